@@ -1,0 +1,49 @@
+import type { BuildResult } from '../build/run-build.js'
+import { formatDuration } from '../config/duration.js'
+import { paint } from './output.js'
+
+/** The human view of a twin build: a verdict, a table of artifacts, the differences. */
+export function renderBuildHuman(result: BuildResult, color: boolean): string {
+  const c = paint(color)
+  const out: string[] = []
+  for (const warning of result.warnings) out.push(c.yellow(`warning: ${warning}`))
+  const variations = result.variations
+    .filter((v) => v.applied)
+    .map((v) => (v.effective ? v.name : `${v.name} (no effect here)`))
+  out.push(
+    `epoch ${result.epoch} (${result.epochSource}); varied: ${variations.join(', ')}; ` +
+      `runs took ${result.runs.map((r) => `${r.id.toUpperCase()} ${formatDuration(r.durationMs)}`).join(', ')}`,
+  )
+  out.push('')
+  const differing = new Map(result.differences.map((d) => [d.name, d]))
+  const width = Math.max(8, ...result.artifacts.map((a) => a.name.length), ...result.differences.map((d) => d.name.length))
+  out.push(c.bold(`${'artifact'.padEnd(width)}  ${'size'.padStart(10)}  sha256`))
+  for (const artifact of result.artifacts) {
+    const mark = differing.has(artifact.name) ? c.red('≠') : c.green('=')
+    out.push(`${artifact.name.padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`)
+  }
+  for (const d of result.differences) {
+    if (d.kind === 'only-in-b') out.push(`${d.name.padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
+  }
+  out.push('')
+  if (result.reproducible) {
+    out.push(c.green(`reproducible: ${result.artifacts.length} artifact(s) identical in both runs`))
+    if (result.outDir !== undefined) out.push(`copied to ${result.outDir}`)
+  } else {
+    out.push(c.red(`NOT reproducible: ${result.differences.length} of ${countNames(result)} artifact(s) differ`))
+    for (const d of result.differences) {
+      const [a, b] = d.digests
+      out.push(`  ${d.name}`)
+      out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
+      out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
+    }
+    out.push(c.dim('nothing was copied out; use --keep to inspect both build roots'))
+  }
+  if (result.record !== undefined) out.push(`build record: ${result.record}`)
+  if (result.kept !== undefined) out.push(`build roots kept in ${result.kept}`)
+  return `${out.join('\n')}\n`
+}
+
+function countNames(result: BuildResult): number {
+  return new Set([...result.artifacts.map((a) => a.name), ...result.differences.map((d) => d.name)]).size
+}

@@ -1,0 +1,57 @@
+import { Command, CommanderError } from 'commander'
+import { EXIT } from '../errors.js'
+import { VERSION } from '../version.js'
+import { buildCommand } from './build-command.js'
+import { reportError, type Streams } from './output.js'
+
+/**
+ * Parses the command line, runs one command, and returns the exit code. Every error,
+ * from commander or from a command, is turned into text and a code in one place.
+ */
+export async function main(argv: readonly string[], streams: Streams = processStreams()): Promise<number> {
+  let exitCode: number = EXIT.yes
+  const setExit = (code: number): void => {
+    exitCode = code
+  }
+  const controller = new AbortController()
+  const onSignal = (): void => {
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  const program = new Command('reproof')
+    .description('Prove a build is reproducible, explain why not, and attest it.')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+  program.addCommand(buildCommand(streams, setExit, controller.signal))
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s),
+    })
+  }
+
+  try {
+    await program.parseAsync([...argv])
+    return exitCode
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version print to stdout and succeed; everything else is a usage error.
+      return err.exitCode === 0 ? EXIT.yes : EXIT.usage
+    }
+    return reportError(err, streams)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+function processStreams(): Streams {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env }
+}

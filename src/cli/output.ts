@@ -1,0 +1,40 @@
+import { isReproofError, exitCodeFor, EXIT } from '../errors.js'
+
+/** Where the CLI writes. Injected so that tests can run commands in-process. */
+export interface Streams {
+  stdout: { write(text: string): unknown; isTTY?: boolean }
+  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number }
+  env: Readonly<Record<string, string | undefined>>
+}
+
+export function useColor(stream: { isTTY?: boolean }, env: Streams['env']): boolean {
+  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb'
+}
+
+export function paint(enabled: boolean): Record<'red' | 'green' | 'yellow' | 'dim' | 'bold', (s: string) => string> {
+  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s)
+  return { red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) }
+}
+
+/**
+ * The single place where errors become text and exit codes. The first line names the
+ * input and what is wrong; context follows on indented lines.
+ */
+export function reportError(err: unknown, streams: Streams): number {
+  if (isReproofError(err)) {
+    const lines = [`reproof: ${err.message}`]
+    const { context } = err
+    if (context.hint !== undefined) lines.push(`  hint: ${context.hint}`)
+    if (context.detail !== undefined && context.detail !== '') {
+      lines.push('  --- last lines of the build log ---', ...context.detail.split('\n').map((l) => `  | ${l}`))
+    }
+    streams.stderr.write(`${lines.join('\n')}\n`)
+    return exitCodeFor(err.code)
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  streams.stderr.write(`reproof: internal error: ${message}\n`)
+  if (err instanceof Error && err.stack !== undefined && streams.env.REPROOF_DEBUG !== undefined) {
+    streams.stderr.write(`${err.stack}\n`)
+  }
+  return EXIT.failed
+}

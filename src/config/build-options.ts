@@ -1,0 +1,158 @@
+import path from 'node:path'
+import { z } from 'zod'
+import { compareBytes } from '../canonical.js'
+import { ReproofError } from '../errors.js'
+import { parseDuration } from './duration.js'
+import { resolveVariations, splitList, type VariationName } from './variations.js'
+
+/** Flags as commander hands them over: all optional, all unvalidated. */
+export interface BuildFlags {
+  source?: string
+  out?: string[]
+  epoch?: string
+  json?: boolean
+  outDir?: string
+  record?: string
+  env?: string[]
+  timeout?: string
+  keep?: boolean
+  sequential?: boolean
+  vary?: string[]
+  noVary?: string[]
+  exclude?: string[]
+  tempDir?: string
+}
+
+/** `reproof.config.json`: the same settings as the flags. Unknown keys are errors. */
+export const BuildConfigSchema = z.strictObject({
+  command: z.array(z.string().min(1)).min(1).optional(),
+  out: z.array(z.string().min(1)).min(1).optional(),
+  epoch: z.number().int().nonnegative().optional(),
+  outDir: z.string().min(1).optional(),
+  record: z.string().min(1).optional(),
+  env: z.array(z.string().min(1)).optional(),
+  timeout: z.string().min(1).optional(),
+  keep: z.boolean().optional(),
+  sequential: z.boolean().optional(),
+  vary: z.array(z.string()).optional(),
+  noVary: z.array(z.string()).optional(),
+  exclude: z.array(z.string().min(1)).optional(),
+  tempDir: z.string().min(1).optional(),
+})
+
+export type BuildConfig = z.infer<typeof BuildConfigSchema>
+
+export interface EnvRequest {
+  name: string
+  /** Absent when the value is passed through from reproof's own environment. */
+  value?: string
+}
+
+export interface BuildOptions {
+  source: string
+  command: string[]
+  outputs: string[]
+  epochFlag: string | undefined
+  epochConfig: number | undefined
+  json: boolean
+  outDir: string
+  record: string | undefined
+  env: EnvRequest[]
+  timeoutMs: number | undefined
+  keep: boolean
+  sequential: boolean
+  variations: VariationName[]
+  exclude: string[]
+  tempDir: string | undefined
+}
+
+// reproof sets these itself for every run; letting --env override them would make the
+// build record lie about what the build saw.
+const MANAGED_ENV = new Set(['HOME', 'TMPDIR', 'SOURCE_DATE_EPOCH', 'LD_PRELOAD'])
+
+/**
+ * Merges flags over the config file and validates everything. Pure: the config file
+ * has already been read and parsed, and `cwd` resolves relative paths.
+ */
+export function toBuildOptions(
+  flags: BuildFlags,
+  command: readonly string[],
+  config: BuildConfig,
+  cwd: string,
+  configDir: string,
+): BuildOptions {
+  const source = path.resolve(cwd, flags.source ?? '.')
+  const fromConfig = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : path.resolve(configDir, p)
+  const fromFlag = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : path.resolve(cwd, p)
+
+  const finalCommand = command.length > 0 ? [...command] : (config.command ?? [])
+  if (finalCommand.length === 0) {
+    throw new ReproofError('E_USAGE', 'no build command: give it after "--", as in: reproof build -o out/app -- make', {
+      hint: 'or set "command" in reproof.config.json',
+    })
+  }
+
+  const outputs = flags.out !== undefined && flags.out.length > 0 ? flags.out : (config.out ?? [])
+  if (outputs.length === 0) {
+    throw new ReproofError('E_USAGE', 'no artifacts named: give at least one --out <glob>')
+  }
+  for (const glob of outputs) validateGlob(glob, '--out')
+  const exclude = [...(config.exclude ?? []), ...(flags.exclude ?? [])]
+  for (const glob of exclude) validateGlob(glob, '--exclude')
+
+  const timeoutText = flags.timeout ?? config.timeout
+  return {
+    source,
+    command: finalCommand,
+    outputs: [...outputs],
+    epochFlag: flags.epoch,
+    epochConfig: config.epoch,
+    json: flags.json ?? false,
+    outDir: fromFlag(flags.outDir) ?? fromConfig(config.outDir) ?? source,
+    record: fromFlag(flags.record) ?? fromConfig(config.record),
+    env: mergeEnv(config.env ?? [], flags.env ?? []),
+    timeoutMs: timeoutText === undefined ? undefined : parseDuration(timeoutText, '--timeout'),
+    keep: flags.keep ?? config.keep ?? false,
+    sequential: flags.sequential ?? config.sequential ?? false,
+    variations: resolveVariations([
+      { vary: splitList(config.vary ?? []), noVary: splitList(config.noVary ?? []), where: 'reproof.config.json' },
+      { vary: splitList(flags.vary ?? []), noVary: splitList(flags.noVary ?? []), where: '--vary/--no-vary' },
+    ]),
+    exclude,
+    tempDir: fromFlag(flags.tempDir) ?? fromConfig(config.tempDir),
+  }
+}
+
+/** `NAME=VALUE` sets a value; a bare `NAME` passes reproof's own value through. */
+export function parseEnvRequest(text: string): EnvRequest {
+  const eq = text.indexOf('=')
+  const name = eq === -1 ? text : text.slice(0, eq)
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new ReproofError('E_USAGE', `--env ${text}: "${name}" is not a valid variable name`)
+  }
+  if (MANAGED_ENV.has(name) || name.startsWith('FAKETIME')) {
+    throw new ReproofError('E_USAGE', `--env ${name}: reproof sets ${name} for every run itself`, {
+      hint: name === 'SOURCE_DATE_EPOCH' ? 'use --epoch' : undefined,
+    })
+  }
+  return eq === -1 ? { name } : { name, value: text.slice(eq + 1) }
+}
+
+/** Later entries (flags) win over earlier ones (config) for the same name. */
+function mergeEnv(config: readonly string[], flags: readonly string[]): EnvRequest[] {
+  const byName = new Map<string, EnvRequest>()
+  for (const text of [...config, ...flags]) {
+    const request = parseEnvRequest(text)
+    byName.set(request.name, request)
+  }
+  return [...byName.values()].sort((x, y) => compareBytes(x.name, y.name))
+}
+
+/** Globs are matched inside a build root, so they may not climb out of it. */
+function validateGlob(glob: string, what: string): void {
+  if (path.isAbsolute(glob) || glob.split('/').includes('..') || glob.includes('\0')) {
+    throw new ReproofError('E_USAGE', `${what} ${glob}: globs are relative to the build root and may not contain ".."`)
+  }
+}

@@ -1,0 +1,48 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { ReproofError } from '../errors.js'
+import { BuildConfigSchema, type BuildConfig } from './build-options.js'
+
+export const CONFIG_FILE = 'reproof.config.json'
+
+// A configuration file is a few hundred bytes; anything near this is not one.
+const MAX_CONFIG_BYTES = 1024 * 1024
+
+/** Reads `reproof.config.json` from the source dir, if there is one, and validates it. */
+export async function loadBuildConfig(sourceDir: string): Promise<BuildConfig> {
+  const file = path.join(sourceDir, CONFIG_FILE)
+  let text: string
+  try {
+    const stat = await fs.stat(file)
+    if (stat.size > MAX_CONFIG_BYTES) {
+      throw new ReproofError('E_INPUT', `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, { path: file })
+    }
+    text = await fs.readFile(file, 'utf8')
+  } catch (err) {
+    if (isNotFound(err)) return {}
+    throw err instanceof ReproofError
+      ? err
+      : new ReproofError('E_INPUT', `${file}: cannot be read`, { path: file }, { cause: err })
+  }
+  return parseBuildConfig(text, file)
+}
+
+export function parseBuildConfig(text: string, file: string): BuildConfig {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw new ReproofError('E_INPUT', `${file}: not valid JSON (${(err as Error).message})`, { path: file })
+  }
+  const parsed = BuildConfigSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue === undefined || issue.path.length === 0 ? '' : ` at "${issue.path.join('.')}"`
+    throw new ReproofError('E_INPUT', `${file}${where}: ${issue?.message ?? 'invalid'}`, { path: file })
+  }
+  return parsed.data
+}
+
+export function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+}

@@ -1,0 +1,84 @@
+import { ReproofError } from '../errors.js'
+
+/**
+ * What run B changes relative to run A. `path` cannot be turned off: the two build
+ * roots always differ, in name and in length.
+ */
+export const VARIATIONS = [
+  'path',
+  'time',
+  'ordering',
+  'umask',
+  'tz',
+  'locale',
+  'home',
+  'user',
+  'hostname',
+  'domain',
+  'env',
+  'exec-path',
+  'cpus',
+] as const
+
+export type VariationName = (typeof VARIATIONS)[number]
+
+export const DEFAULT_VARIATIONS: readonly VariationName[] = ['path', 'time', 'ordering']
+
+export function isVariationName(name: string): name is VariationName {
+  return (VARIATIONS as readonly string[]).includes(name)
+}
+
+/** Splits `a,b c` lists as given on the command line or in the config file. */
+export function splitList(values: readonly string[]): string[] {
+  return values.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== '')
+}
+
+/**
+ * Applies additions and removals to the defaults, in layers (config file, then flags).
+ * Each layer may add and remove, but never name one variation on both sides: that is
+ * almost surely a mistake, and silently picking one would hide it.
+ */
+export function resolveVariations(
+  layers: readonly { vary: readonly string[]; noVary: readonly string[]; where: string }[],
+): VariationName[] {
+  const chosen = new Set<VariationName>(DEFAULT_VARIATIONS)
+  for (const layer of layers) {
+    const add = expand(layer.vary, `${layer.where} vary`)
+    // `no-vary all` means every variation that can be turned off.
+    const remove = expand(layer.noVary, `${layer.where} no-vary`).filter(
+      (name) => !(name === 'path' && !layer.noVary.includes('path')),
+    )
+    for (const name of add) {
+      if (remove.includes(name)) {
+        throw new ReproofError('E_USAGE', `${layer.where}: "${name}" is both varied and not varied`)
+      }
+    }
+    if (remove.includes('path')) {
+      throw new ReproofError(
+        'E_USAGE',
+        `${layer.where} no-vary: "path" cannot be turned off; the two build roots always differ`,
+      )
+    }
+    for (const name of add) chosen.add(name)
+    for (const name of remove) chosen.delete(name)
+  }
+  return VARIATIONS.filter((name) => chosen.has(name))
+}
+
+function expand(values: readonly string[], where: string): VariationName[] {
+  const out: VariationName[] = []
+  for (const value of values) {
+    if (value === 'all') {
+      out.push(...VARIATIONS)
+    } else if (isVariationName(value)) {
+      out.push(value)
+    } else {
+      throw new ReproofError(
+        'E_USAGE',
+        `${where}: unknown variation "${value}" (known: ${VARIATIONS.join(', ')}, all)`,
+        { found: value },
+      )
+    }
+  }
+  return out
+}

@@ -1,0 +1,33 @@
+import { compareBytes } from '../canonical.js'
+import type { Manifest, ManifestEntry } from '../digest/manifest.js'
+
+export type DifferenceKind = 'content' | 'only-in-a' | 'only-in-b'
+
+export interface Difference {
+  name: string
+  kind: DifferenceKind
+  /** Digests of run A and run B; null where the artifact is missing. */
+  digests: [string | null, string | null]
+  sizes: [number | null, number | null]
+}
+
+/** Two manifests agree when they hold the same names with the same digests. */
+export function compareManifests(a: Manifest, b: Manifest): Difference[] {
+  const byName = (m: Manifest): Map<string, ManifestEntry> => new Map(m.map((e) => [e.name, e]))
+  const left = byName(a)
+  const right = byName(b)
+  const names = [...new Set([...left.keys(), ...right.keys()])].sort(compareBytes)
+  const differences: Difference[] = []
+  for (const name of names) {
+    const x = left.get(name)
+    const y = right.get(name)
+    if (x !== undefined && y !== undefined && x.sha256 === y.sha256) continue
+    differences.push({
+      name,
+      kind: x === undefined ? 'only-in-b' : y === undefined ? 'only-in-a' : 'content',
+      digests: [x?.sha256 ?? null, y?.sha256 ?? null],
+      sizes: [x?.size ?? null, y?.size ?? null],
+    })
+  }
+  return differences
+}

@@ -1,0 +1,63 @@
+/**
+ * The one error type. Every failure a user can see carries a code from a closed set,
+ * a message written for that user, and the context that explains it. The CLI maps
+ * codes to exit codes in one place ({@link exitCodeFor}).
+ */
+export type ErrorCode =
+  | 'E_USAGE' // the command line is wrong
+  | 'E_INPUT' // a file, value or configuration given to reproof is wrong
+  | 'E_BUILD' // the build command failed, or the environment could not be set up
+  | 'E_ENVIRONMENT' // the machine lacks something reproof needs
+  | 'E_AMBIGUOUS' // the outcome is unknown (timeout); a retry is safe
+  | 'E_INTERRUPTED' // the user stopped reproof
+
+export interface ErrorContext {
+  path?: string
+  wanted?: unknown
+  found?: unknown
+  hint?: string
+  /** Extra lines worth showing under the message, such as the tail of a build log. */
+  detail?: string
+}
+
+export class ReproofError extends Error {
+  override readonly name = 'ReproofError'
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly context: ErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** Exit codes are part of the interface: see README, "Exit codes". */
+export const EXIT = {
+  yes: 0,
+  no: 1,
+  usage: 2,
+  failed: 3,
+  ambiguous: 4,
+  interrupted: 130,
+} as const
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'E_USAGE':
+    case 'E_INPUT':
+      return EXIT.usage
+    case 'E_BUILD':
+    case 'E_ENVIRONMENT':
+      return EXIT.failed
+    case 'E_AMBIGUOUS':
+      return EXIT.ambiguous
+    case 'E_INTERRUPTED':
+      return EXIT.interrupted
+  }
+}
+
+export function isReproofError(err: unknown): err is ReproofError {
+  return err instanceof ReproofError
+}

@@ -1,0 +1,70 @@
+import { ReproofError } from '../errors.js'
+import { runCaptured } from './process.js'
+
+export interface GitSource {
+  /** The top of the work tree, which may be above the source dir. */
+  topLevel: string
+  commit: string
+  commitTime: number
+  dirty: boolean
+  /** `origin`'s URL when there is one, credentials removed. */
+  repository: string | undefined
+  /** Tracked paths below the source dir, relative to it, as git lists them. */
+  files: string[]
+}
+
+// Plain git, as the user has configured it, minus anything that could make output
+// differ between machines (pagers, colours, translations).
+const GIT_ENV = { ...process.env, GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' }
+
+async function git(cwd: string, args: string[]): Promise<string | undefined> {
+  const result = await runCaptured(['git', ...args], { cwd, env: GIT_ENV, timeoutMs: 60_000 })
+  return result.code === 0 ? result.stdout : undefined
+}
+
+/** Describes the git work tree that holds `sourceDir`, or returns undefined if there is none. */
+export async function readGitSource(sourceDir: string): Promise<GitSource | undefined> {
+  const inside = await git(sourceDir, ['rev-parse', '--is-inside-work-tree'])
+  if (inside?.trim() !== 'true') return undefined
+  const topLevel = (await git(sourceDir, ['rev-parse', '--show-toplevel']))?.trim()
+  const head = (await git(sourceDir, ['log', '-1', '--format=%H %ct']))?.trim()
+  if (topLevel === undefined || head === undefined || head === '') {
+    throw new ReproofError('E_INPUT', `${sourceDir}: a git work tree without a commit; commit first or build outside git`, {
+      path: sourceDir,
+    })
+  }
+  const [commit = '', time = ''] = head.split(' ')
+  const listing = await git(sourceDir, ['ls-files', '-z', '--cached', '--full-name', '--recurse-submodules', '.'])
+  const status = await git(sourceDir, ['status', '--porcelain', '--untracked-files=no', '--ignore-submodules=none', '.'])
+  if (listing === undefined || status === undefined) {
+    throw new ReproofError('E_ENVIRONMENT', `${sourceDir}: git could not list the tracked files`, { path: sourceDir })
+  }
+  const prefix = (await git(sourceDir, ['rev-parse', '--show-prefix']))?.trim() ?? ''
+  const files = listing
+    .split('\0')
+    .filter((f) => f !== '' && f.startsWith(prefix))
+    .map((f) => f.slice(prefix.length))
+  const remote = (await git(sourceDir, ['remote', 'get-url', 'origin']))?.trim()
+  return {
+    topLevel,
+    commit,
+    commitTime: Number(time),
+    dirty: status.trim() !== '',
+    repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
+    files: [...new Set(files)],
+  }
+}
+
+/** `https://user:token@host/x` must never reach a build record or an attestation. */
+export function stripCredentials(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.username !== '' || parsed.password !== '') {
+      parsed.username = ''
+      parsed.password = ''
+    }
+    return parsed.toString()
+  } catch {
+    return url // scp-like `git@host:path`: no password can hide in it
+  }
+}

@@ -1,0 +1,111 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { ReproofError } from '../errors.js'
+import type { RunLayout } from './run-plan.js'
+
+// statfs(2) magic for tmpfs. On tmpfs, directory listings follow creation order, which
+// is what makes the ordering variation bite without FUSE (disorderfs).
+const TMPFS_MAGIC = 0x01021994
+
+export interface Workspace {
+  base: string
+  canary: string
+  layouts: { a: RunLayout; b: RunLayout }
+  /** Removes everything reproof created. Safe to call twice. */
+  remove(): Promise<void>
+}
+
+const live = new Set<string>()
+
+// Last resort: if reproof exits while a workspace exists (an uncaught error, a signal
+// handled by exiting), remove it synchronously on the way out.
+process.once('exit', () => {
+  for (const dir of live) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+export async function chooseTempParent(requested: string | undefined): Promise<string> {
+  if (requested !== undefined) {
+    try {
+      await fsp.mkdir(requested, { recursive: true })
+      await fsp.access(requested, fs.constants.W_OK)
+    } catch (err) {
+      throw new ReproofError('E_INPUT', `--temp-dir ${requested}: not a writable directory`, { path: requested }, { cause: err })
+    }
+    return requested
+  }
+  for (const candidate of ['/dev/shm']) {
+    try {
+      const stat = await fsp.statfs(candidate)
+      await fsp.access(candidate, fs.constants.W_OK)
+      if (stat.type === TMPFS_MAGIC) return candidate
+    } catch {
+      // not there, or not ours to write
+    }
+  }
+  return os.tmpdir()
+}
+
+/**
+ * Makes one private base directory holding both runs. The two build roots differ in
+ * their absolute paths and in the paths' lengths, and run B's path carries the canary,
+ * so that a path embedded in an output can be told apart and traced.
+ */
+export async function createWorkspace(options: { parent: string; name: string }): Promise<Workspace> {
+  const canary = `canary${crypto.randomBytes(5).toString('hex')}`
+  const base = await fsp.mkdtemp(path.join(options.parent, 'reproof-'))
+  live.add(base)
+  const layout = (id: 'a' | 'b', dirName: string): RunLayout => {
+    const dir = path.join(base, dirName)
+    return {
+      id,
+      dir,
+      root: path.join(dir, options.name),
+      home: path.join(dir, 'home'),
+      tmp: path.join(dir, 'tmp'),
+      stdoutLog: path.join(dir, 'stdout.log'),
+      stderrLog: path.join(dir, 'stderr.log'),
+    }
+  }
+  const layouts = { a: layout('a', 'a'), b: layout('b', `b-path-${canary}`) }
+  await fsp.mkdir(layouts.a.dir)
+  await fsp.mkdir(layouts.b.dir)
+  let removed = false
+  return {
+    base,
+    canary,
+    layouts,
+    async remove() {
+      if (removed) return
+      removed = true
+      await fsp.rm(base, { recursive: true, force: true, maxRetries: 3 })
+      live.delete(base)
+    },
+  }
+}
+
+/** Stops the exit hook from removing a workspace the user asked to keep. */
+export function keepWorkspace(workspace: Workspace): void {
+  live.delete(workspace.base)
+}
+
+/**
+ * Creates the same few entries in each run's private dir, in that run's creation
+ * order, and reports whether the filesystem lists them back in different orders.
+ */
+export async function listingOrderDiffers(dirs: { a: string; b: string }): Promise<boolean> {
+  const names = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7']
+  const listing = async (dir: string, order: string[]): Promise<string[]> => {
+    const probe = path.join(dir, 'order-probe')
+    await fsp.mkdir(probe)
+    for (const name of order) await fsp.writeFile(path.join(probe, name), '')
+    const seen = await fsp.readdir(probe)
+    await fsp.rm(probe, { recursive: true, force: true })
+    return seen
+  }
+  const a = await listing(dirs.a, names)
+  const b = await listing(dirs.b, [...names].reverse())
+  return a.join('/') !== b.join('/')
+}
