@@ -5,6 +5,7 @@ import type { BuildOptions, EnvRequest } from '../config/build-options.js'
 import { chooseEpoch, type Epoch } from '../config/epoch.js'
 import { formatDuration } from '../config/duration.js'
 import { compareManifests, type Difference } from '../diff/compare-manifests.js'
+import { hashFiles } from '../digest/hash-file.js'
 import { collectManifest, manifestDigest, type Manifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
 import { copyFileAtomic, writeFileAtomic } from '../io/atomic-write.js'
@@ -22,7 +23,7 @@ import {
   type VariationRecord,
 } from '../sandbox/run-plan.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
-import { listSourceEntries } from '../sandbox/source-files.js'
+import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
 import { chooseTempParent, createWorkspace, keepWorkspace, listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
 import { VERSION } from '../version.js'
 import { toBuildRecord, type BuildRecord, type EnvironmentEntry, type RunRecord, type SourceInfo } from './build-record.js'
@@ -93,8 +94,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const passThrough = resolvePassThrough(options.env, deps.callerEnv)
   const entries = await listSourceEntries(options.source, {
     tracked: git?.files,
-    // Outside git, earlier artifacts copied back into the source must not become inputs.
-    exclude: git === undefined ? [...options.exclude, ...options.outputs] : options.exclude,
+    exclude: options.exclude,
   })
   throwIfAborted(deps.signal)
 
@@ -148,6 +148,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         hint: 'globs are relative to the build root; a directory takes every file below it',
       })
     }
+    warnings.push(...(await staleArtifactWarnings(collected.a.manifest, entries, options.source)))
     const differences = compareManifests(collected.a.manifest, collected.b.manifest)
     const reproducible = differences.length === 0
     const runRecords: RunRecord[] = [
@@ -468,6 +469,19 @@ async function copyArtifacts(root: string, manifest: Manifest, outDir: string, e
       })
     }
   }
+}
+
+/**
+ * An artifact that is byte for byte a file of the source, at the same path, was most
+ * likely not built at all (an earlier output copied back, which make finds up to date).
+ */
+async function staleArtifactWarnings(manifest: Manifest, entries: readonly SourceEntry[], source: string): Promise<string[]> {
+  const inputs = new Map(entries.flatMap((e) => (e.kind === 'file' ? [[e.rel, e.size] as const] : [])))
+  const suspects = manifest.filter((e) => inputs.get(e.name) === e.size)
+  const digests = await hashFiles(suspects.map((e) => path.join(source, e.name)))
+  return suspects
+    .filter((e, i) => digests[i]?.sha256 === e.sha256)
+    .map((e) => `artifact ${e.name} is identical to the source file of the same name; the build may not have produced it`)
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -1,15 +1,7 @@
-import fs from 'node:fs/promises'
 import os from 'node:os'
 import type { VariationName } from '../config/variations.js'
 import type { Capabilities } from './run-plan.js'
 import { runCaptured } from './process.js'
-
-const FAKETIME_LIBS = [
-  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/faketime/libfaketime.so.1',
-  '/usr/local/lib/faketime/libfaketime.so.1',
-]
 
 // Locales whose collation differs most from C's; any one installed will do.
 const UNUSUAL_LOCALES = ['et_EE.UTF-8', 'fr_CH.UTF-8', 'tr_TR.UTF-8', 'de_DE.UTF-8', 'en_US.UTF-8']
@@ -18,7 +10,7 @@ const UNUSUAL_LOCALES = ['et_EE.UTF-8', 'fr_CH.UTF-8', 'tr_TR.UTF-8', 'de_DE.UTF
 export async function detectCapabilities(variations: readonly VariationName[]): Promise<Capabilities> {
   const wants = (...names: VariationName[]): boolean => names.some((n) => variations.includes(n))
   const [faketime, namespaces, taskset, locale] = await Promise.all([
-    wants('time') ? firstExisting(FAKETIME_LIBS) : undefined,
+    wants('time') ? findFaketime() : undefined,
     wants('user', 'hostname', 'domain') ? succeeds(['unshare', '--user', '--map-root-user', '--uts', 'true']) : false,
     wants('cpus') ? succeeds(['taskset', '-c', '0', 'true']) : false,
     wants('locale') ? findLocale() : undefined,
@@ -35,16 +27,11 @@ export async function detectCapabilities(variations: readonly VariationName[]): 
   }
 }
 
-async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
-  for (const p of paths) {
-    try {
-      await fs.access(p)
-      return p
-    } catch {
-      // try the next one
-    }
-  }
-  return undefined
+/** The wrapper must really shift the clock: a broken preload would make the variation a lie. */
+async function findFaketime(): Promise<string | undefined> {
+  const result = await runCaptured(['faketime', '-f', '+397d', 'date', '+%s'], { timeoutMs: 10_000 })
+  const shifted = Number(result.stdout.trim()) - Math.floor(Date.now() / 1000)
+  return result.code === 0 && shifted > 300 * 86_400 ? 'faketime' : undefined
 }
 
 async function succeeds(argv: string[]): Promise<boolean> {

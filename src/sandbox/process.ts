@@ -144,6 +144,7 @@ export function startBuildProcess(options: BuildProcessOptions, marker: string):
         signalGroup(child.pid, 'SIGKILL')
       }
       await killMarked(marker)
+      if (child.pid !== undefined) await removeFaketimeMemory(child.pid)
     },
   }
 }
@@ -177,6 +178,12 @@ async function killMarked(marker: string): Promise<void> {
       // Gone, or not ours to read.
     }
   }
+}
+
+/** The faketime wrapper removes its shared memory on exit, but not when killed. */
+async function removeFaketimeMemory(pid: number): Promise<void> {
+  await fsp.rm(`/dev/shm/faketime_shm_${pid}`, { force: true })
+  await fsp.rm(`/dev/shm/sem.faketime_sem_${pid}`, { force: true })
 }
 
 function lineSplitter(onLine: ((line: string) => void) | undefined): (chunk: Buffer) => void {

@@ -20,7 +20,7 @@ export interface RunLayout {
 }
 
 export interface Capabilities {
-  /** libfaketime's preload library, when installed. */
+  /** libfaketime's `faketime` wrapper program, when installed. */
   faketime: string | undefined
   /** Rootless user and UTS namespaces work (unshare). */
   namespaces: boolean
@@ -120,6 +120,7 @@ export function planRuns(input: PlanInput): RunPlan {
   let hostnameB: string | undefined
   let domainB: string | undefined
   let pinA = false
+  let fakeTimeB: string[] = []
 
   for (const name of input.variations) {
     switch (name) {
@@ -128,8 +129,9 @@ export function planRuns(input: PlanInput): RunPlan {
         break
       case 'time':
         if (caps.faketime !== undefined) {
-          b.env.LD_PRELOAD = caps.faketime
-          b.env.FAKETIME = FAKETIME_OFFSET
+          // The faketime wrapper, not a bare LD_PRELOAD: it owns libfaketime's shared
+          // memory and removes it at the end, where every exec'ing shell would leak one.
+          fakeTimeB = [caps.faketime, '-f', FAKETIME_OFFSET]
           // Timeouts and make's job server measure intervals; leave those alone.
           b.env.FAKETIME_DONT_FAKE_MONOTONIC = '1'
           record({ name, applied: true, effective: false, a: 'real clock', b: `clock ${FAKETIME_OFFSET} (libfaketime)` })
@@ -215,6 +217,7 @@ export function planRuns(input: PlanInput): RunPlan {
   }
 
   if (pinA) a.launcher.push('taskset', '-c', '0')
+  b.launcher.push(...fakeTimeB)
   if (hostnameB !== undefined || domainB !== undefined) {
     const steps = [hostnameB !== undefined ? 'hostname "$1"' : '', domainB !== undefined ? 'domainname "$2"' : '']
     b.launcher.push(

@@ -101,7 +101,9 @@ export async function listingOrderDiffers(dirs: { a: string; b: string }): Promi
     const probe = path.join(dir, 'order-probe')
     await fsp.mkdir(probe)
     for (const name of order) await fsp.writeFile(path.join(probe, name), '')
-    const seen = await fsp.readdir(probe)
+    // Not readdir: libuv sorts its results. opendir reads entries as the kernel lists them.
+    const seen: string[] = []
+    for await (const entry of await fsp.opendir(probe)) seen.push(entry.name)
     await fsp.rm(probe, { recursive: true, force: true })
     return seen
   }
