@@ -1,0 +1,115 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cleanupTemp, copyFixture, listDir, makeTemp, makeTempParent, spawnCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+}
+
+// A build that starts a process in a new session (escaping the process group) and
+// records its pid outside the workspace, then waits.
+function lingeringBuild(pidDir: string): string[] {
+  return ['--env', `PID_DIR=${pidDir}`, '--', 'sh', '-c', 'setsid sleep 300 & echo $! > "$PID_DIR/$$"; sleep 300']
+}
+
+function recordedPids(dir: string): number[] {
+  return listDir(dir).map((f) => Number(fs.readFileSync(path.join(dir, f), 'utf8').trim()))
+}
+
+describe('the reproof executable', () => {
+  it('prints help and version with exit 0', async () => {
+    const help = await spawnCli(['build', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('--out <glob>')
+    const version = await spawnCli(['--version'])
+    expect(version.code).toBe(0)
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  it('gives exit 2 for usage errors', async () => {
+    expect((await spawnCli(['build', '--bogus'])).code).toBe(2)
+    expect((await spawnCli(['nonsense'])).code).toBe(2)
+    const noCommand = await spawnCli(['build', '-o', 'x'])
+    expect(noCommand.code).toBe(2)
+    expect(noCommand.stderr).toMatch(/^reproof: no build command/m)
+    const badVary = await spawnCli(['build', '-o', 'x', '--vary', 'moon', '--', 'true'])
+    expect(badVary.code).toBe(2)
+    expect(badVary.stderr).toContain('unknown variation "moon"')
+  })
+
+  it('shows a table and a verdict to people', async () => {
+    const source = copyFixture('hello-c')
+    const parent = makeTempParent()
+    const run = await spawnCli(['build', '-C', source, '-o', 'hello', '--temp-dir', parent, '--', 'make'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^hello\s+\d+\s+[0-9a-f]{64} =$/m)
+    expect(run.stdout).toContain('reproducible: 1 artifact(s) identical in both runs')
+    expect(run.stderr).toContain('run A started')
+    expect(listDir(parent)).toEqual([])
+  })
+
+  it('on Ctrl-C stops both process trees, removes the temp dirs and exits 130', async () => {
+    const source = copyFixture('hello-c')
+    const parent = makeTempParent()
+    const pids = makeTemp()
+    const run = await spawnCli(['build', '-C', source, '-o', 'hello', '--temp-dir', parent, '--no-vary', 'time', ...lingeringBuild(pids)], {
+      onStderr: (text, child) => {
+        if (text.includes('run B started') && !child.killed) {
+          void waitFor(() => recordedPids(pids).length === 2).then(() => child.kill('SIGINT'))
+        }
+      },
+    })
+    expect(run.code).toBe(130)
+    expect(run.stderr).toContain('interrupted')
+    expect(listDir(parent)).toEqual([])
+    const escaped = recordedPids(pids)
+    expect(escaped).toHaveLength(2)
+    await waitFor(() => escaped.every((pid) => !alive(pid)))
+    for (const pid of escaped) expect(alive(pid), `pid ${pid}`).toBe(false)
+  })
+
+  it('on timeout kills even processes that left the process group', async () => {
+    const source = copyFixture('hello-c')
+    const parent = makeTempParent()
+    const pids = makeTemp()
+    const run = await spawnCli(['build', '-C', source, '-o', 'hello', '--temp-dir', parent, '--timeout', '2s', ...lingeringBuild(pids)])
+    expect(run.code).toBe(4)
+    expect(listDir(parent)).toEqual([])
+    const escaped = recordedPids(pids)
+    expect(escaped).toHaveLength(2)
+    await waitFor(() => escaped.every((pid) => !alive(pid)))
+    for (const pid of escaped) expect(alive(pid), `pid ${pid}`).toBe(false)
+  })
+
+  it('leaves no temp dirs after a failing build', async () => {
+    const source = copyFixture('hello-c')
+    const parent = makeTempParent()
+    const run = await spawnCli(['build', '-C', source, '-o', 'hello', '--temp-dir', parent, '--', 'false'])
+    expect(run.code).toBe(3)
+    expect(listDir(parent)).toEqual([])
+  })
+
+  it('keeps both roots with --keep when the build is not reproducible', async () => {
+    const source = copyFixture('timestamp')
+    const parent = makeTempParent()
+    const run = await spawnCli(['build', '-C', source, '-o', 'out/*', '--temp-dir', parent, '--keep', '--json', '--', 'make'])
+    expect(run.code).toBe(1)
+    const result = JSON.parse(run.stdout) as { kept: string; runs: { root: string }[] }
+    expect(listDir(parent)).toHaveLength(1)
+    expect(result.kept.startsWith(parent)).toBe(true)
+    for (const r of result.runs) expect(fs.existsSync(path.join(r.root, 'out', 'stamp.txt'))).toBe(true)
+  })
+})

@@ -1,0 +1,95 @@
+import { execFileSync, spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { main } from '../src/cli/main.js'
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+export const BIN = path.join(REPO, 'bin', 'reproof.js')
+
+const cleanups: string[] = []
+
+/** A fresh directory that the caller owns; removed by `cleanupTemp`. */
+export function makeTemp(prefix = 'reproof-test-', parent = os.tmpdir()): string {
+  const dir = fs.mkdtempSync(path.join(parent, prefix))
+  cleanups.push(dir)
+  return dir
+}
+
+/** A parent for build roots on tmpfs (listing order follows creation order there). */
+export function makeTempParent(): string {
+  return makeTemp('parent-', fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir())
+}
+
+export function cleanupTemp(): void {
+  for (const dir of cleanups.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+}
+
+/** Copies a fixture project into a temp dir, so that tests never write into fixtures/. */
+export function copyFixture(name: string): string {
+  const dir = path.join(makeTemp(), name)
+  fs.cpSync(path.join(REPO, 'fixtures', name), dir, { recursive: true })
+  return dir
+}
+
+export interface CliRun {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI in-process, with its own streams and environment. */
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  let stdout = ''
+  let stderr = ''
+  const code = await main(['node', 'reproof', ...args], {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { PATH: process.env.PATH, ...env },
+  })
+  return { code, stdout, stderr }
+}
+
+/** Spawns the real executable. */
+export function spawnCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: options.env ?? { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      options.onStderr?.(stderr, child)
+    })
+    child.on('close', (code, signal) => {
+      resolve({ code: code ?? (signal === null ? -1 : 128 + (os.constants.signals[signal] ?? 0)), stdout, stderr })
+    })
+  })
+}
+
+export function listDir(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : []
+}
+
+/** Runs git with a fixed identity; `env` can pin commit dates. */
+export function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  return execFileSync('git', args, {
+    cwd,
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.invalid',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.invalid',
+      ...env,
+    },
+    encoding: 'utf8',
+  })
+}

@@ -1,0 +1,213 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { BuildResult } from '../../src/build/run-build.js'
+import type { BuildRecord } from '../../src/build/build-record.js'
+import { cleanupTemp, copyFixture, git, listDir, makeTemp, makeTempParent, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+async function build(source: string, args: string[], env: Record<string, string> = {}) {
+  const parent = makeTempParent()
+  const run = await runCli(['build', '-C', source, '--temp-dir', parent, '--json', ...args], env)
+  // Whatever happened, no build root may be left behind.
+  expect(listDir(parent)).toEqual([])
+  const result = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as BuildResult)
+  return { ...run, result }
+}
+
+describe('reproof build', () => {
+  it('finds a deterministic C build reproducible and copies the artifact out', async () => {
+    const source = copyFixture('hello-c')
+    const outDir = makeTemp()
+    const { code, result } = await build(source, ['-o', 'hello', '--out-dir', outDir, '--epoch', '1700000000', '--', 'make'])
+    expect(code).toBe(0)
+    expect(result?.reproducible).toBe(true)
+    expect(result?.epoch).toBe(1700000000)
+    expect(result?.epochSource).toBe('flag')
+    expect(result?.artifacts.map((a) => a.name)).toEqual(['hello'])
+    const copied = path.join(outDir, 'hello')
+    expect(fs.statSync(copied).mode & 0o777).toBe(0o755)
+    expect(fs.statSync(copied).mtimeMs).toBe(1700000000 * 1000)
+    expect(result?.runs[0]?.manifestDigest).toBe(result?.runs[1]?.manifestDigest)
+  })
+
+  it('finds __DATE__ reproducible, because gcc honours SOURCE_DATE_EPOCH', async () => {
+    const source = copyFixture('date-macro')
+    const { code, result } = await build(source, ['-o', 'version', '--epoch', '1234567890', '--', 'make'])
+    expect(code).toBe(0)
+    expect(result?.reproducible).toBe(true)
+    // And the artifact really carries the epoch's date, not today's.
+    const text = fs.readFileSync(path.join(source, 'version')).toString('latin1')
+    expect(text).toContain('Feb 13 2009')
+  })
+
+  it('names the file that records the build time, and not the file beside it', async () => {
+    const source = copyFixture('timestamp')
+    const { code, result, stdout } = await build(source, ['-o', 'out/*', '--', 'make'])
+    expect(code).toBe(1)
+    expect(result?.reproducible).toBe(false)
+    expect(result?.differences.map((d) => d.name)).toEqual(['out/stamp.txt'])
+    expect(stdout).not.toContain('"name": "out/static.txt",\n      "kind"')
+    // Nothing is copied out of a build that is not reproducible.
+    expect(fs.existsSync(path.join(source, 'out'))).toBe(false)
+  })
+
+  it('catches an absolute source path in debug info through the path variation', async () => {
+    const source = copyFixture('debug-path')
+    const { code, result } = await build(source, ['-o', 'prog', '--no-vary', 'time,ordering', '--', 'make'])
+    expect(code).toBe(1)
+    expect(result?.differences.map((d) => d.name)).toEqual(['prog'])
+    expect(result?.variations.map((v) => v.name)).toEqual(['path'])
+  })
+
+  it('catches an unsorted directory listing through the ordering variation', async () => {
+    const source = copyFixture('listing')
+    const { code, result } = await build(source, ['-o', 'listing.txt', '--no-vary', 'time', '--', 'make'])
+    const ordering = result?.variations.find((v) => v.name === 'ordering')
+    expect(ordering?.applied).toBe(true)
+    // The test parent is a tmpfs, where listing order follows creation order.
+    expect(ordering?.effective).toBe(true)
+    expect(code).toBe(1)
+    expect(result?.differences.map((d) => d.name)).toEqual(['listing.txt'])
+  })
+
+  it('the same listing is reproducible once ordering is not varied', async () => {
+    const source = copyFixture('listing')
+    const { code } = await build(source, ['-o', 'listing.txt', '--no-vary', 'time,ordering', '--', 'make'])
+    expect(code).toBe(0)
+  })
+
+  it('ends with exit 3 and the log tail when the build fails', async () => {
+    const source = copyFixture('hello-c')
+    const { code, stderr, stdout } = await build(source, ['-o', 'hello', '--', 'sh', '-c', 'echo compiling; echo "fatal: no luck" >&2; exit 7'])
+    expect(code).toBe(3)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^reproof: build run [AB] exited with status 7$/m)
+    expect(stderr).toContain('fatal: no luck')
+  })
+
+  it('refuses a glob that matches nothing with exit 2, naming the glob', async () => {
+    const source = copyFixture('hello-c')
+    const { code, stderr } = await build(source, ['-o', 'nothing/*.bin', '--', 'make'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('nothing/*.bin')
+    expect(stderr.trim().split('\n')[0]).toMatch(/^reproof: --out nothing\/\*\.bin: matched no file/)
+  })
+
+  it('keeps secrets in the caller’s environment away from the build', async () => {
+    const source = copyFixture('hello-c')
+    const { code, result } = await build(
+      source,
+      [
+        '-o', 'env.txt', '--env', 'PASSED=yes', '--env', 'FROM_CALLER', '--', 'sh', '-c',
+        // The whole environment is searched; only the stable part is kept as the artifact.
+        'if env | grep -q hunter2; then exit 9; fi; env | grep -E "^(PASSED|FROM_CALLER|SOURCE_DATE_EPOCH|TZ|LC_ALL)=" | sort > env.txt',
+      ],
+      { SECRET_TOKEN: 'hunter2-secret', FROM_CALLER: 'inherited', SOURCE_DATE_EPOCH: '1600000000' },
+    )
+    expect(code).toBe(0)
+    const env = fs.readFileSync(path.join(source, 'env.txt'), 'utf8')
+    expect(env).toContain('PASSED=yes\n')
+    expect(env).toContain('FROM_CALLER=inherited\n')
+    expect(env).toContain('SOURCE_DATE_EPOCH=1600000000\n')
+    expect(env).toContain('TZ=UTC\n')
+    expect(env).toContain('LC_ALL=C.UTF-8\n')
+    expect(result?.epochSource).toBe('environment')
+  })
+
+  it('takes the epoch from the HEAD commit and snapshots only tracked files', async () => {
+    const source = copyFixture('hello-c')
+    git(source, ['init', '-q'])
+    git(source, ['add', 'Makefile', 'hello.c'])
+    git(source, ['commit', '-qm', 'init'], { GIT_COMMITTER_DATE: '@1500000000 +0000', GIT_AUTHOR_DATE: '@1500000000 +0000' })
+    fs.writeFileSync(path.join(source, 'debris.txt'), 'untracked')
+    const record = path.join(makeTemp(), 'record.json')
+    const { code, result } = await build(source, ['-o', 'files.txt', '--record', record, '--', 'sh', '-c', 'ls -a > files.txt'])
+    expect(code).toBe(0)
+    expect(result?.epoch).toBe(1500000000)
+    expect(result?.epochSource).toBe('git')
+    expect(fs.readFileSync(path.join(source, 'files.txt'), 'utf8').split('\n')).toEqual(['.', '..', 'Makefile', 'files.txt', 'hello.c', ''])
+    const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
+    expect(written.source.git?.commit).toMatch(/^[0-9a-f]{40}$/)
+    expect(written.source.git?.dirty).toBe(false)
+    expect(written.epoch).toEqual({ value: 1500000000, source: 'git' })
+  })
+
+  it('normalizes the snapshot: epoch mtimes and only the exec bit of the mode', async () => {
+    const source = copyFixture('hello-c')
+    fs.writeFileSync(path.join(source, 'tool.sh'), '#!/bin/sh\n')
+    fs.chmodSync(path.join(source, 'tool.sh'), 0o700)
+    fs.chmodSync(path.join(source, 'hello.c'), 0o600)
+    const { code } = await build(source, ['-o', 'stat.txt', '--epoch', '1000000000', '--', 'sh', '-c', 'stat -c "%n %a %Y" Makefile hello.c tool.sh . > "$TMPDIR/s" && mv "$TMPDIR/s" stat.txt'])
+    expect(code).toBe(0)
+    expect(fs.readFileSync(path.join(source, 'stat.txt'), 'utf8')).toBe(
+      'Makefile 644 1000000000\nhello.c 644 1000000000\ntool.sh 755 1000000000\n. 755 1000000000\n',
+    )
+  })
+
+  it('writes a build record with everything a rebuild needs', async () => {
+    const source = copyFixture('hello-c')
+    const record = path.join(makeTemp(), 'nested', 'record.json')
+    const { code } = await build(source, ['-o', 'hello', '--record', record, '--epoch', '42', '--env', 'CFLAGS=-O1', '--', 'make'])
+    expect(code).toBe(0)
+    const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
+    expect(written.recordType).toBe('https://reproof.dev/build-record')
+    expect(written.version).toBe(1)
+    expect(written.command).toEqual(['make'])
+    expect(written.outputs).toEqual(['hello'])
+    expect(written.environment).toContainEqual({ name: 'CFLAGS', value: '-O1', from: 'flag' })
+    expect(written.environment).toContainEqual({ name: 'SOURCE_DATE_EPOCH', value: '42', from: 'reproof' })
+    expect(written.runs).toHaveLength(2)
+    expect(written.runs[0]?.manifest[0]?.name).toBe('hello')
+    expect(written.result.reproducible).toBe(true)
+  })
+
+  it('refuses a symlink that leaves the source tree, before building', async () => {
+    const source = copyFixture('hello-c')
+    fs.symlinkSync('../../etc/passwd', path.join(source, 'escape'))
+    const { code, stderr } = await build(source, ['-o', 'hello', '--', 'make'])
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/escape.*points outside the source tree/)
+  })
+
+  it('refuses an artifact symlink that leaves the build root', async () => {
+    const source = copyFixture('hello-c')
+    const { code, stderr } = await build(source, ['-o', 'link', '--', 'ln', '-s', '/etc/hostname', 'link'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('artifact link: symbolic link leads outside the build root')
+  })
+
+  it('rejects a malformed epoch with exit 2 and no temp dirs', async () => {
+    const source = copyFixture('hello-c')
+    for (const epoch of ['-1', '1.5', ' 12', 'abc', '']) {
+      const { code, stderr } = await build(source, ['-o', 'hello', '--epoch', epoch, '--', 'make'])
+      expect(code, epoch).toBe(2)
+      expect(stderr).toMatch(/^reproof: --epoch: .* is not a non-negative decimal integer$/m)
+    }
+    const env = await build(source, ['-o', 'hello', '--', 'make'], { SOURCE_DATE_EPOCH: '2024-01-01' })
+    expect(env.code).toBe(2)
+    expect(env.stderr).toContain('SOURCE_DATE_EPOCH')
+  })
+
+  it('reads reproof.config.json, with flags winning, and refuses unknown keys', async () => {
+    const source = copyFixture('hello-c')
+    fs.writeFileSync(path.join(source, 'reproof.config.json'), JSON.stringify({ command: ['make'], out: ['hello'], epoch: 7 }))
+    const ok = await build(source, ['--epoch', '8'])
+    expect(ok.code).toBe(0)
+    expect(ok.result?.epoch).toBe(8)
+    expect(ok.result?.epochSource).toBe('flag')
+    fs.writeFileSync(path.join(source, 'reproof.config.json'), JSON.stringify({ command: ['make'], outputs: ['hello'] }))
+    const bad = await build(source, [])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/reproof\.config\.json.*outputs/)
+  })
+
+  it('treats a timeout as an unknown outcome (exit 4) and cleans up', async () => {
+    const source = copyFixture('hello-c')
+    const { code, stderr } = await build(source, ['-o', 'hello', '--timeout', '1s', '--', 'sh', '-c', 'sleep 30 & sleep 30'])
+    expect(code).toBe(4)
+    expect(stderr).toContain('unknown')
+    expect(stderr).toContain('a retry is safe')
+  })
+})
