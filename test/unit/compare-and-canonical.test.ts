@@ -1,0 +1,73 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { canonicalJson, compareBytes } from '../../src/canonical.js'
+import { compareManifests } from '../../src/diff/compare-manifests.js'
+import type { Manifest } from '../../src/digest/manifest.js'
+
+const hex = fc.stringMatching(/^[0-9a-f]{64}$/)
+const manifestArb: fc.Arbitrary<Manifest> = fc
+  .uniqueArray(fc.record({ name: fc.string({ minLength: 1 }), sha256: hex, size: fc.nat() }), { selector: (e) => e.name })
+  .map((m) => m.sort((a, b) => compareBytes(a.name, b.name)))
+
+describe('compareManifests', () => {
+  it('finds no difference between a manifest and itself', () => {
+    fc.assert(
+      fc.property(manifestArb, (m) => {
+        expect(compareManifests(m, m)).toEqual([])
+      }),
+    )
+  })
+
+  it('is symmetric: swapping runs swaps each difference', () => {
+    fc.assert(
+      fc.property(manifestArb, manifestArb, (a, b) => {
+        const ab = compareManifests(a, b)
+        const ba = compareManifests(b, a)
+        expect(ba.map((d) => d.name)).toEqual(ab.map((d) => d.name))
+        for (const [i, d] of ab.entries()) expect(ba[i]?.digests).toEqual([d.digests[1], d.digests[0]])
+      }),
+    )
+  })
+
+  it('reports exactly the names whose digests differ or that are missing', () => {
+    fc.assert(
+      fc.property(manifestArb, manifestArb, (a, b) => {
+        const digest = (m: Manifest, n: string) => m.find((e) => e.name === n)?.sha256
+        const names = new Set([...a, ...b].map((e) => e.name))
+        const expected = [...names].filter((n) => digest(a, n) !== digest(b, n)).sort(compareBytes)
+        const found = compareManifests(a, b)
+        expect(found.map((d) => d.name)).toEqual(expected)
+        for (const d of found) {
+          expect(d.kind).toBe(d.digests[0] === null ? 'only-in-b' : d.digests[1] === null ? 'only-in-a' : 'content')
+        }
+      }),
+    )
+  })
+})
+
+describe('canonicalJson', () => {
+  it('gives the same bytes whatever the key order', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (obj) => {
+        const reversed = Object.fromEntries(Object.entries(obj).reverse())
+        expect(canonicalJson(reversed)).toBe(canonicalJson(obj))
+        expect(JSON.parse(canonicalJson(obj))).toEqual(JSON.parse(JSON.stringify(obj)))
+      }),
+    )
+  })
+
+  it('sorts keys by bytes, not by locale', () => {
+    expect(canonicalJson({ b: 1, B: 2, é: 3, a: { z: 1, y: 2 } })).toBe('{"B":2,"a":{"y":2,"z":1},"b":1,"é":3}')
+  })
+})
+
+describe('compareBytes', () => {
+  it('is a total order consistent with Buffer.compare', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        expect(Math.sign(compareBytes(a, b))).toBe(0 - Math.sign(compareBytes(b, a)) + 0)
+        if (a === b) expect(compareBytes(a, b)).toBe(0)
+      }),
+    )
+  })
+})
