@@ -40,7 +40,10 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process, with its own streams and environment. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<CliRun> {
   let stdout = ''
   let stderr = ''
   const code = await main(['node', 'reproof', ...args], {
@@ -54,7 +57,10 @@ export async function runCli(args: string[], env: Record<string, string | undefi
 /** Spawns the real executable. */
 export function spawnCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    env?: NodeJS.ProcessEnv
+    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -69,7 +75,11 @@ export function spawnCli(
       options.onStderr?.(stderr, child)
     })
     child.on('close', (code, signal) => {
-      resolve({ code: code ?? (signal === null ? -1 : 128 + (os.constants.signals[signal] ?? 0)), stdout, stderr })
+      resolve({
+        code: code ?? (signal === null ? -1 : 128 + os.constants.signals[signal]),
+        stdout,
+        stderr,
+      })
     })
   })
 }

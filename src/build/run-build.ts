@@ -24,15 +24,33 @@ import {
 } from '../sandbox/run-plan.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
 import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
-import { chooseTempParent, createWorkspace, keepWorkspace, listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
+import {
+  chooseTempParent,
+  createWorkspace,
+  keepWorkspace,
+  listingOrderDiffers,
+  type Workspace,
+} from '../sandbox/workspace.js'
 import { VERSION } from '../version.js'
-import { toBuildRecord, type BuildRecord, type EnvironmentEntry, type RunRecord, type SourceInfo } from './build-record.js'
+import {
+  toBuildRecord,
+  type BuildRecord,
+  type EnvironmentEntry,
+  type RunRecord,
+  type SourceInfo,
+} from './build-record.js'
 
 export type BuildEvent =
   | { kind: 'phase'; text: string }
   | { kind: 'run-started'; id: RunId }
   | { kind: 'run-output'; id: RunId; line: string }
-  | { kind: 'run-finished'; id: RunId; exitCode: number | null; signal: string | null; durationMs: number }
+  | {
+      kind: 'run-finished'
+      id: RunId
+      exitCode: number | null
+      signal: string | null
+      durationMs: number
+    }
 
 export interface BuildDeps {
   /** The caller's environment: read for SOURCE_DATE_EPOCH, PATH and `--env NAME` only. */
@@ -58,10 +76,10 @@ export interface BuildResult {
   variations: VariationRecord[]
   source: SourceInfo
   /** Where the artifacts were copied, when the build was reproducible. */
-  outDir: string | undefined
-  record: string | undefined
+  outDir: string | null
+  record: string | null
   /** The workspace left for inspection by --keep. */
-  kept: string | undefined
+  kept: string | null
   warnings: string[]
 }
 
@@ -88,9 +106,14 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     gitCommitTime: git?.commitTime,
   })
   if (epoch.source === 'default') {
-    warnings.push('SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from')
+    warnings.push(
+      'SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from',
+    )
   }
-  if (git?.dirty === true) warnings.push(`the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`)
+  if (git?.dirty === true)
+    warnings.push(
+      `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
+    )
   const passThrough = resolvePassThrough(options.env, deps.callerEnv)
   const entries = await listSourceEntries(options.source, {
     tracked: git?.files,
@@ -124,7 +147,10 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       snapshot = { files: stats.files, bytes: stats.bytes }
       for (const dir of run.mkdirs) await fs.mkdir(dir, { recursive: true })
     }
-    const orderDiffers = await listingOrderDiffers({ a: plan.runs.a.layout.dir, b: plan.runs.b.layout.dir })
+    const orderDiffers = await listingOrderDiffers({
+      a: plan.runs.a.layout.dir,
+      b: plan.runs.b.layout.dir,
+    })
     const probes = { a: await probeRun(plan.runs.a), b: await probeRun(plan.runs.b) }
     const variations = judgeEffectiveness(plan.variations, probes, orderDiffers)
     throwIfAborted(deps.signal)
@@ -132,7 +158,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     // 3. Run both builds.
     const outcomes = await runTwice(plan.runs, options, deps, emit)
     for (const outcome of [outcomes.a, outcomes.b]) {
-      if (outcome.exitCode !== 0) throw await buildFailure(outcome, plan.runs[outcome.id], outcomes, variations)
+      if (outcome.exitCode !== 0)
+        throw await buildFailure(outcome, plan.runs[outcome.id], outcomes, variations)
     }
 
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
@@ -141,12 +168,18 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       a: await collectManifest(plan.runs.a.layout.root, options.outputs),
       b: await collectManifest(plan.runs.b.layout.root, options.outputs),
     }
-    const unmatched = options.outputs.filter((_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0)
+    const unmatched = options.outputs.filter(
+      (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,
+    )
     if (unmatched.length > 0) {
-      throw new ReproofError('E_INPUT', `--out ${unmatched.join(', ')}: matched no file in either build`, {
-        wanted: unmatched,
-        hint: 'globs are relative to the build root; a directory takes every file below it',
-      })
+      throw new ReproofError(
+        'E_INPUT',
+        `--out ${unmatched.join(', ')}: matched no file in either build`,
+        {
+          wanted: unmatched,
+          hint: 'globs are relative to the build root; a directory takes every file below it',
+        },
+      )
     }
     warnings.push(...(await staleArtifactWarnings(collected.a.manifest, entries, options.source)))
     const differences = compareManifests(collected.a.manifest, collected.b.manifest)
@@ -157,10 +190,18 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     ]
 
     // 5. Durable writes: the artifacts (only when reproducible), then the record.
-    let outDir: string | undefined
+    let outDir: string | null = null
     if (reproducible) {
-      emit({ kind: 'phase', text: `copying ${collected.a.manifest.length} artifact(s) to ${options.outDir}` })
-      await copyArtifacts(plan.runs.a.layout.root, collected.a.manifest, options.outDir, epoch.value)
+      emit({
+        kind: 'phase',
+        text: `copying ${collected.a.manifest.length} artifact(s) to ${options.outDir}`,
+      })
+      await copyArtifacts(
+        plan.runs.a.layout.root,
+        collected.a.manifest,
+        options.outDir,
+        epoch.value,
+      )
       outDir = options.outDir
     }
     const sourceInfo = toSourceInfo(options.source, git, snapshot)
@@ -188,17 +229,28 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       reproducible,
       epoch: epoch.value,
       epochSource: epoch.source,
-      artifacts: collected.a.manifest.map((e) => ({ name: e.name, digest: { sha256: e.sha256 }, size: e.size })),
+      artifacts: collected.a.manifest.map((e) => ({
+        name: e.name,
+        digest: { sha256: e.sha256 },
+        size: e.size,
+      })),
       differences,
       runs: runRecords.map(({ manifest: _manifest, ...run }) => ({
         ...run,
-        ...(keep ? { logs: { stdout: plan.runs[run.id].layout.stdoutLog, stderr: plan.runs[run.id].layout.stderrLog } } : {}),
+        ...(keep
+          ? {
+              logs: {
+                stdout: plan.runs[run.id].layout.stdoutLog,
+                stderr: plan.runs[run.id].layout.stderrLog,
+              },
+            }
+          : {}),
       })),
       variations,
       source: sourceInfo,
       outDir,
-      record: options.record,
-      kept: keep ? workspace.base : undefined,
+      record: options.record ?? null,
+      kept: keep ? workspace.base : null,
       warnings,
     }
   } finally {
@@ -218,7 +270,8 @@ async function checkSourceDir(source: string): Promise<void> {
   } catch {
     throw new ReproofError('E_INPUT', `--source ${source}: no such directory`, { path: source })
   }
-  if (!stat.isDirectory()) throw new ReproofError('E_INPUT', `--source ${source}: not a directory`, { path: source })
+  if (!stat.isDirectory())
+    throw new ReproofError('E_INPUT', `--source ${source}: not a directory`, { path: source })
 }
 
 function rootName(source: string): string {
@@ -235,9 +288,13 @@ export function resolvePassThrough(
   for (const request of requests) {
     const value = request.value ?? callerEnv[request.name]
     if (value === undefined) {
-      throw new ReproofError('E_INPUT', `--env ${request.name}: not set in reproof's environment, so there is nothing to pass through`, {
-        hint: `set it, or give a value: --env ${request.name}=VALUE`,
-      })
+      throw new ReproofError(
+        'E_INPUT',
+        `--env ${request.name}: not set in reproof's environment, so there is nothing to pass through`,
+        {
+          hint: `set it, or give a value: --env ${request.name}=VALUE`,
+        },
+      )
     }
     out[request.name] = value
   }
@@ -255,13 +312,18 @@ function toEnvironmentEntries(
     .sort()
     .map((name): EnvironmentEntry => {
       const request = requested.get(name)
-      if (request?.value !== undefined) return { name, value: passThrough[name] ?? '', from: 'flag' }
+      if (request?.value !== undefined)
+        return { name, value: passThrough[name] ?? '', from: 'flag' }
       if (request !== undefined) return { name, from: 'caller' }
       return { name, value: env[name] ?? '', from: 'reproof' }
     })
 }
 
-function toSourceInfo(source: string, git: GitSource | undefined, snapshot: { files: number; bytes: number }): SourceInfo {
+function toSourceInfo(
+  source: string,
+  git: GitSource | undefined,
+  snapshot: { files: number; bytes: number },
+): SourceInfo {
   return {
     path: source,
     ...(git === undefined
@@ -287,10 +349,14 @@ async function probeRun(run: RunSetup): Promise<ProbeReport> {
   })
   const report = result.code === 0 ? parseProbe(result.stdout) : undefined
   if (report === undefined) {
-    throw new ReproofError('E_ENVIRONMENT', `run ${run.id.toUpperCase()}: the build environment could not be set up (${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`})`, {
-      found: run.launcher.join(' '),
-      hint: 'turn off the variation that needs what is missing, with --no-vary',
-    })
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `run ${run.id.toUpperCase()}: the build environment could not be set up (${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`})`,
+      {
+        found: run.launcher.join(' '),
+        hint: 'turn off the variation that needs what is missing, with --no-vary',
+      },
+    )
   }
   return report
 }
@@ -319,9 +385,11 @@ async function runTwice(
   }
   deps.signal?.addEventListener('abort', onInterrupt)
   const timer =
-    options.timeoutMs === undefined ? undefined : setTimeout(() => {
-      controller.abort('timeout')
-    }, options.timeoutMs)
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          controller.abort('timeout')
+        }, options.timeoutMs)
   const started: { kill(): Promise<void>; done: Promise<RunOutcome> }[] = []
   const aborted = new Promise<void>((resolve) => {
     controller.signal.addEventListener('abort', () => {
@@ -389,7 +457,10 @@ async function runTwice(
         `the builds did not finish within --timeout ${formatDuration(options.timeoutMs ?? 0)}; whether they are reproducible is unknown. Nothing was written; a retry is safe`,
       )
     }
-    throw new ReproofError('E_INTERRUPTED', 'interrupted; both builds were stopped and nothing was written')
+    throw new ReproofError(
+      'E_INTERRUPTED',
+      'interrupted; both builds were stopped and nothing was written',
+    )
   } finally {
     if (timer !== undefined) clearTimeout(timer)
     deps.signal?.removeEventListener('abort', onInterrupt)
@@ -457,16 +528,28 @@ function toRunRecord(outcome: RunOutcome, run: RunSetup, manifest: Manifest): Ru
 }
 
 /** Copies run A's artifacts out, each atomically, checking every copy against its digest. */
-async function copyArtifacts(root: string, manifest: Manifest, outDir: string, epoch: number): Promise<void> {
+async function copyArtifacts(
+  root: string,
+  manifest: Manifest,
+  outDir: string,
+  epoch: number,
+): Promise<void> {
   for (const entry of manifest) {
     const source = path.join(root, entry.name)
     const mode = ((await fs.stat(source)).mode & 0o111) !== 0 ? 0o755 : 0o644
-    const written = await copyFileAtomic(source, path.join(outDir, entry.name), { mode, mtime: epoch })
+    const written = await copyFileAtomic(source, path.join(outDir, entry.name), {
+      mode,
+      mtime: epoch,
+    })
     if (written !== entry.sha256) {
-      throw new ReproofError('E_BUILD', `artifact ${entry.name} changed while it was being copied out`, {
-        wanted: entry.sha256,
-        found: written,
-      })
+      throw new ReproofError(
+        'E_BUILD',
+        `artifact ${entry.name} changed while it was being copied out`,
+        {
+          wanted: entry.sha256,
+          found: written,
+        },
+      )
     }
   }
 }
@@ -475,15 +558,25 @@ async function copyArtifacts(root: string, manifest: Manifest, outDir: string, e
  * An artifact that is byte for byte a file of the source, at the same path, was most
  * likely not built at all (an earlier output copied back, which make finds up to date).
  */
-async function staleArtifactWarnings(manifest: Manifest, entries: readonly SourceEntry[], source: string): Promise<string[]> {
-  const inputs = new Map(entries.flatMap((e) => (e.kind === 'file' ? [[e.rel, e.size] as const] : [])))
+async function staleArtifactWarnings(
+  manifest: Manifest,
+  entries: readonly SourceEntry[],
+  source: string,
+): Promise<string[]> {
+  const inputs = new Map(
+    entries.flatMap((e) => (e.kind === 'file' ? [[e.rel, e.size] as const] : [])),
+  )
   const suspects = manifest.filter((e) => inputs.get(e.name) === e.size)
   const digests = await hashFiles(suspects.map((e) => path.join(source, e.name)))
   return suspects
     .filter((e, i) => digests[i]?.sha256 === e.sha256)
-    .map((e) => `artifact ${e.name} is identical to the source file of the same name; the build may not have produced it`)
+    .map(
+      (e) =>
+        `artifact ${e.name} is identical to the source file of the same name; the build may not have produced it`,
+    )
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written')
+  if (signal?.aborted === true)
+    throw new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written')
 }

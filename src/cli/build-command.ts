@@ -9,7 +9,10 @@ import { renderBuildHuman } from './build-view.js'
 import { useColor, type Streams } from './output.js'
 import { createStatusDisplay } from './status-display.js'
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+]
 // --vary and --no-vary share commander's attribute; removals are marked so they stay apart.
 const REMOVE = '!'
 const collectRemoval = (value: string, previous: unknown): string[] => [
@@ -17,32 +20,59 @@ const collectRemoval = (value: string, previous: unknown): string[] => [
   `${REMOVE}${value}`,
 ]
 
-export function buildCommand(streams: Streams, setExit: (code: number) => void, signal: AbortSignal): Command {
+export function buildCommand(
+  streams: Streams,
+  setExit: (code: number) => void,
+  signal: AbortSignal,
+): Command {
   return new Command('build')
-    .description('build twice in isolated roots with deliberate variations, and compare the artifacts')
+    .description(
+      'build twice in isolated roots with deliberate variations, and compare the artifacts',
+    )
     .usage('[options] -- <command> [args...]')
     .argument('[command...]', 'the build command and its arguments (after --)')
     .option('-C, --source <dir>', 'source directory to snapshot', '.')
     .option('-o, --out <glob>', 'artifact glob relative to the build root (repeatable)', collect)
     .option('--epoch <seconds>', 'SOURCE_DATE_EPOCH for both runs')
     .option('--json', 'print the result as JSON on stdout, and nothing else there')
-    .option('--out-dir <dir>', 'where to copy the artifacts when reproducible (default: the source dir)')
+    .option(
+      '--out-dir <dir>',
+      'where to copy the artifacts when reproducible (default: the source dir)',
+    )
     .option('--record <file>', 'write the build record (JSON) to this file')
     .option('--env <NAME[=VALUE]>', 'pass a variable to the build (repeatable)', collect)
-    .option('--timeout <duration>', 'stop both runs after this long (e.g. 90s, 15m); the outcome is then unknown')
+    .option(
+      '--timeout <duration>',
+      'stop both runs after this long (e.g. 90s, 15m); the outcome is then unknown',
+    )
     .option('--keep', 'keep both build roots and logs for inspection')
     .option('--sequential', 'run A, then B (default: both at once)')
-    .option('--vary <list>', 'turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all', collect)
+    .option(
+      '--vary <list>',
+      'turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all',
+      collect,
+    )
     .addOption(new Option('--no-vary <list>', 'turn variations off').argParser(collectRemoval))
-    .option('--exclude <glob>', 'leave matching source paths out of the snapshot (repeatable)', collect)
-    .option('--temp-dir <dir>', 'where the build roots go (default: /dev/shm when it is a tmpfs, else the system temp dir)')
+    .option(
+      '--exclude <glob>',
+      'leave matching source paths out of the snapshot (repeatable)',
+      collect,
+    )
+    .option(
+      '--temp-dir <dir>',
+      'where the build roots go (default: /dev/shm when it is a tmpfs, else the system temp dir)',
+    )
     .action(async (command: string[], raw: Record<string, unknown>) => {
       const flags = toBuildFlags(raw)
       const config = await loadBuildConfig(resolveSource(flags))
       const options = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags))
       const status = options.json ? undefined : createStatusDisplay(streams)
       try {
-        const result = await runBuild(options, { callerEnv: streams.env, signal, ...(status === undefined ? {} : { onEvent: status.onEvent }) })
+        const result = await runBuild(options, {
+          callerEnv: streams.env,
+          signal,
+          ...(status === undefined ? {} : { onEvent: status.onEvent }),
+        })
         status?.stop()
         if (options.json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
         else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)))
@@ -58,7 +88,8 @@ function resolveSource(flags: BuildFlags): string {
 }
 
 function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
-  const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? (v as string[]) : undefined)
+  const list = (v: unknown): string[] | undefined =>
+    Array.isArray(v) ? (v as string[]) : undefined
   const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
   const bool = (v: unknown): boolean | undefined => (v === true ? true : undefined)
   const vary = list(raw.vary) ?? []

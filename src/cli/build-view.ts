@@ -16,21 +16,32 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
   )
   out.push('')
   const differing = new Map(result.differences.map((d) => [d.name, d]))
-  const width = Math.max(8, ...result.artifacts.map((a) => a.name.length), ...result.differences.map((d) => d.name.length))
+  const width = Math.max(
+    8,
+    ...result.artifacts.map((a) => a.name.length),
+    ...result.differences.map((d) => d.name.length),
+  )
   out.push(c.bold(`${'artifact'.padEnd(width)}  ${'size'.padStart(10)}  sha256`))
   for (const artifact of result.artifacts) {
     const mark = differing.has(artifact.name) ? c.red('≠') : c.green('=')
-    out.push(`${artifact.name.padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`)
+    out.push(
+      `${artifact.name.padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`,
+    )
   }
   for (const d of result.differences) {
-    if (d.kind === 'only-in-b') out.push(`${d.name.padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
+    if (d.kind === 'only-in-b')
+      out.push(`${d.name.padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
   }
   out.push('')
   if (result.reproducible) {
     out.push(c.green(`reproducible: ${result.artifacts.length} artifact(s) identical in both runs`))
-    if (result.outDir !== undefined) out.push(`copied to ${result.outDir}`)
+    if (result.outDir !== null) out.push(`copied to ${result.outDir}`)
   } else {
-    out.push(c.red(`NOT reproducible: ${result.differences.length} of ${countNames(result)} artifact(s) differ`))
+    out.push(
+      c.red(
+        `NOT reproducible: ${result.differences.length} of ${countNames(result)} artifact(s) differ`,
+      ),
+    )
     for (const d of result.differences) {
       const [a, b] = d.digests
       out.push(`  ${d.name}`)
@@ -39,11 +50,12 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
     }
     out.push(c.dim('nothing was copied out; use --keep to inspect both build roots'))
   }
-  if (result.record !== undefined) out.push(`build record: ${result.record}`)
-  if (result.kept !== undefined) out.push(`build roots kept in ${result.kept}`)
+  if (result.record !== null) out.push(`build record: ${result.record}`)
+  if (result.kept !== null) out.push(`build roots kept in ${result.kept}`)
   return `${out.join('\n')}\n`
 }
 
 function countNames(result: BuildResult): number {
-  return new Set([...result.artifacts.map((a) => a.name), ...result.differences.map((d) => d.name)]).size
+  return new Set([...result.artifacts.map((a) => a.name), ...result.differences.map((d) => d.name)])
+    .size
 }

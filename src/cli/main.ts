@@ -8,7 +8,10 @@ import { reportError, type Streams } from './output.js'
  * Parses the command line, runs one command, and returns the exit code. Every error,
  * from commander or from a command, is turned into text and a code in one place.
  */
-export async function main(argv: readonly string[], streams: Streams = processStreams()): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  streams: Streams = processStreams(),
+): Promise<number> {
   let exitCode: number = EXIT.yes
   const setExit = (code: number): void => {
     exitCode = code

@@ -11,9 +11,18 @@ export function useColor(stream: { isTTY?: boolean }, env: Streams['env']): bool
   return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb'
 }
 
-export function paint(enabled: boolean): Record<'red' | 'green' | 'yellow' | 'dim' | 'bold', (s: string) => string> {
-  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s)
-  return { red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) }
+export function paint(
+  enabled: boolean,
+): Record<'red' | 'green' | 'yellow' | 'dim' | 'bold', (s: string) => string> {
+  const wrap = (open: number, close: number) => (s: string) =>
+    enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s
+  return {
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+  }
 }
 
 /**
@@ -26,7 +35,10 @@ export function reportError(err: unknown, streams: Streams): number {
     const { context } = err
     if (context.hint !== undefined) lines.push(`  hint: ${context.hint}`)
     if (context.detail !== undefined && context.detail !== '') {
-      lines.push('  --- last lines of the build log ---', ...context.detail.split('\n').map((l) => `  | ${l}`))
+      lines.push(
+        '  --- last lines of the build log ---',
+        ...context.detail.split('\n').map((l) => `  | ${l}`),
+      )
     }
     streams.stderr.write(`${lines.join('\n')}\n`)
     return exitCodeFor(err.code)

@@ -13,7 +13,10 @@ interface RunState {
  * line of its log), redrawn in place; otherwise plain lines at each step, which read
  * well in CI logs.
  */
-export function createStatusDisplay(streams: Streams): { onEvent: (e: BuildEvent) => void; stop: () => void } {
+export function createStatusDisplay(streams: Streams): {
+  onEvent: (e: BuildEvent) => void
+  stop: () => void
+} {
   const err = streams.stderr
   const runs = new Map<string, RunState>()
   if (err.isTTY !== true) {
@@ -22,7 +25,9 @@ export function createStatusDisplay(streams: Streams): { onEvent: (e: BuildEvent
         if (e.kind === 'phase') err.write(`reproof: ${e.text}\n`)
         if (e.kind === 'run-started') err.write(`reproof: run ${e.id.toUpperCase()} started\n`)
         if (e.kind === 'run-finished') {
-          err.write(`reproof: run ${e.id.toUpperCase()} finished (${e.signal ?? `status ${e.exitCode}`}) in ${formatDuration(e.durationMs)}\n`)
+          err.write(
+            `reproof: run ${e.id.toUpperCase()} finished (${e.signal ?? `status ${e.exitCode}`}) in ${formatDuration(e.durationMs)}\n`,
+          )
         }
       },
       stop: () => undefined,
@@ -36,7 +41,9 @@ export function createStatusDisplay(streams: Streams): { onEvent: (e: BuildEvent
       const state = s.finished === undefined ? 'running' : 'done'
       return `run ${id.toUpperCase()} ${state} ${elapsed}  ${s.last}`.slice(0, width)
     })
-    err.write(`${drawn > 0 ? `\u001b[${drawn}A` : ''}${lines.map((l) => `\u001b[2K${l}\n`).join('')}`)
+    err.write(
+      `${drawn > 0 ? `\u001b[${drawn}A` : ''}${lines.map((l) => `\u001b[2K${l}\n`).join('')}`,
+    )
     drawn = lines.length
   }
   const timer = setInterval(draw, 200)
@@ -44,7 +51,8 @@ export function createStatusDisplay(streams: Streams): { onEvent: (e: BuildEvent
   return {
     onEvent: (e) => {
       if (e.kind === 'phase' && runs.size === 0) err.write(`reproof: ${e.text}\n`)
-      if (e.kind === 'run-started') runs.set(e.id, { started: Date.now(), finished: undefined, last: '' })
+      if (e.kind === 'run-started')
+        runs.set(e.id, { started: Date.now(), finished: undefined, last: '' })
       const state = 'id' in e ? runs.get(e.id) : undefined
       if (e.kind === 'run-output' && state !== undefined) state.last = e.line.replace(/\s+/g, ' ')
       if (e.kind === 'run-finished' && state !== undefined) state.finished = Date.now()

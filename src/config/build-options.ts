@@ -89,9 +89,13 @@ export function toBuildOptions(
 
   const finalCommand = command.length > 0 ? [...command] : (config.command ?? [])
   if (finalCommand.length === 0) {
-    throw new ReproofError('E_USAGE', 'no build command: give it after "--", as in: reproof build -o out/app -- make', {
-      hint: 'or set "command" in reproof.config.json',
-    })
+    throw new ReproofError(
+      'E_USAGE',
+      'no build command: give it after "--", as in: reproof build -o out/app -- make',
+      {
+        hint: 'or set "command" in reproof.config.json',
+      },
+    )
   }
 
   const outputs = flags.out !== undefined && flags.out.length > 0 ? flags.out : (config.out ?? [])
@@ -117,8 +121,16 @@ export function toBuildOptions(
     keep: flags.keep ?? config.keep ?? false,
     sequential: flags.sequential ?? config.sequential ?? false,
     variations: resolveVariations([
-      { vary: splitList(config.vary ?? []), noVary: splitList(config.noVary ?? []), where: 'reproof.config.json' },
-      { vary: splitList(flags.vary ?? []), noVary: splitList(flags.noVary ?? []), where: '--vary/--no-vary' },
+      {
+        vary: splitList(config.vary ?? []),
+        noVary: splitList(config.noVary ?? []),
+        where: 'reproof.config.json',
+      },
+      {
+        vary: splitList(flags.vary ?? []),
+        noVary: splitList(flags.noVary ?? []),
+        where: '--vary/--no-vary',
+      },
     ]),
     exclude,
     tempDir: fromFlag(flags.tempDir) ?? fromConfig(config.tempDir),
@@ -153,6 +165,9 @@ function mergeEnv(config: readonly string[], flags: readonly string[]): EnvReque
 /** Globs are matched inside a build root, so they may not climb out of it. */
 function validateGlob(glob: string, what: string): void {
   if (path.isAbsolute(glob) || glob.split('/').includes('..') || glob.includes('\0')) {
-    throw new ReproofError('E_USAGE', `${what} ${glob}: globs are relative to the build root and may not contain ".."`)
+    throw new ReproofError(
+      'E_USAGE',
+      `${what} ${glob}: globs are relative to the build root and may not contain ".."`,
+    )
   }
 }

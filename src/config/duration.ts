@@ -10,9 +10,13 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 export function parseDuration(text: string, what: string): number {
   const trimmed = text.trim()
   const bad = (): ReproofError =>
-    new ReproofError('E_INPUT', `${what}: "${text}" is not a duration (examples: 90s, 15m, 1h30m)`, {
-      found: text,
-    })
+    new ReproofError(
+      'E_INPUT',
+      `${what}: "${text}" is not a duration (examples: 90s, 15m, 1h30m)`,
+      {
+        found: text,
+      },
+    )
   if (/^[0-9]+$/.test(trimmed)) return positive(Number(trimmed) * 1000, what, text)
   if (!/^([0-9]+(ms|s|m|h|d))+$/.test(trimmed)) throw bad()
   let total = 0

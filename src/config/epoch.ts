@@ -43,7 +43,10 @@ export function chooseEpoch(candidates: {
     return { value: parseEpoch(candidates.flag, '--epoch'), source: 'flag' }
   }
   if (candidates.config !== undefined) {
-    return { value: parseEpoch(String(candidates.config), 'reproof.config.json epoch'), source: 'config' }
+    return {
+      value: parseEpoch(String(candidates.config), 'reproof.config.json epoch'),
+      source: 'config',
+    }
   }
   if (candidates.environment !== undefined) {
     return {

@@ -15,7 +15,9 @@ export async function loadBuildConfig(sourceDir: string): Promise<BuildConfig> {
   try {
     const stat = await fs.stat(file)
     if (stat.size > MAX_CONFIG_BYTES) {
-      throw new ReproofError('E_INPUT', `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, { path: file })
+      throw new ReproofError('E_INPUT', `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, {
+        path: file,
+      })
     }
     text = await fs.readFile(file, 'utf8')
   } catch (err) {
@@ -32,13 +34,18 @@ export function parseBuildConfig(text: string, file: string): BuildConfig {
   try {
     json = JSON.parse(text)
   } catch (err) {
-    throw new ReproofError('E_INPUT', `${file}: not valid JSON (${(err as Error).message})`, { path: file })
+    throw new ReproofError('E_INPUT', `${file}: not valid JSON (${(err as Error).message})`, {
+      path: file,
+    })
   }
   const parsed = BuildConfigSchema.safeParse(json)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    const where = issue === undefined || issue.path.length === 0 ? '' : ` at "${issue.path.join('.')}"`
-    throw new ReproofError('E_INPUT', `${file}${where}: ${issue?.message ?? 'invalid'}`, { path: file })
+    const where =
+      issue === undefined || issue.path.length === 0 ? '' : ` at "${issue.path.join('.')}"`
+    throw new ReproofError('E_INPUT', `${file}${where}: ${issue?.message ?? 'invalid'}`, {
+      path: file,
+    })
   }
   return parsed.data
 }

@@ -21,7 +21,7 @@ export function compareManifests(a: Manifest, b: Manifest): Difference[] {
   for (const name of names) {
     const x = left.get(name)
     const y = right.get(name)
-    if (x !== undefined && y !== undefined && x.sha256 === y.sha256) continue
+    if (x !== undefined && x.sha256 === y?.sha256) continue
     differences.push({
       name,
       kind: x === undefined ? 'only-in-b' : y === undefined ? 'only-in-a' : 'content',

@@ -11,7 +11,10 @@ export interface FileDigest {
 }
 
 /** Streams a file through SHA-256 with one reused buffer: constant memory for any size. */
-export async function hashFile(file: string, buffer: Buffer = Buffer.allocUnsafe(CHUNK)): Promise<FileDigest> {
+export async function hashFile(
+  file: string,
+  buffer: Buffer = Buffer.allocUnsafe(CHUNK),
+): Promise<FileDigest> {
   const hash = crypto.createHash('sha256')
   const handle = await fs.open(file, 'r')
   let size = 0
@@ -32,10 +35,7 @@ export async function hashFile(file: string, buffer: Buffer = Buffer.allocUnsafe
  * Hashes many files with a fixed number in flight. Each worker owns one buffer, so
  * memory is `concurrency × 1 MiB` however many and however large the files are.
  */
-export async function hashFiles(
-  files: readonly string[],
-  concurrency = 4,
-): Promise<FileDigest[]> {
+export async function hashFiles(files: readonly string[], concurrency = 4): Promise<FileDigest[]> {
   const results = new Array<FileDigest>(files.length)
   let next = 0
   const worker = async (): Promise<void> => {

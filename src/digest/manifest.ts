@@ -34,11 +34,22 @@ export async function collectManifest(
   const names = new Set<string>()
   const matches: GlobMatches[] = []
   for (const glob of globs) {
-    const found = await fg(glob, { cwd: root, dot: true, onlyFiles: false, followSymbolicLinks: false, markDirectories: true })
+    const found = await fg(glob, {
+      cwd: root,
+      dot: true,
+      onlyFiles: false,
+      followSymbolicLinks: false,
+      markDirectories: true,
+    })
     let count = 0
     for (const match of found) {
       if (match.endsWith('/')) {
-        const below = await fg('**', { cwd: path.join(root, match), dot: true, onlyFiles: false, followSymbolicLinks: false })
+        const below = await fg('**', {
+          cwd: path.join(root, match),
+          dot: true,
+          onlyFiles: false,
+          followSymbolicLinks: false,
+        })
         for (const inner of below) {
           if (await addArtifact(root, `${match}${inner}`, names)) count++
         }
@@ -68,10 +79,14 @@ async function addArtifact(root: string, name: string, names: Set<string>): Prom
   if (!stat.isSymbolicLink()) return false
   const resolved = await resolveInside(root, name)
   if (resolved.kind !== 'inside') {
-    throw new ReproofError('E_INPUT', `artifact ${name}: symbolic link leads outside the build root; refused`, {
-      path: name,
-      found: await fs.readlink(path.join(root, name)),
-    })
+    throw new ReproofError(
+      'E_INPUT',
+      `artifact ${name}: symbolic link leads outside the build root; refused`,
+      {
+        path: name,
+        found: await fs.readlink(path.join(root, name)),
+      },
+    )
   }
   if (!(await fs.stat(resolved.path)).isFile()) return false
   names.add(name)

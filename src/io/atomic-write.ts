@@ -7,7 +7,11 @@ import path from 'node:path'
  * the target, fsync the directory. A crash leaves either the old file or the new one,
  * never half of either; at worst a stray temp file, which carries our prefix.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+): Promise<void> {
   await replaceAtomic(target, mode, async (handle) => {
     await handle.writeFile(data)
   })
@@ -48,7 +52,10 @@ async function replaceAtomic(
 ): Promise<void> {
   const dir = path.dirname(target)
   await fs.mkdir(dir, { recursive: true })
-  const temp = path.join(dir, `.${path.basename(target)}.reproof-${crypto.randomBytes(6).toString('hex')}`)
+  const temp = path.join(
+    dir,
+    `.${path.basename(target)}.reproof-${crypto.randomBytes(6).toString('hex')}`,
+  )
   const handle = await fs.open(temp, 'wx', mode)
   try {
     await fill(handle)

@@ -29,15 +29,34 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
   const topLevel = (await git(sourceDir, ['rev-parse', '--show-toplevel']))?.trim()
   const head = (await git(sourceDir, ['log', '-1', '--format=%H %ct']))?.trim()
   if (topLevel === undefined || head === undefined || head === '') {
-    throw new ReproofError('E_INPUT', `${sourceDir}: a git work tree without a commit; commit first or build outside git`, {
-      path: sourceDir,
-    })
+    throw new ReproofError(
+      'E_INPUT',
+      `${sourceDir}: a git work tree without a commit; commit first or build outside git`,
+      {
+        path: sourceDir,
+      },
+    )
   }
   const [commit = '', time = ''] = head.split(' ')
-  const listing = await git(sourceDir, ['ls-files', '-z', '--cached', '--full-name', '--recurse-submodules', '.'])
-  const status = await git(sourceDir, ['status', '--porcelain', '--untracked-files=no', '--ignore-submodules=none', '.'])
+  const listing = await git(sourceDir, [
+    'ls-files',
+    '-z',
+    '--cached',
+    '--full-name',
+    '--recurse-submodules',
+    '.',
+  ])
+  const status = await git(sourceDir, [
+    'status',
+    '--porcelain',
+    '--untracked-files=no',
+    '--ignore-submodules=none',
+    '.',
+  ])
   if (listing === undefined || status === undefined) {
-    throw new ReproofError('E_ENVIRONMENT', `${sourceDir}: git could not list the tracked files`, { path: sourceDir })
+    throw new ReproofError('E_ENVIRONMENT', `${sourceDir}: git could not list the tracked files`, {
+      path: sourceDir,
+    })
   }
   const prefix = (await git(sourceDir, ['rev-parse', '--show-prefix']))?.trim() ?? ''
   const files = listing

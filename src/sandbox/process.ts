@@ -173,7 +173,8 @@ async function killMarked(marker: string): Promise<void> {
     if (Number(pid) === process.pid) continue
     try {
       const environ = await fsp.readFile(`/proc/${pid}/environ`)
-      if (Buffer.concat([Buffer.from('\0'), environ]).includes(needle)) process.kill(Number(pid), 'SIGKILL')
+      if (Buffer.concat([Buffer.from('\0'), environ]).includes(needle))
+        process.kill(Number(pid), 'SIGKILL')
     } catch {
       // Gone, or not ours to read.
     }

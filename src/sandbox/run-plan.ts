@@ -134,7 +134,13 @@ export function planRuns(input: PlanInput): RunPlan {
           fakeTimeB = [caps.faketime, '-f', FAKETIME_OFFSET]
           // Timeouts and make's job server measure intervals; leave those alone.
           b.env.FAKETIME_DONT_FAKE_MONOTONIC = '1'
-          record({ name, applied: true, effective: false, a: 'real clock', b: `clock ${FAKETIME_OFFSET} (libfaketime)` })
+          record({
+            name,
+            applied: true,
+            effective: false,
+            a: 'real clock',
+            b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
+          })
         } else {
           b.minStartGapMs = STAGGER_MS
           record({
@@ -149,7 +155,13 @@ export function planRuns(input: PlanInput): RunPlan {
         break
       case 'ordering':
         b.creationOrder = 'descending'
-        record({ name, applied: true, effective: false, a: 'entries created in byte order', b: 'entries created in reverse byte order' })
+        record({
+          name,
+          applied: true,
+          effective: false,
+          a: 'entries created in byte order',
+          b: 'entries created in reverse byte order',
+        })
         break
       case 'umask':
         umaskB = '0002'
@@ -163,22 +175,54 @@ export function planRuns(input: PlanInput): RunPlan {
         if (caps.unusualLocale !== undefined) {
           b.env.LANG = caps.unusualLocale
           b.env.LC_ALL = caps.unusualLocale
-          record({ name, applied: true, effective: true, a: a.env.LC_ALL ?? '', b: caps.unusualLocale })
+          record({
+            name,
+            applied: true,
+            effective: true,
+            a: a.env.LC_ALL ?? '',
+            b: caps.unusualLocale,
+          })
         } else {
-          record({ name, applied: false, effective: false, a: a.env.LC_ALL ?? '', b: a.env.LC_ALL ?? '', note: 'no locale with a different collation is installed (locale -a)' })
+          record({
+            name,
+            applied: false,
+            effective: false,
+            a: a.env.LC_ALL ?? '',
+            b: a.env.LC_ALL ?? '',
+            note: 'no locale with a different collation is installed (locale -a)',
+          })
         }
         break
       case 'home':
         b.env.HOME = `${layouts.b.dir}/home-missing-${canary}`
         b.mkdirs = b.mkdirs.filter((d) => d !== layouts.b.home)
-        record({ name, applied: true, effective: true, a: `${layouts.a.home} (exists)`, b: `${b.env.HOME} (does not exist)` })
+        record({
+          name,
+          applied: true,
+          effective: true,
+          a: `${layouts.a.home} (exists)`,
+          b: `${b.env.HOME} (does not exist)`,
+        })
         break
       case 'user':
         if (caps.namespaces) {
           uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID
-          record({ name, applied: true, effective: false, a: `uid ${caps.uid}`, b: `uid ${uidB} (user namespace)` })
+          record({
+            name,
+            applied: true,
+            effective: false,
+            a: `uid ${caps.uid}`,
+            b: `uid ${uidB} (user namespace)`,
+          })
         } else {
-          record({ name, applied: false, effective: false, a: `uid ${caps.uid}`, b: `uid ${caps.uid}`, note: 'user namespaces are not available (unshare --user failed)' })
+          record({
+            name,
+            applied: false,
+            effective: false,
+            a: `uid ${caps.uid}`,
+            b: `uid ${caps.uid}`,
+            note: 'user namespaces are not available (unshare --user failed)',
+          })
         }
         break
       case 'hostname':
@@ -189,12 +233,25 @@ export function planRuns(input: PlanInput): RunPlan {
           else domainB = value
           record({ name, applied: true, effective: false, a: 'the machine’s', b: value })
         } else {
-          record({ name, applied: false, effective: false, a: 'the machine’s', b: 'the machine’s', note: 'UTS namespaces are not available (unshare --uts failed)' })
+          record({
+            name,
+            applied: false,
+            effective: false,
+            a: 'the machine’s',
+            b: 'the machine’s',
+            note: 'UTS namespaces are not available (unshare --uts failed)',
+          })
         }
         break
       case 'env':
         b.env.REPROOF_VARIATION = canary
-        record({ name, applied: true, effective: true, a: '(unset)', b: `REPROOF_VARIATION=${canary}` })
+        record({
+          name,
+          applied: true,
+          effective: true,
+          a: '(unset)',
+          b: `REPROOF_VARIATION=${canary}`,
+        })
         break
       case 'exec-path': {
         const extra = `${layouts.b.dir}/bin-${canary}`
@@ -208,9 +265,22 @@ export function planRuns(input: PlanInput): RunPlan {
           pinA = true
           a.env.MAKEFLAGS = '-j1'
           b.env.MAKEFLAGS = `-j${caps.cpuCount}`
-          record({ name, applied: true, effective: false, a: '1 CPU, MAKEFLAGS=-j1', b: `${caps.cpuCount} CPUs, MAKEFLAGS=-j${caps.cpuCount}` })
+          record({
+            name,
+            applied: true,
+            effective: false,
+            a: '1 CPU, MAKEFLAGS=-j1',
+            b: `${caps.cpuCount} CPUs, MAKEFLAGS=-j${caps.cpuCount}`,
+          })
         } else {
-          record({ name, applied: false, effective: false, a: `${caps.cpuCount} CPUs`, b: `${caps.cpuCount} CPUs`, note: caps.cpuCount > 1 ? 'taskset is not installed' : 'the machine has one CPU' })
+          record({
+            name,
+            applied: false,
+            effective: false,
+            a: `${caps.cpuCount} CPUs`,
+            b: `${caps.cpuCount} CPUs`,
+            note: caps.cpuCount > 1 ? 'taskset is not installed' : 'the machine has one CPU',
+          })
         }
         break
     }
@@ -219,13 +289,28 @@ export function planRuns(input: PlanInput): RunPlan {
   if (pinA) a.launcher.push('taskset', '-c', '0')
   b.launcher.push(...fakeTimeB)
   if (hostnameB !== undefined || domainB !== undefined) {
-    const steps = [hostnameB !== undefined ? 'hostname "$1"' : '', domainB !== undefined ? 'domainname "$2"' : '']
+    const steps = [
+      hostnameB !== undefined ? 'hostname "$1"' : '',
+      domainB !== undefined ? 'domainname "$2"' : '',
+    ]
     b.launcher.push(
-      'unshare', '--user', '--map-root-user', '--uts', '--',
-      '/bin/sh', '-c', `${steps.filter((s) => s !== '').join(' && ')} && shift 2 && exec "$@"`,
-      'reproof-uts', hostnameB ?? '', domainB ?? '',
+      'unshare',
+      '--user',
+      '--map-root-user',
+      '--uts',
+      '--',
+      '/bin/sh',
+      '-c',
+      `${steps.filter((s) => s !== '').join(' && ')} && shift 2 && exec "$@"`,
+      'reproof-uts',
+      hostnameB ?? '',
+      domainB ?? '',
       // Back to an ordinary user inside: root in a namespace would be a variation of its own.
-      'unshare', '--user', `--map-user=${uidB ?? caps.uid}`, `--map-group=${uidB ?? caps.gid}`, '--',
+      'unshare',
+      '--user',
+      `--map-user=${uidB ?? caps.uid}`,
+      `--map-group=${uidB ?? caps.gid}`,
+      '--',
     )
   } else if (uidB !== undefined) {
     b.launcher.push('unshare', '--user', `--map-user=${uidB}`, `--map-group=${uidB}`, '--')

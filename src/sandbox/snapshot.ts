@@ -82,10 +82,14 @@ export async function snapshotSource(
     if (entry.kind !== 'symlink') continue
     const resolved = await resolveInside(destRoot, entry.rel)
     if (resolved.kind === 'outside' || resolved.kind === 'loop') {
-      throw new ReproofError('E_INPUT', `${path.join(sourceDir, entry.rel)}: symbolic link leads outside the source tree`, {
-        path: path.join(sourceDir, entry.rel),
-        found: entry.target,
-      })
+      throw new ReproofError(
+        'E_INPUT',
+        `${path.join(sourceDir, entry.rel)}: symbolic link leads outside the source tree`,
+        {
+          path: path.join(sourceDir, entry.rel),
+          found: entry.target,
+        },
+      )
     }
   }
   return stats
@@ -93,11 +97,18 @@ export async function snapshotSource(
 
 function checkLinkTarget(entry: { rel: string; target: string }): void {
   const resolved = path.posix.join(path.posix.dirname(entry.rel), entry.target)
-  if (path.posix.isAbsolute(entry.target) || !isInside('/root', path.posix.join('/root', resolved))) {
-    throw new ReproofError('E_INPUT', `${entry.rel}: symbolic link to "${entry.target}" points outside the source tree`, {
-      path: entry.rel,
-      found: entry.target,
-    })
+  if (
+    path.posix.isAbsolute(entry.target) ||
+    !isInside('/root', path.posix.join('/root', resolved))
+  ) {
+    throw new ReproofError(
+      'E_INPUT',
+      `${entry.rel}: symbolic link to "${entry.target}" points outside the source tree`,
+      {
+        path: entry.rel,
+        found: entry.target,
+      },
+    )
   }
 }
 

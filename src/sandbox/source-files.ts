@@ -30,7 +30,14 @@ export async function listSourceEntries(
   const excluded =
     options.exclude.length === 0
       ? new Set<string>()
-      : new Set(await fg([...options.exclude], { cwd: sourceDir, dot: true, onlyFiles: false, followSymbolicLinks: false }))
+      : new Set(
+          await fg([...options.exclude], {
+            cwd: sourceDir,
+            dot: true,
+            onlyFiles: false,
+            followSymbolicLinks: false,
+          }),
+        )
   const isExcluded = (rel: string): boolean => {
     for (let p = rel; p !== '.' && p !== ''; p = path.posix.dirname(p)) {
       if (excluded.has(p) || p === '.git' || p.endsWith('/.git')) return true
@@ -54,10 +61,14 @@ export async function listSourceEntries(
     } else if (stat.isSymbolicLink()) {
       entries.push({ kind: 'symlink', rel, target: await fs.readlink(abs) })
     } else {
-      throw new ReproofError('E_INPUT', `${abs}: a special file (device, FIFO or socket) cannot be part of a build source`, {
-        path: abs,
-        hint: 'exclude it with --exclude',
-      })
+      throw new ReproofError(
+        'E_INPUT',
+        `${abs}: a special file (device, FIFO or socket) cannot be part of a build source`,
+        {
+          path: abs,
+          hint: 'exclude it with --exclude',
+        },
+      )
     }
   }
   return entries

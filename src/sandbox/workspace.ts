@@ -32,7 +32,12 @@ export async function chooseTempParent(requested: string | undefined): Promise<s
       await fsp.mkdir(requested, { recursive: true })
       await fsp.access(requested, fs.constants.W_OK)
     } catch (err) {
-      throw new ReproofError('E_INPUT', `--temp-dir ${requested}: not a writable directory`, { path: requested }, { cause: err })
+      throw new ReproofError(
+        'E_INPUT',
+        `--temp-dir ${requested}: not a writable directory`,
+        { path: requested },
+        { cause: err },
+      )
     }
     return requested
   }
@@ -53,7 +58,10 @@ export async function chooseTempParent(requested: string | undefined): Promise<s
  * their absolute paths and in the paths' lengths, and run B's path carries the canary,
  * so that a path embedded in an output can be told apart and traced.
  */
-export async function createWorkspace(options: { parent: string; name: string }): Promise<Workspace> {
+export async function createWorkspace(options: {
+  parent: string
+  name: string
+}): Promise<Workspace> {
   const canary = `canary${crypto.randomBytes(5).toString('hex')}`
   const base = await fsp.mkdtemp(path.join(options.parent, 'reproof-'))
   live.add(base)

@@ -1,7 +1,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupTemp, copyFixture, listDir, makeTemp, makeTempParent, spawnCli } from '../helpers.js'
+import {
+  cleanupTemp,
+  copyFixture,
+  listDir,
+  makeTemp,
+  makeTempParent,
+  spawnCli,
+} from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -22,7 +29,14 @@ async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
 // A build that starts a process in a new session (escaping the process group) and
 // records its pid outside the workspace, then waits.
 function lingeringBuild(pidDir: string): string[] {
-  return ['--env', `PID_DIR=${pidDir}`, '--', 'sh', '-c', 'setsid sleep 300 & echo $! > "$PID_DIR/$$"; sleep 300']
+  return [
+    '--env',
+    `PID_DIR=${pidDir}`,
+    '--',
+    'sh',
+    '-c',
+    'setsid sleep 300 & echo $! > "$PID_DIR/$$"; sleep 300',
+  ]
 }
 
 function recordedPids(dir: string): number[] {
@@ -53,7 +67,17 @@ describe('the reproof executable', () => {
   it('shows a table and a verdict to people', async () => {
     const source = copyFixture('hello-c')
     const parent = makeTempParent()
-    const run = await spawnCli(['build', '-C', source, '-o', 'hello', '--temp-dir', parent, '--', 'make'])
+    const run = await spawnCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'hello',
+      '--temp-dir',
+      parent,
+      '--',
+      'make',
+    ])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^hello\s+\d+\s+[0-9a-f]{64} =$/m)
     expect(run.stdout).toContain('reproducible: 1 artifact(s) identical in both runs')
@@ -65,13 +89,27 @@ describe('the reproof executable', () => {
     const source = copyFixture('hello-c')
     const parent = makeTempParent()
     const pids = makeTemp()
-    const run = await spawnCli(['build', '-C', source, '-o', 'hello', '--temp-dir', parent, '--no-vary', 'time', ...lingeringBuild(pids)], {
-      onStderr: (text, child) => {
-        if (text.includes('run B started') && !child.killed) {
-          void waitFor(() => recordedPids(pids).length === 2).then(() => child.kill('SIGINT'))
-        }
+    const run = await spawnCli(
+      [
+        'build',
+        '-C',
+        source,
+        '-o',
+        'hello',
+        '--temp-dir',
+        parent,
+        '--no-vary',
+        'time',
+        ...lingeringBuild(pids),
+      ],
+      {
+        onStderr: (text, child) => {
+          if (text.includes('run B started') && !child.killed) {
+            void waitFor(() => recordedPids(pids).length === 2).then(() => child.kill('SIGINT'))
+          }
+        },
       },
-    })
+    )
     expect(run.code).toBe(130)
     expect(run.stderr).toContain('interrupted')
     expect(listDir(parent)).toEqual([])
@@ -85,7 +123,18 @@ describe('the reproof executable', () => {
     const source = copyFixture('hello-c')
     const parent = makeTempParent()
     const pids = makeTemp()
-    const run = await spawnCli(['build', '-C', source, '-o', 'hello', '--temp-dir', parent, '--timeout', '2s', ...lingeringBuild(pids)])
+    const run = await spawnCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'hello',
+      '--temp-dir',
+      parent,
+      '--timeout',
+      '2s',
+      ...lingeringBuild(pids),
+    ])
     expect(run.code).toBe(4)
     expect(listDir(parent)).toEqual([])
     const escaped = recordedPids(pids)
@@ -97,7 +146,17 @@ describe('the reproof executable', () => {
   it('leaves no temp dirs after a failing build', async () => {
     const source = copyFixture('hello-c')
     const parent = makeTempParent()
-    const run = await spawnCli(['build', '-C', source, '-o', 'hello', '--temp-dir', parent, '--', 'false'])
+    const run = await spawnCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'hello',
+      '--temp-dir',
+      parent,
+      '--',
+      'false',
+    ])
     expect(run.code).toBe(3)
     expect(listDir(parent)).toEqual([])
   })
@@ -105,11 +164,24 @@ describe('the reproof executable', () => {
   it('keeps both roots with --keep when the build is not reproducible', async () => {
     const source = copyFixture('timestamp')
     const parent = makeTempParent()
-    const run = await spawnCli(['build', '-C', source, '-o', 'out/*', '--temp-dir', parent, '--keep', '--json', '--', 'make'])
+    const run = await spawnCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out/*',
+      '--temp-dir',
+      parent,
+      '--keep',
+      '--json',
+      '--',
+      'make',
+    ])
     expect(run.code).toBe(1)
     const result = JSON.parse(run.stdout) as { kept: string; runs: { root: string }[] }
     expect(listDir(parent)).toHaveLength(1)
     expect(result.kept.startsWith(parent)).toBe(true)
-    for (const r of result.runs) expect(fs.existsSync(path.join(r.root, 'out', 'stamp.txt'))).toBe(true)
+    for (const r of result.runs)
+      expect(fs.existsSync(path.join(r.root, 'out', 'stamp.txt'))).toBe(true)
   })
 })

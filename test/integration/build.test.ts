@@ -3,7 +3,15 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BuildResult } from '../../src/build/run-build.js'
 import type { BuildRecord } from '../../src/build/build-record.js'
-import { cleanupTemp, copyFixture, git, listDir, makeTemp, makeTempParent, runCli } from '../helpers.js'
+import {
+  cleanupTemp,
+  copyFixture,
+  git,
+  listDir,
+  makeTemp,
+  makeTempParent,
+  runCli,
+} from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -20,7 +28,16 @@ describe('reproof build', () => {
   it('finds a deterministic C build reproducible and copies the artifact out', async () => {
     const source = copyFixture('hello-c')
     const outDir = makeTemp()
-    const { code, result } = await build(source, ['-o', 'hello', '--out-dir', outDir, '--epoch', '1700000000', '--', 'make'])
+    const { code, result } = await build(source, [
+      '-o',
+      'hello',
+      '--out-dir',
+      outDir,
+      '--epoch',
+      '1700000000',
+      '--',
+      'make',
+    ])
     expect(code).toBe(0)
     expect(result?.reproducible).toBe(true)
     expect(result?.epoch).toBe(1700000000)
@@ -34,7 +51,14 @@ describe('reproof build', () => {
 
   it('finds __DATE__ reproducible, because gcc honours SOURCE_DATE_EPOCH', async () => {
     const source = copyFixture('date-macro')
-    const { code, result } = await build(source, ['-o', 'version', '--epoch', '1234567890', '--', 'make'])
+    const { code, result } = await build(source, [
+      '-o',
+      'version',
+      '--epoch',
+      '1234567890',
+      '--',
+      'make',
+    ])
     expect(code).toBe(0)
     expect(result?.reproducible).toBe(true)
     // And the artifact really carries the epoch's date, not today's.
@@ -55,7 +79,14 @@ describe('reproof build', () => {
 
   it('catches an absolute source path in debug info through the path variation', async () => {
     const source = copyFixture('debug-path')
-    const { code, result } = await build(source, ['-o', 'prog', '--no-vary', 'time,ordering', '--', 'make'])
+    const { code, result } = await build(source, [
+      '-o',
+      'prog',
+      '--no-vary',
+      'time,ordering',
+      '--',
+      'make',
+    ])
     expect(code).toBe(1)
     expect(result?.differences.map((d) => d.name)).toEqual(['prog'])
     expect(result?.variations.map((v) => v.name)).toEqual(['path'])
@@ -63,7 +94,14 @@ describe('reproof build', () => {
 
   it('catches an unsorted directory listing through the ordering variation', async () => {
     const source = copyFixture('listing')
-    const { code, result } = await build(source, ['-o', 'listing.txt', '--no-vary', 'time', '--', 'make'])
+    const { code, result } = await build(source, [
+      '-o',
+      'listing.txt',
+      '--no-vary',
+      'time',
+      '--',
+      'make',
+    ])
     const ordering = result?.variations.find((v) => v.name === 'ordering')
     expect(ordering?.applied).toBe(true)
     // The test parent is a tmpfs, where listing order follows creation order.
@@ -74,13 +112,27 @@ describe('reproof build', () => {
 
   it('the same listing is reproducible once ordering is not varied', async () => {
     const source = copyFixture('listing')
-    const { code } = await build(source, ['-o', 'listing.txt', '--no-vary', 'time,ordering', '--', 'make'])
+    const { code } = await build(source, [
+      '-o',
+      'listing.txt',
+      '--no-vary',
+      'time,ordering',
+      '--',
+      'make',
+    ])
     expect(code).toBe(0)
   })
 
   it('ends with exit 3 and the log tail when the build fails', async () => {
     const source = copyFixture('hello-c')
-    const { code, stderr, stdout } = await build(source, ['-o', 'hello', '--', 'sh', '-c', 'echo compiling; echo "fatal: no luck" >&2; exit 7'])
+    const { code, stderr, stdout } = await build(source, [
+      '-o',
+      'hello',
+      '--',
+      'sh',
+      '-c',
+      'echo compiling; echo "fatal: no luck" >&2; exit 7',
+    ])
     expect(code).toBe(3)
     expect(stdout).toBe('')
     expect(stderr).toMatch(/^reproof: build run [AB] exited with status 7$/m)
@@ -92,7 +144,9 @@ describe('reproof build', () => {
     const { code, stderr } = await build(source, ['-o', 'nothing/*.bin', '--', 'make'])
     expect(code).toBe(2)
     expect(stderr).toContain('nothing/*.bin')
-    expect(stderr.trim().split('\n')[0]).toMatch(/^reproof: --out nothing\/\*\.bin: matched no file/)
+    expect(stderr.trim().split('\n')[0]).toMatch(
+      /^reproof: --out nothing\/\*\.bin: matched no file/,
+    )
   })
 
   it('keeps secrets in the caller’s environment away from the build', async () => {
@@ -100,7 +154,15 @@ describe('reproof build', () => {
     const { code, result } = await build(
       source,
       [
-        '-o', 'env.txt', '--env', 'PASSED=yes', '--env', 'FROM_CALLER', '--', 'sh', '-c',
+        '-o',
+        'env.txt',
+        '--env',
+        'PASSED=yes',
+        '--env',
+        'FROM_CALLER',
+        '--',
+        'sh',
+        '-c',
         // The whole environment is searched; only the stable part is kept as the artifact.
         'if env | grep -q hunter2; then exit 9; fi; env | grep -E "^(PASSED|FROM_CALLER|SOURCE_DATE_EPOCH|TZ|LC_ALL)=" | sort > env.txt',
       ],
@@ -120,14 +182,33 @@ describe('reproof build', () => {
     const source = copyFixture('hello-c')
     git(source, ['init', '-q'])
     git(source, ['add', 'Makefile', 'hello.c'])
-    git(source, ['commit', '-qm', 'init'], { GIT_COMMITTER_DATE: '@1500000000 +0000', GIT_AUTHOR_DATE: '@1500000000 +0000' })
+    git(source, ['commit', '-qm', 'init'], {
+      GIT_COMMITTER_DATE: '@1500000000 +0000',
+      GIT_AUTHOR_DATE: '@1500000000 +0000',
+    })
     fs.writeFileSync(path.join(source, 'debris.txt'), 'untracked')
     const record = path.join(makeTemp(), 'record.json')
-    const { code, result } = await build(source, ['-o', 'files.txt', '--record', record, '--', 'sh', '-c', 'ls -a > files.txt'])
+    const { code, result } = await build(source, [
+      '-o',
+      'files.txt',
+      '--record',
+      record,
+      '--',
+      'sh',
+      '-c',
+      'ls -a > files.txt',
+    ])
     expect(code).toBe(0)
     expect(result?.epoch).toBe(1500000000)
     expect(result?.epochSource).toBe('git')
-    expect(fs.readFileSync(path.join(source, 'files.txt'), 'utf8').split('\n')).toEqual(['.', '..', 'Makefile', 'files.txt', 'hello.c', ''])
+    expect(fs.readFileSync(path.join(source, 'files.txt'), 'utf8').split('\n')).toEqual([
+      '.',
+      '..',
+      'Makefile',
+      'files.txt',
+      'hello.c',
+      '',
+    ])
     const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
     expect(written.source.git?.commit).toMatch(/^[0-9a-f]{40}$/)
     expect(written.source.git?.dirty).toBe(false)
@@ -139,7 +220,16 @@ describe('reproof build', () => {
     fs.writeFileSync(path.join(source, 'tool.sh'), '#!/bin/sh\n')
     fs.chmodSync(path.join(source, 'tool.sh'), 0o700)
     fs.chmodSync(path.join(source, 'hello.c'), 0o600)
-    const { code } = await build(source, ['-o', 'stat.txt', '--epoch', '1000000000', '--', 'sh', '-c', 'stat -c "%n %a %Y" Makefile hello.c tool.sh . > "$TMPDIR/s" && mv "$TMPDIR/s" stat.txt'])
+    const { code } = await build(source, [
+      '-o',
+      'stat.txt',
+      '--epoch',
+      '1000000000',
+      '--',
+      'sh',
+      '-c',
+      'stat -c "%n %a %Y" Makefile hello.c tool.sh . > "$TMPDIR/s" && mv "$TMPDIR/s" stat.txt',
+    ])
     expect(code).toBe(0)
     expect(fs.readFileSync(path.join(source, 'stat.txt'), 'utf8')).toBe(
       'Makefile 644 1000000000\nhello.c 644 1000000000\ntool.sh 755 1000000000\n. 755 1000000000\n',
@@ -149,7 +239,18 @@ describe('reproof build', () => {
   it('writes a build record with everything a rebuild needs', async () => {
     const source = copyFixture('hello-c')
     const record = path.join(makeTemp(), 'nested', 'record.json')
-    const { code } = await build(source, ['-o', 'hello', '--record', record, '--epoch', '42', '--env', 'CFLAGS=-O1', '--', 'make'])
+    const { code } = await build(source, [
+      '-o',
+      'hello',
+      '--record',
+      record,
+      '--epoch',
+      '42',
+      '--env',
+      'CFLAGS=-O1',
+      '--',
+      'make',
+    ])
     expect(code).toBe(0)
     const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
     expect(written.recordType).toBe('https://reproof.dev/build-record')
@@ -157,7 +258,11 @@ describe('reproof build', () => {
     expect(written.command).toEqual(['make'])
     expect(written.outputs).toEqual(['hello'])
     expect(written.environment).toContainEqual({ name: 'CFLAGS', value: '-O1', from: 'flag' })
-    expect(written.environment).toContainEqual({ name: 'SOURCE_DATE_EPOCH', value: '42', from: 'reproof' })
+    expect(written.environment).toContainEqual({
+      name: 'SOURCE_DATE_EPOCH',
+      value: '42',
+      from: 'reproof',
+    })
     expect(written.runs).toHaveLength(2)
     expect(written.runs[0]?.manifest[0]?.name).toBe('hello')
     expect(written.result.reproducible).toBe(true)
@@ -173,7 +278,15 @@ describe('reproof build', () => {
 
   it('refuses an artifact symlink that leaves the build root', async () => {
     const source = copyFixture('hello-c')
-    const { code, stderr } = await build(source, ['-o', 'link', '--', 'ln', '-s', '/etc/hostname', 'link'])
+    const { code, stderr } = await build(source, [
+      '-o',
+      'link',
+      '--',
+      'ln',
+      '-s',
+      '/etc/hostname',
+      'link',
+    ])
     expect(code).toBe(2)
     expect(stderr).toContain('artifact link: symbolic link leads outside the build root')
   })
@@ -185,19 +298,27 @@ describe('reproof build', () => {
       expect(code, epoch).toBe(2)
       expect(stderr).toMatch(/^reproof: --epoch: .* is not a non-negative decimal integer$/m)
     }
-    const env = await build(source, ['-o', 'hello', '--', 'make'], { SOURCE_DATE_EPOCH: '2024-01-01' })
+    const env = await build(source, ['-o', 'hello', '--', 'make'], {
+      SOURCE_DATE_EPOCH: '2024-01-01',
+    })
     expect(env.code).toBe(2)
     expect(env.stderr).toContain('SOURCE_DATE_EPOCH')
   })
 
   it('reads reproof.config.json, with flags winning, and refuses unknown keys', async () => {
     const source = copyFixture('hello-c')
-    fs.writeFileSync(path.join(source, 'reproof.config.json'), JSON.stringify({ command: ['make'], out: ['hello'], epoch: 7 }))
+    fs.writeFileSync(
+      path.join(source, 'reproof.config.json'),
+      JSON.stringify({ command: ['make'], out: ['hello'], epoch: 7 }),
+    )
     const ok = await build(source, ['--epoch', '8'])
     expect(ok.code).toBe(0)
     expect(ok.result?.epoch).toBe(8)
     expect(ok.result?.epochSource).toBe('flag')
-    fs.writeFileSync(path.join(source, 'reproof.config.json'), JSON.stringify({ command: ['make'], outputs: ['hello'] }))
+    fs.writeFileSync(
+      path.join(source, 'reproof.config.json'),
+      JSON.stringify({ command: ['make'], outputs: ['hello'] }),
+    )
     const bad = await build(source, [])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/reproof\.config\.json.*outputs/)
@@ -205,7 +326,16 @@ describe('reproof build', () => {
 
   it('treats a timeout as an unknown outcome (exit 4) and cleans up', async () => {
     const source = copyFixture('hello-c')
-    const { code, stderr } = await build(source, ['-o', 'hello', '--timeout', '1s', '--', 'sh', '-c', 'sleep 30 & sleep 30'])
+    const { code, stderr } = await build(source, [
+      '-o',
+      'hello',
+      '--timeout',
+      '1s',
+      '--',
+      'sh',
+      '-c',
+      'sleep 30 & sleep 30',
+    ])
     expect(code).toBe(4)
     expect(stderr).toContain('unknown')
     expect(stderr).toContain('a retry is safe')

@@ -6,7 +6,9 @@ import type { Manifest } from '../../src/digest/manifest.js'
 
 const hex = fc.stringMatching(/^[0-9a-f]{64}$/)
 const manifestArb: fc.Arbitrary<Manifest> = fc
-  .uniqueArray(fc.record({ name: fc.string({ minLength: 1 }), sha256: hex, size: fc.nat() }), { selector: (e) => e.name })
+  .uniqueArray(fc.record({ name: fc.string({ minLength: 1 }), sha256: hex, size: fc.nat() }), {
+    selector: (e) => e.name,
+  })
   .map((m) => m.sort((a, b) => compareBytes(a.name, b.name)))
 
 describe('compareManifests', () => {
@@ -24,7 +26,8 @@ describe('compareManifests', () => {
         const ab = compareManifests(a, b)
         const ba = compareManifests(b, a)
         expect(ba.map((d) => d.name)).toEqual(ab.map((d) => d.name))
-        for (const [i, d] of ab.entries()) expect(ba[i]?.digests).toEqual([d.digests[1], d.digests[0]])
+        for (const [i, d] of ab.entries())
+          expect(ba[i]?.digests).toEqual([d.digests[1], d.digests[0]])
       }),
     )
   })
@@ -38,7 +41,9 @@ describe('compareManifests', () => {
         const found = compareManifests(a, b)
         expect(found.map((d) => d.name)).toEqual(expected)
         for (const d of found) {
-          expect(d.kind).toBe(d.digests[0] === null ? 'only-in-b' : d.digests[1] === null ? 'only-in-a' : 'content')
+          expect(d.kind).toBe(
+            d.digests[0] === null ? 'only-in-b' : d.digests[1] === null ? 'only-in-a' : 'content',
+          )
         }
       }),
     )
@@ -57,7 +62,9 @@ describe('canonicalJson', () => {
   })
 
   it('sorts keys by bytes, not by locale', () => {
-    expect(canonicalJson({ b: 1, B: 2, é: 3, a: { z: 1, y: 2 } })).toBe('{"B":2,"a":{"y":2,"z":1},"b":1,"é":3}')
+    expect(canonicalJson({ b: 1, B: 2, é: 3, a: { z: 1, y: 2 } })).toBe(
+      '{"B":2,"a":{"y":2,"z":1},"b":1,"é":3}',
+    )
   })
 })
 

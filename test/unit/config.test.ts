@@ -38,38 +38,61 @@ describe('parseEpoch', () => {
 
   it('rejects values beyond the year 9999 and leading signs', () => {
     for (const s of ['253402300800', '99999999999999999999', '+5', '-0', '0x10', '1e3']) {
-      expect(codeOf(() => parseEpoch(s, 'x')), s).toBe('E_INPUT')
+      expect(
+        codeOf(() => parseEpoch(s, 'x')),
+        s,
+      ).toBe('E_INPUT')
     }
   })
 })
 
 describe('chooseEpoch', () => {
   it('takes flag, then config, then environment, then git, then 0', () => {
-    expect(chooseEpoch({ flag: '1', config: 2, environment: '3', gitCommitTime: 4 })).toEqual({ value: 1, source: 'flag' })
-    expect(chooseEpoch({ config: 2, environment: '3', gitCommitTime: 4 })).toEqual({ value: 2, source: 'config' })
-    expect(chooseEpoch({ environment: '3', gitCommitTime: 4 })).toEqual({ value: 3, source: 'environment' })
+    expect(chooseEpoch({ flag: '1', config: 2, environment: '3', gitCommitTime: 4 })).toEqual({
+      value: 1,
+      source: 'flag',
+    })
+    expect(chooseEpoch({ config: 2, environment: '3', gitCommitTime: 4 })).toEqual({
+      value: 2,
+      source: 'config',
+    })
+    expect(chooseEpoch({ environment: '3', gitCommitTime: 4 })).toEqual({
+      value: 3,
+      source: 'environment',
+    })
     expect(chooseEpoch({ gitCommitTime: 4 })).toEqual({ value: 4, source: 'git' })
     expect(chooseEpoch({})).toEqual({ value: 0, source: 'default' })
   })
 
   it('never falls back past an invalid value', () => {
-    expect(codeOf(() => chooseEpoch({ environment: 'yesterday', gitCommitTime: 4 }))).toBe('E_INPUT')
+    expect(codeOf(() => chooseEpoch({ environment: 'yesterday', gitCommitTime: 4 }))).toBe(
+      'E_INPUT',
+    )
   })
 })
 
 describe('parseDuration', () => {
   it('round-trips sums of units', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 1, max: 59 }), (h, m, s) => {
-        expect(parseDuration(`${h}h${m}m${s}s`, 'x')).toBe(((h * 60 + m) * 60 + s) * 1000)
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 1, max: 59 }),
+        (h, m, s) => {
+          expect(parseDuration(`${h}h${m}m${s}s`, 'x')).toBe(((h * 60 + m) * 60 + s) * 1000)
+        },
+      ),
     )
   })
 
   it('reads a bare number as seconds and refuses zero, junk and more than 7 days', () => {
     expect(parseDuration('90', 'x')).toBe(90_000)
     expect(parseDuration('250ms', 'x')).toBe(250)
-    for (const s of ['0', '0s', '', 'soon', '5 m', '-5s', '1.5s', '8d']) expect(codeOf(() => parseDuration(s, 'x')), s).toBe('E_INPUT')
+    for (const s of ['0', '0s', '', 'soon', '5 m', '-5s', '1.5s', '8d'])
+      expect(
+        codeOf(() => parseDuration(s, 'x')),
+        s,
+      ).toBe('E_INPUT')
   })
 
   it('formats for people', () => {
@@ -121,7 +144,13 @@ describe('toBuildOptions', () => {
   const base = { out: ['a'] }
 
   it('resolves paths against the working dir and the config dir', () => {
-    const options = toBuildOptions({ ...base, source: 'src', record: 'r.json' }, ['make'], { outDir: 'dist' }, '/w', '/w/src')
+    const options = toBuildOptions(
+      { ...base, source: 'src', record: 'r.json' },
+      ['make'],
+      { outDir: 'dist' },
+      '/w',
+      '/w/src',
+    )
     expect(options.source).toBe('/w/src')
     expect(options.record).toBe('/w/r.json')
     expect(options.outDir).toBe('/w/src/dist')
@@ -133,18 +162,37 @@ describe('toBuildOptions', () => {
 
   it('refuses globs that climb out of the build root', () => {
     for (const glob of ['../x', '/etc/passwd', 'a/../../b']) {
-      expect(codeOf(() => toBuildOptions({ out: [glob] }, ['make'], {}, '/w', '/w')), glob).toBe('E_USAGE')
+      expect(
+        codeOf(() => toBuildOptions({ out: [glob] }, ['make'], {}, '/w', '/w')),
+        glob,
+      ).toBe('E_USAGE')
     }
   })
 
   it('merges env with flags winning and refuses managed names', () => {
-    const options = toBuildOptions({ ...base, env: ['A=flag'] }, ['make'], { env: ['A=config', 'B=1'] }, '/w', '/w')
+    const options = toBuildOptions(
+      { ...base, env: ['A=flag'] },
+      ['make'],
+      { env: ['A=config', 'B=1'] },
+      '/w',
+      '/w',
+    )
     expect(options.env).toEqual([
       { name: 'A', value: 'flag' },
       { name: 'B', value: '1' },
     ])
-    for (const bad of ['HOME=/x', 'SOURCE_DATE_EPOCH=1', 'LD_PRELOAD=x', 'FAKETIME=+1d', '1BAD=x', 'A-B=1']) {
-      expect(codeOf(() => parseEnvRequest(bad)), bad).toBe('E_USAGE')
+    for (const bad of [
+      'HOME=/x',
+      'SOURCE_DATE_EPOCH=1',
+      'LD_PRELOAD=x',
+      'FAKETIME=+1d',
+      '1BAD=x',
+      'A-B=1',
+    ]) {
+      expect(
+        codeOf(() => parseEnvRequest(bad)),
+        bad,
+      ).toBe('E_USAGE')
     }
   })
 
@@ -156,7 +204,15 @@ describe('toBuildOptions', () => {
 
 describe('parseBuildConfig', () => {
   it('refuses unknown keys, wrong types and bad JSON, naming the file', () => {
-    for (const text of ['{"outputs":["x"]}', '{"epoch":"5"}', '{"epoch":-1}', '{"keep":"yes"}', '[]', '{', '{"out":[]}']) {
+    for (const text of [
+      '{"outputs":["x"]}',
+      '{"epoch":"5"}',
+      '{"epoch":-1}',
+      '{"keep":"yes"}',
+      '[]',
+      '{',
+      '{"out":[]}',
+    ]) {
       let message = ''
       try {
         parseBuildConfig(text, 'reproof.config.json')

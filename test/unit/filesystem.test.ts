@@ -45,7 +45,10 @@ describe('resolveInside', () => {
     fs.symlinkSync('/etc/passwd', path.join(root, 'abs'))
     fs.symlinkSync('loop', path.join(root, 'loop'))
     fs.symlinkSync('missing/x', path.join(root, 'dangling'))
-    expect(await resolveInside(root, 'p/ok')).toEqual({ kind: 'inside', path: path.join(root, 'p/q/file') })
+    expect(await resolveInside(root, 'p/ok')).toEqual({
+      kind: 'inside',
+      path: path.join(root, 'p/q/file'),
+    })
     expect((await resolveInside(root, 'p/up')).kind).toBe('inside')
     expect((await resolveInside(root, 'p/sneaky')).kind).toBe('outside')
     expect((await resolveInside(root, 'abs')).kind).toBe('outside')
@@ -80,7 +83,8 @@ describe('snapshotSource', () => {
     expect(fs.statSync(path.join(dest, 'a.txt')).mode & 0o777).toBe(0o644)
     expect(fs.statSync(path.join(dest, 'exec.sh')).mode & 0o777).toBe(0o755)
     expect(fs.statSync(path.join(dest, 'empty')).mode & 0o777).toBe(0o755)
-    for (const p of ['a.txt', 'c', 'c/z', 'empty', '.']) expect(fs.statSync(path.join(dest, p)).mtimeMs, p).toBe(12345000)
+    for (const p of ['a.txt', 'c', 'c/z', 'empty', '.'])
+      expect(fs.statSync(path.join(dest, p)).mtimeMs, p).toBe(12345000)
     expect(fs.lstatSync(path.join(dest, 'link')).mtimeMs).toBe(12345000)
   })
 
@@ -107,10 +111,9 @@ describe('snapshotSource', () => {
   it('refuses special files, naming them', async () => {
     const src = makeTemp()
     execFileSync('mkfifo', [path.join(src, 'pipe')])
-    await expect(listSourceEntries(src, { tracked: undefined, exclude: [] })).rejects.toMatchObject({
-      code: 'E_INPUT',
-      message: expect.stringContaining('pipe'),
-    })
+    const failure = listSourceEntries(src, { tracked: undefined, exclude: [] })
+    await expect(failure).rejects.toMatchObject({ code: 'E_INPUT' })
+    await expect(failure).rejects.toThrow(/pipe/)
   })
 
   it('refuses links that leave the tree, lexically or through other links', async () => {
@@ -124,7 +127,10 @@ describe('snapshotSource', () => {
       if (extra !== undefined) fs.symlinkSync(extra[1], path.join(src, extra[0]))
       fs.symlinkSync(target, path.join(src, name))
       const entries = await listSourceEntries(src, { tracked: undefined, exclude: [] })
-      await expect(snapshotSource(entries, src, path.join(makeTemp(), 'r'), { epoch: 0, order: 'ascending' }), name).rejects.toMatchObject({
+      await expect(
+        snapshotSource(entries, src, path.join(makeTemp(), 'r'), { epoch: 0, order: 'ascending' }),
+        name,
+      ).rejects.toMatchObject({
         code: 'E_INPUT',
       })
     }
@@ -136,14 +142,20 @@ describe('hashing', () => {
     const dir = makeTemp()
     const MiB = 1024 * 1024
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(0, 1, MiB - 1, MiB, MiB + 1, 3 * MiB + 17), fc.integer(), async (size, seed) => {
-        const file = path.join(dir, `f${size}`)
-        const data = crypto.createHash('sha512').update(String(seed)).digest()
-        fs.writeFileSync(file, Buffer.alloc(size, data))
-        const expected = execFileSync('openssl', ['dgst', '-sha256', '-r', file], { encoding: 'utf8' }).split(' ')[0]
-        const digest = await hashFile(file)
-        expect(digest).toEqual({ sha256: expected, size })
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(0, 1, MiB - 1, MiB, MiB + 1, 3 * MiB + 17),
+        fc.integer(),
+        async (size, seed) => {
+          const file = path.join(dir, `f${size}`)
+          const data = crypto.createHash('sha512').update(String(seed)).digest()
+          fs.writeFileSync(file, Buffer.alloc(size, data))
+          const expected = execFileSync('openssl', ['dgst', '-sha256', '-r', file], {
+            encoding: 'utf8',
+          }).split(' ')[0]
+          const digest = await hashFile(file)
+          expect(digest).toEqual({ sha256: expected, size })
+        },
+      ),
       { numRuns: 12 },
     )
   })
@@ -157,7 +169,9 @@ describe('hashing', () => {
     })
     const digests = await hashFiles(files, 3)
     for (const [i, f] of files.entries()) {
-      expect(digests[i]?.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex'))
+      expect(digests[i]?.sha256).toBe(
+        crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex'),
+      )
     }
   })
 })
@@ -166,11 +180,20 @@ describe('collectManifest', () => {
   it('expands directories, follows inside links, sorts by bytes and counts per glob', async () => {
     const root = makeTemp()
     fs.mkdirSync(path.join(root, 'dist/sub'), { recursive: true })
-    for (const f of ['dist/b', 'dist/a', 'dist/sub/B', 'top.bin']) fs.writeFileSync(path.join(root, f), f)
+    for (const f of ['dist/b', 'dist/a', 'dist/sub/B', 'top.bin'])
+      fs.writeFileSync(path.join(root, f), f)
     fs.symlinkSync('../top.bin', path.join(root, 'dist/link'))
     const { manifest, matches } = await collectManifest(root, ['dist', '*.bin', 'none/*'])
-    expect(manifest.map((e) => e.name)).toEqual(['dist/a', 'dist/b', 'dist/link', 'dist/sub/B', 'top.bin'])
-    expect(manifest.find((e) => e.name === 'dist/link')?.sha256).toBe(manifest.find((e) => e.name === 'top.bin')?.sha256)
+    expect(manifest.map((e) => e.name)).toEqual([
+      'dist/a',
+      'dist/b',
+      'dist/link',
+      'dist/sub/B',
+      'top.bin',
+    ])
+    expect(manifest.find((e) => e.name === 'dist/link')?.sha256).toBe(
+      manifest.find((e) => e.name === 'top.bin')?.sha256,
+    )
     expect(matches).toEqual([
       { glob: 'dist', count: 4 },
       { glob: '*.bin', count: 1 },
@@ -186,7 +209,9 @@ describe('atomic writes', () => {
     await writeFileAtomic(target, 'one')
     await writeFileAtomic(target, 'two')
     expect(fs.readFileSync(target, 'utf8')).toBe('two')
-    await expect(copyFileAtomic(path.join(dir, 'missing'), target, { mode: 0o644, mtime: 0 })).rejects.toThrow()
+    await expect(
+      copyFileAtomic(path.join(dir, 'missing'), target, { mode: 0o644, mtime: 0 }),
+    ).rejects.toThrow()
     expect(fs.readFileSync(target, 'utf8')).toBe('two')
     expect(fs.readdirSync(path.dirname(target))).toEqual(['out.json'])
   })

@@ -21,8 +21,24 @@ const layout = (id: 'a' | 'b', dir: string): RunLayout => ({
   stderrLog: `${dir}/stderr.log`,
 })
 
-const fullCaps: Capabilities = { faketime: 'faketime', namespaces: true, taskset: true, cpuCount: 4, unusualLocale: 'et_EE.UTF-8', uid: 1000, gid: 1000 }
-const noCaps: Capabilities = { faketime: undefined, namespaces: false, taskset: false, cpuCount: 1, unusualLocale: undefined, uid: 1000, gid: 1000 }
+const fullCaps: Capabilities = {
+  faketime: 'faketime',
+  namespaces: true,
+  taskset: true,
+  cpuCount: 4,
+  unusualLocale: 'et_EE.UTF-8',
+  uid: 1000,
+  gid: 1000,
+}
+const noCaps: Capabilities = {
+  faketime: undefined,
+  namespaces: false,
+  taskset: false,
+  cpuCount: 1,
+  unusualLocale: undefined,
+  uid: 1000,
+  gid: 1000,
+}
 
 const input = (variations: VariationName[], capabilities = fullCaps): PlanInput => ({
   variations,
@@ -34,7 +50,9 @@ const input = (variations: VariationName[], capabilities = fullCaps): PlanInput 
   passThrough: { CC: 'gcc' },
 })
 
-const subset = fc.subarray([...VARIATIONS]).map((v) => (v.includes('path') ? v : ['path' as const, ...v]))
+const subset = fc
+  .subarray([...VARIATIONS])
+  .map((v) => (v.includes('path') ? v : ['path' as const, ...v]))
 
 describe('planRuns', () => {
   it('gives both runs the clean base environment, and run A never varies', () => {
@@ -45,7 +63,11 @@ describe('planRuns', () => {
           expect(run.env.SOURCE_DATE_EPOCH).toBe('99')
           expect(run.env.CC).toBe('gcc')
           expect(run.env.TMPDIR).toBe(run.layout.tmp)
-          expect(run.launcher.slice(-4, -1)).toEqual(['/bin/sh', '-c', expect.stringMatching(/^umask 00[02]2 && exec "\$@"$/)])
+          expect(run.launcher.slice(-4, -1)).toEqual([
+            '/bin/sh',
+            '-c',
+            expect.stringMatching(/^umask 00[02]2 && exec "\$@"$/),
+          ])
         }
         expect(runs.a.env.TZ).toBe('UTC')
         expect(runs.a.env.LC_ALL).toBe('C.UTF-8')
@@ -102,22 +124,48 @@ describe('planRuns', () => {
 })
 
 describe('probes and effectiveness', () => {
-  const probe = (over: Partial<ProbeReport> = {}): ProbeReport => ({ time: 1000, umask: '0022', uid: '0', hostname: 'h', domain: '(none)', cpus: '2', ...over })
+  const probe = (over: Partial<ProbeReport> = {}): ProbeReport => ({
+    time: 1000,
+    umask: '0022',
+    uid: '0',
+    hostname: 'h',
+    domain: '(none)',
+    cpus: '2',
+    ...over,
+  })
 
   it('parses what the probe script prints', () => {
-    expect(parseProbe('1700000000\n0022\n0\nhost\n(none)\n2\n')).toEqual({ time: 1700000000, umask: '0022', uid: '0', hostname: 'host', domain: '(none)', cpus: '2' })
+    expect(parseProbe('1700000000\n0022\n0\nhost\n(none)\n2\n')).toEqual({
+      time: 1700000000,
+      umask: '0022',
+      uid: '0',
+      hostname: 'host',
+      domain: '(none)',
+      cpus: '2',
+    })
     expect(parseProbe('')).toBeUndefined()
     expect(parseProbe('soon\n0022\n0\nh\nd\n2\n')).toBeUndefined()
   })
 
   it('calls a variation effective only when the probes differ', () => {
-    const { variations } = planRuns(input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus']))
+    const { variations } = planRuns(
+      input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus']),
+    )
     const none = judgeEffectiveness(variations, { a: probe(), b: probe() }, false)
     expect(none.filter((v) => v.effective).map((v) => v.name)).toEqual(['path'])
     expect(none.find((v) => v.name === 'ordering')?.note).toContain('same order')
     const all = judgeEffectiveness(
       variations,
-      { a: probe(), b: probe({ time: 1000 + 397 * 86400, umask: '0002', uid: '4242', hostname: 'x', cpus: '4' }) },
+      {
+        a: probe(),
+        b: probe({
+          time: 1000 + 397 * 86400,
+          umask: '0002',
+          uid: '4242',
+          hostname: 'x',
+          cpus: '4',
+        }),
+      },
       true,
     )
     expect(all.every((v) => v.effective)).toBe(true)
