@@ -1,6 +1,24 @@
-/** Byte order, independent of locale: everything reproof hashes or signs is sorted by it. */
+/**
+ * UTF-8 byte order, independent of locale: everything reproof hashes or signs is
+ * sorted by it. Below U+D800, UTF-16 code unit order is UTF-8 byte order, so most
+ * comparisons never encode anything (sorting 20,000 paths was 150 ms with Buffers).
+ */
 export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    if (x < 0xd800 && y < 0xd800) return x - y
+    // Surrogates or U+E000 and above: compare the rest as bytes, from a whole character.
+    const from = i > 0 && isHighSurrogate(a.charCodeAt(i - 1)) ? i - 1 : i
+    return Buffer.compare(Buffer.from(a.slice(from), 'utf8'), Buffer.from(b.slice(from), 'utf8'))
+  }
+  return a.length - b.length
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff
 }
 
 /**

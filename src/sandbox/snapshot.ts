@@ -49,13 +49,17 @@ export async function snapshotSource(
       const dest = path.join(destRoot, childRel)
       const entry = child.entry ?? { kind: 'dir', rel: childRel }
       switch (entry.kind) {
-        case 'file':
+        case 'file': {
+          // copyFile carries the source mode over; chmod only when that is not already
+          // the normalized one (the common case for sources saves a syscall per file).
+          const mode = (entry.mode & 0o111) !== 0 ? 0o755 : 0o644
           fs.copyFileSync(path.join(sourceDir, childRel), dest, fs.constants.COPYFILE_EXCL)
-          fs.chmodSync(dest, entry.exec ? 0o755 : 0o644)
+          if ((entry.mode & 0o7777) !== mode) fs.chmodSync(dest, mode)
           fs.utimesSync(dest, time, time)
           stats.files++
           stats.bytes += entry.size
           break
+        }
         case 'symlink':
           fs.symlinkSync(entry.target, dest)
           fs.lutimesSync(dest, time, time)

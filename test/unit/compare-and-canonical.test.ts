@@ -69,12 +69,22 @@ describe('canonicalJson', () => {
 })
 
 describe('compareBytes', () => {
-  it('is a total order consistent with Buffer.compare', () => {
+  const text = fc.string({ unit: fc.oneof(fc.constantFrom('a', 'b', '\u00e9', '\ud7ff', '\ue000', '\uffff', '😀', '𝔸'), fc.constantFrom('\ud83d', '\ude00')) })
+
+  it('orders exactly as the UTF-8 bytes do', () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), (a, b) => {
-        expect(Math.sign(compareBytes(a, b))).toBe(0 - Math.sign(compareBytes(b, a)) + 0)
-        if (a === b) expect(compareBytes(a, b)).toBe(0)
+      fc.property(fc.oneof(text, fc.string({ unit: 'binary' })), fc.oneof(text, fc.string({ unit: 'binary' })), (a, b) => {
+        const expected = Math.sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))
+        const found = Math.sign(compareBytes(a, b))
+        // Lone surrogates encode as U+FFFD, so distinct strings may share bytes.
+        if (expected !== 0) expect(found).toBe(expected)
       }),
+      { numRuns: 2000 },
     )
+  })
+
+  it('puts U+E000 before a supplementary character, unlike UTF-16 order', () => {
+    expect(compareBytes('\ue000', '😀')).toBeLessThan(0)
+    expect(compareBytes('a😀', 'a\uffff')).toBeGreaterThan(0)
   })
 })

@@ -1,0 +1,45 @@
+// Hashing a 20,000-file, ~600 MB tree with reproof's manifest code against
+// `find | xargs -0 -P2 sha256sum`, plus `openssl dgst -sha256` as the hardware limit.
+// Then the peak memory of hashing one 1 GB artifact. Targets: ≥ 0.8 × sha256sum's
+// throughput; < 150 MB peak memory on 1 GB.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { compare, fmt, REPO, sh, timed } from './lib/common.mjs'
+
+const FILES = Number(process.env.BENCH_FILES ?? 20000)
+const TOTAL_MB = Number(process.env.BENCH_MB ?? 600)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-hash-'))
+const per = Math.floor((TOTAL_MB * 1024 * 1024) / FILES)
+const block = Buffer.alloc(per)
+for (let i = 0; i < FILES; i++) {
+  const dir = path.join(root, `d${i % 100}`)
+  fs.mkdirSync(dir, { recursive: true })
+  block.writeUInt32LE(i, 0) // distinct content per file
+  fs.writeFileSync(path.join(dir, `f${i}`), block)
+}
+const hashTree = () => JSON.parse(timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), root]).stdout)
+hashTree() // warm the page cache for everyone
+const result = compare(ROUNDS, undefined, {
+  sha256sum: () => sh(`find ${root} -type f -print0 | xargs -0 -P2 sha256sum > /dev/null`).ms,
+  'openssl (2 procs)': () => sh(`find ${root} -type f -print0 | xargs -0 -P2 -n 2000 openssl dgst -sha256 > /dev/null`).ms,
+  reproof: () => timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), root]).ms,
+})
+const { files, bytes } = hashTree()
+fs.rmSync(root, { recursive: true, force: true })
+const gbps = (ms) => (bytes / 1e9 / (ms / 1000)).toFixed(2)
+console.log(`hashing ${files} files, ${(bytes / 1e6).toFixed(0)} MB (page cache warm):`)
+for (const [name, ms] of Object.entries(result)) console.log(`  ${name.padEnd(18)} ${fmt(ms).padStart(8)}  ${gbps(ms)} GB/s`)
+const ratio = result.sha256sum / result.reproof
+console.log(`  throughput ratio reproof / sha256sum ${ratio.toFixed(2)}x; target ≥ 0.8x: ${ratio >= 0.8 ? 'met' : 'MISSED'}`)
+
+const bigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-big-'))
+const big = path.join(bigDir, 'artifact.bin')
+sh(`head -c 1073741824 /dev/urandom > ${big}`)
+const measured = JSON.parse(timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), bigDir]).stdout)
+const sum = sh(`sha256sum ${big}`).ms
+const own = timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), bigDir]).ms
+fs.rmSync(bigDir, { recursive: true, force: true })
+console.log(`one 1 GiB artifact: reproof ${fmt(own)} vs sha256sum ${fmt(sum)}; peak RSS ${(measured.maxRssKiB / 1024).toFixed(0)} MiB; target < 150 MB: ${measured.maxRssKiB * 1024 < 150e6 ? 'met' : 'MISSED'}`)
