@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import fg from 'fast-glob'
@@ -71,7 +72,7 @@ export async function collectManifest(
 
 /** Adds a regular file (or a link that stays inside the root and ends at one). */
 async function addArtifact(root: string, name: string, names: Set<string>): Promise<boolean> {
-  const stat = await fs.lstat(path.join(root, name))
+  const stat = fsSync.lstatSync(path.join(root, name))
   if (stat.isFile()) {
     names.add(name)
     return true
