@@ -20,26 +20,35 @@ for (let i = 0; i < FILES; i++) {
   block.writeUInt32LE(i, 0) // distinct content per file
   fs.writeFileSync(path.join(dir, `f${i}`), block)
 }
-const hashTree = () => JSON.parse(timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), root]).stdout)
+const hashTree = () =>
+  JSON.parse(timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), root]).stdout)
 hashTree() // warm the page cache for everyone
 const result = compare(ROUNDS, undefined, {
   sha256sum: () => sh(`find ${root} -type f -print0 | xargs -0 -P2 sha256sum > /dev/null`).ms,
-  'openssl (2 procs)': () => sh(`find ${root} -type f -print0 | xargs -0 -P2 -n 2000 openssl dgst -sha256 > /dev/null`).ms,
+  'openssl (2 procs)': () =>
+    sh(`find ${root} -type f -print0 | xargs -0 -P2 -n 2000 openssl dgst -sha256 > /dev/null`).ms,
   reproof: () => timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), root]).ms,
 })
 const { files, bytes } = hashTree()
 fs.rmSync(root, { recursive: true, force: true })
 const gbps = (ms) => (bytes / 1e9 / (ms / 1000)).toFixed(2)
 console.log(`hashing ${files} files, ${(bytes / 1e6).toFixed(0)} MB (page cache warm):`)
-for (const [name, ms] of Object.entries(result)) console.log(`  ${name.padEnd(18)} ${fmt(ms).padStart(8)}  ${gbps(ms)} GB/s`)
+for (const [name, ms] of Object.entries(result))
+  console.log(`  ${name.padEnd(18)} ${fmt(ms).padStart(8)}  ${gbps(ms)} GB/s`)
 const ratio = result.sha256sum / result.reproof
-console.log(`  throughput ratio reproof / sha256sum ${ratio.toFixed(2)}x; target ≥ 0.8x: ${ratio >= 0.8 ? 'met' : 'MISSED'}`)
+console.log(
+  `  throughput ratio reproof / sha256sum ${ratio.toFixed(2)}x; target ≥ 0.8x: ${ratio >= 0.8 ? 'met' : 'MISSED'}`,
+)
 
 const bigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-big-'))
 const big = path.join(bigDir, 'artifact.bin')
 sh(`head -c 1073741824 /dev/urandom > ${big}`)
-const measured = JSON.parse(timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), bigDir]).stdout)
+const measured = JSON.parse(
+  timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), bigDir]).stdout,
+)
 const sum = sh(`sha256sum ${big}`).ms
 const own = timed(['node', path.join(REPO, 'bench/lib/hash-tree.mjs'), bigDir]).ms
 fs.rmSync(bigDir, { recursive: true, force: true })
-console.log(`one 1 GiB artifact: reproof ${fmt(own)} vs sha256sum ${fmt(sum)}; peak RSS ${(measured.maxRssKiB / 1024).toFixed(0)} MiB; target < 150 MB: ${measured.maxRssKiB * 1024 < 150e6 ? 'met' : 'MISSED'}`)
+console.log(
+  `one 1 GiB artifact: reproof ${fmt(own)} vs sha256sum ${fmt(sum)}; peak RSS ${(measured.maxRssKiB / 1024).toFixed(0)} MiB; target < 150 MB: ${measured.maxRssKiB * 1024 < 150e6 ? 'met' : 'MISSED'}`,
+)

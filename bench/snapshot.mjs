@@ -13,7 +13,10 @@ for (let i = 0; i < FILES; i++) {
   const dir = path.join(src, `d${i % 200}`, `e${i % 7}`)
   fs.mkdirSync(dir, { recursive: true })
   // Sizes like a source tree's: mostly a few KiB, some larger.
-  fs.writeFileSync(path.join(dir, `file${i}.c`), 'x'.repeat(i % 10 === 0 ? 40000 : 1000 + (i % 4000)))
+  fs.writeFileSync(
+    path.join(dir, `file${i}.c`),
+    'x'.repeat(i % 10 === 0 ? 40000 : 1000 + (i % 4000)),
+  )
 }
 const destParent = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir()
 const dest = path.join(destParent, `bench-snapshot-dest-${process.pid}`)
@@ -24,6 +27,8 @@ const result = compare(ROUNDS, () => fs.rmSync(dest, { recursive: true, force: t
 fs.rmSync(dest, { recursive: true, force: true })
 fs.rmSync(src, { recursive: true, force: true })
 
-console.log(`snapshot of ${FILES} files: cp -a ${fmt(result['cp -a'])}, reproof ${fmt(result.reproof)} (incl. node start-up)`)
+console.log(
+  `snapshot of ${FILES} files: cp -a ${fmt(result['cp -a'])}, reproof ${fmt(result.reproof)} (incl. node start-up)`,
+)
 const ratio = result.reproof / result['cp -a']
 console.log(`  ratio ${ratio.toFixed(3)}x; target ≤ 1.5x: ${ratio <= 1.5 ? 'met' : 'MISSED'}`)

@@ -14,10 +14,17 @@ delete ENV.NODE_EXTRA_CA_CERTS
 /** Runs a command to completion and returns its wall time in milliseconds. */
 export function timed(argv, options = {}) {
   const t0 = performance.now()
-  const result = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: ENV, maxBuffer: 1 << 28, ...options })
+  const result = spawnSync(argv[0], argv.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: ENV,
+    maxBuffer: 1 << 28,
+    ...options,
+  })
   const ms = performance.now() - t0
   if (result.status !== (options.expectStatus ?? 0)) {
-    throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr?.toString().slice(-2000)}`)
+    throw new Error(
+      `${argv.join(' ')} exited ${result.status}: ${result.stderr?.toString().slice(-2000)}`,
+    )
   }
   return { ms, stdout: result.stdout?.toString() ?? '', stderr: result.stderr?.toString() ?? '' }
 }

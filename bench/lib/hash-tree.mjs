@@ -5,4 +5,6 @@ import { collectManifest } from '../../dist/digest/manifest.js'
 const [root] = process.argv.slice(2)
 const { manifest } = await collectManifest(root, ['**'])
 const bytes = manifest.reduce((sum, e) => sum + e.size, 0)
-console.log(JSON.stringify({ files: manifest.length, bytes, maxRssKiB: process.resourceUsage().maxRSS }))
+console.log(
+  JSON.stringify({ files: manifest.length, bytes, maxRssKiB: process.resourceUsage().maxRSS }),
+)

@@ -27,7 +27,9 @@ const MIN_FILES_FOR_WORKERS = 64
 export async function hashFiles(files: readonly string[]): Promise<FileDigest[]> {
   const threads = Math.min(os.availableParallelism(), 4)
   if (files.length < MIN_FILES_FOR_WORKERS || threads < 2) return hashInThisThread(files)
-  const shares = Array.from({ length: threads }, (_, k) => files.filter((_, i) => i % threads === k))
+  const shares = Array.from({ length: threads }, (_, k) =>
+    files.filter((_, i) => i % threads === k),
+  )
   const parts = await Promise.all(shares.map((share) => hashInWorker(share)))
   return files.map((_, i) => {
     const digest = parts[i % threads]?.[Math.floor(i / threads)]

@@ -51,7 +51,9 @@ export async function listSourceEntries(
 function walk(root: string): string[] {
   const out: string[] = []
   const visit = (rel: string): void => {
-    const dirents = fs.readdirSync(rel === '' ? root : path.join(root, rel), { withFileTypes: true })
+    const dirents = fs.readdirSync(rel === '' ? root : path.join(root, rel), {
+      withFileTypes: true,
+    })
     for (const dirent of dirents) {
       const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`
       if (dirent.name === '.git') continue

@@ -1,7 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { execFile } from 'node:child_process'
 import {
+  BIN,
   cleanupTemp,
   copyFixture,
   listDir,
@@ -11,6 +13,22 @@ import {
 } from '../helpers.js'
 
 afterEach(cleanupTemp)
+
+function spawnCommand(
+  argv: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      argv[0] ?? '',
+      argv.slice(1),
+      { env: { PATH: process.env.PATH, TERM: 'xterm', ...env } },
+      (err, stdout) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout })
+      },
+    )
+  })
+}
 
 function alive(pid: number): boolean {
   try {
@@ -141,6 +159,24 @@ describe('the reproof executable', () => {
     expect(escaped).toHaveLength(2)
     await waitFor(() => escaped.every((pid) => !alive(pid)))
     for (const pid of escaped) expect(alive(pid), `pid ${pid}`).toBe(false)
+  })
+
+  it('on a terminal, shows a live line per run and colors the verdict unless NO_COLOR', async () => {
+    const source = copyFixture('hello-c')
+    const parent = makeTempParent()
+    const command = `${process.execPath} ${BIN} build -C ${source} -o out.txt --temp-dir ${parent} -- sh -c 'echo step-one; sleep 1; echo done > out.txt'`
+    // script(1) gives the command a real pseudo-terminal.
+    const colored = await spawnCommand(['script', '-qec', command, '/dev/null'], {})
+    expect(colored.code).toBe(0)
+    expect(colored.stdout).toMatch(/run A running \d/)
+    expect(colored.stdout).toContain('step-one')
+    expect(colored.stdout).toContain('\u001b[2K')
+    expect(colored.stdout).toContain('\u001b[32mreproducible')
+    const plain = await spawnCommand(['script', '-qec', command, '/dev/null'], { NO_COLOR: '1' })
+    expect(plain.code).toBe(0)
+    expect(plain.stdout).toContain('reproducible: 1 artifact(s)')
+    expect(plain.stdout).not.toContain('\u001b[32m')
+    expect(listDir(parent)).toEqual([])
   })
 
   it('leaves no temp dirs after a failing build', async () => {

@@ -324,6 +324,82 @@ describe('reproof build', () => {
     expect(bad.stderr).toMatch(/reproof\.config\.json.*outputs/)
   })
 
+  it('applies every variation it can with --vary all, and each applied one is confirmed', async () => {
+    const source = copyFixture('hello-c')
+    const { code, result } = await build(source, [
+      '-o',
+      'hello',
+      '--vary',
+      'all',
+      '--sequential',
+      '--',
+      'make',
+    ])
+    expect(code).toBe(0)
+    const names = result?.variations.map((v) => v.name)
+    expect(names).toEqual([
+      'path',
+      'time',
+      'ordering',
+      'umask',
+      'tz',
+      'locale',
+      'home',
+      'user',
+      'hostname',
+      'domain',
+      'env',
+      'exec-path',
+      'cpus',
+    ])
+    for (const v of result?.variations ?? []) {
+      // Not every machine can apply every variation; one that is applied must have bitten.
+      if (v.applied) expect(v.effective, v.name).toBe(true)
+      else expect(v.note, v.name).toBeTruthy()
+    }
+  })
+
+  it('shows run B the varied world: clock, umask, uid, host name, TZ, HOME, PATH and CPUs', async () => {
+    const source = copyFixture('hello-c')
+    const parent = makeTempParent()
+    const script =
+      'date +%Y > world; umask >> world; id -u >> world; hostname >> world; echo "$TZ" >> world; if test -d "$HOME"; then echo home; else echo none; fi >> world; echo "${PATH%%:*}" >> world; nproc >> world; echo "$REPROOF_VARIATION" >> world'
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      parent,
+      '--json',
+      '--keep',
+      '-o',
+      'world',
+      '--vary',
+      'all',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ])
+    expect(run.code).toBe(1)
+    const result = JSON.parse(run.stdout) as BuildResult
+    const [a, b] = result.runs.map((r) =>
+      fs.readFileSync(path.join(r.root, 'world'), 'utf8').split('\n'),
+    )
+    const applied = new Set(result.variations.filter((v) => v.applied).map((v) => v.name))
+    const canary = /canary[0-9a-f]{10}/
+    if (applied.has('time')) expect(Number(b?.[0])).toBeGreaterThan(Number(a?.[0]))
+    expect([a?.[1], b?.[1]]).toEqual(['0022', '0002'])
+    if (applied.has('user')) expect(b?.[2]).not.toBe(a?.[2])
+    if (applied.has('hostname')) expect(b?.[3]).toMatch(canary)
+    expect([a?.[4], b?.[4]]).toEqual(['UTC', '<+14>-14'])
+    expect([a?.[5], b?.[5]]).toEqual(['home', 'none'])
+    expect(b?.[6]).toMatch(canary)
+    if (applied.has('cpus')) expect(a?.[7]).toBe('1')
+    expect([a?.[8], b?.[8]]).toEqual(['', expect.stringMatching(canary)])
+    fs.rmSync(result.kept ?? '', { recursive: true, force: true })
+  })
+
   it('treats a timeout as an unknown outcome (exit 4) and cleans up', async () => {
     const source = copyFixture('hello-c')
     const { code, stderr } = await build(source, [
