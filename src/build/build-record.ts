@@ -1,6 +1,8 @@
 import type { EpochSource } from '../config/epoch.js'
 import type { Difference } from '../diff/compare-manifests.js'
-import type { Manifest } from '../digest/manifest.js'
+import type { EnvRequest } from '../config/build-options.js'
+import { manifestDigest, type Manifest } from '../digest/manifest.js'
+import type { GitSource } from '../sandbox/git.js'
 import type { RunId, VariationRecord } from '../sandbox/run-plan.js'
 
 /** Identifies the format; bump `version` on any change a reader must know about. */
@@ -60,4 +62,60 @@ export interface BuildRecord {
 
 export function toBuildRecord(input: Omit<BuildRecord, 'recordType' | 'version'>): BuildRecord {
   return { recordType: BUILD_RECORD_TYPE, version: BUILD_RECORD_VERSION, ...input }
+}
+
+export function toRunRecord(
+  outcome: { id: RunId; exitCode: number | null; signal: string | null; durationMs: number },
+  root: string,
+  manifest: Manifest,
+): RunRecord {
+  return {
+    id: outcome.id,
+    root,
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    durationMs: outcome.durationMs,
+    manifest,
+    manifestDigest: manifestDigest(manifest),
+  }
+}
+
+/** The record keeps every value but those passed through from the caller. */
+export function toEnvironmentEntries(
+  env: Record<string, string>,
+  requests: readonly EnvRequest[],
+  passThrough: Record<string, string>,
+): EnvironmentEntry[] {
+  const requested = new Map(requests.map((r) => [r.name, r]))
+  return Object.keys(env)
+    .sort()
+    .map((name): EnvironmentEntry => {
+      const request = requested.get(name)
+      if (request?.value !== undefined)
+        return { name, value: passThrough[name] ?? '', from: 'flag' }
+      if (request !== undefined) return { name, from: 'caller' }
+      return { name, value: env[name] ?? '', from: 'reproof' }
+    })
+}
+
+export function toSourceInfo(
+  source: string,
+  git: GitSource | undefined,
+  snapshot: { files: number; bytes: number },
+): SourceInfo {
+  return {
+    path: source,
+    ...(git === undefined
+      ? {}
+      : {
+          git: {
+            commit: git.commit,
+            commitTime: git.commitTime,
+            dirty: git.dirty,
+            ...(git.repository === undefined ? {} : { repository: git.repository }),
+          },
+        }),
+    files: snapshot.files,
+    bytes: snapshot.bytes,
+  }
 }

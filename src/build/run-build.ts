@@ -1,27 +1,15 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { performance } from 'node:perf_hooks'
 import type { BuildOptions, EnvRequest } from '../config/build-options.js'
 import { chooseEpoch, type Epoch } from '../config/epoch.js'
-import { formatDuration } from '../config/duration.js'
 import { compareManifests, type Difference } from '../diff/compare-manifests.js'
 import { hashFiles } from '../digest/hash-file.js'
-import { collectManifest, manifestDigest, type Manifest } from '../digest/manifest.js'
+import { collectManifest, type Manifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
-import { copyFileAtomic, writeFileAtomic } from '../io/atomic-write.js'
+import { writeFileAtomic } from '../io/atomic-write.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
-import { readGitSource, type GitSource } from '../sandbox/git.js'
-import { runCaptured, startBuildProcess } from '../sandbox/process.js'
-import {
-  judgeEffectiveness,
-  parseProbe,
-  planRuns,
-  PROBE_SCRIPT,
-  type ProbeReport,
-  type RunId,
-  type RunSetup,
-  type VariationRecord,
-} from '../sandbox/run-plan.js'
+import { readGitSource } from '../sandbox/git.js'
+import { judgeEffectiveness, planRuns, type VariationRecord } from '../sandbox/run-plan.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
 import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
 import {
@@ -34,23 +22,17 @@ import {
 import { VERSION } from '../version.js'
 import {
   toBuildRecord,
+  toEnvironmentEntries,
+  toRunRecord,
+  toSourceInfo,
   type BuildRecord,
-  type EnvironmentEntry,
   type RunRecord,
   type SourceInfo,
 } from './build-record.js'
+import { copyArtifacts } from './copy-artifacts.js'
+import { buildFailure, probeRun, runTwice, type BuildEvent } from './run-twice.js'
 
-export type BuildEvent =
-  | { kind: 'phase'; text: string }
-  | { kind: 'run-started'; id: RunId }
-  | { kind: 'run-output'; id: RunId; line: string }
-  | {
-      kind: 'run-finished'
-      id: RunId
-      exitCode: number | null
-      signal: string | null
-      durationMs: number
-    }
+export type { BuildEvent } from './run-twice.js'
 
 export interface BuildDeps {
   /** The caller's environment: read for SOURCE_DATE_EPOCH, PATH and `--env NAME` only. */
@@ -185,8 +167,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     const differences = compareManifests(collected.a.manifest, collected.b.manifest)
     const reproducible = differences.length === 0
     const runRecords: RunRecord[] = [
-      toRunRecord(outcomes.a, plan.runs.a, collected.a.manifest),
-      toRunRecord(outcomes.b, plan.runs.b, collected.b.manifest),
+      toRunRecord(outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
+      toRunRecord(outcomes.b, plan.runs.b.layout.root, collected.b.manifest),
     ]
 
     // 5. Durable writes: the artifacts (only when reproducible), then the record.
@@ -299,259 +281,6 @@ export function resolvePassThrough(
     out[request.name] = value
   }
   return out
-}
-
-/** The record keeps every value but those passed through from the caller. */
-function toEnvironmentEntries(
-  env: Record<string, string>,
-  requests: readonly EnvRequest[],
-  passThrough: Record<string, string>,
-): EnvironmentEntry[] {
-  const requested = new Map(requests.map((r) => [r.name, r]))
-  return Object.keys(env)
-    .sort()
-    .map((name): EnvironmentEntry => {
-      const request = requested.get(name)
-      if (request?.value !== undefined)
-        return { name, value: passThrough[name] ?? '', from: 'flag' }
-      if (request !== undefined) return { name, from: 'caller' }
-      return { name, value: env[name] ?? '', from: 'reproof' }
-    })
-}
-
-function toSourceInfo(
-  source: string,
-  git: GitSource | undefined,
-  snapshot: { files: number; bytes: number },
-): SourceInfo {
-  return {
-    path: source,
-    ...(git === undefined
-      ? {}
-      : {
-          git: {
-            commit: git.commit,
-            commitTime: git.commitTime,
-            dirty: git.dirty,
-            ...(git.repository === undefined ? {} : { repository: git.repository }),
-          },
-        }),
-    files: snapshot.files,
-    bytes: snapshot.bytes,
-  }
-}
-
-async function probeRun(run: RunSetup): Promise<ProbeReport> {
-  const result = await runCaptured([...run.launcher, '/bin/sh', '-c', PROBE_SCRIPT], {
-    cwd: run.layout.root,
-    env: run.env,
-    timeoutMs: 30_000,
-  })
-  const report = result.code === 0 ? parseProbe(result.stdout) : undefined
-  if (report === undefined) {
-    throw new ReproofError(
-      'E_ENVIRONMENT',
-      `run ${run.id.toUpperCase()}: the build environment could not be set up (${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`})`,
-      {
-        found: run.launcher.join(' '),
-        hint: 'turn off the variation that needs what is missing, with --no-vary',
-      },
-    )
-  }
-  return report
-}
-
-interface RunOutcome {
-  id: RunId
-  exitCode: number | null
-  signal: string | null
-  durationMs: number
-  error: string | undefined
-}
-
-/**
- * Runs A and B, concurrently unless --sequential. A timeout or Ctrl-C kills both
- * process trees; a timeout is not a failure but an unknown outcome.
- */
-async function runTwice(
-  runs: { a: RunSetup; b: RunSetup },
-  options: BuildOptions,
-  deps: BuildDeps,
-  emit: (event: BuildEvent) => void,
-): Promise<{ a: RunOutcome; b: RunOutcome }> {
-  const controller = new AbortController()
-  const onInterrupt = (): void => {
-    controller.abort('interrupt')
-  }
-  deps.signal?.addEventListener('abort', onInterrupt)
-  const timer =
-    options.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          controller.abort('timeout')
-        }, options.timeoutMs)
-  const started: { kill(): Promise<void>; done: Promise<RunOutcome> }[] = []
-  const aborted = new Promise<void>((resolve) => {
-    controller.signal.addEventListener('abort', () => {
-      resolve()
-    })
-  })
-
-  const start = (run: RunSetup): Promise<RunOutcome> => {
-    emit({ kind: 'run-started', id: run.id })
-    const t0 = performance.now()
-    const child = startBuildProcess(
-      {
-        argv: [...run.launcher, ...options.command],
-        cwd: run.layout.root,
-        env: run.env,
-        stdoutLog: run.layout.stdoutLog,
-        stderrLog: run.layout.stderrLog,
-        onLine: (line) => {
-          emit({ kind: 'run-output', id: run.id, line })
-        },
-      },
-      `HOME=${run.env.HOME ?? ''}`,
-    )
-    const done = child.done.then((status): RunOutcome => {
-      const outcome = {
-        id: run.id,
-        exitCode: status.code,
-        signal: status.signal,
-        durationMs: Math.round(performance.now() - t0),
-        error: status.error,
-      }
-      if (!controller.signal.aborted) emit({ kind: 'run-finished', ...outcome })
-      return outcome
-    })
-    started.push({ kill: () => child.kill(), done })
-    return done
-  }
-  const waitUntil = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(resolve, Math.max(0, ms))
-      controller.signal.addEventListener('abort', () => {
-        clearTimeout(t)
-        resolve()
-      })
-    })
-
-  const both = (async () => {
-    const t0 = performance.now()
-    const a = start(runs.a)
-    if (options.sequential) await a
-    await waitUntil(runs.b.minStartGapMs - (performance.now() - t0))
-    if (controller.signal.aborted) return undefined
-    const b = start(runs.b)
-    return { a: await a, b: await b }
-  })()
-
-  try {
-    const result = await Promise.race([both, aborted.then(() => undefined)])
-    if (result !== undefined) return result
-    await Promise.all(started.map((s) => s.kill()))
-    await Promise.all(started.map((s) => s.done))
-    if (controller.signal.reason === 'timeout') {
-      throw new ReproofError(
-        'E_AMBIGUOUS',
-        `the builds did not finish within --timeout ${formatDuration(options.timeoutMs ?? 0)}; whether they are reproducible is unknown. Nothing was written; a retry is safe`,
-      )
-    }
-    throw new ReproofError(
-      'E_INTERRUPTED',
-      'interrupted; both builds were stopped and nothing was written',
-    )
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
-    deps.signal?.removeEventListener('abort', onInterrupt)
-  }
-}
-
-async function buildFailure(
-  outcome: RunOutcome,
-  run: RunSetup,
-  outcomes: { a: RunOutcome; b: RunOutcome },
-  variations: readonly VariationRecord[],
-): Promise<ReproofError> {
-  const how =
-    outcome.error !== undefined
-      ? `could not start (${outcome.error})`
-      : outcome.signal !== null
-        ? `was killed by ${outcome.signal}`
-        : `exited with status ${outcome.exitCode}`
-  const other = outcomes[outcome.id === 'a' ? 'b' : 'a']
-  const onlyB = outcome.id === 'b' && other.exitCode === 0
-  const varied = variations.filter((v) => v.applied && v.name !== 'path').map((v) => v.name)
-  return new ReproofError('E_BUILD', `build run ${outcome.id.toUpperCase()} ${how}`, {
-    detail: await logTail(run),
-    hint: onlyB
-      ? `run A succeeded, so a variation may have caused this (${['path', ...varied].join(', ')}); try --no-vary`
-      : undefined,
-  })
-}
-
-async function logTail(run: RunSetup, lines = 20): Promise<string> {
-  const read = async (file: string): Promise<string> => {
-    try {
-      const handle = await fs.open(file, 'r')
-      try {
-        const { size } = await handle.stat()
-        const length = Math.min(size, 16 * 1024)
-        const buffer = Buffer.alloc(length)
-        await handle.read(buffer, 0, length, size - length)
-        return buffer.toString('utf8')
-      } finally {
-        await handle.close()
-      }
-    } catch {
-      return ''
-    }
-  }
-  const text = `${await read(run.layout.stdoutLog)}\n${await read(run.layout.stderrLog)}`
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .slice(-lines)
-    .join('\n')
-}
-
-function toRunRecord(outcome: RunOutcome, run: RunSetup, manifest: Manifest): RunRecord {
-  return {
-    id: outcome.id,
-    root: run.layout.root,
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    durationMs: outcome.durationMs,
-    manifest,
-    manifestDigest: manifestDigest(manifest),
-  }
-}
-
-/** Copies run A's artifacts out, each atomically, checking every copy against its digest. */
-async function copyArtifacts(
-  root: string,
-  manifest: Manifest,
-  outDir: string,
-  epoch: number,
-): Promise<void> {
-  for (const entry of manifest) {
-    const source = path.join(root, entry.name)
-    const mode = ((await fs.stat(source)).mode & 0o111) !== 0 ? 0o755 : 0o644
-    const written = await copyFileAtomic(source, path.join(outDir, entry.name), {
-      mode,
-      mtime: epoch,
-    })
-    if (written !== entry.sha256) {
-      throw new ReproofError(
-        'E_BUILD',
-        `artifact ${entry.name} changed while it was being copied out`,
-        {
-          wanted: entry.sha256,
-          found: written,
-        },
-      )
-    }
-  }
 }
 
 /**

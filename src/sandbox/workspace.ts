@@ -9,6 +9,9 @@ import type { RunLayout } from './run-plan.js'
 // statfs(2) magic for tmpfs. On tmpfs, directory listings follow creation order, which
 // is what makes the ordering variation bite without FUSE (disorderfs).
 const TMPFS_MAGIC = 0x01021994
+// Containers often mount a 64 MiB /dev/shm; two build roots must not run out of room
+// there, so a tmpfs with less free space than this is passed over.
+const MIN_TMPFS_FREE = 4 * 1024 ** 3
 
 export interface Workspace {
   base: string
@@ -45,7 +48,7 @@ export async function chooseTempParent(requested: string | undefined): Promise<s
     try {
       const stat = await fsp.statfs(candidate)
       await fsp.access(candidate, fs.constants.W_OK)
-      if (stat.type === TMPFS_MAGIC) return candidate
+      if (stat.type === TMPFS_MAGIC && stat.bavail * stat.bsize >= MIN_TMPFS_FREE) return candidate
     } catch {
       // not there, or not ours to write
     }
