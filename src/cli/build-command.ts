@@ -60,7 +60,7 @@ export function buildCommand(
     )
     .option(
       '--temp-dir <dir>',
-      'where the build roots go (default: /dev/shm when it is a tmpfs, else the system temp dir)',
+      'where the build roots go (default: /dev/shm when it is a tmpfs with 4 GiB free, else the system temp dir)',
     )
     .action(async (command: string[], raw: Record<string, unknown>) => {
       const flags = toBuildFlags(raw)
