@@ -57,6 +57,18 @@ function lingeringBuild(pidDir: string): string[] {
   ]
 }
 
+/** Spawns `reproof build` on a fresh copy of a fixture, with build roots in a fresh parent. */
+async function spawnBuild(
+  fixture: string,
+  args: string[],
+  options: Parameters<typeof spawnCli>[1] = {},
+) {
+  const source = copyFixture(fixture)
+  const parent = makeTempParent()
+  const run = await spawnCli(['build', '-C', source, '--temp-dir', parent, ...args], options)
+  return { ...run, source, parent }
+}
+
 function recordedPids(dir: string): number[] {
   return listDir(dir).map((f) => Number(fs.readFileSync(path.join(dir, f), 'utf8').trim()))
 }
@@ -83,43 +95,19 @@ describe('the reproof executable', () => {
   })
 
   it('shows a table and a verdict to people', async () => {
-    const source = copyFixture('hello-c')
-    const parent = makeTempParent()
-    const run = await spawnCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'hello',
-      '--temp-dir',
-      parent,
-      '--',
-      'make',
-    ])
+    const run = await spawnBuild('hello-c', ['-o', 'hello', '--', 'make'])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^hello\s+\d+\s+[0-9a-f]{64} =$/m)
     expect(run.stdout).toContain('reproducible: 1 artifact(s) identical in both runs')
     expect(run.stderr).toContain('run A started')
-    expect(listDir(parent)).toEqual([])
+    expect(listDir(run.parent)).toEqual([])
   })
 
   it('on Ctrl-C stops both process trees, removes the temp dirs and exits 130', async () => {
-    const source = copyFixture('hello-c')
-    const parent = makeTempParent()
     const pids = makeTemp()
-    const run = await spawnCli(
-      [
-        'build',
-        '-C',
-        source,
-        '-o',
-        'hello',
-        '--temp-dir',
-        parent,
-        '--no-vary',
-        'time',
-        ...lingeringBuild(pids),
-      ],
+    const run = await spawnBuild(
+      'hello-c',
+      ['-o', 'hello', '--no-vary', 'time', ...lingeringBuild(pids)],
       {
         onStderr: (text, child) => {
           if (text.includes('run B started') && !child.killed) {
@@ -130,7 +118,7 @@ describe('the reproof executable', () => {
     )
     expect(run.code).toBe(130)
     expect(run.stderr).toContain('interrupted')
-    expect(listDir(parent)).toEqual([])
+    expect(listDir(run.parent)).toEqual([])
     const escaped = recordedPids(pids)
     expect(escaped).toHaveLength(2)
     await waitFor(() => escaped.every((pid) => !alive(pid)))
@@ -138,23 +126,16 @@ describe('the reproof executable', () => {
   })
 
   it('on timeout kills even processes that left the process group', async () => {
-    const source = copyFixture('hello-c')
-    const parent = makeTempParent()
     const pids = makeTemp()
-    const run = await spawnCli([
-      'build',
-      '-C',
-      source,
+    const run = await spawnBuild('hello-c', [
       '-o',
       'hello',
-      '--temp-dir',
-      parent,
       '--timeout',
       '2s',
       ...lingeringBuild(pids),
     ])
     expect(run.code).toBe(4)
-    expect(listDir(parent)).toEqual([])
+    expect(listDir(run.parent)).toEqual([])
     const escaped = recordedPids(pids)
     expect(escaped).toHaveLength(2)
     await waitFor(() => escaped.every((pid) => !alive(pid)))
@@ -180,43 +161,17 @@ describe('the reproof executable', () => {
   })
 
   it('leaves no temp dirs after a failing build', async () => {
-    const source = copyFixture('hello-c')
-    const parent = makeTempParent()
-    const run = await spawnCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'hello',
-      '--temp-dir',
-      parent,
-      '--',
-      'false',
-    ])
+    const run = await spawnBuild('hello-c', ['-o', 'hello', '--', 'false'])
     expect(run.code).toBe(3)
-    expect(listDir(parent)).toEqual([])
+    expect(listDir(run.parent)).toEqual([])
   })
 
   it('keeps both roots with --keep when the build is not reproducible', async () => {
-    const source = copyFixture('timestamp')
-    const parent = makeTempParent()
-    const run = await spawnCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'out/*',
-      '--temp-dir',
-      parent,
-      '--keep',
-      '--json',
-      '--',
-      'make',
-    ])
+    const run = await spawnBuild('timestamp', ['-o', 'out/*', '--keep', '--json', '--', 'make'])
     expect(run.code).toBe(1)
     const result = JSON.parse(run.stdout) as { kept: string; runs: { root: string }[] }
-    expect(listDir(parent)).toHaveLength(1)
-    expect(result.kept.startsWith(parent)).toBe(true)
+    expect(listDir(run.parent)).toHaveLength(1)
+    expect(result.kept.startsWith(run.parent)).toBe(true)
     for (const r of result.runs)
       expect(fs.existsSync(path.join(r.root, 'out', 'stamp.txt'))).toBe(true)
   })
