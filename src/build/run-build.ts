@@ -3,13 +3,21 @@ import path from 'node:path'
 import type { BuildOptions, EnvRequest } from '../config/build-options.js'
 import { chooseEpoch, type Epoch } from '../config/epoch.js'
 import { compareManifests, type Difference } from '../diff/compare-manifests.js'
+import { explainBuild, itemsFor } from '../diff/explain-build.js'
+import type { DiffReport } from '../diff/report.js'
+import { renderDiffHtml } from '../diff/views/html.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { collectManifest, type Manifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
 import { readGitSource } from '../sandbox/git.js'
-import { judgeEffectiveness, planRuns, type VariationRecord } from '../sandbox/run-plan.js'
+import {
+  FAKETIME_OFFSET_DAYS,
+  judgeEffectiveness,
+  planRuns,
+  type VariationRecord,
+} from '../sandbox/run-plan.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
 import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
 import {
@@ -60,6 +68,8 @@ export interface BuildResult {
   /** Where the artifacts were copied, when the build was reproducible. */
   outDir: string | null
   record: string | null
+  /** The diff engine's report on the differing artifacts, when there are any. */
+  explanation: DiffReport | null
   /** The workspace left for inspection by --keep. */
   kept: string | null
   warnings: string[]
@@ -138,7 +148,9 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     throwIfAborted(deps.signal)
 
     // 3. Run both builds.
+    const wallStart = Math.floor(Date.now() / 1000)
     const outcomes = await runTwice(plan.runs, options, deps, emit)
+    const wallEnd = Math.ceil(Date.now() / 1000)
     for (const outcome of [outcomes.a, outcomes.b]) {
       if (outcome.exitCode !== 0)
         throw await buildFailure(outcome, plan.runs[outcome.id], outcomes, variations)
@@ -166,6 +178,29 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     warnings.push(...(await staleArtifactWarnings(collected.a.manifest, entries, options.source)))
     const differences = compareManifests(collected.a.manifest, collected.b.manifest)
     const reproducible = differences.length === 0
+    let explanation: DiffReport | null = null
+    if (!reproducible) {
+      emit({ kind: 'phase', text: `explaining ${differences.length} difference(s)` })
+      try {
+        explanation = await explainBuild(
+          differences.map((d) => d.name),
+          {
+            roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
+            canary: workspace.canary,
+            wallClock: [wallStart, wallEnd],
+            clockOffsetDays:
+              capabilities.faketime !== undefined && options.variations.includes('time')
+                ? FAKETIME_OFFSET_DAYS
+                : 0,
+            localeVaried: variations.some((v) => v.name === 'locale' && v.applied),
+          },
+        )
+        for (const d of differences) d.explanation = itemsFor(explanation, d.name)
+      } catch (err) {
+        // The verdict stands without an explanation; a hostile archive must not hide it.
+        warnings.push(`the differences could not be explained: ${(err as Error).message}`)
+      }
+    }
     const runRecords: RunRecord[] = [
       toRunRecord(outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
       toRunRecord(outcomes.b, plan.runs.b.layout.root, collected.b.manifest),
@@ -206,6 +241,13 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       await writeFileAtomic(options.record, `${JSON.stringify(record, null, 2)}\n`)
     }
 
+    if (options.report !== undefined) {
+      await writeFileAtomic(
+        options.report,
+        renderDiffHtml(explanation ?? identicalReport(collected.a.manifest.length)),
+      )
+    }
+
     keep = options.keep
     return {
       reproducible,
@@ -232,6 +274,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       source: sourceInfo,
       outDir,
       record: options.record ?? null,
+      explanation,
       kept: keep ? workspace.base : null,
       warnings,
     }
@@ -303,6 +346,18 @@ async function staleArtifactWarnings(
       (e) =>
         `artifact ${e.name} is identical to the source file of the same name; the build may not have produced it`,
     )
+}
+
+function identicalReport(count: number): DiffReport {
+  return {
+    identical: true,
+    a: 'run A',
+    b: 'run B',
+    items: [],
+    summaries: [],
+    warnings: [],
+    stats: { compared: count, differing: 0 },
+  }
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

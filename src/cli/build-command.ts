@@ -5,6 +5,7 @@ import type { BuildFlags } from '../config/build-options.js'
 import { toBuildOptions } from '../config/build-options.js'
 import { loadBuildConfig } from '../config/load-config.js'
 import { EXIT } from '../errors.js'
+import { renderDiffText } from '../diff/views/text.js'
 import { renderBuildHuman } from './build-view.js'
 import { useColor, type Streams } from './output.js'
 import { createStatusDisplay } from './status-display.js'
@@ -40,6 +41,10 @@ export function buildCommand(
       'where to copy the artifacts when reproducible (default: the source dir)',
     )
     .option('--record <file>', 'write the build record (JSON) to this file')
+    .option(
+      '--report <file>',
+      'write an HTML page explaining the differences (or saying there are none)',
+    )
     .option('--env <NAME[=VALUE]>', 'pass a variable to the build (repeatable)', collect)
     .option(
       '--timeout <duration>',
@@ -74,6 +79,11 @@ export function buildCommand(
           ...(status === undefined ? {} : { onEvent: status.onEvent }),
         })
         status?.stop()
+        if (result.explanation !== null) {
+          streams.stderr.write(
+            renderDiffText(result.explanation, useColor(streams.stderr, streams.env)),
+          )
+        }
         if (options.json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
         else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)))
         setExit(result.reproducible ? EXIT.yes : EXIT.no)
@@ -100,6 +110,7 @@ function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
     json: bool(raw.json),
     outDir: text(raw.outDir),
     record: text(raw.record),
+    report: text(raw.report),
     env: list(raw.env),
     timeout: text(raw.timeout),
     keep: bool(raw.keep),

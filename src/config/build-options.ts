@@ -13,6 +13,7 @@ export interface BuildFlags {
   json?: boolean
   outDir?: string
   record?: string
+  report?: string
   env?: string[]
   timeout?: string
   keep?: boolean
@@ -30,6 +31,7 @@ export const BuildConfigSchema = z.strictObject({
   epoch: z.number().int().nonnegative().optional(),
   outDir: z.string().min(1).optional(),
   record: z.string().min(1).optional(),
+  report: z.string().min(1).optional(),
   env: z.array(z.string().min(1)).optional(),
   timeout: z.string().min(1).optional(),
   keep: z.boolean().optional(),
@@ -57,6 +59,8 @@ export interface BuildOptions {
   json: boolean
   outDir: string
   record: string | undefined
+  /** HTML page explaining the differences. */
+  report: string | undefined
   env: EnvRequest[]
   timeoutMs: number | undefined
   keep: boolean
@@ -116,6 +120,7 @@ export function toBuildOptions(
     json: flags.json ?? false,
     outDir: fromFlag(flags.outDir) ?? fromConfig(config.outDir) ?? source,
     record: fromFlag(flags.record) ?? fromConfig(config.record),
+    report: fromFlag(flags.report) ?? fromConfig(config.report),
     env: mergeEnv(config.env ?? [], flags.env ?? []),
     timeoutMs: timeoutText === undefined ? undefined : parseDuration(timeoutText, '--timeout'),
     keep: flags.keep ?? config.keep ?? false,

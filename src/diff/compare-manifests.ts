@@ -1,5 +1,6 @@
 import { compareBytes } from '../canonical.js'
 import type { Manifest, ManifestEntry } from '../digest/manifest.js'
+import type { DiffItem } from './report.js'
 
 export type DifferenceKind = 'content' | 'only-in-a' | 'only-in-b'
 
@@ -9,6 +10,8 @@ export interface Difference {
   /** Digests of run A and run B; null where the artifact is missing. */
   digests: [string | null, string | null]
   sizes: [number | null, number | null]
+  /** What differs inside, and the likely causes (filled in by the diff engine). */
+  explanation?: DiffItem[]
 }
 
 /** Two manifests agree when they hold the same names with the same digests. */

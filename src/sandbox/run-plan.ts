@@ -71,7 +71,8 @@ export interface RunPlan {
 }
 
 // Far enough that the date, the day of the week and the month all differ.
-const FAKETIME_OFFSET = '+397d'
+export const FAKETIME_OFFSET_DAYS = 397
+const FAKETIME_OFFSET = `+${FAKETIME_OFFSET_DAYS}d`
 // Stamps of one-second resolution differ when runs start more than a second apart.
 const STAGGER_MS = 1100
 const VARIED_UID = 4242

@@ -1,0 +1,168 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { compareBytes } from '../canonical.js'
+import { hashFiles } from '../digest/hash-file.js'
+import { ReproofError } from '../errors.js'
+import { DiffEngine, diffFields, type EngineOptions } from './engine.js'
+import { octal } from './formats/member.js'
+import type { DiffReport } from './report.js'
+import { fileSource } from './source.js'
+import { summarizePatterns } from './summarize.js'
+
+export interface DiffInputsOptions extends EngineOptions {
+  /** Display names for the two sides (default: the paths given). */
+  labels?: [string, string]
+}
+
+/**
+ * `reproof diff a b`: two files or two directories. (Two build records are turned into
+ * two directories plus a hint context by the caller.)
+ */
+export async function diffPaths(
+  a: string,
+  b: string,
+  options: DiffInputsOptions,
+): Promise<DiffReport> {
+  const [statA, statB] = [statInput(a), statInput(b)]
+  const engine = new DiffEngine(options)
+  if (statA.isDirectory() && statB.isDirectory()) {
+    await diffDirectories(engine, a, b, undefined)
+  } else if (statA.isFile() && statB.isFile()) {
+    const [digestA, digestB] = await hashFiles([a, b])
+    if (digestA?.sha256 !== digestB?.sha256) {
+      // Members are named after A's file: `app.tgz!package/index.js`.
+      await engine.compare(path.basename(a), fileSource(a), fileSource(b), 0, [
+        digestA?.sha256 ?? '',
+        digestB?.sha256 ?? '',
+      ])
+    }
+    engine.compared++
+  } else {
+    throw new ReproofError(
+      'E_INPUT',
+      `${a} and ${b}: give two files or two directories, not one of each`,
+      { path: b },
+    )
+  }
+  return toReport(engine, options.labels ?? [a, b])
+}
+
+/**
+ * Compares two trees. `names`, when given, restricts the comparison to those relative
+ * paths (the artifacts of a build); otherwise every entry below both roots counts.
+ */
+export async function diffDirectories(
+  engine: DiffEngine,
+  rootA: string,
+  rootB: string,
+  names: readonly string[] | undefined,
+): Promise<void> {
+  const listA =
+    names === undefined ? walk(rootA) : new Map(names.map((n) => [n, describe(rootA, n)] as const))
+  const listB =
+    names === undefined ? walk(rootB) : new Map(names.map((n) => [n, describe(rootB, n)] as const))
+  const all = [...new Set([...listA.keys(), ...listB.keys()])].sort(compareBytes)
+  const files = all.filter((n) => listA.get(n)?.type === 'file' && listB.get(n)?.type === 'file')
+  const digests = await hashFiles([
+    ...files.map((n) => path.join(rootA, n)),
+    ...files.map((n) => path.join(rootB, n)),
+  ])
+  const digestOf = new Map(
+    files.map((n, i) => [
+      n,
+      [digests[i]?.sha256 ?? '', digests[i + files.length]?.sha256 ?? ''] as [string, string],
+    ]),
+  )
+  for (const name of all) {
+    const x = listA.get(name)
+    const y = listB.get(name)
+    const inA = x !== undefined && x.type !== 'missing'
+    const inB = y !== undefined && y.type !== 'missing'
+    if (!inA || !inB) {
+      if (inA || inB)
+        engine.items.push({ path: name, kind: inA ? 'only-in-a' : 'only-in-b', hints: [] })
+      continue
+    }
+    engine.compared++
+    if (x.type !== y.type) {
+      engine.items.push({
+        path: name,
+        kind: 'type',
+        fields: [{ field: 'type', a: x.type, b: y.type }],
+        hints: [],
+      })
+      continue
+    }
+    const fields = diffFields(x.meta, y.meta)
+    if (fields.length > 0) engine.items.push({ path: name, kind: 'metadata', fields, hints: [] })
+    const sums = digestOf.get(name)
+    if (x.type === 'file' && sums !== undefined && sums[0] !== sums[1]) {
+      await engine.compare(
+        name,
+        fileSource(path.join(rootA, name), name),
+        fileSource(path.join(rootB, name), name),
+        0,
+        sums,
+      )
+    }
+  }
+}
+
+interface Entry {
+  type: 'file' | 'directory' | 'symlink' | 'other' | 'missing'
+  meta: Record<string, string>
+}
+
+function describe(root: string, name: string): Entry {
+  let stat
+  try {
+    stat = fs.lstatSync(path.join(root, name))
+  } catch {
+    return { type: 'missing', meta: {} }
+  }
+  if (stat.isSymbolicLink())
+    return { type: 'symlink', meta: { 'link target': fs.readlinkSync(path.join(root, name)) } }
+  // mtimes of a build's output tree differ by nature; the mode (with its exec bit) is what ships.
+  if (stat.isFile()) return { type: 'file', meta: { mode: octal(stat.mode) } }
+  if (stat.isDirectory()) return { type: 'directory', meta: { mode: octal(stat.mode) } }
+  return { type: 'other', meta: {} }
+}
+
+function walk(root: string): Map<string, Entry> {
+  const out = new Map<string, Entry>()
+  const visit = (rel: string): void => {
+    for (const dirent of fs.readdirSync(rel === '' ? root : path.join(root, rel), {
+      withFileTypes: true,
+    })) {
+      const child = rel === '' ? dirent.name : `${rel}/${dirent.name}`
+      out.set(child, describe(root, child))
+      if (dirent.isDirectory()) visit(child)
+    }
+  }
+  visit('')
+  return out
+}
+
+function statInput(p: string): fs.Stats {
+  try {
+    return fs.statSync(p)
+  } catch {
+    throw new ReproofError('E_INPUT', `${p}: no such file or directory`, { path: p })
+  }
+}
+
+export function toReport(engine: DiffEngine, labels: [string, string]): DiffReport {
+  const items = engine.items
+  return {
+    identical: items.length === 0,
+    a: labels[0],
+    b: labels[1],
+    items,
+    summaries: summarizePatterns(items),
+    warnings: engine.warnings,
+    stats: {
+      compared: engine.compared,
+      differing: new Set(items.map((i) => i.path.split('!')[0])).size,
+    },
+  }
+}

@@ -1,0 +1,414 @@
+import crypto from 'node:crypto'
+import { ReproofError } from '../errors.js'
+import { diffBinary, diffText } from './content-diff.js'
+import { scanAr } from './formats/ar.js'
+import { compressionHeader, decompressedSource } from './formats/compressed.js'
+import { detectFormat, looksLikeText, type ArchiveFormat, type Detected } from './formats/detect.js'
+import type { MemberInfo, ScanResult, WantMember } from './formats/member.js'
+import { scanTar } from './formats/tar.js'
+import { scanZip } from './formats/zip.js'
+import { contentHints, fieldHints, orderHint, type HintContext } from './hints.js'
+import { Budget, isLimitError, TooLargeError, type DiffLimits } from './limits.js'
+import type { DiffItem, FieldDifference } from './report.js'
+import { bufferSource, readHead, type ByteSource } from './source.js'
+
+export interface EngineOptions {
+  maxLines: number
+  limits: DiffLimits
+  context: HintContext
+}
+
+// Members this small are kept during the first pass over an archive, so that most
+// differing members need no second pass; the total per archive stays bounded.
+const EAGER_MEMBER_BYTES = 64 * 1024
+const EAGER_TOTAL_BYTES = 32 * 1024 * 1024
+
+/**
+ * Compares two byte sources the way a person would want: through compression layers,
+ * into archives (member by member, metadata apart from content), down to a text or
+ * binary diff of what really differs, each with its likely cause. Streams everything;
+ * only members that differ are held in memory, and only up to the limits.
+ */
+export class DiffEngine {
+  readonly items: DiffItem[] = []
+  readonly warnings: string[] = []
+  readonly budget: Budget
+  /** Entries compared: files, directory entries and archive members. */
+  compared = 0
+
+  constructor(private readonly options: EngineOptions) {
+    this.budget = new Budget(options.limits)
+  }
+
+  /** Compares two sources known to differ (or not yet known to be equal). */
+  async compare(
+    path: string,
+    a: ByteSource,
+    b: ByteSource,
+    depth: number,
+    digests?: [string, string],
+    layers: readonly string[] = [],
+  ): Promise<void> {
+    try {
+      this.budget.checkDepth(depth, path)
+      const [headA, headB] = await Promise.all([readHead(a, 1024), readHead(b, 1024)])
+      const [kindA, kindB] = [detectFormat(headA), detectFormat(headB)]
+      if (
+        kindA.kind === 'compressed' &&
+        kindB.kind === 'compressed' &&
+        kindA.format === kindB.format
+      ) {
+        const fields = diffFields(
+          compressionHeader(kindA.format, headA),
+          compressionHeader(kindB.format, headB),
+        )
+        if (fields.length > 0)
+          this.items.push({
+            path,
+            kind: 'metadata',
+            format: kindA.format,
+            fields,
+            hints: fieldHints(fields),
+          })
+        const inner: [ByteSource, ByteSource] = [
+          decompressedSource(a, kindA.format, this.budget),
+          decompressedSource(b, kindB.format, this.budget),
+        ]
+        await this.compare(path, inner[0], inner[1], depth + 1, undefined, [
+          EXTENSION[kindA.format],
+          ...layers,
+        ])
+        return
+      }
+      if (kindA.kind === 'archive' && kindB.kind === 'archive' && kindA.format === kindB.format) {
+        await this.compareArchives(path, kindA.format, a, b, depth, digests, layers)
+        return
+      }
+      await this.compareLeaf(path, a, b, [kindA, kindB], digests, layers)
+    } catch (err) {
+      if (isLimitError(err)) throw err
+      if (err instanceof TooLargeError) {
+        this.items.push({
+          path,
+          kind: 'content',
+          ...(digests === undefined ? {} : { digests }),
+          message: err.message,
+          hints: [],
+        })
+      } else {
+        this.items.push({ path, kind: 'error', message: errorText(err), hints: [] })
+      }
+    }
+  }
+
+  private async compareArchives(
+    path: string,
+    format: ArchiveFormat,
+    a: ByteSource,
+    b: ByteSource,
+    depth: number,
+    digests: [string, string] | undefined,
+    layers: readonly string[],
+  ): Promise<void> {
+    let eager = 0
+    const eagerly: WantMember = (_key, size) => {
+      if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return false
+      eager += size
+      return true
+    }
+    const first = await this.scanBoth(path, format, a, b, () => eagerly)
+    if (first === undefined) {
+      await this.compareLeaf(path, a, b, [{ kind: 'binary' }, { kind: 'binary' }], digests, layers)
+      return
+    }
+    const [scanA, scanB] = first
+    for (const warning of [...scanA.inventory.warnings, ...scanB.inventory.warnings])
+      this.warnings.push(`${path}: ${warning}`)
+    const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta)
+    const before = this.items.length
+    this.items.push({
+      path,
+      kind: 'content',
+      format: [format, ...layers].join('.'),
+      nested: true,
+      ...(digests === undefined ? {} : { digests }),
+      fields: containerFields,
+      hints: fieldHints(containerFields),
+    })
+
+    const byKey = (members: MemberInfo[]): Map<string, MemberInfo> =>
+      new Map(members.map((m) => [m.key, m]))
+    const mapA = byKey(scanA.inventory.members)
+    const mapB = byKey(scanB.inventory.members)
+    this.compared += new Set([...mapA.keys(), ...mapB.keys()]).size
+    const differing: string[] = []
+    for (const member of scanA.inventory.members) {
+      const other = mapB.get(member.key)
+      const memberPath = `${path}!${member.name}`
+      if (other === undefined) {
+        this.items.push({
+          path: memberPath,
+          kind: 'only-in-a',
+          sizes: [member.size, null],
+          hints: [],
+        })
+        continue
+      }
+      if (member.type !== other.type) {
+        this.items.push({
+          path: memberPath,
+          kind: 'type',
+          fields: [{ field: 'type', a: member.type, b: other.type }],
+          hints: [],
+        })
+        continue
+      }
+      const fields = diffFields(
+        {
+          ...member.meta,
+          ...(member.linkTarget === undefined ? {} : { 'link target': member.linkTarget }),
+        },
+        {
+          ...other.meta,
+          ...(other.linkTarget === undefined ? {} : { 'link target': other.linkTarget }),
+        },
+      )
+      const contentDiffers = member.type === 'file' && member.sha256 !== other.sha256
+      if (fields.length > 0) {
+        this.items.push({
+          path: memberPath,
+          kind: 'metadata',
+          fields,
+          hints: fieldHints(fields),
+          ...(contentDiffers ? {} : { message: 'content identical' }),
+        })
+      }
+      if (contentDiffers) differing.push(member.key)
+    }
+    for (const member of scanB.inventory.members) {
+      if (!mapA.has(member.key))
+        this.items.push({
+          path: `${path}!${member.name}`,
+          kind: 'only-in-b',
+          sizes: [null, member.size],
+          hints: [],
+        })
+    }
+    const orderA = scanA.inventory.members.filter((m) => mapB.has(m.key)).map((m) => m.key)
+    const orderB = scanB.inventory.members.filter((m) => mapA.has(m.key)).map((m) => m.key)
+    if (orderA.join('\0') !== orderB.join('\0')) {
+      const first = orderA.findIndex((k, i) => k !== orderB[i])
+      this.items.push({
+        path,
+        kind: 'order',
+        order: { a: orderA.slice(first, first + 10), b: orderB.slice(first, first + 10) },
+        hints: [orderHint(orderA.slice(first), orderB.slice(first))],
+      })
+    }
+
+    // Members that differ and were too large for the first pass: a second, targeted pass.
+    const missing = new Set(
+      differing.filter((k) => !scanA.captured.has(k) || !scanB.captured.has(k)),
+    )
+    let captured: [Map<string, Buffer>, Map<string, Buffer>] = [scanA.captured, scanB.captured]
+    if (missing.size > 0) {
+      const fits: WantMember = (key, size) =>
+        missing.has(key) && size <= this.options.limits.maxMemberBytes
+      const second = await this.scanBoth(path, format, a, b, () => fits)
+      if (second !== undefined)
+        captured = [
+          new Map([...scanA.captured, ...second[0].captured]),
+          new Map([...scanB.captured, ...second[1].captured]),
+        ]
+    }
+    for (const key of differing) {
+      const memberA = mapA.get(key)
+      const memberB = mapB.get(key)
+      const bytesA = captured[0].get(key)
+      const bytesB = captured[1].get(key)
+      if (memberA === undefined || memberB === undefined) continue
+      const memberPath = `${path}!${memberA.name}`
+      if (bytesA === undefined || bytesB === undefined) {
+        const size = Math.max(memberA.size, memberB.size)
+        this.items.push({
+          path: memberPath,
+          kind: 'content',
+          digests: [memberA.sha256, memberB.sha256],
+          sizes: [memberA.size, memberB.size],
+          message: new TooLargeError(memberPath, size, this.options.limits.maxMemberBytes).message,
+          hints: [],
+        })
+        continue
+      }
+      await this.compare(
+        memberPath,
+        bufferSource(bytesA, memberPath),
+        bufferSource(bytesB, memberPath),
+        depth + 1,
+        [memberA.sha256, memberB.sha256],
+      )
+    }
+    // An archive whose only difference is its own bytes (padding, trailers) still says so.
+    const container = this.items[before]
+    if (
+      this.items.length === before + 1 &&
+      container !== undefined &&
+      containerFields.length === 0
+    ) {
+      container.nested = false
+      container.message =
+        'members and their metadata are identical; the archive bytes differ (padding, trailer or compression)'
+      container.hints = [
+        {
+          cause: 'compression',
+          evidence: 'identical members in differing archive bytes',
+          fix: 'use the same archiver and settings on both sides, or reproof normalize',
+        },
+      ]
+    }
+  }
+
+  private async scanBoth(
+    path: string,
+    format: ArchiveFormat,
+    a: ByteSource,
+    b: ByteSource,
+    want: () => WantMember,
+  ): Promise<[ScanResult, ScanResult] | undefined> {
+    const scan = (source: ByteSource): Promise<ScanResult> => {
+      if (format === 'zip') return this.scanZipSource(source, path, want())
+      if (format === 'tar') return scanTar(source.open(), path, this.budget, want())
+      return scanAr(source.open(), path, this.budget, want())
+    }
+    const results = await Promise.allSettled([scan(a), scan(b)])
+    const [ra, rb] = results
+    for (const [side, result] of [
+      ['A', ra],
+      ['B', rb],
+    ] as const) {
+      if (result.status === 'rejected') {
+        if (isLimitError(result.reason)) throw result.reason
+        this.items.push({
+          path,
+          kind: 'error',
+          message: `side ${side}: ${errorText(result.reason)}`,
+          hints: [],
+        })
+      }
+    }
+    if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value]
+    return undefined
+  }
+
+  /** yauzl needs random access: a file on disk, or the whole (bounded) member in memory. */
+  private async scanZipSource(
+    source: ByteSource,
+    path: string,
+    want: WantMember,
+  ): Promise<ScanResult> {
+    if (source.file !== undefined || source.buffer !== undefined)
+      return scanZip(source, path, this.budget, want)
+    return scanZip(
+      bufferSource(await readAll(source, this.budget, path), path),
+      path,
+      this.budget,
+      want,
+    )
+  }
+
+  private async compareLeaf(
+    path: string,
+    a: ByteSource,
+    b: ByteSource,
+    kinds: [Detected, Detected],
+    digests: [string, string] | undefined,
+    layers: readonly string[],
+  ): Promise<void> {
+    const suffix = layers.map((l) => `.${l}`).join('')
+    const [bytesA, bytesB] = await Promise.all([
+      readAll(a, this.budget, path),
+      readAll(b, this.budget, path),
+    ])
+    if (bytesA.equals(bytesB)) return
+    const sums: [string, string] = digests ?? [sha256(bytesA), sha256(bytesB)]
+    const base: DiffItem = {
+      path,
+      kind: 'content',
+      digests: sums,
+      sizes: [bytesA.length, bytesB.length],
+      hints: [],
+    }
+    const textual =
+      kinds[0].kind === 'text' &&
+      kinds[1].kind === 'text' &&
+      looksLikeText(bytesA) &&
+      looksLikeText(bytesB)
+    const text = textual
+      ? diffText(
+          bytesA.toString('utf8'),
+          bytesB.toString('utf8'),
+          [`a/${path}`, `b/${path}`],
+          this.options.maxLines,
+        )
+      : undefined
+    if (text !== undefined) {
+      this.items.push({
+        ...base,
+        format: `text${suffix}`,
+        text: { unified: text.unified, truncated: text.truncated },
+        hints: contentHints(bytesA, bytesB, { text }, this.options.context),
+      })
+      return
+    }
+    const binary = diffBinary(bytesA, bytesB)
+    const format =
+      (kinds[0].kind === kinds[1].kind
+        ? formatName(kinds[0])
+        : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`) + suffix
+    this.items.push({
+      ...base,
+      format,
+      binary: { offset: binary.offset, differingBytes: binary.differingBytes, hex: binary.hex },
+      hints: contentHints(bytesA, bytesB, { binary }, this.options.context),
+    })
+  }
+}
+
+const EXTENSION = { gzip: 'gz', bzip2: 'bz2', xz: 'xz' } as const
+
+function formatName(kind: Detected): string {
+  return kind.kind === 'archive' || kind.kind === 'compressed' ? kind.format : kind.kind
+}
+
+export function diffFields(
+  a: Record<string, string>,
+  b: Record<string, string>,
+): FieldDifference[] {
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  return names
+    .filter((n) => a[n] !== b[n])
+    .map((n) => ({ field: n, a: a[n] ?? '(absent)', b: b[n] ?? '(absent)' }))
+}
+
+/** Reads a whole source into memory, refusing before it grows past the member limit. */
+export async function readAll(source: ByteSource, budget: Budget, where: string): Promise<Buffer> {
+  if (source.buffer !== undefined) return source.buffer
+  if (source.size >= 0) budget.checkMemberSize(source.size, where)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of source.open() as AsyncIterable<Buffer>) {
+    size += chunk.length
+    budget.checkMemberSize(size, where)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+function sha256(bytes: Buffer): string {
+  return crypto.createHash('sha256').update(bytes).digest('hex')
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof ReproofError) return err.message
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,55 @@
+import path from 'node:path'
+import { diffDirectories, toReport } from './diff-inputs.js'
+import { DiffEngine } from './engine.js'
+import type { HintContext } from './hints.js'
+import { DEFAULT_LIMITS } from './limits.js'
+import type { DiffItem, DiffReport } from './report.js'
+
+const DAY = 86_400
+
+export interface BuildRunFacts {
+  roots: [string, string]
+  canary: string
+  /** Wall-clock seconds around both runs; only hints read them. */
+  wallClock: [number, number]
+  /** Days run B's clock was moved ahead (time variation), 0 if not. */
+  clockOffsetDays: number
+  localeVaried: boolean
+}
+
+/** The hint context a twin build knows: both roots, the canary, and when each run's clock said it ran. */
+export function buildHintContext(facts: BuildRunFacts): HintContext {
+  const [from, to] = [facts.wallClock[0] - 60, facts.wallClock[1] + 60]
+  const shift = facts.clockOffsetDays * DAY
+  return {
+    roots: [
+      [facts.roots[0], path.dirname(facts.roots[0])],
+      [facts.roots[1], path.dirname(facts.roots[1]), facts.canary],
+    ],
+    canary: facts.canary,
+    timeWindows: [
+      [from, to],
+      [from + shift, to + shift],
+    ],
+    localeVaried: facts.localeVaried,
+  }
+}
+
+/** Explains the differing artifacts of a twin build while both roots still exist. */
+export async function explainBuild(
+  names: readonly string[],
+  facts: BuildRunFacts,
+): Promise<DiffReport> {
+  const engine = new DiffEngine({
+    maxLines: 200,
+    limits: DEFAULT_LIMITS,
+    context: buildHintContext(facts),
+  })
+  await diffDirectories(engine, facts.roots[0], facts.roots[1], names)
+  return toReport(engine, ['run A', 'run B'])
+}
+
+/** The report's items that belong to one artifact (itself and its archive members). */
+export function itemsFor(report: DiffReport, name: string): DiffItem[] {
+  return report.items.filter((i) => i.path === name || i.path.startsWith(`${name}!`))
+}

@@ -1,0 +1,98 @@
+import crypto from 'node:crypto'
+import type { Readable } from 'node:stream'
+import { ReproofError } from '../../errors.js'
+import type { Budget } from '../limits.js'
+import {
+  isoTime,
+  keyFor,
+  nameWarning,
+  type MemberInfo,
+  type ScanResult,
+  type WantMember,
+} from './member.js'
+import { ByteReader } from './byte-reader.js'
+
+const MAGIC = '!<arch>\n'
+const HEADER = 60
+
+/**
+ * Streams a Unix ar archive (static libraries, .deb): 60-byte headers, GNU long names
+ * (`//` table, `/N` references) and BSD long names (`#1/N`).
+ */
+export async function scanAr(
+  input: Readable,
+  where: string,
+  budget: Budget,
+  want: WantMember,
+): Promise<ScanResult> {
+  const reader = new ByteReader(input)
+  const bad = (what: string): ReproofError =>
+    new ReproofError('E_INPUT', `${where}: not a readable ar archive (${what})`, { path: where })
+  const magic = await reader.read(MAGIC.length)
+  if (magic?.toString('latin1') !== MAGIC) throw bad('no !<arch> magic')
+  const members: MemberInfo[] = []
+  const captured = new Map<string, Buffer>()
+  const warnings: string[] = []
+  const seen = new Map<string, number>()
+  let longNames: Buffer | undefined
+  for (;;) {
+    const header = await reader.read(HEADER)
+    if (header === undefined) break
+    if (header.length < HEADER || header.subarray(58, 60).toString('latin1') !== '`\n')
+      throw bad('truncated or corrupt member header')
+    const field = (from: number, to: number): string =>
+      header.subarray(from, to).toString('latin1').trimEnd()
+    let name = field(0, 16)
+    const size = Number.parseInt(field(48, 58), 10)
+    if (!Number.isSafeInteger(size) || size < 0) throw bad(`bad member size "${field(48, 58)}"`)
+    let dataSize = size
+    if (name.startsWith('#1/')) {
+      const length = Number.parseInt(name.slice(3), 10)
+      if (!Number.isSafeInteger(length) || length < 0 || length > size)
+        throw bad('bad BSD long name')
+      name = ((await reader.read(length)) ?? Buffer.alloc(0)).toString('utf8').replace(/\0+$/, '')
+      dataSize -= length
+    } else if (name === '//') {
+      budget.checkMemberSize(size, `${where}!//`)
+      longNames = await reader.read(size)
+      await reader.skip(size % 2)
+      continue
+    } else if (/^\/[0-9]+$/.test(name) && longNames !== undefined) {
+      const offset = Number(name.slice(1))
+      const end = longNames.indexOf('/\n', offset)
+      name = longNames.subarray(offset, end === -1 ? undefined : end).toString('utf8')
+    } else if (name.endsWith('/') && name !== '/') {
+      name = name.slice(0, -1)
+    }
+    budget.spendEntry(where)
+    const key = keyFor(name, seen)
+    const warning = nameWarning(name)
+    if (warning !== undefined) warnings.push(warning)
+    const keep = want(key, dataSize)
+    const hash = crypto.createHash('sha256')
+    const chunks: Buffer[] = []
+    await reader.stream(dataSize, (chunk) => {
+      budget.spendBytes(chunk.length, where)
+      hash.update(chunk)
+      if (keep) chunks.push(chunk)
+    })
+    if (keep) captured.set(key, Buffer.concat(chunks))
+    await reader.skip(size % 2)
+    const mode = Number.parseInt(field(40, 48) || '0', 8)
+    members.push({
+      key,
+      name,
+      type: 'file',
+      size: dataSize,
+      sha256: hash.digest('hex'),
+      meta: {
+        mtime: isoTime(Number.parseInt(field(16, 28) || '0', 10)),
+        uid: field(28, 34),
+        gid: field(34, 40),
+        mode: Number.isNaN(mode) ? field(40, 48) : `0${(mode & 0o7777).toString(8)}`,
+      },
+      index: members.length,
+    })
+  }
+  return { inventory: { members, meta: {}, warnings }, captured }
+}

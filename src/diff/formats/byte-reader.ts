@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream'
+import { ReproofError } from '../../errors.js'
+
+/** Pull-style reads of exact byte counts from a stream, for formats with length-prefixed parts. */
+export class ByteReader {
+  private readonly iterator: AsyncIterator<Buffer>
+  private pending: Buffer = Buffer.alloc(0)
+  private ended = false
+
+  constructor(input: Readable) {
+    this.iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
+  }
+
+  private async fill(): Promise<boolean> {
+    if (this.ended) return false
+    const next = await this.iterator.next()
+    if (next.done === true) {
+      this.ended = true
+      return false
+    }
+    this.pending =
+      this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value])
+    return true
+  }
+
+  /** Exactly `n` bytes; fewer only at the very end of the stream, undefined if none are left. */
+  async read(n: number): Promise<Buffer | undefined> {
+    while (this.pending.length < n && (await this.fill())) {
+      // keep filling
+    }
+    if (this.pending.length === 0) return undefined
+    const out = this.pending.subarray(0, n)
+    this.pending = this.pending.subarray(out.length)
+    return out
+  }
+
+  /** Passes `n` bytes to `onChunk` without holding them; a short stream is an error. */
+  async stream(n: number, onChunk: (chunk: Buffer) => void): Promise<void> {
+    let left = n
+    while (left > 0) {
+      if (this.pending.length === 0 && !(await this.fill())) {
+        throw new ReproofError('E_INPUT', `truncated input: ${left} more bytes were expected`)
+      }
+      const take = this.pending.subarray(0, left)
+      this.pending = this.pending.subarray(take.length)
+      left -= take.length
+      onChunk(take)
+    }
+  }
+
+  async skip(n: number): Promise<void> {
+    await this.stream(n, () => undefined)
+  }
+}

@@ -1,0 +1,59 @@
+/** One entry of an archive, as the comparison sees it. */
+export interface MemberInfo {
+  /** The name as stored; duplicates get `#2`, `#3`... so that every key is unique. */
+  key: string
+  name: string
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
+  size: number
+  /** SHA-256 of the content; empty for entries without content. */
+  sha256: string
+  linkTarget?: string
+  /** Metadata fields, as display strings, compared one by one. */
+  meta: Record<string, string>
+  /** Position in the archive. */
+  index: number
+}
+
+export interface ArchiveInventory {
+  members: MemberInfo[]
+  /** Container-level fields (zip comment...). */
+  meta: Record<string, string>
+  /** Suspicious member names, reported and never followed. */
+  warnings: string[]
+}
+
+/** Decides, before a member is read, whether its content is kept (by key and size). */
+export type WantMember = (key: string, size: number) => boolean
+
+export interface ScanResult {
+  inventory: ArchiveInventory
+  /** Content of the members asked for, by key. */
+  captured: Map<string, Buffer>
+}
+
+/** Keys members by name, numbering repeats, so that duplicate entries stay distinct. */
+export function keyFor(name: string, seen: Map<string, number>): string {
+  const count = (seen.get(name) ?? 0) + 1
+  seen.set(name, count)
+  return count === 1 ? name : `${name}#${count}`
+}
+
+/** Names that would escape an extraction root or confuse a reader. */
+export function nameWarning(name: string): string | undefined {
+  if (name.includes('\0')) return `member name contains NUL: ${JSON.stringify(name)}`
+  if (name.startsWith('/')) return `member name is absolute: ${name}`
+  if (name.split('/').includes('..')) return `member name climbs out with "..": ${name}`
+  return undefined
+}
+
+export function isoTime(seconds: number): string {
+  if (!Number.isFinite(seconds)) return String(seconds)
+  const date = new Date(seconds * 1000)
+  return Number.isNaN(date.getTime())
+    ? String(seconds)
+    : `${date.toISOString().replace('.000Z', 'Z')} (${seconds})`
+}
+
+export function octal(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`
+}

@@ -1,0 +1,171 @@
+import crypto from 'node:crypto'
+import type { Readable } from 'node:stream'
+import yauzl from 'yauzl'
+import { ReproofError } from '../../errors.js'
+import type { Budget } from '../limits.js'
+import type { ByteSource } from '../source.js'
+import {
+  isoTime,
+  keyFor,
+  nameWarning,
+  octal,
+  type MemberInfo,
+  type ScanResult,
+  type WantMember,
+} from './member.js'
+
+const S_IFMT = 0o170000
+const S_IFLNK = 0o120000
+const S_IFDIR = 0o040000
+
+/**
+ * Reads a zip (jar, whl, apk, nupkg...) through its central directory: hashes every
+ * member, keeps the content of those in `want`. Declared sizes are checked against the
+ * ratio limit before a member is inflated, and against the real size while it is.
+ */
+export async function scanZip(
+  source: ByteSource,
+  where: string,
+  budget: Budget,
+  want: WantMember,
+): Promise<ScanResult> {
+  const zip = await openZip(source, where)
+  const members: MemberInfo[] = []
+  const captured = new Map<string, Buffer>()
+  const warnings: string[] = []
+  const seen = new Map<string, number>()
+  try {
+    for (;;) {
+      const entry = await nextEntry(zip)
+      if (entry === undefined) break
+      budget.spendEntry(where)
+      const name = entry.fileName
+      const key = keyFor(name, seen)
+      const warning = nameWarning(name)
+      if (warning !== undefined) warnings.push(warning)
+      const unixMode = (entry.externalFileAttributes >>> 16) & 0xffff
+      const isDir = name.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR
+      // A "link" with a large body is not one; do not hold it in memory as a target.
+      const isLink = (unixMode & S_IFMT) === S_IFLNK && entry.uncompressedSize <= 4096
+      budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`)
+      const wanted = !isDir && want(key, entry.uncompressedSize)
+      const keep = wanted || isLink
+      const hash = crypto.createHash('sha256')
+      const chunks: Buffer[] = []
+      let size = 0
+      if (!isDir) {
+        const stream = await openEntry(zip, entry, where)
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          budget.spendBytes(chunk.length, where)
+          hash.update(chunk)
+          size += chunk.length
+          if (keep) chunks.push(chunk)
+        }
+      }
+      const content = Buffer.concat(chunks)
+      if (wanted) captured.set(key, content)
+      members.push({
+        key,
+        name,
+        type: isDir ? 'directory' : isLink ? 'symlink' : 'file',
+        size,
+        sha256: isDir || isLink ? '' : hash.digest('hex'),
+        ...(isLink ? { linkTarget: content.toString('utf8') } : {}),
+        meta: zipMeta(entry, unixMode),
+        index: members.length,
+      })
+    }
+  } finally {
+    zip.close()
+  }
+  return { inventory: { members, meta: { comment: zip.comment }, warnings }, captured }
+}
+
+function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
+  const extra = entry.extraFields
+    .map((f) => `0x${f.id.toString(16).padStart(4, '0')}:${f.data.toString('hex')}`)
+    .join(' ')
+  return {
+    mtime: `${isoTime(Math.floor(dosToUtcSeconds(entry.lastModFileDate, entry.lastModFileTime)))} (DOS, no zone)`,
+    mode: unixMode === 0 ? '(none)' : octal(unixMode),
+    'external attributes': `0x${entry.externalFileAttributes.toString(16)}`,
+    'made by': `${entry.versionMadeBy >> 8}/${entry.versionMadeBy & 0xff}`,
+    flags: `0x${entry.generalPurposeBitFlag.toString(16)}`,
+    method: String(entry.compressionMethod),
+    'compressed size': String(entry.compressedSize),
+    'extra fields': extra,
+    comment: entry.fileComment,
+  }
+}
+
+/** DOS date and time, read as UTC: zip stores no zone, so this is the honest reading. */
+function dosToUtcSeconds(date: number, time: number): number {
+  const year = ((date >> 9) & 0x7f) + 1980
+  const month = ((date >> 5) & 0x0f) - 1
+  const day = date & 0x1f
+  return (
+    Date.UTC(year, month, day, (time >> 11) & 0x1f, (time >> 5) & 0x3f, (time & 0x1f) * 2) / 1000
+  )
+}
+
+function openZip(source: ByteSource, where: string): Promise<yauzl.ZipFile> {
+  const options: yauzl.Options = {
+    lazyEntries: true,
+    autoClose: false,
+    decodeStrings: true,
+    validateEntrySizes: true,
+    strictFileNames: false,
+  }
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, zip?: yauzl.ZipFile): void => {
+      if (err !== null || zip === undefined) reject(corrupt(where, err))
+      else resolve(zip)
+    }
+    if (source.file !== undefined) yauzl.open(source.file, options, done)
+    else if (source.buffer !== undefined) yauzl.fromBuffer(source.buffer, options, done)
+    else reject(new Error('zip source must be a file or a buffer'))
+  })
+}
+
+function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
+  return new Promise((resolve, reject) => {
+    const onEntry = (entry: yauzl.Entry): void => {
+      cleanup()
+      resolve(entry)
+    }
+    const onEnd = (): void => {
+      cleanup()
+      resolve(undefined)
+    }
+    const onError = (err: Error): void => {
+      cleanup()
+      reject(err)
+    }
+    const cleanup = (): void => {
+      zip.off('entry', onEntry)
+      zip.off('end', onEnd)
+      zip.off('error', onError)
+    }
+    zip.on('entry', onEntry)
+    zip.on('end', onEnd)
+    zip.on('error', onError)
+    zip.readEntry()
+  })
+}
+
+function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err !== null) reject(corrupt(`${where}!${entry.fileName}`, err))
+      else resolve(stream)
+    })
+  })
+}
+
+function corrupt(where: string, err: unknown): ReproofError {
+  return new ReproofError(
+    'E_INPUT',
+    `${where}: not a readable zip archive (${(err as Error | null)?.message ?? 'unknown error'})`,
+    { path: where },
+  )
+}

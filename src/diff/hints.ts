@@ -1,0 +1,296 @@
+import type { BinaryDiff, TextDiff } from './content-diff.js'
+import type { FieldDifference, Hint } from './report.js'
+
+/**
+ * Cause hints: pure functions from the evidence of a difference to the likely cause,
+ * each with the matched evidence and a one-line fix. A hint is given only when the
+ * evidence supports it; `random` is what remains when nothing does.
+ */
+
+export interface HintContext {
+  /** Strings that stand for each side's build root: a difference holding them is path-dependent. */
+  roots: [readonly string[], readonly string[]]
+  /** The unique string variations injected into run B. */
+  canary?: string
+  /** Plausible build times, in epoch seconds, for each side: [from, to]. */
+  timeWindows: [[number, number], [number, number]]
+  /** Whether the locale was varied (ordering differences may then be collation). */
+  localeVaried?: boolean
+}
+
+const DAY = 86_400
+const YEAR = 365 * DAY
+
+/** Without a build to anchor them, times from 10 years ago to 2 years ahead are plausible. */
+export function defaultHintContext(
+  roots: [readonly string[], readonly string[]],
+  nowSeconds: number,
+): HintContext {
+  const window: [number, number] = [nowSeconds - 10 * YEAR, nowSeconds + 2 * YEAR]
+  return { roots, timeWindows: [window, window] }
+}
+
+const FIX = {
+  path: 'do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), or use relative paths',
+  time: 'use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)',
+  order:
+    'sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())',
+  locale: 'collation depends on the locale: set LC_ALL=C where the build sorts or formats',
+  host: 'do not embed the host name (uname -n, hostname) in build output',
+  env: 'a value from the build environment reaches the output: do not embed environment variables, PATH or HOME',
+  random:
+    'look for random seeds, uninitialized memory, hash-table iteration order or parallel output interleaving',
+} as const
+
+export function contentHints(
+  a: Buffer,
+  b: Buffer,
+  diff: { text?: TextDiff; binary?: BinaryDiff },
+  context: HintContext,
+): Hint[] {
+  const hints: Hint[] = []
+  const path = pathEvidence(a, b, context)
+  if (path !== undefined) hints.push({ cause: 'build-path', evidence: path, fix: FIX.path })
+  const [regionA, regionB] =
+    diff.text !== undefined
+      ? [diff.text.removed.join('\n'), diff.text.added.join('\n')]
+      : binaryRegions(a, b, diff.binary)
+  const time = timeEvidence(regionA, regionB, context)
+  if (time !== undefined) hints.push({ cause: 'timestamp', evidence: time, fix: FIX.time })
+  if (diff.text !== undefined && isReordering(diff.text)) {
+    hints.push({
+      cause: 'ordering',
+      evidence: `the same ${diff.text.removed.length} lines in another order`,
+      fix: FIX.order,
+    })
+    if (context.localeVaried === true)
+      hints.push({
+        cause: 'locale',
+        evidence: 'lines reordered while the locale was varied',
+        fix: FIX.locale,
+      })
+  }
+  if (context.canary !== undefined) {
+    const host = `reproof-${context.canary}`
+    if (b.includes(host) && !a.includes(host)) {
+      hints.push({
+        cause: 'hostname',
+        evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
+        fix: FIX.host,
+      })
+    } else if (path === undefined && b.includes(context.canary) && !a.includes(context.canary)) {
+      hints.push({
+        cause: 'environment',
+        evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
+        fix: FIX.env,
+      })
+    }
+  }
+  if (hints.length === 0) {
+    const places =
+      diff.binary?.ranges.length ??
+      (diff.text === undefined ? 0 : diff.text.removed.length + diff.text.added.length)
+    const bytes = diff.binary?.differingBytes
+    hints.push({
+      cause: 'random',
+      evidence: `${bytes === undefined ? `${places} changed lines` : `${bytes} bytes differ in ${places}${places >= 64 ? '+' : ''} places`} with no time, path, order or host name found`,
+      fix: FIX.random,
+    })
+  }
+  return hints
+}
+
+function pathEvidence(a: Buffer, b: Buffer, context: HintContext): string | undefined {
+  const find = (bytes: Buffer, roots: readonly string[]): string | undefined => {
+    for (const root of roots) {
+      if (root.length < 4) continue
+      const at = bytes.indexOf(root)
+      if (at !== -1) return `"${root}" at offset ${at}`
+    }
+    return undefined
+  }
+  const inA = find(a, context.roots[0])
+  const inB = find(b, context.roots[1])
+  if (inA === undefined && inB === undefined) return undefined
+  return [
+    inA === undefined ? undefined : `A holds its build path ${inA}`,
+    inB === undefined ? undefined : `B holds its build path ${inB}`,
+  ]
+    .filter((x) => x !== undefined)
+    .join('; ')
+}
+
+/** Printable text around each differing byte range, where binaries keep their strings. */
+function binaryRegions(a: Buffer, b: Buffer, diff: BinaryDiff | undefined): [string, string] {
+  if (diff === undefined) return ['', '']
+  const around = (bytes: Buffer, [start, end]: [number, number]): string => {
+    let from = start
+    let to = Math.min(end, bytes.length)
+    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--
+    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++
+    const words = numberWords(bytes, start, end)
+    return `${bytes.subarray(from, to).toString('latin1')} ${words}`
+  }
+  const ranges = diff.ranges.slice(0, 16)
+  return [ranges.map((r) => around(a, r)).join('\n'), ranges.map((r) => around(b, r)).join('\n')]
+}
+
+/** 32-bit words overlapping a differing range, little- and big-endian, as decimal tokens. */
+function numberWords(bytes: Buffer, start: number, end: number): string {
+  const out: number[] = []
+  for (let at = Math.max(0, start - 3); at <= Math.min(end, bytes.length - 4); at++) {
+    out.push(bytes.readUInt32LE(at), bytes.readUInt32BE(at))
+    if (out.length > 64) break
+  }
+  return out.map((n) => `@${n}`).join(' ')
+}
+
+function isPrintable(byte: number): boolean {
+  return byte >= 0x20 && byte < 0x7f
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+interface FoundTime {
+  seconds: number
+  text: string
+  /** Day precision (__DATE__): compared by day, not by second. */
+  dayOnly: boolean
+}
+
+/** Every plausible time written in a region: epoch numbers (s, ms, µs, ns), ISO 8601, `date` and `__DATE__` forms. */
+export function findTimes(region: string): FoundTime[] {
+  const found: FoundTime[] = []
+  for (const m of region.matchAll(
+    /(?<![0-9])(@?)([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g,
+  )) {
+    found.push({ seconds: Number(m[2]), text: `${m[2]}${m[3] ?? ''}`, dayOnly: false })
+  }
+  // Binary words: any 32-bit value is a candidate; the window decides.
+  for (const m of region.matchAll(/@([0-9]{9,10})(?![0-9])/g))
+    found.push({ seconds: Number(m[1]), text: `32-bit ${m[1]}`, dayOnly: false })
+  for (const m of region.matchAll(
+    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g,
+  )) {
+    const t =
+      Date.UTC(
+        Number(m[1]),
+        Number(m[2]) - 1,
+        Number(m[3]),
+        Number(m[4]),
+        Number(m[5]),
+        Number(m[6] ?? 0),
+      ) / 1000
+    found.push({ seconds: t, text: m[0], dayOnly: false })
+  }
+  const monthNames = MONTHS.join('|')
+  for (const m of region.matchAll(
+    new RegExp(
+      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: [A-Z]{2,5})? ([0-9]{4})`,
+      'g',
+    ),
+  )) {
+    const t =
+      Date.UTC(
+        Number(m[6]),
+        MONTHS.indexOf(m[1] ?? ''),
+        Number(m[2]),
+        Number(m[3]),
+        Number(m[4]),
+        Number(m[5]),
+      ) / 1000
+    found.push({ seconds: t, text: m[0], dayOnly: false })
+  }
+  for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, 'g'))) {
+    const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ''), Number((m[2] ?? '').trim())) / 1000
+    found.push({ seconds: t, text: m[0], dayOnly: true })
+  }
+  return found
+}
+
+function timeEvidence(regionA: string, regionB: string, context: HintContext): string | undefined {
+  const plausible = (t: FoundTime, [from, to]: [number, number]): boolean =>
+    t.dayOnly
+      ? t.seconds >= from - DAY && t.seconds <= to + DAY
+      : t.seconds >= from && t.seconds <= to
+  const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]))
+  const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]))
+  const textsA = new Set(timesA.map((t) => t.text))
+  const onlyA = timesA.filter((t) => !timesB.some((u) => u.text === t.text))
+  const onlyB = timesB.filter((t) => !textsA.has(t.text))
+  if (onlyA.length === 0 && onlyB.length === 0) return undefined
+  const show = (t: FoundTime | undefined): string =>
+    t === undefined
+      ? 'none'
+      : `${t.text} (${new Date(t.seconds * 1000).toISOString().replace('.000Z', 'Z')})`
+  return `A: ${show(onlyA[0])}; B: ${show(onlyB[0])}`
+}
+
+function isReordering(text: TextDiff): boolean {
+  if (text.removed.length < 2 || text.removed.length !== text.added.length) return false
+  const sorted = (lines: string[]): string => [...lines].sort().join('\n')
+  return sorted(text.removed) === sorted(text.added)
+}
+
+/** Hints for differing metadata fields of one archive member or compressed stream. */
+export function fieldHints(fields: readonly FieldDifference[]): Hint[] {
+  const hints: Hint[] = []
+  const add = (hint: Hint): void => {
+    if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint)
+  }
+  for (const f of fields) {
+    const evidence = `${f.field}: ${f.a} → ${f.b}`
+    if (f.field === 'mtime' || (f.field.startsWith('pax.') && f.field.endsWith('time'))) {
+      add({
+        cause: 'timestamp',
+        evidence,
+        fix: 'clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize',
+      })
+    } else if (f.field === 'extra fields' && /0x(5455|000a):/.test(`${f.a} ${f.b}`)) {
+      add({
+        cause: 'timestamp',
+        evidence: 'zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ',
+        fix: 'zip -X leaves them out; or reproof normalize',
+      })
+    } else if (f.field === 'mode' || f.field === 'external attributes') {
+      add(modeHint(f))
+    } else if (['uid', 'gid', 'uname', 'gname'].includes(f.field)) {
+      add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
+    } else if (f.field === 'name') {
+      add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
+    } else if (['compressed size', 'method', 'extra flags', 'block size'].includes(f.field)) {
+      add({
+        cause: 'compression',
+        evidence,
+        fix: 'use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)',
+      })
+    }
+  }
+  return hints
+}
+
+function modeHint(f: FieldDifference): Hint {
+  const a = Number.parseInt(f.a, f.field === 'mode' ? 8 : 16)
+  const b = Number.parseInt(f.b, f.field === 'mode' ? 8 : 16)
+  const changed = (f.field === 'mode' ? a ^ b : (a ^ b) >>> 16) & 0o7777
+  if (changed !== 0 && (changed & ~0o022) === 0) {
+    return {
+      cause: 'umask',
+      evidence: `${f.field}: ${f.a} → ${f.b} (group/other write bits)`,
+      fix: 'set umask 022 for the build, or normalize modes: tar --mode=go-w',
+    }
+  }
+  return {
+    cause: 'permissions',
+    evidence: `${f.field}: ${f.a} → ${f.b}`,
+    fix: 'normalize modes: tar --mode=u+rw,go=rX (or reproof normalize)',
+  }
+}
+
+export function orderHint(a: readonly string[], b: readonly string[]): Hint {
+  return {
+    cause: 'ordering',
+    evidence: `same entries, different order: first ${a.slice(0, 3).join(', ')} vs ${b.slice(0, 3).join(', ')}`,
+    fix: 'add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@',
+  }
+}

@@ -1,0 +1,110 @@
+import { ReproofError } from '../errors.js'
+
+/**
+ * Archives are attacker-controlled: every limit below is checked before the work it
+ * bounds, and each error names the limit and the flag that raises it.
+ */
+export interface DiffLimits {
+  /** Decompressed bytes read across both sides and all nesting levels. */
+  maxBytes: number
+  /** Decompressed size over compressed size, per compressed stream or member. */
+  maxRatio: number
+  /** Archive members across both sides and all nesting levels. */
+  maxEntries: number
+  /** Archives within archives. */
+  maxDepth: number
+  /** Largest member held in memory for a content diff or for recursion. */
+  maxMemberBytes: number
+}
+
+export const DEFAULT_LIMITS: DiffLimits = {
+  maxBytes: 16 * 1024 ** 3,
+  // Text and zero-filled images legitimately reach a few hundred; bombs reach millions.
+  maxRatio: 1000,
+  maxEntries: 1_000_000,
+  maxDepth: 8,
+  maxMemberBytes: 256 * 1024 * 1024,
+}
+
+/** Counts work as it happens and stops it at the first limit crossed. */
+export class Budget {
+  private bytes = 0
+  private entries = 0
+
+  constructor(readonly limits: DiffLimits) {}
+
+  spendBytes(n: number, where: string): void {
+    this.bytes += n
+    if (this.bytes > this.limits.maxBytes) {
+      throw limitError(
+        where,
+        `more than ${this.limits.maxBytes} decompressed bytes in all`,
+        '--max-bytes',
+      )
+    }
+  }
+
+  spendEntry(where: string): void {
+    this.entries += 1
+    if (this.entries > this.limits.maxEntries) {
+      throw limitError(
+        where,
+        `more than ${this.limits.maxEntries} archive entries in all`,
+        '--max-entries',
+      )
+    }
+  }
+
+  checkRatio(decompressed: number, compressed: number, where: string): void {
+    // Tiny inputs are exempt: 100 bytes of zeros compress 1000-fold and harm no one.
+    if (
+      decompressed > 1024 * 1024 &&
+      decompressed > this.limits.maxRatio * Math.max(compressed, 1)
+    ) {
+      throw limitError(
+        where,
+        `decompresses to more than ${this.limits.maxRatio} times its compressed size`,
+        '--max-ratio',
+      )
+    }
+  }
+
+  checkDepth(depth: number, where: string): void {
+    if (depth > this.limits.maxDepth) {
+      throw limitError(
+        where,
+        `archives nested more than ${this.limits.maxDepth} deep`,
+        '--max-depth',
+      )
+    }
+  }
+
+  checkMemberSize(size: number, where: string): void {
+    if (size > this.limits.maxMemberBytes)
+      throw new TooLargeError(where, size, this.limits.maxMemberBytes)
+  }
+}
+
+/** A member too large to diff in memory: reported on its own line, not fatal. */
+export class TooLargeError extends Error {
+  constructor(
+    readonly where: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      `${where}: ${size > 0 ? `${size} bytes, ` : ''}over the ${limit}-byte limit for an in-memory diff (raise it with --max-member-bytes)`,
+    )
+  }
+}
+
+export function limitError(where: string, what: string, flag: string): ReproofError {
+  return new ReproofError('E_INPUT', `${where}: ${what} (raise the limit with ${flag})`, {
+    path: where,
+    hint: `raise ${flag} if the input is trusted`,
+  })
+}
+
+export function isLimitError(err: unknown): boolean {
+  return err instanceof ReproofError && err.message.includes('(raise the limit with --')
+}

@@ -1,0 +1,127 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { BUILD_RECORD_TYPE } from '../build/build-record.js'
+import { ReproofError } from '../errors.js'
+import { diffDirectories, toReport } from './diff-inputs.js'
+import { DiffEngine, type EngineOptions } from './engine.js'
+import type { HintContext } from './hints.js'
+import type { DiffReport } from './report.js'
+
+// Records list every artifact; a few MiB is plenty, more is not a record.
+const MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+/** The parts of a build record that diffing needs; other fields are allowed and ignored. */
+const RecordSchema = z.object({
+  recordType: z.literal(BUILD_RECORD_TYPE),
+  version: z.literal(1),
+  canary: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  variations: z.array(z.object({ name: z.string(), applied: z.boolean(), b: z.string() })),
+  runs: z
+    .array(
+      z.object({
+        id: z.enum(['a', 'b']),
+        root: z.string(),
+        manifest: z.array(z.object({ name: z.string(), sha256: z.string(), size: z.number() })),
+      }),
+    )
+    .length(2),
+})
+
+export type DiffableRecord = z.infer<typeof RecordSchema>
+
+/** Reads a file as a build record if it is one; undefined for any other file. */
+export function readBuildRecord(file: string): DiffableRecord | undefined {
+  const stat = fs.statSync(file)
+  if (!stat.isFile() || stat.size > MAX_RECORD_BYTES) return undefined
+  const head = Buffer.alloc(Math.min(stat.size, 4096))
+  const fd = fs.openSync(file, 'r')
+  try {
+    fs.readSync(fd, head, 0, head.length, 0)
+  } finally {
+    fs.closeSync(fd)
+  }
+  if (!head.includes(BUILD_RECORD_TYPE)) return undefined
+  let json: unknown
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch {
+    return undefined
+  }
+  const parsed = RecordSchema.safeParse(json)
+  if (!parsed.success) {
+    throw new ReproofError(
+      'E_INPUT',
+      `${file}: a build record, but not a valid one (${parsed.error.issues[0]?.message ?? 'invalid'} at ${parsed.error.issues[0]?.path.join('.') ?? '?'})`,
+      { path: file },
+    )
+  }
+  return parsed.data
+}
+
+/**
+ * Two build records: run A of each, artifact by artifact. Identical digests need no
+ * bytes; differing ones are compared in full when the build roots still exist (kept
+ * with --keep), else reported by digest alone.
+ */
+export async function diffRecords(
+  a: DiffableRecord,
+  b: DiffableRecord,
+  labels: [string, string],
+  options: EngineOptions,
+): Promise<DiffReport> {
+  const engine = new DiffEngine({ ...options, context: recordContext(a, b) })
+  const [runA, runB] = [a.runs[0], b.runs[0]]
+  if (runA === undefined || runB === undefined)
+    throw new ReproofError('E_INPUT', 'a build record needs two runs')
+  const digestsA = new Map(runA.manifest.map((e) => [e.name, e]))
+  const digestsB = new Map(runB.manifest.map((e) => [e.name, e]))
+  const names = [...new Set([...digestsA.keys(), ...digestsB.keys()])].sort()
+  const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256)
+  const rootsExist = fs.existsSync(runA.root) && fs.existsSync(runB.root)
+  engine.compared = names.length - differing.length
+  if (rootsExist) {
+    await diffDirectories(engine, runA.root, runB.root, differing)
+  } else {
+    for (const name of differing) {
+      const x = digestsA.get(name)
+      const y = digestsB.get(name)
+      engine.compared++
+      engine.items.push({
+        path: name,
+        kind: x === undefined ? 'only-in-b' : y === undefined ? 'only-in-a' : 'content',
+        digests: [x?.sha256 ?? null, y?.sha256 ?? null],
+        sizes: [x?.size ?? null, y?.size ?? null],
+        message: 'the build roots no longer exist (build with --keep to compare contents)',
+        hints: [],
+      })
+    }
+  }
+  return toReport(engine, labels)
+}
+
+const DAY = 86_400
+
+/** What a build record tells about where paths and times may show up in each side. */
+export function recordContext(a: DiffableRecord, b: DiffableRecord): HintContext {
+  const window = (record: DiffableRecord): [number, number] => [
+    Date.parse(record.startedAt) / 1000 - 3600,
+    Date.parse(record.finishedAt) / 1000 + 3600,
+  ]
+  const roots = (record: DiffableRecord): string[] =>
+    record.runs.flatMap((r) => [r.root, path.dirname(r.root)])
+  return {
+    roots: [roots(a), roots(b)],
+    canary: b.canary,
+    timeWindows: [window(a), widen(window(b), b)],
+  }
+}
+
+/** A run under libfaketime saw a clock far ahead; its times are plausible there too. */
+function widen([from, to]: [number, number], record: DiffableRecord): [number, number] {
+  const time = record.variations.find((v) => v.name === 'time' && v.applied)
+  const days = /\+([0-9]+)d/.exec(time?.b ?? '')?.[1]
+  return [from, to + (days === undefined ? 0 : Number(days) * DAY)]
+}

@@ -1,0 +1,51 @@
+import type { DiffItem, PatternSummary } from './report.js'
+
+// Below this many items a pattern is shown item by item.
+const MIN_PATTERN = 10
+
+/**
+ * Groups items that differ in the same way ("22,089 entries: mtime differs, content
+ * identical") so that views can show one line where there would be thousands.
+ */
+export function summarizePatterns(items: readonly DiffItem[]): PatternSummary[] {
+  const groups = new Map<string, { kind: DiffItem['kind']; fields: string[]; paths: string[] }>()
+  for (const item of items) {
+    if (!['metadata', 'only-in-a', 'only-in-b'].includes(item.kind)) continue
+    const fields = (item.fields ?? []).map((f) => f.field).sort()
+    const key = `${item.kind}|${fields.join(',')}|${item.message ?? ''}`
+    const group = groups.get(key) ?? { kind: item.kind, fields, paths: [] }
+    group.paths.push(item.path)
+    groups.set(key, group)
+  }
+  return [...groups.values()]
+    .filter((g) => g.paths.length >= MIN_PATTERN)
+    .map((g) => ({
+      count: g.paths.length,
+      kind: g.kind,
+      fields: g.fields,
+      description: describe(g.kind, g.fields, g.paths.length),
+      examples: g.paths.slice(0, 3),
+    }))
+    .sort((x, y) => y.count - x.count)
+}
+
+function describe(kind: DiffItem['kind'], fields: string[], count: number): string {
+  const n = count.toLocaleString('en-US')
+  if (kind === 'only-in-a') return `${n} entries only in A`
+  if (kind === 'only-in-b') return `${n} entries only in B`
+  return `${n} entries: ${fields.join(', ')} ${fields.length === 1 ? 'differs' : 'differ'}, content identical`
+}
+
+/** Whether a view should show this item on its own, or leave it to its pattern's summary. */
+export function isSummarized(item: DiffItem, summaries: readonly PatternSummary[]): boolean {
+  if (
+    !['metadata', 'only-in-a', 'only-in-b'].includes(item.kind) ||
+    (item.kind === 'metadata' && item.message === undefined)
+  )
+    return false
+  const fields = (item.fields ?? [])
+    .map((f) => f.field)
+    .sort()
+    .join(',')
+  return summaries.some((s) => s.kind === item.kind && s.fields.join(',') === fields)
+}

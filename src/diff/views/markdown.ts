@@ -1,0 +1,80 @@
+import type { DiffReport } from '../report.js'
+import { isSummarized } from '../summarize.js'
+import { describeKind } from './text.js'
+
+/** For a GitHub job summary: a table first, then collapsible details per path. */
+export function renderDiffMarkdown(report: DiffReport): string {
+  const out: string[] = []
+  if (report.identical)
+    return `**Identical**: \`${report.a}\` and \`${report.b}\` (${report.stats.compared} compared)\n`
+  out.push(
+    `### ${report.stats.differing} of ${report.stats.compared} differ`,
+    '',
+    `A: \`${report.a}\`  `,
+    `B: \`${report.b}\``,
+    '',
+  )
+  const shown = report.items.filter((i) => !isSummarized(i, report.summaries))
+  out.push('| path | difference | likely cause |', '| --- | --- | --- |')
+  for (const item of shown) {
+    const causes = [...new Set(item.hints.map((h) => h.cause))].join(', ') || '—'
+    out.push(
+      `| \`${cell(item.path)}\` | ${describeKind(item)}${item.format === undefined ? '' : ` (${item.format})`} | ${causes} |`,
+    )
+  }
+  for (const s of report.summaries)
+    out.push(
+      `| ${s.count} entries | ${cell(s.description)} | ${s.kind === 'metadata' && s.fields.includes('mtime') ? 'timestamp' : '—'} |`,
+    )
+  out.push('')
+  for (const item of shown) {
+    const body: string[] = []
+    if (item.message !== undefined) body.push(item.message, '')
+    for (const f of item.fields ?? [])
+      body.push(`- \`${f.field}\`: \`${cell(f.a)}\` → \`${cell(f.b)}\``)
+    if (item.order !== undefined)
+      body.push(
+        `- A order: ${item.order.a.map((n) => `\`${cell(n)}\``).join(', ')}`,
+        `- B order: ${item.order.b.map((n) => `\`${cell(n)}\``).join(', ')}`,
+      )
+    if (item.text !== undefined) body.push('', '```diff', fence(item.text.unified), '```')
+    if (item.binary !== undefined) {
+      body.push(
+        `First difference at offset ${item.binary.offset}; ${item.binary.differingBytes} bytes differ.`,
+        '',
+        '```',
+        'A',
+        fence(item.binary.hex[0]),
+        'B',
+        fence(item.binary.hex[1]),
+        '```',
+      )
+    }
+    for (const h of item.hints)
+      body.push(`- **${h.cause}**: ${cell(h.evidence)}. Fix: ${cell(h.fix)}`)
+    if (body.length === 0) continue
+    out.push(
+      '<details>',
+      `<summary><code>${html(item.path)}</code>: ${describeKind(item)}</summary>`,
+      '',
+      ...body,
+      '',
+      '</details>',
+      '',
+    )
+  }
+  for (const w of report.warnings) out.push(`> warning: ${cell(w)}`)
+  return `${out.join('\n')}\n`
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\n/g, ' ')
+}
+
+function fence(text: string): string {
+  return text.replace(/```/g, '`\u200b``')
+}
+
+function html(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}

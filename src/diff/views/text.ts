@@ -1,0 +1,79 @@
+import { paint } from '../../cli/output.js'
+import type { DiffItem, DiffReport } from '../report.js'
+import { isSummarized } from '../summarize.js'
+
+/** The terminal view: one block per differing path, patterns summarized, causes last. */
+export function renderDiffText(report: DiffReport, color: boolean): string {
+  const c = paint(color)
+  const out: string[] = []
+  if (report.identical) {
+    out.push(c.green(`identical: ${report.a} and ${report.b} (${report.stats.compared} compared)`))
+    return `${out.join('\n')}\n`
+  }
+  out.push(
+    c.bold(
+      `${report.stats.differing} of ${report.stats.compared} differ: A = ${report.a}, B = ${report.b}`,
+    ),
+  )
+  for (const item of report.items) {
+    if (isSummarized(item, report.summaries)) continue
+    out.push('', ...renderItem(item, c))
+  }
+  if (report.summaries.length > 0) {
+    out.push('', c.bold('repeated patterns:'))
+    for (const s of report.summaries) out.push(`  ${s.description} (e.g. ${s.examples.join(', ')})`)
+  }
+  for (const warning of report.warnings) out.push(c.yellow(`warning: ${warning}`))
+  return `${out.join('\n')}\n`
+}
+
+function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
+  const lines: string[] = []
+  const label = item.format === undefined ? '' : c.dim(` [${item.format}]`)
+  lines.push(`${c.bold(item.path)}${label}  ${describeKind(item)}`)
+  if (item.message !== undefined) lines.push(`  ${item.message}`)
+  for (const f of item.fields ?? []) lines.push(`  ${f.field}: ${c.red(f.a)} → ${c.green(f.b)}`)
+  if (item.order !== undefined) {
+    lines.push(`  A: ${item.order.a.join(', ')}`, `  B: ${item.order.b.join(', ')}`)
+  }
+  if (item.text !== undefined) {
+    for (const line of item.text.unified.split('\n')) {
+      lines.push(
+        `  ${line.startsWith('-') && !line.startsWith('---') ? c.red(line) : line.startsWith('+') && !line.startsWith('+++') ? c.green(line) : line}`,
+      )
+    }
+    if (item.text.truncated) lines.push(c.dim('  … (more lines: raise --max-lines)'))
+  }
+  if (item.binary !== undefined) {
+    lines.push(
+      `  first difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${item.binary.differingBytes} bytes differ`,
+    )
+    lines.push(
+      ...item.binary.hex[0].split('\n').map((l) => `  A ${l}`),
+      ...item.binary.hex[1].split('\n').map((l) => `  B ${l}`),
+    )
+  }
+  for (const hint of item.hints) {
+    lines.push(`  ${c.yellow(`cause: ${hint.cause}`)} — ${hint.evidence}`, `    fix: ${hint.fix}`)
+  }
+  return lines
+}
+
+export function describeKind(item: DiffItem): string {
+  switch (item.kind) {
+    case 'content':
+      return item.nested === true ? 'differs (members below)' : 'content differs'
+    case 'metadata':
+      return 'metadata differs'
+    case 'only-in-a':
+      return 'only in A'
+    case 'only-in-b':
+      return 'only in B'
+    case 'type':
+      return 'type differs'
+    case 'order':
+      return 'entry order differs'
+    case 'error':
+      return 'could not be compared'
+  }
+}
