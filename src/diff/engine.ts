@@ -50,6 +50,8 @@ export class DiffEngine {
     layers: readonly string[] = [],
   ): Promise<void> {
     try {
+      if (a.buffer !== undefined && b.buffer !== undefined && a.buffer.equals(b.buffer)) return
+      if (digests !== undefined && digests[0] === digests[1]) return
       this.budget.checkDepth(depth, path)
       const [headA, headB] = await Promise.all([readHead(a, 1024), readHead(b, 1024)])
       const [kindA, kindB] = [detectFormat(headA), detectFormat(headB)]
@@ -117,10 +119,8 @@ export class DiffEngine {
       return true
     }
     const first = await this.scanBoth(path, format, a, b, () => eagerly)
-    if (first === undefined) {
-      await this.compareLeaf(path, a, b, [{ kind: 'binary' }, { kind: 'binary' }], digests, layers)
-      return
-    }
+    // A side that cannot be read as the archive it claims to be is reported as such.
+    if (first === undefined) return
     const [scanA, scanB] = first
     for (const warning of [...scanA.inventory.warnings, ...scanB.inventory.warnings])
       this.warnings.push(`${path}: ${warning}`)
@@ -248,13 +248,15 @@ export class DiffEngine {
         [memberA.sha256, memberB.sha256],
       )
     }
-    // An archive whose only difference is its own bytes (padding, trailers) still says so.
+    // An archive whose only difference is its own bytes (padding, trailers) still says so;
+    // one whose bytes are not known to differ (inside a compression layer) says nothing.
     const container = this.items[before]
-    if (
-      this.items.length === before + 1 &&
-      container !== undefined &&
-      containerFields.length === 0
-    ) {
+    const onlyContainer =
+      this.items.length === before + 1 && container !== undefined && containerFields.length === 0
+    const bytesDiffer = digests !== undefined || (a.buffer !== undefined && b.buffer !== undefined)
+    if (onlyContainer && !bytesDiffer) {
+      this.items.pop()
+    } else if (onlyContainer) {
       container.nested = false
       container.message =
         'members and their metadata are identical; the archive bytes differ (padding, trailer or compression)'

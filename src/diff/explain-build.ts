@@ -24,7 +24,7 @@ export function buildHintContext(facts: BuildRunFacts): HintContext {
   return {
     roots: [
       [facts.roots[0], path.dirname(facts.roots[0])],
-      [facts.roots[1], path.dirname(facts.roots[1]), facts.canary],
+      [facts.roots[1], path.dirname(facts.roots[1])],
     ],
     canary: facts.canary,
     timeWindows: [

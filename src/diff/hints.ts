@@ -227,7 +227,7 @@ function timeEvidence(regionA: string, regionB: string, context: HintContext): s
 }
 
 function isReordering(text: TextDiff): boolean {
-  if (text.removed.length < 2 || text.removed.length !== text.added.length) return false
+  if (text.removed.length === 0 || text.removed.length !== text.added.length) return false
   const sorted = (lines: string[]): string => [...lines].sort().join('\n')
   return sorted(text.removed) === sorted(text.added)
 }

@@ -93,7 +93,7 @@ function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
     flags: `0x${entry.generalPurposeBitFlag.toString(16)}`,
     method: String(entry.compressionMethod),
     'compressed size': String(entry.compressedSize),
-    'extra fields': extra,
+    'extra fields': extra === '' ? '(none)' : extra,
     comment: entry.fileComment,
   }
 }

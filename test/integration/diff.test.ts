@@ -1,0 +1,318 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { DiffReport } from '../../src/diff/report.js'
+import { cleanupTemp, makeTemp, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+const sh = (cwd: string, script: string): string =>
+  execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8' })
+
+async function diff(a: string, b: string, ...flags: string[]) {
+  const run = await runCli(['diff', a, b, '--json', ...flags])
+  const report = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as DiffReport)
+  return { ...run, report }
+}
+
+const paths = (report: DiffReport | undefined, kind?: string) =>
+  (report?.items ?? []).filter((i) => kind === undefined || i.kind === kind).map((i) => i.path)
+
+/** Two trees a/ and b/ with the same files; `change` edits b/ afterwards. */
+function twoTrees(
+  files: Record<string, string>,
+  change: (b: string) => void = () => undefined,
+): string {
+  const dir = makeTemp()
+  for (const side of ['a', 'b']) {
+    for (const [name, content] of Object.entries(files)) {
+      const file = path.join(dir, side, name)
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file, content)
+    }
+  }
+  change(path.join(dir, 'b'))
+  return dir
+}
+
+describe('reproof diff', () => {
+  it('says identical files are identical (exit 0)', async () => {
+    const dir = twoTrees({ 'x.txt': 'same\n' })
+    const { code, report } = await diff(path.join(dir, 'a/x.txt'), path.join(dir, 'b/x.txt'))
+    expect(code).toBe(0)
+    expect(report?.identical).toBe(true)
+  })
+
+  it('finds a changed, an added and a removed file in two trees', async () => {
+    const dir = twoTrees(
+      { 'keep.txt': 'k\n', 'lib/change.txt': 'before\n', 'gone.txt': 'g\n' },
+      (b) => {
+        fs.writeFileSync(path.join(b, 'lib/change.txt'), 'after\n')
+        fs.rmSync(path.join(b, 'gone.txt'))
+        fs.writeFileSync(path.join(b, 'new.txt'), 'n\n')
+      },
+    )
+    const { code, report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
+    expect(code).toBe(1)
+    expect(paths(report, 'content')).toEqual(['lib/change.txt'])
+    expect(paths(report, 'only-in-a')).toEqual(['gone.txt'])
+    expect(paths(report, 'only-in-b')).toEqual(['new.txt'])
+    expect(report?.items.find((i) => i.path === 'lib/change.txt')?.text?.unified).toContain(
+      '-before\n+after',
+    )
+  })
+
+  it('summarizes a tar pair that differs only in mtimes, content identical', async () => {
+    const files = Object.fromEntries(
+      Array.from({ length: 30 }, (_, i) => [`pkg/f${i}.txt`, `${i}\n`]),
+    )
+    const dir = twoTrees(files)
+    sh(
+      dir,
+      'tar --sort=name --mtime=@1000000000 -cf a.tar -C a pkg && tar --sort=name --mtime=@1100000000 -cf b.tar -C b pkg',
+    )
+    const { code, report, stdout } = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    expect(code).toBe(1)
+    expect(paths(report, 'content')).toEqual(['a.tar'])
+    expect(report?.summaries[0]).toMatchObject({ count: 31, kind: 'metadata', fields: ['mtime'] })
+    expect(report?.summaries[0]?.description).toBe('31 entries: mtime differs, content identical')
+    expect(report?.items.find((i) => i.kind === 'metadata')?.hints[0]?.cause).toBe('timestamp')
+    expect(stdout.length).toBeLessThan(100_000)
+    const text = await runCli(['diff', path.join(dir, 'a.tar'), path.join(dir, 'b.tar')])
+    expect(text.stdout).toContain('31 entries: mtime differs, content identical')
+    expect(text.stdout.split('\n').length).toBeLessThan(20)
+  })
+
+  it('goes through gzip into tar to the changed member, and reports the gzip header', async () => {
+    const dir = twoTrees(
+      { 'package/lib/index.js': 'module.exports = 1\n', 'package/README': 'r\n' },
+      (b) => {
+        fs.writeFileSync(path.join(b, 'package/lib/index.js'), 'module.exports = 2\n')
+      },
+    )
+    sh(
+      dir,
+      'tar --sort=name --mtime=@0 -cf - -C a package | gzip -c > a.tgz; touch -d @1700000000 b/package; tar --sort=name --mtime=@0 -cf b.tar -C b package; touch -d @1700000000 b.tar; gzip -c --name b.tar > b.tgz',
+    )
+    const { report } = await diff(path.join(dir, 'a.tgz'), path.join(dir, 'b.tgz'))
+    const member = report?.items.find((i) => i.path === 'a.tgz!package/lib/index.js')
+    expect(member?.kind).toBe('content')
+    expect(member?.format).toBe('text')
+    expect(member?.text?.unified).toContain('-module.exports = 1\n+module.exports = 2')
+    const header = report?.items.find((i) => i.path === 'a.tgz' && i.kind === 'metadata')
+    expect(header?.format).toBe('gzip')
+    expect(header?.fields?.map((f) => f.field)).toContain('mtime')
+    expect(report?.items.find((i) => i.path === 'a.tgz' && i.kind === 'content')?.format).toBe(
+      'tar.gz',
+    )
+  })
+
+  it('reports a zip pair’s order, extra fields and content, like a jar', async () => {
+    const dir = twoTrees({ 'one.txt': 'one\n', 'two.txt': 'two\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'two.txt'), 'TWO\n')
+    })
+    sh(
+      dir,
+      '(cd a && zip -q -X ../a.zip one.txt two.txt) && (cd b && zip -q ../b.zip two.txt one.txt)',
+    )
+    const { report } = await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))
+    expect(paths(report, 'order')).toEqual(['a.zip'])
+    expect(report?.items.find((i) => i.kind === 'order')?.hints[0]?.cause).toBe('ordering')
+    expect(paths(report, 'content')).toEqual(['a.zip', 'a.zip!two.txt'])
+    const extra = report?.items.find((i) => i.path === 'a.zip!one.txt')
+    expect(extra?.kind).toBe('metadata')
+    expect(extra?.message).toBe('content identical')
+    expect(extra?.hints.map((h) => h.cause)).toContain('timestamp')
+  })
+
+  it('recurses into a jar inside a tgz', async () => {
+    const dir = twoTrees({ 'src/Main.txt': 'main v1\n', 'src/Other.txt': 'other\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'src/Main.txt'), 'main v2\n')
+    })
+    sh(
+      dir,
+      'for s in a b; do (cd $s/src && jar cf ../app.jar Main.txt Other.txt && rm -r ../src) ; tar --sort=name --mtime=@0 -czf $s.tgz -C $s app.jar; done',
+    )
+    const { report } = await diff(path.join(dir, 'a.tgz'), path.join(dir, 'b.tgz'))
+    expect(paths(report, 'content')).toContain('a.tgz!app.jar!Main.txt')
+    expect(paths(report, 'content')).not.toContain('a.tgz!app.jar!Other.txt')
+    expect(report?.items.find((i) => i.path === 'a.tgz!app.jar')?.format).toBe('zip')
+  })
+
+  it('reads ar archives (static libraries, .deb) and xz inside them', async () => {
+    const dir = twoTrees({ 'data/usr/share/doc/x': 'v1\n', control: 'c\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'data/usr/share/doc/x'), 'v2\n')
+    })
+    sh(
+      dir,
+      'for s in a b; do tar --sort=name --mtime=@0 -cJf $s/data.tar.xz -C $s/data usr; (cd $s && ar rcD ../$s.deb control data.tar.xz); done',
+    )
+    const { report } = await diff(path.join(dir, 'a.deb'), path.join(dir, 'b.deb'))
+    expect(paths(report, 'content')).toContain('a.deb!data.tar.xz!usr/share/doc/x')
+    expect(report?.items.find((i) => i.path === 'a.deb!data.tar.xz')?.format).toBe('tar.xz')
+    sh(
+      dir,
+      '(cd a && ar rcU ../u1.a control) && sleep 1 && touch b/control && (cd b && ar rcU ../u2.a control)',
+    )
+    const meta = await diff(path.join(dir, 'u1.a'), path.join(dir, 'u2.a'))
+    expect(
+      meta.report?.items.find((i) => i.kind === 'metadata')?.fields?.map((f) => f.field),
+    ).toContain('mtime')
+  })
+
+  it('decompresses bzip2 to show a text difference', async () => {
+    const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')
+    })
+    sh(dir, 'bzip2 -k a/notes.txt b/notes.txt')
+    const { report } = await diff(
+      path.join(dir, 'a/notes.txt.bz2'),
+      path.join(dir, 'b/notes.txt.bz2'),
+    )
+    const item = report?.items.find((i) => i.kind === 'content')
+    expect(item?.format).toBe('text.bz2')
+    expect(item?.hints[0]?.cause).toBe('timestamp')
+  })
+
+  it('names member names that climb out, without following them', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 -c "
+import tarfile, io
+for name, body in (('a.tar', b'1'), ('b.tar', b'2')):
+    with tarfile.open(name, 'w') as t:
+        for member in ('../evil', '/abs/path', 'ok'):
+            info = tarfile.TarInfo(member); info.size = 1
+            t.addfile(info, io.BytesIO(body))
+"`,
+    )
+    const { report } = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    expect(report?.warnings.join('\n')).toContain('climbs out with "..": ../evil')
+    expect(report?.warnings.join('\n')).toContain('absolute: /abs/path')
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.tar', 'b.tar'])
+  })
+
+  it('stops a zip bomb at the ratio limit, naming the flag, exit 2', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      'head -c 50000000 /dev/zero > zeros && zip -q a.zip zeros && echo x > zeros2 && cp a.zip b.zip && zip -q b.zip zeros2',
+    )
+    const { code, stderr, stdout } = await diff(
+      path.join(dir, 'a.zip'),
+      path.join(dir, 'b.zip'),
+      '--max-ratio',
+      '100',
+    )
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(
+      /^reproof: .*a\.zip!zeros: decompresses to more than 100 times its compressed size \(raise the limit with --max-ratio\)$/m,
+    )
+  })
+
+  it('stops at the entry and depth limits', async () => {
+    const files = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, `${i}`]))
+    const dir = twoTrees(files, (b) => {
+      fs.writeFileSync(path.join(b, 'f0'), 'changed')
+    })
+    sh(dir, 'tar -cf a.tar -C a . && tar -cf b.tar -C b .')
+    const entries = await diff(
+      path.join(dir, 'a.tar'),
+      path.join(dir, 'b.tar'),
+      '--max-entries',
+      '10',
+    )
+    expect(entries.code).toBe(2)
+    expect(entries.stderr).toContain('--max-entries')
+    sh(
+      dir,
+      'cp a.tar a.n; cp b.tar b.n; for i in 1 2 3 4 5; do gzip -c a.n > a.m; mv a.m a.n; gzip -c b.n > b.m; mv b.m b.n; done',
+    )
+    const depth = await diff(path.join(dir, 'a.n'), path.join(dir, 'b.n'), '--max-depth', '3')
+    expect(depth.code).toBe(2)
+    expect(depth.stderr).toContain('--max-depth')
+    const deepOk = await diff(path.join(dir, 'a.n'), path.join(dir, 'b.n'))
+    expect(paths(deepOk.report, 'content')).toContain('a.n!./f0')
+  })
+
+  it('reports a truncated archive as a difference, without crashing', async () => {
+    const dir = twoTrees({ 'pkg/x': 'x'.repeat(5000) })
+    sh(dir, 'tar -czf a.tgz -C a pkg && head -c 100 a.tgz > b.tgz')
+    const { code, report } = await diff(path.join(dir, 'a.tgz'), path.join(dir, 'b.tgz'))
+    expect(code).toBe(1)
+    expect(report?.items.some((i) => i.kind === 'error' || i.kind === 'content')).toBe(true)
+  })
+
+  it('refuses a file against a directory, and a missing input, with exit 2', async () => {
+    const dir = twoTrees({ x: '1' })
+    expect((await diff(path.join(dir, 'a/x'), path.join(dir, 'b'))).code).toBe(2)
+    const missing = await diff(path.join(dir, 'nope'), path.join(dir, 'b'))
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/^reproof: .*nope: no such file or directory$/m)
+  })
+
+  it('renders Markdown with a table and collapsible details, and an HTML page', async () => {
+    const dir = twoTrees({ 'x.txt': 'a\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'x.txt'), 'b\n')
+    })
+    const html = path.join(dir, 'report.html')
+    const md = await runCli([
+      'diff',
+      path.join(dir, 'a'),
+      path.join(dir, 'b'),
+      '--markdown',
+      '--html',
+      html,
+    ])
+    expect(md.code).toBe(1)
+    expect(md.stdout).toContain('| path | difference | likely cause |')
+    expect(md.stdout).toContain('<details>')
+    expect(md.stdout).toContain('```diff')
+    const page = fs.readFileSync(html, 'utf8')
+    expect(page).toMatch(/^<!doctype html>/)
+    expect(page).not.toMatch(/<script|<link|src=|url\(/)
+    expect(page).toContain('class="side"')
+  })
+})
+
+describe('reproof build explains its differences', () => {
+  it('puts the explanation under each difference in --json, with its cause', async () => {
+    const source = makeTemp()
+    fs.writeFileSync(
+      path.join(source, 'build.sh'),
+      'mkdir -p out; date +%s > out/stamp.txt; pwd > out/where.txt; echo same > out/same.txt\n',
+    )
+    const report = path.join(source, 'report.html')
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out',
+      '--no-vary',
+      'ordering',
+      '--json',
+      '--report',
+      report,
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(run.code).toBe(1)
+    const result = JSON.parse(run.stdout) as {
+      differences: { name: string; explanation: { hints: { cause: string }[] }[] }[]
+    }
+    const causes = Object.fromEntries(
+      result.differences.map((d) => [
+        d.name,
+        d.explanation.flatMap((e) => e.hints.map((h) => h.cause)),
+      ]),
+    )
+    expect(causes).toEqual({ 'out/stamp.txt': ['timestamp'], 'out/where.txt': ['build-path'] })
+    expect(run.stderr).toContain('cause: build-path')
+    expect(fs.readFileSync(report, 'utf8')).toContain('out/where.txt')
+  })
+})
