@@ -76,10 +76,26 @@ export class DiffEngine {
           decompressedSource(a, kindA.format, this.budget),
           decompressedSource(b, kindB.format, this.budget),
         ]
+        const before = this.items.length
         await this.compare(path, inner[0], inner[1], depth + 1, undefined, [
           EXTENSION[kindA.format],
           ...layers,
         ])
+        if (this.items.length === before && knownToDiffer(a, b, digests)) {
+          this.items.push({
+            path,
+            kind: 'content',
+            format: kindA.format,
+            message: 'the compressed bytes differ; the header and the decompressed content do not',
+            hints: [
+              {
+                cause: 'compression',
+                evidence: `same ${kindA.format} header and content, different compressed bytes (level, implementation or trailing data)`,
+                fix: 'compress with the same tool, version and level on both sides (gzip -n -9), or compare with reproof normalize --mode compare',
+              },
+            ],
+          })
+        }
         return
       }
       if (kindA.kind === 'archive' && kindB.kind === 'archive' && kindA.format === kindB.format) {
@@ -253,7 +269,7 @@ export class DiffEngine {
     const container = this.items[before]
     const onlyContainer =
       this.items.length === before + 1 && container !== undefined && containerFields.length === 0
-    const bytesDiffer = digests !== undefined || (a.buffer !== undefined && b.buffer !== undefined)
+    const bytesDiffer = knownToDiffer(a, b, digests)
     if (onlyContainer && !bytesDiffer) {
       this.items.pop()
     } else if (onlyContainer) {
@@ -374,6 +390,15 @@ export class DiffEngine {
       hints: contentHints(bytesA, bytesB, { binary }, this.options.context),
     })
   }
+}
+
+/** Sources whose raw bytes are known to differ (compare() returns early on equal ones). */
+function knownToDiffer(
+  a: ByteSource,
+  b: ByteSource,
+  digests: [string, string] | undefined,
+): boolean {
+  return digests !== undefined || (a.buffer !== undefined && b.buffer !== undefined)
 }
 
 const EXTENSION = { gzip: 'gz', bzip2: 'bz2', xz: 'xz' } as const
