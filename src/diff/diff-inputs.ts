@@ -162,7 +162,7 @@ export function toReport(engine: DiffEngine, labels: [string, string]): DiffRepo
     warnings: engine.warnings,
     stats: {
       compared: engine.compared,
-      differing: new Set(items.map((i) => i.path.split('!')[0])).size,
+      differing: new Set(items.filter((i) => i.nested !== true).map((i) => i.path)).size,
     },
   }
 }

@@ -93,7 +93,7 @@ export function contentHints(
     const bytes = diff.binary?.differingBytes
     hints.push({
       cause: 'random',
-      evidence: `${bytes === undefined ? `${places} changed lines` : `${bytes} bytes differ in ${places}${places >= 64 ? '+' : ''} places`} with no time, path, order or host name found`,
+      evidence: `${bytes === undefined ? `${places} changed lines` : `${bytes} ${bytes === 1 ? 'byte differs' : 'bytes differ'} in ${places}${places >= 64 ? '+' : ''} ${places === 1 ? 'place' : 'places'}`} with no time, path, order or host name found`,
       fix: FIX.random,
     })
   }

@@ -1,3 +1,4 @@
+import { plural } from './plural.js'
 import type { DiffItem, DiffReport } from '../report.js'
 import { isSummarized } from '../summarize.js'
 import { describeKind } from './text.js'
@@ -23,7 +24,7 @@ export function renderDiffHtml(report: DiffReport): string {
   const sections = shown.map((item, i) => section(item, i)).join('\n')
   const verdict = report.identical
     ? `<p class="same">Identical (${report.stats.compared} compared).</p>`
-    : `<p class="differ">${report.stats.differing} of ${report.stats.compared} differ.</p>`
+    : `<p class="differ">${report.stats.differing} of ${report.stats.compared} compared entries differ.</p>`
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -84,7 +85,7 @@ function section(item: DiffItem, i: number): string {
     )
   if (item.binary !== undefined) {
     parts.push(
-      `<p>First difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${item.binary.differingBytes} bytes differ.</p>`,
+      `<p>First difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, 'byte')} differ.</p>`,
     )
     parts.push(sideBySide([{ a: item.binary.hex[0], b: item.binary.hex[1], cls: 'del' }]))
   }

@@ -1,3 +1,4 @@
+import { plural } from './plural.js'
 import type { DiffReport } from '../report.js'
 import { isSummarized } from '../summarize.js'
 import { describeKind } from './text.js'
@@ -8,7 +9,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
   if (report.identical)
     return `**Identical**: \`${report.a}\` and \`${report.b}\` (${report.stats.compared} compared)\n`
   out.push(
-    `### ${report.stats.differing} of ${report.stats.compared} differ`,
+    `### ${report.stats.differing} of ${report.stats.compared} compared entries differ`,
     '',
     `A: \`${report.a}\`  `,
     `B: \`${report.b}\``,
@@ -40,7 +41,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
     if (item.text !== undefined) body.push('', '```diff', fence(item.text.unified), '```')
     if (item.binary !== undefined) {
       body.push(
-        `First difference at offset ${item.binary.offset}; ${item.binary.differingBytes} bytes differ.`,
+        `First difference at offset ${item.binary.offset}; ${plural(item.binary.differingBytes, 'byte')} differ.`,
         '',
         '```',
         'A',

@@ -1,4 +1,5 @@
 import { paint } from '../../cli/output.js'
+import { plural } from './plural.js'
 import type { DiffItem, DiffReport } from '../report.js'
 import { isSummarized } from '../summarize.js'
 
@@ -12,7 +13,7 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
   }
   out.push(
     c.bold(
-      `${report.stats.differing} of ${report.stats.compared} differ: A = ${report.a}, B = ${report.b}`,
+      `${report.stats.differing} of ${report.stats.compared} compared entries differ: A = ${report.a}, B = ${report.b}`,
     ),
   )
   for (const item of report.items) {
@@ -46,7 +47,7 @@ function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
   }
   if (item.binary !== undefined) {
     lines.push(
-      `  first difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${item.binary.differingBytes} bytes differ`,
+      `  first difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, 'byte')} differ`,
     )
     lines.push(
       ...item.binary.hex[0].split('\n').map((l) => `  A ${l}`),

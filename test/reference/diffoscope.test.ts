@@ -1,0 +1,131 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { DiffReport } from '../../src/diff/report.js'
+import { cleanupTemp, makeTemp, runCli } from '../helpers.js'
+
+/**
+ * diffoscope is the reference: for pairs with known differences, reproof must name the
+ * same differing files and archive members that diffoscope does.
+ */
+
+afterEach(cleanupTemp)
+
+interface DiffoscopeNode {
+  source1: string
+  details?: DiffoscopeNode[]
+}
+
+// Nodes diffoscope adds for its own views of a file, not for members.
+const VIEW =
+  /\{\}|^file list$|^zipinfo|^zipnote|^filetype|^metadata|^encoding|^stat |^\.rodata|^readelf|^objdump|^strings/
+
+/** The member paths diffoscope found differing content in, in reproof's `outer!inner` notation. */
+function diffoscopePaths(a: string, b: string): string[] {
+  const run = spawnSync('diffoscope', ['--json', '-', '--exclude-directory-metadata=yes', a, b], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  })
+  expect(run.status, run.stderr).toBe(1)
+  const root = JSON.parse(run.stdout) as DiffoscopeNode
+  const out: string[] = []
+  // Inside a directory pair diffoscope names files by their full path (sometimes
+  // without the leading slash); inside archives, by member name.
+  const underA = (name: string): string | undefined => {
+    const base = a.replace(/^\//, '')
+    const bare = name.replace(/^\//, '')
+    return bare.startsWith(`${base}/`) ? bare.slice(base.length + 1) : undefined
+  }
+  const visit = (node: DiffoscopeNode, prefix: string): void => {
+    for (const child of node.details ?? []) {
+      const name = child.source1
+      if (VIEW.test(name)) continue
+      if (name.endsWith('-content')) {
+        visit(child, prefix)
+        continue
+      }
+      const treePath = underA(name)
+      const full = treePath ?? (prefix === '' ? name : `${prefix}!${name}`)
+      const inner = (child.details ?? []).filter((d) => !VIEW.test(d.source1))
+      // A directory holds tree paths; an archive holds members named below it.
+      if (inner.length > 0)
+        visit(child, inner.every((d) => underA(d.source1) !== undefined) ? '' : full)
+      else out.push(full)
+    }
+  }
+  visit(root, '')
+  return out.sort()
+}
+
+async function reproofPaths(a: string, b: string, prefix: string): Promise<string[]> {
+  const run = await runCli(['diff', a, b, '--json'])
+  const report = JSON.parse(run.stdout) as DiffReport
+  return report.items
+    .filter((i) => i.kind === 'content' && i.nested !== true)
+    .map((i) =>
+      prefix !== '' && i.path.startsWith(`${prefix}!`) ? i.path.slice(prefix.length + 1) : i.path,
+    )
+    .sort()
+}
+
+const sh = (cwd: string, script: string): void => {
+  execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd })
+}
+
+function treePair(files: number, changed: number[]): string {
+  const dir = makeTemp()
+  for (const side of ['a', 'b']) {
+    for (let i = 0; i < files; i++) {
+      const file = path.join(dir, side, `d${i % 5}`, `f${i}.txt`)
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file, side === 'b' && changed.includes(i) ? `changed ${i}\n` : `line ${i}\n`)
+    }
+  }
+  return dir
+}
+
+describe('reproof diff against diffoscope', () => {
+  it('names the same differing files in a tree pair', async () => {
+    const dir = treePair(60, [3, 17, 42])
+    const ours = await reproofPaths(path.join(dir, 'a'), path.join(dir, 'b'), '')
+    expect(ours).toEqual(['d2/f17.txt', 'd2/f42.txt', 'd3/f3.txt'])
+    expect(diffoscopePaths(path.join(dir, 'a'), path.join(dir, 'b'))).toEqual(ours)
+  })
+
+  it('names the same differing members in a tar.gz pair', async () => {
+    const dir = treePair(40, [5, 6])
+    sh(dir, 'tar --sort=name -czf a.tgz -C a . && tar --sort=name -czf b.tgz -C b .')
+    const ours = await reproofPaths(path.join(dir, 'a.tgz'), path.join(dir, 'b.tgz'), 'a.tgz')
+    expect(ours).toEqual(['./d0/f5.txt', './d1/f6.txt'])
+    expect(diffoscopePaths(path.join(dir, 'a.tgz'), path.join(dir, 'b.tgz'))).toEqual(ours)
+  })
+
+  it('names the same differing members in a zip pair', async () => {
+    const dir = treePair(30, [1, 29])
+    sh(dir, '(cd a && zip -qrX ../a.zip .) && (cd b && zip -qrX ../b.zip .)')
+    const ours = await reproofPaths(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'), 'a.zip')
+    expect(ours).toEqual(['d1/f1.txt', 'd4/f29.txt'])
+    expect(diffoscopePaths(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))).toEqual(ours)
+  })
+
+  it('names the same differing members in a jar pair, and in a jar inside a tgz', async () => {
+    const dir = treePair(20, [7])
+    sh(
+      dir,
+      'for s in a b; do (cd $s && jar cf ../$s.jar .); mkdir $s-outer; cp $s.jar $s-outer/app.jar; tar --sort=name -czf $s-outer.tgz -C $s-outer app.jar; done',
+    )
+    const jar = await reproofPaths(path.join(dir, 'a.jar'), path.join(dir, 'b.jar'), 'a.jar')
+    expect(jar).toEqual(['d2/f7.txt'])
+    expect(diffoscopePaths(path.join(dir, 'a.jar'), path.join(dir, 'b.jar'))).toEqual(jar)
+    const nested = await reproofPaths(
+      path.join(dir, 'a-outer.tgz'),
+      path.join(dir, 'b-outer.tgz'),
+      'a-outer.tgz',
+    )
+    expect(nested).toEqual(['app.jar!d2/f7.txt'])
+    expect(diffoscopePaths(path.join(dir, 'a-outer.tgz'), path.join(dir, 'b-outer.tgz'))).toEqual(
+      nested,
+    )
+  })
+})
