@@ -1,7 +1,7 @@
 import type { EpochSource } from '../config/epoch.js'
 import type { Difference } from '../diff/compare-manifests.js'
 import type { EnvRequest } from '../config/build-options.js'
-import { manifestDigest, type Manifest } from '../digest/manifest.js'
+import { manifestDigest, type Manifest } from '../digest/manifest-digest.js'
 import type { GitSource } from '../sandbox/git.js'
 import type { RunId, VariationRecord } from '../sandbox/run-plan.js'
 

@@ -1,14 +1,6 @@
-import path from 'node:path'
 import { Command, Option } from 'commander'
-import { runBuild } from '../build/run-build.js'
 import type { BuildFlags } from '../config/build-options.js'
-import { toBuildOptions } from '../config/build-options.js'
-import { loadBuildConfig } from '../config/load-config.js'
-import { EXIT } from '../errors.js'
-import { renderDiffText } from '../diff/views/text.js'
-import { renderBuildHuman } from './build-view.js'
-import { useColor, type Streams } from './output.js'
-import { createStatusDisplay } from './status-display.js'
+import type { Streams } from './output.js'
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
   ...(previous ?? []),
@@ -26,75 +18,54 @@ export function buildCommand(
   setExit: (code: number) => void,
   signal: AbortSignal,
 ): Command {
-  return new Command('build')
-    .description(
-      'build twice in isolated roots with deliberate variations, and compare the artifacts',
-    )
-    .usage('[options] -- <command> [args...]')
-    .argument('[command...]', 'the build command and its arguments (after --)')
-    .option('-C, --source <dir>', 'source directory to snapshot', '.')
-    .option('-o, --out <glob>', 'artifact glob relative to the build root (repeatable)', collect)
-    .option('--epoch <seconds>', 'SOURCE_DATE_EPOCH for both runs')
-    .option('--json', 'print the result as JSON on stdout, and nothing else there')
-    .option(
-      '--out-dir <dir>',
-      'where to copy the artifacts when reproducible (default: the source dir)',
-    )
-    .option('--record <file>', 'write the build record (JSON) to this file')
-    .option(
-      '--report <file>',
-      'write an HTML page explaining the differences (or saying there are none)',
-    )
-    .option('--env <NAME[=VALUE]>', 'pass a variable to the build (repeatable)', collect)
-    .option(
-      '--timeout <duration>',
-      'stop both runs after this long (e.g. 90s, 15m); the outcome is then unknown',
-    )
-    .option('--keep', 'keep both build roots and logs for inspection')
-    .option('--sequential', 'run A, then B (default: both at once)')
-    .option(
-      '--vary <list>',
-      'turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all',
-      collect,
-    )
-    .addOption(new Option('--no-vary <list>', 'turn variations off').argParser(collectRemoval))
-    .option(
-      '--exclude <glob>',
-      'leave matching source paths out of the snapshot (repeatable)',
-      collect,
-    )
-    .option(
-      '--temp-dir <dir>',
-      'where the build roots go (default: /dev/shm when it is a tmpfs with 4 GiB free, else the system temp dir)',
-    )
-    .action(async (command: string[], raw: Record<string, unknown>) => {
-      const flags = toBuildFlags(raw)
-      const config = await loadBuildConfig(resolveSource(flags))
-      const options = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags))
-      const status = options.json ? undefined : createStatusDisplay(streams)
-      try {
-        const result = await runBuild(options, {
-          callerEnv: streams.env,
-          signal,
-          ...(status === undefined ? {} : { onEvent: status.onEvent }),
-        })
-        status?.stop()
-        if (result.explanation !== null) {
-          streams.stderr.write(
-            renderDiffText(result.explanation, useColor(streams.stderr, streams.env)),
-          )
-        }
-        if (options.json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
-        else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)))
-        setExit(result.reproducible ? EXIT.yes : EXIT.no)
-      } finally {
-        status?.stop()
-      }
-    })
-}
-
-function resolveSource(flags: BuildFlags): string {
-  return path.resolve(process.cwd(), flags.source ?? '.')
+  return (
+    new Command('build')
+      .description(
+        'build twice in isolated roots with deliberate variations, and compare the artifacts',
+      )
+      .usage('[options] -- <command> [args...]')
+      .argument('[command...]', 'the build command and its arguments (after --)')
+      .option('-C, --source <dir>', 'source directory to snapshot', '.')
+      .option('-o, --out <glob>', 'artifact glob relative to the build root (repeatable)', collect)
+      .option('--epoch <seconds>', 'SOURCE_DATE_EPOCH for both runs')
+      .option('--json', 'print the result as JSON on stdout, and nothing else there')
+      .option(
+        '--out-dir <dir>',
+        'where to copy the artifacts when reproducible (default: the source dir)',
+      )
+      .option('--record <file>', 'write the build record (JSON) to this file')
+      .option(
+        '--report <file>',
+        'write an HTML page explaining the differences (or saying there are none)',
+      )
+      .option('--env <NAME[=VALUE]>', 'pass a variable to the build (repeatable)', collect)
+      .option(
+        '--timeout <duration>',
+        'stop both runs after this long (e.g. 90s, 15m); the outcome is then unknown',
+      )
+      .option('--keep', 'keep both build roots and logs for inspection')
+      .option('--sequential', 'run A, then B (default: both at once)')
+      .option(
+        '--vary <list>',
+        'turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all',
+        collect,
+      )
+      .addOption(new Option('--no-vary <list>', 'turn variations off').argParser(collectRemoval))
+      .option(
+        '--exclude <glob>',
+        'leave matching source paths out of the snapshot (repeatable)',
+        collect,
+      )
+      .option(
+        '--temp-dir <dir>',
+        'where the build roots go (default: /dev/shm when it is a tmpfs with 4 GiB free, else the system temp dir)',
+      )
+      // The runner and everything below it load only when the command runs.
+      .action(async (command: string[], raw: Record<string, unknown>) => {
+        const { buildAction } = await import('./build-action.js')
+        setExit(await buildAction(command, toBuildFlags(raw), streams, signal))
+      })
+  )
 }
 
 function toBuildFlags(raw: Record<string, unknown>): BuildFlags {

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { z } from 'zod'
+import * as v from 'valibot'
 import { compareBytes } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { parseDuration } from './duration.js'
@@ -24,25 +24,30 @@ export interface BuildFlags {
   tempDir?: string
 }
 
+const nonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'))
+const list = v.pipe(v.array(nonEmpty), v.minLength(1, 'must name at least one'))
+
 /** `reproof.config.json`: the same settings as the flags. Unknown keys are errors. */
-export const BuildConfigSchema = z.strictObject({
-  command: z.array(z.string().min(1)).min(1).optional(),
-  out: z.array(z.string().min(1)).min(1).optional(),
-  epoch: z.number().int().nonnegative().optional(),
-  outDir: z.string().min(1).optional(),
-  record: z.string().min(1).optional(),
-  report: z.string().min(1).optional(),
-  env: z.array(z.string().min(1)).optional(),
-  timeout: z.string().min(1).optional(),
-  keep: z.boolean().optional(),
-  sequential: z.boolean().optional(),
-  vary: z.array(z.string()).optional(),
-  noVary: z.array(z.string()).optional(),
-  exclude: z.array(z.string().min(1)).optional(),
-  tempDir: z.string().min(1).optional(),
+export const BuildConfigSchema = v.strictObject({
+  command: v.optional(list),
+  out: v.optional(list),
+  epoch: v.optional(
+    v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(0, 'must not be negative')),
+  ),
+  outDir: v.optional(nonEmpty),
+  record: v.optional(nonEmpty),
+  report: v.optional(nonEmpty),
+  env: v.optional(v.array(nonEmpty)),
+  timeout: v.optional(nonEmpty),
+  keep: v.optional(v.boolean()),
+  sequential: v.optional(v.boolean()),
+  vary: v.optional(v.array(v.string())),
+  noVary: v.optional(v.array(v.string())),
+  exclude: v.optional(v.array(nonEmpty)),
+  tempDir: v.optional(nonEmpty),
 })
 
-export type BuildConfig = z.infer<typeof BuildConfigSchema>
+export type BuildConfig = v.InferOutput<typeof BuildConfigSchema>
 
 export interface EnvRequest {
   name: string

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
 import { BuildConfigSchema, type BuildConfig } from './build-options.js'
 
@@ -38,16 +39,17 @@ export function parseBuildConfig(text: string, file: string): BuildConfig {
       path: file,
     })
   }
-  const parsed = BuildConfigSchema.safeParse(json)
+  // valibot's objects accept arrays (they are objects to JavaScript); a config is not one.
+  if (Array.isArray(json))
+    throw new ReproofError('E_INPUT', `${file}: must be a JSON object`, { path: file })
+  const parsed = v.safeParse(BuildConfigSchema, json)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const where =
-      issue === undefined || issue.path.length === 0 ? '' : ` at "${issue.path.join('.')}"`
-    throw new ReproofError('E_INPUT', `${file}${where}: ${issue?.message ?? 'invalid'}`, {
-      path: file,
-    })
+    const issue = parsed.issues[0]
+    const at = v.getDotPath(issue)
+    const where = at === null ? '' : ` at "${at}"`
+    throw new ReproofError('E_INPUT', `${file}${where}: ${issue.message}`, { path: file })
   }
-  return parsed.data
+  return parsed.output
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -1,5 +1,5 @@
 import { compareBytes } from '../canonical.js'
-import type { Manifest, ManifestEntry } from '../digest/manifest.js'
+import type { Manifest, ManifestEntry } from '../digest/manifest-digest.js'
 import type { DiffItem } from './report.js'
 
 export type DifferenceKind = 'content' | 'only-in-a' | 'only-in-b'

@@ -1,5 +1,3 @@
-import { structuredPatch } from 'diff'
-
 // Myers diff is quadratic in the worst case; past these it is not worth waiting for.
 const MAX_TEXT_DIFF_BYTES = 4 * 1024 * 1024
 const TEXT_DIFF_TIMEOUT_MS = 2000
@@ -12,13 +10,14 @@ export interface TextDiff {
 }
 
 /** A unified diff limited to `maxLines` lines, and the changed lines for the hints. */
-export function diffText(
+export async function diffText(
   a: string,
   b: string,
   labels: [string, string],
   maxLines: number,
-): TextDiff | undefined {
+): Promise<TextDiff | undefined> {
   if (a.length + b.length > MAX_TEXT_DIFF_BYTES) return undefined
+  const { structuredPatch } = await import('diff')
   const patch = structuredPatch(labels[0], labels[1], a, b, '', '', {
     context: 3,
     timeout: TEXT_DIFF_TIMEOUT_MS,

@@ -63,10 +63,14 @@ export async function diffDirectories(
     names === undefined ? walk(rootB) : new Map(names.map((n) => [n, describe(rootB, n)] as const))
   const all = [...new Set([...listA.keys(), ...listB.keys()])].sort(compareBytes)
   const files = all.filter((n) => listA.get(n)?.type === 'file' && listB.get(n)?.type === 'file')
-  const digests = await hashFiles([
-    ...files.map((n) => path.join(rootA, n)),
-    ...files.map((n) => path.join(rootB, n)),
-  ])
+  const totalBytes = files.reduce(
+    (sum, n) => sum + (listA.get(n)?.size ?? 0) + (listB.get(n)?.size ?? 0),
+    0,
+  )
+  const digests = await hashFiles(
+    [...files.map((n) => path.join(rootA, n)), ...files.map((n) => path.join(rootB, n))],
+    { totalBytes },
+  )
   const digestOf = new Map(
     files.map((n, i) => [
       n,
@@ -111,6 +115,7 @@ export async function diffDirectories(
 interface Entry {
   type: 'file' | 'directory' | 'symlink' | 'other' | 'missing'
   meta: Record<string, string>
+  size?: number
 }
 
 function describe(root: string, name: string): Entry {
@@ -123,7 +128,7 @@ function describe(root: string, name: string): Entry {
   if (stat.isSymbolicLink())
     return { type: 'symlink', meta: { 'link target': fs.readlinkSync(path.join(root, name)) } }
   // mtimes of a build's output tree differ by nature; the mode (with its exec bit) is what ships.
-  if (stat.isFile()) return { type: 'file', meta: { mode: octal(stat.mode) } }
+  if (stat.isFile()) return { type: 'file', meta: { mode: octal(stat.mode) }, size: stat.size }
   if (stat.isDirectory()) return { type: 'directory', meta: { mode: octal(stat.mode) } }
   return { type: 'other', meta: {} }
 }

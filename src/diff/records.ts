@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { z } from 'zod'
+import * as v from 'valibot'
 import { BUILD_RECORD_TYPE } from '../build/build-record.js'
 import { ReproofError } from '../errors.js'
 import { diffDirectories, toReport } from './diff-inputs.js'
@@ -12,25 +12,26 @@ import type { DiffReport } from './report.js'
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 /** The parts of a build record that diffing needs; other fields are allowed and ignored. */
-const RecordSchema = z.object({
-  recordType: z.literal(BUILD_RECORD_TYPE),
-  version: z.literal(1),
-  canary: z.string(),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  variations: z.array(z.object({ name: z.string(), applied: z.boolean(), b: z.string() })),
-  runs: z
-    .array(
-      z.object({
-        id: z.enum(['a', 'b']),
-        root: z.string(),
-        manifest: z.array(z.object({ name: z.string(), sha256: z.string(), size: z.number() })),
+const RecordSchema = v.object({
+  recordType: v.literal(BUILD_RECORD_TYPE),
+  version: v.literal(1),
+  canary: v.string(),
+  startedAt: v.string(),
+  finishedAt: v.string(),
+  variations: v.array(v.object({ name: v.string(), applied: v.boolean(), b: v.string() })),
+  runs: v.pipe(
+    v.array(
+      v.object({
+        id: v.picklist(['a', 'b']),
+        root: v.string(),
+        manifest: v.array(v.object({ name: v.string(), sha256: v.string(), size: v.number() })),
       }),
-    )
-    .length(2),
+    ),
+    v.length(2, 'a build record has two runs'),
+  ),
 })
 
-export type DiffableRecord = z.infer<typeof RecordSchema>
+export type DiffableRecord = v.InferOutput<typeof RecordSchema>
 
 /** Reads a file as a build record if it is one; undefined for any other file. */
 export function readBuildRecord(file: string): DiffableRecord | undefined {
@@ -50,15 +51,17 @@ export function readBuildRecord(file: string): DiffableRecord | undefined {
   } catch {
     return undefined
   }
-  const parsed = RecordSchema.safeParse(json)
+  if (Array.isArray(json)) return undefined
+  const parsed = v.safeParse(RecordSchema, json)
   if (!parsed.success) {
+    const issue = parsed.issues[0]
     throw new ReproofError(
       'E_INPUT',
-      `${file}: a build record, but not a valid one (${parsed.error.issues[0]?.message ?? 'invalid'} at ${parsed.error.issues[0]?.path.join('.') ?? '?'})`,
+      `${file}: a build record, but not a valid one (${issue.message} at ${v.getDotPath(issue) ?? 'the top'})`,
       { path: file },
     )
   }
-  return parsed.data
+  return parsed.output
 }
 
 /**

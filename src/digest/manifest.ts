@@ -1,22 +1,15 @@
-import crypto from 'node:crypto'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import fg from 'fast-glob'
-import { canonicalJson, compareBytes } from '../canonical.js'
+import { compareBytes } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { resolveInside } from '../sandbox/contain.js'
 import { hashFiles } from './hash-file.js'
 
-export interface ManifestEntry {
-  /** Relative to the build root, `/`-separated. */
-  name: string
-  sha256: string
-  size: number
-}
+import type { Manifest } from './manifest-digest.js'
 
-/** Sorted by name in byte order; the canonical form is what gets hashed. */
-export type Manifest = ManifestEntry[]
+export type { Manifest, ManifestEntry } from './manifest-digest.js'
 
 export interface GlobMatches {
   glob: string
@@ -92,9 +85,4 @@ async function addArtifact(root: string, name: string, names: Set<string>): Prom
   if (!(await fs.stat(resolved.path)).isFile()) return false
   names.add(name)
   return true
-}
-
-/** The digest a later attestation cites as proof of what a run produced. */
-export function manifestDigest(manifest: Manifest): string {
-  return crypto.createHash('sha256').update(canonicalJson(manifest)).digest('hex')
 }

@@ -16,52 +16,57 @@ const context: HintContext = {
   ],
 }
 
-function hintsFor(a: string | Buffer, b: string | Buffer) {
+async function hintsFor(a: string | Buffer, b: string | Buffer) {
   const [x, y] = [Buffer.from(a), Buffer.from(b)]
   const text =
-    typeof a === 'string' && typeof b === 'string' ? diffText(a, b, ['a', 'b'], 100) : undefined
+    typeof a === 'string' && typeof b === 'string'
+      ? await diffText(a, b, ['a', 'b'], 100)
+      : undefined
   return contentHints(x, y, text === undefined ? { binary: diffBinary(x, y) } : { text }, context)
 }
 
 describe('content hints', () => {
-  it('recognizes times written as epoch seconds, milliseconds and nanoseconds', () => {
-    expect(hintsFor(`t=${NOW}\n`, `t=${NOW + 397 * 86400}\n`)[0]?.cause).toBe('timestamp')
-    expect(hintsFor(`${NOW}123\n`, `${NOW + 5}456\n`)[0]?.cause).toBe('timestamp')
+  it('recognizes times written as epoch seconds, milliseconds and nanoseconds', async () => {
+    expect((await hintsFor(`t=${NOW}\n`, `t=${NOW + 397 * 86400}\n`))[0]?.cause).toBe('timestamp')
+    expect((await hintsFor(`${NOW}123\n`, `${NOW + 5}456\n`))[0]?.cause).toBe('timestamp')
     // Run B's clock is 397 days ahead in this context, as under libfaketime.
     const later = NOW + 397 * 86400 + 1
-    expect(hintsFor(`${NOW}123456789\n`, `${later}987654321\n`)[0]?.evidence).toBe(
+    expect((await hintsFor(`${NOW}123456789\n`, `${later}987654321\n`))[0]?.evidence).toBe(
       `A: 1795000000123456789 (2026-11-18T11:06:40Z); B: ${later}987654321 (2027-12-20T11:06:41Z)`,
     )
   })
 
-  it('recognizes ISO 8601, date(1) and __DATE__ forms', () => {
+  it('recognizes ISO 8601, date(1) and __DATE__ forms', async () => {
     const iso = (t: number) => new Date(t * 1000).toISOString()
-    expect(hintsFor(`built ${iso(NOW)}\n`, `built ${iso(NOW + 60)}\n`)[0]?.cause).toBe('timestamp')
-    expect(
-      hintsFor('Wed Nov 18 11:06:40 UTC 2026\n', 'Sun Dec 20 11:06:41 UTC 2027\n')[0]?.cause,
-    ).toBe('timestamp')
-    expect(hintsFor('version 1 (Nov 18 2026)\n', 'version 1 (Dec 20 2027)\n')[0]?.cause).toBe(
+    expect((await hintsFor(`built ${iso(NOW)}\n`, `built ${iso(NOW + 60)}\n`))[0]?.cause).toBe(
       'timestamp',
     )
+    expect(
+      (await hintsFor('Wed Nov 18 11:06:40 UTC 2026\n', 'Sun Dec 20 11:06:41 UTC 2027\n'))[0]
+        ?.cause,
+    ).toBe('timestamp')
+    expect(
+      (await hintsFor('version 1 (Nov 18 2026)\n', 'version 1 (Dec 20 2027)\n'))[0]?.cause,
+    ).toBe('timestamp')
   })
 
-  it('does not call numbers far from the builds times', () => {
-    expect(hintsFor('id=1000000001\n', 'id=1000000002\n')[0]?.cause).toBe('random')
+  it('does not call numbers far from the builds times', async () => {
+    expect((await hintsFor('id=1000000001\n', 'id=1000000002\n'))[0]?.cause).toBe('random')
   })
 
-  it('finds 32-bit timestamps in binaries, little- and big-endian', () => {
+  it('finds 32-bit timestamps in binaries, little- and big-endian', async () => {
     const a = Buffer.alloc(64, 0x41)
     const b = Buffer.from(a)
     a.writeUInt32LE(NOW, 20)
     b.writeUInt32LE(NOW + 397 * 86400, 20)
-    expect(hintsFor(a, b)[0]?.cause).toBe('timestamp')
+    expect((await hintsFor(a, b))[0]?.cause).toBe('timestamp')
     a.writeUInt32BE(NOW, 20)
     b.writeUInt32BE(NOW + 397 * 86400 + 7, 20)
-    expect(hintsFor(a, b)[0]?.cause).toBe('timestamp')
+    expect((await hintsFor(a, b))[0]?.cause).toBe('timestamp')
   })
 
-  it('names the build path with its offset', () => {
-    const hints = hintsFor(
+  it('names the build path with its offset', async () => {
+    const hints = await hintsFor(
       'src=/tmp/reproof-x/a/proj/main.c\n',
       'src=/tmp/reproof-x/b-path-canary0123456789/proj/main.c\n',
     )
@@ -70,13 +75,13 @@ describe('content hints', () => {
     expect(hints[0]?.fix).toContain('-ffile-prefix-map')
   })
 
-  it('names reordered lines, and the locale when it was varied', () => {
-    expect(hintsFor('a\nb\nc\n', 'c\na\nb\n').map((h) => h.cause)).toEqual(['ordering'])
+  it('names reordered lines, and the locale when it was varied', async () => {
+    expect((await hintsFor('a\nb\nc\n', 'c\na\nb\n')).map((h) => h.cause)).toEqual(['ordering'])
     const withLocale = contentHints(
       Buffer.from('x'),
       Buffer.from('y'),
       {
-        text: diffText('a\nB\n', 'B\na\n', ['a', 'b'], 10) ?? {
+        text: (await diffText('a\nB\n', 'B\na\n', ['a', 'b'], 10)) ?? {
           unified: '',
           truncated: false,
           removed: [],
@@ -88,15 +93,17 @@ describe('content hints', () => {
     expect(withLocale.map((h) => h.cause)).toEqual(['ordering', 'locale'])
   })
 
-  it('names the host name and other injected values by the canary', () => {
+  it('names the host name and other injected values by the canary', async () => {
     expect(
-      hintsFor('host=builder\n', 'host=reproof-canary0123456789\n').map((h) => h.cause),
+      (await hintsFor('host=builder\n', 'host=reproof-canary0123456789\n')).map((h) => h.cause),
     ).toEqual(['hostname'])
-    expect(hintsFor('v=\n', 'v=canary0123456789\n').map((h) => h.cause)).toEqual(['environment'])
+    expect((await hintsFor('v=\n', 'v=canary0123456789\n')).map((h) => h.cause)).toEqual([
+      'environment',
+    ])
   })
 
-  it('falls back to random, saying what it looked for', () => {
-    const hints = hintsFor(Buffer.from([1, 2, 3, 4]), Buffer.from([1, 9, 3, 8]))
+  it('falls back to random, saying what it looked for', async () => {
+    const hints = await hintsFor(Buffer.from([1, 2, 3, 4]), Buffer.from([1, 9, 3, 8]))
     expect(hints).toHaveLength(1)
     expect(hints[0]?.cause).toBe('random')
     expect(hints[0]?.evidence).toContain('2 bytes differ in 2 places')

@@ -19,9 +19,11 @@ const S_IFLNK = 0o120000
 const S_IFDIR = 0o040000
 
 /**
- * Reads a zip (jar, whl, apk, nupkg...) through its central directory: hashes every
- * member, keeps the content of those in `want`. Declared sizes are checked against the
- * ratio limit before a member is inflated, and against the real size while it is.
+ * Reads a zip (jar, whl, apk, nupkg...) through its central directory. A member's key
+ * is the SHA-256 of its method and its compressed bytes: equal keys mean equal content
+ * without inflating anything, which is most of the work saved on large jars. Members
+ * in `want` are also inflated and kept; the caller compares their real content, since
+ * different compressed bytes may still hold the same content.
  */
 export async function scanZip(
   source: ByteSource,
@@ -49,27 +51,40 @@ export async function scanZip(
       const isLink = (unixMode & S_IFMT) === S_IFLNK && entry.uncompressedSize <= 4096
       budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`)
       const wanted = !isDir && want(key, entry.uncompressedSize)
-      const keep = wanted || isLink
-      const hash = crypto.createHash('sha256')
-      const chunks: Buffer[] = []
-      let size = 0
+      const rawKey = crypto.createHash('sha256').update(`${entry.compressionMethod}:`)
       if (!isDir) {
-        const stream = await openEntry(zip, entry, where)
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
+        for await (const chunk of (await openEntry(
+          zip,
+          entry,
+          where,
+          false,
+        )) as AsyncIterable<Buffer>) {
           budget.spendBytes(chunk.length, where)
-          hash.update(chunk)
-          size += chunk.length
-          if (keep) chunks.push(chunk)
+          rawKey.update(chunk)
         }
       }
-      const content = Buffer.concat(chunks)
+      let content = Buffer.alloc(0)
+      if (wanted || isLink) {
+        const chunks: Buffer[] = []
+        for await (const chunk of (await openEntry(
+          zip,
+          entry,
+          where,
+          true,
+        )) as AsyncIterable<Buffer>) {
+          budget.spendBytes(chunk.length, where)
+          chunks.push(chunk)
+        }
+        content = Buffer.concat(chunks)
+      }
       if (wanted) captured.set(key, content)
+      const size = entry.uncompressedSize
       members.push({
         key,
         name,
         type: isDir ? 'directory' : isLink ? 'symlink' : 'file',
         size,
-        sha256: isDir || isLink ? '' : hash.digest('hex'),
+        sha256: isDir || isLink ? '' : `zip:${rawKey.digest('hex')}`,
         ...(isLink ? { linkTarget: content.toString('utf8') } : {}),
         meta: zipMeta(entry, unixMode),
         index: members.length,
@@ -153,9 +168,16 @@ function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
   })
 }
 
-function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promise<Readable> {
+function openEntry(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  where: string,
+  decompress: boolean,
+): Promise<Readable> {
   return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (err, stream) => {
+    // Stored entries are never "decompressed"; yauzl refuses the option for them.
+    const options = entry.compressionMethod === 0 ? {} : { decompress }
+    zip.openReadStream(entry, options, (err, stream) => {
       if (err !== null) reject(corrupt(`${where}!${entry.fileName}`, err))
       else resolve(stream)
     })

@@ -1,0 +1,136 @@
+// reproof diff against diffoscope on the same pairs: a 2,000-file tree with 1 % of the
+// files changed, and tar.gz, zip and jar pairs; then a large tar pair that differs only
+// in mtimes, and reproof's peak memory on a 1 GB tar pair. Target: ≥ 10x faster than
+// diffoscope on every pair, with the same differing paths found.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { ENV, fmt, REPO, sh } from './lib/common.mjs'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1)
+const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 450)
+const HUGE_MB = Number(process.env.BENCH_HUGE_MB ?? 1024)
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-diff-'))
+
+function run(argv) {
+  const t0 = performance.now()
+  const r = spawnSync(argv[0], argv.slice(1), { env: ENV, encoding: 'utf8', maxBuffer: 1 << 30 })
+  const ms = performance.now() - t0
+  if (r.status !== 1)
+    throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.slice(-1000)}`)
+  return { ms, stdout: r.stdout }
+}
+
+const VIEW = /\{\}|^file list$|^zipinfo|^zipnote|^filetype|^metadata|^encoding|^stat /
+function diffoscopeCount(json) {
+  let n = 0
+  const visit = (node) => {
+    for (const child of node.details ?? []) {
+      if (VIEW.test(child.source1)) continue
+      const inner = (child.details ?? []).filter((d) => !VIEW.test(d.source1))
+      if (inner.length > 0 || child.source1.endsWith('-content')) visit(child)
+      else n++
+    }
+  }
+  visit(JSON.parse(json))
+  return n
+}
+const reproofCount = (json) =>
+  JSON.parse(json).items.filter((i) => i.kind === 'content' && i.nested !== true).length
+
+function pair(name, a, b) {
+  const times = { reproof: [], diffoscope: [] }
+  let counts
+  for (let i = 0; i < ROUNDS; i++) {
+    const ours = run(['node', path.join(REPO, 'bin/reproof.js'), 'diff', '--json', a, b])
+    const theirs = run(['diffoscope', '--json', '-', '--exclude-directory-metadata=yes', a, b])
+    times.reproof.push(ours.ms)
+    times.diffoscope.push(theirs.ms)
+    counts = [reproofCount(ours.stdout), diffoscopeCount(theirs.stdout)]
+  }
+  const r = Math.min(...times.reproof)
+  const d = Math.min(...times.diffoscope)
+  console.log(
+    `${name.padEnd(34)} reproof ${fmt(r).padStart(8)}  diffoscope ${fmt(d).padStart(8)}  ${(d / r).toFixed(1).padStart(5)}x  differing: ${counts[0]} vs ${counts[1]}${counts[0] === counts[1] ? '' : '  MISMATCH'}`,
+  )
+  return d / r
+}
+
+// The tree pair: 2,000 files of source-like sizes, 20 changed in b/.
+for (const side of ['a', 'b']) {
+  for (let i = 0; i < 2000; i++) {
+    const file = path.join(dir, side, `m${i % 40}`, `f${i}.txt`)
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(
+      file,
+      `${'line of text\n'.repeat(20 + (i % 200))}${side === 'b' && i % 100 === 7 ? 'changed\n' : ''}`,
+    )
+  }
+}
+sh(
+  `cd ${dir} && tar --sort=name -czf a.tgz -C a . && tar --sort=name -czf b.tgz -C b . && (cd a && zip -qrX ../a.zip .) && (cd b && zip -qrX ../b.zip .) && (cd a && jar cf ../a.jar .) && (cd b && jar cf ../b.jar .)`,
+)
+
+console.log(`# reproof diff vs diffoscope (best of ${ROUNDS})`)
+const ratios = [
+  pair('2,000-file tree, 1 % changed', path.join(dir, 'a'), path.join(dir, 'b')),
+  pair('tar.gz of that tree', path.join(dir, 'a.tgz'), path.join(dir, 'b.tgz')),
+  pair('zip of that tree', path.join(dir, 'a.zip'), path.join(dir, 'b.zip')),
+  pair('jar of that tree', path.join(dir, 'a.jar'), path.join(dir, 'b.jar')),
+]
+
+// A large tar pair whose members are identical and whose mtimes all differ.
+const big = path.join(dir, 'big')
+fs.mkdirSync(path.join(big, 'src'), { recursive: true })
+const files = 200
+const block = Buffer.alloc(Math.floor((BIG_MB * 1024 * 1024) / files))
+for (let i = 0; i < files; i++) {
+  block.writeUInt32LE(i, 0)
+  fs.writeFileSync(path.join(big, 'src', `blob${i}.bin`), block)
+}
+sh(
+  `cd ${big} && tar --sort=name --mtime=@1000000000 -cf a.tar src && tar --sort=name --mtime=@1100000000 -cf b.tar src`,
+)
+ratios.push(
+  pair(`${BIG_MB} MB tar pair, mtimes only`, path.join(big, 'a.tar'), path.join(big, 'b.tar')),
+)
+fs.rmSync(big, { recursive: true, force: true })
+
+// Memory on a 1 GB pair: reproof alone (diffoscope would take many minutes).
+const huge = path.join(dir, 'huge')
+fs.mkdirSync(path.join(huge, 'src'), { recursive: true })
+const hugeBlock = Buffer.alloc(64 * 1024 * 1024)
+for (let i = 0; i < HUGE_MB / 64; i++) {
+  hugeBlock.writeUInt32LE(i, 0)
+  fs.writeFileSync(path.join(huge, 'src', `part${i}.bin`), hugeBlock)
+}
+sh(
+  `cd ${huge} && tar --sort=name --mtime=@1000000000 -cf a.tar src && tar --sort=name --mtime=@1100000000 -cf b.tar src && rm -r src`,
+)
+const t0 = performance.now()
+const timed = spawnSync(
+  '/usr/bin/time',
+  [
+    '-f',
+    '%M',
+    'node',
+    path.join(REPO, 'bin/reproof.js'),
+    'diff',
+    path.join(huge, 'a.tar'),
+    path.join(huge, 'b.tar'),
+  ],
+  { env: ENV, encoding: 'utf8' },
+)
+const hugeMs = performance.now() - t0
+const rssKiB = Number(timed.stderr.trim().split('\n').pop())
+console.log(
+  `${HUGE_MB} MB tar pair, mtimes only: reproof ${fmt(hugeMs)}, peak RSS ${(rssKiB / 1024).toFixed(0)} MiB`,
+)
+fs.rmSync(dir, { recursive: true, force: true })
+
+const worst = Math.min(...ratios)
+console.log(
+  `worst ratio ${worst.toFixed(1)}x; target ≥ 10x on every pair: ${worst >= 10 ? 'met' : 'MISSED'}`,
+)

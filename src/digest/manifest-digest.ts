@@ -1,0 +1,17 @@
+import crypto from 'node:crypto'
+import { canonicalJson } from '../canonical.js'
+
+export interface ManifestEntry {
+  /** Relative to the build root, `/`-separated. */
+  name: string
+  sha256: string
+  size: number
+}
+
+/** Sorted by name in byte order; the canonical form is what gets hashed. */
+export type Manifest = ManifestEntry[]
+
+/** The digest a later attestation cites as proof of what a run produced. */
+export function manifestDigest(manifest: Manifest): string {
+  return crypto.createHash('sha256').update(canonicalJson(manifest)).digest('hex')
+}
