@@ -81,21 +81,19 @@ const ratios = [
   pair('jar of that tree', path.join(dir, 'a.jar'), path.join(dir, 'b.jar')),
 ]
 
-// A large tar pair whose members are identical and whose mtimes all differ.
+// A large tar pair whose members are identical and whose mtimes all differ: 20,000
+// members, like an unpacked node_modules or a JDK image.
 const big = path.join(dir, 'big')
-fs.mkdirSync(path.join(big, 'src'), { recursive: true })
-const files = 200
+const files = Number(process.env.BENCH_BIG_FILES ?? 20000)
 const block = Buffer.alloc(Math.floor((BIG_MB * 1024 * 1024) / files))
 for (let i = 0; i < files; i++) {
+  const sub = path.join(big, 'src', `d${i % 100}`)
+  fs.mkdirSync(sub, { recursive: true })
   block.writeUInt32LE(i, 0)
-  fs.writeFileSync(path.join(big, 'src', `blob${i}.bin`), block)
+  fs.writeFileSync(path.join(sub, `blob${i}.bin`), block)
 }
-sh(
-  `cd ${big} && tar --sort=name --mtime=@1000000000 -cf a.tar src && tar --sort=name --mtime=@1100000000 -cf b.tar src`,
-)
-ratios.push(
-  pair(`${BIG_MB} MB tar pair, mtimes only`, path.join(big, 'a.tar'), path.join(big, 'b.tar')),
-)
+sh(`cd ${big} && tar --sort=name --mtime=@1000000000 -cf a.tar src && tar --sort=name --mtime=@1100000000 -cf b.tar src`)
+ratios.push(pair(`${BIG_MB} MB tar pair (${files} members), mtimes only`, path.join(big, 'a.tar'), path.join(big, 'b.tar')))
 fs.rmSync(big, { recursive: true, force: true })
 
 // Memory on a 1 GB pair: reproof alone (diffoscope would take many minutes).

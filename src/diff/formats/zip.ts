@@ -53,14 +53,22 @@ export async function scanZip(
       const wanted = !isDir && want(key, entry.uncompressedSize)
       const rawKey = crypto.createHash('sha256').update(`${entry.compressionMethod}:`)
       if (!isDir) {
-        for await (const chunk of (await openEntry(
-          zip,
-          entry,
-          where,
-          false,
-        )) as AsyncIterable<Buffer>) {
-          budget.spendBytes(chunk.length, where)
-          rawKey.update(chunk)
+        const raw =
+          source.buffer === undefined ? undefined : compressedBytes(source.buffer, entry, where)
+        if (raw !== undefined) {
+          // In memory, the compressed bytes are a slice: no stream per entry.
+          budget.spendBytes(raw.length, where)
+          rawKey.update(raw)
+        } else {
+          for await (const chunk of (await openEntry(
+            zip,
+            entry,
+            where,
+            false,
+          )) as AsyncIterable<Buffer>) {
+            budget.spendBytes(chunk.length, where)
+            rawKey.update(chunk)
+          }
         }
       }
       let content = Buffer.alloc(0)
@@ -94,6 +102,29 @@ export async function scanZip(
     zip.close()
   }
   return { inventory: { members, meta: { comment: zip.comment }, warnings }, captured }
+}
+
+/**
+ * Locates an entry's compressed bytes in an in-memory zip through its local header,
+ * checking every offset against the buffer: a hostile archive may point anywhere.
+ */
+function compressedBytes(zip: Buffer, entry: yauzl.Entry, where: string): Buffer {
+  const at = entry.relativeOffsetOfLocalHeader
+  if (at + 30 > zip.length || zip.readUInt32LE(at) !== 0x04034b50) {
+    throw corrupt(
+      `${where}!${entry.fileName}`,
+      new Error('no local file header where the central directory points'),
+    )
+  }
+  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28)
+  const end = start + entry.compressedSize
+  if (end > zip.length) {
+    throw corrupt(
+      `${where}!${entry.fileName}`,
+      new Error('compressed data runs past the end of the archive'),
+    )
+  }
+  return zip.subarray(start, end)
 }
 
 function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
