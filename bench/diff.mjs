@@ -92,8 +92,16 @@ for (let i = 0; i < files; i++) {
   block.writeUInt32LE(i, 0)
   fs.writeFileSync(path.join(sub, `blob${i}.bin`), block)
 }
-sh(`cd ${big} && tar --sort=name --mtime=@1000000000 -cf a.tar src && tar --sort=name --mtime=@1100000000 -cf b.tar src`)
-ratios.push(pair(`${BIG_MB} MB tar pair (${files} members), mtimes only`, path.join(big, 'a.tar'), path.join(big, 'b.tar')))
+sh(
+  `cd ${big} && tar --sort=name --mtime=@1000000000 -cf a.tar src && tar --sort=name --mtime=@1100000000 -cf b.tar src`,
+)
+ratios.push(
+  pair(
+    `${BIG_MB} MB tar pair (${files} members), mtimes only`,
+    path.join(big, 'a.tar'),
+    path.join(big, 'b.tar'),
+  ),
+)
 fs.rmSync(big, { recursive: true, force: true })
 
 // Memory on a 1 GB pair: reproof alone (diffoscope would take many minutes).

@@ -316,3 +316,66 @@ describe('reproof build explains its differences', () => {
     expect(fs.readFileSync(report, 'utf8')).toContain('out/where.txt')
   })
 })
+
+describe('reproof diff of two build records', () => {
+  async function recordBuild(
+    script: string,
+    keep: boolean,
+  ): Promise<{ record: string; kept: string | null }> {
+    const source = makeTemp()
+    fs.writeFileSync(path.join(source, 'build.sh'), script)
+    const record = path.join(makeTemp(), 'record.json')
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out',
+      '--record',
+      record,
+      '--json',
+      '--no-vary',
+      'time,ordering',
+      ...(keep ? ['--keep'] : []),
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(run.code).toBe(0)
+    return { record, kept: (JSON.parse(run.stdout) as { kept: string | null }).kept }
+  }
+
+  it('compares the artifacts of two builds, by content while their roots are kept', async () => {
+    const first = await recordBuild(
+      'mkdir -p out; echo "version 1" > out/app.txt; echo same > out/same.txt\n',
+      true,
+    )
+    const second = await recordBuild(
+      'mkdir -p out; echo "version 2" > out/app.txt; echo same > out/same.txt\n',
+      true,
+    )
+    const { code, report } = await diff(first.record, second.record)
+    expect(code).toBe(1)
+    expect(paths(report, 'content')).toEqual(['out/app.txt'])
+    expect(report?.items[0]?.text?.unified).toContain('-version 1\n+version 2')
+    for (const kept of [first.kept, second.kept])
+      fs.rmSync(kept ?? '', { recursive: true, force: true })
+  })
+
+  it('falls back to the recorded digests when the roots are gone', async () => {
+    const first = await recordBuild('mkdir -p out; echo 1 > out/app.txt\n', false)
+    const second = await recordBuild(
+      'mkdir -p out; echo 2 > out/app.txt; echo new > out/extra.txt\n',
+      false,
+    )
+    const { code, report } = await diff(first.record, second.record)
+    expect(code).toBe(1)
+    expect(report?.items.map((i) => [i.path, i.kind])).toEqual([
+      ['out/app.txt', 'content'],
+      ['out/extra.txt', 'only-in-b'],
+    ])
+    expect(report?.items[0]?.message).toContain('--keep')
+    const same = await diff(first.record, first.record)
+    expect(same.code).toBe(0)
+  })
+})
