@@ -3,6 +3,7 @@ import type { Difference } from '../diff/compare-manifests.js'
 import type { EnvRequest } from '../config/build-options.js'
 import { manifestDigest, type Manifest } from '../digest/manifest-digest.js'
 import type { GitSource } from '../sandbox/git.js'
+import type { ArtifactNormalization, NormalizedManifests } from './normalize-artifacts.js'
 import type { RunId, VariationRecord } from '../sandbox/run-plan.js'
 
 /** Identifies the format; bump `version` on any change a reader must know about. */
@@ -53,8 +54,11 @@ export interface BuildRecord {
   runs: RunRecord[]
   result: {
     reproducible: boolean
+    /** False when the artifacts matched only after normalization. */
+    reproducibleWithoutNormalization: boolean
     differences: Difference[]
   }
+  normalization: NormalizationRecord | null
   /** Wall-clock times, for people reading the record; nothing decides on them. */
   startedAt: string
   finishedAt: string
@@ -118,4 +122,16 @@ export function toSourceInfo(
     files: snapshot.files,
     bytes: snapshot.bytes,
   }
+}
+
+/** Which normalizers ran and what they changed; null when normalization was turned off. */
+export interface NormalizationRecord {
+  mode: 'ship'
+  artifacts: ArtifactNormalization[]
+}
+
+export function toNormalizationRecord(
+  normalized: NormalizedManifests | null,
+): NormalizationRecord | null {
+  return normalized === null ? null : { mode: 'ship', artifacts: normalized.artifacts }
 }

@@ -33,11 +33,14 @@ import {
   toEnvironmentEntries,
   toRunRecord,
   toSourceInfo,
+  toNormalizationRecord,
   type BuildRecord,
+  type NormalizationRecord,
   type RunRecord,
   type SourceInfo,
 } from './build-record.js'
 import { copyArtifacts } from './copy-artifacts.js'
+import { normalizeArtifacts, type NormalizedManifests } from './normalize-artifacts.js'
 import { buildFailure, probeRun, runTwice, type BuildEvent } from './run-twice.js'
 
 export type { BuildEvent } from './run-twice.js'
@@ -58,6 +61,10 @@ export interface ArtifactResult {
 
 export interface BuildResult {
   reproducible: boolean
+  /** Whether the raw artifacts already matched, before normalization. */
+  reproducibleWithoutNormalization: boolean
+  /** Per artifact: raw and normalized digests, and what the normalizers changed. */
+  normalization: NormalizationRecord | null
   epoch: number
   epochSource: Epoch['source']
   artifacts: ArtifactResult[]
@@ -176,7 +183,22 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       )
     }
     warnings.push(...(await staleArtifactWarnings(collected.a.manifest, entries, options.source)))
-    const differences = compareManifests(collected.a.manifest, collected.b.manifest)
+    const rawReproducible =
+      compareManifests(collected.a.manifest, collected.b.manifest).length === 0
+    // Archive metadata noise is removed (losslessly) before the verdict, unless refused.
+    let final = { a: collected.a.manifest, b: collected.b.manifest }
+    let normalization: NormalizedManifests | null = null
+    if (options.normalize) {
+      emit({ kind: 'phase', text: 'normalizing archive artifacts' })
+      normalization = await normalizeArtifacts(
+        { a: plan.runs.a.layout.root, b: plan.runs.b.layout.root },
+        final,
+        epoch.value,
+      )
+      warnings.push(...normalization.warnings)
+      final = { a: normalization.a, b: normalization.b }
+    }
+    const differences = compareManifests(final.a, final.b)
     const reproducible = differences.length === 0
     let explanation: DiffReport | null = null
     if (!reproducible) {
@@ -211,14 +233,9 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     if (reproducible) {
       emit({
         kind: 'phase',
-        text: `copying ${collected.a.manifest.length} artifact(s) to ${options.outDir}`,
+        text: `copying ${final.a.length} artifact(s) to ${options.outDir}`,
       })
-      await copyArtifacts(
-        plan.runs.a.layout.root,
-        collected.a.manifest,
-        options.outDir,
-        epoch.value,
-      )
+      await copyArtifacts(plan.runs.a.layout.root, final.a, options.outDir, epoch.value)
       outDir = options.outDir
     }
     const sourceInfo = toSourceInfo(options.source, git, snapshot)
@@ -234,7 +251,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         canary: workspace.canary,
         variations,
         runs: runRecords,
-        result: { reproducible, differences },
+        result: { reproducible, reproducibleWithoutNormalization: rawReproducible, differences },
+        normalization: toNormalizationRecord(normalization),
         startedAt,
         finishedAt: new Date().toISOString(),
       })
@@ -244,20 +262,22 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     if (options.report !== undefined) {
       await writeFileAtomic(
         options.report,
-        renderDiffHtml(explanation ?? identicalReport(collected.a.manifest.length)),
+        renderDiffHtml(explanation ?? identicalReport(final.a.length)),
       )
     }
 
     keep = options.keep
     return {
       reproducible,
+      reproducibleWithoutNormalization: rawReproducible,
       epoch: epoch.value,
       epochSource: epoch.source,
-      artifacts: collected.a.manifest.map((e) => ({
+      artifacts: final.a.map((e) => ({
         name: e.name,
         digest: { sha256: e.sha256 },
         size: e.size,
       })),
+      normalization: toNormalizationRecord(normalization),
       differences,
       runs: runRecords.map(({ manifest: _manifest, ...run }) => ({
         ...run,

@@ -44,6 +44,7 @@ export function buildCommand(
         'stop both runs after this long (e.g. 90s, 15m); the outcome is then unknown',
       )
       .option('--keep', 'keep both build roots and logs for inspection')
+      .option('--no-normalize', 'compare raw artifacts: do not normalize archive metadata first')
       .option('--sequential', 'run A, then B (default: both at once)')
       .option(
         '--vary <list>',
@@ -90,5 +91,6 @@ function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
     noVary: vary.filter((v) => v.startsWith(REMOVE)).map((v) => v.slice(REMOVE.length)),
     exclude: list(raw.exclude),
     tempDir: text(raw.tempDir),
+    normalize: raw.normalize === false ? false : undefined,
   }
 }

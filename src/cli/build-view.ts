@@ -35,6 +35,16 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
   out.push('')
   if (result.reproducible) {
     out.push(c.green(`reproducible: ${result.artifacts.length} artifact(s) identical in both runs`))
+    if (!result.reproducibleWithoutNormalization) {
+      const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1])
+      out.push(
+        c.yellow(
+          `  only after normalization: ${touched.map((a) => a.name).join(', ')} differed in archive metadata alone`,
+        ),
+      )
+      for (const a of touched)
+        for (const change of a.changes[1]) out.push(c.dim(`    ${a.name} (run B): ${change}`))
+    }
     if (result.outDir !== null) out.push(`copied to ${result.outDir}`)
   } else {
     out.push(

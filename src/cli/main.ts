@@ -3,6 +3,7 @@ import { EXIT } from '../errors.js'
 import { VERSION } from '../version.js'
 import { buildCommand } from './build-command.js'
 import { diffCommand } from './diff-command.js'
+import { normalizeCommand } from './normalize-command.js'
 import { reportError, type Streams } from './output.js'
 
 /**
@@ -35,6 +36,7 @@ export async function main(
     .showHelpAfterError('(run with --help for usage)')
   program.addCommand(buildCommand(streams, setExit, controller.signal))
   program.addCommand(diffCommand(streams, setExit))
+  program.addCommand(normalizeCommand(streams, setExit))
   for (const command of program.commands) {
     command.exitOverride().configureOutput({
       writeOut: (s) => streams.stdout.write(s),

@@ -22,6 +22,7 @@ export interface BuildFlags {
   noVary?: string[]
   exclude?: string[]
   tempDir?: string
+  normalize?: boolean
 }
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'))
@@ -45,6 +46,7 @@ export const BuildConfigSchema = v.strictObject({
   noVary: v.optional(v.array(v.string())),
   exclude: v.optional(v.array(nonEmpty)),
   tempDir: v.optional(nonEmpty),
+  normalize: v.optional(v.boolean()),
 })
 
 export type BuildConfig = v.InferOutput<typeof BuildConfigSchema>
@@ -73,6 +75,8 @@ export interface BuildOptions {
   variations: VariationName[]
   exclude: string[]
   tempDir: string | undefined
+  /** Normalize archive artifacts before comparing (default on). */
+  normalize: boolean
 }
 
 // reproof sets these itself for every run; letting --env override them would make the
@@ -144,6 +148,7 @@ export function toBuildOptions(
     ]),
     exclude,
     tempDir: fromFlag(flags.tempDir) ?? fromConfig(config.tempDir),
+    normalize: flags.normalize ?? config.normalize ?? true,
   }
 }
 

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto'
+import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import type { Writable } from 'node:stream'
 
 /**
  * Replaces `target` all at once: write a temp file beside it, fsync it, rename it over
@@ -69,6 +71,58 @@ async function replaceAtomic(
     throw err
   }
   await syncDir(dir)
+}
+
+/**
+ * Streams into `target` atomically: `fill` writes to (and ends) a stream on a temp file
+ * beside the target; then fsync, rename, fsync of the directory. If `fill` throws, the
+ * temp file is removed and the target is untouched. `keep` can veto the rename (for
+ * in-place rewrites that turned out identical), which then also removes the temp file.
+ */
+export async function streamFileAtomic<T>(
+  target: string,
+  mode: number,
+  fill: (out: Writable) => Promise<T>,
+  keep: (result: T, temp: string) => Promise<boolean> = () => Promise.resolve(true),
+): Promise<{ result: T; written: boolean }> {
+  const dir = path.dirname(target)
+  await fs.mkdir(dir, { recursive: true })
+  const temp = path.join(
+    dir,
+    `.${path.basename(target)}.reproof-${crypto.randomBytes(6).toString('hex')}`,
+  )
+  // A numeric descriptor, not a FileHandle: a handle's close() waits for streams on it
+  // that were told not to close it, which is a deadlock.
+  const fd = fsSync.openSync(temp, 'wx', mode)
+  let open = true
+  const closeFd = (): void => {
+    if (open) fsSync.closeSync(fd)
+    open = false
+  }
+  try {
+    const out = fsSync.createWriteStream('', { fd, autoClose: false })
+    const finished = new Promise<void>((resolve, reject) => {
+      out.on('finish', resolve)
+      out.on('error', reject)
+    })
+    const result = await fill(out)
+    if (!out.writableEnded) out.end()
+    await finished
+    fsSync.fchmodSync(fd, mode)
+    fsSync.fsyncSync(fd)
+    closeFd()
+    if (!(await keep(result, temp))) {
+      await fs.rm(temp, { force: true })
+      return { result, written: false }
+    }
+    await fs.rename(temp, target)
+    await syncDir(dir)
+    return { result, written: true }
+  } catch (err) {
+    closeFd()
+    await fs.rm(temp, { force: true })
+    throw err
+  }
 }
 
 export async function syncDir(dir: string): Promise<void> {

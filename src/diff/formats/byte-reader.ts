@@ -35,7 +35,7 @@ export class ByteReader {
   }
 
   /** Passes `n` bytes to `onChunk` without holding them; a short stream is an error. */
-  async stream(n: number, onChunk: (chunk: Buffer) => void): Promise<void> {
+  async stream(n: number, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
     let left = n
     while (left > 0) {
       if (this.pending.length === 0 && !(await this.fill())) {
@@ -44,7 +44,7 @@ export class ByteReader {
       const take = this.pending.subarray(0, left)
       this.pending = this.pending.subarray(take.length)
       left -= take.length
-      onChunk(take)
+      await onChunk(take)
     }
   }
 

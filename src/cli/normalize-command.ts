@@ -1,0 +1,47 @@
+import { Command, Option } from 'commander'
+import type { Streams } from './output.js'
+
+export interface NormalizeFlags {
+  epoch?: string
+  out?: string
+  inPlace?: boolean
+  json?: boolean
+  setMtime?: boolean
+  mode?: string
+  maxBytes?: string
+  maxRatio?: string
+  maxEntries?: string
+  maxMemberBytes?: string
+}
+
+export function normalizeCommand(streams: Streams, setExit: (code: number) => void): Command {
+  return new Command('normalize')
+    .description(
+      'remove archive metadata noise (times, order, owners, modes, gzip headers) without touching content',
+    )
+    .argument('<files...>', 'tar, tar.gz, gzip, zip (jar, whl...) or ar files; detected by content')
+    .option(
+      '--epoch <seconds>',
+      'SOURCE_DATE_EPOCH: times are clamped to it (default: $SOURCE_DATE_EPOCH)',
+    )
+    .option('--set-mtime', 'set every time to the epoch instead of clamping')
+    .option('-o, --out <path>', 'output file (one input) or directory (several inputs)')
+    .option('--in-place', 'replace each input atomically')
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'ship: lossless, publishable; compare: also clears comments, recompresses, drops jar build-host headers',
+      )
+        .choices(['ship', 'compare'])
+        .default('ship'),
+    )
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--max-bytes <n>', 'decompressed bytes to read in all (K, M, G suffixes)')
+    .option('--max-ratio <n>', 'largest decompressed/compressed ratio of a member')
+    .option('--max-entries <n>', 'archive entries to read in all')
+    .option('--max-member-bytes <n>', 'largest member rewritten in memory')
+    .action(async (files: string[], flags: NormalizeFlags) => {
+      const { normalizeAction } = await import('./normalize-action.js')
+      setExit(await normalizeAction(files, flags, streams))
+    })
+}

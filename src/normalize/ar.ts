@@ -1,0 +1,61 @@
+import { once } from 'node:events'
+import type { Readable, Writable } from 'node:stream'
+import { ByteReader } from '../diff/formats/byte-reader.js'
+import type { Budget } from '../diff/limits.js'
+import { ReproofError } from '../errors.js'
+
+export interface ArChanges {
+  members: number
+  headers: number
+}
+
+const MAGIC = '!<arch>\n'
+
+/**
+ * Rewrites member headers as GNU ar's deterministic mode (D) writes them: mtime 0,
+ * uid and gid 0, mode 644. Names, sizes, order and data are untouched, so symbol
+ * tables (which hold member offsets) and .deb member order stay valid.
+ */
+export async function normalizeAr(
+  input: Readable,
+  output: Writable,
+  budget: Budget,
+  where: string,
+): Promise<ArChanges> {
+  const reader = new ByteReader(input)
+  const bad = (what: string): ReproofError =>
+    new ReproofError('E_INPUT', `${where}: not a readable ar archive (${what})`, { path: where })
+  const write = async (bytes: Buffer): Promise<void> => {
+    if (!output.write(Buffer.from(bytes))) await once(output, 'drain')
+  }
+  if ((await reader.read(MAGIC.length))?.toString('latin1') !== MAGIC) throw bad('no !<arch> magic')
+  await write(Buffer.from(MAGIC, 'latin1'))
+  const changes: ArChanges = { members: 0, headers: 0 }
+  for (;;) {
+    const header = await reader.read(60)
+    if (header === undefined) break
+    if (header.length < 60 || header.subarray(58, 60).toString('latin1') !== '`\n')
+      throw bad('truncated or corrupt member header')
+    const size = Number.parseInt(header.subarray(48, 58).toString('latin1').trim(), 10)
+    if (!Number.isSafeInteger(size) || size < 0) throw bad('bad member size')
+    budget.spendEntry(where)
+    const name = header.subarray(0, 16).toString('latin1').trimEnd()
+    // The symbol table and long-name table keep mode 0, as GNU ar writes them.
+    const special = name === '/' || name === '//' || name === '/SYM64/'
+    const stable = Buffer.from(header)
+    stable.write('0'.padEnd(12), 16, 'latin1')
+    stable.write('0'.padEnd(6), 28, 'latin1')
+    stable.write('0'.padEnd(6), 34, 'latin1')
+    stable.write((special ? '0' : '644').padEnd(8), 40, 'latin1')
+    if (!stable.equals(header)) changes.headers++
+    changes.members++
+    await write(stable)
+    await reader.stream(size + (size % 2), async (chunk) => {
+      budget.spendBytes(chunk.length, where)
+      await write(chunk)
+    })
+  }
+  output.end()
+  await once(output, 'finish')
+  return changes
+}

@@ -1,0 +1,55 @@
+import { ReproofError } from '../errors.js'
+
+/** The OS byte reproof writes: Unix, what gzip -n writes on Linux. */
+export const GZIP_OS_UNIX = 3
+
+/**
+ * Where the deflate data of a gzip member starts: after the 10 fixed bytes and the
+ * optional extra field, name, comment and header CRC (RFC 1952, 2.3).
+ */
+export function gzipBodyOffset(bytes: Buffer, where: string): number {
+  if (bytes.length < 10 || bytes[0] !== 0x1f || bytes[1] !== 0x8b || bytes[2] !== 8) {
+    throw new ReproofError('E_INPUT', `${where}: not a gzip stream`, { path: where })
+  }
+  const flags = bytes[3] ?? 0
+  let at = 10
+  const need = (n: number): void => {
+    if (at + n > bytes.length)
+      throw new ReproofError('E_INPUT', `${where}: truncated gzip header`, { path: where })
+  }
+  if ((flags & 0x04) !== 0) {
+    need(2)
+    at += 2 + bytes.readUInt16LE(at)
+  }
+  for (const bit of [0x08, 0x10]) {
+    if ((flags & bit) === 0) continue
+    const end = bytes.indexOf(0, at)
+    if (end === -1)
+      throw new ReproofError('E_INPUT', `${where}: truncated gzip header`, { path: where })
+    at = end + 1
+  }
+  if ((flags & 0x02) !== 0) at += 2
+  need(0)
+  return at
+}
+
+/** mtime 0, no name, comment, extra or header CRC, no flags, OS Unix; XFL kept (it describes the data). */
+export function stableGzipHeader(original: Buffer): Buffer {
+  const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, original[8] ?? 0, GZIP_OS_UNIX])
+  return header
+}
+
+/** Which header fields a stable header changes, for the report. */
+export function gzipHeaderChanges(original: Buffer): string[] {
+  const changes: string[] = []
+  const flags = original[3] ?? 0
+  if (original.readUInt32LE(4) !== 0) changes.push('mtime set to 0')
+  if ((flags & 0x08) !== 0) changes.push('file name removed')
+  if ((flags & 0x10) !== 0) changes.push('comment removed')
+  if ((flags & 0x04) !== 0) changes.push('extra field removed')
+  if ((flags & 0x02) !== 0) changes.push('header CRC removed')
+  if ((flags & 0x01) !== 0) changes.push('text flag cleared')
+  if (original[9] !== GZIP_OS_UNIX)
+    changes.push(`OS byte ${original[9] ?? '?'} set to ${GZIP_OS_UNIX} (Unix)`)
+  return changes
+}

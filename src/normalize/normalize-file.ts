@@ -1,0 +1,197 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { PassThrough, type Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import zlib from 'node:zlib'
+import { hashFile } from '../digest/hash-file.js'
+import { decompressedSource } from '../diff/formats/compressed.js'
+import { detectFormat } from '../diff/formats/detect.js'
+import { Budget, type DiffLimits } from '../diff/limits.js'
+import { fileSource, readHead } from '../diff/source.js'
+import { streamFileAtomic } from '../io/atomic-write.js'
+import { normalizeAr, type ArChanges } from './ar.js'
+import { GZIP_OS_UNIX, gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from './gzip.js'
+import type { NormalizeMode, NormalizeRules } from './rules.js'
+import { normalizeTar, type TarChanges } from './tar.js'
+import { normalizeZip, type ZipChanges } from './zip.js'
+
+export type NormalizedFormat =
+  'tar' | 'tar.gz' | 'gzip' | 'zip' | 'jar' | 'wheel' | 'ar' | 'unknown'
+
+export interface NormalizeOutcome {
+  input: string
+  /** Where the result was written; null when nothing was (unknown format, or unchanged in place). */
+  output: string | null
+  format: NormalizedFormat
+  mode: NormalizeMode
+  changed: boolean
+  /** What the normalizer changed, for people and for the build record. */
+  changes: string[]
+  digests: { before: string; after: string }
+}
+
+/**
+ * Normalizes one file into `output` (which may be the input itself): detect the format
+ * by content, rewrite through a temp file, replace atomically. An in-place run that
+ * changes nothing leaves the file untouched.
+ */
+export async function normalizeFile(
+  input: string,
+  output: string,
+  rules: NormalizeRules,
+  limits: DiffLimits,
+): Promise<NormalizeOutcome> {
+  const budget = new Budget(limits)
+  const before = (await hashFile(input)).sha256
+  const mode = (await fsp.stat(input)).mode & 0o777
+  const detected = detectFormat(await readHead(fileSource(input), 512))
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'reproof-normalize-'))
+  const inPlace = path.resolve(input) === path.resolve(output)
+  let format: NormalizedFormat = 'unknown'
+  let changes: string[] = []
+  try {
+    const run = async (fill: (out: Writable) => Promise<void>): Promise<NormalizeOutcome> => {
+      let after = before
+      const { written } = await streamFileAtomic(output, mode, fill, async (_r, temp) => {
+        after = (await hashFile(temp)).sha256
+        return !inPlace || after !== before
+      })
+      return {
+        input,
+        output: written ? output : null,
+        format,
+        mode: rules.mode,
+        changed: after !== before,
+        changes: after === before ? [] : changes,
+        digests: { before, after },
+      }
+    }
+    if (detected.kind === 'archive' && detected.format === 'tar') {
+      format = 'tar'
+      return await run(async (out) => {
+        changes = describeTar(
+          await normalizeTar(fs.createReadStream(input), out, work, rules, budget, input),
+        )
+      })
+    }
+    if (detected.kind === 'archive' && detected.format === 'zip') {
+      return await run(async (out) => {
+        const zip = await normalizeZip(input, out, rules, budget, input)
+        format = zip.flavor
+        changes = describeZip(zip)
+      })
+    }
+    if (detected.kind === 'archive' && detected.format === 'ar') {
+      format = 'ar'
+      return await run(async (out) => {
+        changes = describeAr(await normalizeAr(fs.createReadStream(input), out, budget, input))
+      })
+    }
+    if (detected.kind === 'compressed' && detected.format === 'gzip') {
+      const inner = decompressedSource(fileSource(input), 'gzip', budget)
+      const innerFormat = detectFormat(await readHead(inner, 512))
+      const isTar = innerFormat.kind === 'archive' && innerFormat.format === 'tar'
+      format = isTar ? 'tar.gz' : 'gzip'
+      const head = await readHead(fileSource(input), 64 * 1024)
+      const headerChanges = gzipHeaderChanges(head)
+      // The tar inside, normalized into the work dir; its bytes decide whether to recompress.
+      let tarFile: string | undefined
+      let tarChanges: string[] = []
+      if (isTar) {
+        tarFile = path.join(work, 'inner.tar')
+        const hash = crypto.createHash('sha256')
+        const source = inner.open().pipe(
+          new PassThrough({
+            transform: (chunk: Buffer, _e, cb) => {
+              hash.update(chunk)
+              cb(null, chunk)
+            },
+          }),
+        )
+        const tarOut = fs.createWriteStream(tarFile)
+        tarChanges = describeTar(await normalizeTar(source, tarOut, work, rules, budget, input))
+        if ((await hashFile(tarFile)).sha256 === hash.digest('hex')) tarChanges = []
+      }
+      const recompress = rules.mode === 'compare' || tarChanges.length > 0
+      changes = [
+        ...headerChanges.map((c) => `gzip header: ${c}`),
+        ...tarChanges,
+        ...(recompress ? ['recompressed with zlib level 9'] : []),
+      ]
+      return await run(async (out) => {
+        if (!recompress) {
+          // Only the header changes: the deflate data is copied as it is.
+          const offset = gzipBodyOffset(head, input)
+          out.write(stableGzipHeader(head))
+          await pipeline(fs.createReadStream(input, { start: offset }), out)
+          return
+        }
+        const content = tarFile === undefined ? inner.open() : fs.createReadStream(tarFile)
+        await pipeline(content, zlib.createGzip({ level: 9 }), fixGzipOs(), out)
+      })
+    }
+    // Not a format reproof normalizes: left as it is, and said so.
+    if (!inPlace) await fsp.copyFile(input, output)
+    return {
+      input,
+      output: inPlace ? null : output,
+      format: 'unknown',
+      mode: rules.mode,
+      changed: false,
+      changes: [],
+      digests: { before, after: before },
+    }
+  } finally {
+    await fsp.rm(work, { recursive: true, force: true })
+  }
+}
+
+/** zlib writes the OS byte of the platform it runs on; reproof writes Unix everywhere. */
+function fixGzipOs(): PassThrough {
+  let first = true
+  return new PassThrough({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (first && chunk.length >= 10) {
+        chunk[9] = GZIP_OS_UNIX
+        first = false
+      }
+      callback(null, chunk)
+    },
+  })
+}
+
+function describeTar(c: TarChanges): string[] {
+  return [
+    c.reordered ? `${c.entries} entries sorted by name` : '',
+    c.npm ? 'npm package layout kept (order and 1985-10-26 mtime)' : '',
+    c.mtimes > 0 ? `${c.mtimes} mtimes clamped to the epoch` : '',
+    c.modes > 0 ? `${c.modes} modes set to 0644/0755` : '',
+    c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',
+    c.paxRecords > 0 ? `${c.paxRecords} PAX time or xattr records removed` : '',
+  ].filter((x) => x !== '')
+}
+
+function describeZip(c: ZipChanges): string[] {
+  return [
+    c.reordered
+      ? `${c.entries} entries sorted${c.flavor === 'jar' ? ' (META-INF/MANIFEST.MF first)' : ''}`
+      : '',
+    c.times > 0 ? `${c.times} DOS times set to the epoch` : '',
+    c.extraFields > 0
+      ? `${c.extraFields} extra fields cleaned (timestamps removed, uid/gid blanked)`
+      : '',
+    c.attributes > 0 ? `${c.attributes} external attributes set to 0644/0755` : '',
+    ...c.rewritten.map((n) => `${n} rewritten`),
+    c.recompressed > 0 ? `${c.recompressed} members recompressed (compare mode)` : '',
+    c.commentsCleared ? 'comments cleared (compare mode)' : '',
+  ].filter((x) => x !== '')
+}
+
+function describeAr(c: ArChanges): string[] {
+  return c.headers > 0
+    ? [`${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644`]
+    : []
+}

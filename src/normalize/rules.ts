@@ -1,0 +1,137 @@
+import { compareBytes } from '../canonical.js'
+
+/**
+ * The pure rules of normalization: what each header field becomes. Everything here is
+ * a function of the input fields and the options, so it can be tested exhaustively.
+ */
+
+export type NormalizeMode = 'ship' | 'compare'
+
+export interface NormalizeRules {
+  epoch: number
+  /** Force every mtime to the epoch instead of clamping to it. */
+  setMtime: boolean
+  mode: NormalizeMode
+}
+
+/** npm packs every entry at this instant (1985-10-26T08:15:00Z); it is kept, not fought. */
+export const NPM_MTIME = 499162500
+
+/** The earliest time a zip (DOS) timestamp can hold: 1980-01-01T00:00:00Z. */
+export const DOS_EPOCH = 315532800
+
+/** min(mtime, epoch), as the reproducible-builds spec recommends, or the epoch when forced. */
+export function stableMtime(mtime: number, rules: NormalizeRules): number {
+  return rules.setMtime ? rules.epoch : Math.min(mtime, rules.epoch)
+}
+
+export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
+
+/** Only the exec bit survives: 0755 for directories and executables, 0644 otherwise, 0777 for links. */
+export function stableMode(type: EntryType, mode: number): number {
+  if (type === 'directory') return 0o755
+  if (type === 'symlink') return 0o777
+  return (mode & 0o111) !== 0 ? 0o755 : 0o644
+}
+
+// PAX records that carry access and change times, or extended attributes, which
+// differ between machines and never change what is installed.
+const PAX_DROP =
+  /^(atime|ctime|mtime|SCHILY\.(xattr\.|fflags|dev|ino|nlink)|LIBARCHIVE\.xattr\.|RHT\.security\.)/
+
+/** Keeps the PAX records that matter, sorted; drops times and extended attributes. */
+export function stablePax(
+  pax: Record<string, string> | null | undefined,
+): Record<string, string> | undefined {
+  if (pax === null || pax === undefined) return undefined
+  const kept = Object.keys(pax)
+    .filter(
+      (k) =>
+        !PAX_DROP.test(k) &&
+        k !== 'path' &&
+        k !== 'linkpath' &&
+        k !== 'size' &&
+        k !== 'uid' &&
+        k !== 'gid' &&
+        k !== 'uname' &&
+        k !== 'gname',
+    )
+    .sort(compareBytes)
+  return kept.length === 0 ? undefined : Object.fromEntries(kept.map((k) => [k, pax[k] ?? '']))
+}
+
+/**
+ * Entry order for jars: `META-INF/` then `META-INF/MANIFEST.MF` first, as the JAR
+ * specification expects (java.util.jar reads the manifest from the start); then byte order.
+ */
+export function compareZipNames(a: string, b: string): number {
+  const rank = (n: string): number => (n === 'META-INF/' ? 0 : n === 'META-INF/MANIFEST.MF' ? 1 : 2)
+  return rank(a) - rank(b) || compareBytes(a, b)
+}
+
+/** DOS date and time fields for a UTC instant, floored at 1980-01-01 (the format's first day). */
+export function dosDateTime(seconds: number): { date: number; time: number } {
+  const d = new Date(Math.max(seconds, DOS_EPOCH) * 1000)
+  const year = Math.min(d.getUTCFullYear(), 2107)
+  return {
+    date: ((year - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
+    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | Math.floor(d.getUTCSeconds() / 2),
+  }
+}
+
+export interface ExtraField {
+  id: number
+  data: Buffer
+}
+
+/**
+ * Zip extra fields: timestamps (0x5455 extended time, 0x000a NTFS) go, Info-ZIP Unix
+ * uid/gid (0x7875) is blanked to 0/0, zip64 (0x0001) is rebuilt by the writer, the rest stays.
+ */
+export function stableExtraFields(fields: readonly ExtraField[]): ExtraField[] {
+  const out: ExtraField[] = []
+  for (const f of fields) {
+    if (f.id === 0x5455 || f.id === 0x000a || f.id === 0x0001 || f.id === 0x5855) continue
+    if (f.id === 0x7875) {
+      // version 1, 4-byte uid 0, 4-byte gid 0
+      out.push({ id: 0x7875, data: Buffer.from([1, 4, 0, 0, 0, 0, 4, 0, 0, 0, 0]) })
+      continue
+    }
+    out.push(f)
+  }
+  return out
+}
+
+/** Unix mode in the high 16 bits of the external attributes; the MS-DOS directory bit for dirs. */
+export function stableExternalAttributes(isDirectory: boolean, mode: number): number {
+  if (isDirectory) return ((0o040755 << 16) | 0x10) >>> 0
+  return ((0o100000 | ((mode & 0o111) !== 0 ? 0o755 : 0o644)) << 16) >>> 0
+}
+
+// Manifest headers that name the machine, person or tool version that built a jar.
+const HOST_HEADERS =
+  /^(Built-By|Build-Jdk|Build-Jdk-Spec|Created-By|Built-Date|Build-Date|Build-Time|Built-Host|Build-Host|Build-OS|Bnd-LastModified|Tool):/i
+
+/** Compare mode only: drops the headers a manifest carries about its build host. */
+export function stripManifestHostHeaders(manifest: string): string {
+  const lines = manifest.replace(/\r\n/g, '\n').split('\n')
+  const out: string[] = []
+  let skipping = false
+  for (const line of lines) {
+    // Continuation lines start with one space and belong to the header before them.
+    if (line.startsWith(' ')) {
+      if (!skipping) out.push(line)
+      continue
+    }
+    skipping = HOST_HEADERS.test(line)
+    if (!skipping) out.push(line)
+  }
+  return out.join('\r\n')
+}
+
+/** Wheels: RECORD lines sorted, its own line (with empty hash and size) kept among them. */
+export function sortWheelRecord(record: string): string {
+  const newline = record.includes('\r\n') ? '\r\n' : '\n'
+  const lines = record.split(/\r?\n/).filter((l) => l !== '')
+  return lines.sort(compareBytes).join(newline) + newline
+}

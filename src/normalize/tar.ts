@@ -1,0 +1,237 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Readable, Writable } from 'node:stream'
+import { once } from 'node:events'
+import tar from 'tar-stream'
+import { compareBytes } from '../canonical.js'
+import type { Budget } from '../diff/limits.js'
+import {
+  NPM_MTIME,
+  stableMode,
+  stableMtime,
+  stablePax,
+  type EntryType,
+  type NormalizeRules,
+} from './rules.js'
+
+/** What a tar normalization changed, counted per kind of change. */
+export interface TarChanges {
+  entries: number
+  reordered: boolean
+  mtimes: number
+  modes: number
+  owners: number
+  paxRecords: number
+  npm: boolean
+}
+
+interface LooseHeader {
+  name: string
+  type?: string | null
+  size?: number | null
+  mode?: number | null
+  mtime?: Date | null
+  uid?: number | null
+  gid?: number | null
+  uname?: string | null
+  gname?: string | null
+  linkname?: string | null
+  devmajor?: number | null
+  devminor?: number | null
+  pax?: Record<string, string> | null
+}
+
+/** What tar-stream's pack takes. */
+type PackHeader = Parameters<ReturnType<typeof tar.pack>['entry']>[0]
+
+interface Spooled {
+  header: LooseHeader
+  offset: number
+  size: number
+}
+
+const KINDS: Record<string, EntryType> = {
+  file: 'file',
+  'contiguous-file': 'file',
+  directory: 'directory',
+  symlink: 'symlink',
+  link: 'hardlink',
+}
+
+/**
+ * Rewrites a tar stream with stable metadata and entries in byte order of their names.
+ * Entry data is spooled once to a private file so that any archive size is sorted
+ * with an index in memory and constant memory for the data.
+ */
+export async function normalizeTar(
+  input: Readable,
+  output: Writable,
+  spoolDir: string,
+  rules: NormalizeRules,
+  budget: Budget,
+  where: string,
+): Promise<TarChanges> {
+  const spoolPath = path.join(spoolDir, 'tar-spool')
+  const spool = fs.openSync(spoolPath, 'w+')
+  try {
+    const entries = await spoolEntries(input, spool, budget, where)
+    // npm tarballs keep npm's own order and fixed mtime.
+    const npm = entries.length > 0 && entries.every((e) => e.header.name.startsWith('package/'))
+    const ordered = npm
+      ? entries
+      : [...entries].sort((a, b) => compareBytes(a.header.name, b.header.name))
+    fixHardLinkOrder(ordered)
+    const changes: TarChanges = {
+      entries: entries.length,
+      reordered: ordered.some((e, i) => e !== entries[i]),
+      mtimes: 0,
+      modes: 0,
+      owners: 0,
+      paxRecords: 0,
+      npm,
+    }
+    const pack = tar.pack()
+    const piped = pack.pipe(output)
+    const finished = once(piped, 'finish')
+    for (const entry of ordered) {
+      const header = stableHeader(entry.header, rules, npm, changes)
+      await writeEntry(pack, header, spool, entry)
+    }
+    pack.finalize()
+    await finished
+    return changes
+  } finally {
+    fs.closeSync(spool)
+    fs.rmSync(spoolPath, { force: true })
+  }
+}
+
+async function spoolEntries(
+  input: Readable,
+  spool: number,
+  budget: Budget,
+  where: string,
+): Promise<Spooled[]> {
+  const extract = tar.extract()
+  input.on('error', (err) => {
+    extract.destroy(err)
+  })
+  input.pipe(extract)
+  const entries: Spooled[] = []
+  let offset = 0
+  for await (const entry of extract) {
+    budget.spendEntry(where)
+    const start = offset
+    for await (const chunk of entry as AsyncIterable<Buffer>) {
+      budget.spendBytes(chunk.length, where)
+      fs.writeSync(spool, chunk, 0, chunk.length, offset)
+      offset += chunk.length
+    }
+    entries.push({ header: entry.header as LooseHeader, offset: start, size: offset - start })
+  }
+  return entries
+}
+
+/**
+ * A hard link must come after the file it links to, or extraction fails. When sorting
+ * put a link first, the two swap roles: the link's name carries the data, the
+ * original becomes the link. Same set of names, same content, same link group.
+ */
+function fixHardLinkOrder(entries: Spooled[]): void {
+  const position = new Map(entries.map((e, i) => [e.header.name, i]))
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]
+    if (entry?.header.type !== 'link' || entry.header.linkname == null) continue
+    const j = position.get(entry.header.linkname)
+    const target = j === undefined ? undefined : entries[j]
+    if (j === undefined || target === undefined || j < i) continue
+    const linkName = entry.header.name
+    entries[i] = { ...target, header: { ...target.header, name: linkName } }
+    entries[j] = {
+      ...entry,
+      header: { ...entry.header, name: target.header.name, linkname: linkName },
+    }
+    position.set(linkName, i)
+    // Other links to the old target now point at the entry that holds the data.
+    for (const later of entries.slice(i + 1)) {
+      if (later.header.type === 'link' && later.header.linkname === target.header.name)
+        later.header = { ...later.header, linkname: linkName }
+    }
+  }
+}
+
+function stableHeader(
+  h: LooseHeader,
+  rules: NormalizeRules,
+  npm: boolean,
+  changes: TarChanges,
+): PackHeader {
+  const type = KINDS[h.type ?? 'file'] ?? 'other'
+  const mtime = Math.floor((h.mtime?.getTime() ?? 0) / 1000)
+  // npm's fixed mtime predates every sensible epoch; keep it even when forcing.
+  const newMtime = npm && mtime === NPM_MTIME ? NPM_MTIME : stableMtime(mtime, rules)
+  const mode = h.mode ?? 0
+  const newMode = type === 'other' ? mode & 0o777 : stableMode(type, mode)
+  const pax = stablePax(h.pax)
+  if (newMtime !== mtime) changes.mtimes++
+  if ((mode & 0o7777) !== newMode) changes.modes++
+  if ((h.uid ?? 0) !== 0 || (h.gid ?? 0) !== 0 || (h.uname ?? '') !== '' || (h.gname ?? '') !== '')
+    changes.owners++
+  changes.paxRecords +=
+    Object.keys(h.pax ?? {}).filter((k) => k !== 'path' && k !== 'linkpath').length -
+    Object.keys(pax ?? {}).length
+  return {
+    name: h.name,
+    type: (h.type ?? 'file') as PackHeader['type'],
+    mode: newMode,
+    mtime: new Date(newMtime * 1000),
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    size: type === 'file' ? (h.size ?? 0) : 0,
+    ...(h.linkname == null ? {} : { linkname: h.linkname }),
+    ...(h.devmajor == null ? {} : { devmajor: h.devmajor, devminor: h.devminor ?? 0 }),
+    ...(pax === undefined ? {} : { pax }),
+  }
+}
+
+async function writeEntry(
+  pack: tar.Pack,
+  header: PackHeader,
+  spool: number,
+  entry: Spooled,
+): Promise<void> {
+  if (header.type !== 'file' && header.type !== 'contiguous-file') {
+    await new Promise<void>((resolve, reject) => {
+      pack.entry(header, (err) => {
+        if (err != null) reject(err)
+        else resolve()
+      })
+    })
+    return
+  }
+  const done = new Promise<void>((resolve, reject) => {
+    const sink = pack.entry(header, (err) => {
+      if (err != null) reject(err)
+      else resolve()
+    })
+    void (async () => {
+      const buffer = Buffer.allocUnsafe(Math.min(entry.size, 1024 * 1024))
+      let at = 0
+      while (at < entry.size) {
+        const n = fs.readSync(
+          spool,
+          buffer,
+          0,
+          Math.min(buffer.length, entry.size - at),
+          entry.offset + at,
+        )
+        at += n
+        if (!sink.write(Buffer.from(buffer.subarray(0, n)))) await once(sink, 'drain')
+      }
+      sink.end(Buffer.alloc(0))
+    })().catch(reject)
+  })
+  await done
+}

@@ -1,0 +1,457 @@
+import fs from 'node:fs'
+import { once } from 'node:events'
+import type { Writable } from 'node:stream'
+import zlib from 'node:zlib'
+import yauzl from 'yauzl'
+import { ReproofError } from '../errors.js'
+import type { Budget } from '../diff/limits.js'
+import {
+  compareZipNames,
+  dosDateTime,
+  sortWheelRecord,
+  stableExternalAttributes,
+  stableExtraFields,
+  stableMtime,
+  stripManifestHostHeaders,
+  type ExtraField,
+  type NormalizeRules,
+} from './rules.js'
+
+export interface ZipChanges {
+  entries: number
+  reordered: boolean
+  times: number
+  extraFields: number
+  attributes: number
+  /** Members whose content was rewritten (wheel RECORD, jar manifest in compare mode). */
+  rewritten: string[]
+  recompressed: number
+  commentsCleared: boolean
+  flavor: 'zip' | 'jar' | 'wheel'
+}
+
+interface Member {
+  entry: yauzl.Entry
+  name: string
+  nameBytes: Buffer
+  extra: ExtraField[]
+  isDirectory: boolean
+  unixMode: number
+}
+
+const S_IFMT = 0o170000
+const S_IFDIR = 0o040000
+const ZIP64_LIMIT = 0xffffffff
+
+/**
+ * Rewrites a zip (jar, wheel, nupkg...) with entries sorted, DOS times at the epoch,
+ * time-bearing extra fields removed and attributes normalized. Compressed data is
+ * copied byte for byte (ship mode), so content and compression cannot change; only the
+ * members a rule rewrites are recompressed, with the same method.
+ */
+export async function normalizeZip(
+  input: string,
+  output: Writable,
+  rules: NormalizeRules,
+  budget: Budget,
+  where: string,
+): Promise<ZipChanges> {
+  const zip = await open(input, where)
+  const fd = fs.openSync(input, 'r')
+  try {
+    const members = await readMembers(zip, budget, where)
+    const names = new Set(members.map((m) => m.name))
+    const flavor = [...names].some((n) => /^[^/]+\.dist-info\/RECORD$/.test(n))
+      ? 'wheel'
+      : names.has('META-INF/MANIFEST.MF')
+        ? 'jar'
+        : 'zip'
+    const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
+    const changes: ZipChanges = {
+      entries: members.length,
+      reordered: sorted.some((m, i) => m !== members[i]),
+      times: 0,
+      extraFields: 0,
+      attributes: 0,
+      rewritten: [],
+      recompressed: 0,
+      commentsCleared:
+        rules.mode === 'compare' &&
+        (raw(zip.comment).length > 0 || members.some((m) => raw(m.entry.fileComment).length > 0)),
+      flavor,
+    }
+    const writer = new ZipWriter(output)
+    for (const member of sorted) {
+      const { entry } = member
+      if ((entry.generalPurposeBitFlag & 0x1) !== 0) {
+        throw new ReproofError(
+          'E_INPUT',
+          `${where}!${member.name}: encrypted zip entries cannot be normalized`,
+          { path: where },
+        )
+      }
+      budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`)
+      const time = dosDateTime(
+        stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules),
+      )
+      if (time.date !== entry.lastModFileDate || time.time !== entry.lastModFileTime)
+        changes.times++
+      const extra = stableExtraFields(member.extra)
+      if (!sameExtra(extra, member.extra)) changes.extraFields++
+      const external = stableExternalAttributes(member.isDirectory, member.unixMode)
+      if (external !== entry.externalFileAttributes) changes.attributes++
+      const content = await rewrittenContent(zip, member, flavor, rules, budget, where)
+      const header: LocalEntry = {
+        nameBytes: member.nameBytes,
+        // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
+        flags: entry.generalPurposeBitFlag & 0x0806,
+        method: entry.compressionMethod,
+        date: time.date,
+        time: time.time,
+        crc32: entry.crc32,
+        compressedSize: entry.compressedSize,
+        uncompressedSize: entry.uncompressedSize,
+        extra,
+        comment: rules.mode === 'compare' ? Buffer.alloc(0) : raw(entry.fileComment),
+        internal: entry.internalFileAttributes,
+        external,
+      }
+      if (content !== undefined) {
+        if (content.recompressed) changes.recompressed++
+        if (content.rewritten) changes.rewritten.push(member.name)
+        await writer.add(
+          {
+            ...header,
+            method: content.method,
+            crc32: content.crc32,
+            compressedSize: content.data.length,
+            uncompressedSize: content.size,
+          },
+          async (sink) => {
+            await sink(content.data)
+          },
+        )
+      } else {
+        const start = dataOffset(fd, entry, where)
+        await writer.add(header, async (sink) => {
+          const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024))
+          for (let at = 0; at < entry.compressedSize;) {
+            const n = fs.readSync(
+              fd,
+              buffer,
+              0,
+              Math.min(buffer.length, entry.compressedSize - at),
+              start + at,
+            )
+            if (n === 0)
+              throw new ReproofError(
+                'E_INPUT',
+                `${where}!${member.name}: compressed data is truncated`,
+                { path: where },
+              )
+            budget.spendBytes(n, where)
+            at += n
+            await sink(buffer.subarray(0, n))
+          }
+        })
+      }
+    }
+    await writer.finish(rules.mode === 'compare' ? Buffer.alloc(0) : raw(zip.comment))
+    return changes
+  } finally {
+    fs.closeSync(fd)
+    zip.close()
+  }
+}
+
+interface Rewritten {
+  data: Buffer
+  method: number
+  crc32: number
+  size: number
+  rewritten: boolean
+  recompressed: boolean
+}
+
+/**
+ * The content of a member that a rule changes: a wheel's RECORD (sorted), a jar's
+ * manifest (host headers dropped, compare mode), or any member in compare mode
+ * (recompressed uniformly, so that compression differences vanish). Undefined when the
+ * compressed bytes are to be copied as they are.
+ */
+async function rewrittenContent(
+  zip: yauzl.ZipFile,
+  member: Member,
+  flavor: ZipChanges['flavor'],
+  rules: NormalizeRules,
+  budget: Budget,
+  where: string,
+): Promise<Rewritten | undefined> {
+  if (member.isDirectory) return undefined
+  const isRecord = flavor === 'wheel' && /^[^/]+\.dist-info\/RECORD$/.test(member.name)
+  const isManifest =
+    flavor === 'jar' && rules.mode === 'compare' && member.name === 'META-INF/MANIFEST.MF'
+  if (!isRecord && !isManifest && rules.mode !== 'compare') return undefined
+  budget.checkMemberSize(member.entry.uncompressedSize, `${where}!${member.name}`)
+  const original = await inflate(zip, member.entry, where)
+  let content = original
+  if (isRecord) content = Buffer.from(sortWheelRecord(original.toString('utf8')), 'utf8')
+  if (isManifest) content = Buffer.from(stripManifestHostHeaders(original.toString('utf8')), 'utf8')
+  const rewritten = !content.equals(original)
+  if (!rewritten && rules.mode !== 'compare') return undefined
+  // Compare mode settles on one compression for everything; ship mode keeps the method.
+  const method = rules.mode === 'compare' ? 8 : member.entry.compressionMethod === 0 ? 0 : 8
+  const data = method === 0 ? content : zlib.deflateRawSync(content, { level: 9 })
+  return {
+    data,
+    method,
+    crc32: zlib.crc32(content),
+    size: content.length,
+    rewritten,
+    recompressed: rules.mode === 'compare',
+  }
+}
+
+function inflate(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err !== null) {
+        reject(
+          new ReproofError('E_INPUT', `${where}!${entry.fileName}: ${err.message}`, {
+            path: where,
+          }),
+        )
+        return
+      }
+      const chunks: Buffer[] = []
+      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('error', reject)
+      stream.on('end', () => {
+        resolve(Buffer.concat(chunks))
+      })
+    })
+  })
+}
+
+function open(file: string, where: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(
+      file,
+      { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true },
+      (err, zip) => {
+        if (err !== null)
+          reject(
+            new ReproofError('E_INPUT', `${where}: not a readable zip archive (${err.message})`, {
+              path: where,
+            }),
+          )
+        else resolve(zip)
+      },
+    )
+  })
+}
+
+async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): Promise<Member[]> {
+  const members: Member[] = []
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      try {
+        budget.spendEntry(where)
+        const nameBytes = raw(entry.fileName)
+        const utf8 = (entry.generalPurposeBitFlag & 0x800) !== 0
+        const name = nameBytes.toString(utf8 ? 'utf8' : 'latin1')
+        const unixMode = (entry.externalFileAttributes >>> 16) & 0xffff
+        members.push({
+          entry,
+          name,
+          nameBytes,
+          extra: entry.extraFields.map((f) => ({ id: f.id, data: f.data })),
+          isDirectory: name.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR,
+          unixMode,
+        })
+        zip.readEntry()
+      } catch (err) {
+        reject(err)
+      }
+    })
+    zip.on('end', resolve)
+    zip.on('error', (err: Error) => {
+      reject(
+        new ReproofError('E_INPUT', `${where}: not a readable zip archive (${err.message})`, {
+          path: where,
+        }),
+      )
+    })
+    zip.readEntry()
+  })
+  return members
+}
+
+/** The compressed data starts after the local header, whose name and extra lengths may differ from the central directory's. */
+function dataOffset(fd: number, entry: yauzl.Entry, where: string): number {
+  const header = Buffer.alloc(30)
+  const n = fs.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader)
+  if (n < 30 || header.readUInt32LE(0) !== 0x04034b50) {
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: no local file header where the central directory points`,
+      { path: where },
+    )
+  }
+  return entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28)
+}
+
+/** With decodeStrings off, yauzl hands names and comments over as the bytes stored. */
+function raw(value: string | Buffer): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'latin1') : value
+}
+
+function dosToSeconds(date: number, time: number): number {
+  return (
+    Date.UTC(
+      ((date >> 9) & 0x7f) + 1980,
+      ((date >> 5) & 0x0f) - 1,
+      date & 0x1f,
+      (time >> 11) & 0x1f,
+      (time >> 5) & 0x3f,
+      (time & 0x1f) * 2,
+    ) / 1000
+  )
+}
+
+function sameExtra(a: readonly ExtraField[], b: readonly ExtraField[]): boolean {
+  return a.length === b.length && a.every((f, i) => f.id === b[i]?.id && f.data.equals(b[i].data))
+}
+
+interface LocalEntry {
+  nameBytes: Buffer
+  flags: number
+  method: number
+  date: number
+  time: number
+  crc32: number
+  compressedSize: number
+  uncompressedSize: number
+  extra: ExtraField[]
+  comment: Buffer
+  internal: number
+  external: number
+}
+
+/** Writes local headers and data as they come, then the central directory, with zip64 where needed. */
+class ZipWriter {
+  private offset = 0
+  private readonly central: Buffer[] = []
+  private count = 0
+
+  constructor(private readonly out: Writable) {}
+
+  private async write(bytes: Buffer): Promise<void> {
+    this.offset += bytes.length
+    if (!this.out.write(Buffer.from(bytes))) await once(this.out, 'drain')
+  }
+
+  async add(
+    entry: LocalEntry,
+    data: (sink: (chunk: Buffer) => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    const start = this.offset
+    const zip64 =
+      entry.compressedSize >= ZIP64_LIMIT ||
+      entry.uncompressedSize >= ZIP64_LIMIT ||
+      start >= ZIP64_LIMIT
+    const needed = zip64 ? 45 : 20
+    const localZip64 = zip64 ? [zip64Field([entry.uncompressedSize, entry.compressedSize])] : []
+    const localExtra = encodeExtra([...localZip64, ...entry.extra])
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(0x04034b50, 0)
+    local.writeUInt16LE(needed, 4)
+    local.writeUInt16LE(entry.flags, 6)
+    local.writeUInt16LE(entry.method, 8)
+    local.writeUInt16LE(entry.time, 10)
+    local.writeUInt16LE(entry.date, 12)
+    local.writeUInt32LE(entry.crc32 >>> 0, 14)
+    local.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.compressedSize, 18)
+    local.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, 22)
+    local.writeUInt16LE(entry.nameBytes.length, 26)
+    local.writeUInt16LE(localExtra.length, 28)
+    await this.write(Buffer.concat([local, entry.nameBytes, localExtra]))
+    await data((chunk) => this.write(chunk))
+
+    const centralZip64 = zip64
+      ? [zip64Field([entry.uncompressedSize, entry.compressedSize, start])]
+      : []
+    const centralExtra = encodeExtra([...centralZip64, ...entry.extra])
+    const record = Buffer.alloc(46)
+    record.writeUInt32LE(0x02014b50, 0)
+    record.writeUInt16LE((3 << 8) | needed, 4) // made by Unix, so the mode in the external attributes counts
+    record.writeUInt16LE(needed, 6)
+    record.writeUInt16LE(entry.flags, 8)
+    record.writeUInt16LE(entry.method, 10)
+    record.writeUInt16LE(entry.time, 12)
+    record.writeUInt16LE(entry.date, 14)
+    record.writeUInt32LE(entry.crc32 >>> 0, 16)
+    record.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.compressedSize, 20)
+    record.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, 24)
+    record.writeUInt16LE(entry.nameBytes.length, 28)
+    record.writeUInt16LE(centralExtra.length, 30)
+    record.writeUInt16LE(entry.comment.length, 32)
+    record.writeUInt16LE(0, 34)
+    record.writeUInt16LE(entry.internal, 36)
+    record.writeUInt32LE(entry.external >>> 0, 38)
+    record.writeUInt32LE(zip64 ? ZIP64_LIMIT : start, 42)
+    this.central.push(Buffer.concat([record, entry.nameBytes, centralExtra, entry.comment]))
+    this.count++
+  }
+
+  async finish(comment: Buffer): Promise<void> {
+    const start = this.offset
+    for (const record of this.central) await this.write(record)
+    const size = this.offset - start
+    const zip64 = this.count >= 0xffff || start >= ZIP64_LIMIT || size >= ZIP64_LIMIT
+    if (zip64) {
+      const at = this.offset
+      const record = Buffer.alloc(56)
+      record.writeUInt32LE(0x06064b50, 0)
+      record.writeBigUInt64LE(44n, 4)
+      record.writeUInt16LE((3 << 8) | 45, 12)
+      record.writeUInt16LE(45, 14)
+      record.writeBigUInt64LE(BigInt(this.count), 24)
+      record.writeBigUInt64LE(BigInt(this.count), 32)
+      record.writeBigUInt64LE(BigInt(size), 40)
+      record.writeBigUInt64LE(BigInt(start), 48)
+      const locator = Buffer.alloc(20)
+      locator.writeUInt32LE(0x07064b50, 0)
+      locator.writeBigUInt64LE(BigInt(at), 8)
+      locator.writeUInt32LE(1, 16)
+      await this.write(Buffer.concat([record, locator]))
+    }
+    const end = Buffer.alloc(22)
+    end.writeUInt32LE(0x06054b50, 0)
+    end.writeUInt16LE(zip64 ? 0xffff : this.count, 8)
+    end.writeUInt16LE(zip64 ? 0xffff : this.count, 10)
+    end.writeUInt32LE(zip64 ? ZIP64_LIMIT : size, 12)
+    end.writeUInt32LE(zip64 ? ZIP64_LIMIT : start, 16)
+    end.writeUInt16LE(comment.length, 20)
+    await this.write(Buffer.concat([end, comment]))
+    this.out.end()
+    await once(this.out, 'finish')
+  }
+}
+
+function zip64Field(values: number[]): ExtraField {
+  const data = Buffer.alloc(values.length * 8)
+  values.forEach((v, i) => data.writeBigUInt64LE(BigInt(v), i * 8))
+  return { id: 0x0001, data }
+}
+
+function encodeExtra(fields: readonly ExtraField[]): Buffer {
+  return Buffer.concat(
+    fields.map((f) => {
+      const head = Buffer.alloc(4)
+      head.writeUInt16LE(f.id, 0)
+      head.writeUInt16LE(f.data.length, 2)
+      return Buffer.concat([head, f.data])
+    }),
+  )
+}
