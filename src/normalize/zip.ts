@@ -271,7 +271,7 @@ async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): P
         })
         zip.readEntry()
       } catch (err) {
-        reject(err)
+        reject(err instanceof Error ? err : new Error(String(err)))
       }
     })
     zip.on('end', resolve)
