@@ -103,14 +103,16 @@ export async function normalizeFile(
       if (isTar) {
         tarFile = path.join(work, 'inner.tar')
         const hash = crypto.createHash('sha256')
-        const source = inner.open().pipe(
-          new PassThrough({
-            transform: (chunk: Buffer, _e, cb) => {
-              hash.update(chunk)
-              cb(null, chunk)
-            },
-          }),
-        )
+        const decompressed = inner.open()
+        const source = new PassThrough({
+          transform: (chunk: Buffer, _e, cb) => {
+            hash.update(chunk)
+            cb(null, chunk)
+          },
+        })
+        // pipe() does not carry errors: a truncated stream must fail the tar reader, not starve it.
+        decompressed.on('error', (err) => source.destroy(err))
+        decompressed.pipe(source)
         const tarOut = fs.createWriteStream(tarFile)
         tarChanges = describeTar(await normalizeTar(source, tarOut, work, rules, budget, input))
         if ((await hashFile(tarFile)).sha256 === hash.digest('hex')) tarChanges = []
@@ -181,7 +183,7 @@ function describeZip(c: ZipChanges): string[] {
       : '',
     c.times > 0 ? `${c.times} DOS times set to the epoch` : '',
     c.extraFields > 0
-      ? `${c.extraFields} extra fields cleaned (timestamps removed, uid/gid blanked)`
+      ? `${c.extraFields} extra fields cleaned (timestamps and uid/gid removed)`
       : '',
     c.attributes > 0 ? `${c.attributes} external attributes set to 0644/0755` : '',
     ...c.rewritten.map((n) => `${n} rewritten`),

@@ -85,21 +85,13 @@ export interface ExtraField {
 }
 
 /**
- * Zip extra fields: timestamps (0x5455 extended time, 0x000a NTFS) go, Info-ZIP Unix
- * uid/gid (0x7875) is blanked to 0/0, zip64 (0x0001) is rebuilt by the writer, the rest stays.
+ * Zip extra fields: timestamps (0x5455 extended time, 0x000a NTFS) go; so do Info-ZIP
+ * Unix uid/gid fields (0x7875, 0x7855): blanking them would still leave an archive made
+ * with `zip` apart from the same one made with `zip -X`. Zip64 (0x0001) is rebuilt by the
+ * writer; every other field stays.
  */
 export function stableExtraFields(fields: readonly ExtraField[]): ExtraField[] {
-  const out: ExtraField[] = []
-  for (const f of fields) {
-    if (f.id === 0x5455 || f.id === 0x000a || f.id === 0x0001 || f.id === 0x5855) continue
-    if (f.id === 0x7875) {
-      // version 1, 4-byte uid 0, 4-byte gid 0
-      out.push({ id: 0x7875, data: Buffer.from([1, 4, 0, 0, 0, 0, 4, 0, 0, 0, 0]) })
-      continue
-    }
-    out.push(f)
-  }
-  return out
+  return fields.filter((f) => ![0x5455, 0x000a, 0x0001, 0x5855, 0x7855, 0x7875].includes(f.id))
 }
 
 /** Unix mode in the high 16 bits of the external attributes; the MS-DOS directory bit for dirs. */

@@ -122,6 +122,8 @@ export async function normalizeZip(
         await writer.add(
           {
             ...header,
+            // Deflate option bits describe how the old data was compressed; ours is new.
+            flags: header.flags & 0x0800,
             method: content.method,
             crc32: content.crc32,
             compressedSize: content.data.length,

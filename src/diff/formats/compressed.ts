@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { PassThrough, Readable, Transform } from 'node:stream'
 import zlib from 'node:zlib'
+import { ReproofError } from '../../errors.js'
 import type { Budget } from '../limits.js'
 import type { ByteSource } from '../source.js'
 import type { Compression } from './detect.js'
@@ -79,7 +80,11 @@ export function decompressedSource(
       })
       const decoder = decoderFor(format, input)
       decoder.on('error', (err: Error) =>
-        guard.destroy(new Error(`${inner.label}: corrupt ${format} data (${err.message})`)),
+        guard.destroy(
+          new ReproofError('E_INPUT', `${inner.label}: corrupt ${format} data (${err.message})`, {
+            path: inner.label,
+          }),
+        ),
       )
       input.on('error', (err) => guard.destroy(err))
       return decoder.pipe(guard)

@@ -1,0 +1,262 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { NormalizeOutcome } from '../../src/normalize/normalize-file.js'
+import { cleanupTemp, makeTemp, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+const EPOCH = '1700000000'
+const sh = (cwd: string, script: string): string =>
+  execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8' })
+
+/** Runs `reproof normalize` with file arguments (and -o) taken relative to `dir`. */
+async function normalize(dir: string, args: string[]) {
+  const resolved = args.map((a, i) =>
+    a.startsWith('-') || args[i - 1] === '--mode' ? a : path.resolve(dir, a),
+  )
+  const run = await runCli(['normalize', '--json', '--epoch', EPOCH, ...resolved])
+  const files =
+    run.stdout === '' ? [] : (JSON.parse(run.stdout) as { files: NormalizeOutcome[] }).files
+  return { ...run, files }
+}
+
+/** A small tree with an executable, a nested dir and a symlink, made at build time. */
+function tree(dir: string, name: string): string {
+  const root = path.join(dir, name)
+  sh(
+    dir,
+    `mkdir -p ${name}/bin ${name}/lib/deep && echo 'int x;' > ${name}/lib/deep/x.c && printf '#!/bin/sh\\necho hi\\n' > ${name}/bin/run && chmod 775 ${name}/bin/run && chmod 664 ${name}/lib/deep/x.c && ln -s deep/x.c ${name}/lib/link && touch -d @1800000000 ${name}/bin/run`,
+  )
+  return root
+}
+
+describe('reproof normalize with real tools', () => {
+  it('makes two tar.gz of the same tree, made differently, identical and still valid', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      'tar -czf one.tgz pkg && sleep 1 && touch pkg/lib/deep/x.c && find pkg | sort -r | tar --owner=7 --group=8 --no-recursion -T - -cf - | gzip --name > two.tgz',
+    )
+    const { code, files } = await normalize(dir, ['one.tgz', 'two.tgz', '--in-place'])
+    expect(code).toBe(0)
+    expect(files.map((f) => f.format)).toEqual(['tar.gz', 'tar.gz'])
+    expect(
+      fs.readFileSync(path.join(dir, 'one.tgz')).equals(fs.readFileSync(path.join(dir, 'two.tgz'))),
+    ).toBe(true)
+    sh(dir, 'gzip -t one.tgz')
+    const listing = sh(dir, 'tar -tvzf one.tgz')
+    expect(listing).not.toMatch(/ 7\/8 /)
+    expect(
+      listing
+        .split('\n')
+        .filter((l) => l !== '')
+        .every((l) => / 0\/0 /.test(l)),
+    ).toBe(true)
+    expect(listing).toMatch(/^-rwxr-xr-x 0\/0 .* 2023-11-14 22:13 pkg\/bin\/run$/m)
+    expect(listing).toMatch(/^lrwxrwxrwx 0\/0 .* pkg\/lib\/link -> deep\/x.c$/m)
+    // The gzip header: mtime 0, no name, OS Unix.
+    const header = fs.readFileSync(path.join(dir, 'one.tgz')).subarray(0, 10)
+    expect(header.readUInt32LE(4)).toBe(0)
+    expect(header[3]).toBe(0)
+    expect(header[9]).toBe(3)
+    // Content preserved: extract and compare with the tree.
+    sh(dir, 'mkdir x && tar -xzf one.tgz -C x && diff -r pkg x/pkg')
+  })
+
+  it('leaves an already normal file untouched in place, and says so', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      'tar --sort=name --mtime=@1600000000 --owner=0 --group=0 --numeric-owner --mode=go-w -cf a.tar pkg',
+    )
+    await normalize(dir, ['a.tar', '--in-place'])
+    const before = fs.statSync(path.join(dir, 'a.tar'))
+    const { files } = await normalize(dir, ['a.tar', '--in-place'])
+    expect(files[0]?.changed).toBe(false)
+    expect(files[0]?.output).toBeNull()
+    expect(fs.statSync(path.join(dir, 'a.tar')).mtimeMs).toBe(before.mtimeMs)
+  })
+
+  it('normalizes a zip for unzip and python, and a jar that still runs', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `mkdir -p app && cat > app/Main.java <<'JAVA'
+public class Main { public static void main(String[] a) { System.out.println("normalized and running"); } }
+JAVA
+cd app && javac -d . Main.java && jar cfe ../app.jar Main Main.class && cd .. && zip -q -r other.zip app`,
+    )
+    const { code, files } = await normalize(dir, ['app.jar', 'other.zip', '--in-place'])
+    expect(code).toBe(0)
+    expect(files.map((f) => f.format)).toEqual(['jar', 'zip'])
+    expect(sh(dir, 'java -jar app.jar').trim()).toBe('normalized and running')
+    expect(sh(dir, 'jar tf app.jar').split('\n').slice(0, 2)).toEqual([
+      'META-INF/',
+      'META-INF/MANIFEST.MF',
+    ])
+    expect(sh(dir, 'unzip -t other.zip')).toContain('No errors detected')
+    expect(
+      sh(
+        dir,
+        `python3 -c "import zipfile; z = zipfile.ZipFile('other.zip'); print(z.testzip(), sorted({i.date_time for i in z.infolist()}))"`,
+      ).trim(),
+    ).toBe('None [(2023, 11, 14, 22, 13, 20)]')
+  })
+
+  it('keeps a wheel’s RECORD sorted and consistent', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `mkdir -p w/demo w/demo-1.0.dist-info && echo 'x = 1' > w/demo/__init__.py && echo 'Wheel-Version: 1.0' > w/demo-1.0.dist-info/WHEEL
+printf 'demo/__init__.py,sha256=abc,6\\ndemo-1.0.dist-info/WHEEL,sha256=def,19\\ndemo-1.0.dist-info/RECORD,,\\n' > w/demo-1.0.dist-info/RECORD
+cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
+    )
+    const { files } = await normalize(dir, ['demo-1.0-py3-none-any.whl', '--in-place'])
+    expect(files[0]?.format).toBe('wheel')
+    expect(files[0]?.changes).toContain('demo-1.0.dist-info/RECORD rewritten')
+    const record = sh(dir, 'unzip -p demo-1.0-py3-none-any.whl demo-1.0.dist-info/RECORD')
+    expect(record.trim().split('\n')).toEqual([
+      'demo-1.0.dist-info/RECORD,,',
+      'demo-1.0.dist-info/WHEEL,sha256=def,19',
+      'demo/__init__.py,sha256=abc,6',
+    ])
+    expect(sh(dir, 'unzip -t demo-1.0-py3-none-any.whl')).toContain('No errors detected')
+  })
+
+  it('sets ar headers as deterministic mode does, keeping members and order', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      'echo one > b.o && echo two > a.o && chmod 755 a.o && ar rcU lib.a b.o a.o && ar rcD ref.a b.o a.o',
+    )
+    const { files } = await normalize(dir, ['lib.a', '-o', 'out.a'])
+    expect(files[0]?.format).toBe('ar')
+    expect(
+      fs.readFileSync(path.join(dir, 'out.a')).equals(fs.readFileSync(path.join(dir, 'ref.a'))),
+    ).toBe(true)
+    expect(sh(dir, 'ar p out.a a.o')).toBe('two\n')
+  })
+
+  it('reports unknown formats and leaves them alone', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'just text\n')
+    const { code, files, stdout } = await normalize(dir, ['notes.txt', '--in-place'])
+    expect(code).toBe(0)
+    expect(files[0]).toMatchObject({ format: 'unknown', changed: false, output: null })
+    expect(stdout).toContain('"format": "unknown"')
+  })
+
+  it('refuses corrupt archives with exit 2, leaving no output and no temp file', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      'tar -czf good.tgz pkg && head -c 150 good.tgz > cut.tgz && (cd pkg && zip -q -r ../good.zip .) && head -c 200 good.zip > cut.zip',
+    )
+    for (const file of ['cut.tgz', 'cut.zip']) {
+      const before = fs.readdirSync(dir).sort()
+      const run = await runCli([
+        'normalize',
+        '--epoch',
+        EPOCH,
+        path.join(dir, file),
+        '-o',
+        path.join(dir, `${file}.out`),
+      ])
+      expect(run.code, file).toBe(2)
+      expect(run.stderr.trim().split('\n')[0]).toMatch(
+        new RegExp(`^reproof: .*${file.replace('.', '\\.')}`),
+      )
+      expect(fs.readdirSync(dir).sort()).toEqual(before)
+    }
+  })
+
+  it('needs exactly one of -o and --in-place', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'x'), 'x')
+    expect((await runCli(['normalize', path.join(dir, 'x')])).code).toBe(2)
+    expect((await runCli(['normalize', path.join(dir, 'x'), '--in-place', '-o', 'y'])).code).toBe(2)
+    expect((await runCli(['normalize', path.join(dir, 'missing'), '--in-place'])).code).toBe(2)
+  })
+
+  it('clears comments, recompresses and drops build-host headers in compare mode only', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `mkdir -p j/META-INF && printf 'Manifest-Version: 1.0\\r\\nBuilt-By: alice\\r\\n\\r\\n' > j/META-INF/MANIFEST.MF && echo data > j/data.txt && (cd j && zip -q -r -9 ../a.jar META-INF data.txt) && (cd j && sed -i 's/alice/bob/' META-INF/MANIFEST.MF && zip -q -r -1 ../b.jar META-INF data.txt && echo note | zip -q -z ../b.jar)`,
+    )
+    await normalize(dir, ['a.jar', 'b.jar', '--in-place'])
+    expect(
+      fs.readFileSync(path.join(dir, 'a.jar')).equals(fs.readFileSync(path.join(dir, 'b.jar'))),
+    ).toBe(false)
+    const { files } = await normalize(dir, ['a.jar', 'b.jar', '--in-place', '--mode', 'compare'])
+    expect(files.every((f) => f.mode === 'compare')).toBe(true)
+    expect(
+      fs.readFileSync(path.join(dir, 'a.jar')).equals(fs.readFileSync(path.join(dir, 'b.jar'))),
+    ).toBe(true)
+    expect(sh(dir, 'unzip -p a.jar META-INF/MANIFEST.MF')).not.toContain('Built-By')
+  })
+})
+
+describe('reproof build normalizes artifacts', () => {
+  it('is reproducible only after normalization, says so, and ships the normalized archive', async () => {
+    const source = makeTemp()
+    fs.mkdirSync(path.join(source, 'src'))
+    fs.writeFileSync(path.join(source, 'src', 'a.txt'), 'a\n')
+    const script = 'mkdir -p out && touch src/a.txt && tar -czf out/app.tgz src'
+    const outDir = makeTemp()
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out/app.tgz',
+      '--epoch',
+      EPOCH,
+      '--json',
+      '--out-dir',
+      outDir,
+      '--no-vary',
+      'ordering',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ])
+    expect(run.code).toBe(0)
+    const result = JSON.parse(run.stdout) as {
+      reproducible: boolean
+      reproducibleWithoutNormalization: boolean
+      artifacts: { digest: { sha256: string } }[]
+      normalization: { artifacts: { raw: string[]; normalized: string[] }[] }
+    }
+    expect(result.reproducible).toBe(true)
+    expect(result.reproducibleWithoutNormalization).toBe(false)
+    const [artifact] = result.normalization.artifacts
+    expect(artifact?.raw[0]).not.toBe(artifact?.raw[1])
+    expect(artifact?.normalized[0]).toBe(artifact?.normalized[1])
+    expect(result.artifacts[0]?.digest.sha256).toBe(artifact?.normalized[0])
+    expect(sh(outDir, 'tar -tvzf out/app.tgz')).toMatch(/0\/0 .* 2023-11-14 22:13 src\/a.txt/)
+    const raw = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out/app.tgz',
+      '--epoch',
+      EPOCH,
+      '--no-normalize',
+      '--no-vary',
+      'ordering',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ])
+    expect(raw.code).toBe(1)
+  })
+})
