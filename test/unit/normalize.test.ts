@@ -247,7 +247,7 @@ async function listTar(
       type: entry.header.type,
       body: body.toString('hex'),
       exec,
-      link: entry.header.linkname ?? '',
+      link: entry.header.linkname,
     })
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1))
