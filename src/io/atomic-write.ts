@@ -3,6 +3,7 @@ import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
+import { batchedFdSink } from './batched-file-sink.js'
 
 /**
  * Replaces `target` all at once: write a temp file beside it, fsync it, rename it over
@@ -100,7 +101,7 @@ export async function streamFileAtomic<T>(
     open = false
   }
   try {
-    const out = fsSync.createWriteStream('', { fd, autoClose: false })
+    const out = batchedFdSink(fd, false)
     const finished = new Promise<void>((resolve, reject) => {
       out.on('finish', resolve)
       out.on('error', reject)

@@ -12,11 +12,17 @@ import { detectFormat } from '../diff/formats/detect.js'
 import { Budget, type DiffLimits } from '../diff/limits.js'
 import { fileSource, readHead } from '../diff/source.js'
 import { streamFileAtomic } from '../io/atomic-write.js'
+import { coalescer } from '../io/batched-file-sink.js'
 import { normalizeAr, type ArChanges } from './ar.js'
 import { GZIP_OS_UNIX, gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from './gzip.js'
 import type { NormalizeMode, NormalizeRules } from './rules.js'
 import { normalizeTar, type TarChanges } from './tar.js'
 import { normalizeZip, type ZipChanges } from './zip.js'
+
+// gzip's own default: the same size as gzip -n gives, at half the time of level 9.
+const GZIP_LEVEL = 6
+// Large reads and zlib chunks: each small one is a round trip to the thread pool.
+const MiB = 1024 * 1024
 
 export type NormalizedFormat =
   'tar' | 'tar.gz' | 'gzip' | 'zip' | 'jar' | 'wheel' | 'ar' | 'unknown'
@@ -73,7 +79,14 @@ export async function normalizeFile(
       format = 'tar'
       return await run(async (out) => {
         changes = describeTar(
-          await normalizeTar(fs.createReadStream(input), out, work, rules, budget, input),
+          await normalizeTar(
+            fs.createReadStream(input, { highWaterMark: MiB }),
+            out,
+            work,
+            rules,
+            budget,
+            input,
+          ),
         )
       })
     }
@@ -87,7 +100,9 @@ export async function normalizeFile(
     if (detected.kind === 'archive' && detected.format === 'ar') {
       format = 'ar'
       return await run(async (out) => {
-        changes = describeAr(await normalizeAr(fs.createReadStream(input), out, budget, input))
+        changes = describeAr(
+          await normalizeAr(fs.createReadStream(input, { highWaterMark: MiB }), out, budget, input),
+        )
       })
     }
     if (detected.kind === 'compressed' && detected.format === 'gzip') {
@@ -96,44 +111,62 @@ export async function normalizeFile(
       const isTar = innerFormat.kind === 'archive' && innerFormat.format === 'tar'
       format = isTar ? 'tar.gz' : 'gzip'
       const head = await readHead(fileSource(input), 64 * 1024)
-      const headerChanges = gzipHeaderChanges(head)
-      // The tar inside, normalized into the work dir; its bytes decide whether to recompress.
-      let tarFile: string | undefined
-      let tarChanges: string[] = []
-      if (isTar) {
-        tarFile = path.join(work, 'inner.tar')
-        const hash = crypto.createHash('sha256')
-        const decompressed = inner.open()
-        const source = new PassThrough({
-          transform: (chunk: Buffer, _e, cb) => {
-            hash.update(chunk)
-            cb(null, chunk)
-          },
+      const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`)
+      const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`
+      const headerOnly = async (): Promise<NormalizeOutcome> => {
+        changes = headerChanges
+        return run(async (out) => {
+          // Only the header changes: the deflate data is copied as it is.
+          out.write(stableGzipHeader(head))
+          await pipeline(
+            fs.createReadStream(input, { start: gzipBodyOffset(head, input), highWaterMark: MiB }),
+            out,
+          )
         })
+      }
+      const gzipInto = (out: Writable): { sink: Writable; done: Promise<void> } => {
+        const sink = new PassThrough()
+        return {
+          sink,
+          done: pipeline(
+            sink,
+            coalescer(),
+            zlib.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
+            fixGzipOs(),
+            out,
+          ),
+        }
+      }
+      if (!isTar) {
+        if (rules.mode !== 'compare') return await headerOnly()
+        changes = [...headerChanges, recompressed]
+        return await run(async (out) => {
+          const { sink, done } = gzipInto(out)
+          await Promise.all([pipeline(inner.open(), sink), done])
+        })
+      }
+      // The tar is normalized straight into the new gzip stream, both sides hashed on the
+      // way: if the tar came out byte for byte the same, only the header is rewritten.
+      const before = crypto.createHash('sha256')
+      const after = crypto.createHash('sha256')
+      const outcome = await run(async (out) => {
+        const decompressed = inner.open()
+        const source = new PassThrough({ transform: hashing(before) })
         // pipe() does not carry errors: a truncated stream must fail the tar reader, not starve it.
         decompressed.on('error', (err) => source.destroy(err))
         decompressed.pipe(source)
-        const tarOut = fs.createWriteStream(tarFile)
-        tarChanges = describeTar(await normalizeTar(source, tarOut, work, rules, budget, input))
-        if ((await hashFile(tarFile)).sha256 === hash.digest('hex')) tarChanges = []
-      }
-      const recompress = rules.mode === 'compare' || tarChanges.length > 0
-      changes = [
-        ...headerChanges.map((c) => `gzip header: ${c}`),
-        ...tarChanges,
-        ...(recompress ? ['recompressed with zlib level 9'] : []),
-      ]
-      return await run(async (out) => {
-        if (!recompress) {
-          // Only the header changes: the deflate data is copied as it is.
-          const offset = gzipBodyOffset(head, input)
-          out.write(stableGzipHeader(head))
-          await pipeline(fs.createReadStream(input, { start: offset }), out)
-          return
-        }
-        const content = tarFile === undefined ? inner.open() : fs.createReadStream(tarFile)
-        await pipeline(content, zlib.createGzip({ level: 9 }), fixGzipOs(), out)
+        const { sink, done } = gzipInto(out)
+        const normalized = new PassThrough({ transform: hashing(after) })
+        normalized.pipe(sink)
+        const [tar] = await Promise.all([
+          normalizeTar(source, normalized, work, rules, budget, input),
+          done,
+        ])
+        changes = [...headerChanges, ...describeTar(tar), recompressed]
       })
+      if (rules.mode !== 'compare' && before.digest('hex') === after.digest('hex'))
+        return await headerOnly()
+      return outcome
     }
     // Not a format reproof normalizes: left as it is, and said so.
     if (!inPlace) await fsp.copyFile(input, output)
@@ -148,6 +181,17 @@ export async function normalizeFile(
     }
   } finally {
     await fsp.rm(work, { recursive: true, force: true })
+  }
+}
+
+function hashing(hash: crypto.Hash) {
+  return (
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (err: null, chunk: Buffer) => void,
+  ): void => {
+    hash.update(chunk)
+    callback(null, chunk)
   }
 }
 

@@ -106,30 +106,55 @@ export async function normalizeTar(
   }
 }
 
-async function spoolEntries(
+/**
+ * Event callbacks rather than async iteration: on 3,000 small entries the iterators'
+ * promise machinery cost more than reading the archive.
+ */
+function spoolEntries(
   input: Readable,
   spool: number,
   budget: Budget,
   where: string,
 ): Promise<Spooled[]> {
-  const extract = tar.extract()
-  input.on('error', (err) => {
-    extract.destroy(err)
-  })
-  input.pipe(extract)
-  const entries: Spooled[] = []
-  let offset = 0
-  for await (const entry of extract) {
-    budget.spendEntry(where)
-    const start = offset
-    for await (const chunk of entry as AsyncIterable<Buffer>) {
-      budget.spendBytes(chunk.length, where)
-      fs.writeSync(spool, chunk, 0, chunk.length, offset)
-      offset += chunk.length
+  return new Promise((resolve, reject) => {
+    const extract = tar.extract()
+    const entries: Spooled[] = []
+    let offset = 0
+    const fail = (err: unknown): void => {
+      extract.destroy()
+      reject(err instanceof Error ? err : new Error(String(err)))
     }
-    entries.push({ header: entry.header as LooseHeader, offset: start, size: offset - start })
-  }
-  return entries
+    input.on('error', fail)
+    extract.on('error', fail)
+    extract.on('entry', (header, stream, next) => {
+      const start = offset
+      try {
+        budget.spendEntry(where)
+      } catch (err) {
+        fail(err)
+        return
+      }
+      stream.on('data', (data: unknown) => {
+        const chunk = data as Buffer
+        try {
+          budget.spendBytes(chunk.length, where)
+          for (let at = 0; at < chunk.length;)
+            at += fs.writeSync(spool, chunk, at, chunk.length - at, offset + at)
+          offset += chunk.length
+        } catch (err) {
+          fail(err)
+        }
+      })
+      stream.on('end', () => {
+        entries.push({ header: header as LooseHeader, offset: start, size: offset - start })
+        next()
+      })
+    })
+    extract.on('finish', () => {
+      resolve(entries)
+    })
+    input.pipe(extract)
+  })
 }
 
 /**
@@ -196,15 +221,22 @@ function stableHeader(
   }
 }
 
+// Entries up to this size go to the packer as one buffer; larger ones are streamed.
+const WHOLE_ENTRY_BYTES = 1024 * 1024
+
 async function writeEntry(
-  pack: tar.Pack,
+  pack: ReturnType<typeof tar.pack>,
   header: PackHeader,
   spool: number,
   entry: Spooled,
 ): Promise<void> {
-  if (header.type !== 'file' && header.type !== 'contiguous-file') {
+  const isFile = header.type === 'file' || header.type === 'contiguous-file'
+  if (!isFile || entry.size <= WHOLE_ENTRY_BYTES) {
+    const data = Buffer.allocUnsafe(isFile ? entry.size : 0)
+    for (let at = 0; at < data.length;)
+      at += fs.readSync(spool, data, at, data.length - at, entry.offset + at)
     await new Promise<void>((resolve, reject) => {
-      pack.entry(header, (err) => {
+      pack.entry(header, data, (err) => {
         if (err != null) reject(err)
         else resolve()
       })
@@ -217,7 +249,7 @@ async function writeEntry(
       else resolve()
     })
     void (async () => {
-      const buffer = Buffer.allocUnsafe(Math.min(entry.size, 1024 * 1024))
+      const buffer = Buffer.allocUnsafe(WHOLE_ENTRY_BYTES)
       let at = 0
       while (at < entry.size) {
         const n = fs.readSync(
