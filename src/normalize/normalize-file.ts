@@ -16,6 +16,7 @@ import { coalescer } from '../io/batched-file-sink.js'
 import { normalizeAr, type ArChanges } from './ar.js'
 import { GZIP_OS_UNIX, gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from './gzip.js'
 import type { NormalizeMode, NormalizeRules } from './rules.js'
+import { isPng, stablePng } from './png.js'
 import { normalizeTar, type TarChanges } from './tar.js'
 import { normalizeZip, type ZipChanges } from './zip.js'
 
@@ -25,7 +26,7 @@ const GZIP_LEVEL = 6
 const MiB = 1024 * 1024
 
 export type NormalizedFormat =
-  'tar' | 'tar.gz' | 'gzip' | 'zip' | 'jar' | 'wheel' | 'ar' | 'unknown'
+  'png' | 'tar' | 'tar.gz' | 'gzip' | 'zip' | 'jar' | 'wheel' | 'ar' | 'unknown'
 
 export interface NormalizeOutcome {
   input: string
@@ -167,6 +168,18 @@ export async function normalizeFile(
       if (rules.mode !== 'compare' && before.digest('hex') === after.digest('hex'))
         return await headerOnly()
       return outcome
+    }
+    const headBytes = await readHead(fileSource(input), 8)
+    if (isPng(headBytes)) {
+      format = 'png'
+      // PNGs are images of a few MB at most; the whole file is read, bounded by the member limit.
+      budget.checkMemberSize((await fsp.stat(input)).size, input)
+      const { bytes, removed } = stablePng(await fsp.readFile(input), input)
+      changes = removed.map((r) => `${r} chunk removed`)
+      return await run(async (out) => {
+        out.end(bytes)
+        await Promise.resolve()
+      })
     }
     // Not a format reproof normalizes: left as it is, and said so.
     if (!inPlace) await fsp.copyFile(input, output)

@@ -260,3 +260,46 @@ describe('reproof build normalizes artifacts', () => {
     expect(raw.code).toBe(1)
   })
 })
+
+describe('reproof normalize on PNG images', () => {
+  it('removes time chunks and keeps the image exact', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import struct, zlib
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+def png(when, note):
+    raw = b''.join(b'\\x00' + bytes([x * 40, 255 - x * 40, 128]) * 4 for x in range(4))
+    return (b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 4, 4, 8, 2, 0, 0, 0))
+        + chunk(b'tIME', struct.pack('>HBBBBB', *when)) + chunk(b'tEXt', b'date:create\\x00' + note)
+        + chunk(b'tEXt', b'Comment\\x00kept') + chunk(b'IDAT', zlib.compress(raw, 9)) + chunk(b'IEND', b''))
+open('a.png', 'wb').write(png((2026, 1, 2, 3, 4, 5), b'2026-01-02T03:04:05'))
+open('b.png', 'wb').write(png((2027, 6, 7, 8, 9, 10), b'2027-06-07T08:09:10'))
+PY`,
+    )
+    const { files } = await normalize(dir, ['a.png', 'b.png', '--in-place'])
+    expect(files.map((f) => f.format)).toEqual(['png', 'png'])
+    expect(files[0]?.changes).toEqual(['tIME chunk removed', 'tEXt date:create chunk removed'])
+    const [a, b] = [
+      fs.readFileSync(path.join(dir, 'a.png')),
+      fs.readFileSync(path.join(dir, 'b.png')),
+    ]
+    expect(a.equals(b)).toBe(true)
+    expect(a.includes('Comment')).toBe(true)
+    // Every chunk CRC still checks out, and the pixels decode the same.
+    expect(
+      sh(
+        dir,
+        `python3 -c "
+import struct, zlib
+d = open('a.png','rb').read(); at = 8; ok = True; idat = b''
+while at < len(d):
+    n, = struct.unpack('>I', d[at:at+4]); t = d[at+4:at+8]; body = d[at+8:at+8+n]
+    ok = ok and struct.unpack('>I', d[at+8+n:at+12+n])[0] == zlib.crc32(t + body) & 0xffffffff
+    idat += body if t == b'IDAT' else b''; at += 12 + n
+print(ok, len(zlib.decompress(idat)))"`,
+      ).trim(),
+    ).toBe('True 52')
+  })
+})

@@ -18,6 +18,8 @@ import {
 } from '../../src/normalize/rules.js'
 import { normalizeTar } from '../../src/normalize/tar.js'
 import { normalizeFile } from '../../src/normalize/normalize-file.js'
+import { stablePng } from '../../src/normalize/png.js'
+import { ReproofError } from '../../src/errors.js'
 import { cleanupTemp, makeTemp } from '../helpers.js'
 
 afterAll(cleanupTemp)
@@ -355,6 +357,22 @@ describe('zip normalization', () => {
         },
       ),
       { numRuns: 15 },
+    )
+  })
+})
+
+describe('PNG normalization', () => {
+  it('never crashes on hostile bytes behind a PNG signature, and is idempotent', () => {
+    const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (tail) => {
+        try {
+          const once = stablePng(Buffer.concat([signature, Buffer.from(tail)]), 'x.png')
+          expect(stablePng(once.bytes, 'x.png').bytes.equals(once.bytes)).toBe(true)
+        } catch (err) {
+          expect(err).toBeInstanceOf(ReproofError)
+        }
+      }),
     )
   })
 })
