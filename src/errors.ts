@@ -5,6 +5,7 @@
  */
 export type ErrorCode =
   | 'E_USAGE' // the command line is wrong
+  | 'E_REJECTED' // the answer is no (nothing reproducible to attest)
   | 'E_INPUT' // a file, value or configuration given to reproof is wrong
   | 'E_BUILD' // the build command failed, or the environment could not be set up
   | 'E_ENVIRONMENT' // the machine lacks something reproof needs
@@ -45,6 +46,8 @@ export const EXIT = {
 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
+    case 'E_REJECTED':
+      return EXIT.no
     case 'E_USAGE':
     case 'E_INPUT':
       return EXIT.usage

@@ -27,6 +27,8 @@ export interface SourceInfo {
   }
   files: number
   bytes: number
+  /** Lockfiles in the snapshot and their SHA-256, for the provenance's resolved dependencies. */
+  lockfiles: { path: string; sha256: string }[]
 }
 
 export interface RunRecord {
@@ -106,6 +108,7 @@ export function toSourceInfo(
   source: string,
   git: GitSource | undefined,
   snapshot: { files: number; bytes: number },
+  lockfiles: { path: string; sha256: string }[],
 ): SourceInfo {
   return {
     path: source,
@@ -121,6 +124,7 @@ export function toSourceInfo(
         }),
     files: snapshot.files,
     bytes: snapshot.bytes,
+    lockfiles,
   }
 }
 

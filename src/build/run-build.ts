@@ -39,6 +39,7 @@ import {
   type RunRecord,
   type SourceInfo,
 } from './build-record.js'
+import { findLockfiles } from '../attest/lockfiles.js'
 import { copyArtifacts } from './copy-artifacts.js'
 import { normalizeArtifacts, type NormalizedManifests } from './normalize-artifacts.js'
 import { buildFailure, probeRun, runTwice, type BuildEvent } from './run-twice.js'
@@ -90,7 +91,13 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
  * for the CLI to acknowledge. Nothing is written outside the workspace before the
  * verdict, and the workspace is gone when this returns, whatever happened.
  */
-export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
+export interface BuildOutcome {
+  result: BuildResult
+  /** The full build record, whether or not it was written (attestation signs from it). */
+  record: BuildRecord
+}
+
+export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<BuildOutcome> {
   const emit = deps.onEvent ?? (() => undefined)
   const startedAt = new Date().toISOString()
   const warnings: string[] = []
@@ -238,24 +245,30 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       await copyArtifacts(plan.runs.a.layout.root, final.a, options.outDir, epoch.value)
       outDir = options.outDir
     }
-    const sourceInfo = toSourceInfo(options.source, git, snapshot)
+    const lockfileNames = findLockfiles(entries)
+    const lockfileDigests = await hashFiles(lockfileNames.map((n) => path.join(options.source, n)))
+    const lockfiles = lockfileNames.map((n, i) => ({
+      path: n,
+      sha256: lockfileDigests[i]?.sha256 ?? '',
+    }))
+    const sourceInfo = toSourceInfo(options.source, git, snapshot, lockfiles)
+    const record: BuildRecord = toBuildRecord({
+      reproofVersion: VERSION,
+      command: options.command,
+      source: sourceInfo,
+      outputs: options.outputs,
+      exclude: options.exclude,
+      epoch,
+      environment: toEnvironmentEntries(plan.runs.a.env, options.env, passThrough),
+      canary: workspace.canary,
+      variations,
+      runs: runRecords,
+      result: { reproducible, reproducibleWithoutNormalization: rawReproducible, differences },
+      normalization: toNormalizationRecord(normalization),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    })
     if (options.record !== undefined) {
-      const record: BuildRecord = toBuildRecord({
-        reproofVersion: VERSION,
-        command: options.command,
-        source: sourceInfo,
-        outputs: options.outputs,
-        exclude: options.exclude,
-        epoch,
-        environment: toEnvironmentEntries(plan.runs.a.env, options.env, passThrough),
-        canary: workspace.canary,
-        variations,
-        runs: runRecords,
-        result: { reproducible, reproducibleWithoutNormalization: rawReproducible, differences },
-        normalization: toNormalizationRecord(normalization),
-        startedAt,
-        finishedAt: new Date().toISOString(),
-      })
       await writeFileAtomic(options.record, `${JSON.stringify(record, null, 2)}\n`)
     }
 
@@ -267,7 +280,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     }
 
     keep = options.keep
-    return {
+    const result: BuildResult = {
       reproducible,
       reproducibleWithoutNormalization: rawReproducible,
       epoch: epoch.value,
@@ -298,6 +311,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       kept: keep ? workspace.base : null,
       warnings,
     }
+    return { result, record }
   } finally {
     await releaseWorkspace(workspace, keep)
   }

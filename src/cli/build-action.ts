@@ -3,7 +3,10 @@ import { runBuild } from '../build/run-build.js'
 import { toBuildOptions, type BuildFlags } from '../config/build-options.js'
 import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from '../diff/views/text.js'
-import { EXIT } from '../errors.js'
+import { runAttest } from '../attest/run-attest.js'
+import { EXIT, ReproofError } from '../errors.js'
+import { loadPrivateKey } from '../sign/keys.js'
+import { builderContext, passphraseFrom } from './attest-action.js'
 import { renderBuildHuman } from './build-view.js'
 import { useColor, type Streams } from './output.js'
 import { createStatusDisplay } from './status-display.js'
@@ -17,9 +20,24 @@ export async function buildAction(
 ): Promise<number> {
   const config = await loadBuildConfig(resolveSource(flags))
   const options = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags))
+  // Signing options are checked before building: a missing identity must not cost a build.
+  const attest =
+    flags.bundle === undefined
+      ? undefined
+      : {
+          options: {
+            bundle: flags.bundle,
+            key: requireKey(flags.key),
+            passphrase: passphraseFrom(flags.passphraseEnv, streams.env),
+            statement: flags.statement,
+            sha512From: undefined,
+          },
+          context: builderContext(flags.builderId, streams.env),
+        }
+  if (attest !== undefined) loadPrivateKey(attest.options.key, attest.options.passphrase)
   const status = options.json ? undefined : createStatusDisplay(streams)
   try {
-    const result = await runBuild(options, {
+    const { result, record } = await runBuild(options, {
       callerEnv: streams.env,
       signal,
       ...(status === undefined ? {} : { onEvent: status.onEvent }),
@@ -32,10 +50,26 @@ export async function buildAction(
     }
     if (options.json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)))
+    if (attest !== undefined) {
+      if (!result.reproducible) {
+        streams.stderr.write('reproof: not reproducible, so nothing was signed\n')
+        return EXIT.no
+      }
+      const signed = await runAttest(record, attest.options, attest.context)
+      streams.stderr.write(
+        `reproof: signed ${signed.subjects.length} subject(s) → ${signed.bundle}\n`,
+      )
+    }
     return result.reproducible ? EXIT.yes : EXIT.no
   } finally {
     status?.stop()
   }
+}
+
+function requireKey(key: string | undefined): string {
+  if (key === undefined)
+    throw new ReproofError('E_USAGE', '--bundle needs --key <file> to sign with')
+  return key
 }
 
 function resolveSource(flags: BuildFlags): string {

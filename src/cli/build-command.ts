@@ -44,6 +44,17 @@ export function buildCommand(
         'stop both runs after this long (e.g. 90s, 15m); the outcome is then unknown',
       )
       .option('--keep', 'keep both build roots and logs for inspection')
+      .option(
+        '--bundle <file>',
+        'when reproducible, sign provenance into this Sigstore bundle (with --key)',
+      )
+      .option('--key <file>', 'private key for --bundle (PEM, ECDSA P-256 or Ed25519)')
+      .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')
+      .option(
+        '--builder-id <id>',
+        'builder identity for the provenance (required outside GitHub Actions)',
+      )
+      .option('--statement <file>', 'also write the unsigned statement')
       .option('--no-normalize', 'compare raw artifacts: do not normalize archive metadata first')
       .option('--sequential', 'run A, then B (default: both at once)')
       .option(
@@ -92,5 +103,10 @@ function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
     exclude: list(raw.exclude),
     tempDir: text(raw.tempDir),
     normalize: raw.normalize === false ? false : undefined,
+    bundle: text(raw.bundle),
+    key: text(raw.key),
+    passphraseEnv: text(raw.passphraseEnv),
+    builderId: text(raw.builderId),
+    statement: text(raw.statement),
   }
 }

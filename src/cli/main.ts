@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { EXIT } from '../errors.js'
 import { VERSION } from '../version.js'
+import { attestCommand, keygenCommand } from './attest-command.js'
 import { buildCommand } from './build-command.js'
 import { diffCommand } from './diff-command.js'
 import { normalizeCommand } from './normalize-command.js'
@@ -37,6 +38,8 @@ export async function main(
   program.addCommand(buildCommand(streams, setExit, controller.signal))
   program.addCommand(diffCommand(streams, setExit))
   program.addCommand(normalizeCommand(streams, setExit))
+  program.addCommand(attestCommand(streams, setExit))
+  program.addCommand(keygenCommand(streams, setExit))
   for (const command of program.commands) {
     command.exitOverride().configureOutput({
       writeOut: (s) => streams.stdout.write(s),

@@ -23,6 +23,11 @@ export interface BuildFlags {
   exclude?: string[]
   tempDir?: string
   normalize?: boolean
+  bundle?: string
+  key?: string
+  passphraseEnv?: string
+  builderId?: string
+  statement?: string
 }
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'))

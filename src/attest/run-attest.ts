@@ -1,0 +1,104 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { BuildRecord } from '../build/build-record.js'
+import { canonicalJson } from '../canonical.js'
+import { ReproofError } from '../errors.js'
+import { writeFileAtomic } from '../io/atomic-write.js'
+import { keyHint, loadPrivateKey } from '../sign/keys.js'
+import { signWithKey } from '../sign/sign-statement.js'
+import { statementBytes, toStatement, type AttestContext } from './statement.js'
+
+export interface AttestOptions {
+  bundle: string
+  key: string
+  passphrase: string | undefined
+  statement: string | undefined
+  /** Where the shipped artifacts are, for --sha512 (digests are checked against the record first). */
+  sha512From: string | undefined
+}
+
+export interface AttestResult {
+  bundle: string
+  statement: string | null
+  subjects: { name: string; digest: Record<string, string> }[]
+  statementSha256: string
+  keyHint: string
+}
+
+/**
+ * Attests a reproducible build: validate the record and key, decide the statement
+ * (pure), sign it, write the bundle atomically, and say what was signed.
+ */
+export async function runAttest(
+  record: BuildRecord,
+  options: AttestOptions,
+  context: Omit<AttestContext, 'sha512'>,
+): Promise<AttestResult> {
+  // 1. Validate: a build that did not reproduce has nothing to attest.
+  if (!record.result.reproducible) {
+    throw new ReproofError(
+      'E_REJECTED',
+      'the build record says the build is not reproducible; nothing to attest',
+      {
+        hint: 'fix the differences `reproof build` reported, then build again',
+      },
+    )
+  }
+  const { key, kind } = loadPrivateKey(options.key, options.passphrase)
+  const sha512 =
+    options.sha512From === undefined ? undefined : hashShipped(record, options.sha512From)
+
+  // 2. Decide: the statement is a pure function of the record and the context.
+  const statement = toStatement(record, { ...context, ...(sha512 === undefined ? {} : { sha512 }) })
+  const payload = statementBytes(statement)
+
+  // 3. Sign, then write durably: the bundle (and the statement) atomically.
+  const bundle = await signWithKey(payload, key, kind)
+  await writeFileAtomic(options.bundle, `${JSON.stringify(bundle)}\n`)
+  if (options.statement !== undefined)
+    await writeFileAtomic(options.statement, `${canonicalJson(statement)}\n`)
+
+  // 4. Acknowledge with what was signed.
+  return {
+    bundle: options.bundle,
+    statement: options.statement ?? null,
+    subjects: statement.subject,
+    statementSha256: crypto.createHash('sha256').update(payload).digest('hex'),
+    keyHint: keyHint(crypto.createPublicKey(key)),
+  }
+}
+
+/**
+ * SHA-512 of the shipped artifacts, read from where they were copied. Each file's
+ * SHA-256 must still be the recorded one: a file changed since the build is refused,
+ * not attested.
+ */
+function hashShipped(record: BuildRecord, dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const shipped = new Map(
+    (record.normalization?.artifacts ?? []).map((a) => [a.name, a.normalized[0]]),
+  )
+  for (const entry of record.runs[0]?.manifest ?? []) {
+    const file = path.join(dir, entry.name)
+    let bytes: Buffer
+    try {
+      bytes = fs.readFileSync(file)
+    } catch {
+      throw new ReproofError('E_INPUT', `--sha512 ${file}: the artifact is not there`, {
+        path: file,
+      })
+    }
+    const expected = shipped.get(entry.name) ?? entry.sha256
+    const found = crypto.createHash('sha256').update(bytes).digest('hex')
+    if (found !== expected) {
+      throw new ReproofError(
+        'E_INPUT',
+        `${file}: its SHA-256 is not the one the build recorded; refusing to attest it`,
+        { path: file, wanted: expected, found },
+      )
+    }
+    out[entry.name] = crypto.createHash('sha512').update(bytes).digest('hex')
+  }
+  return out
+}

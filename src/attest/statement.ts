@@ -1,0 +1,169 @@
+import crypto from 'node:crypto'
+import type { BuildRecord } from '../build/build-record.js'
+import { canonicalJson } from '../canonical.js'
+
+/** The build type reproof's provenance declares; docs/build-type.md says how to rebuild from it. */
+export const BUILD_TYPE = 'https://reproof.dev/build-types/twin-build/v1'
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1'
+export const PROVENANCE_TYPE = 'https://slsa.dev/provenance/v1'
+export const PAYLOAD_TYPE = 'application/vnd.in-toto+json'
+
+/** Facts from outside the build record, read at the CLI edge and passed in. */
+export interface AttestContext {
+  /** Who built: the CI workflow identity, or --builder-id. */
+  builderId: string
+  /** The CI run, when there is one. */
+  invocationId?: string
+  /** SHA-512 of shipped artifacts, by name, when asked for. */
+  sha512?: Readonly<Record<string, string>>
+}
+
+export interface ResourceDescriptor {
+  name?: string
+  uri?: string
+  digest?: Record<string, string>
+  content?: string
+  mediaType?: string
+  annotations?: Record<string, unknown>
+}
+
+export interface Statement {
+  _type: typeof STATEMENT_TYPE
+  subject: { name: string; digest: Record<string, string> }[]
+  predicateType: typeof PROVENANCE_TYPE
+  predicate: {
+    buildDefinition: {
+      buildType: string
+      externalParameters: Record<string, unknown>
+      internalParameters: Record<string, unknown>
+      resolvedDependencies: ResourceDescriptor[]
+    }
+    runDetails: {
+      builder: { id: string; version: Record<string, string> }
+      metadata: { invocationId?: string; startedOn: string; finishedOn: string }
+      byproducts: ResourceDescriptor[]
+    }
+  }
+}
+
+/** One run's shipped (normalized) digests: the evidence a verifier checks subjects against. */
+export interface RunEvidence {
+  run: 'a' | 'b'
+  artifacts: { name: string; sha256: string }[]
+}
+
+/**
+ * The in-toto Statement with its SLSA v1 provenance: a pure function of the build
+ * record and the context. Subjects are the artifacts as shipped (normalized when a
+ * normalizer changed them), and the byproducts carry both runs' manifests in full, so
+ * that a verifier can see that two runs produced every subject digest.
+ */
+export function toStatement(record: BuildRecord, context: AttestContext): Statement {
+  const evidence = runEvidence(record)
+  const shipped = evidence[0]?.artifacts ?? []
+  const git = record.source.git
+  const normalizers = [
+    ...new Set(
+      (record.normalization?.artifacts ?? [])
+        .filter((a) => a.changes.some((c) => c.length > 0))
+        .map((a) => a.format),
+    ),
+  ].sort()
+  return {
+    _type: STATEMENT_TYPE,
+    subject: shipped.map((a) => ({
+      name: a.name,
+      digest: {
+        sha256: a.sha256,
+        ...(context.sha512?.[a.name] === undefined ? {} : { sha512: context.sha512[a.name] }),
+      },
+    })),
+    predicateType: PROVENANCE_TYPE,
+    predicate: {
+      buildDefinition: {
+        buildType: BUILD_TYPE,
+        externalParameters: {
+          command: record.command,
+          source: {
+            ...(git?.repository === undefined ? {} : { uri: gitUri(git.repository) }),
+            ...(git === undefined ? {} : { commit: git.commit }),
+          },
+          outputs: record.outputs,
+          ...(record.exclude.length === 0 ? {} : { exclude: record.exclude }),
+        },
+        internalParameters: {
+          epoch: record.epoch,
+          environment: record.environment,
+          variations: record.variations.map((v) => ({
+            name: v.name,
+            applied: v.applied,
+            effective: v.effective,
+          })),
+          normalization:
+            record.normalization === null ? null : { mode: record.normalization.mode, normalizers },
+          dirty: git?.dirty ?? null,
+        },
+        resolvedDependencies: [
+          ...(git === undefined
+            ? []
+            : [
+                {
+                  ...(git.repository === undefined
+                    ? {}
+                    : { uri: `${gitUri(git.repository)}@${git.commit}` }),
+                  name: 'source',
+                  digest: { gitCommit: git.commit },
+                },
+              ]),
+          ...record.source.lockfiles.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } })),
+        ],
+      },
+      runDetails: {
+        builder: { id: context.builderId, version: { reproof: record.reproofVersion } },
+        metadata: {
+          ...(context.invocationId === undefined ? {} : { invocationId: context.invocationId }),
+          startedOn: record.startedAt,
+          finishedOn: record.finishedAt,
+        },
+        byproducts: evidence.map((e) => {
+          const manifest = canonicalJson(e.artifacts)
+          return {
+            name: `reproof/run-${e.run}/manifest.json`,
+            digest: { sha256: crypto.createHash('sha256').update(manifest).digest('hex') },
+            content: Buffer.from(manifest).toString('base64'),
+            mediaType: 'application/json',
+            annotations: {
+              rawManifestSha256: record.runs.find((r) => r.id === e.run)?.manifestDigest ?? null,
+              reproducible: record.result.reproducible,
+              reproducibleWithoutNormalization: record.result.reproducibleWithoutNormalization,
+            },
+          }
+        }),
+      },
+    },
+  }
+}
+
+/** Each run's artifacts with the digests that ship: normalized where a normalizer ran. */
+export function runEvidence(record: BuildRecord): RunEvidence[] {
+  const normalized = new Map(
+    (record.normalization?.artifacts ?? []).map((a) => [a.name, a.normalized]),
+  )
+  return record.runs.map((run) => ({
+    run: run.id,
+    artifacts: run.manifest.map((e) => ({
+      name: e.name,
+      sha256: normalized.get(e.name)?.[run.id === 'a' ? 0 : 1] ?? e.sha256,
+    })),
+  }))
+}
+
+/** SLSA's convention for git sources: `git+https://...`. */
+export function gitUri(repository: string): string {
+  return repository.startsWith('git+') ? repository : `git+${repository}`
+}
+
+/** The exact bytes that are signed: canonical JSON, so the same inputs give the same bytes. */
+export function statementBytes(statement: Statement): Buffer {
+  return Buffer.from(canonicalJson(statement), 'utf8')
+}

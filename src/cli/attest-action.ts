@@ -1,0 +1,87 @@
+import { readBuildRecordFile } from '../attest/read-record.js'
+import { runAttest } from '../attest/run-attest.js'
+import type { AttestContext } from '../attest/statement.js'
+import { EXIT, ReproofError } from '../errors.js'
+import { generateKeyPair, writeKeyPair } from '../sign/keys.js'
+import type { AttestFlags, KeygenFlags } from './attest-command.js'
+import type { Streams } from './output.js'
+
+/** `reproof attest`: the CI identity is read here, at the edge, and passed in. */
+export async function attestAction(flags: AttestFlags, streams: Streams): Promise<number> {
+  const context = builderContext(flags.builderId, streams.env)
+  const record = readBuildRecordFile(flags.record)
+  const result = await runAttest(
+    record,
+    {
+      bundle: flags.bundle,
+      key: flags.key,
+      passphrase: passphraseFrom(flags.passphraseEnv, streams.env),
+      statement: flags.statement,
+      sha512From: flags.sha512,
+    },
+    context,
+  )
+  if (flags.json === true) {
+    streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+  } else {
+    streams.stdout.write(
+      `signed ${result.subjects.length} subject(s) with key ${result.keyHint.slice(0, 16)}… → ${result.bundle}\n`,
+    )
+    for (const s of result.subjects)
+      streams.stdout.write(`  ${s.name}  sha256:${s.digest.sha256 ?? ''}\n`)
+  }
+  return EXIT.yes
+}
+
+export function keygenAction(flags: KeygenFlags, streams: Streams): number {
+  const files = writeKeyPair(
+    flags.out,
+    generateKeyPair(passphraseFrom(flags.passphraseEnv, streams.env)),
+  )
+  streams.stdout.write(`wrote ${files.privateFile} (private, mode 0600) and ${files.publicFile}\n`)
+  return EXIT.yes
+}
+
+export function passphraseFrom(
+  variable: string | undefined,
+  env: Streams['env'],
+): string | undefined {
+  if (variable === undefined) return undefined
+  const value = env[variable]
+  if (value === undefined || value === '') {
+    throw new ReproofError(
+      'E_USAGE',
+      `--passphrase-env ${variable}: the variable is not set or empty`,
+    )
+  }
+  return value
+}
+
+/**
+ * Who built it. In GitHub Actions the workflow identity; elsewhere --builder-id is
+ * required: a silent default would put a made-up identity into signed provenance.
+ */
+export function builderContext(
+  builderId: string | undefined,
+  env: Streams['env'],
+): Omit<AttestContext, 'sha512'> {
+  const inActions =
+    env.GITHUB_ACTIONS === 'true' &&
+    env.GITHUB_SERVER_URL !== undefined &&
+    env.GITHUB_WORKFLOW_REF !== undefined
+  const id =
+    builderId ??
+    (inActions ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_WORKFLOW_REF ?? ''}` : undefined)
+  if (id === undefined || id === '') {
+    throw new ReproofError(
+      'E_USAGE',
+      '--builder-id is required outside GitHub Actions (for example https://ci.example.com/pipelines/release)',
+    )
+  }
+  const run = env.GITHUB_RUN_ID
+  const invocationId =
+    inActions && run !== undefined && env.GITHUB_REPOSITORY !== undefined
+      ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_REPOSITORY}/actions/runs/${run}/attempts/${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+      : undefined
+  return { builderId: id, ...(invocationId === undefined ? {} : { invocationId }) }
+}

@@ -1,0 +1,54 @@
+import { Command } from 'commander'
+import type { Streams } from './output.js'
+
+export interface AttestFlags {
+  record: string
+  bundle: string
+  key: string
+  passphraseEnv?: string
+  builderId?: string
+  statement?: string
+  sha512?: string
+  json?: boolean
+}
+
+export interface KeygenFlags {
+  out: string
+  passphraseEnv?: string
+}
+
+export function attestCommand(streams: Streams, setExit: (code: number) => void): Command {
+  return new Command('attest')
+    .description(
+      'sign an in-toto Statement with SLSA v1 provenance for a reproducible build, as a Sigstore bundle',
+    )
+    .requiredOption('--record <file>', 'build record written by reproof build --record')
+    .requiredOption('--bundle <file>', 'where to write the Sigstore bundle')
+    .requiredOption('--key <file>', 'private key (PEM, ECDSA P-256 or Ed25519)')
+    .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')
+    .option('--builder-id <id>', 'builder identity (required outside GitHub Actions)')
+    .option('--statement <file>', 'also write the unsigned statement (canonical JSON)')
+    .option(
+      '--sha512 <dir>',
+      'add SHA-512 digests of the artifacts in this directory (checked against the record)',
+    )
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (flags: AttestFlags) => {
+      const { attestAction } = await import('./attest-action.js')
+      setExit(await attestAction(flags, streams))
+    })
+}
+
+export function keygenCommand(streams: Streams, setExit: (code: number) => void): Command {
+  return new Command('keygen')
+    .description('create an ECDSA P-256 key pair: <name>.key (mode 0600) and <name>.pub')
+    .requiredOption('--out <name>', 'base name of the two files')
+    .option(
+      '--passphrase-env <VAR>',
+      'encrypt the private key with the passphrase in this variable',
+    )
+    .action(async (flags: KeygenFlags) => {
+      const { keygenAction } = await import('./attest-action.js')
+      setExit(keygenAction(flags, streams))
+    })
+}

@@ -1,0 +1,107 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import { ReproofError } from '../errors.js'
+
+/** Key types whose signatures every Sigstore verifier checks the same way. */
+export type KeyKind = 'ecdsa-p256' | 'ed25519'
+
+/** A new ECDSA P-256 pair in PEM: PKCS#8 private key (encrypted with a passphrase if given), SPKI public key. */
+export function generateKeyPair(passphrase: string | undefined): {
+  privatePem: string
+  publicPem: string
+} {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const privatePem = privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+    ...(passphrase === undefined ? {} : { cipher: 'aes-256-cbc', passphrase }),
+  })
+  return {
+    privatePem: privatePem.toString(),
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  }
+}
+
+/**
+ * Writes `<base>.key` (mode 0600) and `<base>.pub`, refusing to overwrite either. Both
+ * are created exclusively; if the second cannot be, the first is removed again.
+ */
+export function writeKeyPair(
+  base: string,
+  pair: { privatePem: string; publicPem: string },
+): { privateFile: string; publicFile: string } {
+  const privateFile = `${base}.key`
+  const publicFile = `${base}.pub`
+  for (const file of [privateFile, publicFile]) {
+    if (fs.existsSync(file))
+      throw new ReproofError('E_INPUT', `${file}: already exists; reproof never overwrites a key`, {
+        path: file,
+      })
+  }
+  writeExclusive(privateFile, pair.privatePem, 0o600)
+  try {
+    writeExclusive(publicFile, pair.publicPem, 0o644)
+  } catch (err) {
+    fs.rmSync(privateFile, { force: true })
+    throw err
+  }
+  return { privateFile, publicFile }
+}
+
+function writeExclusive(file: string, text: string, mode: number): void {
+  const fd = fs.openSync(file, 'wx', mode)
+  try {
+    fs.writeFileSync(fd, text)
+    fs.fchmodSync(fd, mode)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** Reads a private key; only the key types in {@link KeyKind} are accepted. The key's bytes never reach an error message. */
+export function loadPrivateKey(
+  file: string,
+  passphrase: string | undefined,
+): { key: crypto.KeyObject; kind: KeyKind } {
+  let pem: string
+  try {
+    pem = fs.readFileSync(file, 'utf8')
+  } catch {
+    throw new ReproofError('E_INPUT', `--key ${file}: cannot be read`, { path: file })
+  }
+  let key: crypto.KeyObject
+  try {
+    key = crypto.createPrivateKey({
+      key: pem,
+      format: 'pem',
+      ...(passphrase === undefined ? {} : { passphrase }),
+    })
+  } catch {
+    throw new ReproofError(
+      'E_INPUT',
+      `--key ${file}: not a PEM private key${passphrase === undefined ? ' (if it is encrypted, give --passphrase-env)' : ', or the passphrase is wrong'}`,
+      { path: file },
+    )
+  }
+  return { key, kind: keyKind(key, file) }
+}
+
+export function keyKind(key: crypto.KeyObject, file: string): KeyKind {
+  if (key.asymmetricKeyType === 'ed25519') return 'ed25519'
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return 'ecdsa-p256'
+  throw new ReproofError(
+    'E_INPUT',
+    `${file}: a ${key.asymmetricKeyType ?? 'unknown'} key; only ECDSA P-256 and Ed25519 keys are supported`,
+    { path: file },
+  )
+}
+
+/** The key hint in a bundle: SHA-256 of the public key's DER (SPKI), as cosign computes it. */
+export function keyHint(publicKey: crypto.KeyObject): string {
+  return crypto
+    .createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+}

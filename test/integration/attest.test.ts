@@ -1,0 +1,442 @@
+import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { assertBundle, bundleFromJSON, type SerializedBundle } from '@sigstore/bundle'
+import { PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs'
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Statement } from '../../src/attest/statement.js'
+import { cleanupTemp, copyFixture, makeTemp, makeTempParent, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+const BUILDER = 'https://ci.example.com/pipelines/release'
+
+async function buildRecord(dir: string): Promise<{ record: string; out: string }> {
+  const source = copyFixture('hello-c')
+  fs.writeFileSync(path.join(source, 'package-lock.json'), '{"lockfileVersion":3}\n')
+  const record = path.join(dir, 'record.json')
+  const out = path.join(dir, 'out')
+  const run = await runCli([
+    'build',
+    '-C',
+    source,
+    '-o',
+    'hello',
+    '--epoch',
+    '1700000000',
+    '--record',
+    record,
+    '--out-dir',
+    out,
+    '--temp-dir',
+    makeTempParent(),
+    '--',
+    'make',
+  ])
+  expect(run.code).toBe(0)
+  return { record, out }
+}
+
+function decodeStatement(bundle: SerializedBundle): Statement {
+  const payload = bundle.dsseEnvelope?.payload ?? ''
+  return JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as Statement
+}
+
+/** @sigstore/verify with the public key as the only trust: no log, no timestamp authority. */
+function verifyWithKey(bundleJson: SerializedBundle, publicPem: string): void {
+  const bundle = bundleFromJSON(bundleJson)
+  const der = crypto.createPublicKey(publicPem).export({ type: 'spki', format: 'der' })
+  const hint = bundleJson.verificationMaterial.publicKey?.hint ?? ''
+  const root = TrustedRoot.fromJSON({
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [],
+    certificateAuthorities: [],
+    ctlogs: [],
+    timestampAuthorities: [],
+  })
+  const trust = toTrustMaterial(root, {
+    [hint]: { rawBytes: der, keyDetails: PublicKeyDetails.PKIX_ECDSA_P256_SHA_256 },
+  })
+  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
+    toSignedEntity(bundle),
+  )
+}
+
+describe('reproof keygen', () => {
+  it('writes a P-256 pair, the private key 0600, and never overwrites', async () => {
+    const dir = makeTemp()
+    const base = path.join(dir, 'release')
+    expect((await runCli(['keygen', '--out', base])).code).toBe(0)
+    expect(fs.statSync(`${base}.key`).mode & 0o777).toBe(0o600)
+    const key = crypto.createPrivateKey(fs.readFileSync(`${base}.key`))
+    expect(key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1')
+    const again = await runCli(['keygen', '--out', base])
+    expect(again.code).toBe(2)
+    expect(again.stderr).toContain('never overwrites')
+  })
+
+  it('encrypts the private key with a passphrase from the environment', async () => {
+    const dir = makeTemp()
+    const base = path.join(dir, 'enc')
+    expect(
+      (
+        await runCli(['keygen', '--out', base, '--passphrase-env', 'PASS'], {
+          PASS: 'correct horse',
+        })
+      ).code,
+    ).toBe(0)
+    expect(fs.readFileSync(`${base}.key`, 'utf8')).toContain('ENCRYPTED PRIVATE KEY')
+    expect(
+      (await runCli(['keygen', '--out', path.join(dir, 'x'), '--passphrase-env', 'NOPE'])).code,
+    ).toBe(2)
+  })
+})
+
+describe('reproof attest with a key', () => {
+  it('signs provenance that @sigstore/verify and openssl both accept', async () => {
+    const dir = makeTemp()
+    const { record, out } = await buildRecord(dir)
+    const base = path.join(dir, 'k')
+    await runCli(['keygen', '--out', base])
+    const bundlePath = path.join(dir, 'bundle.json')
+    const statementPath = path.join(dir, 'statement.json')
+    const run = await runCli([
+      'attest',
+      '--record',
+      record,
+      '--bundle',
+      bundlePath,
+      '--key',
+      `${base}.key`,
+      '--builder-id',
+      BUILDER,
+      '--statement',
+      statementPath,
+      '--sha512',
+      out,
+      '--json',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const bundleJson = JSON.parse(fs.readFileSync(bundlePath, 'utf8')) as SerializedBundle
+    expect(bundleJson.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json')
+    assertBundle(bundleFromJSON(bundleJson))
+    verifyWithKey(bundleJson, fs.readFileSync(`${base}.pub`, 'utf8'))
+
+    // Independently of sigstore-js: the DSSE pre-authentication encoding, checked by openssl.
+    const envelope = bundleJson.dsseEnvelope
+    const body = Buffer.from(envelope?.payload ?? '', 'base64')
+    const type = envelope?.payloadType ?? ''
+    const pae = Buffer.concat([Buffer.from(`DSSEv1 ${type.length} ${type} ${body.length} `), body])
+    fs.writeFileSync(path.join(dir, 'pae.bin'), pae)
+    fs.writeFileSync(
+      path.join(dir, 'sig.der'),
+      Buffer.from(envelope?.signatures[0]?.sig ?? '', 'base64'),
+    )
+    expect(
+      execFileSync(
+        'openssl',
+        ['dgst', '-sha256', '-verify', `${base}.pub`, '-signature', 'sig.der', 'pae.bin'],
+        { cwd: dir, encoding: 'utf8' },
+      ).trim(),
+    ).toBe('Verified OK')
+
+    // The statement signed is the one written, byte for byte.
+    expect(fs.readFileSync(statementPath, 'utf8').trim()).toBe(body.toString('utf8'))
+    // No private key material anywhere in the output.
+    const keyBody = fs.readFileSync(`${base}.key`, 'utf8').split('\n')[1] ?? 'none'
+    expect(fs.readFileSync(bundlePath, 'utf8')).not.toContain(keyBody)
+    expect(run.stdout).not.toContain(keyBody)
+  })
+
+  it('follows the in-toto Statement v1 and SLSA Provenance v1 field rules', async () => {
+    const dir = makeTemp()
+    const { record, out } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const bundlePath = path.join(dir, 'b.json')
+    await runCli([
+      'attest',
+      '--record',
+      record,
+      '--bundle',
+      bundlePath,
+      '--key',
+      path.join(dir, 'k.key'),
+      '--builder-id',
+      BUILDER,
+      '--sha512',
+      out,
+    ])
+    const statement = decodeStatement(
+      JSON.parse(fs.readFileSync(bundlePath, 'utf8')) as SerializedBundle,
+    )
+    expect(statement._type).toBe('https://in-toto.io/Statement/v1')
+    expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1')
+    expect(statement.subject).toHaveLength(1)
+    const [subject] = statement.subject
+    expect(subject?.name).toBe('hello')
+    expect(subject?.digest.sha256).toMatch(/^[0-9a-f]{64}$/)
+    expect(subject?.digest.sha512).toMatch(/^[0-9a-f]{128}$/)
+    const { buildDefinition, runDetails } = statement.predicate
+    expect(buildDefinition.buildType).toBe('https://reproof.dev/build-types/twin-build/v1')
+    expect(buildDefinition.externalParameters.command).toEqual(['make'])
+    expect(buildDefinition.resolvedDependencies).toContainEqual({
+      name: 'package-lock.json',
+      digest: {
+        sha256: crypto.createHash('sha256').update('{"lockfileVersion":3}\n').digest('hex'),
+      },
+    })
+    expect(runDetails.builder.id).toBe(BUILDER)
+    for (const t of [runDetails.metadata.startedOn, runDetails.metadata.finishedOn])
+      expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
+    // The byproducts prove two runs produced the subject: both manifests, in full, with digests.
+    expect(runDetails.byproducts.map((b) => b.name)).toEqual([
+      'reproof/run-a/manifest.json',
+      'reproof/run-b/manifest.json',
+    ])
+    for (const byproduct of runDetails.byproducts) {
+      const content = Buffer.from(byproduct.content ?? '', 'base64')
+      expect(crypto.createHash('sha256').update(content).digest('hex')).toBe(
+        byproduct.digest?.sha256,
+      )
+      expect(JSON.parse(content.toString()) as unknown).toContainEqual({
+        name: 'hello',
+        sha256: subject?.digest.sha256,
+      })
+    }
+  })
+
+  it('gives the same statement bytes for the same record and context', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const statements = []
+    for (const name of ['s1.json', 's2.json']) {
+      await runCli([
+        'attest',
+        '--record',
+        record,
+        '--bundle',
+        path.join(dir, `${name}.bundle`),
+        '--key',
+        path.join(dir, 'k.key'),
+        '--builder-id',
+        BUILDER,
+        '--statement',
+        path.join(dir, name),
+      ])
+      statements.push(fs.readFileSync(path.join(dir, name)))
+    }
+    expect(statements[0]?.equals(statements[1] ?? Buffer.alloc(0))).toBe(true)
+  })
+
+  it('takes the builder identity from GitHub Actions, and requires it elsewhere', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const noBuilder = await runCli([
+      'attest',
+      '--record',
+      record,
+      '--bundle',
+      path.join(dir, 'x.json'),
+      '--key',
+      path.join(dir, 'k.key'),
+    ])
+    expect(noBuilder.code).toBe(2)
+    expect(noBuilder.stderr).toContain('--builder-id is required')
+    expect(fs.existsSync(path.join(dir, 'x.json'))).toBe(false)
+    const env = {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/tags/v1',
+      GITHUB_REPOSITORY: 'acme/app',
+      GITHUB_RUN_ID: '42',
+      GITHUB_RUN_ATTEMPT: '2',
+    }
+    const ci = await runCli(
+      [
+        'attest',
+        '--record',
+        record,
+        '--bundle',
+        path.join(dir, 'ci.json'),
+        '--key',
+        path.join(dir, 'k.key'),
+      ],
+      env,
+    )
+    expect(ci.code).toBe(0)
+    const statement = decodeStatement(
+      JSON.parse(fs.readFileSync(path.join(dir, 'ci.json'), 'utf8')) as SerializedBundle,
+    )
+    expect(statement.predicate.runDetails.builder.id).toBe(
+      'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1',
+    )
+    expect(statement.predicate.runDetails.metadata.invocationId).toBe(
+      'https://github.com/acme/app/actions/runs/42/attempts/2',
+    )
+  })
+
+  it('signs with Ed25519 too, and refuses other key types and a non-reproducible build', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', 'ed.key'], { cwd: dir })
+    const ed = await runCli([
+      'attest',
+      '--record',
+      record,
+      '--bundle',
+      path.join(dir, 'ed.json'),
+      '--key',
+      path.join(dir, 'ed.key'),
+      '--builder-id',
+      BUILDER,
+    ])
+    expect(ed.code, ed.stderr).toBe(0)
+    execFileSync(
+      'openssl',
+      ['genpkey', '-algorithm', 'rsa', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'rsa.key'],
+      { cwd: dir },
+    )
+    const rsa = await runCli([
+      'attest',
+      '--record',
+      record,
+      '--bundle',
+      path.join(dir, 'rsa.json'),
+      '--key',
+      path.join(dir, 'rsa.key'),
+      '--builder-id',
+      BUILDER,
+    ])
+    expect(rsa.code).toBe(2)
+    expect(rsa.stderr).toContain('only ECDSA P-256 and Ed25519')
+    const json = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      result: { reproducible: boolean }
+    }
+    json.result.reproducible = false
+    fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(json))
+    const no = await runCli([
+      'attest',
+      '--record',
+      path.join(dir, 'bad.json'),
+      '--bundle',
+      path.join(dir, 'no.json'),
+      '--key',
+      path.join(dir, 'ed.key'),
+      '--builder-id',
+      BUILDER,
+    ])
+    expect(no.code).toBe(1)
+    expect(fs.existsSync(path.join(dir, 'no.json'))).toBe(false)
+  })
+
+  it('refuses a record that is not one, and an artifact changed since the build', async () => {
+    const dir = makeTemp()
+    const { record, out } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    fs.writeFileSync(path.join(dir, 'junk.json'), '{"recordType": "something else"}')
+    const junk = await runCli([
+      'attest',
+      '--record',
+      path.join(dir, 'junk.json'),
+      '--bundle',
+      path.join(dir, 'j.json'),
+      '--key',
+      path.join(dir, 'k.key'),
+      '--builder-id',
+      BUILDER,
+    ])
+    expect(junk.code).toBe(2)
+    fs.appendFileSync(path.join(out, 'hello'), 'tampered')
+    const changed = await runCli([
+      'attest',
+      '--record',
+      record,
+      '--bundle',
+      path.join(dir, 'c.json'),
+      '--key',
+      path.join(dir, 'k.key'),
+      '--builder-id',
+      BUILDER,
+      '--sha512',
+      out,
+    ])
+    expect(changed.code).toBe(2)
+    expect(changed.stderr).toContain('not the one the build recorded')
+  })
+})
+
+describe('reproof build --bundle', () => {
+  it('builds, then signs, in one go', async () => {
+    const dir = makeTemp()
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const source = copyFixture('hello-c')
+    const bundlePath = path.join(dir, 'bundle.json')
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'hello',
+      '--temp-dir',
+      makeTempParent(),
+      '--bundle',
+      bundlePath,
+      '--key',
+      path.join(dir, 'k.key'),
+      '--builder-id',
+      BUILDER,
+      '--',
+      'make',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toContain('signed 1 subject(s)')
+    verifyWithKey(
+      JSON.parse(fs.readFileSync(bundlePath, 'utf8')) as SerializedBundle,
+      fs.readFileSync(path.join(dir, 'k.pub'), 'utf8'),
+    )
+  })
+
+  it('checks the signing options before building, and signs nothing that is not reproducible', async () => {
+    const dir = makeTemp()
+    const source = copyFixture('timestamp')
+    const noKey = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out/*',
+      '--bundle',
+      path.join(dir, 'b.json'),
+      '--builder-id',
+      BUILDER,
+      '--',
+      'make',
+    ])
+    expect(noKey.code).toBe(2)
+    expect(noKey.stderr).not.toContain('run A started')
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const notReproducible = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out/*',
+      '--temp-dir',
+      makeTempParent(),
+      '--bundle',
+      path.join(dir, 'b.json'),
+      '--key',
+      path.join(dir, 'k.key'),
+      '--builder-id',
+      BUILDER,
+      '--',
+      'make',
+    ])
+    expect(notReproducible.code).toBe(1)
+    expect(fs.existsSync(path.join(dir, 'b.json'))).toBe(false)
+  })
+})
