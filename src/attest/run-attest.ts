@@ -6,13 +6,18 @@ import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { keyHint, loadPrivateKey } from '../sign/keys.js'
+import type { SerializedBundle } from '@sigstore/bundle'
+import { signKeyless, type KeylessOptions } from '../sign/keyless.js'
 import { signWithKey } from '../sign/sign-statement.js'
 import { statementBytes, toStatement, type AttestContext } from './statement.js'
 
+export type SigningMethod =
+  | { kind: 'key'; key: string; passphrase: string | undefined }
+  | { kind: 'keyless'; options: Omit<KeylessOptions, 'pendingFile'> }
+
 export interface AttestOptions {
   bundle: string
-  key: string
-  passphrase: string | undefined
+  signing: SigningMethod
   statement: string | undefined
   /** Where the shipped artifacts are, for --sha512 (digests are checked against the record first). */
   sha512From: string | undefined
@@ -23,7 +28,8 @@ export interface AttestResult {
   statement: string | null
   subjects: { name: string; digest: Record<string, string> }[]
   statementSha256: string
-  keyHint: string
+  /** The public key's hint (key signing) or the certificate's identity (keyless). */
+  signer: string
 }
 
 /**
@@ -45,7 +51,10 @@ export async function runAttest(
       },
     )
   }
-  const { key, kind } = loadPrivateKey(options.key, options.passphrase)
+  const key =
+    options.signing.kind === 'key'
+      ? loadPrivateKey(options.signing.key, options.signing.passphrase)
+      : undefined
   const sha512 =
     options.sha512From === undefined ? undefined : hashShipped(record, options.sha512From)
 
@@ -54,7 +63,16 @@ export async function runAttest(
   const payload = statementBytes(statement)
 
   // 3. Sign, then write durably: the bundle (and the statement) atomically.
-  const bundle = await signWithKey(payload, key, kind)
+  const bundle =
+    key !== undefined
+      ? await signWithKey(payload, key.key, key.kind)
+      : options.signing.kind === 'keyless'
+        ? await signKeyless(payload, {
+            ...options.signing.options,
+            pendingFile: `${options.bundle}.pending`,
+          })
+        : undefined
+  if (bundle === undefined) throw new Error('no signing method')
   await writeFileAtomic(options.bundle, `${JSON.stringify(bundle)}\n`)
   if (options.statement !== undefined)
     await writeFileAtomic(options.statement, `${canonicalJson(statement)}\n`)
@@ -65,7 +83,20 @@ export async function runAttest(
     statement: options.statement ?? null,
     subjects: statement.subject,
     statementSha256: crypto.createHash('sha256').update(payload).digest('hex'),
-    keyHint: keyHint(crypto.createPublicKey(key)),
+    signer:
+      key !== undefined
+        ? `key ${keyHint(crypto.createPublicKey(key.key)).slice(0, 16)}`
+        : `certificate ${certificateIdentity(bundle)}`,
+  }
+}
+
+function certificateIdentity(bundle: SerializedBundle): string {
+  const pem = bundle.verificationMaterial.certificate?.rawBytes
+  if (pem === undefined) return '(unknown)'
+  try {
+    return new crypto.X509Certificate(Buffer.from(pem, 'base64')).subjectAltName ?? '(no SAN)'
+  } catch {
+    return '(unreadable)'
   }
 }
 

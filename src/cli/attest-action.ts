@@ -1,5 +1,8 @@
 import { readBuildRecordFile } from '../attest/read-record.js'
-import { runAttest } from '../attest/run-attest.js'
+import { runAttest, type SigningMethod } from '../attest/run-attest.js'
+import { positiveInt } from '../config/diff-options.js'
+import { parseDuration } from '../config/duration.js'
+import { chooseTokenSource } from '../sign/identity.js'
 import type { AttestContext } from '../attest/statement.js'
 import { EXIT, ReproofError } from '../errors.js'
 import { generateKeyPair, writeKeyPair } from '../sign/keys.js'
@@ -14,8 +17,7 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
     record,
     {
       bundle: flags.bundle,
-      key: flags.key,
-      passphrase: passphraseFrom(flags.passphraseEnv, streams.env),
+      signing: signingMethod(flags, streams.env),
       statement: flags.statement,
       sha512From: flags.sha512,
     },
@@ -25,12 +27,53 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
     streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   } else {
     streams.stdout.write(
-      `signed ${result.subjects.length} subject(s) with key ${result.keyHint.slice(0, 16)}… → ${result.bundle}\n`,
+      `signed ${result.subjects.length} subject(s) with ${result.signer} → ${result.bundle}\n`,
     )
     for (const s of result.subjects)
       streams.stdout.write(`  ${s.name}  sha256:${s.digest.sha256 ?? ''}\n`)
   }
   return EXIT.yes
+}
+
+/** Exactly one of --key and --keyless; the keyless settings are validated here. */
+export function signingMethod(
+  flags: Pick<
+    AttestFlags,
+    | 'key'
+    | 'keyless'
+    | 'passphraseEnv'
+    | 'identityTokenFile'
+    | 'fulcioUrl'
+    | 'rekorUrl'
+    | 'tsaUrl'
+    | 'timeout'
+    | 'retries'
+  >,
+  env: Streams['env'],
+): SigningMethod {
+  if ((flags.key === undefined) === (flags.keyless !== true))
+    throw new ReproofError('E_USAGE', 'give exactly one of --key <file> and --keyless')
+  if (flags.key !== undefined)
+    return { kind: 'key', key: flags.key, passphrase: passphraseFrom(flags.passphraseEnv, env) }
+  for (const [flag, url] of [
+    ['--fulcio-url', flags.fulcioUrl],
+    ['--rekor-url', flags.rekorUrl],
+    ['--tsa-url', flags.tsaUrl],
+  ] as const) {
+    if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url))
+      throw new ReproofError('E_USAGE', `${flag} ${url}: not an http(s) URL`)
+  }
+  return {
+    kind: 'keyless',
+    options: {
+      tokenSource: chooseTokenSource(env, flags.identityTokenFile),
+      fulcioUrl: flags.fulcioUrl,
+      rekorUrl: flags.rekorUrl,
+      tsaUrl: flags.tsaUrl,
+      timeoutMs: parseDuration(flags.timeout, '--timeout'),
+      retries: positiveInt(flags.retries === '0' ? undefined : flags.retries, '--retries', 0),
+    },
+  }
 }
 
 export function keygenAction(flags: KeygenFlags, streams: Streams): number {

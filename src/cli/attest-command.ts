@@ -4,7 +4,14 @@ import type { Streams } from './output.js'
 export interface AttestFlags {
   record: string
   bundle: string
-  key: string
+  key?: string
+  keyless?: boolean
+  identityTokenFile?: string
+  fulcioUrl: string
+  rekorUrl: string
+  tsaUrl?: string
+  timeout: string
+  retries: string
   passphraseEnv?: string
   builderId?: string
   statement?: string
@@ -24,7 +31,17 @@ export function attestCommand(streams: Streams, setExit: (code: number) => void)
     )
     .requiredOption('--record <file>', 'build record written by reproof build --record')
     .requiredOption('--bundle <file>', 'where to write the Sigstore bundle')
-    .requiredOption('--key <file>', 'private key (PEM, ECDSA P-256 or Ed25519)')
+    .option('--key <file>', 'sign with this private key (PEM, ECDSA P-256 or Ed25519), offline')
+    .option('--keyless', 'sign with an OIDC identity: Fulcio certificate and Rekor entry')
+    .option(
+      '--identity-token-file <file>',
+      'OIDC token for --keyless (default: GitHub Actions, or $SIGSTORE_ID_TOKEN)',
+    )
+    .option('--fulcio-url <url>', 'Fulcio for --keyless', 'https://fulcio.sigstore.dev')
+    .option('--rekor-url <url>', 'Rekor for --keyless', 'https://rekor.sigstore.dev')
+    .option('--tsa-url <url>', 'also get an RFC 3161 timestamp from this authority')
+    .option('--timeout <duration>', 'time limit per request to a signing service', '30s')
+    .option('--retries <n>', 'retries per request, with backoff', '3')
     .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')
     .option('--builder-id <id>', 'builder identity (required outside GitHub Actions)')
     .option('--statement <file>', 'also write the unsigned statement (canonical JSON)')

@@ -27,14 +27,18 @@ export async function buildAction(
       : {
           options: {
             bundle: flags.bundle,
-            key: requireKey(flags.key),
-            passphrase: passphraseFrom(flags.passphraseEnv, streams.env),
+            signing: {
+              kind: 'key' as const,
+              key: requireKey(flags.key),
+              passphrase: passphraseFrom(flags.passphraseEnv, streams.env),
+            },
             statement: flags.statement,
             sha512From: undefined,
           },
           context: builderContext(flags.builderId, streams.env),
         }
-  if (attest !== undefined) loadPrivateKey(attest.options.key, attest.options.passphrase)
+  if (attest !== undefined)
+    loadPrivateKey(attest.options.signing.key, attest.options.signing.passphrase)
   const status = options.json ? undefined : createStatusDisplay(streams)
   try {
     const { result, record } = await runBuild(options, {

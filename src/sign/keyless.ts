@@ -1,0 +1,159 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import type { SerializedBundle } from '@sigstore/bundle'
+import type { Signature, Signer } from '@sigstore/sign'
+import { PAYLOAD_TYPE } from '../attest/statement.js'
+import { ReproofError } from '../errors.js'
+import { writeFileAtomic } from '../io/atomic-write.js'
+import { fetchIdentityToken, type TokenSource } from './identity.js'
+
+export interface KeylessOptions {
+  tokenSource: TokenSource
+  fulcioUrl: string
+  rekorUrl: string
+  tsaUrl: string | undefined
+  timeoutMs: number
+  retries: number
+  /** Where the signature is kept between signing and logging, so that a retry reuses it. */
+  pendingFile: string
+}
+
+interface Pending {
+  payloadSha256: string
+  signature: string
+  key: Signature['key']
+}
+
+/**
+ * Keyless signing: an OIDC token, a short-lived Fulcio certificate, a Rekor entry and,
+ * if asked, an RFC 3161 timestamp. The signature and certificate are written durably
+ * before the log is asked; when the log does not answer in time the outcome is
+ * unknown (exit 4) and the next run reuses them, so that Rekor finds the entry it may
+ * already hold instead of a second one being made.
+ */
+export async function signKeyless(
+  payload: Buffer,
+  options: KeylessOptions,
+): Promise<SerializedBundle> {
+  const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } =
+    await import('@sigstore/sign')
+  const { bundleToJSON } = await import('@sigstore/bundle')
+  const fetchOptions = {
+    timeout: options.timeoutMs,
+    retry: { retries: options.retries, factor: 2, minTimeout: 250, maxTimeout: 4000 },
+  }
+  const fulcio = new FulcioSigner({
+    fulcioBaseURL: options.fulcioUrl,
+    identityProvider: {
+      getToken: () =>
+        fetchIdentityToken(options.tokenSource, {
+          timeoutMs: options.timeoutMs,
+          retries: options.retries,
+        }),
+    },
+    ...fetchOptions,
+  })
+  const witnesses = [
+    new RekorWitness({
+      rekorBaseURL: options.rekorUrl,
+      fetchOnConflict: true,
+      entryType: 'dsse',
+      ...fetchOptions,
+    }),
+    ...(options.tsaUrl === undefined
+      ? []
+      : [new TSAWitness({ tsaBaseURL: options.tsaUrl, ...fetchOptions })]),
+  ]
+  const builder = new DSSEBundleBuilder({
+    signer: persistingSigner(fulcio, options.pendingFile),
+    witnesses,
+    certificateChain: false,
+  })
+  let bundle
+  try {
+    bundle = await builder.create({ data: payload, type: PAYLOAD_TYPE })
+  } catch (err) {
+    throw toSigningError(err, options)
+  }
+  fs.rmSync(options.pendingFile, { force: true })
+  return bundleToJSON(bundle)
+}
+
+/**
+ * Wraps the Fulcio signer: reuses a signature kept from an earlier, interrupted run of
+ * the same payload while its certificate is still valid; otherwise signs and keeps the
+ * result before anything is sent to the log.
+ */
+function persistingSigner(inner: Signer, pendingFile: string): Signer {
+  return {
+    async sign(data: Buffer): Promise<Signature> {
+      const digest = crypto.createHash('sha256').update(data).digest('hex')
+      const pending = readPending(pendingFile)
+      if (pending?.payloadSha256 === digest && certificateStillValid(pending.key)) {
+        return { signature: Buffer.from(pending.signature, 'base64'), key: pending.key }
+      }
+      const signature = await inner.sign(data)
+      const kept: Pending = {
+        payloadSha256: digest,
+        signature: signature.signature.toString('base64'),
+        key: signature.key,
+      }
+      await writeFileAtomic(pendingFile, `${JSON.stringify(kept)}\n`, 0o600)
+      return signature
+    },
+  }
+}
+
+function readPending(file: string): Pending | undefined {
+  try {
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Pending>
+    if (
+      typeof json.payloadSha256 !== 'string' ||
+      typeof json.signature !== 'string' ||
+      typeof json.key !== 'object'
+    )
+      return undefined
+    return json as Pending
+  } catch {
+    return undefined
+  }
+}
+
+/** Rekor would accept a stale certificate, but no verifier would: the entry must fall within its validity. */
+function certificateStillValid(key: Signature['key']): boolean {
+  if (key.$case !== 'x509Certificate') return false
+  try {
+    return (
+      new crypto.X509Certificate(key.certificate).validTo !== '' &&
+      Date.parse(new crypto.X509Certificate(key.certificate).validTo) > Date.now() + 30_000
+    )
+  } catch {
+    return false
+  }
+}
+
+/** Timeouts and unreachable services are unknown outcomes; refusals are failures. */
+function toSigningError(err: unknown, options: KeylessOptions): ReproofError {
+  if (err instanceof ReproofError) return err
+  const e = err as { code?: string; message?: string; cause?: { message?: string; code?: string } }
+  const detail = `${e.message ?? String(err)}${e.cause?.message === undefined ? '' : ` (${e.cause.message})`}`
+  const timedOut =
+    /timeout|timed out|ETIMEDOUT|ECONNRESET|socket hang up|network/i.test(detail) ||
+    e.cause?.code === 'ETIMEDOUT'
+  if (e.code === 'TLOG_CREATE_ENTRY_ERROR' && timedOut) {
+    return new ReproofError(
+      'E_AMBIGUOUS',
+      `the transparency log did not answer in time (${options.rekorUrl}); whether the entry was recorded is unknown`,
+      {
+        hint: `run the same command again: it reuses the signature kept in ${options.pendingFile}, and the log returns the existing entry instead of a duplicate`,
+      },
+    )
+  }
+  if (timedOut) {
+    return new ReproofError(
+      'E_AMBIGUOUS',
+      `a signing service did not answer in time (${detail}); nothing was published by this step, a retry is safe`,
+    )
+  }
+  return new ReproofError('E_ENVIRONMENT', `keyless signing failed: ${detail}`)
+}
