@@ -123,10 +123,7 @@ function readPending(file: string): Pending | undefined {
 function certificateStillValid(key: Signature['key']): boolean {
   if (key.$case !== 'x509Certificate') return false
   try {
-    return (
-      new crypto.X509Certificate(key.certificate).validTo !== '' &&
-      Date.parse(new crypto.X509Certificate(key.certificate).validTo) > Date.now() + 30_000
-    )
+    return Date.parse(new crypto.X509Certificate(key.certificate).validTo) > Date.now() + 30_000
   } catch {
     return false
   }

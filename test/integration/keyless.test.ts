@@ -145,7 +145,8 @@ async function startServices(): Promise<Services> {
         const match = /^\/api\/v1\/log\/entries\/([0-9a-f]+)$/.exec(url.pathname)
         if (req.method === 'GET' && match !== null) {
           const found = [...entries.values()].find((e) => e.uuid === match[1])
-          found === undefined ? reply(404, '{}') : reply(200, found.response)
+          if (found === undefined) reply(404, '{}')
+          else reply(200, found.response)
           return
         }
         reply(404, '{}')
