@@ -10,6 +10,7 @@ import type { SerializedBundle } from '@sigstore/bundle'
 import { signKeyless, type KeylessOptions } from '../sign/keyless.js'
 import { signWithKey } from '../sign/sign-statement.js'
 import { statementBytes, toStatement, type AttestContext } from './statement.js'
+import { validateStatement } from './validate-statement.js'
 
 export type SigningMethod =
   | { kind: 'key'; key: string; passphrase: string | undefined }
@@ -60,6 +61,7 @@ export async function runAttest(
 
   // 2. Decide: the statement is a pure function of the record and the context.
   const statement = toStatement(record, { ...context, ...(sha512 === undefined ? {} : { sha512 }) })
+  validateStatement(statement)
   const payload = statementBytes(statement)
 
   // 3. Sign, then write durably: the bundle (and the statement) atomically.

@@ -4,9 +4,9 @@ import { toBuildOptions, type BuildFlags } from '../config/build-options.js'
 import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from '../diff/views/text.js'
 import { runAttest } from '../attest/run-attest.js'
-import { EXIT, ReproofError } from '../errors.js'
+import { EXIT } from '../errors.js'
 import { loadPrivateKey } from '../sign/keys.js'
-import { builderContext, passphraseFrom } from './attest-action.js'
+import { builderContext, signingMethod } from './attest-action.js'
 import { renderBuildHuman } from './build-view.js'
 import { useColor, type Streams } from './output.js'
 import { createStatusDisplay } from './status-display.js'
@@ -20,24 +20,33 @@ export async function buildAction(
 ): Promise<number> {
   const config = await loadBuildConfig(resolveSource(flags))
   const options = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags))
-  // Signing options are checked before building: a missing identity must not cost a build.
+  // Signing options are checked before building: a missing key or identity must not cost a build.
   const attest =
     flags.bundle === undefined
       ? undefined
       : {
           options: {
             bundle: flags.bundle,
-            signing: {
-              kind: 'key' as const,
-              key: requireKey(flags.key),
-              passphrase: passphraseFrom(flags.passphraseEnv, streams.env),
-            },
+            signing: signingMethod(
+              {
+                key: flags.key,
+                keyless: flags.keyless,
+                passphraseEnv: flags.passphraseEnv,
+                identityTokenFile: flags.identityTokenFile,
+                fulcioUrl: flags.fulcioUrl ?? 'https://fulcio.sigstore.dev',
+                rekorUrl: flags.rekorUrl ?? 'https://rekor.sigstore.dev',
+                tsaUrl: flags.tsaUrl,
+                timeout: flags.signTimeout ?? '30s',
+                retries: flags.signRetries ?? '3',
+              },
+              streams.env,
+            ),
             statement: flags.statement,
             sha512From: undefined,
           },
           context: builderContext(flags.builderId, streams.env),
         }
-  if (attest !== undefined)
+  if (attest?.options.signing.kind === 'key')
     loadPrivateKey(attest.options.signing.key, attest.options.signing.passphrase)
   const status = options.json ? undefined : createStatusDisplay(streams)
   try {
@@ -68,12 +77,6 @@ export async function buildAction(
   } finally {
     status?.stop()
   }
-}
-
-function requireKey(key: string | undefined): string {
-  if (key === undefined)
-    throw new ReproofError('E_USAGE', '--bundle needs --key <file> to sign with')
-  return key
 }
 
 function resolveSource(flags: BuildFlags): string {

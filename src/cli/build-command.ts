@@ -49,6 +49,16 @@ export function buildCommand(
         'when reproducible, sign provenance into this Sigstore bundle (with --key)',
       )
       .option('--key <file>', 'private key for --bundle (PEM, ECDSA P-256 or Ed25519)')
+      .option('--keyless', 'sign --bundle keylessly (OIDC identity, Fulcio, Rekor)')
+      .option(
+        '--identity-token-file <file>',
+        'OIDC token for --keyless (default: GitHub Actions, or $SIGSTORE_ID_TOKEN)',
+      )
+      .option('--fulcio-url <url>', 'Fulcio for --keyless', 'https://fulcio.sigstore.dev')
+      .option('--rekor-url <url>', 'Rekor for --keyless', 'https://rekor.sigstore.dev')
+      .option('--tsa-url <url>', 'also get an RFC 3161 timestamp for --keyless')
+      .option('--sign-timeout <duration>', 'time limit per request to a signing service', '30s')
+      .option('--sign-retries <n>', 'retries per request to a signing service', '3')
       .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')
       .option(
         '--builder-id <id>',
@@ -108,5 +118,12 @@ function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
     passphraseEnv: text(raw.passphraseEnv),
     builderId: text(raw.builderId),
     statement: text(raw.statement),
+    keyless: raw.keyless === true ? true : undefined,
+    identityTokenFile: text(raw.identityTokenFile),
+    fulcioUrl: text(raw.fulcioUrl),
+    rekorUrl: text(raw.rekorUrl),
+    tsaUrl: text(raw.tsaUrl),
+    signTimeout: text(raw.signTimeout),
+    signRetries: text(raw.signRetries),
   }
 }

@@ -28,6 +28,13 @@ export interface BuildFlags {
   passphraseEnv?: string
   builderId?: string
   statement?: string
+  keyless?: boolean
+  identityTokenFile?: string
+  fulcioUrl?: string
+  rekorUrl?: string
+  tsaUrl?: string
+  signTimeout?: string
+  signRetries?: string
 }
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'))

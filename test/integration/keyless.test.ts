@@ -333,6 +333,34 @@ describe('reproof attest --keyless', () => {
     expect(fs.existsSync(`${bundle}.pending`)).toBe(false)
   })
 
+  it('builds and signs keylessly in one go', async () => {
+    const dir = makeTemp()
+    const bundle = path.join(dir, 'bundle.json')
+    const run = await runCli(
+      [
+        'build',
+        '-C',
+        copyFixture('hello-c'),
+        '-o',
+        'hello',
+        '--temp-dir',
+        makeTempParent(),
+        '--bundle',
+        bundle,
+        '--keyless',
+        '--fulcio-url',
+        services.base,
+        '--rekor-url',
+        services.base,
+        '--',
+        'make',
+      ],
+      githubEnv(),
+    )
+    expect(run.code, run.stderr).toBe(0)
+    verify(bundle)
+  })
+
   it('says what to do when the token cannot be had', async () => {
     const dir = makeTemp()
     const recordFile = await record(dir)
