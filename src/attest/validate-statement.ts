@@ -2,11 +2,6 @@ import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
 import { PROVENANCE_TYPE, STATEMENT_TYPE, type Statement } from './statement.js'
 
-const lowerHex = (length: number) =>
-  v.pipe(
-    v.string(),
-    v.regex(new RegExp(`^[0-9a-f]{${length}}$`), `must be ${length} lowercase hex digits`),
-  )
 const digestSet = v.pipe(
   v.record(v.string(), v.string()),
   v.check((d) => Object.keys(d).length > 0, 'a digest set needs at least one digest'),

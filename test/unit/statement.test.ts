@@ -144,7 +144,9 @@ describe('toStatement', () => {
 
 describe('validateStatement', () => {
   it('refuses what the specs forbid', () => {
-    const good = toStatement(fc.sample(recordArb, { numRuns: 1, seed: 1 })[0]!, {
+    const [sample] = fc.sample(recordArb, { numRuns: 1, seed: 1 })
+    if (sample === undefined) throw new Error('no sample')
+    const good = toStatement(sample, {
       builderId: 'https://ci.example.com',
     })
     const broken: [string, (s: typeof good) => void][] = [
@@ -167,7 +169,9 @@ describe('validateStatement', () => {
     for (const [what, breakIt] of broken) {
       const copy = structuredClone(good)
       breakIt(copy)
-      expect(() => { validateStatement(copy); }, what).toThrow(/not valid/)
+      expect(() => {
+        validateStatement(copy)
+      }, what).toThrow(/not valid/)
     }
   })
 })
