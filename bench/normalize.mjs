@@ -60,14 +60,20 @@ for (const [label, tree, tgz] of [
   const gnuFlags = `--sort=name --mtime=@${EPOCH} --clamp-mtime --owner=0 --group=0 --numeric-owner`
   const tarResult = compare(ROUNDS, () => fs.rmSync(tgzOut, { force: true }), {
     // Like for like: GNU tar cannot rewrite an archive, so it extracts and re-creates.
-    'GNU extract + tar | gzip -n': () => sh(`rm -rf ${work} && mkdir ${work} && tar -xzf ${path.join(dir, tgz)} -C ${work} && tar ${gnuFlags} -C ${work} -cf - . | gzip -n > ${tgzOut} && rm -rf ${work}`).ms,
+    'GNU extract + tar | gzip -n': () =>
+      sh(
+        `rm -rf ${work} && mkdir ${work} && tar -xzf ${path.join(dir, tgz)} -C ${work} && tar ${gnuFlags} -C ${work} -cf - . | gzip -n > ${tgzOut} && rm -rf ${work}`,
+      ).ms,
     // GNU tar straight from the tree, with no archive to read: a floor, not the same job.
-    'GNU tar | gzip -n from the tree': () => sh(`tar ${gnuFlags} -C ${dir}/${tree} -cf - . | gzip -n > ${tgzOut}`).ms,
+    'GNU tar | gzip -n from the tree': () =>
+      sh(`tar ${gnuFlags} -C ${dir}/${tree} -cf - . | gzip -n > ${tgzOut}`).ms,
     reproof: () => reproof([path.join(dir, tgz), '-o', tgzOut]),
   })
   const like = tarResult.reproof / tarResult['GNU extract + tar | gzip -n']
   const floor = tarResult.reproof / tarResult['GNU tar | gzip -n from the tree']
-  console.log(`tar.gz, ${label} (${mb(tgz)} MB): reproof ${fmt(tarResult.reproof)}; GNU extract + re-create ${fmt(tarResult['GNU extract + tar | gzip -n'])} (${like.toFixed(2)}x, target ≤ 1.5x: ${like <= 1.5 ? 'met' : 'MISSED'}); GNU from the tree ${fmt(tarResult['GNU tar | gzip -n from the tree'])} (${floor.toFixed(2)}x)`)
+  console.log(
+    `tar.gz, ${label} (${mb(tgz)} MB): reproof ${fmt(tarResult.reproof)}; GNU extract + re-create ${fmt(tarResult['GNU extract + tar | gzip -n'])} (${like.toFixed(2)}x, target ≤ 1.5x: ${like <= 1.5 ? 'met' : 'MISSED'}); GNU from the tree ${fmt(tarResult['GNU tar | gzip -n from the tree'])} (${floor.toFixed(2)}x)`,
+  )
 }
 
 // Memory: a 1 GB tar of large members, normalized with /usr/bin/time watching.

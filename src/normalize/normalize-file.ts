@@ -16,6 +16,8 @@ import { coalescer } from '../io/batched-file-sink.js'
 import { normalizeAr, type ArChanges } from './ar.js'
 import { GZIP_OS_UNIX, gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from './gzip.js'
 import type { NormalizeMode, NormalizeRules } from './rules.js'
+import { isCpio, normalizeCpio } from './cpio.js'
+import { isMo, stableMo } from './mo.js'
 import { isPng, stablePng } from './png.js'
 import { normalizeTar, type TarChanges } from './tar.js'
 import { normalizeZip, type ZipChanges } from './zip.js'
@@ -26,7 +28,7 @@ const GZIP_LEVEL = 6
 const MiB = 1024 * 1024
 
 export type NormalizedFormat =
-  'png' | 'tar' | 'tar.gz' | 'gzip' | 'zip' | 'jar' | 'wheel' | 'ar' | 'unknown'
+  'png' | 'mo' | 'cpio' | 'tar' | 'tar.gz' | 'gzip' | 'zip' | 'jar' | 'wheel' | 'ar' | 'unknown'
 
 export interface NormalizeOutcome {
   input: string
@@ -170,6 +172,34 @@ export async function normalizeFile(
       return outcome
     }
     const headBytes = await readHead(fileSource(input), 8)
+    if (isCpio(headBytes)) {
+      format = 'cpio'
+      return await run(async (out) => {
+        const c = await normalizeCpio(
+          fs.createReadStream(input, { highWaterMark: MiB }),
+          out,
+          rules,
+          budget,
+          input,
+        )
+        changes =
+          c.headers > 0
+            ? [
+                `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`,
+              ]
+            : []
+      })
+    }
+    if (isMo(headBytes)) {
+      format = 'mo'
+      budget.checkMemberSize((await fsp.stat(input)).size, input)
+      const { bytes, changed } = stableMo(await fsp.readFile(input), rules, input)
+      changes = changed.map((f) => `${f} clamped to the epoch (UTC)`)
+      return await run(async (out) => {
+        out.end(bytes)
+        await Promise.resolve()
+      })
+    }
     if (isPng(headBytes)) {
       format = 'png'
       // PNGs are images of a few MB at most; the whole file is read, bounded by the member limit.

@@ -303,3 +303,48 @@ print(ok, len(zlib.decompress(idat)))"`,
     ).toBe('True 52')
   })
 })
+
+describe('reproof normalize on cpio archives and gettext catalogs', () => {
+  it('makes newc cpio archives of the same tree, made at other times and inodes, identical and still extractable', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `mkdir -p a/etc b && echo conf > a/etc/app.conf && printf '#!/bin/sh\\n' > a/init && chmod 700 a/init && touch -d @1800000000 a/init
+cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
+(cd a && find . | sort | cpio -o -H newc --quiet > ../a.cpio) && (cd b && find . | sort | cpio -o -H newc --quiet > ../b.cpio)`,
+    )
+    const { files } = await normalize(dir, ['a.cpio', 'b.cpio', '--in-place'])
+    expect(files.map((f) => f.format)).toEqual(['cpio', 'cpio'])
+    expect(
+      fs.readFileSync(path.join(dir, 'a.cpio')).equals(fs.readFileSync(path.join(dir, 'b.cpio'))),
+    ).toBe(true)
+    const listing = sh(dir, 'cpio -itv --quiet < a.cpio')
+    expect(listing).toMatch(/^-rwxr-xr-x +1 root +root .* init$/m)
+    sh(
+      dir,
+      'mkdir x && cd x && cpio -id --quiet < ../a.cpio && diff -r ../a/etc etc && cmp ../a/init init',
+    )
+  })
+
+  it('clamps the dates in a gettext catalog’s header without moving anything else', async () => {
+    const dir = makeTemp()
+    const po = (date: string) =>
+      `msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"POT-Creation-Date: ${date}\\n"\n"PO-Revision-Date: ${date}\\n"\n\nmsgid "Hello"\nmsgstr "Bonjour"\n`
+    fs.writeFileSync(path.join(dir, 'a.po'), po('2026-11-22 10:00+0100'))
+    fs.writeFileSync(path.join(dir, 'b.po'), po('2027-01-05 08:30-0500'))
+    sh(dir, 'msgfmt -o a.mo a.po && msgfmt -o b.mo b.po')
+    const { files } = await normalize(dir, ['a.mo', 'b.mo', '--in-place'])
+    expect(files.map((f) => f.format)).toEqual(['mo', 'mo'])
+    // msgfmt keeps PO-Revision-Date (and drops POT-Creation-Date) in the catalog header.
+    expect(files[0]?.changes).toEqual(['PO-Revision-Date clamped to the epoch (UTC)'])
+    expect(
+      fs.readFileSync(path.join(dir, 'a.mo')).equals(fs.readFileSync(path.join(dir, 'b.mo'))),
+    ).toBe(true)
+    expect(
+      sh(
+        dir,
+        `python3 -c "import gettext; t = gettext.GNUTranslations(open('a.mo','rb')); print(t.gettext('Hello'), t.info()['po-revision-date'])"`,
+      ).trim(),
+    ).toBe('Bonjour 2023-11-14 22:13+0000')
+  })
+})

@@ -365,12 +365,54 @@ describe('PNG normalization', () => {
   it('never crashes on hostile bytes behind a PNG signature, and is idempotent', () => {
     const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (tail) => {
+      fc.property(fc.uint8Array({ maxLength: 300, size: 'max' }), (tail) => {
         try {
           const once = stablePng(Buffer.concat([signature, Buffer.from(tail)]), 'x.png')
           expect(stablePng(once.bytes, 'x.png').bytes.equals(once.bytes)).toBe(true)
         } catch (err) {
           expect(err).toBeInstanceOf(ReproofError)
+        }
+      }),
+    )
+  })
+})
+
+describe('cpio and gettext normalization on hostile bytes', () => {
+  it('gives a result or a reproof error, never a crash', async () => {
+    const { normalizeCpio } = await import('../../src/normalize/cpio.js')
+    const { stableMo } = await import('../../src/normalize/mo.js')
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('070701', '070702'),
+        fc.uint8Array({ maxLength: 400, size: 'max' }),
+        async (magic, tail) => {
+          const out = new PassThrough()
+          const drained = collect(out)
+          try {
+            await normalizeCpio(
+              Readable.from([Buffer.concat([Buffer.from(magic), Buffer.from(tail)])]),
+              out,
+              rules,
+              new Budget(DEFAULT_LIMITS),
+              'x.cpio',
+            )
+            await drained
+          } catch (err) {
+            expect(err).toBeInstanceOf(ReproofError)
+          }
+        },
+      ),
+      { numRuns: 100 },
+    )
+    fc.assert(
+      // At least a header's worth of bytes: shorter input is refused before any table is read.
+      fc.property(fc.uint8Array({ minLength: 28, maxLength: 200 }), (bytes) => {
+        const mo = Buffer.from(bytes)
+        mo.writeUInt32LE(0x950412de, 0)
+        try {
+          stableMo(mo, rules, 'x.mo')
+        } catch (err) {
+          if (!(err instanceof ReproofError)) throw err
         }
       }),
     )

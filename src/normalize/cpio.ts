@@ -1,0 +1,125 @@
+import { once } from 'node:events'
+import type { Readable, Writable } from 'node:stream'
+import { ByteReader } from '../diff/formats/byte-reader.js'
+import type { Budget } from '../diff/limits.js'
+import { ReproofError } from '../errors.js'
+import { stableMode, stableMtime, type EntryType, type NormalizeRules } from './rules.js'
+
+export interface CpioChanges {
+  entries: number
+  headers: number
+}
+
+const HEADER = 110
+const S_IFMT = 0o170000
+const TYPES: Record<number, EntryType> = {
+  0o100000: 'file',
+  0o040000: 'directory',
+  0o120000: 'symlink',
+}
+
+export function isCpio(head: Buffer): boolean {
+  const magic = head.subarray(0, 6).toString('latin1')
+  return magic === '070701' || magic === '070702'
+}
+
+/**
+ * Rewrites "newc" cpio headers (initramfs, RPM payloads): mtime clamped, uid/gid 0,
+ * modes reduced to the exec bit (file type kept), inode numbers replaced by the entry's
+ * position (they are the building filesystem's), device numbers 0. Order, names and
+ * data are kept: consumers rely on directories coming first. The "crc" variant's
+ * checksum covers data only and stays valid.
+ */
+export async function normalizeCpio(
+  input: Readable,
+  output: Writable,
+  rules: NormalizeRules,
+  budget: Budget,
+  where: string,
+): Promise<CpioChanges> {
+  const reader = new ByteReader(input)
+  const bad = (what: string): ReproofError =>
+    new ReproofError('E_INPUT', `${where}: not a readable cpio archive (${what})`, { path: where })
+  const write = async (bytes: Buffer): Promise<void> => {
+    if (!output.write(Buffer.from(bytes))) await once(output, 'drain')
+  }
+  const changes: CpioChanges = { entries: 0, headers: 0 }
+  let offset = 0
+  // Hard links share an inode number; the first position of each keeps them together.
+  const inodes = new Map<number, number>()
+  for (;;) {
+    const header = await reader.read(HEADER)
+    if (header === undefined) break
+    if (header.length < HEADER) throw bad('truncated header')
+    // Anything after the trailer (padding to a block size) is copied as it is.
+    const magic = header.subarray(0, 6).toString('latin1')
+    if (magic !== '070701' && magic !== '070702') throw bad(`bad magic at offset ${offset}`)
+    const field = (i: number): number => {
+      const text = header.subarray(6 + i * 8, 14 + i * 8).toString('latin1')
+      if (!/^[0-9a-fA-F]{8}$/.test(text)) throw bad(`bad header field at offset ${offset}`)
+      return Number.parseInt(text, 16)
+    }
+    const [ino, mode, , , nlink, mtime, size, , , , , namesize] = Array.from(
+      { length: 13 },
+      (_, i) => field(i),
+    )
+    const namePadded = pad4(HEADER + (namesize ?? 0)) - HEADER
+    const nameBytes = await reader.read(namePadded)
+    if (nameBytes === undefined || nameBytes.length < namePadded) throw bad('truncated name')
+    const name = nameBytes.subarray(0, Math.max(0, (namesize ?? 1) - 1)).toString('utf8')
+    const trailer = name === 'TRAILER!!!'
+    budget.spendEntry(where)
+    const type = TYPES[(mode ?? 0) & S_IFMT] ?? 'other'
+    const position = inodes.get(ino ?? 0) ?? changes.entries + 1
+    if ((nlink ?? 1) > 1) inodes.set(ino ?? 0, position)
+    const values = header.toString('latin1').slice(6)
+    const stable = [
+      trailer ? values.slice(0, 8) : hex8(position),
+      hex8(
+        ((mode ?? 0) & S_IFMT) |
+          (type === 'other' ? (mode ?? 0) & 0o7777 : stableMode(type, mode ?? 0)),
+      ),
+      hex8(0),
+      hex8(0),
+      values.slice(32, 40),
+      hex8(trailer ? (mtime ?? 0) : stableMtime(mtime ?? 0, rules)),
+      values.slice(48, 56),
+      hex8(0),
+      hex8(0),
+      values.slice(72, 80),
+      values.slice(80, 88),
+      values.slice(88, 96),
+      values.slice(96, 104),
+    ].join('')
+    const newHeader = Buffer.from(`${magic}${stable}`, 'latin1')
+    if (!newHeader.equals(header)) changes.headers++
+    if (!trailer) changes.entries++
+    await write(newHeader)
+    await write(nameBytes)
+    const dataPadded = pad4(size ?? 0)
+    await reader.stream(dataPadded, async (chunk) => {
+      budget.spendBytes(chunk.length, where)
+      await write(chunk)
+    })
+    offset += HEADER + namePadded + dataPadded
+    if (trailer) {
+      for (;;) {
+        const rest = await reader.read(64 * 1024)
+        if (rest === undefined) break
+        await write(rest)
+      }
+      break
+    }
+  }
+  output.end()
+  await once(output, 'finish')
+  return changes
+}
+
+function hex8(value: number): string {
+  return value.toString(16).padStart(8, '0').toUpperCase()
+}
+
+function pad4(n: number): number {
+  return (n + 3) & ~3
+}

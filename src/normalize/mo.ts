@@ -1,0 +1,78 @@
+import { ReproofError } from '../errors.js'
+import { stableMtime, type NormalizeRules } from './rules.js'
+
+export function isMo(head: Buffer): boolean {
+  return (
+    head.length >= 4 && (head.readUInt32LE(0) === 0x950412de || head.readUInt32LE(0) === 0xde120495)
+  )
+}
+
+// msgfmt copies these from the .po header; xgettext writes the date of extraction.
+const DATE_FIELD =
+  /(POT-Creation-Date|PO-Revision-Date): (\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})([+-]\d{4})/g
+
+/**
+ * Gettext catalogs: the dates in the header entry (POT-Creation-Date, PO-Revision-Date)
+ * are clamped to the epoch and written in UTC. The new date has exactly the length of
+ * the old one, so no string offset or hash table changes; nothing else is touched.
+ */
+export function stableMo(
+  mo: Buffer,
+  rules: NormalizeRules,
+  where: string,
+): { bytes: Buffer; changed: string[] } {
+  if (!isMo(mo) || mo.length < 28)
+    throw new ReproofError('E_INPUT', `${where}: not a readable gettext catalog`, { path: where })
+  const little = mo.readUInt32LE(0) === 0x950412de
+  // Every offset comes from the file: checked before it is read.
+  const u32 = (at: number): number => {
+    if (at < 0 || at + 4 > mo.length)
+      throw new ReproofError('E_INPUT', `${where}: gettext tables point past the end of the file`, {
+        path: where,
+      })
+    return little ? mo.readUInt32LE(at) : mo.readUInt32BE(at)
+  }
+  const count = u32(8)
+  const originals = u32(12)
+  const translations = u32(16)
+  // The header is the translation of the empty message id, which sorts first.
+  for (let i = 0; i < Math.min(count, 1); i++) {
+    const idLength = u32(originals + i * 8)
+    if (idLength !== 0) break
+    const length = u32(translations + i * 8)
+    const at = u32(translations + i * 8 + 4)
+    if (at + length > mo.length)
+      throw new ReproofError('E_INPUT', `${where}: gettext header runs past the end of the file`, {
+        path: where,
+      })
+    const header = mo.subarray(at, at + length).toString('latin1')
+    const changed: string[] = []
+    const stable = header.replace(
+      DATE_FIELD,
+      (
+        match,
+        field: string,
+        y: string,
+        mo2: string,
+        d: string,
+        h: string,
+        m: string,
+        zone: string,
+      ) => {
+        const sign = zone.startsWith('-') ? 1 : -1
+        const seconds =
+          Date.UTC(Number(y), Number(mo2) - 1, Number(d), Number(h), Number(m)) / 1000 +
+          sign * (Number(zone.slice(1, 3)) * 3600 + Number(zone.slice(3)) * 60)
+        const t = new Date(stableMtime(seconds, rules) * 1000).toISOString()
+        const replacement = `${field}: ${t.slice(0, 10)} ${t.slice(11, 16)}+0000`
+        if (replacement !== match) changed.push(field)
+        return replacement
+      },
+    )
+    if (changed.length === 0) return { bytes: mo, changed }
+    const out = Buffer.from(mo)
+    out.write(stable, at, 'latin1')
+    return { bytes: out, changed }
+  }
+  return { bytes: mo, changed: [] }
+}
