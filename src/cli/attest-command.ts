@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import type { Streams } from './output.js'
+import { withSigningOptions } from './signing-options.js'
 
 export interface AttestFlags {
   record: string
@@ -25,26 +26,13 @@ export interface KeygenFlags {
 }
 
 export function attestCommand(streams: Streams, setExit: (code: number) => void): Command {
-  return new Command('attest')
+  const command = new Command('attest')
     .description(
       'sign an in-toto Statement with SLSA v1 provenance for a reproducible build, as a Sigstore bundle',
     )
     .requiredOption('--record <file>', 'build record written by reproof build --record')
     .requiredOption('--bundle <file>', 'where to write the Sigstore bundle')
-    .option('--key <file>', 'sign with this private key (PEM, ECDSA P-256 or Ed25519), offline')
-    .option('--keyless', 'sign with an OIDC identity: Fulcio certificate and Rekor entry')
-    .option(
-      '--identity-token-file <file>',
-      'OIDC token for --keyless (default: GitHub Actions, or $SIGSTORE_ID_TOKEN)',
-    )
-    .option('--fulcio-url <url>', 'Fulcio for --keyless', 'https://fulcio.sigstore.dev')
-    .option('--rekor-url <url>', 'Rekor for --keyless', 'https://rekor.sigstore.dev')
-    .option('--tsa-url <url>', 'also get an RFC 3161 timestamp from this authority')
-    .option('--timeout <duration>', 'time limit per request to a signing service', '30s')
-    .option('--retries <n>', 'retries per request, with backoff', '3')
-    .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')
-    .option('--builder-id <id>', 'builder identity (required outside GitHub Actions)')
-    .option('--statement <file>', 'also write the unsigned statement (canonical JSON)')
+  return withSigningOptions(command, { timeout: '--timeout', retries: '--retries' })
     .option(
       '--sha512 <dir>',
       'add SHA-512 digests of the artifacts in this directory (checked against the record)',

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import type { BuildFlags } from '../config/build-options.js'
 import type { Streams } from './output.js'
+import { withSigningOptions } from './signing-options.js'
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
   ...(previous ?? []),
@@ -18,74 +19,58 @@ export function buildCommand(
   setExit: (code: number) => void,
   signal: AbortSignal,
 ): Command {
+  const command = new Command('build')
+    .description(
+      'build twice in isolated roots with deliberate variations, and compare the artifacts',
+    )
+    .usage('[options] -- <command> [args...]')
+    .argument('[command...]', 'the build command and its arguments (after --)')
+    .option('-C, --source <dir>', 'source directory to snapshot', '.')
+    .option('-o, --out <glob>', 'artifact glob relative to the build root (repeatable)', collect)
+    .option('--epoch <seconds>', 'SOURCE_DATE_EPOCH for both runs')
+    .option('--json', 'print the result as JSON on stdout, and nothing else there')
+    .option(
+      '--out-dir <dir>',
+      'where to copy the artifacts when reproducible (default: the source dir)',
+    )
+    .option('--record <file>', 'write the build record (JSON) to this file')
+    .option(
+      '--report <file>',
+      'write an HTML page explaining the differences (or saying there are none)',
+    )
+    .option('--env <NAME[=VALUE]>', 'pass a variable to the build (repeatable)', collect)
+    .option(
+      '--timeout <duration>',
+      'stop both runs after this long (e.g. 90s, 15m); the outcome is then unknown',
+    )
+    .option('--keep', 'keep both build roots and logs for inspection')
+    .option(
+      '--bundle <file>',
+      'when reproducible, sign provenance into this Sigstore bundle (with --key)',
+    )
+    .option('--no-normalize', 'compare raw artifacts: do not normalize archive metadata first')
+    .option('--sequential', 'run A, then B (default: both at once)')
+    .option(
+      '--vary <list>',
+      'turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all',
+      collect,
+    )
+    .addOption(new Option('--no-vary <list>', 'turn variations off').argParser(collectRemoval))
+    .option(
+      '--exclude <glob>',
+      'leave matching source paths out of the snapshot (repeatable)',
+      collect,
+    )
+    .option(
+      '--temp-dir <dir>',
+      'where the build roots go (default: /dev/shm when it is a tmpfs with 4 GiB free, else the system temp dir)',
+    )
   return (
-    new Command('build')
-      .description(
-        'build twice in isolated roots with deliberate variations, and compare the artifacts',
-      )
-      .usage('[options] -- <command> [args...]')
-      .argument('[command...]', 'the build command and its arguments (after --)')
-      .option('-C, --source <dir>', 'source directory to snapshot', '.')
-      .option('-o, --out <glob>', 'artifact glob relative to the build root (repeatable)', collect)
-      .option('--epoch <seconds>', 'SOURCE_DATE_EPOCH for both runs')
-      .option('--json', 'print the result as JSON on stdout, and nothing else there')
-      .option(
-        '--out-dir <dir>',
-        'where to copy the artifacts when reproducible (default: the source dir)',
-      )
-      .option('--record <file>', 'write the build record (JSON) to this file')
-      .option(
-        '--report <file>',
-        'write an HTML page explaining the differences (or saying there are none)',
-      )
-      .option('--env <NAME[=VALUE]>', 'pass a variable to the build (repeatable)', collect)
-      .option(
-        '--timeout <duration>',
-        'stop both runs after this long (e.g. 90s, 15m); the outcome is then unknown',
-      )
-      .option('--keep', 'keep both build roots and logs for inspection')
-      .option(
-        '--bundle <file>',
-        'when reproducible, sign provenance into this Sigstore bundle (with --key)',
-      )
-      .option('--key <file>', 'private key for --bundle (PEM, ECDSA P-256 or Ed25519)')
-      .option('--keyless', 'sign --bundle keylessly (OIDC identity, Fulcio, Rekor)')
-      .option(
-        '--identity-token-file <file>',
-        'OIDC token for --keyless (default: GitHub Actions, or $SIGSTORE_ID_TOKEN)',
-      )
-      .option('--fulcio-url <url>', 'Fulcio for --keyless', 'https://fulcio.sigstore.dev')
-      .option('--rekor-url <url>', 'Rekor for --keyless', 'https://rekor.sigstore.dev')
-      .option('--tsa-url <url>', 'also get an RFC 3161 timestamp for --keyless')
-      .option('--sign-timeout <duration>', 'time limit per request to a signing service', '30s')
-      .option('--sign-retries <n>', 'retries per request to a signing service', '3')
-      .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')
-      .option(
-        '--builder-id <id>',
-        'builder identity for the provenance (required outside GitHub Actions)',
-      )
-      .option('--statement <file>', 'also write the unsigned statement')
-      .option('--no-normalize', 'compare raw artifacts: do not normalize archive metadata first')
-      .option('--sequential', 'run A, then B (default: both at once)')
-      .option(
-        '--vary <list>',
-        'turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all',
-        collect,
-      )
-      .addOption(new Option('--no-vary <list>', 'turn variations off').argParser(collectRemoval))
-      .option(
-        '--exclude <glob>',
-        'leave matching source paths out of the snapshot (repeatable)',
-        collect,
-      )
-      .option(
-        '--temp-dir <dir>',
-        'where the build roots go (default: /dev/shm when it is a tmpfs with 4 GiB free, else the system temp dir)',
-      )
+    withSigningOptions(command, { timeout: '--sign-timeout', retries: '--sign-retries' })
       // The runner and everything below it load only when the command runs.
-      .action(async (command: string[], raw: Record<string, unknown>) => {
+      .action(async (argv: string[], raw: Record<string, unknown>) => {
         const { buildAction } = await import('./build-action.js')
-        setExit(await buildAction(command, toBuildFlags(raw), streams, signal))
+        setExit(await buildAction(argv, toBuildFlags(raw), streams, signal))
       })
   )
 }
