@@ -1,0 +1,152 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import type { SerializedBundle } from '@sigstore/bundle'
+import { ReproofError } from '../errors.js'
+import { checkStatement, type ArtifactDigests, type Policy } from './policy.js'
+import type { Check, Reason } from './reasons.js'
+import {
+  verifySignature,
+  VerifyRejection,
+  type SignatureResult,
+  type Trust,
+} from './verify-signature.js'
+
+// Real bundles are a few KB (keyless) to a few hundred KB (large subject lists).
+const MAX_BUNDLE_BYTES = 16 * 1024 * 1024
+// The statement inside is bounded as well, before it is parsed.
+const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
+
+export interface VerifyOptions {
+  artifacts: string[]
+  bundle: string
+  trust: Trust
+  policy: Policy
+}
+
+export interface VerifyResult {
+  verified: boolean
+  artifacts: ArtifactDigests[]
+  checks: Check[]
+  identity: SignatureResult['identity'] | null
+  /** The first failed check's reason; null when verified. */
+  reason: Reason | null
+}
+
+/**
+ * Parse and validate the inputs (bounded), then decide: the signature and identity
+ * with @sigstore/verify, then every statement and policy check. The answer is yes only
+ * when every requested check ran and passed; any exception is a no.
+ */
+export async function runVerify(options: VerifyOptions, now: number): Promise<VerifyResult> {
+  // 1. Parse and validate: sizes are checked before anything is read in full.
+  const json = readBundle(options.bundle)
+  const artifacts = options.artifacts.map(hashArtifact)
+
+  // 2. Decide.
+  const checks: Check[] = []
+  let identity: SignatureResult['identity'] | null = null
+  try {
+    const signature = await verifySignature(json, options.trust)
+    identity = signature.identity
+    checks.push({ name: 'signature', ok: true, found: identity })
+    if (signature.payload.length > MAX_PAYLOAD_BYTES)
+      throw new VerifyRejection(
+        'bundle-invalid',
+        `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`,
+      )
+    let statement: unknown
+    try {
+      statement = JSON.parse(signature.payload.toString('utf8'))
+    } catch {
+      throw new VerifyRejection('statement-type', 'the signed payload is not JSON')
+    }
+    checks.push(
+      ...checkStatement(
+        signature.payloadType,
+        statement,
+        artifacts,
+        options.policy,
+        signature.verifiedTimes,
+        now,
+      ),
+    )
+  } catch (err) {
+    if (err instanceof VerifyRejection) {
+      checks.push({
+        name: 'signature',
+        ok: false,
+        wanted: err.wanted,
+        found: err.found ?? err.message,
+        reason: err.reason,
+      })
+    } else if (err instanceof ReproofError && err.code !== 'E_REJECTED') {
+      throw err
+    } else {
+      checks.push({
+        name: 'internal',
+        ok: false,
+        found: (err as Error).message,
+        reason: 'internal-error',
+      })
+    }
+  }
+  const failed = checks.find((c) => !c.ok)
+  const verified =
+    failed === undefined && checks.some((c) => c.name === 'signature' && c.ok) && checks.length > 1
+  return {
+    verified,
+    artifacts,
+    checks: checks.map(({ reason, ...c }) => (c.ok ? c : { ...c, reason })),
+    identity,
+    reason: verified ? null : (failed?.reason ?? 'internal-error'),
+  }
+}
+
+function readBundle(file: string): SerializedBundle {
+  let size: number
+  try {
+    size = fs.statSync(file).size
+  } catch {
+    throw new ReproofError('E_INPUT', `--bundle ${file}: no such file`, { path: file })
+  }
+  if (size > MAX_BUNDLE_BYTES)
+    throw new ReproofError(
+      'E_INPUT',
+      `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
+      { path: file },
+    )
+  try {
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown
+    if (json === null || typeof json !== 'object' || Array.isArray(json))
+      throw new Error('not an object')
+    return json as SerializedBundle
+  } catch {
+    throw new ReproofError('E_INPUT', `--bundle ${file}: not a JSON Sigstore bundle`, {
+      path: file,
+    })
+  }
+}
+
+/** SHA-256 and SHA-512 in one streaming pass, with one reused buffer. */
+function hashArtifact(file: string): ArtifactDigests {
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch {
+    throw new ReproofError('E_INPUT', `${file}: no such artifact`, { path: file })
+  }
+  const sha256 = crypto.createHash('sha256')
+  const sha512 = crypto.createHash('sha512')
+  const buffer = Buffer.allocUnsafe(1024 * 1024)
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buffer, 0, buffer.length, null)
+      if (n === 0) break
+      sha256.update(buffer.subarray(0, n))
+      sha512.update(buffer.subarray(0, n))
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  return { path: file, sha256: sha256.digest('hex'), sha512: sha512.digest('hex') }
+}

@@ -1,0 +1,223 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import type { SerializedBundle } from '@sigstore/bundle'
+import { ReproofError } from '../errors.js'
+import { keyHint } from '../sign/keys.js'
+import type { Reason } from './reasons.js'
+
+/** A "no" from signature verification, with its reason code. */
+export class VerifyRejection extends Error {
+  constructor(
+    readonly reason: Reason,
+    message: string,
+    readonly wanted?: unknown,
+    readonly found?: unknown,
+  ) {
+    super(message)
+  }
+}
+
+export type Trust =
+  | { kind: 'keys'; keys: string[] }
+  | {
+      kind: 'keyless'
+      trustedRoot: string | undefined
+      identity: string | undefined
+      identityRegexp: string | undefined
+      issuer: string
+    }
+
+export interface SignatureResult {
+  identity:
+    | { kind: 'key'; hint: string }
+    | { kind: 'certificate'; subjectAlternativeName: string; issuer: string }
+  /** Times vouched for by a verified log entry, in ms since the epoch. */
+  verifiedTimes: number[]
+  payloadType: string
+  payload: Buffer
+}
+
+// Keyless bundles are verified with no lowered thresholds: one log entry, one
+// certificate-transparency proof and one trusted time, always.
+const KEYLESS_THRESHOLDS = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 }
+
+/**
+ * Verifies the bundle's signature with @sigstore/verify against the given trust, then
+ * the signer's identity with reproof's own exact (or anchored) comparison: the library
+ * matches identities as unanchored regular expressions.
+ */
+export async function verifySignature(
+  json: SerializedBundle,
+  trust: Trust,
+): Promise<SignatureResult> {
+  const { bundleFromJSON, isBundleWithDsseEnvelope } = await import('@sigstore/bundle')
+  const { toSignedEntity, toTrustMaterial, Verifier } = await import('@sigstore/verify')
+  const { TrustedRoot, PublicKeyDetails } = await import('@sigstore/protobuf-specs')
+  let bundle
+  try {
+    bundle = bundleFromJSON(json)
+  } catch (err) {
+    throw new VerifyRejection(
+      'bundle-invalid',
+      `the bundle is not a valid Sigstore bundle (${(err as Error).message})`,
+    )
+  }
+  if (!isBundleWithDsseEnvelope(bundle))
+    throw new VerifyRejection(
+      'payload-type',
+      'the bundle holds a message signature, not a DSSE attestation',
+    )
+  const envelope = bundle.content.dsseEnvelope
+  if (envelope.signatures.length !== 1) {
+    throw new VerifyRejection(
+      'signature-invalid',
+      `the envelope has ${envelope.signatures.length} signatures; exactly one is accepted`,
+      1,
+      envelope.signatures.length,
+    )
+  }
+
+  let signer
+  if (trust.kind === 'keys') {
+    const keys = new Map(
+      trust.keys.map((file) => {
+        const key = loadPublicKey(file)
+        return [keyHint(key), key] as const
+      }),
+    )
+    const hint = json.verificationMaterial.publicKey?.hint
+    const key = hint === undefined ? undefined : keys.get(hint)
+    if (key === undefined)
+      throw new VerifyRejection(
+        'untrusted-key',
+        'the bundle was not signed with any of the given keys',
+        [...keys.keys()],
+        hint ?? '(no key hint)',
+      )
+    const root = TrustedRoot.fromJSON({
+      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+      tlogs: [],
+      certificateAuthorities: [],
+      ctlogs: [],
+      timestampAuthorities: [],
+    })
+    const details =
+      key.asymmetricKeyType === 'ed25519'
+        ? PublicKeyDetails.PKIX_ED25519
+        : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256
+    const material = toTrustMaterial(root, {
+      [hint ?? '']: { rawBytes: key.export({ type: 'spki', format: 'der' }), keyDetails: details },
+    })
+    // A key-signed bundle needs no log; but any log entry it carries is still verified.
+    signer = run(() =>
+      new Verifier(material, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
+        toSignedEntity(bundle),
+      ),
+    )
+  } else {
+    const root = await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
+    if ((bundle.verificationMaterial.tlogEntries ?? []).length === 0)
+      throw new VerifyRejection(
+        'tlog-missing',
+        'the bundle has no transparency-log entry; a keyless signature without one is not accepted',
+      )
+    signer = run(() =>
+      new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(toSignedEntity(bundle)),
+    )
+    const san = signer.identity?.subjectAlternativeName ?? ''
+    const issuer = signer.identity?.extensions?.issuer ?? ''
+    const identityOk =
+      trust.identity !== undefined
+        ? san === trust.identity
+        : new RegExp(`^(?:${trust.identityRegexp ?? ''})$`).test(san)
+    if (!identityOk)
+      throw new VerifyRejection(
+        'identity-mismatch',
+        'the certificate identity is not the one required',
+        trust.identity ?? trust.identityRegexp,
+        san,
+      )
+    if (issuer !== trust.issuer)
+      throw new VerifyRejection(
+        'issuer-mismatch',
+        'the certificate was issued for another OIDC issuer',
+        trust.issuer,
+        issuer,
+      )
+  }
+
+  const verifiedTimes = (bundle.verificationMaterial.tlogEntries ?? [])
+    .map((e) => Number(e.integratedTime) * 1000)
+    .filter((t) => t > 0)
+  return {
+    identity:
+      trust.kind === 'keys'
+        ? { kind: 'key', hint: json.verificationMaterial.publicKey?.hint ?? '' }
+        : {
+            kind: 'certificate',
+            subjectAlternativeName: signer.identity?.subjectAlternativeName ?? '',
+            issuer: signer.identity?.extensions?.issuer ?? '',
+          },
+    verifiedTimes,
+    payloadType: envelope.payloadType,
+    payload: envelope.payload,
+  }
+}
+
+/** Maps the library's errors onto reproof's reasons; anything unexpected is a no. */
+function run<T>(verify: () => T): T {
+  try {
+    return verify()
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? ''
+    const message = (err as Error).message
+    if (code.startsWith('TLOG') && /expected \d+ tlog entries/.test(message))
+      throw new VerifyRejection('tlog-missing', message)
+    if (code === 'PUBLIC_KEY_ERROR' || code === 'UNTRUSTED_SIGNER_ERROR')
+      throw new VerifyRejection('untrusted-key', message)
+    throw new VerifyRejection(
+      'signature-invalid',
+      `${code === '' ? 'verification failed' : code}: ${message}`,
+    )
+  }
+}
+
+function loadPublicKey(file: string): crypto.KeyObject {
+  try {
+    return crypto.createPublicKey(fs.readFileSync(file, 'utf8'))
+  } catch {
+    throw new ReproofError('E_INPUT', `--key ${file}: not a PEM public key`, { path: file })
+  }
+}
+
+// The public-good trusted root is a few KB; anything near this is not one.
+const MAX_ROOT_BYTES = 4 * 1024 * 1024
+
+async function loadTrustedRoot<T>(
+  file: string | undefined,
+  parse: (json: unknown) => T,
+): Promise<T> {
+  if (file === undefined) {
+    // Online: the public-good root through TUF. An unreachable repository is an unknown outcome.
+    try {
+      const { getTrustedRoot } = await import('@sigstore/tuf')
+      return (await getTrustedRoot()) as unknown as T
+    } catch (err) {
+      throw new ReproofError(
+        'E_AMBIGUOUS',
+        `the public-good trusted root could not be fetched (${(err as Error).message}); give --trusted-root <file> to verify offline`,
+      )
+    }
+  }
+  if (!fs.existsSync(file) || fs.statSync(file).size > MAX_ROOT_BYTES)
+    throw new ReproofError('E_INPUT', `--trusted-root ${file}: missing or too large`, {
+      path: file,
+    })
+  try {
+    return parse(JSON.parse(fs.readFileSync(file, 'utf8')))
+  } catch {
+    throw new ReproofError('E_INPUT', `--trusted-root ${file}: not a valid trusted root`, {
+      path: file,
+    })
+  }
+}
