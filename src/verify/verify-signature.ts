@@ -116,7 +116,7 @@ export async function verifySignature(
     )
   } else {
     const root = await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
-    if ((bundle.verificationMaterial.tlogEntries ?? []).length === 0)
+    if (bundle.verificationMaterial.tlogEntries.length === 0)
       throw new VerifyRejection(
         'tlog-missing',
         'the bundle has no transparency-log entry; a keyless signature without one is not accepted',
@@ -146,7 +146,7 @@ export async function verifySignature(
       )
   }
 
-  const verifiedTimes = (bundle.verificationMaterial.tlogEntries ?? [])
+  const verifiedTimes = bundle.verificationMaterial.tlogEntries
     .map((e) => Number(e.integratedTime) * 1000)
     .filter((t) => t > 0)
   return {
