@@ -67,13 +67,17 @@ function b64url(value: object): string {
 
 async function startServices(): Promise<Services> {
   const keys = () => crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const ctlog = await initializeCTLog(keys())
-  const ca = await initializeCA(keys(), ctlog)
-  const tsa = await initializeTSA(keys())
+  // One clock for every service, on a whole second: the mock TSA writes fractional
+  // seconds that @sigstore/core cannot always parse, and a shared instant keeps the
+  // certificate, the log entry and the timestamp consistent with each other.
+  const clock = new Date(Math.floor(Date.now() / 1000) * 1000)
+  const ctlog = await initializeCTLog(keys(), clock)
+  const ca = await initializeCA(keys(), ctlog, clock)
+  const tsa = await initializeTSA(keys(), clock)
   const server = http.createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const tlog = await initializeTLog(base, keys())
+  const tlog = await initializeTLog(base, keys(), clock)
   const fulcio = fulcioHandler(ca, { strict: true, subjectClaim: 'sub' })
   const rekor = rekorHandler(tlog)
   const timestamp = tsaHandler(tsa, { strict: true })
@@ -359,6 +363,48 @@ describe('reproof attest --keyless', () => {
     )
     expect(run.code, run.stderr).toBe(0)
     verify(bundle)
+  })
+
+  it('passes reproof verify keylessly, and fails without its transparency-log entry', async () => {
+    const dir = makeTemp()
+    const bundle = path.join(dir, 'bundle.json')
+    expect((await attest(await record(dir), bundle)).code).toBe(0)
+    const root = path.join(dir, 'trusted_root.json')
+    fs.writeFileSync(root, JSON.stringify(services.trustedRoot))
+    const artifact = path.join(dir, 'out', 'hello')
+    const args = [
+      'verify',
+      artifact,
+      '--bundle',
+      bundle,
+      '--trusted-root',
+      root,
+      '--certificate-identity',
+      SUBJECT,
+      '--certificate-oidc-issuer',
+      ISSUER,
+      '--require-reproduced',
+    ]
+    const ok = await runCli(args)
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0)
+    const json = JSON.parse(fs.readFileSync(bundle, 'utf8')) as SerializedBundle
+    const stripped = path.join(dir, 'stripped.json')
+    fs.writeFileSync(
+      stripped,
+      JSON.stringify({
+        ...json,
+        verificationMaterial: { ...json.verificationMaterial, tlogEntries: [] },
+      }),
+    )
+    const noLog = await runCli([
+      ...args.slice(0, 2),
+      '--bundle',
+      stripped,
+      ...args.slice(4),
+      '--json',
+    ])
+    expect(noLog.code).toBe(1)
+    expect((JSON.parse(noLog.stdout) as { reason: string }).reason).toBe('tlog-missing')
   })
 
   it('says what to do when the token cannot be had', async () => {

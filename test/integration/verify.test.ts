@@ -1,0 +1,361 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import fc from 'fast-check'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { VerifyResult } from '../../src/verify/run-verify.js'
+import { cleanupTemp, copyFixture, makeTemp, makeTempParent, REPO, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+const REAL = path.join(REPO, 'fixtures', 'real-sigstore')
+const TGZ = path.join(REAL, 'sigstore-1.0.0.tgz')
+const ROOT = path.join(REAL, 'trusted_root.json')
+const IDENTITY = [
+  '--certificate-identity',
+  'brian@dehamer.com',
+  '--certificate-oidc-issuer',
+  'https://github.com/login/oauth',
+]
+
+async function verify(args: string[]) {
+  const run = await runCli(['verify', '--json', ...args])
+  const result = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as VerifyResult)
+  return { ...run, result }
+}
+
+/** A copy of a file with one byte flipped. */
+function flipped(file: string, at: (length: number) => number): string {
+  const bytes = fs.readFileSync(file)
+  const i = at(bytes.length)
+  bytes[i] = (bytes[i] ?? 0) ^ 0x01
+  const out = path.join(makeTemp(), path.basename(file))
+  fs.writeFileSync(out, bytes)
+  return out
+}
+
+describe('reproof verify on real public-good bundles, offline', () => {
+  for (const bundle of ['bundleV03-dsse.sigstore.json', 'bundleV02-dsse.sigstore.json']) {
+    it(`accepts ${bundle} with the right identity and issuer`, async () => {
+      const { code, result } = await verify([
+        TGZ,
+        '--bundle',
+        path.join(REAL, bundle),
+        '--trusted-root',
+        ROOT,
+        ...IDENTITY,
+      ])
+      expect(code).toBe(0)
+      expect(result?.verified).toBe(true)
+      expect(result?.identity).toEqual({
+        kind: 'certificate',
+        subjectAlternativeName: 'brian@dehamer.com',
+        issuer: 'https://github.com/login/oauth',
+      })
+    })
+  }
+
+  it('rejects another identity, another issuer, or an identity regexp that only matches part', async () => {
+    const bundle = [
+      '--bundle',
+      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+      '--trusted-root',
+      ROOT,
+    ]
+    const other = await verify([
+      TGZ,
+      ...bundle,
+      '--certificate-identity',
+      'someone@example.com',
+      '--certificate-oidc-issuer',
+      'https://github.com/login/oauth',
+    ])
+    expect([other.code, other.result?.reason]).toEqual([1, 'identity-mismatch'])
+    const issuer = await verify([
+      TGZ,
+      ...bundle,
+      '--certificate-identity',
+      'brian@dehamer.com',
+      '--certificate-oidc-issuer',
+      'https://accounts.google.com',
+    ])
+    expect([issuer.code, issuer.result?.reason]).toEqual([1, 'issuer-mismatch'])
+    const partial = await verify([
+      TGZ,
+      ...bundle,
+      '--certificate-identity-regexp',
+      'brian@dehamer',
+      '--certificate-oidc-issuer',
+      'https://github.com/login/oauth',
+    ])
+    expect([partial.code, partial.result?.reason]).toEqual([1, 'identity-mismatch'])
+    const anchored = await verify([
+      TGZ,
+      ...bundle,
+      '--certificate-identity-regexp',
+      'brian@dehamer\\.com',
+      '--certificate-oidc-issuer',
+      'https://github.com/login/oauth',
+    ])
+    expect(anchored.code).toBe(0)
+  })
+
+  it('rejects one flipped byte in the tarball or in the bundle', async () => {
+    const tarball = await verify([
+      flipped(TGZ, (n) => n >> 1),
+      '--bundle',
+      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+      '--trusted-root',
+      ROOT,
+      ...IDENTITY,
+    ])
+    expect([tarball.code, tarball.result?.reason]).toEqual([1, 'subject-mismatch'])
+    // Flip a byte inside the base64 signature: still a bundle, no longer a valid one.
+    const bundleText = fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8')
+    const sig =
+      (JSON.parse(bundleText) as { dsseEnvelope: { signatures: { sig: string }[] } }).dsseEnvelope
+        .signatures[0]?.sig ?? ''
+    const tampered = path.join(makeTemp(), 'b.json')
+    fs.writeFileSync(
+      tampered,
+      bundleText.replace(sig, `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`),
+    )
+    const bad = await verify([TGZ, '--bundle', tampered, '--trusted-root', ROOT, ...IDENTITY])
+    expect(bad.code).toBe(1)
+    expect(bad.result?.reason).toBe('signature-invalid')
+  })
+
+  it('never says yes to random mutations of a valid bundle', async () => {
+    const text = fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8')
+    const dir = makeTemp()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(text.length - 1),
+        fc.constantFrom('0', 'A', 'z', '"', '}', ' ', 'x'),
+        async (at, ch) => {
+          if (text[at] === ch) return
+          const file = path.join(dir, 'm.json')
+          fs.writeFileSync(file, text.slice(0, at) + ch + text.slice(at + 1))
+          const run = await runCli([
+            'verify',
+            '--json',
+            TGZ,
+            '--bundle',
+            file,
+            '--trusted-root',
+            ROOT,
+            ...IDENTITY,
+          ])
+          // A mutation in insignificant white space may still verify; anything else must not.
+          if (run.code === 0)
+            expect(JSON.stringify(JSON.parse(text))).toBe(
+              JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8'))),
+            )
+          else expect([1, 2]).toContain(run.code)
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('refuses a 100 MB bundle before parsing it, and a truncated one', async () => {
+    const dir = makeTemp()
+    const big = path.join(dir, 'big.json')
+    fs.writeFileSync(big, '')
+    fs.truncateSync(big, 100 * 1024 * 1024)
+    const huge = await runCli(['verify', TGZ, '--bundle', big, '--trusted-root', ROOT, ...IDENTITY])
+    expect(huge.code).toBe(2)
+    expect(huge.stderr).toContain('refused before parsing')
+    const cut = path.join(dir, 'cut.json')
+    fs.writeFileSync(
+      cut,
+      fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json')).subarray(0, 500),
+    )
+    expect(
+      (await runCli(['verify', TGZ, '--bundle', cut, '--trusted-root', ROOT, ...IDENTITY])).code,
+    ).toBe(2)
+  })
+
+  it('needs a complete trust: keyless without issuer or identity is a usage error', async () => {
+    const bundle = [
+      '--bundle',
+      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+      '--trusted-root',
+      ROOT,
+    ]
+    expect(
+      (await runCli(['verify', TGZ, ...bundle, '--certificate-identity', 'brian@dehamer.com']))
+        .code,
+    ).toBe(2)
+    expect(
+      (
+        await runCli([
+          'verify',
+          TGZ,
+          ...bundle,
+          '--certificate-oidc-issuer',
+          'https://github.com/login/oauth',
+        ])
+      ).code,
+    ).toBe(2)
+  })
+})
+
+describe('reproof verify on bundles reproof made', () => {
+  let dir: string
+  let artifact: string
+  let bundle: string
+  let pub: string
+  const BUILDER = 'https://ci.example.com/release'
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-verify-'))
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    pub = path.join(dir, 'k.pub')
+    const source = copyFixture('hello-c')
+    bundle = path.join(dir, 'bundle.json')
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'hello',
+      '--out-dir',
+      path.join(dir, 'out'),
+      '--temp-dir',
+      makeTempParent(),
+      '--bundle',
+      bundle,
+      '--key',
+      path.join(dir, 'k.key'),
+      '--builder-id',
+      BUILDER,
+      '--',
+      'make',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    artifact = path.join(dir, 'out', 'hello')
+    return () => {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('verifies with the key and the full provenance policy, including reproduction', async () => {
+    const { code, result } = await verify([
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub,
+      '--builder-id',
+      BUILDER,
+      '--predicate-type',
+      'https://slsa.dev/provenance/v1',
+      '--build-type',
+      'https://reproof.dev/build-types/twin-build/v1',
+      '--require-reproduced',
+    ])
+    expect(code).toBe(0)
+    expect(result?.checks.map((c) => c.name)).toEqual([
+      'signature',
+      'payload type',
+      'statement type',
+      'predicate type',
+      `subject for ${artifact}`,
+      'builder id',
+      'build type',
+      'reproduced by two runs',
+    ])
+  })
+
+  it('gives each way of failing its own reason', async () => {
+    const other = path.join(dir, 'other')
+    if (!fs.existsSync(`${other}.pub`)) await runCli(['keygen', '--out', other])
+    const cases: [string[], string][] = [
+      [['--key', `${other}.pub`], 'untrusted-key'],
+      [['--key', pub, '--builder-id', 'https://evil.example.com'], 'builder-id'],
+      [['--key', pub, '--predicate-type', 'https://example.com/other'], 'predicate-type'],
+      [['--key', pub, '--source-digest', '0'.repeat(40)], 'source-digest'],
+      [['--key', pub, '--max-age', '1d'], 'too-old'],
+    ]
+    for (const [flags, reason] of cases) {
+      const { code, result } = await verify([artifact, '--bundle', bundle, ...flags])
+      expect([code, result?.reason], flags.join(' ')).toEqual([1, reason])
+    }
+    const elsewhere = path.join(dir, 'elsewhere.bin')
+    fs.writeFileSync(elsewhere, 'not the artifact')
+    expect((await verify([elsewhere, '--bundle', bundle, '--key', pub])).result?.reason).toBe(
+      'subject-mismatch',
+    )
+  })
+
+  it('refuses a bundle with two signatures, or with a swapped payload', async () => {
+    const json = JSON.parse(fs.readFileSync(bundle, 'utf8')) as {
+      dsseEnvelope: { payload: string; signatures: unknown[] }
+    }
+    const two = path.join(dir, 'two.json')
+    fs.writeFileSync(
+      two,
+      JSON.stringify({
+        ...json,
+        dsseEnvelope: {
+          ...json.dsseEnvelope,
+          signatures: [json.dsseEnvelope.signatures[0], json.dsseEnvelope.signatures[0]],
+        },
+      }),
+    )
+    // The bundle format itself allows one signature per envelope.
+    expect((await verify([artifact, '--bundle', two, '--key', pub])).result?.reason).toBe(
+      'bundle-invalid',
+    )
+    const statement = JSON.parse(Buffer.from(json.dsseEnvelope.payload, 'base64').toString()) as {
+      predicateType: string
+    }
+    statement.predicateType = 'https://example.com/evil'
+    const swapped = path.join(dir, 'swapped.json')
+    fs.writeFileSync(
+      swapped,
+      JSON.stringify({
+        ...json,
+        dsseEnvelope: {
+          ...json.dsseEnvelope,
+          payload: Buffer.from(JSON.stringify(statement)).toString('base64'),
+        },
+      }),
+    )
+    expect((await verify([artifact, '--bundle', swapped, '--key', pub])).result?.reason).toBe(
+      'signature-invalid',
+    )
+  })
+
+  it('reads the same settings from a policy file, flags winning, unknown keys refused', async () => {
+    const policy = path.join(dir, 'policy.json')
+    fs.writeFileSync(
+      policy,
+      JSON.stringify({ builderId: 'https://evil.example.com', requireReproduced: true }),
+    )
+    expect(
+      (await verify([artifact, '--bundle', bundle, '--key', pub, '--policy', policy])).result
+        ?.reason,
+    ).toBe('builder-id')
+    expect(
+      (
+        await verify([
+          artifact,
+          '--bundle',
+          bundle,
+          '--key',
+          pub,
+          '--policy',
+          policy,
+          '--builder-id',
+          BUILDER,
+        ])
+      ).code,
+    ).toBe(0)
+    fs.writeFileSync(policy, JSON.stringify({ builderID: BUILDER }))
+    expect(
+      (await runCli(['verify', artifact, '--bundle', bundle, '--key', pub, '--policy', policy]))
+        .code,
+    ).toBe(2)
+  })
+})
