@@ -24,7 +24,8 @@ export const STATEMENT_TYPES = [
 export interface ArtifactDigests {
   path: string
   sha256: string
-  sha512: string
+  /** Computed only when a subject is named by SHA-512. */
+  sha512?: string
 }
 
 /**
@@ -73,7 +74,10 @@ export function checkStatement(
   for (const artifact of artifacts) {
     const match = subjects.find((subject) => {
       const digest = isObject(subject.digest) ? subject.digest : {}
-      return digest.sha256 === artifact.sha256 || digest.sha512 === artifact.sha512
+      return (
+        digest.sha256 === artifact.sha256 ||
+        (artifact.sha512 !== undefined && digest.sha512 === artifact.sha512)
+      )
     })
     add({
       name: `subject for ${artifact.path}`,
