@@ -67,6 +67,7 @@ export async function verifySignature(
       'payload-type',
       'the bundle holds a message signature, not a DSSE attestation',
     )
+  checkProofConsistency(json)
   const envelope = bundle.content.dsseEnvelope
   if (envelope.signatures.length !== 1) {
     throw new VerifyRejection(
@@ -161,6 +162,31 @@ export async function verifySignature(
     verifiedTimes,
     payloadType: envelope.payloadType,
     payload: envelope.payload,
+  }
+}
+
+/**
+ * The library verifies an inclusion proof against the root hash in its signed
+ * checkpoint and ignores the proof's own `rootHash` and `treeSize` fields; reproof
+ * refuses a bundle where they disagree, rather than accept fields nobody checked.
+ */
+function checkProofConsistency(json: SerializedBundle): void {
+  // Typed as always present, but a key-signed bundle's JSON may leave it out.
+  const entries: unknown = json.verificationMaterial.tlogEntries
+  for (const entry of Array.isArray(entries)
+    ? (entries as SerializedBundle['verificationMaterial']['tlogEntries'])
+    : []) {
+    const proof = entry.inclusionProof
+    if (proof?.checkpoint === undefined) continue
+    const [, size, root] = proof.checkpoint.envelope.split('\n')
+    if (size !== proof.treeSize || root !== proof.rootHash) {
+      throw new VerifyRejection(
+        'bundle-invalid',
+        'an inclusion proof disagrees with its signed checkpoint (tree size or root hash)',
+        { treeSize: size, rootHash: root },
+        { treeSize: proof.treeSize, rootHash: proof.rootHash },
+      )
+    }
   }
 }
 

@@ -153,7 +153,7 @@ describe('reproof verify on real public-good bundles, offline', () => {
           else expect([1, 2]).toContain(run.code)
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 150 },
     )
   })
 
