@@ -27,7 +27,25 @@ export async function verifyAction(
 ): Promise<number> {
   const trust = toTrust(flags)
   const policy = toPolicy(flags)
-  const result = await runVerify({ artifacts, bundle: flags.bundle, trust, policy }, Date.now())
+  if (flags.rebuild === true && flags.source === undefined)
+    throw new ReproofError(
+      'E_USAGE',
+      '--rebuild needs --source <dir>, a local git repository with the recorded commit',
+    )
+  const rebuild =
+    flags.rebuild === true
+      ? { source: flags.source ?? '.', callerEnv: streams.env, tempDir: flags.tempDir }
+      : undefined
+  const result = await runVerify(
+    {
+      artifacts,
+      bundle: flags.bundle,
+      trust,
+      policy,
+      ...(rebuild === undefined ? {} : { rebuild }),
+    },
+    Date.now(),
+  )
   if (flags.json === true) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   else streams.stdout.write(renderVerify(result, useColor(streams.stdout, streams.env)))
   return result.verified ? EXIT.yes : EXIT.no
@@ -132,6 +150,11 @@ function renderVerify(result: VerifyResult, color: boolean): string {
         `       wanted: ${JSON.stringify(check.wanted)}`,
         `       found:  ${JSON.stringify(check.found)}`,
       )
+  }
+  for (const item of result.explanation ?? []) {
+    lines.push(
+      `  differs: ${item.path} (${item.kind})${item.hints.length === 0 ? '' : `, likely ${item.hints.map((h) => h.cause).join(', ')}`}`,
+    )
   }
   if (result.identity !== null) {
     lines.push(

@@ -17,6 +17,9 @@ export interface VerifyFlags {
   requireReproduced?: boolean
   maxAge?: string
   policy?: string
+  rebuild?: boolean
+  source?: string
+  tempDir?: string
   json?: boolean
 }
 
@@ -55,6 +58,9 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
     .option('--require-reproduced', 'require proof that two runs produced every subject')
     .option('--max-age <duration>', 'require a log or timestamp time no older than this (e.g. 30d)')
     .option('--policy <file>', 'JSON file with the same policy settings (flags win)')
+    .option('--rebuild', 'after every other check passed, rebuild from the provenance and compare')
+    .option('--source <dir>', 'for --rebuild: a local git repository holding the recorded commit')
+    .option('--temp-dir <dir>', 'for --rebuild: where the build roots go')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (artifacts: string[], flags: VerifyFlags) => {
       const { verifyAction } = await import('./verify-action.js')

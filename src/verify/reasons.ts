@@ -21,6 +21,7 @@ export type Reason =
   | 'not-reproduced'
   | 'too-old'
   | 'policy-field-missing'
+  | 'rebuild-mismatch'
   | 'internal-error'
 
 export interface Check {

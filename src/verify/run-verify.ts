@@ -2,7 +2,9 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import type { SerializedBundle } from '@sigstore/bundle'
 import { ReproofError } from '../errors.js'
+import type { DiffItem } from '../diff/report.js'
 import { checkStatement, type ArtifactDigests, type Policy } from './policy.js'
+import { rebuildCheck, type RebuildOptions } from './rebuild.js'
 import type { Check, Reason } from './reasons.js'
 import {
   verifySignature,
@@ -21,6 +23,8 @@ export interface VerifyOptions {
   bundle: string
   trust: Trust
   policy: Policy
+  /** Rebuild from the provenance after every other check passed. */
+  rebuild?: Omit<RebuildOptions, 'artifacts'>
 }
 
 export interface VerifyResult {
@@ -30,6 +34,8 @@ export interface VerifyResult {
   identity: SignatureResult['identity'] | null
   /** The first failed check's reason; null when verified. */
   reason: Reason | null
+  /** With --rebuild, on a mismatch: what differs between the attested and the rebuilt artifacts. */
+  explanation?: DiffItem[]
 }
 
 /**
@@ -45,6 +51,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   // 2. Decide.
   const checks: Check[] = []
   let identity: SignatureResult['identity'] | null = null
+  let explanation: DiffItem[] | undefined
   try {
     const signature = await verifySignature(json, options.trust)
     identity = signature.identity
@@ -82,6 +89,16 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
         now,
       ),
     )
+    // The provenance's command runs only once its signer, identity and every other
+    // check are verified: an unverified statement never gets to run anything.
+    if (options.rebuild !== undefined && checks.every((c) => c.ok)) {
+      const { explanation: items, ...check } = await rebuildCheck(statement, {
+        ...options.rebuild,
+        artifacts,
+      })
+      checks.push(check)
+      if (items !== undefined) explanation = items
+    }
   } catch (err) {
     if (err instanceof VerifyRejection) {
       checks.push({
@@ -111,6 +128,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     checks: checks.map(({ reason, ...c }) => (c.ok ? c : { ...c, reason })),
     identity,
     reason: verified ? null : (failed?.reason ?? 'internal-error'),
+    ...(explanation === undefined ? {} : { explanation }),
   }
 }
 

@@ -359,3 +359,123 @@ describe('reproof verify on bundles reproof made', () => {
     ).toBe(2)
   })
 })
+
+describe('reproof verify --rebuild', () => {
+  async function signedRepo(dirty: boolean) {
+    const dir = makeTemp()
+    const repo = copyFixture('hello-c')
+    const { execFileSync } = await import('node:child_process')
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: repo,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@x.invalid',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@x.invalid',
+          GIT_COMMITTER_DATE: '@1600000000 +0000',
+          GIT_AUTHOR_DATE: '@1600000000 +0000',
+        },
+      })
+    git('init', '-q')
+    git('add', '.')
+    git('commit', '-qm', 'release')
+    // A build from uncommitted changes: the signature is valid, the provenance is not true.
+    if (dirty) fs.appendFileSync(path.join(repo, 'hello.c'), '\nint extra = 42;\n')
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const bundle = path.join(dir, 'bundle.json')
+    const run = await runCli([
+      'build',
+      '-C',
+      repo,
+      '-o',
+      'hello',
+      '--out-dir',
+      path.join(dir, 'out'),
+      '--temp-dir',
+      makeTempParent(),
+      '--bundle',
+      bundle,
+      '--key',
+      path.join(dir, 'k.key'),
+      '--builder-id',
+      'https://ci.example.com',
+      '--',
+      'make',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    return { repo, bundle, pub: path.join(dir, 'k.pub'), artifact: path.join(dir, 'out', 'hello') }
+  }
+
+  it('rebuilds from the recorded commit and finds the same digests', async () => {
+    const { repo, bundle, pub, artifact } = await signedRepo(false)
+    const { code, result } = await verify([
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub,
+      '--rebuild',
+      '--source',
+      repo,
+      '--temp-dir',
+      makeTempParent(),
+    ])
+    expect(code, JSON.stringify(result?.checks)).toBe(0)
+    expect(result?.checks.at(-1)).toMatchObject({ name: 'rebuild', ok: true })
+  })
+
+  it('says no, and explains, when the attested artifact was not built from the recorded commit', async () => {
+    const { repo, bundle, pub, artifact } = await signedRepo(true)
+    const { code, result, stdout } = await verify([
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub,
+      '--rebuild',
+      '--source',
+      repo,
+      '--temp-dir',
+      makeTempParent(),
+    ])
+    expect(code).toBe(1)
+    expect(result?.reason).toBe('rebuild-mismatch')
+    expect(result?.explanation?.some((i) => i.path === 'hello' && i.kind === 'content')).toBe(true)
+    expect(stdout).toContain('"rebuild-mismatch"')
+  })
+
+  it('refuses a commit the repository does not have, and never rebuilds an unverified statement', async () => {
+    const { bundle, pub, artifact } = await signedRepo(false)
+    const empty = makeTemp()
+    const { execFileSync } = await import('node:child_process')
+    execFileSync('git', ['init', '-q'], { cwd: empty })
+    const missing = await runCli([
+      'verify',
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub,
+      '--rebuild',
+      '--source',
+      empty,
+    ])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('is not in this repository')
+    await runCli(['keygen', '--out', path.join(empty, 'other')])
+    const untrusted = await verify([
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      path.join(empty, 'other.pub'),
+      '--rebuild',
+      '--source',
+      empty,
+    ])
+    expect(untrusted.result?.reason).toBe('untrusted-key')
+    expect(untrusted.result?.checks.some((c) => c.name === 'rebuild')).toBe(false)
+  })
+})

@@ -1,0 +1,231 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { runBuild } from '../build/run-build.js'
+import type { BuildOptions } from '../config/build-options.js'
+import { DEFAULT_VARIATIONS } from '../config/variations.js'
+import { diffDirectories, toReport } from '../diff/diff-inputs.js'
+import { DiffEngine } from '../diff/engine.js'
+import { defaultHintContext } from '../diff/hints.js'
+import { DEFAULT_LIMITS } from '../diff/limits.js'
+import type { DiffItem } from '../diff/report.js'
+import { ReproofError } from '../errors.js'
+import { runCaptured } from '../sandbox/process.js'
+import type { Check } from './reasons.js'
+
+export interface RebuildOptions {
+  /** A local git repository that holds the recorded commit. */
+  source: string
+  /** The artifacts given to verify, by path; compared with the rebuilt ones on mismatch. */
+  artifacts: { path: string; sha256: string }[]
+  callerEnv: Readonly<Record<string, string | undefined>>
+  tempDir: string | undefined
+}
+
+interface Recipe {
+  command: string[]
+  commit: string
+  outputs: string[]
+  exclude: string[]
+  epoch: number
+  env: { name: string; value?: string }[]
+  normalize: boolean
+  subjects: { name: string; sha256: string }[]
+}
+
+/**
+ * Rebuilds from the provenance, independently: the source at the recorded commit (taken
+ * from a local repository, never fetched), the recorded command as a twin build with the
+ * recorded epoch and environment, and the rebuilt digests compared with the subjects.
+ */
+export async function rebuildCheck(
+  statement: unknown,
+  options: RebuildOptions,
+): Promise<Check & { explanation?: DiffItem[] }> {
+  const recipe = toRecipe(statement)
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-rebuild-'))
+  try {
+    const tree = path.join(work, 'source')
+    await exportCommit(options.source, recipe.commit, tree)
+    const env = recipe.env.map((e) => (e.value === undefined ? e.name : `${e.name}=${e.value}`))
+    const outDir = path.join(work, 'out')
+    const buildOptions: BuildOptions = {
+      source: tree,
+      command: recipe.command,
+      outputs: recipe.outputs,
+      epochFlag: String(recipe.epoch),
+      epochConfig: undefined,
+      json: true,
+      outDir,
+      record: undefined,
+      report: undefined,
+      env: env.map((text) => {
+        const eq = text.indexOf('=')
+        return eq === -1 ? { name: text } : { name: text.slice(0, eq), value: text.slice(eq + 1) }
+      }),
+      timeoutMs: undefined,
+      keep: false,
+      sequential: false,
+      variations: [...DEFAULT_VARIATIONS],
+      exclude: recipe.exclude,
+      tempDir: options.tempDir,
+      normalize: recipe.normalize,
+    }
+    const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv })
+    if (!result.reproducible) {
+      return {
+        name: 'rebuild',
+        ok: false,
+        wanted: 'a reproducible rebuild',
+        found: `${result.differences.length} artifact(s) differ between the two rebuild runs`,
+        reason: 'not-reproduced',
+        explanation: result.differences.flatMap((d) => d.explanation ?? []),
+      }
+    }
+    const rebuilt = new Map(result.artifacts.map((a) => [a.name, a.digest.sha256]))
+    const mismatches = recipe.subjects.filter((s) => rebuilt.get(s.name) !== s.sha256)
+    if (mismatches.length === 0) {
+      return {
+        name: 'rebuild',
+        ok: true,
+        found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests`,
+      }
+    }
+    return {
+      name: 'rebuild',
+      ok: false,
+      wanted: mismatches.map((m) => ({ name: m.name, sha256: m.sha256 })),
+      found: mismatches.map((m) => ({ name: m.name, sha256: rebuilt.get(m.name) ?? null })),
+      reason: 'rebuild-mismatch',
+      explanation: await explain(mismatches, options.artifacts, outDir),
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/** What differs between the attested artifact (given to verify) and the rebuilt one. */
+async function explain(
+  mismatches: { name: string; sha256: string }[],
+  given: RebuildOptions['artifacts'],
+  outDir: string,
+): Promise<DiffItem[]> {
+  const items: DiffItem[] = []
+  for (const m of mismatches) {
+    const original = given.find((a) => a.sha256 === m.sha256)
+    const rebuilt = path.join(outDir, m.name)
+    if (original === undefined || !fs.existsSync(rebuilt)) continue
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-explain-'))
+    try {
+      // Two single-file trees, so that the items are named after the artifact.
+      for (const [side, file] of [
+        ['attested', original.path],
+        ['rebuilt', rebuilt],
+      ] as const) {
+        fs.mkdirSync(path.dirname(path.join(work, side, m.name)), { recursive: true })
+        fs.copyFileSync(file, path.join(work, side, m.name))
+      }
+      const engine = new DiffEngine({
+        maxLines: 100,
+        limits: DEFAULT_LIMITS,
+        context: defaultHintContext([[], []], Math.floor(Date.now() / 1000)),
+      })
+      await diffDirectories(engine, path.join(work, 'attested'), path.join(work, 'rebuilt'), [
+        m.name,
+      ])
+      items.push(...toReport(engine, ['attested', 'rebuilt']).items)
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true })
+    }
+  }
+  return items
+}
+
+function toRecipe(statement: unknown): Recipe {
+  const bad = (what: string): ReproofError =>
+    new ReproofError(
+      'E_INPUT',
+      `--rebuild: the provenance does not say ${what}; it cannot be rebuilt`,
+    )
+  const s = statement as {
+    subject?: { name?: unknown; digest?: { sha256?: unknown } }[]
+    predicate?: {
+      buildDefinition?: {
+        externalParameters?: Record<string, unknown>
+        internalParameters?: Record<string, unknown>
+      }
+    }
+  }
+  const external = s.predicate?.buildDefinition?.externalParameters ?? {}
+  const internal = s.predicate?.buildDefinition?.internalParameters ?? {}
+  const command = external.command
+  if (
+    !Array.isArray(command) ||
+    command.length === 0 ||
+    !command.every((c) => typeof c === 'string')
+  )
+    throw bad('the command')
+  const source = (external.source ?? {}) as { commit?: unknown }
+  if (typeof source.commit !== 'string' || !/^[0-9a-f]{40,64}$/.test(source.commit))
+    throw bad('the source commit')
+  const outputs = external.outputs
+  if (!Array.isArray(outputs) || !outputs.every((o) => typeof o === 'string'))
+    throw bad('the outputs')
+  const epoch = (internal.epoch ?? {}) as { value?: unknown }
+  if (typeof epoch.value !== 'number') throw bad('the epoch')
+  const environment = Array.isArray(internal.environment)
+    ? (internal.environment as { name?: unknown; value?: unknown; from?: unknown }[])
+    : []
+  // reproof sets HOME, TMPDIR, SOURCE_DATE_EPOCH, TZ, LANG, LC_ALL and PATH itself; only what was passed comes back.
+  const env = environment
+    .filter((e) => e.from === 'flag' || e.from === 'caller')
+    .map((e) =>
+      typeof e.value === 'string'
+        ? { name: String(e.name), value: e.value }
+        : { name: String(e.name) },
+    )
+  return {
+    command: command,
+    commit: source.commit,
+    outputs: outputs,
+    exclude: Array.isArray(external.exclude) ? (external.exclude as string[]) : [],
+    epoch: epoch.value,
+    env,
+    normalize: internal.normalization !== null,
+    subjects: (s.subject ?? []).map((x) => ({
+      name: String(x.name),
+      sha256: typeof x.digest?.sha256 === 'string' ? x.digest.sha256 : '',
+    })),
+  }
+}
+
+/** The tracked files at the commit, from the local repository: `git archive`, no fetch, no worktree left behind. */
+async function exportCommit(repository: string, commit: string, into: string): Promise<void> {
+  const exists = await runCaptured([
+    'git',
+    '-C',
+    repository,
+    'cat-file',
+    '-e',
+    `${commit}^{commit}`,
+  ])
+  if (exists.code !== 0) {
+    throw new ReproofError(
+      'E_INPUT',
+      `--source ${repository}: the recorded commit ${commit} is not in this repository; fetch it first`,
+      { path: repository },
+    )
+  }
+  fs.mkdirSync(into, { recursive: true })
+  const archive = path.join(path.dirname(into), 'source.tar')
+  const result = await runCaptured(
+    ['git', '-C', repository, 'archive', '--format=tar', '-o', archive, commit],
+    { timeoutMs: 600_000 },
+  )
+  if (result.code !== 0)
+    throw new ReproofError('E_ENVIRONMENT', `git archive ${commit} failed: ${result.stderr.trim()}`)
+  const untar = await runCaptured(['tar', '-xf', archive, '-C', into], { timeoutMs: 600_000 })
+  if (untar.code !== 0)
+    throw new ReproofError('E_ENVIRONMENT', `unpacking ${commit} failed: ${untar.stderr.trim()}`)
+  fs.rmSync(archive, { force: true })
+}
