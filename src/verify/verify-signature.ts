@@ -67,6 +67,7 @@ export async function verifySignature(
       'payload-type',
       'the bundle holds a message signature, not a DSSE attestation',
     )
+  checkCanonicalBase64(json)
   checkProofConsistency(json)
   const envelope = bundle.content.dsseEnvelope
   if (envelope.signatures.length !== 1) {
@@ -165,6 +166,39 @@ export async function verifySignature(
   }
 }
 
+// Bundle fields that hold base64 (standard alphabet, padded), by their JSON names.
+const BASE64_FIELDS = new Set([
+  'rawBytes',
+  'keyId',
+  'signedEntryTimestamp',
+  'rootHash',
+  'hashes',
+  'canonicalizedBody',
+  'signedTimestamp',
+  'payload',
+  'sig',
+])
+
+/**
+ * Node's base64 decoder skips characters outside the alphabet and tolerates missing
+ * padding, so `Cg==` and `Cg}=` decode alike. reproof accepts only canonical base64 in
+ * a bundle: one encoding per value, and no bytes that the signature does not cover.
+ */
+function checkCanonicalBase64(json: SerializedBundle): void {
+  const visit = (value: unknown, key: string): void => {
+    if (typeof value === 'string') {
+      if (BASE64_FIELDS.has(key) && Buffer.from(value, 'base64').toString('base64') !== value) {
+        throw new VerifyRejection('bundle-invalid', `the bundle's "${key}" is not canonical base64`)
+      }
+    } else if (Array.isArray(value)) {
+      for (const item of value) visit(item, key)
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, k)
+    }
+  }
+  visit(json, '')
+}
+
 /**
  * The library verifies an inclusion proof against the root hash in its signed
  * checkpoint and ignores the proof's own `rootHash` and `treeSize` fields; reproof
@@ -178,7 +212,17 @@ function checkProofConsistency(json: SerializedBundle): void {
     : []) {
     const proof = entry.inclusionProof
     if (proof?.checkpoint === undefined) continue
-    const [, size, root] = proof.checkpoint.envelope.split('\n')
+    const lines = proof.checkpoint.envelope.split('\n')
+    const [, size, root] = lines
+    // Signature lines of the signed note: "— <name> <base64>", decoded as strictly as the rest.
+    for (const line of lines.filter((l) => l.startsWith('\u2014 '))) {
+      const sig = line.split(' ').at(-1) ?? ''
+      if (Buffer.from(sig, 'base64').toString('base64') !== sig)
+        throw new VerifyRejection(
+          'bundle-invalid',
+          'a checkpoint signature is not canonical base64',
+        )
+    }
     if (size !== proof.treeSize || root !== proof.rootHash) {
       throw new VerifyRejection(
         'bundle-invalid',
