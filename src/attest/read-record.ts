@@ -21,6 +21,7 @@ const RecordSchema = v.object({
         commitTime: v.number(),
         dirty: v.boolean(),
         repository: v.optional(v.string()),
+        ref: v.optional(v.string()),
       }),
     ),
     files: v.number(),

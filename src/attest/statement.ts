@@ -87,6 +87,7 @@ export function toStatement(record: BuildRecord, context: AttestContext): Statem
           source: {
             ...(git?.repository === undefined ? {} : { uri: gitUri(git.repository) }),
             ...(git === undefined ? {} : { commit: git.commit }),
+            ...(git?.ref === undefined ? {} : { ref: git.ref }),
           },
           outputs: record.outputs,
           ...(record.exclude.length === 0 ? {} : { exclude: record.exclude }),

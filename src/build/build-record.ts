@@ -24,6 +24,8 @@ export interface SourceInfo {
     commitTime: number
     dirty: boolean
     repository?: string
+    /** The ref built: the CI's ($GITHUB_REF) or the branch checked out. */
+    ref?: string
   }
   files: number
   bytes: number
@@ -107,6 +109,7 @@ export function toEnvironmentEntries(
 export function toSourceInfo(
   source: string,
   git: GitSource | undefined,
+  ciRef: string | undefined,
   snapshot: { files: number; bytes: number },
   lockfiles: { path: string; sha256: string }[],
 ): SourceInfo {
@@ -120,6 +123,7 @@ export function toSourceInfo(
             commitTime: git.commitTime,
             dirty: git.dirty,
             ...(git.repository === undefined ? {} : { repository: git.repository }),
+            ...((ciRef ?? git.ref) === undefined ? {} : { ref: ciRef ?? git.ref }),
           },
         }),
     files: snapshot.files,

@@ -251,7 +251,13 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       path: n,
       sha256: lockfileDigests[i]?.sha256 ?? '',
     }))
-    const sourceInfo = toSourceInfo(options.source, git, snapshot, lockfiles)
+    const sourceInfo = toSourceInfo(
+      options.source,
+      git,
+      deps.callerEnv.GITHUB_REF,
+      snapshot,
+      lockfiles,
+    )
     const record: BuildRecord = toBuildRecord({
       reproofVersion: VERSION,
       command: options.command,

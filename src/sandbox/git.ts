@@ -9,6 +9,8 @@ export interface GitSource {
   dirty: boolean
   /** `origin`'s URL when there is one, credentials removed. */
   repository: string | undefined
+  /** The branch checked out (`refs/heads/...`), when HEAD is not detached. */
+  ref: string | undefined
   /** Tracked paths below the source dir, relative to it, as git lists them. */
   files: string[]
 }
@@ -64,12 +66,14 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     .filter((f) => f !== '' && f.startsWith(prefix))
     .map((f) => f.slice(prefix.length))
   const remote = (await git(sourceDir, ['remote', 'get-url', 'origin']))?.trim()
+  const ref = (await git(sourceDir, ['symbolic-ref', '-q', 'HEAD']))?.trim()
   return {
     topLevel,
     commit,
     commitTime: Number(time),
     dirty: status.trim() !== '',
     repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
+    ref: ref === undefined || ref === '' ? undefined : ref,
     files: [...new Set(files)],
   }
 }

@@ -458,6 +458,40 @@ describe('reproof verify --rebuild', () => {
     expect(stdout).toContain('"rebuild-mismatch"')
   })
 
+  it('checks the source ref recorded from the branch, anchored at both ends', async () => {
+    const { bundle, pub, artifact } = await signedRepo(false)
+    const any = await verify([
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub,
+      '--source-ref',
+      'refs/heads/.*',
+    ])
+    expect(any.code, JSON.stringify(any.result?.checks)).toBe(0)
+    const release = await verify([
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub,
+      '--source-ref',
+      'refs/heads/release',
+    ])
+    expect([release.code, release.result?.reason]).toEqual([1, 'source-ref'])
+    const partial = await verify([
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub,
+      '--source-ref',
+      'refs/heads',
+    ])
+    expect(partial.result?.reason).toBe('source-ref')
+  })
+
   it('refuses a commit the repository does not have, and never rebuilds an unverified statement', async () => {
     const { bundle, pub, artifact } = await signedRepo(false)
     const empty = makeTemp()
