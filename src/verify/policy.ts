@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { PROVENANCE_TYPE } from '../attest/statement.js'
-import type { Check } from './reasons.js'
+import type { Check, Reason } from './reasons.js'
 
 /** What the caller requires beyond a valid signature; every field is optional. */
 export interface Policy {
@@ -113,38 +113,16 @@ export function checkStatement(
   const source = isObject(external.source) ? external.source : {}
   const run = isObject(predicate.runDetails) ? predicate.runDetails : {}
   const builder = isObject(run.builder) ? run.builder : {}
-  if (policy.builderId !== undefined)
-    add({
-      name: 'builder id',
-      ok: builder.id === policy.builderId,
-      wanted: policy.builderId,
-      found: builder.id,
-      reason: 'builder-id',
-    })
-  if (policy.buildType !== undefined)
-    add({
-      name: 'build type',
-      ok: definition.buildType === policy.buildType,
-      wanted: policy.buildType,
-      found: definition.buildType,
-      reason: 'build-type',
-    })
-  if (policy.sourceUri !== undefined)
-    add({
-      name: 'source uri',
-      ok: source.uri === policy.sourceUri,
-      wanted: policy.sourceUri,
-      found: source.uri,
-      reason: 'source-uri',
-    })
-  if (policy.sourceDigest !== undefined)
-    add({
-      name: 'source digest',
-      ok: source.commit === policy.sourceDigest,
-      wanted: policy.sourceDigest,
-      found: source.commit,
-      reason: 'source-digest',
-    })
+  // Exact-match policies: one row each, each with its own reason.
+  const exact: [string | undefined, string, unknown, Reason][] = [
+    [policy.builderId, 'builder id', builder.id, 'builder-id'],
+    [policy.buildType, 'build type', definition.buildType, 'build-type'],
+    [policy.sourceUri, 'source uri', source.uri, 'source-uri'],
+    [policy.sourceDigest, 'source digest', source.commit, 'source-digest'],
+  ]
+  for (const [wanted, name, found, reason] of exact) {
+    if (wanted !== undefined) add({ name, ok: found === wanted, wanted, found, reason })
+  }
   if (policy.sourceRef !== undefined) {
     const ref = typeof source.ref === 'string' ? source.ref : undefined
     add({
