@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'E_INPUT' // a file, value or configuration given to reproof is wrong
   | 'E_BUILD' // the build command failed, or the environment could not be set up
   | 'E_ENVIRONMENT' // the machine lacks something reproof needs
+  | 'E_LEDGER' // the release ledger is corrupt: a person must look
   | 'E_AMBIGUOUS' // the outcome is unknown (timeout); a retry is safe
   | 'E_INTERRUPTED' // the user stopped reproof
 
@@ -53,6 +54,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.usage
     case 'E_BUILD':
     case 'E_ENVIRONMENT':
+    case 'E_LEDGER':
       return EXIT.failed
     case 'E_AMBIGUOUS':
       return EXIT.ambiguous

@@ -1,0 +1,104 @@
+import crypto from 'node:crypto'
+import { canonicalJson } from '../canonical.js'
+
+/** One line of the ledger. `prev` is the SHA-256 of the previous line's canonical bytes. */
+export interface LedgerRecord {
+  seq: number
+  env: string
+  action: 'deploy' | 'rollback'
+  digest: string
+  bundleDigest: string
+  prev: string
+  at: string
+  actor: string
+  reason?: string
+  version?: number
+}
+
+/** The hash every record's successor carries in `prev`; the first record carries this. */
+export const GENESIS = '0'.repeat(64)
+
+export function recordBytes(record: LedgerRecord): string {
+  return canonicalJson(record)
+}
+
+export function recordHash(record: LedgerRecord): string {
+  return crypto.createHash('sha256').update(recordBytes(record)).digest('hex')
+}
+
+export interface EnvState {
+  seq: number
+  current: string | undefined
+  /** Every digest ever current in this environment. */
+  released: Set<string>
+  /** The highest version deployed, when versions are used. */
+  version: number | undefined
+}
+
+export interface LedgerState {
+  head: string
+  envs: Map<string, EnvState>
+}
+
+export type GateRequest =
+  | { kind: 'deploy'; env: string; digest: string; bundleDigest: string; actor: string; at: string; version?: number; minVersion?: number }
+  | { kind: 'rollback'; env: string; digest: string; bundleDigest: string; actor: string; at: string; reason: string }
+
+export type Decision =
+  | { kind: 'append'; record: LedgerRecord }
+  | { kind: 'noop'; why: string }
+  | { kind: 'reject'; code: 'not-verified' | 'downgrade' | 'replay' | 'never-released'; why: string }
+
+/** Folds records into the state decisions need; the chain itself is checked by the reader. */
+export function toState(records: readonly LedgerRecord[]): LedgerState {
+  const envs = new Map<string, EnvState>()
+  let head = GENESIS
+  for (const r of records) {
+    const env = envs.get(r.env) ?? { seq: 0, current: undefined, released: new Set<string>(), version: undefined }
+    env.seq = r.seq
+    env.current = r.digest
+    env.released.add(r.digest)
+    if (r.version !== undefined) env.version = Math.max(env.version ?? r.version, r.version)
+    envs.set(r.env, env)
+    head = recordHash(r)
+  }
+  return { head, envs }
+}
+
+/**
+ * The gate's decision: a pure function of the ledger state, the request and whether
+ * the attestation verified now. A deploy of a digest released and since superseded is
+ * a downgrade and must be an explicit rollback; a rollback may return only to a digest
+ * this environment released before.
+ */
+export function decideGate(state: LedgerState, request: GateRequest, verified: boolean): Decision {
+  const env = state.envs.get(request.env)
+  if (request.digest === env?.current) return { kind: 'noop', why: `${request.digest.slice(0, 12)} is already current in ${request.env}` }
+  if (!verified) return { kind: 'reject', code: 'not-verified', why: 'the attestation does not verify' }
+  if (request.kind === 'deploy') {
+    if (env?.released.has(request.digest) === true) {
+      return { kind: 'reject', code: 'downgrade', why: `${request.digest.slice(0, 12)} was released to ${request.env} before and superseded; return to it with gate rollback and a reason` }
+    }
+    if (request.minVersion !== undefined && (request.version === undefined || request.version < request.minVersion)) {
+      return { kind: 'reject', code: 'replay', why: `version ${request.version ?? '(none)'} is below the minimum ${request.minVersion}` }
+    }
+    if (request.version !== undefined && env?.version !== undefined && request.version <= env.version) {
+      return { kind: 'reject', code: 'replay', why: `version ${request.version} is not above ${env.version}, already released to ${request.env}` }
+    }
+  } else if (env?.released.has(request.digest) !== true) {
+    return { kind: 'reject', code: 'never-released', why: `${request.digest.slice(0, 12)} was never released to ${request.env}; a rollback can only return to a past release` }
+  }
+  const record: LedgerRecord = {
+    seq: (env?.seq ?? 0) + 1,
+    env: request.env,
+    action: request.kind,
+    digest: request.digest,
+    bundleDigest: request.bundleDigest,
+    prev: state.head,
+    at: request.at,
+    actor: request.actor,
+    ...(request.kind === 'rollback' ? { reason: request.reason } : {}),
+    ...(request.kind === 'deploy' && request.version !== undefined ? { version: request.version } : {}),
+  }
+  return { kind: 'append', record }
+}

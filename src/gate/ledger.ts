@@ -1,0 +1,162 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import * as v from 'valibot'
+import { ReproofError } from '../errors.js'
+import { syncDir } from '../io/atomic-write.js'
+import { GENESIS, recordBytes, recordHash, type LedgerRecord } from './decide.js'
+
+// A record is a few hundred bytes; a line near this is not one.
+const MAX_LINE_BYTES = 64 * 1024
+const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))
+const RecordSchema = v.strictObject({
+  seq: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  env: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)),
+  action: v.picklist(['deploy', 'rollback']),
+  digest: hex64,
+  bundleDigest: hex64,
+  prev: hex64,
+  at: v.string(),
+  actor: v.string(),
+  reason: v.optional(v.string()),
+  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+})
+
+export interface LedgerRead {
+  records: LedgerRecord[]
+  /** Where a torn last line was moved, when one was found. */
+  recovered: string | undefined
+}
+
+/**
+ * The release ledger in a local file: JSON lines, append-only, each line the canonical
+ * bytes of a record whose `prev` is the SHA-256 of the line before. Reads validate the
+ * whole chain; writes happen under an exclusive lock and are fsynced (file and
+ * directory) before anyone is told.
+ */
+export class FileLedger {
+  constructor(readonly file: string) {}
+
+  /** Reads and checks the chain. A torn last line (a crash mid-append) is moved aside and cut off. */
+  read(): LedgerRead {
+    let bytes: Buffer
+    try {
+      bytes = fs.readFileSync(this.file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], recovered: undefined }
+      throw err
+    }
+    let recovered: string | undefined
+    const end = bytes.lastIndexOf(0x0a) + 1
+    if (end < bytes.length) {
+      // Never silently kept, never silently dropped: the fragment is kept as evidence.
+      const torn = bytes.subarray(end)
+      recovered = `${this.file}.torn-${crypto.createHash('sha256').update(torn).digest('hex').slice(0, 16)}`
+      fs.writeFileSync(recovered, torn)
+      fs.truncateSync(this.file, end)
+      const fd = fs.openSync(this.file, 'r+')
+      fs.fsyncSync(fd)
+      fs.closeSync(fd)
+      bytes = bytes.subarray(0, end)
+    }
+    return { records: parseLedger(bytes.toString('utf8'), this.file), recovered }
+  }
+
+  /** Appends one record and makes it durable before returning. */
+  append(record: LedgerRecord): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true })
+    const fd = fs.openSync(this.file, 'a')
+    try {
+      fs.writeSync(fd, `${recordBytes(record)}\n`)
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+
+  async syncDirectory(): Promise<void> {
+    await syncDir(path.dirname(this.file))
+  }
+
+  /**
+   * Runs `work` holding the ledger's lock: a lock file created exclusively, holding the
+   * owner's pid and host. A lock whose owner is gone from this host is stale and taken
+   * over; one still held after `timeoutMs` is an unknown outcome (exit 4, retry safe).
+   */
+  async withLock<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true })
+    const lock = `${this.file}.lock`
+    const deadline = Date.now() + timeoutMs
+    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        const fd = fs.openSync(lock, 'wx')
+        fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname() }))
+        fs.closeSync(fd)
+        break
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        if (isStale(lock)) {
+          fs.rmSync(lock, { force: true })
+          continue
+        }
+        if (Date.now() > deadline) {
+          throw new ReproofError('E_AMBIGUOUS', `${this.file}: the ledger stayed locked by another gate for ${timeoutMs} ms; nothing was recorded, a retry is safe`, { path: lock })
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait))
+      }
+    }
+    try {
+      return await work()
+    } finally {
+      fs.rmSync(lock, { force: true })
+    }
+  }
+}
+
+function isStale(lock: string): boolean {
+  try {
+    const owner = JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid?: unknown; host?: unknown }
+    if (owner.host !== os.hostname() || typeof owner.pid !== 'number') return false
+    process.kill(owner.pid, 0)
+    return false
+  } catch (err) {
+    // ESRCH: the owner is gone. A lock file being written (not yet JSON) is not stale.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/**
+ * Parses and checks the whole chain: every line a valid record in canonical form,
+ * linked to the previous line's hash, with per-environment sequence numbers going up
+ * by one. Any break stops the gate, naming the line: a person must decide.
+ */
+export function parseLedger(text: string, file: string): LedgerRecord[] {
+  const records: LedgerRecord[] = []
+  const seqs = new Map<string, number>()
+  let head = GENESIS
+  const lines = text.split('\n')
+  lines.pop()
+  for (const [i, line] of lines.entries()) {
+    const where = `${file}:${i + 1}`
+    const bad = (what: string): ReproofError => new ReproofError('E_LEDGER', `${where}: ${what}; the gate stops until a person has looked (reproof gate check)`, { path: file })
+    if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad('line too long to be a record')
+    let json: unknown
+    try {
+      json = JSON.parse(line)
+    } catch {
+      throw bad('not JSON')
+    }
+    const parsed = v.safeParse(RecordSchema, json)
+    if (!parsed.success) throw bad(`not a ledger record (${parsed.issues[0].message} at ${v.getDotPath(parsed.issues[0]) ?? 'the top'})`)
+    const record = parsed.output as LedgerRecord
+    if (recordBytes(record) !== line) throw bad('not in canonical form (edited by hand?)')
+    if (record.prev !== head) throw bad(`its prev ${record.prev.slice(0, 12)} is not the hash of the record before (${head.slice(0, 12)}): the chain is broken`)
+    const expected = (seqs.get(record.env) ?? 0) + 1
+    if (record.seq !== expected) throw bad(`sequence ${record.seq} in ${record.env}, expected ${expected}`)
+    seqs.set(record.env, record.seq)
+    head = recordHash(record)
+    records.push(record)
+  }
+  return records
+}
