@@ -5,6 +5,7 @@ import { attestCommand, keygenCommand } from './attest-command.js'
 import { buildCommand } from './build-command.js'
 import { diffCommand } from './diff-command.js'
 import { normalizeCommand } from './normalize-command.js'
+import { gateCommand } from './gate-command.js'
 import { verifyCommand } from './verify-command.js'
 import { reportError, type Streams } from './output.js'
 
@@ -42,7 +43,8 @@ export async function main(
   program.addCommand(attestCommand(streams, setExit))
   program.addCommand(keygenCommand(streams, setExit))
   program.addCommand(verifyCommand(streams, setExit))
-  for (const command of program.commands) {
+  program.addCommand(gateCommand(streams, setExit))
+  for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
     command.exitOverride().configureOutput({
       writeOut: (s) => streams.stdout.write(s),
       writeErr: (s) => streams.stderr.write(s),

@@ -51,7 +51,7 @@ export async function verifyAction(
   return result.verified ? EXIT.yes : EXIT.no
 }
 
-function toTrust(flags: VerifyFlags): Trust {
+export function toTrust(flags: VerifyFlags): Trust {
   const keys = flags.key ?? []
   const keyless =
     flags.certificateIdentity !== undefined ||
@@ -90,7 +90,7 @@ function toTrust(flags: VerifyFlags): Trust {
   }
 }
 
-function toPolicy(flags: VerifyFlags): Policy {
+export function toPolicy(flags: VerifyFlags): Policy {
   let file: v.InferOutput<typeof PolicyFileSchema> = {}
   if (flags.policy !== undefined) {
     let json: unknown

@@ -29,12 +29,26 @@ const collect = (value: string, previous: string[] | undefined): string[] => [
 ]
 
 export function verifyCommand(streams: Streams, setExit: (code: number) => void): Command {
-  return new Command('verify')
+  const command = new Command('verify')
     .description(
       'check an attestation: signature, identity, subject digests and policy; yes or no, with the reason',
     )
     .argument('<artifacts...>', 'the artifacts that must be attested (matched by digest)')
     .requiredOption('--bundle <file>', 'Sigstore bundle holding the attestation')
+  return withTrustAndPolicy(command)
+    .option('--rebuild', 'after every other check passed, rebuild from the provenance and compare')
+    .option('--source <dir>', 'for --rebuild: a local git repository holding the recorded commit')
+    .option('--temp-dir <dir>', 'for --rebuild: where the build roots go')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (artifacts: string[], flags: VerifyFlags) => {
+      const { verifyAction } = await import('./verify-action.js')
+      setExit(await verifyAction(artifacts, flags, streams))
+    })
+}
+
+/** The trust and policy options of verify, shared with the gate. */
+export function withTrustAndPolicy(command: Command): Command {
+  return command
     .option('--key <pub.pem>', 'trusted public key (repeatable)', collect)
     .option('--certificate-identity <identity>', 'keyless: the exact certificate identity (SAN)')
     .option(
@@ -58,12 +72,4 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
     .option('--require-reproduced', 'require proof that two runs produced every subject')
     .option('--max-age <duration>', 'require a log or timestamp time no older than this (e.g. 30d)')
     .option('--policy <file>', 'JSON file with the same policy settings (flags win)')
-    .option('--rebuild', 'after every other check passed, rebuild from the provenance and compare')
-    .option('--source <dir>', 'for --rebuild: a local git repository holding the recorded commit')
-    .option('--temp-dir <dir>', 'for --rebuild: where the build roots go')
-    .option('--json', 'print the result as JSON on stdout')
-    .action(async (artifacts: string[], flags: VerifyFlags) => {
-      const { verifyAction } = await import('./verify-action.js')
-      setExit(await verifyAction(artifacts, flags, streams))
-    })
 }

@@ -41,20 +41,46 @@ export interface LedgerState {
 }
 
 export type GateRequest =
-  | { kind: 'deploy'; env: string; digest: string; bundleDigest: string; actor: string; at: string; version?: number; minVersion?: number }
-  | { kind: 'rollback'; env: string; digest: string; bundleDigest: string; actor: string; at: string; reason: string }
+  | {
+      kind: 'deploy'
+      env: string
+      digest: string
+      bundleDigest: string
+      actor: string
+      at: string
+      version?: number
+      minVersion?: number
+    }
+  | {
+      kind: 'rollback'
+      env: string
+      digest: string
+      bundleDigest: string
+      actor: string
+      at: string
+      reason: string
+    }
 
 export type Decision =
   | { kind: 'append'; record: LedgerRecord }
   | { kind: 'noop'; why: string }
-  | { kind: 'reject'; code: 'not-verified' | 'downgrade' | 'replay' | 'never-released'; why: string }
+  | {
+      kind: 'reject'
+      code: 'not-verified' | 'downgrade' | 'replay' | 'never-released'
+      why: string
+    }
 
 /** Folds records into the state decisions need; the chain itself is checked by the reader. */
 export function toState(records: readonly LedgerRecord[]): LedgerState {
   const envs = new Map<string, EnvState>()
   let head = GENESIS
   for (const r of records) {
-    const env = envs.get(r.env) ?? { seq: 0, current: undefined, released: new Set<string>(), version: undefined }
+    const env = envs.get(r.env) ?? {
+      seq: 0,
+      current: undefined,
+      released: new Set<string>(),
+      version: undefined,
+    }
     env.seq = r.seq
     env.current = r.digest
     env.released.add(r.digest)
@@ -73,20 +99,49 @@ export function toState(records: readonly LedgerRecord[]): LedgerState {
  */
 export function decideGate(state: LedgerState, request: GateRequest, verified: boolean): Decision {
   const env = state.envs.get(request.env)
-  if (request.digest === env?.current) return { kind: 'noop', why: `${request.digest.slice(0, 12)} is already current in ${request.env}` }
-  if (!verified) return { kind: 'reject', code: 'not-verified', why: 'the attestation does not verify' }
+  // Fail closed first: even the current release is not re-confirmed on a failed verification.
+  if (!verified)
+    return { kind: 'reject', code: 'not-verified', why: 'the attestation does not verify' }
+  if (request.digest === env?.current)
+    return {
+      kind: 'noop',
+      why: `${request.digest.slice(0, 12)} is already current in ${request.env}`,
+    }
   if (request.kind === 'deploy') {
     if (env?.released.has(request.digest) === true) {
-      return { kind: 'reject', code: 'downgrade', why: `${request.digest.slice(0, 12)} was released to ${request.env} before and superseded; return to it with gate rollback and a reason` }
+      return {
+        kind: 'reject',
+        code: 'downgrade',
+        why: `${request.digest.slice(0, 12)} was released to ${request.env} before and superseded; return to it with gate rollback and a reason`,
+      }
     }
-    if (request.minVersion !== undefined && (request.version === undefined || request.version < request.minVersion)) {
-      return { kind: 'reject', code: 'replay', why: `version ${request.version ?? '(none)'} is below the minimum ${request.minVersion}` }
+    if (
+      request.minVersion !== undefined &&
+      (request.version === undefined || request.version < request.minVersion)
+    ) {
+      return {
+        kind: 'reject',
+        code: 'replay',
+        why: `version ${request.version ?? '(none)'} is below the minimum ${request.minVersion}`,
+      }
     }
-    if (request.version !== undefined && env?.version !== undefined && request.version <= env.version) {
-      return { kind: 'reject', code: 'replay', why: `version ${request.version} is not above ${env.version}, already released to ${request.env}` }
+    if (
+      request.version !== undefined &&
+      env?.version !== undefined &&
+      request.version <= env.version
+    ) {
+      return {
+        kind: 'reject',
+        code: 'replay',
+        why: `version ${request.version} is not above ${env.version}, already released to ${request.env}`,
+      }
     }
   } else if (env?.released.has(request.digest) !== true) {
-    return { kind: 'reject', code: 'never-released', why: `${request.digest.slice(0, 12)} was never released to ${request.env}; a rollback can only return to a past release` }
+    return {
+      kind: 'reject',
+      code: 'never-released',
+      why: `${request.digest.slice(0, 12)} was never released to ${request.env}; a rollback can only return to a past release`,
+    }
   }
   const record: LedgerRecord = {
     seq: (env?.seq ?? 0) + 1,
@@ -98,7 +153,9 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
     at: request.at,
     actor: request.actor,
     ...(request.kind === 'rollback' ? { reason: request.reason } : {}),
-    ...(request.kind === 'deploy' && request.version !== undefined ? { version: request.version } : {}),
+    ...(request.kind === 'deploy' && request.version !== undefined
+      ? { version: request.version }
+      : {}),
   }
   return { kind: 'append', record }
 }

@@ -44,7 +44,8 @@ export class FileLedger {
     try {
       bytes = fs.readFileSync(this.file)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], recovered: undefined }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        return { records: [], recovered: undefined }
       throw err
     }
     let recovered: string | undefined
@@ -101,7 +102,11 @@ export class FileLedger {
           continue
         }
         if (Date.now() > deadline) {
-          throw new ReproofError('E_AMBIGUOUS', `${this.file}: the ledger stayed locked by another gate for ${timeoutMs} ms; nothing was recorded, a retry is safe`, { path: lock })
+          throw new ReproofError(
+            'E_AMBIGUOUS',
+            `${this.file}: the ledger stayed locked by another gate for ${timeoutMs} ms; nothing was recorded, a retry is safe`,
+            { path: lock },
+          )
         }
         await new Promise((resolve) => setTimeout(resolve, wait))
       }
@@ -139,7 +144,12 @@ export function parseLedger(text: string, file: string): LedgerRecord[] {
   lines.pop()
   for (const [i, line] of lines.entries()) {
     const where = `${file}:${i + 1}`
-    const bad = (what: string): ReproofError => new ReproofError('E_LEDGER', `${where}: ${what}; the gate stops until a person has looked (reproof gate check)`, { path: file })
+    const bad = (what: string): ReproofError =>
+      new ReproofError(
+        'E_LEDGER',
+        `${where}: ${what}; the gate stops until a person has looked (reproof gate check)`,
+        { path: file },
+      )
     if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad('line too long to be a record')
     let json: unknown
     try {
@@ -148,12 +158,19 @@ export function parseLedger(text: string, file: string): LedgerRecord[] {
       throw bad('not JSON')
     }
     const parsed = v.safeParse(RecordSchema, json)
-    if (!parsed.success) throw bad(`not a ledger record (${parsed.issues[0].message} at ${v.getDotPath(parsed.issues[0]) ?? 'the top'})`)
-    const record = parsed.output as LedgerRecord
+    if (!parsed.success)
+      throw bad(
+        `not a ledger record (${parsed.issues[0].message} at ${v.getDotPath(parsed.issues[0]) ?? 'the top'})`,
+      )
+    const record = parsed.output
     if (recordBytes(record) !== line) throw bad('not in canonical form (edited by hand?)')
-    if (record.prev !== head) throw bad(`its prev ${record.prev.slice(0, 12)} is not the hash of the record before (${head.slice(0, 12)}): the chain is broken`)
+    if (record.prev !== head)
+      throw bad(
+        `its prev ${record.prev.slice(0, 12)} is not the hash of the record before (${head.slice(0, 12)}): the chain is broken`,
+      )
     const expected = (seqs.get(record.env) ?? 0) + 1
-    if (record.seq !== expected) throw bad(`sequence ${record.seq} in ${record.env}, expected ${expected}`)
+    if (record.seq !== expected)
+      throw bad(`sequence ${record.seq} in ${record.env}, expected ${expected}`)
     seqs.set(record.env, record.seq)
     head = recordHash(record)
     records.push(record)

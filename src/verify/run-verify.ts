@@ -20,6 +20,8 @@ const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
 
 export interface VerifyOptions {
   artifacts: string[]
+  /** Digests to match instead of files (a rollback names a digest, not a file). */
+  digests?: ArtifactDigests[]
   bundle: string
   trust: Trust
   policy: Policy
@@ -46,7 +48,10 @@ export interface VerifyResult {
 export async function runVerify(options: VerifyOptions, now: number): Promise<VerifyResult> {
   // 1. Parse and validate: sizes are checked before anything is read in full.
   const json = readBundle(options.bundle)
-  const artifacts = options.artifacts.map((file) => hashArtifact(file, ['sha256']))
+  const artifacts = [
+    ...(options.digests ?? []),
+    ...options.artifacts.map((file) => hashArtifact(file, ['sha256'])),
+  ]
 
   // 2. Decide.
   const checks: Check[] = []
@@ -76,6 +81,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
       artifacts.splice(
         0,
         artifacts.length,
+        ...(options.digests ?? []),
         ...options.artifacts.map((file) => hashArtifact(file, ['sha256', 'sha512'])),
       )
     }

@@ -1,0 +1,111 @@
+import os from 'node:os'
+import { parseDuration } from '../config/duration.js'
+import { positiveInt } from '../config/diff-options.js'
+import { EXIT, ReproofError } from '../errors.js'
+import { toState } from '../gate/decide.js'
+import { FileLedger } from '../gate/ledger.js'
+import { runGate } from '../gate/run-gate.js'
+import type { GateFlags } from './gate-command.js'
+import { paint, useColor, type Streams } from './output.js'
+import { toPolicy, toTrust } from './verify-action.js'
+
+export async function gateAction(
+  sub: 'deploy' | 'rollback' | 'status' | 'history' | 'check',
+  artifact: string | undefined,
+  flags: GateFlags,
+  streams: Streams,
+): Promise<number> {
+  const lockTimeoutMs = parseDuration(flags.lockTimeout, '--lock-timeout')
+  const c = paint(useColor(streams.stdout, streams.env))
+  const print = (json: unknown, text: string): void => {
+    streams.stdout.write(flags.json === true ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`)
+  }
+  if (sub === 'deploy' || sub === 'rollback') {
+    const env = flags.env ?? ''
+    const common = {
+      env,
+      ledger: flags.ledger,
+      actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os.userInfo().username,
+      trust: toTrust({ ...flags, bundle: '' }),
+      policy: toPolicy({ ...flags, bundle: '' }),
+      lockTimeoutMs,
+    }
+    if (sub === 'rollback' && (flags.reason ?? '').trim() === '')
+      throw new ReproofError('E_USAGE', '--reason must say why')
+    if (sub === 'rollback' && !/^[0-9a-f]{64}$/.test(flags.to ?? ''))
+      throw new ReproofError(
+        'E_USAGE',
+        `--to ${flags.to ?? ''}: a SHA-256 digest, 64 lowercase hex digits`,
+      )
+    const result = await runGate(
+      sub === 'deploy'
+        ? {
+            kind: 'deploy',
+            artifact: artifact ?? '',
+            bundle: flags.bundle ?? '',
+            ...(flags.releaseVersion === undefined
+              ? {}
+              : { version: positiveInt(flags.releaseVersion, '--release-version', 0) }),
+            ...(flags.minVersion === undefined
+              ? {}
+              : { minVersion: positiveInt(flags.minVersion, '--min-version', 0) }),
+          }
+        : {
+            kind: 'rollback',
+            to: flags.to ?? '',
+            reason: flags.reason ?? '',
+            bundle: flags.bundle,
+          },
+      common,
+    )
+    const mark =
+      result.decision === 'refused'
+        ? c.red('refused')
+        : result.decision === 'recorded'
+          ? c.green('recorded')
+          : 'unchanged'
+    const recovered =
+      result.recovered === null
+        ? ''
+        : `\n${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`
+    print(
+      result,
+      `${mark}: ${result.why}${result.decision === 'refused' && result.verification.reason !== null ? ` (${result.verification.reason})` : ''}${recovered}`,
+    )
+    return result.decision === 'refused' ? EXIT.no : EXIT.yes
+  }
+  const ledger = new FileLedger(flags.ledger)
+  const { records, recovered } = await ledger.withLock(
+    () => Promise.resolve(ledger.read()),
+    lockTimeoutMs,
+  )
+  if (sub === 'check') {
+    print(
+      { ok: true, records: records.length, recovered: recovered ?? null },
+      `ledger ok: ${records.length} record(s), chain intact${recovered === undefined ? '' : `; a torn last line was moved to ${recovered}`}`,
+    )
+    return EXIT.yes
+  }
+  const env = flags.env ?? ''
+  const mine = records.filter((r) => r.env === env)
+  if (sub === 'history') {
+    print(
+      mine,
+      mine
+        .map(
+          (r) =>
+            `#${r.seq} ${r.at} ${r.action} ${r.digest.slice(0, 16)} by ${r.actor}${r.reason === undefined ? '' : ` (${r.reason})`}`,
+        )
+        .join('\n') || `no releases in ${env}`,
+    )
+    return EXIT.yes
+  }
+  const state = toState(records).envs.get(env)
+  print(
+    { env, current: state?.current ?? null, seq: state?.seq ?? 0 },
+    state?.current === undefined
+      ? `no release in ${env}`
+      : `${env}: ${state.current} (#${state.seq})`,
+  )
+  return EXIT.yes
+}

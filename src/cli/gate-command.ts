@@ -1,0 +1,90 @@
+import { Command } from 'commander'
+import type { Streams } from './output.js'
+import { withTrustAndPolicy, type VerifyFlags } from './verify-command.js'
+
+export interface GateFlags extends Omit<VerifyFlags, 'bundle'> {
+  env?: string
+  bundle?: string
+  ledger: string
+  actor?: string
+  to?: string
+  reason?: string
+  releaseVersion?: string
+  minVersion?: string
+  lockTimeout: string
+  json?: boolean
+}
+
+/** `reproof gate deploy|rollback|status|history|check`: thin wiring, one action module. */
+export function gateCommand(streams: Streams, setExit: (code: number) => void): Command {
+  const gate = new Command('gate').description(
+    'deploy and roll back only attested, reproduced artifacts, recorded in a crash-safe ledger',
+  )
+  const common = (command: Command): Command =>
+    command
+      .option('--ledger <path>', 'the release ledger (JSON lines)', '.reproof/ledger.jsonl')
+      .option(
+        '--lock-timeout <duration>',
+        'how long to wait for another gate to release the ledger',
+        '30s',
+      )
+      .option('--json', 'print the result as JSON on stdout')
+  const run =
+    (sub: 'deploy' | 'rollback' | 'status' | 'history' | 'check') =>
+    async (...args: unknown[]) => {
+      const flags = (args.length > 2 ? args[1] : args[0]) as GateFlags
+      const artifact = args.length > 2 ? (args[0] as string) : undefined
+      const { gateAction } = await import('./gate-action.js')
+      setExit(await gateAction(sub, artifact, flags, streams))
+    }
+  gate.addCommand(
+    common(
+      withTrustAndPolicy(
+        new Command('deploy')
+          .description('verify, then record the release')
+          .argument('<artifact>')
+          .requiredOption('--env <name>', 'environment')
+          .requiredOption('--bundle <file>', 'the attestation'),
+      ),
+    )
+      .option('--actor <name>', 'who deploys (default: $GITHUB_ACTOR or the user)')
+      .option(
+        '--release-version <n>',
+        'monotonic release version, recorded; a lower or equal one is refused',
+      )
+      .option('--min-version <n>', 'refuse a version below this')
+      .action(run('deploy')),
+  )
+  gate.addCommand(
+    common(
+      withTrustAndPolicy(
+        new Command('rollback')
+          .description('return to a past release whose attestation still verifies')
+          .requiredOption('--env <name>', 'environment')
+          .requiredOption('--to <sha256>', 'the digest to return to')
+          .requiredOption('--reason <text>', 'why'),
+      ),
+    )
+      .option('--bundle <file>', 'the attestation (default: the one stored at deploy)')
+      .option('--actor <name>', 'who rolls back')
+      .action(run('rollback')),
+  )
+  gate.addCommand(
+    common(
+      new Command('status')
+        .description('the current release of an environment')
+        .requiredOption('--env <name>', 'environment'),
+    ).action(run('status')),
+  )
+  gate.addCommand(
+    common(
+      new Command('history')
+        .description('every release of an environment')
+        .requiredOption('--env <name>', 'environment'),
+    ).action(run('history')),
+  )
+  gate.addCommand(
+    common(new Command('check').description('verify the whole ledger chain')).action(run('check')),
+  )
+  return gate
+}

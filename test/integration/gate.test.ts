@@ -1,0 +1,292 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { parseLedger } from '../../src/gate/ledger.js'
+import { BIN, cleanupTemp, makeTemp, makeTempParent, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+/** Two releases of a tiny project, each built, reproduced and signed with one key. */
+let kit: {
+  dir: string
+  pub: string
+  otherPub: string
+  releases: { artifact: string; bundle: string; digest: string }[]
+}
+
+beforeAll(async () => {
+  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-gate-'))
+  await runCli(['keygen', '--out', path.join(dir, 'k')])
+  await runCli(['keygen', '--out', path.join(dir, 'other')])
+  const releases = []
+  for (const version of ['1', '2', '3']) {
+    const source = path.join(dir, `src${version}`)
+    fs.mkdirSync(source)
+    fs.writeFileSync(
+      path.join(source, 'build.sh'),
+      `mkdir -p out && echo "release ${version}" > out/app.txt\n`,
+    )
+    const bundle = path.join(dir, `r${version}.json`)
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out/app.txt',
+      '--epoch',
+      '1700000000',
+      '--temp-dir',
+      makeTempParent(),
+      '--json',
+      '--bundle',
+      bundle,
+      '--key',
+      path.join(dir, 'k.key'),
+      '--builder-id',
+      'https://ci.example.com',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const digest =
+      (JSON.parse(run.stdout) as { artifacts: { digest: { sha256: string } }[] }).artifacts[0]
+        ?.digest.sha256 ?? ''
+    releases.push({ artifact: path.join(source, 'out', 'app.txt'), bundle, digest })
+  }
+  kit = { dir, pub: path.join(dir, 'k.pub'), otherPub: path.join(dir, 'other.pub'), releases }
+  return () => {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+function release(i: number) {
+  const r = kit.releases[i]
+  if (r === undefined) throw new Error('no such release')
+  return r
+}
+
+async function gate(ledger: string, args: string[]) {
+  const run = await runCli(['gate', ...args, '--ledger', ledger, '--json'])
+  return {
+    ...run,
+    result:
+      run.stdout === ''
+        ? undefined
+        : (JSON.parse(run.stdout) as { decision?: string; why?: string; record?: { seq: number } }),
+  }
+}
+
+const deploy = (ledger: string, i: number, extra: string[] = []) =>
+  gate(ledger, [
+    'deploy',
+    '--env',
+    'prod',
+    '--bundle',
+    release(i).bundle,
+    '--key',
+    kit.pub,
+    release(i).artifact,
+    ...extra,
+  ])
+
+describe('reproof gate', () => {
+  it('records releases, treats the current one as done, and refuses a downgrade', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    expect((await deploy(ledger, 0)).result?.decision).toBe('recorded')
+    const again = await deploy(ledger, 0)
+    expect([again.code, again.result?.decision]).toEqual([0, 'unchanged'])
+    expect((await deploy(ledger, 1)).result?.record?.seq).toBe(2)
+    const downgrade = await deploy(ledger, 0)
+    expect([downgrade.code, downgrade.result?.decision]).toEqual([1, 'refused'])
+    expect(downgrade.result?.why).toContain('gate rollback')
+    expect(parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)).toHaveLength(2)
+  })
+
+  it('rolls back only to a past release that still verifies, with a reason, from the stored bundle', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const never = await gate(ledger, [
+      'rollback',
+      '--env',
+      'prod',
+      '--to',
+      release(2).digest,
+      '--reason',
+      'test',
+      '--bundle',
+      release(2).bundle,
+      '--key',
+      kit.pub,
+    ])
+    expect([never.code, never.result?.decision]).toEqual([1, 'refused'])
+    // The key was "revoked": today's trust no longer includes it.
+    const revoked = await gate(ledger, [
+      'rollback',
+      '--env',
+      'prod',
+      '--to',
+      release(0).digest,
+      '--reason',
+      'bad release',
+      '--key',
+      kit.otherPub,
+    ])
+    expect([revoked.code, revoked.result?.decision]).toEqual([1, 'refused'])
+    const back = await gate(ledger, [
+      'rollback',
+      '--env',
+      'prod',
+      '--to',
+      release(0).digest,
+      '--reason',
+      'bad release',
+      '--key',
+      kit.pub,
+    ])
+    expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
+    const status = await gate(ledger, ['status', '--env', 'prod'])
+    expect(status.stdout).toContain(release(0).digest)
+    const history = JSON.parse((await gate(ledger, ['history', '--env', 'prod'])).stdout) as {
+      action: string
+      reason?: string
+    }[]
+    expect(history.map((r) => r.action)).toEqual(['deploy', 'deploy', 'rollback'])
+    expect(history[2]?.reason).toBe('bad release')
+  })
+
+  it('refuses a deploy whose attestation does not verify, and a replayed version', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const wrongKey = await gate(ledger, [
+      'deploy',
+      '--env',
+      'prod',
+      '--bundle',
+      release(0).bundle,
+      '--key',
+      kit.otherPub,
+      release(0).artifact,
+    ])
+    expect([wrongKey.code, wrongKey.result?.decision]).toEqual([1, 'refused'])
+    expect((await deploy(ledger, 1, ['--release-version', '7'])).result?.decision).toBe('recorded')
+    expect((await deploy(ledger, 2, ['--release-version', '6'])).result?.decision).toBe('refused')
+    expect(
+      (await deploy(ledger, 2, ['--release-version', '8', '--min-version', '9'])).result?.decision,
+    ).toBe('refused')
+  })
+
+  it('moves a torn last line aside as evidence and goes on', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    fs.appendFileSync(ledger, '{"action":"deploy","actor":"x"')
+    const next = await deploy(ledger, 1)
+    expect(next.result?.decision).toBe('recorded')
+    const torn = fs.readdirSync(path.dirname(ledger)).filter((f) => f.includes('.torn-'))
+    expect(torn).toHaveLength(1)
+    expect(fs.readFileSync(path.join(path.dirname(ledger), torn[0] ?? ''), 'utf8')).toBe(
+      '{"action":"deploy","actor":"x"',
+    )
+    expect((await gate(ledger, ['check'])).code).toBe(0)
+  })
+
+  it('stops, naming the record, on an edited record or a forged link', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const lines = fs.readFileSync(ledger, 'utf8').split('\n')
+    fs.writeFileSync(
+      ledger,
+      [lines[0]?.replace('"actor":"', '"actor":"mallory-'), lines[1], ''].join('\n'),
+    )
+    const edited = await runCli(['gate', 'check', '--ledger', ledger])
+    expect(edited.code).toBe(3)
+    expect(edited.stderr).toMatch(/ledger\.jsonl:2: its prev .* the chain is broken/)
+    expect((await deploy(ledger, 2)).code).toBe(3)
+    fs.writeFileSync(ledger, `${'x'.repeat(70_000)}\n`)
+    expect((await runCli(['gate', 'check', '--ledger', ledger])).stderr).toContain(
+      'ledger.jsonl:1: line too long',
+    )
+  })
+
+  it('keeps one valid chain with 8 processes deploying and rolling back at once', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const env = { ...process.env }
+    delete env.NODE_EXTRA_CA_CERTS
+    const runs = Array.from({ length: 8 }, (_, i) => {
+      const r = release(i % 3)
+      const args =
+        i % 4 === 3
+          ? [
+              'gate',
+              'rollback',
+              '--env',
+              'prod',
+              '--to',
+              release(0).digest,
+              '--reason',
+              'race',
+              '--bundle',
+              release(0).bundle,
+            ]
+          : ['gate', 'deploy', '--env', 'prod', '--bundle', r.bundle, r.artifact]
+      return new Promise<string>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [BIN, ...args, '--key', kit.pub, '--ledger', ledger, '--json'],
+          { env, stdio: ['ignore', 'pipe', 'pipe'] },
+        )
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+        child.on('close', () => {
+          resolve(out)
+        })
+      })
+    })
+    const results = (await Promise.all(runs)).map((o) =>
+      o === '' ? {} : (JSON.parse(o) as { decision?: string }),
+    )
+    const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
+    expect(records.length).toBe(results.filter((r) => r.decision === 'recorded').length)
+    expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1))
+    expect(fs.existsSync(`${ledger}.lock`)).toBe(false)
+  })
+
+  it('loses nothing acknowledged when gates are killed with SIGKILL at random points', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const env = { ...process.env }
+    delete env.NODE_EXTRA_CA_CERTS
+    const acknowledged: string[] = []
+    // A first release, not interrupted, so that every later step is a rollback to append.
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const deadline = Date.now() + 25_000
+    for (let i = 0; i < 40 && Date.now() < deadline; i++) {
+      const r = release(i % 2)
+      const args = ['gate', 'rollback', '--env', 'prod', '--to', r.digest, '--reason', `step ${i}`]
+      const out = await new Promise<string>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [BIN, ...args, '--key', kit.pub, '--ledger', ledger, '--json'],
+          { env, stdio: ['ignore', 'pipe', 'ignore'] },
+        )
+        let text = ''
+        child.stdout.on('data', (d: Buffer) => (text += d.toString()))
+        // Anywhere from start-up to after the append: the kill lands at every stage.
+        setTimeout(() => child.kill('SIGKILL'), 100 + Math.floor(Math.random() * 600))
+        child.on('close', () => {
+          resolve(text)
+        })
+      })
+      if (out.includes('"recorded"'))
+        acknowledged.push((JSON.parse(out) as { record: { prev: string } }).record.prev)
+    }
+    // A killed gate may leave a stale lock; the next one takes it over.
+    const check = await runCli(['gate', 'check', '--ledger', ledger, '--json'])
+    expect(check.code, check.stderr).toBe(0)
+    const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
+    for (const prev of acknowledged) expect(records.some((r) => r.prev === prev)).toBe(true)
+    expect(new Set(records.map((r) => r.prev)).size).toBe(records.length)
+  })
+})
