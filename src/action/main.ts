@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
+import { main } from '../cli/main.js'
+import { renderDiffMarkdown } from '../diff/views/markdown.js'
+import type { DiffReport } from '../diff/report.js'
+import { EXIT, isReproofError } from '../errors.js'
+import { toArgv } from './inputs.js'
+
+/**
+ * The GitHub Action: inputs become the command line of the same reproof command, its
+ * JSON result becomes step outputs and a job summary, and failures become workflow
+ * annotations. The exit code is the CLI's.
+ */
+export async function runAction(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  let mode: string
+  let argv: string[]
+  try {
+    ;({ mode, argv } = toArgv(env))
+  } catch (err) {
+    annotate('error', isReproofError(err) ? err.message : String(err))
+    return EXIT.usage
+  }
+  let stdout = ''
+  let stderr = ''
+  const code = await main(['node', 'reproof', ...argv], {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: {
+      write: (s: string) => {
+        stderr += s
+        return process.stderr.write(s)
+      },
+    },
+    env,
+  })
+  const result = parse(stdout)
+  const outputs: Record<string, string> = {}
+  const summary: string[] = []
+  if (mode === 'build' && result !== undefined) {
+    const build = result as {
+      reproducible: boolean
+      artifacts: { name: string; digest: { sha256: string } }[]
+      explanation: DiffReport | null
+    }
+    outputs.reproducible = String(build.reproducible)
+    outputs.digests = JSON.stringify(
+      Object.fromEntries(build.artifacts.map((a) => [a.name, a.digest.sha256])),
+    )
+    summary.push(
+      `## reproof build: ${build.reproducible ? 'reproducible' : 'NOT reproducible'}`,
+      '',
+      '| artifact | sha256 |',
+      '| --- | --- |',
+      ...build.artifacts.map((a) => `| \`${a.name}\` | \`${a.digest.sha256}\` |`),
+      '',
+    )
+    if (build.explanation !== null) summary.push(renderDiffMarkdown(build.explanation))
+  }
+  if (mode === 'verify' && result !== undefined) {
+    const verify = result as {
+      verified: boolean
+      reason: string | null
+      checks: { name: string; ok: boolean }[]
+    }
+    outputs.decision = verify.verified ? 'verified' : `rejected: ${verify.reason ?? 'unknown'}`
+    summary.push(
+      `## reproof verify: ${verify.verified ? 'verified' : `rejected (${verify.reason ?? 'unknown'})`}`,
+      '',
+      ...verify.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}`),
+      '',
+    )
+  }
+  if (mode === 'gate' && result !== undefined) {
+    const gate = result as { decision: string; why: string; env: string }
+    outputs.decision = gate.decision
+    summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, '', gate.why, '')
+  }
+  const bundle = env.INPUT_BUNDLE?.trim()
+  if (bundle !== undefined && bundle !== '' && fs.existsSync(bundle))
+    outputs['bundle-path'] = bundle
+  writeOutputs(env.GITHUB_OUTPUT, outputs)
+  if (env.GITHUB_STEP_SUMMARY !== undefined && summary.length > 0)
+    fs.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join('\n')}\n`)
+  if (code !== EXIT.yes) {
+    const line =
+      stderr.split('\n').find((l) => l.startsWith('reproof: ')) ??
+      `reproof ${mode} ended with exit code ${code}`
+    annotate(code === EXIT.no ? 'warning' : 'error', line.replace(/^reproof: /, ''))
+  }
+  return code
+}
+
+function parse(stdout: string): unknown {
+  try {
+    return stdout.trim() === '' ? undefined : (JSON.parse(stdout) as unknown)
+  } catch {
+    return undefined
+  }
+}
+
+/** `name<<delimiter` blocks, so that values may hold newlines. */
+function writeOutputs(file: string | undefined, outputs: Record<string, string>): void {
+  if (file === undefined) return
+  const text = Object.entries(outputs)
+    .map(([name, value]) => {
+      const delimiter = `reproof_${randomUUID()}`
+      return `${name}<<${delimiter}\n${value}\n${delimiter}\n`
+    })
+    .join('')
+  fs.appendFileSync(file, text)
+}
+
+function annotate(level: 'error' | 'warning', message: string): void {
+  // Workflow commands: % and newlines are escaped as the runner expects.
+  process.stdout.write(
+    `::${level}::${message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`,
+  )
+}

@@ -1,0 +1,182 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { REPO, cleanupTemp, makeTemp, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+const ACTION = path.join(REPO, 'dist', 'action', 'index.js')
+
+interface ActionRun {
+  code: number
+  stdout: string
+  outputs: Record<string, string>
+  summary: string
+}
+
+/** Runs the action's entry the way the runner does: inputs in INPUT_*, outputs to files. */
+function runAction(inputs: Record<string, string>, cwd: string): Promise<ActionRun> {
+  const outputFile = path.join(cwd, 'github-output')
+  const summaryFile = path.join(cwd, 'github-summary')
+  fs.writeFileSync(outputFile, '')
+  fs.writeFileSync(summaryFile, '')
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+  }
+  for (const [name, value] of Object.entries(inputs)) {
+    env[`INPUT_${name.toUpperCase().replace(/-/g, '_')}`] = value
+  }
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [ACTION], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.resume()
+    child.on('close', (code) => {
+      resolve({
+        code: code ?? -1,
+        stdout,
+        outputs: parseOutputs(fs.readFileSync(outputFile, 'utf8')),
+        summary: fs.readFileSync(summaryFile, 'utf8'),
+      })
+    })
+  })
+}
+
+/** The runner's GITHUB_OUTPUT format: `name<<delimiter`, value lines, delimiter. */
+function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([\w-]+)<<(.+)$/.exec(lines[i] ?? '')
+    if (m === null) continue
+    const end = lines.indexOf(m[2] ?? '', i + 1)
+    expect(end, `unterminated output ${m[1]}`).toBeGreaterThan(i)
+    outputs[m[1] ?? ''] = lines.slice(i + 1, end).join('\n')
+    i = end
+  }
+  return outputs
+}
+
+let keyDir: string
+
+beforeAll(async () => {
+  keyDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-action-'))
+  expect((await runCli(['keygen', '--out', path.join(keyDir, 'k')])).code).toBe(0)
+  expect((await runCli(['keygen', '--out', path.join(keyDir, 'other')])).code).toBe(0)
+  return () => {
+    fs.rmSync(keyDir, { recursive: true, force: true })
+  }
+})
+
+function project(script: string): string {
+  const dir = makeTemp()
+  fs.mkdirSync(path.join(dir, 'src'))
+  fs.writeFileSync(path.join(dir, 'src', 'build.sh'), script)
+  return dir
+}
+
+describe('the GitHub Action', () => {
+  it('builds twice, signs, sets outputs and a job summary; verify and gate accept the result', async () => {
+    const dir = project('mkdir -p out && echo "release 1" > out/app.txt\n')
+    const build = await runAction(
+      {
+        mode: 'build',
+        source: 'src',
+        command: 'sh build.sh',
+        outputs: 'out/app.txt',
+        epoch: '1700000000',
+        key: path.join(keyDir, 'k.key'),
+        bundle: 'app.sigstore.json',
+        'out-dir': 'dist',
+        'builder-id': 'https://ci.example.com',
+      },
+      dir,
+    )
+    expect(build.code, build.stdout).toBe(0)
+    expect(build.outputs.reproducible).toBe('true')
+    const digests = JSON.parse(build.outputs.digests ?? '{}') as Record<string, string>
+    expect(Object.values(digests)[0]).toMatch(/^[0-9a-f]{64}$/)
+    expect(build.outputs['bundle-path']).toBe('app.sigstore.json')
+    expect(build.summary).toContain('reproof build: reproducible')
+    const artifact = path.join(dir, 'dist', Object.keys(digests)[0] ?? '')
+    expect(fs.existsSync(artifact)).toBe(true)
+
+    const verify = await runAction(
+      {
+        mode: 'verify',
+        artifacts: artifact,
+        bundle: 'app.sigstore.json',
+        'public-key': path.join(keyDir, 'k.pub'),
+      },
+      dir,
+    )
+    expect(verify.code, verify.stdout).toBe(0)
+    expect(verify.outputs.decision).toBe('verified')
+
+    const wrongKey = await runAction(
+      {
+        mode: 'verify',
+        artifacts: artifact,
+        bundle: 'app.sigstore.json',
+        'public-key': path.join(keyDir, 'other.pub'),
+      },
+      dir,
+    )
+    expect(wrongKey.code).toBe(1)
+    expect(wrongKey.outputs.decision).toMatch(/^rejected: /)
+    expect(wrongKey.stdout).toMatch(/^::warning::/m)
+
+    const gate = await runAction(
+      {
+        mode: 'gate',
+        'gate-action': 'deploy',
+        environment: 'production',
+        ledger: 'ledger.jsonl',
+        artifacts: artifact,
+        bundle: 'app.sigstore.json',
+        'public-key': path.join(keyDir, 'k.pub'),
+      },
+      dir,
+    )
+    expect(gate.code, gate.stdout).toBe(0)
+    expect(gate.outputs.decision).toBeTruthy()
+    expect(gate.summary).toContain('reproof gate (production)')
+    expect(fs.readFileSync(path.join(dir, 'ledger.jsonl'), 'utf8')).toContain(
+      Object.values(digests)[0],
+    )
+  })
+
+  it('reports a build that is not reproducible with exit 1, outputs and the explanation', async () => {
+    const dir = project('mkdir -p out && head -c 16 /dev/urandom | od -An -tx1 > out/app.txt\n')
+    const run = await runAction(
+      { mode: 'build', source: 'src', command: 'sh build.sh', outputs: 'out/app.txt' },
+      dir,
+    )
+    expect(run.code).toBe(1)
+    expect(run.outputs.reproducible).toBe('false')
+    expect(run.summary).toContain('NOT reproducible')
+    expect(run.summary).toContain('app.txt')
+    expect(run.stdout).toMatch(/^::warning::/m)
+  })
+
+  it('rejects missing or malformed inputs with exit 2, one annotation and no outputs', async () => {
+    const dir = makeTemp()
+    const cases: Record<string, string>[] = [
+      { mode: 'build', outputs: 'x' },
+      { mode: 'build', command: 'true' },
+      { mode: 'launch' },
+      { mode: 'build', command: 'true', outputs: 'x', keyless: 'yes' },
+      { mode: 'gate', 'gate-action': 'promote' },
+    ]
+    for (const inputs of cases) {
+      const run = await runAction(inputs, dir)
+      expect(run.code, JSON.stringify(inputs)).toBe(2)
+      expect(run.stdout.trim().split('\n')).toHaveLength(1)
+      expect(run.stdout).toMatch(/^::error::input /)
+      expect(run.outputs).toEqual({})
+    }
+  })
+})
