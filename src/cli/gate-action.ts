@@ -2,9 +2,8 @@ import os from 'node:os'
 import { parseDuration } from '../config/duration.js'
 import { positiveInt } from '../config/diff-options.js'
 import { EXIT, ReproofError } from '../errors.js'
-import { toState } from '../gate/decide.js'
-import { FileLedger } from '../gate/ledger.js'
-import { runGate } from '../gate/run-gate.js'
+import { toState, type LedgerRecord } from '../gate/decide.js'
+import { openLedger, runGate } from '../gate/run-gate.js'
 import type { GateFlags } from './gate-command.js'
 import { paint, useColor, type Streams } from './output.js'
 import { toPolicy, toTrust } from './verify-action.js'
@@ -74,11 +73,15 @@ export async function gateAction(
     )
     return result.decision === 'refused' ? EXIT.no : EXIT.yes
   }
-  const ledger = new FileLedger(flags.ledger)
-  const { records, recovered } = await ledger.withLock(
-    () => Promise.resolve(ledger.read()),
-    lockTimeoutMs,
-  )
+  const ledger = openLedger(flags.ledger)
+  let read: { records: LedgerRecord[]; recovered: string | undefined }
+  try {
+    // The same lock (or fetch) as a write, so a torn tail is recovered by one reader only.
+    read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs)
+  } finally {
+    ledger.close()
+  }
+  const { records, recovered } = read
   if (sub === 'check') {
     print(
       { ok: true, records: records.length, recovered: recovered ?? null },

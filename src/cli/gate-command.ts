@@ -22,7 +22,11 @@ export function gateCommand(streams: Streams, setExit: (code: number) => void): 
   )
   const common = (command: Command): Command =>
     command
-      .option('--ledger <path>', 'the release ledger (JSON lines)', '.reproof/ledger.jsonl')
+      .option(
+        '--ledger <path|git:url#branch>',
+        'the release ledger: a JSON-lines file, or a branch of a git repository',
+        '.reproof/ledger.jsonl',
+      )
       .option(
         '--lock-timeout <duration>',
         'how long to wait for another gate to release the ledger',

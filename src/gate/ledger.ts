@@ -4,8 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
-import { syncDir } from '../io/atomic-write.js'
+import { syncDir, writeFileAtomic } from '../io/atomic-write.js'
 import { GENESIS, recordBytes, recordHash, type LedgerRecord } from './decide.js'
+import type { Step } from './git-ledger.js'
 
 // A record is a few hundred bytes; a line near this is not one.
 const MAX_LINE_BYTES = 64 * 1024
@@ -37,6 +38,42 @@ export interface LedgerRead {
  */
 export class FileLedger {
   constructor(readonly file: string) {}
+
+  get label(): string {
+    return this.file
+  }
+
+  /** Bundles are kept beside the ledger, named by their digest. */
+  private get store(): string {
+    return path.join(path.dirname(this.file), 'bundles')
+  }
+
+  bundleFile(bundleDigest: string): string | undefined {
+    const file = path.join(this.store, `${bundleDigest}.sigstore.json`)
+    return fs.existsSync(file) ? file : undefined
+  }
+
+  /**
+   * Read, decide and append under the lock. The bundle is stored before the record that
+   * names it, so a crash between the two leaves an unreferenced bundle, never a record
+   * whose bundle is missing.
+   */
+  async transact<T>(step: (read: LedgerRead) => Step<T>, lockTimeoutMs: number): Promise<T> {
+    return this.withLock(async () => {
+      const { append, result } = step(this.read())
+      if (append !== undefined) {
+        const target = path.join(this.store, `${append.bundleDigest}.sigstore.json`)
+        if (!fs.existsSync(target)) await writeFileAtomic(target, append.bundle)
+        this.append(append.record)
+        await this.syncDirectory()
+      }
+      return result
+    }, lockTimeoutMs)
+  }
+
+  close(): void {
+    // Nothing held between calls.
+  }
 
   /** Reads and checks the chain. A torn last line (a crash mid-append) is moved aside and cut off. */
   read(): LedgerRead {

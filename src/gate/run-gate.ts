@@ -1,13 +1,23 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import path from 'node:path'
 import { ReproofError } from '../errors.js'
-import { writeFileAtomic } from '../io/atomic-write.js'
 import type { Policy } from '../verify/policy.js'
 import { runVerify, type VerifyResult } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
 import { decideGate, toState, type GateRequest, type LedgerRecord } from './decide.js'
+import { GitLedger, parseGitLedgerSpec } from './git-ledger.js'
 import { FileLedger } from './ledger.js'
+
+export type Ledger = FileLedger | GitLedger
+
+/** `git:<url>#<branch>` is a ledger on a git branch; anything else is a local file. */
+export function openLedger(spec: string): Ledger {
+  if (spec.startsWith('git:')) {
+    const { url, branch } = parseGitLedgerSpec(spec)
+    return new GitLedger(url, branch)
+  }
+  return new FileLedger(spec)
+}
 
 export interface GateCommon {
   env: string
@@ -45,13 +55,25 @@ export async function runGate(action: GateAction, common: GateCommon): Promise<G
       'E_USAGE',
       `--env ${common.env}: letters, digits, dot, dash and underscore only`,
     )
-  const ledger = new FileLedger(common.ledger)
-  const store = path.join(path.dirname(common.ledger), 'bundles')
+  const ledger = openLedger(common.ledger)
+  try {
+    return await gateWith(ledger, action, common)
+  } finally {
+    ledger.close()
+  }
+}
+
+async function gateWith(
+  ledger: Ledger,
+  action: GateAction,
+  common: GateCommon,
+): Promise<GateResult> {
   const bundleFile =
     action.kind === 'deploy'
       ? action.bundle
-      : (action.bundle ?? storedBundle(ledger, store, common.env, action.to))
-  const bundleDigest = crypto.createHash('sha256').update(readBounded(bundleFile)).digest('hex')
+      : (action.bundle ?? storedBundle(ledger, common.env, action.to))
+  const bundle = readBounded(bundleFile)
+  const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
 
   // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy.
   const verification = await runVerify(
@@ -72,12 +94,10 @@ export async function runGate(action: GateAction, common: GateCommon): Promise<G
     Date.now(),
   )
   const digest = action.kind === 'deploy' ? (verification.artifacts[0]?.sha256 ?? '') : action.to
-  // Kept before the ledger says anything about it, so that a later rollback can re-verify.
-  if (verification.verified) await keepBundle(store, bundleDigest, bundleFile)
 
-  // 3. Decide and write under the lock.
-  return ledger.withLock(async () => {
-    const { records, recovered } = ledger.read()
+  // 3. Decide (pure) on what the ledger holds now, and write durably; a contended ledger
+  // runs this again on the new state.
+  return ledger.transact((read) => {
     const at = new Date().toISOString()
     const request: GateRequest =
       action.kind === 'deploy'
@@ -100,13 +120,9 @@ export async function runGate(action: GateAction, common: GateCommon): Promise<G
             at,
             reason: action.reason,
           }
-    const decision = decideGate(toState(records), request, verification.verified)
-    if (decision.kind === 'append') {
-      ledger.append(decision.record)
-      await ledger.syncDirectory()
-    }
-    // 4. Acknowledge only now: the record is on disk.
-    return {
+    const decision = decideGate(toState(read.records), request, verification.verified)
+    // 4. Acknowledge only after the write: transact returns once the record is durable.
+    const result: GateResult = {
       decision:
         decision.kind === 'append'
           ? 'recorded'
@@ -120,8 +136,11 @@ export async function runGate(action: GateAction, common: GateCommon): Promise<G
       env: common.env,
       record: decision.kind === 'append' ? decision.record : null,
       verification,
-      recovered: recovered ?? null,
+      recovered: read.recovered ?? null,
     }
+    return decision.kind === 'append'
+      ? { append: { record: decision.record, bundle, bundleDigest }, result }
+      : { result }
   }, common.lockTimeoutMs)
 }
 
@@ -141,23 +160,17 @@ function readBounded(file: string): Buffer {
   return fs.readFileSync(file)
 }
 
-async function keepBundle(store: string, digest: string, file: string): Promise<void> {
-  const target = path.join(store, `${digest}.sigstore.json`)
-  if (!fs.existsSync(target)) await writeFileAtomic(target, fs.readFileSync(file))
-}
-
 /** The bundle a past release of this digest was deployed with, from the gate's own store. */
-function storedBundle(ledger: FileLedger, store: string, env: string, digest: string): string {
+function storedBundle(ledger: Ledger, env: string, digest: string): string {
   const record = [...ledger.read().records]
     .reverse()
     .find((r) => r.env === env && r.digest === digest)
-  const file =
-    record === undefined ? undefined : path.join(store, `${record.bundleDigest}.sigstore.json`)
-  if (file === undefined || !fs.existsSync(file)) {
+  const file = record === undefined ? undefined : ledger.bundleFile(record.bundleDigest)
+  if (file === undefined) {
     throw new ReproofError(
       'E_INPUT',
       `--to ${digest}: no stored bundle for it in ${env}; give --bundle`,
-      { path: store },
+      { path: ledger.label },
     )
   }
   return file

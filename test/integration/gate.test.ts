@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { LedgerRecord } from '../../src/gate/decide.js'
 import { parseLedger } from '../../src/gate/ledger.js'
-import { BIN, cleanupTemp, makeTemp, makeTempParent, runCli } from '../helpers.js'
+import { BIN, cleanupTemp, git, makeTemp, makeTempParent, runCli, spawnCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -91,6 +93,51 @@ const deploy = (ledger: string, i: number, extra: string[] = []) =>
     ...extra,
   ])
 
+const rollback = (ledger: string, i: number, reason: string, key: string) =>
+  gate(ledger, [
+    'rollback',
+    '--env',
+    'prod',
+    '--to',
+    release(i).digest,
+    '--reason',
+    reason,
+    '--key',
+    key,
+  ])
+
+/**
+ * 8 gate processes at once against one ledger: deploys of the three releases, and
+ * rollbacks to the first. Returns each one's decision.
+ */
+async function race(ledger: string, envFor: (i: number) => string): Promise<string[]> {
+  const env = { ...process.env }
+  delete env.NODE_EXTRA_CA_CERTS
+  const results = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => {
+      const r = release(i % 3)
+      const args =
+        i % 4 === 3
+          ? [
+              'gate',
+              'rollback',
+              '--env',
+              'prod',
+              '--to',
+              release(0).digest,
+              '--reason',
+              'race',
+              '--bundle',
+              release(0).bundle,
+            ]
+          : ['gate', 'deploy', '--env', envFor(i), '--bundle', r.bundle, r.artifact]
+      return spawnCli([...args, '--key', kit.pub, '--ledger', ledger, '--json'], { env })
+    }),
+  )
+  for (const r of results) expect([0, 1], r.stderr).toContain(r.code)
+  return results.map((r) => (JSON.parse(r.stdout) as { decision: string }).decision)
+}
+
 describe('reproof gate', () => {
   it('records releases, treats the current one as done, and refuses a downgrade', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
@@ -123,29 +170,9 @@ describe('reproof gate', () => {
     ])
     expect([never.code, never.result?.decision]).toEqual([1, 'refused'])
     // The key was "revoked": today's trust no longer includes it.
-    const revoked = await gate(ledger, [
-      'rollback',
-      '--env',
-      'prod',
-      '--to',
-      release(0).digest,
-      '--reason',
-      'bad release',
-      '--key',
-      kit.otherPub,
-    ])
+    const revoked = await rollback(ledger, 0, 'bad release', kit.otherPub)
     expect([revoked.code, revoked.result?.decision]).toEqual([1, 'refused'])
-    const back = await gate(ledger, [
-      'rollback',
-      '--env',
-      'prod',
-      '--to',
-      release(0).digest,
-      '--reason',
-      'bad release',
-      '--key',
-      kit.pub,
-    ])
+    const back = await rollback(ledger, 0, 'bad release', kit.pub)
     expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
     const status = await gate(ledger, ['status', '--env', 'prod'])
     expect(status.stdout).toContain(release(0).digest)
@@ -212,43 +239,9 @@ describe('reproof gate', () => {
 
   it('keeps one valid chain with 8 processes deploying and rolling back at once', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
-    const env = { ...process.env }
-    delete env.NODE_EXTRA_CA_CERTS
-    const runs = Array.from({ length: 8 }, (_, i) => {
-      const r = release(i % 3)
-      const args =
-        i % 4 === 3
-          ? [
-              'gate',
-              'rollback',
-              '--env',
-              'prod',
-              '--to',
-              release(0).digest,
-              '--reason',
-              'race',
-              '--bundle',
-              release(0).bundle,
-            ]
-          : ['gate', 'deploy', '--env', 'prod', '--bundle', r.bundle, r.artifact]
-      return new Promise<string>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          [BIN, ...args, '--key', kit.pub, '--ledger', ledger, '--json'],
-          { env, stdio: ['ignore', 'pipe', 'pipe'] },
-        )
-        let out = ''
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-        child.on('close', () => {
-          resolve(out)
-        })
-      })
-    })
-    const results = (await Promise.all(runs)).map((o) =>
-      o === '' ? {} : (JSON.parse(o) as { decision?: string }),
-    )
+    const decisions = await race(ledger, () => 'prod')
     const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
-    expect(records.length).toBe(results.filter((r) => r.decision === 'recorded').length)
+    expect(records.length).toBe(decisions.filter((d) => d === 'recorded').length)
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1))
     expect(fs.existsSync(`${ledger}.lock`)).toBe(false)
   })
@@ -288,5 +281,91 @@ describe('reproof gate', () => {
     const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
     for (const prev of acknowledged) expect(records.some((r) => r.prev === prev)).toBe(true)
     expect(new Set(records.map((r) => r.prev)).size).toBe(records.length)
+  })
+})
+
+/** A bare repository standing in for the shared remote, and the ledger on it. */
+function remote(): { bare: string; ledger: string; read: () => LedgerRecord[] } {
+  const bare = path.join(makeTemp(), 'ledger.git')
+  git(path.dirname(bare), ['init', '-q', '--bare', bare])
+  return {
+    bare,
+    ledger: `git:${bare}#releases`,
+    read: () => {
+      const text = git(bare, ['cat-file', 'blob', 'releases:ledger.jsonl'])
+      return parseLedger(text, 'ledger.jsonl')
+    },
+  }
+}
+
+function hook(bare: string, name: string, script: string): void {
+  const file = path.join(bare, 'hooks', name)
+  fs.writeFileSync(file, `#!/bin/sh\n${script}\n`)
+  fs.chmodSync(file, 0o755)
+}
+
+describe('reproof gate with a git ledger', () => {
+  it('records each release as one fast-forward commit holding the record and its bundle', async () => {
+    const { bare, ledger, read } = remote()
+    expect((await deploy(ledger, 0)).result?.decision).toBe('recorded')
+    const again = await deploy(ledger, 0)
+    expect([again.code, again.result?.decision]).toEqual([0, 'unchanged'])
+    expect((await deploy(ledger, 1)).result?.decision).toBe('recorded')
+    expect(git(bare, ['rev-list', '--count', 'releases']).trim()).toBe('2')
+    const records = read()
+    expect(records.map((r) => r.digest)).toEqual([release(0).digest, release(1).digest])
+    const tree = git(bare, ['ls-tree', '-r', '--name-only', 'releases'])
+    expect(tree).toContain(`bundles/${records[0]?.bundleDigest ?? ''}.sigstore.json`)
+    // A rollback elsewhere needs no local state: the bundle comes from the ledger's tree.
+    const back = await rollback(ledger, 0, 'bad release', kit.pub)
+    expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
+    const status = await gate(ledger, ['status', '--env', 'prod'])
+    expect(JSON.parse(status.stdout)).toMatchObject({ current: release(0).digest, seq: 3 })
+    expect((await gate(ledger, ['check'])).code).toBe(0)
+  })
+
+  it('keeps one chain when 8 gates deploy and roll back at once: losers fetch, decide again and retry', async () => {
+    const { ledger, read } = remote()
+    expect((await deploy(ledger, 0)).result?.decision).toBe('recorded')
+    expect((await deploy(ledger, 1)).result?.decision).toBe('recorded')
+    const decisions = await race(ledger, (i) => (i % 2 === 0 ? 'prod' : `env${i}`))
+    const records = read()
+    // Exactly one record per accepted decision, on one valid chain (read() checks it).
+    expect(records.length - 2).toBe(decisions.filter((d) => d === 'recorded').length)
+    expect((await gate(ledger, ['check'])).code).toBe(0)
+  })
+
+  it('counts a push whose answer was lost as recorded when the branch shows it', async () => {
+    const { bare, ledger, read } = remote()
+    // The ref is updated, then the connection dies before the client hears back.
+    hook(bare, 'post-receive', 'kill -9 $PPID')
+    const run = await deploy(ledger, 0)
+    expect([run.code, run.result?.decision], run.stderr).toEqual([0, 'recorded'])
+    expect(read()).toHaveLength(1)
+  })
+
+  it('answers "unknown" (exit 4) when the push result cannot be learned, and the retry is safe', async () => {
+    const { bare, ledger, read } = remote()
+    const gone = `${bare}.gone`
+    hook(bare, 'post-receive', `mv "${bare}" "${gone}"; kill -9 $PPID`)
+    const run = await deploy(ledger, 0)
+    expect(run.code).toBe(4)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(/may or may not be recorded.*retry is safe/)
+    fs.renameSync(gone, bare)
+    fs.rmSync(path.join(bare, 'hooks', 'post-receive'))
+    const retry = await deploy(ledger, 0)
+    expect([retry.code, retry.result?.decision]).toEqual([0, 'unchanged'])
+    expect(read()).toHaveLength(1)
+    // Every gate removed its temporary repository, whatever the outcome.
+    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
+  })
+
+  it('rejects a malformed git ledger address as bad input', async () => {
+    for (const spec of ['git:', 'git:/x#-evil', 'git:/x#a..b', 'git:--upload-pack=x#b']) {
+      const run = await deploy(spec, 0)
+      expect(run.code, spec).toBe(2)
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    }
   })
 })

@@ -1,0 +1,258 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ReproofError } from '../errors.js'
+import { recordBytes, type LedgerRecord } from './decide.js'
+import { parseLedger, type LedgerRead } from './ledger.js'
+
+const LEDGER_FILE = 'ledger.jsonl'
+const MAX_ATTEMPTS = 8
+const GIT_TIMEOUT_MS = 60_000
+
+/** `git:<url>#<branch>`; the branch defaults to `reproof-ledger`. */
+export function parseGitLedgerSpec(spec: string): { url: string; branch: string } {
+  const rest = spec.slice('git:'.length)
+  const hash = rest.lastIndexOf('#')
+  const url = hash === -1 ? rest : rest.slice(0, hash)
+  const branch = hash === -1 ? 'reproof-ledger' : rest.slice(hash + 1)
+  if (url === '' || url.startsWith('-'))
+    throw new ReproofError('E_USAGE', `--ledger ${spec}: expected git:<url>#<branch>`)
+  // check-ref-format's rules, the part that matters here: no option, no "..", no odd bytes.
+  if (
+    !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/.test(branch) ||
+    branch.includes('..') ||
+    branch.endsWith('.lock')
+  )
+    throw new ReproofError('E_USAGE', `--ledger ${spec}: "${branch}" is not a usable branch name`)
+  return { url, branch }
+}
+
+/** What one pass of a transaction decided: maybe a record to append, and the answer. */
+export interface Step<T> {
+  append?: { record: LedgerRecord; bundle: Buffer; bundleDigest: string }
+  result: T
+}
+
+/**
+ * The release ledger on a branch of a git repository: each release is one commit that
+ * appends a line to ledger.jsonl and adds the bundle it was verified with. The branch
+ * only moves by fast-forward push, which is the lock: two gates that read the same tip
+ * cannot both push. The loser fetches, decides again on the new tip, and retries.
+ *
+ * A push that fails without a clear rejection (a timeout, a dropped connection) may
+ * still have landed. The ledger is fetched again: if the commit is on the branch the
+ * release is recorded; if the remote answers and it is not, it is retried; if the
+ * remote does not answer, the outcome is unknown (exit 4), and a retry is safe because
+ * it will find its own record current.
+ */
+export class GitLedger {
+  private readonly work: string
+
+  constructor(
+    readonly url: string,
+    readonly branch: string,
+  ) {
+    this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
+    this.git(['init', '-q', '--bare'])
+  }
+
+  get label(): string {
+    return `git:${this.url}#${this.branch}`
+  }
+
+  close(): void {
+    fs.rmSync(this.work, { recursive: true, force: true })
+  }
+
+  /** Fetches the branch and reads the chain at its tip. */
+  read(): LedgerRead & { tip: string | undefined } {
+    const tip = this.fetch()
+    if (tip === undefined) return { records: [], recovered: undefined, tip }
+    let text: string
+    try {
+      text = this.git(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
+    } catch {
+      throw new ReproofError('E_LEDGER', `${this.label}: the branch has no ${LEDGER_FILE}`)
+    }
+    return { records: parseLedger(text, `${this.label}:${LEDGER_FILE}`), recovered: undefined, tip }
+  }
+
+  /** The bundle a record was deployed with, from the ledger's own tree, as a file. */
+  bundleFile(bundleDigest: string): string | undefined {
+    const tip = this.fetch()
+    if (tip === undefined) return undefined
+    try {
+      const bytes = this.gitBytes([
+        'cat-file',
+        'blob',
+        `${tip}:bundles/${bundleDigest}.sigstore.json`,
+      ])
+      const file = path.join(this.work, `${bundleDigest}.sigstore.json`)
+      fs.writeFileSync(file, bytes)
+      return file
+    } catch {
+      return undefined
+    }
+  }
+
+  async transact<T>(step: (read: LedgerRead) => Step<T>, _lockTimeoutMs?: number): Promise<T> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const read = this.read()
+      const { append, result } = step(read)
+      if (append === undefined) return result
+      const commit = this.commit(read.tip, read.records, append)
+      const pushed = this.push(commit)
+      if (pushed === 'landed') return result
+      if (pushed === 'unknown') {
+        // Did it land anyway? Only a positive answer from the remote settles it.
+        let tip: string | undefined
+        try {
+          tip = this.fetch()
+        } catch {
+          throw new ReproofError(
+            'E_AMBIGUOUS',
+            `${this.label}: the push did not answer and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+          )
+        }
+        if (tip !== undefined && this.contains(tip, commit)) return result
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50))
+    }
+    throw new ReproofError(
+      'E_AMBIGUOUS',
+      `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`,
+    )
+  }
+
+  private fetch(): string | undefined {
+    let out: string
+    try {
+      out = this.git(['ls-remote', '--heads', '--', this.url, `refs/heads/${this.branch}`])
+    } catch (err) {
+      throw new ReproofError('E_LEDGER', `${this.label}: cannot read the ledger: ${firstLine(err)}`)
+    }
+    if (out.trim() === '') return undefined
+    try {
+      this.git([
+        'fetch',
+        '-q',
+        '--no-tags',
+        '--',
+        this.url,
+        `+refs/heads/${this.branch}:refs/ledger/tip`,
+      ])
+    } catch (err) {
+      throw new ReproofError(
+        'E_LEDGER',
+        `${this.label}: cannot fetch the ledger: ${firstLine(err)}`,
+      )
+    }
+    return this.git(['rev-parse', 'refs/ledger/tip']).trim()
+  }
+
+  private commit(
+    parent: string | undefined,
+    records: readonly LedgerRecord[],
+    append: NonNullable<Step<unknown>['append']>,
+  ): string {
+    const text = [...records, append.record].map((r) => `${recordBytes(r)}\n`).join('')
+    const index = path.join(this.work, 'index')
+    fs.rmSync(index, { force: true })
+    const env = { GIT_INDEX_FILE: index }
+    if (parent !== undefined) this.git(['read-tree', parent], { env })
+    const ledgerBlob = this.git(['hash-object', '-w', '--stdin'], { input: text }).trim()
+    const bundleBlob = this.git(['hash-object', '-w', '--stdin'], { input: append.bundle }).trim()
+    this.git(['update-index', '--add', '--cacheinfo', `100644,${ledgerBlob},${LEDGER_FILE}`], {
+      env,
+    })
+    this.git(
+      [
+        'update-index',
+        '--add',
+        '--cacheinfo',
+        `100644,${bundleBlob},bundles/${append.bundleDigest}.sigstore.json`,
+      ],
+      { env },
+    )
+    const tree = this.git(['write-tree'], { env }).trim()
+    const r = append.record
+    const message = `${r.env} #${r.seq}: ${r.action} ${r.digest}\n\nby ${r.actor}${r.reason === undefined ? '' : `\nreason: ${r.reason}`}\n`
+    return this.git(['commit-tree', tree, ...(parent === undefined ? [] : ['-p', parent])], {
+      input: message,
+      env: {
+        GIT_AUTHOR_NAME: 'reproof gate',
+        GIT_AUTHOR_EMAIL: 'gate@reproof.invalid',
+        GIT_COMMITTER_NAME: 'reproof gate',
+        GIT_COMMITTER_EMAIL: 'gate@reproof.invalid',
+        GIT_AUTHOR_DATE: r.at,
+        GIT_COMMITTER_DATE: r.at,
+      },
+    }).trim()
+  }
+
+  /** Fast-forward only: a push that would drop someone else's record is rejected by git itself. */
+  private push(commit: string): 'landed' | 'rejected' | 'unknown' {
+    try {
+      this.git(['push', '-q', '--', this.url, `${commit}:refs/heads/${this.branch}`])
+      return 'landed'
+    } catch (err) {
+      const text = errorText(err)
+      if (
+        /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info/.test(
+          text,
+        )
+      )
+        return 'rejected'
+      return 'unknown'
+    }
+  }
+
+  private contains(tip: string, commit: string): boolean {
+    try {
+      this.git(['merge-base', '--is-ancestor', commit, tip])
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  private git(
+    args: string[],
+    options: { input?: string | Buffer; env?: Record<string, string> } = {},
+  ): string {
+    return this.gitBytes(args, options).toString('utf8')
+  }
+
+  private gitBytes(
+    args: string[],
+    options: { input?: string | Buffer; env?: Record<string, string> } = {},
+  ): Buffer {
+    return execFileSync('git', ['-C', this.work, ...args], {
+      ...(options.input === undefined
+        ? { stdio: ['ignore', 'pipe', 'pipe'] }
+        : { input: options.input }),
+      // The caller's environment carries the credentials for the remote (ssh agent,
+      // credential helpers); a gate must never wait on a password prompt.
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
+      timeout: GIT_TIMEOUT_MS,
+      maxBuffer: 256 * 1024 * 1024,
+    })
+  }
+}
+
+function errorText(err: unknown): string {
+  const e = err as { stderr?: Buffer | string; message?: string }
+  return `${e.stderr?.toString() ?? ''}\n${e.message ?? String(err)}`
+}
+
+function firstLine(err: unknown): string {
+  const e = err as { stderr?: Buffer | string; message?: string }
+  const text = e.stderr?.toString().trim() ?? ''
+  return (
+    (text === '' ? (e.message ?? String(err)) : text)
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .pop() ?? 'failed'
+  )
+}
