@@ -1,9 +1,9 @@
 import { ReproofError } from '../errors.js'
 
 /**
- * Reads an action input. JavaScript actions get INPUT_<NAME> with hyphens kept; the
- * composite action.yml passes them with underscores, because shells drop variables
- * whose names hold a hyphen. Both spellings are accepted.
+ * Reads an action input. The runner passes INPUT_<NAME>, upper case, hyphens kept;
+ * the underscored spelling is accepted too, for callers (shells) that cannot set a
+ * variable whose name holds a hyphen.
  */
 export function input(
   env: Readonly<Record<string, string | undefined>>,

@@ -6,7 +6,7 @@ import { REPO, cleanupTemp, makeTemp, runCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
-const ACTION = path.join(REPO, 'dist', 'action', 'index.js')
+const ACTION = path.join(REPO, '.github', 'action', 'index.mjs')
 
 interface ActionRun {
   code: number
@@ -25,9 +25,10 @@ function runAction(inputs: Record<string, string>, cwd: string): Promise<ActionR
     PATH: process.env.PATH,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_WORKSPACE: cwd,
   }
   for (const [name, value] of Object.entries(inputs)) {
-    env[`INPUT_${name.toUpperCase().replace(/-/g, '_')}`] = value
+    env[`INPUT_${name.toUpperCase()}`] = value
   }
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [ACTION], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })

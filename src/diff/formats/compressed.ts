@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import { PassThrough, Readable, Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import { ReproofError } from '../../errors.js'
@@ -6,8 +5,6 @@ import type { Budget } from '../limits.js'
 import type { ByteSource } from '../source.js'
 import type { Compression } from './detect.js'
 import { isoTime } from './member.js'
-
-const require = createRequire(import.meta.url)
 
 const GZIP_OS: Record<number, string> = {
   0: 'FAT',
@@ -96,22 +93,42 @@ function decoderFor(format: Compression, input: Readable): Readable {
   // 1 MiB chunks: with zlib's 16 KiB default, each chunk is a trip to the thread pool
   // and a 26 MB tar.gz spent a third of its time waiting on them.
   if (format === 'gzip') return input.pipe(zlib.createGunzip({ chunkSize: 1024 * 1024 }))
-  if (format === 'xz') {
-    const { XzReadableStream } = require('xz-decompress') as {
-      XzReadableStream: new (s: ReadableStream) => ReadableStream
-    }
-    return Readable.fromWeb(
-      new XzReadableStream(
-        Readable.toWeb(input) as ReadableStream,
-      ) as import('node:stream/web').ReadableStream,
-    )
-  }
-  // unbzip2-stream is an old-style stream; bridge it into a modern one.
-  const bunzip = (require('unbzip2-stream') as () => NodeJS.ReadWriteStream)()
+  // The xz and bzip2 decoders load only when an archive needs them; until then the
+  // stream is a pass-through that the decoder is piped into.
   const out = new PassThrough()
-  bunzip.on('data', (chunk: Buffer) => out.write(chunk))
-  bunzip.on('end', () => out.end())
-  bunzip.on('error', (err: Error) => out.destroy(err))
-  input.pipe(bunzip)
+  // Held until the decoder is attached, so that no byte flows past it.
+  input.pause()
+  const fail = (err: Error): void => {
+    out.destroy(err)
+  }
+  const wire = async (): Promise<void> => {
+    if (format === 'xz') {
+      const m = (await import('xz-decompress')) as unknown as XzModule & { default?: XzModule }
+      const { XzReadableStream } = m.default ?? m
+      Readable.fromWeb(
+        new XzReadableStream(
+          Readable.toWeb(input) as ReadableStream,
+        ) as import('node:stream/web').ReadableStream,
+      )
+        .on('error', fail)
+        .pipe(out)
+      input.resume()
+      return
+    }
+    // unbzip2-stream is an old-style stream; bridge it into a modern one.
+    const m = (await import('unbzip2-stream')) as unknown as {
+      default: () => NodeJS.ReadWriteStream
+    }
+    const bunzip = m.default()
+    bunzip.on('data', (chunk: Buffer) => out.write(chunk))
+    bunzip.on('end', () => out.end())
+    bunzip.on('error', fail)
+    input.pipe(bunzip)
+  }
+  wire().catch(fail)
   return out
+}
+
+interface XzModule {
+  XzReadableStream: new (s: ReadableStream) => ReadableStream
 }
