@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { REPO, cleanupTemp, makeTemp, runCli } from '../helpers.js'
+import { REPO, cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers.js'
+import { ISSUER, SUBJECT, runnerEnv, startServices, type Services } from '../sigstore-services.js'
 
 afterEach(cleanupTemp)
 
@@ -16,7 +17,11 @@ interface ActionRun {
 }
 
 /** Runs the action's entry the way the runner does: inputs in INPUT_*, outputs to files. */
-function runAction(inputs: Record<string, string>, cwd: string): Promise<ActionRun> {
+function runAction(
+  inputs: Record<string, string>,
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ActionRun> {
   const outputFile = path.join(cwd, 'github-output')
   const summaryFile = path.join(cwd, 'github-summary')
   fs.writeFileSync(outputFile, '')
@@ -26,6 +31,7 @@ function runAction(inputs: Record<string, string>, cwd: string): Promise<ActionR
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_WORKSPACE: cwd,
+    ...extraEnv,
   }
   for (const [name, value] of Object.entries(inputs)) {
     env[`INPUT_${name.toUpperCase()}`] = value
@@ -62,13 +68,16 @@ function parseOutputs(text: string): Record<string, string> {
 }
 
 let keyDir: string
+let services: Services
 
 beforeAll(async () => {
   keyDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-action-'))
   expect((await runCli(['keygen', '--out', path.join(keyDir, 'k')])).code).toBe(0)
   expect((await runCli(['keygen', '--out', path.join(keyDir, 'other')])).code).toBe(0)
-  return () => {
+  services = await startServices()
+  return async () => {
     fs.rmSync(keyDir, { recursive: true, force: true })
+    await services.close()
   }
 })
 
@@ -179,5 +188,53 @@ describe('the GitHub Action', () => {
       expect(run.stdout).toMatch(/^::error::input /)
       expect(run.outputs).toEqual({})
     }
+  })
+
+  it('signs keyless with the OIDC token from the runner endpoint, and verify accepts that identity only', async () => {
+    const dir = makeTemp()
+    const source = copyFixture('hello-c')
+    fs.writeFileSync(path.join(dir, 'root.json'), JSON.stringify(services.trustedRoot))
+    const github = runnerEnv(services)
+    const build = await runAction(
+      {
+        source,
+        command: 'make',
+        outputs: 'hello',
+        epoch: '1700000000',
+        'out-dir': 'release',
+        keyless: 'true',
+        'fulcio-url': services.base,
+        'rekor-url': services.base,
+        bundle: 'hello.sigstore.json',
+      },
+      dir,
+      github,
+    )
+    expect(build.code, build.stdout).toBe(0)
+    expect(build.outputs['bundle-path']).toBe('hello.sigstore.json')
+    const verify = await runAction(
+      {
+        mode: 'verify',
+        artifacts: 'release/hello',
+        bundle: 'hello.sigstore.json',
+        'trusted-root': 'root.json',
+        'certificate-identity': SUBJECT,
+        'certificate-oidc-issuer': ISSUER,
+      },
+      dir,
+    )
+    expect([verify.code, verify.outputs.decision], verify.stdout).toEqual([0, 'verified'])
+    const stranger = await runAction(
+      {
+        mode: 'verify',
+        artifacts: 'release/hello',
+        bundle: 'hello.sigstore.json',
+        'trusted-root': 'root.json',
+        'certificate-identity': SUBJECT.replace('main', 'evil'),
+        'certificate-oidc-issuer': ISSUER,
+      },
+      dir,
+    )
+    expect(stranger.code).toBe(1)
   })
 })

@@ -1,0 +1,234 @@
+import crypto from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  fulcioHandler,
+  initializeCA,
+  initializeCTLog,
+  initializeTLog,
+  initializeTSA,
+  rekorHandler,
+  tsaHandler,
+} from '@sigstore/mock'
+
+/**
+ * Keyless signing end to end over real HTTP on loopback: @sigstore/mock's Fulcio, Rekor
+ * and TSA behind a node:http server, with an OIDC token endpoint in the GitHub Actions
+ * shape. The Rekor route can be told to record an entry and then never answer, the way a
+ * lost response looks from the client; and it answers a duplicate with 409, as Rekor does.
+ */
+
+export const ISSUER = 'https://token.actions.githubusercontent.com'
+export const SUBJECT = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main'
+
+export interface Services {
+  base: string
+  trustedRoot: object
+  entriesCreated: () => number
+  hangRekor: (on: boolean) => void
+  close: () => Promise<void>
+}
+
+/** What Rekor records for a proposed dsse v0.0.1 entry: hashes and signatures, as in rekor's types/dsse. */
+function canonicalDsseBody(proposal: string): object {
+  const entry = JSON.parse(proposal) as {
+    spec: { proposedContent: { envelope: string; verifiers: string[] } }
+  }
+  const envelope = JSON.parse(entry.spec.proposedContent.envelope) as {
+    payload: string
+    signatures: { sig: string }[]
+  }
+  const sha256 = (data: string | Buffer): string =>
+    crypto.createHash('sha256').update(data).digest('hex')
+  return {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256(entry.spec.proposedContent.envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(envelope.payload, 'base64')) },
+      signatures: envelope.signatures.map((sig, i) => ({
+        signature: sig.sig,
+        verifier: entry.spec.proposedContent.verifiers[i] ?? '',
+      })),
+    },
+  }
+}
+
+function b64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url')
+}
+
+export async function startServices(): Promise<Services> {
+  const keys = () => crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  // One clock for every service, on a whole second: the mock TSA writes fractional
+  // seconds that @sigstore/core cannot always parse, and a shared instant keeps the
+  // certificate, the log entry and the timestamp consistent with each other.
+  const clock = new Date(Math.floor(Date.now() / 1000) * 1000)
+  const ctlog = await initializeCTLog(keys(), clock)
+  const ca = await initializeCA(keys(), ctlog, clock)
+  const tsa = await initializeTSA(keys(), clock)
+  const server = http.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const tlog = await initializeTLog(base, keys(), clock)
+  const fulcio = fulcioHandler(ca, { strict: true, subjectClaim: 'sub' })
+  const rekor = rekorHandler(tlog)
+  const timestamp = tsaHandler(tsa, { strict: true })
+  const entries = new Map<string, { uuid: string; response: string }>()
+  let hang = false
+  const hanging: http.ServerResponse[] = []
+
+  server.on('request', (req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      void (async () => {
+        const body = Buffer.concat(chunks).toString('utf8')
+        const url = new URL(req.url ?? '/', base)
+        const reply = (
+          status: number,
+          text: string | ArrayBufferView,
+          type = 'application/json',
+          headers: Record<string, string> = {},
+        ): void => {
+          res.writeHead(status, { 'content-type': type, ...headers })
+          res.end(text)
+        }
+        if (req.method === 'GET' && url.pathname === '/token') {
+          if (
+            req.headers.authorization !== 'bearer request-token' ||
+            url.searchParams.get('audience') !== 'sigstore'
+          ) {
+            reply(403, '{}')
+            return
+          }
+          const jwt = `${b64url({ alg: 'none' })}.${b64url({ iss: ISSUER, sub: SUBJECT, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600 })}.sig`
+          reply(200, JSON.stringify({ value: jwt }))
+          return
+        }
+        if (req.method === 'POST' && url.pathname === fulcio.path) {
+          const r = await fulcio.fn(body)
+          reply(r.statusCode, r.response, r.contentType)
+          return
+        }
+        if (req.method === 'POST' && url.pathname === timestamp.path) {
+          const r = await timestamp.fn(body)
+          reply(r.statusCode, r.response, r.contentType ?? 'application/timestamp-reply')
+          return
+        }
+        if (req.method === 'POST' && url.pathname === rekor.path) {
+          const key = crypto.createHash('sha256').update(body).digest('hex')
+          const existing = entries.get(key)
+          if (existing !== undefined) {
+            reply(
+              409,
+              JSON.stringify({ code: 409, message: 'an equivalent entry already exists' }),
+              'application/json',
+              { location: `/api/v1/log/entries/${existing.uuid}` },
+            )
+            return
+          }
+          // Rekor stores a canonical body for a DSSE entry, not the proposal; so does this log.
+          const response = JSON.stringify(await tlog.log(canonicalDsseBody(body)))
+          entries.set(key, { uuid: Object.keys(JSON.parse(response) as object)[0] ?? '', response })
+          // Recorded, but the answer is lost: the client can only time out.
+          if (hang) {
+            hanging.push(res)
+            return
+          }
+          reply(201, response)
+          return
+        }
+        const match = /^\/api\/v1\/log\/entries\/([0-9a-f]+)$/.exec(url.pathname)
+        if (req.method === 'GET' && match !== null) {
+          const found = [...entries.values()].find((e) => e.uuid === match[1])
+          if (found === undefined) reply(404, '{}')
+          else reply(200, found.response)
+          return
+        }
+        reply(404, '{}')
+      })()
+    })
+  })
+
+  const past = new Date(Date.now() - 3600_000).toISOString()
+  const b64 = (bytes: ArrayBufferView | Buffer): string =>
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  const trustedRoot = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [
+      {
+        baseUrl: base,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: {
+          rawBytes: b64(tlog.publicKey),
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          validFor: { start: past },
+        },
+        logId: { keyId: crypto.createHash('sha256').update(tlog.publicKey).digest('base64') },
+      },
+    ],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
+        uri: base,
+        certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
+        validFor: { start: past },
+      },
+    ],
+    ctlogs: [
+      {
+        baseUrl: base,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: {
+          rawBytes: b64(ctlog.publicKey),
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          validFor: { start: past },
+        },
+        logId: { keyId: b64(ctlog.logID) },
+      },
+    ],
+    timestampAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'tsa' },
+        certChain: {
+          certificates: [
+            { rawBytes: b64(tsa.intCertificate) },
+            { rawBytes: b64(tsa.rootCertificate) },
+          ],
+        },
+        validFor: { start: past },
+      },
+    ],
+  }
+  return {
+    base,
+    trustedRoot,
+    entriesCreated: () => entries.size,
+    hangRekor: (on) => {
+      hang = on
+    },
+    close: async () => {
+      for (const res of hanging) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve()
+        }),
+      )
+    },
+  }
+}
+
+/** What the runner gives a job with id-token: write, pointed at the loopback services. */
+export function runnerEnv(services: Services): Record<string, string> {
+  return {
+    GITHUB_ACTIONS: 'true',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
+    GITHUB_REPOSITORY: 'acme/app',
+    GITHUB_RUN_ID: '7',
+    ACTIONS_ID_TOKEN_REQUEST_URL: `${services.base}/token?api-version=2.0`,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token',
+  }
+}
