@@ -246,42 +246,65 @@ describe('reproof gate', () => {
     expect(fs.existsSync(`${ledger}.lock`)).toBe(false)
   })
 
-  it('loses nothing acknowledged when gates are killed with SIGKILL at random points', async () => {
-    const ledger = path.join(makeTemp(), 'ledger.jsonl')
-    const env = { ...process.env }
-    delete env.NODE_EXTRA_CA_CERTS
-    const acknowledged: string[] = []
-    // A first release, not interrupted, so that every later step is a rollback to append.
-    await deploy(ledger, 0)
-    await deploy(ledger, 1)
-    const deadline = Date.now() + 25_000
-    for (let i = 0; i < 40 && Date.now() < deadline; i++) {
-      const r = release(i % 2)
-      const args = ['gate', 'rollback', '--env', 'prod', '--to', r.digest, '--reason', `step ${i}`]
-      const out = await new Promise<string>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          [BIN, ...args, '--key', kit.pub, '--ledger', ledger, '--json'],
-          { env, stdio: ['ignore', 'pipe', 'ignore'] },
-        )
-        let text = ''
-        child.stdout.on('data', (d: Buffer) => (text += d.toString()))
-        // Anywhere from start-up to after the append: the kill lands at every stage.
-        setTimeout(() => child.kill('SIGKILL'), 100 + Math.floor(Math.random() * 600))
-        child.on('close', () => {
-          resolve(text)
+  it(
+    'loses nothing acknowledged when hundreds of gates are killed with SIGKILL at random points',
+    { timeout: 120_000 },
+    async () => {
+      const ledger = path.join(makeTemp(), 'ledger.jsonl')
+      const env = { ...process.env }
+      delete env.NODE_EXTRA_CA_CERTS
+      const acknowledged: string[] = []
+      // A first release, not interrupted, so that every later step is a rollback to append.
+      await deploy(ledger, 0)
+      await deploy(ledger, 1)
+      // Hundreds of kills, four gates at a time so that kills also land while others wait
+      // on the lock; bounded in time for CI.
+      const deadline = Date.now() + 70_000
+      const once = async (i: number): Promise<void> => {
+        const r = release(i % 2)
+        const args = [
+          'gate',
+          'rollback',
+          '--env',
+          'prod',
+          '--to',
+          r.digest,
+          '--reason',
+          `step ${i}`,
+        ]
+        const out = await new Promise<string>((resolve) => {
+          const child = spawn(
+            process.execPath,
+            [BIN, ...args, '--key', kit.pub, '--ledger', ledger, '--json'],
+            { env, stdio: ['ignore', 'pipe', 'ignore'] },
+          )
+          let text = ''
+          child.stdout.on('data', (d: Buffer) => (text += d.toString()))
+          // Anywhere from start-up to after the append: the kill lands at every stage.
+          setTimeout(() => child.kill('SIGKILL'), 100 + Math.floor(Math.random() * 900))
+          child.on('close', () => {
+            resolve(text)
+          })
         })
-      })
-      if (out.includes('"recorded"'))
-        acknowledged.push((JSON.parse(out) as { record: { prev: string } }).record.prev)
-    }
-    // A killed gate may leave a stale lock; the next one takes it over.
-    const check = await runCli(['gate', 'check', '--ledger', ledger, '--json'])
-    expect(check.code, check.stderr).toBe(0)
-    const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
-    for (const prev of acknowledged) expect(records.some((r) => r.prev === prev)).toBe(true)
-    expect(new Set(records.map((r) => r.prev)).size).toBe(records.length)
-  })
+        if (out.includes('"recorded"'))
+          acknowledged.push((JSON.parse(out) as { record: { prev: string } }).record.prev)
+      }
+      let iterations = 0
+      while (iterations < 240 && Date.now() < deadline) {
+        await Promise.all([0, 1, 2, 3].map((k) => once(iterations + k)))
+        iterations += 4
+      }
+      expect(iterations).toBeGreaterThanOrEqual(100)
+      // Some gates finish before their kill, or the test proves nothing about acknowledgements.
+      expect(acknowledged.length).toBeGreaterThan(0)
+      // A killed gate may leave a stale lock; the next one takes it over.
+      const check = await runCli(['gate', 'check', '--ledger', ledger, '--json'])
+      expect(check.code, check.stderr).toBe(0)
+      const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
+      for (const prev of acknowledged) expect(records.some((r) => r.prev === prev)).toBe(true)
+      expect(new Set(records.map((r) => r.prev)).size).toBe(records.length)
+    },
+  )
 })
 
 /** A bare repository standing in for the shared remote, and the ledger on it. */
