@@ -1211,7 +1211,7 @@ var require_command = __commonJS({
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
     var path24 = __require("node:path");
-    var fs36 = __require("node:fs");
+    var fs35 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2205,7 +2205,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs36.existsSync(executableFile)) return;
+        if (fs35.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2224,10 +2224,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
           const localBin = path24.resolve(baseDir, baseName);
-          if (fs36.existsSync(localBin)) return localBin;
+          if (fs35.existsSync(localBin)) return localBin;
           if (sourceExt.includes(path24.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs36.existsSync(`${localBin}${ext}`)
+            (ext) => fs35.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2239,7 +2239,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs36.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs35.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
@@ -47753,7 +47753,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs36 = __require("fs/promises");
+    var fs35 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -47762,7 +47762,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs36.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs35.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -47826,10 +47826,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs36 = __require("fs/promises");
+    var fs35 = __require("fs/promises");
     var pathExists = async (path24) => {
       try {
-        await fs36.access(path24);
+        await fs35.access(path24);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -47846,21 +47846,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs36.mkdir(dirname(destination), { recursive: true });
+      await fs35.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs36.rename(source, destination);
+        await fs35.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs36.lstat(source);
+          const sourceStat = await fs35.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs36.readdir(source);
+            const files = await fs35.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs36.copyFile(source, destination);
+            await fs35.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -47868,25 +47868,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs36.readlink(symSource);
+          let target = await fs35.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs36.stat(resolve(dirname(symSource), target));
+            targetStat = await fs35.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
           } catch {
           }
-          await fs36.symlink(
+          await fs35.symlink(
             target,
             symDestination,
             targetStat
           );
         }));
-        await fs36.rm(source, { recursive: true, force: true });
+        await fs35.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -47916,7 +47916,7 @@ var require_tmp = __commonJS({
     "use strict";
     var crypto21 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs36 = __require("fs/promises");
+    var fs35 = __require("fs/promises");
     var path24 = __require("path");
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
@@ -47926,9 +47926,9 @@ var require_tmp = __commonJS({
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
       const tmpDir = path24.join(cache, "tmp");
-      await fs36.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      await fs35.mkdir(tmpDir, { recursive: true, owner: "inherit" });
       const target = `${tmpDir}${path24.sep}${tmpPrefix || ""}`;
-      return fs36.mkdtemp(target, { owner: "inherit" });
+      return fs35.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -49453,8 +49453,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs36 = __require("fs");
-    var writev = fs36.writev;
+    var fs35 = __require("fs");
+    var writev = fs35.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -49519,7 +49519,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs36.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs35.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -49540,7 +49540,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs36.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs35.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -49555,7 +49555,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs36.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs35.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -49601,7 +49601,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs36.openSync(this[_path], "r"));
+          this[_onopen](null, fs35.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -49616,7 +49616,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs36.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs35.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -49634,7 +49634,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs36.closeSync(fd);
+          fs35.closeSync(fd);
           this.emit("close");
         }
       }
@@ -49683,7 +49683,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs36.open(
+        fs35.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -49732,7 +49732,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs36.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs35.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -49778,7 +49778,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs36.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs35.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -49787,7 +49787,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs36.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs35.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -49797,7 +49797,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs36.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs35.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -49805,7 +49805,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs36.closeSync(fd);
+          fs35.closeSync(fd);
           this.emit("close");
         }
       }
@@ -49814,7 +49814,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs36.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs35.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -49838,7 +49838,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs36 = __require("fs/promises");
+    var fs35 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -49848,13 +49848,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs36.stat(cpath2);
+        const stat2 = size ? { size } : await fs35.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs36.readFile(cpath, { encoding: null });
+      const data = await fs35.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -49883,7 +49883,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs36.stat(cpath2);
+          const stat2 = size ? { size } : await fs35.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -49893,7 +49893,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs36.copyFile(cpath, dest);
+        return fs35.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -49903,7 +49903,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs36.stat(cpath);
+          const stat = await fs35.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -50125,7 +50125,7 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs36 = __require("fs/promises");
+    var fs35 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
@@ -50149,11 +50149,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs36.writeFile(tmp.target, data, { flag: "wx" });
+          await fs35.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs36.rm(tmp.target, { recursive: true, force: true });
+            await fs35.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -50215,7 +50215,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs36.rm(tmp.target, { recursive: true, force: true });
+          await fs35.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -50250,7 +50250,7 @@ var require_write = __commonJS({
     }
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
-      await fs36.mkdir(path24.dirname(tmpTarget), { recursive: true });
+      await fs35.mkdir(path24.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -50264,7 +50264,7 @@ var require_write = __commonJS({
       }
       moveOperations.set(
         destination,
-        fs36.mkdir(destDir, { recursive: true }).then(async () => {
+        fs35.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -51141,7 +51141,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       g.minimatch.escape = vi.escape;
       g.minimatch.unescape = Ei.unescape;
     });
-    var fs36 = R((Wt) => {
+    var fs35 = R((Wt) => {
       "use strict";
       Object.defineProperty(Wt, "__esModule", { value: true });
       Wt.LRUCache = void 0;
@@ -52010,7 +52010,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       };
       Object.defineProperty(_, "__esModule", { value: true });
       _.PathScurry = _.Path = _.PathScurryDarwin = _.PathScurryPosix = _.PathScurryWin32 = _.PathScurryBase = _.PathPosix = _.PathWin32 = _.PathBase = _.ChildrenCache = _.ResolveCache = void 0;
-      var Qt = fs36(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
+      var Qt = fs35(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
         let t = vs.get(n);
         if (t) return t;
         let e = n.normalize("NFKD");
@@ -53402,14 +53402,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs36 = __require("fs/promises");
+    var fs35 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs36.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs35.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -69220,7 +69220,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs36 = __require("fs");
+    var fs35 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
     var Readable3 = stream.Readable;
@@ -69240,7 +69240,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
       var self = this;
       self.pend.go(function(cb) {
-        fs36.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+        fs35.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -69257,7 +69257,7 @@ var require_fd_slicer = __commonJS({
       self.refCount -= 1;
       if (self.refCount < 0) throw new Error("invalid unref");
       if (self.refCount > 0) return;
-      fs36.close(self.fd, onCloseDone);
+      fs35.close(self.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self.emit("error", err);
@@ -69289,7 +69289,7 @@ var require_fd_slicer = __commonJS({
       }
       self.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs36.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+        fs35.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
           if (err) {
             self.destroy(err);
           } else if (bytesRead === 0) {
@@ -69649,7 +69649,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs36 = __require("fs");
+    var fs35 = __require("fs");
     var zlib4 = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util = __require("util");
@@ -69718,10 +69718,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs36.open(path24, "r", function(err, fd) {
+      fs35.open(path24, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs36.close(fd, defaultCallback);
+          if (err2) fs35.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -69738,7 +69738,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs36.fstat(fd, function(err, stats) {
+      fs35.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -75160,8 +75160,8 @@ var require_utils6 = __commonJS({
     exports.array = array2;
     var errno = require_errno();
     exports.errno = errno;
-    var fs36 = require_fs();
-    exports.fs = fs36;
+    var fs35 = require_fs();
+    exports.fs = fs35;
     var path24 = require_path2();
     exports.path = path24;
     var pattern = require_pattern();
@@ -75345,12 +75345,12 @@ var require_fs2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs36 = __require("fs");
+    var fs35 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs36.lstat,
-      stat: fs36.stat,
-      lstatSync: fs36.lstatSync,
-      statSync: fs36.statSync
+      lstat: fs35.lstat,
+      stat: fs35.stat,
+      lstatSync: fs35.lstatSync,
+      statSync: fs35.statSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -75367,12 +75367,12 @@ var require_settings = __commonJS({
   "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var fs36 = require_fs2();
+    var fs35 = require_fs2();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs36.createFileSystemAdapter(this._options.fs);
+        this.fs = fs35.createFileSystemAdapter(this._options.fs);
         this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
       }
@@ -75527,8 +75527,8 @@ var require_utils7 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.fs = void 0;
-    var fs36 = require_fs3();
-    exports.fs = fs36;
+    var fs35 = require_fs3();
+    exports.fs = fs35;
   }
 });
 
@@ -75723,14 +75723,14 @@ var require_fs4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs36 = __require("fs");
+    var fs35 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs36.lstat,
-      stat: fs36.stat,
-      lstatSync: fs36.lstatSync,
-      statSync: fs36.statSync,
-      readdir: fs36.readdir,
-      readdirSync: fs36.readdirSync
+      lstat: fs35.lstat,
+      stat: fs35.stat,
+      lstatSync: fs35.lstatSync,
+      statSync: fs35.statSync,
+      readdir: fs35.readdir,
+      readdirSync: fs35.readdirSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -75749,12 +75749,12 @@ var require_settings2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     var path24 = __require("path");
     var fsStat = require_out();
-    var fs36 = require_fs4();
+    var fs35 = require_fs4();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs36.createFileSystemAdapter(this._options.fs);
+        this.fs = fs35.createFileSystemAdapter(this._options.fs);
         this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path24.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
@@ -77136,16 +77136,16 @@ var require_settings4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs36 = __require("fs");
+    var fs35 = __require("fs");
     var os9 = __require("os");
     var CPU_COUNT = Math.max(os9.cpus().length, 1);
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs36.lstat,
-      lstatSync: fs36.lstatSync,
-      stat: fs36.stat,
-      statSync: fs36.statSync,
-      readdir: fs36.readdir,
-      readdirSync: fs36.readdirSync
+      lstat: fs35.lstat,
+      lstatSync: fs35.lstatSync,
+      stat: fs35.stat,
+      statSync: fs35.statSync,
+      readdir: fs35.readdir,
+      readdirSync: fs35.readdirSync
     };
     var Settings = class {
       constructor(_options = {}) {
@@ -79098,6 +79098,17 @@ function encodeExtra(fields) {
     })
   );
 }
+function writeSharedFields(buf, at, entry, zip64, extraLength) {
+  buf.writeUInt16LE(entry.flags, at);
+  buf.writeUInt16LE(entry.method, at + 2);
+  buf.writeUInt16LE(entry.time, at + 4);
+  buf.writeUInt16LE(entry.date, at + 6);
+  buf.writeUInt32LE(entry.crc32 >>> 0, at + 8);
+  buf.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.compressedSize, at + 12);
+  buf.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, at + 16);
+  buf.writeUInt16LE(entry.nameBytes.length, at + 20);
+  buf.writeUInt16LE(extraLength, at + 22);
+}
 var import_yauzl2, S_IFMT3, S_IFDIR2, ZIP64_LIMIT, ZipWriter;
 var init_zip2 = __esm({
   "src/normalize/zip.ts"() {
@@ -79129,15 +79140,7 @@ var init_zip2 = __esm({
         const local = Buffer.alloc(30);
         local.writeUInt32LE(67324752, 0);
         local.writeUInt16LE(needed, 4);
-        local.writeUInt16LE(entry.flags, 6);
-        local.writeUInt16LE(entry.method, 8);
-        local.writeUInt16LE(entry.time, 10);
-        local.writeUInt16LE(entry.date, 12);
-        local.writeUInt32LE(entry.crc32 >>> 0, 14);
-        local.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.compressedSize, 18);
-        local.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, 22);
-        local.writeUInt16LE(entry.nameBytes.length, 26);
-        local.writeUInt16LE(localExtra.length, 28);
+        writeSharedFields(local, 6, entry, zip64, localExtra.length);
         await this.write(Buffer.concat([local, entry.nameBytes, localExtra]));
         await data((chunk) => this.write(chunk));
         const centralZip64 = zip64 ? [zip64Field([entry.uncompressedSize, entry.compressedSize, start])] : [];
@@ -79146,15 +79149,7 @@ var init_zip2 = __esm({
         record2.writeUInt32LE(33639248, 0);
         record2.writeUInt16LE(3 << 8 | needed, 4);
         record2.writeUInt16LE(needed, 6);
-        record2.writeUInt16LE(entry.flags, 8);
-        record2.writeUInt16LE(entry.method, 10);
-        record2.writeUInt16LE(entry.time, 12);
-        record2.writeUInt16LE(entry.date, 14);
-        record2.writeUInt32LE(entry.crc32 >>> 0, 16);
-        record2.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.compressedSize, 20);
-        record2.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, 24);
-        record2.writeUInt16LE(entry.nameBytes.length, 28);
-        record2.writeUInt16LE(centralExtra.length, 30);
+        writeSharedFields(record2, 8, entry, zip64, centralExtra.length);
         record2.writeUInt16LE(entry.comment.length, 32);
         record2.writeUInt16LE(0, 34);
         record2.writeUInt16LE(entry.internal, 36);
@@ -86674,7 +86669,7 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist11();
     var debug_1 = __importDefault(require_src());
-    var fs36 = __importStar(__require("fs"));
+    var fs35 = __importStar(__require("fs"));
     var path24 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
@@ -86753,9 +86748,9 @@ var require_updater = __commonJS({
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs36.createReadStream(fileName));
+          await targetInfo.verify(fs35.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs36.copyFileSync(fileName, targetPath);
+          fs35.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -86764,8 +86759,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs36.existsSync(filePath)) {
-            await targetInfo.verify(fs36.createReadStream(filePath));
+          if (fs35.existsSync(filePath)) {
+            await targetInfo.verify(fs35.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -86776,7 +86771,7 @@ var require_updater = __commonJS({
       loadLocalMetadata(fileName) {
         const filePath = path24.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs36.readFileSync(filePath);
+        return fs35.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -86928,7 +86923,7 @@ var require_updater = __commonJS({
         try {
           const filePath = path24.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs36.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs35.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -87458,7 +87453,7 @@ var init_verify_signature = __esm({
 import crypto17 from "node:crypto";
 import fs30 from "node:fs";
 async function runVerify(options2, now) {
-  const json = readBundle(options2.bundle);
+  const json = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
     ...options2.digests ?? [],
     ...options2.artifacts.map((file) => hashArtifact(file, ["sha256"]))
@@ -87540,7 +87535,7 @@ async function runVerify(options2, now) {
     ...explanation === void 0 ? {} : { explanation }
   };
 }
-function readBundle(file) {
+function readBundleBytes(file) {
   let size;
   try {
     size = fs30.statSync(file).size;
@@ -87553,8 +87548,11 @@ function readBundle(file) {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file }
     );
+  return fs30.readFileSync(file);
+}
+function parseBundle(file, bytes) {
   try {
-    const json = JSON.parse(fs30.readFileSync(file, "utf8"));
+    const json = JSON.parse(bytes.toString("utf8"));
     if (json === null || typeof json !== "object" || Array.isArray(json))
       throw new Error("not an object");
     return json;
@@ -88081,6 +88079,8 @@ var init_git_ledger = __esm({
       url;
       branch;
       work;
+      /** The tip the last read saw; a bundle named by that read comes from the same commit. */
+      lastTip;
       get label() {
         return `git:${this.url}#${this.branch}`;
       }
@@ -88090,6 +88090,7 @@ var init_git_ledger = __esm({
       /** Fetches the branch and reads the chain at its tip. */
       read() {
         const tip = this.fetch();
+        this.lastTip = tip;
         if (tip === void 0) return { records: [], recovered: void 0, tip };
         let text;
         try {
@@ -88101,7 +88102,7 @@ var init_git_ledger = __esm({
       }
       /** The bundle a record was deployed with, from the ledger's own tree, as a file. */
       bundleFile(bundleDigest) {
-        const tip = this.fetch();
+        const tip = this.lastTip ?? this.fetch();
         if (tip === void 0) return void 0;
         try {
           const bytes = this.gitBytes([
@@ -88249,7 +88250,6 @@ reason: ${r.reason}`}
 
 // src/gate/run-gate.ts
 import crypto20 from "node:crypto";
-import fs34 from "node:fs";
 function openLedger(spec) {
   if (spec.startsWith("git:")) {
     const { url: url2, branch } = parseGitLedgerSpec(spec);
@@ -88272,18 +88272,20 @@ async function runGate(action, common) {
 }
 async function gateWith(ledger, action, common) {
   const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? storedBundle(ledger, common.env, action.to);
-  const bundle = readBounded(bundleFile);
+  const bundle = readBundleBytes(bundleFile);
   const bundleDigest = crypto20.createHash("sha256").update(bundle).digest("hex");
   const verification = await runVerify(
     action.kind === "deploy" ? {
       artifacts: [action.artifact],
       bundle: bundleFile,
+      bundleBytes: bundle,
       trust: common.trust,
       policy: common.policy
     } : {
       artifacts: [],
       digests: [{ path: `sha256:${action.to}`, sha256: action.to }],
       bundle: bundleFile,
+      bundleBytes: bundle,
       trust: common.trust,
       policy: common.policy
     },
@@ -88322,19 +88324,6 @@ async function gateWith(ledger, action, common) {
     return decision.kind === "append" ? { append: { record: decision.record, bundle, bundleDigest }, result } : { result };
   }, common.lockTimeoutMs);
 }
-function readBounded(file) {
-  let size;
-  try {
-    size = fs34.statSync(file).size;
-  } catch {
-    throw new ReproofError("E_INPUT", `--bundle ${file}: no such file`, { path: file });
-  }
-  if (size > MAX_BUNDLE_BYTES2)
-    throw new ReproofError("E_INPUT", `--bundle ${file}: larger than ${MAX_BUNDLE_BYTES2} bytes`, {
-      path: file
-    });
-  return fs34.readFileSync(file);
-}
 function storedBundle(ledger, env, digest) {
   const record2 = [...ledger.read().records].reverse().find((r) => r.env === env && r.digest === digest);
   const file = record2 === void 0 ? void 0 : ledger.bundleFile(record2.bundleDigest);
@@ -88347,7 +88336,6 @@ function storedBundle(ledger, env, digest) {
   }
   return file;
 }
-var MAX_BUNDLE_BYTES2;
 var init_run_gate = __esm({
   "src/gate/run-gate.ts"() {
     "use strict";
@@ -88356,7 +88344,6 @@ var init_run_gate = __esm({
     init_decide();
     init_git_ledger();
     init_ledger();
-    MAX_BUNDLE_BYTES2 = 16 * 1024 * 1024;
   }
 });
 
@@ -88463,7 +88450,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs35 from "node:fs";
+import fs34 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -88917,11 +88904,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs35.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs34.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs35.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs34.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const line = stderr.split("\n").find((l) => l.startsWith("reproof: ")) ?? `reproof ${mode} ended with exit code ${code}`;
@@ -88945,7 +88932,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs35.appendFileSync(file, text);
+  fs34.appendFileSync(file, text);
 }
 function annotate(level, message) {
   process.stdout.write(

@@ -48,6 +48,8 @@ export interface Step<T> {
  */
 export class GitLedger {
   private readonly work: string
+  /** The tip the last read saw; a bundle named by that read comes from the same commit. */
+  private lastTip: string | undefined
 
   constructor(
     readonly url: string,
@@ -68,6 +70,7 @@ export class GitLedger {
   /** Fetches the branch and reads the chain at its tip. */
   read(): LedgerRead & { tip: string | undefined } {
     const tip = this.fetch()
+    this.lastTip = tip
     if (tip === undefined) return { records: [], recovered: undefined, tip }
     let text: string
     try {
@@ -80,7 +83,7 @@ export class GitLedger {
 
   /** The bundle a record was deployed with, from the ledger's own tree, as a file. */
   bundleFile(bundleDigest: string): string | undefined {
-    const tip = this.fetch()
+    const tip = this.lastTip ?? this.fetch()
     if (tip === undefined) return undefined
     try {
       const bytes = this.gitBytes([

@@ -1,8 +1,7 @@
 import crypto from 'node:crypto'
-import fs from 'node:fs'
 import { ReproofError } from '../errors.js'
 import type { Policy } from '../verify/policy.js'
-import { runVerify, type VerifyResult } from '../verify/run-verify.js'
+import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
 import { decideGate, toState, type GateRequest, type LedgerRecord } from './decide.js'
 import { GitLedger, parseGitLedgerSpec } from './git-ledger.js'
@@ -72,7 +71,7 @@ async function gateWith(
     action.kind === 'deploy'
       ? action.bundle
       : (action.bundle ?? storedBundle(ledger, common.env, action.to))
-  const bundle = readBounded(bundleFile)
+  const bundle = readBundleBytes(bundleFile)
   const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
 
   // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy.
@@ -81,6 +80,7 @@ async function gateWith(
       ? {
           artifacts: [action.artifact],
           bundle: bundleFile,
+          bundleBytes: bundle,
           trust: common.trust,
           policy: common.policy,
         }
@@ -88,6 +88,7 @@ async function gateWith(
           artifacts: [],
           digests: [{ path: `sha256:${action.to}`, sha256: action.to }],
           bundle: bundleFile,
+          bundleBytes: bundle,
           trust: common.trust,
           policy: common.policy,
         },
@@ -142,22 +143,6 @@ async function gateWith(
       ? { append: { record: decision.record, bundle, bundleDigest }, result }
       : { result }
   }, common.lockTimeoutMs)
-}
-
-const MAX_BUNDLE_BYTES = 16 * 1024 * 1024
-
-function readBounded(file: string): Buffer {
-  let size: number
-  try {
-    size = fs.statSync(file).size
-  } catch {
-    throw new ReproofError('E_INPUT', `--bundle ${file}: no such file`, { path: file })
-  }
-  if (size > MAX_BUNDLE_BYTES)
-    throw new ReproofError('E_INPUT', `--bundle ${file}: larger than ${MAX_BUNDLE_BYTES} bytes`, {
-      path: file,
-    })
-  return fs.readFileSync(file)
 }
 
 /** The bundle a past release of this digest was deployed with, from the gate's own store. */

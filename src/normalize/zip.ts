@@ -368,15 +368,7 @@ class ZipWriter {
     const local = Buffer.alloc(30)
     local.writeUInt32LE(0x04034b50, 0)
     local.writeUInt16LE(needed, 4)
-    local.writeUInt16LE(entry.flags, 6)
-    local.writeUInt16LE(entry.method, 8)
-    local.writeUInt16LE(entry.time, 10)
-    local.writeUInt16LE(entry.date, 12)
-    local.writeUInt32LE(entry.crc32 >>> 0, 14)
-    local.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.compressedSize, 18)
-    local.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, 22)
-    local.writeUInt16LE(entry.nameBytes.length, 26)
-    local.writeUInt16LE(localExtra.length, 28)
+    writeSharedFields(local, 6, entry, zip64, localExtra.length)
     await this.write(Buffer.concat([local, entry.nameBytes, localExtra]))
     await data((chunk) => this.write(chunk))
 
@@ -388,15 +380,7 @@ class ZipWriter {
     record.writeUInt32LE(0x02014b50, 0)
     record.writeUInt16LE((3 << 8) | needed, 4) // made by Unix, so the mode in the external attributes counts
     record.writeUInt16LE(needed, 6)
-    record.writeUInt16LE(entry.flags, 8)
-    record.writeUInt16LE(entry.method, 10)
-    record.writeUInt16LE(entry.time, 12)
-    record.writeUInt16LE(entry.date, 14)
-    record.writeUInt32LE(entry.crc32 >>> 0, 16)
-    record.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.compressedSize, 20)
-    record.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, 24)
-    record.writeUInt16LE(entry.nameBytes.length, 28)
-    record.writeUInt16LE(centralExtra.length, 30)
+    writeSharedFields(record, 8, entry, zip64, centralExtra.length)
     record.writeUInt16LE(entry.comment.length, 32)
     record.writeUInt16LE(0, 34)
     record.writeUInt16LE(entry.internal, 36)
@@ -456,4 +440,35 @@ function encodeExtra(fields: readonly ExtraField[]): Buffer {
       return Buffer.concat([head, f.data])
     }),
   )
+}
+
+/**
+ * The run of fields the local header and the central directory record share, in the
+ * same order: flags, method, time, date, CRC-32, sizes, name and extra lengths.
+ */
+function writeSharedFields(
+  buf: Buffer,
+  at: number,
+  entry: {
+    flags: number
+    method: number
+    time: number
+    date: number
+    crc32: number
+    compressedSize: number
+    uncompressedSize: number
+    nameBytes: Buffer
+  },
+  zip64: boolean,
+  extraLength: number,
+): void {
+  buf.writeUInt16LE(entry.flags, at)
+  buf.writeUInt16LE(entry.method, at + 2)
+  buf.writeUInt16LE(entry.time, at + 4)
+  buf.writeUInt16LE(entry.date, at + 6)
+  buf.writeUInt32LE(entry.crc32 >>> 0, at + 8)
+  buf.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.compressedSize, at + 12)
+  buf.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, at + 16)
+  buf.writeUInt16LE(entry.nameBytes.length, at + 20)
+  buf.writeUInt16LE(extraLength, at + 22)
 }

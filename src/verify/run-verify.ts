@@ -23,6 +23,8 @@ export interface VerifyOptions {
   /** Digests to match instead of files (a rollback names a digest, not a file). */
   digests?: ArtifactDigests[]
   bundle: string
+  /** The bundle's bytes when the caller already read them: the gate records the digest of exactly what was verified. */
+  bundleBytes?: Buffer
   trust: Trust
   policy: Policy
   /** Rebuild from the provenance after every other check passed. */
@@ -47,7 +49,7 @@ export interface VerifyResult {
  */
 export async function runVerify(options: VerifyOptions, now: number): Promise<VerifyResult> {
   // 1. Parse and validate: sizes are checked before anything is read in full.
-  const json = readBundle(options.bundle)
+  const json = parseBundle(options.bundle, options.bundleBytes ?? readBundleBytes(options.bundle))
   const artifacts = [
     ...(options.digests ?? []),
     ...options.artifacts.map((file) => hashArtifact(file, ['sha256'])),
@@ -138,7 +140,8 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   }
 }
 
-function readBundle(file: string): SerializedBundle {
+/** Reads a bundle file, refusing one too large to be a bundle before reading it. */
+export function readBundleBytes(file: string): Buffer {
   let size: number
   try {
     size = fs.statSync(file).size
@@ -151,8 +154,12 @@ function readBundle(file: string): SerializedBundle {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file },
     )
+  return fs.readFileSync(file)
+}
+
+function parseBundle(file: string, bytes: Buffer): SerializedBundle {
   try {
-    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown
+    const json = JSON.parse(bytes.toString('utf8')) as unknown
     if (json === null || typeof json !== 'object' || Array.isArray(json))
       throw new Error('not an object')
     return json as SerializedBundle
