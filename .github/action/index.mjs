@@ -4302,15 +4302,18 @@ function isHighSurrogate(code) {
   return code >= 55296 && code <= 56319;
 }
 function canonicalJson(value) {
-  return JSON.stringify(sortKeys(value));
-}
-function sortKeys(value) {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => compareBytes(a, b));
-    return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+  if (Array.isArray(value)) {
+    return `[${value.map((item) => hasJsonForm(item) ? canonicalJson(item) : "null").join(",")}]`;
   }
-  return value;
+  if (value !== null && typeof value === "object") {
+    const record2 = value;
+    const keys = Object.keys(record2).filter((key) => hasJsonForm(record2[key])).sort(compareBytes);
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record2[key])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+function hasJsonForm(value) {
+  return value !== void 0 && typeof value !== "function" && typeof value !== "symbol";
 }
 var init_canonical = __esm({
   "src/canonical.ts"() {
@@ -80902,182 +80905,6 @@ var init_policy = __esm({
   }
 });
 
-// src/verify/rebuild.ts
-import fs28 from "node:fs";
-import os5 from "node:os";
-import path21 from "node:path";
-async function rebuildCheck(statement, options2) {
-  const recipe = toRecipe(statement);
-  const work = fs28.mkdtempSync(path21.join(os5.tmpdir(), "reproof-rebuild-"));
-  try {
-    const tree = path21.join(work, "source");
-    await exportCommit(options2.source, recipe.commit, tree);
-    const env = recipe.env.map((e) => e.value === void 0 ? e.name : `${e.name}=${e.value}`);
-    const outDir = path21.join(work, "out");
-    const buildOptions = {
-      source: tree,
-      command: recipe.command,
-      outputs: recipe.outputs,
-      epochFlag: String(recipe.epoch),
-      epochConfig: void 0,
-      json: true,
-      outDir,
-      record: void 0,
-      report: void 0,
-      env: env.map((text) => {
-        const eq = text.indexOf("=");
-        return eq === -1 ? { name: text } : { name: text.slice(0, eq), value: text.slice(eq + 1) };
-      }),
-      timeoutMs: void 0,
-      keep: false,
-      sequential: false,
-      variations: [...DEFAULT_VARIATIONS],
-      exclude: recipe.exclude,
-      tempDir: options2.tempDir,
-      normalize: recipe.normalize
-    };
-    const { result } = await runBuild(buildOptions, { callerEnv: options2.callerEnv });
-    if (!result.reproducible) {
-      return {
-        name: "rebuild",
-        ok: false,
-        wanted: "a reproducible rebuild",
-        found: `${result.differences.length} artifact(s) differ between the two rebuild runs`,
-        reason: "not-reproduced",
-        explanation: result.differences.flatMap((d) => d.explanation ?? [])
-      };
-    }
-    const rebuilt = new Map(result.artifacts.map((a) => [a.name, a.digest.sha256]));
-    const mismatches = recipe.subjects.filter((s) => rebuilt.get(s.name) !== s.sha256);
-    if (mismatches.length === 0) {
-      return {
-        name: "rebuild",
-        ok: true,
-        found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests`
-      };
-    }
-    return {
-      name: "rebuild",
-      ok: false,
-      wanted: mismatches.map((m) => ({ name: m.name, sha256: m.sha256 })),
-      found: mismatches.map((m) => ({ name: m.name, sha256: rebuilt.get(m.name) ?? null })),
-      reason: "rebuild-mismatch",
-      explanation: await explain(mismatches, options2.artifacts, outDir)
-    };
-  } finally {
-    fs28.rmSync(work, { recursive: true, force: true });
-  }
-}
-async function explain(mismatches, given, outDir) {
-  const items = [];
-  for (const m of mismatches) {
-    const original = given.find((a) => a.sha256 === m.sha256);
-    const rebuilt = path21.join(outDir, m.name);
-    if (original === void 0 || !fs28.existsSync(rebuilt)) continue;
-    const work = fs28.mkdtempSync(path21.join(os5.tmpdir(), "reproof-explain-"));
-    try {
-      for (const [side, file] of [
-        ["attested", original.path],
-        ["rebuilt", rebuilt]
-      ]) {
-        fs28.mkdirSync(path21.dirname(path21.join(work, side, m.name)), { recursive: true });
-        fs28.copyFileSync(file, path21.join(work, side, m.name));
-      }
-      const engine = new DiffEngine({
-        maxLines: 100,
-        limits: DEFAULT_LIMITS,
-        context: defaultHintContext([[], []], Math.floor(Date.now() / 1e3))
-      });
-      await diffDirectories(engine, path21.join(work, "attested"), path21.join(work, "rebuilt"), [
-        m.name
-      ]);
-      items.push(...toReport(engine, ["attested", "rebuilt"]).items);
-    } finally {
-      fs28.rmSync(work, { recursive: true, force: true });
-    }
-  }
-  return items;
-}
-function toRecipe(statement) {
-  const bad = (what) => new ReproofError(
-    "E_INPUT",
-    `--rebuild: the provenance does not say ${what}; it cannot be rebuilt`
-  );
-  const s = statement;
-  const external = s.predicate?.buildDefinition?.externalParameters ?? {};
-  const internal = s.predicate?.buildDefinition?.internalParameters ?? {};
-  const command = external.command;
-  if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === "string"))
-    throw bad("the command");
-  const source = external.source ?? {};
-  if (typeof source.commit !== "string" || !/^[0-9a-f]{40,64}$/.test(source.commit))
-    throw bad("the source commit");
-  const outputs = external.outputs;
-  if (!Array.isArray(outputs) || !outputs.every((o) => typeof o === "string"))
-    throw bad("the outputs");
-  const epoch = internal.epoch ?? {};
-  if (typeof epoch.value !== "number") throw bad("the epoch");
-  const environment = Array.isArray(internal.environment) ? internal.environment : [];
-  const env = environment.filter((e) => e.from === "flag" || e.from === "caller").map(
-    (e) => typeof e.value === "string" ? { name: String(e.name), value: e.value } : { name: String(e.name) }
-  );
-  return {
-    command,
-    commit: source.commit,
-    outputs,
-    exclude: Array.isArray(external.exclude) ? external.exclude : [],
-    epoch: epoch.value,
-    env,
-    normalize: internal.normalization !== null,
-    subjects: (s.subject ?? []).map((x) => ({
-      name: String(x.name),
-      sha256: typeof x.digest?.sha256 === "string" ? x.digest.sha256 : ""
-    }))
-  };
-}
-async function exportCommit(repository, commit, into) {
-  const exists = await runCaptured([
-    "git",
-    "-C",
-    repository,
-    "cat-file",
-    "-e",
-    `${commit}^{commit}`
-  ]);
-  if (exists.code !== 0) {
-    throw new ReproofError(
-      "E_INPUT",
-      `--source ${repository}: the recorded commit ${commit} is not in this repository; fetch it first`,
-      { path: repository }
-    );
-  }
-  fs28.mkdirSync(into, { recursive: true });
-  const archive = path21.join(path21.dirname(into), "source.tar");
-  const result = await runCaptured(
-    ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
-    { timeoutMs: 6e5 }
-  );
-  if (result.code !== 0)
-    throw new ReproofError("E_ENVIRONMENT", `git archive ${commit} failed: ${result.stderr.trim()}`);
-  const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
-  if (untar.code !== 0)
-    throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
-  fs28.rmSync(archive, { force: true });
-}
-var init_rebuild = __esm({
-  "src/verify/rebuild.ts"() {
-    "use strict";
-    init_run_build();
-    init_variations();
-    init_diff_inputs();
-    init_engine();
-    init_hints();
-    init_limits();
-    init_errors();
-    init_process();
-  }
-});
-
 // node_modules/@sigstore/verify/dist/bundle/dsse.js
 var require_dsse4 = __commonJS({
   "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports) {
@@ -87227,7 +87054,7 @@ var require_dist13 = __commonJS({
 
 // src/verify/verify-signature.ts
 import crypto16 from "node:crypto";
-import fs29 from "node:fs";
+import fs28 from "node:fs";
 async function verifySignature(json, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = await Promise.resolve().then(() => __toESM(require_dist3(), 1));
   const { toSignedEntity, toTrustMaterial, Verifier } = await Promise.resolve().then(() => __toESM(require_dist10(), 1));
@@ -87387,7 +87214,7 @@ function run(verify) {
 }
 function loadPublicKey(file) {
   try {
-    return crypto16.createPublicKey(fs29.readFileSync(file, "utf8"));
+    return crypto16.createPublicKey(fs28.readFileSync(file, "utf8"));
   } catch {
     throw new ReproofError("E_INPUT", `--key ${file}: not a PEM public key`, { path: file });
   }
@@ -87404,12 +87231,12 @@ async function loadTrustedRoot(file, parse2) {
       );
     }
   }
-  if (!fs29.existsSync(file) || fs29.statSync(file).size > MAX_ROOT_BYTES)
+  if (!fs28.existsSync(file) || fs28.statSync(file).size > MAX_ROOT_BYTES)
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: missing or too large`, {
       path: file
     });
   try {
-    return parse2(JSON.parse(fs29.readFileSync(file, "utf8")));
+    return parse2(JSON.parse(fs28.readFileSync(file, "utf8")));
   } catch {
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: not a valid trusted root`, {
       path: file
@@ -87446,6 +87273,186 @@ var init_verify_signature = __esm({
       "sig"
     ]);
     MAX_ROOT_BYTES = 4 * 1024 * 1024;
+  }
+});
+
+// src/verify/rebuild.ts
+var rebuild_exports = {};
+__export(rebuild_exports, {
+  rebuildCheck: () => rebuildCheck
+});
+import fs29 from "node:fs";
+import os5 from "node:os";
+import path21 from "node:path";
+async function rebuildCheck(statement, options2) {
+  const recipe = toRecipe(statement);
+  const work = fs29.mkdtempSync(path21.join(os5.tmpdir(), "reproof-rebuild-"));
+  try {
+    const tree = path21.join(work, "source");
+    await exportCommit(options2.source, recipe.commit, tree);
+    const env = recipe.env.map((e) => e.value === void 0 ? e.name : `${e.name}=${e.value}`);
+    const outDir = path21.join(work, "out");
+    const buildOptions = {
+      source: tree,
+      command: recipe.command,
+      outputs: recipe.outputs,
+      epochFlag: String(recipe.epoch),
+      epochConfig: void 0,
+      json: true,
+      outDir,
+      record: void 0,
+      report: void 0,
+      env: env.map((text) => {
+        const eq = text.indexOf("=");
+        return eq === -1 ? { name: text } : { name: text.slice(0, eq), value: text.slice(eq + 1) };
+      }),
+      timeoutMs: void 0,
+      keep: false,
+      sequential: false,
+      variations: [...DEFAULT_VARIATIONS],
+      exclude: recipe.exclude,
+      tempDir: options2.tempDir,
+      normalize: recipe.normalize
+    };
+    const { result } = await runBuild(buildOptions, { callerEnv: options2.callerEnv });
+    if (!result.reproducible) {
+      return {
+        name: "rebuild",
+        ok: false,
+        wanted: "a reproducible rebuild",
+        found: `${result.differences.length} artifact(s) differ between the two rebuild runs`,
+        reason: "not-reproduced",
+        explanation: result.differences.flatMap((d) => d.explanation ?? [])
+      };
+    }
+    const rebuilt = new Map(result.artifacts.map((a) => [a.name, a.digest.sha256]));
+    const mismatches = recipe.subjects.filter((s) => rebuilt.get(s.name) !== s.sha256);
+    if (mismatches.length === 0) {
+      return {
+        name: "rebuild",
+        ok: true,
+        found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests`
+      };
+    }
+    return {
+      name: "rebuild",
+      ok: false,
+      wanted: mismatches.map((m) => ({ name: m.name, sha256: m.sha256 })),
+      found: mismatches.map((m) => ({ name: m.name, sha256: rebuilt.get(m.name) ?? null })),
+      reason: "rebuild-mismatch",
+      explanation: await explain(mismatches, options2.artifacts, outDir)
+    };
+  } finally {
+    fs29.rmSync(work, { recursive: true, force: true });
+  }
+}
+async function explain(mismatches, given, outDir) {
+  const items = [];
+  for (const m of mismatches) {
+    const original = given.find((a) => a.sha256 === m.sha256);
+    const rebuilt = path21.join(outDir, m.name);
+    if (original === void 0 || !fs29.existsSync(rebuilt)) continue;
+    const work = fs29.mkdtempSync(path21.join(os5.tmpdir(), "reproof-explain-"));
+    try {
+      for (const [side, file] of [
+        ["attested", original.path],
+        ["rebuilt", rebuilt]
+      ]) {
+        fs29.mkdirSync(path21.dirname(path21.join(work, side, m.name)), { recursive: true });
+        fs29.copyFileSync(file, path21.join(work, side, m.name));
+      }
+      const engine = new DiffEngine({
+        maxLines: 100,
+        limits: DEFAULT_LIMITS,
+        context: defaultHintContext([[], []], Math.floor(Date.now() / 1e3))
+      });
+      await diffDirectories(engine, path21.join(work, "attested"), path21.join(work, "rebuilt"), [
+        m.name
+      ]);
+      items.push(...toReport(engine, ["attested", "rebuilt"]).items);
+    } finally {
+      fs29.rmSync(work, { recursive: true, force: true });
+    }
+  }
+  return items;
+}
+function toRecipe(statement) {
+  const bad = (what) => new ReproofError(
+    "E_INPUT",
+    `--rebuild: the provenance does not say ${what}; it cannot be rebuilt`
+  );
+  const s = statement;
+  const external = s.predicate?.buildDefinition?.externalParameters ?? {};
+  const internal = s.predicate?.buildDefinition?.internalParameters ?? {};
+  const command = external.command;
+  if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === "string"))
+    throw bad("the command");
+  const source = external.source ?? {};
+  if (typeof source.commit !== "string" || !/^[0-9a-f]{40,64}$/.test(source.commit))
+    throw bad("the source commit");
+  const outputs = external.outputs;
+  if (!Array.isArray(outputs) || !outputs.every((o) => typeof o === "string"))
+    throw bad("the outputs");
+  const epoch = internal.epoch ?? {};
+  if (typeof epoch.value !== "number") throw bad("the epoch");
+  const environment = Array.isArray(internal.environment) ? internal.environment : [];
+  const env = environment.filter((e) => e.from === "flag" || e.from === "caller").map(
+    (e) => typeof e.value === "string" ? { name: String(e.name), value: e.value } : { name: String(e.name) }
+  );
+  return {
+    command,
+    commit: source.commit,
+    outputs,
+    exclude: Array.isArray(external.exclude) ? external.exclude : [],
+    epoch: epoch.value,
+    env,
+    normalize: internal.normalization !== null,
+    subjects: (s.subject ?? []).map((x) => ({
+      name: String(x.name),
+      sha256: typeof x.digest?.sha256 === "string" ? x.digest.sha256 : ""
+    }))
+  };
+}
+async function exportCommit(repository, commit, into) {
+  const exists = await runCaptured([
+    "git",
+    "-C",
+    repository,
+    "cat-file",
+    "-e",
+    `${commit}^{commit}`
+  ]);
+  if (exists.code !== 0) {
+    throw new ReproofError(
+      "E_INPUT",
+      `--source ${repository}: the recorded commit ${commit} is not in this repository; fetch it first`,
+      { path: repository }
+    );
+  }
+  fs29.mkdirSync(into, { recursive: true });
+  const archive = path21.join(path21.dirname(into), "source.tar");
+  const result = await runCaptured(
+    ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
+    { timeoutMs: 6e5 }
+  );
+  if (result.code !== 0)
+    throw new ReproofError("E_ENVIRONMENT", `git archive ${commit} failed: ${result.stderr.trim()}`);
+  const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
+  if (untar.code !== 0)
+    throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
+  fs29.rmSync(archive, { force: true });
+}
+var init_rebuild = __esm({
+  "src/verify/rebuild.ts"() {
+    "use strict";
+    init_run_build();
+    init_variations();
+    init_diff_inputs();
+    init_engine();
+    init_hints();
+    init_limits();
+    init_errors();
+    init_process();
   }
 });
 
@@ -87497,7 +87504,8 @@ async function runVerify(options2, now) {
       )
     );
     if (options2.rebuild !== void 0 && checks.every((c) => c.ok)) {
-      const { explanation: items, ...check2 } = await rebuildCheck(statement, {
+      const { rebuildCheck: rebuildCheck2 } = await Promise.resolve().then(() => (init_rebuild(), rebuild_exports));
+      const { explanation: items, ...check2 } = await rebuildCheck2(statement, {
         ...options2.rebuild,
         artifacts
       });
@@ -87589,7 +87597,6 @@ var init_run_verify = __esm({
     "use strict";
     init_errors();
     init_policy();
-    init_rebuild();
     init_verify_signature();
     MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
     MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -87763,7 +87770,6 @@ function recordHash(record2) {
 }
 function toState(records) {
   const envs = /* @__PURE__ */ new Map();
-  let head = GENESIS;
   for (const r of records) {
     const env = envs.get(r.env) ?? {
       seq: 0,
@@ -87776,9 +87782,9 @@ function toState(records) {
     env.released.add(r.digest);
     if (r.version !== void 0) env.version = Math.max(env.version ?? r.version, r.version);
     envs.set(r.env, env);
-    head = recordHash(r);
   }
-  return { head, envs };
+  const last = records.at(-1);
+  return { head: last === void 0 ? GENESIS : recordHash(last), envs };
 }
 function decideGate(state, request, verified) {
   const env = state.envs.get(request.env);
@@ -87891,7 +87897,7 @@ function parseLedger(text, file) {
     if (record2.seq !== expected)
       throw bad(`sequence ${record2.seq} in ${record2.env}, expected ${expected}`);
     seqs.set(record2.env, record2.seq);
-    head = recordHash(record2);
+    head = crypto19.createHash("sha256").update(line).digest("hex");
     records.push(record2);
   }
   return records;

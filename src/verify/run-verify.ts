@@ -4,7 +4,7 @@ import type { SerializedBundle } from '@sigstore/bundle'
 import { ReproofError } from '../errors.js'
 import type { DiffItem } from '../diff/report.js'
 import { checkStatement, type ArtifactDigests, type Policy } from './policy.js'
-import { rebuildCheck, type RebuildOptions } from './rebuild.js'
+import type { RebuildOptions } from './rebuild.js'
 import type { Check, Reason } from './reasons.js'
 import {
   verifySignature,
@@ -100,6 +100,8 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     // The provenance's command runs only once its signer, identity and every other
     // check are verified: an unverified statement never gets to run anything.
     if (options.rebuild !== undefined && checks.every((c) => c.ok)) {
+      // The build and diff stack loads only for a rebuild: plain verification stays fast.
+      const { rebuildCheck } = await import('./rebuild.js')
       const { explanation: items, ...check } = await rebuildCheck(statement, {
         ...options.rebuild,
         artifacts,
