@@ -73,7 +73,6 @@ export type Decision =
 /** Folds records into the state decisions need; the chain itself is checked by the reader. */
 export function toState(records: readonly LedgerRecord[]): LedgerState {
   const envs = new Map<string, EnvState>()
-  let head = GENESIS
   for (const r of records) {
     const env = envs.get(r.env) ?? {
       seq: 0,
@@ -86,9 +85,9 @@ export function toState(records: readonly LedgerRecord[]): LedgerState {
     env.released.add(r.digest)
     if (r.version !== undefined) env.version = Math.max(env.version ?? r.version, r.version)
     envs.set(r.env, env)
-    head = recordHash(r)
   }
-  return { head, envs }
+  const last = records.at(-1)
+  return { head: last === undefined ? GENESIS : recordHash(last), envs }
 }
 
 /**

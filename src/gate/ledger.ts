@@ -5,7 +5,7 @@ import path from 'node:path'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
 import { syncDir, writeFileAtomic } from '../io/atomic-write.js'
-import { GENESIS, recordBytes, recordHash, type LedgerRecord } from './decide.js'
+import { GENESIS, recordBytes, type LedgerRecord } from './decide.js'
 import type { Step } from './git-ledger.js'
 
 // A record is a few hundred bytes; a line near this is not one.
@@ -209,7 +209,8 @@ export function parseLedger(text: string, file: string): LedgerRecord[] {
     if (record.seq !== expected)
       throw bad(`sequence ${record.seq} in ${record.env}, expected ${expected}`)
     seqs.set(record.env, record.seq)
-    head = recordHash(record)
+    // The line is the record's canonical bytes (checked above), so hash it as it is.
+    head = crypto.createHash('sha256').update(line).digest('hex')
     records.push(record)
   }
   return records

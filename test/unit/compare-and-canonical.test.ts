@@ -61,6 +61,29 @@ describe('canonicalJson', () => {
     )
   })
 
+  it('writes what JSON.stringify writes of the value with its keys sorted by bytes', () => {
+    const sorted = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(sorted)
+      if (value === null || typeof value !== 'object') return value
+      const entries = Object.entries(value).sort(([a], [b]) => compareBytes(a, b))
+      return Object.fromEntries(entries.map(([k, v]) => [k, sorted(v)]))
+    }
+    const leaf = fc.oneof(fc.jsonValue({ maxDepth: 0 }), fc.constant(undefined))
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { maxDepth: 4 },
+        leaf,
+        fc.array(tie('node'), { maxLength: 5 }),
+        fc.dictionary(fc.string({ unit: 'binary' }), tie('node'), { maxKeys: 5 }),
+      ),
+    })).node
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(JSON.stringify(sorted(v)))
+      }),
+    )
+  })
+
   it('sorts keys by bytes, not by locale', () => {
     expect(canonicalJson({ b: 1, B: 2, é: 3, a: { z: 1, y: 2 } })).toBe(
       '{"B":2,"a":{"y":2,"z":1},"b":1,"é":3}',
