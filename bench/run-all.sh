@@ -7,3 +7,5 @@ echo "# $(date -u +%Y-%m-%d) node $(node --version), $(nproc) cores"
 node bench/overhead.mjs
 node bench/snapshot.mjs
 node bench/hashing.mjs
+node bench/verify.mjs
+node bench/gate.mjs
