@@ -8,7 +8,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { compare, fmt, REPO, sh, timed } from './lib/common.mjs'
+import { compare, fmt, REPO, sh, signedBuild, timed } from './lib/common.mjs'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
 const HISTORY = 10_000
@@ -21,43 +21,15 @@ const CASES = ['new file ledger', `file ledger of ${HISTORY} records`, 'git ledg
 const count = CASES.length * ROUNDS
 
 // `count` artifacts of 10 MB, each with its own first line, signed in one bundle.
-fs.mkdirSync(path.join(dir, 'src'))
-fs.writeFileSync(
-  path.join(dir, 'src', 'build.sh'),
+const { out, bundle, pub } = signedBuild(
+  dir,
   `for i in $(seq 0 ${count}); do { echo "$i"; head -c 10485760 /dev/zero; } > art-$i.bin; done\n`,
+  'art-*.bin',
 )
-timed(['node', reproof, 'keygen', '--out', path.join(dir, 'k')])
-timed(
-  [
-    'node',
-    reproof,
-    'build',
-    '-C',
-    path.join(dir, 'src'),
-    '-o',
-    'art-*.bin',
-    '--out-dir',
-    path.join(dir, 'out'),
-    '--epoch',
-    '1700000000',
-    '--bundle',
-    path.join(dir, 'bundle.json'),
-    '--key',
-    path.join(dir, 'k.key'),
-    '--builder-id',
-    'https://bench.example',
-    '--',
-    'sh',
-    'build.sh',
-  ],
-  { maxBuffer: 1 << 30 },
-)
-const bundle = path.join(dir, 'bundle.json')
-const pub = path.join(dir, 'k.pub')
 let next = 0
-const artifact = () => path.join(dir, 'out', `art-${++next}.bin`)
+const artifact = () => path.join(out, `art-${++next}.bin`)
 // The floor and verify have no ledger rule against repeats, so they take one artifact.
-const first = path.join(dir, 'out', 'art-0.bin')
+const first = path.join(out, 'art-0.bin')
 
 /** A valid chain of `n` deploys spread over 50 other environments. */
 function history(n) {

@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { compare, fmt, REPO, sh, timed } from './lib/common.mjs'
+import { compare, fmt, REPO, sh, signedBuild, timed } from './lib/common.mjs'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-verify-'))
@@ -13,51 +13,19 @@ const reproof = path.join(REPO, 'bin/reproof.js')
 const floor = path.join(REPO, 'bench/lib/verify-floor.mjs')
 
 // A 10 MB artifact, built and signed by reproof with a local key.
-fs.mkdirSync(path.join(dir, 'src'))
-fs.writeFileSync(
-  path.join(dir, 'src', 'build.sh'),
+const signed = signedBuild(
+  dir,
   'head -c 10485760 /dev/zero | tr "\\\\0" x > artifact.bin\n',
-)
-timed(['node', reproof, 'keygen', '--out', path.join(dir, 'k')])
-timed([
-  'node',
-  reproof,
-  'build',
-  '-C',
-  path.join(dir, 'src'),
-  '-o',
   'artifact.bin',
-  '--out-dir',
-  path.join(dir, 'out'),
-  '--epoch',
-  '1700000000',
-  '--bundle',
-  path.join(dir, 'key.json'),
-  '--key',
-  path.join(dir, 'k.key'),
-  '--builder-id',
-  'https://bench.example',
-  '--',
-  'sh',
-  'build.sh',
-])
-const artifact = path.join(dir, 'out', 'artifact.bin')
+)
+const artifact = path.join(signed.out, 'artifact.bin')
 const real = path.join(REPO, 'fixtures', 'real-sigstore')
 
 const cases = [
   {
     name: 'key-signed bundle, 10 MB artifact',
-    reproof: [
-      'node',
-      reproof,
-      'verify',
-      artifact,
-      '--bundle',
-      path.join(dir, 'key.json'),
-      '--key',
-      path.join(dir, 'k.pub'),
-    ],
-    floor: ['node', floor, artifact, path.join(dir, 'key.json'), path.join(dir, 'k.pub')],
+    reproof: ['node', reproof, 'verify', artifact, '--bundle', signed.bundle, '--key', signed.pub],
+    floor: ['node', floor, artifact, signed.bundle, signed.pub],
   },
   {
     name: 'real keyless bundle with its trusted root',

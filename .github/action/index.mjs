@@ -1211,7 +1211,7 @@ var require_command = __commonJS({
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
     var path24 = __require("node:path");
-    var fs35 = __require("node:fs");
+    var fs36 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2205,7 +2205,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs35.existsSync(executableFile)) return;
+        if (fs36.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2224,10 +2224,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
           const localBin = path24.resolve(baseDir, baseName);
-          if (fs35.existsSync(localBin)) return localBin;
+          if (fs36.existsSync(localBin)) return localBin;
           if (sourceExt.includes(path24.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs35.existsSync(`${localBin}${ext}`)
+            (ext) => fs36.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2239,7 +2239,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs35.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs36.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
@@ -22614,7 +22614,7 @@ var require_cache2 = __commonJS({
       const cachedOpaqueTag = cachedEtag.startsWith("W/") ? cachedEtag.slice(2) : cachedEtag;
       return responseEtag.slice(2) === cachedOpaqueTag;
     }
-    function isStale2(result, cacheControlDirectives, cacheType) {
+    function isStale(result, cacheControlDirectives, cacheType) {
       const now = Date.now();
       if (now > result.staleAt) {
         if (!staleResponseRequiresRevalidation(result, cacheType) && cacheControlDirectives?.["max-stale"]) {
@@ -22669,7 +22669,7 @@ var require_cache2 = __commonJS({
       }
       return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
     }
-    function sendCachedValue(handler, opts, result, age, context, isStale3) {
+    function sendCachedValue(handler, opts, result, age, context, isStale2) {
       const stream = util.isStream(result.body) ? result.body : Readable3.from(result.body ?? []);
       assert(!stream.destroyed, "stream should not be destroyed");
       assert(!stream.readableDidRead, "stream should not be readableDidRead");
@@ -22716,7 +22716,7 @@ var require_cache2 = __commonJS({
         return;
       }
       const headers = { ...result.headers, age: String(age) };
-      if (isStale3) {
+      if (isStale2) {
         headers.warning = '110 - "response is stale"';
       }
       controller.rawHeaders = util.toRawHeaders(headers);
@@ -22755,7 +22755,7 @@ var require_cache2 = __commonJS({
       }
       const age = Math.round((now - result.cachedAt) / 1e3);
       const requestMaxAgeExpired = reqCacheControl?.["max-age"] !== void 0 && age >= reqCacheControl["max-age"];
-      const stale = requestMaxAgeExpired || isStale2(result, reqCacheControl, globalOpts.type);
+      const stale = requestMaxAgeExpired || isStale(result, reqCacheControl, globalOpts.type);
       const revalidate = requestMaxAgeExpired || needsRevalidation(result, reqCacheControl, opts);
       if (stale || revalidate) {
         if (util.isStream(opts.body) && util.bodyLength(opts.body) !== 0) {
@@ -47756,7 +47756,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs35 = __require("fs/promises");
+    var fs36 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -47765,7 +47765,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs35.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs36.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -47829,10 +47829,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs35 = __require("fs/promises");
+    var fs36 = __require("fs/promises");
     var pathExists = async (path24) => {
       try {
-        await fs35.access(path24);
+        await fs36.access(path24);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -47849,21 +47849,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs35.mkdir(dirname(destination), { recursive: true });
+      await fs36.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs35.rename(source, destination);
+        await fs36.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs35.lstat(source);
+          const sourceStat = await fs36.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs35.readdir(source);
+            const files = await fs36.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs35.copyFile(source, destination);
+            await fs36.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -47871,25 +47871,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs35.readlink(symSource);
+          let target = await fs36.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs35.stat(resolve(dirname(symSource), target));
+            targetStat = await fs36.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
           } catch {
           }
-          await fs35.symlink(
+          await fs36.symlink(
             target,
             symDestination,
             targetStat
           );
         }));
-        await fs35.rm(source, { recursive: true, force: true });
+        await fs36.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -47919,7 +47919,7 @@ var require_tmp = __commonJS({
     "use strict";
     var crypto21 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs35 = __require("fs/promises");
+    var fs36 = __require("fs/promises");
     var path24 = __require("path");
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
@@ -47929,9 +47929,9 @@ var require_tmp = __commonJS({
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
       const tmpDir = path24.join(cache, "tmp");
-      await fs35.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      await fs36.mkdir(tmpDir, { recursive: true, owner: "inherit" });
       const target = `${tmpDir}${path24.sep}${tmpPrefix || ""}`;
-      return fs35.mkdtemp(target, { owner: "inherit" });
+      return fs36.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -49456,8 +49456,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs35 = __require("fs");
-    var writev = fs35.writev;
+    var fs36 = __require("fs");
+    var writev = fs36.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -49522,7 +49522,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs35.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs36.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -49543,7 +49543,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs35.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs36.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -49558,7 +49558,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs35.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs36.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -49604,7 +49604,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs35.openSync(this[_path], "r"));
+          this[_onopen](null, fs36.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -49619,7 +49619,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs35.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs36.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -49637,7 +49637,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs35.closeSync(fd);
+          fs36.closeSync(fd);
           this.emit("close");
         }
       }
@@ -49686,7 +49686,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs35.open(
+        fs36.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -49735,7 +49735,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs35.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs36.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -49781,7 +49781,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs35.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs36.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -49790,7 +49790,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs35.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs36.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -49800,7 +49800,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs35.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs36.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -49808,7 +49808,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs35.closeSync(fd);
+          fs36.closeSync(fd);
           this.emit("close");
         }
       }
@@ -49817,7 +49817,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs35.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs36.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -49841,7 +49841,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs35 = __require("fs/promises");
+    var fs36 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -49851,13 +49851,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs35.stat(cpath2);
+        const stat2 = size ? { size } : await fs36.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs35.readFile(cpath, { encoding: null });
+      const data = await fs36.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -49886,7 +49886,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs35.stat(cpath2);
+          const stat2 = size ? { size } : await fs36.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -49896,7 +49896,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs35.copyFile(cpath, dest);
+        return fs36.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -49906,7 +49906,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs35.stat(cpath);
+          const stat = await fs36.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -50128,7 +50128,7 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs35 = __require("fs/promises");
+    var fs36 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
@@ -50152,11 +50152,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs35.writeFile(tmp.target, data, { flag: "wx" });
+          await fs36.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs35.rm(tmp.target, { recursive: true, force: true });
+            await fs36.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -50218,7 +50218,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs35.rm(tmp.target, { recursive: true, force: true });
+          await fs36.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -50253,7 +50253,7 @@ var require_write = __commonJS({
     }
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
-      await fs35.mkdir(path24.dirname(tmpTarget), { recursive: true });
+      await fs36.mkdir(path24.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -50267,7 +50267,7 @@ var require_write = __commonJS({
       }
       moveOperations.set(
         destination,
-        fs35.mkdir(destDir, { recursive: true }).then(async () => {
+        fs36.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -51144,7 +51144,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       g.minimatch.escape = vi.escape;
       g.minimatch.unescape = Ei.unescape;
     });
-    var fs35 = R((Wt) => {
+    var fs36 = R((Wt) => {
       "use strict";
       Object.defineProperty(Wt, "__esModule", { value: true });
       Wt.LRUCache = void 0;
@@ -52013,7 +52013,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       };
       Object.defineProperty(_, "__esModule", { value: true });
       _.PathScurry = _.Path = _.PathScurryDarwin = _.PathScurryPosix = _.PathScurryWin32 = _.PathScurryBase = _.PathPosix = _.PathWin32 = _.PathBase = _.ChildrenCache = _.ResolveCache = void 0;
-      var Qt = fs35(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
+      var Qt = fs36(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
         let t = vs.get(n);
         if (t) return t;
         let e = n.normalize("NFKD");
@@ -53405,14 +53405,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs35 = __require("fs/promises");
+    var fs36 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs35.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs36.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -69223,7 +69223,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs35 = __require("fs");
+    var fs36 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
     var Readable3 = stream.Readable;
@@ -69243,7 +69243,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
       var self = this;
       self.pend.go(function(cb) {
-        fs35.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+        fs36.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -69260,7 +69260,7 @@ var require_fd_slicer = __commonJS({
       self.refCount -= 1;
       if (self.refCount < 0) throw new Error("invalid unref");
       if (self.refCount > 0) return;
-      fs35.close(self.fd, onCloseDone);
+      fs36.close(self.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self.emit("error", err);
@@ -69292,7 +69292,7 @@ var require_fd_slicer = __commonJS({
       }
       self.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs35.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+        fs36.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
           if (err) {
             self.destroy(err);
           } else if (bytesRead === 0) {
@@ -69652,7 +69652,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs35 = __require("fs");
+    var fs36 = __require("fs");
     var zlib4 = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util = __require("util");
@@ -69721,10 +69721,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs35.open(path24, "r", function(err, fd) {
+      fs36.open(path24, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs35.close(fd, defaultCallback);
+          if (err2) fs36.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -69741,7 +69741,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs35.fstat(fd, function(err, stats) {
+      fs36.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -75163,8 +75163,8 @@ var require_utils6 = __commonJS({
     exports.array = array2;
     var errno = require_errno();
     exports.errno = errno;
-    var fs35 = require_fs();
-    exports.fs = fs35;
+    var fs36 = require_fs();
+    exports.fs = fs36;
     var path24 = require_path2();
     exports.path = path24;
     var pattern = require_pattern();
@@ -75348,12 +75348,12 @@ var require_fs2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs35 = __require("fs");
+    var fs36 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs35.lstat,
-      stat: fs35.stat,
-      lstatSync: fs35.lstatSync,
-      statSync: fs35.statSync
+      lstat: fs36.lstat,
+      stat: fs36.stat,
+      lstatSync: fs36.lstatSync,
+      statSync: fs36.statSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -75370,12 +75370,12 @@ var require_settings = __commonJS({
   "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var fs35 = require_fs2();
+    var fs36 = require_fs2();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs35.createFileSystemAdapter(this._options.fs);
+        this.fs = fs36.createFileSystemAdapter(this._options.fs);
         this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
       }
@@ -75530,8 +75530,8 @@ var require_utils7 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.fs = void 0;
-    var fs35 = require_fs3();
-    exports.fs = fs35;
+    var fs36 = require_fs3();
+    exports.fs = fs36;
   }
 });
 
@@ -75726,14 +75726,14 @@ var require_fs4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs35 = __require("fs");
+    var fs36 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs35.lstat,
-      stat: fs35.stat,
-      lstatSync: fs35.lstatSync,
-      statSync: fs35.statSync,
-      readdir: fs35.readdir,
-      readdirSync: fs35.readdirSync
+      lstat: fs36.lstat,
+      stat: fs36.stat,
+      lstatSync: fs36.lstatSync,
+      statSync: fs36.statSync,
+      readdir: fs36.readdir,
+      readdirSync: fs36.readdirSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -75752,12 +75752,12 @@ var require_settings2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     var path24 = __require("path");
     var fsStat = require_out();
-    var fs35 = require_fs4();
+    var fs36 = require_fs4();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs35.createFileSystemAdapter(this._options.fs);
+        this.fs = fs36.createFileSystemAdapter(this._options.fs);
         this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path24.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
@@ -75972,9 +75972,9 @@ var require_queue = __commonJS({
           worker.call(context, current.value, current.worked);
         }
       }
-      function release(holder) {
-        if (holder) {
-          cache.release(holder);
+      function release(holder2) {
+        if (holder2) {
+          cache.release(holder2);
         }
         var next = queueHead;
         if (next && _running <= _concurrency) {
@@ -77139,16 +77139,16 @@ var require_settings4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs35 = __require("fs");
+    var fs36 = __require("fs");
     var os9 = __require("os");
     var CPU_COUNT = Math.max(os9.cpus().length, 1);
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs35.lstat,
-      lstatSync: fs35.lstatSync,
-      stat: fs35.stat,
-      statSync: fs35.statSync,
-      readdir: fs35.readdir,
-      readdirSync: fs35.readdirSync
+      lstat: fs36.lstat,
+      lstatSync: fs36.lstatSync,
+      stat: fs36.stat,
+      statSync: fs36.statSync,
+      readdir: fs36.readdir,
+      readdirSync: fs36.readdirSync
     };
     var Settings = class {
       constructor(_options = {}) {
@@ -86496,7 +86496,7 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist11();
     var debug_1 = __importDefault(require_src());
-    var fs35 = __importStar(__require("fs"));
+    var fs36 = __importStar(__require("fs"));
     var path24 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
@@ -86575,9 +86575,9 @@ var require_updater = __commonJS({
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs35.createReadStream(fileName));
+          await targetInfo.verify(fs36.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs35.copyFileSync(fileName, targetPath);
+          fs36.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -86586,8 +86586,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs35.existsSync(filePath)) {
-            await targetInfo.verify(fs35.createReadStream(filePath));
+          if (fs36.existsSync(filePath)) {
+            await targetInfo.verify(fs36.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -86598,7 +86598,7 @@ var require_updater = __commonJS({
       loadLocalMetadata(fileName) {
         const filePath = path24.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs35.readFileSync(filePath);
+        return fs36.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -86750,7 +86750,7 @@ var require_updater = __commonJS({
         try {
           const filePath = path24.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs35.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs36.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -87847,21 +87847,96 @@ var init_decide = __esm({
   }
 });
 
-// src/gate/ledger.ts
-import crypto19 from "node:crypto";
+// src/io/file-lock.ts
+import { spawn as spawn2 } from "node:child_process";
 import fs32 from "node:fs";
 import os6 from "node:os";
-import path22 from "node:path";
-function isStale(lock) {
+async function withFileLock(lockFile, timeoutMs, work) {
+  let fd;
   try {
-    const owner = JSON.parse(fs32.readFileSync(lock, "utf8"));
-    if (owner.host !== os6.hostname() || typeof owner.pid !== "number") return false;
-    process.kill(owner.pid, 0);
-    return false;
+    fd = fs32.openSync(
+      lockFile,
+      fs32.constants.O_RDWR | fs32.constants.O_CREAT | fs32.constants.O_NOFOLLOW,
+      384
+    );
   } catch (err) {
-    return err.code === "ESRCH";
+    throw new ReproofError(
+      "E_ENVIRONMENT",
+      `${lockFile}: cannot open the lock file: ${err.message}`,
+      { path: lockFile }
+    );
+  }
+  try {
+    await acquire(fd, lockFile, timeoutMs);
+    fs32.ftruncateSync(fd, 0);
+    fs32.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
+`, 0);
+    return await work();
+  } finally {
+    fs32.closeSync(fd);
   }
 }
+function acquire(fd, lockFile, timeoutMs) {
+  const seconds = String(Math.max(timeoutMs, 0) / 1e3);
+  return new Promise((resolve, reject) => {
+    const child = spawn2(
+      "flock",
+      ["--exclusive", "--wait", seconds, "--conflict-exit-code", String(TIMED_OUT), "3"],
+      { stdio: ["ignore", "ignore", "pipe", fd] }
+    );
+    let stderr = "";
+    child.stderr?.on("data", (chunk) => stderr += chunk.toString());
+    child.on("error", (err) => {
+      reject(
+        new ReproofError(
+          "E_ENVIRONMENT",
+          err.code === "ENOENT" ? `${lockFile}: locking the ledger needs flock(1) (util-linux), which is not on PATH` : `${lockFile}: cannot run flock(1): ${err.message}`,
+          { path: lockFile }
+        )
+      );
+    });
+    child.on("close", (code) => {
+      if (code === 0) resolve();
+      else if (code === TIMED_OUT)
+        reject(
+          new ReproofError(
+            "E_AMBIGUOUS",
+            `${lockFile}: the ledger stayed locked by another gate${holder(lockFile)} for ${timeoutMs} ms; nothing was recorded, a retry is safe`,
+            { path: lockFile }
+          )
+        );
+      else
+        reject(
+          new ReproofError(
+            "E_ENVIRONMENT",
+            `${lockFile}: flock(1) failed: ${stderr.trim() || `exit ${String(code)}`}`,
+            { path: lockFile }
+          )
+        );
+    });
+  });
+}
+function holder(lockFile) {
+  try {
+    const owner = JSON.parse(fs32.readFileSync(lockFile, "utf8"));
+    return typeof owner.pid === "number" && typeof owner.host === "string" ? ` (pid ${owner.pid} on ${owner.host})` : "";
+  } catch {
+    return "";
+  }
+}
+var TIMED_OUT;
+var init_file_lock = __esm({
+  "src/io/file-lock.ts"() {
+    "use strict";
+    init_errors();
+    TIMED_OUT = 75;
+  }
+});
+
+// src/gate/ledger.ts
+import crypto19 from "node:crypto";
+import fs33 from "node:fs";
+import path22 from "node:path";
 function parseLedger(text, file) {
   const records = [];
   const seqs = /* @__PURE__ */ new Map();
@@ -87909,6 +87984,7 @@ var init_ledger = __esm({
     init_dist();
     init_errors();
     init_atomic_write();
+    init_file_lock();
     init_decide();
     MAX_LINE_BYTES = 64 * 1024;
     hex642 = pipe(string(), regex(/^[0-9a-f]{64}$/));
@@ -87938,7 +88014,7 @@ var init_ledger = __esm({
       }
       bundleFile(bundleDigest) {
         const file = path22.join(this.store, `${bundleDigest}.sigstore.json`);
-        return fs32.existsSync(file) ? file : void 0;
+        return fs33.existsSync(file) ? file : void 0;
       }
       /**
        * Read, decide and append under the lock. The bundle is stored before the record that
@@ -87950,7 +88026,7 @@ var init_ledger = __esm({
           const { append, result } = step(this.read());
           if (append !== void 0) {
             const target = path22.join(this.store, `${append.bundleDigest}.sigstore.json`);
-            if (!fs32.existsSync(target)) await writeFileAtomic(target, append.bundle);
+            if (!fs33.existsSync(target)) await writeFileAtomic(target, append.bundle);
             this.append(append.record);
             await this.syncDirectory();
           }
@@ -87959,11 +88035,29 @@ var init_ledger = __esm({
       }
       close() {
       }
-      /** Reads and checks the chain. A torn last line (a crash mid-append) is moved aside and cut off. */
+      /**
+       * The complete records as they stand, for lookups outside the lock. Changes nothing:
+       * a partial last line may be another gate's append in progress, so it is left for the
+       * next locked read to judge.
+       */
+      peek() {
+        let bytes;
+        try {
+          bytes = fs33.readFileSync(this.file);
+        } catch (err) {
+          if (err.code === "ENOENT") return [];
+          throw err;
+        }
+        return parseLedger(bytes.subarray(0, bytes.lastIndexOf(10) + 1).toString("utf8"), this.file);
+      }
+      /**
+       * Reads and checks the chain; only under the lock. A torn last line (a crash
+       * mid-append) is moved aside and cut off.
+       */
       read() {
         let bytes;
         try {
-          bytes = fs32.readFileSync(this.file);
+          bytes = fs33.readFileSync(this.file);
         } catch (err) {
           if (err.code === "ENOENT")
             return { records: [], recovered: void 0 };
@@ -87974,66 +88068,34 @@ var init_ledger = __esm({
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
           recovered = `${this.file}.torn-${crypto19.createHash("sha256").update(torn).digest("hex").slice(0, 16)}`;
-          fs32.writeFileSync(recovered, torn);
-          fs32.truncateSync(this.file, end);
-          const fd = fs32.openSync(this.file, "r+");
-          fs32.fsyncSync(fd);
-          fs32.closeSync(fd);
+          fs33.writeFileSync(recovered, torn);
+          fs33.truncateSync(this.file, end);
+          const fd = fs33.openSync(this.file, "r+");
+          fs33.fsyncSync(fd);
+          fs33.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
         return { records: parseLedger(bytes.toString("utf8"), this.file), recovered };
       }
       /** Appends one record and makes it durable before returning. */
       append(record2) {
-        fs32.mkdirSync(path22.dirname(this.file), { recursive: true });
-        const fd = fs32.openSync(this.file, "a");
+        fs33.mkdirSync(path22.dirname(this.file), { recursive: true });
+        const fd = fs33.openSync(this.file, "a");
         try {
-          fs32.writeSync(fd, `${recordBytes(record2)}
+          fs33.writeSync(fd, `${recordBytes(record2)}
 `);
-          fs32.fsyncSync(fd);
+          fs33.fsyncSync(fd);
         } finally {
-          fs32.closeSync(fd);
+          fs33.closeSync(fd);
         }
       }
       async syncDirectory() {
         await syncDir(path22.dirname(this.file));
       }
-      /**
-       * Runs `work` holding the ledger's lock: a lock file created exclusively, holding the
-       * owner's pid and host. A lock whose owner is gone from this host is stale and taken
-       * over; one still held after `timeoutMs` is an unknown outcome (exit 4, retry safe).
-       */
+      /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs32.mkdirSync(path22.dirname(this.file), { recursive: true });
-        const lock = `${this.file}.lock`;
-        const deadline = Date.now() + timeoutMs;
-        for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-          try {
-            const fd = fs32.openSync(lock, "wx");
-            fs32.writeSync(fd, JSON.stringify({ pid: process.pid, host: os6.hostname() }));
-            fs32.closeSync(fd);
-            break;
-          } catch (err) {
-            if (err.code !== "EEXIST") throw err;
-            if (isStale(lock)) {
-              fs32.rmSync(lock, { force: true });
-              continue;
-            }
-            if (Date.now() > deadline) {
-              throw new ReproofError(
-                "E_AMBIGUOUS",
-                `${this.file}: the ledger stayed locked by another gate for ${timeoutMs} ms; nothing was recorded, a retry is safe`,
-                { path: lock }
-              );
-            }
-            await new Promise((resolve) => setTimeout(resolve, wait));
-          }
-        }
-        try {
-          return await work();
-        } finally {
-          fs32.rmSync(lock, { force: true });
-        }
+        fs33.mkdirSync(path22.dirname(this.file), { recursive: true });
+        return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
   }
@@ -88041,7 +88103,7 @@ var init_ledger = __esm({
 
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
-import fs33 from "node:fs";
+import fs34 from "node:fs";
 import os7 from "node:os";
 import path23 from "node:path";
 function parseGitLedgerSpec(spec) {
@@ -88079,7 +88141,7 @@ var init_git_ledger = __esm({
       constructor(url2, branch) {
         this.url = url2;
         this.branch = branch;
-        this.work = fs33.mkdtempSync(path23.join(os7.tmpdir(), "reproof-ledger-"));
+        this.work = fs34.mkdtempSync(path23.join(os7.tmpdir(), "reproof-ledger-"));
         this.git(["init", "-q", "--bare"]);
       }
       url;
@@ -88091,7 +88153,7 @@ var init_git_ledger = __esm({
         return `git:${this.url}#${this.branch}`;
       }
       close() {
-        fs33.rmSync(this.work, { recursive: true, force: true });
+        fs34.rmSync(this.work, { recursive: true, force: true });
       }
       /** Fetches the branch and reads the chain at its tip. */
       read() {
@@ -88106,6 +88168,10 @@ var init_git_ledger = __esm({
         }
         return { records: parseLedger(text, `${this.label}:${LEDGER_FILE}`), recovered: void 0, tip };
       }
+      /** The records at the branch's tip, for lookups before deciding. */
+      peek() {
+        return this.read().records;
+      }
       /** The bundle a record was deployed with, from the ledger's own tree, as a file. */
       bundleFile(bundleDigest) {
         const tip = this.lastTip ?? this.fetch();
@@ -88117,7 +88183,7 @@ var init_git_ledger = __esm({
             `${tip}:bundles/${bundleDigest}.sigstore.json`
           ]);
           const file = path23.join(this.work, `${bundleDigest}.sigstore.json`);
-          fs33.writeFileSync(file, bytes);
+          fs34.writeFileSync(file, bytes);
           return file;
         } catch {
           return void 0;
@@ -88179,7 +88245,7 @@ var init_git_ledger = __esm({
         const text = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
         const index = path23.join(this.work, "index");
-        fs33.rmSync(index, { force: true });
+        fs34.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
         const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text }).trim();
@@ -88331,7 +88397,7 @@ async function gateWith(ledger, action, common) {
   }, common.lockTimeoutMs);
 }
 function storedBundle(ledger, env, digest) {
-  const record2 = [...ledger.read().records].reverse().find((r) => r.env === env && r.digest === digest);
+  const record2 = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest);
   const file = record2 === void 0 ? void 0 : ledger.bundleFile(record2.bundleDigest);
   if (file === void 0) {
     throw new ReproofError(
@@ -88456,7 +88522,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs34 from "node:fs";
+import fs35 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -88910,11 +88976,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs34.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs35.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs34.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs35.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const line = stderr.split("\n").find((l) => l.startsWith("reproof: ")) ?? `reproof ${mode} ended with exit code ${code}`;
@@ -88938,7 +89004,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs34.appendFileSync(file, text);
+  fs35.appendFileSync(file, text);
 }
 function annotate(level, message) {
   process.stdout.write(

@@ -1,5 +1,6 @@
 // Shared helpers for the benchmarks: timing child processes and summarizing.
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -53,4 +54,27 @@ export function compare(rounds, prepare, contenders) {
 
 export function fmt(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`
+}
+
+/**
+ * A key and a reproducible build signed with it, in `dir`: `script` (a shell script run in
+ * the build root) makes the artifacts `glob` names. Returns the paths benchmarks need.
+ */
+export function signedBuild(dir, script, glob) {
+  const reproof = path.join(REPO, 'bin/reproof.js')
+  fs.mkdirSync(path.join(dir, 'src'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'src', 'build.sh'), script)
+  timed(['node', reproof, 'keygen', '--out', path.join(dir, 'k')])
+  // prettier-ignore
+  timed([
+    'node', reproof, 'build', '-C', path.join(dir, 'src'), '-o', glob,
+    '--out-dir', path.join(dir, 'out'), '--epoch', '1700000000',
+    '--bundle', path.join(dir, 'bundle.json'), '--key', path.join(dir, 'k.key'),
+    '--builder-id', 'https://bench.example', '--', 'sh', 'build.sh',
+  ], { maxBuffer: 1 << 30 })
+  return {
+    out: path.join(dir, 'out'),
+    bundle: path.join(dir, 'bundle.json'),
+    pub: path.join(dir, 'k.pub'),
+  }
 }

@@ -81,6 +81,11 @@ export class GitLedger {
     return { records: parseLedger(text, `${this.label}:${LEDGER_FILE}`), recovered: undefined, tip }
   }
 
+  /** The records at the branch's tip, for lookups before deciding. */
+  peek(): LedgerRecord[] {
+    return this.read().records
+  }
+
   /** The bundle a record was deployed with, from the ledger's own tree, as a file. */
   bundleFile(bundleDigest: string): string | undefined {
     const tip = this.lastTip ?? this.fetch()

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
 import { syncDir, writeFileAtomic } from '../io/atomic-write.js'
+import { withFileLock } from '../io/file-lock.js'
 import { GENESIS, recordBytes, type LedgerRecord } from './decide.js'
 import type { Step } from './git-ledger.js'
 
@@ -75,7 +75,26 @@ export class FileLedger {
     // Nothing held between calls.
   }
 
-  /** Reads and checks the chain. A torn last line (a crash mid-append) is moved aside and cut off. */
+  /**
+   * The complete records as they stand, for lookups outside the lock. Changes nothing:
+   * a partial last line may be another gate's append in progress, so it is left for the
+   * next locked read to judge.
+   */
+  peek(): LedgerRecord[] {
+    let bytes: Buffer
+    try {
+      bytes = fs.readFileSync(this.file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw err
+    }
+    return parseLedger(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8'), this.file)
+  }
+
+  /**
+   * Reads and checks the chain; only under the lock. A torn last line (a crash
+   * mid-append) is moved aside and cut off.
+   */
   read(): LedgerRead {
     let bytes: Buffer
     try {
@@ -117,54 +136,10 @@ export class FileLedger {
     await syncDir(path.dirname(this.file))
   }
 
-  /**
-   * Runs `work` holding the ledger's lock: a lock file created exclusively, holding the
-   * owner's pid and host. A lock whose owner is gone from this host is stale and taken
-   * over; one still held after `timeoutMs` is an unknown outcome (exit 4, retry safe).
-   */
+  /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
   async withLock<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
     fs.mkdirSync(path.dirname(this.file), { recursive: true })
-    const lock = `${this.file}.lock`
-    const deadline = Date.now() + timeoutMs
-    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-      try {
-        const fd = fs.openSync(lock, 'wx')
-        fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname() }))
-        fs.closeSync(fd)
-        break
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-        if (isStale(lock)) {
-          fs.rmSync(lock, { force: true })
-          continue
-        }
-        if (Date.now() > deadline) {
-          throw new ReproofError(
-            'E_AMBIGUOUS',
-            `${this.file}: the ledger stayed locked by another gate for ${timeoutMs} ms; nothing was recorded, a retry is safe`,
-            { path: lock },
-          )
-        }
-        await new Promise((resolve) => setTimeout(resolve, wait))
-      }
-    }
-    try {
-      return await work()
-    } finally {
-      fs.rmSync(lock, { force: true })
-    }
-  }
-}
-
-function isStale(lock: string): boolean {
-  try {
-    const owner = JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid?: unknown; host?: unknown }
-    if (owner.host !== os.hostname() || typeof owner.pid !== 'number') return false
-    process.kill(owner.pid, 0)
-    return false
-  } catch (err) {
-    // ESRCH: the owner is gone. A lock file being written (not yet JSON) is not stale.
-    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+    return withFileLock(`${this.file}.lock`, timeoutMs, work)
   }
 }
 

@@ -147,9 +147,7 @@ async function gateWith(
 
 /** The bundle a past release of this digest was deployed with, from the gate's own store. */
 function storedBundle(ledger: Ledger, env: string, digest: string): string {
-  const record = [...ledger.read().records]
-    .reverse()
-    .find((r) => r.env === env && r.digest === digest)
+  const record = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest)
   const file = record === undefined ? undefined : ledger.bundleFile(record.bundleDigest)
   if (file === undefined) {
     throw new ReproofError(

@@ -223,7 +223,7 @@ describe('the GitHub Action', () => {
       },
       dir,
     )
-    expect([verify.code, verify.outputs.decision], verify.stdout).toEqual([0, 'verified'])
+    expect([verify.code, verify.outputs.decision], verify.summary).toEqual([0, 'verified'])
     const stranger = await runAction(
       {
         mode: 'verify',

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -62,6 +62,11 @@ beforeAll(async () => {
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+/** Whether nobody holds the ledger's lock now (asked of the kernel, without waiting). */
+function lockIsFree(ledger: string): boolean {
+  return spawnSync('flock', ['--nonblock', `${ledger}.lock`, 'true']).status === 0
+}
 
 function release(i: number) {
   const r = kit.releases[i]
@@ -243,7 +248,35 @@ describe('reproof gate', () => {
     const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
     expect(records.length).toBe(decisions.filter((d) => d === 'recorded').length)
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1))
-    expect(fs.existsSync(`${ledger}.lock`)).toBe(false)
+    expect(lockIsFree(ledger)).toBe(true)
+  })
+
+  it('waits for a gate holding the lock, then answers 4 with nothing recorded', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    // Another holder of the same kernel lock, as another gate would be.
+    const holder = spawn('flock', ['--no-fork', `${ledger}.lock`, 'sleep', '60'], {
+      stdio: 'ignore',
+    })
+    try {
+      while (lockIsFree(ledger)) await new Promise((resolve) => setTimeout(resolve, 20))
+      const before = fs.readFileSync(ledger, 'utf8')
+      const waited = await deploy(ledger, 1, ['--lock-timeout', '700ms'])
+      expect(waited.code, waited.stderr).toBe(4)
+      expect(waited.stderr).toContain('stayed locked by another gate')
+      expect(waited.stderr).toContain('a retry is safe')
+      expect(fs.readFileSync(ledger, 'utf8')).toBe(before)
+    } finally {
+      holder.kill('SIGKILL')
+    }
+    await new Promise((resolve) => holder.once('close', resolve))
+    expect((await deploy(ledger, 1)).result?.decision).toBe('recorded')
+  })
+
+  it('is not held back by a lock file a killed gate left behind', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    fs.writeFileSync(`${ledger}.lock`, JSON.stringify({ pid: 2 ** 22 + 1, host: os.hostname() }))
+    expect((await deploy(ledger, 0, ['--lock-timeout', '1s'])).result?.decision).toBe('recorded')
   })
 
   it(
@@ -297,7 +330,7 @@ describe('reproof gate', () => {
       expect(iterations).toBeGreaterThanOrEqual(100)
       // Some gates finish before their kill, or the test proves nothing about acknowledgements.
       expect(acknowledged.length).toBeGreaterThan(0)
-      // A killed gate may leave a stale lock; the next one takes it over.
+      // A killed gate's lock went with it: the kernel let go of it.
       const check = await runCli(['gate', 'check', '--ledger', ledger, '--json'])
       expect(check.code, check.stderr).toBe(0)
       const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
