@@ -54,6 +54,26 @@ export async function runCli(
   return { code, stdout, stderr }
 }
 
+/**
+ * A key pair `dir`/k, and a twin build of `source` by `make` into `dir`/out, its artifact
+ * `hello` signed with that key into `dir`/bundle.json as `builder`.
+ */
+export async function signedMakeBuild(
+  source: string,
+  dir: string,
+  builder: string,
+): Promise<{ run: CliRun; bundle: string; pub: string; artifact: string }> {
+  await runCli(['keygen', '--out', path.join(dir, 'k')])
+  const bundle = path.join(dir, 'bundle.json')
+  // prettier-ignore
+  const run = await runCli([
+    'build', '-C', source, '-o', 'hello', '--out-dir', path.join(dir, 'out'),
+    '--temp-dir', makeTempParent(), '--bundle', bundle, '--key', path.join(dir, 'k.key'),
+    '--builder-id', builder, '--', 'make',
+  ])
+  return { run, bundle, pub: path.join(dir, 'k.pub'), artifact: path.join(dir, 'out', 'hello') }
+}
+
 /** Spawns the real executable. */
 export function spawnCli(
   args: string[],

@@ -7,7 +7,14 @@ import { PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs'
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Statement } from '../../src/attest/statement.js'
-import { cleanupTemp, copyFixture, makeTemp, makeTempParent, runCli } from '../helpers.js'
+import {
+  cleanupTemp,
+  copyFixture,
+  makeTemp,
+  makeTempParent,
+  runCli,
+  signedMakeBuild,
+} from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -94,6 +101,16 @@ describe('reproof keygen', () => {
   })
 })
 
+/** `reproof attest` of a record with a local key, without a builder identity. */
+function attestArgs(record: string, bundle: string, key: string): string[] {
+  return ['attest', '--record', record, '--bundle', bundle, '--key', key]
+}
+
+/** `reproof attest` of a record with a local key, as builder BUILDER. */
+function attest(record: string, bundle: string, key: string, extra: string[] = []) {
+  return runCli([...attestArgs(record, bundle, key), '--builder-id', BUILDER, ...extra])
+}
+
 describe('reproof attest with a key', () => {
   it('signs provenance that @sigstore/verify and openssl both accept', async () => {
     const dir = makeTemp()
@@ -102,16 +119,7 @@ describe('reproof attest with a key', () => {
     await runCli(['keygen', '--out', base])
     const bundlePath = path.join(dir, 'bundle.json')
     const statementPath = path.join(dir, 'statement.json')
-    const run = await runCli([
-      'attest',
-      '--record',
-      record,
-      '--bundle',
-      bundlePath,
-      '--key',
-      `${base}.key`,
-      '--builder-id',
-      BUILDER,
+    const run = await attest(record, bundlePath, `${base}.key`, [
       '--statement',
       statementPath,
       '--sha512',
@@ -155,19 +163,7 @@ describe('reproof attest with a key', () => {
     const { record, out } = await buildRecord(dir)
     await runCli(['keygen', '--out', path.join(dir, 'k')])
     const bundlePath = path.join(dir, 'b.json')
-    await runCli([
-      'attest',
-      '--record',
-      record,
-      '--bundle',
-      bundlePath,
-      '--key',
-      path.join(dir, 'k.key'),
-      '--builder-id',
-      BUILDER,
-      '--sha512',
-      out,
-    ])
+    await attest(record, bundlePath, path.join(dir, 'k.key'), ['--sha512', out])
     const statement = decodeStatement(
       JSON.parse(fs.readFileSync(bundlePath, 'utf8')) as SerializedBundle,
     )
@@ -213,16 +209,7 @@ describe('reproof attest with a key', () => {
     await runCli(['keygen', '--out', path.join(dir, 'k')])
     const statements = []
     for (const name of ['s1.json', 's2.json']) {
-      await runCli([
-        'attest',
-        '--record',
-        record,
-        '--bundle',
-        path.join(dir, `${name}.bundle`),
-        '--key',
-        path.join(dir, 'k.key'),
-        '--builder-id',
-        BUILDER,
+      await attest(record, path.join(dir, `${name}.bundle`), path.join(dir, 'k.key'), [
         '--statement',
         path.join(dir, name),
       ])
@@ -235,15 +222,9 @@ describe('reproof attest with a key', () => {
     const dir = makeTemp()
     const { record } = await buildRecord(dir)
     await runCli(['keygen', '--out', path.join(dir, 'k')])
-    const noBuilder = await runCli([
-      'attest',
-      '--record',
-      record,
-      '--bundle',
-      path.join(dir, 'x.json'),
-      '--key',
-      path.join(dir, 'k.key'),
-    ])
+    const noBuilder = await runCli(
+      attestArgs(record, path.join(dir, 'x.json'), path.join(dir, 'k.key')),
+    )
     expect(noBuilder.code).toBe(2)
     expect(noBuilder.stderr).toContain('--builder-id is required')
     expect(fs.existsSync(path.join(dir, 'x.json'))).toBe(false)
@@ -256,15 +237,7 @@ describe('reproof attest with a key', () => {
       GITHUB_RUN_ATTEMPT: '2',
     }
     const ci = await runCli(
-      [
-        'attest',
-        '--record',
-        record,
-        '--bundle',
-        path.join(dir, 'ci.json'),
-        '--key',
-        path.join(dir, 'k.key'),
-      ],
+      attestArgs(record, path.join(dir, 'ci.json'), path.join(dir, 'k.key')),
       env,
     )
     expect(ci.code).toBe(0)
@@ -283,34 +256,14 @@ describe('reproof attest with a key', () => {
     const dir = makeTemp()
     const { record } = await buildRecord(dir)
     execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', 'ed.key'], { cwd: dir })
-    const ed = await runCli([
-      'attest',
-      '--record',
-      record,
-      '--bundle',
-      path.join(dir, 'ed.json'),
-      '--key',
-      path.join(dir, 'ed.key'),
-      '--builder-id',
-      BUILDER,
-    ])
+    const ed = await attest(record, path.join(dir, 'ed.json'), path.join(dir, 'ed.key'))
     expect(ed.code, ed.stderr).toBe(0)
     execFileSync(
       'openssl',
       ['genpkey', '-algorithm', 'rsa', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'rsa.key'],
       { cwd: dir },
     )
-    const rsa = await runCli([
-      'attest',
-      '--record',
-      record,
-      '--bundle',
-      path.join(dir, 'rsa.json'),
-      '--key',
-      path.join(dir, 'rsa.key'),
-      '--builder-id',
-      BUILDER,
-    ])
+    const rsa = await attest(record, path.join(dir, 'rsa.json'), path.join(dir, 'rsa.key'))
     expect(rsa.code).toBe(2)
     expect(rsa.stderr).toContain('only ECDSA P-256 and Ed25519')
     const json = JSON.parse(fs.readFileSync(record, 'utf8')) as {
@@ -318,17 +271,11 @@ describe('reproof attest with a key', () => {
     }
     json.result.reproducible = false
     fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(json))
-    const no = await runCli([
-      'attest',
-      '--record',
+    const no = await attest(
       path.join(dir, 'bad.json'),
-      '--bundle',
       path.join(dir, 'no.json'),
-      '--key',
       path.join(dir, 'ed.key'),
-      '--builder-id',
-      BUILDER,
-    ])
+    )
     expect(no.code).toBe(1)
     expect(fs.existsSync(path.join(dir, 'no.json'))).toBe(false)
   })
@@ -338,29 +285,14 @@ describe('reproof attest with a key', () => {
     const { record, out } = await buildRecord(dir)
     await runCli(['keygen', '--out', path.join(dir, 'k')])
     fs.writeFileSync(path.join(dir, 'junk.json'), '{"recordType": "something else"}')
-    const junk = await runCli([
-      'attest',
-      '--record',
+    const junk = await attest(
       path.join(dir, 'junk.json'),
-      '--bundle',
       path.join(dir, 'j.json'),
-      '--key',
       path.join(dir, 'k.key'),
-      '--builder-id',
-      BUILDER,
-    ])
+    )
     expect(junk.code).toBe(2)
     fs.appendFileSync(path.join(out, 'hello'), 'tampered')
-    const changed = await runCli([
-      'attest',
-      '--record',
-      record,
-      '--bundle',
-      path.join(dir, 'c.json'),
-      '--key',
-      path.join(dir, 'k.key'),
-      '--builder-id',
-      BUILDER,
+    const changed = await attest(record, path.join(dir, 'c.json'), path.join(dir, 'k.key'), [
       '--sha512',
       out,
     ])
@@ -372,31 +304,12 @@ describe('reproof attest with a key', () => {
 describe('reproof build --bundle', () => {
   it('builds, then signs, in one go', async () => {
     const dir = makeTemp()
-    await runCli(['keygen', '--out', path.join(dir, 'k')])
-    const source = copyFixture('hello-c')
-    const bundlePath = path.join(dir, 'bundle.json')
-    const run = await runCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'hello',
-      '--temp-dir',
-      makeTempParent(),
-      '--bundle',
-      bundlePath,
-      '--key',
-      path.join(dir, 'k.key'),
-      '--builder-id',
-      BUILDER,
-      '--',
-      'make',
-    ])
+    const { run, bundle, pub } = await signedMakeBuild(copyFixture('hello-c'), dir, BUILDER)
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toContain('signed 1 subject(s)')
     verifyWithKey(
-      JSON.parse(fs.readFileSync(bundlePath, 'utf8')) as SerializedBundle,
-      fs.readFileSync(path.join(dir, 'k.pub'), 'utf8'),
+      JSON.parse(fs.readFileSync(bundle, 'utf8')) as SerializedBundle,
+      fs.readFileSync(pub, 'utf8'),
     )
   })
 

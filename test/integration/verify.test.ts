@@ -4,7 +4,15 @@ import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle'
 import fc from 'fast-check'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { VerifyResult } from '../../src/verify/run-verify.js'
-import { cleanupTemp, copyFixture, makeTemp, makeTempParent, REPO, runCli } from '../helpers.js'
+import {
+  cleanupTemp,
+  copyFixture,
+  makeTemp,
+  makeTempParent,
+  REPO,
+  runCli,
+  signedMakeBuild,
+} from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -69,48 +77,42 @@ describe('reproof verify on real public-good bundles, offline', () => {
   }
 
   it('rejects another identity, another issuer, or an identity regexp that only matches part', async () => {
-    const bundle = [
-      '--bundle',
-      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
-      '--trusted-root',
-      ROOT,
+    const github = 'https://github.com/login/oauth'
+    const cases: [
+      flag: string,
+      identity: string,
+      issuer: string,
+      code: number,
+      reason: string | null,
+    ][] = [
+      ['--certificate-identity', 'someone@example.com', github, 1, 'identity-mismatch'],
+      [
+        '--certificate-identity',
+        'brian@dehamer.com',
+        'https://accounts.google.com',
+        1,
+        'issuer-mismatch',
+      ],
+      ['--certificate-identity-regexp', 'brian@dehamer', github, 1, 'identity-mismatch'],
+      ['--certificate-identity-regexp', 'brian@dehamer\\.com', github, 0, null],
     ]
-    const other = await verify([
-      TGZ,
-      ...bundle,
-      '--certificate-identity',
-      'someone@example.com',
-      '--certificate-oidc-issuer',
-      'https://github.com/login/oauth',
-    ])
-    expect([other.code, other.result?.reason]).toEqual([1, 'identity-mismatch'])
-    const issuer = await verify([
-      TGZ,
-      ...bundle,
-      '--certificate-identity',
-      'brian@dehamer.com',
-      '--certificate-oidc-issuer',
-      'https://accounts.google.com',
-    ])
-    expect([issuer.code, issuer.result?.reason]).toEqual([1, 'issuer-mismatch'])
-    const partial = await verify([
-      TGZ,
-      ...bundle,
-      '--certificate-identity-regexp',
-      'brian@dehamer',
-      '--certificate-oidc-issuer',
-      'https://github.com/login/oauth',
-    ])
-    expect([partial.code, partial.result?.reason]).toEqual([1, 'identity-mismatch'])
-    const anchored = await verify([
-      TGZ,
-      ...bundle,
-      '--certificate-identity-regexp',
-      'brian@dehamer\\.com',
-      '--certificate-oidc-issuer',
-      'https://github.com/login/oauth',
-    ])
-    expect(anchored.code).toBe(0)
+    for (const [flag, identity, issuer, code, reason] of cases) {
+      const run = await verify([
+        TGZ,
+        '--bundle',
+        path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+        '--trusted-root',
+        ROOT,
+        flag,
+        identity,
+        '--certificate-oidc-issuer',
+        issuer,
+      ])
+      expect([run.code, run.result?.reason ?? null], `${flag} ${identity} ${issuer}`).toEqual([
+        code,
+        reason,
+      ])
+    }
   })
 
   it('rejects one flipped byte in the tarball or in the bundle', async () => {
@@ -221,31 +223,9 @@ describe('reproof verify on bundles reproof made', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-verify-'))
-    await runCli(['keygen', '--out', path.join(dir, 'k')])
-    pub = path.join(dir, 'k.pub')
-    const source = copyFixture('hello-c')
-    bundle = path.join(dir, 'bundle.json')
-    const run = await runCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'hello',
-      '--out-dir',
-      path.join(dir, 'out'),
-      '--temp-dir',
-      makeTempParent(),
-      '--bundle',
-      bundle,
-      '--key',
-      path.join(dir, 'k.key'),
-      '--builder-id',
-      BUILDER,
-      '--',
-      'make',
-    ])
-    expect(run.code, run.stderr).toBe(0)
-    artifact = path.join(dir, 'out', 'hello')
+    const signed = await signedMakeBuild(copyFixture('hello-c'), dir, BUILDER)
+    expect(signed.run.code, signed.run.stderr).toBe(0)
+    ;({ bundle, pub, artifact } = signed)
     return () => {
       fs.rmSync(dir, { recursive: true, force: true })
     }
@@ -395,29 +375,13 @@ describe('reproof verify --rebuild', () => {
     git('commit', '-qm', 'release')
     // A build from uncommitted changes: the signature is valid, the provenance is not true.
     if (dirty) fs.appendFileSync(path.join(repo, 'hello.c'), '\nint extra = 42;\n')
-    await runCli(['keygen', '--out', path.join(dir, 'k')])
-    const bundle = path.join(dir, 'bundle.json')
-    const run = await runCli([
-      'build',
-      '-C',
+    const { run, bundle, pub, artifact } = await signedMakeBuild(
       repo,
-      '-o',
-      'hello',
-      '--out-dir',
-      path.join(dir, 'out'),
-      '--temp-dir',
-      makeTempParent(),
-      '--bundle',
-      bundle,
-      '--key',
-      path.join(dir, 'k.key'),
-      '--builder-id',
+      dir,
       'https://ci.example.com',
-      '--',
-      'make',
-    ])
+    )
     expect(run.code, run.stderr).toBe(0)
-    return { repo, bundle, pub: path.join(dir, 'k.pub'), artifact: path.join(dir, 'out', 'hello') }
+    return { repo, bundle, pub, artifact }
   }
 
   it('rebuilds from the recorded commit and finds the same digests', async () => {
