@@ -261,7 +261,7 @@ describe('reproof attest with a key', () => {
     execFileSync(
       'openssl',
       ['genpkey', '-algorithm', 'rsa', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'rsa.key'],
-      { cwd: dir },
+      { cwd: dir, stdio: 'ignore' },
     )
     const rsa = await attest(record, path.join(dir, 'rsa.json'), path.join(dir, 'rsa.key'))
     expect(rsa.code).toBe(2)
