@@ -26,6 +26,8 @@ export interface Services {
   trustedRoot: object
   entriesCreated: () => number
   hangRekor: (on: boolean) => void
+  /** Runs `hook` right after the log records an entry, before it answers. */
+  onLogEntry: (hook: (() => void) | undefined) => void
   close: () => Promise<void>
 }
 
@@ -76,6 +78,7 @@ export async function startServices(): Promise<Services> {
   const timestamp = tsaHandler(tsa, { strict: true })
   const entries = new Map<string, { uuid: string; response: string }>()
   let hang = false
+  let afterEntry: (() => void) | undefined
   const hanging: http.ServerResponse[] = []
 
   server.on('request', (req, res) => {
@@ -131,6 +134,7 @@ export async function startServices(): Promise<Services> {
           // Rekor stores a canonical body for a DSSE entry, not the proposal; so does this log.
           const response = JSON.stringify(await tlog.log(canonicalDsseBody(body)))
           entries.set(key, { uuid: Object.keys(JSON.parse(response) as object)[0] ?? '', response })
+          afterEntry?.()
           // Recorded, but the answer is lost: the client can only time out.
           if (hang) {
             hanging.push(res)
@@ -207,6 +211,9 @@ export async function startServices(): Promise<Services> {
     entriesCreated: () => entries.size,
     hangRekor: (on) => {
       hang = on
+    },
+    onLogEntry: (hook) => {
+      afterEntry = hook
     },
     close: async () => {
       for (const res of hanging) res.destroy()

@@ -1210,8 +1210,8 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path24 = __require("node:path");
-    var fs36 = __require("node:fs");
+    var path25 = __require("node:path");
+    var fs37 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2205,7 +2205,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs36.existsSync(executableFile)) return;
+        if (fs37.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2223,11 +2223,11 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path24.resolve(baseDir, baseName);
-          if (fs36.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path24.extname(baseName))) return void 0;
+          const localBin = path25.resolve(baseDir, baseName);
+          if (fs37.existsSync(localBin)) return localBin;
+          if (sourceExt.includes(path25.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs36.existsSync(`${localBin}${ext}`)
+            (ext) => fs37.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2239,21 +2239,21 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs36.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs37.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path24.resolve(
-            path24.dirname(resolvedScriptPath),
+          executableDir = path25.resolve(
+            path25.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path24.basename(
+            const legacyName = path25.basename(
               this._scriptPath,
-              path24.extname(this._scriptPath)
+              path25.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2264,7 +2264,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path24.extname(executableFile));
+        launchWithNode = sourceExt.includes(path25.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3179,7 +3179,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path24.basename(filename, path24.extname(filename));
+        this._name = path25.basename(filename, path25.extname(filename));
         return this;
       }
       /**
@@ -3193,9 +3193,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path25) {
-        if (path25 === void 0) return this._executableDir;
-        this._executableDir = path25;
+      executableDir(path26) {
+        if (path26 === void 0) return this._executableDir;
+        this._executableDir = path26;
         return this;
       }
       /**
@@ -4608,12 +4608,14 @@ async function copyFileAtomic(source, target, options2) {
 }
 async function replaceAtomic(target, mode, fill) {
   const dir = path.dirname(target);
-  await fs3.mkdir(dir, { recursive: true });
-  const temp = path.join(
-    dir,
-    `.${path.basename(target)}.reproof-${crypto2.randomBytes(6).toString("hex")}`
-  );
-  const handle = await fs3.open(temp, "wx", mode);
+  const temp = tempBeside(target);
+  let handle;
+  try {
+    await fs3.mkdir(dir, { recursive: true });
+    handle = await fs3.open(temp, "wx", mode);
+  } catch (err) {
+    throw writeError(target, err);
+  }
   try {
     await fill(handle);
     await handle.chmod(mode);
@@ -4623,18 +4625,37 @@ async function replaceAtomic(target, mode, fill) {
   } catch (err) {
     await handle.close().catch(() => void 0);
     await fs3.rm(temp, { force: true });
-    throw err;
+    throw writeError(target, err);
   }
   await syncDir(dir);
 }
-async function streamFileAtomic(target, mode, fill, keep = () => Promise.resolve(true)) {
-  const dir = path.dirname(target);
-  await fs3.mkdir(dir, { recursive: true });
-  const temp = path.join(
-    dir,
+function tempBeside(target) {
+  return path.join(
+    path.dirname(target),
     `.${path.basename(target)}.reproof-${crypto2.randomBytes(6).toString("hex")}`
   );
-  const fd = fsSync.openSync(temp, "wx", mode);
+}
+function writeError(target, err) {
+  const code = err.code;
+  if (err instanceof ReproofError || err.syscall === void 0)
+    return err;
+  return new ReproofError(
+    "E_ENVIRONMENT",
+    `${target}: cannot write it: ${(code !== void 0 ? WHY[code] : void 0) ?? code ?? "unknown error"}`,
+    { path: target },
+    { cause: err }
+  );
+}
+async function streamFileAtomic(target, mode, fill, keep = () => Promise.resolve(true)) {
+  const dir = path.dirname(target);
+  const temp = tempBeside(target);
+  let fd;
+  try {
+    await fs3.mkdir(dir, { recursive: true });
+    fd = fsSync.openSync(temp, "wx", mode);
+  } catch (err) {
+    throw writeError(target, err);
+  }
   let open2 = true;
   const closeFd = () => {
     if (open2) fsSync.closeSync(fd);
@@ -4662,7 +4683,7 @@ async function streamFileAtomic(target, mode, fill, keep = () => Promise.resolve
   } catch (err) {
     closeFd();
     await fs3.rm(temp, { force: true });
-    throw err;
+    throw writeError(target, err);
   }
 }
 async function syncDir(dir) {
@@ -4673,10 +4694,21 @@ async function syncDir(dir) {
     await handle.close();
   }
 }
+var WHY;
 var init_atomic_write = __esm({
   "src/io/atomic-write.ts"() {
     "use strict";
+    init_errors();
     init_batched_file_sink();
+    WHY = {
+      EISDIR: "it is a directory",
+      ENOTDIR: "a parent is not a directory",
+      ENOSPC: "no space left on the device",
+      EDQUOT: "over the disk quota",
+      EACCES: "permission denied",
+      EPERM: "not permitted",
+      EROFS: "read-only file system"
+    };
   }
 });
 
@@ -5986,14 +6018,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path24 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path25 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path24 && path24[0] !== "/") {
-          path24 = `/${path24}`;
+        if (path25 && path25[0] !== "/") {
+          path25 = `/${path25}`;
         }
-        return new URL(`${origin}${path24}`);
+        return new URL(`${origin}${path25}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -6828,9 +6860,9 @@ var require_diagnostics = __commonJS({
         "undici:client:sendHeaders",
         (evt) => {
           const {
-            request: { method, path: path24, origin }
+            request: { method, path: path25, origin }
           } = evt;
-          debugLog("sending request to %s %s%s", method, origin, path24);
+          debugLog("sending request to %s %s%s", method, origin, path25);
         }
       );
     }
@@ -6848,14 +6880,14 @@ var require_diagnostics = __commonJS({
         "undici:request:headers",
         (evt) => {
           const {
-            request: { method, path: path24, origin },
+            request: { method, path: path25, origin },
             response: { statusCode }
           } = evt;
           debugLog(
             "received response to %s %s%s - HTTP %d",
             method,
             origin,
-            path24,
+            path25,
             statusCode
           );
         }
@@ -6864,23 +6896,23 @@ var require_diagnostics = __commonJS({
         "undici:request:trailers",
         (evt) => {
           const {
-            request: { method, path: path24, origin }
+            request: { method, path: path25, origin }
           } = evt;
-          debugLog("trailers received from %s %s%s", method, origin, path24);
+          debugLog("trailers received from %s %s%s", method, origin, path25);
         }
       );
       diagnosticsChannel.subscribe(
         "undici:request:error",
         (evt) => {
           const {
-            request: { method, path: path24, origin },
+            request: { method, path: path25, origin },
             error
           } = evt;
           debugLog(
             "request to %s %s%s errored - %s",
             method,
             origin,
-            path24,
+            path25,
             error.message
           );
         }
@@ -6995,7 +7027,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path24,
+        path: path25,
         method,
         body,
         headers,
@@ -7012,11 +7044,11 @@ var require_request = __commonJS({
         maxRedirections,
         typeOfService
       }, handler) {
-        if (typeof path24 !== "string") {
+        if (typeof path25 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path24[0] !== "/" && !(path24.startsWith("http://") || path24.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path25[0] !== "/" && !(path25.startsWith("http://") || path25.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path24)) {
+        } else if (invalidPathRegex.test(path25)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7091,7 +7123,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? serializePathWithQuery(path24, query) : path24;
+        this.path = query ? serializePathWithQuery(path25, query) : path25;
         this.origin = origin;
         this.protocol = getProtocolFromUrlString(origin);
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
@@ -12335,7 +12367,7 @@ var require_client_h1 = __commonJS({
       }
     }
     function writeH1(client, request) {
-      const { method, path: path24, host, upgrade, blocking, reset } = request;
+      const { method, path: path25, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -12411,7 +12443,7 @@ var require_client_h1 = __commonJS({
         socket[kBlocking] = true;
       }
       setTypeOfService(socket, request);
-      let header = `${method} ${path24} HTTP/1.1\r
+      let header = `${method} ${path25} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -13088,7 +13120,7 @@ var require_client_h2 = __commonJS({
       const headersTimeout = request.headersTimeout ?? client[kHeadersTimeout];
       const bodyTimeout = request.bodyTimeout ?? client[kBodyTimeout];
       const session = client[kHTTP2Session];
-      const { method, path: path24, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
+      const { method, path: path25, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade != null && upgrade !== "websocket") {
         util.errorRequest(client, request, new InvalidArgumentError2(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
@@ -13157,7 +13189,7 @@ var require_client_h2 = __commonJS({
           }
           headers[HTTP2_HEADER_METHOD] = "CONNECT";
           headers[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers[HTTP2_HEADER_PATH] = path24;
+          headers[HTTP2_HEADER_PATH] = path25;
           if (protocol === "ws:" || protocol === "wss:") {
             headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
@@ -13209,7 +13241,7 @@ var require_client_h2 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path24;
+      headers[HTTP2_HEADER_PATH] = path25;
       headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -15565,10 +15597,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path24 = "/",
+          path: path25 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path24;
+        opts.path = origin + path25;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(origin);
           headers.host = host;
@@ -17728,20 +17760,20 @@ var require_mock_utils = __commonJS({
       }
       return normalizedQp;
     }
-    function safeUrl(path24) {
-      if (typeof path24 !== "string") {
-        return path24;
+    function safeUrl(path25) {
+      if (typeof path25 !== "string") {
+        return path25;
       }
-      const pathSegments = path24.split("?", 3);
+      const pathSegments = path25.split("?", 3);
       if (pathSegments.length !== 2) {
-        return path24;
+        return path25;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path24, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path24);
+    function matchKey(mockDispatch2, { path: path25, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path25);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -17766,8 +17798,8 @@ var require_mock_utils = __commonJS({
       const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path24, ignoreTrailingSlash }) => {
-        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path24)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path24), resolvedPath);
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path25, ignoreTrailingSlash }) => {
+        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path25)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path25), resolvedPath);
       });
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
@@ -17806,19 +17838,19 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function removeTrailingSlash(path24) {
-      while (path24.endsWith("/")) {
-        path24 = path24.slice(0, -1);
+    function removeTrailingSlash(path25) {
+      while (path25.endsWith("/")) {
+        path25 = path25.slice(0, -1);
       }
-      if (path24.length === 0) {
-        path24 = "/";
+      if (path25.length === 0) {
+        path25 = "/";
       }
-      return path24;
+      return path25;
     }
     function buildKey(opts) {
-      const { path: path24, method, body, headers, query } = opts;
+      const { path: path25, method, body, headers, query } = opts;
       return {
-        path: path24,
+        path: path25,
         method,
         body,
         headers,
@@ -18508,10 +18540,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path24, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path25, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path24,
+            Path: path25,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -18593,9 +18625,9 @@ var require_mock_agent = __commonJS({
         const acceptNonStandardSearchParameters = this[kMockAgentAcceptsNonStandardSearchParameters];
         const dispatchOpts = { ...opts };
         if (acceptNonStandardSearchParameters && dispatchOpts.path) {
-          const [path24, searchParams] = dispatchOpts.path.split("?");
+          const [path25, searchParams] = dispatchOpts.path.split("?");
           const normalizedSearchParams = normalizeSearchParams(searchParams, acceptNonStandardSearchParameters);
-          dispatchOpts.path = `${path24}?${normalizedSearchParams}`;
+          dispatchOpts.path = `${path25}?${normalizedSearchParams}`;
         }
         return this[kAgent].dispatch(dispatchOpts, handler);
       }
@@ -18996,12 +19028,12 @@ var require_snapshot_recorder = __commonJS({
        * @return {Promise<void>} - Resolves when snapshots are loaded
        */
       async loadSnapshots(filePath) {
-        const path24 = filePath || this.#snapshotPath;
-        if (!path24) {
+        const path25 = filePath || this.#snapshotPath;
+        if (!path25) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
         try {
-          const data = await readFile(resolve(path24), "utf8");
+          const data = await readFile(resolve(path25), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -19015,7 +19047,7 @@ var require_snapshot_recorder = __commonJS({
           if (error.code === "ENOENT") {
             this.#snapshots.clear();
           } else {
-            throw new UndiciError(`Failed to load snapshots from ${path24}`, { cause: error });
+            throw new UndiciError(`Failed to load snapshots from ${path25}`, { cause: error });
           }
         }
       }
@@ -19026,11 +19058,11 @@ var require_snapshot_recorder = __commonJS({
        * @returns {Promise<void>} - Resolves when snapshots are saved
        */
       async saveSnapshots(filePath) {
-        const path24 = filePath || this.#snapshotPath;
-        if (!path24) {
+        const path25 = filePath || this.#snapshotPath;
+        if (!path25) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
-        const resolvedPath = resolve(path24);
+        const resolvedPath = resolve(path25);
         await mkdir(dirname(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
@@ -19671,15 +19703,15 @@ var require_redirect_handler = __commonJS({
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path24 = search ? `${pathname}${search}` : pathname;
-        const redirectUrlString = `${origin}${path24}`;
+        const path25 = search ? `${pathname}${search}` : pathname;
+        const redirectUrlString = `${origin}${path25}`;
         for (const historyUrl of this.history) {
           if (historyUrl.toString() === redirectUrlString) {
             throw new InvalidArgumentError2(`Redirect loop detected. Cannot redirect to ${origin}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.`);
           }
         }
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path24;
+        this.opts.path = path25;
         this.opts.origin = origin;
         this.opts.query = null;
       }
@@ -21496,10 +21528,10 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
-    function deleteCachedUri(store, cacheKey, path24) {
+    function deleteCachedUri(store, cacheKey, path25) {
       deleteCachedValue(store, {
         ...cacheKey,
-        path: path24
+        path: path25
       });
       for (let i = 0; i < util.safeHTTPMethods.length; i++) {
         const method = util.safeHTTPMethods[i];
@@ -21507,7 +21539,7 @@ var require_cache_handler = __commonJS({
           deleteCachedValue(store, {
             ...cacheKey,
             method,
-            path: path24
+            path: path25
           });
         }
       }
@@ -21518,9 +21550,9 @@ var require_cache_handler = __commonJS({
       }
       const values = Array.isArray(headerValue) ? headerValue : [headerValue];
       for (let i = 0; i < values.length; i++) {
-        const path24 = getSameOriginPath(cacheKey, values[i]);
-        if (path24 !== void 0) {
-          deleteCachedUri(store, cacheKey, path24);
+        const path25 = getSameOriginPath(cacheKey, values[i]);
+        if (path25 !== void 0) {
+          deleteCachedUri(store, cacheKey, path25);
         }
       }
     }
@@ -27008,11 +27040,11 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        const path24 = url2.pathname + url2.search;
+        const path25 = url2.pathname + url2.search;
         const hasTrailingQuestionMark = url2.search.length === 0 && url2.href[url2.href.length - url2.hash.length - 1] === "?";
         return new Promise((resolve, reject) => agent.dispatch(
           {
-            path: hasTrailingQuestionMark ? `${path24}?` : path24,
+            path: hasTrailingQuestionMark ? `${path25}?` : path25,
             origin: url2.origin,
             method: request.method,
             body: agent.isMockActive ? request.body && (request.body.source || request.body.stream) : body,
@@ -27959,9 +27991,9 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path24) {
-      for (let i = 0; i < path24.length; ++i) {
-        const code = path24.charCodeAt(i);
+    function validateCookiePath(path25) {
+      for (let i = 0; i < path25.length; ++i) {
+        const code = path25.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -31397,11 +31429,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path24 = opts.path;
+          let path25 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path24 = `/${path24}`;
+            path25 = `/${path25}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path24);
+          url2 = new URL(util.parseOrigin(url2).origin + path25);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -47469,8 +47501,8 @@ var require_polyfill = __commonJS({
       );
     }
     function getValidatedPath(fileURLOrPath) {
-      const path24 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
-      return path24;
+      const path25 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
+      return path25;
     }
     async function cpFn(src, dest, opts) {
       if (opts.preserveTimestamps && process.arch === "ia32") {
@@ -47579,7 +47611,7 @@ var require_polyfill = __commonJS({
       }
       return checkParentPaths(src, srcStat, destParent);
     }
-    var normalizePathToArray = (path24) => resolve(path24).split(sep).filter(Boolean);
+    var normalizePathToArray = (path25) => resolve(path25).split(sep).filter(Boolean);
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -47756,7 +47788,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs36 = __require("fs/promises");
+    var fs37 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -47765,7 +47797,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs36.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs37.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -47829,10 +47861,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs36 = __require("fs/promises");
-    var pathExists = async (path24) => {
+    var fs37 = __require("fs/promises");
+    var pathExists = async (path25) => {
       try {
-        await fs36.access(path24);
+        await fs37.access(path25);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -47849,21 +47881,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs36.mkdir(dirname(destination), { recursive: true });
+      await fs37.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs36.rename(source, destination);
+        await fs37.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs36.lstat(source);
+          const sourceStat = await fs37.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs36.readdir(source);
+            const files = await fs37.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs36.copyFile(source, destination);
+            await fs37.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -47871,25 +47903,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs36.readlink(symSource);
+          let target = await fs37.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs36.stat(resolve(dirname(symSource), target));
+            targetStat = await fs37.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
           } catch {
           }
-          await fs36.symlink(
+          await fs37.symlink(
             target,
             symDestination,
             targetStat
           );
         }));
-        await fs36.rm(source, { recursive: true, force: true });
+        await fs37.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -47919,19 +47951,19 @@ var require_tmp = __commonJS({
     "use strict";
     var crypto21 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs36 = __require("fs/promises");
-    var path24 = __require("path");
+    var fs37 = __require("fs/promises");
+    var path25 = __require("path");
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
       const id = crypto21.randomUUID();
-      return path24.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
+      return path25.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
-      const tmpDir = path24.join(cache, "tmp");
-      await fs36.mkdir(tmpDir, { recursive: true, owner: "inherit" });
-      const target = `${tmpDir}${path24.sep}${tmpPrefix || ""}`;
-      return fs36.mkdtemp(target, { owner: "inherit" });
+      const tmpDir = path25.join(cache, "tmp");
+      await fs37.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      const target = `${tmpDir}${path25.sep}${tmpPrefix || ""}`;
+      return fs37.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -47939,7 +47971,7 @@ var require_tmp = __commonJS({
         cb = opts;
         opts = {};
       }
-      return withTempDir(path24.join(cache, "tmp"), cb, opts);
+      return withTempDir(path25.join(cache, "tmp"), cb, opts);
     }
   }
 });
@@ -48048,12 +48080,12 @@ var require_path = __commonJS({
     "use strict";
     var contentVer = require_package3()["cache-version"].content;
     var hashToSegments = require_hash_to_segments();
-    var path24 = __require("path");
+    var path25 = __require("path");
     var ssri = require_lib4();
     module.exports = contentPath;
     function contentPath(cache, integrity) {
       const sri = ssri.parse(integrity, { single: true });
-      return path24.join(
+      return path25.join(
         contentDir(cache),
         sri.algorithm,
         ...hashToSegments(sri.hexDigest())
@@ -48061,7 +48093,7 @@ var require_path = __commonJS({
     }
     module.exports.contentDir = contentDir;
     function contentDir(cache) {
-      return path24.join(cache, `content-v${contentVer}`);
+      return path25.join(cache, `content-v${contentVer}`);
     }
   }
 });
@@ -48532,7 +48564,7 @@ var require_entry_index = __commonJS({
       writeFile
     } = __require("fs/promises");
     var { Minipass } = require_commonjs();
-    var path24 = __require("path");
+    var path25 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var contentPath = require_path();
@@ -48569,7 +48601,7 @@ var require_entry_index = __commonJS({
       }).join("\n");
       const setup = async () => {
         const target = tmpName(cache, opts.tmpPrefix);
-        await mkdir(path24.dirname(target), { recursive: true });
+        await mkdir(path25.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -48582,7 +48614,7 @@ var require_entry_index = __commonJS({
       };
       const write = async (tmp2) => {
         await writeFile(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir(path24.dirname(bucket), { recursive: true });
+        await mkdir(path25.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       };
@@ -48606,7 +48638,7 @@ var require_entry_index = __commonJS({
         metadata
       };
       try {
-        await mkdir(path24.dirname(bucket), { recursive: true });
+        await mkdir(path25.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -48656,17 +48688,17 @@ ${hashEntry(stringified)}	${stringified}`);
         await pMap2(
           buckets,
           async (bucket) => {
-            const bucketPath2 = path24.join(indexDir, bucket);
+            const bucketPath2 = path25.join(indexDir, bucket);
             const subbuckets = await readdirOrEmpty(bucketPath2);
             await pMap2(
               subbuckets,
               async (subbucket) => {
-                const subbucketPath = path24.join(bucketPath2, subbucket);
+                const subbucketPath = path25.join(bucketPath2, subbucket);
                 const subbucketEntries = await readdirOrEmpty(subbucketPath);
                 await pMap2(
                   subbucketEntries,
                   async (entry) => {
-                    const entryPath = path24.join(subbucketPath, entry);
+                    const entryPath = path25.join(subbucketPath, entry);
                     try {
                       const entries = await bucketEntries(entryPath);
                       const reduced = entries.reduce((acc, entry2) => {
@@ -48735,13 +48767,13 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     module.exports.bucketDir = bucketDir;
     function bucketDir(cache) {
-      return path24.join(cache, `index-v${indexV}`);
+      return path25.join(cache, `index-v${indexV}`);
     }
     module.exports.bucketPath = bucketPath;
     function bucketPath(cache, key) {
       const hashed = hashKey(key);
-      return path24.join.apply(
-        path24,
+      return path25.join.apply(
+        path25,
         [bucketDir(cache)].concat(hashToSegments(hashed))
       );
     }
@@ -49456,8 +49488,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs36 = __require("fs");
-    var writev = fs36.writev;
+    var fs37 = __require("fs");
+    var writev = fs37.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -49487,17 +49519,17 @@ var require_lib6 = __commonJS({
     var _defaultFlag = /* @__PURE__ */ Symbol("_defaultFlag");
     var _errored = /* @__PURE__ */ Symbol("_errored");
     var ReadStream = class extends Minipass {
-      constructor(path24, opt) {
+      constructor(path25, opt) {
         opt = opt || {};
         super(opt);
         this.readable = true;
         this.writable = false;
-        if (typeof path24 !== "string") {
+        if (typeof path25 !== "string") {
           throw new TypeError("path must be a string");
         }
         this[_errored] = false;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
-        this[_path] = path24;
+        this[_path] = path25;
         this[_readSize] = opt.readSize || 16 * 1024 * 1024;
         this[_reading] = false;
         this[_size] = typeof opt.size === "number" ? opt.size : Infinity;
@@ -49522,7 +49554,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs36.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs37.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -49543,7 +49575,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs36.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs37.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -49558,7 +49590,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs36.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs37.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -49604,7 +49636,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs36.openSync(this[_path], "r"));
+          this[_onopen](null, fs37.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -49619,7 +49651,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs36.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs37.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -49637,13 +49669,13 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs36.closeSync(fd);
+          fs37.closeSync(fd);
           this.emit("close");
         }
       }
     };
     var WriteStream = class extends EE {
-      constructor(path24, opt) {
+      constructor(path25, opt) {
         opt = opt || {};
         super(opt);
         this.readable = false;
@@ -49653,7 +49685,7 @@ var require_lib6 = __commonJS({
         this[_ended] = false;
         this[_needDrain] = false;
         this[_queue] = [];
-        this[_path] = path24;
+        this[_path] = path25;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
         this[_mode] = opt.mode === void 0 ? 438 : opt.mode;
         this[_pos] = typeof opt.start === "number" ? opt.start : null;
@@ -49686,7 +49718,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs36.open(
+        fs37.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -49735,7 +49767,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs36.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs37.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -49781,7 +49813,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs36.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs37.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -49790,7 +49822,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs36.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs37.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -49800,7 +49832,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs36.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs37.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -49808,7 +49840,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs36.closeSync(fd);
+          fs37.closeSync(fd);
           this.emit("close");
         }
       }
@@ -49817,7 +49849,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs36.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs37.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -49841,7 +49873,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs36 = __require("fs/promises");
+    var fs37 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -49851,13 +49883,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs36.stat(cpath2);
+        const stat2 = size ? { size } : await fs37.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs36.readFile(cpath, { encoding: null });
+      const data = await fs37.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -49886,7 +49918,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs36.stat(cpath2);
+          const stat2 = size ? { size } : await fs37.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -49896,7 +49928,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs36.copyFile(cpath, dest);
+        return fs37.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -49906,7 +49938,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs36.stat(cpath);
+          const stat = await fs37.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -49961,11 +49993,11 @@ var require_read = __commonJS({
       err.code = "EBADSIZE";
       return err;
     }
-    function integrityError(sri, path24) {
-      const err = new Error(`Integrity verification failed for ${sri} (${path24})`);
+    function integrityError(sri, path25) {
+      const err = new Error(`Integrity verification failed for ${sri} (${path25})`);
       err.code = "EINTEGRITY";
       err.sri = sri;
-      err.path = path24;
+      err.path = path25;
       return err;
     }
   }
@@ -50128,12 +50160,12 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs36 = __require("fs/promises");
+    var fs37 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
-    var path24 = __require("path");
+    var path25 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var fsm = require_lib6();
@@ -50152,11 +50184,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs36.writeFile(tmp.target, data, { flag: "wx" });
+          await fs37.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs36.rm(tmp.target, { recursive: true, force: true });
+            await fs37.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -50218,7 +50250,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs36.rm(tmp.target, { recursive: true, force: true });
+          await fs37.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -50253,7 +50285,7 @@ var require_write = __commonJS({
     }
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
-      await fs36.mkdir(path24.dirname(tmpTarget), { recursive: true });
+      await fs37.mkdir(path25.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -50261,13 +50293,13 @@ var require_write = __commonJS({
     }
     async function moveToDestination(tmp, cache, sri) {
       const destination = contentPath(cache, sri);
-      const destDir = path24.dirname(destination);
+      const destDir = path25.dirname(destination);
       if (moveOperations.has(destination)) {
         return moveOperations.get(destination);
       }
       moveOperations.set(
         destination,
-        fs36.mkdir(destDir, { recursive: true }).then(async () => {
+        fs37.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -51144,7 +51176,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       g.minimatch.escape = vi.escape;
       g.minimatch.unescape = Ei.unescape;
     });
-    var fs36 = R((Wt) => {
+    var fs37 = R((Wt) => {
       "use strict";
       Object.defineProperty(Wt, "__esModule", { value: true });
       Wt.LRUCache = void 0;
@@ -52013,7 +52045,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       };
       Object.defineProperty(_, "__esModule", { value: true });
       _.PathScurry = _.Path = _.PathScurryDarwin = _.PathScurryPosix = _.PathScurryWin32 = _.PathScurryBase = _.PathPosix = _.PathWin32 = _.PathBase = _.ChildrenCache = _.ResolveCache = void 0;
-      var Qt = fs36(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
+      var Qt = fs37(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
         let t = vs.get(n);
         if (t) return t;
         let e = n.normalize("NFKD");
@@ -53395,9 +53427,9 @@ var require_glob = __commonJS({
   "node_modules/cacache/lib/util/glob.js"(exports, module) {
     "use strict";
     var { glob } = require_index_min2();
-    var path24 = __require("path");
-    var globify = (pattern) => pattern.split(path24.win32.sep).join(path24.posix.sep);
-    module.exports = (path25, options2) => glob(globify(path25), options2);
+    var path25 = __require("path");
+    var globify = (pattern) => pattern.split(path25.win32.sep).join(path25.posix.sep);
+    module.exports = (path26, options2) => glob(globify(path26), options2);
   }
 });
 
@@ -53405,14 +53437,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs36 = __require("fs/promises");
+    var fs37 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs36.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs37.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -53429,7 +53461,7 @@ var require_rm2 = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
-    var path24 = __require("path");
+    var path25 = __require("path");
     var rmContent = require_rm();
     module.exports = entry;
     module.exports.entry = entry;
@@ -53445,7 +53477,7 @@ var require_rm2 = __commonJS({
     module.exports.all = all;
     async function all(cache) {
       memo.clearMemoized();
-      const paths = await glob(path24.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
+      const paths = await glob(path25.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
       return Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
     }
   }
@@ -53467,7 +53499,7 @@ var require_verify = __commonJS({
     var fsm = require_lib6();
     var glob = require_glob();
     var index = require_entry_index();
-    var path24 = __require("path");
+    var path25 = __require("path");
     var ssri = require_lib4();
     var hasOwnProperty = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
     var verifyOpts = (opts) => ({
@@ -53544,7 +53576,7 @@ var require_verify = __commonJS({
         indexStream.on("end", resolve).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
-      const files = await glob(path24.join(contentDir, "**"), {
+      const files = await glob(path25.join(contentDir, "**"), {
         follow: false,
         nodir: true,
         nosort: true
@@ -53665,16 +53697,16 @@ var require_verify = __commonJS({
     }
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm(path24.join(cache, "tmp"), { recursive: true, force: true });
+      return rm(path25.join(cache, "tmp"), { recursive: true, force: true });
     }
     async function writeVerifile(cache, opts) {
-      const verifile = path24.join(cache, "_lastverified");
+      const verifile = path25.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
       return writeFile(verifile, `${Date.now()}`);
     }
     module.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile(path24.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path25.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
   }
@@ -53965,22 +53997,22 @@ var require_matchers = __commonJS({
     };
     var DEEP_HEADER_AUTHORIZATION = {
       type: TYPE_PATH,
-      predicate: ({ path: path24 }) => path24.endsWith(".headers.authorization"),
+      predicate: ({ path: path25 }) => path25.endsWith(".headers.authorization"),
       replacement: "[REDACTED_HEADER_AUTHORIZATION]"
     };
     var DEEP_HEADER_SET_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path24 }) => path24.endsWith(".headers.set-cookie"),
+      predicate: ({ path: path25 }) => path25.endsWith(".headers.set-cookie"),
       replacement: "[REDACTED_HEADER_SET_COOKIE]"
     };
     var DEEP_HEADER_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path24 }) => path24.endsWith(".headers.cookie"),
+      predicate: ({ path: path25 }) => path25.endsWith(".headers.cookie"),
       replacement: "[REDACTED_HEADER_COOKIE]"
     };
     var REWRITE_REQUEST = {
       type: TYPE_PATH,
-      predicate: ({ path: path24 }) => path24.endsWith(".request"),
+      predicate: ({ path: path25 }) => path25.endsWith(".request"),
       replacement: (input2) => ({
         method: input2?.method,
         path: input2?.path,
@@ -53990,7 +54022,7 @@ var require_matchers = __commonJS({
     };
     var REWRITE_RESPONSE = {
       type: TYPE_PATH,
-      predicate: ({ path: path24 }) => path24.endsWith(".response"),
+      predicate: ({ path: path25 }) => path25.endsWith(".response"),
       replacement: (input2) => ({
         data: input2?.data,
         status: input2?.status,
@@ -54106,12 +54138,12 @@ var require_utils2 = __commonJS({
       },
       [TYPE_PATH]: (matcher) => (value, ctx) => {
         const rawPath = ctx?.path;
-        const path24 = rawPath.join(".").toLowerCase();
+        const path25 = rawPath.join(".").toLowerCase();
         const { predicate, replacement } = matcher;
         const replace = typeof replacement === "function" ? replacement : () => replacement;
-        const shouldRun = predicate({ rawPath, path: path24 });
+        const shouldRun = predicate({ rawPath, path: path25 });
         if (shouldRun) {
-          value = replace(value, { rawPath, path: path24 });
+          value = replace(value, { rawPath, path: path25 });
         }
         return value;
       }
@@ -62856,7 +62888,6 @@ async function signKeyless(payload, options2) {
   } catch (err) {
     throw toSigningError(err, options2);
   }
-  fs6.rmSync(options2.pendingFile, { force: true });
   return bundleToJSON(bundle);
 }
 function persistingSigner(inner, pendingFile) {
@@ -63077,13 +63108,15 @@ async function runAttest(record2, options2, context) {
   const statement = toStatement(record2, { ...context, ...sha512 === void 0 ? {} : { sha512 } });
   validateStatement(statement);
   const payload = statementBytes(statement);
+  const pendingFile = `${options2.bundle}.pending`;
   const bundle = key !== void 0 ? await signWithKey(payload, key.key, key.kind) : options2.signing.kind === "keyless" ? await signKeyless(payload, {
     ...options2.signing.options,
-    pendingFile: `${options2.bundle}.pending`
+    pendingFile
   }) : void 0;
   if (bundle === void 0) throw new Error("no signing method");
   await writeFileAtomic(options2.bundle, `${JSON.stringify(bundle)}
 `);
+  fs7.rmSync(pendingFile, { force: true });
   if (options2.statement !== void 0)
     await writeFileAtomic(options2.statement, `${canonicalJson(statement)}
 `);
@@ -63321,6 +63354,36 @@ var init_duration = __esm({
   }
 });
 
+// src/io/output-path.ts
+import fs8 from "node:fs";
+import path3 from "node:path";
+function checkOutputFile(flag2, file) {
+  const bad = (what) => new ReproofError("E_INPUT", `${flag2} ${file}: ${what}`, { path: file });
+  let stat;
+  try {
+    stat = fs8.statSync(file);
+  } catch (err) {
+    if (err.code === "ENOTDIR") throw bad("a parent is not a directory");
+    if (err.code !== "ENOENT") throw bad(err.message);
+  }
+  if (stat?.isDirectory() === true) throw bad("is a directory; give a file path");
+  if (stat !== void 0) return;
+  for (let dir = path3.dirname(path3.resolve(file)); ; dir = path3.dirname(dir)) {
+    const parent = fs8.statSync(dir, { throwIfNoEntry: false });
+    if (parent !== void 0) {
+      if (!parent.isDirectory()) throw bad(`${dir} is not a directory`);
+      return;
+    }
+    if (path3.dirname(dir) === dir) return;
+  }
+}
+var init_output_path = __esm({
+  "src/io/output-path.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
 // src/cli/attest-action.ts
 var attest_action_exports = {};
 __export(attest_action_exports, {
@@ -63333,6 +63396,8 @@ __export(attest_action_exports, {
 async function attestAction(flags, streams) {
   const context = builderContext(flags.builderId, streams.env);
   const record2 = readBuildRecordFile(flags.record);
+  checkOutputFile("--bundle", flags.bundle);
+  if (flags.statement !== void 0) checkOutputFile("--statement", flags.statement);
   const result = await runAttest(
     record2,
     {
@@ -63424,6 +63489,7 @@ var init_attest_action = __esm({
     init_duration();
     init_identity();
     init_errors();
+    init_output_path();
     init_keys();
   }
 });
@@ -63507,7 +63573,7 @@ var init_compare_manifests = __esm({
 
 // src/digest/hash-file.ts
 import crypto8 from "node:crypto";
-import fs8 from "node:fs";
+import fs9 from "node:fs";
 import os from "node:os";
 import { performance as performance2 } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
@@ -63550,11 +63616,11 @@ async function hashFile(file) {
 }
 async function hashOne(file, buffer, clock) {
   const hash = crypto8.createHash("sha256");
-  const fd = fs8.openSync(file, "r");
+  const fd = fs9.openSync(file, "r");
   let size = 0;
   try {
     for (; ; ) {
-      const bytesRead = fs8.readSync(fd, buffer, 0, buffer.length, null);
+      const bytesRead = fs9.readSync(fd, buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));
       size += bytesRead;
@@ -63564,7 +63630,7 @@ async function hashOne(file, buffer, clock) {
       }
     }
   } finally {
-    fs8.closeSync(fd);
+    fs9.closeSync(fd);
   }
   return { sha256: hash.digest("hex"), size };
 }
@@ -63706,16 +63772,16 @@ var init_base = __esm({
           }
         }
       }
-      addToPath(path24, added, removed, oldPosInc, options2) {
-        const last = path24.lastComponent;
+      addToPath(path25, added, removed, oldPosInc, options2) {
+        const last = path25.lastComponent;
         if (last && !options2.oneChangePerToken && last.added === added && last.removed === removed) {
           return {
-            oldPos: path24.oldPos + oldPosInc,
+            oldPos: path25.oldPos + oldPosInc,
             lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
           };
         } else {
           return {
-            oldPos: path24.oldPos + oldPosInc,
+            oldPos: path25.oldPos + oldPosInc,
             lastComponent: { count: 1, added, removed, previousComponent: last }
           };
         }
@@ -66254,8 +66320,8 @@ function defaultHintContext(roots, nowSeconds) {
 }
 function contentHints(a, b, diff, context) {
   const hints = [];
-  const path24 = pathEvidence(a, b, context);
-  if (path24 !== void 0) hints.push({ cause: "build-path", evidence: path24, fix: FIX.path });
+  const path25 = pathEvidence(a, b, context);
+  if (path25 !== void 0) hints.push({ cause: "build-path", evidence: path25, fix: FIX.path });
   const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
   const time = timeEvidence(regionA, regionB, context);
   if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
@@ -66280,7 +66346,7 @@ function contentHints(a, b, diff, context) {
         evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
         fix: FIX.host
       });
-    } else if (path24 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
+    } else if (path25 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
       hints.push({
         cause: "environment",
         evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
@@ -66480,15 +66546,15 @@ var init_hints = __esm({
 });
 
 // src/diff/source.ts
-import fs9 from "node:fs";
+import fs10 from "node:fs";
 import { Readable as Readable2 } from "node:stream";
 function fileSource(file, label = file) {
-  const size = fs9.statSync(file).size;
+  const size = fs10.statSync(file).size;
   return {
     label,
     size,
     file,
-    open: () => fs9.createReadStream(file, { highWaterMark: 1024 * 1024 })
+    open: () => fs10.createReadStream(file, { highWaterMark: 1024 * 1024 })
   };
 }
 function bufferSource(buffer, label) {
@@ -66497,7 +66563,7 @@ function bufferSource(buffer, label) {
 async function readHead(source, length2 = 512) {
   if (source.buffer !== void 0) return source.buffer.subarray(0, length2);
   if (source.file !== void 0) {
-    const handle = await fs9.promises.open(source.file, "r");
+    const handle = await fs10.promises.open(source.file, "r");
     try {
       const buffer = Buffer.alloc(Math.min(length2, source.size));
       await handle.read(buffer, 0, buffer.length, 0);
@@ -69223,7 +69289,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs36 = __require("fs");
+    var fs37 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
     var Readable3 = stream.Readable;
@@ -69243,7 +69309,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
       var self = this;
       self.pend.go(function(cb) {
-        fs36.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+        fs37.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -69260,7 +69326,7 @@ var require_fd_slicer = __commonJS({
       self.refCount -= 1;
       if (self.refCount < 0) throw new Error("invalid unref");
       if (self.refCount > 0) return;
-      fs36.close(self.fd, onCloseDone);
+      fs37.close(self.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self.emit("error", err);
@@ -69292,7 +69358,7 @@ var require_fd_slicer = __commonJS({
       }
       self.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs36.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+        fs37.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
           if (err) {
             self.destroy(err);
           } else if (bytesRead === 0) {
@@ -69652,7 +69718,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs36 = __require("fs");
+    var fs37 = __require("fs");
     var zlib4 = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util = __require("util");
@@ -69677,9 +69743,9 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path24, options2) {
+    function openPromise(path25, options2) {
       return new Promise((resolve, reject) => {
-        open2(path24, { ...options2, lazyEntries: true }, function(err, zipfile) {
+        open2(path25, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
           resolve(zipfile);
         });
@@ -69709,7 +69775,7 @@ var require_yauzl = __commonJS({
         });
       });
     }
-    function open2(path24, options2, callback) {
+    function open2(path25, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -69721,10 +69787,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs36.open(path24, "r", function(err, fd) {
+      fs37.open(path25, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs36.close(fd, defaultCallback);
+          if (err2) fs37.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -69741,7 +69807,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs36.fstat(fd, function(err, stats) {
+      fs37.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -70696,7 +70762,7 @@ var init_zip = __esm({
 
 // src/diff/engine.ts
 import crypto12 from "node:crypto";
-import fs10 from "node:fs/promises";
+import fs11 from "node:fs/promises";
 function contentDigests(a, b) {
   return a.sha256.startsWith("zip:") || b.sha256.startsWith("zip:") ? {} : { digests: [a.sha256, b.sha256] };
 }
@@ -70756,11 +70822,11 @@ var init_engine = __esm({
       /** Entries compared: files, directory entries and archive members. */
       compared = 0;
       /** Compares two sources known to differ (or not yet known to be equal). */
-      async compare(path24, a, b, depth, digests, layers = []) {
+      async compare(path25, a, b, depth, digests, layers = []) {
         try {
           if (a.buffer !== void 0 && b.buffer !== void 0 && a.buffer.equals(b.buffer)) return;
           if (digests !== void 0 && digests[0] === digests[1]) return;
-          this.budget.checkDepth(depth, path24);
+          this.budget.checkDepth(depth, path25);
           const [headA, headB] = await Promise.all([readHead(a, 1024), readHead(b, 1024)]);
           const [kindA, kindB] = [detectFormat(headA), detectFormat(headB)];
           if (kindA.kind === "compressed" && kindB.kind === "compressed" && kindA.format === kindB.format) {
@@ -70770,7 +70836,7 @@ var init_engine = __esm({
             );
             if (fields.length > 0)
               this.items.push({
-                path: path24,
+                path: path25,
                 kind: "metadata",
                 format: kindA.format,
                 fields,
@@ -70781,13 +70847,13 @@ var init_engine = __esm({
               decompressedSource(b, kindB.format, this.budget)
             ];
             const before = this.items.length;
-            await this.compare(path24, inner[0], inner[1], depth + 1, void 0, [
+            await this.compare(path25, inner[0], inner[1], depth + 1, void 0, [
               EXTENSION[kindA.format],
               ...layers
             ]);
             if (this.items.length === before && knownToDiffer(a, b, digests)) {
               this.items.push({
-                path: path24,
+                path: path25,
                 kind: "content",
                 format: kindA.format,
                 message: "the compressed bytes differ; the header and the decompressed content do not",
@@ -70803,26 +70869,26 @@ var init_engine = __esm({
             return;
           }
           if (kindA.kind === "archive" && kindB.kind === "archive" && kindA.format === kindB.format) {
-            await this.compareArchives(path24, kindA.format, a, b, depth, digests, layers);
+            await this.compareArchives(path25, kindA.format, a, b, depth, digests, layers);
             return;
           }
-          await this.compareLeaf(path24, a, b, [kindA, kindB], digests, layers);
+          await this.compareLeaf(path25, a, b, [kindA, kindB], digests, layers);
         } catch (err) {
           if (isLimitError(err)) throw err;
           if (err instanceof TooLargeError) {
             this.items.push({
-              path: path24,
+              path: path25,
               kind: "content",
               ...digests === void 0 ? {} : { digests },
               message: err.message,
               hints: []
             });
           } else {
-            this.items.push({ path: path24, kind: "error", message: errorText(err), hints: [] });
+            this.items.push({ path: path25, kind: "error", message: errorText(err), hints: [] });
           }
         }
       }
-      async compareArchives(path24, format, a, b, depth, digests, layers) {
+      async compareArchives(path25, format, a, b, depth, digests, layers) {
         let eager = 0;
         const eagerly = (_key, size) => {
           if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return false;
@@ -70830,7 +70896,7 @@ var init_engine = __esm({
           return true;
         };
         const first = await this.scanBoth(
-          path24,
+          path25,
           format,
           a,
           b,
@@ -70839,11 +70905,11 @@ var init_engine = __esm({
         if (first === void 0) return;
         const [scanA, scanB] = first;
         for (const warning of [...scanA.inventory.warnings, ...scanB.inventory.warnings])
-          this.warnings.push(`${path24}: ${warning}`);
+          this.warnings.push(`${path25}: ${warning}`);
         const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta);
         const before = this.items.length;
         this.items.push({
-          path: path24,
+          path: path25,
           kind: "content",
           format: [format, ...layers].join("."),
           nested: true,
@@ -70858,7 +70924,7 @@ var init_engine = __esm({
         const differing = [];
         for (const member of scanA.inventory.members) {
           const other = mapB.get(member.key);
-          const memberPath = `${path24}!${member.name}`;
+          const memberPath = `${path25}!${member.name}`;
           if (other === void 0) {
             this.items.push({
               path: memberPath,
@@ -70902,7 +70968,7 @@ var init_engine = __esm({
         for (const member of scanB.inventory.members) {
           if (!mapA.has(member.key))
             this.items.push({
-              path: `${path24}!${member.name}`,
+              path: `${path25}!${member.name}`,
               kind: "only-in-b",
               sizes: [null, member.size],
               hints: []
@@ -70913,7 +70979,7 @@ var init_engine = __esm({
         if (orderA.join("\0") !== orderB.join("\0")) {
           const first2 = orderA.findIndex((k, i) => k !== orderB[i]);
           this.items.push({
-            path: path24,
+            path: path25,
             kind: "order",
             order: { a: orderA.slice(first2, first2 + 10), b: orderB.slice(first2, first2 + 10) },
             hints: [orderHint(orderA.slice(first2), orderB.slice(first2))]
@@ -70925,7 +70991,7 @@ var init_engine = __esm({
         let captured = [scanA.captured, scanB.captured];
         if (missing.size > 0) {
           const fits = (key, size) => missing.has(key) && size <= this.options.limits.maxMemberBytes;
-          const second = await this.scanBoth(path24, format, a, b, () => fits);
+          const second = await this.scanBoth(path25, format, a, b, () => fits);
           if (second !== void 0)
             captured = [
               new Map([...scanA.captured, ...second[0].captured]),
@@ -70938,7 +71004,7 @@ var init_engine = __esm({
           const bytesA = captured[0].get(key);
           const bytesB = captured[1].get(key);
           if (memberA === void 0 || memberB === void 0) continue;
-          const memberPath = `${path24}!${memberA.name}`;
+          const memberPath = `${path25}!${memberA.name}`;
           if (bytesA === void 0 || bytesB === void 0) {
             const size = Math.max(memberA.size, memberB.size);
             this.items.push({
@@ -70976,12 +71042,12 @@ var init_engine = __esm({
           ];
         }
       }
-      async scanBoth(path24, format, a, b, want) {
+      async scanBoth(path25, format, a, b, want) {
         const scan = async (source) => {
-          if (format === "zip") return this.scanZipSource(source, path24, want());
+          if (format === "zip") return this.scanZipSource(source, path25, want());
           if (format === "tar")
-            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path24, this.budget, want());
-          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path24, this.budget, want());
+            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path25, this.budget, want());
+          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path25, this.budget, want());
         };
         const results = await Promise.allSettled([scan(a), scan(b)]);
         const [ra, rb] = results;
@@ -70992,7 +71058,7 @@ var init_engine = __esm({
           if (result.status === "rejected") {
             if (isLimitError(result.reason)) throw result.reason;
             this.items.push({
-              path: path24,
+              path: path25,
               kind: "error",
               message: `side ${side}: ${errorText(result.reason)}`,
               hints: []
@@ -71007,30 +71073,30 @@ var init_engine = __esm({
        * Zips up to 64 MiB are read into memory first: through the file, yauzl issues a
        * read per entry and spent 60 % of a 2,000-entry comparison waiting on them.
        */
-      async scanZipSource(source, path24, want) {
+      async scanZipSource(source, path25, want) {
         if (source.file !== void 0 && source.size <= ZIP_IN_MEMORY_BYTES) {
-          source = bufferSource(await fs10.readFile(source.file), path24);
+          source = bufferSource(await fs11.readFile(source.file), path25);
         }
         const { scanZip: scanZip2 } = await Promise.resolve().then(() => (init_zip(), zip_exports));
         if (source.file !== void 0 || source.buffer !== void 0)
-          return scanZip2(source, path24, this.budget, want);
+          return scanZip2(source, path25, this.budget, want);
         return scanZip2(
-          bufferSource(await readAll(source, this.budget, path24), path24),
-          path24,
+          bufferSource(await readAll(source, this.budget, path25), path25),
+          path25,
           this.budget,
           want
         );
       }
-      async compareLeaf(path24, a, b, kinds, digests, layers) {
+      async compareLeaf(path25, a, b, kinds, digests, layers) {
         const suffix = layers.map((l) => `.${l}`).join("");
         const [bytesA, bytesB] = await Promise.all([
-          readAll(a, this.budget, path24),
-          readAll(b, this.budget, path24)
+          readAll(a, this.budget, path25),
+          readAll(b, this.budget, path25)
         ]);
         if (bytesA.equals(bytesB)) return;
         const sums = digests ?? [sha256(bytesA), sha256(bytesB)];
         const base = {
-          path: path24,
+          path: path25,
           kind: "content",
           digests: sums,
           sizes: [bytesA.length, bytesB.length],
@@ -71040,7 +71106,7 @@ var init_engine = __esm({
         const text = textual ? await diffText(
           bytesA.toString("utf8"),
           bytesB.toString("utf8"),
-          [`a/${path24}`, `b/${path24}`],
+          [`a/${path25}`, `b/${path25}`],
           this.options.maxLines
         ) : void 0;
         if (text !== void 0) {
@@ -71106,8 +71172,8 @@ var init_summarize = __esm({
 });
 
 // src/diff/diff-inputs.ts
-import fs11 from "node:fs";
-import path3 from "node:path";
+import fs12 from "node:fs";
+import path4 from "node:path";
 async function diffPaths(a, b, options2) {
   const [statA, statB] = [statInput(a), statInput(b)];
   const engine = new DiffEngine(options2);
@@ -71116,7 +71182,7 @@ async function diffPaths(a, b, options2) {
   } else if (statA.isFile() && statB.isFile()) {
     const [digestA, digestB] = await hashFiles([a, b]);
     if (digestA?.sha256 !== digestB?.sha256) {
-      await engine.compare(path3.basename(a), fileSource(a), fileSource(b), 0, [
+      await engine.compare(path4.basename(a), fileSource(a), fileSource(b), 0, [
         digestA?.sha256 ?? "",
         digestB?.sha256 ?? ""
       ]);
@@ -71141,7 +71207,7 @@ async function diffDirectories(engine, rootA, rootB, names) {
     0
   );
   const digests = await hashFiles(
-    [...files.map((n) => path3.join(rootA, n)), ...files.map((n) => path3.join(rootB, n))],
+    [...files.map((n) => path4.join(rootA, n)), ...files.map((n) => path4.join(rootB, n))],
     { totalBytes }
   );
   const digestOf = new Map(
@@ -71176,8 +71242,8 @@ async function diffDirectories(engine, rootA, rootB, names) {
     if (x.type === "file" && sums !== void 0 && sums[0] !== sums[1]) {
       await engine.compare(
         name,
-        fileSource(path3.join(rootA, name), name),
-        fileSource(path3.join(rootB, name), name),
+        fileSource(path4.join(rootA, name), name),
+        fileSource(path4.join(rootB, name), name),
         0,
         sums
       );
@@ -71187,12 +71253,12 @@ async function diffDirectories(engine, rootA, rootB, names) {
 function describe2(root, name) {
   let stat;
   try {
-    stat = fs11.lstatSync(path3.join(root, name));
+    stat = fs12.lstatSync(path4.join(root, name));
   } catch {
     return { type: "missing", meta: {} };
   }
   if (stat.isSymbolicLink())
-    return { type: "symlink", meta: { "link target": fs11.readlinkSync(path3.join(root, name)) } };
+    return { type: "symlink", meta: { "link target": fs12.readlinkSync(path4.join(root, name)) } };
   if (stat.isFile()) return { type: "file", meta: { mode: octal(stat.mode) }, size: stat.size };
   if (stat.isDirectory()) return { type: "directory", meta: { mode: octal(stat.mode) } };
   return { type: "other", meta: {} };
@@ -71200,7 +71266,7 @@ function describe2(root, name) {
 function walk(root) {
   const out = /* @__PURE__ */ new Map();
   const visit = (rel) => {
-    for (const dirent of fs11.readdirSync(rel === "" ? root : path3.join(root, rel), {
+    for (const dirent of fs12.readdirSync(rel === "" ? root : path4.join(root, rel), {
       withFileTypes: true
     })) {
       const child = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
@@ -71213,7 +71279,7 @@ function walk(root) {
 }
 function statInput(p) {
   try {
-    return fs11.statSync(p);
+    return fs12.statSync(p);
   } catch {
     throw new ReproofError("E_INPUT", `${p}: no such file or directory`, { path: p });
   }
@@ -71247,14 +71313,14 @@ var init_diff_inputs = __esm({
 });
 
 // src/diff/explain-build.ts
-import path4 from "node:path";
+import path5 from "node:path";
 function buildHintContext(facts) {
   const [from, to] = [facts.wallClock[0] - 60, facts.wallClock[1] + 60];
   const shift = facts.clockOffsetDays * DAY2;
   return {
     roots: [
-      [facts.roots[0], path4.dirname(facts.roots[0])],
-      [facts.roots[1], path4.dirname(facts.roots[1])]
+      [facts.roots[0], path5.dirname(facts.roots[0])],
+      [facts.roots[1], path5.dirname(facts.roots[1])]
     ],
     canary: facts.canary,
     timeWindows: [
@@ -71620,7 +71686,7 @@ var require_path2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.convertPosixPathToPattern = exports.convertWindowsPathToPattern = exports.convertPathToPattern = exports.escapePosixPath = exports.escapeWindowsPath = exports.escape = exports.removeLeadingDotSegment = exports.makeAbsolute = exports.unixify = void 0;
     var os9 = __require("os");
-    var path24 = __require("path");
+    var path25 = __require("path");
     var IS_WINDOWS_PLATFORM = os9.platform() === "win32";
     var LEADING_DOT_SEGMENT_CHARACTERS_COUNT = 2;
     var POSIX_UNESCAPED_GLOB_SYMBOLS_RE = /(\\?)([()*?[\]{|}]|^!|[!+@](?=\()|\\(?![!()*+?@[\]{|}]))/g;
@@ -71632,7 +71698,7 @@ var require_path2 = __commonJS({
     }
     exports.unixify = unixify;
     function makeAbsolute(cwd, filepath) {
-      return path24.resolve(cwd, filepath);
+      return path25.resolve(cwd, filepath);
     }
     exports.makeAbsolute = makeAbsolute;
     function removeLeadingDotSegment(entry) {
@@ -72929,7 +72995,7 @@ var require_braces = __commonJS({
 var require_constants13 = __commonJS({
   "node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
-    var path24 = __require("path");
+    var path25 = __require("path");
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
     var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
@@ -73103,7 +73169,7 @@ var require_constants13 = __commonJS({
       /* | */
       CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
       /* \uFEFF */
-      SEP: path24.sep,
+      SEP: path25.sep,
       /**
        * Create EXTGLOB_CHARS
        */
@@ -73130,7 +73196,7 @@ var require_constants13 = __commonJS({
 var require_utils5 = __commonJS({
   "node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
-    var path24 = __require("path");
+    var path25 = __require("path");
     var win32 = process.platform === "win32";
     var {
       REGEX_BACKSLASH,
@@ -73159,7 +73225,7 @@ var require_utils5 = __commonJS({
       if (options2 && typeof options2.windows === "boolean") {
         return options2.windows;
       }
-      return win32 === true || path24.sep === "\\";
+      return win32 === true || path25.sep === "\\";
     };
     exports.escapeLast = (input2, char, lastIdx) => {
       const idx = input2.lastIndexOf(char, lastIdx);
@@ -74523,7 +74589,7 @@ var require_parse5 = __commonJS({
 var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
-    var path24 = __require("path");
+    var path25 = __require("path");
     var scan = require_scan();
     var parse2 = require_parse5();
     var utils = require_utils5();
@@ -74608,7 +74674,7 @@ var require_picomatch = __commonJS({
     };
     picomatch.matchBase = (input2, glob, options2, posix = utils.isWindows(options2)) => {
       const regex2 = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options2);
-      return regex2.test(path24.basename(input2));
+      return regex2.test(path25.basename(input2));
     };
     picomatch.isMatch = (str, patterns, options2) => picomatch(patterns, options2)(str);
     picomatch.parse = (pattern, options2) => {
@@ -74835,7 +74901,7 @@ var require_pattern = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.isAbsolute = exports.partitionAbsoluteAndRelative = exports.removeDuplicateSlashes = exports.matchAny = exports.convertPatternsToRe = exports.makeRe = exports.getPatternParts = exports.expandBraceExpansion = exports.expandPatternsWithBraceExpansion = exports.isAffectDepthOfReadingPattern = exports.endsWithSlashGlobStar = exports.hasGlobStar = exports.getBaseDirectory = exports.isPatternRelatedToParentDirectory = exports.getPatternsOutsideCurrentDirectory = exports.getPatternsInsideCurrentDirectory = exports.getPositivePatterns = exports.getNegativePatterns = exports.isPositivePattern = exports.isNegativePattern = exports.convertToNegativePattern = exports.convertToPositivePattern = exports.isDynamicPattern = exports.isStaticPattern = void 0;
-    var path24 = __require("path");
+    var path25 = __require("path");
     var globParent = require_glob_parent();
     var micromatch = require_micromatch();
     var GLOBSTAR = "**";
@@ -74930,7 +74996,7 @@ var require_pattern = __commonJS({
     }
     exports.endsWithSlashGlobStar = endsWithSlashGlobStar;
     function isAffectDepthOfReadingPattern(pattern) {
-      const basename = path24.basename(pattern);
+      const basename = path25.basename(pattern);
       return endsWithSlashGlobStar(pattern) || isStaticPattern(basename);
     }
     exports.isAffectDepthOfReadingPattern = isAffectDepthOfReadingPattern;
@@ -74988,7 +75054,7 @@ var require_pattern = __commonJS({
     }
     exports.partitionAbsoluteAndRelative = partitionAbsoluteAndRelative;
     function isAbsolute(pattern) {
-      return path24.isAbsolute(pattern);
+      return path25.isAbsolute(pattern);
     }
     exports.isAbsolute = isAbsolute;
   }
@@ -75163,10 +75229,10 @@ var require_utils6 = __commonJS({
     exports.array = array2;
     var errno = require_errno();
     exports.errno = errno;
-    var fs36 = require_fs();
-    exports.fs = fs36;
-    var path24 = require_path2();
-    exports.path = path24;
+    var fs37 = require_fs();
+    exports.fs = fs37;
+    var path25 = require_path2();
+    exports.path = path25;
     var pattern = require_pattern();
     exports.pattern = pattern;
     var stream = require_stream2();
@@ -75278,8 +75344,8 @@ var require_async = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.read = void 0;
-    function read(path24, settings, callback) {
-      settings.fs.lstat(path24, (lstatError, lstat) => {
+    function read(path25, settings, callback) {
+      settings.fs.lstat(path25, (lstatError, lstat) => {
         if (lstatError !== null) {
           callFailureCallback(callback, lstatError);
           return;
@@ -75288,7 +75354,7 @@ var require_async = __commonJS({
           callSuccessCallback(callback, lstat);
           return;
         }
-        settings.fs.stat(path24, (statError, stat) => {
+        settings.fs.stat(path25, (statError, stat) => {
           if (statError !== null) {
             if (settings.throwErrorOnBrokenSymbolicLink) {
               callFailureCallback(callback, statError);
@@ -75320,13 +75386,13 @@ var require_sync = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.read = void 0;
-    function read(path24, settings) {
-      const lstat = settings.fs.lstatSync(path24);
+    function read(path25, settings) {
+      const lstat = settings.fs.lstatSync(path25);
       if (!lstat.isSymbolicLink() || !settings.followSymbolicLink) {
         return lstat;
       }
       try {
-        const stat = settings.fs.statSync(path24);
+        const stat = settings.fs.statSync(path25);
         if (settings.markSymbolicLink) {
           stat.isSymbolicLink = () => true;
         }
@@ -75348,12 +75414,12 @@ var require_fs2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs36 = __require("fs");
+    var fs37 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs36.lstat,
-      stat: fs36.stat,
-      lstatSync: fs36.lstatSync,
-      statSync: fs36.statSync
+      lstat: fs37.lstat,
+      stat: fs37.stat,
+      lstatSync: fs37.lstatSync,
+      statSync: fs37.statSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -75370,12 +75436,12 @@ var require_settings = __commonJS({
   "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var fs36 = require_fs2();
+    var fs37 = require_fs2();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs36.createFileSystemAdapter(this._options.fs);
+        this.fs = fs37.createFileSystemAdapter(this._options.fs);
         this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
       }
@@ -75397,17 +75463,17 @@ var require_out = __commonJS({
     var sync = require_sync();
     var settings_1 = require_settings();
     exports.Settings = settings_1.default;
-    function stat(path24, optionsOrSettingsOrCallback, callback) {
+    function stat(path25, optionsOrSettingsOrCallback, callback) {
       if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path24, getSettings(), optionsOrSettingsOrCallback);
+        async.read(path25, getSettings(), optionsOrSettingsOrCallback);
         return;
       }
-      async.read(path24, getSettings(optionsOrSettingsOrCallback), callback);
+      async.read(path25, getSettings(optionsOrSettingsOrCallback), callback);
     }
     exports.stat = stat;
-    function statSync(path24, optionsOrSettings) {
+    function statSync(path25, optionsOrSettings) {
       const settings = getSettings(optionsOrSettings);
-      return sync.read(path24, settings);
+      return sync.read(path25, settings);
     }
     exports.statSync = statSync;
     function getSettings(settingsOrOptions = {}) {
@@ -75530,8 +75596,8 @@ var require_utils7 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.fs = void 0;
-    var fs36 = require_fs3();
-    exports.fs = fs36;
+    var fs37 = require_fs3();
+    exports.fs = fs37;
   }
 });
 
@@ -75623,16 +75689,16 @@ var require_async2 = __commonJS({
           return;
         }
         const tasks = names.map((name) => {
-          const path24 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
+          const path25 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
           return (done) => {
-            fsStat.stat(path24, settings.fsStatSettings, (error, stats) => {
+            fsStat.stat(path25, settings.fsStatSettings, (error, stats) => {
               if (error !== null) {
                 done(error);
                 return;
               }
               const entry = {
                 name,
-                path: path24,
+                path: path25,
                 dirent: utils.fs.createDirentFromStats(name, stats)
               };
               if (settings.stats) {
@@ -75726,14 +75792,14 @@ var require_fs4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs36 = __require("fs");
+    var fs37 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs36.lstat,
-      stat: fs36.stat,
-      lstatSync: fs36.lstatSync,
-      statSync: fs36.statSync,
-      readdir: fs36.readdir,
-      readdirSync: fs36.readdirSync
+      lstat: fs37.lstat,
+      stat: fs37.stat,
+      lstatSync: fs37.lstatSync,
+      statSync: fs37.statSync,
+      readdir: fs37.readdir,
+      readdirSync: fs37.readdirSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -75750,15 +75816,15 @@ var require_settings2 = __commonJS({
   "node_modules/@nodelib/fs.scandir/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path24 = __require("path");
+    var path25 = __require("path");
     var fsStat = require_out();
-    var fs36 = require_fs4();
+    var fs37 = require_fs4();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs36.createFileSystemAdapter(this._options.fs);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path24.sep);
+        this.fs = fs37.createFileSystemAdapter(this._options.fs);
+        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path25.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
         this.fsStatSettings = new fsStat.Settings({
@@ -75785,17 +75851,17 @@ var require_out2 = __commonJS({
     var sync = require_sync2();
     var settings_1 = require_settings2();
     exports.Settings = settings_1.default;
-    function scandir(path24, optionsOrSettingsOrCallback, callback) {
+    function scandir(path25, optionsOrSettingsOrCallback, callback) {
       if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path24, getSettings(), optionsOrSettingsOrCallback);
+        async.read(path25, getSettings(), optionsOrSettingsOrCallback);
         return;
       }
-      async.read(path24, getSettings(optionsOrSettingsOrCallback), callback);
+      async.read(path25, getSettings(optionsOrSettingsOrCallback), callback);
     }
     exports.scandir = scandir;
-    function scandirSync(path24, optionsOrSettings) {
+    function scandirSync(path25, optionsOrSettings) {
       const settings = getSettings(optionsOrSettings);
-      return sync.read(path24, settings);
+      return sync.read(path25, settings);
     }
     exports.scandirSync = scandirSync;
     function getSettings(settingsOrOptions = {}) {
@@ -76443,7 +76509,7 @@ var require_settings3 = __commonJS({
   "node_modules/@nodelib/fs.walk/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path24 = __require("path");
+    var path25 = __require("path");
     var fsScandir = require_out2();
     var Settings = class {
       constructor(_options = {}) {
@@ -76453,7 +76519,7 @@ var require_settings3 = __commonJS({
         this.deepFilter = this._getValue(this._options.deepFilter, null);
         this.entryFilter = this._getValue(this._options.entryFilter, null);
         this.errorFilter = this._getValue(this._options.errorFilter, null);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path24.sep);
+        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path25.sep);
         this.fsScandirSettings = new fsScandir.Settings({
           followSymbolicLinks: this._options.followSymbolicLinks,
           fs: this._options.fs,
@@ -76515,7 +76581,7 @@ var require_reader2 = __commonJS({
   "node_modules/fast-glob/out/readers/reader.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path24 = __require("path");
+    var path25 = __require("path");
     var fsStat = require_out();
     var utils = require_utils6();
     var Reader = class {
@@ -76528,7 +76594,7 @@ var require_reader2 = __commonJS({
         });
       }
       _getFullEntryPath(filepath) {
-        return path24.resolve(this._settings.cwd, filepath);
+        return path25.resolve(this._settings.cwd, filepath);
       }
       _makeEntry(stats, pattern) {
         const entry = {
@@ -76944,7 +77010,7 @@ var require_provider = __commonJS({
   "node_modules/fast-glob/out/providers/provider.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path24 = __require("path");
+    var path25 = __require("path");
     var deep_1 = require_deep();
     var entry_1 = require_entry4();
     var error_1 = require_error7();
@@ -76958,7 +77024,7 @@ var require_provider = __commonJS({
         this.entryTransformer = new entry_2.default(this._settings);
       }
       _getRootDirectory(task) {
-        return path24.resolve(this._settings.cwd, task.base);
+        return path25.resolve(this._settings.cwd, task.base);
       }
       _getReaderOptions(task) {
         const basePath = task.base === "." ? "" : task.base;
@@ -77139,16 +77205,16 @@ var require_settings4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs36 = __require("fs");
+    var fs37 = __require("fs");
     var os9 = __require("os");
     var CPU_COUNT = Math.max(os9.cpus().length, 1);
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs36.lstat,
-      lstatSync: fs36.lstatSync,
-      stat: fs36.stat,
-      statSync: fs36.statSync,
-      readdir: fs36.readdir,
-      readdirSync: fs36.readdirSync
+      lstat: fs37.lstat,
+      lstatSync: fs37.lstatSync,
+      stat: fs37.stat,
+      statSync: fs37.statSync,
+      readdir: fs37.readdir,
+      readdirSync: fs37.readdirSync
     };
     var Settings = class {
       constructor(_options = {}) {
@@ -77295,11 +77361,11 @@ var require_out4 = __commonJS({
 });
 
 // src/sandbox/contain.ts
-import fs12 from "node:fs/promises";
-import path5 from "node:path";
+import fs13 from "node:fs/promises";
+import path6 from "node:path";
 function isInside(root, target) {
-  const rel = path5.relative(root, target);
-  return rel === "" || !(rel === ".." || rel.startsWith("../") || path5.isAbsolute(rel));
+  const rel = path6.relative(root, target);
+  return rel === "" || !(rel === ".." || rel.startsWith("../") || path6.isAbsolute(rel));
 }
 async function resolveInside(root, relative) {
   const queue = relative.split("/");
@@ -77310,26 +77376,26 @@ async function resolveInside(root, relative) {
     if (part === "" || part === ".") continue;
     if (part === "..") {
       if (current === root) return { kind: "outside", via: relative };
-      current = path5.dirname(current);
+      current = path6.dirname(current);
       continue;
     }
-    const next = path5.join(current, part);
+    const next = path6.join(current, part);
     let stat;
     try {
-      stat = await fs12.lstat(next);
+      stat = await fs13.lstat(next);
     } catch {
-      return { kind: "dangling", path: path5.join(next, ...queue) };
+      return { kind: "dangling", path: path6.join(next, ...queue) };
     }
     if (!stat.isSymbolicLink()) {
       current = next;
       continue;
     }
     if (++hops > MAX_LINK_HOPS) return { kind: "loop", via: relative };
-    const target = await fs12.readlink(next);
-    if (path5.isAbsolute(target)) {
-      if (!isInside(root, target)) return { kind: "outside", via: path5.relative(root, next) };
+    const target = await fs13.readlink(next);
+    if (path6.isAbsolute(target)) {
+      if (!isInside(root, target)) return { kind: "outside", via: path6.relative(root, next) };
       current = root;
-      queue.unshift(...path5.relative(root, target).split("/"));
+      queue.unshift(...path6.relative(root, target).split("/"));
     } else {
       queue.unshift(...target.split("/"));
     }
@@ -77346,8 +77412,8 @@ var init_contain = __esm({
 
 // src/digest/manifest.ts
 import fsSync2 from "node:fs";
-import fs13 from "node:fs/promises";
-import path6 from "node:path";
+import fs14 from "node:fs/promises";
+import path7 from "node:path";
 async function collectManifest(root, globs) {
   const names = /* @__PURE__ */ new Set();
   const matches = [];
@@ -77363,7 +77429,7 @@ async function collectManifest(root, globs) {
     for (const match of found) {
       if (match.endsWith("/")) {
         const below = await (0, import_fast_glob.default)("**", {
-          cwd: path6.join(root, match),
+          cwd: path7.join(root, match),
           dot: true,
           onlyFiles: false,
           followSymbolicLinks: false
@@ -77378,7 +77444,7 @@ async function collectManifest(root, globs) {
     matches.push({ glob, count });
   }
   const sorted = [...names].sort(compareBytes);
-  const digests = await hashFiles(sorted.map((name) => path6.join(root, name)));
+  const digests = await hashFiles(sorted.map((name) => path7.join(root, name)));
   const manifest2 = sorted.map((name, i) => {
     const digest = digests[i];
     if (digest === void 0) throw new Error(`no digest for ${name}`);
@@ -77387,7 +77453,7 @@ async function collectManifest(root, globs) {
   return { manifest: manifest2, matches };
 }
 async function addArtifact(root, name, names) {
-  const stat = fsSync2.lstatSync(path6.join(root, name));
+  const stat = fsSync2.lstatSync(path7.join(root, name));
   if (stat.isFile()) {
     names.add(name);
     return true;
@@ -77400,11 +77466,11 @@ async function addArtifact(root, name, names) {
       `artifact ${name}: symbolic link leads outside the build root; refused`,
       {
         path: name,
-        found: await fs13.readlink(path6.join(root, name))
+        found: await fs14.readlink(path7.join(root, name))
       }
     );
   }
-  if (!(await fs13.stat(resolved.path)).isFile()) return false;
+  if (!(await fs14.stat(resolved.path)).isFile()) return false;
   names.add(name);
   return true;
 }
@@ -77422,7 +77488,7 @@ var init_manifest = __esm({
 
 // src/sandbox/process.ts
 import { spawn } from "node:child_process";
-import fs14 from "node:fs";
+import fs15 from "node:fs";
 import fsp from "node:fs/promises";
 function runCaptured(argv, options2 = {}) {
   const [file, ...args] = argv;
@@ -77471,8 +77537,8 @@ function runCaptured(argv, options2 = {}) {
 function startBuildProcess(options2, marker) {
   const [file, ...args] = options2.argv;
   if (file === void 0) throw new TypeError("startBuildProcess: empty argv");
-  const stdout = fs14.openSync(options2.stdoutLog, "w");
-  const stderr = fs14.openSync(options2.stderrLog, "w");
+  const stdout = fs15.openSync(options2.stdoutLog, "w");
+  const stderr = fs15.openSync(options2.stderrLog, "w");
   const child = spawn(file, args, {
     cwd: options2.cwd,
     env: options2.env,
@@ -77486,7 +77552,7 @@ function startBuildProcess(options2, marker) {
       return;
     }
     stream.on("data", (chunk) => {
-      fs14.writeSync(fd, chunk);
+      fs15.writeSync(fd, chunk);
       lines(chunk);
     });
     stream.on("end", resolve);
@@ -77508,8 +77574,8 @@ function startBuildProcess(options2, marker) {
   const done = (async () => {
     const status = await exited;
     await Promise.race([pumps, delay(2e3)]);
-    fs14.closeSync(stdout);
-    fs14.closeSync(stderr);
+    fs15.closeSync(stdout);
+    fs15.closeSync(stderr);
     return spawnError === void 0 ? status : { ...status, error: spawnError };
   })();
   return {
@@ -77973,8 +78039,8 @@ var init_run_plan = __esm({
 });
 
 // src/sandbox/snapshot.ts
-import fs15 from "node:fs";
-import path7 from "node:path";
+import fs16 from "node:fs";
+import path8 from "node:path";
 async function snapshotSource(entries, sourceDir, destRoot, options2) {
   for (const entry of entries) {
     if (entry.kind === "symlink") checkLinkTarget(entry);
@@ -77989,46 +78055,46 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
       const child = node.children.get(name);
       if (child === void 0) continue;
       const childRel = rel === "" ? name : `${rel}/${name}`;
-      const dest = path7.join(destRoot, childRel);
+      const dest = path8.join(destRoot, childRel);
       const entry = child.entry ?? { kind: "dir", rel: childRel };
       switch (entry.kind) {
         case "file": {
           const mode = (entry.mode & 73) !== 0 ? 493 : 420;
-          fs15.copyFileSync(path7.join(sourceDir, childRel), dest, fs15.constants.COPYFILE_EXCL);
-          if ((entry.mode & 4095) !== mode) fs15.chmodSync(dest, mode);
-          fs15.utimesSync(dest, time, time);
+          fs16.copyFileSync(path8.join(sourceDir, childRel), dest, fs16.constants.COPYFILE_EXCL);
+          if ((entry.mode & 4095) !== mode) fs16.chmodSync(dest, mode);
+          fs16.utimesSync(dest, time, time);
           stats.files++;
           stats.bytes += entry.size;
           break;
         }
         case "symlink":
-          fs15.symlinkSync(entry.target, dest);
-          fs15.lutimesSync(dest, time, time);
+          fs16.symlinkSync(entry.target, dest);
+          fs16.lutimesSync(dest, time, time);
           stats.symlinks++;
           break;
         case "dir":
-          fs15.mkdirSync(dest, { mode: 493 });
+          fs16.mkdirSync(dest, { mode: 493 });
           fill(child, childRel);
-          fs15.chmodSync(dest, 493);
-          fs15.utimesSync(dest, time, time);
+          fs16.chmodSync(dest, 493);
+          fs16.utimesSync(dest, time, time);
           stats.dirs++;
           break;
       }
     }
   };
-  fs15.mkdirSync(destRoot, { recursive: true, mode: 493 });
+  fs16.mkdirSync(destRoot, { recursive: true, mode: 493 });
   fill(tree, "");
-  fs15.chmodSync(destRoot, 493);
-  fs15.utimesSync(destRoot, time, time);
+  fs16.chmodSync(destRoot, 493);
+  fs16.utimesSync(destRoot, time, time);
   for (const entry of entries) {
     if (entry.kind !== "symlink") continue;
     const resolved = await resolveInside(destRoot, entry.rel);
     if (resolved.kind === "outside" || resolved.kind === "loop") {
       throw new ReproofError(
         "E_INPUT",
-        `${path7.join(sourceDir, entry.rel)}: symbolic link leads outside the source tree`,
+        `${path8.join(sourceDir, entry.rel)}: symbolic link leads outside the source tree`,
         {
-          path: path7.join(sourceDir, entry.rel),
+          path: path8.join(sourceDir, entry.rel),
           found: entry.target
         }
       );
@@ -78037,8 +78103,8 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
   return stats;
 }
 function checkLinkTarget(entry) {
-  const resolved = path7.posix.join(path7.posix.dirname(entry.rel), entry.target);
-  if (path7.posix.isAbsolute(entry.target) || !isInside("/root", path7.posix.join("/root", resolved))) {
+  const resolved = path8.posix.join(path8.posix.dirname(entry.rel), entry.target);
+  if (path8.posix.isAbsolute(entry.target) || !isInside("/root", path8.posix.join("/root", resolved))) {
     throw new ReproofError(
       "E_INPUT",
       `${entry.rel}: symbolic link to "${entry.target}" points outside the source tree`,
@@ -78076,8 +78142,8 @@ var init_snapshot = __esm({
 });
 
 // src/sandbox/source-files.ts
-import fs16 from "node:fs";
-import path8 from "node:path";
+import fs17 from "node:fs";
+import path9 from "node:path";
 async function listSourceEntries(sourceDir, options2) {
   const excluded = options2.exclude.length === 0 ? /* @__PURE__ */ new Set() : new Set(
     await (0, import_fast_glob2.default)([...options2.exclude], {
@@ -78088,7 +78154,7 @@ async function listSourceEntries(sourceDir, options2) {
     })
   );
   const isExcluded = (rel) => {
-    for (let p = rel; p !== "." && p !== ""; p = path8.posix.dirname(p)) {
+    for (let p = rel; p !== "." && p !== ""; p = path9.posix.dirname(p)) {
       if (excluded.has(p) || p === ".git" || p.endsWith("/.git")) return true;
     }
     return false;
@@ -78104,7 +78170,7 @@ async function listSourceEntries(sourceDir, options2) {
 function walk2(root) {
   const out = [];
   const visit = (rel) => {
-    const dirents = fs16.readdirSync(rel === "" ? root : path8.join(root, rel), {
+    const dirents = fs17.readdirSync(rel === "" ? root : path9.join(root, rel), {
       withFileTypes: true
     });
     for (const dirent of dirents) {
@@ -78118,16 +78184,16 @@ function walk2(root) {
   return out;
 }
 function describe3(sourceDir, rel) {
-  const abs = path8.join(sourceDir, rel);
+  const abs = path9.join(sourceDir, rel);
   let stat;
   try {
-    stat = fs16.lstatSync(abs);
+    stat = fs17.lstatSync(abs);
   } catch {
     return void 0;
   }
   if (stat.isFile()) return { kind: "file", rel, mode: stat.mode & 4095, size: stat.size };
   if (stat.isDirectory()) return { kind: "dir", rel };
-  if (stat.isSymbolicLink()) return { kind: "symlink", rel, target: fs16.readlinkSync(abs) };
+  if (stat.isSymbolicLink()) return { kind: "symlink", rel, target: fs17.readlinkSync(abs) };
   throw new ReproofError(
     "E_INPUT",
     `${abs}: a special file (device, FIFO or socket) cannot be part of a build source`,
@@ -78146,15 +78212,15 @@ var init_source_files = __esm({
 
 // src/sandbox/workspace.ts
 import crypto13 from "node:crypto";
-import fs17 from "node:fs";
+import fs18 from "node:fs";
 import fsp2 from "node:fs/promises";
 import os3 from "node:os";
-import path9 from "node:path";
+import path10 from "node:path";
 async function chooseTempParent(requested) {
   if (requested !== void 0) {
     try {
       await fsp2.mkdir(requested, { recursive: true });
-      await fsp2.access(requested, fs17.constants.W_OK);
+      await fsp2.access(requested, fs18.constants.W_OK);
     } catch (err) {
       throw new ReproofError(
         "E_INPUT",
@@ -78168,7 +78234,7 @@ async function chooseTempParent(requested) {
   for (const candidate of ["/dev/shm"]) {
     try {
       const stat = await fsp2.statfs(candidate);
-      await fsp2.access(candidate, fs17.constants.W_OK);
+      await fsp2.access(candidate, fs18.constants.W_OK);
       if (stat.type === TMPFS_MAGIC && stat.bavail * stat.bsize >= MIN_TMPFS_FREE) return candidate;
     } catch {
     }
@@ -78177,18 +78243,18 @@ async function chooseTempParent(requested) {
 }
 async function createWorkspace(options2) {
   const canary = `canary${crypto13.randomBytes(5).toString("hex")}`;
-  const base = await fsp2.mkdtemp(path9.join(options2.parent, "reproof-"));
+  const base = await fsp2.mkdtemp(path10.join(options2.parent, "reproof-"));
   live.add(base);
   const layout = (id, dirName) => {
-    const dir = path9.join(base, dirName);
+    const dir = path10.join(base, dirName);
     return {
       id,
       dir,
-      root: path9.join(dir, options2.name),
-      home: path9.join(dir, "home"),
-      tmp: path9.join(dir, "tmp"),
-      stdoutLog: path9.join(dir, "stdout.log"),
-      stderrLog: path9.join(dir, "stderr.log")
+      root: path10.join(dir, options2.name),
+      home: path10.join(dir, "home"),
+      tmp: path10.join(dir, "tmp"),
+      stdoutLog: path10.join(dir, "stdout.log"),
+      stderrLog: path10.join(dir, "stderr.log")
     };
   };
   const layouts = { a: layout("a", "a"), b: layout("b", `b-path-${canary}`) };
@@ -78213,9 +78279,9 @@ function keepWorkspace(workspace) {
 async function listingOrderDiffers(dirs) {
   const names = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
   const listing = async (dir, order) => {
-    const probe = path9.join(dir, "order-probe");
+    const probe = path10.join(dir, "order-probe");
     await fsp2.mkdir(probe);
-    for (const name of order) await fsp2.writeFile(path9.join(probe, name), "");
+    for (const name of order) await fsp2.writeFile(path10.join(probe, name), "");
     const seen = [];
     for await (const entry of await fsp2.opendir(probe)) seen.push(entry.name);
     await fsp2.rm(probe, { recursive: true, force: true });
@@ -78234,7 +78300,7 @@ var init_workspace = __esm({
     MIN_TMPFS_FREE = 4 * 1024 ** 3;
     live = /* @__PURE__ */ new Set();
     process.once("exit", () => {
-      for (const dir of live) fs17.rmSync(dir, { recursive: true, force: true });
+      for (const dir of live) fs18.rmSync(dir, { recursive: true, force: true });
     });
   }
 });
@@ -78275,13 +78341,13 @@ var init_lockfiles = __esm({
 });
 
 // src/build/copy-artifacts.ts
-import fs18 from "node:fs/promises";
-import path10 from "node:path";
+import fs19 from "node:fs/promises";
+import path11 from "node:path";
 async function copyArtifacts(root, manifest2, outDir, epoch) {
   for (const entry of manifest2) {
-    const source = path10.join(root, entry.name);
-    const mode = ((await fs18.stat(source)).mode & 73) !== 0 ? 493 : 420;
-    const written = await copyFileAtomic(source, path10.join(outDir, entry.name), {
+    const source = path11.join(root, entry.name);
+    const mode = ((await fs19.stat(source)).mode & 73) !== 0 ? 493 : 420;
+    const written = await copyFileAtomic(source, path11.join(outDir, entry.name), {
       mode,
       mtime: epoch
     });
@@ -78675,12 +78741,12 @@ var init_png = __esm({
 });
 
 // src/normalize/tar.ts
-import fs19 from "node:fs";
-import path11 from "node:path";
+import fs20 from "node:fs";
+import path12 from "node:path";
 import { once as once3 } from "node:events";
 async function normalizeTar(input2, output, spoolDir, rules, budget, where) {
-  const spoolPath = path11.join(spoolDir, "tar-spool");
-  const spool = fs19.openSync(spoolPath, "w+");
+  const spoolPath = path12.join(spoolDir, "tar-spool");
+  const spool = fs20.openSync(spoolPath, "w+");
   try {
     const entries = await spoolEntries(input2, spool, budget, where);
     const npm = entries.length > 0 && entries.every((e) => e.header.name.startsWith("package/"));
@@ -78706,8 +78772,8 @@ async function normalizeTar(input2, output, spoolDir, rules, budget, where) {
     await finished;
     return changes;
   } finally {
-    fs19.closeSync(spool);
-    fs19.rmSync(spoolPath, { force: true });
+    fs20.closeSync(spool);
+    fs20.rmSync(spoolPath, { force: true });
   }
 }
 function spoolEntries(input2, spool, budget, where) {
@@ -78734,7 +78800,7 @@ function spoolEntries(input2, spool, budget, where) {
         try {
           budget.spendBytes(chunk.length, where);
           for (let at = 0; at < chunk.length; )
-            at += fs19.writeSync(spool, chunk, at, chunk.length - at, offset + at);
+            at += fs20.writeSync(spool, chunk, at, chunk.length - at, offset + at);
           offset += chunk.length;
         } catch (err) {
           fail(err);
@@ -78804,7 +78870,7 @@ async function writeEntry(pack, header, spool, entry) {
   if (!isFile || entry.size <= WHOLE_ENTRY_BYTES) {
     const data = Buffer.allocUnsafe(isFile ? entry.size : 0);
     for (let at = 0; at < data.length; )
-      at += fs19.readSync(spool, data, at, data.length - at, entry.offset + at);
+      at += fs20.readSync(spool, data, at, data.length - at, entry.offset + at);
     await new Promise((resolve, reject) => {
       pack.entry(header, data, (err) => {
         if (err != null) reject(err);
@@ -78822,7 +78888,7 @@ async function writeEntry(pack, header, spool, entry) {
       const buffer = Buffer.allocUnsafe(WHOLE_ENTRY_BYTES);
       let at = 0;
       while (at < entry.size) {
-        const n = fs19.readSync(
+        const n = fs20.readSync(
           spool,
           buffer,
           0,
@@ -78856,12 +78922,12 @@ var init_tar2 = __esm({
 });
 
 // src/normalize/zip.ts
-import fs20 from "node:fs";
+import fs21 from "node:fs";
 import { once as once4 } from "node:events";
 import zlib2 from "node:zlib";
 async function normalizeZip(input2, output, rules, budget, where) {
   const zip = await open(input2, where);
-  const fd = fs20.openSync(input2, "r");
+  const fd = fs21.openSync(input2, "r");
   try {
     const members = await readMembers(zip, budget, where);
     const names = new Set(members.map((m) => m.name));
@@ -78936,7 +79002,7 @@ async function normalizeZip(input2, output, rules, budget, where) {
         await writer.add(header, async (sink) => {
           const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024));
           for (let at = 0; at < entry.compressedSize; ) {
-            const n = fs20.readSync(
+            const n = fs21.readSync(
               fd,
               buffer,
               0,
@@ -78959,7 +79025,7 @@ async function normalizeZip(input2, output, rules, budget, where) {
     await writer.finish(rules.mode === "compare" ? Buffer.alloc(0) : raw(zip.comment));
     return changes;
   } finally {
-    fs20.closeSync(fd);
+    fs21.closeSync(fd);
     zip.close();
   }
 }
@@ -79060,7 +79126,7 @@ async function readMembers(zip, budget, where) {
 }
 function dataOffset(fd, entry, where) {
   const header = Buffer.alloc(30);
-  const n = fs20.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
+  const n = fs21.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
   if (n < 30 || header.readUInt32LE(0) !== 67324752) {
     throw new ReproofError(
       "E_INPUT",
@@ -79200,10 +79266,10 @@ var init_zip2 = __esm({
 
 // src/normalize/normalize-file.ts
 import crypto14 from "node:crypto";
-import fs21 from "node:fs";
+import fs22 from "node:fs";
 import fsp3 from "node:fs/promises";
 import os4 from "node:os";
-import path12 from "node:path";
+import path13 from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib3 from "node:zlib";
@@ -79212,8 +79278,8 @@ async function normalizeFile(input2, output, rules, limits) {
   const before = (await hashFile(input2)).sha256;
   const mode = (await fsp3.stat(input2)).mode & 511;
   const detected = detectFormat(await readHead(fileSource(input2), 512));
-  const work = await fsp3.mkdtemp(path12.join(os4.tmpdir(), "reproof-normalize-"));
-  const inPlace = path12.resolve(input2) === path12.resolve(output);
+  const work = await fsp3.mkdtemp(path13.join(os4.tmpdir(), "reproof-normalize-"));
+  const inPlace = path13.resolve(input2) === path13.resolve(output);
   let format = "unknown";
   let changes = [];
   try {
@@ -79238,7 +79304,7 @@ async function normalizeFile(input2, output, rules, limits) {
       return await run2(async (out) => {
         changes = describeTar(
           await normalizeTar(
-            fs21.createReadStream(input2, { highWaterMark: MiB }),
+            fs22.createReadStream(input2, { highWaterMark: MiB }),
             out,
             work,
             rules,
@@ -79259,7 +79325,7 @@ async function normalizeFile(input2, output, rules, limits) {
       format = "ar";
       return await run2(async (out) => {
         changes = describeAr(
-          await normalizeAr(fs21.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
+          await normalizeAr(fs22.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
         );
       });
     }
@@ -79276,7 +79342,7 @@ async function normalizeFile(input2, output, rules, limits) {
         return run2(async (out) => {
           out.write(stableGzipHeader(head));
           await pipeline(
-            fs21.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
+            fs22.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
             out
           );
         });
@@ -79327,7 +79393,7 @@ async function normalizeFile(input2, output, rules, limits) {
       format = "cpio";
       return await run2(async (out) => {
         const c = await normalizeCpio(
-          fs21.createReadStream(input2, { highWaterMark: MiB }),
+          fs22.createReadStream(input2, { highWaterMark: MiB }),
           out,
           rules,
           budget,
@@ -79438,8 +79504,8 @@ var init_normalize_file = __esm({
 });
 
 // src/build/normalize-artifacts.ts
-import fs22 from "node:fs";
-import path13 from "node:path";
+import fs23 from "node:fs";
+import path14 from "node:path";
 async function normalizeArtifacts(roots, raw2, epoch) {
   const warnings = [];
   const artifacts = /* @__PURE__ */ new Map();
@@ -79447,7 +79513,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     const index = side === "a" ? 0 : 1;
     const out = [];
     for (const entry of raw2[side]) {
-      const file = path13.join(roots[side], entry.name);
+      const file = path14.join(roots[side], entry.name);
       const record2 = artifacts.get(entry.name) ?? {
         name: entry.name,
         format: "unknown",
@@ -79457,7 +79523,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
       };
       record2.raw[index] = entry.sha256;
       artifacts.set(entry.name, record2);
-      if (fs22.lstatSync(file).isSymbolicLink()) {
+      if (fs23.lstatSync(file).isSymbolicLink()) {
         record2.normalized[index] = entry.sha256;
         out.push(entry);
         continue;
@@ -79472,7 +79538,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
         record2.format = outcome.format;
         record2.normalized[index] = outcome.digests.after;
         record2.changes[index] = outcome.changes;
-        out.push({ name: entry.name, sha256: outcome.digests.after, size: fs22.statSync(file).size });
+        out.push({ name: entry.name, sha256: outcome.digests.after, size: fs23.statSync(file).size });
       } catch (err) {
         warnings.push(
           `run ${side.toUpperCase()}: ${entry.name} could not be normalized (${err.message}); its raw digest is compared`
@@ -79503,7 +79569,7 @@ var init_normalize_artifacts = __esm({
 });
 
 // src/build/run-twice.ts
-import fs23 from "node:fs/promises";
+import fs24 from "node:fs/promises";
 import { performance as performance3 } from "node:perf_hooks";
 async function probeRun(run2) {
   const result = await runCaptured([...run2.launcher, "/bin/sh", "-c", PROBE_SCRIPT], {
@@ -79618,7 +79684,7 @@ async function buildFailure(outcome, run2, outcomes, variations) {
 async function logTail(run2, lines = 20) {
   const read = async (file) => {
     try {
-      const handle = await fs23.open(file, "r");
+      const handle = await fs24.open(file, "r");
       try {
         const { size } = await handle.stat();
         const length2 = Math.min(size, 16 * 1024);
@@ -79647,8 +79713,8 @@ var init_run_twice = __esm({
 });
 
 // src/build/run-build.ts
-import fs24 from "node:fs/promises";
-import path14 from "node:path";
+import fs25 from "node:fs/promises";
+import path15 from "node:path";
 async function runBuild(options2, deps) {
   const emit = deps.onEvent ?? (() => void 0);
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
@@ -79699,7 +79765,7 @@ async function runBuild(options2, deps) {
         order: run2.creationOrder
       });
       snapshot = { files: stats.files, bytes: stats.bytes };
-      for (const dir of run2.mkdirs) await fs24.mkdir(dir, { recursive: true });
+      for (const dir of run2.mkdirs) await fs25.mkdir(dir, { recursive: true });
     }
     const orderDiffers = await listingOrderDiffers({
       a: plan.runs.a.layout.dir,
@@ -79782,7 +79848,7 @@ async function runBuild(options2, deps) {
       outDir = options2.outDir;
     }
     const lockfileNames = findLockfiles(entries);
-    const lockfileDigests = await hashFiles(lockfileNames.map((n) => path14.join(options2.source, n)));
+    const lockfileDigests = await hashFiles(lockfileNames.map((n) => path15.join(options2.source, n)));
     const lockfiles = lockfileNames.map((n, i) => ({
       path: n,
       sha256: lockfileDigests[i]?.sha256 ?? ""
@@ -79862,7 +79928,7 @@ async function releaseWorkspace(workspace, keep) {
 async function checkSourceDir(source) {
   let stat;
   try {
-    stat = await fs24.stat(source);
+    stat = await fs25.stat(source);
   } catch {
     throw new ReproofError("E_INPUT", `--source ${source}: no such directory`, { path: source });
   }
@@ -79870,7 +79936,7 @@ async function checkSourceDir(source) {
     throw new ReproofError("E_INPUT", `--source ${source}: not a directory`, { path: source });
 }
 function rootName(source) {
-  const name = path14.basename(source);
+  const name = path15.basename(source);
   return name === "" ? "src" : name;
 }
 function resolvePassThrough(requests, callerEnv) {
@@ -79895,7 +79961,7 @@ async function staleArtifactWarnings(manifest2, entries, source) {
     entries.flatMap((e) => e.kind === "file" ? [[e.rel, e.size]] : [])
   );
   const suspects = manifest2.filter((e) => inputs.get(e.name) === e.size);
-  const digests = await hashFiles(suspects.map((e) => path14.join(source, e.name)));
+  const digests = await hashFiles(suspects.map((e) => path15.join(source, e.name)));
   return suspects.filter((e, i) => digests[i]?.sha256 === e.sha256).map(
     (e) => `artifact ${e.name} is identical to the source file of the same name; the build may not have produced it`
   );
@@ -80015,11 +80081,11 @@ var init_variations = __esm({
 });
 
 // src/config/build-options.ts
-import path15 from "node:path";
+import path16 from "node:path";
 function toBuildOptions(flags, command, config, cwd, configDir) {
-  const source = path15.resolve(cwd, flags.source ?? ".");
-  const fromConfig = (p) => p === void 0 ? void 0 : path15.resolve(configDir, p);
-  const fromFlag = (p) => p === void 0 ? void 0 : path15.resolve(cwd, p);
+  const source = path16.resolve(cwd, flags.source ?? ".");
+  const fromConfig = (p) => p === void 0 ? void 0 : path16.resolve(configDir, p);
+  const fromFlag = (p) => p === void 0 ? void 0 : path16.resolve(cwd, p);
   const finalCommand = command.length > 0 ? [...command] : config.command ?? [];
   if (finalCommand.length === 0) {
     throw new ReproofError(
@@ -80091,7 +80157,7 @@ function mergeEnv(config, flags) {
   return [...byName.values()].sort((x, y) => compareBytes(x.name, y.name));
 }
 function validateGlob(glob, what) {
-  if (path15.isAbsolute(glob) || glob.split("/").includes("..") || glob.includes("\0")) {
+  if (path16.isAbsolute(glob) || glob.split("/").includes("..") || glob.includes("\0")) {
     throw new ReproofError(
       "E_USAGE",
       `${what} ${glob}: globs are relative to the build root and may not contain ".."`
@@ -80133,19 +80199,19 @@ var init_build_options = __esm({
 });
 
 // src/config/load-config.ts
-import fs25 from "node:fs/promises";
-import path16 from "node:path";
+import fs26 from "node:fs/promises";
+import path17 from "node:path";
 async function loadBuildConfig(sourceDir) {
-  const file = path16.join(sourceDir, CONFIG_FILE);
+  const file = path17.join(sourceDir, CONFIG_FILE);
   let text;
   try {
-    const stat = await fs25.stat(file);
+    const stat = await fs26.stat(file);
     if (stat.size > MAX_CONFIG_BYTES) {
       throw new ReproofError("E_INPUT", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, {
         path: file
       });
     }
-    text = await fs25.readFile(file, "utf8");
+    text = await fs26.readFile(file, "utf8");
   } catch (err) {
     if (isNotFound(err)) return {};
     throw err instanceof ReproofError ? err : new ReproofError("E_INPUT", `${file}: cannot be read`, { path: file }, { cause: err });
@@ -80330,10 +80396,18 @@ var build_action_exports = {};
 __export(build_action_exports, {
   buildAction: () => buildAction
 });
-import path17 from "node:path";
+import path18 from "node:path";
 async function buildAction(command, flags, streams, signal) {
   const config = await loadBuildConfig(resolveSource(flags));
   const options2 = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags));
+  for (const [flag2, file] of [
+    ["--record", options2.record],
+    ["--report", options2.report],
+    ["--bundle", flags.bundle],
+    ["--statement", flags.statement]
+  ]) {
+    if (file !== void 0) checkOutputFile(flag2, file);
+  }
   const attest = flags.bundle === void 0 ? void 0 : {
     options: {
       bundle: flags.bundle,
@@ -80391,7 +80465,7 @@ async function buildAction(command, flags, streams, signal) {
   }
 }
 function resolveSource(flags) {
-  return path17.resolve(process.cwd(), flags.source ?? ".");
+  return path18.resolve(process.cwd(), flags.source ?? ".");
 }
 var init_build_action = __esm({
   "src/cli/build-action.ts"() {
@@ -80402,6 +80476,7 @@ var init_build_action = __esm({
     init_text();
     init_run_attest();
     init_errors();
+    init_output_path();
     init_keys();
     init_attest_action();
     init_build_view();
@@ -80411,22 +80486,22 @@ var init_build_action = __esm({
 });
 
 // src/diff/records.ts
-import fs26 from "node:fs";
-import path18 from "node:path";
+import fs27 from "node:fs";
+import path19 from "node:path";
 function readBuildRecord(file) {
-  const stat = fs26.statSync(file);
+  const stat = fs27.statSync(file);
   if (!stat.isFile() || stat.size > MAX_RECORD_BYTES2) return void 0;
   const head = Buffer.alloc(Math.min(stat.size, 4096));
-  const fd = fs26.openSync(file, "r");
+  const fd = fs27.openSync(file, "r");
   try {
-    fs26.readSync(fd, head, 0, head.length, 0);
+    fs27.readSync(fd, head, 0, head.length, 0);
   } finally {
-    fs26.closeSync(fd);
+    fs27.closeSync(fd);
   }
   if (!head.includes(BUILD_RECORD_TYPE)) return void 0;
   let json;
   try {
-    json = JSON.parse(fs26.readFileSync(file, "utf8"));
+    json = JSON.parse(fs27.readFileSync(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -80451,7 +80526,7 @@ async function diffRecords(a, b, labels, options2) {
   const digestsB = new Map(runB.manifest.map((e) => [e.name, e]));
   const names = [.../* @__PURE__ */ new Set([...digestsA.keys(), ...digestsB.keys()])].sort();
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256);
-  const rootsExist = fs26.existsSync(runA.root) && fs26.existsSync(runB.root);
+  const rootsExist = fs27.existsSync(runA.root) && fs27.existsSync(runB.root);
   engine.compared = names.length - differing.length;
   if (rootsExist) {
     await diffDirectories(engine, runA.root, runB.root, differing);
@@ -80477,7 +80552,7 @@ function recordContext(a, b) {
     Date.parse(record2.startedAt) / 1e3 - 3600,
     Date.parse(record2.finishedAt) / 1e3 + 3600
   ];
-  const roots = (record2) => record2.runs.flatMap((r) => [r.root, path18.dirname(r.root)]);
+  const roots = (record2) => record2.runs.flatMap((r) => [r.root, path19.dirname(r.root)]);
   return {
     roots: [roots(a), roots(b)],
     canary: b.canary,
@@ -80610,9 +80685,10 @@ var diff_action_exports = {};
 __export(diff_action_exports, {
   diffAction: () => diffAction
 });
-import path19 from "node:path";
+import path20 from "node:path";
 async function diffAction(a, b, flags, streams) {
   const options2 = toDiffOptions(flags);
+  if (options2.html !== void 0) checkOutputFile("--html", options2.html);
   const report = await runDiff(a, b, options2);
   if (options2.html !== void 0) await writeFileAtomic(options2.html, renderDiffHtml(report));
   if (options2.json) streams.stdout.write(`${JSON.stringify(report, null, 2)}
@@ -80629,7 +80705,7 @@ async function runDiff(a, b, options2) {
       ...engine,
       context: defaultHintContext([[], []], 0)
     });
-  const roots = [[path19.resolve(a)], [path19.resolve(b)]];
+  const roots = [[path20.resolve(a)], [path20.resolve(b)]];
   return diffPaths(a, b, {
     ...engine,
     context: defaultHintContext(roots, Math.floor(Date.now() / 1e3))
@@ -80656,6 +80732,7 @@ var init_diff_action = __esm({
     init_text();
     init_errors();
     init_atomic_write();
+    init_output_path();
     init_output();
   }
 });
@@ -80665,8 +80742,8 @@ var normalize_action_exports = {};
 __export(normalize_action_exports, {
   normalizeAction: () => normalizeAction
 });
-import fs27 from "node:fs";
-import path20 from "node:path";
+import fs28 from "node:fs";
+import path21 from "node:path";
 async function normalizeAction(files, flags, streams) {
   if (flags.out === void 0 === (flags.inPlace !== true)) {
     throw new ReproofError("E_USAGE", "give either -o <path> or --in-place");
@@ -80675,23 +80752,23 @@ async function normalizeAction(files, flags, streams) {
   for (const file of files) {
     let stat;
     try {
-      stat = fs27.statSync(file);
+      stat = fs28.statSync(file);
     } catch {
       throw new ReproofError("E_INPUT", `${file}: no such file`, { path: file });
     }
     if (!stat.isFile())
       throw new ReproofError("E_INPUT", `${file}: not a regular file`, { path: file });
   }
-  if (flags.out !== void 0 && files.length > 1 && !(fs27.existsSync(flags.out) && fs27.statSync(flags.out).isDirectory())) {
+  if (flags.out !== void 0 && files.length > 1 && !(fs28.existsSync(flags.out) && fs28.statSync(flags.out).isDirectory())) {
     throw new ReproofError(
       "E_USAGE",
       `-o ${flags.out}: with several inputs, -o must be an existing directory`
     );
   }
   const outputs = files.map(
-    (f) => flags.inPlace === true ? f : files.length > 1 || isDir(flags.out) ? path20.join(flags.out ?? ".", path20.basename(f)) : flags.out ?? f
+    (f) => flags.inPlace === true ? f : files.length > 1 || isDir(flags.out) ? path21.join(flags.out ?? ".", path21.basename(f)) : flags.out ?? f
   );
-  if (new Set(outputs.map((o) => path20.resolve(o))).size !== outputs.length) {
+  if (new Set(outputs.map((o) => path21.resolve(o))).size !== outputs.length) {
     throw new ReproofError(
       "E_USAGE",
       "two inputs would be written to the same output; give them distinct names"
@@ -80739,7 +80816,7 @@ async function normalizeAction(files, flags, streams) {
   return EXIT.yes;
 }
 function isDir(p) {
-  return p !== void 0 && fs27.existsSync(p) && fs27.statSync(p).isDirectory();
+  return p !== void 0 && fs28.existsSync(p) && fs28.statSync(p).isDirectory();
 }
 var init_normalize_action = __esm({
   "src/cli/normalize-action.ts"() {
@@ -81225,15 +81302,15 @@ var require_certificate = __commonJS({
       sort() {
         const leafCert = this.untrustedCert;
         let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path25) => path25.some((cert) => this.trustedCerts.includes(cert)));
+        paths = paths.filter((path26) => path26.some((cert) => this.trustedCerts.includes(cert)));
         if (paths.length === 0) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "no trusted certificate path found"
           });
         }
-        const path24 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path24].slice(0, -1);
+        const path25 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path25].slice(0, -1);
       }
       // Recursively build all possible paths from the leaf to the root
       buildPaths(certificate) {
@@ -81292,30 +81369,30 @@ var require_certificate = __commonJS({
         });
         return issuers;
       }
-      checkPath(path24) {
-        if (path24.length < 1) {
+      checkPath(path25) {
+        if (path25.length < 1) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "certificate chain must contain at least one certificate"
           });
         }
-        const validCAs = path24.slice(1).every((cert) => cert.isCA);
+        const validCAs = path25.slice(1).every((cert) => cert.isCA);
         if (!validCAs) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "intermediate certificate is not a CA"
           });
         }
-        for (let i = path24.length - 2; i >= 0; i--) {
-          if (!path24[i].issuer.equals(path24[i + 1].subject)) {
+        for (let i = path25.length - 2; i >= 0; i--) {
+          if (!path25[i].issuer.equals(path25[i + 1].subject)) {
             throw new error_1.VerificationError({
               code: "CERTIFICATE_ERROR",
               message: "incorrect certificate name chaining"
             });
           }
         }
-        for (let i = 0; i < path24.length; i++) {
-          const cert = path24[i];
+        for (let i = 0; i < path25.length; i++) {
+          const cert = path25[i];
           if (cert.extBasicConstraints?.isCA) {
             const pathLength = cert.extBasicConstraints.pathLenConstraint;
             if (pathLength !== void 0 && pathLength < i - 1) {
@@ -81419,13 +81496,13 @@ var require_key2 = __commonJS({
       return { key: key.publicKey };
     }
     function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path24 = [];
+      let path25 = [];
       timestamps.forEach((timestamp) => {
-        path24 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+        path25 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
       });
       return {
-        scts: (0, sct_1.verifySCTs)(path24[0], path24[1], trustMaterial.ctlogs),
-        signer: getSigner(path24[0])
+        scts: (0, sct_1.verifySCTs)(path25[0], path25[1], trustMaterial.ctlogs),
+        signer: getSigner(path25[0])
       };
     }
     function getSigner(cert) {
@@ -82716,7 +82793,7 @@ var require_file = __commonJS({
           ...this.unrecognizedFields
         };
       }
-      static fromJSON(path24, data) {
+      static fromJSON(path25, data) {
         const { length: length2, hashes, ...rest } = data;
         if (typeof length2 !== "number") {
           throw new TypeError("length must be a number");
@@ -82726,7 +82803,7 @@ var require_file = __commonJS({
         }
         return new _TargetFile({
           length: length2,
-          path: path24,
+          path: path25,
           hashes,
           unrecognizedFields: rest
         });
@@ -84301,11 +84378,11 @@ var require_commonjs6 = __commonJS({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path24 = {
+    var path25 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    exports.sep = defaultPlatform === "win32" ? path24.win32.sep : path24.posix.sep;
+    exports.sep = defaultPlatform === "win32" ? path25.win32.sep : path25.posix.sep;
     exports.minimatch.sep = exports.sep;
     exports.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     exports.minimatch.GLOBSTAR = exports.GLOBSTAR;
@@ -85533,9 +85610,9 @@ var require_snapshot = __commonJS({
     };
     exports.Snapshot = Snapshot;
     function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path24, metadata]) => ({
+      return Object.entries(meta).reduce((acc, [path25, metadata]) => ({
         ...acc,
-        [path24]: metadata.toJSON()
+        [path25]: metadata.toJSON()
       }), {});
     }
     function metaFromJSON(data) {
@@ -85544,9 +85621,9 @@ var require_snapshot = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("meta field is malformed");
         } else {
-          meta = Object.entries(data).reduce((acc, [path24, metadata]) => ({
+          meta = Object.entries(data).reduce((acc, [path25, metadata]) => ({
             ...acc,
-            [path24]: file_1.MetaFile.fromJSON(metadata)
+            [path25]: file_1.MetaFile.fromJSON(metadata)
           }), {});
         }
       }
@@ -85728,9 +85805,9 @@ var require_targets = __commonJS({
     };
     exports.Targets = Targets;
     function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path24, target]) => ({
+      return Object.entries(targets).reduce((acc, [path25, target]) => ({
         ...acc,
-        [path24]: target.toJSON()
+        [path25]: target.toJSON()
       }), {});
     }
     function targetsFromJSON(data) {
@@ -85739,9 +85816,9 @@ var require_targets = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("targets must be an object");
         } else {
-          targets = Object.entries(data).reduce((acc, [path24, target]) => ({
+          targets = Object.entries(data).reduce((acc, [path25, target]) => ({
             ...acc,
-            [path24]: file_1.TargetFile.fromJSON(path24, target)
+            [path25]: file_1.TargetFile.fromJSON(path25, target)
           }), {});
         }
       }
@@ -86436,14 +86513,14 @@ var require_url = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.join = join;
     var url_1 = __require("url");
-    function join(base, path24) {
-      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path24)).toString();
+    function join(base, path25) {
+      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path25)).toString();
     }
-    function ensureTrailingSlash(path24) {
-      return path24.endsWith("/") ? path24 : path24 + "/";
+    function ensureTrailingSlash(path25) {
+      return path25.endsWith("/") ? path25 : path25 + "/";
     }
-    function removeLeadingSlash(path24) {
-      return path24.startsWith("/") ? path24.slice(1) : path24;
+    function removeLeadingSlash(path25) {
+      return path25.startsWith("/") ? path25.slice(1) : path25;
     }
   }
 });
@@ -86496,8 +86573,8 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist11();
     var debug_1 = __importDefault(require_src());
-    var fs36 = __importStar(__require("fs"));
-    var path24 = __importStar(__require("path"));
+    var fs37 = __importStar(__require("fs"));
+    var path25 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
     var error_1 = require_error10();
@@ -86569,15 +86646,15 @@ var require_updater = __commonJS({
         const consistentSnapshot = this.trustedSet.root.signed.consistentSnapshot;
         if (consistentSnapshot && this.config.prefixTargetsWithHash) {
           const hashes = Object.values(targetInfo.hashes);
-          const { dir, base } = path24.parse(targetFilePath);
+          const { dir, base } = path25.parse(targetFilePath);
           const filename = `${hashes[0]}.${base}`;
           targetFilePath = dir ? `${dir}/${filename}` : filename;
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs36.createReadStream(fileName));
+          await targetInfo.verify(fs37.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs36.copyFileSync(fileName, targetPath);
+          fs37.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -86586,8 +86663,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs36.existsSync(filePath)) {
-            await targetInfo.verify(fs36.createReadStream(filePath));
+          if (fs37.existsSync(filePath)) {
+            await targetInfo.verify(fs37.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -86596,9 +86673,9 @@ var require_updater = __commonJS({
         return;
       }
       loadLocalMetadata(fileName) {
-        const filePath = path24.join(this.dir, `${fileName}.json`);
+        const filePath = path25.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs36.readFileSync(filePath);
+        return fs37.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -86743,14 +86820,14 @@ var require_updater = __commonJS({
           throw new error_1.ValueError("Target directory not set");
         }
         const filePath = encodeURIComponent(targetInfo.path);
-        return path24.join(this.targetDir, filePath);
+        return path25.join(this.targetDir, filePath);
       }
       persistMetadata(metaDataName, bytesData) {
         const encodedName = encodeURIComponent(metaDataName);
         try {
-          const filePath = path24.join(this.dir, `${encodedName}.json`);
+          const filePath = path25.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs36.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs37.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -86860,13 +86937,13 @@ var require_target = __commonJS({
     var fs_1 = __importDefault(__require("fs"));
     var error_1 = require_error11();
     async function readTarget(tuf, targetPath) {
-      const path24 = await getTargetPath(tuf, targetPath);
+      const path25 = await getTargetPath(tuf, targetPath);
       return new Promise((resolve, reject) => {
-        fs_1.default.readFile(path24, "utf-8", (err, data) => {
+        fs_1.default.readFile(path25, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
               code: "TUF_READ_TARGET_ERROR",
-              message: `error reading target ${path24}`,
+              message: `error reading target ${path25}`,
               cause: err
             }));
           } else {
@@ -86892,19 +86969,19 @@ var require_target = __commonJS({
           message: `target ${target} not found`
         });
       }
-      let path24 = await tuf.findCachedTarget(targetInfo);
-      if (!path24) {
+      let path25 = await tuf.findCachedTarget(targetInfo);
+      if (!path25) {
         try {
-          path24 = await tuf.downloadTarget(targetInfo);
+          path25 = await tuf.downloadTarget(targetInfo);
         } catch (err) {
           throw new error_1.TUFError({
             code: "TUF_DOWNLOAD_TARGET_ERROR",
-            message: `error downloading target ${path24}`,
+            message: `error downloading target ${path25}`,
             cause: err
           });
         }
       }
-      return path24;
+      return path25;
     }
   }
 });
@@ -87054,7 +87131,7 @@ var require_dist13 = __commonJS({
 
 // src/verify/verify-signature.ts
 import crypto16 from "node:crypto";
-import fs28 from "node:fs";
+import fs29 from "node:fs";
 async function verifySignature(json, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = await Promise.resolve().then(() => __toESM(require_dist3(), 1));
   const { toSignedEntity, toTrustMaterial, Verifier } = await Promise.resolve().then(() => __toESM(require_dist10(), 1));
@@ -87214,7 +87291,7 @@ function run(verify) {
 }
 function loadPublicKey(file) {
   try {
-    return crypto16.createPublicKey(fs28.readFileSync(file, "utf8"));
+    return crypto16.createPublicKey(fs29.readFileSync(file, "utf8"));
   } catch {
     throw new ReproofError("E_INPUT", `--key ${file}: not a PEM public key`, { path: file });
   }
@@ -87231,12 +87308,12 @@ async function loadTrustedRoot(file, parse2) {
       );
     }
   }
-  if (!fs28.existsSync(file) || fs28.statSync(file).size > MAX_ROOT_BYTES)
+  if (!fs29.existsSync(file) || fs29.statSync(file).size > MAX_ROOT_BYTES)
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: missing or too large`, {
       path: file
     });
   try {
-    return parse2(JSON.parse(fs28.readFileSync(file, "utf8")));
+    return parse2(JSON.parse(fs29.readFileSync(file, "utf8")));
   } catch {
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: not a valid trusted root`, {
       path: file
@@ -87281,17 +87358,17 @@ var rebuild_exports = {};
 __export(rebuild_exports, {
   rebuildCheck: () => rebuildCheck
 });
-import fs29 from "node:fs";
+import fs30 from "node:fs";
 import os5 from "node:os";
-import path21 from "node:path";
+import path22 from "node:path";
 async function rebuildCheck(statement, options2) {
   const recipe = toRecipe(statement);
-  const work = fs29.mkdtempSync(path21.join(os5.tmpdir(), "reproof-rebuild-"));
+  const work = fs30.mkdtempSync(path22.join(os5.tmpdir(), "reproof-rebuild-"));
   try {
-    const tree = path21.join(work, "source");
+    const tree = path22.join(work, "source");
     await exportCommit(options2.source, recipe.commit, tree);
     const env = recipe.env.map((e) => e.value === void 0 ? e.name : `${e.name}=${e.value}`);
-    const outDir = path21.join(work, "out");
+    const outDir = path22.join(work, "out");
     const buildOptions = {
       source: tree,
       command: recipe.command,
@@ -87343,35 +87420,35 @@ async function rebuildCheck(statement, options2) {
       explanation: await explain(mismatches, options2.artifacts, outDir)
     };
   } finally {
-    fs29.rmSync(work, { recursive: true, force: true });
+    fs30.rmSync(work, { recursive: true, force: true });
   }
 }
 async function explain(mismatches, given, outDir) {
   const items = [];
   for (const m of mismatches) {
     const original = given.find((a) => a.sha256 === m.sha256);
-    const rebuilt = path21.join(outDir, m.name);
-    if (original === void 0 || !fs29.existsSync(rebuilt)) continue;
-    const work = fs29.mkdtempSync(path21.join(os5.tmpdir(), "reproof-explain-"));
+    const rebuilt = path22.join(outDir, m.name);
+    if (original === void 0 || !fs30.existsSync(rebuilt)) continue;
+    const work = fs30.mkdtempSync(path22.join(os5.tmpdir(), "reproof-explain-"));
     try {
       for (const [side, file] of [
         ["attested", original.path],
         ["rebuilt", rebuilt]
       ]) {
-        fs29.mkdirSync(path21.dirname(path21.join(work, side, m.name)), { recursive: true });
-        fs29.copyFileSync(file, path21.join(work, side, m.name));
+        fs30.mkdirSync(path22.dirname(path22.join(work, side, m.name)), { recursive: true });
+        fs30.copyFileSync(file, path22.join(work, side, m.name));
       }
       const engine = new DiffEngine({
         maxLines: 100,
         limits: DEFAULT_LIMITS,
         context: defaultHintContext([[], []], Math.floor(Date.now() / 1e3))
       });
-      await diffDirectories(engine, path21.join(work, "attested"), path21.join(work, "rebuilt"), [
+      await diffDirectories(engine, path22.join(work, "attested"), path22.join(work, "rebuilt"), [
         m.name
       ]);
       items.push(...toReport(engine, ["attested", "rebuilt"]).items);
     } finally {
-      fs29.rmSync(work, { recursive: true, force: true });
+      fs30.rmSync(work, { recursive: true, force: true });
     }
   }
   return items;
@@ -87429,8 +87506,8 @@ async function exportCommit(repository, commit, into) {
       { path: repository }
     );
   }
-  fs29.mkdirSync(into, { recursive: true });
-  const archive = path21.join(path21.dirname(into), "source.tar");
+  fs30.mkdirSync(into, { recursive: true });
+  const archive = path22.join(path22.dirname(into), "source.tar");
   const result = await runCaptured(
     ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
     { timeoutMs: 6e5 }
@@ -87440,7 +87517,7 @@ async function exportCommit(repository, commit, into) {
   const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
   if (untar.code !== 0)
     throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
-  fs29.rmSync(archive, { force: true });
+  fs30.rmSync(archive, { force: true });
 }
 var init_rebuild = __esm({
   "src/verify/rebuild.ts"() {
@@ -87458,7 +87535,7 @@ var init_rebuild = __esm({
 
 // src/verify/run-verify.ts
 import crypto17 from "node:crypto";
-import fs30 from "node:fs";
+import fs31 from "node:fs";
 async function runVerify(options2, now) {
   const json = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
@@ -87546,7 +87623,7 @@ async function runVerify(options2, now) {
 function readBundleBytes(file) {
   let size;
   try {
-    size = fs30.statSync(file).size;
+    size = fs31.statSync(file).size;
   } catch {
     throw new ReproofError("E_INPUT", `--bundle ${file}: no such file`, { path: file });
   }
@@ -87556,7 +87633,7 @@ function readBundleBytes(file) {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file }
     );
-  return fs30.readFileSync(file);
+  return fs31.readFileSync(file);
 }
 function parseBundle(file, bytes) {
   try {
@@ -87573,7 +87650,7 @@ function parseBundle(file, bytes) {
 function hashArtifact(file, algorithms) {
   let fd;
   try {
-    fd = fs30.openSync(file, "r");
+    fd = fs31.openSync(file, "r");
   } catch {
     throw new ReproofError("E_INPUT", `${file}: no such artifact`, { path: file });
   }
@@ -87581,12 +87658,12 @@ function hashArtifact(file, algorithms) {
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
-      const n = fs30.readSync(fd, buffer, 0, buffer.length, null);
+      const n = fs31.readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       for (const h of hashes) h.update(buffer.subarray(0, n));
     }
   } finally {
-    fs30.closeSync(fd);
+    fs31.closeSync(fd);
   }
   const [sha2562, sha512] = hashes.map((h) => h.digest("hex"));
   return { path: file, sha256: sha2562 ?? "", ...sha512 === void 0 ? {} : { sha512 } };
@@ -87610,7 +87687,7 @@ __export(verify_action_exports, {
   toTrust: () => toTrust,
   verifyAction: () => verifyAction
 });
-import fs31 from "node:fs";
+import fs32 from "node:fs";
 async function verifyAction(artifacts, flags, streams) {
   const trust = toTrust(flags);
   const policy = toPolicy(flags);
@@ -87672,7 +87749,7 @@ function toPolicy(flags) {
   if (flags.policy !== void 0) {
     let json;
     try {
-      json = JSON.parse(fs31.readFileSync(flags.policy, "utf8"));
+      json = JSON.parse(fs32.readFileSync(flags.policy, "utf8"));
     } catch {
       throw new ReproofError("E_INPUT", `--policy ${flags.policy}: not a readable JSON file`, {
         path: flags.policy
@@ -87849,14 +87926,14 @@ var init_decide = __esm({
 
 // src/io/file-lock.ts
 import { spawn as spawn2 } from "node:child_process";
-import fs32 from "node:fs";
+import fs33 from "node:fs";
 import os6 from "node:os";
 async function withFileLock(lockFile, timeoutMs, work) {
   let fd;
   try {
-    fd = fs32.openSync(
+    fd = fs33.openSync(
       lockFile,
-      fs32.constants.O_RDWR | fs32.constants.O_CREAT | fs32.constants.O_NOFOLLOW,
+      fs33.constants.O_RDWR | fs33.constants.O_CREAT | fs33.constants.O_NOFOLLOW,
       384
     );
   } catch (err) {
@@ -87868,12 +87945,12 @@ async function withFileLock(lockFile, timeoutMs, work) {
   }
   try {
     await acquire(fd, lockFile, timeoutMs);
-    fs32.ftruncateSync(fd, 0);
-    fs32.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
+    fs33.ftruncateSync(fd, 0);
+    fs33.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
 `, 0);
     return await work();
   } finally {
-    fs32.closeSync(fd);
+    fs33.closeSync(fd);
   }
 }
 function acquire(fd, lockFile, timeoutMs) {
@@ -87918,7 +87995,7 @@ function acquire(fd, lockFile, timeoutMs) {
 }
 function holder(lockFile) {
   try {
-    const owner = JSON.parse(fs32.readFileSync(lockFile, "utf8"));
+    const owner = JSON.parse(fs33.readFileSync(lockFile, "utf8"));
     return typeof owner.pid === "number" && typeof owner.host === "string" ? ` (pid ${owner.pid} on ${owner.host})` : "";
   } catch {
     return "";
@@ -87935,8 +88012,8 @@ var init_file_lock = __esm({
 
 // src/gate/ledger.ts
 import crypto19 from "node:crypto";
-import fs33 from "node:fs";
-import path22 from "node:path";
+import fs34 from "node:fs";
+import path23 from "node:path";
 function parseLedger(text, file) {
   const records = [];
   const seqs = /* @__PURE__ */ new Map();
@@ -88010,11 +88087,11 @@ var init_ledger = __esm({
       }
       /** Bundles are kept beside the ledger, named by their digest. */
       get store() {
-        return path22.join(path22.dirname(this.file), "bundles");
+        return path23.join(path23.dirname(this.file), "bundles");
       }
       bundleFile(bundleDigest) {
-        const file = path22.join(this.store, `${bundleDigest}.sigstore.json`);
-        return fs33.existsSync(file) ? file : void 0;
+        const file = path23.join(this.store, `${bundleDigest}.sigstore.json`);
+        return fs34.existsSync(file) ? file : void 0;
       }
       /**
        * Read, decide and append under the lock. The bundle is stored before the record that
@@ -88025,8 +88102,8 @@ var init_ledger = __esm({
         return this.withLock(async () => {
           const { append, result } = step(this.read());
           if (append !== void 0) {
-            const target = path22.join(this.store, `${append.bundleDigest}.sigstore.json`);
-            if (!fs33.existsSync(target)) await writeFileAtomic(target, append.bundle);
+            const target = path23.join(this.store, `${append.bundleDigest}.sigstore.json`);
+            if (!fs34.existsSync(target)) await writeFileAtomic(target, append.bundle);
             this.append(append.record);
             await this.syncDirectory();
           }
@@ -88043,7 +88120,7 @@ var init_ledger = __esm({
       peek() {
         let bytes;
         try {
-          bytes = fs33.readFileSync(this.file);
+          bytes = fs34.readFileSync(this.file);
         } catch (err) {
           if (err.code === "ENOENT") return [];
           throw err;
@@ -88057,7 +88134,7 @@ var init_ledger = __esm({
       read() {
         let bytes;
         try {
-          bytes = fs33.readFileSync(this.file);
+          bytes = fs34.readFileSync(this.file);
         } catch (err) {
           if (err.code === "ENOENT")
             return { records: [], recovered: void 0 };
@@ -88068,33 +88145,33 @@ var init_ledger = __esm({
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
           recovered = `${this.file}.torn-${crypto19.createHash("sha256").update(torn).digest("hex").slice(0, 16)}`;
-          fs33.writeFileSync(recovered, torn);
-          fs33.truncateSync(this.file, end);
-          const fd = fs33.openSync(this.file, "r+");
-          fs33.fsyncSync(fd);
-          fs33.closeSync(fd);
+          fs34.writeFileSync(recovered, torn);
+          fs34.truncateSync(this.file, end);
+          const fd = fs34.openSync(this.file, "r+");
+          fs34.fsyncSync(fd);
+          fs34.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
         return { records: parseLedger(bytes.toString("utf8"), this.file), recovered };
       }
       /** Appends one record and makes it durable before returning. */
       append(record2) {
-        fs33.mkdirSync(path22.dirname(this.file), { recursive: true });
-        const fd = fs33.openSync(this.file, "a");
+        fs34.mkdirSync(path23.dirname(this.file), { recursive: true });
+        const fd = fs34.openSync(this.file, "a");
         try {
-          fs33.writeSync(fd, `${recordBytes(record2)}
+          fs34.writeSync(fd, `${recordBytes(record2)}
 `);
-          fs33.fsyncSync(fd);
+          fs34.fsyncSync(fd);
         } finally {
-          fs33.closeSync(fd);
+          fs34.closeSync(fd);
         }
       }
       async syncDirectory() {
-        await syncDir(path22.dirname(this.file));
+        await syncDir(path23.dirname(this.file));
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs33.mkdirSync(path22.dirname(this.file), { recursive: true });
+        fs34.mkdirSync(path23.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -88103,9 +88180,9 @@ var init_ledger = __esm({
 
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
-import fs34 from "node:fs";
+import fs35 from "node:fs";
 import os7 from "node:os";
-import path23 from "node:path";
+import path24 from "node:path";
 function parseGitLedgerSpec(spec) {
   const rest = spec.slice("git:".length);
   const hash = rest.lastIndexOf("#");
@@ -88141,7 +88218,7 @@ var init_git_ledger = __esm({
       constructor(url2, branch) {
         this.url = url2;
         this.branch = branch;
-        this.work = fs34.mkdtempSync(path23.join(os7.tmpdir(), "reproof-ledger-"));
+        this.work = fs35.mkdtempSync(path24.join(os7.tmpdir(), "reproof-ledger-"));
         this.git(["init", "-q", "--bare"]);
       }
       url;
@@ -88153,7 +88230,7 @@ var init_git_ledger = __esm({
         return `git:${this.url}#${this.branch}`;
       }
       close() {
-        fs34.rmSync(this.work, { recursive: true, force: true });
+        fs35.rmSync(this.work, { recursive: true, force: true });
       }
       /** Fetches the branch and reads the chain at its tip. */
       read() {
@@ -88182,8 +88259,8 @@ var init_git_ledger = __esm({
             "blob",
             `${tip}:bundles/${bundleDigest}.sigstore.json`
           ]);
-          const file = path23.join(this.work, `${bundleDigest}.sigstore.json`);
-          fs34.writeFileSync(file, bytes);
+          const file = path24.join(this.work, `${bundleDigest}.sigstore.json`);
+          fs35.writeFileSync(file, bytes);
           return file;
         } catch {
           return void 0;
@@ -88244,8 +88321,8 @@ var init_git_ledger = __esm({
       commit(parent, records, append) {
         const text = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
-        const index = path23.join(this.work, "index");
-        fs34.rmSync(index, { force: true });
+        const index = path24.join(this.work, "index");
+        fs35.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
         const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text }).trim();
@@ -88522,7 +88599,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs35 from "node:fs";
+import fs36 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -88976,11 +89053,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs35.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs36.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs35.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs36.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const line = stderr.split("\n").find((l) => l.startsWith("reproof: ")) ?? `reproof ${mode} ended with exit code ${code}`;
@@ -89004,7 +89081,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs35.appendFileSync(file, text);
+  fs36.appendFileSync(file, text);
 }
 function annotate(level, message) {
   process.stdout.write(

@@ -65,17 +65,21 @@ export async function runAttest(
   const payload = statementBytes(statement)
 
   // 3. Sign, then write durably: the bundle (and the statement) atomically.
+  const pendingFile = `${options.bundle}.pending`
   const bundle =
     key !== undefined
       ? await signWithKey(payload, key.key, key.kind)
       : options.signing.kind === 'keyless'
         ? await signKeyless(payload, {
             ...options.signing.options,
-            pendingFile: `${options.bundle}.pending`,
+            pendingFile,
           })
         : undefined
   if (bundle === undefined) throw new Error('no signing method')
   await writeFileAtomic(options.bundle, `${JSON.stringify(bundle)}\n`)
+  // Only now: a crash before this point leaves the signature for the retry to reuse,
+  // so the log is asked for the same entry again rather than given a second one.
+  fs.rmSync(pendingFile, { force: true })
   if (options.statement !== undefined)
     await writeFileAtomic(options.statement, `${canonicalJson(statement)}\n`)
 

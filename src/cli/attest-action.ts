@@ -5,6 +5,7 @@ import { parseDuration } from '../config/duration.js'
 import { chooseTokenSource } from '../sign/identity.js'
 import type { AttestContext } from '../attest/statement.js'
 import { EXIT, ReproofError } from '../errors.js'
+import { checkOutputFile } from '../io/output-path.js'
 import { generateKeyPair, writeKeyPair } from '../sign/keys.js'
 import type { AttestFlags, KeygenFlags } from './attest-command.js'
 import type { Streams } from './output.js'
@@ -13,6 +14,8 @@ import type { Streams } from './output.js'
 export async function attestAction(flags: AttestFlags, streams: Streams): Promise<number> {
   const context = builderContext(flags.builderId, streams.env)
   const record = readBuildRecordFile(flags.record)
+  checkOutputFile('--bundle', flags.bundle)
+  if (flags.statement !== undefined) checkOutputFile('--statement', flags.statement)
   const result = await runAttest(
     record,
     {

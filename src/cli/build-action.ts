@@ -5,6 +5,7 @@ import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from '../diff/views/text.js'
 import { runAttest } from '../attest/run-attest.js'
 import { EXIT } from '../errors.js'
+import { checkOutputFile } from '../io/output-path.js'
 import { loadPrivateKey } from '../sign/keys.js'
 import { builderContext, signingMethod } from './attest-action.js'
 import { renderBuildHuman } from './build-view.js'
@@ -20,6 +21,15 @@ export async function buildAction(
 ): Promise<number> {
   const config = await loadBuildConfig(resolveSource(flags))
   const options = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags))
+  // Outputs that cannot be written are refused now, not after the build.
+  for (const [flag, file] of [
+    ['--record', options.record],
+    ['--report', options.report],
+    ['--bundle', flags.bundle],
+    ['--statement', flags.statement],
+  ] as const) {
+    if (file !== undefined) checkOutputFile(flag, file)
+  }
   // Signing options are checked before building: a missing key or identity must not cost a build.
   const attest =
     flags.bundle === undefined

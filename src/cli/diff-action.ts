@@ -9,6 +9,7 @@ import { renderDiffMarkdown } from '../diff/views/markdown.js'
 import { renderDiffText } from '../diff/views/text.js'
 import { EXIT } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
+import { checkOutputFile } from '../io/output-path.js'
 import { useColor, type Streams } from './output.js'
 
 /** `reproof diff`: two inputs in, a report printed, exit code out. */
@@ -19,6 +20,7 @@ export async function diffAction(
   streams: Streams,
 ): Promise<number> {
   const options = toDiffOptions(flags)
+  if (options.html !== undefined) checkOutputFile('--html', options.html)
   const report = await runDiff(a, b, options)
   if (options.html !== undefined) await writeFileAtomic(options.html, renderDiffHtml(report))
   if (options.json) streams.stdout.write(`${JSON.stringify(report, null, 2)}\n`)

@@ -3,6 +3,7 @@ import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
+import { ReproofError } from '../errors.js'
 import { batchedFdSink } from './batched-file-sink.js'
 
 /**
@@ -54,12 +55,14 @@ async function replaceAtomic(
   fill: (handle: fs.FileHandle) => Promise<void>,
 ): Promise<void> {
   const dir = path.dirname(target)
-  await fs.mkdir(dir, { recursive: true })
-  const temp = path.join(
-    dir,
-    `.${path.basename(target)}.reproof-${crypto.randomBytes(6).toString('hex')}`,
-  )
-  const handle = await fs.open(temp, 'wx', mode)
+  const temp = tempBeside(target)
+  let handle: fs.FileHandle
+  try {
+    await fs.mkdir(dir, { recursive: true })
+    handle = await fs.open(temp, 'wx', mode)
+  } catch (err) {
+    throw writeError(target, err)
+  }
   try {
     await fill(handle)
     await handle.chmod(mode)
@@ -69,9 +72,40 @@ async function replaceAtomic(
   } catch (err) {
     await handle.close().catch(() => undefined)
     await fs.rm(temp, { force: true })
-    throw err
+    throw writeError(target, err)
   }
   await syncDir(dir)
+}
+
+/** A temp file beside `target`, with our prefix, so a crash leaves something recognizable. */
+function tempBeside(target: string): string {
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.reproof-${crypto.randomBytes(6).toString('hex')}`,
+  )
+}
+
+const WHY: Record<string, string> = {
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a parent is not a directory',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'over the disk quota',
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EROFS: 'read-only file system',
+}
+
+/** A failed system call while writing, as a one-line error naming the file meant. */
+function writeError(target: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code
+  if (err instanceof ReproofError || (err as NodeJS.ErrnoException).syscall === undefined)
+    return err
+  return new ReproofError(
+    'E_ENVIRONMENT',
+    `${target}: cannot write it: ${(code !== undefined ? WHY[code] : undefined) ?? code ?? 'unknown error'}`,
+    { path: target },
+    { cause: err },
+  )
 }
 
 /**
@@ -87,14 +121,16 @@ export async function streamFileAtomic<T>(
   keep: (result: T, temp: string) => Promise<boolean> = () => Promise.resolve(true),
 ): Promise<{ result: T; written: boolean }> {
   const dir = path.dirname(target)
-  await fs.mkdir(dir, { recursive: true })
-  const temp = path.join(
-    dir,
-    `.${path.basename(target)}.reproof-${crypto.randomBytes(6).toString('hex')}`,
-  )
+  const temp = tempBeside(target)
   // A numeric descriptor, not a FileHandle: a handle's close() waits for streams on it
   // that were told not to close it, which is a deadlock.
-  const fd = fsSync.openSync(temp, 'wx', mode)
+  let fd: number
+  try {
+    await fs.mkdir(dir, { recursive: true })
+    fd = fsSync.openSync(temp, 'wx', mode)
+  } catch (err) {
+    throw writeError(target, err)
+  }
   let open = true
   const closeFd = (): void => {
     if (open) fsSync.closeSync(fd)
@@ -122,7 +158,7 @@ export async function streamFileAtomic<T>(
   } catch (err) {
     closeFd()
     await fs.rm(temp, { force: true })
-    throw err
+    throw writeError(target, err)
   }
 }
 

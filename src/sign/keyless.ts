@@ -75,7 +75,7 @@ export async function signKeyless(
   } catch (err) {
     throw toSigningError(err, options)
   }
-  fs.rmSync(options.pendingFile, { force: true })
+  // The pending signature stays until the caller has written the bundle durably.
   return bundleToJSON(bundle)
 }
 

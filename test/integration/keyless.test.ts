@@ -121,6 +121,38 @@ describe('reproof attest --keyless', () => {
     expect(fs.existsSync(`${bundle}.pending`)).toBe(false)
   })
 
+  it('keeps the signature when the bundle cannot be written, so the retry adds no second log entry', async () => {
+    const dir = makeTemp()
+    const bundle = path.join(dir, 'bundle.json')
+    const recordFile = await record(dir)
+    const before = services.entriesCreated()
+    // A bundle path that is a directory is refused before anything is signed or logged.
+    fs.mkdirSync(path.join(bundle, 'in-the-way'), { recursive: true })
+    const refused = await attest(recordFile, bundle)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/^reproof: --bundle .*bundle\.json: is a directory/m)
+    expect(services.entriesCreated()).toBe(before)
+    expect(fs.existsSync(`${bundle}.pending`)).toBe(false)
+    fs.rmSync(bundle, { recursive: true })
+
+    // One that becomes a directory after the log answered: the last write fails.
+    services.onLogEntry(() => fs.mkdirSync(path.join(bundle, 'in-the-way'), { recursive: true }))
+    const failed = await attest(recordFile, bundle).finally(() => {
+      services.onLogEntry(undefined)
+    })
+    expect(failed.code).toBe(3)
+    expect(failed.stderr).toMatch(/^reproof: .*bundle\.json: cannot write it: it is a directory$/m)
+    expect(fs.existsSync(`${bundle}.pending`)).toBe(true)
+    expect(services.entriesCreated()).toBe(before + 1)
+
+    fs.rmSync(bundle, { recursive: true })
+    const retry = await attest(recordFile, bundle)
+    expect(retry.code, retry.stderr).toBe(0)
+    expect(services.entriesCreated()).toBe(before + 1)
+    verify(bundle)
+    expect(fs.existsSync(`${bundle}.pending`)).toBe(false)
+  })
+
   it('builds and signs keylessly in one go', async () => {
     const dir = makeTemp()
     const bundle = path.join(dir, 'bundle.json')
