@@ -88014,6 +88014,13 @@ var init_file_lock = __esm({
 import crypto19 from "node:crypto";
 import fs34 from "node:fs";
 import path23 from "node:path";
+function ledgerTooBig(label, size) {
+  return new ReproofError(
+    "E_LEDGER",
+    `${label}: ${size} bytes, more than the ${MAX_LEDGER_BYTES} a ledger may hold; the gate stops until a person has looked (reproof gate check)`,
+    { path: label }
+  );
+}
 function parseLedger(text, file) {
   const records = [];
   const seqs = /* @__PURE__ */ new Map();
@@ -88054,7 +88061,7 @@ function parseLedger(text, file) {
   }
   return records;
 }
-var MAX_LINE_BYTES, hex642, RecordSchema3, FileLedger;
+var MAX_LINE_BYTES, MAX_LEDGER_BYTES, hex642, RecordSchema3, FileLedger;
 var init_ledger = __esm({
   "src/gate/ledger.ts"() {
     "use strict";
@@ -88064,6 +88071,7 @@ var init_ledger = __esm({
     init_file_lock();
     init_decide();
     MAX_LINE_BYTES = 64 * 1024;
+    MAX_LEDGER_BYTES = 256 * 1024 * 1024;
     hex642 = pipe(string(), regex(/^[0-9a-f]{64}$/));
     RecordSchema3 = strictObject({
       seq: pipe(number(), integer(), minValue(1)),
@@ -88118,13 +88126,8 @@ var init_ledger = __esm({
        * next locked read to judge.
        */
       peek() {
-        let bytes;
-        try {
-          bytes = fs34.readFileSync(this.file);
-        } catch (err) {
-          if (err.code === "ENOENT") return [];
-          throw err;
-        }
+        const bytes = this.readBytes();
+        if (bytes === void 0) return [];
         return parseLedger(bytes.subarray(0, bytes.lastIndexOf(10) + 1).toString("utf8"), this.file);
       }
       /**
@@ -88132,14 +88135,8 @@ var init_ledger = __esm({
        * mid-append) is moved aside and cut off.
        */
       read() {
-        let bytes;
-        try {
-          bytes = fs34.readFileSync(this.file);
-        } catch (err) {
-          if (err.code === "ENOENT")
-            return { records: [], recovered: void 0 };
-          throw err;
-        }
+        let bytes = this.readBytes();
+        if (bytes === void 0) return { records: [], recovered: void 0 };
         let recovered;
         const end = bytes.lastIndexOf(10) + 1;
         if (end < bytes.length) {
@@ -88153,6 +88150,23 @@ var init_ledger = __esm({
           bytes = bytes.subarray(0, end);
         }
         return { records: parseLedger(bytes.toString("utf8"), this.file), recovered };
+      }
+      /** The ledger's bytes, or undefined when there is none yet; bounded before reading. */
+      readBytes() {
+        let fd;
+        try {
+          fd = fs34.openSync(this.file, "r");
+        } catch (err) {
+          if (err.code === "ENOENT") return void 0;
+          throw err;
+        }
+        try {
+          const { size } = fs34.fstatSync(fd);
+          if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size);
+          return fs34.readFileSync(fd);
+        } finally {
+          fs34.closeSync(fd);
+        }
       }
       /** Appends one record and makes it durable before returning. */
       append(record2) {
@@ -88237,12 +88251,14 @@ var init_git_ledger = __esm({
         const tip = this.fetch();
         this.lastTip = tip;
         if (tip === void 0) return { records: [], recovered: void 0, tip };
-        let text;
+        let size;
         try {
-          text = this.git(["cat-file", "blob", `${tip}:${LEDGER_FILE}`]);
+          size = Number(this.git(["cat-file", "-s", `${tip}:${LEDGER_FILE}`]).trim());
         } catch {
           throw new ReproofError("E_LEDGER", `${this.label}: the branch has no ${LEDGER_FILE}`);
         }
+        if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size);
+        const text = this.git(["cat-file", "blob", `${tip}:${LEDGER_FILE}`]);
         return { records: parseLedger(text, `${this.label}:${LEDGER_FILE}`), recovered: void 0, tip };
       }
       /** The records at the branch's tip, for lookups before deciding. */
@@ -88390,7 +88406,7 @@ reason: ${r.reason}`}
           // credential helpers); a gate must never wait on a password prompt.
           env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...options2.env },
           timeout: GIT_TIMEOUT_MS,
-          maxBuffer: 256 * 1024 * 1024
+          maxBuffer: MAX_LEDGER_BYTES + 1024 * 1024
         });
       }
     };

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
 import { recordBytes, type LedgerRecord } from './decide.js'
-import { parseLedger, type LedgerRead } from './ledger.js'
+import { MAX_LEDGER_BYTES, ledgerTooBig, parseLedger, type LedgerRead } from './ledger.js'
 
 const LEDGER_FILE = 'ledger.jsonl'
 const MAX_ATTEMPTS = 8
@@ -72,12 +72,14 @@ export class GitLedger {
     const tip = this.fetch()
     this.lastTip = tip
     if (tip === undefined) return { records: [], recovered: undefined, tip }
-    let text: string
+    let size: number
     try {
-      text = this.git(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
+      size = Number(this.git(['cat-file', '-s', `${tip}:${LEDGER_FILE}`]).trim())
     } catch {
       throw new ReproofError('E_LEDGER', `${this.label}: the branch has no ${LEDGER_FILE}`)
     }
+    if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size)
+    const text = this.git(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
     return { records: parseLedger(text, `${this.label}:${LEDGER_FILE}`), recovered: undefined, tip }
   }
 
@@ -244,7 +246,7 @@ export class GitLedger {
       // credential helpers); a gate must never wait on a password prompt.
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
       timeout: GIT_TIMEOUT_MS,
-      maxBuffer: 256 * 1024 * 1024,
+      maxBuffer: MAX_LEDGER_BYTES + 1024 * 1024,
     })
   }
 }

@@ -10,6 +10,16 @@ import type { Step } from './git-ledger.js'
 
 // A record is a few hundred bytes; a line near this is not one.
 const MAX_LINE_BYTES = 64 * 1024
+/** Far beyond any real history (a million records), and refused before it is read. */
+export const MAX_LEDGER_BYTES = 256 * 1024 * 1024
+
+export function ledgerTooBig(label: string, size: number): ReproofError {
+  return new ReproofError(
+    'E_LEDGER',
+    `${label}: ${size} bytes, more than the ${MAX_LEDGER_BYTES} a ledger may hold; the gate stops until a person has looked (reproof gate check)`,
+    { path: label },
+  )
+}
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))
 const RecordSchema = v.strictObject({
   seq: v.pipe(v.number(), v.integer(), v.minValue(1)),
@@ -81,13 +91,8 @@ export class FileLedger {
    * next locked read to judge.
    */
   peek(): LedgerRecord[] {
-    let bytes: Buffer
-    try {
-      bytes = fs.readFileSync(this.file)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw err
-    }
+    const bytes = this.readBytes()
+    if (bytes === undefined) return []
     return parseLedger(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8'), this.file)
   }
 
@@ -96,14 +101,8 @@ export class FileLedger {
    * mid-append) is moved aside and cut off.
    */
   read(): LedgerRead {
-    let bytes: Buffer
-    try {
-      bytes = fs.readFileSync(this.file)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        return { records: [], recovered: undefined }
-      throw err
-    }
+    let bytes = this.readBytes()
+    if (bytes === undefined) return { records: [], recovered: undefined }
     let recovered: string | undefined
     const end = bytes.lastIndexOf(0x0a) + 1
     if (end < bytes.length) {
@@ -118,6 +117,24 @@ export class FileLedger {
       bytes = bytes.subarray(0, end)
     }
     return { records: parseLedger(bytes.toString('utf8'), this.file), recovered }
+  }
+
+  /** The ledger's bytes, or undefined when there is none yet; bounded before reading. */
+  private readBytes(): Buffer | undefined {
+    let fd: number
+    try {
+      fd = fs.openSync(this.file, 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    try {
+      const { size } = fs.fstatSync(fd)
+      if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size)
+      return fs.readFileSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
   }
 
   /** Appends one record and makes it durable before returning. */

@@ -240,6 +240,13 @@ describe('reproof gate', () => {
     expect((await runCli(['gate', 'check', '--ledger', ledger])).stderr).toContain(
       'ledger.jsonl:1: line too long',
     )
+    // Refused by its size, before a byte is read (a sparse file: nothing is written).
+    fs.truncateSync(ledger, 300 * 1024 * 1024)
+    const huge = await runCli(['gate', 'check', '--ledger', ledger])
+    expect(huge.code).toBe(3)
+    expect(huge.stderr).toMatch(
+      /ledger\.jsonl: 314572800 bytes, more than the \d+ a ledger may hold/,
+    )
   })
 
   it('keeps one valid chain with 8 processes deploying and rolling back at once', async () => {
