@@ -205,6 +205,7 @@ describe('the GitHub Action', () => {
         keyless: 'true',
         'fulcio-url': services.base,
         'rekor-url': services.base,
+        'tsa-url': services.base,
         bundle: 'hello.sigstore.json',
       },
       dir,
@@ -212,6 +213,10 @@ describe('the GitHub Action', () => {
     )
     expect(build.code, build.stdout).toBe(0)
     expect(build.outputs['bundle-path']).toBe('hello.sigstore.json')
+    const signed = JSON.parse(fs.readFileSync(path.join(dir, 'hello.sigstore.json'), 'utf8')) as {
+      verificationMaterial: { timestampVerificationData: { rfc3161Timestamps: unknown[] } }
+    }
+    expect(signed.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1)
     const verify = await runAction(
       {
         mode: 'verify',
