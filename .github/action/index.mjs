@@ -88436,9 +88436,17 @@ async function runGate(action, common) {
   }
 }
 async function gateWith(ledger, action, common) {
-  const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? storedBundle(ledger, common.env, action.to);
+  const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, common.env, action.to) : void 0;
+  const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
   const bundle = readBundleBytes(bundleFile);
   const bundleDigest = crypto20.createHash("sha256").update(bundle).digest("hex");
+  if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
+    throw new ReproofError(
+      "E_LEDGER",
+      `${bundleFile}: its content is not the bundle its name and the ledger record say (sha256 ${bundleDigest.slice(0, 12)}); the gate stops until a person has looked`,
+      { path: bundleFile }
+    );
+  }
   const verification = await runVerify(
     action.kind === "deploy" ? {
       artifacts: [action.artifact],
@@ -88492,14 +88500,14 @@ async function gateWith(ledger, action, common) {
 function storedBundle(ledger, env, digest) {
   const record2 = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest);
   const file = record2 === void 0 ? void 0 : ledger.bundleFile(record2.bundleDigest);
-  if (file === void 0) {
+  if (record2 === void 0 || file === void 0) {
     throw new ReproofError(
       "E_INPUT",
       `--to ${digest}: no stored bundle for it in ${env}; give --bundle`,
       { path: ledger.label }
     );
   }
-  return file;
+  return { file, bundleDigest: record2.bundleDigest };
 }
 var init_run_gate = __esm({
   "src/gate/run-gate.ts"() {

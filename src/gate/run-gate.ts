@@ -67,12 +67,22 @@ async function gateWith(
   action: GateAction,
   common: GateCommon,
 ): Promise<GateResult> {
+  const stored =
+    action.kind === 'rollback' && action.bundle === undefined
+      ? storedBundle(ledger, common.env, action.to)
+      : undefined
   const bundleFile =
-    action.kind === 'deploy'
-      ? action.bundle
-      : (action.bundle ?? storedBundle(ledger, common.env, action.to))
+    action.kind === 'deploy' ? action.bundle : (action.bundle ?? stored?.file ?? '')
   const bundle = readBundleBytes(bundleFile)
   const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+  // The store names each bundle by its digest: any other content was put there by hand.
+  if (stored !== undefined && stored.bundleDigest !== bundleDigest) {
+    throw new ReproofError(
+      'E_LEDGER',
+      `${bundleFile}: its content is not the bundle its name and the ledger record say (sha256 ${bundleDigest.slice(0, 12)}); the gate stops until a person has looked`,
+      { path: bundleFile },
+    )
+  }
 
   // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy.
   const verification = await runVerify(
@@ -146,15 +156,19 @@ async function gateWith(
 }
 
 /** The bundle a past release of this digest was deployed with, from the gate's own store. */
-function storedBundle(ledger: Ledger, env: string, digest: string): string {
+function storedBundle(
+  ledger: Ledger,
+  env: string,
+  digest: string,
+): { file: string; bundleDigest: string } {
   const record = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest)
   const file = record === undefined ? undefined : ledger.bundleFile(record.bundleDigest)
-  if (file === undefined) {
+  if (record === undefined || file === undefined) {
     throw new ReproofError(
       'E_INPUT',
       `--to ${digest}: no stored bundle for it in ${env}; give --bundle`,
       { path: ledger.label },
     )
   }
-  return file
+  return { file, bundleDigest: record.bundleDigest }
 }

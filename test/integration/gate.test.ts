@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -177,6 +178,20 @@ describe('reproof gate', () => {
     // The key was "revoked": today's trust no longer includes it.
     const revoked = await rollback(ledger, 0, 'bad release', kit.otherPub)
     expect([revoked.code, revoked.result?.decision]).toEqual([1, 'refused'])
+    // A stored bundle swapped for another valid one is tampering, not a release to return to.
+    const kept = fs.readFileSync(release(0).bundle)
+    const storedFile = path.join(
+      path.dirname(ledger),
+      'bundles',
+      `${crypto.createHash('sha256').update(kept).digest('hex')}.sigstore.json`,
+    )
+    fs.copyFileSync(release(1).bundle, storedFile)
+    const swapped = await rollback(ledger, 0, 'bad release', kit.pub)
+    expect(swapped.code).toBe(3)
+    expect(swapped.stderr).toContain(
+      'its content is not the bundle its name and the ledger record say',
+    )
+    fs.writeFileSync(storedFile, kept)
     const back = await rollback(ledger, 0, 'bad release', kit.pub)
     expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
     const status = await gate(ledger, ['status', '--env', 'prod'])
