@@ -18755,8 +18755,8 @@ var require_snapshot_utils = __commonJS({
         match: new Set(matchHeaders.map((header) => caseSensitive ? header : header.toLowerCase()))
       };
     }
-    var crypto21 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
-    var hashId = crypto21?.hash ? (value) => crypto21.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
+    var crypto22 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var hashId = crypto22?.hash ? (value) => crypto22.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
     function isUndiciHeaders(headers) {
       return Array.isArray(headers) && (headers.length & 1) === 0;
     }
@@ -25954,10 +25954,10 @@ var require_subresource_integrity = __commonJS({
     var { runtimeFeatures } = require_runtime_features();
     var { asciiLowercase } = require_infra();
     var validSRIHashAlgorithmTokenSet = /* @__PURE__ */ new Map([["sha256", 0], ["sha384", 1], ["sha512", 2]]);
-    var crypto21;
+    var crypto22;
     if (runtimeFeatures.has("crypto")) {
-      crypto21 = __require("node:crypto");
-      const cryptoHashes = crypto21.getHashes();
+      crypto22 = __require("node:crypto");
+      const cryptoHashes = crypto22.getHashes();
       if (cryptoHashes.length === 0) {
         validSRIHashAlgorithmTokenSet.clear();
       }
@@ -26045,7 +26045,7 @@ var require_subresource_integrity = __commonJS({
       return result;
     }
     var applyAlgorithmToBytes = (algorithm, bytes) => {
-      return crypto21.hash(algorithm, bytes, "base64");
+      return crypto22.hash(algorithm, bytes, "base64");
     };
     function caseSensitiveMatch(actualValue, expectedValue) {
       let actualValueLength = actualValue.length;
@@ -29033,7 +29033,7 @@ var require_connection = __commonJS({
     var { WebsocketFrameSend } = require_frame();
     var assert = __require("node:assert");
     var { runtimeFeatures } = require_runtime_features();
-    var crypto21 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var crypto22 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var warningEmitted = false;
     function establishWebSocketConnection(url2, protocols, client, handler, options2) {
       const requestURL = url2;
@@ -29053,7 +29053,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers(options2.headers));
         request.headersList = headersList;
       }
-      const keyValue = crypto21.randomBytes(16).toString("base64");
+      const keyValue = crypto22.randomBytes(16).toString("base64");
       request.headersList.append("sec-websocket-key", keyValue, true);
       request.headersList.append("sec-websocket-version", "13", true);
       for (const protocol of protocols) {
@@ -29093,7 +29093,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto21.hash("sha1", keyValue + uid, "base64");
+          const digest = crypto22.hash("sha1", keyValue + uid, "base64");
           if (secWSAccept !== digest) {
             failHandshake(handler, response, 1002, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -32344,7 +32344,7 @@ var require_tstinfo = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TSTInfo = void 0;
-    var crypto21 = __importStar(require_crypto());
+    var crypto22 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error3();
     var TSTInfo = class {
@@ -32369,8 +32369,8 @@ var require_tstinfo = __commonJS({
         return this.root.toDER();
       }
       verify(data) {
-        const digest = crypto21.digest(this.messageImprintHashAlgorithm, data);
-        if (!crypto21.bufferEqual(digest, this.messageImprintHashedMessage)) {
+        const digest = crypto22.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto22.bufferEqual(digest, this.messageImprintHashedMessage)) {
           throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
         }
       }
@@ -32427,7 +32427,7 @@ var require_timestamp = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RFC3161Timestamp = void 0;
     var asn1_1 = require_asn1();
-    var crypto21 = __importStar(require_crypto());
+    var crypto22 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error3();
     var tstinfo_1 = require_tstinfo();
@@ -32490,16 +32490,16 @@ var require_timestamp = __commonJS({
         this.verifySignature(publicKey);
       }
       verifyMessageDigest() {
-        const tstInfoDigest = crypto21.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
+        const tstInfoDigest = crypto22.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
         const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
-        if (!crypto21.bufferEqual(tstInfoDigest, expectedDigest)) {
+        if (!crypto22.bufferEqual(tstInfoDigest, expectedDigest)) {
           throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
         }
       }
       verifySignature(key) {
         const signedAttrs = this.signedAttrsObj.toDER();
         signedAttrs[0] = 49;
-        const verified = crypto21.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
+        const verified = crypto22.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
         if (!verified) {
           throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
         }
@@ -32629,7 +32629,7 @@ var require_sct = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SignedCertificateTimestamp = void 0;
-    var crypto21 = __importStar(require_crypto());
+    var crypto22 = __importStar(require_crypto());
     var stream_1 = require_stream();
     var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
       version;
@@ -32691,7 +32691,7 @@ var require_sct = __commonJS({
         if (this.extensions.byteLength > 0) {
           stream.appendView(this.extensions);
         }
-        return crypto21.verify(stream.buffer, key, this.signature, this.algorithm);
+        return crypto22.verify(stream.buffer, key, this.signature, this.algorithm);
       }
       // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
       // TLS encoding which means the fields and lengths of most fields are
@@ -32904,7 +32904,7 @@ var require_cert = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
     var asn1_1 = require_asn1();
-    var crypto21 = __importStar(require_crypto());
+    var crypto22 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var pem = __importStar(require_pem());
     var ext_1 = require_ext();
@@ -33008,8 +33008,8 @@ var require_cert = __commonJS({
       }
       verify(issuerCertificate) {
         const publicKey = issuerCertificate?.publicKey || this.publicKey;
-        const key = crypto21.createPublicKey(publicKey);
-        return crypto21.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+        const key = crypto22.createPublicKey(publicKey);
+        return crypto22.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
       }
       validForDate(date) {
         return this.notBefore <= date && date <= this.notAfter;
@@ -43197,11 +43197,11 @@ var require_negotiator = __commonJS({
 var require_lib4 = __commonJS({
   "node_modules/ssri/lib/index.js"(exports, module) {
     "use strict";
-    var crypto21 = __require("crypto");
+    var crypto22 = __require("crypto");
     var { Minipass } = require_commonjs();
     var SPEC_ALGORITHMS = ["sha512", "sha384", "sha256"];
     var DEFAULT_ALGORITHMS = ["sha512"];
-    var NODE_HASHES = crypto21.getHashes();
+    var NODE_HASHES = crypto22.getHashes();
     var BASE64_REGEX = /^[a-z0-9+/]+(?:=?=?)$/i;
     var SRI_REGEX = /^([a-z0-9]+)-([^?]+)(\?[?\S*]*)?$/;
     var STRICT_SRI_REGEX = /^([a-z0-9]+)-([A-Za-z0-9+/=]{44,88})(\?[\x21-\x7E]*)?$/;
@@ -43241,7 +43241,7 @@ var require_lib4 = __commonJS({
         if (this.algorithm !== null && !this.algorithms.includes(this.algorithm)) {
           this.algorithms.push(this.algorithm);
         }
-        this.hashes = this.algorithms.map(crypto21.createHash);
+        this.hashes = this.algorithms.map(crypto22.createHash);
       }
       #getOptions() {
         this.sri = this.opts?.integrity ? parse2(this.opts?.integrity, this.opts) : null;
@@ -43538,7 +43538,7 @@ var require_lib4 = __commonJS({
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
       return algorithms.reduce((acc, algo) => {
-        const digest = crypto21.createHash(algo).update(data).digest("base64");
+        const digest = crypto22.createHash(algo).update(data).digest("base64");
         const hash = new Hash(
           `${algo}-${digest}${optString}`,
           opts
@@ -43584,7 +43584,7 @@ var require_lib4 = __commonJS({
         }
       }
       const algorithm = sri.pickAlgorithm(opts);
-      const digest = crypto21.createHash(algorithm).update(data).digest("base64");
+      const digest = crypto22.createHash(algorithm).update(data).digest("base64");
       const newSri = parse2({ algorithm, digest });
       const match = newSri.match(sri, opts);
       opts = opts || {};
@@ -43643,7 +43643,7 @@ var require_lib4 = __commonJS({
     function createIntegrity(opts) {
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
-      const hashes = algorithms.map(crypto21.createHash);
+      const hashes = algorithms.map(crypto22.createHash);
       return {
         update: function(chunk, enc) {
           hashes.forEach((h) => h.update(chunk, enc));
@@ -47949,13 +47949,13 @@ var require_lib5 = __commonJS({
 var require_tmp = __commonJS({
   "node_modules/cacache/lib/util/tmp.js"(exports, module) {
     "use strict";
-    var crypto21 = __require("crypto");
+    var crypto22 = __require("crypto");
     var { withTempDir } = require_lib5();
     var fs37 = __require("fs/promises");
     var path25 = __require("path");
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
-      const id = crypto21.randomUUID();
+      const id = crypto22.randomUUID();
       return path25.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
@@ -48554,7 +48554,7 @@ var init_p_map = __esm({
 var require_entry_index = __commonJS({
   "node_modules/cacache/lib/entry-index.js"(exports, module) {
     "use strict";
-    var crypto21 = __require("crypto");
+    var crypto22 = __require("crypto");
     var {
       appendFile,
       mkdir,
@@ -48786,7 +48786,7 @@ ${hashEntry(stringified)}	${stringified}`);
       return hash(str, "sha1");
     }
     function hash(str, digest) {
-      return crypto21.createHash(digest).update(str).digest("hex");
+      return crypto22.createHash(digest).update(str).digest("hex");
     }
     function formatEntry(cache, entry, keepAll) {
       if (!entry.integrity && !keepAll) {
@@ -87837,6 +87837,20 @@ var init_verify_action = __esm({
   }
 });
 
+// src/gate/check-store.ts
+function firstStoreProblem(records, stored) {
+  for (const [i, record2] of records.entries()) {
+    const found = stored.get(record2.bundleDigest);
+    if (found !== record2.bundleDigest) return { line: i + 1, record: record2, found };
+  }
+  return void 0;
+}
+var init_check_store = __esm({
+  "src/gate/check-store.ts"() {
+    "use strict";
+  }
+});
+
 // src/gate/decide.ts
 import crypto18 from "node:crypto";
 function recordBytes(record2) {
@@ -88061,7 +88075,7 @@ function parseLedger(text, file) {
   }
   return records;
 }
-var MAX_LINE_BYTES, MAX_LEDGER_BYTES, hex642, RecordSchema3, FileLedger;
+var MAX_LINE_BYTES, MAX_STORED_BUNDLE_BYTES, MAX_LEDGER_BYTES, hex642, RecordSchema3, FileLedger;
 var init_ledger = __esm({
   "src/gate/ledger.ts"() {
     "use strict";
@@ -88071,6 +88085,7 @@ var init_ledger = __esm({
     init_file_lock();
     init_decide();
     MAX_LINE_BYTES = 64 * 1024;
+    MAX_STORED_BUNDLE_BYTES = 16 * 1024 * 1024;
     MAX_LEDGER_BYTES = 256 * 1024 * 1024;
     hex642 = pipe(string(), regex(/^[0-9a-f]{64}$/));
     RecordSchema3 = strictObject({
@@ -88093,9 +88108,26 @@ var init_ledger = __esm({
       get label() {
         return this.file;
       }
+      /** Where the records are, as errors that name a line say it. */
+      get recordsLabel() {
+        return this.file;
+      }
       /** Bundles are kept beside the ledger, named by their digest. */
       get store() {
         return path23.join(path23.dirname(this.file), "bundles");
+      }
+      /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
+      storedDigests(bundleDigests) {
+        const found = /* @__PURE__ */ new Map();
+        for (const digest of new Set(bundleDigests)) {
+          const file = path23.join(this.store, `${digest}.sigstore.json`);
+          const size = fs34.statSync(file, { throwIfNoEntry: false })?.size;
+          found.set(
+            digest,
+            size === void 0 ? void 0 : size > MAX_STORED_BUNDLE_BYTES ? `more than ${MAX_STORED_BUNDLE_BYTES} bytes` : crypto19.createHash("sha256").update(fs34.readFileSync(file)).digest("hex")
+          );
+        }
+        return found;
       }
       bundleFile(bundleDigest) {
         const file = path23.join(this.store, `${bundleDigest}.sigstore.json`);
@@ -88194,6 +88226,7 @@ var init_ledger = __esm({
 
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
+import crypto20 from "node:crypto";
 import fs35 from "node:fs";
 import os7 from "node:os";
 import path24 from "node:path";
@@ -88243,6 +88276,10 @@ var init_git_ledger = __esm({
       get label() {
         return `git:${this.url}#${this.branch}`;
       }
+      /** Where the records are, as errors that name a line say it. */
+      get recordsLabel() {
+        return `${this.label}:${LEDGER_FILE}`;
+      }
       close() {
         fs35.rmSync(this.work, { recursive: true, force: true });
       }
@@ -88259,11 +88296,42 @@ var init_git_ledger = __esm({
         }
         if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size);
         const text = this.git(["cat-file", "blob", `${tip}:${LEDGER_FILE}`]);
-        return { records: parseLedger(text, `${this.label}:${LEDGER_FILE}`), recovered: void 0, tip };
+        return { records: parseLedger(text, this.recordsLabel), recovered: void 0, tip };
       }
       /** The records at the branch's tip, for lookups before deciding. */
       peek() {
         return this.read().records;
+      }
+      /**
+       * What the tree at the last read's tip holds under each bundle name: the SHA-256 of
+       * its bytes, or undefined. One `git cat-file --batch` for all of them.
+       */
+      storedDigests(bundleDigests) {
+        const found = /* @__PURE__ */ new Map();
+        const wanted = [...new Set(bundleDigests)];
+        const tip = this.lastTip;
+        if (tip === void 0 || wanted.length === 0) return found;
+        const out = this.gitBytes(["cat-file", "--batch"], {
+          input: wanted.map((d) => `${tip}:bundles/${d}.sigstore.json
+`).join("")
+        });
+        let at = 0;
+        for (const digest of wanted) {
+          const eol = out.indexOf(10, at);
+          const header = out.subarray(at, eol).toString("utf8").split(" ");
+          at = eol + 1;
+          if (header[1] !== "blob") {
+            found.set(digest, void 0);
+            continue;
+          }
+          const size = Number(header[2]);
+          found.set(
+            digest,
+            crypto20.createHash("sha256").update(out.subarray(at, at + size)).digest("hex")
+          );
+          at += size + 1;
+        }
+        return found;
       }
       /** The bundle a record was deployed with, from the ledger's own tree, as a file. */
       bundleFile(bundleDigest) {
@@ -88414,7 +88482,7 @@ reason: ${r.reason}`}
 });
 
 // src/gate/run-gate.ts
-import crypto20 from "node:crypto";
+import crypto21 from "node:crypto";
 function openLedger(spec) {
   if (spec.startsWith("git:")) {
     const { url: url2, branch } = parseGitLedgerSpec(spec);
@@ -88439,7 +88507,7 @@ async function gateWith(ledger, action, common) {
   const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, common.env, action.to) : void 0;
   const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
   const bundle = readBundleBytes(bundleFile);
-  const bundleDigest = crypto20.createHash("sha256").update(bundle).digest("hex");
+  const bundleDigest = crypto21.createHash("sha256").update(bundle).digest("hex");
   if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
     throw new ReproofError(
       "E_LEDGER",
@@ -88577,16 +88645,28 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
   }
   const ledger = openLedger(flags.ledger);
   let read;
+  let stored = /* @__PURE__ */ new Map();
   try {
     read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs);
+    if (sub === "check") stored = ledger.storedDigests(read.records.map((r) => r.bundleDigest));
   } finally {
     ledger.close();
   }
   const { records, recovered } = read;
   if (sub === "check") {
+    const bundles = new Set(records.map((r) => r.bundleDigest)).size;
+    const problem = firstStoreProblem(records, stored);
+    if (problem !== void 0) {
+      const { line, record: record2, found } = problem;
+      throw new ReproofError(
+        "E_LEDGER",
+        `${ledger.recordsLabel}:${line}: the bundle kept for ${record2.env} #${record2.seq} (bundles/${record2.bundleDigest}.sigstore.json) ${found === void 0 ? "is missing" : "is not the bytes its name says"}; a rollback to it would fail, and the store was edited`,
+        { path: ledger.label }
+      );
+    }
     print(
-      { ok: true, records: records.length, recovered: recovered ?? null },
-      `ledger ok: ${records.length} record(s), chain intact${recovered === void 0 ? "" : `; a torn last line was moved to ${recovered}`}`
+      { ok: true, records: records.length, bundles, recovered: recovered ?? null },
+      `ledger ok: ${records.length} record(s), chain intact, ${bundles} kept bundle(s) match${recovered === void 0 ? "" : `; a torn last line was moved to ${recovered}`}`
     );
     return EXIT.yes;
   }
@@ -88614,6 +88694,7 @@ var init_gate_action = __esm({
     init_duration();
     init_diff_options();
     init_errors();
+    init_check_store();
     init_decide();
     init_run_gate();
     init_output();

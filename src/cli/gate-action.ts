@@ -2,6 +2,7 @@ import os from 'node:os'
 import { parseDuration } from '../config/duration.js'
 import { positiveInt } from '../config/diff-options.js'
 import { EXIT, ReproofError } from '../errors.js'
+import { firstStoreProblem, type StoredDigests } from '../gate/check-store.js'
 import { toState, type LedgerRecord } from '../gate/decide.js'
 import { openLedger, runGate } from '../gate/run-gate.js'
 import type { GateFlags } from './gate-command.js'
@@ -75,17 +76,29 @@ export async function gateAction(
   }
   const ledger = openLedger(flags.ledger)
   let read: { records: LedgerRecord[]; recovered: string | undefined }
+  let stored: StoredDigests = new Map()
   try {
     // The same lock (or fetch) as a write, so a torn tail is recovered by one reader only.
     read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs)
+    if (sub === 'check') stored = ledger.storedDigests(read.records.map((r) => r.bundleDigest))
   } finally {
     ledger.close()
   }
   const { records, recovered } = read
   if (sub === 'check') {
+    const bundles = new Set(records.map((r) => r.bundleDigest)).size
+    const problem = firstStoreProblem(records, stored)
+    if (problem !== undefined) {
+      const { line, record, found } = problem
+      throw new ReproofError(
+        'E_LEDGER',
+        `${ledger.recordsLabel}:${line}: the bundle kept for ${record.env} #${record.seq} (bundles/${record.bundleDigest}.sigstore.json) ${found === undefined ? 'is missing' : 'is not the bytes its name says'}; a rollback to it would fail, and the store was edited`,
+        { path: ledger.label },
+      )
+    }
     print(
-      { ok: true, records: records.length, recovered: recovered ?? null },
-      `ledger ok: ${records.length} record(s), chain intact${recovered === undefined ? '' : `; a torn last line was moved to ${recovered}`}`,
+      { ok: true, records: records.length, bundles, recovered: recovered ?? null },
+      `ledger ok: ${records.length} record(s), chain intact, ${bundles} kept bundle(s) match${recovered === undefined ? '' : `; a torn last line was moved to ${recovered}`}`,
     )
     return EXIT.yes
   }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -63,6 +64,11 @@ export class GitLedger {
     return `git:${this.url}#${this.branch}`
   }
 
+  /** Where the records are, as errors that name a line say it. */
+  get recordsLabel(): string {
+    return `${this.label}:${LEDGER_FILE}`
+  }
+
   close(): void {
     fs.rmSync(this.work, { recursive: true, force: true })
   }
@@ -80,12 +86,46 @@ export class GitLedger {
     }
     if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size)
     const text = this.git(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
-    return { records: parseLedger(text, `${this.label}:${LEDGER_FILE}`), recovered: undefined, tip }
+    return { records: parseLedger(text, this.recordsLabel), recovered: undefined, tip }
   }
 
   /** The records at the branch's tip, for lookups before deciding. */
   peek(): LedgerRecord[] {
     return this.read().records
+  }
+
+  /**
+   * What the tree at the last read's tip holds under each bundle name: the SHA-256 of
+   * its bytes, or undefined. One `git cat-file --batch` for all of them.
+   */
+  storedDigests(bundleDigests: readonly string[]): Map<string, string | undefined> {
+    const found = new Map<string, string | undefined>()
+    const wanted = [...new Set(bundleDigests)]
+    const tip = this.lastTip
+    if (tip === undefined || wanted.length === 0) return found
+    const out = this.gitBytes(['cat-file', '--batch'], {
+      input: wanted.map((d) => `${tip}:bundles/${d}.sigstore.json\n`).join(''),
+    })
+    let at = 0
+    for (const digest of wanted) {
+      const eol = out.indexOf(0x0a, at)
+      const header = out.subarray(at, eol).toString('utf8').split(' ')
+      at = eol + 1
+      if (header[1] !== 'blob') {
+        found.set(digest, undefined)
+        continue
+      }
+      const size = Number(header[2])
+      found.set(
+        digest,
+        crypto
+          .createHash('sha256')
+          .update(out.subarray(at, at + size))
+          .digest('hex'),
+      )
+      at += size + 1
+    }
+    return found
   }
 
   /** The bundle a record was deployed with, from the ledger's own tree, as a file. */

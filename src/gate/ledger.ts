@@ -10,6 +10,8 @@ import type { Step } from './git-ledger.js'
 
 // A record is a few hundred bytes; a line near this is not one.
 const MAX_LINE_BYTES = 64 * 1024
+/** The most a kept bundle may be, as for any bundle reproof verifies. */
+export const MAX_STORED_BUNDLE_BYTES = 16 * 1024 * 1024
 /** Far beyond any real history (a million records), and refused before it is read. */
 export const MAX_LEDGER_BYTES = 256 * 1024 * 1024
 
@@ -53,9 +55,33 @@ export class FileLedger {
     return this.file
   }
 
+  /** Where the records are, as errors that name a line say it. */
+  get recordsLabel(): string {
+    return this.file
+  }
+
   /** Bundles are kept beside the ledger, named by their digest. */
   private get store(): string {
     return path.join(path.dirname(this.file), 'bundles')
+  }
+
+  /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
+  storedDigests(bundleDigests: readonly string[]): Map<string, string | undefined> {
+    const found = new Map<string, string | undefined>()
+    for (const digest of new Set(bundleDigests)) {
+      const file = path.join(this.store, `${digest}.sigstore.json`)
+      const size = fs.statSync(file, { throwIfNoEntry: false })?.size
+      // Anything past what a bundle may be is not one; it is not read to find that out.
+      found.set(
+        digest,
+        size === undefined
+          ? undefined
+          : size > MAX_STORED_BUNDLE_BYTES
+            ? `more than ${MAX_STORED_BUNDLE_BYTES} bytes`
+            : crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
+      )
+    }
+    return found
   }
 
   bundleFile(bundleDigest: string): string | undefined {

@@ -399,7 +399,40 @@ describe('reproof gate with a git ledger', () => {
     expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
     const status = await gate(ledger, ['status', '--env', 'prod'])
     expect(JSON.parse(status.stdout)).toMatchObject({ current: release(0).digest, seq: 3 })
-    expect((await gate(ledger, ['check'])).code).toBe(0)
+    const check = await gate(ledger, ['check'])
+    expect([check.code, JSON.parse(check.stdout)]).toEqual([
+      0,
+      { ok: true, records: 3, bundles: 2, recovered: null },
+    ])
+    // Someone with push access edits a kept bundle in a fast-forward commit.
+    const work = makeTemp()
+    git(work, ['clone', '-q', '--branch', 'releases', bare, '.'])
+    const kept = `bundles/${records[1]?.bundleDigest ?? ''}.sigstore.json`
+    fs.appendFileSync(path.join(work, kept), ' ')
+    git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qam', 'edit'])
+    git(work, ['push', '-q', 'origin', 'releases'])
+    const edited = await gate(ledger, ['check'])
+    expect(edited.code).toBe(3)
+    expect(edited.stderr).toContain(`ledger.jsonl:2: the bundle kept for prod #2 (${kept})`)
+  })
+
+  it('gate check finds a kept bundle missing or edited, naming the record', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const kept = path.join(
+      path.dirname(ledger),
+      'bundles',
+      `${parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)[1]?.bundleDigest ?? ''}.sigstore.json`,
+    )
+    fs.appendFileSync(kept, ' ')
+    const edited = await gate(ledger, ['check'])
+    expect(edited.code).toBe(3)
+    expect(edited.stderr).toMatch(
+      /ledger\.jsonl:2: the bundle kept for prod #2 .* is not the bytes/,
+    )
+    fs.rmSync(kept)
+    expect((await gate(ledger, ['check'])).stderr).toMatch(/ledger\.jsonl:2: .* is missing/)
   })
 
   it('keeps one chain when 8 gates deploy and roll back at once: losers fetch, decide again and retry', async () => {
