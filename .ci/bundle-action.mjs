@@ -16,6 +16,24 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   define: { __REPROOF_VERSION__: JSON.stringify(version) },
+  plugins: [
+    {
+      // src/load-cjs.ts loads packages through createRequire, which esbuild cannot
+      // follow; a plain require() with the same names it bundles.
+      name: 'bundle-load-cjs',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]src[\\/]load-cjs\.ts$/ }, (args) => {
+          const source = fs.readFileSync(args.path, 'utf8')
+          const contents = source
+            .replace(/^const load = createRequire\(import\.meta\.url\)$/m, '')
+            .replace(/\bload\('/g, "require('")
+          if (contents === source || /\bload\(/.test(contents))
+            throw new Error(`${args.path}: no longer the shape this plugin rewrites`)
+          return { contents, loader: 'ts' }
+        })
+      },
+    },
+  ],
   // Bundled CommonJS packages call require() for Node's built-in modules.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -31645,1742 +31645,6 @@ var init_identity = __esm({
   }
 });
 
-// node_modules/@sigstore/core/dist/stream.js
-var require_stream = __commonJS({
-  "node_modules/@sigstore/core/dist/stream.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ByteStream = void 0;
-    var StreamError = class extends Error {
-    };
-    var ByteStream = class _ByteStream {
-      static BLOCK_SIZE = 1024;
-      buf;
-      view;
-      start = 0;
-      constructor(buffer) {
-        if (buffer) {
-          this.buf = buffer;
-          this.view = Buffer.from(buffer);
-        } else {
-          this.buf = Buffer.alloc(0);
-          this.view = Buffer.from(this.buf);
-        }
-      }
-      get buffer() {
-        return this.view.subarray(0, this.start);
-      }
-      get length() {
-        return this.view.byteLength;
-      }
-      get position() {
-        return this.start;
-      }
-      seek(position) {
-        this.start = position;
-      }
-      // Returns a Buffer containing the specified number of bytes starting at the
-      // given start position.
-      slice(start, len) {
-        const end = start + len;
-        if (end > this.length) {
-          throw new StreamError("request past end of buffer");
-        }
-        return this.view.subarray(start, end);
-      }
-      appendChar(char) {
-        this.ensureCapacity(1);
-        this.view[this.start] = char;
-        this.start += 1;
-      }
-      appendUint16(num) {
-        this.ensureCapacity(2);
-        const value = new Uint16Array([num]);
-        const view = new Uint8Array(value.buffer);
-        this.view[this.start] = view[1];
-        this.view[this.start + 1] = view[0];
-        this.start += 2;
-      }
-      appendUint24(num) {
-        this.ensureCapacity(3);
-        const value = new Uint32Array([num]);
-        const view = new Uint8Array(value.buffer);
-        this.view[this.start] = view[2];
-        this.view[this.start + 1] = view[1];
-        this.view[this.start + 2] = view[0];
-        this.start += 3;
-      }
-      appendView(view) {
-        this.ensureCapacity(view.length);
-        this.view.set(view, this.start);
-        this.start += view.length;
-      }
-      getBlock(size) {
-        if (size <= 0) {
-          return Buffer.alloc(0);
-        }
-        if (this.start + size > this.view.length) {
-          throw new Error("request past end of buffer");
-        }
-        const result = this.view.subarray(this.start, this.start + size);
-        this.start += size;
-        return result;
-      }
-      getUint8() {
-        return this.getBlock(1)[0];
-      }
-      getUint16() {
-        const block = this.getBlock(2);
-        return block[0] << 8 | block[1];
-      }
-      ensureCapacity(size) {
-        if (this.start + size > this.view.byteLength) {
-          const blockSize = _ByteStream.BLOCK_SIZE + (size > _ByteStream.BLOCK_SIZE ? size : 0);
-          this.realloc(this.view.byteLength + blockSize);
-        }
-      }
-      realloc(size) {
-        const newArray = Buffer.alloc(size);
-        const newView = Buffer.from(newArray);
-        newView.set(this.view);
-        this.buf = newArray;
-        this.view = newView;
-      }
-    };
-    exports.ByteStream = ByteStream;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/error.js
-var require_error2 = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ASN1TypeError = exports.ASN1ParseError = void 0;
-    var ASN1ParseError = class extends Error {
-    };
-    exports.ASN1ParseError = ASN1ParseError;
-    var ASN1TypeError = class extends Error {
-    };
-    exports.ASN1TypeError = ASN1TypeError;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/length.js
-var require_length = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/length.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.decodeLength = decodeLength;
-    exports.encodeLength = encodeLength;
-    var error_1 = require_error2();
-    function decodeLength(stream) {
-      const buf = stream.getUint8();
-      if ((buf & 128) === 0) {
-        return buf;
-      }
-      const byteCount = buf & 127;
-      if (byteCount > 6) {
-        throw new error_1.ASN1ParseError("length exceeds 6 byte limit");
-      }
-      let len = 0;
-      for (let i = 0; i < byteCount; i++) {
-        len = len * 256 + stream.getUint8();
-      }
-      if (len === 0) {
-        throw new error_1.ASN1ParseError("indefinite length encoding not supported");
-      }
-      return len;
-    }
-    function encodeLength(len) {
-      if (len < 128) {
-        return Buffer.from([len]);
-      }
-      let val = BigInt(len);
-      const bytes = [];
-      while (val > 0n) {
-        bytes.unshift(Number(val & 255n));
-        val = val >> 8n;
-      }
-      return Buffer.from([128 | bytes.length, ...bytes]);
-    }
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/parse.js
-var require_parse2 = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/parse.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.parseInteger = parseInteger;
-    exports.parseStringASCII = parseStringASCII;
-    exports.parseTime = parseTime;
-    exports.parseOID = parseOID;
-    exports.parseBoolean = parseBoolean;
-    exports.parseBitString = parseBitString;
-    var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
-    var RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
-    function parseInteger(buf) {
-      let pos = 0;
-      const end = buf.length;
-      let val = buf[pos];
-      const neg = val > 127;
-      const pad = neg ? 255 : 0;
-      while (val == pad && ++pos < end) {
-        val = buf[pos];
-      }
-      const len = end - pos;
-      if (len === 0)
-        return BigInt(neg ? -1 : 0);
-      val = neg ? val - 256 : val;
-      let n = BigInt(val);
-      for (let i = pos + 1; i < end; ++i) {
-        n = n * BigInt(256) + BigInt(buf[i]);
-      }
-      return n;
-    }
-    function parseStringASCII(buf) {
-      return buf.toString("ascii");
-    }
-    function parseTime(buf, shortYear) {
-      const timeStr = parseStringASCII(buf);
-      const m = shortYear ? RE_TIME_SHORT_YEAR.exec(timeStr) : RE_TIME_LONG_YEAR.exec(timeStr);
-      if (!m) {
-        throw new Error("invalid time");
-      }
-      if (shortYear) {
-        let year = Number(m[1]);
-        year += year >= 50 ? 1900 : 2e3;
-        m[1] = year.toString();
-      }
-      return /* @__PURE__ */ new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
-    }
-    function parseOID(buf) {
-      let pos = 0;
-      const end = buf.length;
-      let n = buf[pos++];
-      const first = Math.floor(n / 40);
-      const second = n % 40;
-      let oid = `${first}.${second}`;
-      let val = 0;
-      for (; pos < end; ++pos) {
-        n = buf[pos];
-        val = (val << 7) + (n & 127);
-        if ((n & 128) === 0) {
-          oid += `.${val}`;
-          val = 0;
-        }
-      }
-      return oid;
-    }
-    function parseBoolean(buf) {
-      return buf[0] !== 0;
-    }
-    function parseBitString(buf) {
-      const unused = buf[0];
-      const start = 1;
-      const end = buf.length;
-      const bits = [];
-      for (let i = start; i < end; ++i) {
-        const byte = buf[i];
-        const skip = i === end - 1 ? unused : 0;
-        for (let j = 7; j >= skip; --j) {
-          bits.push(byte >> j & 1);
-        }
-      }
-      return bits;
-    }
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/tag.js
-var require_tag = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/tag.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ASN1Tag = void 0;
-    var error_1 = require_error2();
-    var UNIVERSAL_TAG = {
-      BOOLEAN: 1,
-      INTEGER: 2,
-      BIT_STRING: 3,
-      OCTET_STRING: 4,
-      OBJECT_IDENTIFIER: 6,
-      SEQUENCE: 16,
-      SET: 17,
-      PRINTABLE_STRING: 19,
-      UTC_TIME: 23,
-      GENERALIZED_TIME: 24
-    };
-    var TAG_CLASS = {
-      UNIVERSAL: 0,
-      APPLICATION: 1,
-      CONTEXT_SPECIFIC: 2,
-      PRIVATE: 3
-    };
-    var ASN1Tag = class {
-      number;
-      constructed;
-      class;
-      constructor(enc) {
-        this.number = enc & 31;
-        this.constructed = (enc & 32) === 32;
-        this.class = enc >> 6;
-        if (this.number === 31) {
-          throw new error_1.ASN1ParseError("long form tags not supported");
-        }
-        if (this.class === TAG_CLASS.UNIVERSAL && this.number === 0) {
-          throw new error_1.ASN1ParseError("unsupported tag 0x00");
-        }
-      }
-      isUniversal() {
-        return this.class === TAG_CLASS.UNIVERSAL;
-      }
-      isContextSpecific(num) {
-        const res = this.class === TAG_CLASS.CONTEXT_SPECIFIC;
-        return num !== void 0 ? res && this.number === num : res;
-      }
-      isBoolean() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.BOOLEAN;
-      }
-      isInteger() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.INTEGER;
-      }
-      isBitString() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.BIT_STRING;
-      }
-      isOctetString() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.OCTET_STRING;
-      }
-      isOID() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.OBJECT_IDENTIFIER;
-      }
-      isUTCTime() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.UTC_TIME;
-      }
-      isGeneralizedTime() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.GENERALIZED_TIME;
-      }
-      toDER() {
-        return this.number | (this.constructed ? 32 : 0) | this.class << 6;
-      }
-    };
-    exports.ASN1Tag = ASN1Tag;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/obj.js
-var require_obj = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/obj.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ASN1Obj = void 0;
-    var stream_1 = require_stream();
-    var error_1 = require_error2();
-    var length_1 = require_length();
-    var parse_1 = require_parse2();
-    var tag_1 = require_tag();
-    var ASN1Obj = class {
-      tag;
-      subs;
-      value;
-      constructor(tag, value, subs) {
-        this.tag = tag;
-        this.value = value;
-        this.subs = subs;
-      }
-      // Constructs an ASN.1 object from a Buffer of DER-encoded bytes.
-      static parseBuffer(buf) {
-        return parseStream(new stream_1.ByteStream(buf));
-      }
-      toDER() {
-        const valueStream = new stream_1.ByteStream();
-        if (this.subs.length > 0) {
-          for (const sub of this.subs) {
-            valueStream.appendView(sub.toDER());
-          }
-        } else {
-          valueStream.appendView(this.value);
-        }
-        const value = valueStream.buffer;
-        const obj = new stream_1.ByteStream();
-        obj.appendChar(this.tag.toDER());
-        obj.appendView((0, length_1.encodeLength)(value.length));
-        obj.appendView(value);
-        return obj.buffer;
-      }
-      /////////////////////////////////////////////////////////////////////////////
-      // Convenience methods for parsing ASN.1 primitives into JS types
-      // Returns the ASN.1 object's value as a boolean. Throws an error if the
-      // object is not a boolean.
-      toBoolean() {
-        if (!this.tag.isBoolean()) {
-          throw new error_1.ASN1TypeError("not a boolean");
-        }
-        return (0, parse_1.parseBoolean)(this.value);
-      }
-      // Returns the ASN.1 object's value as a BigInt. Throws an error if the
-      // object is not an integer.
-      toInteger() {
-        if (!this.tag.isInteger()) {
-          throw new error_1.ASN1TypeError("not an integer");
-        }
-        return (0, parse_1.parseInteger)(this.value);
-      }
-      // Returns the ASN.1 object's value as an OID string. Throws an error if the
-      // object is not an OID.
-      toOID() {
-        if (!this.tag.isOID()) {
-          throw new error_1.ASN1TypeError("not an OID");
-        }
-        return (0, parse_1.parseOID)(this.value);
-      }
-      // Returns the ASN.1 object's value as a Date. Throws an error if the object
-      // is not either a UTCTime or a GeneralizedTime.
-      toDate() {
-        switch (true) {
-          case this.tag.isUTCTime():
-            return (0, parse_1.parseTime)(this.value, true);
-          case this.tag.isGeneralizedTime():
-            return (0, parse_1.parseTime)(this.value, false);
-          default:
-            throw new error_1.ASN1TypeError("not a date");
-        }
-      }
-      // Returns the ASN.1 object's value as a number[] where each number is the
-      // value of a bit in the bit string. Throws an error if the object is not a
-      // bit string.
-      toBitString() {
-        if (!this.tag.isBitString()) {
-          throw new error_1.ASN1TypeError("not a bit string");
-        }
-        return (0, parse_1.parseBitString)(this.value);
-      }
-    };
-    exports.ASN1Obj = ASN1Obj;
-    function parseStream(stream) {
-      const tag = new tag_1.ASN1Tag(stream.getUint8());
-      const len = (0, length_1.decodeLength)(stream);
-      const value = stream.slice(stream.position, len);
-      const start = stream.position;
-      let subs = [];
-      if (tag.constructed) {
-        subs = collectSubs(stream, len);
-      } else if (tag.isOctetString()) {
-        try {
-          subs = collectSubs(stream, len);
-        } catch (e) {
-        }
-      }
-      if (subs.length === 0) {
-        stream.seek(start + len);
-      }
-      return new ASN1Obj(tag, value, subs);
-    }
-    function collectSubs(stream, len) {
-      const end = stream.position + len;
-      if (end > stream.length) {
-        throw new error_1.ASN1ParseError("invalid length");
-      }
-      const subs = [];
-      while (stream.position < end) {
-        subs.push(parseStream(stream));
-      }
-      if (stream.position !== end) {
-        throw new error_1.ASN1ParseError("invalid length");
-      }
-      return subs;
-    }
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/index.js
-var require_asn1 = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ASN1Obj = void 0;
-    var obj_1 = require_obj();
-    Object.defineProperty(exports, "ASN1Obj", { enumerable: true, get: function() {
-      return obj_1.ASN1Obj;
-    } });
-  }
-});
-
-// node_modules/@sigstore/core/dist/crypto.js
-var require_crypto = __commonJS({
-  "node_modules/@sigstore/core/dist/crypto.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.createPublicKey = createPublicKey;
-    exports.digest = digest;
-    exports.verify = verify;
-    exports.bufferEqual = bufferEqual;
-    var crypto_1 = __importDefault(__require("crypto"));
-    function createPublicKey(key, type = "spki") {
-      if (typeof key === "string") {
-        if (key.startsWith("-----")) {
-          return crypto_1.default.createPublicKey(key);
-        } else {
-          return crypto_1.default.createPublicKey({
-            key: Buffer.from(key, "base64"),
-            format: "der",
-            type
-          });
-        }
-      } else {
-        return crypto_1.default.createPublicKey({ key, format: "der", type });
-      }
-    }
-    function digest(algorithm, ...data) {
-      const hash = crypto_1.default.createHash(algorithm);
-      for (const d of data) {
-        hash.update(d);
-      }
-      return hash.digest();
-    }
-    function verify(data, key, signature, algorithm) {
-      try {
-        return crypto_1.default.verify(algorithm, data, key, signature);
-      } catch (e) {
-        return false;
-      }
-    }
-    function bufferEqual(a, b) {
-      try {
-        return crypto_1.default.timingSafeEqual(a, b);
-      } catch {
-        return false;
-      }
-    }
-  }
-});
-
-// node_modules/@sigstore/core/dist/dsse.js
-var require_dsse = __commonJS({
-  "node_modules/@sigstore/core/dist/dsse.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.preAuthEncoding = preAuthEncoding;
-    var PAE_PREFIX = "DSSEv1";
-    function preAuthEncoding(payloadType, payload) {
-      const typeBytes = Buffer.from(payloadType, "utf-8");
-      return Buffer.concat([
-        Buffer.from(`${PAE_PREFIX} ${typeBytes.length} `, "ascii"),
-        typeBytes,
-        Buffer.from(` ${payload.length} `, "ascii"),
-        payload
-      ]);
-    }
-  }
-});
-
-// node_modules/@sigstore/core/dist/encoding.js
-var require_encoding2 = __commonJS({
-  "node_modules/@sigstore/core/dist/encoding.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.base64Encode = base64Encode;
-    exports.base64Decode = base64Decode;
-    var BASE64_ENCODING = "base64";
-    var UTF8_ENCODING = "utf-8";
-    function base64Encode(str) {
-      return Buffer.from(str, UTF8_ENCODING).toString(BASE64_ENCODING);
-    }
-    function base64Decode(str) {
-      return Buffer.from(str, BASE64_ENCODING).toString(UTF8_ENCODING);
-    }
-  }
-});
-
-// node_modules/@sigstore/core/dist/json.js
-var require_json = __commonJS({
-  "node_modules/@sigstore/core/dist/json.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.canonicalize = canonicalize2;
-    function canonicalize2(object2) {
-      let buffer = "";
-      if (object2 === null || typeof object2 !== "object" || object2.toJSON != null) {
-        buffer += JSON.stringify(object2);
-      } else if (Array.isArray(object2)) {
-        buffer += "[";
-        let first = true;
-        object2.forEach((element) => {
-          if (!first) {
-            buffer += ",";
-          }
-          first = false;
-          buffer += canonicalize2(element);
-        });
-        buffer += "]";
-      } else {
-        buffer += "{";
-        let first = true;
-        Object.keys(object2).sort().forEach((property) => {
-          if (!first) {
-            buffer += ",";
-          }
-          first = false;
-          buffer += JSON.stringify(property);
-          buffer += ":";
-          buffer += canonicalize2(object2[property]);
-        });
-        buffer += "}";
-      }
-      return buffer;
-    }
-  }
-});
-
-// node_modules/@sigstore/core/dist/pem.js
-var require_pem = __commonJS({
-  "node_modules/@sigstore/core/dist/pem.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.toDER = toDER;
-    exports.fromDER = fromDER;
-    var PEM_HEADER = /-----BEGIN (.*)-----/;
-    var PEM_FOOTER = /-----END (.*)-----/;
-    function toDER(certificate) {
-      let der = "";
-      certificate.split("\n").forEach((line) => {
-        if (line.match(PEM_HEADER) || line.match(PEM_FOOTER)) {
-          return;
-        }
-        der += line;
-      });
-      return Buffer.from(der, "base64");
-    }
-    function fromDER(certificate, type = "CERTIFICATE") {
-      const der = certificate.toString("base64");
-      const lines = der.match(/.{1,64}/g) || "";
-      return [`-----BEGIN ${type}-----`, ...lines, `-----END ${type}-----`].join("\n").concat("\n");
-    }
-  }
-});
-
-// node_modules/@sigstore/core/dist/oid.js
-var require_oid = __commonJS({
-  "node_modules/@sigstore/core/dist/oid.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.SHA2_HASH_ALGOS = exports.RSA_SIGNATURE_ALGOS = exports.ECDSA_SIGNATURE_ALGOS = void 0;
-    exports.ECDSA_SIGNATURE_ALGOS = {
-      "1.2.840.10045.4.3.1": "sha224",
-      "1.2.840.10045.4.3.2": "sha256",
-      "1.2.840.10045.4.3.3": "sha384",
-      "1.2.840.10045.4.3.4": "sha512"
-    };
-    exports.RSA_SIGNATURE_ALGOS = {
-      "1.2.840.113549.1.1.14": "sha224",
-      "1.2.840.113549.1.1.11": "sha256",
-      "1.2.840.113549.1.1.12": "sha384",
-      "1.2.840.113549.1.1.13": "sha512"
-    };
-    exports.SHA2_HASH_ALGOS = {
-      "2.16.840.1.101.3.4.2.1": "sha256",
-      "2.16.840.1.101.3.4.2.2": "sha384",
-      "2.16.840.1.101.3.4.2.3": "sha512"
-    };
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/error.js
-var require_error3 = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.RFC3161TimestampVerificationError = void 0;
-    var RFC3161TimestampVerificationError = class extends Error {
-    };
-    exports.RFC3161TimestampVerificationError = RFC3161TimestampVerificationError;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/tstinfo.js
-var require_tstinfo = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/tstinfo.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.TSTInfo = void 0;
-    var crypto22 = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var error_1 = require_error3();
-    var TSTInfo = class {
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      get version() {
-        return this.root.subs[0].toInteger();
-      }
-      get genTime() {
-        return this.root.subs[4].toDate();
-      }
-      get messageImprintHashAlgorithm() {
-        const oid = this.messageImprintObj.subs[0].subs[0].toOID();
-        return oid_1.SHA2_HASH_ALGOS[oid];
-      }
-      get messageImprintHashedMessage() {
-        return this.messageImprintObj.subs[1].value;
-      }
-      get raw() {
-        return this.root.toDER();
-      }
-      verify(data) {
-        const digest = crypto22.digest(this.messageImprintHashAlgorithm, data);
-        if (!crypto22.bufferEqual(digest, this.messageImprintHashedMessage)) {
-          throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
-        }
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get messageImprintObj() {
-        return this.root.subs[2];
-      }
-    };
-    exports.TSTInfo = TSTInfo;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/timestamp.js
-var require_timestamp = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/timestamp.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.RFC3161Timestamp = void 0;
-    var asn1_1 = require_asn1();
-    var crypto22 = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var error_1 = require_error3();
-    var tstinfo_1 = require_tstinfo();
-    var OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2";
-    var OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4";
-    var OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4";
-    var RFC3161Timestamp = class _RFC3161Timestamp {
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      static parse(der) {
-        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
-        return new _RFC3161Timestamp(asn1);
-      }
-      get status() {
-        return this.pkiStatusInfoObj.subs[0].toInteger();
-      }
-      get contentType() {
-        return this.contentTypeObj.toOID();
-      }
-      get eContentType() {
-        return this.eContentTypeObj.toOID();
-      }
-      get signingTime() {
-        return this.tstInfo.genTime;
-      }
-      get signerIssuer() {
-        return this.signerSidObj.subs[0].value;
-      }
-      get signerSerialNumber() {
-        return this.signerSidObj.subs[1].value;
-      }
-      get signerDigestAlgorithm() {
-        const oid = this.signerDigestAlgorithmObj.subs[0].toOID();
-        return oid_1.SHA2_HASH_ALGOS[oid];
-      }
-      get signatureAlgorithm() {
-        const oid = this.signatureAlgorithmObj.subs[0].toOID();
-        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
-      }
-      get signatureValue() {
-        return this.signatureValueObj.value;
-      }
-      get tstInfo() {
-        return new tstinfo_1.TSTInfo(this.eContentObj.subs[0].subs[0]);
-      }
-      verify(data, publicKey) {
-        if (!this.timeStampTokenObj) {
-          throw new error_1.RFC3161TimestampVerificationError("timeStampToken is missing");
-        }
-        if (this.contentType !== OID_PKCS9_CONTENT_TYPE_SIGNED_DATA) {
-          throw new error_1.RFC3161TimestampVerificationError(`incorrect content type: ${this.contentType}`);
-        }
-        if (this.eContentType !== OID_PKCS9_CONTENT_TYPE_TSTINFO) {
-          throw new error_1.RFC3161TimestampVerificationError(`incorrect encapsulated content type: ${this.eContentType}`);
-        }
-        this.tstInfo.verify(data);
-        this.verifyMessageDigest();
-        this.verifySignature(publicKey);
-      }
-      verifyMessageDigest() {
-        const tstInfoDigest = crypto22.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
-        const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
-        if (!crypto22.bufferEqual(tstInfoDigest, expectedDigest)) {
-          throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
-        }
-      }
-      verifySignature(key) {
-        const signedAttrs = this.signedAttrsObj.toDER();
-        signedAttrs[0] = 49;
-        const verified = crypto22.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
-        if (!verified) {
-          throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
-        }
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get pkiStatusInfoObj() {
-        return this.root.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get timeStampTokenObj() {
-        return this.root.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-3
-      get contentTypeObj() {
-        return this.timeStampTokenObj.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5652#section-3
-      get signedDataObj() {
-        const obj = this.timeStampTokenObj.subs.find((sub) => sub.tag.isContextSpecific(0));
-        return obj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
-      get encapContentInfoObj() {
-        return this.signedDataObj.subs[2];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
-      get signerInfosObj() {
-        const sd = this.signedDataObj;
-        return sd.subs[sd.subs.length - 1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5652#section-5.1
-      get signerInfoObj() {
-        return this.signerInfosObj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
-      get eContentTypeObj() {
-        return this.encapContentInfoObj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
-      get eContentObj() {
-        return this.encapContentInfoObj.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signedAttrsObj() {
-        const signedAttrs = this.signerInfoObj.subs.find((sub) => sub.tag.isContextSpecific(0));
-        return signedAttrs;
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get messageDigestAttributeObj() {
-        const messageDigest = this.signedAttrsObj.subs.find((sub) => sub.subs[0].tag.isOID() && sub.subs[0].toOID() === OID_PKCS9_MESSAGE_DIGEST_KEY);
-        return messageDigest;
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signerSidObj() {
-        return this.signerInfoObj.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signerDigestAlgorithmObj() {
-        return this.signerInfoObj.subs[2];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signatureAlgorithmObj() {
-        return this.signerInfoObj.subs[4];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signatureValueObj() {
-        return this.signerInfoObj.subs[5];
-      }
-    };
-    exports.RFC3161Timestamp = RFC3161Timestamp;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/index.js
-var require_rfc3161 = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.RFC3161Timestamp = void 0;
-    var timestamp_1 = require_timestamp();
-    Object.defineProperty(exports, "RFC3161Timestamp", { enumerable: true, get: function() {
-      return timestamp_1.RFC3161Timestamp;
-    } });
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/sct.js
-var require_sct = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/sct.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.SignedCertificateTimestamp = void 0;
-    var crypto22 = __importStar(require_crypto());
-    var stream_1 = require_stream();
-    var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
-      version;
-      logID;
-      timestamp;
-      extensions;
-      hashAlgorithm;
-      signatureAlgorithm;
-      signature;
-      constructor(options2) {
-        this.version = options2.version;
-        this.logID = options2.logID;
-        this.timestamp = options2.timestamp;
-        this.extensions = options2.extensions;
-        this.hashAlgorithm = options2.hashAlgorithm;
-        this.signatureAlgorithm = options2.signatureAlgorithm;
-        this.signature = options2.signature;
-      }
-      get datetime() {
-        return new Date(Number(this.timestamp.readBigInt64BE()));
-      }
-      // Returns the hash algorithm used to generate the SCT's signature.
-      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
-      get algorithm() {
-        switch (this.hashAlgorithm) {
-          /* istanbul ignore next */
-          case 0:
-            return "none";
-          /* istanbul ignore next */
-          case 1:
-            return "md5";
-          /* istanbul ignore next */
-          case 2:
-            return "sha1";
-          /* istanbul ignore next */
-          case 3:
-            return "sha224";
-          case 4:
-            return "sha256";
-          /* istanbul ignore next */
-          case 5:
-            return "sha384";
-          /* istanbul ignore next */
-          case 6:
-            return "sha512";
-          /* istanbul ignore next */
-          default:
-            return "unknown";
-        }
-      }
-      verify(preCert, key) {
-        const stream = new stream_1.ByteStream();
-        stream.appendChar(this.version);
-        stream.appendChar(0);
-        stream.appendView(this.timestamp);
-        stream.appendUint16(1);
-        stream.appendView(preCert);
-        stream.appendUint16(this.extensions.byteLength);
-        if (this.extensions.byteLength > 0) {
-          stream.appendView(this.extensions);
-        }
-        return crypto22.verify(stream.buffer, key, this.signature, this.algorithm);
-      }
-      // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
-      // TLS encoding which means the fields and lengths of most fields are
-      // specified as part of the SCT and TLS specs.
-      // https://www.rfc-editor.org/rfc/rfc6962#section-3.2
-      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
-      static parse(buf) {
-        const stream = new stream_1.ByteStream(buf);
-        const version = stream.getUint8();
-        const logID = stream.getBlock(32);
-        const timestamp = stream.getBlock(8);
-        const extenstionLength = stream.getUint16();
-        const extensions = stream.getBlock(extenstionLength);
-        const hashAlgorithm = stream.getUint8();
-        const signatureAlgorithm = stream.getUint8();
-        const sigLength = stream.getUint16();
-        const signature = stream.getBlock(sigLength);
-        if (stream.position !== buf.length) {
-          throw new Error("SCT buffer length mismatch");
-        }
-        return new _SignedCertificateTimestamp({
-          version,
-          logID,
-          timestamp,
-          extensions,
-          hashAlgorithm,
-          signatureAlgorithm,
-          signature
-        });
-      }
-    };
-    exports.SignedCertificateTimestamp = SignedCertificateTimestamp;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/ext.js
-var require_ext = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/ext.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.X509SCTExtension = exports.X509SubjectKeyIDExtension = exports.X509AuthorityKeyIDExtension = exports.X509SubjectAlternativeNameExtension = exports.X509KeyUsageExtension = exports.X509BasicConstraintsExtension = exports.X509Extension = void 0;
-    var stream_1 = require_stream();
-    var sct_1 = require_sct();
-    var X509Extension = class {
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      get oid() {
-        return this.root.subs[0].toOID();
-      }
-      get critical() {
-        return this.root.subs.length === 3 ? this.root.subs[1].toBoolean() : false;
-      }
-      get value() {
-        return this.extnValueObj.value;
-      }
-      get valueObj() {
-        return this.extnValueObj;
-      }
-      get extnValueObj() {
-        return this.root.subs[this.root.subs.length - 1];
-      }
-    };
-    exports.X509Extension = X509Extension;
-    var X509BasicConstraintsExtension = class extends X509Extension {
-      get isCA() {
-        return this.sequence.subs[0]?.toBoolean() ?? false;
-      }
-      get pathLenConstraint() {
-        return this.sequence.subs.length > 1 ? this.sequence.subs[1].toInteger() : void 0;
-      }
-      // The extnValue field contains a single sequence wrapping the isCA and
-      // pathLenConstraint.
-      get sequence() {
-        return this.extnValueObj.subs[0];
-      }
-    };
-    exports.X509BasicConstraintsExtension = X509BasicConstraintsExtension;
-    var X509KeyUsageExtension = class extends X509Extension {
-      get digitalSignature() {
-        return this.bitString[0] === 1;
-      }
-      get keyCertSign() {
-        return this.bitString[5] === 1;
-      }
-      get crlSign() {
-        return this.bitString[6] === 1;
-      }
-      // The extnValue field contains a single bit string which is a bit mask
-      // indicating which key usages are enabled.
-      get bitString() {
-        return this.extnValueObj.subs[0].toBitString();
-      }
-    };
-    exports.X509KeyUsageExtension = X509KeyUsageExtension;
-    var X509SubjectAlternativeNameExtension = class extends X509Extension {
-      get rfc822Name() {
-        return this.findGeneralName(1)?.value.toString("ascii");
-      }
-      get uri() {
-        return this.findGeneralName(6)?.value.toString("ascii");
-      }
-      // Retrieve the value of an otherName with the given OID.
-      otherName(oid) {
-        const otherName = this.findGeneralName(0);
-        if (otherName === void 0) {
-          return void 0;
-        }
-        const otherNameOID = otherName.subs[0].toOID();
-        if (otherNameOID !== oid) {
-          return void 0;
-        }
-        const otherNameValue = otherName.subs[1];
-        return otherNameValue.subs[0].value.toString("ascii");
-      }
-      findGeneralName(tag) {
-        return this.generalNames.find((gn) => gn.tag.isContextSpecific(tag));
-      }
-      // The extnValue field contains a sequence of GeneralNames.
-      get generalNames() {
-        return this.extnValueObj.subs[0].subs;
-      }
-    };
-    exports.X509SubjectAlternativeNameExtension = X509SubjectAlternativeNameExtension;
-    var X509AuthorityKeyIDExtension = class extends X509Extension {
-      get keyIdentifier() {
-        return this.findSequenceMember(0)?.value;
-      }
-      findSequenceMember(tag) {
-        return this.sequence.subs.find((el) => el.tag.isContextSpecific(tag));
-      }
-      // The extnValue field contains a single sequence wrapping the keyIdentifier
-      get sequence() {
-        return this.extnValueObj.subs[0];
-      }
-    };
-    exports.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;
-    var X509SubjectKeyIDExtension = class extends X509Extension {
-      get keyIdentifier() {
-        return this.extnValueObj.subs[0].value;
-      }
-    };
-    exports.X509SubjectKeyIDExtension = X509SubjectKeyIDExtension;
-    var X509SCTExtension = class extends X509Extension {
-      constructor(asn1) {
-        super(asn1);
-      }
-      get signedCertificateTimestamps() {
-        const buf = this.extnValueObj.subs[0].value;
-        const stream = new stream_1.ByteStream(buf);
-        const end = stream.getUint16() + 2;
-        const sctList = [];
-        while (stream.position < end) {
-          const sctLength = stream.getUint16();
-          const sct = stream.getBlock(sctLength);
-          sctList.push(sct_1.SignedCertificateTimestamp.parse(sct));
-        }
-        if (stream.position !== end) {
-          throw new Error("SCT list length does not match actual length");
-        }
-        return sctList;
-      }
-    };
-    exports.X509SCTExtension = X509SCTExtension;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/cert.js
-var require_cert = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/cert.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
-    var asn1_1 = require_asn1();
-    var crypto22 = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var pem = __importStar(require_pem());
-    var ext_1 = require_ext();
-    var EXTENSION_OID_SUBJECT_KEY_ID = "2.5.29.14";
-    var EXTENSION_OID_KEY_USAGE = "2.5.29.15";
-    var EXTENSION_OID_SUBJECT_ALT_NAME = "2.5.29.17";
-    var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
-    var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
-    exports.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate = class _X509Certificate {
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      static parse(cert) {
-        const der = typeof cert === "string" ? pem.toDER(cert) : cert;
-        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
-        return new _X509Certificate(asn1);
-      }
-      get tbsCertificate() {
-        return this.tbsCertificateObj;
-      }
-      get version() {
-        const ver = this.versionObj.subs[0].toInteger();
-        return `v${(ver + BigInt(1)).toString()}`;
-      }
-      get serialNumber() {
-        return this.serialNumberObj.value;
-      }
-      get notBefore() {
-        return this.validityObj.subs[0].toDate();
-      }
-      get notAfter() {
-        return this.validityObj.subs[1].toDate();
-      }
-      get issuer() {
-        return this.issuerObj.value;
-      }
-      get subject() {
-        return this.subjectObj.value;
-      }
-      get publicKey() {
-        return this.subjectPublicKeyInfoObj.toDER();
-      }
-      get signatureAlgorithm() {
-        const oid = this.signatureAlgorithmObj.subs[0].toOID();
-        if (oid_1.RSA_SIGNATURE_ALGOS[oid]) {
-          return oid_1.RSA_SIGNATURE_ALGOS[oid];
-        }
-        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
-      }
-      get signatureValue() {
-        return this.signatureValueObj.value.subarray(1);
-      }
-      get subjectAltName() {
-        const ext = this.extSubjectAltName;
-        return ext?.uri || /* istanbul ignore next */
-        ext?.rfc822Name;
-      }
-      get extensions() {
-        const extSeq = this.extensionsObj?.subs[0];
-        return extSeq?.subs || [];
-      }
-      get extKeyUsage() {
-        const ext = this.findExtension(EXTENSION_OID_KEY_USAGE);
-        return ext ? new ext_1.X509KeyUsageExtension(ext) : void 0;
-      }
-      get extBasicConstraints() {
-        const ext = this.findExtension(EXTENSION_OID_BASIC_CONSTRAINTS);
-        return ext ? new ext_1.X509BasicConstraintsExtension(ext) : void 0;
-      }
-      get extSubjectAltName() {
-        const ext = this.findExtension(EXTENSION_OID_SUBJECT_ALT_NAME);
-        return ext ? new ext_1.X509SubjectAlternativeNameExtension(ext) : void 0;
-      }
-      get extAuthorityKeyID() {
-        const ext = this.findExtension(EXTENSION_OID_AUTHORITY_KEY_ID);
-        return ext ? new ext_1.X509AuthorityKeyIDExtension(ext) : void 0;
-      }
-      get extSubjectKeyID() {
-        const ext = this.findExtension(EXTENSION_OID_SUBJECT_KEY_ID);
-        return ext ? new ext_1.X509SubjectKeyIDExtension(ext) : (
-          /* istanbul ignore next */
-          void 0
-        );
-      }
-      get extSCT() {
-        const ext = this.findExtension(exports.EXTENSION_OID_SCT);
-        return ext ? new ext_1.X509SCTExtension(ext) : void 0;
-      }
-      get isCA() {
-        const ca = this.extBasicConstraints?.isCA || false;
-        if (this.extKeyUsage) {
-          return ca && this.extKeyUsage.keyCertSign;
-        }
-        return ca;
-      }
-      extension(oid) {
-        const ext = this.findExtension(oid);
-        return ext ? new ext_1.X509Extension(ext) : void 0;
-      }
-      verify(issuerCertificate) {
-        const publicKey = issuerCertificate?.publicKey || this.publicKey;
-        const key = crypto22.createPublicKey(publicKey);
-        return crypto22.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
-      }
-      validForDate(date) {
-        return this.notBefore <= date && date <= this.notAfter;
-      }
-      equals(other) {
-        return this.root.toDER().equals(other.root.toDER());
-      }
-      // Creates a copy of the certificate with a new buffer
-      clone() {
-        const der = this.root.toDER();
-        const clone = Buffer.alloc(der.length);
-        der.copy(clone);
-        return _X509Certificate.parse(clone);
-      }
-      findExtension(oid) {
-        return this.extensions.find((ext) => ext.subs[0].toOID() === oid);
-      }
-      /////////////////////////////////////////////////////////////////////////////
-      // The following properties use the documented x509 structure to locate the
-      // desired ASN.1 object
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.1
-      get tbsCertificateObj() {
-        return this.root.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2
-      get signatureAlgorithmObj() {
-        return this.root.subs[1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.3
-      get signatureValueObj() {
-        return this.root.subs[2];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.1
-      get versionObj() {
-        return this.tbsCertificateObj.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2
-      get serialNumberObj() {
-        return this.tbsCertificateObj.subs[1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.4
-      get issuerObj() {
-        return this.tbsCertificateObj.subs[3];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5
-      get validityObj() {
-        return this.tbsCertificateObj.subs[4];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.6
-      get subjectObj() {
-        return this.tbsCertificateObj.subs[5];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
-      get subjectPublicKeyInfoObj() {
-        return this.tbsCertificateObj.subs[6];
-      }
-      // Extensions can't be located by index because their position varies. Instead,
-      // we need to find the extensions context specific tag
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.9
-      get extensionsObj() {
-        return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
-      }
-    };
-    exports.X509Certificate = X509Certificate;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/index.js
-var require_x509 = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.X509SCTExtension = exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
-    var cert_1 = require_cert();
-    Object.defineProperty(exports, "EXTENSION_OID_SCT", { enumerable: true, get: function() {
-      return cert_1.EXTENSION_OID_SCT;
-    } });
-    Object.defineProperty(exports, "X509Certificate", { enumerable: true, get: function() {
-      return cert_1.X509Certificate;
-    } });
-    var ext_1 = require_ext();
-    Object.defineProperty(exports, "X509SCTExtension", { enumerable: true, get: function() {
-      return ext_1.X509SCTExtension;
-    } });
-  }
-});
-
-// node_modules/@sigstore/core/dist/index.js
-var require_dist = __commonJS({
-  "node_modules/@sigstore/core/dist/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.X509SCTExtension = exports.X509Certificate = exports.EXTENSION_OID_SCT = exports.ByteStream = exports.RFC3161Timestamp = exports.pem = exports.json = exports.encoding = exports.dsse = exports.crypto = exports.ASN1Obj = void 0;
-    var asn1_1 = require_asn1();
-    Object.defineProperty(exports, "ASN1Obj", { enumerable: true, get: function() {
-      return asn1_1.ASN1Obj;
-    } });
-    exports.crypto = __importStar(require_crypto());
-    exports.dsse = __importStar(require_dsse());
-    exports.encoding = __importStar(require_encoding2());
-    exports.json = __importStar(require_json());
-    exports.pem = __importStar(require_pem());
-    var rfc3161_1 = require_rfc3161();
-    Object.defineProperty(exports, "RFC3161Timestamp", { enumerable: true, get: function() {
-      return rfc3161_1.RFC3161Timestamp;
-    } });
-    var stream_1 = require_stream();
-    Object.defineProperty(exports, "ByteStream", { enumerable: true, get: function() {
-      return stream_1.ByteStream;
-    } });
-    var x509_1 = require_x509();
-    Object.defineProperty(exports, "EXTENSION_OID_SCT", { enumerable: true, get: function() {
-      return x509_1.EXTENSION_OID_SCT;
-    } });
-    Object.defineProperty(exports, "X509Certificate", { enumerable: true, get: function() {
-      return x509_1.X509Certificate;
-    } });
-    Object.defineProperty(exports, "X509SCTExtension", { enumerable: true, get: function() {
-      return x509_1.X509SCTExtension;
-    } });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/oidc.js
-var require_oidc = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.extractJWTSubject = extractJWTSubject;
-    var core_1 = require_dist();
-    function extractJWTSubject(jwt) {
-      const parts = jwt.split(".", 3);
-      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
-      if (payload.email) {
-        if (!payload.email_verified) {
-          throw new Error("JWT email not verified by issuer");
-        }
-        return payload.email;
-      }
-      if (payload.sub) {
-        return payload.sub;
-      } else {
-        throw new Error("JWT subject not found");
-      }
-    }
-  }
-});
-
-// node_modules/@sigstore/sign/package.json
-var require_package = __commonJS({
-  "node_modules/@sigstore/sign/package.json"(exports, module) {
-    module.exports = {
-      name: "@sigstore/sign",
-      version: "4.1.1",
-      description: "Sigstore signing library",
-      main: "dist/index.js",
-      types: "dist/index.d.ts",
-      scripts: {
-        clean: "shx rm -rf dist *.tsbuildinfo",
-        build: "tsc --build",
-        test: "jest"
-      },
-      files: [
-        "dist"
-      ],
-      author: "bdehamer@github.com",
-      license: "Apache-2.0",
-      repository: {
-        type: "git",
-        url: "git+https://github.com/sigstore/sigstore-js.git"
-      },
-      bugs: {
-        url: "https://github.com/sigstore/sigstore-js/issues"
-      },
-      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
-      publishConfig: {
-        provenance: true
-      },
-      devDependencies: {
-        "@sigstore/jest": "^0.0.0",
-        "@sigstore/mock": "^0.12.0",
-        "@sigstore/rekor-types": "^4.0.0",
-        "@types/make-fetch-happen": "^10.0.4"
-      },
-      dependencies: {
-        "@sigstore/bundle": "^4.0.0",
-        "@sigstore/core": "^3.2.0",
-        "@sigstore/protobuf-specs": "^0.5.0",
-        "make-fetch-happen": "^15.0.4",
-        "proc-log": "^6.1.0",
-        "@gar/promise-retry": "^1.0.2"
-      },
-      engines: {
-        node: "^20.17.0 || >=22.9.0"
-      }
-    };
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/ua.js
-var require_ua = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/ua.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getUserAgent = void 0;
-    var os_1 = __importDefault(__require("os"));
-    var getUserAgent = () => {
-      const packageVersion = require_package().version;
-      const nodeVersion = process.version;
-      const platformName = os_1.default.platform();
-      const archName = os_1.default.arch();
-      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
-    };
-    exports.getUserAgent = getUserAgent;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/index.js
-var require_util7 = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ua = exports.oidc = exports.pem = exports.json = exports.encoding = exports.dsse = exports.crypto = void 0;
-    var core_1 = require_dist();
-    Object.defineProperty(exports, "crypto", { enumerable: true, get: function() {
-      return core_1.crypto;
-    } });
-    Object.defineProperty(exports, "dsse", { enumerable: true, get: function() {
-      return core_1.dsse;
-    } });
-    Object.defineProperty(exports, "encoding", { enumerable: true, get: function() {
-      return core_1.encoding;
-    } });
-    Object.defineProperty(exports, "json", { enumerable: true, get: function() {
-      return core_1.json;
-    } });
-    Object.defineProperty(exports, "pem", { enumerable: true, get: function() {
-      return core_1.pem;
-    } });
-    exports.oidc = __importStar(require_oidc());
-    exports.ua = __importStar(require_ua());
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/base.js
-var require_base = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.BaseBundleBuilder = void 0;
-    var BaseBundleBuilder = class {
-      signer;
-      witnesses;
-      constructor(options2) {
-        this.signer = options2.signer;
-        this.witnesses = options2.witnesses;
-      }
-      // Executes the signing/witnessing process for the given artifact.
-      async create(artifact) {
-        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
-        const bundle = await this.package(artifact, signature);
-        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
-        const tlogEntryList = [];
-        const timestampList = [];
-        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
-          tlogEntryList.push(...tlogEntries ?? []);
-          timestampList.push(...rfc3161Timestamps ?? []);
-        });
-        bundle.verificationMaterial.tlogEntries = tlogEntryList;
-        bundle.verificationMaterial.timestampVerificationData = {
-          rfc3161Timestamps: timestampList
-        };
-        return bundle;
-      }
-      // Override this function to apply any pre-signing transformations to the
-      // artifact. The returned buffer will be signed by the signer. The default
-      // implementation simply returns the artifact data.
-      async prepare(artifact) {
-        return artifact.data;
-      }
-    };
-    exports.BaseBundleBuilder = BaseBundleBuilder;
-    function publicKey(key) {
-      switch (key.$case) {
-        case "publicKey":
-          return key.publicKey;
-        case "x509Certificate":
-          return key.certificate;
-      }
-    }
-  }
-});
-
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js
 var require_envelope = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js"(exports) {
@@ -33440,7 +31704,7 @@ var require_envelope = __commonJS({
 });
 
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js
-var require_timestamp2 = __commonJS({
+var require_timestamp = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -33481,7 +31745,7 @@ var require_sigstore_common = __commonJS({
     exports.publicKeyDetailsToJSON = publicKeyDetailsToJSON;
     exports.subjectAlternativeNameTypeFromJSON = subjectAlternativeNameTypeFromJSON;
     exports.subjectAlternativeNameTypeToJSON = subjectAlternativeNameTypeToJSON;
-    var timestamp_1 = require_timestamp2();
+    var timestamp_1 = require_timestamp();
     var HashAlgorithm;
     (function(HashAlgorithm2) {
       HashAlgorithm2[HashAlgorithm2["HASH_ALGORITHM_UNSPECIFIED"] = 0] = "HASH_ALGORITHM_UNSPECIFIED";
@@ -34679,7 +32943,7 @@ var require_sigstore_verification = __commonJS({
 });
 
 // node_modules/@sigstore/protobuf-specs/dist/index.js
-var require_dist2 = __commonJS({
+var require_dist = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/index.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -34744,7 +33008,7 @@ var require_build = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.toMessageSignatureBundle = toMessageSignatureBundle;
     exports.toDSSEBundle = toDSSEBundle;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var bundle_1 = require_bundle();
     function toMessageSignatureBundle(options2) {
       return {
@@ -34820,7 +33084,7 @@ var require_build = __commonJS({
 });
 
 // node_modules/@sigstore/bundle/dist/error.js
-var require_error4 = __commonJS({
+var require_error2 = __commonJS({
   "node_modules/@sigstore/bundle/dist/error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -34845,7 +33109,7 @@ var require_validate = __commonJS({
     exports.isBundleV01 = isBundleV01;
     exports.assertBundleV02 = assertBundleV02;
     exports.assertBundleLatest = assertBundleLatest;
-    var error_1 = require_error4();
+    var error_1 = require_error2();
     function assertBundle(b) {
       const invalidValues = validateBundleBase(b);
       if (invalidValues.length > 0) {
@@ -35003,7 +33267,7 @@ var require_serialized = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.envelopeToJSON = exports.envelopeFromJSON = exports.bundleToJSON = exports.bundleFromJSON = void 0;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var bundle_1 = require_bundle();
     var validate_1 = require_validate();
     var bundleFromJSON = (obj) => {
@@ -35038,7 +33302,7 @@ var require_serialized = __commonJS({
 });
 
 // node_modules/@sigstore/bundle/dist/index.js
-var require_dist3 = __commonJS({
+var require_dist2 = __commonJS({
   "node_modules/@sigstore/bundle/dist/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -35075,7 +33339,7 @@ var require_dist3 = __commonJS({
     Object.defineProperty(exports, "isBundleWithPublicKey", { enumerable: true, get: function() {
       return bundle_1.isBundleWithPublicKey;
     } });
-    var error_1 = require_error4();
+    var error_1 = require_error2();
     Object.defineProperty(exports, "ValidationError", { enumerable: true, get: function() {
       return error_1.ValidationError;
     } });
@@ -35111,8 +33375,3377 @@ var require_dist3 = __commonJS({
   }
 });
 
-// node_modules/@sigstore/sign/dist/bundler/bundle.js
+// node_modules/@sigstore/core/dist/stream.js
+var require_stream = __commonJS({
+  "node_modules/@sigstore/core/dist/stream.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.ByteStream = void 0;
+    var StreamError = class extends Error {
+    };
+    var ByteStream = class _ByteStream {
+      static BLOCK_SIZE = 1024;
+      buf;
+      view;
+      start = 0;
+      constructor(buffer) {
+        if (buffer) {
+          this.buf = buffer;
+          this.view = Buffer.from(buffer);
+        } else {
+          this.buf = Buffer.alloc(0);
+          this.view = Buffer.from(this.buf);
+        }
+      }
+      get buffer() {
+        return this.view.subarray(0, this.start);
+      }
+      get length() {
+        return this.view.byteLength;
+      }
+      get position() {
+        return this.start;
+      }
+      seek(position) {
+        this.start = position;
+      }
+      // Returns a Buffer containing the specified number of bytes starting at the
+      // given start position.
+      slice(start, len) {
+        const end = start + len;
+        if (end > this.length) {
+          throw new StreamError("request past end of buffer");
+        }
+        return this.view.subarray(start, end);
+      }
+      appendChar(char) {
+        this.ensureCapacity(1);
+        this.view[this.start] = char;
+        this.start += 1;
+      }
+      appendUint16(num) {
+        this.ensureCapacity(2);
+        const value = new Uint16Array([num]);
+        const view = new Uint8Array(value.buffer);
+        this.view[this.start] = view[1];
+        this.view[this.start + 1] = view[0];
+        this.start += 2;
+      }
+      appendUint24(num) {
+        this.ensureCapacity(3);
+        const value = new Uint32Array([num]);
+        const view = new Uint8Array(value.buffer);
+        this.view[this.start] = view[2];
+        this.view[this.start + 1] = view[1];
+        this.view[this.start + 2] = view[0];
+        this.start += 3;
+      }
+      appendView(view) {
+        this.ensureCapacity(view.length);
+        this.view.set(view, this.start);
+        this.start += view.length;
+      }
+      getBlock(size) {
+        if (size <= 0) {
+          return Buffer.alloc(0);
+        }
+        if (this.start + size > this.view.length) {
+          throw new Error("request past end of buffer");
+        }
+        const result = this.view.subarray(this.start, this.start + size);
+        this.start += size;
+        return result;
+      }
+      getUint8() {
+        return this.getBlock(1)[0];
+      }
+      getUint16() {
+        const block = this.getBlock(2);
+        return block[0] << 8 | block[1];
+      }
+      ensureCapacity(size) {
+        if (this.start + size > this.view.byteLength) {
+          const blockSize = _ByteStream.BLOCK_SIZE + (size > _ByteStream.BLOCK_SIZE ? size : 0);
+          this.realloc(this.view.byteLength + blockSize);
+        }
+      }
+      realloc(size) {
+        const newArray = Buffer.alloc(size);
+        const newView = Buffer.from(newArray);
+        newView.set(this.view);
+        this.buf = newArray;
+        this.view = newView;
+      }
+    };
+    exports.ByteStream = ByteStream;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/error.js
+var require_error3 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/error.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.ASN1TypeError = exports.ASN1ParseError = void 0;
+    var ASN1ParseError = class extends Error {
+    };
+    exports.ASN1ParseError = ASN1ParseError;
+    var ASN1TypeError = class extends Error {
+    };
+    exports.ASN1TypeError = ASN1TypeError;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/length.js
+var require_length = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/length.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.decodeLength = decodeLength;
+    exports.encodeLength = encodeLength;
+    var error_1 = require_error3();
+    function decodeLength(stream) {
+      const buf = stream.getUint8();
+      if ((buf & 128) === 0) {
+        return buf;
+      }
+      const byteCount = buf & 127;
+      if (byteCount > 6) {
+        throw new error_1.ASN1ParseError("length exceeds 6 byte limit");
+      }
+      let len = 0;
+      for (let i = 0; i < byteCount; i++) {
+        len = len * 256 + stream.getUint8();
+      }
+      if (len === 0) {
+        throw new error_1.ASN1ParseError("indefinite length encoding not supported");
+      }
+      return len;
+    }
+    function encodeLength(len) {
+      if (len < 128) {
+        return Buffer.from([len]);
+      }
+      let val = BigInt(len);
+      const bytes = [];
+      while (val > 0n) {
+        bytes.unshift(Number(val & 255n));
+        val = val >> 8n;
+      }
+      return Buffer.from([128 | bytes.length, ...bytes]);
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/parse.js
+var require_parse2 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/parse.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.parseInteger = parseInteger;
+    exports.parseStringASCII = parseStringASCII;
+    exports.parseTime = parseTime;
+    exports.parseOID = parseOID;
+    exports.parseBoolean = parseBoolean;
+    exports.parseBitString = parseBitString;
+    var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
+    var RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
+    function parseInteger(buf) {
+      let pos = 0;
+      const end = buf.length;
+      let val = buf[pos];
+      const neg = val > 127;
+      const pad = neg ? 255 : 0;
+      while (val == pad && ++pos < end) {
+        val = buf[pos];
+      }
+      const len = end - pos;
+      if (len === 0)
+        return BigInt(neg ? -1 : 0);
+      val = neg ? val - 256 : val;
+      let n = BigInt(val);
+      for (let i = pos + 1; i < end; ++i) {
+        n = n * BigInt(256) + BigInt(buf[i]);
+      }
+      return n;
+    }
+    function parseStringASCII(buf) {
+      return buf.toString("ascii");
+    }
+    function parseTime(buf, shortYear) {
+      const timeStr = parseStringASCII(buf);
+      const m = shortYear ? RE_TIME_SHORT_YEAR.exec(timeStr) : RE_TIME_LONG_YEAR.exec(timeStr);
+      if (!m) {
+        throw new Error("invalid time");
+      }
+      if (shortYear) {
+        let year = Number(m[1]);
+        year += year >= 50 ? 1900 : 2e3;
+        m[1] = year.toString();
+      }
+      return /* @__PURE__ */ new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+    }
+    function parseOID(buf) {
+      let pos = 0;
+      const end = buf.length;
+      let n = buf[pos++];
+      const first = Math.floor(n / 40);
+      const second = n % 40;
+      let oid = `${first}.${second}`;
+      let val = 0;
+      for (; pos < end; ++pos) {
+        n = buf[pos];
+        val = (val << 7) + (n & 127);
+        if ((n & 128) === 0) {
+          oid += `.${val}`;
+          val = 0;
+        }
+      }
+      return oid;
+    }
+    function parseBoolean(buf) {
+      return buf[0] !== 0;
+    }
+    function parseBitString(buf) {
+      const unused = buf[0];
+      const start = 1;
+      const end = buf.length;
+      const bits = [];
+      for (let i = start; i < end; ++i) {
+        const byte = buf[i];
+        const skip = i === end - 1 ? unused : 0;
+        for (let j = 7; j >= skip; --j) {
+          bits.push(byte >> j & 1);
+        }
+      }
+      return bits;
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/tag.js
+var require_tag = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/tag.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.ASN1Tag = void 0;
+    var error_1 = require_error3();
+    var UNIVERSAL_TAG = {
+      BOOLEAN: 1,
+      INTEGER: 2,
+      BIT_STRING: 3,
+      OCTET_STRING: 4,
+      OBJECT_IDENTIFIER: 6,
+      SEQUENCE: 16,
+      SET: 17,
+      PRINTABLE_STRING: 19,
+      UTC_TIME: 23,
+      GENERALIZED_TIME: 24
+    };
+    var TAG_CLASS = {
+      UNIVERSAL: 0,
+      APPLICATION: 1,
+      CONTEXT_SPECIFIC: 2,
+      PRIVATE: 3
+    };
+    var ASN1Tag = class {
+      number;
+      constructed;
+      class;
+      constructor(enc) {
+        this.number = enc & 31;
+        this.constructed = (enc & 32) === 32;
+        this.class = enc >> 6;
+        if (this.number === 31) {
+          throw new error_1.ASN1ParseError("long form tags not supported");
+        }
+        if (this.class === TAG_CLASS.UNIVERSAL && this.number === 0) {
+          throw new error_1.ASN1ParseError("unsupported tag 0x00");
+        }
+      }
+      isUniversal() {
+        return this.class === TAG_CLASS.UNIVERSAL;
+      }
+      isContextSpecific(num) {
+        const res = this.class === TAG_CLASS.CONTEXT_SPECIFIC;
+        return num !== void 0 ? res && this.number === num : res;
+      }
+      isBoolean() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.BOOLEAN;
+      }
+      isInteger() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.INTEGER;
+      }
+      isBitString() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.BIT_STRING;
+      }
+      isOctetString() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.OCTET_STRING;
+      }
+      isOID() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.OBJECT_IDENTIFIER;
+      }
+      isUTCTime() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.UTC_TIME;
+      }
+      isGeneralizedTime() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.GENERALIZED_TIME;
+      }
+      toDER() {
+        return this.number | (this.constructed ? 32 : 0) | this.class << 6;
+      }
+    };
+    exports.ASN1Tag = ASN1Tag;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/obj.js
+var require_obj = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/obj.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.ASN1Obj = void 0;
+    var stream_1 = require_stream();
+    var error_1 = require_error3();
+    var length_1 = require_length();
+    var parse_1 = require_parse2();
+    var tag_1 = require_tag();
+    var ASN1Obj = class {
+      tag;
+      subs;
+      value;
+      constructor(tag, value, subs) {
+        this.tag = tag;
+        this.value = value;
+        this.subs = subs;
+      }
+      // Constructs an ASN.1 object from a Buffer of DER-encoded bytes.
+      static parseBuffer(buf) {
+        return parseStream(new stream_1.ByteStream(buf));
+      }
+      toDER() {
+        const valueStream = new stream_1.ByteStream();
+        if (this.subs.length > 0) {
+          for (const sub of this.subs) {
+            valueStream.appendView(sub.toDER());
+          }
+        } else {
+          valueStream.appendView(this.value);
+        }
+        const value = valueStream.buffer;
+        const obj = new stream_1.ByteStream();
+        obj.appendChar(this.tag.toDER());
+        obj.appendView((0, length_1.encodeLength)(value.length));
+        obj.appendView(value);
+        return obj.buffer;
+      }
+      /////////////////////////////////////////////////////////////////////////////
+      // Convenience methods for parsing ASN.1 primitives into JS types
+      // Returns the ASN.1 object's value as a boolean. Throws an error if the
+      // object is not a boolean.
+      toBoolean() {
+        if (!this.tag.isBoolean()) {
+          throw new error_1.ASN1TypeError("not a boolean");
+        }
+        return (0, parse_1.parseBoolean)(this.value);
+      }
+      // Returns the ASN.1 object's value as a BigInt. Throws an error if the
+      // object is not an integer.
+      toInteger() {
+        if (!this.tag.isInteger()) {
+          throw new error_1.ASN1TypeError("not an integer");
+        }
+        return (0, parse_1.parseInteger)(this.value);
+      }
+      // Returns the ASN.1 object's value as an OID string. Throws an error if the
+      // object is not an OID.
+      toOID() {
+        if (!this.tag.isOID()) {
+          throw new error_1.ASN1TypeError("not an OID");
+        }
+        return (0, parse_1.parseOID)(this.value);
+      }
+      // Returns the ASN.1 object's value as a Date. Throws an error if the object
+      // is not either a UTCTime or a GeneralizedTime.
+      toDate() {
+        switch (true) {
+          case this.tag.isUTCTime():
+            return (0, parse_1.parseTime)(this.value, true);
+          case this.tag.isGeneralizedTime():
+            return (0, parse_1.parseTime)(this.value, false);
+          default:
+            throw new error_1.ASN1TypeError("not a date");
+        }
+      }
+      // Returns the ASN.1 object's value as a number[] where each number is the
+      // value of a bit in the bit string. Throws an error if the object is not a
+      // bit string.
+      toBitString() {
+        if (!this.tag.isBitString()) {
+          throw new error_1.ASN1TypeError("not a bit string");
+        }
+        return (0, parse_1.parseBitString)(this.value);
+      }
+    };
+    exports.ASN1Obj = ASN1Obj;
+    function parseStream(stream) {
+      const tag = new tag_1.ASN1Tag(stream.getUint8());
+      const len = (0, length_1.decodeLength)(stream);
+      const value = stream.slice(stream.position, len);
+      const start = stream.position;
+      let subs = [];
+      if (tag.constructed) {
+        subs = collectSubs(stream, len);
+      } else if (tag.isOctetString()) {
+        try {
+          subs = collectSubs(stream, len);
+        } catch (e) {
+        }
+      }
+      if (subs.length === 0) {
+        stream.seek(start + len);
+      }
+      return new ASN1Obj(tag, value, subs);
+    }
+    function collectSubs(stream, len) {
+      const end = stream.position + len;
+      if (end > stream.length) {
+        throw new error_1.ASN1ParseError("invalid length");
+      }
+      const subs = [];
+      while (stream.position < end) {
+        subs.push(parseStream(stream));
+      }
+      if (stream.position !== end) {
+        throw new error_1.ASN1ParseError("invalid length");
+      }
+      return subs;
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/index.js
+var require_asn1 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.ASN1Obj = void 0;
+    var obj_1 = require_obj();
+    Object.defineProperty(exports, "ASN1Obj", { enumerable: true, get: function() {
+      return obj_1.ASN1Obj;
+    } });
+  }
+});
+
+// node_modules/@sigstore/core/dist/crypto.js
+var require_crypto = __commonJS({
+  "node_modules/@sigstore/core/dist/crypto.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.createPublicKey = createPublicKey;
+    exports.digest = digest;
+    exports.verify = verify;
+    exports.bufferEqual = bufferEqual;
+    var crypto_1 = __importDefault(__require("crypto"));
+    function createPublicKey(key, type = "spki") {
+      if (typeof key === "string") {
+        if (key.startsWith("-----")) {
+          return crypto_1.default.createPublicKey(key);
+        } else {
+          return crypto_1.default.createPublicKey({
+            key: Buffer.from(key, "base64"),
+            format: "der",
+            type
+          });
+        }
+      } else {
+        return crypto_1.default.createPublicKey({ key, format: "der", type });
+      }
+    }
+    function digest(algorithm, ...data) {
+      const hash = crypto_1.default.createHash(algorithm);
+      for (const d of data) {
+        hash.update(d);
+      }
+      return hash.digest();
+    }
+    function verify(data, key, signature, algorithm) {
+      try {
+        return crypto_1.default.verify(algorithm, data, key, signature);
+      } catch (e) {
+        return false;
+      }
+    }
+    function bufferEqual(a, b) {
+      try {
+        return crypto_1.default.timingSafeEqual(a, b);
+      } catch {
+        return false;
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/dsse.js
+var require_dsse = __commonJS({
+  "node_modules/@sigstore/core/dist/dsse.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.preAuthEncoding = preAuthEncoding;
+    var PAE_PREFIX = "DSSEv1";
+    function preAuthEncoding(payloadType, payload) {
+      const typeBytes = Buffer.from(payloadType, "utf-8");
+      return Buffer.concat([
+        Buffer.from(`${PAE_PREFIX} ${typeBytes.length} `, "ascii"),
+        typeBytes,
+        Buffer.from(` ${payload.length} `, "ascii"),
+        payload
+      ]);
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/encoding.js
+var require_encoding2 = __commonJS({
+  "node_modules/@sigstore/core/dist/encoding.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.base64Encode = base64Encode;
+    exports.base64Decode = base64Decode;
+    var BASE64_ENCODING = "base64";
+    var UTF8_ENCODING = "utf-8";
+    function base64Encode(str) {
+      return Buffer.from(str, UTF8_ENCODING).toString(BASE64_ENCODING);
+    }
+    function base64Decode(str) {
+      return Buffer.from(str, BASE64_ENCODING).toString(UTF8_ENCODING);
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/json.js
+var require_json = __commonJS({
+  "node_modules/@sigstore/core/dist/json.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.canonicalize = canonicalize2;
+    function canonicalize2(object2) {
+      let buffer = "";
+      if (object2 === null || typeof object2 !== "object" || object2.toJSON != null) {
+        buffer += JSON.stringify(object2);
+      } else if (Array.isArray(object2)) {
+        buffer += "[";
+        let first = true;
+        object2.forEach((element) => {
+          if (!first) {
+            buffer += ",";
+          }
+          first = false;
+          buffer += canonicalize2(element);
+        });
+        buffer += "]";
+      } else {
+        buffer += "{";
+        let first = true;
+        Object.keys(object2).sort().forEach((property) => {
+          if (!first) {
+            buffer += ",";
+          }
+          first = false;
+          buffer += JSON.stringify(property);
+          buffer += ":";
+          buffer += canonicalize2(object2[property]);
+        });
+        buffer += "}";
+      }
+      return buffer;
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/pem.js
+var require_pem = __commonJS({
+  "node_modules/@sigstore/core/dist/pem.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.toDER = toDER;
+    exports.fromDER = fromDER;
+    var PEM_HEADER = /-----BEGIN (.*)-----/;
+    var PEM_FOOTER = /-----END (.*)-----/;
+    function toDER(certificate) {
+      let der = "";
+      certificate.split("\n").forEach((line) => {
+        if (line.match(PEM_HEADER) || line.match(PEM_FOOTER)) {
+          return;
+        }
+        der += line;
+      });
+      return Buffer.from(der, "base64");
+    }
+    function fromDER(certificate, type = "CERTIFICATE") {
+      const der = certificate.toString("base64");
+      const lines = der.match(/.{1,64}/g) || "";
+      return [`-----BEGIN ${type}-----`, ...lines, `-----END ${type}-----`].join("\n").concat("\n");
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/oid.js
+var require_oid = __commonJS({
+  "node_modules/@sigstore/core/dist/oid.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.SHA2_HASH_ALGOS = exports.RSA_SIGNATURE_ALGOS = exports.ECDSA_SIGNATURE_ALGOS = void 0;
+    exports.ECDSA_SIGNATURE_ALGOS = {
+      "1.2.840.10045.4.3.1": "sha224",
+      "1.2.840.10045.4.3.2": "sha256",
+      "1.2.840.10045.4.3.3": "sha384",
+      "1.2.840.10045.4.3.4": "sha512"
+    };
+    exports.RSA_SIGNATURE_ALGOS = {
+      "1.2.840.113549.1.1.14": "sha224",
+      "1.2.840.113549.1.1.11": "sha256",
+      "1.2.840.113549.1.1.12": "sha384",
+      "1.2.840.113549.1.1.13": "sha512"
+    };
+    exports.SHA2_HASH_ALGOS = {
+      "2.16.840.1.101.3.4.2.1": "sha256",
+      "2.16.840.1.101.3.4.2.2": "sha384",
+      "2.16.840.1.101.3.4.2.3": "sha512"
+    };
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/error.js
+var require_error4 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/error.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.RFC3161TimestampVerificationError = void 0;
+    var RFC3161TimestampVerificationError = class extends Error {
+    };
+    exports.RFC3161TimestampVerificationError = RFC3161TimestampVerificationError;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/tstinfo.js
+var require_tstinfo = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/tstinfo.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TSTInfo = void 0;
+    var crypto22 = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var error_1 = require_error4();
+    var TSTInfo = class {
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      get version() {
+        return this.root.subs[0].toInteger();
+      }
+      get genTime() {
+        return this.root.subs[4].toDate();
+      }
+      get messageImprintHashAlgorithm() {
+        const oid = this.messageImprintObj.subs[0].subs[0].toOID();
+        return oid_1.SHA2_HASH_ALGOS[oid];
+      }
+      get messageImprintHashedMessage() {
+        return this.messageImprintObj.subs[1].value;
+      }
+      get raw() {
+        return this.root.toDER();
+      }
+      verify(data) {
+        const digest = crypto22.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto22.bufferEqual(digest, this.messageImprintHashedMessage)) {
+          throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
+        }
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get messageImprintObj() {
+        return this.root.subs[2];
+      }
+    };
+    exports.TSTInfo = TSTInfo;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/timestamp.js
+var require_timestamp2 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/timestamp.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.RFC3161Timestamp = void 0;
+    var asn1_1 = require_asn1();
+    var crypto22 = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var error_1 = require_error4();
+    var tstinfo_1 = require_tstinfo();
+    var OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2";
+    var OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4";
+    var OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4";
+    var RFC3161Timestamp = class _RFC3161Timestamp {
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      static parse(der) {
+        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
+        return new _RFC3161Timestamp(asn1);
+      }
+      get status() {
+        return this.pkiStatusInfoObj.subs[0].toInteger();
+      }
+      get contentType() {
+        return this.contentTypeObj.toOID();
+      }
+      get eContentType() {
+        return this.eContentTypeObj.toOID();
+      }
+      get signingTime() {
+        return this.tstInfo.genTime;
+      }
+      get signerIssuer() {
+        return this.signerSidObj.subs[0].value;
+      }
+      get signerSerialNumber() {
+        return this.signerSidObj.subs[1].value;
+      }
+      get signerDigestAlgorithm() {
+        const oid = this.signerDigestAlgorithmObj.subs[0].toOID();
+        return oid_1.SHA2_HASH_ALGOS[oid];
+      }
+      get signatureAlgorithm() {
+        const oid = this.signatureAlgorithmObj.subs[0].toOID();
+        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
+      }
+      get signatureValue() {
+        return this.signatureValueObj.value;
+      }
+      get tstInfo() {
+        return new tstinfo_1.TSTInfo(this.eContentObj.subs[0].subs[0]);
+      }
+      verify(data, publicKey) {
+        if (!this.timeStampTokenObj) {
+          throw new error_1.RFC3161TimestampVerificationError("timeStampToken is missing");
+        }
+        if (this.contentType !== OID_PKCS9_CONTENT_TYPE_SIGNED_DATA) {
+          throw new error_1.RFC3161TimestampVerificationError(`incorrect content type: ${this.contentType}`);
+        }
+        if (this.eContentType !== OID_PKCS9_CONTENT_TYPE_TSTINFO) {
+          throw new error_1.RFC3161TimestampVerificationError(`incorrect encapsulated content type: ${this.eContentType}`);
+        }
+        this.tstInfo.verify(data);
+        this.verifyMessageDigest();
+        this.verifySignature(publicKey);
+      }
+      verifyMessageDigest() {
+        const tstInfoDigest = crypto22.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
+        const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
+        if (!crypto22.bufferEqual(tstInfoDigest, expectedDigest)) {
+          throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
+        }
+      }
+      verifySignature(key) {
+        const signedAttrs = this.signedAttrsObj.toDER();
+        signedAttrs[0] = 49;
+        const verified = crypto22.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
+        if (!verified) {
+          throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
+        }
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get pkiStatusInfoObj() {
+        return this.root.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get timeStampTokenObj() {
+        return this.root.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-3
+      get contentTypeObj() {
+        return this.timeStampTokenObj.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5652#section-3
+      get signedDataObj() {
+        const obj = this.timeStampTokenObj.subs.find((sub) => sub.tag.isContextSpecific(0));
+        return obj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
+      get encapContentInfoObj() {
+        return this.signedDataObj.subs[2];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
+      get signerInfosObj() {
+        const sd = this.signedDataObj;
+        return sd.subs[sd.subs.length - 1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5652#section-5.1
+      get signerInfoObj() {
+        return this.signerInfosObj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
+      get eContentTypeObj() {
+        return this.encapContentInfoObj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
+      get eContentObj() {
+        return this.encapContentInfoObj.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signedAttrsObj() {
+        const signedAttrs = this.signerInfoObj.subs.find((sub) => sub.tag.isContextSpecific(0));
+        return signedAttrs;
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get messageDigestAttributeObj() {
+        const messageDigest = this.signedAttrsObj.subs.find((sub) => sub.subs[0].tag.isOID() && sub.subs[0].toOID() === OID_PKCS9_MESSAGE_DIGEST_KEY);
+        return messageDigest;
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signerSidObj() {
+        return this.signerInfoObj.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signerDigestAlgorithmObj() {
+        return this.signerInfoObj.subs[2];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signatureAlgorithmObj() {
+        return this.signerInfoObj.subs[4];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signatureValueObj() {
+        return this.signerInfoObj.subs[5];
+      }
+    };
+    exports.RFC3161Timestamp = RFC3161Timestamp;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/index.js
+var require_rfc3161 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.RFC3161Timestamp = void 0;
+    var timestamp_1 = require_timestamp2();
+    Object.defineProperty(exports, "RFC3161Timestamp", { enumerable: true, get: function() {
+      return timestamp_1.RFC3161Timestamp;
+    } });
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/sct.js
+var require_sct = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/sct.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.SignedCertificateTimestamp = void 0;
+    var crypto22 = __importStar(require_crypto());
+    var stream_1 = require_stream();
+    var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
+      version;
+      logID;
+      timestamp;
+      extensions;
+      hashAlgorithm;
+      signatureAlgorithm;
+      signature;
+      constructor(options2) {
+        this.version = options2.version;
+        this.logID = options2.logID;
+        this.timestamp = options2.timestamp;
+        this.extensions = options2.extensions;
+        this.hashAlgorithm = options2.hashAlgorithm;
+        this.signatureAlgorithm = options2.signatureAlgorithm;
+        this.signature = options2.signature;
+      }
+      get datetime() {
+        return new Date(Number(this.timestamp.readBigInt64BE()));
+      }
+      // Returns the hash algorithm used to generate the SCT's signature.
+      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
+      get algorithm() {
+        switch (this.hashAlgorithm) {
+          /* istanbul ignore next */
+          case 0:
+            return "none";
+          /* istanbul ignore next */
+          case 1:
+            return "md5";
+          /* istanbul ignore next */
+          case 2:
+            return "sha1";
+          /* istanbul ignore next */
+          case 3:
+            return "sha224";
+          case 4:
+            return "sha256";
+          /* istanbul ignore next */
+          case 5:
+            return "sha384";
+          /* istanbul ignore next */
+          case 6:
+            return "sha512";
+          /* istanbul ignore next */
+          default:
+            return "unknown";
+        }
+      }
+      verify(preCert, key) {
+        const stream = new stream_1.ByteStream();
+        stream.appendChar(this.version);
+        stream.appendChar(0);
+        stream.appendView(this.timestamp);
+        stream.appendUint16(1);
+        stream.appendView(preCert);
+        stream.appendUint16(this.extensions.byteLength);
+        if (this.extensions.byteLength > 0) {
+          stream.appendView(this.extensions);
+        }
+        return crypto22.verify(stream.buffer, key, this.signature, this.algorithm);
+      }
+      // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
+      // TLS encoding which means the fields and lengths of most fields are
+      // specified as part of the SCT and TLS specs.
+      // https://www.rfc-editor.org/rfc/rfc6962#section-3.2
+      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
+      static parse(buf) {
+        const stream = new stream_1.ByteStream(buf);
+        const version = stream.getUint8();
+        const logID = stream.getBlock(32);
+        const timestamp = stream.getBlock(8);
+        const extenstionLength = stream.getUint16();
+        const extensions = stream.getBlock(extenstionLength);
+        const hashAlgorithm = stream.getUint8();
+        const signatureAlgorithm = stream.getUint8();
+        const sigLength = stream.getUint16();
+        const signature = stream.getBlock(sigLength);
+        if (stream.position !== buf.length) {
+          throw new Error("SCT buffer length mismatch");
+        }
+        return new _SignedCertificateTimestamp({
+          version,
+          logID,
+          timestamp,
+          extensions,
+          hashAlgorithm,
+          signatureAlgorithm,
+          signature
+        });
+      }
+    };
+    exports.SignedCertificateTimestamp = SignedCertificateTimestamp;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/ext.js
+var require_ext = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/ext.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.X509SCTExtension = exports.X509SubjectKeyIDExtension = exports.X509AuthorityKeyIDExtension = exports.X509SubjectAlternativeNameExtension = exports.X509KeyUsageExtension = exports.X509BasicConstraintsExtension = exports.X509Extension = void 0;
+    var stream_1 = require_stream();
+    var sct_1 = require_sct();
+    var X509Extension = class {
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      get oid() {
+        return this.root.subs[0].toOID();
+      }
+      get critical() {
+        return this.root.subs.length === 3 ? this.root.subs[1].toBoolean() : false;
+      }
+      get value() {
+        return this.extnValueObj.value;
+      }
+      get valueObj() {
+        return this.extnValueObj;
+      }
+      get extnValueObj() {
+        return this.root.subs[this.root.subs.length - 1];
+      }
+    };
+    exports.X509Extension = X509Extension;
+    var X509BasicConstraintsExtension = class extends X509Extension {
+      get isCA() {
+        return this.sequence.subs[0]?.toBoolean() ?? false;
+      }
+      get pathLenConstraint() {
+        return this.sequence.subs.length > 1 ? this.sequence.subs[1].toInteger() : void 0;
+      }
+      // The extnValue field contains a single sequence wrapping the isCA and
+      // pathLenConstraint.
+      get sequence() {
+        return this.extnValueObj.subs[0];
+      }
+    };
+    exports.X509BasicConstraintsExtension = X509BasicConstraintsExtension;
+    var X509KeyUsageExtension = class extends X509Extension {
+      get digitalSignature() {
+        return this.bitString[0] === 1;
+      }
+      get keyCertSign() {
+        return this.bitString[5] === 1;
+      }
+      get crlSign() {
+        return this.bitString[6] === 1;
+      }
+      // The extnValue field contains a single bit string which is a bit mask
+      // indicating which key usages are enabled.
+      get bitString() {
+        return this.extnValueObj.subs[0].toBitString();
+      }
+    };
+    exports.X509KeyUsageExtension = X509KeyUsageExtension;
+    var X509SubjectAlternativeNameExtension = class extends X509Extension {
+      get rfc822Name() {
+        return this.findGeneralName(1)?.value.toString("ascii");
+      }
+      get uri() {
+        return this.findGeneralName(6)?.value.toString("ascii");
+      }
+      // Retrieve the value of an otherName with the given OID.
+      otherName(oid) {
+        const otherName = this.findGeneralName(0);
+        if (otherName === void 0) {
+          return void 0;
+        }
+        const otherNameOID = otherName.subs[0].toOID();
+        if (otherNameOID !== oid) {
+          return void 0;
+        }
+        const otherNameValue = otherName.subs[1];
+        return otherNameValue.subs[0].value.toString("ascii");
+      }
+      findGeneralName(tag) {
+        return this.generalNames.find((gn) => gn.tag.isContextSpecific(tag));
+      }
+      // The extnValue field contains a sequence of GeneralNames.
+      get generalNames() {
+        return this.extnValueObj.subs[0].subs;
+      }
+    };
+    exports.X509SubjectAlternativeNameExtension = X509SubjectAlternativeNameExtension;
+    var X509AuthorityKeyIDExtension = class extends X509Extension {
+      get keyIdentifier() {
+        return this.findSequenceMember(0)?.value;
+      }
+      findSequenceMember(tag) {
+        return this.sequence.subs.find((el) => el.tag.isContextSpecific(tag));
+      }
+      // The extnValue field contains a single sequence wrapping the keyIdentifier
+      get sequence() {
+        return this.extnValueObj.subs[0];
+      }
+    };
+    exports.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;
+    var X509SubjectKeyIDExtension = class extends X509Extension {
+      get keyIdentifier() {
+        return this.extnValueObj.subs[0].value;
+      }
+    };
+    exports.X509SubjectKeyIDExtension = X509SubjectKeyIDExtension;
+    var X509SCTExtension = class extends X509Extension {
+      constructor(asn1) {
+        super(asn1);
+      }
+      get signedCertificateTimestamps() {
+        const buf = this.extnValueObj.subs[0].value;
+        const stream = new stream_1.ByteStream(buf);
+        const end = stream.getUint16() + 2;
+        const sctList = [];
+        while (stream.position < end) {
+          const sctLength = stream.getUint16();
+          const sct = stream.getBlock(sctLength);
+          sctList.push(sct_1.SignedCertificateTimestamp.parse(sct));
+        }
+        if (stream.position !== end) {
+          throw new Error("SCT list length does not match actual length");
+        }
+        return sctList;
+      }
+    };
+    exports.X509SCTExtension = X509SCTExtension;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/cert.js
+var require_cert = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/cert.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
+    var asn1_1 = require_asn1();
+    var crypto22 = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var pem = __importStar(require_pem());
+    var ext_1 = require_ext();
+    var EXTENSION_OID_SUBJECT_KEY_ID = "2.5.29.14";
+    var EXTENSION_OID_KEY_USAGE = "2.5.29.15";
+    var EXTENSION_OID_SUBJECT_ALT_NAME = "2.5.29.17";
+    var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
+    var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
+    exports.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
+    var X509Certificate = class _X509Certificate {
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      static parse(cert) {
+        const der = typeof cert === "string" ? pem.toDER(cert) : cert;
+        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
+        return new _X509Certificate(asn1);
+      }
+      get tbsCertificate() {
+        return this.tbsCertificateObj;
+      }
+      get version() {
+        const ver = this.versionObj.subs[0].toInteger();
+        return `v${(ver + BigInt(1)).toString()}`;
+      }
+      get serialNumber() {
+        return this.serialNumberObj.value;
+      }
+      get notBefore() {
+        return this.validityObj.subs[0].toDate();
+      }
+      get notAfter() {
+        return this.validityObj.subs[1].toDate();
+      }
+      get issuer() {
+        return this.issuerObj.value;
+      }
+      get subject() {
+        return this.subjectObj.value;
+      }
+      get publicKey() {
+        return this.subjectPublicKeyInfoObj.toDER();
+      }
+      get signatureAlgorithm() {
+        const oid = this.signatureAlgorithmObj.subs[0].toOID();
+        if (oid_1.RSA_SIGNATURE_ALGOS[oid]) {
+          return oid_1.RSA_SIGNATURE_ALGOS[oid];
+        }
+        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
+      }
+      get signatureValue() {
+        return this.signatureValueObj.value.subarray(1);
+      }
+      get subjectAltName() {
+        const ext = this.extSubjectAltName;
+        return ext?.uri || /* istanbul ignore next */
+        ext?.rfc822Name;
+      }
+      get extensions() {
+        const extSeq = this.extensionsObj?.subs[0];
+        return extSeq?.subs || [];
+      }
+      get extKeyUsage() {
+        const ext = this.findExtension(EXTENSION_OID_KEY_USAGE);
+        return ext ? new ext_1.X509KeyUsageExtension(ext) : void 0;
+      }
+      get extBasicConstraints() {
+        const ext = this.findExtension(EXTENSION_OID_BASIC_CONSTRAINTS);
+        return ext ? new ext_1.X509BasicConstraintsExtension(ext) : void 0;
+      }
+      get extSubjectAltName() {
+        const ext = this.findExtension(EXTENSION_OID_SUBJECT_ALT_NAME);
+        return ext ? new ext_1.X509SubjectAlternativeNameExtension(ext) : void 0;
+      }
+      get extAuthorityKeyID() {
+        const ext = this.findExtension(EXTENSION_OID_AUTHORITY_KEY_ID);
+        return ext ? new ext_1.X509AuthorityKeyIDExtension(ext) : void 0;
+      }
+      get extSubjectKeyID() {
+        const ext = this.findExtension(EXTENSION_OID_SUBJECT_KEY_ID);
+        return ext ? new ext_1.X509SubjectKeyIDExtension(ext) : (
+          /* istanbul ignore next */
+          void 0
+        );
+      }
+      get extSCT() {
+        const ext = this.findExtension(exports.EXTENSION_OID_SCT);
+        return ext ? new ext_1.X509SCTExtension(ext) : void 0;
+      }
+      get isCA() {
+        const ca = this.extBasicConstraints?.isCA || false;
+        if (this.extKeyUsage) {
+          return ca && this.extKeyUsage.keyCertSign;
+        }
+        return ca;
+      }
+      extension(oid) {
+        const ext = this.findExtension(oid);
+        return ext ? new ext_1.X509Extension(ext) : void 0;
+      }
+      verify(issuerCertificate) {
+        const publicKey = issuerCertificate?.publicKey || this.publicKey;
+        const key = crypto22.createPublicKey(publicKey);
+        return crypto22.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+      }
+      validForDate(date) {
+        return this.notBefore <= date && date <= this.notAfter;
+      }
+      equals(other) {
+        return this.root.toDER().equals(other.root.toDER());
+      }
+      // Creates a copy of the certificate with a new buffer
+      clone() {
+        const der = this.root.toDER();
+        const clone = Buffer.alloc(der.length);
+        der.copy(clone);
+        return _X509Certificate.parse(clone);
+      }
+      findExtension(oid) {
+        return this.extensions.find((ext) => ext.subs[0].toOID() === oid);
+      }
+      /////////////////////////////////////////////////////////////////////////////
+      // The following properties use the documented x509 structure to locate the
+      // desired ASN.1 object
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.1
+      get tbsCertificateObj() {
+        return this.root.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2
+      get signatureAlgorithmObj() {
+        return this.root.subs[1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.3
+      get signatureValueObj() {
+        return this.root.subs[2];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.1
+      get versionObj() {
+        return this.tbsCertificateObj.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2
+      get serialNumberObj() {
+        return this.tbsCertificateObj.subs[1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.4
+      get issuerObj() {
+        return this.tbsCertificateObj.subs[3];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5
+      get validityObj() {
+        return this.tbsCertificateObj.subs[4];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.6
+      get subjectObj() {
+        return this.tbsCertificateObj.subs[5];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
+      get subjectPublicKeyInfoObj() {
+        return this.tbsCertificateObj.subs[6];
+      }
+      // Extensions can't be located by index because their position varies. Instead,
+      // we need to find the extensions context specific tag
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.9
+      get extensionsObj() {
+        return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
+      }
+    };
+    exports.X509Certificate = X509Certificate;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/index.js
+var require_x509 = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.X509SCTExtension = exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
+    var cert_1 = require_cert();
+    Object.defineProperty(exports, "EXTENSION_OID_SCT", { enumerable: true, get: function() {
+      return cert_1.EXTENSION_OID_SCT;
+    } });
+    Object.defineProperty(exports, "X509Certificate", { enumerable: true, get: function() {
+      return cert_1.X509Certificate;
+    } });
+    var ext_1 = require_ext();
+    Object.defineProperty(exports, "X509SCTExtension", { enumerable: true, get: function() {
+      return ext_1.X509SCTExtension;
+    } });
+  }
+});
+
+// node_modules/@sigstore/core/dist/index.js
+var require_dist3 = __commonJS({
+  "node_modules/@sigstore/core/dist/index.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.X509SCTExtension = exports.X509Certificate = exports.EXTENSION_OID_SCT = exports.ByteStream = exports.RFC3161Timestamp = exports.pem = exports.json = exports.encoding = exports.dsse = exports.crypto = exports.ASN1Obj = void 0;
+    var asn1_1 = require_asn1();
+    Object.defineProperty(exports, "ASN1Obj", { enumerable: true, get: function() {
+      return asn1_1.ASN1Obj;
+    } });
+    exports.crypto = __importStar(require_crypto());
+    exports.dsse = __importStar(require_dsse());
+    exports.encoding = __importStar(require_encoding2());
+    exports.json = __importStar(require_json());
+    exports.pem = __importStar(require_pem());
+    var rfc3161_1 = require_rfc3161();
+    Object.defineProperty(exports, "RFC3161Timestamp", { enumerable: true, get: function() {
+      return rfc3161_1.RFC3161Timestamp;
+    } });
+    var stream_1 = require_stream();
+    Object.defineProperty(exports, "ByteStream", { enumerable: true, get: function() {
+      return stream_1.ByteStream;
+    } });
+    var x509_1 = require_x509();
+    Object.defineProperty(exports, "EXTENSION_OID_SCT", { enumerable: true, get: function() {
+      return x509_1.EXTENSION_OID_SCT;
+    } });
+    Object.defineProperty(exports, "X509Certificate", { enumerable: true, get: function() {
+      return x509_1.X509Certificate;
+    } });
+    Object.defineProperty(exports, "X509SCTExtension", { enumerable: true, get: function() {
+      return x509_1.X509SCTExtension;
+    } });
+  }
+});
+
+// node_modules/@sigstore/verify/dist/bundle/dsse.js
+var require_dsse2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.DSSESignatureContent = void 0;
+    var core_1 = require_dist3();
+    var DSSESignatureContent = class {
+      env;
+      constructor(env) {
+        this.env = env;
+      }
+      compareDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
+      }
+      compareSignature(signature) {
+        return core_1.crypto.bufferEqual(signature, this.signature);
+      }
+      verifySignature(key) {
+        return core_1.crypto.verify(this.preAuthEncoding, key, this.signature);
+      }
+      get signature() {
+        return this.env.signatures.length > 0 ? this.env.signatures[0].sig : Buffer.from("");
+      }
+      // DSSE Pre-Authentication Encoding
+      get preAuthEncoding() {
+        return core_1.dsse.preAuthEncoding(this.env.payloadType, this.env.payload);
+      }
+    };
+    exports.DSSESignatureContent = DSSESignatureContent;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/bundle/message.js
+var require_message = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/message.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.MessageSignatureContent = void 0;
+    var core_1 = require_dist3();
+    var protobuf_specs_1 = require_dist();
+    var HASH_ALGORITHM_MAP = {
+      [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
+      [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
+      [protobuf_specs_1.HashAlgorithm.SHA2_384]: "sha384",
+      [protobuf_specs_1.HashAlgorithm.SHA2_512]: "sha512",
+      [protobuf_specs_1.HashAlgorithm.SHA3_256]: "sha3-256",
+      [protobuf_specs_1.HashAlgorithm.SHA3_384]: "sha3-384"
+    };
+    var MessageSignatureContent = class {
+      signature;
+      messageDigest;
+      artifact;
+      hashAlgorithm;
+      constructor(messageSignature, artifact) {
+        this.signature = messageSignature.signature;
+        this.messageDigest = messageSignature.messageDigest.digest;
+        this.artifact = artifact;
+        this.hashAlgorithm = HASH_ALGORITHM_MAP[messageSignature.messageDigest.algorithm] ?? /* istanbul ignore next */
+        "sha256";
+      }
+      compareSignature(signature) {
+        return core_1.crypto.bufferEqual(signature, this.signature);
+      }
+      compareDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, this.messageDigest);
+      }
+      verifySignature(key) {
+        return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
+      }
+    };
+    exports.MessageSignatureContent = MessageSignatureContent;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/bundle/index.js
 var require_bundle2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.toSignedEntity = toSignedEntity;
+    exports.signatureContent = signatureContent;
+    var core_1 = require_dist3();
+    var dsse_1 = require_dsse2();
+    var message_1 = require_message();
+    function toSignedEntity(bundle, artifact) {
+      const { tlogEntries, timestampVerificationData } = bundle.verificationMaterial;
+      const timestamps = [];
+      for (const entry of tlogEntries) {
+        if (entry.integratedTime && entry.integratedTime !== "0") {
+          timestamps.push({
+            $case: "transparency-log",
+            tlogEntry: entry
+          });
+        }
+      }
+      for (const ts of timestampVerificationData?.rfc3161Timestamps ?? []) {
+        timestamps.push({
+          $case: "timestamp-authority",
+          timestamp: core_1.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp))
+        });
+      }
+      return {
+        signature: signatureContent(bundle, artifact),
+        key: key(bundle),
+        tlogEntries,
+        timestamps
+      };
+    }
+    function signatureContent(bundle, artifact) {
+      switch (bundle.content.$case) {
+        case "dsseEnvelope":
+          return new dsse_1.DSSESignatureContent(bundle.content.dsseEnvelope);
+        case "messageSignature":
+          return new message_1.MessageSignatureContent(bundle.content.messageSignature, artifact);
+      }
+    }
+    function key(bundle) {
+      switch (bundle.verificationMaterial.content.$case) {
+        case "publicKey":
+          return {
+            $case: "public-key",
+            hint: bundle.verificationMaterial.content.publicKey.hint
+          };
+        case "x509CertificateChain":
+          return {
+            $case: "certificate",
+            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.x509CertificateChain.certificates[0].rawBytes))
+          };
+        case "certificate":
+          return {
+            $case: "certificate",
+            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.certificate.rawBytes))
+          };
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/error.js
+var require_error5 = __commonJS({
+  "node_modules/@sigstore/verify/dist/error.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.PolicyError = exports.VerificationError = void 0;
+    var BaseError = class extends Error {
+      code;
+      cause;
+      /* eslint-disable-line @typescript-eslint/no-explicit-any */
+      constructor({ code, message, cause }) {
+        super(message);
+        this.code = code;
+        this.cause = cause;
+        this.name = this.constructor.name;
+      }
+    };
+    var VerificationError = class extends BaseError {
+    };
+    exports.VerificationError = VerificationError;
+    var PolicyError = class extends BaseError {
+    };
+    exports.PolicyError = PolicyError;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/trust/filter.js
+var require_filter = __commonJS({
+  "node_modules/@sigstore/verify/dist/trust/filter.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.filterCertAuthorities = filterCertAuthorities;
+    exports.filterTLogAuthorities = filterTLogAuthorities;
+    function filterCertAuthorities(certAuthorities, timestamp) {
+      return certAuthorities.filter((ca) => {
+        return ca.validFor.start <= timestamp && ca.validFor.end >= timestamp;
+      });
+    }
+    function filterTLogAuthorities(tlogAuthorities, criteria) {
+      return tlogAuthorities.filter((tlog) => {
+        if (criteria.logID && !tlog.logID.equals(criteria.logID)) {
+          return false;
+        }
+        return tlog.validFor.start <= criteria.targetDate && criteria.targetDate <= tlog.validFor.end;
+      });
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/trust/index.js
+var require_trust = __commonJS({
+  "node_modules/@sigstore/verify/dist/trust/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.filterTLogAuthorities = exports.filterCertAuthorities = void 0;
+    exports.toTrustMaterial = toTrustMaterial;
+    var core_1 = require_dist3();
+    var protobuf_specs_1 = require_dist();
+    var error_1 = require_error5();
+    var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
+    var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
+    var filter_1 = require_filter();
+    Object.defineProperty(exports, "filterCertAuthorities", { enumerable: true, get: function() {
+      return filter_1.filterCertAuthorities;
+    } });
+    Object.defineProperty(exports, "filterTLogAuthorities", { enumerable: true, get: function() {
+      return filter_1.filterTLogAuthorities;
+    } });
+    function toTrustMaterial(root, keys) {
+      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
+      return {
+        certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
+        timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
+        tlogs: root.tlogs.map(createTLogAuthority),
+        ctlogs: root.ctlogs.map(createTLogAuthority),
+        publicKey: keyFinder
+      };
+    }
+    function createTLogAuthority(tlogInstance) {
+      const keyDetails = tlogInstance.publicKey.keyDetails;
+      const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
+      return {
+        baseURL: tlogInstance.baseUrl,
+        logID: tlogInstance.checkpointKeyId ? tlogInstance.checkpointKeyId.keyId : tlogInstance.logId.keyId,
+        publicKey: core_1.crypto.createPublicKey(tlogInstance.publicKey.rawBytes, keyType),
+        validFor: {
+          start: tlogInstance.publicKey.validFor?.start || BEGINNING_OF_TIME,
+          end: tlogInstance.publicKey.validFor?.end || END_OF_TIME
+        }
+      };
+    }
+    function createCertAuthority(ca) {
+      return {
+        certChain: ca.certChain.certificates.map((cert) => {
+          return core_1.X509Certificate.parse(Buffer.from(cert.rawBytes));
+        }),
+        validFor: {
+          start: ca.validFor?.start || BEGINNING_OF_TIME,
+          end: ca.validFor?.end || END_OF_TIME
+        }
+      };
+    }
+    function keyLocator(keys) {
+      return (hint) => {
+        const key = (keys || {})[hint];
+        if (!key) {
+          throw new error_1.VerificationError({
+            code: "PUBLIC_KEY_ERROR",
+            message: `key not found: ${hint}`
+          });
+        }
+        return {
+          publicKey: core_1.crypto.createPublicKey(key.rawBytes),
+          validFor: (date) => {
+            return (key.validFor?.start || BEGINNING_OF_TIME) <= date && (key.validFor?.end || END_OF_TIME) >= date;
+          }
+        };
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/certificate.js
+var require_certificate = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/certificate.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CertificateChainVerifier = void 0;
+    exports.verifyCertificateChain = verifyCertificateChain;
+    var error_1 = require_error5();
+    var trust_1 = require_trust();
+    function verifyCertificateChain(timestamp, leaf, certificateAuthorities) {
+      const cas = (0, trust_1.filterCertAuthorities)(certificateAuthorities, timestamp);
+      let error;
+      for (const ca of cas) {
+        try {
+          const verifier = new CertificateChainVerifier({
+            trustedCerts: ca.certChain,
+            untrustedCert: leaf,
+            timestamp
+          });
+          return verifier.verify();
+        } catch (err) {
+          error = err;
+        }
+      }
+      throw new error_1.VerificationError({
+        code: "CERTIFICATE_ERROR",
+        message: "Failed to verify certificate chain",
+        cause: error
+      });
+    }
+    var CertificateChainVerifier = class {
+      untrustedCert;
+      trustedCerts;
+      localCerts;
+      timestamp;
+      constructor(opts) {
+        this.untrustedCert = opts.untrustedCert;
+        this.trustedCerts = opts.trustedCerts;
+        this.localCerts = dedupeCertificates([
+          ...opts.trustedCerts,
+          opts.untrustedCert
+        ]);
+        this.timestamp = opts.timestamp;
+      }
+      verify() {
+        const certificatePath = this.sort();
+        this.checkPath(certificatePath);
+        const validForDate = certificatePath.every((cert) => cert.validForDate(this.timestamp));
+        if (!validForDate) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "certificate is not valid or expired at the specified date"
+          });
+        }
+        return certificatePath;
+      }
+      sort() {
+        const leafCert = this.untrustedCert;
+        let paths = this.buildPaths(leafCert);
+        paths = paths.filter((path26) => path26.some((cert) => this.trustedCerts.includes(cert)));
+        if (paths.length === 0) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "no trusted certificate path found"
+          });
+        }
+        const path25 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path25].slice(0, -1);
+      }
+      // Recursively build all possible paths from the leaf to the root
+      buildPaths(certificate) {
+        const paths = [];
+        const issuers = this.findIssuer(certificate);
+        if (issuers.length === 0) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "no valid certificate path found"
+          });
+        }
+        for (let i = 0; i < issuers.length; i++) {
+          const issuer = issuers[i];
+          if (issuer.equals(certificate)) {
+            paths.push([certificate]);
+            continue;
+          }
+          const subPaths = this.buildPaths(issuer);
+          for (let j = 0; j < subPaths.length; j++) {
+            paths.push([issuer, ...subPaths[j]]);
+          }
+        }
+        return paths;
+      }
+      // Return all possible issuers for the given certificate
+      findIssuer(certificate) {
+        let issuers = [];
+        let keyIdentifier;
+        if (certificate.subject.equals(certificate.issuer)) {
+          if (certificate.verify()) {
+            return [certificate];
+          }
+        }
+        if (certificate.extAuthorityKeyID) {
+          keyIdentifier = certificate.extAuthorityKeyID.keyIdentifier;
+        }
+        this.localCerts.forEach((possibleIssuer) => {
+          if (keyIdentifier) {
+            if (possibleIssuer.extSubjectKeyID) {
+              if (possibleIssuer.extSubjectKeyID.keyIdentifier.equals(keyIdentifier)) {
+                issuers.push(possibleIssuer);
+              }
+              return;
+            }
+          }
+          if (possibleIssuer.subject.equals(certificate.issuer)) {
+            issuers.push(possibleIssuer);
+          }
+        });
+        issuers = issuers.filter((issuer) => {
+          try {
+            return certificate.verify(issuer);
+          } catch (ex) {
+            return false;
+          }
+        });
+        return issuers;
+      }
+      checkPath(path25) {
+        if (path25.length < 1) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "certificate chain must contain at least one certificate"
+          });
+        }
+        const validCAs = path25.slice(1).every((cert) => cert.isCA);
+        if (!validCAs) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "intermediate certificate is not a CA"
+          });
+        }
+        for (let i = path25.length - 2; i >= 0; i--) {
+          if (!path25[i].issuer.equals(path25[i + 1].subject)) {
+            throw new error_1.VerificationError({
+              code: "CERTIFICATE_ERROR",
+              message: "incorrect certificate name chaining"
+            });
+          }
+        }
+        for (let i = 0; i < path25.length; i++) {
+          const cert = path25[i];
+          if (cert.extBasicConstraints?.isCA) {
+            const pathLength = cert.extBasicConstraints.pathLenConstraint;
+            if (pathLength !== void 0 && pathLength < i - 1) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: "path length constraint exceeded"
+              });
+            }
+          }
+        }
+      }
+    };
+    exports.CertificateChainVerifier = CertificateChainVerifier;
+    function dedupeCertificates(certs) {
+      for (let i = 0; i < certs.length; i++) {
+        for (let j = i + 1; j < certs.length; j++) {
+          if (certs[i].equals(certs[j])) {
+            certs.splice(j, 1);
+            j--;
+          }
+        }
+      }
+      return certs;
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/sct.js
+var require_sct2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/sct.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifySCTs = verifySCTs;
+    var core_1 = require_dist3();
+    var error_1 = require_error5();
+    var trust_1 = require_trust();
+    function verifySCTs(cert, issuer, ctlogs) {
+      let extSCT;
+      const clone = cert.clone();
+      for (let i = 0; i < clone.extensions.length; i++) {
+        const ext = clone.extensions[i];
+        if (ext.subs[0].toOID() === core_1.EXTENSION_OID_SCT) {
+          extSCT = new core_1.X509SCTExtension(ext);
+          clone.extensions.splice(i, 1);
+          break;
+        }
+      }
+      if (!extSCT) {
+        return [];
+      }
+      if (extSCT.signedCertificateTimestamps.length === 0) {
+        return [];
+      }
+      const preCert = new core_1.ByteStream();
+      const issuerId = core_1.crypto.digest("sha256", issuer.publicKey);
+      preCert.appendView(issuerId);
+      const tbs = clone.tbsCertificate.toDER();
+      preCert.appendUint24(tbs.length);
+      preCert.appendView(tbs);
+      return extSCT.signedCertificateTimestamps.map((sct) => {
+        const validCTLogs = (0, trust_1.filterTLogAuthorities)(ctlogs, {
+          logID: sct.logID,
+          targetDate: sct.datetime
+        });
+        const verified = validCTLogs.some((log) => sct.verify(preCert.buffer, log.publicKey));
+        if (!verified) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "SCT verification failed"
+          });
+        }
+        return sct.logID;
+      });
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/index.js
+var require_key = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifyPublicKey = verifyPublicKey;
+    exports.verifyCertificate = verifyCertificate;
+    var core_1 = require_dist3();
+    var error_1 = require_error5();
+    var certificate_1 = require_certificate();
+    var sct_1 = require_sct2();
+    var OID_FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
+    var OID_FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8";
+    function verifyPublicKey(hint, timestamps, trustMaterial) {
+      const key = trustMaterial.publicKey(hint);
+      timestamps.forEach((timestamp) => {
+        if (!key.validFor(timestamp)) {
+          throw new error_1.VerificationError({
+            code: "PUBLIC_KEY_ERROR",
+            message: `Public key is not valid for timestamp: ${timestamp.toISOString()}`
+          });
+        }
+      });
+      return { key: key.publicKey };
+    }
+    function verifyCertificate(leaf, timestamps, trustMaterial) {
+      let path25 = [];
+      timestamps.forEach((timestamp) => {
+        path25 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+      });
+      return {
+        scts: (0, sct_1.verifySCTs)(path25[0], path25[1], trustMaterial.ctlogs),
+        signer: getSigner(path25[0])
+      };
+    }
+    function getSigner(cert) {
+      let issuer;
+      const issuerExtension = cert.extension(OID_FULCIO_ISSUER_V2);
+      if (issuerExtension) {
+        issuer = issuerExtension.valueObj.subs?.[0]?.value.toString("ascii");
+      } else {
+        issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
+      }
+      const oids = cert.extensions.map((ext) => {
+        const oid = ext.subs[0].toOID();
+        return {
+          oid: { id: oid.split(".").map(Number) },
+          value: ext.subs[ext.subs.length - 1].value
+        };
+      });
+      const identity = {
+        extensions: { issuer },
+        subjectAlternativeName: cert.subjectAltName,
+        oids
+      };
+      return {
+        key: core_1.crypto.createPublicKey(cert.publicKey),
+        identity
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/policy.js
+var require_policy = __commonJS({
+  "node_modules/@sigstore/verify/dist/policy.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifySubjectAlternativeName = verifySubjectAlternativeName;
+    exports.verifyExtensions = verifyExtensions;
+    exports.verifyOIDs = verifyOIDs;
+    var error_1 = require_error5();
+    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
+      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
+        throw new error_1.PolicyError({
+          code: "UNTRUSTED_SIGNER_ERROR",
+          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
+        });
+      }
+    }
+    function verifyExtensions(policyExtensions, signerExtensions = {}) {
+      let key;
+      for (key in policyExtensions) {
+        if (signerExtensions[key] !== policyExtensions[key]) {
+          throw new error_1.PolicyError({
+            code: "UNTRUSTED_SIGNER_ERROR",
+            message: `invalid certificate extension - expected ${key}=${policyExtensions[key]}, got ${key}=${signerExtensions[key]}`
+          });
+        }
+      }
+    }
+    function verifyOIDs(policyOIDs, signerOIDs = []) {
+      for (const policyOID of policyOIDs) {
+        const match = signerOIDs.find((signerOID) => oidEquals(policyOID.oid?.id, signerOID.oid?.id) && policyOID.value.equals(signerOID.value));
+        if (!match) {
+          const oid = policyOID.oid?.id.join(".") ?? "<unknown>";
+          throw new error_1.PolicyError({
+            code: "UNTRUSTED_SIGNER_ERROR",
+            message: `invalid certificate extension - missing OID ${oid}`
+          });
+        }
+      }
+    }
+    function oidEquals(a, b) {
+      if (a === void 0 || b === void 0) {
+        return false;
+      }
+      return a.length === b.length && a.every((v, i) => v === b[i]);
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/timestamp/tsa.js
+var require_tsa = __commonJS({
+  "node_modules/@sigstore/verify/dist/timestamp/tsa.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
+    var core_1 = require_dist3();
+    var error_1 = require_error5();
+    var certificate_1 = require_certificate();
+    var trust_1 = require_trust();
+    function verifyRFC3161Timestamp(timestamp, data, timestampAuthorities) {
+      const signingTime = timestamp.signingTime;
+      timestampAuthorities = (0, trust_1.filterCertAuthorities)(timestampAuthorities, signingTime);
+      timestampAuthorities = filterCAsBySerialAndIssuer(timestampAuthorities, {
+        serialNumber: timestamp.signerSerialNumber,
+        issuer: timestamp.signerIssuer
+      });
+      const verified = timestampAuthorities.some((ca) => {
+        try {
+          verifyTimestampForCA(timestamp, data, ca);
+          return true;
+        } catch (e) {
+          return false;
+        }
+      });
+      if (!verified) {
+        throw new error_1.VerificationError({
+          code: "TIMESTAMP_ERROR",
+          message: "timestamp could not be verified"
+        });
+      }
+    }
+    function verifyTimestampForCA(timestamp, data, ca) {
+      const [leaf, ...cas] = ca.certChain;
+      const signingKey = core_1.crypto.createPublicKey(leaf.publicKey);
+      const signingTime = timestamp.signingTime;
+      try {
+        new certificate_1.CertificateChainVerifier({
+          untrustedCert: leaf,
+          trustedCerts: cas,
+          timestamp: signingTime
+        }).verify();
+      } catch (e) {
+        throw new error_1.VerificationError({
+          code: "TIMESTAMP_ERROR",
+          message: "invalid certificate chain"
+        });
+      }
+      timestamp.verify(data, signingKey);
+    }
+    function filterCAsBySerialAndIssuer(timestampAuthorities, criteria) {
+      return timestampAuthorities.filter((ca) => ca.certChain.length > 0 && core_1.crypto.bufferEqual(ca.certChain[0].serialNumber, criteria.serialNumber) && core_1.crypto.bufferEqual(ca.certChain[0].issuer, criteria.issuer));
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/timestamp/index.js
+var require_timestamp3 = __commonJS({
+  "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.getTSATimestamp = getTSATimestamp;
+    exports.getTLogTimestamp = getTLogTimestamp;
+    var tsa_1 = require_tsa();
+    function getTSATimestamp(timestamp, data, timestampAuthorities) {
+      (0, tsa_1.verifyRFC3161Timestamp)(timestamp, data, timestampAuthorities);
+      return {
+        type: "timestamp-authority",
+        logID: timestamp.signerSerialNumber,
+        timestamp: timestamp.signingTime
+      };
+    }
+    function getTLogTimestamp(entry) {
+      if (!entry.inclusionPromise) {
+        return void 0;
+      }
+      return {
+        type: "transparency-log",
+        logID: entry.logId.keyId,
+        timestamp: new Date(Number(entry.integratedTime) * 1e3)
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js
+var require_verifier = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Signature = exports.Verifier = exports.PublicKey = void 0;
+    var sigstore_common_1 = require_sigstore_common();
+    exports.PublicKey = {
+      fromJSON(object2) {
+        return { rawBytes: isSet(object2.rawBytes) ? Buffer.from(bytesFromBase64(object2.rawBytes)) : Buffer.alloc(0) };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.rawBytes.length !== 0) {
+          obj.rawBytes = base64FromBytes(message.rawBytes);
+        }
+        return obj;
+      }
+    };
+    exports.Verifier = {
+      fromJSON(object2) {
+        return {
+          verifier: isSet(object2.publicKey) ? { $case: "publicKey", publicKey: exports.PublicKey.fromJSON(object2.publicKey) } : isSet(object2.x509Certificate) ? { $case: "x509Certificate", x509Certificate: sigstore_common_1.X509Certificate.fromJSON(object2.x509Certificate) } : void 0,
+          keyDetails: isSet(object2.keyDetails) ? (0, sigstore_common_1.publicKeyDetailsFromJSON)(object2.keyDetails) : 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.verifier?.$case === "publicKey") {
+          obj.publicKey = exports.PublicKey.toJSON(message.verifier.publicKey);
+        } else if (message.verifier?.$case === "x509Certificate") {
+          obj.x509Certificate = sigstore_common_1.X509Certificate.toJSON(message.verifier.x509Certificate);
+        }
+        if (message.keyDetails !== 0) {
+          obj.keyDetails = (0, sigstore_common_1.publicKeyDetailsToJSON)(message.keyDetails);
+        }
+        return obj;
+      }
+    };
+    exports.Signature = {
+      fromJSON(object2) {
+        return {
+          content: isSet(object2.content) ? Buffer.from(bytesFromBase64(object2.content)) : Buffer.alloc(0),
+          verifier: isSet(object2.verifier) ? exports.Verifier.fromJSON(object2.verifier) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.content.length !== 0) {
+          obj.content = base64FromBytes(message.content);
+        }
+        if (message.verifier !== void 0) {
+          obj.verifier = exports.Verifier.toJSON(message.verifier);
+        }
+        return obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js
+var require_dsse3 = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.DSSELogEntryV002 = exports.DSSERequestV002 = void 0;
+    var envelope_1 = require_envelope();
+    var sigstore_common_1 = require_sigstore_common();
+    var verifier_1 = require_verifier();
+    exports.DSSERequestV002 = {
+      fromJSON(object2) {
+        return {
+          envelope: isSet(object2.envelope) ? envelope_1.Envelope.fromJSON(object2.envelope) : void 0,
+          verifiers: globalThis.Array.isArray(object2?.verifiers) ? object2.verifiers.map((e) => verifier_1.Verifier.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.envelope !== void 0) {
+          obj.envelope = envelope_1.Envelope.toJSON(message.envelope);
+        }
+        if (message.verifiers?.length) {
+          obj.verifiers = message.verifiers.map((e) => verifier_1.Verifier.toJSON(e));
+        }
+        return obj;
+      }
+    };
+    exports.DSSELogEntryV002 = {
+      fromJSON(object2) {
+        return {
+          payloadHash: isSet(object2.payloadHash) ? sigstore_common_1.HashOutput.fromJSON(object2.payloadHash) : void 0,
+          signatures: globalThis.Array.isArray(object2?.signatures) ? object2.signatures.map((e) => verifier_1.Signature.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.payloadHash !== void 0) {
+          obj.payloadHash = sigstore_common_1.HashOutput.toJSON(message.payloadHash);
+        }
+        if (message.signatures?.length) {
+          obj.signatures = message.signatures.map((e) => verifier_1.Signature.toJSON(e));
+        }
+        return obj;
+      }
+    };
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js
+var require_hashedrekord = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.HashedRekordLogEntryV002 = exports.HashedRekordRequestV002 = void 0;
+    var sigstore_common_1 = require_sigstore_common();
+    var verifier_1 = require_verifier();
+    exports.HashedRekordRequestV002 = {
+      fromJSON(object2) {
+        return {
+          digest: isSet(object2.digest) ? Buffer.from(bytesFromBase64(object2.digest)) : Buffer.alloc(0),
+          signature: isSet(object2.signature) ? verifier_1.Signature.fromJSON(object2.signature) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.digest.length !== 0) {
+          obj.digest = base64FromBytes(message.digest);
+        }
+        if (message.signature !== void 0) {
+          obj.signature = verifier_1.Signature.toJSON(message.signature);
+        }
+        return obj;
+      }
+    };
+    exports.HashedRekordLogEntryV002 = {
+      fromJSON(object2) {
+        return {
+          data: isSet(object2.data) ? sigstore_common_1.HashOutput.fromJSON(object2.data) : void 0,
+          signature: isSet(object2.signature) ? verifier_1.Signature.fromJSON(object2.signature) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.data !== void 0) {
+          obj.data = sigstore_common_1.HashOutput.toJSON(message.data);
+        }
+        if (message.signature !== void 0) {
+          obj.signature = verifier_1.Signature.toJSON(message.signature);
+        }
+        return obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js
+var require_entry = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CreateEntryRequest = exports.Spec = exports.Entry = void 0;
+    var dsse_1 = require_dsse3();
+    var hashedrekord_1 = require_hashedrekord();
+    exports.Entry = {
+      fromJSON(object2) {
+        return {
+          kind: isSet(object2.kind) ? globalThis.String(object2.kind) : "",
+          apiVersion: isSet(object2.apiVersion) ? globalThis.String(object2.apiVersion) : "",
+          spec: isSet(object2.spec) ? exports.Spec.fromJSON(object2.spec) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.kind !== "") {
+          obj.kind = message.kind;
+        }
+        if (message.apiVersion !== "") {
+          obj.apiVersion = message.apiVersion;
+        }
+        if (message.spec !== void 0) {
+          obj.spec = exports.Spec.toJSON(message.spec);
+        }
+        return obj;
+      }
+    };
+    exports.Spec = {
+      fromJSON(object2) {
+        return {
+          spec: isSet(object2.hashedRekordV002) ? { $case: "hashedRekordV002", hashedRekordV002: hashedrekord_1.HashedRekordLogEntryV002.fromJSON(object2.hashedRekordV002) } : isSet(object2.dsseV002) ? { $case: "dsseV002", dsseV002: dsse_1.DSSELogEntryV002.fromJSON(object2.dsseV002) } : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.spec?.$case === "hashedRekordV002") {
+          obj.hashedRekordV002 = hashedrekord_1.HashedRekordLogEntryV002.toJSON(message.spec.hashedRekordV002);
+        } else if (message.spec?.$case === "dsseV002") {
+          obj.dsseV002 = dsse_1.DSSELogEntryV002.toJSON(message.spec.dsseV002);
+        }
+        return obj;
+      }
+    };
+    exports.CreateEntryRequest = {
+      fromJSON(object2) {
+        return {
+          spec: isSet(object2.hashedRekordRequestV002) ? {
+            $case: "hashedRekordRequestV002",
+            hashedRekordRequestV002: hashedrekord_1.HashedRekordRequestV002.fromJSON(object2.hashedRekordRequestV002)
+          } : isSet(object2.dsseRequestV002) ? { $case: "dsseRequestV002", dsseRequestV002: dsse_1.DSSERequestV002.fromJSON(object2.dsseRequestV002) } : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.spec?.$case === "hashedRekordRequestV002") {
+          obj.hashedRekordRequestV002 = hashedrekord_1.HashedRekordRequestV002.toJSON(message.spec.hashedRekordRequestV002);
+        } else if (message.spec?.$case === "dsseRequestV002") {
+          obj.dsseRequestV002 = dsse_1.DSSERequestV002.toJSON(message.spec.dsseRequestV002);
+        }
+        return obj;
+      }
+    };
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js
+var require_v2 = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __exportStar = exports && exports.__exportStar || function(m, exports2) {
+      for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports2, p)) __createBinding(exports2, m, p);
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    __exportStar(require_dsse3(), exports);
+    __exportStar(require_entry(), exports);
+    __exportStar(require_hashedrekord(), exports);
+    __exportStar(require_verifier(), exports);
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/dsse.js
+var require_dsse4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/dsse.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.DSSE_API_VERSION_V1 = void 0;
+    exports.verifyDSSETLogBody = verifyDSSETLogBody;
+    exports.verifyDSSETLogBodyV2 = verifyDSSETLogBodyV2;
+    var error_1 = require_error5();
+    exports.DSSE_API_VERSION_V1 = "0.0.1";
+    function verifyDSSETLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case exports.DSSE_API_VERSION_V1:
+          return verifyDSSE001TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported dsse version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    function verifyDSSETLogBodyV2(tlogEntry, content) {
+      const spec = tlogEntry.spec?.spec;
+      if (!spec) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `missing dsse spec`
+        });
+      }
+      switch (spec.$case) {
+        case "dsseV002":
+          return verifyDSSE002TLogBody(spec.dsseV002, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported version: ${spec.$case}`
+          });
+      }
+    }
+    function verifyDSSE001TLogBody(tlogEntry, content) {
+      if (tlogEntry.spec.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = tlogEntry.spec.signatures[0].signature;
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64")))
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      const tlogHash = tlogEntry.spec.payloadHash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    function verifyDSSE002TLogBody(spec, content) {
+      if (spec.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = spec.signatures[0].content;
+      if (!content.compareSignature(tlogSig))
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      const tlogHash = spec.payloadHash?.digest || Buffer.from("");
+      if (!content.compareDigest(tlogHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/hashedrekord.js
+var require_hashedrekord2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/hashedrekord.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.HASHEDREKORD_API_VERSION_V1 = void 0;
+    exports.verifyHashedRekordTLogBody = verifyHashedRekordTLogBody;
+    exports.verifyHashedRekordTLogBodyV2 = verifyHashedRekordTLogBodyV2;
+    var error_1 = require_error5();
+    exports.HASHEDREKORD_API_VERSION_V1 = "0.0.1";
+    function verifyHashedRekordTLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case exports.HASHEDREKORD_API_VERSION_V1:
+          return verifyHashedrekord001TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported hashedrekord version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    function verifyHashedRekordTLogBodyV2(tlogEntry, content) {
+      const spec = tlogEntry.spec?.spec;
+      if (!spec) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `missing dsse spec`
+        });
+      }
+      switch (spec.$case) {
+        case "hashedRekordV002":
+          return verifyHashedrekord002TLogBody(spec.hashedRekordV002, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported version: ${spec.$case}`
+          });
+      }
+    }
+    function verifyHashedrekord001TLogBody(tlogEntry, content) {
+      const tlogSig = tlogEntry.spec.signature.content || "";
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature mismatch"
+        });
+      }
+      const tlogDigest = tlogEntry.spec.data.hash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "digest mismatch"
+        });
+      }
+    }
+    function verifyHashedrekord002TLogBody(spec, content) {
+      const tlogSig = spec.signature?.content || Buffer.from("");
+      if (!content.compareSignature(tlogSig)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature mismatch"
+        });
+      }
+      const tlogHash = spec.data?.digest || Buffer.from("");
+      if (!content.compareDigest(tlogHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "digest mismatch"
+        });
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/intoto.js
+var require_intoto = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/intoto.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifyIntotoTLogBody = verifyIntotoTLogBody;
+    var error_1 = require_error5();
+    function verifyIntotoTLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case "0.0.2":
+          return verifyIntoto002TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported intoto version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    function verifyIntoto002TLogBody(tlogEntry, content) {
+      if (tlogEntry.spec.content.envelope.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = base64Decode(tlogEntry.spec.content.envelope.signatures[0].sig);
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      }
+      const tlogHash = tlogEntry.spec.content.payloadHash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    function base64Decode(str) {
+      return Buffer.from(str, "base64").toString("utf-8");
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/checkpoint.js
+var require_checkpoint = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/checkpoint.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.LogCheckpoint = void 0;
+    exports.verifyCheckpoint = verifyCheckpoint;
+    var core_1 = require_dist3();
+    var error_1 = require_error5();
+    var CHECKPOINT_SEPARATOR = "\n\n";
+    var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
+    function verifyCheckpoint(entry, tlogs) {
+      const inclusionProof = entry.inclusionProof;
+      const signedNote = SignedNote.fromString(inclusionProof.checkpoint.envelope);
+      const checkpoint = LogCheckpoint.fromString(signedNote.note);
+      if (!verifySignedNote(signedNote, tlogs)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid checkpoint signature"
+        });
+      }
+      return checkpoint;
+    }
+    function verifySignedNote(signedNote, tlogs) {
+      const data = Buffer.from(signedNote.note, "utf-8");
+      return signedNote.signatures.some((signature) => {
+        const tlog = tlogs.find(
+          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
+          // Match the name to the base URL of the tlog
+        );
+        if (!tlog) {
+          return false;
+        }
+        return core_1.crypto.verify(data, tlog.publicKey, signature.signature);
+      });
+    }
+    var SignedNote = class _SignedNote {
+      note;
+      signatures;
+      constructor(note, signatures) {
+        this.note = note;
+        this.signatures = signatures;
+      }
+      // Deserialize a SignedNote from a string
+      static fromString(envelope) {
+        if (!envelope.includes(CHECKPOINT_SEPARATOR)) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "missing checkpoint separator"
+          });
+        }
+        const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
+        const header = envelope.slice(0, split + 1);
+        const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
+        const matches = data.matchAll(SIGNATURE_REGEX);
+        const signatures = Array.from(matches, (match) => {
+          const [, name, signature] = match;
+          const sigBytes = Buffer.from(signature, "base64");
+          if (sigBytes.length < 5) {
+            throw new error_1.VerificationError({
+              code: "TLOG_INCLUSION_PROOF_ERROR",
+              message: "malformed checkpoint signature"
+            });
+          }
+          return {
+            name,
+            keyHint: sigBytes.subarray(0, 4),
+            signature: sigBytes.subarray(4)
+          };
+        });
+        if (signatures.length === 0) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "no signatures found in checkpoint"
+          });
+        }
+        return new _SignedNote(header, signatures);
+      }
+    };
+    var LogCheckpoint = class _LogCheckpoint {
+      origin;
+      logSize;
+      logHash;
+      rest;
+      constructor(origin, logSize, logHash, rest) {
+        this.origin = origin;
+        this.logSize = logSize;
+        this.logHash = logHash;
+        this.rest = rest;
+      }
+      static fromString(note) {
+        const lines = note.trimEnd().split("\n");
+        if (lines.length < 3) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "too few lines in checkpoint header"
+          });
+        }
+        const origin = lines[0];
+        const logSize = BigInt(lines[1]);
+        const rootHash = Buffer.from(lines[2], "base64");
+        const rest = lines.slice(3);
+        return new _LogCheckpoint(origin, logSize, rootHash, rest);
+      }
+    };
+    exports.LogCheckpoint = LogCheckpoint;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/merkle.js
+var require_merkle = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/merkle.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifyMerkleInclusion = verifyMerkleInclusion;
+    var core_1 = require_dist3();
+    var error_1 = require_error5();
+    var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
+    var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
+    function verifyMerkleInclusion(entry, checkpoint) {
+      const inclusionProof = entry.inclusionProof;
+      const logIndex = BigInt(inclusionProof.logIndex);
+      const treeSize = BigInt(checkpoint.logSize);
+      if (logIndex < 0n || logIndex >= treeSize) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: `invalid index: ${logIndex}`
+        });
+      }
+      const { inner, border } = decompInclProof(logIndex, treeSize);
+      if (inclusionProof.hashes.length !== inner + border) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid hash count"
+        });
+      }
+      const innerHashes = inclusionProof.hashes.slice(0, inner);
+      const borderHashes = inclusionProof.hashes.slice(inner);
+      const leafHash = hashLeaf(entry.canonicalizedBody);
+      const calculatedHash = chainBorderRight(chainInner(leafHash, innerHashes, logIndex), borderHashes);
+      if (!core_1.crypto.bufferEqual(calculatedHash, checkpoint.logHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "calculated root hash does not match inclusion proof"
+        });
+      }
+    }
+    function decompInclProof(index, size) {
+      const inner = innerProofSize(index, size);
+      const border = onesCount(index >> BigInt(inner));
+      return { inner, border };
+    }
+    function chainInner(seed, hashes, index) {
+      return hashes.reduce((acc, h, i) => {
+        if (index >> BigInt(i) & BigInt(1)) {
+          return hashChildren(h, acc);
+        } else {
+          return hashChildren(acc, h);
+        }
+      }, seed);
+    }
+    function chainBorderRight(seed, hashes) {
+      return hashes.reduce((acc, h) => hashChildren(h, acc), seed);
+    }
+    function innerProofSize(index, size) {
+      return bitLength(index ^ size - BigInt(1));
+    }
+    function onesCount(num) {
+      return num.toString(2).split("1").length - 1;
+    }
+    function bitLength(n) {
+      if (n === 0n) {
+        return 0;
+      }
+      return n.toString(2).length;
+    }
+    function hashChildren(left, right) {
+      return core_1.crypto.digest("sha256", RFC6962_NODE_HASH_PREFIX, left, right);
+    }
+    function hashLeaf(leaf) {
+      return core_1.crypto.digest("sha256", RFC6962_LEAF_HASH_PREFIX, leaf);
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/set.js
+var require_set = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/set.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifyTLogSET = verifyTLogSET;
+    var core_1 = require_dist3();
+    var error_1 = require_error5();
+    var trust_1 = require_trust();
+    function verifyTLogSET(entry, tlogs) {
+      const validTLogs = (0, trust_1.filterTLogAuthorities)(tlogs, {
+        logID: entry.logId.keyId,
+        targetDate: new Date(Number(entry.integratedTime) * 1e3)
+      });
+      const verified = validTLogs.some((tlog) => {
+        const payload = toVerificationPayload(entry);
+        const data = Buffer.from(core_1.json.canonicalize(payload), "utf8");
+        const signature = entry.inclusionPromise.signedEntryTimestamp;
+        return core_1.crypto.verify(data, tlog.publicKey, signature);
+      });
+      if (!verified) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROMISE_ERROR",
+          message: "inclusion promise could not be verified"
+        });
+      }
+    }
+    function toVerificationPayload(entry) {
+      const { integratedTime, logIndex, logId, canonicalizedBody } = entry;
+      return {
+        body: canonicalizedBody.toString("base64"),
+        integratedTime: Number(integratedTime),
+        logIndex: Number(logIndex),
+        logID: logId.keyId.toString("hex")
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/index.js
+var require_tlog = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifyTLogBody = verifyTLogBody;
+    exports.verifyTLogInclusion = verifyTLogInclusion;
+    var v2_1 = require_v2();
+    var error_1 = require_error5();
+    var dsse_1 = require_dsse4();
+    var hashedrekord_1 = require_hashedrekord2();
+    var intoto_1 = require_intoto();
+    var checkpoint_1 = require_checkpoint();
+    var merkle_1 = require_merkle();
+    var set_1 = require_set();
+    function verifyTLogBody(entry, sigContent) {
+      const { kind, version } = entry.kindVersion;
+      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
+      if (kind !== body.kind || version !== body.apiVersion) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `kind/version mismatch - expected: ${kind}/${version}, received: ${body.kind}/${body.apiVersion}`
+        });
+      }
+      switch (kind) {
+        case "dsse":
+          if (version == dsse_1.DSSE_API_VERSION_V1) {
+            return (0, dsse_1.verifyDSSETLogBody)(body, sigContent);
+          } else {
+            const entryRekorV2 = v2_1.Entry.fromJSON(body);
+            return (0, dsse_1.verifyDSSETLogBodyV2)(entryRekorV2, sigContent);
+          }
+        case "intoto":
+          return (0, intoto_1.verifyIntotoTLogBody)(body, sigContent);
+        case "hashedrekord":
+          if (version == hashedrekord_1.HASHEDREKORD_API_VERSION_V1) {
+            return (0, hashedrekord_1.verifyHashedRekordTLogBody)(body, sigContent);
+          } else {
+            const entryRekorV2 = v2_1.Entry.fromJSON(body);
+            return (0, hashedrekord_1.verifyHashedRekordTLogBodyV2)(entryRekorV2, sigContent);
+          }
+        /* istanbul ignore next */
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported kind: ${kind}`
+          });
+      }
+    }
+    function verifyTLogInclusion(entry, tlogAuthorities) {
+      let inclusionVerified = false;
+      if (isTLogEntryWithInclusionPromise(entry)) {
+        (0, set_1.verifyTLogSET)(entry, tlogAuthorities);
+        inclusionVerified = true;
+      }
+      if (isTLogEntryWithInclusionProof(entry)) {
+        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
+        (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
+        inclusionVerified = true;
+      }
+      if (!inclusionVerified) {
+        throw new error_1.VerificationError({
+          code: "TLOG_MISSING_INCLUSION_ERROR",
+          message: "inclusion could not be verified"
+        });
+      }
+      return;
+    }
+    function isTLogEntryWithInclusionPromise(entry) {
+      return entry.inclusionPromise !== void 0;
+    }
+    function isTLogEntryWithInclusionProof(entry) {
+      return entry.inclusionProof !== void 0;
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/verifier.js
+var require_verifier2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/verifier.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Verifier = void 0;
+    var util_1 = __require("util");
+    var error_1 = require_error5();
+    var key_1 = require_key();
+    var policy_1 = require_policy();
+    var timestamp_1 = require_timestamp3();
+    var tlog_1 = require_tlog();
+    var Verifier = class {
+      trustMaterial;
+      options;
+      constructor(trustMaterial, options2 = {}) {
+        this.trustMaterial = trustMaterial;
+        this.options = {
+          ctlogThreshold: options2.ctlogThreshold ?? 1,
+          tlogThreshold: options2.tlogThreshold ?? 1,
+          timestampThreshold: options2.timestampThreshold ?? options2.tsaThreshold ?? 1,
+          tsaThreshold: 0
+        };
+      }
+      verify(entity, policy) {
+        const timestamps = this.verifyTimestamps(entity);
+        const signer = this.verifySigningKey(entity, timestamps);
+        this.verifyTLogs(entity);
+        this.verifySignature(entity, signer);
+        if (policy) {
+          this.verifyPolicy(policy, signer.identity || {});
+        }
+        return signer;
+      }
+      // Checks that all of the timestamps in the entity are valid and returns them
+      verifyTimestamps(entity) {
+        const timestamps = [];
+        for (const timestamp of entity.timestamps) {
+          switch (timestamp.$case) {
+            case "timestamp-authority":
+              timestamps.push((0, timestamp_1.getTSATimestamp)(timestamp.timestamp, entity.signature.signature, this.trustMaterial.timestampAuthorities));
+              break;
+            case "transparency-log": {
+              const result = (0, timestamp_1.getTLogTimestamp)(timestamp.tlogEntry);
+              if (result) {
+                timestamps.push(result);
+              }
+              break;
+            }
+          }
+        }
+        if (containsDupes(timestamps)) {
+          throw new error_1.VerificationError({
+            code: "TIMESTAMP_ERROR",
+            message: "duplicate timestamp"
+          });
+        }
+        if (timestamps.length < this.options.timestampThreshold) {
+          throw new error_1.VerificationError({
+            code: "TIMESTAMP_ERROR",
+            message: `expected ${this.options.timestampThreshold} timestamps, got ${timestamps.length}`
+          });
+        }
+        return timestamps.map((t) => t.timestamp);
+      }
+      // Checks that the signing key is valid for all of the the supplied timestamps
+      // and returns the signer.
+      verifySigningKey({ key }, timestamps) {
+        switch (key.$case) {
+          case "public-key": {
+            return (0, key_1.verifyPublicKey)(key.hint, timestamps, this.trustMaterial);
+          }
+          case "certificate": {
+            const result = (0, key_1.verifyCertificate)(key.certificate, timestamps, this.trustMaterial);
+            if (containsDupes(result.scts)) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: "duplicate SCT"
+              });
+            }
+            if (result.scts.length < this.options.ctlogThreshold) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: `expected ${this.options.ctlogThreshold} SCTs, got ${result.scts.length}`
+              });
+            }
+            return result.signer;
+          }
+        }
+      }
+      // Checks that the tlog entries are valid for the supplied content
+      verifyTLogs({ signature: content, tlogEntries }) {
+        let tlogCount = 0;
+        tlogEntries.forEach((entry) => {
+          tlogCount++;
+          (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
+          (0, tlog_1.verifyTLogBody)(entry, content);
+        });
+        if (tlogCount < this.options.tlogThreshold) {
+          throw new error_1.VerificationError({
+            code: "TLOG_ERROR",
+            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
+          });
+        }
+      }
+      // Checks that the signature is valid for the supplied content
+      verifySignature(entity, signer) {
+        if (!entity.signature.verifySignature(signer.key)) {
+          throw new error_1.VerificationError({
+            code: "SIGNATURE_ERROR",
+            message: "signature verification failed"
+          });
+        }
+      }
+      verifyPolicy(policy, identity) {
+        if (policy.subjectAlternativeName) {
+          (0, policy_1.verifySubjectAlternativeName)(policy.subjectAlternativeName, identity.subjectAlternativeName);
+        }
+        if (policy.extensions) {
+          (0, policy_1.verifyExtensions)(policy.extensions, identity.extensions);
+        }
+        if (policy.oids) {
+          (0, policy_1.verifyOIDs)(policy.oids, identity.oids);
+        }
+      }
+    };
+    exports.Verifier = Verifier;
+    function containsDupes(arr) {
+      for (let i = 0; i < arr.length; i++) {
+        for (let j = i + 1; j < arr.length; j++) {
+          if ((0, util_1.isDeepStrictEqual)(arr[i], arr[j])) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+  }
+});
+
+// node_modules/@sigstore/verify/dist/index.js
+var require_dist4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Verifier = exports.toTrustMaterial = exports.VerificationError = exports.PolicyError = exports.toSignedEntity = void 0;
+    var bundle_1 = require_bundle2();
+    Object.defineProperty(exports, "toSignedEntity", { enumerable: true, get: function() {
+      return bundle_1.toSignedEntity;
+    } });
+    var error_1 = require_error5();
+    Object.defineProperty(exports, "PolicyError", { enumerable: true, get: function() {
+      return error_1.PolicyError;
+    } });
+    Object.defineProperty(exports, "VerificationError", { enumerable: true, get: function() {
+      return error_1.VerificationError;
+    } });
+    var trust_1 = require_trust();
+    Object.defineProperty(exports, "toTrustMaterial", { enumerable: true, get: function() {
+      return trust_1.toTrustMaterial;
+    } });
+    var verifier_1 = require_verifier2();
+    Object.defineProperty(exports, "Verifier", { enumerable: true, get: function() {
+      return verifier_1.Verifier;
+    } });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/oidc.js
+var require_oidc = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.extractJWTSubject = extractJWTSubject;
+    var core_1 = require_dist3();
+    function extractJWTSubject(jwt) {
+      const parts = jwt.split(".", 3);
+      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
+      if (payload.email) {
+        if (!payload.email_verified) {
+          throw new Error("JWT email not verified by issuer");
+        }
+        return payload.email;
+      }
+      if (payload.sub) {
+        return payload.sub;
+      } else {
+        throw new Error("JWT subject not found");
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/package.json
+var require_package = __commonJS({
+  "node_modules/@sigstore/sign/package.json"(exports, module) {
+    module.exports = {
+      name: "@sigstore/sign",
+      version: "4.1.1",
+      description: "Sigstore signing library",
+      main: "dist/index.js",
+      types: "dist/index.d.ts",
+      scripts: {
+        clean: "shx rm -rf dist *.tsbuildinfo",
+        build: "tsc --build",
+        test: "jest"
+      },
+      files: [
+        "dist"
+      ],
+      author: "bdehamer@github.com",
+      license: "Apache-2.0",
+      repository: {
+        type: "git",
+        url: "git+https://github.com/sigstore/sigstore-js.git"
+      },
+      bugs: {
+        url: "https://github.com/sigstore/sigstore-js/issues"
+      },
+      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
+      publishConfig: {
+        provenance: true
+      },
+      devDependencies: {
+        "@sigstore/jest": "^0.0.0",
+        "@sigstore/mock": "^0.12.0",
+        "@sigstore/rekor-types": "^4.0.0",
+        "@types/make-fetch-happen": "^10.0.4"
+      },
+      dependencies: {
+        "@sigstore/bundle": "^4.0.0",
+        "@sigstore/core": "^3.2.0",
+        "@sigstore/protobuf-specs": "^0.5.0",
+        "make-fetch-happen": "^15.0.4",
+        "proc-log": "^6.1.0",
+        "@gar/promise-retry": "^1.0.2"
+      },
+      engines: {
+        node: "^20.17.0 || >=22.9.0"
+      }
+    };
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/ua.js
+var require_ua = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/ua.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.getUserAgent = void 0;
+    var os_1 = __importDefault(__require("os"));
+    var getUserAgent = () => {
+      const packageVersion = require_package().version;
+      const nodeVersion = process.version;
+      const platformName = os_1.default.platform();
+      const archName = os_1.default.arch();
+      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
+    };
+    exports.getUserAgent = getUserAgent;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/index.js
+var require_util7 = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/index.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.ua = exports.oidc = exports.pem = exports.json = exports.encoding = exports.dsse = exports.crypto = void 0;
+    var core_1 = require_dist3();
+    Object.defineProperty(exports, "crypto", { enumerable: true, get: function() {
+      return core_1.crypto;
+    } });
+    Object.defineProperty(exports, "dsse", { enumerable: true, get: function() {
+      return core_1.dsse;
+    } });
+    Object.defineProperty(exports, "encoding", { enumerable: true, get: function() {
+      return core_1.encoding;
+    } });
+    Object.defineProperty(exports, "json", { enumerable: true, get: function() {
+      return core_1.json;
+    } });
+    Object.defineProperty(exports, "pem", { enumerable: true, get: function() {
+      return core_1.pem;
+    } });
+    exports.oidc = __importStar(require_oidc());
+    exports.ua = __importStar(require_ua());
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/base.js
+var require_base = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.BaseBundleBuilder = void 0;
+    var BaseBundleBuilder = class {
+      signer;
+      witnesses;
+      constructor(options2) {
+        this.signer = options2.signer;
+        this.witnesses = options2.witnesses;
+      }
+      // Executes the signing/witnessing process for the given artifact.
+      async create(artifact) {
+        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
+        const bundle = await this.package(artifact, signature);
+        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
+        const tlogEntryList = [];
+        const timestampList = [];
+        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
+          tlogEntryList.push(...tlogEntries ?? []);
+          timestampList.push(...rfc3161Timestamps ?? []);
+        });
+        bundle.verificationMaterial.tlogEntries = tlogEntryList;
+        bundle.verificationMaterial.timestampVerificationData = {
+          rfc3161Timestamps: timestampList
+        };
+        return bundle;
+      }
+      // Override this function to apply any pre-signing transformations to the
+      // artifact. The returned buffer will be signed by the signer. The default
+      // implementation simply returns the artifact data.
+      async prepare(artifact) {
+        return artifact.data;
+      }
+    };
+    exports.BaseBundleBuilder = BaseBundleBuilder;
+    function publicKey(key) {
+      switch (key.$case) {
+        case "publicKey":
+          return key.publicKey;
+        case "x509Certificate":
+          return key.certificate;
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/bundle.js
+var require_bundle3 = __commonJS({
   "node_modules/@sigstore/sign/dist/bundler/bundle.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -35155,7 +36788,7 @@ var require_bundle2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.toMessageSignatureBundle = toMessageSignatureBundle;
     exports.toDSSEBundle = toDSSEBundle;
-    var sigstore = __importStar(require_dist3());
+    var sigstore = __importStar(require_dist2());
     var util_1 = require_util7();
     function toMessageSignatureBundle(artifact, signature) {
       const digest = util_1.crypto.digest("sha256", artifact.data);
@@ -35181,14 +36814,14 @@ var require_bundle2 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/bundler/dsse.js
-var require_dsse2 = __commonJS({
+var require_dsse5 = __commonJS({
   "node_modules/@sigstore/sign/dist/bundler/dsse.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DSSEBundleBuilder = void 0;
     var util_1 = require_util7();
     var base_1 = require_base();
-    var bundle_1 = require_bundle2();
+    var bundle_1 = require_bundle3();
     var DSSEBundleBuilder = class extends base_1.BaseBundleBuilder {
       certificateChain;
       constructor(options2) {
@@ -35217,13 +36850,13 @@ var require_dsse2 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/bundler/message.js
-var require_message = __commonJS({
+var require_message2 = __commonJS({
   "node_modules/@sigstore/sign/dist/bundler/message.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.MessageSignatureBundleBuilder = void 0;
     var base_1 = require_base();
-    var bundle_1 = require_bundle2();
+    var bundle_1 = require_bundle3();
     var MessageSignatureBundleBuilder = class extends base_1.BaseBundleBuilder {
       constructor(options2) {
         super(options2);
@@ -35242,11 +36875,11 @@ var require_bundler = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.MessageSignatureBundleBuilder = exports.DSSEBundleBuilder = void 0;
-    var dsse_1 = require_dsse2();
+    var dsse_1 = require_dsse5();
     Object.defineProperty(exports, "DSSEBundleBuilder", { enumerable: true, get: function() {
       return dsse_1.DSSEBundleBuilder;
     } });
-    var message_1 = require_message();
+    var message_1 = require_message2();
     Object.defineProperty(exports, "MessageSignatureBundleBuilder", { enumerable: true, get: function() {
       return message_1.MessageSignatureBundleBuilder;
     } });
@@ -35254,7 +36887,7 @@ var require_bundler = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/external/error.js
-var require_error5 = __commonJS({
+var require_error6 = __commonJS({
   "node_modules/@sigstore/sign/dist/external/error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -35273,13 +36906,13 @@ var require_error5 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/error.js
-var require_error6 = __commonJS({
+var require_error7 = __commonJS({
   "node_modules/@sigstore/sign/dist/error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.InternalError = void 0;
     exports.internalError = internalError;
-    var error_1 = require_error5();
+    var error_1 = require_error6();
     var InternalError = class extends Error {
       code;
       cause;
@@ -42618,7 +44251,7 @@ var require_http_cache_semantics = __commonJS({
 });
 
 // node_modules/content-type/dist/index.js
-var require_dist4 = __commonJS({
+var require_dist5 = __commonJS({
   "node_modules/content-type/dist/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -42760,7 +44393,7 @@ var require_dist4 = __commonJS({
 var require_accept = __commonJS({
   "node_modules/negotiator/lib/accept.js"(exports, module) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist5();
     module.exports = parseAccept;
     function parseAccept(header) {
       var values = [];
@@ -42960,7 +44593,7 @@ var require_encoding3 = __commonJS({
 var require_language = __commonJS({
   "node_modules/negotiator/lib/language.js"(exports, module) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist5();
     var parseAccept = require_accept();
     module.exports = preferredLanguages;
     module.exports.preferredLanguages = preferredLanguages;
@@ -43044,7 +44677,7 @@ var require_language = __commonJS({
 var require_mediaType = __commonJS({
   "node_modules/negotiator/lib/mediaType.js"(exports, module) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist5();
     var parseAcceptHeader = require_accept();
     module.exports = preferredMediaTypes;
     module.exports.preferredMediaTypes = preferredMediaTypes;
@@ -43670,7 +45303,7 @@ var require_lib4 = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/policy.js
-var require_policy = __commonJS({
+var require_policy2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/policy.js"(exports, module) {
     var CacheSemantics = require_http_cache_semantics();
     var Negotiator = require_negotiator();
@@ -53784,7 +55417,7 @@ var require_pipeline = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/key.js
-var require_key = __commonJS({
+var require_key2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/key.js"(exports, module) {
     var { URL: URL2, format } = __require("url");
     var formatOptions = {
@@ -55195,7 +56828,7 @@ var require_helpers = __commonJS({
 });
 
 // node_modules/agent-base/dist/index.js
-var require_dist5 = __commonJS({
+var require_dist6 = __commonJS({
   "node_modules/agent-base/dist/index.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -55351,7 +56984,7 @@ var require_dist5 = __commonJS({
 });
 
 // node_modules/http-proxy-agent/dist/index.js
-var require_dist6 = __commonJS({
+var require_dist7 = __commonJS({
   "node_modules/http-proxy-agent/dist/index.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -55390,7 +57023,7 @@ var require_dist6 = __commonJS({
     var tls = __importStar(__require("tls"));
     var debug_1 = __importDefault(require_src());
     var events_1 = __require("events");
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist6();
     var url_1 = __require("url");
     var debug = (0, debug_1.default)("http-proxy-agent");
     var HttpProxyAgent = class extends agent_base_1.Agent {
@@ -55577,7 +57210,7 @@ var require_parse_proxy_response = __commonJS({
 });
 
 // node_modules/https-proxy-agent/dist/index.js
-var require_dist7 = __commonJS({
+var require_dist8 = __commonJS({
   "node_modules/https-proxy-agent/dist/index.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -55616,7 +57249,7 @@ var require_dist7 = __commonJS({
     var tls = __importStar(__require("tls"));
     var assert_1 = __importDefault(__require("assert"));
     var debug_1 = __importDefault(require_src());
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist6();
     var url_1 = __require("url");
     var parse_proxy_response_1 = require_parse_proxy_response();
     var debug = (0, debug_1.default)("https-proxy-agent");
@@ -60286,7 +61919,7 @@ var require_build2 = __commonJS({
 });
 
 // node_modules/socks-proxy-agent/dist/index.js
-var require_dist8 = __commonJS({
+var require_dist9 = __commonJS({
   "node_modules/socks-proxy-agent/dist/index.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -60322,7 +61955,7 @@ var require_dist8 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SocksProxyAgent = void 0;
     var socks_1 = require_build2();
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist6();
     var debug_1 = __importDefault(require_src());
     var dns = __importStar(__require("dns"));
     var net = __importStar(__require("net"));
@@ -60543,9 +62176,9 @@ var require_errors4 = __commonJS({
 var require_proxy = __commonJS({
   "node_modules/@npmcli/agent/lib/proxy.js"(exports, module) {
     "use strict";
-    var { HttpProxyAgent } = require_dist6();
-    var { HttpsProxyAgent } = require_dist7();
-    var { SocksProxyAgent } = require_dist8();
+    var { HttpProxyAgent } = require_dist7();
+    var { HttpsProxyAgent } = require_dist8();
+    var { SocksProxyAgent } = require_dist9();
     var { LRUCache } = require_index_min();
     var { InvalidProxyProtocolError } = require_errors4();
     var PROXY_CACHE = new LRUCache({ max: 20 });
@@ -60622,7 +62255,7 @@ var require_agents = __commonJS({
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
     var Errors = require_errors4();
-    var { Agent: AgentBase } = require_dist5();
+    var { Agent: AgentBase } = require_dist6();
     module.exports = class Agent extends AgentBase {
       #options;
       #timeouts;
@@ -61050,7 +62683,7 @@ var require_remote = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/entry.js
-var require_entry = __commonJS({
+var require_entry2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/entry.js"(exports, module) {
     var { Request, Response } = require_lib3();
     var { Minipass } = require_commonjs();
@@ -61058,8 +62691,8 @@ var require_entry = __commonJS({
     var cacache = require_lib7();
     var url2 = __require("url");
     var CachingMinipassPipeline = require_pipeline();
-    var CachePolicy = require_policy();
-    var cacheKey = require_key();
+    var CachePolicy = require_policy2();
+    var cacheKey = require_key2();
     var remote = require_remote();
     var hasOwnProperty = (obj, prop) => Object.prototype.hasOwnProperty.call(obj, prop);
     var KEEP_REQUEST_HEADERS = [
@@ -61398,7 +63031,7 @@ var require_entry = __commonJS({
 var require_cache4 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/index.js"(exports, module) {
     var { NotCachedError } = require_errors2();
-    var CacheEntry = require_entry();
+    var CacheEntry = require_entry2();
     var remote = require_remote();
     var cacheFetch = async (request, options2) => {
       const entry = await CacheEntry.find(request, options2);
@@ -61435,7 +63068,7 @@ var require_fetch2 = __commonJS({
     "use strict";
     var { FetchError, Request, isRedirect } = require_lib3();
     var url2 = __require("url");
-    var CachePolicy = require_policy();
+    var CachePolicy = require_policy2();
     var cache = require_cache4();
     var remote = require_remote();
     var canFollowRedirect = (request, response, options2) => {
@@ -61560,7 +63193,7 @@ var require_fetch3 = __commonJS({
     var make_fetch_happen_1 = __importDefault(require_lib11());
     var proc_log_1 = require_lib8();
     var util_1 = require_util7();
-    var error_1 = require_error5();
+    var error_1 = require_error6();
     var { HTTP2_HEADER_LOCATION, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_USER_AGENT, HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_STATUS_TOO_MANY_REQUESTS, HTTP_STATUS_REQUEST_TIMEOUT } = http2_1.constants;
     async function fetchWithRetry(url2, options2) {
       return (0, promise_retry_1.promiseRetry)(async (retry, attemptNum) => {
@@ -61659,7 +63292,7 @@ var require_ca = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CAClient = void 0;
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     var fulcio_1 = require_fulcio();
     var CAClient = class {
       fulcio;
@@ -61734,7 +63367,7 @@ var require_fulcio2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.FulcioSigner = exports.DEFAULT_FULCIO_URL = void 0;
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     var util_1 = require_util7();
     var ca_1 = require_ca();
     var ephemeral_1 = require_ephemeral();
@@ -61880,281 +63513,6 @@ var require_rekor = __commonJS({
   }
 });
 
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js
-var require_verifier = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Signature = exports.Verifier = exports.PublicKey = void 0;
-    var sigstore_common_1 = require_sigstore_common();
-    exports.PublicKey = {
-      fromJSON(object2) {
-        return { rawBytes: isSet(object2.rawBytes) ? Buffer.from(bytesFromBase64(object2.rawBytes)) : Buffer.alloc(0) };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.rawBytes.length !== 0) {
-          obj.rawBytes = base64FromBytes(message.rawBytes);
-        }
-        return obj;
-      }
-    };
-    exports.Verifier = {
-      fromJSON(object2) {
-        return {
-          verifier: isSet(object2.publicKey) ? { $case: "publicKey", publicKey: exports.PublicKey.fromJSON(object2.publicKey) } : isSet(object2.x509Certificate) ? { $case: "x509Certificate", x509Certificate: sigstore_common_1.X509Certificate.fromJSON(object2.x509Certificate) } : void 0,
-          keyDetails: isSet(object2.keyDetails) ? (0, sigstore_common_1.publicKeyDetailsFromJSON)(object2.keyDetails) : 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.verifier?.$case === "publicKey") {
-          obj.publicKey = exports.PublicKey.toJSON(message.verifier.publicKey);
-        } else if (message.verifier?.$case === "x509Certificate") {
-          obj.x509Certificate = sigstore_common_1.X509Certificate.toJSON(message.verifier.x509Certificate);
-        }
-        if (message.keyDetails !== 0) {
-          obj.keyDetails = (0, sigstore_common_1.publicKeyDetailsToJSON)(message.keyDetails);
-        }
-        return obj;
-      }
-    };
-    exports.Signature = {
-      fromJSON(object2) {
-        return {
-          content: isSet(object2.content) ? Buffer.from(bytesFromBase64(object2.content)) : Buffer.alloc(0),
-          verifier: isSet(object2.verifier) ? exports.Verifier.fromJSON(object2.verifier) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.content.length !== 0) {
-          obj.content = base64FromBytes(message.content);
-        }
-        if (message.verifier !== void 0) {
-          obj.verifier = exports.Verifier.toJSON(message.verifier);
-        }
-        return obj;
-      }
-    };
-    function bytesFromBase64(b64) {
-      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-    }
-    function base64FromBytes(arr) {
-      return globalThis.Buffer.from(arr).toString("base64");
-    }
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js
-var require_dsse3 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.DSSELogEntryV002 = exports.DSSERequestV002 = void 0;
-    var envelope_1 = require_envelope();
-    var sigstore_common_1 = require_sigstore_common();
-    var verifier_1 = require_verifier();
-    exports.DSSERequestV002 = {
-      fromJSON(object2) {
-        return {
-          envelope: isSet(object2.envelope) ? envelope_1.Envelope.fromJSON(object2.envelope) : void 0,
-          verifiers: globalThis.Array.isArray(object2?.verifiers) ? object2.verifiers.map((e) => verifier_1.Verifier.fromJSON(e)) : []
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.envelope !== void 0) {
-          obj.envelope = envelope_1.Envelope.toJSON(message.envelope);
-        }
-        if (message.verifiers?.length) {
-          obj.verifiers = message.verifiers.map((e) => verifier_1.Verifier.toJSON(e));
-        }
-        return obj;
-      }
-    };
-    exports.DSSELogEntryV002 = {
-      fromJSON(object2) {
-        return {
-          payloadHash: isSet(object2.payloadHash) ? sigstore_common_1.HashOutput.fromJSON(object2.payloadHash) : void 0,
-          signatures: globalThis.Array.isArray(object2?.signatures) ? object2.signatures.map((e) => verifier_1.Signature.fromJSON(e)) : []
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.payloadHash !== void 0) {
-          obj.payloadHash = sigstore_common_1.HashOutput.toJSON(message.payloadHash);
-        }
-        if (message.signatures?.length) {
-          obj.signatures = message.signatures.map((e) => verifier_1.Signature.toJSON(e));
-        }
-        return obj;
-      }
-    };
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js
-var require_hashedrekord = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.HashedRekordLogEntryV002 = exports.HashedRekordRequestV002 = void 0;
-    var sigstore_common_1 = require_sigstore_common();
-    var verifier_1 = require_verifier();
-    exports.HashedRekordRequestV002 = {
-      fromJSON(object2) {
-        return {
-          digest: isSet(object2.digest) ? Buffer.from(bytesFromBase64(object2.digest)) : Buffer.alloc(0),
-          signature: isSet(object2.signature) ? verifier_1.Signature.fromJSON(object2.signature) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.digest.length !== 0) {
-          obj.digest = base64FromBytes(message.digest);
-        }
-        if (message.signature !== void 0) {
-          obj.signature = verifier_1.Signature.toJSON(message.signature);
-        }
-        return obj;
-      }
-    };
-    exports.HashedRekordLogEntryV002 = {
-      fromJSON(object2) {
-        return {
-          data: isSet(object2.data) ? sigstore_common_1.HashOutput.fromJSON(object2.data) : void 0,
-          signature: isSet(object2.signature) ? verifier_1.Signature.fromJSON(object2.signature) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.data !== void 0) {
-          obj.data = sigstore_common_1.HashOutput.toJSON(message.data);
-        }
-        if (message.signature !== void 0) {
-          obj.signature = verifier_1.Signature.toJSON(message.signature);
-        }
-        return obj;
-      }
-    };
-    function bytesFromBase64(b64) {
-      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-    }
-    function base64FromBytes(arr) {
-      return globalThis.Buffer.from(arr).toString("base64");
-    }
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js
-var require_entry2 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.CreateEntryRequest = exports.Spec = exports.Entry = void 0;
-    var dsse_1 = require_dsse3();
-    var hashedrekord_1 = require_hashedrekord();
-    exports.Entry = {
-      fromJSON(object2) {
-        return {
-          kind: isSet(object2.kind) ? globalThis.String(object2.kind) : "",
-          apiVersion: isSet(object2.apiVersion) ? globalThis.String(object2.apiVersion) : "",
-          spec: isSet(object2.spec) ? exports.Spec.fromJSON(object2.spec) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.kind !== "") {
-          obj.kind = message.kind;
-        }
-        if (message.apiVersion !== "") {
-          obj.apiVersion = message.apiVersion;
-        }
-        if (message.spec !== void 0) {
-          obj.spec = exports.Spec.toJSON(message.spec);
-        }
-        return obj;
-      }
-    };
-    exports.Spec = {
-      fromJSON(object2) {
-        return {
-          spec: isSet(object2.hashedRekordV002) ? { $case: "hashedRekordV002", hashedRekordV002: hashedrekord_1.HashedRekordLogEntryV002.fromJSON(object2.hashedRekordV002) } : isSet(object2.dsseV002) ? { $case: "dsseV002", dsseV002: dsse_1.DSSELogEntryV002.fromJSON(object2.dsseV002) } : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.spec?.$case === "hashedRekordV002") {
-          obj.hashedRekordV002 = hashedrekord_1.HashedRekordLogEntryV002.toJSON(message.spec.hashedRekordV002);
-        } else if (message.spec?.$case === "dsseV002") {
-          obj.dsseV002 = dsse_1.DSSELogEntryV002.toJSON(message.spec.dsseV002);
-        }
-        return obj;
-      }
-    };
-    exports.CreateEntryRequest = {
-      fromJSON(object2) {
-        return {
-          spec: isSet(object2.hashedRekordRequestV002) ? {
-            $case: "hashedRekordRequestV002",
-            hashedRekordRequestV002: hashedrekord_1.HashedRekordRequestV002.fromJSON(object2.hashedRekordRequestV002)
-          } : isSet(object2.dsseRequestV002) ? { $case: "dsseRequestV002", dsseRequestV002: dsse_1.DSSERequestV002.fromJSON(object2.dsseRequestV002) } : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.spec?.$case === "hashedRekordRequestV002") {
-          obj.hashedRekordRequestV002 = hashedrekord_1.HashedRekordRequestV002.toJSON(message.spec.hashedRekordRequestV002);
-        } else if (message.spec?.$case === "dsseRequestV002") {
-          obj.dsseRequestV002 = dsse_1.DSSERequestV002.toJSON(message.spec.dsseRequestV002);
-        }
-        return obj;
-      }
-    };
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js
-var require_v2 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __exportStar = exports && exports.__exportStar || function(m, exports2) {
-      for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports2, p)) __createBinding(exports2, m, p);
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    __exportStar(require_dsse3(), exports);
-    __exportStar(require_entry2(), exports);
-    __exportStar(require_hashedrekord(), exports);
-    __exportStar(require_verifier(), exports);
-  }
-});
-
 // node_modules/@sigstore/sign/dist/external/rekor-v2.js
 var require_rekor_v2 = __commonJS({
   "node_modules/@sigstore/sign/dist/external/rekor-v2.js"(exports) {
@@ -62162,7 +63520,7 @@ var require_rekor_v2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RekorV2 = void 0;
     var fetch_1 = require_fetch3();
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var v2_1 = require_v2();
     var RekorV2 = class {
       options;
@@ -62194,8 +63552,8 @@ var require_client2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TLogV2Client = exports.TLogClient = void 0;
-    var error_1 = require_error6();
-    var error_2 = require_error5();
+    var error_1 = require_error7();
+    var error_2 = require_error6();
     var rekor_1 = require_rekor();
     var rekor_v2_1 = require_rekor_v2();
     var TLogClient = class {
@@ -62269,8 +63627,8 @@ var require_entry3 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.toProposedEntry = toProposedEntry;
     exports.toCreateEntryRequest = toCreateEntryRequest;
-    var bundle_1 = require_dist3();
-    var protobuf_specs_1 = require_dist2();
+    var bundle_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var util_1 = require_util7();
     var SHA256_ALGORITHM = "sha256";
     function toProposedEntry(content, publicKey, entryType = "dsse") {
@@ -62420,7 +63778,7 @@ var require_entry3 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/witness/tlog/index.js
-var require_tlog = __commonJS({
+var require_tlog2 = __commonJS({
   "node_modules/@sigstore/sign/dist/witness/tlog/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -62504,7 +63862,7 @@ var require_tlog = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/external/tsa.js
-var require_tsa = __commonJS({
+var require_tsa2 = __commonJS({
   "node_modules/@sigstore/sign/dist/external/tsa.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -62539,8 +63897,8 @@ var require_client3 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TSAClient = void 0;
-    var error_1 = require_error6();
-    var tsa_1 = require_tsa();
+    var error_1 = require_error7();
+    var tsa_1 = require_tsa2();
     var util_1 = require_util7();
     var SHA256_ALGORITHM = "sha256";
     var TSAClient = class {
@@ -62569,7 +63927,7 @@ var require_client3 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/witness/tsa/index.js
-var require_tsa2 = __commonJS({
+var require_tsa3 = __commonJS({
   "node_modules/@sigstore/sign/dist/witness/tsa/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -62610,14 +63968,14 @@ var require_witness = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TSAWitness = exports.RekorWitness = exports.DEFAULT_REKOR_URL = void 0;
-    var tlog_1 = require_tlog();
+    var tlog_1 = require_tlog2();
     Object.defineProperty(exports, "DEFAULT_REKOR_URL", { enumerable: true, get: function() {
       return tlog_1.DEFAULT_REKOR_URL;
     } });
     Object.defineProperty(exports, "RekorWitness", { enumerable: true, get: function() {
       return tlog_1.RekorWitness;
     } });
-    var tsa_1 = require_tsa2();
+    var tsa_1 = require_tsa3();
     Object.defineProperty(exports, "TSAWitness", { enumerable: true, get: function() {
       return tsa_1.TSAWitness;
     } });
@@ -62630,9 +63988,9 @@ var require_config = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
-    var protobuf_specs_1 = require_dist2();
-    var dsse_1 = require_dsse2();
-    var message_1 = require_message();
+    var protobuf_specs_1 = require_dist();
+    var dsse_1 = require_dsse5();
+    var message_1 = require_message2();
     var signer_1 = require_signer();
     var witness_1 = require_witness();
     var MAX_CA_API_VERSION = 1;
@@ -62804,7 +64162,7 @@ var require_identity = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/index.js
-var require_dist9 = __commonJS({
+var require_dist10 = __commonJS({
   "node_modules/@sigstore/sign/dist/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -62820,7 +64178,7 @@ var require_dist9 = __commonJS({
     Object.defineProperty(exports, "bundleBuilderFromSigningConfig", { enumerable: true, get: function() {
       return config_1.bundleBuilderFromSigningConfig;
     } });
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     Object.defineProperty(exports, "InternalError", { enumerable: true, get: function() {
       return error_1.InternalError;
     } });
@@ -62848,12 +64206,4814 @@ var require_dist9 = __commonJS({
   }
 });
 
+// node_modules/@sigstore/tuf/dist/appdata.js
+var require_appdata = __commonJS({
+  "node_modules/@sigstore/tuf/dist/appdata.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.appDataPath = appDataPath;
+    var os_1 = __importDefault(__require("os"));
+    var path_1 = __importDefault(__require("path"));
+    function appDataPath(name) {
+      const homedir = os_1.default.homedir();
+      switch (process.platform) {
+        /* istanbul ignore next */
+        case "darwin": {
+          const appSupport = path_1.default.join(homedir, "Library", "Application Support");
+          return path_1.default.join(appSupport, name);
+        }
+        /* istanbul ignore next */
+        case "win32": {
+          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir, "AppData", "Local");
+          return path_1.default.join(localAppData, name, "Data");
+        }
+        /* istanbul ignore next */
+        default: {
+          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir, ".local", "share");
+          return path_1.default.join(localData, name);
+        }
+      }
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/error.js
+var require_error8 = __commonJS({
+  "node_modules/@tufjs/models/dist/error.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.UnsupportedAlgorithmError = exports.CryptoError = exports.LengthOrHashMismatchError = exports.UnsignedMetadataError = exports.RepositoryError = exports.ValueError = void 0;
+    var ValueError = class extends Error {
+    };
+    exports.ValueError = ValueError;
+    var RepositoryError = class extends Error {
+    };
+    exports.RepositoryError = RepositoryError;
+    var UnsignedMetadataError = class extends RepositoryError {
+    };
+    exports.UnsignedMetadataError = UnsignedMetadataError;
+    var LengthOrHashMismatchError = class extends RepositoryError {
+    };
+    exports.LengthOrHashMismatchError = LengthOrHashMismatchError;
+    var CryptoError = class extends Error {
+    };
+    exports.CryptoError = CryptoError;
+    var UnsupportedAlgorithmError = class extends CryptoError {
+    };
+    exports.UnsupportedAlgorithmError = UnsupportedAlgorithmError;
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/guard.js
+var require_guard = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/guard.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.isDefined = isDefined;
+    exports.isObject = isObject2;
+    exports.isStringArray = isStringArray;
+    exports.isObjectArray = isObjectArray;
+    exports.isStringRecord = isStringRecord;
+    exports.isObjectRecord = isObjectRecord;
+    function isDefined(val) {
+      return val !== void 0;
+    }
+    function isObject2(value) {
+      return typeof value === "object" && value !== null;
+    }
+    function isStringArray(value) {
+      return Array.isArray(value) && value.every((v) => typeof v === "string");
+    }
+    function isObjectArray(value) {
+      return Array.isArray(value) && value.every(isObject2);
+    }
+    function isStringRecord(value) {
+      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "string");
+    }
+    function isObjectRecord(value) {
+      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "object" && v !== null);
+    }
+  }
+});
+
+// node_modules/@tufjs/canonical-json/lib/index.js
+var require_lib12 = __commonJS({
+  "node_modules/@tufjs/canonical-json/lib/index.js"(exports, module) {
+    var COMMA = ",";
+    var COLON = ":";
+    var LEFT_SQUARE_BRACKET = "[";
+    var RIGHT_SQUARE_BRACKET = "]";
+    var LEFT_CURLY_BRACKET = "{";
+    var RIGHT_CURLY_BRACKET = "}";
+    function canonicalize2(object2) {
+      const buffer = [];
+      if (typeof object2 === "string") {
+        buffer.push(canonicalizeString(object2));
+      } else if (typeof object2 === "boolean") {
+        buffer.push(JSON.stringify(object2));
+      } else if (Number.isInteger(object2)) {
+        buffer.push(JSON.stringify(object2));
+      } else if (object2 === null) {
+        buffer.push(JSON.stringify(object2));
+      } else if (Array.isArray(object2)) {
+        buffer.push(LEFT_SQUARE_BRACKET);
+        let first = true;
+        object2.forEach((element) => {
+          if (!first) {
+            buffer.push(COMMA);
+          }
+          first = false;
+          buffer.push(canonicalize2(element));
+        });
+        buffer.push(RIGHT_SQUARE_BRACKET);
+      } else if (typeof object2 === "object") {
+        buffer.push(LEFT_CURLY_BRACKET);
+        let first = true;
+        Object.keys(object2).sort().forEach((property) => {
+          if (!first) {
+            buffer.push(COMMA);
+          }
+          first = false;
+          buffer.push(canonicalizeString(property));
+          buffer.push(COLON);
+          buffer.push(canonicalize2(object2[property]));
+        });
+        buffer.push(RIGHT_CURLY_BRACKET);
+      } else {
+        throw new TypeError("cannot encode " + object2.toString());
+      }
+      return buffer.join("");
+    }
+    function canonicalizeString(string2) {
+      const escapedString = string2.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+      return '"' + escapedString + '"';
+    }
+    module.exports = {
+      canonicalize: canonicalize2
+    };
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/verify.js
+var require_verify2 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/verify.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.verifySignature = void 0;
+    var canonical_json_1 = require_lib12();
+    var crypto_1 = __importDefault(__require("crypto"));
+    var verifySignature2 = (metaDataSignedData, key, signature) => {
+      const canonicalData = Buffer.from((0, canonical_json_1.canonicalize)(metaDataSignedData));
+      return crypto_1.default.verify(void 0, canonicalData, key, Buffer.from(signature, "hex"));
+    };
+    exports.verifySignature = verifySignature2;
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/index.js
+var require_utils4 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/index.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.crypto = exports.guard = void 0;
+    exports.guard = __importStar(require_guard());
+    exports.crypto = __importStar(require_verify2());
+  }
+});
+
+// node_modules/@tufjs/models/dist/base.js
+var require_base2 = __commonJS({
+  "node_modules/@tufjs/models/dist/base.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Signed = exports.MetadataKind = void 0;
+    exports.isMetadataKind = isMetadataKind;
+    var util_1 = __importDefault(__require("util"));
+    var error_1 = require_error8();
+    var utils_1 = require_utils4();
+    var SPECIFICATION_VERSION = ["1", "0", "31"];
+    var MetadataKind;
+    (function(MetadataKind2) {
+      MetadataKind2["Root"] = "root";
+      MetadataKind2["Timestamp"] = "timestamp";
+      MetadataKind2["Snapshot"] = "snapshot";
+      MetadataKind2["Targets"] = "targets";
+    })(MetadataKind || (exports.MetadataKind = MetadataKind = {}));
+    function isMetadataKind(value) {
+      return typeof value === "string" && Object.values(MetadataKind).includes(value);
+    }
+    var Signed = class _Signed {
+      specVersion;
+      expires;
+      version;
+      unrecognizedFields;
+      constructor(options2) {
+        this.specVersion = options2.specVersion || SPECIFICATION_VERSION.join(".");
+        const specList = this.specVersion.split(".");
+        if (!(specList.length === 2 || specList.length === 3) || !specList.every((item) => isNumeric(item))) {
+          throw new error_1.ValueError("Failed to parse specVersion");
+        }
+        if (specList[0] != SPECIFICATION_VERSION[0]) {
+          throw new error_1.ValueError("Unsupported specVersion");
+        }
+        this.expires = options2.expires;
+        this.version = options2.version;
+        this.unrecognizedFields = options2.unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _Signed)) {
+          return false;
+        }
+        return this.specVersion === other.specVersion && this.expires === other.expires && this.version === other.version && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      isExpired(referenceTime) {
+        if (!referenceTime) {
+          referenceTime = /* @__PURE__ */ new Date();
+        }
+        return referenceTime >= new Date(this.expires);
+      }
+      static commonFieldsFromJSON(data) {
+        const { spec_version, expires, version, ...rest } = data;
+        if (!utils_1.guard.isDefined(spec_version)) {
+          throw new error_1.ValueError("spec_version is not defined");
+        } else if (typeof spec_version !== "string") {
+          throw new TypeError("spec_version must be a string");
+        }
+        if (!utils_1.guard.isDefined(expires)) {
+          throw new error_1.ValueError("expires is not defined");
+        } else if (!(typeof expires === "string")) {
+          throw new TypeError("expires must be a string");
+        }
+        if (!utils_1.guard.isDefined(version)) {
+          throw new error_1.ValueError("version is not defined");
+        } else if (!(typeof version === "number")) {
+          throw new TypeError("version must be a number");
+        }
+        return {
+          specVersion: spec_version,
+          expires,
+          version,
+          unrecognizedFields: rest
+        };
+      }
+    };
+    exports.Signed = Signed;
+    function isNumeric(str) {
+      return !isNaN(Number(str));
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/file.js
+var require_file = __commonJS({
+  "node_modules/@tufjs/models/dist/file.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TargetFile = exports.MetaFile = void 0;
+    var crypto_1 = __importDefault(__require("crypto"));
+    var util_1 = __importDefault(__require("util"));
+    var error_1 = require_error8();
+    var utils_1 = require_utils4();
+    var MetaFile = class _MetaFile {
+      version;
+      length;
+      hashes;
+      unrecognizedFields;
+      constructor(opts) {
+        if (opts.version <= 0) {
+          throw new error_1.ValueError("Metafile version must be at least 1");
+        }
+        if (opts.length !== void 0) {
+          validateLength(opts.length);
+        }
+        this.version = opts.version;
+        this.length = opts.length;
+        this.hashes = opts.hashes;
+        this.unrecognizedFields = opts.unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _MetaFile)) {
+          return false;
+        }
+        return this.version === other.version && this.length === other.length && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      verify(data) {
+        if (this.length !== void 0) {
+          if (data.length !== this.length) {
+            throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${data.length}`);
+          }
+        }
+        if (this.hashes) {
+          Object.entries(this.hashes).forEach(([key, value]) => {
+            let hash;
+            try {
+              hash = crypto_1.default.createHash(key);
+            } catch (e) {
+              throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
+            }
+            const observedHash = hash.update(data).digest("hex");
+            if (observedHash !== value) {
+              throw new error_1.LengthOrHashMismatchError(`Expected hash ${value} but got ${observedHash}`);
+            }
+          });
+        }
+      }
+      toJSON() {
+        const json = {
+          version: this.version,
+          ...this.unrecognizedFields
+        };
+        if (this.length !== void 0) {
+          json.length = this.length;
+        }
+        if (this.hashes) {
+          json.hashes = this.hashes;
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { version, length: length2, hashes, ...rest } = data;
+        if (typeof version !== "number") {
+          throw new TypeError("version must be a number");
+        }
+        if (utils_1.guard.isDefined(length2) && typeof length2 !== "number") {
+          throw new TypeError("length must be a number");
+        }
+        if (utils_1.guard.isDefined(hashes) && !utils_1.guard.isStringRecord(hashes)) {
+          throw new TypeError("hashes must be string keys and values");
+        }
+        return new _MetaFile({
+          version,
+          length: length2,
+          hashes,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.MetaFile = MetaFile;
+    var TargetFile = class _TargetFile {
+      length;
+      path;
+      hashes;
+      unrecognizedFields;
+      constructor(opts) {
+        validateLength(opts.length);
+        this.length = opts.length;
+        this.path = opts.path;
+        this.hashes = opts.hashes;
+        this.unrecognizedFields = opts.unrecognizedFields || {};
+      }
+      get custom() {
+        const custom = this.unrecognizedFields["custom"];
+        if (!custom || Array.isArray(custom) || !(typeof custom === "object")) {
+          return {};
+        }
+        return custom;
+      }
+      equals(other) {
+        if (!(other instanceof _TargetFile)) {
+          return false;
+        }
+        return this.length === other.length && this.path === other.path && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      async verify(stream) {
+        let observedLength = 0;
+        const digests = Object.keys(this.hashes).reduce((acc, key) => {
+          try {
+            acc[key] = crypto_1.default.createHash(key);
+          } catch (e) {
+            throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
+          }
+          return acc;
+        }, {});
+        for await (const chunk of stream) {
+          observedLength += chunk.length;
+          Object.values(digests).forEach((digest) => {
+            digest.update(chunk);
+          });
+        }
+        if (observedLength !== this.length) {
+          throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${observedLength}`);
+        }
+        Object.entries(digests).forEach(([key, value]) => {
+          const expected = this.hashes[key];
+          const actual = value.digest("hex");
+          if (actual !== expected) {
+            throw new error_1.LengthOrHashMismatchError(`Expected hash ${expected} but got ${actual}`);
+          }
+        });
+      }
+      toJSON() {
+        return {
+          length: this.length,
+          hashes: this.hashes,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(path25, data) {
+        const { length: length2, hashes, ...rest } = data;
+        if (typeof length2 !== "number") {
+          throw new TypeError("length must be a number");
+        }
+        if (!utils_1.guard.isStringRecord(hashes)) {
+          throw new TypeError("hashes must have string keys and values");
+        }
+        return new _TargetFile({
+          length: length2,
+          path: path25,
+          hashes,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.TargetFile = TargetFile;
+    function validateLength(length2) {
+      if (length2 < 0) {
+        throw new error_1.ValueError("Length must be at least 0");
+      }
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/oid.js
+var require_oid2 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/oid.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.encodeOIDString = encodeOIDString;
+    var ANS1_TAG_OID = 6;
+    function encodeOIDString(oid) {
+      const parts = oid.split(".");
+      const first = parseInt(parts[0], 10) * 40 + parseInt(parts[1], 10);
+      const rest = [];
+      parts.slice(2).forEach((part) => {
+        const bytes = encodeVariableLengthInteger(parseInt(part, 10));
+        rest.push(...bytes);
+      });
+      const der = Buffer.from([first, ...rest]);
+      return Buffer.from([ANS1_TAG_OID, der.length, ...der]);
+    }
+    function encodeVariableLengthInteger(value) {
+      const bytes = [];
+      let mask = 0;
+      while (value > 0) {
+        bytes.unshift(value & 127 | mask);
+        value >>= 7;
+        mask = 128;
+      }
+      return bytes;
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/key.js
+var require_key3 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/key.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.getPublicKey = getPublicKey;
+    var crypto_1 = __importDefault(__require("crypto"));
+    var error_1 = require_error8();
+    var oid_1 = require_oid2();
+    var ASN1_TAG_SEQUENCE = 48;
+    var ANS1_TAG_BIT_STRING = 3;
+    var NULL_BYTE = 0;
+    var OID_EDDSA = "1.3.101.112";
+    var OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
+    var OID_EC_CURVE_P256V1 = "1.2.840.10045.3.1.7";
+    var PEM_HEADER = "-----BEGIN PUBLIC KEY-----";
+    function getPublicKey(keyInfo) {
+      switch (keyInfo.keyType) {
+        case "rsa":
+          return getRSAPublicKey(keyInfo);
+        case "ed25519":
+          return getED25519PublicKey(keyInfo);
+        case "ecdsa":
+        case "ecdsa-sha2-nistp256":
+        case "ecdsa-sha2-nistp384":
+          return getECDCSAPublicKey(keyInfo);
+        default:
+          throw new error_1.UnsupportedAlgorithmError(`Unsupported key type: ${keyInfo.keyType}`);
+      }
+    }
+    function getRSAPublicKey(keyInfo) {
+      if (!keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        throw new error_1.CryptoError("Invalid key format");
+      }
+      const key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      switch (keyInfo.scheme) {
+        case "rsassa-pss-sha256":
+          return {
+            key,
+            padding: crypto_1.default.constants.RSA_PKCS1_PSS_PADDING
+          };
+        default:
+          throw new error_1.UnsupportedAlgorithmError(`Unsupported RSA scheme: ${keyInfo.scheme}`);
+      }
+    }
+    function getED25519PublicKey(keyInfo) {
+      let key;
+      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      } else {
+        if (!isHex(keyInfo.keyVal)) {
+          throw new error_1.CryptoError("Invalid key format");
+        }
+        key = crypto_1.default.createPublicKey({
+          key: ed25519.hexToDER(keyInfo.keyVal),
+          format: "der",
+          type: "spki"
+        });
+      }
+      return { key };
+    }
+    function getECDCSAPublicKey(keyInfo) {
+      let key;
+      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      } else {
+        if (!isHex(keyInfo.keyVal)) {
+          throw new error_1.CryptoError("Invalid key format");
+        }
+        key = crypto_1.default.createPublicKey({
+          key: ecdsa.hexToDER(keyInfo.keyVal),
+          format: "der",
+          type: "spki"
+        });
+      }
+      return { key };
+    }
+    var ed25519 = {
+      // Translates a hex key into a crypto KeyObject
+      // https://keygen.sh/blog/how-to-use-hexadecimal-ed25519-keys-in-node/
+      hexToDER: (hex) => {
+        const key = Buffer.from(hex, "hex");
+        const oid = (0, oid_1.encodeOIDString)(OID_EDDSA);
+        const elements = Buffer.concat([
+          Buffer.concat([
+            Buffer.from([ASN1_TAG_SEQUENCE]),
+            Buffer.from([oid.length]),
+            oid
+          ]),
+          Buffer.concat([
+            Buffer.from([ANS1_TAG_BIT_STRING]),
+            Buffer.from([key.length + 1]),
+            Buffer.from([NULL_BYTE]),
+            key
+          ])
+        ]);
+        const der = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([elements.length]),
+          elements
+        ]);
+        return der;
+      }
+    };
+    var ecdsa = {
+      hexToDER: (hex) => {
+        const key = Buffer.from(hex, "hex");
+        const bitString = Buffer.concat([
+          Buffer.from([ANS1_TAG_BIT_STRING]),
+          Buffer.from([key.length + 1]),
+          Buffer.from([NULL_BYTE]),
+          key
+        ]);
+        const oids = Buffer.concat([
+          (0, oid_1.encodeOIDString)(OID_EC_PUBLIC_KEY),
+          (0, oid_1.encodeOIDString)(OID_EC_CURVE_P256V1)
+        ]);
+        const oidSequence = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([oids.length]),
+          oids
+        ]);
+        const der = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([oidSequence.length + bitString.length]),
+          oidSequence,
+          bitString
+        ]);
+        return der;
+      }
+    };
+    var isHex = (key) => /^[0-9a-fA-F]+$/.test(key);
+  }
+});
+
+// node_modules/@tufjs/models/dist/key.js
+var require_key4 = __commonJS({
+  "node_modules/@tufjs/models/dist/key.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Key = void 0;
+    var util_1 = __importDefault(__require("util"));
+    var error_1 = require_error8();
+    var utils_1 = require_utils4();
+    var key_1 = require_key3();
+    var Key = class _Key {
+      keyID;
+      keyType;
+      scheme;
+      keyVal;
+      unrecognizedFields;
+      constructor(options2) {
+        const { keyID, keyType, scheme, keyVal, unrecognizedFields } = options2;
+        this.keyID = keyID;
+        this.keyType = keyType;
+        this.scheme = scheme;
+        this.keyVal = keyVal;
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      // Verifies the that the metadata.signatures contains a signature made with
+      // this key and is correctly signed.
+      verifySignature(metadata) {
+        const signature = metadata.signatures[this.keyID];
+        if (!signature)
+          throw new error_1.UnsignedMetadataError("no signature for key found in metadata");
+        if (!this.keyVal.public)
+          throw new error_1.UnsignedMetadataError("no public key found");
+        const publicKey = (0, key_1.getPublicKey)({
+          keyType: this.keyType,
+          scheme: this.scheme,
+          keyVal: this.keyVal.public
+        });
+        const signedData = metadata.signed.toJSON();
+        try {
+          if (!utils_1.crypto.verifySignature(signedData, publicKey, signature.sig)) {
+            throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
+          }
+        } catch (error) {
+          if (error instanceof error_1.UnsignedMetadataError) {
+            throw error;
+          }
+          throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
+        }
+      }
+      equals(other) {
+        if (!(other instanceof _Key)) {
+          return false;
+        }
+        return this.keyID === other.keyID && this.keyType === other.keyType && this.scheme === other.scheme && util_1.default.isDeepStrictEqual(this.keyVal, other.keyVal) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      toJSON() {
+        return {
+          keytype: this.keyType,
+          scheme: this.scheme,
+          keyval: this.keyVal,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(keyID, data) {
+        const { keytype, scheme, keyval, ...rest } = data;
+        if (typeof keytype !== "string") {
+          throw new TypeError("keytype must be a string");
+        }
+        if (typeof scheme !== "string") {
+          throw new TypeError("scheme must be a string");
+        }
+        if (!utils_1.guard.isStringRecord(keyval)) {
+          throw new TypeError("keyval must be a string record");
+        }
+        return new _Key({
+          keyID,
+          keyType: keytype,
+          scheme,
+          keyVal: keyval,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.Key = Key;
+  }
+});
+
+// node_modules/@tufjs/models/node_modules/balanced-match/dist/commonjs/index.js
+var require_commonjs4 = __commonJS({
+  "node_modules/@tufjs/models/node_modules/balanced-match/dist/commonjs/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.range = exports.balanced = void 0;
+    var balanced = (a, b, str) => {
+      const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
+      const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
+      const r = ma !== null && mb != null && (0, exports.range)(ma, mb, str);
+      return r && {
+        start: r[0],
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + ma.length, r[1]),
+        post: str.slice(r[1] + mb.length)
+      };
+    };
+    exports.balanced = balanced;
+    var maybeMatch = (reg, str) => {
+      const m = str.match(reg);
+      return m ? m[0] : null;
+    };
+    var range = (a, b, str) => {
+      let begs, beg, left, right = void 0, result;
+      let ai = str.indexOf(a);
+      let bi = str.indexOf(b, ai + 1);
+      let i = ai;
+      if (ai >= 0 && bi > 0) {
+        if (a === b) {
+          return [ai, bi];
+        }
+        begs = [];
+        left = str.length;
+        while (i >= 0 && !result) {
+          if (i === ai) {
+            begs.push(i);
+            ai = str.indexOf(a, i + 1);
+          } else if (begs.length === 1) {
+            const r = begs.pop();
+            if (r !== void 0)
+              result = [r, bi];
+          } else {
+            beg = begs.pop();
+            if (beg !== void 0 && beg < left) {
+              left = beg;
+              right = bi;
+            }
+            bi = str.indexOf(b, i + 1);
+          }
+          i = ai < bi && ai >= 0 ? ai : bi;
+        }
+        if (begs.length && right !== void 0) {
+          result = [left, right];
+        }
+      }
+      return result;
+    };
+    exports.range = range;
+  }
+});
+
+// node_modules/@tufjs/models/node_modules/brace-expansion/dist/commonjs/index.js
+var require_commonjs5 = __commonJS({
+  "node_modules/@tufjs/models/node_modules/brace-expansion/dist/commonjs/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.EXPANSION_MAX_STEPS = exports.EXPANSION_MAX_REWRITES = exports.EXPANSION_MAX_DEPTH = exports.EXPANSION_MAX_LENGTH = exports.EXPANSION_MAX = void 0;
+    exports.expand = expand2;
+    var balanced_match_1 = require_commonjs4();
+    var escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
+    var escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
+    var escClose = "\0CLOSE" + Math.random().toFixed(16) + "\0";
+    var escComma = "\0COMMA" + Math.random().toFixed(16) + "\0";
+    var escPeriod = "\0PERIOD" + Math.random().toFixed(16) + "\0";
+    var escSlashPattern = new RegExp(escSlash, "g");
+    var escOpenPattern = new RegExp(escOpen, "g");
+    var escClosePattern = new RegExp(escClose, "g");
+    var escCommaPattern = new RegExp(escComma, "g");
+    var escPeriodPattern = new RegExp(escPeriod, "g");
+    var slashPattern = /\\\\/g;
+    var openPattern = /\\{/g;
+    var closePattern = /\\}/g;
+    var commaPattern = /\\,/g;
+    var periodPattern = /\\\./g;
+    exports.EXPANSION_MAX = 1e5;
+    exports.EXPANSION_MAX_LENGTH = 4e6;
+    exports.EXPANSION_MAX_DEPTH = 1e3;
+    exports.EXPANSION_MAX_REWRITES = 1e3;
+    exports.EXPANSION_MAX_STEPS = 2e7;
+    var CALL_STEPS = 16;
+    function numeric(str) {
+      return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
+    }
+    function escapeBraces(str) {
+      return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
+    }
+    function unescapeBraces(str) {
+      return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
+    }
+    function pushAll(target, items) {
+      for (let i = 0; i < items.length; i++) {
+        target.push(items[i]);
+      }
+    }
+    function balancedWithBudget(str, masked, budget) {
+      if (budget.remaining < 0) {
+        return void 0;
+      }
+      const r = (0, balanced_match_1.range)("{", "}", masked);
+      const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
+      budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
+      if (!r || budget.remaining < 0) {
+        return void 0;
+      }
+      return {
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + 1, r[1]),
+        post: str.slice(r[1] + 1),
+        unmatched
+      };
+    }
+    function maskUnmatchedOpens(masked, budget) {
+      budget.remaining -= masked.length;
+      const open2 = [];
+      for (let i = 0; i < masked.length; i++) {
+        const c = masked.charCodeAt(i);
+        if (c === 123) {
+          open2.push(i);
+        } else if (c === 125 && open2.length) {
+          open2.pop();
+        }
+      }
+      let out = "";
+      let last = 0;
+      for (let i = 0; i < open2.length; i++) {
+        const at = open2[i];
+        out += masked.slice(last, at) + "\0";
+        last = at + 1;
+      }
+      return out + masked.slice(last);
+    }
+    function commaSetFollows(str, budget) {
+      budget.remaining -= str.length;
+      if (budget.remaining < 0) {
+        return false;
+      }
+      let close = false;
+      for (let i = str.length - 1; i >= 0; i--) {
+        const c = str.charCodeAt(i);
+        if (c === 125) {
+          close = true;
+        } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
+          close = false;
+        } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
+          return true;
+        }
+      }
+      return false;
+    }
+    function parseCommaParts(str, budget) {
+      const parts = [];
+      let carry = "";
+      for (; ; ) {
+        const m = balancedWithBudget(str, str, budget);
+        if (budget.remaining < 0) {
+          return void 0;
+        }
+        if (!m) {
+          const tail = str.split(",");
+          tail[0] = carry + tail[0];
+          pushAll(parts, tail);
+          return parts;
+        }
+        const { pre, body, post } = m;
+        const p = pre.split(",");
+        p[0] = carry + p[0];
+        p[p.length - 1] += "{" + body + "}";
+        if (!post.length) {
+          pushAll(parts, p);
+          return parts;
+        }
+        carry = p.pop();
+        pushAll(parts, p);
+        str = post;
+      }
+    }
+    function bound(value, fallback) {
+      return value === void 0 || isNaN(value) ? fallback : value;
+    }
+    function expand2(str, options2 = {}) {
+      if (!str) {
+        return [];
+      }
+      const max = bound(options2.max, exports.EXPANSION_MAX);
+      const maxLength = bound(options2.maxLength, exports.EXPANSION_MAX_LENGTH);
+      const maxDepth = bound(options2.maxDepth, exports.EXPANSION_MAX_DEPTH);
+      const maxRewrites = bound(options2.maxRewrites, exports.EXPANSION_MAX_REWRITES);
+      const maxSteps = bound(options2.maxSteps, exports.EXPANSION_MAX_STEPS);
+      if (str.slice(0, 2) === "{}") {
+        str = "\\{\\}" + str.slice(2);
+      }
+      return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+    }
+    function embrace(str) {
+      return "{" + str + "}";
+    }
+    function isPadded(el) {
+      return /^-?0\d/.test(el);
+    }
+    function lte(i, y) {
+      return i <= y;
+    }
+    function gte(i, y) {
+      return i >= y;
+    }
+    function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
+      const out = [];
+      let length2 = 0;
+      let nonEmpty2;
+      outer: for (let a = 0; a < acc.length; a++) {
+        const prefix = acc[a] + pre;
+        let vs = values;
+        if (dropEmpties && !prefix) {
+          if (!nonEmpty2)
+            nonEmpty2 = values.filter((v) => v);
+          vs = nonEmpty2;
+        }
+        for (let v = 0; v < vs.length; v++) {
+          if (out.length >= max)
+            break outer;
+          const expansion = prefix + vs[v];
+          if (length2 + expansion.length > maxLength)
+            break outer;
+          out.push(expansion);
+          length2 += expansion.length;
+        }
+      }
+      budget.remaining -= out.length;
+      return out;
+    }
+    function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
+      const n = body.split(/\.\./);
+      const N = [];
+      if (n[0] === void 0 || n[1] === void 0) {
+        return N;
+      }
+      const x = numeric(n[0]);
+      const y = numeric(n[1]);
+      const width = Math.max(n[0].length, n[1].length);
+      let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric(n[2])), 1) : 1;
+      let test = lte;
+      const reverse = y < x;
+      if (reverse) {
+        incr *= -1;
+        test = gte;
+      }
+      const pad = n.some(isPadded);
+      const cost = pad ? width : 1;
+      let length2 = 0;
+      for (let i = x; test(i, y) && N.length < max; i += incr) {
+        budget.remaining -= cost;
+        if (budget.remaining < 0) {
+          return void 0;
+        }
+        let c;
+        if (isAlphaSequence) {
+          c = String.fromCharCode(i);
+          if (c === "\\") {
+            c = "";
+          }
+        } else {
+          c = String(i);
+          if (pad) {
+            const need = width - c.length;
+            if (need > 0) {
+              const z = new Array(need + 1).join("0");
+              if (i < 0) {
+                c = "-" + z + c.slice(1);
+              } else {
+                c = z + c;
+              }
+            }
+          }
+        }
+        if (length2 + c.length > maxLength)
+          break;
+        N.push(c);
+        length2 += c.length;
+      }
+      return N;
+    }
+    function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+      budget.remaining -= CALL_STEPS;
+      if (depth > maxDepth) {
+        return [str];
+      }
+      let acc = [""];
+      let rewrites = 0;
+      let dropEmpties = false;
+      let firstGroup = true;
+      let masked = str;
+      for (; ; ) {
+        const m = balancedWithBudget(str, masked, budget);
+        if (!m) {
+          return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
+        }
+        if (m.unmatched) {
+          masked = maskUnmatchedOpens(masked, budget);
+        }
+        const pre = m.pre;
+        const literal2 = () => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget);
+        if (/\$$/.test(pre)) {
+          acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
+          firstGroup = false;
+          if (!m.post.length)
+            break;
+          str = m.post;
+          masked = masked.slice(m.end + 1);
+          continue;
+        }
+        const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
+        const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
+        const isSequence = isNumericSequence || isAlphaSequence;
+        const isOptions = m.body.indexOf(",") >= 0;
+        if (!isSequence && !isOptions) {
+          if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
+            rewrites++;
+            str = m.pre + "{" + m.body + escClose + m.post;
+            masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
+            isTop = true;
+            continue;
+          }
+          return literal2();
+        }
+        if (firstGroup) {
+          dropEmpties = isTop && !isSequence;
+          firstGroup = false;
+        }
+        let values;
+        if (isSequence) {
+          values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
+          if (!values) {
+            return literal2();
+          }
+        } else {
+          let n = parseCommaParts(m.body, budget);
+          if (!n) {
+            return literal2();
+          }
+          if (n.length === 1 && n[0] !== void 0) {
+            n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+            if (budget.remaining < 0) {
+              return literal2();
+            }
+            if (n.length === 1) {
+              const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
+              if (budget.remaining < 0) {
+                return literal2();
+              }
+              acc = next2;
+              if (!m.post.length)
+                break;
+              str = m.post;
+              masked = masked.slice(m.end + 1);
+              continue;
+            }
+          }
+          let dropsEmpties = dropEmpties && !m.post.length && !pre;
+          for (let d = 0; dropsEmpties && d < acc.length; d++) {
+            if (acc[d]) {
+              dropsEmpties = false;
+            }
+          }
+          values = [];
+          let valuesLength = 0;
+          outer: for (let j = 0; j < n.length; j++) {
+            const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+            if (budget.remaining < 0) {
+              return literal2();
+            }
+            for (let k = 0; k < expanded.length; k++) {
+              const v = expanded[k];
+              if (dropsEmpties && !v)
+                continue;
+              if (values.length >= max || valuesLength + v.length > maxLength) {
+                break outer;
+              }
+              values.push(v);
+              valuesLength += v.length;
+            }
+          }
+        }
+        const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
+        if (budget.remaining < 0) {
+          return literal2();
+        }
+        acc = next;
+        if (!m.post.length)
+          break;
+        str = m.post;
+        masked = masked.slice(m.end + 1);
+      }
+      return acc;
+    }
+  }
+});
+
+// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/assert-valid-pattern.js
+var require_assert_valid_pattern = __commonJS({
+  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/assert-valid-pattern.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.assertValidPattern = void 0;
+    var MAX_PATTERN_LENGTH = 1024 * 64;
+    var assertValidPattern = (pattern) => {
+      if (typeof pattern !== "string") {
+        throw new TypeError("invalid pattern");
+      }
+      if (pattern.length > MAX_PATTERN_LENGTH) {
+        throw new TypeError("pattern is too long");
+      }
+    };
+    exports.assertValidPattern = assertValidPattern;
+  }
+});
+
+// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/brace-expressions.js
+var require_brace_expressions = __commonJS({
+  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/brace-expressions.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.parseClass = void 0;
+    var posixClasses = {
+      "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true],
+      "[:alpha:]": ["\\p{L}\\p{Nl}", true],
+      "[:ascii:]": ["\\x00-\\x7f", false],
+      "[:blank:]": ["\\p{Zs}\\t", true],
+      "[:cntrl:]": ["\\p{Cc}", true],
+      "[:digit:]": ["\\p{Nd}", true],
+      "[:graph:]": ["\\p{Z}\\p{C}", true, true],
+      "[:lower:]": ["\\p{Ll}", true],
+      "[:print:]": ["\\p{C}", true],
+      "[:punct:]": ["\\p{P}", true],
+      "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true],
+      "[:upper:]": ["\\p{Lu}", true],
+      "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
+      "[:xdigit:]": ["A-Fa-f0-9", false]
+    };
+    var braceEscape = (s) => s.replace(/[[\]\\-]/g, "\\$&");
+    var regexpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    var rangesToString = (ranges) => ranges.join("");
+    var parseClass = (glob, position) => {
+      const pos = position;
+      if (glob.charAt(pos) !== "[") {
+        throw new Error("not in a brace expression");
+      }
+      const ranges = [];
+      const negs = [];
+      let i = pos + 1;
+      let sawStart = false;
+      let uflag = false;
+      let escaping = false;
+      let negate = false;
+      let endPos = pos;
+      let rangeStart = "";
+      WHILE: while (i < glob.length) {
+        const c = glob.charAt(i);
+        if ((c === "!" || c === "^") && i === pos + 1) {
+          negate = true;
+          i++;
+          continue;
+        }
+        if (c === "]" && sawStart && !escaping) {
+          endPos = i + 1;
+          break;
+        }
+        sawStart = true;
+        if (c === "\\") {
+          if (!escaping) {
+            escaping = true;
+            i++;
+            continue;
+          }
+        }
+        if (c === "[" && !escaping) {
+          for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
+            if (glob.startsWith(cls, i)) {
+              if (rangeStart) {
+                return ["$.", false, glob.length - pos, true];
+              }
+              i += cls.length;
+              if (neg)
+                negs.push(unip);
+              else
+                ranges.push(unip);
+              uflag = uflag || u;
+              continue WHILE;
+            }
+          }
+        }
+        escaping = false;
+        if (rangeStart) {
+          if (c > rangeStart) {
+            ranges.push(braceEscape(rangeStart) + "-" + braceEscape(c));
+          } else if (c === rangeStart) {
+            ranges.push(braceEscape(c));
+          }
+          rangeStart = "";
+          i++;
+          continue;
+        }
+        if (glob.startsWith("-]", i + 1)) {
+          ranges.push(braceEscape(c + "-"));
+          i += 2;
+          continue;
+        }
+        if (glob.startsWith("-", i + 1)) {
+          rangeStart = c;
+          i += 2;
+          continue;
+        }
+        ranges.push(braceEscape(c));
+        i++;
+      }
+      if (endPos < i) {
+        return ["", false, 0, false];
+      }
+      if (!ranges.length && !negs.length) {
+        return ["$.", false, glob.length - pos, true];
+      }
+      if (negs.length === 0 && ranges.length === 1 && /^\\?.$/.test(ranges[0]) && !negate) {
+        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
+        return [regexpEscape(r), false, endPos - pos, false];
+      }
+      const sranges = "[" + (negate ? "^" : "") + rangesToString(ranges) + "]";
+      const snegs = "[" + (negate ? "" : "^") + rangesToString(negs) + "]";
+      const comb = ranges.length && negs.length ? "(" + sranges + "|" + snegs + ")" : ranges.length ? sranges : snegs;
+      return [comb, uflag, endPos - pos, true];
+    };
+    exports.parseClass = parseClass;
+  }
+});
+
+// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/unescape.js
+var require_unescape = __commonJS({
+  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/unescape.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.unescape = void 0;
+    var unescape = (s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
+      if (magicalBraces) {
+        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
+      }
+      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
+    };
+    exports.unescape = unescape;
+  }
+});
+
+// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/ast.js
+var require_ast = __commonJS({
+  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/ast.js"(exports) {
+    "use strict";
+    var _a;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AST = void 0;
+    var brace_expressions_js_1 = require_brace_expressions();
+    var unescape_js_1 = require_unescape();
+    var types = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]);
+    var isExtglobType = (c) => types.has(c);
+    var isExtglobAST = (c) => isExtglobType(c.type);
+    var adoptionMap = /* @__PURE__ */ new Map([
+      ["!", ["@"]],
+      ["?", ["?", "@"]],
+      ["@", ["@"]],
+      ["*", ["*", "+", "?", "@"]],
+      ["+", ["+", "@"]]
+    ]);
+    var adoptionWithSpaceMap = /* @__PURE__ */ new Map([
+      ["!", ["?"]],
+      ["@", ["?"]],
+      ["+", ["?", "*"]]
+    ]);
+    var adoptionAnyMap = /* @__PURE__ */ new Map([
+      ["!", ["?", "@"]],
+      ["?", ["?", "@"]],
+      ["@", ["?", "@"]],
+      ["*", ["*", "+", "?", "@"]],
+      ["+", ["+", "@", "?", "*"]]
+    ]);
+    var usurpMap = /* @__PURE__ */ new Map([
+      ["!", /* @__PURE__ */ new Map([["!", "@"]])],
+      [
+        "?",
+        /* @__PURE__ */ new Map([
+          ["*", "*"],
+          ["+", "*"]
+        ])
+      ],
+      [
+        "@",
+        /* @__PURE__ */ new Map([
+          ["!", "!"],
+          ["?", "?"],
+          ["@", "@"],
+          ["*", "*"],
+          ["+", "+"]
+        ])
+      ],
+      [
+        "+",
+        /* @__PURE__ */ new Map([
+          ["?", "*"],
+          ["*", "*"]
+        ])
+      ]
+    ]);
+    var startNoTraversal = "(?!(?:^|/)\\.\\.?(?:$|/))";
+    var startNoDot = "(?!\\.)";
+    var addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
+    var justDots = /* @__PURE__ */ new Set(["..", "."]);
+    var reSpecials = new Set("().*{}+?[]^$\\!");
+    var regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    var qmark = "[^/]";
+    var star = qmark + "*?";
+    var starNoEmpty = qmark + "+?";
+    var ID = 0;
+    var AST = class {
+      type;
+      #root;
+      #hasMagic;
+      #uflag = false;
+      #parts = [];
+      #parent;
+      #parentIndex;
+      #negs;
+      #filledNegs = false;
+      #options;
+      #toString;
+      // set to true if it's an extglob with no children
+      // (which really means one child of '')
+      #emptyExt = false;
+      id = ++ID;
+      get depth() {
+        return (this.#parent?.depth ?? -1) + 1;
+      }
+      [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
+        return {
+          "@@type": "AST",
+          id: this.id,
+          type: this.type,
+          root: this.#root.id,
+          parent: this.#parent?.id,
+          depth: this.depth,
+          partsLength: this.#parts.length,
+          parts: this.#parts
+        };
+      }
+      constructor(type, parent, options2 = {}) {
+        this.type = type;
+        if (type)
+          this.#hasMagic = true;
+        this.#parent = parent;
+        this.#root = this.#parent ? this.#parent.#root : this;
+        this.#options = this.#root === this ? options2 : this.#root.#options;
+        this.#negs = this.#root === this ? [] : this.#root.#negs;
+        if (type === "!" && !this.#root.#filledNegs)
+          this.#negs.push(this);
+        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
+      }
+      get hasMagic() {
+        if (this.#hasMagic !== void 0)
+          return this.#hasMagic;
+        for (const p of this.#parts) {
+          if (typeof p === "string")
+            continue;
+          if (p.type || p.hasMagic)
+            return this.#hasMagic = true;
+        }
+        return this.#hasMagic;
+      }
+      // reconstructs the pattern
+      toString() {
+        return this.#toString !== void 0 ? this.#toString : !this.type ? this.#toString = this.#parts.map((p) => String(p)).join("") : this.#toString = this.type + "(" + this.#parts.map((p) => String(p)).join("|") + ")";
+      }
+      #fillNegs() {
+        if (this !== this.#root)
+          throw new Error("should only call on root");
+        if (this.#filledNegs)
+          return this;
+        this.toString();
+        this.#filledNegs = true;
+        let n;
+        while (n = this.#negs.pop()) {
+          if (n.type !== "!")
+            continue;
+          let p = n;
+          let pp = p.#parent;
+          while (pp) {
+            for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
+              for (const part of n.#parts) {
+                if (typeof part === "string") {
+                  throw new Error("string part in extglob AST??");
+                }
+                part.copyIn(pp.#parts[i]);
+              }
+            }
+            p = pp;
+            pp = p.#parent;
+          }
+        }
+        return this;
+      }
+      push(...parts) {
+        for (const p of parts) {
+          if (p === "")
+            continue;
+          if (typeof p !== "string" && !(p instanceof _a && p.#parent === this)) {
+            throw new Error("invalid part: " + p);
+          }
+          this.#parts.push(p);
+        }
+      }
+      toJSON() {
+        const ret = this.type === null ? this.#parts.slice().map((p) => typeof p === "string" ? p : p.toJSON()) : [this.type, ...this.#parts.map((p) => p.toJSON())];
+        if (this.isStart() && !this.type)
+          ret.unshift([]);
+        if (this.isEnd() && (this === this.#root || this.#root.#filledNegs && this.#parent?.type === "!")) {
+          ret.push({});
+        }
+        return ret;
+      }
+      isStart() {
+        if (this.#root === this)
+          return true;
+        if (!this.#parent?.isStart())
+          return false;
+        if (this.#parentIndex === 0)
+          return true;
+        const p = this.#parent;
+        for (let i = 0; i < this.#parentIndex; i++) {
+          const pp = p.#parts[i];
+          if (!(pp instanceof _a && pp.type === "!")) {
+            return false;
+          }
+        }
+        return true;
+      }
+      isEnd() {
+        if (this.#root === this)
+          return true;
+        if (this.#parent?.type === "!")
+          return true;
+        if (!this.#parent?.isEnd())
+          return false;
+        if (!this.type)
+          return this.#parent?.isEnd();
+        const pl = this.#parent ? this.#parent.#parts.length : 0;
+        return this.#parentIndex === pl - 1;
+      }
+      copyIn(part) {
+        if (typeof part === "string")
+          this.push(part);
+        else
+          this.push(part.clone(this));
+      }
+      clone(parent) {
+        const c = new _a(this.type, parent);
+        for (const p of this.#parts) {
+          c.copyIn(p);
+        }
+        return c;
+      }
+      static #parseAST(str, ast, pos, opt, extDepth) {
+        const maxDepth = opt.maxExtglobRecursion ?? 2;
+        let escaping = false;
+        let inBrace = false;
+        let braceStart = -1;
+        let braceNeg = false;
+        if (ast.type === null) {
+          let i2 = pos;
+          let acc2 = "";
+          while (i2 < str.length) {
+            const c = str.charAt(i2++);
+            if (escaping || c === "\\") {
+              escaping = !escaping;
+              acc2 += c;
+              continue;
+            }
+            if (inBrace) {
+              if (i2 === braceStart + 1) {
+                if (c === "^" || c === "!") {
+                  braceNeg = true;
+                }
+              } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
+                inBrace = false;
+              }
+              acc2 += c;
+              continue;
+            } else if (c === "[") {
+              inBrace = true;
+              braceStart = i2;
+              braceNeg = false;
+              acc2 += c;
+              continue;
+            }
+            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
+            if (doRecurse) {
+              ast.push(acc2);
+              acc2 = "";
+              const ext = new _a(c, ast);
+              i2 = _a.#parseAST(str, ext, i2, opt, extDepth + 1);
+              ast.push(ext);
+              continue;
+            }
+            acc2 += c;
+          }
+          ast.push(acc2);
+          return i2;
+        }
+        let i = pos + 1;
+        let part = new _a(null, ast);
+        const parts = [];
+        let acc = "";
+        while (i < str.length) {
+          const c = str.charAt(i++);
+          if (escaping || c === "\\") {
+            escaping = !escaping;
+            acc += c;
+            continue;
+          }
+          if (inBrace) {
+            if (i === braceStart + 1) {
+              if (c === "^" || c === "!") {
+                braceNeg = true;
+              }
+            } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
+              inBrace = false;
+            }
+            acc += c;
+            continue;
+          } else if (c === "[") {
+            inBrace = true;
+            braceStart = i;
+            braceNeg = false;
+            acc += c;
+            continue;
+          }
+          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+          (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
+          if (doRecurse) {
+            const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
+            part.push(acc);
+            acc = "";
+            const ext = new _a(c, part);
+            part.push(ext);
+            i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
+            continue;
+          }
+          if (c === "|") {
+            part.push(acc);
+            acc = "";
+            parts.push(part);
+            part = new _a(null, ast);
+            continue;
+          }
+          if (c === ")") {
+            if (acc === "" && ast.#parts.length === 0) {
+              ast.#emptyExt = true;
+            }
+            part.push(acc);
+            acc = "";
+            ast.push(...parts, part);
+            return i;
+          }
+          acc += c;
+        }
+        ast.type = null;
+        ast.#hasMagic = void 0;
+        ast.#parts = [str.substring(pos - 1)];
+        return i;
+      }
+      #canAdoptWithSpace(child) {
+        return this.#canAdopt(child, adoptionWithSpaceMap);
+      }
+      #canAdopt(child, map = adoptionMap) {
+        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
+          return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== "object" || gc.type === null) {
+          return false;
+        }
+        return this.#canAdoptType(gc.type, map);
+      }
+      #canAdoptType(c, map = adoptionAnyMap) {
+        return !!map.get(this.type)?.includes(c);
+      }
+      #adoptWithSpace(child, index) {
+        const gc = child.#parts[0];
+        const blank = new _a(null, gc, this.options);
+        blank.#parts.push("");
+        gc.push(blank);
+        this.#adopt(child, index);
+      }
+      #adopt(child, index) {
+        const gc = child.#parts[0];
+        this.#parts.splice(index, 1, ...gc.#parts);
+        for (const p of gc.#parts) {
+          if (typeof p === "object")
+            p.#parent = this;
+        }
+        this.#toString = void 0;
+      }
+      #canUsurpType(c) {
+        const m = usurpMap.get(this.type);
+        return !!m?.has(c);
+      }
+      #canUsurp(child) {
+        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
+          return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== "object" || gc.type === null) {
+          return false;
+        }
+        return this.#canUsurpType(gc.type);
+      }
+      #usurp(child) {
+        const m = usurpMap.get(this.type);
+        const gc = child.#parts[0];
+        const nt = m?.get(gc.type);
+        if (!nt)
+          return false;
+        this.#parts = gc.#parts;
+        for (const p of this.#parts) {
+          if (typeof p === "object") {
+            p.#parent = this;
+          }
+        }
+        this.type = nt;
+        this.#toString = void 0;
+        this.#emptyExt = false;
+      }
+      static fromGlob(pattern, options2 = {}) {
+        const ast = new _a(null, void 0, options2);
+        _a.#parseAST(pattern, ast, 0, options2, 0);
+        return ast;
+      }
+      // returns the regular expression if there's magic, or the unescaped
+      // string if not.
+      toMMPattern() {
+        if (this !== this.#root)
+          return this.#root.toMMPattern();
+        const glob = this.toString();
+        const [re, body, hasMagic, uflag] = this.toRegExpSource();
+        const anyMagic = hasMagic || this.#hasMagic || this.#options.nocase && !this.#options.nocaseMagicOnly && glob.toUpperCase() !== glob.toLowerCase();
+        if (!anyMagic) {
+          return body;
+        }
+        const flags = (this.#options.nocase ? "i" : "") + (uflag ? "u" : "");
+        return Object.assign(new RegExp(`^${re}$`, flags), {
+          _src: re,
+          _glob: glob
+        });
+      }
+      get options() {
+        return this.#options;
+      }
+      // returns the string match, the regexp source, whether there's magic
+      // in the regexp (so a regular expression is required) and whether or
+      // not the uflag is needed for the regular expression (for posix classes)
+      // TODO: instead of injecting the start/end at this point, just return
+      // the BODY of the regexp, along with the start/end portions suitable
+      // for binding the start/end in either a joined full-path makeRe context
+      // (where we bind to (^|/), or a standalone matchPart context (where
+      // we bind to ^, and not /).  Otherwise slashes get duped!
+      //
+      // In part-matching mode, the start is:
+      // - if not isStart: nothing
+      // - if traversal possible, but not allowed: ^(?!\.\.?$)
+      // - if dots allowed or not possible: ^
+      // - if dots possible and not allowed: ^(?!\.)
+      // end is:
+      // - if not isEnd(): nothing
+      // - else: $
+      //
+      // In full-path matching mode, we put the slash at the START of the
+      // pattern, so start is:
+      // - if first pattern: same as part-matching mode
+      // - if not isStart(): nothing
+      // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
+      // - if dots allowed or not possible: /
+      // - if dots possible and not allowed: /(?!\.)
+      // end is:
+      // - if last pattern, same as part-matching mode
+      // - else nothing
+      //
+      // Always put the (?:$|/) on negated tails, though, because that has to be
+      // there to bind the end of the negated pattern portion, and it's easier to
+      // just stick it in now rather than try to inject it later in the middle of
+      // the pattern.
+      //
+      // We can just always return the same end, and leave it up to the caller
+      // to know whether it's going to be used joined or in parts.
+      // And, if the start is adjusted slightly, can do the same there:
+      // - if not isStart: nothing
+      // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
+      // - if dots allowed or not possible: (?:/|^)
+      // - if dots possible and not allowed: (?:/|^)(?!\.)
+      //
+      // But it's better to have a simpler binding without a conditional, for
+      // performance, so probably better to return both start options.
+      //
+      // Then the caller just ignores the end if it's not the first pattern,
+      // and the start always gets applied.
+      //
+      // But that's always going to be $ if it's the ending pattern, or nothing,
+      // so the caller can just attach $ at the end of the pattern when building.
+      //
+      // So the todo is:
+      // - better detect what kind of start is needed
+      // - return both flavors of starting pattern
+      // - attach $ at the end of the pattern when creating the actual RegExp
+      //
+      // Ah, but wait, no, that all only applies to the root when the first pattern
+      // is not an extglob. If the first pattern IS an extglob, then we need all
+      // that dot prevention biz to live in the extglob portions, because eg
+      // +(*|.x*) can match .xy but not .yx.
+      //
+      // So, return the two flavors if it's #root and the first child is not an
+      // AST, otherwise leave it to the child AST to handle it, and there,
+      // use the (?:^|/) style of start binding.
+      //
+      // Even simplified further:
+      // - Since the start for a join is eg /(?!\.) and the start for a part
+      // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
+      // or start or whatever) and prepend ^ or / at the Regexp construction.
+      toRegExpSource(allowDot) {
+        const dot = allowDot ?? !!this.#options.dot;
+        if (this.#root === this) {
+          this.#flatten();
+          this.#fillNegs();
+        }
+        if (!isExtglobAST(this)) {
+          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
+          const src = this.#parts.map((p) => {
+            const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
+            this.#hasMagic = this.#hasMagic || hasMagic;
+            this.#uflag = this.#uflag || uflag;
+            return re;
+          }).join("");
+          let start2 = "";
+          if (this.isStart()) {
+            if (typeof this.#parts[0] === "string") {
+              const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
+              if (!dotTravAllowed) {
+                const aps = addPatternStart;
+                const needNoTrav = (
+                  // dots are allowed, and the pattern starts with [ or .
+                  dot && aps.has(src.charAt(0)) || // the pattern starts with \., and then [ or .
+                  src.startsWith("\\.") && aps.has(src.charAt(2)) || // the pattern starts with \.\., and then [ or .
+                  src.startsWith("\\.\\.") && aps.has(src.charAt(4))
+                );
+                const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
+                start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
+              }
+            }
+          }
+          let end = "";
+          if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
+            end = "(?:$|\\/)";
+          }
+          const final2 = start2 + src + end;
+          return [
+            final2,
+            (0, unescape_js_1.unescape)(src),
+            this.#hasMagic = !!this.#hasMagic,
+            this.#uflag
+          ];
+        }
+        const repeated = this.type === "*" || this.type === "+";
+        const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
+        let body = this.#partsToRegExp(dot);
+        if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
+          const s = this.toString();
+          const me = this;
+          me.#parts = [s];
+          me.type = null;
+          me.#hasMagic = void 0;
+          return [s, (0, unescape_js_1.unescape)(this.toString()), false, false];
+        }
+        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
+        if (bodyDotAllowed === body) {
+          bodyDotAllowed = "";
+        }
+        if (bodyDotAllowed) {
+          body = `(?:${body})(?:${bodyDotAllowed})*?`;
+        }
+        let final = "";
+        if (this.type === "!" && this.#emptyExt) {
+          final = (this.isStart() && !dot ? startNoDot : "") + starNoEmpty;
+        } else {
+          const close = this.type === "!" ? (
+            // !() must match something,but !(x) can match ''
+            "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
+          ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
+          final = start + body + close;
+        }
+        return [
+          final,
+          (0, unescape_js_1.unescape)(body),
+          this.#hasMagic = !!this.#hasMagic,
+          this.#uflag
+        ];
+      }
+      #flatten() {
+        if (!isExtglobAST(this)) {
+          for (const p of this.#parts) {
+            if (typeof p === "object") {
+              p.#flatten();
+            }
+          }
+        } else {
+          let iterations = 0;
+          let done = false;
+          do {
+            done = true;
+            for (let i = 0; i < this.#parts.length; i++) {
+              const c = this.#parts[i];
+              if (typeof c === "object") {
+                c.#flatten();
+                if (this.#canAdopt(c)) {
+                  done = false;
+                  this.#adopt(c, i);
+                } else if (this.#canAdoptWithSpace(c)) {
+                  done = false;
+                  this.#adoptWithSpace(c, i);
+                } else if (this.#canUsurp(c)) {
+                  done = false;
+                  this.#usurp(c);
+                }
+              }
+            }
+          } while (!done && ++iterations < 10);
+        }
+        this.#toString = void 0;
+      }
+      #partsToRegExp(dot) {
+        return this.#parts.map((p) => {
+          if (typeof p === "string") {
+            throw new Error("string type in extglob ast??");
+          }
+          const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
+          this.#uflag = this.#uflag || uflag;
+          return re;
+        }).filter((p) => !(this.isStart() && this.isEnd()) || !!p).join("|");
+      }
+      static #parseGlob(glob, hasMagic, noEmpty = false) {
+        let escaping = false;
+        let re = "";
+        let uflag = false;
+        let inStar = false;
+        for (let i = 0; i < glob.length; i++) {
+          const c = glob.charAt(i);
+          if (escaping) {
+            escaping = false;
+            re += (reSpecials.has(c) ? "\\" : "") + c;
+            continue;
+          }
+          if (c === "*") {
+            if (inStar)
+              continue;
+            inStar = true;
+            re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
+            hasMagic = true;
+            continue;
+          } else {
+            inStar = false;
+          }
+          if (c === "\\") {
+            if (i === glob.length - 1) {
+              re += "\\\\";
+            } else {
+              escaping = true;
+            }
+            continue;
+          }
+          if (c === "[") {
+            const [src, needUflag, consumed, magic] = (0, brace_expressions_js_1.parseClass)(glob, i);
+            if (consumed) {
+              re += src;
+              uflag = uflag || needUflag;
+              i += consumed - 1;
+              hasMagic = hasMagic || magic;
+              continue;
+            }
+          }
+          if (c === "?") {
+            re += qmark;
+            hasMagic = true;
+            continue;
+          }
+          re += regExpEscape(c);
+        }
+        return [re, (0, unescape_js_1.unescape)(glob), !!hasMagic, uflag];
+      }
+    };
+    exports.AST = AST;
+    _a = AST;
+  }
+});
+
+// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/escape.js
+var require_escape = __commonJS({
+  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/escape.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.escape = void 0;
+    var escape = (s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
+      if (magicalBraces) {
+        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
+      }
+      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
+    };
+    exports.escape = escape;
+  }
+});
+
+// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/index.js
+var require_commonjs6 = __commonJS({
+  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.unescape = exports.escape = exports.AST = exports.Minimatch = exports.match = exports.makeRe = exports.braceExpand = exports.defaults = exports.filter = exports.GLOBSTAR = exports.sep = exports.minimatch = void 0;
+    var brace_expansion_1 = require_commonjs5();
+    var assert_valid_pattern_js_1 = require_assert_valid_pattern();
+    var ast_js_1 = require_ast();
+    var escape_js_1 = require_escape();
+    var unescape_js_1 = require_unescape();
+    var minimatch = (p, pattern, options2 = {}) => {
+      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+      if (!options2.nocomment && pattern.charAt(0) === "#") {
+        return false;
+      }
+      return new Minimatch(pattern, options2).match(p);
+    };
+    exports.minimatch = minimatch;
+    var starDotExtRE = /^\*+([^+@!?*[(]*)$/;
+    var starDotExtTest = (ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2);
+    var starDotExtTestDot = (ext2) => (f) => f.endsWith(ext2);
+    var starDotExtTestNocase = (ext2) => {
+      ext2 = ext2.toLowerCase();
+      return (f) => !f.startsWith(".") && f.toLowerCase().endsWith(ext2);
+    };
+    var starDotExtTestNocaseDot = (ext2) => {
+      ext2 = ext2.toLowerCase();
+      return (f) => f.toLowerCase().endsWith(ext2);
+    };
+    var starDotStarRE = /^\*+\.\*+$/;
+    var starDotStarTest = (f) => !f.startsWith(".") && f.includes(".");
+    var starDotStarTestDot = (f) => f !== "." && f !== ".." && f.includes(".");
+    var dotStarRE = /^\.\*+$/;
+    var dotStarTest = (f) => f !== "." && f !== ".." && f.startsWith(".");
+    var starRE = /^\*+$/;
+    var starTest = (f) => f.length !== 0 && !f.startsWith(".");
+    var starTestDot = (f) => f.length !== 0 && f !== "." && f !== "..";
+    var qmarksRE = /^\?+([^+@!?*[(]*)?$/;
+    var qmarksTestNocase = ([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExt([$0]);
+      if (!ext2)
+        return noext;
+      ext2 = ext2.toLowerCase();
+      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
+    };
+    var qmarksTestNocaseDot = ([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExtDot([$0]);
+      if (!ext2)
+        return noext;
+      ext2 = ext2.toLowerCase();
+      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
+    };
+    var qmarksTestDot = ([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExtDot([$0]);
+      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
+    };
+    var qmarksTest = ([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExt([$0]);
+      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
+    };
+    var qmarksTestNoExt = ([$0]) => {
+      const len = $0.length;
+      return (f) => f.length === len && !f.startsWith(".");
+    };
+    var qmarksTestNoExtDot = ([$0]) => {
+      const len = $0.length;
+      return (f) => f.length === len && f !== "." && f !== "..";
+    };
+    var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
+    var path25 = {
+      win32: { sep: "\\" },
+      posix: { sep: "/" }
+    };
+    exports.sep = defaultPlatform === "win32" ? path25.win32.sep : path25.posix.sep;
+    exports.minimatch.sep = exports.sep;
+    exports.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
+    exports.minimatch.GLOBSTAR = exports.GLOBSTAR;
+    var qmark = "[^/]";
+    var star = qmark + "*?";
+    var twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
+    var twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
+    var filter = (pattern, options2 = {}) => (p) => (0, exports.minimatch)(p, pattern, options2);
+    exports.filter = filter;
+    exports.minimatch.filter = exports.filter;
+    var ext = (a, b = {}) => Object.assign({}, a, b);
+    var defaults = (def) => {
+      if (!def || typeof def !== "object" || !Object.keys(def).length) {
+        return exports.minimatch;
+      }
+      const orig = exports.minimatch;
+      const m = (p, pattern, options2 = {}) => orig(p, pattern, ext(def, options2));
+      return Object.assign(m, {
+        Minimatch: class Minimatch extends orig.Minimatch {
+          constructor(pattern, options2 = {}) {
+            super(pattern, ext(def, options2));
+          }
+          static defaults(options2) {
+            return orig.defaults(ext(def, options2)).Minimatch;
+          }
+        },
+        AST: class AST extends orig.AST {
+          /* c8 ignore start */
+          constructor(type, parent, options2 = {}) {
+            super(type, parent, ext(def, options2));
+          }
+          /* c8 ignore stop */
+          static fromGlob(pattern, options2 = {}) {
+            return orig.AST.fromGlob(pattern, ext(def, options2));
+          }
+        },
+        unescape: (s, options2 = {}) => orig.unescape(s, ext(def, options2)),
+        escape: (s, options2 = {}) => orig.escape(s, ext(def, options2)),
+        filter: (pattern, options2 = {}) => orig.filter(pattern, ext(def, options2)),
+        defaults: (options2) => orig.defaults(ext(def, options2)),
+        makeRe: (pattern, options2 = {}) => orig.makeRe(pattern, ext(def, options2)),
+        braceExpand: (pattern, options2 = {}) => orig.braceExpand(pattern, ext(def, options2)),
+        match: (list3, pattern, options2 = {}) => orig.match(list3, pattern, ext(def, options2)),
+        sep: orig.sep,
+        GLOBSTAR: exports.GLOBSTAR
+      });
+    };
+    exports.defaults = defaults;
+    exports.minimatch.defaults = exports.defaults;
+    var braceExpand = (pattern, options2 = {}) => {
+      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+      if (options2.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
+        return [pattern];
+      }
+      return (0, brace_expansion_1.expand)(pattern, { max: options2.braceExpandMax });
+    };
+    exports.braceExpand = braceExpand;
+    exports.minimatch.braceExpand = exports.braceExpand;
+    var makeRe = (pattern, options2 = {}) => new Minimatch(pattern, options2).makeRe();
+    exports.makeRe = makeRe;
+    exports.minimatch.makeRe = exports.makeRe;
+    var match = (list3, pattern, options2 = {}) => {
+      const mm = new Minimatch(pattern, options2);
+      list3 = list3.filter((f) => mm.match(f));
+      if (mm.options.nonull && !list3.length) {
+        list3.push(pattern);
+      }
+      return list3;
+    };
+    exports.match = match;
+    exports.minimatch.match = exports.match;
+    var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
+    var regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    var Minimatch = class {
+      options;
+      set;
+      pattern;
+      windowsPathsNoEscape;
+      nonegate;
+      negate;
+      comment;
+      empty;
+      preserveMultipleSlashes;
+      partial;
+      globSet;
+      globParts;
+      nocase;
+      isWindows;
+      platform;
+      windowsNoMagicRoot;
+      maxGlobstarRecursion;
+      regexp;
+      constructor(pattern, options2 = {}) {
+        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+        options2 = options2 || {};
+        this.options = options2;
+        this.maxGlobstarRecursion = options2.maxGlobstarRecursion ?? 200;
+        this.pattern = pattern;
+        this.platform = options2.platform || defaultPlatform;
+        this.isWindows = this.platform === "win32";
+        const awe = "allowWindowsEscape";
+        this.windowsPathsNoEscape = !!options2.windowsPathsNoEscape || options2[awe] === false;
+        if (this.windowsPathsNoEscape) {
+          this.pattern = this.pattern.replace(/\\/g, "/");
+        }
+        this.preserveMultipleSlashes = !!options2.preserveMultipleSlashes;
+        this.regexp = null;
+        this.negate = false;
+        this.nonegate = !!options2.nonegate;
+        this.comment = false;
+        this.empty = false;
+        this.partial = !!options2.partial;
+        this.nocase = !!this.options.nocase;
+        this.windowsNoMagicRoot = options2.windowsNoMagicRoot !== void 0 ? options2.windowsNoMagicRoot : !!(this.isWindows && this.nocase);
+        this.globSet = [];
+        this.globParts = [];
+        this.set = [];
+        this.make();
+      }
+      hasMagic() {
+        if (this.options.magicalBraces && this.set.length > 1) {
+          return true;
+        }
+        for (const pattern of this.set) {
+          for (const part of pattern) {
+            if (typeof part !== "string")
+              return true;
+          }
+        }
+        return false;
+      }
+      debug(..._) {
+      }
+      make() {
+        const pattern = this.pattern;
+        const options2 = this.options;
+        if (!options2.nocomment && pattern.charAt(0) === "#") {
+          this.comment = true;
+          return;
+        }
+        if (!pattern) {
+          this.empty = true;
+          return;
+        }
+        this.parseNegate();
+        this.globSet = [...new Set(this.braceExpand())];
+        if (options2.debug) {
+          this.debug = (...args) => console.error(...args);
+        }
+        this.debug(this.pattern, this.globSet);
+        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
+        this.globParts = this.preprocess(rawGlobParts);
+        this.debug(this.pattern, this.globParts);
+        let set = this.globParts.map((s, _, __) => {
+          if (this.isWindows && this.windowsNoMagicRoot) {
+            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
+            const isDrive = /^[a-z]:/i.test(s[0]);
+            if (isUNC) {
+              return [
+                ...s.slice(0, 4),
+                ...s.slice(4).map((ss) => this.parse(ss))
+              ];
+            } else if (isDrive) {
+              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
+            }
+          }
+          return s.map((ss) => this.parse(ss));
+        });
+        this.debug(this.pattern, set);
+        this.set = set.filter((s) => s.indexOf(false) === -1);
+        if (this.isWindows) {
+          for (let i = 0; i < this.set.length; i++) {
+            const p = this.set[i];
+            if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
+              p[2] = "?";
+            }
+          }
+        }
+        this.debug(this.pattern, this.set);
+      }
+      // various transforms to equivalent pattern sets that are
+      // faster to process in a filesystem walk.  The goal is to
+      // eliminate what we can, and push all ** patterns as far
+      // to the right as possible, even if it increases the number
+      // of patterns that we have to process.
+      preprocess(globParts) {
+        if (this.options.noglobstar) {
+          for (const partset of globParts) {
+            for (let j = 0; j < partset.length; j++) {
+              if (partset[j] === "**") {
+                partset[j] = "*";
+              }
+            }
+          }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+          globParts = this.firstPhasePreProcess(globParts);
+          globParts = this.secondPhasePreProcess(globParts);
+        } else if (optimizationLevel >= 1) {
+          globParts = this.levelOneOptimize(globParts);
+        } else {
+          globParts = this.adjascentGlobstarOptimize(globParts);
+        }
+        return globParts;
+      }
+      // just get rid of adjascent ** portions
+      adjascentGlobstarOptimize(globParts) {
+        return globParts.map((parts) => {
+          let gs = -1;
+          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+            let i = gs;
+            while (parts[i + 1] === "**") {
+              i++;
+            }
+            if (i !== gs) {
+              parts.splice(gs, i - gs);
+            }
+          }
+          return parts;
+        });
+      }
+      // get rid of adjascent ** and resolve .. portions
+      levelOneOptimize(globParts) {
+        return globParts.map((parts) => {
+          parts = parts.reduce((set, part) => {
+            const prev = set[set.length - 1];
+            if (part === "**" && prev === "**") {
+              return set;
+            }
+            if (part === "..") {
+              if (prev && prev !== ".." && prev !== "." && prev !== "**") {
+                set.pop();
+                return set;
+              }
+            }
+            set.push(part);
+            return set;
+          }, []);
+          return parts.length === 0 ? [""] : parts;
+        });
+      }
+      levelTwoFileOptimize(parts) {
+        if (!Array.isArray(parts)) {
+          parts = this.slashSplit(parts);
+        }
+        let didSomething = false;
+        do {
+          didSomething = false;
+          if (!this.preserveMultipleSlashes) {
+            for (let i = 1; i < parts.length - 1; i++) {
+              const p = parts[i];
+              if (i === 1 && p === "" && parts[0] === "")
+                continue;
+              if (p === "." || p === "") {
+                didSomething = true;
+                parts.splice(i, 1);
+                i--;
+              }
+            }
+            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+              didSomething = true;
+              parts.pop();
+            }
+          }
+          let dd = 0;
+          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
+            const p = parts[dd - 1];
+            if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
+              didSomething = true;
+              parts.splice(dd - 1, 2);
+              dd -= 2;
+            }
+          }
+        } while (didSomething);
+        return parts.length === 0 ? [""] : parts;
+      }
+      // First phase: single-pattern processing
+      // <pre> is 1 or more portions
+      // <rest> is 1 or more portions
+      // <p> is any portion other than ., .., '', or **
+      // <e> is . or ''
+      //
+      // **/.. is *brutal* for filesystem walking performance, because
+      // it effectively resets the recursive walk each time it occurs,
+      // and ** cannot be reduced out by a .. pattern part like a regexp
+      // or most strings (other than .., ., and '') can be.
+      //
+      // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
+      // <pre>/<e>/<rest> -> <pre>/<rest>
+      // <pre>/<p>/../<rest> -> <pre>/<rest>
+      // **/**/<rest> -> **/<rest>
+      //
+      // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
+      // this WOULD be allowed if ** did follow symlinks, or * didn't
+      firstPhasePreProcess(globParts) {
+        let didSomething = false;
+        do {
+          didSomething = false;
+          for (let parts of globParts) {
+            let gs = -1;
+            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+              let gss = gs;
+              while (parts[gss + 1] === "**") {
+                gss++;
+              }
+              if (gss > gs) {
+                parts.splice(gs + 1, gss - gs);
+              }
+              let next = parts[gs + 1];
+              const p = parts[gs + 2];
+              const p2 = parts[gs + 3];
+              if (next !== "..")
+                continue;
+              if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
+                continue;
+              }
+              didSomething = true;
+              parts.splice(gs, 1);
+              const other = parts.slice(0);
+              other[gs] = "**";
+              globParts.push(other);
+              gs--;
+            }
+            if (!this.preserveMultipleSlashes) {
+              for (let i = 1; i < parts.length - 1; i++) {
+                const p = parts[i];
+                if (i === 1 && p === "" && parts[0] === "")
+                  continue;
+                if (p === "." || p === "") {
+                  didSomething = true;
+                  parts.splice(i, 1);
+                  i--;
+                }
+              }
+              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+                didSomething = true;
+                parts.pop();
+              }
+            }
+            let dd = 0;
+            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
+              const p = parts[dd - 1];
+              if (p && p !== "." && p !== ".." && p !== "**") {
+                didSomething = true;
+                const needDot = dd === 1 && parts[dd + 1] === "**";
+                const splin = needDot ? ["."] : [];
+                parts.splice(dd - 1, 2, ...splin);
+                if (parts.length === 0)
+                  parts.push("");
+                dd -= 2;
+              }
+            }
+          }
+        } while (didSomething);
+        return globParts;
+      }
+      // second phase: multi-pattern dedupes
+      // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
+      // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
+      // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
+      //
+      // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
+      // ^-- not valid because ** doens't follow symlinks
+      secondPhasePreProcess(globParts) {
+        for (let i = 0; i < globParts.length - 1; i++) {
+          for (let j = i + 1; j < globParts.length; j++) {
+            const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
+            if (matched) {
+              globParts[i] = [];
+              globParts[j] = matched;
+              break;
+            }
+          }
+        }
+        return globParts.filter((gs) => gs.length);
+      }
+      partsMatch(a, b, emptyGSMatch = false) {
+        let ai = 0;
+        let bi = 0;
+        let result = [];
+        let which = "";
+        while (ai < a.length && bi < b.length) {
+          if (a[ai] === b[bi]) {
+            result.push(which === "b" ? b[bi] : a[ai]);
+            ai++;
+            bi++;
+          } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
+            result.push(a[ai]);
+            ai++;
+          } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
+            result.push(b[bi]);
+            bi++;
+          } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
+            if (which === "b")
+              return false;
+            which = "a";
+            result.push(a[ai]);
+            ai++;
+            bi++;
+          } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
+            if (which === "a")
+              return false;
+            which = "b";
+            result.push(b[bi]);
+            ai++;
+            bi++;
+          } else {
+            return false;
+          }
+        }
+        return a.length === b.length && result;
+      }
+      parseNegate() {
+        if (this.nonegate)
+          return;
+        const pattern = this.pattern;
+        let negate = false;
+        let negateOffset = 0;
+        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
+          negate = !negate;
+          negateOffset++;
+        }
+        if (negateOffset)
+          this.pattern = pattern.slice(negateOffset);
+        this.negate = negate;
+      }
+      // set partial to true to test if, for example,
+      // "/a/b" matches the start of "/*/b/*/d"
+      // Partial means, if you run out of file before you run
+      // out of pattern, then that's fine, as long as all
+      // the parts match.
+      matchOne(file, pattern, partial = false) {
+        let fileStartIndex = 0;
+        let patternStartIndex = 0;
+        if (this.isWindows) {
+          const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
+          const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
+          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
+          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
+          const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
+          const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
+          if (typeof fdi === "number" && typeof pdi === "number") {
+            const [fd, pd] = [
+              file[fdi],
+              pattern[pdi]
+            ];
+            if (fd.toLowerCase() === pd.toLowerCase()) {
+              pattern[pdi] = fd;
+              patternStartIndex = pdi;
+              fileStartIndex = fdi;
+            }
+          }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+          file = this.levelTwoFileOptimize(file);
+        }
+        if (pattern.includes(exports.GLOBSTAR)) {
+          return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+        }
+        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+      }
+      #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+        const firstgs = pattern.indexOf(exports.GLOBSTAR, patternIndex);
+        const lastgs = pattern.lastIndexOf(exports.GLOBSTAR);
+        const [head, body, tail] = partial ? [
+          pattern.slice(patternIndex, firstgs),
+          pattern.slice(firstgs + 1),
+          []
+        ] : [
+          pattern.slice(patternIndex, firstgs),
+          pattern.slice(firstgs + 1, lastgs),
+          pattern.slice(lastgs + 1)
+        ];
+        if (head.length) {
+          const fileHead = file.slice(fileIndex, fileIndex + head.length);
+          if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
+            return false;
+          }
+          fileIndex += head.length;
+          patternIndex += head.length;
+        }
+        let fileTailMatch = 0;
+        if (tail.length) {
+          if (tail.length + fileIndex > file.length)
+            return false;
+          let tailStart = file.length - tail.length;
+          if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+            fileTailMatch = tail.length;
+          } else {
+            if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
+              return false;
+            }
+            tailStart--;
+            if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
+              return false;
+            }
+            fileTailMatch = tail.length + 1;
+          }
+        }
+        if (!body.length) {
+          let sawSome = !!fileTailMatch;
+          for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
+            const f = String(file[i2]);
+            sawSome = true;
+            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+              return false;
+            }
+          }
+          return partial || sawSome;
+        }
+        const bodySegments = [[[], 0]];
+        let currentBody = bodySegments[0];
+        let nonGsParts = 0;
+        const nonGsPartsSums = [0];
+        for (const b of body) {
+          if (b === exports.GLOBSTAR) {
+            nonGsPartsSums.push(nonGsParts);
+            currentBody = [[], 0];
+            bodySegments.push(currentBody);
+          } else {
+            currentBody[0].push(b);
+            nonGsParts++;
+          }
+        }
+        let i = bodySegments.length - 1;
+        const fileLength = file.length - fileTailMatch;
+        for (const b of bodySegments) {
+          b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
+        }
+        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+      }
+      // return false for "nope, not matching"
+      // return null for "not matching, cannot keep trying"
+      #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+        const bs = bodySegments[bodyIndex];
+        if (!bs) {
+          for (let i = fileIndex; i < file.length; i++) {
+            sawTail = true;
+            const f = file[i];
+            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+              return false;
+            }
+          }
+          return sawTail;
+        }
+        const [body, after] = bs;
+        while (fileIndex <= after) {
+          const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
+          if (m && globStarDepth < this.maxGlobstarRecursion) {
+            const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+            if (sub !== false) {
+              return sub;
+            }
+          }
+          const f = file[fileIndex];
+          if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+            return false;
+          }
+          fileIndex++;
+        }
+        return partial || null;
+      }
+      #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+        let fi;
+        let pi;
+        let pl;
+        let fl;
+        for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+          this.debug("matchOne loop");
+          let p = pattern[pi];
+          let f = file[fi];
+          this.debug(pattern, p, f);
+          if (p === false || p === exports.GLOBSTAR) {
+            return false;
+          }
+          let hit;
+          if (typeof p === "string") {
+            hit = f === p;
+            this.debug("string match", p, f, hit);
+          } else {
+            hit = p.test(f);
+            this.debug("pattern match", p, f, hit);
+          }
+          if (!hit)
+            return false;
+        }
+        if (fi === fl && pi === pl) {
+          return true;
+        } else if (fi === fl) {
+          return partial;
+        } else if (pi === pl) {
+          return fi === fl - 1 && file[fi] === "";
+        } else {
+          throw new Error("wtf?");
+        }
+      }
+      braceExpand() {
+        return (0, exports.braceExpand)(this.pattern, this.options);
+      }
+      parse(pattern) {
+        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+        const options2 = this.options;
+        if (pattern === "**")
+          return exports.GLOBSTAR;
+        if (pattern === "")
+          return "";
+        let m;
+        let fastTest = null;
+        if (m = pattern.match(starRE)) {
+          fastTest = options2.dot ? starTestDot : starTest;
+        } else if (m = pattern.match(starDotExtRE)) {
+          fastTest = (options2.nocase ? options2.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options2.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
+        } else if (m = pattern.match(qmarksRE)) {
+          fastTest = (options2.nocase ? options2.dot ? qmarksTestNocaseDot : qmarksTestNocase : options2.dot ? qmarksTestDot : qmarksTest)(m);
+        } else if (m = pattern.match(starDotStarRE)) {
+          fastTest = options2.dot ? starDotStarTestDot : starDotStarTest;
+        } else if (m = pattern.match(dotStarRE)) {
+          fastTest = dotStarTest;
+        }
+        const re = ast_js_1.AST.fromGlob(pattern, this.options).toMMPattern();
+        if (fastTest && typeof re === "object") {
+          Reflect.defineProperty(re, "test", { value: fastTest });
+        }
+        return re;
+      }
+      makeRe() {
+        if (this.regexp || this.regexp === false)
+          return this.regexp;
+        const set = this.set;
+        if (!set.length) {
+          this.regexp = false;
+          return this.regexp;
+        }
+        const options2 = this.options;
+        const twoStar = options2.noglobstar ? star : options2.dot ? twoStarDot : twoStarNoDot;
+        const flags = new Set(options2.nocase ? ["i"] : []);
+        let re = set.map((pattern) => {
+          const pp = pattern.map((p) => {
+            if (p instanceof RegExp) {
+              for (const f of p.flags.split(""))
+                flags.add(f);
+            }
+            return typeof p === "string" ? regExpEscape(p) : p === exports.GLOBSTAR ? exports.GLOBSTAR : p._src;
+          });
+          pp.forEach((p, i) => {
+            const next = pp[i + 1];
+            const prev = pp[i - 1];
+            if (p !== exports.GLOBSTAR || prev === exports.GLOBSTAR) {
+              return;
+            }
+            if (prev === void 0) {
+              if (next !== void 0 && next !== exports.GLOBSTAR) {
+                pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
+              } else {
+                pp[i] = twoStar;
+              }
+            } else if (next === void 0) {
+              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
+            } else if (next !== exports.GLOBSTAR) {
+              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
+              pp[i + 1] = exports.GLOBSTAR;
+            }
+          });
+          const filtered = pp.filter((p) => p !== exports.GLOBSTAR);
+          if (this.partial && filtered.length >= 1) {
+            const prefixes = [];
+            for (let i = 1; i <= filtered.length; i++) {
+              prefixes.push(filtered.slice(0, i).join("/"));
+            }
+            return "(?:" + prefixes.join("|") + ")";
+          }
+          return filtered.join("/");
+        }).join("|");
+        const [open2, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open2 + re + close + "$";
+        if (this.partial) {
+          re = "^(?:\\/|" + open2 + re.slice(1, -1) + close + ")$";
+        }
+        if (this.negate)
+          re = "^(?!" + re + ").+$";
+        try {
+          this.regexp = new RegExp(re, [...flags].join(""));
+        } catch {
+          this.regexp = false;
+        }
+        return this.regexp;
+      }
+      slashSplit(p) {
+        if (this.preserveMultipleSlashes) {
+          return p.split("/");
+        } else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
+          return ["", ...p.split(/\/+/)];
+        } else {
+          return p.split(/\/+/);
+        }
+      }
+      match(f, partial = this.partial) {
+        this.debug("match", f, this.pattern);
+        if (this.comment) {
+          return false;
+        }
+        if (this.empty) {
+          return f === "";
+        }
+        if (f === "/" && partial) {
+          return true;
+        }
+        const options2 = this.options;
+        if (this.isWindows) {
+          f = f.split("\\").join("/");
+        }
+        const ff = this.slashSplit(f);
+        this.debug(this.pattern, "split", ff);
+        const set = this.set;
+        this.debug(this.pattern, "set", set);
+        let filename = ff[ff.length - 1];
+        if (!filename) {
+          for (let i = ff.length - 2; !filename && i >= 0; i--) {
+            filename = ff[i];
+          }
+        }
+        for (const pattern of set) {
+          let file = ff;
+          if (options2.matchBase && pattern.length === 1) {
+            file = [filename];
+          }
+          const hit = this.matchOne(file, pattern, partial);
+          if (hit) {
+            if (options2.flipNegate) {
+              return true;
+            }
+            return !this.negate;
+          }
+        }
+        if (options2.flipNegate) {
+          return false;
+        }
+        return this.negate;
+      }
+      static defaults(def) {
+        return exports.minimatch.defaults(def).Minimatch;
+      }
+    };
+    exports.Minimatch = Minimatch;
+    var ast_js_2 = require_ast();
+    Object.defineProperty(exports, "AST", { enumerable: true, get: function() {
+      return ast_js_2.AST;
+    } });
+    var escape_js_2 = require_escape();
+    Object.defineProperty(exports, "escape", { enumerable: true, get: function() {
+      return escape_js_2.escape;
+    } });
+    var unescape_js_2 = require_unescape();
+    Object.defineProperty(exports, "unescape", { enumerable: true, get: function() {
+      return unescape_js_2.unescape;
+    } });
+    exports.minimatch.AST = ast_js_1.AST;
+    exports.minimatch.Minimatch = Minimatch;
+    exports.minimatch.escape = escape_js_1.escape;
+    exports.minimatch.unescape = unescape_js_1.unescape;
+  }
+});
+
+// node_modules/@tufjs/models/dist/role.js
+var require_role = __commonJS({
+  "node_modules/@tufjs/models/dist/role.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.SuccinctRoles = exports.DelegatedRole = exports.Role = exports.TOP_LEVEL_ROLE_NAMES = void 0;
+    var crypto_1 = __importDefault(__require("crypto"));
+    var minimatch_1 = require_commonjs6();
+    var util_1 = __importDefault(__require("util"));
+    var error_1 = require_error8();
+    var utils_1 = require_utils4();
+    exports.TOP_LEVEL_ROLE_NAMES = [
+      "root",
+      "targets",
+      "snapshot",
+      "timestamp"
+    ];
+    var Role = class _Role {
+      keyIDs;
+      threshold;
+      unrecognizedFields;
+      constructor(options2) {
+        const { keyIDs, threshold, unrecognizedFields } = options2;
+        if (hasDuplicates(keyIDs)) {
+          throw new error_1.ValueError("duplicate key IDs found");
+        }
+        if (threshold < 1) {
+          throw new error_1.ValueError("threshold must be at least 1");
+        }
+        this.keyIDs = keyIDs;
+        this.threshold = threshold;
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _Role)) {
+          return false;
+        }
+        return this.threshold === other.threshold && util_1.default.isDeepStrictEqual(this.keyIDs, other.keyIDs) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      toJSON() {
+        return {
+          keyids: this.keyIDs,
+          threshold: this.threshold,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array");
+        }
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        return new _Role({
+          keyIDs: keyids,
+          threshold,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.Role = Role;
+    function hasDuplicates(array2) {
+      return new Set(array2).size !== array2.length;
+    }
+    var DelegatedRole = class _DelegatedRole extends Role {
+      name;
+      terminating;
+      paths;
+      pathHashPrefixes;
+      constructor(opts) {
+        super(opts);
+        const { name, terminating, paths, pathHashPrefixes } = opts;
+        this.name = name;
+        this.terminating = terminating;
+        if (opts.paths && opts.pathHashPrefixes) {
+          throw new error_1.ValueError("paths and pathHashPrefixes are mutually exclusive");
+        }
+        this.paths = paths;
+        this.pathHashPrefixes = pathHashPrefixes;
+      }
+      equals(other) {
+        if (!(other instanceof _DelegatedRole)) {
+          return false;
+        }
+        return super.equals(other) && this.name === other.name && this.terminating === other.terminating && util_1.default.isDeepStrictEqual(this.paths, other.paths) && util_1.default.isDeepStrictEqual(this.pathHashPrefixes, other.pathHashPrefixes);
+      }
+      isDelegatedPath(targetFilepath) {
+        if (this.paths) {
+          return this.paths.some((pathPattern) => isTargetInPathPattern(targetFilepath, pathPattern));
+        }
+        if (this.pathHashPrefixes) {
+          const hasher = crypto_1.default.createHash("sha256");
+          const pathHash = hasher.update(targetFilepath).digest("hex");
+          return this.pathHashPrefixes.some((pathHashPrefix) => pathHash.startsWith(pathHashPrefix));
+        }
+        return false;
+      }
+      toJSON() {
+        const json = {
+          ...super.toJSON(),
+          name: this.name,
+          terminating: this.terminating
+        };
+        if (this.paths) {
+          json.paths = this.paths;
+        }
+        if (this.pathHashPrefixes) {
+          json.path_hash_prefixes = this.pathHashPrefixes;
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, name, terminating, paths, path_hash_prefixes, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array of strings");
+        }
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        if (typeof name !== "string") {
+          throw new TypeError("name must be a string");
+        }
+        if (typeof terminating !== "boolean") {
+          throw new TypeError("terminating must be a boolean");
+        }
+        if (utils_1.guard.isDefined(paths) && !utils_1.guard.isStringArray(paths)) {
+          throw new TypeError("paths must be an array of strings");
+        }
+        if (utils_1.guard.isDefined(path_hash_prefixes) && !utils_1.guard.isStringArray(path_hash_prefixes)) {
+          throw new TypeError("path_hash_prefixes must be an array of strings");
+        }
+        return new _DelegatedRole({
+          keyIDs: keyids,
+          threshold,
+          name,
+          terminating,
+          paths,
+          pathHashPrefixes: path_hash_prefixes,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.DelegatedRole = DelegatedRole;
+    var zip = (a, b) => a.map((k, i) => [k, b[i]]);
+    function isTargetInPathPattern(target, pattern) {
+      const targetParts = target.split("/");
+      const patternParts = pattern.split("/");
+      if (patternParts.length != targetParts.length) {
+        return false;
+      }
+      return zip(targetParts, patternParts).every(([targetPart, patternPart]) => (0, minimatch_1.minimatch)(targetPart, patternPart));
+    }
+    var SuccinctRoles = class _SuccinctRoles extends Role {
+      bitLength;
+      namePrefix;
+      numberOfBins;
+      suffixLen;
+      constructor(opts) {
+        super(opts);
+        const { bitLength, namePrefix } = opts;
+        if (bitLength <= 0 || bitLength > 32) {
+          throw new error_1.ValueError("bitLength must be between 1 and 32");
+        }
+        this.bitLength = bitLength;
+        this.namePrefix = namePrefix;
+        this.numberOfBins = Math.pow(2, bitLength);
+        this.suffixLen = (this.numberOfBins - 1).toString(16).length;
+      }
+      equals(other) {
+        if (!(other instanceof _SuccinctRoles)) {
+          return false;
+        }
+        return super.equals(other) && this.bitLength === other.bitLength && this.namePrefix === other.namePrefix;
+      }
+      /***
+       * Calculates the name of the delegated role responsible for 'target_filepath'.
+       *
+       * The target at path ''target_filepath' is assigned to a bin by casting
+       * the left-most 'bit_length' of bits of the file path hash digest to
+       * int, using it as bin index between 0 and '2**bit_length - 1'.
+       *
+       * Args:
+       *  target_filepath: URL path to a target file, relative to a base
+       *  targets URL.
+       */
+      getRoleForTarget(targetFilepath) {
+        const hasher = crypto_1.default.createHash("sha256");
+        const hasherBuffer = hasher.update(targetFilepath).digest();
+        const hashBytes = hasherBuffer.subarray(0, 4);
+        const shiftValue = 32 - this.bitLength;
+        const binNumber = hashBytes.readUInt32BE() >>> shiftValue;
+        const suffix = binNumber.toString(16).padStart(this.suffixLen, "0");
+        return `${this.namePrefix}-${suffix}`;
+      }
+      *getRoles() {
+        for (let i = 0; i < this.numberOfBins; i++) {
+          const suffix = i.toString(16).padStart(this.suffixLen, "0");
+          yield `${this.namePrefix}-${suffix}`;
+        }
+      }
+      /***
+       * Determines whether the given ``role_name`` is in one of
+       * the delegated roles that ``SuccinctRoles`` represents.
+       *
+       * Args:
+       *  role_name: The name of the role to check against.
+       */
+      isDelegatedRole(roleName) {
+        const desiredPrefix = this.namePrefix + "-";
+        if (!roleName.startsWith(desiredPrefix)) {
+          return false;
+        }
+        const suffix = roleName.slice(desiredPrefix.length, roleName.length);
+        if (suffix.length != this.suffixLen) {
+          return false;
+        }
+        if (!suffix.match(/^[0-9a-fA-F]+$/)) {
+          return false;
+        }
+        const num = parseInt(suffix, 16);
+        return 0 <= num && num < this.numberOfBins;
+      }
+      toJSON() {
+        const json = {
+          ...super.toJSON(),
+          bit_length: this.bitLength,
+          name_prefix: this.namePrefix
+        };
+        return json;
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, bit_length, name_prefix, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array of strings");
+        }
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        if (typeof bit_length !== "number") {
+          throw new TypeError("bit_length must be a number");
+        }
+        if (typeof name_prefix !== "string") {
+          throw new TypeError("name_prefix must be a string");
+        }
+        return new _SuccinctRoles({
+          keyIDs: keyids,
+          threshold,
+          bitLength: bit_length,
+          namePrefix: name_prefix,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.SuccinctRoles = SuccinctRoles;
+  }
+});
+
+// node_modules/@tufjs/models/dist/root.js
+var require_root = __commonJS({
+  "node_modules/@tufjs/models/dist/root.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Root = void 0;
+    var util_1 = __importDefault(__require("util"));
+    var base_1 = require_base2();
+    var error_1 = require_error8();
+    var key_1 = require_key4();
+    var role_1 = require_role();
+    var utils_1 = require_utils4();
+    var Root = class _Root extends base_1.Signed {
+      type = base_1.MetadataKind.Root;
+      keys;
+      roles;
+      consistentSnapshot;
+      constructor(options2) {
+        super(options2);
+        this.keys = options2.keys || {};
+        this.consistentSnapshot = options2.consistentSnapshot ?? true;
+        if (!options2.roles) {
+          this.roles = role_1.TOP_LEVEL_ROLE_NAMES.reduce((acc, role) => ({
+            ...acc,
+            [role]: new role_1.Role({ keyIDs: [], threshold: 1 })
+          }), {});
+        } else {
+          const roleNames = new Set(Object.keys(options2.roles));
+          if (!role_1.TOP_LEVEL_ROLE_NAMES.every((role) => roleNames.has(role))) {
+            throw new error_1.ValueError("missing top-level role");
+          }
+          this.roles = options2.roles;
+        }
+      }
+      addKey(key, role) {
+        if (!this.roles[role]) {
+          throw new error_1.ValueError(`role ${role} does not exist`);
+        }
+        if (!this.roles[role].keyIDs.includes(key.keyID)) {
+          this.roles[role].keyIDs.push(key.keyID);
+        }
+        this.keys[key.keyID] = key;
+      }
+      equals(other) {
+        if (!(other instanceof _Root)) {
+          return false;
+        }
+        return super.equals(other) && this.consistentSnapshot === other.consistentSnapshot && util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          keys: keysToJSON(this.keys),
+          roles: rolesToJSON(this.roles),
+          consistent_snapshot: this.consistentSnapshot,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { keys, roles, consistent_snapshot, ...rest } = unrecognizedFields;
+        if (typeof consistent_snapshot !== "boolean") {
+          throw new TypeError("consistent_snapshot must be a boolean");
+        }
+        return new _Root({
+          ...commonFields,
+          keys: keysFromJSON(keys),
+          roles: rolesFromJSON(roles),
+          consistentSnapshot: consistent_snapshot,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.Root = Root;
+    function keysToJSON(keys) {
+      return Object.entries(keys).reduce((acc, [keyID, key]) => ({ ...acc, [keyID]: key.toJSON() }), {});
+    }
+    function rolesToJSON(roles) {
+      return Object.entries(roles).reduce((acc, [roleName, role]) => ({ ...acc, [roleName]: role.toJSON() }), {});
+    }
+    function keysFromJSON(data) {
+      let keys;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("keys must be an object");
+        }
+        keys = Object.entries(data).reduce((acc, [keyID, keyData]) => ({
+          ...acc,
+          [keyID]: key_1.Key.fromJSON(keyID, keyData)
+        }), {});
+      }
+      return keys;
+    }
+    function rolesFromJSON(data) {
+      let roles;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("roles must be an object");
+        }
+        roles = Object.entries(data).reduce((acc, [roleName, roleData]) => ({
+          ...acc,
+          [roleName]: role_1.Role.fromJSON(roleData)
+        }), {});
+      }
+      return roles;
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/signature.js
+var require_signature = __commonJS({
+  "node_modules/@tufjs/models/dist/signature.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Signature = void 0;
+    var Signature = class _Signature {
+      keyID;
+      sig;
+      constructor(options2) {
+        const { keyID, sig } = options2;
+        this.keyID = keyID;
+        this.sig = sig;
+      }
+      toJSON() {
+        return {
+          keyid: this.keyID,
+          sig: this.sig
+        };
+      }
+      static fromJSON(data) {
+        const { keyid, sig } = data;
+        if (typeof keyid !== "string") {
+          throw new TypeError("keyid must be a string");
+        }
+        if (typeof sig !== "string") {
+          throw new TypeError("sig must be a string");
+        }
+        return new _Signature({
+          keyID: keyid,
+          sig
+        });
+      }
+    };
+    exports.Signature = Signature;
+  }
+});
+
+// node_modules/@tufjs/models/dist/snapshot.js
+var require_snapshot = __commonJS({
+  "node_modules/@tufjs/models/dist/snapshot.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Snapshot = void 0;
+    var util_1 = __importDefault(__require("util"));
+    var base_1 = require_base2();
+    var file_1 = require_file();
+    var utils_1 = require_utils4();
+    var Snapshot = class _Snapshot extends base_1.Signed {
+      type = base_1.MetadataKind.Snapshot;
+      meta;
+      constructor(opts) {
+        super(opts);
+        this.meta = opts.meta || { "targets.json": new file_1.MetaFile({ version: 1 }) };
+      }
+      equals(other) {
+        if (!(other instanceof _Snapshot)) {
+          return false;
+        }
+        return super.equals(other) && util_1.default.isDeepStrictEqual(this.meta, other.meta);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          meta: metaToJSON(this.meta),
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { meta, ...rest } = unrecognizedFields;
+        return new _Snapshot({
+          ...commonFields,
+          meta: metaFromJSON(meta),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.Snapshot = Snapshot;
+    function metaToJSON(meta) {
+      return Object.entries(meta).reduce((acc, [path25, metadata]) => ({
+        ...acc,
+        [path25]: metadata.toJSON()
+      }), {});
+    }
+    function metaFromJSON(data) {
+      let meta;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("meta field is malformed");
+        } else {
+          meta = Object.entries(data).reduce((acc, [path25, metadata]) => ({
+            ...acc,
+            [path25]: file_1.MetaFile.fromJSON(metadata)
+          }), {});
+        }
+      }
+      return meta;
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/delegations.js
+var require_delegations = __commonJS({
+  "node_modules/@tufjs/models/dist/delegations.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Delegations = void 0;
+    var util_1 = __importDefault(__require("util"));
+    var error_1 = require_error8();
+    var key_1 = require_key4();
+    var role_1 = require_role();
+    var utils_1 = require_utils4();
+    var Delegations = class _Delegations {
+      keys;
+      roles;
+      unrecognizedFields;
+      succinctRoles;
+      constructor(options2) {
+        this.keys = options2.keys;
+        this.unrecognizedFields = options2.unrecognizedFields || {};
+        if (options2.roles) {
+          if (Object.keys(options2.roles).some((roleName) => role_1.TOP_LEVEL_ROLE_NAMES.includes(roleName))) {
+            throw new error_1.ValueError("Delegated role name conflicts with top-level role name");
+          }
+        }
+        this.succinctRoles = options2.succinctRoles;
+        this.roles = options2.roles;
+      }
+      equals(other) {
+        if (!(other instanceof _Delegations)) {
+          return false;
+        }
+        return util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields) && util_1.default.isDeepStrictEqual(this.succinctRoles, other.succinctRoles);
+      }
+      *rolesForTarget(targetPath) {
+        if (this.roles) {
+          for (const role of Object.values(this.roles)) {
+            if (role.isDelegatedPath(targetPath)) {
+              yield { role: role.name, terminating: role.terminating };
+            }
+          }
+        } else if (this.succinctRoles) {
+          yield {
+            role: this.succinctRoles.getRoleForTarget(targetPath),
+            terminating: true
+          };
+        }
+      }
+      toJSON() {
+        const json = {
+          keys: keysToJSON(this.keys),
+          ...this.unrecognizedFields
+        };
+        if (this.roles) {
+          json.roles = rolesToJSON(this.roles);
+        } else if (this.succinctRoles) {
+          json.succinct_roles = this.succinctRoles.toJSON();
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { keys, roles, succinct_roles, ...unrecognizedFields } = data;
+        let succinctRoles;
+        if (utils_1.guard.isObject(succinct_roles)) {
+          succinctRoles = role_1.SuccinctRoles.fromJSON(succinct_roles);
+        }
+        return new _Delegations({
+          keys: keysFromJSON(keys),
+          roles: rolesFromJSON(roles),
+          unrecognizedFields,
+          succinctRoles
+        });
+      }
+    };
+    exports.Delegations = Delegations;
+    function keysToJSON(keys) {
+      return Object.entries(keys).reduce((acc, [keyId, key]) => ({
+        ...acc,
+        [keyId]: key.toJSON()
+      }), {});
+    }
+    function rolesToJSON(roles) {
+      return Object.values(roles).map((role) => role.toJSON());
+    }
+    function keysFromJSON(data) {
+      if (!utils_1.guard.isObjectRecord(data)) {
+        throw new TypeError("keys is malformed");
+      }
+      return Object.entries(data).reduce((acc, [keyID, keyData]) => ({
+        ...acc,
+        [keyID]: key_1.Key.fromJSON(keyID, keyData)
+      }), {});
+    }
+    function rolesFromJSON(data) {
+      let roleMap;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectArray(data)) {
+          throw new TypeError("roles is malformed");
+        }
+        roleMap = data.reduce((acc, role) => {
+          const delegatedRole = role_1.DelegatedRole.fromJSON(role);
+          return {
+            ...acc,
+            [delegatedRole.name]: delegatedRole
+          };
+        }, {});
+      }
+      return roleMap;
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/targets.js
+var require_targets = __commonJS({
+  "node_modules/@tufjs/models/dist/targets.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Targets = void 0;
+    var util_1 = __importDefault(__require("util"));
+    var base_1 = require_base2();
+    var delegations_1 = require_delegations();
+    var file_1 = require_file();
+    var utils_1 = require_utils4();
+    var Targets = class _Targets extends base_1.Signed {
+      type = base_1.MetadataKind.Targets;
+      targets;
+      delegations;
+      constructor(options2) {
+        super(options2);
+        this.targets = options2.targets || {};
+        this.delegations = options2.delegations;
+      }
+      addTarget(target) {
+        this.targets[target.path] = target;
+      }
+      equals(other) {
+        if (!(other instanceof _Targets)) {
+          return false;
+        }
+        return super.equals(other) && util_1.default.isDeepStrictEqual(this.targets, other.targets) && util_1.default.isDeepStrictEqual(this.delegations, other.delegations);
+      }
+      toJSON() {
+        const json = {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          targets: targetsToJSON(this.targets),
+          ...this.unrecognizedFields
+        };
+        if (this.delegations) {
+          json.delegations = this.delegations.toJSON();
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { targets, delegations, ...rest } = unrecognizedFields;
+        return new _Targets({
+          ...commonFields,
+          targets: targetsFromJSON(targets),
+          delegations: delegationsFromJSON(delegations),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.Targets = Targets;
+    function targetsToJSON(targets) {
+      return Object.entries(targets).reduce((acc, [path25, target]) => ({
+        ...acc,
+        [path25]: target.toJSON()
+      }), {});
+    }
+    function targetsFromJSON(data) {
+      let targets;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("targets must be an object");
+        } else {
+          targets = Object.entries(data).reduce((acc, [path25, target]) => ({
+            ...acc,
+            [path25]: file_1.TargetFile.fromJSON(path25, target)
+          }), {});
+        }
+      }
+      return targets;
+    }
+    function delegationsFromJSON(data) {
+      let delegations;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObject(data)) {
+          throw new TypeError("delegations must be an object");
+        } else {
+          delegations = delegations_1.Delegations.fromJSON(data);
+        }
+      }
+      return delegations;
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/timestamp.js
+var require_timestamp4 = __commonJS({
+  "node_modules/@tufjs/models/dist/timestamp.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Timestamp = void 0;
+    var base_1 = require_base2();
+    var file_1 = require_file();
+    var utils_1 = require_utils4();
+    var Timestamp = class _Timestamp extends base_1.Signed {
+      type = base_1.MetadataKind.Timestamp;
+      snapshotMeta;
+      constructor(options2) {
+        super(options2);
+        this.snapshotMeta = options2.snapshotMeta || new file_1.MetaFile({ version: 1 });
+      }
+      equals(other) {
+        if (!(other instanceof _Timestamp)) {
+          return false;
+        }
+        return super.equals(other) && this.snapshotMeta.equals(other.snapshotMeta);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          meta: { "snapshot.json": this.snapshotMeta.toJSON() },
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { meta, ...rest } = unrecognizedFields;
+        return new _Timestamp({
+          ...commonFields,
+          snapshotMeta: snapshotMetaFromJSON(meta),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports.Timestamp = Timestamp;
+    function snapshotMetaFromJSON(data) {
+      let snapshotMeta;
+      if (utils_1.guard.isDefined(data)) {
+        const snapshotData = data["snapshot.json"];
+        if (!utils_1.guard.isDefined(snapshotData) || !utils_1.guard.isObject(snapshotData)) {
+          throw new TypeError("missing snapshot.json in meta");
+        } else {
+          snapshotMeta = file_1.MetaFile.fromJSON(snapshotData);
+        }
+      }
+      return snapshotMeta;
+    }
+  }
+});
+
+// node_modules/@tufjs/models/dist/metadata.js
+var require_metadata = __commonJS({
+  "node_modules/@tufjs/models/dist/metadata.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Metadata = void 0;
+    var canonical_json_1 = require_lib12();
+    var util_1 = __importDefault(__require("util"));
+    var base_1 = require_base2();
+    var error_1 = require_error8();
+    var root_1 = require_root();
+    var signature_1 = require_signature();
+    var snapshot_1 = require_snapshot();
+    var targets_1 = require_targets();
+    var timestamp_1 = require_timestamp4();
+    var utils_1 = require_utils4();
+    var Metadata = class _Metadata {
+      signed;
+      signatures;
+      unrecognizedFields;
+      constructor(signed, signatures, unrecognizedFields) {
+        this.signed = signed;
+        this.signatures = signatures || {};
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      sign(signer, append = true) {
+        const bytes = Buffer.from((0, canonical_json_1.canonicalize)(this.signed.toJSON()));
+        const signature = signer(bytes);
+        if (!append) {
+          this.signatures = {};
+        }
+        this.signatures[signature.keyID] = signature;
+      }
+      verifyDelegate(delegatedRole, delegatedMetadata) {
+        let role;
+        let keys = {};
+        switch (this.signed.type) {
+          case base_1.MetadataKind.Root:
+            keys = this.signed.keys;
+            role = this.signed.roles[delegatedRole];
+            break;
+          case base_1.MetadataKind.Targets:
+            if (!this.signed.delegations) {
+              throw new error_1.ValueError(`No delegations found for ${delegatedRole}`);
+            }
+            keys = this.signed.delegations.keys;
+            if (this.signed.delegations.roles) {
+              role = this.signed.delegations.roles[delegatedRole];
+            } else if (this.signed.delegations.succinctRoles) {
+              if (this.signed.delegations.succinctRoles.isDelegatedRole(delegatedRole)) {
+                role = this.signed.delegations.succinctRoles;
+              }
+            }
+            break;
+          default:
+            throw new TypeError("invalid metadata type");
+        }
+        if (!role) {
+          throw new error_1.ValueError(`no delegation found for ${delegatedRole}`);
+        }
+        const signingKeys = /* @__PURE__ */ new Set();
+        role.keyIDs.forEach((keyID) => {
+          const key = keys[keyID];
+          if (!key) {
+            return;
+          }
+          try {
+            key.verifySignature(delegatedMetadata);
+            signingKeys.add(key.keyID);
+          } catch (error) {
+          }
+        });
+        if (signingKeys.size < role.threshold) {
+          throw new error_1.UnsignedMetadataError(`${delegatedRole} was signed by ${signingKeys.size}/${role.threshold} keys`);
+        }
+      }
+      equals(other) {
+        if (!(other instanceof _Metadata)) {
+          return false;
+        }
+        return (
+          // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
+          this.signed.equals(other.signed) && util_1.default.isDeepStrictEqual(this.signatures, other.signatures) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields)
+        );
+      }
+      toJSON() {
+        const signatures = Object.values(this.signatures).map((signature) => {
+          return signature.toJSON();
+        });
+        return {
+          signatures,
+          signed: this.signed.toJSON(),
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(type, data) {
+        const { signed, signatures, ...rest } = data;
+        if (!utils_1.guard.isDefined(signed) || !utils_1.guard.isObject(signed)) {
+          throw new TypeError("signed is not defined");
+        }
+        if (type !== signed._type) {
+          throw new error_1.ValueError(`expected '${type}', got ${signed["_type"]}`);
+        }
+        if (!utils_1.guard.isObjectArray(signatures)) {
+          throw new TypeError("signatures is not an array");
+        }
+        let signedObj;
+        switch (type) {
+          case base_1.MetadataKind.Root:
+            signedObj = root_1.Root.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Timestamp:
+            signedObj = timestamp_1.Timestamp.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Snapshot:
+            signedObj = snapshot_1.Snapshot.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Targets:
+            signedObj = targets_1.Targets.fromJSON(signed);
+            break;
+          default:
+            throw new TypeError("invalid metadata type");
+        }
+        const sigMap = {};
+        signatures.forEach((sigData) => {
+          const sig = signature_1.Signature.fromJSON(sigData);
+          if (sigMap[sig.keyID]) {
+            throw new error_1.ValueError(`multiple signatures found for keyid: ${sig.keyID}`);
+          }
+          sigMap[sig.keyID] = sig;
+        });
+        return new _Metadata(signedObj, sigMap, rest);
+      }
+    };
+    exports.Metadata = Metadata;
+  }
+});
+
+// node_modules/@tufjs/models/dist/index.js
+var require_dist11 = __commonJS({
+  "node_modules/@tufjs/models/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Timestamp = exports.Targets = exports.Snapshot = exports.Signature = exports.Root = exports.Metadata = exports.Key = exports.TargetFile = exports.MetaFile = exports.ValueError = exports.MetadataKind = void 0;
+    var base_1 = require_base2();
+    Object.defineProperty(exports, "MetadataKind", { enumerable: true, get: function() {
+      return base_1.MetadataKind;
+    } });
+    var error_1 = require_error8();
+    Object.defineProperty(exports, "ValueError", { enumerable: true, get: function() {
+      return error_1.ValueError;
+    } });
+    var file_1 = require_file();
+    Object.defineProperty(exports, "MetaFile", { enumerable: true, get: function() {
+      return file_1.MetaFile;
+    } });
+    Object.defineProperty(exports, "TargetFile", { enumerable: true, get: function() {
+      return file_1.TargetFile;
+    } });
+    var key_1 = require_key4();
+    Object.defineProperty(exports, "Key", { enumerable: true, get: function() {
+      return key_1.Key;
+    } });
+    var metadata_1 = require_metadata();
+    Object.defineProperty(exports, "Metadata", { enumerable: true, get: function() {
+      return metadata_1.Metadata;
+    } });
+    var root_1 = require_root();
+    Object.defineProperty(exports, "Root", { enumerable: true, get: function() {
+      return root_1.Root;
+    } });
+    var signature_1 = require_signature();
+    Object.defineProperty(exports, "Signature", { enumerable: true, get: function() {
+      return signature_1.Signature;
+    } });
+    var snapshot_1 = require_snapshot();
+    Object.defineProperty(exports, "Snapshot", { enumerable: true, get: function() {
+      return snapshot_1.Snapshot;
+    } });
+    var targets_1 = require_targets();
+    Object.defineProperty(exports, "Targets", { enumerable: true, get: function() {
+      return targets_1.Targets;
+    } });
+    var timestamp_1 = require_timestamp4();
+    Object.defineProperty(exports, "Timestamp", { enumerable: true, get: function() {
+      return timestamp_1.Timestamp;
+    } });
+  }
+});
+
+// node_modules/tuf-js/dist/error.js
+var require_error9 = __commonJS({
+  "node_modules/tuf-js/dist/error.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.DownloadHTTPError = exports.DownloadLengthMismatchError = exports.DownloadError = exports.ExpiredMetadataError = exports.EqualVersionError = exports.BadVersionError = exports.RepositoryError = exports.PersistError = exports.RuntimeError = exports.ValueError = void 0;
+    var ValueError = class extends Error {
+    };
+    exports.ValueError = ValueError;
+    var RuntimeError = class extends Error {
+    };
+    exports.RuntimeError = RuntimeError;
+    var PersistError = class extends Error {
+    };
+    exports.PersistError = PersistError;
+    var RepositoryError = class extends Error {
+    };
+    exports.RepositoryError = RepositoryError;
+    var BadVersionError = class extends RepositoryError {
+    };
+    exports.BadVersionError = BadVersionError;
+    var EqualVersionError = class extends BadVersionError {
+    };
+    exports.EqualVersionError = EqualVersionError;
+    var ExpiredMetadataError = class extends RepositoryError {
+    };
+    exports.ExpiredMetadataError = ExpiredMetadataError;
+    var DownloadError = class extends Error {
+    };
+    exports.DownloadError = DownloadError;
+    var DownloadLengthMismatchError = class extends DownloadError {
+    };
+    exports.DownloadLengthMismatchError = DownloadLengthMismatchError;
+    var DownloadHTTPError = class extends DownloadError {
+      statusCode;
+      constructor(message, statusCode) {
+        super(message);
+        this.statusCode = statusCode;
+      }
+    };
+    exports.DownloadHTTPError = DownloadHTTPError;
+  }
+});
+
+// node_modules/tuf-js/dist/utils/tmpfile.js
+var require_tmpfile = __commonJS({
+  "node_modules/tuf-js/dist/utils/tmpfile.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.withTempFile = void 0;
+    var promises_1 = __importDefault(__require("fs/promises"));
+    var os_1 = __importDefault(__require("os"));
+    var path_1 = __importDefault(__require("path"));
+    var withTempFile = async (handler) => withTempDir(async (dir) => handler(path_1.default.join(dir, "tempfile")));
+    exports.withTempFile = withTempFile;
+    var withTempDir = async (handler) => {
+      const tmpDir = await promises_1.default.realpath(os_1.default.tmpdir());
+      const dir = await promises_1.default.mkdtemp(tmpDir + path_1.default.sep);
+      try {
+        return await handler(dir);
+      } finally {
+        await promises_1.default.rm(dir, { force: true, recursive: true, maxRetries: 3 });
+      }
+    };
+  }
+});
+
+// node_modules/tuf-js/dist/fetcher.js
+var require_fetcher = __commonJS({
+  "node_modules/tuf-js/dist/fetcher.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.DefaultFetcher = exports.BaseFetcher = void 0;
+    var debug_1 = __importDefault(require_src());
+    var fs_1 = __importDefault(__require("fs"));
+    var make_fetch_happen_1 = __importDefault(require_lib11());
+    var util_1 = __importDefault(__require("util"));
+    var error_1 = require_error9();
+    var tmpfile_1 = require_tmpfile();
+    var log = (0, debug_1.default)("tuf:fetch");
+    var USER_AGENT_HEADER = "User-Agent";
+    var BaseFetcher = class {
+      // Download file from given URL. The file is downloaded to a temporary
+      // location and then passed to the given handler. The handler is responsible
+      // for moving the file to its final location. The temporary file is deleted
+      // after the handler returns.
+      async downloadFile(url2, maxLength, handler) {
+        return (0, tmpfile_1.withTempFile)(async (tmpFile) => {
+          const reader = await this.fetch(url2);
+          let numberOfBytesReceived = 0;
+          const fileStream = fs_1.default.createWriteStream(tmpFile);
+          try {
+            for await (const chunk of reader) {
+              numberOfBytesReceived += chunk.length;
+              if (numberOfBytesReceived > maxLength) {
+                throw new error_1.DownloadLengthMismatchError("Max length reached");
+              }
+              await writeBufferToStream(fileStream, chunk);
+            }
+          } finally {
+            await util_1.default.promisify(fileStream.close).bind(fileStream)();
+          }
+          return handler(tmpFile);
+        });
+      }
+      // Download bytes from given URL.
+      async downloadBytes(url2, maxLength) {
+        return this.downloadFile(url2, maxLength, async (file) => {
+          const stream = fs_1.default.createReadStream(file);
+          const chunks = [];
+          for await (const chunk of stream) {
+            chunks.push(chunk);
+          }
+          return Buffer.concat(chunks);
+        });
+      }
+    };
+    exports.BaseFetcher = BaseFetcher;
+    var DefaultFetcher = class extends BaseFetcher {
+      userAgent;
+      timeout;
+      retry;
+      constructor(options2 = {}) {
+        super();
+        this.userAgent = options2.userAgent;
+        this.timeout = options2.timeout;
+        this.retry = options2.retry;
+      }
+      async fetch(url2) {
+        log("GET %s", url2);
+        const response = await (0, make_fetch_happen_1.default)(url2, {
+          headers: {
+            [USER_AGENT_HEADER]: this.userAgent || ""
+          },
+          timeout: this.timeout,
+          retry: this.retry
+        });
+        if (!response.ok || !response?.body) {
+          throw new error_1.DownloadHTTPError("Failed to download", response.status);
+        }
+        return response.body;
+      }
+    };
+    exports.DefaultFetcher = DefaultFetcher;
+    var writeBufferToStream = async (stream, buffer) => {
+      return new Promise((resolve, reject) => {
+        stream.write(buffer, (err) => {
+          if (err) {
+            reject(err);
+          }
+          resolve(true);
+        });
+      });
+    };
+  }
+});
+
+// node_modules/tuf-js/package.json
+var require_package5 = __commonJS({
+  "node_modules/tuf-js/package.json"(exports, module) {
+    module.exports = {
+      name: "tuf-js",
+      version: "4.1.0",
+      description: "JavaScript implementation of The Update Framework (TUF)",
+      main: "dist/index.js",
+      types: "dist/index.d.ts",
+      scripts: {
+        build: "tsc --build tsconfig.build.json",
+        clean: "rm -rf dist && rm tsconfig.build.tsbuildinfo",
+        test: "jest"
+      },
+      repository: {
+        type: "git",
+        url: "git+https://github.com/theupdateframework/tuf-js.git"
+      },
+      files: [
+        "dist"
+      ],
+      keywords: [
+        "tuf",
+        "security",
+        "update"
+      ],
+      author: "bdehamer@github.com",
+      license: "MIT",
+      bugs: {
+        url: "https://github.com/theupdateframework/tuf-js/issues"
+      },
+      homepage: "https://github.com/theupdateframework/tuf-js/tree/main/packages/client#readme",
+      devDependencies: {
+        "@tufjs/repo-mock": "4.0.1",
+        "@types/debug": "^4.1.12",
+        "@types/make-fetch-happen": "^10.0.4"
+      },
+      dependencies: {
+        "@tufjs/models": "4.1.0",
+        debug: "^4.4.3",
+        "make-fetch-happen": "^15.0.1"
+      },
+      engines: {
+        node: "^20.17.0 || >=22.9.0"
+      }
+    };
+  }
+});
+
+// node_modules/tuf-js/dist/config.js
+var require_config2 = __commonJS({
+  "node_modules/tuf-js/dist/config.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.defaultConfig = void 0;
+    exports.defaultConfig = {
+      maxRootRotations: 256,
+      maxDelegations: 32,
+      rootMaxLength: 512e3,
+      //bytes
+      timestampMaxLength: 16384,
+      // bytes
+      snapshotMaxLength: 2e6,
+      // bytes
+      targetsMaxLength: 5e6,
+      // bytes
+      prefixTargetsWithHash: true,
+      fetchTimeout: 1e5,
+      // milliseconds
+      fetchRetries: void 0,
+      fetchRetry: 2,
+      userAgent: ""
+    };
+  }
+});
+
+// node_modules/tuf-js/dist/store.js
+var require_store = __commonJS({
+  "node_modules/tuf-js/dist/store.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TrustedMetadataStore = void 0;
+    var models_1 = require_dist11();
+    var error_1 = require_error9();
+    var TrustedMetadataStore = class {
+      trustedSet = {};
+      referenceTime;
+      constructor(rootData) {
+        this.referenceTime = /* @__PURE__ */ new Date();
+        this.loadTrustedRoot(rootData);
+      }
+      get root() {
+        if (!this.trustedSet.root) {
+          throw new ReferenceError("No trusted root metadata");
+        }
+        return this.trustedSet.root;
+      }
+      get timestamp() {
+        return this.trustedSet.timestamp;
+      }
+      get snapshot() {
+        return this.trustedSet.snapshot;
+      }
+      get targets() {
+        return this.trustedSet.targets;
+      }
+      getRole(name) {
+        return this.trustedSet[name];
+      }
+      updateRoot(bytesBuffer) {
+        const data = JSON.parse(bytesBuffer.toString("utf8"));
+        const newRoot = models_1.Metadata.fromJSON(models_1.MetadataKind.Root, data);
+        if (newRoot.signed.type != models_1.MetadataKind.Root) {
+          throw new error_1.RepositoryError(`Expected 'root', got ${newRoot.signed.type}`);
+        }
+        this.root.verifyDelegate(models_1.MetadataKind.Root, newRoot);
+        if (newRoot.signed.version != this.root.signed.version + 1) {
+          throw new error_1.BadVersionError(`Expected version ${this.root.signed.version + 1}, got ${newRoot.signed.version}`);
+        }
+        newRoot.verifyDelegate(models_1.MetadataKind.Root, newRoot);
+        this.trustedSet.root = newRoot;
+        return newRoot;
+      }
+      updateTimestamp(bytesBuffer) {
+        if (this.snapshot) {
+          throw new error_1.RuntimeError("Cannot update timestamp after snapshot");
+        }
+        if (this.root.signed.isExpired(this.referenceTime)) {
+          throw new error_1.ExpiredMetadataError("Final root.json is expired");
+        }
+        const data = JSON.parse(bytesBuffer.toString("utf8"));
+        const newTimestamp = models_1.Metadata.fromJSON(models_1.MetadataKind.Timestamp, data);
+        if (newTimestamp.signed.type != models_1.MetadataKind.Timestamp) {
+          throw new error_1.RepositoryError(`Expected 'timestamp', got ${newTimestamp.signed.type}`);
+        }
+        this.root.verifyDelegate(models_1.MetadataKind.Timestamp, newTimestamp);
+        if (this.timestamp) {
+          if (newTimestamp.signed.version < this.timestamp.signed.version) {
+            throw new error_1.BadVersionError(`New timestamp version ${newTimestamp.signed.version} is less than current version ${this.timestamp.signed.version}`);
+          }
+          if (newTimestamp.signed.version === this.timestamp.signed.version) {
+            throw new error_1.EqualVersionError(`New timestamp version ${newTimestamp.signed.version} is equal to current version ${this.timestamp.signed.version}`);
+          }
+          const snapshotMeta = this.timestamp.signed.snapshotMeta;
+          const newSnapshotMeta = newTimestamp.signed.snapshotMeta;
+          if (newSnapshotMeta.version < snapshotMeta.version) {
+            throw new error_1.BadVersionError(`New snapshot version ${newSnapshotMeta.version} is less than current version ${snapshotMeta.version}`);
+          }
+        }
+        this.trustedSet.timestamp = newTimestamp;
+        this.checkFinalTimestamp();
+        return newTimestamp;
+      }
+      updateSnapshot(bytesBuffer, trusted = false) {
+        if (!this.timestamp) {
+          throw new error_1.RuntimeError("Cannot update snapshot before timestamp");
+        }
+        if (this.targets) {
+          throw new error_1.RuntimeError("Cannot update snapshot after targets");
+        }
+        this.checkFinalTimestamp();
+        const snapshotMeta = this.timestamp.signed.snapshotMeta;
+        if (!trusted) {
+          snapshotMeta.verify(bytesBuffer);
+        }
+        const data = JSON.parse(bytesBuffer.toString("utf8"));
+        const newSnapshot = models_1.Metadata.fromJSON(models_1.MetadataKind.Snapshot, data);
+        if (newSnapshot.signed.type != models_1.MetadataKind.Snapshot) {
+          throw new error_1.RepositoryError(`Expected 'snapshot', got ${newSnapshot.signed.type}`);
+        }
+        this.root.verifyDelegate(models_1.MetadataKind.Snapshot, newSnapshot);
+        if (this.snapshot) {
+          Object.entries(this.snapshot.signed.meta).forEach(([fileName, fileInfo]) => {
+            const newFileInfo = newSnapshot.signed.meta[fileName];
+            if (!newFileInfo) {
+              throw new error_1.RepositoryError(`Missing file ${fileName} in new snapshot`);
+            }
+            if (newFileInfo.version < fileInfo.version) {
+              throw new error_1.BadVersionError(`New version ${newFileInfo.version} of ${fileName} is less than current version ${fileInfo.version}`);
+            }
+          });
+        }
+        this.trustedSet.snapshot = newSnapshot;
+        this.checkFinalSnapsnot();
+        return newSnapshot;
+      }
+      updateDelegatedTargets(bytesBuffer, roleName, delegatorName) {
+        if (!this.snapshot) {
+          throw new error_1.RuntimeError("Cannot update delegated targets before snapshot");
+        }
+        this.checkFinalSnapsnot();
+        const delegator = this.trustedSet[delegatorName];
+        if (!delegator) {
+          throw new error_1.RuntimeError(`No trusted ${delegatorName} metadata`);
+        }
+        const meta = this.snapshot.signed.meta?.[`${roleName}.json`];
+        if (!meta) {
+          throw new error_1.RepositoryError(`Missing ${roleName}.json in snapshot`);
+        }
+        meta.verify(bytesBuffer);
+        const data = JSON.parse(bytesBuffer.toString("utf8"));
+        const newDelegate = models_1.Metadata.fromJSON(models_1.MetadataKind.Targets, data);
+        if (newDelegate.signed.type != models_1.MetadataKind.Targets) {
+          throw new error_1.RepositoryError(`Expected 'targets', got ${newDelegate.signed.type}`);
+        }
+        delegator.verifyDelegate(roleName, newDelegate);
+        const version = newDelegate.signed.version;
+        if (version != meta.version) {
+          throw new error_1.BadVersionError(`Version ${version} of ${roleName} does not match snapshot version ${meta.version}`);
+        }
+        if (newDelegate.signed.isExpired(this.referenceTime)) {
+          throw new error_1.ExpiredMetadataError(`${roleName}.json is expired`);
+        }
+        this.trustedSet[roleName] = newDelegate;
+      }
+      // Verifies and loads data as trusted root metadata.
+      // Note that an expired initial root is still considered valid.
+      loadTrustedRoot(bytesBuffer) {
+        const data = JSON.parse(bytesBuffer.toString("utf8"));
+        const root = models_1.Metadata.fromJSON(models_1.MetadataKind.Root, data);
+        if (root.signed.type != models_1.MetadataKind.Root) {
+          throw new error_1.RepositoryError(`Expected 'root', got ${root.signed.type}`);
+        }
+        root.verifyDelegate(models_1.MetadataKind.Root, root);
+        this.trustedSet["root"] = root;
+      }
+      checkFinalTimestamp() {
+        if (!this.timestamp) {
+          throw new ReferenceError("No trusted timestamp metadata");
+        }
+        if (this.timestamp.signed.isExpired(this.referenceTime)) {
+          throw new error_1.ExpiredMetadataError("Final timestamp.json is expired");
+        }
+      }
+      checkFinalSnapsnot() {
+        if (!this.snapshot) {
+          throw new ReferenceError("No trusted snapshot metadata");
+        }
+        if (!this.timestamp) {
+          throw new ReferenceError("No trusted timestamp metadata");
+        }
+        if (this.snapshot.signed.isExpired(this.referenceTime)) {
+          throw new error_1.ExpiredMetadataError("snapshot.json is expired");
+        }
+        const snapshotMeta = this.timestamp.signed.snapshotMeta;
+        if (this.snapshot.signed.version !== snapshotMeta.version) {
+          throw new error_1.BadVersionError("Snapshot version doesn't match timestamp");
+        }
+      }
+    };
+    exports.TrustedMetadataStore = TrustedMetadataStore;
+  }
+});
+
+// node_modules/tuf-js/dist/utils/url.js
+var require_url = __commonJS({
+  "node_modules/tuf-js/dist/utils/url.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.join = join;
+    var url_1 = __require("url");
+    function join(base, path25) {
+      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path25)).toString();
+    }
+    function ensureTrailingSlash(path25) {
+      return path25.endsWith("/") ? path25 : path25 + "/";
+    }
+    function removeLeadingSlash(path25) {
+      return path25.startsWith("/") ? path25.slice(1) : path25;
+    }
+  }
+});
+
+// node_modules/tuf-js/dist/updater.js
+var require_updater = __commonJS({
+  "node_modules/tuf-js/dist/updater.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Updater = void 0;
+    var models_1 = require_dist11();
+    var debug_1 = __importDefault(require_src());
+    var fs37 = __importStar(__require("fs"));
+    var path25 = __importStar(__require("path"));
+    var package_json_1 = require_package5();
+    var config_1 = require_config2();
+    var error_1 = require_error9();
+    var fetcher_1 = require_fetcher();
+    var store_1 = require_store();
+    var url2 = __importStar(require_url());
+    var log = (0, debug_1.default)("tuf:cache");
+    var Updater = class {
+      dir;
+      metadataBaseUrl;
+      targetDir;
+      targetBaseUrl;
+      forceCache;
+      trustedSet;
+      config;
+      fetcher;
+      constructor(options2) {
+        const { metadataDir, metadataBaseUrl, targetDir, targetBaseUrl, fetcher, config } = options2;
+        this.dir = metadataDir;
+        this.metadataBaseUrl = metadataBaseUrl;
+        this.targetDir = targetDir;
+        this.targetBaseUrl = targetBaseUrl;
+        this.forceCache = options2.forceCache ?? false;
+        const data = this.loadLocalMetadata(models_1.MetadataKind.Root);
+        this.trustedSet = new store_1.TrustedMetadataStore(data);
+        this.config = { ...config_1.defaultConfig, ...config };
+        const userAgent = config?.userAgent ? `${config.userAgent} tuf-js/${package_json_1.version}` : `tuf-js/${package_json_1.version}`;
+        this.fetcher = fetcher || new fetcher_1.DefaultFetcher({
+          userAgent,
+          timeout: this.config.fetchTimeout,
+          retry: this.config.fetchRetries ?? this.config.fetchRetry
+        });
+      }
+      // refresh and load the metadata before downloading the target
+      // refresh should be called once after the client is initialized
+      async refresh() {
+        if (this.forceCache) {
+          try {
+            await this.loadTimestamp({ checkRemote: false });
+          } catch (error) {
+            await this.loadRoot();
+            await this.loadTimestamp();
+          }
+        } else {
+          await this.loadRoot();
+          await this.loadTimestamp();
+        }
+        await this.loadSnapshot();
+        await this.loadTargets(models_1.MetadataKind.Targets, models_1.MetadataKind.Root);
+      }
+      // Returns the TargetFile instance with information for the given target path.
+      //
+      // Implicitly calls refresh if it hasn't already been called.
+      async getTargetInfo(targetPath) {
+        if (!this.trustedSet.targets) {
+          await this.refresh();
+        }
+        return this.preorderDepthFirstWalk(targetPath);
+      }
+      async downloadTarget(targetInfo, filePath, targetBaseUrl) {
+        const targetPath = filePath || this.generateTargetPath(targetInfo);
+        if (!targetBaseUrl) {
+          if (!this.targetBaseUrl) {
+            throw new error_1.ValueError("Target base URL not set");
+          }
+          targetBaseUrl = this.targetBaseUrl;
+        }
+        let targetFilePath = targetInfo.path;
+        const consistentSnapshot = this.trustedSet.root.signed.consistentSnapshot;
+        if (consistentSnapshot && this.config.prefixTargetsWithHash) {
+          const hashes = Object.values(targetInfo.hashes);
+          const { dir, base } = path25.parse(targetFilePath);
+          const filename = `${hashes[0]}.${base}`;
+          targetFilePath = dir ? `${dir}/${filename}` : filename;
+        }
+        const targetUrl = url2.join(targetBaseUrl, targetFilePath);
+        await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
+          await targetInfo.verify(fs37.createReadStream(fileName));
+          log("WRITE %s", targetPath);
+          fs37.copyFileSync(fileName, targetPath);
+        });
+        return targetPath;
+      }
+      async findCachedTarget(targetInfo, filePath) {
+        if (!filePath) {
+          filePath = this.generateTargetPath(targetInfo);
+        }
+        try {
+          if (fs37.existsSync(filePath)) {
+            await targetInfo.verify(fs37.createReadStream(filePath));
+            return filePath;
+          }
+        } catch (error) {
+          return;
+        }
+        return;
+      }
+      loadLocalMetadata(fileName) {
+        const filePath = path25.join(this.dir, `${fileName}.json`);
+        log("READ %s", filePath);
+        return fs37.readFileSync(filePath);
+      }
+      // Sequentially load and persist on local disk every newer root metadata
+      // version available on the remote.
+      // Client workflow 5.3: update root role
+      async loadRoot() {
+        const rootVersion = this.trustedSet.root.signed.version;
+        const lowerBound = rootVersion + 1;
+        const upperBound = lowerBound + this.config.maxRootRotations;
+        for (let version = lowerBound; version < upperBound; version++) {
+          const rootUrl = url2.join(this.metadataBaseUrl, `${version}.root.json`);
+          try {
+            const bytesData = await this.fetcher.downloadBytes(rootUrl, this.config.rootMaxLength);
+            this.trustedSet.updateRoot(bytesData);
+            this.persistMetadata(models_1.MetadataKind.Root, bytesData);
+          } catch (error) {
+            if (error instanceof error_1.DownloadHTTPError) {
+              if ([403, 404].includes(error.statusCode)) {
+                break;
+              }
+            }
+            throw error;
+          }
+        }
+      }
+      // Load local and remote timestamp metadata.
+      // Client workflow 5.4: update timestamp role
+      async loadTimestamp({ checkRemote } = { checkRemote: true }) {
+        try {
+          const data = this.loadLocalMetadata(models_1.MetadataKind.Timestamp);
+          this.trustedSet.updateTimestamp(data);
+          if (!checkRemote) {
+            return;
+          }
+        } catch (error) {
+        }
+        const timestampUrl = url2.join(this.metadataBaseUrl, "timestamp.json");
+        const bytesData = await this.fetcher.downloadBytes(timestampUrl, this.config.timestampMaxLength);
+        try {
+          this.trustedSet.updateTimestamp(bytesData);
+        } catch (error) {
+          if (error instanceof error_1.EqualVersionError) {
+            return;
+          }
+          throw error;
+        }
+        this.persistMetadata(models_1.MetadataKind.Timestamp, bytesData);
+      }
+      // Load local and remote snapshot metadata.
+      // Client workflow 5.5: update snapshot role
+      async loadSnapshot() {
+        try {
+          const data = this.loadLocalMetadata(models_1.MetadataKind.Snapshot);
+          this.trustedSet.updateSnapshot(data, true);
+        } catch (error) {
+          if (!this.trustedSet.timestamp) {
+            throw new ReferenceError("No timestamp metadata");
+          }
+          const snapshotMeta = this.trustedSet.timestamp.signed.snapshotMeta;
+          const maxLength = snapshotMeta.length || this.config.snapshotMaxLength;
+          const version = this.trustedSet.root.signed.consistentSnapshot ? snapshotMeta.version : void 0;
+          const snapshotUrl = url2.join(this.metadataBaseUrl, version ? `${version}.snapshot.json` : "snapshot.json");
+          try {
+            const bytesData = await this.fetcher.downloadBytes(snapshotUrl, maxLength);
+            this.trustedSet.updateSnapshot(bytesData);
+            this.persistMetadata(models_1.MetadataKind.Snapshot, bytesData);
+          } catch (error2) {
+            throw new error_1.RuntimeError(`Unable to load snapshot metadata error ${error2}`);
+          }
+        }
+      }
+      // Load local and remote targets metadata.
+      // Client workflow 5.6: update targets role
+      async loadTargets(role, parentRole) {
+        if (this.trustedSet.getRole(role)) {
+          return this.trustedSet.getRole(role);
+        }
+        try {
+          const buffer = this.loadLocalMetadata(role);
+          this.trustedSet.updateDelegatedTargets(buffer, role, parentRole);
+        } catch (error) {
+          if (!this.trustedSet.snapshot) {
+            throw new ReferenceError("No snapshot metadata");
+          }
+          const metaInfo = this.trustedSet.snapshot.signed.meta[`${role}.json`];
+          const maxLength = metaInfo.length || this.config.targetsMaxLength;
+          const version = this.trustedSet.root.signed.consistentSnapshot ? metaInfo.version : void 0;
+          const encodedRole = encodeURIComponent(role);
+          const metadataUrl = url2.join(this.metadataBaseUrl, version ? `${version}.${encodedRole}.json` : `${encodedRole}.json`);
+          try {
+            const bytesData = await this.fetcher.downloadBytes(metadataUrl, maxLength);
+            this.trustedSet.updateDelegatedTargets(bytesData, role, parentRole);
+            this.persistMetadata(role, bytesData);
+          } catch (error2) {
+            throw new error_1.RuntimeError(`Unable to load targets error ${error2}`);
+          }
+        }
+        return this.trustedSet.getRole(role);
+      }
+      async preorderDepthFirstWalk(targetPath) {
+        const delegationsToVisit = [
+          {
+            roleName: models_1.MetadataKind.Targets,
+            parentRoleName: models_1.MetadataKind.Root
+          }
+        ];
+        const visitedRoleNames = /* @__PURE__ */ new Set();
+        while (visitedRoleNames.size <= this.config.maxDelegations && delegationsToVisit.length > 0) {
+          const { roleName, parentRoleName } = delegationsToVisit.pop();
+          if (visitedRoleNames.has(roleName)) {
+            continue;
+          }
+          const targets = (await this.loadTargets(roleName, parentRoleName))?.signed;
+          if (!targets) {
+            continue;
+          }
+          const target = targets.targets?.[targetPath];
+          if (target) {
+            return target;
+          }
+          visitedRoleNames.add(roleName);
+          if (targets.delegations) {
+            const childRolesToVisit = [];
+            const rolesForTarget = targets.delegations.rolesForTarget(targetPath);
+            for (const { role: childName, terminating } of rolesForTarget) {
+              childRolesToVisit.push({
+                roleName: childName,
+                parentRoleName: roleName
+              });
+              if (terminating) {
+                delegationsToVisit.splice(0);
+                break;
+              }
+            }
+            childRolesToVisit.reverse();
+            delegationsToVisit.push(...childRolesToVisit);
+          }
+        }
+        return;
+      }
+      generateTargetPath(targetInfo) {
+        if (!this.targetDir) {
+          throw new error_1.ValueError("Target directory not set");
+        }
+        const filePath = encodeURIComponent(targetInfo.path);
+        return path25.join(this.targetDir, filePath);
+      }
+      persistMetadata(metaDataName, bytesData) {
+        const encodedName = encodeURIComponent(metaDataName);
+        try {
+          const filePath = path25.join(this.dir, `${encodedName}.json`);
+          log("WRITE %s", filePath);
+          fs37.writeFileSync(filePath, bytesData.toString("utf8"));
+        } catch (error) {
+          throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
+        }
+      }
+    };
+    exports.Updater = Updater;
+  }
+});
+
+// node_modules/tuf-js/dist/index.js
+var require_dist12 = __commonJS({
+  "node_modules/tuf-js/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Updater = exports.BaseFetcher = exports.TargetFile = void 0;
+    var models_1 = require_dist11();
+    Object.defineProperty(exports, "TargetFile", { enumerable: true, get: function() {
+      return models_1.TargetFile;
+    } });
+    var fetcher_1 = require_fetcher();
+    Object.defineProperty(exports, "BaseFetcher", { enumerable: true, get: function() {
+      return fetcher_1.BaseFetcher;
+    } });
+    var updater_1 = require_updater();
+    Object.defineProperty(exports, "Updater", { enumerable: true, get: function() {
+      return updater_1.Updater;
+    } });
+  }
+});
+
+// node_modules/@sigstore/tuf/package.json
+var require_package6 = __commonJS({
+  "node_modules/@sigstore/tuf/package.json"(exports, module) {
+    module.exports = {
+      name: "@sigstore/tuf",
+      version: "4.0.2",
+      description: "Client for the Sigstore TUF repository",
+      main: "dist/index.js",
+      types: "dist/index.d.ts",
+      scripts: {
+        clean: "shx rm -rf dist *.tsbuildinfo",
+        build: "tsc --build",
+        test: "jest"
+      },
+      files: [
+        "dist",
+        "seeds.json"
+      ],
+      author: "bdehamer@github.com",
+      license: "Apache-2.0",
+      repository: {
+        type: "git",
+        url: "git+https://github.com/sigstore/sigstore-js.git"
+      },
+      bugs: {
+        url: "https://github.com/sigstore/sigstore-js/issues"
+      },
+      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/tuf#readme",
+      publishConfig: {
+        provenance: true
+      },
+      devDependencies: {
+        "@sigstore/jest": "^0.0.0",
+        "@tufjs/repo-mock": "^4.0.1",
+        "@types/make-fetch-happen": "^10.0.4"
+      },
+      dependencies: {
+        "@sigstore/protobuf-specs": "^0.5.0",
+        "tuf-js": "^4.1.0"
+      },
+      engines: {
+        node: "^20.17.0 || >=22.9.0"
+      }
+    };
+  }
+});
+
+// node_modules/@sigstore/tuf/dist/error.js
+var require_error10 = __commonJS({
+  "node_modules/@sigstore/tuf/dist/error.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TUFError = void 0;
+    var TUFError = class extends Error {
+      code;
+      cause;
+      constructor({ code, message, cause }) {
+        super(message);
+        this.code = code;
+        this.cause = cause;
+        this.name = this.constructor.name;
+      }
+    };
+    exports.TUFError = TUFError;
+  }
+});
+
+// node_modules/@sigstore/tuf/dist/target.js
+var require_target = __commonJS({
+  "node_modules/@sigstore/tuf/dist/target.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.readTarget = readTarget;
+    var fs_1 = __importDefault(__require("fs"));
+    var error_1 = require_error10();
+    async function readTarget(tuf, targetPath) {
+      const path25 = await getTargetPath(tuf, targetPath);
+      return new Promise((resolve, reject) => {
+        fs_1.default.readFile(path25, "utf-8", (err, data) => {
+          if (err) {
+            reject(new error_1.TUFError({
+              code: "TUF_READ_TARGET_ERROR",
+              message: `error reading target ${path25}`,
+              cause: err
+            }));
+          } else {
+            resolve(data);
+          }
+        });
+      });
+    }
+    async function getTargetPath(tuf, target) {
+      let targetInfo;
+      try {
+        targetInfo = await tuf.getTargetInfo(target);
+      } catch (err) {
+        throw new error_1.TUFError({
+          code: "TUF_REFRESH_METADATA_ERROR",
+          message: "error refreshing TUF metadata",
+          cause: err
+        });
+      }
+      if (!targetInfo) {
+        throw new error_1.TUFError({
+          code: "TUF_FIND_TARGET_ERROR",
+          message: `target ${target} not found`
+        });
+      }
+      let path25 = await tuf.findCachedTarget(targetInfo);
+      if (!path25) {
+        try {
+          path25 = await tuf.downloadTarget(targetInfo);
+        } catch (err) {
+          throw new error_1.TUFError({
+            code: "TUF_DOWNLOAD_TARGET_ERROR",
+            message: `error downloading target ${path25}`,
+            cause: err
+          });
+        }
+      }
+      return path25;
+    }
+  }
+});
+
+// node_modules/@sigstore/tuf/seeds.json
+var require_seeds = __commonJS({
+  "node_modules/@sigstore/tuf/seeds.json"(exports, module) {
+    module.exports = { "https://tuf-repo-cdn.sigstore.dev": { "root.json": "ewogInNpZ25hdHVyZXMiOiBbCiAgewogICAia2V5aWQiOiAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiIsCiAgICJzaWciOiAiMzA0NjAyMjEwMGUwNGM5NzA2Mjk5YmU1ZDhjMmIxNGZiNTBiY2Q1YjljMjQxZjEwNTk3MTUzZGZlMjJmOTQzZWZlODk2YjUxNTAwMjIxMDBjZmQ3YjlmMDZhNTkwMDc4NGUzMTJkMDJiOGUzMzZlZGJiM2IyZmFiNjFhYzE0NTUwYjMxMTJiNGY5ZTMzZGY0IgogIH0sCiAgewogICAia2V5aWQiOiAiMjJmNGNhZWM2ZDhlNmY5NTU1YWY2NmIzZDRjM2NiMDZhM2JiMjNmZGM3ZTM5YzkxNmM2MWY0NjJlNmY1MmIwNiIsCiAgICJzaWciOiAiIgogIH0sCiAgewogICAia2V5aWQiOiAiNjE2NDM4MzgxMjViNDQwYjQwZGI2OTQyZjVjYjVhMzFjMGRjMDQzNjgzMTZlYjJhYWE1OGI5NTkwNGE1ODIyMiIsCiAgICJzaWciOiAiMzA0NTAyMjEwMGNjMzA4YWU3ZDM5MGZhNzgyZWUzMzc2ZGRmYWE5Mjk4MzUwMTZlODZkYWQ4MWY2OWUyZGU3ZWMxZTE3NDQzMmUwMjIwNWZiMTk5MDZhMzFjY2UxNDZjMjk2MjQ0NDNjMGQwYzJmMzNlZTgwZGFjMzlkNzIxMTRmOTM5NjA3Y2MyMjkzNyIKICB9LAogIHsKICAgImtleWlkIjogImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiLAogICAic2lnIjogIjMwNDUwMjIwM2Y4YWZmN2EzMGUwNWE4YzNkOTA0YjY3MWFiMWE2ZTRlOGE2ZjUwOGI3Y2ZhMGM3ODBlNzI5NzZiZWU3YTIyNzAyMjEwMGY2NGM5Yjc2NTUyNmYzNGQ5ZWExNjMzOWNmMjM4ODkzZTFjMzM2OGI0ZjA5MTBhNjFhMWFmMjdkZGEwMWViYjkiCiAgfSwKICB7CiAgICJrZXlpZCI6ICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIiwKICAgInNpZyI6ICIzMDQ1MDIyMDIzNjNjYTI0OWFlZmE2ZDVmNjFjNDA4YTMyY2RkMDc5YjAzNGE3ODg4ZGRmMjEzNmRjNDUxNWVkNGE3Mjg0MTgwMjIxMDBiMDRlY2E0MmJjNTEwY2NiYmY1ZDMwNzgzYWFhOTM2YjFmMTM3Y2E3YTAxN2VlOWQ5MGQzNzEwNDMyZGEwNDI3IgogIH0KIF0sCiAic2lnbmVkIjogewogICJfdHlwZSI6ICJyb290IiwKICAiY29uc2lzdGVudF9zbmFwc2hvdCI6IHRydWUsCiAgImV4cGlyZXMiOiAiMjAyNi0wNi0yMlQxMzoyNzowMVoiLAogICJrZXlzIjogewogICAiMGM4NzQzMmMzYmYwOWZkOTkxODlmZGMzMmZhNWVhZWRmNGU0YTVmYWM3YmFiNzNmYTA0YTJlMGZjNjRhZjZmNSI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVdSaUdyNStqKzNKNVNzSCtadHI1bkUySDJ3TzdcbkJWK25PM3M5M2dMY2ExOHFUT3pIWTFvV3lBR0R5a01Tc0dUVUJTdDlEK0FuMEtmS3NEMm1mU000MlE9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1vbmxpbmUtdXJpIjogImdjcGttczpwcm9qZWN0cy9zaWdzdG9yZS1yb290LXNpZ25pbmcvbG9jYXRpb25zL2dsb2JhbC9rZXlSaW5ncy9yb290L2NyeXB0b0tleXMvdGltZXN0YW1wL2NyeXB0b0tleVZlcnNpb25zLzEiCiAgIH0sCiAgICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIjogewogICAgImtleXR5cGUiOiAiZWNkc2EiLAogICAgImtleXZhbCI6IHsKICAgICAicHVibGljIjogIi0tLS0tQkVHSU4gUFVCTElDIEtFWS0tLS0tXG5NRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUVNeHBQT0pDSVo1b3RHNDEwNmZHSnNlRVFpM1Y5XG5wa01ZUTR1eVY5VGoxTTdXSFhJeUxHK2prZnZ1RzBnbFExSlpiUlpaQlYzZ0FSNHNvamRHSElTZW93PT1cbi0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLVxuIgogICAgfSwKICAgICJzY2hlbWUiOiAiZWNkc2Etc2hhMi1uaXN0cDI1NiIsCiAgICAieC10dWYtb24tY2kta2V5b3duZXIiOiAiQGxhbmNlIgogICB9LAogICAiMjJmNGNhZWM2ZDhlNmY5NTU1YWY2NmIzZDRjM2NiMDZhM2JiMjNmZGM3ZTM5YzkxNmM2MWY0NjJlNmY1MmIwNiI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRXpCelZPbUhDUG9qTVZMU0kzNjRXaWlWOE5QckRcbjZJZ1J4Vmxpc2t6L3YreTNKRVI1bWNWR2NPTmxpRGNXTUM1SjJsZkhtalBOUGhiNEg3eG04THpmU0E9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1rZXlvd25lciI6ICJAc2FudGlhZ290b3JyZXMiCiAgIH0sCiAgICI2MTY0MzgzODEyNWI0NDBiNDBkYjY5NDJmNWNiNWEzMWMwZGMwNDM2ODMxNmViMmFhYTU4Yjk1OTA0YTU4MjIyIjogewogICAgImtleWlkX2hhc2hfYWxnb3JpdGhtcyI6IFsKICAgICAic2hhMjU2IiwKICAgICAic2hhNTEyIgogICAgXSwKICAgICJrZXl0eXBlIjogImVjZHNhIiwKICAgICJrZXl2YWwiOiB7CiAgICAgInB1YmxpYyI6ICItLS0tLUJFR0lOIFBVQkxJQyBLRVktLS0tLVxuTUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFaW5pa1NzQVFtWWtOZUg1ZVlxL0NuSXpMYWFjT1xueGxTYWF3UURPd3FLeS90Q3F4cTV4eFBTSmMyMUs0V0loczlHeU9rS2Z6dWVZM0dJTHpjTUpaNGNXdz09XG4tLS0tLUVORCBQVUJMSUMgS0VZLS0tLS1cbiIKICAgIH0sCiAgICAic2NoZW1lIjogImVjZHNhLXNoYTItbmlzdHAyNTYiLAogICAgIngtdHVmLW9uLWNpLWtleW93bmVyIjogIkBib2JjYWxsYXdheSIKICAgfSwKICAgImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiOiB7CiAgICAia2V5aWRfaGFzaF9hbGdvcml0aG1zIjogWwogICAgICJzaGEyNTYiLAogICAgICJzaGE1MTIiCiAgICBdLAogICAgImtleXR5cGUiOiAiZWNkc2EiLAogICAgImtleXZhbCI6IHsKICAgICAicHVibGljIjogIi0tLS0tQkVHSU4gUFVCTElDIEtFWS0tLS0tXG5NRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUwZ2hyaDkyTHcxWXIzaWRHVjVXcUN0TURCOEN4XG4rRDhoZEM0dzJaTE5JcGxWUm9WR0xza1lhM2doZU15T2ppSjhrUGkxNWFRMi8vN1Arb2o3VXZKUEd3PT1cbi0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLVxuIgogICAgfSwKICAgICJzY2hlbWUiOiAiZWNkc2Etc2hhMi1uaXN0cDI1NiIsCiAgICAieC10dWYtb24tY2kta2V5b3duZXIiOiAiQGpvc2h1YWdsIgogICB9LAogICAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRUVYc3ozU1pYRmI4ak1WNDJqNnBKbHlqYmpSOEtcbk4zQndvY2V4cTZMTUliNXFzV0tPUXZMTjE2TlVlZkxjNEhzd09vdW1Sc1ZWYWFqU3BRUzZmb2JrUnc9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1rZXlvd25lciI6ICJAbW5tNjc4IgogICB9CiAgfSwKICAicm9sZXMiOiB7CiAgICJyb290IjogewogICAgImtleWlkcyI6IFsKICAgICAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiIsCiAgICAgIjIyZjRjYWVjNmQ4ZTZmOTU1NWFmNjZiM2Q0YzNjYjA2YTNiYjIzZmRjN2UzOWM5MTZjNjFmNDYyZTZmNTJiMDYiLAogICAgICI2MTY0MzgzODEyNWI0NDBiNDBkYjY5NDJmNWNiNWEzMWMwZGMwNDM2ODMxNmViMmFhYTU4Yjk1OTA0YTU4MjIyIiwKICAgICAiYTY4N2U1YmY0ZmFiODJiMGVlNThkNDZlMDVjOTUzNTE0NWEyYzlhZmI0NThmNDNkNDJiNDVjYTBmZGNlMmE3MCIsCiAgICAgIjE4M2U2NGYzNzY3MGRjMTNjYTBkMjg5OTVhMzA1M2YzNzQwOTU0ZGRjZTQ0MzIxYTQxZTQ2NTM0Y2Y0NGU2MzIiCiAgICBdLAogICAgInRocmVzaG9sZCI6IDMKICAgfSwKICAgInNuYXBzaG90IjogewogICAgImtleWlkcyI6IFsKICAgICAiMGM4NzQzMmMzYmYwOWZkOTkxODlmZGMzMmZhNWVhZWRmNGU0YTVmYWM3YmFiNzNmYTA0YTJlMGZjNjRhZjZmNSIKICAgIF0sCiAgICAidGhyZXNob2xkIjogMSwKICAgICJ4LXR1Zi1vbi1jaS1leHBpcnktcGVyaW9kIjogMzY1MCwKICAgICJ4LXR1Zi1vbi1jaS1zaWduaW5nLXBlcmlvZCI6IDM2NQogICB9LAogICAidGFyZ2V0cyI6IHsKICAgICJrZXlpZHMiOiBbCiAgICAgImU3MWE1NGQ1NDM4MzViYTg2YWRhZDk0NjAzNzljNzY0MWZiODcyNmQxNjRlYTc2NjgwMWExYzUyMmFiYTdlYTIiLAogICAgICIyMmY0Y2FlYzZkOGU2Zjk1NTVhZjY2YjNkNGMzY2IwNmEzYmIyM2ZkYzdlMzljOTE2YzYxZjQ2MmU2ZjUyYjA2IiwKICAgICAiNjE2NDM4MzgxMjViNDQwYjQwZGI2OTQyZjVjYjVhMzFjMGRjMDQzNjgzMTZlYjJhYWE1OGI5NTkwNGE1ODIyMiIsCiAgICAgImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiLAogICAgICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIgogICAgXSwKICAgICJ0aHJlc2hvbGQiOiAzCiAgIH0sCiAgICJ0aW1lc3RhbXAiOiB7CiAgICAia2V5aWRzIjogWwogICAgICIwYzg3NDMyYzNiZjA5ZmQ5OTE4OWZkYzMyZmE1ZWFlZGY0ZTRhNWZhYzdiYWI3M2ZhMDRhMmUwZmM2NGFmNmY1IgogICAgXSwKICAgICJ0aHJlc2hvbGQiOiAxLAogICAgIngtdHVmLW9uLWNpLWV4cGlyeS1wZXJpb2QiOiA3LAogICAgIngtdHVmLW9uLWNpLXNpZ25pbmctcGVyaW9kIjogNgogICB9CiAgfSwKICAic3BlY192ZXJzaW9uIjogIjEuMCIsCiAgInZlcnNpb24iOiAxNCwKICAieC10dWYtb24tY2ktZXhwaXJ5LXBlcmlvZCI6IDE5NywKICAieC10dWYtb24tY2ktc2lnbmluZy1wZXJpb2QiOiA0NgogfQp9", targets: { "trusted_root.json": "ewogICJtZWRpYVR5cGUiOiAiYXBwbGljYXRpb24vdm5kLmRldi5zaWdzdG9yZS50cnVzdGVkcm9vdCtqc29uO3ZlcnNpb249MC4xIiwKICAidGxvZ3MiOiBbCiAgICB7CiAgICAgICJiYXNlVXJsIjogImh0dHBzOi8vcmVrb3Iuc2lnc3RvcmUuZGV2IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUyRzJZKzJ0YWJkVFY1QmNHaUJJeDBhOWZBRndya0JibUxTR3RrczRMM3FYNnlZWTB6dWZCbmhDOFVyL2l5NTVHaFdQLzlBL2JZMkxoQzMwTTkrUll0dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjEtMDEtMTJUMTE6NTM6MjdaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJ3Tkk5YXRRR2x6K1ZXZk82TFJ5Z0g0UVVmWS84VzRSRndpVDVpNVdSZ0IwPSIKICAgICAgfQogICAgfSwKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9sb2cyMDI1LTEucmVrb3Iuc2lnc3RvcmUuZGV2IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNQ293QlFZREsyVndBeUVBdDhybHAxa25Hd2pmYmNYQVlQWUFrbjBYaUx6MXg4TzR0MFlrRWhpZTI0ND0iLAogICAgICAgICJrZXlEZXRhaWxzIjogIlBLSVhfRUQyNTUxOSIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjUtMDktMjNUMDA6MDA6MDBaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJ6eEdaRlZ2ZDBGRW1qUjhXckZ3TWRjQUo5dnRhWS9RWGY0NFkxd1VlUDZBPSIKICAgICAgfQogICAgfQogIF0sCiAgImNlcnRpZmljYXRlQXV0aG9yaXRpZXMiOiBbCiAgICB7CiAgICAgICJzdWJqZWN0IjogewogICAgICAgICJvcmdhbml6YXRpb24iOiAic2lnc3RvcmUuZGV2IiwKICAgICAgICAiY29tbW9uTmFtZSI6ICJzaWdzdG9yZSIKICAgICAgfSwKICAgICAgInVyaSI6ICJodHRwczovL2Z1bGNpby5zaWdzdG9yZS5kZXYiLAogICAgICAiY2VydENoYWluIjogewogICAgICAgICJjZXJ0aWZpY2F0ZXMiOiBbCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlCK0RDQ0FYNmdBd0lCQWdJVE5Wa0Rab0Npb2ZQRHN5N2RmbTZnZUxidWh6QUtCZ2dxaGtqT1BRUURBekFxTVJVd0V3WURWUVFLRXd4emFXZHpkRzl5WlM1a1pYWXhFVEFQQmdOVkJBTVRDSE5wWjNOMGIzSmxNQjRYRFRJeE1ETXdOekF6TWpBeU9Wb1hEVE14TURJeU16QXpNakF5T1Zvd0tqRVZNQk1HQTFVRUNoTU1jMmxuYzNSdmNtVXVaR1YyTVJFd0R3WURWUVFERXdoemFXZHpkRzl5WlRCMk1CQUdCeXFHU000OUFnRUdCU3VCQkFBaUEySUFCTFN5QTdJaTVrK3BOTzhaRVdZMHlsZW1XRG93T2tOYTNrTCtHWkU1WjVHV2VoTDkvQTliUk5BM1JicnNaNWkwSmNhc3RhUkw3U3A1ZnAvakQ1ZHhxYy9VZFRWbmx2UzE2YW4rMllmc3dlL1F1TG9sUlVDcmNPRTIrMmlBNSt0emQ2Tm1NR1F3RGdZRFZSMFBBUUgvQkFRREFnRUdNQklHQTFVZEV3RUIvd1FJTUFZQkFmOENBUUV3SFFZRFZSME9CQllFRk1qRkhRQkJtaVFwTWxFazZ3MnVTdTFLQnRQc01COEdBMVVkSXdRWU1CYUFGTWpGSFFCQm1pUXBNbEVrNncydVN1MUtCdFBzTUFvR0NDcUdTTTQ5QkFNREEyZ0FNR1VDTUg4bGlXSmZNdWk2dlhYQmhqRGdZNE13c2xtTi9USnhWZS84M1dyRm9td21OZjA1NnkxWDQ4RjljNG0zYTNvelhBSXhBS2pSYXk1L2FqL2pzS0tHSWttUWF0akk4dXVwSHIvK0N4RnZhSldtcFlxTmtMREdSVSs5b3J6aDVoSTJScmN1YVE9PSIKICAgICAgICAgIH0KICAgICAgICBdCiAgICAgIH0sCiAgICAgICJ2YWxpZEZvciI6IHsKICAgICAgICAic3RhcnQiOiAiMjAyMS0wMy0wN1QwMzoyMDoyOVoiLAogICAgICAgICJlbmQiOiAiMjAyMi0xMi0zMVQyMzo1OTo1OS45OTlaIgogICAgICB9CiAgICB9LAogICAgewogICAgICAic3ViamVjdCI6IHsKICAgICAgICAib3JnYW5pemF0aW9uIjogInNpZ3N0b3JlLmRldiIsCiAgICAgICAgImNvbW1vbk5hbWUiOiAic2lnc3RvcmUiCiAgICAgIH0sCiAgICAgICJ1cmkiOiAiaHR0cHM6Ly9mdWxjaW8uc2lnc3RvcmUuZGV2IiwKICAgICAgImNlcnRDaGFpbiI6IHsKICAgICAgICAiY2VydGlmaWNhdGVzIjogWwogICAgICAgICAgewogICAgICAgICAgICAicmF3Qnl0ZXMiOiAiTUlJQ0dqQ0NBYUdnQXdJQkFnSVVBTG5WaVZmblUwYnJKYXNtUmtIcm4vVW5mYVF3Q2dZSUtvWkl6ajBFQXdNd0tqRVZNQk1HQTFVRUNoTU1jMmxuYzNSdmNtVXVaR1YyTVJFd0R3WURWUVFERXdoemFXZHpkRzl5WlRBZUZ3MHlNakEwTVRNeU1EQTJNVFZhRncwek1URXdNRFV4TXpVMk5UaGFNRGN4RlRBVEJnTlZCQW9UREhOcFozTjBiM0psTG1SbGRqRWVNQndHQTFVRUF4TVZjMmxuYzNSdmNtVXRhVzUwWlhKdFpXUnBZWFJsTUhZd0VBWUhLb1pJemowQ0FRWUZLNEVFQUNJRFlnQUU4UlZTL3lzSCtOT3Z1RFp5UEladGlsZ1VGOU5sYXJZcEFkOUhQMXZCQkgxVTVDVjc3TFNTN3MwWmlING5FN0h2N3B0UzZMdnZSL1NUazc5OExWZ016TGxKNEhlSWZGM3RIU2FleExjWXBTQVNyMWtTME4vUmdCSnovOWpXQ2lYbm8zc3dlVEFPQmdOVkhROEJBZjhFQkFNQ0FRWXdFd1lEVlIwbEJBd3dDZ1lJS3dZQkJRVUhBd013RWdZRFZSMFRBUUgvQkFnd0JnRUIvd0lCQURBZEJnTlZIUTRFRmdRVTM5UHB6MVlrRVpiNXFOanBLRldpeGk0WVpEOHdId1lEVlIwakJCZ3dGb0FVV01BZVg1RkZwV2FwZXN5UW9aTWkwQ3JGeGZvd0NnWUlLb1pJemowRUF3TURad0F3WkFJd1BDc1FLNERZaVpZRFBJYURpNUhGS25meFh4NkFTU1ZtRVJmc3luWUJpWDJYNlNKUm5aVTg0LzlEWmRuRnZ2eG1BakJPdDZRcEJsYzRKLzBEeHZrVENxcGNsdnppTDZCQ0NQbmpkbElCM1B1M0J4c1BteWdVWTdJaTJ6YmRDZGxpaW93PSIKICAgICAgICAgIH0sCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlCOXpDQ0FYeWdBd0lCQWdJVUFMWk5BUEZkeEhQd2plRGxvRHd5WUNoQU8vNHdDZ1lJS29aSXpqMEVBd013S2pFVk1CTUdBMVVFQ2hNTWMybG5jM1J2Y21VdVpHVjJNUkV3RHdZRFZRUURFd2h6YVdkemRHOXlaVEFlRncweU1URXdNRGN4TXpVMk5UbGFGdzB6TVRFd01EVXhNelUyTlRoYU1Db3hGVEFUQmdOVkJBb1RESE5wWjNOMGIzSmxMbVJsZGpFUk1BOEdBMVVFQXhNSWMybG5jM1J2Y21Vd2RqQVFCZ2NxaGtqT1BRSUJCZ1VyZ1FRQUlnTmlBQVQ3WGVGVDRyYjNQUUd3UzRJYWp0TGszL09sbnBnYW5nYUJjbFlwc1lCcjVpKzR5bkIwN2NlYjNMUDBPSU9aZHhleFg2OWM1aVZ1eUpSUStIejA1eWkrVUYzdUJXQWxIcGlTNXNoMCtIMkdIRTdTWHJrMUVDNW0xVHIxOUw5Z2c5MmpZekJoTUE0R0ExVWREd0VCL3dRRUF3SUJCakFQQmdOVkhSTUJBZjhFQlRBREFRSC9NQjBHQTFVZERnUVdCQlJZd0I1ZmtVV2xacWw2ekpDaGt5TFFLc1hGK2pBZkJnTlZIU01FR0RBV2dCUll3QjVma1VXbFpxbDZ6SkNoa3lMUUtzWEYrakFLQmdncWhrak9QUVFEQXdOcEFEQm1BakVBajFuSGVYWnArMTNOV0JOYStFRHNEUDhHMVdXZzF0Q01XUC9XSFBxcGFWbzBqaHN3ZU5GWmdTczBlRTd3WUk0cUFqRUEyV0I5b3Q5OHNJa29GM3ZaWWRkMy9WdFdCNWI5VE5NZWE3SXgvc3RKNVRmY0xMZUFCTEU0Qk5KT3NRNHZuQkhKIgogICAgICAgICAgfQogICAgICAgIF0KICAgICAgfSwKICAgICAgInZhbGlkRm9yIjogewogICAgICAgICJzdGFydCI6ICIyMDIyLTA0LTEzVDIwOjA2OjE1WiIKICAgICAgfQogICAgfQogIF0sCiAgImN0bG9ncyI6IFsKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9jdGZlLnNpZ3N0b3JlLmRldi90ZXN0IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUViZndSK1JKdWRYc2NnUkJScEtYMVhGRHkzUHl1ZER4ei9TZm5SaTFmVDhla3BmQmQyTzF1b3o3anIzWjhuS3p4QTY5RVVRK2VGQ0ZJM3pldWJQV1U3dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjEtMDMtMTRUMDA6MDA6MDBaIiwKICAgICAgICAgICJlbmQiOiAiMjAyMi0xMC0zMVQyMzo1OTo1OS45OTlaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJDR0NTOENoUy8yaEYwZEZySjRTY1JXY1lyQlk5d3pqU2JlYThJZ1kyYjNJPSIKICAgICAgfQogICAgfSwKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9jdGZlLnNpZ3N0b3JlLmRldi8yMDIyIiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUVpUFNsRmkwQ21GVGZFakNVcUY5SHVDRWNZWE5LQWFZYWxJSm1CWjh5eWV6UGpUcWh4cktCcE1uYW9jVnRMSkJJMWVNM3VYblF6UUdBSmRKNGdzOUZ5dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjItMTAtMjBUMDA6MDA6MDBaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICIzVDB3YXNiSEVUSmpHUjRjbVdjM0FxSktYcmplUEszL2g0cHlnQzhwN280PSIKICAgICAgfQogICAgfQogIF0sCiAgInRpbWVzdGFtcEF1dGhvcml0aWVzIjogWwogICAgewogICAgICAic3ViamVjdCI6IHsKICAgICAgICAib3JnYW5pemF0aW9uIjogInNpZ3N0b3JlLmRldiIsCiAgICAgICAgImNvbW1vbk5hbWUiOiAic2lnc3RvcmUtdHNhLXNlbGZzaWduZWQiCiAgICAgIH0sCiAgICAgICJ1cmkiOiAiaHR0cHM6Ly90aW1lc3RhbXAuc2lnc3RvcmUuZGV2L2FwaS92MS90aW1lc3RhbXAiLAogICAgICAiY2VydENoYWluIjogewogICAgICAgICJjZXJ0aWZpY2F0ZXMiOiBbCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlDRURDQ0FaYWdBd0lCQWdJVU9oTlVMd3lRWWU2OHdVTXZ5NHFPaXlvaml3d3dDZ1lJS29aSXpqMEVBd013T1RFVk1CTUdBMVVFQ2hNTWMybG5jM1J2Y21VdVpHVjJNU0F3SGdZRFZRUURFeGR6YVdkemRHOXlaUzEwYzJFdGMyVnNabk5wWjI1bFpEQWVGdzB5TlRBME1EZ3dOalU1TkROYUZ3MHpOVEEwTURZd05qVTVORE5hTUM0eEZUQVRCZ05WQkFvVERITnBaM04wYjNKbExtUmxkakVWTUJNR0ExVUVBeE1NYzJsbmMzUnZjbVV0ZEhOaE1IWXdFQVlIS29aSXpqMENBUVlGSzRFRUFDSURZZ0FFNHJhMlo4aEtOaWcyVDlrRmpDQVRvR0czMGpreStXUXYzQnpMK21LdmgxU0tOUi9Vd3V3c2ZOQ2c0c3J5b1lBZDhFNmlzb3ZWQTNNNGFvTmRtOVFEaTUwWjhuVEV5dnFnZkRQdFRJd1hJdGZpVy9BRmYxVjd1d2tia0FvajB4eGNvMm93YURBT0JnTlZIUThCQWY4RUJBTUNCNEF3SFFZRFZSME9CQllFRkluOWVVT0h6OUJsUnNNQ1JzY3NjMXQ5dE9zRE1COEdBMVVkSXdRWU1CYUFGSmpzQWU5L3UxSC8xSlVlYjRxSW1GTUhpYzYvTUJZR0ExVWRKUUVCL3dRTU1Bb0dDQ3NHQVFVRkJ3TUlNQW9HQ0NxR1NNNDlCQU1EQTJnQU1HVUNNRHRwc1YvNkthTzBxeUYvVU1zWDJhU1VYS1FGZG9HVHB0UUdjMGZ0cTFjc3VsSFBHRzZkc215TU5kM0pCK0czRVFJeEFPYWp2QmNqcEptS2I0TnYrMlRhb2o4VWM1K2I2aWg2RlhDQ0tyYVNxdXBlMDd6cXN3TWNYSlRlMWNFeHZIdnZsdz09IgogICAgICAgICAgfSwKICAgICAgICAgIHsKICAgICAgICAgICAgInJhd0J5dGVzIjogIk1JSUI5ekNDQVh5Z0F3SUJBZ0lVVjdmMEdMRE9vRXpJaDhMWFNXODBPSmlVcDE0d0NnWUlLb1pJemowRUF3TXdPVEVWTUJNR0ExVUVDaE1NYzJsbmMzUnZjbVV1WkdWMk1TQXdIZ1lEVlFRREV4ZHphV2R6ZEc5eVpTMTBjMkV0YzJWc1puTnBaMjVsWkRBZUZ3MHlOVEEwTURnd05qVTVORE5hRncwek5UQTBNRFl3TmpVNU5ETmFNRGt4RlRBVEJnTlZCQW9UREhOcFozTjBiM0psTG1SbGRqRWdNQjRHQTFVRUF4TVhjMmxuYzNSdmNtVXRkSE5oTFhObGJHWnphV2R1WldRd2RqQVFCZ2NxaGtqT1BRSUJCZ1VyZ1FRQUlnTmlBQVFVUU50ZlJUL291M1lBVGE2d0Iva0tUZTcwY2ZKd3lSSUJvdk1udDhSY0pwaC9DT0U4MnV5UzZGbXBwTExMMVZCUEdjUGZwUVBZSk5Yeld3aThpY3doS1E2Vy9RZTJoM29lYkJiMkZIcHdOSkRxbytUTWFDL3RkZmt2L0VsSkI3MmpSVEJETUE0R0ExVWREd0VCL3dRRUF3SUJCakFTQmdOVkhSTUJBZjhFQ0RBR0FRSC9BZ0VBTUIwR0ExVWREZ1FXQkJTWTdBSHZmN3RSLzlTVkhtK0tpSmhUQjRuT3Z6QUtCZ2dxaGtqT1BRUURBd05wQURCbUFqRUF3R0VHcmZHWlIxY2VuMVI4L0RUVk1JOTQzTHNzWm1KUnREcC9pN1NmR0htR1JQNmdSYnVqOXZPSzNiNjdaMFFRQWpFQXVUMkg2NzNMUUVhSFRjeVFTWnJrcDRtWDdXd2ttRitzVmJrWVk1bVhOK1JNSDEzS1VFSEhPcUFTYWVtWVdLL0UiCiAgICAgICAgICB9CiAgICAgICAgXQogICAgICB9LAogICAgICAidmFsaWRGb3IiOiB7CiAgICAgICAgInN0YXJ0IjogIjIwMjUtMDctMDRUMDA6MDA6MDBaIgogICAgICB9CiAgICB9CiAgXQp9Cg==", "registry.npmjs.org%2Fkeys.json": "ewogICAgImtleXMiOiBbCiAgICAgICAgewogICAgICAgICAgICAia2V5SWQiOiAiU0hBMjU2OmpsM2J3c3d1ODBQampva0NnaDBvMnc1YzJVNExoUUFFNTdnajljejFrekEiLAogICAgICAgICAgICAia2V5VXNhZ2UiOiAibnBtOnNpZ25hdHVyZXMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRTFPbGIzek1BRkZ4WEtIaUlrUU81Y0ozWWhsNWk2VVBwK0lodXRlQkpidUhjQTVVb2dLbzBFV3RsV3dXNktTYUtvVE5FWUw3SmxDUWlWbmtoQmt0VWdnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIxOTk5LTAxLTAxVDAwOjAwOjAwLjAwMFoiLAogICAgICAgICAgICAgICAgICAgICJlbmQiOiAiMjAyNS0wMS0yOVQwMDowMDowMC4wMDBaIgogICAgICAgICAgICAgICAgfQogICAgICAgICAgICB9CiAgICAgICAgfSwKICAgICAgICB7CiAgICAgICAgICAgICJrZXlJZCI6ICJTSEEyNTY6amwzYndzd3U4MFBqam9rQ2doMG8ydzVjMlU0TGhRQUU1N2dqOWN6MWt6QSIsCiAgICAgICAgICAgICJrZXlVc2FnZSI6ICJucG06YXR0ZXN0YXRpb25zIiwKICAgICAgICAgICAgInB1YmxpY0tleSI6IHsKICAgICAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUxT2xiM3pNQUZGeFhLSGlJa1FPNWNKM1lobDVpNlVQcCtJaHV0ZUJKYnVIY0E1VW9nS28wRVd0bFd3VzZLU2FLb1RORVlMN0psQ1FpVm5raEJrdFVnZz09IiwKICAgICAgICAgICAgICAgICJrZXlEZXRhaWxzIjogIlBLSVhfRUNEU0FfUDI1Nl9TSEFfMjU2IiwKICAgICAgICAgICAgICAgICJ2YWxpZEZvciI6IHsKICAgICAgICAgICAgICAgICAgICAic3RhcnQiOiAiMjAyMi0xMi0wMVQwMDowMDowMC4wMDBaIiwKICAgICAgICAgICAgICAgICAgICAiZW5kIjogIjIwMjUtMDEtMjlUMDA6MDA6MDAuMDAwWiIKICAgICAgICAgICAgICAgIH0KICAgICAgICAgICAgfQogICAgICAgIH0sCiAgICAgICAgewogICAgICAgICAgICAia2V5SWQiOiAiU0hBMjU2OkRoUTh3UjVBUEJ2RkhMRi8rVGMrQVl2UE9kVHBjSURxT2h4c0JIUndDN1UiLAogICAgICAgICAgICAia2V5VXNhZ2UiOiAibnBtOnNpZ25hdHVyZXMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVk2WWE3VysrN2FVUHp2TVRyZXpINlljeDNjK0hPS1lDY05HeWJKWlNDSnEvZmQ3UWE4dXVBS3RkSWtVUXRRaUVLRVJoQW1FNWxNTUpoUDhPa0RPYTJnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIyMDI1LTAxLTEzVDAwOjAwOjAwLjAwMFoiCiAgICAgICAgICAgICAgICB9CiAgICAgICAgICAgIH0KICAgICAgICB9LAogICAgICAgIHsKICAgICAgICAgICAgImtleUlkIjogIlNIQTI1NjpEaFE4d1I1QVBCdkZITEYvK1RjK0FZdlBPZFRwY0lEcU9oeHNCSFJ3QzdVIiwKICAgICAgICAgICAgImtleVVzYWdlIjogIm5wbTphdHRlc3RhdGlvbnMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVk2WWE3VysrN2FVUHp2TVRyZXpINlljeDNjK0hPS1lDY05HeWJKWlNDSnEvZmQ3UWE4dXVBS3RkSWtVUXRRaUVLRVJoQW1FNWxNTUpoUDhPa0RPYTJnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIyMDI1LTAxLTEzVDAwOjAwOjAwLjAwMFoiCiAgICAgICAgICAgICAgICB9CiAgICAgICAgICAgIH0KICAgICAgICB9CiAgICBdCn0K" } } };
+  }
+});
+
+// node_modules/@sigstore/tuf/dist/client.js
+var require_client4 = __commonJS({
+  "node_modules/@sigstore/tuf/dist/client.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TUFClient = void 0;
+    var fs_1 = __importDefault(__require("fs"));
+    var path_1 = __importDefault(__require("path"));
+    var tuf_js_1 = require_dist12();
+    var _1 = require_dist13();
+    var package_json_1 = require_package6();
+    var target_1 = require_target();
+    var TARGETS_DIR_NAME = "targets";
+    var TUFClient = class {
+      updater;
+      constructor(options2) {
+        const url2 = new URL(options2.mirrorURL);
+        const repoName = encodeURIComponent(url2.host + url2.pathname.replace(/\/$/, ""));
+        const cachePath = path_1.default.join(options2.cachePath, repoName);
+        initTufCache(cachePath);
+        seedCache({
+          cachePath,
+          mirrorURL: options2.mirrorURL,
+          tufRootPath: options2.rootPath,
+          forceInit: options2.forceInit
+        });
+        this.updater = initClient({
+          mirrorURL: options2.mirrorURL,
+          cachePath,
+          forceCache: options2.forceCache,
+          retry: options2.retry,
+          timeout: options2.timeout
+        });
+      }
+      async refresh() {
+        return this.updater.refresh();
+      }
+      getTarget(targetName) {
+        return (0, target_1.readTarget)(this.updater, targetName);
+      }
+    };
+    exports.TUFClient = TUFClient;
+    function initTufCache(cachePath) {
+      const targetsPath = path_1.default.join(cachePath, TARGETS_DIR_NAME);
+      if (!fs_1.default.existsSync(cachePath)) {
+        fs_1.default.mkdirSync(cachePath, { recursive: true });
+      }
+      if (!fs_1.default.existsSync(targetsPath)) {
+        fs_1.default.mkdirSync(targetsPath);
+      }
+    }
+    function seedCache({ cachePath, mirrorURL, tufRootPath, forceInit }) {
+      const cachedRootPath = path_1.default.join(cachePath, "root.json");
+      if (!fs_1.default.existsSync(cachedRootPath) || forceInit) {
+        if (tufRootPath) {
+          fs_1.default.copyFileSync(tufRootPath, cachedRootPath);
+        } else {
+          const seeds = require_seeds();
+          const repoSeed = seeds[mirrorURL];
+          if (!repoSeed) {
+            throw new _1.TUFError({
+              code: "TUF_INIT_CACHE_ERROR",
+              message: `No root.json found for mirror: ${mirrorURL}`
+            });
+          }
+          fs_1.default.writeFileSync(cachedRootPath, Buffer.from(repoSeed["root.json"], "base64"));
+          Object.entries(repoSeed.targets).forEach(([targetName, target]) => {
+            fs_1.default.writeFileSync(path_1.default.join(cachePath, TARGETS_DIR_NAME, targetName), Buffer.from(target, "base64"));
+          });
+        }
+      }
+    }
+    function initClient(options2) {
+      const config = {
+        fetchTimeout: options2.timeout,
+        fetchRetry: options2.retry,
+        userAgent: `${encodeURIComponent(package_json_1.name)}/${package_json_1.version}`
+      };
+      return new tuf_js_1.Updater({
+        metadataBaseUrl: options2.mirrorURL,
+        targetBaseUrl: `${options2.mirrorURL}/targets`,
+        metadataDir: options2.cachePath,
+        targetDir: path_1.default.join(options2.cachePath, TARGETS_DIR_NAME),
+        forceCache: options2.forceCache,
+        config
+      });
+    }
+  }
+});
+
+// node_modules/@sigstore/tuf/dist/index.js
+var require_dist13 = __commonJS({
+  "node_modules/@sigstore/tuf/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TUFError = exports.DEFAULT_MIRROR_URL = void 0;
+    exports.getTrustedRoot = getTrustedRoot;
+    exports.initTUF = initTUF;
+    var protobuf_specs_1 = require_dist();
+    var appdata_1 = require_appdata();
+    var client_1 = require_client4();
+    exports.DEFAULT_MIRROR_URL = "https://tuf-repo-cdn.sigstore.dev";
+    var DEFAULT_CACHE_DIR = "sigstore-js";
+    var DEFAULT_RETRY = { retries: 2 };
+    var DEFAULT_TIMEOUT = 5e3;
+    var TRUSTED_ROOT_TARGET = "trusted_root.json";
+    async function getTrustedRoot(options2 = {}) {
+      const client = createClient(options2);
+      const trustedRoot = await client.getTarget(TRUSTED_ROOT_TARGET);
+      return protobuf_specs_1.TrustedRoot.fromJSON(JSON.parse(trustedRoot));
+    }
+    async function initTUF(options2 = {}) {
+      const client = createClient(options2);
+      return client.refresh().then(() => client);
+    }
+    function createClient(options2) {
+      return new client_1.TUFClient({
+        cachePath: options2.cachePath || (0, appdata_1.appDataPath)(DEFAULT_CACHE_DIR),
+        rootPath: options2.rootPath,
+        mirrorURL: options2.mirrorURL || exports.DEFAULT_MIRROR_URL,
+        retry: options2.retry ?? DEFAULT_RETRY,
+        timeout: options2.timeout ?? DEFAULT_TIMEOUT,
+        forceCache: options2.forceCache ?? false,
+        forceInit: options2.forceInit ?? options2.force ?? false
+      });
+    }
+    var error_1 = require_error10();
+    Object.defineProperty(exports, "TUFError", { enumerable: true, get: function() {
+      return error_1.TUFError;
+    } });
+  }
+});
+
+// src/load-cjs.ts
+var sigstoreBundle, sigstoreVerify, sigstoreSpecs, sigstoreSign, sigstoreTuf;
+var init_load_cjs = __esm({
+  "src/load-cjs.ts"() {
+    "use strict";
+    sigstoreBundle = () => require_dist2();
+    sigstoreVerify = () => require_dist4();
+    sigstoreSpecs = () => require_dist();
+    sigstoreSign = () => require_dist10();
+    sigstoreTuf = () => require_dist13();
+  }
+});
+
 // src/sign/keyless.ts
 import crypto5 from "node:crypto";
 import fs6 from "node:fs";
 async function signKeyless(payload, options2) {
-  const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = await Promise.resolve().then(() => __toESM(require_dist9(), 1));
-  const { bundleToJSON } = await Promise.resolve().then(() => __toESM(require_dist3(), 1));
+  const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = sigstoreSign();
+  const { bundleToJSON } = sigstoreBundle();
   const fetchOptions = {
     timeout: options2.timeoutMs,
     retry: { retries: options2.retries, factor: 2, minTimeout: 250, maxTimeout: 4e3 }
@@ -62957,6 +69117,7 @@ var init_keyless = __esm({
     init_errors();
     init_atomic_write();
     init_identity();
+    init_load_cjs();
   }
 });
 
@@ -62982,8 +69143,8 @@ var init_key_signer = __esm({
 
 // src/sign/sign-statement.ts
 async function signWithKey(payload, key, kind) {
-  const { DSSEBundleBuilder } = await Promise.resolve().then(() => __toESM(require_dist9(), 1));
-  const { bundleToJSON } = await Promise.resolve().then(() => __toESM(require_dist3(), 1));
+  const { DSSEBundleBuilder } = sigstoreSign();
+  const { bundleToJSON } = sigstoreBundle();
   const builder = new DSSEBundleBuilder({ signer: keySigner(key, kind), witnesses: [] });
   const bundle = await builder.create({ data: payload, type: PAYLOAD_TYPE });
   return bundleToJSON(bundle);
@@ -62993,6 +69154,7 @@ var init_sign_statement = __esm({
     "use strict";
     init_statement();
     init_key_signer();
+    init_load_cjs();
   }
 });
 
@@ -71910,7 +78072,7 @@ var require_glob_parent = __commonJS({
 });
 
 // node_modules/braces/lib/utils.js
-var require_utils4 = __commonJS({
+var require_utils5 = __commonJS({
   "node_modules/braces/lib/utils.js"(exports) {
     "use strict";
     exports.isInteger = (num) => {
@@ -71995,7 +78157,7 @@ var require_utils4 = __commonJS({
 var require_stringify = __commonJS({
   "node_modules/braces/lib/stringify.js"(exports, module) {
     "use strict";
-    var utils = require_utils4();
+    var utils = require_utils5();
     module.exports = (ast, options2 = {}) => {
       const stringify = (node, parent = {}) => {
         const invalidBlock = options2.escapeInvalid && utils.isInvalidBrace(parent);
@@ -72448,7 +78610,7 @@ var require_compile = __commonJS({
   "node_modules/braces/lib/compile.js"(exports, module) {
     "use strict";
     var fill = require_fill_range();
-    var utils = require_utils4();
+    var utils = require_utils5();
     var compile = (ast, options2 = {}) => {
       const walk3 = (node, parent = {}) => {
         const invalidBlock = utils.isInvalidBrace(parent);
@@ -72501,7 +78663,7 @@ var require_expand = __commonJS({
     "use strict";
     var fill = require_fill_range();
     var stringify = require_stringify();
-    var utils = require_utils4();
+    var utils = require_utils5();
     var append = (queue = "", stash = "", enclose = false) => {
       const result = [];
       queue = [].concat(queue);
@@ -73193,7 +79355,7 @@ var require_constants13 = __commonJS({
 });
 
 // node_modules/picomatch/lib/utils.js
-var require_utils5 = __commonJS({
+var require_utils6 = __commonJS({
   "node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
     var path25 = __require("path");
@@ -73257,7 +79419,7 @@ var require_utils5 = __commonJS({
 var require_scan = __commonJS({
   "node_modules/picomatch/lib/scan.js"(exports, module) {
     "use strict";
-    var utils = require_utils5();
+    var utils = require_utils6();
     var {
       CHAR_ASTERISK,
       /* * */
@@ -73588,7 +79750,7 @@ var require_parse5 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
     var constants = require_constants13();
-    var utils = require_utils5();
+    var utils = require_utils6();
     var {
       MAX_LENGTH,
       POSIX_REGEX_SOURCE,
@@ -74592,7 +80754,7 @@ var require_picomatch = __commonJS({
     var path25 = __require("path");
     var scan = require_scan();
     var parse2 = require_parse5();
-    var utils = require_utils5();
+    var utils = require_utils6();
     var constants = require_constants13();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch = (glob, options2, returnState = false) => {
@@ -74741,7 +80903,7 @@ var require_micromatch = __commonJS({
     var util = __require("util");
     var braces = require_braces();
     var picomatch = require_picomatch2();
-    var utils = require_utils5();
+    var utils = require_utils6();
     var isEmptyString = (v) => v === "" || v === "./";
     var hasBraces = (v) => {
       const index = v.indexOf("{");
@@ -75220,7 +81382,7 @@ var require_string = __commonJS({
 });
 
 // node_modules/fast-glob/out/utils/index.js
-var require_utils6 = __commonJS({
+var require_utils7 = __commonJS({
   "node_modules/fast-glob/out/utils/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -75248,7 +81410,7 @@ var require_tasks = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.convertPatternGroupToTask = exports.convertPatternGroupsToTasks = exports.groupPatternsByBaseDirectory = exports.getNegativePatternsAsPositive = exports.getPositivePatterns = exports.convertPatternsToTasks = exports.generate = void 0;
-    var utils = require_utils6();
+    var utils = require_utils7();
     function generate(input2, settings) {
       const patterns = processPatterns(input2, settings);
       const ignore = processPatterns(settings.ignore, settings);
@@ -75591,7 +81753,7 @@ var require_fs3 = __commonJS({
 });
 
 // node_modules/@nodelib/fs.scandir/out/utils/index.js
-var require_utils7 = __commonJS({
+var require_utils8 = __commonJS({
   "node_modules/@nodelib/fs.scandir/out/utils/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -75626,7 +81788,7 @@ var require_async2 = __commonJS({
     var fsStat = require_out();
     var rpl = require_run_parallel();
     var constants_1 = require_constants14();
-    var utils = require_utils7();
+    var utils = require_utils8();
     var common = require_common3();
     function read(directory, settings, callback) {
       if (!settings.stats && constants_1.IS_SUPPORT_READDIR_WITH_FILE_TYPES) {
@@ -75735,7 +81897,7 @@ var require_sync2 = __commonJS({
     exports.readdir = exports.readdirWithFileTypes = exports.read = void 0;
     var fsStat = require_out();
     var constants_1 = require_constants14();
-    var utils = require_utils7();
+    var utils = require_utils8();
     var common = require_common3();
     function read(directory, settings) {
       if (!settings.stats && constants_1.IS_SUPPORT_READDIR_WITH_FILE_TYPES) {
@@ -76583,7 +82745,7 @@ var require_reader2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     var path25 = __require("path");
     var fsStat = require_out();
-    var utils = require_utils6();
+    var utils = require_utils7();
     var Reader = class {
       constructor(_settings) {
         this._settings = _settings;
@@ -76716,7 +82878,7 @@ var require_matcher = __commonJS({
   "node_modules/fast-glob/out/providers/matchers/matcher.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils6();
+    var utils = require_utils7();
     var Matcher = class {
       constructor(_patterns, _settings, _micromatchOptions) {
         this._patterns = _patterns;
@@ -76804,7 +82966,7 @@ var require_deep = __commonJS({
   "node_modules/fast-glob/out/providers/filters/deep.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils6();
+    var utils = require_utils7();
     var partial_1 = require_partial();
     var DeepFilter = class {
       constructor(_settings, _micromatchOptions) {
@@ -76869,7 +83031,7 @@ var require_entry4 = __commonJS({
   "node_modules/fast-glob/out/providers/filters/entry.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils6();
+    var utils = require_utils7();
     var EntryFilter = class {
       constructor(_settings, _micromatchOptions) {
         this._settings = _settings;
@@ -76953,11 +83115,11 @@ var require_entry4 = __commonJS({
 });
 
 // node_modules/fast-glob/out/providers/filters/error.js
-var require_error7 = __commonJS({
+var require_error11 = __commonJS({
   "node_modules/fast-glob/out/providers/filters/error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils6();
+    var utils = require_utils7();
     var ErrorFilter = class {
       constructor(_settings) {
         this._settings = _settings;
@@ -76978,7 +83140,7 @@ var require_entry5 = __commonJS({
   "node_modules/fast-glob/out/providers/transformers/entry.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils6();
+    var utils = require_utils7();
     var EntryTransformer = class {
       constructor(_settings) {
         this._settings = _settings;
@@ -77013,7 +83175,7 @@ var require_provider = __commonJS({
     var path25 = __require("path");
     var deep_1 = require_deep();
     var entry_1 = require_entry4();
-    var error_1 = require_error7();
+    var error_1 = require_error11();
     var entry_2 = require_entry5();
     var Provider = class {
       constructor(_settings) {
@@ -77268,7 +83430,7 @@ var require_out4 = __commonJS({
     var stream_1 = require_stream5();
     var sync_1 = require_sync6();
     var settings_1 = require_settings4();
-    var utils = require_utils6();
+    var utils = require_utils7();
     async function FastGlob(source, options2) {
       assertPatternsInput(source);
       const works = getWorks(source, async_1.default, options2);
@@ -80982,6160 +87144,13 @@ var init_policy = __esm({
   }
 });
 
-// node_modules/@sigstore/verify/dist/bundle/dsse.js
-var require_dsse4 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.DSSESignatureContent = void 0;
-    var core_1 = require_dist();
-    var DSSESignatureContent = class {
-      env;
-      constructor(env) {
-        this.env = env;
-      }
-      compareDigest(digest) {
-        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
-      }
-      compareSignature(signature) {
-        return core_1.crypto.bufferEqual(signature, this.signature);
-      }
-      verifySignature(key) {
-        return core_1.crypto.verify(this.preAuthEncoding, key, this.signature);
-      }
-      get signature() {
-        return this.env.signatures.length > 0 ? this.env.signatures[0].sig : Buffer.from("");
-      }
-      // DSSE Pre-Authentication Encoding
-      get preAuthEncoding() {
-        return core_1.dsse.preAuthEncoding(this.env.payloadType, this.env.payload);
-      }
-    };
-    exports.DSSESignatureContent = DSSESignatureContent;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/message.js
-var require_message2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/message.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.MessageSignatureContent = void 0;
-    var core_1 = require_dist();
-    var protobuf_specs_1 = require_dist2();
-    var HASH_ALGORITHM_MAP = {
-      [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
-      [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
-      [protobuf_specs_1.HashAlgorithm.SHA2_384]: "sha384",
-      [protobuf_specs_1.HashAlgorithm.SHA2_512]: "sha512",
-      [protobuf_specs_1.HashAlgorithm.SHA3_256]: "sha3-256",
-      [protobuf_specs_1.HashAlgorithm.SHA3_384]: "sha3-384"
-    };
-    var MessageSignatureContent = class {
-      signature;
-      messageDigest;
-      artifact;
-      hashAlgorithm;
-      constructor(messageSignature, artifact) {
-        this.signature = messageSignature.signature;
-        this.messageDigest = messageSignature.messageDigest.digest;
-        this.artifact = artifact;
-        this.hashAlgorithm = HASH_ALGORITHM_MAP[messageSignature.messageDigest.algorithm] ?? /* istanbul ignore next */
-        "sha256";
-      }
-      compareSignature(signature) {
-        return core_1.crypto.bufferEqual(signature, this.signature);
-      }
-      compareDigest(digest) {
-        return core_1.crypto.bufferEqual(digest, this.messageDigest);
-      }
-      verifySignature(key) {
-        return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
-      }
-    };
-    exports.MessageSignatureContent = MessageSignatureContent;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/index.js
-var require_bundle3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.toSignedEntity = toSignedEntity;
-    exports.signatureContent = signatureContent;
-    var core_1 = require_dist();
-    var dsse_1 = require_dsse4();
-    var message_1 = require_message2();
-    function toSignedEntity(bundle, artifact) {
-      const { tlogEntries, timestampVerificationData } = bundle.verificationMaterial;
-      const timestamps = [];
-      for (const entry of tlogEntries) {
-        if (entry.integratedTime && entry.integratedTime !== "0") {
-          timestamps.push({
-            $case: "transparency-log",
-            tlogEntry: entry
-          });
-        }
-      }
-      for (const ts of timestampVerificationData?.rfc3161Timestamps ?? []) {
-        timestamps.push({
-          $case: "timestamp-authority",
-          timestamp: core_1.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp))
-        });
-      }
-      return {
-        signature: signatureContent(bundle, artifact),
-        key: key(bundle),
-        tlogEntries,
-        timestamps
-      };
-    }
-    function signatureContent(bundle, artifact) {
-      switch (bundle.content.$case) {
-        case "dsseEnvelope":
-          return new dsse_1.DSSESignatureContent(bundle.content.dsseEnvelope);
-        case "messageSignature":
-          return new message_1.MessageSignatureContent(bundle.content.messageSignature, artifact);
-      }
-    }
-    function key(bundle) {
-      switch (bundle.verificationMaterial.content.$case) {
-        case "publicKey":
-          return {
-            $case: "public-key",
-            hint: bundle.verificationMaterial.content.publicKey.hint
-          };
-        case "x509CertificateChain":
-          return {
-            $case: "certificate",
-            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.x509CertificateChain.certificates[0].rawBytes))
-          };
-        case "certificate":
-          return {
-            $case: "certificate",
-            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.certificate.rawBytes))
-          };
-      }
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/error.js
-var require_error8 = __commonJS({
-  "node_modules/@sigstore/verify/dist/error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.PolicyError = exports.VerificationError = void 0;
-    var BaseError = class extends Error {
-      code;
-      cause;
-      /* eslint-disable-line @typescript-eslint/no-explicit-any */
-      constructor({ code, message, cause }) {
-        super(message);
-        this.code = code;
-        this.cause = cause;
-        this.name = this.constructor.name;
-      }
-    };
-    var VerificationError = class extends BaseError {
-    };
-    exports.VerificationError = VerificationError;
-    var PolicyError = class extends BaseError {
-    };
-    exports.PolicyError = PolicyError;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/trust/filter.js
-var require_filter = __commonJS({
-  "node_modules/@sigstore/verify/dist/trust/filter.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.filterCertAuthorities = filterCertAuthorities;
-    exports.filterTLogAuthorities = filterTLogAuthorities;
-    function filterCertAuthorities(certAuthorities, timestamp) {
-      return certAuthorities.filter((ca) => {
-        return ca.validFor.start <= timestamp && ca.validFor.end >= timestamp;
-      });
-    }
-    function filterTLogAuthorities(tlogAuthorities, criteria) {
-      return tlogAuthorities.filter((tlog) => {
-        if (criteria.logID && !tlog.logID.equals(criteria.logID)) {
-          return false;
-        }
-        return tlog.validFor.start <= criteria.targetDate && criteria.targetDate <= tlog.validFor.end;
-      });
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/trust/index.js
-var require_trust = __commonJS({
-  "node_modules/@sigstore/verify/dist/trust/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.filterTLogAuthorities = exports.filterCertAuthorities = void 0;
-    exports.toTrustMaterial = toTrustMaterial;
-    var core_1 = require_dist();
-    var protobuf_specs_1 = require_dist2();
-    var error_1 = require_error8();
-    var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
-    var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
-    var filter_1 = require_filter();
-    Object.defineProperty(exports, "filterCertAuthorities", { enumerable: true, get: function() {
-      return filter_1.filterCertAuthorities;
-    } });
-    Object.defineProperty(exports, "filterTLogAuthorities", { enumerable: true, get: function() {
-      return filter_1.filterTLogAuthorities;
-    } });
-    function toTrustMaterial(root, keys) {
-      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
-      return {
-        certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
-        timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
-        tlogs: root.tlogs.map(createTLogAuthority),
-        ctlogs: root.ctlogs.map(createTLogAuthority),
-        publicKey: keyFinder
-      };
-    }
-    function createTLogAuthority(tlogInstance) {
-      const keyDetails = tlogInstance.publicKey.keyDetails;
-      const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
-      return {
-        baseURL: tlogInstance.baseUrl,
-        logID: tlogInstance.checkpointKeyId ? tlogInstance.checkpointKeyId.keyId : tlogInstance.logId.keyId,
-        publicKey: core_1.crypto.createPublicKey(tlogInstance.publicKey.rawBytes, keyType),
-        validFor: {
-          start: tlogInstance.publicKey.validFor?.start || BEGINNING_OF_TIME,
-          end: tlogInstance.publicKey.validFor?.end || END_OF_TIME
-        }
-      };
-    }
-    function createCertAuthority(ca) {
-      return {
-        certChain: ca.certChain.certificates.map((cert) => {
-          return core_1.X509Certificate.parse(Buffer.from(cert.rawBytes));
-        }),
-        validFor: {
-          start: ca.validFor?.start || BEGINNING_OF_TIME,
-          end: ca.validFor?.end || END_OF_TIME
-        }
-      };
-    }
-    function keyLocator(keys) {
-      return (hint) => {
-        const key = (keys || {})[hint];
-        if (!key) {
-          throw new error_1.VerificationError({
-            code: "PUBLIC_KEY_ERROR",
-            message: `key not found: ${hint}`
-          });
-        }
-        return {
-          publicKey: core_1.crypto.createPublicKey(key.rawBytes),
-          validFor: (date) => {
-            return (key.validFor?.start || BEGINNING_OF_TIME) <= date && (key.validFor?.end || END_OF_TIME) >= date;
-          }
-        };
-      };
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/certificate.js
-var require_certificate = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/certificate.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.CertificateChainVerifier = void 0;
-    exports.verifyCertificateChain = verifyCertificateChain;
-    var error_1 = require_error8();
-    var trust_1 = require_trust();
-    function verifyCertificateChain(timestamp, leaf, certificateAuthorities) {
-      const cas = (0, trust_1.filterCertAuthorities)(certificateAuthorities, timestamp);
-      let error;
-      for (const ca of cas) {
-        try {
-          const verifier = new CertificateChainVerifier({
-            trustedCerts: ca.certChain,
-            untrustedCert: leaf,
-            timestamp
-          });
-          return verifier.verify();
-        } catch (err) {
-          error = err;
-        }
-      }
-      throw new error_1.VerificationError({
-        code: "CERTIFICATE_ERROR",
-        message: "Failed to verify certificate chain",
-        cause: error
-      });
-    }
-    var CertificateChainVerifier = class {
-      untrustedCert;
-      trustedCerts;
-      localCerts;
-      timestamp;
-      constructor(opts) {
-        this.untrustedCert = opts.untrustedCert;
-        this.trustedCerts = opts.trustedCerts;
-        this.localCerts = dedupeCertificates([
-          ...opts.trustedCerts,
-          opts.untrustedCert
-        ]);
-        this.timestamp = opts.timestamp;
-      }
-      verify() {
-        const certificatePath = this.sort();
-        this.checkPath(certificatePath);
-        const validForDate = certificatePath.every((cert) => cert.validForDate(this.timestamp));
-        if (!validForDate) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "certificate is not valid or expired at the specified date"
-          });
-        }
-        return certificatePath;
-      }
-      sort() {
-        const leafCert = this.untrustedCert;
-        let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path26) => path26.some((cert) => this.trustedCerts.includes(cert)));
-        if (paths.length === 0) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "no trusted certificate path found"
-          });
-        }
-        const path25 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path25].slice(0, -1);
-      }
-      // Recursively build all possible paths from the leaf to the root
-      buildPaths(certificate) {
-        const paths = [];
-        const issuers = this.findIssuer(certificate);
-        if (issuers.length === 0) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "no valid certificate path found"
-          });
-        }
-        for (let i = 0; i < issuers.length; i++) {
-          const issuer = issuers[i];
-          if (issuer.equals(certificate)) {
-            paths.push([certificate]);
-            continue;
-          }
-          const subPaths = this.buildPaths(issuer);
-          for (let j = 0; j < subPaths.length; j++) {
-            paths.push([issuer, ...subPaths[j]]);
-          }
-        }
-        return paths;
-      }
-      // Return all possible issuers for the given certificate
-      findIssuer(certificate) {
-        let issuers = [];
-        let keyIdentifier;
-        if (certificate.subject.equals(certificate.issuer)) {
-          if (certificate.verify()) {
-            return [certificate];
-          }
-        }
-        if (certificate.extAuthorityKeyID) {
-          keyIdentifier = certificate.extAuthorityKeyID.keyIdentifier;
-        }
-        this.localCerts.forEach((possibleIssuer) => {
-          if (keyIdentifier) {
-            if (possibleIssuer.extSubjectKeyID) {
-              if (possibleIssuer.extSubjectKeyID.keyIdentifier.equals(keyIdentifier)) {
-                issuers.push(possibleIssuer);
-              }
-              return;
-            }
-          }
-          if (possibleIssuer.subject.equals(certificate.issuer)) {
-            issuers.push(possibleIssuer);
-          }
-        });
-        issuers = issuers.filter((issuer) => {
-          try {
-            return certificate.verify(issuer);
-          } catch (ex) {
-            return false;
-          }
-        });
-        return issuers;
-      }
-      checkPath(path25) {
-        if (path25.length < 1) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "certificate chain must contain at least one certificate"
-          });
-        }
-        const validCAs = path25.slice(1).every((cert) => cert.isCA);
-        if (!validCAs) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "intermediate certificate is not a CA"
-          });
-        }
-        for (let i = path25.length - 2; i >= 0; i--) {
-          if (!path25[i].issuer.equals(path25[i + 1].subject)) {
-            throw new error_1.VerificationError({
-              code: "CERTIFICATE_ERROR",
-              message: "incorrect certificate name chaining"
-            });
-          }
-        }
-        for (let i = 0; i < path25.length; i++) {
-          const cert = path25[i];
-          if (cert.extBasicConstraints?.isCA) {
-            const pathLength = cert.extBasicConstraints.pathLenConstraint;
-            if (pathLength !== void 0 && pathLength < i - 1) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: "path length constraint exceeded"
-              });
-            }
-          }
-        }
-      }
-    };
-    exports.CertificateChainVerifier = CertificateChainVerifier;
-    function dedupeCertificates(certs) {
-      for (let i = 0; i < certs.length; i++) {
-        for (let j = i + 1; j < certs.length; j++) {
-          if (certs[i].equals(certs[j])) {
-            certs.splice(j, 1);
-            j--;
-          }
-        }
-      }
-      return certs;
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/sct.js
-var require_sct2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/sct.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifySCTs = verifySCTs;
-    var core_1 = require_dist();
-    var error_1 = require_error8();
-    var trust_1 = require_trust();
-    function verifySCTs(cert, issuer, ctlogs) {
-      let extSCT;
-      const clone = cert.clone();
-      for (let i = 0; i < clone.extensions.length; i++) {
-        const ext = clone.extensions[i];
-        if (ext.subs[0].toOID() === core_1.EXTENSION_OID_SCT) {
-          extSCT = new core_1.X509SCTExtension(ext);
-          clone.extensions.splice(i, 1);
-          break;
-        }
-      }
-      if (!extSCT) {
-        return [];
-      }
-      if (extSCT.signedCertificateTimestamps.length === 0) {
-        return [];
-      }
-      const preCert = new core_1.ByteStream();
-      const issuerId = core_1.crypto.digest("sha256", issuer.publicKey);
-      preCert.appendView(issuerId);
-      const tbs = clone.tbsCertificate.toDER();
-      preCert.appendUint24(tbs.length);
-      preCert.appendView(tbs);
-      return extSCT.signedCertificateTimestamps.map((sct) => {
-        const validCTLogs = (0, trust_1.filterTLogAuthorities)(ctlogs, {
-          logID: sct.logID,
-          targetDate: sct.datetime
-        });
-        const verified = validCTLogs.some((log) => sct.verify(preCert.buffer, log.publicKey));
-        if (!verified) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "SCT verification failed"
-          });
-        }
-        return sct.logID;
-      });
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/index.js
-var require_key2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifyPublicKey = verifyPublicKey;
-    exports.verifyCertificate = verifyCertificate;
-    var core_1 = require_dist();
-    var error_1 = require_error8();
-    var certificate_1 = require_certificate();
-    var sct_1 = require_sct2();
-    var OID_FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
-    var OID_FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8";
-    function verifyPublicKey(hint, timestamps, trustMaterial) {
-      const key = trustMaterial.publicKey(hint);
-      timestamps.forEach((timestamp) => {
-        if (!key.validFor(timestamp)) {
-          throw new error_1.VerificationError({
-            code: "PUBLIC_KEY_ERROR",
-            message: `Public key is not valid for timestamp: ${timestamp.toISOString()}`
-          });
-        }
-      });
-      return { key: key.publicKey };
-    }
-    function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path25 = [];
-      timestamps.forEach((timestamp) => {
-        path25 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
-      });
-      return {
-        scts: (0, sct_1.verifySCTs)(path25[0], path25[1], trustMaterial.ctlogs),
-        signer: getSigner(path25[0])
-      };
-    }
-    function getSigner(cert) {
-      let issuer;
-      const issuerExtension = cert.extension(OID_FULCIO_ISSUER_V2);
-      if (issuerExtension) {
-        issuer = issuerExtension.valueObj.subs?.[0]?.value.toString("ascii");
-      } else {
-        issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
-      }
-      const oids = cert.extensions.map((ext) => {
-        const oid = ext.subs[0].toOID();
-        return {
-          oid: { id: oid.split(".").map(Number) },
-          value: ext.subs[ext.subs.length - 1].value
-        };
-      });
-      const identity = {
-        extensions: { issuer },
-        subjectAlternativeName: cert.subjectAltName,
-        oids
-      };
-      return {
-        key: core_1.crypto.createPublicKey(cert.publicKey),
-        identity
-      };
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/policy.js
-var require_policy2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/policy.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifySubjectAlternativeName = verifySubjectAlternativeName;
-    exports.verifyExtensions = verifyExtensions;
-    exports.verifyOIDs = verifyOIDs;
-    var error_1 = require_error8();
-    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
-      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
-        throw new error_1.PolicyError({
-          code: "UNTRUSTED_SIGNER_ERROR",
-          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
-        });
-      }
-    }
-    function verifyExtensions(policyExtensions, signerExtensions = {}) {
-      let key;
-      for (key in policyExtensions) {
-        if (signerExtensions[key] !== policyExtensions[key]) {
-          throw new error_1.PolicyError({
-            code: "UNTRUSTED_SIGNER_ERROR",
-            message: `invalid certificate extension - expected ${key}=${policyExtensions[key]}, got ${key}=${signerExtensions[key]}`
-          });
-        }
-      }
-    }
-    function verifyOIDs(policyOIDs, signerOIDs = []) {
-      for (const policyOID of policyOIDs) {
-        const match = signerOIDs.find((signerOID) => oidEquals(policyOID.oid?.id, signerOID.oid?.id) && policyOID.value.equals(signerOID.value));
-        if (!match) {
-          const oid = policyOID.oid?.id.join(".") ?? "<unknown>";
-          throw new error_1.PolicyError({
-            code: "UNTRUSTED_SIGNER_ERROR",
-            message: `invalid certificate extension - missing OID ${oid}`
-          });
-        }
-      }
-    }
-    function oidEquals(a, b) {
-      if (a === void 0 || b === void 0) {
-        return false;
-      }
-      return a.length === b.length && a.every((v, i) => v === b[i]);
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/timestamp/tsa.js
-var require_tsa3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/timestamp/tsa.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
-    var core_1 = require_dist();
-    var error_1 = require_error8();
-    var certificate_1 = require_certificate();
-    var trust_1 = require_trust();
-    function verifyRFC3161Timestamp(timestamp, data, timestampAuthorities) {
-      const signingTime = timestamp.signingTime;
-      timestampAuthorities = (0, trust_1.filterCertAuthorities)(timestampAuthorities, signingTime);
-      timestampAuthorities = filterCAsBySerialAndIssuer(timestampAuthorities, {
-        serialNumber: timestamp.signerSerialNumber,
-        issuer: timestamp.signerIssuer
-      });
-      const verified = timestampAuthorities.some((ca) => {
-        try {
-          verifyTimestampForCA(timestamp, data, ca);
-          return true;
-        } catch (e) {
-          return false;
-        }
-      });
-      if (!verified) {
-        throw new error_1.VerificationError({
-          code: "TIMESTAMP_ERROR",
-          message: "timestamp could not be verified"
-        });
-      }
-    }
-    function verifyTimestampForCA(timestamp, data, ca) {
-      const [leaf, ...cas] = ca.certChain;
-      const signingKey = core_1.crypto.createPublicKey(leaf.publicKey);
-      const signingTime = timestamp.signingTime;
-      try {
-        new certificate_1.CertificateChainVerifier({
-          untrustedCert: leaf,
-          trustedCerts: cas,
-          timestamp: signingTime
-        }).verify();
-      } catch (e) {
-        throw new error_1.VerificationError({
-          code: "TIMESTAMP_ERROR",
-          message: "invalid certificate chain"
-        });
-      }
-      timestamp.verify(data, signingKey);
-    }
-    function filterCAsBySerialAndIssuer(timestampAuthorities, criteria) {
-      return timestampAuthorities.filter((ca) => ca.certChain.length > 0 && core_1.crypto.bufferEqual(ca.certChain[0].serialNumber, criteria.serialNumber) && core_1.crypto.bufferEqual(ca.certChain[0].issuer, criteria.issuer));
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/timestamp/index.js
-var require_timestamp3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getTSATimestamp = getTSATimestamp;
-    exports.getTLogTimestamp = getTLogTimestamp;
-    var tsa_1 = require_tsa3();
-    function getTSATimestamp(timestamp, data, timestampAuthorities) {
-      (0, tsa_1.verifyRFC3161Timestamp)(timestamp, data, timestampAuthorities);
-      return {
-        type: "timestamp-authority",
-        logID: timestamp.signerSerialNumber,
-        timestamp: timestamp.signingTime
-      };
-    }
-    function getTLogTimestamp(entry) {
-      if (!entry.inclusionPromise) {
-        return void 0;
-      }
-      return {
-        type: "transparency-log",
-        logID: entry.logId.keyId,
-        timestamp: new Date(Number(entry.integratedTime) * 1e3)
-      };
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/dsse.js
-var require_dsse5 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/dsse.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.DSSE_API_VERSION_V1 = void 0;
-    exports.verifyDSSETLogBody = verifyDSSETLogBody;
-    exports.verifyDSSETLogBodyV2 = verifyDSSETLogBodyV2;
-    var error_1 = require_error8();
-    exports.DSSE_API_VERSION_V1 = "0.0.1";
-    function verifyDSSETLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case exports.DSSE_API_VERSION_V1:
-          return verifyDSSE001TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported dsse version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    function verifyDSSETLogBodyV2(tlogEntry, content) {
-      const spec = tlogEntry.spec?.spec;
-      if (!spec) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `missing dsse spec`
-        });
-      }
-      switch (spec.$case) {
-        case "dsseV002":
-          return verifyDSSE002TLogBody(spec.dsseV002, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported version: ${spec.$case}`
-          });
-      }
-    }
-    function verifyDSSE001TLogBody(tlogEntry, content) {
-      if (tlogEntry.spec.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = tlogEntry.spec.signatures[0].signature;
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64")))
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      const tlogHash = tlogEntry.spec.payloadHash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    function verifyDSSE002TLogBody(spec, content) {
-      if (spec.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = spec.signatures[0].content;
-      if (!content.compareSignature(tlogSig))
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      const tlogHash = spec.payloadHash?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/hashedrekord.js
-var require_hashedrekord2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/hashedrekord.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.HASHEDREKORD_API_VERSION_V1 = void 0;
-    exports.verifyHashedRekordTLogBody = verifyHashedRekordTLogBody;
-    exports.verifyHashedRekordTLogBodyV2 = verifyHashedRekordTLogBodyV2;
-    var error_1 = require_error8();
-    exports.HASHEDREKORD_API_VERSION_V1 = "0.0.1";
-    function verifyHashedRekordTLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case exports.HASHEDREKORD_API_VERSION_V1:
-          return verifyHashedrekord001TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported hashedrekord version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    function verifyHashedRekordTLogBodyV2(tlogEntry, content) {
-      const spec = tlogEntry.spec?.spec;
-      if (!spec) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `missing dsse spec`
-        });
-      }
-      switch (spec.$case) {
-        case "hashedRekordV002":
-          return verifyHashedrekord002TLogBody(spec.hashedRekordV002, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported version: ${spec.$case}`
-          });
-      }
-    }
-    function verifyHashedrekord001TLogBody(tlogEntry, content) {
-      const tlogSig = tlogEntry.spec.signature.content || "";
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature mismatch"
-        });
-      }
-      const tlogDigest = tlogEntry.spec.data.hash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "digest mismatch"
-        });
-      }
-    }
-    function verifyHashedrekord002TLogBody(spec, content) {
-      const tlogSig = spec.signature?.content || Buffer.from("");
-      if (!content.compareSignature(tlogSig)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature mismatch"
-        });
-      }
-      const tlogHash = spec.data?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "digest mismatch"
-        });
-      }
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/intoto.js
-var require_intoto = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/intoto.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifyIntotoTLogBody = verifyIntotoTLogBody;
-    var error_1 = require_error8();
-    function verifyIntotoTLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case "0.0.2":
-          return verifyIntoto002TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported intoto version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    function verifyIntoto002TLogBody(tlogEntry, content) {
-      if (tlogEntry.spec.content.envelope.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = base64Decode(tlogEntry.spec.content.envelope.signatures[0].sig);
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      }
-      const tlogHash = tlogEntry.spec.content.payloadHash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    function base64Decode(str) {
-      return Buffer.from(str, "base64").toString("utf-8");
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/checkpoint.js
-var require_checkpoint = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/checkpoint.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.LogCheckpoint = void 0;
-    exports.verifyCheckpoint = verifyCheckpoint;
-    var core_1 = require_dist();
-    var error_1 = require_error8();
-    var CHECKPOINT_SEPARATOR = "\n\n";
-    var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
-    function verifyCheckpoint(entry, tlogs) {
-      const inclusionProof = entry.inclusionProof;
-      const signedNote = SignedNote.fromString(inclusionProof.checkpoint.envelope);
-      const checkpoint = LogCheckpoint.fromString(signedNote.note);
-      if (!verifySignedNote(signedNote, tlogs)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "invalid checkpoint signature"
-        });
-      }
-      return checkpoint;
-    }
-    function verifySignedNote(signedNote, tlogs) {
-      const data = Buffer.from(signedNote.note, "utf-8");
-      return signedNote.signatures.some((signature) => {
-        const tlog = tlogs.find(
-          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
-          // Match the name to the base URL of the tlog
-        );
-        if (!tlog) {
-          return false;
-        }
-        return core_1.crypto.verify(data, tlog.publicKey, signature.signature);
-      });
-    }
-    var SignedNote = class _SignedNote {
-      note;
-      signatures;
-      constructor(note, signatures) {
-        this.note = note;
-        this.signatures = signatures;
-      }
-      // Deserialize a SignedNote from a string
-      static fromString(envelope) {
-        if (!envelope.includes(CHECKPOINT_SEPARATOR)) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "missing checkpoint separator"
-          });
-        }
-        const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
-        const header = envelope.slice(0, split + 1);
-        const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
-        const matches = data.matchAll(SIGNATURE_REGEX);
-        const signatures = Array.from(matches, (match) => {
-          const [, name, signature] = match;
-          const sigBytes = Buffer.from(signature, "base64");
-          if (sigBytes.length < 5) {
-            throw new error_1.VerificationError({
-              code: "TLOG_INCLUSION_PROOF_ERROR",
-              message: "malformed checkpoint signature"
-            });
-          }
-          return {
-            name,
-            keyHint: sigBytes.subarray(0, 4),
-            signature: sigBytes.subarray(4)
-          };
-        });
-        if (signatures.length === 0) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "no signatures found in checkpoint"
-          });
-        }
-        return new _SignedNote(header, signatures);
-      }
-    };
-    var LogCheckpoint = class _LogCheckpoint {
-      origin;
-      logSize;
-      logHash;
-      rest;
-      constructor(origin, logSize, logHash, rest) {
-        this.origin = origin;
-        this.logSize = logSize;
-        this.logHash = logHash;
-        this.rest = rest;
-      }
-      static fromString(note) {
-        const lines = note.trimEnd().split("\n");
-        if (lines.length < 3) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "too few lines in checkpoint header"
-          });
-        }
-        const origin = lines[0];
-        const logSize = BigInt(lines[1]);
-        const rootHash = Buffer.from(lines[2], "base64");
-        const rest = lines.slice(3);
-        return new _LogCheckpoint(origin, logSize, rootHash, rest);
-      }
-    };
-    exports.LogCheckpoint = LogCheckpoint;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/merkle.js
-var require_merkle = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/merkle.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifyMerkleInclusion = verifyMerkleInclusion;
-    var core_1 = require_dist();
-    var error_1 = require_error8();
-    var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
-    var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
-    function verifyMerkleInclusion(entry, checkpoint) {
-      const inclusionProof = entry.inclusionProof;
-      const logIndex = BigInt(inclusionProof.logIndex);
-      const treeSize = BigInt(checkpoint.logSize);
-      if (logIndex < 0n || logIndex >= treeSize) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: `invalid index: ${logIndex}`
-        });
-      }
-      const { inner, border } = decompInclProof(logIndex, treeSize);
-      if (inclusionProof.hashes.length !== inner + border) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "invalid hash count"
-        });
-      }
-      const innerHashes = inclusionProof.hashes.slice(0, inner);
-      const borderHashes = inclusionProof.hashes.slice(inner);
-      const leafHash = hashLeaf(entry.canonicalizedBody);
-      const calculatedHash = chainBorderRight(chainInner(leafHash, innerHashes, logIndex), borderHashes);
-      if (!core_1.crypto.bufferEqual(calculatedHash, checkpoint.logHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "calculated root hash does not match inclusion proof"
-        });
-      }
-    }
-    function decompInclProof(index, size) {
-      const inner = innerProofSize(index, size);
-      const border = onesCount(index >> BigInt(inner));
-      return { inner, border };
-    }
-    function chainInner(seed, hashes, index) {
-      return hashes.reduce((acc, h, i) => {
-        if (index >> BigInt(i) & BigInt(1)) {
-          return hashChildren(h, acc);
-        } else {
-          return hashChildren(acc, h);
-        }
-      }, seed);
-    }
-    function chainBorderRight(seed, hashes) {
-      return hashes.reduce((acc, h) => hashChildren(h, acc), seed);
-    }
-    function innerProofSize(index, size) {
-      return bitLength(index ^ size - BigInt(1));
-    }
-    function onesCount(num) {
-      return num.toString(2).split("1").length - 1;
-    }
-    function bitLength(n) {
-      if (n === 0n) {
-        return 0;
-      }
-      return n.toString(2).length;
-    }
-    function hashChildren(left, right) {
-      return core_1.crypto.digest("sha256", RFC6962_NODE_HASH_PREFIX, left, right);
-    }
-    function hashLeaf(leaf) {
-      return core_1.crypto.digest("sha256", RFC6962_LEAF_HASH_PREFIX, leaf);
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/set.js
-var require_set = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/set.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifyTLogSET = verifyTLogSET;
-    var core_1 = require_dist();
-    var error_1 = require_error8();
-    var trust_1 = require_trust();
-    function verifyTLogSET(entry, tlogs) {
-      const validTLogs = (0, trust_1.filterTLogAuthorities)(tlogs, {
-        logID: entry.logId.keyId,
-        targetDate: new Date(Number(entry.integratedTime) * 1e3)
-      });
-      const verified = validTLogs.some((tlog) => {
-        const payload = toVerificationPayload(entry);
-        const data = Buffer.from(core_1.json.canonicalize(payload), "utf8");
-        const signature = entry.inclusionPromise.signedEntryTimestamp;
-        return core_1.crypto.verify(data, tlog.publicKey, signature);
-      });
-      if (!verified) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROMISE_ERROR",
-          message: "inclusion promise could not be verified"
-        });
-      }
-    }
-    function toVerificationPayload(entry) {
-      const { integratedTime, logIndex, logId, canonicalizedBody } = entry;
-      return {
-        body: canonicalizedBody.toString("base64"),
-        integratedTime: Number(integratedTime),
-        logIndex: Number(logIndex),
-        logID: logId.keyId.toString("hex")
-      };
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/index.js
-var require_tlog2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifyTLogBody = verifyTLogBody;
-    exports.verifyTLogInclusion = verifyTLogInclusion;
-    var v2_1 = require_v2();
-    var error_1 = require_error8();
-    var dsse_1 = require_dsse5();
-    var hashedrekord_1 = require_hashedrekord2();
-    var intoto_1 = require_intoto();
-    var checkpoint_1 = require_checkpoint();
-    var merkle_1 = require_merkle();
-    var set_1 = require_set();
-    function verifyTLogBody(entry, sigContent) {
-      const { kind, version } = entry.kindVersion;
-      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
-      if (kind !== body.kind || version !== body.apiVersion) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `kind/version mismatch - expected: ${kind}/${version}, received: ${body.kind}/${body.apiVersion}`
-        });
-      }
-      switch (kind) {
-        case "dsse":
-          if (version == dsse_1.DSSE_API_VERSION_V1) {
-            return (0, dsse_1.verifyDSSETLogBody)(body, sigContent);
-          } else {
-            const entryRekorV2 = v2_1.Entry.fromJSON(body);
-            return (0, dsse_1.verifyDSSETLogBodyV2)(entryRekorV2, sigContent);
-          }
-        case "intoto":
-          return (0, intoto_1.verifyIntotoTLogBody)(body, sigContent);
-        case "hashedrekord":
-          if (version == hashedrekord_1.HASHEDREKORD_API_VERSION_V1) {
-            return (0, hashedrekord_1.verifyHashedRekordTLogBody)(body, sigContent);
-          } else {
-            const entryRekorV2 = v2_1.Entry.fromJSON(body);
-            return (0, hashedrekord_1.verifyHashedRekordTLogBodyV2)(entryRekorV2, sigContent);
-          }
-        /* istanbul ignore next */
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported kind: ${kind}`
-          });
-      }
-    }
-    function verifyTLogInclusion(entry, tlogAuthorities) {
-      let inclusionVerified = false;
-      if (isTLogEntryWithInclusionPromise(entry)) {
-        (0, set_1.verifyTLogSET)(entry, tlogAuthorities);
-        inclusionVerified = true;
-      }
-      if (isTLogEntryWithInclusionProof(entry)) {
-        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
-        (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
-        inclusionVerified = true;
-      }
-      if (!inclusionVerified) {
-        throw new error_1.VerificationError({
-          code: "TLOG_MISSING_INCLUSION_ERROR",
-          message: "inclusion could not be verified"
-        });
-      }
-      return;
-    }
-    function isTLogEntryWithInclusionPromise(entry) {
-      return entry.inclusionPromise !== void 0;
-    }
-    function isTLogEntryWithInclusionProof(entry) {
-      return entry.inclusionProof !== void 0;
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/verifier.js
-var require_verifier2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/verifier.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Verifier = void 0;
-    var util_1 = __require("util");
-    var error_1 = require_error8();
-    var key_1 = require_key2();
-    var policy_1 = require_policy2();
-    var timestamp_1 = require_timestamp3();
-    var tlog_1 = require_tlog2();
-    var Verifier = class {
-      trustMaterial;
-      options;
-      constructor(trustMaterial, options2 = {}) {
-        this.trustMaterial = trustMaterial;
-        this.options = {
-          ctlogThreshold: options2.ctlogThreshold ?? 1,
-          tlogThreshold: options2.tlogThreshold ?? 1,
-          timestampThreshold: options2.timestampThreshold ?? options2.tsaThreshold ?? 1,
-          tsaThreshold: 0
-        };
-      }
-      verify(entity, policy) {
-        const timestamps = this.verifyTimestamps(entity);
-        const signer = this.verifySigningKey(entity, timestamps);
-        this.verifyTLogs(entity);
-        this.verifySignature(entity, signer);
-        if (policy) {
-          this.verifyPolicy(policy, signer.identity || {});
-        }
-        return signer;
-      }
-      // Checks that all of the timestamps in the entity are valid and returns them
-      verifyTimestamps(entity) {
-        const timestamps = [];
-        for (const timestamp of entity.timestamps) {
-          switch (timestamp.$case) {
-            case "timestamp-authority":
-              timestamps.push((0, timestamp_1.getTSATimestamp)(timestamp.timestamp, entity.signature.signature, this.trustMaterial.timestampAuthorities));
-              break;
-            case "transparency-log": {
-              const result = (0, timestamp_1.getTLogTimestamp)(timestamp.tlogEntry);
-              if (result) {
-                timestamps.push(result);
-              }
-              break;
-            }
-          }
-        }
-        if (containsDupes(timestamps)) {
-          throw new error_1.VerificationError({
-            code: "TIMESTAMP_ERROR",
-            message: "duplicate timestamp"
-          });
-        }
-        if (timestamps.length < this.options.timestampThreshold) {
-          throw new error_1.VerificationError({
-            code: "TIMESTAMP_ERROR",
-            message: `expected ${this.options.timestampThreshold} timestamps, got ${timestamps.length}`
-          });
-        }
-        return timestamps.map((t) => t.timestamp);
-      }
-      // Checks that the signing key is valid for all of the the supplied timestamps
-      // and returns the signer.
-      verifySigningKey({ key }, timestamps) {
-        switch (key.$case) {
-          case "public-key": {
-            return (0, key_1.verifyPublicKey)(key.hint, timestamps, this.trustMaterial);
-          }
-          case "certificate": {
-            const result = (0, key_1.verifyCertificate)(key.certificate, timestamps, this.trustMaterial);
-            if (containsDupes(result.scts)) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: "duplicate SCT"
-              });
-            }
-            if (result.scts.length < this.options.ctlogThreshold) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: `expected ${this.options.ctlogThreshold} SCTs, got ${result.scts.length}`
-              });
-            }
-            return result.signer;
-          }
-        }
-      }
-      // Checks that the tlog entries are valid for the supplied content
-      verifyTLogs({ signature: content, tlogEntries }) {
-        let tlogCount = 0;
-        tlogEntries.forEach((entry) => {
-          tlogCount++;
-          (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
-          (0, tlog_1.verifyTLogBody)(entry, content);
-        });
-        if (tlogCount < this.options.tlogThreshold) {
-          throw new error_1.VerificationError({
-            code: "TLOG_ERROR",
-            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
-          });
-        }
-      }
-      // Checks that the signature is valid for the supplied content
-      verifySignature(entity, signer) {
-        if (!entity.signature.verifySignature(signer.key)) {
-          throw new error_1.VerificationError({
-            code: "SIGNATURE_ERROR",
-            message: "signature verification failed"
-          });
-        }
-      }
-      verifyPolicy(policy, identity) {
-        if (policy.subjectAlternativeName) {
-          (0, policy_1.verifySubjectAlternativeName)(policy.subjectAlternativeName, identity.subjectAlternativeName);
-        }
-        if (policy.extensions) {
-          (0, policy_1.verifyExtensions)(policy.extensions, identity.extensions);
-        }
-        if (policy.oids) {
-          (0, policy_1.verifyOIDs)(policy.oids, identity.oids);
-        }
-      }
-    };
-    exports.Verifier = Verifier;
-    function containsDupes(arr) {
-      for (let i = 0; i < arr.length; i++) {
-        for (let j = i + 1; j < arr.length; j++) {
-          if ((0, util_1.isDeepStrictEqual)(arr[i], arr[j])) {
-            return true;
-          }
-        }
-      }
-      return false;
-    }
-  }
-});
-
-// node_modules/@sigstore/verify/dist/index.js
-var require_dist10 = __commonJS({
-  "node_modules/@sigstore/verify/dist/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Verifier = exports.toTrustMaterial = exports.VerificationError = exports.PolicyError = exports.toSignedEntity = void 0;
-    var bundle_1 = require_bundle3();
-    Object.defineProperty(exports, "toSignedEntity", { enumerable: true, get: function() {
-      return bundle_1.toSignedEntity;
-    } });
-    var error_1 = require_error8();
-    Object.defineProperty(exports, "PolicyError", { enumerable: true, get: function() {
-      return error_1.PolicyError;
-    } });
-    Object.defineProperty(exports, "VerificationError", { enumerable: true, get: function() {
-      return error_1.VerificationError;
-    } });
-    var trust_1 = require_trust();
-    Object.defineProperty(exports, "toTrustMaterial", { enumerable: true, get: function() {
-      return trust_1.toTrustMaterial;
-    } });
-    var verifier_1 = require_verifier2();
-    Object.defineProperty(exports, "Verifier", { enumerable: true, get: function() {
-      return verifier_1.Verifier;
-    } });
-  }
-});
-
-// node_modules/@sigstore/tuf/dist/appdata.js
-var require_appdata = __commonJS({
-  "node_modules/@sigstore/tuf/dist/appdata.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.appDataPath = appDataPath;
-    var os_1 = __importDefault(__require("os"));
-    var path_1 = __importDefault(__require("path"));
-    function appDataPath(name) {
-      const homedir = os_1.default.homedir();
-      switch (process.platform) {
-        /* istanbul ignore next */
-        case "darwin": {
-          const appSupport = path_1.default.join(homedir, "Library", "Application Support");
-          return path_1.default.join(appSupport, name);
-        }
-        /* istanbul ignore next */
-        case "win32": {
-          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir, "AppData", "Local");
-          return path_1.default.join(localAppData, name, "Data");
-        }
-        /* istanbul ignore next */
-        default: {
-          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir, ".local", "share");
-          return path_1.default.join(localData, name);
-        }
-      }
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/error.js
-var require_error9 = __commonJS({
-  "node_modules/@tufjs/models/dist/error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.UnsupportedAlgorithmError = exports.CryptoError = exports.LengthOrHashMismatchError = exports.UnsignedMetadataError = exports.RepositoryError = exports.ValueError = void 0;
-    var ValueError = class extends Error {
-    };
-    exports.ValueError = ValueError;
-    var RepositoryError = class extends Error {
-    };
-    exports.RepositoryError = RepositoryError;
-    var UnsignedMetadataError = class extends RepositoryError {
-    };
-    exports.UnsignedMetadataError = UnsignedMetadataError;
-    var LengthOrHashMismatchError = class extends RepositoryError {
-    };
-    exports.LengthOrHashMismatchError = LengthOrHashMismatchError;
-    var CryptoError = class extends Error {
-    };
-    exports.CryptoError = CryptoError;
-    var UnsupportedAlgorithmError = class extends CryptoError {
-    };
-    exports.UnsupportedAlgorithmError = UnsupportedAlgorithmError;
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/guard.js
-var require_guard = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/guard.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.isDefined = isDefined;
-    exports.isObject = isObject2;
-    exports.isStringArray = isStringArray;
-    exports.isObjectArray = isObjectArray;
-    exports.isStringRecord = isStringRecord;
-    exports.isObjectRecord = isObjectRecord;
-    function isDefined(val) {
-      return val !== void 0;
-    }
-    function isObject2(value) {
-      return typeof value === "object" && value !== null;
-    }
-    function isStringArray(value) {
-      return Array.isArray(value) && value.every((v) => typeof v === "string");
-    }
-    function isObjectArray(value) {
-      return Array.isArray(value) && value.every(isObject2);
-    }
-    function isStringRecord(value) {
-      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "string");
-    }
-    function isObjectRecord(value) {
-      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "object" && v !== null);
-    }
-  }
-});
-
-// node_modules/@tufjs/canonical-json/lib/index.js
-var require_lib12 = __commonJS({
-  "node_modules/@tufjs/canonical-json/lib/index.js"(exports, module) {
-    var COMMA = ",";
-    var COLON = ":";
-    var LEFT_SQUARE_BRACKET = "[";
-    var RIGHT_SQUARE_BRACKET = "]";
-    var LEFT_CURLY_BRACKET = "{";
-    var RIGHT_CURLY_BRACKET = "}";
-    function canonicalize2(object2) {
-      const buffer = [];
-      if (typeof object2 === "string") {
-        buffer.push(canonicalizeString(object2));
-      } else if (typeof object2 === "boolean") {
-        buffer.push(JSON.stringify(object2));
-      } else if (Number.isInteger(object2)) {
-        buffer.push(JSON.stringify(object2));
-      } else if (object2 === null) {
-        buffer.push(JSON.stringify(object2));
-      } else if (Array.isArray(object2)) {
-        buffer.push(LEFT_SQUARE_BRACKET);
-        let first = true;
-        object2.forEach((element) => {
-          if (!first) {
-            buffer.push(COMMA);
-          }
-          first = false;
-          buffer.push(canonicalize2(element));
-        });
-        buffer.push(RIGHT_SQUARE_BRACKET);
-      } else if (typeof object2 === "object") {
-        buffer.push(LEFT_CURLY_BRACKET);
-        let first = true;
-        Object.keys(object2).sort().forEach((property) => {
-          if (!first) {
-            buffer.push(COMMA);
-          }
-          first = false;
-          buffer.push(canonicalizeString(property));
-          buffer.push(COLON);
-          buffer.push(canonicalize2(object2[property]));
-        });
-        buffer.push(RIGHT_CURLY_BRACKET);
-      } else {
-        throw new TypeError("cannot encode " + object2.toString());
-      }
-      return buffer.join("");
-    }
-    function canonicalizeString(string2) {
-      const escapedString = string2.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
-      return '"' + escapedString + '"';
-    }
-    module.exports = {
-      canonicalize: canonicalize2
-    };
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/verify.js
-var require_verify2 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/verify.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.verifySignature = void 0;
-    var canonical_json_1 = require_lib12();
-    var crypto_1 = __importDefault(__require("crypto"));
-    var verifySignature2 = (metaDataSignedData, key, signature) => {
-      const canonicalData = Buffer.from((0, canonical_json_1.canonicalize)(metaDataSignedData));
-      return crypto_1.default.verify(void 0, canonicalData, key, Buffer.from(signature, "hex"));
-    };
-    exports.verifySignature = verifySignature2;
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/index.js
-var require_utils8 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.crypto = exports.guard = void 0;
-    exports.guard = __importStar(require_guard());
-    exports.crypto = __importStar(require_verify2());
-  }
-});
-
-// node_modules/@tufjs/models/dist/base.js
-var require_base2 = __commonJS({
-  "node_modules/@tufjs/models/dist/base.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Signed = exports.MetadataKind = void 0;
-    exports.isMetadataKind = isMetadataKind;
-    var util_1 = __importDefault(__require("util"));
-    var error_1 = require_error9();
-    var utils_1 = require_utils8();
-    var SPECIFICATION_VERSION = ["1", "0", "31"];
-    var MetadataKind;
-    (function(MetadataKind2) {
-      MetadataKind2["Root"] = "root";
-      MetadataKind2["Timestamp"] = "timestamp";
-      MetadataKind2["Snapshot"] = "snapshot";
-      MetadataKind2["Targets"] = "targets";
-    })(MetadataKind || (exports.MetadataKind = MetadataKind = {}));
-    function isMetadataKind(value) {
-      return typeof value === "string" && Object.values(MetadataKind).includes(value);
-    }
-    var Signed = class _Signed {
-      specVersion;
-      expires;
-      version;
-      unrecognizedFields;
-      constructor(options2) {
-        this.specVersion = options2.specVersion || SPECIFICATION_VERSION.join(".");
-        const specList = this.specVersion.split(".");
-        if (!(specList.length === 2 || specList.length === 3) || !specList.every((item) => isNumeric(item))) {
-          throw new error_1.ValueError("Failed to parse specVersion");
-        }
-        if (specList[0] != SPECIFICATION_VERSION[0]) {
-          throw new error_1.ValueError("Unsupported specVersion");
-        }
-        this.expires = options2.expires;
-        this.version = options2.version;
-        this.unrecognizedFields = options2.unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _Signed)) {
-          return false;
-        }
-        return this.specVersion === other.specVersion && this.expires === other.expires && this.version === other.version && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      isExpired(referenceTime) {
-        if (!referenceTime) {
-          referenceTime = /* @__PURE__ */ new Date();
-        }
-        return referenceTime >= new Date(this.expires);
-      }
-      static commonFieldsFromJSON(data) {
-        const { spec_version, expires, version, ...rest } = data;
-        if (!utils_1.guard.isDefined(spec_version)) {
-          throw new error_1.ValueError("spec_version is not defined");
-        } else if (typeof spec_version !== "string") {
-          throw new TypeError("spec_version must be a string");
-        }
-        if (!utils_1.guard.isDefined(expires)) {
-          throw new error_1.ValueError("expires is not defined");
-        } else if (!(typeof expires === "string")) {
-          throw new TypeError("expires must be a string");
-        }
-        if (!utils_1.guard.isDefined(version)) {
-          throw new error_1.ValueError("version is not defined");
-        } else if (!(typeof version === "number")) {
-          throw new TypeError("version must be a number");
-        }
-        return {
-          specVersion: spec_version,
-          expires,
-          version,
-          unrecognizedFields: rest
-        };
-      }
-    };
-    exports.Signed = Signed;
-    function isNumeric(str) {
-      return !isNaN(Number(str));
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/file.js
-var require_file = __commonJS({
-  "node_modules/@tufjs/models/dist/file.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.TargetFile = exports.MetaFile = void 0;
-    var crypto_1 = __importDefault(__require("crypto"));
-    var util_1 = __importDefault(__require("util"));
-    var error_1 = require_error9();
-    var utils_1 = require_utils8();
-    var MetaFile = class _MetaFile {
-      version;
-      length;
-      hashes;
-      unrecognizedFields;
-      constructor(opts) {
-        if (opts.version <= 0) {
-          throw new error_1.ValueError("Metafile version must be at least 1");
-        }
-        if (opts.length !== void 0) {
-          validateLength(opts.length);
-        }
-        this.version = opts.version;
-        this.length = opts.length;
-        this.hashes = opts.hashes;
-        this.unrecognizedFields = opts.unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _MetaFile)) {
-          return false;
-        }
-        return this.version === other.version && this.length === other.length && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      verify(data) {
-        if (this.length !== void 0) {
-          if (data.length !== this.length) {
-            throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${data.length}`);
-          }
-        }
-        if (this.hashes) {
-          Object.entries(this.hashes).forEach(([key, value]) => {
-            let hash;
-            try {
-              hash = crypto_1.default.createHash(key);
-            } catch (e) {
-              throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
-            }
-            const observedHash = hash.update(data).digest("hex");
-            if (observedHash !== value) {
-              throw new error_1.LengthOrHashMismatchError(`Expected hash ${value} but got ${observedHash}`);
-            }
-          });
-        }
-      }
-      toJSON() {
-        const json = {
-          version: this.version,
-          ...this.unrecognizedFields
-        };
-        if (this.length !== void 0) {
-          json.length = this.length;
-        }
-        if (this.hashes) {
-          json.hashes = this.hashes;
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { version, length: length2, hashes, ...rest } = data;
-        if (typeof version !== "number") {
-          throw new TypeError("version must be a number");
-        }
-        if (utils_1.guard.isDefined(length2) && typeof length2 !== "number") {
-          throw new TypeError("length must be a number");
-        }
-        if (utils_1.guard.isDefined(hashes) && !utils_1.guard.isStringRecord(hashes)) {
-          throw new TypeError("hashes must be string keys and values");
-        }
-        return new _MetaFile({
-          version,
-          length: length2,
-          hashes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.MetaFile = MetaFile;
-    var TargetFile = class _TargetFile {
-      length;
-      path;
-      hashes;
-      unrecognizedFields;
-      constructor(opts) {
-        validateLength(opts.length);
-        this.length = opts.length;
-        this.path = opts.path;
-        this.hashes = opts.hashes;
-        this.unrecognizedFields = opts.unrecognizedFields || {};
-      }
-      get custom() {
-        const custom = this.unrecognizedFields["custom"];
-        if (!custom || Array.isArray(custom) || !(typeof custom === "object")) {
-          return {};
-        }
-        return custom;
-      }
-      equals(other) {
-        if (!(other instanceof _TargetFile)) {
-          return false;
-        }
-        return this.length === other.length && this.path === other.path && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      async verify(stream) {
-        let observedLength = 0;
-        const digests = Object.keys(this.hashes).reduce((acc, key) => {
-          try {
-            acc[key] = crypto_1.default.createHash(key);
-          } catch (e) {
-            throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
-          }
-          return acc;
-        }, {});
-        for await (const chunk of stream) {
-          observedLength += chunk.length;
-          Object.values(digests).forEach((digest) => {
-            digest.update(chunk);
-          });
-        }
-        if (observedLength !== this.length) {
-          throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${observedLength}`);
-        }
-        Object.entries(digests).forEach(([key, value]) => {
-          const expected = this.hashes[key];
-          const actual = value.digest("hex");
-          if (actual !== expected) {
-            throw new error_1.LengthOrHashMismatchError(`Expected hash ${expected} but got ${actual}`);
-          }
-        });
-      }
-      toJSON() {
-        return {
-          length: this.length,
-          hashes: this.hashes,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(path25, data) {
-        const { length: length2, hashes, ...rest } = data;
-        if (typeof length2 !== "number") {
-          throw new TypeError("length must be a number");
-        }
-        if (!utils_1.guard.isStringRecord(hashes)) {
-          throw new TypeError("hashes must have string keys and values");
-        }
-        return new _TargetFile({
-          length: length2,
-          path: path25,
-          hashes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.TargetFile = TargetFile;
-    function validateLength(length2) {
-      if (length2 < 0) {
-        throw new error_1.ValueError("Length must be at least 0");
-      }
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/oid.js
-var require_oid2 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/oid.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.encodeOIDString = encodeOIDString;
-    var ANS1_TAG_OID = 6;
-    function encodeOIDString(oid) {
-      const parts = oid.split(".");
-      const first = parseInt(parts[0], 10) * 40 + parseInt(parts[1], 10);
-      const rest = [];
-      parts.slice(2).forEach((part) => {
-        const bytes = encodeVariableLengthInteger(parseInt(part, 10));
-        rest.push(...bytes);
-      });
-      const der = Buffer.from([first, ...rest]);
-      return Buffer.from([ANS1_TAG_OID, der.length, ...der]);
-    }
-    function encodeVariableLengthInteger(value) {
-      const bytes = [];
-      let mask = 0;
-      while (value > 0) {
-        bytes.unshift(value & 127 | mask);
-        value >>= 7;
-        mask = 128;
-      }
-      return bytes;
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/key.js
-var require_key3 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/key.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getPublicKey = getPublicKey;
-    var crypto_1 = __importDefault(__require("crypto"));
-    var error_1 = require_error9();
-    var oid_1 = require_oid2();
-    var ASN1_TAG_SEQUENCE = 48;
-    var ANS1_TAG_BIT_STRING = 3;
-    var NULL_BYTE = 0;
-    var OID_EDDSA = "1.3.101.112";
-    var OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-    var OID_EC_CURVE_P256V1 = "1.2.840.10045.3.1.7";
-    var PEM_HEADER = "-----BEGIN PUBLIC KEY-----";
-    function getPublicKey(keyInfo) {
-      switch (keyInfo.keyType) {
-        case "rsa":
-          return getRSAPublicKey(keyInfo);
-        case "ed25519":
-          return getED25519PublicKey(keyInfo);
-        case "ecdsa":
-        case "ecdsa-sha2-nistp256":
-        case "ecdsa-sha2-nistp384":
-          return getECDCSAPublicKey(keyInfo);
-        default:
-          throw new error_1.UnsupportedAlgorithmError(`Unsupported key type: ${keyInfo.keyType}`);
-      }
-    }
-    function getRSAPublicKey(keyInfo) {
-      if (!keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        throw new error_1.CryptoError("Invalid key format");
-      }
-      const key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      switch (keyInfo.scheme) {
-        case "rsassa-pss-sha256":
-          return {
-            key,
-            padding: crypto_1.default.constants.RSA_PKCS1_PSS_PADDING
-          };
-        default:
-          throw new error_1.UnsupportedAlgorithmError(`Unsupported RSA scheme: ${keyInfo.scheme}`);
-      }
-    }
-    function getED25519PublicKey(keyInfo) {
-      let key;
-      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      } else {
-        if (!isHex(keyInfo.keyVal)) {
-          throw new error_1.CryptoError("Invalid key format");
-        }
-        key = crypto_1.default.createPublicKey({
-          key: ed25519.hexToDER(keyInfo.keyVal),
-          format: "der",
-          type: "spki"
-        });
-      }
-      return { key };
-    }
-    function getECDCSAPublicKey(keyInfo) {
-      let key;
-      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      } else {
-        if (!isHex(keyInfo.keyVal)) {
-          throw new error_1.CryptoError("Invalid key format");
-        }
-        key = crypto_1.default.createPublicKey({
-          key: ecdsa.hexToDER(keyInfo.keyVal),
-          format: "der",
-          type: "spki"
-        });
-      }
-      return { key };
-    }
-    var ed25519 = {
-      // Translates a hex key into a crypto KeyObject
-      // https://keygen.sh/blog/how-to-use-hexadecimal-ed25519-keys-in-node/
-      hexToDER: (hex) => {
-        const key = Buffer.from(hex, "hex");
-        const oid = (0, oid_1.encodeOIDString)(OID_EDDSA);
-        const elements = Buffer.concat([
-          Buffer.concat([
-            Buffer.from([ASN1_TAG_SEQUENCE]),
-            Buffer.from([oid.length]),
-            oid
-          ]),
-          Buffer.concat([
-            Buffer.from([ANS1_TAG_BIT_STRING]),
-            Buffer.from([key.length + 1]),
-            Buffer.from([NULL_BYTE]),
-            key
-          ])
-        ]);
-        const der = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([elements.length]),
-          elements
-        ]);
-        return der;
-      }
-    };
-    var ecdsa = {
-      hexToDER: (hex) => {
-        const key = Buffer.from(hex, "hex");
-        const bitString = Buffer.concat([
-          Buffer.from([ANS1_TAG_BIT_STRING]),
-          Buffer.from([key.length + 1]),
-          Buffer.from([NULL_BYTE]),
-          key
-        ]);
-        const oids = Buffer.concat([
-          (0, oid_1.encodeOIDString)(OID_EC_PUBLIC_KEY),
-          (0, oid_1.encodeOIDString)(OID_EC_CURVE_P256V1)
-        ]);
-        const oidSequence = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([oids.length]),
-          oids
-        ]);
-        const der = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([oidSequence.length + bitString.length]),
-          oidSequence,
-          bitString
-        ]);
-        return der;
-      }
-    };
-    var isHex = (key) => /^[0-9a-fA-F]+$/.test(key);
-  }
-});
-
-// node_modules/@tufjs/models/dist/key.js
-var require_key4 = __commonJS({
-  "node_modules/@tufjs/models/dist/key.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Key = void 0;
-    var util_1 = __importDefault(__require("util"));
-    var error_1 = require_error9();
-    var utils_1 = require_utils8();
-    var key_1 = require_key3();
-    var Key = class _Key {
-      keyID;
-      keyType;
-      scheme;
-      keyVal;
-      unrecognizedFields;
-      constructor(options2) {
-        const { keyID, keyType, scheme, keyVal, unrecognizedFields } = options2;
-        this.keyID = keyID;
-        this.keyType = keyType;
-        this.scheme = scheme;
-        this.keyVal = keyVal;
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      // Verifies the that the metadata.signatures contains a signature made with
-      // this key and is correctly signed.
-      verifySignature(metadata) {
-        const signature = metadata.signatures[this.keyID];
-        if (!signature)
-          throw new error_1.UnsignedMetadataError("no signature for key found in metadata");
-        if (!this.keyVal.public)
-          throw new error_1.UnsignedMetadataError("no public key found");
-        const publicKey = (0, key_1.getPublicKey)({
-          keyType: this.keyType,
-          scheme: this.scheme,
-          keyVal: this.keyVal.public
-        });
-        const signedData = metadata.signed.toJSON();
-        try {
-          if (!utils_1.crypto.verifySignature(signedData, publicKey, signature.sig)) {
-            throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
-          }
-        } catch (error) {
-          if (error instanceof error_1.UnsignedMetadataError) {
-            throw error;
-          }
-          throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
-        }
-      }
-      equals(other) {
-        if (!(other instanceof _Key)) {
-          return false;
-        }
-        return this.keyID === other.keyID && this.keyType === other.keyType && this.scheme === other.scheme && util_1.default.isDeepStrictEqual(this.keyVal, other.keyVal) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      toJSON() {
-        return {
-          keytype: this.keyType,
-          scheme: this.scheme,
-          keyval: this.keyVal,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(keyID, data) {
-        const { keytype, scheme, keyval, ...rest } = data;
-        if (typeof keytype !== "string") {
-          throw new TypeError("keytype must be a string");
-        }
-        if (typeof scheme !== "string") {
-          throw new TypeError("scheme must be a string");
-        }
-        if (!utils_1.guard.isStringRecord(keyval)) {
-          throw new TypeError("keyval must be a string record");
-        }
-        return new _Key({
-          keyID,
-          keyType: keytype,
-          scheme,
-          keyVal: keyval,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.Key = Key;
-  }
-});
-
-// node_modules/@tufjs/models/node_modules/balanced-match/dist/commonjs/index.js
-var require_commonjs4 = __commonJS({
-  "node_modules/@tufjs/models/node_modules/balanced-match/dist/commonjs/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.range = exports.balanced = void 0;
-    var balanced = (a, b, str) => {
-      const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
-      const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
-      const r = ma !== null && mb != null && (0, exports.range)(ma, mb, str);
-      return r && {
-        start: r[0],
-        end: r[1],
-        pre: str.slice(0, r[0]),
-        body: str.slice(r[0] + ma.length, r[1]),
-        post: str.slice(r[1] + mb.length)
-      };
-    };
-    exports.balanced = balanced;
-    var maybeMatch = (reg, str) => {
-      const m = str.match(reg);
-      return m ? m[0] : null;
-    };
-    var range = (a, b, str) => {
-      let begs, beg, left, right = void 0, result;
-      let ai = str.indexOf(a);
-      let bi = str.indexOf(b, ai + 1);
-      let i = ai;
-      if (ai >= 0 && bi > 0) {
-        if (a === b) {
-          return [ai, bi];
-        }
-        begs = [];
-        left = str.length;
-        while (i >= 0 && !result) {
-          if (i === ai) {
-            begs.push(i);
-            ai = str.indexOf(a, i + 1);
-          } else if (begs.length === 1) {
-            const r = begs.pop();
-            if (r !== void 0)
-              result = [r, bi];
-          } else {
-            beg = begs.pop();
-            if (beg !== void 0 && beg < left) {
-              left = beg;
-              right = bi;
-            }
-            bi = str.indexOf(b, i + 1);
-          }
-          i = ai < bi && ai >= 0 ? ai : bi;
-        }
-        if (begs.length && right !== void 0) {
-          result = [left, right];
-        }
-      }
-      return result;
-    };
-    exports.range = range;
-  }
-});
-
-// node_modules/@tufjs/models/node_modules/brace-expansion/dist/commonjs/index.js
-var require_commonjs5 = __commonJS({
-  "node_modules/@tufjs/models/node_modules/brace-expansion/dist/commonjs/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.EXPANSION_MAX_STEPS = exports.EXPANSION_MAX_REWRITES = exports.EXPANSION_MAX_DEPTH = exports.EXPANSION_MAX_LENGTH = exports.EXPANSION_MAX = void 0;
-    exports.expand = expand2;
-    var balanced_match_1 = require_commonjs4();
-    var escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
-    var escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
-    var escClose = "\0CLOSE" + Math.random().toFixed(16) + "\0";
-    var escComma = "\0COMMA" + Math.random().toFixed(16) + "\0";
-    var escPeriod = "\0PERIOD" + Math.random().toFixed(16) + "\0";
-    var escSlashPattern = new RegExp(escSlash, "g");
-    var escOpenPattern = new RegExp(escOpen, "g");
-    var escClosePattern = new RegExp(escClose, "g");
-    var escCommaPattern = new RegExp(escComma, "g");
-    var escPeriodPattern = new RegExp(escPeriod, "g");
-    var slashPattern = /\\\\/g;
-    var openPattern = /\\{/g;
-    var closePattern = /\\}/g;
-    var commaPattern = /\\,/g;
-    var periodPattern = /\\\./g;
-    exports.EXPANSION_MAX = 1e5;
-    exports.EXPANSION_MAX_LENGTH = 4e6;
-    exports.EXPANSION_MAX_DEPTH = 1e3;
-    exports.EXPANSION_MAX_REWRITES = 1e3;
-    exports.EXPANSION_MAX_STEPS = 2e7;
-    var CALL_STEPS = 16;
-    function numeric(str) {
-      return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
-    }
-    function escapeBraces(str) {
-      return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
-    }
-    function unescapeBraces(str) {
-      return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
-    }
-    function pushAll(target, items) {
-      for (let i = 0; i < items.length; i++) {
-        target.push(items[i]);
-      }
-    }
-    function balancedWithBudget(str, masked, budget) {
-      if (budget.remaining < 0) {
-        return void 0;
-      }
-      const r = (0, balanced_match_1.range)("{", "}", masked);
-      const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
-      budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
-      if (!r || budget.remaining < 0) {
-        return void 0;
-      }
-      return {
-        end: r[1],
-        pre: str.slice(0, r[0]),
-        body: str.slice(r[0] + 1, r[1]),
-        post: str.slice(r[1] + 1),
-        unmatched
-      };
-    }
-    function maskUnmatchedOpens(masked, budget) {
-      budget.remaining -= masked.length;
-      const open2 = [];
-      for (let i = 0; i < masked.length; i++) {
-        const c = masked.charCodeAt(i);
-        if (c === 123) {
-          open2.push(i);
-        } else if (c === 125 && open2.length) {
-          open2.pop();
-        }
-      }
-      let out = "";
-      let last = 0;
-      for (let i = 0; i < open2.length; i++) {
-        const at = open2[i];
-        out += masked.slice(last, at) + "\0";
-        last = at + 1;
-      }
-      return out + masked.slice(last);
-    }
-    function commaSetFollows(str, budget) {
-      budget.remaining -= str.length;
-      if (budget.remaining < 0) {
-        return false;
-      }
-      let close = false;
-      for (let i = str.length - 1; i >= 0; i--) {
-        const c = str.charCodeAt(i);
-        if (c === 125) {
-          close = true;
-        } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
-          close = false;
-        } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
-          return true;
-        }
-      }
-      return false;
-    }
-    function parseCommaParts(str, budget) {
-      const parts = [];
-      let carry = "";
-      for (; ; ) {
-        const m = balancedWithBudget(str, str, budget);
-        if (budget.remaining < 0) {
-          return void 0;
-        }
-        if (!m) {
-          const tail = str.split(",");
-          tail[0] = carry + tail[0];
-          pushAll(parts, tail);
-          return parts;
-        }
-        const { pre, body, post } = m;
-        const p = pre.split(",");
-        p[0] = carry + p[0];
-        p[p.length - 1] += "{" + body + "}";
-        if (!post.length) {
-          pushAll(parts, p);
-          return parts;
-        }
-        carry = p.pop();
-        pushAll(parts, p);
-        str = post;
-      }
-    }
-    function bound(value, fallback) {
-      return value === void 0 || isNaN(value) ? fallback : value;
-    }
-    function expand2(str, options2 = {}) {
-      if (!str) {
-        return [];
-      }
-      const max = bound(options2.max, exports.EXPANSION_MAX);
-      const maxLength = bound(options2.maxLength, exports.EXPANSION_MAX_LENGTH);
-      const maxDepth = bound(options2.maxDepth, exports.EXPANSION_MAX_DEPTH);
-      const maxRewrites = bound(options2.maxRewrites, exports.EXPANSION_MAX_REWRITES);
-      const maxSteps = bound(options2.maxSteps, exports.EXPANSION_MAX_STEPS);
-      if (str.slice(0, 2) === "{}") {
-        str = "\\{\\}" + str.slice(2);
-      }
-      return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
-    }
-    function embrace(str) {
-      return "{" + str + "}";
-    }
-    function isPadded(el) {
-      return /^-?0\d/.test(el);
-    }
-    function lte(i, y) {
-      return i <= y;
-    }
-    function gte(i, y) {
-      return i >= y;
-    }
-    function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
-      const out = [];
-      let length2 = 0;
-      let nonEmpty2;
-      outer: for (let a = 0; a < acc.length; a++) {
-        const prefix = acc[a] + pre;
-        let vs = values;
-        if (dropEmpties && !prefix) {
-          if (!nonEmpty2)
-            nonEmpty2 = values.filter((v) => v);
-          vs = nonEmpty2;
-        }
-        for (let v = 0; v < vs.length; v++) {
-          if (out.length >= max)
-            break outer;
-          const expansion = prefix + vs[v];
-          if (length2 + expansion.length > maxLength)
-            break outer;
-          out.push(expansion);
-          length2 += expansion.length;
-        }
-      }
-      budget.remaining -= out.length;
-      return out;
-    }
-    function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
-      const n = body.split(/\.\./);
-      const N = [];
-      if (n[0] === void 0 || n[1] === void 0) {
-        return N;
-      }
-      const x = numeric(n[0]);
-      const y = numeric(n[1]);
-      const width = Math.max(n[0].length, n[1].length);
-      let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric(n[2])), 1) : 1;
-      let test = lte;
-      const reverse = y < x;
-      if (reverse) {
-        incr *= -1;
-        test = gte;
-      }
-      const pad = n.some(isPadded);
-      const cost = pad ? width : 1;
-      let length2 = 0;
-      for (let i = x; test(i, y) && N.length < max; i += incr) {
-        budget.remaining -= cost;
-        if (budget.remaining < 0) {
-          return void 0;
-        }
-        let c;
-        if (isAlphaSequence) {
-          c = String.fromCharCode(i);
-          if (c === "\\") {
-            c = "";
-          }
-        } else {
-          c = String(i);
-          if (pad) {
-            const need = width - c.length;
-            if (need > 0) {
-              const z = new Array(need + 1).join("0");
-              if (i < 0) {
-                c = "-" + z + c.slice(1);
-              } else {
-                c = z + c;
-              }
-            }
-          }
-        }
-        if (length2 + c.length > maxLength)
-          break;
-        N.push(c);
-        length2 += c.length;
-      }
-      return N;
-    }
-    function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
-      budget.remaining -= CALL_STEPS;
-      if (depth > maxDepth) {
-        return [str];
-      }
-      let acc = [""];
-      let rewrites = 0;
-      let dropEmpties = false;
-      let firstGroup = true;
-      let masked = str;
-      for (; ; ) {
-        const m = balancedWithBudget(str, masked, budget);
-        if (!m) {
-          return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
-        }
-        if (m.unmatched) {
-          masked = maskUnmatchedOpens(masked, budget);
-        }
-        const pre = m.pre;
-        const literal2 = () => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget);
-        if (/\$$/.test(pre)) {
-          acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
-          firstGroup = false;
-          if (!m.post.length)
-            break;
-          str = m.post;
-          masked = masked.slice(m.end + 1);
-          continue;
-        }
-        const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
-        const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
-        const isSequence = isNumericSequence || isAlphaSequence;
-        const isOptions = m.body.indexOf(",") >= 0;
-        if (!isSequence && !isOptions) {
-          if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
-            rewrites++;
-            str = m.pre + "{" + m.body + escClose + m.post;
-            masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
-            isTop = true;
-            continue;
-          }
-          return literal2();
-        }
-        if (firstGroup) {
-          dropEmpties = isTop && !isSequence;
-          firstGroup = false;
-        }
-        let values;
-        if (isSequence) {
-          values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
-          if (!values) {
-            return literal2();
-          }
-        } else {
-          let n = parseCommaParts(m.body, budget);
-          if (!n) {
-            return literal2();
-          }
-          if (n.length === 1 && n[0] !== void 0) {
-            n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
-            if (budget.remaining < 0) {
-              return literal2();
-            }
-            if (n.length === 1) {
-              const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
-              if (budget.remaining < 0) {
-                return literal2();
-              }
-              acc = next2;
-              if (!m.post.length)
-                break;
-              str = m.post;
-              masked = masked.slice(m.end + 1);
-              continue;
-            }
-          }
-          let dropsEmpties = dropEmpties && !m.post.length && !pre;
-          for (let d = 0; dropsEmpties && d < acc.length; d++) {
-            if (acc[d]) {
-              dropsEmpties = false;
-            }
-          }
-          values = [];
-          let valuesLength = 0;
-          outer: for (let j = 0; j < n.length; j++) {
-            const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
-            if (budget.remaining < 0) {
-              return literal2();
-            }
-            for (let k = 0; k < expanded.length; k++) {
-              const v = expanded[k];
-              if (dropsEmpties && !v)
-                continue;
-              if (values.length >= max || valuesLength + v.length > maxLength) {
-                break outer;
-              }
-              values.push(v);
-              valuesLength += v.length;
-            }
-          }
-        }
-        const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
-        if (budget.remaining < 0) {
-          return literal2();
-        }
-        acc = next;
-        if (!m.post.length)
-          break;
-        str = m.post;
-        masked = masked.slice(m.end + 1);
-      }
-      return acc;
-    }
-  }
-});
-
-// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/assert-valid-pattern.js
-var require_assert_valid_pattern = __commonJS({
-  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/assert-valid-pattern.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.assertValidPattern = void 0;
-    var MAX_PATTERN_LENGTH = 1024 * 64;
-    var assertValidPattern = (pattern) => {
-      if (typeof pattern !== "string") {
-        throw new TypeError("invalid pattern");
-      }
-      if (pattern.length > MAX_PATTERN_LENGTH) {
-        throw new TypeError("pattern is too long");
-      }
-    };
-    exports.assertValidPattern = assertValidPattern;
-  }
-});
-
-// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/brace-expressions.js
-var require_brace_expressions = __commonJS({
-  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/brace-expressions.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.parseClass = void 0;
-    var posixClasses = {
-      "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true],
-      "[:alpha:]": ["\\p{L}\\p{Nl}", true],
-      "[:ascii:]": ["\\x00-\\x7f", false],
-      "[:blank:]": ["\\p{Zs}\\t", true],
-      "[:cntrl:]": ["\\p{Cc}", true],
-      "[:digit:]": ["\\p{Nd}", true],
-      "[:graph:]": ["\\p{Z}\\p{C}", true, true],
-      "[:lower:]": ["\\p{Ll}", true],
-      "[:print:]": ["\\p{C}", true],
-      "[:punct:]": ["\\p{P}", true],
-      "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true],
-      "[:upper:]": ["\\p{Lu}", true],
-      "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
-      "[:xdigit:]": ["A-Fa-f0-9", false]
-    };
-    var braceEscape = (s) => s.replace(/[[\]\\-]/g, "\\$&");
-    var regexpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
-    var rangesToString = (ranges) => ranges.join("");
-    var parseClass = (glob, position) => {
-      const pos = position;
-      if (glob.charAt(pos) !== "[") {
-        throw new Error("not in a brace expression");
-      }
-      const ranges = [];
-      const negs = [];
-      let i = pos + 1;
-      let sawStart = false;
-      let uflag = false;
-      let escaping = false;
-      let negate = false;
-      let endPos = pos;
-      let rangeStart = "";
-      WHILE: while (i < glob.length) {
-        const c = glob.charAt(i);
-        if ((c === "!" || c === "^") && i === pos + 1) {
-          negate = true;
-          i++;
-          continue;
-        }
-        if (c === "]" && sawStart && !escaping) {
-          endPos = i + 1;
-          break;
-        }
-        sawStart = true;
-        if (c === "\\") {
-          if (!escaping) {
-            escaping = true;
-            i++;
-            continue;
-          }
-        }
-        if (c === "[" && !escaping) {
-          for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
-            if (glob.startsWith(cls, i)) {
-              if (rangeStart) {
-                return ["$.", false, glob.length - pos, true];
-              }
-              i += cls.length;
-              if (neg)
-                negs.push(unip);
-              else
-                ranges.push(unip);
-              uflag = uflag || u;
-              continue WHILE;
-            }
-          }
-        }
-        escaping = false;
-        if (rangeStart) {
-          if (c > rangeStart) {
-            ranges.push(braceEscape(rangeStart) + "-" + braceEscape(c));
-          } else if (c === rangeStart) {
-            ranges.push(braceEscape(c));
-          }
-          rangeStart = "";
-          i++;
-          continue;
-        }
-        if (glob.startsWith("-]", i + 1)) {
-          ranges.push(braceEscape(c + "-"));
-          i += 2;
-          continue;
-        }
-        if (glob.startsWith("-", i + 1)) {
-          rangeStart = c;
-          i += 2;
-          continue;
-        }
-        ranges.push(braceEscape(c));
-        i++;
-      }
-      if (endPos < i) {
-        return ["", false, 0, false];
-      }
-      if (!ranges.length && !negs.length) {
-        return ["$.", false, glob.length - pos, true];
-      }
-      if (negs.length === 0 && ranges.length === 1 && /^\\?.$/.test(ranges[0]) && !negate) {
-        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
-        return [regexpEscape(r), false, endPos - pos, false];
-      }
-      const sranges = "[" + (negate ? "^" : "") + rangesToString(ranges) + "]";
-      const snegs = "[" + (negate ? "" : "^") + rangesToString(negs) + "]";
-      const comb = ranges.length && negs.length ? "(" + sranges + "|" + snegs + ")" : ranges.length ? sranges : snegs;
-      return [comb, uflag, endPos - pos, true];
-    };
-    exports.parseClass = parseClass;
-  }
-});
-
-// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/unescape.js
-var require_unescape = __commonJS({
-  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/unescape.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.unescape = void 0;
-    var unescape = (s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
-      if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
-      }
-      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
-    };
-    exports.unescape = unescape;
-  }
-});
-
-// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/ast.js
-var require_ast = __commonJS({
-  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/ast.js"(exports) {
-    "use strict";
-    var _a;
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.AST = void 0;
-    var brace_expressions_js_1 = require_brace_expressions();
-    var unescape_js_1 = require_unescape();
-    var types = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]);
-    var isExtglobType = (c) => types.has(c);
-    var isExtglobAST = (c) => isExtglobType(c.type);
-    var adoptionMap = /* @__PURE__ */ new Map([
-      ["!", ["@"]],
-      ["?", ["?", "@"]],
-      ["@", ["@"]],
-      ["*", ["*", "+", "?", "@"]],
-      ["+", ["+", "@"]]
-    ]);
-    var adoptionWithSpaceMap = /* @__PURE__ */ new Map([
-      ["!", ["?"]],
-      ["@", ["?"]],
-      ["+", ["?", "*"]]
-    ]);
-    var adoptionAnyMap = /* @__PURE__ */ new Map([
-      ["!", ["?", "@"]],
-      ["?", ["?", "@"]],
-      ["@", ["?", "@"]],
-      ["*", ["*", "+", "?", "@"]],
-      ["+", ["+", "@", "?", "*"]]
-    ]);
-    var usurpMap = /* @__PURE__ */ new Map([
-      ["!", /* @__PURE__ */ new Map([["!", "@"]])],
-      [
-        "?",
-        /* @__PURE__ */ new Map([
-          ["*", "*"],
-          ["+", "*"]
-        ])
-      ],
-      [
-        "@",
-        /* @__PURE__ */ new Map([
-          ["!", "!"],
-          ["?", "?"],
-          ["@", "@"],
-          ["*", "*"],
-          ["+", "+"]
-        ])
-      ],
-      [
-        "+",
-        /* @__PURE__ */ new Map([
-          ["?", "*"],
-          ["*", "*"]
-        ])
-      ]
-    ]);
-    var startNoTraversal = "(?!(?:^|/)\\.\\.?(?:$|/))";
-    var startNoDot = "(?!\\.)";
-    var addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
-    var justDots = /* @__PURE__ */ new Set(["..", "."]);
-    var reSpecials = new Set("().*{}+?[]^$\\!");
-    var regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
-    var qmark = "[^/]";
-    var star = qmark + "*?";
-    var starNoEmpty = qmark + "+?";
-    var ID = 0;
-    var AST = class {
-      type;
-      #root;
-      #hasMagic;
-      #uflag = false;
-      #parts = [];
-      #parent;
-      #parentIndex;
-      #negs;
-      #filledNegs = false;
-      #options;
-      #toString;
-      // set to true if it's an extglob with no children
-      // (which really means one child of '')
-      #emptyExt = false;
-      id = ++ID;
-      get depth() {
-        return (this.#parent?.depth ?? -1) + 1;
-      }
-      [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
-        return {
-          "@@type": "AST",
-          id: this.id,
-          type: this.type,
-          root: this.#root.id,
-          parent: this.#parent?.id,
-          depth: this.depth,
-          partsLength: this.#parts.length,
-          parts: this.#parts
-        };
-      }
-      constructor(type, parent, options2 = {}) {
-        this.type = type;
-        if (type)
-          this.#hasMagic = true;
-        this.#parent = parent;
-        this.#root = this.#parent ? this.#parent.#root : this;
-        this.#options = this.#root === this ? options2 : this.#root.#options;
-        this.#negs = this.#root === this ? [] : this.#root.#negs;
-        if (type === "!" && !this.#root.#filledNegs)
-          this.#negs.push(this);
-        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
-      }
-      get hasMagic() {
-        if (this.#hasMagic !== void 0)
-          return this.#hasMagic;
-        for (const p of this.#parts) {
-          if (typeof p === "string")
-            continue;
-          if (p.type || p.hasMagic)
-            return this.#hasMagic = true;
-        }
-        return this.#hasMagic;
-      }
-      // reconstructs the pattern
-      toString() {
-        return this.#toString !== void 0 ? this.#toString : !this.type ? this.#toString = this.#parts.map((p) => String(p)).join("") : this.#toString = this.type + "(" + this.#parts.map((p) => String(p)).join("|") + ")";
-      }
-      #fillNegs() {
-        if (this !== this.#root)
-          throw new Error("should only call on root");
-        if (this.#filledNegs)
-          return this;
-        this.toString();
-        this.#filledNegs = true;
-        let n;
-        while (n = this.#negs.pop()) {
-          if (n.type !== "!")
-            continue;
-          let p = n;
-          let pp = p.#parent;
-          while (pp) {
-            for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
-              for (const part of n.#parts) {
-                if (typeof part === "string") {
-                  throw new Error("string part in extglob AST??");
-                }
-                part.copyIn(pp.#parts[i]);
-              }
-            }
-            p = pp;
-            pp = p.#parent;
-          }
-        }
-        return this;
-      }
-      push(...parts) {
-        for (const p of parts) {
-          if (p === "")
-            continue;
-          if (typeof p !== "string" && !(p instanceof _a && p.#parent === this)) {
-            throw new Error("invalid part: " + p);
-          }
-          this.#parts.push(p);
-        }
-      }
-      toJSON() {
-        const ret = this.type === null ? this.#parts.slice().map((p) => typeof p === "string" ? p : p.toJSON()) : [this.type, ...this.#parts.map((p) => p.toJSON())];
-        if (this.isStart() && !this.type)
-          ret.unshift([]);
-        if (this.isEnd() && (this === this.#root || this.#root.#filledNegs && this.#parent?.type === "!")) {
-          ret.push({});
-        }
-        return ret;
-      }
-      isStart() {
-        if (this.#root === this)
-          return true;
-        if (!this.#parent?.isStart())
-          return false;
-        if (this.#parentIndex === 0)
-          return true;
-        const p = this.#parent;
-        for (let i = 0; i < this.#parentIndex; i++) {
-          const pp = p.#parts[i];
-          if (!(pp instanceof _a && pp.type === "!")) {
-            return false;
-          }
-        }
-        return true;
-      }
-      isEnd() {
-        if (this.#root === this)
-          return true;
-        if (this.#parent?.type === "!")
-          return true;
-        if (!this.#parent?.isEnd())
-          return false;
-        if (!this.type)
-          return this.#parent?.isEnd();
-        const pl = this.#parent ? this.#parent.#parts.length : 0;
-        return this.#parentIndex === pl - 1;
-      }
-      copyIn(part) {
-        if (typeof part === "string")
-          this.push(part);
-        else
-          this.push(part.clone(this));
-      }
-      clone(parent) {
-        const c = new _a(this.type, parent);
-        for (const p of this.#parts) {
-          c.copyIn(p);
-        }
-        return c;
-      }
-      static #parseAST(str, ast, pos, opt, extDepth) {
-        const maxDepth = opt.maxExtglobRecursion ?? 2;
-        let escaping = false;
-        let inBrace = false;
-        let braceStart = -1;
-        let braceNeg = false;
-        if (ast.type === null) {
-          let i2 = pos;
-          let acc2 = "";
-          while (i2 < str.length) {
-            const c = str.charAt(i2++);
-            if (escaping || c === "\\") {
-              escaping = !escaping;
-              acc2 += c;
-              continue;
-            }
-            if (inBrace) {
-              if (i2 === braceStart + 1) {
-                if (c === "^" || c === "!") {
-                  braceNeg = true;
-                }
-              } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
-                inBrace = false;
-              }
-              acc2 += c;
-              continue;
-            } else if (c === "[") {
-              inBrace = true;
-              braceStart = i2;
-              braceNeg = false;
-              acc2 += c;
-              continue;
-            }
-            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
-            if (doRecurse) {
-              ast.push(acc2);
-              acc2 = "";
-              const ext = new _a(c, ast);
-              i2 = _a.#parseAST(str, ext, i2, opt, extDepth + 1);
-              ast.push(ext);
-              continue;
-            }
-            acc2 += c;
-          }
-          ast.push(acc2);
-          return i2;
-        }
-        let i = pos + 1;
-        let part = new _a(null, ast);
-        const parts = [];
-        let acc = "";
-        while (i < str.length) {
-          const c = str.charAt(i++);
-          if (escaping || c === "\\") {
-            escaping = !escaping;
-            acc += c;
-            continue;
-          }
-          if (inBrace) {
-            if (i === braceStart + 1) {
-              if (c === "^" || c === "!") {
-                braceNeg = true;
-              }
-            } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
-              inBrace = false;
-            }
-            acc += c;
-            continue;
-          } else if (c === "[") {
-            inBrace = true;
-            braceStart = i;
-            braceNeg = false;
-            acc += c;
-            continue;
-          }
-          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
-          (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
-          if (doRecurse) {
-            const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
-            part.push(acc);
-            acc = "";
-            const ext = new _a(c, part);
-            part.push(ext);
-            i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
-            continue;
-          }
-          if (c === "|") {
-            part.push(acc);
-            acc = "";
-            parts.push(part);
-            part = new _a(null, ast);
-            continue;
-          }
-          if (c === ")") {
-            if (acc === "" && ast.#parts.length === 0) {
-              ast.#emptyExt = true;
-            }
-            part.push(acc);
-            acc = "";
-            ast.push(...parts, part);
-            return i;
-          }
-          acc += c;
-        }
-        ast.type = null;
-        ast.#hasMagic = void 0;
-        ast.#parts = [str.substring(pos - 1)];
-        return i;
-      }
-      #canAdoptWithSpace(child) {
-        return this.#canAdopt(child, adoptionWithSpaceMap);
-      }
-      #canAdopt(child, map = adoptionMap) {
-        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
-          return false;
-        }
-        const gc = child.#parts[0];
-        if (!gc || typeof gc !== "object" || gc.type === null) {
-          return false;
-        }
-        return this.#canAdoptType(gc.type, map);
-      }
-      #canAdoptType(c, map = adoptionAnyMap) {
-        return !!map.get(this.type)?.includes(c);
-      }
-      #adoptWithSpace(child, index) {
-        const gc = child.#parts[0];
-        const blank = new _a(null, gc, this.options);
-        blank.#parts.push("");
-        gc.push(blank);
-        this.#adopt(child, index);
-      }
-      #adopt(child, index) {
-        const gc = child.#parts[0];
-        this.#parts.splice(index, 1, ...gc.#parts);
-        for (const p of gc.#parts) {
-          if (typeof p === "object")
-            p.#parent = this;
-        }
-        this.#toString = void 0;
-      }
-      #canUsurpType(c) {
-        const m = usurpMap.get(this.type);
-        return !!m?.has(c);
-      }
-      #canUsurp(child) {
-        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
-          return false;
-        }
-        const gc = child.#parts[0];
-        if (!gc || typeof gc !== "object" || gc.type === null) {
-          return false;
-        }
-        return this.#canUsurpType(gc.type);
-      }
-      #usurp(child) {
-        const m = usurpMap.get(this.type);
-        const gc = child.#parts[0];
-        const nt = m?.get(gc.type);
-        if (!nt)
-          return false;
-        this.#parts = gc.#parts;
-        for (const p of this.#parts) {
-          if (typeof p === "object") {
-            p.#parent = this;
-          }
-        }
-        this.type = nt;
-        this.#toString = void 0;
-        this.#emptyExt = false;
-      }
-      static fromGlob(pattern, options2 = {}) {
-        const ast = new _a(null, void 0, options2);
-        _a.#parseAST(pattern, ast, 0, options2, 0);
-        return ast;
-      }
-      // returns the regular expression if there's magic, or the unescaped
-      // string if not.
-      toMMPattern() {
-        if (this !== this.#root)
-          return this.#root.toMMPattern();
-        const glob = this.toString();
-        const [re, body, hasMagic, uflag] = this.toRegExpSource();
-        const anyMagic = hasMagic || this.#hasMagic || this.#options.nocase && !this.#options.nocaseMagicOnly && glob.toUpperCase() !== glob.toLowerCase();
-        if (!anyMagic) {
-          return body;
-        }
-        const flags = (this.#options.nocase ? "i" : "") + (uflag ? "u" : "");
-        return Object.assign(new RegExp(`^${re}$`, flags), {
-          _src: re,
-          _glob: glob
-        });
-      }
-      get options() {
-        return this.#options;
-      }
-      // returns the string match, the regexp source, whether there's magic
-      // in the regexp (so a regular expression is required) and whether or
-      // not the uflag is needed for the regular expression (for posix classes)
-      // TODO: instead of injecting the start/end at this point, just return
-      // the BODY of the regexp, along with the start/end portions suitable
-      // for binding the start/end in either a joined full-path makeRe context
-      // (where we bind to (^|/), or a standalone matchPart context (where
-      // we bind to ^, and not /).  Otherwise slashes get duped!
-      //
-      // In part-matching mode, the start is:
-      // - if not isStart: nothing
-      // - if traversal possible, but not allowed: ^(?!\.\.?$)
-      // - if dots allowed or not possible: ^
-      // - if dots possible and not allowed: ^(?!\.)
-      // end is:
-      // - if not isEnd(): nothing
-      // - else: $
-      //
-      // In full-path matching mode, we put the slash at the START of the
-      // pattern, so start is:
-      // - if first pattern: same as part-matching mode
-      // - if not isStart(): nothing
-      // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
-      // - if dots allowed or not possible: /
-      // - if dots possible and not allowed: /(?!\.)
-      // end is:
-      // - if last pattern, same as part-matching mode
-      // - else nothing
-      //
-      // Always put the (?:$|/) on negated tails, though, because that has to be
-      // there to bind the end of the negated pattern portion, and it's easier to
-      // just stick it in now rather than try to inject it later in the middle of
-      // the pattern.
-      //
-      // We can just always return the same end, and leave it up to the caller
-      // to know whether it's going to be used joined or in parts.
-      // And, if the start is adjusted slightly, can do the same there:
-      // - if not isStart: nothing
-      // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
-      // - if dots allowed or not possible: (?:/|^)
-      // - if dots possible and not allowed: (?:/|^)(?!\.)
-      //
-      // But it's better to have a simpler binding without a conditional, for
-      // performance, so probably better to return both start options.
-      //
-      // Then the caller just ignores the end if it's not the first pattern,
-      // and the start always gets applied.
-      //
-      // But that's always going to be $ if it's the ending pattern, or nothing,
-      // so the caller can just attach $ at the end of the pattern when building.
-      //
-      // So the todo is:
-      // - better detect what kind of start is needed
-      // - return both flavors of starting pattern
-      // - attach $ at the end of the pattern when creating the actual RegExp
-      //
-      // Ah, but wait, no, that all only applies to the root when the first pattern
-      // is not an extglob. If the first pattern IS an extglob, then we need all
-      // that dot prevention biz to live in the extglob portions, because eg
-      // +(*|.x*) can match .xy but not .yx.
-      //
-      // So, return the two flavors if it's #root and the first child is not an
-      // AST, otherwise leave it to the child AST to handle it, and there,
-      // use the (?:^|/) style of start binding.
-      //
-      // Even simplified further:
-      // - Since the start for a join is eg /(?!\.) and the start for a part
-      // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
-      // or start or whatever) and prepend ^ or / at the Regexp construction.
-      toRegExpSource(allowDot) {
-        const dot = allowDot ?? !!this.#options.dot;
-        if (this.#root === this) {
-          this.#flatten();
-          this.#fillNegs();
-        }
-        if (!isExtglobAST(this)) {
-          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
-          const src = this.#parts.map((p) => {
-            const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
-            this.#hasMagic = this.#hasMagic || hasMagic;
-            this.#uflag = this.#uflag || uflag;
-            return re;
-          }).join("");
-          let start2 = "";
-          if (this.isStart()) {
-            if (typeof this.#parts[0] === "string") {
-              const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
-              if (!dotTravAllowed) {
-                const aps = addPatternStart;
-                const needNoTrav = (
-                  // dots are allowed, and the pattern starts with [ or .
-                  dot && aps.has(src.charAt(0)) || // the pattern starts with \., and then [ or .
-                  src.startsWith("\\.") && aps.has(src.charAt(2)) || // the pattern starts with \.\., and then [ or .
-                  src.startsWith("\\.\\.") && aps.has(src.charAt(4))
-                );
-                const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
-                start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
-              }
-            }
-          }
-          let end = "";
-          if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
-            end = "(?:$|\\/)";
-          }
-          const final2 = start2 + src + end;
-          return [
-            final2,
-            (0, unescape_js_1.unescape)(src),
-            this.#hasMagic = !!this.#hasMagic,
-            this.#uflag
-          ];
-        }
-        const repeated = this.type === "*" || this.type === "+";
-        const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
-        let body = this.#partsToRegExp(dot);
-        if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
-          const s = this.toString();
-          const me = this;
-          me.#parts = [s];
-          me.type = null;
-          me.#hasMagic = void 0;
-          return [s, (0, unescape_js_1.unescape)(this.toString()), false, false];
-        }
-        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
-        if (bodyDotAllowed === body) {
-          bodyDotAllowed = "";
-        }
-        if (bodyDotAllowed) {
-          body = `(?:${body})(?:${bodyDotAllowed})*?`;
-        }
-        let final = "";
-        if (this.type === "!" && this.#emptyExt) {
-          final = (this.isStart() && !dot ? startNoDot : "") + starNoEmpty;
-        } else {
-          const close = this.type === "!" ? (
-            // !() must match something,but !(x) can match ''
-            "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
-          ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
-          final = start + body + close;
-        }
-        return [
-          final,
-          (0, unescape_js_1.unescape)(body),
-          this.#hasMagic = !!this.#hasMagic,
-          this.#uflag
-        ];
-      }
-      #flatten() {
-        if (!isExtglobAST(this)) {
-          for (const p of this.#parts) {
-            if (typeof p === "object") {
-              p.#flatten();
-            }
-          }
-        } else {
-          let iterations = 0;
-          let done = false;
-          do {
-            done = true;
-            for (let i = 0; i < this.#parts.length; i++) {
-              const c = this.#parts[i];
-              if (typeof c === "object") {
-                c.#flatten();
-                if (this.#canAdopt(c)) {
-                  done = false;
-                  this.#adopt(c, i);
-                } else if (this.#canAdoptWithSpace(c)) {
-                  done = false;
-                  this.#adoptWithSpace(c, i);
-                } else if (this.#canUsurp(c)) {
-                  done = false;
-                  this.#usurp(c);
-                }
-              }
-            }
-          } while (!done && ++iterations < 10);
-        }
-        this.#toString = void 0;
-      }
-      #partsToRegExp(dot) {
-        return this.#parts.map((p) => {
-          if (typeof p === "string") {
-            throw new Error("string type in extglob ast??");
-          }
-          const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
-          this.#uflag = this.#uflag || uflag;
-          return re;
-        }).filter((p) => !(this.isStart() && this.isEnd()) || !!p).join("|");
-      }
-      static #parseGlob(glob, hasMagic, noEmpty = false) {
-        let escaping = false;
-        let re = "";
-        let uflag = false;
-        let inStar = false;
-        for (let i = 0; i < glob.length; i++) {
-          const c = glob.charAt(i);
-          if (escaping) {
-            escaping = false;
-            re += (reSpecials.has(c) ? "\\" : "") + c;
-            continue;
-          }
-          if (c === "*") {
-            if (inStar)
-              continue;
-            inStar = true;
-            re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
-            hasMagic = true;
-            continue;
-          } else {
-            inStar = false;
-          }
-          if (c === "\\") {
-            if (i === glob.length - 1) {
-              re += "\\\\";
-            } else {
-              escaping = true;
-            }
-            continue;
-          }
-          if (c === "[") {
-            const [src, needUflag, consumed, magic] = (0, brace_expressions_js_1.parseClass)(glob, i);
-            if (consumed) {
-              re += src;
-              uflag = uflag || needUflag;
-              i += consumed - 1;
-              hasMagic = hasMagic || magic;
-              continue;
-            }
-          }
-          if (c === "?") {
-            re += qmark;
-            hasMagic = true;
-            continue;
-          }
-          re += regExpEscape(c);
-        }
-        return [re, (0, unescape_js_1.unescape)(glob), !!hasMagic, uflag];
-      }
-    };
-    exports.AST = AST;
-    _a = AST;
-  }
-});
-
-// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/escape.js
-var require_escape = __commonJS({
-  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/escape.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.escape = void 0;
-    var escape = (s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
-      if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
-      }
-      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
-    };
-    exports.escape = escape;
-  }
-});
-
-// node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/index.js
-var require_commonjs6 = __commonJS({
-  "node_modules/@tufjs/models/node_modules/minimatch/dist/commonjs/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.unescape = exports.escape = exports.AST = exports.Minimatch = exports.match = exports.makeRe = exports.braceExpand = exports.defaults = exports.filter = exports.GLOBSTAR = exports.sep = exports.minimatch = void 0;
-    var brace_expansion_1 = require_commonjs5();
-    var assert_valid_pattern_js_1 = require_assert_valid_pattern();
-    var ast_js_1 = require_ast();
-    var escape_js_1 = require_escape();
-    var unescape_js_1 = require_unescape();
-    var minimatch = (p, pattern, options2 = {}) => {
-      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-      if (!options2.nocomment && pattern.charAt(0) === "#") {
-        return false;
-      }
-      return new Minimatch(pattern, options2).match(p);
-    };
-    exports.minimatch = minimatch;
-    var starDotExtRE = /^\*+([^+@!?*[(]*)$/;
-    var starDotExtTest = (ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2);
-    var starDotExtTestDot = (ext2) => (f) => f.endsWith(ext2);
-    var starDotExtTestNocase = (ext2) => {
-      ext2 = ext2.toLowerCase();
-      return (f) => !f.startsWith(".") && f.toLowerCase().endsWith(ext2);
-    };
-    var starDotExtTestNocaseDot = (ext2) => {
-      ext2 = ext2.toLowerCase();
-      return (f) => f.toLowerCase().endsWith(ext2);
-    };
-    var starDotStarRE = /^\*+\.\*+$/;
-    var starDotStarTest = (f) => !f.startsWith(".") && f.includes(".");
-    var starDotStarTestDot = (f) => f !== "." && f !== ".." && f.includes(".");
-    var dotStarRE = /^\.\*+$/;
-    var dotStarTest = (f) => f !== "." && f !== ".." && f.startsWith(".");
-    var starRE = /^\*+$/;
-    var starTest = (f) => f.length !== 0 && !f.startsWith(".");
-    var starTestDot = (f) => f.length !== 0 && f !== "." && f !== "..";
-    var qmarksRE = /^\?+([^+@!?*[(]*)?$/;
-    var qmarksTestNocase = ([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExt([$0]);
-      if (!ext2)
-        return noext;
-      ext2 = ext2.toLowerCase();
-      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
-    };
-    var qmarksTestNocaseDot = ([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExtDot([$0]);
-      if (!ext2)
-        return noext;
-      ext2 = ext2.toLowerCase();
-      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
-    };
-    var qmarksTestDot = ([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExtDot([$0]);
-      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
-    };
-    var qmarksTest = ([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExt([$0]);
-      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
-    };
-    var qmarksTestNoExt = ([$0]) => {
-      const len = $0.length;
-      return (f) => f.length === len && !f.startsWith(".");
-    };
-    var qmarksTestNoExtDot = ([$0]) => {
-      const len = $0.length;
-      return (f) => f.length === len && f !== "." && f !== "..";
-    };
-    var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path25 = {
-      win32: { sep: "\\" },
-      posix: { sep: "/" }
-    };
-    exports.sep = defaultPlatform === "win32" ? path25.win32.sep : path25.posix.sep;
-    exports.minimatch.sep = exports.sep;
-    exports.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
-    exports.minimatch.GLOBSTAR = exports.GLOBSTAR;
-    var qmark = "[^/]";
-    var star = qmark + "*?";
-    var twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
-    var twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
-    var filter = (pattern, options2 = {}) => (p) => (0, exports.minimatch)(p, pattern, options2);
-    exports.filter = filter;
-    exports.minimatch.filter = exports.filter;
-    var ext = (a, b = {}) => Object.assign({}, a, b);
-    var defaults = (def) => {
-      if (!def || typeof def !== "object" || !Object.keys(def).length) {
-        return exports.minimatch;
-      }
-      const orig = exports.minimatch;
-      const m = (p, pattern, options2 = {}) => orig(p, pattern, ext(def, options2));
-      return Object.assign(m, {
-        Minimatch: class Minimatch extends orig.Minimatch {
-          constructor(pattern, options2 = {}) {
-            super(pattern, ext(def, options2));
-          }
-          static defaults(options2) {
-            return orig.defaults(ext(def, options2)).Minimatch;
-          }
-        },
-        AST: class AST extends orig.AST {
-          /* c8 ignore start */
-          constructor(type, parent, options2 = {}) {
-            super(type, parent, ext(def, options2));
-          }
-          /* c8 ignore stop */
-          static fromGlob(pattern, options2 = {}) {
-            return orig.AST.fromGlob(pattern, ext(def, options2));
-          }
-        },
-        unescape: (s, options2 = {}) => orig.unescape(s, ext(def, options2)),
-        escape: (s, options2 = {}) => orig.escape(s, ext(def, options2)),
-        filter: (pattern, options2 = {}) => orig.filter(pattern, ext(def, options2)),
-        defaults: (options2) => orig.defaults(ext(def, options2)),
-        makeRe: (pattern, options2 = {}) => orig.makeRe(pattern, ext(def, options2)),
-        braceExpand: (pattern, options2 = {}) => orig.braceExpand(pattern, ext(def, options2)),
-        match: (list3, pattern, options2 = {}) => orig.match(list3, pattern, ext(def, options2)),
-        sep: orig.sep,
-        GLOBSTAR: exports.GLOBSTAR
-      });
-    };
-    exports.defaults = defaults;
-    exports.minimatch.defaults = exports.defaults;
-    var braceExpand = (pattern, options2 = {}) => {
-      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-      if (options2.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
-        return [pattern];
-      }
-      return (0, brace_expansion_1.expand)(pattern, { max: options2.braceExpandMax });
-    };
-    exports.braceExpand = braceExpand;
-    exports.minimatch.braceExpand = exports.braceExpand;
-    var makeRe = (pattern, options2 = {}) => new Minimatch(pattern, options2).makeRe();
-    exports.makeRe = makeRe;
-    exports.minimatch.makeRe = exports.makeRe;
-    var match = (list3, pattern, options2 = {}) => {
-      const mm = new Minimatch(pattern, options2);
-      list3 = list3.filter((f) => mm.match(f));
-      if (mm.options.nonull && !list3.length) {
-        list3.push(pattern);
-      }
-      return list3;
-    };
-    exports.match = match;
-    exports.minimatch.match = exports.match;
-    var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
-    var regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
-    var Minimatch = class {
-      options;
-      set;
-      pattern;
-      windowsPathsNoEscape;
-      nonegate;
-      negate;
-      comment;
-      empty;
-      preserveMultipleSlashes;
-      partial;
-      globSet;
-      globParts;
-      nocase;
-      isWindows;
-      platform;
-      windowsNoMagicRoot;
-      maxGlobstarRecursion;
-      regexp;
-      constructor(pattern, options2 = {}) {
-        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-        options2 = options2 || {};
-        this.options = options2;
-        this.maxGlobstarRecursion = options2.maxGlobstarRecursion ?? 200;
-        this.pattern = pattern;
-        this.platform = options2.platform || defaultPlatform;
-        this.isWindows = this.platform === "win32";
-        const awe = "allowWindowsEscape";
-        this.windowsPathsNoEscape = !!options2.windowsPathsNoEscape || options2[awe] === false;
-        if (this.windowsPathsNoEscape) {
-          this.pattern = this.pattern.replace(/\\/g, "/");
-        }
-        this.preserveMultipleSlashes = !!options2.preserveMultipleSlashes;
-        this.regexp = null;
-        this.negate = false;
-        this.nonegate = !!options2.nonegate;
-        this.comment = false;
-        this.empty = false;
-        this.partial = !!options2.partial;
-        this.nocase = !!this.options.nocase;
-        this.windowsNoMagicRoot = options2.windowsNoMagicRoot !== void 0 ? options2.windowsNoMagicRoot : !!(this.isWindows && this.nocase);
-        this.globSet = [];
-        this.globParts = [];
-        this.set = [];
-        this.make();
-      }
-      hasMagic() {
-        if (this.options.magicalBraces && this.set.length > 1) {
-          return true;
-        }
-        for (const pattern of this.set) {
-          for (const part of pattern) {
-            if (typeof part !== "string")
-              return true;
-          }
-        }
-        return false;
-      }
-      debug(..._) {
-      }
-      make() {
-        const pattern = this.pattern;
-        const options2 = this.options;
-        if (!options2.nocomment && pattern.charAt(0) === "#") {
-          this.comment = true;
-          return;
-        }
-        if (!pattern) {
-          this.empty = true;
-          return;
-        }
-        this.parseNegate();
-        this.globSet = [...new Set(this.braceExpand())];
-        if (options2.debug) {
-          this.debug = (...args) => console.error(...args);
-        }
-        this.debug(this.pattern, this.globSet);
-        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
-        this.globParts = this.preprocess(rawGlobParts);
-        this.debug(this.pattern, this.globParts);
-        let set = this.globParts.map((s, _, __) => {
-          if (this.isWindows && this.windowsNoMagicRoot) {
-            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
-            const isDrive = /^[a-z]:/i.test(s[0]);
-            if (isUNC) {
-              return [
-                ...s.slice(0, 4),
-                ...s.slice(4).map((ss) => this.parse(ss))
-              ];
-            } else if (isDrive) {
-              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
-            }
-          }
-          return s.map((ss) => this.parse(ss));
-        });
-        this.debug(this.pattern, set);
-        this.set = set.filter((s) => s.indexOf(false) === -1);
-        if (this.isWindows) {
-          for (let i = 0; i < this.set.length; i++) {
-            const p = this.set[i];
-            if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
-              p[2] = "?";
-            }
-          }
-        }
-        this.debug(this.pattern, this.set);
-      }
-      // various transforms to equivalent pattern sets that are
-      // faster to process in a filesystem walk.  The goal is to
-      // eliminate what we can, and push all ** patterns as far
-      // to the right as possible, even if it increases the number
-      // of patterns that we have to process.
-      preprocess(globParts) {
-        if (this.options.noglobstar) {
-          for (const partset of globParts) {
-            for (let j = 0; j < partset.length; j++) {
-              if (partset[j] === "**") {
-                partset[j] = "*";
-              }
-            }
-          }
-        }
-        const { optimizationLevel = 1 } = this.options;
-        if (optimizationLevel >= 2) {
-          globParts = this.firstPhasePreProcess(globParts);
-          globParts = this.secondPhasePreProcess(globParts);
-        } else if (optimizationLevel >= 1) {
-          globParts = this.levelOneOptimize(globParts);
-        } else {
-          globParts = this.adjascentGlobstarOptimize(globParts);
-        }
-        return globParts;
-      }
-      // just get rid of adjascent ** portions
-      adjascentGlobstarOptimize(globParts) {
-        return globParts.map((parts) => {
-          let gs = -1;
-          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-            let i = gs;
-            while (parts[i + 1] === "**") {
-              i++;
-            }
-            if (i !== gs) {
-              parts.splice(gs, i - gs);
-            }
-          }
-          return parts;
-        });
-      }
-      // get rid of adjascent ** and resolve .. portions
-      levelOneOptimize(globParts) {
-        return globParts.map((parts) => {
-          parts = parts.reduce((set, part) => {
-            const prev = set[set.length - 1];
-            if (part === "**" && prev === "**") {
-              return set;
-            }
-            if (part === "..") {
-              if (prev && prev !== ".." && prev !== "." && prev !== "**") {
-                set.pop();
-                return set;
-              }
-            }
-            set.push(part);
-            return set;
-          }, []);
-          return parts.length === 0 ? [""] : parts;
-        });
-      }
-      levelTwoFileOptimize(parts) {
-        if (!Array.isArray(parts)) {
-          parts = this.slashSplit(parts);
-        }
-        let didSomething = false;
-        do {
-          didSomething = false;
-          if (!this.preserveMultipleSlashes) {
-            for (let i = 1; i < parts.length - 1; i++) {
-              const p = parts[i];
-              if (i === 1 && p === "" && parts[0] === "")
-                continue;
-              if (p === "." || p === "") {
-                didSomething = true;
-                parts.splice(i, 1);
-                i--;
-              }
-            }
-            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
-              didSomething = true;
-              parts.pop();
-            }
-          }
-          let dd = 0;
-          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-            const p = parts[dd - 1];
-            if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
-              didSomething = true;
-              parts.splice(dd - 1, 2);
-              dd -= 2;
-            }
-          }
-        } while (didSomething);
-        return parts.length === 0 ? [""] : parts;
-      }
-      // First phase: single-pattern processing
-      // <pre> is 1 or more portions
-      // <rest> is 1 or more portions
-      // <p> is any portion other than ., .., '', or **
-      // <e> is . or ''
-      //
-      // **/.. is *brutal* for filesystem walking performance, because
-      // it effectively resets the recursive walk each time it occurs,
-      // and ** cannot be reduced out by a .. pattern part like a regexp
-      // or most strings (other than .., ., and '') can be.
-      //
-      // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
-      // <pre>/<e>/<rest> -> <pre>/<rest>
-      // <pre>/<p>/../<rest> -> <pre>/<rest>
-      // **/**/<rest> -> **/<rest>
-      //
-      // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
-      // this WOULD be allowed if ** did follow symlinks, or * didn't
-      firstPhasePreProcess(globParts) {
-        let didSomething = false;
-        do {
-          didSomething = false;
-          for (let parts of globParts) {
-            let gs = -1;
-            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-              let gss = gs;
-              while (parts[gss + 1] === "**") {
-                gss++;
-              }
-              if (gss > gs) {
-                parts.splice(gs + 1, gss - gs);
-              }
-              let next = parts[gs + 1];
-              const p = parts[gs + 2];
-              const p2 = parts[gs + 3];
-              if (next !== "..")
-                continue;
-              if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
-                continue;
-              }
-              didSomething = true;
-              parts.splice(gs, 1);
-              const other = parts.slice(0);
-              other[gs] = "**";
-              globParts.push(other);
-              gs--;
-            }
-            if (!this.preserveMultipleSlashes) {
-              for (let i = 1; i < parts.length - 1; i++) {
-                const p = parts[i];
-                if (i === 1 && p === "" && parts[0] === "")
-                  continue;
-                if (p === "." || p === "") {
-                  didSomething = true;
-                  parts.splice(i, 1);
-                  i--;
-                }
-              }
-              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
-                didSomething = true;
-                parts.pop();
-              }
-            }
-            let dd = 0;
-            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-              const p = parts[dd - 1];
-              if (p && p !== "." && p !== ".." && p !== "**") {
-                didSomething = true;
-                const needDot = dd === 1 && parts[dd + 1] === "**";
-                const splin = needDot ? ["."] : [];
-                parts.splice(dd - 1, 2, ...splin);
-                if (parts.length === 0)
-                  parts.push("");
-                dd -= 2;
-              }
-            }
-          }
-        } while (didSomething);
-        return globParts;
-      }
-      // second phase: multi-pattern dedupes
-      // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
-      // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
-      // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
-      //
-      // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
-      // ^-- not valid because ** doens't follow symlinks
-      secondPhasePreProcess(globParts) {
-        for (let i = 0; i < globParts.length - 1; i++) {
-          for (let j = i + 1; j < globParts.length; j++) {
-            const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
-            if (matched) {
-              globParts[i] = [];
-              globParts[j] = matched;
-              break;
-            }
-          }
-        }
-        return globParts.filter((gs) => gs.length);
-      }
-      partsMatch(a, b, emptyGSMatch = false) {
-        let ai = 0;
-        let bi = 0;
-        let result = [];
-        let which = "";
-        while (ai < a.length && bi < b.length) {
-          if (a[ai] === b[bi]) {
-            result.push(which === "b" ? b[bi] : a[ai]);
-            ai++;
-            bi++;
-          } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
-            result.push(a[ai]);
-            ai++;
-          } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
-            result.push(b[bi]);
-            bi++;
-          } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
-            if (which === "b")
-              return false;
-            which = "a";
-            result.push(a[ai]);
-            ai++;
-            bi++;
-          } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
-            if (which === "a")
-              return false;
-            which = "b";
-            result.push(b[bi]);
-            ai++;
-            bi++;
-          } else {
-            return false;
-          }
-        }
-        return a.length === b.length && result;
-      }
-      parseNegate() {
-        if (this.nonegate)
-          return;
-        const pattern = this.pattern;
-        let negate = false;
-        let negateOffset = 0;
-        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
-          negate = !negate;
-          negateOffset++;
-        }
-        if (negateOffset)
-          this.pattern = pattern.slice(negateOffset);
-        this.negate = negate;
-      }
-      // set partial to true to test if, for example,
-      // "/a/b" matches the start of "/*/b/*/d"
-      // Partial means, if you run out of file before you run
-      // out of pattern, then that's fine, as long as all
-      // the parts match.
-      matchOne(file, pattern, partial = false) {
-        let fileStartIndex = 0;
-        let patternStartIndex = 0;
-        if (this.isWindows) {
-          const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
-          const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
-          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
-          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
-          const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
-          const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
-          if (typeof fdi === "number" && typeof pdi === "number") {
-            const [fd, pd] = [
-              file[fdi],
-              pattern[pdi]
-            ];
-            if (fd.toLowerCase() === pd.toLowerCase()) {
-              pattern[pdi] = fd;
-              patternStartIndex = pdi;
-              fileStartIndex = fdi;
-            }
-          }
-        }
-        const { optimizationLevel = 1 } = this.options;
-        if (optimizationLevel >= 2) {
-          file = this.levelTwoFileOptimize(file);
-        }
-        if (pattern.includes(exports.GLOBSTAR)) {
-          return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
-        }
-        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
-      }
-      #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
-        const firstgs = pattern.indexOf(exports.GLOBSTAR, patternIndex);
-        const lastgs = pattern.lastIndexOf(exports.GLOBSTAR);
-        const [head, body, tail] = partial ? [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1),
-          []
-        ] : [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1, lastgs),
-          pattern.slice(lastgs + 1)
-        ];
-        if (head.length) {
-          const fileHead = file.slice(fileIndex, fileIndex + head.length);
-          if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
-            return false;
-          }
-          fileIndex += head.length;
-          patternIndex += head.length;
-        }
-        let fileTailMatch = 0;
-        if (tail.length) {
-          if (tail.length + fileIndex > file.length)
-            return false;
-          let tailStart = file.length - tail.length;
-          if (this.#matchOne(file, tail, partial, tailStart, 0)) {
-            fileTailMatch = tail.length;
-          } else {
-            if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
-              return false;
-            }
-            tailStart--;
-            if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
-              return false;
-            }
-            fileTailMatch = tail.length + 1;
-          }
-        }
-        if (!body.length) {
-          let sawSome = !!fileTailMatch;
-          for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
-            const f = String(file[i2]);
-            sawSome = true;
-            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-              return false;
-            }
-          }
-          return partial || sawSome;
-        }
-        const bodySegments = [[[], 0]];
-        let currentBody = bodySegments[0];
-        let nonGsParts = 0;
-        const nonGsPartsSums = [0];
-        for (const b of body) {
-          if (b === exports.GLOBSTAR) {
-            nonGsPartsSums.push(nonGsParts);
-            currentBody = [[], 0];
-            bodySegments.push(currentBody);
-          } else {
-            currentBody[0].push(b);
-            nonGsParts++;
-          }
-        }
-        let i = bodySegments.length - 1;
-        const fileLength = file.length - fileTailMatch;
-        for (const b of bodySegments) {
-          b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
-        }
-        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
-      }
-      // return false for "nope, not matching"
-      // return null for "not matching, cannot keep trying"
-      #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
-        const bs = bodySegments[bodyIndex];
-        if (!bs) {
-          for (let i = fileIndex; i < file.length; i++) {
-            sawTail = true;
-            const f = file[i];
-            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-              return false;
-            }
-          }
-          return sawTail;
-        }
-        const [body, after] = bs;
-        while (fileIndex <= after) {
-          const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
-          if (m && globStarDepth < this.maxGlobstarRecursion) {
-            const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
-            if (sub !== false) {
-              return sub;
-            }
-          }
-          const f = file[fileIndex];
-          if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-            return false;
-          }
-          fileIndex++;
-        }
-        return partial || null;
-      }
-      #matchOne(file, pattern, partial, fileIndex, patternIndex) {
-        let fi;
-        let pi;
-        let pl;
-        let fl;
-        for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
-          this.debug("matchOne loop");
-          let p = pattern[pi];
-          let f = file[fi];
-          this.debug(pattern, p, f);
-          if (p === false || p === exports.GLOBSTAR) {
-            return false;
-          }
-          let hit;
-          if (typeof p === "string") {
-            hit = f === p;
-            this.debug("string match", p, f, hit);
-          } else {
-            hit = p.test(f);
-            this.debug("pattern match", p, f, hit);
-          }
-          if (!hit)
-            return false;
-        }
-        if (fi === fl && pi === pl) {
-          return true;
-        } else if (fi === fl) {
-          return partial;
-        } else if (pi === pl) {
-          return fi === fl - 1 && file[fi] === "";
-        } else {
-          throw new Error("wtf?");
-        }
-      }
-      braceExpand() {
-        return (0, exports.braceExpand)(this.pattern, this.options);
-      }
-      parse(pattern) {
-        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-        const options2 = this.options;
-        if (pattern === "**")
-          return exports.GLOBSTAR;
-        if (pattern === "")
-          return "";
-        let m;
-        let fastTest = null;
-        if (m = pattern.match(starRE)) {
-          fastTest = options2.dot ? starTestDot : starTest;
-        } else if (m = pattern.match(starDotExtRE)) {
-          fastTest = (options2.nocase ? options2.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options2.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
-        } else if (m = pattern.match(qmarksRE)) {
-          fastTest = (options2.nocase ? options2.dot ? qmarksTestNocaseDot : qmarksTestNocase : options2.dot ? qmarksTestDot : qmarksTest)(m);
-        } else if (m = pattern.match(starDotStarRE)) {
-          fastTest = options2.dot ? starDotStarTestDot : starDotStarTest;
-        } else if (m = pattern.match(dotStarRE)) {
-          fastTest = dotStarTest;
-        }
-        const re = ast_js_1.AST.fromGlob(pattern, this.options).toMMPattern();
-        if (fastTest && typeof re === "object") {
-          Reflect.defineProperty(re, "test", { value: fastTest });
-        }
-        return re;
-      }
-      makeRe() {
-        if (this.regexp || this.regexp === false)
-          return this.regexp;
-        const set = this.set;
-        if (!set.length) {
-          this.regexp = false;
-          return this.regexp;
-        }
-        const options2 = this.options;
-        const twoStar = options2.noglobstar ? star : options2.dot ? twoStarDot : twoStarNoDot;
-        const flags = new Set(options2.nocase ? ["i"] : []);
-        let re = set.map((pattern) => {
-          const pp = pattern.map((p) => {
-            if (p instanceof RegExp) {
-              for (const f of p.flags.split(""))
-                flags.add(f);
-            }
-            return typeof p === "string" ? regExpEscape(p) : p === exports.GLOBSTAR ? exports.GLOBSTAR : p._src;
-          });
-          pp.forEach((p, i) => {
-            const next = pp[i + 1];
-            const prev = pp[i - 1];
-            if (p !== exports.GLOBSTAR || prev === exports.GLOBSTAR) {
-              return;
-            }
-            if (prev === void 0) {
-              if (next !== void 0 && next !== exports.GLOBSTAR) {
-                pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
-              } else {
-                pp[i] = twoStar;
-              }
-            } else if (next === void 0) {
-              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
-            } else if (next !== exports.GLOBSTAR) {
-              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
-              pp[i + 1] = exports.GLOBSTAR;
-            }
-          });
-          const filtered = pp.filter((p) => p !== exports.GLOBSTAR);
-          if (this.partial && filtered.length >= 1) {
-            const prefixes = [];
-            for (let i = 1; i <= filtered.length; i++) {
-              prefixes.push(filtered.slice(0, i).join("/"));
-            }
-            return "(?:" + prefixes.join("|") + ")";
-          }
-          return filtered.join("/");
-        }).join("|");
-        const [open2, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open2 + re + close + "$";
-        if (this.partial) {
-          re = "^(?:\\/|" + open2 + re.slice(1, -1) + close + ")$";
-        }
-        if (this.negate)
-          re = "^(?!" + re + ").+$";
-        try {
-          this.regexp = new RegExp(re, [...flags].join(""));
-        } catch {
-          this.regexp = false;
-        }
-        return this.regexp;
-      }
-      slashSplit(p) {
-        if (this.preserveMultipleSlashes) {
-          return p.split("/");
-        } else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
-          return ["", ...p.split(/\/+/)];
-        } else {
-          return p.split(/\/+/);
-        }
-      }
-      match(f, partial = this.partial) {
-        this.debug("match", f, this.pattern);
-        if (this.comment) {
-          return false;
-        }
-        if (this.empty) {
-          return f === "";
-        }
-        if (f === "/" && partial) {
-          return true;
-        }
-        const options2 = this.options;
-        if (this.isWindows) {
-          f = f.split("\\").join("/");
-        }
-        const ff = this.slashSplit(f);
-        this.debug(this.pattern, "split", ff);
-        const set = this.set;
-        this.debug(this.pattern, "set", set);
-        let filename = ff[ff.length - 1];
-        if (!filename) {
-          for (let i = ff.length - 2; !filename && i >= 0; i--) {
-            filename = ff[i];
-          }
-        }
-        for (const pattern of set) {
-          let file = ff;
-          if (options2.matchBase && pattern.length === 1) {
-            file = [filename];
-          }
-          const hit = this.matchOne(file, pattern, partial);
-          if (hit) {
-            if (options2.flipNegate) {
-              return true;
-            }
-            return !this.negate;
-          }
-        }
-        if (options2.flipNegate) {
-          return false;
-        }
-        return this.negate;
-      }
-      static defaults(def) {
-        return exports.minimatch.defaults(def).Minimatch;
-      }
-    };
-    exports.Minimatch = Minimatch;
-    var ast_js_2 = require_ast();
-    Object.defineProperty(exports, "AST", { enumerable: true, get: function() {
-      return ast_js_2.AST;
-    } });
-    var escape_js_2 = require_escape();
-    Object.defineProperty(exports, "escape", { enumerable: true, get: function() {
-      return escape_js_2.escape;
-    } });
-    var unescape_js_2 = require_unescape();
-    Object.defineProperty(exports, "unescape", { enumerable: true, get: function() {
-      return unescape_js_2.unescape;
-    } });
-    exports.minimatch.AST = ast_js_1.AST;
-    exports.minimatch.Minimatch = Minimatch;
-    exports.minimatch.escape = escape_js_1.escape;
-    exports.minimatch.unescape = unescape_js_1.unescape;
-  }
-});
-
-// node_modules/@tufjs/models/dist/role.js
-var require_role = __commonJS({
-  "node_modules/@tufjs/models/dist/role.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.SuccinctRoles = exports.DelegatedRole = exports.Role = exports.TOP_LEVEL_ROLE_NAMES = void 0;
-    var crypto_1 = __importDefault(__require("crypto"));
-    var minimatch_1 = require_commonjs6();
-    var util_1 = __importDefault(__require("util"));
-    var error_1 = require_error9();
-    var utils_1 = require_utils8();
-    exports.TOP_LEVEL_ROLE_NAMES = [
-      "root",
-      "targets",
-      "snapshot",
-      "timestamp"
-    ];
-    var Role = class _Role {
-      keyIDs;
-      threshold;
-      unrecognizedFields;
-      constructor(options2) {
-        const { keyIDs, threshold, unrecognizedFields } = options2;
-        if (hasDuplicates(keyIDs)) {
-          throw new error_1.ValueError("duplicate key IDs found");
-        }
-        if (threshold < 1) {
-          throw new error_1.ValueError("threshold must be at least 1");
-        }
-        this.keyIDs = keyIDs;
-        this.threshold = threshold;
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _Role)) {
-          return false;
-        }
-        return this.threshold === other.threshold && util_1.default.isDeepStrictEqual(this.keyIDs, other.keyIDs) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      toJSON() {
-        return {
-          keyids: this.keyIDs,
-          threshold: this.threshold,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        return new _Role({
-          keyIDs: keyids,
-          threshold,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.Role = Role;
-    function hasDuplicates(array2) {
-      return new Set(array2).size !== array2.length;
-    }
-    var DelegatedRole = class _DelegatedRole extends Role {
-      name;
-      terminating;
-      paths;
-      pathHashPrefixes;
-      constructor(opts) {
-        super(opts);
-        const { name, terminating, paths, pathHashPrefixes } = opts;
-        this.name = name;
-        this.terminating = terminating;
-        if (opts.paths && opts.pathHashPrefixes) {
-          throw new error_1.ValueError("paths and pathHashPrefixes are mutually exclusive");
-        }
-        this.paths = paths;
-        this.pathHashPrefixes = pathHashPrefixes;
-      }
-      equals(other) {
-        if (!(other instanceof _DelegatedRole)) {
-          return false;
-        }
-        return super.equals(other) && this.name === other.name && this.terminating === other.terminating && util_1.default.isDeepStrictEqual(this.paths, other.paths) && util_1.default.isDeepStrictEqual(this.pathHashPrefixes, other.pathHashPrefixes);
-      }
-      isDelegatedPath(targetFilepath) {
-        if (this.paths) {
-          return this.paths.some((pathPattern) => isTargetInPathPattern(targetFilepath, pathPattern));
-        }
-        if (this.pathHashPrefixes) {
-          const hasher = crypto_1.default.createHash("sha256");
-          const pathHash = hasher.update(targetFilepath).digest("hex");
-          return this.pathHashPrefixes.some((pathHashPrefix) => pathHash.startsWith(pathHashPrefix));
-        }
-        return false;
-      }
-      toJSON() {
-        const json = {
-          ...super.toJSON(),
-          name: this.name,
-          terminating: this.terminating
-        };
-        if (this.paths) {
-          json.paths = this.paths;
-        }
-        if (this.pathHashPrefixes) {
-          json.path_hash_prefixes = this.pathHashPrefixes;
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, name, terminating, paths, path_hash_prefixes, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array of strings");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        if (typeof name !== "string") {
-          throw new TypeError("name must be a string");
-        }
-        if (typeof terminating !== "boolean") {
-          throw new TypeError("terminating must be a boolean");
-        }
-        if (utils_1.guard.isDefined(paths) && !utils_1.guard.isStringArray(paths)) {
-          throw new TypeError("paths must be an array of strings");
-        }
-        if (utils_1.guard.isDefined(path_hash_prefixes) && !utils_1.guard.isStringArray(path_hash_prefixes)) {
-          throw new TypeError("path_hash_prefixes must be an array of strings");
-        }
-        return new _DelegatedRole({
-          keyIDs: keyids,
-          threshold,
-          name,
-          terminating,
-          paths,
-          pathHashPrefixes: path_hash_prefixes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.DelegatedRole = DelegatedRole;
-    var zip = (a, b) => a.map((k, i) => [k, b[i]]);
-    function isTargetInPathPattern(target, pattern) {
-      const targetParts = target.split("/");
-      const patternParts = pattern.split("/");
-      if (patternParts.length != targetParts.length) {
-        return false;
-      }
-      return zip(targetParts, patternParts).every(([targetPart, patternPart]) => (0, minimatch_1.minimatch)(targetPart, patternPart));
-    }
-    var SuccinctRoles = class _SuccinctRoles extends Role {
-      bitLength;
-      namePrefix;
-      numberOfBins;
-      suffixLen;
-      constructor(opts) {
-        super(opts);
-        const { bitLength, namePrefix } = opts;
-        if (bitLength <= 0 || bitLength > 32) {
-          throw new error_1.ValueError("bitLength must be between 1 and 32");
-        }
-        this.bitLength = bitLength;
-        this.namePrefix = namePrefix;
-        this.numberOfBins = Math.pow(2, bitLength);
-        this.suffixLen = (this.numberOfBins - 1).toString(16).length;
-      }
-      equals(other) {
-        if (!(other instanceof _SuccinctRoles)) {
-          return false;
-        }
-        return super.equals(other) && this.bitLength === other.bitLength && this.namePrefix === other.namePrefix;
-      }
-      /***
-       * Calculates the name of the delegated role responsible for 'target_filepath'.
-       *
-       * The target at path ''target_filepath' is assigned to a bin by casting
-       * the left-most 'bit_length' of bits of the file path hash digest to
-       * int, using it as bin index between 0 and '2**bit_length - 1'.
-       *
-       * Args:
-       *  target_filepath: URL path to a target file, relative to a base
-       *  targets URL.
-       */
-      getRoleForTarget(targetFilepath) {
-        const hasher = crypto_1.default.createHash("sha256");
-        const hasherBuffer = hasher.update(targetFilepath).digest();
-        const hashBytes = hasherBuffer.subarray(0, 4);
-        const shiftValue = 32 - this.bitLength;
-        const binNumber = hashBytes.readUInt32BE() >>> shiftValue;
-        const suffix = binNumber.toString(16).padStart(this.suffixLen, "0");
-        return `${this.namePrefix}-${suffix}`;
-      }
-      *getRoles() {
-        for (let i = 0; i < this.numberOfBins; i++) {
-          const suffix = i.toString(16).padStart(this.suffixLen, "0");
-          yield `${this.namePrefix}-${suffix}`;
-        }
-      }
-      /***
-       * Determines whether the given ``role_name`` is in one of
-       * the delegated roles that ``SuccinctRoles`` represents.
-       *
-       * Args:
-       *  role_name: The name of the role to check against.
-       */
-      isDelegatedRole(roleName) {
-        const desiredPrefix = this.namePrefix + "-";
-        if (!roleName.startsWith(desiredPrefix)) {
-          return false;
-        }
-        const suffix = roleName.slice(desiredPrefix.length, roleName.length);
-        if (suffix.length != this.suffixLen) {
-          return false;
-        }
-        if (!suffix.match(/^[0-9a-fA-F]+$/)) {
-          return false;
-        }
-        const num = parseInt(suffix, 16);
-        return 0 <= num && num < this.numberOfBins;
-      }
-      toJSON() {
-        const json = {
-          ...super.toJSON(),
-          bit_length: this.bitLength,
-          name_prefix: this.namePrefix
-        };
-        return json;
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, bit_length, name_prefix, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array of strings");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        if (typeof bit_length !== "number") {
-          throw new TypeError("bit_length must be a number");
-        }
-        if (typeof name_prefix !== "string") {
-          throw new TypeError("name_prefix must be a string");
-        }
-        return new _SuccinctRoles({
-          keyIDs: keyids,
-          threshold,
-          bitLength: bit_length,
-          namePrefix: name_prefix,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.SuccinctRoles = SuccinctRoles;
-  }
-});
-
-// node_modules/@tufjs/models/dist/root.js
-var require_root = __commonJS({
-  "node_modules/@tufjs/models/dist/root.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Root = void 0;
-    var util_1 = __importDefault(__require("util"));
-    var base_1 = require_base2();
-    var error_1 = require_error9();
-    var key_1 = require_key4();
-    var role_1 = require_role();
-    var utils_1 = require_utils8();
-    var Root = class _Root extends base_1.Signed {
-      type = base_1.MetadataKind.Root;
-      keys;
-      roles;
-      consistentSnapshot;
-      constructor(options2) {
-        super(options2);
-        this.keys = options2.keys || {};
-        this.consistentSnapshot = options2.consistentSnapshot ?? true;
-        if (!options2.roles) {
-          this.roles = role_1.TOP_LEVEL_ROLE_NAMES.reduce((acc, role) => ({
-            ...acc,
-            [role]: new role_1.Role({ keyIDs: [], threshold: 1 })
-          }), {});
-        } else {
-          const roleNames = new Set(Object.keys(options2.roles));
-          if (!role_1.TOP_LEVEL_ROLE_NAMES.every((role) => roleNames.has(role))) {
-            throw new error_1.ValueError("missing top-level role");
-          }
-          this.roles = options2.roles;
-        }
-      }
-      addKey(key, role) {
-        if (!this.roles[role]) {
-          throw new error_1.ValueError(`role ${role} does not exist`);
-        }
-        if (!this.roles[role].keyIDs.includes(key.keyID)) {
-          this.roles[role].keyIDs.push(key.keyID);
-        }
-        this.keys[key.keyID] = key;
-      }
-      equals(other) {
-        if (!(other instanceof _Root)) {
-          return false;
-        }
-        return super.equals(other) && this.consistentSnapshot === other.consistentSnapshot && util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          keys: keysToJSON(this.keys),
-          roles: rolesToJSON(this.roles),
-          consistent_snapshot: this.consistentSnapshot,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { keys, roles, consistent_snapshot, ...rest } = unrecognizedFields;
-        if (typeof consistent_snapshot !== "boolean") {
-          throw new TypeError("consistent_snapshot must be a boolean");
-        }
-        return new _Root({
-          ...commonFields,
-          keys: keysFromJSON(keys),
-          roles: rolesFromJSON(roles),
-          consistentSnapshot: consistent_snapshot,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.Root = Root;
-    function keysToJSON(keys) {
-      return Object.entries(keys).reduce((acc, [keyID, key]) => ({ ...acc, [keyID]: key.toJSON() }), {});
-    }
-    function rolesToJSON(roles) {
-      return Object.entries(roles).reduce((acc, [roleName, role]) => ({ ...acc, [roleName]: role.toJSON() }), {});
-    }
-    function keysFromJSON(data) {
-      let keys;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("keys must be an object");
-        }
-        keys = Object.entries(data).reduce((acc, [keyID, keyData]) => ({
-          ...acc,
-          [keyID]: key_1.Key.fromJSON(keyID, keyData)
-        }), {});
-      }
-      return keys;
-    }
-    function rolesFromJSON(data) {
-      let roles;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("roles must be an object");
-        }
-        roles = Object.entries(data).reduce((acc, [roleName, roleData]) => ({
-          ...acc,
-          [roleName]: role_1.Role.fromJSON(roleData)
-        }), {});
-      }
-      return roles;
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/signature.js
-var require_signature = __commonJS({
-  "node_modules/@tufjs/models/dist/signature.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Signature = void 0;
-    var Signature = class _Signature {
-      keyID;
-      sig;
-      constructor(options2) {
-        const { keyID, sig } = options2;
-        this.keyID = keyID;
-        this.sig = sig;
-      }
-      toJSON() {
-        return {
-          keyid: this.keyID,
-          sig: this.sig
-        };
-      }
-      static fromJSON(data) {
-        const { keyid, sig } = data;
-        if (typeof keyid !== "string") {
-          throw new TypeError("keyid must be a string");
-        }
-        if (typeof sig !== "string") {
-          throw new TypeError("sig must be a string");
-        }
-        return new _Signature({
-          keyID: keyid,
-          sig
-        });
-      }
-    };
-    exports.Signature = Signature;
-  }
-});
-
-// node_modules/@tufjs/models/dist/snapshot.js
-var require_snapshot = __commonJS({
-  "node_modules/@tufjs/models/dist/snapshot.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Snapshot = void 0;
-    var util_1 = __importDefault(__require("util"));
-    var base_1 = require_base2();
-    var file_1 = require_file();
-    var utils_1 = require_utils8();
-    var Snapshot = class _Snapshot extends base_1.Signed {
-      type = base_1.MetadataKind.Snapshot;
-      meta;
-      constructor(opts) {
-        super(opts);
-        this.meta = opts.meta || { "targets.json": new file_1.MetaFile({ version: 1 }) };
-      }
-      equals(other) {
-        if (!(other instanceof _Snapshot)) {
-          return false;
-        }
-        return super.equals(other) && util_1.default.isDeepStrictEqual(this.meta, other.meta);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          meta: metaToJSON(this.meta),
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { meta, ...rest } = unrecognizedFields;
-        return new _Snapshot({
-          ...commonFields,
-          meta: metaFromJSON(meta),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.Snapshot = Snapshot;
-    function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path25, metadata]) => ({
-        ...acc,
-        [path25]: metadata.toJSON()
-      }), {});
-    }
-    function metaFromJSON(data) {
-      let meta;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("meta field is malformed");
-        } else {
-          meta = Object.entries(data).reduce((acc, [path25, metadata]) => ({
-            ...acc,
-            [path25]: file_1.MetaFile.fromJSON(metadata)
-          }), {});
-        }
-      }
-      return meta;
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/delegations.js
-var require_delegations = __commonJS({
-  "node_modules/@tufjs/models/dist/delegations.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Delegations = void 0;
-    var util_1 = __importDefault(__require("util"));
-    var error_1 = require_error9();
-    var key_1 = require_key4();
-    var role_1 = require_role();
-    var utils_1 = require_utils8();
-    var Delegations = class _Delegations {
-      keys;
-      roles;
-      unrecognizedFields;
-      succinctRoles;
-      constructor(options2) {
-        this.keys = options2.keys;
-        this.unrecognizedFields = options2.unrecognizedFields || {};
-        if (options2.roles) {
-          if (Object.keys(options2.roles).some((roleName) => role_1.TOP_LEVEL_ROLE_NAMES.includes(roleName))) {
-            throw new error_1.ValueError("Delegated role name conflicts with top-level role name");
-          }
-        }
-        this.succinctRoles = options2.succinctRoles;
-        this.roles = options2.roles;
-      }
-      equals(other) {
-        if (!(other instanceof _Delegations)) {
-          return false;
-        }
-        return util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields) && util_1.default.isDeepStrictEqual(this.succinctRoles, other.succinctRoles);
-      }
-      *rolesForTarget(targetPath) {
-        if (this.roles) {
-          for (const role of Object.values(this.roles)) {
-            if (role.isDelegatedPath(targetPath)) {
-              yield { role: role.name, terminating: role.terminating };
-            }
-          }
-        } else if (this.succinctRoles) {
-          yield {
-            role: this.succinctRoles.getRoleForTarget(targetPath),
-            terminating: true
-          };
-        }
-      }
-      toJSON() {
-        const json = {
-          keys: keysToJSON(this.keys),
-          ...this.unrecognizedFields
-        };
-        if (this.roles) {
-          json.roles = rolesToJSON(this.roles);
-        } else if (this.succinctRoles) {
-          json.succinct_roles = this.succinctRoles.toJSON();
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { keys, roles, succinct_roles, ...unrecognizedFields } = data;
-        let succinctRoles;
-        if (utils_1.guard.isObject(succinct_roles)) {
-          succinctRoles = role_1.SuccinctRoles.fromJSON(succinct_roles);
-        }
-        return new _Delegations({
-          keys: keysFromJSON(keys),
-          roles: rolesFromJSON(roles),
-          unrecognizedFields,
-          succinctRoles
-        });
-      }
-    };
-    exports.Delegations = Delegations;
-    function keysToJSON(keys) {
-      return Object.entries(keys).reduce((acc, [keyId, key]) => ({
-        ...acc,
-        [keyId]: key.toJSON()
-      }), {});
-    }
-    function rolesToJSON(roles) {
-      return Object.values(roles).map((role) => role.toJSON());
-    }
-    function keysFromJSON(data) {
-      if (!utils_1.guard.isObjectRecord(data)) {
-        throw new TypeError("keys is malformed");
-      }
-      return Object.entries(data).reduce((acc, [keyID, keyData]) => ({
-        ...acc,
-        [keyID]: key_1.Key.fromJSON(keyID, keyData)
-      }), {});
-    }
-    function rolesFromJSON(data) {
-      let roleMap;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectArray(data)) {
-          throw new TypeError("roles is malformed");
-        }
-        roleMap = data.reduce((acc, role) => {
-          const delegatedRole = role_1.DelegatedRole.fromJSON(role);
-          return {
-            ...acc,
-            [delegatedRole.name]: delegatedRole
-          };
-        }, {});
-      }
-      return roleMap;
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/targets.js
-var require_targets = __commonJS({
-  "node_modules/@tufjs/models/dist/targets.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Targets = void 0;
-    var util_1 = __importDefault(__require("util"));
-    var base_1 = require_base2();
-    var delegations_1 = require_delegations();
-    var file_1 = require_file();
-    var utils_1 = require_utils8();
-    var Targets = class _Targets extends base_1.Signed {
-      type = base_1.MetadataKind.Targets;
-      targets;
-      delegations;
-      constructor(options2) {
-        super(options2);
-        this.targets = options2.targets || {};
-        this.delegations = options2.delegations;
-      }
-      addTarget(target) {
-        this.targets[target.path] = target;
-      }
-      equals(other) {
-        if (!(other instanceof _Targets)) {
-          return false;
-        }
-        return super.equals(other) && util_1.default.isDeepStrictEqual(this.targets, other.targets) && util_1.default.isDeepStrictEqual(this.delegations, other.delegations);
-      }
-      toJSON() {
-        const json = {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          targets: targetsToJSON(this.targets),
-          ...this.unrecognizedFields
-        };
-        if (this.delegations) {
-          json.delegations = this.delegations.toJSON();
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { targets, delegations, ...rest } = unrecognizedFields;
-        return new _Targets({
-          ...commonFields,
-          targets: targetsFromJSON(targets),
-          delegations: delegationsFromJSON(delegations),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.Targets = Targets;
-    function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path25, target]) => ({
-        ...acc,
-        [path25]: target.toJSON()
-      }), {});
-    }
-    function targetsFromJSON(data) {
-      let targets;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("targets must be an object");
-        } else {
-          targets = Object.entries(data).reduce((acc, [path25, target]) => ({
-            ...acc,
-            [path25]: file_1.TargetFile.fromJSON(path25, target)
-          }), {});
-        }
-      }
-      return targets;
-    }
-    function delegationsFromJSON(data) {
-      let delegations;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObject(data)) {
-          throw new TypeError("delegations must be an object");
-        } else {
-          delegations = delegations_1.Delegations.fromJSON(data);
-        }
-      }
-      return delegations;
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/timestamp.js
-var require_timestamp4 = __commonJS({
-  "node_modules/@tufjs/models/dist/timestamp.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Timestamp = void 0;
-    var base_1 = require_base2();
-    var file_1 = require_file();
-    var utils_1 = require_utils8();
-    var Timestamp = class _Timestamp extends base_1.Signed {
-      type = base_1.MetadataKind.Timestamp;
-      snapshotMeta;
-      constructor(options2) {
-        super(options2);
-        this.snapshotMeta = options2.snapshotMeta || new file_1.MetaFile({ version: 1 });
-      }
-      equals(other) {
-        if (!(other instanceof _Timestamp)) {
-          return false;
-        }
-        return super.equals(other) && this.snapshotMeta.equals(other.snapshotMeta);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          meta: { "snapshot.json": this.snapshotMeta.toJSON() },
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { meta, ...rest } = unrecognizedFields;
-        return new _Timestamp({
-          ...commonFields,
-          snapshotMeta: snapshotMetaFromJSON(meta),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports.Timestamp = Timestamp;
-    function snapshotMetaFromJSON(data) {
-      let snapshotMeta;
-      if (utils_1.guard.isDefined(data)) {
-        const snapshotData = data["snapshot.json"];
-        if (!utils_1.guard.isDefined(snapshotData) || !utils_1.guard.isObject(snapshotData)) {
-          throw new TypeError("missing snapshot.json in meta");
-        } else {
-          snapshotMeta = file_1.MetaFile.fromJSON(snapshotData);
-        }
-      }
-      return snapshotMeta;
-    }
-  }
-});
-
-// node_modules/@tufjs/models/dist/metadata.js
-var require_metadata = __commonJS({
-  "node_modules/@tufjs/models/dist/metadata.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Metadata = void 0;
-    var canonical_json_1 = require_lib12();
-    var util_1 = __importDefault(__require("util"));
-    var base_1 = require_base2();
-    var error_1 = require_error9();
-    var root_1 = require_root();
-    var signature_1 = require_signature();
-    var snapshot_1 = require_snapshot();
-    var targets_1 = require_targets();
-    var timestamp_1 = require_timestamp4();
-    var utils_1 = require_utils8();
-    var Metadata = class _Metadata {
-      signed;
-      signatures;
-      unrecognizedFields;
-      constructor(signed, signatures, unrecognizedFields) {
-        this.signed = signed;
-        this.signatures = signatures || {};
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      sign(signer, append = true) {
-        const bytes = Buffer.from((0, canonical_json_1.canonicalize)(this.signed.toJSON()));
-        const signature = signer(bytes);
-        if (!append) {
-          this.signatures = {};
-        }
-        this.signatures[signature.keyID] = signature;
-      }
-      verifyDelegate(delegatedRole, delegatedMetadata) {
-        let role;
-        let keys = {};
-        switch (this.signed.type) {
-          case base_1.MetadataKind.Root:
-            keys = this.signed.keys;
-            role = this.signed.roles[delegatedRole];
-            break;
-          case base_1.MetadataKind.Targets:
-            if (!this.signed.delegations) {
-              throw new error_1.ValueError(`No delegations found for ${delegatedRole}`);
-            }
-            keys = this.signed.delegations.keys;
-            if (this.signed.delegations.roles) {
-              role = this.signed.delegations.roles[delegatedRole];
-            } else if (this.signed.delegations.succinctRoles) {
-              if (this.signed.delegations.succinctRoles.isDelegatedRole(delegatedRole)) {
-                role = this.signed.delegations.succinctRoles;
-              }
-            }
-            break;
-          default:
-            throw new TypeError("invalid metadata type");
-        }
-        if (!role) {
-          throw new error_1.ValueError(`no delegation found for ${delegatedRole}`);
-        }
-        const signingKeys = /* @__PURE__ */ new Set();
-        role.keyIDs.forEach((keyID) => {
-          const key = keys[keyID];
-          if (!key) {
-            return;
-          }
-          try {
-            key.verifySignature(delegatedMetadata);
-            signingKeys.add(key.keyID);
-          } catch (error) {
-          }
-        });
-        if (signingKeys.size < role.threshold) {
-          throw new error_1.UnsignedMetadataError(`${delegatedRole} was signed by ${signingKeys.size}/${role.threshold} keys`);
-        }
-      }
-      equals(other) {
-        if (!(other instanceof _Metadata)) {
-          return false;
-        }
-        return (
-          // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
-          this.signed.equals(other.signed) && util_1.default.isDeepStrictEqual(this.signatures, other.signatures) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields)
-        );
-      }
-      toJSON() {
-        const signatures = Object.values(this.signatures).map((signature) => {
-          return signature.toJSON();
-        });
-        return {
-          signatures,
-          signed: this.signed.toJSON(),
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(type, data) {
-        const { signed, signatures, ...rest } = data;
-        if (!utils_1.guard.isDefined(signed) || !utils_1.guard.isObject(signed)) {
-          throw new TypeError("signed is not defined");
-        }
-        if (type !== signed._type) {
-          throw new error_1.ValueError(`expected '${type}', got ${signed["_type"]}`);
-        }
-        if (!utils_1.guard.isObjectArray(signatures)) {
-          throw new TypeError("signatures is not an array");
-        }
-        let signedObj;
-        switch (type) {
-          case base_1.MetadataKind.Root:
-            signedObj = root_1.Root.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Timestamp:
-            signedObj = timestamp_1.Timestamp.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Snapshot:
-            signedObj = snapshot_1.Snapshot.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Targets:
-            signedObj = targets_1.Targets.fromJSON(signed);
-            break;
-          default:
-            throw new TypeError("invalid metadata type");
-        }
-        const sigMap = {};
-        signatures.forEach((sigData) => {
-          const sig = signature_1.Signature.fromJSON(sigData);
-          if (sigMap[sig.keyID]) {
-            throw new error_1.ValueError(`multiple signatures found for keyid: ${sig.keyID}`);
-          }
-          sigMap[sig.keyID] = sig;
-        });
-        return new _Metadata(signedObj, sigMap, rest);
-      }
-    };
-    exports.Metadata = Metadata;
-  }
-});
-
-// node_modules/@tufjs/models/dist/index.js
-var require_dist11 = __commonJS({
-  "node_modules/@tufjs/models/dist/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Timestamp = exports.Targets = exports.Snapshot = exports.Signature = exports.Root = exports.Metadata = exports.Key = exports.TargetFile = exports.MetaFile = exports.ValueError = exports.MetadataKind = void 0;
-    var base_1 = require_base2();
-    Object.defineProperty(exports, "MetadataKind", { enumerable: true, get: function() {
-      return base_1.MetadataKind;
-    } });
-    var error_1 = require_error9();
-    Object.defineProperty(exports, "ValueError", { enumerable: true, get: function() {
-      return error_1.ValueError;
-    } });
-    var file_1 = require_file();
-    Object.defineProperty(exports, "MetaFile", { enumerable: true, get: function() {
-      return file_1.MetaFile;
-    } });
-    Object.defineProperty(exports, "TargetFile", { enumerable: true, get: function() {
-      return file_1.TargetFile;
-    } });
-    var key_1 = require_key4();
-    Object.defineProperty(exports, "Key", { enumerable: true, get: function() {
-      return key_1.Key;
-    } });
-    var metadata_1 = require_metadata();
-    Object.defineProperty(exports, "Metadata", { enumerable: true, get: function() {
-      return metadata_1.Metadata;
-    } });
-    var root_1 = require_root();
-    Object.defineProperty(exports, "Root", { enumerable: true, get: function() {
-      return root_1.Root;
-    } });
-    var signature_1 = require_signature();
-    Object.defineProperty(exports, "Signature", { enumerable: true, get: function() {
-      return signature_1.Signature;
-    } });
-    var snapshot_1 = require_snapshot();
-    Object.defineProperty(exports, "Snapshot", { enumerable: true, get: function() {
-      return snapshot_1.Snapshot;
-    } });
-    var targets_1 = require_targets();
-    Object.defineProperty(exports, "Targets", { enumerable: true, get: function() {
-      return targets_1.Targets;
-    } });
-    var timestamp_1 = require_timestamp4();
-    Object.defineProperty(exports, "Timestamp", { enumerable: true, get: function() {
-      return timestamp_1.Timestamp;
-    } });
-  }
-});
-
-// node_modules/tuf-js/dist/error.js
-var require_error10 = __commonJS({
-  "node_modules/tuf-js/dist/error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.DownloadHTTPError = exports.DownloadLengthMismatchError = exports.DownloadError = exports.ExpiredMetadataError = exports.EqualVersionError = exports.BadVersionError = exports.RepositoryError = exports.PersistError = exports.RuntimeError = exports.ValueError = void 0;
-    var ValueError = class extends Error {
-    };
-    exports.ValueError = ValueError;
-    var RuntimeError = class extends Error {
-    };
-    exports.RuntimeError = RuntimeError;
-    var PersistError = class extends Error {
-    };
-    exports.PersistError = PersistError;
-    var RepositoryError = class extends Error {
-    };
-    exports.RepositoryError = RepositoryError;
-    var BadVersionError = class extends RepositoryError {
-    };
-    exports.BadVersionError = BadVersionError;
-    var EqualVersionError = class extends BadVersionError {
-    };
-    exports.EqualVersionError = EqualVersionError;
-    var ExpiredMetadataError = class extends RepositoryError {
-    };
-    exports.ExpiredMetadataError = ExpiredMetadataError;
-    var DownloadError = class extends Error {
-    };
-    exports.DownloadError = DownloadError;
-    var DownloadLengthMismatchError = class extends DownloadError {
-    };
-    exports.DownloadLengthMismatchError = DownloadLengthMismatchError;
-    var DownloadHTTPError = class extends DownloadError {
-      statusCode;
-      constructor(message, statusCode) {
-        super(message);
-        this.statusCode = statusCode;
-      }
-    };
-    exports.DownloadHTTPError = DownloadHTTPError;
-  }
-});
-
-// node_modules/tuf-js/dist/utils/tmpfile.js
-var require_tmpfile = __commonJS({
-  "node_modules/tuf-js/dist/utils/tmpfile.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.withTempFile = void 0;
-    var promises_1 = __importDefault(__require("fs/promises"));
-    var os_1 = __importDefault(__require("os"));
-    var path_1 = __importDefault(__require("path"));
-    var withTempFile = async (handler) => withTempDir(async (dir) => handler(path_1.default.join(dir, "tempfile")));
-    exports.withTempFile = withTempFile;
-    var withTempDir = async (handler) => {
-      const tmpDir = await promises_1.default.realpath(os_1.default.tmpdir());
-      const dir = await promises_1.default.mkdtemp(tmpDir + path_1.default.sep);
-      try {
-        return await handler(dir);
-      } finally {
-        await promises_1.default.rm(dir, { force: true, recursive: true, maxRetries: 3 });
-      }
-    };
-  }
-});
-
-// node_modules/tuf-js/dist/fetcher.js
-var require_fetcher = __commonJS({
-  "node_modules/tuf-js/dist/fetcher.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.DefaultFetcher = exports.BaseFetcher = void 0;
-    var debug_1 = __importDefault(require_src());
-    var fs_1 = __importDefault(__require("fs"));
-    var make_fetch_happen_1 = __importDefault(require_lib11());
-    var util_1 = __importDefault(__require("util"));
-    var error_1 = require_error10();
-    var tmpfile_1 = require_tmpfile();
-    var log = (0, debug_1.default)("tuf:fetch");
-    var USER_AGENT_HEADER = "User-Agent";
-    var BaseFetcher = class {
-      // Download file from given URL. The file is downloaded to a temporary
-      // location and then passed to the given handler. The handler is responsible
-      // for moving the file to its final location. The temporary file is deleted
-      // after the handler returns.
-      async downloadFile(url2, maxLength, handler) {
-        return (0, tmpfile_1.withTempFile)(async (tmpFile) => {
-          const reader = await this.fetch(url2);
-          let numberOfBytesReceived = 0;
-          const fileStream = fs_1.default.createWriteStream(tmpFile);
-          try {
-            for await (const chunk of reader) {
-              numberOfBytesReceived += chunk.length;
-              if (numberOfBytesReceived > maxLength) {
-                throw new error_1.DownloadLengthMismatchError("Max length reached");
-              }
-              await writeBufferToStream(fileStream, chunk);
-            }
-          } finally {
-            await util_1.default.promisify(fileStream.close).bind(fileStream)();
-          }
-          return handler(tmpFile);
-        });
-      }
-      // Download bytes from given URL.
-      async downloadBytes(url2, maxLength) {
-        return this.downloadFile(url2, maxLength, async (file) => {
-          const stream = fs_1.default.createReadStream(file);
-          const chunks = [];
-          for await (const chunk of stream) {
-            chunks.push(chunk);
-          }
-          return Buffer.concat(chunks);
-        });
-      }
-    };
-    exports.BaseFetcher = BaseFetcher;
-    var DefaultFetcher = class extends BaseFetcher {
-      userAgent;
-      timeout;
-      retry;
-      constructor(options2 = {}) {
-        super();
-        this.userAgent = options2.userAgent;
-        this.timeout = options2.timeout;
-        this.retry = options2.retry;
-      }
-      async fetch(url2) {
-        log("GET %s", url2);
-        const response = await (0, make_fetch_happen_1.default)(url2, {
-          headers: {
-            [USER_AGENT_HEADER]: this.userAgent || ""
-          },
-          timeout: this.timeout,
-          retry: this.retry
-        });
-        if (!response.ok || !response?.body) {
-          throw new error_1.DownloadHTTPError("Failed to download", response.status);
-        }
-        return response.body;
-      }
-    };
-    exports.DefaultFetcher = DefaultFetcher;
-    var writeBufferToStream = async (stream, buffer) => {
-      return new Promise((resolve, reject) => {
-        stream.write(buffer, (err) => {
-          if (err) {
-            reject(err);
-          }
-          resolve(true);
-        });
-      });
-    };
-  }
-});
-
-// node_modules/tuf-js/package.json
-var require_package5 = __commonJS({
-  "node_modules/tuf-js/package.json"(exports, module) {
-    module.exports = {
-      name: "tuf-js",
-      version: "4.1.0",
-      description: "JavaScript implementation of The Update Framework (TUF)",
-      main: "dist/index.js",
-      types: "dist/index.d.ts",
-      scripts: {
-        build: "tsc --build tsconfig.build.json",
-        clean: "rm -rf dist && rm tsconfig.build.tsbuildinfo",
-        test: "jest"
-      },
-      repository: {
-        type: "git",
-        url: "git+https://github.com/theupdateframework/tuf-js.git"
-      },
-      files: [
-        "dist"
-      ],
-      keywords: [
-        "tuf",
-        "security",
-        "update"
-      ],
-      author: "bdehamer@github.com",
-      license: "MIT",
-      bugs: {
-        url: "https://github.com/theupdateframework/tuf-js/issues"
-      },
-      homepage: "https://github.com/theupdateframework/tuf-js/tree/main/packages/client#readme",
-      devDependencies: {
-        "@tufjs/repo-mock": "4.0.1",
-        "@types/debug": "^4.1.12",
-        "@types/make-fetch-happen": "^10.0.4"
-      },
-      dependencies: {
-        "@tufjs/models": "4.1.0",
-        debug: "^4.4.3",
-        "make-fetch-happen": "^15.0.1"
-      },
-      engines: {
-        node: "^20.17.0 || >=22.9.0"
-      }
-    };
-  }
-});
-
-// node_modules/tuf-js/dist/config.js
-var require_config2 = __commonJS({
-  "node_modules/tuf-js/dist/config.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.defaultConfig = void 0;
-    exports.defaultConfig = {
-      maxRootRotations: 256,
-      maxDelegations: 32,
-      rootMaxLength: 512e3,
-      //bytes
-      timestampMaxLength: 16384,
-      // bytes
-      snapshotMaxLength: 2e6,
-      // bytes
-      targetsMaxLength: 5e6,
-      // bytes
-      prefixTargetsWithHash: true,
-      fetchTimeout: 1e5,
-      // milliseconds
-      fetchRetries: void 0,
-      fetchRetry: 2,
-      userAgent: ""
-    };
-  }
-});
-
-// node_modules/tuf-js/dist/store.js
-var require_store = __commonJS({
-  "node_modules/tuf-js/dist/store.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.TrustedMetadataStore = void 0;
-    var models_1 = require_dist11();
-    var error_1 = require_error10();
-    var TrustedMetadataStore = class {
-      trustedSet = {};
-      referenceTime;
-      constructor(rootData) {
-        this.referenceTime = /* @__PURE__ */ new Date();
-        this.loadTrustedRoot(rootData);
-      }
-      get root() {
-        if (!this.trustedSet.root) {
-          throw new ReferenceError("No trusted root metadata");
-        }
-        return this.trustedSet.root;
-      }
-      get timestamp() {
-        return this.trustedSet.timestamp;
-      }
-      get snapshot() {
-        return this.trustedSet.snapshot;
-      }
-      get targets() {
-        return this.trustedSet.targets;
-      }
-      getRole(name) {
-        return this.trustedSet[name];
-      }
-      updateRoot(bytesBuffer) {
-        const data = JSON.parse(bytesBuffer.toString("utf8"));
-        const newRoot = models_1.Metadata.fromJSON(models_1.MetadataKind.Root, data);
-        if (newRoot.signed.type != models_1.MetadataKind.Root) {
-          throw new error_1.RepositoryError(`Expected 'root', got ${newRoot.signed.type}`);
-        }
-        this.root.verifyDelegate(models_1.MetadataKind.Root, newRoot);
-        if (newRoot.signed.version != this.root.signed.version + 1) {
-          throw new error_1.BadVersionError(`Expected version ${this.root.signed.version + 1}, got ${newRoot.signed.version}`);
-        }
-        newRoot.verifyDelegate(models_1.MetadataKind.Root, newRoot);
-        this.trustedSet.root = newRoot;
-        return newRoot;
-      }
-      updateTimestamp(bytesBuffer) {
-        if (this.snapshot) {
-          throw new error_1.RuntimeError("Cannot update timestamp after snapshot");
-        }
-        if (this.root.signed.isExpired(this.referenceTime)) {
-          throw new error_1.ExpiredMetadataError("Final root.json is expired");
-        }
-        const data = JSON.parse(bytesBuffer.toString("utf8"));
-        const newTimestamp = models_1.Metadata.fromJSON(models_1.MetadataKind.Timestamp, data);
-        if (newTimestamp.signed.type != models_1.MetadataKind.Timestamp) {
-          throw new error_1.RepositoryError(`Expected 'timestamp', got ${newTimestamp.signed.type}`);
-        }
-        this.root.verifyDelegate(models_1.MetadataKind.Timestamp, newTimestamp);
-        if (this.timestamp) {
-          if (newTimestamp.signed.version < this.timestamp.signed.version) {
-            throw new error_1.BadVersionError(`New timestamp version ${newTimestamp.signed.version} is less than current version ${this.timestamp.signed.version}`);
-          }
-          if (newTimestamp.signed.version === this.timestamp.signed.version) {
-            throw new error_1.EqualVersionError(`New timestamp version ${newTimestamp.signed.version} is equal to current version ${this.timestamp.signed.version}`);
-          }
-          const snapshotMeta = this.timestamp.signed.snapshotMeta;
-          const newSnapshotMeta = newTimestamp.signed.snapshotMeta;
-          if (newSnapshotMeta.version < snapshotMeta.version) {
-            throw new error_1.BadVersionError(`New snapshot version ${newSnapshotMeta.version} is less than current version ${snapshotMeta.version}`);
-          }
-        }
-        this.trustedSet.timestamp = newTimestamp;
-        this.checkFinalTimestamp();
-        return newTimestamp;
-      }
-      updateSnapshot(bytesBuffer, trusted = false) {
-        if (!this.timestamp) {
-          throw new error_1.RuntimeError("Cannot update snapshot before timestamp");
-        }
-        if (this.targets) {
-          throw new error_1.RuntimeError("Cannot update snapshot after targets");
-        }
-        this.checkFinalTimestamp();
-        const snapshotMeta = this.timestamp.signed.snapshotMeta;
-        if (!trusted) {
-          snapshotMeta.verify(bytesBuffer);
-        }
-        const data = JSON.parse(bytesBuffer.toString("utf8"));
-        const newSnapshot = models_1.Metadata.fromJSON(models_1.MetadataKind.Snapshot, data);
-        if (newSnapshot.signed.type != models_1.MetadataKind.Snapshot) {
-          throw new error_1.RepositoryError(`Expected 'snapshot', got ${newSnapshot.signed.type}`);
-        }
-        this.root.verifyDelegate(models_1.MetadataKind.Snapshot, newSnapshot);
-        if (this.snapshot) {
-          Object.entries(this.snapshot.signed.meta).forEach(([fileName, fileInfo]) => {
-            const newFileInfo = newSnapshot.signed.meta[fileName];
-            if (!newFileInfo) {
-              throw new error_1.RepositoryError(`Missing file ${fileName} in new snapshot`);
-            }
-            if (newFileInfo.version < fileInfo.version) {
-              throw new error_1.BadVersionError(`New version ${newFileInfo.version} of ${fileName} is less than current version ${fileInfo.version}`);
-            }
-          });
-        }
-        this.trustedSet.snapshot = newSnapshot;
-        this.checkFinalSnapsnot();
-        return newSnapshot;
-      }
-      updateDelegatedTargets(bytesBuffer, roleName, delegatorName) {
-        if (!this.snapshot) {
-          throw new error_1.RuntimeError("Cannot update delegated targets before snapshot");
-        }
-        this.checkFinalSnapsnot();
-        const delegator = this.trustedSet[delegatorName];
-        if (!delegator) {
-          throw new error_1.RuntimeError(`No trusted ${delegatorName} metadata`);
-        }
-        const meta = this.snapshot.signed.meta?.[`${roleName}.json`];
-        if (!meta) {
-          throw new error_1.RepositoryError(`Missing ${roleName}.json in snapshot`);
-        }
-        meta.verify(bytesBuffer);
-        const data = JSON.parse(bytesBuffer.toString("utf8"));
-        const newDelegate = models_1.Metadata.fromJSON(models_1.MetadataKind.Targets, data);
-        if (newDelegate.signed.type != models_1.MetadataKind.Targets) {
-          throw new error_1.RepositoryError(`Expected 'targets', got ${newDelegate.signed.type}`);
-        }
-        delegator.verifyDelegate(roleName, newDelegate);
-        const version = newDelegate.signed.version;
-        if (version != meta.version) {
-          throw new error_1.BadVersionError(`Version ${version} of ${roleName} does not match snapshot version ${meta.version}`);
-        }
-        if (newDelegate.signed.isExpired(this.referenceTime)) {
-          throw new error_1.ExpiredMetadataError(`${roleName}.json is expired`);
-        }
-        this.trustedSet[roleName] = newDelegate;
-      }
-      // Verifies and loads data as trusted root metadata.
-      // Note that an expired initial root is still considered valid.
-      loadTrustedRoot(bytesBuffer) {
-        const data = JSON.parse(bytesBuffer.toString("utf8"));
-        const root = models_1.Metadata.fromJSON(models_1.MetadataKind.Root, data);
-        if (root.signed.type != models_1.MetadataKind.Root) {
-          throw new error_1.RepositoryError(`Expected 'root', got ${root.signed.type}`);
-        }
-        root.verifyDelegate(models_1.MetadataKind.Root, root);
-        this.trustedSet["root"] = root;
-      }
-      checkFinalTimestamp() {
-        if (!this.timestamp) {
-          throw new ReferenceError("No trusted timestamp metadata");
-        }
-        if (this.timestamp.signed.isExpired(this.referenceTime)) {
-          throw new error_1.ExpiredMetadataError("Final timestamp.json is expired");
-        }
-      }
-      checkFinalSnapsnot() {
-        if (!this.snapshot) {
-          throw new ReferenceError("No trusted snapshot metadata");
-        }
-        if (!this.timestamp) {
-          throw new ReferenceError("No trusted timestamp metadata");
-        }
-        if (this.snapshot.signed.isExpired(this.referenceTime)) {
-          throw new error_1.ExpiredMetadataError("snapshot.json is expired");
-        }
-        const snapshotMeta = this.timestamp.signed.snapshotMeta;
-        if (this.snapshot.signed.version !== snapshotMeta.version) {
-          throw new error_1.BadVersionError("Snapshot version doesn't match timestamp");
-        }
-      }
-    };
-    exports.TrustedMetadataStore = TrustedMetadataStore;
-  }
-});
-
-// node_modules/tuf-js/dist/utils/url.js
-var require_url = __commonJS({
-  "node_modules/tuf-js/dist/utils/url.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.join = join;
-    var url_1 = __require("url");
-    function join(base, path25) {
-      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path25)).toString();
-    }
-    function ensureTrailingSlash(path25) {
-      return path25.endsWith("/") ? path25 : path25 + "/";
-    }
-    function removeLeadingSlash(path25) {
-      return path25.startsWith("/") ? path25.slice(1) : path25;
-    }
-  }
-});
-
-// node_modules/tuf-js/dist/updater.js
-var require_updater = __commonJS({
-  "node_modules/tuf-js/dist/updater.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Updater = void 0;
-    var models_1 = require_dist11();
-    var debug_1 = __importDefault(require_src());
-    var fs37 = __importStar(__require("fs"));
-    var path25 = __importStar(__require("path"));
-    var package_json_1 = require_package5();
-    var config_1 = require_config2();
-    var error_1 = require_error10();
-    var fetcher_1 = require_fetcher();
-    var store_1 = require_store();
-    var url2 = __importStar(require_url());
-    var log = (0, debug_1.default)("tuf:cache");
-    var Updater = class {
-      dir;
-      metadataBaseUrl;
-      targetDir;
-      targetBaseUrl;
-      forceCache;
-      trustedSet;
-      config;
-      fetcher;
-      constructor(options2) {
-        const { metadataDir, metadataBaseUrl, targetDir, targetBaseUrl, fetcher, config } = options2;
-        this.dir = metadataDir;
-        this.metadataBaseUrl = metadataBaseUrl;
-        this.targetDir = targetDir;
-        this.targetBaseUrl = targetBaseUrl;
-        this.forceCache = options2.forceCache ?? false;
-        const data = this.loadLocalMetadata(models_1.MetadataKind.Root);
-        this.trustedSet = new store_1.TrustedMetadataStore(data);
-        this.config = { ...config_1.defaultConfig, ...config };
-        const userAgent = config?.userAgent ? `${config.userAgent} tuf-js/${package_json_1.version}` : `tuf-js/${package_json_1.version}`;
-        this.fetcher = fetcher || new fetcher_1.DefaultFetcher({
-          userAgent,
-          timeout: this.config.fetchTimeout,
-          retry: this.config.fetchRetries ?? this.config.fetchRetry
-        });
-      }
-      // refresh and load the metadata before downloading the target
-      // refresh should be called once after the client is initialized
-      async refresh() {
-        if (this.forceCache) {
-          try {
-            await this.loadTimestamp({ checkRemote: false });
-          } catch (error) {
-            await this.loadRoot();
-            await this.loadTimestamp();
-          }
-        } else {
-          await this.loadRoot();
-          await this.loadTimestamp();
-        }
-        await this.loadSnapshot();
-        await this.loadTargets(models_1.MetadataKind.Targets, models_1.MetadataKind.Root);
-      }
-      // Returns the TargetFile instance with information for the given target path.
-      //
-      // Implicitly calls refresh if it hasn't already been called.
-      async getTargetInfo(targetPath) {
-        if (!this.trustedSet.targets) {
-          await this.refresh();
-        }
-        return this.preorderDepthFirstWalk(targetPath);
-      }
-      async downloadTarget(targetInfo, filePath, targetBaseUrl) {
-        const targetPath = filePath || this.generateTargetPath(targetInfo);
-        if (!targetBaseUrl) {
-          if (!this.targetBaseUrl) {
-            throw new error_1.ValueError("Target base URL not set");
-          }
-          targetBaseUrl = this.targetBaseUrl;
-        }
-        let targetFilePath = targetInfo.path;
-        const consistentSnapshot = this.trustedSet.root.signed.consistentSnapshot;
-        if (consistentSnapshot && this.config.prefixTargetsWithHash) {
-          const hashes = Object.values(targetInfo.hashes);
-          const { dir, base } = path25.parse(targetFilePath);
-          const filename = `${hashes[0]}.${base}`;
-          targetFilePath = dir ? `${dir}/${filename}` : filename;
-        }
-        const targetUrl = url2.join(targetBaseUrl, targetFilePath);
-        await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs37.createReadStream(fileName));
-          log("WRITE %s", targetPath);
-          fs37.copyFileSync(fileName, targetPath);
-        });
-        return targetPath;
-      }
-      async findCachedTarget(targetInfo, filePath) {
-        if (!filePath) {
-          filePath = this.generateTargetPath(targetInfo);
-        }
-        try {
-          if (fs37.existsSync(filePath)) {
-            await targetInfo.verify(fs37.createReadStream(filePath));
-            return filePath;
-          }
-        } catch (error) {
-          return;
-        }
-        return;
-      }
-      loadLocalMetadata(fileName) {
-        const filePath = path25.join(this.dir, `${fileName}.json`);
-        log("READ %s", filePath);
-        return fs37.readFileSync(filePath);
-      }
-      // Sequentially load and persist on local disk every newer root metadata
-      // version available on the remote.
-      // Client workflow 5.3: update root role
-      async loadRoot() {
-        const rootVersion = this.trustedSet.root.signed.version;
-        const lowerBound = rootVersion + 1;
-        const upperBound = lowerBound + this.config.maxRootRotations;
-        for (let version = lowerBound; version < upperBound; version++) {
-          const rootUrl = url2.join(this.metadataBaseUrl, `${version}.root.json`);
-          try {
-            const bytesData = await this.fetcher.downloadBytes(rootUrl, this.config.rootMaxLength);
-            this.trustedSet.updateRoot(bytesData);
-            this.persistMetadata(models_1.MetadataKind.Root, bytesData);
-          } catch (error) {
-            if (error instanceof error_1.DownloadHTTPError) {
-              if ([403, 404].includes(error.statusCode)) {
-                break;
-              }
-            }
-            throw error;
-          }
-        }
-      }
-      // Load local and remote timestamp metadata.
-      // Client workflow 5.4: update timestamp role
-      async loadTimestamp({ checkRemote } = { checkRemote: true }) {
-        try {
-          const data = this.loadLocalMetadata(models_1.MetadataKind.Timestamp);
-          this.trustedSet.updateTimestamp(data);
-          if (!checkRemote) {
-            return;
-          }
-        } catch (error) {
-        }
-        const timestampUrl = url2.join(this.metadataBaseUrl, "timestamp.json");
-        const bytesData = await this.fetcher.downloadBytes(timestampUrl, this.config.timestampMaxLength);
-        try {
-          this.trustedSet.updateTimestamp(bytesData);
-        } catch (error) {
-          if (error instanceof error_1.EqualVersionError) {
-            return;
-          }
-          throw error;
-        }
-        this.persistMetadata(models_1.MetadataKind.Timestamp, bytesData);
-      }
-      // Load local and remote snapshot metadata.
-      // Client workflow 5.5: update snapshot role
-      async loadSnapshot() {
-        try {
-          const data = this.loadLocalMetadata(models_1.MetadataKind.Snapshot);
-          this.trustedSet.updateSnapshot(data, true);
-        } catch (error) {
-          if (!this.trustedSet.timestamp) {
-            throw new ReferenceError("No timestamp metadata");
-          }
-          const snapshotMeta = this.trustedSet.timestamp.signed.snapshotMeta;
-          const maxLength = snapshotMeta.length || this.config.snapshotMaxLength;
-          const version = this.trustedSet.root.signed.consistentSnapshot ? snapshotMeta.version : void 0;
-          const snapshotUrl = url2.join(this.metadataBaseUrl, version ? `${version}.snapshot.json` : "snapshot.json");
-          try {
-            const bytesData = await this.fetcher.downloadBytes(snapshotUrl, maxLength);
-            this.trustedSet.updateSnapshot(bytesData);
-            this.persistMetadata(models_1.MetadataKind.Snapshot, bytesData);
-          } catch (error2) {
-            throw new error_1.RuntimeError(`Unable to load snapshot metadata error ${error2}`);
-          }
-        }
-      }
-      // Load local and remote targets metadata.
-      // Client workflow 5.6: update targets role
-      async loadTargets(role, parentRole) {
-        if (this.trustedSet.getRole(role)) {
-          return this.trustedSet.getRole(role);
-        }
-        try {
-          const buffer = this.loadLocalMetadata(role);
-          this.trustedSet.updateDelegatedTargets(buffer, role, parentRole);
-        } catch (error) {
-          if (!this.trustedSet.snapshot) {
-            throw new ReferenceError("No snapshot metadata");
-          }
-          const metaInfo = this.trustedSet.snapshot.signed.meta[`${role}.json`];
-          const maxLength = metaInfo.length || this.config.targetsMaxLength;
-          const version = this.trustedSet.root.signed.consistentSnapshot ? metaInfo.version : void 0;
-          const encodedRole = encodeURIComponent(role);
-          const metadataUrl = url2.join(this.metadataBaseUrl, version ? `${version}.${encodedRole}.json` : `${encodedRole}.json`);
-          try {
-            const bytesData = await this.fetcher.downloadBytes(metadataUrl, maxLength);
-            this.trustedSet.updateDelegatedTargets(bytesData, role, parentRole);
-            this.persistMetadata(role, bytesData);
-          } catch (error2) {
-            throw new error_1.RuntimeError(`Unable to load targets error ${error2}`);
-          }
-        }
-        return this.trustedSet.getRole(role);
-      }
-      async preorderDepthFirstWalk(targetPath) {
-        const delegationsToVisit = [
-          {
-            roleName: models_1.MetadataKind.Targets,
-            parentRoleName: models_1.MetadataKind.Root
-          }
-        ];
-        const visitedRoleNames = /* @__PURE__ */ new Set();
-        while (visitedRoleNames.size <= this.config.maxDelegations && delegationsToVisit.length > 0) {
-          const { roleName, parentRoleName } = delegationsToVisit.pop();
-          if (visitedRoleNames.has(roleName)) {
-            continue;
-          }
-          const targets = (await this.loadTargets(roleName, parentRoleName))?.signed;
-          if (!targets) {
-            continue;
-          }
-          const target = targets.targets?.[targetPath];
-          if (target) {
-            return target;
-          }
-          visitedRoleNames.add(roleName);
-          if (targets.delegations) {
-            const childRolesToVisit = [];
-            const rolesForTarget = targets.delegations.rolesForTarget(targetPath);
-            for (const { role: childName, terminating } of rolesForTarget) {
-              childRolesToVisit.push({
-                roleName: childName,
-                parentRoleName: roleName
-              });
-              if (terminating) {
-                delegationsToVisit.splice(0);
-                break;
-              }
-            }
-            childRolesToVisit.reverse();
-            delegationsToVisit.push(...childRolesToVisit);
-          }
-        }
-        return;
-      }
-      generateTargetPath(targetInfo) {
-        if (!this.targetDir) {
-          throw new error_1.ValueError("Target directory not set");
-        }
-        const filePath = encodeURIComponent(targetInfo.path);
-        return path25.join(this.targetDir, filePath);
-      }
-      persistMetadata(metaDataName, bytesData) {
-        const encodedName = encodeURIComponent(metaDataName);
-        try {
-          const filePath = path25.join(this.dir, `${encodedName}.json`);
-          log("WRITE %s", filePath);
-          fs37.writeFileSync(filePath, bytesData.toString("utf8"));
-        } catch (error) {
-          throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
-        }
-      }
-    };
-    exports.Updater = Updater;
-  }
-});
-
-// node_modules/tuf-js/dist/index.js
-var require_dist12 = __commonJS({
-  "node_modules/tuf-js/dist/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Updater = exports.BaseFetcher = exports.TargetFile = void 0;
-    var models_1 = require_dist11();
-    Object.defineProperty(exports, "TargetFile", { enumerable: true, get: function() {
-      return models_1.TargetFile;
-    } });
-    var fetcher_1 = require_fetcher();
-    Object.defineProperty(exports, "BaseFetcher", { enumerable: true, get: function() {
-      return fetcher_1.BaseFetcher;
-    } });
-    var updater_1 = require_updater();
-    Object.defineProperty(exports, "Updater", { enumerable: true, get: function() {
-      return updater_1.Updater;
-    } });
-  }
-});
-
-// node_modules/@sigstore/tuf/package.json
-var require_package6 = __commonJS({
-  "node_modules/@sigstore/tuf/package.json"(exports, module) {
-    module.exports = {
-      name: "@sigstore/tuf",
-      version: "4.0.2",
-      description: "Client for the Sigstore TUF repository",
-      main: "dist/index.js",
-      types: "dist/index.d.ts",
-      scripts: {
-        clean: "shx rm -rf dist *.tsbuildinfo",
-        build: "tsc --build",
-        test: "jest"
-      },
-      files: [
-        "dist",
-        "seeds.json"
-      ],
-      author: "bdehamer@github.com",
-      license: "Apache-2.0",
-      repository: {
-        type: "git",
-        url: "git+https://github.com/sigstore/sigstore-js.git"
-      },
-      bugs: {
-        url: "https://github.com/sigstore/sigstore-js/issues"
-      },
-      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/tuf#readme",
-      publishConfig: {
-        provenance: true
-      },
-      devDependencies: {
-        "@sigstore/jest": "^0.0.0",
-        "@tufjs/repo-mock": "^4.0.1",
-        "@types/make-fetch-happen": "^10.0.4"
-      },
-      dependencies: {
-        "@sigstore/protobuf-specs": "^0.5.0",
-        "tuf-js": "^4.1.0"
-      },
-      engines: {
-        node: "^20.17.0 || >=22.9.0"
-      }
-    };
-  }
-});
-
-// node_modules/@sigstore/tuf/dist/error.js
-var require_error11 = __commonJS({
-  "node_modules/@sigstore/tuf/dist/error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.TUFError = void 0;
-    var TUFError = class extends Error {
-      code;
-      cause;
-      constructor({ code, message, cause }) {
-        super(message);
-        this.code = code;
-        this.cause = cause;
-        this.name = this.constructor.name;
-      }
-    };
-    exports.TUFError = TUFError;
-  }
-});
-
-// node_modules/@sigstore/tuf/dist/target.js
-var require_target = __commonJS({
-  "node_modules/@sigstore/tuf/dist/target.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.readTarget = readTarget;
-    var fs_1 = __importDefault(__require("fs"));
-    var error_1 = require_error11();
-    async function readTarget(tuf, targetPath) {
-      const path25 = await getTargetPath(tuf, targetPath);
-      return new Promise((resolve, reject) => {
-        fs_1.default.readFile(path25, "utf-8", (err, data) => {
-          if (err) {
-            reject(new error_1.TUFError({
-              code: "TUF_READ_TARGET_ERROR",
-              message: `error reading target ${path25}`,
-              cause: err
-            }));
-          } else {
-            resolve(data);
-          }
-        });
-      });
-    }
-    async function getTargetPath(tuf, target) {
-      let targetInfo;
-      try {
-        targetInfo = await tuf.getTargetInfo(target);
-      } catch (err) {
-        throw new error_1.TUFError({
-          code: "TUF_REFRESH_METADATA_ERROR",
-          message: "error refreshing TUF metadata",
-          cause: err
-        });
-      }
-      if (!targetInfo) {
-        throw new error_1.TUFError({
-          code: "TUF_FIND_TARGET_ERROR",
-          message: `target ${target} not found`
-        });
-      }
-      let path25 = await tuf.findCachedTarget(targetInfo);
-      if (!path25) {
-        try {
-          path25 = await tuf.downloadTarget(targetInfo);
-        } catch (err) {
-          throw new error_1.TUFError({
-            code: "TUF_DOWNLOAD_TARGET_ERROR",
-            message: `error downloading target ${path25}`,
-            cause: err
-          });
-        }
-      }
-      return path25;
-    }
-  }
-});
-
-// node_modules/@sigstore/tuf/seeds.json
-var require_seeds = __commonJS({
-  "node_modules/@sigstore/tuf/seeds.json"(exports, module) {
-    module.exports = { "https://tuf-repo-cdn.sigstore.dev": { "root.json": "ewogInNpZ25hdHVyZXMiOiBbCiAgewogICAia2V5aWQiOiAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiIsCiAgICJzaWciOiAiMzA0NjAyMjEwMGUwNGM5NzA2Mjk5YmU1ZDhjMmIxNGZiNTBiY2Q1YjljMjQxZjEwNTk3MTUzZGZlMjJmOTQzZWZlODk2YjUxNTAwMjIxMDBjZmQ3YjlmMDZhNTkwMDc4NGUzMTJkMDJiOGUzMzZlZGJiM2IyZmFiNjFhYzE0NTUwYjMxMTJiNGY5ZTMzZGY0IgogIH0sCiAgewogICAia2V5aWQiOiAiMjJmNGNhZWM2ZDhlNmY5NTU1YWY2NmIzZDRjM2NiMDZhM2JiMjNmZGM3ZTM5YzkxNmM2MWY0NjJlNmY1MmIwNiIsCiAgICJzaWciOiAiIgogIH0sCiAgewogICAia2V5aWQiOiAiNjE2NDM4MzgxMjViNDQwYjQwZGI2OTQyZjVjYjVhMzFjMGRjMDQzNjgzMTZlYjJhYWE1OGI5NTkwNGE1ODIyMiIsCiAgICJzaWciOiAiMzA0NTAyMjEwMGNjMzA4YWU3ZDM5MGZhNzgyZWUzMzc2ZGRmYWE5Mjk4MzUwMTZlODZkYWQ4MWY2OWUyZGU3ZWMxZTE3NDQzMmUwMjIwNWZiMTk5MDZhMzFjY2UxNDZjMjk2MjQ0NDNjMGQwYzJmMzNlZTgwZGFjMzlkNzIxMTRmOTM5NjA3Y2MyMjkzNyIKICB9LAogIHsKICAgImtleWlkIjogImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiLAogICAic2lnIjogIjMwNDUwMjIwM2Y4YWZmN2EzMGUwNWE4YzNkOTA0YjY3MWFiMWE2ZTRlOGE2ZjUwOGI3Y2ZhMGM3ODBlNzI5NzZiZWU3YTIyNzAyMjEwMGY2NGM5Yjc2NTUyNmYzNGQ5ZWExNjMzOWNmMjM4ODkzZTFjMzM2OGI0ZjA5MTBhNjFhMWFmMjdkZGEwMWViYjkiCiAgfSwKICB7CiAgICJrZXlpZCI6ICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIiwKICAgInNpZyI6ICIzMDQ1MDIyMDIzNjNjYTI0OWFlZmE2ZDVmNjFjNDA4YTMyY2RkMDc5YjAzNGE3ODg4ZGRmMjEzNmRjNDUxNWVkNGE3Mjg0MTgwMjIxMDBiMDRlY2E0MmJjNTEwY2NiYmY1ZDMwNzgzYWFhOTM2YjFmMTM3Y2E3YTAxN2VlOWQ5MGQzNzEwNDMyZGEwNDI3IgogIH0KIF0sCiAic2lnbmVkIjogewogICJfdHlwZSI6ICJyb290IiwKICAiY29uc2lzdGVudF9zbmFwc2hvdCI6IHRydWUsCiAgImV4cGlyZXMiOiAiMjAyNi0wNi0yMlQxMzoyNzowMVoiLAogICJrZXlzIjogewogICAiMGM4NzQzMmMzYmYwOWZkOTkxODlmZGMzMmZhNWVhZWRmNGU0YTVmYWM3YmFiNzNmYTA0YTJlMGZjNjRhZjZmNSI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVdSaUdyNStqKzNKNVNzSCtadHI1bkUySDJ3TzdcbkJWK25PM3M5M2dMY2ExOHFUT3pIWTFvV3lBR0R5a01Tc0dUVUJTdDlEK0FuMEtmS3NEMm1mU000MlE9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1vbmxpbmUtdXJpIjogImdjcGttczpwcm9qZWN0cy9zaWdzdG9yZS1yb290LXNpZ25pbmcvbG9jYXRpb25zL2dsb2JhbC9rZXlSaW5ncy9yb290L2NyeXB0b0tleXMvdGltZXN0YW1wL2NyeXB0b0tleVZlcnNpb25zLzEiCiAgIH0sCiAgICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIjogewogICAgImtleXR5cGUiOiAiZWNkc2EiLAogICAgImtleXZhbCI6IHsKICAgICAicHVibGljIjogIi0tLS0tQkVHSU4gUFVCTElDIEtFWS0tLS0tXG5NRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUVNeHBQT0pDSVo1b3RHNDEwNmZHSnNlRVFpM1Y5XG5wa01ZUTR1eVY5VGoxTTdXSFhJeUxHK2prZnZ1RzBnbFExSlpiUlpaQlYzZ0FSNHNvamRHSElTZW93PT1cbi0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLVxuIgogICAgfSwKICAgICJzY2hlbWUiOiAiZWNkc2Etc2hhMi1uaXN0cDI1NiIsCiAgICAieC10dWYtb24tY2kta2V5b3duZXIiOiAiQGxhbmNlIgogICB9LAogICAiMjJmNGNhZWM2ZDhlNmY5NTU1YWY2NmIzZDRjM2NiMDZhM2JiMjNmZGM3ZTM5YzkxNmM2MWY0NjJlNmY1MmIwNiI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRXpCelZPbUhDUG9qTVZMU0kzNjRXaWlWOE5QckRcbjZJZ1J4Vmxpc2t6L3YreTNKRVI1bWNWR2NPTmxpRGNXTUM1SjJsZkhtalBOUGhiNEg3eG04THpmU0E9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1rZXlvd25lciI6ICJAc2FudGlhZ290b3JyZXMiCiAgIH0sCiAgICI2MTY0MzgzODEyNWI0NDBiNDBkYjY5NDJmNWNiNWEzMWMwZGMwNDM2ODMxNmViMmFhYTU4Yjk1OTA0YTU4MjIyIjogewogICAgImtleWlkX2hhc2hfYWxnb3JpdGhtcyI6IFsKICAgICAic2hhMjU2IiwKICAgICAic2hhNTEyIgogICAgXSwKICAgICJrZXl0eXBlIjogImVjZHNhIiwKICAgICJrZXl2YWwiOiB7CiAgICAgInB1YmxpYyI6ICItLS0tLUJFR0lOIFBVQkxJQyBLRVktLS0tLVxuTUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFaW5pa1NzQVFtWWtOZUg1ZVlxL0NuSXpMYWFjT1xueGxTYWF3UURPd3FLeS90Q3F4cTV4eFBTSmMyMUs0V0loczlHeU9rS2Z6dWVZM0dJTHpjTUpaNGNXdz09XG4tLS0tLUVORCBQVUJMSUMgS0VZLS0tLS1cbiIKICAgIH0sCiAgICAic2NoZW1lIjogImVjZHNhLXNoYTItbmlzdHAyNTYiLAogICAgIngtdHVmLW9uLWNpLWtleW93bmVyIjogIkBib2JjYWxsYXdheSIKICAgfSwKICAgImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiOiB7CiAgICAia2V5aWRfaGFzaF9hbGdvcml0aG1zIjogWwogICAgICJzaGEyNTYiLAogICAgICJzaGE1MTIiCiAgICBdLAogICAgImtleXR5cGUiOiAiZWNkc2EiLAogICAgImtleXZhbCI6IHsKICAgICAicHVibGljIjogIi0tLS0tQkVHSU4gUFVCTElDIEtFWS0tLS0tXG5NRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUwZ2hyaDkyTHcxWXIzaWRHVjVXcUN0TURCOEN4XG4rRDhoZEM0dzJaTE5JcGxWUm9WR0xza1lhM2doZU15T2ppSjhrUGkxNWFRMi8vN1Arb2o3VXZKUEd3PT1cbi0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLVxuIgogICAgfSwKICAgICJzY2hlbWUiOiAiZWNkc2Etc2hhMi1uaXN0cDI1NiIsCiAgICAieC10dWYtb24tY2kta2V5b3duZXIiOiAiQGpvc2h1YWdsIgogICB9LAogICAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRUVYc3ozU1pYRmI4ak1WNDJqNnBKbHlqYmpSOEtcbk4zQndvY2V4cTZMTUliNXFzV0tPUXZMTjE2TlVlZkxjNEhzd09vdW1Sc1ZWYWFqU3BRUzZmb2JrUnc9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1rZXlvd25lciI6ICJAbW5tNjc4IgogICB9CiAgfSwKICAicm9sZXMiOiB7CiAgICJyb290IjogewogICAgImtleWlkcyI6IFsKICAgICAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiIsCiAgICAgIjIyZjRjYWVjNmQ4ZTZmOTU1NWFmNjZiM2Q0YzNjYjA2YTNiYjIzZmRjN2UzOWM5MTZjNjFmNDYyZTZmNTJiMDYiLAogICAgICI2MTY0MzgzODEyNWI0NDBiNDBkYjY5NDJmNWNiNWEzMWMwZGMwNDM2ODMxNmViMmFhYTU4Yjk1OTA0YTU4MjIyIiwKICAgICAiYTY4N2U1YmY0ZmFiODJiMGVlNThkNDZlMDVjOTUzNTE0NWEyYzlhZmI0NThmNDNkNDJiNDVjYTBmZGNlMmE3MCIsCiAgICAgIjE4M2U2NGYzNzY3MGRjMTNjYTBkMjg5OTVhMzA1M2YzNzQwOTU0ZGRjZTQ0MzIxYTQxZTQ2NTM0Y2Y0NGU2MzIiCiAgICBdLAogICAgInRocmVzaG9sZCI6IDMKICAgfSwKICAgInNuYXBzaG90IjogewogICAgImtleWlkcyI6IFsKICAgICAiMGM4NzQzMmMzYmYwOWZkOTkxODlmZGMzMmZhNWVhZWRmNGU0YTVmYWM3YmFiNzNmYTA0YTJlMGZjNjRhZjZmNSIKICAgIF0sCiAgICAidGhyZXNob2xkIjogMSwKICAgICJ4LXR1Zi1vbi1jaS1leHBpcnktcGVyaW9kIjogMzY1MCwKICAgICJ4LXR1Zi1vbi1jaS1zaWduaW5nLXBlcmlvZCI6IDM2NQogICB9LAogICAidGFyZ2V0cyI6IHsKICAgICJrZXlpZHMiOiBbCiAgICAgImU3MWE1NGQ1NDM4MzViYTg2YWRhZDk0NjAzNzljNzY0MWZiODcyNmQxNjRlYTc2NjgwMWExYzUyMmFiYTdlYTIiLAogICAgICIyMmY0Y2FlYzZkOGU2Zjk1NTVhZjY2YjNkNGMzY2IwNmEzYmIyM2ZkYzdlMzljOTE2YzYxZjQ2MmU2ZjUyYjA2IiwKICAgICAiNjE2NDM4MzgxMjViNDQwYjQwZGI2OTQyZjVjYjVhMzFjMGRjMDQzNjgzMTZlYjJhYWE1OGI5NTkwNGE1ODIyMiIsCiAgICAgImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiLAogICAgICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIgogICAgXSwKICAgICJ0aHJlc2hvbGQiOiAzCiAgIH0sCiAgICJ0aW1lc3RhbXAiOiB7CiAgICAia2V5aWRzIjogWwogICAgICIwYzg3NDMyYzNiZjA5ZmQ5OTE4OWZkYzMyZmE1ZWFlZGY0ZTRhNWZhYzdiYWI3M2ZhMDRhMmUwZmM2NGFmNmY1IgogICAgXSwKICAgICJ0aHJlc2hvbGQiOiAxLAogICAgIngtdHVmLW9uLWNpLWV4cGlyeS1wZXJpb2QiOiA3LAogICAgIngtdHVmLW9uLWNpLXNpZ25pbmctcGVyaW9kIjogNgogICB9CiAgfSwKICAic3BlY192ZXJzaW9uIjogIjEuMCIsCiAgInZlcnNpb24iOiAxNCwKICAieC10dWYtb24tY2ktZXhwaXJ5LXBlcmlvZCI6IDE5NywKICAieC10dWYtb24tY2ktc2lnbmluZy1wZXJpb2QiOiA0NgogfQp9", targets: { "trusted_root.json": "ewogICJtZWRpYVR5cGUiOiAiYXBwbGljYXRpb24vdm5kLmRldi5zaWdzdG9yZS50cnVzdGVkcm9vdCtqc29uO3ZlcnNpb249MC4xIiwKICAidGxvZ3MiOiBbCiAgICB7CiAgICAgICJiYXNlVXJsIjogImh0dHBzOi8vcmVrb3Iuc2lnc3RvcmUuZGV2IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUyRzJZKzJ0YWJkVFY1QmNHaUJJeDBhOWZBRndya0JibUxTR3RrczRMM3FYNnlZWTB6dWZCbmhDOFVyL2l5NTVHaFdQLzlBL2JZMkxoQzMwTTkrUll0dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjEtMDEtMTJUMTE6NTM6MjdaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJ3Tkk5YXRRR2x6K1ZXZk82TFJ5Z0g0UVVmWS84VzRSRndpVDVpNVdSZ0IwPSIKICAgICAgfQogICAgfSwKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9sb2cyMDI1LTEucmVrb3Iuc2lnc3RvcmUuZGV2IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNQ293QlFZREsyVndBeUVBdDhybHAxa25Hd2pmYmNYQVlQWUFrbjBYaUx6MXg4TzR0MFlrRWhpZTI0ND0iLAogICAgICAgICJrZXlEZXRhaWxzIjogIlBLSVhfRUQyNTUxOSIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjUtMDktMjNUMDA6MDA6MDBaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJ6eEdaRlZ2ZDBGRW1qUjhXckZ3TWRjQUo5dnRhWS9RWGY0NFkxd1VlUDZBPSIKICAgICAgfQogICAgfQogIF0sCiAgImNlcnRpZmljYXRlQXV0aG9yaXRpZXMiOiBbCiAgICB7CiAgICAgICJzdWJqZWN0IjogewogICAgICAgICJvcmdhbml6YXRpb24iOiAic2lnc3RvcmUuZGV2IiwKICAgICAgICAiY29tbW9uTmFtZSI6ICJzaWdzdG9yZSIKICAgICAgfSwKICAgICAgInVyaSI6ICJodHRwczovL2Z1bGNpby5zaWdzdG9yZS5kZXYiLAogICAgICAiY2VydENoYWluIjogewogICAgICAgICJjZXJ0aWZpY2F0ZXMiOiBbCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlCK0RDQ0FYNmdBd0lCQWdJVE5Wa0Rab0Npb2ZQRHN5N2RmbTZnZUxidWh6QUtCZ2dxaGtqT1BRUURBekFxTVJVd0V3WURWUVFLRXd4emFXZHpkRzl5WlM1a1pYWXhFVEFQQmdOVkJBTVRDSE5wWjNOMGIzSmxNQjRYRFRJeE1ETXdOekF6TWpBeU9Wb1hEVE14TURJeU16QXpNakF5T1Zvd0tqRVZNQk1HQTFVRUNoTU1jMmxuYzNSdmNtVXVaR1YyTVJFd0R3WURWUVFERXdoemFXZHpkRzl5WlRCMk1CQUdCeXFHU000OUFnRUdCU3VCQkFBaUEySUFCTFN5QTdJaTVrK3BOTzhaRVdZMHlsZW1XRG93T2tOYTNrTCtHWkU1WjVHV2VoTDkvQTliUk5BM1JicnNaNWkwSmNhc3RhUkw3U3A1ZnAvakQ1ZHhxYy9VZFRWbmx2UzE2YW4rMllmc3dlL1F1TG9sUlVDcmNPRTIrMmlBNSt0emQ2Tm1NR1F3RGdZRFZSMFBBUUgvQkFRREFnRUdNQklHQTFVZEV3RUIvd1FJTUFZQkFmOENBUUV3SFFZRFZSME9CQllFRk1qRkhRQkJtaVFwTWxFazZ3MnVTdTFLQnRQc01COEdBMVVkSXdRWU1CYUFGTWpGSFFCQm1pUXBNbEVrNncydVN1MUtCdFBzTUFvR0NDcUdTTTQ5QkFNREEyZ0FNR1VDTUg4bGlXSmZNdWk2dlhYQmhqRGdZNE13c2xtTi9USnhWZS84M1dyRm9td21OZjA1NnkxWDQ4RjljNG0zYTNvelhBSXhBS2pSYXk1L2FqL2pzS0tHSWttUWF0akk4dXVwSHIvK0N4RnZhSldtcFlxTmtMREdSVSs5b3J6aDVoSTJScmN1YVE9PSIKICAgICAgICAgIH0KICAgICAgICBdCiAgICAgIH0sCiAgICAgICJ2YWxpZEZvciI6IHsKICAgICAgICAic3RhcnQiOiAiMjAyMS0wMy0wN1QwMzoyMDoyOVoiLAogICAgICAgICJlbmQiOiAiMjAyMi0xMi0zMVQyMzo1OTo1OS45OTlaIgogICAgICB9CiAgICB9LAogICAgewogICAgICAic3ViamVjdCI6IHsKICAgICAgICAib3JnYW5pemF0aW9uIjogInNpZ3N0b3JlLmRldiIsCiAgICAgICAgImNvbW1vbk5hbWUiOiAic2lnc3RvcmUiCiAgICAgIH0sCiAgICAgICJ1cmkiOiAiaHR0cHM6Ly9mdWxjaW8uc2lnc3RvcmUuZGV2IiwKICAgICAgImNlcnRDaGFpbiI6IHsKICAgICAgICAiY2VydGlmaWNhdGVzIjogWwogICAgICAgICAgewogICAgICAgICAgICAicmF3Qnl0ZXMiOiAiTUlJQ0dqQ0NBYUdnQXdJQkFnSVVBTG5WaVZmblUwYnJKYXNtUmtIcm4vVW5mYVF3Q2dZSUtvWkl6ajBFQXdNd0tqRVZNQk1HQTFVRUNoTU1jMmxuYzNSdmNtVXVaR1YyTVJFd0R3WURWUVFERXdoemFXZHpkRzl5WlRBZUZ3MHlNakEwTVRNeU1EQTJNVFZhRncwek1URXdNRFV4TXpVMk5UaGFNRGN4RlRBVEJnTlZCQW9UREhOcFozTjBiM0psTG1SbGRqRWVNQndHQTFVRUF4TVZjMmxuYzNSdmNtVXRhVzUwWlhKdFpXUnBZWFJsTUhZd0VBWUhLb1pJemowQ0FRWUZLNEVFQUNJRFlnQUU4UlZTL3lzSCtOT3Z1RFp5UEladGlsZ1VGOU5sYXJZcEFkOUhQMXZCQkgxVTVDVjc3TFNTN3MwWmlING5FN0h2N3B0UzZMdnZSL1NUazc5OExWZ016TGxKNEhlSWZGM3RIU2FleExjWXBTQVNyMWtTME4vUmdCSnovOWpXQ2lYbm8zc3dlVEFPQmdOVkhROEJBZjhFQkFNQ0FRWXdFd1lEVlIwbEJBd3dDZ1lJS3dZQkJRVUhBd013RWdZRFZSMFRBUUgvQkFnd0JnRUIvd0lCQURBZEJnTlZIUTRFRmdRVTM5UHB6MVlrRVpiNXFOanBLRldpeGk0WVpEOHdId1lEVlIwakJCZ3dGb0FVV01BZVg1RkZwV2FwZXN5UW9aTWkwQ3JGeGZvd0NnWUlLb1pJemowRUF3TURad0F3WkFJd1BDc1FLNERZaVpZRFBJYURpNUhGS25meFh4NkFTU1ZtRVJmc3luWUJpWDJYNlNKUm5aVTg0LzlEWmRuRnZ2eG1BakJPdDZRcEJsYzRKLzBEeHZrVENxcGNsdnppTDZCQ0NQbmpkbElCM1B1M0J4c1BteWdVWTdJaTJ6YmRDZGxpaW93PSIKICAgICAgICAgIH0sCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlCOXpDQ0FYeWdBd0lCQWdJVUFMWk5BUEZkeEhQd2plRGxvRHd5WUNoQU8vNHdDZ1lJS29aSXpqMEVBd013S2pFVk1CTUdBMVVFQ2hNTWMybG5jM1J2Y21VdVpHVjJNUkV3RHdZRFZRUURFd2h6YVdkemRHOXlaVEFlRncweU1URXdNRGN4TXpVMk5UbGFGdzB6TVRFd01EVXhNelUyTlRoYU1Db3hGVEFUQmdOVkJBb1RESE5wWjNOMGIzSmxMbVJsZGpFUk1BOEdBMVVFQXhNSWMybG5jM1J2Y21Vd2RqQVFCZ2NxaGtqT1BRSUJCZ1VyZ1FRQUlnTmlBQVQ3WGVGVDRyYjNQUUd3UzRJYWp0TGszL09sbnBnYW5nYUJjbFlwc1lCcjVpKzR5bkIwN2NlYjNMUDBPSU9aZHhleFg2OWM1aVZ1eUpSUStIejA1eWkrVUYzdUJXQWxIcGlTNXNoMCtIMkdIRTdTWHJrMUVDNW0xVHIxOUw5Z2c5MmpZekJoTUE0R0ExVWREd0VCL3dRRUF3SUJCakFQQmdOVkhSTUJBZjhFQlRBREFRSC9NQjBHQTFVZERnUVdCQlJZd0I1ZmtVV2xacWw2ekpDaGt5TFFLc1hGK2pBZkJnTlZIU01FR0RBV2dCUll3QjVma1VXbFpxbDZ6SkNoa3lMUUtzWEYrakFLQmdncWhrak9QUVFEQXdOcEFEQm1BakVBajFuSGVYWnArMTNOV0JOYStFRHNEUDhHMVdXZzF0Q01XUC9XSFBxcGFWbzBqaHN3ZU5GWmdTczBlRTd3WUk0cUFqRUEyV0I5b3Q5OHNJa29GM3ZaWWRkMy9WdFdCNWI5VE5NZWE3SXgvc3RKNVRmY0xMZUFCTEU0Qk5KT3NRNHZuQkhKIgogICAgICAgICAgfQogICAgICAgIF0KICAgICAgfSwKICAgICAgInZhbGlkRm9yIjogewogICAgICAgICJzdGFydCI6ICIyMDIyLTA0LTEzVDIwOjA2OjE1WiIKICAgICAgfQogICAgfQogIF0sCiAgImN0bG9ncyI6IFsKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9jdGZlLnNpZ3N0b3JlLmRldi90ZXN0IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUViZndSK1JKdWRYc2NnUkJScEtYMVhGRHkzUHl1ZER4ei9TZm5SaTFmVDhla3BmQmQyTzF1b3o3anIzWjhuS3p4QTY5RVVRK2VGQ0ZJM3pldWJQV1U3dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjEtMDMtMTRUMDA6MDA6MDBaIiwKICAgICAgICAgICJlbmQiOiAiMjAyMi0xMC0zMVQyMzo1OTo1OS45OTlaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJDR0NTOENoUy8yaEYwZEZySjRTY1JXY1lyQlk5d3pqU2JlYThJZ1kyYjNJPSIKICAgICAgfQogICAgfSwKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9jdGZlLnNpZ3N0b3JlLmRldi8yMDIyIiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUVpUFNsRmkwQ21GVGZFakNVcUY5SHVDRWNZWE5LQWFZYWxJSm1CWjh5eWV6UGpUcWh4cktCcE1uYW9jVnRMSkJJMWVNM3VYblF6UUdBSmRKNGdzOUZ5dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjItMTAtMjBUMDA6MDA6MDBaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICIzVDB3YXNiSEVUSmpHUjRjbVdjM0FxSktYcmplUEszL2g0cHlnQzhwN280PSIKICAgICAgfQogICAgfQogIF0sCiAgInRpbWVzdGFtcEF1dGhvcml0aWVzIjogWwogICAgewogICAgICAic3ViamVjdCI6IHsKICAgICAgICAib3JnYW5pemF0aW9uIjogInNpZ3N0b3JlLmRldiIsCiAgICAgICAgImNvbW1vbk5hbWUiOiAic2lnc3RvcmUtdHNhLXNlbGZzaWduZWQiCiAgICAgIH0sCiAgICAgICJ1cmkiOiAiaHR0cHM6Ly90aW1lc3RhbXAuc2lnc3RvcmUuZGV2L2FwaS92MS90aW1lc3RhbXAiLAogICAgICAiY2VydENoYWluIjogewogICAgICAgICJjZXJ0aWZpY2F0ZXMiOiBbCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlDRURDQ0FaYWdBd0lCQWdJVU9oTlVMd3lRWWU2OHdVTXZ5NHFPaXlvaml3d3dDZ1lJS29aSXpqMEVBd013T1RFVk1CTUdBMVVFQ2hNTWMybG5jM1J2Y21VdVpHVjJNU0F3SGdZRFZRUURFeGR6YVdkemRHOXlaUzEwYzJFdGMyVnNabk5wWjI1bFpEQWVGdzB5TlRBME1EZ3dOalU1TkROYUZ3MHpOVEEwTURZd05qVTVORE5hTUM0eEZUQVRCZ05WQkFvVERITnBaM04wYjNKbExtUmxkakVWTUJNR0ExVUVBeE1NYzJsbmMzUnZjbVV0ZEhOaE1IWXdFQVlIS29aSXpqMENBUVlGSzRFRUFDSURZZ0FFNHJhMlo4aEtOaWcyVDlrRmpDQVRvR0czMGpreStXUXYzQnpMK21LdmgxU0tOUi9Vd3V3c2ZOQ2c0c3J5b1lBZDhFNmlzb3ZWQTNNNGFvTmRtOVFEaTUwWjhuVEV5dnFnZkRQdFRJd1hJdGZpVy9BRmYxVjd1d2tia0FvajB4eGNvMm93YURBT0JnTlZIUThCQWY4RUJBTUNCNEF3SFFZRFZSME9CQllFRkluOWVVT0h6OUJsUnNNQ1JzY3NjMXQ5dE9zRE1COEdBMVVkSXdRWU1CYUFGSmpzQWU5L3UxSC8xSlVlYjRxSW1GTUhpYzYvTUJZR0ExVWRKUUVCL3dRTU1Bb0dDQ3NHQVFVRkJ3TUlNQW9HQ0NxR1NNNDlCQU1EQTJnQU1HVUNNRHRwc1YvNkthTzBxeUYvVU1zWDJhU1VYS1FGZG9HVHB0UUdjMGZ0cTFjc3VsSFBHRzZkc215TU5kM0pCK0czRVFJeEFPYWp2QmNqcEptS2I0TnYrMlRhb2o4VWM1K2I2aWg2RlhDQ0tyYVNxdXBlMDd6cXN3TWNYSlRlMWNFeHZIdnZsdz09IgogICAgICAgICAgfSwKICAgICAgICAgIHsKICAgICAgICAgICAgInJhd0J5dGVzIjogIk1JSUI5ekNDQVh5Z0F3SUJBZ0lVVjdmMEdMRE9vRXpJaDhMWFNXODBPSmlVcDE0d0NnWUlLb1pJemowRUF3TXdPVEVWTUJNR0ExVUVDaE1NYzJsbmMzUnZjbVV1WkdWMk1TQXdIZ1lEVlFRREV4ZHphV2R6ZEc5eVpTMTBjMkV0YzJWc1puTnBaMjVsWkRBZUZ3MHlOVEEwTURnd05qVTVORE5hRncwek5UQTBNRFl3TmpVNU5ETmFNRGt4RlRBVEJnTlZCQW9UREhOcFozTjBiM0psTG1SbGRqRWdNQjRHQTFVRUF4TVhjMmxuYzNSdmNtVXRkSE5oTFhObGJHWnphV2R1WldRd2RqQVFCZ2NxaGtqT1BRSUJCZ1VyZ1FRQUlnTmlBQVFVUU50ZlJUL291M1lBVGE2d0Iva0tUZTcwY2ZKd3lSSUJvdk1udDhSY0pwaC9DT0U4MnV5UzZGbXBwTExMMVZCUEdjUGZwUVBZSk5Yeld3aThpY3doS1E2Vy9RZTJoM29lYkJiMkZIcHdOSkRxbytUTWFDL3RkZmt2L0VsSkI3MmpSVEJETUE0R0ExVWREd0VCL3dRRUF3SUJCakFTQmdOVkhSTUJBZjhFQ0RBR0FRSC9BZ0VBTUIwR0ExVWREZ1FXQkJTWTdBSHZmN3RSLzlTVkhtK0tpSmhUQjRuT3Z6QUtCZ2dxaGtqT1BRUURBd05wQURCbUFqRUF3R0VHcmZHWlIxY2VuMVI4L0RUVk1JOTQzTHNzWm1KUnREcC9pN1NmR0htR1JQNmdSYnVqOXZPSzNiNjdaMFFRQWpFQXVUMkg2NzNMUUVhSFRjeVFTWnJrcDRtWDdXd2ttRitzVmJrWVk1bVhOK1JNSDEzS1VFSEhPcUFTYWVtWVdLL0UiCiAgICAgICAgICB9CiAgICAgICAgXQogICAgICB9LAogICAgICAidmFsaWRGb3IiOiB7CiAgICAgICAgInN0YXJ0IjogIjIwMjUtMDctMDRUMDA6MDA6MDBaIgogICAgICB9CiAgICB9CiAgXQp9Cg==", "registry.npmjs.org%2Fkeys.json": "ewogICAgImtleXMiOiBbCiAgICAgICAgewogICAgICAgICAgICAia2V5SWQiOiAiU0hBMjU2OmpsM2J3c3d1ODBQampva0NnaDBvMnc1YzJVNExoUUFFNTdnajljejFrekEiLAogICAgICAgICAgICAia2V5VXNhZ2UiOiAibnBtOnNpZ25hdHVyZXMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRTFPbGIzek1BRkZ4WEtIaUlrUU81Y0ozWWhsNWk2VVBwK0lodXRlQkpidUhjQTVVb2dLbzBFV3RsV3dXNktTYUtvVE5FWUw3SmxDUWlWbmtoQmt0VWdnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIxOTk5LTAxLTAxVDAwOjAwOjAwLjAwMFoiLAogICAgICAgICAgICAgICAgICAgICJlbmQiOiAiMjAyNS0wMS0yOVQwMDowMDowMC4wMDBaIgogICAgICAgICAgICAgICAgfQogICAgICAgICAgICB9CiAgICAgICAgfSwKICAgICAgICB7CiAgICAgICAgICAgICJrZXlJZCI6ICJTSEEyNTY6amwzYndzd3U4MFBqam9rQ2doMG8ydzVjMlU0TGhRQUU1N2dqOWN6MWt6QSIsCiAgICAgICAgICAgICJrZXlVc2FnZSI6ICJucG06YXR0ZXN0YXRpb25zIiwKICAgICAgICAgICAgInB1YmxpY0tleSI6IHsKICAgICAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUxT2xiM3pNQUZGeFhLSGlJa1FPNWNKM1lobDVpNlVQcCtJaHV0ZUJKYnVIY0E1VW9nS28wRVd0bFd3VzZLU2FLb1RORVlMN0psQ1FpVm5raEJrdFVnZz09IiwKICAgICAgICAgICAgICAgICJrZXlEZXRhaWxzIjogIlBLSVhfRUNEU0FfUDI1Nl9TSEFfMjU2IiwKICAgICAgICAgICAgICAgICJ2YWxpZEZvciI6IHsKICAgICAgICAgICAgICAgICAgICAic3RhcnQiOiAiMjAyMi0xMi0wMVQwMDowMDowMC4wMDBaIiwKICAgICAgICAgICAgICAgICAgICAiZW5kIjogIjIwMjUtMDEtMjlUMDA6MDA6MDAuMDAwWiIKICAgICAgICAgICAgICAgIH0KICAgICAgICAgICAgfQogICAgICAgIH0sCiAgICAgICAgewogICAgICAgICAgICAia2V5SWQiOiAiU0hBMjU2OkRoUTh3UjVBUEJ2RkhMRi8rVGMrQVl2UE9kVHBjSURxT2h4c0JIUndDN1UiLAogICAgICAgICAgICAia2V5VXNhZ2UiOiAibnBtOnNpZ25hdHVyZXMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVk2WWE3VysrN2FVUHp2TVRyZXpINlljeDNjK0hPS1lDY05HeWJKWlNDSnEvZmQ3UWE4dXVBS3RkSWtVUXRRaUVLRVJoQW1FNWxNTUpoUDhPa0RPYTJnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIyMDI1LTAxLTEzVDAwOjAwOjAwLjAwMFoiCiAgICAgICAgICAgICAgICB9CiAgICAgICAgICAgIH0KICAgICAgICB9LAogICAgICAgIHsKICAgICAgICAgICAgImtleUlkIjogIlNIQTI1NjpEaFE4d1I1QVBCdkZITEYvK1RjK0FZdlBPZFRwY0lEcU9oeHNCSFJ3QzdVIiwKICAgICAgICAgICAgImtleVVzYWdlIjogIm5wbTphdHRlc3RhdGlvbnMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVk2WWE3VysrN2FVUHp2TVRyZXpINlljeDNjK0hPS1lDY05HeWJKWlNDSnEvZmQ3UWE4dXVBS3RkSWtVUXRRaUVLRVJoQW1FNWxNTUpoUDhPa0RPYTJnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIyMDI1LTAxLTEzVDAwOjAwOjAwLjAwMFoiCiAgICAgICAgICAgICAgICB9CiAgICAgICAgICAgIH0KICAgICAgICB9CiAgICBdCn0K" } } };
-  }
-});
-
-// node_modules/@sigstore/tuf/dist/client.js
-var require_client4 = __commonJS({
-  "node_modules/@sigstore/tuf/dist/client.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.TUFClient = void 0;
-    var fs_1 = __importDefault(__require("fs"));
-    var path_1 = __importDefault(__require("path"));
-    var tuf_js_1 = require_dist12();
-    var _1 = require_dist13();
-    var package_json_1 = require_package6();
-    var target_1 = require_target();
-    var TARGETS_DIR_NAME = "targets";
-    var TUFClient = class {
-      updater;
-      constructor(options2) {
-        const url2 = new URL(options2.mirrorURL);
-        const repoName = encodeURIComponent(url2.host + url2.pathname.replace(/\/$/, ""));
-        const cachePath = path_1.default.join(options2.cachePath, repoName);
-        initTufCache(cachePath);
-        seedCache({
-          cachePath,
-          mirrorURL: options2.mirrorURL,
-          tufRootPath: options2.rootPath,
-          forceInit: options2.forceInit
-        });
-        this.updater = initClient({
-          mirrorURL: options2.mirrorURL,
-          cachePath,
-          forceCache: options2.forceCache,
-          retry: options2.retry,
-          timeout: options2.timeout
-        });
-      }
-      async refresh() {
-        return this.updater.refresh();
-      }
-      getTarget(targetName) {
-        return (0, target_1.readTarget)(this.updater, targetName);
-      }
-    };
-    exports.TUFClient = TUFClient;
-    function initTufCache(cachePath) {
-      const targetsPath = path_1.default.join(cachePath, TARGETS_DIR_NAME);
-      if (!fs_1.default.existsSync(cachePath)) {
-        fs_1.default.mkdirSync(cachePath, { recursive: true });
-      }
-      if (!fs_1.default.existsSync(targetsPath)) {
-        fs_1.default.mkdirSync(targetsPath);
-      }
-    }
-    function seedCache({ cachePath, mirrorURL, tufRootPath, forceInit }) {
-      const cachedRootPath = path_1.default.join(cachePath, "root.json");
-      if (!fs_1.default.existsSync(cachedRootPath) || forceInit) {
-        if (tufRootPath) {
-          fs_1.default.copyFileSync(tufRootPath, cachedRootPath);
-        } else {
-          const seeds = require_seeds();
-          const repoSeed = seeds[mirrorURL];
-          if (!repoSeed) {
-            throw new _1.TUFError({
-              code: "TUF_INIT_CACHE_ERROR",
-              message: `No root.json found for mirror: ${mirrorURL}`
-            });
-          }
-          fs_1.default.writeFileSync(cachedRootPath, Buffer.from(repoSeed["root.json"], "base64"));
-          Object.entries(repoSeed.targets).forEach(([targetName, target]) => {
-            fs_1.default.writeFileSync(path_1.default.join(cachePath, TARGETS_DIR_NAME, targetName), Buffer.from(target, "base64"));
-          });
-        }
-      }
-    }
-    function initClient(options2) {
-      const config = {
-        fetchTimeout: options2.timeout,
-        fetchRetry: options2.retry,
-        userAgent: `${encodeURIComponent(package_json_1.name)}/${package_json_1.version}`
-      };
-      return new tuf_js_1.Updater({
-        metadataBaseUrl: options2.mirrorURL,
-        targetBaseUrl: `${options2.mirrorURL}/targets`,
-        metadataDir: options2.cachePath,
-        targetDir: path_1.default.join(options2.cachePath, TARGETS_DIR_NAME),
-        forceCache: options2.forceCache,
-        config
-      });
-    }
-  }
-});
-
-// node_modules/@sigstore/tuf/dist/index.js
-var require_dist13 = __commonJS({
-  "node_modules/@sigstore/tuf/dist/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.TUFError = exports.DEFAULT_MIRROR_URL = void 0;
-    exports.getTrustedRoot = getTrustedRoot;
-    exports.initTUF = initTUF;
-    var protobuf_specs_1 = require_dist2();
-    var appdata_1 = require_appdata();
-    var client_1 = require_client4();
-    exports.DEFAULT_MIRROR_URL = "https://tuf-repo-cdn.sigstore.dev";
-    var DEFAULT_CACHE_DIR = "sigstore-js";
-    var DEFAULT_RETRY = { retries: 2 };
-    var DEFAULT_TIMEOUT = 5e3;
-    var TRUSTED_ROOT_TARGET = "trusted_root.json";
-    async function getTrustedRoot(options2 = {}) {
-      const client = createClient(options2);
-      const trustedRoot = await client.getTarget(TRUSTED_ROOT_TARGET);
-      return protobuf_specs_1.TrustedRoot.fromJSON(JSON.parse(trustedRoot));
-    }
-    async function initTUF(options2 = {}) {
-      const client = createClient(options2);
-      return client.refresh().then(() => client);
-    }
-    function createClient(options2) {
-      return new client_1.TUFClient({
-        cachePath: options2.cachePath || (0, appdata_1.appDataPath)(DEFAULT_CACHE_DIR),
-        rootPath: options2.rootPath,
-        mirrorURL: options2.mirrorURL || exports.DEFAULT_MIRROR_URL,
-        retry: options2.retry ?? DEFAULT_RETRY,
-        timeout: options2.timeout ?? DEFAULT_TIMEOUT,
-        forceCache: options2.forceCache ?? false,
-        forceInit: options2.forceInit ?? options2.force ?? false
-      });
-    }
-    var error_1 = require_error11();
-    Object.defineProperty(exports, "TUFError", { enumerable: true, get: function() {
-      return error_1.TUFError;
-    } });
-  }
-});
-
 // src/verify/verify-signature.ts
 import crypto16 from "node:crypto";
 import fs29 from "node:fs";
 async function verifySignature(json, trust) {
-  const { bundleFromJSON, isBundleWithDsseEnvelope } = await Promise.resolve().then(() => __toESM(require_dist3(), 1));
-  const { toSignedEntity, toTrustMaterial, Verifier } = await Promise.resolve().then(() => __toESM(require_dist10(), 1));
-  const { TrustedRoot, PublicKeyDetails } = await Promise.resolve().then(() => __toESM(require_dist2(), 1));
+  const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
+  const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
+  const { TrustedRoot, PublicKeyDetails } = sigstoreSpecs();
   let bundle;
   try {
     bundle = bundleFromJSON(json);
@@ -87299,7 +87314,7 @@ function loadPublicKey(file) {
 async function loadTrustedRoot(file, parse2) {
   if (file === void 0) {
     try {
-      const { getTrustedRoot } = await Promise.resolve().then(() => __toESM(require_dist13(), 1));
+      const { getTrustedRoot } = sigstoreTuf();
       return await getTrustedRoot();
     } catch (err) {
       throw new ReproofError(
@@ -87326,6 +87341,7 @@ var init_verify_signature = __esm({
     "use strict";
     init_errors();
     init_keys();
+    init_load_cjs();
     VerifyRejection = class extends Error {
       constructor(reason, message, wanted, found) {
         super(message);

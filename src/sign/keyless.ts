@@ -6,6 +6,7 @@ import { PAYLOAD_TYPE } from '../attest/statement.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { fetchIdentityToken, type TokenSource } from './identity.js'
+import { sigstoreBundle, sigstoreSign } from '../load-cjs.js'
 
 export interface KeylessOptions {
   tokenSource: TokenSource
@@ -35,9 +36,8 @@ export async function signKeyless(
   payload: Buffer,
   options: KeylessOptions,
 ): Promise<SerializedBundle> {
-  const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } =
-    await import('@sigstore/sign')
-  const { bundleToJSON } = await import('@sigstore/bundle')
+  const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = sigstoreSign()
+  const { bundleToJSON } = sigstoreBundle()
   const fetchOptions = {
     timeout: options.timeoutMs,
     retry: { retries: options.retries, factor: 2, minTimeout: 250, maxTimeout: 4000 },

@@ -3,6 +3,7 @@ import type { SerializedBundle } from '@sigstore/bundle'
 import { PAYLOAD_TYPE } from '../attest/statement.js'
 import { keySigner } from './key-signer.js'
 import type { KeyKind } from './keys.js'
+import { sigstoreBundle, sigstoreSign } from '../load-cjs.js'
 
 /** Signs statement bytes as a DSSE envelope in a Sigstore bundle, offline, with a local key. */
 export async function signWithKey(
@@ -10,9 +11,9 @@ export async function signWithKey(
   key: crypto.KeyObject,
   kind: KeyKind,
 ): Promise<SerializedBundle> {
-  // Loaded here: the signing stack costs 150 ms to import and only attest needs it.
-  const { DSSEBundleBuilder } = await import('@sigstore/sign')
-  const { bundleToJSON } = await import('@sigstore/bundle')
+  // Loaded here: only attest needs the signing stack.
+  const { DSSEBundleBuilder } = sigstoreSign()
+  const { bundleToJSON } = sigstoreBundle()
   const builder = new DSSEBundleBuilder({ signer: keySigner(key, kind), witnesses: [] })
   const bundle = await builder.create({ data: payload, type: PAYLOAD_TYPE })
   return bundleToJSON(bundle)

@@ -4,6 +4,7 @@ import type { SerializedBundle } from '@sigstore/bundle'
 import { ReproofError } from '../errors.js'
 import { keyHint } from '../sign/keys.js'
 import type { Reason } from './reasons.js'
+import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
 
 /** A "no" from signature verification, with its reason code. */
 export class VerifyRejection extends Error {
@@ -50,9 +51,9 @@ export async function verifySignature(
   json: SerializedBundle,
   trust: Trust,
 ): Promise<SignatureResult> {
-  const { bundleFromJSON, isBundleWithDsseEnvelope } = await import('@sigstore/bundle')
-  const { toSignedEntity, toTrustMaterial, Verifier } = await import('@sigstore/verify')
-  const { TrustedRoot, PublicKeyDetails } = await import('@sigstore/protobuf-specs')
+  const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle()
+  const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify()
+  const { TrustedRoot, PublicKeyDetails } = sigstoreSpecs()
   let bundle
   try {
     bundle = bundleFromJSON(json)
@@ -270,7 +271,7 @@ async function loadTrustedRoot<T>(
   if (file === undefined) {
     // Online: the public-good root through TUF. An unreachable repository is an unknown outcome.
     try {
-      const { getTrustedRoot } = await import('@sigstore/tuf')
+      const { getTrustedRoot } = sigstoreTuf()
       return (await getTrustedRoot()) as unknown as T
     } catch (err) {
       throw new ReproofError(
