@@ -28,7 +28,8 @@ describe('runtime dependencies', () => {
     for (const file of sources(path.join(REPO, 'src'))) {
       const text = fs.readFileSync(file, 'utf8')
       for (const m of text.matchAll(
-        /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\(\s*)'([^'.][^']*)'/g,
+        // load(...) is src/load-cjs.ts's require.
+        /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\(\s*|\bload\(\s*)'([^'.][^']*)'/g,
       )) {
         const name = packageOf(m[1] ?? '')
         if (!name.startsWith('node:') && !builtinModules.includes(name)) imported.add(name)
