@@ -9,3 +9,4 @@ node bench/snapshot.mjs
 node bench/hashing.mjs
 node bench/verify.mjs
 node bench/gate.mjs
+node bench/compile-cache.mjs
