@@ -88267,7 +88267,7 @@ function firstLine(err) {
   const text = e.stderr?.toString().trim() ?? "";
   return (text === "" ? e.message ?? String(err) : text).split("\n").filter((l) => l.trim() !== "").pop() ?? "failed";
 }
-var LEDGER_FILE, MAX_ATTEMPTS, GIT_TIMEOUT_MS, GitLedger;
+var LEDGER_FILE, MAX_ATTEMPTS, BATCH_BYTES, GIT_TIMEOUT_MS, GitLedger;
 var init_git_ledger = __esm({
   "src/gate/git-ledger.ts"() {
     "use strict";
@@ -88276,6 +88276,7 @@ var init_git_ledger = __esm({
     init_ledger();
     LEDGER_FILE = "ledger.jsonl";
     MAX_ATTEMPTS = 8;
+    BATCH_BYTES = 64 * 1024 * 1024;
     GIT_TIMEOUT_MS = 6e4;
     GitLedger = class {
       constructor(url2, branch) {
@@ -88320,33 +88321,51 @@ var init_git_ledger = __esm({
       }
       /**
        * What the tree at the last read's tip holds under each bundle name: the SHA-256 of
-       * its bytes, or undefined. One `git cat-file --batch` for all of them.
+       * its bytes, or undefined. Sizes first (`cat-file --batch-check`), so that nothing
+       * larger than a bundle may be is read; then the contents, a bounded batch at a time.
        */
       storedDigests(bundleDigests) {
         const found = /* @__PURE__ */ new Map();
-        const wanted = [...new Set(bundleDigests)];
         const tip = this.lastTip;
-        if (tip === void 0 || wanted.length === 0) return found;
-        const out = this.gitBytes(["cat-file", "--batch"], {
-          input: wanted.map((d) => `${tip}:bundles/${d}.sigstore.json
-`).join("")
+        if (tip === void 0) return found;
+        const spec = (d) => `${tip}:bundles/${d}.sigstore.json
+`;
+        const wanted = [...new Set(bundleDigests)];
+        const sizes = this.git(["cat-file", "--batch-check"], { input: wanted.map(spec).join("") }).split("\n").slice(0, wanted.length).map((line) => {
+          const [, type, size] = line.split(" ");
+          return type === "blob" ? Number(size) : void 0;
         });
-        let at = 0;
-        for (const digest of wanted) {
-          const eol = out.indexOf(10, at);
-          const header = out.subarray(at, eol).toString("utf8").split(" ");
-          at = eol + 1;
-          if (header[1] !== "blob") {
-            found.set(digest, void 0);
-            continue;
+        let batch = [];
+        let batchBytes = 0;
+        const flush = () => {
+          if (batch.length === 0) return;
+          const out = this.gitBytes(["cat-file", "--batch"], { input: batch.map(spec).join("") });
+          let at = 0;
+          for (const digest of batch) {
+            const eol = out.indexOf(10, at);
+            const size = Number(out.subarray(at, eol).toString("utf8").split(" ")[2]);
+            at = eol + 1;
+            found.set(
+              digest,
+              crypto20.createHash("sha256").update(out.subarray(at, at + size)).digest("hex")
+            );
+            at += size + 1;
           }
-          const size = Number(header[2]);
-          found.set(
-            digest,
-            crypto20.createHash("sha256").update(out.subarray(at, at + size)).digest("hex")
-          );
-          at += size + 1;
+          batch = [];
+          batchBytes = 0;
+        };
+        for (const [i, digest] of wanted.entries()) {
+          const size = sizes[i];
+          if (size === void 0) found.set(digest, void 0);
+          else if (size > MAX_STORED_BUNDLE_BYTES)
+            found.set(digest, `more than ${MAX_STORED_BUNDLE_BYTES} bytes`);
+          else {
+            if (batchBytes + size > BATCH_BYTES) flush();
+            batch.push(digest);
+            batchBytes += size;
+          }
         }
+        flush();
         return found;
       }
       /** The bundle a record was deployed with, from the ledger's own tree, as a file. */

@@ -5,10 +5,18 @@ import os from 'node:os'
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
 import { recordBytes, type LedgerRecord } from './decide.js'
-import { MAX_LEDGER_BYTES, ledgerTooBig, parseLedger, type LedgerRead } from './ledger.js'
+import {
+  MAX_LEDGER_BYTES,
+  MAX_STORED_BUNDLE_BYTES,
+  ledgerTooBig,
+  parseLedger,
+  type LedgerRead,
+} from './ledger.js'
 
 const LEDGER_FILE = 'ledger.jsonl'
 const MAX_ATTEMPTS = 8
+// How much bundle content one `git cat-file --batch` may return.
+const BATCH_BYTES = 64 * 1024 * 1024
 const GIT_TIMEOUT_MS = 60_000
 
 /** `git:<url>#<branch>`; the branch defaults to `reproof-ledger`. */
@@ -96,35 +104,56 @@ export class GitLedger {
 
   /**
    * What the tree at the last read's tip holds under each bundle name: the SHA-256 of
-   * its bytes, or undefined. One `git cat-file --batch` for all of them.
+   * its bytes, or undefined. Sizes first (`cat-file --batch-check`), so that nothing
+   * larger than a bundle may be is read; then the contents, a bounded batch at a time.
    */
   storedDigests(bundleDigests: readonly string[]): Map<string, string | undefined> {
     const found = new Map<string, string | undefined>()
-    const wanted = [...new Set(bundleDigests)]
     const tip = this.lastTip
-    if (tip === undefined || wanted.length === 0) return found
-    const out = this.gitBytes(['cat-file', '--batch'], {
-      input: wanted.map((d) => `${tip}:bundles/${d}.sigstore.json\n`).join(''),
-    })
-    let at = 0
-    for (const digest of wanted) {
-      const eol = out.indexOf(0x0a, at)
-      const header = out.subarray(at, eol).toString('utf8').split(' ')
-      at = eol + 1
-      if (header[1] !== 'blob') {
-        found.set(digest, undefined)
-        continue
+    if (tip === undefined) return found
+    const spec = (d: string): string => `${tip}:bundles/${d}.sigstore.json\n`
+    const wanted = [...new Set(bundleDigests)]
+    const sizes = this.git(['cat-file', '--batch-check'], { input: wanted.map(spec).join('') })
+      .split('\n')
+      .slice(0, wanted.length)
+      .map((line) => {
+        const [, type, size] = line.split(' ')
+        return type === 'blob' ? Number(size) : undefined
+      })
+    let batch: string[] = []
+    let batchBytes = 0
+    const flush = (): void => {
+      if (batch.length === 0) return
+      const out = this.gitBytes(['cat-file', '--batch'], { input: batch.map(spec).join('') })
+      let at = 0
+      for (const digest of batch) {
+        const eol = out.indexOf(0x0a, at)
+        const size = Number(out.subarray(at, eol).toString('utf8').split(' ')[2])
+        at = eol + 1
+        found.set(
+          digest,
+          crypto
+            .createHash('sha256')
+            .update(out.subarray(at, at + size))
+            .digest('hex'),
+        )
+        at += size + 1
       }
-      const size = Number(header[2])
-      found.set(
-        digest,
-        crypto
-          .createHash('sha256')
-          .update(out.subarray(at, at + size))
-          .digest('hex'),
-      )
-      at += size + 1
+      batch = []
+      batchBytes = 0
     }
+    for (const [i, digest] of wanted.entries()) {
+      const size = sizes[i]
+      if (size === undefined) found.set(digest, undefined)
+      else if (size > MAX_STORED_BUNDLE_BYTES)
+        found.set(digest, `more than ${MAX_STORED_BUNDLE_BYTES} bytes`)
+      else {
+        if (batchBytes + size > BATCH_BYTES) flush()
+        batch.push(digest)
+        batchBytes += size
+      }
+    }
+    flush()
     return found
   }
 

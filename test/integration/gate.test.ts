@@ -414,6 +414,10 @@ describe('reproof gate with a git ledger', () => {
     const edited = await gate(ledger, ['check'])
     expect(edited.code).toBe(3)
     expect(edited.stderr).toContain(`ledger.jsonl:2: the bundle kept for prod #2 (${kept})`)
+    git(work, ['rm', '-q', kept])
+    git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qm', 'remove'])
+    git(work, ['push', '-q', 'origin', 'releases'])
+    expect((await gate(ledger, ['check'])).stderr).toContain(`(${kept}) is missing`)
   })
 
   it('gate check finds a kept bundle missing or edited, naming the record', async () => {
