@@ -88602,8 +88602,15 @@ async function gateWith(ledger, action, common) {
 }
 function storedBundle(ledger, env, digest) {
   const record2 = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest);
-  const file = record2 === void 0 ? void 0 : ledger.bundleFile(record2.bundleDigest);
-  if (record2 === void 0 || file === void 0) {
+  if (record2 === void 0) {
+    throw new ReproofError(
+      "E_REJECTED",
+      `--to ${digest}: never released to ${env}; a rollback returns only to a past release`,
+      { path: ledger.label }
+    );
+  }
+  const file = ledger.bundleFile(record2.bundleDigest);
+  if (file === void 0) {
     throw new ReproofError(
       "E_INPUT",
       `--to ${digest}: no stored bundle for it in ${env}; give --bundle`,

@@ -162,8 +162,16 @@ function storedBundle(
   digest: string,
 ): { file: string; bundleDigest: string } {
   const record = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest)
-  const file = record === undefined ? undefined : ledger.bundleFile(record.bundleDigest)
-  if (record === undefined || file === undefined) {
+  if (record === undefined) {
+    // The answer is no whatever bundle is given: say that, not "give --bundle".
+    throw new ReproofError(
+      'E_REJECTED',
+      `--to ${digest}: never released to ${env}; a rollback returns only to a past release`,
+      { path: ledger.label },
+    )
+  }
+  const file = ledger.bundleFile(record.bundleDigest)
+  if (file === undefined) {
     throw new ReproofError(
       'E_INPUT',
       `--to ${digest}: no stored bundle for it in ${env}; give --bundle`,

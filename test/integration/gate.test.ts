@@ -175,6 +175,20 @@ describe('reproof gate', () => {
       kit.pub,
     ])
     expect([never.code, never.result?.decision]).toEqual([1, 'refused'])
+    // Without a bundle to verify, the same answer, not a request for one.
+    const neverStored = await gate(ledger, [
+      'rollback',
+      '--env',
+      'prod',
+      '--to',
+      release(2).digest,
+      '--reason',
+      'test',
+      '--key',
+      kit.pub,
+    ])
+    expect(neverStored.code).toBe(1)
+    expect(neverStored.stderr).toContain('never released to prod')
     // The key was "revoked": today's trust no longer includes it.
     const revoked = await rollback(ledger, 0, 'bad release', kit.otherPub)
     expect([revoked.code, revoked.result?.decision]).toEqual([1, 'refused'])
