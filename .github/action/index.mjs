@@ -88985,7 +88985,9 @@ function gateCommand(streams, setExit) {
     ).action(run2("history"))
   );
   gate.addCommand(
-    common(new Command("check").description("check the whole ledger: the chain and every kept bundle")).action(run2("check"))
+    common(
+      new Command("check").description("check the whole ledger: the chain and every kept bundle")
+    ).action(run2("check"))
   );
   return gate;
 }

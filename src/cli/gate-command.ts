@@ -88,7 +88,9 @@ export function gateCommand(streams: Streams, setExit: (code: number) => void): 
     ).action(run('history')),
   )
   gate.addCommand(
-    common(new Command('check').description('check the whole ledger: the chain and every kept bundle')).action(run('check')),
+    common(
+      new Command('check').description('check the whole ledger: the chain and every kept bundle'),
+    ).action(run('check')),
   )
   return gate
 }
