@@ -353,6 +353,20 @@ describe('reproof verify on bundles reproof made', () => {
 })
 
 describe('reproof verify --rebuild', () => {
+  /** Arguments of `reproof verify` that rebuild from the repository `source`. */
+  const rebuildArgs = (artifact: string, bundle: string, key: string, source: string): string[] => [
+    artifact,
+    '--bundle',
+    bundle,
+    '--key',
+    key,
+    '--rebuild',
+    '--source',
+    source,
+    '--temp-dir',
+    makeTempParent(),
+  ]
+
   async function signedRepo(dirty: boolean) {
     const dir = makeTemp()
     const repo = copyFixture('hello-c')
@@ -386,36 +400,14 @@ describe('reproof verify --rebuild', () => {
 
   it('rebuilds from the recorded commit and finds the same digests', async () => {
     const { repo, bundle, pub, artifact } = await signedRepo(false)
-    const { code, result } = await verify([
-      artifact,
-      '--bundle',
-      bundle,
-      '--key',
-      pub,
-      '--rebuild',
-      '--source',
-      repo,
-      '--temp-dir',
-      makeTempParent(),
-    ])
+    const { code, result } = await verify(rebuildArgs(artifact, bundle, pub, repo))
     expect(code, JSON.stringify(result?.checks)).toBe(0)
     expect(result?.checks.at(-1)).toMatchObject({ name: 'rebuild', ok: true })
   })
 
   it('says no, and explains, when the attested artifact was not built from the recorded commit', async () => {
     const { repo, bundle, pub, artifact } = await signedRepo(true)
-    const { code, result, stdout } = await verify([
-      artifact,
-      '--bundle',
-      bundle,
-      '--key',
-      pub,
-      '--rebuild',
-      '--source',
-      repo,
-      '--temp-dir',
-      makeTempParent(),
-    ])
+    const { code, result, stdout } = await verify(rebuildArgs(artifact, bundle, pub, repo))
     expect(code).toBe(1)
     expect(result?.reason).toBe('rebuild-mismatch')
     expect(result?.explanation?.some((i) => i.path === 'hello' && i.kind === 'content')).toBe(true)
@@ -461,30 +453,13 @@ describe('reproof verify --rebuild', () => {
     const empty = makeTemp()
     const { execFileSync } = await import('node:child_process')
     execFileSync('git', ['init', '-q'], { cwd: empty })
-    const missing = await runCli([
-      'verify',
-      artifact,
-      '--bundle',
-      bundle,
-      '--key',
-      pub,
-      '--rebuild',
-      '--source',
-      empty,
-    ])
+    const missing = await runCli(['verify', ...rebuildArgs(artifact, bundle, pub, empty)])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('is not in this repository')
     await runCli(['keygen', '--out', path.join(empty, 'other')])
-    const untrusted = await verify([
-      artifact,
-      '--bundle',
-      bundle,
-      '--key',
-      path.join(empty, 'other.pub'),
-      '--rebuild',
-      '--source',
-      empty,
-    ])
+    const untrusted = await verify(
+      rebuildArgs(artifact, bundle, path.join(empty, 'other.pub'), empty),
+    )
     expect(untrusted.result?.reason).toBe('untrusted-key')
     expect(untrusted.result?.checks.some((c) => c.name === 'rebuild')).toBe(false)
   })
