@@ -76769,29 +76769,23 @@ async function scanZip(source, where, budget, want) {
           budget.spendBytes(raw2.length, where);
           rawKey.update(raw2);
         } else {
-          for await (const chunk of await openEntry(
-            zip,
-            entry,
+          await eachChunk(
+            await openEntry(zip, entry, where, false),
+            budget,
             where,
-            false
-          )) {
-            budget.spendBytes(chunk.length, where);
-            rawKey.update(chunk);
-          }
+            (chunk) => rawKey.update(chunk)
+          );
         }
       }
       let content = Buffer.alloc(0);
       if (wanted || isLink) {
         const chunks = [];
-        for await (const chunk of await openEntry(
-          zip,
-          entry,
+        await eachChunk(
+          await openEntry(zip, entry, where, true),
+          budget,
           where,
-          true
-        )) {
-          budget.spendBytes(chunk.length, where);
-          chunks.push(chunk);
-        }
+          (chunk) => chunks.push(chunk)
+        );
         content = Buffer.concat(chunks);
       }
       if (wanted) captured.set(key, content);
@@ -76908,6 +76902,12 @@ function corrupt(where, err) {
     `${where}: not a readable zip archive (${err?.message ?? "unknown error"})`,
     { path: where }
   );
+}
+async function eachChunk(stream, budget, where, use) {
+  for await (const chunk of stream) {
+    budget.spendBytes(chunk.length, where);
+    use(chunk);
+  }
 }
 var import_yauzl, S_IFMT, S_IFLNK, S_IFDIR;
 var init_zip = __esm({

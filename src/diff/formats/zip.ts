@@ -60,29 +60,17 @@ export async function scanZip(
           budget.spendBytes(raw.length, where)
           rawKey.update(raw)
         } else {
-          for await (const chunk of (await openEntry(
-            zip,
-            entry,
-            where,
-            false,
-          )) as AsyncIterable<Buffer>) {
-            budget.spendBytes(chunk.length, where)
-            rawKey.update(chunk)
-          }
+          await eachChunk(await openEntry(zip, entry, where, false), budget, where, (chunk) =>
+            rawKey.update(chunk),
+          )
         }
       }
       let content = Buffer.alloc(0)
       if (wanted || isLink) {
         const chunks: Buffer[] = []
-        for await (const chunk of (await openEntry(
-          zip,
-          entry,
-          where,
-          true,
-        )) as AsyncIterable<Buffer>) {
-          budget.spendBytes(chunk.length, where)
-          chunks.push(chunk)
-        }
+        await eachChunk(await openEntry(zip, entry, where, true), budget, where, (chunk) =>
+          chunks.push(chunk),
+        )
         content = Buffer.concat(chunks)
       }
       if (wanted) captured.set(key, content)
@@ -221,4 +209,17 @@ function corrupt(where: string, err: unknown): ReproofError {
     `${where}: not a readable zip archive (${(err as Error | null)?.message ?? 'unknown error'})`,
     { path: where },
   )
+}
+
+/** Reads an entry to its end, charging the budget for every byte before using it. */
+async function eachChunk(
+  stream: Readable,
+  budget: Budget,
+  where: string,
+  use: (chunk: Buffer) => void,
+): Promise<void> {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    budget.spendBytes(chunk.length, where)
+    use(chunk)
+  }
 }
