@@ -4614,7 +4614,7 @@ async function replaceAtomic(target, mode, fill) {
     await fs3.mkdir(dir, { recursive: true });
     handle = await fs3.open(temp, "wx", mode);
   } catch (err) {
-    throw writeError(target, err);
+    throw writeError(target, temp, err);
   }
   try {
     await fill(handle);
@@ -4625,7 +4625,7 @@ async function replaceAtomic(target, mode, fill) {
   } catch (err) {
     await handle.close().catch(() => void 0);
     await fs3.rm(temp, { force: true });
-    throw writeError(target, err);
+    throw writeError(target, temp, err);
   }
   await syncDir(dir);
 }
@@ -4635,10 +4635,10 @@ function tempBeside(target) {
     `.${path.basename(target)}.reproof-${crypto2.randomBytes(6).toString("hex")}`
   );
 }
-function writeError(target, err) {
-  const code = err.code;
-  if (err instanceof ReproofError || err.syscall === void 0)
-    return err;
+function writeError(target, temp, err) {
+  const { code, syscall, path: about } = err;
+  const ours = about === void 0 || about === temp || about === target || path.dirname(target) === about || path.dirname(target).startsWith(`${about}${path.sep}`);
+  if (err instanceof ReproofError || syscall === void 0 || !ours) return err;
   return new ReproofError(
     "E_ENVIRONMENT",
     `${target}: cannot write it: ${(code !== void 0 ? WHY[code] : void 0) ?? code ?? "unknown error"}`,
@@ -4654,7 +4654,7 @@ async function streamFileAtomic(target, mode, fill, keep = () => Promise.resolve
     await fs3.mkdir(dir, { recursive: true });
     fd = fsSync.openSync(temp, "wx", mode);
   } catch (err) {
-    throw writeError(target, err);
+    throw writeError(target, temp, err);
   }
   let open2 = true;
   const closeFd = () => {
@@ -4683,7 +4683,7 @@ async function streamFileAtomic(target, mode, fill, keep = () => Promise.resolve
   } catch (err) {
     closeFd();
     await fs3.rm(temp, { force: true });
-    throw writeError(target, err);
+    throw writeError(target, temp, err);
   }
 }
 async function syncDir(dir) {

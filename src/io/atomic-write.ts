@@ -61,7 +61,7 @@ async function replaceAtomic(
     await fs.mkdir(dir, { recursive: true })
     handle = await fs.open(temp, 'wx', mode)
   } catch (err) {
-    throw writeError(target, err)
+    throw writeError(target, temp, err)
   }
   try {
     await fill(handle)
@@ -72,7 +72,7 @@ async function replaceAtomic(
   } catch (err) {
     await handle.close().catch(() => undefined)
     await fs.rm(temp, { force: true })
-    throw writeError(target, err)
+    throw writeError(target, temp, err)
   }
   await syncDir(dir)
 }
@@ -95,11 +95,21 @@ const WHY: Record<string, string> = {
   EROFS: 'read-only file system',
 }
 
-/** A failed system call while writing, as a one-line error naming the file meant. */
-function writeError(target: string, err: unknown): unknown {
-  const code = (err as NodeJS.ErrnoException).code
-  if (err instanceof ReproofError || (err as NodeJS.ErrnoException).syscall === undefined)
-    return err
+/**
+ * A failed system call on the way to `target`, as a one-line error naming it. Errors about
+ * other files (the source a copy reads) and errors that are not system calls pass as they are.
+ */
+function writeError(target: string, temp: string, err: unknown): unknown {
+  const { code, syscall, path: about } = err as NodeJS.ErrnoException
+  // No path: a write or sync on our descriptor. Else the temp file, the target, or a
+  // directory on the way to them.
+  const ours =
+    about === undefined ||
+    about === temp ||
+    about === target ||
+    path.dirname(target) === about ||
+    path.dirname(target).startsWith(`${about}${path.sep}`)
+  if (err instanceof ReproofError || syscall === undefined || !ours) return err
   return new ReproofError(
     'E_ENVIRONMENT',
     `${target}: cannot write it: ${(code !== undefined ? WHY[code] : undefined) ?? code ?? 'unknown error'}`,
@@ -129,7 +139,7 @@ export async function streamFileAtomic<T>(
     await fs.mkdir(dir, { recursive: true })
     fd = fsSync.openSync(temp, 'wx', mode)
   } catch (err) {
-    throw writeError(target, err)
+    throw writeError(target, temp, err)
   }
   let open = true
   const closeFd = (): void => {
@@ -158,7 +168,7 @@ export async function streamFileAtomic<T>(
   } catch (err) {
     closeFd()
     await fs.rm(temp, { force: true })
-    throw writeError(target, err)
+    throw writeError(target, temp, err)
   }
 }
 

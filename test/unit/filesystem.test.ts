@@ -6,6 +6,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashFile, hashFiles } from '../../src/digest/hash-file.js'
 import { collectManifest } from '../../src/digest/manifest.js'
+import { ReproofError } from '../../src/errors.js'
 import { writeFileAtomic, copyFileAtomic } from '../../src/io/atomic-write.js'
 import { isInside, resolveInside } from '../../src/sandbox/contain.js'
 import { snapshotSource } from '../../src/sandbox/snapshot.js'
@@ -215,5 +216,32 @@ describe('atomic writes', () => {
     ).rejects.toThrow()
     expect(fs.readFileSync(target, 'utf8')).toBe('two')
     expect(fs.readdirSync(path.dirname(target))).toEqual(['out.json'])
+  })
+})
+
+describe('atomic writes that fail', () => {
+  it('name the file they were writing, in one line, and leave no temp file', async () => {
+    const dir = makeTemp()
+    fs.mkdirSync(path.join(dir, 'taken'))
+    const err = await writeFileAtomic(path.join(dir, 'taken'), 'x').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ReproofError)
+    expect((err as Error).message).toBe(
+      `${path.join(dir, 'taken')}: cannot write it: it is a directory`,
+    )
+    fs.writeFileSync(path.join(dir, 'file'), '')
+    const under = await writeFileAtomic(path.join(dir, 'file', 'x'), 'x').catch((e: unknown) => e)
+    expect((under as Error).message).toMatch(/file\/x: cannot write it: /)
+    expect(fs.readdirSync(dir).sort()).toEqual(['file', 'taken'])
+  })
+
+  it('leave an error about the source a copy reads as it is', async () => {
+    const dir = makeTemp()
+    const err = await copyFileAtomic(path.join(dir, 'missing'), path.join(dir, 'out'), {
+      mode: 0o644,
+      mtime: 0,
+    }).catch((e: unknown) => e)
+    expect(err).not.toBeInstanceOf(ReproofError)
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT')
+    expect(fs.readdirSync(dir)).toEqual([])
   })
 })
