@@ -99,7 +99,7 @@ const deploy = (ledger: string, i: number, extra: string[] = []) =>
     ...extra,
   ])
 
-const rollback = (ledger: string, i: number, reason: string, key: string) =>
+const rollback = (ledger: string, i: number, reason: string, key: string, extra: string[] = []) =>
   gate(ledger, [
     'rollback',
     '--env',
@@ -110,6 +110,7 @@ const rollback = (ledger: string, i: number, reason: string, key: string) =>
     reason,
     '--key',
     key,
+    ...extra,
   ])
 
 /**
@@ -161,32 +162,10 @@ describe('reproof gate', () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
     await deploy(ledger, 1)
-    const never = await gate(ledger, [
-      'rollback',
-      '--env',
-      'prod',
-      '--to',
-      release(2).digest,
-      '--reason',
-      'test',
-      '--bundle',
-      release(2).bundle,
-      '--key',
-      kit.pub,
-    ])
+    const never = await rollback(ledger, 2, 'test', kit.pub, ['--bundle', release(2).bundle])
     expect([never.code, never.result?.decision]).toEqual([1, 'refused'])
     // Without a bundle to verify, the same answer, not a request for one.
-    const neverStored = await gate(ledger, [
-      'rollback',
-      '--env',
-      'prod',
-      '--to',
-      release(2).digest,
-      '--reason',
-      'test',
-      '--key',
-      kit.pub,
-    ])
+    const neverStored = await rollback(ledger, 2, 'test', kit.pub)
     expect(neverStored.code).toBe(1)
     expect(neverStored.stderr).toContain('never released to prod')
     // The key was "revoked": today's trust no longer includes it.

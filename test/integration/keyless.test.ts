@@ -17,6 +17,14 @@ afterAll(async () => {
 afterEach(cleanupTemp)
 
 const githubEnv = (): Record<string, string> => runnerEnv(services)
+/** Keyless signing against the loopback Fulcio and Rekor. */
+const keylessFlags = (): string[] => [
+  '--keyless',
+  '--fulcio-url',
+  services.base,
+  '--rekor-url',
+  services.base,
+]
 
 async function record(dir: string): Promise<string> {
   const file = path.join(dir, 'record.json')
@@ -43,19 +51,7 @@ async function record(dir: string): Promise<string> {
 
 function attest(recordFile: string, bundle: string, extra: string[] = []) {
   return runCli(
-    [
-      'attest',
-      '--record',
-      recordFile,
-      '--bundle',
-      bundle,
-      '--keyless',
-      '--fulcio-url',
-      services.base,
-      '--rekor-url',
-      services.base,
-      ...extra,
-    ],
+    ['attest', '--record', recordFile, '--bundle', bundle, ...keylessFlags(), ...extra],
     githubEnv(),
   )
 }
@@ -162,11 +158,7 @@ describe('reproof attest --keyless', () => {
         makeTempParent(),
         '--bundle',
         bundle,
-        '--keyless',
-        '--fulcio-url',
-        services.base,
-        '--rekor-url',
-        services.base,
+        ...keylessFlags(),
         '--',
         'make',
       ],

@@ -416,35 +416,13 @@ describe('reproof verify --rebuild', () => {
 
   it('checks the source ref recorded from the branch, anchored at both ends', async () => {
     const { bundle, pub, artifact } = await signedRepo(false)
-    const any = await verify([
-      artifact,
-      '--bundle',
-      bundle,
-      '--key',
-      pub,
-      '--source-ref',
-      'refs/heads/.*',
-    ])
+    const withRef = (ref: string) =>
+      verify([artifact, '--bundle', bundle, '--key', pub, '--source-ref', ref])
+    const any = await withRef('refs/heads/.*')
     expect(any.code, JSON.stringify(any.result?.checks)).toBe(0)
-    const release = await verify([
-      artifact,
-      '--bundle',
-      bundle,
-      '--key',
-      pub,
-      '--source-ref',
-      'refs/heads/release',
-    ])
+    const release = await withRef('refs/heads/release')
     expect([release.code, release.result?.reason]).toEqual([1, 'source-ref'])
-    const partial = await verify([
-      artifact,
-      '--bundle',
-      bundle,
-      '--key',
-      pub,
-      '--source-ref',
-      'refs/heads',
-    ])
+    const partial = await withRef('refs/heads')
     expect(partial.result?.reason).toBe('source-ref')
   })
 
