@@ -88044,6 +88044,9 @@ var init_file_lock = __esm({
 import crypto19 from "node:crypto";
 import fs34 from "node:fs";
 import path23 from "node:path";
+function keptBundleName(bundleDigest) {
+  return `bundles/${bundleDigest}.sigstore.json`;
+}
 function ledgerTooBig(label, size) {
   return new ReproofError(
     "E_LEDGER",
@@ -88091,7 +88094,7 @@ function parseLedger(text, file) {
   }
   return records;
 }
-var MAX_LINE_BYTES, MAX_STORED_BUNDLE_BYTES, MAX_LEDGER_BYTES, hex642, RecordSchema3, FileLedger;
+var MAX_LINE_BYTES, MAX_LEDGER_BYTES, hex642, RecordSchema3, FileLedger;
 var init_ledger = __esm({
   "src/gate/ledger.ts"() {
     "use strict";
@@ -88100,8 +88103,8 @@ var init_ledger = __esm({
     init_atomic_write();
     init_file_lock();
     init_decide();
+    init_run_verify();
     MAX_LINE_BYTES = 64 * 1024;
-    MAX_STORED_BUNDLE_BYTES = 16 * 1024 * 1024;
     MAX_LEDGER_BYTES = 256 * 1024 * 1024;
     hex642 = pipe(string(), regex(/^[0-9a-f]{64}$/));
     RecordSchema3 = strictObject({
@@ -88129,24 +88132,24 @@ var init_ledger = __esm({
         return this.file;
       }
       /** Bundles are kept beside the ledger, named by their digest. */
-      get store() {
-        return path23.join(path23.dirname(this.file), "bundles");
+      kept(bundleDigest) {
+        return path23.join(path23.dirname(this.file), keptBundleName(bundleDigest));
       }
       /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
       storedDigests(bundleDigests) {
         const found = /* @__PURE__ */ new Map();
         for (const digest of new Set(bundleDigests)) {
-          const file = path23.join(this.store, `${digest}.sigstore.json`);
+          const file = this.kept(digest);
           const size = fs34.statSync(file, { throwIfNoEntry: false })?.size;
           found.set(
             digest,
-            size === void 0 ? void 0 : size > MAX_STORED_BUNDLE_BYTES ? `more than ${MAX_STORED_BUNDLE_BYTES} bytes` : crypto19.createHash("sha256").update(fs34.readFileSync(file)).digest("hex")
+            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto19.createHash("sha256").update(fs34.readFileSync(file)).digest("hex")
           );
         }
         return found;
       }
       bundleFile(bundleDigest) {
-        const file = path23.join(this.store, `${bundleDigest}.sigstore.json`);
+        const file = this.kept(bundleDigest);
         return fs34.existsSync(file) ? file : void 0;
       }
       /**
@@ -88158,7 +88161,7 @@ var init_ledger = __esm({
         return this.withLock(async () => {
           const { append, result } = step(this.read());
           if (append !== void 0) {
-            const target = path23.join(this.store, `${append.bundleDigest}.sigstore.json`);
+            const target = this.kept(append.bundleDigest);
             if (!fs34.existsSync(target)) await writeFileAtomic(target, append.bundle);
             this.append(append.record);
             await this.syncDirectory();
@@ -88274,6 +88277,7 @@ var init_git_ledger = __esm({
     init_errors();
     init_decide();
     init_ledger();
+    init_run_verify();
     LEDGER_FILE = "ledger.jsonl";
     MAX_ATTEMPTS = 8;
     BATCH_BYTES = 64 * 1024 * 1024;
@@ -88328,7 +88332,7 @@ var init_git_ledger = __esm({
         const found = /* @__PURE__ */ new Map();
         const tip = this.lastTip;
         if (tip === void 0) return found;
-        const spec = (d) => `${tip}:bundles/${d}.sigstore.json
+        const spec = (d) => `${tip}:${keptBundleName(d)}
 `;
         const wanted = [...new Set(bundleDigests)];
         const sizes = this.git(["cat-file", "--batch-check"], { input: wanted.map(spec).join("") }).split("\n").slice(0, wanted.length).map((line) => {
@@ -88357,8 +88361,7 @@ var init_git_ledger = __esm({
         for (const [i, digest] of wanted.entries()) {
           const size = sizes[i];
           if (size === void 0) found.set(digest, void 0);
-          else if (size > MAX_STORED_BUNDLE_BYTES)
-            found.set(digest, `more than ${MAX_STORED_BUNDLE_BYTES} bytes`);
+          else if (size > MAX_BUNDLE_BYTES) found.set(digest, `more than ${MAX_BUNDLE_BYTES} bytes`);
           else {
             if (batchBytes + size > BATCH_BYTES) flush();
             batch.push(digest);
@@ -88373,11 +88376,7 @@ var init_git_ledger = __esm({
         const tip = this.lastTip ?? this.fetch();
         if (tip === void 0) return void 0;
         try {
-          const bytes = this.gitBytes([
-            "cat-file",
-            "blob",
-            `${tip}:bundles/${bundleDigest}.sigstore.json`
-          ]);
+          const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
           const file = path24.join(this.work, `${bundleDigest}.sigstore.json`);
           fs35.writeFileSync(file, bytes);
           return file;
@@ -88454,7 +88453,7 @@ var init_git_ledger = __esm({
             "update-index",
             "--add",
             "--cacheinfo",
-            `100644,${bundleBlob},bundles/${append.bundleDigest}.sigstore.json`
+            `100644,${bundleBlob},${keptBundleName(append.bundleDigest)}`
           ],
           { env }
         );
@@ -88702,7 +88701,7 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
       const { line, record: record2, found } = problem;
       throw new ReproofError(
         "E_LEDGER",
-        `${ledger.recordsLabel}:${line}: the bundle kept for ${record2.env} #${record2.seq} (bundles/${record2.bundleDigest}.sigstore.json) ${found === void 0 ? "is missing" : "is not the bytes its name says"}; a rollback to it would fail, and the store was edited`,
+        `${ledger.recordsLabel}:${line}: the bundle kept for ${record2.env} #${record2.seq} (${keptBundleName(record2.bundleDigest)}) ${found === void 0 ? "is missing" : "is not the bytes its name says"}; a rollback to it would fail, and the store was edited`,
         { path: ledger.label }
       );
     }
@@ -88738,6 +88737,7 @@ var init_gate_action = __esm({
     init_errors();
     init_check_store();
     init_decide();
+    init_ledger();
     init_run_gate();
     init_output();
     init_verify_action();

@@ -4,6 +4,7 @@ import { positiveInt } from '../config/diff-options.js'
 import { EXIT, ReproofError } from '../errors.js'
 import { firstStoreProblem, type StoredDigests } from '../gate/check-store.js'
 import { toState, type LedgerRecord } from '../gate/decide.js'
+import { keptBundleName } from '../gate/ledger.js'
 import { openLedger, runGate } from '../gate/run-gate.js'
 import type { GateFlags } from './gate-command.js'
 import { paint, useColor, type Streams } from './output.js'
@@ -92,7 +93,7 @@ export async function gateAction(
       const { line, record, found } = problem
       throw new ReproofError(
         'E_LEDGER',
-        `${ledger.recordsLabel}:${line}: the bundle kept for ${record.env} #${record.seq} (bundles/${record.bundleDigest}.sigstore.json) ${found === undefined ? 'is missing' : 'is not the bytes its name says'}; a rollback to it would fail, and the store was edited`,
+        `${ledger.recordsLabel}:${line}: the bundle kept for ${record.env} #${record.seq} (${keptBundleName(record.bundleDigest)}) ${found === undefined ? 'is missing' : 'is not the bytes its name says'}; a rollback to it would fail, and the store was edited`,
         { path: ledger.label },
       )
     }

@@ -7,11 +7,12 @@ import { ReproofError } from '../errors.js'
 import { recordBytes, type LedgerRecord } from './decide.js'
 import {
   MAX_LEDGER_BYTES,
-  MAX_STORED_BUNDLE_BYTES,
+  keptBundleName,
   ledgerTooBig,
   parseLedger,
   type LedgerRead,
 } from './ledger.js'
+import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
 
 const LEDGER_FILE = 'ledger.jsonl'
 const MAX_ATTEMPTS = 8
@@ -111,7 +112,7 @@ export class GitLedger {
     const found = new Map<string, string | undefined>()
     const tip = this.lastTip
     if (tip === undefined) return found
-    const spec = (d: string): string => `${tip}:bundles/${d}.sigstore.json\n`
+    const spec = (d: string): string => `${tip}:${keptBundleName(d)}\n`
     const wanted = [...new Set(bundleDigests)]
     const sizes = this.git(['cat-file', '--batch-check'], { input: wanted.map(spec).join('') })
       .split('\n')
@@ -145,8 +146,7 @@ export class GitLedger {
     for (const [i, digest] of wanted.entries()) {
       const size = sizes[i]
       if (size === undefined) found.set(digest, undefined)
-      else if (size > MAX_STORED_BUNDLE_BYTES)
-        found.set(digest, `more than ${MAX_STORED_BUNDLE_BYTES} bytes`)
+      else if (size > MAX_BUNDLE_BYTES) found.set(digest, `more than ${MAX_BUNDLE_BYTES} bytes`)
       else {
         if (batchBytes + size > BATCH_BYTES) flush()
         batch.push(digest)
@@ -162,11 +162,7 @@ export class GitLedger {
     const tip = this.lastTip ?? this.fetch()
     if (tip === undefined) return undefined
     try {
-      const bytes = this.gitBytes([
-        'cat-file',
-        'blob',
-        `${tip}:bundles/${bundleDigest}.sigstore.json`,
-      ])
+      const bytes = this.gitBytes(['cat-file', 'blob', `${tip}:${keptBundleName(bundleDigest)}`])
       const file = path.join(this.work, `${bundleDigest}.sigstore.json`)
       fs.writeFileSync(file, bytes)
       return file
@@ -250,7 +246,7 @@ export class GitLedger {
         'update-index',
         '--add',
         '--cacheinfo',
-        `100644,${bundleBlob},bundles/${append.bundleDigest}.sigstore.json`,
+        `100644,${bundleBlob},${keptBundleName(append.bundleDigest)}`,
       ],
       { env },
     )

@@ -7,13 +7,17 @@ import { syncDir, writeFileAtomic } from '../io/atomic-write.js'
 import { withFileLock } from '../io/file-lock.js'
 import { GENESIS, recordBytes, type LedgerRecord } from './decide.js'
 import type { Step } from './git-ledger.js'
+import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
 
 // A record is a few hundred bytes; a line near this is not one.
 const MAX_LINE_BYTES = 64 * 1024
-/** The most a kept bundle may be, as for any bundle reproof verifies. */
-export const MAX_STORED_BUNDLE_BYTES = 16 * 1024 * 1024
 /** Far beyond any real history (a million records), and refused before it is read. */
 export const MAX_LEDGER_BYTES = 256 * 1024 * 1024
+
+/** Where a ledger keeps the bundle a record names, relative to the ledger's directory or tree. */
+export function keptBundleName(bundleDigest: string): string {
+  return `bundles/${bundleDigest}.sigstore.json`
+}
 
 export function ledgerTooBig(label: string, size: number): ReproofError {
   return new ReproofError(
@@ -61,23 +65,23 @@ export class FileLedger {
   }
 
   /** Bundles are kept beside the ledger, named by their digest. */
-  private get store(): string {
-    return path.join(path.dirname(this.file), 'bundles')
+  private kept(bundleDigest: string): string {
+    return path.join(path.dirname(this.file), keptBundleName(bundleDigest))
   }
 
   /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
   storedDigests(bundleDigests: readonly string[]): Map<string, string | undefined> {
     const found = new Map<string, string | undefined>()
     for (const digest of new Set(bundleDigests)) {
-      const file = path.join(this.store, `${digest}.sigstore.json`)
+      const file = this.kept(digest)
       const size = fs.statSync(file, { throwIfNoEntry: false })?.size
       // Anything past what a bundle may be is not one; it is not read to find that out.
       found.set(
         digest,
         size === undefined
           ? undefined
-          : size > MAX_STORED_BUNDLE_BYTES
-            ? `more than ${MAX_STORED_BUNDLE_BYTES} bytes`
+          : size > MAX_BUNDLE_BYTES
+            ? `more than ${MAX_BUNDLE_BYTES} bytes`
             : crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
       )
     }
@@ -85,7 +89,7 @@ export class FileLedger {
   }
 
   bundleFile(bundleDigest: string): string | undefined {
-    const file = path.join(this.store, `${bundleDigest}.sigstore.json`)
+    const file = this.kept(bundleDigest)
     return fs.existsSync(file) ? file : undefined
   }
 
@@ -98,7 +102,7 @@ export class FileLedger {
     return this.withLock(async () => {
       const { append, result } = step(this.read())
       if (append !== undefined) {
-        const target = path.join(this.store, `${append.bundleDigest}.sigstore.json`)
+        const target = this.kept(append.bundleDigest)
         if (!fs.existsSync(target)) await writeFileAtomic(target, append.bundle)
         this.append(append.record)
         await this.syncDirectory()

@@ -14,7 +14,8 @@ import {
 } from './verify-signature.js'
 
 // Real bundles are a few KB (keyless) to a few hundred KB (large subject lists).
-const MAX_BUNDLE_BYTES = 16 * 1024 * 1024
+/** The most a bundle may be; larger files are refused before they are parsed. */
+export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 // The statement inside is bounded as well, before it is parsed.
 const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
 
