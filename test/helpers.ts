@@ -74,16 +74,21 @@ export async function signedMakeBuild(
   return { run, bundle, pub: path.join(dir, 'k.pub'), artifact: path.join(dir, 'out', 'hello') }
 }
 
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv
+  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void
+}
+
 /** Spawns the real executable. */
-export function spawnCli(
-  args: string[],
-  options: {
-    env?: NodeJS.ProcessEnv
-    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void
-  } = {},
-): Promise<CliRun> {
+export function spawnCli(args: string[], options: SpawnOptions = {}): Promise<CliRun> {
+  return spawnProgram([process.execPath, BIN, ...args], options)
+}
+
+/** Spawns a program (which may itself run the executable), collecting its output. */
+export function spawnProgram(argv: string[], options: SpawnOptions = {}): Promise<CliRun> {
+  const [file = '', ...args] = argv
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(file, args, {
       env: options.env ?? { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

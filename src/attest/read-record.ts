@@ -10,7 +10,9 @@ const manifest = v.array(v.object({ name: v.string(), sha256: hex64, size: v.num
 /** What attestation reads from a build record: checked field by field, never trusted as is. */
 const RecordSchema = v.object({
   recordType: v.literal(BUILD_RECORD_TYPE),
-  version: v.literal(1),
+  // Version 1 records (before the strict verdict) said "reproducible" after
+  // normalizing by default; they are not attested.
+  version: v.literal(2),
   reproofVersion: v.string(),
   command: v.pipe(v.array(v.string()), v.minLength(1)),
   source: v.object({
@@ -44,15 +46,23 @@ const RecordSchema = v.object({
   ),
   canary: v.string(),
   variations: v.array(
-    v.looseObject({ name: v.string(), applied: v.boolean(), effective: v.boolean() }),
+    v.looseObject({
+      name: v.string(),
+      status: v.picklist(['effective', 'no-effect', 'not-applied']),
+    }),
   ),
+  isolation: v.looseObject({
+    kind: v.picklist(['namespaces', 'process']),
+    network: v.picklist(['none', 'host']),
+  }),
   runs: v.pipe(
     v.array(v.looseObject({ id: v.picklist(['a', 'b']), manifest, manifestDigest: hex64 })),
     v.length(2, 'a build record has two runs'),
   ),
   result: v.looseObject({
     reproducible: v.boolean(),
-    reproducibleWithoutNormalization: v.optional(v.boolean()),
+    verdict: v.picklist(['reproducible', 'reproducible-after-normalization', 'not-reproducible']),
+    reproducibleWithoutNormalization: v.boolean(),
   }),
   normalization: v.optional(
     v.nullable(
@@ -108,9 +118,10 @@ export function readBuildRecordFile(file: string): BuildRecord {
     ...record,
     result: {
       reproducible: record.result.reproducible,
-      reproducibleWithoutNormalization:
-        record.result.reproducibleWithoutNormalization ?? record.result.reproducible,
+      verdict: record.result.verdict,
+      reproducibleWithoutNormalization: record.result.reproducibleWithoutNormalization,
       differences: [],
+      wouldMatchAfterNormalization: [],
     },
   } as unknown as BuildRecord
 }

@@ -95,11 +95,11 @@ export function toStatement(record: BuildRecord, context: AttestContext): Statem
         internalParameters: {
           epoch: record.epoch,
           environment: record.environment,
-          variations: record.variations.map((v) => ({
-            name: v.name,
-            applied: v.applied,
-            effective: v.effective,
-          })),
+          variations: record.variations.map((v) => ({ name: v.name, status: v.status })),
+          isolation: {
+            kind: record.isolation.kind,
+            network: record.isolation.network,
+          },
           normalization:
             record.normalization === null ? null : { mode: record.normalization.mode, normalizers },
           dirty: git?.dirty ?? null,

@@ -5,10 +5,11 @@ import { manifestDigest, type Manifest } from '../digest/manifest-digest.js'
 import type { GitSource } from '../sandbox/git.js'
 import type { ArtifactNormalization, NormalizedManifests } from './normalize-artifacts.js'
 import type { RunId, VariationRecord } from '../sandbox/run-plan.js'
+import type { Isolation, Verdict } from './run-build.js'
 
 /** Identifies the format; bump `version` on any change a reader must know about. */
 export const BUILD_RECORD_TYPE = 'https://reproof.dev/build-record'
-export const BUILD_RECORD_VERSION = 1
+export const BUILD_RECORD_VERSION = 2
 
 export interface EnvironmentEntry {
   name: string
@@ -41,6 +42,8 @@ export interface RunRecord {
   durationMs: number
   manifest: Manifest
   manifestDigest: string
+  /** Processes the build left running when its command ended (killed then). */
+  leftovers: string[]
 }
 
 export interface BuildRecord {
@@ -56,11 +59,15 @@ export interface BuildRecord {
   canary: string
   variations: VariationRecord[]
   runs: RunRecord[]
+  isolation: Isolation
   result: {
     reproducible: boolean
+    verdict: Verdict
     /** False when the artifacts matched only after normalization. */
     reproducibleWithoutNormalization: boolean
     differences: Difference[]
+    /** Without --normalize: differing artifacts that would match once normalized. */
+    wouldMatchAfterNormalization: string[]
   }
   normalization: NormalizationRecord | null
   /** Wall-clock times, for people reading the record; nothing decides on them. */
@@ -73,7 +80,13 @@ export function toBuildRecord(input: Omit<BuildRecord, 'recordType' | 'version'>
 }
 
 export function toRunRecord(
-  outcome: { id: RunId; exitCode: number | null; signal: string | null; durationMs: number },
+  outcome: {
+    id: RunId
+    exitCode: number | null
+    signal: string | null
+    durationMs: number
+    leftovers: string[]
+  },
   root: string,
   manifest: Manifest,
 ): RunRecord {
@@ -85,6 +98,7 @@ export function toRunRecord(
     durationMs: outcome.durationMs,
     manifest,
     manifestDigest: manifestDigest(manifest),
+    leftovers: outcome.leftovers,
   }
 }
 

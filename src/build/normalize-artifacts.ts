@@ -87,3 +87,41 @@ export async function normalizeArtifacts(
     warnings,
   }
 }
+
+/**
+ * Which differing artifacts would match if both runs' copies were normalized. Nothing
+ * in the build roots changes: each copy is normalized into a scratch file.
+ */
+export async function artifactsMatchingAfterNormalization(
+  roots: { a: string; b: string },
+  names: readonly string[],
+  epoch: number,
+  scratch: string,
+): Promise<string[]> {
+  const matching: string[] = []
+  const dir = fs.mkdtempSync(path.join(scratch, 'would-normalize-'))
+  try {
+    for (const name of names) {
+      const digests: string[] = []
+      for (const side of ['a', 'b'] as const) {
+        const file = path.join(roots[side], name)
+        if (!fs.existsSync(file) || fs.lstatSync(file).isSymbolicLink()) break
+        try {
+          const outcome = await normalizeFile(
+            file,
+            path.join(dir, side),
+            { epoch, setMtime: false, mode: 'ship' },
+            DEFAULT_LIMITS,
+          )
+          if (outcome.format !== 'unknown') digests.push(outcome.digests.after)
+        } catch {
+          // Not normalizable: it cannot be said to match after normalization.
+        }
+      }
+      if (digests.length === 2 && digests[0] === digests[1]) matching.push(name)
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+  return matching
+}

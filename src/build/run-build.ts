@@ -11,11 +11,16 @@ import { collectManifest, type Manifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
+import { openSandbox, type RunSandbox } from '../sandbox/namespace-sandbox.js'
 import { readGitSource } from '../sandbox/git.js'
 import {
+  checkExplicitVariations,
   FAKETIME_OFFSET_DAYS,
   judgeEffectiveness,
   planRuns,
+  type Capabilities,
+  type RunPlan,
+  type RunSetup,
   type VariationRecord,
 } from '../sandbox/run-plan.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
@@ -41,8 +46,19 @@ import {
 } from './build-record.js'
 import { findLockfiles } from '../attest/lockfiles.js'
 import { copyArtifacts } from './copy-artifacts.js'
-import { normalizeArtifacts, type NormalizedManifests } from './normalize-artifacts.js'
-import { buildFailure, probeRun, runTwice, type BuildEvent } from './run-twice.js'
+import {
+  artifactsMatchingAfterNormalization,
+  normalizeArtifacts,
+  type NormalizedManifests,
+} from './normalize-artifacts.js'
+import {
+  buildFailure,
+  probeRun,
+  runTwice,
+  type BuildEvent,
+  type RunContext,
+  type RunOutcome,
+} from './run-twice.js'
 
 export type { BuildEvent } from './run-twice.js'
 
@@ -60,17 +76,51 @@ export interface ArtifactResult {
   size: number
 }
 
+/**
+ * `reproducible`: the bytes the builds wrote are identical. `reproducible-after-
+ * normalization`: with --normalize, identical once normalized (and the normalized
+ * ones ship). `not-reproducible`: anything else, including raw artifacts that would
+ * match after normalization when --normalize was not given.
+ */
+export type Verdict = 'reproducible' | 'reproducible-after-normalization' | 'not-reproducible'
+
+/** How the runs were kept apart from the machine and from each other. */
+export type Isolation =
+  | {
+      kind: 'namespaces'
+      /** 'none': a network namespace with loopback only; 'host' with --network. */
+      network: 'none' | 'host'
+      /** What the sandbox could not do here (a mount left writable, loopback down). */
+      notes: string[]
+    }
+  | {
+      kind: 'process'
+      /** Why there is no sandbox (--no-sandbox, or what the kernel refused). */
+      reason: string
+      network: 'host'
+      notes: string[]
+    }
+
 export interface BuildResult {
+  /** Exit 0: true only for `reproducible`, or `reproducible-after-normalization` with --normalize. */
   reproducible: boolean
+  verdict: Verdict
   /** Whether the raw artifacts already matched, before normalization. */
   reproducibleWithoutNormalization: boolean
   /** Per artifact: raw and normalized digests, and what the normalizers changed. */
   normalization: NormalizationRecord | null
+  /**
+   * Without --normalize: the differing artifacts that would match after `reproof
+   * normalize`. Empty when normalization was part of the build or nothing would match.
+   */
+  wouldMatchAfterNormalization: string[]
+  isolation: Isolation
   epoch: number
   epochSource: Epoch['source']
   artifacts: ArtifactResult[]
   differences: Difference[]
   runs: (Omit<RunRecord, 'manifest'> & { logs?: { stdout: string; stderr: string } })[]
+  /** Every variation, with its status: only `effective` ones were varied. */
   variations: VariationRecord[]
   source: SourceInfo
   /** Where the artifacts were copied, when the build was reproducible. */
@@ -132,49 +182,79 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const parent = await chooseTempParent(options.tempDir)
   const workspace = await createWorkspace({ parent, name: rootName(options.source) })
   let keep = false
+  const sandboxes: Partial<Record<'a' | 'b', RunSandbox>> = {}
   try {
-    const capabilities = await detectCapabilities(options.variations)
+    const capabilities = await detectCapabilities(options.variations, {
+      wanted: options.sandbox,
+      scratch: path.join(workspace.base, 'probe'),
+    })
+    const isolation = chooseIsolation(capabilities, options)
     const plan = planRuns({
       variations: options.variations,
       capabilities,
+      sandbox: isolation.kind === 'namespaces',
       layouts: workspace.layouts,
       canary: workspace.canary,
       epoch: epoch.value,
       path: deps.callerEnv.PATH ?? DEFAULT_PATH,
       passThrough,
     })
-    const runs = [plan.runs.a, plan.runs.b] as const
+    refuseUnappliedExplicit(plan, options)
+    for (const id of ['a', 'b'] as const) {
+      if (isolation.kind !== 'namespaces') continue
+      const sandbox = await openSandbox({
+        dir: plan.runs[id].layout.dir,
+        hostname: plan.runs[id].hostname,
+        domainname: plan.runs[id].domainname,
+        network: options.network,
+      })
+      sandboxes[id] = sandbox
+      for (const note of sandbox.notes)
+        if (!isolation.notes.includes(note)) isolation.notes.push(note)
+    }
+    const view = (id: 'a' | 'b', p: string): string => sandboxes[id]?.view(p) ?? p
+    const contexts = {
+      a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, 'a'),
+      b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
+    }
+    const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
     let snapshot = { files: 0, bytes: 0 }
-    for (const run of runs) {
-      const stats = await snapshotSource(entries, options.source, run.layout.root, {
+    for (const run of [plan.runs.a, plan.runs.b]) {
+      const stats = await snapshotSource(entries, options.source, roots[run.id], {
         epoch: epoch.value,
         order: run.creationOrder,
       })
       snapshot = { files: stats.files, bytes: stats.bytes }
-      for (const dir of run.mkdirs) await fs.mkdir(dir, { recursive: true })
+      for (const dir of run.mkdirs) await fs.mkdir(view(run.id, dir), { recursive: true })
     }
     const orderDiffers = await listingOrderDiffers({
-      a: plan.runs.a.layout.dir,
-      b: plan.runs.b.layout.dir,
+      a: view('a', plan.runs.a.layout.dir),
+      b: view('b', plan.runs.b.layout.dir),
     })
-    const probes = { a: await probeRun(plan.runs.a), b: await probeRun(plan.runs.b) }
-    const variations = judgeEffectiveness(plan.variations, probes, orderDiffers)
+    const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) }
+    const variations = judgeEffectiveness(plan, probes, orderDiffers)
     throwIfAborted(deps.signal)
 
-    // 3. Run both builds.
+    // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
     const wallStart = Math.floor(Date.now() / 1000)
-    const outcomes = await runTwice(plan.runs, options, deps, emit)
+    const outcomes = await runTwice(contexts, options, deps, emit)
     const wallEnd = Math.ceil(Date.now() / 1000)
     for (const outcome of [outcomes.a, outcomes.b]) {
       if (outcome.exitCode !== 0)
-        throw await buildFailure(outcome, plan.runs[outcome.id], outcomes, variations)
+        throw await buildFailure(
+          outcome,
+          contexts[outcome.id],
+          outcomes,
+          whatReproofChanged(variations, isolation),
+        )
     }
+    warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
 
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
     emit({ kind: 'phase', text: 'hashing artifacts' })
     const collected = {
-      a: await collectManifest(plan.runs.a.layout.root, options.outputs),
-      b: await collectManifest(plan.runs.b.layout.root, options.outputs),
+      a: await collectManifest(roots.a, options.outputs),
+      b: await collectManifest(roots.b, options.outputs),
     }
     const unmatched = options.outputs.filter(
       (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,
@@ -190,23 +270,35 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       )
     }
     warnings.push(...(await staleArtifactWarnings(collected.a.manifest, entries, options.source)))
-    const rawReproducible =
-      compareManifests(collected.a.manifest, collected.b.manifest).length === 0
-    // Archive metadata noise is removed (losslessly) before the verdict, unless refused.
+    const rawDifferences = compareManifests(collected.a.manifest, collected.b.manifest)
+    const rawReproducible = rawDifferences.length === 0
+    // With --normalize, normalization is part of the build: both runs' archives are
+    // normalized in place (losslessly) and those are compared and shipped. Without it,
+    // the verdict is about the bytes the builds wrote, and normalization only tells
+    // which differing artifacts it would have made match.
     let final = { a: collected.a.manifest, b: collected.b.manifest }
     let normalization: NormalizedManifests | null = null
+    let wouldMatchAfterNormalization: string[] = []
     if (options.normalize) {
-      emit({ kind: 'phase', text: 'normalizing archive artifacts' })
-      normalization = await normalizeArtifacts(
-        { a: plan.runs.a.layout.root, b: plan.runs.b.layout.root },
-        final,
-        epoch.value,
-      )
+      emit({ kind: 'phase', text: 'normalizing archive artifacts (--normalize)' })
+      normalization = await normalizeArtifacts(roots, final, epoch.value)
       warnings.push(...normalization.warnings)
       final = { a: normalization.a, b: normalization.b }
+    } else if (!rawReproducible) {
+      wouldMatchAfterNormalization = await artifactsMatchingAfterNormalization(
+        roots,
+        rawDifferences.map((d) => d.name),
+        epoch.value,
+        workspace.base,
+      )
     }
     const differences = compareManifests(final.a, final.b)
     const reproducible = differences.length === 0
+    const verdict: Verdict = !reproducible
+      ? 'not-reproducible'
+      : rawReproducible
+        ? 'reproducible'
+        : 'reproducible-after-normalization'
     let explanation: DiffReport | null = null
     if (!reproducible) {
       emit({ kind: 'phase', text: `explaining ${differences.length} difference(s)` })
@@ -215,13 +307,13 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
           differences.map((d) => d.name),
           {
             roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
+            views: [roots.a, roots.b],
             canary: workspace.canary,
             wallClock: [wallStart, wallEnd],
-            clockOffsetDays:
-              capabilities.faketime !== undefined && options.variations.includes('time')
-                ? FAKETIME_OFFSET_DAYS
-                : 0,
-            localeVaried: variations.some((v) => v.name === 'locale' && v.applied),
+            clockOffsetDays: variations.some((v) => v.name === 'time' && v.status === 'effective')
+              ? FAKETIME_OFFSET_DAYS
+              : 0,
+            localeVaried: variations.some((v) => v.name === 'locale' && v.status === 'effective'),
           },
         )
         for (const d of differences) d.explanation = itemsFor(explanation, d.name)
@@ -234,6 +326,14 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       toRunRecord(outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
       toRunRecord(outcomes.b, plan.runs.b.layout.root, collected.b.manifest),
     ]
+    // Kept roots are copied out of the sandbox's private tmpfs before it goes away.
+    if (options.keep) {
+      for (const id of ['a', 'b'] as const) {
+        const dir = plan.runs[id].layout.dir
+        if (sandboxes[id] !== undefined)
+          await fs.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true })
+      }
+    }
 
     // 5. Durable writes: the artifacts (only when reproducible), then the record.
     let outDir: string | null = null
@@ -242,7 +342,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         kind: 'phase',
         text: `copying ${final.a.length} artifact(s) to ${options.outDir}`,
       })
-      await copyArtifacts(plan.runs.a.layout.root, final.a, options.outDir, epoch.value)
+      await copyArtifacts(roots.a, final.a, options.outDir, epoch.value)
       outDir = options.outDir
     }
     const lockfileNames = findLockfiles(entries)
@@ -269,7 +369,14 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       canary: workspace.canary,
       variations,
       runs: runRecords,
-      result: { reproducible, reproducibleWithoutNormalization: rawReproducible, differences },
+      isolation,
+      result: {
+        reproducible,
+        verdict,
+        reproducibleWithoutNormalization: rawReproducible,
+        differences,
+        wouldMatchAfterNormalization,
+      },
       normalization: toNormalizationRecord(normalization),
       startedAt,
       finishedAt: new Date().toISOString(),
@@ -288,7 +395,10 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     keep = options.keep
     const result: BuildResult = {
       reproducible,
+      verdict,
       reproducibleWithoutNormalization: rawReproducible,
+      wouldMatchAfterNormalization,
+      isolation,
       epoch: epoch.value,
       epochSource: epoch.source,
       artifacts: final.a.map((e) => ({
@@ -319,8 +429,98 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     }
     return { result, record }
   } finally {
+    for (const sandbox of [sandboxes.a, sandboxes.b]) await sandbox?.close()
     await releaseWorkspace(workspace, keep)
   }
+}
+
+/**
+ * The namespace sandbox when it can be had; otherwise process isolation, said so, or
+ * exit 3 with --require-sandbox.
+ */
+function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Isolation {
+  if (capabilities.sandbox.available)
+    return { kind: 'namespaces', network: options.network ? 'host' : 'none', notes: [] }
+  if (options.requireSandbox) {
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `--require-sandbox: the build sandbox cannot be set up here (${capabilities.sandbox.reason})`,
+      {
+        hint: 'allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or a container with unshare permitted), or drop --require-sandbox',
+      },
+    )
+  }
+  return {
+    kind: 'process',
+    reason: capabilities.sandbox.reason,
+    network: 'host',
+    notes: options.network ? [] : ['the network could not be taken away without the sandbox'],
+  }
+}
+
+function refuseUnappliedExplicit(plan: RunPlan, options: BuildOptions): void {
+  const missing = checkExplicitVariations(plan.variations, options.explicitVariations)
+  if (missing.length === 0) return
+  throw new ReproofError(
+    'E_ENVIRONMENT',
+    `--vary ${missing.map((m) => m.name).join(',')}: cannot be applied here: ${missing.map((m) => `${m.name}: ${m.note}`).join('; ')}`,
+    {
+      hint: [
+        ...missing.flatMap((m) => (m.fix === undefined ? [] : [`${m.name}: ${m.fix}`])),
+        `or leave it out: --no-vary ${missing.map((m) => m.name).join(',')}`,
+      ].join('\n'),
+    },
+  )
+}
+
+function toRunContext(
+  setup: RunSetup,
+  sandbox: RunSandbox | undefined,
+  variations: readonly VariationRecord[],
+  id: 'a' | 'b',
+): RunContext {
+  const varied =
+    id === 'a'
+      ? 'nothing (run A is the reference)'
+      : variations
+          .filter((v) => v.status === 'effective')
+          .map((v) => (v.name === 'path' ? 'path' : `${v.name} (${v.b})`))
+          .join(', ')
+  return {
+    setup,
+    enter: sandbox?.enter ?? [],
+    cwd: sandbox === undefined ? setup.layout.root : undefined,
+    ...(sandbox === undefined ? {} : { reap: () => sandbox.reap() }),
+    variedWith: varied,
+  }
+}
+
+/** Everything about the build's world that reproof changed, for a failed run's message. */
+function whatReproofChanged(
+  variations: readonly VariationRecord[],
+  isolation: Isolation,
+): string[] {
+  return [
+    'a fresh, empty HOME',
+    'a clean environment (only PATH, TZ, LANG/LC_ALL, SOURCE_DATE_EPOCH and --env)',
+    ...(isolation.network === 'none' ? ['no network'] : []),
+    ...(isolation.kind === 'namespaces'
+      ? ['a read-only file system outside the build root and its temp dirs']
+      : []),
+    `variations in run B: ${variations
+      .filter((v) => v.status === 'effective')
+      .map((v) => v.name)
+      .join(', ')}`,
+  ]
+}
+
+function leftoverWarnings(outcomes: readonly RunOutcome[]): string[] {
+  return outcomes
+    .filter((o) => o.leftovers.length > 0)
+    .map(
+      (o) =>
+        `run ${o.id.toUpperCase()}: the build left ${o.leftovers.length} process${o.leftovers.length === 1 ? '' : 'es'} running, killed when its command ended: ${o.leftovers.join(', ')}`,
+    )
 }
 
 async function releaseWorkspace(workspace: Workspace, keep: boolean): Promise<void> {

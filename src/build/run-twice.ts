@@ -10,7 +10,6 @@ import {
   type ProbeReport,
   type RunId,
   type RunSetup,
-  type VariationRecord,
 } from '../sandbox/run-plan.js'
 
 /** Running the two builds: probes first, then the real runs, killed together if need be. */
@@ -32,19 +31,32 @@ export interface BuildSignals {
   signal?: AbortSignal
 }
 
-export async function probeRun(run: RunSetup): Promise<ProbeReport> {
-  const result = await runCaptured([...run.launcher, '/bin/sh', '-c', PROBE_SCRIPT], {
-    cwd: run.layout.root,
-    env: run.env,
-    timeoutMs: 30_000,
-  })
+/**
+ * How one run is started: its plan, and where it runs. Inside the sandbox, `enter`
+ * enters the run's namespaces and `reap` kills what is left in its PID namespace.
+ */
+export interface RunContext {
+  setup: RunSetup
+  enter: string[]
+  /** The working directory to spawn in; undefined inside the sandbox (the launcher enters it). */
+  cwd: string | undefined
+  reap?: () => Promise<string[]>
+  /** What the run was varied with, for messages ("path, time (+397d)"). */
+  variedWith: string
+}
+
+export async function probeRun(run: RunContext): Promise<ProbeReport> {
+  const result = await runCaptured(
+    [...run.enter, ...run.setup.launcher, '/bin/sh', '-c', PROBE_SCRIPT],
+    { cwd: run.cwd, env: run.setup.env, timeoutMs: 30_000 },
+  )
   const report = result.code === 0 ? parseProbe(result.stdout) : undefined
   if (report === undefined) {
     throw new ReproofError(
       'E_ENVIRONMENT',
-      `run ${run.id.toUpperCase()}: the build environment could not be set up (${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`})`,
+      `run ${run.setup.id.toUpperCase()}: the build environment could not be set up (${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`})`,
       {
-        found: run.launcher.join(' '),
+        found: [...run.enter, ...run.setup.launcher].join(' '),
         hint: 'turn off the variation that needs what is missing, with --no-vary',
       },
     )
@@ -58,6 +70,8 @@ export interface RunOutcome {
   signal: string | null
   durationMs: number
   error: string | undefined
+  /** Processes the build left running when its command ended; reproof killed them. */
+  leftovers: string[]
 }
 
 /**
@@ -65,7 +79,7 @@ export interface RunOutcome {
  * process trees; a timeout is not a failure but an unknown outcome.
  */
 export async function runTwice(
-  runs: { a: RunSetup; b: RunSetup },
+  runs: { a: RunContext; b: RunContext },
   options: BuildOptions,
   deps: BuildSignals,
   emit: (event: BuildEvent) => void,
@@ -81,41 +95,51 @@ export async function runTwice(
       : setTimeout(() => {
           controller.abort('timeout')
         }, options.timeoutMs)
-  const started: { kill(): Promise<void>; done: Promise<RunOutcome> }[] = []
+  const started: {
+    id: RunId
+    kill(): Promise<void>
+    done: Promise<RunOutcome>
+    state: { finished: boolean }
+  }[] = []
   const aborted = new Promise<void>((resolve) => {
     controller.signal.addEventListener('abort', () => {
       resolve()
     })
   })
 
-  const start = (run: RunSetup): Promise<RunOutcome> => {
-    emit({ kind: 'run-started', id: run.id })
+  const start = (run: RunContext): Promise<RunOutcome> => {
+    const { setup } = run
+    emit({ kind: 'run-started', id: setup.id })
     const t0 = performance.now()
     const child = startBuildProcess(
       {
-        argv: [...run.launcher, ...options.command],
-        cwd: run.layout.root,
-        env: run.env,
-        stdoutLog: run.layout.stdoutLog,
-        stderrLog: run.layout.stderrLog,
+        argv: [...run.enter, ...setup.launcher, ...options.command],
+        cwd: run.cwd,
+        env: setup.env,
+        stdoutLog: setup.layout.stdoutLog,
+        stderrLog: setup.layout.stderrLog,
         onLine: (line) => {
-          emit({ kind: 'run-output', id: run.id, line })
+          emit({ kind: 'run-output', id: setup.id, line })
         },
+        ...(run.reap === undefined ? {} : { reap: run.reap }),
       },
-      `HOME=${run.env.HOME ?? ''}`,
+      `HOME=${setup.env.HOME ?? ''}`,
     )
+    const state = { finished: false }
     const done = child.done.then((status): RunOutcome => {
+      state.finished = true
       const outcome = {
-        id: run.id,
+        id: setup.id,
         exitCode: status.code,
         signal: status.signal,
         durationMs: Math.round(performance.now() - t0),
         error: status.error,
+        leftovers: status.leftovers,
       }
       if (!controller.signal.aborted) emit({ kind: 'run-finished', ...outcome })
       return outcome
     })
-    started.push({ kill: () => child.kill(), done })
+    started.push({ id: setup.id, kill: () => child.kill(), done, state })
     return done
   }
   const waitUntil = (ms: number): Promise<void> =>
@@ -131,7 +155,7 @@ export async function runTwice(
     const t0 = performance.now()
     const a = start(runs.a)
     if (options.sequential) await a
-    await waitUntil(runs.b.minStartGapMs - (performance.now() - t0))
+    await waitUntil(runs.b.setup.minStartGapMs - (performance.now() - t0))
     if (controller.signal.aborted) return undefined
     const b = start(runs.b)
     return { a: await a, b: await b }
@@ -140,12 +164,20 @@ export async function runTwice(
   try {
     const result = await Promise.race([both, aborted.then(() => undefined)])
     if (result !== undefined) return result
+    const running = started.filter((s) => !s.state.finished).map((s) => runs[s.id])
+    const notStarted = (['a', 'b'] as const).filter((id) => !started.some((s) => s.id === id))
     await Promise.all(started.map((s) => s.kill()))
     await Promise.all(started.map((s) => s.done))
     if (controller.signal.reason === 'timeout') {
+      const still = running.map(
+        (r) => `run ${r.setup.id.toUpperCase()} (varied with ${r.variedWith})`,
+      )
       throw new ReproofError(
         'E_AMBIGUOUS',
-        `the builds did not finish within --timeout ${formatDuration(options.timeoutMs ?? 0)}; whether they are reproducible is unknown. Nothing was written; a retry is safe`,
+        `the builds did not finish within --timeout ${formatDuration(options.timeoutMs ?? 0)}: ${still.join(' and ')} ${still.length === 1 ? 'was' : 'were'} still running${notStarted.length > 0 ? `, run ${notStarted.join(', ').toUpperCase()} had not started` : ''}. Whether the build is reproducible is unknown; nothing was written and a retry is safe`,
+        {
+          hint: 'give it more time with --timeout, or keep the roots with --keep to see where it stopped',
+        },
       )
     }
     throw new ReproofError(
@@ -158,11 +190,16 @@ export async function runTwice(
   }
 }
 
+/**
+ * A failed run, explained: how it ended, the tail of its log, and what reproof changed
+ * about the world the build sees, most likely culprit first, with the flag that gives
+ * it back.
+ */
 export async function buildFailure(
   outcome: RunOutcome,
-  run: RunSetup,
+  run: RunContext,
   outcomes: { a: RunOutcome; b: RunOutcome },
-  variations: readonly VariationRecord[],
+  changed: readonly string[],
 ): Promise<ReproofError> {
   const how =
     outcome.error !== undefined
@@ -172,13 +209,43 @@ export async function buildFailure(
         : `exited with status ${outcome.exitCode}`
   const other = outcomes[outcome.id === 'a' ? 'b' : 'a']
   const onlyB = outcome.id === 'b' && other.exitCode === 0
-  const varied = variations.filter((v) => v.applied && v.name !== 'path').map((v) => v.name)
+  const tail = await logTail(run.setup)
+  const hints = [
+    ...(onlyB
+      ? [
+          `run A succeeded, so what run B was varied with may have caused this (${run.variedWith}); try --no-vary`,
+        ]
+      : []),
+    ...failureHints(tail, changed),
+  ]
   return new ReproofError('E_BUILD', `build run ${outcome.id.toUpperCase()} ${how}`, {
-    detail: await logTail(run),
-    hint: onlyB
-      ? `run A succeeded, so a variation may have caused this (${['path', ...varied].join(', ')}); try --no-vary`
-      : undefined,
+    detail: tail,
+    ...(hints.length > 0 ? { hint: hints.join('\n') } : {}),
   })
+}
+
+// Messages that mean the build tried the network (curl, git, npm, cargo, pip, Go, Java).
+const NETWORK_FAILURE =
+  /Could not resolve host|Temporary failure in name resolution|Name or service not known|Network is unreachable|getaddrinfo|EAI_AGAIN|ENOTFOUND|ENETUNREACH|failed to lookup address|Connection refused|ECONNREFUSED|No address associated with hostname|UnknownHostException|dial tcp/i
+const HOME_FAILURE = /\.cargo|\.rustup|rustup|\.m2|\.gradle|\.npmrc|\.config|HOME/
+
+/** Pure: which of reproof's changes to the build's world the failure points at. */
+export function failureHints(tail: string, changed: readonly string[]): string[] {
+  const hints: string[] = []
+  if (changed.includes('no network') && NETWORK_FAILURE.test(tail)) {
+    hints.push(
+      'the build tried to reach the network, and builds run without one: pass --network to allow it (the record says so), or fetch dependencies before the build',
+    )
+  }
+  if (HOME_FAILURE.test(tail)) {
+    hints.push(
+      'each run gets a fresh, empty HOME: pass what the build needs with --env (e.g. --env CARGO_HOME --env RUSTUP_HOME)',
+    )
+  }
+  hints.push(
+    `reproof changed: ${changed.join(', ')}; pass variables through with --env NAME, allow the network with --network`,
+  )
+  return hints
 }
 
 async function logTail(run: RunSetup, lines = 20): Promise<string> {

@@ -48,7 +48,23 @@ export function buildCommand(
       '--bundle <file>',
       'when reproducible, sign provenance into this Sigstore bundle (with --key)',
     )
-    .option('--no-normalize', 'compare raw artifacts: do not normalize archive metadata first')
+    .option(
+      '--normalize',
+      'make normalization part of the build: normalize archive artifacts in both runs, compare and ship the normalized ones',
+    )
+    .option(
+      '--no-normalize',
+      'compare and ship the artifacts as the build wrote them (the default)',
+    )
+    .option('--network', 'let the builds reach the network (recorded; default: no network)')
+    .option(
+      '--no-sandbox',
+      'run the builds with process isolation only, without namespaces (named in the verdict)',
+    )
+    .option(
+      '--require-sandbox',
+      'fail (exit 3) instead of falling back to process isolation where namespaces are not permitted',
+    )
     .option('--sequential', 'run A, then B (default: both at once)')
     .option(
       '--vary <list>',
@@ -97,7 +113,10 @@ function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
     noVary: vary.filter((v) => v.startsWith(REMOVE)).map((v) => v.slice(REMOVE.length)),
     exclude: list(raw.exclude),
     tempDir: text(raw.tempDir),
-    normalize: raw.normalize === false ? false : undefined,
+    normalize: typeof raw.normalize === 'boolean' ? raw.normalize : undefined,
+    network: bool(raw.network),
+    requireSandbox: bool(raw.requireSandbox),
+    sandbox: raw.sandbox === false ? false : undefined,
     bundle: text(raw.bundle),
     key: text(raw.key),
     passphraseEnv: text(raw.passphraseEnv),

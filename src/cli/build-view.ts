@@ -1,5 +1,6 @@
 import type { BuildResult } from '../build/run-build.js'
 import { formatDuration } from '../config/duration.js'
+import { FAKETIME_OFFSET_DAYS } from '../sandbox/run-plan.js'
 import { paint } from './output.js'
 
 /** The human view of a twin build: a verdict, a table of artifacts, the differences. */
@@ -7,11 +8,8 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
   const c = paint(color)
   const out: string[] = []
   for (const warning of result.warnings) out.push(c.yellow(`warning: ${warning}`))
-  const variations = result.variations
-    .filter((v) => v.applied)
-    .map((v) => (v.effective ? v.name : `${v.name} (no effect here)`))
   out.push(
-    `epoch ${result.epoch} (${result.epochSource}); varied: ${variations.join(', ')}; ` +
+    `epoch ${result.epoch} (${result.epochSource}); ${describeIsolation(result)}; ` +
       `runs took ${result.runs.map((r) => `${r.id.toUpperCase()} ${formatDuration(r.durationMs)}`).join(', ')}`,
   )
   out.push('')
@@ -33,25 +31,42 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
       out.push(`${d.name.padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
   }
   out.push('')
-  if (result.reproducible) {
-    out.push(c.green(`reproducible: ${result.artifacts.length} artifact(s) identical in both runs`))
-    if (!result.reproducibleWithoutNormalization) {
-      const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1])
-      out.push(
-        c.yellow(
-          `  only after normalization: ${touched.map((a) => a.name).join(', ')} differed in archive metadata alone`,
-        ),
-      )
-      for (const a of touched)
-        for (const change of a.changes[1]) out.push(c.dim(`    ${a.name} (run B): ${change}`))
-    }
+  const conditions = describeVariations(result.variations)
+  if (result.verdict === 'reproducible') {
+    out.push(
+      c.green(
+        `reproducible under ${conditions}: ${result.artifacts.length} artifact(s) byte-identical in both runs`,
+      ),
+    )
     if (result.outDir !== null) out.push(`copied to ${result.outDir}`)
+  } else if (result.verdict === 'reproducible-after-normalization') {
+    const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1])
+    out.push(
+      c.green(
+        `reproducible after normalization under ${conditions}: ${result.artifacts.length} artifact(s) identical once normalized (--normalize)`,
+      ),
+    )
+    out.push(
+      c.yellow(
+        `  the builds wrote different bytes for ${touched.map((a) => a.name).join(', ')}; the normalized ones ship, and the record says how`,
+      ),
+    )
+    for (const a of touched)
+      for (const change of a.changes[1]) out.push(c.dim(`    ${a.name} (run B): ${change}`))
+    if (result.outDir !== null) out.push(`copied to ${result.outDir} (normalized)`)
   } else {
     out.push(
       c.red(
-        `NOT reproducible: ${result.differences.length} of ${countNames(result)} artifact(s) differ`,
+        `NOT reproducible under ${conditions}: ${result.differences.length} of ${countNames(result)} artifact(s) differ`,
       ),
     )
+    if (result.wouldMatchAfterNormalization.length > 0) {
+      out.push(
+        c.yellow(
+          `  ${result.wouldMatchAfterNormalization.join(', ')} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
+        ),
+      )
+    }
     for (const d of result.differences) {
       const [a, b] = d.digests
       out.push(`  ${d.name}`)
@@ -68,4 +83,31 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
 function countNames(result: BuildResult): number {
   return new Set([...result.artifacts.map((a) => a.name), ...result.differences.map((d) => d.name)])
     .size
+}
+
+/**
+ * "path, ordering, time (+397 days); not varied: hostname (user namespaces are not
+ * permitted here)": what was varied, and every variation that was not, with why.
+ */
+export function describeVariations(variations: BuildResult['variations']): string {
+  const varied = variations
+    .filter((v) => v.status === 'effective')
+    .map((v) => (v.name === 'time' ? `time (+${FAKETIME_OFFSET_DAYS} days)` : v.name))
+  const notVaried = variations
+    .filter((v) => v.status !== 'effective')
+    .map((v) =>
+      v.status === 'no-effect'
+        ? `${v.name} (no effect here${v.note === undefined ? '' : `: ${v.note}`})`
+        : `${v.name} (${v.note ?? 'not available'})`,
+    )
+  return `${varied.join(', ')}${notVaried.length > 0 ? `; not varied: ${notVaried.join('; ')}` : ''}`
+}
+
+function describeIsolation(result: BuildResult): string {
+  const iso = result.isolation
+  const base =
+    iso.kind === 'namespaces'
+      ? `sandbox: namespaces, ${iso.network === 'none' ? 'no network' : 'network allowed (--network)'}`
+      : `no sandbox (${iso.reason}): process isolation only, network not isolated`
+  return iso.notes.length > 0 ? `${base} (${iso.notes.join('; ')})` : base
 }

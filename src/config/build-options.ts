@@ -23,6 +23,9 @@ export interface BuildFlags {
   exclude?: string[]
   tempDir?: string
   normalize?: boolean
+  network?: boolean
+  requireSandbox?: boolean
+  sandbox?: boolean
   bundle?: string
   key?: string
   passphraseEnv?: string
@@ -59,6 +62,9 @@ export const BuildConfigSchema = v.strictObject({
   exclude: v.optional(v.array(nonEmpty)),
   tempDir: v.optional(nonEmpty),
   normalize: v.optional(v.boolean()),
+  network: v.optional(v.boolean()),
+  requireSandbox: v.optional(v.boolean()),
+  sandbox: v.optional(v.boolean()),
 })
 
 export type BuildConfig = v.InferOutput<typeof BuildConfigSchema>
@@ -85,10 +91,22 @@ export interface BuildOptions {
   keep: boolean
   sequential: boolean
   variations: VariationName[]
+  /** Variations asked for by name: one that cannot be applied stops the build. */
+  explicitVariations: VariationName[]
   exclude: string[]
   tempDir: string | undefined
-  /** Normalize archive artifacts before comparing (default on). */
+  /**
+   * Normalization is part of the build: archive artifacts are normalized in both runs
+   * before comparing, and the normalized ones ship. Off by default: the verdict is then
+   * about the bytes the build wrote.
+   */
   normalize: boolean
+  /** Let the builds reach the network (off by default: a build that downloads is weaker evidence). */
+  network: boolean
+  /** Run each build in its own namespaces (default); off means process isolation only. */
+  sandbox: boolean
+  /** Refuse to build (exit 3) where the namespace sandbox cannot be set up. */
+  requireSandbox: boolean
 }
 
 // reproof sets these itself for every run; letting --env override them would make the
@@ -132,6 +150,24 @@ export function toBuildOptions(
   for (const glob of exclude) validateGlob(glob, '--exclude')
 
   const timeoutText = flags.timeout ?? config.timeout
+  if (
+    (flags.requireSandbox ?? config.requireSandbox) === true &&
+    (flags.sandbox ?? config.sandbox) === false
+  ) {
+    throw new ReproofError('E_USAGE', '--require-sandbox and --no-sandbox contradict each other')
+  }
+  const variations = resolveVariations([
+    {
+      vary: splitList(config.vary ?? []),
+      noVary: splitList(config.noVary ?? []),
+      where: 'reproof.config.json',
+    },
+    {
+      vary: splitList(flags.vary ?? []),
+      noVary: splitList(flags.noVary ?? []),
+      where: '--vary/--no-vary',
+    },
+  ])
   return {
     source,
     command: finalCommand,
@@ -146,21 +182,14 @@ export function toBuildOptions(
     timeoutMs: timeoutText === undefined ? undefined : parseDuration(timeoutText, '--timeout'),
     keep: flags.keep ?? config.keep ?? false,
     sequential: flags.sequential ?? config.sequential ?? false,
-    variations: resolveVariations([
-      {
-        vary: splitList(config.vary ?? []),
-        noVary: splitList(config.noVary ?? []),
-        where: 'reproof.config.json',
-      },
-      {
-        vary: splitList(flags.vary ?? []),
-        noVary: splitList(flags.noVary ?? []),
-        where: '--vary/--no-vary',
-      },
-    ]),
+    variations: variations.names,
+    explicitVariations: variations.explicit,
     exclude,
     tempDir: fromFlag(flags.tempDir) ?? fromConfig(config.tempDir),
-    normalize: flags.normalize ?? config.normalize ?? true,
+    normalize: flags.normalize ?? config.normalize ?? false,
+    network: flags.network ?? config.network ?? false,
+    sandbox: flags.sandbox ?? config.sandbox ?? true,
+    requireSandbox: flags.requireSandbox ?? config.requireSandbox ?? false,
   }
 }
 

@@ -33,23 +33,35 @@ export function splitList(values: readonly string[]): string[] {
   return values.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== '')
 }
 
+/** The variations run B gets, and which of them were asked for by name. */
+export interface ChosenVariations {
+  names: VariationName[]
+  /**
+   * Named in a --vary or config `vary` list (not a default, not through `all`): one of
+   * these that cannot be applied stops the build instead of being noted.
+   */
+  explicit: VariationName[]
+}
+
 /**
  * Applies additions and removals to the defaults, in layers (config file, then flags).
- * Each layer may add and remove, but never name one variation on both sides: that is
- * almost surely a mistake, and silently picking one would hide it.
+ * A layer may not name one variation literally on both sides: that is almost surely a
+ * mistake, and silently picking one would hide it. `all` is not such a name: `--vary
+ * all --no-vary time` means every variation but time.
  */
 export function resolveVariations(
   layers: readonly { vary: readonly string[]; noVary: readonly string[]; where: string }[],
-): VariationName[] {
+): ChosenVariations {
   const chosen = new Set<VariationName>(DEFAULT_VARIATIONS)
+  const explicit = new Set<VariationName>()
   for (const layer of layers) {
     const add = expand(layer.vary, `${layer.where} vary`)
     // `no-vary all` means every variation that can be turned off.
     const remove = expand(layer.noVary, `${layer.where} no-vary`).filter(
       (name) => !(name === 'path' && !layer.noVary.includes('path')),
     )
-    for (const name of add) {
-      if (remove.includes(name)) {
+    for (const name of layer.vary) {
+      if (name !== 'all' && layer.noVary.includes(name)) {
         throw new ReproofError('E_USAGE', `${layer.where}: "${name}" is both varied and not varied`)
       }
     }
@@ -60,11 +72,15 @@ export function resolveVariations(
       )
     }
     for (const name of add) chosen.add(name)
-    for (const name of remove) chosen.delete(name)
+    for (const name of layer.vary) if (isVariationName(name)) explicit.add(name)
+    for (const name of remove) {
+      chosen.delete(name)
+      explicit.delete(name)
+    }
   }
-  return VARIATIONS.filter((name) => chosen.has(name))
+  const names = VARIATIONS.filter((name) => chosen.has(name))
+  return { names, explicit: names.filter((name) => explicit.has(name)) }
 }
-
 function expand(values: readonly string[], where: string): VariationName[] {
   const out: VariationName[] = []
   for (const value of values) {

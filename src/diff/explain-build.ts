@@ -8,7 +8,10 @@ import type { DiffItem, DiffReport } from './report.js'
 const DAY = 86_400
 
 export interface BuildRunFacts {
+  /** The build roots as the builds saw them: what embedded paths are compared with. */
   roots: [string, string]
+  /** Where reproof reads the roots from, when not there (the sandbox's /proc/<pid>/root). */
+  views?: [string, string]
   canary: string
   /** Wall-clock seconds around both runs; only hints read them. */
   wallClock: [number, number]
@@ -45,7 +48,8 @@ export async function explainBuild(
     limits: DEFAULT_LIMITS,
     context: buildHintContext(facts),
   })
-  await diffDirectories(engine, facts.roots[0], facts.roots[1], names)
+  const [a, b] = facts.views ?? facts.roots
+  await diffDirectories(engine, a, b, names)
   return toReport(engine, ['run A', 'run B'])
 }
 

@@ -14,11 +14,19 @@ const MAX_RECORD_BYTES = 64 * 1024 * 1024
 /** The parts of a build record that diffing needs; other fields are allowed and ignored. */
 const RecordSchema = v.object({
   recordType: v.literal(BUILD_RECORD_TYPE),
-  version: v.literal(1),
+  version: v.picklist([1, 2]),
   canary: v.string(),
   startedAt: v.string(),
   finishedAt: v.string(),
-  variations: v.array(v.object({ name: v.string(), applied: v.boolean(), b: v.string() })),
+  // Version 1 said `applied`, version 2 says `status`.
+  variations: v.array(
+    v.object({
+      name: v.string(),
+      applied: v.optional(v.boolean()),
+      status: v.optional(v.string()),
+      b: v.string(),
+    }),
+  ),
   runs: v.pipe(
     v.array(
       v.object({
@@ -124,7 +132,9 @@ export function recordContext(a: DiffableRecord, b: DiffableRecord): HintContext
 
 /** A run under libfaketime saw a clock far ahead; its times are plausible there too. */
 function widen([from, to]: [number, number], record: DiffableRecord): [number, number] {
-  const time = record.variations.find((v) => v.name === 'time' && v.applied)
+  const time = record.variations.find(
+    (v) => v.name === 'time' && (v.applied === true || v.status === 'effective'),
+  )
   const days = /\+([0-9]+)d/.exec(time?.b ?? '')?.[1]
   return [from, to + (days === undefined ? 0 : Number(days) * DAY)]
 }

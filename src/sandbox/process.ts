@@ -67,25 +67,44 @@ export function runCaptured(
 
 export interface BuildProcessOptions {
   argv: readonly string[]
-  cwd: string
+  /** Absent inside the sandbox: the launcher enters the build root there. */
+  cwd: string | undefined
   env: Record<string, string>
   stdoutLog: string
   stderrLog: string
   /** Called with each complete line the build prints, for the live status. */
   onLine?: (line: string) => void
+  /**
+   * Kills whatever the build left running once its command has ended and returns
+   * their names; by default, its process group and every process carrying `marker`.
+   */
+  reap?: () => Promise<string[]>
+}
+
+export interface BuildStatus {
+  code: number | null
+  signal: NodeJS.Signals | null
+  error?: string
+  /** Names of the processes the build left running, killed when it ended. */
+  leftovers: string[]
 }
 
 export interface BuildProcess {
   pid: number | undefined
-  /** Resolves when the process has exited and its logs are flushed. */
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>
+  /** Resolves when the process has exited, its leftovers are killed and its logs flushed. */
+  done: Promise<BuildStatus>
   /** Kills the whole process group, then whatever is left that carries `marker`. */
   kill(): Promise<void>
 }
 
+// Output still open this long after the leftovers were killed is not worth waiting for.
+const PIPE_DRAIN_MS = 2000
+
 /**
  * Starts a build command in its own process group, so that a timeout or Ctrl-C can
- * stop everything it started, and streams its output into log files.
+ * stop everything it started, and streams its output into log files. When the command
+ * ends, nothing it started may outlive it: a daemon would hold the output pipes open
+ * and could change the artifacts while they are hashed.
  */
 export function startBuildProcess(options: BuildProcessOptions, marker: string): BuildProcess {
   const [file, ...args] = options.argv
@@ -125,13 +144,15 @@ export function startBuildProcess(options: BuildProcessOptions, marker: string):
       resolve({ code, signal })
     })
   })
-  const done = (async () => {
+  const reap = options.reap ?? (() => reapGroup(child.pid, marker))
+  const done = (async (): Promise<BuildStatus> => {
     const status = await exited
-    // Output pipes may be held open by a daemonised grandchild; do not wait forever.
-    await Promise.race([pumps, delay(2000)])
+    const leftovers = await reap()
+    if (child.pid !== undefined) await removeFaketimeMemory(child.pid)
+    await Promise.race([pumps, delay(PIPE_DRAIN_MS)])
     fs.closeSync(stdout)
     fs.closeSync(stderr)
-    return spawnError === undefined ? status : { ...status, error: spawnError }
+    return { ...status, leftovers, ...(spawnError === undefined ? {} : { error: spawnError }) }
   })()
   return {
     pid: child.pid,
@@ -143,7 +164,7 @@ export function startBuildProcess(options: BuildProcessOptions, marker: string):
         if (!quit) signalGroup(child.pid, 'SIGKILL')
         signalGroup(child.pid, 'SIGKILL')
       }
-      await killMarked(marker)
+      await reapGroup(child.pid, marker)
       if (child.pid !== undefined) await removeFaketimeMemory(child.pid)
     },
   }
@@ -158,30 +179,35 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
- * A build may start processes that leave its process group (setsid, daemons). Each
- * run's environment holds a unique HOME, so any process still carrying it is ours.
+ * Outside the sandbox, what a build left running is found two ways: its process group,
+ * and, for processes that left the group (setsid, daemons), the unique HOME every
+ * run's environment holds.
  */
-async function killMarked(marker: string): Promise<void> {
-  let pids: string[]
-  try {
-    pids = (await fsp.readdir('/proc')).filter((p) => /^[0-9]+$/.test(p))
-  } catch {
-    return // no /proc: the process group kill is all we can do
-  }
+async function reapGroup(group: number | undefined, marker: string): Promise<string[]> {
   const needle = Buffer.from(`\0${marker}\0`)
-  for (const pid of pids) {
-    if (Number(pid) === process.pid) continue
+  const left = await findProcesses(async (pid) => {
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (group !== undefined && Number(fields[2]) === group) return true
+    const environ = await fsp.readFile(`/proc/${pid}/environ`)
+    return Buffer.concat([Buffer.from('\0'), environ]).includes(needle)
+  })
+  for (const p of left) {
     try {
-      const environ = await fsp.readFile(`/proc/${pid}/environ`)
-      if (Buffer.concat([Buffer.from('\0'), environ]).includes(needle))
-        process.kill(Number(pid), 'SIGKILL')
+      process.kill(p.pid, 'SIGKILL')
     } catch {
-      // Gone, or not ours to read.
+      // Gone meanwhile.
     }
   }
+  return left.map((p) => p.name)
 }
 
-/** The faketime wrapper removes its shared memory on exit, but not when killed. */
+/**
+ * libfaketime, preloaded, makes its shared memory in the first process it loads into
+ * and never removes it. The launcher only execs, so that process is the one spawned.
+ * (Inside the sandbox it lands on the run's private /dev/shm and goes with it.)
+ */
 async function removeFaketimeMemory(pid: number): Promise<void> {
   await fsp.rm(`/dev/shm/faketime_shm_${pid}`, { force: true })
   await fsp.rm(`/dev/shm/sem.faketime_sem_${pid}`, { force: true })
@@ -201,4 +227,105 @@ function lineSplitter(onLine: ((line: string) => void) | undefined): (chunk: Buf
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}
+
+export interface Holder {
+  pid: number | undefined
+  /** The next line the holder printed; undefined once its output has ended. */
+  nextLine(): Promise<string | undefined>
+  exited: Promise<{ code: number | null; stderr: string }>
+  /** Closes its standard input (its signal to end), then kills it if it lingers. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a long-lived helper that reports on its standard output line by line and
+ * ends when its standard input closes (the sandbox holder).
+ */
+export function startHolder(argv: readonly string[], env: Record<string, string>): Holder {
+  const [file, ...args] = argv
+  if (file === undefined) throw new TypeError('startHolder: empty argv')
+  const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  const waiting: ((line: string | undefined) => void)[] = []
+  let ended = false
+  let pending = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8')
+    const parts = pending.split('\n')
+    pending = parts.pop() ?? ''
+    for (const line of parts) {
+      const waiter = waiting.shift()
+      if (waiter === undefined) lines.push(line)
+      else waiter(line)
+    }
+  })
+  child.stdout.on('end', () => {
+    ended = true
+    for (const waiter of waiting.splice(0)) waiter(undefined)
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8')
+  })
+  child.stdin.on('error', () => undefined)
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    child.on('error', (err) => {
+      stderr += err.message
+      resolve({ code: null, stderr })
+    })
+    child.on('close', (code) => {
+      resolve({ code, stderr })
+    })
+  })
+  return {
+    pid: child.pid,
+    nextLine: () => {
+      const line = lines.shift()
+      if (line !== undefined || ended) return Promise.resolve(line)
+      return new Promise((resolve) => waiting.push(resolve))
+    },
+    exited,
+    async close() {
+      child.stdin.end()
+      const quit = await Promise.race([exited.then(() => true), delay(5000).then(() => false)])
+      if (!quit) child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+export interface ProcessInfo {
+  pid: number
+  name: string
+}
+
+/**
+ * Running processes (by /proc) for which `select` holds. Zombies are not running: they
+ * hold nothing open, and inside the sandbox only the namespace's end reaps them.
+ * Processes that vanish meanwhile are skipped.
+ */
+export async function findProcesses(
+  select: (pid: number) => Promise<boolean>,
+): Promise<ProcessInfo[]> {
+  let pids: number[]
+  try {
+    pids = (await fsp.readdir('/proc')).filter((p) => /^[0-9]+$/.test(p)).map(Number)
+  } catch {
+    return []
+  }
+  const found: ProcessInfo[] = []
+  for (const pid of pids) {
+    if (pid === process.pid) continue
+    try {
+      const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8')
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue
+      if (!(await select(pid))) continue
+      const name = (await fsp.readFile(`/proc/${pid}/comm`, 'utf8')).trim()
+      found.push({ pid, name })
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found
 }

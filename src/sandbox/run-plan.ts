@@ -20,9 +20,11 @@ export interface RunLayout {
 }
 
 export interface Capabilities {
-  /** libfaketime's `faketime` wrapper program, when installed. */
+  /** libfaketime's preload library, when installed and really shifting the clock. */
   faketime: string | undefined
-  /** Rootless user and UTS namespaces work (unshare). */
+  /** The per-run namespace sandbox (see namespace-sandbox.ts), or why it cannot be had. */
+  sandbox: { available: true } | { available: false; reason: string }
+  /** Rootless user and UTS namespaces work (unshare): the fallback's hostname and user. */
   namespaces: boolean
   taskset: boolean
   cpuCount: number
@@ -36,28 +38,43 @@ export interface RunSetup {
   id: RunId
   layout: RunLayout
   env: Record<string, string>
-  /** Argument vector that precedes the user's command: namespaces, CPU pinning, umask. */
+  /**
+   * Argument vector that precedes the user's command: a user namespace, CPU pinning,
+   * the clock, then a shell that sets the umask and enters the build root.
+   */
   launcher: string[]
   creationOrder: 'ascending' | 'descending'
-  /** Milliseconds after run A's start before run B may start (time variation fallback). */
+  /** Milliseconds after run A's start before run B may start (the clock stagger). */
   minStartGapMs: number
   /** Directories to create before the run (an extra PATH entry, HOME). */
   mkdirs: string[]
+  /** Host and domain name the sandbox gives the run (sandbox only). */
+  hostname: string
+  domainname: string
 }
+
+/**
+ * One field says what became of a variation: `effective` (run B really saw a different
+ * world, by construction or shown by a probe), `no-effect` (applied, but a probe saw no
+ * difference on this machine), `not-applied` (the machine lacks what it needs: `note`
+ * says what, `fix` how to get it). Only `effective` counts as varied.
+ */
+export type VariationStatus = 'effective' | 'no-effect' | 'not-applied'
 
 export interface VariationRecord {
   name: VariationName
-  applied: boolean
-  /** Confirmed by a probe or by construction; false when applied but shown to have no effect. */
-  effective: boolean
+  status: VariationStatus
   a: string
   b: string
   note?: string
+  fix?: string
 }
 
 export interface PlanInput {
   variations: readonly VariationName[]
   capabilities: Capabilities
+  /** Run each build in its own namespaces (decided from the capabilities and the flags). */
+  sandbox: boolean
   layouts: { a: RunLayout; b: RunLayout }
   canary: string
   epoch: number
@@ -68,6 +85,8 @@ export interface PlanInput {
 export interface RunPlan {
   runs: { a: RunSetup; b: RunSetup }
   variations: VariationRecord[]
+  /** Variations planned as effective that a probe must confirm (see judgeEffectiveness). */
+  toConfirm: VariationName[]
 }
 
 // Far enough that the date, the day of the week and the month all differ.
@@ -78,6 +97,13 @@ const STAGGER_MS = 1100
 const VARIED_UID = 4242
 // Far apart: UTC-12 against UTC+14, written in POSIX form so that no tzdata is needed.
 const FAR_TZ = '<+14>-14'
+// Run A's names in the sandbox; the kernel's own default domain name is "(none)".
+const FIXED_HOSTNAME = 'reproof'
+const FIXED_DOMAINNAME = '(none)'
+const NO_NAMESPACES =
+  'user namespaces are not permitted here (unshare --user failed), so reproof could not give run B its own'
+const NAMESPACES_FIX =
+  'allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or run where they are permitted)'
 
 /** The environment every run starts from: nothing of the caller's but PATH and --env. */
 export function baseEnvironment(input: {
@@ -109,89 +135,91 @@ export function planRuns(input: PlanInput): RunPlan {
     creationOrder: 'ascending',
     minStartGapMs: 0,
     mkdirs: [layouts[id].home, layouts[id].tmp],
+    hostname: FIXED_HOSTNAME,
+    domainname: FIXED_DOMAINNAME,
   })
   const a = setup('a')
   const b = setup('b')
   const records: VariationRecord[] = []
-  const record = (r: VariationRecord): void => {
+  const toConfirm: VariationName[] = []
+  const record = (r: VariationRecord, confirm = false): void => {
     records.push(r)
+    if (confirm && r.status === 'effective') toConfirm.push(r.name)
+  }
+  // Hostname and user need their own namespaces: the sandbox's, or unshare in the fallback.
+  const hasNamespaces = input.sandbox || caps.namespaces
+  const notApplied = (name: VariationName, value: string, note: string, fix?: string): void => {
+    record({ name, status: 'not-applied', a: value, b: value, note, ...(fix ? { fix } : {}) })
   }
   let umaskB = '0022'
-  let uidB: number | undefined
-  let hostnameB: string | undefined
-  let domainB: string | undefined
+  let uidB = caps.uid
+  let gidB = caps.gid
   let pinA = false
   let fakeTimeB: string[] = []
 
   for (const name of input.variations) {
     switch (name) {
       case 'path':
-        record({ name, applied: true, effective: true, a: layouts.a.root, b: layouts.b.root })
+        record({ name, status: 'effective', a: layouts.a.root, b: layouts.b.root })
         break
       case 'time':
         if (caps.faketime !== undefined) {
-          // The faketime wrapper, not a bare LD_PRELOAD: it owns libfaketime's shared
-          // memory and removes it at the end, where every exec'ing shell would leak one.
-          fakeTimeB = [caps.faketime, '-f', FAKETIME_OFFSET]
-          // Timeouts and make's job server measure intervals; leave those alone.
-          b.env.FAKETIME_DONT_FAKE_MONOTONIC = '1'
-          record({
-            name,
-            applied: true,
-            effective: false,
-            a: 'real clock',
-            b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
-          })
+          // Set by the launcher, after the namespaces are entered: the library must not
+          // load into nsenter, whose shared memory would land in the machine's /dev/shm.
+          fakeTimeB = faketimeLauncher(caps.faketime)
+          record(
+            {
+              name,
+              status: 'effective',
+              a: 'real clock',
+              b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
+            },
+            true,
+          )
         } else {
+          // Starting B a little later is kept, but it is not a time variation: it exposes
+          // only stamps of second resolution, never a date. It is named for what it is.
           b.minStartGapMs = STAGGER_MS
-          record({
+          notApplied(
             name,
-            applied: true,
-            effective: true,
-            a: 'real clock',
-            b: `real clock, started ${STAGGER_MS} ms later`,
-            note: 'libfaketime not installed: only stamps of second resolution or finer are exposed',
-          })
+            'real clock',
+            `libfaketime is not installed, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes clock stamps of one-second resolution and nothing coarser`,
+            'install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)',
+          )
         }
         break
       case 'ordering':
         b.creationOrder = 'descending'
-        record({
-          name,
-          applied: true,
-          effective: false,
-          a: 'entries created in byte order',
-          b: 'entries created in reverse byte order',
-        })
+        record(
+          {
+            name,
+            status: 'effective',
+            a: 'entries created in byte order',
+            b: 'entries created in reverse byte order',
+          },
+          true,
+        )
         break
       case 'umask':
         umaskB = '0002'
-        record({ name, applied: true, effective: false, a: '0022', b: '0002' })
+        record({ name, status: 'effective', a: '0022', b: '0002' }, true)
         break
       case 'tz':
         b.env.TZ = FAR_TZ
-        record({ name, applied: true, effective: true, a: a.env.TZ ?? 'UTC', b: FAR_TZ })
+        record({ name, status: 'effective', a: a.env.TZ ?? 'UTC', b: FAR_TZ })
         break
       case 'locale':
         if (caps.unusualLocale !== undefined) {
           b.env.LANG = caps.unusualLocale
           b.env.LC_ALL = caps.unusualLocale
-          record({
-            name,
-            applied: true,
-            effective: true,
-            a: a.env.LC_ALL ?? '',
-            b: caps.unusualLocale,
-          })
+          record({ name, status: 'effective', a: a.env.LC_ALL ?? '', b: caps.unusualLocale })
         } else {
-          record({
+          notApplied(
             name,
-            applied: false,
-            effective: false,
-            a: a.env.LC_ALL ?? '',
-            b: a.env.LC_ALL ?? '',
-            note: 'no locale with a different collation is installed (locale -a)',
-          })
+            a.env.LC_ALL ?? '',
+            'no locale with a different collation is installed (locale -a)',
+            'install one, e.g. apt-get install locales-all',
+          )
         }
         break
       case 'home':
@@ -199,66 +227,48 @@ export function planRuns(input: PlanInput): RunPlan {
         b.mkdirs = b.mkdirs.filter((d) => d !== layouts.b.home)
         record({
           name,
-          applied: true,
-          effective: true,
+          status: 'effective',
           a: `${layouts.a.home} (exists)`,
           b: `${b.env.HOME} (does not exist)`,
         })
         break
       case 'user':
-        if (caps.namespaces) {
+        if (hasNamespaces) {
           uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID
-          record({
-            name,
-            applied: true,
-            effective: false,
-            a: `uid ${caps.uid}`,
-            b: `uid ${uidB} (user namespace)`,
-          })
+          gidB = uidB
+          record(
+            { name, status: 'effective', a: `uid ${caps.uid}`, b: `uid ${uidB} (user namespace)` },
+            true,
+          )
         } else {
-          record({
-            name,
-            applied: false,
-            effective: false,
-            a: `uid ${caps.uid}`,
-            b: `uid ${caps.uid}`,
-            note: 'user namespaces are not available (unshare --user failed)',
-          })
+          notApplied(name, `uid ${caps.uid}`, NO_NAMESPACES, NAMESPACES_FIX)
         }
         break
       case 'hostname':
-      case 'domain':
-        if (caps.namespaces) {
+      case 'domain': {
+        const fixed = name === 'hostname' ? FIXED_HOSTNAME : FIXED_DOMAINNAME
+        if (hasNamespaces) {
           const value = name === 'hostname' ? `reproof-${canary}` : `reproof-${canary}.invalid`
-          if (name === 'hostname') hostnameB = value
-          else domainB = value
-          record({ name, applied: true, effective: false, a: 'the machine’s', b: value })
+          if (name === 'hostname') b.hostname = value
+          else b.domainname = value
+          record(
+            { name, status: 'effective', a: input.sandbox ? fixed : 'the machine’s', b: value },
+            true,
+          )
         } else {
-          record({
-            name,
-            applied: false,
-            effective: false,
-            a: 'the machine’s',
-            b: 'the machine’s',
-            note: 'UTS namespaces are not available (unshare --uts failed)',
-          })
+          notApplied(name, 'the machine’s', NO_NAMESPACES, NAMESPACES_FIX)
         }
         break
+      }
       case 'env':
         b.env.REPROOF_VARIATION = canary
-        record({
-          name,
-          applied: true,
-          effective: true,
-          a: '(unset)',
-          b: `REPROOF_VARIATION=${canary}`,
-        })
+        record({ name, status: 'effective', a: '(unset)', b: `REPROOF_VARIATION=${canary}` })
         break
       case 'exec-path': {
         const extra = `${layouts.b.dir}/bin-${canary}`
         b.env.PATH = `${extra}:${b.env.PATH ?? ''}`
         b.mkdirs.push(extra)
-        record({ name, applied: true, effective: true, a: a.env.PATH ?? '', b: b.env.PATH })
+        record({ name, status: 'effective', a: a.env.PATH ?? '', b: b.env.PATH })
         break
       }
       case 'cpus':
@@ -266,33 +276,39 @@ export function planRuns(input: PlanInput): RunPlan {
           pinA = true
           a.env.MAKEFLAGS = '-j1'
           b.env.MAKEFLAGS = `-j${caps.cpuCount}`
-          record({
+          record(
+            {
+              name,
+              status: 'effective',
+              a: '1 CPU, MAKEFLAGS=-j1',
+              b: `${caps.cpuCount} CPUs, MAKEFLAGS=-j${caps.cpuCount}`,
+            },
+            true,
+          )
+        } else if (caps.cpuCount > 1) {
+          notApplied(
             name,
-            applied: true,
-            effective: false,
-            a: '1 CPU, MAKEFLAGS=-j1',
-            b: `${caps.cpuCount} CPUs, MAKEFLAGS=-j${caps.cpuCount}`,
-          })
+            `${caps.cpuCount} CPUs`,
+            'taskset is not installed',
+            'install util-linux',
+          )
         } else {
-          record({
-            name,
-            applied: false,
-            effective: false,
-            a: `${caps.cpuCount} CPUs`,
-            b: `${caps.cpuCount} CPUs`,
-            note: caps.cpuCount > 1 ? 'taskset is not installed' : 'the machine has one CPU',
-          })
+          notApplied(name, '1 CPU', 'the machine has one CPU')
         }
         break
     }
   }
 
-  if (pinA) a.launcher.push('taskset', '-c', '0')
-  b.launcher.push(...fakeTimeB)
-  if (hostnameB !== undefined || domainB !== undefined) {
+  if (input.sandbox) {
+    // Inside the sandbox the build gets a user namespace of its own, nested in the run's:
+    // it runs as an ordinary user there (root in a namespace would be a variation of its
+    // own), with no capability over the mounts that keep the rest of the system read-only.
+    a.launcher.push(...userLauncher(caps.uid, caps.gid))
+    b.launcher.push(...userLauncher(uidB, gidB))
+  } else if (b.hostname !== FIXED_HOSTNAME || b.domainname !== FIXED_DOMAINNAME) {
     const steps = [
-      hostnameB !== undefined ? 'hostname "$1"' : '',
-      domainB !== undefined ? 'domainname "$2"' : '',
+      b.hostname !== FIXED_HOSTNAME ? 'hostname "$1"' : '',
+      b.domainname !== FIXED_DOMAINNAME ? 'domainname "$2"' : '',
     ]
     b.launcher.push(
       'unshare',
@@ -304,26 +320,57 @@ export function planRuns(input: PlanInput): RunPlan {
       '-c',
       `${steps.filter((s) => s !== '').join(' && ')} && shift 2 && exec "$@"`,
       'reproof-uts',
-      hostnameB ?? '',
-      domainB ?? '',
+      b.hostname,
+      b.domainname,
       // Back to an ordinary user inside: root in a namespace would be a variation of its own.
-      'unshare',
-      '--user',
-      `--map-user=${uidB ?? caps.uid}`,
-      `--map-group=${uidB ?? caps.gid}`,
-      '--',
+      ...userLauncher(uidB, gidB),
     )
-  } else if (uidB !== undefined) {
-    b.launcher.push('unshare', '--user', `--map-user=${uidB}`, `--map-group=${uidB}`, '--')
+  } else if (uidB !== caps.uid) {
+    b.launcher.push(...userLauncher(uidB, gidB))
   }
-  a.launcher.push(...umaskLauncher('0022'))
-  b.launcher.push(...umaskLauncher(umaskB))
+  if (pinA) a.launcher.push('taskset', '-c', '0')
+  b.launcher.push(...fakeTimeB)
+  a.launcher.push(...shellLauncher('0022', layouts.a.root))
+  b.launcher.push(...shellLauncher(umaskB, layouts.b.root))
 
-  return { runs: { a, b }, variations: records }
+  return { runs: { a, b }, variations: records, toConfirm }
 }
 
-function umaskLauncher(mask: string): string[] {
-  return ['/bin/sh', '-c', `umask ${mask} && exec "$@"`, 'reproof-run']
+function faketimeLauncher(library: string): string[] {
+  return [
+    'env',
+    `LD_PRELOAD=${library}`,
+    `FAKETIME=${FAKETIME_OFFSET}`,
+    // Timeouts and make's job server measure intervals; leave those alone.
+    'FAKETIME_DONT_FAKE_MONOTONIC=1',
+  ]
+}
+
+function userLauncher(uid: number, gid: number): string[] {
+  return ['unshare', '--user', `--map-user=${uid}`, `--map-group=${gid}`, '--']
+}
+
+// The working directory is set here, not by the spawner: inside the sandbox the build
+// root exists only in the run's own mount namespace.
+function shellLauncher(mask: string, root: string): string[] {
+  return ['/bin/sh', '-c', `umask ${mask} && cd "$1" && shift && exec "$@"`, 'reproof-run', root]
+}
+
+/**
+ * Variations asked for by name must apply: a build that was meant to vary the clock
+ * and silently did not is the kind of yes reproof must never give.
+ */
+export function checkExplicitVariations(
+  records: readonly VariationRecord[],
+  explicit: readonly VariationName[],
+): { name: VariationName; note: string; fix?: string }[] {
+  return records
+    .filter((r) => explicit.includes(r.name) && r.status === 'not-applied')
+    .map((r) => ({
+      name: r.name,
+      note: r.note ?? 'not available here',
+      ...(r.fix ? { fix: r.fix } : {}),
+    }))
 }
 
 /** What a probe run reports about the world a build will see. */
@@ -348,11 +395,12 @@ export function parseProbe(output: string): ProbeReport | undefined {
 }
 
 /**
- * Marks each applied variation effective only when the probes of the two runs (and
- * the listing-order check) show that the builds really see a difference.
+ * Confirms each variation planned as effective with what the probes of the two runs
+ * (and the listing-order check) saw; one the probes show made no difference becomes
+ * `no-effect`, with the reason.
  */
 export function judgeEffectiveness(
-  records: readonly VariationRecord[],
+  plan: Pick<RunPlan, 'variations' | 'toConfirm'>,
   probes: { a: ProbeReport; b: ProbeReport },
   listingOrderDiffers: boolean,
 ): VariationRecord[] {
@@ -365,16 +413,13 @@ export function judgeEffectiveness(
     domain: probes.a.domain !== probes.b.domain,
     cpus: probes.a.cpus !== probes.b.cpus,
   }
-  return records.map((r) => {
-    if (!r.applied) return r
-    const probed = differs[r.name]
-    // Variations applied by construction (path, env, stagger) keep their verdict.
-    if (probed === undefined || r.effective) return r
-    const note = probed
-      ? r.note
-      : r.name === 'ordering'
-        ? 'directory listings come back in the same order on this filesystem (use a tmpfs --temp-dir)'
+  return plan.variations.map((r) => {
+    if (r.status !== 'effective' || !plan.toConfirm.includes(r.name)) return r
+    if (differs[r.name] !== false) return r
+    const note =
+      r.name === 'ordering'
+        ? 'directory listings came back in the same order in both runs on this filesystem'
         : 'a probe run saw no difference between the runs'
-    return { ...r, effective: probed, ...(note === undefined ? {} : { note }) }
+    return { ...r, status: 'no-effect', note }
   })
 }

@@ -67,9 +67,13 @@ export async function rebuildCheck(
       keep: false,
       sequential: false,
       variations: [...DEFAULT_VARIATIONS],
+      explicitVariations: [],
       exclude: recipe.exclude,
       tempDir: options.tempDir,
       normalize: recipe.normalize,
+      network: false,
+      sandbox: true,
+      requireSandbox: false,
     }
     const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv })
     if (!result.reproducible) {

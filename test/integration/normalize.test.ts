@@ -202,62 +202,71 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
   })
 })
 
-describe('reproof build normalizes artifacts', () => {
-  it('is reproducible only after normalization, says so, and ships the normalized archive', async () => {
+describe('reproof build and archive metadata', () => {
+  const tarBuild = () => {
     const source = makeTemp()
     fs.mkdirSync(path.join(source, 'src'))
     fs.writeFileSync(path.join(source, 'src', 'a.txt'), 'a\n')
+    // The build touches the file, so the tar carries each run's own build time.
     const script = 'mkdir -p out && touch src/a.txt && tar -czf out/app.tgz src'
+    return { source, command: ['--', 'sh', '-c', script] }
+  }
+  interface Result {
+    reproducible: boolean
+    verdict: string
+    reproducibleWithoutNormalization: boolean
+    wouldMatchAfterNormalization: string[]
+    artifacts: { digest: { sha256: string } }[]
+    normalization: { artifacts: { raw: string[]; normalized: string[] }[] } | null
+  }
+
+  it('says "not reproducible" when the archives differ as written, and which would match after normalize', async () => {
+    const { source, command } = tarBuild()
     const outDir = makeTemp()
+    const args = ['build', '-C', source, '-o', 'out/app.tgz', '--epoch', EPOCH, '--out-dir', outDir]
+    const run = await runCli([...args, '--json', '--no-vary', 'ordering', ...command])
+    expect(run.code).toBe(1)
+    const result = JSON.parse(run.stdout) as Result
+    expect(result.verdict).toBe('not-reproducible')
+    expect(result.wouldMatchAfterNormalization).toEqual(['out/app.tgz'])
+    expect(result.normalization).toBeNull()
+    expect(fs.readdirSync(outDir)).toEqual([])
+    const human = await runCli([...args, '--no-vary', 'ordering', ...command])
+    expect(human.code).toBe(1)
+    expect(human.stdout).toMatch(
+      /^ {2}out\/app\.tgz would match after `reproof normalize` .*--normalize makes that part of the build/m,
+    )
+  })
+
+  it('with --normalize, is reproducible after normalization, says so, and ships the normalized archive', async () => {
+    const { source, command } = tarBuild()
+    const outDir = makeTemp()
+    const record = path.join(makeTemp(), 'record.json')
+    // prettier-ignore
     const run = await runCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'out/app.tgz',
-      '--epoch',
-      EPOCH,
-      '--json',
-      '--out-dir',
-      outDir,
-      '--no-vary',
-      'ordering',
-      '--',
-      'sh',
-      '-c',
-      script,
+      'build', '-C', source, '-o', 'out/app.tgz', '--epoch', EPOCH, '--json', '--out-dir', outDir,
+      '--normalize', '--record', record, '--no-vary', 'ordering', ...command,
     ])
     expect(run.code).toBe(0)
-    const result = JSON.parse(run.stdout) as {
-      reproducible: boolean
-      reproducibleWithoutNormalization: boolean
-      artifacts: { digest: { sha256: string } }[]
-      normalization: { artifacts: { raw: string[]; normalized: string[] }[] }
-    }
+    const result = JSON.parse(run.stdout) as Result
     expect(result.reproducible).toBe(true)
+    expect(result.verdict).toBe('reproducible-after-normalization')
     expect(result.reproducibleWithoutNormalization).toBe(false)
-    const [artifact] = result.normalization.artifacts
+    const [artifact] = result.normalization?.artifacts ?? []
     expect(artifact?.raw[0]).not.toBe(artifact?.raw[1])
     expect(artifact?.normalized[0]).toBe(artifact?.normalized[1])
     expect(result.artifacts[0]?.digest.sha256).toBe(artifact?.normalized[0])
     expect(sh(outDir, 'tar -tvzf out/app.tgz')).toMatch(/0\/0 .* 2023-11-14 22:13 src\/a.txt/)
-    const raw = await runCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'out/app.tgz',
-      '--epoch',
-      EPOCH,
-      '--no-normalize',
-      '--no-vary',
-      'ordering',
-      '--',
-      'sh',
-      '-c',
-      script,
-    ])
-    expect(raw.code).toBe(1)
+    // The record says that normalization was part of the build, and what it changed.
+    const written = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      normalization: { mode: string; artifacts: { changes: string[][] }[] }
+      result: { verdict: string }
+    }
+    expect(written.result.verdict).toBe('reproducible-after-normalization')
+    expect(written.normalization.mode).toBe('ship')
+    expect(written.normalization.artifacts[0]?.changes[1]).toContainEqual(
+      expect.stringMatching(/mtimes clamped/),
+    )
   })
 })
 

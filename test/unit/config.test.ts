@@ -104,33 +104,42 @@ describe('parseDuration', () => {
 
 describe('resolveVariations', () => {
   const layer = (vary: string[], noVary: string[] = []) => ({ vary, noVary, where: 'test' })
+  const names = (layers: ReturnType<typeof layer>[]) => resolveVariations(layers).names
 
-  it('starts from path, time and ordering', () => {
-    expect(resolveVariations([])).toEqual(DEFAULT_VARIATIONS)
+  it('starts from path, time and ordering, none of them asked for by name', () => {
+    expect(resolveVariations([])).toEqual({ names: DEFAULT_VARIATIONS, explicit: [] })
   })
 
   it('adds and removes, and never loses path', () => {
-    const names = fc.constantFrom(...VARIATIONS.filter((v) => v !== 'path'))
+    const name = fc.constantFrom(...VARIATIONS.filter((v) => v !== 'path'))
     fc.assert(
-      fc.property(fc.array(names), fc.array(names), (add, remove) => {
+      fc.property(fc.array(name), fc.array(name), (add, remove) => {
         const removeOnly = remove.filter((r) => !add.includes(r))
-        const result = resolveVariations([layer(add, removeOnly)])
+        const { names: result, explicit } = resolveVariations([layer(add, removeOnly)])
         expect(result).toContain('path')
         for (const a of add) expect(result).toContain(a)
         for (const r of removeOnly) expect(result).not.toContain(r)
         // Always in the canonical order, without repeats.
         expect(result).toEqual(VARIATIONS.filter((v) => result.includes(v)))
+        // Exactly the names given to --vary are explicit.
+        expect(explicit).toEqual(VARIATIONS.filter((v) => (add as string[]).includes(v)))
       }),
     )
   })
 
   it('lets a later layer undo an earlier one', () => {
-    expect(resolveVariations([layer(['umask']), layer([], ['umask'])])).not.toContain('umask')
+    expect(names([layer(['umask']), layer([], ['umask'])])).not.toContain('umask')
+    expect(resolveVariations([layer(['umask']), layer([], ['umask'])]).explicit).toEqual([])
   })
 
   it('expands all, and no-vary all keeps path', () => {
-    expect(resolveVariations([layer(['all'])])).toEqual([...VARIATIONS])
-    expect(resolveVariations([layer([], ['all'])])).toEqual(['path'])
+    expect(resolveVariations([layer(['all'])])).toEqual({ names: [...VARIATIONS], explicit: [] })
+    expect(names([layer([], ['all'])])).toEqual(['path'])
+  })
+
+  it('takes all but the ones turned off', () => {
+    const result = names([layer(['all'], ['time'])])
+    expect(result).toEqual(VARIATIONS.filter((v) => v !== 'time'))
   })
 
   it('refuses unknown names, contradictions and turning path off', () => {

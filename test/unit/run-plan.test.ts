@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { VARIATIONS, type VariationName } from '../../src/config/variations.js'
 import {
+  checkExplicitVariations,
   judgeEffectiveness,
   parseProbe,
   planRuns,
@@ -22,6 +23,7 @@ const layout = (id: 'a' | 'b', dir: string): RunLayout => ({
 })
 
 const fullCaps: Capabilities = {
+  sandbox: { available: true },
   faketime: 'faketime',
   namespaces: true,
   taskset: true,
@@ -31,6 +33,7 @@ const fullCaps: Capabilities = {
   gid: 1000,
 }
 const noCaps: Capabilities = {
+  sandbox: { available: false, reason: 'unshare failed' },
   faketime: undefined,
   namespaces: false,
   taskset: false,
@@ -40,9 +43,14 @@ const noCaps: Capabilities = {
   gid: 1000,
 }
 
-const input = (variations: VariationName[], capabilities = fullCaps): PlanInput => ({
+const input = (
+  variations: VariationName[],
+  capabilities = fullCaps,
+  sandbox = false,
+): PlanInput => ({
   variations,
   capabilities,
+  sandbox,
   layouts: { a: layout('a', '/t/a'), b: layout('b', '/t/b-path-canaryX') },
   canary: 'canaryX',
   epoch: 99,
@@ -63,10 +71,12 @@ describe('planRuns', () => {
           expect(run.env.SOURCE_DATE_EPOCH).toBe('99')
           expect(run.env.CC).toBe('gcc')
           expect(run.env.TMPDIR).toBe(run.layout.tmp)
-          expect(run.launcher.slice(-4, -1)).toEqual([
+          expect(run.launcher.slice(-5)).toEqual([
             '/bin/sh',
             '-c',
-            expect.stringMatching(/^umask 00[02]2 && exec "\$@"$/),
+            expect.stringMatching(/^umask 00[02]2 && cd "\$1" && shift && exec "\$@"$/),
+            'reproof-run',
+            run.layout.root,
           ])
         }
         expect(runs.a.env.TZ).toBe('UTC')
@@ -84,13 +94,62 @@ describe('planRuns', () => {
       fc.property(subset, fc.boolean(), (variations, caps) => {
         const { variations: records } = planRuns(input(variations, caps ? fullCaps : noCaps))
         expect(records.map((r) => r.name)).toEqual(variations)
-        for (const r of records) if (!r.applied) expect(r.effective).toBe(false)
+        // Nothing is both not applied and claimed; a missing capability always says why.
+        for (const r of records) {
+          expect(['effective', 'not-applied']).toContain(r.status)
+          if (r.status === 'not-applied') expect(r.note).toBeTruthy()
+          if (r.status === 'not-applied') expect(r.a).toBe(r.b)
+        }
       }),
     )
   })
 
+  it('never calls time varied without libfaketime, and says what it did instead', () => {
+    const { variations, toConfirm } = planRuns(input(['path', 'time'], noCaps))
+    const time = variations.find((v) => v.name === 'time')
+    expect(time?.status).toBe('not-applied')
+    expect(time?.note).toMatch(/libfaketime is not installed.*1100 ms/)
+    expect(time?.fix).toContain('apt-get install faketime')
+    expect(toConfirm).not.toContain('time')
+  })
+
+  it('varies hostname, domain and user from the sandbox, and runs A under fixed names', () => {
+    const { runs, variations } = planRuns(
+      input(['path', 'hostname', 'domain', 'user'], noCaps, true),
+    )
+    expect(variations.every((v) => v.status === 'effective')).toBe(true)
+    expect(runs.a.hostname).toBe('reproof')
+    expect(runs.a.domainname).toBe('(none)')
+    expect(runs.b.hostname).toBe('reproof-canaryX')
+    expect(runs.b.domainname).toBe('reproof-canaryX.invalid')
+    // Both runs drop to an ordinary user in a nested namespace; only B's uid differs.
+    expect(runs.a.launcher.slice(0, 5)).toEqual([
+      'unshare',
+      '--user',
+      '--map-user=1000',
+      '--map-group=1000',
+      '--',
+    ])
+    expect(runs.b.launcher).toContain('--map-user=4242')
+    // Without the sandbox or namespaces they cannot be applied, and say so.
+    const fallback = planRuns(input(['path', 'hostname', 'user'], noCaps, false))
+    for (const v of fallback.variations.slice(1)) {
+      expect(v.status).toBe('not-applied')
+      expect(v.note).toContain('user namespaces')
+    }
+  })
+
+  it('lists the variations asked for by name that cannot be applied', () => {
+    const { variations } = planRuns(input(['path', 'time', 'locale', 'umask'], noCaps))
+    const missing = checkExplicitVariations(variations, ['time', 'umask'])
+    expect(missing.map((m) => m.name)).toEqual(['time'])
+    expect(missing[0]?.fix).toContain('faketime')
+    expect(checkExplicitVariations(variations, [])).toEqual([])
+  })
+
   it('injects the canary wherever it injects a value', () => {
     const { runs } = planRuns(input(['path', 'hostname', 'domain', 'env', 'exec-path', 'home']))
+    expect(runs.b.hostname).toBe('reproof-canaryX')
     expect(runs.b.launcher).toContain('reproof-canaryX')
     expect(runs.b.launcher).toContain('reproof-canaryX.invalid')
     expect(runs.b.env.REPROOF_VARIATION).toBe('canaryX')
@@ -104,7 +163,11 @@ describe('planRuns', () => {
     expect(runs.b.minStartGapMs).toBeGreaterThanOrEqual(1000)
     expect(variations[1]?.note).toContain('libfaketime')
     const faked = planRuns(input(['path', 'time']))
-    expect(faked.runs.b.launcher.slice(0, 3)).toEqual(['faketime', '-f', '+397d'])
+    expect(faked.runs.b.launcher.slice(0, 3)).toEqual([
+      'env',
+      'LD_PRELOAD=faketime',
+      'FAKETIME=+397d',
+    ])
     expect(faked.runs.b.minStartGapMs).toBe(0)
   })
 
@@ -148,14 +211,13 @@ describe('probes and effectiveness', () => {
   })
 
   it('calls a variation effective only when the probes differ', () => {
-    const { variations } = planRuns(
-      input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus']),
-    )
-    const none = judgeEffectiveness(variations, { a: probe(), b: probe() }, false)
-    expect(none.filter((v) => v.effective).map((v) => v.name)).toEqual(['path'])
+    const plan = planRuns(input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus']))
+    const none = judgeEffectiveness(plan, { a: probe(), b: probe() }, false)
+    expect(none.filter((v) => v.status === 'effective').map((v) => v.name)).toEqual(['path'])
+    expect(none.filter((v) => v.status === 'no-effect')).toHaveLength(6)
     expect(none.find((v) => v.name === 'ordering')?.note).toContain('same order')
     const all = judgeEffectiveness(
-      variations,
+      plan,
       {
         a: probe(),
         b: probe({
@@ -168,6 +230,6 @@ describe('probes and effectiveness', () => {
       },
       true,
     )
-    expect(all.every((v) => v.effective)).toBe(true)
+    expect(all.every((v) => v.status === 'effective')).toBe(true)
   })
 })

@@ -26,7 +26,7 @@ const recordArb: fc.Arbitrary<BuildRecord> = fc
     const manifest = artifacts.map((a) => ({ ...a }))
     return {
       recordType: 'https://reproof.dev/build-record',
-      version: 1,
+      version: 2,
       reproofVersion: '0.1.0',
       command: ['make'],
       source: {
@@ -50,7 +50,8 @@ const recordArb: fc.Arbitrary<BuildRecord> = fc
       epoch: { value: epoch, source: 'flag' },
       environment: [{ name: 'TZ', value: 'UTC', from: 'reproof' }],
       canary: 'canary0',
-      variations: [{ name: 'path', applied: true, effective: true, a: 'x', b: 'y' }],
+      variations: [{ name: 'path', status: 'effective', a: 'x', b: 'y' }],
+      isolation: { kind: 'namespaces', network: 'none', notes: [] },
       runs: [
         {
           id: 'a',
@@ -60,6 +61,7 @@ const recordArb: fc.Arbitrary<BuildRecord> = fc
           durationMs: 1,
           manifest,
           manifestDigest: '0'.repeat(64),
+          leftovers: [],
         },
         {
           id: 'b',
@@ -69,12 +71,15 @@ const recordArb: fc.Arbitrary<BuildRecord> = fc
           durationMs: 1,
           manifest,
           manifestDigest: '0'.repeat(64),
+          leftovers: [],
         },
       ],
       result: {
         reproducible: true,
+        verdict: normalized ? 'reproducible-after-normalization' : 'reproducible',
         reproducibleWithoutNormalization: !normalized,
         differences: [],
+        wouldMatchAfterNormalization: [],
       },
       normalization: normalized
         ? {

@@ -1,0 +1,237 @@
+import fsp from 'node:fs/promises'
+import { ReproofError } from '../errors.js'
+import { findProcesses, runCaptured, startHolder, type Holder } from './process.js'
+
+/**
+ * The per-run sandbox, rootless, made of util-linux programs that every Linux
+ * distribution ships (unshare, nsenter, mount), so that it needs nothing installed:
+ *
+ * - A holder process per run owns a new user, mount, PID, UTS and IPC namespace (and a
+ *   network namespace unless --network). Inside it, a small shell script makes every
+ *   inherited mount read-only, mounts private tmpfs file systems on /tmp, /dev/shm and
+ *   the run's own directory, sets the host and domain name, brings up loopback, says
+ *   "ready", and waits. It is PID 1 of the run's PID namespace: when it exits, the
+ *   kernel kills every process left there.
+ * - reproof fills the run's directory from outside, through /proc/<pid>/root: the build
+ *   root exists only on the run's private tmpfs, where directory listings follow
+ *   creation order on every host file system, so the ordering variation bites.
+ * - The probe and the build enter those namespaces with nsenter, then a nested user
+ *   namespace of their own (see run-plan.ts), so they hold no capability over the
+ *   mounts and cannot make anything writable again.
+ * - When the build command ends, whatever it left running is listed and killed.
+ */
+
+// Holder commands are found here, not on the build's PATH, which the user controls.
+const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
+
+// $1 mode (check|run), $2 the run's directory, $3 host name, $4 domain name,
+// $5 "isolated" when the network namespace is new. Prints "note ..." lines, then
+// "ready"; in run mode it then waits for its standard input to close.
+const HOLDER_SCRIPT = String.raw`
+set -u
+PATH=${SYSTEM_PATH}
+while read -r _ _ _ _ mnt _; do
+  case $mnt in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue ;; esac
+  mnt=$(printf '%b' "$mnt")
+  mount -o remount,bind,ro -- "$mnt" 2>/dev/null || printf 'note writable %s\n' "$mnt"
+done < /proc/self/mountinfo
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || exit 10
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit 11
+mkdir -p -- "$2" && mount -t tmpfs -o mode=0755 tmpfs "$2" || exit 12
+hostname -- "$3" || exit 13
+domainname -- "$4" || exit 13
+if [ "$5" = isolated ]; then
+  ip link set lo up 2>/dev/null || printf 'note loopback is down (iproute2 not installed)\n'
+fi
+if [ "$1" = check ]; then
+  unshare --user --map-user=1 --map-group=1 -- true || exit 14
+fi
+echo ready
+[ "$1" = check ] && exit 0
+while read -r _; do :; done
+`
+
+const SETUP_FAILURES: Record<number, string> = {
+  10: 'a tmpfs could not be mounted on /tmp',
+  11: 'a tmpfs could not be mounted on /dev/shm',
+  12: 'the run directory could not be mounted',
+  13: 'the host name could not be set',
+  14: 'a nested user namespace could not be made',
+}
+
+export type SandboxSupport = { available: true } | { available: false; reason: string }
+
+function holderArgv(options: { isolateNetwork: boolean; pdeathsig: boolean }): string[] {
+  return [
+    // Dies with reproof: a killed reproof must not leave a build running.
+    ...(options.pdeathsig ? ['setpriv', '--pdeathsig', 'KILL'] : []),
+    'unshare',
+    '--user',
+    '--map-root-user',
+    '--mount',
+    '--propagation',
+    'private',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--mount-proc',
+    '--uts',
+    '--ipc',
+    ...(options.isolateNetwork ? ['--net'] : []),
+    '/bin/sh',
+    '-c',
+    HOLDER_SCRIPT,
+    'reproof-sandbox',
+  ]
+}
+
+let pdeathsigSupport: Promise<boolean> | undefined
+
+function hasPdeathsig(): Promise<boolean> {
+  pdeathsigSupport ??= runCaptured(['setpriv', '--pdeathsig', 'KILL', 'true'], {
+    timeoutMs: 10_000,
+  }).then((r) => r.code === 0)
+  return pdeathsigSupport
+}
+
+/**
+ * Sets a sandbox up once, in a scratch directory, and says whether every part of it
+ * works here. Namespaces are refused by some kernels and containers (Ubuntu's
+ * apparmor_restrict_unprivileged_userns, a seccomp profile without unshare).
+ */
+export async function probeSandbox(scratch: string): Promise<SandboxSupport> {
+  const result = await runCaptured(
+    [
+      ...holderArgv({ isolateNetwork: true, pdeathsig: await hasPdeathsig() }),
+      'check',
+      scratch,
+      'reproof',
+      '(none)',
+      'isolated',
+    ],
+    { env: { PATH: SYSTEM_PATH }, timeoutMs: 15_000 },
+  )
+  if (result.code === 0 && result.stdout.split('\n').includes('ready')) return { available: true }
+  if (result.failedToStart) return { available: false, reason: 'unshare is not installed' }
+  const known = result.code === null ? undefined : SETUP_FAILURES[result.code]
+  const said = result.stderr.trim().split('\n').pop()
+  return {
+    available: false,
+    reason: known ?? (said === undefined || said === '' ? `unshare exited ${result.code}` : said),
+  }
+}
+
+export interface RunSandbox {
+  /** The path through which reproof reaches `p`, a path inside the run's namespaces. */
+  view(p: string): string
+  /** Argument vector that enters the run's namespaces (before the run's launcher). */
+  enter: string[]
+  /** What the sandbox could not do (a mount left writable, loopback down). */
+  notes: string[]
+  /** Kills every process left in the run's PID namespace but its init; returns their names. */
+  reap(): Promise<string[]>
+  /** Ends the holder: the namespaces, their processes and the private tmpfs go with it. */
+  close(): Promise<void>
+}
+
+export async function openSandbox(options: {
+  dir: string
+  hostname: string
+  domainname: string
+  network: boolean
+}): Promise<RunSandbox> {
+  const holder = startHolder(
+    [
+      ...holderArgv({ isolateNetwork: !options.network, pdeathsig: await hasPdeathsig() }),
+      'run',
+      options.dir,
+      options.hostname,
+      options.domainname,
+      options.network ? 'shared' : 'isolated',
+    ],
+    { PATH: SYSTEM_PATH },
+  )
+  const notes: string[] = []
+  try {
+    for (;;) {
+      const line = await holder.nextLine()
+      if (line === undefined) {
+        const { code, stderr } = await holder.exited
+        throw new ReproofError(
+          'E_ENVIRONMENT',
+          `the build sandbox could not be set up (${(code === null ? undefined : SETUP_FAILURES[code]) ?? (stderr.trim() || `exit ${code}`)})`,
+          { hint: 'pass --no-sandbox to build with process isolation only' },
+        )
+      }
+      if (line === 'ready') break
+      if (line.startsWith('note ')) notes.push(describeNote(line.slice(5)))
+    }
+    const init = await initPid(holder)
+    const nsPid = await fsp.readlink(`/proc/${init}/ns/pid`)
+    return {
+      view: (p) => `/proc/${init}/root${p}`,
+      enter: [
+        'nsenter',
+        `--target=${init}`,
+        '--user',
+        '--mount',
+        '--uts',
+        '--ipc',
+        '--pid',
+        // Entering the host's own network namespace would need privilege; with --network
+        // the holder never left it.
+        ...(options.network ? [] : ['--net']),
+        // Keep reproof's own IDs: in the run's user namespace they are root, which lets
+        // the nested namespace of the launcher map the build's user.
+        '--preserve-credentials',
+        '--',
+      ],
+      notes,
+      reap: () => reapNamespace(nsPid, init),
+      close: () => holder.close(),
+    }
+  } catch (err) {
+    await holder.close()
+    throw err
+  }
+}
+
+function describeNote(note: string): string {
+  return note.startsWith('writable ')
+    ? `${note.slice('writable '.length)} stayed writable to the build (the kernel refused a read-only remount)`
+    : note
+}
+
+/** The holder is unshare; the namespace's init is its only child. */
+async function initPid(holder: Holder): Promise<number> {
+  const children = await fsp.readFile(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8')
+  const pid = Number(children.trim().split(/\s+/)[0])
+  if (!Number.isInteger(pid) || pid <= 0) {
+    throw new ReproofError('E_ENVIRONMENT', 'the build sandbox lost its init process')
+  }
+  return pid
+}
+
+// A build that forks faster than it is killed is still bounded: the namespace's init
+// exits when the sandbox closes, and the kernel kills what is left.
+const MAX_REAP_ROUNDS = 50
+
+async function reapNamespace(nsPid: string, init: number): Promise<string[]> {
+  const names: string[] = []
+  for (let round = 0; round < MAX_REAP_ROUNDS; round++) {
+    const left = await findProcesses(
+      async (pid) => pid !== init && (await fsp.readlink(`/proc/${pid}/ns/pid`)) === nsPid,
+    )
+    if (left.length === 0) break
+    for (const p of left) {
+      if (round === 0) names.push(p.name)
+      try {
+        process.kill(p.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return names
+}

@@ -1,0 +1,259 @@
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { BuildResult } from '../../src/build/run-build.js'
+import { probeSandbox } from '../../src/sandbox/namespace-sandbox.js'
+import {
+  BIN,
+  REPO,
+  cleanupTemp,
+  copyFixture,
+  listDir,
+  makeTemp,
+  makeTempParent,
+  runCli,
+  spawnProgram,
+  type CliRun,
+} from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+// Every test here needs namespaces; where the kernel refuses them (some containers),
+// the fallback has its own tests below, run by making namespaces unavailable on purpose.
+const support = await probeSandbox(path.join(os.tmpdir(), `reproof-probe-${process.pid}`))
+const withSandbox = support.available ? describe : describe.skip
+
+async function build(source: string, args: string[], parent = makeTempParent()) {
+  const run = await runCli(['build', '-C', source, '--temp-dir', parent, '--json', ...args])
+  expect(listDir(parent)).toEqual([])
+  const result = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as BuildResult)
+  return { ...run, result }
+}
+
+function shellProject(): string {
+  const dir = path.join(makeTemp(), 'project')
+  fs.mkdirSync(dir)
+  fs.writeFileSync(path.join(dir, 'input.txt'), 'input\n')
+  return dir
+}
+
+/** Processes whose command line holds `needle`, anywhere on the machine. */
+function processesWith(needle: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^[0-9]+$/.test(p))
+    .filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(needle)
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
+
+describe.each([
+  ['in the sandbox', [] as string[], support.available],
+  ['with process isolation (--no-sandbox)', ['--no-sandbox'], true],
+])('a build that leaves processes behind, %s', (_label, flags, runnable) => {
+  it.runIf(runnable)(
+    'kills them when the command ends, names them, and never waits on them',
+    async () => {
+      const source = shellProject()
+      // A unique duration, so that the check below finds only these sleeps.
+      const seconds = String(3000 + Math.floor(Math.random() * 999))
+      const started = Date.now()
+      const { code, result } = await build(source, [
+        ...flags,
+        '-o',
+        'out.txt',
+        '--',
+        'sh',
+        '-c',
+        `sleep ${seconds} & setsid sleep ${seconds} & echo built > out.txt`,
+      ])
+      // The sleeps hold the build's output pipes open: nothing may wait for them.
+      expect(Date.now() - started).toBeLessThan(30_000)
+      expect(code).toBe(0)
+      // Named as they were when killed (setsid may not have become sleep yet).
+      for (const run of result?.runs ?? []) {
+        expect(run.leftovers).toHaveLength(2)
+        expect(run.leftovers).toContain('sleep')
+      }
+      expect(result?.warnings.join('\n')).toMatch(
+        /run A: the build left 2 processes running.*sleep/,
+      )
+      expect(processesWith(`sleep\0${seconds}`)).toEqual([])
+    },
+  )
+})
+
+withSandbox('the build sandbox', () => {
+  it('gives the build no network unless --network, and names --network when it fails', async () => {
+    const server = net.createServer((socket) => socket.end('hello\n'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as net.AddressInfo
+    try {
+      const source = shellProject()
+      const connect = `require('net').connect(${port}, '127.0.0.1').on('data', (d) => { require('fs').writeFileSync('out.txt', d); process.exit(0) }).on('error', (e) => { console.error(e.message); process.exit(1) })`
+      const command = ['--', process.execPath, '-e', connect]
+      const offline = await build(source, ['-o', 'out.txt', ...command])
+      expect(offline.code).toBe(3)
+      expect(offline.stderr).toMatch(/ECONNREFUSED/)
+      expect(offline.stderr).toMatch(/tried to reach the network.*pass --network/)
+      const online = await build(source, ['-o', 'out.txt', '--network', ...command])
+      expect(online.code).toBe(0)
+      expect(online.result?.isolation).toMatchObject({ kind: 'namespaces', network: 'host' })
+    } finally {
+      server.close()
+    }
+  })
+
+  it('keeps the rest of the file system read-only, and /tmp private', async () => {
+    const source = shellProject()
+    // A directory of the machine's that the test may write to, outside /tmp.
+    const outside = path.join(REPO, `.reproof-sandbox-probe-${process.pid}`)
+    const marker = path.join(os.tmpdir(), `reproof-private-${process.pid}`)
+    try {
+      const { code, result } = await build(source, [
+        '-o',
+        'out.txt',
+        '--',
+        'sh',
+        '-c',
+        `{ touch "${outside}" 2>&1 || true; touch "${marker}" && echo tmp-writable; } > out.txt`,
+      ])
+      expect(code).toBe(0)
+      expect(result?.isolation).toMatchObject({ kind: 'namespaces', network: 'none' })
+      const out = fs.readFileSync(path.join(source, 'out.txt'), 'utf8')
+      expect(out).toMatch(/Read-only file system/)
+      expect(out).toMatch(/tmp-writable/)
+      expect(fs.existsSync(outside)).toBe(false)
+      // /tmp inside was the run's own: nothing reached the machine's.
+      expect(fs.existsSync(marker)).toBe(false)
+    } finally {
+      fs.rmSync(outside, { force: true })
+      fs.rmSync(marker, { force: true })
+    }
+  })
+
+  it('fixes the host name in run A and varies it in run B, from the UTS namespace', async () => {
+    const source = shellProject()
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      makeTempParent(),
+      '--json',
+      '-o',
+      'name.txt',
+      '--vary',
+      'hostname,domain',
+      '--keep',
+      '--',
+      'sh',
+      '-c',
+      'cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname > name.txt',
+    ])
+    expect(run.code).toBe(1)
+    const result = JSON.parse(run.stdout) as BuildResult
+    const [a, b] = result.runs.map((r) => fs.readFileSync(path.join(r.root, 'name.txt'), 'utf8'))
+    expect(a).toBe('reproof\n(none)\n')
+    expect(b).toMatch(/^reproof-canary[0-9a-f]{10}\nreproof-canary[0-9a-f]{10}\.invalid\n$/)
+    fs.rmSync(result.kept ?? '', { recursive: true, force: true })
+  })
+
+  it('makes ordering bite on any host file system: the build root is a private tmpfs', async () => {
+    const source = copyFixture('listing')
+    // A disk directory, not a tmpfs: without the sandbox, listing order would not change.
+    const onDisk = makeTemp('disk-parent-', os.tmpdir())
+    const { code, result } = await build(source, ['-o', 'listing.txt', '--', 'make'], onDisk)
+    expect(result?.variations.find((v) => v.name === 'ordering')?.status).toBe('effective')
+    expect(code).toBe(1)
+  })
+
+  it('says which run was still running, and with what, when --timeout fires', async () => {
+    const source = shellProject()
+    const { code, stderr } = await build(source, [
+      '-o',
+      'out.txt',
+      '--timeout',
+      '2s',
+      '--',
+      'sh',
+      '-c',
+      // Only run B, whose root's path carries the canary, hangs.
+      'case "$PWD" in *b-path-*) sleep 60 ;; esac; echo a > out.txt',
+    ])
+    expect(code).toBe(4)
+    expect(stderr).toMatch(/run B \(varied with path, time .*ordering.*\) was still running/)
+  })
+})
+
+/** Runs the real executable inside a user namespace where no further namespace can be made. */
+function runWithoutNamespaces(args: string[]): Promise<CliRun> {
+  // prettier-ignore
+  return spawnProgram([
+    'unshare', '--user', '--map-root-user', 'sh', '-c',
+    'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', 'no-userns',
+    process.execPath, BIN, ...args,
+  ])
+}
+
+withSandbox('where namespaces are not permitted', () => {
+  it('falls back to process isolation and says so, or exits 3 with --require-sandbox', async () => {
+    const source = copyFixture('hello-c')
+    const parent = makeTempParent()
+    const args = ['build', '-C', source, '--temp-dir', parent, '-o', 'hello', '--vary', 'all']
+    const fallback = await runWithoutNamespaces([...args, '--', 'make'])
+    expect(fallback.code).toBe(0)
+    expect(fallback.stdout).toMatch(
+      /no sandbox \(.*\): process isolation only, network not isolated/,
+    )
+    expect(fallback.stdout).toMatch(/not varied: .*user \(user namespaces are not permitted/)
+    const required = await runWithoutNamespaces([...args, '--require-sandbox', '--', 'make'])
+    expect(required.code).toBe(3)
+    expect(required.stderr).toMatch(/--require-sandbox: the build sandbox cannot be set up here/)
+    expect(listDir(parent)).toEqual([])
+  })
+})
+
+// The sandbox is rootless: an ordinary user gets the same isolation as root.
+const asUser =
+  support.available && process.getuid?.() === 0 && fs.existsSync('/usr/sbin/runuser')
+    ? describe
+    : describe.skip
+
+asUser('the sandbox for an unprivileged user', () => {
+  it('builds and isolates as nobody', async () => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-nobody-'))
+    try {
+      fs.chmodSync(top, 0o755)
+      const source = path.join(top, 'hello-c')
+      fs.cpSync(copyFixture('hello-c'), source, { recursive: true })
+      const work = path.join(top, 'work')
+      fs.mkdirSync(work)
+      const { uid, gid } = { uid: 65534, gid: 65534 }
+      for (const p of [source, work, ...fs.readdirSync(source).map((f) => path.join(source, f))])
+        fs.chownSync(p, uid, gid)
+      // prettier-ignore
+      const run = await spawnProgram([
+        'runuser', '-u', 'nobody', '--', process.execPath, BIN, 'build', '-C', source,
+        '--temp-dir', work, '--out-dir', work, '--json', '-o', 'hello', '--require-sandbox',
+        '--vary', 'user,hostname', '--', 'sh', '-c',
+        'make >/dev/null && touch /etc/reproof-test 2>/dev/null; true',
+      ])
+      expect(run.stderr).not.toMatch(/error/i)
+      expect(run.code).toBe(0)
+      const result = JSON.parse(run.stdout) as BuildResult
+      expect(result.isolation.kind).toBe('namespaces')
+      expect(result.variations.filter((v) => v.status !== 'effective')).toEqual([])
+      expect(fs.existsSync('/etc/reproof-test')).toBe(false)
+    } finally {
+      fs.rmSync(top, { recursive: true, force: true })
+    }
+  })
+})
