@@ -14,7 +14,7 @@ import { fileSource, readHead } from '../diff/source.js'
 import { streamFileAtomic } from '../io/atomic-write.js'
 import { coalescer } from '../io/batched-file-sink.js'
 import { normalizeAr, type ArChanges } from './ar.js'
-import { GZIP_OS_UNIX, gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from './gzip.js'
+import { gzipBodyOffset, gzipHeaderChanges, stableGzipHeader, stableGzipOs } from './gzip.js'
 import type { NormalizeMode, NormalizeRules } from './rules.js'
 import { isCpio, normalizeCpio } from './cpio.js'
 import { isMo, stableMo } from './mo.js'
@@ -135,7 +135,7 @@ export async function normalizeFile(
             sink,
             coalescer(),
             zlib.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
-            fixGzipOs(),
+            fixGzipOs(stableGzipOs(head[9])),
             out,
           ),
         }
@@ -238,13 +238,13 @@ function hashing(hash: crypto.Hash) {
   }
 }
 
-/** zlib writes the OS byte of the platform it runs on; reproof writes Unix everywhere. */
-function fixGzipOs(): PassThrough {
+/** zlib writes the OS byte of the platform it runs on; reproof writes the same one everywhere. */
+function fixGzipOs(os: number): PassThrough {
   let first = true
   return new PassThrough({
     transform(chunk: Buffer, _encoding, callback) {
       if (first && chunk.length >= 10) {
-        chunk[9] = GZIP_OS_UNIX
+        chunk[9] = os
         first = false
       }
       callback(null, chunk)

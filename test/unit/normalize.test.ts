@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import tar from 'tar-stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Budget, DEFAULT_LIMITS } from '../../src/diff/limits.js'
-import { gzipBodyOffset, stableGzipHeader } from '../../src/normalize/gzip.js'
+import { gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from '../../src/normalize/gzip.js'
 import {
   compareZipNames,
   dosDateTime,
@@ -140,6 +140,18 @@ describe('normalization rules', () => {
           expect(stableGzipHeader(head)).toEqual(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]))
         },
       ),
+    )
+  })
+
+  it('keeps the OS byte portable writers choose (255, unknown) and makes any other one Unix', () => {
+    fc.assert(
+      fc.property(fc.nat(255), (os) => {
+        const head = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, os])
+        expect(stableGzipHeader(head)[9]).toBe(os === 255 ? 255 : 3)
+        expect(gzipHeaderChanges(head)).toEqual(
+          os === 3 || os === 255 ? [] : [`OS byte ${os} set to 3 (Unix)`],
+        )
+      }),
     )
   })
 })
