@@ -12,6 +12,18 @@ export interface NormalizeRules {
   /** Force every mtime to the epoch instead of clamping to it. */
   setMtime: boolean
   mode: NormalizeMode
+  /**
+   * Rewrite every tar and zip in reproof's own layout (tar.gz recompressed), even when
+   * none of its fields needs changing. Archives that differ only in how their writer
+   * lays them out (header format, data descriptors, compressor) then come out
+   * identical, at the price of the writer's bytes: an npm tarball loses npm's digest.
+   */
+  canonical?: boolean
+}
+
+/** Compare mode is always canonical: it decides equivalence, and ships nothing. */
+export function isCanonical(rules: NormalizeRules): boolean {
+  return rules.canonical === true || rules.mode === 'compare'
 }
 
 /** npm packs every entry at this instant (1985-10-26T08:15:00Z); it is kept, not fought. */
