@@ -15,6 +15,7 @@ import {
   stripManifestHostHeaders,
   type ExtraField,
   type NormalizeRules,
+  type ZipEntryType,
 } from './rules.js'
 
 export interface ZipChanges {
@@ -35,12 +36,13 @@ interface Member {
   name: string
   nameBytes: Buffer
   extra: ExtraField[]
-  isDirectory: boolean
+  type: ZipEntryType
   unixMode: number
 }
 
 const S_IFMT = 0o170000
 const S_IFDIR = 0o040000
+const S_IFLNK = 0o120000
 const ZIP64_LIMIT = 0xffffffff
 
 /** The decision for one archive: what changes, and whether anything does. */
@@ -126,7 +128,7 @@ export async function normalizeZip<T>(
         changes.times++
       const extra = stableExtraFields(member.extra)
       if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++
-      const external = stableExternalAttributes(member.isDirectory, member.unixMode)
+      const external = stableExternalAttributes(member.type, member.unixMode)
       if (external !== entry.externalFileAttributes) changes.attributes++
       const content =
         rules.mode === 'ship'
@@ -268,7 +270,7 @@ async function rewrittenContent(
   budget: Budget,
   where: string,
 ): Promise<Rewritten | undefined> {
-  if (member.isDirectory) return undefined
+  if (member.type === 'directory') return undefined
   const isRecord = flavor === 'wheel' && /^[^/]+\.dist-info\/RECORD$/.test(member.name)
   const isManifest =
     flavor === 'jar' && rules.mode === 'compare' && member.name === 'META-INF/MANIFEST.MF'
@@ -346,7 +348,12 @@ async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): P
           name,
           nameBytes,
           extra: entry.extraFields.map((f) => ({ id: f.id, data: f.data })),
-          isDirectory: name.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR,
+          type:
+            name.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR
+              ? 'directory'
+              : (unixMode & S_IFMT) === S_IFLNK
+                ? 'symlink'
+                : 'file',
           unixMode,
         })
         zip.readEntry()

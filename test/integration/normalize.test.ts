@@ -108,6 +108,17 @@ cd app && javac -d . Main.java && jar cfe ../app.jar Main Main.class && cd .. &&
     ).toBe('None [(2023, 11, 14, 22, 13, 20)]')
   })
 
+  it('keeps symbolic links a zip stores as links', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(dir, 'zip -q -r -y links.zip pkg')
+    const { files } = await normalize(dir, ['links.zip', '--in-place'])
+    expect(files[0]?.changed).toBe(true)
+    expect(sh(dir, 'zipinfo links.zip pkg/lib/link')).toMatch(/^lrwxrwxrwx /)
+    sh(dir, 'mkdir x && cd x && unzip -q ../links.zip')
+    expect(fs.readlinkSync(path.join(dir, 'x', 'pkg', 'lib', 'link'))).toBe('deep/x.c')
+  })
+
   it('keeps a wheel’s RECORD sorted and consistent', async () => {
     const dir = makeTemp()
     sh(
@@ -444,6 +455,13 @@ TZ=UTC zip -q -X out/app.zip gen.txt`
   const made: { kind: string; file: string; script: string; canonical?: boolean }[] = [
     { kind: 'jar (jar)', file: 'app.jar', script: 'jar cf app.jar -C pkg .' },
     { kind: 'zip (zip -X)', file: 'app.zip', script: 'zip -q -X -r app.zip pkg' },
+    {
+      kind: 'zip (zip -X, stable fields)',
+      file: 'stable.zip',
+      script:
+        'chmod -R go-w pkg && find pkg -exec touch -h -d @1600000000 {} + && find pkg | sort | TZ=UTC zip -q -X -y stable.zip -@',
+      canonical: true,
+    },
     {
       kind: 'wheel (python zipfile)',
       file: 'demo-1.0-py3-none-any.whl',
