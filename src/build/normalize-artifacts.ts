@@ -47,6 +47,7 @@ export async function normalizeArtifacts(
 ): Promise<NormalizedManifests> {
   const warnings: string[] = []
   const artifacts = new Map<string, ArtifactNormalization>()
+  const failed = new Set<string>()
   const rules: NormalizeRules = { epoch, setMtime: false, mode: 'ship' }
   const normalizeOne = async (
     side: 'a' | 'b',
@@ -77,6 +78,7 @@ export async function normalizeArtifacts(
         `run ${side.toUpperCase()}: ${entry.name} could not be normalized (${(err as Error).message}); its ${canonical ? 'first normalized' : 'raw'} digest is compared`,
       )
       record.normalized[index] = entry.sha256
+      failed.add(entry.name)
       return entry
     }
     record.format = outcome.format
@@ -104,6 +106,7 @@ export async function normalizeArtifacts(
       .filter(
         (x) =>
           LAYOUT_KEPT.has(x.format) &&
+          !failed.has(x.name) &&
           x.normalized[0] !== null &&
           x.normalized[1] !== null &&
           x.normalized[0] !== x.normalized[1],
