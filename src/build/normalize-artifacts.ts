@@ -1,8 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Manifest } from '../digest/manifest-digest.js'
+import type { Manifest, ManifestEntry } from '../digest/manifest-digest.js'
 import { DEFAULT_LIMITS } from '../diff/limits.js'
-import { normalizeFile, type NormalizedFormat } from '../normalize/normalize-file.js'
+import {
+  normalizeFile,
+  type NormalizedFormat,
+  type NormalizeOutcome,
+} from '../normalize/normalize-file.js'
+import type { NormalizeRules } from '../normalize/rules.js'
 
 export interface ArtifactNormalization {
   name: string
@@ -22,11 +27,18 @@ export interface NormalizedManifests {
   warnings: string[]
 }
 
+// Formats whose writer's layout is kept when no field changes, and can be rewritten in
+// reproof's own layout (see `NormalizeRules.canonical`).
+const LAYOUT_KEPT = new Set<NormalizedFormat>(['tar', 'tar.gz', 'zip', 'jar', 'wheel'])
+
 /**
  * Normalizes every artifact of both runs in place, inside the private build roots
- * (ship mode: lossless), and returns the manifests of the results. An artifact that
- * cannot be normalized keeps its raw digest, with a warning: the verdict never depends
- * on a normalizer that failed.
+ * (ship mode: lossless), and returns the manifests of the results. An archive that
+ * needs no change keeps its bytes (an npm tarball keeps npm's digest). When the two
+ * runs' results still differ, both copies are rewritten in reproof's own layout, so
+ * that one run's archive kept as its writer laid it out and the other's rewritten
+ * never differ by layout alone. An artifact that cannot be normalized keeps its raw
+ * digest, with a warning: the verdict never depends on a normalizer that failed.
  */
 export async function normalizeArtifacts(
   roots: { a: string; b: string },
@@ -35,49 +47,76 @@ export async function normalizeArtifacts(
 ): Promise<NormalizedManifests> {
   const warnings: string[] = []
   const artifacts = new Map<string, ArtifactNormalization>()
-  const run = async (side: 'a' | 'b'): Promise<Manifest> => {
+  const failed = new Set<string>()
+  const rules: NormalizeRules = { epoch, setMtime: false, mode: 'ship' }
+  const normalizeOne = async (
+    side: 'a' | 'b',
+    entry: ManifestEntry,
+    canonical: boolean,
+  ): Promise<ManifestEntry> => {
     const index = side === 'a' ? 0 : 1
+    const file = path.join(roots[side], entry.name)
+    const record = artifacts.get(entry.name) ?? {
+      name: entry.name,
+      format: 'unknown',
+      raw: [null, null],
+      normalized: [null, null],
+      changes: [[], []],
+    }
+    if (!canonical) record.raw[index] = entry.sha256
+    artifacts.set(entry.name, record)
+    // A link artifact points at another file; rewriting it would replace the link.
+    if (fs.lstatSync(file).isSymbolicLink()) {
+      record.normalized[index] = entry.sha256
+      return entry
+    }
+    let outcome: NormalizeOutcome
+    try {
+      outcome = await normalizeFile(file, file, { ...rules, canonical }, DEFAULT_LIMITS)
+    } catch (err) {
+      warnings.push(
+        `run ${side.toUpperCase()}: ${entry.name} could not be normalized (${(err as Error).message}); its ${canonical ? 'first normalized' : 'raw'} digest is compared`,
+      )
+      record.normalized[index] = entry.sha256
+      failed.add(entry.name)
+      return entry
+    }
+    record.format = outcome.format
+    record.normalized[index] = outcome.digests.after
+    record.changes[index] = [...record.changes[index], ...outcome.changes]
+    return { name: entry.name, sha256: outcome.digests.after, size: fs.statSync(file).size }
+  }
+  const normalizeRun = async (
+    side: 'a' | 'b',
+    manifest: Manifest,
+    canonical: boolean,
+    only?: ReadonlySet<string>,
+  ): Promise<Manifest> => {
     const out: Manifest = []
-    for (const entry of raw[side]) {
-      const file = path.join(roots[side], entry.name)
-      const record = artifacts.get(entry.name) ?? {
-        name: entry.name,
-        format: 'unknown',
-        raw: [null, null],
-        normalized: [null, null],
-        changes: [[], []],
-      }
-      record.raw[index] = entry.sha256
-      artifacts.set(entry.name, record)
-      // A link artifact points at another file; rewriting it would replace the link.
-      if (fs.lstatSync(file).isSymbolicLink()) {
-        record.normalized[index] = entry.sha256
-        out.push(entry)
-        continue
-      }
-      try {
-        const outcome = await normalizeFile(
-          file,
-          file,
-          { epoch, setMtime: false, mode: 'ship' },
-          DEFAULT_LIMITS,
-        )
-        record.format = outcome.format
-        record.normalized[index] = outcome.digests.after
-        record.changes[index] = outcome.changes
-        out.push({ name: entry.name, sha256: outcome.digests.after, size: fs.statSync(file).size })
-      } catch (err) {
-        warnings.push(
-          `run ${side.toUpperCase()}: ${entry.name} could not be normalized (${(err as Error).message}); its raw digest is compared`,
-        )
-        record.normalized[index] = entry.sha256
-        out.push(entry)
-      }
+    for (const entry of manifest) {
+      const chosen = only === undefined || only.has(entry.name)
+      out.push(chosen ? await normalizeOne(side, entry, canonical) : entry)
     }
     return out
   }
-  const a = await run('a')
-  const b = await run('b')
+  let a = await normalizeRun('a', raw.a, false)
+  let b = await normalizeRun('b', raw.b, false)
+  const disagree = new Set(
+    [...artifacts.values()]
+      .filter(
+        (x) =>
+          LAYOUT_KEPT.has(x.format) &&
+          !failed.has(x.name) &&
+          x.normalized[0] !== null &&
+          x.normalized[1] !== null &&
+          x.normalized[0] !== x.normalized[1],
+      )
+      .map((x) => x.name),
+  )
+  if (disagree.size > 0) {
+    a = await normalizeRun('a', a, true, disagree)
+    b = await normalizeRun('b', b, true, disagree)
+  }
   return {
     a,
     b,

@@ -59,10 +59,8 @@ export async function normalizeCpio(
       if (!/^[0-9a-fA-F]{8}$/.test(text)) throw bad(`bad header field at offset ${offset}`)
       return Number.parseInt(text, 16)
     }
-    const [ino, mode, , , nlink, mtime, size, , , , , namesize] = Array.from(
-      { length: 13 },
-      (_, i) => field(i),
-    )
+    const fields = Array.from({ length: 13 }, (_, i) => field(i))
+    const [ino, mode, , , nlink, mtime, size, , , , , namesize] = fields
     const namePadded = pad4(HEADER + (namesize ?? 0)) - HEADER
     const nameBytes = await reader.read(namePadded)
     if (nameBytes === undefined || nameBytes.length < namePadded) throw bad('truncated name')
@@ -72,25 +70,28 @@ export async function normalizeCpio(
     const type = TYPES[(mode ?? 0) & S_IFMT] ?? 'other'
     const position = inodes.get(ino ?? 0) ?? changes.entries + 1
     if ((nlink ?? 1) > 1) inodes.set(ino ?? 0, position)
-    const values = header.toString('latin1').slice(6)
-    const stable = [
-      trailer ? values.slice(0, 8) : hex8(position),
-      hex8(
-        ((mode ?? 0) & S_IFMT) |
-          (type === 'other' ? (mode ?? 0) & 0o7777 : stableMode(type, mode ?? 0)),
-      ),
-      hex8(0),
-      hex8(0),
-      values.slice(32, 40),
-      hex8(trailer ? (mtime ?? 0) : stableMtime(mtime ?? 0, rules)),
-      values.slice(48, 56),
-      hex8(0),
-      hex8(0),
-      values.slice(72, 80),
-      values.slice(80, 88),
-      values.slice(88, 96),
-      values.slice(96, 104),
-    ].join('')
+    // New values by field; undefined keeps the field. The trailer keeps its inode and time.
+    const wanted: (number | undefined)[] = [
+      trailer ? undefined : position,
+      ((mode ?? 0) & S_IFMT) |
+        (type === 'other' ? (mode ?? 0) & 0o7777 : stableMode(type, mode ?? 0)),
+      0,
+      0,
+      undefined,
+      trailer ? undefined : stableMtime(mtime ?? 0, rules),
+      undefined,
+      0,
+      0,
+    ]
+    // A field whose value stays keeps its text too (hex digits may be in either case).
+    const stable = fields
+      .map((value, i) => {
+        const want = wanted[i]
+        return want === undefined || want === value
+          ? header.toString('latin1', 6 + i * 8, 14 + i * 8)
+          : hex8(want)
+      })
+      .join('')
     const newHeader = Buffer.from(`${magic}${stable}`, 'latin1')
     if (!newHeader.equals(header)) changes.headers++
     if (!trailer) changes.entries++

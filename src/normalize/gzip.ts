@@ -3,6 +3,18 @@ import { ReproofError } from '../errors.js'
 /** The OS byte reproof writes: Unix, what gzip -n writes on Linux. */
 export const GZIP_OS_UNIX = 3
 
+/** "Unknown": what portable writers (npm, Python's gzip, Go) put there on every platform. */
+const GZIP_OS_UNKNOWN = 255
+
+/**
+ * The OS byte of a stable header. zlib writes the platform it runs on (Unix, NTFS,
+ * macOS...), so that becomes Unix; 255 is already the same everywhere and is kept, or
+ * every npm tarball would lose npm's digest.
+ */
+export function stableGzipOs(original: number | undefined): number {
+  return original === GZIP_OS_UNKNOWN ? GZIP_OS_UNKNOWN : GZIP_OS_UNIX
+}
+
 /**
  * Where the deflate data of a gzip member starts: after the 10 fixed bytes and the
  * optional extra field, name, comment and header CRC (RFC 1952, 2.3).
@@ -33,10 +45,9 @@ export function gzipBodyOffset(bytes: Buffer, where: string): number {
   return at
 }
 
-/** mtime 0, no name, comment, extra or header CRC, no flags, OS Unix; XFL kept (it describes the data). */
+/** mtime 0, no name, comment, extra or header CRC, no flags, a stable OS byte; XFL kept (it describes the data). */
 export function stableGzipHeader(original: Buffer): Buffer {
-  const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, original[8] ?? 0, GZIP_OS_UNIX])
-  return header
+  return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, original[8] ?? 0, stableGzipOs(original[9])])
 }
 
 /** Which header fields a stable header changes, for the report. */
@@ -49,7 +60,7 @@ export function gzipHeaderChanges(original: Buffer): string[] {
   if ((flags & 0x04) !== 0) changes.push('extra field removed')
   if ((flags & 0x02) !== 0) changes.push('header CRC removed')
   if ((flags & 0x01) !== 0) changes.push('text flag cleared')
-  if (original[9] !== GZIP_OS_UNIX)
+  if (original[9] !== stableGzipOs(original[9]))
     changes.push(`OS byte ${original[9] ?? '?'} set to ${GZIP_OS_UNIX} (Unix)`)
   return changes
 }

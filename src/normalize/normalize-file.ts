@@ -1,4 +1,3 @@
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import os from 'node:os'
@@ -14,8 +13,8 @@ import { fileSource, readHead } from '../diff/source.js'
 import { streamFileAtomic } from '../io/atomic-write.js'
 import { coalescer } from '../io/batched-file-sink.js'
 import { normalizeAr, type ArChanges } from './ar.js'
-import { GZIP_OS_UNIX, gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from './gzip.js'
-import type { NormalizeMode, NormalizeRules } from './rules.js'
+import { gzipBodyOffset, gzipHeaderChanges, stableGzipHeader, stableGzipOs } from './gzip.js'
+import { isCanonical, type NormalizeMode, type NormalizeRules } from './rules.js'
 import { isCpio, normalizeCpio } from './cpio.js'
 import { isMo, stableMo } from './mo.js'
 import { isPng, stablePng } from './png.js'
@@ -44,8 +43,9 @@ export interface NormalizeOutcome {
 
 /**
  * Normalizes one file into `output` (which may be the input itself): detect the format
- * by content, rewrite through a temp file, replace atomically. An in-place run that
- * changes nothing leaves the file untouched.
+ * by content, rewrite through a temp file, replace atomically. A file none of whose
+ * fields needs changing comes out byte for byte as it went in, compressed data
+ * included; an in-place run that changes nothing leaves the file untouched.
  */
 export async function normalizeFile(
   input: string,
@@ -59,6 +59,7 @@ export async function normalizeFile(
   const detected = detectFormat(await readHead(fileSource(input), 512))
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'reproof-normalize-'))
   const inPlace = path.resolve(input) === path.resolve(output)
+  const canonical = isCanonical(rules)
   let format: NormalizedFormat = 'unknown'
   let changes: string[] = []
   try {
@@ -78,26 +79,34 @@ export async function normalizeFile(
         digests: { before, after },
       }
     }
+    // Nothing to change: the output is the input, byte for byte (in place, not even rewritten).
+    const keep = async (): Promise<NormalizeOutcome> => {
+      changes = []
+      if (!inPlace)
+        return run(async (out) => {
+          await pipeline(fs.createReadStream(input, { highWaterMark: MiB }), out)
+        })
+      const digests = { before, after: before }
+      return { input, output: null, format, mode: rules.mode, changed: false, changes, digests }
+    }
     if (detected.kind === 'archive' && detected.format === 'tar') {
       format = 'tar'
-      return await run(async (out) => {
-        changes = describeTar(
-          await normalizeTar(
-            fs.createReadStream(input, { highWaterMark: MiB }),
-            out,
-            work,
-            rules,
-            budget,
-            input,
-          ),
-        )
+      const tar = fs.createReadStream(input, { highWaterMark: MiB })
+      return await normalizeTar(tar, work, rules, budget, input, async (plan, write) => {
+        if (!plan.rewrite && !canonical) return keep()
+        changes = orReencoded(describeTar(plan.changes), 'ustar, PAX for long names')
+        return run(write)
       })
     }
     if (detected.kind === 'archive' && detected.format === 'zip') {
-      return await run(async (out) => {
-        const zip = await normalizeZip(input, out, rules, budget, input)
-        format = zip.flavor
-        changes = describeZip(zip)
+      return await normalizeZip(input, rules, budget, input, async (plan, write) => {
+        format = plan.changes.flavor
+        if (!plan.rewrite && !canonical) return keep()
+        return run(async (out) => {
+          await write(out)
+          // Compare mode counts what it recompresses as it writes.
+          changes = orReencoded(describeZip(plan.changes), 'made by Unix, sizes in the headers')
+        })
       })
     }
     if (detected.kind === 'archive' && detected.format === 'ar') {
@@ -127,49 +136,33 @@ export async function normalizeFile(
           )
         })
       }
-      const gzipInto = (out: Writable): { sink: Writable; done: Promise<void> } => {
-        const sink = new PassThrough()
-        return {
-          sink,
-          done: pipeline(
-            sink,
-            coalescer(),
-            zlib.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
-            fixGzipOs(),
-            out,
-          ),
-        }
-      }
+      // A new gzip stream, from zlib, with the OS byte a stable header has.
+      const gzipped = (fill: (sink: Writable) => Promise<void>): Promise<NormalizeOutcome> =>
+        run(async (out) => {
+          const sink = new PassThrough()
+          await Promise.all([
+            fill(sink),
+            pipeline(
+              sink,
+              coalescer(),
+              zlib.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
+              fixGzipOs(stableGzipOs(head[9])),
+              out,
+            ),
+          ])
+        })
       if (!isTar) {
         if (rules.mode !== 'compare') return await headerOnly()
         changes = [...headerChanges, recompressed]
-        return await run(async (out) => {
-          const { sink, done } = gzipInto(out)
-          await Promise.all([pipeline(inner.open(), sink), done])
-        })
+        return await gzipped((sink) => pipeline(inner.open(), sink))
       }
-      // The tar is normalized straight into the new gzip stream, both sides hashed on the
-      // way: if the tar came out byte for byte the same, only the header is rewritten.
-      const before = crypto.createHash('sha256')
-      const after = crypto.createHash('sha256')
-      const outcome = await run(async (out) => {
-        const decompressed = inner.open()
-        const source = new PassThrough({ transform: hashing(before) })
-        // pipe() does not carry errors: a truncated stream must fail the tar reader, not starve it.
-        decompressed.on('error', (err) => source.destroy(err))
-        decompressed.pipe(source)
-        const { sink, done } = gzipInto(out)
-        const normalized = new PassThrough({ transform: hashing(after) })
-        normalized.pipe(sink)
-        const [tar] = await Promise.all([
-          normalizeTar(source, normalized, work, rules, budget, input),
-          done,
-        ])
-        changes = [...headerChanges, ...describeTar(tar), recompressed]
+      // The tar is read (and spooled) first: when none of its fields changes, its
+      // compressed bytes are kept too, and at most the gzip header is rewritten.
+      return await normalizeTar(inner.open(), work, rules, budget, input, async (plan, write) => {
+        if (!plan.rewrite && !canonical) return headerOnly()
+        changes = [...headerChanges, ...describeTar(plan.changes), recompressed]
+        return gzipped(write)
       })
-      if (rules.mode !== 'compare' && before.digest('hex') === after.digest('hex'))
-        return await headerOnly()
-      return outcome
     }
     const headBytes = await readHead(fileSource(input), 8)
     if (isCpio(headBytes)) {
@@ -212,39 +205,20 @@ export async function normalizeFile(
       })
     }
     // Not a format reproof normalizes: left as it is, and said so.
-    if (!inPlace) await fsp.copyFile(input, output)
-    return {
-      input,
-      output: inPlace ? null : output,
-      format: 'unknown',
-      mode: rules.mode,
-      changed: false,
-      changes: [],
-      digests: { before, after: before },
-    }
+    format = 'unknown'
+    return await keep()
   } finally {
     await fsp.rm(work, { recursive: true, force: true })
   }
 }
 
-function hashing(hash: crypto.Hash) {
-  return (
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    callback: (err: null, chunk: Buffer) => void,
-  ): void => {
-    hash.update(chunk)
-    callback(null, chunk)
-  }
-}
-
-/** zlib writes the OS byte of the platform it runs on; reproof writes Unix everywhere. */
-function fixGzipOs(): PassThrough {
+/** zlib writes the OS byte of the platform it runs on; reproof writes the same one everywhere. */
+function fixGzipOs(os: number): PassThrough {
   let first = true
   return new PassThrough({
     transform(chunk: Buffer, _encoding, callback) {
       if (first && chunk.length >= 10) {
-        chunk[9] = GZIP_OS_UNIX
+        chunk[9] = os
         first = false
       }
       callback(null, chunk)
@@ -252,10 +226,17 @@ function fixGzipOs(): PassThrough {
   })
 }
 
+/**
+ * A canonical rewrite of an archive none of whose fields changed: if its bytes differ
+ * (an unchanged result reports no change at all), the layout is what changed.
+ */
+function orReencoded(changes: string[], layout: string): string[] {
+  return changes.length > 0 ? changes : [`headers rewritten in reproof's layout (${layout})`]
+}
+
 function describeTar(c: TarChanges): string[] {
   return [
     c.reordered ? `${c.entries} entries sorted by name` : '',
-    c.npm ? 'npm package layout kept (order and 1985-10-26 mtime)' : '',
     c.mtimes > 0 ? `${c.mtimes} mtimes clamped to the epoch` : '',
     c.modes > 0 ? `${c.modes} modes set to 0644/0755` : '',
     c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',

@@ -12,6 +12,18 @@ export interface NormalizeRules {
   /** Force every mtime to the epoch instead of clamping to it. */
   setMtime: boolean
   mode: NormalizeMode
+  /**
+   * Rewrite every tar and zip in reproof's own layout (tar.gz recompressed), even when
+   * none of its fields needs changing. Archives that differ only in how their writer
+   * lays them out (header format, data descriptors, compressor) then come out
+   * identical, at the price of the writer's bytes: an npm tarball loses npm's digest.
+   */
+  canonical?: boolean
+}
+
+/** Compare mode is always canonical: it decides equivalence, and ships nothing. */
+export function isCanonical(rules: NormalizeRules): boolean {
+  return rules.canonical === true || rules.mode === 'compare'
 }
 
 /** npm packs every entry at this instant (1985-10-26T08:15:00Z); it is kept, not fought. */
@@ -94,10 +106,16 @@ export function stableExtraFields(fields: readonly ExtraField[]): ExtraField[] {
   return fields.filter((f) => ![0x5455, 0x000a, 0x0001, 0x5855, 0x7855, 0x7875].includes(f.id))
 }
 
-/** Unix mode in the high 16 bits of the external attributes; the MS-DOS directory bit for dirs. */
-export function stableExternalAttributes(isDirectory: boolean, mode: number): number {
-  if (isDirectory) return ((0o040755 << 16) | 0x10) >>> 0
-  return ((0o100000 | ((mode & 0o111) !== 0 ? 0o755 : 0o644)) << 16) >>> 0
+export type ZipEntryType = Extract<EntryType, 'file' | 'directory' | 'symlink'>
+
+/**
+ * Unix mode in the high 16 bits of the external attributes, the file type with it (a
+ * symbolic link stays one, as `zip -y` stored it); the MS-DOS directory bit for dirs.
+ */
+export function stableExternalAttributes(type: ZipEntryType, mode: number): number {
+  if (type === 'directory') return ((0o040755 << 16) | 0x10) >>> 0
+  if (type === 'symlink') return ((0o120000 | stableMode('symlink', mode)) << 16) >>> 0
+  return ((0o100000 | stableMode('file', mode)) << 16) >>> 0
 }
 
 // Manifest headers that name the machine, person or tool version that built a jar.

@@ -22,10 +22,9 @@ export interface TarChanges {
   modes: number
   owners: number
   paxRecords: number
-  npm: boolean
 }
 
-interface LooseHeader {
+export interface LooseHeader {
   name: string
   type?: string | null
   size?: number | null
@@ -44,7 +43,8 @@ interface LooseHeader {
 /** What tar-stream's pack takes. */
 type PackHeader = Parameters<ReturnType<typeof tar.pack>['entry']>[0]
 
-interface Spooled {
+/** An entry as read: its header, and where its data lies in the spool. */
+export interface Spooled {
   header: LooseHeader
   offset: number
   size: number
@@ -58,52 +58,75 @@ const KINDS: Record<string, EntryType> = {
   link: 'hardlink',
 }
 
+/** The decision for one archive: every entry in its new place with its stable header. */
+export interface TarPlan {
+  changes: TarChanges
+  /**
+   * False when every entry is already in place with every field at its stable value.
+   * Unless the rules are canonical, the archive is then kept byte for byte rather than
+   * re-encoded: re-encoding another writer's header layout (npm's, GNU tar's) would
+   * change a digest that was already reproducible.
+   */
+  rewrite: boolean
+  entries: { header: PackHeader; data: Spooled }[]
+}
+
 /**
- * Rewrites a tar stream with stable metadata and entries in byte order of their names.
- * Entry data is spooled once to a private file so that any archive size is sorted
- * with an index in memory and constant memory for the data.
+ * Reads a tar stream, deciding what normalization changes, and hands the plan to `use`
+ * with a writer for the normalized archive (entries in byte order of their names,
+ * stable metadata). Entry data is spooled once to a private file, so an archive of any
+ * size is sorted with an index in memory; the spool lives until `use` returns.
  */
-export async function normalizeTar(
+export async function normalizeTar<T>(
   input: Readable,
-  output: Writable,
   spoolDir: string,
   rules: NormalizeRules,
   budget: Budget,
   where: string,
-): Promise<TarChanges> {
+  use: (plan: TarPlan, write: (output: Writable) => Promise<void>) => Promise<T>,
+): Promise<T> {
   const spoolPath = path.join(spoolDir, 'tar-spool')
   const spool = fs.openSync(spoolPath, 'w+')
   try {
-    const entries = await spoolEntries(input, spool, budget, where)
-    // npm tarballs keep npm's own order and fixed mtime.
-    const npm = entries.length > 0 && entries.every((e) => e.header.name.startsWith('package/'))
-    const ordered = npm
-      ? entries
-      : [...entries].sort((a, b) => compareBytes(a.header.name, b.header.name))
-    fixHardLinkOrder(ordered)
-    const changes: TarChanges = {
-      entries: entries.length,
-      reordered: ordered.some((e, i) => e !== entries[i]),
-      mtimes: 0,
-      modes: 0,
-      owners: 0,
-      paxRecords: 0,
-      npm,
-    }
-    const pack = tar.pack()
-    const piped = pack.pipe(output)
-    const finished = once(piped, 'finish')
-    for (const entry of ordered) {
-      const header = stableHeader(entry.header, rules, npm, changes)
-      await writeEntry(pack, header, spool, entry)
-    }
-    pack.finalize()
-    await finished
-    return changes
+    const plan = planTar(await spoolEntries(input, spool, budget, where), rules)
+    return await use(plan, (output) => writeTar(plan, spool, output))
   } finally {
     fs.closeSync(spool)
     fs.rmSync(spoolPath, { force: true })
   }
+}
+
+/** Pure: the new order and headers, what they change, and whether anything does. */
+export function planTar(entries: readonly Spooled[], rules: NormalizeRules): TarPlan {
+  // npm tarballs keep npm's own order and fixed mtime.
+  const npm = entries.length > 0 && entries.every((e) => e.header.name.startsWith('package/'))
+  const ordered = npm
+    ? [...entries]
+    : [...entries].sort((a, b) => compareBytes(a.header.name, b.header.name))
+  fixHardLinkOrder(ordered)
+  const changes: TarChanges = {
+    entries: entries.length,
+    reordered: ordered.some((e, i) => e !== entries[i]),
+    mtimes: 0,
+    modes: 0,
+    owners: 0,
+    paxRecords: 0,
+  }
+  const planned = ordered.map((data) => ({
+    header: stableHeader(data.header, rules, npm, changes),
+    data,
+  }))
+  const rewrite =
+    changes.reordered || changes.mtimes + changes.modes + changes.owners + changes.paxRecords > 0
+  return { changes, rewrite, entries: planned }
+}
+
+async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise<void> {
+  const pack = tar.pack()
+  const finished = once(pack.pipe(output), 'finish')
+  for (const { header, data } of plan.entries) await writeEntry(pack, header, spool, data)
+  pack.finalize()
+  await finished
 }
 
 /**
@@ -178,12 +201,16 @@ function fixHardLinkOrder(entries: Spooled[]): void {
     }
     position.set(linkName, i)
     // Other links to the old target now point at the entry that holds the data.
-    for (const later of entries.slice(i + 1)) {
-      if (later.header.type === 'link' && later.header.linkname === target.header.name)
-        later.header = { ...later.header, linkname: linkName }
+    for (let k = i + 1; k < entries.length; k++) {
+      const later = entries[k]
+      if (later?.header.type === 'link' && later.header.linkname === target.header.name)
+        entries[k] = { ...later, header: { ...later.header, linkname: linkName } }
     }
   }
 }
+
+// PAX records the writer derives again from the entry itself (long names, large sizes).
+const PAX_REWRITTEN = new Set(['path', 'linkpath', 'size'])
 
 function stableHeader(
   h: LooseHeader,
@@ -199,11 +226,12 @@ function stableHeader(
   const newMode = type === 'other' ? mode & 0o777 : stableMode(type, mode)
   const pax = stablePax(h.pax)
   if (newMtime !== mtime) changes.mtimes++
-  if ((mode & 0o7777) !== newMode) changes.modes++
+  // The whole field: file type or set-id bits in it are dropped too.
+  if (mode !== newMode) changes.modes++
   if ((h.uid ?? 0) !== 0 || (h.gid ?? 0) !== 0 || (h.uname ?? '') !== '' || (h.gname ?? '') !== '')
     changes.owners++
   changes.paxRecords +=
-    Object.keys(h.pax ?? {}).filter((k) => k !== 'path' && k !== 'linkpath').length -
+    Object.keys(h.pax ?? {}).filter((k) => !PAX_REWRITTEN.has(k)).length -
     Object.keys(pax ?? {}).length
   return {
     name: h.name,

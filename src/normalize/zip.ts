@@ -15,6 +15,7 @@ import {
   stripManifestHostHeaders,
   type ExtraField,
   type NormalizeRules,
+  type ZipEntryType,
 } from './rules.js'
 
 export interface ZipChanges {
@@ -35,27 +36,50 @@ interface Member {
   name: string
   nameBytes: Buffer
   extra: ExtraField[]
-  isDirectory: boolean
+  type: ZipEntryType
   unixMode: number
 }
 
 const S_IFMT = 0o170000
 const S_IFDIR = 0o040000
+const S_IFLNK = 0o120000
 const ZIP64_LIMIT = 0xffffffff
 
+/** The decision for one archive: what changes, and whether anything does. */
+export interface ZipPlan {
+  /** Compare mode adds what it recompresses while the archive is written. */
+  changes: ZipChanges
+  /**
+   * False when every member is in place with every field at its stable value: unless
+   * the rules are canonical, the archive is then kept byte for byte, whatever layout
+   * its writer chose (version fields, data descriptors), rather than re-encoded.
+   */
+  rewrite: boolean
+}
+
+interface PlannedMember {
+  member: Member
+  header: LocalEntry
+  /** Where the member's compressed data starts in the input. */
+  dataStart: number
+  /** New content decided while planning (ship mode: a wheel's RECORD). */
+  content?: Rewritten
+}
+
 /**
- * Rewrites a zip (jar, wheel, nupkg...) with entries sorted, DOS times at the epoch,
- * time-bearing extra fields removed and attributes normalized. Compressed data is
- * copied byte for byte (ship mode), so content and compression cannot change; only the
- * members a rule rewrites are recompressed, with the same method.
+ * Reads a zip (jar, wheel, nupkg...), decides what normalization changes, and hands
+ * the plan to `use` with a writer for the normalized archive: entries sorted, DOS times
+ * at the epoch, time-bearing extra fields removed and attributes normalized. Compressed
+ * data is copied byte for byte (ship mode), so content and compression cannot change;
+ * only the members a rule rewrites are recompressed, with the same method.
  */
-export async function normalizeZip(
+export async function normalizeZip<T>(
   input: string,
-  output: Writable,
   rules: NormalizeRules,
   budget: Budget,
   where: string,
-): Promise<ZipChanges> {
+  use: (plan: ZipPlan, write: (output: Writable) => Promise<void>) => Promise<T>,
+): Promise<T> {
   const zip = await open(input, where)
   const fd = fs.openSync(input, 'r')
   try {
@@ -80,7 +104,7 @@ export async function normalizeZip(
         (raw(zip.comment).length > 0 || members.some((m) => raw(m.entry.fileComment).length > 0)),
       flavor,
     }
-    const writer = new ZipWriter(output)
+    const planned: PlannedMember[] = []
     for (const member of sorted) {
       const { entry } = member
       if ((entry.generalPurposeBitFlag & 0x1) !== 0) {
@@ -91,79 +115,119 @@ export async function normalizeZip(
         )
       }
       budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`)
+      // The local header repeats the time and has extra fields of its own (the access
+      // time of 0x5455 lives only there): both copies must be stable to be kept.
+      const local = readLocalHeader(fd, entry, where)
       const time = dosDateTime(
         stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules),
       )
-      if (time.date !== entry.lastModFileDate || time.time !== entry.lastModFileTime)
+      if (
+        [entry.lastModFileDate, local.date].some((d) => d !== time.date) ||
+        [entry.lastModFileTime, local.time].some((t) => t !== time.time)
+      )
         changes.times++
       const extra = stableExtraFields(member.extra)
-      if (!sameExtra(extra, member.extra)) changes.extraFields++
-      const external = stableExternalAttributes(member.isDirectory, member.unixMode)
+      if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++
+      const external = stableExternalAttributes(member.type, member.unixMode)
       if (external !== entry.externalFileAttributes) changes.attributes++
-      const content = await rewrittenContent(zip, member, flavor, rules, budget, where)
-      const header: LocalEntry = {
-        nameBytes: member.nameBytes,
-        // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
-        flags: entry.generalPurposeBitFlag & 0x0806,
-        method: entry.compressionMethod,
-        date: time.date,
-        time: time.time,
-        crc32: entry.crc32,
-        compressedSize: entry.compressedSize,
-        uncompressedSize: entry.uncompressedSize,
-        extra,
-        comment: rules.mode === 'compare' ? Buffer.alloc(0) : raw(entry.fileComment),
-        internal: entry.internalFileAttributes,
-        external,
-      }
-      if (content !== undefined) {
-        if (content.recompressed) changes.recompressed++
-        if (content.rewritten) changes.rewritten.push(member.name)
-        await writer.add(
-          {
-            ...header,
-            // Deflate option bits describe how the old data was compressed; ours is new.
-            flags: header.flags & 0x0800,
-            method: content.method,
-            crc32: content.crc32,
-            compressedSize: content.data.length,
-            uncompressedSize: content.size,
-          },
-          async (sink) => {
-            await sink(content.data)
-          },
-        )
-      } else {
-        const start = dataOffset(fd, entry, where)
-        await writer.add(header, async (sink) => {
-          const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024))
-          for (let at = 0; at < entry.compressedSize;) {
-            const n = fs.readSync(
-              fd,
-              buffer,
-              0,
-              Math.min(buffer.length, entry.compressedSize - at),
-              start + at,
-            )
-            if (n === 0)
-              throw new ReproofError(
-                'E_INPUT',
-                `${where}!${member.name}: compressed data is truncated`,
-                { path: where },
-              )
-            budget.spendBytes(n, where)
-            at += n
-            await sink(buffer.subarray(0, n))
-          }
-        })
-      }
+      const content =
+        rules.mode === 'ship'
+          ? await rewrittenContent(zip, member, flavor, rules, budget, where)
+          : undefined
+      if (content?.rewritten === true) changes.rewritten.push(member.name)
+      planned.push({
+        member,
+        dataStart: local.dataStart,
+        ...(content === undefined ? {} : { content }),
+        header: {
+          nameBytes: member.nameBytes,
+          // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
+          flags: entry.generalPurposeBitFlag & 0x0806,
+          method: entry.compressionMethod,
+          date: time.date,
+          time: time.time,
+          crc32: entry.crc32,
+          compressedSize: entry.compressedSize,
+          uncompressedSize: entry.uncompressedSize,
+          extra,
+          comment: rules.mode === 'compare' ? Buffer.alloc(0) : raw(entry.fileComment),
+          internal: entry.internalFileAttributes,
+          external,
+        },
+      })
     }
-    await writer.finish(rules.mode === 'compare' ? Buffer.alloc(0) : raw(zip.comment))
-    return changes
+    const rewrite =
+      changes.reordered ||
+      changes.commentsCleared ||
+      changes.times + changes.extraFields + changes.attributes + changes.rewritten.length > 0
+    const write = async (output: Writable): Promise<void> => {
+      const writer = new ZipWriter(output)
+      for (const p of planned) {
+        if (rules.mode === 'ship') {
+          await writeMember(writer, p, p.content, fd, budget, where)
+          continue
+        }
+        // Compare mode decides each member's content now, one member in memory at a time.
+        const content = await rewrittenContent(zip, p.member, flavor, rules, budget, where)
+        if (content?.rewritten === true) changes.rewritten.push(p.member.name)
+        if (content !== undefined && !holdsSameData(fd, p, content)) changes.recompressed++
+        await writeMember(writer, p, content, fd, budget, where)
+      }
+      await writer.finish(rules.mode === 'compare' ? Buffer.alloc(0) : raw(zip.comment))
+    }
+    return await use({ changes, rewrite }, write)
   } finally {
     fs.closeSync(fd)
     zip.close()
   }
+}
+
+/** Writes one member: its new content, or its compressed data copied as it is. */
+async function writeMember(
+  writer: ZipWriter,
+  { member, header, dataStart }: PlannedMember,
+  content: Rewritten | undefined,
+  fd: number,
+  budget: Budget,
+  where: string,
+): Promise<void> {
+  const { entry } = member
+  if (content !== undefined) {
+    await writer.add(
+      {
+        ...header,
+        // Deflate option bits describe how the old data was compressed; ours is new.
+        flags: header.flags & 0x0800,
+        method: content.method,
+        crc32: content.crc32,
+        compressedSize: content.data.length,
+        uncompressedSize: content.size,
+      },
+      async (sink) => {
+        await sink(content.data)
+      },
+    )
+    return
+  }
+  await writer.add(header, async (sink) => {
+    const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024))
+    for (let at = 0; at < entry.compressedSize;) {
+      const n = fs.readSync(
+        fd,
+        buffer,
+        0,
+        Math.min(buffer.length, entry.compressedSize - at),
+        dataStart + at,
+      )
+      if (n === 0)
+        throw new ReproofError('E_INPUT', `${where}!${member.name}: compressed data is truncated`, {
+          path: where,
+        })
+      budget.spendBytes(n, where)
+      at += n
+      await sink(buffer.subarray(0, n))
+    }
+  })
 }
 
 interface Rewritten {
@@ -172,7 +236,24 @@ interface Rewritten {
   crc32: number
   size: number
   rewritten: boolean
-  recompressed: boolean
+}
+
+/** Whether new compressed data is what the input already holds: then nothing was recompressed. */
+function holdsSameData(
+  fd: number,
+  { member, dataStart }: PlannedMember,
+  content: Rewritten,
+): boolean {
+  const { entry } = member
+  if (content.method !== entry.compressionMethod || content.data.length !== entry.compressedSize)
+    return false
+  const old = Buffer.alloc(entry.compressedSize)
+  for (let at = 0; at < old.length;) {
+    const n = fs.readSync(fd, old, at, old.length - at, dataStart + at)
+    if (n === 0) return false
+    at += n
+  }
+  return old.equals(content.data)
 }
 
 /**
@@ -189,7 +270,7 @@ async function rewrittenContent(
   budget: Budget,
   where: string,
 ): Promise<Rewritten | undefined> {
-  if (member.isDirectory) return undefined
+  if (member.type === 'directory') return undefined
   const isRecord = flavor === 'wheel' && /^[^/]+\.dist-info\/RECORD$/.test(member.name)
   const isManifest =
     flavor === 'jar' && rules.mode === 'compare' && member.name === 'META-INF/MANIFEST.MF'
@@ -210,7 +291,6 @@ async function rewrittenContent(
     crc32: zlib.crc32(content),
     size: content.length,
     rewritten,
-    recompressed: rules.mode === 'compare',
   }
 }
 
@@ -268,7 +348,12 @@ async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): P
           name,
           nameBytes,
           extra: entry.extraFields.map((f) => ({ id: f.id, data: f.data })),
-          isDirectory: name.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR,
+          type:
+            name.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR
+              ? 'directory'
+              : (unixMode & S_IFMT) === S_IFLNK
+                ? 'symlink'
+                : 'file',
           unixMode,
         })
         zip.readEntry()
@@ -289,8 +374,18 @@ async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): P
   return members
 }
 
-/** The compressed data starts after the local header, whose name and extra lengths may differ from the central directory's. */
-function dataOffset(fd: number, entry: yauzl.Entry, where: string): number {
+interface LocalHeader {
+  dataStart: number
+  date: number
+  time: number
+  extra: ExtraField[]
+}
+
+/**
+ * The local header where the central directory points: its own time and extra fields
+ * (whose lengths may differ from the central directory's), and where the data starts.
+ */
+function readLocalHeader(fd: number, entry: yauzl.Entry, where: string): LocalHeader {
   const header = Buffer.alloc(30)
   const n = fs.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader)
   if (n < 30 || header.readUInt32LE(0) !== 0x04034b50) {
@@ -300,7 +395,26 @@ function dataOffset(fd: number, entry: yauzl.Entry, where: string): number {
       { path: where },
     )
   }
-  return entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28)
+  const extraStart = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26)
+  const extra = Buffer.alloc(header.readUInt16LE(28))
+  const got = fs.readSync(fd, extra, 0, extra.length, extraStart)
+  return {
+    dataStart: extraStart + extra.length,
+    time: header.readUInt16LE(10),
+    date: header.readUInt16LE(12),
+    extra: parseExtra(extra.subarray(0, got)),
+  }
+}
+
+/** Extra fields as stored: id, length, data; a truncated last field is taken as it is. */
+function parseExtra(bytes: Buffer): ExtraField[] {
+  const fields: ExtraField[] = []
+  for (let at = 0; at + 4 <= bytes.length;) {
+    const size = bytes.readUInt16LE(at + 2)
+    fields.push({ id: bytes.readUInt16LE(at), data: bytes.subarray(at + 4, at + 4 + size) })
+    at += 4 + size
+  }
+  return fields
 }
 
 /** With decodeStrings off, yauzl hands names and comments over as the bytes stored. */
@@ -321,8 +435,10 @@ function dosToSeconds(date: number, time: number): number {
   )
 }
 
-function sameExtra(a: readonly ExtraField[], b: readonly ExtraField[]): boolean {
-  return a.length === b.length && a.every((f, i) => f.id === b[i]?.id && f.data.equals(b[i].data))
+/** Whether no extra field would be removed; zip64's is the writer's own, rebuilt as needed. */
+function isStableExtra(fields: readonly ExtraField[]): boolean {
+  const kept = fields.filter((f) => f.id !== 0x0001)
+  return stableExtraFields(kept).length === kept.length
 }
 
 interface LocalEntry {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -105,6 +106,17 @@ cd app && javac -d . Main.java && jar cfe ../app.jar Main Main.class && cd .. &&
         `python3 -c "import zipfile; z = zipfile.ZipFile('other.zip'); print(z.testzip(), sorted({i.date_time for i in z.infolist()}))"`,
       ).trim(),
     ).toBe('None [(2023, 11, 14, 22, 13, 20)]')
+  })
+
+  it('keeps symbolic links a zip stores as links', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(dir, 'zip -q -r -y links.zip pkg')
+    const { files } = await normalize(dir, ['links.zip', '--in-place'])
+    expect(files[0]?.changed).toBe(true)
+    expect(sh(dir, 'zipinfo links.zip pkg/lib/link')).toMatch(/^lrwxrwxrwx /)
+    sh(dir, 'mkdir x && cd x && unzip -q ../links.zip')
+    expect(fs.readlinkSync(path.join(dir, 'x', 'pkg', 'lib', 'link'))).toBe('deep/x.c')
   })
 
   it('keeps a wheel’s RECORD sorted and consistent', async () => {
@@ -355,5 +367,186 @@ cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
         `python3 -c "import gettext; t = gettext.GNUTranslations(open('a.mo','rb')); print(t.gettext('Hello'), t.info()['po-revision-date'])"`,
       ).trim(),
     ).toBe('Bonjour 2023-11-14 22:13+0000')
+  })
+})
+
+const digest = (file: string, algorithm = 'sha256', encoding: 'hex' | 'base64' = 'hex'): string =>
+  crypto.createHash(algorithm).update(fs.readFileSync(file)).digest(encoding)
+
+/**
+ * A tiny package packed by the real npm (it has no dependencies, so npm stays offline):
+ * an executable, a path too long for a plain tar header, and npm's own integrity string.
+ */
+function npmPack(dir: string): { tarball: string; integrity: string } {
+  const deep = 'lib/a-directory-name-long-enough/to-need-more-than-a-hundred-bytes-of-path'
+  sh(
+    dir,
+    `mkdir -p pkg/${deep} && echo '{"name":"tiny","version":"1.0.0","bin":{"tiny":"cli.js"}}' > pkg/package.json && printf '#!/usr/bin/env node\\n' > pkg/cli.js && chmod 755 pkg/cli.js && echo 'module.exports = 1' > pkg/${deep}/index.js`,
+  )
+  const out = execFileSync('npm', ['pack', '--offline', '--json', '--pack-destination', dir], {
+    cwd: path.join(dir, 'pkg'),
+    env: { ...process.env, npm_config_cache: path.join(dir, 'npm-cache') },
+    encoding: 'utf8',
+  })
+  const [packed] = JSON.parse(out) as { filename: string; integrity: string }[]
+  if (packed === undefined) throw new Error('npm pack reported no tarball')
+  return { tarball: path.join(dir, packed.filename), integrity: packed.integrity }
+}
+
+describe('reproof normalize keeps what needs no change', () => {
+  it('keeps a real npm pack tarball byte for byte, to another file and in place', async () => {
+    const dir = makeTemp()
+    const { tarball, integrity } = npmPack(dir)
+    const before = digest(tarball)
+    const copy = await normalize(dir, [tarball, '-o', 'copy.tgz'])
+    expect(copy.files[0]).toMatchObject({ format: 'tar.gz', changed: false, changes: [] })
+    expect(digest(path.join(dir, 'copy.tgz'))).toBe(before)
+    const inPlace = await normalize(dir, [tarball, '--in-place'])
+    expect(inPlace.files[0]).toMatchObject({ changed: false, changes: [], output: null })
+    expect(inPlace.files[0]?.digests).toEqual({ before, after: before })
+    expect(digest(tarball)).toBe(before)
+    // The digest npm publishes under is the one reproof reports.
+    expect(`sha512-${digest(tarball, 'sha512', 'base64')}`).toBe(integrity)
+  })
+
+  it('builds an npm tarball and ships and reports npm’s digest', async () => {
+    const source = makeTemp()
+    const { tarball } = npmPack(makeTemp())
+    fs.copyFileSync(tarball, path.join(source, 'tiny.tgz'))
+    const outDir = makeTemp()
+    // prettier-ignore
+    const run = await runCli([
+      'build', '-C', source, '-o', 'out/tiny.tgz', '--epoch', EPOCH, '--json', '--out-dir', outDir,
+      '--', 'sh', '-c', 'mkdir -p out && cp tiny.tgz out/',
+    ])
+    expect(run.code).toBe(0)
+    const result = JSON.parse(run.stdout) as {
+      reproducible: boolean
+      artifacts: { digest: { sha256: string } }[]
+    }
+    expect(result.reproducible).toBe(true)
+    expect(result.artifacts[0]?.digest.sha256).toBe(digest(tarball))
+    expect(digest(path.join(outDir, 'out', 'tiny.tgz'))).toBe(digest(tarball))
+  })
+
+  it('builds archives one run made with every field stable and the other not, reproducibly', async () => {
+    const source = makeTemp()
+    // Run B's umask leaves group write on: its archives need a change, run A's none.
+    const script = `mkdir -p out && echo data > gen.txt && touch -d @1600000000 gen.txt
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - gen.txt | gzip -n > out/app.tgz
+TZ=UTC zip -q -X out/app.zip gen.txt`
+    const outDir = makeTemp()
+    // prettier-ignore
+    const run = await runCli([
+      'build', '-C', source, '-o', 'out/app.tgz', '-o', 'out/app.zip', '--epoch', EPOCH,
+      '--json', '--out-dir', outDir, '--vary', 'umask', '--', 'sh', '-c', script,
+    ])
+    expect(run.code).toBe(0)
+    const result = JSON.parse(run.stdout) as {
+      reproducible: boolean
+      reproducibleWithoutNormalization: boolean
+      artifacts: { name: string; digest: { sha256: string } }[]
+      normalization: { artifacts: { name: string; normalized: string[]; changes: string[][] }[] }
+    }
+    expect(result.reproducibleWithoutNormalization).toBe(false)
+    expect(result.reproducible).toBe(true)
+    for (const name of ['out/app.tgz', 'out/app.zip']) {
+      const record = result.normalization.artifacts.find((x) => x.name === name)
+      expect(record?.normalized[0]).toBe(record?.normalized[1])
+      // Run A's archive needed no change of its own; it is rewritten in reproof's layout.
+      expect(record?.changes[0]).not.toEqual([])
+      expect(digest(path.join(outDir, name))).toBe(record?.normalized[0])
+    }
+  })
+
+  // Each archive is made by the tool that makes it in real builds; `canonical` ones are
+  // made with every field already stable, so the first pass must keep them as they are.
+  const made: { kind: string; file: string; script: string; canonical?: boolean }[] = [
+    { kind: 'jar (jar)', file: 'app.jar', script: 'jar cf app.jar -C pkg .' },
+    { kind: 'zip (zip -X)', file: 'app.zip', script: 'zip -q -X -r app.zip pkg' },
+    {
+      kind: 'zip (zip -X, stable fields)',
+      file: 'stable.zip',
+      script:
+        'chmod -R go-w pkg && find pkg -exec touch -h -d @1600000000 {} + && find pkg | sort | TZ=UTC zip -q -X -y stable.zip -@',
+      canonical: true,
+    },
+    {
+      kind: 'wheel (python zipfile)',
+      file: 'demo-1.0-py3-none-any.whl',
+      script: `mkdir -p w/demo w/demo-1.0.dist-info && echo 'x = 1' > w/demo/__init__.py && echo 'Wheel-Version: 1.0' > w/demo-1.0.dist-info/WHEEL
+printf 'demo/__init__.py,sha256=abc,6\\ndemo-1.0.dist-info/WHEEL,sha256=def,19\\ndemo-1.0.dist-info/RECORD,,\\n' > w/demo-1.0.dist-info/RECORD
+python3 -c "
+import os, zipfile
+with zipfile.ZipFile('demo-1.0-py3-none-any.whl', 'w', zipfile.ZIP_DEFLATED) as z:
+    for top, dirs, files in os.walk('w'):
+        for f in files: z.write(os.path.join(top, f), os.path.relpath(os.path.join(top, f), 'w'))"`,
+    },
+    {
+      kind: 'wheel (python zipfile, stable fields)',
+      file: 'stable-1.0-py3-none-any.whl',
+      script: `python3 -c "
+import zipfile
+with zipfile.ZipFile('stable-1.0-py3-none-any.whl', 'w', zipfile.ZIP_DEFLATED) as z:
+    for name, data in [('stable-1.0.dist-info/RECORD', 'stable-1.0.dist-info/RECORD,,\\nstable/__init__.py,sha256=abc,6\\n'), ('stable/__init__.py', 'x = 1\\n')]:
+        info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+        info.external_attr = 0o100644 << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, data)"`,
+      canonical: true,
+    },
+    {
+      kind: 'tar.gz (GNU tar, stable fields, gzip -n)',
+      file: 'stable.tgz',
+      // --mode applies to symbolic links too, whose stable mode is 0777: the link stays out.
+      script:
+        'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=go-w --exclude=link -cf - pkg | gzip -n > stable.tgz',
+      canonical: true,
+    },
+    { kind: 'tar.gz (tar -czf)', file: 'app.tgz', script: 'tar -czf app.tgz pkg' },
+    { kind: 'tar (GNU tar)', file: 'app.tar', script: 'tar --owner=7 -cf app.tar pkg' },
+    { kind: 'gzip (gzip, with name)', file: 'x.c.gz', script: 'gzip -c pkg/lib/deep/x.c > x.c.gz' },
+    {
+      kind: 'ar (ar rcU)',
+      file: 'lib.a',
+      script: 'cp pkg/lib/deep/x.c b.o && cp pkg/bin/run a.o && ar rcU lib.a b.o a.o',
+    },
+    {
+      kind: 'cpio (newc)',
+      file: 'app.cpio',
+      script: 'find pkg | sort | cpio -o -H newc --quiet > app.cpio',
+    },
+    {
+      kind: 'mo (msgfmt)',
+      file: 'app.mo',
+      script: `printf 'msgid ""\\nmsgstr ""\\n"Content-Type: text/plain; charset=UTF-8\\\\n"\\n"PO-Revision-Date: 2030-01-02 03:04+0100\\\\n"\\n' > app.po && msgfmt -o app.mo app.po`,
+    },
+    {
+      kind: 'png (with tIME)',
+      file: 'app.png',
+      script: `python3 -c "
+import struct, zlib
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+open('app.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 1, 1, 8, 0, 0, 0, 0))
+    + chunk(b'tIME', struct.pack('>HBBBBB', 2030, 1, 2, 3, 4, 5)) + chunk(b'IDAT', zlib.compress(b'\\x00\\x80')) + chunk(b'IEND', b''))"`,
+    },
+  ]
+
+  it.each(made)('normalizes a $kind once and for all', async ({ file, script, canonical }) => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(dir, script)
+    const first = await normalize(dir, [file, '-o', 'once'])
+    const second = await normalize(dir, ['once', '-o', 'twice'])
+    const [input, once, twice] = [file, 'once', 'twice'].map((f) =>
+      fs.readFileSync(path.join(dir, f)),
+    )
+    expect(first.files[0]?.format).not.toBe('unknown')
+    expect(first.files[0]?.changed).toBe(canonical !== true)
+    // A change that happened is said; none is claimed when nothing happened.
+    expect((first.files[0]?.changes.length ?? 0) > 0).toBe(first.files[0]?.changed)
+    if (canonical === true) expect(once?.equals(input ?? Buffer.alloc(0))).toBe(true)
+    expect(second.files[0]).toMatchObject({ changed: false, changes: [] })
+    expect(twice?.equals(once ?? Buffer.alloc(0))).toBe(true)
   })
 })
