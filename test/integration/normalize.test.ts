@@ -409,27 +409,34 @@ describe('reproof normalize keeps what needs no change', () => {
     expect(`sha512-${digest(tarball, 'sha512', 'base64')}`).toBe(integrity)
   })
 
-  it('builds an npm tarball and ships and reports npm’s digest', async () => {
-    const source = makeTemp()
-    const { tarball } = npmPack(makeTemp())
-    fs.copyFileSync(tarball, path.join(source, 'tiny.tgz'))
-    const outDir = makeTemp()
-    // prettier-ignore
-    const run = await runCli([
-      'build', '-C', source, '-o', 'out/tiny.tgz', '--epoch', EPOCH, '--json', '--out-dir', outDir,
-      '--', 'sh', '-c', 'mkdir -p out && cp tiny.tgz out/',
-    ])
-    expect(run.code).toBe(0)
-    const result = JSON.parse(run.stdout) as {
-      reproducible: boolean
-      artifacts: { digest: { sha256: string } }[]
-    }
-    expect(result.reproducible).toBe(true)
-    expect(result.artifacts[0]?.digest.sha256).toBe(digest(tarball))
-    expect(digest(path.join(outDir, 'out', 'tiny.tgz'))).toBe(digest(tarball))
-  })
+  it.each([[[]], [['--normalize']]])(
+    'runs npm pack twice and ships and reports npm’s digest (flags: %j)',
+    async (flags: string[]) => {
+      const source = makeTemp()
+      const { tarball } = npmPack(source)
+      fs.rmSync(tarball)
+      const outDir = makeTemp()
+      // The build packs for real, in each run; npm's cache goes to the run's temp dir.
+      // prettier-ignore
+      const run = await runCli([
+        'build', '-C', path.join(source, 'pkg'), '-o', 'tiny-1.0.0.tgz', '--epoch', EPOCH,
+        '--json', '--out-dir', outDir, ...flags, '--', 'sh', '-c',
+        'npm_config_cache="$TMPDIR/npm" npm pack --offline --silent >/dev/null',
+      ])
+      expect(run.code).toBe(0)
+      const result = JSON.parse(run.stdout) as {
+        verdict: string
+        artifacts: { digest: { sha256: string } }[]
+      }
+      expect(result.verdict).toBe('reproducible')
+      // npm's own bytes: what npm pack makes of the same package outside reproof.
+      const reference = npmPack(makeTemp())
+      expect(result.artifacts[0]?.digest.sha256).toBe(digest(reference.tarball))
+      expect(digest(path.join(outDir, 'tiny-1.0.0.tgz'))).toBe(digest(reference.tarball))
+    },
+  )
 
-  it('builds archives one run made with every field stable and the other not, reproducibly', async () => {
+  it('with --normalize, builds archives one run made with every field stable and the other not, reproducibly', async () => {
     const source = makeTemp()
     // Run B's umask leaves group write on: its archives need a change, run A's none.
     const script = `mkdir -p out && echo data > gen.txt && touch -d @1600000000 gen.txt
@@ -439,7 +446,7 @@ TZ=UTC zip -q -X out/app.zip gen.txt`
     // prettier-ignore
     const run = await runCli([
       'build', '-C', source, '-o', 'out/app.tgz', '-o', 'out/app.zip', '--epoch', EPOCH,
-      '--json', '--out-dir', outDir, '--vary', 'umask', '--', 'sh', '-c', script,
+      '--json', '--out-dir', outDir, '--vary', 'umask', '--normalize', '--', 'sh', '-c', script,
     ])
     expect(run.code).toBe(0)
     const result = JSON.parse(run.stdout) as {
