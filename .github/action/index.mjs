@@ -1211,7 +1211,7 @@ var require_command = __commonJS({
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
     var path25 = __require("node:path");
-    var fs37 = __require("node:fs");
+    var fs38 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2205,7 +2205,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs37.existsSync(executableFile)) return;
+        if (fs38.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2224,10 +2224,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
           const localBin = path25.resolve(baseDir, baseName);
-          if (fs37.existsSync(localBin)) return localBin;
+          if (fs38.existsSync(localBin)) return localBin;
           if (sourceExt.includes(path25.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs37.existsSync(`${localBin}${ext}`)
+            (ext) => fs38.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2239,7 +2239,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs37.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs38.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
@@ -4345,7 +4345,8 @@ function toRunRecord(outcome, root, manifest2) {
     signal: outcome.signal,
     durationMs: outcome.durationMs,
     manifest: manifest2,
-    manifestDigest: manifestDigest(manifest2)
+    manifestDigest: manifestDigest(manifest2),
+    leftovers: outcome.leftovers
   };
 }
 function toEnvironmentEntries(env, requests, passThrough) {
@@ -4384,7 +4385,7 @@ var init_build_record = __esm({
     "use strict";
     init_manifest_digest();
     BUILD_RECORD_TYPE = "https://reproof.dev/build-record";
-    BUILD_RECORD_VERSION = 1;
+    BUILD_RECORD_VERSION = 2;
   }
 });
 
@@ -4422,8 +4423,10 @@ function readBuildRecordFile(file) {
     ...record2,
     result: {
       reproducible: record2.result.reproducible,
-      reproducibleWithoutNormalization: record2.result.reproducibleWithoutNormalization ?? record2.result.reproducible,
-      differences: []
+      verdict: record2.result.verdict,
+      reproducibleWithoutNormalization: record2.result.reproducibleWithoutNormalization,
+      differences: [],
+      wouldMatchAfterNormalization: []
     }
   };
 }
@@ -4439,7 +4442,9 @@ var init_read_record = __esm({
     manifest = array(object({ name: string(), sha256: hex64, size: number() }));
     RecordSchema = object({
       recordType: literal(BUILD_RECORD_TYPE),
-      version: literal(1),
+      // Version 1 records (before the strict verdict) said "reproducible" after
+      // normalizing by default; they are not attested.
+      version: literal(2),
       reproofVersion: string(),
       command: pipe(array(string()), minLength(1)),
       source: object({
@@ -4473,15 +4478,23 @@ var init_read_record = __esm({
       ),
       canary: string(),
       variations: array(
-        looseObject({ name: string(), applied: boolean(), effective: boolean() })
+        looseObject({
+          name: string(),
+          status: picklist(["effective", "no-effect", "not-applied"])
+        })
       ),
+      isolation: looseObject({
+        kind: picklist(["namespaces", "process"]),
+        network: picklist(["none", "host"])
+      }),
       runs: pipe(
         array(looseObject({ id: picklist(["a", "b"]), manifest, manifestDigest: hex64 })),
         length(2, "a build record has two runs")
       ),
       result: looseObject({
         reproducible: boolean(),
-        reproducibleWithoutNormalization: optional(boolean())
+        verdict: picklist(["reproducible", "reproducible-after-normalization", "not-reproducible"]),
+        reproducibleWithoutNormalization: boolean()
       }),
       normalization: optional(
         nullable(
@@ -4835,11 +4848,11 @@ function toStatement(record2, context) {
         internalParameters: {
           epoch: record2.epoch,
           environment: record2.environment,
-          variations: record2.variations.map((v) => ({
-            name: v.name,
-            applied: v.applied,
-            effective: v.effective
-          })),
+          variations: record2.variations.map((v) => ({ name: v.name, status: v.status })),
+          isolation: {
+            kind: record2.isolation.kind,
+            network: record2.isolation.network
+          },
           normalization: record2.normalization === null ? null : { mode: record2.normalization.mode, normalizers },
           dirty: git2?.dirty ?? null
         },
@@ -18755,8 +18768,8 @@ var require_snapshot_utils = __commonJS({
         match: new Set(matchHeaders.map((header) => caseSensitive ? header : header.toLowerCase()))
       };
     }
-    var crypto22 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
-    var hashId = crypto22?.hash ? (value) => crypto22.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
+    var crypto21 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var hashId = crypto21?.hash ? (value) => crypto21.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
     function isUndiciHeaders(headers) {
       return Array.isArray(headers) && (headers.length & 1) === 0;
     }
@@ -25954,10 +25967,10 @@ var require_subresource_integrity = __commonJS({
     var { runtimeFeatures } = require_runtime_features();
     var { asciiLowercase } = require_infra();
     var validSRIHashAlgorithmTokenSet = /* @__PURE__ */ new Map([["sha256", 0], ["sha384", 1], ["sha512", 2]]);
-    var crypto22;
+    var crypto21;
     if (runtimeFeatures.has("crypto")) {
-      crypto22 = __require("node:crypto");
-      const cryptoHashes = crypto22.getHashes();
+      crypto21 = __require("node:crypto");
+      const cryptoHashes = crypto21.getHashes();
       if (cryptoHashes.length === 0) {
         validSRIHashAlgorithmTokenSet.clear();
       }
@@ -26045,7 +26058,7 @@ var require_subresource_integrity = __commonJS({
       return result;
     }
     var applyAlgorithmToBytes = (algorithm, bytes) => {
-      return crypto22.hash(algorithm, bytes, "base64");
+      return crypto21.hash(algorithm, bytes, "base64");
     };
     function caseSensitiveMatch(actualValue, expectedValue) {
       let actualValueLength = actualValue.length;
@@ -29033,7 +29046,7 @@ var require_connection = __commonJS({
     var { WebsocketFrameSend } = require_frame();
     var assert = __require("node:assert");
     var { runtimeFeatures } = require_runtime_features();
-    var crypto22 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var crypto21 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var warningEmitted = false;
     function establishWebSocketConnection(url2, protocols, client, handler, options2) {
       const requestURL = url2;
@@ -29053,7 +29066,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers(options2.headers));
         request.headersList = headersList;
       }
-      const keyValue = crypto22.randomBytes(16).toString("base64");
+      const keyValue = crypto21.randomBytes(16).toString("base64");
       request.headersList.append("sec-websocket-key", keyValue, true);
       request.headersList.append("sec-websocket-version", "13", true);
       for (const protocol of protocols) {
@@ -29093,7 +29106,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto22.hash("sha1", keyValue + uid, "base64");
+          const digest = crypto21.hash("sha1", keyValue + uid, "base64");
           if (secWSAccept !== digest) {
             failHandshake(handler, response, 1002, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -34074,7 +34087,7 @@ var require_tstinfo = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TSTInfo = void 0;
-    var crypto22 = __importStar(require_crypto());
+    var crypto21 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error4();
     var TSTInfo = class {
@@ -34099,8 +34112,8 @@ var require_tstinfo = __commonJS({
         return this.root.toDER();
       }
       verify(data) {
-        const digest = crypto22.digest(this.messageImprintHashAlgorithm, data);
-        if (!crypto22.bufferEqual(digest, this.messageImprintHashedMessage)) {
+        const digest = crypto21.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto21.bufferEqual(digest, this.messageImprintHashedMessage)) {
           throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
         }
       }
@@ -34157,7 +34170,7 @@ var require_timestamp2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RFC3161Timestamp = void 0;
     var asn1_1 = require_asn1();
-    var crypto22 = __importStar(require_crypto());
+    var crypto21 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error4();
     var tstinfo_1 = require_tstinfo();
@@ -34220,16 +34233,16 @@ var require_timestamp2 = __commonJS({
         this.verifySignature(publicKey);
       }
       verifyMessageDigest() {
-        const tstInfoDigest = crypto22.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
+        const tstInfoDigest = crypto21.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
         const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
-        if (!crypto22.bufferEqual(tstInfoDigest, expectedDigest)) {
+        if (!crypto21.bufferEqual(tstInfoDigest, expectedDigest)) {
           throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
         }
       }
       verifySignature(key) {
         const signedAttrs = this.signedAttrsObj.toDER();
         signedAttrs[0] = 49;
-        const verified = crypto22.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
+        const verified = crypto21.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
         if (!verified) {
           throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
         }
@@ -34359,7 +34372,7 @@ var require_sct = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SignedCertificateTimestamp = void 0;
-    var crypto22 = __importStar(require_crypto());
+    var crypto21 = __importStar(require_crypto());
     var stream_1 = require_stream();
     var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
       version;
@@ -34421,7 +34434,7 @@ var require_sct = __commonJS({
         if (this.extensions.byteLength > 0) {
           stream.appendView(this.extensions);
         }
-        return crypto22.verify(stream.buffer, key, this.signature, this.algorithm);
+        return crypto21.verify(stream.buffer, key, this.signature, this.algorithm);
       }
       // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
       // TLS encoding which means the fields and lengths of most fields are
@@ -34634,7 +34647,7 @@ var require_cert = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
     var asn1_1 = require_asn1();
-    var crypto22 = __importStar(require_crypto());
+    var crypto21 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var pem = __importStar(require_pem());
     var ext_1 = require_ext();
@@ -34738,8 +34751,8 @@ var require_cert = __commonJS({
       }
       verify(issuerCertificate) {
         const publicKey = issuerCertificate?.publicKey || this.publicKey;
-        const key = crypto22.createPublicKey(publicKey);
-        return crypto22.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+        const key = crypto21.createPublicKey(publicKey);
+        return crypto21.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
       }
       validForDate(date) {
         return this.notBefore <= date && date <= this.notAfter;
@@ -44830,11 +44843,11 @@ var require_negotiator = __commonJS({
 var require_lib4 = __commonJS({
   "node_modules/ssri/lib/index.js"(exports, module) {
     "use strict";
-    var crypto22 = __require("crypto");
+    var crypto21 = __require("crypto");
     var { Minipass } = require_commonjs();
     var SPEC_ALGORITHMS = ["sha512", "sha384", "sha256"];
     var DEFAULT_ALGORITHMS = ["sha512"];
-    var NODE_HASHES = crypto22.getHashes();
+    var NODE_HASHES = crypto21.getHashes();
     var BASE64_REGEX = /^[a-z0-9+/]+(?:=?=?)$/i;
     var SRI_REGEX = /^([a-z0-9]+)-([^?]+)(\?[?\S*]*)?$/;
     var STRICT_SRI_REGEX = /^([a-z0-9]+)-([A-Za-z0-9+/=]{44,88})(\?[\x21-\x7E]*)?$/;
@@ -44874,7 +44887,7 @@ var require_lib4 = __commonJS({
         if (this.algorithm !== null && !this.algorithms.includes(this.algorithm)) {
           this.algorithms.push(this.algorithm);
         }
-        this.hashes = this.algorithms.map(crypto22.createHash);
+        this.hashes = this.algorithms.map(crypto21.createHash);
       }
       #getOptions() {
         this.sri = this.opts?.integrity ? parse2(this.opts?.integrity, this.opts) : null;
@@ -45171,7 +45184,7 @@ var require_lib4 = __commonJS({
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
       return algorithms.reduce((acc, algo) => {
-        const digest = crypto22.createHash(algo).update(data).digest("base64");
+        const digest = crypto21.createHash(algo).update(data).digest("base64");
         const hash = new Hash(
           `${algo}-${digest}${optString}`,
           opts
@@ -45217,7 +45230,7 @@ var require_lib4 = __commonJS({
         }
       }
       const algorithm = sri.pickAlgorithm(opts);
-      const digest = crypto22.createHash(algorithm).update(data).digest("base64");
+      const digest = crypto21.createHash(algorithm).update(data).digest("base64");
       const newSri = parse2({ algorithm, digest });
       const match = newSri.match(sri, opts);
       opts = opts || {};
@@ -45276,7 +45289,7 @@ var require_lib4 = __commonJS({
     function createIntegrity(opts) {
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
-      const hashes = algorithms.map(crypto22.createHash);
+      const hashes = algorithms.map(crypto21.createHash);
       return {
         update: function(chunk, enc) {
           hashes.forEach((h) => h.update(chunk, enc));
@@ -49421,7 +49434,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs37 = __require("fs/promises");
+    var fs38 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -49430,7 +49443,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs37.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs38.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -49494,10 +49507,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs37 = __require("fs/promises");
+    var fs38 = __require("fs/promises");
     var pathExists = async (path25) => {
       try {
-        await fs37.access(path25);
+        await fs38.access(path25);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -49514,21 +49527,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs37.mkdir(dirname(destination), { recursive: true });
+      await fs38.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs37.rename(source, destination);
+        await fs38.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs37.lstat(source);
+          const sourceStat = await fs38.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs37.readdir(source);
+            const files = await fs38.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs37.copyFile(source, destination);
+            await fs38.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -49536,25 +49549,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs37.readlink(symSource);
+          let target = await fs38.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs37.stat(resolve(dirname(symSource), target));
+            targetStat = await fs38.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
           } catch {
           }
-          await fs37.symlink(
+          await fs38.symlink(
             target,
             symDestination,
             targetStat
           );
         }));
-        await fs37.rm(source, { recursive: true, force: true });
+        await fs38.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -49582,21 +49595,21 @@ var require_lib5 = __commonJS({
 var require_tmp = __commonJS({
   "node_modules/cacache/lib/util/tmp.js"(exports, module) {
     "use strict";
-    var crypto22 = __require("crypto");
+    var crypto21 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs37 = __require("fs/promises");
+    var fs38 = __require("fs/promises");
     var path25 = __require("path");
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
-      const id = crypto22.randomUUID();
+      const id = crypto21.randomUUID();
       return path25.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
       const tmpDir = path25.join(cache, "tmp");
-      await fs37.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      await fs38.mkdir(tmpDir, { recursive: true, owner: "inherit" });
       const target = `${tmpDir}${path25.sep}${tmpPrefix || ""}`;
-      return fs37.mkdtemp(target, { owner: "inherit" });
+      return fs38.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -50187,7 +50200,7 @@ var init_p_map = __esm({
 var require_entry_index = __commonJS({
   "node_modules/cacache/lib/entry-index.js"(exports, module) {
     "use strict";
-    var crypto22 = __require("crypto");
+    var crypto21 = __require("crypto");
     var {
       appendFile,
       mkdir,
@@ -50419,7 +50432,7 @@ ${hashEntry(stringified)}	${stringified}`);
       return hash(str, "sha1");
     }
     function hash(str, digest) {
-      return crypto22.createHash(digest).update(str).digest("hex");
+      return crypto21.createHash(digest).update(str).digest("hex");
     }
     function formatEntry(cache, entry, keepAll) {
       if (!entry.integrity && !keepAll) {
@@ -51121,8 +51134,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs37 = __require("fs");
-    var writev = fs37.writev;
+    var fs38 = __require("fs");
+    var writev = fs38.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -51187,7 +51200,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs37.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs38.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -51208,7 +51221,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs37.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs38.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -51223,7 +51236,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs37.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs38.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -51269,7 +51282,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs37.openSync(this[_path], "r"));
+          this[_onopen](null, fs38.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -51284,7 +51297,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs37.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs38.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -51302,7 +51315,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs37.closeSync(fd);
+          fs38.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51351,7 +51364,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs37.open(
+        fs38.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -51400,7 +51413,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs37.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs38.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -51446,7 +51459,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs37.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs38.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -51455,7 +51468,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs37.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs38.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -51465,7 +51478,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs37.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs38.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -51473,7 +51486,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs37.closeSync(fd);
+          fs38.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51482,7 +51495,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs37.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs38.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -51506,7 +51519,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs37 = __require("fs/promises");
+    var fs38 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -51516,13 +51529,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs37.stat(cpath2);
+        const stat2 = size ? { size } : await fs38.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs37.readFile(cpath, { encoding: null });
+      const data = await fs38.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -51551,7 +51564,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs37.stat(cpath2);
+          const stat2 = size ? { size } : await fs38.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -51561,7 +51574,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs37.copyFile(cpath, dest);
+        return fs38.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -51571,7 +51584,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs37.stat(cpath);
+          const stat = await fs38.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -51793,7 +51806,7 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs37 = __require("fs/promises");
+    var fs38 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
@@ -51817,11 +51830,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs37.writeFile(tmp.target, data, { flag: "wx" });
+          await fs38.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs37.rm(tmp.target, { recursive: true, force: true });
+            await fs38.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -51883,7 +51896,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs37.rm(tmp.target, { recursive: true, force: true });
+          await fs38.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -51918,7 +51931,7 @@ var require_write = __commonJS({
     }
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
-      await fs37.mkdir(path25.dirname(tmpTarget), { recursive: true });
+      await fs38.mkdir(path25.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -51932,7 +51945,7 @@ var require_write = __commonJS({
       }
       moveOperations.set(
         destination,
-        fs37.mkdir(destDir, { recursive: true }).then(async () => {
+        fs38.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -52809,7 +52822,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       g.minimatch.escape = vi.escape;
       g.minimatch.unescape = Ei.unescape;
     });
-    var fs37 = R((Wt) => {
+    var fs38 = R((Wt) => {
       "use strict";
       Object.defineProperty(Wt, "__esModule", { value: true });
       Wt.LRUCache = void 0;
@@ -53678,7 +53691,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       };
       Object.defineProperty(_, "__esModule", { value: true });
       _.PathScurry = _.Path = _.PathScurryDarwin = _.PathScurryPosix = _.PathScurryWin32 = _.PathScurryBase = _.PathPosix = _.PathWin32 = _.PathBase = _.ChildrenCache = _.ResolveCache = void 0;
-      var Qt = fs37(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
+      var Qt = fs38(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
         let t = vs.get(n);
         if (t) return t;
         let e = n.normalize("NFKD");
@@ -55070,14 +55083,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs37 = __require("fs/promises");
+    var fs38 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs37.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs38.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -68439,7 +68452,7 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist11();
     var debug_1 = __importDefault(require_src());
-    var fs37 = __importStar(__require("fs"));
+    var fs38 = __importStar(__require("fs"));
     var path25 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
@@ -68518,9 +68531,9 @@ var require_updater = __commonJS({
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs37.createReadStream(fileName));
+          await targetInfo.verify(fs38.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs37.copyFileSync(fileName, targetPath);
+          fs38.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -68529,8 +68542,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs37.existsSync(filePath)) {
-            await targetInfo.verify(fs37.createReadStream(filePath));
+          if (fs38.existsSync(filePath)) {
+            await targetInfo.verify(fs38.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -68541,7 +68554,7 @@ var require_updater = __commonJS({
       loadLocalMetadata(fileName) {
         const filePath = path25.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs37.readFileSync(filePath);
+        return fs38.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -68693,7 +68706,7 @@ var require_updater = __commonJS({
         try {
           const filePath = path25.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs37.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs38.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -75451,7 +75464,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs37 = __require("fs");
+    var fs38 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
     var Readable3 = stream.Readable;
@@ -75471,7 +75484,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
       var self = this;
       self.pend.go(function(cb) {
-        fs37.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+        fs38.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -75488,7 +75501,7 @@ var require_fd_slicer = __commonJS({
       self.refCount -= 1;
       if (self.refCount < 0) throw new Error("invalid unref");
       if (self.refCount > 0) return;
-      fs37.close(self.fd, onCloseDone);
+      fs38.close(self.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self.emit("error", err);
@@ -75520,7 +75533,7 @@ var require_fd_slicer = __commonJS({
       }
       self.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs37.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+        fs38.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
           if (err) {
             self.destroy(err);
           } else if (bytesRead === 0) {
@@ -75880,7 +75893,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs37 = __require("fs");
+    var fs38 = __require("fs");
     var zlib4 = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util = __require("util");
@@ -75949,10 +75962,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs37.open(path25, "r", function(err, fd) {
+      fs38.open(path25, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs37.close(fd, defaultCallback);
+          if (err2) fs38.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -75969,7 +75982,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs37.fstat(fd, function(err, stats) {
+      fs38.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -77498,7 +77511,8 @@ async function explainBuild(names, facts) {
     limits: DEFAULT_LIMITS,
     context: buildHintContext(facts)
   });
-  await diffDirectories(engine, facts.roots[0], facts.roots[1], names);
+  const [a, b] = facts.views ?? facts.roots;
+  await diffDirectories(engine, a, b, names);
   return toReport(engine, ["run A", "run B"]);
 }
 function itemsFor(report, name) {
@@ -81391,8 +81405,8 @@ var require_utils7 = __commonJS({
     exports.array = array2;
     var errno = require_errno();
     exports.errno = errno;
-    var fs37 = require_fs();
-    exports.fs = fs37;
+    var fs38 = require_fs();
+    exports.fs = fs38;
     var path25 = require_path2();
     exports.path = path25;
     var pattern = require_pattern();
@@ -81576,12 +81590,12 @@ var require_fs2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs37 = __require("fs");
+    var fs38 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs37.lstat,
-      stat: fs37.stat,
-      lstatSync: fs37.lstatSync,
-      statSync: fs37.statSync
+      lstat: fs38.lstat,
+      stat: fs38.stat,
+      lstatSync: fs38.lstatSync,
+      statSync: fs38.statSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -81598,12 +81612,12 @@ var require_settings = __commonJS({
   "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var fs37 = require_fs2();
+    var fs38 = require_fs2();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs37.createFileSystemAdapter(this._options.fs);
+        this.fs = fs38.createFileSystemAdapter(this._options.fs);
         this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
       }
@@ -81758,8 +81772,8 @@ var require_utils8 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.fs = void 0;
-    var fs37 = require_fs3();
-    exports.fs = fs37;
+    var fs38 = require_fs3();
+    exports.fs = fs38;
   }
 });
 
@@ -81954,14 +81968,14 @@ var require_fs4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs37 = __require("fs");
+    var fs38 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs37.lstat,
-      stat: fs37.stat,
-      lstatSync: fs37.lstatSync,
-      statSync: fs37.statSync,
-      readdir: fs37.readdir,
-      readdirSync: fs37.readdirSync
+      lstat: fs38.lstat,
+      stat: fs38.stat,
+      lstatSync: fs38.lstatSync,
+      statSync: fs38.statSync,
+      readdir: fs38.readdir,
+      readdirSync: fs38.readdirSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -81980,12 +81994,12 @@ var require_settings2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     var path25 = __require("path");
     var fsStat = require_out();
-    var fs37 = require_fs4();
+    var fs38 = require_fs4();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs37.createFileSystemAdapter(this._options.fs);
+        this.fs = fs38.createFileSystemAdapter(this._options.fs);
         this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path25.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
@@ -83367,16 +83381,16 @@ var require_settings4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs37 = __require("fs");
+    var fs38 = __require("fs");
     var os9 = __require("os");
     var CPU_COUNT = Math.max(os9.cpus().length, 1);
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs37.lstat,
-      lstatSync: fs37.lstatSync,
-      stat: fs37.stat,
-      statSync: fs37.statSync,
-      readdir: fs37.readdir,
-      readdirSync: fs37.readdirSync
+      lstat: fs38.lstat,
+      lstatSync: fs38.lstatSync,
+      stat: fs38.stat,
+      statSync: fs38.statSync,
+      readdir: fs38.readdir,
+      readdirSync: fs38.readdirSync
     };
     var Settings = class {
       constructor(_options = {}) {
@@ -83733,12 +83747,15 @@ function startBuildProcess(options2, marker) {
       resolve({ code, signal });
     });
   });
+  const reap = options2.reap ?? (() => reapGroup(child.pid, marker));
   const done = (async () => {
     const status = await exited;
-    await Promise.race([pumps, delay(2e3)]);
+    const leftovers = await reap();
+    if (child.pid !== void 0) await removeFaketimeMemory(child.pid);
+    await Promise.race([pumps, delay(PIPE_DRAIN_MS)]);
     fs15.closeSync(stdout);
     fs15.closeSync(stderr);
-    return spawnError === void 0 ? status : { ...status, error: spawnError };
+    return { ...status, leftovers, ...spawnError === void 0 ? {} : { error: spawnError } };
   })();
   return {
     pid: child.pid,
@@ -83750,7 +83767,7 @@ function startBuildProcess(options2, marker) {
         if (!quit) signalGroup(child.pid, "SIGKILL");
         signalGroup(child.pid, "SIGKILL");
       }
-      await killMarked(marker);
+      await reapGroup(child.pid, marker);
       if (child.pid !== void 0) await removeFaketimeMemory(child.pid);
     }
   };
@@ -83761,23 +83778,22 @@ function signalGroup(pid, signal) {
   } catch {
   }
 }
-async function killMarked(marker) {
-  let pids;
-  try {
-    pids = (await fsp.readdir("/proc")).filter((p) => /^[0-9]+$/.test(p));
-  } catch {
-    return;
-  }
+async function reapGroup(group, marker) {
   const needle = Buffer.from(`\0${marker}\0`);
-  for (const pid of pids) {
-    if (Number(pid) === process.pid) continue;
+  const left = await findProcesses(async (pid) => {
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (group !== void 0 && Number(fields[2]) === group) return true;
+    const environ = await fsp.readFile(`/proc/${pid}/environ`);
+    return Buffer.concat([Buffer.from("\0"), environ]).includes(needle);
+  });
+  for (const p of left) {
     try {
-      const environ = await fsp.readFile(`/proc/${pid}/environ`);
-      if (Buffer.concat([Buffer.from("\0"), environ]).includes(needle))
-        process.kill(Number(pid), "SIGKILL");
+      process.kill(p.pid, "SIGKILL");
     } catch {
     }
   }
+  return left.map((p) => p.name);
 }
 async function removeFaketimeMemory(pid) {
   await fsp.rm(`/dev/shm/faketime_shm_${pid}`, { force: true });
@@ -83797,19 +83813,273 @@ function lineSplitter(onLine) {
 function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
-var MAX_CAPTURE_BYTES;
+function startHolder(argv, env) {
+  const [file, ...args] = argv;
+  if (file === void 0) throw new TypeError("startHolder: empty argv");
+  const child = spawn(file, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+  const lines = [];
+  const waiting = [];
+  let ended = false;
+  let pending = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    pending += chunk.toString("utf8");
+    const parts = pending.split("\n");
+    pending = parts.pop() ?? "";
+    for (const line of parts) {
+      const waiter = waiting.shift();
+      if (waiter === void 0) lines.push(line);
+      else waiter(line);
+    }
+  });
+  child.stdout.on("end", () => {
+    ended = true;
+    for (const waiter of waiting.splice(0)) waiter(void 0);
+  });
+  child.stderr.on("data", (chunk) => {
+    if (stderr.length < 64 * 1024) stderr += chunk.toString("utf8");
+  });
+  child.stdin.on("error", () => void 0);
+  const exited = new Promise((resolve) => {
+    child.on("error", (err) => {
+      stderr += err.message;
+      resolve({ code: null, stderr });
+    });
+    child.on("close", (code) => {
+      resolve({ code, stderr });
+    });
+  });
+  return {
+    pid: child.pid,
+    nextLine: () => {
+      const line = lines.shift();
+      if (line !== void 0 || ended) return Promise.resolve(line);
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    exited,
+    async close() {
+      child.stdin.end();
+      const quit = await Promise.race([exited.then(() => true), delay(5e3).then(() => false)]);
+      if (!quit) child.kill("SIGKILL");
+      await exited;
+    }
+  };
+}
+async function findProcesses(select) {
+  let pids;
+  try {
+    pids = (await fsp.readdir("/proc")).filter((p) => /^[0-9]+$/.test(p)).map(Number);
+  } catch {
+    return [];
+  }
+  const found = [];
+  for (const pid of pids) {
+    if (pid === process.pid) continue;
+    try {
+      const stat = await fsp.readFile(`/proc/${pid}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") continue;
+      if (!await select(pid)) continue;
+      const name = (await fsp.readFile(`/proc/${pid}/comm`, "utf8")).trim();
+      found.push({ pid, name });
+    } catch {
+    }
+  }
+  return found;
+}
+var MAX_CAPTURE_BYTES, PIPE_DRAIN_MS;
 var init_process = __esm({
   "src/sandbox/process.ts"() {
     "use strict";
     MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
+    PIPE_DRAIN_MS = 2e3;
+  }
+});
+
+// src/sandbox/namespace-sandbox.ts
+import fsp2 from "node:fs/promises";
+function holderArgv(options2) {
+  return [
+    // Dies with reproof: a killed reproof must not leave a build running.
+    ...options2.pdeathsig ? ["setpriv", "--pdeathsig", "KILL"] : [],
+    "unshare",
+    "--user",
+    "--map-root-user",
+    "--mount",
+    "--propagation",
+    "private",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "--mount-proc",
+    "--uts",
+    "--ipc",
+    ...options2.isolateNetwork ? ["--net"] : [],
+    "/bin/sh",
+    "-c",
+    HOLDER_SCRIPT,
+    "reproof-sandbox"
+  ];
+}
+function hasPdeathsig() {
+  pdeathsigSupport ??= runCaptured(["setpriv", "--pdeathsig", "KILL", "true"], {
+    timeoutMs: 1e4
+  }).then((r) => r.code === 0);
+  return pdeathsigSupport;
+}
+async function probeSandbox(scratch) {
+  const result = await runCaptured(
+    [
+      ...holderArgv({ isolateNetwork: true, pdeathsig: await hasPdeathsig() }),
+      "check",
+      scratch,
+      "reproof",
+      "(none)",
+      "isolated"
+    ],
+    { env: { PATH: SYSTEM_PATH }, timeoutMs: 15e3 }
+  );
+  if (result.code === 0 && result.stdout.split("\n").includes("ready")) return { available: true };
+  if (result.failedToStart) return { available: false, reason: "unshare is not installed" };
+  const known = result.code === null ? void 0 : SETUP_FAILURES[result.code];
+  const said = result.stderr.trim().split("\n").pop();
+  return {
+    available: false,
+    reason: known ?? (said === void 0 || said === "" ? `unshare exited ${result.code}` : said)
+  };
+}
+async function openSandbox(options2) {
+  const holder2 = startHolder(
+    [
+      ...holderArgv({ isolateNetwork: !options2.network, pdeathsig: await hasPdeathsig() }),
+      "run",
+      options2.dir,
+      options2.hostname,
+      options2.domainname,
+      options2.network ? "shared" : "isolated"
+    ],
+    { PATH: SYSTEM_PATH }
+  );
+  const notes = [];
+  try {
+    for (; ; ) {
+      const line = await holder2.nextLine();
+      if (line === void 0) {
+        const { code, stderr } = await holder2.exited;
+        throw new ReproofError(
+          "E_ENVIRONMENT",
+          `the build sandbox could not be set up (${(code === null ? void 0 : SETUP_FAILURES[code]) ?? (stderr.trim() || `exit ${code}`)})`,
+          { hint: "pass --no-sandbox to build with process isolation only" }
+        );
+      }
+      if (line === "ready") break;
+      if (line.startsWith("note ")) notes.push(describeNote(line.slice(5)));
+    }
+    const init = await initPid(holder2);
+    const nsPid = await fsp2.readlink(`/proc/${init}/ns/pid`);
+    return {
+      view: (p) => `/proc/${init}/root${p}`,
+      enter: [
+        "nsenter",
+        `--target=${init}`,
+        "--user",
+        "--mount",
+        "--uts",
+        "--ipc",
+        "--pid",
+        // Entering the host's own network namespace would need privilege; with --network
+        // the holder never left it.
+        ...options2.network ? [] : ["--net"],
+        // Keep reproof's own IDs: in the run's user namespace they are root, which lets
+        // the nested namespace of the launcher map the build's user.
+        "--preserve-credentials",
+        "--"
+      ],
+      notes,
+      reap: () => reapNamespace(nsPid, init),
+      close: () => holder2.close()
+    };
+  } catch (err) {
+    await holder2.close();
+    throw err;
+  }
+}
+function describeNote(note) {
+  return note.startsWith("writable ") ? `${note.slice("writable ".length)} stayed writable to the build (the kernel refused a read-only remount)` : note;
+}
+async function initPid(holder2) {
+  const children = await fsp2.readFile(`/proc/${holder2.pid}/task/${holder2.pid}/children`, "utf8");
+  const pid = Number(children.trim().split(/\s+/)[0]);
+  if (!Number.isInteger(pid) || pid <= 0) {
+    throw new ReproofError("E_ENVIRONMENT", "the build sandbox lost its init process");
+  }
+  return pid;
+}
+async function reapNamespace(nsPid, init) {
+  const names = [];
+  for (let round = 0; round < MAX_REAP_ROUNDS; round++) {
+    const left = await findProcesses(
+      async (pid) => pid !== init && await fsp2.readlink(`/proc/${pid}/ns/pid`) === nsPid
+    );
+    if (left.length === 0) break;
+    for (const p of left) {
+      if (round === 0) names.push(p.name);
+      try {
+        process.kill(p.pid, "SIGKILL");
+      } catch {
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return names;
+}
+var SYSTEM_PATH, HOLDER_SCRIPT, SETUP_FAILURES, pdeathsigSupport, MAX_REAP_ROUNDS;
+var init_namespace_sandbox = __esm({
+  "src/sandbox/namespace-sandbox.ts"() {
+    "use strict";
+    init_errors();
+    init_process();
+    SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
+    HOLDER_SCRIPT = String.raw`
+set -u
+PATH=${SYSTEM_PATH}
+while read -r _ _ _ _ mnt _; do
+  case $mnt in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue ;; esac
+  mnt=$(printf '%b' "$mnt")
+  mount -o remount,bind,ro -- "$mnt" 2>/dev/null || printf 'note writable %s\n' "$mnt"
+done < /proc/self/mountinfo
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || exit 10
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit 11
+mkdir -p -- "$2" && mount -t tmpfs -o mode=0755 tmpfs "$2" || exit 12
+hostname -- "$3" || exit 13
+domainname -- "$4" || exit 13
+if [ "$5" = isolated ]; then
+  ip link set lo up 2>/dev/null || printf 'note loopback is down (iproute2 not installed)\n'
+fi
+if [ "$1" = check ]; then
+  unshare --user --map-user=1 --map-group=1 -- true || exit 14
+fi
+echo ready
+[ "$1" = check ] && exit 0
+while read -r _; do :; done
+`;
+    SETUP_FAILURES = {
+      10: "a tmpfs could not be mounted on /tmp",
+      11: "a tmpfs could not be mounted on /dev/shm",
+      12: "the run directory could not be mounted",
+      13: "the host name could not be set",
+      14: "a nested user namespace could not be made"
+    };
+    MAX_REAP_ROUNDS = 50;
   }
 });
 
 // src/sandbox/capabilities.ts
+import fs16 from "node:fs";
 import os2 from "node:os";
-async function detectCapabilities(variations) {
+async function detectCapabilities(variations, sandbox) {
   const wants = (...names) => names.some((n) => variations.includes(n));
-  const [faketime, namespaces, taskset, locale] = await Promise.all([
+  const [sandboxSupport, faketime, namespaces, taskset, locale] = await Promise.all([
+    sandbox.wanted ? probeSandbox(sandbox.scratch) : { available: false, reason: "turned off with --no-sandbox" },
     wants("time") ? findFaketime() : void 0,
     wants("user", "hostname", "domain") ? succeeds(["unshare", "--user", "--map-root-user", "--uts", "true"]) : false,
     wants("cpus") ? succeeds(["taskset", "-c", "0", "true"]) : false,
@@ -83817,6 +84087,7 @@ async function detectCapabilities(variations) {
   ]);
   const info = os2.userInfo();
   return {
+    sandbox: sandboxSupport,
     faketime,
     namespaces,
     taskset,
@@ -83827,11 +84098,16 @@ async function detectCapabilities(variations) {
   };
 }
 async function findFaketime() {
-  const result = await runCaptured(["faketime", "-f", "+397d", "date", "+%s"], {
-    timeoutMs: 1e4
-  });
-  const shifted = Number(result.stdout.trim()) - Math.floor(Date.now() / 1e3);
-  return result.code === 0 && shifted > 300 * 86400 ? "faketime" : void 0;
+  for (const library of FAKETIME_LIBRARIES) {
+    if (!fs16.existsSync(library)) continue;
+    const result = await runCaptured(
+      ["env", `LD_PRELOAD=${library}`, "FAKETIME=+397d", "date", "+%s"],
+      { timeoutMs: 1e4, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } }
+    );
+    const shifted = Number(result.stdout.trim()) - Math.floor(Date.now() / 1e3);
+    if (result.code === 0 && shifted > 300 * 86400) return library;
+  }
+  return void 0;
 }
 async function succeeds(argv) {
   const result = await runCaptured(argv, { timeoutMs: 1e4 });
@@ -83845,12 +84121,19 @@ async function findLocale() {
   );
   return UNUSUAL_LOCALES.find((l) => installed.has(l.toLowerCase().replace("utf-8", "utf8")));
 }
-var UNUSUAL_LOCALES;
+var UNUSUAL_LOCALES, FAKETIME_LIBRARIES;
 var init_capabilities = __esm({
   "src/sandbox/capabilities.ts"() {
     "use strict";
+    init_namespace_sandbox();
     init_process();
     UNUSUAL_LOCALES = ["et_EE.UTF-8", "fr_CH.UTF-8", "tr_TR.UTF-8", "de_DE.UTF-8", "en_US.UTF-8"];
+    FAKETIME_LIBRARIES = [
+      `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/faketime/libfaketime.so.1`,
+      "/usr/lib64/faketime/libfaketime.so.1",
+      "/usr/lib/faketime/libfaketime.so.1",
+      "/usr/local/lib/faketime/libfaketime.so.1"
+    ];
   }
 });
 
@@ -83952,86 +84235,86 @@ function planRuns(input2) {
     launcher: [],
     creationOrder: "ascending",
     minStartGapMs: 0,
-    mkdirs: [layouts[id].home, layouts[id].tmp]
+    mkdirs: [layouts[id].home, layouts[id].tmp],
+    hostname: FIXED_HOSTNAME,
+    domainname: FIXED_DOMAINNAME
   });
   const a = setup("a");
   const b = setup("b");
   const records = [];
-  const record2 = (r) => {
+  const toConfirm = [];
+  const record2 = (r, confirm = false) => {
     records.push(r);
+    if (confirm && r.status === "effective") toConfirm.push(r.name);
+  };
+  const hasNamespaces = input2.sandbox || caps.namespaces;
+  const notApplied = (name, value, note, fix) => {
+    record2({ name, status: "not-applied", a: value, b: value, note, ...fix ? { fix } : {} });
   };
   let umaskB = "0022";
-  let uidB;
-  let hostnameB;
-  let domainB;
+  let uidB = caps.uid;
+  let gidB = caps.gid;
   let pinA = false;
   let fakeTimeB = [];
   for (const name of input2.variations) {
     switch (name) {
       case "path":
-        record2({ name, applied: true, effective: true, a: layouts.a.root, b: layouts.b.root });
+        record2({ name, status: "effective", a: layouts.a.root, b: layouts.b.root });
         break;
       case "time":
         if (caps.faketime !== void 0) {
-          fakeTimeB = [caps.faketime, "-f", FAKETIME_OFFSET];
-          b.env.FAKETIME_DONT_FAKE_MONOTONIC = "1";
-          record2({
-            name,
-            applied: true,
-            effective: false,
-            a: "real clock",
-            b: `clock ${FAKETIME_OFFSET} (libfaketime)`
-          });
+          fakeTimeB = faketimeLauncher(caps.faketime);
+          record2(
+            {
+              name,
+              status: "effective",
+              a: "real clock",
+              b: `clock ${FAKETIME_OFFSET} (libfaketime)`
+            },
+            true
+          );
         } else {
           b.minStartGapMs = STAGGER_MS;
-          record2({
+          notApplied(
             name,
-            applied: true,
-            effective: true,
-            a: "real clock",
-            b: `real clock, started ${STAGGER_MS} ms later`,
-            note: "libfaketime not installed: only stamps of second resolution or finer are exposed"
-          });
+            "real clock",
+            `libfaketime is not installed, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes clock stamps of one-second resolution and nothing coarser`,
+            "install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)"
+          );
         }
         break;
       case "ordering":
         b.creationOrder = "descending";
-        record2({
-          name,
-          applied: true,
-          effective: false,
-          a: "entries created in byte order",
-          b: "entries created in reverse byte order"
-        });
+        record2(
+          {
+            name,
+            status: "effective",
+            a: "entries created in byte order",
+            b: "entries created in reverse byte order"
+          },
+          true
+        );
         break;
       case "umask":
         umaskB = "0002";
-        record2({ name, applied: true, effective: false, a: "0022", b: "0002" });
+        record2({ name, status: "effective", a: "0022", b: "0002" }, true);
         break;
       case "tz":
         b.env.TZ = FAR_TZ;
-        record2({ name, applied: true, effective: true, a: a.env.TZ ?? "UTC", b: FAR_TZ });
+        record2({ name, status: "effective", a: a.env.TZ ?? "UTC", b: FAR_TZ });
         break;
       case "locale":
         if (caps.unusualLocale !== void 0) {
           b.env.LANG = caps.unusualLocale;
           b.env.LC_ALL = caps.unusualLocale;
-          record2({
-            name,
-            applied: true,
-            effective: true,
-            a: a.env.LC_ALL ?? "",
-            b: caps.unusualLocale
-          });
+          record2({ name, status: "effective", a: a.env.LC_ALL ?? "", b: caps.unusualLocale });
         } else {
-          record2({
+          notApplied(
             name,
-            applied: false,
-            effective: false,
-            a: a.env.LC_ALL ?? "",
-            b: a.env.LC_ALL ?? "",
-            note: "no locale with a different collation is installed (locale -a)"
-          });
+            a.env.LC_ALL ?? "",
+            "no locale with a different collation is installed (locale -a)",
+            "install one, e.g. apt-get install locales-all"
+          );
         }
         break;
       case "home":
@@ -84039,66 +84322,48 @@ function planRuns(input2) {
         b.mkdirs = b.mkdirs.filter((d) => d !== layouts.b.home);
         record2({
           name,
-          applied: true,
-          effective: true,
+          status: "effective",
           a: `${layouts.a.home} (exists)`,
           b: `${b.env.HOME} (does not exist)`
         });
         break;
       case "user":
-        if (caps.namespaces) {
+        if (hasNamespaces) {
           uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID;
-          record2({
-            name,
-            applied: true,
-            effective: false,
-            a: `uid ${caps.uid}`,
-            b: `uid ${uidB} (user namespace)`
-          });
+          gidB = uidB;
+          record2(
+            { name, status: "effective", a: `uid ${caps.uid}`, b: `uid ${uidB} (user namespace)` },
+            true
+          );
         } else {
-          record2({
-            name,
-            applied: false,
-            effective: false,
-            a: `uid ${caps.uid}`,
-            b: `uid ${caps.uid}`,
-            note: "user namespaces are not available (unshare --user failed)"
-          });
+          notApplied(name, `uid ${caps.uid}`, NO_NAMESPACES, NAMESPACES_FIX);
         }
         break;
       case "hostname":
-      case "domain":
-        if (caps.namespaces) {
+      case "domain": {
+        const fixed = name === "hostname" ? FIXED_HOSTNAME : FIXED_DOMAINNAME;
+        if (hasNamespaces) {
           const value = name === "hostname" ? `reproof-${canary}` : `reproof-${canary}.invalid`;
-          if (name === "hostname") hostnameB = value;
-          else domainB = value;
-          record2({ name, applied: true, effective: false, a: "the machine\u2019s", b: value });
+          if (name === "hostname") b.hostname = value;
+          else b.domainname = value;
+          record2(
+            { name, status: "effective", a: input2.sandbox ? fixed : "the machine\u2019s", b: value },
+            true
+          );
         } else {
-          record2({
-            name,
-            applied: false,
-            effective: false,
-            a: "the machine\u2019s",
-            b: "the machine\u2019s",
-            note: "UTS namespaces are not available (unshare --uts failed)"
-          });
+          notApplied(name, "the machine\u2019s", NO_NAMESPACES, NAMESPACES_FIX);
         }
         break;
+      }
       case "env":
         b.env.REPROOF_VARIATION = canary;
-        record2({
-          name,
-          applied: true,
-          effective: true,
-          a: "(unset)",
-          b: `REPROOF_VARIATION=${canary}`
-        });
+        record2({ name, status: "effective", a: "(unset)", b: `REPROOF_VARIATION=${canary}` });
         break;
       case "exec-path": {
         const extra = `${layouts.b.dir}/bin-${canary}`;
         b.env.PATH = `${extra}:${b.env.PATH ?? ""}`;
         b.mkdirs.push(extra);
-        record2({ name, applied: true, effective: true, a: a.env.PATH ?? "", b: b.env.PATH });
+        record2({ name, status: "effective", a: a.env.PATH ?? "", b: b.env.PATH });
         break;
       }
       case "cpus":
@@ -84106,32 +84371,35 @@ function planRuns(input2) {
           pinA = true;
           a.env.MAKEFLAGS = "-j1";
           b.env.MAKEFLAGS = `-j${caps.cpuCount}`;
-          record2({
+          record2(
+            {
+              name,
+              status: "effective",
+              a: "1 CPU, MAKEFLAGS=-j1",
+              b: `${caps.cpuCount} CPUs, MAKEFLAGS=-j${caps.cpuCount}`
+            },
+            true
+          );
+        } else if (caps.cpuCount > 1) {
+          notApplied(
             name,
-            applied: true,
-            effective: false,
-            a: "1 CPU, MAKEFLAGS=-j1",
-            b: `${caps.cpuCount} CPUs, MAKEFLAGS=-j${caps.cpuCount}`
-          });
+            `${caps.cpuCount} CPUs`,
+            "taskset is not installed",
+            "install util-linux"
+          );
         } else {
-          record2({
-            name,
-            applied: false,
-            effective: false,
-            a: `${caps.cpuCount} CPUs`,
-            b: `${caps.cpuCount} CPUs`,
-            note: caps.cpuCount > 1 ? "taskset is not installed" : "the machine has one CPU"
-          });
+          notApplied(name, "1 CPU", "the machine has one CPU");
         }
         break;
     }
   }
-  if (pinA) a.launcher.push("taskset", "-c", "0");
-  b.launcher.push(...fakeTimeB);
-  if (hostnameB !== void 0 || domainB !== void 0) {
+  if (input2.sandbox) {
+    a.launcher.push(...userLauncher(caps.uid, caps.gid));
+    b.launcher.push(...userLauncher(uidB, gidB));
+  } else if (b.hostname !== FIXED_HOSTNAME || b.domainname !== FIXED_DOMAINNAME) {
     const steps = [
-      hostnameB !== void 0 ? 'hostname "$1"' : "",
-      domainB !== void 0 ? 'domainname "$2"' : ""
+      b.hostname !== FIXED_HOSTNAME ? 'hostname "$1"' : "",
+      b.domainname !== FIXED_DOMAINNAME ? 'domainname "$2"' : ""
     ];
     b.launcher.push(
       "unshare",
@@ -84143,24 +84411,40 @@ function planRuns(input2) {
       "-c",
       `${steps.filter((s) => s !== "").join(" && ")} && shift 2 && exec "$@"`,
       "reproof-uts",
-      hostnameB ?? "",
-      domainB ?? "",
-      // Back to an ordinary user inside: root in a namespace would be a variation of its own.
-      "unshare",
-      "--user",
-      `--map-user=${uidB ?? caps.uid}`,
-      `--map-group=${uidB ?? caps.gid}`,
-      "--"
+      b.hostname,
+      b.domainname,
+      ...userLauncher(uidB, gidB)
     );
-  } else if (uidB !== void 0) {
-    b.launcher.push("unshare", "--user", `--map-user=${uidB}`, `--map-group=${uidB}`, "--");
+  } else if (uidB !== caps.uid) {
+    b.launcher.push(...userLauncher(uidB, gidB));
   }
-  a.launcher.push(...umaskLauncher("0022"));
-  b.launcher.push(...umaskLauncher(umaskB));
-  return { runs: { a, b }, variations: records };
+  if (pinA) a.launcher.push("taskset", "-c", "0");
+  b.launcher.push(...fakeTimeB);
+  a.launcher.push(...shellLauncher("0022", layouts.a.root));
+  b.launcher.push(...shellLauncher(umaskB, layouts.b.root));
+  return { runs: { a, b }, variations: records, toConfirm };
 }
-function umaskLauncher(mask) {
-  return ["/bin/sh", "-c", `umask ${mask} && exec "$@"`, "reproof-run"];
+function faketimeLauncher(library) {
+  return [
+    "env",
+    `LD_PRELOAD=${library}`,
+    `FAKETIME=${FAKETIME_OFFSET}`,
+    // Timeouts and make's job server measure intervals; leave those alone.
+    "FAKETIME_DONT_FAKE_MONOTONIC=1"
+  ];
+}
+function userLauncher(uid, gid) {
+  return ["unshare", "--user", `--map-user=${uid}`, `--map-group=${gid}`, "--"];
+}
+function shellLauncher(mask, root) {
+  return ["/bin/sh", "-c", `umask ${mask} && cd "$1" && shift && exec "$@"`, "reproof-run", root];
+}
+function checkExplicitVariations(records, explicit) {
+  return records.filter((r) => explicit.includes(r.name) && r.status === "not-applied").map((r) => ({
+    name: r.name,
+    note: r.note ?? "not available here",
+    ...r.fix ? { fix: r.fix } : {}
+  }));
 }
 function parseProbe(output) {
   const lines = output.split("\n");
@@ -84169,7 +84453,7 @@ function parseProbe(output) {
   if (!/^[0-9]+$/.test(time)) return void 0;
   return { time: Number(time), umask, uid, hostname, domain, cpus };
 }
-function judgeEffectiveness(records, probes, listingOrderDiffers2) {
+function judgeEffectiveness(plan, probes, listingOrderDiffers2) {
   const differs = {
     time: Math.abs(probes.b.time - probes.a.time) > 86400,
     ordering: listingOrderDiffers2,
@@ -84179,15 +84463,14 @@ function judgeEffectiveness(records, probes, listingOrderDiffers2) {
     domain: probes.a.domain !== probes.b.domain,
     cpus: probes.a.cpus !== probes.b.cpus
   };
-  return records.map((r) => {
-    if (!r.applied) return r;
-    const probed = differs[r.name];
-    if (probed === void 0 || r.effective) return r;
-    const note = probed ? r.note : r.name === "ordering" ? "directory listings come back in the same order on this filesystem (use a tmpfs --temp-dir)" : "a probe run saw no difference between the runs";
-    return { ...r, effective: probed, ...note === void 0 ? {} : { note } };
+  return plan.variations.map((r) => {
+    if (r.status !== "effective" || !plan.toConfirm.includes(r.name)) return r;
+    if (differs[r.name] !== false) return r;
+    const note = r.name === "ordering" ? "directory listings came back in the same order in both runs on this filesystem" : "a probe run saw no difference between the runs";
+    return { ...r, status: "no-effect", note };
   });
 }
-var FAKETIME_OFFSET_DAYS, FAKETIME_OFFSET, STAGGER_MS, VARIED_UID, FAR_TZ, PROBE_SCRIPT;
+var FAKETIME_OFFSET_DAYS, FAKETIME_OFFSET, STAGGER_MS, VARIED_UID, FAR_TZ, FIXED_HOSTNAME, FIXED_DOMAINNAME, NO_NAMESPACES, NAMESPACES_FIX, PROBE_SCRIPT;
 var init_run_plan = __esm({
   "src/sandbox/run-plan.ts"() {
     "use strict";
@@ -84196,12 +84479,16 @@ var init_run_plan = __esm({
     STAGGER_MS = 1100;
     VARIED_UID = 4242;
     FAR_TZ = "<+14>-14";
+    FIXED_HOSTNAME = "reproof";
+    FIXED_DOMAINNAME = "(none)";
+    NO_NAMESPACES = "user namespaces are not permitted here (unshare --user failed), so reproof could not give run B its own";
+    NAMESPACES_FIX = "allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or run where they are permitted)";
     PROBE_SCRIPT = 'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)"';
   }
 });
 
 // src/sandbox/snapshot.ts
-import fs16 from "node:fs";
+import fs17 from "node:fs";
 import path8 from "node:path";
 async function snapshotSource(entries, sourceDir, destRoot, options2) {
   for (const entry of entries) {
@@ -84222,32 +84509,32 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
       switch (entry.kind) {
         case "file": {
           const mode = (entry.mode & 73) !== 0 ? 493 : 420;
-          fs16.copyFileSync(path8.join(sourceDir, childRel), dest, fs16.constants.COPYFILE_EXCL);
-          if ((entry.mode & 4095) !== mode) fs16.chmodSync(dest, mode);
-          fs16.utimesSync(dest, time, time);
+          fs17.copyFileSync(path8.join(sourceDir, childRel), dest, fs17.constants.COPYFILE_EXCL);
+          if ((entry.mode & 4095) !== mode) fs17.chmodSync(dest, mode);
+          fs17.utimesSync(dest, time, time);
           stats.files++;
           stats.bytes += entry.size;
           break;
         }
         case "symlink":
-          fs16.symlinkSync(entry.target, dest);
-          fs16.lutimesSync(dest, time, time);
+          fs17.symlinkSync(entry.target, dest);
+          fs17.lutimesSync(dest, time, time);
           stats.symlinks++;
           break;
         case "dir":
-          fs16.mkdirSync(dest, { mode: 493 });
+          fs17.mkdirSync(dest, { mode: 493 });
           fill(child, childRel);
-          fs16.chmodSync(dest, 493);
-          fs16.utimesSync(dest, time, time);
+          fs17.chmodSync(dest, 493);
+          fs17.utimesSync(dest, time, time);
           stats.dirs++;
           break;
       }
     }
   };
-  fs16.mkdirSync(destRoot, { recursive: true, mode: 493 });
+  fs17.mkdirSync(destRoot, { recursive: true, mode: 493 });
   fill(tree, "");
-  fs16.chmodSync(destRoot, 493);
-  fs16.utimesSync(destRoot, time, time);
+  fs17.chmodSync(destRoot, 493);
+  fs17.utimesSync(destRoot, time, time);
   for (const entry of entries) {
     if (entry.kind !== "symlink") continue;
     const resolved = await resolveInside(destRoot, entry.rel);
@@ -84304,7 +84591,7 @@ var init_snapshot = __esm({
 });
 
 // src/sandbox/source-files.ts
-import fs17 from "node:fs";
+import fs18 from "node:fs";
 import path9 from "node:path";
 async function listSourceEntries(sourceDir, options2) {
   const excluded = options2.exclude.length === 0 ? /* @__PURE__ */ new Set() : new Set(
@@ -84332,7 +84619,7 @@ async function listSourceEntries(sourceDir, options2) {
 function walk2(root) {
   const out = [];
   const visit = (rel) => {
-    const dirents = fs17.readdirSync(rel === "" ? root : path9.join(root, rel), {
+    const dirents = fs18.readdirSync(rel === "" ? root : path9.join(root, rel), {
       withFileTypes: true
     });
     for (const dirent of dirents) {
@@ -84349,13 +84636,13 @@ function describe3(sourceDir, rel) {
   const abs = path9.join(sourceDir, rel);
   let stat;
   try {
-    stat = fs17.lstatSync(abs);
+    stat = fs18.lstatSync(abs);
   } catch {
     return void 0;
   }
   if (stat.isFile()) return { kind: "file", rel, mode: stat.mode & 4095, size: stat.size };
   if (stat.isDirectory()) return { kind: "dir", rel };
-  if (stat.isSymbolicLink()) return { kind: "symlink", rel, target: fs17.readlinkSync(abs) };
+  if (stat.isSymbolicLink()) return { kind: "symlink", rel, target: fs18.readlinkSync(abs) };
   throw new ReproofError(
     "E_INPUT",
     `${abs}: a special file (device, FIFO or socket) cannot be part of a build source`,
@@ -84374,15 +84661,15 @@ var init_source_files = __esm({
 
 // src/sandbox/workspace.ts
 import crypto13 from "node:crypto";
-import fs18 from "node:fs";
-import fsp2 from "node:fs/promises";
+import fs19 from "node:fs";
+import fsp3 from "node:fs/promises";
 import os3 from "node:os";
 import path10 from "node:path";
 async function chooseTempParent(requested) {
   if (requested !== void 0) {
     try {
-      await fsp2.mkdir(requested, { recursive: true });
-      await fsp2.access(requested, fs18.constants.W_OK);
+      await fsp3.mkdir(requested, { recursive: true });
+      await fsp3.access(requested, fs19.constants.W_OK);
     } catch (err) {
       throw new ReproofError(
         "E_INPUT",
@@ -84395,8 +84682,8 @@ async function chooseTempParent(requested) {
   }
   for (const candidate of ["/dev/shm"]) {
     try {
-      const stat = await fsp2.statfs(candidate);
-      await fsp2.access(candidate, fs18.constants.W_OK);
+      const stat = await fsp3.statfs(candidate);
+      await fsp3.access(candidate, fs19.constants.W_OK);
       if (stat.type === TMPFS_MAGIC && stat.bavail * stat.bsize >= MIN_TMPFS_FREE) return candidate;
     } catch {
     }
@@ -84405,7 +84692,7 @@ async function chooseTempParent(requested) {
 }
 async function createWorkspace(options2) {
   const canary = `canary${crypto13.randomBytes(5).toString("hex")}`;
-  const base = await fsp2.mkdtemp(path10.join(options2.parent, "reproof-"));
+  const base = await fsp3.mkdtemp(path10.join(options2.parent, "reproof-"));
   live.add(base);
   const layout = (id, dirName) => {
     const dir = path10.join(base, dirName);
@@ -84420,8 +84707,8 @@ async function createWorkspace(options2) {
     };
   };
   const layouts = { a: layout("a", "a"), b: layout("b", `b-path-${canary}`) };
-  await fsp2.mkdir(layouts.a.dir);
-  await fsp2.mkdir(layouts.b.dir);
+  await fsp3.mkdir(layouts.a.dir);
+  await fsp3.mkdir(layouts.b.dir);
   let removed = false;
   return {
     base,
@@ -84430,7 +84717,7 @@ async function createWorkspace(options2) {
     async remove() {
       if (removed) return;
       removed = true;
-      await fsp2.rm(base, { recursive: true, force: true, maxRetries: 3 });
+      await fsp3.rm(base, { recursive: true, force: true, maxRetries: 3 });
       live.delete(base);
     }
   };
@@ -84442,11 +84729,11 @@ async function listingOrderDiffers(dirs) {
   const names = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
   const listing = async (dir, order) => {
     const probe = path10.join(dir, "order-probe");
-    await fsp2.mkdir(probe);
-    for (const name of order) await fsp2.writeFile(path10.join(probe, name), "");
+    await fsp3.mkdir(probe);
+    for (const name of order) await fsp3.writeFile(path10.join(probe, name), "");
     const seen = [];
-    for await (const entry of await fsp2.opendir(probe)) seen.push(entry.name);
-    await fsp2.rm(probe, { recursive: true, force: true });
+    for await (const entry of await fsp3.opendir(probe)) seen.push(entry.name);
+    await fsp3.rm(probe, { recursive: true, force: true });
     return seen;
   };
   const a = await listing(dirs.a, names);
@@ -84462,7 +84749,7 @@ var init_workspace = __esm({
     MIN_TMPFS_FREE = 4 * 1024 ** 3;
     live = /* @__PURE__ */ new Set();
     process.once("exit", () => {
-      for (const dir of live) fs18.rmSync(dir, { recursive: true, force: true });
+      for (const dir of live) fs19.rmSync(dir, { recursive: true, force: true });
     });
   }
 });
@@ -84503,12 +84790,12 @@ var init_lockfiles = __esm({
 });
 
 // src/build/copy-artifacts.ts
-import fs19 from "node:fs/promises";
+import fs20 from "node:fs/promises";
 import path11 from "node:path";
 async function copyArtifacts(root, manifest2, outDir, epoch) {
   for (const entry of manifest2) {
     const source = path11.join(root, entry.name);
-    const mode = ((await fs19.stat(source)).mode & 73) !== 0 ? 493 : 420;
+    const mode = ((await fs20.stat(source)).mode & 73) !== 0 ? 493 : 420;
     const written = await copyFileAtomic(source, path11.join(outDir, entry.name), {
       mode,
       mtime: epoch
@@ -84582,6 +84869,9 @@ var init_ar2 = __esm({
 });
 
 // src/normalize/gzip.ts
+function stableGzipOs(original) {
+  return original === GZIP_OS_UNKNOWN ? GZIP_OS_UNKNOWN : GZIP_OS_UNIX;
+}
 function gzipBodyOffset(bytes, where) {
   if (bytes.length < 10 || bytes[0] !== 31 || bytes[1] !== 139 || bytes[2] !== 8) {
     throw new ReproofError("E_INPUT", `${where}: not a gzip stream`, { path: where });
@@ -84608,8 +84898,7 @@ function gzipBodyOffset(bytes, where) {
   return at;
 }
 function stableGzipHeader(original) {
-  const header = Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, original[8] ?? 0, GZIP_OS_UNIX]);
-  return header;
+  return Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, original[8] ?? 0, stableGzipOs(original[9])]);
 }
 function gzipHeaderChanges(original) {
   const changes = [];
@@ -84620,20 +84909,24 @@ function gzipHeaderChanges(original) {
   if ((flags & 4) !== 0) changes.push("extra field removed");
   if ((flags & 2) !== 0) changes.push("header CRC removed");
   if ((flags & 1) !== 0) changes.push("text flag cleared");
-  if (original[9] !== GZIP_OS_UNIX)
+  if (original[9] !== stableGzipOs(original[9]))
     changes.push(`OS byte ${original[9] ?? "?"} set to ${GZIP_OS_UNIX} (Unix)`);
   return changes;
 }
-var GZIP_OS_UNIX;
+var GZIP_OS_UNIX, GZIP_OS_UNKNOWN;
 var init_gzip = __esm({
   "src/normalize/gzip.ts"() {
     "use strict";
     init_errors();
     GZIP_OS_UNIX = 3;
+    GZIP_OS_UNKNOWN = 255;
   }
 });
 
 // src/normalize/rules.ts
+function isCanonical(rules) {
+  return rules.canonical === true || rules.mode === "compare";
+}
 function stableMtime(mtime, rules) {
   return rules.setMtime ? rules.epoch : Math.min(mtime, rules.epoch);
 }
@@ -84664,9 +84957,10 @@ function dosDateTime(seconds) {
 function stableExtraFields(fields) {
   return fields.filter((f) => ![21589, 10, 1, 22613, 30805, 30837].includes(f.id));
 }
-function stableExternalAttributes(isDirectory, mode) {
-  if (isDirectory) return (16877 << 16 | 16) >>> 0;
-  return (32768 | ((mode & 73) !== 0 ? 493 : 420)) << 16 >>> 0;
+function stableExternalAttributes(type, mode) {
+  if (type === "directory") return (16877 << 16 | 16) >>> 0;
+  if (type === "symlink") return (40960 | stableMode("symlink", mode)) << 16 >>> 0;
+  return (32768 | stableMode("file", mode)) << 16 >>> 0;
 }
 function stripManifestHostHeaders(manifest2) {
   const lines = manifest2.replace(/\r\n/g, "\n").split("\n");
@@ -84725,10 +85019,8 @@ async function normalizeCpio(input2, output, rules, budget, where) {
       if (!/^[0-9a-fA-F]{8}$/.test(text)) throw bad(`bad header field at offset ${offset}`);
       return Number.parseInt(text, 16);
     };
-    const [ino, mode, , , nlink, mtime, size, , , , , namesize] = Array.from(
-      { length: 13 },
-      (_, i) => field(i)
-    );
+    const fields = Array.from({ length: 13 }, (_, i) => field(i));
+    const [ino, mode, , , nlink, mtime, size, , , , , namesize] = fields;
     const namePadded = pad4(HEADER2 + (namesize ?? 0)) - HEADER2;
     const nameBytes = await reader.read(namePadded);
     if (nameBytes === void 0 || nameBytes.length < namePadded) throw bad("truncated name");
@@ -84738,24 +85030,21 @@ async function normalizeCpio(input2, output, rules, budget, where) {
     const type = TYPES2[(mode ?? 0) & S_IFMT2] ?? "other";
     const position = inodes.get(ino ?? 0) ?? changes.entries + 1;
     if ((nlink ?? 1) > 1) inodes.set(ino ?? 0, position);
-    const values = header.toString("latin1").slice(6);
-    const stable = [
-      trailer ? values.slice(0, 8) : hex8(position),
-      hex8(
-        (mode ?? 0) & S_IFMT2 | (type === "other" ? (mode ?? 0) & 4095 : stableMode(type, mode ?? 0))
-      ),
-      hex8(0),
-      hex8(0),
-      values.slice(32, 40),
-      hex8(trailer ? mtime ?? 0 : stableMtime(mtime ?? 0, rules)),
-      values.slice(48, 56),
-      hex8(0),
-      hex8(0),
-      values.slice(72, 80),
-      values.slice(80, 88),
-      values.slice(88, 96),
-      values.slice(96, 104)
-    ].join("");
+    const wanted = [
+      trailer ? void 0 : position,
+      (mode ?? 0) & S_IFMT2 | (type === "other" ? (mode ?? 0) & 4095 : stableMode(type, mode ?? 0)),
+      0,
+      0,
+      void 0,
+      trailer ? void 0 : stableMtime(mtime ?? 0, rules),
+      void 0,
+      0,
+      0
+    ];
+    const stable = fields.map((value, i) => {
+      const want = wanted[i];
+      return want === void 0 || want === value ? header.toString("latin1", 6 + i * 8, 14 + i * 8) : hex8(want);
+    }).join("");
     const newHeader = Buffer.from(`${magic}${stable}`, "latin1");
     if (!newHeader.equals(header)) changes.headers++;
     if (!trailer) changes.entries++;
@@ -84903,40 +85192,45 @@ var init_png = __esm({
 });
 
 // src/normalize/tar.ts
-import fs20 from "node:fs";
+import fs21 from "node:fs";
 import path12 from "node:path";
 import { once as once3 } from "node:events";
-async function normalizeTar(input2, output, spoolDir, rules, budget, where) {
+async function normalizeTar(input2, spoolDir, rules, budget, where, use) {
   const spoolPath = path12.join(spoolDir, "tar-spool");
-  const spool = fs20.openSync(spoolPath, "w+");
+  const spool = fs21.openSync(spoolPath, "w+");
   try {
-    const entries = await spoolEntries(input2, spool, budget, where);
-    const npm = entries.length > 0 && entries.every((e) => e.header.name.startsWith("package/"));
-    const ordered = npm ? entries : [...entries].sort((a, b) => compareBytes(a.header.name, b.header.name));
-    fixHardLinkOrder(ordered);
-    const changes = {
-      entries: entries.length,
-      reordered: ordered.some((e, i) => e !== entries[i]),
-      mtimes: 0,
-      modes: 0,
-      owners: 0,
-      paxRecords: 0,
-      npm
-    };
-    const pack = import_tar_stream2.default.pack();
-    const piped = pack.pipe(output);
-    const finished = once3(piped, "finish");
-    for (const entry of ordered) {
-      const header = stableHeader(entry.header, rules, npm, changes);
-      await writeEntry(pack, header, spool, entry);
-    }
-    pack.finalize();
-    await finished;
-    return changes;
+    const plan = planTar(await spoolEntries(input2, spool, budget, where), rules);
+    return await use(plan, (output) => writeTar(plan, spool, output));
   } finally {
-    fs20.closeSync(spool);
-    fs20.rmSync(spoolPath, { force: true });
+    fs21.closeSync(spool);
+    fs21.rmSync(spoolPath, { force: true });
   }
+}
+function planTar(entries, rules) {
+  const npm = entries.length > 0 && entries.every((e) => e.header.name.startsWith("package/"));
+  const ordered = npm ? [...entries] : [...entries].sort((a, b) => compareBytes(a.header.name, b.header.name));
+  fixHardLinkOrder(ordered);
+  const changes = {
+    entries: entries.length,
+    reordered: ordered.some((e, i) => e !== entries[i]),
+    mtimes: 0,
+    modes: 0,
+    owners: 0,
+    paxRecords: 0
+  };
+  const planned = ordered.map((data) => ({
+    header: stableHeader(data.header, rules, npm, changes),
+    data
+  }));
+  const rewrite = changes.reordered || changes.mtimes + changes.modes + changes.owners + changes.paxRecords > 0;
+  return { changes, rewrite, entries: planned };
+}
+async function writeTar(plan, spool, output) {
+  const pack = import_tar_stream2.default.pack();
+  const finished = once3(pack.pipe(output), "finish");
+  for (const { header, data } of plan.entries) await writeEntry(pack, header, spool, data);
+  pack.finalize();
+  await finished;
 }
 function spoolEntries(input2, spool, budget, where) {
   return new Promise((resolve, reject) => {
@@ -84962,7 +85256,7 @@ function spoolEntries(input2, spool, budget, where) {
         try {
           budget.spendBytes(chunk.length, where);
           for (let at = 0; at < chunk.length; )
-            at += fs20.writeSync(spool, chunk, at, chunk.length - at, offset + at);
+            at += fs21.writeSync(spool, chunk, at, chunk.length - at, offset + at);
           offset += chunk.length;
         } catch (err) {
           fail(err);
@@ -84994,9 +85288,10 @@ function fixHardLinkOrder(entries) {
       header: { ...entry.header, name: target.header.name, linkname: linkName }
     };
     position.set(linkName, i);
-    for (const later of entries.slice(i + 1)) {
-      if (later.header.type === "link" && later.header.linkname === target.header.name)
-        later.header = { ...later.header, linkname: linkName };
+    for (let k = i + 1; k < entries.length; k++) {
+      const later = entries[k];
+      if (later?.header.type === "link" && later.header.linkname === target.header.name)
+        entries[k] = { ...later, header: { ...later.header, linkname: linkName } };
     }
   }
 }
@@ -85008,10 +85303,10 @@ function stableHeader(h, rules, npm, changes) {
   const newMode = type === "other" ? mode & 511 : stableMode(type, mode);
   const pax = stablePax(h.pax);
   if (newMtime !== mtime) changes.mtimes++;
-  if ((mode & 4095) !== newMode) changes.modes++;
+  if (mode !== newMode) changes.modes++;
   if ((h.uid ?? 0) !== 0 || (h.gid ?? 0) !== 0 || (h.uname ?? "") !== "" || (h.gname ?? "") !== "")
     changes.owners++;
-  changes.paxRecords += Object.keys(h.pax ?? {}).filter((k) => k !== "path" && k !== "linkpath").length - Object.keys(pax ?? {}).length;
+  changes.paxRecords += Object.keys(h.pax ?? {}).filter((k) => !PAX_REWRITTEN.has(k)).length - Object.keys(pax ?? {}).length;
   return {
     name: h.name,
     type: h.type ?? "file",
@@ -85032,7 +85327,7 @@ async function writeEntry(pack, header, spool, entry) {
   if (!isFile || entry.size <= WHOLE_ENTRY_BYTES) {
     const data = Buffer.allocUnsafe(isFile ? entry.size : 0);
     for (let at = 0; at < data.length; )
-      at += fs20.readSync(spool, data, at, data.length - at, entry.offset + at);
+      at += fs21.readSync(spool, data, at, data.length - at, entry.offset + at);
     await new Promise((resolve, reject) => {
       pack.entry(header, data, (err) => {
         if (err != null) reject(err);
@@ -85050,7 +85345,7 @@ async function writeEntry(pack, header, spool, entry) {
       const buffer = Buffer.allocUnsafe(WHOLE_ENTRY_BYTES);
       let at = 0;
       while (at < entry.size) {
-        const n = fs20.readSync(
+        const n = fs21.readSync(
           spool,
           buffer,
           0,
@@ -85065,7 +85360,7 @@ async function writeEntry(pack, header, spool, entry) {
   });
   await done;
 }
-var import_tar_stream2, KINDS, WHOLE_ENTRY_BYTES;
+var import_tar_stream2, KINDS, PAX_REWRITTEN, WHOLE_ENTRY_BYTES;
 var init_tar2 = __esm({
   "src/normalize/tar.ts"() {
     "use strict";
@@ -85079,17 +85374,18 @@ var init_tar2 = __esm({
       symlink: "symlink",
       link: "hardlink"
     };
+    PAX_REWRITTEN = /* @__PURE__ */ new Set(["path", "linkpath", "size"]);
     WHOLE_ENTRY_BYTES = 1024 * 1024;
   }
 });
 
 // src/normalize/zip.ts
-import fs21 from "node:fs";
+import fs22 from "node:fs";
 import { once as once4 } from "node:events";
 import zlib2 from "node:zlib";
-async function normalizeZip(input2, output, rules, budget, where) {
+async function normalizeZip(input2, rules, budget, where, use) {
   const zip = await open(input2, where);
-  const fd = fs21.openSync(input2, "r");
+  const fd = fs22.openSync(input2, "r");
   try {
     const members = await readMembers(zip, budget, where);
     const names = new Set(members.map((m) => m.name));
@@ -85106,7 +85402,7 @@ async function normalizeZip(input2, output, rules, budget, where) {
       commentsCleared: rules.mode === "compare" && (raw(zip.comment).length > 0 || members.some((m) => raw(m.entry.fileComment).length > 0)),
       flavor
     };
-    const writer = new ZipWriter(output);
+    const planned = [];
     for (const member of sorted) {
       const { entry } = member;
       if ((entry.generalPurposeBitFlag & 1) !== 0) {
@@ -85117,82 +85413,113 @@ async function normalizeZip(input2, output, rules, budget, where) {
         );
       }
       budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`);
+      const local = readLocalHeader(fd, entry, where);
       const time = dosDateTime(
         stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules)
       );
-      if (time.date !== entry.lastModFileDate || time.time !== entry.lastModFileTime)
+      if ([entry.lastModFileDate, local.date].some((d) => d !== time.date) || [entry.lastModFileTime, local.time].some((t) => t !== time.time))
         changes.times++;
       const extra = stableExtraFields(member.extra);
-      if (!sameExtra(extra, member.extra)) changes.extraFields++;
-      const external = stableExternalAttributes(member.isDirectory, member.unixMode);
+      if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++;
+      const external = stableExternalAttributes(member.type, member.unixMode);
       if (external !== entry.externalFileAttributes) changes.attributes++;
-      const content = await rewrittenContent(zip, member, flavor, rules, budget, where);
-      const header = {
-        nameBytes: member.nameBytes,
-        // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
-        flags: entry.generalPurposeBitFlag & 2054,
-        method: entry.compressionMethod,
-        date: time.date,
-        time: time.time,
-        crc32: entry.crc32,
-        compressedSize: entry.compressedSize,
-        uncompressedSize: entry.uncompressedSize,
-        extra,
-        comment: rules.mode === "compare" ? Buffer.alloc(0) : raw(entry.fileComment),
-        internal: entry.internalFileAttributes,
-        external
-      };
-      if (content !== void 0) {
-        if (content.recompressed) changes.recompressed++;
-        if (content.rewritten) changes.rewritten.push(member.name);
-        await writer.add(
-          {
-            ...header,
-            // Deflate option bits describe how the old data was compressed; ours is new.
-            flags: header.flags & 2048,
-            method: content.method,
-            crc32: content.crc32,
-            compressedSize: content.data.length,
-            uncompressedSize: content.size
-          },
-          async (sink) => {
-            await sink(content.data);
-          }
-        );
-      } else {
-        const start = dataOffset(fd, entry, where);
-        await writer.add(header, async (sink) => {
-          const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024));
-          for (let at = 0; at < entry.compressedSize; ) {
-            const n = fs21.readSync(
-              fd,
-              buffer,
-              0,
-              Math.min(buffer.length, entry.compressedSize - at),
-              start + at
-            );
-            if (n === 0)
-              throw new ReproofError(
-                "E_INPUT",
-                `${where}!${member.name}: compressed data is truncated`,
-                { path: where }
-              );
-            budget.spendBytes(n, where);
-            at += n;
-            await sink(buffer.subarray(0, n));
-          }
-        });
-      }
+      const content = rules.mode === "ship" ? await rewrittenContent(zip, member, flavor, rules, budget, where) : void 0;
+      if (content?.rewritten === true) changes.rewritten.push(member.name);
+      planned.push({
+        member,
+        dataStart: local.dataStart,
+        ...content === void 0 ? {} : { content },
+        header: {
+          nameBytes: member.nameBytes,
+          // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
+          flags: entry.generalPurposeBitFlag & 2054,
+          method: entry.compressionMethod,
+          date: time.date,
+          time: time.time,
+          crc32: entry.crc32,
+          compressedSize: entry.compressedSize,
+          uncompressedSize: entry.uncompressedSize,
+          extra,
+          comment: rules.mode === "compare" ? Buffer.alloc(0) : raw(entry.fileComment),
+          internal: entry.internalFileAttributes,
+          external
+        }
+      });
     }
-    await writer.finish(rules.mode === "compare" ? Buffer.alloc(0) : raw(zip.comment));
-    return changes;
+    const rewrite = changes.reordered || changes.commentsCleared || changes.times + changes.extraFields + changes.attributes + changes.rewritten.length > 0;
+    const write = async (output) => {
+      const writer = new ZipWriter(output);
+      for (const p of planned) {
+        if (rules.mode === "ship") {
+          await writeMember(writer, p, p.content, fd, budget, where);
+          continue;
+        }
+        const content = await rewrittenContent(zip, p.member, flavor, rules, budget, where);
+        if (content?.rewritten === true) changes.rewritten.push(p.member.name);
+        if (content !== void 0 && !holdsSameData(fd, p, content)) changes.recompressed++;
+        await writeMember(writer, p, content, fd, budget, where);
+      }
+      await writer.finish(rules.mode === "compare" ? Buffer.alloc(0) : raw(zip.comment));
+    };
+    return await use({ changes, rewrite }, write);
   } finally {
-    fs21.closeSync(fd);
+    fs22.closeSync(fd);
     zip.close();
   }
 }
+async function writeMember(writer, { member, header, dataStart }, content, fd, budget, where) {
+  const { entry } = member;
+  if (content !== void 0) {
+    await writer.add(
+      {
+        ...header,
+        // Deflate option bits describe how the old data was compressed; ours is new.
+        flags: header.flags & 2048,
+        method: content.method,
+        crc32: content.crc32,
+        compressedSize: content.data.length,
+        uncompressedSize: content.size
+      },
+      async (sink) => {
+        await sink(content.data);
+      }
+    );
+    return;
+  }
+  await writer.add(header, async (sink) => {
+    const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024));
+    for (let at = 0; at < entry.compressedSize; ) {
+      const n = fs22.readSync(
+        fd,
+        buffer,
+        0,
+        Math.min(buffer.length, entry.compressedSize - at),
+        dataStart + at
+      );
+      if (n === 0)
+        throw new ReproofError("E_INPUT", `${where}!${member.name}: compressed data is truncated`, {
+          path: where
+        });
+      budget.spendBytes(n, where);
+      at += n;
+      await sink(buffer.subarray(0, n));
+    }
+  });
+}
+function holdsSameData(fd, { member, dataStart }, content) {
+  const { entry } = member;
+  if (content.method !== entry.compressionMethod || content.data.length !== entry.compressedSize)
+    return false;
+  const old = Buffer.alloc(entry.compressedSize);
+  for (let at = 0; at < old.length; ) {
+    const n = fs22.readSync(fd, old, at, old.length - at, dataStart + at);
+    if (n === 0) return false;
+    at += n;
+  }
+  return old.equals(content.data);
+}
 async function rewrittenContent(zip, member, flavor, rules, budget, where) {
-  if (member.isDirectory) return void 0;
+  if (member.type === "directory") return void 0;
   const isRecord = flavor === "wheel" && /^[^/]+\.dist-info\/RECORD$/.test(member.name);
   const isManifest = flavor === "jar" && rules.mode === "compare" && member.name === "META-INF/MANIFEST.MF";
   if (!isRecord && !isManifest && rules.mode !== "compare") return void 0;
@@ -85210,8 +85537,7 @@ async function rewrittenContent(zip, member, flavor, rules, budget, where) {
     method,
     crc32: zlib2.crc32(content),
     size: content.length,
-    rewritten,
-    recompressed: rules.mode === "compare"
+    rewritten
   };
 }
 function inflate(zip, entry, where) {
@@ -85266,7 +85592,7 @@ async function readMembers(zip, budget, where) {
           name,
           nameBytes,
           extra: entry.extraFields.map((f) => ({ id: f.id, data: f.data })),
-          isDirectory: name.endsWith("/") || (unixMode & S_IFMT3) === S_IFDIR2,
+          type: name.endsWith("/") || (unixMode & S_IFMT3) === S_IFDIR2 ? "directory" : (unixMode & S_IFMT3) === S_IFLNK2 ? "symlink" : "file",
           unixMode
         });
         zip.readEntry();
@@ -85286,9 +85612,9 @@ async function readMembers(zip, budget, where) {
   });
   return members;
 }
-function dataOffset(fd, entry, where) {
+function readLocalHeader(fd, entry, where) {
   const header = Buffer.alloc(30);
-  const n = fs21.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
+  const n = fs22.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
   if (n < 30 || header.readUInt32LE(0) !== 67324752) {
     throw new ReproofError(
       "E_INPUT",
@@ -85296,7 +85622,24 @@ function dataOffset(fd, entry, where) {
       { path: where }
     );
   }
-  return entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  const extraStart = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26);
+  const extra = Buffer.alloc(header.readUInt16LE(28));
+  const got = fs22.readSync(fd, extra, 0, extra.length, extraStart);
+  return {
+    dataStart: extraStart + extra.length,
+    time: header.readUInt16LE(10),
+    date: header.readUInt16LE(12),
+    extra: parseExtra(extra.subarray(0, got))
+  };
+}
+function parseExtra(bytes) {
+  const fields = [];
+  for (let at = 0; at + 4 <= bytes.length; ) {
+    const size = bytes.readUInt16LE(at + 2);
+    fields.push({ id: bytes.readUInt16LE(at), data: bytes.subarray(at + 4, at + 4 + size) });
+    at += 4 + size;
+  }
+  return fields;
 }
 function raw(value) {
   return typeof value === "string" ? Buffer.from(value, "latin1") : value;
@@ -85311,8 +85654,9 @@ function dosToSeconds(date, time) {
     (time & 31) * 2
   ) / 1e3;
 }
-function sameExtra(a, b) {
-  return a.length === b.length && a.every((f, i) => f.id === b[i]?.id && f.data.equals(b[i].data));
+function isStableExtra(fields) {
+  const kept = fields.filter((f) => f.id !== 1);
+  return stableExtraFields(kept).length === kept.length;
 }
 function zip64Field(values) {
   const data = Buffer.alloc(values.length * 8);
@@ -85340,7 +85684,7 @@ function writeSharedFields(buf, at, entry, zip64, extraLength) {
   buf.writeUInt16LE(entry.nameBytes.length, at + 20);
   buf.writeUInt16LE(extraLength, at + 22);
 }
-var import_yauzl2, S_IFMT3, S_IFDIR2, ZIP64_LIMIT, ZipWriter;
+var import_yauzl2, S_IFMT3, S_IFDIR2, S_IFLNK2, ZIP64_LIMIT, ZipWriter;
 var init_zip2 = __esm({
   "src/normalize/zip.ts"() {
     "use strict";
@@ -85349,6 +85693,7 @@ var init_zip2 = __esm({
     init_rules();
     S_IFMT3 = 61440;
     S_IFDIR2 = 16384;
+    S_IFLNK2 = 40960;
     ZIP64_LIMIT = 4294967295;
     ZipWriter = class {
       constructor(out) {
@@ -85427,9 +85772,8 @@ var init_zip2 = __esm({
 });
 
 // src/normalize/normalize-file.ts
-import crypto14 from "node:crypto";
-import fs22 from "node:fs";
-import fsp3 from "node:fs/promises";
+import fs23 from "node:fs";
+import fsp4 from "node:fs/promises";
 import os4 from "node:os";
 import path13 from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
@@ -85438,10 +85782,11 @@ import zlib3 from "node:zlib";
 async function normalizeFile(input2, output, rules, limits) {
   const budget = new Budget(limits);
   const before = (await hashFile(input2)).sha256;
-  const mode = (await fsp3.stat(input2)).mode & 511;
+  const mode = (await fsp4.stat(input2)).mode & 511;
   const detected = detectFormat(await readHead(fileSource(input2), 512));
-  const work = await fsp3.mkdtemp(path13.join(os4.tmpdir(), "reproof-normalize-"));
+  const work = await fsp4.mkdtemp(path13.join(os4.tmpdir(), "reproof-normalize-"));
   const inPlace = path13.resolve(input2) === path13.resolve(output);
+  const canonical = isCanonical(rules);
   let format = "unknown";
   let changes = [];
   try {
@@ -85461,33 +85806,39 @@ async function normalizeFile(input2, output, rules, limits) {
         digests: { before, after }
       };
     };
+    const keep = async () => {
+      changes = [];
+      if (!inPlace)
+        return run2(async (out) => {
+          await pipeline(fs23.createReadStream(input2, { highWaterMark: MiB }), out);
+        });
+      const digests = { before, after: before };
+      return { input: input2, output: null, format, mode: rules.mode, changed: false, changes, digests };
+    };
     if (detected.kind === "archive" && detected.format === "tar") {
       format = "tar";
-      return await run2(async (out) => {
-        changes = describeTar(
-          await normalizeTar(
-            fs22.createReadStream(input2, { highWaterMark: MiB }),
-            out,
-            work,
-            rules,
-            budget,
-            input2
-          )
-        );
+      const tar3 = fs23.createReadStream(input2, { highWaterMark: MiB });
+      return await normalizeTar(tar3, work, rules, budget, input2, async (plan, write) => {
+        if (!plan.rewrite && !canonical) return keep();
+        changes = orReencoded(describeTar(plan.changes), "ustar, PAX for long names");
+        return run2(write);
       });
     }
     if (detected.kind === "archive" && detected.format === "zip") {
-      return await run2(async (out) => {
-        const zip = await normalizeZip(input2, out, rules, budget, input2);
-        format = zip.flavor;
-        changes = describeZip(zip);
+      return await normalizeZip(input2, rules, budget, input2, async (plan, write) => {
+        format = plan.changes.flavor;
+        if (!plan.rewrite && !canonical) return keep();
+        return run2(async (out) => {
+          await write(out);
+          changes = orReencoded(describeZip(plan.changes), "made by Unix, sizes in the headers");
+        });
       });
     }
     if (detected.kind === "archive" && detected.format === "ar") {
       format = "ar";
       return await run2(async (out) => {
         changes = describeAr(
-          await normalizeAr(fs22.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
+          await normalizeAr(fs23.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
         );
       });
     }
@@ -85504,58 +85855,41 @@ async function normalizeFile(input2, output, rules, limits) {
         return run2(async (out) => {
           out.write(stableGzipHeader(head));
           await pipeline(
-            fs22.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
+            fs23.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
             out
           );
         });
       };
-      const gzipInto = (out) => {
+      const gzipped = (fill) => run2(async (out) => {
         const sink = new PassThrough2();
-        return {
-          sink,
-          done: pipeline(
+        await Promise.all([
+          fill(sink),
+          pipeline(
             sink,
             coalescer(),
             zlib3.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
-            fixGzipOs(),
+            fixGzipOs(stableGzipOs(head[9])),
             out
           )
-        };
-      };
+        ]);
+      });
       if (!isTar) {
         if (rules.mode !== "compare") return await headerOnly();
         changes = [...headerChanges, recompressed];
-        return await run2(async (out) => {
-          const { sink, done } = gzipInto(out);
-          await Promise.all([pipeline(inner.open(), sink), done]);
-        });
+        return await gzipped((sink) => pipeline(inner.open(), sink));
       }
-      const before2 = crypto14.createHash("sha256");
-      const after = crypto14.createHash("sha256");
-      const outcome = await run2(async (out) => {
-        const decompressed = inner.open();
-        const source = new PassThrough2({ transform: hashing(before2) });
-        decompressed.on("error", (err) => source.destroy(err));
-        decompressed.pipe(source);
-        const { sink, done } = gzipInto(out);
-        const normalized = new PassThrough2({ transform: hashing(after) });
-        normalized.pipe(sink);
-        const [tar3] = await Promise.all([
-          normalizeTar(source, normalized, work, rules, budget, input2),
-          done
-        ]);
-        changes = [...headerChanges, ...describeTar(tar3), recompressed];
+      return await normalizeTar(inner.open(), work, rules, budget, input2, async (plan, write) => {
+        if (!plan.rewrite && !canonical) return headerOnly();
+        changes = [...headerChanges, ...describeTar(plan.changes), recompressed];
+        return gzipped(write);
       });
-      if (rules.mode !== "compare" && before2.digest("hex") === after.digest("hex"))
-        return await headerOnly();
-      return outcome;
     }
     const headBytes = await readHead(fileSource(input2), 8);
     if (isCpio(headBytes)) {
       format = "cpio";
       return await run2(async (out) => {
         const c = await normalizeCpio(
-          fs22.createReadStream(input2, { highWaterMark: MiB }),
+          fs23.createReadStream(input2, { highWaterMark: MiB }),
           out,
           rules,
           budget,
@@ -85568,8 +85902,8 @@ async function normalizeFile(input2, output, rules, limits) {
     }
     if (isMo(headBytes)) {
       format = "mo";
-      budget.checkMemberSize((await fsp3.stat(input2)).size, input2);
-      const { bytes, changed } = stableMo(await fsp3.readFile(input2), rules, input2);
+      budget.checkMemberSize((await fsp4.stat(input2)).size, input2);
+      const { bytes, changed } = stableMo(await fsp4.readFile(input2), rules, input2);
       changes = changed.map((f) => `${f} clamped to the epoch (UTC)`);
       return await run2(async (out) => {
         out.end(bytes);
@@ -85578,50 +85912,38 @@ async function normalizeFile(input2, output, rules, limits) {
     }
     if (isPng(headBytes)) {
       format = "png";
-      budget.checkMemberSize((await fsp3.stat(input2)).size, input2);
-      const { bytes, removed } = stablePng(await fsp3.readFile(input2), input2);
+      budget.checkMemberSize((await fsp4.stat(input2)).size, input2);
+      const { bytes, removed } = stablePng(await fsp4.readFile(input2), input2);
       changes = removed.map((r) => `${r} chunk removed`);
       return await run2(async (out) => {
         out.end(bytes);
         await Promise.resolve();
       });
     }
-    if (!inPlace) await fsp3.copyFile(input2, output);
-    return {
-      input: input2,
-      output: inPlace ? null : output,
-      format: "unknown",
-      mode: rules.mode,
-      changed: false,
-      changes: [],
-      digests: { before, after: before }
-    };
+    format = "unknown";
+    return await keep();
   } finally {
-    await fsp3.rm(work, { recursive: true, force: true });
+    await fsp4.rm(work, { recursive: true, force: true });
   }
 }
-function hashing(hash) {
-  return (chunk, _encoding, callback) => {
-    hash.update(chunk);
-    callback(null, chunk);
-  };
-}
-function fixGzipOs() {
+function fixGzipOs(os9) {
   let first = true;
   return new PassThrough2({
     transform(chunk, _encoding, callback) {
       if (first && chunk.length >= 10) {
-        chunk[9] = GZIP_OS_UNIX;
+        chunk[9] = os9;
         first = false;
       }
       callback(null, chunk);
     }
   });
 }
+function orReencoded(changes, layout) {
+  return changes.length > 0 ? changes : [`headers rewritten in reproof's layout (${layout})`];
+}
 function describeTar(c) {
   return [
     c.reordered ? `${c.entries} entries sorted by name` : "",
-    c.npm ? "npm package layout kept (order and 1985-10-26 mtime)" : "",
     c.mtimes > 0 ? `${c.mtimes} mtimes clamped to the epoch` : "",
     c.modes > 0 ? `${c.modes} modes set to 0644/0755` : "",
     c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : "",
@@ -85655,6 +85977,7 @@ var init_normalize_file = __esm({
     init_batched_file_sink();
     init_ar2();
     init_gzip();
+    init_rules();
     init_cpio();
     init_mo();
     init_png();
@@ -85666,53 +85989,64 @@ var init_normalize_file = __esm({
 });
 
 // src/build/normalize-artifacts.ts
-import fs23 from "node:fs";
+import fs24 from "node:fs";
 import path14 from "node:path";
 async function normalizeArtifacts(roots, raw2, epoch) {
   const warnings = [];
   const artifacts = /* @__PURE__ */ new Map();
-  const run2 = async (side) => {
+  const failed = /* @__PURE__ */ new Set();
+  const rules = { epoch, setMtime: false, mode: "ship" };
+  const normalizeOne = async (side, entry, canonical) => {
     const index = side === "a" ? 0 : 1;
+    const file = path14.join(roots[side], entry.name);
+    const record2 = artifacts.get(entry.name) ?? {
+      name: entry.name,
+      format: "unknown",
+      raw: [null, null],
+      normalized: [null, null],
+      changes: [[], []]
+    };
+    if (!canonical) record2.raw[index] = entry.sha256;
+    artifacts.set(entry.name, record2);
+    if (fs24.lstatSync(file).isSymbolicLink()) {
+      record2.normalized[index] = entry.sha256;
+      return entry;
+    }
+    let outcome;
+    try {
+      outcome = await normalizeFile(file, file, { ...rules, canonical }, DEFAULT_LIMITS);
+    } catch (err) {
+      warnings.push(
+        `run ${side.toUpperCase()}: ${entry.name} could not be normalized (${err.message}); its ${canonical ? "first normalized" : "raw"} digest is compared`
+      );
+      record2.normalized[index] = entry.sha256;
+      failed.add(entry.name);
+      return entry;
+    }
+    record2.format = outcome.format;
+    record2.normalized[index] = outcome.digests.after;
+    record2.changes[index] = [...record2.changes[index], ...outcome.changes];
+    return { name: entry.name, sha256: outcome.digests.after, size: fs24.statSync(file).size };
+  };
+  const normalizeRun = async (side, manifest2, canonical, only) => {
     const out = [];
-    for (const entry of raw2[side]) {
-      const file = path14.join(roots[side], entry.name);
-      const record2 = artifacts.get(entry.name) ?? {
-        name: entry.name,
-        format: "unknown",
-        raw: [null, null],
-        normalized: [null, null],
-        changes: [[], []]
-      };
-      record2.raw[index] = entry.sha256;
-      artifacts.set(entry.name, record2);
-      if (fs23.lstatSync(file).isSymbolicLink()) {
-        record2.normalized[index] = entry.sha256;
-        out.push(entry);
-        continue;
-      }
-      try {
-        const outcome = await normalizeFile(
-          file,
-          file,
-          { epoch, setMtime: false, mode: "ship" },
-          DEFAULT_LIMITS
-        );
-        record2.format = outcome.format;
-        record2.normalized[index] = outcome.digests.after;
-        record2.changes[index] = outcome.changes;
-        out.push({ name: entry.name, sha256: outcome.digests.after, size: fs23.statSync(file).size });
-      } catch (err) {
-        warnings.push(
-          `run ${side.toUpperCase()}: ${entry.name} could not be normalized (${err.message}); its raw digest is compared`
-        );
-        record2.normalized[index] = entry.sha256;
-        out.push(entry);
-      }
+    for (const entry of manifest2) {
+      const chosen = only === void 0 || only.has(entry.name);
+      out.push(chosen ? await normalizeOne(side, entry, canonical) : entry);
     }
     return out;
   };
-  const a = await run2("a");
-  const b = await run2("b");
+  let a = await normalizeRun("a", raw2.a, false);
+  let b = await normalizeRun("b", raw2.b, false);
+  const disagree = new Set(
+    [...artifacts.values()].filter(
+      (x) => LAYOUT_KEPT.has(x.format) && !failed.has(x.name) && x.normalized[0] !== null && x.normalized[1] !== null && x.normalized[0] !== x.normalized[1]
+    ).map((x) => x.name)
+  );
+  if (disagree.size > 0) {
+    a = await normalizeRun("a", a, true, disagree);
+    b = await normalizeRun("b", b, true, disagree);
+  }
   return {
     a,
     b,
@@ -85722,30 +86056,59 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     warnings
   };
 }
+async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch) {
+  const matching = [];
+  const dir = fs24.mkdtempSync(path14.join(scratch, "would-normalize-"));
+  try {
+    for (const name of names) {
+      const digests = [];
+      for (const side of ["a", "b"]) {
+        const file = path14.join(roots[side], name);
+        if (!fs24.existsSync(file) || fs24.lstatSync(file).isSymbolicLink()) break;
+        try {
+          const outcome = await normalizeFile(
+            file,
+            path14.join(dir, side),
+            // As --normalize does for copies that still differ: reproof's own layout.
+            { epoch, setMtime: false, mode: "ship", canonical: true },
+            DEFAULT_LIMITS
+          );
+          if (outcome.format !== "unknown") digests.push(outcome.digests.after);
+        } catch {
+        }
+      }
+      if (digests.length === 2 && digests[0] === digests[1]) matching.push(name);
+    }
+  } finally {
+    fs24.rmSync(dir, { recursive: true, force: true });
+  }
+  return matching;
+}
+var LAYOUT_KEPT;
 var init_normalize_artifacts = __esm({
   "src/build/normalize-artifacts.ts"() {
     "use strict";
     init_limits();
     init_normalize_file();
+    LAYOUT_KEPT = /* @__PURE__ */ new Set(["tar", "tar.gz", "zip", "jar", "wheel"]);
   }
 });
 
 // src/build/run-twice.ts
-import fs24 from "node:fs/promises";
+import fs25 from "node:fs/promises";
 import { performance as performance3 } from "node:perf_hooks";
 async function probeRun(run2) {
-  const result = await runCaptured([...run2.launcher, "/bin/sh", "-c", PROBE_SCRIPT], {
-    cwd: run2.layout.root,
-    env: run2.env,
-    timeoutMs: 3e4
-  });
+  const result = await runCaptured(
+    [...run2.enter, ...run2.setup.launcher, "/bin/sh", "-c", PROBE_SCRIPT],
+    { cwd: run2.cwd, env: run2.setup.env, timeoutMs: 3e4 }
+  );
   const report = result.code === 0 ? parseProbe(result.stdout) : void 0;
   if (report === void 0) {
     throw new ReproofError(
       "E_ENVIRONMENT",
-      `run ${run2.id.toUpperCase()}: the build environment could not be set up (${result.stderr.trim().split("\n").pop() ?? `exit ${result.code}`})`,
+      `run ${run2.setup.id.toUpperCase()}: the build environment could not be set up (${result.stderr.trim().split("\n").pop() ?? `exit ${result.code}`})`,
       {
-        found: run2.launcher.join(" "),
+        found: [...run2.enter, ...run2.setup.launcher].join(" "),
         hint: "turn off the variation that needs what is missing, with --no-vary"
       }
     );
@@ -85768,33 +86131,38 @@ async function runTwice(runs, options2, deps, emit) {
     });
   });
   const start = (run2) => {
-    emit({ kind: "run-started", id: run2.id });
+    const { setup } = run2;
+    emit({ kind: "run-started", id: setup.id });
     const t0 = performance3.now();
     const child = startBuildProcess(
       {
-        argv: [...run2.launcher, ...options2.command],
-        cwd: run2.layout.root,
-        env: run2.env,
-        stdoutLog: run2.layout.stdoutLog,
-        stderrLog: run2.layout.stderrLog,
+        argv: [...run2.enter, ...setup.launcher, ...options2.command],
+        cwd: run2.cwd,
+        env: setup.env,
+        stdoutLog: setup.layout.stdoutLog,
+        stderrLog: setup.layout.stderrLog,
         onLine: (line) => {
-          emit({ kind: "run-output", id: run2.id, line });
-        }
+          emit({ kind: "run-output", id: setup.id, line });
+        },
+        ...run2.reap === void 0 ? {} : { reap: run2.reap }
       },
-      `HOME=${run2.env.HOME ?? ""}`
+      `HOME=${setup.env.HOME ?? ""}`
     );
+    const state = { finished: false };
     const done = child.done.then((status) => {
+      state.finished = true;
       const outcome = {
-        id: run2.id,
+        id: setup.id,
         exitCode: status.code,
         signal: status.signal,
         durationMs: Math.round(performance3.now() - t0),
-        error: status.error
+        error: status.error,
+        leftovers: status.leftovers
       };
       if (!controller.signal.aborted) emit({ kind: "run-finished", ...outcome });
       return outcome;
     });
-    started.push({ kill: () => child.kill(), done });
+    started.push({ id: setup.id, kill: () => child.kill(), done, state });
     return done;
   };
   const waitUntil = (ms) => new Promise((resolve) => {
@@ -85808,7 +86176,7 @@ async function runTwice(runs, options2, deps, emit) {
     const t0 = performance3.now();
     const a = start(runs.a);
     if (options2.sequential) await a;
-    await waitUntil(runs.b.minStartGapMs - (performance3.now() - t0));
+    await waitUntil(runs.b.setup.minStartGapMs - (performance3.now() - t0));
     if (controller.signal.aborted) return void 0;
     const b = start(runs.b);
     return { a: await a, b: await b };
@@ -85816,12 +86184,20 @@ async function runTwice(runs, options2, deps, emit) {
   try {
     const result = await Promise.race([both, aborted.then(() => void 0)]);
     if (result !== void 0) return result;
+    const running = started.filter((s) => !s.state.finished).map((s) => runs[s.id]);
+    const notStarted = ["a", "b"].filter((id) => !started.some((s) => s.id === id));
     await Promise.all(started.map((s) => s.kill()));
     await Promise.all(started.map((s) => s.done));
     if (controller.signal.reason === "timeout") {
+      const still = running.map(
+        (r) => `run ${r.setup.id.toUpperCase()} (varied with ${r.variedWith})`
+      );
       throw new ReproofError(
         "E_AMBIGUOUS",
-        `the builds did not finish within --timeout ${formatDuration(options2.timeoutMs ?? 0)}; whether they are reproducible is unknown. Nothing was written; a retry is safe`
+        `the builds did not finish within --timeout ${formatDuration(options2.timeoutMs ?? 0)}: ${still.join(" and ")} ${still.length === 1 ? "was" : "were"} still running${notStarted.length > 0 ? `, run ${notStarted.join(", ").toUpperCase()} had not started` : ""}. Whether the build is reproducible is unknown; nothing was written and a retry is safe`,
+        {
+          hint: "give it more time with --timeout, or keep the roots with --keep to see where it stopped"
+        }
       );
     }
     throw new ReproofError(
@@ -85833,20 +86209,43 @@ async function runTwice(runs, options2, deps, emit) {
     deps.signal?.removeEventListener("abort", onInterrupt);
   }
 }
-async function buildFailure(outcome, run2, outcomes, variations) {
+async function buildFailure(outcome, run2, outcomes, changed) {
   const how = outcome.error !== void 0 ? `could not start (${outcome.error})` : outcome.signal !== null ? `was killed by ${outcome.signal}` : `exited with status ${outcome.exitCode}`;
   const other = outcomes[outcome.id === "a" ? "b" : "a"];
   const onlyB = outcome.id === "b" && other.exitCode === 0;
-  const varied = variations.filter((v) => v.applied && v.name !== "path").map((v) => v.name);
+  const tail = await logTail(run2.setup);
+  const hints = [
+    ...onlyB ? [
+      `run A succeeded, so what run B was varied with may have caused this (${run2.variedWith}); try --no-vary`
+    ] : [],
+    ...failureHints(tail, changed)
+  ];
   return new ReproofError("E_BUILD", `build run ${outcome.id.toUpperCase()} ${how}`, {
-    detail: await logTail(run2),
-    hint: onlyB ? `run A succeeded, so a variation may have caused this (${["path", ...varied].join(", ")}); try --no-vary` : void 0
+    detail: tail,
+    ...hints.length > 0 ? { hint: hints.join("\n") } : {}
   });
+}
+function failureHints(tail, changed) {
+  const hints = [];
+  if (changed.includes("no network") && NETWORK_FAILURE.test(tail)) {
+    hints.push(
+      "the build tried to reach the network, and builds run without one: pass --network to allow it (the record says so), or fetch dependencies before the build"
+    );
+  }
+  if (HOME_FAILURE.test(tail)) {
+    hints.push(
+      "each run gets a fresh, empty HOME: pass what the build needs with --env (e.g. --env CARGO_HOME --env RUSTUP_HOME)"
+    );
+  }
+  hints.push(
+    `reproof changed: ${changed.join(", ")}; pass variables through with --env NAME, allow the network with --network`
+  );
+  return hints;
 }
 async function logTail(run2, lines = 20) {
   const read = async (file) => {
     try {
-      const handle = await fs24.open(file, "r");
+      const handle = await fs25.open(file, "r");
       try {
         const { size } = await handle.stat();
         const length2 = Math.min(size, 16 * 1024);
@@ -85864,6 +86263,7 @@ async function logTail(run2, lines = 20) {
 ${await read(run2.layout.stderrLog)}`;
   return text.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
 }
+var NETWORK_FAILURE, HOME_FAILURE;
 var init_run_twice = __esm({
   "src/build/run-twice.ts"() {
     "use strict";
@@ -85871,11 +86271,13 @@ var init_run_twice = __esm({
     init_errors();
     init_process();
     init_run_plan();
+    NETWORK_FAILURE = /Could not resolve host|Temporary failure in name resolution|Name or service not known|Network is unreachable|getaddrinfo|EAI_AGAIN|ENOTFOUND|ENETUNREACH|failed to lookup address|Connection refused|ECONNREFUSED|No address associated with hostname|UnknownHostException|dial tcp/i;
+    HOME_FAILURE = /\.cargo|\.rustup|rustup|\.m2|\.gradle|\.npmrc|\.config|HOME/;
   }
 });
 
 // src/build/run-build.ts
-import fs25 from "node:fs/promises";
+import fs26 from "node:fs/promises";
 import path15 from "node:path";
 async function runBuild(options2, deps) {
   const emit = deps.onEvent ?? (() => void 0);
@@ -85908,45 +86310,75 @@ async function runBuild(options2, deps) {
   const parent = await chooseTempParent(options2.tempDir);
   const workspace = await createWorkspace({ parent, name: rootName(options2.source) });
   let keep = false;
+  const sandboxes = {};
   try {
-    const capabilities = await detectCapabilities(options2.variations);
+    const capabilities = await detectCapabilities(options2.variations, {
+      wanted: options2.sandbox,
+      scratch: path15.join(workspace.base, "probe")
+    });
+    const isolation = chooseIsolation(capabilities, options2);
     const plan = planRuns({
       variations: options2.variations,
       capabilities,
+      sandbox: isolation.kind === "namespaces",
       layouts: workspace.layouts,
       canary: workspace.canary,
       epoch: epoch.value,
       path: deps.callerEnv.PATH ?? DEFAULT_PATH,
       passThrough
     });
-    const runs = [plan.runs.a, plan.runs.b];
+    refuseUnappliedExplicit(plan, options2);
+    for (const id of ["a", "b"]) {
+      if (isolation.kind !== "namespaces") continue;
+      const sandbox = await openSandbox({
+        dir: plan.runs[id].layout.dir,
+        hostname: plan.runs[id].hostname,
+        domainname: plan.runs[id].domainname,
+        network: options2.network
+      });
+      sandboxes[id] = sandbox;
+      for (const note of sandbox.notes)
+        if (!isolation.notes.includes(note)) isolation.notes.push(note);
+    }
+    const view = (id, p) => sandboxes[id]?.view(p) ?? p;
+    const contexts = {
+      a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, "a"),
+      b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, "b")
+    };
+    const roots = { a: view("a", plan.runs.a.layout.root), b: view("b", plan.runs.b.layout.root) };
     let snapshot = { files: 0, bytes: 0 };
-    for (const run2 of runs) {
-      const stats = await snapshotSource(entries, options2.source, run2.layout.root, {
+    for (const run2 of [plan.runs.a, plan.runs.b]) {
+      const stats = await snapshotSource(entries, options2.source, roots[run2.id], {
         epoch: epoch.value,
         order: run2.creationOrder
       });
       snapshot = { files: stats.files, bytes: stats.bytes };
-      for (const dir of run2.mkdirs) await fs25.mkdir(dir, { recursive: true });
+      for (const dir of run2.mkdirs) await fs26.mkdir(view(run2.id, dir), { recursive: true });
     }
     const orderDiffers = await listingOrderDiffers({
-      a: plan.runs.a.layout.dir,
-      b: plan.runs.b.layout.dir
+      a: view("a", plan.runs.a.layout.dir),
+      b: view("b", plan.runs.b.layout.dir)
     });
-    const probes = { a: await probeRun(plan.runs.a), b: await probeRun(plan.runs.b) };
-    const variations = judgeEffectiveness(plan.variations, probes, orderDiffers);
+    const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) };
+    const variations = judgeEffectiveness(plan, probes, orderDiffers);
     throwIfAborted(deps.signal);
     const wallStart = Math.floor(Date.now() / 1e3);
-    const outcomes = await runTwice(plan.runs, options2, deps, emit);
+    const outcomes = await runTwice(contexts, options2, deps, emit);
     const wallEnd = Math.ceil(Date.now() / 1e3);
     for (const outcome of [outcomes.a, outcomes.b]) {
       if (outcome.exitCode !== 0)
-        throw await buildFailure(outcome, plan.runs[outcome.id], outcomes, variations);
+        throw await buildFailure(
+          outcome,
+          contexts[outcome.id],
+          outcomes,
+          whatReproofChanged(variations, isolation)
+        );
     }
+    warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]));
     emit({ kind: "phase", text: "hashing artifacts" });
     const collected = {
-      a: await collectManifest(plan.runs.a.layout.root, options2.outputs),
-      b: await collectManifest(plan.runs.b.layout.root, options2.outputs)
+      a: await collectManifest(roots.a, options2.outputs),
+      b: await collectManifest(roots.b, options2.outputs)
     };
     const unmatched = options2.outputs.filter(
       (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0
@@ -85962,21 +86394,27 @@ async function runBuild(options2, deps) {
       );
     }
     warnings.push(...await staleArtifactWarnings(collected.a.manifest, entries, options2.source));
-    const rawReproducible = compareManifests(collected.a.manifest, collected.b.manifest).length === 0;
+    const rawDifferences = compareManifests(collected.a.manifest, collected.b.manifest);
+    const rawReproducible = rawDifferences.length === 0;
     let final = { a: collected.a.manifest, b: collected.b.manifest };
     let normalization = null;
+    let wouldMatchAfterNormalization = [];
     if (options2.normalize) {
-      emit({ kind: "phase", text: "normalizing archive artifacts" });
-      normalization = await normalizeArtifacts(
-        { a: plan.runs.a.layout.root, b: plan.runs.b.layout.root },
-        final,
-        epoch.value
-      );
+      emit({ kind: "phase", text: "normalizing archive artifacts (--normalize)" });
+      normalization = await normalizeArtifacts(roots, final, epoch.value);
       warnings.push(...normalization.warnings);
       final = { a: normalization.a, b: normalization.b };
+    } else if (!rawReproducible) {
+      wouldMatchAfterNormalization = await artifactsMatchingAfterNormalization(
+        roots,
+        rawDifferences.map((d) => d.name),
+        epoch.value,
+        workspace.base
+      );
     }
     const differences = compareManifests(final.a, final.b);
     const reproducible = differences.length === 0;
+    const verdict = !reproducible ? "not-reproducible" : rawReproducible ? "reproducible" : "reproducible-after-normalization";
     let explanation = null;
     if (!reproducible) {
       emit({ kind: "phase", text: `explaining ${differences.length} difference(s)` });
@@ -85985,10 +86423,11 @@ async function runBuild(options2, deps) {
           differences.map((d) => d.name),
           {
             roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
+            views: [roots.a, roots.b],
             canary: workspace.canary,
             wallClock: [wallStart, wallEnd],
-            clockOffsetDays: capabilities.faketime !== void 0 && options2.variations.includes("time") ? FAKETIME_OFFSET_DAYS : 0,
-            localeVaried: variations.some((v) => v.name === "locale" && v.applied)
+            clockOffsetDays: variations.some((v) => v.name === "time" && v.status === "effective") ? FAKETIME_OFFSET_DAYS : 0,
+            localeVaried: variations.some((v) => v.name === "locale" && v.status === "effective")
           }
         );
         for (const d of differences) d.explanation = itemsFor(explanation, d.name);
@@ -86000,13 +86439,20 @@ async function runBuild(options2, deps) {
       toRunRecord(outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
       toRunRecord(outcomes.b, plan.runs.b.layout.root, collected.b.manifest)
     ];
+    if (options2.keep) {
+      for (const id of ["a", "b"]) {
+        const dir = plan.runs[id].layout.dir;
+        if (sandboxes[id] !== void 0)
+          await fs26.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
+      }
+    }
     let outDir = null;
     if (reproducible) {
       emit({
         kind: "phase",
         text: `copying ${final.a.length} artifact(s) to ${options2.outDir}`
       });
-      await copyArtifacts(plan.runs.a.layout.root, final.a, options2.outDir, epoch.value);
+      await copyArtifacts(roots.a, final.a, options2.outDir, epoch.value);
       outDir = options2.outDir;
     }
     const lockfileNames = findLockfiles(entries);
@@ -86033,7 +86479,14 @@ async function runBuild(options2, deps) {
       canary: workspace.canary,
       variations,
       runs: runRecords,
-      result: { reproducible, reproducibleWithoutNormalization: rawReproducible, differences },
+      isolation,
+      result: {
+        reproducible,
+        verdict,
+        reproducibleWithoutNormalization: rawReproducible,
+        differences,
+        wouldMatchAfterNormalization
+      },
       normalization: toNormalizationRecord(normalization),
       startedAt,
       finishedAt: (/* @__PURE__ */ new Date()).toISOString()
@@ -86051,7 +86504,10 @@ async function runBuild(options2, deps) {
     keep = options2.keep;
     const result = {
       reproducible,
+      verdict,
       reproducibleWithoutNormalization: rawReproducible,
+      wouldMatchAfterNormalization,
+      isolation,
       epoch: epoch.value,
       epochSource: epoch.source,
       artifacts: final.a.map((e) => ({
@@ -86080,8 +86536,66 @@ async function runBuild(options2, deps) {
     };
     return { result, record: record2 };
   } finally {
+    for (const sandbox of [sandboxes.a, sandboxes.b]) await sandbox?.close();
     await releaseWorkspace(workspace, keep);
   }
+}
+function chooseIsolation(capabilities, options2) {
+  if (capabilities.sandbox.available)
+    return { kind: "namespaces", network: options2.network ? "host" : "none", notes: [] };
+  if (options2.requireSandbox) {
+    throw new ReproofError(
+      "E_ENVIRONMENT",
+      `--require-sandbox: the build sandbox cannot be set up here (${capabilities.sandbox.reason})`,
+      {
+        hint: "allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or a container with unshare permitted), or drop --require-sandbox"
+      }
+    );
+  }
+  return {
+    kind: "process",
+    reason: capabilities.sandbox.reason,
+    network: "host",
+    notes: options2.network ? [] : ["the network could not be taken away without the sandbox"]
+  };
+}
+function refuseUnappliedExplicit(plan, options2) {
+  const missing = checkExplicitVariations(plan.variations, options2.explicitVariations);
+  if (missing.length === 0) return;
+  throw new ReproofError(
+    "E_ENVIRONMENT",
+    `--vary ${missing.map((m) => m.name).join(",")}: cannot be applied here: ${missing.map((m) => `${m.name}: ${m.note}`).join("; ")}`,
+    {
+      hint: [
+        ...missing.flatMap((m) => m.fix === void 0 ? [] : [`${m.name}: ${m.fix}`]),
+        `or leave it out: --no-vary ${missing.map((m) => m.name).join(",")}`
+      ].join("\n")
+    }
+  );
+}
+function toRunContext(setup, sandbox, variations, id) {
+  const varied = id === "a" ? "nothing (run A is the reference)" : variations.filter((v) => v.status === "effective").map((v) => v.name === "path" ? "path" : `${v.name} (${v.b})`).join(", ");
+  return {
+    setup,
+    enter: sandbox?.enter ?? [],
+    cwd: sandbox === void 0 ? setup.layout.root : void 0,
+    ...sandbox === void 0 ? {} : { reap: () => sandbox.reap() },
+    variedWith: varied
+  };
+}
+function whatReproofChanged(variations, isolation) {
+  return [
+    "a fresh, empty HOME",
+    "a clean environment (only PATH, TZ, LANG/LC_ALL, SOURCE_DATE_EPOCH and --env)",
+    ...isolation.network === "none" ? ["no network"] : [],
+    ...isolation.kind === "namespaces" ? ["a read-only file system outside the build root and its temp dirs"] : [],
+    `variations in run B: ${variations.filter((v) => v.status === "effective").map((v) => v.name).join(", ")}`
+  ];
+}
+function leftoverWarnings(outcomes) {
+  return outcomes.filter((o) => o.leftovers.length > 0).map(
+    (o) => `run ${o.id.toUpperCase()}: the build left ${o.leftovers.length} process${o.leftovers.length === 1 ? "" : "es"} running, killed when its command ended: ${o.leftovers.join(", ")}`
+  );
 }
 async function releaseWorkspace(workspace, keep) {
   if (keep) keepWorkspace(workspace);
@@ -86090,7 +86604,7 @@ async function releaseWorkspace(workspace, keep) {
 async function checkSourceDir(source) {
   let stat;
   try {
-    stat = await fs25.stat(source);
+    stat = await fs26.stat(source);
   } catch {
     throw new ReproofError("E_INPUT", `--source ${source}: no such directory`, { path: source });
   }
@@ -86156,6 +86670,7 @@ var init_run_build = __esm({
     init_errors();
     init_atomic_write();
     init_capabilities();
+    init_namespace_sandbox();
     init_git();
     init_run_plan();
     init_snapshot();
@@ -86180,13 +86695,14 @@ function splitList(values) {
 }
 function resolveVariations(layers) {
   const chosen = new Set(DEFAULT_VARIATIONS);
+  const explicit = /* @__PURE__ */ new Set();
   for (const layer of layers) {
     const add = expand(layer.vary, `${layer.where} vary`);
     const remove = expand(layer.noVary, `${layer.where} no-vary`).filter(
       (name) => !(name === "path" && !layer.noVary.includes("path"))
     );
-    for (const name of add) {
-      if (remove.includes(name)) {
+    for (const name of layer.vary) {
+      if (name !== "all" && layer.noVary.includes(name)) {
         throw new ReproofError("E_USAGE", `${layer.where}: "${name}" is both varied and not varied`);
       }
     }
@@ -86197,9 +86713,14 @@ function resolveVariations(layers) {
       );
     }
     for (const name of add) chosen.add(name);
-    for (const name of remove) chosen.delete(name);
+    for (const name of layer.vary) if (isVariationName(name)) explicit.add(name);
+    for (const name of remove) {
+      chosen.delete(name);
+      explicit.delete(name);
+    }
   }
-  return VARIATIONS.filter((name) => chosen.has(name));
+  const names = VARIATIONS.filter((name) => chosen.has(name));
+  return { names, explicit: names.filter((name) => explicit.has(name)) };
 }
 function expand(values, where) {
   const out = [];
@@ -86266,6 +86787,21 @@ function toBuildOptions(flags, command, config, cwd, configDir) {
   const exclude = [...config.exclude ?? [], ...flags.exclude ?? []];
   for (const glob of exclude) validateGlob(glob, "--exclude");
   const timeoutText = flags.timeout ?? config.timeout;
+  if ((flags.requireSandbox ?? config.requireSandbox) === true && (flags.sandbox ?? config.sandbox) === false) {
+    throw new ReproofError("E_USAGE", "--require-sandbox and --no-sandbox contradict each other");
+  }
+  const variations = resolveVariations([
+    {
+      vary: splitList(config.vary ?? []),
+      noVary: splitList(config.noVary ?? []),
+      where: "reproof.config.json"
+    },
+    {
+      vary: splitList(flags.vary ?? []),
+      noVary: splitList(flags.noVary ?? []),
+      where: "--vary/--no-vary"
+    }
+  ]);
   return {
     source,
     command: finalCommand,
@@ -86280,21 +86816,14 @@ function toBuildOptions(flags, command, config, cwd, configDir) {
     timeoutMs: timeoutText === void 0 ? void 0 : parseDuration(timeoutText, "--timeout"),
     keep: flags.keep ?? config.keep ?? false,
     sequential: flags.sequential ?? config.sequential ?? false,
-    variations: resolveVariations([
-      {
-        vary: splitList(config.vary ?? []),
-        noVary: splitList(config.noVary ?? []),
-        where: "reproof.config.json"
-      },
-      {
-        vary: splitList(flags.vary ?? []),
-        noVary: splitList(flags.noVary ?? []),
-        where: "--vary/--no-vary"
-      }
-    ]),
+    variations: variations.names,
+    explicitVariations: variations.explicit,
     exclude,
     tempDir: fromFlag(flags.tempDir) ?? fromConfig(config.tempDir),
-    normalize: flags.normalize ?? config.normalize ?? true
+    normalize: flags.normalize ?? config.normalize ?? false,
+    network: flags.network ?? config.network ?? false,
+    sandbox: flags.sandbox ?? config.sandbox ?? true,
+    requireSandbox: flags.requireSandbox ?? config.requireSandbox ?? false
   };
 }
 function parseEnvRequest(text) {
@@ -86354,26 +86883,29 @@ var init_build_options = __esm({
       noVary: optional(array(string())),
       exclude: optional(array(nonEmpty)),
       tempDir: optional(nonEmpty),
-      normalize: optional(boolean())
+      normalize: optional(boolean()),
+      network: optional(boolean()),
+      requireSandbox: optional(boolean()),
+      sandbox: optional(boolean())
     });
     MANAGED_ENV = /* @__PURE__ */ new Set(["HOME", "TMPDIR", "SOURCE_DATE_EPOCH", "LD_PRELOAD"]);
   }
 });
 
 // src/config/load-config.ts
-import fs26 from "node:fs/promises";
+import fs27 from "node:fs/promises";
 import path17 from "node:path";
 async function loadBuildConfig(sourceDir) {
   const file = path17.join(sourceDir, CONFIG_FILE);
   let text;
   try {
-    const stat = await fs26.stat(file);
+    const stat = await fs27.stat(file);
     if (stat.size > MAX_CONFIG_BYTES) {
       throw new ReproofError("E_INPUT", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, {
         path: file
       });
     }
-    text = await fs26.readFile(file, "utf8");
+    text = await fs27.readFile(file, "utf8");
   } catch (err) {
     if (isNotFound(err)) return {};
     throw err instanceof ReproofError ? err : new ReproofError("E_INPUT", `${file}: cannot be read`, { path: file }, { cause: err });
@@ -86420,9 +86952,8 @@ function renderBuildHuman(result, color) {
   const c = paint(color);
   const out = [];
   for (const warning of result.warnings) out.push(c.yellow(`warning: ${warning}`));
-  const variations = result.variations.filter((v) => v.applied).map((v) => v.effective ? v.name : `${v.name} (no effect here)`);
   out.push(
-    `epoch ${result.epoch} (${result.epochSource}); varied: ${variations.join(", ")}; runs took ${result.runs.map((r) => `${r.id.toUpperCase()} ${formatDuration(r.durationMs)}`).join(", ")}`
+    `epoch ${result.epoch} (${result.epochSource}); ${describeIsolation(result)}; runs took ${result.runs.map((r) => `${r.id.toUpperCase()} ${formatDuration(r.durationMs)}`).join(", ")}`
   );
   out.push("");
   const differing = new Map(result.differences.map((d) => [d.name, d]));
@@ -86443,25 +86974,42 @@ function renderBuildHuman(result, color) {
       out.push(`${d.name.padEnd(width)}  ${"-".padStart(10)}  (only in run B) ${c.red("\u2260")}`);
   }
   out.push("");
-  if (result.reproducible) {
-    out.push(c.green(`reproducible: ${result.artifacts.length} artifact(s) identical in both runs`));
-    if (!result.reproducibleWithoutNormalization) {
-      const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1]);
-      out.push(
-        c.yellow(
-          `  only after normalization: ${touched.map((a) => a.name).join(", ")} differed in archive metadata alone`
-        )
-      );
-      for (const a of touched)
-        for (const change of a.changes[1]) out.push(c.dim(`    ${a.name} (run B): ${change}`));
-    }
+  const conditions = describeVariations(result.variations);
+  if (result.verdict === "reproducible") {
+    out.push(
+      c.green(
+        `reproducible under ${conditions}: ${result.artifacts.length} artifact(s) byte-identical in both runs`
+      )
+    );
     if (result.outDir !== null) out.push(`copied to ${result.outDir}`);
+  } else if (result.verdict === "reproducible-after-normalization") {
+    const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1]);
+    out.push(
+      c.green(
+        `reproducible after normalization under ${conditions}: ${result.artifacts.length} artifact(s) identical once normalized (--normalize)`
+      )
+    );
+    out.push(
+      c.yellow(
+        `  the builds wrote different bytes for ${touched.map((a) => a.name).join(", ")}; the normalized ones ship, and the record says how`
+      )
+    );
+    for (const a of touched)
+      for (const change of a.changes[1]) out.push(c.dim(`    ${a.name} (run B): ${change}`));
+    if (result.outDir !== null) out.push(`copied to ${result.outDir} (normalized)`);
   } else {
     out.push(
       c.red(
-        `NOT reproducible: ${result.differences.length} of ${countNames(result)} artifact(s) differ`
+        `NOT reproducible under ${conditions}: ${result.differences.length} of ${countNames(result)} artifact(s) differ`
       )
     );
+    if (result.wouldMatchAfterNormalization.length > 0) {
+      out.push(
+        c.yellow(
+          `  ${result.wouldMatchAfterNormalization.join(", ")} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`
+        )
+      );
+    }
     for (const d of result.differences) {
       const [a, b] = d.digests;
       out.push(`  ${d.name}`);
@@ -86478,33 +87026,69 @@ function renderBuildHuman(result, color) {
 function countNames(result) {
   return (/* @__PURE__ */ new Set([...result.artifacts.map((a) => a.name), ...result.differences.map((d) => d.name)])).size;
 }
+function describeVariations(variations) {
+  const varied = variations.filter((v) => v.status === "effective").map((v) => v.name === "time" ? `time (+${FAKETIME_OFFSET_DAYS} days)` : v.name);
+  const notVaried = variations.filter((v) => v.status !== "effective").map(
+    (v) => v.status === "no-effect" ? `${v.name} (no effect here${v.note === void 0 ? "" : `: ${v.note}`})` : `${v.name} (${v.note ?? "not available"})`
+  );
+  return `${varied.join(", ")}${notVaried.length > 0 ? `; not varied: ${notVaried.join("; ")}` : ""}`;
+}
+function describeIsolation(result) {
+  const iso = result.isolation;
+  const base = iso.kind === "namespaces" ? `sandbox: namespaces, ${iso.network === "none" ? "no network" : "network allowed (--network)"}` : `no sandbox (${iso.reason}): process isolation only, network not isolated`;
+  return iso.notes.length > 0 ? `${base} (${iso.notes.join("; ")})` : base;
+}
 var init_build_view = __esm({
   "src/cli/build-view.ts"() {
     "use strict";
     init_duration();
+    init_run_plan();
     init_output();
   }
 });
 
 // src/cli/status-display.ts
-function createStatusDisplay(streams) {
+function createStatusDisplay(streams, options2 = {}) {
   const err = streams.stderr;
+  const now = options2.now ?? Date.now;
   const runs = /* @__PURE__ */ new Map();
   if (err.isTTY !== true) {
+    const heartbeat = setInterval(() => {
+      for (const [id, s] of runs) {
+        if (s.finished !== void 0) continue;
+        const t = now();
+        err.write(
+          `reproof: run ${id.toUpperCase()} still running after ${formatDuration(t - s.started)}; last output ${formatDuration(t - s.lastOutput)} ago${s.last === "" ? "" : `: ${s.last.slice(0, 120)}`}
+`
+        );
+      }
+    }, options2.heartbeatMs ?? HEARTBEAT_MS);
+    heartbeat.unref();
     return {
       onEvent: (e) => {
         if (e.kind === "phase") err.write(`reproof: ${e.text}
 `);
-        if (e.kind === "run-started") err.write(`reproof: run ${e.id.toUpperCase()} started
+        if (e.kind === "run-started") {
+          runs.set(e.id, { started: now(), finished: void 0, last: "", lastOutput: now() });
+          err.write(`reproof: run ${e.id.toUpperCase()} started
 `);
+        }
+        const state = "id" in e ? runs.get(e.id) : void 0;
+        if (e.kind === "run-output" && state !== void 0) {
+          state.last = e.line.replace(/\s+/g, " ");
+          state.lastOutput = now();
+        }
         if (e.kind === "run-finished") {
+          if (state !== void 0) state.finished = now();
           err.write(
             `reproof: run ${e.id.toUpperCase()} finished (${e.signal ?? `status ${e.exitCode}`}) in ${formatDuration(e.durationMs)}
 `
           );
         }
       },
-      stop: () => void 0
+      stop: () => {
+        clearInterval(heartbeat);
+      }
     };
   }
   let drawn = 0;
@@ -86528,7 +87112,12 @@ function createStatusDisplay(streams) {
       if (e.kind === "phase" && runs.size === 0) err.write(`reproof: ${e.text}
 `);
       if (e.kind === "run-started")
-        runs.set(e.id, { started: Date.now(), finished: void 0, last: "" });
+        runs.set(e.id, {
+          started: Date.now(),
+          finished: void 0,
+          last: "",
+          lastOutput: Date.now()
+        });
       const state = "id" in e ? runs.get(e.id) : void 0;
       if (e.kind === "run-output" && state !== void 0) state.last = e.line.replace(/\s+/g, " ");
       if (e.kind === "run-finished" && state !== void 0) state.finished = Date.now();
@@ -86546,10 +87135,12 @@ function createStatusDisplay(streams) {
     }
   };
 }
+var HEARTBEAT_MS;
 var init_status_display = __esm({
   "src/cli/status-display.ts"() {
     "use strict";
     init_duration();
+    HEARTBEAT_MS = 6e4;
   }
 });
 
@@ -86648,22 +87239,22 @@ var init_build_action = __esm({
 });
 
 // src/diff/records.ts
-import fs27 from "node:fs";
+import fs28 from "node:fs";
 import path19 from "node:path";
 function readBuildRecord(file) {
-  const stat = fs27.statSync(file);
+  const stat = fs28.statSync(file);
   if (!stat.isFile() || stat.size > MAX_RECORD_BYTES2) return void 0;
   const head = Buffer.alloc(Math.min(stat.size, 4096));
-  const fd = fs27.openSync(file, "r");
+  const fd = fs28.openSync(file, "r");
   try {
-    fs27.readSync(fd, head, 0, head.length, 0);
+    fs28.readSync(fd, head, 0, head.length, 0);
   } finally {
-    fs27.closeSync(fd);
+    fs28.closeSync(fd);
   }
   if (!head.includes(BUILD_RECORD_TYPE)) return void 0;
   let json;
   try {
-    json = JSON.parse(fs27.readFileSync(file, "utf8"));
+    json = JSON.parse(fs28.readFileSync(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -86688,7 +87279,7 @@ async function diffRecords(a, b, labels, options2) {
   const digestsB = new Map(runB.manifest.map((e) => [e.name, e]));
   const names = [.../* @__PURE__ */ new Set([...digestsA.keys(), ...digestsB.keys()])].sort();
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256);
-  const rootsExist = fs27.existsSync(runA.root) && fs27.existsSync(runB.root);
+  const rootsExist = fs28.existsSync(runA.root) && fs28.existsSync(runB.root);
   engine.compared = names.length - differing.length;
   if (rootsExist) {
     await diffDirectories(engine, runA.root, runB.root, differing);
@@ -86722,7 +87313,9 @@ function recordContext(a, b) {
   };
 }
 function widen([from, to], record2) {
-  const time = record2.variations.find((v) => v.name === "time" && v.applied);
+  const time = record2.variations.find(
+    (v) => v.name === "time" && (v.applied === true || v.status === "effective")
+  );
   const days = /\+([0-9]+)d/.exec(time?.b ?? "")?.[1];
   return [from, to + (days === void 0 ? 0 : Number(days) * DAY3)];
 }
@@ -86738,11 +87331,19 @@ var init_records = __esm({
     MAX_RECORD_BYTES2 = 64 * 1024 * 1024;
     RecordSchema2 = object({
       recordType: literal(BUILD_RECORD_TYPE),
-      version: literal(1),
+      version: picklist([1, 2]),
       canary: string(),
       startedAt: string(),
       finishedAt: string(),
-      variations: array(object({ name: string(), applied: boolean(), b: string() })),
+      // Version 1 said `applied`, version 2 says `status`.
+      variations: array(
+        object({
+          name: string(),
+          applied: optional(boolean()),
+          status: optional(string()),
+          b: string()
+        })
+      ),
       runs: pipe(
         array(
           object({
@@ -86904,7 +87505,7 @@ var normalize_action_exports = {};
 __export(normalize_action_exports, {
   normalizeAction: () => normalizeAction
 });
-import fs28 from "node:fs";
+import fs29 from "node:fs";
 import path21 from "node:path";
 async function normalizeAction(files, flags, streams) {
   if (flags.out === void 0 === (flags.inPlace !== true)) {
@@ -86914,14 +87515,14 @@ async function normalizeAction(files, flags, streams) {
   for (const file of files) {
     let stat;
     try {
-      stat = fs28.statSync(file);
+      stat = fs29.statSync(file);
     } catch {
       throw new ReproofError("E_INPUT", `${file}: no such file`, { path: file });
     }
     if (!stat.isFile())
       throw new ReproofError("E_INPUT", `${file}: not a regular file`, { path: file });
   }
-  if (flags.out !== void 0 && files.length > 1 && !(fs28.existsSync(flags.out) && fs28.statSync(flags.out).isDirectory())) {
+  if (flags.out !== void 0 && files.length > 1 && !(fs29.existsSync(flags.out) && fs29.statSync(flags.out).isDirectory())) {
     throw new ReproofError(
       "E_USAGE",
       `-o ${flags.out}: with several inputs, -o must be an existing directory`
@@ -86978,7 +87579,7 @@ async function normalizeAction(files, flags, streams) {
   return EXIT.yes;
 }
 function isDir(p) {
-  return p !== void 0 && fs28.existsSync(p) && fs28.statSync(p).isDirectory();
+  return p !== void 0 && fs29.existsSync(p) && fs29.statSync(p).isDirectory();
 }
 var init_normalize_action = __esm({
   "src/cli/normalize-action.ts"() {
@@ -86993,7 +87594,7 @@ var init_normalize_action = __esm({
 });
 
 // src/verify/policy.ts
-import crypto15 from "node:crypto";
+import crypto14 from "node:crypto";
 function checkStatement(payloadType, statement, artifacts, policy, verifiedTimes, now) {
   const checks = [];
   const add = (check2) => {
@@ -87100,7 +87701,7 @@ function reproducedCheck(run2, subjects) {
   ).map((b) => {
     const content = Buffer.from(String(b.content), "base64");
     const digest = isObject(b.digest) ? b.digest.sha256 : void 0;
-    const intact = crypto15.createHash("sha256").update(content).digest("hex") === digest;
+    const intact = crypto14.createHash("sha256").update(content).digest("hex") === digest;
     let entries = [];
     try {
       entries = JSON.parse(content.toString("utf8"));
@@ -87145,8 +87746,8 @@ var init_policy = __esm({
 });
 
 // src/verify/verify-signature.ts
-import crypto16 from "node:crypto";
-import fs29 from "node:fs";
+import crypto15 from "node:crypto";
+import fs30 from "node:fs";
 async function verifySignature(json, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
   const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
@@ -87306,7 +87907,7 @@ function run(verify) {
 }
 function loadPublicKey(file) {
   try {
-    return crypto16.createPublicKey(fs29.readFileSync(file, "utf8"));
+    return crypto15.createPublicKey(fs30.readFileSync(file, "utf8"));
   } catch {
     throw new ReproofError("E_INPUT", `--key ${file}: not a PEM public key`, { path: file });
   }
@@ -87323,12 +87924,12 @@ async function loadTrustedRoot(file, parse2) {
       );
     }
   }
-  if (!fs29.existsSync(file) || fs29.statSync(file).size > MAX_ROOT_BYTES)
+  if (!fs30.existsSync(file) || fs30.statSync(file).size > MAX_ROOT_BYTES)
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: missing or too large`, {
       path: file
     });
   try {
-    return parse2(JSON.parse(fs29.readFileSync(file, "utf8")));
+    return parse2(JSON.parse(fs30.readFileSync(file, "utf8")));
   } catch {
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: not a valid trusted root`, {
       path: file
@@ -87374,12 +87975,12 @@ var rebuild_exports = {};
 __export(rebuild_exports, {
   rebuildCheck: () => rebuildCheck
 });
-import fs30 from "node:fs";
+import fs31 from "node:fs";
 import os5 from "node:os";
 import path22 from "node:path";
 async function rebuildCheck(statement, options2) {
   const recipe = toRecipe(statement);
-  const work = fs30.mkdtempSync(path22.join(os5.tmpdir(), "reproof-rebuild-"));
+  const work = fs31.mkdtempSync(path22.join(os5.tmpdir(), "reproof-rebuild-"));
   try {
     const tree = path22.join(work, "source");
     await exportCommit(options2.source, recipe.commit, tree);
@@ -87403,9 +88004,13 @@ async function rebuildCheck(statement, options2) {
       keep: false,
       sequential: false,
       variations: [...DEFAULT_VARIATIONS],
+      explicitVariations: [],
       exclude: recipe.exclude,
       tempDir: options2.tempDir,
-      normalize: recipe.normalize
+      normalize: recipe.normalize,
+      network: false,
+      sandbox: true,
+      requireSandbox: false
     };
     const { result } = await runBuild(buildOptions, { callerEnv: options2.callerEnv });
     if (!result.reproducible) {
@@ -87436,7 +88041,7 @@ async function rebuildCheck(statement, options2) {
       explanation: await explain(mismatches, options2.artifacts, outDir)
     };
   } finally {
-    fs30.rmSync(work, { recursive: true, force: true });
+    fs31.rmSync(work, { recursive: true, force: true });
   }
 }
 async function explain(mismatches, given, outDir) {
@@ -87444,15 +88049,15 @@ async function explain(mismatches, given, outDir) {
   for (const m of mismatches) {
     const original = given.find((a) => a.sha256 === m.sha256);
     const rebuilt = path22.join(outDir, m.name);
-    if (original === void 0 || !fs30.existsSync(rebuilt)) continue;
-    const work = fs30.mkdtempSync(path22.join(os5.tmpdir(), "reproof-explain-"));
+    if (original === void 0 || !fs31.existsSync(rebuilt)) continue;
+    const work = fs31.mkdtempSync(path22.join(os5.tmpdir(), "reproof-explain-"));
     try {
       for (const [side, file] of [
         ["attested", original.path],
         ["rebuilt", rebuilt]
       ]) {
-        fs30.mkdirSync(path22.dirname(path22.join(work, side, m.name)), { recursive: true });
-        fs30.copyFileSync(file, path22.join(work, side, m.name));
+        fs31.mkdirSync(path22.dirname(path22.join(work, side, m.name)), { recursive: true });
+        fs31.copyFileSync(file, path22.join(work, side, m.name));
       }
       const engine = new DiffEngine({
         maxLines: 100,
@@ -87464,7 +88069,7 @@ async function explain(mismatches, given, outDir) {
       ]);
       items.push(...toReport(engine, ["attested", "rebuilt"]).items);
     } finally {
-      fs30.rmSync(work, { recursive: true, force: true });
+      fs31.rmSync(work, { recursive: true, force: true });
     }
   }
   return items;
@@ -87522,7 +88127,7 @@ async function exportCommit(repository, commit, into) {
       { path: repository }
     );
   }
-  fs30.mkdirSync(into, { recursive: true });
+  fs31.mkdirSync(into, { recursive: true });
   const archive = path22.join(path22.dirname(into), "source.tar");
   const result = await runCaptured(
     ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
@@ -87533,7 +88138,7 @@ async function exportCommit(repository, commit, into) {
   const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
   if (untar.code !== 0)
     throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
-  fs30.rmSync(archive, { force: true });
+  fs31.rmSync(archive, { force: true });
 }
 var init_rebuild = __esm({
   "src/verify/rebuild.ts"() {
@@ -87550,8 +88155,8 @@ var init_rebuild = __esm({
 });
 
 // src/verify/run-verify.ts
-import crypto17 from "node:crypto";
-import fs31 from "node:fs";
+import crypto16 from "node:crypto";
+import fs32 from "node:fs";
 async function runVerify(options2, now) {
   const json = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
@@ -87639,7 +88244,7 @@ async function runVerify(options2, now) {
 function readBundleBytes(file) {
   let size;
   try {
-    size = fs31.statSync(file).size;
+    size = fs32.statSync(file).size;
   } catch {
     throw new ReproofError("E_INPUT", `--bundle ${file}: no such file`, { path: file });
   }
@@ -87649,7 +88254,7 @@ function readBundleBytes(file) {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file }
     );
-  return fs31.readFileSync(file);
+  return fs32.readFileSync(file);
 }
 function parseBundle(file, bytes) {
   try {
@@ -87666,20 +88271,20 @@ function parseBundle(file, bytes) {
 function hashArtifact(file, algorithms) {
   let fd;
   try {
-    fd = fs31.openSync(file, "r");
+    fd = fs32.openSync(file, "r");
   } catch {
     throw new ReproofError("E_INPUT", `${file}: no such artifact`, { path: file });
   }
-  const hashes = algorithms.map((a) => crypto17.createHash(a));
+  const hashes = algorithms.map((a) => crypto16.createHash(a));
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
-      const n = fs31.readSync(fd, buffer, 0, buffer.length, null);
+      const n = fs32.readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       for (const h of hashes) h.update(buffer.subarray(0, n));
     }
   } finally {
-    fs31.closeSync(fd);
+    fs32.closeSync(fd);
   }
   const [sha2562, sha512] = hashes.map((h) => h.digest("hex"));
   return { path: file, sha256: sha2562 ?? "", ...sha512 === void 0 ? {} : { sha512 } };
@@ -87703,7 +88308,7 @@ __export(verify_action_exports, {
   toTrust: () => toTrust,
   verifyAction: () => verifyAction
 });
-import fs32 from "node:fs";
+import fs33 from "node:fs";
 async function verifyAction(artifacts, flags, streams) {
   const trust = toTrust(flags);
   const policy = toPolicy(flags);
@@ -87765,7 +88370,7 @@ function toPolicy(flags) {
   if (flags.policy !== void 0) {
     let json;
     try {
-      json = JSON.parse(fs32.readFileSync(flags.policy, "utf8"));
+      json = JSON.parse(fs33.readFileSync(flags.policy, "utf8"));
     } catch {
       throw new ReproofError("E_INPUT", `--policy ${flags.policy}: not a readable JSON file`, {
         path: flags.policy
@@ -87868,12 +88473,12 @@ var init_check_store = __esm({
 });
 
 // src/gate/decide.ts
-import crypto18 from "node:crypto";
+import crypto17 from "node:crypto";
 function recordBytes(record2) {
   return canonicalJson(record2);
 }
 function recordHash(record2) {
-  return crypto18.createHash("sha256").update(recordBytes(record2)).digest("hex");
+  return crypto17.createHash("sha256").update(recordBytes(record2)).digest("hex");
 }
 function toState(records) {
   const envs = /* @__PURE__ */ new Map();
@@ -87956,14 +88561,14 @@ var init_decide = __esm({
 
 // src/io/file-lock.ts
 import { spawn as spawn2 } from "node:child_process";
-import fs33 from "node:fs";
+import fs34 from "node:fs";
 import os6 from "node:os";
 async function withFileLock(lockFile, timeoutMs, work) {
   let fd;
   try {
-    fd = fs33.openSync(
+    fd = fs34.openSync(
       lockFile,
-      fs33.constants.O_RDWR | fs33.constants.O_CREAT | fs33.constants.O_NOFOLLOW,
+      fs34.constants.O_RDWR | fs34.constants.O_CREAT | fs34.constants.O_NOFOLLOW,
       384
     );
   } catch (err) {
@@ -87975,12 +88580,12 @@ async function withFileLock(lockFile, timeoutMs, work) {
   }
   try {
     await acquire(fd, lockFile, timeoutMs);
-    fs33.ftruncateSync(fd, 0);
-    fs33.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
+    fs34.ftruncateSync(fd, 0);
+    fs34.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
 `, 0);
     return await work();
   } finally {
-    fs33.closeSync(fd);
+    fs34.closeSync(fd);
   }
 }
 function acquire(fd, lockFile, timeoutMs) {
@@ -88025,7 +88630,7 @@ function acquire(fd, lockFile, timeoutMs) {
 }
 function holder(lockFile) {
   try {
-    const owner = JSON.parse(fs33.readFileSync(lockFile, "utf8"));
+    const owner = JSON.parse(fs34.readFileSync(lockFile, "utf8"));
     return typeof owner.pid === "number" && typeof owner.host === "string" ? ` (pid ${owner.pid} on ${owner.host})` : "";
   } catch {
     return "";
@@ -88041,8 +88646,8 @@ var init_file_lock = __esm({
 });
 
 // src/gate/ledger.ts
-import crypto19 from "node:crypto";
-import fs34 from "node:fs";
+import crypto18 from "node:crypto";
+import fs35 from "node:fs";
 import path23 from "node:path";
 function keptBundleName(bundleDigest) {
   return `bundles/${bundleDigest}.sigstore.json`;
@@ -88089,7 +88694,7 @@ function parseLedger(text, file) {
     if (record2.seq !== expected)
       throw bad(`sequence ${record2.seq} in ${record2.env}, expected ${expected}`);
     seqs.set(record2.env, record2.seq);
-    head = crypto19.createHash("sha256").update(line).digest("hex");
+    head = crypto18.createHash("sha256").update(line).digest("hex");
     records.push(record2);
   }
   return records;
@@ -88140,17 +88745,17 @@ var init_ledger = __esm({
         const found = /* @__PURE__ */ new Map();
         for (const digest of new Set(bundleDigests)) {
           const file = this.kept(digest);
-          const size = fs34.statSync(file, { throwIfNoEntry: false })?.size;
+          const size = fs35.statSync(file, { throwIfNoEntry: false })?.size;
           found.set(
             digest,
-            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto19.createHash("sha256").update(fs34.readFileSync(file)).digest("hex")
+            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto18.createHash("sha256").update(fs35.readFileSync(file)).digest("hex")
           );
         }
         return found;
       }
       bundleFile(bundleDigest) {
         const file = this.kept(bundleDigest);
-        return fs34.existsSync(file) ? file : void 0;
+        return fs35.existsSync(file) ? file : void 0;
       }
       /**
        * Read, decide and append under the lock. The bundle is stored before the record that
@@ -88162,7 +88767,7 @@ var init_ledger = __esm({
           const { append, result } = step(this.read());
           if (append !== void 0) {
             const target = this.kept(append.bundleDigest);
-            if (!fs34.existsSync(target)) await writeFileAtomic(target, append.bundle);
+            if (!fs35.existsSync(target)) await writeFileAtomic(target, append.bundle);
             this.append(append.record);
             await this.syncDirectory();
           }
@@ -88192,12 +88797,12 @@ var init_ledger = __esm({
         const end = bytes.lastIndexOf(10) + 1;
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
-          recovered = `${this.file}.torn-${crypto19.createHash("sha256").update(torn).digest("hex").slice(0, 16)}`;
-          fs34.writeFileSync(recovered, torn);
-          fs34.truncateSync(this.file, end);
-          const fd = fs34.openSync(this.file, "r+");
-          fs34.fsyncSync(fd);
-          fs34.closeSync(fd);
+          recovered = `${this.file}.torn-${crypto18.createHash("sha256").update(torn).digest("hex").slice(0, 16)}`;
+          fs35.writeFileSync(recovered, torn);
+          fs35.truncateSync(this.file, end);
+          const fd = fs35.openSync(this.file, "r+");
+          fs35.fsyncSync(fd);
+          fs35.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
         return { records: parseLedger(bytes.toString("utf8"), this.file), recovered };
@@ -88206,29 +88811,29 @@ var init_ledger = __esm({
       readBytes() {
         let fd;
         try {
-          fd = fs34.openSync(this.file, "r");
+          fd = fs35.openSync(this.file, "r");
         } catch (err) {
           if (err.code === "ENOENT") return void 0;
           throw err;
         }
         try {
-          const { size } = fs34.fstatSync(fd);
+          const { size } = fs35.fstatSync(fd);
           if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size);
-          return fs34.readFileSync(fd);
+          return fs35.readFileSync(fd);
         } finally {
-          fs34.closeSync(fd);
+          fs35.closeSync(fd);
         }
       }
       /** Appends one record and makes it durable before returning. */
       append(record2) {
-        fs34.mkdirSync(path23.dirname(this.file), { recursive: true });
-        const fd = fs34.openSync(this.file, "a");
+        fs35.mkdirSync(path23.dirname(this.file), { recursive: true });
+        const fd = fs35.openSync(this.file, "a");
         try {
-          fs34.writeSync(fd, `${recordBytes(record2)}
+          fs35.writeSync(fd, `${recordBytes(record2)}
 `);
-          fs34.fsyncSync(fd);
+          fs35.fsyncSync(fd);
         } finally {
-          fs34.closeSync(fd);
+          fs35.closeSync(fd);
         }
       }
       async syncDirectory() {
@@ -88236,7 +88841,7 @@ var init_ledger = __esm({
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs34.mkdirSync(path23.dirname(this.file), { recursive: true });
+        fs35.mkdirSync(path23.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -88245,8 +88850,8 @@ var init_ledger = __esm({
 
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
-import crypto20 from "node:crypto";
-import fs35 from "node:fs";
+import crypto19 from "node:crypto";
+import fs36 from "node:fs";
 import os7 from "node:os";
 import path24 from "node:path";
 function parseGitLedgerSpec(spec) {
@@ -88286,7 +88891,7 @@ var init_git_ledger = __esm({
       constructor(url2, branch) {
         this.url = url2;
         this.branch = branch;
-        this.work = fs35.mkdtempSync(path24.join(os7.tmpdir(), "reproof-ledger-"));
+        this.work = fs36.mkdtempSync(path24.join(os7.tmpdir(), "reproof-ledger-"));
         this.git(["init", "-q", "--bare"]);
       }
       url;
@@ -88302,7 +88907,7 @@ var init_git_ledger = __esm({
         return `${this.label}:${LEDGER_FILE}`;
       }
       close() {
-        fs35.rmSync(this.work, { recursive: true, force: true });
+        fs36.rmSync(this.work, { recursive: true, force: true });
       }
       /** Fetches the branch and reads the chain at its tip. */
       read() {
@@ -88351,7 +88956,7 @@ var init_git_ledger = __esm({
             at = eol + 1;
             found.set(
               digest,
-              crypto20.createHash("sha256").update(out.subarray(at, at + size)).digest("hex")
+              crypto19.createHash("sha256").update(out.subarray(at, at + size)).digest("hex")
             );
             at += size + 1;
           }
@@ -88378,7 +88983,7 @@ var init_git_ledger = __esm({
         try {
           const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
           const file = path24.join(this.work, `${bundleDigest}.sigstore.json`);
-          fs35.writeFileSync(file, bytes);
+          fs36.writeFileSync(file, bytes);
           return file;
         } catch {
           return void 0;
@@ -88440,7 +89045,7 @@ var init_git_ledger = __esm({
         const text = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
         const index = path24.join(this.work, "index");
-        fs35.rmSync(index, { force: true });
+        fs36.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
         const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text }).trim();
@@ -88516,7 +89121,7 @@ reason: ${r.reason}`}
 });
 
 // src/gate/run-gate.ts
-import crypto21 from "node:crypto";
+import crypto20 from "node:crypto";
 function openLedger(spec) {
   if (spec.startsWith("git:")) {
     const { url: url2, branch } = parseGitLedgerSpec(spec);
@@ -88541,7 +89146,7 @@ async function gateWith(ledger, action, common) {
   const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, common.env, action.to) : void 0;
   const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
   const bundle = readBundleBytes(bundleFile);
-  const bundleDigest = crypto21.createHash("sha256").update(bundle).digest("hex");
+  const bundleDigest = crypto20.createHash("sha256").update(bundle).digest("hex");
   if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
     throw new ReproofError(
       "E_LEDGER",
@@ -88746,7 +89351,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs36 from "node:fs";
+import fs37 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -88828,7 +89433,19 @@ function buildCommand(streams, setExit, signal) {
   ).option("--keep", "keep both build roots and logs for inspection").option(
     "--bundle <file>",
     "when reproducible, sign provenance into this Sigstore bundle (with --key)"
-  ).option("--no-normalize", "compare raw artifacts: do not normalize archive metadata first").option("--sequential", "run A, then B (default: both at once)").option(
+  ).option(
+    "--normalize",
+    "make normalization part of the build: normalize archive artifacts in both runs, compare and ship the normalized ones"
+  ).option(
+    "--no-normalize",
+    "compare and ship the artifacts as the build wrote them (the default)"
+  ).option("--network", "let the builds reach the network (recorded; default: no network)").option(
+    "--no-sandbox",
+    "run the builds with process isolation only, without namespaces (named in the verdict)"
+  ).option(
+    "--require-sandbox",
+    "fail (exit 3) instead of falling back to process isolation where namespaces are not permitted"
+  ).option("--sequential", "run A, then B (default: both at once)").option(
     "--vary <list>",
     "turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all",
     collect
@@ -88866,7 +89483,10 @@ function toBuildFlags(raw2) {
     noVary: vary.filter((v) => v.startsWith(REMOVE)).map((v) => v.slice(REMOVE.length)),
     exclude: list3(raw2.exclude),
     tempDir: text(raw2.tempDir),
-    normalize: raw2.normalize === false ? false : void 0,
+    normalize: typeof raw2.normalize === "boolean" ? raw2.normalize : void 0,
+    network: bool(raw2.network),
+    requireSandbox: bool(raw2.requireSandbox),
+    sandbox: raw2.sandbox === false ? false : void 0,
     bundle: text(raw2.bundle),
     key: text(raw2.key),
     passphraseEnv: text(raw2.passphraseEnv),
@@ -89109,6 +89729,9 @@ function toArgv(env) {
         ...opt("tsa-url"),
         ...opt("builder-id"),
         ...opt("timeout"),
+        ...bool("normalize"),
+        ...bool("network"),
+        ...bool("require-sandbox"),
         "--",
         "sh",
         "-c",
@@ -89202,11 +89825,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs36.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs37.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs36.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs37.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const line = stderr.split("\n").find((l) => l.startsWith("reproof: ")) ?? `reproof ${mode} ended with exit code ${code}`;
@@ -89230,7 +89853,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs36.appendFileSync(file, text);
+  fs37.appendFileSync(file, text);
 }
 function annotate(level, message) {
   process.stdout.write(

@@ -6,31 +6,63 @@ interface RunState {
   started: number
   finished: number | undefined
   last: string
+  /** When the run last printed a line. */
+  lastOutput: number
 }
+
+// CI systems kill jobs that print nothing for a while (10 minutes on some), and people
+// wonder; a line a minute per running run answers both.
+const HEARTBEAT_MS = 60_000
 
 /**
  * Progress on stderr: on a terminal, one live line per run (elapsed time and the last
  * line of its log), redrawn in place; otherwise plain lines at each step, which read
  * well in CI logs.
  */
-export function createStatusDisplay(streams: Streams): {
+export function createStatusDisplay(
+  streams: Streams,
+  options: { heartbeatMs?: number; now?: () => number } = {},
+): {
   onEvent: (e: BuildEvent) => void
   stop: () => void
 } {
   const err = streams.stderr
+  const now = options.now ?? Date.now
   const runs = new Map<string, RunState>()
   if (err.isTTY !== true) {
+    // Plain lines for logs, and a heartbeat per running run while nothing else is said.
+    const heartbeat = setInterval(() => {
+      for (const [id, s] of runs) {
+        if (s.finished !== undefined) continue
+        const t = now()
+        err.write(
+          `reproof: run ${id.toUpperCase()} still running after ${formatDuration(t - s.started)}; last output ${formatDuration(t - s.lastOutput)} ago${s.last === '' ? '' : `: ${s.last.slice(0, 120)}`}\n`,
+        )
+      }
+    }, options.heartbeatMs ?? HEARTBEAT_MS)
+    heartbeat.unref()
     return {
       onEvent: (e) => {
         if (e.kind === 'phase') err.write(`reproof: ${e.text}\n`)
-        if (e.kind === 'run-started') err.write(`reproof: run ${e.id.toUpperCase()} started\n`)
+        if (e.kind === 'run-started') {
+          runs.set(e.id, { started: now(), finished: undefined, last: '', lastOutput: now() })
+          err.write(`reproof: run ${e.id.toUpperCase()} started\n`)
+        }
+        const state = 'id' in e ? runs.get(e.id) : undefined
+        if (e.kind === 'run-output' && state !== undefined) {
+          state.last = e.line.replace(/\s+/g, ' ')
+          state.lastOutput = now()
+        }
         if (e.kind === 'run-finished') {
+          if (state !== undefined) state.finished = now()
           err.write(
             `reproof: run ${e.id.toUpperCase()} finished (${e.signal ?? `status ${e.exitCode}`}) in ${formatDuration(e.durationMs)}\n`,
           )
         }
       },
-      stop: () => undefined,
+      stop: () => {
+        clearInterval(heartbeat)
+      },
     }
   }
   let drawn = 0
@@ -52,7 +84,12 @@ export function createStatusDisplay(streams: Streams): {
     onEvent: (e) => {
       if (e.kind === 'phase' && runs.size === 0) err.write(`reproof: ${e.text}\n`)
       if (e.kind === 'run-started')
-        runs.set(e.id, { started: Date.now(), finished: undefined, last: '' })
+        runs.set(e.id, {
+          started: Date.now(),
+          finished: undefined,
+          last: '',
+          lastOutput: Date.now(),
+        })
       const state = 'id' in e ? runs.get(e.id) : undefined
       if (e.kind === 'run-output' && state !== undefined) state.last = e.line.replace(/\s+/g, ' ')
       if (e.kind === 'run-finished' && state !== undefined) state.finished = Date.now()
