@@ -91,6 +91,9 @@ export function toStatement(record: BuildRecord, context: AttestContext): Statem
           },
           outputs: record.outputs,
           ...(record.exclude.length === 0 ? {} : { exclude: record.exclude }),
+          // Normalization that is part of the build is part of its definition: a
+          // rebuilder must repeat it to get the same subjects.
+          ...(record.normalization === null ? {} : { normalize: true }),
         },
         internalParameters: {
           epoch: record.epoch,
@@ -101,7 +104,16 @@ export function toStatement(record: BuildRecord, context: AttestContext): Statem
             network: record.isolation.network,
           },
           normalization:
-            record.normalization === null ? null : { mode: record.normalization.mode, normalizers },
+            record.normalization === null
+              ? null
+              : {
+                  mode: record.normalization.mode,
+                  normalizers,
+                  // What each normalizer changed in the shipped (run A's) copy.
+                  artifacts: record.normalization.artifacts
+                    .filter((a) => a.changes[0].length > 0)
+                    .map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] })),
+                },
           dirty: git?.dirty ?? null,
         },
         resolvedDependencies: [

@@ -43,7 +43,7 @@ export async function detectCapabilities(
 
 // Where distributions install libfaketime's preload library (Debian and Ubuntu by
 // multiarch triplet, Fedora, Arch, Homebrew-style and source installs).
-const FAKETIME_LIBRARIES = [
+export const FAKETIME_LIBRARIES = [
   `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/faketime/libfaketime.so.1`,
   '/usr/lib64/faketime/libfaketime.so.1',
   '/usr/lib/faketime/libfaketime.so.1',

@@ -30,6 +30,8 @@ interface Recipe {
   epoch: number
   env: { name: string; value?: string }[]
   normalize: boolean
+  /** The original build reached the network (--network, or no sandbox to stop it). */
+  network: boolean
   subjects: { name: string; sha256: string }[]
 }
 
@@ -71,7 +73,7 @@ export async function rebuildCheck(
       exclude: recipe.exclude,
       tempDir: options.tempDir,
       normalize: recipe.normalize,
-      network: false,
+      network: recipe.network,
       sandbox: true,
       requireSandbox: false,
     }
@@ -195,7 +197,13 @@ function toRecipe(statement: unknown): Recipe {
     exclude: Array.isArray(external.exclude) ? (external.exclude as string[]) : [],
     epoch: epoch.value,
     env,
-    normalize: internal.normalization !== null,
+    normalize:
+      external.normalize === true ||
+      (typeof internal.normalization === 'object' && internal.normalization !== null),
+    network:
+      typeof internal.isolation === 'object' &&
+      internal.isolation !== null &&
+      (internal.isolation as { network?: unknown }).network === 'host',
     subjects: (s.subject ?? []).map((x) => ({
       name: String(x.name),
       sha256: typeof x.digest?.sha256 === 'string' ? x.digest.sha256 : '',

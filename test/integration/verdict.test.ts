@@ -1,0 +1,190 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { BuildResult } from '../../src/build/run-build.js'
+import { FAKETIME_LIBRARIES } from '../../src/sandbox/capabilities.js'
+import {
+  BIN,
+  cleanupTemp,
+  listDir,
+  makeTemp,
+  makeTempParent,
+  runCli,
+  spawnProgram,
+} from '../helpers.js'
+import { execFileSync } from 'node:child_process'
+
+afterEach(cleanupTemp)
+
+/** A project holding the given files, as a user's checkout would. */
+function project(files: Record<string, string>): string {
+  const dir = path.join(makeTemp(), 'project')
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+    fs.writeFileSync(path.join(dir, name), text)
+  }
+  return dir
+}
+
+async function build(source: string, args: string[]) {
+  const parent = makeTempParent()
+  const outDir = makeTemp()
+  // prettier-ignore
+  const run = await runCli([
+    'build', '-C', source, '--temp-dir', parent, '--out-dir', outDir, '--epoch', '1700000000',
+    '--json', ...args,
+  ])
+  expect(listDir(parent)).toEqual([])
+  const result = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as BuildResult)
+  return { ...run, result, outDir }
+}
+
+const hasFaketime = FAKETIME_LIBRARIES.some((l) => fs.existsSync(l))
+
+// A wheel whose entries carry the time the build ran, as a build that ignores
+// SOURCE_DATE_EPOCH writes them.
+const WHEEL_SCRIPT = `import time, zipfile
+with zipfile.ZipFile('dist/tiny-1.0-py3-none-any.whl', 'w') as z:
+    for name, data in [('tiny/__init__.py', b'X = 1\\n'), ('tiny-1.0.dist-info/METADATA', b'Metadata-Version: 2.1\\nName: tiny\\nVersion: 1.0\\n')]:
+        z.writestr(zipfile.ZipInfo(name, time.localtime()[:6]), data)
+`
+
+describe.each<{
+  kind: string
+  files: Record<string, string>
+  out: string
+  command: string
+  check: (file: string) => string
+  expected: string
+}>([
+  {
+    kind: 'a jar (javac + jar)',
+    files: {
+      'Hello.java':
+        'public class Hello { public static void main(String[] a) { System.out.println("hi"); } }\n',
+    },
+    out: 'app.jar',
+    command: 'javac -d classes Hello.java && jar cf app.jar -C classes .',
+    check: (file: string) => execFileSync('java', ['-cp', file, 'Hello'], { encoding: 'utf8' }),
+    expected: 'hi\n',
+  },
+  {
+    kind: 'a wheel (python3 zipfile)',
+    files: { 'mkwheel.py': WHEEL_SCRIPT },
+    out: 'dist/tiny-1.0-py3-none-any.whl',
+    command: 'mkdir -p dist && python3 mkwheel.py',
+    check: (file: string) =>
+      execFileSync(
+        'python3',
+        ['-c', 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).testzip())', file],
+        { encoding: 'utf8' },
+      ),
+    expected: 'None\n',
+  },
+])('$kind whose entries carry build times', ({ files, out, command, check, expected }) => {
+  it.runIf(hasFaketime)(
+    'is not reproducible as the build wrote it (exit 1), and would match after normalize',
+    async () => {
+      const { code, result, outDir } = await build(project(files), [
+        '-o',
+        out,
+        '--',
+        'sh',
+        '-c',
+        command,
+      ])
+      expect(code).toBe(1)
+      expect(result?.verdict).toBe('not-reproducible')
+      expect(result?.wouldMatchAfterNormalization).toEqual([out])
+      expect(listDir(outDir)).toEqual([])
+    },
+  )
+
+  it.runIf(hasFaketime)(
+    'with --normalize, is reproducible after normalization and ships a working archive',
+    async () => {
+      const { code, result, outDir } = await build(project(files), [
+        '-o',
+        out,
+        '--normalize',
+        '--',
+        'sh',
+        '-c',
+        command,
+      ])
+      expect(code).toBe(0)
+      expect(result?.verdict).toBe('reproducible-after-normalization')
+      const shipped = path.join(outDir, out)
+      expect(check(shipped)).toBe(expected)
+    },
+  )
+})
+
+/**
+ * Runs the real executable where libfaketime is not installed: a mount namespace
+ * hides its library, as on a machine that never had it.
+ */
+function runWithoutFaketime(args: string[]) {
+  const hide = FAKETIME_LIBRARIES.map((l) => path.dirname(l))
+    .filter((d) => fs.existsSync(d))
+    .map((d) => `mount -t tmpfs tmpfs '${d}' && `)
+    .join('')
+  // prettier-ignore
+  return spawnProgram([
+    'unshare', '--user', '--map-root-user', '--mount', 'sh', '-c', `${hide}exec "$@"`,
+    'no-faketime', process.execPath, BIN, ...args,
+  ])
+}
+
+describe('the date a build writes', () => {
+  const files = { Makefile: 'out/day.txt:\n\tmkdir -p out && date +%F > out/day.txt\n' }
+
+  it.runIf(hasFaketime)('is caught by the time variation (exit 1)', async () => {
+    const { code, result } = await build(project(files), ['-o', 'out/day.txt', '--', 'make'])
+    expect(result?.variations.find((v) => v.name === 'time')?.status).toBe('effective')
+    expect(code).toBe(1)
+  })
+
+  it('without libfaketime, is not claimed to have been varied, and --vary time is exit 3', async () => {
+    const source = project(files)
+    const parent = makeTempParent()
+    const base = ['build', '-C', source, '--temp-dir', parent, '--out-dir', makeTemp()]
+    const defaults = await runWithoutFaketime([...base, '-o', 'out/day.txt', '--', 'make'])
+    // The date was never varied, so the yes is only about what was.
+    expect(defaults.code).toBe(0)
+    expect(defaults.stdout).toMatch(
+      /^reproducible under path, ordering; not varied: time \(libfaketime is not installed, so the date was not varied; run B only started 1100 ms after run A/m,
+    )
+    const json = await runWithoutFaketime([...base, '--json', '-o', 'out/day.txt', '--', 'make'])
+    const time = (JSON.parse(json.stdout) as BuildResult).variations.find((v) => v.name === 'time')
+    expect(time?.status).toBe('not-applied')
+    const asked = await runWithoutFaketime([
+      ...base,
+      '-o',
+      'out/day.txt',
+      '--vary',
+      'time',
+      '--',
+      'make',
+    ])
+    expect(asked.code).toBe(3)
+    expect(asked.stderr).toMatch(
+      /--vary time: cannot be applied here: time: libfaketime is not installed/,
+    )
+    expect(asked.stderr).toMatch(/apt-get install faketime/)
+    // All but time is not a contradiction.
+    const allButTime = await runWithoutFaketime([
+      ...base,
+      '-o',
+      'out/day.txt',
+      '--vary',
+      'all',
+      '--no-vary',
+      'time',
+      '--',
+      'make',
+    ])
+    expect(allButTime.code).toBe(0)
+    expect(listDir(parent)).toEqual([])
+  })
+})
