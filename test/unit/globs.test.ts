@@ -1,7 +1,15 @@
-import { describe, expect, it } from 'vitest'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
 import { toBuildOptions } from '../../src/config/build-options.js'
+import { collectManifest } from '../../src/digest/manifest.js'
 import { ReproofError } from '../../src/errors.js'
-import { findClimb } from '../../src/globs.js'
+import { fromNameBytes } from '../../src/file-names.js'
+import { compileGlob, findClimb } from '../../src/globs.js'
+import { cleanupTemp, makeTemp } from '../helpers.js'
+
+afterEach(cleanupTemp)
 
 // Patterns fast-glob turns into `..` (brace expansion) or that name `..` as an extglob.
 const CLIMBING = [
@@ -71,5 +79,72 @@ describe('toBuildOptions', () => {
     for (const glob of ORDINARY) {
       expect(toBuildOptions({ out: [glob] }, ['make'], {}, '/w', '/w').outputs).toEqual([glob])
     }
+  })
+})
+
+describe('matching artifacts inside the build root', () => {
+  function buildRoot(): { root: string; outside: string } {
+    const base = makeTemp()
+    const root = path.join(base, 'work', 'root')
+    const outside = path.join(base, 'home', 'me')
+    fs.mkdirSync(root, { recursive: true })
+    fs.mkdirSync(outside, { recursive: true })
+    fs.writeFileSync(path.join(outside, 'secret'), 'secret')
+    fs.mkdirSync(path.join(root, 'x'))
+    fs.writeFileSync(path.join(root, 'x', 'y'), 'y')
+    return { root, outside }
+  }
+
+  it('never matches above the root, whatever the glob expands to', async () => {
+    const { root } = buildRoot()
+    // Straight to the matcher, without the pattern check in front of it.
+    for (const glob of [...CLIMBING, '{..,x}/y']) {
+      const { manifest } = await collectManifest(root, [glob])
+      for (const entry of manifest) expect(entry.name, glob).toBe('x/y')
+    }
+    // A `..` in the fixed part of a glob is refused outright.
+    await expect(collectManifest(root, ['../../home/me/*'])).rejects.toThrow(
+      '--out ../../home/me/*: ../../home/me: leads outside the build root; refused',
+    )
+  })
+
+  it('refuses a link to a directory outside, naming the glob and the path, before reading', async () => {
+    const { root, outside } = buildRoot()
+    // A FIFO: reading it would block, so the refusal must come before any read.
+    execFileSync('mkfifo', [path.join(outside, 'pipe')])
+    fs.symlinkSync(outside, path.join(root, 'lnk'))
+    for (const glob of ['lnk/secret', 'lnk/*', 'lnk/**', 'lnk/pipe']) {
+      const failure = collectManifest(root, [glob])
+      await expect(failure, glob).rejects.toMatchObject({ code: 'E_INPUT' })
+      await expect(failure, glob).rejects.toThrow(
+        `--out ${glob}: lnk: leads outside the build root; refused`,
+      )
+    }
+    // Not a match (the walk does not enter links), so not an error either.
+    expect((await collectManifest(root, ['**/secret'])).manifest).toEqual([])
+  })
+
+  it('follows a link on the way that stays inside, as a shell would', async () => {
+    const { root } = buildRoot()
+    fs.symlinkSync('x', path.join(root, 'alias'))
+    const { manifest } = await collectManifest(root, ['alias/*', 'alias'])
+    expect(manifest.map((e) => e.name)).toEqual(['alias/y'])
+  })
+
+  it('takes names that are not UTF-8, exactly', async () => {
+    const { root } = buildRoot()
+    fs.mkdirSync(path.join(root, 'out'))
+    fs.writeFileSync(Buffer.from(`${root}/out/\xff.bin`, 'latin1'), 'bytes')
+    const { manifest } = await collectManifest(root, ['out/*.bin'])
+    expect(manifest.map((e) => e.name)).toEqual([
+      fromNameBytes(Buffer.from('out/\xff.bin', 'latin1')),
+    ])
+    expect(manifest[0]?.size).toBe(5)
+  })
+
+  it('compiles globs with the base they start from', () => {
+    expect(compileGlob('out/*.bin')).toMatchObject({ base: 'out', literal: false, depth: 1 })
+    expect(compileGlob('out/**')).toMatchObject({ base: 'out', depth: undefined })
+    expect(compileGlob('./dist/')).toMatchObject({ base: 'dist', literal: true })
   })
 })
