@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { copyArtifacts } from '../../src/build/copy-artifacts.js'
 import { toBuildOptions } from '../../src/config/build-options.js'
 import { collectManifest } from '../../src/digest/manifest.js'
 import { ReproofError } from '../../src/errors.js'
@@ -146,5 +147,25 @@ describe('matching artifacts inside the build root', () => {
     expect(compileGlob('out/*.bin')).toMatchObject({ base: 'out', literal: false, depth: 1 })
     expect(compileGlob('out/**')).toMatchObject({ base: 'out', depth: undefined })
     expect(compileGlob('./dist/')).toMatchObject({ base: 'dist', literal: true })
+  })
+})
+
+describe('copying artifacts out', () => {
+  it('refuses, before copying anything, a write through a link that leaves --out-dir', async () => {
+    const root = makeTemp()
+    fs.mkdirSync(path.join(root, 'sub'))
+    fs.writeFileSync(path.join(root, 'a.txt'), 'a')
+    fs.writeFileSync(path.join(root, 'sub', 'app'), 'app')
+    const outDir = makeTemp()
+    const elsewhere = makeTemp()
+    fs.symlinkSync(elsewhere, path.join(outDir, 'sub'))
+    const { manifest } = await collectManifest(root, ['a.txt', 'sub/app'])
+    const failure = copyArtifacts(root, manifest, outDir, 0)
+    await expect(failure).rejects.toMatchObject({ code: 'E_INPUT' })
+    await expect(failure).rejects.toThrow(
+      /artifact sub\/app would be written outside it through a symbolic link/,
+    )
+    expect(fs.readdirSync(elsewhere)).toEqual([])
+    expect(fs.readdirSync(outDir)).toEqual(['sub'])
   })
 })
