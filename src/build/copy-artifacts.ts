@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Manifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
-import { toDisplayText } from '../file-names.js'
+import { toDisplayText, toFsPath } from '../file-names.js'
 import { copyFileAtomic } from '../io/atomic-write.js'
 import { isInside, resolveInside } from '../sandbox/contain.js'
 
@@ -19,9 +19,9 @@ export async function copyArtifacts(
 ): Promise<void> {
   for (const entry of manifest) await checkTarget(outDir, entry.name)
   for (const entry of manifest) {
-    const source = path.join(root, entry.name)
+    const source = toFsPath(root, entry.name)
     const mode = ((await fs.stat(source)).mode & 0o111) !== 0 ? 0o755 : 0o644
-    const written = await copyFileAtomic(source, path.join(outDir, entry.name), {
+    const written = await copyFileAtomic(source, toFsPath(outDir, entry.name), {
       mode,
       mtime: epoch,
     })

@@ -41,7 +41,8 @@ import {
 } from './build-record.js'
 import { findLockfiles } from '../attest/lockfiles.js'
 import { copyArtifacts } from './copy-artifacts.js'
-import { normalizeArtifacts, type NormalizedManifests } from './normalize-artifacts.js'
+import type { NormalizedManifests } from './normalize-artifacts.js'
+import { normalizeOpenableArtifacts } from './normalize-openable.js'
 import { buildFailure, probeRun, runTwice, type BuildEvent } from './run-twice.js'
 
 export type { BuildEvent } from './run-twice.js'
@@ -197,7 +198,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     let normalization: NormalizedManifests | null = null
     if (options.normalize) {
       emit({ kind: 'phase', text: 'normalizing archive artifacts' })
-      normalization = await normalizeArtifacts(
+      normalization = await normalizeOpenableArtifacts(
         { a: plan.runs.a.layout.root, b: plan.runs.b.layout.root },
         final,
         epoch.value,

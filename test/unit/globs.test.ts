@@ -168,4 +168,18 @@ describe('copying artifacts out', () => {
     expect(fs.readdirSync(elsewhere)).toEqual([])
     expect(fs.readdirSync(outDir)).toEqual(['sub'])
   })
+
+  it('writes through a link that stays inside, and copies names that are not UTF-8', async () => {
+    const root = makeTemp()
+    fs.mkdirSync(path.join(root, 'sub'))
+    fs.writeFileSync(Buffer.from(`${root}/sub/\xff`, 'latin1'), 'ff')
+    const outDir = makeTemp()
+    fs.mkdirSync(path.join(outDir, 'real'))
+    fs.symlinkSync('real', path.join(outDir, 'sub'))
+    const { manifest } = await collectManifest(root, ['sub/*'])
+    await copyArtifacts(root, manifest, outDir, 0)
+    expect(fs.readdirSync(path.join(outDir, 'real'), { encoding: 'buffer' })).toEqual([
+      Buffer.from([0xff]),
+    ])
+  })
 })
