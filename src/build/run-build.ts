@@ -9,6 +9,7 @@ import { renderDiffHtml } from '../diff/views/html.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { collectManifest, type Manifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
+import { toFsPath } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
 import { readGitSource } from '../sandbox/git.js'
@@ -122,7 +123,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )
   const passThrough = resolvePassThrough(options.env, deps.callerEnv)
-  const entries = await listSourceEntries(options.source, {
+  const entries = listSourceEntries(options.source, {
     tracked: git?.files,
     exclude: options.exclude,
   })
@@ -247,7 +248,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       outDir = options.outDir
     }
     const lockfileNames = findLockfiles(entries)
-    const lockfileDigests = await hashFiles(lockfileNames.map((n) => path.join(options.source, n)))
+    const lockfileDigests = await hashFiles(lockfileNames.map((n) => toFsPath(options.source, n)))
     const lockfiles = lockfileNames.map((n, i) => ({
       path: n,
       sha256: lockfileDigests[i]?.sha256 ?? '',

@@ -1,8 +1,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { BuildRecord } from '../../src/build/build-record.js'
 import type { BuildResult } from '../../src/build/run-build.js'
-import { cleanupTemp, copyFixture, listDir, makeTemp, makeTempParent, runCli } from '../helpers.js'
+import {
+  cleanupTemp,
+  copyFixture,
+  git,
+  listDir,
+  makeTemp,
+  makeTempParent,
+  runCli,
+} from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -21,6 +30,20 @@ async function build(source: string, args: string[]) {
 function shellBuild(source: string, outs: string[], script: string, flags: string[] = []) {
   return build(source, [...outs.flatMap((o) => ['-o', o]), ...flags, '--', 'sh', '-c', script])
 }
+
+function commitAll(source: string, message: string): void {
+  git(source, ['init', '-q'])
+  git(source, ['add', '.'])
+  git(source, ['commit', '-qm', message])
+}
+
+/** A path below `dir` whose last part is given as bytes. */
+function bytePath(dir: string, ...bytes: number[]): Buffer {
+  return Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(bytes)])
+}
+
+const FF_C = [0x66, 0xff, 0x2e, 0x63] // f\xff.c
+const ESC_TXT = [...Buffer.from('e\u001b[31mvil\n.txt')]
 
 describe('globs stay inside the build root', () => {
   it('refuses a glob that brace expansion turns into `..`, from a flag or the config file', async () => {
@@ -79,5 +102,74 @@ describe('globs stay inside the build root', () => {
     ])
     expect(listDir(elsewhere)).toEqual([])
     expect(listDir(outDir)).toEqual(['bin'])
+  })
+})
+
+describe('names are bytes', () => {
+  function sourceWithOddNames(): string {
+    const source = copyFixture('hello-c')
+    fs.writeFileSync(bytePath(source, ...FF_C), 'int odd;\n')
+    fs.writeFileSync(bytePath(source, ...ESC_TXT), 'escape\n')
+    return source
+  }
+  // Writes `out/\xff.bin` (from f\xff.c) and `out/a<newline>b.txt` (from the escape file).
+  const SCRIPT = `mkdir -p out && cat f*.c > "out/$(printf '\\377').bin" && cat e*.txt > "out/$(printf 'a\\nb').txt"`
+
+  it('snapshots, hashes and copies names that are not UTF-8 exactly, and records them unambiguously', async () => {
+    const source = sourceWithOddNames()
+    const outDir = makeTemp()
+    const record = path.join(makeTemp(), 'record.json')
+    const { code, result, stderr } = await shellBuild(source, ['out/*'], SCRIPT, [
+      '--json',
+      '--record',
+      record,
+      '--out-dir',
+      outDir,
+    ])
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(result?.artifacts.map((a) => a.name)).toEqual(['out/a\nb.txt', 'out/\u0000ff.bin'])
+    expect(result?.source.files).toBe(4)
+    const copied = fs.readdirSync(path.join(outDir, 'out'), { encoding: 'buffer' })
+    expect(copied.sort((x, y) => Buffer.compare(x, y))).toEqual([
+      Buffer.from('a\nb.txt'),
+      Buffer.from([0xff, ...Buffer.from('.bin')]),
+    ])
+    expect(
+      fs.readFileSync(bytePath(path.join(outDir, 'out'), 0xff, ...Buffer.from('.bin')), 'utf8'),
+    ).toBe('int odd;\n')
+    const text = fs.readFileSync(record, 'utf8')
+    expect(text).toContain('"name": "out/\\u0000ff.bin"')
+    const written = JSON.parse(text) as BuildRecord
+    expect(written.runs[0]?.manifest.map((e) => e.name)).toEqual([
+      'out/a\nb.txt',
+      'out/\u0000ff.bin',
+    ])
+  })
+
+  it('reports a differing artifact with such a name, compared raw, without crashing', async () => {
+    const source = sourceWithOddNames()
+    fs.mkdirSync(bytePath(source, 0xfe))
+    fs.writeFileSync(bytePath(source, 0xfe, 0x2f, 0x78), 'nested') // \xfe/x
+    // The build root's path differs between the runs (the path variation).
+    const script = `${SCRIPT} && cat "$(printf '\\376')/x" > out/nested.txt && pwd > "out/$(printf '\\375').txt"`
+    const { code, result } = await shellBuild(source, ['out/*'], script, ['--json'])
+    expect(code).toBe(1)
+    expect(result?.source.files).toBe(5)
+    expect(result?.differences.map((d) => d.name)).toEqual(['out/\u0000fd.txt'])
+    expect(result?.warnings).toContain(
+      'out/\\xfd.txt was not normalized (its name is not UTF-8); its raw digests are compared',
+    )
+  })
+
+  it('takes names that are not UTF-8 from a git work tree, as tracked', async () => {
+    const source = sourceWithOddNames()
+    commitAll(source, 'odd names')
+    fs.writeFileSync(bytePath(source, 0x75, 0xfe), 'untracked') // u\xfe: not in the snapshot
+    const { code, result } = await shellBuild(source, ['out/*'], SCRIPT, ['--json'])
+    expect(code).toBe(0)
+    expect(result?.source.git?.dirty).toBe(false)
+    expect(result?.source.files).toBe(4)
+    expect(result?.artifacts.map((a) => a.name)).toContain('out/\u0000ff.bin')
   })
 })

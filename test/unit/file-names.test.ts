@@ -8,6 +8,8 @@ import {
   toFsPath,
   toNameBytes,
 } from '../../src/file-names.js'
+import { compileGlob } from '../../src/globs.js'
+import { parseQuotedPaths } from '../../src/sandbox/git.js'
 
 // In `u` mode, \p{Cs} matches only surrogates that are not part of a pair.
 const isWellFormed = (s: string): boolean => !/\p{Cs}/u.test(s)
@@ -107,5 +109,53 @@ describe('toDisplayText', () => {
       'a\\nb\\x1b[31m\\u{9b}\\u{202e}.txt',
     )
     expect(toDisplayText('plain/é.txt')).toBe('plain/é.txt')
+  })
+})
+
+describe('globs over names', () => {
+  it('count a stray byte as one character and match it only by wildcards', () => {
+    const name = fromNameBytes(Buffer.from([0x66, 0xff, 0x2e, 0x63]))
+    expect(compileGlob('f?.c').matches(name)).toBe(true)
+    expect(compileGlob('*.c').matches(name)).toBe(true)
+    expect(compileGlob('f\u00ff.c').matches(name)).toBe(false)
+    expect(compileGlob('f\\x*').matches(name)).toBe(false)
+    expect(compileGlob('f?.c').matches('fé.c')).toBe(true)
+  })
+})
+
+describe('parseQuotedPaths', () => {
+  /** What `git -c core.quotePath=true ls-files` writes for one name. */
+  function quoteLikeGit(bytes: Uint8Array): string {
+    const escapes: Record<number, string> = {
+      7: 'a',
+      8: 'b',
+      9: 't',
+      10: 'n',
+      11: 'v',
+      12: 'f',
+      13: 'r',
+      34: '"',
+      92: '\\',
+    }
+    if (bytes.every((b) => b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c)) {
+      return Buffer.from(bytes).toString('latin1')
+    }
+    let out = '"'
+    for (const b of bytes) {
+      const named = escapes[b]
+      if (named !== undefined) out += `\\${named}`
+      else if (b < 0x20 || b >= 0x7f) out += `\\${b.toString(8).padStart(3, '0')}`
+      else out += String.fromCharCode(b)
+    }
+    return `${out}"`
+  }
+
+  it('reads every name git can list back to its exact bytes', () => {
+    fc.assert(
+      fc.property(fc.array(nameBytes, { maxLength: 8 }), (names) => {
+        const listing = names.map((n) => `${quoteLikeGit(n)}\n`).join('')
+        expect(parseQuotedPaths(listing).map(toNameBytes)).toEqual(names.map((n) => Buffer.from(n)))
+      }),
+    )
   })
 })
