@@ -83,6 +83,8 @@ export interface BuildResult {
   /** The workspace left for inspection by --keep. */
   kept: string | null
   warnings: string[]
+  /** Source paths left out of the snapshot because an `--out` glob matches them. */
+  excludedOutputs: string[]
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
@@ -123,9 +125,10 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )
   const passThrough = resolvePassThrough(options.env, deps.callerEnv)
-  const entries = listSourceEntries(options.source, {
+  const { entries, excludedOutputs } = listSourceEntries(options.source, {
     tracked: git?.files,
     exclude: options.exclude,
+    outputs: options.outputs,
   })
   throwIfAborted(deps.signal)
 
@@ -266,6 +269,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       source: sourceInfo,
       outputs: options.outputs,
       exclude: options.exclude,
+      excludedOutputs,
       epoch,
       environment: toEnvironmentEntries(plan.runs.a.env, options.env, passThrough),
       canary: workspace.canary,
@@ -318,6 +322,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       explanation,
       kept: keep ? workspace.base : null,
       warnings,
+      excludedOutputs,
     }
     return { result, record }
   } finally {

@@ -1,11 +1,18 @@
 import type { BuildResult } from '../build/run-build.js'
 import { formatDuration } from '../config/duration.js'
+import { toDisplayText as shown } from '../file-names.js'
 import { paint } from './output.js'
+
+// Beyond this many, the warning names the first ones and counts the rest (--json has all).
+const MAX_NAMES_IN_WARNING = 10
 
 /** The human view of a twin build: a verdict, a table of artifacts, the differences. */
 export function renderBuildHuman(result: BuildResult, color: boolean): string {
   const c = paint(color)
   const out: string[] = []
+  if (result.excludedOutputs.length > 0) {
+    out.push(c.yellow(`warning: ${excludedWarning(result.excludedOutputs)}`))
+  }
   for (const warning of result.warnings) out.push(c.yellow(`warning: ${warning}`))
   const variations = result.variations
     .filter((v) => v.applied)
@@ -63,6 +70,13 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
   if (result.record !== null) out.push(`build record: ${result.record}`)
   if (result.kept !== null) out.push(`build roots kept in ${result.kept}`)
   return `${out.join('\n')}\n`
+}
+
+function excludedWarning(names: readonly string[]): string {
+  const listed = names.slice(0, MAX_NAMES_IN_WARNING).map(shown).join(', ')
+  const more =
+    names.length > MAX_NAMES_IN_WARNING ? ` and ${names.length - MAX_NAMES_IN_WARNING} more` : ''
+  return `left out of the snapshot because --out matches them (artifacts are built, never taken from the source): ${listed}${more}`
 }
 
 function countNames(result: BuildResult): number {

@@ -10,29 +10,53 @@ export type SourceEntry =
   | { kind: 'dir'; rel: string }
   | { kind: 'symlink'; rel: string; target: string }
 
+export interface SourceListing {
+  entries: SourceEntry[]
+  /**
+   * What was left out because an `--out` glob matches it: the topmost matching path of
+   * each (a directory stands for everything below it), in byte order.
+   */
+  excludedOutputs: string[]
+}
+
 /**
  * Lists what goes into a snapshot. In a git work tree that is the tracked files as
  * they stand (not the untracked debris of a developer's tree); elsewhere every file
  * below the source. `.git` is never part of it. Special files are refused.
  *
+ * Artifacts are outputs, never inputs: whatever an `--out` glob matches is left out,
+ * so that an artifact copied back into the source by an earlier run (the default
+ * `--out-dir`) cannot pass for a fresh one, as it does when `make` finds it up to date.
  *
  * The walk is synchronous on purpose: one readdir per directory and one lstat per
  * entry, without a promise per file, is what keeps a 20,000-file snapshot near `cp -a`.
  */
 export function listSourceEntries(
   sourceDir: string,
-  options: { tracked: readonly string[] | undefined; exclude: readonly string[] },
-): SourceEntry[] {
+  options: {
+    tracked: readonly string[] | undefined
+    exclude: readonly string[]
+    outputs: readonly string[]
+  },
+): SourceListing {
   const exclude = options.exclude.map(compileGlob)
+  const outputs = options.outputs.map(compileGlob)
   const candidates = options.tracked ?? listAll(sourceDir)
   const entries: SourceEntry[] = []
+  const excludedOutputs = new Set<string>()
   for (const rel of [...candidates].sort(compareNames)) {
     const ancestors = selfAndAncestors(rel)
     if (ancestors.some((p) => isGitDir(p) || matchesAny(exclude, p))) continue
+    // The topmost: `dist` rather than each file below it.
+    const output = ancestors.findLast((p) => matchesAny(outputs, p))
+    if (output !== undefined) {
+      excludedOutputs.add(output)
+      continue
+    }
     const entry = describe(sourceDir, rel)
     if (entry !== undefined) entries.push(entry)
   }
-  return entries
+  return { entries, excludedOutputs: [...excludedOutputs].sort(compareNames) }
 }
 
 /** Every path below `root`, `.git` left out. */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -44,6 +45,54 @@ function bytePath(dir: string, ...bytes: number[]): Buffer {
 
 const FF_C = [0x66, 0xff, 0x2e, 0x63] // f\xff.c
 const ESC_TXT = [...Buffer.from('e\u001b[31mvil\n.txt')]
+
+describe('artifacts are outputs, never inputs', () => {
+  it('builds afresh when the source still holds the artifact of an earlier run', async () => {
+    const source = copyFixture('hello-c')
+    // The first build copies `hello` back into the source, the default --out-dir.
+    const first = await build(source, ['-o', 'hello', '--json', '--', 'make'])
+    expect(first.code).toBe(0)
+    expect(fs.existsSync(path.join(source, 'hello'))).toBe(true)
+    const hello = path.join(source, 'hello.c')
+    fs.writeFileSync(
+      hello,
+      fs.readFileSync(hello, 'utf8').replace('reproducible world', 'fresh build'),
+    )
+
+    // The snapshot gives every file the same mtime, so make would find the old `hello` up to date.
+    const record = path.join(makeTemp(), 'record.json')
+    const second = await build(source, ['-o', 'hello', '--json', '--record', record, '--', 'make'])
+    expect(second.code).toBe(0)
+    expect(second.result?.excludedOutputs).toEqual(['hello'])
+    expect(execFileSync(path.join(source, 'hello'), { encoding: 'utf8' })).toBe(
+      'hello, fresh build\n',
+    )
+    const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
+    expect(written.excludedOutputs).toEqual(['hello'])
+    expect(written.source.files).toBe(2) // Makefile and hello.c
+
+    const human = await build(source, ['-o', 'hello', '--', 'make'])
+    expect(human.stdout).toMatch(
+      /^warning: left out of the snapshot because --out matches them .*: hello$/m,
+    )
+  })
+
+  it('leaves tracked artifacts out of a git snapshot too, whole directories as one name', async () => {
+    const source = copyFixture('hello-c')
+    fs.mkdirSync(path.join(source, 'dist'))
+    fs.writeFileSync(path.join(source, 'dist', 'stale.txt'), 'stale')
+    commitAll(source, 'with a committed output')
+    const { code, result } = await shellBuild(
+      source,
+      ['dist'],
+      'test ! -e dist && mkdir dist && ls > dist/listing.txt',
+      ['--json', '--out-dir', makeTemp()],
+    )
+    expect(code).toBe(0)
+    expect(result?.excludedOutputs).toEqual(['dist'])
+    expect(result?.artifacts.map((a) => a.name)).toEqual(['dist/listing.txt'])
+  })
+})
 
 describe('globs stay inside the build root', () => {
   it('refuses a glob that brace expansion turns into `..`, from a flag or the config file', async () => {

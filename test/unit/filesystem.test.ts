@@ -76,7 +76,7 @@ describe('snapshotSource', () => {
   it('copies content, keeps links, and normalizes modes and times', async () => {
     const src = sourceTree()
     const dest = path.join(makeTemp(), 'root')
-    const entries = listSourceEntries(src, {
+    const { entries } = listSourceEntries(src, {
       tracked: undefined,
       exclude: [],
       outputs: [],
@@ -96,7 +96,7 @@ describe('snapshotSource', () => {
   it('creates entries in opposite orders for the two runs, which tmpfs lists back', async () => {
     const src = sourceTree()
     const parent = makeTempParent()
-    const entries = listSourceEntries(src, {
+    const { entries } = listSourceEntries(src, {
       tracked: undefined,
       exclude: [],
       outputs: [],
@@ -113,14 +113,18 @@ describe('snapshotSource', () => {
     const src = sourceTree()
     fs.mkdirSync(path.join(src, '.git'))
     fs.writeFileSync(path.join(src, '.git/HEAD'), 'x')
-    const entries = listSourceEntries(src, { tracked: undefined, exclude: ['c/**', 'b.txt'] })
+    const { entries } = listSourceEntries(src, {
+      tracked: undefined,
+      exclude: ['c/**', 'b.txt'],
+      outputs: [],
+    })
     expect(entries.map((e) => e.rel)).toEqual(['a.txt', 'c', 'empty', 'exec.sh', 'link'])
   })
 
   it('refuses special files, naming them', () => {
     const src = makeTemp()
     execFileSync('mkfifo', [path.join(src, 'pipe')])
-    const failure = () => listSourceEntries(src, { tracked: undefined, exclude: [] })
+    const failure = () => listSourceEntries(src, { tracked: undefined, exclude: [], outputs: [] })
     expect(failure).toThrow(expect.objectContaining({ code: 'E_INPUT' }))
     expect(failure).toThrow(/pipe/)
   })
@@ -135,7 +139,7 @@ describe('snapshotSource', () => {
       fs.writeFileSync(path.join(src, 'f'), '')
       if (extra !== undefined) fs.symlinkSync(extra[1], path.join(src, extra[0]))
       fs.symlinkSync(target, path.join(src, name))
-      const entries = listSourceEntries(src, {
+      const { entries } = listSourceEntries(src, {
         tracked: undefined,
         exclude: [],
         outputs: [],
