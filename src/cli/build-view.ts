@@ -6,14 +6,17 @@ import { paint } from './output.js'
 // Beyond this many, the warning names the first ones and counts the rest (--json has all).
 const MAX_NAMES_IN_WARNING = 10
 
-/** The human view of a twin build: a verdict, a table of artifacts, the differences. */
+/**
+ * The human view of a twin build: a verdict, a table of artifacts, the differences.
+ * Names are shown escaped (`\xff`, `\n`): nothing in a file name reaches the terminal raw.
+ */
 export function renderBuildHuman(result: BuildResult, color: boolean): string {
   const c = paint(color)
   const out: string[] = []
   if (result.excludedOutputs.length > 0) {
     out.push(c.yellow(`warning: ${excludedWarning(result.excludedOutputs)}`))
   }
-  for (const warning of result.warnings) out.push(c.yellow(`warning: ${warning}`))
+  for (const warning of result.warnings) out.push(c.yellow(`warning: ${shown(warning)}`))
   const variations = result.variations
     .filter((v) => v.applied)
     .map((v) => (v.effective ? v.name : `${v.name} (no effect here)`))
@@ -25,19 +28,19 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
   const differing = new Map(result.differences.map((d) => [d.name, d]))
   const width = Math.max(
     8,
-    ...result.artifacts.map((a) => a.name.length),
-    ...result.differences.map((d) => d.name.length),
+    ...result.artifacts.map((a) => shown(a.name).length),
+    ...result.differences.map((d) => shown(d.name).length),
   )
   out.push(c.bold(`${'artifact'.padEnd(width)}  ${'size'.padStart(10)}  sha256`))
   for (const artifact of result.artifacts) {
     const mark = differing.has(artifact.name) ? c.red('≠') : c.green('=')
     out.push(
-      `${artifact.name.padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`,
+      `${shown(artifact.name).padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`,
     )
   }
   for (const d of result.differences) {
     if (d.kind === 'only-in-b')
-      out.push(`${d.name.padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
+      out.push(`${shown(d.name).padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
   }
   out.push('')
   if (result.reproducible) {
@@ -46,11 +49,12 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
       const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1])
       out.push(
         c.yellow(
-          `  only after normalization: ${touched.map((a) => a.name).join(', ')} differed in archive metadata alone`,
+          `  only after normalization: ${touched.map((a) => shown(a.name)).join(', ')} differed in archive metadata alone`,
         ),
       )
       for (const a of touched)
-        for (const change of a.changes[1]) out.push(c.dim(`    ${a.name} (run B): ${change}`))
+        for (const change of a.changes[1])
+          out.push(c.dim(`    ${shown(a.name)} (run B): ${shown(change)}`))
     }
     if (result.outDir !== null) out.push(`copied to ${result.outDir}`)
   } else {
@@ -61,7 +65,7 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
     )
     for (const d of result.differences) {
       const [a, b] = d.digests
-      out.push(`  ${d.name}`)
+      out.push(`  ${shown(d.name)}`)
       out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
       out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
     }

@@ -196,6 +196,24 @@ describe('names are bytes', () => {
     ])
   })
 
+  it('shows such names escaped, never raw, in the human view and in errors', async () => {
+    const source = sourceWithOddNames()
+    const ok = await shellBuild(source, ['out/*'], SCRIPT, ['--out-dir', makeTemp()])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toMatch(/^out\/\\xff\.bin {2}/m)
+    expect(ok.stdout).toMatch(/^out\/a\\nb\.txt {2}/m)
+    // eslint-disable-next-line no-control-regex -- nothing of the names may reach the terminal raw
+    expect(ok.stdout).not.toMatch(/[\u0000\u001b\ufffd]/)
+
+    const bad = await shellBuild(source, ['l*'], `ln -s /etc/hostname "$(printf 'l\\033[31mk')"`, [
+      '--json',
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'reproof: --out l*: artifact l\\x1b[31mk: symbolic link leads outside the build root; refused',
+    ])
+  })
+
   it('reports a differing artifact with such a name, compared raw, without crashing', async () => {
     const source = sourceWithOddNames()
     fs.mkdirSync(bytePath(source, 0xfe))
