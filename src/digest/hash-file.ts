@@ -27,6 +27,8 @@ const MIN_BYTES_FOR_WORKERS = 64 * 1024 * 1024
  * core, each taking every n-th file; memory stays one buffer per thread.
  */
 export async function hashFiles(
+  // A Buffer path (a name that is not UTF-8) reaches a worker as a Uint8Array, which fs
+  // takes as a path just the same.
   files: readonly (string | Buffer)[],
   options: { totalBytes?: number } = {},
 ): Promise<FileDigest[]> {
@@ -62,8 +64,7 @@ const buffer = Buffer.allocUnsafe(${CHUNK})
 const out = []
 for (const file of workerData) {
   const hash = crypto.createHash('sha256')
-  // A path that is not UTF-8 arrives as a Uint8Array (a Buffer loses its class on the way).
-  const fd = fs.openSync(typeof file === 'string' ? file : Buffer.from(file), 'r')
+  const fd = fs.openSync(file, 'r')
   let size = 0
   try {
     for (;;) {

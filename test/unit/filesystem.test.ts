@@ -155,6 +155,18 @@ describe('snapshotSource', () => {
 })
 
 describe('hashing', () => {
+  it('opens names that are not UTF-8 by their bytes, in worker threads too', async () => {
+    const dir = makeTemp()
+    // 80 files: enough for the worker threads, which get the paths as plain bytes.
+    const files = Array.from({ length: 80 }, (_, i) =>
+      Buffer.concat([Buffer.from(`${dir}/${i}`), Buffer.from([0xff])]),
+    )
+    for (const [i, f] of files.entries()) fs.writeFileSync(f, String(i))
+    const digests = await hashFiles(files)
+    expect(digests.map((d) => d.size)).toEqual(files.map((_, i) => String(i).length))
+    expect(digests[7]?.sha256).toBe(crypto.createHash('sha256').update('7').digest('hex'))
+  })
+
   it('matches openssl on files of any size, chunk boundaries included', async () => {
     const dir = makeTemp()
     const MiB = 1024 * 1024
