@@ -4,5 +4,5 @@ import { listSourceEntries } from '../../dist/sandbox/source-files.js'
 import { snapshotSource } from '../../dist/sandbox/snapshot.js'
 
 const [source, dest] = process.argv.slice(2)
-const entries = await listSourceEntries(source, { tracked: undefined, exclude: [] })
+const { entries } = listSourceEntries(source, { tracked: undefined, exclude: [], outputs: [] })
 await snapshotSource(entries, source, dest, { epoch: 1700000000, order: 'ascending' })

@@ -33,6 +33,8 @@ const RecordSchema = v.object({
   }),
   outputs: v.array(v.string()),
   exclude: v.array(v.string()),
+  // Records from before outputs were left out of the snapshot have none.
+  excludedOutputs: v.optional(v.array(v.string()), []),
   epoch: v.object({
     value: v.number(),
     source: v.picklist(['flag', 'config', 'environment', 'git', 'default']),

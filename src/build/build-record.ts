@@ -54,6 +54,8 @@ export interface BuildRecord {
   source: SourceInfo
   outputs: string[]
   exclude: string[]
+  /** Source paths left out of the snapshot because an `--out` glob matches them. */
+  excludedOutputs: string[]
   epoch: { value: number; source: EpochSource }
   environment: EnvironmentEntry[]
   canary: string

@@ -2,31 +2,58 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Manifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
+import { toDisplayText, toFsPath } from '../file-names.js'
 import { copyFileAtomic } from '../io/atomic-write.js'
+import { isInside, resolveInside } from '../sandbox/contain.js'
 
-/** Copies run A's artifacts out, each atomically, checking every copy against its digest. */
+/**
+ * Copies run A's artifacts out, each atomically, checking every copy against its digest.
+ * Every write stays inside `outDir`: all targets are checked before the first is copied,
+ * so a refusal leaves nothing half done.
+ */
 export async function copyArtifacts(
   root: string,
   manifest: Manifest,
   outDir: string,
   epoch: number,
 ): Promise<void> {
+  for (const entry of manifest) await checkTarget(outDir, entry.name)
   for (const entry of manifest) {
-    const source = path.join(root, entry.name)
+    const source = toFsPath(root, entry.name)
     const mode = ((await fs.stat(source)).mode & 0o111) !== 0 ? 0o755 : 0o644
-    const written = await copyFileAtomic(source, path.join(outDir, entry.name), {
+    const written = await copyFileAtomic(source, toFsPath(outDir, entry.name), {
       mode,
       mtime: epoch,
     })
     if (written !== entry.sha256) {
       throw new ReproofError(
         'E_BUILD',
-        `artifact ${entry.name} changed while it was being copied out`,
+        `artifact ${toDisplayText(entry.name)} changed while it was being copied out`,
         {
           wanted: entry.sha256,
           found: written,
         },
       )
     }
+  }
+}
+
+/**
+ * The name must stay below `outDir`, and so must every directory on the way to it: a
+ * symbolic link there (say `out -> /etc`, left in the source dir, the default `--out-dir`)
+ * would carry the write elsewhere. The file itself may be a link: the copy is renamed
+ * over it, replacing the link, never writing through it.
+ */
+async function checkTarget(outDir: string, name: string): Promise<void> {
+  const parent = path.posix.dirname(name)
+  const escapes = !isInside(outDir, path.join(outDir, name))
+  const resolved = escapes || parent === '.' ? undefined : await resolveInside(outDir, parent)
+  if (escapes || resolved?.kind === 'outside' || resolved?.kind === 'loop') {
+    const shown = toDisplayText(name)
+    throw new ReproofError(
+      'E_INPUT',
+      `--out-dir ${toDisplayText(outDir)}: artifact ${shown} would be written outside it${escapes ? '' : ' through a symbolic link'}; nothing was copied`,
+      { path: shown },
+    )
   }
 }

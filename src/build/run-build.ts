@@ -7,8 +7,9 @@ import { explainBuild, itemsFor } from '../diff/explain-build.js'
 import type { DiffReport } from '../diff/report.js'
 import { renderDiffHtml } from '../diff/views/html.js'
 import { hashFiles } from '../digest/hash-file.js'
-import { collectManifest, type Manifest } from '../digest/manifest.js'
+import { collectManifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
+import { toDisplayText, toFsPath } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
 import { openSandbox, type RunSandbox } from '../sandbox/namespace-sandbox.js'
@@ -24,7 +25,7 @@ import {
   type VariationRecord,
 } from '../sandbox/run-plan.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
-import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
+import { listSourceEntries } from '../sandbox/source-files.js'
 import {
   chooseTempParent,
   createWorkspace,
@@ -48,9 +49,9 @@ import { findLockfiles } from '../attest/lockfiles.js'
 import { copyArtifacts } from './copy-artifacts.js'
 import {
   artifactsMatchingAfterNormalization,
-  normalizeArtifacts,
   type NormalizedManifests,
 } from './normalize-artifacts.js'
+import { normalizeOpenableArtifacts } from './normalize-openable.js'
 import {
   buildFailure,
   probeRun,
@@ -131,6 +132,8 @@ export interface BuildResult {
   /** The workspace left for inspection by --keep. */
   kept: string | null
   warnings: string[]
+  /** Source paths left out of the snapshot because an `--out` glob matches them. */
+  excludedOutputs: string[]
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
@@ -171,9 +174,10 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )
   const passThrough = resolvePassThrough(options.env, deps.callerEnv)
-  const entries = await listSourceEntries(options.source, {
+  const { entries, excludedOutputs } = listSourceEntries(options.source, {
     tracked: git?.files,
     exclude: options.exclude,
+    outputs: options.outputs,
   })
   throwIfAborted(deps.signal)
 
@@ -245,7 +249,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
           outcome,
           contexts[outcome.id],
           outcomes,
-          whatReproofChanged(variations, isolation),
+          whatReproofChanged(variations, isolation, excludedOutputs),
         )
     }
     warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
@@ -269,7 +273,6 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         },
       )
     }
-    warnings.push(...(await staleArtifactWarnings(collected.a.manifest, entries, options.source)))
     const rawDifferences = compareManifests(collected.a.manifest, collected.b.manifest)
     const rawReproducible = rawDifferences.length === 0
     // With --normalize, normalization is part of the build: both runs' archives are
@@ -281,7 +284,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     let wouldMatchAfterNormalization: string[] = []
     if (options.normalize) {
       emit({ kind: 'phase', text: 'normalizing archive artifacts (--normalize)' })
-      normalization = await normalizeArtifacts(roots, final, epoch.value)
+      normalization = await normalizeOpenableArtifacts(roots, final, epoch.value)
       warnings.push(...normalization.warnings)
       final = { a: normalization.a, b: normalization.b }
     } else if (!rawReproducible) {
@@ -346,7 +349,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       outDir = options.outDir
     }
     const lockfileNames = findLockfiles(entries)
-    const lockfileDigests = await hashFiles(lockfileNames.map((n) => path.join(options.source, n)))
+    const lockfileDigests = await hashFiles(lockfileNames.map((n) => toFsPath(options.source, n)))
     const lockfiles = lockfileNames.map((n, i) => ({
       path: n,
       sha256: lockfileDigests[i]?.sha256 ?? '',
@@ -364,6 +367,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       source: sourceInfo,
       outputs: options.outputs,
       exclude: options.exclude,
+      excludedOutputs,
       epoch,
       environment: toEnvironmentEntries(plan.runs.a.env, options.env, passThrough),
       canary: workspace.canary,
@@ -426,6 +430,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       explanation,
       kept: keep ? workspace.base : null,
       warnings,
+      excludedOutputs,
     }
     return { result, record }
   } finally {
@@ -499,8 +504,15 @@ function toRunContext(
 function whatReproofChanged(
   variations: readonly VariationRecord[],
   isolation: Isolation,
+  excludedOutputs: readonly string[],
 ): string[] {
   return [
+    // A broad --out glob can take sources out of the snapshot: say so where it bites.
+    ...(excludedOutputs.length > 0
+      ? [
+          `left out of the snapshot because --out matches them: ${excludedOutputs.slice(0, 5).map(toDisplayText).join(', ')}${excludedOutputs.length > 5 ? ` and ${excludedOutputs.length - 5} more` : ''}`,
+        ]
+      : []),
     'a fresh, empty HOME',
     'a clean environment (only PATH, TZ, LANG/LC_ALL, SOURCE_DATE_EPOCH and --env)',
     ...(isolation.network === 'none' ? ['no network'] : []),
@@ -564,28 +576,6 @@ export function resolvePassThrough(
     out[request.name] = value
   }
   return out
-}
-
-/**
- * An artifact that is byte for byte a file of the source, at the same path, was most
- * likely not built at all (an earlier output copied back, which make finds up to date).
- */
-async function staleArtifactWarnings(
-  manifest: Manifest,
-  entries: readonly SourceEntry[],
-  source: string,
-): Promise<string[]> {
-  const inputs = new Map(
-    entries.flatMap((e) => (e.kind === 'file' ? [[e.rel, e.size] as const] : [])),
-  )
-  const suspects = manifest.filter((e) => inputs.get(e.name) === e.size)
-  const digests = await hashFiles(suspects.map((e) => path.join(source, e.name)))
-  return suspects
-    .filter((e, i) => digests[i]?.sha256 === e.sha256)
-    .map(
-      (e) =>
-        `artifact ${e.name} is identical to the source file of the same name; the build may not have produced it`,
-    )
 }
 
 function identicalReport(count: number): DiffReport {

@@ -1,13 +1,23 @@
 import type { BuildResult } from '../build/run-build.js'
 import { formatDuration } from '../config/duration.js'
+import { toDisplayText as shown } from '../file-names.js'
 import { FAKETIME_OFFSET_DAYS } from '../sandbox/run-plan.js'
 import { paint } from './output.js'
 
-/** The human view of a twin build: a verdict, a table of artifacts, the differences. */
+// Beyond this many, the warning names the first ones and counts the rest (--json has all).
+const MAX_NAMES_IN_WARNING = 10
+
+/**
+ * The human view of a twin build: a verdict, a table of artifacts, the differences.
+ * Names are shown escaped (`\xff`, `\n`): nothing in a file name reaches the terminal raw.
+ */
 export function renderBuildHuman(result: BuildResult, color: boolean): string {
   const c = paint(color)
   const out: string[] = []
-  for (const warning of result.warnings) out.push(c.yellow(`warning: ${warning}`))
+  if (result.excludedOutputs.length > 0) {
+    out.push(c.yellow(`warning: ${excludedWarning(result.excludedOutputs)}`))
+  }
+  for (const warning of result.warnings) out.push(c.yellow(`warning: ${shown(warning)}`))
   out.push(
     `epoch ${result.epoch} (${result.epochSource}); ${describeIsolation(result)}; ` +
       `runs took ${result.runs.map((r) => `${r.id.toUpperCase()} ${formatDuration(r.durationMs)}`).join(', ')}`,
@@ -16,19 +26,19 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
   const differing = new Map(result.differences.map((d) => [d.name, d]))
   const width = Math.max(
     8,
-    ...result.artifacts.map((a) => a.name.length),
-    ...result.differences.map((d) => d.name.length),
+    ...result.artifacts.map((a) => shown(a.name).length),
+    ...result.differences.map((d) => shown(d.name).length),
   )
   out.push(c.bold(`${'artifact'.padEnd(width)}  ${'size'.padStart(10)}  sha256`))
   for (const artifact of result.artifacts) {
     const mark = differing.has(artifact.name) ? c.red('≠') : c.green('=')
     out.push(
-      `${artifact.name.padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`,
+      `${shown(artifact.name).padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`,
     )
   }
   for (const d of result.differences) {
     if (d.kind === 'only-in-b')
-      out.push(`${d.name.padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
+      out.push(`${shown(d.name).padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
   }
   out.push('')
   const conditions = describeVariations(result.variations)
@@ -48,11 +58,12 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
     )
     out.push(
       c.yellow(
-        `  the builds wrote different bytes for ${touched.map((a) => a.name).join(', ')}; the normalized ones ship, and the record says how`,
+        `  the builds wrote different bytes for ${touched.map((a) => shown(a.name)).join(', ')}; the normalized ones ship, and the record says how`,
       ),
     )
     for (const a of touched)
-      for (const change of a.changes[1]) out.push(c.dim(`    ${a.name} (run B): ${change}`))
+      for (const change of a.changes[1])
+        out.push(c.dim(`    ${shown(a.name)} (run B): ${shown(change)}`))
     if (result.outDir !== null) out.push(`copied to ${result.outDir} (normalized)`)
   } else {
     out.push(
@@ -63,13 +74,13 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
     if (result.wouldMatchAfterNormalization.length > 0) {
       out.push(
         c.yellow(
-          `  ${result.wouldMatchAfterNormalization.join(', ')} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
+          `  ${result.wouldMatchAfterNormalization.map(shown).join(', ')} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
         ),
       )
     }
     for (const d of result.differences) {
       const [a, b] = d.digests
-      out.push(`  ${d.name}`)
+      out.push(`  ${shown(d.name)}`)
       out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
       out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
     }
@@ -78,6 +89,13 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
   if (result.record !== null) out.push(`build record: ${result.record}`)
   if (result.kept !== null) out.push(`build roots kept in ${result.kept}`)
   return `${out.join('\n')}\n`
+}
+
+function excludedWarning(names: readonly string[]): string {
+  const listed = names.slice(0, MAX_NAMES_IN_WARNING).map(shown).join(', ')
+  const more =
+    names.length > MAX_NAMES_IN_WARNING ? ` and ${names.length - MAX_NAMES_IN_WARNING} more` : ''
+  return `left out of the snapshot because --out matches them (artifacts are built, never taken from the source): ${listed}${more}`
 }
 
 function countNames(result: BuildResult): number {

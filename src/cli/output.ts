@@ -1,4 +1,5 @@
 import { isReproofError, exitCodeFor, EXIT } from '../errors.js'
+import { toDisplayText } from '../file-names.js'
 
 /** Where the CLI writes. Injected so that tests can run commands in-process. */
 export interface Streams {
@@ -27,13 +28,15 @@ export function paint(
 
 /**
  * The single place where errors become text and exit codes. The first line names the
- * input and what is wrong; context follows on indented lines.
+ * input and what is wrong; context follows on indented lines. Messages and hints hold
+ * file names, which may hold control characters: those are shown escaped, so that a
+ * message stays one line and nothing in it can talk to the terminal.
  */
 export function reportError(err: unknown, streams: Streams): number {
   if (isReproofError(err)) {
-    const lines = [`reproof: ${err.message}`]
+    const lines = [`reproof: ${toDisplayText(err.message)}`]
     const { context } = err
-    if (context.hint !== undefined) lines.push(`  hint: ${context.hint}`)
+    if (context.hint !== undefined) lines.push(`  hint: ${toDisplayText(context.hint)}`)
     if (context.detail !== undefined && context.detail !== '') {
       lines.push(
         '  --- last lines of the build log ---',
@@ -44,7 +47,7 @@ export function reportError(err: unknown, streams: Streams): number {
     return exitCodeFor(err.code)
   }
   const message = err instanceof Error ? err.message : String(err)
-  streams.stderr.write(`reproof: internal error: ${message}\n`)
+  streams.stderr.write(`reproof: internal error: ${toDisplayText(message)}\n`)
   if (err instanceof Error && err.stack !== undefined && streams.env.REPROOF_DEBUG !== undefined) {
     streams.stderr.write(`${err.stack}\n`)
   }

@@ -2,6 +2,8 @@ import path from 'node:path'
 import * as v from 'valibot'
 import { compareBytes } from '../canonical.js'
 import { ReproofError } from '../errors.js'
+import { toDisplayText } from '../file-names.js'
+import { findClimb } from '../globs.js'
 import { parseDuration } from './duration.js'
 import { resolveVariations, splitList, type VariationName } from './variations.js'
 
@@ -39,6 +41,8 @@ export interface BuildFlags {
   signTimeout?: string
   signRetries?: string
 }
+
+export const CONFIG_FILE = 'reproof.config.json'
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'))
 const list = v.pipe(v.array(nonEmpty), v.minLength(1, 'must name at least one'))
@@ -141,13 +145,16 @@ export function toBuildOptions(
     )
   }
 
-  const outputs = flags.out !== undefined && flags.out.length > 0 ? flags.out : (config.out ?? [])
+  const outFlags = flags.out !== undefined && flags.out.length > 0
+  const outputs = (outFlags ? flags.out : config.out) ?? []
   if (outputs.length === 0) {
     throw new ReproofError('E_USAGE', 'no artifacts named: give at least one --out <glob>')
   }
-  for (const glob of outputs) validateGlob(glob, '--out')
+  const inConfig = (key: string): string => `${path.join(configDir, CONFIG_FILE)} "${key}"`
+  for (const glob of outputs) validateGlob(glob, outFlags ? '--out' : inConfig('out'))
+  for (const glob of config.exclude ?? []) validateGlob(glob, inConfig('exclude'))
+  for (const glob of flags.exclude ?? []) validateGlob(glob, '--exclude')
   const exclude = [...(config.exclude ?? []), ...(flags.exclude ?? [])]
-  for (const glob of exclude) validateGlob(glob, '--exclude')
 
   const timeoutText = flags.timeout ?? config.timeout
   if (
@@ -218,12 +225,24 @@ function mergeEnv(config: readonly string[], flags: readonly string[]): EnvReque
   return [...byName.values()].sort((x, y) => compareBytes(x.name, y.name))
 }
 
-/** Globs are matched inside a build root, so they may not climb out of it. */
+/**
+ * Globs are matched inside a build root, so they may not climb out of it, not even
+ * through brace expansion (`.{.,}` is `..`) or an extglob. Matching checks every path
+ * it finds as well; this turns what can be seen in the pattern into a usage error.
+ */
 function validateGlob(glob: string, what: string): void {
-  if (path.isAbsolute(glob) || glob.split('/').includes('..') || glob.includes('\0')) {
+  const climb = path.isAbsolute(glob) || glob.includes('\0') ? glob : findClimb(glob)
+  if (climb !== undefined) {
     throw new ReproofError(
       'E_USAGE',
-      `${what} ${glob}: globs are relative to the build root and may not contain ".."`,
+      `${what} ${toDisplayText(glob)}: globs are relative to the build root and may not contain ".."${climb === glob ? '' : ` (it expands to ${toDisplayText(climb)})`}`,
+    )
+  }
+  // fast-glob took a leading `!` as "ignore"; alone, it matched nothing. Say so now.
+  if (glob.startsWith('!') && !glob.startsWith('!(')) {
+    throw new ReproofError(
+      'E_USAGE',
+      `${what} ${toDisplayText(glob)}: negated globs are not supported`,
     )
   }
 }

@@ -2,9 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
-import { BuildConfigSchema, type BuildConfig } from './build-options.js'
-
-export const CONFIG_FILE = 'reproof.config.json'
+import { BuildConfigSchema, CONFIG_FILE, type BuildConfig } from './build-options.js'
 
 // A configuration file is a few hundred bytes; anything near this is not one.
 const MAX_CONFIG_BYTES = 1024 * 1024

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { isUtf8Name } from '../file-names.js'
 import { diffDirectories, toReport } from './diff-inputs.js'
 import { DiffEngine } from './engine.js'
 import type { HintContext } from './hints.js'
@@ -38,7 +39,11 @@ export function buildHintContext(facts: BuildRunFacts): HintContext {
   }
 }
 
-/** Explains the differing artifacts of a twin build while both roots still exist. */
+/**
+ * Explains the differing artifacts of a twin build while both roots still exist. The
+ * engine opens files by text paths, so artifacts whose names are not UTF-8 (see
+ * file-names.ts) go unexplained; their digests still decide the verdict.
+ */
 export async function explainBuild(
   names: readonly string[],
   facts: BuildRunFacts,
@@ -49,7 +54,7 @@ export async function explainBuild(
     context: buildHintContext(facts),
   })
   const [a, b] = facts.views ?? facts.roots
-  await diffDirectories(engine, a, b, names)
+  await diffDirectories(engine, a, b, names.filter(isUtf8Name))
   return toReport(engine, ['run A', 'run B'])
 }
 

@@ -27,7 +27,9 @@ const MIN_BYTES_FOR_WORKERS = 64 * 1024 * 1024
  * core, each taking every n-th file; memory stays one buffer per thread.
  */
 export async function hashFiles(
-  files: readonly string[],
+  // A Buffer path (a name that is not UTF-8) reaches a worker as a Uint8Array, which fs
+  // takes as a path just the same.
+  files: readonly (string | Buffer)[],
   options: { totalBytes?: number } = {},
 ): Promise<FileDigest[]> {
   const threads = Math.min(os.availableParallelism(), 4)
@@ -39,12 +41,12 @@ export async function hashFiles(
   const parts = await Promise.all(shares.map((share) => hashInWorker(share)))
   return files.map((_, i) => {
     const digest = parts[i % threads]?.[Math.floor(i / threads)]
-    if (digest === undefined) throw new Error(`no digest for ${files[i] ?? i}`)
+    if (digest === undefined) throw new Error(`no digest for file ${i}`)
     return digest
   })
 }
 
-async function hashInThisThread(files: readonly string[]): Promise<FileDigest[]> {
+async function hashInThisThread(files: readonly (string | Buffer)[]): Promise<FileDigest[]> {
   const buffer = Buffer.allocUnsafe(CHUNK)
   const results: FileDigest[] = []
   const clock = { last: performance.now() }
@@ -79,7 +81,7 @@ for (const file of workerData) {
 parentPort.postMessage(out)
 `
 
-function hashInWorker(files: readonly string[]): Promise<FileDigest[]> {
+function hashInWorker(files: readonly (string | Buffer)[]): Promise<FileDigest[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: files })
     worker.once('message', (digests: FileDigest[]) => {
@@ -92,11 +94,15 @@ function hashInWorker(files: readonly string[]): Promise<FileDigest[]> {
   })
 }
 
-export async function hashFile(file: string): Promise<FileDigest> {
+export async function hashFile(file: string | Buffer): Promise<FileDigest> {
   return hashOne(file, Buffer.allocUnsafe(CHUNK), { last: performance.now() })
 }
 
-async function hashOne(file: string, buffer: Buffer, clock: { last: number }): Promise<FileDigest> {
+async function hashOne(
+  file: string | Buffer,
+  buffer: Buffer,
+  clock: { last: number },
+): Promise<FileDigest> {
   const hash = crypto.createHash('sha256')
   const fd = fs.openSync(file, 'r')
   let size = 0

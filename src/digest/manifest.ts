@@ -1,10 +1,10 @@
-import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import fg from 'fast-glob'
-import { compareBytes } from '../canonical.js'
 import { ReproofError } from '../errors.js'
-import { resolveInside } from '../sandbox/contain.js'
+import { compareNames, fromNameBytes, toDisplayText, toFsPath } from '../file-names.js'
+import { compileGlob, type CompiledGlob } from '../globs.js'
+import { isInside, resolveInside } from '../sandbox/contain.js'
+import { walkTree, type TreeEntry } from '../sandbox/walk.js'
 import { hashFiles } from './hash-file.js'
 
 import type { Manifest } from './manifest-digest.js'
@@ -18,8 +18,14 @@ export interface GlobMatches {
 
 /**
  * Finds the artifacts the globs name below `root` and hashes them. A glob that names
- * a directory takes every file below it. Symbolic links are followed only while they
- * stay inside the root; one that leaves it is refused, never read.
+ * a directory takes every file below it. Names are in the name form (see
+ * file-names.ts): exact bytes, even when not UTF-8.
+ *
+ * Globs are matched against the entries a walk of the root really finds, never expanded
+ * into paths first, so brace expansion or an extglob cannot make a `..`. The glob's
+ * fixed base may pass through symbolic links (as in a shell) but must end inside the
+ * root; below it, the walk never follows a link; a link that matches is followed only
+ * while it stays inside the root. Anything else is refused, before a byte is read.
  */
 export async function collectManifest(
   root: string,
@@ -28,33 +34,14 @@ export async function collectManifest(
   const names = new Set<string>()
   const matches: GlobMatches[] = []
   for (const glob of globs) {
-    const found = await fg(glob, {
-      cwd: root,
-      dot: true,
-      onlyFiles: false,
-      followSymbolicLinks: false,
-      markDirectories: true,
-    })
     let count = 0
-    for (const match of found) {
-      if (match.endsWith('/')) {
-        const below = await fg('**', {
-          cwd: path.join(root, match),
-          dot: true,
-          onlyFiles: false,
-          followSymbolicLinks: false,
-        })
-        for (const inner of below) {
-          if (await addArtifact(root, `${match}${inner}`, names)) count++
-        }
-      } else if (await addArtifact(root, match, names)) {
-        count++
-      }
+    for (const entry of await findMatches(root, compileGlob(glob))) {
+      if (await addArtifact(root, glob, entry, names)) count++
     }
     matches.push({ glob, count })
   }
-  const sorted = [...names].sort(compareBytes)
-  const digests = await hashFiles(sorted.map((name) => path.join(root, name)))
+  const sorted = [...names].sort(compareNames)
+  const digests = await hashFiles(sorted.map((name) => toFsPath(root, name)))
   const manifest = sorted.map((name, i) => {
     const digest = digests[i]
     if (digest === undefined) throw new Error(`no digest for ${name}`)
@@ -63,26 +50,106 @@ export async function collectManifest(
   return { manifest, matches }
 }
 
+/**
+ * The files (and links) a glob takes: each match, and everything below a matching
+ * directory. Directories themselves are not artifacts.
+ */
+async function findMatches(root: string, glob: CompiledGlob): Promise<TreeEntry[]> {
+  // A plain path's own last component is judged as a match is, below; its parents, as a
+  // glob's base is: they may pass through links, as in a shell, but must stay inside.
+  const dir = glob.literal ? parentOf(glob.base) : glob.base
+  const resolved = await resolveInside(root, dir)
+  if (resolved.kind === 'outside' || resolved.kind === 'loop') {
+    throw refusal(glob.glob, displayRel(dir), 'leads outside the build root')
+  }
+  if (resolved.kind === 'dangling' || !(await fs.stat(resolved.path)).isDirectory()) return []
+  const found: TreeEntry[] = []
+  // Directories that match, or lie below one that does: all below them is taken.
+  const taken = new Set<string>()
+  const visit = (entry: TreeEntry, level: number): boolean => {
+    const take = taken.has(parentOf(entry.rel)) || glob.matches(entry.rel)
+    if (entry.kind === 'dir') {
+      if (take) taken.add(entry.rel)
+      return take || glob.depth === undefined || level < glob.depth
+    }
+    if (take) found.push(entry)
+    return false
+  }
+  if (glob.literal) {
+    const entry = await describeLiteral(root, glob.base)
+    if (entry?.kind === 'dir') {
+      taken.add(entry.rel)
+      walkTree(root, entry.rel, visit)
+    } else if (entry !== undefined) {
+      found.push(entry)
+    }
+  } else {
+    walkTree(root, glob.base, visit)
+  }
+  return found
+}
+
+/** A path named outright; a link to a directory inside the root counts as that directory. */
+async function describeLiteral(root: string, rel: string): Promise<TreeEntry | undefined> {
+  const own = await fs.lstat(toFsPath(root, rel)).catch(() => undefined)
+  if (own === undefined) return undefined
+  if (own.isSymbolicLink()) {
+    const target = await resolveInside(root, rel)
+    const isDir = target.kind === 'inside' && (await fs.stat(target.path)).isDirectory()
+    return { rel, kind: isDir ? 'dir' : 'symlink' }
+  }
+  return { rel, kind: own.isDirectory() ? 'dir' : own.isFile() ? 'file' : 'other' }
+}
+
+function parentOf(rel: string): string {
+  const slash = rel.lastIndexOf('/')
+  return slash === -1 ? '' : rel.slice(0, slash)
+}
+
 /** Adds a regular file (or a link that stays inside the root and ends at one). */
-async function addArtifact(root: string, name: string, names: Set<string>): Promise<boolean> {
-  const stat = fsSync.lstatSync(path.join(root, name))
-  if (stat.isFile()) {
-    names.add(name)
+async function addArtifact(
+  root: string,
+  glob: string,
+  entry: TreeEntry,
+  names: Set<string>,
+): Promise<boolean> {
+  // The walk found it, so it is a real entry below the root; this is the last word.
+  if (!isInside(root, path.join(root, entry.rel))) {
+    throw refusal(glob, `artifact ${displayRel(entry.rel)}`, 'is outside the build root')
+  }
+  if (entry.kind === 'file') {
+    names.add(entry.rel)
     return true
   }
-  if (!stat.isSymbolicLink()) return false
-  const resolved = await resolveInside(root, name)
+  if (entry.kind !== 'symlink') return false
+  const resolved = await resolveInside(root, entry.rel)
   if (resolved.kind !== 'inside') {
-    throw new ReproofError(
-      'E_INPUT',
-      `artifact ${name}: symbolic link leads outside the build root; refused`,
-      {
-        path: name,
-        found: await fs.readlink(path.join(root, name)),
-      },
+    const target = await fs.readlink(toFsPath(root, entry.rel), 'buffer')
+    throw refusal(
+      glob,
+      `artifact ${displayRel(entry.rel)}`,
+      'symbolic link leads outside the build root',
+      { found: toDisplayText(fromNameBytes(target)) },
     )
   }
   if (!(await fs.stat(resolved.path)).isFile()) return false
-  names.add(name)
+  names.add(entry.rel)
   return true
+}
+
+/** One line naming the glob and the path: `--out <glob>: <what>: <why>; refused`. */
+function refusal(
+  glob: string,
+  what: string,
+  why: string,
+  context: { found?: string } = {},
+): ReproofError {
+  return new ReproofError('E_INPUT', `--out ${toDisplayText(glob)}: ${what}: ${why}; refused`, {
+    path: what,
+    ...context,
+  })
+}
+
+function displayRel(rel: string): string {
+  return toDisplayText(rel === '' ? '.' : rel)
 }

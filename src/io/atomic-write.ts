@@ -4,6 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
+import { fromFsPath, toDisplayText } from '../file-names.js'
 import { batchedFdSink } from './batched-file-sink.js'
 
 /**
@@ -21,13 +22,16 @@ export async function writeFileAtomic(
   })
 }
 
+/** A path for file system calls: a Buffer when its name is not UTF-8 (see file-names.ts). */
+type FsPath = string | Buffer
+
 /**
  * Copies `source` to `target` atomically, with the given mode and mtime, and returns
  * the SHA-256 of the bytes written, so the caller can prove the copy is what it hashed.
  */
 export async function copyFileAtomic(
-  source: string,
-  target: string,
+  source: FsPath,
+  target: FsPath,
   options: { mode: number; mtime: number },
 ): Promise<string> {
   const hash = crypto.createHash('sha256')
@@ -50,11 +54,11 @@ export async function copyFileAtomic(
 }
 
 async function replaceAtomic(
-  target: string,
+  target: FsPath,
   mode: number,
   fill: (handle: fs.FileHandle) => Promise<void>,
 ): Promise<void> {
-  const dir = path.dirname(target)
+  const dir = dirnameOf(target)
   const temp = tempBeside(target)
   let handle: fs.FileHandle
   try {
@@ -78,11 +82,23 @@ async function replaceAtomic(
 }
 
 /** A temp file beside `target`, with our prefix, so a crash leaves something recognizable. */
-function tempBeside(target: string): string {
-  return path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.reproof-${crypto.randomBytes(6).toString('hex')}`,
-  )
+function tempBeside<P extends FsPath>(target: P): P
+function tempBeside(target: FsPath): FsPath {
+  const suffix = `.reproof-${crypto.randomBytes(6).toString('hex')}`
+  if (typeof target === 'string') {
+    return path.join(path.dirname(target), `.${path.basename(target)}${suffix}`)
+  }
+  const slash = target.lastIndexOf(0x2f)
+  return Buffer.concat([
+    target.subarray(0, slash + 1),
+    Buffer.from('.'),
+    target.subarray(slash + 1),
+    Buffer.from(suffix),
+  ])
+}
+
+function dirnameOf(p: FsPath): FsPath {
+  return typeof p === 'string' ? path.dirname(p) : p.subarray(0, Math.max(p.lastIndexOf(0x2f), 1))
 }
 
 const WHY: Record<string, string> = {
@@ -99,8 +115,10 @@ const WHY: Record<string, string> = {
  * A failed system call on the way to `target`, as a one-line error naming it. Errors about
  * other files (the source a copy reads) and errors that are not system calls pass as they are.
  */
-function writeError(target: string, temp: string, err: unknown): unknown {
+function writeError(targetPath: FsPath, tempPath: FsPath, err: unknown): unknown {
   const { code, syscall, path: about } = err as NodeJS.ErrnoException
+  // Node reports a Buffer path decoded as UTF-8, as String() does.
+  const [target, temp] = [String(targetPath), String(tempPath)]
   // No path: a write or sync on our descriptor. Else the temp file, the target, or a
   // directory on the way to them.
   const ours =
@@ -112,8 +130,8 @@ function writeError(target: string, temp: string, err: unknown): unknown {
   if (err instanceof ReproofError || syscall === undefined || !ours) return err
   return new ReproofError(
     'E_ENVIRONMENT',
-    `${target}: cannot write it: ${(code !== undefined ? WHY[code] : undefined) ?? code ?? 'unknown error'}`,
-    { path: target },
+    `${toDisplayText(fromFsPath(targetPath))}: cannot write it: ${(code !== undefined ? WHY[code] : undefined) ?? code ?? 'unknown error'}`,
+    { path: toDisplayText(fromFsPath(targetPath)) },
     { cause: err },
   )
 }
@@ -172,7 +190,7 @@ export async function streamFileAtomic<T>(
   }
 }
 
-export async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: FsPath): Promise<void> {
   const handle = await fs.open(dir, 'r')
   try {
     await handle.sync()

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { fromNameBytes, toFsPath } from '../file-names.js'
 
 /** True when `target` is `root` itself or lies below it, by path alone. */
 export function isInside(root: string, target: string): boolean {
@@ -8,8 +9,8 @@ export function isInside(root: string, target: string): boolean {
 }
 
 export type Resolution =
-  | { kind: 'inside'; path: string }
-  | { kind: 'dangling'; path: string }
+  | { kind: 'inside'; path: string | Buffer }
+  | { kind: 'dangling'; path: string | Buffer }
   | { kind: 'outside'; via: string }
   | { kind: 'loop'; via: string }
 
@@ -21,39 +22,44 @@ const MAX_LINK_HOPS = 40
  * by reading them, never letting the kernel follow one. A path that leaves `root` at
  * any step is reported as outside, even if a later `..` would bring it back: a
  * lexical check alone is fooled by links such as `a -> ..` followed by `a/..`.
+ *
+ * `relative` and link targets are in the name form (see file-names.ts), so names that
+ * are not UTF-8 resolve too; the paths returned are for file system calls.
  */
 export async function resolveInside(root: string, relative: string): Promise<Resolution> {
   const queue = relative.split('/')
-  let current = root
+  // Where the walk stands, as components below the root.
+  const current: string[] = []
   let hops = 0
   while (queue.length > 0) {
     const part = queue.shift() ?? ''
     if (part === '' || part === '.') continue
     if (part === '..') {
-      if (current === root) return { kind: 'outside', via: relative }
-      current = path.dirname(current)
+      if (current.length === 0) return { kind: 'outside', via: relative }
+      current.pop()
       continue
     }
-    const next = path.join(current, part)
+    const nextRel = [...current, part].join('/')
+    const next = toFsPath(root, nextRel)
     let stat
     try {
       stat = await fs.lstat(next)
     } catch {
-      return { kind: 'dangling', path: path.join(next, ...queue) }
+      return { kind: 'dangling', path: toFsPath(root, [nextRel, ...queue].join('/')) }
     }
     if (!stat.isSymbolicLink()) {
-      current = next
+      current.push(part)
       continue
     }
     if (++hops > MAX_LINK_HOPS) return { kind: 'loop', via: relative }
-    const target = await fs.readlink(next)
+    const target = fromNameBytes(await fs.readlink(next, 'buffer'))
     if (path.isAbsolute(target)) {
-      if (!isInside(root, target)) return { kind: 'outside', via: path.relative(root, next) }
-      current = root
+      if (!isInside(root, target)) return { kind: 'outside', via: nextRel }
+      current.length = 0
       queue.unshift(...path.relative(root, target).split('/'))
     } else {
       queue.unshift(...target.split('/'))
     }
   }
-  return { kind: 'inside', path: current }
+  return { kind: 'inside', path: toFsPath(root, current.join('/')) }
 }

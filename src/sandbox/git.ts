@@ -1,4 +1,5 @@
 import { ReproofError } from '../errors.js'
+import { fromNameBytes } from '../file-names.js'
 import { runCaptured } from './process.js'
 
 export interface GitSource {
@@ -11,7 +12,7 @@ export interface GitSource {
   repository: string | undefined
   /** The branch checked out (`refs/heads/...`), when HEAD is not detached. */
   ref: string | undefined
-  /** Tracked paths below the source dir, relative to it, as git lists them. */
+  /** Tracked paths below the source dir, relative to it, in the name form (exact bytes). */
   files: string[]
 }
 
@@ -40,9 +41,12 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     )
   }
   const [commit = '', time = ''] = head.split(' ')
+  // Quoted, not -z: git then writes every byte that is not printable ASCII as an octal
+  // escape, so names that are not UTF-8 come through a text pipe intact.
   const listing = await git(sourceDir, [
+    '-c',
+    'core.quotePath=true',
     'ls-files',
-    '-z',
     '--cached',
     '--full-name',
     '--recurse-submodules',
@@ -61,9 +65,8 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     })
   }
   const prefix = (await git(sourceDir, ['rev-parse', '--show-prefix']))?.trim() ?? ''
-  const files = listing
-    .split('\0')
-    .filter((f) => f !== '' && f.startsWith(prefix))
+  const files = parseQuotedPaths(listing)
+    .filter((f) => f.startsWith(prefix))
     .map((f) => f.slice(prefix.length))
   const remote = (await git(sourceDir, ['remote', 'get-url', 'origin']))?.trim()
   const ref = (await git(sourceDir, ['symbolic-ref', '-q', 'HEAD']))?.trim()
@@ -76,6 +79,40 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     ref: ref === undefined || ref === '' ? undefined : ref,
     files: [...new Set(files)],
   }
+}
+
+const C_ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13 }
+
+/**
+ * Paths as git lists them, one a line, with core.quotePath: a path holding anything but
+ * printable ASCII is written in double quotes with C escapes (`\\`, `\"`, `\n`, `\377`).
+ * Returned in the name form, each with its exact bytes.
+ */
+export function parseQuotedPaths(listing: string): string[] {
+  return listing
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (line.startsWith('"') ? fromNameBytes(unquoteC(line)) : line))
+}
+
+function unquoteC(quoted: string): Buffer {
+  const bytes: number[] = []
+  const body = quoted.slice(1, quoted.endsWith('"') ? -1 : undefined)
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i] ?? ''
+    if (ch !== '\\') {
+      bytes.push(...Buffer.from(ch, 'utf8'))
+      continue
+    }
+    const next = body[++i] ?? ''
+    if (/[0-7]/.test(next)) {
+      bytes.push(parseInt(body.slice(i, i + 3), 8) & 0xff)
+      i += 2
+    } else {
+      bytes.push(C_ESCAPES[next] ?? next.charCodeAt(0))
+    }
+  }
+  return Buffer.from(bytes)
 }
 
 /** `https://user:token@host/x` must never reach a build record or an attestation. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { compareBytes } from '../canonical.js'
 import { ReproofError } from '../errors.js'
+import { compareNames, toDisplayText, toFsPath, toNameBytes } from '../file-names.js'
 import { isInside, resolveInside } from './contain.js'
 import type { SourceEntry } from './source-files.js'
 
@@ -41,19 +41,19 @@ export async function snapshotSource(
   const sign = options.order === 'ascending' ? 1 : -1
 
   const fill = (node: Node, rel: string): void => {
-    const names = [...node.children.keys()].sort((a, b) => sign * compareBytes(a, b))
+    const names = [...node.children.keys()].sort((a, b) => sign * compareNames(a, b))
     for (const name of names) {
       const child = node.children.get(name)
       if (child === undefined) continue
       const childRel = rel === '' ? name : `${rel}/${name}`
-      const dest = path.join(destRoot, childRel)
+      const dest = toFsPath(destRoot, childRel)
       const entry = child.entry ?? { kind: 'dir', rel: childRel }
       switch (entry.kind) {
         case 'file': {
           // copyFile carries the source mode over; chmod only when that is not already
           // the normalized one (the common case for sources saves a syscall per file).
           const mode = (entry.mode & 0o111) !== 0 ? 0o755 : 0o644
-          fs.copyFileSync(path.join(sourceDir, childRel), dest, fs.constants.COPYFILE_EXCL)
+          fs.copyFileSync(toFsPath(sourceDir, childRel), dest, fs.constants.COPYFILE_EXCL)
           if ((entry.mode & 0o7777) !== mode) fs.chmodSync(dest, mode)
           fs.utimesSync(dest, time, time)
           stats.files++
@@ -61,7 +61,7 @@ export async function snapshotSource(
           break
         }
         case 'symlink':
-          fs.symlinkSync(entry.target, dest)
+          fs.symlinkSync(toNameBytes(entry.target), dest)
           fs.lutimesSync(dest, time, time)
           stats.symlinks++
           break
@@ -86,14 +86,11 @@ export async function snapshotSource(
     if (entry.kind !== 'symlink') continue
     const resolved = await resolveInside(destRoot, entry.rel)
     if (resolved.kind === 'outside' || resolved.kind === 'loop') {
-      throw new ReproofError(
-        'E_INPUT',
-        `${path.join(sourceDir, entry.rel)}: symbolic link leads outside the source tree`,
-        {
-          path: path.join(sourceDir, entry.rel),
-          found: entry.target,
-        },
-      )
+      const shown = toDisplayText(path.join(sourceDir, entry.rel))
+      throw new ReproofError('E_INPUT', `${shown}: symbolic link leads outside the source tree`, {
+        path: shown,
+        found: toDisplayText(entry.target),
+      })
     }
   }
   return stats
@@ -105,13 +102,11 @@ function checkLinkTarget(entry: { rel: string; target: string }): void {
     path.posix.isAbsolute(entry.target) ||
     !isInside('/root', path.posix.join('/root', resolved))
   ) {
+    const [rel, target] = [toDisplayText(entry.rel), toDisplayText(entry.target)]
     throw new ReproofError(
       'E_INPUT',
-      `${entry.rel}: symbolic link to "${entry.target}" points outside the source tree`,
-      {
-        path: entry.rel,
-        found: entry.target,
-      },
+      `${rel}: symbolic link to "${target}" points outside the source tree`,
+      { path: rel, found: target },
     )
   }
 }

@@ -47,6 +47,7 @@ const recordArb: fc.Arbitrary<BuildRecord> = fc
       },
       outputs: ['out'],
       exclude: [],
+      excludedOutputs: [],
       epoch: { value: epoch, source: 'flag' },
       environment: [{ name: 'TZ', value: 'UTC', from: 'reproof' }],
       canary: 'canary0',

@@ -1,4 +1,5 @@
 import { paint } from '../../cli/output.js'
+import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import type { DiffItem, DiffReport } from '../report.js'
 import { isSummarized } from '../summarize.js'
@@ -31,7 +32,8 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
 function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
   const lines: string[] = []
   const label = item.format === undefined ? '' : c.dim(` [${item.format}]`)
-  lines.push(`${c.bold(item.path)}${label}  ${describeKind(item)}`)
+  // A path is a file name, which may hold control characters: shown escaped.
+  lines.push(`${c.bold(toDisplayText(item.path))}${label}  ${describeKind(item)}`)
   if (item.message !== undefined) lines.push(`  ${item.message}`)
   for (const f of item.fields ?? []) lines.push(`  ${f.field}: ${c.red(f.a)} → ${c.green(f.b)}`)
   if (item.order !== undefined) {

@@ -1,0 +1,39 @@
+import type { Manifest } from '../digest/manifest.js'
+import { compareNames, isUtf8Name, toDisplayText } from '../file-names.js'
+import { normalizeArtifacts, type NormalizedManifests } from './normalize-artifacts.js'
+
+/**
+ * normalizeArtifacts, for the artifacts it can open: the normalizers take string paths,
+ * which cannot name a file whose name is not UTF-8. Those artifacts keep their raw
+ * digests and are compared as they are: stricter, never wrong. Where the two runs'
+ * copies differ, a warning says that normalization might have reconciled them.
+ */
+export async function normalizeOpenableArtifacts(
+  roots: { a: string; b: string },
+  raw: { a: Manifest; b: Manifest },
+  epoch: number,
+): Promise<NormalizedManifests> {
+  const openable = (m: Manifest): Manifest => m.filter((e) => isUtf8Name(e.name))
+  const others = (m: Manifest): Manifest => m.filter((e) => !isUtf8Name(e.name))
+  const normalized = await normalizeArtifacts(
+    roots,
+    { a: openable(raw.a), b: openable(raw.b) },
+    epoch,
+  )
+  const merge = (done: Manifest, rest: Manifest): Manifest =>
+    [...done, ...rest].sort((x, y) => compareNames(x.name, y.name))
+  const inB = new Map(others(raw.b).map((e) => [e.name, e.sha256]))
+  const differing = others(raw.a).filter((e) => inB.has(e.name) && inB.get(e.name) !== e.sha256)
+  return {
+    ...normalized,
+    a: merge(normalized.a, others(raw.a)),
+    b: merge(normalized.b, others(raw.b)),
+    warnings: [
+      ...normalized.warnings,
+      ...differing.map(
+        (e) =>
+          `${toDisplayText(e.name)} was not normalized (its name is not UTF-8); its raw digests are compared`,
+      ),
+    ],
+  }
+}

@@ -1,0 +1,153 @@
+import path from 'node:path'
+import { compareBytes } from './canonical.js'
+
+/*
+ * File names are bytes; JavaScript strings are not. reproof carries every name of a
+ * source file or an artifact as a string in one form, the name form:
+ *
+ * - a name that is valid UTF-8 is its decoded text, exactly what Node has always given;
+ * - in a name that is not, every byte that is not part of a valid UTF-8 sequence is
+ *   written as U+0000 followed by two lowercase hex digits (JSON `\u0000ff`).
+ *
+ * No file name can hold a NUL byte, so the form is unambiguous and gives back the exact
+ * bytes; JSON readers in any language accept it, unlike lone surrogates; and a program
+ * that passes such a name to a file system call fails (NUL) rather than opening another
+ * file. `/` is ASCII and never escaped, so splitting a path on `/` works in this form.
+ */
+
+const NUL = '\u0000'
+// eslint-disable-next-line no-control-regex -- NUL is the escape mark, on purpose
+const ESCAPED_BYTE = /\u0000([0-9a-f]{2})/g
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The name form of a name's bytes. */
+export function fromNameBytes(bytes: Uint8Array): string {
+  if (isPlainAscii(bytes))
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+  try {
+    const text = strictUtf8.decode(bytes)
+    if (!text.includes(NUL)) return text
+  } catch {
+    // Not UTF-8: escape byte by byte below.
+  }
+  let out = ''
+  for (let i = 0; i < bytes.length;) {
+    const length = utf8SequenceLength(bytes, i)
+    if (length === 0) {
+      out += NUL + (bytes[i] ?? 0).toString(16).padStart(2, '0')
+      i++
+    } else {
+      out += Buffer.from(bytes.buffer, bytes.byteOffset + i, length).toString('utf8')
+      i += length
+    }
+  }
+  return out
+}
+
+/** A name's bytes, back from the name form. */
+export function toNameBytes(name: string): Buffer {
+  if (!name.includes(NUL)) return Buffer.from(name, 'utf8')
+  const parts: Buffer[] = []
+  let from = 0
+  for (const match of name.matchAll(ESCAPED_BYTE)) {
+    parts.push(Buffer.from(name.slice(from, match.index), 'utf8'))
+    parts.push(Buffer.of(parseInt(match[1] ?? '', 16)))
+    from = match.index + match[0].length
+  }
+  parts.push(Buffer.from(name.slice(from), 'utf8'))
+  return Buffer.concat(parts)
+}
+
+/** Whether a name (in the name form) is valid UTF-8, i.e. a plain string path can open it. */
+export function isUtf8Name(name: string): boolean {
+  return !name.includes(NUL)
+}
+
+/**
+ * The path of `name` below `root`, for file system calls: a string when the name is
+ * UTF-8 (as always), else a Buffer holding its exact bytes.
+ */
+export function toFsPath(root: string, name: string): string | Buffer {
+  if (isUtf8Name(name)) return path.join(root, name)
+  return Buffer.concat([
+    Buffer.from(root.endsWith('/') ? root : `${root}/`, 'utf8'),
+    toNameBytes(name),
+  ])
+}
+
+/** A path from `toFsPath` (or any path) in the name form. */
+export function fromFsPath(p: string | Buffer): string {
+  return typeof p === 'string' ? p : fromNameBytes(p)
+}
+
+/** Byte order of the names' bytes, which is what manifests are sorted by. */
+export function compareNames(a: string, b: string): number {
+  if (isUtf8Name(a) && isUtf8Name(b)) return compareBytes(a, b)
+  return Buffer.compare(toNameBytes(a), toNameBytes(b))
+}
+
+/**
+ * The string a glob is matched against: each escaped byte becomes one character (a lone
+ * surrogate, U+DC00 plus the byte, as Python's surrogateescape does), so that `?` and
+ * `*` count it as one character, and no glob typed as text can name it by accident.
+ */
+export function toMatchName(name: string): string {
+  if (isUtf8Name(name)) return name
+  return name.replace(ESCAPED_BYTE, (_, hex: string) =>
+    String.fromCharCode(0xdc00 + parseInt(hex, 16)),
+  )
+}
+
+// C0 and C1 controls, DEL, and the invisible characters that reorder or break lines on
+// a terminal (bidirectional overrides and isolates, line and paragraph separators).
+const UNSAFE =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /\u0000([0-9a-f]{2})|[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]|\p{Cs}/gu
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/**
+ * Text (a name, or a message holding names) made safe for a terminal: escaped bytes
+ * show as `\xff`, control characters as `\n`, `\x1b`, `\u{9b}`, so that nothing in a
+ * file name can move the cursor, recolour, or hide the rest of a line.
+ */
+export function toDisplayText(text: string): string {
+  return text.replace(UNSAFE, (match: string, hex: string | undefined) => {
+    if (hex !== undefined) return `\\x${hex}`
+    const named = NAMED[match]
+    if (named !== undefined) return named
+    const code = match.codePointAt(0) ?? 0
+    return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`
+  })
+}
+
+function isPlainAscii(bytes: Uint8Array): boolean {
+  for (const byte of bytes) if (byte === 0 || byte >= 0x80) return false
+  return true
+}
+
+/**
+ * The length of the well-formed UTF-8 sequence starting at `i` (Unicode table 3-7:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or 0 if there is none.
+ * NUL is valid UTF-8 but not in a name, so it counts as invalid and is escaped.
+ */
+function utf8SequenceLength(bytes: Uint8Array, i: number): number {
+  const b0 = bytes[i] ?? 0
+  if (b0 === 0) return 0
+  if (b0 < 0x80) return 1
+  const inRange = (k: number, lo: number, hi: number): boolean => {
+    const b = bytes[i + k]
+    return b !== undefined && b >= lo && b <= hi
+  }
+  const tail = (from: number, to: number): boolean => {
+    for (let k = from; k < to; k++) if (!inRange(k, 0x80, 0xbf)) return false
+    return true
+  }
+  if (b0 >= 0xc2 && b0 <= 0xdf) return tail(1, 2) ? 2 : 0
+  if (b0 === 0xe0) return inRange(1, 0xa0, 0xbf) && tail(2, 3) ? 3 : 0
+  if (b0 === 0xed) return inRange(1, 0x80, 0x9f) && tail(2, 3) ? 3 : 0
+  if (b0 >= 0xe1 && b0 <= 0xef) return tail(1, 3) ? 3 : 0
+  if (b0 === 0xf0) return inRange(1, 0x90, 0xbf) && tail(2, 4) ? 4 : 0
+  if (b0 >= 0xf1 && b0 <= 0xf3) return tail(1, 4) ? 4 : 0
+  if (b0 === 0xf4) return inRange(1, 0x80, 0x8f) && tail(2, 4) ? 4 : 0
+  return 0
+}

@@ -1,0 +1,242 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { BuildRecord } from '../../src/build/build-record.js'
+import type { BuildResult } from '../../src/build/run-build.js'
+import {
+  cleanupTemp,
+  copyFixture,
+  git,
+  listDir,
+  makeTemp,
+  makeTempParent,
+  runCli,
+} from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+async function build(source: string, args: string[]) {
+  const parent = makeTempParent()
+  const run = await runCli(['build', '-C', source, '--temp-dir', parent, ...args])
+  expect(listDir(parent)).toEqual([])
+  const result =
+    args.includes('--json') && run.stdout !== ''
+      ? (JSON.parse(run.stdout) as BuildResult)
+      : undefined
+  return { ...run, result }
+}
+
+/** `sh -c script` as the build, each of `outs` an --out glob. */
+function shellBuild(source: string, outs: string[], script: string, flags: string[] = []) {
+  return build(source, [...outs.flatMap((o) => ['-o', o]), ...flags, '--', 'sh', '-c', script])
+}
+
+function commitAll(source: string, message: string): void {
+  git(source, ['init', '-q'])
+  git(source, ['add', '.'])
+  git(source, ['commit', '-qm', message])
+}
+
+/** A path below `dir` whose last part is given as bytes. */
+function bytePath(dir: string, ...bytes: number[]): Buffer {
+  return Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(bytes)])
+}
+
+const FF_C = [0x66, 0xff, 0x2e, 0x63] // f\xff.c
+const ESC_TXT = [...Buffer.from('e\u001b[31mvil\n.txt')]
+
+describe('artifacts are outputs, never inputs', () => {
+  it('builds afresh when the source still holds the artifact of an earlier run', async () => {
+    const source = copyFixture('hello-c')
+    // The first build copies `hello` back into the source, the default --out-dir.
+    const first = await build(source, ['-o', 'hello', '--json', '--', 'make'])
+    expect(first.code).toBe(0)
+    expect(fs.existsSync(path.join(source, 'hello'))).toBe(true)
+    const hello = path.join(source, 'hello.c')
+    fs.writeFileSync(
+      hello,
+      fs.readFileSync(hello, 'utf8').replace('reproducible world', 'fresh build'),
+    )
+
+    // The snapshot gives every file the same mtime, so make would find the old `hello` up to date.
+    const record = path.join(makeTemp(), 'record.json')
+    const second = await build(source, ['-o', 'hello', '--json', '--record', record, '--', 'make'])
+    expect(second.code).toBe(0)
+    expect(second.result?.excludedOutputs).toEqual(['hello'])
+    expect(execFileSync(path.join(source, 'hello'), { encoding: 'utf8' })).toBe(
+      'hello, fresh build\n',
+    )
+    const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
+    expect(written.excludedOutputs).toEqual(['hello'])
+    expect(written.source.files).toBe(2) // Makefile and hello.c
+
+    const human = await build(source, ['-o', 'hello', '--', 'make'])
+    expect(human.stdout).toMatch(
+      /^warning: left out of the snapshot because --out matches them .*: hello$/m,
+    )
+  })
+
+  it('leaves tracked artifacts out of a git snapshot too, whole directories as one name', async () => {
+    const source = copyFixture('hello-c')
+    fs.mkdirSync(path.join(source, 'dist'))
+    fs.writeFileSync(path.join(source, 'dist', 'stale.txt'), 'stale')
+    commitAll(source, 'with a committed output')
+    const { code, result } = await shellBuild(
+      source,
+      ['dist'],
+      'test ! -e dist && mkdir dist && ls > dist/listing.txt',
+      ['--json', '--out-dir', makeTemp()],
+    )
+    expect(code).toBe(0)
+    expect(result?.excludedOutputs).toEqual(['dist'])
+    expect(result?.artifacts.map((a) => a.name)).toEqual(['dist/listing.txt'])
+  })
+})
+
+describe('globs stay inside the build root', () => {
+  it('refuses a glob that brace expansion turns into `..`, from a flag or the config file', async () => {
+    const source = copyFixture('hello-c')
+    const outDir = makeTemp()
+    const glob = '.{.,}/.{.,}/.{.,}/.{.,}/.{.,}/.{.,}/.{.,}/.{.,}/etc/hostname'
+    const flag = await build(source, ['-o', glob, '--out-dir', outDir, '--', 'make'])
+    expect(flag.code).toBe(2)
+    expect(flag.stderr.trim().split('\n')).toEqual([
+      `reproof: --out ${glob}: globs are relative to the build root and may not contain ".." (it expands to ../../../../../../../../etc/hostname)`,
+    ])
+    fs.writeFileSync(
+      path.join(source, 'reproof.config.json'),
+      JSON.stringify({ command: ['make'], out: ['{x,..}/secret'] }),
+    )
+    const config = await build(source, ['--out-dir', outDir])
+    expect(config.code).toBe(2)
+    expect(config.stderr).toContain(`reproof.config.json "out" {x,..}/secret: globs are relative`)
+    expect(listDir(outDir)).toEqual([])
+  })
+
+  it('refuses a directory link that leads outside, naming the glob and the path, copying nothing', async () => {
+    const source = copyFixture('hello-c')
+    const outside = makeTemp()
+    fs.writeFileSync(path.join(outside, 'secret'), 'secret')
+    const outDir = makeTemp()
+    for (const glob of ['lnk/*', 'lnk/secret']) {
+      const { code, stderr } = await shellBuild(
+        source,
+        [glob, 'hello'],
+        `make && ln -s ${outside} lnk`,
+        ['--json', '--out-dir', outDir],
+      )
+      expect(code, glob).toBe(2)
+      expect(stderr.trim().split('\n'), glob).toEqual([
+        `reproof: --out ${glob}: lnk: leads outside the build root; refused`,
+      ])
+    }
+    expect(listDir(outDir)).toEqual([])
+  })
+
+  it('refuses to write through a link in --out-dir that leads outside it, copying nothing', async () => {
+    const source = copyFixture('hello-c')
+    const outDir = makeTemp()
+    const elsewhere = makeTemp()
+    fs.symlinkSync(elsewhere, path.join(outDir, 'bin'))
+    const { code, stderr } = await shellBuild(
+      source,
+      ['a.txt', 'bin/*'],
+      'echo a > a.txt && mkdir bin && echo app > bin/app',
+      ['--json', '--out-dir', outDir],
+    )
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toEqual([
+      `reproof: --out-dir ${outDir}: artifact bin/app would be written outside it through a symbolic link; nothing was copied`,
+    ])
+    expect(listDir(elsewhere)).toEqual([])
+    expect(listDir(outDir)).toEqual(['bin'])
+  })
+})
+
+describe('names are bytes', () => {
+  function sourceWithOddNames(): string {
+    const source = copyFixture('hello-c')
+    fs.writeFileSync(bytePath(source, ...FF_C), 'int odd;\n')
+    fs.writeFileSync(bytePath(source, ...ESC_TXT), 'escape\n')
+    return source
+  }
+  // Writes `out/\xff.bin` (from f\xff.c) and `out/a<newline>b.txt` (from the escape file).
+  const SCRIPT = `mkdir -p out && cat f*.c > "out/$(printf '\\377').bin" && cat e*.txt > "out/$(printf 'a\\nb').txt"`
+
+  it('snapshots, hashes and copies names that are not UTF-8 exactly, and records them unambiguously', async () => {
+    const source = sourceWithOddNames()
+    const outDir = makeTemp()
+    const record = path.join(makeTemp(), 'record.json')
+    const { code, result, stderr } = await shellBuild(source, ['out/*'], SCRIPT, [
+      '--json',
+      '--record',
+      record,
+      '--out-dir',
+      outDir,
+    ])
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(result?.artifacts.map((a) => a.name)).toEqual(['out/a\nb.txt', 'out/\u0000ff.bin'])
+    expect(result?.source.files).toBe(4)
+    const copied = fs.readdirSync(path.join(outDir, 'out'), { encoding: 'buffer' })
+    expect(copied.sort((x, y) => Buffer.compare(x, y))).toEqual([
+      Buffer.from('a\nb.txt'),
+      Buffer.from([0xff, ...Buffer.from('.bin')]),
+    ])
+    expect(
+      fs.readFileSync(bytePath(path.join(outDir, 'out'), 0xff, ...Buffer.from('.bin')), 'utf8'),
+    ).toBe('int odd;\n')
+    const text = fs.readFileSync(record, 'utf8')
+    expect(text).toContain('"name": "out/\\u0000ff.bin"')
+    const written = JSON.parse(text) as BuildRecord
+    expect(written.runs[0]?.manifest.map((e) => e.name)).toEqual([
+      'out/a\nb.txt',
+      'out/\u0000ff.bin',
+    ])
+  })
+
+  it('shows such names escaped, never raw, in the human view and in errors', async () => {
+    const source = sourceWithOddNames()
+    const ok = await shellBuild(source, ['out/*'], SCRIPT, ['--out-dir', makeTemp()])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toMatch(/^out\/\\xff\.bin {2}/m)
+    expect(ok.stdout).toMatch(/^out\/a\\nb\.txt {2}/m)
+    // eslint-disable-next-line no-control-regex -- nothing of the names may reach the terminal raw
+    expect(ok.stdout).not.toMatch(/[\u0000\u001b\ufffd]/)
+
+    const bad = await shellBuild(source, ['l*'], `ln -s /etc/hostname "$(printf 'l\\033[31mk')"`, [
+      '--json',
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'reproof: --out l*: artifact l\\x1b[31mk: symbolic link leads outside the build root; refused',
+    ])
+  })
+
+  it('reports a differing artifact with such a name, compared raw, without crashing', async () => {
+    const source = sourceWithOddNames()
+    fs.mkdirSync(bytePath(source, 0xfe))
+    fs.writeFileSync(bytePath(source, 0xfe, 0x2f, 0x78), 'nested') // \xfe/x
+    // The build root's path differs between the runs (the path variation).
+    const script = `${SCRIPT} && cat "$(printf '\\376')/x" > out/nested.txt && pwd > "out/$(printf '\\375').txt"`
+    const { code, result } = await shellBuild(source, ['out/*'], script, ['--json'])
+    expect(code).toBe(1)
+    expect(result?.source.files).toBe(5)
+    expect(result?.differences.map((d) => d.name)).toEqual(['out/\u0000fd.txt'])
+    expect(result?.warnings).toContain(
+      'out/\\xfd.txt was not normalized (its name is not UTF-8); its raw digests are compared',
+    )
+  })
+
+  it('takes names that are not UTF-8 from a git work tree, as tracked', async () => {
+    const source = sourceWithOddNames()
+    commitAll(source, 'odd names')
+    fs.writeFileSync(bytePath(source, 0x75, 0xfe), 'untracked') // u\xfe: not in the snapshot
+    const { code, result } = await shellBuild(source, ['out/*'], SCRIPT, ['--json'])
+    expect(code).toBe(0)
+    expect(result?.source.git?.dirty).toBe(false)
+    expect(result?.source.files).toBe(4)
+    expect(result?.artifacts.map((a) => a.name)).toContain('out/\u0000ff.bin')
+  })
+})

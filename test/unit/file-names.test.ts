@@ -1,0 +1,161 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  compareNames,
+  fromNameBytes,
+  isUtf8Name,
+  toDisplayText,
+  toFsPath,
+  toNameBytes,
+} from '../../src/file-names.js'
+import { compileGlob } from '../../src/globs.js'
+import { parseQuotedPaths } from '../../src/sandbox/git.js'
+
+// In `u` mode, \p{Cs} matches only surrogates that are not part of a pair.
+const isWellFormed = (s: string): boolean => !/\p{Cs}/u.test(s)
+// Names as a file system holds them: any bytes but NUL (and `/`, which separates them).
+const nameBytes = fc
+  .uint8Array({ minLength: 1, maxLength: 24 })
+  .map((b) => b.filter((x) => x !== 0))
+const validText = fc
+  .string({ unit: 'binary', maxLength: 24 })
+  .filter((s) => isWellFormed(s) && !s.includes('\0'))
+// Bytes that are close to valid UTF-8: broken, truncated and overlong sequences.
+const nearUtf8 = fc
+  .array(
+    fc.oneof(
+      validText.map((s) => [...Buffer.from(s)]),
+      fc.constantFrom(
+        [0xff],
+        [0xc0, 0xaf],
+        [0xe2, 0x82],
+        [0xed, 0xa0, 0x80],
+        [0xf4, 0x90, 0x80, 0x80],
+      ),
+    ),
+    { maxLength: 6 },
+  )
+  .map((parts) => Uint8Array.from(parts.flat()))
+
+describe('the name form', () => {
+  it('gives back the exact bytes of any name', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 32 }), nearUtf8), (bytes) => {
+        expect(toNameBytes(fromNameBytes(bytes))).toEqual(Buffer.from(bytes))
+      }),
+    )
+  })
+
+  it('leaves every valid UTF-8 name exactly as Node decodes it', () => {
+    fc.assert(
+      fc.property(validText, (text) => {
+        expect(fromNameBytes(Buffer.from(text))).toBe(text)
+        expect(isUtf8Name(text)).toBe(true)
+        expect(toNameBytes(text)).toEqual(Buffer.from(text))
+      }),
+    )
+  })
+
+  it('is unambiguous: different bytes, different names', () => {
+    fc.assert(
+      fc.property(nearUtf8, nearUtf8, (a, b) => {
+        const same = Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0
+        expect(fromNameBytes(a) === fromNameBytes(b)).toBe(same)
+      }),
+    )
+  })
+
+  it('escapes each stray byte as NUL and two hex digits, and nothing else', () => {
+    expect(fromNameBytes(Buffer.from([0x66, 0xff, 0x2e, 0x63]))).toBe('f\u0000ff.c')
+    expect(fromNameBytes(Buffer.from('é/\u00ff', 'utf8'))).toBe('é/\u00ff')
+    // Overlong `/` and a lone surrogate are not UTF-8: every byte is escaped.
+    expect(fromNameBytes(Buffer.from([0xc0, 0xaf]))).toBe('\u0000c0\u0000af')
+    expect(fromNameBytes(Buffer.from([0xed, 0xa0, 0x80, 0x41]))).toBe('\u0000ed\u0000a0\u000080A')
+    expect(JSON.stringify(fromNameBytes(Buffer.from([0xff])))).toBe('"\\u0000ff"')
+  })
+
+  it('sorts names by their bytes', () => {
+    fc.assert(
+      fc.property(nearUtf8, nearUtf8, (a, b) => {
+        const expected = Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)))
+        expect(Math.sign(compareNames(fromNameBytes(a), fromNameBytes(b)))).toBe(expected)
+      }),
+    )
+  })
+
+  it('opens by string when it can, by exact bytes when it must', () => {
+    expect(toFsPath('/r', 'a/é')).toBe('/r/a/é')
+    expect(toFsPath('/r', 'a/f\u0000ff.c')).toEqual(
+      Buffer.from([...Buffer.from('/r/a/f'), 0xff, 0x2e, 0x63]),
+    )
+  })
+})
+
+describe('toDisplayText', () => {
+  it('never lets a control character through, whatever the name', () => {
+    fc.assert(
+      fc.property(fc.oneof(nameBytes, nearUtf8), (bytes) => {
+        const shown = toDisplayText(fromNameBytes(bytes))
+        // eslint-disable-next-line no-control-regex -- what must never be shown raw
+        expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/)
+        expect(isWellFormed(shown)).toBe(true)
+      }),
+    )
+  })
+
+  it('shows stray bytes as \\xNN and control characters by their escapes', () => {
+    expect(toDisplayText(fromNameBytes(Buffer.from([0x66, 0xff, 0x2e, 0x63])))).toBe('f\\xff.c')
+    expect(toDisplayText('a\nb\u001b[31m\u009b\u202e.txt')).toBe(
+      'a\\nb\\x1b[31m\\u{9b}\\u{202e}.txt',
+    )
+    expect(toDisplayText('plain/é.txt')).toBe('plain/é.txt')
+  })
+})
+
+describe('globs over names', () => {
+  it('count a stray byte as one character and match it only by wildcards', () => {
+    const name = fromNameBytes(Buffer.from([0x66, 0xff, 0x2e, 0x63]))
+    expect(compileGlob('f?.c').matches(name)).toBe(true)
+    expect(compileGlob('*.c').matches(name)).toBe(true)
+    expect(compileGlob('f\u00ff.c').matches(name)).toBe(false)
+    expect(compileGlob('f\\x*').matches(name)).toBe(false)
+    expect(compileGlob('f?.c').matches('fé.c')).toBe(true)
+  })
+})
+
+describe('parseQuotedPaths', () => {
+  /** What `git -c core.quotePath=true ls-files` writes for one name. */
+  function quoteLikeGit(bytes: Uint8Array): string {
+    const escapes: Record<number, string> = {
+      7: 'a',
+      8: 'b',
+      9: 't',
+      10: 'n',
+      11: 'v',
+      12: 'f',
+      13: 'r',
+      34: '"',
+      92: '\\',
+    }
+    if (bytes.every((b) => b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c)) {
+      return Buffer.from(bytes).toString('latin1')
+    }
+    let out = '"'
+    for (const b of bytes) {
+      const named = escapes[b]
+      if (named !== undefined) out += `\\${named}`
+      else if (b < 0x20 || b >= 0x7f) out += `\\${b.toString(8).padStart(3, '0')}`
+      else out += String.fromCharCode(b)
+    }
+    return `${out}"`
+  }
+
+  it('reads every name git can list back to its exact bytes', () => {
+    fc.assert(
+      fc.property(fc.array(nameBytes, { maxLength: 8 }), (names) => {
+        const listing = names.map((n) => `${quoteLikeGit(n)}\n`).join('')
+        expect(parseQuotedPaths(listing).map(toNameBytes)).toEqual(names.map((n) => Buffer.from(n)))
+      }),
+    )
+  })
+})
