@@ -20,7 +20,6 @@ import {
   judgeEffectiveness,
   planRuns,
   type Capabilities,
-  type RunPlan,
   type RunSetup,
   type VariationRecord,
 } from '../sandbox/run-plan.js'
@@ -203,7 +202,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       path: deps.callerEnv.PATH ?? DEFAULT_PATH,
       passThrough,
     })
-    refuseUnappliedExplicit(plan, options)
+    refuseUnappliedExplicit(plan.variations, options)
     for (const id of ['a', 'b'] as const) {
       if (isolation.kind !== 'namespaces') continue
       const sandbox = await openSandbox({
@@ -237,6 +236,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     })
     const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) }
     const variations = judgeEffectiveness(plan, probes, orderDiffers)
+    refuseUnappliedExplicit(variations, options)
     throwIfAborted(deps.signal)
 
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
@@ -463,12 +463,15 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
   }
 }
 
-function refuseUnappliedExplicit(plan: RunPlan, options: BuildOptions): void {
-  const missing = checkExplicitVariations(plan.variations, options.explicitVariations)
+function refuseUnappliedExplicit(
+  variations: readonly VariationRecord[],
+  options: BuildOptions,
+): void {
+  const missing = checkExplicitVariations(variations, options.explicitVariations)
   if (missing.length === 0) return
   throw new ReproofError(
     'E_ENVIRONMENT',
-    `--vary ${missing.map((m) => m.name).join(',')}: cannot be applied here: ${missing.map((m) => `${m.name}: ${m.note}`).join('; ')}`,
+    `--vary ${missing.map((m) => m.name).join(',')}: cannot take effect here: ${missing.map((m) => `${m.name}: ${m.note}`).join('; ')}`,
     {
       hint: [
         ...missing.flatMap((m) => (m.fix === undefined ? [] : [`${m.name}: ${m.fix}`])),

@@ -357,15 +357,16 @@ function shellLauncher(mask: string, root: string): string[] {
 }
 
 /**
- * Variations asked for by name must apply: a build that was meant to vary the clock
- * and silently did not is the kind of yes reproof must never give.
+ * Variations asked for by name must take effect: a build that was meant to vary the
+ * clock and silently did not is the kind of yes reproof must never give. Checked once
+ * on the plan (not applied) and again on the probes' judgement (no effect).
  */
 export function checkExplicitVariations(
   records: readonly VariationRecord[],
   explicit: readonly VariationName[],
 ): { name: VariationName; note: string; fix?: string }[] {
   return records
-    .filter((r) => explicit.includes(r.name) && r.status === 'not-applied')
+    .filter((r) => explicit.includes(r.name) && r.status !== 'effective')
     .map((r) => ({
       name: r.name,
       note: r.note ?? 'not available here',

@@ -175,6 +175,25 @@ withSandbox('the build sandbox', () => {
     expect(code).toBe(1)
   })
 
+  it('without the sandbox on a disk, names ordering as without effect, and refuses it when asked for by name', async () => {
+    const source = copyFixture('listing')
+    const onDisk = makeTemp('disk-parent-', os.tmpdir())
+    const args = ['-o', 'listing.txt', '--no-sandbox']
+    const defaults = await build(source, [...args, '--', 'make'], onDisk)
+    const ordering = defaults.result?.variations.find((v) => v.name === 'ordering')
+    // A file system whose listing order does not follow creation order (ext4, xfs).
+    if (ordering?.status === 'no-effect') {
+      expect(defaults.code).toBe(0)
+      const asked = await build(source, [...args, '--vary', 'ordering', '--', 'make'], onDisk)
+      expect(asked.code).toBe(3)
+      expect(asked.stderr).toMatch(
+        /--vary ordering: cannot take effect here: ordering: directory listings/,
+      )
+    } else {
+      expect(defaults.code).toBe(1)
+    }
+  })
+
   it('says which run was still running, and with what, when --timeout fires', async () => {
     const source = shellProject()
     const { code, stderr } = await build(source, [

@@ -169,7 +169,7 @@ describe('the date a build writes', () => {
     ])
     expect(asked.code).toBe(3)
     expect(asked.stderr).toMatch(
-      /--vary time: cannot be applied here: time: libfaketime is not installed/,
+      /--vary time: cannot take effect here: time: libfaketime is not installed/,
     )
     expect(asked.stderr).toMatch(/apt-get install faketime/)
     // All but time is not a contradiction.

@@ -145,6 +145,14 @@ describe('planRuns', () => {
     expect(missing.map((m) => m.name)).toEqual(['time'])
     expect(missing[0]?.fix).toContain('faketime')
     expect(checkExplicitVariations(variations, [])).toEqual([])
+    // Applied but shown to have no effect does not take effect either.
+    const same = { time: 1, umask: '0022', uid: '0', hostname: 'h', domain: 'd', cpus: '2' }
+    const judged = judgeEffectiveness(
+      planRuns(input(['path', 'ordering'])),
+      { a: same, b: same },
+      false,
+    )
+    expect(checkExplicitVariations(judged, ['ordering']).map((m) => m.name)).toEqual(['ordering'])
   })
 
   it('injects the canary wherever it injects a value', () => {
