@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import type { BuildOptions } from '../config/build-options.js'
 import { formatDuration } from '../config/duration.js'
 import { ReproofError } from '../errors.js'
-import { runCaptured, startBuildProcess } from '../sandbox/process.js'
+import { removeFaketimeMemory, runCaptured, startBuildProcess } from '../sandbox/process.js'
 import {
   parseProbe,
   PROBE_SCRIPT,
@@ -50,6 +50,8 @@ export async function probeRun(run: RunContext): Promise<ProbeReport> {
     [...run.enter, ...run.setup.launcher, '/bin/sh', '-c', PROBE_SCRIPT],
     { cwd: run.cwd, env: run.setup.env, timeoutMs: 30_000 },
   )
+  // Outside the sandbox, a preloaded libfaketime leaves its shared memory behind.
+  if (result.pid !== undefined) await removeFaketimeMemory(result.pid)
   const report = result.code === 0 ? parseProbe(result.stdout) : undefined
   if (report === undefined) {
     throw new ReproofError(

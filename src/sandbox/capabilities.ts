@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import type { VariationName } from '../config/variations.js'
 import { probeSandbox } from './namespace-sandbox.js'
-import { runCaptured } from './process.js'
+import { removeFaketimeMemory, runCaptured } from './process.js'
 import type { Capabilities } from './run-plan.js'
 
 // Locales whose collation differs most from C's; any one installed will do.
@@ -63,6 +63,8 @@ async function findFaketime(): Promise<string | undefined> {
       ['env', `LD_PRELOAD=${library}`, 'FAKETIME=+397d', 'date', '+%s'],
       { timeoutMs: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
     )
+    // `env` execs `date`, so the process that made libfaketime's shared memory is this one.
+    if (result.pid !== undefined) await removeFaketimeMemory(result.pid)
     const shifted = Number(result.stdout.trim()) - Math.floor(Date.now() / 1000)
     if (result.code === 0 && shifted > 300 * 86_400) return library
   }

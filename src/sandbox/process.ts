@@ -11,6 +11,7 @@ export interface CapturedResult {
   stderr: string
   /** True when the process could not be started at all (ENOENT, EACCES). */
   failedToStart: boolean
+  pid: number | undefined
 }
 
 // Queries (git, probes) print little; more than this is not the answer we expect.
@@ -32,7 +33,14 @@ export function runCaptured(
         stdio: ['pipe', 'pipe', 'pipe'],
       })
     } catch {
-      resolve({ code: null, signal: null, stdout: '', stderr: '', failedToStart: true })
+      resolve({
+        code: null,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        failedToStart: true,
+        pid: undefined,
+      })
       return
     }
     const out: Buffer[] = []
@@ -60,6 +68,7 @@ export function runCaptured(
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         failedToStart,
+        pid: child.pid,
       })
     })
   })
@@ -208,7 +217,7 @@ async function reapGroup(group: number | undefined, marker: string): Promise<str
  * and never removes it. The launcher only execs, so that process is the one spawned.
  * (Inside the sandbox it lands on the run's private /dev/shm and goes with it.)
  */
-async function removeFaketimeMemory(pid: number): Promise<void> {
+export async function removeFaketimeMemory(pid: number): Promise<void> {
   await fsp.rm(`/dev/shm/faketime_shm_${pid}`, { force: true })
   await fsp.rm(`/dev/shm/sem.faketime_sem_${pid}`, { force: true })
 }
