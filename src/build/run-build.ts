@@ -187,9 +187,13 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   let keep = false
   const sandboxes: Partial<Record<'a' | 'b', RunSandbox>> = {}
   try {
+    // The probe mounts over this directory; it must exist on the machine's side, where
+    // the sandbox's read-only file system would refuse to create it.
+    const scratch = path.join(workspace.base, 'probe')
+    await fs.mkdir(scratch)
     const capabilities = await detectCapabilities(options.variations, {
       wanted: options.sandbox,
-      scratch: path.join(workspace.base, 'probe'),
+      scratch,
     })
     const isolation = chooseIsolation(capabilities, options)
     const plan = planRuns({

@@ -169,8 +169,10 @@ withSandbox('the build sandbox', () => {
   it('makes ordering bite on any host file system: the build root is a private tmpfs', async () => {
     const source = copyFixture('listing')
     // A disk directory, not a tmpfs: without the sandbox, listing order would not change.
-    const onDisk = makeTemp('disk-parent-', os.tmpdir())
+    // Outside /tmp, too: the sandbox replaces /tmp, but must mount over this one.
+    const onDisk = makeTemp('disk-parent-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
     const { code, result } = await build(source, ['-o', 'listing.txt', '--', 'make'], onDisk)
+    expect(result?.isolation.kind).toBe('namespaces')
     expect(result?.variations.find((v) => v.name === 'ordering')?.status).toBe('effective')
     expect(code).toBe(1)
   })
