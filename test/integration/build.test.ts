@@ -137,6 +137,11 @@ describe('reproof build', () => {
     expect(stdout).toBe('')
     expect(stderr).toMatch(/^reproof: build run [AB] exited with status 7$/m)
     expect(stderr).toContain('fatal: no luck')
+    // What reproof changed about the build's world, and how to give it back.
+    expect(stderr).toMatch(/reproof changed: a fresh, empty HOME, a clean environment/)
+    expect(stderr).toMatch(
+      /pass variables through with --env NAME, allow the network with --network/,
+    )
   })
 
   it('refuses a glob that matches nothing with exit 2, naming the glob', async () => {
