@@ -16,10 +16,14 @@ export async function copyArtifacts(
   manifest: Manifest,
   outDir: string,
   epoch: number,
+  seenAs: string = root,
 ): Promise<void> {
   for (const entry of manifest) await checkTarget(outDir, entry.name)
   for (const entry of manifest) {
-    const source = toFsPath(root, entry.name)
+    // A link artifact is copied from its target, resolved inside the root as the build
+    // saw it (collecting the manifest refused any other).
+    const resolved = await resolveInside(root, entry.name, seenAs)
+    const source = resolved.kind === 'inside' ? resolved.path : toFsPath(root, entry.name)
     const mode = ((await fs.stat(source)).mode & 0o111) !== 0 ? 0o755 : 0o644
     const written = await copyFileAtomic(source, toFsPath(outDir, entry.name), {
       mode,

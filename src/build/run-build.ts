@@ -261,8 +261,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
     emit({ kind: 'phase', text: 'hashing artifacts' })
     const collected = {
-      a: await collectManifest(roots.a, options.outputs),
-      b: await collectManifest(roots.b, options.outputs),
+      a: await collectManifest(roots.a, options.outputs, { seenAs: plan.runs.a.layout.root }),
+      b: await collectManifest(roots.b, options.outputs, { seenAs: plan.runs.b.layout.root }),
     }
     const unmatched = options.outputs.filter(
       (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,
@@ -349,7 +349,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         kind: 'phase',
         text: `copying ${final.a.length} artifact(s) to ${options.outDir}`,
       })
-      await copyArtifacts(roots.a, final.a, options.outDir, epoch.value)
+      await copyArtifacts(roots.a, final.a, options.outDir, epoch.value, plan.runs.a.layout.root)
       outDir = options.outDir
     }
     const lockfileNames = findLockfiles(entries)

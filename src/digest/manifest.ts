@@ -30,18 +30,21 @@ export interface GlobMatches {
 export async function collectManifest(
   root: string,
   globs: readonly string[],
+  options: { seenAs?: string } = {},
 ): Promise<{ manifest: Manifest; matches: GlobMatches[] }> {
-  const names = new Set<string>()
+  const seenAs = options.seenAs ?? root
+  // Each artifact's name, and the path its bytes are read from (a link's resolved target).
+  const names = new Map<string, string | Buffer>()
   const matches: GlobMatches[] = []
   for (const glob of globs) {
     let count = 0
-    for (const entry of await findMatches(root, compileGlob(glob))) {
-      if (await addArtifact(root, glob, entry, names)) count++
+    for (const entry of await findMatches(root, compileGlob(glob), seenAs)) {
+      if (await addArtifact(root, glob, entry, names, seenAs)) count++
     }
     matches.push({ glob, count })
   }
-  const sorted = [...names].sort(compareNames)
-  const digests = await hashFiles(sorted.map((name) => toFsPath(root, name)))
+  const sorted = [...names.keys()].sort(compareNames)
+  const digests = await hashFiles(sorted.map((name) => names.get(name) ?? toFsPath(root, name)))
   const manifest = sorted.map((name, i) => {
     const digest = digests[i]
     if (digest === undefined) throw new Error(`no digest for ${name}`)
@@ -54,11 +57,11 @@ export async function collectManifest(
  * The files (and links) a glob takes: each match, and everything below a matching
  * directory. Directories themselves are not artifacts.
  */
-async function findMatches(root: string, glob: CompiledGlob): Promise<TreeEntry[]> {
+async function findMatches(root: string, glob: CompiledGlob, seenAs: string): Promise<TreeEntry[]> {
   // A plain path's own last component is judged as a match is, below; its parents, as a
   // glob's base is: they may pass through links, as in a shell, but must stay inside.
   const dir = glob.literal ? parentOf(glob.base) : glob.base
-  const resolved = await resolveInside(root, dir)
+  const resolved = await resolveInside(root, dir, seenAs)
   if (resolved.kind === 'outside' || resolved.kind === 'loop') {
     throw refusal(glob.glob, displayRel(dir), 'leads outside the build root')
   }
@@ -76,7 +79,7 @@ async function findMatches(root: string, glob: CompiledGlob): Promise<TreeEntry[
     return false
   }
   if (glob.literal) {
-    const entry = await describeLiteral(root, glob.base)
+    const entry = await describeLiteral(root, glob.base, seenAs)
     if (entry?.kind === 'dir') {
       taken.add(entry.rel)
       walkTree(root, entry.rel, visit)
@@ -90,11 +93,15 @@ async function findMatches(root: string, glob: CompiledGlob): Promise<TreeEntry[
 }
 
 /** A path named outright; a link to a directory inside the root counts as that directory. */
-async function describeLiteral(root: string, rel: string): Promise<TreeEntry | undefined> {
+async function describeLiteral(
+  root: string,
+  rel: string,
+  seenAs: string,
+): Promise<TreeEntry | undefined> {
   const own = await fs.lstat(toFsPath(root, rel)).catch(() => undefined)
   if (own === undefined) return undefined
   if (own.isSymbolicLink()) {
-    const target = await resolveInside(root, rel)
+    const target = await resolveInside(root, rel, seenAs)
     const isDir = target.kind === 'inside' && (await fs.stat(target.path)).isDirectory()
     return { rel, kind: isDir ? 'dir' : 'symlink' }
   }
@@ -111,18 +118,19 @@ async function addArtifact(
   root: string,
   glob: string,
   entry: TreeEntry,
-  names: Set<string>,
+  names: Map<string, string | Buffer>,
+  seenAs: string,
 ): Promise<boolean> {
   // The walk found it, so it is a real entry below the root; this is the last word.
   if (!isInside(root, path.join(root, entry.rel))) {
     throw refusal(glob, `artifact ${displayRel(entry.rel)}`, 'is outside the build root')
   }
   if (entry.kind === 'file') {
-    names.add(entry.rel)
+    names.set(entry.rel, toFsPath(root, entry.rel))
     return true
   }
   if (entry.kind !== 'symlink') return false
-  const resolved = await resolveInside(root, entry.rel)
+  const resolved = await resolveInside(root, entry.rel, seenAs)
   if (resolved.kind !== 'inside') {
     const target = await fs.readlink(toFsPath(root, entry.rel), 'buffer')
     throw refusal(
@@ -133,7 +141,7 @@ async function addArtifact(
     )
   }
   if (!(await fs.stat(resolved.path)).isFile()) return false
-  names.add(entry.rel)
+  names.set(entry.rel, resolved.path)
   return true
 }
 

@@ -25,8 +25,17 @@ const MAX_LINK_HOPS = 40
  *
  * `relative` and link targets are in the name form (see file-names.ts), so names that
  * are not UTF-8 resolve too; the paths returned are for file system calls.
+ *
+ * `seenAs` is the root's path as the build saw it, when reproof reaches the root by
+ * another path (the sandbox's /proc/<pid>/root/...): absolute link targets are read
+ * against it, and the path returned never leaves `root`, where the kernel, following an
+ * absolute link, would read the machine's file of that name instead.
  */
-export async function resolveInside(root: string, relative: string): Promise<Resolution> {
+export async function resolveInside(
+  root: string,
+  relative: string,
+  seenAs: string = root,
+): Promise<Resolution> {
   const queue = relative.split('/')
   // Where the walk stands, as components below the root.
   const current: string[] = []
@@ -54,9 +63,9 @@ export async function resolveInside(root: string, relative: string): Promise<Res
     if (++hops > MAX_LINK_HOPS) return { kind: 'loop', via: relative }
     const target = fromNameBytes(await fs.readlink(next, 'buffer'))
     if (path.isAbsolute(target)) {
-      if (!isInside(root, target)) return { kind: 'outside', via: nextRel }
+      if (!isInside(seenAs, target)) return { kind: 'outside', via: nextRel }
       current.length = 0
-      queue.unshift(...path.relative(root, target).split('/'))
+      queue.unshift(...path.relative(seenAs, target).split('/'))
     } else {
       queue.unshift(...target.split('/'))
     }

@@ -139,6 +139,36 @@ withSandbox('the build sandbox', () => {
     }
   })
 
+  it('reads an absolute link artifact inside the root as the build saw it, and refuses one that leaves it', async () => {
+    const source = shellProject()
+    const outDir = makeTemp()
+    const inside = await build(source, [
+      '--out-dir',
+      outDir,
+      '-o',
+      'link',
+      '--',
+      'sh',
+      '-c',
+      'echo built > out.txt && ln -s "$PWD/out.txt" link',
+    ])
+    expect(inside.code).toBe(0)
+    expect(fs.readFileSync(path.join(outDir, 'link'), 'utf8')).toBe('built\n')
+    // The machine has a file at the path the link names: it must not be what is read.
+    const outside = await build(source, [
+      '-o',
+      'link',
+      '--',
+      'sh',
+      '-c',
+      'ln -s /etc/hostname link',
+    ])
+    expect(outside.code).toBe(2)
+    expect(outside.stderr).toMatch(
+      /--out link: artifact link: symbolic link leads outside the build root/,
+    )
+  })
+
   it('fixes the host name in run A and varies it in run B, from the UTS namespace', async () => {
     const source = shellProject()
     const run = await runCli([
