@@ -133,7 +133,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const workspace = await createWorkspace({ parent, name: rootName(options.source) })
   let keep = false
   try {
-    const capabilities = await detectCapabilities(options.variations)
+    const capabilities = await detectCapabilities(options.variations, deps.callerEnv)
     const plan = planRuns({
       variations: options.variations,
       capabilities,

@@ -1,18 +1,25 @@
 import os from 'node:os'
 import type { VariationName } from '../config/variations.js'
-import type { Capabilities } from './run-plan.js'
+import { probeFaketime, type FaketimeProbe } from './faketime.js'
+import { FAKETIME_OFFSET_DAYS, type Capabilities } from './run-plan.js'
 import { runCaptured } from './process.js'
+
+const noFaketime: FaketimeProbe = { faketime: undefined }
 
 // Locales whose collation differs most from C's; any one installed will do.
 const UNUSUAL_LOCALES = ['et_EE.UTF-8', 'fr_CH.UTF-8', 'tr_TR.UTF-8', 'de_DE.UTF-8', 'en_US.UTF-8']
 
-/** Finds out what the variations can use, asking only about the variations requested. */
+/**
+ * Finds out what the variations can use, asking only about the variations requested.
+ * `env` is the caller's: the toolchains a build will find are on its PATH.
+ */
 export async function detectCapabilities(
   variations: readonly VariationName[],
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<Capabilities> {
   const wants = (...names: VariationName[]): boolean => names.some((n) => variations.includes(n))
   const [faketime, namespaces, taskset, locale] = await Promise.all([
-    wants('time') ? findFaketime() : undefined,
+    wants('time') ? probeFaketime(FAKETIME_OFFSET_DAYS, env) : noFaketime,
     wants('user', 'hostname', 'domain')
       ? succeeds(['unshare', '--user', '--map-root-user', '--uts', 'true'])
       : false,
@@ -21,7 +28,8 @@ export async function detectCapabilities(
   ])
   const info = os.userInfo()
   return {
-    faketime,
+    faketime: faketime.faketime,
+    ...(faketime.refused === undefined ? {} : { faketimeRefused: faketime.refused }),
     namespaces,
     taskset,
     cpuCount: os.availableParallelism(),
@@ -29,15 +37,6 @@ export async function detectCapabilities(
     uid: info.uid,
     gid: info.gid,
   }
-}
-
-/** The wrapper must really shift the clock: a broken preload would make the variation a lie. */
-async function findFaketime(): Promise<string | undefined> {
-  const result = await runCaptured(['faketime', '-f', '+397d', 'date', '+%s'], {
-    timeoutMs: 10_000,
-  })
-  const shifted = Number(result.stdout.trim()) - Math.floor(Date.now() / 1000)
-  return result.code === 0 && shifted > 300 * 86_400 ? 'faketime' : undefined
 }
 
 async function succeeds(argv: string[]): Promise<boolean> {

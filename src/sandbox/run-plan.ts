@@ -1,4 +1,5 @@
 import type { VariationName } from '../config/variations.js'
+import { faketimeEnvironment, faketimeLauncher, type Faketime } from './faketime.js'
 
 /**
  * Planning the two runs is pure: given the machine's capabilities and the directories
@@ -20,8 +21,10 @@ export interface RunLayout {
 }
 
 export interface Capabilities {
-  /** libfaketime's `faketime` wrapper program, when installed. */
-  faketime: string | undefined
+  /** libfaketime, when installed and safe to use here. */
+  faketime: Faketime | undefined
+  /** Why an installed libfaketime is not used. */
+  faketimeRefused?: string
   /** Rootless user and UTS namespaces work (unshare). */
   namespaces: boolean
   taskset: boolean
@@ -130,11 +133,9 @@ export function planRuns(input: PlanInput): RunPlan {
         break
       case 'time':
         if (caps.faketime !== undefined) {
-          // The faketime wrapper, not a bare LD_PRELOAD: it owns libfaketime's shared
-          // memory and removes it at the end, where every exec'ing shell would leak one.
-          fakeTimeB = [caps.faketime, '-f', FAKETIME_OFFSET]
-          // Timeouts and make's job server measure intervals; leave those alone.
-          b.env.FAKETIME_DONT_FAKE_MONOTONIC = '1'
+          // faketime.ts says why each setting is there.
+          fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET)
+          Object.assign(b.env, faketimeEnvironment(caps.faketime))
           record({
             name,
             applied: true,
@@ -150,7 +151,7 @@ export function planRuns(input: PlanInput): RunPlan {
             effective: true,
             a: 'real clock',
             b: `real clock, started ${STAGGER_MS} ms later`,
-            note: 'libfaketime not installed: only stamps of second resolution or finer are exposed',
+            note: `${caps.faketimeRefused ?? 'libfaketime not installed'}: only stamps of second resolution or finer are exposed`,
           })
         }
         break

@@ -22,7 +22,7 @@ const layout = (id: 'a' | 'b', dir: string): RunLayout => ({
 })
 
 const fullCaps: Capabilities = {
-  faketime: 'faketime',
+  faketime: { wrapper: 'faketime', version: '0.9.10', missingSymbols: [] },
   namespaces: true,
   taskset: true,
   cpuCount: 4,
