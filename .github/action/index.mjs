@@ -1210,8 +1210,8 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path25 = __require("node:path");
-    var fs38 = __require("node:fs");
+    var path26 = __require("node:path");
+    var fs39 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2205,7 +2205,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs38.existsSync(executableFile)) return;
+        if (fs39.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2223,11 +2223,11 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path25.resolve(baseDir, baseName);
-          if (fs38.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path25.extname(baseName))) return void 0;
+          const localBin = path26.resolve(baseDir, baseName);
+          if (fs39.existsSync(localBin)) return localBin;
+          if (sourceExt.includes(path26.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs38.existsSync(`${localBin}${ext}`)
+            (ext) => fs39.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2239,21 +2239,21 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs38.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs39.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path25.resolve(
-            path25.dirname(resolvedScriptPath),
+          executableDir = path26.resolve(
+            path26.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path25.basename(
+            const legacyName = path26.basename(
               this._scriptPath,
-              path25.extname(this._scriptPath)
+              path26.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2264,7 +2264,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path25.extname(executableFile));
+        launchWithNode = sourceExt.includes(path26.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3179,7 +3179,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path25.basename(filename, path25.extname(filename));
+        this._name = path26.basename(filename, path26.extname(filename));
         return this;
       }
       /**
@@ -3193,9 +3193,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path26) {
-        if (path26 === void 0) return this._executableDir;
-        this._executableDir = path26;
+      executableDir(path27) {
+        if (path27 === void 0) return this._executableDir;
+        this._executableDir = path27;
         return this;
       }
       /**
@@ -4465,6 +4465,8 @@ var init_read_record = __esm({
       }),
       outputs: array(string()),
       exclude: array(string()),
+      // Records from before outputs were left out of the snapshot have none.
+      excludedOutputs: optional(array(string()), []),
       epoch: object({
         value: number(),
         source: picklist(["flag", "config", "environment", "git", "default"])
@@ -4516,6 +4518,113 @@ var init_read_record = __esm({
       startedAt: string(),
       finishedAt: string()
     });
+  }
+});
+
+// src/file-names.ts
+import path from "node:path";
+function fromNameBytes(bytes) {
+  if (isPlainAscii(bytes))
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+  try {
+    const text = strictUtf8.decode(bytes);
+    if (!text.includes(NUL)) return text;
+  } catch {
+  }
+  let out = "";
+  for (let i = 0; i < bytes.length; ) {
+    const length2 = utf8SequenceLength(bytes, i);
+    if (length2 === 0) {
+      out += NUL + (bytes[i] ?? 0).toString(16).padStart(2, "0");
+      i++;
+    } else {
+      out += Buffer.from(bytes.buffer, bytes.byteOffset + i, length2).toString("utf8");
+      i += length2;
+    }
+  }
+  return out;
+}
+function toNameBytes(name) {
+  if (!name.includes(NUL)) return Buffer.from(name, "utf8");
+  const parts = [];
+  let from = 0;
+  for (const match of name.matchAll(ESCAPED_BYTE)) {
+    parts.push(Buffer.from(name.slice(from, match.index), "utf8"));
+    parts.push(Buffer.of(parseInt(match[1] ?? "", 16)));
+    from = match.index + match[0].length;
+  }
+  parts.push(Buffer.from(name.slice(from), "utf8"));
+  return Buffer.concat(parts);
+}
+function isUtf8Name(name) {
+  return !name.includes(NUL);
+}
+function toFsPath(root, name) {
+  if (isUtf8Name(name)) return path.join(root, name);
+  return Buffer.concat([
+    Buffer.from(root.endsWith("/") ? root : `${root}/`, "utf8"),
+    toNameBytes(name)
+  ]);
+}
+function fromFsPath(p) {
+  return typeof p === "string" ? p : fromNameBytes(p);
+}
+function compareNames(a, b) {
+  if (isUtf8Name(a) && isUtf8Name(b)) return compareBytes(a, b);
+  return Buffer.compare(toNameBytes(a), toNameBytes(b));
+}
+function toMatchName(name) {
+  if (isUtf8Name(name)) return name;
+  return name.replace(
+    ESCAPED_BYTE,
+    (_, hex) => String.fromCharCode(56320 + parseInt(hex, 16))
+  );
+}
+function toDisplayText(text) {
+  return text.replace(UNSAFE, (match, hex) => {
+    if (hex !== void 0) return `\\x${hex}`;
+    const named = NAMED[match];
+    if (named !== void 0) return named;
+    const code = match.codePointAt(0) ?? 0;
+    return code < 128 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+}
+function isPlainAscii(bytes) {
+  for (const byte of bytes) if (byte === 0 || byte >= 128) return false;
+  return true;
+}
+function utf8SequenceLength(bytes, i) {
+  const b0 = bytes[i] ?? 0;
+  if (b0 === 0) return 0;
+  if (b0 < 128) return 1;
+  const inRange = (k, lo, hi) => {
+    const b = bytes[i + k];
+    return b !== void 0 && b >= lo && b <= hi;
+  };
+  const tail = (from, to) => {
+    for (let k = from; k < to; k++) if (!inRange(k, 128, 191)) return false;
+    return true;
+  };
+  if (b0 >= 194 && b0 <= 223) return tail(1, 2) ? 2 : 0;
+  if (b0 === 224) return inRange(1, 160, 191) && tail(2, 3) ? 3 : 0;
+  if (b0 === 237) return inRange(1, 128, 159) && tail(2, 3) ? 3 : 0;
+  if (b0 >= 225 && b0 <= 239) return tail(1, 3) ? 3 : 0;
+  if (b0 === 240) return inRange(1, 144, 191) && tail(2, 4) ? 4 : 0;
+  if (b0 >= 241 && b0 <= 243) return tail(1, 4) ? 4 : 0;
+  if (b0 === 244) return inRange(1, 128, 143) && tail(2, 4) ? 4 : 0;
+  return 0;
+}
+var NUL, ESCAPED_BYTE, strictUtf8, UNSAFE, NAMED;
+var init_file_names = __esm({
+  "src/file-names.ts"() {
+    "use strict";
+    init_canonical();
+    NUL = "\0";
+    ESCAPED_BYTE = /\u0000([0-9a-f]{2})/g;
+    strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+    UNSAFE = // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    new RegExp("\\u0000([0-9a-f]{2})|[\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069]|\\p{Cs}", "gu");
+    NAMED = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
   }
 });
 
@@ -4594,7 +4703,7 @@ var init_batched_file_sink = __esm({
 import crypto2 from "node:crypto";
 import fsSync from "node:fs";
 import fs3 from "node:fs/promises";
-import path from "node:path";
+import path2 from "node:path";
 async function writeFileAtomic(target, data, mode = 420) {
   await replaceAtomic(target, mode, async (handle) => {
     await handle.writeFile(data);
@@ -4620,7 +4729,7 @@ async function copyFileAtomic(source, target, options2) {
   return hash.digest("hex");
 }
 async function replaceAtomic(target, mode, fill) {
-  const dir = path.dirname(target);
+  const dir = dirnameOf(target);
   const temp = tempBeside(target);
   let handle;
   try {
@@ -4643,24 +4752,35 @@ async function replaceAtomic(target, mode, fill) {
   await syncDir(dir);
 }
 function tempBeside(target) {
-  return path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.reproof-${crypto2.randomBytes(6).toString("hex")}`
-  );
+  const suffix = `.reproof-${crypto2.randomBytes(6).toString("hex")}`;
+  if (typeof target === "string") {
+    return path2.join(path2.dirname(target), `.${path2.basename(target)}${suffix}`);
+  }
+  const slash = target.lastIndexOf(47);
+  return Buffer.concat([
+    target.subarray(0, slash + 1),
+    Buffer.from("."),
+    target.subarray(slash + 1),
+    Buffer.from(suffix)
+  ]);
 }
-function writeError(target, temp, err) {
+function dirnameOf(p) {
+  return typeof p === "string" ? path2.dirname(p) : p.subarray(0, Math.max(p.lastIndexOf(47), 1));
+}
+function writeError(targetPath, tempPath, err) {
   const { code, syscall, path: about } = err;
-  const ours = about === void 0 || about === temp || about === target || path.dirname(target) === about || path.dirname(target).startsWith(`${about}${path.sep}`);
+  const [target, temp] = [String(targetPath), String(tempPath)];
+  const ours = about === void 0 || about === temp || about === target || path2.dirname(target) === about || path2.dirname(target).startsWith(`${about}${path2.sep}`);
   if (err instanceof ReproofError || syscall === void 0 || !ours) return err;
   return new ReproofError(
     "E_ENVIRONMENT",
-    `${target}: cannot write it: ${(code !== void 0 ? WHY[code] : void 0) ?? code ?? "unknown error"}`,
-    { path: target },
+    `${toDisplayText(fromFsPath(targetPath))}: cannot write it: ${(code !== void 0 ? WHY[code] : void 0) ?? code ?? "unknown error"}`,
+    { path: toDisplayText(fromFsPath(targetPath)) },
     { cause: err }
   );
 }
 async function streamFileAtomic(target, mode, fill, keep = () => Promise.resolve(true)) {
-  const dir = path.dirname(target);
+  const dir = path2.dirname(target);
   const temp = tempBeside(target);
   let fd;
   try {
@@ -4712,6 +4832,7 @@ var init_atomic_write = __esm({
   "src/io/atomic-write.ts"() {
     "use strict";
     init_errors();
+    init_file_names();
     init_batched_file_sink();
     WHY = {
       EISDIR: "it is a directory",
@@ -4843,7 +4964,10 @@ function toStatement(record2, context) {
             ...git2?.ref === void 0 ? {} : { ref: git2.ref }
           },
           outputs: record2.outputs,
-          ...record2.exclude.length === 0 ? {} : { exclude: record2.exclude }
+          ...record2.exclude.length === 0 ? {} : { exclude: record2.exclude },
+          // Normalization that is part of the build is part of its definition: a
+          // rebuilder must repeat it to get the same subjects.
+          ...record2.normalization === null ? {} : { normalize: true }
         },
         internalParameters: {
           epoch: record2.epoch,
@@ -4853,7 +4977,12 @@ function toStatement(record2, context) {
             kind: record2.isolation.kind,
             network: record2.isolation.network
           },
-          normalization: record2.normalization === null ? null : { mode: record2.normalization.mode, normalizers },
+          normalization: record2.normalization === null ? null : {
+            mode: record2.normalization.mode,
+            normalizers,
+            // What each normalizer changed in the shipped (run A's) copy.
+            artifacts: record2.normalization.artifacts.filter((a) => a.changes[0].length > 0).map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] }))
+          },
           dirty: git2?.dirty ?? null
         },
         resolvedDependencies: [
@@ -6031,14 +6160,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path25 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path26 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path25 && path25[0] !== "/") {
-          path25 = `/${path25}`;
+        if (path26 && path26[0] !== "/") {
+          path26 = `/${path26}`;
         }
-        return new URL(`${origin}${path25}`);
+        return new URL(`${origin}${path26}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -6873,9 +7002,9 @@ var require_diagnostics = __commonJS({
         "undici:client:sendHeaders",
         (evt) => {
           const {
-            request: { method, path: path25, origin }
+            request: { method, path: path26, origin }
           } = evt;
-          debugLog("sending request to %s %s%s", method, origin, path25);
+          debugLog("sending request to %s %s%s", method, origin, path26);
         }
       );
     }
@@ -6893,14 +7022,14 @@ var require_diagnostics = __commonJS({
         "undici:request:headers",
         (evt) => {
           const {
-            request: { method, path: path25, origin },
+            request: { method, path: path26, origin },
             response: { statusCode }
           } = evt;
           debugLog(
             "received response to %s %s%s - HTTP %d",
             method,
             origin,
-            path25,
+            path26,
             statusCode
           );
         }
@@ -6909,23 +7038,23 @@ var require_diagnostics = __commonJS({
         "undici:request:trailers",
         (evt) => {
           const {
-            request: { method, path: path25, origin }
+            request: { method, path: path26, origin }
           } = evt;
-          debugLog("trailers received from %s %s%s", method, origin, path25);
+          debugLog("trailers received from %s %s%s", method, origin, path26);
         }
       );
       diagnosticsChannel.subscribe(
         "undici:request:error",
         (evt) => {
           const {
-            request: { method, path: path25, origin },
+            request: { method, path: path26, origin },
             error
           } = evt;
           debugLog(
             "request to %s %s%s errored - %s",
             method,
             origin,
-            path25,
+            path26,
             error.message
           );
         }
@@ -7040,7 +7169,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path25,
+        path: path26,
         method,
         body,
         headers,
@@ -7057,11 +7186,11 @@ var require_request = __commonJS({
         maxRedirections,
         typeOfService
       }, handler) {
-        if (typeof path25 !== "string") {
+        if (typeof path26 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path25[0] !== "/" && !(path25.startsWith("http://") || path25.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path26[0] !== "/" && !(path26.startsWith("http://") || path26.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path25)) {
+        } else if (invalidPathRegex.test(path26)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7136,7 +7265,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? serializePathWithQuery(path25, query) : path25;
+        this.path = query ? serializePathWithQuery(path26, query) : path26;
         this.origin = origin;
         this.protocol = getProtocolFromUrlString(origin);
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
@@ -12380,7 +12509,7 @@ var require_client_h1 = __commonJS({
       }
     }
     function writeH1(client, request) {
-      const { method, path: path25, host, upgrade, blocking, reset } = request;
+      const { method, path: path26, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -12456,7 +12585,7 @@ var require_client_h1 = __commonJS({
         socket[kBlocking] = true;
       }
       setTypeOfService(socket, request);
-      let header = `${method} ${path25} HTTP/1.1\r
+      let header = `${method} ${path26} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -13133,7 +13262,7 @@ var require_client_h2 = __commonJS({
       const headersTimeout = request.headersTimeout ?? client[kHeadersTimeout];
       const bodyTimeout = request.bodyTimeout ?? client[kBodyTimeout];
       const session = client[kHTTP2Session];
-      const { method, path: path25, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
+      const { method, path: path26, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade != null && upgrade !== "websocket") {
         util.errorRequest(client, request, new InvalidArgumentError2(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
@@ -13202,7 +13331,7 @@ var require_client_h2 = __commonJS({
           }
           headers[HTTP2_HEADER_METHOD] = "CONNECT";
           headers[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers[HTTP2_HEADER_PATH] = path25;
+          headers[HTTP2_HEADER_PATH] = path26;
           if (protocol === "ws:" || protocol === "wss:") {
             headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
@@ -13254,7 +13383,7 @@ var require_client_h2 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path25;
+      headers[HTTP2_HEADER_PATH] = path26;
       headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -15610,10 +15739,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path25 = "/",
+          path: path26 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path25;
+        opts.path = origin + path26;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(origin);
           headers.host = host;
@@ -17773,20 +17902,20 @@ var require_mock_utils = __commonJS({
       }
       return normalizedQp;
     }
-    function safeUrl(path25) {
-      if (typeof path25 !== "string") {
-        return path25;
+    function safeUrl(path26) {
+      if (typeof path26 !== "string") {
+        return path26;
       }
-      const pathSegments = path25.split("?", 3);
+      const pathSegments = path26.split("?", 3);
       if (pathSegments.length !== 2) {
-        return path25;
+        return path26;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path25, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path25);
+    function matchKey(mockDispatch2, { path: path26, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path26);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -17811,8 +17940,8 @@ var require_mock_utils = __commonJS({
       const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path25, ignoreTrailingSlash }) => {
-        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path25)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path25), resolvedPath);
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path26, ignoreTrailingSlash }) => {
+        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path26)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path26), resolvedPath);
       });
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
@@ -17851,19 +17980,19 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function removeTrailingSlash(path25) {
-      while (path25.endsWith("/")) {
-        path25 = path25.slice(0, -1);
+    function removeTrailingSlash(path26) {
+      while (path26.endsWith("/")) {
+        path26 = path26.slice(0, -1);
       }
-      if (path25.length === 0) {
-        path25 = "/";
+      if (path26.length === 0) {
+        path26 = "/";
       }
-      return path25;
+      return path26;
     }
     function buildKey(opts) {
-      const { path: path25, method, body, headers, query } = opts;
+      const { path: path26, method, body, headers, query } = opts;
       return {
-        path: path25,
+        path: path26,
         method,
         body,
         headers,
@@ -18553,10 +18682,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path25, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path26, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path25,
+            Path: path26,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -18638,9 +18767,9 @@ var require_mock_agent = __commonJS({
         const acceptNonStandardSearchParameters = this[kMockAgentAcceptsNonStandardSearchParameters];
         const dispatchOpts = { ...opts };
         if (acceptNonStandardSearchParameters && dispatchOpts.path) {
-          const [path25, searchParams] = dispatchOpts.path.split("?");
+          const [path26, searchParams] = dispatchOpts.path.split("?");
           const normalizedSearchParams = normalizeSearchParams(searchParams, acceptNonStandardSearchParameters);
-          dispatchOpts.path = `${path25}?${normalizedSearchParams}`;
+          dispatchOpts.path = `${path26}?${normalizedSearchParams}`;
         }
         return this[kAgent].dispatch(dispatchOpts, handler);
       }
@@ -19041,12 +19170,12 @@ var require_snapshot_recorder = __commonJS({
        * @return {Promise<void>} - Resolves when snapshots are loaded
        */
       async loadSnapshots(filePath) {
-        const path25 = filePath || this.#snapshotPath;
-        if (!path25) {
+        const path26 = filePath || this.#snapshotPath;
+        if (!path26) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
         try {
-          const data = await readFile(resolve(path25), "utf8");
+          const data = await readFile(resolve(path26), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -19060,7 +19189,7 @@ var require_snapshot_recorder = __commonJS({
           if (error.code === "ENOENT") {
             this.#snapshots.clear();
           } else {
-            throw new UndiciError(`Failed to load snapshots from ${path25}`, { cause: error });
+            throw new UndiciError(`Failed to load snapshots from ${path26}`, { cause: error });
           }
         }
       }
@@ -19071,11 +19200,11 @@ var require_snapshot_recorder = __commonJS({
        * @returns {Promise<void>} - Resolves when snapshots are saved
        */
       async saveSnapshots(filePath) {
-        const path25 = filePath || this.#snapshotPath;
-        if (!path25) {
+        const path26 = filePath || this.#snapshotPath;
+        if (!path26) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
-        const resolvedPath = resolve(path25);
+        const resolvedPath = resolve(path26);
         await mkdir(dirname(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
@@ -19716,15 +19845,15 @@ var require_redirect_handler = __commonJS({
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path25 = search ? `${pathname}${search}` : pathname;
-        const redirectUrlString = `${origin}${path25}`;
+        const path26 = search ? `${pathname}${search}` : pathname;
+        const redirectUrlString = `${origin}${path26}`;
         for (const historyUrl of this.history) {
           if (historyUrl.toString() === redirectUrlString) {
             throw new InvalidArgumentError2(`Redirect loop detected. Cannot redirect to ${origin}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.`);
           }
         }
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path25;
+        this.opts.path = path26;
         this.opts.origin = origin;
         this.opts.query = null;
       }
@@ -21541,10 +21670,10 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
-    function deleteCachedUri(store, cacheKey, path25) {
+    function deleteCachedUri(store, cacheKey, path26) {
       deleteCachedValue(store, {
         ...cacheKey,
-        path: path25
+        path: path26
       });
       for (let i = 0; i < util.safeHTTPMethods.length; i++) {
         const method = util.safeHTTPMethods[i];
@@ -21552,7 +21681,7 @@ var require_cache_handler = __commonJS({
           deleteCachedValue(store, {
             ...cacheKey,
             method,
-            path: path25
+            path: path26
           });
         }
       }
@@ -21563,9 +21692,9 @@ var require_cache_handler = __commonJS({
       }
       const values = Array.isArray(headerValue) ? headerValue : [headerValue];
       for (let i = 0; i < values.length; i++) {
-        const path25 = getSameOriginPath(cacheKey, values[i]);
-        if (path25 !== void 0) {
-          deleteCachedUri(store, cacheKey, path25);
+        const path26 = getSameOriginPath(cacheKey, values[i]);
+        if (path26 !== void 0) {
+          deleteCachedUri(store, cacheKey, path26);
         }
       }
     }
@@ -27053,11 +27182,11 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        const path25 = url2.pathname + url2.search;
+        const path26 = url2.pathname + url2.search;
         const hasTrailingQuestionMark = url2.search.length === 0 && url2.href[url2.href.length - url2.hash.length - 1] === "?";
         return new Promise((resolve, reject) => agent.dispatch(
           {
-            path: hasTrailingQuestionMark ? `${path25}?` : path25,
+            path: hasTrailingQuestionMark ? `${path26}?` : path26,
             origin: url2.origin,
             method: request.method,
             body: agent.isMockActive ? request.body && (request.body.source || request.body.stream) : body,
@@ -28004,9 +28133,9 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path25) {
-      for (let i = 0; i < path25.length; ++i) {
-        const code = path25.charCodeAt(i);
+    function validateCookiePath(path26) {
+      for (let i = 0; i < path26.length; ++i) {
+        const code = path26.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -31442,11 +31571,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path25 = opts.path;
+          let path26 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path25 = `/${path25}`;
+            path26 = `/${path26}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path25);
+          url2 = new URL(util.parseOrigin(url2).origin + path26);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -35234,15 +35363,15 @@ var require_certificate = __commonJS({
       sort() {
         const leafCert = this.untrustedCert;
         let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path26) => path26.some((cert) => this.trustedCerts.includes(cert)));
+        paths = paths.filter((path27) => path27.some((cert) => this.trustedCerts.includes(cert)));
         if (paths.length === 0) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "no trusted certificate path found"
           });
         }
-        const path25 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path25].slice(0, -1);
+        const path26 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path26].slice(0, -1);
       }
       // Recursively build all possible paths from the leaf to the root
       buildPaths(certificate) {
@@ -35301,30 +35430,30 @@ var require_certificate = __commonJS({
         });
         return issuers;
       }
-      checkPath(path25) {
-        if (path25.length < 1) {
+      checkPath(path26) {
+        if (path26.length < 1) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "certificate chain must contain at least one certificate"
           });
         }
-        const validCAs = path25.slice(1).every((cert) => cert.isCA);
+        const validCAs = path26.slice(1).every((cert) => cert.isCA);
         if (!validCAs) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "intermediate certificate is not a CA"
           });
         }
-        for (let i = path25.length - 2; i >= 0; i--) {
-          if (!path25[i].issuer.equals(path25[i + 1].subject)) {
+        for (let i = path26.length - 2; i >= 0; i--) {
+          if (!path26[i].issuer.equals(path26[i + 1].subject)) {
             throw new error_1.VerificationError({
               code: "CERTIFICATE_ERROR",
               message: "incorrect certificate name chaining"
             });
           }
         }
-        for (let i = 0; i < path25.length; i++) {
-          const cert = path25[i];
+        for (let i = 0; i < path26.length; i++) {
+          const cert = path26[i];
           if (cert.extBasicConstraints?.isCA) {
             const pathLength = cert.extBasicConstraints.pathLenConstraint;
             if (pathLength !== void 0 && pathLength < i - 1) {
@@ -35428,13 +35557,13 @@ var require_key = __commonJS({
       return { key: key.publicKey };
     }
     function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path25 = [];
+      let path26 = [];
       timestamps.forEach((timestamp) => {
-        path25 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+        path26 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
       });
       return {
-        scts: (0, sct_1.verifySCTs)(path25[0], path25[1], trustMaterial.ctlogs),
-        signer: getSigner(path25[0])
+        scts: (0, sct_1.verifySCTs)(path26[0], path26[1], trustMaterial.ctlogs),
+        signer: getSigner(path26[0])
       };
     }
     function getSigner(cert) {
@@ -49147,8 +49276,8 @@ var require_polyfill = __commonJS({
       );
     }
     function getValidatedPath(fileURLOrPath) {
-      const path25 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
-      return path25;
+      const path26 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
+      return path26;
     }
     async function cpFn(src, dest, opts) {
       if (opts.preserveTimestamps && process.arch === "ia32") {
@@ -49257,7 +49386,7 @@ var require_polyfill = __commonJS({
       }
       return checkParentPaths(src, srcStat, destParent);
     }
-    var normalizePathToArray = (path25) => resolve(path25).split(sep).filter(Boolean);
+    var normalizePathToArray = (path26) => resolve(path26).split(sep).filter(Boolean);
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -49434,7 +49563,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs38 = __require("fs/promises");
+    var fs39 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -49443,7 +49572,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs38.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs39.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -49507,10 +49636,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs38 = __require("fs/promises");
-    var pathExists = async (path25) => {
+    var fs39 = __require("fs/promises");
+    var pathExists = async (path26) => {
       try {
-        await fs38.access(path25);
+        await fs39.access(path26);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -49527,21 +49656,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs38.mkdir(dirname(destination), { recursive: true });
+      await fs39.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs38.rename(source, destination);
+        await fs39.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs38.lstat(source);
+          const sourceStat = await fs39.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs38.readdir(source);
+            const files = await fs39.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs38.copyFile(source, destination);
+            await fs39.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -49549,25 +49678,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs38.readlink(symSource);
+          let target = await fs39.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs38.stat(resolve(dirname(symSource), target));
+            targetStat = await fs39.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
           } catch {
           }
-          await fs38.symlink(
+          await fs39.symlink(
             target,
             symDestination,
             targetStat
           );
         }));
-        await fs38.rm(source, { recursive: true, force: true });
+        await fs39.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -49597,19 +49726,19 @@ var require_tmp = __commonJS({
     "use strict";
     var crypto21 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs38 = __require("fs/promises");
-    var path25 = __require("path");
+    var fs39 = __require("fs/promises");
+    var path26 = __require("path");
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
       const id = crypto21.randomUUID();
-      return path25.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
+      return path26.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
-      const tmpDir = path25.join(cache, "tmp");
-      await fs38.mkdir(tmpDir, { recursive: true, owner: "inherit" });
-      const target = `${tmpDir}${path25.sep}${tmpPrefix || ""}`;
-      return fs38.mkdtemp(target, { owner: "inherit" });
+      const tmpDir = path26.join(cache, "tmp");
+      await fs39.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      const target = `${tmpDir}${path26.sep}${tmpPrefix || ""}`;
+      return fs39.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -49617,7 +49746,7 @@ var require_tmp = __commonJS({
         cb = opts;
         opts = {};
       }
-      return withTempDir(path25.join(cache, "tmp"), cb, opts);
+      return withTempDir(path26.join(cache, "tmp"), cb, opts);
     }
   }
 });
@@ -49726,12 +49855,12 @@ var require_path = __commonJS({
     "use strict";
     var contentVer = require_package3()["cache-version"].content;
     var hashToSegments = require_hash_to_segments();
-    var path25 = __require("path");
+    var path26 = __require("path");
     var ssri = require_lib4();
     module.exports = contentPath;
     function contentPath(cache, integrity) {
       const sri = ssri.parse(integrity, { single: true });
-      return path25.join(
+      return path26.join(
         contentDir(cache),
         sri.algorithm,
         ...hashToSegments(sri.hexDigest())
@@ -49739,7 +49868,7 @@ var require_path = __commonJS({
     }
     module.exports.contentDir = contentDir;
     function contentDir(cache) {
-      return path25.join(cache, `content-v${contentVer}`);
+      return path26.join(cache, `content-v${contentVer}`);
     }
   }
 });
@@ -50210,7 +50339,7 @@ var require_entry_index = __commonJS({
       writeFile
     } = __require("fs/promises");
     var { Minipass } = require_commonjs();
-    var path25 = __require("path");
+    var path26 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var contentPath = require_path();
@@ -50247,7 +50376,7 @@ var require_entry_index = __commonJS({
       }).join("\n");
       const setup = async () => {
         const target = tmpName(cache, opts.tmpPrefix);
-        await mkdir(path25.dirname(target), { recursive: true });
+        await mkdir(path26.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -50260,7 +50389,7 @@ var require_entry_index = __commonJS({
       };
       const write = async (tmp2) => {
         await writeFile(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir(path25.dirname(bucket), { recursive: true });
+        await mkdir(path26.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       };
@@ -50284,7 +50413,7 @@ var require_entry_index = __commonJS({
         metadata
       };
       try {
-        await mkdir(path25.dirname(bucket), { recursive: true });
+        await mkdir(path26.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -50334,17 +50463,17 @@ ${hashEntry(stringified)}	${stringified}`);
         await pMap2(
           buckets,
           async (bucket) => {
-            const bucketPath2 = path25.join(indexDir, bucket);
+            const bucketPath2 = path26.join(indexDir, bucket);
             const subbuckets = await readdirOrEmpty(bucketPath2);
             await pMap2(
               subbuckets,
               async (subbucket) => {
-                const subbucketPath = path25.join(bucketPath2, subbucket);
+                const subbucketPath = path26.join(bucketPath2, subbucket);
                 const subbucketEntries = await readdirOrEmpty(subbucketPath);
                 await pMap2(
                   subbucketEntries,
                   async (entry) => {
-                    const entryPath = path25.join(subbucketPath, entry);
+                    const entryPath = path26.join(subbucketPath, entry);
                     try {
                       const entries = await bucketEntries(entryPath);
                       const reduced = entries.reduce((acc, entry2) => {
@@ -50413,13 +50542,13 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     module.exports.bucketDir = bucketDir;
     function bucketDir(cache) {
-      return path25.join(cache, `index-v${indexV}`);
+      return path26.join(cache, `index-v${indexV}`);
     }
     module.exports.bucketPath = bucketPath;
     function bucketPath(cache, key) {
       const hashed = hashKey(key);
-      return path25.join.apply(
-        path25,
+      return path26.join.apply(
+        path26,
         [bucketDir(cache)].concat(hashToSegments(hashed))
       );
     }
@@ -51134,8 +51263,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs38 = __require("fs");
-    var writev = fs38.writev;
+    var fs39 = __require("fs");
+    var writev = fs39.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -51165,17 +51294,17 @@ var require_lib6 = __commonJS({
     var _defaultFlag = /* @__PURE__ */ Symbol("_defaultFlag");
     var _errored = /* @__PURE__ */ Symbol("_errored");
     var ReadStream = class extends Minipass {
-      constructor(path25, opt) {
+      constructor(path26, opt) {
         opt = opt || {};
         super(opt);
         this.readable = true;
         this.writable = false;
-        if (typeof path25 !== "string") {
+        if (typeof path26 !== "string") {
           throw new TypeError("path must be a string");
         }
         this[_errored] = false;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
-        this[_path] = path25;
+        this[_path] = path26;
         this[_readSize] = opt.readSize || 16 * 1024 * 1024;
         this[_reading] = false;
         this[_size] = typeof opt.size === "number" ? opt.size : Infinity;
@@ -51200,7 +51329,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs38.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs39.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -51221,7 +51350,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs38.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs39.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -51236,7 +51365,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs38.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs39.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -51282,7 +51411,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs38.openSync(this[_path], "r"));
+          this[_onopen](null, fs39.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -51297,7 +51426,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs38.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs39.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -51315,13 +51444,13 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs38.closeSync(fd);
+          fs39.closeSync(fd);
           this.emit("close");
         }
       }
     };
     var WriteStream = class extends EE {
-      constructor(path25, opt) {
+      constructor(path26, opt) {
         opt = opt || {};
         super(opt);
         this.readable = false;
@@ -51331,7 +51460,7 @@ var require_lib6 = __commonJS({
         this[_ended] = false;
         this[_needDrain] = false;
         this[_queue] = [];
-        this[_path] = path25;
+        this[_path] = path26;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
         this[_mode] = opt.mode === void 0 ? 438 : opt.mode;
         this[_pos] = typeof opt.start === "number" ? opt.start : null;
@@ -51364,7 +51493,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs38.open(
+        fs39.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -51413,7 +51542,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs38.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs39.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -51459,7 +51588,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs38.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs39.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -51468,7 +51597,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs38.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs39.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -51478,7 +51607,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs38.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs39.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -51486,7 +51615,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs38.closeSync(fd);
+          fs39.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51495,7 +51624,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs38.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs39.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -51519,7 +51648,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs38 = __require("fs/promises");
+    var fs39 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -51529,13 +51658,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs38.stat(cpath2);
+        const stat2 = size ? { size } : await fs39.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs38.readFile(cpath, { encoding: null });
+      const data = await fs39.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -51564,7 +51693,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs38.stat(cpath2);
+          const stat2 = size ? { size } : await fs39.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -51574,7 +51703,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs38.copyFile(cpath, dest);
+        return fs39.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -51584,7 +51713,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs38.stat(cpath);
+          const stat = await fs39.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -51639,11 +51768,11 @@ var require_read = __commonJS({
       err.code = "EBADSIZE";
       return err;
     }
-    function integrityError(sri, path25) {
-      const err = new Error(`Integrity verification failed for ${sri} (${path25})`);
+    function integrityError(sri, path26) {
+      const err = new Error(`Integrity verification failed for ${sri} (${path26})`);
       err.code = "EINTEGRITY";
       err.sri = sri;
-      err.path = path25;
+      err.path = path26;
       return err;
     }
   }
@@ -51806,12 +51935,12 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs38 = __require("fs/promises");
+    var fs39 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
-    var path25 = __require("path");
+    var path26 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var fsm = require_lib6();
@@ -51830,11 +51959,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs38.writeFile(tmp.target, data, { flag: "wx" });
+          await fs39.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs38.rm(tmp.target, { recursive: true, force: true });
+            await fs39.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -51896,7 +52025,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs38.rm(tmp.target, { recursive: true, force: true });
+          await fs39.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -51931,7 +52060,7 @@ var require_write = __commonJS({
     }
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
-      await fs38.mkdir(path25.dirname(tmpTarget), { recursive: true });
+      await fs39.mkdir(path26.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -51939,13 +52068,13 @@ var require_write = __commonJS({
     }
     async function moveToDestination(tmp, cache, sri) {
       const destination = contentPath(cache, sri);
-      const destDir = path25.dirname(destination);
+      const destDir = path26.dirname(destination);
       if (moveOperations.has(destination)) {
         return moveOperations.get(destination);
       }
       moveOperations.set(
         destination,
-        fs38.mkdir(destDir, { recursive: true }).then(async () => {
+        fs39.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -52822,7 +52951,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       g.minimatch.escape = vi.escape;
       g.minimatch.unescape = Ei.unescape;
     });
-    var fs38 = R((Wt) => {
+    var fs39 = R((Wt) => {
       "use strict";
       Object.defineProperty(Wt, "__esModule", { value: true });
       Wt.LRUCache = void 0;
@@ -53691,7 +53820,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       };
       Object.defineProperty(_, "__esModule", { value: true });
       _.PathScurry = _.Path = _.PathScurryDarwin = _.PathScurryPosix = _.PathScurryWin32 = _.PathScurryBase = _.PathPosix = _.PathWin32 = _.PathBase = _.ChildrenCache = _.ResolveCache = void 0;
-      var Qt = fs38(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
+      var Qt = fs39(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
         let t = vs.get(n);
         if (t) return t;
         let e = n.normalize("NFKD");
@@ -55073,9 +55202,9 @@ var require_glob = __commonJS({
   "node_modules/cacache/lib/util/glob.js"(exports, module) {
     "use strict";
     var { glob } = require_index_min2();
-    var path25 = __require("path");
-    var globify = (pattern) => pattern.split(path25.win32.sep).join(path25.posix.sep);
-    module.exports = (path26, options2) => glob(globify(path26), options2);
+    var path26 = __require("path");
+    var globify = (pattern) => pattern.split(path26.win32.sep).join(path26.posix.sep);
+    module.exports = (path27, options2) => glob(globify(path27), options2);
   }
 });
 
@@ -55083,14 +55212,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs38 = __require("fs/promises");
+    var fs39 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs38.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs39.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -55107,7 +55236,7 @@ var require_rm2 = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
-    var path25 = __require("path");
+    var path26 = __require("path");
     var rmContent = require_rm();
     module.exports = entry;
     module.exports.entry = entry;
@@ -55123,7 +55252,7 @@ var require_rm2 = __commonJS({
     module.exports.all = all;
     async function all(cache) {
       memo.clearMemoized();
-      const paths = await glob(path25.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
+      const paths = await glob(path26.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
       return Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
     }
   }
@@ -55145,7 +55274,7 @@ var require_verify = __commonJS({
     var fsm = require_lib6();
     var glob = require_glob();
     var index = require_entry_index();
-    var path25 = __require("path");
+    var path26 = __require("path");
     var ssri = require_lib4();
     var hasOwnProperty = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
     var verifyOpts = (opts) => ({
@@ -55222,7 +55351,7 @@ var require_verify = __commonJS({
         indexStream.on("end", resolve).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
-      const files = await glob(path25.join(contentDir, "**"), {
+      const files = await glob(path26.join(contentDir, "**"), {
         follow: false,
         nodir: true,
         nosort: true
@@ -55343,16 +55472,16 @@ var require_verify = __commonJS({
     }
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm(path25.join(cache, "tmp"), { recursive: true, force: true });
+      return rm(path26.join(cache, "tmp"), { recursive: true, force: true });
     }
     async function writeVerifile(cache, opts) {
-      const verifile = path25.join(cache, "_lastverified");
+      const verifile = path26.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
       return writeFile(verifile, `${Date.now()}`);
     }
     module.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile(path25.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path26.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
   }
@@ -55643,22 +55772,22 @@ var require_matchers = __commonJS({
     };
     var DEEP_HEADER_AUTHORIZATION = {
       type: TYPE_PATH,
-      predicate: ({ path: path25 }) => path25.endsWith(".headers.authorization"),
+      predicate: ({ path: path26 }) => path26.endsWith(".headers.authorization"),
       replacement: "[REDACTED_HEADER_AUTHORIZATION]"
     };
     var DEEP_HEADER_SET_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path25 }) => path25.endsWith(".headers.set-cookie"),
+      predicate: ({ path: path26 }) => path26.endsWith(".headers.set-cookie"),
       replacement: "[REDACTED_HEADER_SET_COOKIE]"
     };
     var DEEP_HEADER_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path25 }) => path25.endsWith(".headers.cookie"),
+      predicate: ({ path: path26 }) => path26.endsWith(".headers.cookie"),
       replacement: "[REDACTED_HEADER_COOKIE]"
     };
     var REWRITE_REQUEST = {
       type: TYPE_PATH,
-      predicate: ({ path: path25 }) => path25.endsWith(".request"),
+      predicate: ({ path: path26 }) => path26.endsWith(".request"),
       replacement: (input2) => ({
         method: input2?.method,
         path: input2?.path,
@@ -55668,7 +55797,7 @@ var require_matchers = __commonJS({
     };
     var REWRITE_RESPONSE = {
       type: TYPE_PATH,
-      predicate: ({ path: path25 }) => path25.endsWith(".response"),
+      predicate: ({ path: path26 }) => path26.endsWith(".response"),
       replacement: (input2) => ({
         data: input2?.data,
         status: input2?.status,
@@ -55784,12 +55913,12 @@ var require_utils2 = __commonJS({
       },
       [TYPE_PATH]: (matcher) => (value, ctx) => {
         const rawPath = ctx?.path;
-        const path25 = rawPath.join(".").toLowerCase();
+        const path26 = rawPath.join(".").toLowerCase();
         const { predicate, replacement } = matcher;
         const replace = typeof replacement === "function" ? replacement : () => replacement;
-        const shouldRun = predicate({ rawPath, path: path25 });
+        const shouldRun = predicate({ rawPath, path: path26 });
         if (shouldRun) {
-          value = replace(value, { rawPath, path: path25 });
+          value = replace(value, { rawPath, path: path26 });
         }
         return value;
       }
@@ -64672,7 +64801,7 @@ var require_file = __commonJS({
           ...this.unrecognizedFields
         };
       }
-      static fromJSON(path25, data) {
+      static fromJSON(path26, data) {
         const { length: length2, hashes, ...rest } = data;
         if (typeof length2 !== "number") {
           throw new TypeError("length must be a number");
@@ -64682,7 +64811,7 @@ var require_file = __commonJS({
         }
         return new _TargetFile({
           length: length2,
-          path: path25,
+          path: path26,
           hashes,
           unrecognizedFields: rest
         });
@@ -66257,11 +66386,11 @@ var require_commonjs6 = __commonJS({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path25 = {
+    var path26 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    exports.sep = defaultPlatform === "win32" ? path25.win32.sep : path25.posix.sep;
+    exports.sep = defaultPlatform === "win32" ? path26.win32.sep : path26.posix.sep;
     exports.minimatch.sep = exports.sep;
     exports.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     exports.minimatch.GLOBSTAR = exports.GLOBSTAR;
@@ -67489,9 +67618,9 @@ var require_snapshot = __commonJS({
     };
     exports.Snapshot = Snapshot;
     function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path25, metadata]) => ({
+      return Object.entries(meta).reduce((acc, [path26, metadata]) => ({
         ...acc,
-        [path25]: metadata.toJSON()
+        [path26]: metadata.toJSON()
       }), {});
     }
     function metaFromJSON(data) {
@@ -67500,9 +67629,9 @@ var require_snapshot = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("meta field is malformed");
         } else {
-          meta = Object.entries(data).reduce((acc, [path25, metadata]) => ({
+          meta = Object.entries(data).reduce((acc, [path26, metadata]) => ({
             ...acc,
-            [path25]: file_1.MetaFile.fromJSON(metadata)
+            [path26]: file_1.MetaFile.fromJSON(metadata)
           }), {});
         }
       }
@@ -67684,9 +67813,9 @@ var require_targets = __commonJS({
     };
     exports.Targets = Targets;
     function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path25, target]) => ({
+      return Object.entries(targets).reduce((acc, [path26, target]) => ({
         ...acc,
-        [path25]: target.toJSON()
+        [path26]: target.toJSON()
       }), {});
     }
     function targetsFromJSON(data) {
@@ -67695,9 +67824,9 @@ var require_targets = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("targets must be an object");
         } else {
-          targets = Object.entries(data).reduce((acc, [path25, target]) => ({
+          targets = Object.entries(data).reduce((acc, [path26, target]) => ({
             ...acc,
-            [path25]: file_1.TargetFile.fromJSON(path25, target)
+            [path26]: file_1.TargetFile.fromJSON(path26, target)
           }), {});
         }
       }
@@ -68392,14 +68521,14 @@ var require_url = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.join = join;
     var url_1 = __require("url");
-    function join(base, path25) {
-      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path25)).toString();
+    function join(base, path26) {
+      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path26)).toString();
     }
-    function ensureTrailingSlash(path25) {
-      return path25.endsWith("/") ? path25 : path25 + "/";
+    function ensureTrailingSlash(path26) {
+      return path26.endsWith("/") ? path26 : path26 + "/";
     }
-    function removeLeadingSlash(path25) {
-      return path25.startsWith("/") ? path25.slice(1) : path25;
+    function removeLeadingSlash(path26) {
+      return path26.startsWith("/") ? path26.slice(1) : path26;
     }
   }
 });
@@ -68452,8 +68581,8 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist11();
     var debug_1 = __importDefault(require_src());
-    var fs38 = __importStar(__require("fs"));
-    var path25 = __importStar(__require("path"));
+    var fs39 = __importStar(__require("fs"));
+    var path26 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
     var error_1 = require_error9();
@@ -68525,15 +68654,15 @@ var require_updater = __commonJS({
         const consistentSnapshot = this.trustedSet.root.signed.consistentSnapshot;
         if (consistentSnapshot && this.config.prefixTargetsWithHash) {
           const hashes = Object.values(targetInfo.hashes);
-          const { dir, base } = path25.parse(targetFilePath);
+          const { dir, base } = path26.parse(targetFilePath);
           const filename = `${hashes[0]}.${base}`;
           targetFilePath = dir ? `${dir}/${filename}` : filename;
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs38.createReadStream(fileName));
+          await targetInfo.verify(fs39.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs38.copyFileSync(fileName, targetPath);
+          fs39.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -68542,8 +68671,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs38.existsSync(filePath)) {
-            await targetInfo.verify(fs38.createReadStream(filePath));
+          if (fs39.existsSync(filePath)) {
+            await targetInfo.verify(fs39.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -68552,9 +68681,9 @@ var require_updater = __commonJS({
         return;
       }
       loadLocalMetadata(fileName) {
-        const filePath = path25.join(this.dir, `${fileName}.json`);
+        const filePath = path26.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs38.readFileSync(filePath);
+        return fs39.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -68699,14 +68828,14 @@ var require_updater = __commonJS({
           throw new error_1.ValueError("Target directory not set");
         }
         const filePath = encodeURIComponent(targetInfo.path);
-        return path25.join(this.targetDir, filePath);
+        return path26.join(this.targetDir, filePath);
       }
       persistMetadata(metaDataName, bytesData) {
         const encodedName = encodeURIComponent(metaDataName);
         try {
-          const filePath = path25.join(this.dir, `${encodedName}.json`);
+          const filePath = path26.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs38.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs39.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -68816,13 +68945,13 @@ var require_target = __commonJS({
     var fs_1 = __importDefault(__require("fs"));
     var error_1 = require_error10();
     async function readTarget(tuf, targetPath) {
-      const path25 = await getTargetPath(tuf, targetPath);
+      const path26 = await getTargetPath(tuf, targetPath);
       return new Promise((resolve, reject) => {
-        fs_1.default.readFile(path25, "utf-8", (err, data) => {
+        fs_1.default.readFile(path26, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
               code: "TUF_READ_TARGET_ERROR",
-              message: `error reading target ${path25}`,
+              message: `error reading target ${path26}`,
               cause: err
             }));
           } else {
@@ -68848,19 +68977,19 @@ var require_target = __commonJS({
           message: `target ${target} not found`
         });
       }
-      let path25 = await tuf.findCachedTarget(targetInfo);
-      if (!path25) {
+      let path26 = await tuf.findCachedTarget(targetInfo);
+      if (!path26) {
         try {
-          path25 = await tuf.downloadTarget(targetInfo);
+          path26 = await tuf.downloadTarget(targetInfo);
         } catch (err) {
           throw new error_1.TUFError({
             code: "TUF_DOWNLOAD_TARGET_ERROR",
-            message: `error downloading target ${path25}`,
+            message: `error downloading target ${path26}`,
             cause: err
           });
         }
       }
-      return path25;
+      return path26;
     }
   }
 });
@@ -69267,7 +69396,7 @@ var init_validate_statement = __esm({
 // src/attest/run-attest.ts
 import crypto7 from "node:crypto";
 import fs7 from "node:fs";
-import path2 from "node:path";
+import path3 from "node:path";
 async function runAttest(record2, options2, context) {
   if (!record2.result.reproducible) {
     throw new ReproofError(
@@ -69318,7 +69447,7 @@ function hashShipped(record2, dir) {
     (record2.normalization?.artifacts ?? []).map((a) => [a.name, a.normalized[0]])
   );
   for (const entry of record2.runs[0]?.manifest ?? []) {
-    const file = path2.join(dir, entry.name);
+    const file = path3.join(dir, entry.name);
     let bytes;
     try {
       bytes = fs7.readFileSync(file);
@@ -69531,7 +69660,7 @@ var init_duration = __esm({
 
 // src/io/output-path.ts
 import fs8 from "node:fs";
-import path3 from "node:path";
+import path4 from "node:path";
 function checkOutputFile(flag2, file) {
   const bad = (what) => new ReproofError("E_INPUT", `${flag2} ${file}: ${what}`, { path: file });
   let stat;
@@ -69543,13 +69672,13 @@ function checkOutputFile(flag2, file) {
   }
   if (stat?.isDirectory() === true) throw bad("is a directory; give a file path");
   if (stat !== void 0) return;
-  for (let dir = path3.dirname(path3.resolve(file)); ; dir = path3.dirname(dir)) {
+  for (let dir = path4.dirname(path4.resolve(file)); ; dir = path4.dirname(dir)) {
     const parent = fs8.statSync(dir, { throwIfNoEntry: false });
     if (parent !== void 0) {
       if (!parent.isDirectory()) throw bad(`${dir} is not a directory`);
       return;
     }
-    if (path3.dirname(dir) === dir) return;
+    if (path4.dirname(dir) === dir) return;
   }
 }
 var init_output_path = __esm({
@@ -69763,7 +69892,7 @@ async function hashFiles(files, options2 = {}) {
   const parts = await Promise.all(shares.map((share) => hashInWorker(share)));
   return files.map((_, i) => {
     const digest = parts[i % threads]?.[Math.floor(i / threads)];
-    if (digest === void 0) throw new Error(`no digest for ${files[i] ?? i}`);
+    if (digest === void 0) throw new Error(`no digest for file ${i}`);
     return digest;
   });
 }
@@ -69947,16 +70076,16 @@ var init_base = __esm({
           }
         }
       }
-      addToPath(path25, added, removed, oldPosInc, options2) {
-        const last = path25.lastComponent;
+      addToPath(path26, added, removed, oldPosInc, options2) {
+        const last = path26.lastComponent;
         if (last && !options2.oneChangePerToken && last.added === added && last.removed === removed) {
           return {
-            oldPos: path25.oldPos + oldPosInc,
+            oldPos: path26.oldPos + oldPosInc,
             lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
           };
         } else {
           return {
-            oldPos: path25.oldPos + oldPosInc,
+            oldPos: path26.oldPos + oldPosInc,
             lastComponent: { count: 1, added, removed, previousComponent: last }
           };
         }
@@ -72495,8 +72624,8 @@ function defaultHintContext(roots, nowSeconds) {
 }
 function contentHints(a, b, diff, context) {
   const hints = [];
-  const path25 = pathEvidence(a, b, context);
-  if (path25 !== void 0) hints.push({ cause: "build-path", evidence: path25, fix: FIX.path });
+  const path26 = pathEvidence(a, b, context);
+  if (path26 !== void 0) hints.push({ cause: "build-path", evidence: path26, fix: FIX.path });
   const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
   const time = timeEvidence(regionA, regionB, context);
   if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
@@ -72521,7 +72650,7 @@ function contentHints(a, b, diff, context) {
         evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
         fix: FIX.host
       });
-    } else if (path25 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
+    } else if (path26 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
       hints.push({
         cause: "environment",
         evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
@@ -75464,7 +75593,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs38 = __require("fs");
+    var fs39 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
     var Readable3 = stream.Readable;
@@ -75484,7 +75613,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
       var self = this;
       self.pend.go(function(cb) {
-        fs38.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+        fs39.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -75501,7 +75630,7 @@ var require_fd_slicer = __commonJS({
       self.refCount -= 1;
       if (self.refCount < 0) throw new Error("invalid unref");
       if (self.refCount > 0) return;
-      fs38.close(self.fd, onCloseDone);
+      fs39.close(self.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self.emit("error", err);
@@ -75533,7 +75662,7 @@ var require_fd_slicer = __commonJS({
       }
       self.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs38.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+        fs39.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
           if (err) {
             self.destroy(err);
           } else if (bytesRead === 0) {
@@ -75893,7 +76022,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs38 = __require("fs");
+    var fs39 = __require("fs");
     var zlib4 = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util = __require("util");
@@ -75918,9 +76047,9 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path25, options2) {
+    function openPromise(path26, options2) {
       return new Promise((resolve, reject) => {
-        open2(path25, { ...options2, lazyEntries: true }, function(err, zipfile) {
+        open2(path26, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
           resolve(zipfile);
         });
@@ -75950,7 +76079,7 @@ var require_yauzl = __commonJS({
         });
       });
     }
-    function open2(path25, options2, callback) {
+    function open2(path26, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -75962,10 +76091,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs38.open(path25, "r", function(err, fd) {
+      fs39.open(path26, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs38.close(fd, defaultCallback);
+          if (err2) fs39.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -75982,7 +76111,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs38.fstat(fd, function(err, stats) {
+      fs39.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -76997,11 +77126,11 @@ var init_engine = __esm({
       /** Entries compared: files, directory entries and archive members. */
       compared = 0;
       /** Compares two sources known to differ (or not yet known to be equal). */
-      async compare(path25, a, b, depth, digests, layers = []) {
+      async compare(path26, a, b, depth, digests, layers = []) {
         try {
           if (a.buffer !== void 0 && b.buffer !== void 0 && a.buffer.equals(b.buffer)) return;
           if (digests !== void 0 && digests[0] === digests[1]) return;
-          this.budget.checkDepth(depth, path25);
+          this.budget.checkDepth(depth, path26);
           const [headA, headB] = await Promise.all([readHead(a, 1024), readHead(b, 1024)]);
           const [kindA, kindB] = [detectFormat(headA), detectFormat(headB)];
           if (kindA.kind === "compressed" && kindB.kind === "compressed" && kindA.format === kindB.format) {
@@ -77011,7 +77140,7 @@ var init_engine = __esm({
             );
             if (fields.length > 0)
               this.items.push({
-                path: path25,
+                path: path26,
                 kind: "metadata",
                 format: kindA.format,
                 fields,
@@ -77022,13 +77151,13 @@ var init_engine = __esm({
               decompressedSource(b, kindB.format, this.budget)
             ];
             const before = this.items.length;
-            await this.compare(path25, inner[0], inner[1], depth + 1, void 0, [
+            await this.compare(path26, inner[0], inner[1], depth + 1, void 0, [
               EXTENSION[kindA.format],
               ...layers
             ]);
             if (this.items.length === before && knownToDiffer(a, b, digests)) {
               this.items.push({
-                path: path25,
+                path: path26,
                 kind: "content",
                 format: kindA.format,
                 message: "the compressed bytes differ; the header and the decompressed content do not",
@@ -77044,26 +77173,26 @@ var init_engine = __esm({
             return;
           }
           if (kindA.kind === "archive" && kindB.kind === "archive" && kindA.format === kindB.format) {
-            await this.compareArchives(path25, kindA.format, a, b, depth, digests, layers);
+            await this.compareArchives(path26, kindA.format, a, b, depth, digests, layers);
             return;
           }
-          await this.compareLeaf(path25, a, b, [kindA, kindB], digests, layers);
+          await this.compareLeaf(path26, a, b, [kindA, kindB], digests, layers);
         } catch (err) {
           if (isLimitError(err)) throw err;
           if (err instanceof TooLargeError) {
             this.items.push({
-              path: path25,
+              path: path26,
               kind: "content",
               ...digests === void 0 ? {} : { digests },
               message: err.message,
               hints: []
             });
           } else {
-            this.items.push({ path: path25, kind: "error", message: errorText(err), hints: [] });
+            this.items.push({ path: path26, kind: "error", message: errorText(err), hints: [] });
           }
         }
       }
-      async compareArchives(path25, format, a, b, depth, digests, layers) {
+      async compareArchives(path26, format, a, b, depth, digests, layers) {
         let eager = 0;
         const eagerly = (_key, size) => {
           if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return false;
@@ -77071,7 +77200,7 @@ var init_engine = __esm({
           return true;
         };
         const first = await this.scanBoth(
-          path25,
+          path26,
           format,
           a,
           b,
@@ -77080,11 +77209,11 @@ var init_engine = __esm({
         if (first === void 0) return;
         const [scanA, scanB] = first;
         for (const warning of [...scanA.inventory.warnings, ...scanB.inventory.warnings])
-          this.warnings.push(`${path25}: ${warning}`);
+          this.warnings.push(`${path26}: ${warning}`);
         const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta);
         const before = this.items.length;
         this.items.push({
-          path: path25,
+          path: path26,
           kind: "content",
           format: [format, ...layers].join("."),
           nested: true,
@@ -77099,7 +77228,7 @@ var init_engine = __esm({
         const differing = [];
         for (const member of scanA.inventory.members) {
           const other = mapB.get(member.key);
-          const memberPath = `${path25}!${member.name}`;
+          const memberPath = `${path26}!${member.name}`;
           if (other === void 0) {
             this.items.push({
               path: memberPath,
@@ -77143,7 +77272,7 @@ var init_engine = __esm({
         for (const member of scanB.inventory.members) {
           if (!mapA.has(member.key))
             this.items.push({
-              path: `${path25}!${member.name}`,
+              path: `${path26}!${member.name}`,
               kind: "only-in-b",
               sizes: [null, member.size],
               hints: []
@@ -77154,7 +77283,7 @@ var init_engine = __esm({
         if (orderA.join("\0") !== orderB.join("\0")) {
           const first2 = orderA.findIndex((k, i) => k !== orderB[i]);
           this.items.push({
-            path: path25,
+            path: path26,
             kind: "order",
             order: { a: orderA.slice(first2, first2 + 10), b: orderB.slice(first2, first2 + 10) },
             hints: [orderHint(orderA.slice(first2), orderB.slice(first2))]
@@ -77166,7 +77295,7 @@ var init_engine = __esm({
         let captured = [scanA.captured, scanB.captured];
         if (missing.size > 0) {
           const fits = (key, size) => missing.has(key) && size <= this.options.limits.maxMemberBytes;
-          const second = await this.scanBoth(path25, format, a, b, () => fits);
+          const second = await this.scanBoth(path26, format, a, b, () => fits);
           if (second !== void 0)
             captured = [
               new Map([...scanA.captured, ...second[0].captured]),
@@ -77179,7 +77308,7 @@ var init_engine = __esm({
           const bytesA = captured[0].get(key);
           const bytesB = captured[1].get(key);
           if (memberA === void 0 || memberB === void 0) continue;
-          const memberPath = `${path25}!${memberA.name}`;
+          const memberPath = `${path26}!${memberA.name}`;
           if (bytesA === void 0 || bytesB === void 0) {
             const size = Math.max(memberA.size, memberB.size);
             this.items.push({
@@ -77217,12 +77346,12 @@ var init_engine = __esm({
           ];
         }
       }
-      async scanBoth(path25, format, a, b, want) {
+      async scanBoth(path26, format, a, b, want) {
         const scan = async (source) => {
-          if (format === "zip") return this.scanZipSource(source, path25, want());
+          if (format === "zip") return this.scanZipSource(source, path26, want());
           if (format === "tar")
-            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path25, this.budget, want());
-          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path25, this.budget, want());
+            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path26, this.budget, want());
+          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path26, this.budget, want());
         };
         const results = await Promise.allSettled([scan(a), scan(b)]);
         const [ra, rb] = results;
@@ -77233,7 +77362,7 @@ var init_engine = __esm({
           if (result.status === "rejected") {
             if (isLimitError(result.reason)) throw result.reason;
             this.items.push({
-              path: path25,
+              path: path26,
               kind: "error",
               message: `side ${side}: ${errorText(result.reason)}`,
               hints: []
@@ -77248,30 +77377,30 @@ var init_engine = __esm({
        * Zips up to 64 MiB are read into memory first: through the file, yauzl issues a
        * read per entry and spent 60 % of a 2,000-entry comparison waiting on them.
        */
-      async scanZipSource(source, path25, want) {
+      async scanZipSource(source, path26, want) {
         if (source.file !== void 0 && source.size <= ZIP_IN_MEMORY_BYTES) {
-          source = bufferSource(await fs11.readFile(source.file), path25);
+          source = bufferSource(await fs11.readFile(source.file), path26);
         }
         const { scanZip: scanZip2 } = await Promise.resolve().then(() => (init_zip(), zip_exports));
         if (source.file !== void 0 || source.buffer !== void 0)
-          return scanZip2(source, path25, this.budget, want);
+          return scanZip2(source, path26, this.budget, want);
         return scanZip2(
-          bufferSource(await readAll(source, this.budget, path25), path25),
-          path25,
+          bufferSource(await readAll(source, this.budget, path26), path26),
+          path26,
           this.budget,
           want
         );
       }
-      async compareLeaf(path25, a, b, kinds, digests, layers) {
+      async compareLeaf(path26, a, b, kinds, digests, layers) {
         const suffix = layers.map((l) => `.${l}`).join("");
         const [bytesA, bytesB] = await Promise.all([
-          readAll(a, this.budget, path25),
-          readAll(b, this.budget, path25)
+          readAll(a, this.budget, path26),
+          readAll(b, this.budget, path26)
         ]);
         if (bytesA.equals(bytesB)) return;
         const sums = digests ?? [sha256(bytesA), sha256(bytesB)];
         const base = {
-          path: path25,
+          path: path26,
           kind: "content",
           digests: sums,
           sizes: [bytesA.length, bytesB.length],
@@ -77281,7 +77410,7 @@ var init_engine = __esm({
         const text = textual ? await diffText(
           bytesA.toString("utf8"),
           bytesB.toString("utf8"),
-          [`a/${path25}`, `b/${path25}`],
+          [`a/${path26}`, `b/${path26}`],
           this.options.maxLines
         ) : void 0;
         if (text !== void 0) {
@@ -77348,7 +77477,7 @@ var init_summarize = __esm({
 
 // src/diff/diff-inputs.ts
 import fs12 from "node:fs";
-import path4 from "node:path";
+import path5 from "node:path";
 async function diffPaths(a, b, options2) {
   const [statA, statB] = [statInput(a), statInput(b)];
   const engine = new DiffEngine(options2);
@@ -77357,7 +77486,7 @@ async function diffPaths(a, b, options2) {
   } else if (statA.isFile() && statB.isFile()) {
     const [digestA, digestB] = await hashFiles([a, b]);
     if (digestA?.sha256 !== digestB?.sha256) {
-      await engine.compare(path4.basename(a), fileSource(a), fileSource(b), 0, [
+      await engine.compare(path5.basename(a), fileSource(a), fileSource(b), 0, [
         digestA?.sha256 ?? "",
         digestB?.sha256 ?? ""
       ]);
@@ -77382,7 +77511,7 @@ async function diffDirectories(engine, rootA, rootB, names) {
     0
   );
   const digests = await hashFiles(
-    [...files.map((n) => path4.join(rootA, n)), ...files.map((n) => path4.join(rootB, n))],
+    [...files.map((n) => path5.join(rootA, n)), ...files.map((n) => path5.join(rootB, n))],
     { totalBytes }
   );
   const digestOf = new Map(
@@ -77417,8 +77546,8 @@ async function diffDirectories(engine, rootA, rootB, names) {
     if (x.type === "file" && sums !== void 0 && sums[0] !== sums[1]) {
       await engine.compare(
         name,
-        fileSource(path4.join(rootA, name), name),
-        fileSource(path4.join(rootB, name), name),
+        fileSource(path5.join(rootA, name), name),
+        fileSource(path5.join(rootB, name), name),
         0,
         sums
       );
@@ -77428,12 +77557,12 @@ async function diffDirectories(engine, rootA, rootB, names) {
 function describe2(root, name) {
   let stat;
   try {
-    stat = fs12.lstatSync(path4.join(root, name));
+    stat = fs12.lstatSync(path5.join(root, name));
   } catch {
     return { type: "missing", meta: {} };
   }
   if (stat.isSymbolicLink())
-    return { type: "symlink", meta: { "link target": fs12.readlinkSync(path4.join(root, name)) } };
+    return { type: "symlink", meta: { "link target": fs12.readlinkSync(path5.join(root, name)) } };
   if (stat.isFile()) return { type: "file", meta: { mode: octal(stat.mode) }, size: stat.size };
   if (stat.isDirectory()) return { type: "directory", meta: { mode: octal(stat.mode) } };
   return { type: "other", meta: {} };
@@ -77441,7 +77570,7 @@ function describe2(root, name) {
 function walk(root) {
   const out = /* @__PURE__ */ new Map();
   const visit = (rel) => {
-    for (const dirent of fs12.readdirSync(rel === "" ? root : path4.join(root, rel), {
+    for (const dirent of fs12.readdirSync(rel === "" ? root : path5.join(root, rel), {
       withFileTypes: true
     })) {
       const child = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
@@ -77488,14 +77617,14 @@ var init_diff_inputs = __esm({
 });
 
 // src/diff/explain-build.ts
-import path5 from "node:path";
+import path6 from "node:path";
 function buildHintContext(facts) {
   const [from, to] = [facts.wallClock[0] - 60, facts.wallClock[1] + 60];
   const shift = facts.clockOffsetDays * DAY2;
   return {
     roots: [
-      [facts.roots[0], path5.dirname(facts.roots[0])],
-      [facts.roots[1], path5.dirname(facts.roots[1])]
+      [facts.roots[0], path6.dirname(facts.roots[0])],
+      [facts.roots[1], path6.dirname(facts.roots[1])]
     ],
     canary: facts.canary,
     timeWindows: [
@@ -77512,7 +77641,7 @@ async function explainBuild(names, facts) {
     context: buildHintContext(facts)
   });
   const [a, b] = facts.views ?? facts.roots;
-  await diffDirectories(engine, a, b, names);
+  await diffDirectories(engine, a, b, names.filter(isUtf8Name));
   return toReport(engine, ["run A", "run B"]);
 }
 function itemsFor(report, name) {
@@ -77522,6 +77651,7 @@ var DAY2;
 var init_explain_build = __esm({
   "src/diff/explain-build.ts"() {
     "use strict";
+    init_file_names();
     init_diff_inputs();
     init_engine();
     init_limits();
@@ -77555,9 +77685,9 @@ function paint(enabled) {
 }
 function reportError(err, streams) {
   if (isReproofError(err)) {
-    const lines = [`reproof: ${err.message}`];
+    const lines = [`reproof: ${toDisplayText(err.message)}`];
     const { context } = err;
-    if (context.hint !== void 0) lines.push(`  hint: ${context.hint}`);
+    if (context.hint !== void 0) lines.push(`  hint: ${toDisplayText(context.hint)}`);
     if (context.detail !== void 0 && context.detail !== "") {
       lines.push(
         "  --- last lines of the build log ---",
@@ -77569,7 +77699,7 @@ function reportError(err, streams) {
     return exitCodeFor(err.code);
   }
   const message = err instanceof Error ? err.message : String(err);
-  streams.stderr.write(`reproof: internal error: ${message}
+  streams.stderr.write(`reproof: internal error: ${toDisplayText(message)}
 `);
   if (err instanceof Error && err.stack !== void 0 && streams.env.REPROOF_DEBUG !== void 0) {
     streams.stderr.write(`${err.stack}
@@ -77581,6 +77711,7 @@ var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
     init_errors();
+    init_file_names();
   }
 });
 
@@ -77613,7 +77744,7 @@ function renderDiffText(report, color) {
 function renderItem(item, c) {
   const lines = [];
   const label = item.format === void 0 ? "" : c.dim(` [${item.format}]`);
-  lines.push(`${c.bold(item.path)}${label}  ${describeKind(item)}`);
+  lines.push(`${c.bold(toDisplayText(item.path))}${label}  ${describeKind(item)}`);
   if (item.message !== void 0) lines.push(`  ${item.message}`);
   for (const f of item.fields ?? []) lines.push(`  ${f.field}: ${c.red(f.a)} \u2192 ${c.green(f.b)}`);
   if (item.order !== void 0) {
@@ -77663,6 +77794,7 @@ var init_text = __esm({
   "src/diff/views/text.ts"() {
     "use strict";
     init_output();
+    init_file_names();
     init_plural();
     init_summarize();
   }
@@ -77787,301 +77919,6 @@ var init_html = __esm({
     init_plural();
     init_summarize();
     init_text();
-  }
-});
-
-// node_modules/fast-glob/out/utils/array.js
-var require_array = __commonJS({
-  "node_modules/fast-glob/out/utils/array.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.splitWhen = exports.flatten = void 0;
-    function flatten(items) {
-      return items.reduce((collection, item) => [].concat(collection, item), []);
-    }
-    exports.flatten = flatten;
-    function splitWhen(items, predicate) {
-      const result = [[]];
-      let groupIndex = 0;
-      for (const item of items) {
-        if (predicate(item)) {
-          groupIndex++;
-          result[groupIndex] = [];
-        } else {
-          result[groupIndex].push(item);
-        }
-      }
-      return result;
-    }
-    exports.splitWhen = splitWhen;
-  }
-});
-
-// node_modules/fast-glob/out/utils/errno.js
-var require_errno = __commonJS({
-  "node_modules/fast-glob/out/utils/errno.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.isEnoentCodeError = void 0;
-    function isEnoentCodeError(error) {
-      return error.code === "ENOENT";
-    }
-    exports.isEnoentCodeError = isEnoentCodeError;
-  }
-});
-
-// node_modules/fast-glob/out/utils/fs.js
-var require_fs = __commonJS({
-  "node_modules/fast-glob/out/utils/fs.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.createDirentFromStats = void 0;
-    var DirentFromStats = class {
-      constructor(name, stats) {
-        this.name = name;
-        this.isBlockDevice = stats.isBlockDevice.bind(stats);
-        this.isCharacterDevice = stats.isCharacterDevice.bind(stats);
-        this.isDirectory = stats.isDirectory.bind(stats);
-        this.isFIFO = stats.isFIFO.bind(stats);
-        this.isFile = stats.isFile.bind(stats);
-        this.isSocket = stats.isSocket.bind(stats);
-        this.isSymbolicLink = stats.isSymbolicLink.bind(stats);
-      }
-    };
-    function createDirentFromStats(name, stats) {
-      return new DirentFromStats(name, stats);
-    }
-    exports.createDirentFromStats = createDirentFromStats;
-  }
-});
-
-// node_modules/fast-glob/out/utils/path.js
-var require_path2 = __commonJS({
-  "node_modules/fast-glob/out/utils/path.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.convertPosixPathToPattern = exports.convertWindowsPathToPattern = exports.convertPathToPattern = exports.escapePosixPath = exports.escapeWindowsPath = exports.escape = exports.removeLeadingDotSegment = exports.makeAbsolute = exports.unixify = void 0;
-    var os9 = __require("os");
-    var path25 = __require("path");
-    var IS_WINDOWS_PLATFORM = os9.platform() === "win32";
-    var LEADING_DOT_SEGMENT_CHARACTERS_COUNT = 2;
-    var POSIX_UNESCAPED_GLOB_SYMBOLS_RE = /(\\?)([()*?[\]{|}]|^!|[!+@](?=\()|\\(?![!()*+?@[\]{|}]))/g;
-    var WINDOWS_UNESCAPED_GLOB_SYMBOLS_RE = /(\\?)([()[\]{}]|^!|[!+@](?=\())/g;
-    var DOS_DEVICE_PATH_RE = /^\\\\([.?])/;
-    var WINDOWS_BACKSLASHES_RE = /\\(?![!()+@[\]{}])/g;
-    function unixify(filepath) {
-      return filepath.replace(/\\/g, "/");
-    }
-    exports.unixify = unixify;
-    function makeAbsolute(cwd, filepath) {
-      return path25.resolve(cwd, filepath);
-    }
-    exports.makeAbsolute = makeAbsolute;
-    function removeLeadingDotSegment(entry) {
-      if (entry.charAt(0) === ".") {
-        const secondCharactery = entry.charAt(1);
-        if (secondCharactery === "/" || secondCharactery === "\\") {
-          return entry.slice(LEADING_DOT_SEGMENT_CHARACTERS_COUNT);
-        }
-      }
-      return entry;
-    }
-    exports.removeLeadingDotSegment = removeLeadingDotSegment;
-    exports.escape = IS_WINDOWS_PLATFORM ? escapeWindowsPath : escapePosixPath;
-    function escapeWindowsPath(pattern) {
-      return pattern.replace(WINDOWS_UNESCAPED_GLOB_SYMBOLS_RE, "\\$2");
-    }
-    exports.escapeWindowsPath = escapeWindowsPath;
-    function escapePosixPath(pattern) {
-      return pattern.replace(POSIX_UNESCAPED_GLOB_SYMBOLS_RE, "\\$2");
-    }
-    exports.escapePosixPath = escapePosixPath;
-    exports.convertPathToPattern = IS_WINDOWS_PLATFORM ? convertWindowsPathToPattern : convertPosixPathToPattern;
-    function convertWindowsPathToPattern(filepath) {
-      return escapeWindowsPath(filepath).replace(DOS_DEVICE_PATH_RE, "//$1").replace(WINDOWS_BACKSLASHES_RE, "/");
-    }
-    exports.convertWindowsPathToPattern = convertWindowsPathToPattern;
-    function convertPosixPathToPattern(filepath) {
-      return escapePosixPath(filepath);
-    }
-    exports.convertPosixPathToPattern = convertPosixPathToPattern;
-  }
-});
-
-// node_modules/is-extglob/index.js
-var require_is_extglob = __commonJS({
-  "node_modules/is-extglob/index.js"(exports, module) {
-    module.exports = function isExtglob(str) {
-      if (typeof str !== "string" || str === "") {
-        return false;
-      }
-      var match;
-      while (match = /(\\).|([@?!+*]\(.*\))/g.exec(str)) {
-        if (match[2]) return true;
-        str = str.slice(match.index + match[0].length);
-      }
-      return false;
-    };
-  }
-});
-
-// node_modules/is-glob/index.js
-var require_is_glob = __commonJS({
-  "node_modules/is-glob/index.js"(exports, module) {
-    var isExtglob = require_is_extglob();
-    var chars = { "{": "}", "(": ")", "[": "]" };
-    var strictCheck = function(str) {
-      if (str[0] === "!") {
-        return true;
-      }
-      var index = 0;
-      var pipeIndex = -2;
-      var closeSquareIndex = -2;
-      var closeCurlyIndex = -2;
-      var closeParenIndex = -2;
-      var backSlashIndex = -2;
-      while (index < str.length) {
-        if (str[index] === "*") {
-          return true;
-        }
-        if (str[index + 1] === "?" && /[\].+)]/.test(str[index])) {
-          return true;
-        }
-        if (closeSquareIndex !== -1 && str[index] === "[" && str[index + 1] !== "]") {
-          if (closeSquareIndex < index) {
-            closeSquareIndex = str.indexOf("]", index);
-          }
-          if (closeSquareIndex > index) {
-            if (backSlashIndex === -1 || backSlashIndex > closeSquareIndex) {
-              return true;
-            }
-            backSlashIndex = str.indexOf("\\", index);
-            if (backSlashIndex === -1 || backSlashIndex > closeSquareIndex) {
-              return true;
-            }
-          }
-        }
-        if (closeCurlyIndex !== -1 && str[index] === "{" && str[index + 1] !== "}") {
-          closeCurlyIndex = str.indexOf("}", index);
-          if (closeCurlyIndex > index) {
-            backSlashIndex = str.indexOf("\\", index);
-            if (backSlashIndex === -1 || backSlashIndex > closeCurlyIndex) {
-              return true;
-            }
-          }
-        }
-        if (closeParenIndex !== -1 && str[index] === "(" && str[index + 1] === "?" && /[:!=]/.test(str[index + 2]) && str[index + 3] !== ")") {
-          closeParenIndex = str.indexOf(")", index);
-          if (closeParenIndex > index) {
-            backSlashIndex = str.indexOf("\\", index);
-            if (backSlashIndex === -1 || backSlashIndex > closeParenIndex) {
-              return true;
-            }
-          }
-        }
-        if (pipeIndex !== -1 && str[index] === "(" && str[index + 1] !== "|") {
-          if (pipeIndex < index) {
-            pipeIndex = str.indexOf("|", index);
-          }
-          if (pipeIndex !== -1 && str[pipeIndex + 1] !== ")") {
-            closeParenIndex = str.indexOf(")", pipeIndex);
-            if (closeParenIndex > pipeIndex) {
-              backSlashIndex = str.indexOf("\\", pipeIndex);
-              if (backSlashIndex === -1 || backSlashIndex > closeParenIndex) {
-                return true;
-              }
-            }
-          }
-        }
-        if (str[index] === "\\") {
-          var open2 = str[index + 1];
-          index += 2;
-          var close = chars[open2];
-          if (close) {
-            var n = str.indexOf(close, index);
-            if (n !== -1) {
-              index = n + 1;
-            }
-          }
-          if (str[index] === "!") {
-            return true;
-          }
-        } else {
-          index++;
-        }
-      }
-      return false;
-    };
-    var relaxedCheck = function(str) {
-      if (str[0] === "!") {
-        return true;
-      }
-      var index = 0;
-      while (index < str.length) {
-        if (/[*?{}()[\]]/.test(str[index])) {
-          return true;
-        }
-        if (str[index] === "\\") {
-          var open2 = str[index + 1];
-          index += 2;
-          var close = chars[open2];
-          if (close) {
-            var n = str.indexOf(close, index);
-            if (n !== -1) {
-              index = n + 1;
-            }
-          }
-          if (str[index] === "!") {
-            return true;
-          }
-        } else {
-          index++;
-        }
-      }
-      return false;
-    };
-    module.exports = function isGlob(str, options2) {
-      if (typeof str !== "string" || str === "") {
-        return false;
-      }
-      if (isExtglob(str)) {
-        return true;
-      }
-      var check2 = strictCheck;
-      if (options2 && options2.strict === false) {
-        check2 = relaxedCheck;
-      }
-      return check2(str);
-    };
-  }
-});
-
-// node_modules/glob-parent/index.js
-var require_glob_parent = __commonJS({
-  "node_modules/glob-parent/index.js"(exports, module) {
-    "use strict";
-    var isGlob = require_is_glob();
-    var pathPosixDirname = __require("path").posix.dirname;
-    var isWin32 = __require("os").platform() === "win32";
-    var slash = "/";
-    var backslash = /\\/g;
-    var enclosure = /[\{\[].*[\}\]]$/;
-    var globby = /(^|[^\\])([\{\[]|\([^\)]+$)/;
-    var escaped = /\\([\!\*\?\|\[\]\(\)\{\}])/g;
-    module.exports = function globParent(str, opts) {
-      var options2 = Object.assign({ flipBackslashes: true }, opts);
-      if (options2.flipBackslashes && isWin32 && str.indexOf(slash) < 0) {
-        str = str.replace(backslash, slash);
-      }
-      if (enclosure.test(str)) {
-        str += slash;
-      }
-      str += "a";
-      do {
-        str = pathPosixDirname(str);
-      } while (isGlob(str) || globby.test(str));
-      return str.replace(escaped, "$1");
-    };
   }
 });
 
@@ -78626,7 +78463,7 @@ var require_compile = __commonJS({
     var fill = require_fill_range();
     var utils = require_utils5();
     var compile = (ast, options2 = {}) => {
-      const walk3 = (node, parent = {}) => {
+      const walk2 = (node, parent = {}) => {
         const invalidBlock = utils.isInvalidBrace(parent);
         const invalidNode = node.invalid === true && options2.escapeInvalid === true;
         const invalid = invalidBlock === true || invalidNode === true;
@@ -78660,12 +78497,12 @@ var require_compile = __commonJS({
         }
         if (node.nodes) {
           for (const child of node.nodes) {
-            output += walk3(child, node);
+            output += walk2(child, node);
           }
         }
         return output;
       };
-      return walk3(ast);
+      return walk2(ast);
     };
     module.exports = compile;
   }
@@ -78702,7 +78539,7 @@ var require_expand = __commonJS({
     };
     var expand2 = (ast, options2 = {}) => {
       const rangeLimit = options2.rangeLimit === void 0 ? 1e3 : options2.rangeLimit;
-      const walk3 = (node, parent = {}) => {
+      const walk2 = (node, parent = {}) => {
         node.queue = [];
         let p = parent;
         let q = parent.queue;
@@ -78754,12 +78591,12 @@ var require_expand = __commonJS({
             continue;
           }
           if (child.nodes) {
-            walk3(child, node);
+            walk2(child, node);
           }
         }
         return queue;
       };
-      return utils.flatten(walk3(ast));
+      return utils.flatten(walk2(ast));
     };
     module.exports = expand2;
   }
@@ -79171,7 +79008,7 @@ var require_braces = __commonJS({
 var require_constants13 = __commonJS({
   "node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
-    var path25 = __require("path");
+    var path26 = __require("path");
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
     var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
@@ -79345,7 +79182,7 @@ var require_constants13 = __commonJS({
       /* | */
       CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
       /* \uFEFF */
-      SEP: path25.sep,
+      SEP: path26.sep,
       /**
        * Create EXTGLOB_CHARS
        */
@@ -79372,7 +79209,7 @@ var require_constants13 = __commonJS({
 var require_utils6 = __commonJS({
   "node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
-    var path25 = __require("path");
+    var path26 = __require("path");
     var win32 = process.platform === "win32";
     var {
       REGEX_BACKSLASH,
@@ -79401,7 +79238,7 @@ var require_utils6 = __commonJS({
       if (options2 && typeof options2.windows === "boolean") {
         return options2.windows;
       }
-      return win32 === true || path25.sep === "\\";
+      return win32 === true || path26.sep === "\\";
     };
     exports.escapeLast = (input2, char, lastIdx) => {
       const idx = input2.lastIndexOf(char, lastIdx);
@@ -80765,7 +80602,7 @@ var require_parse5 = __commonJS({
 var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
-    var path25 = __require("path");
+    var path26 = __require("path");
     var scan = require_scan();
     var parse2 = require_parse5();
     var utils = require_utils6();
@@ -80850,7 +80687,7 @@ var require_picomatch = __commonJS({
     };
     picomatch.matchBase = (input2, glob, options2, posix = utils.isWindows(options2)) => {
       const regex2 = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options2);
-      return regex2.test(path25.basename(input2));
+      return regex2.test(path26.basename(input2));
     };
     picomatch.isMatch = (str, patterns, options2) => picomatch(patterns, options2)(str);
     picomatch.parse = (pattern, options2) => {
@@ -80923,7 +80760,7 @@ var require_micromatch = __commonJS({
       const index = v.indexOf("{");
       return index > -1 && v.indexOf("}", index) > -1;
     };
-    var micromatch = (list3, patterns, options2) => {
+    var micromatch2 = (list3, patterns, options2) => {
       patterns = [].concat(patterns);
       list3 = [].concat(list3);
       let omit = /* @__PURE__ */ new Set();
@@ -80964,11 +80801,11 @@ var require_micromatch = __commonJS({
       }
       return matches;
     };
-    micromatch.match = micromatch;
-    micromatch.matcher = (pattern, options2) => picomatch(pattern, options2);
-    micromatch.isMatch = (str, patterns, options2) => picomatch(patterns, options2)(str);
-    micromatch.any = micromatch.isMatch;
-    micromatch.not = (list3, patterns, options2 = {}) => {
+    micromatch2.match = micromatch2;
+    micromatch2.matcher = (pattern, options2) => picomatch(pattern, options2);
+    micromatch2.isMatch = (str, patterns, options2) => picomatch(patterns, options2)(str);
+    micromatch2.any = micromatch2.isMatch;
+    micromatch2.not = (list3, patterns, options2 = {}) => {
       patterns = [].concat(patterns).map(String);
       let result = /* @__PURE__ */ new Set();
       let items = [];
@@ -80976,7 +80813,7 @@ var require_micromatch = __commonJS({
         if (options2.onResult) options2.onResult(state);
         items.push(state.output);
       };
-      let matches = new Set(micromatch(list3, patterns, { ...options2, onResult }));
+      let matches = new Set(micromatch2(list3, patterns, { ...options2, onResult }));
       for (let item of items) {
         if (!matches.has(item)) {
           result.add(item);
@@ -80984,12 +80821,12 @@ var require_micromatch = __commonJS({
       }
       return [...result];
     };
-    micromatch.contains = (str, pattern, options2) => {
+    micromatch2.contains = (str, pattern, options2) => {
       if (typeof str !== "string") {
         throw new TypeError(`Expected a string: "${util.inspect(str)}"`);
       }
       if (Array.isArray(pattern)) {
-        return pattern.some((p) => micromatch.contains(str, p, options2));
+        return pattern.some((p) => micromatch2.contains(str, p, options2));
       }
       if (typeof pattern === "string") {
         if (isEmptyString(str) || isEmptyString(pattern)) {
@@ -80999,18 +80836,18 @@ var require_micromatch = __commonJS({
           return true;
         }
       }
-      return micromatch.isMatch(str, pattern, { ...options2, contains: true });
+      return micromatch2.isMatch(str, pattern, { ...options2, contains: true });
     };
-    micromatch.matchKeys = (obj, patterns, options2) => {
+    micromatch2.matchKeys = (obj, patterns, options2) => {
       if (!utils.isObject(obj)) {
         throw new TypeError("Expected the first argument to be an object");
       }
-      let keys = micromatch(Object.keys(obj), patterns, options2);
+      let keys = micromatch2(Object.keys(obj), patterns, options2);
       let res = {};
       for (let key of keys) res[key] = obj[key];
       return res;
     };
-    micromatch.some = (list3, patterns, options2) => {
+    micromatch2.some = (list3, patterns, options2) => {
       let items = [].concat(list3);
       for (let pattern of [].concat(patterns)) {
         let isMatch = picomatch(String(pattern), options2);
@@ -81020,7 +80857,7 @@ var require_micromatch = __commonJS({
       }
       return false;
     };
-    micromatch.every = (list3, patterns, options2) => {
+    micromatch2.every = (list3, patterns, options2) => {
       let items = [].concat(list3);
       for (let pattern of [].concat(patterns)) {
         let isMatch = picomatch(String(pattern), options2);
@@ -81030,13 +80867,13 @@ var require_micromatch = __commonJS({
       }
       return true;
     };
-    micromatch.all = (str, patterns, options2) => {
+    micromatch2.all = (str, patterns, options2) => {
       if (typeof str !== "string") {
         throw new TypeError(`Expected a string: "${util.inspect(str)}"`);
       }
       return [].concat(patterns).every((p) => picomatch(p, options2)(str));
     };
-    micromatch.capture = (glob, input2, options2) => {
+    micromatch2.capture = (glob, input2, options2) => {
       let posix = utils.isWindows(options2);
       let regex2 = picomatch.makeRe(String(glob), { ...options2, capture: true });
       let match = regex2.exec(posix ? utils.toPosixSlashes(input2) : input2);
@@ -81044,9 +80881,9 @@ var require_micromatch = __commonJS({
         return match.slice(1).map((v) => v === void 0 ? "" : v);
       }
     };
-    micromatch.makeRe = (...args) => picomatch.makeRe(...args);
-    micromatch.scan = (...args) => picomatch.scan(...args);
-    micromatch.parse = (patterns, options2) => {
+    micromatch2.makeRe = (...args) => picomatch.makeRe(...args);
+    micromatch2.scan = (...args) => picomatch.scan(...args);
+    micromatch2.parse = (patterns, options2) => {
       let res = [];
       for (let pattern of [].concat(patterns || [])) {
         for (let str of braces(String(pattern), options2)) {
@@ -81055,2572 +80892,179 @@ var require_micromatch = __commonJS({
       }
       return res;
     };
-    micromatch.braces = (pattern, options2) => {
+    micromatch2.braces = (pattern, options2) => {
       if (typeof pattern !== "string") throw new TypeError("Expected a string");
       if (options2 && options2.nobrace === true || !hasBraces(pattern)) {
         return [pattern];
       }
       return braces(pattern, options2);
     };
-    micromatch.braceExpand = (pattern, options2) => {
+    micromatch2.braceExpand = (pattern, options2) => {
       if (typeof pattern !== "string") throw new TypeError("Expected a string");
-      return micromatch.braces(pattern, { ...options2, expand: true });
+      return micromatch2.braces(pattern, { ...options2, expand: true });
     };
-    micromatch.hasBraces = hasBraces;
-    module.exports = micromatch;
+    micromatch2.hasBraces = hasBraces;
+    module.exports = micromatch2;
   }
 });
 
-// node_modules/fast-glob/out/utils/pattern.js
-var require_pattern = __commonJS({
-  "node_modules/fast-glob/out/utils/pattern.js"(exports) {
+// src/globs.ts
+function compileGlob(glob) {
+  const scan = import_micromatch.default.scan(glob);
+  const base = scan.base.replace(/\/+$/, "");
+  const rest = scan.glob;
+  const bounded = !/\*\*|[{}()]/.test(rest);
+  const matcher = import_micromatch.default.matcher(glob, OPTIONS);
+  const literal2 = !scan.isGlob;
+  const from = base === "." ? "" : base;
+  return {
+    glob,
+    base: from,
+    literal: literal2,
+    depth: bounded ? rest.split("/").length : void 0,
+    // As in fast-glob, a glob with wildcards matches below its base, never the base
+    // itself: `c/**` takes what is in `c`, not `c`.
+    matches: (name) => (literal2 || name !== from) && matcher(toMatchName(name))
+  };
+}
+function findClimb(glob) {
+  for (const pattern of expandBraces(glob)) {
+    for (const segment2 of pattern.split("/")) {
+      if (segment2 === ".." || standsForDotDot(segment2)) return pattern;
+    }
+  }
+  return void 0;
+}
+function standsForDotDot(segment2) {
+  try {
+    return import_micromatch.default.isMatch("..", segment2, OPTIONS) && !import_micromatch.default.isMatch(".x", segment2, OPTIONS);
+  } catch {
+    return false;
+  }
+}
+function expandBraces(glob) {
+  if (!glob.includes("{")) return [glob];
+  if (expansionBound(glob) > MAX_EXPANSIONS) return [glob];
+  try {
+    return import_micromatch.default.braces(glob, { expand: true });
+  } catch {
+    return [glob];
+  }
+}
+function expansionBound(glob) {
+  let text = glob;
+  let bound = 1;
+  for (; ; ) {
+    const group = /\{([^{}]*)\}/.exec(text);
+    if (group === null) return bound;
+    const body = group[1] ?? "";
+    bound *= body.includes("..") && !body.includes(",") ? 1e3 : body.split(",").length;
+    if (bound > MAX_EXPANSIONS) return bound;
+    text = `${text.slice(0, group.index)}x${text.slice(group.index + group[0].length)}`;
+  }
+}
+var import_micromatch, OPTIONS, MAX_EXPANSIONS;
+var init_globs = __esm({
+  "src/globs.ts"() {
     "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.isAbsolute = exports.partitionAbsoluteAndRelative = exports.removeDuplicateSlashes = exports.matchAny = exports.convertPatternsToRe = exports.makeRe = exports.getPatternParts = exports.expandBraceExpansion = exports.expandPatternsWithBraceExpansion = exports.isAffectDepthOfReadingPattern = exports.endsWithSlashGlobStar = exports.hasGlobStar = exports.getBaseDirectory = exports.isPatternRelatedToParentDirectory = exports.getPatternsOutsideCurrentDirectory = exports.getPatternsInsideCurrentDirectory = exports.getPositivePatterns = exports.getNegativePatterns = exports.isPositivePattern = exports.isNegativePattern = exports.convertToNegativePattern = exports.convertToPositivePattern = exports.isDynamicPattern = exports.isStaticPattern = void 0;
-    var path25 = __require("path");
-    var globParent = require_glob_parent();
-    var micromatch = require_micromatch();
-    var GLOBSTAR = "**";
-    var ESCAPE_SYMBOL = "\\";
-    var COMMON_GLOB_SYMBOLS_RE = /[*?]|^!/;
-    var REGEX_CHARACTER_CLASS_SYMBOLS_RE = /\[[^[]*]/;
-    var REGEX_GROUP_SYMBOLS_RE = /(?:^|[^!*+?@])\([^(]*\|[^|]*\)/;
-    var GLOB_EXTENSION_SYMBOLS_RE = /[!*+?@]\([^(]*\)/;
-    var BRACE_EXPANSION_SEPARATORS_RE = /,|\.\./;
-    var DOUBLE_SLASH_RE = /(?!^)\/{2,}/g;
-    function isStaticPattern(pattern, options2 = {}) {
-      return !isDynamicPattern(pattern, options2);
-    }
-    exports.isStaticPattern = isStaticPattern;
-    function isDynamicPattern(pattern, options2 = {}) {
-      if (pattern === "") {
-        return false;
-      }
-      if (options2.caseSensitiveMatch === false || pattern.includes(ESCAPE_SYMBOL)) {
-        return true;
-      }
-      if (COMMON_GLOB_SYMBOLS_RE.test(pattern) || REGEX_CHARACTER_CLASS_SYMBOLS_RE.test(pattern) || REGEX_GROUP_SYMBOLS_RE.test(pattern)) {
-        return true;
-      }
-      if (options2.extglob !== false && GLOB_EXTENSION_SYMBOLS_RE.test(pattern)) {
-        return true;
-      }
-      if (options2.braceExpansion !== false && hasBraceExpansion(pattern)) {
-        return true;
-      }
-      return false;
-    }
-    exports.isDynamicPattern = isDynamicPattern;
-    function hasBraceExpansion(pattern) {
-      const openingBraceIndex = pattern.indexOf("{");
-      if (openingBraceIndex === -1) {
-        return false;
-      }
-      const closingBraceIndex = pattern.indexOf("}", openingBraceIndex + 1);
-      if (closingBraceIndex === -1) {
-        return false;
-      }
-      const braceContent = pattern.slice(openingBraceIndex, closingBraceIndex);
-      return BRACE_EXPANSION_SEPARATORS_RE.test(braceContent);
-    }
-    function convertToPositivePattern(pattern) {
-      return isNegativePattern(pattern) ? pattern.slice(1) : pattern;
-    }
-    exports.convertToPositivePattern = convertToPositivePattern;
-    function convertToNegativePattern(pattern) {
-      return "!" + pattern;
-    }
-    exports.convertToNegativePattern = convertToNegativePattern;
-    function isNegativePattern(pattern) {
-      return pattern.startsWith("!") && pattern[1] !== "(";
-    }
-    exports.isNegativePattern = isNegativePattern;
-    function isPositivePattern(pattern) {
-      return !isNegativePattern(pattern);
-    }
-    exports.isPositivePattern = isPositivePattern;
-    function getNegativePatterns(patterns) {
-      return patterns.filter(isNegativePattern);
-    }
-    exports.getNegativePatterns = getNegativePatterns;
-    function getPositivePatterns(patterns) {
-      return patterns.filter(isPositivePattern);
-    }
-    exports.getPositivePatterns = getPositivePatterns;
-    function getPatternsInsideCurrentDirectory(patterns) {
-      return patterns.filter((pattern) => !isPatternRelatedToParentDirectory(pattern));
-    }
-    exports.getPatternsInsideCurrentDirectory = getPatternsInsideCurrentDirectory;
-    function getPatternsOutsideCurrentDirectory(patterns) {
-      return patterns.filter(isPatternRelatedToParentDirectory);
-    }
-    exports.getPatternsOutsideCurrentDirectory = getPatternsOutsideCurrentDirectory;
-    function isPatternRelatedToParentDirectory(pattern) {
-      return pattern.startsWith("..") || pattern.startsWith("./..");
-    }
-    exports.isPatternRelatedToParentDirectory = isPatternRelatedToParentDirectory;
-    function getBaseDirectory(pattern) {
-      return globParent(pattern, { flipBackslashes: false });
-    }
-    exports.getBaseDirectory = getBaseDirectory;
-    function hasGlobStar(pattern) {
-      return pattern.includes(GLOBSTAR);
-    }
-    exports.hasGlobStar = hasGlobStar;
-    function endsWithSlashGlobStar(pattern) {
-      return pattern.endsWith("/" + GLOBSTAR);
-    }
-    exports.endsWithSlashGlobStar = endsWithSlashGlobStar;
-    function isAffectDepthOfReadingPattern(pattern) {
-      const basename = path25.basename(pattern);
-      return endsWithSlashGlobStar(pattern) || isStaticPattern(basename);
-    }
-    exports.isAffectDepthOfReadingPattern = isAffectDepthOfReadingPattern;
-    function expandPatternsWithBraceExpansion(patterns) {
-      return patterns.reduce((collection, pattern) => {
-        return collection.concat(expandBraceExpansion(pattern));
-      }, []);
-    }
-    exports.expandPatternsWithBraceExpansion = expandPatternsWithBraceExpansion;
-    function expandBraceExpansion(pattern) {
-      const patterns = micromatch.braces(pattern, { expand: true, nodupes: true, keepEscaping: true });
-      patterns.sort((a, b) => a.length - b.length);
-      return patterns.filter((pattern2) => pattern2 !== "");
-    }
-    exports.expandBraceExpansion = expandBraceExpansion;
-    function getPatternParts(pattern, options2) {
-      let { parts } = micromatch.scan(pattern, Object.assign(Object.assign({}, options2), { parts: true }));
-      if (parts.length === 0) {
-        parts = [pattern];
-      }
-      if (parts[0].startsWith("/")) {
-        parts[0] = parts[0].slice(1);
-        parts.unshift("");
-      }
-      return parts;
-    }
-    exports.getPatternParts = getPatternParts;
-    function makeRe(pattern, options2) {
-      return micromatch.makeRe(pattern, options2);
-    }
-    exports.makeRe = makeRe;
-    function convertPatternsToRe(patterns, options2) {
-      return patterns.map((pattern) => makeRe(pattern, options2));
-    }
-    exports.convertPatternsToRe = convertPatternsToRe;
-    function matchAny(entry, patternsRe) {
-      return patternsRe.some((patternRe) => patternRe.test(entry));
-    }
-    exports.matchAny = matchAny;
-    function removeDuplicateSlashes(pattern) {
-      return pattern.replace(DOUBLE_SLASH_RE, "/");
-    }
-    exports.removeDuplicateSlashes = removeDuplicateSlashes;
-    function partitionAbsoluteAndRelative(patterns) {
-      const absolute = [];
-      const relative = [];
-      for (const pattern of patterns) {
-        if (isAbsolute(pattern)) {
-          absolute.push(pattern);
-        } else {
-          relative.push(pattern);
-        }
-      }
-      return [absolute, relative];
-    }
-    exports.partitionAbsoluteAndRelative = partitionAbsoluteAndRelative;
-    function isAbsolute(pattern) {
-      return path25.isAbsolute(pattern);
-    }
-    exports.isAbsolute = isAbsolute;
-  }
-});
-
-// node_modules/merge2/index.js
-var require_merge2 = __commonJS({
-  "node_modules/merge2/index.js"(exports, module) {
-    "use strict";
-    var Stream = __require("stream");
-    var PassThrough3 = Stream.PassThrough;
-    var slice = Array.prototype.slice;
-    module.exports = merge2;
-    function merge2() {
-      const streamsQueue = [];
-      const args = slice.call(arguments);
-      let merging = false;
-      let options2 = args[args.length - 1];
-      if (options2 && !Array.isArray(options2) && options2.pipe == null) {
-        args.pop();
-      } else {
-        options2 = {};
-      }
-      const doEnd = options2.end !== false;
-      const doPipeError = options2.pipeError === true;
-      if (options2.objectMode == null) {
-        options2.objectMode = true;
-      }
-      if (options2.highWaterMark == null) {
-        options2.highWaterMark = 64 * 1024;
-      }
-      const mergedStream = PassThrough3(options2);
-      function addStream() {
-        for (let i = 0, len = arguments.length; i < len; i++) {
-          streamsQueue.push(pauseStreams(arguments[i], options2));
-        }
-        mergeStream();
-        return this;
-      }
-      function mergeStream() {
-        if (merging) {
-          return;
-        }
-        merging = true;
-        let streams = streamsQueue.shift();
-        if (!streams) {
-          process.nextTick(endStream);
-          return;
-        }
-        if (!Array.isArray(streams)) {
-          streams = [streams];
-        }
-        let pipesCount = streams.length + 1;
-        function next() {
-          if (--pipesCount > 0) {
-            return;
-          }
-          merging = false;
-          mergeStream();
-        }
-        function pipe2(stream) {
-          function onend() {
-            stream.removeListener("merge2UnpipeEnd", onend);
-            stream.removeListener("end", onend);
-            if (doPipeError) {
-              stream.removeListener("error", onerror);
-            }
-            next();
-          }
-          function onerror(err) {
-            mergedStream.emit("error", err);
-          }
-          if (stream._readableState.endEmitted) {
-            return next();
-          }
-          stream.on("merge2UnpipeEnd", onend);
-          stream.on("end", onend);
-          if (doPipeError) {
-            stream.on("error", onerror);
-          }
-          stream.pipe(mergedStream, { end: false });
-          stream.resume();
-        }
-        for (let i = 0; i < streams.length; i++) {
-          pipe2(streams[i]);
-        }
-        next();
-      }
-      function endStream() {
-        merging = false;
-        mergedStream.emit("queueDrain");
-        if (doEnd) {
-          mergedStream.end();
-        }
-      }
-      mergedStream.setMaxListeners(0);
-      mergedStream.add = addStream;
-      mergedStream.on("unpipe", function(stream) {
-        stream.emit("merge2UnpipeEnd");
-      });
-      if (args.length) {
-        addStream.apply(null, args);
-      }
-      return mergedStream;
-    }
-    function pauseStreams(streams, options2) {
-      if (!Array.isArray(streams)) {
-        if (!streams._readableState && streams.pipe) {
-          streams = streams.pipe(PassThrough3(options2));
-        }
-        if (!streams._readableState || !streams.pause || !streams.pipe) {
-          throw new Error("Only readable stream can be merged.");
-        }
-        streams.pause();
-      } else {
-        for (let i = 0, len = streams.length; i < len; i++) {
-          streams[i] = pauseStreams(streams[i], options2);
-        }
-      }
-      return streams;
-    }
-  }
-});
-
-// node_modules/fast-glob/out/utils/stream.js
-var require_stream2 = __commonJS({
-  "node_modules/fast-glob/out/utils/stream.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.merge = void 0;
-    var merge2 = require_merge2();
-    function merge(streams) {
-      const mergedStream = merge2(streams);
-      streams.forEach((stream) => {
-        stream.once("error", (error) => mergedStream.emit("error", error));
-      });
-      mergedStream.once("close", () => propagateCloseEventToSources(streams));
-      mergedStream.once("end", () => propagateCloseEventToSources(streams));
-      return mergedStream;
-    }
-    exports.merge = merge;
-    function propagateCloseEventToSources(streams) {
-      streams.forEach((stream) => stream.emit("close"));
-    }
-  }
-});
-
-// node_modules/fast-glob/out/utils/string.js
-var require_string = __commonJS({
-  "node_modules/fast-glob/out/utils/string.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.isEmpty = exports.isString = void 0;
-    function isString(input2) {
-      return typeof input2 === "string";
-    }
-    exports.isString = isString;
-    function isEmpty(input2) {
-      return input2 === "";
-    }
-    exports.isEmpty = isEmpty;
-  }
-});
-
-// node_modules/fast-glob/out/utils/index.js
-var require_utils7 = __commonJS({
-  "node_modules/fast-glob/out/utils/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.string = exports.stream = exports.pattern = exports.path = exports.fs = exports.errno = exports.array = void 0;
-    var array2 = require_array();
-    exports.array = array2;
-    var errno = require_errno();
-    exports.errno = errno;
-    var fs38 = require_fs();
-    exports.fs = fs38;
-    var path25 = require_path2();
-    exports.path = path25;
-    var pattern = require_pattern();
-    exports.pattern = pattern;
-    var stream = require_stream2();
-    exports.stream = stream;
-    var string2 = require_string();
-    exports.string = string2;
-  }
-});
-
-// node_modules/fast-glob/out/managers/tasks.js
-var require_tasks = __commonJS({
-  "node_modules/fast-glob/out/managers/tasks.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.convertPatternGroupToTask = exports.convertPatternGroupsToTasks = exports.groupPatternsByBaseDirectory = exports.getNegativePatternsAsPositive = exports.getPositivePatterns = exports.convertPatternsToTasks = exports.generate = void 0;
-    var utils = require_utils7();
-    function generate(input2, settings) {
-      const patterns = processPatterns(input2, settings);
-      const ignore = processPatterns(settings.ignore, settings);
-      const positivePatterns = getPositivePatterns(patterns);
-      const negativePatterns = getNegativePatternsAsPositive(patterns, ignore);
-      const staticPatterns = positivePatterns.filter((pattern) => utils.pattern.isStaticPattern(pattern, settings));
-      const dynamicPatterns = positivePatterns.filter((pattern) => utils.pattern.isDynamicPattern(pattern, settings));
-      const staticTasks = convertPatternsToTasks(
-        staticPatterns,
-        negativePatterns,
-        /* dynamic */
-        false
-      );
-      const dynamicTasks = convertPatternsToTasks(
-        dynamicPatterns,
-        negativePatterns,
-        /* dynamic */
-        true
-      );
-      return staticTasks.concat(dynamicTasks);
-    }
-    exports.generate = generate;
-    function processPatterns(input2, settings) {
-      let patterns = input2;
-      if (settings.braceExpansion) {
-        patterns = utils.pattern.expandPatternsWithBraceExpansion(patterns);
-      }
-      if (settings.baseNameMatch) {
-        patterns = patterns.map((pattern) => pattern.includes("/") ? pattern : `**/${pattern}`);
-      }
-      return patterns.map((pattern) => utils.pattern.removeDuplicateSlashes(pattern));
-    }
-    function convertPatternsToTasks(positive2, negative, dynamic) {
-      const tasks = [];
-      const patternsOutsideCurrentDirectory = utils.pattern.getPatternsOutsideCurrentDirectory(positive2);
-      const patternsInsideCurrentDirectory = utils.pattern.getPatternsInsideCurrentDirectory(positive2);
-      const outsideCurrentDirectoryGroup = groupPatternsByBaseDirectory(patternsOutsideCurrentDirectory);
-      const insideCurrentDirectoryGroup = groupPatternsByBaseDirectory(patternsInsideCurrentDirectory);
-      tasks.push(...convertPatternGroupsToTasks(outsideCurrentDirectoryGroup, negative, dynamic));
-      if ("." in insideCurrentDirectoryGroup) {
-        tasks.push(convertPatternGroupToTask(".", patternsInsideCurrentDirectory, negative, dynamic));
-      } else {
-        tasks.push(...convertPatternGroupsToTasks(insideCurrentDirectoryGroup, negative, dynamic));
-      }
-      return tasks;
-    }
-    exports.convertPatternsToTasks = convertPatternsToTasks;
-    function getPositivePatterns(patterns) {
-      return utils.pattern.getPositivePatterns(patterns);
-    }
-    exports.getPositivePatterns = getPositivePatterns;
-    function getNegativePatternsAsPositive(patterns, ignore) {
-      const negative = utils.pattern.getNegativePatterns(patterns).concat(ignore);
-      const positive2 = negative.map(utils.pattern.convertToPositivePattern);
-      return positive2;
-    }
-    exports.getNegativePatternsAsPositive = getNegativePatternsAsPositive;
-    function groupPatternsByBaseDirectory(patterns) {
-      const group = {};
-      return patterns.reduce((collection, pattern) => {
-        const base = utils.pattern.getBaseDirectory(pattern);
-        if (base in collection) {
-          collection[base].push(pattern);
-        } else {
-          collection[base] = [pattern];
-        }
-        return collection;
-      }, group);
-    }
-    exports.groupPatternsByBaseDirectory = groupPatternsByBaseDirectory;
-    function convertPatternGroupsToTasks(positive2, negative, dynamic) {
-      return Object.keys(positive2).map((base) => {
-        return convertPatternGroupToTask(base, positive2[base], negative, dynamic);
-      });
-    }
-    exports.convertPatternGroupsToTasks = convertPatternGroupsToTasks;
-    function convertPatternGroupToTask(base, positive2, negative, dynamic) {
-      return {
-        dynamic,
-        positive: positive2,
-        negative,
-        base,
-        patterns: [].concat(positive2, negative.map(utils.pattern.convertToNegativePattern))
-      };
-    }
-    exports.convertPatternGroupToTask = convertPatternGroupToTask;
-  }
-});
-
-// node_modules/@nodelib/fs.stat/out/providers/async.js
-var require_async = __commonJS({
-  "node_modules/@nodelib/fs.stat/out/providers/async.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.read = void 0;
-    function read(path25, settings, callback) {
-      settings.fs.lstat(path25, (lstatError, lstat) => {
-        if (lstatError !== null) {
-          callFailureCallback(callback, lstatError);
-          return;
-        }
-        if (!lstat.isSymbolicLink() || !settings.followSymbolicLink) {
-          callSuccessCallback(callback, lstat);
-          return;
-        }
-        settings.fs.stat(path25, (statError, stat) => {
-          if (statError !== null) {
-            if (settings.throwErrorOnBrokenSymbolicLink) {
-              callFailureCallback(callback, statError);
-              return;
-            }
-            callSuccessCallback(callback, lstat);
-            return;
-          }
-          if (settings.markSymbolicLink) {
-            stat.isSymbolicLink = () => true;
-          }
-          callSuccessCallback(callback, stat);
-        });
-      });
-    }
-    exports.read = read;
-    function callFailureCallback(callback, error) {
-      callback(error);
-    }
-    function callSuccessCallback(callback, result) {
-      callback(null, result);
-    }
-  }
-});
-
-// node_modules/@nodelib/fs.stat/out/providers/sync.js
-var require_sync = __commonJS({
-  "node_modules/@nodelib/fs.stat/out/providers/sync.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.read = void 0;
-    function read(path25, settings) {
-      const lstat = settings.fs.lstatSync(path25);
-      if (!lstat.isSymbolicLink() || !settings.followSymbolicLink) {
-        return lstat;
-      }
-      try {
-        const stat = settings.fs.statSync(path25);
-        if (settings.markSymbolicLink) {
-          stat.isSymbolicLink = () => true;
-        }
-        return stat;
-      } catch (error) {
-        if (!settings.throwErrorOnBrokenSymbolicLink) {
-          return lstat;
-        }
-        throw error;
-      }
-    }
-    exports.read = read;
-  }
-});
-
-// node_modules/@nodelib/fs.stat/out/adapters/fs.js
-var require_fs2 = __commonJS({
-  "node_modules/@nodelib/fs.stat/out/adapters/fs.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs38 = __require("fs");
-    exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs38.lstat,
-      stat: fs38.stat,
-      lstatSync: fs38.lstatSync,
-      statSync: fs38.statSync
-    };
-    function createFileSystemAdapter(fsMethods) {
-      if (fsMethods === void 0) {
-        return exports.FILE_SYSTEM_ADAPTER;
-      }
-      return Object.assign(Object.assign({}, exports.FILE_SYSTEM_ADAPTER), fsMethods);
-    }
-    exports.createFileSystemAdapter = createFileSystemAdapter;
-  }
-});
-
-// node_modules/@nodelib/fs.stat/out/settings.js
-var require_settings = __commonJS({
-  "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var fs38 = require_fs2();
-    var Settings = class {
-      constructor(_options = {}) {
-        this._options = _options;
-        this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs38.createFileSystemAdapter(this._options.fs);
-        this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
-        this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
-      }
-      _getValue(option, value) {
-        return option !== null && option !== void 0 ? option : value;
-      }
-    };
-    exports.default = Settings;
-  }
-});
-
-// node_modules/@nodelib/fs.stat/out/index.js
-var require_out = __commonJS({
-  "node_modules/@nodelib/fs.stat/out/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.statSync = exports.stat = exports.Settings = void 0;
-    var async = require_async();
-    var sync = require_sync();
-    var settings_1 = require_settings();
-    exports.Settings = settings_1.default;
-    function stat(path25, optionsOrSettingsOrCallback, callback) {
-      if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path25, getSettings(), optionsOrSettingsOrCallback);
-        return;
-      }
-      async.read(path25, getSettings(optionsOrSettingsOrCallback), callback);
-    }
-    exports.stat = stat;
-    function statSync(path25, optionsOrSettings) {
-      const settings = getSettings(optionsOrSettings);
-      return sync.read(path25, settings);
-    }
-    exports.statSync = statSync;
-    function getSettings(settingsOrOptions = {}) {
-      if (settingsOrOptions instanceof settings_1.default) {
-        return settingsOrOptions;
-      }
-      return new settings_1.default(settingsOrOptions);
-    }
-  }
-});
-
-// node_modules/queue-microtask/index.js
-var require_queue_microtask = __commonJS({
-  "node_modules/queue-microtask/index.js"(exports, module) {
-    var promise;
-    module.exports = typeof queueMicrotask === "function" ? queueMicrotask.bind(typeof window !== "undefined" ? window : global) : (cb) => (promise || (promise = Promise.resolve())).then(cb).catch((err) => setTimeout(() => {
-      throw err;
-    }, 0));
-  }
-});
-
-// node_modules/run-parallel/index.js
-var require_run_parallel = __commonJS({
-  "node_modules/run-parallel/index.js"(exports, module) {
-    module.exports = runParallel;
-    var queueMicrotask2 = require_queue_microtask();
-    function runParallel(tasks, cb) {
-      let results, pending, keys;
-      let isSync = true;
-      if (Array.isArray(tasks)) {
-        results = [];
-        pending = tasks.length;
-      } else {
-        keys = Object.keys(tasks);
-        results = {};
-        pending = keys.length;
-      }
-      function done(err) {
-        function end() {
-          if (cb) cb(err, results);
-          cb = null;
-        }
-        if (isSync) queueMicrotask2(end);
-        else end();
-      }
-      function each(i, err, result) {
-        results[i] = result;
-        if (--pending === 0 || err) {
-          done(err);
-        }
-      }
-      if (!pending) {
-        done(null);
-      } else if (keys) {
-        keys.forEach(function(key) {
-          tasks[key](function(err, result) {
-            each(key, err, result);
-          });
-        });
-      } else {
-        tasks.forEach(function(task, i) {
-          task(function(err, result) {
-            each(i, err, result);
-          });
-        });
-      }
-      isSync = false;
-    }
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/constants.js
-var require_constants14 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/constants.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.IS_SUPPORT_READDIR_WITH_FILE_TYPES = void 0;
-    var NODE_PROCESS_VERSION_PARTS = process.versions.node.split(".");
-    if (NODE_PROCESS_VERSION_PARTS[0] === void 0 || NODE_PROCESS_VERSION_PARTS[1] === void 0) {
-      throw new Error(`Unexpected behavior. The 'process.versions.node' variable has invalid value: ${process.versions.node}`);
-    }
-    var MAJOR_VERSION = Number.parseInt(NODE_PROCESS_VERSION_PARTS[0], 10);
-    var MINOR_VERSION = Number.parseInt(NODE_PROCESS_VERSION_PARTS[1], 10);
-    var SUPPORTED_MAJOR_VERSION = 10;
-    var SUPPORTED_MINOR_VERSION = 10;
-    var IS_MATCHED_BY_MAJOR = MAJOR_VERSION > SUPPORTED_MAJOR_VERSION;
-    var IS_MATCHED_BY_MAJOR_AND_MINOR = MAJOR_VERSION === SUPPORTED_MAJOR_VERSION && MINOR_VERSION >= SUPPORTED_MINOR_VERSION;
-    exports.IS_SUPPORT_READDIR_WITH_FILE_TYPES = IS_MATCHED_BY_MAJOR || IS_MATCHED_BY_MAJOR_AND_MINOR;
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/utils/fs.js
-var require_fs3 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/utils/fs.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.createDirentFromStats = void 0;
-    var DirentFromStats = class {
-      constructor(name, stats) {
-        this.name = name;
-        this.isBlockDevice = stats.isBlockDevice.bind(stats);
-        this.isCharacterDevice = stats.isCharacterDevice.bind(stats);
-        this.isDirectory = stats.isDirectory.bind(stats);
-        this.isFIFO = stats.isFIFO.bind(stats);
-        this.isFile = stats.isFile.bind(stats);
-        this.isSocket = stats.isSocket.bind(stats);
-        this.isSymbolicLink = stats.isSymbolicLink.bind(stats);
-      }
-    };
-    function createDirentFromStats(name, stats) {
-      return new DirentFromStats(name, stats);
-    }
-    exports.createDirentFromStats = createDirentFromStats;
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/utils/index.js
-var require_utils8 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/utils/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.fs = void 0;
-    var fs38 = require_fs3();
-    exports.fs = fs38;
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/providers/common.js
-var require_common3 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/providers/common.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.joinPathSegments = void 0;
-    function joinPathSegments(a, b, separator) {
-      if (a.endsWith(separator)) {
-        return a + b;
-      }
-      return a + separator + b;
-    }
-    exports.joinPathSegments = joinPathSegments;
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/providers/async.js
-var require_async2 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/providers/async.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.readdir = exports.readdirWithFileTypes = exports.read = void 0;
-    var fsStat = require_out();
-    var rpl = require_run_parallel();
-    var constants_1 = require_constants14();
-    var utils = require_utils8();
-    var common = require_common3();
-    function read(directory, settings, callback) {
-      if (!settings.stats && constants_1.IS_SUPPORT_READDIR_WITH_FILE_TYPES) {
-        readdirWithFileTypes(directory, settings, callback);
-        return;
-      }
-      readdir(directory, settings, callback);
-    }
-    exports.read = read;
-    function readdirWithFileTypes(directory, settings, callback) {
-      settings.fs.readdir(directory, { withFileTypes: true }, (readdirError, dirents) => {
-        if (readdirError !== null) {
-          callFailureCallback(callback, readdirError);
-          return;
-        }
-        const entries = dirents.map((dirent) => ({
-          dirent,
-          name: dirent.name,
-          path: common.joinPathSegments(directory, dirent.name, settings.pathSegmentSeparator)
-        }));
-        if (!settings.followSymbolicLinks) {
-          callSuccessCallback(callback, entries);
-          return;
-        }
-        const tasks = entries.map((entry) => makeRplTaskEntry(entry, settings));
-        rpl(tasks, (rplError, rplEntries) => {
-          if (rplError !== null) {
-            callFailureCallback(callback, rplError);
-            return;
-          }
-          callSuccessCallback(callback, rplEntries);
-        });
-      });
-    }
-    exports.readdirWithFileTypes = readdirWithFileTypes;
-    function makeRplTaskEntry(entry, settings) {
-      return (done) => {
-        if (!entry.dirent.isSymbolicLink()) {
-          done(null, entry);
-          return;
-        }
-        settings.fs.stat(entry.path, (statError, stats) => {
-          if (statError !== null) {
-            if (settings.throwErrorOnBrokenSymbolicLink) {
-              done(statError);
-              return;
-            }
-            done(null, entry);
-            return;
-          }
-          entry.dirent = utils.fs.createDirentFromStats(entry.name, stats);
-          done(null, entry);
-        });
-      };
-    }
-    function readdir(directory, settings, callback) {
-      settings.fs.readdir(directory, (readdirError, names) => {
-        if (readdirError !== null) {
-          callFailureCallback(callback, readdirError);
-          return;
-        }
-        const tasks = names.map((name) => {
-          const path25 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
-          return (done) => {
-            fsStat.stat(path25, settings.fsStatSettings, (error, stats) => {
-              if (error !== null) {
-                done(error);
-                return;
-              }
-              const entry = {
-                name,
-                path: path25,
-                dirent: utils.fs.createDirentFromStats(name, stats)
-              };
-              if (settings.stats) {
-                entry.stats = stats;
-              }
-              done(null, entry);
-            });
-          };
-        });
-        rpl(tasks, (rplError, entries) => {
-          if (rplError !== null) {
-            callFailureCallback(callback, rplError);
-            return;
-          }
-          callSuccessCallback(callback, entries);
-        });
-      });
-    }
-    exports.readdir = readdir;
-    function callFailureCallback(callback, error) {
-      callback(error);
-    }
-    function callSuccessCallback(callback, result) {
-      callback(null, result);
-    }
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/providers/sync.js
-var require_sync2 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/providers/sync.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.readdir = exports.readdirWithFileTypes = exports.read = void 0;
-    var fsStat = require_out();
-    var constants_1 = require_constants14();
-    var utils = require_utils8();
-    var common = require_common3();
-    function read(directory, settings) {
-      if (!settings.stats && constants_1.IS_SUPPORT_READDIR_WITH_FILE_TYPES) {
-        return readdirWithFileTypes(directory, settings);
-      }
-      return readdir(directory, settings);
-    }
-    exports.read = read;
-    function readdirWithFileTypes(directory, settings) {
-      const dirents = settings.fs.readdirSync(directory, { withFileTypes: true });
-      return dirents.map((dirent) => {
-        const entry = {
-          dirent,
-          name: dirent.name,
-          path: common.joinPathSegments(directory, dirent.name, settings.pathSegmentSeparator)
-        };
-        if (entry.dirent.isSymbolicLink() && settings.followSymbolicLinks) {
-          try {
-            const stats = settings.fs.statSync(entry.path);
-            entry.dirent = utils.fs.createDirentFromStats(entry.name, stats);
-          } catch (error) {
-            if (settings.throwErrorOnBrokenSymbolicLink) {
-              throw error;
-            }
-          }
-        }
-        return entry;
-      });
-    }
-    exports.readdirWithFileTypes = readdirWithFileTypes;
-    function readdir(directory, settings) {
-      const names = settings.fs.readdirSync(directory);
-      return names.map((name) => {
-        const entryPath = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
-        const stats = fsStat.statSync(entryPath, settings.fsStatSettings);
-        const entry = {
-          name,
-          path: entryPath,
-          dirent: utils.fs.createDirentFromStats(name, stats)
-        };
-        if (settings.stats) {
-          entry.stats = stats;
-        }
-        return entry;
-      });
-    }
-    exports.readdir = readdir;
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/adapters/fs.js
-var require_fs4 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/adapters/fs.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs38 = __require("fs");
-    exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs38.lstat,
-      stat: fs38.stat,
-      lstatSync: fs38.lstatSync,
-      statSync: fs38.statSync,
-      readdir: fs38.readdir,
-      readdirSync: fs38.readdirSync
-    };
-    function createFileSystemAdapter(fsMethods) {
-      if (fsMethods === void 0) {
-        return exports.FILE_SYSTEM_ADAPTER;
-      }
-      return Object.assign(Object.assign({}, exports.FILE_SYSTEM_ADAPTER), fsMethods);
-    }
-    exports.createFileSystemAdapter = createFileSystemAdapter;
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/settings.js
-var require_settings2 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/settings.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var path25 = __require("path");
-    var fsStat = require_out();
-    var fs38 = require_fs4();
-    var Settings = class {
-      constructor(_options = {}) {
-        this._options = _options;
-        this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs38.createFileSystemAdapter(this._options.fs);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path25.sep);
-        this.stats = this._getValue(this._options.stats, false);
-        this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
-        this.fsStatSettings = new fsStat.Settings({
-          followSymbolicLink: this.followSymbolicLinks,
-          fs: this.fs,
-          throwErrorOnBrokenSymbolicLink: this.throwErrorOnBrokenSymbolicLink
-        });
-      }
-      _getValue(option, value) {
-        return option !== null && option !== void 0 ? option : value;
-      }
-    };
-    exports.default = Settings;
-  }
-});
-
-// node_modules/@nodelib/fs.scandir/out/index.js
-var require_out2 = __commonJS({
-  "node_modules/@nodelib/fs.scandir/out/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Settings = exports.scandirSync = exports.scandir = void 0;
-    var async = require_async2();
-    var sync = require_sync2();
-    var settings_1 = require_settings2();
-    exports.Settings = settings_1.default;
-    function scandir(path25, optionsOrSettingsOrCallback, callback) {
-      if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path25, getSettings(), optionsOrSettingsOrCallback);
-        return;
-      }
-      async.read(path25, getSettings(optionsOrSettingsOrCallback), callback);
-    }
-    exports.scandir = scandir;
-    function scandirSync(path25, optionsOrSettings) {
-      const settings = getSettings(optionsOrSettings);
-      return sync.read(path25, settings);
-    }
-    exports.scandirSync = scandirSync;
-    function getSettings(settingsOrOptions = {}) {
-      if (settingsOrOptions instanceof settings_1.default) {
-        return settingsOrOptions;
-      }
-      return new settings_1.default(settingsOrOptions);
-    }
-  }
-});
-
-// node_modules/reusify/reusify.js
-var require_reusify = __commonJS({
-  "node_modules/reusify/reusify.js"(exports, module) {
-    "use strict";
-    function reusify(Constructor) {
-      var head = new Constructor();
-      var tail = head;
-      function get() {
-        var current = head;
-        if (current.next) {
-          head = current.next;
-        } else {
-          head = new Constructor();
-          tail = head;
-        }
-        current.next = null;
-        return current;
-      }
-      function release(obj) {
-        tail.next = obj;
-        tail = obj;
-      }
-      return {
-        get,
-        release
-      };
-    }
-    module.exports = reusify;
-  }
-});
-
-// node_modules/fastq/queue.js
-var require_queue = __commonJS({
-  "node_modules/fastq/queue.js"(exports, module) {
-    "use strict";
-    var reusify = require_reusify();
-    function fastqueue(context, worker, _concurrency) {
-      if (typeof context === "function") {
-        _concurrency = worker;
-        worker = context;
-        context = null;
-      }
-      if (!(_concurrency >= 1)) {
-        throw new Error("fastqueue concurrency must be equal to or greater than 1");
-      }
-      var cache = reusify(Task);
-      var queueHead = null;
-      var queueTail = null;
-      var _running = 0;
-      var errorHandler = null;
-      var self = {
-        push,
-        drain: noop,
-        saturated: noop,
-        pause,
-        paused: false,
-        get concurrency() {
-          return _concurrency;
-        },
-        set concurrency(value) {
-          if (!(value >= 1)) {
-            throw new Error("fastqueue concurrency must be equal to or greater than 1");
-          }
-          _concurrency = value;
-          if (self.paused) return;
-          for (; queueHead && _running < _concurrency; ) {
-            _running++;
-            release();
-          }
-        },
-        running,
-        resume,
-        idle,
-        length: length2,
-        getQueue,
-        unshift,
-        empty: noop,
-        kill,
-        killAndDrain,
-        error,
-        abort
-      };
-      return self;
-      function running() {
-        return _running;
-      }
-      function pause() {
-        self.paused = true;
-      }
-      function length2() {
-        var current = queueHead;
-        var counter = 0;
-        while (current) {
-          current = current.next;
-          counter++;
-        }
-        return counter;
-      }
-      function getQueue() {
-        var current = queueHead;
-        var tasks = [];
-        while (current) {
-          tasks.push(current.value);
-          current = current.next;
-        }
-        return tasks;
-      }
-      function resume() {
-        if (!self.paused) return;
-        self.paused = false;
-        if (queueHead === null) {
-          _running++;
-          release();
-          return;
-        }
-        for (; queueHead && _running < _concurrency; ) {
-          _running++;
-          release();
-        }
-      }
-      function idle() {
-        return _running === 0 && self.length() === 0;
-      }
-      function push(value, done) {
-        var current = cache.get();
-        current.context = context;
-        current.release = release;
-        current.value = value;
-        current.callback = done || noop;
-        current.errorHandler = errorHandler;
-        if (_running >= _concurrency || self.paused) {
-          if (queueTail) {
-            queueTail.next = current;
-            queueTail = current;
-          } else {
-            queueHead = current;
-            queueTail = current;
-            self.saturated();
-          }
-        } else {
-          _running++;
-          worker.call(context, current.value, current.worked);
-        }
-      }
-      function unshift(value, done) {
-        var current = cache.get();
-        current.context = context;
-        current.release = release;
-        current.value = value;
-        current.callback = done || noop;
-        current.errorHandler = errorHandler;
-        if (_running >= _concurrency || self.paused) {
-          if (queueHead) {
-            current.next = queueHead;
-            queueHead = current;
-          } else {
-            queueHead = current;
-            queueTail = current;
-            self.saturated();
-          }
-        } else {
-          _running++;
-          worker.call(context, current.value, current.worked);
-        }
-      }
-      function release(holder2) {
-        if (holder2) {
-          cache.release(holder2);
-        }
-        var next = queueHead;
-        if (next && _running <= _concurrency) {
-          if (!self.paused) {
-            if (queueTail === queueHead) {
-              queueTail = null;
-            }
-            queueHead = next.next;
-            next.next = null;
-            worker.call(context, next.value, next.worked);
-            if (queueTail === null) {
-              self.empty();
-            }
-          } else {
-            _running--;
-          }
-        } else if (--_running === 0) {
-          self.drain();
-        }
-      }
-      function kill() {
-        queueHead = null;
-        queueTail = null;
-        self.drain = noop;
-      }
-      function killAndDrain() {
-        queueHead = null;
-        queueTail = null;
-        self.drain();
-        self.drain = noop;
-      }
-      function abort() {
-        var current = queueHead;
-        queueHead = null;
-        queueTail = null;
-        while (current) {
-          var next = current.next;
-          var callback = current.callback;
-          var errorHandler2 = current.errorHandler;
-          var val = current.value;
-          var context2 = current.context;
-          current.value = null;
-          current.callback = noop;
-          current.errorHandler = null;
-          current.next = null;
-          if (errorHandler2) {
-            errorHandler2(new Error("abort"), val);
-          }
-          callback.call(context2, new Error("abort"));
-          cache.release(current);
-          current = next;
-        }
-        self.drain = noop;
-      }
-      function error(handler) {
-        errorHandler = handler;
-      }
-    }
-    function noop() {
-    }
-    function Task() {
-      this.value = null;
-      this.callback = noop;
-      this.next = null;
-      this.release = noop;
-      this.context = null;
-      this.errorHandler = null;
-      var self = this;
-      this.worked = function worked(err, result) {
-        var callback = self.callback;
-        var errorHandler = self.errorHandler;
-        var val = self.value;
-        self.value = null;
-        self.callback = noop;
-        if (self.errorHandler) {
-          errorHandler(err, val);
-        }
-        callback.call(self.context, err, result);
-        self.release(self);
-      };
-    }
-    function queueAsPromised(context, worker, _concurrency) {
-      if (typeof context === "function") {
-        _concurrency = worker;
-        worker = context;
-        context = null;
-      }
-      function asyncWrapper(arg, cb) {
-        worker.call(this, arg).then(function(res) {
-          cb(null, res);
-        }, cb);
-      }
-      var queue = fastqueue(context, asyncWrapper, _concurrency);
-      var pushCb = queue.push;
-      var unshiftCb = queue.unshift;
-      queue.push = push;
-      queue.unshift = unshift;
-      queue.drained = drained;
-      return queue;
-      function push(value) {
-        var p = new Promise(function(resolve, reject) {
-          pushCb(value, function(err, result) {
-            if (err) {
-              reject(err);
-              return;
-            }
-            resolve(result);
-          });
-        });
-        p.catch(noop);
-        return p;
-      }
-      function unshift(value) {
-        var p = new Promise(function(resolve, reject) {
-          unshiftCb(value, function(err, result) {
-            if (err) {
-              reject(err);
-              return;
-            }
-            resolve(result);
-          });
-        });
-        p.catch(noop);
-        return p;
-      }
-      function drained() {
-        var p = new Promise(function(resolve) {
-          process.nextTick(function() {
-            if (queue.idle()) {
-              resolve();
-            } else {
-              var previousDrain = queue.drain;
-              queue.drain = function() {
-                if (typeof previousDrain === "function") previousDrain();
-                resolve();
-                queue.drain = previousDrain;
-              };
-            }
-          });
-        });
-        return p;
-      }
-    }
-    module.exports = fastqueue;
-    module.exports.promise = queueAsPromised;
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/readers/common.js
-var require_common4 = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/readers/common.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.joinPathSegments = exports.replacePathSegmentSeparator = exports.isAppliedFilter = exports.isFatalError = void 0;
-    function isFatalError(settings, error) {
-      if (settings.errorFilter === null) {
-        return true;
-      }
-      return !settings.errorFilter(error);
-    }
-    exports.isFatalError = isFatalError;
-    function isAppliedFilter(filter, value) {
-      return filter === null || filter(value);
-    }
-    exports.isAppliedFilter = isAppliedFilter;
-    function replacePathSegmentSeparator(filepath, separator) {
-      return filepath.split(/[/\\]/).join(separator);
-    }
-    exports.replacePathSegmentSeparator = replacePathSegmentSeparator;
-    function joinPathSegments(a, b, separator) {
-      if (a === "") {
-        return b;
-      }
-      if (a.endsWith(separator)) {
-        return a + b;
-      }
-      return a + separator + b;
-    }
-    exports.joinPathSegments = joinPathSegments;
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/readers/reader.js
-var require_reader = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/readers/reader.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var common = require_common4();
-    var Reader = class {
-      constructor(_root, _settings) {
-        this._root = _root;
-        this._settings = _settings;
-        this._root = common.replacePathSegmentSeparator(_root, _settings.pathSegmentSeparator);
-      }
-    };
-    exports.default = Reader;
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/readers/async.js
-var require_async3 = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/readers/async.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var events_1 = __require("events");
-    var fsScandir = require_out2();
-    var fastq = require_queue();
-    var common = require_common4();
-    var reader_1 = require_reader();
-    var AsyncReader = class extends reader_1.default {
-      constructor(_root, _settings) {
-        super(_root, _settings);
-        this._settings = _settings;
-        this._scandir = fsScandir.scandir;
-        this._emitter = new events_1.EventEmitter();
-        this._queue = fastq(this._worker.bind(this), this._settings.concurrency);
-        this._isFatalError = false;
-        this._isDestroyed = false;
-        this._queue.drain = () => {
-          if (!this._isFatalError) {
-            this._emitter.emit("end");
-          }
-        };
-      }
-      read() {
-        this._isFatalError = false;
-        this._isDestroyed = false;
-        setImmediate(() => {
-          this._pushToQueue(this._root, this._settings.basePath);
-        });
-        return this._emitter;
-      }
-      get isDestroyed() {
-        return this._isDestroyed;
-      }
-      destroy() {
-        if (this._isDestroyed) {
-          throw new Error("The reader is already destroyed");
-        }
-        this._isDestroyed = true;
-        this._queue.killAndDrain();
-      }
-      onEntry(callback) {
-        this._emitter.on("entry", callback);
-      }
-      onError(callback) {
-        this._emitter.once("error", callback);
-      }
-      onEnd(callback) {
-        this._emitter.once("end", callback);
-      }
-      _pushToQueue(directory, base) {
-        const queueItem = { directory, base };
-        this._queue.push(queueItem, (error) => {
-          if (error !== null) {
-            this._handleError(error);
-          }
-        });
-      }
-      _worker(item, done) {
-        this._scandir(item.directory, this._settings.fsScandirSettings, (error, entries) => {
-          if (error !== null) {
-            done(error, void 0);
-            return;
-          }
-          for (const entry of entries) {
-            this._handleEntry(entry, item.base);
-          }
-          done(null, void 0);
-        });
-      }
-      _handleError(error) {
-        if (this._isDestroyed || !common.isFatalError(this._settings, error)) {
-          return;
-        }
-        this._isFatalError = true;
-        this._isDestroyed = true;
-        this._emitter.emit("error", error);
-      }
-      _handleEntry(entry, base) {
-        if (this._isDestroyed || this._isFatalError) {
-          return;
-        }
-        const fullpath = entry.path;
-        if (base !== void 0) {
-          entry.path = common.joinPathSegments(base, entry.name, this._settings.pathSegmentSeparator);
-        }
-        if (common.isAppliedFilter(this._settings.entryFilter, entry)) {
-          this._emitEntry(entry);
-        }
-        if (entry.dirent.isDirectory() && common.isAppliedFilter(this._settings.deepFilter, entry)) {
-          this._pushToQueue(fullpath, base === void 0 ? void 0 : entry.path);
-        }
-      }
-      _emitEntry(entry) {
-        this._emitter.emit("entry", entry);
-      }
-    };
-    exports.default = AsyncReader;
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/providers/async.js
-var require_async4 = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/providers/async.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var async_1 = require_async3();
-    var AsyncProvider = class {
-      constructor(_root, _settings) {
-        this._root = _root;
-        this._settings = _settings;
-        this._reader = new async_1.default(this._root, this._settings);
-        this._storage = [];
-      }
-      read(callback) {
-        this._reader.onError((error) => {
-          callFailureCallback(callback, error);
-        });
-        this._reader.onEntry((entry) => {
-          this._storage.push(entry);
-        });
-        this._reader.onEnd(() => {
-          callSuccessCallback(callback, this._storage);
-        });
-        this._reader.read();
-      }
-    };
-    exports.default = AsyncProvider;
-    function callFailureCallback(callback, error) {
-      callback(error);
-    }
-    function callSuccessCallback(callback, entries) {
-      callback(null, entries);
-    }
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/providers/stream.js
-var require_stream3 = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/providers/stream.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var stream_1 = __require("stream");
-    var async_1 = require_async3();
-    var StreamProvider = class {
-      constructor(_root, _settings) {
-        this._root = _root;
-        this._settings = _settings;
-        this._reader = new async_1.default(this._root, this._settings);
-        this._stream = new stream_1.Readable({
-          objectMode: true,
-          read: () => {
-          },
-          destroy: () => {
-            if (!this._reader.isDestroyed) {
-              this._reader.destroy();
-            }
-          }
-        });
-      }
-      read() {
-        this._reader.onError((error) => {
-          this._stream.emit("error", error);
-        });
-        this._reader.onEntry((entry) => {
-          this._stream.push(entry);
-        });
-        this._reader.onEnd(() => {
-          this._stream.push(null);
-        });
-        this._reader.read();
-        return this._stream;
-      }
-    };
-    exports.default = StreamProvider;
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/readers/sync.js
-var require_sync3 = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/readers/sync.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var fsScandir = require_out2();
-    var common = require_common4();
-    var reader_1 = require_reader();
-    var SyncReader = class extends reader_1.default {
-      constructor() {
-        super(...arguments);
-        this._scandir = fsScandir.scandirSync;
-        this._storage = [];
-        this._queue = /* @__PURE__ */ new Set();
-      }
-      read() {
-        this._pushToQueue(this._root, this._settings.basePath);
-        this._handleQueue();
-        return this._storage;
-      }
-      _pushToQueue(directory, base) {
-        this._queue.add({ directory, base });
-      }
-      _handleQueue() {
-        for (const item of this._queue.values()) {
-          this._handleDirectory(item.directory, item.base);
-        }
-      }
-      _handleDirectory(directory, base) {
-        try {
-          const entries = this._scandir(directory, this._settings.fsScandirSettings);
-          for (const entry of entries) {
-            this._handleEntry(entry, base);
-          }
-        } catch (error) {
-          this._handleError(error);
-        }
-      }
-      _handleError(error) {
-        if (!common.isFatalError(this._settings, error)) {
-          return;
-        }
-        throw error;
-      }
-      _handleEntry(entry, base) {
-        const fullpath = entry.path;
-        if (base !== void 0) {
-          entry.path = common.joinPathSegments(base, entry.name, this._settings.pathSegmentSeparator);
-        }
-        if (common.isAppliedFilter(this._settings.entryFilter, entry)) {
-          this._pushToStorage(entry);
-        }
-        if (entry.dirent.isDirectory() && common.isAppliedFilter(this._settings.deepFilter, entry)) {
-          this._pushToQueue(fullpath, base === void 0 ? void 0 : entry.path);
-        }
-      }
-      _pushToStorage(entry) {
-        this._storage.push(entry);
-      }
-    };
-    exports.default = SyncReader;
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/providers/sync.js
-var require_sync4 = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/providers/sync.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var sync_1 = require_sync3();
-    var SyncProvider = class {
-      constructor(_root, _settings) {
-        this._root = _root;
-        this._settings = _settings;
-        this._reader = new sync_1.default(this._root, this._settings);
-      }
-      read() {
-        return this._reader.read();
-      }
-    };
-    exports.default = SyncProvider;
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/settings.js
-var require_settings3 = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/settings.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var path25 = __require("path");
-    var fsScandir = require_out2();
-    var Settings = class {
-      constructor(_options = {}) {
-        this._options = _options;
-        this.basePath = this._getValue(this._options.basePath, void 0);
-        this.concurrency = this._getValue(this._options.concurrency, Number.POSITIVE_INFINITY);
-        this.deepFilter = this._getValue(this._options.deepFilter, null);
-        this.entryFilter = this._getValue(this._options.entryFilter, null);
-        this.errorFilter = this._getValue(this._options.errorFilter, null);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path25.sep);
-        this.fsScandirSettings = new fsScandir.Settings({
-          followSymbolicLinks: this._options.followSymbolicLinks,
-          fs: this._options.fs,
-          pathSegmentSeparator: this._options.pathSegmentSeparator,
-          stats: this._options.stats,
-          throwErrorOnBrokenSymbolicLink: this._options.throwErrorOnBrokenSymbolicLink
-        });
-      }
-      _getValue(option, value) {
-        return option !== null && option !== void 0 ? option : value;
-      }
-    };
-    exports.default = Settings;
-  }
-});
-
-// node_modules/@nodelib/fs.walk/out/index.js
-var require_out3 = __commonJS({
-  "node_modules/@nodelib/fs.walk/out/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Settings = exports.walkStream = exports.walkSync = exports.walk = void 0;
-    var async_1 = require_async4();
-    var stream_1 = require_stream3();
-    var sync_1 = require_sync4();
-    var settings_1 = require_settings3();
-    exports.Settings = settings_1.default;
-    function walk3(directory, optionsOrSettingsOrCallback, callback) {
-      if (typeof optionsOrSettingsOrCallback === "function") {
-        new async_1.default(directory, getSettings()).read(optionsOrSettingsOrCallback);
-        return;
-      }
-      new async_1.default(directory, getSettings(optionsOrSettingsOrCallback)).read(callback);
-    }
-    exports.walk = walk3;
-    function walkSync(directory, optionsOrSettings) {
-      const settings = getSettings(optionsOrSettings);
-      const provider = new sync_1.default(directory, settings);
-      return provider.read();
-    }
-    exports.walkSync = walkSync;
-    function walkStream(directory, optionsOrSettings) {
-      const settings = getSettings(optionsOrSettings);
-      const provider = new stream_1.default(directory, settings);
-      return provider.read();
-    }
-    exports.walkStream = walkStream;
-    function getSettings(settingsOrOptions = {}) {
-      if (settingsOrOptions instanceof settings_1.default) {
-        return settingsOrOptions;
-      }
-      return new settings_1.default(settingsOrOptions);
-    }
-  }
-});
-
-// node_modules/fast-glob/out/readers/reader.js
-var require_reader2 = __commonJS({
-  "node_modules/fast-glob/out/readers/reader.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var path25 = __require("path");
-    var fsStat = require_out();
-    var utils = require_utils7();
-    var Reader = class {
-      constructor(_settings) {
-        this._settings = _settings;
-        this._fsStatSettings = new fsStat.Settings({
-          followSymbolicLink: this._settings.followSymbolicLinks,
-          fs: this._settings.fs,
-          throwErrorOnBrokenSymbolicLink: this._settings.followSymbolicLinks
-        });
-      }
-      _getFullEntryPath(filepath) {
-        return path25.resolve(this._settings.cwd, filepath);
-      }
-      _makeEntry(stats, pattern) {
-        const entry = {
-          name: pattern,
-          path: pattern,
-          dirent: utils.fs.createDirentFromStats(pattern, stats)
-        };
-        if (this._settings.stats) {
-          entry.stats = stats;
-        }
-        return entry;
-      }
-      _isFatalError(error) {
-        return !utils.errno.isEnoentCodeError(error) && !this._settings.suppressErrors;
-      }
-    };
-    exports.default = Reader;
-  }
-});
-
-// node_modules/fast-glob/out/readers/stream.js
-var require_stream4 = __commonJS({
-  "node_modules/fast-glob/out/readers/stream.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var stream_1 = __require("stream");
-    var fsStat = require_out();
-    var fsWalk = require_out3();
-    var reader_1 = require_reader2();
-    var ReaderStream = class extends reader_1.default {
-      constructor() {
-        super(...arguments);
-        this._walkStream = fsWalk.walkStream;
-        this._stat = fsStat.stat;
-      }
-      dynamic(root, options2) {
-        return this._walkStream(root, options2);
-      }
-      static(patterns, options2) {
-        const filepaths = patterns.map(this._getFullEntryPath, this);
-        const stream = new stream_1.PassThrough({ objectMode: true });
-        stream._write = (index, _enc, done) => {
-          return this._getEntry(filepaths[index], patterns[index], options2).then((entry) => {
-            if (entry !== null && options2.entryFilter(entry)) {
-              stream.push(entry);
-            }
-            if (index === filepaths.length - 1) {
-              stream.end();
-            }
-            done();
-          }).catch(done);
-        };
-        for (let i = 0; i < filepaths.length; i++) {
-          stream.write(i);
-        }
-        return stream;
-      }
-      _getEntry(filepath, pattern, options2) {
-        return this._getStat(filepath).then((stats) => this._makeEntry(stats, pattern)).catch((error) => {
-          if (options2.errorFilter(error)) {
-            return null;
-          }
-          throw error;
-        });
-      }
-      _getStat(filepath) {
-        return new Promise((resolve, reject) => {
-          this._stat(filepath, this._fsStatSettings, (error, stats) => {
-            return error === null ? resolve(stats) : reject(error);
-          });
-        });
-      }
-    };
-    exports.default = ReaderStream;
-  }
-});
-
-// node_modules/fast-glob/out/readers/async.js
-var require_async5 = __commonJS({
-  "node_modules/fast-glob/out/readers/async.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var fsWalk = require_out3();
-    var reader_1 = require_reader2();
-    var stream_1 = require_stream4();
-    var ReaderAsync = class extends reader_1.default {
-      constructor() {
-        super(...arguments);
-        this._walkAsync = fsWalk.walk;
-        this._readerStream = new stream_1.default(this._settings);
-      }
-      dynamic(root, options2) {
-        return new Promise((resolve, reject) => {
-          this._walkAsync(root, options2, (error, entries) => {
-            if (error === null) {
-              resolve(entries);
-            } else {
-              reject(error);
-            }
-          });
-        });
-      }
-      async static(patterns, options2) {
-        const entries = [];
-        const stream = this._readerStream.static(patterns, options2);
-        return new Promise((resolve, reject) => {
-          stream.once("error", reject);
-          stream.on("data", (entry) => entries.push(entry));
-          stream.once("end", () => resolve(entries));
-        });
-      }
-    };
-    exports.default = ReaderAsync;
-  }
-});
-
-// node_modules/fast-glob/out/providers/matchers/matcher.js
-var require_matcher = __commonJS({
-  "node_modules/fast-glob/out/providers/matchers/matcher.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils7();
-    var Matcher = class {
-      constructor(_patterns, _settings, _micromatchOptions) {
-        this._patterns = _patterns;
-        this._settings = _settings;
-        this._micromatchOptions = _micromatchOptions;
-        this._storage = [];
-        this._fillStorage();
-      }
-      _fillStorage() {
-        for (const pattern of this._patterns) {
-          const segments = this._getPatternSegments(pattern);
-          const sections = this._splitSegmentsIntoSections(segments);
-          this._storage.push({
-            complete: sections.length <= 1,
-            pattern,
-            segments,
-            sections
-          });
-        }
-      }
-      _getPatternSegments(pattern) {
-        const parts = utils.pattern.getPatternParts(pattern, this._micromatchOptions);
-        return parts.map((part) => {
-          const dynamic = utils.pattern.isDynamicPattern(part, this._settings);
-          if (!dynamic) {
-            return {
-              dynamic: false,
-              pattern: part
-            };
-          }
-          return {
-            dynamic: true,
-            pattern: part,
-            patternRe: utils.pattern.makeRe(part, this._micromatchOptions)
-          };
-        });
-      }
-      _splitSegmentsIntoSections(segments) {
-        return utils.array.splitWhen(segments, (segment2) => segment2.dynamic && utils.pattern.hasGlobStar(segment2.pattern));
-      }
-    };
-    exports.default = Matcher;
-  }
-});
-
-// node_modules/fast-glob/out/providers/matchers/partial.js
-var require_partial = __commonJS({
-  "node_modules/fast-glob/out/providers/matchers/partial.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var matcher_1 = require_matcher();
-    var PartialMatcher = class extends matcher_1.default {
-      match(filepath) {
-        const parts = filepath.split("/");
-        const levels = parts.length;
-        const patterns = this._storage.filter((info) => !info.complete || info.segments.length > levels);
-        for (const pattern of patterns) {
-          const section2 = pattern.sections[0];
-          if (!pattern.complete && levels > section2.length) {
-            return true;
-          }
-          const match = parts.every((part, index) => {
-            const segment2 = pattern.segments[index];
-            if (segment2.dynamic && segment2.patternRe.test(part)) {
-              return true;
-            }
-            if (!segment2.dynamic && segment2.pattern === part) {
-              return true;
-            }
-            return false;
-          });
-          if (match) {
-            return true;
-          }
-        }
-        return false;
-      }
-    };
-    exports.default = PartialMatcher;
-  }
-});
-
-// node_modules/fast-glob/out/providers/filters/deep.js
-var require_deep = __commonJS({
-  "node_modules/fast-glob/out/providers/filters/deep.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils7();
-    var partial_1 = require_partial();
-    var DeepFilter = class {
-      constructor(_settings, _micromatchOptions) {
-        this._settings = _settings;
-        this._micromatchOptions = _micromatchOptions;
-      }
-      getFilter(basePath, positive2, negative) {
-        const matcher = this._getMatcher(positive2);
-        const negativeRe = this._getNegativePatternsRe(negative);
-        return (entry) => this._filter(basePath, entry, matcher, negativeRe);
-      }
-      _getMatcher(patterns) {
-        return new partial_1.default(patterns, this._settings, this._micromatchOptions);
-      }
-      _getNegativePatternsRe(patterns) {
-        const affectDepthOfReadingPatterns = patterns.filter(utils.pattern.isAffectDepthOfReadingPattern);
-        return utils.pattern.convertPatternsToRe(affectDepthOfReadingPatterns, this._micromatchOptions);
-      }
-      _filter(basePath, entry, matcher, negativeRe) {
-        if (this._isSkippedByDeep(basePath, entry.path)) {
-          return false;
-        }
-        if (this._isSkippedSymbolicLink(entry)) {
-          return false;
-        }
-        const filepath = utils.path.removeLeadingDotSegment(entry.path);
-        if (this._isSkippedByPositivePatterns(filepath, matcher)) {
-          return false;
-        }
-        return this._isSkippedByNegativePatterns(filepath, negativeRe);
-      }
-      _isSkippedByDeep(basePath, entryPath) {
-        if (this._settings.deep === Infinity) {
-          return false;
-        }
-        return this._getEntryLevel(basePath, entryPath) >= this._settings.deep;
-      }
-      _getEntryLevel(basePath, entryPath) {
-        const entryPathDepth = entryPath.split("/").length;
-        if (basePath === "") {
-          return entryPathDepth;
-        }
-        const basePathDepth = basePath.split("/").length;
-        return entryPathDepth - basePathDepth;
-      }
-      _isSkippedSymbolicLink(entry) {
-        return !this._settings.followSymbolicLinks && entry.dirent.isSymbolicLink();
-      }
-      _isSkippedByPositivePatterns(entryPath, matcher) {
-        return !this._settings.baseNameMatch && !matcher.match(entryPath);
-      }
-      _isSkippedByNegativePatterns(entryPath, patternsRe) {
-        return !utils.pattern.matchAny(entryPath, patternsRe);
-      }
-    };
-    exports.default = DeepFilter;
-  }
-});
-
-// node_modules/fast-glob/out/providers/filters/entry.js
-var require_entry4 = __commonJS({
-  "node_modules/fast-glob/out/providers/filters/entry.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils7();
-    var EntryFilter = class {
-      constructor(_settings, _micromatchOptions) {
-        this._settings = _settings;
-        this._micromatchOptions = _micromatchOptions;
-        this.index = /* @__PURE__ */ new Map();
-      }
-      getFilter(positive2, negative) {
-        const [absoluteNegative, relativeNegative] = utils.pattern.partitionAbsoluteAndRelative(negative);
-        const patterns = {
-          positive: {
-            all: utils.pattern.convertPatternsToRe(positive2, this._micromatchOptions)
-          },
-          negative: {
-            absolute: utils.pattern.convertPatternsToRe(absoluteNegative, Object.assign(Object.assign({}, this._micromatchOptions), { dot: true })),
-            relative: utils.pattern.convertPatternsToRe(relativeNegative, Object.assign(Object.assign({}, this._micromatchOptions), { dot: true }))
-          }
-        };
-        return (entry) => this._filter(entry, patterns);
-      }
-      _filter(entry, patterns) {
-        const filepath = utils.path.removeLeadingDotSegment(entry.path);
-        if (this._settings.unique && this._isDuplicateEntry(filepath)) {
-          return false;
-        }
-        if (this._onlyFileFilter(entry) || this._onlyDirectoryFilter(entry)) {
-          return false;
-        }
-        const isMatched = this._isMatchToPatternsSet(filepath, patterns, entry.dirent.isDirectory());
-        if (this._settings.unique && isMatched) {
-          this._createIndexRecord(filepath);
-        }
-        return isMatched;
-      }
-      _isDuplicateEntry(filepath) {
-        return this.index.has(filepath);
-      }
-      _createIndexRecord(filepath) {
-        this.index.set(filepath, void 0);
-      }
-      _onlyFileFilter(entry) {
-        return this._settings.onlyFiles && !entry.dirent.isFile();
-      }
-      _onlyDirectoryFilter(entry) {
-        return this._settings.onlyDirectories && !entry.dirent.isDirectory();
-      }
-      _isMatchToPatternsSet(filepath, patterns, isDirectory) {
-        const isMatched = this._isMatchToPatterns(filepath, patterns.positive.all, isDirectory);
-        if (!isMatched) {
-          return false;
-        }
-        const isMatchedByRelativeNegative = this._isMatchToPatterns(filepath, patterns.negative.relative, isDirectory);
-        if (isMatchedByRelativeNegative) {
-          return false;
-        }
-        const isMatchedByAbsoluteNegative = this._isMatchToAbsoluteNegative(filepath, patterns.negative.absolute, isDirectory);
-        if (isMatchedByAbsoluteNegative) {
-          return false;
-        }
-        return true;
-      }
-      _isMatchToAbsoluteNegative(filepath, patternsRe, isDirectory) {
-        if (patternsRe.length === 0) {
-          return false;
-        }
-        const fullpath = utils.path.makeAbsolute(this._settings.cwd, filepath);
-        return this._isMatchToPatterns(fullpath, patternsRe, isDirectory);
-      }
-      _isMatchToPatterns(filepath, patternsRe, isDirectory) {
-        if (patternsRe.length === 0) {
-          return false;
-        }
-        const isMatched = utils.pattern.matchAny(filepath, patternsRe);
-        if (!isMatched && isDirectory) {
-          return utils.pattern.matchAny(filepath + "/", patternsRe);
-        }
-        return isMatched;
-      }
-    };
-    exports.default = EntryFilter;
-  }
-});
-
-// node_modules/fast-glob/out/providers/filters/error.js
-var require_error11 = __commonJS({
-  "node_modules/fast-glob/out/providers/filters/error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils7();
-    var ErrorFilter = class {
-      constructor(_settings) {
-        this._settings = _settings;
-      }
-      getFilter() {
-        return (error) => this._isNonFatalError(error);
-      }
-      _isNonFatalError(error) {
-        return utils.errno.isEnoentCodeError(error) || this._settings.suppressErrors;
-      }
-    };
-    exports.default = ErrorFilter;
-  }
-});
-
-// node_modules/fast-glob/out/providers/transformers/entry.js
-var require_entry5 = __commonJS({
-  "node_modules/fast-glob/out/providers/transformers/entry.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var utils = require_utils7();
-    var EntryTransformer = class {
-      constructor(_settings) {
-        this._settings = _settings;
-      }
-      getTransformer() {
-        return (entry) => this._transform(entry);
-      }
-      _transform(entry) {
-        let filepath = entry.path;
-        if (this._settings.absolute) {
-          filepath = utils.path.makeAbsolute(this._settings.cwd, filepath);
-          filepath = utils.path.unixify(filepath);
-        }
-        if (this._settings.markDirectories && entry.dirent.isDirectory()) {
-          filepath += "/";
-        }
-        if (!this._settings.objectMode) {
-          return filepath;
-        }
-        return Object.assign(Object.assign({}, entry), { path: filepath });
-      }
-    };
-    exports.default = EntryTransformer;
-  }
-});
-
-// node_modules/fast-glob/out/providers/provider.js
-var require_provider = __commonJS({
-  "node_modules/fast-glob/out/providers/provider.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var path25 = __require("path");
-    var deep_1 = require_deep();
-    var entry_1 = require_entry4();
-    var error_1 = require_error11();
-    var entry_2 = require_entry5();
-    var Provider = class {
-      constructor(_settings) {
-        this._settings = _settings;
-        this.errorFilter = new error_1.default(this._settings);
-        this.entryFilter = new entry_1.default(this._settings, this._getMicromatchOptions());
-        this.deepFilter = new deep_1.default(this._settings, this._getMicromatchOptions());
-        this.entryTransformer = new entry_2.default(this._settings);
-      }
-      _getRootDirectory(task) {
-        return path25.resolve(this._settings.cwd, task.base);
-      }
-      _getReaderOptions(task) {
-        const basePath = task.base === "." ? "" : task.base;
-        return {
-          basePath,
-          pathSegmentSeparator: "/",
-          concurrency: this._settings.concurrency,
-          deepFilter: this.deepFilter.getFilter(basePath, task.positive, task.negative),
-          entryFilter: this.entryFilter.getFilter(task.positive, task.negative),
-          errorFilter: this.errorFilter.getFilter(),
-          followSymbolicLinks: this._settings.followSymbolicLinks,
-          fs: this._settings.fs,
-          stats: this._settings.stats,
-          throwErrorOnBrokenSymbolicLink: this._settings.throwErrorOnBrokenSymbolicLink,
-          transform: this.entryTransformer.getTransformer()
-        };
-      }
-      _getMicromatchOptions() {
-        return {
-          dot: this._settings.dot,
-          matchBase: this._settings.baseNameMatch,
-          nobrace: !this._settings.braceExpansion,
-          nocase: !this._settings.caseSensitiveMatch,
-          noext: !this._settings.extglob,
-          noglobstar: !this._settings.globstar,
-          posix: true,
-          strictSlashes: false
-        };
-      }
-    };
-    exports.default = Provider;
-  }
-});
-
-// node_modules/fast-glob/out/providers/async.js
-var require_async6 = __commonJS({
-  "node_modules/fast-glob/out/providers/async.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var async_1 = require_async5();
-    var provider_1 = require_provider();
-    var ProviderAsync = class extends provider_1.default {
-      constructor() {
-        super(...arguments);
-        this._reader = new async_1.default(this._settings);
-      }
-      async read(task) {
-        const root = this._getRootDirectory(task);
-        const options2 = this._getReaderOptions(task);
-        const entries = await this.api(root, task, options2);
-        return entries.map((entry) => options2.transform(entry));
-      }
-      api(root, task, options2) {
-        if (task.dynamic) {
-          return this._reader.dynamic(root, options2);
-        }
-        return this._reader.static(task.patterns, options2);
-      }
-    };
-    exports.default = ProviderAsync;
-  }
-});
-
-// node_modules/fast-glob/out/providers/stream.js
-var require_stream5 = __commonJS({
-  "node_modules/fast-glob/out/providers/stream.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var stream_1 = __require("stream");
-    var stream_2 = require_stream4();
-    var provider_1 = require_provider();
-    var ProviderStream = class extends provider_1.default {
-      constructor() {
-        super(...arguments);
-        this._reader = new stream_2.default(this._settings);
-      }
-      read(task) {
-        const root = this._getRootDirectory(task);
-        const options2 = this._getReaderOptions(task);
-        const source = this.api(root, task, options2);
-        const destination = new stream_1.Readable({ objectMode: true, read: () => {
-        } });
-        source.once("error", (error) => destination.emit("error", error)).on("data", (entry) => destination.emit("data", options2.transform(entry))).once("end", () => destination.emit("end"));
-        destination.once("close", () => source.destroy());
-        return destination;
-      }
-      api(root, task, options2) {
-        if (task.dynamic) {
-          return this._reader.dynamic(root, options2);
-        }
-        return this._reader.static(task.patterns, options2);
-      }
-    };
-    exports.default = ProviderStream;
-  }
-});
-
-// node_modules/fast-glob/out/readers/sync.js
-var require_sync5 = __commonJS({
-  "node_modules/fast-glob/out/readers/sync.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var fsStat = require_out();
-    var fsWalk = require_out3();
-    var reader_1 = require_reader2();
-    var ReaderSync = class extends reader_1.default {
-      constructor() {
-        super(...arguments);
-        this._walkSync = fsWalk.walkSync;
-        this._statSync = fsStat.statSync;
-      }
-      dynamic(root, options2) {
-        return this._walkSync(root, options2);
-      }
-      static(patterns, options2) {
-        const entries = [];
-        for (const pattern of patterns) {
-          const filepath = this._getFullEntryPath(pattern);
-          const entry = this._getEntry(filepath, pattern, options2);
-          if (entry === null || !options2.entryFilter(entry)) {
-            continue;
-          }
-          entries.push(entry);
-        }
-        return entries;
-      }
-      _getEntry(filepath, pattern, options2) {
-        try {
-          const stats = this._getStat(filepath);
-          return this._makeEntry(stats, pattern);
-        } catch (error) {
-          if (options2.errorFilter(error)) {
-            return null;
-          }
-          throw error;
-        }
-      }
-      _getStat(filepath) {
-        return this._statSync(filepath, this._fsStatSettings);
-      }
-    };
-    exports.default = ReaderSync;
-  }
-});
-
-// node_modules/fast-glob/out/providers/sync.js
-var require_sync6 = __commonJS({
-  "node_modules/fast-glob/out/providers/sync.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var sync_1 = require_sync5();
-    var provider_1 = require_provider();
-    var ProviderSync = class extends provider_1.default {
-      constructor() {
-        super(...arguments);
-        this._reader = new sync_1.default(this._settings);
-      }
-      read(task) {
-        const root = this._getRootDirectory(task);
-        const options2 = this._getReaderOptions(task);
-        const entries = this.api(root, task, options2);
-        return entries.map(options2.transform);
-      }
-      api(root, task, options2) {
-        if (task.dynamic) {
-          return this._reader.dynamic(root, options2);
-        }
-        return this._reader.static(task.patterns, options2);
-      }
-    };
-    exports.default = ProviderSync;
-  }
-});
-
-// node_modules/fast-glob/out/settings.js
-var require_settings4 = __commonJS({
-  "node_modules/fast-glob/out/settings.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs38 = __require("fs");
-    var os9 = __require("os");
-    var CPU_COUNT = Math.max(os9.cpus().length, 1);
-    exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs38.lstat,
-      lstatSync: fs38.lstatSync,
-      stat: fs38.stat,
-      statSync: fs38.statSync,
-      readdir: fs38.readdir,
-      readdirSync: fs38.readdirSync
-    };
-    var Settings = class {
-      constructor(_options = {}) {
-        this._options = _options;
-        this.absolute = this._getValue(this._options.absolute, false);
-        this.baseNameMatch = this._getValue(this._options.baseNameMatch, false);
-        this.braceExpansion = this._getValue(this._options.braceExpansion, true);
-        this.caseSensitiveMatch = this._getValue(this._options.caseSensitiveMatch, true);
-        this.concurrency = this._getValue(this._options.concurrency, CPU_COUNT);
-        this.cwd = this._getValue(this._options.cwd, process.cwd());
-        this.deep = this._getValue(this._options.deep, Infinity);
-        this.dot = this._getValue(this._options.dot, false);
-        this.extglob = this._getValue(this._options.extglob, true);
-        this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, true);
-        this.fs = this._getFileSystemMethods(this._options.fs);
-        this.globstar = this._getValue(this._options.globstar, true);
-        this.ignore = this._getValue(this._options.ignore, []);
-        this.markDirectories = this._getValue(this._options.markDirectories, false);
-        this.objectMode = this._getValue(this._options.objectMode, false);
-        this.onlyDirectories = this._getValue(this._options.onlyDirectories, false);
-        this.onlyFiles = this._getValue(this._options.onlyFiles, true);
-        this.stats = this._getValue(this._options.stats, false);
-        this.suppressErrors = this._getValue(this._options.suppressErrors, false);
-        this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, false);
-        this.unique = this._getValue(this._options.unique, true);
-        if (this.onlyDirectories) {
-          this.onlyFiles = false;
-        }
-        if (this.stats) {
-          this.objectMode = true;
-        }
-        this.ignore = [].concat(this.ignore);
-      }
-      _getValue(option, value) {
-        return option === void 0 ? value : option;
-      }
-      _getFileSystemMethods(methods = {}) {
-        return Object.assign(Object.assign({}, exports.DEFAULT_FILE_SYSTEM_ADAPTER), methods);
-      }
-    };
-    exports.default = Settings;
-  }
-});
-
-// node_modules/fast-glob/out/index.js
-var require_out4 = __commonJS({
-  "node_modules/fast-glob/out/index.js"(exports, module) {
-    "use strict";
-    var taskManager = require_tasks();
-    var async_1 = require_async6();
-    var stream_1 = require_stream5();
-    var sync_1 = require_sync6();
-    var settings_1 = require_settings4();
-    var utils = require_utils7();
-    async function FastGlob(source, options2) {
-      assertPatternsInput(source);
-      const works = getWorks(source, async_1.default, options2);
-      const result = await Promise.all(works);
-      return utils.array.flatten(result);
-    }
-    (function(FastGlob2) {
-      FastGlob2.glob = FastGlob2;
-      FastGlob2.globSync = sync;
-      FastGlob2.globStream = stream;
-      FastGlob2.async = FastGlob2;
-      function sync(source, options2) {
-        assertPatternsInput(source);
-        const works = getWorks(source, sync_1.default, options2);
-        return utils.array.flatten(works);
-      }
-      FastGlob2.sync = sync;
-      function stream(source, options2) {
-        assertPatternsInput(source);
-        const works = getWorks(source, stream_1.default, options2);
-        return utils.stream.merge(works);
-      }
-      FastGlob2.stream = stream;
-      function generateTasks(source, options2) {
-        assertPatternsInput(source);
-        const patterns = [].concat(source);
-        const settings = new settings_1.default(options2);
-        return taskManager.generate(patterns, settings);
-      }
-      FastGlob2.generateTasks = generateTasks;
-      function isDynamicPattern(source, options2) {
-        assertPatternsInput(source);
-        const settings = new settings_1.default(options2);
-        return utils.pattern.isDynamicPattern(source, settings);
-      }
-      FastGlob2.isDynamicPattern = isDynamicPattern;
-      function escapePath(source) {
-        assertPatternsInput(source);
-        return utils.path.escape(source);
-      }
-      FastGlob2.escapePath = escapePath;
-      function convertPathToPattern(source) {
-        assertPatternsInput(source);
-        return utils.path.convertPathToPattern(source);
-      }
-      FastGlob2.convertPathToPattern = convertPathToPattern;
-      let posix;
-      (function(posix2) {
-        function escapePath2(source) {
-          assertPatternsInput(source);
-          return utils.path.escapePosixPath(source);
-        }
-        posix2.escapePath = escapePath2;
-        function convertPathToPattern2(source) {
-          assertPatternsInput(source);
-          return utils.path.convertPosixPathToPattern(source);
-        }
-        posix2.convertPathToPattern = convertPathToPattern2;
-      })(posix = FastGlob2.posix || (FastGlob2.posix = {}));
-      let win32;
-      (function(win322) {
-        function escapePath2(source) {
-          assertPatternsInput(source);
-          return utils.path.escapeWindowsPath(source);
-        }
-        win322.escapePath = escapePath2;
-        function convertPathToPattern2(source) {
-          assertPatternsInput(source);
-          return utils.path.convertWindowsPathToPattern(source);
-        }
-        win322.convertPathToPattern = convertPathToPattern2;
-      })(win32 = FastGlob2.win32 || (FastGlob2.win32 = {}));
-    })(FastGlob || (FastGlob = {}));
-    function getWorks(source, _Provider, options2) {
-      const patterns = [].concat(source);
-      const settings = new settings_1.default(options2);
-      const tasks = taskManager.generate(patterns, settings);
-      const provider = new _Provider(settings);
-      return tasks.map(provider.read, provider);
-    }
-    function assertPatternsInput(input2) {
-      const source = [].concat(input2);
-      const isValidSource = source.every((item) => utils.string.isString(item) && !utils.string.isEmpty(item));
-      if (!isValidSource) {
-        throw new TypeError("Patterns must be a string (non empty) or an array of strings");
-      }
-    }
-    module.exports = FastGlob;
+    import_micromatch = __toESM(require_micromatch(), 1);
+    init_file_names();
+    OPTIONS = { dot: true, posix: true, strictSlashes: false };
+    MAX_EXPANSIONS = 4096;
   }
 });
 
 // src/sandbox/contain.ts
 import fs13 from "node:fs/promises";
-import path6 from "node:path";
+import path7 from "node:path";
 function isInside(root, target) {
-  const rel = path6.relative(root, target);
-  return rel === "" || !(rel === ".." || rel.startsWith("../") || path6.isAbsolute(rel));
+  const rel = path7.relative(root, target);
+  return rel === "" || !(rel === ".." || rel.startsWith("../") || path7.isAbsolute(rel));
 }
-async function resolveInside(root, relative) {
+async function resolveInside(root, relative, seenAs = root) {
   const queue = relative.split("/");
-  let current = root;
+  const current = [];
   let hops = 0;
   while (queue.length > 0) {
     const part = queue.shift() ?? "";
     if (part === "" || part === ".") continue;
     if (part === "..") {
-      if (current === root) return { kind: "outside", via: relative };
-      current = path6.dirname(current);
+      if (current.length === 0) return { kind: "outside", via: relative };
+      current.pop();
       continue;
     }
-    const next = path6.join(current, part);
+    const nextRel = [...current, part].join("/");
+    const next = toFsPath(root, nextRel);
     let stat;
     try {
       stat = await fs13.lstat(next);
     } catch {
-      return { kind: "dangling", path: path6.join(next, ...queue) };
+      return { kind: "dangling", path: toFsPath(root, [nextRel, ...queue].join("/")) };
     }
     if (!stat.isSymbolicLink()) {
-      current = next;
+      current.push(part);
       continue;
     }
     if (++hops > MAX_LINK_HOPS) return { kind: "loop", via: relative };
-    const target = await fs13.readlink(next);
-    if (path6.isAbsolute(target)) {
-      if (!isInside(root, target)) return { kind: "outside", via: path6.relative(root, next) };
-      current = root;
-      queue.unshift(...path6.relative(root, target).split("/"));
+    const target = fromNameBytes(await fs13.readlink(next, "buffer"));
+    if (path7.isAbsolute(target)) {
+      if (!isInside(seenAs, target)) return { kind: "outside", via: nextRel };
+      current.length = 0;
+      queue.unshift(...path7.relative(seenAs, target).split("/"));
     } else {
       queue.unshift(...target.split("/"));
     }
   }
-  return { kind: "inside", path: current };
+  return { kind: "inside", path: toFsPath(root, current.join("/")) };
 }
 var MAX_LINK_HOPS;
 var init_contain = __esm({
   "src/sandbox/contain.ts"() {
     "use strict";
+    init_file_names();
     MAX_LINK_HOPS = 40;
   }
 });
 
+// src/sandbox/walk.ts
+import fs14 from "node:fs";
+function walkTree(root, from, visit) {
+  const walk2 = (rel, level) => {
+    const dirents = fs14.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: "buffer" });
+    for (const dirent of dirents) {
+      const name = fromNameBytes(dirent.name);
+      const entry = {
+        rel: rel === "" ? name : `${rel}/${name}`,
+        kind: dirent.isFile() ? "file" : dirent.isDirectory() ? "dir" : dirent.isSymbolicLink() ? "symlink" : "other"
+      };
+      if (visit(entry, level) && entry.kind === "dir") walk2(entry.rel, level + 1);
+    }
+  };
+  walk2(from, 1);
+}
+var init_walk = __esm({
+  "src/sandbox/walk.ts"() {
+    "use strict";
+    init_file_names();
+  }
+});
+
 // src/digest/manifest.ts
-import fsSync2 from "node:fs";
-import fs14 from "node:fs/promises";
-import path7 from "node:path";
-async function collectManifest(root, globs) {
-  const names = /* @__PURE__ */ new Set();
+import fs15 from "node:fs/promises";
+import path8 from "node:path";
+async function collectManifest(root, globs, options2 = {}) {
+  const seenAs = options2.seenAs ?? root;
+  const names = /* @__PURE__ */ new Map();
   const matches = [];
   for (const glob of globs) {
-    const found = await (0, import_fast_glob.default)(glob, {
-      cwd: root,
-      dot: true,
-      onlyFiles: false,
-      followSymbolicLinks: false,
-      markDirectories: true
-    });
     let count = 0;
-    for (const match of found) {
-      if (match.endsWith("/")) {
-        const below = await (0, import_fast_glob.default)("**", {
-          cwd: path7.join(root, match),
-          dot: true,
-          onlyFiles: false,
-          followSymbolicLinks: false
-        });
-        for (const inner of below) {
-          if (await addArtifact(root, `${match}${inner}`, names)) count++;
-        }
-      } else if (await addArtifact(root, match, names)) {
-        count++;
-      }
+    for (const entry of await findMatches(root, compileGlob(glob), seenAs)) {
+      if (await addArtifact(root, glob, entry, names, seenAs)) count++;
     }
     matches.push({ glob, count });
   }
-  const sorted = [...names].sort(compareBytes);
-  const digests = await hashFiles(sorted.map((name) => path7.join(root, name)));
+  const sorted = [...names.keys()].sort(compareNames);
+  const digests = await hashFiles(sorted.map((name) => names.get(name) ?? toFsPath(root, name)));
   const manifest2 = sorted.map((name, i) => {
     const digest = digests[i];
     if (digest === void 0) throw new Error(`no digest for ${name}`);
@@ -83628,43 +81072,98 @@ async function collectManifest(root, globs) {
   });
   return { manifest: manifest2, matches };
 }
-async function addArtifact(root, name, names) {
-  const stat = fsSync2.lstatSync(path7.join(root, name));
-  if (stat.isFile()) {
-    names.add(name);
+async function findMatches(root, glob, seenAs) {
+  const dir = glob.literal ? parentOf(glob.base) : glob.base;
+  const resolved = await resolveInside(root, dir, seenAs);
+  if (resolved.kind === "outside" || resolved.kind === "loop") {
+    throw refusal(glob.glob, displayRel(dir), "leads outside the build root");
+  }
+  if (resolved.kind === "dangling" || !(await fs15.stat(resolved.path)).isDirectory()) return [];
+  const found = [];
+  const taken = /* @__PURE__ */ new Set();
+  const visit = (entry, level) => {
+    const take = taken.has(parentOf(entry.rel)) || glob.matches(entry.rel);
+    if (entry.kind === "dir") {
+      if (take) taken.add(entry.rel);
+      return take || glob.depth === void 0 || level < glob.depth;
+    }
+    if (take) found.push(entry);
+    return false;
+  };
+  if (glob.literal) {
+    const entry = await describeLiteral(root, glob.base, seenAs);
+    if (entry?.kind === "dir") {
+      taken.add(entry.rel);
+      walkTree(root, entry.rel, visit);
+    } else if (entry !== void 0) {
+      found.push(entry);
+    }
+  } else {
+    walkTree(root, glob.base, visit);
+  }
+  return found;
+}
+async function describeLiteral(root, rel, seenAs) {
+  const own = await fs15.lstat(toFsPath(root, rel)).catch(() => void 0);
+  if (own === void 0) return void 0;
+  if (own.isSymbolicLink()) {
+    const target = await resolveInside(root, rel, seenAs);
+    const isDir2 = target.kind === "inside" && (await fs15.stat(target.path)).isDirectory();
+    return { rel, kind: isDir2 ? "dir" : "symlink" };
+  }
+  return { rel, kind: own.isDirectory() ? "dir" : own.isFile() ? "file" : "other" };
+}
+function parentOf(rel) {
+  const slash = rel.lastIndexOf("/");
+  return slash === -1 ? "" : rel.slice(0, slash);
+}
+async function addArtifact(root, glob, entry, names, seenAs) {
+  if (!isInside(root, path8.join(root, entry.rel))) {
+    throw refusal(glob, `artifact ${displayRel(entry.rel)}`, "is outside the build root");
+  }
+  if (entry.kind === "file") {
+    names.set(entry.rel, toFsPath(root, entry.rel));
     return true;
   }
-  if (!stat.isSymbolicLink()) return false;
-  const resolved = await resolveInside(root, name);
+  if (entry.kind !== "symlink") return false;
+  const resolved = await resolveInside(root, entry.rel, seenAs);
   if (resolved.kind !== "inside") {
-    throw new ReproofError(
-      "E_INPUT",
-      `artifact ${name}: symbolic link leads outside the build root; refused`,
-      {
-        path: name,
-        found: await fs14.readlink(path7.join(root, name))
-      }
+    const target = await fs15.readlink(toFsPath(root, entry.rel), "buffer");
+    throw refusal(
+      glob,
+      `artifact ${displayRel(entry.rel)}`,
+      "symbolic link leads outside the build root",
+      { found: toDisplayText(fromNameBytes(target)) }
     );
   }
-  if (!(await fs14.stat(resolved.path)).isFile()) return false;
-  names.add(name);
+  if (!(await fs15.stat(resolved.path)).isFile()) return false;
+  names.set(entry.rel, resolved.path);
   return true;
 }
-var import_fast_glob;
+function refusal(glob, what, why, context = {}) {
+  return new ReproofError("E_INPUT", `--out ${toDisplayText(glob)}: ${what}: ${why}; refused`, {
+    path: what,
+    ...context
+  });
+}
+function displayRel(rel) {
+  return toDisplayText(rel === "" ? "." : rel);
+}
 var init_manifest = __esm({
   "src/digest/manifest.ts"() {
     "use strict";
-    import_fast_glob = __toESM(require_out4(), 1);
-    init_canonical();
     init_errors();
+    init_file_names();
+    init_globs();
     init_contain();
+    init_walk();
     init_hash_file();
   }
 });
 
 // src/sandbox/process.ts
 import { spawn } from "node:child_process";
-import fs15 from "node:fs";
+import fs16 from "node:fs";
 import fsp from "node:fs/promises";
 function runCaptured(argv, options2 = {}) {
   const [file, ...args] = argv;
@@ -83678,7 +81177,14 @@ function runCaptured(argv, options2 = {}) {
         stdio: ["pipe", "pipe", "pipe"]
       });
     } catch {
-      resolve({ code: null, signal: null, stdout: "", stderr: "", failedToStart: true });
+      resolve({
+        code: null,
+        signal: null,
+        stdout: "",
+        stderr: "",
+        failedToStart: true,
+        pid: void 0
+      });
       return;
     }
     const out = [];
@@ -83705,7 +81211,8 @@ function runCaptured(argv, options2 = {}) {
         signal,
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8"),
-        failedToStart
+        failedToStart,
+        pid: child.pid
       });
     });
   });
@@ -83713,8 +81220,8 @@ function runCaptured(argv, options2 = {}) {
 function startBuildProcess(options2, marker) {
   const [file, ...args] = options2.argv;
   if (file === void 0) throw new TypeError("startBuildProcess: empty argv");
-  const stdout = fs15.openSync(options2.stdoutLog, "w");
-  const stderr = fs15.openSync(options2.stderrLog, "w");
+  const stdout = fs16.openSync(options2.stdoutLog, "w");
+  const stderr = fs16.openSync(options2.stderrLog, "w");
   const child = spawn(file, args, {
     cwd: options2.cwd,
     env: options2.env,
@@ -83728,7 +81235,7 @@ function startBuildProcess(options2, marker) {
       return;
     }
     stream.on("data", (chunk) => {
-      fs15.writeSync(fd, chunk);
+      fs16.writeSync(fd, chunk);
       lines(chunk);
     });
     stream.on("end", resolve);
@@ -83753,8 +81260,8 @@ function startBuildProcess(options2, marker) {
     const leftovers = await reap();
     if (child.pid !== void 0) await removeFaketimeMemory(child.pid);
     await Promise.race([pumps, delay(PIPE_DRAIN_MS)]);
-    fs15.closeSync(stdout);
-    fs15.closeSync(stderr);
+    fs16.closeSync(stdout);
+    fs16.closeSync(stderr);
     return { ...status, leftovers, ...spawnError === void 0 ? {} : { error: spawnError } };
   })();
   return {
@@ -83892,6 +81399,111 @@ var init_process = __esm({
     "use strict";
     MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
     PIPE_DRAIN_MS = 2e3;
+  }
+});
+
+// src/sandbox/faketime.ts
+import fs17 from "node:fs";
+import path9 from "node:path";
+function faketimeEnvironment(faketime) {
+  const env = {
+    // Leave CLOCK_MONOTONIC alone. Programs hand absolute monotonic deadlines to calls
+    // libfaketime does not intercept (pthread_cond_clockwait, which libstdc++'s
+    // std::condition_variable::wait_for uses, futexes); with a faked monotonic clock a
+    // one-second wait_for did not return within 5 s at +397d or at -397d.
+    FAKETIME_DONT_FAKE_MONOTONIC: "1",
+    // With the monotonic clock left alone, libfaketime's own pthread_cond_timedwait must
+    // not "fix" monotonic deadlines: it does so by default on glibc 2.30 and later and
+    // then every timed wait on a CLOCK_MONOTONIC condition variable returns at once.
+    // The JVM parks that way: Thread.sleep busy-waits (1 s of sleep cost 1.4 s of CPU),
+    // Object.wait(1000) returned after about 0.1 s, and compiling one class with javac
+    // took 10 to 24 s instead of 1 s. With the fix off, all three behave as outside.
+    FAKETIME_FORCE_MONOTONIC_FIX: "0",
+    // File times are facts on disk, not readings of the clock. With stat faking on, a
+    // program calling plain stat() (no 64-bit file offsets) saw every mtime 397 days
+    // later, the source files' SOURCE_DATE_EPOCH included, while stat64/statx callers
+    // (coreutils, Perl, Python, the JVM, Rust) saw the disk: a build that clamps its
+    // mtimes would differ between the runs for libfaketime's sake alone. (Any value
+    // turns stat faking off, "0" included.)
+    NO_FAKE_STAT: "1",
+    // utime/utimensat: "now" becomes the shifted now (touch writes a date 397 days
+    // ahead), explicit times are written as given. FAKE_UTIME=1 would write them shifted
+    // back by 397 days: `touch -d @$SOURCE_DATE_EPOCH` would no longer give the epoch.
+    FAKE_UTIME: "0",
+    // The shared memory of the faketime wrapper only matters for start-at dates and
+    // clock rates, not for a plain offset. Attaching to it at start-up (sem_open)
+    // allocates memory, which is the second half of the rustc deadlock below.
+    FAKETIME_DISABLE_SHM: "1"
+  };
+  if (faketime.missingSymbols.length > 0)
+    env.FAKETIME_IGNORE_SYMBOLS = faketime.missingSymbols.join(",");
+  return env;
+}
+function faketimeLauncher(faketime, offset) {
+  return [
+    faketime.wrapper,
+    "-f",
+    offset,
+    "/bin/sh",
+    "-c",
+    'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && exec "$@"',
+    "reproof-faketime"
+  ];
+}
+async function probeFaketime(offsetDays, env) {
+  const wrapper = "faketime";
+  const about = await runCaptured([wrapper, "--version"], { env, timeoutMs: 1e4 });
+  if (about.code !== 0) return { faketime: void 0 };
+  const version = /Version ([0-9][0-9.]*)/.exec(about.stdout)?.[1];
+  const unprobed = { wrapper, version, missingSymbols: [], realClockFor: [] };
+  const offset = `+${offsetDays}d`;
+  const launcher = faketimeLauncher(unprobed, offset);
+  const probeEnv = { ...env, ...faketimeEnvironment(unprobed), FAKETIME_DEBUG_DLSYM: "1" };
+  const clock = await runCaptured([...launcher, "date", "+%s"], {
+    env: probeEnv,
+    timeoutMs: 1e4
+  });
+  const shifted = Number(clock.stdout.trim()) - Math.floor(Date.now() / 1e3);
+  if (clock.code !== 0 || !(shifted > (offsetDays - 30) * 86400)) return { faketime: void 0 };
+  const missingSymbols = parseMissingSymbols(clock.stderr);
+  const realClockFor = missingSymbols.length > 0 ? [] : DEADLOCKED_WITHOUT_SKIPPING.flatMap((name) => {
+    const found = findOnPath(name, env.PATH);
+    return found === void 0 ? [] : [{ name, path: found }];
+  });
+  return { faketime: { ...unprobed, missingSymbols, realClockFor } };
+}
+function findOnPath(name, searchPath) {
+  for (const dir of (searchPath ?? "").split(":")) {
+    if (dir === "" || !path9.isAbsolute(dir)) continue;
+    const candidate = path9.join(dir, name);
+    try {
+      fs17.accessSync(candidate, fs17.constants.X_OK);
+      if (fs17.statSync(candidate).isFile()) return candidate;
+    } catch {
+    }
+  }
+  return void 0;
+}
+function realClockShims(faketime) {
+  return faketime.realClockFor.map(({ name, path: real }) => ({
+    name,
+    content: `#!/bin/sh
+# libfaketime${faketime.version === void 0 ? "" : ` ${faketime.version}`} deadlocks ${name} at start-up: it runs on the real clock.
+unset LD_PRELOAD
+exec '${real.replace(/'/g, "'\\''")}' "$@"
+`
+  }));
+}
+function parseMissingSymbols(stderr) {
+  const found = stderr.split("\n").map((line) => /^\[FAKETIME_DEBUG_DLSYM\] Cannot find symbol: (\S+)$/.exec(line.trim())?.[1]).filter((s) => s !== void 0);
+  return [...new Set(found)];
+}
+var DEADLOCKED_WITHOUT_SKIPPING;
+var init_faketime = __esm({
+  "src/sandbox/faketime.ts"() {
+    "use strict";
+    init_process();
+    DEADLOCKED_WITHOUT_SKIPPING = ["rustc"];
   }
 });
 
@@ -84073,146 +81685,6 @@ while read -r _; do :; done
   }
 });
 
-// src/sandbox/capabilities.ts
-import fs16 from "node:fs";
-import os2 from "node:os";
-async function detectCapabilities(variations, sandbox) {
-  const wants = (...names) => names.some((n) => variations.includes(n));
-  const [sandboxSupport, faketime, namespaces, taskset, locale] = await Promise.all([
-    sandbox.wanted ? probeSandbox(sandbox.scratch) : { available: false, reason: "turned off with --no-sandbox" },
-    wants("time") ? findFaketime() : void 0,
-    wants("user", "hostname", "domain") ? succeeds(["unshare", "--user", "--map-root-user", "--uts", "true"]) : false,
-    wants("cpus") ? succeeds(["taskset", "-c", "0", "true"]) : false,
-    wants("locale") ? findLocale() : void 0
-  ]);
-  const info = os2.userInfo();
-  return {
-    sandbox: sandboxSupport,
-    faketime,
-    namespaces,
-    taskset,
-    cpuCount: os2.availableParallelism(),
-    unusualLocale: locale,
-    uid: info.uid,
-    gid: info.gid
-  };
-}
-async function findFaketime() {
-  for (const library of FAKETIME_LIBRARIES) {
-    if (!fs16.existsSync(library)) continue;
-    const result = await runCaptured(
-      ["env", `LD_PRELOAD=${library}`, "FAKETIME=+397d", "date", "+%s"],
-      { timeoutMs: 1e4, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } }
-    );
-    const shifted = Number(result.stdout.trim()) - Math.floor(Date.now() / 1e3);
-    if (result.code === 0 && shifted > 300 * 86400) return library;
-  }
-  return void 0;
-}
-async function succeeds(argv) {
-  const result = await runCaptured(argv, { timeoutMs: 1e4 });
-  return result.code === 0;
-}
-async function findLocale() {
-  const result = await runCaptured(["locale", "-a"], { timeoutMs: 1e4 });
-  if (result.code !== 0) return void 0;
-  const installed = new Set(
-    result.stdout.split("\n").map((l) => l.trim().toLowerCase().replace("utf-8", "utf8"))
-  );
-  return UNUSUAL_LOCALES.find((l) => installed.has(l.toLowerCase().replace("utf-8", "utf8")));
-}
-var UNUSUAL_LOCALES, FAKETIME_LIBRARIES;
-var init_capabilities = __esm({
-  "src/sandbox/capabilities.ts"() {
-    "use strict";
-    init_namespace_sandbox();
-    init_process();
-    UNUSUAL_LOCALES = ["et_EE.UTF-8", "fr_CH.UTF-8", "tr_TR.UTF-8", "de_DE.UTF-8", "en_US.UTF-8"];
-    FAKETIME_LIBRARIES = [
-      `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/faketime/libfaketime.so.1`,
-      "/usr/lib64/faketime/libfaketime.so.1",
-      "/usr/lib/faketime/libfaketime.so.1",
-      "/usr/local/lib/faketime/libfaketime.so.1"
-    ];
-  }
-});
-
-// src/sandbox/git.ts
-async function git(cwd, args) {
-  const result = await runCaptured(["git", ...args], { cwd, env: GIT_ENV, timeoutMs: 6e4 });
-  return result.code === 0 ? result.stdout : void 0;
-}
-async function readGitSource(sourceDir) {
-  const inside = await git(sourceDir, ["rev-parse", "--is-inside-work-tree"]);
-  if (inside?.trim() !== "true") return void 0;
-  const topLevel = (await git(sourceDir, ["rev-parse", "--show-toplevel"]))?.trim();
-  const head = (await git(sourceDir, ["log", "-1", "--format=%H %ct"]))?.trim();
-  if (topLevel === void 0 || head === void 0 || head === "") {
-    throw new ReproofError(
-      "E_INPUT",
-      `${sourceDir}: a git work tree without a commit; commit first or build outside git`,
-      {
-        path: sourceDir
-      }
-    );
-  }
-  const [commit = "", time = ""] = head.split(" ");
-  const listing = await git(sourceDir, [
-    "ls-files",
-    "-z",
-    "--cached",
-    "--full-name",
-    "--recurse-submodules",
-    "."
-  ]);
-  const status = await git(sourceDir, [
-    "status",
-    "--porcelain",
-    "--untracked-files=no",
-    "--ignore-submodules=none",
-    "."
-  ]);
-  if (listing === void 0 || status === void 0) {
-    throw new ReproofError("E_ENVIRONMENT", `${sourceDir}: git could not list the tracked files`, {
-      path: sourceDir
-    });
-  }
-  const prefix = (await git(sourceDir, ["rev-parse", "--show-prefix"]))?.trim() ?? "";
-  const files = listing.split("\0").filter((f) => f !== "" && f.startsWith(prefix)).map((f) => f.slice(prefix.length));
-  const remote = (await git(sourceDir, ["remote", "get-url", "origin"]))?.trim();
-  const ref = (await git(sourceDir, ["symbolic-ref", "-q", "HEAD"]))?.trim();
-  return {
-    topLevel,
-    commit,
-    commitTime: Number(time),
-    dirty: status.trim() !== "",
-    repository: remote === void 0 || remote === "" ? void 0 : stripCredentials(remote),
-    ref: ref === void 0 || ref === "" ? void 0 : ref,
-    files: [...new Set(files)]
-  };
-}
-function stripCredentials(url2) {
-  try {
-    const parsed = new URL(url2);
-    if (parsed.username !== "" || parsed.password !== "") {
-      parsed.username = "";
-      parsed.password = "";
-    }
-    return parsed.toString();
-  } catch {
-    return url2;
-  }
-}
-var GIT_ENV;
-var init_git = __esm({
-  "src/sandbox/git.ts"() {
-    "use strict";
-    init_errors();
-    init_process();
-    GIT_ENV = { ...process.env, GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
-  }
-});
-
 // src/sandbox/run-plan.ts
 function baseEnvironment(input2) {
   return {
@@ -84236,6 +81708,7 @@ function planRuns(input2) {
     creationOrder: "ascending",
     minStartGapMs: 0,
     mkdirs: [layouts[id].home, layouts[id].tmp],
+    files: [],
     hostname: FIXED_HOSTNAME,
     domainname: FIXED_DOMAINNAME
   });
@@ -84263,13 +81736,25 @@ function planRuns(input2) {
         break;
       case "time":
         if (caps.faketime !== void 0) {
-          fakeTimeB = faketimeLauncher(caps.faketime);
+          fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET);
+          Object.assign(b.env, faketimeEnvironment(caps.faketime));
+          const shims = realClockShims(caps.faketime);
+          for (const run2 of shims.length > 0 ? [a, b] : []) {
+            const dir = `${run2.layout.dir}/real-clock`;
+            run2.env.PATH = `${dir}:${run2.env.PATH ?? ""}`;
+            run2.mkdirs.push(dir);
+            run2.files.push(...shims.map((f) => ({ path: `${dir}/${f.name}`, content: f.content })));
+          }
+          const version = caps.faketime.version === void 0 ? "" : ` ${caps.faketime.version}`;
           record2(
             {
               name,
               status: "effective",
               a: "real clock",
-              b: `clock ${FAKETIME_OFFSET} (libfaketime)`
+              b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
+              ...shims.length > 0 ? {
+                note: `${shims.map((f) => f.name).join(", ")} ran on the real clock: libfaketime${version} deadlocks ${shims.length === 1 ? "it" : "them"} at start-up (0.9.11 and later do not)`
+              } : {}
             },
             true
           );
@@ -84278,7 +81763,7 @@ function planRuns(input2) {
           notApplied(
             name,
             "real clock",
-            `libfaketime is not installed, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes clock stamps of one-second resolution and nothing coarser`,
+            `${caps.faketimeRefused ?? "libfaketime is not installed"}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes clock stamps of one-second resolution and nothing coarser`,
             "install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)"
           );
         }
@@ -84424,15 +81909,6 @@ function planRuns(input2) {
   b.launcher.push(...shellLauncher(umaskB, layouts.b.root));
   return { runs: { a, b }, variations: records, toConfirm };
 }
-function faketimeLauncher(library) {
-  return [
-    "env",
-    `LD_PRELOAD=${library}`,
-    `FAKETIME=${FAKETIME_OFFSET}`,
-    // Timeouts and make's job server measure intervals; leave those alone.
-    "FAKETIME_DONT_FAKE_MONOTONIC=1"
-  ];
-}
 function userLauncher(uid, gid) {
   return ["unshare", "--user", `--map-user=${uid}`, `--map-group=${gid}`, "--"];
 }
@@ -84440,7 +81916,7 @@ function shellLauncher(mask, root) {
   return ["/bin/sh", "-c", `umask ${mask} && cd "$1" && shift && exec "$@"`, "reproof-run", root];
 }
 function checkExplicitVariations(records, explicit) {
-  return records.filter((r) => explicit.includes(r.name) && r.status === "not-applied").map((r) => ({
+  return records.filter((r) => explicit.includes(r.name) && r.status !== "effective").map((r) => ({
     name: r.name,
     note: r.note ?? "not available here",
     ...r.fix ? { fix: r.fix } : {}
@@ -84474,6 +81950,7 @@ var FAKETIME_OFFSET_DAYS, FAKETIME_OFFSET, STAGGER_MS, VARIED_UID, FAR_TZ, FIXED
 var init_run_plan = __esm({
   "src/sandbox/run-plan.ts"() {
     "use strict";
+    init_faketime();
     FAKETIME_OFFSET_DAYS = 397;
     FAKETIME_OFFSET = `+${FAKETIME_OFFSET_DAYS}d`;
     STAGGER_MS = 1100;
@@ -84487,9 +81964,159 @@ var init_run_plan = __esm({
   }
 });
 
+// src/sandbox/capabilities.ts
+import os2 from "node:os";
+async function detectCapabilities(variations, sandbox, env = process.env) {
+  const wants = (...names) => names.some((n) => variations.includes(n));
+  const [sandboxSupport, faketime, namespaces, taskset, locale] = await Promise.all([
+    sandbox.wanted ? probeSandbox(sandbox.scratch) : { available: false, reason: "turned off with --no-sandbox" },
+    wants("time") ? probeFaketime(FAKETIME_OFFSET_DAYS, env) : noFaketime,
+    wants("user", "hostname", "domain") ? succeeds(["unshare", "--user", "--map-root-user", "--uts", "true"]) : false,
+    wants("cpus") ? succeeds(["taskset", "-c", "0", "true"]) : false,
+    wants("locale") ? findLocale() : void 0
+  ]);
+  const info = os2.userInfo();
+  return {
+    sandbox: sandboxSupport,
+    faketime: faketime.faketime,
+    ...faketime.refused === void 0 ? {} : { faketimeRefused: faketime.refused },
+    namespaces,
+    taskset,
+    cpuCount: os2.availableParallelism(),
+    unusualLocale: locale,
+    uid: info.uid,
+    gid: info.gid
+  };
+}
+async function succeeds(argv) {
+  const result = await runCaptured(argv, { timeoutMs: 1e4 });
+  return result.code === 0;
+}
+async function findLocale() {
+  const result = await runCaptured(["locale", "-a"], { timeoutMs: 1e4 });
+  if (result.code !== 0) return void 0;
+  const installed = new Set(
+    result.stdout.split("\n").map((l) => l.trim().toLowerCase().replace("utf-8", "utf8"))
+  );
+  return UNUSUAL_LOCALES.find((l) => installed.has(l.toLowerCase().replace("utf-8", "utf8")));
+}
+var noFaketime, UNUSUAL_LOCALES;
+var init_capabilities = __esm({
+  "src/sandbox/capabilities.ts"() {
+    "use strict";
+    init_faketime();
+    init_namespace_sandbox();
+    init_process();
+    init_run_plan();
+    noFaketime = { faketime: void 0 };
+    UNUSUAL_LOCALES = ["et_EE.UTF-8", "fr_CH.UTF-8", "tr_TR.UTF-8", "de_DE.UTF-8", "en_US.UTF-8"];
+  }
+});
+
+// src/sandbox/git.ts
+async function git(cwd, args) {
+  const result = await runCaptured(["git", ...args], { cwd, env: GIT_ENV, timeoutMs: 6e4 });
+  return result.code === 0 ? result.stdout : void 0;
+}
+async function readGitSource(sourceDir) {
+  const inside = await git(sourceDir, ["rev-parse", "--is-inside-work-tree"]);
+  if (inside?.trim() !== "true") return void 0;
+  const topLevel = (await git(sourceDir, ["rev-parse", "--show-toplevel"]))?.trim();
+  const head = (await git(sourceDir, ["log", "-1", "--format=%H %ct"]))?.trim();
+  if (topLevel === void 0 || head === void 0 || head === "") {
+    throw new ReproofError(
+      "E_INPUT",
+      `${sourceDir}: a git work tree without a commit; commit first or build outside git`,
+      {
+        path: sourceDir
+      }
+    );
+  }
+  const [commit = "", time = ""] = head.split(" ");
+  const listing = await git(sourceDir, [
+    "-c",
+    "core.quotePath=true",
+    "ls-files",
+    "--cached",
+    "--full-name",
+    "--recurse-submodules",
+    "."
+  ]);
+  const status = await git(sourceDir, [
+    "status",
+    "--porcelain",
+    "--untracked-files=no",
+    "--ignore-submodules=none",
+    "."
+  ]);
+  if (listing === void 0 || status === void 0) {
+    throw new ReproofError("E_ENVIRONMENT", `${sourceDir}: git could not list the tracked files`, {
+      path: sourceDir
+    });
+  }
+  const prefix = (await git(sourceDir, ["rev-parse", "--show-prefix"]))?.trim() ?? "";
+  const files = parseQuotedPaths(listing).filter((f) => f.startsWith(prefix)).map((f) => f.slice(prefix.length));
+  const remote = (await git(sourceDir, ["remote", "get-url", "origin"]))?.trim();
+  const ref = (await git(sourceDir, ["symbolic-ref", "-q", "HEAD"]))?.trim();
+  return {
+    topLevel,
+    commit,
+    commitTime: Number(time),
+    dirty: status.trim() !== "",
+    repository: remote === void 0 || remote === "" ? void 0 : stripCredentials(remote),
+    ref: ref === void 0 || ref === "" ? void 0 : ref,
+    files: [...new Set(files)]
+  };
+}
+function parseQuotedPaths(listing) {
+  return listing.split("\n").filter((line) => line !== "").map((line) => line.startsWith('"') ? fromNameBytes(unquoteC(line)) : line);
+}
+function unquoteC(quoted) {
+  const bytes = [];
+  const body = quoted.slice(1, quoted.endsWith('"') ? -1 : void 0);
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i] ?? "";
+    if (ch !== "\\") {
+      bytes.push(...Buffer.from(ch, "utf8"));
+      continue;
+    }
+    const next = body[++i] ?? "";
+    if (/[0-7]/.test(next)) {
+      bytes.push(parseInt(body.slice(i, i + 3), 8) & 255);
+      i += 2;
+    } else {
+      bytes.push(C_ESCAPES[next] ?? next.charCodeAt(0));
+    }
+  }
+  return Buffer.from(bytes);
+}
+function stripCredentials(url2) {
+  try {
+    const parsed = new URL(url2);
+    if (parsed.username !== "" || parsed.password !== "") {
+      parsed.username = "";
+      parsed.password = "";
+    }
+    return parsed.toString();
+  } catch {
+    return url2;
+  }
+}
+var GIT_ENV, C_ESCAPES;
+var init_git = __esm({
+  "src/sandbox/git.ts"() {
+    "use strict";
+    init_errors();
+    init_file_names();
+    init_process();
+    GIT_ENV = { ...process.env, GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+    C_ESCAPES = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13 };
+  }
+});
+
 // src/sandbox/snapshot.ts
-import fs17 from "node:fs";
-import path8 from "node:path";
+import fs18 from "node:fs";
+import path10 from "node:path";
 async function snapshotSource(entries, sourceDir, destRoot, options2) {
   for (const entry of entries) {
     if (entry.kind === "symlink") checkLinkTarget(entry);
@@ -84499,68 +82126,63 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
   const time = options2.epoch;
   const sign = options2.order === "ascending" ? 1 : -1;
   const fill = (node, rel) => {
-    const names = [...node.children.keys()].sort((a, b) => sign * compareBytes(a, b));
+    const names = [...node.children.keys()].sort((a, b) => sign * compareNames(a, b));
     for (const name of names) {
       const child = node.children.get(name);
       if (child === void 0) continue;
       const childRel = rel === "" ? name : `${rel}/${name}`;
-      const dest = path8.join(destRoot, childRel);
+      const dest = toFsPath(destRoot, childRel);
       const entry = child.entry ?? { kind: "dir", rel: childRel };
       switch (entry.kind) {
         case "file": {
           const mode = (entry.mode & 73) !== 0 ? 493 : 420;
-          fs17.copyFileSync(path8.join(sourceDir, childRel), dest, fs17.constants.COPYFILE_EXCL);
-          if ((entry.mode & 4095) !== mode) fs17.chmodSync(dest, mode);
-          fs17.utimesSync(dest, time, time);
+          fs18.copyFileSync(toFsPath(sourceDir, childRel), dest, fs18.constants.COPYFILE_EXCL);
+          if ((entry.mode & 4095) !== mode) fs18.chmodSync(dest, mode);
+          fs18.utimesSync(dest, time, time);
           stats.files++;
           stats.bytes += entry.size;
           break;
         }
         case "symlink":
-          fs17.symlinkSync(entry.target, dest);
-          fs17.lutimesSync(dest, time, time);
+          fs18.symlinkSync(toNameBytes(entry.target), dest);
+          fs18.lutimesSync(dest, time, time);
           stats.symlinks++;
           break;
         case "dir":
-          fs17.mkdirSync(dest, { mode: 493 });
+          fs18.mkdirSync(dest, { mode: 493 });
           fill(child, childRel);
-          fs17.chmodSync(dest, 493);
-          fs17.utimesSync(dest, time, time);
+          fs18.chmodSync(dest, 493);
+          fs18.utimesSync(dest, time, time);
           stats.dirs++;
           break;
       }
     }
   };
-  fs17.mkdirSync(destRoot, { recursive: true, mode: 493 });
+  fs18.mkdirSync(destRoot, { recursive: true, mode: 493 });
   fill(tree, "");
-  fs17.chmodSync(destRoot, 493);
-  fs17.utimesSync(destRoot, time, time);
+  fs18.chmodSync(destRoot, 493);
+  fs18.utimesSync(destRoot, time, time);
   for (const entry of entries) {
     if (entry.kind !== "symlink") continue;
     const resolved = await resolveInside(destRoot, entry.rel);
     if (resolved.kind === "outside" || resolved.kind === "loop") {
-      throw new ReproofError(
-        "E_INPUT",
-        `${path8.join(sourceDir, entry.rel)}: symbolic link leads outside the source tree`,
-        {
-          path: path8.join(sourceDir, entry.rel),
-          found: entry.target
-        }
-      );
+      const shown = toDisplayText(path10.join(sourceDir, entry.rel));
+      throw new ReproofError("E_INPUT", `${shown}: symbolic link leads outside the source tree`, {
+        path: shown,
+        found: toDisplayText(entry.target)
+      });
     }
   }
   return stats;
 }
 function checkLinkTarget(entry) {
-  const resolved = path8.posix.join(path8.posix.dirname(entry.rel), entry.target);
-  if (path8.posix.isAbsolute(entry.target) || !isInside("/root", path8.posix.join("/root", resolved))) {
+  const resolved = path10.posix.join(path10.posix.dirname(entry.rel), entry.target);
+  if (path10.posix.isAbsolute(entry.target) || !isInside("/root", path10.posix.join("/root", resolved))) {
+    const [rel, target] = [toDisplayText(entry.rel), toDisplayText(entry.target)];
     throw new ReproofError(
       "E_INPUT",
-      `${entry.rel}: symbolic link to "${entry.target}" points outside the source tree`,
-      {
-        path: entry.rel,
-        found: entry.target
-      }
+      `${rel}: symbolic link to "${target}" points outside the source tree`,
+      { path: rel, found: target }
     );
   }
 }
@@ -84584,92 +82206,96 @@ function toTree(entries) {
 var init_snapshot = __esm({
   "src/sandbox/snapshot.ts"() {
     "use strict";
-    init_canonical();
     init_errors();
+    init_file_names();
     init_contain();
   }
 });
 
 // src/sandbox/source-files.ts
-import fs18 from "node:fs";
-import path9 from "node:path";
-async function listSourceEntries(sourceDir, options2) {
-  const excluded = options2.exclude.length === 0 ? /* @__PURE__ */ new Set() : new Set(
-    await (0, import_fast_glob2.default)([...options2.exclude], {
-      cwd: sourceDir,
-      dot: true,
-      onlyFiles: false,
-      followSymbolicLinks: false
-    })
-  );
-  const isExcluded = (rel) => {
-    for (let p = rel; p !== "." && p !== ""; p = path9.posix.dirname(p)) {
-      if (excluded.has(p) || p === ".git" || p.endsWith("/.git")) return true;
-    }
-    return false;
-  };
-  const candidates = options2.tracked ?? walk2(sourceDir);
+import fs19 from "node:fs";
+function listSourceEntries(sourceDir, options2) {
+  const exclude = options2.exclude.map(compileGlob);
+  const outputs = options2.outputs.map(compileGlob);
+  const candidates = options2.tracked ?? listAll(sourceDir);
   const entries = [];
-  for (const rel of candidates.filter((r) => !isExcluded(r)).sort(compareBytes)) {
+  const excludedOutputs = /* @__PURE__ */ new Set();
+  for (const rel of [...candidates].sort(compareNames)) {
+    const ancestors = selfAndAncestors(rel);
+    if (ancestors.some((p) => isGitDir(p) || matchesAny(exclude, p))) continue;
+    const output = ancestors.findLast((p) => matchesAny(outputs, p));
+    if (output !== void 0) {
+      excludedOutputs.add(output);
+      continue;
+    }
     const entry = describe3(sourceDir, rel);
     if (entry !== void 0) entries.push(entry);
   }
-  return entries;
+  return { entries, excludedOutputs: [...excludedOutputs].sort(compareNames) };
 }
-function walk2(root) {
+function listAll(root) {
   const out = [];
-  const visit = (rel) => {
-    const dirents = fs18.readdirSync(rel === "" ? root : path9.join(root, rel), {
-      withFileTypes: true
-    });
-    for (const dirent of dirents) {
-      const childRel = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
-      if (dirent.name === ".git") continue;
-      out.push(childRel);
-      if (dirent.isDirectory()) visit(childRel);
-    }
-  };
-  visit("");
+  walkTree(root, "", (entry) => {
+    if (entry.rel === ".git" || entry.rel.endsWith("/.git")) return false;
+    out.push(entry.rel);
+    return true;
+  });
   return out;
 }
+function selfAndAncestors(rel) {
+  const out = [rel];
+  for (let i = rel.lastIndexOf("/"); i > 0; i = rel.lastIndexOf("/", i - 1)) {
+    out.push(rel.slice(0, i));
+  }
+  return out;
+}
+function isGitDir(rel) {
+  return rel === ".git" || rel.endsWith("/.git");
+}
+function matchesAny(globs, rel) {
+  return globs.some((g) => g.matches(rel));
+}
 function describe3(sourceDir, rel) {
-  const abs = path9.join(sourceDir, rel);
+  const abs = toFsPath(sourceDir, rel);
   let stat;
   try {
-    stat = fs18.lstatSync(abs);
+    stat = fs19.lstatSync(abs);
   } catch {
     return void 0;
   }
   if (stat.isFile()) return { kind: "file", rel, mode: stat.mode & 4095, size: stat.size };
   if (stat.isDirectory()) return { kind: "dir", rel };
-  if (stat.isSymbolicLink()) return { kind: "symlink", rel, target: fs18.readlinkSync(abs) };
+  if (stat.isSymbolicLink()) {
+    return { kind: "symlink", rel, target: fromNameBytes(fs19.readlinkSync(abs, "buffer")) };
+  }
+  const shown = toDisplayText(`${sourceDir}/${rel}`);
   throw new ReproofError(
     "E_INPUT",
-    `${abs}: a special file (device, FIFO or socket) cannot be part of a build source`,
-    { path: abs, hint: "exclude it with --exclude" }
+    `${shown}: a special file (device, FIFO or socket) cannot be part of a build source`,
+    { path: shown, hint: "exclude it with --exclude" }
   );
 }
-var import_fast_glob2;
 var init_source_files = __esm({
   "src/sandbox/source-files.ts"() {
     "use strict";
-    import_fast_glob2 = __toESM(require_out4(), 1);
-    init_canonical();
     init_errors();
+    init_file_names();
+    init_globs();
+    init_walk();
   }
 });
 
 // src/sandbox/workspace.ts
 import crypto13 from "node:crypto";
-import fs19 from "node:fs";
+import fs20 from "node:fs";
 import fsp3 from "node:fs/promises";
 import os3 from "node:os";
-import path10 from "node:path";
+import path11 from "node:path";
 async function chooseTempParent(requested) {
   if (requested !== void 0) {
     try {
       await fsp3.mkdir(requested, { recursive: true });
-      await fsp3.access(requested, fs19.constants.W_OK);
+      await fsp3.access(requested, fs20.constants.W_OK);
     } catch (err) {
       throw new ReproofError(
         "E_INPUT",
@@ -84683,7 +82309,7 @@ async function chooseTempParent(requested) {
   for (const candidate of ["/dev/shm"]) {
     try {
       const stat = await fsp3.statfs(candidate);
-      await fsp3.access(candidate, fs19.constants.W_OK);
+      await fsp3.access(candidate, fs20.constants.W_OK);
       if (stat.type === TMPFS_MAGIC && stat.bavail * stat.bsize >= MIN_TMPFS_FREE) return candidate;
     } catch {
     }
@@ -84692,18 +82318,18 @@ async function chooseTempParent(requested) {
 }
 async function createWorkspace(options2) {
   const canary = `canary${crypto13.randomBytes(5).toString("hex")}`;
-  const base = await fsp3.mkdtemp(path10.join(options2.parent, "reproof-"));
+  const base = await fsp3.mkdtemp(path11.join(options2.parent, "reproof-"));
   live.add(base);
   const layout = (id, dirName) => {
-    const dir = path10.join(base, dirName);
+    const dir = path11.join(base, dirName);
     return {
       id,
       dir,
-      root: path10.join(dir, options2.name),
-      home: path10.join(dir, "home"),
-      tmp: path10.join(dir, "tmp"),
-      stdoutLog: path10.join(dir, "stdout.log"),
-      stderrLog: path10.join(dir, "stderr.log")
+      root: path11.join(dir, options2.name),
+      home: path11.join(dir, "home"),
+      tmp: path11.join(dir, "tmp"),
+      stdoutLog: path11.join(dir, "stdout.log"),
+      stderrLog: path11.join(dir, "stderr.log")
     };
   };
   const layouts = { a: layout("a", "a"), b: layout("b", `b-path-${canary}`) };
@@ -84728,9 +82354,9 @@ function keepWorkspace(workspace) {
 async function listingOrderDiffers(dirs) {
   const names = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
   const listing = async (dir, order) => {
-    const probe = path10.join(dir, "order-probe");
+    const probe = path11.join(dir, "order-probe");
     await fsp3.mkdir(probe);
-    for (const name of order) await fsp3.writeFile(path10.join(probe, name), "");
+    for (const name of order) await fsp3.writeFile(path11.join(probe, name), "");
     const seen = [];
     for await (const entry of await fsp3.opendir(probe)) seen.push(entry.name);
     await fsp3.rm(probe, { recursive: true, force: true });
@@ -84749,7 +82375,7 @@ var init_workspace = __esm({
     MIN_TMPFS_FREE = 4 * 1024 ** 3;
     live = /* @__PURE__ */ new Set();
     process.once("exit", () => {
-      for (const dir of live) fs19.rmSync(dir, { recursive: true, force: true });
+      for (const dir of live) fs20.rmSync(dir, { recursive: true, force: true });
     });
   }
 });
@@ -84790,20 +82416,22 @@ var init_lockfiles = __esm({
 });
 
 // src/build/copy-artifacts.ts
-import fs20 from "node:fs/promises";
-import path11 from "node:path";
-async function copyArtifacts(root, manifest2, outDir, epoch) {
+import fs21 from "node:fs/promises";
+import path12 from "node:path";
+async function copyArtifacts(root, manifest2, outDir, epoch, seenAs = root) {
+  for (const entry of manifest2) await checkTarget(outDir, entry.name);
   for (const entry of manifest2) {
-    const source = path11.join(root, entry.name);
-    const mode = ((await fs20.stat(source)).mode & 73) !== 0 ? 493 : 420;
-    const written = await copyFileAtomic(source, path11.join(outDir, entry.name), {
+    const resolved = await resolveInside(root, entry.name, seenAs);
+    const source = resolved.kind === "inside" ? resolved.path : toFsPath(root, entry.name);
+    const mode = ((await fs21.stat(source)).mode & 73) !== 0 ? 493 : 420;
+    const written = await copyFileAtomic(source, toFsPath(outDir, entry.name), {
       mode,
       mtime: epoch
     });
     if (written !== entry.sha256) {
       throw new ReproofError(
         "E_BUILD",
-        `artifact ${entry.name} changed while it was being copied out`,
+        `artifact ${toDisplayText(entry.name)} changed while it was being copied out`,
         {
           wanted: entry.sha256,
           found: written
@@ -84812,11 +82440,26 @@ async function copyArtifacts(root, manifest2, outDir, epoch) {
     }
   }
 }
+async function checkTarget(outDir, name) {
+  const parent = path12.posix.dirname(name);
+  const escapes = !isInside(outDir, path12.join(outDir, name));
+  const resolved = escapes || parent === "." ? void 0 : await resolveInside(outDir, parent);
+  if (escapes || resolved?.kind === "outside" || resolved?.kind === "loop") {
+    const shown = toDisplayText(name);
+    throw new ReproofError(
+      "E_INPUT",
+      `--out-dir ${toDisplayText(outDir)}: artifact ${shown} would be written outside it${escapes ? "" : " through a symbolic link"}; nothing was copied`,
+      { path: shown }
+    );
+  }
+}
 var init_copy_artifacts = __esm({
   "src/build/copy-artifacts.ts"() {
     "use strict";
     init_errors();
+    init_file_names();
     init_atomic_write();
+    init_contain();
   }
 });
 
@@ -85192,18 +82835,18 @@ var init_png = __esm({
 });
 
 // src/normalize/tar.ts
-import fs21 from "node:fs";
-import path12 from "node:path";
+import fs22 from "node:fs";
+import path13 from "node:path";
 import { once as once3 } from "node:events";
 async function normalizeTar(input2, spoolDir, rules, budget, where, use) {
-  const spoolPath = path12.join(spoolDir, "tar-spool");
-  const spool = fs21.openSync(spoolPath, "w+");
+  const spoolPath = path13.join(spoolDir, "tar-spool");
+  const spool = fs22.openSync(spoolPath, "w+");
   try {
     const plan = planTar(await spoolEntries(input2, spool, budget, where), rules);
     return await use(plan, (output) => writeTar(plan, spool, output));
   } finally {
-    fs21.closeSync(spool);
-    fs21.rmSync(spoolPath, { force: true });
+    fs22.closeSync(spool);
+    fs22.rmSync(spoolPath, { force: true });
   }
 }
 function planTar(entries, rules) {
@@ -85256,7 +82899,7 @@ function spoolEntries(input2, spool, budget, where) {
         try {
           budget.spendBytes(chunk.length, where);
           for (let at = 0; at < chunk.length; )
-            at += fs21.writeSync(spool, chunk, at, chunk.length - at, offset + at);
+            at += fs22.writeSync(spool, chunk, at, chunk.length - at, offset + at);
           offset += chunk.length;
         } catch (err) {
           fail(err);
@@ -85327,7 +82970,7 @@ async function writeEntry(pack, header, spool, entry) {
   if (!isFile || entry.size <= WHOLE_ENTRY_BYTES) {
     const data = Buffer.allocUnsafe(isFile ? entry.size : 0);
     for (let at = 0; at < data.length; )
-      at += fs21.readSync(spool, data, at, data.length - at, entry.offset + at);
+      at += fs22.readSync(spool, data, at, data.length - at, entry.offset + at);
     await new Promise((resolve, reject) => {
       pack.entry(header, data, (err) => {
         if (err != null) reject(err);
@@ -85345,7 +82988,7 @@ async function writeEntry(pack, header, spool, entry) {
       const buffer = Buffer.allocUnsafe(WHOLE_ENTRY_BYTES);
       let at = 0;
       while (at < entry.size) {
-        const n = fs21.readSync(
+        const n = fs22.readSync(
           spool,
           buffer,
           0,
@@ -85380,12 +83023,12 @@ var init_tar2 = __esm({
 });
 
 // src/normalize/zip.ts
-import fs22 from "node:fs";
+import fs23 from "node:fs";
 import { once as once4 } from "node:events";
 import zlib2 from "node:zlib";
 async function normalizeZip(input2, rules, budget, where, use) {
   const zip = await open(input2, where);
-  const fd = fs22.openSync(input2, "r");
+  const fd = fs23.openSync(input2, "r");
   try {
     const members = await readMembers(zip, budget, where);
     const names = new Set(members.map((m) => m.name));
@@ -85463,7 +83106,7 @@ async function normalizeZip(input2, rules, budget, where, use) {
     };
     return await use({ changes, rewrite }, write);
   } finally {
-    fs22.closeSync(fd);
+    fs23.closeSync(fd);
     zip.close();
   }
 }
@@ -85489,7 +83132,7 @@ async function writeMember(writer, { member, header, dataStart }, content, fd, b
   await writer.add(header, async (sink) => {
     const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024));
     for (let at = 0; at < entry.compressedSize; ) {
-      const n = fs22.readSync(
+      const n = fs23.readSync(
         fd,
         buffer,
         0,
@@ -85512,7 +83155,7 @@ function holdsSameData(fd, { member, dataStart }, content) {
     return false;
   const old = Buffer.alloc(entry.compressedSize);
   for (let at = 0; at < old.length; ) {
-    const n = fs22.readSync(fd, old, at, old.length - at, dataStart + at);
+    const n = fs23.readSync(fd, old, at, old.length - at, dataStart + at);
     if (n === 0) return false;
     at += n;
   }
@@ -85614,7 +83257,7 @@ async function readMembers(zip, budget, where) {
 }
 function readLocalHeader(fd, entry, where) {
   const header = Buffer.alloc(30);
-  const n = fs22.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
+  const n = fs23.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
   if (n < 30 || header.readUInt32LE(0) !== 67324752) {
     throw new ReproofError(
       "E_INPUT",
@@ -85624,7 +83267,7 @@ function readLocalHeader(fd, entry, where) {
   }
   const extraStart = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26);
   const extra = Buffer.alloc(header.readUInt16LE(28));
-  const got = fs22.readSync(fd, extra, 0, extra.length, extraStart);
+  const got = fs23.readSync(fd, extra, 0, extra.length, extraStart);
   return {
     dataStart: extraStart + extra.length,
     time: header.readUInt16LE(10),
@@ -85772,10 +83415,10 @@ var init_zip2 = __esm({
 });
 
 // src/normalize/normalize-file.ts
-import fs23 from "node:fs";
+import fs24 from "node:fs";
 import fsp4 from "node:fs/promises";
 import os4 from "node:os";
-import path13 from "node:path";
+import path14 from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib3 from "node:zlib";
@@ -85784,8 +83427,8 @@ async function normalizeFile(input2, output, rules, limits) {
   const before = (await hashFile(input2)).sha256;
   const mode = (await fsp4.stat(input2)).mode & 511;
   const detected = detectFormat(await readHead(fileSource(input2), 512));
-  const work = await fsp4.mkdtemp(path13.join(os4.tmpdir(), "reproof-normalize-"));
-  const inPlace = path13.resolve(input2) === path13.resolve(output);
+  const work = await fsp4.mkdtemp(path14.join(os4.tmpdir(), "reproof-normalize-"));
+  const inPlace = path14.resolve(input2) === path14.resolve(output);
   const canonical = isCanonical(rules);
   let format = "unknown";
   let changes = [];
@@ -85810,14 +83453,14 @@ async function normalizeFile(input2, output, rules, limits) {
       changes = [];
       if (!inPlace)
         return run2(async (out) => {
-          await pipeline(fs23.createReadStream(input2, { highWaterMark: MiB }), out);
+          await pipeline(fs24.createReadStream(input2, { highWaterMark: MiB }), out);
         });
       const digests = { before, after: before };
       return { input: input2, output: null, format, mode: rules.mode, changed: false, changes, digests };
     };
     if (detected.kind === "archive" && detected.format === "tar") {
       format = "tar";
-      const tar3 = fs23.createReadStream(input2, { highWaterMark: MiB });
+      const tar3 = fs24.createReadStream(input2, { highWaterMark: MiB });
       return await normalizeTar(tar3, work, rules, budget, input2, async (plan, write) => {
         if (!plan.rewrite && !canonical) return keep();
         changes = orReencoded(describeTar(plan.changes), "ustar, PAX for long names");
@@ -85838,7 +83481,7 @@ async function normalizeFile(input2, output, rules, limits) {
       format = "ar";
       return await run2(async (out) => {
         changes = describeAr(
-          await normalizeAr(fs23.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
+          await normalizeAr(fs24.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
         );
       });
     }
@@ -85855,7 +83498,7 @@ async function normalizeFile(input2, output, rules, limits) {
         return run2(async (out) => {
           out.write(stableGzipHeader(head));
           await pipeline(
-            fs23.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
+            fs24.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
             out
           );
         });
@@ -85889,7 +83532,7 @@ async function normalizeFile(input2, output, rules, limits) {
       format = "cpio";
       return await run2(async (out) => {
         const c = await normalizeCpio(
-          fs23.createReadStream(input2, { highWaterMark: MiB }),
+          fs24.createReadStream(input2, { highWaterMark: MiB }),
           out,
           rules,
           budget,
@@ -85989,8 +83632,8 @@ var init_normalize_file = __esm({
 });
 
 // src/build/normalize-artifacts.ts
-import fs24 from "node:fs";
-import path14 from "node:path";
+import fs25 from "node:fs";
+import path15 from "node:path";
 async function normalizeArtifacts(roots, raw2, epoch) {
   const warnings = [];
   const artifacts = /* @__PURE__ */ new Map();
@@ -85998,7 +83641,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
   const rules = { epoch, setMtime: false, mode: "ship" };
   const normalizeOne = async (side, entry, canonical) => {
     const index = side === "a" ? 0 : 1;
-    const file = path14.join(roots[side], entry.name);
+    const file = path15.join(roots[side], entry.name);
     const record2 = artifacts.get(entry.name) ?? {
       name: entry.name,
       format: "unknown",
@@ -86008,7 +83651,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     };
     if (!canonical) record2.raw[index] = entry.sha256;
     artifacts.set(entry.name, record2);
-    if (fs24.lstatSync(file).isSymbolicLink()) {
+    if (fs25.lstatSync(file).isSymbolicLink()) {
       record2.normalized[index] = entry.sha256;
       return entry;
     }
@@ -86026,7 +83669,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     record2.format = outcome.format;
     record2.normalized[index] = outcome.digests.after;
     record2.changes[index] = [...record2.changes[index], ...outcome.changes];
-    return { name: entry.name, sha256: outcome.digests.after, size: fs24.statSync(file).size };
+    return { name: entry.name, sha256: outcome.digests.after, size: fs25.statSync(file).size };
   };
   const normalizeRun = async (side, manifest2, canonical, only) => {
     const out = [];
@@ -86058,17 +83701,17 @@ async function normalizeArtifacts(roots, raw2, epoch) {
 }
 async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch) {
   const matching = [];
-  const dir = fs24.mkdtempSync(path14.join(scratch, "would-normalize-"));
+  const dir = fs25.mkdtempSync(path15.join(scratch, "would-normalize-"));
   try {
     for (const name of names) {
       const digests = [];
       for (const side of ["a", "b"]) {
-        const file = path14.join(roots[side], name);
-        if (!fs24.existsSync(file) || fs24.lstatSync(file).isSymbolicLink()) break;
+        const file = path15.join(roots[side], name);
+        if (!fs25.existsSync(file) || fs25.lstatSync(file).isSymbolicLink()) break;
         try {
           const outcome = await normalizeFile(
             file,
-            path14.join(dir, side),
+            path15.join(dir, side),
             // As --normalize does for copies that still differ: reproof's own layout.
             { epoch, setMtime: false, mode: "ship", canonical: true },
             DEFAULT_LIMITS
@@ -86080,7 +83723,7 @@ async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch)
       if (digests.length === 2 && digests[0] === digests[1]) matching.push(name);
     }
   } finally {
-    fs24.rmSync(dir, { recursive: true, force: true });
+    fs25.rmSync(dir, { recursive: true, force: true });
   }
   return matching;
 }
@@ -86094,14 +83737,47 @@ var init_normalize_artifacts = __esm({
   }
 });
 
+// src/build/normalize-openable.ts
+async function normalizeOpenableArtifacts(roots, raw2, epoch) {
+  const openable = (m) => m.filter((e) => isUtf8Name(e.name));
+  const others = (m) => m.filter((e) => !isUtf8Name(e.name));
+  const normalized = await normalizeArtifacts(
+    roots,
+    { a: openable(raw2.a), b: openable(raw2.b) },
+    epoch
+  );
+  const merge = (done, rest) => [...done, ...rest].sort((x, y) => compareNames(x.name, y.name));
+  const inB = new Map(others(raw2.b).map((e) => [e.name, e.sha256]));
+  const differing = others(raw2.a).filter((e) => inB.has(e.name) && inB.get(e.name) !== e.sha256);
+  return {
+    ...normalized,
+    a: merge(normalized.a, others(raw2.a)),
+    b: merge(normalized.b, others(raw2.b)),
+    warnings: [
+      ...normalized.warnings,
+      ...differing.map(
+        (e) => `${toDisplayText(e.name)} was not normalized (its name is not UTF-8); its raw digests are compared`
+      )
+    ]
+  };
+}
+var init_normalize_openable = __esm({
+  "src/build/normalize-openable.ts"() {
+    "use strict";
+    init_file_names();
+    init_normalize_artifacts();
+  }
+});
+
 // src/build/run-twice.ts
-import fs25 from "node:fs/promises";
+import fs26 from "node:fs/promises";
 import { performance as performance3 } from "node:perf_hooks";
 async function probeRun(run2) {
   const result = await runCaptured(
     [...run2.enter, ...run2.setup.launcher, "/bin/sh", "-c", PROBE_SCRIPT],
     { cwd: run2.cwd, env: run2.setup.env, timeoutMs: 3e4 }
   );
+  if (result.pid !== void 0) await removeFaketimeMemory(result.pid);
   const report = result.code === 0 ? parseProbe(result.stdout) : void 0;
   if (report === void 0) {
     throw new ReproofError(
@@ -86245,7 +83921,7 @@ function failureHints(tail, changed) {
 async function logTail(run2, lines = 20) {
   const read = async (file) => {
     try {
-      const handle = await fs25.open(file, "r");
+      const handle = await fs26.open(file, "r");
       try {
         const { size } = await handle.stat();
         const length2 = Math.min(size, 16 * 1024);
@@ -86277,8 +83953,8 @@ var init_run_twice = __esm({
 });
 
 // src/build/run-build.ts
-import fs26 from "node:fs/promises";
-import path15 from "node:path";
+import fs27 from "node:fs/promises";
+import path16 from "node:path";
 async function runBuild(options2, deps) {
   const emit = deps.onEvent ?? (() => void 0);
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
@@ -86301,9 +83977,10 @@ async function runBuild(options2, deps) {
       `the git work tree has uncommitted changes to tracked files (commit ${git2.commit.slice(0, 12)})`
     );
   const passThrough = resolvePassThrough(options2.env, deps.callerEnv);
-  const entries = await listSourceEntries(options2.source, {
+  const { entries, excludedOutputs } = listSourceEntries(options2.source, {
     tracked: git2?.files,
-    exclude: options2.exclude
+    exclude: options2.exclude,
+    outputs: options2.outputs
   });
   throwIfAborted(deps.signal);
   emit({ kind: "phase", text: "preparing two isolated build roots" });
@@ -86312,10 +83989,16 @@ async function runBuild(options2, deps) {
   let keep = false;
   const sandboxes = {};
   try {
-    const capabilities = await detectCapabilities(options2.variations, {
-      wanted: options2.sandbox,
-      scratch: path15.join(workspace.base, "probe")
-    });
+    const scratch = path16.join(workspace.base, "probe");
+    await fs27.mkdir(scratch);
+    const capabilities = await detectCapabilities(
+      options2.variations,
+      {
+        wanted: options2.sandbox,
+        scratch
+      },
+      deps.callerEnv
+    );
     const isolation = chooseIsolation(capabilities, options2);
     const plan = planRuns({
       variations: options2.variations,
@@ -86327,7 +84010,7 @@ async function runBuild(options2, deps) {
       path: deps.callerEnv.PATH ?? DEFAULT_PATH,
       passThrough
     });
-    refuseUnappliedExplicit(plan, options2);
+    refuseUnappliedExplicit(plan.variations, options2);
     for (const id of ["a", "b"]) {
       if (isolation.kind !== "namespaces") continue;
       const sandbox = await openSandbox({
@@ -86353,7 +84036,9 @@ async function runBuild(options2, deps) {
         order: run2.creationOrder
       });
       snapshot = { files: stats.files, bytes: stats.bytes };
-      for (const dir of run2.mkdirs) await fs26.mkdir(view(run2.id, dir), { recursive: true });
+      for (const dir of run2.mkdirs) await fs27.mkdir(view(run2.id, dir), { recursive: true });
+      for (const file of run2.files)
+        await fs27.writeFile(view(run2.id, file.path), file.content, { mode: 493 });
     }
     const orderDiffers = await listingOrderDiffers({
       a: view("a", plan.runs.a.layout.dir),
@@ -86361,6 +84046,7 @@ async function runBuild(options2, deps) {
     });
     const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) };
     const variations = judgeEffectiveness(plan, probes, orderDiffers);
+    refuseUnappliedExplicit(variations, options2);
     throwIfAborted(deps.signal);
     const wallStart = Math.floor(Date.now() / 1e3);
     const outcomes = await runTwice(contexts, options2, deps, emit);
@@ -86371,14 +84057,14 @@ async function runBuild(options2, deps) {
           outcome,
           contexts[outcome.id],
           outcomes,
-          whatReproofChanged(variations, isolation)
+          whatReproofChanged(variations, isolation, excludedOutputs)
         );
     }
     warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]));
     emit({ kind: "phase", text: "hashing artifacts" });
     const collected = {
-      a: await collectManifest(roots.a, options2.outputs),
-      b: await collectManifest(roots.b, options2.outputs)
+      a: await collectManifest(roots.a, options2.outputs, { seenAs: plan.runs.a.layout.root }),
+      b: await collectManifest(roots.b, options2.outputs, { seenAs: plan.runs.b.layout.root })
     };
     const unmatched = options2.outputs.filter(
       (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0
@@ -86393,7 +84079,6 @@ async function runBuild(options2, deps) {
         }
       );
     }
-    warnings.push(...await staleArtifactWarnings(collected.a.manifest, entries, options2.source));
     const rawDifferences = compareManifests(collected.a.manifest, collected.b.manifest);
     const rawReproducible = rawDifferences.length === 0;
     let final = { a: collected.a.manifest, b: collected.b.manifest };
@@ -86401,7 +84086,7 @@ async function runBuild(options2, deps) {
     let wouldMatchAfterNormalization = [];
     if (options2.normalize) {
       emit({ kind: "phase", text: "normalizing archive artifacts (--normalize)" });
-      normalization = await normalizeArtifacts(roots, final, epoch.value);
+      normalization = await normalizeOpenableArtifacts(roots, final, epoch.value);
       warnings.push(...normalization.warnings);
       final = { a: normalization.a, b: normalization.b };
     } else if (!rawReproducible) {
@@ -86443,7 +84128,7 @@ async function runBuild(options2, deps) {
       for (const id of ["a", "b"]) {
         const dir = plan.runs[id].layout.dir;
         if (sandboxes[id] !== void 0)
-          await fs26.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
+          await fs27.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
       }
     }
     let outDir = null;
@@ -86452,11 +84137,11 @@ async function runBuild(options2, deps) {
         kind: "phase",
         text: `copying ${final.a.length} artifact(s) to ${options2.outDir}`
       });
-      await copyArtifacts(roots.a, final.a, options2.outDir, epoch.value);
+      await copyArtifacts(roots.a, final.a, options2.outDir, epoch.value, plan.runs.a.layout.root);
       outDir = options2.outDir;
     }
     const lockfileNames = findLockfiles(entries);
-    const lockfileDigests = await hashFiles(lockfileNames.map((n) => path15.join(options2.source, n)));
+    const lockfileDigests = await hashFiles(lockfileNames.map((n) => toFsPath(options2.source, n)));
     const lockfiles = lockfileNames.map((n, i) => ({
       path: n,
       sha256: lockfileDigests[i]?.sha256 ?? ""
@@ -86474,6 +84159,7 @@ async function runBuild(options2, deps) {
       source: sourceInfo,
       outputs: options2.outputs,
       exclude: options2.exclude,
+      excludedOutputs,
       epoch,
       environment: toEnvironmentEntries(plan.runs.a.env, options2.env, passThrough),
       canary: workspace.canary,
@@ -86532,7 +84218,8 @@ async function runBuild(options2, deps) {
       record: options2.record ?? null,
       explanation,
       kept: keep ? workspace.base : null,
-      warnings
+      warnings,
+      excludedOutputs
     };
     return { result, record: record2 };
   } finally {
@@ -86559,12 +84246,12 @@ function chooseIsolation(capabilities, options2) {
     notes: options2.network ? [] : ["the network could not be taken away without the sandbox"]
   };
 }
-function refuseUnappliedExplicit(plan, options2) {
-  const missing = checkExplicitVariations(plan.variations, options2.explicitVariations);
+function refuseUnappliedExplicit(variations, options2) {
+  const missing = checkExplicitVariations(variations, options2.explicitVariations);
   if (missing.length === 0) return;
   throw new ReproofError(
     "E_ENVIRONMENT",
-    `--vary ${missing.map((m) => m.name).join(",")}: cannot be applied here: ${missing.map((m) => `${m.name}: ${m.note}`).join("; ")}`,
+    `--vary ${missing.map((m) => m.name).join(",")}: cannot take effect here: ${missing.map((m) => `${m.name}: ${m.note}`).join("; ")}`,
     {
       hint: [
         ...missing.flatMap((m) => m.fix === void 0 ? [] : [`${m.name}: ${m.fix}`]),
@@ -86583,8 +84270,12 @@ function toRunContext(setup, sandbox, variations, id) {
     variedWith: varied
   };
 }
-function whatReproofChanged(variations, isolation) {
+function whatReproofChanged(variations, isolation, excludedOutputs) {
   return [
+    // A broad --out glob can take sources out of the snapshot: say so where it bites.
+    ...excludedOutputs.length > 0 ? [
+      `left out of the snapshot because --out matches them: ${excludedOutputs.slice(0, 5).map(toDisplayText).join(", ")}${excludedOutputs.length > 5 ? ` and ${excludedOutputs.length - 5} more` : ""}`
+    ] : [],
     "a fresh, empty HOME",
     "a clean environment (only PATH, TZ, LANG/LC_ALL, SOURCE_DATE_EPOCH and --env)",
     ...isolation.network === "none" ? ["no network"] : [],
@@ -86604,7 +84295,7 @@ async function releaseWorkspace(workspace, keep) {
 async function checkSourceDir(source) {
   let stat;
   try {
-    stat = await fs26.stat(source);
+    stat = await fs27.stat(source);
   } catch {
     throw new ReproofError("E_INPUT", `--source ${source}: no such directory`, { path: source });
   }
@@ -86612,7 +84303,7 @@ async function checkSourceDir(source) {
     throw new ReproofError("E_INPUT", `--source ${source}: not a directory`, { path: source });
 }
 function rootName(source) {
-  const name = path15.basename(source);
+  const name = path16.basename(source);
   return name === "" ? "src" : name;
 }
 function resolvePassThrough(requests, callerEnv) {
@@ -86631,16 +84322,6 @@ function resolvePassThrough(requests, callerEnv) {
     out[request.name] = value;
   }
   return out;
-}
-async function staleArtifactWarnings(manifest2, entries, source) {
-  const inputs = new Map(
-    entries.flatMap((e) => e.kind === "file" ? [[e.rel, e.size]] : [])
-  );
-  const suspects = manifest2.filter((e) => inputs.get(e.name) === e.size);
-  const digests = await hashFiles(suspects.map((e) => path15.join(source, e.name)));
-  return suspects.filter((e, i) => digests[i]?.sha256 === e.sha256).map(
-    (e) => `artifact ${e.name} is identical to the source file of the same name; the build may not have produced it`
-  );
 }
 function identicalReport(count) {
   return {
@@ -86668,6 +84349,7 @@ var init_run_build = __esm({
     init_hash_file();
     init_manifest();
     init_errors();
+    init_file_names();
     init_atomic_write();
     init_capabilities();
     init_namespace_sandbox();
@@ -86681,6 +84363,7 @@ var init_run_build = __esm({
     init_lockfiles();
     init_copy_artifacts();
     init_normalize_artifacts();
+    init_normalize_openable();
     init_run_twice();
     DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
   }
@@ -86764,11 +84447,11 @@ var init_variations = __esm({
 });
 
 // src/config/build-options.ts
-import path16 from "node:path";
+import path17 from "node:path";
 function toBuildOptions(flags, command, config, cwd, configDir) {
-  const source = path16.resolve(cwd, flags.source ?? ".");
-  const fromConfig = (p) => p === void 0 ? void 0 : path16.resolve(configDir, p);
-  const fromFlag = (p) => p === void 0 ? void 0 : path16.resolve(cwd, p);
+  const source = path17.resolve(cwd, flags.source ?? ".");
+  const fromConfig = (p) => p === void 0 ? void 0 : path17.resolve(configDir, p);
+  const fromFlag = (p) => p === void 0 ? void 0 : path17.resolve(cwd, p);
   const finalCommand = command.length > 0 ? [...command] : config.command ?? [];
   if (finalCommand.length === 0) {
     throw new ReproofError(
@@ -86779,13 +84462,16 @@ function toBuildOptions(flags, command, config, cwd, configDir) {
       }
     );
   }
-  const outputs = flags.out !== void 0 && flags.out.length > 0 ? flags.out : config.out ?? [];
+  const outFlags = flags.out !== void 0 && flags.out.length > 0;
+  const outputs = (outFlags ? flags.out : config.out) ?? [];
   if (outputs.length === 0) {
     throw new ReproofError("E_USAGE", "no artifacts named: give at least one --out <glob>");
   }
-  for (const glob of outputs) validateGlob(glob, "--out");
+  const inConfig = (key) => `${path17.join(configDir, CONFIG_FILE)} "${key}"`;
+  for (const glob of outputs) validateGlob(glob, outFlags ? "--out" : inConfig("out"));
+  for (const glob of config.exclude ?? []) validateGlob(glob, inConfig("exclude"));
+  for (const glob of flags.exclude ?? []) validateGlob(glob, "--exclude");
   const exclude = [...config.exclude ?? [], ...flags.exclude ?? []];
-  for (const glob of exclude) validateGlob(glob, "--exclude");
   const timeoutText = flags.timeout ?? config.timeout;
   if ((flags.requireSandbox ?? config.requireSandbox) === true && (flags.sandbox ?? config.sandbox) === false) {
     throw new ReproofError("E_USAGE", "--require-sandbox and --no-sandbox contradict each other");
@@ -86848,22 +84534,32 @@ function mergeEnv(config, flags) {
   return [...byName.values()].sort((x, y) => compareBytes(x.name, y.name));
 }
 function validateGlob(glob, what) {
-  if (path16.isAbsolute(glob) || glob.split("/").includes("..") || glob.includes("\0")) {
+  const climb = path17.isAbsolute(glob) || glob.includes("\0") ? glob : findClimb(glob);
+  if (climb !== void 0) {
     throw new ReproofError(
       "E_USAGE",
-      `${what} ${glob}: globs are relative to the build root and may not contain ".."`
+      `${what} ${toDisplayText(glob)}: globs are relative to the build root and may not contain ".."${climb === glob ? "" : ` (it expands to ${toDisplayText(climb)})`}`
+    );
+  }
+  if (glob.startsWith("!") && !glob.startsWith("!(")) {
+    throw new ReproofError(
+      "E_USAGE",
+      `${what} ${toDisplayText(glob)}: negated globs are not supported`
     );
   }
 }
-var nonEmpty, list, BuildConfigSchema, MANAGED_ENV;
+var CONFIG_FILE, nonEmpty, list, BuildConfigSchema, MANAGED_ENV;
 var init_build_options = __esm({
   "src/config/build-options.ts"() {
     "use strict";
     init_dist();
     init_canonical();
     init_errors();
+    init_file_names();
+    init_globs();
     init_duration();
     init_variations();
+    CONFIG_FILE = "reproof.config.json";
     nonEmpty = pipe(string(), minLength(1, "must not be empty"));
     list = pipe(array(nonEmpty), minLength(1, "must name at least one"));
     BuildConfigSchema = strictObject({
@@ -86893,19 +84589,19 @@ var init_build_options = __esm({
 });
 
 // src/config/load-config.ts
-import fs27 from "node:fs/promises";
-import path17 from "node:path";
+import fs28 from "node:fs/promises";
+import path18 from "node:path";
 async function loadBuildConfig(sourceDir) {
-  const file = path17.join(sourceDir, CONFIG_FILE);
+  const file = path18.join(sourceDir, CONFIG_FILE);
   let text;
   try {
-    const stat = await fs27.stat(file);
+    const stat = await fs28.stat(file);
     if (stat.size > MAX_CONFIG_BYTES) {
       throw new ReproofError("E_INPUT", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, {
         path: file
       });
     }
-    text = await fs27.readFile(file, "utf8");
+    text = await fs28.readFile(file, "utf8");
   } catch (err) {
     if (isNotFound(err)) return {};
     throw err instanceof ReproofError ? err : new ReproofError("E_INPUT", `${file}: cannot be read`, { path: file }, { cause: err });
@@ -86935,14 +84631,13 @@ function parseBuildConfig(text, file) {
 function isNotFound(err) {
   return err?.code === "ENOENT";
 }
-var CONFIG_FILE, MAX_CONFIG_BYTES;
+var MAX_CONFIG_BYTES;
 var init_load_config = __esm({
   "src/config/load-config.ts"() {
     "use strict";
     init_dist();
     init_errors();
     init_build_options();
-    CONFIG_FILE = "reproof.config.json";
     MAX_CONFIG_BYTES = 1024 * 1024;
   }
 });
@@ -86951,7 +84646,10 @@ var init_load_config = __esm({
 function renderBuildHuman(result, color) {
   const c = paint(color);
   const out = [];
-  for (const warning of result.warnings) out.push(c.yellow(`warning: ${warning}`));
+  if (result.excludedOutputs.length > 0) {
+    out.push(c.yellow(`warning: ${excludedWarning(result.excludedOutputs)}`));
+  }
+  for (const warning of result.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`));
   out.push(
     `epoch ${result.epoch} (${result.epochSource}); ${describeIsolation(result)}; runs took ${result.runs.map((r) => `${r.id.toUpperCase()} ${formatDuration(r.durationMs)}`).join(", ")}`
   );
@@ -86959,19 +84657,19 @@ function renderBuildHuman(result, color) {
   const differing = new Map(result.differences.map((d) => [d.name, d]));
   const width = Math.max(
     8,
-    ...result.artifacts.map((a) => a.name.length),
-    ...result.differences.map((d) => d.name.length)
+    ...result.artifacts.map((a) => toDisplayText(a.name).length),
+    ...result.differences.map((d) => toDisplayText(d.name).length)
   );
   out.push(c.bold(`${"artifact".padEnd(width)}  ${"size".padStart(10)}  sha256`));
   for (const artifact of result.artifacts) {
     const mark = differing.has(artifact.name) ? c.red("\u2260") : c.green("=");
     out.push(
-      `${artifact.name.padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`
+      `${toDisplayText(artifact.name).padEnd(width)}  ${String(artifact.size).padStart(10)}  ${artifact.digest.sha256} ${mark}`
     );
   }
   for (const d of result.differences) {
     if (d.kind === "only-in-b")
-      out.push(`${d.name.padEnd(width)}  ${"-".padStart(10)}  (only in run B) ${c.red("\u2260")}`);
+      out.push(`${toDisplayText(d.name).padEnd(width)}  ${"-".padStart(10)}  (only in run B) ${c.red("\u2260")}`);
   }
   out.push("");
   const conditions = describeVariations(result.variations);
@@ -86991,11 +84689,12 @@ function renderBuildHuman(result, color) {
     );
     out.push(
       c.yellow(
-        `  the builds wrote different bytes for ${touched.map((a) => a.name).join(", ")}; the normalized ones ship, and the record says how`
+        `  the builds wrote different bytes for ${touched.map((a) => toDisplayText(a.name)).join(", ")}; the normalized ones ship, and the record says how`
       )
     );
     for (const a of touched)
-      for (const change of a.changes[1]) out.push(c.dim(`    ${a.name} (run B): ${change}`));
+      for (const change of a.changes[1])
+        out.push(c.dim(`    ${toDisplayText(a.name)} (run B): ${toDisplayText(change)}`));
     if (result.outDir !== null) out.push(`copied to ${result.outDir} (normalized)`);
   } else {
     out.push(
@@ -87006,13 +84705,13 @@ function renderBuildHuman(result, color) {
     if (result.wouldMatchAfterNormalization.length > 0) {
       out.push(
         c.yellow(
-          `  ${result.wouldMatchAfterNormalization.join(", ")} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`
+          `  ${result.wouldMatchAfterNormalization.map(toDisplayText).join(", ")} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`
         )
       );
     }
     for (const d of result.differences) {
       const [a, b] = d.digests;
-      out.push(`  ${d.name}`);
+      out.push(`  ${toDisplayText(d.name)}`);
       out.push(`    A ${a ?? "(missing)"}${d.sizes[0] === null ? "" : `  ${d.sizes[0]} bytes`}`);
       out.push(`    B ${b ?? "(missing)"}${d.sizes[1] === null ? "" : `  ${d.sizes[1]} bytes`}`);
     }
@@ -87023,11 +84722,18 @@ function renderBuildHuman(result, color) {
   return `${out.join("\n")}
 `;
 }
+function excludedWarning(names) {
+  const listed = names.slice(0, MAX_NAMES_IN_WARNING).map(toDisplayText).join(", ");
+  const more = names.length > MAX_NAMES_IN_WARNING ? ` and ${names.length - MAX_NAMES_IN_WARNING} more` : "";
+  return `left out of the snapshot because --out matches them (artifacts are built, never taken from the source): ${listed}${more}`;
+}
 function countNames(result) {
   return (/* @__PURE__ */ new Set([...result.artifacts.map((a) => a.name), ...result.differences.map((d) => d.name)])).size;
 }
 function describeVariations(variations) {
-  const varied = variations.filter((v) => v.status === "effective").map((v) => v.name === "time" ? `time (+${FAKETIME_OFFSET_DAYS} days)` : v.name);
+  const varied = variations.filter((v) => v.status === "effective").map(
+    (v) => v.name === "time" ? `time (+${FAKETIME_OFFSET_DAYS} days${v.note === void 0 ? "" : `; ${v.note}`})` : v.name
+  );
   const notVaried = variations.filter((v) => v.status !== "effective").map(
     (v) => v.status === "no-effect" ? `${v.name} (no effect here${v.note === void 0 ? "" : `: ${v.note}`})` : `${v.name} (${v.note ?? "not available"})`
   );
@@ -87038,12 +84744,15 @@ function describeIsolation(result) {
   const base = iso.kind === "namespaces" ? `sandbox: namespaces, ${iso.network === "none" ? "no network" : "network allowed (--network)"}` : `no sandbox (${iso.reason}): process isolation only, network not isolated`;
   return iso.notes.length > 0 ? `${base} (${iso.notes.join("; ")})` : base;
 }
+var MAX_NAMES_IN_WARNING;
 var init_build_view = __esm({
   "src/cli/build-view.ts"() {
     "use strict";
     init_duration();
+    init_file_names();
     init_run_plan();
     init_output();
+    MAX_NAMES_IN_WARNING = 10;
   }
 });
 
@@ -87149,7 +84858,7 @@ var build_action_exports = {};
 __export(build_action_exports, {
   buildAction: () => buildAction
 });
-import path18 from "node:path";
+import path19 from "node:path";
 async function buildAction(command, flags, streams, signal) {
   const config = await loadBuildConfig(resolveSource(flags));
   const options2 = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags));
@@ -87218,7 +84927,7 @@ async function buildAction(command, flags, streams, signal) {
   }
 }
 function resolveSource(flags) {
-  return path18.resolve(process.cwd(), flags.source ?? ".");
+  return path19.resolve(process.cwd(), flags.source ?? ".");
 }
 var init_build_action = __esm({
   "src/cli/build-action.ts"() {
@@ -87239,22 +84948,22 @@ var init_build_action = __esm({
 });
 
 // src/diff/records.ts
-import fs28 from "node:fs";
-import path19 from "node:path";
+import fs29 from "node:fs";
+import path20 from "node:path";
 function readBuildRecord(file) {
-  const stat = fs28.statSync(file);
+  const stat = fs29.statSync(file);
   if (!stat.isFile() || stat.size > MAX_RECORD_BYTES2) return void 0;
   const head = Buffer.alloc(Math.min(stat.size, 4096));
-  const fd = fs28.openSync(file, "r");
+  const fd = fs29.openSync(file, "r");
   try {
-    fs28.readSync(fd, head, 0, head.length, 0);
+    fs29.readSync(fd, head, 0, head.length, 0);
   } finally {
-    fs28.closeSync(fd);
+    fs29.closeSync(fd);
   }
   if (!head.includes(BUILD_RECORD_TYPE)) return void 0;
   let json;
   try {
-    json = JSON.parse(fs28.readFileSync(file, "utf8"));
+    json = JSON.parse(fs29.readFileSync(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -87279,7 +84988,7 @@ async function diffRecords(a, b, labels, options2) {
   const digestsB = new Map(runB.manifest.map((e) => [e.name, e]));
   const names = [.../* @__PURE__ */ new Set([...digestsA.keys(), ...digestsB.keys()])].sort();
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256);
-  const rootsExist = fs28.existsSync(runA.root) && fs28.existsSync(runB.root);
+  const rootsExist = fs29.existsSync(runA.root) && fs29.existsSync(runB.root);
   engine.compared = names.length - differing.length;
   if (rootsExist) {
     await diffDirectories(engine, runA.root, runB.root, differing);
@@ -87305,7 +85014,7 @@ function recordContext(a, b) {
     Date.parse(record2.startedAt) / 1e3 - 3600,
     Date.parse(record2.finishedAt) / 1e3 + 3600
   ];
-  const roots = (record2) => record2.runs.flatMap((r) => [r.root, path19.dirname(r.root)]);
+  const roots = (record2) => record2.runs.flatMap((r) => [r.root, path20.dirname(r.root)]);
   return {
     roots: [roots(a), roots(b)],
     canary: b.canary,
@@ -87448,7 +85157,7 @@ var diff_action_exports = {};
 __export(diff_action_exports, {
   diffAction: () => diffAction
 });
-import path20 from "node:path";
+import path21 from "node:path";
 async function diffAction(a, b, flags, streams) {
   const options2 = toDiffOptions(flags);
   if (options2.html !== void 0) checkOutputFile("--html", options2.html);
@@ -87468,7 +85177,7 @@ async function runDiff(a, b, options2) {
       ...engine,
       context: defaultHintContext([[], []], 0)
     });
-  const roots = [[path20.resolve(a)], [path20.resolve(b)]];
+  const roots = [[path21.resolve(a)], [path21.resolve(b)]];
   return diffPaths(a, b, {
     ...engine,
     context: defaultHintContext(roots, Math.floor(Date.now() / 1e3))
@@ -87505,8 +85214,8 @@ var normalize_action_exports = {};
 __export(normalize_action_exports, {
   normalizeAction: () => normalizeAction
 });
-import fs29 from "node:fs";
-import path21 from "node:path";
+import fs30 from "node:fs";
+import path22 from "node:path";
 async function normalizeAction(files, flags, streams) {
   if (flags.out === void 0 === (flags.inPlace !== true)) {
     throw new ReproofError("E_USAGE", "give either -o <path> or --in-place");
@@ -87515,23 +85224,23 @@ async function normalizeAction(files, flags, streams) {
   for (const file of files) {
     let stat;
     try {
-      stat = fs29.statSync(file);
+      stat = fs30.statSync(file);
     } catch {
       throw new ReproofError("E_INPUT", `${file}: no such file`, { path: file });
     }
     if (!stat.isFile())
       throw new ReproofError("E_INPUT", `${file}: not a regular file`, { path: file });
   }
-  if (flags.out !== void 0 && files.length > 1 && !(fs29.existsSync(flags.out) && fs29.statSync(flags.out).isDirectory())) {
+  if (flags.out !== void 0 && files.length > 1 && !(fs30.existsSync(flags.out) && fs30.statSync(flags.out).isDirectory())) {
     throw new ReproofError(
       "E_USAGE",
       `-o ${flags.out}: with several inputs, -o must be an existing directory`
     );
   }
   const outputs = files.map(
-    (f) => flags.inPlace === true ? f : files.length > 1 || isDir(flags.out) ? path21.join(flags.out ?? ".", path21.basename(f)) : flags.out ?? f
+    (f) => flags.inPlace === true ? f : files.length > 1 || isDir(flags.out) ? path22.join(flags.out ?? ".", path22.basename(f)) : flags.out ?? f
   );
-  if (new Set(outputs.map((o) => path21.resolve(o))).size !== outputs.length) {
+  if (new Set(outputs.map((o) => path22.resolve(o))).size !== outputs.length) {
     throw new ReproofError(
       "E_USAGE",
       "two inputs would be written to the same output; give them distinct names"
@@ -87579,7 +85288,7 @@ async function normalizeAction(files, flags, streams) {
   return EXIT.yes;
 }
 function isDir(p) {
-  return p !== void 0 && fs29.existsSync(p) && fs29.statSync(p).isDirectory();
+  return p !== void 0 && fs30.existsSync(p) && fs30.statSync(p).isDirectory();
 }
 var init_normalize_action = __esm({
   "src/cli/normalize-action.ts"() {
@@ -87747,7 +85456,7 @@ var init_policy = __esm({
 
 // src/verify/verify-signature.ts
 import crypto15 from "node:crypto";
-import fs30 from "node:fs";
+import fs31 from "node:fs";
 async function verifySignature(json, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
   const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
@@ -87907,7 +85616,7 @@ function run(verify) {
 }
 function loadPublicKey(file) {
   try {
-    return crypto15.createPublicKey(fs30.readFileSync(file, "utf8"));
+    return crypto15.createPublicKey(fs31.readFileSync(file, "utf8"));
   } catch {
     throw new ReproofError("E_INPUT", `--key ${file}: not a PEM public key`, { path: file });
   }
@@ -87924,12 +85633,12 @@ async function loadTrustedRoot(file, parse2) {
       );
     }
   }
-  if (!fs30.existsSync(file) || fs30.statSync(file).size > MAX_ROOT_BYTES)
+  if (!fs31.existsSync(file) || fs31.statSync(file).size > MAX_ROOT_BYTES)
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: missing or too large`, {
       path: file
     });
   try {
-    return parse2(JSON.parse(fs30.readFileSync(file, "utf8")));
+    return parse2(JSON.parse(fs31.readFileSync(file, "utf8")));
   } catch {
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: not a valid trusted root`, {
       path: file
@@ -87975,17 +85684,17 @@ var rebuild_exports = {};
 __export(rebuild_exports, {
   rebuildCheck: () => rebuildCheck
 });
-import fs31 from "node:fs";
+import fs32 from "node:fs";
 import os5 from "node:os";
-import path22 from "node:path";
+import path23 from "node:path";
 async function rebuildCheck(statement, options2) {
   const recipe = toRecipe(statement);
-  const work = fs31.mkdtempSync(path22.join(os5.tmpdir(), "reproof-rebuild-"));
+  const work = fs32.mkdtempSync(path23.join(os5.tmpdir(), "reproof-rebuild-"));
   try {
-    const tree = path22.join(work, "source");
+    const tree = path23.join(work, "source");
     await exportCommit(options2.source, recipe.commit, tree);
     const env = recipe.env.map((e) => e.value === void 0 ? e.name : `${e.name}=${e.value}`);
-    const outDir = path22.join(work, "out");
+    const outDir = path23.join(work, "out");
     const buildOptions = {
       source: tree,
       command: recipe.command,
@@ -88008,7 +85717,7 @@ async function rebuildCheck(statement, options2) {
       exclude: recipe.exclude,
       tempDir: options2.tempDir,
       normalize: recipe.normalize,
-      network: false,
+      network: recipe.network,
       sandbox: true,
       requireSandbox: false
     };
@@ -88041,35 +85750,35 @@ async function rebuildCheck(statement, options2) {
       explanation: await explain(mismatches, options2.artifacts, outDir)
     };
   } finally {
-    fs31.rmSync(work, { recursive: true, force: true });
+    fs32.rmSync(work, { recursive: true, force: true });
   }
 }
 async function explain(mismatches, given, outDir) {
   const items = [];
   for (const m of mismatches) {
     const original = given.find((a) => a.sha256 === m.sha256);
-    const rebuilt = path22.join(outDir, m.name);
-    if (original === void 0 || !fs31.existsSync(rebuilt)) continue;
-    const work = fs31.mkdtempSync(path22.join(os5.tmpdir(), "reproof-explain-"));
+    const rebuilt = path23.join(outDir, m.name);
+    if (original === void 0 || !fs32.existsSync(rebuilt)) continue;
+    const work = fs32.mkdtempSync(path23.join(os5.tmpdir(), "reproof-explain-"));
     try {
       for (const [side, file] of [
         ["attested", original.path],
         ["rebuilt", rebuilt]
       ]) {
-        fs31.mkdirSync(path22.dirname(path22.join(work, side, m.name)), { recursive: true });
-        fs31.copyFileSync(file, path22.join(work, side, m.name));
+        fs32.mkdirSync(path23.dirname(path23.join(work, side, m.name)), { recursive: true });
+        fs32.copyFileSync(file, path23.join(work, side, m.name));
       }
       const engine = new DiffEngine({
         maxLines: 100,
         limits: DEFAULT_LIMITS,
         context: defaultHintContext([[], []], Math.floor(Date.now() / 1e3))
       });
-      await diffDirectories(engine, path22.join(work, "attested"), path22.join(work, "rebuilt"), [
+      await diffDirectories(engine, path23.join(work, "attested"), path23.join(work, "rebuilt"), [
         m.name
       ]);
       items.push(...toReport(engine, ["attested", "rebuilt"]).items);
     } finally {
-      fs31.rmSync(work, { recursive: true, force: true });
+      fs32.rmSync(work, { recursive: true, force: true });
     }
   }
   return items;
@@ -88104,7 +85813,8 @@ function toRecipe(statement) {
     exclude: Array.isArray(external.exclude) ? external.exclude : [],
     epoch: epoch.value,
     env,
-    normalize: internal.normalization !== null,
+    normalize: external.normalize === true || typeof internal.normalization === "object" && internal.normalization !== null,
+    network: typeof internal.isolation === "object" && internal.isolation !== null && internal.isolation.network === "host",
     subjects: (s.subject ?? []).map((x) => ({
       name: String(x.name),
       sha256: typeof x.digest?.sha256 === "string" ? x.digest.sha256 : ""
@@ -88127,8 +85837,8 @@ async function exportCommit(repository, commit, into) {
       { path: repository }
     );
   }
-  fs31.mkdirSync(into, { recursive: true });
-  const archive = path22.join(path22.dirname(into), "source.tar");
+  fs32.mkdirSync(into, { recursive: true });
+  const archive = path23.join(path23.dirname(into), "source.tar");
   const result = await runCaptured(
     ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
     { timeoutMs: 6e5 }
@@ -88138,7 +85848,7 @@ async function exportCommit(repository, commit, into) {
   const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
   if (untar.code !== 0)
     throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
-  fs31.rmSync(archive, { force: true });
+  fs32.rmSync(archive, { force: true });
 }
 var init_rebuild = __esm({
   "src/verify/rebuild.ts"() {
@@ -88156,7 +85866,7 @@ var init_rebuild = __esm({
 
 // src/verify/run-verify.ts
 import crypto16 from "node:crypto";
-import fs32 from "node:fs";
+import fs33 from "node:fs";
 async function runVerify(options2, now) {
   const json = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
@@ -88244,7 +85954,7 @@ async function runVerify(options2, now) {
 function readBundleBytes(file) {
   let size;
   try {
-    size = fs32.statSync(file).size;
+    size = fs33.statSync(file).size;
   } catch {
     throw new ReproofError("E_INPUT", `--bundle ${file}: no such file`, { path: file });
   }
@@ -88254,7 +85964,7 @@ function readBundleBytes(file) {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file }
     );
-  return fs32.readFileSync(file);
+  return fs33.readFileSync(file);
 }
 function parseBundle(file, bytes) {
   try {
@@ -88271,7 +85981,7 @@ function parseBundle(file, bytes) {
 function hashArtifact(file, algorithms) {
   let fd;
   try {
-    fd = fs32.openSync(file, "r");
+    fd = fs33.openSync(file, "r");
   } catch {
     throw new ReproofError("E_INPUT", `${file}: no such artifact`, { path: file });
   }
@@ -88279,12 +85989,12 @@ function hashArtifact(file, algorithms) {
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
-      const n = fs32.readSync(fd, buffer, 0, buffer.length, null);
+      const n = fs33.readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       for (const h of hashes) h.update(buffer.subarray(0, n));
     }
   } finally {
-    fs32.closeSync(fd);
+    fs33.closeSync(fd);
   }
   const [sha2562, sha512] = hashes.map((h) => h.digest("hex"));
   return { path: file, sha256: sha2562 ?? "", ...sha512 === void 0 ? {} : { sha512 } };
@@ -88308,7 +86018,7 @@ __export(verify_action_exports, {
   toTrust: () => toTrust,
   verifyAction: () => verifyAction
 });
-import fs33 from "node:fs";
+import fs34 from "node:fs";
 async function verifyAction(artifacts, flags, streams) {
   const trust = toTrust(flags);
   const policy = toPolicy(flags);
@@ -88370,7 +86080,7 @@ function toPolicy(flags) {
   if (flags.policy !== void 0) {
     let json;
     try {
-      json = JSON.parse(fs33.readFileSync(flags.policy, "utf8"));
+      json = JSON.parse(fs34.readFileSync(flags.policy, "utf8"));
     } catch {
       throw new ReproofError("E_INPUT", `--policy ${flags.policy}: not a readable JSON file`, {
         path: flags.policy
@@ -88561,14 +86271,14 @@ var init_decide = __esm({
 
 // src/io/file-lock.ts
 import { spawn as spawn2 } from "node:child_process";
-import fs34 from "node:fs";
+import fs35 from "node:fs";
 import os6 from "node:os";
 async function withFileLock(lockFile, timeoutMs, work) {
   let fd;
   try {
-    fd = fs34.openSync(
+    fd = fs35.openSync(
       lockFile,
-      fs34.constants.O_RDWR | fs34.constants.O_CREAT | fs34.constants.O_NOFOLLOW,
+      fs35.constants.O_RDWR | fs35.constants.O_CREAT | fs35.constants.O_NOFOLLOW,
       384
     );
   } catch (err) {
@@ -88580,12 +86290,12 @@ async function withFileLock(lockFile, timeoutMs, work) {
   }
   try {
     await acquire(fd, lockFile, timeoutMs);
-    fs34.ftruncateSync(fd, 0);
-    fs34.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
+    fs35.ftruncateSync(fd, 0);
+    fs35.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
 `, 0);
     return await work();
   } finally {
-    fs34.closeSync(fd);
+    fs35.closeSync(fd);
   }
 }
 function acquire(fd, lockFile, timeoutMs) {
@@ -88630,7 +86340,7 @@ function acquire(fd, lockFile, timeoutMs) {
 }
 function holder(lockFile) {
   try {
-    const owner = JSON.parse(fs34.readFileSync(lockFile, "utf8"));
+    const owner = JSON.parse(fs35.readFileSync(lockFile, "utf8"));
     return typeof owner.pid === "number" && typeof owner.host === "string" ? ` (pid ${owner.pid} on ${owner.host})` : "";
   } catch {
     return "";
@@ -88647,8 +86357,8 @@ var init_file_lock = __esm({
 
 // src/gate/ledger.ts
 import crypto18 from "node:crypto";
-import fs35 from "node:fs";
-import path23 from "node:path";
+import fs36 from "node:fs";
+import path24 from "node:path";
 function keptBundleName(bundleDigest) {
   return `bundles/${bundleDigest}.sigstore.json`;
 }
@@ -88738,24 +86448,24 @@ var init_ledger = __esm({
       }
       /** Bundles are kept beside the ledger, named by their digest. */
       kept(bundleDigest) {
-        return path23.join(path23.dirname(this.file), keptBundleName(bundleDigest));
+        return path24.join(path24.dirname(this.file), keptBundleName(bundleDigest));
       }
       /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
       storedDigests(bundleDigests) {
         const found = /* @__PURE__ */ new Map();
         for (const digest of new Set(bundleDigests)) {
           const file = this.kept(digest);
-          const size = fs35.statSync(file, { throwIfNoEntry: false })?.size;
+          const size = fs36.statSync(file, { throwIfNoEntry: false })?.size;
           found.set(
             digest,
-            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto18.createHash("sha256").update(fs35.readFileSync(file)).digest("hex")
+            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto18.createHash("sha256").update(fs36.readFileSync(file)).digest("hex")
           );
         }
         return found;
       }
       bundleFile(bundleDigest) {
         const file = this.kept(bundleDigest);
-        return fs35.existsSync(file) ? file : void 0;
+        return fs36.existsSync(file) ? file : void 0;
       }
       /**
        * Read, decide and append under the lock. The bundle is stored before the record that
@@ -88767,7 +86477,7 @@ var init_ledger = __esm({
           const { append, result } = step(this.read());
           if (append !== void 0) {
             const target = this.kept(append.bundleDigest);
-            if (!fs35.existsSync(target)) await writeFileAtomic(target, append.bundle);
+            if (!fs36.existsSync(target)) await writeFileAtomic(target, append.bundle);
             this.append(append.record);
             await this.syncDirectory();
           }
@@ -88798,11 +86508,11 @@ var init_ledger = __esm({
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
           recovered = `${this.file}.torn-${crypto18.createHash("sha256").update(torn).digest("hex").slice(0, 16)}`;
-          fs35.writeFileSync(recovered, torn);
-          fs35.truncateSync(this.file, end);
-          const fd = fs35.openSync(this.file, "r+");
-          fs35.fsyncSync(fd);
-          fs35.closeSync(fd);
+          fs36.writeFileSync(recovered, torn);
+          fs36.truncateSync(this.file, end);
+          const fd = fs36.openSync(this.file, "r+");
+          fs36.fsyncSync(fd);
+          fs36.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
         return { records: parseLedger(bytes.toString("utf8"), this.file), recovered };
@@ -88811,37 +86521,37 @@ var init_ledger = __esm({
       readBytes() {
         let fd;
         try {
-          fd = fs35.openSync(this.file, "r");
+          fd = fs36.openSync(this.file, "r");
         } catch (err) {
           if (err.code === "ENOENT") return void 0;
           throw err;
         }
         try {
-          const { size } = fs35.fstatSync(fd);
+          const { size } = fs36.fstatSync(fd);
           if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size);
-          return fs35.readFileSync(fd);
+          return fs36.readFileSync(fd);
         } finally {
-          fs35.closeSync(fd);
+          fs36.closeSync(fd);
         }
       }
       /** Appends one record and makes it durable before returning. */
       append(record2) {
-        fs35.mkdirSync(path23.dirname(this.file), { recursive: true });
-        const fd = fs35.openSync(this.file, "a");
+        fs36.mkdirSync(path24.dirname(this.file), { recursive: true });
+        const fd = fs36.openSync(this.file, "a");
         try {
-          fs35.writeSync(fd, `${recordBytes(record2)}
+          fs36.writeSync(fd, `${recordBytes(record2)}
 `);
-          fs35.fsyncSync(fd);
+          fs36.fsyncSync(fd);
         } finally {
-          fs35.closeSync(fd);
+          fs36.closeSync(fd);
         }
       }
       async syncDirectory() {
-        await syncDir(path23.dirname(this.file));
+        await syncDir(path24.dirname(this.file));
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs35.mkdirSync(path23.dirname(this.file), { recursive: true });
+        fs36.mkdirSync(path24.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -88851,9 +86561,9 @@ var init_ledger = __esm({
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
 import crypto19 from "node:crypto";
-import fs36 from "node:fs";
+import fs37 from "node:fs";
 import os7 from "node:os";
-import path24 from "node:path";
+import path25 from "node:path";
 function parseGitLedgerSpec(spec) {
   const rest = spec.slice("git:".length);
   const hash = rest.lastIndexOf("#");
@@ -88891,7 +86601,7 @@ var init_git_ledger = __esm({
       constructor(url2, branch) {
         this.url = url2;
         this.branch = branch;
-        this.work = fs36.mkdtempSync(path24.join(os7.tmpdir(), "reproof-ledger-"));
+        this.work = fs37.mkdtempSync(path25.join(os7.tmpdir(), "reproof-ledger-"));
         this.git(["init", "-q", "--bare"]);
       }
       url;
@@ -88907,7 +86617,7 @@ var init_git_ledger = __esm({
         return `${this.label}:${LEDGER_FILE}`;
       }
       close() {
-        fs36.rmSync(this.work, { recursive: true, force: true });
+        fs37.rmSync(this.work, { recursive: true, force: true });
       }
       /** Fetches the branch and reads the chain at its tip. */
       read() {
@@ -88982,8 +86692,8 @@ var init_git_ledger = __esm({
         if (tip === void 0) return void 0;
         try {
           const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
-          const file = path24.join(this.work, `${bundleDigest}.sigstore.json`);
-          fs36.writeFileSync(file, bytes);
+          const file = path25.join(this.work, `${bundleDigest}.sigstore.json`);
+          fs37.writeFileSync(file, bytes);
           return file;
         } catch {
           return void 0;
@@ -89044,8 +86754,8 @@ var init_git_ledger = __esm({
       commit(parent, records, append) {
         const text = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
-        const index = path24.join(this.work, "index");
-        fs36.rmSync(index, { force: true });
+        const index = path25.join(this.work, "index");
+        fs37.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
         const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text }).trim();
@@ -89351,7 +87061,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs37 from "node:fs";
+import fs38 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -89825,11 +87535,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs37.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs38.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs37.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs38.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const line = stderr.split("\n").find((l) => l.startsWith("reproof: ")) ?? `reproof ${mode} ended with exit code ${code}`;
@@ -89853,7 +87563,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs37.appendFileSync(file, text);
+  fs38.appendFileSync(file, text);
 }
 function annotate(level, message) {
   process.stdout.write(

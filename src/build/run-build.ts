@@ -191,10 +191,14 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     // the sandbox's read-only file system would refuse to create it.
     const scratch = path.join(workspace.base, 'probe')
     await fs.mkdir(scratch)
-    const capabilities = await detectCapabilities(options.variations, {
-      wanted: options.sandbox,
-      scratch,
-    })
+    const capabilities = await detectCapabilities(
+      options.variations,
+      {
+        wanted: options.sandbox,
+        scratch,
+      },
+      deps.callerEnv,
+    )
     const isolation = chooseIsolation(capabilities, options)
     const plan = planRuns({
       variations: options.variations,
@@ -233,6 +237,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       })
       snapshot = { files: stats.files, bytes: stats.bytes }
       for (const dir of run.mkdirs) await fs.mkdir(view(run.id, dir), { recursive: true })
+      for (const file of run.files)
+        await fs.writeFile(view(run.id, file.path), file.content, { mode: 0o755 })
     }
     const orderDiffers = await listingOrderDiffers({
       a: view('a', plan.runs.a.layout.dir),

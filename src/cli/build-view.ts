@@ -110,7 +110,11 @@ function countNames(result: BuildResult): number {
 export function describeVariations(variations: BuildResult['variations']): string {
   const varied = variations
     .filter((v) => v.status === 'effective')
-    .map((v) => (v.name === 'time' ? `time (+${FAKETIME_OFFSET_DAYS} days)` : v.name))
+    .map((v) =>
+      v.name === 'time'
+        ? `time (+${FAKETIME_OFFSET_DAYS} days${v.note === undefined ? '' : `; ${v.note}`})`
+        : v.name,
+    )
   const notVaried = variations
     .filter((v) => v.status !== 'effective')
     .map((v) =>

@@ -1,4 +1,5 @@
 import type { VariationName } from '../config/variations.js'
+import { faketimeEnvironment, faketimeLauncher, realClockShims, type Faketime } from './faketime.js'
 
 /**
  * Planning the two runs is pure: given the machine's capabilities and the directories
@@ -20,8 +21,10 @@ export interface RunLayout {
 }
 
 export interface Capabilities {
-  /** libfaketime's preload library, when installed and really shifting the clock. */
-  faketime: string | undefined
+  /** libfaketime, when installed and really shifting the clock. */
+  faketime: Faketime | undefined
+  /** Why an installed libfaketime is not used. */
+  faketimeRefused?: string
   /** The per-run namespace sandbox (see namespace-sandbox.ts), or why it cannot be had. */
   sandbox: { available: true } | { available: false; reason: string }
   /** Rootless user and UTS namespaces work (unshare): the fallback's hostname and user. */
@@ -48,6 +51,8 @@ export interface RunSetup {
   minStartGapMs: number
   /** Directories to create before the run (an extra PATH entry, HOME). */
   mkdirs: string[]
+  /** Executable files to write before the run (the real-clock shims). */
+  files: { path: string; content: string }[]
   /** Host and domain name the sandbox gives the run (sandbox only). */
   hostname: string
   domainname: string
@@ -135,6 +140,7 @@ export function planRuns(input: PlanInput): RunPlan {
     creationOrder: 'ascending',
     minStartGapMs: 0,
     mkdirs: [layouts[id].home, layouts[id].tmp],
+    files: [],
     hostname: FIXED_HOSTNAME,
     domainname: FIXED_DOMAINNAME,
   })
@@ -164,15 +170,31 @@ export function planRuns(input: PlanInput): RunPlan {
         break
       case 'time':
         if (caps.faketime !== undefined) {
-          // Set by the launcher, after the namespaces are entered: the library must not
-          // load into nsenter, whose shared memory would land in the machine's /dev/shm.
-          fakeTimeB = faketimeLauncher(caps.faketime)
+          // faketime.ts says why each setting is there. Set by the launcher, after the
+          // namespaces are entered, so that nothing of it lands in the machine's /dev/shm.
+          fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET)
+          Object.assign(b.env, faketimeEnvironment(caps.faketime))
+          const shims = realClockShims(caps.faketime)
+          // Both runs get the shims' directory, so that PATH differs only by the run's
+          // own directory, as every other path does.
+          for (const run of shims.length > 0 ? [a, b] : []) {
+            const dir = `${run.layout.dir}/real-clock`
+            run.env.PATH = `${dir}:${run.env.PATH ?? ''}`
+            run.mkdirs.push(dir)
+            run.files.push(...shims.map((f) => ({ path: `${dir}/${f.name}`, content: f.content })))
+          }
+          const version = caps.faketime.version === undefined ? '' : ` ${caps.faketime.version}`
           record(
             {
               name,
               status: 'effective',
               a: 'real clock',
               b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
+              ...(shims.length > 0
+                ? {
+                    note: `${shims.map((f) => f.name).join(', ')} ran on the real clock: libfaketime${version} deadlocks ${shims.length === 1 ? 'it' : 'them'} at start-up (0.9.11 and later do not)`,
+                  }
+                : {}),
             },
             true,
           )
@@ -183,7 +205,7 @@ export function planRuns(input: PlanInput): RunPlan {
           notApplied(
             name,
             'real clock',
-            `libfaketime is not installed, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes clock stamps of one-second resolution and nothing coarser`,
+            `${caps.faketimeRefused ?? 'libfaketime is not installed'}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes clock stamps of one-second resolution and nothing coarser`,
             'install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)',
           )
         }
@@ -334,16 +356,6 @@ export function planRuns(input: PlanInput): RunPlan {
   b.launcher.push(...shellLauncher(umaskB, layouts.b.root))
 
   return { runs: { a, b }, variations: records, toConfirm }
-}
-
-function faketimeLauncher(library: string): string[] {
-  return [
-    'env',
-    `LD_PRELOAD=${library}`,
-    `FAKETIME=${FAKETIME_OFFSET}`,
-    // Timeouts and make's job server measure intervals; leave those alone.
-    'FAKETIME_DONT_FAKE_MONOTONIC=1',
-  ]
 }
 
 function userLauncher(uid: number, gid: number): string[] {

@@ -2,7 +2,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BuildResult } from '../../src/build/run-build.js'
-import { FAKETIME_LIBRARIES } from '../../src/sandbox/capabilities.js'
 import {
   BIN,
   cleanupTemp,
@@ -39,6 +38,15 @@ async function build(source: string, args: string[]) {
   return { ...run, result, outDir }
 }
 
+// Where distributions install libfaketime's preload library; hiding them is what a
+// machine without libfaketime looks like to the `faketime` wrapper.
+const FAKETIME_LIBRARIES = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib64/faketime/libfaketime.so.1',
+  '/usr/lib/faketime/libfaketime.so.1',
+  '/usr/local/lib/faketime/libfaketime.so.1',
+]
 const hasFaketime = FAKETIME_LIBRARIES.some((l) => fs.existsSync(l))
 
 // A wheel whose entries carry the time the build ran, as a build that ignores

@@ -24,7 +24,7 @@ const layout = (id: 'a' | 'b', dir: string): RunLayout => ({
 
 const fullCaps: Capabilities = {
   sandbox: { available: true },
-  faketime: 'faketime',
+  faketime: { wrapper: 'faketime', version: '0.9.10', missingSymbols: [], realClockFor: [] },
   namespaces: true,
   taskset: true,
   cpuCount: 4,
@@ -166,16 +166,41 @@ describe('planRuns', () => {
     expect(runs.b.mkdirs).not.toContain(runs.b.env.HOME)
   })
 
+  it('runs rustc on the real clock where libfaketime would deadlock it, in both runs, and says so', () => {
+    const faketime = {
+      wrapper: 'faketime',
+      version: '0.9.10',
+      missingSymbols: [],
+      realClockFor: [{ name: 'rustc', path: "/opt/rust's/bin/rustc" }],
+    }
+    const { runs, variations } = planRuns(input(['path', 'time'], { ...fullCaps, faketime }))
+    for (const run of [runs.a, runs.b]) {
+      const dir = `${run.layout.dir}/real-clock`
+      expect(run.env.PATH?.split(':')[0]).toBe(dir)
+      expect(run.mkdirs).toContain(dir)
+      expect(run.files.map((f) => f.path)).toEqual([`${dir}/rustc`])
+      expect(run.files[0]?.content).toContain(
+        `unset LD_PRELOAD\nexec '/opt/rust'\\''s/bin/rustc' "$@"`,
+      )
+    }
+    const time = variations.find((v) => v.name === 'time')
+    expect(time?.status).toBe('effective')
+    expect(time?.note).toBe(
+      'rustc ran on the real clock: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not)',
+    )
+    // A libfaketime that can skip the failing look-ups needs no shim.
+    const skipping = { ...faketime, missingSymbols: ['__ftime'], realClockFor: [] }
+    const plain = planRuns(input(['path', 'time'], { ...fullCaps, faketime: skipping }))
+    expect(plain.runs.b.files).toEqual([])
+    expect(plain.runs.b.env.FAKETIME_IGNORE_SYMBOLS).toBe('__ftime')
+  })
+
   it('falls back to a staggered start without libfaketime', () => {
     const { runs, variations } = planRuns(input(['path', 'time'], noCaps))
     expect(runs.b.minStartGapMs).toBeGreaterThanOrEqual(1000)
     expect(variations[1]?.note).toContain('libfaketime')
     const faked = planRuns(input(['path', 'time']))
-    expect(faked.runs.b.launcher.slice(0, 3)).toEqual([
-      'env',
-      'LD_PRELOAD=faketime',
-      'FAKETIME=+397d',
-    ])
+    expect(faked.runs.b.launcher.slice(0, 3)).toEqual(['faketime', '-f', '+397d'])
     expect(faked.runs.b.minStartGapMs).toBe(0)
   })
 
