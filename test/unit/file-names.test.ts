@@ -14,9 +14,11 @@ import { parseQuotedPaths } from '../../src/sandbox/git.js'
 // In `u` mode, \p{Cs} matches only surrogates that are not part of a pair.
 const isWellFormed = (s: string): boolean => !/\p{Cs}/u.test(s)
 // Names as a file system holds them: any bytes but NUL (and `/`, which separates them).
+// A name has at least one byte and no NUL (the kernel allows neither).
 const nameBytes = fc
   .uint8Array({ minLength: 1, maxLength: 24 })
   .map((b) => b.filter((x) => x !== 0))
+  .filter((b) => b.length > 0)
 const validText = fc
   .string({ unit: 'binary', maxLength: 24 })
   .filter((s) => isWellFormed(s) && !s.includes('\0'))
