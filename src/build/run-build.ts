@@ -214,10 +214,12 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     for (const id of ['a', 'b'] as const) {
       if (isolation.kind !== 'namespaces') continue
       const sandbox = await openSandbox({
+        base: workspace.base,
         dir: plan.runs[id].layout.dir,
         hostname: plan.runs[id].hostname,
         domainname: plan.runs[id].domainname,
         network: options.network,
+        firstPid: plan.runs[id].firstPid,
       })
       sandboxes[id] = sandbox
       for (const note of sandbox.notes)

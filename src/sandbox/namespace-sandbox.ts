@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
-import { findProcesses, runCaptured, startHolder, type Holder } from './process.js'
+import { runCaptured, startHolder, type Holder } from './process.js'
 
 /**
  * The per-run sandbox, rootless, made of util-linux programs that every Linux
@@ -24,37 +24,46 @@ import { findProcesses, runCaptured, startHolder, type Holder } from './process.
 // Holder commands are found here, not on the build's PATH, which the user controls.
 const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 
-// $1 mode (check|run), $2 the run's directory, $3 host name, $4 domain name,
-// $5 "isolated" when the network namespace is new. Prints "note ..." lines, then
-// "ready"; in run mode it then waits for its standard input to close.
+// $1 mode (check|run), $2 the workspace (both runs' directories and logs), $3 the run's
+// directory inside it, $4 host name, $5 domain name, $6 "isolated" when the network
+// namespace is new, $7 the last process ID before the build's (0: the kernel's own).
+// Prints "note ..." lines, then "ready"; in run mode it then answers "kill" (every
+// other process of its PID namespace, nested namespaces included) with "killed", and
+// ends when its standard input closes.
 const HOLDER_SCRIPT = String.raw`
 set -u
 PATH=${SYSTEM_PATH}
 while read -r _ _ _ _ mnt _; do
-  case $mnt in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue ;; esac
+  case $mnt in /proc|/proc/*) continue ;; esac
   mnt=$(printf '%b' "$mnt")
   mount -o remount,bind,ro -- "$mnt" 2>/dev/null || printf 'note writable %s\n' "$mnt"
 done < /proc/self/mountinfo
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || exit 10
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit 11
-mkdir -p -- "$2" && mount -t tmpfs -o mode=0755 tmpfs "$2" || exit 12
-hostname -- "$3" || exit 13
-domainname -- "$4" || exit 13
-if [ "$5" = isolated ]; then
+mkdir -p -- "$2" && mount -t tmpfs -o mode=0700 tmpfs "$2" || exit 12
+mkdir -p -- "$3" || exit 12
+hostname -- "$4" || exit 13
+domainname -- "$5" || exit 13
+if [ "$6" = isolated ]; then
   ip link set lo up 2>/dev/null || printf 'note loopback is down (iproute2 not installed)\n'
+fi
+if [ "$7" != 0 ]; then
+  echo "$7" > /proc/sys/kernel/ns_last_pid || printf 'note process IDs could not be moved\n'
 fi
 if [ "$1" = check ]; then
   unshare --user --map-user=1 --map-group=1 -- true || exit 14
 fi
 echo ready
 [ "$1" = check ] && exit 0
-while read -r _; do :; done
+while read -r command; do
+  [ "$command" = kill ] && { kill -9 -1 2>/dev/null; echo killed; }
+done
 `
 
 const SETUP_FAILURES: Record<number, string> = {
   10: 'a tmpfs could not be mounted on /tmp',
   11: 'a tmpfs could not be mounted on /dev/shm',
-  12: 'the run directory could not be mounted',
+  12: 'the workspace could not be mounted',
   13: 'the host name could not be set',
   14: 'a nested user namespace could not be made',
 }
@@ -105,9 +114,11 @@ export async function probeSandbox(scratch: string): Promise<SandboxSupport> {
       ...holderArgv({ isolateNetwork: true, pdeathsig: await hasPdeathsig() }),
       'check',
       scratch,
+      `${scratch}/run`,
       'reproof',
       '(none)',
       'isolated',
+      '0',
     ],
     { env: { PATH: SYSTEM_PATH }, timeoutMs: 15_000 },
   )
@@ -135,19 +146,26 @@ export interface RunSandbox {
 }
 
 export async function openSandbox(options: {
+  /** The workspace: hidden from the run by a tmpfs of its own (the other run's files). */
+  base: string
+  /** The run's directory, below `base`. */
   dir: string
   hostname: string
   domainname: string
   network: boolean
+  /** Process IDs of the build start above this (0: where the kernel starts them). */
+  firstPid: number
 }): Promise<RunSandbox> {
   const holder = startHolder(
     [
       ...holderArgv({ isolateNetwork: !options.network, pdeathsig: await hasPdeathsig() }),
       'run',
+      options.base,
       options.dir,
       options.hostname,
       options.domainname,
       options.network ? 'shared' : 'isolated',
+      String(options.firstPid),
     ],
     { PATH: SYSTEM_PATH },
   )
@@ -167,7 +185,6 @@ export async function openSandbox(options: {
       if (line.startsWith('note ')) notes.push(describeNote(line.slice(5)))
     }
     const init = await initPid(holder)
-    const nsPid = await fsp.readlink(`/proc/${init}/ns/pid`)
     return {
       view: (p) => `/proc/${init}/root${p}`,
       enter: [
@@ -187,7 +204,7 @@ export async function openSandbox(options: {
         '--',
       ],
       notes,
-      reap: () => reapNamespace(nsPid, init),
+      reap: () => reapNamespace(holder, init),
       close: () => holder.close(),
     }
   } catch (err) {
@@ -216,22 +233,42 @@ async function initPid(holder: Holder): Promise<number> {
 // exits when the sandbox closes, and the kernel kills what is left.
 const MAX_REAP_ROUNDS = 50
 
-async function reapNamespace(nsPid: string, init: number): Promise<string[]> {
+/**
+ * Names and kills every process left in the run's PID namespace but its init, nested
+ * namespaces included (a tool that runs its own sandbox): they are all listed in the
+ * namespace's own /proc, and the init's kill(-1) reaches them all.
+ */
+async function reapNamespace(holder: Holder, init: number): Promise<string[]> {
   const names: string[] = []
+  const nsProc = `/proc/${init}/root/proc`
   for (let round = 0; round < MAX_REAP_ROUNDS; round++) {
-    const left = await findProcesses(
-      async (pid) => pid !== init && (await fsp.readlink(`/proc/${pid}/ns/pid`)) === nsPid,
-    )
+    const left = await runningIn(nsProc)
     if (left.length === 0) break
-    for (const p of left) {
-      if (round === 0) names.push(p.name)
-      try {
-        process.kill(p.pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
+    if (round === 0) names.push(...left)
+    holder.send('kill')
+    if ((await holder.nextLine()) !== 'killed') break
+  }
+  return names
+}
+
+/** Names of the running processes (zombies aside) of a PID namespace's /proc, but its init. */
+async function runningIn(nsProc: string): Promise<string[]> {
+  let entries: string[]
+  try {
+    entries = await fsp.readdir(nsProc)
+  } catch {
+    return []
+  }
+  const names: string[] = []
+  for (const pid of entries) {
+    if (!/^[0-9]+$/.test(pid) || pid === '1') continue
+    try {
+      const stat = await fsp.readFile(`${nsProc}/${pid}/stat`, 'utf8')
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue
+      names.push((await fsp.readFile(`${nsProc}/${pid}/comm`, 'utf8')).trim())
+    } catch {
+      // gone meanwhile
     }
-    await new Promise((resolve) => setTimeout(resolve, 20))
   }
   return names
 }

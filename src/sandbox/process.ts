@@ -243,6 +243,8 @@ export interface Holder {
   /** The next line the holder printed; undefined once its output has ended. */
   nextLine(): Promise<string | undefined>
   exited: Promise<{ code: number | null; stderr: string }>
+  /** Writes one line to its standard input. */
+  send(line: string): void
   /** Closes its standard input (its signal to end), then kills it if it lingers. */
   close(): Promise<void>
 }
@@ -295,6 +297,9 @@ export function startHolder(argv: readonly string[], env: Record<string, string>
       return new Promise((resolve) => waiting.push(resolve))
     },
     exited,
+    send(line) {
+      child.stdin.write(`${line}\n`)
+    },
     async close() {
       child.stdin.end()
       const quit = await Promise.race([exited.then(() => true), delay(5000).then(() => false)])

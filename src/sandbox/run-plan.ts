@@ -56,6 +56,12 @@ export interface RunSetup {
   /** Host and domain name the sandbox gives the run (sandbox only). */
   hostname: string
   domainname: string
+  /**
+   * The process IDs of the build start above this (sandbox only; 0: from 1, as the
+   * kernel starts a PID namespace). Two fresh PID namespaces would otherwise hand both
+   * runs the same IDs, and an ID written into an output would never differ.
+   */
+  firstPid: number
 }
 
 /**
@@ -143,9 +149,11 @@ export function planRuns(input: PlanInput): RunPlan {
     files: [],
     hostname: FIXED_HOSTNAME,
     domainname: FIXED_DOMAINNAME,
+    firstPid: 0,
   })
   const a = setup('a')
   const b = setup('b')
+  b.firstPid = firstPidFor(canary)
   const records: VariationRecord[] = []
   const toConfirm: VariationName[] = []
   const record = (r: VariationRecord, confirm = false): void => {
@@ -356,6 +364,12 @@ export function planRuns(input: PlanInput): RunPlan {
   b.launcher.push(...shellLauncher(umaskB, layouts.b.root))
 
   return { runs: { a, b }, variations: records, toConfirm }
+}
+
+/** Somewhere in 10,000 to 29,999, from the canary: far from run A's, and repeatable. */
+function firstPidFor(canary: string): number {
+  const n = Number.parseInt(canary.slice(-4), 16)
+  return 10_000 + (Number.isNaN(n) ? 0 : n % 20_000)
 }
 
 function userLauncher(uid: number, gid: number): string[] {

@@ -169,6 +169,54 @@ withSandbox('the build sandbox', () => {
     )
   })
 
+  it('keeps /dev and /sys read-only, and the other run and both logs out of sight', async () => {
+    const source = shellProject()
+    const parent = makeTemp('disk-parent-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
+    const script = [
+      '{ touch /dev/reproof-escape 2>&1; mkdir /sys/fs/cgroup/reproof-escape 2>&1; } | sed "s/ .\\/dev.*//" > dev.txt',
+      // The workspace holds this run's directory only; the run's directory no log.
+      'ls ../.. | wc -l > seen.txt; ls .. | sort | tr "\\n" " " >> seen.txt',
+    ].join('; ')
+    const { code, result } = await build(
+      source,
+      ['-o', 'dev.txt', '-o', 'seen.txt', '--', 'sh', '-c', script],
+      parent,
+    )
+    expect(code).toBe(0)
+    expect(result?.isolation.notes).toEqual([])
+    expect(fs.readFileSync(path.join(source, 'dev.txt'), 'utf8')).toMatch(/Read-only file system/)
+    expect(fs.existsSync('/dev/reproof-escape')).toBe(false)
+    const [count, listing] = fs.readFileSync(path.join(source, 'seen.txt'), 'utf8').split('\n')
+    expect(count).toBe('1')
+    expect(listing).toMatch(/^home project (real-clock )?tmp $/)
+  })
+
+  it('names and kills what a build leaves in nested PID namespaces', async () => {
+    const source = shellProject()
+    const seconds = String(4000 + Math.floor(Math.random() * 999))
+    // A tool that runs its own sandbox leaves a process in a PID namespace of its own.
+    const script = `echo built > out.txt; unshare --user --map-root-user --pid --fork sleep ${seconds} & sleep 0.3`
+    const { code, result } = await build(source, ['-o', 'out.txt', '--', 'sh', '-c', script])
+    expect(code).toBe(0)
+    for (const run of result?.runs ?? []) expect(run.leftovers).toEqual(['unshare', 'sleep'])
+    expect(processesWith(`sleep\0${seconds}`)).toEqual([])
+  })
+
+  it('gives run B process IDs of its own', async () => {
+    const source = shellProject()
+    const { code } = await build(source, [
+      '-o',
+      'pid.txt',
+      '--no-vary',
+      'time',
+      '--',
+      'sh',
+      '-c',
+      'echo $$ > pid.txt',
+    ])
+    expect(code).toBe(1)
+  })
+
   it('fixes the host name in run A and varies it in run B, from the UTS namespace', async () => {
     const source = shellProject()
     const run = await runCli([
