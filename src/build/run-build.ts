@@ -186,6 +186,9 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const workspace = await createWorkspace({ parent, name: rootName(options.source) })
   let keep = false
   const sandboxes: Partial<Record<'a' | 'b', RunSandbox>> = {}
+  // Copies both runs' directories out of their sandboxes (where they live on a private
+  // tmpfs) into the workspace, for --keep; set once the sandboxes exist.
+  let copyRootsOut: () => Promise<void> = () => Promise.resolve()
   try {
     // The probe mounts over this directory; it must exist on the machine's side, where
     // the sandbox's read-only file system would refuse to create it.
@@ -226,6 +229,13 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         if (!isolation.notes.includes(note)) isolation.notes.push(note)
     }
     const view = (id: 'a' | 'b', p: string): string => sandboxes[id]?.view(p) ?? p
+    copyRootsOut = async () => {
+      for (const id of ['a', 'b'] as const) {
+        const dir = plan.runs[id].layout.dir
+        if (sandboxes[id] !== undefined)
+          await fs.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true })
+      }
+    }
     const contexts = {
       a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, 'a'),
       b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
@@ -265,6 +275,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         )
     }
     warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
+    throwIfAborted(deps.signal)
 
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
     emit({ kind: 'phase', text: 'hashing artifacts' })
@@ -342,14 +353,9 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       toRunRecord(outcomes.b, plan.runs.b.layout.root, collected.b.manifest),
     ]
     // Kept roots are copied out of the sandbox's private tmpfs before it goes away.
-    if (options.keep) {
-      for (const id of ['a', 'b'] as const) {
-        const dir = plan.runs[id].layout.dir
-        if (sandboxes[id] !== undefined)
-          await fs.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true })
-      }
-    }
+    if (options.keep) await copyRootsOut()
 
+    throwIfAborted(deps.signal)
     // 5. Durable writes: the artifacts (only when reproducible), then the record.
     let outDir: string | null = null
     if (reproducible) {
@@ -445,6 +451,17 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       excludedOutputs,
     }
     return { result, record }
+  } catch (err) {
+    // A build that failed or timed out is what --keep is most wanted for.
+    if (options.keep && !keep) {
+      await copyRootsOut().catch(() => undefined)
+      keep = true
+      if (err instanceof ReproofError) {
+        const kept = `both build roots and their logs are kept in ${workspace.base}`
+        err.context.hint = err.context.hint === undefined ? kept : `${err.context.hint}\n${kept}`
+      }
+    }
+    throw err
   } finally {
     for (const sandbox of [sandboxes.a, sandboxes.b]) await sandbox?.close()
     await releaseWorkspace(workspace, keep)

@@ -113,7 +113,9 @@ export function describeVariations(variations: BuildResult['variations']): strin
     .map((v) =>
       v.name === 'time'
         ? `time (+${FAKETIME_OFFSET_DAYS} days${v.note === undefined ? '' : `; ${v.note}`})`
-        : v.name,
+        : v.name === 'ordering'
+          ? 'ordering (of the source snapshot)'
+          : v.name,
     )
   const notVaried = variations
     .filter((v) => v.status !== 'effective')

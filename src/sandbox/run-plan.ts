@@ -181,6 +181,10 @@ export function planRuns(input: PlanInput): RunPlan {
           // faketime.ts says why each setting is there. Set by the launcher, after the
           // namespaces are entered, so that nothing of it lands in the machine's /dev/shm.
           fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET)
+          // The kernel stamps the files a build writes with the real time, whatever
+          // libfaketime says: starting B later is what makes a tar of generated files
+          // (or a zip, or a jar) carry other times in the two runs.
+          b.minStartGapMs = STAGGER_MS
           Object.assign(b.env, faketimeEnvironment(caps.faketime))
           const shims = realClockShims(caps.faketime)
           // Both runs get the shims' directory, so that PATH differs only by the run's
@@ -197,10 +201,10 @@ export function planRuns(input: PlanInput): RunPlan {
               name,
               status: 'effective',
               a: 'real clock',
-              b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
+              b: `clock ${FAKETIME_OFFSET} (libfaketime), started ${STAGGER_MS} ms after run A (file times)`,
               ...(shims.length > 0
                 ? {
-                    note: `${shims.map((f) => f.name).join(', ')} ran on the real clock: libfaketime${version} deadlocks ${shims.length === 1 ? 'it' : 'them'} at start-up (0.9.11 and later do not)`,
+                    note: `${shims.map((f) => f.name).join(', ')} runs on the real clock, if the build uses ${shims.length === 1 ? 'it' : 'them'}: libfaketime${version} deadlocks ${shims.length === 1 ? 'it' : 'them'} at start-up (0.9.11 and later do not)`,
                   }
                 : {}),
             },
@@ -224,8 +228,10 @@ export function planRuns(input: PlanInput): RunPlan {
           {
             name,
             status: 'effective',
-            a: 'entries created in byte order',
-            b: 'entries created in reverse byte order',
+            a: 'source entries created in byte order',
+            // tmpfs lists a directory in creation order: the snapshot's directories list
+            // in opposite orders in the two runs, those the build makes alike.
+            b: 'source entries created in reverse byte order (directories the build makes itself list alike in both runs)',
           },
           true,
         )
@@ -310,8 +316,10 @@ export function planRuns(input: PlanInput): RunPlan {
             {
               name,
               status: 'effective',
-              a: '1 CPU, MAKEFLAGS=-j1',
-              b: `${caps.cpuCount} CPUs, MAKEFLAGS=-j${caps.cpuCount}`,
+              // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
+              // /sys still show every CPU (os.cpu_count(), getconf).
+              a: '1 CPU by affinity (nproc), MAKEFLAGS=-j1',
+              b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=-j${caps.cpuCount}`,
             },
             true,
           )

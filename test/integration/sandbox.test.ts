@@ -274,6 +274,30 @@ withSandbox('the build sandbox', () => {
     }
   })
 
+  it('keeps both roots with --keep when a run fails, and says where', async () => {
+    const source = shellProject()
+    const parent = makeTempParent()
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      parent,
+      '--keep',
+      '-o',
+      'out.txt',
+      '--',
+      'sh',
+      '-c',
+      'echo partial > out.txt; exit 5',
+    ])
+    expect(run.code).toBe(3)
+    const kept = /both build roots and their logs are kept in (\S+)/.exec(run.stderr)?.[1] ?? ''
+    expect(kept.startsWith(parent)).toBe(true)
+    expect(fs.readFileSync(path.join(kept, 'a', 'project', 'out.txt'), 'utf8')).toBe('partial\n')
+    expect(fs.existsSync(path.join(kept, 'a', 'stderr.log'))).toBe(true)
+  })
+
   it('says which run was still running, and with what, when --timeout fires', async () => {
     const source = shellProject()
     const { code, stderr } = await build(source, [
