@@ -5,7 +5,14 @@ import { ReproofError } from '../errors.js'
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'))
-const manifest = v.array(v.object({ name: v.string(), sha256: hex64, size: v.number() }))
+const manifest = v.array(
+  v.object({
+    name: v.string(),
+    sha256: hex64,
+    size: v.number(),
+    executable: v.optional(v.literal(true)),
+  }),
+)
 
 /** What attestation reads from a build record: checked field by field, never trusted as is. */
 const RecordSchema = v.object({

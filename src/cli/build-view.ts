@@ -80,6 +80,11 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
     }
     for (const d of result.differences) {
       const [a, b] = d.digests
+      if (d.kind === 'mode') {
+        const only = d.executable?.[0] === true ? 'A' : 'B'
+        out.push(`  ${shown(d.name)}: the same bytes, but executable in run ${only} only`)
+        continue
+      }
       out.push(`  ${shown(d.name)}`)
       out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
       out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)

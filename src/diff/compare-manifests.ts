@@ -2,7 +2,8 @@ import { compareBytes } from '../canonical.js'
 import type { Manifest, ManifestEntry } from '../digest/manifest-digest.js'
 import type { DiffItem } from './report.js'
 
-export type DifferenceKind = 'content' | 'only-in-a' | 'only-in-b'
+/** `mode`: the same bytes, but only one run's copy is executable. */
+export type DifferenceKind = 'content' | 'mode' | 'only-in-a' | 'only-in-b'
 
 export interface Difference {
   name: string
@@ -10,11 +11,13 @@ export interface Difference {
   /** Digests of run A and run B; null where the artifact is missing. */
   digests: [string | null, string | null]
   sizes: [number | null, number | null]
+  /** For `mode`: whether run A's and run B's copies are executable. */
+  executable?: [boolean, boolean]
   /** What differs inside, and the likely causes (filled in by the diff engine). */
   explanation?: DiffItem[]
 }
 
-/** Two manifests agree when they hold the same names with the same digests. */
+/** Two manifests agree when they hold the same names with the same digests and exec bits. */
 export function compareManifests(a: Manifest, b: Manifest): Difference[] {
   const byName = (m: Manifest): Map<string, ManifestEntry> => new Map(m.map((e) => [e.name, e]))
   const left = byName(a)
@@ -24,12 +27,21 @@ export function compareManifests(a: Manifest, b: Manifest): Difference[] {
   for (const name of names) {
     const x = left.get(name)
     const y = right.get(name)
-    if (x !== undefined && x.sha256 === y?.sha256) continue
+    const sameBytes = x !== undefined && x.sha256 === y?.sha256
+    if (sameBytes && x.executable === y.executable) continue
     differences.push({
       name,
-      kind: x === undefined ? 'only-in-b' : y === undefined ? 'only-in-a' : 'content',
+      kind:
+        x === undefined
+          ? 'only-in-b'
+          : y === undefined
+            ? 'only-in-a'
+            : sameBytes
+              ? 'mode'
+              : 'content',
       digests: [x?.sha256 ?? null, y?.sha256 ?? null],
       sizes: [x?.size ?? null, y?.size ?? null],
+      ...(sameBytes ? { executable: [x.executable === true, y.executable === true] } : {}),
     })
   }
   return differences

@@ -6,6 +6,11 @@ export interface ManifestEntry {
   name: string
   sha256: string
   size: number
+  /**
+   * Present (and true) when the file, or a link's target, has an execute bit: part of
+   * what a build produces, so two runs that differ in it differ.
+   */
+  executable?: true
 }
 
 /** Sorted by name in byte order; the canonical form is what gets hashed. */

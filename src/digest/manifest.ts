@@ -45,11 +45,18 @@ export async function collectManifest(
   }
   const sorted = [...names.keys()].sort(compareNames)
   const digests = await hashFiles(sorted.map((name) => names.get(name) ?? toFsPath(root, name)))
-  const manifest = sorted.map((name, i) => {
+  const manifest: Manifest = []
+  for (const [i, name] of sorted.entries()) {
     const digest = digests[i]
     if (digest === undefined) throw new Error(`no digest for ${name}`)
-    return { name, sha256: digest.sha256, size: digest.size }
-  })
+    const { mode } = await fs.stat(names.get(name) ?? toFsPath(root, name))
+    manifest.push({
+      name,
+      sha256: digest.sha256,
+      size: digest.size,
+      ...((mode & 0o111) !== 0 ? { executable: true as const } : {}),
+    })
+  }
   return { manifest, matches }
 }
 

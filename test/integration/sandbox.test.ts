@@ -202,6 +202,19 @@ withSandbox('the build sandbox', () => {
     expect(processesWith(`sleep\0${seconds}`)).toEqual([])
   })
 
+  it('compares the exec bit of artifacts, not only their bytes', async () => {
+    const source = shellProject()
+    const script = 'echo tool > tool; [ "$(uname -n)" = reproof ] && chmod +x tool; true'
+    const args = ['-o', 'tool', '--vary', 'hostname', '--', 'sh', '-c', script]
+    const { code, result } = await build(source, args)
+    expect(code).toBe(1)
+    expect(result?.differences).toEqual([
+      expect.objectContaining({ name: 'tool', kind: 'mode', executable: [true, false] }),
+    ])
+    const human = await runCli(['build', '-C', source, '--temp-dir', makeTempParent(), ...args])
+    expect(human.stdout).toMatch(/^ {2}tool: the same bytes, but executable in run A only$/m)
+  })
+
   it('gives run B process IDs of its own', async () => {
     const source = shellProject()
     const { code } = await build(source, [
