@@ -4439,7 +4439,14 @@ var init_read_record = __esm({
     init_errors();
     MAX_RECORD_BYTES = 64 * 1024 * 1024;
     hex64 = pipe(string(), regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits"));
-    manifest = array(object({ name: string(), sha256: hex64, size: number() }));
+    manifest = array(
+      object({
+        name: string(),
+        sha256: hex64,
+        size: number(),
+        executable: optional(literal(true))
+      })
+    );
     RecordSchema = object({
       recordType: literal(BUILD_RECORD_TYPE),
       // Version 1 records (before the strict verdict) said "reproducible" after
@@ -69858,12 +69865,14 @@ function compareManifests(a, b) {
   for (const name of names) {
     const x = left.get(name);
     const y = right.get(name);
-    if (x !== void 0 && x.sha256 === y?.sha256) continue;
+    const sameBytes = x !== void 0 && x.sha256 === y?.sha256;
+    if (sameBytes && x.executable === y.executable) continue;
     differences.push({
       name,
-      kind: x === void 0 ? "only-in-b" : y === void 0 ? "only-in-a" : "content",
+      kind: x === void 0 ? "only-in-b" : y === void 0 ? "only-in-a" : sameBytes ? "mode" : "content",
       digests: [x?.sha256 ?? null, y?.sha256 ?? null],
-      sizes: [x?.size ?? null, y?.size ?? null]
+      sizes: [x?.size ?? null, y?.size ?? null],
+      ...sameBytes ? { executable: [x.executable === true, y.executable === true] } : {}
     });
   }
   return differences;
@@ -81065,11 +81074,18 @@ async function collectManifest(root, globs, options2 = {}) {
   }
   const sorted = [...names.keys()].sort(compareNames);
   const digests = await hashFiles(sorted.map((name) => names.get(name) ?? toFsPath(root, name)));
-  const manifest2 = sorted.map((name, i) => {
+  const manifest2 = [];
+  for (const [i, name] of sorted.entries()) {
     const digest = digests[i];
     if (digest === void 0) throw new Error(`no digest for ${name}`);
-    return { name, sha256: digest.sha256, size: digest.size };
-  });
+    const { mode } = await fs15.stat(names.get(name) ?? toFsPath(root, name));
+    manifest2.push({
+      name,
+      sha256: digest.sha256,
+      size: digest.size,
+      ...(mode & 73) !== 0 ? { executable: true } : {}
+    });
+  }
   return { manifest: manifest2, matches };
 }
 async function findMatches(root, glob, seenAs) {
@@ -81364,6 +81380,10 @@ function startHolder(argv, env) {
       return new Promise((resolve) => waiting.push(resolve));
     },
     exited,
+    send(line) {
+      child.stdin.write(`${line}
+`);
+    },
     async close() {
       child.stdin.end();
       const quit = await Promise.race([exited.then(() => true), delay(5e3).then(() => false)]);
@@ -81544,9 +81564,11 @@ async function probeSandbox(scratch) {
       ...holderArgv({ isolateNetwork: true, pdeathsig: await hasPdeathsig() }),
       "check",
       scratch,
+      `${scratch}/run`,
       "reproof",
       "(none)",
-      "isolated"
+      "isolated",
+      "0"
     ],
     { env: { PATH: SYSTEM_PATH }, timeoutMs: 15e3 }
   );
@@ -81564,10 +81586,12 @@ async function openSandbox(options2) {
     [
       ...holderArgv({ isolateNetwork: !options2.network, pdeathsig: await hasPdeathsig() }),
       "run",
+      options2.base,
       options2.dir,
       options2.hostname,
       options2.domainname,
-      options2.network ? "shared" : "isolated"
+      options2.network ? "shared" : "isolated",
+      String(options2.firstPid)
     ],
     { PATH: SYSTEM_PATH }
   );
@@ -81587,7 +81611,6 @@ async function openSandbox(options2) {
       if (line.startsWith("note ")) notes.push(describeNote(line.slice(5)));
     }
     const init = await initPid(holder2);
-    const nsPid = await fsp2.readlink(`/proc/${init}/ns/pid`);
     return {
       view: (p) => `/proc/${init}/root${p}`,
       enter: [
@@ -81607,7 +81630,7 @@ async function openSandbox(options2) {
         "--"
       ],
       notes,
-      reap: () => reapNamespace(nsPid, init),
+      reap: () => reapNamespace(holder2, init),
       close: () => holder2.close()
     };
   } catch (err) {
@@ -81626,21 +81649,34 @@ async function initPid(holder2) {
   }
   return pid;
 }
-async function reapNamespace(nsPid, init) {
+async function reapNamespace(holder2, init) {
   const names = [];
+  const nsProc = `/proc/${init}/root/proc`;
   for (let round = 0; round < MAX_REAP_ROUNDS; round++) {
-    const left = await findProcesses(
-      async (pid) => pid !== init && await fsp2.readlink(`/proc/${pid}/ns/pid`) === nsPid
-    );
+    const left = await runningIn(nsProc);
     if (left.length === 0) break;
-    for (const p of left) {
-      if (round === 0) names.push(p.name);
-      try {
-        process.kill(p.pid, "SIGKILL");
-      } catch {
-      }
+    if (round === 0) names.push(...left);
+    holder2.send("kill");
+    if (await holder2.nextLine() !== "killed") break;
+  }
+  return names;
+}
+async function runningIn(nsProc) {
+  let entries;
+  try {
+    entries = await fsp2.readdir(nsProc);
+  } catch {
+    return [];
+  }
+  const names = [];
+  for (const pid of entries) {
+    if (!/^[0-9]+$/.test(pid) || pid === "1") continue;
+    try {
+      const stat = await fsp2.readFile(`${nsProc}/${pid}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") continue;
+      names.push((await fsp2.readFile(`${nsProc}/${pid}/comm`, "utf8")).trim());
+    } catch {
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return names;
 }
@@ -81655,29 +81691,35 @@ var init_namespace_sandbox = __esm({
 set -u
 PATH=${SYSTEM_PATH}
 while read -r _ _ _ _ mnt _; do
-  case $mnt in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue ;; esac
+  case $mnt in /proc|/proc/*) continue ;; esac
   mnt=$(printf '%b' "$mnt")
   mount -o remount,bind,ro -- "$mnt" 2>/dev/null || printf 'note writable %s\n' "$mnt"
 done < /proc/self/mountinfo
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || exit 10
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit 11
-mkdir -p -- "$2" && mount -t tmpfs -o mode=0755 tmpfs "$2" || exit 12
-hostname -- "$3" || exit 13
-domainname -- "$4" || exit 13
-if [ "$5" = isolated ]; then
+mkdir -p -- "$2" && mount -t tmpfs -o mode=0700 tmpfs "$2" || exit 12
+mkdir -p -- "$3" || exit 12
+hostname -- "$4" || exit 13
+domainname -- "$5" || exit 13
+if [ "$6" = isolated ]; then
   ip link set lo up 2>/dev/null || printf 'note loopback is down (iproute2 not installed)\n'
+fi
+if [ "$7" != 0 ]; then
+  echo "$7" > /proc/sys/kernel/ns_last_pid || printf 'note process IDs could not be moved\n'
 fi
 if [ "$1" = check ]; then
   unshare --user --map-user=1 --map-group=1 -- true || exit 14
 fi
 echo ready
 [ "$1" = check ] && exit 0
-while read -r _; do :; done
+while read -r command; do
+  [ "$command" = kill ] && { kill -9 -1 2>/dev/null; echo killed; }
+done
 `;
     SETUP_FAILURES = {
       10: "a tmpfs could not be mounted on /tmp",
       11: "a tmpfs could not be mounted on /dev/shm",
-      12: "the run directory could not be mounted",
+      12: "the workspace could not be mounted",
       13: "the host name could not be set",
       14: "a nested user namespace could not be made"
     };
@@ -81710,10 +81752,12 @@ function planRuns(input2) {
     mkdirs: [layouts[id].home, layouts[id].tmp],
     files: [],
     hostname: FIXED_HOSTNAME,
-    domainname: FIXED_DOMAINNAME
+    domainname: FIXED_DOMAINNAME,
+    firstPid: 0
   });
   const a = setup("a");
   const b = setup("b");
+  b.firstPid = firstPidFor(canary);
   const records = [];
   const toConfirm = [];
   const record2 = (r, confirm = false) => {
@@ -81737,6 +81781,7 @@ function planRuns(input2) {
       case "time":
         if (caps.faketime !== void 0) {
           fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET);
+          b.minStartGapMs = STAGGER_MS;
           Object.assign(b.env, faketimeEnvironment(caps.faketime));
           const shims = realClockShims(caps.faketime);
           for (const run2 of shims.length > 0 ? [a, b] : []) {
@@ -81751,9 +81796,9 @@ function planRuns(input2) {
               name,
               status: "effective",
               a: "real clock",
-              b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
+              b: `clock ${FAKETIME_OFFSET} (libfaketime), started ${STAGGER_MS} ms after run A (file times)`,
               ...shims.length > 0 ? {
-                note: `${shims.map((f) => f.name).join(", ")} ran on the real clock: libfaketime${version} deadlocks ${shims.length === 1 ? "it" : "them"} at start-up (0.9.11 and later do not)`
+                note: `${shims.map((f) => f.name).join(", ")} runs on the real clock, if the build uses ${shims.length === 1 ? "it" : "them"}: libfaketime${version} deadlocks ${shims.length === 1 ? "it" : "them"} at start-up (0.9.11 and later do not)`
               } : {}
             },
             true
@@ -81774,8 +81819,10 @@ function planRuns(input2) {
           {
             name,
             status: "effective",
-            a: "entries created in byte order",
-            b: "entries created in reverse byte order"
+            a: "source entries created in byte order",
+            // tmpfs lists a directory in creation order: the snapshot's directories list
+            // in opposite orders in the two runs, those the build makes alike.
+            b: "source entries created in reverse byte order (directories the build makes itself list alike in both runs)"
           },
           true
         );
@@ -81860,8 +81907,10 @@ function planRuns(input2) {
             {
               name,
               status: "effective",
-              a: "1 CPU, MAKEFLAGS=-j1",
-              b: `${caps.cpuCount} CPUs, MAKEFLAGS=-j${caps.cpuCount}`
+              // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
+              // /sys still show every CPU (os.cpu_count(), getconf).
+              a: "1 CPU by affinity (nproc), MAKEFLAGS=-j1",
+              b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=-j${caps.cpuCount}`
             },
             true
           );
@@ -81908,6 +81957,10 @@ function planRuns(input2) {
   a.launcher.push(...shellLauncher("0022", layouts.a.root));
   b.launcher.push(...shellLauncher(umaskB, layouts.b.root));
   return { runs: { a, b }, variations: records, toConfirm };
+}
+function firstPidFor(canary) {
+  const n = Number.parseInt(canary.slice(-4), 16);
+  return 1e4 + (Number.isNaN(n) ? 0 : n % 2e4);
 }
 function userLauncher(uid, gid) {
   return ["unshare", "--user", `--map-user=${uid}`, `--map-group=${gid}`, "--"];
@@ -83988,6 +84041,7 @@ async function runBuild(options2, deps) {
   const workspace = await createWorkspace({ parent, name: rootName(options2.source) });
   let keep = false;
   const sandboxes = {};
+  let copyRootsOut = () => Promise.resolve();
   try {
     const scratch = path16.join(workspace.base, "probe");
     await fs27.mkdir(scratch);
@@ -84014,16 +84068,25 @@ async function runBuild(options2, deps) {
     for (const id of ["a", "b"]) {
       if (isolation.kind !== "namespaces") continue;
       const sandbox = await openSandbox({
+        base: workspace.base,
         dir: plan.runs[id].layout.dir,
         hostname: plan.runs[id].hostname,
         domainname: plan.runs[id].domainname,
-        network: options2.network
+        network: options2.network,
+        firstPid: plan.runs[id].firstPid
       });
       sandboxes[id] = sandbox;
       for (const note of sandbox.notes)
         if (!isolation.notes.includes(note)) isolation.notes.push(note);
     }
     const view = (id, p) => sandboxes[id]?.view(p) ?? p;
+    copyRootsOut = async () => {
+      for (const id of ["a", "b"]) {
+        const dir = plan.runs[id].layout.dir;
+        if (sandboxes[id] !== void 0)
+          await fs27.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
+      }
+    };
     const contexts = {
       a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, "a"),
       b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, "b")
@@ -84061,6 +84124,7 @@ async function runBuild(options2, deps) {
         );
     }
     warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]));
+    throwIfAborted(deps.signal);
     emit({ kind: "phase", text: "hashing artifacts" });
     const collected = {
       a: await collectManifest(roots.a, options2.outputs, { seenAs: plan.runs.a.layout.root }),
@@ -84124,13 +84188,8 @@ async function runBuild(options2, deps) {
       toRunRecord(outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
       toRunRecord(outcomes.b, plan.runs.b.layout.root, collected.b.manifest)
     ];
-    if (options2.keep) {
-      for (const id of ["a", "b"]) {
-        const dir = plan.runs[id].layout.dir;
-        if (sandboxes[id] !== void 0)
-          await fs27.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
-      }
-    }
+    if (options2.keep) await copyRootsOut();
+    throwIfAborted(deps.signal);
     let outDir = null;
     if (reproducible) {
       emit({
@@ -84222,6 +84281,17 @@ async function runBuild(options2, deps) {
       excludedOutputs
     };
     return { result, record: record2 };
+  } catch (err) {
+    if (options2.keep && !keep) {
+      await copyRootsOut().catch(() => void 0);
+      keep = true;
+      if (err instanceof ReproofError) {
+        const kept = `both build roots and their logs are kept in ${workspace.base}`;
+        err.context.hint = err.context.hint === void 0 ? kept : `${err.context.hint}
+${kept}`;
+      }
+    }
+    throw err;
   } finally {
     for (const sandbox of [sandboxes.a, sandboxes.b]) await sandbox?.close();
     await releaseWorkspace(workspace, keep);
@@ -84711,6 +84781,11 @@ function renderBuildHuman(result, color) {
     }
     for (const d of result.differences) {
       const [a, b] = d.digests;
+      if (d.kind === "mode") {
+        const only = d.executable?.[0] === true ? "A" : "B";
+        out.push(`  ${toDisplayText(d.name)}: the same bytes, but executable in run ${only} only`);
+        continue;
+      }
       out.push(`  ${toDisplayText(d.name)}`);
       out.push(`    A ${a ?? "(missing)"}${d.sizes[0] === null ? "" : `  ${d.sizes[0]} bytes`}`);
       out.push(`    B ${b ?? "(missing)"}${d.sizes[1] === null ? "" : `  ${d.sizes[1]} bytes`}`);
@@ -84732,7 +84807,7 @@ function countNames(result) {
 }
 function describeVariations(variations) {
   const varied = variations.filter((v) => v.status === "effective").map(
-    (v) => v.name === "time" ? `time (+${FAKETIME_OFFSET_DAYS} days${v.note === void 0 ? "" : `; ${v.note}`})` : v.name
+    (v) => v.name === "time" ? `time (+${FAKETIME_OFFSET_DAYS} days${v.note === void 0 ? "" : `; ${v.note}`})` : v.name === "ordering" ? "ordering (of the source snapshot)" : v.name
   );
   const notVaried = variations.filter((v) => v.status !== "effective").map(
     (v) => v.status === "no-effect" ? `${v.name} (no effect here${v.note === void 0 ? "" : `: ${v.note}`})` : `${v.name} (${v.note ?? "not available"})`
