@@ -61,14 +61,13 @@ for (let i = 0; i < SETUPS; i++) {
   const support = await probeSandbox(path.join(scratch, 'probe'))
   probeTimes.push(performance.now() - t0)
   if (!support.available) throw new Error(`no sandbox here: ${support.reason}`)
-  const dir = path.join(scratch, `run-${i}`)
-  fs.mkdirSync(dir)
+  const base = path.join(scratch, `run-${i}`)
+  fs.mkdirSync(base)
   t0 = performance.now()
+  // prettier-ignore
   const sandbox = await openSandbox({
-    dir,
-    hostname: 'reproof',
-    domainname: '(none)',
-    network: false,
+    base, dir: path.join(base, 'b'), hostname: 'reproof', domainname: '(none)', network: false,
+    firstPid: 10_000,
   })
   await sandbox.close()
   setupTimes.push(performance.now() - t0)

@@ -201,7 +201,10 @@ export function planRuns(input: PlanInput): RunPlan {
               name,
               status: 'effective',
               a: 'real clock',
-              b: `clock ${FAKETIME_OFFSET} (libfaketime), started ${STAGGER_MS} ms after run A (file times)`,
+              b: `clock ${FAKETIME_OFFSET} (libfaketime); file times ${STAGGER_MS} ms later (run B starts later)`,
+              // The kernel writes file times from the real clock: the stagger moves them
+              // by a little more than a second, which tar and gzip (1 s) always see, and
+              // zip and jar (2 s DOS times) about half of the time.
               ...(shims.length > 0
                 ? {
                     note: `${shims.map((f) => f.name).join(', ')} runs on the real clock, if the build uses ${shims.length === 1 ? 'it' : 'them'}: libfaketime${version} deadlocks ${shims.length === 1 ? 'it' : 'them'} at start-up (0.9.11 and later do not)`,
