@@ -17,6 +17,7 @@ const isWellFormed = (s: string): boolean => !/\p{Cs}/u.test(s)
 const nameBytes = fc
   .uint8Array({ minLength: 1, maxLength: 24 })
   .map((b) => b.filter((x) => x !== 0))
+  .filter((b) => b.length > 0)
 const validText = fc
   .string({ unit: 'binary', maxLength: 24 })
   .filter((s) => isWellFormed(s) && !s.includes('\0'))
