@@ -2,10 +2,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   compareNames,
+  fromMatchName,
   fromNameBytes,
   isUtf8Name,
   toDisplayText,
   toFsPath,
+  toMatchName,
   toNameBytes,
 } from '../../src/file-names.js'
 import { compileGlob } from '../../src/globs.js'
@@ -82,6 +84,18 @@ describe('the name form', () => {
         expect(Math.sign(compareNames(fromNameBytes(a), fromNameBytes(b)))).toBe(expected)
       }),
     )
+  })
+
+  it('comes back unchanged from the match form globs see, pairs of surrogates included', () => {
+    fc.assert(
+      fc.property(fc.oneof(nameBytes, nearUtf8), (bytes) => {
+        const name = fromNameBytes(bytes)
+        expect(fromMatchName(toMatchName(name))).toBe(name)
+      }),
+    )
+    const astralThenStray = Buffer.from([...Buffer.from('\u{10080}'), 0xff])
+    expect(toMatchName(fromNameBytes(astralThenStray))).toBe('\u{10080}\udcff')
+    expect(fromMatchName('\u{10080}\udcff')).toBe('\u{10080}\u0000ff')
   })
 
   it('opens by string when it can, by exact bytes when it must', () => {
