@@ -98,6 +98,18 @@ export function toMatchName(name: string): string {
   )
 }
 
+// A low surrogate that is not the second half of a pair: text decoded from UTF-8 never
+// holds one, so each is a byte that `toMatchName` set there.
+const LONE_LOW_SURROGATE = /(?<![\ud800-\udbff])[\udc80-\udcff]/g
+
+/** The name form back from `toMatchName`. */
+export function fromMatchName(text: string): string {
+  return text.replace(
+    LONE_LOW_SURROGATE,
+    (c) => NUL + (c.charCodeAt(0) - 0xdc00).toString(16).padStart(2, '0'),
+  )
+}
+
 // C0 and C1 controls, DEL, and the invisible characters that reorder or break lines on
 // a terminal (bidirectional overrides and isolates, line and paragraph separators).
 const UNSAFE =

@@ -1,56 +1,67 @@
 import micromatch from 'micromatch'
-import { toMatchName } from './file-names.js'
+import { ReproofError } from './errors.js'
+import { toDisplayText } from './file-names.js'
 
-/** A glob ready to be matched against names in the name form (see file-names.ts). */
+/** A glob as reproof hands it to fast-glob. */
 export interface CompiledGlob {
   glob: string
   /** The fixed directory the glob starts from, `/`-separated, '' for the root. */
   base: string
   /** True when the glob is a plain path: it names `base` itself. */
   literal: boolean
-  /** How many levels below `base` a match can lie; undefined when unbounded (`**`, braces). */
-  depth: number | undefined
-  matches(name: string): boolean
+  /**
+   * What fast-glob is given: the glob's brace expansions, less those that name `..` or
+   * an absolute path. No entry of a walk below the root has such a name, so they can
+   * match nothing there; fast-glob, though, would read them as paths, and outside.
+   */
+  patterns: string[]
+}
+
+// Brace expansion multiplies: `{a,b}` twenty times is a million patterns. fast-glob
+// expands every brace before it matches, so a glob above this many is refused.
+const MAX_PATTERNS = 4096
+
+/**
+ * Compiles a glob; refused when its braces expand to more than `MAX_PATTERNS` patterns.
+ * `what` says where the glob came from (`--out`), for the message.
+ */
+export function compileGlob(glob: string, what?: string): CompiledGlob {
+  const expanded = expandBraces(glob)
+  if (expanded === undefined) {
+    const shown = toDisplayText(glob)
+    throw new ReproofError(
+      'E_USAGE',
+      `${what === undefined ? shown : `${what} ${shown}`}: its braces expand to too many patterns (at most ${MAX_PATTERNS}, 1000 from a range)`,
+      { hint: 'give several globs, or fewer alternatives' },
+    )
+  }
+  const scan = micromatch.scan(glob)
+  const base = scan.base.replace(/\/+$/, '')
+  return {
+    glob,
+    base: base === '.' ? '' : base,
+    literal: !scan.isGlob,
+    patterns: expanded.filter(
+      (pattern) => !pattern.startsWith('/') && !pattern.split('/').includes('..'),
+    ),
+  }
 }
 
 // As fast-glob matches: dot files included, trailing slashes optional, `/` only.
 const OPTIONS = { dot: true, posix: true, strictSlashes: false } as const
 
-export function compileGlob(glob: string): CompiledGlob {
-  const scan = micromatch.scan(glob)
-  const base = scan.base.replace(/\/+$/, '')
-  const rest = scan.glob
-  // Without `**`, braces or extglobs (which can hold a `/`), each `/` of the rest is one
-  // level: no deeper entry can match, so the walk need not go there.
-  const bounded = !/\*\*|[{}()]/.test(rest)
-  const matcher = micromatch.matcher(glob, OPTIONS)
-  const literal = !scan.isGlob
-  const from = base === '.' ? '' : base
-  return {
-    glob,
-    base: from,
-    literal,
-    depth: bounded ? rest.split('/').length : undefined,
-    // As in fast-glob, a glob with wildcards matches below its base, never the base
-    // itself: `c/**` takes what is in `c`, not `c`.
-    matches: (name) => (literal || name !== from) && matcher(toMatchName(name)),
-  }
-}
-
-// Brace expansion multiplies: `{a,b}` twenty times is a million patterns. Above this many
-// a glob is not pre-checked; the check of every match against the root still guards it.
-const MAX_EXPANSIONS = 4096
-
 /**
  * The first way `glob` could climb out of the directory it is matched in: a `..`
- * segment, as written or after brace expansion (`.{.,}` is `..`), or an extglob segment
- * that matches `..` and no ordinary dot file (`@(..)`, `+(.)`). Undefined if none is
- * seen. A walk of real directory entries never yields `..`, and every match is checked
- * against the build root after matching; this early check turns such globs into a
- * usage error before anything is built.
+ * segment or an absolute path, as written or after brace expansion (`.{.,}` is `..`),
+ * or an extglob segment that matches `..` and no ordinary dot file (`@(..)`, `+(.)`).
+ * Undefined if none is seen. A walk of real directory entries never yields `..`, and
+ * every match is checked against the build root after matching; this early check turns
+ * such globs into a usage error before anything is built.
  */
 export function findClimb(glob: string): string | undefined {
-  for (const pattern of expandBraces(glob)) {
+  // Above the bound nothing is expanded; compileGlob refuses such a glob anyway.
+  for (const pattern of expandBraces(glob) ?? [glob]) {
+    if (pattern.startsWith('/')) return pattern
     for (const segment of pattern.split('/')) {
       if (segment === '..' || standsForDotDot(segment)) return pattern
     }
@@ -66,13 +77,17 @@ function standsForDotDot(segment: string): boolean {
   }
 }
 
-function expandBraces(glob: string): string[] {
+/** The patterns fast-glob would expand `glob` into; undefined above `MAX_PATTERNS`. */
+function expandBraces(glob: string): string[] | undefined {
   if (!glob.includes('{')) return [glob]
-  if (expansionBound(glob) > MAX_EXPANSIONS) return [glob]
+  if (expansionBound(glob) > MAX_PATTERNS) return undefined
   try {
-    return micromatch.braces(glob, { expand: true })
+    // fast-glob's own options: it expands the patterns it is given the same way again,
+    // which changes nothing in patterns that are already expanded.
+    const patterns = micromatch.braces(glob, { expand: true, nodupes: true, keepEscaping: true })
+    return [...new Set(patterns.filter((p) => p !== ''))]
   } catch {
-    return [glob] // a range too large to expand: matching refuses it too
+    return undefined // a range too large to expand
   }
 }
 
@@ -86,7 +101,7 @@ function expansionBound(glob: string): number {
     const body = group[1] ?? ''
     // A range such as `{1..9}`: braces expands at most 1,000 values (more throws).
     bound *= body.includes('..') && !body.includes(',') ? 1000 : body.split(',').length
-    if (bound > MAX_EXPANSIONS) return bound
+    if (bound > MAX_PATTERNS) return bound
     text = `${text.slice(0, group.index)}x${text.slice(group.index + group[0].length)}`
   }
 }

@@ -21,3 +21,6 @@ export const sigstoreSign = (): typeof import('@sigstore/sign') =>
   load('@sigstore/sign') as typeof import('@sigstore/sign')
 export const sigstoreTuf = (): typeof import('@sigstore/tuf') =>
   load('@sigstore/tuf') as typeof import('@sigstore/tuf')
+// fast-glob: 10 ms less to require than to import; a snapshot without globs loads none of it.
+export const fastGlob = (): typeof import('fast-glob') =>
+  load('fast-glob') as typeof import('fast-glob')

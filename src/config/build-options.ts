@@ -3,7 +3,7 @@ import * as v from 'valibot'
 import { compareBytes } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { toDisplayText } from '../file-names.js'
-import { findClimb } from '../globs.js'
+import { compileGlob, findClimb } from '../globs.js'
 import { parseDuration } from './duration.js'
 import { resolveVariations, splitList, type VariationName } from './variations.js'
 
@@ -238,11 +238,12 @@ function validateGlob(glob: string, what: string): void {
       `${what} ${toDisplayText(glob)}: globs are relative to the build root and may not contain ".."${climb === glob ? '' : ` (it expands to ${toDisplayText(climb)})`}`,
     )
   }
-  // fast-glob took a leading `!` as "ignore"; alone, it matched nothing. Say so now.
+  // fast-glob takes a leading `!` as "ignore"; alone, it matches nothing. Say so now.
   if (glob.startsWith('!') && !glob.startsWith('!(')) {
     throw new ReproofError(
       'E_USAGE',
       `${what} ${toDisplayText(glob)}: negated globs are not supported`,
     )
   }
+  compileGlob(glob, what) // refuses a glob whose braces expand too far to be matched
 }

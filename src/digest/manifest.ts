@@ -1,10 +1,17 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
-import { compareNames, fromNameBytes, toDisplayText, toFsPath } from '../file-names.js'
+import {
+  compareNames,
+  fromMatchName,
+  fromNameBytes,
+  toDisplayText,
+  toFsPath,
+} from '../file-names.js'
 import { compileGlob, type CompiledGlob } from '../globs.js'
 import { isInside, resolveInside } from '../sandbox/contain.js'
-import { walkTree, type TreeEntry } from '../sandbox/walk.js'
+import { globConfined, literalPath, patternTasks } from '../sandbox/glob-fs.js'
+import type { TreeEntry } from '../sandbox/walk.js'
 import { hashFiles } from './hash-file.js'
 
 import type { Manifest } from './manifest-digest.js'
@@ -21,11 +28,13 @@ export interface GlobMatches {
  * a directory takes every file below it. Names are in the name form (see
  * file-names.ts): exact bytes, even when not UTF-8.
  *
- * Globs are matched against the entries a walk of the root really finds, never expanded
- * into paths first, so brace expansion or an extglob cannot make a `..`. The glob's
- * fixed base may pass through symbolic links (as in a shell) but must end inside the
- * root; below it, the walk never follows a link; a link that matches is followed only
- * while it stays inside the root. Anything else is refused, before a byte is read.
+ * fast-glob matches, reading the root through confinedFileSystem, which reads names as
+ * bytes and refuses every path outside the root. reproof expands braces itself first and
+ * leaves out what names `..` (`.{.,}` is `..`): no entry can match it. The glob's fixed
+ * base, and each directory fast-glob starts from, may pass through symbolic links (as
+ * in a shell) but must end inside the root; below it, links are never followed; a link
+ * that matches is followed only while it stays inside the root. Anything else is
+ * refused, before a byte is read.
  */
 export async function collectManifest(
   root: string,
@@ -38,7 +47,7 @@ export async function collectManifest(
   const matches: GlobMatches[] = []
   for (const glob of globs) {
     let count = 0
-    for (const entry of await findMatches(root, compileGlob(glob), seenAs)) {
+    for (const entry of await findMatches(root, compileGlob(glob, '--out'), seenAs)) {
       if (await addArtifact(root, glob, entry, names, seenAs)) count++
     }
     matches.push({ glob, count })
@@ -65,38 +74,64 @@ export async function collectManifest(
  * directory. Directories themselves are not artifacts.
  */
 async function findMatches(root: string, glob: CompiledGlob, seenAs: string): Promise<TreeEntry[]> {
-  // A plain path's own last component is judged as a match is, below; its parents, as a
-  // glob's base is: they may pass through links, as in a shell, but must stay inside.
-  const dir = glob.literal ? parentOf(glob.base) : glob.base
-  const resolved = await resolveInside(root, dir, seenAs)
+  // The fixed part as written: `../x/*` is refused, where its expansions, left out
+  // for naming `..`, would only match nothing. A plain path's own last component is
+  // judged as a match is, below; its parents, as a glob's base is.
+  await isWalkable(root, glob.glob, glob.literal ? parentOf(glob.base) : glob.base, seenAs)
+  const found = new Map<string, TreeEntry>()
+  const take = (entries: readonly TreeEntry[]): void => {
+    for (const entry of entries) found.set(entry.rel, entry)
+  }
+  const dynamic: string[] = []
+  for (const pattern of glob.patterns) {
+    const literal = literalPath(pattern)
+    if (literal !== undefined) {
+      take(await findPath(root, glob.glob, fromMatchName(literal), seenAs))
+    } else {
+      // `<pattern>/**` takes, in the same walk, everything below a directory that matches.
+      dynamic.push(pattern, ...(/(^|\/)\*\*$/.test(pattern) ? [] : [`${pattern}/**`]))
+    }
+  }
+  for (const task of patternTasks(dynamic)) {
+    if (!task.dynamic) {
+      // fast-glob would look these up from a base it merged them into, through any link
+      // on their way; none are made today (all given are dynamic), but be safe.
+      for (const p of task.patterns) take(await findPath(root, glob.glob, fromMatchName(p), seenAs))
+    } else if (await isWalkable(root, glob.glob, task.base, seenAs)) {
+      take(globConfined(root, '', task.patterns))
+    }
+  }
+  return [...found.values()].filter((entry) => entry.kind !== 'dir')
+}
+
+/** A path named outright: itself, or all below it if it is a directory. */
+async function findPath(
+  root: string,
+  glob: string,
+  rel: string,
+  seenAs: string,
+): Promise<TreeEntry[]> {
+  if (!(await isWalkable(root, glob, parentOf(rel), seenAs))) return []
+  const entry = await describeLiteral(root, rel, seenAs)
+  if (entry?.kind === 'dir') return globConfined(root, rel, ['**'])
+  return entry === undefined ? [] : [entry]
+}
+
+/**
+ * Whether `rel` is a directory fast-glob may read: it must resolve inside the root,
+ * links on the way followed as a shell would; if it leads outside, the glob is refused.
+ */
+async function isWalkable(
+  root: string,
+  glob: string,
+  rel: string,
+  seenAs: string,
+): Promise<boolean> {
+  const resolved = await resolveInside(root, rel, seenAs)
   if (resolved.kind === 'outside' || resolved.kind === 'loop') {
-    throw refusal(glob.glob, displayRel(dir), 'leads outside the build root')
+    throw refusal(glob, displayRel(rel), 'leads outside the build root')
   }
-  if (resolved.kind === 'dangling' || !(await fs.stat(resolved.path)).isDirectory()) return []
-  const found: TreeEntry[] = []
-  // Directories that match, or lie below one that does: all below them is taken.
-  const taken = new Set<string>()
-  const visit = (entry: TreeEntry, level: number): boolean => {
-    const take = taken.has(parentOf(entry.rel)) || glob.matches(entry.rel)
-    if (entry.kind === 'dir') {
-      if (take) taken.add(entry.rel)
-      return take || glob.depth === undefined || level < glob.depth
-    }
-    if (take) found.push(entry)
-    return false
-  }
-  if (glob.literal) {
-    const entry = await describeLiteral(root, glob.base, seenAs)
-    if (entry?.kind === 'dir') {
-      taken.add(entry.rel)
-      walkTree(root, entry.rel, visit)
-    } else if (entry !== undefined) {
-      found.push(entry)
-    }
-  } else {
-    walkTree(root, glob.base, visit)
-  }
-  return found
+  return resolved.kind === 'inside' && (await fs.stat(resolved.path)).isDirectory()
 }
 
 /** A path named outright; a link to a directory inside the root counts as that directory. */
@@ -120,6 +155,8 @@ function parentOf(rel: string): string {
   return slash === -1 ? '' : rel.slice(0, slash)
 }
 
+const DOT_DOT = /(^|\/)\.\.(\/|$)/
+
 /** Adds a regular file (or a link that stays inside the root and ends at one). */
 async function addArtifact(
   root: string,
@@ -128,8 +165,9 @@ async function addArtifact(
   names: Map<string, string | Buffer>,
   seenAs: string,
 ): Promise<boolean> {
-  // The walk found it, so it is a real entry below the root; this is the last word.
-  if (!isInside(root, path.join(root, entry.rel))) {
+  // fast-glob found it below the root; this is the last word. Only a `..` can lead out
+  // of it, by text: a path join per name cost 50 ms on 20,000 names.
+  if (DOT_DOT.test(entry.rel) && !isInside(root, path.join(root, entry.rel))) {
     throw refusal(glob, `artifact ${displayRel(entry.rel)}`, 'is outside the build root')
   }
   if (entry.kind === 'file') {

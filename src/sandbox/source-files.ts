@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import { ReproofError } from '../errors.js'
 import { compareNames, fromNameBytes, toDisplayText, toFsPath } from '../file-names.js'
-import { compileGlob, type CompiledGlob } from '../globs.js'
+import { compileGlob } from '../globs.js'
+import { listedFileSystem, matchListed, type ListedName } from './glob-fs.js'
 import { walkTree } from './walk.js'
 
 /** Paths in the name form (see file-names.ts): exact bytes, even when not UTF-8. */
@@ -28,6 +29,10 @@ export interface SourceListing {
  * so that an artifact copied back into the source by an earlier run (the default
  * `--out-dir`) cannot pass for a fresh one, as it does when `make` finds it up to date.
  *
+ * `--exclude` and `--out` globs are matched by fast-glob against the listed names (see
+ * listedFileSystem), not the disk: in a git work tree the tracked names, never the
+ * untracked ones, and nothing read twice.
+ *
  * The walk is synchronous on purpose: one readdir per directory and one lstat per
  * entry, without a promise per file, is what keeps a 20,000-file snapshot near `cp -a`.
  */
@@ -39,16 +44,29 @@ export function listSourceEntries(
     outputs: readonly string[]
   },
 ): SourceListing {
-  const exclude = options.exclude.map(compileGlob)
-  const outputs = options.outputs.map(compileGlob)
-  const candidates = options.tracked ?? listAll(sourceDir)
+  // git lists files and links; the directories that hold them are implied.
+  const listed = options.tracked?.map((rel) => ({ rel, isDirectory: false })) ?? listAll(sourceDir)
+  const tree =
+    options.exclude.length + options.outputs.length > 0
+      ? listedFileSystem(sourceDir, listed)
+      : undefined
+  const match = (globs: readonly string[], what: string): Set<string> =>
+    tree === undefined
+      ? new Set()
+      : matchListed(
+          sourceDir,
+          tree,
+          globs.flatMap((glob) => compileGlob(glob, what).patterns),
+        )
+  const excluded = match(options.exclude, '--exclude')
+  const outputs = match(options.outputs, '--out')
   const entries: SourceEntry[] = []
   const excludedOutputs = new Set<string>()
-  for (const rel of [...candidates].sort(compareNames)) {
+  for (const rel of listed.map((name) => name.rel).sort(compareNames)) {
     const ancestors = selfAndAncestors(rel)
-    if (ancestors.some((p) => isGitDir(p) || matchesAny(exclude, p))) continue
+    if (ancestors.some((p) => isGitDir(p) || excluded.has(p))) continue
     // The topmost: `dist` rather than each file below it.
-    const output = ancestors.findLast((p) => matchesAny(outputs, p))
+    const output = ancestors.findLast((p) => outputs.has(p))
     if (output !== undefined) {
       excludedOutputs.add(output)
       continue
@@ -60,11 +78,11 @@ export function listSourceEntries(
 }
 
 /** Every path below `root`, `.git` left out. */
-function listAll(root: string): string[] {
-  const out: string[] = []
+function listAll(root: string): ListedName[] {
+  const out: ListedName[] = []
   walkTree(root, '', (entry) => {
-    if (entry.rel === '.git' || entry.rel.endsWith('/.git')) return false
-    out.push(entry.rel)
+    if (isGitDir(entry.rel)) return false
+    out.push({ rel: entry.rel, isDirectory: entry.kind === 'dir' })
     return true
   })
   return out
@@ -81,10 +99,6 @@ function selfAndAncestors(rel: string): string[] {
 
 function isGitDir(rel: string): boolean {
   return rel === '.git' || rel.endsWith('/.git')
-}
-
-function matchesAny(globs: readonly CompiledGlob[], rel: string): boolean {
-  return globs.some((g) => g.matches(rel))
 }
 
 function describe(sourceDir: string, rel: string): SourceEntry | undefined {

@@ -9,20 +9,15 @@ export interface TreeEntry {
 
 /**
  * Visits every entry below `root`/`from` (`from` itself excluded), parents before
- * children, links never followed; `visit` returns whether to go into a directory, and
- * is told how many levels down the entry lies (1 for the children of `from`). Names are
- * read as bytes, so a name that is not UTF-8 comes through as it is (not as U+FFFD,
+ * children, links never followed; `visit` returns whether to go into a directory. Names
+ * are read as bytes, so a name that is not UTF-8 comes through as it is (not as U+FFFD,
  * which no later call could open).
  *
  * Synchronous on purpose: one readdir per directory without a promise per entry is what
  * keeps a 20,000-file walk fast.
  */
-export function walkTree(
-  root: string,
-  from: string,
-  visit: (entry: TreeEntry, level: number) => boolean,
-): void {
-  const walk = (rel: string, level: number): void => {
+export function walkTree(root: string, from: string, visit: (entry: TreeEntry) => boolean): void {
+  const walk = (rel: string): void => {
     const dirents = fs.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: 'buffer' })
     for (const dirent of dirents) {
       const name = fromNameBytes(dirent.name)
@@ -36,8 +31,8 @@ export function walkTree(
               ? 'symlink'
               : 'other',
       }
-      if (visit(entry, level) && entry.kind === 'dir') walk(entry.rel, level + 1)
+      if (visit(entry) && entry.kind === 'dir') walk(entry.rel)
     }
   }
-  walk(from, 1)
+  walk(from)
 }

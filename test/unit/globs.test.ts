@@ -22,6 +22,7 @@ const CLIMBING = [
   '*(.)/y',
   '?(..)/y',
   'a/{b,{c,..}}/y',
+  '{/etc,x}/passwd', // an absolute path climbs out as surely
 ]
 const ORDINARY = [
   '.*',
@@ -74,6 +75,21 @@ describe('toBuildOptions', () => {
       )
       expect(exclude.message).toContain('"exclude"')
     }
+  })
+
+  it('refuses a glob whose braces expand too far to be matched, naming where it came from', () => {
+    const bomb = '{a,b}'.repeat(13)
+    const flag = refusal(() => toBuildOptions({ out: [bomb] }, ['make'], {}, '/w', '/w'))
+    expect(flag.code).toBe('E_USAGE')
+    expect(flag.message).toBe(
+      `--out ${bomb}: its braces expand to too many patterns (at most 4096, 1000 from a range)`,
+    )
+    const exclude = refusal(() =>
+      toBuildOptions({ out: ['a'], exclude: ['{1..2000}'] }, ['make'], {}, '/w', '/w'),
+    )
+    expect(exclude.message).toBe(
+      '--exclude {1..2000}: its braces expand to too many patterns (at most 4096, 1000 from a range)',
+    )
   })
 
   it('accepts ordinary globs', () => {
@@ -144,8 +160,8 @@ describe('matching artifacts inside the build root', () => {
   })
 
   it('compiles globs with the base they start from', () => {
-    expect(compileGlob('out/*.bin')).toMatchObject({ base: 'out', literal: false, depth: 1 })
-    expect(compileGlob('out/**')).toMatchObject({ base: 'out', depth: undefined })
+    expect(compileGlob('out/*.bin')).toMatchObject({ base: 'out', literal: false })
+    expect(compileGlob('out/**')).toMatchObject({ base: 'out', literal: false })
     expect(compileGlob('./dist/')).toMatchObject({ base: 'dist', literal: true })
   })
 })
