@@ -7,7 +7,6 @@ import type { BuildResult } from '../../src/build/run-build.js'
 import { probeSandbox } from '../../src/sandbox/namespace-sandbox.js'
 import {
   BIN,
-  REPO,
   cleanupTemp,
   copyFixture,
   listDir,
@@ -113,8 +112,12 @@ withSandbox('the build sandbox', () => {
 
   it('keeps the rest of the file system read-only, and /tmp private', async () => {
     const source = shellProject()
-    // A directory of the machine's that the test may write to, outside /tmp.
-    const outside = path.join(REPO, `.reproof-sandbox-probe-${process.pid}`)
+    // A directory of the machine's that the test may write to, outside /tmp (which the
+    // sandbox replaces, so a write there could not tell read-only from private).
+    const outside = path.join(
+      fs.existsSync('/var/tmp') ? '/var/tmp' : os.homedir(),
+      `.reproof-sandbox-probe-${process.pid}`,
+    )
     const marker = path.join(os.tmpdir(), `reproof-private-${process.pid}`)
     try {
       const { code, result } = await build(source, [
