@@ -84160,7 +84160,7 @@ async function addArtifact(root, glob, entry, names, seenAs) {
     throw refusal(
       glob,
       `artifact ${displayRel(entry.rel)}`,
-      "symbolic link leads outside the build root",
+      resolved.kind === "dangling" ? `symbolic link to ${toDisplayText(fromNameBytes(target))}, which does not exist` : "symbolic link leads outside the build root",
       { found: toDisplayText(fromNameBytes(target)) }
     );
   }

@@ -181,7 +181,9 @@ async function addArtifact(
     throw refusal(
       glob,
       `artifact ${displayRel(entry.rel)}`,
-      'symbolic link leads outside the build root',
+      resolved.kind === 'dangling'
+        ? `symbolic link to ${toDisplayText(fromNameBytes(target))}, which does not exist`
+        : 'symbolic link leads outside the build root',
       { found: toDisplayText(fromNameBytes(target)) },
     )
   }

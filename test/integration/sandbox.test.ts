@@ -170,6 +170,12 @@ withSandbox('the build sandbox', () => {
     expect(outside.stderr).toMatch(
       /--out link: artifact link: symbolic link leads outside the build root/,
     )
+    // A link to nothing is said to be that, not to lead outside.
+    const dangling = await build(source, ['-o', 'link', '--', 'sh', '-c', 'ln -s "$PWD/gone" link'])
+    expect(dangling.code).toBe(2)
+    expect(dangling.stderr).toMatch(
+      /artifact link: symbolic link to \/\S+\/gone, which does not exist/,
+    )
   })
 
   it('keeps /dev and /sys read-only, and the other run and both logs out of sight', async () => {
