@@ -85415,8 +85415,10 @@ async function chooseTempParent(requested) {
 }
 async function createWorkspace(options2) {
   const canary = `canary${crypto13.randomBytes(5).toString("hex")}`;
+  await removeOrphanedWorkspaces(options2.parent);
   const base = await fsp3.mkdtemp(path12.join(options2.parent, "reproof-"));
   live.add(base);
+  await fsp3.writeFile(path12.join(base, OWNER_FILE), ownerMark(process.pid) ?? "");
   const layout = (id, dirName) => {
     const dir = path12.join(base, dirName);
     return {
@@ -85447,6 +85449,37 @@ async function createWorkspace(options2) {
 }
 function keepWorkspace(workspace) {
   live.delete(workspace.base);
+  fs21.rmSync(path12.join(workspace.base, OWNER_FILE), { force: true });
+}
+function ownerMark(pid) {
+  try {
+    const stat = fs21.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return `${pid} ${fields[19] ?? ""}`;
+  } catch {
+    return void 0;
+  }
+}
+async function removeOrphanedWorkspaces(parent) {
+  let entries;
+  try {
+    entries = await fsp3.readdir(parent, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory() || !/^reproof-[A-Za-z0-9]{6}$/.test(entry.name)) continue;
+    const dir = path12.join(parent, entry.name);
+    let mark;
+    try {
+      mark = (await fsp3.readFile(path12.join(dir, OWNER_FILE), "utf8")).trim();
+    } catch {
+      continue;
+    }
+    const pid = Number(mark.split(" ")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || ownerMark(pid) === mark) continue;
+    await fsp3.rm(dir, { recursive: true, force: true }).catch(() => void 0);
+  }
 }
 async function listingOrderDiffers(dirs) {
   const names = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
@@ -85463,7 +85496,7 @@ async function listingOrderDiffers(dirs) {
   const b = await listing(dirs.b, [...names].reverse());
   return a.join("/") !== b.join("/");
 }
-var TMPFS_MAGIC, MIN_TMPFS_FREE, live;
+var TMPFS_MAGIC, MIN_TMPFS_FREE, live, OWNER_FILE;
 var init_workspace = __esm({
   "src/sandbox/workspace.ts"() {
     "use strict";
@@ -85474,6 +85507,7 @@ var init_workspace = __esm({
     process.once("exit", () => {
       for (const dir of live) fs21.rmSync(dir, { recursive: true, force: true });
     });
+    OWNER_FILE = ".reproof-owner";
   }
 });
 

@@ -166,6 +166,38 @@ describe('the reproof executable', () => {
     expect(listDir(parent)).toEqual([])
   })
 
+  it('after a SIGKILL, the next build in the same place removes the orphaned workspace', async () => {
+    const source = copyFixture('hello-c')
+    const parent = makeTempParent()
+    const killed = await spawnCli(
+      ['build', '-C', source, '--temp-dir', parent, '-o', 'hello', '--', 'sleep', '60'],
+      {
+        onStderr: (text, child) => {
+          if (text.includes('run B started') && !child.killed) child.kill('SIGKILL')
+        },
+      },
+    )
+    expect(killed.code).toBe(128 + 9)
+    expect(listDir(parent)).toHaveLength(1)
+    // A workspace kept on purpose is never taken for an orphan.
+    const kept = await spawnCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      parent,
+      '--keep',
+      '-o',
+      'hello',
+      '--',
+      'make',
+    ])
+    expect(kept.code).toBe(0)
+    const after = listDir(parent)
+    expect(after).toHaveLength(1)
+    expect(kept.stdout).toContain(`build roots kept in ${path.join(parent, after[0] ?? '')}`)
+  })
+
   it('leaves no temp dirs after a failing build', async () => {
     const run = await spawnBuild('hello-c', ['-o', 'hello', '--', 'false'])
     expect(run.code).toBe(3)
