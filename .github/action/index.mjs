@@ -84489,7 +84489,13 @@ async function probeFaketime(offsetDays, env) {
   const about = await runCaptured([wrapper, "--version"], { env, timeoutMs: 1e4 });
   if (about.code !== 0) return { faketime: void 0 };
   const version = /Version ([0-9][0-9.]*)/.exec(about.stdout)?.[1];
-  const unprobed = { wrapper, version, missingSymbols: [], realClockFor: [] };
+  const unprobed = {
+    wrapper,
+    version,
+    missingSymbols: [],
+    realClockFor: [],
+    unreachable: []
+  };
   const offset = `+${offsetDays}d`;
   const launcher = faketimeLauncher(unprobed, offset);
   const probeEnv = { ...env, ...faketimeEnvironment(unprobed), FAKETIME_DEBUG_DLSYM: "1" };
@@ -84504,7 +84510,8 @@ async function probeFaketime(offsetDays, env) {
     const found = findOnPath(name, env.PATH);
     return found === void 0 ? [] : [{ name, path: found }];
   });
-  return { faketime: { ...unprobed, missingSymbols, realClockFor } };
+  const unreachable = UNREACHABLE.filter((name) => findOnPath(name, env.PATH) !== void 0);
+  return { faketime: { ...unprobed, missingSymbols, realClockFor, unreachable } };
 }
 function findOnPath(name, searchPath) {
   for (const dir of (searchPath ?? "").split(":")) {
@@ -84532,12 +84539,13 @@ function parseMissingSymbols(stderr) {
   const found = stderr.split("\n").map((line) => /^\[FAKETIME_DEBUG_DLSYM\] Cannot find symbol: (\S+)$/.exec(line.trim())?.[1]).filter((s) => s !== void 0);
   return [...new Set(found)];
 }
-var DEADLOCKED_WITHOUT_SKIPPING;
+var DEADLOCKED_WITHOUT_SKIPPING, UNREACHABLE;
 var init_faketime = __esm({
   "src/sandbox/faketime.ts"() {
     "use strict";
     init_process();
     DEADLOCKED_WITHOUT_SKIPPING = ["rustc"];
+    UNREACHABLE = ["go"];
   }
 });
 
@@ -84814,8 +84822,12 @@ function planRuns(input2) {
               // The kernel writes file times from the real clock: the stagger moves them
               // by a little more than a second, which tar and gzip (1 s) always see, and
               // zip and jar (2 s DOS times) about half of the time.
-              ...shims.length > 0 ? {
-                note: `${shims.map((f) => f.name).join(", ")} runs on the real clock, if the build uses ${shims.length === 1 ? "it" : "them"}: libfaketime${version} deadlocks ${shims.length === 1 ? "it" : "them"} at start-up (0.9.11 and later do not)`
+              ...shims.length > 0 || caps.faketime.unreachable.length > 0 ? {
+                note: clockNote(
+                  shims.map((f) => f.name),
+                  caps.faketime.unreachable,
+                  version
+                )
               } : {}
             },
             true
@@ -84974,6 +84986,15 @@ function planRuns(input2) {
   a.launcher.push(...shellLauncher("0022", layouts.a.root));
   b.launcher.push(...shellLauncher(umaskB, layouts.b.root));
   return { runs: { a, b }, variations: records, toConfirm };
+}
+function clockNote(shimmed, unreachable, version) {
+  const them = (names) => names.length === 1 ? "it" : "them";
+  return [
+    ...shimmed.length > 0 ? [
+      `${shimmed.join(", ")} runs on the real clock, if the build uses ${them(shimmed)}: libfaketime${version} deadlocks ${them(shimmed)} at start-up (0.9.11 and later do not)`
+    ] : [],
+    ...unreachable.includes("go") ? ["Go programs read the real clock, if the build runs any: the Go runtime does not ask libc"] : []
+  ].join("; ");
 }
 function firstPidFor(canary) {
   const n = Number.parseInt(canary.slice(-4), 16);

@@ -33,6 +33,11 @@ export interface Faketime {
    * to skip the look-ups that hang them.
    */
   realClockFor: readonly { name: string; path: string }[]
+  /**
+   * Toolchains on the caller's PATH whose programs never see libfaketime's clock: Go's
+   * runtime reads the time from the kernel (the vDSO), not through libc.
+   */
+  unreachable: readonly string[]
 }
 
 /** The environment run B needs on top of its own, for the given libfaketime. */
@@ -110,6 +115,9 @@ export function faketimeLauncher(faketime: Faketime, offset: string): string[] {
  */
 const DEADLOCKED_WITHOUT_SKIPPING = ['rustc']
 
+/** Toolchains whose programs read the clock without libc, so without libfaketime. */
+const UNREACHABLE = ['go']
+
 export interface FaketimeProbe {
   /** Installed and shifting the clock. */
   faketime: Faketime | undefined
@@ -130,7 +138,13 @@ export async function probeFaketime(
   const about = await runCaptured([wrapper, '--version'], { env, timeoutMs: 10_000 })
   if (about.code !== 0) return { faketime: undefined }
   const version = /Version ([0-9][0-9.]*)/.exec(about.stdout)?.[1]
-  const unprobed: Faketime = { wrapper, version, missingSymbols: [], realClockFor: [] }
+  const unprobed: Faketime = {
+    wrapper,
+    version,
+    missingSymbols: [],
+    realClockFor: [],
+    unreachable: [],
+  }
   const offset = `+${offsetDays}d`
   const launcher = faketimeLauncher(unprobed, offset)
   const probeEnv = { ...env, ...faketimeEnvironment(unprobed), FAKETIME_DEBUG_DLSYM: '1' }
@@ -148,7 +162,8 @@ export async function probeFaketime(
           const found = findOnPath(name, env.PATH)
           return found === undefined ? [] : [{ name, path: found }]
         })
-  return { faketime: { ...unprobed, missingSymbols, realClockFor } }
+  const unreachable = UNREACHABLE.filter((name) => findOnPath(name, env.PATH) !== undefined)
+  return { faketime: { ...unprobed, missingSymbols, realClockFor, unreachable } }
 }
 
 function findOnPath(name: string, searchPath: string | undefined): string | undefined {

@@ -205,9 +205,13 @@ export function planRuns(input: PlanInput): RunPlan {
               // The kernel writes file times from the real clock: the stagger moves them
               // by a little more than a second, which tar and gzip (1 s) always see, and
               // zip and jar (2 s DOS times) about half of the time.
-              ...(shims.length > 0
+              ...(shims.length > 0 || caps.faketime.unreachable.length > 0
                 ? {
-                    note: `${shims.map((f) => f.name).join(', ')} runs on the real clock, if the build uses ${shims.length === 1 ? 'it' : 'them'}: libfaketime${version} deadlocks ${shims.length === 1 ? 'it' : 'them'} at start-up (0.9.11 and later do not)`,
+                    note: clockNote(
+                      shims.map((f) => f.name),
+                      caps.faketime.unreachable,
+                      version,
+                    ),
                   }
                 : {}),
             },
@@ -375,6 +379,25 @@ export function planRuns(input: PlanInput): RunPlan {
   b.launcher.push(...shellLauncher(umaskB, layouts.b.root))
 
   return { runs: { a, b }, variations: records, toConfirm }
+}
+
+/** What the shifted clock does not reach here, for the time variation's note. */
+function clockNote(
+  shimmed: readonly string[],
+  unreachable: readonly string[],
+  version: string,
+): string {
+  const them = (names: readonly string[]): string => (names.length === 1 ? 'it' : 'them')
+  return [
+    ...(shimmed.length > 0
+      ? [
+          `${shimmed.join(', ')} runs on the real clock, if the build uses ${them(shimmed)}: libfaketime${version} deadlocks ${them(shimmed)} at start-up (0.9.11 and later do not)`,
+        ]
+      : []),
+    ...(unreachable.includes('go')
+      ? ['Go programs read the real clock, if the build runs any: the Go runtime does not ask libc']
+      : []),
+  ].join('; ')
 }
 
 /** Somewhere in 10,000 to 29,999, from the canary: far from run A's, and repeatable. */

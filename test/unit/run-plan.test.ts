@@ -24,7 +24,13 @@ const layout = (id: 'a' | 'b', dir: string): RunLayout => ({
 
 const fullCaps: Capabilities = {
   sandbox: { available: true },
-  faketime: { wrapper: 'faketime', version: '0.9.10', missingSymbols: [], realClockFor: [] },
+  faketime: {
+    wrapper: 'faketime',
+    version: '0.9.10',
+    missingSymbols: [],
+    realClockFor: [],
+    unreachable: [],
+  },
   namespaces: true,
   taskset: true,
   cpuCount: 4,
@@ -172,6 +178,7 @@ describe('planRuns', () => {
       version: '0.9.10',
       missingSymbols: [],
       realClockFor: [{ name: 'rustc', path: "/opt/rust's/bin/rustc" }],
+      unreachable: [],
     }
     const { runs, variations } = planRuns(input(['path', 'time'], { ...fullCaps, faketime }))
     for (const run of [runs.a, runs.b]) {
@@ -193,6 +200,13 @@ describe('planRuns', () => {
     const plain = planRuns(input(['path', 'time'], { ...fullCaps, faketime: skipping }))
     expect(plain.runs.b.files).toEqual([])
     expect(plain.runs.b.env.FAKETIME_IGNORE_SYMBOLS).toBe('__ftime')
+    expect(plain.variations.find((v) => v.name === 'time')?.note).toBeUndefined()
+    // Go reads the clock without libc: where it is installed, the note says so.
+    const withGo = { ...skipping, unreachable: ['go'] }
+    const go = planRuns(input(['path', 'time'], { ...fullCaps, faketime: withGo }))
+    expect(go.variations.find((v) => v.name === 'time')?.note).toBe(
+      'Go programs read the real clock, if the build runs any: the Go runtime does not ask libc',
+    )
   })
 
   it('staggers run B, and says it is no time variation without libfaketime', () => {
