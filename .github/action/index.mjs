@@ -88651,6 +88651,7 @@ async function verifySignature(json, trust) {
       "the bundle holds a message signature, not a DSSE attestation"
     );
   checkCanonicalBase64(json);
+  checkStrictCertificates(json);
   checkProofConsistency(json);
   const envelope = bundle.content.dsseEnvelope;
   if (envelope.signatures.length !== 1) {
@@ -88747,6 +88748,25 @@ function checkCanonicalBase64(json) {
     }
   };
   visit(json, "");
+}
+function checkStrictCertificates(json) {
+  const material = json.verificationMaterial;
+  const certificates = [
+    material.certificate?.rawBytes,
+    ...(material.x509CertificateChain?.certificates ?? []).map((c) => c.rawBytes)
+  ].filter((raw2) => typeof raw2 === "string");
+  for (const raw2 of certificates) {
+    const der = Buffer.from(raw2, "base64");
+    let parsed;
+    try {
+      parsed = new crypto15.X509Certificate(der);
+    } catch {
+      parsed = void 0;
+    }
+    if (parsed?.raw.equals(der) !== true) {
+      throw new VerifyRejection("bundle-invalid", "a certificate in the bundle is not valid DER");
+    }
+  }
 }
 function checkProofConsistency(json) {
   const entries = json.verificationMaterial.tlogEntries;

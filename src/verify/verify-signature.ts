@@ -69,6 +69,7 @@ export async function verifySignature(
       'the bundle holds a message signature, not a DSSE attestation',
     )
   checkCanonicalBase64(json)
+  checkStrictCertificates(json)
   checkProofConsistency(json)
   const envelope = bundle.content.dsseEnvelope
   if (envelope.signatures.length !== 1) {
@@ -198,6 +199,34 @@ function checkCanonicalBase64(json: SerializedBundle): void {
     }
   }
   visit(json, '')
+}
+
+/**
+ * The library's ASN.1 reader is lenient: a certificate whose signature BIT STRING tag
+ * was changed still verified. Every certificate in the bundle must be strict DER, as
+ * OpenSSL reads it, byte for byte.
+ */
+function checkStrictCertificates(json: SerializedBundle): void {
+  const material = json.verificationMaterial as {
+    certificate?: { rawBytes?: string }
+    x509CertificateChain?: { certificates?: { rawBytes?: string }[] }
+  }
+  const certificates = [
+    material.certificate?.rawBytes,
+    ...(material.x509CertificateChain?.certificates ?? []).map((c) => c.rawBytes),
+  ].filter((raw): raw is string => typeof raw === 'string')
+  for (const raw of certificates) {
+    const der = Buffer.from(raw, 'base64')
+    let parsed: crypto.X509Certificate | undefined
+    try {
+      parsed = new crypto.X509Certificate(der)
+    } catch {
+      parsed = undefined
+    }
+    if (parsed?.raw.equals(der) !== true) {
+      throw new VerifyRejection('bundle-invalid', 'a certificate in the bundle is not valid DER')
+    }
+  }
 }
 
 /**

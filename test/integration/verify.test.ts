@@ -140,6 +140,18 @@ describe('reproof verify on real public-good bundles, offline', () => {
     expect(bad.result?.reason).toBe('signature-invalid')
   })
 
+  it('refuses a certificate that is not strict DER, which the library would accept', async () => {
+    const text = fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8')
+    // Found by the mutation test below: this character turns the tag of the
+    // certificate's signature BIT STRING (03) into D3; @sigstore/verify still said yes.
+    expect(text[965]).toBe('A')
+    const file = path.join(makeTemp(), 'm.json')
+    fs.writeFileSync(file, `${text.slice(0, 965)}0${text.slice(966)}`)
+    const bad = await verify([TGZ, '--bundle', file, '--trusted-root', ROOT, ...IDENTITY])
+    expect(bad.code).toBe(1)
+    expect(bad.result?.reason).toBe('bundle-invalid')
+  })
+
   it('never says yes to random mutations of a valid bundle', async () => {
     const text = fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8')
     const dir = makeTemp()
