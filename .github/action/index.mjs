@@ -88650,6 +88650,7 @@ async function verifySignature(json, trust) {
       "payload-type",
       "the bundle holds a message signature, not a DSSE attestation"
     );
+  checkMediaType(json);
   checkCanonicalBase64(json);
   checkStrictCertificates(json);
   checkProofConsistency(json);
@@ -88734,6 +88735,14 @@ async function verifySignature(json, trust) {
     payloadType: envelope.payloadType,
     payload: envelope.payload
   };
+}
+function checkMediaType(json) {
+  if (!BUNDLE_MEDIA_TYPES.has(json.mediaType)) {
+    throw new VerifyRejection(
+      "bundle-invalid",
+      `the bundle's media type is not one reproof knows: ${JSON.stringify(json.mediaType).slice(0, 100)}`
+    );
+  }
 }
 function checkCanonicalBase64(json) {
   const visit = (value, key) => {
@@ -88840,7 +88849,7 @@ async function loadTrustedRoot(file, parse2) {
     });
   }
 }
-var VerifyRejection, KEYLESS_THRESHOLDS, BASE64_FIELDS, MAX_ROOT_BYTES;
+var VerifyRejection, KEYLESS_THRESHOLDS, BUNDLE_MEDIA_TYPES, BASE64_FIELDS, MAX_ROOT_BYTES;
 var init_verify_signature = __esm({
   "src/verify/verify-signature.ts"() {
     "use strict";
@@ -88859,6 +88868,12 @@ var init_verify_signature = __esm({
       found;
     };
     KEYLESS_THRESHOLDS = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 };
+    BUNDLE_MEDIA_TYPES = /* @__PURE__ */ new Set([
+      "application/vnd.dev.sigstore.bundle+json;version=0.1",
+      "application/vnd.dev.sigstore.bundle+json;version=0.2",
+      "application/vnd.dev.sigstore.bundle+json;version=0.3",
+      "application/vnd.dev.sigstore.bundle.v0.3+json"
+    ]);
     BASE64_FIELDS = /* @__PURE__ */ new Set([
       "rawBytes",
       "keyId",

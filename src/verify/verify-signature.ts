@@ -68,6 +68,7 @@ export async function verifySignature(
       'payload-type',
       'the bundle holds a message signature, not a DSSE attestation',
     )
+  checkMediaType(json)
   checkCanonicalBase64(json)
   checkStrictCertificates(json)
   checkProofConsistency(json)
@@ -165,6 +166,24 @@ export async function verifySignature(
     verifiedTimes,
     payloadType: envelope.payloadType,
     payload: envelope.payload,
+  }
+}
+
+// The bundle versions reproof reads, as the protobuf-specs name them. The library only
+// looks at the media type to tell v0.1 from later versions, so "version=0.0" passed.
+const BUNDLE_MEDIA_TYPES = new Set([
+  'application/vnd.dev.sigstore.bundle+json;version=0.1',
+  'application/vnd.dev.sigstore.bundle+json;version=0.2',
+  'application/vnd.dev.sigstore.bundle+json;version=0.3',
+  'application/vnd.dev.sigstore.bundle.v0.3+json',
+])
+
+function checkMediaType(json: SerializedBundle): void {
+  if (!BUNDLE_MEDIA_TYPES.has(json.mediaType)) {
+    throw new VerifyRejection(
+      'bundle-invalid',
+      `the bundle's media type is not one reproof knows: ${JSON.stringify(json.mediaType).slice(0, 100)}`,
+    )
   }
 }
 

@@ -140,7 +140,7 @@ describe('reproof verify on real public-good bundles, offline', () => {
     expect(bad.result?.reason).toBe('signature-invalid')
   })
 
-  it('refuses a certificate that is not strict DER, which the library would accept', async () => {
+  it('refuses a certificate that is not strict DER, or an unknown media type, which the library would accept', async () => {
     const text = fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8')
     // Found by the mutation test below: this character turns the tag of the
     // certificate's signature BIT STRING (03) into D3; @sigstore/verify still said yes.
@@ -150,6 +150,11 @@ describe('reproof verify on real public-good bundles, offline', () => {
     const bad = await verify([TGZ, '--bundle', file, '--trusted-root', ROOT, ...IDENTITY])
     expect(bad.code).toBe(1)
     expect(bad.result?.reason).toBe('bundle-invalid')
+    // Also found by it: a media type naming no bundle version that exists.
+    fs.writeFileSync(file, text.replace('bundle+json;version=0.3', 'bundle+json;version=0.0'))
+    const unknown = await verify([TGZ, '--bundle', file, '--trusted-root', ROOT, ...IDENTITY])
+    expect(unknown.code).toBe(1)
+    expect(unknown.result?.reason).toBe('bundle-invalid')
   })
 
   it('never says yes to random mutations of a valid bundle', async () => {
