@@ -181,8 +181,10 @@ withSandbox('the build sandbox', () => {
   it('keeps /dev and /sys read-only, and the other run and both logs out of sight', async () => {
     const source = shellProject()
     const parent = makeTemp('disk-parent-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
+    // A name of its own, so that what an earlier broken run left cannot answer for this one.
+    const escape = `reproof-escape-${process.pid}-${Date.now()}`
     const script = [
-      '{ touch /dev/reproof-escape 2>&1; mkdir /sys/fs/cgroup/reproof-escape 2>&1; } | sed "s/ .\\/dev.*//" > dev.txt',
+      `{ touch /dev/${escape} 2>&1; mkdir /sys/fs/cgroup/${escape} 2>&1; } | sed "s/ .\\/dev.*//" > dev.txt`,
       // The workspace holds this run's directory only; the run's directory no log.
       'ls ../.. | wc -l > seen.txt; ls .. | sort | tr "\\n" " " >> seen.txt',
     ].join('; ')
@@ -194,7 +196,8 @@ withSandbox('the build sandbox', () => {
     expect(code).toBe(0)
     expect(result?.isolation.notes).toEqual([])
     expect(fs.readFileSync(path.join(source, 'dev.txt'), 'utf8')).toMatch(/Read-only file system/)
-    expect(fs.existsSync('/dev/reproof-escape')).toBe(false)
+    expect(fs.existsSync(`/dev/${escape}`)).toBe(false)
+    expect(fs.existsSync(`/sys/fs/cgroup/${escape}`)).toBe(false)
     const [count, listing] = fs.readFileSync(path.join(source, 'seen.txt'), 'utf8').split('\n')
     expect(count).toBe('1')
     expect(listing).toMatch(/^home project (real-clock )?tmp $/)
