@@ -11,7 +11,7 @@ await build({
   outfile: '.github/action/index.mjs',
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node24',
   format: 'esm',
   legalComments: 'none',
   logLevel: 'warning',

@@ -46,6 +46,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
   mod
 ));
+var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -4403,13 +4404,13 @@ function readBuildRecordFile(file) {
     if (err instanceof ReproofError) throw err;
     throw new ReproofError("E_INPUT", `--record ${file}: cannot be read`, { path: file });
   }
-  let json;
+  let json2;
   try {
-    json = JSON.parse(text);
+    json2 = JSON.parse(text);
   } catch {
     throw new ReproofError("E_INPUT", `--record ${file}: not valid JSON`, { path: file });
   }
-  const parsed = safeParse(RecordSchema, json);
+  const parsed = safeParse(RecordSchema, json2);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     throw new ReproofError(
@@ -6058,11 +6059,11 @@ var require_tree = __commonJS({
 var require_util = __commonJS({
   "node_modules/undici/lib/core/util.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
     var stream = __require("node:stream");
-    var net = __require("node:net");
+    var net5 = __require("node:net");
     var { stringify } = __require("node:querystring");
     var { EventEmitter: EE } = __require("node:events");
     var timers = require_timers();
@@ -6076,7 +6077,7 @@ var require_util = __commonJS({
         this[kBodyUsed] = false;
       }
       async *[Symbol.asyncIterator]() {
-        assert(!this[kBodyUsed], "disturbed");
+        assert2(!this[kBodyUsed], "disturbed");
         this[kBodyUsed] = true;
         yield* this[kBody];
       }
@@ -6087,7 +6088,7 @@ var require_util = __commonJS({
       if (isStream(body)) {
         if (bodyLength(body) === 0) {
           body.on("data", function() {
-            assert(false);
+            assert2(false);
           });
         }
         if (typeof body.readableDidRead !== "boolean") {
@@ -6198,7 +6199,7 @@ var require_util = __commonJS({
     function getHostname(host) {
       if (host[0] === "[") {
         const idx2 = host.indexOf("]");
-        assert(idx2 !== -1);
+        assert2(idx2 !== -1);
         return host.substring(1, idx2);
       }
       const idx = host.indexOf(":");
@@ -6209,9 +6210,9 @@ var require_util = __commonJS({
       if (!host) {
         return null;
       }
-      assert(typeof host === "string");
+      assert2(typeof host === "string");
       const servername = getHostname(host);
-      if (net.isIP(servername)) {
+      if (net5.isIP(servername)) {
         return "";
       }
       return servername;
@@ -6753,7 +6754,7 @@ var require_util = __commonJS({
     function errorRequest(client, request, err) {
       try {
         request.onError(err);
-        assert(request.aborted);
+        assert2(request.aborted);
       } catch (err2) {
         client.emit("error", err2);
       }
@@ -7148,7 +7149,7 @@ var require_request = __commonJS({
       InvalidArgumentError: InvalidArgumentError2,
       NotSupportedError
     } = require_errors();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var {
       isValidHTTPToken,
       isValidHeaderValue,
@@ -7346,8 +7347,8 @@ var require_request = __commonJS({
         }
       }
       onConnect(abort) {
-        assert(!this.aborted);
-        assert(!this.completed);
+        assert2(!this.aborted);
+        assert2(!this.completed);
         if (this.error) {
           abort(this.error);
         } else {
@@ -7358,21 +7359,21 @@ var require_request = __commonJS({
       onResponseStarted() {
         return this[kHandler].onResponseStarted?.();
       }
-      onHeaders(statusCode, headers, resume, statusText) {
-        assert(!this.aborted);
-        assert(!this.completed);
+      onHeaders(statusCode, headers, resume2, statusText) {
+        assert2(!this.aborted);
+        assert2(!this.completed);
         if (channels.headers.hasSubscribers) {
           channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
         try {
-          return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
+          return this[kHandler].onHeaders(statusCode, headers, resume2, statusText);
         } catch (err) {
           this.abort(err);
         }
       }
       onData(chunk) {
-        assert(!this.aborted);
-        assert(!this.completed);
+        assert2(!this.aborted);
+        assert2(!this.completed);
         if (channels.bodyChunkReceived.hasSubscribers) {
           channels.bodyChunkReceived.publish({ request: this, chunk });
         }
@@ -7391,8 +7392,8 @@ var require_request = __commonJS({
        */
       onUpgrade(statusCode, headers, socket, statusText = "") {
         this.onFinally();
-        assert(!this.aborted);
-        assert(!this.completed);
+        assert2(!this.aborted);
+        assert2(!this.completed);
         if (channels.headers.hasSubscribers) {
           channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
@@ -7407,8 +7408,8 @@ var require_request = __commonJS({
       }
       onComplete(trailers) {
         this.onFinally();
-        assert(!this.aborted);
-        assert(!this.completed);
+        assert2(!this.aborted);
+        assert2(!this.completed);
         this.completed = true;
         if (channels.trailers.hasSubscribers) {
           channels.trailers.publish({ request: this, trailers });
@@ -7556,8 +7557,8 @@ var require_wrap_handler = __commonJS({
       onResponseStarted() {
         return this.#handler.onResponseStarted?.();
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        return this.#handler.onHeaders?.(statusCode, rawHeaders, resume, statusMessage);
+      onHeaders(statusCode, rawHeaders, resume2, statusMessage) {
+        return this.#handler.onHeaders?.(statusCode, rawHeaders, resume2, statusMessage);
       }
       onUpgrade(statusCode, rawHeaders, socket) {
         return this.#handler.onUpgrade?.(statusCode, rawHeaders, socket);
@@ -7725,8 +7726,8 @@ var require_unwrap_handler = __commonJS({
         this.#controller.rawHeaders = rawHeaders;
         this.#handler.onRequestUpgrade?.(this.#controller, statusCode, parseHeaders(rawHeaders), socket);
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        this.#controller[kResume] = resume;
+      onHeaders(statusCode, rawHeaders, resume2, statusMessage) {
+        this.#controller[kResume] = resume2;
         this.#controller.rawHeaders = rawHeaders;
         this.#handler.onResponseStart?.(this.#controller, statusCode, parseHeaders(rawHeaders), statusMessage);
         return !this.#controller.paused;
@@ -7916,11 +7917,11 @@ var require_dispatcher_base = __commonJS({
 var require_connect = __commonJS({
   "node_modules/undici/lib/core/connect.js"(exports, module) {
     "use strict";
-    var net = __require("node:net");
-    var assert = __require("node:assert");
+    var net5 = __require("node:net");
+    var assert2 = __require("node:assert");
     var util = require_util();
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors();
-    var tls;
+    var tls4;
     var SessionCache = class WeakSessionCache {
       constructor(maxCachedSessions) {
         this._maxCachedSessions = maxCachedSessions;
@@ -7973,18 +7974,18 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect6({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
-          if (!tls) {
-            tls = __require("node:tls");
+          if (!tls4) {
+            tls4 = __require("node:tls");
           }
           servername = servername || options2.servername || util.getServerName(host) || null;
           const sessionKey = servername || hostname;
-          assert(sessionKey);
+          assert2(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
-          socket = tls.connect({
+          socket = tls4.connect({
             highWaterMark: 16384,
             // TLS in node can't have bigger HWM anyway...
             ...options2,
@@ -8001,9 +8002,9 @@ var require_connect = __commonJS({
             sessionCache.set(sessionKey, session2);
           });
         } else {
-          assert(!httpSocket, "httpSocket can only be sent on TLS update");
+          assert2(!httpSocket, "httpSocket can only be sent on TLS update");
           port = port || 80;
-          socket = net.connect({
+          socket = net5.connect({
             highWaterMark: 64 * 1024,
             // Same as nodejs fs streams.
             ...options2,
@@ -8996,7 +8997,7 @@ var require_encoding = __commonJS({
 var require_infra = __commonJS({
   "node_modules/undici/lib/web/infra/index.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { utf8DecodeBytes } = require_encoding();
     function collectASequenceOfCodePoints(condition, input2, position) {
       let result = "";
@@ -9066,7 +9067,7 @@ var require_infra = __commonJS({
     }
     var invalidIsomorphicEncodeValueRegex = /[^\x00-\xFF]/;
     function isomorphicEncode(input2) {
-      assert(!invalidIsomorphicEncodeValueRegex.test(input2));
+      assert2(!invalidIsomorphicEncodeValueRegex.test(input2));
       return input2;
     }
     function parseJSONFromBytes(bytes) {
@@ -9091,7 +9092,7 @@ var require_infra = __commonJS({
       if (result === void 0) {
         throw new TypeError("Value is not JSON serializable");
       }
-      assert(typeof result === "string");
+      assert2(typeof result === "string");
       return result;
     }
     module.exports = {
@@ -9114,14 +9115,14 @@ var require_infra = __commonJS({
 var require_data_url = __commonJS({
   "node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { forgivingBase64, collectASequenceOfCodePoints, collectASequenceOfCodePointsFast, isomorphicDecode, removeASCIIWhitespace, removeChars } = require_infra();
     var encoder = new TextEncoder();
     var HTTP_TOKEN_CODEPOINTS = /^[-!#$%&'*+.^_|~A-Za-z0-9]+$/u;
     var HTTP_WHITESPACE_REGEX = /[\u000A\u000D\u0009\u0020]/u;
     var HTTP_QUOTED_STRING_TOKENS = /^[\u0009\u0020-\u007E\u0080-\u00FF]+$/u;
     function dataURLProcessor(dataURL) {
-      assert(dataURL.protocol === "data:");
+      assert2(dataURL.protocol === "data:");
       let input2 = URLSerializer(dataURL, true);
       input2 = input2.slice(5);
       const position = { position: 0 };
@@ -9286,7 +9287,7 @@ var require_data_url = __commonJS({
     function collectAnHTTPQuotedString(input2, position, extractValue = false) {
       const positionStart = position.position;
       let value = "";
-      assert(input2[position.position] === '"');
+      assert2(input2[position.position] === '"');
       position.position++;
       while (true) {
         value += collectASequenceOfCodePoints(
@@ -9307,7 +9308,7 @@ var require_data_url = __commonJS({
           value += input2[position.position];
           position.position++;
         } else {
-          assert(quoteOrBackslash === '"');
+          assert2(quoteOrBackslash === '"');
           break;
         }
       }
@@ -9317,7 +9318,7 @@ var require_data_url = __commonJS({
       return input2.slice(positionStart, position.position);
     }
     function serializeAMimeType(mimeType) {
-      assert(mimeType !== "failure");
+      assert2(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
       for (let [name, value] of parameters.entries()) {
@@ -9495,7 +9496,7 @@ var require_runtime_features = __commonJS({
 var require_webidl = __commonJS({
   "node_modules/undici/lib/web/webidl/index.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { types, inspect } = __require("node:util");
     var { runtimeFeatures } = require_runtime_features();
     var UNDEFINED = 1;
@@ -9851,7 +9852,7 @@ var require_webidl = __commonJS({
         offset = jsBufferSource.byteOffset;
         length2 = jsBufferSource.byteLength;
       } else {
-        assert(types.isAnyArrayBuffer(jsBufferSource));
+        assert2(types.isAnyArrayBuffer(jsBufferSource));
         length2 = jsBufferSource.byteLength;
       }
       if (jsArrayBuffer.detached) {
@@ -10104,7 +10105,7 @@ var require_util2 = __commonJS({
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url();
     var { performance: performance4 } = __require("node:perf_hooks");
     var { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = require_util();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { isUint8Array } = __require("node:util/types");
     var { webidl } = require_webidl();
     var { isomorphicEncode, collectASequenceOfCodePoints, removeChars } = require_infra();
@@ -10286,7 +10287,7 @@ var require_util2 = __commonJS({
     }
     function determineRequestsReferrer(request) {
       const policy = request.referrerPolicy;
-      assert(policy);
+      assert2(policy);
       let referrerSource = null;
       if (request.referrer === "client") {
         const globalOrigin = getGlobalOrigin();
@@ -10349,7 +10350,7 @@ var require_util2 = __commonJS({
       }
     }
     function stripURLForReferrer(url2, originOnly = false) {
-      assert(webidl.is.URL(url2));
+      assert2(webidl.is.URL(url2));
       url2 = new URL(url2);
       if (urlIsLocal(url2)) {
         return "no-referrer";
@@ -10596,7 +10597,7 @@ var require_util2 = __commonJS({
       }
     }
     function urlIsLocal(url2) {
-      assert("protocol" in url2);
+      assert2("protocol" in url2);
       const protocol = url2.protocol;
       return protocol === "about:" || protocol === "blob:" || protocol === "data:";
     }
@@ -10604,7 +10605,7 @@ var require_util2 = __commonJS({
       return typeof url2 === "string" && url2[5] === ":" && url2[0] === "h" && url2[1] === "t" && url2[2] === "t" && url2[3] === "p" && url2[4] === "s" || url2.protocol === "https:";
     }
     function urlIsHttpHttpsScheme(url2) {
-      assert("protocol" in url2);
+      assert2("protocol" in url2);
       const protocol = url2.protocol;
       return protocol === "http:" || protocol === "https:";
     }
@@ -10769,7 +10770,7 @@ var require_util2 = __commonJS({
               continue;
             }
           } else {
-            assert(input2.charCodeAt(position.position) === 44);
+            assert2(input2.charCodeAt(position.position) === 44);
             position.position++;
           }
         }
@@ -11030,7 +11031,7 @@ var require_formdata_parser = __commonJS({
     var { HTTP_TOKEN_CODEPOINTS } = require_data_url();
     var { makeEntry } = require_formdata();
     var { webidl } = require_webidl();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { isomorphicDecode } = require_infra();
     var dd = Buffer.from("--");
     var decoder = new TextDecoder();
@@ -11057,7 +11058,7 @@ var require_formdata_parser = __commonJS({
       return true;
     }
     function multipartFormDataParser(input2, mimeType) {
-      assert(mimeType !== "failure" && mimeType.essence === "multipart/form-data");
+      assert2(mimeType !== "failure" && mimeType.essence === "multipart/form-data");
       const boundaryString = mimeType.parameters.get("boundary");
       if (boundaryString === void 0) {
         throw parsingError("missing boundary in content-type header");
@@ -11113,8 +11114,8 @@ var require_formdata_parser = __commonJS({
         } else {
           value = decoderIgnoreBOM.decode(Buffer.from(body));
         }
-        assert(webidl.is.USVString(name));
-        assert(typeof value === "string" && webidl.is.USVString(value) || webidl.is.File(value));
+        assert2(webidl.is.USVString(name));
+        assert2(typeof value === "string" && webidl.is.USVString(value) || webidl.is.File(value));
         entryList.push(makeEntry(name, value, filename));
       }
     }
@@ -11384,7 +11385,7 @@ var require_body = __commonJS({
     } = require_util2();
     var { FormData, setFormDataState } = require_formdata();
     var { webidl } = require_webidl();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { isErrored, isDisturbed } = __require("node:stream");
     var { isUint8Array } = __require("node:util/types");
     var { serializeAMimeType } = require_data_url();
@@ -11441,7 +11442,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert(webidl.is.ReadableStream(stream));
+      assert2(webidl.is.ReadableStream(stream));
       let action = null;
       let source = null;
       let length2 = null;
@@ -11530,8 +11531,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     function safelyExtractBody(object2, keepalive = false) {
       if (webidl.is.ReadableStream(object2)) {
-        assert(!util.isDisturbed(object2), "The body has already been consumed.");
-        assert(!object2.locked, "The stream is locked.");
+        assert2(!util.isDisturbed(object2), "The body has already been consumed.");
+        assert2(!object2.locked, "The stream is locked.");
       }
       return extractBody(object2, keepalive);
     }
@@ -11658,7 +11659,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 var require_client_h1 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var util = require_util();
     var { channels } = require_diagnostics();
     var timers = require_timers();
@@ -11760,7 +11761,7 @@ var require_client_h1 = __commonJS({
            * @returns {number}
            */
           wasm_on_status: (p, at, len) => {
-            assert(currentParser.ptr === p);
+            assert2(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len));
           },
@@ -11769,7 +11770,7 @@ var require_client_h1 = __commonJS({
            * @returns {number}
            */
           wasm_on_message_begin: (p) => {
-            assert(currentParser.ptr === p);
+            assert2(currentParser.ptr === p);
             return currentParser.onMessageBegin();
           },
           /**
@@ -11779,7 +11780,7 @@ var require_client_h1 = __commonJS({
            * @returns {number}
            */
           wasm_on_header_field: (p, at, len) => {
-            assert(currentParser.ptr === p);
+            assert2(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len));
           },
@@ -11790,7 +11791,7 @@ var require_client_h1 = __commonJS({
            * @returns {number}
            */
           wasm_on_header_value: (p, at, len) => {
-            assert(currentParser.ptr === p);
+            assert2(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len));
           },
@@ -11802,7 +11803,7 @@ var require_client_h1 = __commonJS({
            * @returns {number}
            */
           wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
-            assert(currentParser.ptr === p);
+            assert2(currentParser.ptr === p);
             return currentParser.onHeadersComplete(statusCode, upgrade === 1, shouldKeepAlive === 1);
           },
           /**
@@ -11812,7 +11813,7 @@ var require_client_h1 = __commonJS({
            * @returns {number}
            */
           wasm_on_body: (p, at, len) => {
-            assert(currentParser.ptr === p);
+            assert2(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len));
           },
@@ -11821,7 +11822,7 @@ var require_client_h1 = __commonJS({
            * @returns {number}
            */
           wasm_on_message_complete: (p) => {
-            assert(currentParser.ptr === p);
+            assert2(currentParser.ptr === p);
             return currentParser.onMessageComplete();
           }
         }
@@ -11893,10 +11894,10 @@ var require_client_h1 = __commonJS({
         if (this.socket.destroyed || !this.paused) {
           return;
         }
-        assert(this.ptr != null);
-        assert(currentParser === null);
+        assert2(this.ptr != null);
+        assert2(currentParser === null);
         this.llhttp.llhttp_resume(this.ptr);
-        assert(this.timeoutType === TIMEOUT_BODY);
+        assert2(this.timeoutType === TIMEOUT_BODY);
         if (this.timeout) {
           if (this.timeout.refresh) {
             this.timeout.refresh();
@@ -11919,9 +11920,9 @@ var require_client_h1 = __commonJS({
        * @param {Buffer} chunk
        */
       execute(chunk) {
-        assert(currentParser === null);
-        assert(this.ptr != null);
-        assert(!this.paused);
+        assert2(currentParser === null);
+        assert2(this.ptr != null);
+        assert2(!this.paused);
         const { socket, llhttp } = this;
         if (chunk.length > currentBufferSize) {
           if (currentBufferPtr) {
@@ -11957,9 +11958,9 @@ var require_client_h1 = __commonJS({
         }
       }
       finish() {
-        assert(currentParser === null);
-        assert(this.ptr != null);
-        assert(!this.paused);
+        assert2(currentParser === null);
+        assert2(this.ptr != null);
+        assert2(!this.paused);
         const { llhttp } = this;
         let ret;
         try {
@@ -11991,8 +11992,8 @@ var require_client_h1 = __commonJS({
         return new HTTPParserError(message, constants.ERROR[ret], data);
       }
       destroy() {
-        assert(currentParser === null);
-        assert(this.ptr != null);
+        assert2(currentParser === null);
+        assert2(this.ptr != null);
         this.llhttp.llhttp_free(this.ptr);
         this.ptr = null;
         this.timeout && timers.clearTimeout(this.timeout);
@@ -12082,14 +12083,14 @@ var require_client_h1 = __commonJS({
        */
       onUpgrade(head) {
         const { upgrade, client, socket, headers, statusCode, statusText } = this;
-        assert(upgrade);
-        assert(client[kSocket] === socket);
-        assert(!socket.destroyed);
-        assert(!this.paused);
-        assert((headers.length & 1) === 0);
+        assert2(upgrade);
+        assert2(client[kSocket] === socket);
+        assert2(!socket.destroyed);
+        assert2(!this.paused);
+        assert2((headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
-        assert(request);
-        assert(request.upgrade || request.method === "CONNECT");
+        assert2(request);
+        assert2(request.upgrade || request.method === "CONNECT");
         this.statusCode = 0;
         this.statusText = "";
         this.shouldKeepAlive = false;
@@ -12132,8 +12133,8 @@ var require_client_h1 = __commonJS({
         if (!request) {
           return -1;
         }
-        assert(!this.upgrade);
-        assert(this.statusCode < 200);
+        assert2(!this.upgrade);
+        assert2(this.statusCode < 200);
         if (statusCode === 100) {
           util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
           return -1;
@@ -12142,7 +12143,7 @@ var require_client_h1 = __commonJS({
           util.destroy(socket, new SocketError("bad upgrade", util.getSocketInfo(socket)));
           return -1;
         }
-        assert(this.timeoutType === TIMEOUT_HEADERS);
+        assert2(this.timeoutType === TIMEOUT_HEADERS);
         this.statusCode = statusCode;
         this.shouldKeepAlive = shouldKeepAlive || // Override llhttp value which does not allow keepAlive for HEAD.
         request.method === "HEAD" && !socket[kReset] && this.connection.toLowerCase() === "keep-alive";
@@ -12155,16 +12156,16 @@ var require_client_h1 = __commonJS({
           }
         }
         if (request.method === "CONNECT") {
-          assert(client[kRunning] === 1);
+          assert2(client[kRunning] === 1);
           this.upgrade = true;
           return 2;
         }
         if (upgrade) {
-          assert(client[kRunning] === 1);
+          assert2(client[kRunning] === 1);
           this.upgrade = true;
           return 2;
         }
-        assert((this.headers.length & 1) === 0);
+        assert2((this.headers.length & 1) === 0);
         this.headers = [];
         this.headersSize = 0;
         if (this.shouldKeepAlive && client[kPipelining]) {
@@ -12211,14 +12212,14 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         const request = client[kQueue][client[kRunningIdx]];
-        assert(request);
-        assert(this.timeoutType === TIMEOUT_BODY);
+        assert2(request);
+        assert2(this.timeoutType === TIMEOUT_BODY);
         if (this.timeout) {
           if (this.timeout.refresh) {
             this.timeout.refresh();
           }
         }
-        assert(statusCode >= 200);
+        assert2(statusCode >= 200);
         if (maxResponseSize > -1 && this.bytesRead + buf.length > maxResponseSize) {
           util.destroy(socket, new ResponseExceededMaxSizeError());
           return -1;
@@ -12240,10 +12241,10 @@ var require_client_h1 = __commonJS({
         if (upgrade) {
           return 0;
         }
-        assert(statusCode >= 100);
-        assert((this.headers.length & 1) === 0);
+        assert2(statusCode >= 100);
+        assert2((this.headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
-        assert(request);
+        assert2(request);
         this.statusCode = 0;
         this.statusText = "";
         this.bytesRead = 0;
@@ -12263,7 +12264,7 @@ var require_client_h1 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         socket[kSocketUsed] = client[kPending] === 0;
         if (socket[kWriting]) {
-          assert(client[kRunning] === 0);
+          assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
           return constants.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
@@ -12288,7 +12289,7 @@ var require_client_h1 = __commonJS({
       const { socket, timeoutType, client, paused } = parser;
       if (timeoutType === TIMEOUT_HEADERS) {
         if (!socket[kWriting] || socket.writableNeedDrain || client[kRunning] > 1) {
-          assert(!paused, "cannot be paused while waiting for headers");
+          assert2(!paused, "cannot be paused while waiting for headers");
           util.destroy(socket, new HeadersTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_BODY) {
@@ -12296,7 +12297,7 @@ var require_client_h1 = __commonJS({
           util.destroy(socket, new BodyTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_KEEP_ALIVE) {
-        assert(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
+        assert2(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
         util.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
@@ -12417,7 +12418,7 @@ var require_client_h1 = __commonJS({
       client[kSocket] = null;
       client[kHTTPContext] = null;
       if (client.destroyed) {
-        assert(client[kPending] === 0);
+        assert2(client[kPending] === 0);
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i = 0; i < requests.length; i++) {
           const request = requests[i];
@@ -12429,7 +12430,7 @@ var require_client_h1 = __commonJS({
         util.errorRequest(client, request, err);
       }
       client[kPendingIdx] = client[kRunningIdx];
-      assert(client[kRunning] === 0);
+      assert2(client[kRunning] === 0);
       client.emit("disconnect", client[kUrl], [client], err);
       client[kResume]();
     }
@@ -12649,12 +12650,12 @@ upgrade: ${upgrade}\r
       } else if (util.isIterable(body)) {
         writeIterable(abort, body, client, request, socket, contentLength, header, expectsPayload);
       } else {
-        assert(false);
+        assert2(false);
       }
       return true;
     }
     function writeStream(abort, body, client, request, socket, contentLength, header, expectsPayload) {
-      assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
+      assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header });
       const onData = function(chunk) {
@@ -12691,7 +12692,7 @@ upgrade: ${upgrade}\r
           return;
         }
         finished = true;
-        assert(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
+        assert2(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
         if (!err) {
@@ -12730,12 +12731,12 @@ upgrade: ${upgrade}\r
 \r
 `, "latin1");
           } else {
-            assert(contentLength === null, "no body must not have content length");
+            assert2(contentLength === null, "no body must not have content length");
             socket.write(`${header}\r
 `, "latin1");
           }
         } else if (util.isBuffer(body)) {
-          assert(contentLength === body.byteLength, "buffer body must have content length");
+          assert2(contentLength === body.byteLength, "buffer body must have content length");
           socket.cork();
           socket.write(`${header}content-length: ${contentLength}\r
 \r
@@ -12754,7 +12755,7 @@ upgrade: ${upgrade}\r
       }
     }
     async function writeBlob(abort, body, client, request, socket, contentLength, header, expectsPayload) {
-      assert(contentLength === body.size, "blob body must have content length");
+      assert2(contentLength === body.size, "blob body must have content length");
       try {
         if (contentLength != null && contentLength !== body.size) {
           throw new RequestContentLengthMismatchError();
@@ -12777,7 +12778,7 @@ upgrade: ${upgrade}\r
       }
     }
     async function writeIterable(abort, body, client, request, socket, contentLength, header, expectsPayload) {
-      assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
+      assert2(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
       function onDrain() {
         if (callback) {
@@ -12787,7 +12788,7 @@ upgrade: ${upgrade}\r
         }
       }
       const waitForDrain = () => new Promise((resolve, reject) => {
-        assert(callback === null);
+        assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
@@ -12936,7 +12937,7 @@ ${len.toString(16)}\r
         const { socket, client, abort } = this;
         socket[kWriting] = false;
         if (err) {
-          assert(client[kRunning] <= 1, "pipeline should only contain this request");
+          assert2(client[kRunning] <= 1, "pipeline should only contain this request");
           abort(err);
         }
       }
@@ -12949,7 +12950,7 @@ ${len.toString(16)}\r
 var require_client_h2 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { pipeline: pipeline2 } = __require("node:stream");
     var util = require_util();
     var {
@@ -12993,11 +12994,11 @@ var require_client_h2 = __commonJS({
     var { channels } = require_diagnostics();
     var kOpenStreams = /* @__PURE__ */ Symbol("open streams");
     var extractBody;
-    var http2;
+    var http22;
     try {
-      http2 = __require("node:http2");
+      http22 = __require("node:http2");
     } catch {
-      http2 = { constants: {} };
+      http22 = { constants: {} };
     }
     var {
       constants: {
@@ -13012,7 +13013,7 @@ var require_client_h2 = __commonJS({
         NGHTTP2_REFUSED_STREAM,
         NGHTTP2_CANCEL
       }
-    } = http2;
+    } = http22;
     function parseH2Headers(headers) {
       const result = [];
       for (const [name, value] of Object.entries(headers)) {
@@ -13030,7 +13031,7 @@ var require_client_h2 = __commonJS({
       client[kSocket] = socket;
       const http2InitialWindowSize = client[kHTTP2InitialWindowSize];
       const http2ConnectionWindowSize = client[kHTTP2ConnectionWindowSize];
-      const session = http2.connect(client[kUrl], {
+      const session = http22.connect(client[kUrl], {
         createConnection: () => socket,
         peerMaxConcurrentStreams: client[kMaxConcurrentStreams],
         settings: {
@@ -13220,7 +13221,7 @@ var require_client_h2 = __commonJS({
         }
         client[kPendingIdx] = client[kRunningIdx];
       }
-      assert(client[kRunning] === 0);
+      assert2(client[kRunning] === 0);
       client.emit("disconnect", client[kUrl], [client], err);
       client.emit("connectionError", client[kUrl], [client], err);
       client[kResume]();
@@ -13236,7 +13237,7 @@ var require_client_h2 = __commonJS({
         state.ping.interval = null;
       }
       if (client.destroyed) {
-        assert(client[kPending] === 0);
+        assert2(client[kPending] === 0);
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i = 0; i < requests.length; i++) {
           const request = requests[i];
@@ -13255,7 +13256,7 @@ var require_client_h2 = __commonJS({
         this[kHTTP2Session].destroy(err);
       }
       client[kPendingIdx] = client[kRunningIdx];
-      assert(client[kRunning] === 0);
+      assert2(client[kRunning] === 0);
       client.emit("disconnect", client[kUrl], [client], err);
       client[kResume]();
     }
@@ -13425,7 +13426,7 @@ var require_client_h2 = __commonJS({
         process.emitWarning(new RequestContentLengthMismatchError());
       }
       if (contentLength != null) {
-        assert(body || contentLength === 0, "no body must not have content length");
+        assert2(body || contentLength === 0, "no body must not have content length");
         headers[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
       }
       session.ref();
@@ -13597,14 +13598,14 @@ var require_client_h2 = __commonJS({
             expectsPayload
           );
         } else {
-          assert(false);
+          assert2(false);
         }
       }
     }
     function writeBuffer(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
       try {
         if (body != null && util.isBuffer(body)) {
-          assert(contentLength === body.byteLength, "buffer body must have content length");
+          assert2(contentLength === body.byteLength, "buffer body must have content length");
           h2stream.cork();
           h2stream.write(body);
           h2stream.uncork();
@@ -13621,7 +13622,7 @@ var require_client_h2 = __commonJS({
       }
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
-      assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
+      assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       const pipe2 = pipeline2(
         body,
         h2stream,
@@ -13645,7 +13646,7 @@ var require_client_h2 = __commonJS({
       }
     }
     async function writeBlob(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
-      assert(contentLength === body.size, "blob body must have content length");
+      assert2(contentLength === body.size, "blob body must have content length");
       try {
         if (contentLength != null && contentLength !== body.size) {
           throw new RequestContentLengthMismatchError();
@@ -13666,7 +13667,7 @@ var require_client_h2 = __commonJS({
       }
     }
     async function writeIterable(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
-      assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
+      assert2(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
       function onDrain() {
         if (callback) {
@@ -13676,7 +13677,7 @@ var require_client_h2 = __commonJS({
         }
       }
       const waitForDrain = () => new Promise((resolve, reject) => {
-        assert(callback === null);
+        assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
@@ -13715,9 +13716,9 @@ var require_client_h2 = __commonJS({
 var require_client = __commonJS({
   "node_modules/undici/lib/dispatcher/client.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
-    var net = __require("node:net");
-    var http = __require("node:http");
+    var assert2 = __require("node:assert");
+    var net5 = __require("node:net");
+    var http3 = __require("node:http");
     var util = require_util();
     var { ClientStats } = require_stats();
     var { channels } = require_diagnostics();
@@ -13775,7 +13776,7 @@ var require_client = __commonJS({
     var connectH1 = require_client_h1();
     var connectH2 = require_client_h2();
     var kClosedResolve = /* @__PURE__ */ Symbol("kClosedResolve");
-    var getDefaultNodeMaxHeaderSize = http && http.maxHeaderSize && Number.isInteger(http.maxHeaderSize) && http.maxHeaderSize > 0 ? () => http.maxHeaderSize : () => {
+    var getDefaultNodeMaxHeaderSize = http3 && http3.maxHeaderSize && Number.isInteger(http3.maxHeaderSize) && http3.maxHeaderSize > 0 ? () => http3.maxHeaderSize : () => {
       throw new InvalidArgumentError2("http module not available or http.maxHeaderSize invalid");
     };
     var noop = () => {
@@ -13804,10 +13805,10 @@ var require_client = __commonJS({
         keepAliveTimeoutThreshold,
         socketPath,
         pipelining,
-        tls,
+        tls: tls4,
         strictContentLength,
         maxCachedSessions,
-        connect: connect2,
+        connect: connect7,
         maxRequestsPerClient,
         localAddress,
         maxResponseSize,
@@ -13866,13 +13867,13 @@ var require_client = __commonJS({
         if (bodyTimeout != null && (!Number.isInteger(bodyTimeout) || bodyTimeout < 0)) {
           throw new InvalidArgumentError2("bodyTimeout must be a positive integer or zero");
         }
-        if (connect2 != null && typeof connect2 !== "function" && typeof connect2 !== "object") {
+        if (connect7 != null && typeof connect7 !== "function" && typeof connect7 !== "object") {
           throw new InvalidArgumentError2("connect must be a function or an object");
         }
         if (maxRequestsPerClient != null && (!Number.isInteger(maxRequestsPerClient) || maxRequestsPerClient < 0)) {
           throw new InvalidArgumentError2("maxRequestsPerClient must be a positive number");
         }
-        if (localAddress != null && (typeof localAddress !== "string" || net.isIP(localAddress) === 0)) {
+        if (localAddress != null && (typeof localAddress !== "string" || net5.isIP(localAddress) === 0)) {
           throw new InvalidArgumentError2("localAddress must be valid string IP address");
         }
         if (maxResponseSize != null && (!Number.isInteger(maxResponseSize) || maxResponseSize < -1)) {
@@ -13900,27 +13901,27 @@ var require_client = __commonJS({
           throw new InvalidArgumentError2("pingInterval must be a positive integer, greater or equal to 0");
         }
         super({ webSocket, eventSource });
-        if (typeof connect2 !== "function") {
-          connect2 = buildConnector({
-            ...tls,
+        if (typeof connect7 !== "function") {
+          connect7 = buildConnector({
+            ...tls4,
             maxCachedSessions,
             allowH2,
             useH2c,
             socketPath,
             timeout: connectTimeout,
             ...typeof autoSelectFamily === "boolean" ? { autoSelectFamily, autoSelectFamilyAttemptTimeout } : void 0,
-            ...connect2
+            ...connect7
           });
         } else {
-          const customConnect = connect2;
-          connect2 = (opts, callback) => customConnect({
+          const customConnect = connect7;
+          connect7 = (opts, callback) => customConnect({
             ...opts,
             ...socketPath != null ? { socketPath } : null,
             ...allowH2 != null ? { allowH2 } : null
           }, callback);
         }
         this[kUrl] = util.parseOrigin(url2);
-        this[kConnector] = connect2;
+        this[kConnector] = connect7;
         this[kPipelining] = pipelining != null ? pipelining : 1;
         this[kMaxHeadersSize] = maxHeaderSize;
         this[kKeepAliveDefaultTimeout] = keepAliveTimeout == null ? 4e3 : keepAliveTimeout;
@@ -13947,7 +13948,7 @@ var require_client = __commonJS({
         this[kQueue] = [];
         this[kRunningIdx] = 0;
         this[kPendingIdx] = 0;
-        this[kResume] = (sync) => resume(this, sync);
+        this[kResume] = (sync) => resume2(this, sync);
         this[kOnError] = (err) => onError(this, err);
       }
       get pipelining() {
@@ -13978,7 +13979,7 @@ var require_client = __commonJS({
         );
       }
       [kConnect](cb) {
-        connect(this);
+        connect6(this);
         this.once("connect", cb);
       }
       [kDispatch](opts, handler) {
@@ -13987,7 +13988,7 @@ var require_client = __commonJS({
         if (this[kResuming]) {
         } else if (util.bodyLength(request.body) == null && util.isIterable(request.body)) {
           this[kResuming] = 1;
-          queueMicrotask(() => resume(this));
+          queueMicrotask(() => resume2(this));
         } else {
           this[kResume](true);
         }
@@ -14033,7 +14034,7 @@ var require_client = __commonJS({
     };
     function onError(client, err) {
       if (client[kRunning] === 0 && err.code !== "UND_ERR_INFO" && err.code !== "UND_ERR_SOCKET") {
-        assert(client[kPendingIdx] === client[kRunningIdx]);
+        assert2(client[kPendingIdx] === client[kRunningIdx]);
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i = 0; i < requests.length; i++) {
           const request = requests[i];
@@ -14041,18 +14042,18 @@ var require_client = __commonJS({
             util.errorRequest(client, request, err);
           }
         }
-        assert(client[kSize] === 0);
+        assert2(client[kSize] === 0);
       }
     }
-    function connect(client) {
-      assert(!client[kConnecting]);
-      assert(!client[kHTTPContext]);
+    function connect6(client) {
+      assert2(!client[kConnecting]);
+      assert2(!client[kHTTPContext]);
       let { host, hostname, protocol, port } = client[kUrl];
       if (hostname[0] === "[") {
         const idx = hostname.indexOf("]");
-        assert(idx !== -1);
+        assert2(idx !== -1);
         const ip = hostname.substring(1, idx);
-        assert(net.isIPv6(ip));
+        assert2(net5.isIPv6(ip));
         hostname = ip;
       }
       client[kConnecting] = true;
@@ -14089,7 +14090,7 @@ var require_client = __commonJS({
             client[kResume]();
             return;
           }
-          assert(socket);
+          assert2(socket);
           try {
             client[kHTTPContext] = socket.alpnProtocol === "h2" ? connectH2(client, socket) : connectH1(client, socket);
           } catch (err2) {
@@ -14147,7 +14148,7 @@ var require_client = __commonJS({
         });
       }
       if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-        assert(client[kRunning] === 0);
+        assert2(client[kRunning] === 0);
         while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
           const request = client[kQueue][client[kPendingIdx]++];
           util.errorRequest(client, request, err);
@@ -14161,7 +14162,7 @@ var require_client = __commonJS({
       client[kNeedDrain] = 0;
       client.emit("drain", client[kUrl], [client]);
     }
-    function resume(client, sync) {
+    function resume2(client, sync) {
       if (client[kResuming] === 2) {
         return;
       }
@@ -14177,7 +14178,7 @@ var require_client = __commonJS({
     function _resume(client, sync) {
       while (true) {
         if (client.destroyed) {
-          assert(client[kPending] === 0);
+          assert2(client[kPending] === 0);
           return;
         }
         if (client[kClosedResolve] && !client[kSize]) {
@@ -14216,14 +14217,14 @@ var require_client = __commonJS({
           client[kServerName] = request.servername;
           client[kHTTPContext]?.destroy(new InformationalError("servername changed"), () => {
             client[kHTTPContext] = null;
-            resume(client);
+            resume2(client);
           });
         }
         if (client[kConnecting]) {
           return;
         }
         if (!client[kHTTPContext]) {
-          connect(client);
+          connect6(client);
           return;
         }
         if (client[kHTTPContext].destroyed) {
@@ -14519,9 +14520,9 @@ var require_pool = __commonJS({
       constructor(origin, {
         connections,
         factory = defaultFactory,
-        connect,
+        connect: connect6,
         connectTimeout,
-        tls,
+        tls: tls4,
         maxCachedSessions,
         socketPath,
         autoSelectFamily,
@@ -14536,24 +14537,24 @@ var require_pool = __commonJS({
         if (typeof factory !== "function") {
           throw new InvalidArgumentError2("factory must be a function.");
         }
-        if (connect != null && typeof connect !== "function" && typeof connect !== "object") {
+        if (connect6 != null && typeof connect6 !== "function" && typeof connect6 !== "object") {
           throw new InvalidArgumentError2("connect must be a function or an object");
         }
-        if (typeof connect !== "function") {
-          connect = buildConnector({
-            ...tls,
+        if (typeof connect6 !== "function") {
+          connect6 = buildConnector({
+            ...tls4,
             maxCachedSessions,
             allowH2,
             socketPath,
             timeout: connectTimeout,
             ...typeof autoSelectFamily === "boolean" ? { autoSelectFamily, autoSelectFamilyAttemptTimeout } : void 0,
-            ...connect
+            ...connect6
           });
         }
         super(options2);
         this[kConnections] = connections || null;
         this[kUrl] = util.parseOrigin(origin);
-        this[kOptions] = { ...util.deepClone(options2), connect, allowH2, clientTtl, socketPath };
+        this[kOptions] = { ...util.deepClone(options2), connect: connect6, allowH2, clientTtl, socketPath };
         this[kOptions].interceptors = options2.interceptors ? { ...options2.interceptors } : void 0;
         this[kFactory] = factory;
         this.on("connect", (origin2, targets) => {
@@ -14632,14 +14633,14 @@ var require_balanced_pool = __commonJS({
       return new Pool(origin, opts);
     }
     var BalancedPool = class extends PoolBase {
-      constructor(upstreams = [], { factory = defaultFactory, connect, tls, ...opts } = {}) {
+      constructor(upstreams = [], { factory = defaultFactory, connect: connect6, tls: tls4, ...opts } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError2("factory must be a function.");
         }
         super(opts);
-        if (connect && typeof connect !== "function") connect = { ...connect };
-        if (tls && typeof tls !== "function") tls = { ...tls };
-        this[kOptions] = { ...util.deepClone(opts), connect, tls };
+        if (connect6 && typeof connect6 !== "function") connect6 = { ...connect6 };
+        if (tls4 && typeof tls4 !== "function") tls4 = { ...tls4 };
+        this[kOptions] = { ...util.deepClone(opts), connect: connect6, tls: tls4 };
         this[kOptions].interceptors = opts.interceptors ? { ...opts.interceptors } : void 0;
         this[kIndex] = -1;
         this[kCurrentWeight] = 0;
@@ -14772,9 +14773,9 @@ var require_round_robin_pool = __commonJS({
       constructor(origin, {
         connections,
         factory = defaultFactory,
-        connect,
+        connect: connect6,
         connectTimeout,
-        tls,
+        tls: tls4,
         maxCachedSessions,
         socketPath,
         autoSelectFamily,
@@ -14789,24 +14790,24 @@ var require_round_robin_pool = __commonJS({
         if (typeof factory !== "function") {
           throw new InvalidArgumentError2("factory must be a function.");
         }
-        if (connect != null && typeof connect !== "function" && typeof connect !== "object") {
+        if (connect6 != null && typeof connect6 !== "function" && typeof connect6 !== "object") {
           throw new InvalidArgumentError2("connect must be a function or an object");
         }
-        if (typeof connect !== "function") {
-          connect = buildConnector({
-            ...tls,
+        if (typeof connect6 !== "function") {
+          connect6 = buildConnector({
+            ...tls4,
             maxCachedSessions,
             allowH2,
             socketPath,
             timeout: connectTimeout,
             ...typeof autoSelectFamily === "boolean" ? { autoSelectFamily, autoSelectFamilyAttemptTimeout } : void 0,
-            ...connect
+            ...connect6
           });
         }
         super();
         this[kConnections] = connections || null;
         this[kUrl] = util.parseOrigin(origin);
-        this[kOptions] = { ...util.deepClone(options2), connect, allowH2, clientTtl, socketPath };
+        this[kOptions] = { ...util.deepClone(options2), connect: connect6, allowH2, clientTtl, socketPath };
         this[kOptions].interceptors = options2.interceptors ? { ...options2.interceptors } : void 0;
         this[kFactory] = factory;
         this[kIndex] = -1;
@@ -14879,25 +14880,25 @@ var require_agent = __commonJS({
     function defaultFactory(origin, opts) {
       return opts && opts.connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
     }
-    var Agent = class extends DispatcherBase {
-      constructor({ factory = defaultFactory, maxOrigins = Infinity, connect, tls, ...options2 } = {}) {
+    var Agent3 = class extends DispatcherBase {
+      constructor({ factory = defaultFactory, maxOrigins = Infinity, connect: connect6, tls: tls4, ...options2 } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError2("factory must be a function.");
         }
-        if (connect != null && typeof connect !== "function" && typeof connect !== "object") {
+        if (connect6 != null && typeof connect6 !== "function" && typeof connect6 !== "object") {
           throw new InvalidArgumentError2("connect must be a function or an object");
         }
         if (typeof maxOrigins !== "number" || Number.isNaN(maxOrigins) || maxOrigins <= 0) {
           throw new InvalidArgumentError2("maxOrigins must be a number greater than 0");
         }
         super(options2);
-        if (connect && typeof connect !== "function") {
-          connect = { ...connect };
+        if (connect6 && typeof connect6 !== "function") {
+          connect6 = { ...connect6 };
         }
-        if (tls && typeof tls !== "function") {
-          tls = { ...tls };
+        if (tls4 && typeof tls4 !== "function") {
+          tls4 = { ...tls4 };
         }
-        this[kOptions] = { ...util.deepClone(options2), maxOrigins, connect, tls };
+        this[kOptions] = { ...util.deepClone(options2), maxOrigins, connect: connect6, tls: tls4 };
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
         this[kOrigins] = /* @__PURE__ */ new Set();
@@ -14991,7 +14992,7 @@ var require_agent = __commonJS({
         return allClientStats;
       }
     };
-    module.exports = Agent;
+    module.exports = Agent3;
   }
 });
 
@@ -15000,10 +15001,10 @@ var require_socks5_utils = __commonJS({
   "node_modules/undici/lib/core/socks5-utils.js"(exports, module) {
     "use strict";
     var { Buffer: Buffer2 } = __require("node:buffer");
-    var net = __require("node:net");
+    var net5 = __require("node:net");
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors();
     function parseAddress(address) {
-      if (net.isIPv4(address)) {
+      if (net5.isIPv4(address)) {
         const parts = address.split(".").map(Number);
         return {
           type: 1,
@@ -15011,7 +15012,7 @@ var require_socks5_utils = __commonJS({
           buffer: Buffer2.from(parts)
         };
       }
-      if (net.isIPv6(address)) {
+      if (net5.isIPv6(address)) {
         return {
           type: 4,
           // IPv6
@@ -15034,7 +15035,7 @@ var require_socks5_utils = __commonJS({
       if (address.includes(".")) {
         const lastColonIndex = address.lastIndexOf(":");
         const ipv4Part = address.slice(lastColonIndex + 1);
-        if (net.isIPv4(ipv4Part)) {
+        if (net5.isIPv4(ipv4Part)) {
           const octets = ipv4Part.split(".").map(Number);
           const high = (octets[0] << 8 | octets[1]).toString(16);
           const low = (octets[2] << 8 | octets[3]).toString(16);
@@ -15165,7 +15166,7 @@ var require_socks5_client = __commonJS({
     var { InvalidArgumentError: InvalidArgumentError2, Socks5ProxyError } = require_errors();
     var { debuglog } = __require("node:util");
     var { parseAddress } = require_socks5_utils();
-    var debug = debuglog("undici:socks5");
+    var debug5 = debuglog("undici:socks5");
     var EMPTY_BUFFER = Buffer2.alloc(0);
     var SOCKS_VERSION = 5;
     var AUTH_METHODS = {
@@ -15231,7 +15232,7 @@ var require_socks5_client = __commonJS({
        * Handle incoming data from the socket
        */
       onData(data) {
-        debug("received data", data.length, "bytes in state", this.state);
+        debug5("received data", data.length, "bytes in state", this.state);
         this.buffer = Buffer2.concat([this.buffer, data]);
         try {
           switch (this.state) {
@@ -15253,7 +15254,7 @@ var require_socks5_client = __commonJS({
        * Handle socket errors
        */
       onError(err) {
-        debug("socket error", err);
+        debug5("socket error", err);
         this.state = STATES.ERROR;
         this.emit("error", err);
         this.destroy();
@@ -15262,7 +15263,7 @@ var require_socks5_client = __commonJS({
        * Handle socket close
        */
       onClose() {
-        debug("socket closed");
+        debug5("socket closed");
         this.state = STATES.CLOSED;
         this.emit("close");
       }
@@ -15285,7 +15286,7 @@ var require_socks5_client = __commonJS({
         if (this.state !== STATES.INITIAL) {
           throw new InvalidArgumentError2("Handshake already started");
         }
-        debug("starting handshake with", this.authMethods.length, "auth methods");
+        debug5("starting handshake with", this.authMethods.length, "auth methods");
         this.state = STATES.HANDSHAKING;
         const request = Buffer2.alloc(2 + this.authMethods.length);
         request[0] = SOCKS_VERSION;
@@ -15311,7 +15312,7 @@ var require_socks5_client = __commonJS({
           throw new Socks5ProxyError("No acceptable authentication method", "UND_ERR_SOCKS5_AUTH_REJECTED");
         }
         this.buffer = this.buffer.subarray(2);
-        debug("server selected auth method", method);
+        debug5("server selected auth method", method);
         if (method === AUTH_METHODS.NO_AUTH) {
           this.markAuthenticated();
         } else if (method === AUTH_METHODS.USERNAME_PASSWORD) {
@@ -15329,7 +15330,7 @@ var require_socks5_client = __commonJS({
         if (!username || !password) {
           throw new InvalidArgumentError2("Username and password required for authentication");
         }
-        debug("sending username/password auth");
+        debug5("sending username/password auth");
         const usernameBuffer = Buffer2.from(username);
         const passwordBuffer = Buffer2.from(password);
         if (usernameBuffer.length > 255 || passwordBuffer.length > 255) {
@@ -15359,7 +15360,7 @@ var require_socks5_client = __commonJS({
           throw new Socks5ProxyError("Authentication failed", "UND_ERR_SOCKS5_AUTH_FAILED");
         }
         this.buffer = this.buffer.subarray(2);
-        debug("authentication successful");
+        debug5("authentication successful");
         this.markAuthenticated();
       }
       /**
@@ -15374,7 +15375,7 @@ var require_socks5_client = __commonJS({
         if (this.state !== STATES.AUTHENTICATED) {
           throw new InvalidArgumentError2("Client must be authenticated before CONNECT");
         }
-        debug("connecting to", address, port);
+        debug5("connecting to", address, port);
         this.state = STATES.CONNECTING;
         const request = this.buildConnectRequest(COMMANDS.CONNECT, address, port);
         this.socket.write(request);
@@ -15449,7 +15450,7 @@ var require_socks5_client = __commonJS({
         this.buffer = EMPTY_BUFFER;
         this.state = STATES.CONNECTED;
         this.socket.removeListener("data", this.onSocketData);
-        debug("connected, bound address:", boundAddress, "port:", boundPort);
+        debug5("connected, bound address:", boundAddress, "port:", boundPort);
         this.emit("connected", { address: boundAddress, port: boundPort });
       }
       /**
@@ -15493,8 +15494,8 @@ var require_socks5_client = __commonJS({
 var require_socks5_proxy_agent = __commonJS({
   "node_modules/undici/lib/dispatcher/socks5-proxy-agent.js"(exports, module) {
     "use strict";
-    var { URL: URL2 } = __require("node:url");
-    var tls;
+    var { URL: URL5 } = __require("node:url");
+    var tls4;
     var DispatcherBase = require_dispatcher_base();
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors();
     var { Socks5Client, STATES } = require_socks5_client();
@@ -15502,7 +15503,7 @@ var require_socks5_proxy_agent = __commonJS({
     var Pool = require_pool();
     var buildConnector = require_connect();
     var { debuglog } = __require("node:util");
-    var debug = debuglog("undici:socks5-proxy");
+    var debug5 = debuglog("undici:socks5-proxy");
     var kProxyUrl = /* @__PURE__ */ Symbol("proxy url");
     var kProxyHeaders = /* @__PURE__ */ Symbol("proxy headers");
     var kProxyAuth = /* @__PURE__ */ Symbol("proxy auth");
@@ -15524,7 +15525,7 @@ var require_socks5_proxy_agent = __commonJS({
         if (!proxyUrl) {
           throw new InvalidArgumentError2("Proxy URL is mandatory");
         }
-        const url2 = typeof proxyUrl === "string" ? new URL2(proxyUrl) : proxyUrl;
+        const url2 = typeof proxyUrl === "string" ? new URL5(proxyUrl) : proxyUrl;
         if (url2.protocol !== "socks5:" && url2.protocol !== "socks:") {
           throw new InvalidArgumentError2("Proxy URL must use socks5:// or socks:// protocol");
         }
@@ -15548,7 +15549,7 @@ var require_socks5_proxy_agent = __commonJS({
       async createSocks5Connection(targetHost, targetPort) {
         const proxyHost = this[kProxyUrl].hostname;
         const proxyPort = parseInt(this[kProxyUrl].port) || 1080;
-        debug("creating SOCKS5 connection to", proxyHost, proxyPort);
+        debug5("creating SOCKS5 connection to", proxyHost, proxyPort);
         const socket = await new Promise((resolve, reject) => {
           this[kConnector]({
             hostname: proxyHost,
@@ -15565,7 +15566,7 @@ var require_socks5_proxy_agent = __commonJS({
         });
         const socks5Client = new Socks5Client(socket, this[kProxyAuth]);
         socks5Client.on("error", (err) => {
-          debug("SOCKS5 error:", err);
+          debug5("SOCKS5 error:", err);
           socket.destroy();
         });
         await socks5Client.handshake();
@@ -15597,7 +15598,7 @@ var require_socks5_proxy_agent = __commonJS({
             reject(new Error("SOCKS5 connection timeout"));
           }, 5e3);
           const onConnected = (info) => {
-            debug("SOCKS5 tunnel established to", targetHost, targetPort, "via", info);
+            debug5("SOCKS5 tunnel established to", targetHost, targetPort, "via", info);
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
             resolve();
@@ -15617,7 +15618,7 @@ var require_socks5_proxy_agent = __commonJS({
        */
       [kDispatch](opts, handler) {
         const { origin } = opts;
-        debug("dispatching request to", origin, "via SOCKS5");
+        debug5("dispatching request to", origin, "via SOCKS5");
         try {
           const originKey = String(origin);
           let pool = this[kPools].get(originKey);
@@ -15627,18 +15628,18 @@ var require_socks5_proxy_agent = __commonJS({
               connections: opts.connections,
               connect: async (connectOpts, callback) => {
                 try {
-                  const url2 = new URL2(origin);
+                  const url2 = new URL5(origin);
                   const targetHost = url2.hostname;
                   const targetPort = parseInt(url2.port) || (url2.protocol === "https:" ? 443 : 80);
-                  debug("establishing SOCKS5 connection to", targetHost, targetPort);
+                  debug5("establishing SOCKS5 connection to", targetHost, targetPort);
                   const socket = await this.createSocks5Connection(targetHost, targetPort);
                   let finalSocket = socket;
                   if (url2.protocol === "https:") {
-                    if (!tls) {
-                      tls = __require("node:tls");
+                    if (!tls4) {
+                      tls4 = __require("node:tls");
                     }
-                    debug("upgrading to TLS");
-                    finalSocket = tls.connect({
+                    debug5("upgrading to TLS");
+                    finalSocket = tls4.connect({
                       ...this[kRequestTls],
                       socket,
                       servername: this[kRequestTls]?.servername || targetHost
@@ -15650,7 +15651,7 @@ var require_socks5_proxy_agent = __commonJS({
                   }
                   callback(null, finalSocket);
                 } catch (err) {
-                  debug("SOCKS5 connection error:", err);
+                  debug5("SOCKS5 connection error:", err);
                   callback(err);
                 }
               }
@@ -15659,7 +15660,7 @@ var require_socks5_proxy_agent = __commonJS({
           }
           return pool[kDispatch](opts, handler);
         } catch (err) {
-          debug("dispatch error:", err);
+          debug5("dispatch error:", err);
           if (typeof handler.onResponseError === "function") {
             handler.onResponseError(null, err);
             return false;
@@ -15697,7 +15698,7 @@ var require_proxy_agent = __commonJS({
   "node_modules/undici/lib/dispatcher/proxy-agent.js"(exports, module) {
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch } = require_symbols();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var Pool = require_pool();
     var DispatcherBase = require_dispatcher_base();
     var { InvalidArgumentError: InvalidArgumentError2, RequestAbortedError, SecureProxyConnectionError } = require_errors();
@@ -15728,28 +15729,28 @@ var require_proxy_agent = __commonJS({
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
-      constructor(proxyUrl, { headers = {}, connect, factory }) {
+      constructor(proxyUrl, { headers = {}, connect: connect6, factory }) {
         if (!proxyUrl) {
           throw new InvalidArgumentError2("Proxy URL is mandatory");
         }
         super();
         this[kProxyHeaders] = headers;
         if (factory) {
-          this.#client = factory(proxyUrl, { connect });
+          this.#client = factory(proxyUrl, { connect: connect6 });
         } else {
-          this.#client = new Client(proxyUrl, { connect });
+          this.#client = new Client(proxyUrl, { connect: connect6 });
         }
       }
       [kDispatch](opts, handler) {
         const onHeaders = handler.onHeaders;
-        handler.onHeaders = function(statusCode, data, resume) {
+        handler.onHeaders = function(statusCode, data, resume2) {
           if (statusCode === 407) {
             if (typeof handler.onError === "function") {
               handler.onError(new InvalidArgumentError2("Proxy Authentication Required (407)"));
             }
             return;
           }
-          if (onHeaders) onHeaders.call(this, statusCode, data, resume);
+          if (onHeaders) onHeaders.call(this, statusCode, data, resume2);
         };
         const {
           origin,
@@ -15798,7 +15799,7 @@ var require_proxy_agent = __commonJS({
         } else if (username && password) {
           this[kProxyHeaders]["proxy-authorization"] = `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString("base64")}`;
         }
-        const connect = buildConnector({ ...opts.proxyTls });
+        const connect6 = buildConnector({ ...opts.proxyTls });
         this[kConnectEndpoint] = buildConnector({ ...opts.requestTls });
         const agentFactory = opts.factory || defaultAgentFactory;
         const factory = (origin2, options2) => {
@@ -15806,7 +15807,7 @@ var require_proxy_agent = __commonJS({
           if (this[kProxy].protocol === "socks5:" || this[kProxy].protocol === "socks:") {
             return new Socks5ProxyAgent(this[kProxy].uri, {
               headers: this[kProxyHeaders],
-              connect,
+              connect: connect6,
               factory: agentFactory,
               username: opts.username || username,
               password: opts.password || password,
@@ -15817,7 +15818,7 @@ var require_proxy_agent = __commonJS({
           if (!this[kTunnelProxy] && protocol2 === "http:" && this[kProxy].protocol === "http:") {
             return new Http1ProxyWrapper(this[kProxy].uri, {
               headers: this[kProxyHeaders],
-              connect,
+              connect: connect6,
               factory: agentFactory
             });
           }
@@ -15826,9 +15827,9 @@ var require_proxy_agent = __commonJS({
         if (protocol === "socks5:" || protocol === "socks:") {
           this[kClient] = null;
         } else {
-          this[kClient] = clientFactory(url2, { connect });
+          this[kClient] = clientFactory(url2, { connect: connect6 });
         }
-        this[kAgent] = new Agent({
+        this[kAgent] = new Agent3({
           ...opts,
           factory,
           connect: async (opts2, callback) => {
@@ -15956,7 +15957,7 @@ var require_env_http_proxy_agent = __commonJS({
     var DispatcherBase = require_dispatcher_base();
     var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols();
     var ProxyAgent = require_proxy_agent();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var DEFAULT_PORTS = {
       "http:": 80,
       "https:": 443
@@ -15969,7 +15970,7 @@ var require_env_http_proxy_agent = __commonJS({
         super();
         this.#opts = opts;
         const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts;
-        this[kNoProxyAgent] = new Agent(agentOpts);
+        this[kNoProxyAgent] = new Agent3(agentOpts);
         const HTTP_PROXY = httpProxy ?? process.env.http_proxy ?? process.env.HTTP_PROXY;
         if (HTTP_PROXY) {
           this[kHttpProxyAgent] = new ProxyAgent({ ...agentOpts, uri: HTTP_PROXY });
@@ -16076,7 +16077,7 @@ var require_env_http_proxy_agent = __commonJS({
 var require_retry_handler = __commonJS({
   "node_modules/undici/lib/handler/retry-handler.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols();
     var { RequestRetryError } = require_errors();
     var WrapHandler = require_wrap_handler();
@@ -16261,7 +16262,7 @@ var require_retry_handler = __commonJS({
         if (this.end == null && this.opts.method !== "HEAD") {
           const contentLength = headers["content-length"];
           this.end = contentLength != null ? Number(contentLength) - 1 : null;
-          assert(
+          assert2(
             this.end == null || Number.isFinite(this.end),
             "invalid content-length"
           );
@@ -16372,11 +16373,11 @@ var require_retry_handler = __commonJS({
             }
             validatePartialResponseContentLength(headers, range, statusCode, this.retryCount);
             const { start, size, end = size ? size - 1 : null } = range;
-            assert(
+            assert2(
               start != null && Number.isFinite(start),
               "content-range mismatch"
             );
-            assert(end != null && Number.isFinite(end), "invalid content-length");
+            assert2(end != null && Number.isFinite(end), "invalid content-length");
             this.start = start;
             this.end = end;
           }
@@ -16384,8 +16385,8 @@ var require_retry_handler = __commonJS({
             const contentLength = headers["content-length"];
             this.end = contentLength != null ? Number(contentLength) - 1 : null;
           }
-          assert(Number.isFinite(this.start));
-          assert(
+          assert2(Number.isFinite(this.start));
+          assert2(
             this.end == null || Number.isFinite(this.end),
             "invalid content-length"
           );
@@ -16559,7 +16560,7 @@ var require_h2c_client = __commonJS({
 var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { Readable: Readable3 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError: InvalidArgumentError2, AbortError } = require_errors();
     var util = require_util();
@@ -16584,7 +16585,7 @@ var require_readable = __commonJS({
        * @param {number} [opts.highWaterMark = 64 * 1024]
        */
       constructor({
-        resume,
+        resume: resume2,
         abort,
         contentType = "",
         contentLength,
@@ -16593,7 +16594,7 @@ var require_readable = __commonJS({
       }) {
         super({
           autoDestroy: true,
-          read: resume,
+          read: resume2,
           highWaterMark
         });
         this._readableState.dataEmitted = false;
@@ -16753,7 +16754,7 @@ var require_readable = __commonJS({
           this[kBody] = ReadableStreamFrom(this);
           if (this[kConsume]) {
             this[kBody].getReader();
-            assert(this[kBody].locked);
+            assert2(this[kBody].locked);
           }
         }
         return this[kBody];
@@ -16822,7 +16823,7 @@ var require_readable = __commonJS({
       return util.isDisturbed(bodyReadable) || isLocked(bodyReadable);
     }
     function consume(stream, type) {
-      assert(!stream[kConsume]);
+      assert2(!stream[kConsume]);
       return new Promise((resolve, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
@@ -16961,7 +16962,7 @@ var require_readable = __commonJS({
 var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { Readable: Readable3 } = require_readable();
     var { InvalidArgumentError: InvalidArgumentError2, RequestAbortedError } = require_errors();
@@ -17028,11 +17029,11 @@ var require_api_request = __commonJS({
           abort(this.reason);
           return;
         }
-        assert(this.callback);
+        assert2(this.callback);
         this.abort = abort;
         this.context = context;
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode, rawHeaders, resume2, statusMessage) {
         const { callback, opaque, abort, context, responseHeaders, highWaterMark } = this;
         const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
@@ -17045,7 +17046,7 @@ var require_api_request = __commonJS({
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
         const res = new Readable3({
-          resume,
+          resume: resume2,
           abort,
           contentType,
           contentLength: this.method !== "HEAD" && contentLength ? Number(contentLength) : null,
@@ -17191,7 +17192,7 @@ var require_abort_signal = __commonJS({
 var require_api_stream = __commonJS({
   "node_modules/undici/lib/api/api-stream.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { finished } = __require("node:stream");
     var { AsyncResource } = __require("node:async_hooks");
     var { InvalidArgumentError: InvalidArgumentError2, InvalidReturnValueError } = require_errors();
@@ -17250,11 +17251,11 @@ var require_api_stream = __commonJS({
           abort(this.reason);
           return;
         }
-        assert(this.callback);
+        assert2(this.callback);
         this.abort = abort;
         this.context = context;
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode, rawHeaders, resume2, statusMessage) {
         const { factory, opaque, context, responseHeaders } = this;
         const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
@@ -17288,7 +17289,7 @@ var require_api_stream = __commonJS({
             abort();
           }
         });
-        res.on("drain", resume);
+        res.on("drain", resume2);
         this.res = res;
         const needDrain = res.writableNeedDrain !== void 0 ? res.writableNeedDrain : res._writableState?.needDrain;
         return needDrain !== true;
@@ -17357,7 +17358,7 @@ var require_api_pipeline = __commonJS({
       Duplex,
       PassThrough: PassThrough3
     } = __require("node:stream");
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var {
       InvalidArgumentError: InvalidArgumentError2,
@@ -17375,10 +17376,10 @@ var require_api_pipeline = __commonJS({
         this[kResume] = null;
       }
       _read() {
-        const { [kResume]: resume } = this;
-        if (resume) {
+        const { [kResume]: resume2 } = this;
+        if (resume2) {
           this[kResume] = null;
-          resume();
+          resume2();
         }
       }
       _destroy(err, callback) {
@@ -17387,9 +17388,9 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineResponse = class extends Readable3 {
-      constructor(resume) {
+      constructor(resume2) {
         super({ autoDestroy: true });
-        this[kResume] = resume;
+        this[kResume] = resume2;
       }
       _read() {
         this[kResume]();
@@ -17437,15 +17438,15 @@ var require_api_pipeline = __commonJS({
             }
           },
           write: (chunk, encoding, callback) => {
-            const { req } = this;
-            if (req.push(chunk, encoding) || req._readableState.destroyed) {
+            const { req: req2 } = this;
+            if (req2.push(chunk, encoding) || req2._readableState.destroyed) {
               callback();
             } else {
-              req[kResume] = callback;
+              req2[kResume] = callback;
             }
           },
           destroy: (err, callback) => {
-            const { body, req, res, ret, abort } = this;
+            const { body, req: req2, res, ret, abort } = this;
             if (!err && !ret._readableState.endEmitted) {
               err = new RequestAbortedError();
             }
@@ -17453,14 +17454,14 @@ var require_api_pipeline = __commonJS({
               abort();
             }
             util.destroy(body, err);
-            util.destroy(req, err);
+            util.destroy(req2, err);
             util.destroy(res, err);
             removeSignal(this);
             callback(err);
           }
         }).on("prefinish", () => {
-          const { req } = this;
-          req.push(null);
+          const { req: req2 } = this;
+          req2.push(null);
         });
         this.res = null;
         addSignal(this, signal);
@@ -17471,11 +17472,11 @@ var require_api_pipeline = __commonJS({
           abort(this.reason);
           return;
         }
-        assert(!res, "pipeline cannot be retried");
+        assert2(!res, "pipeline cannot be retried");
         this.abort = abort;
         this.context = context;
       }
-      onHeaders(statusCode, rawHeaders, resume) {
+      onHeaders(statusCode, rawHeaders, resume2) {
         const { opaque, handler, context } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
@@ -17484,7 +17485,7 @@ var require_api_pipeline = __commonJS({
           }
           return;
         }
-        this.res = new PipelineResponse(resume);
+        this.res = new PipelineResponse(resume2);
         let body;
         try {
           this.handler = null;
@@ -17555,7 +17556,7 @@ var require_api_upgrade = __commonJS({
     "use strict";
     var { InvalidArgumentError: InvalidArgumentError2, SocketError } = require_errors();
     var { AsyncResource } = __require("node:async_hooks");
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var util = require_util();
     var { kHTTP2Stream } = require_symbols();
     var { addSignal, removeSignal } = require_abort_signal();
@@ -17584,7 +17585,7 @@ var require_api_upgrade = __commonJS({
           abort(this.reason);
           return;
         }
-        assert(this.callback);
+        assert2(this.callback);
         this.abort = abort;
         this.context = null;
       }
@@ -17592,7 +17593,7 @@ var require_api_upgrade = __commonJS({
         throw new SocketError("bad upgrade", null);
       }
       onUpgrade(statusCode, rawHeaders, socket) {
-        assert(socket[kHTTP2Stream] === true ? statusCode === 200 : statusCode === 101);
+        assert2(socket[kHTTP2Stream] === true ? statusCode === 200 : statusCode === 101);
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
@@ -17647,7 +17648,7 @@ var require_api_upgrade = __commonJS({
 var require_api_connect = __commonJS({
   "node_modules/undici/lib/api/api-connect.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { InvalidArgumentError: InvalidArgumentError2, SocketError } = require_errors();
     var util = require_util();
@@ -17676,7 +17677,7 @@ var require_api_connect = __commonJS({
           abort(this.reason);
           return;
         }
-        assert(this.callback);
+        assert2(this.callback);
         this.abort = abort;
         this.context = context;
       }
@@ -17710,10 +17711,10 @@ var require_api_connect = __commonJS({
         }
       }
     };
-    function connect(opts, callback) {
+    function connect6(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve, reject) => {
-          connect.call(this, opts, (err, data) => {
+          connect6.call(this, opts, (err, data) => {
             return err ? reject(err) : resolve(data);
           });
         });
@@ -17730,7 +17731,7 @@ var require_api_connect = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
-    module.exports = connect;
+    module.exports = connect6;
   }
 });
 
@@ -18093,12 +18094,12 @@ var require_mock_utils = __commonJS({
         const responseData = getResponseData(body);
         const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
-        handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
+        handler.onHeaders?.(statusCode, responseHeaders, resume2, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
         deleteMockDispatch(mockDispatches, key);
       }
-      function resume() {
+      function resume2() {
       }
       return true;
     }
@@ -18718,7 +18719,7 @@ var require_mock_agent = __commonJS({
   "node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
     "use strict";
     var { kClients } = require_symbols();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var {
       kAgent,
       kMockAgentSet,
@@ -18756,7 +18757,7 @@ var require_mock_agent = __commonJS({
         if (opts?.agent && typeof opts.agent.dispatch !== "function") {
           throw new InvalidArgumentError2("Argument opts.agent must implement Agent");
         }
-        const agent = opts?.agent ? opts.agent : new Agent(opts);
+        const agent = opts?.agent ? opts.agent : new Agent3(opts);
         this[kAgent] = agent;
         this[kClients] = agent[kClients];
         this[kOptions] = mockOptions;
@@ -19363,7 +19364,7 @@ var require_snapshot_recorder = __commonJS({
 var require_snapshot_agent = __commonJS({
   "node_modules/undici/lib/mock/snapshot-agent.js"(exports, module) {
     "use strict";
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var MockAgent = require_mock_agent();
     var { SnapshotRecorder } = require_snapshot_recorder();
     var WrapHandler = require_wrap_handler();
@@ -19414,7 +19415,7 @@ var require_snapshot_agent = __commonJS({
         });
         this[kSnapshotLoaded] = false;
         if (this[kSnapshotMode] === "record" || this[kSnapshotMode] === "update" || this[kSnapshotMode] === "playback" && opts.excludeUrls && opts.excludeUrls.length > 0) {
-          this[kRealAgent] = new Agent(opts);
+          this[kRealAgent] = new Agent3(opts);
         }
         if ((this[kSnapshotMode] === "playback" || this[kSnapshotMode] === "update") && this[kSnapshotPath]) {
           this.loadSnapshots().catch(() => {
@@ -19653,9 +19654,9 @@ var require_global2 = __commonJS({
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.2");
     var legacyGlobalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     if (getGlobalDispatcher() === void 0) {
-      setGlobalDispatcher(new Agent());
+      setGlobalDispatcher(new Agent3());
     }
     function setGlobalDispatcher(agent) {
       if (!agent || typeof agent.dispatch !== "function") {
@@ -19704,7 +19705,7 @@ var require_global2 = __commonJS({
 var require_decorator_handler = __commonJS({
   "node_modules/undici/lib/handler/decorator-handler.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var WrapHandler = require_wrap_handler();
     module.exports = class DecoratorHandler {
       #handler;
@@ -19721,25 +19722,25 @@ var require_decorator_handler = __commonJS({
         this.#handler.onRequestStart?.(...args);
       }
       onRequestUpgrade(...args) {
-        assert(!this.#onCompleteCalled);
-        assert(!this.#onErrorCalled);
+        assert2(!this.#onCompleteCalled);
+        assert2(!this.#onErrorCalled);
         return this.#handler.onRequestUpgrade?.(...args);
       }
       onResponseStart(...args) {
-        assert(!this.#onCompleteCalled);
-        assert(!this.#onErrorCalled);
-        assert(!this.#onResponseStartCalled);
+        assert2(!this.#onCompleteCalled);
+        assert2(!this.#onErrorCalled);
+        assert2(!this.#onResponseStartCalled);
         this.#onResponseStartCalled = true;
         return this.#handler.onResponseStart?.(...args);
       }
       onResponseData(...args) {
-        assert(!this.#onCompleteCalled);
-        assert(!this.#onErrorCalled);
+        assert2(!this.#onCompleteCalled);
+        assert2(!this.#onErrorCalled);
         return this.#handler.onResponseData?.(...args);
       }
       onResponseEnd(...args) {
-        assert(!this.#onCompleteCalled);
-        assert(!this.#onErrorCalled);
+        assert2(!this.#onCompleteCalled);
+        assert2(!this.#onErrorCalled);
         this.#onCompleteCalled = true;
         return this.#handler.onResponseEnd?.(...args);
       }
@@ -19762,7 +19763,7 @@ var require_redirect_handler = __commonJS({
     "use strict";
     var util = require_util();
     var { kBodyUsed, kRedirectCacheControl } = require_symbols();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors();
     var EE = __require("node:events");
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
@@ -19775,7 +19776,7 @@ var require_redirect_handler = __commonJS({
         this[kBodyUsed] = false;
       }
       async *[Symbol.asyncIterator]() {
-        assert(!this[kBodyUsed], "disturbed");
+        assert2(!this[kBodyUsed], "disturbed");
         this[kBodyUsed] = true;
         yield* this[kBody];
       }
@@ -19806,7 +19807,7 @@ var require_redirect_handler = __commonJS({
         if (util.isStream(this.opts.body)) {
           if (util.bodyLength(this.opts.body) === 0) {
             this.opts.body.on("data", function() {
-              assert(false);
+              assert2(false);
             });
           }
           if (typeof this.opts.body.readableDidRead !== "boolean") {
@@ -19925,7 +19926,7 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else {
-        assert(headers == null, "headers must be an object or an array");
+        assert2(headers == null, "headers must be an object or an array");
       }
       return ret;
     }
@@ -20142,8 +20143,8 @@ var require_dump = __commonJS({
 var require_dns = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
-    var { isIP } = __require("node:net");
-    var { lookup } = __require("node:dns");
+    var { isIP: isIP3 } = __require("node:net");
+    var { lookup: lookup2 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError: InvalidArgumentError2, InformationalError } = require_errors();
     var maxInt = Math.pow(2, 31) - 1;
@@ -20333,7 +20334,7 @@ var require_dns = __commonJS({
         }
       }
       #defaultLookup(origin, opts, cb) {
-        lookup(
+        lookup2(
           origin.hostname,
           {
             all: true,
@@ -20548,7 +20549,7 @@ var require_dns = __commonJS({
       return (dispatch) => {
         return function dnsInterceptor(origDispatchOpts, handler) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
-          if (isIP(origin.hostname) !== 0) {
+          if (isIP3(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler);
           }
           instance.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
@@ -22553,7 +22554,7 @@ var require_memory_cache_store = __commonJS({
 var require_cache_revalidation_handler = __commonJS({
   "node_modules/undici/lib/handler/cache-revalidation-handler.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var CacheRevalidationHandler = class {
       #successful = false;
       /**
@@ -22590,7 +22591,7 @@ var require_cache_revalidation_handler = __commonJS({
         this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
       }
       onResponseStart(controller, statusCode, headers, statusMessage) {
-        assert(this.#callback != null);
+        assert2(this.#callback != null);
         this.#successful = statusCode === 304 || this.#allowErrorStatusCodes && statusCode >= 500 && statusCode <= 504;
         this.#callback(this.#successful, this.#context, statusCode, headers);
         this.#callback = null;
@@ -22640,7 +22641,7 @@ var require_cache_revalidation_handler = __commonJS({
 var require_cache2 = __commonJS({
   "node_modules/undici/lib/interceptor/cache.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { Readable: Readable3 } = __require("node:stream");
     var util = require_util();
     var CacheHandler = require_cache_handler();
@@ -22859,8 +22860,8 @@ var require_cache2 = __commonJS({
     }
     function sendCachedValue(handler, opts, result, age, context, isStale2) {
       const stream = util.isStream(result.body) ? result.body : Readable3.from(result.body ?? []);
-      assert(!stream.destroyed, "stream should not be destroyed");
-      assert(!stream.readableDidRead, "stream should not be readableDidRead");
+      assert2(!stream.destroyed, "stream should not be destroyed");
+      assert2(!stream.readableDidRead, "stream should not be readableDidRead");
       const controller = {
         resume() {
           stream.resume();
@@ -24475,7 +24476,7 @@ var require_headers = __commonJS({
       isValidHeaderValue
     } = require_util2();
     var { webidl } = require_webidl();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var util = __require("node:util");
     function isHTTPWhiteSpaceCharCode(code) {
       return code === 10 || code === 13 || code === 9 || code === 32;
@@ -24691,11 +24692,11 @@ var require_headers = __commonJS({
           const iterator = this.headersMap[Symbol.iterator]();
           const firstValue = iterator.next().value;
           array2[0] = [firstValue[0], firstValue[1].value];
-          assert(firstValue[1].value !== null);
+          assert2(firstValue[1].value !== null);
           for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator.next().value;
             x = array2[i] = [value[0], value[1].value];
-            assert(x[1] !== null);
+            assert2(x[1] !== null);
             left = 0;
             right = i;
             while (left < right) {
@@ -24722,7 +24723,7 @@ var require_headers = __commonJS({
           let i = 0;
           for (const { 0: name, 1: { value } } of this.headersMap) {
             array2[i++] = [name, value];
-            assert(value !== null);
+            assert2(value !== null);
           }
           return array2.sort(compareHeaderName);
         }
@@ -24947,7 +24948,7 @@ var require_response = __commonJS({
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { isomorphicEncode, serializeJavascriptValueToJSONString } = require_infra();
     var textEncoder = new TextEncoder("utf-8");
     var Response = class _Response {
@@ -25204,7 +25205,7 @@ var require_response = __commonJS({
           return p in state ? state[p] : target[p];
         },
         set(target, p, value) {
-          assert(!(p in state));
+          assert2(!(p in state));
           target[p] = value;
           return true;
         }
@@ -25238,11 +25239,11 @@ var require_response = __commonJS({
           body: null
         });
       } else {
-        assert(false);
+        assert2(false);
       }
     }
     function makeAppropriateNetworkError(fetchParams, err = null) {
-      assert(isCancelled(fetchParams));
+      assert2(isCancelled(fetchParams));
       return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err }));
     }
     function initializeResponse(response, init, body) {
@@ -25373,7 +25374,7 @@ var require_request2 = __commonJS({
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { getMaxListeners, setMaxListeners, defaultMaxListeners } = __require("node:events");
     var kAbortController = /* @__PURE__ */ Symbol("abortController");
     var requestFinalizer = new FinalizationRegistry(({ signal, abort }) => {
@@ -25449,7 +25450,7 @@ var require_request2 = __commonJS({
           request = makeRequest({ urlList: [parsedURL] });
           fallbackMode = "cors";
         } else {
-          assert(webidl.is.Request(input2));
+          assert2(webidl.is.Request(input2));
           request = input2.#state;
           signal = input2.#signal;
           this.#dispatcher = init.dispatcher || input2.#dispatcher;
@@ -26106,7 +26107,7 @@ var require_request2 = __commonJS({
 var require_subresource_integrity = __commonJS({
   "node_modules/undici/lib/web/subresource-integrity/subresource-integrity.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { runtimeFeatures } = require_runtime_features();
     var { asciiLowercase } = require_infra();
     var validSRIHashAlgorithmTokenSet = /* @__PURE__ */ new Map([["sha256", 0], ["sha384", 1], ["sha512", 2]]);
@@ -26152,7 +26153,7 @@ var require_subresource_integrity = __commonJS({
       const result = [];
       let strongest = null;
       for (const item of metadataList) {
-        assert(isValidSRIHashAlgorithm(item.alg), "Invalid SRI hash algorithm token");
+        assert2(isValidSRIHashAlgorithm(item.alg), "Invalid SRI hash algorithm token");
         if (result.length === 0) {
           result.push(item);
           strongest = item;
@@ -26289,7 +26290,7 @@ var require_fetch = __commonJS({
       includesCredentials,
       isTraversableNavigable
     } = require_util2();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { safelyExtractBody, extractBody } = require_body();
     var {
       redirectStatusSet,
@@ -26346,7 +26347,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch(input2, init = void 0) {
+    function fetch2(input2, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -26372,7 +26373,7 @@ var require_fetch = __commonJS({
         requestObject.signal,
         () => {
           locallyAborted = true;
-          assert(controller != null);
+          assert2(controller != null);
           controller.abort(requestObject.signal.reason);
           const realResponse = responseObject?.deref();
           abortFetch(p, request, realResponse, requestObject.signal.reason, controller.controller);
@@ -26475,7 +26476,7 @@ var require_fetch = __commonJS({
       requestObject = null
       // Keep alive to prevent AbortController GC, see #4627
     }) {
-      assert(dispatcher);
+      assert2(dispatcher);
       let taskDestination = null;
       let crossOriginIsolatedCapability = false;
       if (request.client != null) {
@@ -26500,7 +26501,7 @@ var require_fetch = __commonJS({
         // Keep requestObject alive to prevent its AbortController from being GC'd
         requestObject
       };
-      assert(!request.body || request.body.stream);
+      assert2(!request.body || request.body.stream);
       if (request.window === "client") {
         request.window = request.client?.globalObject?.constructor?.name === "Window" ? request.client : "no-window";
       }
@@ -26589,7 +26590,7 @@ var require_fetch = __commonJS({
           } else if (request.responseTainting === "opaque") {
             response = filterResponse(response, "opaque");
           } else {
-            assert(false);
+            assert2(false);
           }
         }
         let internalResponse = response.status === 0 ? response : response.internalResponse;
@@ -26819,7 +26820,7 @@ var require_fetch = __commonJS({
         } else if (request.redirect === "follow") {
           response = await httpRedirectFetch(fetchParams, response);
         } else {
-          assert(false);
+          assert2(false);
         }
       }
       response.timingInfo = timingInfo;
@@ -26872,7 +26873,7 @@ var require_fetch = __commonJS({
         request.headersList.delete("host", true);
       }
       if (request.body != null) {
-        assert(request.body.source != null);
+        assert2(request.body.source != null);
         request.body = safelyExtractBody(request.body.source)[0];
       }
       const timingInfo = fetchParams.timingInfo;
@@ -27032,7 +27033,7 @@ var require_fetch = __commonJS({
       return response;
     }
     async function httpNetworkFetch(fetchParams, includeCredentials = false, forceNewConnection = false) {
-      assert(!fetchParams.controller.connection || fetchParams.controller.connection.destroyed);
+      assert2(!fetchParams.controller.connection || fetchParams.controller.connection.destroyed);
       fetchParams.controller.connection = {
         abort: null,
         destroyed: false,
@@ -27225,7 +27226,7 @@ var require_fetch = __commonJS({
             onResponseStarted() {
               timingInfo.finalNetworkResponseStartTime = coarsenedSharedCurrentTime(fetchParams.crossOriginIsolatedCapability);
             },
-            onHeaders(status, rawHeaders, resume, statusText) {
+            onHeaders(status, rawHeaders, resume2, statusText) {
               if (status < 200) {
                 return false;
               }
@@ -27284,7 +27285,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable3({ read: resume });
+              this.body = new Readable3({ read: resume2 });
               const onError = this.onError.bind(this);
               resolve({
                 status,
@@ -27376,7 +27377,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch,
+      fetch: fetch2,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -27388,7 +27389,7 @@ var require_fetch = __commonJS({
 var require_util3 = __commonJS({
   "node_modules/undici/lib/web/cache/util.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { URLSerializer } = require_data_url();
     var { isValidHeaderName } = require_util2();
     function urlEquals(A, B, excludeFragment = false) {
@@ -27397,7 +27398,7 @@ var require_util3 = __commonJS({
       return serializedA === serializedB;
     }
     function getFieldValues(header) {
-      assert(header !== null);
+      assert2(header !== null);
       const values = [];
       for (let value of header.split(",")) {
         value = value.trim();
@@ -27418,7 +27419,7 @@ var require_util3 = __commonJS({
 var require_cache3 = __commonJS({
   "node_modules/undici/lib/web/cache/cache.js"(exports, module) {
     "use strict";
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { kConstruct } = require_symbols();
     var { urlEquals, getFieldValues } = require_util3();
     var { kEnumerableProperty, isDisturbed } = require_util();
@@ -27668,7 +27669,7 @@ var require_cache3 = __commonJS({
             return false;
           }
         } else {
-          assert(typeof request === "string");
+          assert2(typeof request === "string");
           r = getRequestState(new Request(request));
         }
         const operations = [];
@@ -27779,7 +27780,7 @@ var require_cache3 = __commonJS({
               }
               for (const requestResponse of requestResponses) {
                 const idx = cache.indexOf(requestResponse);
-                assert(idx !== -1);
+                assert2(idx !== -1);
                 cache.splice(idx, 1);
               }
             } else if (operation.type === "put") {
@@ -27811,7 +27812,7 @@ var require_cache3 = __commonJS({
               requestResponses = this.#queryCache(operation.request);
               for (const requestResponse of requestResponses) {
                 const idx = cache.indexOf(requestResponse);
-                assert(idx !== -1);
+                assert2(idx !== -1);
                 cache.splice(idx, 1);
               }
               cache.push([operation.request, operation.response]);
@@ -28305,7 +28306,7 @@ var require_parse = __commonJS({
     var { collectASequenceOfCodePointsFast } = require_infra();
     var { maxNameValuePairSize, maxAttributeValueSize } = require_constants4();
     var { isCTLExcludingHtab } = require_util4();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     function parseSetCookie(header) {
       if (isCTLExcludingHtab(header)) {
         return null;
@@ -28348,7 +28349,7 @@ var require_parse = __commonJS({
         if (unparsedAttributes.length === 0) {
           return cookieAttributeList;
         }
-        assert(unparsedAttributes[0] === ";");
+        assert2(unparsedAttributes[0] === ";");
         unparsedAttributes = unparsedAttributes.slice(1);
         let cookieAv = "";
         if (unparsedAttributes.includes(";")) {
@@ -29187,7 +29188,7 @@ var require_connection = __commonJS({
     var { Headers, getHeadersList } = require_headers();
     var { getDecodeSplit } = require_util2();
     var { WebsocketFrameSend } = require_frame();
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { runtimeFeatures } = require_runtime_features();
     var crypto21 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var warningEmitted = false;
@@ -29293,7 +29294,7 @@ var require_connection = __commonJS({
         if (reason.length !== 0 && code === null) {
           code = 1e3;
         }
-        assert(code === null || Number.isInteger(code));
+        assert2(code === null || Number.isInteger(code));
         if (code === null && reason.length === 0) {
           frame.frameData = emptyBuffer;
         } else if (code !== null && reason === null) {
@@ -29425,7 +29426,7 @@ var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
     var { Writable: Writable2 } = __require("node:stream");
-    var assert = __require("node:assert");
+    var assert2 = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var {
       isValidStatusCode,
@@ -29718,7 +29719,7 @@ var require_receiver = __commonJS({
         return output;
       }
       parseCloseBody(data) {
-        assert(data.length !== 1);
+        assert2(data.length !== 1);
         let code;
         if (data.length >= 2) {
           code = data.readUInt16BE(0);
@@ -29859,9 +29860,9 @@ var require_sender = __commonJS({
       }
     };
     function createFrame(data, hint) {
-      return new WebsocketFrameSend(toBuffer(data, hint)).createFrame(hint === sendHints.text ? opcodes.TEXT : opcodes.BINARY);
+      return new WebsocketFrameSend(toBuffer2(data, hint)).createFrame(hint === sendHints.text ? opcodes.TEXT : opcodes.BINARY);
     }
-    function toBuffer(data, hint) {
+    function toBuffer2(data, hint) {
       switch (hint) {
         case sendHints.text:
         case sendHints.typedArray:
@@ -31512,7 +31513,7 @@ var require_undici = __commonJS({
     var Pool = require_pool();
     var BalancedPool = require_balanced_pool();
     var RoundRobinPool = require_round_robin_pool();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var ProxyAgent = require_proxy_agent();
     var Socks5ProxyAgent = require_socks5_proxy_agent();
     var EnvHttpProxyAgent = require_env_http_proxy_agent();
@@ -31539,7 +31540,7 @@ var require_undici = __commonJS({
     module.exports.Pool = Pool;
     module.exports.BalancedPool = BalancedPool;
     module.exports.RoundRobinPool = RoundRobinPool;
-    module.exports.Agent = Agent;
+    module.exports.Agent = Agent3;
     module.exports.ProxyAgent = ProxyAgent;
     module.exports.Socks5ProxyAgent = Socks5ProxyAgent;
     module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent;
@@ -31630,7 +31631,7 @@ var require_undici = __commonJS({
       err.stack = stack ? `${stack}
 ${captureLines}` : capture.stack;
     }
-    module.exports.fetch = function fetch(init, options2 = void 0) {
+    module.exports.fetch = function fetch2(init, options2 = void 0) {
       return fetchImpl(init, options2).catch((err) => {
         if (currentFilename) {
           appendFetchStackTrace(err, currentFilename);
@@ -33246,6 +33247,7 @@ var require_error2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ValidationError = void 0;
     var ValidationError = class extends Error {
+      fields;
       constructor(message, fields) {
         super(message);
         this.fields = fields;
@@ -33671,10 +33673,17 @@ var require_length = __commonJS({
       }
       let len = 0;
       for (let i = 0; i < byteCount; i++) {
-        len = len * 256 + stream.getUint8();
+        const byte = stream.getUint8();
+        if (i === 0 && byte === 0) {
+          throw new error_1.ASN1ParseError("non-minimal length encoding");
+        }
+        len = len * 256 + byte;
       }
       if (len === 0) {
         throw new error_1.ASN1ParseError("indefinite length encoding not supported");
+      }
+      if (len < 128) {
+        throw new error_1.ASN1ParseError("non-minimal length encoding");
       }
       return len;
     }
@@ -33704,6 +33713,7 @@ var require_parse2 = __commonJS({
     exports.parseOID = parseOID;
     exports.parseBoolean = parseBoolean;
     exports.parseBitString = parseBitString;
+    var error_1 = require_error3();
     var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
     var RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
     function parseInteger(buf) {
@@ -33748,22 +33758,35 @@ var require_parse2 = __commonJS({
       const first = Math.floor(n / 40);
       const second = n % 40;
       let oid = `${first}.${second}`;
-      let val = 0;
+      let val = 0n;
       for (; pos < end; ++pos) {
         n = buf[pos];
-        val = (val << 7) + (n & 127);
+        val = (val << 7n) + BigInt(n & 127);
         if ((n & 128) === 0) {
           oid += `.${val}`;
-          val = 0;
+          val = 0n;
         }
       }
       return oid;
     }
     function parseBoolean(buf) {
-      return buf[0] !== 0;
+      if (buf.length !== 1) {
+        throw new error_1.ASN1ParseError("invalid boolean");
+      }
+      switch (buf[0]) {
+        case 0:
+          return false;
+        case 255:
+          return true;
+        default:
+          throw new error_1.ASN1ParseError("invalid boolean");
+      }
     }
     function parseBitString(buf) {
       const unused = buf[0];
+      if (unused > 7) {
+        throw new error_1.ASN1ParseError("invalid bit string");
+      }
       const start = 1;
       const end = buf.length;
       const bits = [];
@@ -33877,7 +33900,12 @@ var require_obj = __commonJS({
       }
       // Constructs an ASN.1 object from a Buffer of DER-encoded bytes.
       static parseBuffer(buf) {
-        return parseStream(new stream_1.ByteStream(buf));
+        const stream = new stream_1.ByteStream(buf);
+        const obj = parseStream(stream);
+        if (stream.position !== stream.length) {
+          throw new error_1.ASN1ParseError("invalid trailing data");
+        }
+        return obj;
       }
       toDER() {
         const valueStream = new stream_1.ByteStream();
@@ -33944,17 +33972,21 @@ var require_obj = __commonJS({
       }
     };
     exports.ASN1Obj = ASN1Obj;
-    function parseStream(stream) {
+    var MAX_DEPTH = 100;
+    function parseStream(stream, depth = 0) {
+      if (depth > MAX_DEPTH) {
+        throw new error_1.ASN1ParseError("maximum nesting depth exceeded");
+      }
       const tag = new tag_1.ASN1Tag(stream.getUint8());
       const len = (0, length_1.decodeLength)(stream);
       const value = stream.slice(stream.position, len);
       const start = stream.position;
       let subs = [];
       if (tag.constructed) {
-        subs = collectSubs(stream, len);
+        subs = collectSubs(stream, len, depth);
       } else if (tag.isOctetString()) {
         try {
-          subs = collectSubs(stream, len);
+          subs = collectSubs(stream, len, depth);
         } catch (e) {
         }
       }
@@ -33963,14 +33995,14 @@ var require_obj = __commonJS({
       }
       return new ASN1Obj(tag, value, subs);
     }
-    function collectSubs(stream, len) {
+    function collectSubs(stream, len, depth) {
       const end = stream.position + len;
       if (end > stream.length) {
         throw new error_1.ASN1ParseError("invalid length");
       }
       const subs = [];
       while (stream.position < end) {
-        subs.push(parseStream(stream));
+        subs.push(parseStream(stream, depth + 1));
       }
       if (stream.position !== end) {
         throw new error_1.ASN1ParseError("invalid length");
@@ -35072,6 +35104,12 @@ var require_dsse2 = __commonJS({
       compareDigest(digest) {
         return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
       }
+      // For a DSSE envelope the signature is computed over the pre-authentication
+      // encoding (PAE), so the digest of the signed bytes is the digest of the PAE.
+      // This is what a Rekor v2 hashedrekord entry records for a DSSE envelope.
+      compareSignedDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.preAuthEncoding));
+      }
       compareSignature(signature) {
         return core_1.crypto.bufferEqual(signature, this.signature);
       }
@@ -35123,6 +35161,11 @@ var require_message = __commonJS({
       }
       compareDigest(digest) {
         return core_1.crypto.bufferEqual(digest, this.messageDigest);
+      }
+      // For a message signature the signature is computed over the artifact, so the
+      // digest of the signed bytes is the artifact's message digest.
+      compareSignedDigest(digest) {
+        return this.compareDigest(digest);
       }
       verifySignature(key) {
         return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
@@ -36149,7 +36192,7 @@ var require_hashedrekord2 = __commonJS({
         });
       }
       const tlogDigest = tlogEntry.spec.data.hash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
+      if (!content.compareSignedDigest(Buffer.from(tlogDigest, "hex"))) {
         throw new error_1.VerificationError({
           code: "TLOG_BODY_ERROR",
           message: "digest mismatch"
@@ -36165,7 +36208,7 @@ var require_hashedrekord2 = __commonJS({
         });
       }
       const tlogHash = spec.data?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
+      if (!content.compareSignedDigest(tlogHash)) {
         throw new error_1.VerificationError({
           code: "TLOG_BODY_ERROR",
           message: "digest mismatch"
@@ -36247,10 +36290,10 @@ var require_checkpoint = __commonJS({
     function verifySignedNote(signedNote, tlogs) {
       const data = Buffer.from(signedNote.note, "utf-8");
       return signedNote.signatures.some((signature) => {
-        const tlog = tlogs.find(
-          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
-          // Match the name to the base URL of the tlog
-        );
+        const tlog = tlogs.find((tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && // Match the signature name to the base URL of the tlog. The name is
+        // attacker-controlled, so it MUST be compared as a literal substring
+        // and never coerced into a RegExp (as String.prototype.match would).
+        tlog2.baseURL.includes(signature.name));
         if (!tlog) {
           return false;
         }
@@ -36320,7 +36363,15 @@ var require_checkpoint = __commonJS({
           });
         }
         const origin = lines[0];
-        const logSize = BigInt(lines[1]);
+        let logSize;
+        try {
+          logSize = BigInt(lines[1]);
+        } catch {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "invalid checkpoint log size"
+          });
+        }
         const rootHash = Buffer.from(lines[2], "base64");
         const rest = lines.slice(3);
         return new _LogCheckpoint(origin, logSize, rootHash, rest);
@@ -36342,7 +36393,15 @@ var require_merkle = __commonJS({
     var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
     function verifyMerkleInclusion(entry, checkpoint) {
       const inclusionProof = entry.inclusionProof;
-      const logIndex = BigInt(inclusionProof.logIndex);
+      let logIndex;
+      try {
+        logIndex = BigInt(inclusionProof.logIndex);
+      } catch {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid inclusion proof log index"
+        });
+      }
       const treeSize = BigInt(checkpoint.logSize);
       if (logIndex < 0n || logIndex >= treeSize) {
         throw new error_1.VerificationError({
@@ -36462,7 +36521,15 @@ var require_tlog = __commonJS({
     var set_1 = require_set();
     function verifyTLogBody(entry, sigContent) {
       const { kind, version } = entry.kindVersion;
-      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
+      let body;
+      try {
+        body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
+      } catch {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "invalid canonicalized body"
+        });
+      }
       if (kind !== body.kind || version !== body.apiVersion) {
         throw new error_1.VerificationError({
           code: "TLOG_BODY_ERROR",
@@ -36501,7 +36568,8 @@ var require_tlog = __commonJS({
         inclusionVerified = true;
       }
       if (isTLogEntryWithInclusionProof(entry)) {
-        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
+        const matchingAuthorities = tlogAuthorities.filter((tlog) => tlog.logID.equals(entry.logId.keyId));
+        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, matchingAuthorities);
         (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
         inclusionVerified = true;
       }
@@ -36614,16 +36682,25 @@ var require_verifier2 = __commonJS({
       }
       // Checks that the tlog entries are valid for the supplied content
       verifyTLogs({ signature: content, tlogEntries }) {
-        let tlogCount = 0;
+        const entryIDs = [];
         tlogEntries.forEach((entry) => {
-          tlogCount++;
           (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
           (0, tlog_1.verifyTLogBody)(entry, content);
+          entryIDs.push({
+            logID: entry.logId.keyId,
+            body: entry.canonicalizedBody
+          });
         });
-        if (tlogCount < this.options.tlogThreshold) {
+        if (containsDupes(entryIDs)) {
           throw new error_1.VerificationError({
             code: "TLOG_ERROR",
-            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
+            message: "duplicate tlog entry"
+          });
+        }
+        if (entryIDs.length < this.options.tlogThreshold) {
+          throw new error_1.VerificationError({
+            code: "TLOG_ERROR",
+            message: `expected ${this.options.tlogThreshold} tlog entries, got ${entryIDs.length}`
           });
         }
       }
@@ -36720,7 +36797,7 @@ var require_package = __commonJS({
   "node_modules/@sigstore/sign/package.json"(exports, module) {
     module.exports = {
       name: "@sigstore/sign",
-      version: "4.1.1",
+      version: "5.1.0",
       description: "Sigstore signing library",
       main: "dist/index.js",
       types: "dist/index.d.ts",
@@ -36747,20 +36824,20 @@ var require_package = __commonJS({
       },
       devDependencies: {
         "@sigstore/jest": "^0.0.0",
-        "@sigstore/mock": "^0.12.0",
-        "@sigstore/rekor-types": "^4.0.0",
+        "@sigstore/mock": "^0.13.1",
+        "@sigstore/rekor-types": "^5.0.0",
         "@types/make-fetch-happen": "^10.0.4"
       },
       dependencies: {
-        "@sigstore/bundle": "^4.0.0",
-        "@sigstore/core": "^3.2.0",
-        "@sigstore/protobuf-specs": "^0.5.0",
-        "make-fetch-happen": "^15.0.4",
-        "proc-log": "^6.1.0",
-        "@gar/promise-retry": "^1.0.2"
+        "@gar/promise-retry": "^1.0.2",
+        "@sigstore/bundle": "^5.0.1",
+        "@sigstore/core": "^4.0.0",
+        "@sigstore/protobuf-specs": "^0.5.2",
+        "make-fetch-happen": "^16.0.1",
+        "proc-log": "^7.0.0"
       },
       engines: {
-        node: "^20.17.0 || >=22.9.0"
+        node: "^22.22.2 || ^24.15.0 || >=26.0.0"
       }
     };
   }
@@ -43007,10 +43084,10 @@ var require_headers2 = __commonJS({
     var getHeaders = (headers, kind = "key+value") => Object.keys(headers[MAP]).sort().map(
       kind === "key" ? (k) => k.toLowerCase() : kind === "value" ? (k) => headers[MAP][k].join(", ") : (k) => [k.toLowerCase(), headers[MAP][k].join(", ")]
     );
-    var INTERNAL = /* @__PURE__ */ Symbol("internal");
+    var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
     var HeadersIterator = class _HeadersIterator {
       constructor(target, kind) {
-        this[INTERNAL] = {
+        this[INTERNAL2] = {
           target,
           kind,
           index: 0
@@ -43023,7 +43100,7 @@ var require_headers2 = __commonJS({
         if (!this || Object.getPrototypeOf(this) !== _HeadersIterator.prototype) {
           throw new TypeError("Value of `this` is not a HeadersIterator");
         }
-        const { target, kind, index } = this[INTERNAL];
+        const { target, kind, index } = this[INTERNAL2];
         const values = getHeaders(target, kind);
         const len = values.length;
         if (index >= len) {
@@ -43032,7 +43109,7 @@ var require_headers2 = __commonJS({
             done: true
           };
         }
-        this[INTERNAL].index++;
+        this[INTERNAL2].index++;
         return { value: values[index], done: false };
       }
     };
@@ -43048,8 +43125,8 @@ var require_headers2 = __commonJS({
 var require_response2 = __commonJS({
   "node_modules/minipass-fetch/lib/response.js"(exports, module) {
     "use strict";
-    var http = __require("http");
-    var { STATUS_CODES } = http;
+    var http3 = __require("http");
+    var { STATUS_CODES } = http3;
     var Headers = require_headers2();
     var Body = require_body2();
     var { clone, extractContentType } = Body;
@@ -43128,7 +43205,7 @@ var require_package2 = __commonJS({
   "node_modules/minipass-fetch/package.json"(exports, module) {
     module.exports = {
       name: "minipass-fetch",
-      version: "5.0.2",
+      version: "6.0.1",
       description: "An implementation of window.fetch in Node.js using Minipass streams",
       license: "MIT",
       main: "lib/index.js",
@@ -43152,8 +43229,8 @@ var require_package2 = __commonJS({
         ]
       },
       devDependencies: {
-        "@npmcli/eslint-config": "^5.0.0",
-        "@npmcli/template-oss": "4.27.1",
+        "@npmcli/eslint-config": "^7.0.0",
+        "@npmcli/template-oss": "5.1.1",
         "@ungap/url-search-params": "^0.2.2",
         "abort-controller": "^3.0.0",
         "abortcontroller-polyfill": "~1.7.3",
@@ -43187,12 +43264,12 @@ var require_package2 = __commonJS({
         "lib/"
       ],
       engines: {
-        node: "^20.17.0 || >=22.9.0"
+        node: "^22.22.2 || ^24.15.0 || >=26.0.0"
       },
       author: "GitHub Inc.",
       templateOSS: {
         "//@npmcli/template-oss": "This file is partially managed by @npmcli/template-oss. Edits may be overwritten.",
-        version: "4.27.1",
+        version: "5.1.1",
         publish: "true"
       }
     };
@@ -43203,7 +43280,7 @@ var require_package2 = __commonJS({
 var require_request3 = __commonJS({
   "node_modules/minipass-fetch/lib/request.js"(exports, module) {
     "use strict";
-    var { URL: URL2 } = __require("url");
+    var { URL: URL5 } = __require("url");
     var { Minipass } = require_commonjs();
     var Headers = require_headers2();
     var { exportNodeCompatibleHeaders } = Headers;
@@ -43219,7 +43296,7 @@ var require_request3 = __commonJS({
     };
     var Request = class _Request extends Body {
       constructor(input2, init = {}) {
-        const parsedURL = isRequest(input2) ? new URL2(input2.url) : input2 && input2.href ? new URL2(input2.href) : new URL2(`${input2}`);
+        const parsedURL = isRequest(input2) ? new URL5(input2.url) : input2 && input2.href ? new URL5(input2.href) : new URL5(`${input2}`);
         if (isRequest(input2)) {
           init = { ...input2[INTERNALS], ...init };
         } else if (!input2 || typeof input2 === "string") {
@@ -43434,9 +43511,9 @@ var require_abort_error = __commonJS({
 var require_lib3 = __commonJS({
   "node_modules/minipass-fetch/lib/index.js"(exports, module) {
     "use strict";
-    var { URL: URL2 } = __require("url");
-    var http = __require("http");
-    var https = __require("https");
+    var { URL: URL5 } = __require("url");
+    var http3 = __require("http");
+    var https2 = __require("https");
     var zlib4 = require_commonjs2();
     var { Minipass } = require_commonjs();
     var Body = require_body2();
@@ -43448,13 +43525,22 @@ var require_lib3 = __commonJS({
     var { getNodeRequestOptions } = Request;
     var FetchError = require_fetch_error();
     var AbortError = require_abort_error();
-    var fetch = async (url2, opts) => {
+    var acceptsEncoding = (headers, encoding) => {
+      const encodings = new Headers(headers).get("Accept-Encoding").toLowerCase().split(",").map((value) => value.trim().split(/\s*;\s*/));
+      const preference = encodings.find(([name]) => name === encoding) || encodings.find(([name]) => name === "*");
+      if (!preference) {
+        return false;
+      }
+      const [, weight = "q=1"] = preference;
+      return preference.length <= 2 && /^q=(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.test(weight) && Number(weight.slice(2)) > 0;
+    };
+    var fetch2 = async (url2, opts) => {
       if (/^data:/.test(url2)) {
         const request = new Request(url2, opts);
         return Promise.resolve().then(() => new Promise((resolve, reject) => {
           let type, data;
           try {
-            const { pathname, search } = new URL2(url2);
+            const { pathname, search } = new URL5(url2);
             const split = pathname.split(",");
             if (split.length < 2) {
               throw new Error("invalid data: URI");
@@ -43486,7 +43572,7 @@ var require_lib3 = __commonJS({
         } catch (er) {
           return reject(er);
         }
-        const send = (options2.protocol === "https:" ? https : http).request;
+        const send = (options2.protocol === "https:" ? https2 : http3).request;
         const { signal } = request;
         let response = null;
         const abort = () => {
@@ -43507,40 +43593,40 @@ var require_lib3 = __commonJS({
           finalize();
         };
         const finalize = () => {
-          req.abort();
+          req2.abort();
           if (signal) {
             signal.removeEventListener("abort", abortAndFinalize);
           }
           clearTimeout(reqTimeout);
         };
-        const req = send(options2);
+        const req2 = send(options2);
         if (signal) {
           signal.addEventListener("abort", abortAndFinalize);
         }
         let reqTimeout = null;
         if (request.timeout) {
-          req.once("socket", () => {
+          req2.once("socket", () => {
             reqTimeout = setTimeout(() => {
               reject(new FetchError(`network timeout at: ${request.url}`, "request-timeout"));
               finalize();
             }, request.timeout);
           });
         }
-        req.on("error", (er) => {
-          if (req.res) {
-            req.res.emit("error", er);
+        req2.on("error", (er) => {
+          if (req2.res) {
+            req2.res.emit("error", er);
           }
           reject(new FetchError(`request to ${request.url} failed, reason: ${er.message}`, "system", er));
           finalize();
         });
-        req.on("response", (res) => {
+        req2.on("response", (res) => {
           clearTimeout(reqTimeout);
           const headers = createHeadersLenient(res.headers);
-          if (fetch.isRedirect(res.statusCode)) {
+          if (fetch2.isRedirect(res.statusCode)) {
             const location = headers.get("Location");
             let locationURL = null;
             try {
-              locationURL = location === null ? null : new URL2(location, request.url).toString();
+              locationURL = location === null ? null : new URL5(location, request.url).toString();
             } catch {
               if (request.redirect !== "manual") {
                 reject(new FetchError(`uri requested responds with an invalid redirect URL: ${location}`, "invalid-redirect"));
@@ -43574,7 +43660,7 @@ var require_lib3 = __commonJS({
                 finalize();
                 return;
               }
-              request.headers.set("host", new URL2(locationURL).host);
+              request.headers.set("host", new URL5(locationURL).host);
               const requestOpts = {
                 headers: new Headers(request.headers),
                 follow: request.follow,
@@ -43586,8 +43672,8 @@ var require_lib3 = __commonJS({
                 signal: request.signal,
                 timeout: request.timeout
               };
-              const parsedOriginal = new URL2(request.url);
-              const parsedRedirect = new URL2(locationURL);
+              const parsedOriginal = new URL5(request.url);
+              const parsedRedirect = new URL5(locationURL);
               if (parsedOriginal.hostname !== parsedRedirect.hostname) {
                 requestOpts.headers.delete("authorization");
                 requestOpts.headers.delete("cookie");
@@ -43597,7 +43683,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve(fetch(new Request(locationURL, requestOpts)));
+              resolve(fetch2(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -43660,7 +43746,7 @@ var require_lib3 = __commonJS({
             });
             return;
           }
-          if (codings === "br") {
+          if (codings === "br" && acceptsEncoding(options2.headers, "br")) {
             try {
               var decoder = new zlib4.BrotliDecompress();
             } catch (err) {
@@ -43680,23 +43766,23 @@ var require_lib3 = __commonJS({
           response = new Response(body, responseOptions);
           resolve(response);
         });
-        writeToStream(req, request);
+        writeToStream(req2, request);
       });
     };
-    module.exports = fetch;
-    fetch.isRedirect = (code) => code === 301 || code === 302 || code === 303 || code === 307 || code === 308;
-    fetch.Headers = Headers;
-    fetch.Request = Request;
-    fetch.Response = Response;
-    fetch.FetchError = FetchError;
-    fetch.AbortError = AbortError;
+    module.exports = fetch2;
+    fetch2.isRedirect = (code) => code === 301 || code === 302 || code === 303 || code === 307 || code === 308;
+    fetch2.Headers = Headers;
+    fetch2.Request = Request;
+    fetch2.Response = Response;
+    fetch2.FetchError = FetchError;
+    fetch2.AbortError = AbortError;
   }
 });
 
 // node_modules/make-fetch-happen/lib/options.js
 var require_options = __commonJS({
   "node_modules/make-fetch-happen/lib/options.js"(exports, module) {
-    var dns = __require("dns");
+    var dns2 = __require("dns");
     var conditionalHeaders = [
       "if-modified-since",
       "if-none-match",
@@ -43726,7 +43812,7 @@ var require_options = __commonJS({
       } else {
         options2.retry = { retries: 0, ...options2.retry };
       }
-      options2.dns = { ttl: 5 * 60 * 1e3, lookup: dns.lookup, ...options2.dns };
+      options2.dns = { ttl: 5 * 60 * 1e3, lookup: dns2.lookup, ...options2.dns };
       options2.cache = options2.cache || "default";
       if (options2.cache === "default") {
         const hasConditionalHeader = Object.keys(options2.headers || {}).some((name) => {
@@ -43848,7 +43934,7 @@ var require_http_cache_semantics = __commonJS({
        * @param {boolean} [options.ignoreCargoCult=false] - Detect nonsense cache headers, and override them.
        * @param {any} [options._fromObject] - Internal parameter for deserialization. Do not use.
        */
-      constructor(req, res, {
+      constructor(req2, res, {
         shared,
         cacheHeuristic,
         immutableMinTimeToLive,
@@ -43862,7 +43948,7 @@ var require_http_cache_semantics = __commonJS({
         if (!res || !res.headers) {
           throw Error("Response headers missing");
         }
-        this._assertRequestHasHeaders(req);
+        this._assertRequestHasHeaders(req2);
         this._responseTime = this.now();
         this._isShared = shared !== false;
         this._ignoreCargoCult = !!ignoreCargoCult;
@@ -43871,12 +43957,12 @@ var require_http_cache_semantics = __commonJS({
         this._status = "status" in res ? res.status : 200;
         this._resHeaders = res.headers;
         this._rescc = parseCacheControl(res.headers["cache-control"]);
-        this._method = "method" in req ? req.method : "GET";
-        this._url = req.url;
-        this._host = req.headers.host;
-        this._noAuthorization = !req.headers.authorization;
-        this._reqHeaders = res.headers.vary ? req.headers : null;
-        this._reqcc = parseCacheControl(req.headers["cache-control"]);
+        this._method = "method" in req2 ? req2.method : "GET";
+        this._url = req2.url;
+        this._host = req2.headers.host;
+        this._noAuthorization = !req2.headers.authorization;
+        this._reqHeaders = res.headers.vary ? req2.headers : null;
+        this._reqcc = parseCacheControl(req2.headers["cache-control"]);
         if (this._ignoreCargoCult && "pre-check" in this._rescc && "post-check" in this._rescc) {
           delete this._rescc["pre-check"];
           delete this._rescc["post-check"];
@@ -43929,8 +44015,8 @@ var require_http_cache_semantics = __commonJS({
        * @param {HttpRequest} req - a request
        * @throws {Error} if the headers are missing.
        */
-      _assertRequestHasHeaders(req) {
-        if (!req || !req.headers) {
+      _assertRequestHasHeaders(req2) {
+        if (!req2 || !req2.headers) {
           throw Error("Request headers missing");
         }
       }
@@ -43943,8 +44029,8 @@ var require_http_cache_semantics = __commonJS({
        * @param {HttpRequest} req - The new incoming HTTP request.
        * @returns {boolean} `true`` if the cached response used to construct this cache policy satisfies the request without revalidation.
        */
-      satisfiesWithoutRevalidation(req) {
-        const result = this.evaluateRequest(req);
+      satisfiesWithoutRevalidation(req2) {
+        const result = this.evaluateRequest(req2);
         return !result.revalidation;
       }
       /**
@@ -44004,23 +44090,23 @@ var require_http_cache_semantics = __commonJS({
        *   - revalidation: { headers: Record<string, string>, synchronous: boolean } Set if you should send this to the origin server
        *   - response: HttpResponse Set if you can respond to the client with these cached headers
        */
-      evaluateRequest(req) {
-        this._assertRequestHasHeaders(req);
+      evaluateRequest(req2) {
+        this._assertRequestHasHeaders(req2);
         if (this._rescc["must-revalidate"]) {
-          return this._evaluateRequestMissResult(req);
+          return this._evaluateRequestMissResult(req2);
         }
-        if (!this._requestMatches(req, false)) {
-          return this._evaluateRequestMissResult(req);
+        if (!this._requestMatches(req2, false)) {
+          return this._evaluateRequestMissResult(req2);
         }
-        const requestCC = parseCacheControl(req.headers["cache-control"]);
-        if (requestCC["no-cache"] || /no-cache/.test(req.headers.pragma)) {
-          return this._evaluateRequestMissResult(req);
+        const requestCC = parseCacheControl(req2.headers["cache-control"]);
+        if (requestCC["no-cache"] || /no-cache/.test(req2.headers.pragma)) {
+          return this._evaluateRequestMissResult(req2);
         }
         if (requestCC["max-age"] && this.age() > toNumberOrZero(requestCC["max-age"])) {
-          return this._evaluateRequestMissResult(req);
+          return this._evaluateRequestMissResult(req2);
         }
         if (requestCC["min-fresh"] && this.maxAge() - this.age() < toNumberOrZero(requestCC["min-fresh"])) {
-          return this._evaluateRequestMissResult(req);
+          return this._evaluateRequestMissResult(req2);
         }
         if (this.stale()) {
           const allowsStaleWithoutRevalidation = "max-stale" in requestCC && (true === requestCC["max-stale"] || requestCC["max-stale"] > this.age() - this.maxAge());
@@ -44028,9 +44114,9 @@ var require_http_cache_semantics = __commonJS({
             return this._evaluateRequestHitResult(void 0);
           }
           if (this.useStaleWhileRevalidate()) {
-            return this._evaluateRequestHitResult(this._evaluateRequestRevalidation(req, false));
+            return this._evaluateRequestHitResult(this._evaluateRequestRevalidation(req2, false));
           }
-          return this._evaluateRequestMissResult(req);
+          return this._evaluateRequestMissResult(req2);
         }
         return this._evaluateRequestHitResult(void 0);
       }
@@ -44039,10 +44125,10 @@ var require_http_cache_semantics = __commonJS({
        * @param {boolean} allowHeadMethod - allow a HEAD method to match.
        * @returns {boolean} `true` if the request matches.
        */
-      _requestMatches(req, allowHeadMethod) {
-        return !!((!this._url || this._url === req.url) && this._host === req.headers.host && // the request method associated with the stored response allows it to be used for the presented request, and
-        (!req.method || this._method === req.method || allowHeadMethod && "HEAD" === req.method) && // selecting header fields nominated by the stored response (if any) match those presented, and
-        this._varyMatches(req));
+      _requestMatches(req2, allowHeadMethod) {
+        return !!((!this._url || this._url === req2.url) && this._host === req2.headers.host && // the request method associated with the stored response allows it to be used for the presented request, and
+        (!req2.method || this._method === req2.method || allowHeadMethod && "HEAD" === req2.method) && // selecting header fields nominated by the stored response (if any) match those presented, and
+        this._varyMatches(req2));
       }
       /**
        * Determines whether storing authenticated responses is allowed.
@@ -44056,7 +44142,7 @@ var require_http_cache_semantics = __commonJS({
        * @param {HttpRequest} req - incoming HTTP request
        * @returns {boolean} `true` if the vary headers match.
        */
-      _varyMatches(req) {
+      _varyMatches(req2) {
         if (!this._resHeaders.vary) {
           return true;
         }
@@ -44066,9 +44152,9 @@ var require_http_cache_semantics = __commonJS({
             return false;
           }
           const newReq = Object.prototype.hasOwnProperty.call(
-            req.headers,
+            req2.headers,
             name
-          ) && req.headers[name];
+          ) && req2.headers[name];
           const cachedReq = Object.prototype.hasOwnProperty.call(
             this._reqHeaders,
             name
@@ -46944,9 +47030,9 @@ var require_constants7 = __commonJS({
 var require_debug = __commonJS({
   "node_modules/semver/internal/debug.js"(exports, module) {
     "use strict";
-    var debug = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
+    var debug5 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
     };
-    module.exports = debug;
+    module.exports = debug5;
   }
 });
 
@@ -46959,7 +47045,7 @@ var require_re = __commonJS({
       MAX_SAFE_BUILD_LENGTH,
       MAX_LENGTH
     } = require_constants7();
-    var debug = require_debug();
+    var debug5 = require_debug();
     exports = module.exports = {};
     var re = exports.re = [];
     var safeRe = exports.safeRe = [];
@@ -46982,7 +47068,7 @@ var require_re = __commonJS({
     var createToken = (name, value, isGlobal) => {
       const safe = makeSafeRegex(value);
       const index = R++;
-      debug(name, index, value);
+      debug5(name, index, value);
       t[name] = index;
       src[index] = value;
       safeSrc[index] = safe;
@@ -47086,7 +47172,7 @@ var require_identifiers = __commonJS({
 var require_semver = __commonJS({
   "node_modules/semver/classes/semver.js"(exports, module) {
     "use strict";
-    var debug = require_debug();
+    var debug5 = require_debug();
     var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants7();
     var { safeRe: re, t } = require_re();
     var parseOptions = require_parse_options();
@@ -47120,7 +47206,7 @@ var require_semver = __commonJS({
             `version is longer than ${MAX_LENGTH} characters`
           );
         }
-        debug("SemVer", version, options2);
+        debug5("SemVer", version, options2);
         this.options = options2;
         this.loose = !!options2.loose;
         this.includePrerelease = !!options2.includePrerelease;
@@ -47168,7 +47254,7 @@ var require_semver = __commonJS({
         return this.version;
       }
       compare(other) {
-        debug("SemVer.compare", this.version, this.options, other);
+        debug5("SemVer.compare", this.version, this.options, other);
         if (!(other instanceof _SemVer)) {
           if (typeof other === "string" && other === this.version) {
             return 0;
@@ -47219,7 +47305,7 @@ var require_semver = __commonJS({
         do {
           const a = this.prerelease[i];
           const b = other.prerelease[i];
-          debug("prerelease compare", i, a, b);
+          debug5("prerelease compare", i, a, b);
           if (a === void 0 && b === void 0) {
             return 0;
           } else if (b === void 0) {
@@ -47241,7 +47327,7 @@ var require_semver = __commonJS({
         do {
           const a = this.build[i];
           const b = other.build[i];
-          debug("build compare", i, a, b);
+          debug5("build compare", i, a, b);
           if (a === void 0 && b === void 0) {
             return 0;
           } else if (b === void 0) {
@@ -48103,21 +48189,21 @@ var require_range = __commonJS({
         const loose = this.options.loose;
         const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
         range = range.replace(hr, hyphenReplace(this.options.includePrerelease));
-        debug("hyphen replace", range);
+        debug5("hyphen replace", range);
         range = trimComparatorWhitespace(range);
-        debug("comparator trim", range);
+        debug5("comparator trim", range);
         range = range.replace(re[t.TILDETRIM], tildeTrimReplace);
-        debug("tilde trim", range);
+        debug5("tilde trim", range);
         range = range.replace(re[t.CARETTRIM], caretTrimReplace);
-        debug("caret trim", range);
+        debug5("caret trim", range);
         let rangeList = range.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
         if (loose) {
           rangeList = rangeList.filter((comp) => {
-            debug("loose invalid filter", comp, this.options);
+            debug5("loose invalid filter", comp, this.options);
             return !!comp.match(re[t.COMPARATORLOOSE]);
           });
         }
-        debug("range list", rangeList);
+        debug5("range list", rangeList);
         const rangeMap = /* @__PURE__ */ new Map();
         const comparators = rangeList.map((comp) => new Comparator(comp, this.options));
         for (const comp of comparators) {
@@ -48172,7 +48258,7 @@ var require_range = __commonJS({
     var cache = new LRU();
     var parseOptions = require_parse_options();
     var Comparator = require_comparator();
-    var debug = require_debug();
+    var debug5 = require_debug();
     var SemVer = require_semver();
     var trimComparatorWhitespace = require_trim_comparator_whitespace();
     var {
@@ -48200,15 +48286,15 @@ var require_range = __commonJS({
     };
     var parseComparator = (comp, options2) => {
       comp = comp.replace(re[t.BUILD], "");
-      debug("comp", comp, options2);
+      debug5("comp", comp, options2);
       comp = replaceCarets(comp, options2);
-      debug("caret", comp);
+      debug5("caret", comp);
       comp = replaceTildes(comp, options2);
-      debug("tildes", comp);
+      debug5("tildes", comp);
       comp = replaceXRanges(comp, options2);
-      debug("xrange", comp);
+      debug5("xrange", comp);
       comp = replaceStars(comp, options2);
-      debug("stars", comp);
+      debug5("stars", comp);
       return comp;
     };
     var isX = (id) => !id || id.toLowerCase() === "x" || id === "*";
@@ -48220,7 +48306,7 @@ var require_range = __commonJS({
       const r = options2.loose ? re[t.TILDELOOSE] : re[t.TILDE];
       const z = options2.includePrerelease ? "-0" : "";
       return comp.replace(r, (_, M, m, p, pr) => {
-        debug("tilde", comp, _, M, m, p, pr);
+        debug5("tilde", comp, _, M, m, p, pr);
         let ret;
         if (isX(M)) {
           ret = "";
@@ -48229,12 +48315,12 @@ var require_range = __commonJS({
         } else if (isX(p)) {
           ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
         } else if (pr) {
-          debug("replaceTilde pr", pr);
+          debug5("replaceTilde pr", pr);
           ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
         } else {
           ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
         }
-        debug("tilde return", ret);
+        debug5("tilde return", ret);
         return ret;
       });
     };
@@ -48242,11 +48328,11 @@ var require_range = __commonJS({
       return comp.trim().split(/\s+/).map((c) => replaceCaret(c, options2)).join(" ");
     };
     var replaceCaret = (comp, options2) => {
-      debug("caret", comp, options2);
+      debug5("caret", comp, options2);
       const r = options2.loose ? re[t.CARETLOOSE] : re[t.CARET];
       const z = options2.includePrerelease ? "-0" : "";
       return comp.replace(r, (_, M, m, p, pr) => {
-        debug("caret", comp, _, M, m, p, pr);
+        debug5("caret", comp, _, M, m, p, pr);
         let ret;
         if (isX(M)) {
           ret = "";
@@ -48259,7 +48345,7 @@ var require_range = __commonJS({
             ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`;
           }
         } else if (pr) {
-          debug("replaceCaret pr", pr);
+          debug5("replaceCaret pr", pr);
           if (M === "0") {
             if (m === "0") {
               ret = `>=${M}.${m}.${p}-${pr} <${M}.${m}.${+p + 1}-0`;
@@ -48270,7 +48356,7 @@ var require_range = __commonJS({
             ret = `>=${M}.${m}.${p}-${pr} <${+M + 1}.0.0-0`;
           }
         } else {
-          debug("no pr");
+          debug5("no pr");
           if (M === "0") {
             if (m === "0") {
               ret = `>=${M}.${m}.${p} <${M}.${m}.${+p + 1}-0`;
@@ -48281,19 +48367,19 @@ var require_range = __commonJS({
             ret = `>=${M}.${m}.${p} <${+M + 1}.0.0-0`;
           }
         }
-        debug("caret return", ret);
+        debug5("caret return", ret);
         return ret;
       });
     };
     var replaceXRanges = (comp, options2) => {
-      debug("replaceXRanges", comp, options2);
+      debug5("replaceXRanges", comp, options2);
       return comp.split(/\s+/).map((c) => replaceXRange(c, options2)).join(" ");
     };
     var replaceXRange = (comp, options2) => {
       comp = comp.trim();
       const r = options2.loose ? re[t.XRANGELOOSE] : re[t.XRANGE];
       return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
-        debug("xRange", comp, ret, gtlt, M, m, p, pr);
+        debug5("xRange", comp, ret, gtlt, M, m, p, pr);
         if (invalidXRangeOrder(M, m, p)) {
           return comp;
         }
@@ -48343,16 +48429,16 @@ var require_range = __commonJS({
         } else if (xp) {
           ret = `>=${M}.${m}.0${pr} <${M}.${+m + 1}.0-0`;
         }
-        debug("xRange return", ret);
+        debug5("xRange return", ret);
         return ret;
       });
     };
     var replaceStars = (comp, options2) => {
-      debug("replaceStars", comp, options2);
+      debug5("replaceStars", comp, options2);
       return comp.trim().replace(re[t.STAR], "");
     };
     var replaceGTE0 = (comp, options2) => {
-      debug("replaceGTE0", comp, options2);
+      debug5("replaceGTE0", comp, options2);
       return comp.trim().replace(re[options2.includePrerelease ? t.GTE0PRE : t.GTE0], "");
     };
     var hyphenReplace = (incPr) => ($0, from, fM, fm, fp, fpr, fb, to, tM, tm, tp, tpr) => {
@@ -48390,7 +48476,7 @@ var require_range = __commonJS({
       }
       if (version.prerelease.length && !options2.includePrerelease) {
         for (let i = 0; i < set.length; i++) {
-          debug(set[i].semver);
+          debug5(set[i].semver);
           if (set[i].semver === Comparator.ANY) {
             continue;
           }
@@ -48427,7 +48513,7 @@ var require_comparator = __commonJS({
           }
         }
         comp = comp.trim().split(/\s+/).join(" ");
-        debug("comparator", comp, options2);
+        debug5("comparator", comp, options2);
         this.options = options2;
         this.loose = !!options2.loose;
         this.parse(comp);
@@ -48436,7 +48522,7 @@ var require_comparator = __commonJS({
         } else {
           this.value = this.operator + this.semver.version;
         }
-        debug("comp", this);
+        debug5("comp", this);
       }
       parse(comp) {
         const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR];
@@ -48458,7 +48544,7 @@ var require_comparator = __commonJS({
         return this.value;
       }
       test(version) {
-        debug("Comparator.test", version, this.options.loose);
+        debug5("Comparator.test", version, this.options.loose);
         if (this.semver === ANY || version === ANY) {
           return true;
         }
@@ -48515,7 +48601,7 @@ var require_comparator = __commonJS({
     var parseOptions = require_parse_options();
     var { safeRe: re, t } = require_re();
     var cmp = require_cmp();
-    var debug = require_debug();
+    var debug5 = require_debug();
     var SemVer = require_semver();
     var Range = require_range();
   }
@@ -49696,18 +49782,18 @@ var require_move_file = __commonJS({
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
-          let targetStat = "file";
+          let targetType = "file";
           try {
-            targetStat = await fs40.stat(resolve(dirname(symSource), target));
+            const targetStat = await fs40.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
-              targetStat = "junction";
+              targetType = "junction";
             }
           } catch {
           }
           await fs40.symlink(
             target,
             symDestination,
-            targetStat
+            targetType
           );
         }));
         await fs40.rm(source, { recursive: true, force: true });
@@ -49734,6 +49820,36 @@ var require_lib5 = __commonJS({
   }
 });
 
+// node_modules/cacache/lib/util/cache-dir.js
+var require_cache_dir = __commonJS({
+  "node_modules/cacache/lib/util/cache-dir.js"(exports, module) {
+    "use strict";
+    var fs40 = __require("fs/promises");
+    var path27 = __require("path");
+    var tagContent = `Signature: 8a477f597d28d172789f06886806bc55
+# This file is a cache directory tag created by cacache.
+# For information about cache directory tags, see https://bford.info/cachedir/
+`;
+    async function mkdir(cache) {
+      await fs40.mkdir(cache, { recursive: true, owner: "inherit" });
+      await writeTag(cache);
+    }
+    async function writeTag(cache) {
+      try {
+        await fs40.writeFile(path27.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
+      } catch (err) {
+        if (err.code !== "EEXIST") {
+          throw err;
+        }
+      }
+    }
+    module.exports = {
+      mkdir,
+      tagContent
+    };
+  }
+});
+
 // node_modules/cacache/lib/util/tmp.js
 var require_tmp = __commonJS({
   "node_modules/cacache/lib/util/tmp.js"(exports, module) {
@@ -49742,6 +49858,7 @@ var require_tmp = __commonJS({
     var { withTempDir } = require_lib5();
     var fs40 = __require("fs/promises");
     var path27 = __require("path");
+    var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
       const id = crypto21.randomUUID();
@@ -49750,6 +49867,7 @@ var require_tmp = __commonJS({
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
       const tmpDir = path27.join(cache, "tmp");
+      await cacheDir.mkdir(cache);
       await fs40.mkdir(tmpDir, { recursive: true, owner: "inherit" });
       const target = `${tmpDir}${path27.sep}${tmpPrefix || ""}`;
       return fs40.mkdtemp(target, { owner: "inherit" });
@@ -49760,7 +49878,9 @@ var require_tmp = __commonJS({
         cb = opts;
         opts = {};
       }
-      return withTempDir(path27.join(cache, "tmp"), cb, opts);
+      return cacheDir.mkdir(cache).then(
+        () => withTempDir(path27.join(cache, "tmp"), cb, opts)
+      );
     }
   }
 });
@@ -49770,7 +49890,7 @@ var require_package3 = __commonJS({
   "node_modules/cacache/package.json"(exports, module) {
     module.exports = {
       name: "cacache",
-      version: "20.0.4",
+      version: "21.0.2",
       "cache-version": {
         content: "2",
         index: "5"
@@ -49816,29 +49936,29 @@ var require_package3 = __commonJS({
       ],
       license: "ISC",
       dependencies: {
-        "@npmcli/fs": "^5.0.0",
+        "@npmcli/fs": "^6.0.0",
         "fs-minipass": "^3.0.0",
-        glob: "^13.0.0",
+        glob: "^14.0.3",
         "lru-cache": "^11.1.0",
         minipass: "^7.0.3",
         "minipass-collect": "^2.0.1",
         "minipass-flush": "^1.0.5",
         "minipass-pipeline": "^1.2.4",
         "p-map": "^7.0.2",
-        ssri: "^13.0.0"
+        ssri: "^14.0.0"
       },
       devDependencies: {
-        "@npmcli/eslint-config": "^6.0.1",
-        "@npmcli/template-oss": "4.29.0",
+        "@npmcli/eslint-config": "^7.0.0",
+        "@npmcli/template-oss": "5.1.1",
         tap: "^16.0.0"
       },
       engines: {
-        node: "^20.17.0 || >=22.9.0"
+        node: "^22.22.2 || ^24.15.0 || >=26.0.0"
       },
       templateOSS: {
         "//@npmcli/template-oss": "This file is partially managed by @npmcli/template-oss. Edits may be overwritten.",
         windowsCI: false,
-        version: "4.29.0",
+        version: "5.1.1",
         publish: "true"
       },
       author: "GitHub Inc.",
@@ -50356,6 +50476,7 @@ var require_entry_index = __commonJS({
     var path27 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
+    var cacheDir = require_cache_dir();
     var contentPath = require_path();
     var hashToSegments = require_hash_to_segments();
     var indexV = require_package3()["cache-version"].index;
@@ -50390,6 +50511,7 @@ var require_entry_index = __commonJS({
       }).join("\n");
       const setup = async () => {
         const target = tmpName(cache, opts.tmpPrefix);
+        await cacheDir.mkdir(cache);
         await mkdir(path27.dirname(target), { recursive: true });
         return {
           target,
@@ -50427,6 +50549,7 @@ var require_entry_index = __commonJS({
         metadata
       };
       try {
+        await cacheDir.mkdir(cache);
         await mkdir(path27.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
@@ -51956,6 +52079,7 @@ var require_write = __commonJS({
     var Flush = require_minipass_flush();
     var path27 = __require("path");
     var ssri = require_lib4();
+    var cacheDir = require_cache_dir();
     var { tmpName } = require_tmp();
     var fsm = require_lib6();
     module.exports = write;
@@ -52074,6 +52198,7 @@ var require_write = __commonJS({
     }
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
+      await cacheDir.mkdir(cache);
       await fs40.mkdir(path27.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
@@ -52190,490 +52315,802 @@ var require_put = __commonJS({
 var require_index_min2 = __commonJS({
   "node_modules/glob/dist/commonjs/index.min.js"(exports) {
     "use strict";
-    var R = (n, t) => () => (t || n((t = { exports: {} }).exports, t), t.exports);
-    var Ge = R((Y) => {
+    var C = (r, t) => () => {
+      try {
+        return t || r((t = { exports: {} }).exports, t), t.exports;
+      } catch (e) {
+        throw t = 0, e;
+      }
+    };
+    var ms = C((tt) => {
       "use strict";
-      Object.defineProperty(Y, "__esModule", { value: true });
-      Y.range = Y.balanced = void 0;
-      var Gs = (n, t, e) => {
-        let s = n instanceof RegExp ? Ie(n, e) : n, i = t instanceof RegExp ? Ie(t, e) : t, r = s !== null && i != null && (0, Y.range)(s, i, e);
-        return r && { start: r[0], end: r[1], pre: e.slice(0, r[0]), body: e.slice(r[0] + s.length, r[1]), post: e.slice(r[1] + i.length) };
+      Object.defineProperty(tt, "__esModule", { value: true });
+      tt.range = tt.balanced = void 0;
+      var Ei = (r, t, e) => {
+        let s = r instanceof RegExp ? ps(r, e) : r, i = t instanceof RegExp ? ps(t, e) : t, n = s !== null && i != null && (0, tt.range)(s, i, e);
+        return n && { start: n[0], end: n[1], pre: e.slice(0, n[0]), body: e.slice(n[0] + s.length, n[1]), post: e.slice(n[1] + i.length) };
       };
-      Y.balanced = Gs;
-      var Ie = (n, t) => {
-        let e = t.match(n);
+      tt.balanced = Ei;
+      var ps = (r, t) => {
+        let e = t.match(r);
         return e ? e[0] : null;
-      }, zs = (n, t, e) => {
-        let s, i, r, h, o, a = e.indexOf(n), l = e.indexOf(t, a + 1), f = a;
+      }, Oi = (r, t, e) => {
+        let s, i, n, o, h, a = e.indexOf(r), l = e.indexOf(t, a + 1), c = a;
         if (a >= 0 && l > 0) {
-          if (n === t) return [a, l];
-          for (s = [], r = e.length; f >= 0 && !o; ) {
-            if (f === a) s.push(f), a = e.indexOf(n, f + 1);
+          if (r === t) return [a, l];
+          for (s = [], n = e.length; c >= 0 && !h; ) {
+            if (c === a) s.push(c), a = e.indexOf(r, c + 1);
             else if (s.length === 1) {
-              let c = s.pop();
-              c !== void 0 && (o = [c, l]);
-            } else i = s.pop(), i !== void 0 && i < r && (r = i, h = l), l = e.indexOf(t, f + 1);
-            f = a < l && a >= 0 ? a : l;
+              let u = s.pop();
+              u !== void 0 && (h = [u, l]);
+            } else i = s.pop(), i !== void 0 && i < n && (n = i, o = l), l = e.indexOf(t, c + 1);
+            c = a < l && a >= 0 ? a : l;
           }
-          s.length && h !== void 0 && (o = [r, h]);
+          s.length && o !== void 0 && (h = [n, o]);
+        }
+        return h;
+      };
+      tt.range = Oi;
+    });
+    var vs = C((T) => {
+      "use strict";
+      Object.defineProperty(T, "__esModule", { value: true });
+      T.EXPANSION_MAX_REWRITES = T.EXPANSION_MAX_DEPTH = T.EXPANSION_MAX_LENGTH = T.EXPANSION_MAX = void 0;
+      T.expand = Wi;
+      var gs = ms(), ws = "\0SLASH" + Math.random() + "\0", bs = "\0OPEN" + Math.random() + "\0", xe = "\0CLOSE" + Math.random() + "\0", ys = "\0COMMA" + Math.random() + "\0", Ss = "\0PERIOD" + Math.random() + "\0", xi = new RegExp(ws, "g"), Ci = new RegExp(bs, "g"), Mi = new RegExp(xe, "g"), ki = new RegExp(ys, "g"), Ai = new RegExp(Ss, "g"), Ri = /\\\\/g, Pi = /\\{/g, Ti = /\\}/g, Fi = /\\,/g, ji = /\\\./g;
+      T.EXPANSION_MAX = 1e5;
+      T.EXPANSION_MAX_LENGTH = 4e6;
+      T.EXPANSION_MAX_DEPTH = 1e3;
+      T.EXPANSION_MAX_REWRITES = 1e3;
+      function _e(r) {
+        return isNaN(r) ? r.charCodeAt(0) : parseInt(r, 10);
+      }
+      function Ni(r) {
+        return r.replace(Ri, ws).replace(Pi, bs).replace(Ti, xe).replace(Fi, ys).replace(ji, Ss);
+      }
+      function Di(r) {
+        return r.replace(xi, "\\").replace(Ci, "{").replace(Mi, "}").replace(ki, ",").replace(Ai, ".");
+      }
+      function Ee(r, t) {
+        for (let e = 0; e < t.length; e++) r.push(t[e]);
+      }
+      function Li(r) {
+        let t = [], e = "";
+        for (; ; ) {
+          let s = (0, gs.balanced)("{", "}", r);
+          if (!s) {
+            let a = r.split(",");
+            return a[0] = e + a[0], Ee(t, a), t;
+          }
+          let { pre: i, body: n, post: o } = s, h = i.split(",");
+          if (h[0] = e + h[0], h[h.length - 1] += "{" + n + "}", !o.length) return Ee(t, h), t;
+          e = h.pop(), Ee(t, h), r = o;
+        }
+      }
+      function Wi(r, t = {}) {
+        if (!r) return [];
+        let { max: e = T.EXPANSION_MAX, maxLength: s = T.EXPANSION_MAX_LENGTH, maxDepth: i = T.EXPANSION_MAX_DEPTH, maxRewrites: n = T.EXPANSION_MAX_REWRITES } = t;
+        return r.slice(0, 2) === "{}" && (r = "\\{\\}" + r.slice(2)), Oe(Ni(r), e, s, i, 0, n, true).map(Di);
+      }
+      function zi(r) {
+        return "{" + r + "}";
+      }
+      function Bi(r) {
+        return /^-?0\d/.test(r);
+      }
+      function Gi(r, t) {
+        return r <= t;
+      }
+      function Ii(r, t) {
+        return r >= t;
+      }
+      function ct(r, t, e, s, i, n) {
+        let o = [], h = 0;
+        for (let a = 0; a < r.length; a++) for (let l = 0; l < e.length; l++) {
+          if (o.length >= s) return o;
+          let c = r[a] + t + e[l];
+          if (!(n && !c)) {
+            if (h + c.length > i) return o;
+            o.push(c), h += c.length;
+          }
         }
         return o;
-      };
-      Y.range = zs;
-    });
-    var Ke = R((it) => {
-      "use strict";
-      Object.defineProperty(it, "__esModule", { value: true });
-      it.EXPANSION_MAX = void 0;
-      it.expand = ei;
-      var ze = Ge(), Ue = "\0SLASH" + Math.random() + "\0", $e = "\0OPEN" + Math.random() + "\0", ue = "\0CLOSE" + Math.random() + "\0", qe = "\0COMMA" + Math.random() + "\0", He = "\0PERIOD" + Math.random() + "\0", Us = new RegExp(Ue, "g"), $s = new RegExp($e, "g"), qs = new RegExp(ue, "g"), Hs = new RegExp(qe, "g"), Vs = new RegExp(He, "g"), Ks = /\\\\/g, Xs = /\\{/g, Ys = /\\}/g, Js = /\\,/g, Zs = /\\./g;
-      it.EXPANSION_MAX = 1e5;
-      function ce(n) {
-        return isNaN(n) ? n.charCodeAt(0) : parseInt(n, 10);
       }
-      function Qs(n) {
-        return n.replace(Ks, Ue).replace(Xs, $e).replace(Ys, ue).replace(Js, qe).replace(Zs, He);
-      }
-      function ti(n) {
-        return n.replace(Us, "\\").replace($s, "{").replace(qs, "}").replace(Hs, ",").replace(Vs, ".");
-      }
-      function Ve(n) {
-        if (!n) return [""];
-        let t = [], e = (0, ze.balanced)("{", "}", n);
-        if (!e) return n.split(",");
-        let { pre: s, body: i, post: r } = e, h = s.split(",");
-        h[h.length - 1] += "{" + i + "}";
-        let o = Ve(r);
-        return r.length && (h[h.length - 1] += o.shift(), h.push.apply(h, o)), t.push.apply(t, h), t;
-      }
-      function ei(n, t = {}) {
-        if (!n) return [];
-        let { max: e = it.EXPANSION_MAX } = t;
-        return n.slice(0, 2) === "{}" && (n = "\\{\\}" + n.slice(2)), ht(Qs(n), e, true).map(ti);
-      }
-      function si(n) {
-        return "{" + n + "}";
-      }
-      function ii(n) {
-        return /^-?0\d/.test(n);
-      }
-      function ri(n, t) {
-        return n <= t;
-      }
-      function ni(n, t) {
-        return n >= t;
-      }
-      function ht(n, t, e) {
-        let s = [], i = (0, ze.balanced)("{", "}", n);
-        if (!i) return [n];
-        let r = i.pre, h = i.post.length ? ht(i.post, t, false) : [""];
-        if (/\$$/.test(i.pre)) for (let o = 0; o < h.length && o < t; o++) {
-          let a = r + "{" + i.body + "}" + h[o];
-          s.push(a);
-        }
-        else {
-          let o = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(i.body), a = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(i.body), l = o || a, f = i.body.indexOf(",") >= 0;
-          if (!l && !f) return i.post.match(/,(?!,).*\}/) ? (n = i.pre + "{" + i.body + ue + i.post, ht(n, t, true)) : [n];
-          let c;
-          if (l) c = i.body.split(/\.\./);
-          else if (c = Ve(i.body), c.length === 1 && c[0] !== void 0 && (c = ht(c[0], t, false).map(si), c.length === 1)) return h.map((u) => i.pre + c[0] + u);
+      function $i(r, t, e, s) {
+        let i = r.split(/\.\./), n = [];
+        if (i[0] === void 0 || i[1] === void 0) return n;
+        let o = _e(i[0]), h = _e(i[1]), a = Math.max(i[0].length, i[1].length), l = i.length === 3 && i[2] !== void 0 ? Math.max(Math.abs(_e(i[2])), 1) : 1, c = Gi;
+        h < o && (l *= -1, c = Ii);
+        let f = i.some(Bi), p = 0;
+        for (let g = o; c(g, h) && n.length < e; g += l) {
           let d;
-          if (l && c[0] !== void 0 && c[1] !== void 0) {
-            let u = ce(c[0]), m = ce(c[1]), p = Math.max(c[0].length, c[1].length), b = c.length === 3 && c[2] !== void 0 ? Math.abs(ce(c[2])) : 1, w = ri;
-            m < u && (b *= -1, w = ni);
-            let E = c.some(ii);
-            d = [];
-            for (let y = u; w(y, m); y += b) {
-              let S;
-              if (a) S = String.fromCharCode(y), S === "\\" && (S = "");
-              else if (S = String(y), E) {
-                let B = p - S.length;
-                if (B > 0) {
-                  let U = new Array(B + 1).join("0");
-                  y < 0 ? S = "-" + U + S.slice(1) : S = U + S;
+          if (t) d = String.fromCharCode(g), d === "\\" && (d = "");
+          else if (d = String(g), f) {
+            let b = a - d.length;
+            if (b > 0) {
+              let m = new Array(b + 1).join("0");
+              g < 0 ? d = "-" + m + d.slice(1) : d = m + d;
+            }
+          }
+          if (p + d.length > s) break;
+          n.push(d), p += d.length;
+        }
+        return n;
+      }
+      function Oe(r, t, e, s, i, n, o) {
+        if (i > s) return [r];
+        let h = [""], a = 0, l = false, c = true;
+        for (; ; ) {
+          let u = (0, gs.balanced)("{", "}", r);
+          if (!u) return ct(h, r, [""], t, e, l);
+          let f = u.pre;
+          if (/\$$/.test(f)) {
+            if (h = ct(h, f + "{" + u.body + "}", [""], t, e, l && !u.post.length), c = false, !u.post.length) break;
+            r = u.post;
+            continue;
+          }
+          let p = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(u.body), g = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(u.body), d = p || g, b = u.body.indexOf(",") >= 0;
+          if (!d && !b) {
+            if (a < n && u.post.match(/,(?!,).*\}/)) {
+              a++, r = u.pre + "{" + u.body + xe + u.post, o = true;
+              continue;
+            }
+            return ct(h, f + "{" + u.body + "}" + u.post, [""], t, e, l);
+          }
+          c && (l = o && !d, c = false);
+          let m;
+          if (d) m = $i(u.body, g, t, e);
+          else {
+            let y = Li(u.body);
+            if (y.length === 1 && y[0] !== void 0 && (y = Oe(y[0], t, e, s, i + 1, n, false).map(zi), y.length === 1)) {
+              if (h = ct(h, f + y[0], [""], t, e, l && !u.post.length), !u.post.length) break;
+              r = u.post;
+              continue;
+            }
+            let _ = l && !u.post.length && !f;
+            for (let S = 0; _ && S < h.length; S++) h[S] && (_ = false);
+            m = [];
+            let v = 0;
+            t: for (let S = 0; S < y.length; S++) {
+              let K = Oe(y[S], t, e, s, i + 1, n, false);
+              for (let B = 0; B < K.length; B++) {
+                let U = K[B];
+                if (!(_ && !U)) {
+                  if (m.length >= t || v + U.length > e) break t;
+                  m.push(U), v += U.length;
                 }
               }
-              d.push(S);
             }
-          } else {
-            d = [];
-            for (let u = 0; u < c.length; u++) d.push.apply(d, ht(c[u], t, false));
           }
-          for (let u = 0; u < d.length; u++) for (let m = 0; m < h.length && s.length < t; m++) {
-            let p = r + d[u] + h[m];
-            (!e || l || p) && s.push(p);
-          }
+          if (h = ct(h, f, m, t, e, l && !u.post.length), !u.post.length) break;
+          r = u.post;
         }
-        return s;
+        return h;
       }
     });
-    var Xe = R((Ct) => {
+    var Es = C((jt) => {
       "use strict";
-      Object.defineProperty(Ct, "__esModule", { value: true });
-      Ct.assertValidPattern = void 0;
-      var hi = 1024 * 64, oi = (n) => {
-        if (typeof n != "string") throw new TypeError("invalid pattern");
-        if (n.length > hi) throw new TypeError("pattern is too long");
+      Object.defineProperty(jt, "__esModule", { value: true });
+      jt.numericRange = void 0;
+      var Me = (r, t) => r === t ? { t: "lit", ch: String(r) } : { t: "class", re: new RegExp(`^[${r}-${t}]$`) }, Ce = (r, t) => t.map((e) => [Me(r, r), ...e]), ut = (r, t) => {
+        if (!r) return [[]];
+        let e = +r[0], s = +t[0], i = r.slice(1), n = t.slice(1);
+        if (e === s) return Ce(e, ut(i, n));
+        let o = "0".repeat(i.length), h = "9".repeat(i.length), a = [];
+        i !== o && a.push(...Ce(e++, ut(i, h)));
+        let l = n === h ? [] : Ce(s--, ut(o, n));
+        return e <= s && a.push([Me(e, s), ...Array.from(i, () => Me(0, 9))]), a.push(...l), a;
+      }, _s = (r, t, e) => {
+        if (e) return ut(String(r).padStart(e, "0"), String(t).padStart(e, "0"));
+        let s = [];
+        for (let i = String(r).length; i <= String(t).length; i++) {
+          let n = Math.max(r, i === 1 ? 0 : 10 ** (i - 1)), o = Math.min(t, 10 ** i - 1);
+          s.push(...ut(String(n), String(o)));
+        }
+        return s;
+      }, Ui = (r, t) => {
+        let e = Number(r), s = Number(t);
+        if (!Number.isSafeInteger(e) || !Number.isSafeInteger(s)) return;
+        e > s && ([e, s] = [s, e]);
+        let n = /^-?0\d/.test(r) || /^-?0\d/.test(t) ? Math.max(r.length, t.length) : 0, o = [];
+        if (e < 0) {
+          let h = _s(Math.max(-s, 1), -e, n && n - 1);
+          o.push(...h.map((a) => [{ t: "lit", ch: "-" }, ...a]));
+        }
+        return s >= 0 && o.push(..._s(Math.max(e, 0), s, n)), o;
       };
-      Ct.assertValidPattern = oi;
+      jt.numericRange = Ui;
     });
-    var Je = R((Rt) => {
+    var Os = C((Nt) => {
       "use strict";
-      Object.defineProperty(Rt, "__esModule", { value: true });
-      Rt.parseClass = void 0;
-      var ai = { "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true], "[:alpha:]": ["\\p{L}\\p{Nl}", true], "[:ascii:]": ["\\x00-\\x7f", false], "[:blank:]": ["\\p{Zs}\\t", true], "[:cntrl:]": ["\\p{Cc}", true], "[:digit:]": ["\\p{Nd}", true], "[:graph:]": ["\\p{Z}\\p{C}", true, true], "[:lower:]": ["\\p{Ll}", true], "[:print:]": ["\\p{C}", true], "[:punct:]": ["\\p{P}", true], "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true], "[:upper:]": ["\\p{Lu}", true], "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true], "[:xdigit:]": ["A-Fa-f0-9", false] }, ot = (n) => n.replace(/[[\]\\-]/g, "\\$&"), li = (n) => n.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), Ye = (n) => n.join(""), ci = (n, t) => {
-        let e = t;
-        if (n.charAt(e) !== "[") throw new Error("not in a brace expression");
-        let s = [], i = [], r = e + 1, h = false, o = false, a = false, l = false, f = e, c = "";
-        t: for (; r < n.length; ) {
-          let p = n.charAt(r);
-          if ((p === "!" || p === "^") && r === e + 1) {
-            l = true, r++;
+      Object.defineProperty(Nt, "__esModule", { value: true });
+      Nt.parseClass = void 0;
+      var qi = { "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}"], "[:alpha:]": ["\\p{L}\\p{Nl}"], "[:ascii:]": ["\\x00-\\x7f"], "[:blank:]": ["\\p{Zs}\\t"], "[:cntrl:]": ["\\p{Cc}"], "[:digit:]": ["\\p{Nd}"], "[:graph:]": ["\\p{Z}\\p{C}", true], "[:lower:]": ["\\p{Ll}"], "[:print:]": ["\\p{C}", true], "[:punct:]": ["\\p{P}\\p{S}"], "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f"], "[:upper:]": ["\\p{Lu}"], "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}"], "[:xdigit:]": ["A-Fa-f0-9"] }, ft = (r) => r.replace(/[[\]\\-]/g, "\\$&"), ke = /$./, Hi = (r, t, e = false, s) => {
+        let i = (m) => {
+          let y = s ? m.normalize(s) : m;
+          return [...y].length === 1 ? y : m;
+        }, n = t;
+        if (r.charAt(n) !== "[") throw new Error("not in a brace expression");
+        let o = [], h = [], a = n + 1, l = false, c = false, u = false, f = n, p = "";
+        t: for (; a < r.length; ) {
+          let m = String.fromCodePoint(r.codePointAt(a));
+          if ((m === "!" || m === "^") && a === n + 1) {
+            u = true, a++;
             continue;
           }
-          if (p === "]" && h && !a) {
-            f = r + 1;
+          if (m === "]" && l && !c) {
+            f = a + 1;
             break;
           }
-          if (h = true, p === "\\" && !a) {
-            a = true, r++;
+          if (l = true, m === "\\" && !c) {
+            c = true, a++;
             continue;
           }
-          if (p === "[" && !a) {
-            for (let [b, [w, v, E]] of Object.entries(ai)) if (n.startsWith(b, r)) {
-              if (c) return ["$.", false, n.length - e, true];
-              r += b.length, E ? i.push(w) : s.push(w), o = o || v;
+          if (m === "[" && !c) {
+            for (let [_, [v, S]] of Object.entries(qi)) if (r.startsWith(_, a)) {
+              if (p) return [ke, r.length - n];
+              a += _.length, S ? h.push(v) : o.push(v);
               continue t;
             }
           }
-          if (a = false, c) {
-            p > c ? s.push(ot(c) + "-" + ot(p)) : p === c && s.push(ot(p)), c = "", r++;
+          c = false;
+          let y = i(m);
+          if (p) {
+            y.codePointAt(0) > p.codePointAt(0) ? o.push(ft(p) + "-" + ft(y)) : y === p && o.push(ft(y)), p = "", a += m.length;
             continue;
           }
-          if (n.startsWith("-]", r + 1)) {
-            s.push(ot(p + "-")), r += 2;
+          if (r.startsWith("-]", a + m.length)) {
+            o.push(ft(y + "-")), a += m.length + 1;
             continue;
           }
-          if (n.startsWith("-", r + 1)) {
-            c = p, r += 2;
+          if (r.startsWith("-", a + m.length)) {
+            p = y, a += m.length + 1;
             continue;
           }
-          s.push(ot(p)), r++;
+          o.push(ft(y)), a += m.length;
         }
-        if (f < r) return ["", false, 0, false];
-        if (!s.length && !i.length) return ["$.", false, n.length - e, true];
-        if (i.length === 0 && s.length === 1 && /^\\?.$/.test(s[0]) && !l) {
-          let p = s[0].length === 2 ? s[0].slice(-1) : s[0];
-          return [li(p), false, f - e, false];
-        }
-        let d = "[" + (l ? "^" : "") + Ye(s) + "]", u = "[" + (l ? "" : "^") + Ye(i) + "]";
-        return [s.length && i.length ? "(" + d + "|" + u + ")" : s.length ? d : u, o, f - e, true];
+        if (f < a) return [ke, 0];
+        if (!o.length && !h.length) return [ke, r.length - n];
+        let g = "[" + (u ? "^" : "") + o.join("") + "]", d = "[" + (u ? "" : "^") + h.join("") + "]", b = "^" + (o.length && h.length ? "(" + g + "|" + d + ")" : o.length ? g : d);
+        return [new RegExp(b, e ? "iu" : "u"), f - n];
       };
-      Rt.parseClass = ci;
+      Nt.parseClass = Hi;
     });
-    var kt = R((At) => {
+    var Ns = C((Wt) => {
       "use strict";
-      Object.defineProperty(At, "__esModule", { value: true });
-      At.unescape = void 0;
-      var ui = (n, { windowsPathsNoEscape: t = false, magicalBraces: e = true } = {}) => e ? t ? n.replace(/\[([^\/\\])\]/g, "$1") : n.replace(/((?!\\).|^)\[([^\/\\])\]/g, "$1$2").replace(/\\([^\/])/g, "$1") : t ? n.replace(/\[([^\/\\{}])\]/g, "$1") : n.replace(/((?!\\).|^)\[([^\/\\{}])\]/g, "$1$2").replace(/\\([^\/{}])/g, "$1");
-      At.unescape = ui;
-    });
-    var pe = R((Dt) => {
-      "use strict";
-      Object.defineProperty(Dt, "__esModule", { value: true });
-      Dt.AST = void 0;
-      var fi = Je(), Mt = kt(), di = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]), Ze = (n) => di.has(n), pi = "(?!(?:^|/)\\.\\.?(?:$|/))", Pt = "(?!\\.)", mi = /* @__PURE__ */ new Set(["[", "."]), gi = /* @__PURE__ */ new Set(["..", "."]), wi = new Set("().*{}+?[]^$\\!"), bi = (n) => n.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), de = "[^/]", Qe = de + "*?", ts = de + "+?", fe = class n {
-        type;
-        #t;
-        #s;
-        #n = false;
-        #r = [];
-        #h;
-        #S;
-        #w;
-        #c = false;
-        #o;
-        #f;
-        #u = false;
-        constructor(t, e, s = {}) {
-          this.type = t, t && (this.#s = true), this.#h = e, this.#t = this.#h ? this.#h.#t : this, this.#o = this.#t === this ? s : this.#t.#o, this.#w = this.#t === this ? [] : this.#t.#w, t === "!" && !this.#t.#c && this.#w.push(this), this.#S = this.#h ? this.#h.#r.length : 0;
+      Object.defineProperty(Wt, "__esModule", { value: true });
+      Wt.Matcher = void 0;
+      var Xi = Es(), Ki = Os(), Ae = { t: "match", id: 0 }, Vi = "!?+*@", et = (r) => ({ t: "lit", ch: r }), Yi = (r) => r.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&"), ks = (r) => new RegExp(`^${Yi(r)}$`, "iu"), Dt = /* @__PURE__ */ new Map(), As = (r) => {
+        let t = Dt.get(r);
+        return t || (t = ks(r), Dt.size >= 1e3 && Dt.clear(), Dt.set(r, t)), t;
+      }, Fe = (r, t) => {
+        if (t === r.ch) return true;
+        if (!r.re) return false;
+        let e = t.charCodeAt(0);
+        if (e >= 128) return r.re.test(t);
+        let s = r.ascii ??= new Uint8Array(128);
+        return s[e] ||= r.re.test(t) ? 1 : 2, s[e] === 1;
+      }, Ji = (r, t, e, s, i) => {
+        let n = [];
+        for (let o = 0; o < r.length; ) {
+          let h = String.fromCodePoint(r.codePointAt(o));
+          if (i) {
+            let a = h === "\\" && r.startsWith(i, o + 1) ? 1 : 0;
+            if (a || h === i) {
+              let l = o + a + i.length, c = r.indexOf(i, l), u = /^(-?\d+)\.\.(-?\d+)$/.exec(r.slice(l, c)), f = c !== -1 && u && (0, Xi.numericRange)(u[1], u[2]);
+              if (f) {
+                n.push({ t: "ext", type: "@", alts: f }), o = c + i.length;
+                continue;
+              }
+            }
+          }
+          if (h === "\\") {
+            let a = r.codePointAt(o + 1), l = a === void 0 ? h : String.fromCodePoint(a);
+            n.push(et(l)), o += 1 + l.length;
+            continue;
+          }
+          if (h === "[") {
+            let [a, l] = (0, Ki.parseClass)(r, o, t, s);
+            if (l) {
+              n.push({ t: "class", re: a }), o += l;
+              continue;
+            }
+          }
+          if (!e && Vi.includes(h) && r[o + 1] === "(") {
+            n.push({ t: "open", type: h }), o += 2;
+            continue;
+          }
+          n.push(!e && h === "|" ? { t: "bar" } : !e && h === ")" ? { t: "close" } : h === "*" ? { t: "star" } : h === "?" ? { t: "any" } : et(h)), o += h.length;
         }
-        get hasMagic() {
-          if (this.#s !== void 0) return this.#s;
-          for (let t of this.#r) if (typeof t != "string" && (t.type || t.hasMagic)) return this.#s = true;
-          return this.#s;
+        return n;
+      }, Zi = (r) => {
+        let t = /* @__PURE__ */ new Map(), e = [];
+        return r.forEach((s, i) => {
+          s.t === "open" ? e.push(i) : s.t === "close" && e.length && t.set(e.pop(), i);
+        }), t;
+      }, Rs = (r, t, e, s, i) => {
+        let n = [], o = [n];
+        for (let h = e; h < s; h++) {
+          let a = r[h], l = t.get(h);
+          if (a.t === "open" && l !== void 0) {
+            let c = Rs(r, t, h + 1, l, false);
+            n.push({ t: "ext", type: a.type, alts: c }), h = l;
+          } else a.t === "bar" && !i ? o.push(n = []) : a.t === "open" ? n.push(et(a.type), et("(")) : a.t === "bar" ? n.push(et("|")) : a.t === "close" ? n.push(et(")")) : n.push(a);
+        }
+        return o;
+      }, Ps = (r, t) => {
+        let e = [], s = "", i = () => {
+          for (let n of s.normalize(t)) e.push(et(n));
+          s = "";
+        };
+        for (let n of r) {
+          if (n.t === "lit") {
+            s += n.ch;
+            continue;
+          }
+          i(), e.push(n.t === "ext" ? { ...n, alts: n.alts.map((o) => Ps(o, t)) } : n);
+        }
+        return i(), e;
+      }, Qi = (r, t) => {
+        let e = 1, s = (h) => ({ t: "split", id: e++, out: h }), i = (h, a) => h.reduceRight((l, c) => n(c, l), a), n = (h, a) => {
+          switch (h.t) {
+            case "lit":
+              let f = t ? As(h.ch) : void 0;
+              return { t: "lit", id: e++, ch: h.ch, re: f, next: a };
+            case "any":
+            case "star":
+              return { t: h.t, id: e++, next: a };
+            case "class":
+              return { t: "class", id: e++, re: h.re, next: a };
+          }
+          let l = (f) => h.alts.map((p) => i(p, f));
+          switch (h.type) {
+            case "@":
+              return s(l(a));
+            case "?":
+              return s([a, ...l(a)]);
+            case "!":
+              return { t: "neg", id: e++, sub: s(l(Ae)), next: a };
+          }
+          let c = s([]), u = s(l(c));
+          return c.out.push(a, u), h.type === "*" ? c : u;
+        };
+        return [i(r, Ae), e];
+      }, tn = (r) => {
+        let t = [], e = /* @__PURE__ */ new Set(), s = (n) => n.t === "match" ? "match" : String(n.id), i = (n, o) => {
+          if (n.t === "match" || e.has(n)) return;
+          e.add(n);
+          let h = (a) => t.push(`${o}${n.id}: ${a}`);
+          switch (n.t) {
+            case "split":
+              h(`split -> ${n.out.map(s).join(", ")}`);
+              for (let a of n.out) i(a, o);
+              return;
+            case "neg":
+              return h(`!(${s(n.sub)}) -> ${s(n.next)}`), i(n.sub, o + "  "), i(n.next, o);
+            case "lit":
+              h(`${JSON.stringify(n.ch)} -> ${s(n.next)}`);
+              break;
+            case "class":
+              h(`${n.re} -> ${s(n.next)}`);
+              break;
+            default:
+              h(`${n.t === "any" ? "?" : "*"} -> ${s(n.next)}`);
+          }
+          i(n.next, o);
+        };
+        return i(r, ""), [`start -> ${s(r)}`, ...t].join(`
+`);
+      }, Re = class {
+        gen;
+        threads = [];
+        match = false;
+        runs = [];
+        ids = [];
+        constructor(t) {
+          this.gen = t;
+        }
+        get dead() {
+          return !this.threads.length && !this.match && !this.runs.length;
+        }
+      }, Ts = (r, t) => r.ids.length !== t.ids.length || r.runs.length !== t.runs.length || r.ids.some((e, s) => e !== t.ids[s]) ? false : r.runs.every((e) => t.runs.some((s) => s.neg === e.neg && Ts(s.state, e.state))), xs = (r) => ({ has: new Float64Array(r), seen: new Float64Array(r), gen: 0 }), dt = class {
+        dots;
+        dotStart;
+        #t;
+        constructor(t, e, s) {
+          this.dots = t, this.dotStart = e, this.#t = s;
+        }
+        state() {
+          return new Re(++this.#t.gen);
+        }
+        done(t) {
+          return t.ids = t.threads.map((e) => e.id).sort((e, s) => e - s), t.match && t.ids.unshift(Ae.id), t;
+        }
+        #n(t, e) {
+          let { seen: s } = this.#t;
+          return s[e.id] === t.gen ? false : (s[e.id] = t.gen, true);
+        }
+        #i(t, e) {
+          let { has: s } = this.#t;
+          return s[e.id] === t.gen ? false : (s[e.id] = t.gen, t.threads.push(e), true);
+        }
+        restricted(t, e) {
+          return e && (this.dots || this.dotStart && t === 0);
+        }
+        add(t, e, s, i) {
+          switch (e.t) {
+            case "split":
+              if (!this.#n(t, e)) return;
+              for (let o of e.out) this.add(t, o, s, i);
+              return;
+            case "neg":
+              if (!this.#n(t, e)) return;
+              let n = this.state();
+              return this.add(n, e.sub, s, false), this.done(n), this.addRun(t, { t: "run", neg: e, state: n }, s, i);
+            case "star":
+              if (this.restricted(s, i)) return;
+              this.#i(t, e) && this.add(t, e.next, s, i);
+              return;
+            case "match":
+              t.match = true;
+              return;
+            default:
+              this.#i(t, e);
+          }
+        }
+        addRun(t, e, s, i) {
+          for (let n of t.runs) if (n.neg === e.neg && Ts(n.state, e.state)) return;
+          t.runs.push(e), e.state.match || this.add(t, e.neg.next, s, i);
+        }
+        step(t, e, s, i) {
+          let n = this.state();
+          for (let o of t.threads) switch (o.t) {
+            case "lit":
+              Fe(o, e) && this.add(n, o.next, s + 1, i);
+              break;
+            case "any":
+              this.restricted(s, i) || this.add(n, o.next, s + 1, i);
+              break;
+            case "class":
+              !this.restricted(s, i) && o.re.test(e) && this.add(n, o.next, s + 1, i);
+              break;
+            case "star":
+              this.restricted(s, i) || this.add(n, o, s + 1, i);
+          }
+          if (!this.restricted(s, i)) for (let o of t.runs) {
+            if (o.state.dead) {
+              this.addRun(n, o, s + 1, i);
+              continue;
+            }
+            let h = this.step(o.state, e, s, false);
+            this.addRun(n, { t: "run", neg: o.neg, state: h }, s + 1, i);
+          }
+          return this.done(n);
+        }
+      }, Fs = (r) => {
+        let t = r.ids.join();
+        if (!r.runs.length) return t;
+        let e = r.runs.map((s) => `${s.neg.id}(${Fs(s.state)})`);
+        return `${t}|${e.sort().join("|")}`;
+      }, en = 1 << 18, Pe = class {
+        #t;
+        #n = /* @__PURE__ */ new Map();
+        #i = 0;
+        #o;
+        #r;
+        #d;
+        #f;
+        constructor(t, e) {
+          this.#t = t, this.#d = new dt(false, false, e), this.#f = new dt(false, true, e);
+        }
+        #u(t) {
+          return { state: t, match: t.match, dead: t.dead, next: /* @__PURE__ */ new Map() };
+        }
+        #h(t) {
+          let e = Fs(t), s = this.#n.get(e);
+          if (s) return s;
+          this.#i > en && this.#m();
+          let i = this.#u(t);
+          return this.#n.set(e, i), this.#i += e.length + 1, i;
+        }
+        #m() {
+          this.#n.clear(), this.#i = 0, this.#o = void 0, this.#r = void 0;
+        }
+        start(t) {
+          if (t) {
+            if (this.#r) return this.#r;
+            let s = this.#f.state();
+            return this.#f.add(s, this.#t, 0, true), this.#r = this.#u(this.#f.done(s));
+          }
+          if (this.#o) return this.#o;
+          let e = this.#d.state();
+          return this.#d.add(e, this.#t, 0, true), this.#o = this.#h(this.#d.done(e));
+        }
+        next(t, e) {
+          let s = e.charCodeAt(0), i = s < 128 ? void 0 : t.next.get(e);
+          if (i) return i;
+          let n = t === this.#r ? this.#h(this.#f.step(t.state, e, 0, true)) : this.#h(this.#d.step(t.state, e, 1, true));
+          return s < 128 ? (t.ascii || (t.ascii = new Array(128), this.#i += 128), t.ascii[s] = n) : t.next.set(e, n), this.#i++, n;
+        }
+      }, sn = (r) => {
+        let t = [];
+        for (let e = r; e.t !== "match"; e = e.next) {
+          if (e.t === "split" || e.t === "neg") return;
+          t.push(e);
+        }
+        return t;
+      }, nn = (r, t, e, s) => {
+        let i = 0, n = e, o = -1, h = 0;
+        for (; n < s; ) {
+          let a = r[i];
+          if (a?.t === "star") {
+            o = i++, h = n;
+            continue;
+          }
+          let l = t[n];
+          if (a && (a.t === "any" || a.t === "lit" && Fe(a, l) || a.t === "class" && a.re.test(l))) {
+            i++, n++;
+            continue;
+          }
+          if (o === -1) return false;
+          i = o + 1, n = ++h;
+        }
+        for (; r[i]?.t === "star"; ) i++;
+        return i === r.length;
+      }, js = (r) => {
+        let t = 0, e = 0;
+        for (let s of r) {
+          let [i, n] = rn(s);
+          t += i, e += n;
+        }
+        return [t, e];
+      }, rn = (r) => {
+        if (r.t === "star") return [0, 1 / 0];
+        if (r.t !== "ext") return [1, 1];
+        if (r.type === "!") return [0, 1 / 0];
+        let t = r.alts.map(js), e = Math.min(...t.map((n) => n[0])), s = Math.max(...t.map((n) => n[1])), i = s === 0 ? 0 : 1 / 0;
+        return r.type === "@" ? [e, s] : r.type === "?" ? [0, s] : r.type === "*" ? [0, i] : [e, i];
+      }, Cs = (r, t, e) => {
+        for (let s = 0; s < r.length; s++) if (!Fe(r[s], t[e + s])) return false;
+        return true;
+      }, on = /[/\ud800-\udfff]/, hn = /[\ud800-\udfff]/, Lt = (r) => hn.test(r) ? [...r] : r, Ms = (r) => {
+        if (r.includes("/")) throw new Error("can only match a single path portion, got: " + r);
+      }, Te = class {
+        pattern;
+        options;
+        #t;
+        #n;
+        #i;
+        #o;
+        #r;
+        #d = false;
+        #f;
+        #u;
+        #h = false;
+        #m = 0;
+        #l = 1 / 0;
+        #a = [];
+        #s = [];
+        #b;
+        #E;
+        #y = false;
+        #g;
+        #w;
+        constructor(t, e = {}) {
+          if (t.includes("/")) throw new Error("can only match a single path portion, got pattern: " + t);
+          this.pattern = t, this.options = e;
+          let { nocase: s = false, noext: i = false, normalize: n } = e;
+          this.#w = n === true ? "NFC" : n || void 0;
+          let o = /^[?*+@]\(\)$/.test(t), h = Ji(t, s, i || o, this.#w, e.rangeMark), [a] = Rs(h, Zi(h), 0, h.length, true);
+          this.#w && (a = Ps(a, this.#w));
+          let [l, c] = Qi(a, s);
+          if (this.#t = l, this.#n = c, a.every((u) => u.t === "lit")) this.#r = a.map((u) => u.ch).join(""), this.#d = s;
+          else {
+            let u = (g) => g.t !== "lit" ? void 0 : s ? { ch: g.ch, re: As(g.ch) } : { ch: g.ch };
+            for (let g of a) {
+              let d = u(g);
+              if (!d) break;
+              this.#a.push(d);
+            }
+            for (let g = a.length - 1; g >= 0; g--) {
+              let d = u(a[g]);
+              if (!d) break;
+              this.#s.unshift(d);
+            }
+            this.#y = !!(this.#a.length || this.#s.length), s || (this.#b = this.#a.map((g) => g.ch).join(""), this.#E = this.#s.map((g) => g.ch).join("")), this.#u = sn(this.#t)?.slice(this.#a.length, -this.#s.length || void 0), this.#h = !!this.#u?.every((g) => g.t === "star" || g.t === "any");
+            let [f, p] = js(a);
+            this.#m = f, this.#l = p;
+          }
+        }
+        test(t) {
+          return this.#w ? (Ms(t), this.#p(t.normalize(this.#w))) : on.test(t) ? (Ms(t), this.#p(t, [...t])) : this.#p(t, t);
+        }
+        testUnchecked(t) {
+          return this.#p(this.#w ? t.normalize(this.#w) : t);
+        }
+        #p(t, e) {
+          if (this.#r !== void 0) return this.#d ? (this.#f ??= ks(this.#r)).test(t) : t === this.#r;
+          let s = this.#m, i = this.#l;
+          if (e === void 0) {
+            let c = t.length, u = c + 1 >> 1;
+            if (c < s || u > i) return false;
+            (u < s || c > i) && (e = Lt(t));
+          }
+          if (e !== void 0 && (e.length < s || e.length > i)) return false;
+          let n = this.#a.length;
+          if (this.#y) if (this.#b !== void 0 && this.#E !== void 0) {
+            if (!t.startsWith(this.#b) || !t.endsWith(this.#E)) return false;
+          } else {
+            e ??= Lt(t);
+            let c = e.length - this.#s.length;
+            if (!Cs(this.#a, e, 0) || !Cs(this.#s, e, c)) return false;
+          }
+          let o = !this.options.dot && t.startsWith(".");
+          if (this.#u) {
+            if (t === "." || t === ".." || o && !n) return false;
+            if (this.#h) return true;
+            e ??= Lt(t);
+            let c = e.length - this.#s.length;
+            return nn(this.#u, e, n, c);
+          }
+          if (e ??= Lt(t), t === "." || t === "..") {
+            this.#i ??= xs(this.#n);
+            let c = this.#o ??= new dt(true, false, this.#i), u = c.state();
+            c.add(u, this.#t, 0, true);
+            let f = c.done(u);
+            for (let p = 0; p < e.length; p++) f = c.step(f, e[p], p, true);
+            return f.match;
+          }
+          this.#i ??= xs(this.#n);
+          let h = this.#g ??= new Pe(this.#t, this.#i), a = h.start(o), l = e === t;
+          for (let c = 0; c < e.length; c++) {
+            if (a.dead) return false;
+            let u = l ? t.charCodeAt(c) : e[c].charCodeAt(0);
+            a = a.ascii?.[u] ?? h.next(a, e[c]);
+          }
+          return a.match;
         }
         toString() {
-          return this.#f !== void 0 ? this.#f : this.type ? this.#f = this.type + "(" + this.#r.map((t) => String(t)).join("|") + ")" : this.#f = this.#r.map((t) => String(t)).join("");
-        }
-        #a() {
-          if (this !== this.#t) throw new Error("should only call on root");
-          if (this.#c) return this;
-          this.toString(), this.#c = true;
-          let t;
-          for (; t = this.#w.pop(); ) {
-            if (t.type !== "!") continue;
-            let e = t, s = e.#h;
-            for (; s; ) {
-              for (let i = e.#S + 1; !s.type && i < s.#r.length; i++) for (let r of t.#r) {
-                if (typeof r == "string") throw new Error("string part in extglob AST??");
-                r.copyIn(s.#r[i]);
-              }
-              e = s, s = e.#h;
-            }
-          }
-          return this;
-        }
-        push(...t) {
-          for (let e of t) if (e !== "") {
-            if (typeof e != "string" && !(e instanceof n && e.#h === this)) throw new Error("invalid part: " + e);
-            this.#r.push(e);
-          }
-        }
-        toJSON() {
-          let t = this.type === null ? this.#r.slice().map((e) => typeof e == "string" ? e : e.toJSON()) : [this.type, ...this.#r.map((e) => e.toJSON())];
-          return this.isStart() && !this.type && t.unshift([]), this.isEnd() && (this === this.#t || this.#t.#c && this.#h?.type === "!") && t.push({}), t;
-        }
-        isStart() {
-          if (this.#t === this) return true;
-          if (!this.#h?.isStart()) return false;
-          if (this.#S === 0) return true;
-          let t = this.#h;
-          for (let e = 0; e < this.#S; e++) {
-            let s = t.#r[e];
-            if (!(s instanceof n && s.type === "!")) return false;
-          }
-          return true;
-        }
-        isEnd() {
-          if (this.#t === this || this.#h?.type === "!") return true;
-          if (!this.#h?.isEnd()) return false;
-          if (!this.type) return this.#h?.isEnd();
-          let t = this.#h ? this.#h.#r.length : 0;
-          return this.#S === t - 1;
-        }
-        copyIn(t) {
-          typeof t == "string" ? this.push(t) : this.push(t.clone(this));
-        }
-        clone(t) {
-          let e = new n(this.type, t);
-          for (let s of this.#r) e.copyIn(s);
-          return e;
-        }
-        static #i(t, e, s, i) {
-          let r = false, h = false, o = -1, a = false;
-          if (e.type === null) {
-            let u = s, m = "";
-            for (; u < t.length; ) {
-              let p = t.charAt(u++);
-              if (r || p === "\\") {
-                r = !r, m += p;
-                continue;
-              }
-              if (h) {
-                u === o + 1 ? (p === "^" || p === "!") && (a = true) : p === "]" && !(u === o + 2 && a) && (h = false), m += p;
-                continue;
-              } else if (p === "[") {
-                h = true, o = u, a = false, m += p;
-                continue;
-              }
-              if (!i.noext && Ze(p) && t.charAt(u) === "(") {
-                e.push(m), m = "";
-                let b = new n(p, e);
-                u = n.#i(t, b, u, i), e.push(b);
-                continue;
-              }
-              m += p;
-            }
-            return e.push(m), u;
-          }
-          let l = s + 1, f = new n(null, e), c = [], d = "";
-          for (; l < t.length; ) {
-            let u = t.charAt(l++);
-            if (r || u === "\\") {
-              r = !r, d += u;
-              continue;
-            }
-            if (h) {
-              l === o + 1 ? (u === "^" || u === "!") && (a = true) : u === "]" && !(l === o + 2 && a) && (h = false), d += u;
-              continue;
-            } else if (u === "[") {
-              h = true, o = l, a = false, d += u;
-              continue;
-            }
-            if (Ze(u) && t.charAt(l) === "(") {
-              f.push(d), d = "";
-              let m = new n(u, f);
-              f.push(m), l = n.#i(t, m, l, i);
-              continue;
-            }
-            if (u === "|") {
-              f.push(d), d = "", c.push(f), f = new n(null, e);
-              continue;
-            }
-            if (u === ")") return d === "" && e.#r.length === 0 && (e.#u = true), f.push(d), d = "", e.push(...c, f), l;
-            d += u;
-          }
-          return e.type = null, e.#s = void 0, e.#r = [t.substring(s - 1)], l;
-        }
-        static fromGlob(t, e = {}) {
-          let s = new n(null, void 0, e);
-          return n.#i(t, s, 0, e), s;
-        }
-        toMMPattern() {
-          if (this !== this.#t) return this.#t.toMMPattern();
-          let t = this.toString(), [e, s, i, r] = this.toRegExpSource();
-          if (!(i || this.#s || this.#o.nocase && !this.#o.nocaseMagicOnly && t.toUpperCase() !== t.toLowerCase())) return s;
-          let o = (this.#o.nocase ? "i" : "") + (r ? "u" : "");
-          return Object.assign(new RegExp(`^${e}$`, o), { _src: e, _glob: t });
-        }
-        get options() {
-          return this.#o;
-        }
-        toRegExpSource(t) {
-          let e = t ?? !!this.#o.dot;
-          if (this.#t === this && this.#a(), !this.type) {
-            let a = this.isStart() && this.isEnd() && !this.#r.some((u) => typeof u != "string"), l = this.#r.map((u) => {
-              let [m, p, b, w] = typeof u == "string" ? n.#v(u, this.#s, a) : u.toRegExpSource(t);
-              return this.#s = this.#s || b, this.#n = this.#n || w, m;
-            }).join(""), f = "";
-            if (this.isStart() && typeof this.#r[0] == "string" && !(this.#r.length === 1 && gi.has(this.#r[0]))) {
-              let m = mi, p = e && m.has(l.charAt(0)) || l.startsWith("\\.") && m.has(l.charAt(2)) || l.startsWith("\\.\\.") && m.has(l.charAt(4)), b = !e && !t && m.has(l.charAt(0));
-              f = p ? pi : b ? Pt : "";
-            }
-            let c = "";
-            return this.isEnd() && this.#t.#c && this.#h?.type === "!" && (c = "(?:$|\\/)"), [f + l + c, (0, Mt.unescape)(l), this.#s = !!this.#s, this.#n];
-          }
-          let s = this.type === "*" || this.type === "+", i = this.type === "!" ? "(?:(?!(?:" : "(?:", r = this.#d(e);
-          if (this.isStart() && this.isEnd() && !r && this.type !== "!") {
-            let a = this.toString();
-            return this.#r = [a], this.type = null, this.#s = void 0, [a, (0, Mt.unescape)(this.toString()), false, false];
-          }
-          let h = !s || t || e || !Pt ? "" : this.#d(true);
-          h === r && (h = ""), h && (r = `(?:${r})(?:${h})*?`);
-          let o = "";
-          if (this.type === "!" && this.#u) o = (this.isStart() && !e ? Pt : "") + ts;
-          else {
-            let a = this.type === "!" ? "))" + (this.isStart() && !e && !t ? Pt : "") + Qe + ")" : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && h ? ")" : this.type === "*" && h ? ")?" : `)${this.type}`;
-            o = i + r + a;
-          }
-          return [o, (0, Mt.unescape)(r), this.#s = !!this.#s, this.#n];
-        }
-        #d(t) {
-          return this.#r.map((e) => {
-            if (typeof e == "string") throw new Error("string type in extglob ast??");
-            let [s, i, r, h] = e.toRegExpSource(t);
-            return this.#n = this.#n || h, s;
-          }).filter((e) => !(this.isStart() && this.isEnd()) || !!e).join("|");
-        }
-        static #v(t, e, s = false) {
-          let i = false, r = "", h = false, o = false;
-          for (let a = 0; a < t.length; a++) {
-            let l = t.charAt(a);
-            if (i) {
-              i = false, r += (wi.has(l) ? "\\" : "") + l;
-              continue;
-            }
-            if (l === "*") {
-              if (o) continue;
-              o = true, r += s && /^[*]+$/.test(t) ? ts : Qe, e = true;
-              continue;
-            } else o = false;
-            if (l === "\\") {
-              a === t.length - 1 ? r += "\\\\" : i = true;
-              continue;
-            }
-            if (l === "[") {
-              let [f, c, d, u] = (0, fi.parseClass)(t, a);
-              if (d) {
-                r += f, h = h || c, a += d - 1, e = e || u;
-                continue;
-              }
-            }
-            if (l === "?") {
-              r += de, e = true;
-              continue;
-            }
-            r += bi(l);
-          }
-          return [r, (0, Mt.unescape)(t), !!e, h];
+          return tn(this.#t);
         }
       };
-      Dt.AST = fe;
+      Wt.Matcher = Te;
     });
-    var me = R((Ft) => {
+    var Ds = C((zt) => {
       "use strict";
-      Object.defineProperty(Ft, "__esModule", { value: true });
-      Ft.escape = void 0;
-      var yi = (n, { windowsPathsNoEscape: t = false, magicalBraces: e = false } = {}) => e ? t ? n.replace(/[?*()[\]{}]/g, "[$&]") : n.replace(/[?*()[\]\\{}]/g, "\\$&") : t ? n.replace(/[?*()[\]]/g, "[$&]") : n.replace(/[?*()[\]\\]/g, "\\$&");
-      Ft.escape = yi;
+      Object.defineProperty(zt, "__esModule", { value: true });
+      zt.assertValidPattern = void 0;
+      var an = 1024 * 64, ln = (r) => {
+        if (typeof r != "string") throw new TypeError("invalid pattern");
+        if (r.length > an) throw new TypeError("pattern is too long");
+      };
+      zt.assertValidPattern = ln;
     });
-    var H = R((g) => {
+    var je = C((Bt) => {
       "use strict";
-      Object.defineProperty(g, "__esModule", { value: true });
-      g.unescape = g.escape = g.AST = g.Minimatch = g.match = g.makeRe = g.braceExpand = g.defaults = g.filter = g.GLOBSTAR = g.sep = g.minimatch = void 0;
-      var Si = Ke(), jt = Xe(), is = pe(), vi = me(), Ei = kt(), _i = (n, t, e = {}) => ((0, jt.assertValidPattern)(t), !e.nocomment && t.charAt(0) === "#" ? false : new J(t, e).match(n));
-      g.minimatch = _i;
-      var Oi = /^\*+([^+@!?\*\[\(]*)$/, xi = (n) => (t) => !t.startsWith(".") && t.endsWith(n), Ti = (n) => (t) => t.endsWith(n), Ci = (n) => (n = n.toLowerCase(), (t) => !t.startsWith(".") && t.toLowerCase().endsWith(n)), Ri = (n) => (n = n.toLowerCase(), (t) => t.toLowerCase().endsWith(n)), Ai = /^\*+\.\*+$/, ki = (n) => !n.startsWith(".") && n.includes("."), Mi = (n) => n !== "." && n !== ".." && n.includes("."), Pi = /^\.\*+$/, Di = (n) => n !== "." && n !== ".." && n.startsWith("."), Fi = /^\*+$/, ji = (n) => n.length !== 0 && !n.startsWith("."), Ni = (n) => n.length !== 0 && n !== "." && n !== "..", Li = /^\?+([^+@!?\*\[\(]*)?$/, Wi = ([n, t = ""]) => {
-        let e = rs([n]);
-        return t ? (t = t.toLowerCase(), (s) => e(s) && s.toLowerCase().endsWith(t)) : e;
-      }, Bi = ([n, t = ""]) => {
-        let e = ns([n]);
-        return t ? (t = t.toLowerCase(), (s) => e(s) && s.toLowerCase().endsWith(t)) : e;
-      }, Ii = ([n, t = ""]) => {
-        let e = ns([n]);
-        return t ? (s) => e(s) && s.endsWith(t) : e;
-      }, Gi = ([n, t = ""]) => {
-        let e = rs([n]);
-        return t ? (s) => e(s) && s.endsWith(t) : e;
-      }, rs = ([n]) => {
-        let t = n.length;
-        return (e) => e.length === t && !e.startsWith(".");
-      }, ns = ([n]) => {
-        let t = n.length;
-        return (e) => e.length === t && e !== "." && e !== "..";
-      }, hs = typeof process == "object" && process ? typeof process.env == "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix", es = { win32: { sep: "\\" }, posix: { sep: "/" } };
-      g.sep = hs === "win32" ? es.win32.sep : es.posix.sep;
-      g.minimatch.sep = g.sep;
-      g.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
-      g.minimatch.GLOBSTAR = g.GLOBSTAR;
-      var zi = "[^/]", Ui = zi + "*?", $i = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?", qi = "(?:(?!(?:\\/|^)\\.).)*?", Hi = (n, t = {}) => (e) => (0, g.minimatch)(e, n, t);
-      g.filter = Hi;
-      g.minimatch.filter = g.filter;
-      var F = (n, t = {}) => Object.assign({}, n, t), Vi = (n) => {
-        if (!n || typeof n != "object" || !Object.keys(n).length) return g.minimatch;
-        let t = g.minimatch;
-        return Object.assign((s, i, r = {}) => t(s, i, F(n, r)), { Minimatch: class extends t.Minimatch {
-          constructor(i, r = {}) {
-            super(i, F(n, r));
+      Object.defineProperty(Bt, "__esModule", { value: true });
+      Bt.escape = void 0;
+      var cn = (r, { windowsPathsNoEscape: t = false, magicalBraces: e = false } = {}) => e ? t ? r.replace(/[?*()[\]{}]/g, "[$&]") : r.replace(/[?*()[\]\\{}]/g, "\\$&") : t ? r.replace(/[?*()[\]]/g, "[$&]") : r.replace(/[?*()[\]\\]/g, "\\$&");
+      Bt.escape = cn;
+    });
+    var Ne = C((Gt) => {
+      "use strict";
+      Object.defineProperty(Gt, "__esModule", { value: true });
+      Gt.unescape = void 0;
+      var un = (r, { windowsPathsNoEscape: t = false, magicalBraces: e = true } = {}) => e ? t ? r.replace(/\[([^/\\])\]/g, "$1") : r.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1") : t ? r.replace(/\[([^/\\{}])\]/g, "$1") : r.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
+      Gt.unescape = un;
+    });
+    var Y = C((w) => {
+      "use strict";
+      Object.defineProperty(w, "__esModule", { value: true });
+      w.unescape = w.escape = w.Minimatch = w.match = w.braceExpand = w.defaults = w.filter = w.GLOBSTAR = w.sep = w.minimatch = void 0;
+      var fn = vs(), Ls = Ns(), Ut = Ds(), dn = je(), pn = Ne(), mn = (r, t, e = {}) => ((0, Ut.assertValidPattern)(t), !e.nocomment && t.charAt(0) === "#" ? false : wn(t, e).match(r));
+      w.minimatch = mn;
+      var ot = /* @__PURE__ */ new Map(), gn = 256, wn = (r, t) => {
+        let e = r + "\0" + JSON.stringify(t), s = ot.get(e);
+        return s ? ot.delete(e) : (s = new ht(r, { ...t }), ot.size >= gn && ot.delete(ot.keys().next().value)), ot.set(e, s), s;
+      }, $s = typeof process == "object" && process ? process.env?.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix", Ws = { win32: { sep: "\\" }, posix: { sep: "/" } };
+      w.sep = $s === "win32" ? Ws.win32.sep : Ws.posix.sep;
+      w.minimatch.sep = w.sep;
+      w.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
+      w.minimatch.GLOBSTAR = w.GLOBSTAR;
+      var bn = (r, t = {}) => (e) => (0, w.minimatch)(e, r, t);
+      w.filter = bn;
+      w.minimatch.filter = w.filter;
+      var q = (r, t = {}) => Object.assign({}, r, t), yn = (r) => {
+        if (!r || typeof r != "object" || !Object.keys(r).length) return w.minimatch;
+        let t = w.minimatch;
+        return Object.assign((s, i, n = {}) => t(s, i, q(r, n)), { Minimatch: class extends t.Minimatch {
+          constructor(i, n = {}) {
+            super(i, q(r, n));
           }
           static defaults(i) {
-            return t.defaults(F(n, i)).Minimatch;
+            return t.defaults(q(r, i)).Minimatch;
           }
-        }, AST: class extends t.AST {
-          constructor(i, r, h = {}) {
-            super(i, r, F(n, h));
-          }
-          static fromGlob(i, r = {}) {
-            return t.AST.fromGlob(i, F(n, r));
-          }
-        }, unescape: (s, i = {}) => t.unescape(s, F(n, i)), escape: (s, i = {}) => t.escape(s, F(n, i)), filter: (s, i = {}) => t.filter(s, F(n, i)), defaults: (s) => t.defaults(F(n, s)), makeRe: (s, i = {}) => t.makeRe(s, F(n, i)), braceExpand: (s, i = {}) => t.braceExpand(s, F(n, i)), match: (s, i, r = {}) => t.match(s, i, F(n, r)), sep: t.sep, GLOBSTAR: g.GLOBSTAR });
+        }, unescape: (s, i = {}) => t.unescape(s, q(r, i)), escape: (s, i = {}) => t.escape(s, q(r, i)), filter: (s, i = {}) => t.filter(s, q(r, i)), defaults: (s) => t.defaults(q(r, s)), braceExpand: (s, i = {}) => t.braceExpand(s, q(r, i)), match: (s, i, n = {}) => t.match(s, i, q(r, n)), sep: t.sep, GLOBSTAR: w.GLOBSTAR });
       };
-      g.defaults = Vi;
-      g.minimatch.defaults = g.defaults;
-      var Ki = (n, t = {}) => ((0, jt.assertValidPattern)(n), t.nobrace || !/\{(?:(?!\{).)*\}/.test(n) ? [n] : (0, Si.expand)(n, { max: t.braceExpandMax }));
-      g.braceExpand = Ki;
-      g.minimatch.braceExpand = g.braceExpand;
-      var Xi = (n, t = {}) => new J(n, t).makeRe();
-      g.makeRe = Xi;
-      g.minimatch.makeRe = g.makeRe;
-      var Yi = (n, t, e = {}) => {
-        let s = new J(t, e);
-        return n = n.filter((i) => s.match(i)), s.options.nonull && !n.length && n.push(t), n;
+      w.defaults = yn;
+      w.minimatch.defaults = w.defaults;
+      var Sn = (r, t = {}) => ((0, Ut.assertValidPattern)(r), t.nobrace || !/\{(?:(?!\{).)*\}/.test(r) ? [r] : (0, fn.expand)(r, { max: t.braceExpandMax }));
+      w.braceExpand = Sn;
+      w.minimatch.braceExpand = w.braceExpand;
+      var vn = 100, _n = /(?<![\\$])\{(-?\d+)\.\.(-?\d+)\}/g, En = (r, t, e = {}) => {
+        let s = new ht(t, e);
+        return r = r.filter((i) => s.match(i)), s.options.nonull && !r.length && r.push(t), r;
       };
-      g.match = Yi;
-      g.minimatch.match = g.match;
-      var ss = /[?*]|[+@!]\(.*?\)|\[|\]/, Ji = (n) => n.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), J = class {
+      w.match = En;
+      w.minimatch.match = w.match;
+      var zs = /[?*]|[+@!]\(.*?\)|\[|\]/, Us = (r, t) => {
+        let e = t + 1;
+        (r.charAt(e) === "!" || r.charAt(e) === "^") && e++;
+        let s = false;
+        for (; e < r.length; e++) {
+          let i = r.charAt(e);
+          if (i === "]" && s) return e;
+          s = true, i === "\\" && e++;
+        }
+        return -1;
+      }, On = (r, t) => {
+        if (!t && (r === "+()" || r === "@()")) return r;
+        let e = "";
+        for (let s = 0; s < r.length; s++) {
+          let i = r.charAt(s);
+          if (i === "\\") e += r.charAt(++s) || i;
+          else {
+            if (i === "*" || i === "?") return;
+            if (i === "[") {
+              let n = Us(r, s);
+              if (n === -1) {
+                e += i;
+                continue;
+              }
+              let o = r.slice(s + 1, n);
+              if (o.startsWith("\\") && (o = o.slice(1)), [...o].length !== 1 || "!^".includes(r.charAt(s + 1))) return;
+              e += o, s = n;
+            } else {
+              if (!t && "+@!".includes(i) && r.charAt(s + 1) === "(" && r.includes(")", s + 2)) return;
+              e += i;
+            }
+          }
+        }
+        return e;
+      }, xn = (r) => {
+        if (/^[?*+@]\(\)$/.test(r) || r.includes("[:")) return false;
+        let t = 0;
+        for (let e = 0; e < r.length; e++) {
+          let s = r.charAt(e);
+          if (s === "\\") {
+            if (++e === r.length) return false;
+          } else if (s === "[") {
+            let i = Us(r, e);
+            i !== -1 && (e = i);
+          } else if ("+@!?*".includes(s) && r.charAt(e + 1) === "(") t++, e++;
+          else if (s === ")") {
+            if (!t--) return false;
+          } else if (s === "|" && !t) return false;
+        }
+        return !t;
+      }, De, Bs, V = (r, t) => typeof r == "string" ? t === r : t !== "" && r.testUnchecked(t), Gs = (r, t, e, s, i) => V(r, t) ? e : s !== void 0 && V(r, s) ? i : -1, Be = (r) => r === "." || r === "..", Le = (r) => typeof r == "string" && /^[a-z]:$/i.test(r), $t = (r) => typeof r == "string" && /^unc$/i.test(r), We = (r) => {
+        if (r[0] !== "" || r[1] !== "") return -1;
+        let t = r[2] !== "?" ? 2 : $t(r[3]) ? 4 : -1, e = r[t], s = r[t + 1];
+        return t !== -1 && e !== void 0 && e !== "" && e !== w.GLOBSTAR && s !== void 0 && s !== "" && s !== w.GLOBSTAR ? t : -1;
+      }, It = (r, t) => !Be(r) && (t || !r.startsWith(".")), pt = (r, t, e, s, i) => {
+        for (let n = t; n < e; ) {
+          if (r.charCodeAt(n) === 46) {
+            if (!s) return true;
+            let h = r.charCodeAt(n + 1) === 46 ? n + 2 : n + 1;
+            if (h >= e || qt(r.charCodeAt(h), i)) return true;
+          }
+          let o = Ge(r, n, i);
+          if (o === -1) return false;
+          for (n = o + 1; n < e && qt(r.charCodeAt(n), i); ) n++;
+        }
+        return false;
+      }, qt = (r, t) => t === "/" ? r === 47 : t === "\\" ? r === 92 : r === 47 || r === 92, Ge = (r, t, e) => {
+        if (e !== "both") return r.indexOf(e, t);
+        let s = r.indexOf("/", t), i = r.indexOf("\\", t);
+        return s === -1 ? i : i === -1 ? s : Math.min(s, i);
+      }, Is = (r, t, e) => e !== "both" ? r.lastIndexOf(e, t) : Math.max(r.lastIndexOf("/", t), r.lastIndexOf("\\", t)), ze = {}, ht = class {
         options;
         set;
         pattern;
@@ -52690,18 +53127,52 @@ var require_index_min2 = __commonJS({
         isWindows;
         platform;
         windowsNoMagicRoot;
-        regexp;
+        maxGlobstarRecursion;
+        #t;
+        #n;
+        #i;
+        #o;
+        #r = [];
+        #d = [];
+        #f = [];
+        #u = /* @__PURE__ */ new Map();
+        #h = false;
+        #m;
+        #l = /* @__PURE__ */ new WeakMap();
         constructor(t, e = {}) {
-          (0, jt.assertValidPattern)(t), e = e || {}, this.options = e, this.pattern = t, this.platform = e.platform || hs, this.isWindows = this.platform === "win32";
+          (0, Ut.assertValidPattern)(t), e = e || {}, this.options = e, this.maxGlobstarRecursion = e.maxGlobstarRecursion ?? 200, this.pattern = t, this.platform = e.platform || $s, this.isWindows = this.platform === "win32";
           let s = "allowWindowsEscape";
-          this.windowsPathsNoEscape = !!e.windowsPathsNoEscape || e[s] === false, this.windowsPathsNoEscape && (this.pattern = this.pattern.replace(/\\/g, "/")), this.preserveMultipleSlashes = !!e.preserveMultipleSlashes, this.regexp = null, this.negate = false, this.nonegate = !!e.nonegate, this.comment = false, this.empty = false, this.partial = !!e.partial, this.nocase = !!this.options.nocase, this.windowsNoMagicRoot = e.windowsNoMagicRoot !== void 0 ? e.windowsNoMagicRoot : !!(this.isWindows && this.nocase), this.globSet = [], this.globParts = [], this.set = [], this.make();
+          this.windowsPathsNoEscape = !!e.windowsPathsNoEscape || e[s] === false, this.windowsPathsNoEscape && (this.pattern = this.pattern.replace(/\\/g, "/")), this.preserveMultipleSlashes = !!e.preserveMultipleSlashes, this.negate = false, this.nonegate = !!e.nonegate, this.comment = false, this.empty = false, this.partial = !!e.partial, this.nocase = !!this.options.nocase, this.windowsNoMagicRoot = e.windowsNoMagicRoot !== void 0 ? e.windowsNoMagicRoot : !!(this.isWindows && this.nocase), this.globSet = [], this.globParts = [], this.set = [], this.#t = !this.preserveMultipleSlashes, this.#i = (e.optimizationLevel ?? 1) >= 2;
+          let i = e.normalize;
+          this.#o = i === true ? "NFC" : i || void 0, this.make();
+          let n = this.set.map((o) => this.#s(o));
+          this.#f = this.set.map((o, h) => this.#t && o.length - 1 > n[h]), this.#r = this.set.map((o, h) => {
+            let a = this.#f[h] ? o.length - 1 : o.length, l = o.slice(n[h] + 1, a).filter((c) => typeof c == "string" && !!c);
+            return [...new Set(l)];
+          }), this.#n = this.#r.some((o) => o.length), this.#d = this.set.map((o, h) => {
+            let [a, l, c] = o;
+            if (this.#f[h] && o.length === 2 && a === w.GLOBSTAR && l !== w.GLOBSTAR) return "tail";
+            if (this.#f[h] && e.matchBase && o.length === 1 && a !== w.GLOBSTAR && a !== "") return "base";
+            if (!(!this.#t || n[h] !== -1)) {
+              if (o.length === 3 && a === w.GLOBSTAR && c === w.GLOBSTAR && l !== w.GLOBSTAR && l !== "" && this.maxGlobstarRecursion > 0) return "mid";
+              if (o.length === 2 && l === w.GLOBSTAR && a !== w.GLOBSTAR && a !== "") return "head";
+            }
+          });
+        }
+        #a(t) {
+          return this.#o ? t.normalize(this.#o) : t;
+        }
+        #s(t) {
+          if (!this.isWindows) return -1;
+          if (Le(t[0])) return 0;
+          if (t[0] === "" && t[1] === "" && t[2] === "?" && Le(t[3])) return 3;
+          let s = We(t);
+          return s === -1 ? -1 : s + 1;
         }
         hasMagic() {
           if (this.options.magicalBraces && this.set.length > 1) return true;
           for (let t of this.set) for (let e of t) if (typeof e != "string") return true;
           return false;
-        }
-        debug(...t) {
         }
         make() {
           let t = this.pattern, e = this.options;
@@ -52713,25 +53184,52 @@ var require_index_min2 = __commonJS({
             this.empty = true;
             return;
           }
-          this.parseNegate(), this.globSet = [...new Set(this.braceExpand())], e.debug && (this.debug = (...r) => console.error(...r)), this.debug(this.pattern, this.globSet);
-          let s = this.globSet.map((r) => this.slashSplit(r));
-          this.globParts = this.preprocess(s), this.debug(this.pattern, this.globParts);
-          let i = this.globParts.map((r, h, o) => {
+          this.parseNegate(), this.globSet = [...new Set(this.#M())];
+          let s = this.globSet.map((n) => this.#e(n));
+          this.globParts = this.preprocess(s), this.#h = true;
+          let i = this.globParts.map((n, o, h) => {
             if (this.isWindows && this.windowsNoMagicRoot) {
-              let a = r[0] === "" && r[1] === "" && (r[2] === "?" || !ss.test(r[2])) && !ss.test(r[3]), l = /^[a-z]:/i.test(r[0]);
-              if (a) return [...r.slice(0, 4), ...r.slice(4).map((f) => this.parse(f))];
-              if (l) return [r[0], ...r.slice(1).map((f) => this.parse(f))];
+              let a = n[2] === "?" && $t(n[3]) ? 6 : 4, l = n[0] === "" && n[1] === "" && (n[2] === "?" || !zs.test(n[2])) && n.slice(3, a).every((u) => !zs.test(u)), c = /^[a-z]:/i.test(n[0]);
+              if (l) return [...n.slice(0, a).map((u) => this.#a(u)), ...n.slice(a).map((u) => this.parse(u))];
+              if (c) return [this.#a(n[0]), ...n.slice(1).map((u) => this.parse(u))];
             }
-            return r.map((a) => this.parse(a));
+            return n.map((a) => this.parse(a));
           });
-          if (this.debug(this.pattern, i), this.set = i.filter((r) => r.indexOf(false) === -1), this.isWindows) for (let r = 0; r < this.set.length; r++) {
-            let h = this.set[r];
-            h[0] === "" && h[1] === "" && this.globParts[r][2] === "?" && typeof h[3] == "string" && /^[a-z]:$/i.test(h[3]) && (h[2] = "?");
+          if (this.set = i.filter((n) => n.indexOf(false) === -1), this.isWindows) for (let n = 0; n < this.set.length; n++) {
+            let o = this.set[n];
+            o[0] === "" && o[1] === "" && this.globParts[n][2] === "?" && (Le(o[3]) || $t(this.globParts[n][3])) && ($t(this.globParts[n][3]) && (o[3] = "UNC"), o[2] = "?");
           }
-          this.debug(this.pattern, this.set);
+          e.noext || this.mergeRows(), this.#h = false, this.set.forEach((n, o) => {
+            for (let h = 0; h < n.length; h++) n[h] === ze && (n[h] = this.parse(this.globParts[o][h]));
+          });
+        }
+        mergeRows() {
+          let t = true;
+          for (; t; ) {
+            t = false;
+            let e = Math.max(0, ...this.set.map((s) => s.length));
+            for (let s = 0; s < e; s++) {
+              let i = /* @__PURE__ */ new Map();
+              this.set.forEach((o, h) => {
+                if (!(o[s] instanceof Ls.Matcher || o[s] === ze) || !xn(this.globParts[h][s])) return;
+                let a = [...this.globParts[h]];
+                a[s] = "";
+                let l = `${o.length}/${a.join("/")}`, c = i.get(l);
+                c ? c.push(h) : i.set(l, [h]);
+              });
+              let n = /* @__PURE__ */ new Set();
+              for (let o of i.values()) {
+                if (o.length < 2) continue;
+                let [h, ...a] = o, c = `@(${o.map((u) => this.globParts[u][s]).join("|")})`;
+                this.globParts[h][s] = c, this.set[h][s] = this.parse(c);
+                for (let u of a) n.add(u);
+              }
+              n.size && (t = true, this.set = this.set.filter((o, h) => !n.has(h)), this.globParts = this.globParts.filter((o, h) => !n.has(h)));
+            }
+          }
         }
         preprocess(t) {
-          if (this.options.noglobstar) for (let s = 0; s < t.length; s++) for (let i = 0; i < t[s].length; i++) t[s][i] === "**" && (t[s][i] = "*");
+          if (this.options.noglobstar) for (let s of t) for (let i = 0; i < s.length; i++) s[i] === "**" && (s[i] = "*");
           let { optimizationLevel: e = 1 } = this.options;
           return e >= 2 ? (t = this.firstPhasePreProcess(t), t = this.secondPhasePreProcess(t)) : e >= 1 ? t = this.levelOneOptimize(t) : t = this.adjascentGlobstarOptimize(t), t;
         }
@@ -52747,89 +53245,180 @@ var require_index_min2 = __commonJS({
           });
         }
         levelOneOptimize(t) {
-          return t.map((e) => (e = e.reduce((s, i) => {
-            let r = s[s.length - 1];
-            return i === "**" && r === "**" ? s : i === ".." && r && r !== ".." && r !== "." && r !== "**" ? (s.pop(), s) : (s.push(i), s);
-          }, []), e.length === 0 ? [""] : e));
+          return t.map((e) => {
+            let s = this.#s(e) + 1;
+            return e = e.reduce((i, n) => {
+              let o = i[i.length - 1];
+              return n === "**" && o === "**" ? i : n === ".." && i.length > s && o && o !== ".." && o !== "." && o !== "**" ? (i.pop(), i) : (i.push(n), i);
+            }, []), e.length === 0 ? [""] : e;
+          });
         }
-        levelTwoFileOptimize(t) {
-          Array.isArray(t) || (t = this.slashSplit(t));
-          let e = false;
-          do {
-            if (e = false, !this.preserveMultipleSlashes) {
-              for (let i = 1; i < t.length - 1; i++) {
-                let r = t[i];
-                i === 1 && r === "" && t[0] === "" || (r === "." || r === "") && (e = true, t.splice(i, 1), i--);
+        #b(t) {
+          let e = !this.isWindows || !t.includes("\\") ? "/" : t.includes("/") ? "both" : "\\", s = this.#t ? 0 : -1, i = "", n = 0, o, h = 0, a = !!this.options.dot;
+          t: for (let l = 0; l < this.set.length; l++) {
+            let c = this.set[l], u = c[c.length - 1], f = s !== -1 && this.#f[l] && u !== w.GLOBSTAR;
+            if (f && s === 0) {
+              let d = Is(t, t.length, e);
+              if (n = d + 1, i = t.slice(n), i === "" && d >= 0) {
+                let m = d;
+                for (; m > 0 && qt(t.charCodeAt(m - 1), e); ) m--;
+                h = m === 0 ? 0 : Is(t, m - 1, e) + 1, o = t.slice(h, m);
               }
-              t[0] === "." && t.length === 2 && (t[1] === "." || t[1] === "") && (e = true, t.pop());
+              let b = this.#i && (Be(i) || i === "" && o !== void 0 && Be(o));
+              s = b ? -1 : 1, f = !b;
             }
-            let s = 0;
-            for (; (s = t.indexOf("..", s + 1)) !== -1; ) {
-              let i = t[s - 1];
-              i && i !== "." && i !== ".." && i !== "**" && (e = true, t.splice(s - 1, 2), s -= 2);
+            let p = -1;
+            if (f && typeof u == "string" && (p = Gs(u, i, n, o, h), p === -1)) continue;
+            if (this.#n) {
+              for (let d of this.#r[l]) if (!t.includes(d)) continue t;
             }
-          } while (e);
-          return t.length === 0 ? [""] : t;
+            if (f && typeof u == "object" && (p = Gs(u, i, n, o, h), p === -1)) continue;
+            let g = this.#d[l];
+            if (g === "base" && f) return "yes";
+            if (g === "tail" && f) {
+              if (this.#i && pt(t, 0, p, true, e)) return "maybe";
+              if (!pt(t, 0, p, a, e)) return "yes";
+              continue;
+            }
+            if (g === "mid" || g === "head") {
+              let d = this.#y(t, c, g === "head", a, e);
+              if (d !== "no") return d;
+              continue;
+            }
+            return "maybe";
+          }
+          return "no";
+        }
+        #E(t, e, s) {
+          let i = !!this.options.dot, n = t.length;
+          if (s === "head") {
+            if (n < 2 || !V(e[0], t[0])) return false;
+            for (let h = 1; h < n; h++) if (!It(t[h], i)) return false;
+            return true;
+          }
+          let o = e[1];
+          if (s === "tail") {
+            let h = n - 1;
+            if (!V(o, t[h]) && (t[h] !== "" || n === 1 || !V(o, t[--h]))) return false;
+            for (let a = 0; a < h; a++) if (!It(t[a], i)) return false;
+            return true;
+          }
+          for (let h = 0; h < n; h++) {
+            if (V(o, t[h]) && h + 1 < n) {
+              let a = h + 1;
+              for (; a < n && It(t[a], i); ) a++;
+              if (a === n) return true;
+            }
+            if (!It(t[h], i)) return false;
+          }
+          return false;
+        }
+        #y(t, e, s, i, n) {
+          if (this.#i && pt(t, 0, t.length, true, n)) return "maybe";
+          let o = e[s ? 0 : 1], h = 0;
+          for (let a = Ge(t, h, n); a !== -1; a = Ge(t, h, n)) {
+            let l = a + 1;
+            for (; l < t.length && qt(t.charCodeAt(l), n); ) l++;
+            if ((typeof o == "string" ? a - h === o.length && t.startsWith(o, h) : a > h && o.testUnchecked(t.slice(h, a))) && !pt(t, l, t.length, i, n)) return "yes";
+            if (s || pt(t, h, l, i, n)) return "no";
+            h = l;
+          }
+          return "no";
+        }
+        #g(t) {
+          let e = De;
+          return e?.f === t && e.isWindows === this.isWindows && e.preserveMultipleSlashes === this.preserveMultipleSlashes && e.normalize === this.#o ? e : void 0;
+        }
+        #w(t) {
+          let { isWindows: e, preserveMultipleSlashes: s } = this, i = this.#e(e ? t.split("\\").join("/") : t), n = this.#o;
+          return n && (i = i.map((o) => o.normalize(n))), De = { f: t, isWindows: e, preserveMultipleSlashes: s, normalize: n, parts: i }, De;
+        }
+        #p(t) {
+          let e = [...t], s = false;
+          do {
+            if (s = false, !this.preserveMultipleSlashes) {
+              for (let o = 1; o < e.length - 1; o++) {
+                let h = e[o];
+                o === 1 && h === "" && e[0] === "" || (h === "." || h === "") && (s = true, e.splice(o, 1), o--);
+              }
+              e[0] === "." && e.length === 2 && (e[1] === "." || e[1] === "") && (s = true, e.pop());
+            }
+            let i = this.#s(e) + 1, n = i;
+            for (; (n = e.indexOf("..", n + 1)) !== -1; ) {
+              let o = e[n - 1];
+              o && o !== "." && o !== ".." && o !== "**" && (s = true, e.splice(n - 1, 2), n = Math.max(n - 2, i));
+            }
+          } while (s);
+          return e.length === 0 ? [""] : e;
         }
         firstPhasePreProcess(t) {
-          let e = false;
+          let { braceExpandMax: e = 1e5 } = this.options, s = 0, i = 1e6, n = false;
           do {
-            e = false;
-            for (let s of t) {
-              let i = -1;
-              for (; (i = s.indexOf("**", i + 1)) !== -1; ) {
-                let h = i;
-                for (; s[h + 1] === "**"; ) h++;
-                h > i && s.splice(i + 1, h - i);
-                let o = s[i + 1], a = s[i + 2], l = s[i + 3];
-                if (o !== ".." || !a || a === "." || a === ".." || !l || l === "." || l === "..") continue;
-                e = true, s.splice(i, 1);
-                let f = s.slice(0);
-                f[i] = "**", t.push(f), i--;
+            n = false;
+            for (let o of t) {
+              let h = -1;
+              for (; (h = o.indexOf("**", h + 1)) !== -1; ) {
+                let c = h;
+                for (; o[c + 1] === "**"; ) c++;
+                c > h && o.splice(h + 1, c - h);
+                let u = o[h + 1], f = o[h + 2], p = o[h + 3];
+                if (u !== ".." || !f || f === "." || f === ".." || !p || p === "." || p === "..") continue;
+                let g = o.length - 1;
+                if (t.length >= e || s + g > i) throw new RangeError("optimizationLevel 2: too many patterns from '**/..'");
+                n = true, o.splice(h, 1);
+                let d = o.slice(0);
+                d[h] = "**", s += g, t.push(d), h--;
               }
               if (!this.preserveMultipleSlashes) {
-                for (let h = 1; h < s.length - 1; h++) {
-                  let o = s[h];
-                  h === 1 && o === "" && s[0] === "" || (o === "." || o === "") && (e = true, s.splice(h, 1), h--);
+                for (let c = 1; c < o.length - 1; c++) {
+                  let u = o[c];
+                  c === 1 && u === "" && o[0] === "" || (u === "." || u === "") && (n = true, o.splice(c, 1), c--);
                 }
-                s[0] === "." && s.length === 2 && (s[1] === "." || s[1] === "") && (e = true, s.pop());
+                o[0] === "." && o.length === 2 && (o[1] === "." || o[1] === "") && (n = true, o.pop());
               }
-              let r = 0;
-              for (; (r = s.indexOf("..", r + 1)) !== -1; ) {
-                let h = s[r - 1];
-                if (h && h !== "." && h !== ".." && h !== "**") {
-                  e = true;
-                  let a = r === 1 && s[r + 1] === "**" ? ["."] : [];
-                  s.splice(r - 1, 2, ...a), s.length === 0 && s.push(""), r -= 2;
+              let a = this.#s(o) + 1, l = a;
+              for (; (l = o.indexOf("..", l + 1)) !== -1; ) {
+                let c = o[l - 1];
+                if (c && c !== "." && c !== ".." && c !== "**") {
+                  n = true;
+                  let f = l === 1 && o[l + 1] === "**" ? ["."] : [];
+                  o.splice(l - 1, 2, ...f), o.length === 0 && o.push(""), l = Math.max(l - 2, a);
                 }
               }
             }
-          } while (e);
+          } while (n);
           return t;
         }
         secondPhasePreProcess(t) {
-          for (let e = 0; e < t.length - 1; e++) for (let s = e + 1; s < t.length; s++) {
-            let i = this.partsMatch(t[e], t[s], !this.preserveMultipleSlashes);
-            if (i) {
-              t[e] = [], t[s] = i;
-              break;
-            }
+          let e = /* @__PURE__ */ new Set(), s = t.filter((o) => {
+            let h = o.join("/");
+            return e.has(h) ? false : (e.add(h), true);
+          }), i = /* @__PURE__ */ new Map();
+          for (let o of s) {
+            let h = [];
+            for (let a = 0; a < o.length; a++) o[a] === "*" && h.push(a);
+            h.length && i.set(h.join(","), h);
           }
-          return t.filter((e) => e.length);
-        }
-        partsMatch(t, e, s = false) {
-          let i = 0, r = 0, h = [], o = "";
-          for (; i < t.length && r < e.length; ) if (t[i] === e[r]) h.push(o === "b" ? e[r] : t[i]), i++, r++;
-          else if (s && t[i] === "**" && e[r] === t[i + 1]) h.push(t[i]), i++;
-          else if (s && e[r] === "**" && t[i] === e[r + 1]) h.push(e[r]), r++;
-          else if (t[i] === "*" && e[r] && (this.options.dot || !e[r].startsWith(".")) && e[r] !== "**") {
-            if (o === "b") return false;
-            o = "a", h.push(t[i]), i++, r++;
-          } else if (e[r] === "*" && t[i] && (this.options.dot || !t[i].startsWith(".")) && t[i] !== "**") {
-            if (o === "a") return false;
-            o = "b", h.push(e[r]), i++, r++;
-          } else return false;
-          return t.length === e.length && h;
+          if (!i.size || s.length * i.size > 1e5) return s;
+          let { dot: n } = this.options;
+          return s.filter((o) => {
+            for (let h of i.values()) {
+              if (h[h.length - 1] >= o.length) continue;
+              let a = [...o], l = true, c = false;
+              for (let u of h) {
+                let f = o[u];
+                if (f !== "*") {
+                  if (!f || f === "**" || !n && f.startsWith(".")) {
+                    l = false;
+                    break;
+                  }
+                  a[u] = "*", c = true;
+                }
+              }
+              if (l && c && e.has(a.join("/"))) return false;
+            }
+            return true;
+          });
         }
         parseNegate() {
           if (this.nonegate) return;
@@ -52837,184 +53426,202 @@ var require_index_min2 = __commonJS({
           for (let i = 0; i < t.length && t.charAt(i) === "!"; i++) e = !e, s++;
           s && (this.pattern = t.slice(s)), this.negate = e;
         }
-        matchOne(t, e, s = false) {
-          let i = this.options;
-          if (this.isWindows) {
-            let p = typeof t[0] == "string" && /^[a-z]:$/i.test(t[0]), b = !p && t[0] === "" && t[1] === "" && t[2] === "?" && /^[a-z]:$/i.test(t[3]), w = typeof e[0] == "string" && /^[a-z]:$/i.test(e[0]), v = !w && e[0] === "" && e[1] === "" && e[2] === "?" && typeof e[3] == "string" && /^[a-z]:$/i.test(e[3]), E = b ? 3 : p ? 0 : void 0, y = v ? 3 : w ? 0 : void 0;
-            if (typeof E == "number" && typeof y == "number") {
-              let [S, B] = [t[E], e[y]];
-              S.toLowerCase() === B.toLowerCase() && (e[y] = S, y > E ? e = e.slice(y) : E > y && (t = t.slice(E)));
+        #O(t, e, s, i) {
+          let n = 0, o = 0, h = this.isWindows ? We(e) : -1, a = h === -1 ? -1 : We(s);
+          if (a !== -1) {
+            let l = s[a], c = s[a + 1];
+            typeof l != "string" || typeof c != "string" ? (n = h, o = a) : e[h].toLowerCase() === l.toLowerCase() && e[h + 1].toLowerCase() === c.toLowerCase() && (n = h + 2, o = a + 2);
+          } else if (this.isWindows) {
+            let l = typeof t[0] == "string" && /^[a-z]:$/i.test(t[0]), c = !l && t[0] === "" && t[1] === "" && t[2] === "?" && /^[a-z]:$/i.test(t[3]), u = typeof s[0] == "string" && /^[a-z]:$/i.test(s[0]), f = !u && s[0] === "" && s[1] === "" && s[2] === "?" && typeof s[3] == "string" && /^[a-z]:$/i.test(s[3]), p = c ? 3 : l ? 0 : void 0, g = f ? 3 : u ? 0 : void 0;
+            if (typeof p == "number" && typeof g == "number") {
+              let [d, b] = [t[p], s[g]];
+              d.toLowerCase() === b.toLowerCase() && (o = g + 1, n = p + 1);
             }
           }
-          let { optimizationLevel: r = 1 } = this.options;
-          r >= 2 && (t = this.levelTwoFileOptimize(t)), this.debug("matchOne", this, { file: t, pattern: e }), this.debug("matchOne", t.length, e.length);
-          for (var h = 0, o = 0, a = t.length, l = e.length; h < a && o < l; h++, o++) {
-            this.debug("matchOne loop");
-            var f = e[o], c = t[h];
-            if (this.debug(e, f, c), f === false) return false;
-            if (f === g.GLOBSTAR) {
-              this.debug("GLOBSTAR", [e, f, c]);
-              var d = h, u = o + 1;
-              if (u === l) {
-                for (this.debug("** at the end"); h < a; h++) if (t[h] === "." || t[h] === ".." || !i.dot && t[h].charAt(0) === ".") return false;
-                return true;
-              }
-              for (; d < a; ) {
-                var m = t[d];
-                if (this.debug(`
-globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) return this.debug("globstar found match!", d, a, m), true;
-                if (m === "." || m === ".." || !i.dot && m.charAt(0) === ".") {
-                  this.debug("dot detected!", t, d, e, u);
-                  break;
-                }
-                this.debug("globstar swallow a segment, and continue"), d++;
-              }
-              return !!(s && (this.debug(`
->>> no match, partial?`, t, d, e, u), d === a));
-            }
-            let p;
-            if (typeof f == "string" ? (p = c === f, this.debug("string match", f, c, p)) : (p = f.test(c), this.debug("pattern match", f, c, p)), !p) return false;
+          return t = e, s.includes(w.GLOBSTAR) ? this.#x(t, s, i, n, o) : this.#S(t, s, i, n, o);
+        }
+        #x(t, e, s, i, n) {
+          let { head: o, body: h, tail: a, segments: l } = this.#v(e, s, n);
+          if (o.length) {
+            let u = i + o.length;
+            if (!this.#S(t, o, s, i, 0, u)) return false;
+            i += o.length, n += o.length;
           }
-          if (h === a && o === l) return true;
-          if (h === a) return s;
-          if (o === l) return h === a - 1 && t[h] === "";
+          let c = 0;
+          if (a.length) {
+            if (a.length + i > t.length) return false;
+            let u = t.length - a.length;
+            if (this.#S(t, a, s, u, 0)) c = a.length;
+            else {
+              if (t[t.length - 1] !== "" || i + a.length === t.length || (u--, !this.#S(t, a, s, u, 0))) return false;
+              c = a.length + 1;
+            }
+          }
+          if (!h.length) {
+            let u = !!c;
+            for (let f = i; f < t.length - c; f++) {
+              let p = String(t[f]);
+              if (u = true, p === "." || p === ".." || !this.options.dot && p.startsWith(".")) return false;
+            }
+            return s || u;
+          }
+          return !!this.#_(t, l, t.length - c, i, 0, s, 0, !!c, /* @__PURE__ */ new Set());
+        }
+        #v(t, e, s) {
+          let i = this.#l.get(t);
+          i || (i = [], this.#l.set(t, i));
+          let n = s * 2 + (e ? 1 : 0), o = i[n];
+          if (o) return o;
+          let h = t.indexOf(w.GLOBSTAR, s), a = t.lastIndexOf(w.GLOBSTAR), l = t.slice(s, h), c = t.slice(h + 1, e ? void 0 : a), u = e ? [] : t.slice(a + 1), f = [[[], 0]], p = f[0], g = 0, d = [0];
+          for (let m of c) m === w.GLOBSTAR ? (d.push(g), p = [[], 0], f.push(p)) : (p[0].push(m), g++);
+          f.forEach((m, y) => {
+            m[1] = g - d[y];
+          });
+          let b = { head: l, body: c, tail: u, segments: f };
+          return i[n] = b, b;
+        }
+        #_(t, e, s, i, n, o, h, a, l) {
+          let c = e[n];
+          if (!c) {
+            if (o) return i >= s || i === s - 1 && t[i] === "";
+            for (let g = i; g < s; g++) {
+              a = true;
+              let d = t[g];
+              if (d === "." || d === ".." || !this.options.dot && d.startsWith(".")) return false;
+            }
+            return a;
+          }
+          let [u, f] = c, p = o ? s : s - f;
+          for (; i <= p; ) {
+            let g = n * (t.length + 1) + i;
+            if (l.has(g)) return false;
+            if (l.add(g), this.#S(t, u, o, i, 0, i + u.length) && h < this.maxGlobstarRecursion) {
+              let m = this.#_(t, e, s, i + u.length, n + 1, o, h + 1, a, l);
+              if (m !== false) return m;
+            }
+            if (i === p) break;
+            let b = t[i];
+            if (b === "." || b === ".." || !this.options.dot && b.startsWith(".")) return false;
+            i++;
+          }
+          return o || null;
+        }
+        #S(t, e, s, i, n, o = t.length) {
+          let h, a, l, c;
+          for (h = i, a = n, c = Math.min(o, t.length), l = e.length; h < c && a < l; h++, a++) {
+            let u = e[a], f = t[h];
+            if (u === false || u === w.GLOBSTAR || !V(u, f)) return false;
+          }
+          if (h === c && a === l) return true;
+          if (h === c) return s;
+          if (a === l) return h === c - 1 && t[h] === "";
           throw new Error("wtf?");
         }
         braceExpand() {
-          return (0, g.braceExpand)(this.pattern, this.options);
+          return (0, w.braceExpand)(this.pattern, this.options);
+        }
+        #M() {
+          let { pattern: t } = this;
+          if (this.options.nobrace) return this.braceExpand();
+          let e = 57344;
+          for (; t.includes(String.fromCharCode(e)); ) if (++e > 63743) return this.braceExpand();
+          let s = String.fromCharCode(e), i = false, n = t.replace(_n, (h, a, l) => {
+            let c = Number(a), u = Number(l);
+            return !Number.isSafeInteger(c) || !Number.isSafeInteger(u) || Math.abs(c - u) + 1 < vn ? h : (i = true, `${s}${a}..${l}${s}`);
+          });
+          if (!i) return this.braceExpand();
+          let o = (0, w.braceExpand)(n, this.options);
+          for (let h of o) for (let a of h.split("/")) {
+            let l = a.indexOf("[");
+            if (l !== -1 && l < a.lastIndexOf(s)) return this.braceExpand();
+          }
+          return this.#m = s, o;
         }
         parse(t) {
-          (0, jt.assertValidPattern)(t);
+          (0, Ut.assertValidPattern)(t);
           let e = this.options;
-          if (t === "**") return g.GLOBSTAR;
+          if (t === "**") return w.GLOBSTAR;
           if (t === "") return "";
-          let s, i = null;
-          (s = t.match(Fi)) ? i = e.dot ? Ni : ji : (s = t.match(Oi)) ? i = (e.nocase ? e.dot ? Ri : Ci : e.dot ? Ti : xi)(s[1]) : (s = t.match(Li)) ? i = (e.nocase ? e.dot ? Bi : Wi : e.dot ? Ii : Gi)(s) : (s = t.match(Ai)) ? i = e.dot ? Mi : ki : (s = t.match(Pi)) && (i = Di);
-          let r = is.AST.fromGlob(t, this.options).toMMPattern();
-          return i && typeof r == "object" && Reflect.defineProperty(r, "test", { value: i }), r;
+          let { nocase: s, nocaseMagicOnly: i, noext: n = false, dot: o, normalize: h } = e, a = this.#m, l = a && t.includes(a) ? void 0 : On(t, n);
+          if (l !== void 0 && !(s && !i && t.toUpperCase() !== t.toLowerCase())) return this.#a(l);
+          if (this.#h) return ze;
+          let c = this.#u.get(t);
+          return c || (c = new Ls.Matcher(t, { nocase: s, noext: n, dot: o, normalize: h, ...a && { rangeMark: a } }), this.#u.set(t, c)), c;
         }
-        makeRe() {
-          if (this.regexp || this.regexp === false) return this.regexp;
-          let t = this.set;
-          if (!t.length) return this.regexp = false, this.regexp;
-          let e = this.options, s = e.noglobstar ? Ui : e.dot ? $i : qi, i = new Set(e.nocase ? ["i"] : []), r = t.map((a) => {
-            let l = a.map((c) => {
-              if (c instanceof RegExp) for (let d of c.flags.split("")) i.add(d);
-              return typeof c == "string" ? Ji(c) : c === g.GLOBSTAR ? g.GLOBSTAR : c._src;
-            });
-            l.forEach((c, d) => {
-              let u = l[d + 1], m = l[d - 1];
-              c !== g.GLOBSTAR || m === g.GLOBSTAR || (m === void 0 ? u !== void 0 && u !== g.GLOBSTAR ? l[d + 1] = "(?:\\/|" + s + "\\/)?" + u : l[d] = s : u === void 0 ? l[d - 1] = m + "(?:\\/|\\/" + s + ")?" : u !== g.GLOBSTAR && (l[d - 1] = m + "(?:\\/|\\/" + s + "\\/)" + u, l[d + 1] = g.GLOBSTAR));
-            });
-            let f = l.filter((c) => c !== g.GLOBSTAR);
-            if (this.partial && f.length >= 1) {
-              let c = [];
-              for (let d = 1; d <= f.length; d++) c.push(f.slice(0, d).join("/"));
-              return "(?:" + c.join("|") + ")";
-            }
-            return f.join("/");
-          }).join("|"), [h, o] = t.length > 1 ? ["(?:", ")"] : ["", ""];
-          r = "^" + h + r + o + "$", this.partial && (r = "^(?:\\/|" + h + r.slice(1, -1) + o + ")$"), this.negate && (r = "^(?!" + r + ").+$");
-          try {
-            this.regexp = new RegExp(r, [...i].join(""));
-          } catch {
-            this.regexp = false;
-          }
-          return this.regexp;
-        }
-        slashSplit(t) {
-          return this.preserveMultipleSlashes ? t.split("/") : this.isWindows && /^\/\/[^\/]+/.test(t) ? ["", ...t.split(/\/+/)] : t.split(/\/+/);
+        #e(t) {
+          return this.preserveMultipleSlashes ? t.split("/") : this.isWindows && /^\/\/[^/]+/.test(t) ? ["", ...t.split(/\/+/)] : t.split(/\/+/);
         }
         match(t, e = this.partial) {
-          if (this.debug("match", t, this.pattern), this.comment) return false;
+          if (this.comment) return false;
           if (this.empty) return t === "";
           if (t === "/" && e) return true;
-          let s = this.options;
-          this.isWindows && (t = t.split("\\").join("/"));
-          let i = this.slashSplit(t);
-          this.debug(this.pattern, "split", i);
-          let r = this.set;
-          this.debug(this.pattern, "set", r);
-          let h = i[i.length - 1];
-          if (!h) for (let o = i.length - 2; !h && o >= 0; o--) h = i[o];
-          for (let o = 0; o < r.length; o++) {
-            let a = r[o], l = i;
-            if (s.matchBase && a.length === 1 && (l = [h]), this.matchOne(l, a, e)) return s.flipNegate ? true : !this.negate;
+          let s = this.options, i = this.#g(t);
+          if (!i) {
+            if (!e && !this.#o && (this.#t || this.#n) && Bs !== t) {
+              Bs = t;
+              let l = this.#b(t);
+              if (l === "no") return s.flipNegate ? false : this.negate;
+              if (l === "yes") return s.flipNegate ? true : !this.negate;
+            }
+            i = this.#w(t);
+          }
+          let n = i.parts, o = this.#i ? i.resolved ??= this.#p(n) : n, h = this.set, a = n[n.length - 1];
+          if (!a) for (let l = n.length - 2; !a && l >= 0; l--) a = n[l];
+          for (let l = 0; l < h.length; l++) {
+            let c = h[l], u = e ? void 0 : this.#d[l];
+            if (u === "base" ? V(c[0], a) : u ? this.#E(o, c, u) : s.matchBase && c.length === 1 ? this.#O([a], [a], c, e) : this.#O(n, o, c, e)) return s.flipNegate ? true : !this.negate;
           }
           return s.flipNegate ? false : this.negate;
         }
         static defaults(t) {
-          return g.minimatch.defaults(t).Minimatch;
+          return w.minimatch.defaults(t).Minimatch;
         }
       };
-      g.Minimatch = J;
-      var Zi = pe();
-      Object.defineProperty(g, "AST", { enumerable: true, get: function() {
-        return Zi.AST;
+      w.Minimatch = ht;
+      var Cn = je();
+      Object.defineProperty(w, "escape", { enumerable: true, get: function() {
+        return Cn.escape;
       } });
-      var Qi = me();
-      Object.defineProperty(g, "escape", { enumerable: true, get: function() {
-        return Qi.escape;
+      var Mn = Ne();
+      Object.defineProperty(w, "unescape", { enumerable: true, get: function() {
+        return Mn.unescape;
       } });
-      var tr = kt();
-      Object.defineProperty(g, "unescape", { enumerable: true, get: function() {
-        return tr.unescape;
-      } });
-      g.minimatch.AST = is.AST;
-      g.minimatch.Minimatch = J;
-      g.minimatch.escape = vi.escape;
-      g.minimatch.unescape = Ei.unescape;
+      w.minimatch.Minimatch = ht;
+      w.minimatch.escape = dn.escape;
+      w.minimatch.unescape = pn.unescape;
     });
-    var fs40 = R((Wt) => {
+    var Ys = C((Xt) => {
       "use strict";
-      Object.defineProperty(Wt, "__esModule", { value: true });
-      Wt.LRUCache = void 0;
-      var er = typeof performance == "object" && performance && typeof performance.now == "function" ? performance : Date, as = /* @__PURE__ */ new Set(), ge = typeof process == "object" && process ? process : {}, ls = (n, t, e, s) => {
-        typeof ge.emitWarning == "function" ? ge.emitWarning(n, t, e, s) : console.error(`[${e}] ${t}: ${n}`);
-      }, Lt = globalThis.AbortController, os9 = globalThis.AbortSignal;
-      if (typeof Lt > "u") {
-        os9 = class {
-          onabort;
-          _onabort = [];
-          reason;
-          aborted = false;
-          addEventListener(e, s) {
-            this._onabort.push(s);
-          }
-        }, Lt = class {
-          constructor() {
-            t();
-          }
-          signal = new os9();
-          abort(e) {
-            if (!this.signal.aborted) {
-              this.signal.reason = e, this.signal.aborted = true;
-              for (let s of this.signal._onabort) s(e);
-              this.signal.onabort?.(e);
-            }
-          }
-        };
-        let n = ge.env?.LRU_CACHE_IGNORE_AC_WARNING !== "1", t = () => {
-          n && (n = false, ls("AbortController is not defined. If using lru-cache in node 14, load an AbortController polyfill from the `node-abort-controller` package. A minimal polyfill is provided for use by LRUCache.fetch(), but it should not be relied upon in other contexts (eg, passing it to other APIs that use AbortController/AbortSignal might have undesirable effects). You may disable this with LRU_CACHE_IGNORE_AC_WARNING=1 in the env.", "NO_ABORT_CONTROLLER", "ENOTSUP", t));
-        };
-      }
-      var sr = (n) => !as.has(n), V = (n) => n && n === Math.floor(n) && n > 0 && isFinite(n), cs = (n) => V(n) ? n <= Math.pow(2, 8) ? Uint8Array : n <= Math.pow(2, 16) ? Uint16Array : n <= Math.pow(2, 32) ? Uint32Array : n <= Number.MAX_SAFE_INTEGER ? Nt : null : null, Nt = class extends Array {
-        constructor(n) {
-          super(n), this.fill(0);
+      var Hs = (r, t) => () => (t || r((t = { exports: {} }).exports, t), t.exports), kn = Hs((r) => {
+        "use strict";
+        Object.defineProperty(r, "__esModule", { value: true }), r.tracing = r.metrics = void 0;
+        var t = __require("node:diagnostics_channel");
+        r.metrics = (0, t.channel)("lru-cache:metrics"), r.tracing = (0, t.tracingChannel)("lru-cache");
+      }), An = Hs((r) => {
+        "use strict";
+        Object.defineProperty(r, "__esModule", { value: true }), r.defaultPerf = void 0, r.defaultPerf = typeof performance == "object" && performance && typeof performance.now == "function" ? performance : Date;
+      });
+      Object.defineProperty(Xt, "__esModule", { value: true });
+      Xt.LRUCache = void 0;
+      var O = kn(), Rn = An(), Ie = () => O.metrics.hasSubscribers || O.tracing.hasSubscribers, Xs = /* @__PURE__ */ new Set(), qs = typeof process == "object" && process ? process : {}, Pn = (r, t, e, s) => {
+        typeof qs.emitWarning == "function" ? qs.emitWarning(r, t, e, s) : console.error(`[${e}] ${t}: ${r}`);
+      }, Tn = (r) => !Xs.has(r), J = (r) => !!r && r === Math.floor(r) && r > 0 && isFinite(r), Ks = (r) => J(r) ? r <= Math.pow(2, 8) ? Uint8Array : r <= Math.pow(2, 16) ? Uint16Array : r <= Math.pow(2, 32) ? Uint32Array : r <= Number.MAX_SAFE_INTEGER ? Ht : null : null, Ht = class extends Array {
+        constructor(r) {
+          super(r), this.fill(0);
         }
-      }, ir = class at {
+      }, Fn = class mt {
         heap;
         length;
         static #t = false;
         static create(t) {
-          let e = cs(t);
+          let e = Ks(t);
           if (!e) return [];
-          at.#t = true;
-          let s = new at(t, e);
-          return at.#t = false, s;
+          mt.#t = true;
+          let s = new mt(t, e);
+          return mt.#t = false, s;
         }
         constructor(t, e) {
-          if (!at.#t) throw new TypeError("instantiate Stack using Stack.create(n)");
+          if (!mt.#t) throw new TypeError("instantiate Stack using Stack.create(n)");
           this.heap = new e(t), this.length = 0;
         }
         push(t) {
@@ -53023,17 +53630,17 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         pop() {
           return this.heap[--this.length];
         }
-      }, rr = class us {
+      }, jn = class Vs {
         #t;
-        #s;
         #n;
+        #i;
+        #o;
         #r;
-        #h;
-        #S;
-        #w;
-        #c;
+        #d;
+        #f;
+        #u;
         get perf() {
-          return this.#c;
+          return this.#u;
         }
         ttl;
         ttlResolution;
@@ -53050,159 +53657,170 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         allowStaleOnFetchAbort;
         allowStaleOnFetchRejection;
         ignoreFetchAbort;
-        #o;
-        #f;
-        #u;
-        #a;
-        #i;
-        #d;
-        #v;
-        #y;
-        #p;
-        #R;
+        backgroundFetchSize;
+        #h;
         #m;
-        #O;
-        #x;
-        #g;
+        #l;
+        #a;
+        #s;
         #b;
         #E;
-        #T;
+        #y;
+        #g;
+        #w;
+        #p;
+        #O;
+        #x;
+        #v;
+        #_;
+        #S;
+        #M;
         #e;
-        #F;
+        #P;
         static unsafeExposeInternals(t) {
-          return { starts: t.#x, ttls: t.#g, autopurgeTimers: t.#b, sizes: t.#O, keyMap: t.#u, keyList: t.#a, valList: t.#i, next: t.#d, prev: t.#v, get head() {
+          return { starts: t.#x, ttls: t.#v, autopurgeTimers: t.#_, sizes: t.#O, keyMap: t.#l, keyList: t.#a, valList: t.#s, next: t.#b, prev: t.#E, get head() {
             return t.#y;
           }, get tail() {
-            return t.#p;
-          }, free: t.#R, isBackgroundFetch: (e) => t.#l(e), backgroundFetch: (e, s, i, r) => t.#z(e, s, i, r), moveToTail: (e) => t.#N(e), indexes: (e) => t.#k(e), rindexes: (e) => t.#M(e), isStale: (e) => t.#_(e) };
+            return t.#g;
+          }, free: t.#w, isBackgroundFetch: (e) => t.#c(e), backgroundFetch: (e, s, i, n) => t.#L(e, s, i, n), moveToTail: (e) => t.#K(e), indexes: (e) => t.#A(e), rindexes: (e) => t.#R(e), isStale: (e) => t.#C(e) };
         }
         get max() {
           return this.#t;
         }
         get maxSize() {
-          return this.#s;
-        }
-        get calculatedSize() {
-          return this.#f;
-        }
-        get size() {
-          return this.#o;
-        }
-        get fetchMethod() {
-          return this.#S;
-        }
-        get memoMethod() {
-          return this.#w;
-        }
-        get dispose() {
           return this.#n;
         }
-        get onInsert() {
-          return this.#r;
+        get calculatedSize() {
+          return this.#m;
         }
-        get disposeAfter() {
+        get size() {
           return this.#h;
         }
+        get fetchMethod() {
+          return this.#d;
+        }
+        get memoMethod() {
+          return this.#f;
+        }
+        get dispose() {
+          return this.#i;
+        }
+        get onInsert() {
+          return this.#o;
+        }
+        get disposeAfter() {
+          return this.#r;
+        }
         constructor(t) {
-          let { max: e = 0, ttl: s, ttlResolution: i = 1, ttlAutopurge: r, updateAgeOnGet: h, updateAgeOnHas: o, allowStale: a, dispose: l, onInsert: f, disposeAfter: c, noDisposeOnSet: d, noUpdateTTL: u, maxSize: m = 0, maxEntrySize: p = 0, sizeCalculation: b, fetchMethod: w, memoMethod: v, noDeleteOnFetchRejection: E, noDeleteOnStaleGet: y, allowStaleOnFetchRejection: S, allowStaleOnFetchAbort: B, ignoreFetchAbort: U, perf: et } = t;
-          if (et !== void 0 && typeof et?.now != "function") throw new TypeError("perf option must have a now() method if specified");
-          if (this.#c = et ?? er, e !== 0 && !V(e)) throw new TypeError("max option must be a nonnegative integer");
-          let st = e ? cs(e) : Array;
-          if (!st) throw new Error("invalid max value: " + e);
-          if (this.#t = e, this.#s = m, this.maxEntrySize = p || this.#s, this.sizeCalculation = b, this.sizeCalculation) {
-            if (!this.#s && !this.maxEntrySize) throw new TypeError("cannot set sizeCalculation without setting maxSize or maxEntrySize");
+          let { max: e = 0, ttl: s, ttlResolution: i = 1, ttlAutopurge: n, updateAgeOnGet: o, updateAgeOnHas: h, allowStale: a, dispose: l, onInsert: c, disposeAfter: u, noDisposeOnSet: f, noUpdateTTL: p, maxSize: g = 0, maxEntrySize: d = 0, sizeCalculation: b, fetchMethod: m, memoMethod: y, noDeleteOnFetchRejection: _, noDeleteOnStaleGet: v, allowStaleOnFetchRejection: S, allowStaleOnFetchAbort: K, ignoreFetchAbort: B, backgroundFetchSize: U = 1, perf: rt } = t;
+          if (this.backgroundFetchSize = U, rt !== void 0 && typeof rt?.now != "function") throw new TypeError("perf option must have a now() method if specified");
+          if (this.#u = rt ?? Rn.defaultPerf, e !== 0 && !J(e)) throw new TypeError("max option must be a nonnegative integer");
+          let Se = e ? Ks(e) : Array;
+          if (!Se) throw new Error("invalid max value: " + e);
+          if (this.#t = e, this.#n = g, this.maxEntrySize = d || this.#n, this.sizeCalculation = b, this.sizeCalculation) {
+            if (!this.#n && !this.maxEntrySize) throw new TypeError("cannot set sizeCalculation without setting maxSize or maxEntrySize");
             if (typeof this.sizeCalculation != "function") throw new TypeError("sizeCalculation set to non-function");
           }
-          if (v !== void 0 && typeof v != "function") throw new TypeError("memoMethod must be a function if defined");
-          if (this.#w = v, w !== void 0 && typeof w != "function") throw new TypeError("fetchMethod must be a function if specified");
-          if (this.#S = w, this.#T = !!w, this.#u = /* @__PURE__ */ new Map(), this.#a = new Array(e).fill(void 0), this.#i = new Array(e).fill(void 0), this.#d = new st(e), this.#v = new st(e), this.#y = 0, this.#p = 0, this.#R = ir.create(e), this.#o = 0, this.#f = 0, typeof l == "function" && (this.#n = l), typeof f == "function" && (this.#r = f), typeof c == "function" ? (this.#h = c, this.#m = []) : (this.#h = void 0, this.#m = void 0), this.#E = !!this.#n, this.#F = !!this.#r, this.#e = !!this.#h, this.noDisposeOnSet = !!d, this.noUpdateTTL = !!u, this.noDeleteOnFetchRejection = !!E, this.allowStaleOnFetchRejection = !!S, this.allowStaleOnFetchAbort = !!B, this.ignoreFetchAbort = !!U, this.maxEntrySize !== 0) {
-            if (this.#s !== 0 && !V(this.#s)) throw new TypeError("maxSize must be a positive integer if specified");
-            if (!V(this.maxEntrySize)) throw new TypeError("maxEntrySize must be a positive integer if specified");
-            this.#$();
+          if (y !== void 0 && typeof y != "function") throw new TypeError("memoMethod must be a function if defined");
+          if (this.#f = y, m !== void 0 && typeof m != "function") throw new TypeError("fetchMethod must be a function if specified");
+          if (this.#d = m, this.#M = !!m, this.#l = /* @__PURE__ */ new Map(), this.#a = Array.from({ length: e }).fill(void 0), this.#s = Array.from({ length: e }).fill(void 0), this.#b = new Se(e), this.#E = new Se(e), this.#y = 0, this.#g = 0, this.#w = Fn.create(e), this.#h = 0, this.#m = 0, typeof l == "function" && (this.#i = l), typeof c == "function" && (this.#o = c), typeof u == "function" ? (this.#r = u, this.#p = []) : (this.#r = void 0, this.#p = void 0), this.#S = !!this.#i, this.#P = !!this.#o, this.#e = !!this.#r, this.noDisposeOnSet = !!f, this.noUpdateTTL = !!p, this.noDeleteOnFetchRejection = !!_, this.allowStaleOnFetchRejection = !!S, this.allowStaleOnFetchAbort = !!K, this.ignoreFetchAbort = !!B, this.maxEntrySize !== 0) {
+            if (this.#n !== 0 && !J(this.#n)) throw new TypeError("maxSize must be a positive integer if specified");
+            if (!J(this.maxEntrySize)) throw new TypeError("maxEntrySize must be a positive integer if specified");
+            this.#U();
           }
-          if (this.allowStale = !!a, this.noDeleteOnStaleGet = !!y, this.updateAgeOnGet = !!h, this.updateAgeOnHas = !!o, this.ttlResolution = V(i) || i === 0 ? i : 1, this.ttlAutopurge = !!r, this.ttl = s || 0, this.ttl) {
-            if (!V(this.ttl)) throw new TypeError("ttl must be a positive integer if specified");
-            this.#P();
+          if (this.allowStale = !!a, this.noDeleteOnStaleGet = !!v, this.updateAgeOnGet = !!o, this.updateAgeOnHas = !!h, this.ttlResolution = J(i) || i === 0 ? i : 1, this.ttlAutopurge = !!n, this.ttl = s || 0, this.ttl) {
+            if (!J(this.ttl)) throw new TypeError("ttl must be a positive integer if specified");
+            this.#T();
           }
-          if (this.#t === 0 && this.ttl === 0 && this.#s === 0) throw new TypeError("At least one of max, maxSize, or ttl is required");
-          if (!this.ttlAutopurge && !this.#t && !this.#s) {
-            let le = "LRU_CACHE_UNBOUNDED";
-            sr(le) && (as.add(le), ls("TTL caching without ttlAutopurge, max, or maxSize can result in unbounded memory consumption.", "UnboundedCacheWarning", le, us));
+          if (this.#t === 0 && this.ttl === 0 && this.#n === 0) throw new TypeError("At least one of max, maxSize, or ttl is required");
+          if (!this.ttlAutopurge && !this.#t && !this.#n) {
+            let ve = "LRU_CACHE_UNBOUNDED";
+            Tn(ve) && (Xs.add(ve), Pn("TTL caching without ttlAutopurge, max, or maxSize can result in unbounded memory consumption.", "UnboundedCacheWarning", ve, Vs));
           }
         }
         getRemainingTTL(t) {
-          return this.#u.has(t) ? 1 / 0 : 0;
+          return this.#l.has(t) ? 1 / 0 : 0;
         }
-        #P() {
-          let t = new Nt(this.#t), e = new Nt(this.#t);
-          this.#g = t, this.#x = e;
-          let s = this.ttlAutopurge ? new Array(this.#t) : void 0;
-          this.#b = s, this.#W = (h, o, a = this.#c.now()) => {
-            if (e[h] = o !== 0 ? a : 0, t[h] = o, s?.[h] && (clearTimeout(s[h]), s[h] = void 0), o !== 0 && s) {
-              let l = setTimeout(() => {
-                this.#_(h) && this.#A(this.#a[h], "expire");
-              }, o + 1);
-              l.unref && l.unref(), s[h] = l;
+        #T() {
+          let t = new Ht(this.#t), e = new Ht(this.#t);
+          this.#v = t, this.#x = e;
+          let s = this.ttlAutopurge ? Array.from({ length: this.#t }) : void 0;
+          this.#_ = s, this.#z = (a, l, c = this.#u.now()) => {
+            e[a] = l !== 0 ? c : 0, t[a] = l, i(a, l);
+          }, this.#k = (a) => {
+            e[a] = t[a] !== 0 ? this.#u.now() : 0, i(a, t[a]);
+          };
+          let i = this.ttlAutopurge ? (a, l) => {
+            if (s?.[a] && (clearTimeout(s[a]), s[a] = void 0), l && l !== 0 && s) {
+              let c = setTimeout(() => {
+                this.#C(a) ? (this.#W(this.#a[a], "expire"), s[a] = void 0) : i(a, h(a));
+              }, l + 1);
+              c.unref && c.unref(), s[a] = c;
             }
-          }, this.#C = (h) => {
-            e[h] = t[h] !== 0 ? this.#c.now() : 0;
-          }, this.#D = (h, o) => {
-            if (t[o]) {
-              let a = t[o], l = e[o];
-              if (!a || !l) return;
-              h.ttl = a, h.start = l, h.now = i || r();
-              let f = h.now - l;
-              h.remainingTTL = a - f;
+          } : () => {
+          };
+          this.#F = (a, l) => {
+            if (t[l]) {
+              let c = t[l], u = e[l];
+              if (!c || !u) return;
+              a.ttl = c, a.start = u, a.now = n || o();
+              let f = a.now - u;
+              a.remainingTTL = c - f;
             }
           };
-          let i = 0, r = () => {
-            let h = this.#c.now();
+          let n = 0, o = () => {
+            let a = this.#u.now();
             if (this.ttlResolution > 0) {
-              i = h;
-              let o = setTimeout(() => i = 0, this.ttlResolution);
-              o.unref && o.unref();
+              n = a;
+              let l = setTimeout(() => n = 0, this.ttlResolution);
+              l.unref && l.unref();
             }
-            return h;
+            return a;
           };
-          this.getRemainingTTL = (h) => {
-            let o = this.#u.get(h);
-            if (o === void 0) return 0;
-            let a = t[o], l = e[o];
-            if (!a || !l) return 1 / 0;
-            let f = (i || r()) - l;
-            return a - f;
-          }, this.#_ = (h) => {
-            let o = e[h], a = t[h];
-            return !!a && !!o && (i || r()) - o > a;
+          this.getRemainingTTL = (a) => {
+            let l = this.#l.get(a);
+            return l === void 0 ? 0 : h(l);
+          };
+          let h = (a) => {
+            let l = t[a], c = e[a];
+            if (!l || !c) return 1 / 0;
+            let u = (n || o()) - c;
+            return l - u;
+          };
+          this.#C = (a) => {
+            let l = e[a], c = t[a];
+            return !!c && !!l && (n || o()) - l > c;
           };
         }
-        #C = () => {
+        #k = () => {
         };
-        #D = () => {
+        #F = () => {
         };
-        #W = () => {
+        #z = () => {
         };
-        #_ = () => false;
-        #$() {
-          let t = new Nt(this.#t);
-          this.#f = 0, this.#O = t, this.#L = (e) => {
-            this.#f -= t[e], t[e] = 0;
-          }, this.#B = (e, s, i, r) => {
-            if (this.#l(s)) return 0;
-            if (!V(i)) if (r) {
-              if (typeof r != "function") throw new TypeError("sizeCalculation must be a function");
-              if (i = r(s, e), !V(i)) throw new TypeError("sizeCalculation return invalid (expect positive integer)");
-            } else throw new TypeError("invalid size value (must be positive integer). When maxSize or maxEntrySize is used, sizeCalculation or size must be set.");
+        #C = () => false;
+        #U() {
+          let t = new Ht(this.#t);
+          this.#m = 0, this.#O = t, this.#N = (e) => {
+            this.#m -= t[e], t[e] = 0;
+          }, this.#B = (e, s, i, n) => {
+            if (!J(i)) {
+              if (this.#c(s)) return this.backgroundFetchSize;
+              if (n) {
+                if (typeof n != "function") throw new TypeError("sizeCalculation must be a function");
+                if (i = n(s, e), !J(i)) throw new TypeError("sizeCalculation return invalid (expect positive integer)");
+              } else throw new TypeError("invalid size value (must be positive integer). When maxSize or maxEntrySize is used, sizeCalculation or size must be set.");
+            }
             return i;
           }, this.#j = (e, s, i) => {
-            if (t[e] = s, this.#s) {
-              let r = this.#s - t[e];
-              for (; this.#f > r; ) this.#G(true);
+            if (t[e] = s, this.#n) {
+              let n = this.#n - t[e];
+              for (; this.#m > n; ) this.#$(true);
             }
-            this.#f += t[e], i && (i.entrySize = s, i.totalCalculatedSize = this.#f);
+            this.#m += t[e], i && (i.entrySize = s, i.totalCalculatedSize = this.#m);
           };
         }
-        #L = (t) => {
+        #N = (t) => {
         };
         #j = (t, e, s) => {
         };
@@ -53210,93 +53828,93 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           if (s || i) throw new TypeError("cannot set size without setting maxSize or maxEntrySize on cache");
           return 0;
         };
-        *#k({ allowStale: t = this.allowStale } = {}) {
-          if (this.#o) for (let e = this.#p; !(!this.#I(e) || ((t || !this.#_(e)) && (yield e), e === this.#y)); ) e = this.#v[e];
+        *#A({ allowStale: t = this.allowStale } = {}) {
+          if (this.#h) for (let e = this.#g; this.#G(e) && ((t || !this.#C(e)) && (yield e), e !== this.#y); ) e = this.#E[e];
         }
-        *#M({ allowStale: t = this.allowStale } = {}) {
-          if (this.#o) for (let e = this.#y; !(!this.#I(e) || ((t || !this.#_(e)) && (yield e), e === this.#p)); ) e = this.#d[e];
+        *#R({ allowStale: t = this.allowStale } = {}) {
+          if (this.#h) for (let e = this.#y; this.#G(e) && ((t || !this.#C(e)) && (yield e), e !== this.#g); ) e = this.#b[e];
         }
-        #I(t) {
-          return t !== void 0 && this.#u.get(this.#a[t]) === t;
+        #G(t) {
+          return t !== void 0 && this.#l.get(this.#a[t]) === t;
         }
         *entries() {
-          for (let t of this.#k()) this.#i[t] !== void 0 && this.#a[t] !== void 0 && !this.#l(this.#i[t]) && (yield [this.#a[t], this.#i[t]]);
+          for (let t of this.#A()) this.#s[t] !== void 0 && this.#a[t] !== void 0 && !this.#c(this.#s[t]) && (yield [this.#a[t], this.#s[t]]);
         }
         *rentries() {
-          for (let t of this.#M()) this.#i[t] !== void 0 && this.#a[t] !== void 0 && !this.#l(this.#i[t]) && (yield [this.#a[t], this.#i[t]]);
+          for (let t of this.#R()) this.#s[t] !== void 0 && this.#a[t] !== void 0 && !this.#c(this.#s[t]) && (yield [this.#a[t], this.#s[t]]);
         }
         *keys() {
-          for (let t of this.#k()) {
+          for (let t of this.#A()) {
             let e = this.#a[t];
-            e !== void 0 && !this.#l(this.#i[t]) && (yield e);
+            e !== void 0 && !this.#c(this.#s[t]) && (yield e);
           }
         }
         *rkeys() {
-          for (let t of this.#M()) {
+          for (let t of this.#R()) {
             let e = this.#a[t];
-            e !== void 0 && !this.#l(this.#i[t]) && (yield e);
+            e !== void 0 && !this.#c(this.#s[t]) && (yield e);
           }
         }
         *values() {
-          for (let t of this.#k()) this.#i[t] !== void 0 && !this.#l(this.#i[t]) && (yield this.#i[t]);
+          for (let t of this.#A()) this.#s[t] !== void 0 && !this.#c(this.#s[t]) && (yield this.#s[t]);
         }
         *rvalues() {
-          for (let t of this.#M()) this.#i[t] !== void 0 && !this.#l(this.#i[t]) && (yield this.#i[t]);
+          for (let t of this.#R()) this.#s[t] !== void 0 && !this.#c(this.#s[t]) && (yield this.#s[t]);
         }
         [Symbol.iterator]() {
           return this.entries();
         }
         [Symbol.toStringTag] = "LRUCache";
         find(t, e = {}) {
-          for (let s of this.#k()) {
-            let i = this.#i[s], r = this.#l(i) ? i.__staleWhileFetching : i;
-            if (r !== void 0 && t(r, this.#a[s], this)) return this.get(this.#a[s], e);
+          for (let s of this.#A()) {
+            let i = this.#s[s], n = this.#c(i) ? i.__staleWhileFetching : i;
+            if (n !== void 0 && t(n, this.#a[s], this)) return this.#X(this.#a[s], e);
           }
         }
         forEach(t, e = this) {
-          for (let s of this.#k()) {
-            let i = this.#i[s], r = this.#l(i) ? i.__staleWhileFetching : i;
-            r !== void 0 && t.call(e, r, this.#a[s], this);
+          for (let s of this.#A()) {
+            let i = this.#s[s], n = this.#c(i) ? i.__staleWhileFetching : i;
+            n !== void 0 && t.call(e, n, this.#a[s], this);
           }
         }
         rforEach(t, e = this) {
-          for (let s of this.#M()) {
-            let i = this.#i[s], r = this.#l(i) ? i.__staleWhileFetching : i;
-            r !== void 0 && t.call(e, r, this.#a[s], this);
+          for (let s of this.#R()) {
+            let i = this.#s[s], n = this.#c(i) ? i.__staleWhileFetching : i;
+            n !== void 0 && t.call(e, n, this.#a[s], this);
           }
         }
         purgeStale() {
           let t = false;
-          for (let e of this.#M({ allowStale: true })) this.#_(e) && (this.#A(this.#a[e], "expire"), t = true);
+          for (let e of this.#R({ allowStale: true })) this.#C(e) && (this.#W(this.#a[e], "expire"), t = true);
           return t;
         }
         info(t) {
-          let e = this.#u.get(t);
+          let e = this.#l.get(t);
           if (e === void 0) return;
-          let s = this.#i[e], i = this.#l(s) ? s.__staleWhileFetching : s;
+          let s = this.#s[e], i = this.#c(s) ? s.__staleWhileFetching : s;
           if (i === void 0) return;
-          let r = { value: i };
-          if (this.#g && this.#x) {
-            let h = this.#g[e], o = this.#x[e];
-            if (h && o) {
-              let a = h - (this.#c.now() - o);
-              r.ttl = a, r.start = Date.now();
+          let n = { value: i };
+          if (this.#v && this.#x) {
+            let o = this.#v[e], h = this.#x[e];
+            if (o && h) {
+              let a = o - (this.#u.now() - h);
+              n.ttl = a, n.start = Date.now();
             }
           }
-          return this.#O && (r.size = this.#O[e]), r;
+          return this.#O && (n.size = this.#O[e]), n;
         }
         dump() {
           let t = [];
-          for (let e of this.#k({ allowStale: true })) {
-            let s = this.#a[e], i = this.#i[e], r = this.#l(i) ? i.__staleWhileFetching : i;
-            if (r === void 0 || s === void 0) continue;
-            let h = { value: r };
-            if (this.#g && this.#x) {
-              h.ttl = this.#g[e];
-              let o = this.#c.now() - this.#x[e];
-              h.start = Math.floor(Date.now() - o);
+          for (let e of this.#A({ allowStale: true })) {
+            let s = this.#a[e], i = this.#s[e], n = this.#c(i) ? i.__staleWhileFetching : i;
+            if (n === void 0 || s === void 0) continue;
+            let o = { value: n };
+            if (this.#v && this.#x) {
+              o.ttl = this.#v[e];
+              let h = this.#u.now() - this.#x[e];
+              o.start = Math.floor(Date.now() - h);
             }
-            this.#O && (h.size = this.#O[e]), t.unshift([s, h]);
+            this.#O && (o.size = this.#O[e]), t.unshift([s, o]);
           }
           return t;
         }
@@ -53305,223 +53923,278 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           for (let [e, s] of t) {
             if (s.start) {
               let i = Date.now() - s.start;
-              s.start = this.#c.now() - i;
+              s.start = this.#u.now() - i;
             }
-            this.set(e, s.value, s);
+            this.#D(e, s.value, s);
           }
         }
         set(t, e, s = {}) {
-          if (e === void 0) return this.delete(t), this;
-          let { ttl: i = this.ttl, start: r, noDisposeOnSet: h = this.noDisposeOnSet, sizeCalculation: o = this.sizeCalculation, status: a } = s, { noUpdateTTL: l = this.noUpdateTTL } = s, f = this.#B(t, e, s.size || 0, o);
-          if (this.maxEntrySize && f > this.maxEntrySize) return a && (a.set = "miss", a.maxEntrySizeExceeded = true), this.#A(t, "set"), this;
-          let c = this.#o === 0 ? void 0 : this.#u.get(t);
-          if (c === void 0) c = this.#o === 0 ? this.#p : this.#R.length !== 0 ? this.#R.pop() : this.#o === this.#t ? this.#G(false) : this.#o, this.#a[c] = t, this.#i[c] = e, this.#u.set(t, c), this.#d[this.#p] = c, this.#v[c] = this.#p, this.#p = c, this.#o++, this.#j(c, f, a), a && (a.set = "add"), l = false, this.#F && this.#r?.(e, t, "add");
+          let { status: i = O.metrics.hasSubscribers ? {} : void 0 } = s;
+          s.status = i, i && (i.op = "set", i.key = t, e !== void 0 && (i.value = e), i.cache = this);
+          let n = this.#D(t, e, s);
+          return i && O.metrics.hasSubscribers && O.metrics.publish(i), n;
+        }
+        #D(t, e, s, i) {
+          let { ttl: n = this.ttl, start: o, noDisposeOnSet: h = this.noDisposeOnSet, sizeCalculation: a = this.sizeCalculation, status: l } = s, c = this.#c(e);
+          if (e === void 0) return l && (l.set = "deleted"), this.delete(t), this;
+          let { noUpdateTTL: u = this.noUpdateTTL } = s;
+          l && !c && (l.value = e);
+          let f = this.#B(t, e, s.size || 0, a, l);
+          if (this.maxEntrySize && f > this.maxEntrySize) return this.#W(t, "set"), l && (l.set = "miss", l.maxEntrySizeExceeded = true), this;
+          let p = this.#h === 0 ? void 0 : this.#l.get(t);
+          if (p === void 0) p = this.#h === 0 ? this.#g : this.#w.length !== 0 ? this.#w.pop() : this.#h === this.#t ? this.#$(false) : this.#h, this.#a[p] = t, this.#s[p] = e, this.#l.set(t, p), this.#b[this.#g] = p, this.#E[p] = this.#g, this.#g = p, this.#h++, this.#j(p, f, l), l && (l.set = "add"), u = false, this.#P && !c && this.#o?.(e, t, "add");
           else {
-            this.#N(c);
-            let d = this.#i[c];
-            if (e !== d) {
-              if (this.#T && this.#l(d)) {
-                d.__abortController.abort(new Error("replaced"));
-                let { __staleWhileFetching: u } = d;
-                u !== void 0 && !h && (this.#E && this.#n?.(u, t, "set"), this.#e && this.#m?.push([u, t, "set"]));
-              } else h || (this.#E && this.#n?.(d, t, "set"), this.#e && this.#m?.push([d, t, "set"]));
-              if (this.#L(c), this.#j(c, f, a), this.#i[c] = e, a) {
-                a.set = "replace";
-                let u = d && this.#l(d) ? d.__staleWhileFetching : d;
-                u !== void 0 && (a.oldValue = u);
+            this.#K(p);
+            let g = this.#s[p];
+            if (e !== g) {
+              if (!h) if (this.#c(g)) {
+                g !== i && g.__abortController.abort(new Error("replaced"));
+                let { __staleWhileFetching: d } = g;
+                d !== void 0 && d !== e && (this.#S && this.#i?.(d, t, "set"), this.#e && this.#p?.push([d, t, "set"]));
+              } else this.#S && this.#i?.(g, t, "set"), this.#e && this.#p?.push([g, t, "set"]);
+              if (this.#N(p), this.#j(p, f, l), this.#s[p] = e, !c) {
+                let d = g && this.#c(g) ? g.__staleWhileFetching : g, b = d === void 0 ? "add" : e !== d ? "replace" : "update";
+                l && (l.set = b, d !== void 0 && (l.oldValue = d)), this.#P && this.onInsert?.(e, t, b);
               }
-            } else a && (a.set = "update");
-            this.#F && this.onInsert?.(e, t, e === d ? "update" : "replace");
+            } else c || (l && (l.set = "update"), this.#P && this.onInsert?.(e, t, "update"));
           }
-          if (i !== 0 && !this.#g && this.#P(), this.#g && (l || this.#W(c, i, r), a && this.#D(a, c)), !h && this.#e && this.#m) {
-            let d = this.#m, u;
-            for (; u = d?.shift(); ) this.#h?.(...u);
+          if (n !== 0 && !this.#v && this.#T(), this.#v && (u || this.#z(p, n, o), l && this.#F(l, p)), !h && this.#e && this.#p) {
+            let g = this.#p, d;
+            for (; d = g?.shift(); ) this.#r?.(...d);
           }
           return this;
         }
         pop() {
           try {
-            for (; this.#o; ) {
-              let t = this.#i[this.#y];
-              if (this.#G(true), this.#l(t)) {
+            for (; this.#h; ) {
+              let t = this.#s[this.#y];
+              if (this.#$(true), this.#c(t)) {
                 if (t.__staleWhileFetching) return t.__staleWhileFetching;
               } else if (t !== void 0) return t;
             }
           } finally {
-            if (this.#e && this.#m) {
-              let t = this.#m, e;
-              for (; e = t?.shift(); ) this.#h?.(...e);
+            if (this.#e && this.#p) {
+              let t = this.#p, e;
+              for (; e = t?.shift(); ) this.#r?.(...e);
             }
           }
         }
-        #G(t) {
-          let e = this.#y, s = this.#a[e], i = this.#i[e];
-          return this.#T && this.#l(i) ? i.__abortController.abort(new Error("evicted")) : (this.#E || this.#e) && (this.#E && this.#n?.(i, s, "evict"), this.#e && this.#m?.push([i, s, "evict"])), this.#L(e), this.#b?.[e] && (clearTimeout(this.#b[e]), this.#b[e] = void 0), t && (this.#a[e] = void 0, this.#i[e] = void 0, this.#R.push(e)), this.#o === 1 ? (this.#y = this.#p = 0, this.#R.length = 0) : this.#y = this.#d[e], this.#u.delete(s), this.#o--, e;
+        #$(t) {
+          let e = this.#y, s = this.#a[e], i = this.#s[e], n = this.#c(i);
+          n && i.__abortController.abort(new Error("evicted"));
+          let o = n ? i.__staleWhileFetching : i;
+          return (this.#S || this.#e) && o !== void 0 && (this.#S && this.#i?.(o, s, "evict"), this.#e && this.#p?.push([o, s, "evict"])), this.#N(e), this.#_?.[e] && (clearTimeout(this.#_[e]), this.#_[e] = void 0), t && (this.#a[e] = void 0, this.#s[e] = void 0, this.#w.push(e)), this.#h === 1 ? (this.#y = this.#g = 0, this.#w.length = 0) : this.#y = this.#b[e], this.#l.delete(s), this.#h--, e;
         }
         has(t, e = {}) {
-          let { updateAgeOnHas: s = this.updateAgeOnHas, status: i } = e, r = this.#u.get(t);
-          if (r !== void 0) {
-            let h = this.#i[r];
-            if (this.#l(h) && h.__staleWhileFetching === void 0) return false;
-            if (this.#_(r)) i && (i.has = "stale", this.#D(i, r));
-            else return s && this.#C(r), i && (i.has = "hit", this.#D(i, r)), true;
+          let { status: s = O.metrics.hasSubscribers ? {} : void 0 } = e;
+          e.status = s, s && (s.op = "has", s.key = t, s.cache = this);
+          let i = this.#V(t, e);
+          return O.metrics.hasSubscribers && O.metrics.publish(s), i;
+        }
+        #V(t, e = {}) {
+          let { updateAgeOnHas: s = this.updateAgeOnHas, status: i } = e, n = this.#l.get(t);
+          if (n !== void 0) {
+            let o = this.#s[n];
+            if (this.#c(o) && o.__staleWhileFetching === void 0) return false;
+            if (this.#C(n)) i && (i.has = "stale", this.#F(i, n));
+            else return s && this.#k(n), i && (i.has = "hit", this.#F(i, n)), true;
           } else i && (i.has = "miss");
           return false;
         }
         peek(t, e = {}) {
-          let { allowStale: s = this.allowStale } = e, i = this.#u.get(t);
-          if (i === void 0 || !s && this.#_(i)) return;
-          let r = this.#i[i];
-          return this.#l(r) ? r.__staleWhileFetching : r;
+          let { status: s = Ie() ? {} : void 0 } = e;
+          s && (s.op = "peek", s.key = t, s.cache = this), e.status = s;
+          let i = this.#q(t, e);
+          return O.metrics.hasSubscribers && O.metrics.publish(s), i;
         }
-        #z(t, e, s, i) {
-          let r = e === void 0 ? void 0 : this.#i[e];
-          if (this.#l(r)) return r;
-          let h = new Lt(), { signal: o } = s;
-          o?.addEventListener("abort", () => h.abort(o.reason), { signal: h.signal });
-          let a = { signal: h.signal, options: s, context: i }, l = (p, b = false) => {
-            let { aborted: w } = h.signal, v = s.ignoreFetchAbort && p !== void 0, E = s.ignoreFetchAbort || !!(s.allowStaleOnFetchAbort && p !== void 0);
-            if (s.status && (w && !b ? (s.status.fetchAborted = true, s.status.fetchError = h.signal.reason, v && (s.status.fetchAbortIgnored = true)) : s.status.fetchResolved = true), w && !v && !b) return c(h.signal.reason, E);
-            let y = u, S = this.#i[e];
-            return (S === u || v && b && S === void 0) && (p === void 0 ? y.__staleWhileFetching !== void 0 ? this.#i[e] = y.__staleWhileFetching : this.#A(t, "fetch") : (s.status && (s.status.fetchUpdated = true), this.set(t, p, a.options))), p;
-          }, f = (p) => (s.status && (s.status.fetchRejected = true, s.status.fetchError = p), c(p, false)), c = (p, b) => {
-            let { aborted: w } = h.signal, v = w && s.allowStaleOnFetchAbort, E = v || s.allowStaleOnFetchRejection, y = E || s.noDeleteOnFetchRejection, S = u;
-            if (this.#i[e] === u && (!y || !b && S.__staleWhileFetching === void 0 ? this.#A(t, "fetch") : v || (this.#i[e] = S.__staleWhileFetching)), E) return s.status && S.__staleWhileFetching !== void 0 && (s.status.returnedStale = true), S.__staleWhileFetching;
-            if (S.__returned === S) throw p;
-          }, d = (p, b) => {
-            let w = this.#S?.(t, r, a);
-            w && w instanceof Promise && w.then((v) => p(v === void 0 ? void 0 : v), b), h.signal.addEventListener("abort", () => {
-              (!s.ignoreFetchAbort || s.allowStaleOnFetchAbort) && (p(void 0), s.allowStaleOnFetchAbort && (p = (v) => l(v, true)));
-            });
+        #q(t, e) {
+          let { status: s, allowStale: i = this.allowStale } = e, n = this.#l.get(t);
+          if (n === void 0 || !i && this.#C(n)) {
+            s && (s.peek = n === void 0 ? "miss" : "stale");
+            return;
+          }
+          let o = this.#s[n], h = this.#c(o) ? o.__staleWhileFetching : o;
+          return s && (h !== void 0 ? (s.peek = "hit", s.value = h) : s.peek = "miss"), h;
+        }
+        #L(t, e, s, i) {
+          let n = e === void 0 ? void 0 : this.#s[e];
+          if (this.#c(n)) return n;
+          let o = new AbortController(), { signal: h } = s;
+          h?.addEventListener("abort", () => o.abort(h.reason), { signal: o.signal });
+          let a = { signal: o.signal, options: s, context: i }, l = (d, b = false) => {
+            let { aborted: m } = o.signal, y = s.ignoreFetchAbort && d !== void 0, _ = s.ignoreFetchAbort || !!(s.allowStaleOnFetchAbort && d !== void 0);
+            if (s.status && (m && !b ? (s.status.fetchAborted = true, s.status.fetchError = o.signal.reason, y && (s.status.fetchAbortIgnored = true)) : s.status.fetchResolved = true), m && !y && !b) return u(o.signal.reason, _);
+            let v = p, S = this.#s[e];
+            return (S === p || S === void 0 && y && b) && (d === void 0 ? v.__staleWhileFetching !== void 0 ? this.#s[e] = v.__staleWhileFetching : this.#W(t, "fetch") : (s.status && (s.status.fetchUpdated = true), this.#D(t, d, a.options, v))), d;
+          }, c = (d) => (s.status && (s.status.fetchRejected = true, s.status.fetchError = d), u(d, false)), u = (d, b) => {
+            let { aborted: m } = o.signal, y = m && s.allowStaleOnFetchAbort, _ = y || s.allowStaleOnFetchRejection, v = _ || s.noDeleteOnFetchRejection, S = p;
+            if (this.#s[e] === p && (!v || !b && S.__staleWhileFetching === void 0 ? this.#W(t, "fetch") : y || (this.#s[e] = S.__staleWhileFetching)), _) return s.status && S.__staleWhileFetching !== void 0 && (s.status.returnedStale = true), S.__staleWhileFetching;
+            if (S.__returned === S) throw d;
+          }, f = (d, b) => {
+            let m = this.#d?.(t, n, a);
+            o.signal.addEventListener("abort", () => {
+              (!s.ignoreFetchAbort || s.allowStaleOnFetchAbort) && (d(void 0), s.allowStaleOnFetchAbort && (d = (y) => l(y, true)));
+            }), m && m instanceof Promise ? m.then((y) => d(y === void 0 ? void 0 : y), b) : m !== void 0 && d(m);
           };
           s.status && (s.status.fetchDispatched = true);
-          let u = new Promise(d).then(l, f), m = Object.assign(u, { __abortController: h, __staleWhileFetching: r, __returned: void 0 });
-          return e === void 0 ? (this.set(t, m, { ...a.options, status: void 0 }), e = this.#u.get(t)) : this.#i[e] = m, m;
+          let p = new Promise(f).then(l, c), g = Object.assign(p, { __abortController: o, __staleWhileFetching: n, __returned: void 0 });
+          return e === void 0 ? (this.#D(t, g, { ...a.options, status: void 0 }), e = this.#l.get(t)) : this.#s[e] = g, g;
         }
-        #l(t) {
-          if (!this.#T) return false;
+        #c(t) {
+          if (!this.#M) return false;
           let e = t;
-          return !!e && e instanceof Promise && e.hasOwnProperty("__staleWhileFetching") && e.__abortController instanceof Lt;
+          return !!e && e instanceof Promise && e.hasOwnProperty("__staleWhileFetching") && e.__abortController instanceof AbortController;
         }
-        async fetch(t, e = {}) {
-          let { allowStale: s = this.allowStale, updateAgeOnGet: i = this.updateAgeOnGet, noDeleteOnStaleGet: r = this.noDeleteOnStaleGet, ttl: h = this.ttl, noDisposeOnSet: o = this.noDisposeOnSet, size: a = 0, sizeCalculation: l = this.sizeCalculation, noUpdateTTL: f = this.noUpdateTTL, noDeleteOnFetchRejection: c = this.noDeleteOnFetchRejection, allowStaleOnFetchRejection: d = this.allowStaleOnFetchRejection, ignoreFetchAbort: u = this.ignoreFetchAbort, allowStaleOnFetchAbort: m = this.allowStaleOnFetchAbort, context: p, forceRefresh: b = false, status: w, signal: v } = e;
-          if (!this.#T) return w && (w.fetch = "get"), this.get(t, { allowStale: s, updateAgeOnGet: i, noDeleteOnStaleGet: r, status: w });
-          let E = { allowStale: s, updateAgeOnGet: i, noDeleteOnStaleGet: r, ttl: h, noDisposeOnSet: o, size: a, sizeCalculation: l, noUpdateTTL: f, noDeleteOnFetchRejection: c, allowStaleOnFetchRejection: d, allowStaleOnFetchAbort: m, ignoreFetchAbort: u, status: w, signal: v }, y = this.#u.get(t);
-          if (y === void 0) {
-            w && (w.fetch = "miss");
-            let S = this.#z(t, y, E, p);
+        fetch(t, e = {}) {
+          let s = O.tracing.hasSubscribers, { status: i = Ie() ? {} : void 0 } = e;
+          e.status = i, i && e.context && (i.context = e.context);
+          let n = this.#H(t, e);
+          return i && s && (i.trace = true, O.tracing.tracePromise(() => n, i).catch(() => {
+          })), n;
+        }
+        async #H(t, e = {}) {
+          let { allowStale: s = this.allowStale, updateAgeOnGet: i = this.updateAgeOnGet, noDeleteOnStaleGet: n = this.noDeleteOnStaleGet, ttl: o = this.ttl, noDisposeOnSet: h = this.noDisposeOnSet, size: a = 0, sizeCalculation: l = this.sizeCalculation, noUpdateTTL: c = this.noUpdateTTL, noDeleteOnFetchRejection: u = this.noDeleteOnFetchRejection, allowStaleOnFetchRejection: f = this.allowStaleOnFetchRejection, ignoreFetchAbort: p = this.ignoreFetchAbort, allowStaleOnFetchAbort: g = this.allowStaleOnFetchAbort, context: d, forceRefresh: b = false, status: m, signal: y } = e;
+          if (m && (m.op = "fetch", m.key = t, b && (m.forceRefresh = true), m.cache = this), !this.#M) return m && (m.fetch = "get"), this.#X(t, { allowStale: s, updateAgeOnGet: i, noDeleteOnStaleGet: n, status: m });
+          let _ = { allowStale: s, updateAgeOnGet: i, noDeleteOnStaleGet: n, ttl: o, noDisposeOnSet: h, size: a, sizeCalculation: l, noUpdateTTL: c, noDeleteOnFetchRejection: u, allowStaleOnFetchRejection: f, allowStaleOnFetchAbort: g, ignoreFetchAbort: p, status: m, signal: y }, v = this.#l.get(t);
+          if (v === void 0) {
+            m && (m.fetch = "miss");
+            let S = this.#L(t, v, _, d);
             return S.__returned = S;
           } else {
-            let S = this.#i[y];
-            if (this.#l(S)) {
-              let st = s && S.__staleWhileFetching !== void 0;
-              return w && (w.fetch = "inflight", st && (w.returnedStale = true)), st ? S.__staleWhileFetching : S.__returned = S;
+            let S = this.#s[v];
+            if (this.#c(S)) {
+              let rt = s && S.__staleWhileFetching !== void 0;
+              return m && (m.fetch = "inflight", rt && (m.returnedStale = true)), rt ? S.__staleWhileFetching : S.__returned = S;
             }
-            let B = this.#_(y);
-            if (!b && !B) return w && (w.fetch = "hit"), this.#N(y), i && this.#C(y), w && this.#D(w, y), S;
-            let U = this.#z(t, y, E, p), et = U.__staleWhileFetching !== void 0 && s;
-            return w && (w.fetch = B ? "stale" : "refresh", et && B && (w.returnedStale = true)), et ? U.__staleWhileFetching : U.__returned = U;
+            let K = this.#C(v);
+            if (!b && !K) return m && (m.fetch = "hit"), this.#K(v), i && this.#k(v), m && this.#F(m, v), S;
+            let B = this.#L(t, v, _, d), U = B.__staleWhileFetching !== void 0 && s;
+            return m && (m.fetch = K ? "stale" : "refresh", U && K && (m.returnedStale = true)), U ? B.__staleWhileFetching : B.__returned = B;
           }
         }
-        async forceFetch(t, e = {}) {
-          let s = await this.fetch(t, e);
+        forceFetch(t, e = {}) {
+          let s = O.tracing.hasSubscribers, { status: i = Ie() ? {} : void 0 } = e;
+          e.status = i, i && e.context && (i.context = e.context);
+          let n = this.#I(t, e);
+          return i && s && (i.trace = true, O.tracing.tracePromise(() => n, i).catch(() => {
+          })), n;
+        }
+        async #I(t, e = {}) {
+          let s = await this.#H(t, e);
           if (s === void 0) throw new Error("fetch() returned undefined");
           return s;
         }
         memo(t, e = {}) {
-          let s = this.#w;
+          let { status: s = O.metrics.hasSubscribers ? {} : void 0 } = e;
+          e.status = s, s && (s.op = "memo", s.key = t, e.context && (s.context = e.context), s.cache = this);
+          let i = this.#Z(t, e);
+          return s && (s.value = i), O.metrics.hasSubscribers && O.metrics.publish(s), i;
+        }
+        #Z(t, e = {}) {
+          let s = this.#f;
           if (!s) throw new Error("no memoMethod provided to constructor");
-          let { context: i, forceRefresh: r, ...h } = e, o = this.get(t, h);
-          if (!r && o !== void 0) return o;
-          let a = s(t, o, { options: h, context: i });
-          return this.set(t, a, h), a;
+          let { context: i, status: n, forceRefresh: o, ...h } = e;
+          n && o && (n.forceRefresh = true);
+          let a = this.#X(t, h), l = o || a === void 0;
+          if (n && (n.memo = l ? "miss" : "hit", l || (n.value = a)), !l) return a;
+          let c = s(t, a, { options: h, context: i });
+          return n && (n.value = c), this.#D(t, c, h), c;
         }
         get(t, e = {}) {
-          let { allowStale: s = this.allowStale, updateAgeOnGet: i = this.updateAgeOnGet, noDeleteOnStaleGet: r = this.noDeleteOnStaleGet, status: h } = e, o = this.#u.get(t);
-          if (o !== void 0) {
-            let a = this.#i[o], l = this.#l(a);
-            return h && this.#D(h, o), this.#_(o) ? (h && (h.get = "stale"), l ? (h && s && a.__staleWhileFetching !== void 0 && (h.returnedStale = true), s ? a.__staleWhileFetching : void 0) : (r || this.#A(t, "expire"), h && s && (h.returnedStale = true), s ? a : void 0)) : (h && (h.get = "hit"), l ? a.__staleWhileFetching : (this.#N(o), i && this.#C(o), a));
-          } else h && (h.get = "miss");
+          let { status: s = O.metrics.hasSubscribers ? {} : void 0 } = e;
+          e.status = s, s && (s.op = "get", s.key = t, s.cache = this);
+          let i = this.#X(t, e);
+          return s && (i !== void 0 && (s.value = i), O.metrics.hasSubscribers && O.metrics.publish(s)), i;
         }
-        #U(t, e) {
-          this.#v[e] = t, this.#d[t] = e;
+        #X(t, e = {}) {
+          let { allowStale: s = this.allowStale, updateAgeOnGet: i = this.updateAgeOnGet, noDeleteOnStaleGet: n = this.noDeleteOnStaleGet, status: o } = e, h = this.#l.get(t);
+          if (h === void 0) {
+            o && (o.get = "miss");
+            return;
+          }
+          let a = this.#s[h], l = this.#c(a);
+          return o && this.#F(o, h), this.#C(h) ? l ? (o && (o.get = "stale-fetching"), s && a.__staleWhileFetching !== void 0 ? (o && (o.returnedStale = true), a.__staleWhileFetching) : void 0) : (n || this.#W(t, "expire"), o && (o.get = "stale"), s ? (o && (o.returnedStale = true), a) : void 0) : (o && (o.get = l ? "fetching" : "hit"), this.#K(h), i && this.#k(h), l ? a.__staleWhileFetching : a);
         }
-        #N(t) {
-          t !== this.#p && (t === this.#y ? this.#y = this.#d[t] : this.#U(this.#v[t], this.#d[t]), this.#U(this.#p, t), this.#p = t);
+        #Y(t, e) {
+          this.#E[e] = t, this.#b[t] = e;
+        }
+        #K(t) {
+          t !== this.#g && (t === this.#y ? this.#y = this.#b[t] : this.#Y(this.#E[t], this.#b[t]), this.#Y(this.#g, t), this.#g = t);
         }
         delete(t) {
-          return this.#A(t, "delete");
+          return this.#W(t, "delete");
         }
-        #A(t, e) {
+        #W(t, e) {
+          O.metrics.hasSubscribers && O.metrics.publish({ op: "delete", delete: e, key: t, cache: this });
           let s = false;
-          if (this.#o !== 0) {
-            let i = this.#u.get(t);
-            if (i !== void 0) if (this.#b?.[i] && (clearTimeout(this.#b?.[i]), this.#b[i] = void 0), s = true, this.#o === 1) this.#q(e);
+          if (this.#h !== 0) {
+            let i = this.#l.get(t);
+            if (i !== void 0) if (this.#_?.[i] && (clearTimeout(this.#_[i]), this.#_[i] = void 0), s = true, this.#h === 1) this.#J(e);
             else {
-              this.#L(i);
-              let r = this.#i[i];
-              if (this.#l(r) ? r.__abortController.abort(new Error("deleted")) : (this.#E || this.#e) && (this.#E && this.#n?.(r, t, e), this.#e && this.#m?.push([r, t, e])), this.#u.delete(t), this.#a[i] = void 0, this.#i[i] = void 0, i === this.#p) this.#p = this.#v[i];
-              else if (i === this.#y) this.#y = this.#d[i];
+              this.#N(i);
+              let n = this.#s[i];
+              if (this.#c(n) ? n.__abortController.abort(new Error("deleted")) : (this.#S || this.#e) && (this.#S && this.#i?.(n, t, e), this.#e && this.#p?.push([n, t, e])), this.#l.delete(t), this.#a[i] = void 0, this.#s[i] = void 0, i === this.#g) this.#g = this.#E[i];
+              else if (i === this.#y) this.#y = this.#b[i];
               else {
-                let h = this.#v[i];
-                this.#d[h] = this.#d[i];
-                let o = this.#d[i];
-                this.#v[o] = this.#v[i];
+                let o = this.#E[i];
+                this.#b[o] = this.#b[i];
+                let h = this.#b[i];
+                this.#E[h] = this.#E[i];
               }
-              this.#o--, this.#R.push(i);
+              this.#h--, this.#w.push(i);
             }
           }
-          if (this.#e && this.#m?.length) {
-            let i = this.#m, r;
-            for (; r = i?.shift(); ) this.#h?.(...r);
+          if (this.#e && this.#p?.length) {
+            let i = this.#p, n;
+            for (; n = i?.shift(); ) this.#r?.(...n);
           }
           return s;
         }
         clear() {
-          return this.#q("delete");
+          return this.#J("delete");
         }
-        #q(t) {
-          for (let e of this.#M({ allowStale: true })) {
-            let s = this.#i[e];
-            if (this.#l(s)) s.__abortController.abort(new Error("deleted"));
+        #J(t) {
+          for (let e of this.#R({ allowStale: true })) {
+            let s = this.#s[e];
+            if (this.#c(s)) s.__abortController.abort(new Error("deleted"));
             else {
               let i = this.#a[e];
-              this.#E && this.#n?.(s, i, t), this.#e && this.#m?.push([s, i, t]);
+              this.#S && this.#i?.(s, i, t), this.#e && this.#p?.push([s, i, t]);
             }
           }
-          if (this.#u.clear(), this.#i.fill(void 0), this.#a.fill(void 0), this.#g && this.#x) {
-            this.#g.fill(0), this.#x.fill(0);
-            for (let e of this.#b ?? []) e !== void 0 && clearTimeout(e);
-            this.#b?.fill(void 0);
+          if (this.#l.clear(), this.#s.fill(void 0), this.#a.fill(void 0), this.#v && this.#x) {
+            this.#v.fill(0), this.#x.fill(0);
+            for (let e of this.#_ ?? []) e !== void 0 && clearTimeout(e);
+            this.#_?.fill(void 0);
           }
-          if (this.#O && this.#O.fill(0), this.#y = 0, this.#p = 0, this.#R.length = 0, this.#f = 0, this.#o = 0, this.#e && this.#m) {
-            let e = this.#m, s;
-            for (; s = e?.shift(); ) this.#h?.(...s);
+          if (this.#O && this.#O.fill(0), this.#y = 0, this.#g = 0, this.#w.length = 0, this.#m = 0, this.#h = 0, this.#e && this.#p) {
+            let e = this.#p, s;
+            for (; s = e?.shift(); ) this.#r?.(...s);
           }
         }
       };
-      Wt.LRUCache = rr;
+      Xt.LRUCache = jn;
     });
-    var Oe = R((P) => {
+    var Ye = C((j) => {
       "use strict";
-      var nr = P && P.__importDefault || function(n) {
-        return n && n.__esModule ? n : { default: n };
+      var Nn = j && j.__importDefault || function(r) {
+        return r && r.__esModule ? r : { default: r };
       };
-      Object.defineProperty(P, "__esModule", { value: true });
-      P.Minipass = P.isWritable = P.isReadable = P.isStream = void 0;
-      var ds = typeof process == "object" && process ? process : { stdout: null, stderr: null }, _e = __require("node:events"), ws = nr(__require("node:stream")), hr = __require("node:string_decoder"), or = (n) => !!n && typeof n == "object" && (n instanceof qt || n instanceof ws.default || (0, P.isReadable)(n) || (0, P.isWritable)(n));
-      P.isStream = or;
-      var ar = (n) => !!n && typeof n == "object" && n instanceof _e.EventEmitter && typeof n.pipe == "function" && n.pipe !== ws.default.Writable.prototype.pipe;
-      P.isReadable = ar;
-      var lr = (n) => !!n && typeof n == "object" && n instanceof _e.EventEmitter && typeof n.write == "function" && typeof n.end == "function";
-      P.isWritable = lr;
-      var $ = /* @__PURE__ */ Symbol("EOF"), q = /* @__PURE__ */ Symbol("maybeEmitEnd"), K = /* @__PURE__ */ Symbol("emittedEnd"), Bt = /* @__PURE__ */ Symbol("emittingEnd"), lt = /* @__PURE__ */ Symbol("emittedError"), It = /* @__PURE__ */ Symbol("closed"), ps = /* @__PURE__ */ Symbol("read"), Gt = /* @__PURE__ */ Symbol("flush"), ms = /* @__PURE__ */ Symbol("flushChunk"), L = /* @__PURE__ */ Symbol("encoding"), rt = /* @__PURE__ */ Symbol("decoder"), x = /* @__PURE__ */ Symbol("flowing"), ct = /* @__PURE__ */ Symbol("paused"), nt = /* @__PURE__ */ Symbol("resume"), T = /* @__PURE__ */ Symbol("buffer"), M = /* @__PURE__ */ Symbol("pipes"), C = /* @__PURE__ */ Symbol("bufferLength"), we = /* @__PURE__ */ Symbol("bufferPush"), zt = /* @__PURE__ */ Symbol("bufferShift"), k = /* @__PURE__ */ Symbol("objectMode"), O = /* @__PURE__ */ Symbol("destroyed"), be = /* @__PURE__ */ Symbol("error"), ye = /* @__PURE__ */ Symbol("emitData"), gs = /* @__PURE__ */ Symbol("emitEnd"), Se = /* @__PURE__ */ Symbol("emitEnd2"), I = /* @__PURE__ */ Symbol("async"), ve = /* @__PURE__ */ Symbol("abort"), Ut = /* @__PURE__ */ Symbol("aborted"), ut = /* @__PURE__ */ Symbol("signal"), Z = /* @__PURE__ */ Symbol("dataListeners"), D = /* @__PURE__ */ Symbol("discarded"), ft = (n) => Promise.resolve().then(n), cr = (n) => n(), ur = (n) => n === "end" || n === "finish" || n === "prefinish", fr = (n) => n instanceof ArrayBuffer || !!n && typeof n == "object" && n.constructor && n.constructor.name === "ArrayBuffer" && n.byteLength >= 0, dr = (n) => !Buffer.isBuffer(n) && ArrayBuffer.isView(n), $t = class {
+      Object.defineProperty(j, "__esModule", { value: true });
+      j.Minipass = j.isWritable = j.isReadable = j.isStream = void 0;
+      var Js = typeof process == "object" && process ? process : { stdout: null, stderr: null }, Ve = __require("node:events"), ei = Nn(__require("node:stream")), Dn = __require("node:string_decoder"), Ln = (r) => !!r && typeof r == "object" && (r instanceof te || r instanceof ei.default || (0, j.isReadable)(r) || (0, j.isWritable)(r));
+      j.isStream = Ln;
+      var Wn = (r) => !!r && typeof r == "object" && r instanceof Ve.EventEmitter && typeof r.pipe == "function" && r.pipe !== ei.default.Writable.prototype.pipe;
+      j.isReadable = Wn;
+      var zn = (r) => !!r && typeof r == "object" && r instanceof Ve.EventEmitter && typeof r.write == "function" && typeof r.end == "function";
+      j.isWritable = zn;
+      var H = /* @__PURE__ */ Symbol("EOF"), X = /* @__PURE__ */ Symbol("maybeEmitEnd"), Z = /* @__PURE__ */ Symbol("emittedEnd"), Kt = /* @__PURE__ */ Symbol("emittingEnd"), gt = /* @__PURE__ */ Symbol("emittedError"), Vt = /* @__PURE__ */ Symbol("closed"), Zs = /* @__PURE__ */ Symbol("read"), Yt = /* @__PURE__ */ Symbol("flush"), Qs = /* @__PURE__ */ Symbol("flushChunk"), W = /* @__PURE__ */ Symbol("encoding"), at = /* @__PURE__ */ Symbol("decoder"), M = /* @__PURE__ */ Symbol("flowing"), wt = /* @__PURE__ */ Symbol("paused"), lt = /* @__PURE__ */ Symbol("resume"), k = /* @__PURE__ */ Symbol("buffer"), F = /* @__PURE__ */ Symbol("pipes"), A = /* @__PURE__ */ Symbol("bufferLength"), $e = /* @__PURE__ */ Symbol("bufferPush"), Jt = /* @__PURE__ */ Symbol("bufferShift"), P = /* @__PURE__ */ Symbol("objectMode"), x = /* @__PURE__ */ Symbol("destroyed"), Ue = /* @__PURE__ */ Symbol("error"), qe = /* @__PURE__ */ Symbol("emitData"), ti = /* @__PURE__ */ Symbol("emitEnd"), He = /* @__PURE__ */ Symbol("emitEnd2"), G = /* @__PURE__ */ Symbol("async"), Xe = /* @__PURE__ */ Symbol("abort"), Zt = /* @__PURE__ */ Symbol("aborted"), bt = /* @__PURE__ */ Symbol("signal"), st = /* @__PURE__ */ Symbol("dataListeners"), N = /* @__PURE__ */ Symbol("discarded"), yt = (r) => Promise.resolve().then(r), Bn = (r) => r(), Gn = (r) => r === "end" || r === "finish" || r === "prefinish", In = (r) => r instanceof ArrayBuffer || !!r && typeof r == "object" && r.constructor && r.constructor.name === "ArrayBuffer" && r.byteLength >= 0, $n = (r) => !Buffer.isBuffer(r) && ArrayBuffer.isView(r), Qt = class {
         src;
         dest;
         opts;
         ondrain;
         constructor(t, e, s) {
-          this.src = t, this.dest = e, this.opts = s, this.ondrain = () => t[nt](), this.dest.on("drain", this.ondrain);
+          this.src = t, this.dest = e, this.opts = s, this.ondrain = () => t[lt](), this.dest.on("drain", this.ondrain);
         }
         unpipe() {
           this.dest.removeListener("drain", this.ondrain);
@@ -53531,47 +54204,47 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         end() {
           this.unpipe(), this.opts.end && this.dest.end();
         }
-      }, Ee = class extends $t {
+      }, Ke = class extends Qt {
         unpipe() {
           this.src.removeListener("error", this.proxyErrors), super.unpipe();
         }
         constructor(t, e, s) {
           super(t, e, s), this.proxyErrors = (i) => this.dest.emit("error", i), t.on("error", this.proxyErrors);
         }
-      }, pr = (n) => !!n.objectMode, mr = (n) => !n.objectMode && !!n.encoding && n.encoding !== "buffer", qt = class extends _e.EventEmitter {
+      }, Un = (r) => !!r.objectMode, qn = (r) => !r.objectMode && !!r.encoding && r.encoding !== "buffer", te = class extends Ve.EventEmitter {
+        [M] = false;
+        [wt] = false;
+        [F] = [];
+        [k] = [];
+        [P];
+        [W];
+        [G];
+        [at];
+        [H] = false;
+        [Z] = false;
+        [Kt] = false;
+        [Vt] = false;
+        [gt] = null;
+        [A] = 0;
         [x] = false;
-        [ct] = false;
-        [M] = [];
-        [T] = [];
-        [k];
-        [L];
-        [I];
-        [rt];
-        [$] = false;
-        [K] = false;
-        [Bt] = false;
-        [It] = false;
-        [lt] = null;
-        [C] = 0;
-        [O] = false;
-        [ut];
-        [Ut] = false;
-        [Z] = 0;
-        [D] = false;
+        [bt];
+        [Zt] = false;
+        [st] = 0;
+        [N] = false;
         writable = true;
         readable = true;
         constructor(...t) {
           let e = t[0] || {};
           if (super(), e.objectMode && typeof e.encoding == "string") throw new TypeError("Encoding and objectMode may not be used together");
-          pr(e) ? (this[k] = true, this[L] = null) : mr(e) ? (this[L] = e.encoding, this[k] = false) : (this[k] = false, this[L] = null), this[I] = !!e.async, this[rt] = this[L] ? new hr.StringDecoder(this[L]) : null, e && e.debugExposeBuffer === true && Object.defineProperty(this, "buffer", { get: () => this[T] }), e && e.debugExposePipes === true && Object.defineProperty(this, "pipes", { get: () => this[M] });
+          Un(e) ? (this[P] = true, this[W] = null) : qn(e) ? (this[W] = e.encoding, this[P] = false) : (this[P] = false, this[W] = null), this[G] = !!e.async, this[at] = this[W] ? new Dn.StringDecoder(this[W]) : null, e && e.debugExposeBuffer === true && Object.defineProperty(this, "buffer", { get: () => this[k] }), e && e.debugExposePipes === true && Object.defineProperty(this, "pipes", { get: () => this[F] });
           let { signal: s } = e;
-          s && (this[ut] = s, s.aborted ? this[ve]() : s.addEventListener("abort", () => this[ve]()));
+          s && (this[bt] = s, s.aborted ? this[Xe]() : s.addEventListener("abort", () => this[Xe]()));
         }
         get bufferLength() {
-          return this[C];
+          return this[A];
         }
         get encoding() {
-          return this[L];
+          return this[W];
         }
         set encoding(t) {
           throw new Error("Encoding must be set at instantiation time");
@@ -53580,110 +54253,110 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           throw new Error("Encoding must be set at instantiation time");
         }
         get objectMode() {
-          return this[k];
+          return this[P];
         }
         set objectMode(t) {
           throw new Error("objectMode must be set at instantiation time");
         }
         get async() {
-          return this[I];
+          return this[G];
         }
         set async(t) {
-          this[I] = this[I] || !!t;
+          this[G] = this[G] || !!t;
         }
-        [ve]() {
-          this[Ut] = true, this.emit("abort", this[ut]?.reason), this.destroy(this[ut]?.reason);
+        [Xe]() {
+          this[Zt] = true, this.emit("abort", this[bt]?.reason), this.destroy(this[bt]?.reason);
         }
         get aborted() {
-          return this[Ut];
+          return this[Zt];
         }
         set aborted(t) {
         }
         write(t, e, s) {
-          if (this[Ut]) return false;
-          if (this[$]) throw new Error("write after end");
-          if (this[O]) return this.emit("error", Object.assign(new Error("Cannot call write after a stream was destroyed"), { code: "ERR_STREAM_DESTROYED" })), true;
+          if (this[Zt]) return false;
+          if (this[H]) throw new Error("write after end");
+          if (this[x]) return this.emit("error", Object.assign(new Error("Cannot call write after a stream was destroyed"), { code: "ERR_STREAM_DESTROYED" })), true;
           typeof e == "function" && (s = e, e = "utf8"), e || (e = "utf8");
-          let i = this[I] ? ft : cr;
-          if (!this[k] && !Buffer.isBuffer(t)) {
-            if (dr(t)) t = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
-            else if (fr(t)) t = Buffer.from(t);
+          let i = this[G] ? yt : Bn;
+          if (!this[P] && !Buffer.isBuffer(t)) {
+            if ($n(t)) t = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+            else if (In(t)) t = Buffer.from(t);
             else if (typeof t != "string") throw new Error("Non-contiguous data written to non-objectMode stream");
           }
-          return this[k] ? (this[x] && this[C] !== 0 && this[Gt](true), this[x] ? this.emit("data", t) : this[we](t), this[C] !== 0 && this.emit("readable"), s && i(s), this[x]) : t.length ? (typeof t == "string" && !(e === this[L] && !this[rt]?.lastNeed) && (t = Buffer.from(t, e)), Buffer.isBuffer(t) && this[L] && (t = this[rt].write(t)), this[x] && this[C] !== 0 && this[Gt](true), this[x] ? this.emit("data", t) : this[we](t), this[C] !== 0 && this.emit("readable"), s && i(s), this[x]) : (this[C] !== 0 && this.emit("readable"), s && i(s), this[x]);
+          return this[P] ? (this[M] && this[A] !== 0 && this[Yt](true), this[M] ? this.emit("data", t) : this[$e](t), this[A] !== 0 && this.emit("readable"), s && i(s), this[M]) : t.length ? (typeof t == "string" && !(e === this[W] && !this[at]?.lastNeed) && (t = Buffer.from(t, e)), Buffer.isBuffer(t) && this[W] && (t = this[at].write(t)), this[M] && this[A] !== 0 && this[Yt](true), this[M] ? this.emit("data", t) : this[$e](t), this[A] !== 0 && this.emit("readable"), s && i(s), this[M]) : (this[A] !== 0 && this.emit("readable"), s && i(s), this[M]);
         }
         read(t) {
-          if (this[O]) return null;
-          if (this[D] = false, this[C] === 0 || t === 0 || t && t > this[C]) return this[q](), null;
-          this[k] && (t = null), this[T].length > 1 && !this[k] && (this[T] = [this[L] ? this[T].join("") : Buffer.concat(this[T], this[C])]);
-          let e = this[ps](t || null, this[T][0]);
-          return this[q](), e;
+          if (this[x]) return null;
+          if (this[N] = false, this[A] === 0 || t === 0 || t && t > this[A]) return this[X](), null;
+          this[P] && (t = null), this[k].length > 1 && !this[P] && (this[k] = [this[W] ? this[k].join("") : Buffer.concat(this[k], this[A])]);
+          let e = this[Zs](t || null, this[k][0]);
+          return this[X](), e;
         }
-        [ps](t, e) {
-          if (this[k]) this[zt]();
+        [Zs](t, e) {
+          if (this[P]) this[Jt]();
           else {
             let s = e;
-            t === s.length || t === null ? this[zt]() : typeof s == "string" ? (this[T][0] = s.slice(t), e = s.slice(0, t), this[C] -= t) : (this[T][0] = s.subarray(t), e = s.subarray(0, t), this[C] -= t);
+            t === s.length || t === null ? this[Jt]() : typeof s == "string" ? (this[k][0] = s.slice(t), e = s.slice(0, t), this[A] -= t) : (this[k][0] = s.subarray(t), e = s.subarray(0, t), this[A] -= t);
           }
-          return this.emit("data", e), !this[T].length && !this[$] && this.emit("drain"), e;
+          return this.emit("data", e), !this[k].length && !this[H] && this.emit("drain"), e;
         }
         end(t, e, s) {
-          return typeof t == "function" && (s = t, t = void 0), typeof e == "function" && (s = e, e = "utf8"), t !== void 0 && this.write(t, e), s && this.once("end", s), this[$] = true, this.writable = false, (this[x] || !this[ct]) && this[q](), this;
+          return typeof t == "function" && (s = t, t = void 0), typeof e == "function" && (s = e, e = "utf8"), t !== void 0 && this.write(t, e), s && this.once("end", s), this[H] = true, this.writable = false, (this[M] || !this[wt]) && this[X](), this;
         }
-        [nt]() {
-          this[O] || (!this[Z] && !this[M].length && (this[D] = true), this[ct] = false, this[x] = true, this.emit("resume"), this[T].length ? this[Gt]() : this[$] ? this[q]() : this.emit("drain"));
+        [lt]() {
+          this[x] || (!this[st] && !this[F].length && (this[N] = true), this[wt] = false, this[M] = true, this.emit("resume"), this[k].length ? this[Yt]() : this[H] ? this[X]() : this.emit("drain"));
         }
         resume() {
-          return this[nt]();
+          return this[lt]();
         }
         pause() {
-          this[x] = false, this[ct] = true, this[D] = false;
+          this[M] = false, this[wt] = true, this[N] = false;
         }
         get destroyed() {
-          return this[O];
-        }
-        get flowing() {
           return this[x];
         }
+        get flowing() {
+          return this[M];
+        }
         get paused() {
-          return this[ct];
+          return this[wt];
         }
-        [we](t) {
-          this[k] ? this[C] += 1 : this[C] += t.length, this[T].push(t);
+        [$e](t) {
+          this[P] ? this[A] += 1 : this[A] += t.length, this[k].push(t);
         }
-        [zt]() {
-          return this[k] ? this[C] -= 1 : this[C] -= this[T][0].length, this[T].shift();
+        [Jt]() {
+          return this[P] ? this[A] -= 1 : this[A] -= this[k][0].length, this[k].shift();
         }
-        [Gt](t = false) {
+        [Yt](t = false) {
           do
             ;
-          while (this[ms](this[zt]()) && this[T].length);
-          !t && !this[T].length && !this[$] && this.emit("drain");
+          while (this[Qs](this[Jt]()) && this[k].length);
+          !t && !this[k].length && !this[H] && this.emit("drain");
         }
-        [ms](t) {
-          return this.emit("data", t), this[x];
+        [Qs](t) {
+          return this.emit("data", t), this[M];
         }
         pipe(t, e) {
-          if (this[O]) return t;
-          this[D] = false;
-          let s = this[K];
-          return e = e || {}, t === ds.stdout || t === ds.stderr ? e.end = false : e.end = e.end !== false, e.proxyErrors = !!e.proxyErrors, s ? e.end && t.end() : (this[M].push(e.proxyErrors ? new Ee(this, t, e) : new $t(this, t, e)), this[I] ? ft(() => this[nt]()) : this[nt]()), t;
+          if (this[x]) return t;
+          this[N] = false;
+          let s = this[Z];
+          return e = e || {}, t === Js.stdout || t === Js.stderr ? e.end = false : e.end = e.end !== false, e.proxyErrors = !!e.proxyErrors, s ? e.end && t.end() : (this[F].push(e.proxyErrors ? new Ke(this, t, e) : new Qt(this, t, e)), this[G] ? yt(() => this[lt]()) : this[lt]()), t;
         }
         unpipe(t) {
-          let e = this[M].find((s) => s.dest === t);
-          e && (this[M].length === 1 ? (this[x] && this[Z] === 0 && (this[x] = false), this[M] = []) : this[M].splice(this[M].indexOf(e), 1), e.unpipe());
+          let e = this[F].find((s) => s.dest === t);
+          e && (this[F].length === 1 ? (this[M] && this[st] === 0 && (this[M] = false), this[F] = []) : this[F].splice(this[F].indexOf(e), 1), e.unpipe());
         }
         addListener(t, e) {
           return this.on(t, e);
         }
         on(t, e) {
           let s = super.on(t, e);
-          if (t === "data") this[D] = false, this[Z]++, !this[M].length && !this[x] && this[nt]();
-          else if (t === "readable" && this[C] !== 0) super.emit("readable");
-          else if (ur(t) && this[K]) super.emit(t), this.removeAllListeners(t);
-          else if (t === "error" && this[lt]) {
+          if (t === "data") this[N] = false, this[st]++, !this[F].length && !this[M] && this[lt]();
+          else if (t === "readable" && this[A] !== 0) super.emit("readable");
+          else if (Gn(t) && this[Z]) super.emit(t), this.removeAllListeners(t);
+          else if (t === "error" && this[gt]) {
             let i = e;
-            this[I] ? ft(() => i.call(this, this[lt])) : i.call(this, this[lt]);
+            this[G] ? yt(() => i.call(this, this[gt])) : i.call(this, this[gt]);
           }
           return s;
         }
@@ -53692,96 +54365,96 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         }
         off(t, e) {
           let s = super.off(t, e);
-          return t === "data" && (this[Z] = this.listeners("data").length, this[Z] === 0 && !this[D] && !this[M].length && (this[x] = false)), s;
+          return t === "data" && (this[st] = this.listeners("data").length, this[st] === 0 && !this[N] && !this[F].length && (this[M] = false)), s;
         }
         removeAllListeners(t) {
           let e = super.removeAllListeners(t);
-          return (t === "data" || t === void 0) && (this[Z] = 0, !this[D] && !this[M].length && (this[x] = false)), e;
+          return (t === "data" || t === void 0) && (this[st] = 0, !this[N] && !this[F].length && (this[M] = false)), e;
         }
         get emittedEnd() {
-          return this[K];
+          return this[Z];
         }
-        [q]() {
-          !this[Bt] && !this[K] && !this[O] && this[T].length === 0 && this[$] && (this[Bt] = true, this.emit("end"), this.emit("prefinish"), this.emit("finish"), this[It] && this.emit("close"), this[Bt] = false);
+        [X]() {
+          !this[Kt] && !this[Z] && !this[x] && this[k].length === 0 && this[H] && (this[Kt] = true, this.emit("end"), this.emit("prefinish"), this.emit("finish"), this[Vt] && this.emit("close"), this[Kt] = false);
         }
         emit(t, ...e) {
           let s = e[0];
-          if (t !== "error" && t !== "close" && t !== O && this[O]) return false;
-          if (t === "data") return !this[k] && !s ? false : this[I] ? (ft(() => this[ye](s)), true) : this[ye](s);
-          if (t === "end") return this[gs]();
+          if (t !== "error" && t !== "close" && t !== x && this[x]) return false;
+          if (t === "data") return !this[P] && !s ? false : this[G] ? (yt(() => this[qe](s)), true) : this[qe](s);
+          if (t === "end") return this[ti]();
           if (t === "close") {
-            if (this[It] = true, !this[K] && !this[O]) return false;
-            let r = super.emit("close");
-            return this.removeAllListeners("close"), r;
+            if (this[Vt] = true, !this[Z] && !this[x]) return false;
+            let n = super.emit("close");
+            return this.removeAllListeners("close"), n;
           } else if (t === "error") {
-            this[lt] = s, super.emit(be, s);
-            let r = !this[ut] || this.listeners("error").length ? super.emit("error", s) : false;
-            return this[q](), r;
+            this[gt] = s, super.emit(Ue, s);
+            let n = !this[bt] || this.listeners("error").length ? super.emit("error", s) : false;
+            return this[X](), n;
           } else if (t === "resume") {
-            let r = super.emit("resume");
-            return this[q](), r;
+            let n = super.emit("resume");
+            return this[X](), n;
           } else if (t === "finish" || t === "prefinish") {
-            let r = super.emit(t);
-            return this.removeAllListeners(t), r;
+            let n = super.emit(t);
+            return this.removeAllListeners(t), n;
           }
           let i = super.emit(t, ...e);
-          return this[q](), i;
+          return this[X](), i;
         }
-        [ye](t) {
-          for (let s of this[M]) s.dest.write(t) === false && this.pause();
-          let e = this[D] ? false : super.emit("data", t);
-          return this[q](), e;
+        [qe](t) {
+          for (let s of this[F]) s.dest.write(t) === false && this.pause();
+          let e = this[N] ? false : super.emit("data", t);
+          return this[X](), e;
         }
-        [gs]() {
-          return this[K] ? false : (this[K] = true, this.readable = false, this[I] ? (ft(() => this[Se]()), true) : this[Se]());
+        [ti]() {
+          return this[Z] ? false : (this[Z] = true, this.readable = false, this[G] ? (yt(() => this[He]()), true) : this[He]());
         }
-        [Se]() {
-          if (this[rt]) {
-            let e = this[rt].end();
+        [He]() {
+          if (this[at]) {
+            let e = this[at].end();
             if (e) {
-              for (let s of this[M]) s.dest.write(e);
-              this[D] || super.emit("data", e);
+              for (let s of this[F]) s.dest.write(e);
+              this[N] || super.emit("data", e);
             }
           }
-          for (let e of this[M]) e.end();
+          for (let e of this[F]) e.end();
           let t = super.emit("end");
           return this.removeAllListeners("end"), t;
         }
         async collect() {
           let t = Object.assign([], { dataLength: 0 });
-          this[k] || (t.dataLength = 0);
+          this[P] || (t.dataLength = 0);
           let e = this.promise();
           return this.on("data", (s) => {
-            t.push(s), this[k] || (t.dataLength += s.length);
+            t.push(s), this[P] || (t.dataLength += s.length);
           }), await e, t;
         }
         async concat() {
-          if (this[k]) throw new Error("cannot concat in objectMode");
+          if (this[P]) throw new Error("cannot concat in objectMode");
           let t = await this.collect();
-          return this[L] ? t.join("") : Buffer.concat(t, t.dataLength);
+          return this[W] ? t.join("") : Buffer.concat(t, t.dataLength);
         }
         async promise() {
           return new Promise((t, e) => {
-            this.on(O, () => e(new Error("stream destroyed"))), this.on("error", (s) => e(s)), this.on("end", () => t());
+            this.on(x, () => e(new Error("stream destroyed"))), this.on("error", (s) => e(s)), this.on("end", () => t());
           });
         }
         [Symbol.asyncIterator]() {
-          this[D] = false;
+          this[N] = false;
           let t = false, e = async () => (this.pause(), t = true, { value: void 0, done: true });
           return { next: () => {
             if (t) return e();
             let i = this.read();
             if (i !== null) return Promise.resolve({ done: false, value: i });
-            if (this[$]) return e();
-            let r, h, o = (c) => {
-              this.off("data", a), this.off("end", l), this.off(O, f), e(), h(c);
-            }, a = (c) => {
-              this.off("error", o), this.off("end", l), this.off(O, f), this.pause(), r({ value: c, done: !!this[$] });
+            if (this[H]) return e();
+            let n, o, h = (u) => {
+              this.off("data", a), this.off("end", l), this.off(x, c), e(), o(u);
+            }, a = (u) => {
+              this.off("error", h), this.off("end", l), this.off(x, c), this.pause(), n({ value: u, done: !!this[H] });
             }, l = () => {
-              this.off("error", o), this.off("data", a), this.off(O, f), e(), r({ done: true, value: void 0 });
-            }, f = () => o(new Error("stream destroyed"));
-            return new Promise((c, d) => {
-              h = d, r = c, this.once(O, f), this.once("error", o), this.once("end", l), this.once("data", a);
+              this.off("error", h), this.off("data", a), this.off(x, c), e(), n({ done: true, value: void 0 });
+            }, c = () => h(new Error("stream destroyed"));
+            return new Promise((u, f) => {
+              o = f, n = u, this.once(x, c), this.once("error", h), this.once("end", l), this.once("data", a);
             });
           }, throw: e, return: e, [Symbol.asyncIterator]() {
             return this;
@@ -53789,74 +54462,83 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           } };
         }
         [Symbol.iterator]() {
-          this[D] = false;
-          let t = false, e = () => (this.pause(), this.off(be, e), this.off(O, e), this.off("end", e), t = true, { done: true, value: void 0 }), s = () => {
+          this[N] = false;
+          let t = false, e = () => (this.pause(), this.off(Ue, e), this.off(x, e), this.off("end", e), t = true, { done: true, value: void 0 }), s = () => {
             if (t) return e();
             let i = this.read();
             return i === null ? e() : { done: false, value: i };
           };
-          return this.once("end", e), this.once(be, e), this.once(O, e), { next: s, throw: e, return: e, [Symbol.iterator]() {
+          return this.once("end", e), this.once(Ue, e), this.once(x, e), { next: s, throw: e, return: e, [Symbol.iterator]() {
             return this;
           }, [Symbol.dispose]: () => {
           } };
         }
         destroy(t) {
-          if (this[O]) return t ? this.emit("error", t) : this.emit(O), this;
-          this[O] = true, this[D] = true, this[T].length = 0, this[C] = 0;
+          if (this[x]) return t ? this.emit("error", t) : this.emit(x), this;
+          this[x] = true, this[N] = true, this[k].length = 0, this[A] = 0;
           let e = this;
-          return typeof e.close == "function" && !this[It] && e.close(), t ? this.emit("error", t) : this.emit(O), this;
+          return typeof e.close == "function" && !this[Vt] && e.close(), t ? this.emit("error", t) : this.emit(x), this;
         }
         static get isStream() {
-          return P.isStream;
+          return j.isStream;
         }
       };
-      P.Minipass = qt;
+      j.Minipass = te;
     });
-    var Ms = R((_) => {
+    var mi = C((E) => {
       "use strict";
-      var gr = _ && _.__createBinding || (Object.create ? (function(n, t, e, s) {
+      var Hn = E && E.__createBinding || (Object.create ? (function(r, t, e, s) {
         s === void 0 && (s = e);
         var i = Object.getOwnPropertyDescriptor(t, e);
         (!i || ("get" in i ? !t.__esModule : i.writable || i.configurable)) && (i = { enumerable: true, get: function() {
           return t[e];
-        } }), Object.defineProperty(n, s, i);
-      }) : (function(n, t, e, s) {
-        s === void 0 && (s = e), n[s] = t[e];
-      })), wr = _ && _.__setModuleDefault || (Object.create ? (function(n, t) {
-        Object.defineProperty(n, "default", { enumerable: true, value: t });
-      }) : function(n, t) {
-        n.default = t;
-      }), br = _ && _.__importStar || function(n) {
-        if (n && n.__esModule) return n;
-        var t = {};
-        if (n != null) for (var e in n) e !== "default" && Object.prototype.hasOwnProperty.call(n, e) && gr(t, n, e);
-        return wr(t, n), t;
-      };
-      Object.defineProperty(_, "__esModule", { value: true });
-      _.PathScurry = _.Path = _.PathScurryDarwin = _.PathScurryPosix = _.PathScurryWin32 = _.PathScurryBase = _.PathPosix = _.PathWin32 = _.PathBase = _.ChildrenCache = _.ResolveCache = void 0;
-      var Qt = fs40(), Yt = __require("node:path"), yr = __require("node:url"), pt = __require("fs"), Sr = br(__require("node:fs")), vr = pt.realpathSync.native, Ht = __require("node:fs/promises"), bs = Oe(), mt = { lstatSync: pt.lstatSync, readdir: pt.readdir, readdirSync: pt.readdirSync, readlinkSync: pt.readlinkSync, realpathSync: vr, promises: { lstat: Ht.lstat, readdir: Ht.readdir, readlink: Ht.readlink, realpath: Ht.realpath } }, _s = (n) => !n || n === mt || n === Sr ? mt : { ...mt, ...n, promises: { ...mt.promises, ...n.promises || {} } }, Os = /^\\\\\?\\([a-z]:)\\?$/i, Er = (n) => n.replace(/\//g, "\\").replace(Os, "$1\\"), _r = /[\\\/]/, N = 0, xs = 1, Ts = 2, G = 4, Cs = 6, Rs = 8, Q = 10, As = 12, j = 15, dt = ~j, xe = 16, ys = 32, gt = 64, W = 128, Vt = 256, Xt = 512, Ss = gt | W | Xt, Or = 1023, Te = (n) => n.isFile() ? Rs : n.isDirectory() ? G : n.isSymbolicLink() ? Q : n.isCharacterDevice() ? Ts : n.isBlockDevice() ? Cs : n.isSocket() ? As : n.isFIFO() ? xs : N, vs = new Qt.LRUCache({ max: 2 ** 12 }), wt = (n) => {
-        let t = vs.get(n);
+        } }), Object.defineProperty(r, s, i);
+      }) : (function(r, t, e, s) {
+        s === void 0 && (s = e), r[s] = t[e];
+      })), Xn = E && E.__setModuleDefault || (Object.create ? (function(r, t) {
+        Object.defineProperty(r, "default", { enumerable: true, value: t });
+      }) : function(r, t) {
+        r.default = t;
+      }), Kn = E && E.__importStar || /* @__PURE__ */ (function() {
+        var r = function(t) {
+          return r = Object.getOwnPropertyNames || function(e) {
+            var s = [];
+            for (var i in e) Object.prototype.hasOwnProperty.call(e, i) && (s[s.length] = i);
+            return s;
+          }, r(t);
+        };
+        return function(t) {
+          if (t && t.__esModule) return t;
+          var e = {};
+          if (t != null) for (var s = r(t), i = 0; i < s.length; i++) s[i] !== "default" && Hn(e, t, s[i]);
+          return Xn(e, t), e;
+        };
+      })();
+      Object.defineProperty(E, "__esModule", { value: true });
+      E.PathScurry = E.Path = E.PathScurryDarwin = E.PathScurryPosix = E.PathScurryWin32 = E.PathScurryBase = E.PathPosix = E.PathWin32 = E.PathBase = E.ChildrenCache = E.ResolveCache = void 0;
+      var ae = Ys(), re = __require("node:path"), Vn = __require("node:url"), vt = __require("fs"), Yn = Kn(__require("node:fs")), Jn = vt.realpathSync.native, ee = __require("node:fs/promises"), si = Ye(), _t = { lstatSync: vt.lstatSync, readdir: vt.readdir, readdirSync: vt.readdirSync, readlinkSync: vt.readlinkSync, realpathSync: Jn, promises: { lstat: ee.lstat, readdir: ee.readdir, readlink: ee.readlink, realpath: ee.realpath } }, ai = (r) => !r || r === _t || r === Yn ? _t : { ..._t, ...r, promises: { ..._t.promises, ...r.promises } }, Zn = /^\\\\\?\\([a-z]:)\\?$/i, Qn = /^\\\\\?\\UNC\\([^\\]+\\[^\\]+)\\?$/i, tr = /^\\\\[^\\?]+\\[^\\]+$/, ii = (r) => r.replace(/\//g, "\\").replace(Zn, "$1\\").replace(Qn, "\\\\$1\\").replace(tr, "$&\\"), er = /^[\\/]{2}\?[\\/]unc[\\/][^\\/]+[\\/][^\\/]+(?:[\\/]|$)/i, sr = /^[\\/]{2}\?[\\/](?=[a-z]:)/i, ir = /^[\\/]{2}\?[\\/]unc(?=[\\/][^\\/]+[\\/][^\\/])/i, nr = /[\\/]/, L = 0, li = 1, ci = 2, I = 4, ui = 6, fi = 8, it = 10, di = 12, D = 15, St = ~D, Je = 16, ni = 32, Et = 64, z = 128, se = 256, ne = 512, ri = Et | z | ne, rr = 1023, Ze = (r) => r.isFile() ? fi : r.isDirectory() ? I : r.isSymbolicLink() ? it : r.isCharacterDevice() ? ci : r.isBlockDevice() ? ui : r.isSocket() ? di : r.isFIFO() ? li : L, oi = new ae.LRUCache({ max: 2 ** 12 }), Ot = (r) => {
+        let t = oi.get(r);
         if (t) return t;
-        let e = n.normalize("NFKD");
-        return vs.set(n, e), e;
-      }, Es = new Qt.LRUCache({ max: 2 ** 12 }), Kt = (n) => {
-        let t = Es.get(n);
+        let e = r.normalize("NFKD");
+        return oi.set(r, e), e;
+      }, hi = new ae.LRUCache({ max: 2 ** 12 }), ie = (r) => {
+        let t = hi.get(r);
         if (t) return t;
-        let e = wt(n.toLowerCase());
-        return Es.set(n, e), e;
-      }, bt = class extends Qt.LRUCache {
+        let e = Ot(r.toLowerCase());
+        return hi.set(r, e), e;
+      }, xt = class extends ae.LRUCache {
         constructor() {
           super({ max: 256 });
         }
       };
-      _.ResolveCache = bt;
-      var Jt = class extends Qt.LRUCache {
+      E.ResolveCache = xt;
+      var oe = class extends ae.LRUCache {
         constructor(t = 16 * 1024) {
           super({ maxSize: t, sizeCalculation: (e) => e.length + 1 });
         }
       };
-      _.ChildrenCache = Jt;
-      var ks = /* @__PURE__ */ Symbol("PathScurry setAsCwd"), A = class {
+      E.ChildrenCache = oe;
+      var pi = /* @__PURE__ */ Symbol("PathScurry setAsCwd"), R = class {
         name;
         root;
         roots;
@@ -53864,163 +54546,166 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         nocase;
         isCWD = false;
         #t;
-        #s;
-        get dev() {
-          return this.#s;
-        }
         #n;
-        get mode() {
+        get dev() {
           return this.#n;
         }
-        #r;
-        get nlink() {
-          return this.#r;
-        }
-        #h;
-        get uid() {
-          return this.#h;
-        }
-        #S;
-        get gid() {
-          return this.#S;
-        }
-        #w;
-        get rdev() {
-          return this.#w;
-        }
-        #c;
-        get blksize() {
-          return this.#c;
+        #i;
+        get mode() {
+          return this.#i;
         }
         #o;
-        get ino() {
+        get nlink() {
           return this.#o;
         }
+        #r;
+        get uid() {
+          return this.#r;
+        }
+        #d;
+        get gid() {
+          return this.#d;
+        }
         #f;
-        get size() {
+        get rdev() {
           return this.#f;
         }
         #u;
-        get blocks() {
+        get blksize() {
           return this.#u;
+        }
+        #h;
+        get ino() {
+          return this.#h;
+        }
+        #m;
+        get size() {
+          return this.#m;
+        }
+        #l;
+        get blocks() {
+          return this.#l;
         }
         #a;
         get atimeMs() {
           return this.#a;
         }
-        #i;
+        #s;
         get mtimeMs() {
-          return this.#i;
+          return this.#s;
         }
-        #d;
+        #b;
         get ctimeMs() {
-          return this.#d;
+          return this.#b;
         }
-        #v;
+        #E;
         get birthtimeMs() {
-          return this.#v;
+          return this.#E;
         }
         #y;
         get atime() {
           return this.#y;
         }
-        #p;
+        #g;
         get mtime() {
-          return this.#p;
+          return this.#g;
         }
-        #R;
+        #w;
         get ctime() {
-          return this.#R;
+          return this.#w;
         }
-        #m;
+        #p;
         get birthtime() {
-          return this.#m;
+          return this.#p;
         }
         #O;
         #x;
-        #g;
-        #b;
-        #E;
-        #T;
+        #v;
+        #_;
+        #S;
+        #M;
         #e;
-        #F;
         #P;
-        #C;
+        #T;
+        #k;
         get parentPath() {
           return (this.parent || this).fullpath();
         }
         get path() {
           return this.parentPath;
         }
-        constructor(t, e = N, s, i, r, h, o) {
-          this.name = t, this.#O = r ? Kt(t) : wt(t), this.#e = e & Or, this.nocase = r, this.roots = i, this.root = s || this, this.#F = h, this.#g = o.fullpath, this.#E = o.relative, this.#T = o.relativePosix, this.parent = o.parent, this.parent ? this.#t = this.parent.#t : this.#t = _s(o.fs);
+        constructor(t, e = L, s, i, n, o, h) {
+          this.name = t, this.#O = n ? ie(t) : Ot(t), this.#e = e & rr, this.nocase = n, this.roots = i, this.root = s || this, this.#P = o, this.#v = h.fullpath, this.#S = h.relative, this.#M = h.relativePosix, this.parent = h.parent, this.parent ? this.#t = this.parent.#t : this.#t = ai(h.fs);
+        }
+        get fs() {
+          return this.#t;
         }
         depth() {
           return this.#x !== void 0 ? this.#x : this.parent ? this.#x = this.parent.depth() + 1 : this.#x = 0;
         }
         childrenCache() {
-          return this.#F;
+          return this.#P;
         }
         resolve(t) {
           if (!t) return this;
           let e = this.getRootString(t), i = t.substring(e.length).split(this.splitSep);
-          return e ? this.getRoot(e).#D(i) : this.#D(i);
+          return e ? this.getRoot(e).#F(i) : this.#F(i);
         }
-        #D(t) {
+        #F(t) {
           let e = this;
           for (let s of t) e = e.child(s);
           return e;
         }
         children() {
-          let t = this.#F.get(this);
+          let t = this.#P.get(this);
           if (t) return t;
           let e = Object.assign([], { provisional: 0 });
-          return this.#F.set(this, e), this.#e &= ~xe, e;
+          return this.#P.set(this, e), this.#e &= ~Je, e;
         }
         child(t, e) {
           if (t === "" || t === ".") return this;
           if (t === "..") return this.parent || this;
-          let s = this.children(), i = this.nocase ? Kt(t) : wt(t);
+          let s = this.children(), i = this.nocase ? ie(t) : Ot(t);
           for (let a of s) if (a.#O === i) return a;
-          let r = this.parent ? this.sep : "", h = this.#g ? this.#g + r + t : void 0, o = this.newChild(t, N, { ...e, parent: this, fullpath: h });
-          return this.canReaddir() || (o.#e |= W), s.push(o), o;
+          let n = this.parent ? this.sep : "", o = this.#v ? this.#v + n + t : void 0, h = this.newChild(t, L, { ...e, parent: this, fullpath: o });
+          return this.canReaddir() || (h.#e |= z), s.push(h), h;
         }
         relative() {
           if (this.isCWD) return "";
-          if (this.#E !== void 0) return this.#E;
+          if (this.#S !== void 0) return this.#S;
           let t = this.name, e = this.parent;
-          if (!e) return this.#E = this.name;
+          if (!e) return this.#S = this.name;
           let s = e.relative();
           return s + (!s || !e.parent ? "" : this.sep) + t;
         }
         relativePosix() {
           if (this.sep === "/") return this.relative();
           if (this.isCWD) return "";
-          if (this.#T !== void 0) return this.#T;
+          if (this.#M !== void 0) return this.#M;
           let t = this.name, e = this.parent;
-          if (!e) return this.#T = this.fullpathPosix();
+          if (!e) return this.#M = this.fullpathPosix();
           let s = e.relativePosix();
           return s + (!s || !e.parent ? "" : "/") + t;
         }
         fullpath() {
-          if (this.#g !== void 0) return this.#g;
+          if (this.#v !== void 0) return this.#v;
           let t = this.name, e = this.parent;
-          if (!e) return this.#g = this.name;
+          if (!e) return this.#v = this.name;
           let i = e.fullpath() + (e.parent ? this.sep : "") + t;
-          return this.#g = i;
+          return this.#v = i;
         }
         fullpathPosix() {
-          if (this.#b !== void 0) return this.#b;
-          if (this.sep === "/") return this.#b = this.fullpath();
+          if (this.#_ !== void 0) return this.#_;
+          if (this.sep === "/") return this.#_ = this.fullpath();
           if (!this.parent) {
             let i = this.fullpath().replace(/\\/g, "/");
-            return /^[a-z]:\//i.test(i) ? this.#b = `//?/${i}` : this.#b = i;
+            return /^[a-z]:\//i.test(i) ? this.#_ = `//?/${i}` : this.#_ = i;
           }
           let t = this.parent, e = t.fullpathPosix(), s = e + (!e || !t.parent ? "" : "/") + this.name;
-          return this.#b = s;
+          return this.#_ = s;
         }
         isUnknown() {
-          return (this.#e & j) === N;
+          return (this.#e & D) === L;
         }
         isType(t) {
           return this[`is${t}`]();
@@ -54029,152 +54714,152 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return this.isUnknown() ? "Unknown" : this.isDirectory() ? "Directory" : this.isFile() ? "File" : this.isSymbolicLink() ? "SymbolicLink" : this.isFIFO() ? "FIFO" : this.isCharacterDevice() ? "CharacterDevice" : this.isBlockDevice() ? "BlockDevice" : this.isSocket() ? "Socket" : "Unknown";
         }
         isFile() {
-          return (this.#e & j) === Rs;
+          return (this.#e & D) === fi;
         }
         isDirectory() {
-          return (this.#e & j) === G;
+          return (this.#e & D) === I;
         }
         isCharacterDevice() {
-          return (this.#e & j) === Ts;
+          return (this.#e & D) === ci;
         }
         isBlockDevice() {
-          return (this.#e & j) === Cs;
+          return (this.#e & D) === ui;
         }
         isFIFO() {
-          return (this.#e & j) === xs;
+          return (this.#e & D) === li;
         }
         isSocket() {
-          return (this.#e & j) === As;
+          return (this.#e & D) === di;
         }
         isSymbolicLink() {
-          return (this.#e & Q) === Q;
+          return (this.#e & it) === it;
         }
         lstatCached() {
-          return this.#e & ys ? this : void 0;
+          return this.#e & ni ? this : void 0;
         }
         readlinkCached() {
-          return this.#P;
+          return this.#T;
         }
         realpathCached() {
-          return this.#C;
+          return this.#k;
         }
         readdirCached() {
           let t = this.children();
           return t.slice(0, t.provisional);
         }
         canReadlink() {
-          if (this.#P) return true;
+          if (this.#T) return true;
           if (!this.parent) return false;
-          let t = this.#e & j;
-          return !(t !== N && t !== Q || this.#e & Vt || this.#e & W);
+          let t = this.#e & D;
+          return !(t !== L && t !== it || this.#e & se || this.#e & z);
         }
         calledReaddir() {
-          return !!(this.#e & xe);
+          return !!(this.#e & Je);
         }
         isENOENT() {
-          return !!(this.#e & W);
+          return !!(this.#e & z);
         }
         isNamed(t) {
-          return this.nocase ? this.#O === Kt(t) : this.#O === wt(t);
+          return this.nocase ? this.#O === ie(t) : this.#O === Ot(t);
         }
         async readlink() {
-          let t = this.#P;
+          let t = this.#T;
           if (t) return t;
           if (this.canReadlink() && this.parent) try {
             let e = await this.#t.promises.readlink(this.fullpath()), s = (await this.parent.realpath())?.resolve(e);
-            if (s) return this.#P = s;
+            if (s) return this.#T = s;
           } catch (e) {
-            this.#M(e.code);
+            this.#R(e.code);
             return;
           }
         }
         readlinkSync() {
-          let t = this.#P;
+          let t = this.#T;
           if (t) return t;
           if (this.canReadlink() && this.parent) try {
             let e = this.#t.readlinkSync(this.fullpath()), s = this.parent.realpathSync()?.resolve(e);
-            if (s) return this.#P = s;
+            if (s) return this.#T = s;
           } catch (e) {
-            this.#M(e.code);
+            this.#R(e.code);
             return;
           }
         }
-        #W(t) {
-          this.#e |= xe;
+        #z(t) {
+          this.#e |= Je;
           for (let e = t.provisional; e < t.length; e++) {
             let s = t[e];
-            s && s.#_();
+            s && s.#C();
           }
         }
-        #_() {
-          this.#e & W || (this.#e = (this.#e | W) & dt, this.#$());
+        #C() {
+          this.#e & z || (this.#e = (this.#e | z) & St, this.#U());
         }
-        #$() {
+        #U() {
           let t = this.children();
           t.provisional = 0;
-          for (let e of t) e.#_();
+          for (let e of t) e.#C();
         }
-        #L() {
-          this.#e |= Xt, this.#j();
+        #N() {
+          this.#e |= ne, this.#j();
         }
         #j() {
-          if (this.#e & gt) return;
+          if (this.#e & Et) return;
           let t = this.#e;
-          (t & j) === G && (t &= dt), this.#e = t | gt, this.#$();
+          (t & D) === I && (t &= St), this.#e = t | Et, this.#U();
         }
         #B(t = "") {
-          t === "ENOTDIR" || t === "EPERM" ? this.#j() : t === "ENOENT" ? this.#_() : this.children().provisional = 0;
+          t === "ENOTDIR" || t === "EPERM" ? this.#j() : t === "ENOENT" ? this.#C() : this.children().provisional = 0;
         }
-        #k(t = "") {
-          t === "ENOTDIR" ? this.parent.#j() : t === "ENOENT" && this.#_();
+        #A(t = "") {
+          t === "ENOTDIR" ? this.parent.#j() : t === "ENOENT" && this.#C();
         }
-        #M(t = "") {
+        #R(t = "") {
           let e = this.#e;
-          e |= Vt, t === "ENOENT" && (e |= W), (t === "EINVAL" || t === "UNKNOWN") && (e &= dt), this.#e = e, t === "ENOTDIR" && this.parent && this.parent.#j();
-        }
-        #I(t, e) {
-          return this.#z(t, e) || this.#G(t, e);
+          e |= se, t === "ENOENT" && (e |= z), (t === "EINVAL" || t === "UNKNOWN") && (e &= St), this.#e = e, t === "ENOTDIR" && this.parent && this.parent.#j();
         }
         #G(t, e) {
-          let s = Te(t), i = this.newChild(t.name, s, { parent: this }), r = i.#e & j;
-          return r !== G && r !== Q && r !== N && (i.#e |= gt), e.unshift(i), e.provisional++, i;
+          return this.#$(t, e) || this.#D(t, e);
         }
-        #z(t, e) {
+        #D(t, e) {
+          let s = Ze(t), i = this.newChild(t.name, s, { parent: this }), n = i.#e & D;
+          return n !== I && n !== it && n !== L && (i.#e |= Et), e.unshift(i), e.provisional++, i;
+        }
+        #$(t, e) {
           for (let s = e.provisional; s < e.length; s++) {
             let i = e[s];
-            if ((this.nocase ? Kt(t.name) : wt(t.name)) === i.#O) return this.#l(t, i, s, e);
+            if ((this.nocase ? ie(t.name) : Ot(t.name)) === i.#O) return this.#V(t, i, s, e);
           }
         }
-        #l(t, e, s, i) {
-          let r = e.name;
-          return e.#e = e.#e & dt | Te(t), r !== t.name && (e.name = t.name), s !== i.provisional && (s === i.length - 1 ? i.pop() : i.splice(s, 1), i.unshift(e)), i.provisional++, e;
+        #V(t, e, s, i) {
+          let n = e.name;
+          return e.#e = e.#e & St | Ze(t), n !== t.name && (e.name = t.name), s !== i.provisional && (s === i.length - 1 ? i.pop() : i.splice(s, 1), i.unshift(e)), i.provisional++, e;
         }
         async lstat() {
-          if ((this.#e & W) === 0) try {
-            return this.#U(await this.#t.promises.lstat(this.fullpath())), this;
+          if ((this.#e & z) === 0) try {
+            return this.#q(await this.#t.promises.lstat(this.fullpath())), this;
           } catch (t) {
-            this.#k(t.code);
+            this.#A(t.code);
           }
         }
         lstatSync() {
-          if ((this.#e & W) === 0) try {
-            return this.#U(this.#t.lstatSync(this.fullpath())), this;
+          if ((this.#e & z) === 0) try {
+            return this.#q(this.#t.lstatSync(this.fullpath())), this;
           } catch (t) {
-            this.#k(t.code);
+            this.#A(t.code);
           }
         }
-        #U(t) {
-          let { atime: e, atimeMs: s, birthtime: i, birthtimeMs: r, blksize: h, blocks: o, ctime: a, ctimeMs: l, dev: f, gid: c, ino: d, mode: u, mtime: m, mtimeMs: p, nlink: b, rdev: w, size: v, uid: E } = t;
-          this.#y = e, this.#a = s, this.#m = i, this.#v = r, this.#c = h, this.#u = o, this.#R = a, this.#d = l, this.#s = f, this.#S = c, this.#o = d, this.#n = u, this.#p = m, this.#i = p, this.#r = b, this.#w = w, this.#f = v, this.#h = E;
-          let y = Te(t);
-          this.#e = this.#e & dt | y | ys, y !== N && y !== G && y !== Q && (this.#e |= gt);
-        }
-        #N = [];
-        #A = false;
         #q(t) {
-          this.#A = false;
-          let e = this.#N.slice();
-          this.#N.length = 0, e.forEach((s) => s(null, t));
+          let { atime: e, atimeMs: s, birthtime: i, birthtimeMs: n, blksize: o, blocks: h, ctime: a, ctimeMs: l, dev: c, gid: u, ino: f, mode: p, mtime: g, mtimeMs: d, nlink: b, rdev: m, size: y, uid: _ } = t;
+          this.#y = e, this.#a = s, this.#p = i, this.#E = n, this.#u = o, this.#l = h, this.#w = a, this.#b = l, this.#n = c, this.#d = u, this.#h = f, this.#i = p, this.#g = g, this.#s = d, this.#o = b, this.#f = m, this.#m = y, this.#r = _;
+          let v = Ze(t);
+          this.#e = this.#e & St | v | ni, v !== L && v !== I && v !== it && (this.#e |= Et);
+        }
+        #L = [];
+        #c = false;
+        #H(t) {
+          this.#c = false;
+          let e = this.#L.slice();
+          this.#L.length = 0, e.forEach((s) => s(null, t));
         }
         readdirCB(t, e = false) {
           if (!this.canReaddir()) {
@@ -54183,40 +54868,40 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           }
           let s = this.children();
           if (this.calledReaddir()) {
-            let r = s.slice(0, s.provisional);
-            e ? t(null, r) : queueMicrotask(() => t(null, r));
+            let n = s.slice(0, s.provisional);
+            e ? t(null, n) : queueMicrotask(() => t(null, n));
             return;
           }
-          if (this.#N.push(t), this.#A) return;
-          this.#A = true;
+          if (this.#L.push(t), this.#c) return;
+          this.#c = true;
           let i = this.fullpath();
-          this.#t.readdir(i, { withFileTypes: true }, (r, h) => {
-            if (r) this.#B(r.code), s.provisional = 0;
+          this.#t.readdir(i, { withFileTypes: true }, (n, o) => {
+            if (n) this.#B(n.code), s.provisional = 0;
             else {
-              for (let o of h) this.#I(o, s);
-              this.#W(s);
+              for (let h of o) this.#G(h, s);
+              this.#z(s);
             }
-            this.#q(s.slice(0, s.provisional));
+            this.#H(s.slice(0, s.provisional));
           });
         }
-        #H;
+        #I;
         async readdir() {
           if (!this.canReaddir()) return [];
           let t = this.children();
           if (this.calledReaddir()) return t.slice(0, t.provisional);
           let e = this.fullpath();
-          if (this.#H) await this.#H;
+          if (this.#I) await this.#I;
           else {
             let s = () => {
             };
-            this.#H = new Promise((i) => s = i);
+            this.#I = new Promise((i) => s = i);
             try {
-              for (let i of await this.#t.promises.readdir(e, { withFileTypes: true })) this.#I(i, t);
-              this.#W(t);
+              for (let i of await this.#t.promises.readdir(e, { withFileTypes: true })) this.#G(i, t);
+              this.#z(t);
             } catch (i) {
               this.#B(i.code), t.provisional = 0;
             }
-            this.#H = void 0, s();
+            this.#I = void 0, s();
           }
           return t.slice(0, t.provisional);
         }
@@ -54226,75 +54911,75 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           if (this.calledReaddir()) return t.slice(0, t.provisional);
           let e = this.fullpath();
           try {
-            for (let s of this.#t.readdirSync(e, { withFileTypes: true })) this.#I(s, t);
-            this.#W(t);
+            for (let s of this.#t.readdirSync(e, { withFileTypes: true })) this.#G(s, t);
+            this.#z(t);
           } catch (s) {
             this.#B(s.code), t.provisional = 0;
           }
           return t.slice(0, t.provisional);
         }
         canReaddir() {
-          if (this.#e & Ss) return false;
-          let t = j & this.#e;
-          return t === N || t === G || t === Q;
+          if (this.#e & ri) return false;
+          let t = D & this.#e;
+          return t === L || t === I || t === it;
         }
         shouldWalk(t, e) {
-          return (this.#e & G) === G && !(this.#e & Ss) && !t.has(this) && (!e || e(this));
+          return (this.#e & I) === I && !(this.#e & ri) && !t.has(this) && (!e || e(this));
         }
         async realpath() {
-          if (this.#C) return this.#C;
-          if (!((Xt | Vt | W) & this.#e)) try {
+          if (this.#k) return this.#k;
+          if (!((ne | se | z) & this.#e)) try {
             let t = await this.#t.promises.realpath(this.fullpath());
-            return this.#C = this.resolve(t);
+            return this.#k = this.resolve(t);
           } catch {
-            this.#L();
+            this.#N();
           }
         }
         realpathSync() {
-          if (this.#C) return this.#C;
-          if (!((Xt | Vt | W) & this.#e)) try {
+          if (this.#k) return this.#k;
+          if (!((ne | se | z) & this.#e)) try {
             let t = this.#t.realpathSync(this.fullpath());
-            return this.#C = this.resolve(t);
+            return this.#k = this.resolve(t);
           } catch {
-            this.#L();
+            this.#N();
           }
         }
-        [ks](t) {
+        [pi](t) {
           if (t === this) return;
           t.isCWD = false, this.isCWD = true;
           let e = /* @__PURE__ */ new Set([]), s = [], i = this;
-          for (; i && i.parent; ) e.add(i), i.#E = s.join(this.sep), i.#T = s.join("/"), i = i.parent, s.push("..");
-          for (i = t; i && i.parent && !e.has(i); ) i.#E = void 0, i.#T = void 0, i = i.parent;
+          for (; i && i.parent; ) e.add(i), i.#S = s.join(this.sep), i.#M = s.join("/"), i = i.parent, s.push("..");
+          for (i = t; i && i.parent && !e.has(i); ) i.#S = void 0, i.#M = void 0, i = i.parent;
         }
       };
-      _.PathBase = A;
-      var yt = class n extends A {
+      E.PathBase = R;
+      var Ct = class r extends R {
         sep = "\\";
-        splitSep = _r;
-        constructor(t, e = N, s, i, r, h, o) {
-          super(t, e, s, i, r, h, o);
+        splitSep = nr;
+        constructor(t, e = L, s, i, n, o, h) {
+          super(t, e, s, i, n, o, h);
         }
-        newChild(t, e = N, s = {}) {
-          return new n(t, e, this.root, this.roots, this.nocase, this.childrenCache(), s);
+        newChild(t, e = L, s = {}) {
+          return new r(t, e, this.root, this.roots, this.nocase, this.childrenCache(), s);
         }
         getRootString(t) {
-          return Yt.win32.parse(t).root;
+          return er.exec(t)?.[0] ?? re.win32.parse(t).root;
         }
         getRoot(t) {
-          if (t = Er(t.toUpperCase()), t === this.root.name) return this.root;
+          if (t = ii(t.toUpperCase()), t === this.root.name || /^[\\/]$/.test(t)) return this.root;
           for (let [e, s] of Object.entries(this.roots)) if (this.sameRoot(t, e)) return this.roots[t] = s;
-          return this.roots[t] = new Et(t, this).root;
+          return this.roots[t] = new At(t, { nocase: this.nocase, fs: this.fs }).root;
         }
         sameRoot(t, e = this.root.name) {
-          return t = t.toUpperCase().replace(/\//g, "\\").replace(Os, "$1\\"), t === e;
+          return ii(t.toUpperCase()) === e;
         }
       };
-      _.PathWin32 = yt;
-      var St = class n extends A {
+      E.PathWin32 = Ct;
+      var Mt = class r extends R {
         splitSep = "/";
         sep = "/";
-        constructor(t, e = N, s, i, r, h, o) {
-          super(t, e, s, i, r, h, o);
+        constructor(t, e = L, s, i, n, o, h) {
+          super(t, e, s, i, n, o, h);
         }
         getRootString(t) {
           return t.startsWith("/") ? "/" : "";
@@ -54302,32 +54987,32 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         getRoot(t) {
           return this.root;
         }
-        newChild(t, e = N, s = {}) {
-          return new n(t, e, this.root, this.roots, this.nocase, this.childrenCache(), s);
+        newChild(t, e = L, s = {}) {
+          return new r(t, e, this.root, this.roots, this.nocase, this.childrenCache(), s);
         }
       };
-      _.PathPosix = St;
-      var vt = class {
+      E.PathPosix = Mt;
+      var kt = class {
         root;
         rootPath;
         roots;
         cwd;
         #t;
-        #s;
         #n;
+        #i;
         nocase;
-        #r;
-        constructor(t = process.cwd(), e, s, { nocase: i, childrenCacheSize: r = 16 * 1024, fs: h = mt } = {}) {
-          this.#r = _s(h), (t instanceof URL || t.startsWith("file://")) && (t = (0, yr.fileURLToPath)(t));
-          let o = e.resolve(t);
-          this.roots = /* @__PURE__ */ Object.create(null), this.rootPath = this.parseRootPath(o), this.#t = new bt(), this.#s = new bt(), this.#n = new Jt(r);
-          let a = o.substring(this.rootPath.length).split(s);
+        #o;
+        constructor(t = process.cwd(), e, s, { nocase: i, childrenCacheSize: n = 16 * 1024, fs: o = _t } = {}) {
+          this.#o = ai(o), (t instanceof URL || t.startsWith("file://")) && (t = (0, Vn.fileURLToPath)(t));
+          let h = e.resolve(t);
+          this.roots = /* @__PURE__ */ Object.create(null), this.rootPath = this.parseRootPath(h), this.#t = new xt(), this.#n = new xt(), this.#i = new oe(n);
+          let a = h.substring(this.rootPath.length).split(s);
           if (a.length === 1 && !a[0] && a.pop(), i === void 0) throw new TypeError("must provide nocase setting to PathScurryBase ctor");
-          this.nocase = i, this.root = this.newRoot(this.#r), this.roots[this.rootPath] = this.root;
-          let l = this.root, f = a.length - 1, c = e.sep, d = this.rootPath, u = false;
-          for (let m of a) {
-            let p = f--;
-            l = l.child(m, { relative: new Array(p).fill("..").join(c), relativePosix: new Array(p).fill("..").join("/"), fullpath: d += (u ? "" : c) + m }), u = true;
+          this.nocase = i, this.root = this.newRoot(this.#o), this.roots[this.rootPath] = this.root;
+          let l = this.root, c = a.length - 1, u = e.sep, f = this.rootPath, p = false;
+          for (let g of a) {
+            let d = c--;
+            l = l.child(g, { relative: new Array(d).fill("..").join(u), relativePosix: new Array(d).fill("..").join("/"), fullpath: f += (p ? "" : u) + g }), p = true;
           }
           this.cwd = l;
         }
@@ -54335,13 +55020,13 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return typeof t == "string" && (t = this.cwd.resolve(t)), t.depth();
         }
         childrenCache() {
-          return this.#n;
+          return this.#i;
         }
         resolve(...t) {
           let e = "";
-          for (let r = t.length - 1; r >= 0; r--) {
-            let h = t[r];
-            if (!(!h || h === ".") && (e = e ? `${h}/${e}` : h, this.isAbsolute(h))) break;
+          for (let n = t.length - 1; n >= 0; n--) {
+            let o = t[n];
+            if (!(!o || o === ".") && (e = e ? `${o}/${e}` : o, this.isAbsolute(o))) break;
           }
           let s = this.#t.get(e);
           if (s !== void 0) return s;
@@ -54350,14 +55035,14 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         }
         resolvePosix(...t) {
           let e = "";
-          for (let r = t.length - 1; r >= 0; r--) {
-            let h = t[r];
-            if (!(!h || h === ".") && (e = e ? `${h}/${e}` : h, this.isAbsolute(h))) break;
+          for (let n = t.length - 1; n >= 0; n--) {
+            let o = t[n];
+            if (!(!o || o === ".") && (e = e ? `${o}/${e}` : o, this.isAbsolute(o))) break;
           }
-          let s = this.#s.get(e);
+          let s = this.#n.get(e);
           if (s !== void 0) return s;
           let i = this.cwd.resolve(e).fullpathPosix();
-          return this.#s.set(e, i), i;
+          return this.#n.set(e, i), i;
         }
         relative(t = this.cwd) {
           return typeof t == "string" && (t = this.cwd.resolve(t)), t.relative();
@@ -54372,15 +55057,15 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return typeof t == "string" && (t = this.cwd.resolve(t)), (t.parent || t).fullpath();
         }
         async readdir(t = this.cwd, e = { withFileTypes: true }) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t, t = this.cwd);
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t, t = this.cwd);
           let { withFileTypes: s } = e;
           if (t.canReaddir()) {
             let i = await t.readdir();
-            return s ? i : i.map((r) => r.name);
+            return s ? i : i.map((n) => n.name);
           } else return [];
         }
         readdirSync(t = this.cwd, e = { withFileTypes: true }) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t, t = this.cwd);
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t, t = this.cwd);
           let { withFileTypes: s = true } = e;
           return t.canReaddir() ? s ? t.readdirSync() : t.readdirSync().map((i) => i.name) : [];
         }
@@ -54391,366 +55076,377 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return typeof t == "string" && (t = this.cwd.resolve(t)), t.lstatSync();
         }
         async readlink(t = this.cwd, { withFileTypes: e } = { withFileTypes: false }) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t.withFileTypes, t = this.cwd);
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t.withFileTypes, t = this.cwd);
           let s = await t.readlink();
           return e ? s : s?.fullpath();
         }
         readlinkSync(t = this.cwd, { withFileTypes: e } = { withFileTypes: false }) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t.withFileTypes, t = this.cwd);
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t.withFileTypes, t = this.cwd);
           let s = t.readlinkSync();
           return e ? s : s?.fullpath();
         }
         async realpath(t = this.cwd, { withFileTypes: e } = { withFileTypes: false }) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t.withFileTypes, t = this.cwd);
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t.withFileTypes, t = this.cwd);
           let s = await t.realpath();
           return e ? s : s?.fullpath();
         }
         realpathSync(t = this.cwd, { withFileTypes: e } = { withFileTypes: false }) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t.withFileTypes, t = this.cwd);
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t.withFileTypes, t = this.cwd);
           let s = t.realpathSync();
           return e ? s : s?.fullpath();
         }
         async walk(t = this.cwd, e = {}) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t, t = this.cwd);
-          let { withFileTypes: s = true, follow: i = false, filter: r, walkFilter: h } = e, o = [];
-          (!r || r(t)) && o.push(s ? t : t.fullpath());
-          let a = /* @__PURE__ */ new Set(), l = (c, d) => {
-            a.add(c), c.readdirCB((u, m) => {
-              if (u) return d(u);
-              let p = m.length;
-              if (!p) return d();
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t, t = this.cwd);
+          let { withFileTypes: s = true, follow: i = false, filter: n, walkFilter: o } = e, h = [];
+          (!n || n(t)) && h.push(s ? t : t.fullpath());
+          let a = /* @__PURE__ */ new Set(), l = (u, f) => {
+            a.add(u), u.readdirCB((p, g) => {
+              if (p) return f(p);
+              let d = g.length;
+              if (!d) return f();
               let b = () => {
-                --p === 0 && d();
+                --d === 0 && f();
               };
-              for (let w of m) (!r || r(w)) && o.push(s ? w : w.fullpath()), i && w.isSymbolicLink() ? w.realpath().then((v) => v?.isUnknown() ? v.lstat() : v).then((v) => v?.shouldWalk(a, h) ? l(v, b) : b()) : w.shouldWalk(a, h) ? l(w, b) : b();
+              for (let m of g) (!n || n(m)) && h.push(s ? m : m.fullpath()), i && m.isSymbolicLink() ? m.realpath().then((y) => y?.isUnknown() ? y.lstat() : y).then((y) => y?.shouldWalk(a, o) ? l(y, b) : b()) : m.shouldWalk(a, o) ? l(m, b) : b();
             }, true);
-          }, f = t;
-          return new Promise((c, d) => {
-            l(f, (u) => {
-              if (u) return d(u);
-              c(o);
+          }, c = t;
+          return new Promise((u, f) => {
+            l(c, (p) => {
+              if (p) return f(p);
+              u(h);
             });
           });
         }
         walkSync(t = this.cwd, e = {}) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t, t = this.cwd);
-          let { withFileTypes: s = true, follow: i = false, filter: r, walkFilter: h } = e, o = [];
-          (!r || r(t)) && o.push(s ? t : t.fullpath());
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t, t = this.cwd);
+          let { withFileTypes: s = true, follow: i = false, filter: n, walkFilter: o } = e, h = [];
+          (!n || n(t)) && h.push(s ? t : t.fullpath());
           let a = /* @__PURE__ */ new Set([t]);
           for (let l of a) {
-            let f = l.readdirSync();
-            for (let c of f) {
-              (!r || r(c)) && o.push(s ? c : c.fullpath());
-              let d = c;
-              if (c.isSymbolicLink()) {
-                if (!(i && (d = c.realpathSync()))) continue;
-                d.isUnknown() && d.lstatSync();
+            let c = l.readdirSync();
+            for (let u of c) {
+              (!n || n(u)) && h.push(s ? u : u.fullpath());
+              let f = u;
+              if (u.isSymbolicLink()) {
+                if (!(i && (f = u.realpathSync()))) continue;
+                f.isUnknown() && f.lstatSync();
               }
-              d.shouldWalk(a, h) && a.add(d);
+              f.shouldWalk(a, o) && a.add(f);
             }
           }
-          return o;
+          return h;
         }
         [Symbol.asyncIterator]() {
           return this.iterate();
         }
         iterate(t = this.cwd, e = {}) {
-          return typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t, t = this.cwd), this.stream(t, e)[Symbol.asyncIterator]();
+          return typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t, t = this.cwd), this.stream(t, e)[Symbol.asyncIterator]();
         }
         [Symbol.iterator]() {
           return this.iterateSync();
         }
         *iterateSync(t = this.cwd, e = {}) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t, t = this.cwd);
-          let { withFileTypes: s = true, follow: i = false, filter: r, walkFilter: h } = e;
-          (!r || r(t)) && (yield s ? t : t.fullpath());
-          let o = /* @__PURE__ */ new Set([t]);
-          for (let a of o) {
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t, t = this.cwd);
+          let { withFileTypes: s = true, follow: i = false, filter: n, walkFilter: o } = e;
+          (!n || n(t)) && (yield s ? t : t.fullpath());
+          let h = /* @__PURE__ */ new Set([t]);
+          for (let a of h) {
             let l = a.readdirSync();
-            for (let f of l) {
-              (!r || r(f)) && (yield s ? f : f.fullpath());
-              let c = f;
-              if (f.isSymbolicLink()) {
-                if (!(i && (c = f.realpathSync()))) continue;
-                c.isUnknown() && c.lstatSync();
+            for (let c of l) {
+              (!n || n(c)) && (yield s ? c : c.fullpath());
+              let u = c;
+              if (c.isSymbolicLink()) {
+                if (!(i && (u = c.realpathSync()))) continue;
+                u.isUnknown() && u.lstatSync();
               }
-              c.shouldWalk(o, h) && o.add(c);
+              u.shouldWalk(h, o) && h.add(u);
             }
           }
         }
         stream(t = this.cwd, e = {}) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t, t = this.cwd);
-          let { withFileTypes: s = true, follow: i = false, filter: r, walkFilter: h } = e, o = new bs.Minipass({ objectMode: true });
-          (!r || r(t)) && o.write(s ? t : t.fullpath());
-          let a = /* @__PURE__ */ new Set(), l = [t], f = 0, c = () => {
-            let d = false;
-            for (; !d; ) {
-              let u = l.shift();
-              if (!u) {
-                f === 0 && o.end();
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t, t = this.cwd);
+          let { withFileTypes: s = true, follow: i = false, filter: n, walkFilter: o } = e, h = new si.Minipass({ objectMode: true });
+          (!n || n(t)) && h.write(s ? t : t.fullpath());
+          let a = /* @__PURE__ */ new Set(), l = [t], c = 0, u = () => {
+            let f = false;
+            for (; !f; ) {
+              let p = l.shift();
+              if (!p) {
+                c === 0 && h.end();
                 return;
               }
-              f++, a.add(u);
-              let m = (b, w, v = false) => {
-                if (b) return o.emit("error", b);
-                if (i && !v) {
-                  let E = [];
-                  for (let y of w) y.isSymbolicLink() && E.push(y.realpath().then((S) => S?.isUnknown() ? S.lstat() : S));
-                  if (E.length) {
-                    Promise.all(E).then(() => m(null, w, true));
+              c++, a.add(p);
+              let g = (b, m, y = false) => {
+                if (b) return h.emit("error", b);
+                if (i && !y) {
+                  let _ = [];
+                  for (let v of m) v.isSymbolicLink() && _.push(v.realpath().then((S) => S?.isUnknown() ? S.lstat() : S));
+                  if (_.length) {
+                    Promise.all(_).then(() => g(null, m, true));
                     return;
                   }
                 }
-                for (let E of w) E && (!r || r(E)) && (o.write(s ? E : E.fullpath()) || (d = true));
-                f--;
-                for (let E of w) {
-                  let y = E.realpathCached() || E;
-                  y.shouldWalk(a, h) && l.push(y);
+                for (let _ of m) _ && (!n || n(_)) && (h.write(s ? _ : _.fullpath()) || (f = true));
+                c--;
+                for (let _ of m) {
+                  let v = _.realpathCached() || _;
+                  v.shouldWalk(a, o) && l.push(v);
                 }
-                d && !o.flowing ? o.once("drain", c) : p || c();
-              }, p = true;
-              u.readdirCB(m, true), p = false;
+                f && !h.flowing ? h.once("drain", u) : d || u();
+              }, d = true;
+              p.readdirCB(g, true), d = false;
             }
           };
-          return c(), o;
+          return u(), h;
         }
         streamSync(t = this.cwd, e = {}) {
-          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof A || (e = t, t = this.cwd);
-          let { withFileTypes: s = true, follow: i = false, filter: r, walkFilter: h } = e, o = new bs.Minipass({ objectMode: true }), a = /* @__PURE__ */ new Set();
-          (!r || r(t)) && o.write(s ? t : t.fullpath());
-          let l = [t], f = 0, c = () => {
-            let d = false;
-            for (; !d; ) {
-              let u = l.shift();
-              if (!u) {
-                f === 0 && o.end();
+          typeof t == "string" ? t = this.cwd.resolve(t) : t instanceof R || (e = t, t = this.cwd);
+          let { withFileTypes: s = true, follow: i = false, filter: n, walkFilter: o } = e, h = new si.Minipass({ objectMode: true }), a = /* @__PURE__ */ new Set();
+          (!n || n(t)) && h.write(s ? t : t.fullpath());
+          let l = [t], c = 0, u = () => {
+            let f = false;
+            for (; !f; ) {
+              let p = l.shift();
+              if (!p) {
+                c === 0 && h.end();
                 return;
               }
-              f++, a.add(u);
-              let m = u.readdirSync();
-              for (let p of m) (!r || r(p)) && (o.write(s ? p : p.fullpath()) || (d = true));
-              f--;
-              for (let p of m) {
-                let b = p;
-                if (p.isSymbolicLink()) {
-                  if (!(i && (b = p.realpathSync()))) continue;
+              c++, a.add(p);
+              let g = p.readdirSync();
+              for (let d of g) (!n || n(d)) && (h.write(s ? d : d.fullpath()) || (f = true));
+              c--;
+              for (let d of g) {
+                let b = d;
+                if (d.isSymbolicLink()) {
+                  if (!(i && (b = d.realpathSync()))) continue;
                   b.isUnknown() && b.lstatSync();
                 }
-                b.shouldWalk(a, h) && l.push(b);
+                b.shouldWalk(a, o) && l.push(b);
               }
             }
-            d && !o.flowing && o.once("drain", c);
+            f && !h.flowing && h.once("drain", u);
           };
-          return c(), o;
+          return u(), h;
         }
         chdir(t = this.cwd) {
           let e = this.cwd;
-          this.cwd = typeof t == "string" ? this.cwd.resolve(t) : t, this.cwd[ks](e);
+          this.cwd = typeof t == "string" ? this.cwd.resolve(t) : t, this.cwd[pi](e);
         }
       };
-      _.PathScurryBase = vt;
-      var Et = class extends vt {
+      E.PathScurryBase = kt;
+      var At = class extends kt {
         sep = "\\";
         constructor(t = process.cwd(), e = {}) {
           let { nocase: s = true } = e;
-          super(t, Yt.win32, "\\", { ...e, nocase: s }), this.nocase = s;
+          typeof t == "string" && !t.startsWith("file://") && (t = t.replace(sr, "").replace(ir, "\\")), super(t, re.win32, "\\", { ...e, nocase: s }), this.nocase = s;
           for (let i = this.cwd; i; i = i.parent) i.nocase = this.nocase;
         }
         parseRootPath(t) {
-          return Yt.win32.parse(t).root.toUpperCase();
+          return re.win32.parse(t).root.toUpperCase();
         }
         newRoot(t) {
-          return new yt(this.rootPath, G, void 0, this.roots, this.nocase, this.childrenCache(), { fs: t });
+          return new Ct(this.rootPath, I, void 0, this.roots, this.nocase, this.childrenCache(), { fs: t });
         }
         isAbsolute(t) {
           return t.startsWith("/") || t.startsWith("\\") || /^[a-z]:(\/|\\)/i.test(t);
         }
       };
-      _.PathScurryWin32 = Et;
-      var _t = class extends vt {
+      E.PathScurryWin32 = At;
+      var Rt = class extends kt {
         sep = "/";
         constructor(t = process.cwd(), e = {}) {
           let { nocase: s = false } = e;
-          super(t, Yt.posix, "/", { ...e, nocase: s }), this.nocase = s;
+          super(t, re.posix, "/", { ...e, nocase: s }), this.nocase = s;
         }
         parseRootPath(t) {
           return "/";
         }
         newRoot(t) {
-          return new St(this.rootPath, G, void 0, this.roots, this.nocase, this.childrenCache(), { fs: t });
+          return new Mt(this.rootPath, I, void 0, this.roots, this.nocase, this.childrenCache(), { fs: t });
         }
         isAbsolute(t) {
           return t.startsWith("/");
         }
       };
-      _.PathScurryPosix = _t;
-      var Zt = class extends _t {
+      E.PathScurryPosix = Rt;
+      var he = class extends Rt {
         constructor(t = process.cwd(), e = {}) {
           let { nocase: s = true } = e;
           super(t, { ...e, nocase: s });
         }
       };
-      _.PathScurryDarwin = Zt;
-      _.Path = process.platform === "win32" ? yt : St;
-      _.PathScurry = process.platform === "win32" ? Et : process.platform === "darwin" ? Zt : _t;
+      E.PathScurryDarwin = he;
+      E.Path = process.platform === "win32" ? Ct : Mt;
+      E.PathScurry = process.platform === "win32" ? At : process.platform === "darwin" ? he : Rt;
     });
-    var Re = R((te) => {
+    var ts = C((le) => {
       "use strict";
-      Object.defineProperty(te, "__esModule", { value: true });
-      te.Pattern = void 0;
-      var xr = H(), Tr = (n) => n.length >= 1, Cr = (n) => n.length >= 1, Rr = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom"), Ce = class n {
+      Object.defineProperty(le, "__esModule", { value: true });
+      le.Pattern = void 0;
+      var or = Y(), hr = (r) => r.length >= 1, ar = (r) => r.length >= 1, lr = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom"), Qe = class r {
         #t;
-        #s;
         #n;
+        #i;
         length;
-        #r;
-        #h;
-        #S;
-        #w;
-        #c;
         #o;
-        #f = true;
+        #r;
+        #d;
+        #f;
+        #u;
+        #h;
+        #m = true;
         constructor(t, e, s, i) {
-          if (!Tr(t)) throw new TypeError("empty pattern list");
-          if (!Cr(e)) throw new TypeError("empty glob list");
+          if (!hr(t)) throw new TypeError("empty pattern list");
+          if (!ar(e)) throw new TypeError("empty glob list");
           if (e.length !== t.length) throw new TypeError("mismatched pattern list and glob list lengths");
           if (this.length = t.length, s < 0 || s >= this.length) throw new TypeError("index out of range");
-          if (this.#t = t, this.#s = e, this.#n = s, this.#r = i, this.#n === 0) {
+          if (this.#t = t, this.#n = e, this.#i = s, this.#o = i, this.#i === 0) {
             if (this.isUNC()) {
-              let [r, h, o, a, ...l] = this.#t, [f, c, d, u, ...m] = this.#s;
-              l[0] === "" && (l.shift(), m.shift());
-              let p = [r, h, o, a, ""].join("/"), b = [f, c, d, u, ""].join("/");
-              this.#t = [p, ...l], this.#s = [b, ...m], this.length = this.#t.length;
+              let n = this.#l() ? 6 : 4, o = this.#t.slice(0, n), h = this.#n.slice(0, n), a = this.#t.slice(n), l = this.#n.slice(n);
+              a[0] === "" && (a.shift(), l.shift());
+              let c = [...o, ""].join("/"), u = [...h, ""].join("/");
+              this.#t = [c, ...a], this.#n = [u, ...l], this.length = this.#t.length;
             } else if (this.isDrive() || this.isAbsolute()) {
-              let [r, ...h] = this.#t, [o, ...a] = this.#s;
-              h[0] === "" && (h.shift(), a.shift());
-              let l = r + "/", f = o + "/";
-              this.#t = [l, ...h], this.#s = [f, ...a], this.length = this.#t.length;
+              let [n, ...o] = this.#t, [h, ...a] = this.#n;
+              o[0] === "" && (o.shift(), a.shift());
+              let l = `${n}/`, c = `${h}/`;
+              this.#t = [l, ...o], this.#n = [c, ...a], this.length = this.#t.length;
             }
           }
         }
-        [Rr]() {
-          return "Pattern <" + this.#s.slice(this.#n).join("/") + ">";
+        [lr]() {
+          return `Pattern <${this.#n.slice(this.#i).join("/")}>`;
         }
         pattern() {
-          return this.#t[this.#n];
+          return this.#t[this.#i];
         }
         isString() {
-          return typeof this.#t[this.#n] == "string";
+          return typeof this.#t[this.#i] == "string";
         }
         isGlobstar() {
-          return this.#t[this.#n] === xr.GLOBSTAR;
+          return this.#t[this.#i] === or.GLOBSTAR;
         }
-        isRegExp() {
-          return this.#t[this.#n] instanceof RegExp;
+        isMatcher() {
+          return typeof this.#t[this.#i] == "object";
         }
         globString() {
-          return this.#S = this.#S || (this.#n === 0 ? this.isAbsolute() ? this.#s[0] + this.#s.slice(1).join("/") : this.#s.join("/") : this.#s.slice(this.#n).join("/"));
+          return this.#d = this.#d || (this.#i === 0 ? this.isAbsolute() ? this.#n[0] + this.#n.slice(1).join("/") : this.#n.join("/") : this.#n.slice(this.#i).join("/"));
         }
         hasMore() {
-          return this.length > this.#n + 1;
+          return this.length > this.#i + 1;
         }
         rest() {
-          return this.#h !== void 0 ? this.#h : this.hasMore() ? (this.#h = new n(this.#t, this.#s, this.#n + 1, this.#r), this.#h.#o = this.#o, this.#h.#c = this.#c, this.#h.#w = this.#w, this.#h) : this.#h = null;
+          return this.#r !== void 0 ? this.#r : this.hasMore() ? (this.#r = new r(this.#t, this.#n, this.#i + 1, this.#o), this.#r.#h = this.#h, this.#r.#u = this.#u, this.#r.#f = this.#f, this.#r) : this.#r = null;
+        }
+        #l() {
+          let t = this.#t;
+          return t[2] === "?" && typeof t[3] == "string" && /^unc$/i.test(t[3]);
         }
         isUNC() {
-          let t = this.#t;
-          return this.#c !== void 0 ? this.#c : this.#c = this.#r === "win32" && this.#n === 0 && t[0] === "" && t[1] === "" && typeof t[2] == "string" && !!t[2] && typeof t[3] == "string" && !!t[3];
+          let t = this.#t, e = this.#l() ? 4 : 2;
+          return this.#u !== void 0 ? this.#u : this.#u = this.#o === "win32" && this.#i === 0 && t[0] === "" && t[1] === "" && typeof t[e] == "string" && !!t[e] && typeof t[e + 1] == "string" && !!t[e + 1];
         }
         isDrive() {
           let t = this.#t;
-          return this.#w !== void 0 ? this.#w : this.#w = this.#r === "win32" && this.#n === 0 && this.length > 1 && typeof t[0] == "string" && /^[a-z]:$/i.test(t[0]);
+          return this.#f !== void 0 ? this.#f : this.#f = this.#o === "win32" && this.#i === 0 && this.length > 1 && typeof t[0] == "string" && /^[a-z]:$/i.test(t[0]);
         }
         isAbsolute() {
           let t = this.#t;
-          return this.#o !== void 0 ? this.#o : this.#o = t[0] === "" && t.length > 1 || this.isDrive() || this.isUNC();
+          return this.#h !== void 0 ? this.#h : this.#h = t[0] === "" && t.length > 1 || this.isDrive() || this.isUNC();
         }
         root() {
           let t = this.#t[0];
-          return typeof t == "string" && this.isAbsolute() && this.#n === 0 ? t : "";
+          return typeof t == "string" && this.isAbsolute() && this.#i === 0 ? t : "";
         }
         checkFollowGlobstar() {
-          return !(this.#n === 0 || !this.isGlobstar() || !this.#f);
+          return !(this.#i === 0 || !this.isGlobstar() || !this.#m);
         }
         markFollowGlobstar() {
-          return this.#n === 0 || !this.isGlobstar() || !this.#f ? false : (this.#f = false, true);
+          return this.#i === 0 || !this.isGlobstar() || !this.#m ? false : (this.#m = false, true);
         }
       };
-      te.Pattern = Ce;
+      le.Pattern = Qe;
     });
-    var ke = R((ee) => {
+    var is = C((ce) => {
       "use strict";
-      Object.defineProperty(ee, "__esModule", { value: true });
-      ee.Ignore = void 0;
-      var Ps = H(), Ar = Re(), kr = typeof process == "object" && process && typeof process.platform == "string" ? process.platform : "linux", Ae = class {
+      Object.defineProperty(ce, "__esModule", { value: true });
+      ce.Ignore = void 0;
+      var es = Y(), cr = ts(), ur = typeof process == "object" && process && typeof process.platform == "string" ? process.platform : "linux", ss = class {
         relative;
         relativeChildren;
         absolute;
         absoluteChildren;
         platform;
         mmopts;
-        constructor(t, { nobrace: e, nocase: s, noext: i, noglobstar: r, platform: h = kr }) {
-          this.relative = [], this.absolute = [], this.relativeChildren = [], this.absoluteChildren = [], this.platform = h, this.mmopts = { dot: true, nobrace: e, nocase: s, noext: i, noglobstar: r, optimizationLevel: 2, platform: h, nocomment: true, nonegate: true };
-          for (let o of t) this.add(o);
+        slashRoot;
+        constructor(t, { nobrace: e, nocase: s, noext: i, noglobstar: n, normalize: o, platform: h = ur, root: a, windowsPathsNoEscape: l, allowWindowsEscape: c, braceExpandMax: u = 1e4 }, f) {
+          this.relative = [], this.absolute = [], this.relativeChildren = [], this.absoluteChildren = [], this.platform = h, l = !!l || c === false, this.mmopts = { braceExpandMax: u, dot: true, nobrace: e, nocase: s, noext: i, noglobstar: n, normalize: o, optimizationLevel: 2, platform: h, nocomment: true, nonegate: true, windowsPathsNoEscape: l };
+          let p = f?.resolve(a ?? "/").fullpath() ?? "/";
+          this.slashRoot = (0, es.escape)(p.replace(/\\/g, "/").replace(/\/$/, ""), { magicalBraces: true, windowsPathsNoEscape: l });
+          for (let g of t) this.add(g);
         }
         add(t) {
-          let e = new Ps.Minimatch(t, this.mmopts);
+          let e = new es.Minimatch(t, this.mmopts);
           for (let s = 0; s < e.set.length; s++) {
-            let i = e.set[s], r = e.globParts[s];
-            if (!i || !r) throw new Error("invalid pattern object");
-            for (; i[0] === "." && r[0] === "."; ) i.shift(), r.shift();
-            let h = new Ar.Pattern(i, r, 0, this.platform), o = new Ps.Minimatch(h.globString(), this.mmopts), a = r[r.length - 1] === "**", l = h.isAbsolute();
-            l ? this.absolute.push(o) : this.relative.push(o), a && (l ? this.absoluteChildren.push(o) : this.relativeChildren.push(o));
+            let i = e.set[s], n = e.globParts[s];
+            if (!i || !n) throw new Error("invalid pattern object");
+            for (; i[0] === "." && n[0] === "."; ) i.shift(), n.shift();
+            let o = new cr.Pattern(i, n, 0, this.platform), h = o.root() === "/" ? `${this.slashRoot}/${o.rest()?.globString() ?? ""}` : o.globString(), a = new es.Minimatch(h, this.mmopts), l = n[n.length - 1] === "**", c = o.isAbsolute();
+            c ? this.absolute.push(a) : this.relative.push(a), l && (c ? this.absoluteChildren.push(a) : this.relativeChildren.push(a));
           }
         }
         ignored(t) {
-          let e = t.fullpath(), s = `${e}/`, i = t.relative() || ".", r = `${i}/`;
-          for (let h of this.relative) if (h.match(i) || h.match(r)) return true;
-          for (let h of this.absolute) if (h.match(e) || h.match(s)) return true;
+          let e = t.fullpath(), s = `${e}/`, i = t.relative() || ".", n = `${i}/`;
+          for (let o of this.relative) if (o.match(i) || o.match(n)) return true;
+          for (let o of this.absolute) if (o.match(e) || o.match(s)) return true;
           return false;
         }
         childrenIgnored(t) {
-          let e = t.fullpath() + "/", s = (t.relative() || ".") + "/";
+          let e = `${t.fullpath()}/`, s = `${t.relative() || "."}/`;
           for (let i of this.relativeChildren) if (i.match(s)) return true;
           for (let i of this.absoluteChildren) if (i.match(e)) return true;
           return false;
         }
       };
-      ee.Ignore = Ae;
+      ce.Ignore = ss;
     });
-    var Fs = R((z) => {
+    var wi = C(($) => {
       "use strict";
-      Object.defineProperty(z, "__esModule", { value: true });
-      z.Processor = z.SubWalks = z.MatchRecord = z.HasWalkedCache = void 0;
-      var Ds = H(), se = class n {
+      Object.defineProperty($, "__esModule", { value: true });
+      $.Processor = $.SubWalks = $.MatchRecord = $.HasWalkedCache = void 0;
+      var gi = Y(), ue = class r {
+        parent;
         store;
-        constructor(t = /* @__PURE__ */ new Map()) {
-          this.store = t;
+        constructor(t) {
+          this.parent = t;
         }
         copy() {
-          return new n(new Map(this.store));
+          return new r(this);
+        }
+        #t(t) {
+          let e = this.store?.get(t);
+          return e || !this.parent ? e : this.parent.#t(t);
         }
         hasWalked(t, e) {
-          return this.store.get(t.fullpath())?.has(e.globString());
+          return !!this.#t(t.fullpath())?.has(e.globString());
         }
         storeWalked(t, e) {
-          let s = t.fullpath(), i = this.store.get(s);
-          i ? i.add(e.globString()) : this.store.set(s, /* @__PURE__ */ new Set([e.globString()]));
+          let s = t.fullpath(), i = this.#t(s);
+          i ? i.add(e.globString()) : (this.store ??= /* @__PURE__ */ new Map()).set(s, /* @__PURE__ */ new Set([e.globString()]));
         }
       };
-      z.HasWalkedCache = se;
-      var ie = class {
+      $.HasWalkedCache = ue;
+      var fe = class r {
+        static ABSOLUTE = 2;
+        static IF_DIR = 1;
         store = /* @__PURE__ */ new Map();
         add(t, e, s) {
-          let i = (e ? 2 : 0) | (s ? 1 : 0), r = this.store.get(t);
-          this.store.set(t, r === void 0 ? i : i & r);
-        }
-        entries() {
-          return [...this.store.entries()].map(([t, e]) => [t, !!(e & 2), !!(e & 1)]);
+          let i = (e ? r.ABSOLUTE : 0) | (s ? r.IF_DIR : 0), n = this.store.get(t);
+          this.store.set(t, n === void 0 ? i : i & n);
         }
       };
-      z.MatchRecord = ie;
-      var re = class {
+      $.MatchRecord = fe;
+      var de = class {
         store = /* @__PURE__ */ new Map();
         add(t, e) {
           if (!t.canReaddir()) return;
@@ -54769,53 +55465,53 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return [...this.store.keys()].filter((t) => t.canReaddir());
         }
       };
-      z.SubWalks = re;
-      var Me = class n {
+      $.SubWalks = de;
+      var ns = class r {
         hasWalkedCache;
-        matches = new ie();
-        subwalks = new re();
+        matches = new fe();
+        subwalks = new de();
         patterns;
         follow;
         dot;
         opts;
         constructor(t, e) {
-          this.opts = t, this.follow = !!t.follow, this.dot = !!t.dot, this.hasWalkedCache = e ? e.copy() : new se();
+          this.opts = t, this.follow = !!t.follow, this.dot = !!t.dot, this.hasWalkedCache = e ? e.copy() : new ue();
         }
         processPatterns(t, e) {
           this.patterns = e;
           let s = e.map((i) => [t, i]);
-          for (let [i, r] of s) {
-            this.hasWalkedCache.storeWalked(i, r);
-            let h = r.root(), o = r.isAbsolute() && this.opts.absolute !== false;
-            if (h) {
-              i = i.resolve(h === "/" && this.opts.root !== void 0 ? this.opts.root : h);
-              let c = r.rest();
-              if (c) r = c;
+          for (let [i, n] of s) {
+            this.hasWalkedCache.storeWalked(i, n);
+            let o = n.root(), h = n.isAbsolute() && this.opts.absolute !== false;
+            if (o) {
+              i = i.resolve(o === "/" && this.opts.root !== void 0 ? this.opts.root : o);
+              let u = n.rest();
+              if (u) n = u;
               else {
                 this.matches.add(i, true, false);
                 continue;
               }
             }
             if (i.isENOENT()) continue;
-            let a, l, f = false;
-            for (; typeof (a = r.pattern()) == "string" && (l = r.rest()); ) i = i.resolve(a), r = l, f = true;
-            if (a = r.pattern(), l = r.rest(), f) {
-              if (this.hasWalkedCache.hasWalked(i, r)) continue;
-              this.hasWalkedCache.storeWalked(i, r);
+            let a, l, c = false;
+            for (; typeof (a = n.pattern()) == "string" && (l = n.rest()); ) i = i.resolve(a), n = l, c = true;
+            if (a = n.pattern(), l = n.rest(), c) {
+              if (this.hasWalkedCache.hasWalked(i, n)) continue;
+              this.hasWalkedCache.storeWalked(i, n);
             }
             if (typeof a == "string") {
-              let c = a === ".." || a === "" || a === ".";
-              this.matches.add(i.resolve(a), o, c);
+              let u = a === ".." || a === "" || a === ".";
+              this.matches.add(i.resolve(a), h, u);
               continue;
-            } else if (a === Ds.GLOBSTAR) {
-              (!i.isSymbolicLink() || this.follow || r.checkFollowGlobstar()) && this.subwalks.add(i, r);
-              let c = l?.pattern(), d = l?.rest();
-              if (!l || (c === "" || c === ".") && !d) this.matches.add(i, o, c === "" || c === ".");
-              else if (c === "..") {
-                let u = i.parent || i;
-                d ? this.hasWalkedCache.hasWalked(u, d) || this.subwalks.add(u, d) : this.matches.add(u, o, true);
+            } else if (a === gi.GLOBSTAR) {
+              (!i.isSymbolicLink() || this.follow || n.checkFollowGlobstar()) && this.subwalks.add(i, n);
+              let u = l?.pattern(), f = l?.rest();
+              if (!l || (u === "" || u === ".") && !f) this.matches.add(i, h, u === "" || u === ".");
+              else if (u === "..") {
+                let p = i.parent || i;
+                f ? this.hasWalkedCache.hasWalked(p, f) || this.subwalks.add(p, f) : this.matches.add(p, h, true);
               }
-            } else a instanceof RegExp && this.subwalks.add(i, r);
+            } else typeof a == "object" && this.subwalks.add(i, n);
           }
           return this;
         }
@@ -54823,40 +55519,40 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return this.subwalks.keys();
         }
         child() {
-          return new n(this.opts, this.hasWalkedCache);
+          return new r(this.opts, this.hasWalkedCache);
         }
         filterEntries(t, e) {
           let s = this.subwalks.get(t), i = this.child();
-          for (let r of e) for (let h of s) {
-            let o = h.isAbsolute(), a = h.pattern(), l = h.rest();
-            a === Ds.GLOBSTAR ? i.testGlobstar(r, h, l, o) : a instanceof RegExp ? i.testRegExp(r, a, l, o) : i.testString(r, a, l, o);
+          for (let n of e) for (let o of s) {
+            let h = o.isAbsolute(), a = o.pattern(), l = o.rest();
+            a === gi.GLOBSTAR ? i.testGlobstar(n, o, l, h) : typeof a == "object" ? i.testMatcher(n, a, l, h) : i.testString(n, a, l, h);
           }
           return i;
         }
         testGlobstar(t, e, s, i) {
           if ((this.dot || !t.name.startsWith(".")) && (e.hasMore() || this.matches.add(t, i, false), t.canReaddir() && (this.follow || !t.isSymbolicLink() ? this.subwalks.add(t, e) : t.isSymbolicLink() && (s && e.checkFollowGlobstar() ? this.subwalks.add(t, s) : e.markFollowGlobstar() && this.subwalks.add(t, e)))), s) {
-            let r = s.pattern();
-            if (typeof r == "string" && r !== ".." && r !== "" && r !== ".") this.testString(t, r, s.rest(), i);
-            else if (r === "..") {
-              let h = t.parent || t;
-              this.subwalks.add(h, s);
-            } else r instanceof RegExp && this.testRegExp(t, r, s.rest(), i);
+            let n = s.pattern();
+            if (typeof n == "string" && n !== ".." && n !== "" && n !== ".") this.testString(t, n, s.rest(), i);
+            else if (n === "..") {
+              let o = t.parent || t;
+              this.subwalks.add(o, s);
+            } else typeof n == "object" && this.testMatcher(t, n, s.rest(), i);
           }
         }
-        testRegExp(t, e, s, i) {
-          e.test(t.name) && (s ? this.subwalks.add(t, s) : this.matches.add(t, i, false));
+        testMatcher(t, e, s, i) {
+          e.testUnchecked(t.name) && (s ? this.subwalks.add(t, s) : this.matches.add(t, i, false));
         }
         testString(t, e, s, i) {
           t.isNamed(e) && (s ? this.subwalks.add(t, s) : this.matches.add(t, i, false));
         }
       };
-      z.Processor = Me;
+      $.Processor = ns;
     });
-    var Ls = R((X) => {
+    var yi = C((Q) => {
       "use strict";
-      Object.defineProperty(X, "__esModule", { value: true });
-      X.GlobStream = X.GlobWalker = X.GlobUtil = void 0;
-      var Mr = Oe(), js = ke(), Ns = Fs(), Pr = (n, t) => typeof n == "string" ? new js.Ignore([n], t) : Array.isArray(n) ? new js.Ignore(n, t) : n, Ot = class {
+      Object.defineProperty(Q, "__esModule", { value: true });
+      Q.GlobStream = Q.GlobWalker = Q.GlobUtil = void 0;
+      var fr = Ye(), bi = is(), rs = wi(), { ABSOLUTE: pe, IF_DIR: me } = rs.MatchRecord, dr = (r, t, e) => typeof r == "string" ? new bi.Ignore([r], t, e) : Array.isArray(r) ? new bi.Ignore(r, t, e) : r, Pt = class {
         path;
         patterns;
         opts;
@@ -54864,13 +55560,13 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         paused = false;
         aborted = false;
         #t = [];
-        #s;
         #n;
+        #i;
         signal;
         maxDepth;
         includeChildMatches;
         constructor(t, e, s) {
-          if (this.patterns = t, this.path = e, this.opts = s, this.#n = !s.posix && s.platform === "win32" ? "\\" : "/", this.includeChildMatches = s.includeChildMatches !== false, (s.ignore || !this.includeChildMatches) && (this.#s = Pr(s.ignore ?? [], s), !this.includeChildMatches && typeof this.#s.add != "function")) {
+          if (this.patterns = t, this.path = e, this.opts = s, this.#i = !s.posix && s.platform === "win32" ? "\\" : "/", this.includeChildMatches = s.includeChildMatches !== false, (s.ignore || !this.includeChildMatches) && (this.#n = dr(s.ignore ?? [], s, e), !this.includeChildMatches && typeof this.#n.add != "function")) {
             let i = "cannot ignore child matches, ignore lacks add() method.";
             throw new Error(i);
           }
@@ -54878,11 +55574,11 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
             this.#t.length = 0;
           }));
         }
-        #r(t) {
-          return this.seen.has(t) || !!this.#s?.ignored?.(t);
+        #o(t) {
+          return this.seen.has(t) || !!this.#n?.ignored?.(t);
         }
-        #h(t) {
-          return !!this.#s?.childrenIgnored?.(t);
+        #r(t) {
+          return !!this.#n?.childrenIgnored?.(t);
         }
         pause() {
           this.paused = true;
@@ -54898,51 +55594,53 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         }
         async matchCheck(t, e) {
           if (e && this.opts.nodir) return;
-          let s;
+          let s, i;
           if (this.opts.realpath) {
             if (s = t.realpathCached() || await t.realpath(), !s) return;
-            t = s;
-          }
-          let r = t.isUnknown() || this.opts.stat ? await t.lstat() : t;
-          if (this.opts.follow && this.opts.nodir && r?.isSymbolicLink()) {
-            let h = await r.realpath();
+            i = s;
+          } else i = t;
+          let o = i.isUnknown() || this.opts.stat ? await i.lstat() : i;
+          if (this.opts.follow && this.opts.nodir && o?.isSymbolicLink()) {
+            let h = await o.realpath();
             h && (h.isUnknown() || this.opts.stat) && await h.lstat();
           }
-          return this.matchCheckTest(r, e);
+          return this.matchCheckTest(o, e);
         }
         matchCheckTest(t, e) {
-          return t && (this.maxDepth === 1 / 0 || t.depth() <= this.maxDepth) && (!e || t.canReaddir()) && (!this.opts.nodir || !t.isDirectory()) && (!this.opts.nodir || !this.opts.follow || !t.isSymbolicLink() || !t.realpathCached()?.isDirectory()) && !this.#r(t) ? t : void 0;
+          return t && (this.maxDepth === 1 / 0 || t.depth() <= this.maxDepth) && (!e || t.canReaddir()) && (!this.opts.nodir || !t.isDirectory()) && (!this.opts.nodir || !this.opts.follow || !t.isSymbolicLink() || !t.realpathCached()?.isDirectory()) && !this.#o(t) ? t : void 0;
         }
         matchCheckSync(t, e) {
           if (e && this.opts.nodir) return;
-          let s;
+          let s, i;
           if (this.opts.realpath) {
             if (s = t.realpathCached() || t.realpathSync(), !s) return;
-            t = s;
-          }
-          let r = t.isUnknown() || this.opts.stat ? t.lstatSync() : t;
-          if (this.opts.follow && this.opts.nodir && r?.isSymbolicLink()) {
-            let h = r.realpathSync();
+            i = s;
+          } else i = t;
+          let o = i.isUnknown() || this.opts.stat ? i.lstatSync() : i;
+          if (this.opts.follow && this.opts.nodir && o?.isSymbolicLink()) {
+            let h = o.realpathSync();
             h && (h?.isUnknown() || this.opts.stat) && h.lstatSync();
           }
-          return this.matchCheckTest(r, e);
+          return this.matchCheckTest(o, e);
         }
         matchFinish(t, e) {
-          if (this.#r(t)) return;
-          if (!this.includeChildMatches && this.#s?.add) {
-            let r = `${t.relativePosix()}/**`;
-            this.#s.add(r);
+          this.#o(t) || this.#d(t, e);
+        }
+        #d(t, e) {
+          if (!this.includeChildMatches && this.#n?.add) {
+            let n = `${t.relativePosix()}/**`;
+            this.#n.add(n);
           }
           let s = this.opts.absolute === void 0 ? e : this.opts.absolute;
           this.seen.add(t);
-          let i = this.opts.mark && t.isDirectory() ? this.#n : "";
+          let i = this.opts.mark && t.isDirectory() ? this.#i : "";
           if (this.opts.withFileTypes) this.matchEmit(t);
           else if (s) {
-            let r = this.opts.posix ? t.fullpathPosix() : t.fullpath();
-            this.matchEmit(r + i);
+            let n = this.opts.posix ? t.fullpathPosix() : t.fullpath();
+            this.matchEmit(n + i);
           } else {
-            let r = this.opts.posix ? t.relativePosix() : t.relative(), h = this.opts.dotRelative && !r.startsWith(".." + this.#n) ? "." + this.#n : "";
-            this.matchEmit(r ? h + r + i : "." + i);
+            let n = this.opts.posix ? t.relativePosix() : t.relative(), o = this.opts.dotRelative && !n.startsWith(`..${this.#i}`) ? `.${this.#i}` : "";
+            this.matchEmit(n ? o + n + i : `.${i}`);
           }
         }
         async match(t, e, s) {
@@ -54951,81 +55649,79 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         }
         matchSync(t, e, s) {
           let i = this.matchCheckSync(t, s);
-          i && this.matchFinish(i, e);
+          i && this.#d(i, e);
         }
         walkCB(t, e, s) {
           if (this.signal?.aborted) return s();
-          this.walkCB2(t, e, new Ns.Processor(this.opts), s);
+          this.walkCB2(t, e, new rs.Processor(this.opts), s);
         }
         walkCB2(t, e, s, i) {
-          if (this.#h(t) || this.signal?.aborted) return i();
+          if (this.#r(t) || this.signal?.aborted) return i();
           if (this.paused) {
             this.onResume(() => this.walkCB2(t, e, s, i));
             return;
           }
           s.processPatterns(t, e);
-          let r = 1, h = () => {
-            --r === 0 && i();
+          let n = 1, o = () => {
+            --n === 0 && i();
           };
-          for (let [o, a, l] of s.matches.entries()) this.#r(o) || (r++, this.match(o, a, l).then(() => h()));
-          for (let o of s.subwalkTargets()) {
-            if (this.maxDepth !== 1 / 0 && o.depth() >= this.maxDepth) continue;
-            r++;
-            let a = o.readdirCached();
-            o.calledReaddir() ? this.walkCB3(o, a, s, h) : o.readdirCB((l, f) => this.walkCB3(o, f, s, h), true);
+          for (let [h, a] of s.matches.store) this.#o(h) || (n++, this.match(h, !!(a & pe), !!(a & me)).then(() => o()));
+          for (let h of s.subwalkTargets()) {
+            if (this.maxDepth !== 1 / 0 && h.depth() >= this.maxDepth) continue;
+            n++;
+            let a = h.readdirCached();
+            h.calledReaddir() ? this.walkCB3(h, a, s, o) : h.readdirCB((l, c) => this.walkCB3(h, c, s, o), true);
           }
-          h();
+          o();
         }
         walkCB3(t, e, s, i) {
-          s = s.filterEntries(t, e);
-          let r = 1, h = () => {
-            --r === 0 && i();
+          let n = s.filterEntries(t, e), o = 1, h = () => {
+            --o === 0 && i();
           };
-          for (let [o, a, l] of s.matches.entries()) this.#r(o) || (r++, this.match(o, a, l).then(() => h()));
-          for (let [o, a] of s.subwalks.entries()) r++, this.walkCB2(o, a, s.child(), h);
+          for (let [a, l] of n.matches.store) this.#o(a) || (o++, this.match(a, !!(l & pe), !!(l & me)).then(() => h()));
+          for (let [a, l] of n.subwalks.entries()) o++, this.walkCB2(a, l, n.child(), h);
           h();
         }
         walkCBSync(t, e, s) {
           if (this.signal?.aborted) return s();
-          this.walkCB2Sync(t, e, new Ns.Processor(this.opts), s);
+          this.walkCB2Sync(t, e, new rs.Processor(this.opts), s);
         }
         walkCB2Sync(t, e, s, i) {
-          if (this.#h(t) || this.signal?.aborted) return i();
+          if (this.#r(t) || this.signal?.aborted) return i();
           if (this.paused) {
             this.onResume(() => this.walkCB2Sync(t, e, s, i));
             return;
           }
           s.processPatterns(t, e);
-          let r = 1, h = () => {
-            --r === 0 && i();
+          let n = 1, o = () => {
+            --n === 0 && i();
           };
-          for (let [o, a, l] of s.matches.entries()) this.#r(o) || this.matchSync(o, a, l);
-          for (let o of s.subwalkTargets()) {
-            if (this.maxDepth !== 1 / 0 && o.depth() >= this.maxDepth) continue;
-            r++;
-            let a = o.readdirSync();
-            this.walkCB3Sync(o, a, s, h);
+          for (let [h, a] of s.matches.store) this.#o(h) || this.matchSync(h, !!(a & pe), !!(a & me));
+          for (let h of s.subwalkTargets()) {
+            if (this.maxDepth !== 1 / 0 && h.depth() >= this.maxDepth) continue;
+            n++;
+            let a = h.readdirSync();
+            this.walkCB3Sync(h, a, s, o);
           }
-          h();
+          o();
         }
         walkCB3Sync(t, e, s, i) {
-          s = s.filterEntries(t, e);
-          let r = 1, h = () => {
-            --r === 0 && i();
+          let n = s.filterEntries(t, e), o = 1, h = () => {
+            --o === 0 && i();
           };
-          for (let [o, a, l] of s.matches.entries()) this.#r(o) || this.matchSync(o, a, l);
-          for (let [o, a] of s.subwalks.entries()) r++, this.walkCB2Sync(o, a, s.child(), h);
+          for (let [a, l] of n.matches.store) this.#o(a) || this.matchSync(a, !!(l & pe), !!(l & me));
+          for (let [a, l] of n.subwalks.entries()) o++, this.walkCB2Sync(a, l, n.child(), h);
           h();
         }
       };
-      X.GlobUtil = Ot;
-      var Pe = class extends Ot {
-        matches = /* @__PURE__ */ new Set();
+      Q.GlobUtil = Pt;
+      var os9 = class extends Pt {
+        matches = [];
         constructor(t, e, s) {
           super(t, e, s);
         }
         matchEmit(t) {
-          this.matches.add(t);
+          this.matches.push(t);
         }
         async walk() {
           if (this.signal?.aborted) throw this.signal.reason;
@@ -55042,11 +55738,11 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           }), this.matches;
         }
       };
-      X.GlobWalker = Pe;
-      var De = class extends Ot {
+      Q.GlobWalker = os9;
+      var hs = class extends Pt {
         results;
         constructor(t, e, s) {
-          super(t, e, s), this.results = new Mr.Minipass({ signal: this.signal, objectMode: true }), this.results.on("drain", () => this.resume()), this.results.on("resume", () => this.resume());
+          super(t, e, s), this.results = new fr.Minipass({ signal: this.signal, objectMode: true }), this.results.on("drain", () => this.resume()), this.results.on("resume", () => this.resume());
         }
         matchEmit(t) {
           this.results.write(t), this.results.flowing || this.pause();
@@ -55061,13 +55757,13 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return this.path.isUnknown() && this.path.lstatSync(), this.walkCBSync(this.path, this.patterns, () => this.results.end()), this.results;
         }
       };
-      X.GlobStream = De;
+      Q.GlobStream = hs;
     });
-    var je = R((oe) => {
+    var ls = C((be) => {
       "use strict";
-      Object.defineProperty(oe, "__esModule", { value: true });
-      oe.Glob = void 0;
-      var Dr = H(), Fr = __require("node:url"), ne = Ms(), jr = Re(), he = Ls(), Nr = typeof process == "object" && process && typeof process.platform == "string" ? process.platform : "linux", Fe = class {
+      Object.defineProperty(be, "__esModule", { value: true });
+      be.Glob = void 0;
+      var pr = Y(), mr = __require("node:url"), ge = mi(), gr = ts(), we = yi(), wr = typeof process == "object" && process && typeof process.platform == "string" ? process.platform : "linux", as = class {
         absolute;
         cwd;
         root;
@@ -55097,36 +55793,37 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         patterns;
         constructor(t, e) {
           if (!e) throw new TypeError("glob options required");
-          if (this.withFileTypes = !!e.withFileTypes, this.signal = e.signal, this.follow = !!e.follow, this.dot = !!e.dot, this.dotRelative = !!e.dotRelative, this.nodir = !!e.nodir, this.mark = !!e.mark, e.cwd ? (e.cwd instanceof URL || e.cwd.startsWith("file://")) && (e.cwd = (0, Fr.fileURLToPath)(e.cwd)) : this.cwd = "", this.cwd = e.cwd || "", this.root = e.root, this.magicalBraces = !!e.magicalBraces, this.nobrace = !!e.nobrace, this.noext = !!e.noext, this.realpath = !!e.realpath, this.absolute = e.absolute, this.includeChildMatches = e.includeChildMatches !== false, this.noglobstar = !!e.noglobstar, this.matchBase = !!e.matchBase, this.maxDepth = typeof e.maxDepth == "number" ? e.maxDepth : 1 / 0, this.stat = !!e.stat, this.ignore = e.ignore, this.withFileTypes && this.absolute !== void 0) throw new Error("cannot set absolute and withFileTypes:true");
-          if (typeof t == "string" && (t = [t]), this.windowsPathsNoEscape = !!e.windowsPathsNoEscape || e.allowWindowsEscape === false, this.windowsPathsNoEscape && (t = t.map((a) => a.replace(/\\/g, "/"))), this.matchBase) {
+          if (this.withFileTypes = !!e.withFileTypes, this.signal = e.signal, this.follow = !!e.follow, this.dot = !!e.dot, this.dotRelative = !!e.dotRelative, this.nodir = !!e.nodir, this.mark = !!e.mark, e.cwd ? (e.cwd instanceof URL || e.cwd.startsWith("file://")) && (e.cwd = (0, mr.fileURLToPath)(e.cwd)) : this.cwd = "", this.cwd = e.cwd || "", this.root = e.root, this.magicalBraces = !!e.magicalBraces, this.nobrace = !!e.nobrace, this.noext = !!e.noext, this.realpath = !!e.realpath, this.absolute = e.absolute, this.includeChildMatches = e.includeChildMatches !== false, this.noglobstar = !!e.noglobstar, this.matchBase = !!e.matchBase, this.maxDepth = typeof e.maxDepth == "number" ? e.maxDepth : 1 / 0, this.stat = !!e.stat, this.ignore = e.ignore, this.withFileTypes && this.absolute !== void 0) throw new Error("cannot set absolute and withFileTypes:true");
+          let s = typeof t == "string" ? [t] : t;
+          if (this.windowsPathsNoEscape = !!e.windowsPathsNoEscape || e.allowWindowsEscape === false, this.windowsPathsNoEscape && (s = s.map((l) => l.replace(/\\/g, "/"))), this.matchBase) {
             if (e.noglobstar) throw new TypeError("base matching requires globstar");
-            t = t.map((a) => a.includes("/") ? a : `./**/${a}`);
+            s = s.map((l) => l.includes("/") ? l : `./**/${l}`);
           }
-          if (this.pattern = t, this.platform = e.platform || Nr, this.opts = { ...e, platform: this.platform }, e.scurry) {
+          if (this.pattern = s, this.platform = e.platform || wr, this.opts = { ...e, platform: this.platform }, e.scurry) {
             if (this.scurry = e.scurry, e.nocase !== void 0 && e.nocase !== e.scurry.nocase) throw new Error("nocase option contradicts provided scurry option");
           } else {
-            let a = e.platform === "win32" ? ne.PathScurryWin32 : e.platform === "darwin" ? ne.PathScurryDarwin : e.platform ? ne.PathScurryPosix : ne.PathScurry;
-            this.scurry = new a(this.cwd, { nocase: e.nocase, fs: e.fs });
+            let l = e.platform === "win32" ? ge.PathScurryWin32 : e.platform === "darwin" ? ge.PathScurryDarwin : e.platform ? ge.PathScurryPosix : ge.PathScurry;
+            this.scurry = new l(this.cwd, { nocase: e.nocase, fs: e.fs });
           }
           this.nocase = this.scurry.nocase;
-          let s = this.platform === "darwin" || this.platform === "win32", i = { braceExpandMax: 1e4, ...e, dot: this.dot, matchBase: this.matchBase, nobrace: this.nobrace, nocase: this.nocase, nocaseMagicOnly: s, nocomment: true, noext: this.noext, nonegate: true, optimizationLevel: 2, platform: this.platform, windowsPathsNoEscape: this.windowsPathsNoEscape, debug: !!this.opts.debug }, r = this.pattern.map((a) => new Dr.Minimatch(a, i)), [h, o] = r.reduce((a, l) => (a[0].push(...l.set), a[1].push(...l.globParts), a), [[], []]);
-          this.patterns = h.map((a, l) => {
-            let f = o[l];
-            if (!f) throw new Error("invalid pattern object");
-            return new jr.Pattern(a, f, 0, this.platform);
+          let i = this.platform === "darwin" || this.platform === "win32", n = { braceExpandMax: 1e4, ...e, dot: this.dot, matchBase: this.matchBase, nobrace: this.nobrace, nocase: this.nocase, nocaseMagicOnly: i, nocomment: true, noext: this.noext, nonegate: true, optimizationLevel: 2, platform: this.platform, windowsPathsNoEscape: this.windowsPathsNoEscape }, o = this.pattern.map((l) => new pr.Minimatch(l, n)), [h, a] = o.reduce((l, c) => (l[0].push(...c.set), l[1].push(...c.globParts), l), [[], []]);
+          this.patterns = h.map((l, c) => {
+            let u = a[c];
+            if (!u) throw new Error("invalid pattern object");
+            return new gr.Pattern(l, u, 0, this.platform);
           });
         }
         async walk() {
-          return [...await new he.GlobWalker(this.patterns, this.scurry.cwd, { ...this.opts, maxDepth: this.maxDepth !== 1 / 0 ? this.maxDepth + this.scurry.cwd.depth() : 1 / 0, platform: this.platform, nocase: this.nocase, includeChildMatches: this.includeChildMatches }).walk()];
+          return await new we.GlobWalker(this.patterns, this.scurry.cwd, { ...this.opts, maxDepth: this.maxDepth !== 1 / 0 ? this.maxDepth + this.scurry.cwd.depth() : 1 / 0, platform: this.platform, nocase: this.nocase, includeChildMatches: this.includeChildMatches }).walk();
         }
         walkSync() {
-          return [...new he.GlobWalker(this.patterns, this.scurry.cwd, { ...this.opts, maxDepth: this.maxDepth !== 1 / 0 ? this.maxDepth + this.scurry.cwd.depth() : 1 / 0, platform: this.platform, nocase: this.nocase, includeChildMatches: this.includeChildMatches }).walkSync()];
+          return new we.GlobWalker(this.patterns, this.scurry.cwd, { ...this.opts, maxDepth: this.maxDepth !== 1 / 0 ? this.maxDepth + this.scurry.cwd.depth() : 1 / 0, platform: this.platform, nocase: this.nocase, includeChildMatches: this.includeChildMatches }).walkSync();
         }
         stream() {
-          return new he.GlobStream(this.patterns, this.scurry.cwd, { ...this.opts, maxDepth: this.maxDepth !== 1 / 0 ? this.maxDepth + this.scurry.cwd.depth() : 1 / 0, platform: this.platform, nocase: this.nocase, includeChildMatches: this.includeChildMatches }).stream();
+          return new we.GlobStream(this.patterns, this.scurry.cwd, { ...this.opts, maxDepth: this.maxDepth !== 1 / 0 ? this.maxDepth + this.scurry.cwd.depth() : 1 / 0, platform: this.platform, nocase: this.nocase, includeChildMatches: this.includeChildMatches }).stream();
         }
         streamSync() {
-          return new he.GlobStream(this.patterns, this.scurry.cwd, { ...this.opts, maxDepth: this.maxDepth !== 1 / 0 ? this.maxDepth + this.scurry.cwd.depth() : 1 / 0, platform: this.platform, nocase: this.nocase, includeChildMatches: this.includeChildMatches }).streamSync();
+          return new we.GlobStream(this.patterns, this.scurry.cwd, { ...this.opts, maxDepth: this.maxDepth !== 1 / 0 ? this.maxDepth + this.scurry.cwd.depth() : 1 / 0, platform: this.platform, nocase: this.nocase, includeChildMatches: this.includeChildMatches }).streamSync();
         }
         iterateSync() {
           return this.streamSync()[Symbol.iterator]();
@@ -55141,72 +55838,71 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return this.iterate();
         }
       };
-      oe.Glob = Fe;
+      be.Glob = as;
     });
-    var Ne = R((ae) => {
+    var cs = C((ye) => {
       "use strict";
-      Object.defineProperty(ae, "__esModule", { value: true });
-      ae.hasMagic = void 0;
-      var Lr = H(), Wr = (n, t = {}) => {
-        Array.isArray(n) || (n = [n]);
-        for (let e of n) if (new Lr.Minimatch(e, t).hasMagic()) return true;
+      Object.defineProperty(ye, "__esModule", { value: true });
+      ye.hasMagic = void 0;
+      var br = Y(), yr = (r, t = {}) => {
+        for (let e of Array.isArray(r) ? r : [r]) if (new br.Minimatch(e, t).hasMagic()) return true;
         return false;
       };
-      ae.hasMagic = Wr;
+      ye.hasMagic = yr;
     });
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.glob = exports.sync = exports.iterate = exports.iterateSync = exports.stream = exports.streamSync = exports.Ignore = exports.hasMagic = exports.Glob = exports.unescape = exports.escape = void 0;
-    exports.globStreamSync = xt;
-    exports.globStream = Le;
-    exports.globSync = We;
-    exports.globIterateSync = Tt;
-    exports.globIterate = Be;
-    var Ws = H();
-    var tt = je();
-    var Br = Ne();
-    var Is = H();
+    exports.globStreamSync = Tt;
+    exports.globStream = us;
+    exports.globSync = fs40;
+    exports.globIterateSync = Ft;
+    exports.globIterate = ds;
+    var Si = Y();
+    var nt = ls();
+    var Sr = cs();
+    var _i = Y();
     Object.defineProperty(exports, "escape", { enumerable: true, get: function() {
-      return Is.escape;
+      return _i.escape;
     } });
     Object.defineProperty(exports, "unescape", { enumerable: true, get: function() {
-      return Is.unescape;
+      return _i.unescape;
     } });
-    var Ir = je();
+    var vr = ls();
     Object.defineProperty(exports, "Glob", { enumerable: true, get: function() {
-      return Ir.Glob;
+      return vr.Glob;
     } });
-    var Gr = Ne();
+    var _r = cs();
     Object.defineProperty(exports, "hasMagic", { enumerable: true, get: function() {
-      return Gr.hasMagic;
+      return _r.hasMagic;
     } });
-    var zr = ke();
+    var Er = is();
     Object.defineProperty(exports, "Ignore", { enumerable: true, get: function() {
-      return zr.Ignore;
+      return Er.Ignore;
     } });
-    function xt(n, t = {}) {
-      return new tt.Glob(n, t).streamSync();
+    function Tt(r, t = {}) {
+      return new nt.Glob(r, t).streamSync();
     }
-    function Le(n, t = {}) {
-      return new tt.Glob(n, t).stream();
+    function us(r, t = {}) {
+      return new nt.Glob(r, t).stream();
     }
-    function We(n, t = {}) {
-      return new tt.Glob(n, t).walkSync();
+    function fs40(r, t = {}) {
+      return new nt.Glob(r, t).walkSync();
     }
-    async function Bs(n, t = {}) {
-      return new tt.Glob(n, t).walk();
+    async function vi(r, t = {}) {
+      return new nt.Glob(r, t).walk();
     }
-    function Tt(n, t = {}) {
-      return new tt.Glob(n, t).iterateSync();
+    function Ft(r, t = {}) {
+      return new nt.Glob(r, t).iterateSync();
     }
-    function Be(n, t = {}) {
-      return new tt.Glob(n, t).iterate();
+    function ds(r, t = {}) {
+      return new nt.Glob(r, t).iterate();
     }
-    exports.streamSync = xt;
-    exports.stream = Object.assign(Le, { sync: xt });
-    exports.iterateSync = Tt;
-    exports.iterate = Object.assign(Be, { sync: Tt });
-    exports.sync = Object.assign(We, { stream: xt, iterate: Tt });
-    exports.glob = Object.assign(Bs, { glob: Bs, globSync: We, sync: exports.sync, globStream: Le, stream: exports.stream, globStreamSync: xt, streamSync: exports.streamSync, globIterate: Be, iterate: exports.iterate, globIterateSync: Tt, iterateSync: exports.iterateSync, Glob: tt.Glob, hasMagic: Br.hasMagic, escape: Ws.escape, unescape: Ws.unescape });
+    exports.streamSync = Tt;
+    exports.stream = Object.assign(us, { sync: Tt });
+    exports.iterateSync = Ft;
+    exports.iterate = Object.assign(ds, { sync: Ft });
+    exports.sync = Object.assign(fs40, { stream: Tt, iterate: Ft });
+    exports.glob = Object.assign(vi, { glob: vi, globSync: fs40, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
     exports.glob.glob = exports.glob;
   }
 });
@@ -55267,6 +55963,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path27.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
+      paths.push(path27.join(cache, "CACHEDIR.TAG"));
       return Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
     }
   }
@@ -55277,7 +55974,6 @@ var require_verify = __commonJS({
   "node_modules/cacache/lib/verify.js"(exports, module) {
     "use strict";
     var {
-      mkdir,
       readFile,
       rm,
       stat,
@@ -55288,6 +55984,7 @@ var require_verify = __commonJS({
     var fsm = require_lib6();
     var glob = require_glob();
     var index = require_entry_index();
+    var cacheDir = require_cache_dir();
     var path27 = __require("path");
     var ssri = require_lib4();
     var hasOwnProperty = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
@@ -55344,7 +56041,7 @@ var require_verify = __commonJS({
     }
     async function fixPerms(cache, opts) {
       opts.log.silly("verify", "fixing cache permissions");
-      await mkdir(cache, { recursive: true });
+      await cacheDir.mkdir(cache);
       return null;
     }
     async function garbageCollect(cache, opts) {
@@ -55575,7 +56272,7 @@ var require_pipeline = __commonJS({
 // node_modules/make-fetch-happen/lib/cache/key.js
 var require_key2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/key.js"(exports, module) {
-    var { URL: URL2, format } = __require("url");
+    var { URL: URL5, format } = __require("url");
     var formatOptions = {
       auth: false,
       fragment: false,
@@ -55583,7 +56280,7 @@ var require_key2 = __commonJS({
       unicode: false
     };
     var cacheKey = (request) => {
-      const parsed = new URL2(request.url);
+      const parsed = new URL5(request.url);
       return `make-fetch-happen:request-cache:${format(parsed, formatOptions)}`;
     };
     module.exports = cacheKey;
@@ -56023,15 +56720,15 @@ var require_dns2 = __commonJS({
   "node_modules/@npmcli/agent/lib/dns.js"(exports, module) {
     "use strict";
     var { LRUCache } = require_index_min();
-    var dns = __require("dns");
+    var dns2 = __require("dns");
     var cache = new LRUCache({ max: 50 });
     var getOptions = ({
       family = 0,
-      hints = dns.ADDRCONFIG,
+      hints = dns2.ADDRCONFIG,
       all = false,
       verbatim = void 0,
       ttl = 5 * 60 * 1e3,
-      lookup = dns.lookup
+      lookup: lookup2 = dns2.lookup
     }) => ({
       // hints and lookup are returned since both are top level properties to (net|tls).connect
       hints,
@@ -56050,7 +56747,7 @@ var require_dns2 = __commonJS({
           const cached = cache.get(key);
           return process.nextTick(callback, null, ...cached);
         }
-        lookup(hostname, options2, (err, ...result) => {
+        lookup2(hostname, options2, (err, ...result) => {
           if (err) {
             return callback(err);
           }
@@ -56070,7 +56767,7 @@ var require_dns2 = __commonJS({
 var require_options2 = __commonJS({
   "node_modules/@npmcli/agent/lib/options.js"(exports, module) {
     "use strict";
-    var dns = require_dns2();
+    var dns2 = require_dns2();
     var normalizeOptions = (opts) => {
       const family = parseInt(opts.family ?? "0", 10);
       const keepAlive = opts.keepAlive ?? true;
@@ -56099,7 +56796,7 @@ var require_options2 = __commonJS({
           ...opts.timeouts
         },
         // get the dns options that go at the top level of socket connection
-        ...dns.getOptions({ family, ...opts.dns })
+        ...dns2.getOptions({ family, ...opts.dns })
       };
       delete normalized.timeout;
       delete normalized.headers;
@@ -56270,46 +56967,46 @@ var require_ms = __commonJS({
 var require_common = __commonJS({
   "node_modules/debug/src/common.js"(exports, module) {
     function setup(env) {
-      createDebug.debug = createDebug;
-      createDebug.default = createDebug;
-      createDebug.coerce = coerce;
-      createDebug.disable = disable;
-      createDebug.enable = enable;
-      createDebug.enabled = enabled;
-      createDebug.humanize = require_ms();
-      createDebug.destroy = destroy;
+      createDebug5.debug = createDebug5;
+      createDebug5.default = createDebug5;
+      createDebug5.coerce = coerce;
+      createDebug5.disable = disable;
+      createDebug5.enable = enable;
+      createDebug5.enabled = enabled;
+      createDebug5.humanize = require_ms();
+      createDebug5.destroy = destroy;
       Object.keys(env).forEach((key) => {
-        createDebug[key] = env[key];
+        createDebug5[key] = env[key];
       });
-      createDebug.names = [];
-      createDebug.skips = [];
-      createDebug.formatters = {};
+      createDebug5.names = [];
+      createDebug5.skips = [];
+      createDebug5.formatters = {};
       function selectColor(namespace) {
         let hash = 0;
         for (let i = 0; i < namespace.length; i++) {
           hash = (hash << 5) - hash + namespace.charCodeAt(i);
           hash |= 0;
         }
-        return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
+        return createDebug5.colors[Math.abs(hash) % createDebug5.colors.length];
       }
-      createDebug.selectColor = selectColor;
-      function createDebug(namespace) {
+      createDebug5.selectColor = selectColor;
+      function createDebug5(namespace) {
         let prevTime;
         let enableOverride = null;
         let namespacesCache;
         let enabledCache;
-        function debug(...args) {
-          if (!debug.enabled) {
+        function debug5(...args) {
+          if (!debug5.enabled) {
             return;
           }
-          const self = debug;
+          const self = debug5;
           const curr = Number(/* @__PURE__ */ new Date());
           const ms = curr - (prevTime || curr);
           self.diff = ms;
           self.prev = prevTime;
           self.curr = curr;
           prevTime = curr;
-          args[0] = createDebug.coerce(args[0]);
+          args[0] = createDebug5.coerce(args[0]);
           if (typeof args[0] !== "string") {
             args.unshift("%O");
           }
@@ -56319,7 +57016,7 @@ var require_common = __commonJS({
               return "%";
             }
             index++;
-            const formatter = createDebug.formatters[format];
+            const formatter = createDebug5.formatters[format];
             if (typeof formatter === "function") {
               const val = args[index];
               match = formatter.call(self, val);
@@ -56328,25 +57025,25 @@ var require_common = __commonJS({
             }
             return match;
           });
-          createDebug.formatArgs.call(self, args);
-          const logFn = self.log || createDebug.log;
+          createDebug5.formatArgs.call(self, args);
+          const logFn = self.log || createDebug5.log;
           logFn.apply(self, args);
         }
-        debug.namespace = namespace;
-        debug.useColors = createDebug.useColors();
-        debug.color = createDebug.selectColor(namespace);
-        debug.extend = extend;
-        debug.destroy = createDebug.destroy;
-        Object.defineProperty(debug, "enabled", {
+        debug5.namespace = namespace;
+        debug5.useColors = createDebug5.useColors();
+        debug5.color = createDebug5.selectColor(namespace);
+        debug5.extend = extend;
+        debug5.destroy = createDebug5.destroy;
+        Object.defineProperty(debug5, "enabled", {
           enumerable: true,
           configurable: false,
           get: () => {
             if (enableOverride !== null) {
               return enableOverride;
             }
-            if (namespacesCache !== createDebug.namespaces) {
-              namespacesCache = createDebug.namespaces;
-              enabledCache = createDebug.enabled(namespace);
+            if (namespacesCache !== createDebug5.namespaces) {
+              namespacesCache = createDebug5.namespaces;
+              enabledCache = createDebug5.enabled(namespace);
             }
             return enabledCache;
           },
@@ -56354,27 +57051,27 @@ var require_common = __commonJS({
             enableOverride = v;
           }
         });
-        if (typeof createDebug.init === "function") {
-          createDebug.init(debug);
+        if (typeof createDebug5.init === "function") {
+          createDebug5.init(debug5);
         }
-        return debug;
+        return debug5;
       }
       function extend(namespace, delimiter) {
-        const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
+        const newDebug = createDebug5(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
         newDebug.log = this.log;
         return newDebug;
       }
       function enable(namespaces) {
-        createDebug.save(namespaces);
-        createDebug.namespaces = namespaces;
-        createDebug.names = [];
-        createDebug.skips = [];
+        createDebug5.save(namespaces);
+        createDebug5.namespaces = namespaces;
+        createDebug5.names = [];
+        createDebug5.skips = [];
         const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
         for (const ns of split) {
           if (ns[0] === "-") {
-            createDebug.skips.push(ns.slice(1));
+            createDebug5.skips.push(ns.slice(1));
           } else {
-            createDebug.names.push(ns);
+            createDebug5.names.push(ns);
           }
         }
       }
@@ -56408,19 +57105,19 @@ var require_common = __commonJS({
       }
       function disable() {
         const namespaces = [
-          ...createDebug.names,
-          ...createDebug.skips.map((namespace) => "-" + namespace)
+          ...createDebug5.names,
+          ...createDebug5.skips.map((namespace) => "-" + namespace)
         ].join(",");
-        createDebug.enable("");
+        createDebug5.enable("");
         return namespaces;
       }
       function enabled(name) {
-        for (const skip of createDebug.skips) {
+        for (const skip of createDebug5.skips) {
           if (matchesTemplate(name, skip)) {
             return false;
           }
         }
-        for (const ns of createDebug.names) {
+        for (const ns of createDebug5.names) {
           if (matchesTemplate(name, ns)) {
             return true;
           }
@@ -56436,8 +57133,8 @@ var require_common = __commonJS({
       function destroy() {
         console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
       }
-      createDebug.enable(createDebug.load());
-      return createDebug;
+      createDebug5.enable(createDebug5.load());
+      return createDebug5;
     }
     module.exports = setup;
   }
@@ -56882,11 +57579,11 @@ var require_node2 = __commonJS({
     function load() {
       return process.env.DEBUG;
     }
-    function init(debug) {
-      debug.inspectOpts = {};
+    function init(debug5) {
+      debug5.inspectOpts = {};
       const keys = Object.keys(exports.inspectOpts);
       for (let i = 0; i < keys.length; i++) {
-        debug.inspectOpts[keys[i]] = exports.inspectOpts[keys[i]];
+        debug5.inspectOpts[keys[i]] = exports.inspectOpts[keys[i]];
       }
     }
     module.exports = require_common()(exports);
@@ -56914,117 +57611,59 @@ var require_src = __commonJS({
 });
 
 // node_modules/agent-base/dist/helpers.js
-var require_helpers = __commonJS({
-  "node_modules/agent-base/dist/helpers.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || function(mod) {
-      if (mod && mod.__esModule) return mod;
-      var result = {};
-      if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
-      }
-      __setModuleDefault(result, mod);
-      return result;
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.req = exports.json = exports.toBuffer = void 0;
-    var http = __importStar(__require("http"));
-    var https = __importStar(__require("https"));
-    async function toBuffer(stream) {
-      let length2 = 0;
-      const chunks = [];
-      for await (const chunk of stream) {
-        length2 += chunk.length;
-        chunks.push(chunk);
-      }
-      return Buffer.concat(chunks, length2);
-    }
-    exports.toBuffer = toBuffer;
-    async function json(stream) {
-      const buf = await toBuffer(stream);
-      const str = buf.toString("utf8");
-      try {
-        return JSON.parse(str);
-      } catch (_err) {
-        const err = _err;
-        err.message += ` (input: ${str})`;
-        throw err;
-      }
-    }
-    exports.json = json;
-    function req(url2, opts = {}) {
-      const href = typeof url2 === "string" ? url2 : url2.href;
-      const req2 = (href.startsWith("https:") ? https : http).request(url2, opts);
-      const promise = new Promise((resolve, reject) => {
-        req2.once("response", resolve).once("error", reject).end();
-      });
-      req2.then = promise.then.bind(promise);
-      return req2;
-    }
-    exports.req = req;
+import * as http from "http";
+import * as https from "https";
+async function toBuffer(stream) {
+  let length2 = 0;
+  const chunks = [];
+  for await (const chunk of stream) {
+    length2 += chunk.length;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, length2);
+}
+async function json(stream) {
+  const buf = await toBuffer(stream);
+  const str = buf.toString("utf8");
+  try {
+    return JSON.parse(str);
+  } catch (_err) {
+    const err = _err;
+    err.message += ` (input: ${str})`;
+    throw err;
+  }
+}
+function req(url2, opts = {}) {
+  const href = typeof url2 === "string" ? url2 : url2.href;
+  const req2 = (href.startsWith("https:") ? https : http).request(url2, opts);
+  const promise = new Promise((resolve, reject) => {
+    req2.once("response", resolve).once("error", reject).end();
+  });
+  req2.then = promise.then.bind(promise);
+  return req2;
+}
+var init_helpers = __esm({
+  "node_modules/agent-base/dist/helpers.js"() {
   }
 });
 
 // node_modules/agent-base/dist/index.js
-var require_dist6 = __commonJS({
-  "node_modules/agent-base/dist/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || function(mod) {
-      if (mod && mod.__esModule) return mod;
-      var result = {};
-      if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
-      }
-      __setModuleDefault(result, mod);
-      return result;
-    };
-    var __exportStar = exports && exports.__exportStar || function(m, exports2) {
-      for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports2, p)) __createBinding(exports2, m, p);
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.Agent = void 0;
-    var net = __importStar(__require("net"));
-    var http = __importStar(__require("http"));
-    var https_1 = __require("https");
-    __exportStar(require_helpers(), exports);
-    var INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
-    var Agent = class extends http.Agent {
+var dist_exports2 = {};
+__export(dist_exports2, {
+  Agent: () => Agent2,
+  json: () => json,
+  req: () => req,
+  toBuffer: () => toBuffer
+});
+import * as net from "net";
+import * as http2 from "http";
+import { Agent as HttpsAgent } from "https";
+var INTERNAL, Agent2;
+var init_dist2 = __esm({
+  "node_modules/agent-base/dist/index.js"() {
+    init_helpers();
+    INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
+    Agent2 = class extends http2.Agent {
       constructor(opts) {
         super(opts);
         this[INTERNAL] = {};
@@ -57083,28 +57722,28 @@ var require_dist6 = __commonJS({
       getName(options2) {
         const secureEndpoint = this.isSecureEndpoint(options2);
         if (secureEndpoint) {
-          return https_1.Agent.prototype.getName.call(this, options2);
+          return HttpsAgent.prototype.getName.call(this, options2);
         }
         return super.getName(options2);
       }
-      createSocket(req, options2, cb) {
+      createSocket(req2, options2, cb) {
         const connectOpts = {
           ...options2,
           secureEndpoint: this.isSecureEndpoint(options2)
         };
         const name = this.getName(connectOpts);
         const fakeSocket = this.incrementSockets(name);
-        Promise.resolve().then(() => this.connect(req, connectOpts)).then((socket) => {
+        Promise.resolve().then(() => this.connect(req2, connectOpts)).then((socket) => {
           this.decrementSockets(name, fakeSocket);
-          if (socket instanceof http.Agent) {
+          if (typeof socket.addRequest === "function") {
             try {
-              return socket.addRequest(req, connectOpts);
+              return socket.addRequest(req2, connectOpts);
             } catch (err) {
               return cb(err);
             }
           }
           this[INTERNAL].currentSocket = socket;
-          super.createSocket(req, options2, cb);
+          super.createSocket(req2, options2, cb);
         }, (err) => {
           this.decrementSockets(name, fakeSocket);
           cb(err);
@@ -57135,82 +57774,103 @@ var require_dist6 = __commonJS({
         }
       }
     };
-    exports.Agent = Agent;
+  }
+});
+
+// node_modules/proxy-agent-negotiate/dist/index.js
+function createNegotiateAuth() {
+  return async ({ response, scheme }) => {
+    if (scheme.toLowerCase() !== "negotiate") {
+      throw new Error(`Expected Negotiate scheme but got "${scheme}"`);
+    }
+    let kerberos;
+    try {
+      kerberos = await import("kerberos");
+    } catch {
+      throw new Error('The "kerberos" package is required for Negotiate proxy authentication. Install it with: npm install kerberos');
+    }
+    const proxyAuthenticate = response.headers["proxy-authenticate"] || "";
+    const challengeHeader = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0] : proxyAuthenticate;
+    const serverToken = typeof challengeHeader === "string" && challengeHeader.includes(" ") ? challengeHeader.split(" ").slice(1).join(" ") : void 0;
+    const client = await kerberos.initializeClient("HTTP@proxy", {
+      mechOID: kerberos.GSS_MECH_OID_SPNEGO
+    });
+    const token = await client.step(serverToken || "");
+    if (!token) {
+      throw new Error("Kerberos client.step() returned no token");
+    }
+    return {
+      headers: {
+        "Proxy-Authorization": `Negotiate ${token}`
+      }
+    };
+  };
+}
+var init_dist3 = __esm({
+  "node_modules/proxy-agent-negotiate/dist/index.js"() {
   }
 });
 
 // node_modules/http-proxy-agent/dist/index.js
-var require_dist7 = __commonJS({
-  "node_modules/http-proxy-agent/dist/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || function(mod) {
-      if (mod && mod.__esModule) return mod;
-      var result = {};
-      if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
-      }
-      __setModuleDefault(result, mod);
-      return result;
-    };
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.HttpProxyAgent = void 0;
-    var net = __importStar(__require("net"));
-    var tls = __importStar(__require("tls"));
-    var debug_1 = __importDefault(require_src());
-    var events_1 = __require("events");
-    var agent_base_1 = require_dist6();
-    var url_1 = __require("url");
-    var debug = (0, debug_1.default)("http-proxy-agent");
-    var HttpProxyAgent = class extends agent_base_1.Agent {
+var dist_exports3 = {};
+__export(dist_exports3, {
+  HttpProxyAgent: () => HttpProxyAgent
+});
+import * as net2 from "net";
+import * as tls from "tls";
+import { once } from "events";
+import { URL as URL2 } from "url";
+function omit(obj, ...keys) {
+  const ret = {};
+  let key;
+  for (key in obj) {
+    if (!keys.includes(key)) {
+      ret[key] = obj[key];
+    }
+  }
+  return ret;
+}
+var import_debug, debug, HttpProxyAgent;
+var init_dist4 = __esm({
+  "node_modules/http-proxy-agent/dist/index.js"() {
+    import_debug = __toESM(require_src(), 1);
+    init_dist2();
+    init_dist3();
+    debug = (0, import_debug.default)("http-proxy-agent");
+    HttpProxyAgent = class extends Agent2 {
       constructor(proxy, opts) {
         super(opts);
-        this.proxy = typeof proxy === "string" ? new url_1.URL(proxy) : proxy;
+        this.proxy = typeof proxy === "string" ? new URL2(proxy) : proxy;
         this.proxyHeaders = opts?.headers ?? {};
         debug("Creating new HttpProxyAgent instance: %o", this.proxy.href);
+        if (opts?.negotiate) {
+          this.onProxyAuth = createNegotiateAuth();
+        } else if (opts?.onProxyAuth) {
+          this.onProxyAuth = opts.onProxyAuth;
+        }
         const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
         const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
         this.connectOpts = {
-          ...opts ? omit(opts, "headers") : null,
+          ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
           host,
           port
         };
       }
-      addRequest(req, opts) {
-        req._header = null;
-        this.setRequestProps(req, opts);
-        super.addRequest(req, opts);
+      addRequest(req2, opts) {
+        req2._header = null;
+        this.setRequestProps(req2, opts);
+        super.addRequest(req2, opts);
       }
-      setRequestProps(req, opts) {
+      setRequestProps(req2, opts) {
         const { proxy } = this;
         const protocol = opts.secureEndpoint ? "https:" : "http:";
-        const hostname = req.getHeader("host") || "localhost";
+        const hostname = req2.getHeader("host") || "localhost";
         const base = `${protocol}//${hostname}`;
-        const url2 = new url_1.URL(req.path, base);
+        const url2 = new URL2(req2.path, base);
         if (opts.port !== 80) {
           url2.port = String(opts.port);
         }
-        req.path = String(url2);
+        req2.path = String(url2);
         const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
         if (proxy.username || proxy.password) {
           const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
@@ -57222,25 +57882,25 @@ var require_dist7 = __commonJS({
         for (const name of Object.keys(headers)) {
           const value = headers[name];
           if (value) {
-            req.setHeader(name, value);
+            req2.setHeader(name, value);
           }
         }
       }
-      async connect(req, opts) {
-        req._header = null;
-        if (!req.path.includes("://")) {
-          this.setRequestProps(req, opts);
+      async connect(req2, opts) {
+        req2._header = null;
+        if (!req2.path.includes("://")) {
+          this.setRequestProps(req2, opts);
         }
         let first;
         let endOfHeaders;
         debug("Regenerating stored HTTP header string for request");
-        req._implicitHeader();
-        if (req.outputData && req.outputData.length > 0) {
+        req2._implicitHeader();
+        if (req2.outputData && req2.outputData.length > 0) {
           debug("Patching connection write() output buffer with updated header");
-          first = req.outputData[0].data;
+          first = req2.outputData[0].data;
           endOfHeaders = first.indexOf("\r\n\r\n") + 4;
-          req.outputData[0].data = req._header + first.substring(endOfHeaders);
-          debug("Output buffer: %o", req.outputData[0].data);
+          req2.outputData[0].data = req2._header + first.substring(endOfHeaders);
+          debug("Output buffer: %o", req2.outputData[0].data);
         }
         let socket;
         if (this.proxy.protocol === "https:") {
@@ -57248,169 +57908,144 @@ var require_dist7 = __commonJS({
           socket = tls.connect(this.connectOpts);
         } else {
           debug("Creating `net.Socket`: %o", this.connectOpts);
-          socket = net.connect(this.connectOpts);
+          socket = net2.connect(this.connectOpts);
         }
-        await (0, events_1.once)(socket, "connect");
+        await once(socket, "connect");
+        const connect6 = { socket };
+        req2.emit("proxyConnect", connect6);
+        this.emit("proxyConnect", connect6, req2);
+        req2.emit("proxy", { proxy: this.proxy.href, socket });
         return socket;
       }
     };
     HttpProxyAgent.protocols = ["http", "https"];
-    exports.HttpProxyAgent = HttpProxyAgent;
-    function omit(obj, ...keys) {
-      const ret = {};
-      let key;
-      for (key in obj) {
-        if (!keys.includes(key)) {
-          ret[key] = obj[key];
-        }
-      }
-      return ret;
-    }
   }
 });
 
 // node_modules/https-proxy-agent/dist/parse-proxy-response.js
-var require_parse_proxy_response = __commonJS({
-  "node_modules/https-proxy-agent/dist/parse-proxy-response.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.parseProxyResponse = void 0;
-    var debug_1 = __importDefault(require_src());
-    var debug = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
-    function parseProxyResponse(socket) {
-      return new Promise((resolve, reject) => {
-        let buffersLength = 0;
-        const buffers = [];
-        function read() {
-          const b = socket.read();
-          if (b)
-            ondata(b);
-          else
-            socket.once("readable", read);
-        }
-        function cleanup() {
-          socket.removeListener("end", onend);
-          socket.removeListener("error", onerror);
-          socket.removeListener("readable", read);
-        }
-        function onend() {
-          cleanup();
-          debug("onend");
-          reject(new Error("Proxy connection ended before receiving CONNECT response"));
-        }
-        function onerror(err) {
-          cleanup();
-          debug("onerror %o", err);
-          reject(err);
-        }
-        function ondata(b) {
-          buffers.push(b);
-          buffersLength += b.length;
-          const buffered = Buffer.concat(buffers, buffersLength);
-          const endOfHeaders = buffered.indexOf("\r\n\r\n");
-          if (endOfHeaders === -1) {
-            debug("have not received end of HTTP headers yet...");
-            read();
-            return;
-          }
-          const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
-          const firstLine2 = headerParts.shift();
-          if (!firstLine2) {
-            socket.destroy();
-            return reject(new Error("No header received from proxy CONNECT response"));
-          }
-          const firstLineParts = firstLine2.split(" ");
-          const statusCode = +firstLineParts[1];
-          const statusText = firstLineParts.slice(2).join(" ");
-          const headers = {};
-          for (const header of headerParts) {
-            if (!header)
-              continue;
-            const firstColon = header.indexOf(":");
-            if (firstColon === -1) {
-              socket.destroy();
-              return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
-            }
-            const key = header.slice(0, firstColon).toLowerCase();
-            const value = header.slice(firstColon + 1).trimStart();
-            const current = headers[key];
-            if (typeof current === "string") {
-              headers[key] = [current, value];
-            } else if (Array.isArray(current)) {
-              current.push(value);
-            } else {
-              headers[key] = value;
-            }
-          }
-          debug("got proxy server response: %o %o", firstLine2, headers);
-          cleanup();
-          resolve({
-            connect: {
-              statusCode,
-              statusText,
-              headers
-            },
-            buffered
-          });
-        }
-        socket.on("error", onerror);
-        socket.on("end", onend);
+function parseProxyResponse(socket) {
+  return new Promise((resolve, reject) => {
+    let buffersLength = 0;
+    const buffers = [];
+    function read() {
+      const b = socket.read();
+      if (b)
+        ondata(b);
+      else
+        socket.once("readable", read);
+    }
+    function cleanup() {
+      socket.removeListener("end", onend);
+      socket.removeListener("error", onerror);
+      socket.removeListener("readable", read);
+    }
+    function onend() {
+      cleanup();
+      debug2("onend");
+      reject(new Error("Proxy connection ended before receiving CONNECT response"));
+    }
+    function onerror(err) {
+      cleanup();
+      debug2("onerror %o", err);
+      reject(err);
+    }
+    function ondata(b) {
+      buffers.push(b);
+      buffersLength += b.length;
+      const buffered = Buffer.concat(buffers, buffersLength);
+      const endOfHeaders = buffered.indexOf("\r\n\r\n");
+      if (endOfHeaders === -1) {
+        debug2("have not received end of HTTP headers yet...");
         read();
+        return;
+      }
+      const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
+      const firstLine2 = headerParts.shift();
+      if (!firstLine2) {
+        socket.destroy();
+        return reject(new Error("No header received from proxy CONNECT response"));
+      }
+      const firstLineParts = firstLine2.split(" ");
+      const statusCode = +firstLineParts[1];
+      const statusText = firstLineParts.slice(2).join(" ");
+      const headers = {};
+      for (const header of headerParts) {
+        if (!header)
+          continue;
+        const firstColon = header.indexOf(":");
+        if (firstColon === -1) {
+          socket.destroy();
+          return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
+        }
+        const key = header.slice(0, firstColon).toLowerCase();
+        const value = header.slice(firstColon + 1).trimStart();
+        const current = headers[key];
+        if (typeof current === "string") {
+          headers[key] = [current, value];
+        } else if (Array.isArray(current)) {
+          current.push(value);
+        } else {
+          headers[key] = value;
+        }
+      }
+      debug2("got proxy server response: %o %o", firstLine2, headers);
+      cleanup();
+      resolve({
+        connect: {
+          statusCode,
+          statusText,
+          headers
+        },
+        buffered
       });
     }
-    exports.parseProxyResponse = parseProxyResponse;
+    socket.on("error", onerror);
+    socket.on("end", onend);
+    read();
+  });
+}
+var import_debug2, debug2;
+var init_parse_proxy_response = __esm({
+  "node_modules/https-proxy-agent/dist/parse-proxy-response.js"() {
+    import_debug2 = __toESM(require_src(), 1);
+    debug2 = (0, import_debug2.default)("https-proxy-agent:parse-proxy-response");
   }
 });
 
 // node_modules/https-proxy-agent/dist/index.js
-var require_dist8 = __commonJS({
-  "node_modules/https-proxy-agent/dist/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports && exports.__importStar || function(mod) {
-      if (mod && mod.__esModule) return mod;
-      var result = {};
-      if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
-      }
-      __setModuleDefault(result, mod);
-      return result;
-    };
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.HttpsProxyAgent = void 0;
-    var net = __importStar(__require("net"));
-    var tls = __importStar(__require("tls"));
-    var assert_1 = __importDefault(__require("assert"));
-    var debug_1 = __importDefault(require_src());
-    var agent_base_1 = require_dist6();
-    var url_1 = __require("url");
-    var parse_proxy_response_1 = require_parse_proxy_response();
-    var debug = (0, debug_1.default)("https-proxy-agent");
-    var setServernameFromNonIpHost = (options2) => {
-      if (options2.servername === void 0 && options2.host && !net.isIP(options2.host)) {
+var dist_exports4 = {};
+__export(dist_exports4, {
+  HttpsProxyAgent: () => HttpsProxyAgent
+});
+import * as net3 from "net";
+import * as tls2 from "tls";
+import assert from "assert";
+import { URL as URL3 } from "url";
+function resume(socket) {
+  setImmediate(() => {
+    socket.resume();
+  });
+}
+function omit2(obj, ...keys) {
+  const ret = {};
+  let key;
+  for (key in obj) {
+    if (!keys.includes(key)) {
+      ret[key] = obj[key];
+    }
+  }
+  return ret;
+}
+var import_debug3, debug3, setServernameFromNonIpHost, HttpsProxyAgent;
+var init_dist5 = __esm({
+  "node_modules/https-proxy-agent/dist/index.js"() {
+    import_debug3 = __toESM(require_src(), 1);
+    init_dist2();
+    init_parse_proxy_response();
+    init_dist3();
+    debug3 = (0, import_debug3.default)("https-proxy-agent");
+    setServernameFromNonIpHost = (options2) => {
+      if (options2.servername === void 0 && options2.host && !net3.isIP(options2.host)) {
         return {
           ...options2,
           servername: options2.host
@@ -57418,19 +58053,24 @@ var require_dist8 = __commonJS({
       }
       return options2;
     };
-    var HttpsProxyAgent = class extends agent_base_1.Agent {
+    HttpsProxyAgent = class extends Agent2 {
       constructor(proxy, opts) {
         super(opts);
         this.options = { path: void 0 };
-        this.proxy = typeof proxy === "string" ? new url_1.URL(proxy) : proxy;
+        this.proxy = typeof proxy === "string" ? new URL3(proxy) : proxy;
         this.proxyHeaders = opts?.headers ?? {};
-        debug("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
+        debug3("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
+        if (opts?.negotiate) {
+          this.onProxyAuth = createNegotiateAuth();
+        } else if (opts?.onProxyAuth) {
+          this.onProxyAuth = opts.onProxyAuth;
+        }
         const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
         const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
         this.connectOpts = {
           // Attempt to negotiate http/1.1 for proxy servers that support http/2
           ALPNProtocols: ["http/1.1"],
-          ...opts ? omit(opts, "headers") : null,
+          ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
           host,
           port
         };
@@ -57439,21 +58079,21 @@ var require_dist8 = __commonJS({
        * Called when the node-core HTTP client library is creating a
        * new HTTP request.
        */
-      async connect(req, opts) {
+      async connect(req2, opts) {
         const { proxy } = this;
         if (!opts.host) {
           throw new TypeError('No "host" provided');
         }
         let socket;
         if (proxy.protocol === "https:") {
-          debug("Creating `tls.Socket`: %o", this.connectOpts);
-          socket = tls.connect(setServernameFromNonIpHost(this.connectOpts));
+          debug3("Creating `tls.Socket`: %o", this.connectOpts);
+          socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
         } else {
-          debug("Creating `net.Socket`: %o", this.connectOpts);
-          socket = net.connect(this.connectOpts);
+          debug3("Creating `net.Socket`: %o", this.connectOpts);
+          socket = net3.connect(this.connectOpts);
         }
         const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-        const host = net.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+        const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
         let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
         if (proxy.username || proxy.password) {
@@ -57468,50 +58108,96 @@ var require_dist8 = __commonJS({
           payload += `${name}: ${headers[name]}\r
 `;
         }
-        const proxyResponsePromise = (0, parse_proxy_response_1.parseProxyResponse)(socket);
+        const proxyResponsePromise = parseProxyResponse(socket);
         socket.write(`${payload}\r
 `);
-        const { connect, buffered } = await proxyResponsePromise;
-        req.emit("proxyConnect", connect);
-        this.emit("proxyConnect", connect, req);
-        if (connect.statusCode === 200) {
-          req.once("socket", resume);
+        const { connect: connect6, buffered } = await proxyResponsePromise;
+        req2.emit("proxyConnect", connect6);
+        this.emit("proxyConnect", connect6, req2);
+        req2.emit("proxy", { proxy: this.proxy.href, socket });
+        if (connect6.statusCode === 200) {
+          req2.once("socket", resume);
           if (opts.secureEndpoint) {
-            debug("Upgrading socket connection to TLS");
-            return tls.connect({
-              ...omit(setServernameFromNonIpHost(opts), "host", "path", "port"),
+            debug3("Upgrading socket connection to TLS");
+            return tls2.connect({
+              ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
+              socket
+            });
+          }
+          return socket;
+        }
+        if (connect6.statusCode === 407 && this.onProxyAuth) {
+          debug3("Got 407 response, invoking onProxyAuth callback");
+          socket.destroy();
+          const proxyAuthenticate = connect6.headers["proxy-authenticate"] || "";
+          const scheme = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0].split(/\s/)[0] : proxyAuthenticate.split(/\s/)[0];
+          const authResponse = await this.onProxyAuth({
+            response: connect6,
+            scheme
+          });
+          return this._connectWithAuth(req2, opts, authResponse.headers);
+        }
+        socket.destroy();
+        const fakeSocket = new net3.Socket({ writable: false });
+        fakeSocket.readable = true;
+        req2.once("socket", (s) => {
+          debug3("Replaying proxy buffer for failed request");
+          assert(s.listenerCount("data") > 0);
+          s.push(buffered);
+          s.push(null);
+        });
+        return fakeSocket;
+      }
+      /**
+       * Retry a CONNECT request with additional auth headers.
+       */
+      async _connectWithAuth(req2, opts, authHeaders) {
+        const { proxy } = this;
+        let socket;
+        if (proxy.protocol === "https:") {
+          socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
+        } else {
+          socket = net3.connect(this.connectOpts);
+        }
+        const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+        const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+        let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
+`;
+        if (proxy.username || proxy.password) {
+          const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+          headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+        }
+        Object.assign(headers, authHeaders);
+        headers.Host = `${host}:${opts.port}`;
+        if (!headers["Proxy-Connection"]) {
+          headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+        }
+        for (const name of Object.keys(headers)) {
+          payload += `${name}: ${headers[name]}\r
+`;
+        }
+        const proxyResponsePromise = parseProxyResponse(socket);
+        socket.write(`${payload}\r
+`);
+        const { connect: connect6 } = await proxyResponsePromise;
+        req2.emit("proxyConnect", connect6);
+        this.emit("proxyConnect", connect6, req2);
+        if (connect6.statusCode === 200) {
+          req2.once("socket", resume);
+          if (opts.secureEndpoint) {
+            debug3("Upgrading socket connection to TLS");
+            return tls2.connect({
+              ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
               socket
             });
           }
           return socket;
         }
         socket.destroy();
-        const fakeSocket = new net.Socket({ writable: false });
-        fakeSocket.readable = true;
-        req.once("socket", (s) => {
-          debug("Replaying proxy buffer for failed request");
-          (0, assert_1.default)(s.listenerCount("data") > 0);
-          s.push(buffered);
-          s.push(null);
-        });
-        return fakeSocket;
+        throw new Error(`Proxy authentication failed with status ${connect6.statusCode} after retry`);
       }
     };
     HttpsProxyAgent.protocols = ["http", "https"];
-    exports.HttpsProxyAgent = HttpsProxyAgent;
-    function resume(socket) {
-      socket.resume();
-    }
-    function omit(obj, ...keys) {
-      const ret = {};
-      let key;
-      for (key in obj) {
-        if (!keys.includes(key)) {
-          ret[key] = obj[key];
-        }
-      }
-      return ret;
-    }
   }
 });
 
@@ -59703,7 +60389,7 @@ var require_constants10 = __commonJS({
 });
 
 // node_modules/ip-address/dist/v6/helpers.js
-var require_helpers2 = __commonJS({
+var require_helpers = __commonJS({
   "node_modules/ip-address/dist/v6/helpers.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -59869,13 +60555,13 @@ var require_ipv6 = __commonJS({
     var common = __importStar(require_common2());
     var constants4 = __importStar(require_constants9());
     var constants6 = __importStar(require_constants10());
-    var helpers = __importStar(require_helpers2());
+    var helpers = __importStar(require_helpers());
     var ipv4_1 = require_ipv4();
     var regular_expressions_1 = require_regular_expressions();
     var address_error_1 = require_address_error();
     var common_1 = require_common2();
     var isCorrect6 = common.isCorrect(constants6.BITS);
-    function assert(condition) {
+    function assert2(condition) {
       if (!condition) {
         throw new Error("Assertion failed.");
       }
@@ -61068,8 +61754,8 @@ var require_ipv6 = __commonJS({
         if (this.elidedGroups === 0) {
           return helpers.simpleGroup(this.addressMinusSuffix).join(":");
         }
-        assert(typeof this.elidedGroups === "number");
-        assert(typeof this.elisionBegin === "number");
+        assert2(typeof this.elidedGroups === "number");
+        assert2(typeof this.elisionBegin === "number");
         const output = [];
         const [left, right] = this.addressMinusSuffix.split("::");
         if (left.length) {
@@ -61088,7 +61774,7 @@ var require_ipv6 = __commonJS({
           output.push("");
         }
         if (this.is4()) {
-          assert(this.address4 instanceof ipv4_1.Address4);
+          assert2(this.address4 instanceof ipv4_1.Address4);
           output.pop();
           output.push(this.address4.groupForV6());
         }
@@ -61114,7 +61800,7 @@ var require_ipv6 = __commonJS({
           if (halves[0].length) {
             output.push((0, regular_expressions_1.simpleRegularExpression)(halves[0].split(":")));
           }
-          assert(typeof address6.elidedGroups === "number");
+          assert2(typeof address6.elidedGroups === "number");
           output.push((0, regular_expressions_1.possibleElisions)(address6.elidedGroups, halves[0].length !== 0, halves[1].length !== 0));
           if (halves[1].length) {
             output.push((0, regular_expressions_1.simpleRegularExpression)(halves[1].split(":")));
@@ -61211,13 +61897,13 @@ var require_ip_address = __commonJS({
     Object.defineProperty(exports, "AddressError", { enumerable: true, get: function() {
       return address_error_1.AddressError;
     } });
-    var helpers = __importStar(require_helpers2());
+    var helpers = __importStar(require_helpers());
     exports.v6 = { helpers };
   }
 });
 
 // node_modules/socks/build/common/helpers.js
-var require_helpers3 = __commonJS({
+var require_helpers2 = __commonJS({
   "node_modules/socks/build/common/helpers.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -61230,7 +61916,7 @@ var require_helpers3 = __commonJS({
     var constants_1 = require_constants8();
     var stream = __require("stream");
     var ip_address_1 = require_ip_address();
-    var net = __require("net");
+    var net5 = __require("net");
     function validateSocksClientOptions(options2, acceptedCommands = ["connect", "bind", "associate"]) {
       if (!constants_1.SocksCommand[options2.command]) {
         throw new util_1.SocksClientError(constants_1.ERRORS.InvalidSocksCommand, options2);
@@ -61309,10 +61995,10 @@ var require_helpers3 = __commonJS({
       return [octet1, octet2, octet3, octet4].join(".");
     }
     function ipToBuffer(ip) {
-      if (net.isIPv4(ip)) {
+      if (net5.isIPv4(ip)) {
         const address = new ip_address_1.Address4(ip);
         return Buffer.from(address.toArray());
-      } else if (net.isIPv6(ip)) {
+      } else if (net5.isIPv6(ip)) {
         const address = new ip_address_1.Address6(ip);
         return Buffer.from(address.canonicalForm().split(":").map((segment2) => segment2.padStart(4, "0")).join(""), "hex");
       } else {
@@ -61404,17 +62090,17 @@ var require_socksclient = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SocksClientError = exports.SocksClient = void 0;
     var events_1 = __require("events");
-    var net = __require("net");
+    var net5 = __require("net");
     var smart_buffer_1 = require_smartbuffer();
     var constants_1 = require_constants8();
-    var helpers_1 = require_helpers3();
+    var helpers_1 = require_helpers2();
     var receivebuffer_1 = require_receivebuffer();
     var util_1 = require_util8();
     Object.defineProperty(exports, "SocksClientError", { enumerable: true, get: function() {
       return util_1.SocksClientError;
     } });
     var ip_address_1 = require_ip_address();
-    var SocksClient = class _SocksClient extends events_1.EventEmitter {
+    var SocksClient2 = class _SocksClient extends events_1.EventEmitter {
       constructor(options2) {
         super();
         this.options = Object.assign({}, options2);
@@ -61527,10 +62213,10 @@ var require_socksclient = __commonJS({
         const buff = new smart_buffer_1.SmartBuffer();
         buff.writeUInt16BE(0);
         buff.writeUInt8(options2.frameNumber || 0);
-        if (net.isIPv4(options2.remoteHost.host)) {
+        if (net5.isIPv4(options2.remoteHost.host)) {
           buff.writeUInt8(constants_1.Socks5HostType.IPv4);
           buff.writeUInt32BE((0, helpers_1.ipv4ToInt32)(options2.remoteHost.host));
-        } else if (net.isIPv6(options2.remoteHost.host)) {
+        } else if (net5.isIPv6(options2.remoteHost.host)) {
           buff.writeUInt8(constants_1.Socks5HostType.IPv6);
           buff.writeBuffer((0, helpers_1.ipToBuffer)(options2.remoteHost.host));
         } else {
@@ -61593,7 +62279,7 @@ var require_socksclient = __commonJS({
         if (existingSocket) {
           this.socket = existingSocket;
         } else {
-          this.socket = new net.Socket();
+          this.socket = new net5.Socket();
         }
         this.socket.once("close", this.onClose);
         this.socket.once("error", this.onError);
@@ -61724,7 +62410,7 @@ var require_socksclient = __commonJS({
         buff.writeUInt8(4);
         buff.writeUInt8(constants_1.SocksCommand[this.options.command]);
         buff.writeUInt16BE(this.options.destination.port);
-        if (net.isIPv4(this.options.destination.host)) {
+        if (net5.isIPv4(this.options.destination.host)) {
           buff.writeBuffer((0, helpers_1.ipToBuffer)(this.options.destination.host));
           buff.writeStringNT(userId);
         } else {
@@ -61902,10 +62588,10 @@ var require_socksclient = __commonJS({
         buff.writeUInt8(5);
         buff.writeUInt8(constants_1.SocksCommand[this.options.command]);
         buff.writeUInt8(0);
-        if (net.isIPv4(this.options.destination.host)) {
+        if (net5.isIPv4(this.options.destination.host)) {
           buff.writeUInt8(constants_1.Socks5HostType.IPv4);
           buff.writeBuffer((0, helpers_1.ipToBuffer)(this.options.destination.host));
-        } else if (net.isIPv6(this.options.destination.host)) {
+        } else if (net5.isIPv6(this.options.destination.host)) {
           buff.writeUInt8(constants_1.Socks5HostType.IPv6);
           buff.writeBuffer((0, helpers_1.ipToBuffer)(this.options.destination.host));
         } else {
@@ -62045,7 +62731,7 @@ var require_socksclient = __commonJS({
         return Object.assign({}, this.options);
       }
     };
-    exports.SocksClient = SocksClient;
+    exports.SocksClient = SocksClient2;
   }
 });
 
@@ -62075,51 +62761,80 @@ var require_build2 = __commonJS({
 });
 
 // node_modules/socks-proxy-agent/dist/index.js
-var require_dist9 = __commonJS({
-  "node_modules/socks-proxy-agent/dist/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
+var dist_exports5 = {};
+__export(dist_exports5, {
+  SocksProxyAgent: () => SocksProxyAgent
+});
+import * as dns from "dns";
+import * as net4 from "net";
+import * as tls3 from "tls";
+import { URL as URL4 } from "url";
+function parseSocksURL(url2) {
+  let lookup2 = false;
+  let type = 5;
+  const host = url2.hostname;
+  const port = parseInt(url2.port, 10) || 1080;
+  switch (url2.protocol.replace(":", "")) {
+    case "socks4":
+      lookup2 = true;
+      type = 4;
+      break;
+    // pass through
+    case "socks4a":
+      type = 4;
+      break;
+    case "socks5":
+      lookup2 = true;
+      type = 5;
+      break;
+    // pass through
+    case "socks":
+      type = 5;
+      break;
+    case "socks5h":
+      type = 5;
+      break;
+    default:
+      throw new TypeError(`A "socks" protocol must be specified! Got: ${String(url2.protocol)}`);
+  }
+  const proxy = {
+    host,
+    port,
+    type
+  };
+  if (url2.username) {
+    Object.defineProperty(proxy, "userId", {
+      value: decodeURIComponent(url2.username),
+      enumerable: false
     });
-    var __importStar = exports && exports.__importStar || function(mod) {
-      if (mod && mod.__esModule) return mod;
-      var result = {};
-      if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
-      }
-      __setModuleDefault(result, mod);
-      return result;
-    };
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.SocksProxyAgent = void 0;
-    var socks_1 = require_build2();
-    var agent_base_1 = require_dist6();
-    var debug_1 = __importDefault(require_src());
-    var dns = __importStar(__require("dns"));
-    var net = __importStar(__require("net"));
-    var tls = __importStar(__require("tls"));
-    var url_1 = __require("url");
-    var debug = (0, debug_1.default)("socks-proxy-agent");
-    var setServernameFromNonIpHost = (options2) => {
-      if (options2.servername === void 0 && options2.host && !net.isIP(options2.host)) {
+  }
+  if (url2.password != null) {
+    Object.defineProperty(proxy, "password", {
+      value: decodeURIComponent(url2.password),
+      enumerable: false
+    });
+  }
+  return { lookup: lookup2, proxy };
+}
+function omit3(obj, ...keys) {
+  const ret = {};
+  let key;
+  for (key in obj) {
+    if (!keys.includes(key)) {
+      ret[key] = obj[key];
+    }
+  }
+  return ret;
+}
+var import_socks, import_debug4, debug4, setServernameFromNonIpHost2, SocksProxyAgent;
+var init_dist6 = __esm({
+  "node_modules/socks-proxy-agent/dist/index.js"() {
+    import_socks = __toESM(require_build2(), 1);
+    init_dist2();
+    import_debug4 = __toESM(require_src(), 1);
+    debug4 = (0, import_debug4.default)("socks-proxy-agent");
+    setServernameFromNonIpHost2 = (options2) => {
+      if (options2.servername === void 0 && options2.host && !net4.isIP(options2.host)) {
         return {
           ...options2,
           servername: options2.host
@@ -62127,60 +62842,14 @@ var require_dist9 = __commonJS({
       }
       return options2;
     };
-    function parseSocksURL(url2) {
-      let lookup = false;
-      let type = 5;
-      const host = url2.hostname;
-      const port = parseInt(url2.port, 10) || 1080;
-      switch (url2.protocol.replace(":", "")) {
-        case "socks4":
-          lookup = true;
-          type = 4;
-          break;
-        // pass through
-        case "socks4a":
-          type = 4;
-          break;
-        case "socks5":
-          lookup = true;
-          type = 5;
-          break;
-        // pass through
-        case "socks":
-          type = 5;
-          break;
-        case "socks5h":
-          type = 5;
-          break;
-        default:
-          throw new TypeError(`A "socks" protocol must be specified! Got: ${String(url2.protocol)}`);
-      }
-      const proxy = {
-        host,
-        port,
-        type
-      };
-      if (url2.username) {
-        Object.defineProperty(proxy, "userId", {
-          value: decodeURIComponent(url2.username),
-          enumerable: false
-        });
-      }
-      if (url2.password != null) {
-        Object.defineProperty(proxy, "password", {
-          value: decodeURIComponent(url2.password),
-          enumerable: false
-        });
-      }
-      return { lookup, proxy };
-    }
-    var SocksProxyAgent = class extends agent_base_1.Agent {
+    SocksProxyAgent = class extends Agent2 {
       constructor(uri, opts) {
         super(opts);
-        const url2 = typeof uri === "string" ? new url_1.URL(uri) : uri;
-        const { proxy, lookup } = parseSocksURL(url2);
-        this.shouldLookup = lookup;
+        const url2 = typeof uri === "string" ? new URL4(uri) : uri;
+        const { proxy, lookup: lookup2 } = parseSocksURL(url2);
+        this.shouldLookup = lookup2;
         this.proxy = proxy;
+        this.proxyUrl = url2.href;
         this.timeout = opts?.timeout ?? null;
         this.socketOptions = opts?.socketOptions ?? null;
       }
@@ -62188,7 +62857,7 @@ var require_dist9 = __commonJS({
        * Initiates a SOCKS connection to the specified SOCKS proxy server,
        * which in turn connects to the specified remote host and port.
        */
-      async connect(req, opts) {
+      async connect(req2, opts) {
         const { shouldLookup, proxy, timeout } = this;
         if (!opts.host) {
           throw new Error("No `host` defined!");
@@ -62197,11 +62866,11 @@ var require_dist9 = __commonJS({
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
           host = await new Promise((resolve, reject) => {
-            lookupFn(host, {}, (err, res) => {
+            lookupFn(host, {}, (err, address) => {
               if (err) {
                 reject(err);
               } else {
-                resolve(res);
+                resolve(typeof address === "string" ? address : address[0].address);
               }
             });
           });
@@ -62219,26 +62888,27 @@ var require_dist9 = __commonJS({
           socket_options: this.socketOptions ?? void 0
         };
         const cleanup = (tlsSocket) => {
-          req.destroy();
+          req2.destroy();
           socket.destroy();
           if (tlsSocket)
             tlsSocket.destroy();
         };
-        debug("Creating socks proxy connection: %o", socksOpts);
-        const { socket } = await socks_1.SocksClient.createConnection(socksOpts);
-        debug("Successfully created socks proxy connection");
+        debug4("Creating socks proxy connection: %o", socksOpts);
+        const { socket } = await import_socks.SocksClient.createConnection(socksOpts);
+        debug4("Successfully created socks proxy connection");
+        req2.emit("proxy", { proxy: this.proxyUrl, socket });
         if (timeout !== null) {
           socket.setTimeout(timeout);
           socket.on("timeout", () => cleanup());
         }
         if (opts.secureEndpoint) {
-          debug("Upgrading socket connection to TLS");
-          const tlsSocket = tls.connect({
-            ...omit(setServernameFromNonIpHost(opts), "host", "path", "port"),
+          debug4("Upgrading socket connection to TLS");
+          const tlsSocket = tls3.connect({
+            ...omit3(setServernameFromNonIpHost2(opts), "host", "path", "port"),
             socket
           });
           tlsSocket.once("error", (error) => {
-            debug("Socket TLS error", error.message);
+            debug4("Socket TLS error", error.message);
             cleanup(tlsSocket);
           });
           return tlsSocket;
@@ -62253,17 +62923,6 @@ var require_dist9 = __commonJS({
       "socks5",
       "socks5h"
     ];
-    exports.SocksProxyAgent = SocksProxyAgent;
-    function omit(obj, ...keys) {
-      const ret = {};
-      let key;
-      for (key in obj) {
-        if (!keys.includes(key)) {
-          ret[key] = obj[key];
-        }
-      }
-      return ret;
-    }
   }
 });
 
@@ -62332,13 +62991,13 @@ var require_errors4 = __commonJS({
 var require_proxy = __commonJS({
   "node_modules/@npmcli/agent/lib/proxy.js"(exports, module) {
     "use strict";
-    var { HttpProxyAgent } = require_dist7();
-    var { HttpsProxyAgent } = require_dist8();
-    var { SocksProxyAgent } = require_dist9();
+    var { HttpProxyAgent: HttpProxyAgent2 } = (init_dist4(), __toCommonJS(dist_exports3));
+    var { HttpsProxyAgent: HttpsProxyAgent2 } = (init_dist5(), __toCommonJS(dist_exports4));
+    var { SocksProxyAgent: SocksProxyAgent2 } = (init_dist6(), __toCommonJS(dist_exports5));
     var { LRUCache } = require_index_min();
     var { InvalidProxyProtocolError } = require_errors4();
     var PROXY_CACHE = new LRUCache({ max: 20 });
-    var SOCKS_PROTOCOLS = new Set(SocksProxyAgent.protocols);
+    var SOCKS_PROTOCOLS = new Set(SocksProxyAgent2.protocols);
     var PROXY_ENV_KEYS = /* @__PURE__ */ new Set(["https_proxy", "http_proxy", "proxy", "no_proxy"]);
     var PROXY_ENV = Object.entries(process.env).reduce((acc, [key, value]) => {
       key = key.toLowerCase();
@@ -62351,10 +63010,10 @@ var require_proxy = __commonJS({
       url2 = new URL(url2);
       const protocol = url2.protocol.slice(0, -1);
       if (SOCKS_PROTOCOLS.has(protocol)) {
-        return SocksProxyAgent;
+        return SocksProxyAgent2;
       }
       if (protocol === "https" || protocol === "http") {
-        return [HttpProxyAgent, HttpsProxyAgent];
+        return [HttpProxyAgent2, HttpsProxyAgent2];
       }
       throw new InvalidProxyProtocolError(url2);
     };
@@ -62404,14 +63063,14 @@ var require_proxy = __commonJS({
 var require_agents = __commonJS({
   "node_modules/@npmcli/agent/lib/agents.js"(exports, module) {
     "use strict";
-    var net = __require("net");
-    var tls = __require("tls");
-    var { once: once5 } = __require("events");
+    var net5 = __require("net");
+    var tls4 = __require("tls");
+    var { once: once6 } = __require("events");
     var timers = __require("timers/promises");
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
     var Errors = require_errors4();
-    var { Agent: AgentBase } = require_dist6();
+    var { Agent: AgentBase } = (init_dist2(), __toCommonJS(dist_exports2));
     module.exports = class Agent extends AgentBase {
       #options;
       #timeouts;
@@ -62505,19 +63164,19 @@ var require_agents = __commonJS({
             timeout = timeout - (Date.now() - start);
           }
         } else {
-          socket = (isSecureEndpoint ? tls : net).connect(options2);
+          socket = (isSecureEndpoint ? tls4 : net5).connect(options2);
         }
         socket.setKeepAlive(this.keepAlive, this.keepAliveMsecs);
         socket.setNoDelay(this.keepAlive);
         const abortController = new AbortController();
         const { signal } = abortController;
-        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once5(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
+        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once6(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
         await this.#timeoutConnection({
           options: options2,
           timeout,
           promises: [
             connectPromise,
-            once5(socket, "error", { signal }).then((err) => {
+            once6(socket, "error", { signal }).then((err) => {
               throw err[0];
             })
           ]
@@ -62528,6 +63187,13 @@ var require_agents = __commonJS({
           });
         }
         return socket;
+      }
+      keepSocketAlive(socket) {
+        const keepAlive = super.keepSocketAlive(socket);
+        if (keepAlive && this.#timeouts.idle) {
+          socket.setTimeout(this.#timeouts.idle);
+        }
+        return keepAlive;
       }
       addRequest(request, options2) {
         const proxy = this.#getProxy(options2);
@@ -62562,10 +63228,10 @@ var require_agents = __commonJS({
       // When connect() rejects, agent-base removes only its placeholder socket, so Node never drains this.requests[name] and requests queued past maxSockets hang forever.
       // On a failure we dispatch the next queued request ourselves.
       // See npm/cli#9386 and TooTallNate/proxy-agents#427.
-      createSocket(req, options2, cb) {
-        super.createSocket(req, options2, (err, socket) => {
+      createSocket(req2, options2, cb) {
+        super.createSocket(req2, options2, (err, socket) => {
           if (err) {
-            this.#drainPendingRequests(req, options2);
+            this.#drainPendingRequests(req2, options2);
           }
           cb(err, socket);
         });
@@ -62612,8 +63278,8 @@ var require_lib10 = __commonJS({
     var { LRUCache } = require_index_min();
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, proxyCache } = require_proxy();
-    var dns = require_dns2();
-    var Agent = require_agents();
+    var dns2 = require_dns2();
+    var Agent3 = require_agents();
     var agentCache = new LRUCache({ max: 20 });
     var getAgent = (url2, { agent, proxy, noProxy, ...options2 } = {}) => {
       if (agent != null) {
@@ -62632,24 +63298,24 @@ var require_lib10 = __commonJS({
       if (agentCache.has(cacheKey)) {
         return agentCache.get(cacheKey);
       }
-      const newAgent = new Agent(normalizedOptions);
+      const newAgent = new Agent3(normalizedOptions);
       agentCache.set(cacheKey, newAgent);
       return newAgent;
     };
     module.exports = {
       getAgent,
-      Agent,
+      Agent: Agent3,
       // these are exported for backwards compatability
-      HttpAgent: Agent,
-      HttpsAgent: Agent,
+      HttpAgent: Agent3,
+      HttpsAgent: Agent3,
       cache: {
         proxy: proxyCache,
         agent: agentCache,
-        dns: dns.cache,
+        dns: dns2.cache,
         clear: () => {
           proxyCache.clear();
           agentCache.clear();
-          dns.cache.clear();
+          dns2.cache.clear();
         }
       }
     };
@@ -62661,7 +63327,7 @@ var require_package4 = __commonJS({
   "node_modules/make-fetch-happen/package.json"(exports, module) {
     module.exports = {
       name: "make-fetch-happen",
-      version: "15.0.6",
+      version: "16.0.1",
       description: "Opinionated, caching, retrying fetch client",
       main: "lib/index.js",
       files: [
@@ -62695,28 +63361,28 @@ var require_package4 = __commonJS({
       license: "ISC",
       dependencies: {
         "@gar/promise-retry": "^1.0.0",
-        "@npmcli/agent": "^4.0.0",
-        "@npmcli/redact": "^4.0.0",
-        cacache: "^20.0.1",
+        "@npmcli/agent": "^5.0.0",
+        "@npmcli/redact": "^5.0.0",
+        cacache: "^21.0.0",
         "http-cache-semantics": "^4.1.1",
         minipass: "^7.0.2",
-        "minipass-fetch": "^5.0.0",
+        "minipass-fetch": "^6.0.0",
         "minipass-flush": "^1.0.5",
         "minipass-pipeline": "^1.2.4",
         negotiator: "^1.0.0",
-        "proc-log": "^6.0.0",
-        ssri: "^13.0.0"
+        "proc-log": "^7.0.0",
+        ssri: "^14.0.0"
       },
       devDependencies: {
-        "@npmcli/eslint-config": "^5.0.0",
-        "@npmcli/template-oss": "4.25.0",
+        "@npmcli/eslint-config": "^7.0.0",
+        "@npmcli/template-oss": "5.1.0",
         nock: "^13.2.4",
         "safe-buffer": "^5.2.1",
         "standard-version": "^9.3.2",
         tap: "^16.0.0"
       },
       engines: {
-        node: "^20.17.0 || >=22.9.0"
+        node: "^22.22.2 || ^24.15.0 || >=26.0.0"
       },
       tap: {
         color: 1,
@@ -62730,7 +63396,7 @@ var require_package4 = __commonJS({
       },
       templateOSS: {
         "//@npmcli/template-oss": "This file is partially managed by @npmcli/template-oss. Edits may be overwritten.",
-        version: "4.25.0",
+        version: "5.1.0",
         publish: "true"
       }
     };
@@ -62741,7 +63407,7 @@ var require_package4 = __commonJS({
 var require_remote = __commonJS({
   "node_modules/make-fetch-happen/lib/remote.js"(exports, module) {
     var { Minipass } = require_commonjs();
-    var fetch = require_lib3();
+    var fetch2 = require_lib3();
     var { promiseRetry } = require_lib();
     var ssri = require_lib4();
     var { log } = require_lib8();
@@ -62786,10 +63452,10 @@ var require_remote = __commonJS({
         redirect: "manual"
       };
       return promiseRetry(async (retryHandler, attemptNum) => {
-        const req = new fetch.Request(request, _opts);
-        const url2 = cleanUrl(req.url);
+        const req2 = new fetch2.Request(request, _opts);
+        const url2 = cleanUrl(req2.url);
         try {
-          let res = await fetch(req, _opts);
+          let res = await fetch2(req2, _opts);
           if (_opts.integrity && res.status === 200) {
             const integrityStream = ssri.integrityStream({
               algorithms: _opts.algorithms,
@@ -62801,30 +63467,30 @@ var require_remote = __commonJS({
             }, res.body, integrityStream);
             integrityStream.on("integrity", (i) => pipeline2.emit("integrity", i));
             integrityStream.on("size", (s) => pipeline2.emit("size", s));
-            res = new fetch.Response(pipeline2, res);
+            res = new fetch2.Response(pipeline2, res);
             res.body.hasIntegrityEmitter = true;
           }
           res.headers.set("x-fetch-attempts", attemptNum);
-          const isStream = Minipass.isStream(req.body);
-          const isRetriable = req.method !== "POST" && !isStream && ([408, 420, 429].includes(res.status) || res.status >= 500);
+          const isStream = Minipass.isStream(req2.body);
+          const isRetriable = req2.method !== "POST" && !isStream && ([408, 420, 429].includes(res.status) || res.status >= 500);
           if (isRetriable) {
             if (typeof options2.onRetry === "function") {
               options2.onRetry(res);
             }
-            log.http("fetch", `${req.method} ${url2} attempt ${attemptNum} failed with ${res.status}`);
+            log.http("fetch", `${req2.method} ${url2} attempt ${attemptNum} failed with ${res.status}`);
             return retryHandler(res);
           }
           return res;
         } catch (err) {
           const code = err.code === "EPROMISERETRY" ? err.retried.code : err.code;
-          const isRetryError = err.retried instanceof fetch.Response || RETRY_ERRORS.includes(code) && RETRY_TYPES.includes(err.type);
-          if (req.method === "POST" || isRetryError) {
+          const isRetryError = err.retried instanceof fetch2.Response || RETRY_ERRORS.includes(code) && RETRY_TYPES.includes(err.type);
+          if (req2.method === "POST" || isRetryError) {
             throw err;
           }
           if (typeof options2.onRetry === "function") {
             options2.onRetry(err);
           }
-          log.http("fetch", `${req.method} ${url2} attempt ${attemptNum} failed with ${err.code}`);
+          log.http("fetch", `${req2.method} ${url2} attempt ${attemptNum} failed with ${err.code}`);
           return retryHandler(err);
         }
       }, options2.retry).catch((err) => {
@@ -63281,7 +63947,7 @@ var require_fetch2 = __commonJS({
         options: _opts
       };
     };
-    var fetch = async (request, options2) => {
+    var fetch2 = async (request, options2) => {
       const response = CachePolicy.storable(request, options2) ? await cache(request, options2) : await remote(request, options2);
       if (!["GET", "HEAD"].includes(request.method) && response.status >= 200 && response.status <= 399) {
         await cache.invalidate(request, options2);
@@ -63290,9 +63956,9 @@ var require_fetch2 = __commonJS({
         return response;
       }
       const redirect = getRedirect(request, response, options2);
-      return fetch(redirect.request, redirect.options);
+      return fetch2(redirect.request, redirect.options);
     };
-    module.exports = fetch;
+    module.exports = fetch2;
   }
 });
 
@@ -63301,11 +63967,11 @@ var require_lib11 = __commonJS({
   "node_modules/make-fetch-happen/lib/index.js"(exports, module) {
     var { FetchError, Headers, Request, Response } = require_lib3();
     var configureOptions = require_options();
-    var fetch = require_fetch2();
+    var fetch2 = require_fetch2();
     var makeFetchHappen = (url2, opts) => {
       const options2 = configureOptions(opts);
       const request = new Request(url2, options2);
-      return fetch(request, options2);
+      return fetch2(request, options2);
     };
     makeFetchHappen.defaults = (defaultUrl, defaultOptions = {}, wrappedFetch = makeFetchHappen) => {
       if (typeof defaultUrl === "object") {
@@ -63506,7 +64172,7 @@ var require_ephemeral = __commonJS({
       }
       async sign(data) {
         const signature = (0, crypto_1.sign)("sha256", data, this.keypair.privateKey);
-        const publicKey = this.keypair.publicKey.export({ format: "pem", type: "spki" }).toString("ascii");
+        const publicKey = this.keypair.publicKey.export({ format: "pem", type: "spki" }).toString();
         return {
           signature,
           key: { $case: "publicKey", publicKey }
@@ -63716,7 +64382,7 @@ var require_client2 = __commonJS({
       rekor;
       fetchOnConflict;
       constructor(options2) {
-        this.fetchOnConflict = options2.fetchOnConflict ?? false;
+        this.fetchOnConflict = options2.fetchOnConflict ?? true;
         this.rekor = new rekor_1.Rekor({
           baseURL: options2.rekorBaseURL,
           retry: options2.retry,
@@ -64266,7 +64932,8 @@ var require_ci = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CIContextProvider = void 0;
     var make_fetch_happen_1 = __importDefault(require_lib11());
-    var providers = [getGHAToken, getEnv];
+    var node_child_process_1 = __require("node:child_process");
+    var providers = [getGHAToken, getBuildkiteToken, getEnv];
     var CIContextProvider = class {
       audience;
       /* istanbul ignore next */
@@ -64295,6 +64962,16 @@ var require_ci = __commonJS({
       });
       return response.json().then((data) => data.value);
     }
+    async function getBuildkiteToken(audience) {
+      if (process.env.BUILDKITE !== "true") {
+        return Promise.reject("no token available");
+      }
+      const stdout = await new Promise((resolve, reject) => {
+        (0, node_child_process_1.execFile)("buildkite-agent", ["oidc", "request-token", "--audience", audience], (error, stdout2) => error ? reject(error) : resolve(stdout2));
+      });
+      const token = stdout.trim();
+      return token || Promise.reject("no token available");
+    }
     async function getEnv() {
       if (!process.env.SIGSTORE_ID_TOKEN) {
         return Promise.reject("no token available");
@@ -64318,7 +64995,7 @@ var require_identity = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/index.js
-var require_dist10 = __commonJS({
+var require_dist6 = __commonJS({
   "node_modules/@sigstore/sign/dist/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -64526,7 +65203,7 @@ var require_verify2 = __commonJS({
     var crypto_1 = __importDefault(__require("crypto"));
     var verifySignature2 = (metaDataSignedData, key, signature) => {
       const canonicalData = Buffer.from((0, canonical_json_1.canonicalize)(metaDataSignedData));
-      return crypto_1.default.verify(void 0, canonicalData, key, Buffer.from(signature, "hex"));
+      return crypto_1.default.verify(key.hashAlgorithm, canonicalData, key, Buffer.from(signature, "hex"));
     };
     exports.verifySignature = verifySignature2;
   }
@@ -64645,6 +65322,8 @@ var require_base2 = __commonJS({
           throw new error_1.ValueError("expires is not defined");
         } else if (!(typeof expires === "string")) {
           throw new TypeError("expires must be a string");
+        } else if (Number.isNaN(new Date(expires).getTime())) {
+          throw new error_1.ValueError("Failed to parse expires");
         }
         if (!utils_1.guard.isDefined(version)) {
           throw new error_1.ValueError("version is not defined");
@@ -64724,17 +65403,17 @@ var require_file = __commonJS({
         }
       }
       toJSON() {
-        const json = {
+        const json2 = {
           version: this.version,
           ...this.unrecognizedFields
         };
         if (this.length !== void 0) {
-          json.length = this.length;
+          json2.length = this.length;
         }
         if (this.hashes) {
-          json.hashes = this.hashes;
+          json2.hashes = this.hashes;
         }
-        return json;
+        return json2;
       }
       static fromJSON(data) {
         const { version, length: length2, hashes, ...rest } = data;
@@ -64861,11 +65540,11 @@ var require_oid2 = __commonJS({
     function encodeVariableLengthInteger(value) {
       const bytes = [];
       let mask = 0;
-      while (value > 0) {
+      do {
         bytes.unshift(value & 127 | mask);
         value >>= 7;
         mask = 128;
-      }
+      } while (value > 0);
       return bytes;
     }
   }
@@ -64889,6 +65568,7 @@ var require_key3 = __commonJS({
     var OID_EDDSA = "1.3.101.112";
     var OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
     var OID_EC_CURVE_P256V1 = "1.2.840.10045.3.1.7";
+    var OID_EC_CURVE_P384 = "1.3.132.0.34";
     var PEM_HEADER = "-----BEGIN PUBLIC KEY-----";
     function getPublicKey(keyInfo) {
       switch (keyInfo.keyType) {
@@ -64911,8 +65591,11 @@ var require_key3 = __commonJS({
       const key = crypto_1.default.createPublicKey(keyInfo.keyVal);
       switch (keyInfo.scheme) {
         case "rsassa-pss-sha256":
+        case "rsassa-pss-sha384":
+        case "rsassa-pss-sha512":
           return {
             key,
+            hashAlgorithm: keyInfo.scheme.slice("rsassa-pss-".length),
             padding: crypto_1.default.constants.RSA_PKCS1_PSS_PADDING
           };
         default:
@@ -64936,6 +65619,26 @@ var require_key3 = __commonJS({
       return { key };
     }
     function getECDCSAPublicKey(keyInfo) {
+      let namedCurve;
+      let curveOID;
+      let hashAlgorithm;
+      switch (keyInfo.scheme) {
+        case "ecdsa-sha2-nistp256":
+          namedCurve = "prime256v1";
+          curveOID = OID_EC_CURVE_P256V1;
+          hashAlgorithm = "sha256";
+          break;
+        case "ecdsa-sha2-nistp384":
+          namedCurve = "secp384r1";
+          curveOID = OID_EC_CURVE_P384;
+          hashAlgorithm = "sha384";
+          break;
+        default:
+          throw new error_1.UnsupportedAlgorithmError(`Unsupported ECDSA scheme: ${keyInfo.scheme}`);
+      }
+      if (keyInfo.keyType !== "ecdsa" && keyInfo.keyType !== keyInfo.scheme) {
+        throw new error_1.CryptoError("ECDSA key type does not match scheme");
+      }
       let key;
       if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
         key = crypto_1.default.createPublicKey(keyInfo.keyVal);
@@ -64944,12 +65647,15 @@ var require_key3 = __commonJS({
           throw new error_1.CryptoError("Invalid key format");
         }
         key = crypto_1.default.createPublicKey({
-          key: ecdsa.hexToDER(keyInfo.keyVal),
+          key: ecdsa.hexToDER(keyInfo.keyVal, curveOID),
           format: "der",
           type: "spki"
         });
       }
-      return { key };
+      if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== namedCurve) {
+        throw new error_1.CryptoError("ECDSA key curve does not match scheme");
+      }
+      return { key, hashAlgorithm };
     }
     var ed25519 = {
       // Translates a hex key into a crypto KeyObject
@@ -64979,7 +65685,7 @@ var require_key3 = __commonJS({
       }
     };
     var ecdsa = {
-      hexToDER: (hex) => {
+      hexToDER: (hex, curveOID) => {
         const key = Buffer.from(hex, "hex");
         const bitString = Buffer.concat([
           Buffer.from([ANS1_TAG_BIT_STRING]),
@@ -64989,7 +65695,7 @@ var require_key3 = __commonJS({
         ]);
         const oids = Buffer.concat([
           (0, oid_1.encodeOIDString)(OID_EC_PUBLIC_KEY),
-          (0, oid_1.encodeOIDString)(OID_EC_CURVE_P256V1)
+          (0, oid_1.encodeOIDString)(curveOID)
         ]);
         const oidSequence = Buffer.concat([
           Buffer.from([ASN1_TAG_SEQUENCE]),
@@ -65168,6 +65874,7 @@ var require_commonjs5 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.EXPANSION_MAX_STEPS = exports.EXPANSION_MAX_REWRITES = exports.EXPANSION_MAX_DEPTH = exports.EXPANSION_MAX_LENGTH = exports.EXPANSION_MAX = void 0;
     exports.expand = expand2;
+    exports.default = expand2;
     var balanced_match_1 = require_commonjs4();
     var escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
     var escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
@@ -67272,18 +67979,18 @@ var require_role = __commonJS({
         return false;
       }
       toJSON() {
-        const json = {
+        const json2 = {
           ...super.toJSON(),
           name: this.name,
           terminating: this.terminating
         };
         if (this.paths) {
-          json.paths = this.paths;
+          json2.paths = this.paths;
         }
         if (this.pathHashPrefixes) {
-          json.path_hash_prefixes = this.pathHashPrefixes;
+          json2.path_hash_prefixes = this.pathHashPrefixes;
         }
-        return json;
+        return json2;
       }
       static fromJSON(data) {
         const { keyids, threshold, name, terminating, paths, path_hash_prefixes, ...rest } = data;
@@ -67397,12 +68104,12 @@ var require_role = __commonJS({
         return 0 <= num && num < this.numberOfBins;
       }
       toJSON() {
-        const json = {
+        const json2 = {
           ...super.toJSON(),
           bit_length: this.bitLength,
           name_prefix: this.namePrefix
         };
-        return json;
+        return json2;
       }
       static fromJSON(data) {
         const { keyids, threshold, bit_length, name_prefix, ...rest } = data;
@@ -67705,16 +68412,16 @@ var require_delegations = __commonJS({
         }
       }
       toJSON() {
-        const json = {
+        const json2 = {
           keys: keysToJSON(this.keys),
           ...this.unrecognizedFields
         };
         if (this.roles) {
-          json.roles = rolesToJSON(this.roles);
+          json2.roles = rolesToJSON(this.roles);
         } else if (this.succinctRoles) {
-          json.succinct_roles = this.succinctRoles.toJSON();
+          json2.succinct_roles = this.succinctRoles.toJSON();
         }
-        return json;
+        return json2;
       }
       static fromJSON(data) {
         const { keys, roles, succinct_roles, ...unrecognizedFields } = data;
@@ -67757,6 +68464,9 @@ var require_delegations = __commonJS({
         }
         roleMap = data.reduce((acc, role) => {
           const delegatedRole = role_1.DelegatedRole.fromJSON(role);
+          if (Object.hasOwn(acc, delegatedRole.name)) {
+            throw new error_1.ValueError(`duplicate delegated role: ${delegatedRole.name}`);
+          }
           return {
             ...acc,
             [delegatedRole.name]: delegatedRole
@@ -67801,7 +68511,7 @@ var require_targets = __commonJS({
         return super.equals(other) && util_1.default.isDeepStrictEqual(this.targets, other.targets) && util_1.default.isDeepStrictEqual(this.delegations, other.delegations);
       }
       toJSON() {
-        const json = {
+        const json2 = {
           _type: this.type,
           spec_version: this.specVersion,
           version: this.version,
@@ -67810,9 +68520,9 @@ var require_targets = __commonJS({
           ...this.unrecognizedFields
         };
         if (this.delegations) {
-          json.delegations = this.delegations.toJSON();
+          json2.delegations = this.delegations.toJSON();
         }
-        return json;
+        return json2;
       }
       static fromJSON(data) {
         const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
@@ -68060,7 +68770,7 @@ var require_metadata = __commonJS({
 });
 
 // node_modules/@tufjs/models/dist/index.js
-var require_dist11 = __commonJS({
+var require_dist7 = __commonJS({
   "node_modules/@tufjs/models/dist/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -68192,10 +68902,10 @@ var require_fetcher = __commonJS({
     exports.DefaultFetcher = exports.BaseFetcher = void 0;
     var debug_1 = __importDefault(require_src());
     var fs_1 = __importDefault(__require("fs"));
-    var make_fetch_happen_1 = __importDefault(require_lib11());
     var util_1 = __importDefault(__require("util"));
     var error_1 = require_error9();
     var tmpfile_1 = require_tmpfile();
+    var promise_retry_1 = require_lib();
     var log = (0, debug_1.default)("tuf:fetch");
     var USER_AGENT_HEADER = "User-Agent";
     var BaseFetcher = class {
@@ -68208,15 +68918,21 @@ var require_fetcher = __commonJS({
           const reader = await this.fetch(url2);
           let numberOfBytesReceived = 0;
           const fileStream = fs_1.default.createWriteStream(tmpFile);
+          const streamReader = reader.getReader();
           try {
-            for await (const chunk of reader) {
+            while (true) {
+              const { done, value: chunk } = await streamReader.read();
+              if (done) {
+                break;
+              }
               numberOfBytesReceived += chunk.length;
               if (numberOfBytesReceived > maxLength) {
                 throw new error_1.DownloadLengthMismatchError("Max length reached");
               }
-              await writeBufferToStream(fileStream, chunk);
+              await writeBufferToStream(fileStream, Buffer.from(chunk));
             }
           } finally {
+            streamReader.releaseLock();
             await util_1.default.promisify(fileStream.close).bind(fileStream)();
           }
           return handler(tmpFile);
@@ -68243,21 +68959,47 @@ var require_fetcher = __commonJS({
         super();
         this.userAgent = options2.userAgent;
         this.timeout = options2.timeout;
-        this.retry = options2.retry;
+        if (options2.retry === true) {
+          this.retry = { forever: true };
+        } else if (options2.retry === false || options2.retry === void 0) {
+          this.retry = void 0;
+        } else if (typeof options2.retry === "number") {
+          if (options2.retry < 0) {
+            throw new Error("Retry count must be non-negative number");
+          }
+          this.retry = { retries: options2.retry };
+        } else {
+          this.retry = options2.retry;
+        }
       }
       async fetch(url2) {
-        log("GET %s", url2);
-        const response = await (0, make_fetch_happen_1.default)(url2, {
-          headers: {
-            [USER_AGENT_HEADER]: this.userAgent || ""
-          },
-          timeout: this.timeout,
-          retry: this.retry
-        });
-        if (!response.ok || !response?.body) {
-          throw new error_1.DownloadHTTPError("Failed to download", response.status);
-        }
-        return response.body;
+        const shouldRetry = this.retry !== void 0;
+        return (0, promise_retry_1.promiseRetry)(async (retry, number2) => {
+          log("GET %s (attempt %d)", url2, number2);
+          let response;
+          try {
+            response = await fetch(url2, {
+              headers: {
+                [USER_AGENT_HEADER]: this.userAgent || ""
+              },
+              signal: this.timeout ? AbortSignal.timeout(this.timeout) : void 0
+            });
+          } catch (error) {
+            const err = error instanceof Error ? error : new Error(String(error));
+            if (shouldRetry) {
+              return retry(err);
+            }
+            throw err;
+          }
+          if (!response.ok || !response.body) {
+            const err = new error_1.DownloadHTTPError("Failed to download", response.status);
+            if (shouldRetry && response.status >= 500 && response.status < 600) {
+              return retry(err);
+            }
+            throw err;
+          }
+          return response.body;
+        }, this.retry);
       }
     };
     exports.DefaultFetcher = DefaultFetcher;
@@ -68279,7 +69021,7 @@ var require_package5 = __commonJS({
   "node_modules/tuf-js/package.json"(exports, module) {
     module.exports = {
       name: "tuf-js",
-      version: "4.1.0",
+      version: "6.0.2",
       description: "JavaScript implementation of The Update Framework (TUF)",
       main: "dist/index.js",
       types: "dist/index.d.ts",
@@ -68307,17 +69049,17 @@ var require_package5 = __commonJS({
       },
       homepage: "https://github.com/theupdateframework/tuf-js/tree/main/packages/client#readme",
       devDependencies: {
-        "@tufjs/repo-mock": "4.0.1",
-        "@types/debug": "^4.1.12",
-        "@types/make-fetch-happen": "^10.0.4"
+        "@tufjs/repo-mock": "5.0.2",
+        "@types/debug": "^4.1.13",
+        "@types/retry": "^0.12.5"
       },
       dependencies: {
-        "@tufjs/models": "4.1.0",
-        debug: "^4.4.3",
-        "make-fetch-happen": "^15.0.1"
+        "@gar/promise-retry": "^1.0.3",
+        "@tufjs/models": "5.0.2",
+        debug: "^4.4.3"
       },
       engines: {
-        node: "^20.17.0 || >=22.9.0"
+        node: "^22.22.2 || ^24.15.0 || >=26.0.0"
       }
     };
   }
@@ -68356,7 +69098,7 @@ var require_store = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TrustedMetadataStore = void 0;
-    var models_1 = require_dist11();
+    var models_1 = require_dist7();
     var error_1 = require_error9();
     var TrustedMetadataStore = class {
       trustedSet = {};
@@ -68593,7 +69335,7 @@ var require_updater = __commonJS({
     };
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Updater = void 0;
-    var models_1 = require_dist11();
+    var models_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
     var fs40 = __importStar(__require("fs"));
     var path27 = __importStar(__require("path"));
@@ -68753,7 +69495,7 @@ var require_updater = __commonJS({
           this.trustedSet.updateSnapshot(data, true);
         } catch (error) {
           if (!this.trustedSet.timestamp) {
-            throw new ReferenceError("No timestamp metadata");
+            throw new ReferenceError("No timestamp metadata", { cause: error });
           }
           const snapshotMeta = this.trustedSet.timestamp.signed.snapshotMeta;
           const maxLength = snapshotMeta.length || this.config.snapshotMaxLength;
@@ -68771,15 +69513,21 @@ var require_updater = __commonJS({
       // Load local and remote targets metadata.
       // Client workflow 5.6: update targets role
       async loadTargets(role, parentRole) {
-        if (this.trustedSet.getRole(role)) {
-          return this.trustedSet.getRole(role);
+        const cachedRole = this.trustedSet.getRole(role);
+        if (cachedRole) {
+          const delegator = this.trustedSet.getRole(parentRole);
+          if (!delegator) {
+            throw new error_1.RuntimeError(`No trusted ${parentRole} metadata`);
+          }
+          delegator.verifyDelegate(role, cachedRole);
+          return cachedRole;
         }
         try {
           const buffer = this.loadLocalMetadata(role);
           this.trustedSet.updateDelegatedTargets(buffer, role, parentRole);
         } catch (error) {
           if (!this.trustedSet.snapshot) {
-            throw new ReferenceError("No snapshot metadata");
+            throw new ReferenceError("No snapshot metadata", { cause: error });
           }
           const metaInfo = this.trustedSet.snapshot.signed.meta[`${role}.json`];
           const maxLength = metaInfo.length || this.config.targetsMaxLength;
@@ -68860,12 +69608,12 @@ var require_updater = __commonJS({
 });
 
 // node_modules/tuf-js/dist/index.js
-var require_dist12 = __commonJS({
+var require_dist8 = __commonJS({
   "node_modules/tuf-js/dist/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Updater = exports.BaseFetcher = exports.TargetFile = void 0;
-    var models_1 = require_dist11();
+    var models_1 = require_dist7();
     Object.defineProperty(exports, "TargetFile", { enumerable: true, get: function() {
       return models_1.TargetFile;
     } });
@@ -68885,7 +69633,7 @@ var require_package6 = __commonJS({
   "node_modules/@sigstore/tuf/package.json"(exports, module) {
     module.exports = {
       name: "@sigstore/tuf",
-      version: "4.0.2",
+      version: "5.0.1",
       description: "Client for the Sigstore TUF repository",
       main: "dist/index.js",
       types: "dist/index.d.ts",
@@ -68913,15 +69661,15 @@ var require_package6 = __commonJS({
       },
       devDependencies: {
         "@sigstore/jest": "^0.0.0",
-        "@tufjs/repo-mock": "^4.0.1",
+        "@tufjs/repo-mock": "^5.0.2",
         "@types/make-fetch-happen": "^10.0.4"
       },
       dependencies: {
-        "@sigstore/protobuf-specs": "^0.5.0",
-        "tuf-js": "^4.1.0"
+        "@sigstore/protobuf-specs": "^0.5.2",
+        "tuf-js": "^6.0.2"
       },
       engines: {
-        node: "^20.17.0 || >=22.9.0"
+        node: "^22.22.2 || ^24.15.0 || >=26.0.0"
       }
     };
   }
@@ -69011,7 +69759,7 @@ var require_target = __commonJS({
 // node_modules/@sigstore/tuf/seeds.json
 var require_seeds = __commonJS({
   "node_modules/@sigstore/tuf/seeds.json"(exports, module) {
-    module.exports = { "https://tuf-repo-cdn.sigstore.dev": { "root.json": "ewogInNpZ25hdHVyZXMiOiBbCiAgewogICAia2V5aWQiOiAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiIsCiAgICJzaWciOiAiMzA0NjAyMjEwMGUwNGM5NzA2Mjk5YmU1ZDhjMmIxNGZiNTBiY2Q1YjljMjQxZjEwNTk3MTUzZGZlMjJmOTQzZWZlODk2YjUxNTAwMjIxMDBjZmQ3YjlmMDZhNTkwMDc4NGUzMTJkMDJiOGUzMzZlZGJiM2IyZmFiNjFhYzE0NTUwYjMxMTJiNGY5ZTMzZGY0IgogIH0sCiAgewogICAia2V5aWQiOiAiMjJmNGNhZWM2ZDhlNmY5NTU1YWY2NmIzZDRjM2NiMDZhM2JiMjNmZGM3ZTM5YzkxNmM2MWY0NjJlNmY1MmIwNiIsCiAgICJzaWciOiAiIgogIH0sCiAgewogICAia2V5aWQiOiAiNjE2NDM4MzgxMjViNDQwYjQwZGI2OTQyZjVjYjVhMzFjMGRjMDQzNjgzMTZlYjJhYWE1OGI5NTkwNGE1ODIyMiIsCiAgICJzaWciOiAiMzA0NTAyMjEwMGNjMzA4YWU3ZDM5MGZhNzgyZWUzMzc2ZGRmYWE5Mjk4MzUwMTZlODZkYWQ4MWY2OWUyZGU3ZWMxZTE3NDQzMmUwMjIwNWZiMTk5MDZhMzFjY2UxNDZjMjk2MjQ0NDNjMGQwYzJmMzNlZTgwZGFjMzlkNzIxMTRmOTM5NjA3Y2MyMjkzNyIKICB9LAogIHsKICAgImtleWlkIjogImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiLAogICAic2lnIjogIjMwNDUwMjIwM2Y4YWZmN2EzMGUwNWE4YzNkOTA0YjY3MWFiMWE2ZTRlOGE2ZjUwOGI3Y2ZhMGM3ODBlNzI5NzZiZWU3YTIyNzAyMjEwMGY2NGM5Yjc2NTUyNmYzNGQ5ZWExNjMzOWNmMjM4ODkzZTFjMzM2OGI0ZjA5MTBhNjFhMWFmMjdkZGEwMWViYjkiCiAgfSwKICB7CiAgICJrZXlpZCI6ICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIiwKICAgInNpZyI6ICIzMDQ1MDIyMDIzNjNjYTI0OWFlZmE2ZDVmNjFjNDA4YTMyY2RkMDc5YjAzNGE3ODg4ZGRmMjEzNmRjNDUxNWVkNGE3Mjg0MTgwMjIxMDBiMDRlY2E0MmJjNTEwY2NiYmY1ZDMwNzgzYWFhOTM2YjFmMTM3Y2E3YTAxN2VlOWQ5MGQzNzEwNDMyZGEwNDI3IgogIH0KIF0sCiAic2lnbmVkIjogewogICJfdHlwZSI6ICJyb290IiwKICAiY29uc2lzdGVudF9zbmFwc2hvdCI6IHRydWUsCiAgImV4cGlyZXMiOiAiMjAyNi0wNi0yMlQxMzoyNzowMVoiLAogICJrZXlzIjogewogICAiMGM4NzQzMmMzYmYwOWZkOTkxODlmZGMzMmZhNWVhZWRmNGU0YTVmYWM3YmFiNzNmYTA0YTJlMGZjNjRhZjZmNSI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVdSaUdyNStqKzNKNVNzSCtadHI1bkUySDJ3TzdcbkJWK25PM3M5M2dMY2ExOHFUT3pIWTFvV3lBR0R5a01Tc0dUVUJTdDlEK0FuMEtmS3NEMm1mU000MlE9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1vbmxpbmUtdXJpIjogImdjcGttczpwcm9qZWN0cy9zaWdzdG9yZS1yb290LXNpZ25pbmcvbG9jYXRpb25zL2dsb2JhbC9rZXlSaW5ncy9yb290L2NyeXB0b0tleXMvdGltZXN0YW1wL2NyeXB0b0tleVZlcnNpb25zLzEiCiAgIH0sCiAgICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIjogewogICAgImtleXR5cGUiOiAiZWNkc2EiLAogICAgImtleXZhbCI6IHsKICAgICAicHVibGljIjogIi0tLS0tQkVHSU4gUFVCTElDIEtFWS0tLS0tXG5NRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUVNeHBQT0pDSVo1b3RHNDEwNmZHSnNlRVFpM1Y5XG5wa01ZUTR1eVY5VGoxTTdXSFhJeUxHK2prZnZ1RzBnbFExSlpiUlpaQlYzZ0FSNHNvamRHSElTZW93PT1cbi0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLVxuIgogICAgfSwKICAgICJzY2hlbWUiOiAiZWNkc2Etc2hhMi1uaXN0cDI1NiIsCiAgICAieC10dWYtb24tY2kta2V5b3duZXIiOiAiQGxhbmNlIgogICB9LAogICAiMjJmNGNhZWM2ZDhlNmY5NTU1YWY2NmIzZDRjM2NiMDZhM2JiMjNmZGM3ZTM5YzkxNmM2MWY0NjJlNmY1MmIwNiI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRXpCelZPbUhDUG9qTVZMU0kzNjRXaWlWOE5QckRcbjZJZ1J4Vmxpc2t6L3YreTNKRVI1bWNWR2NPTmxpRGNXTUM1SjJsZkhtalBOUGhiNEg3eG04THpmU0E9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1rZXlvd25lciI6ICJAc2FudGlhZ290b3JyZXMiCiAgIH0sCiAgICI2MTY0MzgzODEyNWI0NDBiNDBkYjY5NDJmNWNiNWEzMWMwZGMwNDM2ODMxNmViMmFhYTU4Yjk1OTA0YTU4MjIyIjogewogICAgImtleWlkX2hhc2hfYWxnb3JpdGhtcyI6IFsKICAgICAic2hhMjU2IiwKICAgICAic2hhNTEyIgogICAgXSwKICAgICJrZXl0eXBlIjogImVjZHNhIiwKICAgICJrZXl2YWwiOiB7CiAgICAgInB1YmxpYyI6ICItLS0tLUJFR0lOIFBVQkxJQyBLRVktLS0tLVxuTUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFaW5pa1NzQVFtWWtOZUg1ZVlxL0NuSXpMYWFjT1xueGxTYWF3UURPd3FLeS90Q3F4cTV4eFBTSmMyMUs0V0loczlHeU9rS2Z6dWVZM0dJTHpjTUpaNGNXdz09XG4tLS0tLUVORCBQVUJMSUMgS0VZLS0tLS1cbiIKICAgIH0sCiAgICAic2NoZW1lIjogImVjZHNhLXNoYTItbmlzdHAyNTYiLAogICAgIngtdHVmLW9uLWNpLWtleW93bmVyIjogIkBib2JjYWxsYXdheSIKICAgfSwKICAgImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiOiB7CiAgICAia2V5aWRfaGFzaF9hbGdvcml0aG1zIjogWwogICAgICJzaGEyNTYiLAogICAgICJzaGE1MTIiCiAgICBdLAogICAgImtleXR5cGUiOiAiZWNkc2EiLAogICAgImtleXZhbCI6IHsKICAgICAicHVibGljIjogIi0tLS0tQkVHSU4gUFVCTElDIEtFWS0tLS0tXG5NRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUwZ2hyaDkyTHcxWXIzaWRHVjVXcUN0TURCOEN4XG4rRDhoZEM0dzJaTE5JcGxWUm9WR0xza1lhM2doZU15T2ppSjhrUGkxNWFRMi8vN1Arb2o3VXZKUEd3PT1cbi0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLVxuIgogICAgfSwKICAgICJzY2hlbWUiOiAiZWNkc2Etc2hhMi1uaXN0cDI1NiIsCiAgICAieC10dWYtb24tY2kta2V5b3duZXIiOiAiQGpvc2h1YWdsIgogICB9LAogICAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRUVYc3ozU1pYRmI4ak1WNDJqNnBKbHlqYmpSOEtcbk4zQndvY2V4cTZMTUliNXFzV0tPUXZMTjE2TlVlZkxjNEhzd09vdW1Sc1ZWYWFqU3BRUzZmb2JrUnc9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1rZXlvd25lciI6ICJAbW5tNjc4IgogICB9CiAgfSwKICAicm9sZXMiOiB7CiAgICJyb290IjogewogICAgImtleWlkcyI6IFsKICAgICAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiIsCiAgICAgIjIyZjRjYWVjNmQ4ZTZmOTU1NWFmNjZiM2Q0YzNjYjA2YTNiYjIzZmRjN2UzOWM5MTZjNjFmNDYyZTZmNTJiMDYiLAogICAgICI2MTY0MzgzODEyNWI0NDBiNDBkYjY5NDJmNWNiNWEzMWMwZGMwNDM2ODMxNmViMmFhYTU4Yjk1OTA0YTU4MjIyIiwKICAgICAiYTY4N2U1YmY0ZmFiODJiMGVlNThkNDZlMDVjOTUzNTE0NWEyYzlhZmI0NThmNDNkNDJiNDVjYTBmZGNlMmE3MCIsCiAgICAgIjE4M2U2NGYzNzY3MGRjMTNjYTBkMjg5OTVhMzA1M2YzNzQwOTU0ZGRjZTQ0MzIxYTQxZTQ2NTM0Y2Y0NGU2MzIiCiAgICBdLAogICAgInRocmVzaG9sZCI6IDMKICAgfSwKICAgInNuYXBzaG90IjogewogICAgImtleWlkcyI6IFsKICAgICAiMGM4NzQzMmMzYmYwOWZkOTkxODlmZGMzMmZhNWVhZWRmNGU0YTVmYWM3YmFiNzNmYTA0YTJlMGZjNjRhZjZmNSIKICAgIF0sCiAgICAidGhyZXNob2xkIjogMSwKICAgICJ4LXR1Zi1vbi1jaS1leHBpcnktcGVyaW9kIjogMzY1MCwKICAgICJ4LXR1Zi1vbi1jaS1zaWduaW5nLXBlcmlvZCI6IDM2NQogICB9LAogICAidGFyZ2V0cyI6IHsKICAgICJrZXlpZHMiOiBbCiAgICAgImU3MWE1NGQ1NDM4MzViYTg2YWRhZDk0NjAzNzljNzY0MWZiODcyNmQxNjRlYTc2NjgwMWExYzUyMmFiYTdlYTIiLAogICAgICIyMmY0Y2FlYzZkOGU2Zjk1NTVhZjY2YjNkNGMzY2IwNmEzYmIyM2ZkYzdlMzljOTE2YzYxZjQ2MmU2ZjUyYjA2IiwKICAgICAiNjE2NDM4MzgxMjViNDQwYjQwZGI2OTQyZjVjYjVhMzFjMGRjMDQzNjgzMTZlYjJhYWE1OGI5NTkwNGE1ODIyMiIsCiAgICAgImE2ODdlNWJmNGZhYjgyYjBlZTU4ZDQ2ZTA1Yzk1MzUxNDVhMmM5YWZiNDU4ZjQzZDQyYjQ1Y2EwZmRjZTJhNzAiLAogICAgICIxODNlNjRmMzc2NzBkYzEzY2EwZDI4OTk1YTMwNTNmMzc0MDk1NGRkY2U0NDMyMWE0MWU0NjUzNGNmNDRlNjMyIgogICAgXSwKICAgICJ0aHJlc2hvbGQiOiAzCiAgIH0sCiAgICJ0aW1lc3RhbXAiOiB7CiAgICAia2V5aWRzIjogWwogICAgICIwYzg3NDMyYzNiZjA5ZmQ5OTE4OWZkYzMyZmE1ZWFlZGY0ZTRhNWZhYzdiYWI3M2ZhMDRhMmUwZmM2NGFmNmY1IgogICAgXSwKICAgICJ0aHJlc2hvbGQiOiAxLAogICAgIngtdHVmLW9uLWNpLWV4cGlyeS1wZXJpb2QiOiA3LAogICAgIngtdHVmLW9uLWNpLXNpZ25pbmctcGVyaW9kIjogNgogICB9CiAgfSwKICAic3BlY192ZXJzaW9uIjogIjEuMCIsCiAgInZlcnNpb24iOiAxNCwKICAieC10dWYtb24tY2ktZXhwaXJ5LXBlcmlvZCI6IDE5NywKICAieC10dWYtb24tY2ktc2lnbmluZy1wZXJpb2QiOiA0NgogfQp9", targets: { "trusted_root.json": "ewogICJtZWRpYVR5cGUiOiAiYXBwbGljYXRpb24vdm5kLmRldi5zaWdzdG9yZS50cnVzdGVkcm9vdCtqc29uO3ZlcnNpb249MC4xIiwKICAidGxvZ3MiOiBbCiAgICB7CiAgICAgICJiYXNlVXJsIjogImh0dHBzOi8vcmVrb3Iuc2lnc3RvcmUuZGV2IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUyRzJZKzJ0YWJkVFY1QmNHaUJJeDBhOWZBRndya0JibUxTR3RrczRMM3FYNnlZWTB6dWZCbmhDOFVyL2l5NTVHaFdQLzlBL2JZMkxoQzMwTTkrUll0dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjEtMDEtMTJUMTE6NTM6MjdaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJ3Tkk5YXRRR2x6K1ZXZk82TFJ5Z0g0UVVmWS84VzRSRndpVDVpNVdSZ0IwPSIKICAgICAgfQogICAgfSwKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9sb2cyMDI1LTEucmVrb3Iuc2lnc3RvcmUuZGV2IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNQ293QlFZREsyVndBeUVBdDhybHAxa25Hd2pmYmNYQVlQWUFrbjBYaUx6MXg4TzR0MFlrRWhpZTI0ND0iLAogICAgICAgICJrZXlEZXRhaWxzIjogIlBLSVhfRUQyNTUxOSIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjUtMDktMjNUMDA6MDA6MDBaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJ6eEdaRlZ2ZDBGRW1qUjhXckZ3TWRjQUo5dnRhWS9RWGY0NFkxd1VlUDZBPSIKICAgICAgfQogICAgfQogIF0sCiAgImNlcnRpZmljYXRlQXV0aG9yaXRpZXMiOiBbCiAgICB7CiAgICAgICJzdWJqZWN0IjogewogICAgICAgICJvcmdhbml6YXRpb24iOiAic2lnc3RvcmUuZGV2IiwKICAgICAgICAiY29tbW9uTmFtZSI6ICJzaWdzdG9yZSIKICAgICAgfSwKICAgICAgInVyaSI6ICJodHRwczovL2Z1bGNpby5zaWdzdG9yZS5kZXYiLAogICAgICAiY2VydENoYWluIjogewogICAgICAgICJjZXJ0aWZpY2F0ZXMiOiBbCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlCK0RDQ0FYNmdBd0lCQWdJVE5Wa0Rab0Npb2ZQRHN5N2RmbTZnZUxidWh6QUtCZ2dxaGtqT1BRUURBekFxTVJVd0V3WURWUVFLRXd4emFXZHpkRzl5WlM1a1pYWXhFVEFQQmdOVkJBTVRDSE5wWjNOMGIzSmxNQjRYRFRJeE1ETXdOekF6TWpBeU9Wb1hEVE14TURJeU16QXpNakF5T1Zvd0tqRVZNQk1HQTFVRUNoTU1jMmxuYzNSdmNtVXVaR1YyTVJFd0R3WURWUVFERXdoemFXZHpkRzl5WlRCMk1CQUdCeXFHU000OUFnRUdCU3VCQkFBaUEySUFCTFN5QTdJaTVrK3BOTzhaRVdZMHlsZW1XRG93T2tOYTNrTCtHWkU1WjVHV2VoTDkvQTliUk5BM1JicnNaNWkwSmNhc3RhUkw3U3A1ZnAvakQ1ZHhxYy9VZFRWbmx2UzE2YW4rMllmc3dlL1F1TG9sUlVDcmNPRTIrMmlBNSt0emQ2Tm1NR1F3RGdZRFZSMFBBUUgvQkFRREFnRUdNQklHQTFVZEV3RUIvd1FJTUFZQkFmOENBUUV3SFFZRFZSME9CQllFRk1qRkhRQkJtaVFwTWxFazZ3MnVTdTFLQnRQc01COEdBMVVkSXdRWU1CYUFGTWpGSFFCQm1pUXBNbEVrNncydVN1MUtCdFBzTUFvR0NDcUdTTTQ5QkFNREEyZ0FNR1VDTUg4bGlXSmZNdWk2dlhYQmhqRGdZNE13c2xtTi9USnhWZS84M1dyRm9td21OZjA1NnkxWDQ4RjljNG0zYTNvelhBSXhBS2pSYXk1L2FqL2pzS0tHSWttUWF0akk4dXVwSHIvK0N4RnZhSldtcFlxTmtMREdSVSs5b3J6aDVoSTJScmN1YVE9PSIKICAgICAgICAgIH0KICAgICAgICBdCiAgICAgIH0sCiAgICAgICJ2YWxpZEZvciI6IHsKICAgICAgICAic3RhcnQiOiAiMjAyMS0wMy0wN1QwMzoyMDoyOVoiLAogICAgICAgICJlbmQiOiAiMjAyMi0xMi0zMVQyMzo1OTo1OS45OTlaIgogICAgICB9CiAgICB9LAogICAgewogICAgICAic3ViamVjdCI6IHsKICAgICAgICAib3JnYW5pemF0aW9uIjogInNpZ3N0b3JlLmRldiIsCiAgICAgICAgImNvbW1vbk5hbWUiOiAic2lnc3RvcmUiCiAgICAgIH0sCiAgICAgICJ1cmkiOiAiaHR0cHM6Ly9mdWxjaW8uc2lnc3RvcmUuZGV2IiwKICAgICAgImNlcnRDaGFpbiI6IHsKICAgICAgICAiY2VydGlmaWNhdGVzIjogWwogICAgICAgICAgewogICAgICAgICAgICAicmF3Qnl0ZXMiOiAiTUlJQ0dqQ0NBYUdnQXdJQkFnSVVBTG5WaVZmblUwYnJKYXNtUmtIcm4vVW5mYVF3Q2dZSUtvWkl6ajBFQXdNd0tqRVZNQk1HQTFVRUNoTU1jMmxuYzNSdmNtVXVaR1YyTVJFd0R3WURWUVFERXdoemFXZHpkRzl5WlRBZUZ3MHlNakEwTVRNeU1EQTJNVFZhRncwek1URXdNRFV4TXpVMk5UaGFNRGN4RlRBVEJnTlZCQW9UREhOcFozTjBiM0psTG1SbGRqRWVNQndHQTFVRUF4TVZjMmxuYzNSdmNtVXRhVzUwWlhKdFpXUnBZWFJsTUhZd0VBWUhLb1pJemowQ0FRWUZLNEVFQUNJRFlnQUU4UlZTL3lzSCtOT3Z1RFp5UEladGlsZ1VGOU5sYXJZcEFkOUhQMXZCQkgxVTVDVjc3TFNTN3MwWmlING5FN0h2N3B0UzZMdnZSL1NUazc5OExWZ016TGxKNEhlSWZGM3RIU2FleExjWXBTQVNyMWtTME4vUmdCSnovOWpXQ2lYbm8zc3dlVEFPQmdOVkhROEJBZjhFQkFNQ0FRWXdFd1lEVlIwbEJBd3dDZ1lJS3dZQkJRVUhBd013RWdZRFZSMFRBUUgvQkFnd0JnRUIvd0lCQURBZEJnTlZIUTRFRmdRVTM5UHB6MVlrRVpiNXFOanBLRldpeGk0WVpEOHdId1lEVlIwakJCZ3dGb0FVV01BZVg1RkZwV2FwZXN5UW9aTWkwQ3JGeGZvd0NnWUlLb1pJemowRUF3TURad0F3WkFJd1BDc1FLNERZaVpZRFBJYURpNUhGS25meFh4NkFTU1ZtRVJmc3luWUJpWDJYNlNKUm5aVTg0LzlEWmRuRnZ2eG1BakJPdDZRcEJsYzRKLzBEeHZrVENxcGNsdnppTDZCQ0NQbmpkbElCM1B1M0J4c1BteWdVWTdJaTJ6YmRDZGxpaW93PSIKICAgICAgICAgIH0sCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlCOXpDQ0FYeWdBd0lCQWdJVUFMWk5BUEZkeEhQd2plRGxvRHd5WUNoQU8vNHdDZ1lJS29aSXpqMEVBd013S2pFVk1CTUdBMVVFQ2hNTWMybG5jM1J2Y21VdVpHVjJNUkV3RHdZRFZRUURFd2h6YVdkemRHOXlaVEFlRncweU1URXdNRGN4TXpVMk5UbGFGdzB6TVRFd01EVXhNelUyTlRoYU1Db3hGVEFUQmdOVkJBb1RESE5wWjNOMGIzSmxMbVJsZGpFUk1BOEdBMVVFQXhNSWMybG5jM1J2Y21Vd2RqQVFCZ2NxaGtqT1BRSUJCZ1VyZ1FRQUlnTmlBQVQ3WGVGVDRyYjNQUUd3UzRJYWp0TGszL09sbnBnYW5nYUJjbFlwc1lCcjVpKzR5bkIwN2NlYjNMUDBPSU9aZHhleFg2OWM1aVZ1eUpSUStIejA1eWkrVUYzdUJXQWxIcGlTNXNoMCtIMkdIRTdTWHJrMUVDNW0xVHIxOUw5Z2c5MmpZekJoTUE0R0ExVWREd0VCL3dRRUF3SUJCakFQQmdOVkhSTUJBZjhFQlRBREFRSC9NQjBHQTFVZERnUVdCQlJZd0I1ZmtVV2xacWw2ekpDaGt5TFFLc1hGK2pBZkJnTlZIU01FR0RBV2dCUll3QjVma1VXbFpxbDZ6SkNoa3lMUUtzWEYrakFLQmdncWhrak9QUVFEQXdOcEFEQm1BakVBajFuSGVYWnArMTNOV0JOYStFRHNEUDhHMVdXZzF0Q01XUC9XSFBxcGFWbzBqaHN3ZU5GWmdTczBlRTd3WUk0cUFqRUEyV0I5b3Q5OHNJa29GM3ZaWWRkMy9WdFdCNWI5VE5NZWE3SXgvc3RKNVRmY0xMZUFCTEU0Qk5KT3NRNHZuQkhKIgogICAgICAgICAgfQogICAgICAgIF0KICAgICAgfSwKICAgICAgInZhbGlkRm9yIjogewogICAgICAgICJzdGFydCI6ICIyMDIyLTA0LTEzVDIwOjA2OjE1WiIKICAgICAgfQogICAgfQogIF0sCiAgImN0bG9ncyI6IFsKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9jdGZlLnNpZ3N0b3JlLmRldi90ZXN0IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUViZndSK1JKdWRYc2NnUkJScEtYMVhGRHkzUHl1ZER4ei9TZm5SaTFmVDhla3BmQmQyTzF1b3o3anIzWjhuS3p4QTY5RVVRK2VGQ0ZJM3pldWJQV1U3dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjEtMDMtMTRUMDA6MDA6MDBaIiwKICAgICAgICAgICJlbmQiOiAiMjAyMi0xMC0zMVQyMzo1OTo1OS45OTlaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJDR0NTOENoUy8yaEYwZEZySjRTY1JXY1lyQlk5d3pqU2JlYThJZ1kyYjNJPSIKICAgICAgfQogICAgfSwKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9jdGZlLnNpZ3N0b3JlLmRldi8yMDIyIiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUVpUFNsRmkwQ21GVGZFakNVcUY5SHVDRWNZWE5LQWFZYWxJSm1CWjh5eWV6UGpUcWh4cktCcE1uYW9jVnRMSkJJMWVNM3VYblF6UUdBSmRKNGdzOUZ5dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjItMTAtMjBUMDA6MDA6MDBaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICIzVDB3YXNiSEVUSmpHUjRjbVdjM0FxSktYcmplUEszL2g0cHlnQzhwN280PSIKICAgICAgfQogICAgfQogIF0sCiAgInRpbWVzdGFtcEF1dGhvcml0aWVzIjogWwogICAgewogICAgICAic3ViamVjdCI6IHsKICAgICAgICAib3JnYW5pemF0aW9uIjogInNpZ3N0b3JlLmRldiIsCiAgICAgICAgImNvbW1vbk5hbWUiOiAic2lnc3RvcmUtdHNhLXNlbGZzaWduZWQiCiAgICAgIH0sCiAgICAgICJ1cmkiOiAiaHR0cHM6Ly90aW1lc3RhbXAuc2lnc3RvcmUuZGV2L2FwaS92MS90aW1lc3RhbXAiLAogICAgICAiY2VydENoYWluIjogewogICAgICAgICJjZXJ0aWZpY2F0ZXMiOiBbCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlDRURDQ0FaYWdBd0lCQWdJVU9oTlVMd3lRWWU2OHdVTXZ5NHFPaXlvaml3d3dDZ1lJS29aSXpqMEVBd013T1RFVk1CTUdBMVVFQ2hNTWMybG5jM1J2Y21VdVpHVjJNU0F3SGdZRFZRUURFeGR6YVdkemRHOXlaUzEwYzJFdGMyVnNabk5wWjI1bFpEQWVGdzB5TlRBME1EZ3dOalU1TkROYUZ3MHpOVEEwTURZd05qVTVORE5hTUM0eEZUQVRCZ05WQkFvVERITnBaM04wYjNKbExtUmxkakVWTUJNR0ExVUVBeE1NYzJsbmMzUnZjbVV0ZEhOaE1IWXdFQVlIS29aSXpqMENBUVlGSzRFRUFDSURZZ0FFNHJhMlo4aEtOaWcyVDlrRmpDQVRvR0czMGpreStXUXYzQnpMK21LdmgxU0tOUi9Vd3V3c2ZOQ2c0c3J5b1lBZDhFNmlzb3ZWQTNNNGFvTmRtOVFEaTUwWjhuVEV5dnFnZkRQdFRJd1hJdGZpVy9BRmYxVjd1d2tia0FvajB4eGNvMm93YURBT0JnTlZIUThCQWY4RUJBTUNCNEF3SFFZRFZSME9CQllFRkluOWVVT0h6OUJsUnNNQ1JzY3NjMXQ5dE9zRE1COEdBMVVkSXdRWU1CYUFGSmpzQWU5L3UxSC8xSlVlYjRxSW1GTUhpYzYvTUJZR0ExVWRKUUVCL3dRTU1Bb0dDQ3NHQVFVRkJ3TUlNQW9HQ0NxR1NNNDlCQU1EQTJnQU1HVUNNRHRwc1YvNkthTzBxeUYvVU1zWDJhU1VYS1FGZG9HVHB0UUdjMGZ0cTFjc3VsSFBHRzZkc215TU5kM0pCK0czRVFJeEFPYWp2QmNqcEptS2I0TnYrMlRhb2o4VWM1K2I2aWg2RlhDQ0tyYVNxdXBlMDd6cXN3TWNYSlRlMWNFeHZIdnZsdz09IgogICAgICAgICAgfSwKICAgICAgICAgIHsKICAgICAgICAgICAgInJhd0J5dGVzIjogIk1JSUI5ekNDQVh5Z0F3SUJBZ0lVVjdmMEdMRE9vRXpJaDhMWFNXODBPSmlVcDE0d0NnWUlLb1pJemowRUF3TXdPVEVWTUJNR0ExVUVDaE1NYzJsbmMzUnZjbVV1WkdWMk1TQXdIZ1lEVlFRREV4ZHphV2R6ZEc5eVpTMTBjMkV0YzJWc1puTnBaMjVsWkRBZUZ3MHlOVEEwTURnd05qVTVORE5hRncwek5UQTBNRFl3TmpVNU5ETmFNRGt4RlRBVEJnTlZCQW9UREhOcFozTjBiM0psTG1SbGRqRWdNQjRHQTFVRUF4TVhjMmxuYzNSdmNtVXRkSE5oTFhObGJHWnphV2R1WldRd2RqQVFCZ2NxaGtqT1BRSUJCZ1VyZ1FRQUlnTmlBQVFVUU50ZlJUL291M1lBVGE2d0Iva0tUZTcwY2ZKd3lSSUJvdk1udDhSY0pwaC9DT0U4MnV5UzZGbXBwTExMMVZCUEdjUGZwUVBZSk5Yeld3aThpY3doS1E2Vy9RZTJoM29lYkJiMkZIcHdOSkRxbytUTWFDL3RkZmt2L0VsSkI3MmpSVEJETUE0R0ExVWREd0VCL3dRRUF3SUJCakFTQmdOVkhSTUJBZjhFQ0RBR0FRSC9BZ0VBTUIwR0ExVWREZ1FXQkJTWTdBSHZmN3RSLzlTVkhtK0tpSmhUQjRuT3Z6QUtCZ2dxaGtqT1BRUURBd05wQURCbUFqRUF3R0VHcmZHWlIxY2VuMVI4L0RUVk1JOTQzTHNzWm1KUnREcC9pN1NmR0htR1JQNmdSYnVqOXZPSzNiNjdaMFFRQWpFQXVUMkg2NzNMUUVhSFRjeVFTWnJrcDRtWDdXd2ttRitzVmJrWVk1bVhOK1JNSDEzS1VFSEhPcUFTYWVtWVdLL0UiCiAgICAgICAgICB9CiAgICAgICAgXQogICAgICB9LAogICAgICAidmFsaWRGb3IiOiB7CiAgICAgICAgInN0YXJ0IjogIjIwMjUtMDctMDRUMDA6MDA6MDBaIgogICAgICB9CiAgICB9CiAgXQp9Cg==", "registry.npmjs.org%2Fkeys.json": "ewogICAgImtleXMiOiBbCiAgICAgICAgewogICAgICAgICAgICAia2V5SWQiOiAiU0hBMjU2OmpsM2J3c3d1ODBQampva0NnaDBvMnc1YzJVNExoUUFFNTdnajljejFrekEiLAogICAgICAgICAgICAia2V5VXNhZ2UiOiAibnBtOnNpZ25hdHVyZXMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRTFPbGIzek1BRkZ4WEtIaUlrUU81Y0ozWWhsNWk2VVBwK0lodXRlQkpidUhjQTVVb2dLbzBFV3RsV3dXNktTYUtvVE5FWUw3SmxDUWlWbmtoQmt0VWdnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIxOTk5LTAxLTAxVDAwOjAwOjAwLjAwMFoiLAogICAgICAgICAgICAgICAgICAgICJlbmQiOiAiMjAyNS0wMS0yOVQwMDowMDowMC4wMDBaIgogICAgICAgICAgICAgICAgfQogICAgICAgICAgICB9CiAgICAgICAgfSwKICAgICAgICB7CiAgICAgICAgICAgICJrZXlJZCI6ICJTSEEyNTY6amwzYndzd3U4MFBqam9rQ2doMG8ydzVjMlU0TGhRQUU1N2dqOWN6MWt6QSIsCiAgICAgICAgICAgICJrZXlVc2FnZSI6ICJucG06YXR0ZXN0YXRpb25zIiwKICAgICAgICAgICAgInB1YmxpY0tleSI6IHsKICAgICAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUxT2xiM3pNQUZGeFhLSGlJa1FPNWNKM1lobDVpNlVQcCtJaHV0ZUJKYnVIY0E1VW9nS28wRVd0bFd3VzZLU2FLb1RORVlMN0psQ1FpVm5raEJrdFVnZz09IiwKICAgICAgICAgICAgICAgICJrZXlEZXRhaWxzIjogIlBLSVhfRUNEU0FfUDI1Nl9TSEFfMjU2IiwKICAgICAgICAgICAgICAgICJ2YWxpZEZvciI6IHsKICAgICAgICAgICAgICAgICAgICAic3RhcnQiOiAiMjAyMi0xMi0wMVQwMDowMDowMC4wMDBaIiwKICAgICAgICAgICAgICAgICAgICAiZW5kIjogIjIwMjUtMDEtMjlUMDA6MDA6MDAuMDAwWiIKICAgICAgICAgICAgICAgIH0KICAgICAgICAgICAgfQogICAgICAgIH0sCiAgICAgICAgewogICAgICAgICAgICAia2V5SWQiOiAiU0hBMjU2OkRoUTh3UjVBUEJ2RkhMRi8rVGMrQVl2UE9kVHBjSURxT2h4c0JIUndDN1UiLAogICAgICAgICAgICAia2V5VXNhZ2UiOiAibnBtOnNpZ25hdHVyZXMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVk2WWE3VysrN2FVUHp2TVRyZXpINlljeDNjK0hPS1lDY05HeWJKWlNDSnEvZmQ3UWE4dXVBS3RkSWtVUXRRaUVLRVJoQW1FNWxNTUpoUDhPa0RPYTJnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIyMDI1LTAxLTEzVDAwOjAwOjAwLjAwMFoiCiAgICAgICAgICAgICAgICB9CiAgICAgICAgICAgIH0KICAgICAgICB9LAogICAgICAgIHsKICAgICAgICAgICAgImtleUlkIjogIlNIQTI1NjpEaFE4d1I1QVBCdkZITEYvK1RjK0FZdlBPZFRwY0lEcU9oeHNCSFJ3QzdVIiwKICAgICAgICAgICAgImtleVVzYWdlIjogIm5wbTphdHRlc3RhdGlvbnMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVk2WWE3VysrN2FVUHp2TVRyZXpINlljeDNjK0hPS1lDY05HeWJKWlNDSnEvZmQ3UWE4dXVBS3RkSWtVUXRRaUVLRVJoQW1FNWxNTUpoUDhPa0RPYTJnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIyMDI1LTAxLTEzVDAwOjAwOjAwLjAwMFoiCiAgICAgICAgICAgICAgICB9CiAgICAgICAgICAgIH0KICAgICAgICB9CiAgICBdCn0K" } } };
+    module.exports = { "https://tuf-repo-cdn.sigstore.dev": { "root.json": "ewogInNpZ25hdHVyZXMiOiBbCiAgewogICAia2V5aWQiOiAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiIsCiAgICJzaWciOiAiMzA0NTAyMjA2NWM2OGYyOGViZTQ0ZDBhNGUwNDdhNmUyODdmOTY2OWM4ZTNiMzFlMDg1MzYzOTZjNjdhMTQ4MzMyNmJlOGM2MDIyMTAwZTc1MjRhODg5ZTQwZGUwZGY4NDIzMWRkNDBlMWZjYzU3ZmJiYmY2MjA1NWMxNzA3NjU2ODMwN2RiYzUwOTA0NiIKICB9LAogIHsKICAgImtleWlkIjogIjIyZjRjYWVjNmQ4ZTZmOTU1NWFmNjZiM2Q0YzNjYjA2YTNiYjIzZmRjN2UzOWM5MTZjNjFmNDYyZTZmNTJiMDYiLAogICAic2lnIjogIjMwNDUwMjIwNmZlZGM0YTM4MmEwYzUxNTVlODEyYzliNzQ2MWZlMzg4ZWY3MDRmZWY5ZTA5M2M1YzIzNmUyMGFiYmY4ZTY2MjAyMjEwMDhiYmVjMzZiNjNiZjliYWViYzAzYTgzYzc3MGNmOTM4N2VmYzkwOTA3ZWI4MzA3MGI3YTg3NTEyOTUxMmQ2ODciCiAgfSwKICB7CiAgICJrZXlpZCI6ICI2MTY0MzgzODEyNWI0NDBiNDBkYjY5NDJmNWNiNWEzMWMwZGMwNDM2ODMxNmViMmFhYTU4Yjk1OTA0YTU4MjIyIiwKICAgInNpZyI6ICIzMDQ1MDIyMDQ2OGY0MjE5ZGI1MWM3ZTgxNWUxZTNkMzNkOTk4Nzg3OGFhMTJhZWFmMzMxNjA0ZDUxODBkZDYwYjE5ZGZiMzUwMjIxMDA5Zjc3OGVmNWU5NjY0N2MwOGJkMjNkNjNmNjljMGNjZTZmYzM1M2Q3NDdiOWQ1MWYzNWRjMGY4Njc4ZGU5ZmVmIgogIH0sCiAgewogICAia2V5aWQiOiAiYTY4N2U1YmY0ZmFiODJiMGVlNThkNDZlMDVjOTUzNTE0NWEyYzlhZmI0NThmNDNkNDJiNDVjYTBmZGNlMmE3MCIsCiAgICJzaWciOiAiMzA0NTAyMjAyOWUyNTE4YTdiY2FjMDVlYzBiMjI3ODA5Y2UwYzk2OTQwNjc0MzQxMmY5MGRjNTI1NTQwMWFmYjEzMzYzZjQ2MDIyMTAwODdhNjQxODIyNDllNDFkZDExZGU5MWM5ZjM4NWEzMzY1OWJkNjAxNDdhOTNkMTNjODZiN2E2NGU0NDdmOTgyNiIKICB9LAogIHsKICAgImtleWlkIjogIjE4M2U2NGYzNzY3MGRjMTNjYTBkMjg5OTVhMzA1M2YzNzQwOTU0ZGRjZTQ0MzIxYTQxZTQ2NTM0Y2Y0NGU2MzIiLAogICAic2lnIjogIjMwNDUwMjIxMDA4MDUxYzQ1NmVkMmJmNDhhYTVmYzU3NDI5MjhhYjA5MDQyNjZjMWQ2YmRkZTVmYzc1YWUyMGYxMmQwOThhOTU1MDIyMDNjYzY4M2JkODY3OTM4MDhlNmM5Zjg5ZTJjYTkzZjgwYjAwYzZlYTY0ODgwYWM0ZTM3ZGI2OWUyZTg2YjI0ZTMiCiAgfQogXSwKICJzaWduZWQiOiB7CiAgIl90eXBlIjogInJvb3QiLAogICJjb25zaXN0ZW50X3NuYXBzaG90IjogdHJ1ZSwKICAiZXhwaXJlcyI6ICIyMDI3LTA0LTIyVDE5OjI3OjMxWiIsCiAgImtleXMiOiB7CiAgICIwYzg3NDMyYzNiZjA5ZmQ5OTE4OWZkYzMyZmE1ZWFlZGY0ZTRhNWZhYzdiYWI3M2ZhMDRhMmUwZmM2NGFmNmY1IjogewogICAgImtleWlkX2hhc2hfYWxnb3JpdGhtcyI6IFsKICAgICAic2hhMjU2IiwKICAgICAic2hhNTEyIgogICAgXSwKICAgICJrZXl0eXBlIjogImVjZHNhIiwKICAgICJrZXl2YWwiOiB7CiAgICAgInB1YmxpYyI6ICItLS0tLUJFR0lOIFBVQkxJQyBLRVktLS0tLVxuTUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFV1JpR3I1K2orM0o1U3NIK1p0cjVuRTJIMndPN1xuQlYrbk8zczkzZ0xjYTE4cVRPekhZMW9XeUFHRHlrTVNzR1RVQlN0OUQrQW4wS2ZLc0QybWZTTTQyUT09XG4tLS0tLUVORCBQVUJMSUMgS0VZLS0tLS1cbiIKICAgIH0sCiAgICAic2NoZW1lIjogImVjZHNhLXNoYTItbmlzdHAyNTYiLAogICAgIngtdHVmLW9uLWNpLW9ubGluZS11cmkiOiAiZ2Nwa21zOnByb2plY3RzL3NpZ3N0b3JlLXJvb3Qtc2lnbmluZy9sb2NhdGlvbnMvZ2xvYmFsL2tleVJpbmdzL3Jvb3QvY3J5cHRvS2V5cy90aW1lc3RhbXAvY3J5cHRvS2V5VmVyc2lvbnMvMSIKICAgfSwKICAgIjE4M2U2NGYzNzY3MGRjMTNjYTBkMjg5OTVhMzA1M2YzNzQwOTU0ZGRjZTQ0MzIxYTQxZTQ2NTM0Y2Y0NGU2MzIiOiB7CiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRU14cFBPSkNJWjVvdEc0MTA2ZkdKc2VFUWkzVjlcbnBrTVlRNHV5VjlUajFNN1dIWEl5TEcramtmdnVHMGdsUTFKWmJSWlpCVjNnQVI0c29qZEdISVNlb3c9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1rZXlvd25lciI6ICJAbGFuY2UiCiAgIH0sCiAgICIyMmY0Y2FlYzZkOGU2Zjk1NTVhZjY2YjNkNGMzY2IwNmEzYmIyM2ZkYzdlMzljOTE2YzYxZjQ2MmU2ZjUyYjA2IjogewogICAgImtleWlkX2hhc2hfYWxnb3JpdGhtcyI6IFsKICAgICAic2hhMjU2IiwKICAgICAic2hhNTEyIgogICAgXSwKICAgICJrZXl0eXBlIjogImVjZHNhIiwKICAgICJrZXl2YWwiOiB7CiAgICAgInB1YmxpYyI6ICItLS0tLUJFR0lOIFBVQkxJQyBLRVktLS0tLVxuTUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFekJ6Vk9tSENQb2pNVkxTSTM2NFdpaVY4TlByRFxuNklnUnhWbGlza3ovdit5M0pFUjVtY1ZHY09ObGlEY1dNQzVKMmxmSG1qUE5QaGI0SDd4bThMemZTQT09XG4tLS0tLUVORCBQVUJMSUMgS0VZLS0tLS1cbiIKICAgIH0sCiAgICAic2NoZW1lIjogImVjZHNhLXNoYTItbmlzdHAyNTYiLAogICAgIngtdHVmLW9uLWNpLWtleW93bmVyIjogIkBzYW50aWFnb3RvcnJlcyIKICAgfSwKICAgIjYxNjQzODM4MTI1YjQ0MGI0MGRiNjk0MmY1Y2I1YTMxYzBkYzA0MzY4MzE2ZWIyYWFhNThiOTU5MDRhNTgyMjIiOiB7CiAgICAia2V5aWRfaGFzaF9hbGdvcml0aG1zIjogWwogICAgICJzaGEyNTYiLAogICAgICJzaGE1MTIiCiAgICBdLAogICAgImtleXR5cGUiOiAiZWNkc2EiLAogICAgImtleXZhbCI6IHsKICAgICAicHVibGljIjogIi0tLS0tQkVHSU4gUFVCTElDIEtFWS0tLS0tXG5NRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUVpbmlrU3NBUW1Za05lSDVlWXEvQ25JekxhYWNPXG54bFNhYXdRRE93cUt5L3RDcXhxNXh4UFNKYzIxSzRXSWhzOUd5T2tLZnp1ZVkzR0lMemNNSlo0Y1d3PT1cbi0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLVxuIgogICAgfSwKICAgICJzY2hlbWUiOiAiZWNkc2Etc2hhMi1uaXN0cDI1NiIsCiAgICAieC10dWYtb24tY2kta2V5b3duZXIiOiAiQGJvYmNhbGxhd2F5IgogICB9LAogICAiYTY4N2U1YmY0ZmFiODJiMGVlNThkNDZlMDVjOTUzNTE0NWEyYzlhZmI0NThmNDNkNDJiNDVjYTBmZGNlMmE3MCI6IHsKICAgICJrZXlpZF9oYXNoX2FsZ29yaXRobXMiOiBbCiAgICAgInNoYTI1NiIsCiAgICAgInNoYTUxMiIKICAgIF0sCiAgICAia2V5dHlwZSI6ICJlY2RzYSIsCiAgICAia2V5dmFsIjogewogICAgICJwdWJsaWMiOiAiLS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS1cbk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRTBnaHJoOTJMdzFZcjNpZEdWNVdxQ3RNREI4Q3hcbitEOGhkQzR3MlpMTklwbFZSb1ZHTHNrWWEzZ2hlTXlPamlKOGtQaTE1YVEyLy83UCtvajdVdkpQR3c9PVxuLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tXG4iCiAgICB9LAogICAgInNjaGVtZSI6ICJlY2RzYS1zaGEyLW5pc3RwMjU2IiwKICAgICJ4LXR1Zi1vbi1jaS1rZXlvd25lciI6ICJAam9zaHVhZ2wiCiAgIH0sCiAgICJlNzFhNTRkNTQzODM1YmE4NmFkYWQ5NDYwMzc5Yzc2NDFmYjg3MjZkMTY0ZWE3NjY4MDFhMWM1MjJhYmE3ZWEyIjogewogICAgImtleWlkX2hhc2hfYWxnb3JpdGhtcyI6IFsKICAgICAic2hhMjU2IiwKICAgICAic2hhNTEyIgogICAgXSwKICAgICJrZXl0eXBlIjogImVjZHNhIiwKICAgICJrZXl2YWwiOiB7CiAgICAgInB1YmxpYyI6ICItLS0tLUJFR0lOIFBVQkxJQyBLRVktLS0tLVxuTUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFRVhzejNTWlhGYjhqTVY0Mmo2cEpseWpialI4S1xuTjNCd29jZXhxNkxNSWI1cXNXS09RdkxOMTZOVWVmTGM0SHN3T291bVJzVlZhYWpTcFFTNmZvYmtSdz09XG4tLS0tLUVORCBQVUJMSUMgS0VZLS0tLS1cbiIKICAgIH0sCiAgICAic2NoZW1lIjogImVjZHNhLXNoYTItbmlzdHAyNTYiLAogICAgIngtdHVmLW9uLWNpLWtleW93bmVyIjogIkBtbm02NzgiCiAgIH0KICB9LAogICJyb2xlcyI6IHsKICAgInJvb3QiOiB7CiAgICAia2V5aWRzIjogWwogICAgICJlNzFhNTRkNTQzODM1YmE4NmFkYWQ5NDYwMzc5Yzc2NDFmYjg3MjZkMTY0ZWE3NjY4MDFhMWM1MjJhYmE3ZWEyIiwKICAgICAiMjJmNGNhZWM2ZDhlNmY5NTU1YWY2NmIzZDRjM2NiMDZhM2JiMjNmZGM3ZTM5YzkxNmM2MWY0NjJlNmY1MmIwNiIsCiAgICAgIjYxNjQzODM4MTI1YjQ0MGI0MGRiNjk0MmY1Y2I1YTMxYzBkYzA0MzY4MzE2ZWIyYWFhNThiOTU5MDRhNTgyMjIiLAogICAgICJhNjg3ZTViZjRmYWI4MmIwZWU1OGQ0NmUwNWM5NTM1MTQ1YTJjOWFmYjQ1OGY0M2Q0MmI0NWNhMGZkY2UyYTcwIiwKICAgICAiMTgzZTY0ZjM3NjcwZGMxM2NhMGQyODk5NWEzMDUzZjM3NDA5NTRkZGNlNDQzMjFhNDFlNDY1MzRjZjQ0ZTYzMiIKICAgIF0sCiAgICAidGhyZXNob2xkIjogMwogICB9LAogICAic25hcHNob3QiOiB7CiAgICAia2V5aWRzIjogWwogICAgICIwYzg3NDMyYzNiZjA5ZmQ5OTE4OWZkYzMyZmE1ZWFlZGY0ZTRhNWZhYzdiYWI3M2ZhMDRhMmUwZmM2NGFmNmY1IgogICAgXSwKICAgICJ0aHJlc2hvbGQiOiAxLAogICAgIngtdHVmLW9uLWNpLWV4cGlyeS1wZXJpb2QiOiAzNjUwLAogICAgIngtdHVmLW9uLWNpLXNpZ25pbmctcGVyaW9kIjogMzY1CiAgIH0sCiAgICJ0YXJnZXRzIjogewogICAgImtleWlkcyI6IFsKICAgICAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNzY2ODAxYTFjNTIyYWJhN2VhMiIsCiAgICAgIjIyZjRjYWVjNmQ4ZTZmOTU1NWFmNjZiM2Q0YzNjYjA2YTNiYjIzZmRjN2UzOWM5MTZjNjFmNDYyZTZmNTJiMDYiLAogICAgICI2MTY0MzgzODEyNWI0NDBiNDBkYjY5NDJmNWNiNWEzMWMwZGMwNDM2ODMxNmViMmFhYTU4Yjk1OTA0YTU4MjIyIiwKICAgICAiYTY4N2U1YmY0ZmFiODJiMGVlNThkNDZlMDVjOTUzNTE0NWEyYzlhZmI0NThmNDNkNDJiNDVjYTBmZGNlMmE3MCIsCiAgICAgIjE4M2U2NGYzNzY3MGRjMTNjYTBkMjg5OTVhMzA1M2YzNzQwOTU0ZGRjZTQ0MzIxYTQxZTQ2NTM0Y2Y0NGU2MzIiCiAgICBdLAogICAgInRocmVzaG9sZCI6IDMKICAgfSwKICAgInRpbWVzdGFtcCI6IHsKICAgICJrZXlpZHMiOiBbCiAgICAgIjBjODc0MzJjM2JmMDlmZDk5MTg5ZmRjMzJmYTVlYWVkZjRlNGE1ZmFjN2JhYjczZmEwNGEyZTBmYzY0YWY2ZjUiCiAgICBdLAogICAgInRocmVzaG9sZCI6IDEsCiAgICAieC10dWYtb24tY2ktZXhwaXJ5LXBlcmlvZCI6IDcsCiAgICAieC10dWYtb24tY2ktc2lnbmluZy1wZXJpb2QiOiA2CiAgIH0KICB9LAogICJzcGVjX3ZlcnNpb24iOiAiMS4wIiwKICAidmVyc2lvbiI6IDE2LAogICJ4LXR1Zi1vbi1jaS1leHBpcnktcGVyaW9kIjogMTk3LAogICJ4LXR1Zi1vbi1jaS1zaWduaW5nLXBlcmlvZCI6IDQ2CiB9Cn0=", targets: { "trusted_root.json": "ewogICJtZWRpYVR5cGUiOiAiYXBwbGljYXRpb24vdm5kLmRldi5zaWdzdG9yZS50cnVzdGVkcm9vdCtqc29uO3ZlcnNpb249MC4xIiwKICAidGxvZ3MiOiBbCiAgICB7CiAgICAgICJiYXNlVXJsIjogImh0dHBzOi8vcmVrb3Iuc2lnc3RvcmUuZGV2IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUyRzJZKzJ0YWJkVFY1QmNHaUJJeDBhOWZBRndya0JibUxTR3RrczRMM3FYNnlZWTB6dWZCbmhDOFVyL2l5NTVHaFdQLzlBL2JZMkxoQzMwTTkrUll0dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjEtMDEtMTJUMTE6NTM6MjdaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJ3Tkk5YXRRR2x6K1ZXZk82TFJ5Z0g0UVVmWS84VzRSRndpVDVpNVdSZ0IwPSIKICAgICAgfQogICAgfSwKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9sb2cyMDI1LTEucmVrb3Iuc2lnc3RvcmUuZGV2IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNQ293QlFZREsyVndBeUVBdDhybHAxa25Hd2pmYmNYQVlQWUFrbjBYaUx6MXg4TzR0MFlrRWhpZTI0ND0iLAogICAgICAgICJrZXlEZXRhaWxzIjogIlBLSVhfRUQyNTUxOSIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjUtMDktMjNUMDA6MDA6MDBaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJ6eEdaRlZ2ZDBGRW1qUjhXckZ3TWRjQUo5dnRhWS9RWGY0NFkxd1VlUDZBPSIKICAgICAgfQogICAgfQogIF0sCiAgImNlcnRpZmljYXRlQXV0aG9yaXRpZXMiOiBbCiAgICB7CiAgICAgICJzdWJqZWN0IjogewogICAgICAgICJvcmdhbml6YXRpb24iOiAic2lnc3RvcmUuZGV2IiwKICAgICAgICAiY29tbW9uTmFtZSI6ICJzaWdzdG9yZSIKICAgICAgfSwKICAgICAgInVyaSI6ICJodHRwczovL2Z1bGNpby5zaWdzdG9yZS5kZXYiLAogICAgICAiY2VydENoYWluIjogewogICAgICAgICJjZXJ0aWZpY2F0ZXMiOiBbCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlCK0RDQ0FYNmdBd0lCQWdJVE5Wa0Rab0Npb2ZQRHN5N2RmbTZnZUxidWh6QUtCZ2dxaGtqT1BRUURBekFxTVJVd0V3WURWUVFLRXd4emFXZHpkRzl5WlM1a1pYWXhFVEFQQmdOVkJBTVRDSE5wWjNOMGIzSmxNQjRYRFRJeE1ETXdOekF6TWpBeU9Wb1hEVE14TURJeU16QXpNakF5T1Zvd0tqRVZNQk1HQTFVRUNoTU1jMmxuYzNSdmNtVXVaR1YyTVJFd0R3WURWUVFERXdoemFXZHpkRzl5WlRCMk1CQUdCeXFHU000OUFnRUdCU3VCQkFBaUEySUFCTFN5QTdJaTVrK3BOTzhaRVdZMHlsZW1XRG93T2tOYTNrTCtHWkU1WjVHV2VoTDkvQTliUk5BM1JicnNaNWkwSmNhc3RhUkw3U3A1ZnAvakQ1ZHhxYy9VZFRWbmx2UzE2YW4rMllmc3dlL1F1TG9sUlVDcmNPRTIrMmlBNSt0emQ2Tm1NR1F3RGdZRFZSMFBBUUgvQkFRREFnRUdNQklHQTFVZEV3RUIvd1FJTUFZQkFmOENBUUV3SFFZRFZSME9CQllFRk1qRkhRQkJtaVFwTWxFazZ3MnVTdTFLQnRQc01COEdBMVVkSXdRWU1CYUFGTWpGSFFCQm1pUXBNbEVrNncydVN1MUtCdFBzTUFvR0NDcUdTTTQ5QkFNREEyZ0FNR1VDTUg4bGlXSmZNdWk2dlhYQmhqRGdZNE13c2xtTi9USnhWZS84M1dyRm9td21OZjA1NnkxWDQ4RjljNG0zYTNvelhBSXhBS2pSYXk1L2FqL2pzS0tHSWttUWF0akk4dXVwSHIvK0N4RnZhSldtcFlxTmtMREdSVSs5b3J6aDVoSTJScmN1YVE9PSIKICAgICAgICAgIH0KICAgICAgICBdCiAgICAgIH0sCiAgICAgICJ2YWxpZEZvciI6IHsKICAgICAgICAic3RhcnQiOiAiMjAyMS0wMy0wN1QwMzoyMDoyOVoiLAogICAgICAgICJlbmQiOiAiMjAyMi0xMi0zMVQyMzo1OTo1OS45OTlaIgogICAgICB9CiAgICB9LAogICAgewogICAgICAic3ViamVjdCI6IHsKICAgICAgICAib3JnYW5pemF0aW9uIjogInNpZ3N0b3JlLmRldiIsCiAgICAgICAgImNvbW1vbk5hbWUiOiAic2lnc3RvcmUiCiAgICAgIH0sCiAgICAgICJ1cmkiOiAiaHR0cHM6Ly9mdWxjaW8uc2lnc3RvcmUuZGV2IiwKICAgICAgImNlcnRDaGFpbiI6IHsKICAgICAgICAiY2VydGlmaWNhdGVzIjogWwogICAgICAgICAgewogICAgICAgICAgICAicmF3Qnl0ZXMiOiAiTUlJQ0dqQ0NBYUdnQXdJQkFnSVVBTG5WaVZmblUwYnJKYXNtUmtIcm4vVW5mYVF3Q2dZSUtvWkl6ajBFQXdNd0tqRVZNQk1HQTFVRUNoTU1jMmxuYzNSdmNtVXVaR1YyTVJFd0R3WURWUVFERXdoemFXZHpkRzl5WlRBZUZ3MHlNakEwTVRNeU1EQTJNVFZhRncwek1URXdNRFV4TXpVMk5UaGFNRGN4RlRBVEJnTlZCQW9UREhOcFozTjBiM0psTG1SbGRqRWVNQndHQTFVRUF4TVZjMmxuYzNSdmNtVXRhVzUwWlhKdFpXUnBZWFJsTUhZd0VBWUhLb1pJemowQ0FRWUZLNEVFQUNJRFlnQUU4UlZTL3lzSCtOT3Z1RFp5UEladGlsZ1VGOU5sYXJZcEFkOUhQMXZCQkgxVTVDVjc3TFNTN3MwWmlING5FN0h2N3B0UzZMdnZSL1NUazc5OExWZ016TGxKNEhlSWZGM3RIU2FleExjWXBTQVNyMWtTME4vUmdCSnovOWpXQ2lYbm8zc3dlVEFPQmdOVkhROEJBZjhFQkFNQ0FRWXdFd1lEVlIwbEJBd3dDZ1lJS3dZQkJRVUhBd013RWdZRFZSMFRBUUgvQkFnd0JnRUIvd0lCQURBZEJnTlZIUTRFRmdRVTM5UHB6MVlrRVpiNXFOanBLRldpeGk0WVpEOHdId1lEVlIwakJCZ3dGb0FVV01BZVg1RkZwV2FwZXN5UW9aTWkwQ3JGeGZvd0NnWUlLb1pJemowRUF3TURad0F3WkFJd1BDc1FLNERZaVpZRFBJYURpNUhGS25meFh4NkFTU1ZtRVJmc3luWUJpWDJYNlNKUm5aVTg0LzlEWmRuRnZ2eG1BakJPdDZRcEJsYzRKLzBEeHZrVENxcGNsdnppTDZCQ0NQbmpkbElCM1B1M0J4c1BteWdVWTdJaTJ6YmRDZGxpaW93PSIKICAgICAgICAgIH0sCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlCOXpDQ0FYeWdBd0lCQWdJVUFMWk5BUEZkeEhQd2plRGxvRHd5WUNoQU8vNHdDZ1lJS29aSXpqMEVBd013S2pFVk1CTUdBMVVFQ2hNTWMybG5jM1J2Y21VdVpHVjJNUkV3RHdZRFZRUURFd2h6YVdkemRHOXlaVEFlRncweU1URXdNRGN4TXpVMk5UbGFGdzB6TVRFd01EVXhNelUyTlRoYU1Db3hGVEFUQmdOVkJBb1RESE5wWjNOMGIzSmxMbVJsZGpFUk1BOEdBMVVFQXhNSWMybG5jM1J2Y21Vd2RqQVFCZ2NxaGtqT1BRSUJCZ1VyZ1FRQUlnTmlBQVQ3WGVGVDRyYjNQUUd3UzRJYWp0TGszL09sbnBnYW5nYUJjbFlwc1lCcjVpKzR5bkIwN2NlYjNMUDBPSU9aZHhleFg2OWM1aVZ1eUpSUStIejA1eWkrVUYzdUJXQWxIcGlTNXNoMCtIMkdIRTdTWHJrMUVDNW0xVHIxOUw5Z2c5MmpZekJoTUE0R0ExVWREd0VCL3dRRUF3SUJCakFQQmdOVkhSTUJBZjhFQlRBREFRSC9NQjBHQTFVZERnUVdCQlJZd0I1ZmtVV2xacWw2ekpDaGt5TFFLc1hGK2pBZkJnTlZIU01FR0RBV2dCUll3QjVma1VXbFpxbDZ6SkNoa3lMUUtzWEYrakFLQmdncWhrak9QUVFEQXdOcEFEQm1BakVBajFuSGVYWnArMTNOV0JOYStFRHNEUDhHMVdXZzF0Q01XUC9XSFBxcGFWbzBqaHN3ZU5GWmdTczBlRTd3WUk0cUFqRUEyV0I5b3Q5OHNJa29GM3ZaWWRkMy9WdFdCNWI5VE5NZWE3SXgvc3RKNVRmY0xMZUFCTEU0Qk5KT3NRNHZuQkhKIgogICAgICAgICAgfQogICAgICAgIF0KICAgICAgfSwKICAgICAgInZhbGlkRm9yIjogewogICAgICAgICJzdGFydCI6ICIyMDIyLTA0LTEzVDIwOjA2OjE1WiIKICAgICAgfQogICAgfQogIF0sCiAgImN0bG9ncyI6IFsKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9jdGZlLnNpZ3N0b3JlLmRldi90ZXN0IiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUViZndSK1JKdWRYc2NnUkJScEtYMVhGRHkzUHl1ZER4ei9TZm5SaTFmVDhla3BmQmQyTzF1b3o3anIzWjhuS3p4QTY5RVVRK2VGQ0ZJM3pldWJQV1U3dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjEtMDMtMTRUMDA6MDA6MDBaIiwKICAgICAgICAgICJlbmQiOiAiMjAyMi0xMC0zMVQyMzo1OTo1OS45OTlaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICJDR0NTOENoUy8yaEYwZEZySjRTY1JXY1lyQlk5d3pqU2JlYThJZ1kyYjNJPSIKICAgICAgfQogICAgfSwKICAgIHsKICAgICAgImJhc2VVcmwiOiAiaHR0cHM6Ly9jdGZlLnNpZ3N0b3JlLmRldi8yMDIyIiwKICAgICAgImhhc2hBbGdvcml0aG0iOiAiU0hBMl8yNTYiLAogICAgICAicHVibGljS2V5IjogewogICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUVpUFNsRmkwQ21GVGZFakNVcUY5SHVDRWNZWE5LQWFZYWxJSm1CWjh5eWV6UGpUcWh4cktCcE1uYW9jVnRMSkJJMWVNM3VYblF6UUdBSmRKNGdzOUZ5dz09IiwKICAgICAgICAia2V5RGV0YWlscyI6ICJQS0lYX0VDRFNBX1AyNTZfU0hBXzI1NiIsCiAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgInN0YXJ0IjogIjIwMjItMTAtMjBUMDA6MDA6MDBaIgogICAgICAgIH0KICAgICAgfSwKICAgICAgImxvZ0lkIjogewogICAgICAgICJrZXlJZCI6ICIzVDB3YXNiSEVUSmpHUjRjbVdjM0FxSktYcmplUEszL2g0cHlnQzhwN280PSIKICAgICAgfQogICAgfQogIF0sCiAgInRpbWVzdGFtcEF1dGhvcml0aWVzIjogWwogICAgewogICAgICAic3ViamVjdCI6IHsKICAgICAgICAib3JnYW5pemF0aW9uIjogInNpZ3N0b3JlLmRldiIsCiAgICAgICAgImNvbW1vbk5hbWUiOiAic2lnc3RvcmUtdHNhLXNlbGZzaWduZWQiCiAgICAgIH0sCiAgICAgICJ1cmkiOiAiaHR0cHM6Ly90aW1lc3RhbXAuc2lnc3RvcmUuZGV2L2FwaS92MS90aW1lc3RhbXAiLAogICAgICAiY2VydENoYWluIjogewogICAgICAgICJjZXJ0aWZpY2F0ZXMiOiBbCiAgICAgICAgICB7CiAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNSUlDRURDQ0FaYWdBd0lCQWdJVU9oTlVMd3lRWWU2OHdVTXZ5NHFPaXlvaml3d3dDZ1lJS29aSXpqMEVBd013T1RFVk1CTUdBMVVFQ2hNTWMybG5jM1J2Y21VdVpHVjJNU0F3SGdZRFZRUURFeGR6YVdkemRHOXlaUzEwYzJFdGMyVnNabk5wWjI1bFpEQWVGdzB5TlRBME1EZ3dOalU1TkROYUZ3MHpOVEEwTURZd05qVTVORE5hTUM0eEZUQVRCZ05WQkFvVERITnBaM04wYjNKbExtUmxkakVWTUJNR0ExVUVBeE1NYzJsbmMzUnZjbVV0ZEhOaE1IWXdFQVlIS29aSXpqMENBUVlGSzRFRUFDSURZZ0FFNHJhMlo4aEtOaWcyVDlrRmpDQVRvR0czMGpreStXUXYzQnpMK21LdmgxU0tOUi9Vd3V3c2ZOQ2c0c3J5b1lBZDhFNmlzb3ZWQTNNNGFvTmRtOVFEaTUwWjhuVEV5dnFnZkRQdFRJd1hJdGZpVy9BRmYxVjd1d2tia0FvajB4eGNvMm93YURBT0JnTlZIUThCQWY4RUJBTUNCNEF3SFFZRFZSME9CQllFRkluOWVVT0h6OUJsUnNNQ1JzY3NjMXQ5dE9zRE1COEdBMVVkSXdRWU1CYUFGSmpzQWU5L3UxSC8xSlVlYjRxSW1GTUhpYzYvTUJZR0ExVWRKUUVCL3dRTU1Bb0dDQ3NHQVFVRkJ3TUlNQW9HQ0NxR1NNNDlCQU1EQTJnQU1HVUNNRHRwc1YvNkthTzBxeUYvVU1zWDJhU1VYS1FGZG9HVHB0UUdjMGZ0cTFjc3VsSFBHRzZkc215TU5kM0pCK0czRVFJeEFPYWp2QmNqcEptS2I0TnYrMlRhb2o4VWM1K2I2aWg2RlhDQ0tyYVNxdXBlMDd6cXN3TWNYSlRlMWNFeHZIdnZsdz09IgogICAgICAgICAgfSwKICAgICAgICAgIHsKICAgICAgICAgICAgInJhd0J5dGVzIjogIk1JSUI5ekNDQVh5Z0F3SUJBZ0lVVjdmMEdMRE9vRXpJaDhMWFNXODBPSmlVcDE0d0NnWUlLb1pJemowRUF3TXdPVEVWTUJNR0ExVUVDaE1NYzJsbmMzUnZjbVV1WkdWMk1TQXdIZ1lEVlFRREV4ZHphV2R6ZEc5eVpTMTBjMkV0YzJWc1puTnBaMjVsWkRBZUZ3MHlOVEEwTURnd05qVTVORE5hRncwek5UQTBNRFl3TmpVNU5ETmFNRGt4RlRBVEJnTlZCQW9UREhOcFozTjBiM0psTG1SbGRqRWdNQjRHQTFVRUF4TVhjMmxuYzNSdmNtVXRkSE5oTFhObGJHWnphV2R1WldRd2RqQVFCZ2NxaGtqT1BRSUJCZ1VyZ1FRQUlnTmlBQVFVUU50ZlJUL291M1lBVGE2d0Iva0tUZTcwY2ZKd3lSSUJvdk1udDhSY0pwaC9DT0U4MnV5UzZGbXBwTExMMVZCUEdjUGZwUVBZSk5Yeld3aThpY3doS1E2Vy9RZTJoM29lYkJiMkZIcHdOSkRxbytUTWFDL3RkZmt2L0VsSkI3MmpSVEJETUE0R0ExVWREd0VCL3dRRUF3SUJCakFTQmdOVkhSTUJBZjhFQ0RBR0FRSC9BZ0VBTUIwR0ExVWREZ1FXQkJTWTdBSHZmN3RSLzlTVkhtK0tpSmhUQjRuT3Z6QUtCZ2dxaGtqT1BRUURBd05wQURCbUFqRUF3R0VHcmZHWlIxY2VuMVI4L0RUVk1JOTQzTHNzWm1KUnREcC9pN1NmR0htR1JQNmdSYnVqOXZPSzNiNjdaMFFRQWpFQXVUMkg2NzNMUUVhSFRjeVFTWnJrcDRtWDdXd2ttRitzVmJrWVk1bVhOK1JNSDEzS1VFSEhPcUFTYWVtWVdLL0UiCiAgICAgICAgICB9CiAgICAgICAgXQogICAgICB9LAogICAgICAidmFsaWRGb3IiOiB7CiAgICAgICAgInN0YXJ0IjogIjIwMjUtMDctMDRUMDA6MDA6MDBaIgogICAgICB9CiAgICB9CiAgXQp9Cg==", "registry.npmjs.org%2Fkeys.json": "ewogICAgImtleXMiOiBbCiAgICAgICAgewogICAgICAgICAgICAia2V5SWQiOiAiU0hBMjU2OmpsM2J3c3d1ODBQampva0NnaDBvMnc1YzJVNExoUUFFNTdnajljejFrekEiLAogICAgICAgICAgICAia2V5VXNhZ2UiOiAibnBtOnNpZ25hdHVyZXMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRTFPbGIzek1BRkZ4WEtIaUlrUU81Y0ozWWhsNWk2VVBwK0lodXRlQkpidUhjQTVVb2dLbzBFV3RsV3dXNktTYUtvVE5FWUw3SmxDUWlWbmtoQmt0VWdnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIxOTk5LTAxLTAxVDAwOjAwOjAwLjAwMFoiLAogICAgICAgICAgICAgICAgICAgICJlbmQiOiAiMjAyNS0wMS0yOVQwMDowMDowMC4wMDBaIgogICAgICAgICAgICAgICAgfQogICAgICAgICAgICB9CiAgICAgICAgfSwKICAgICAgICB7CiAgICAgICAgICAgICJrZXlJZCI6ICJTSEEyNTY6amwzYndzd3U4MFBqam9rQ2doMG8ydzVjMlU0TGhRQUU1N2dqOWN6MWt6QSIsCiAgICAgICAgICAgICJrZXlVc2FnZSI6ICJucG06YXR0ZXN0YXRpb25zIiwKICAgICAgICAgICAgInB1YmxpY0tleSI6IHsKICAgICAgICAgICAgICAgICJyYXdCeXRlcyI6ICJNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUUxT2xiM3pNQUZGeFhLSGlJa1FPNWNKM1lobDVpNlVQcCtJaHV0ZUJKYnVIY0E1VW9nS28wRVd0bFd3VzZLU2FLb1RORVlMN0psQ1FpVm5raEJrdFVnZz09IiwKICAgICAgICAgICAgICAgICJrZXlEZXRhaWxzIjogIlBLSVhfRUNEU0FfUDI1Nl9TSEFfMjU2IiwKICAgICAgICAgICAgICAgICJ2YWxpZEZvciI6IHsKICAgICAgICAgICAgICAgICAgICAic3RhcnQiOiAiMjAyMi0xMi0wMVQwMDowMDowMC4wMDBaIiwKICAgICAgICAgICAgICAgICAgICAiZW5kIjogIjIwMjUtMDEtMjlUMDA6MDA6MDAuMDAwWiIKICAgICAgICAgICAgICAgIH0KICAgICAgICAgICAgfQogICAgICAgIH0sCiAgICAgICAgewogICAgICAgICAgICAia2V5SWQiOiAiU0hBMjU2OkRoUTh3UjVBUEJ2RkhMRi8rVGMrQVl2UE9kVHBjSURxT2h4c0JIUndDN1UiLAogICAgICAgICAgICAia2V5VXNhZ2UiOiAibnBtOnNpZ25hdHVyZXMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVk2WWE3VysrN2FVUHp2TVRyZXpINlljeDNjK0hPS1lDY05HeWJKWlNDSnEvZmQ3UWE4dXVBS3RkSWtVUXRRaUVLRVJoQW1FNWxNTUpoUDhPa0RPYTJnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIyMDI1LTAxLTEzVDAwOjAwOjAwLjAwMFoiCiAgICAgICAgICAgICAgICB9CiAgICAgICAgICAgIH0KICAgICAgICB9LAogICAgICAgIHsKICAgICAgICAgICAgImtleUlkIjogIlNIQTI1NjpEaFE4d1I1QVBCdkZITEYvK1RjK0FZdlBPZFRwY0lEcU9oeHNCSFJ3QzdVIiwKICAgICAgICAgICAgImtleVVzYWdlIjogIm5wbTphdHRlc3RhdGlvbnMiLAogICAgICAgICAgICAicHVibGljS2V5IjogewogICAgICAgICAgICAgICAgInJhd0J5dGVzIjogIk1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRVk2WWE3VysrN2FVUHp2TVRyZXpINlljeDNjK0hPS1lDY05HeWJKWlNDSnEvZmQ3UWE4dXVBS3RkSWtVUXRRaUVLRVJoQW1FNWxNTUpoUDhPa0RPYTJnPT0iLAogICAgICAgICAgICAgICAgImtleURldGFpbHMiOiAiUEtJWF9FQ0RTQV9QMjU2X1NIQV8yNTYiLAogICAgICAgICAgICAgICAgInZhbGlkRm9yIjogewogICAgICAgICAgICAgICAgICAgICJzdGFydCI6ICIyMDI1LTAxLTEzVDAwOjAwOjAwLjAwMFoiCiAgICAgICAgICAgICAgICB9CiAgICAgICAgICAgIH0KICAgICAgICB9CiAgICBdCn0K" } } };
   }
 });
 
@@ -69026,8 +69774,8 @@ var require_client4 = __commonJS({
     exports.TUFClient = void 0;
     var fs_1 = __importDefault(__require("fs"));
     var path_1 = __importDefault(__require("path"));
-    var tuf_js_1 = require_dist12();
-    var _1 = require_dist13();
+    var tuf_js_1 = require_dist8();
+    var _1 = require_dist9();
     var package_json_1 = require_package6();
     var target_1 = require_target();
     var TARGETS_DIR_NAME = "targets";
@@ -69109,7 +69857,7 @@ var require_client4 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/index.js
-var require_dist13 = __commonJS({
+var require_dist9 = __commonJS({
   "node_modules/@sigstore/tuf/dist/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -72287,7 +73035,7 @@ var require_micromatch = __commonJS({
     var micromatch3 = (list3, patterns, options2) => {
       patterns = [].concat(patterns);
       list3 = [].concat(list3);
-      let omit = /* @__PURE__ */ new Set();
+      let omit4 = /* @__PURE__ */ new Set();
       let keep = /* @__PURE__ */ new Set();
       let items = /* @__PURE__ */ new Set();
       let negatives = 0;
@@ -72306,15 +73054,15 @@ var require_micromatch = __commonJS({
           let match = negated ? !matched.isMatch : matched.isMatch;
           if (!match) continue;
           if (negated) {
-            omit.add(matched.output);
+            omit4.add(matched.output);
           } else {
-            omit.delete(matched.output);
+            omit4.delete(matched.output);
             keep.add(matched.output);
           }
         }
       }
       let result = negatives === patterns.length ? [...items] : [...keep];
-      let matches = result.filter((item) => !omit.has(item));
+      let matches = result.filter((item) => !omit4.has(item));
       if (options2 && matches.length === 0) {
         if (options2.failglob === true) {
           throw new Error(`No matches found for "${patterns.join(", ")}"`);
@@ -73481,7 +74229,7 @@ var require_queue = __commonJS({
           }
         },
         running,
-        resume,
+        resume: resume2,
         idle,
         length: length2,
         getQueue,
@@ -73517,7 +74265,7 @@ var require_queue = __commonJS({
         }
         return tasks;
       }
-      function resume() {
+      function resume2() {
         if (!self.paused) return;
         self.paused = false;
         if (queueHead === null) {
@@ -74905,8 +75653,8 @@ var init_load_cjs = __esm({
     sigstoreBundle = () => require_dist2();
     sigstoreVerify = () => require_dist4();
     sigstoreSpecs = () => require_dist();
-    sigstoreSign = () => require_dist10();
-    sigstoreTuf = () => require_dist13();
+    sigstoreSign = () => require_dist6();
+    sigstoreTuf = () => require_dist9();
     fastGlob = () => require_out4();
   }
 });
@@ -74975,10 +75723,10 @@ function persistingSigner(inner, pendingFile) {
 }
 function readPending(file) {
   try {
-    const json = JSON.parse(fs6.readFileSync(file, "utf8"));
-    if (typeof json.payloadSha256 !== "string" || typeof json.signature !== "string" || typeof json.key !== "object")
+    const json2 = JSON.parse(fs6.readFileSync(file, "utf8"));
+    if (typeof json2.payloadSha256 !== "string" || typeof json2.signature !== "string" || typeof json2.key !== "object")
       return void 0;
-    return json;
+    return json2;
   } catch {
     return void 0;
   }
@@ -78778,95 +79526,95 @@ var require_b4a = __commonJS({
       return Buffer.concat(buffers, totalLength);
     }
     function copy(source, target, targetStart, start, end) {
-      return toBuffer(source).copy(target, targetStart, start, end);
+      return toBuffer2(source).copy(target, targetStart, start, end);
     }
     function equals(a, b) {
-      return toBuffer(a).equals(b);
+      return toBuffer2(a).equals(b);
     }
     function fill(buffer, value, offset, end, encoding) {
-      return toBuffer(buffer).fill(value, offset, end, encoding);
+      return toBuffer2(buffer).fill(value, offset, end, encoding);
     }
     function from(value, encodingOrOffset, length2) {
       return Buffer.from(value, encodingOrOffset, length2);
     }
     function includes(buffer, value, byteOffset, encoding) {
-      return toBuffer(buffer).includes(value, byteOffset, encoding);
+      return toBuffer2(buffer).includes(value, byteOffset, encoding);
     }
     function indexOf(buffer, value, byfeOffset, encoding) {
-      return toBuffer(buffer).indexOf(value, byfeOffset, encoding);
+      return toBuffer2(buffer).indexOf(value, byfeOffset, encoding);
     }
     function lastIndexOf(buffer, value, byteOffset, encoding) {
-      return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding);
+      return toBuffer2(buffer).lastIndexOf(value, byteOffset, encoding);
     }
     function swap16(buffer) {
-      return toBuffer(buffer).swap16();
+      return toBuffer2(buffer).swap16();
     }
     function swap32(buffer) {
-      return toBuffer(buffer).swap32();
+      return toBuffer2(buffer).swap32();
     }
     function swap64(buffer) {
-      return toBuffer(buffer).swap64();
+      return toBuffer2(buffer).swap64();
     }
-    function toBuffer(buffer) {
+    function toBuffer2(buffer) {
       if (Buffer.isBuffer(buffer)) return buffer;
       return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
     function toString(buffer, encoding, start, end) {
-      return toBuffer(buffer).toString(encoding, start, end);
+      return toBuffer2(buffer).toString(encoding, start, end);
     }
     function toHex(buffer, start, end) {
-      return toBuffer(buffer).toString("hex", start, end);
+      return toBuffer2(buffer).toString("hex", start, end);
     }
     function write(buffer, string2, offset, length2, encoding) {
-      return toBuffer(buffer).write(string2, offset, length2, encoding);
+      return toBuffer2(buffer).write(string2, offset, length2, encoding);
     }
     function readDoubleBE(buffer, offset) {
-      return toBuffer(buffer).readDoubleBE(offset);
+      return toBuffer2(buffer).readDoubleBE(offset);
     }
     function readDoubleLE(buffer, offset) {
-      return toBuffer(buffer).readDoubleLE(offset);
+      return toBuffer2(buffer).readDoubleLE(offset);
     }
     function readFloatBE(buffer, offset) {
-      return toBuffer(buffer).readFloatBE(offset);
+      return toBuffer2(buffer).readFloatBE(offset);
     }
     function readFloatLE(buffer, offset) {
-      return toBuffer(buffer).readFloatLE(offset);
+      return toBuffer2(buffer).readFloatLE(offset);
     }
     function readInt32BE(buffer, offset) {
-      return toBuffer(buffer).readInt32BE(offset);
+      return toBuffer2(buffer).readInt32BE(offset);
     }
     function readInt32LE(buffer, offset) {
-      return toBuffer(buffer).readInt32LE(offset);
+      return toBuffer2(buffer).readInt32LE(offset);
     }
     function readUInt32BE(buffer, offset) {
-      return toBuffer(buffer).readUInt32BE(offset);
+      return toBuffer2(buffer).readUInt32BE(offset);
     }
     function readUInt32LE(buffer, offset) {
-      return toBuffer(buffer).readUInt32LE(offset);
+      return toBuffer2(buffer).readUInt32LE(offset);
     }
     function writeDoubleBE(buffer, value, offset) {
-      return toBuffer(buffer).writeDoubleBE(value, offset);
+      return toBuffer2(buffer).writeDoubleBE(value, offset);
     }
     function writeDoubleLE(buffer, value, offset) {
-      return toBuffer(buffer).writeDoubleLE(value, offset);
+      return toBuffer2(buffer).writeDoubleLE(value, offset);
     }
     function writeFloatBE(buffer, value, offset) {
-      return toBuffer(buffer).writeFloatBE(value, offset);
+      return toBuffer2(buffer).writeFloatBE(value, offset);
     }
     function writeFloatLE(buffer, value, offset) {
-      return toBuffer(buffer).writeFloatLE(value, offset);
+      return toBuffer2(buffer).writeFloatLE(value, offset);
     }
     function writeInt32BE(buffer, value, offset) {
-      return toBuffer(buffer).writeInt32BE(value, offset);
+      return toBuffer2(buffer).writeInt32BE(value, offset);
     }
     function writeInt32LE(buffer, value, offset) {
-      return toBuffer(buffer).writeInt32LE(value, offset);
+      return toBuffer2(buffer).writeInt32LE(value, offset);
     }
     function writeUInt32BE(buffer, value, offset) {
-      return toBuffer(buffer).writeUInt32BE(value, offset);
+      return toBuffer2(buffer).writeUInt32BE(value, offset);
     }
     function writeUInt32LE(buffer, value, offset) {
-      return toBuffer(buffer).writeUInt32LE(value, offset);
+      return toBuffer2(buffer).writeUInt32LE(value, offset);
     }
     module.exports = {
       isBuffer,
@@ -78887,7 +79635,7 @@ var require_b4a = __commonJS({
       swap16,
       swap32,
       swap64,
-      toBuffer,
+      toBuffer: toBuffer2,
       toString,
       toHex,
       write,
@@ -85616,12 +86364,12 @@ var init_copy_artifacts = __esm({
 });
 
 // src/normalize/ar.ts
-import { once } from "node:events";
+import { once as once2 } from "node:events";
 async function normalizeAr(input2, output, budget, where) {
   const reader = new ByteReader(input2);
   const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable ar archive (${what})`, { path: where });
   const write = async (bytes) => {
-    if (!output.write(Buffer.from(bytes))) await once(output, "drain");
+    if (!output.write(Buffer.from(bytes))) await once2(output, "drain");
   };
   if ((await reader.read(MAGIC2.length))?.toString("latin1") !== MAGIC2) throw bad("no !<arch> magic");
   await write(Buffer.from(MAGIC2, "latin1"));
@@ -85650,7 +86398,7 @@ async function normalizeAr(input2, output, budget, where) {
     });
   }
   output.end();
-  await once(output, "finish");
+  await once2(output, "finish");
   return changes;
 }
 var MAGIC2;
@@ -85789,7 +86537,7 @@ var init_rules = __esm({
 });
 
 // src/normalize/cpio.ts
-import { once as once2 } from "node:events";
+import { once as once3 } from "node:events";
 function isCpio(head) {
   const magic = head.subarray(0, 6).toString("latin1");
   return magic === "070701" || magic === "070702";
@@ -85798,7 +86546,7 @@ async function normalizeCpio(input2, output, rules, budget, where) {
   const reader = new ByteReader(input2);
   const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable cpio archive (${what})`, { path: where });
   const write = async (bytes) => {
-    if (!output.write(Buffer.from(bytes))) await once2(output, "drain");
+    if (!output.write(Buffer.from(bytes))) await once3(output, "drain");
   };
   const changes = { entries: 0, headers: 0 };
   let offset = 0;
@@ -85861,7 +86609,7 @@ async function normalizeCpio(input2, output, rules, budget, where) {
     }
   }
   output.end();
-  await once2(output, "finish");
+  await once3(output, "finish");
   return changes;
 }
 function hex8(value) {
@@ -85989,7 +86737,7 @@ var init_png = __esm({
 // src/normalize/tar.ts
 import fs23 from "node:fs";
 import path14 from "node:path";
-import { once as once3 } from "node:events";
+import { once as once4 } from "node:events";
 async function normalizeTar(input2, spoolDir, rules, budget, where, use) {
   const spoolPath = path14.join(spoolDir, "tar-spool");
   const spool = fs23.openSync(spoolPath, "w+");
@@ -86022,7 +86770,7 @@ function planTar(entries, rules) {
 }
 async function writeTar(plan, spool, output) {
   const pack = import_tar_stream2.default.pack();
-  const finished = once3(pack.pipe(output), "finish");
+  const finished = once4(pack.pipe(output), "finish");
   for (const { header, data } of plan.entries) await writeEntry(pack, header, spool, data);
   pack.finalize();
   await finished;
@@ -86148,7 +86896,7 @@ async function writeEntry(pack, header, spool, entry) {
           entry.offset + at
         );
         at += n;
-        if (!sink.write(Buffer.from(buffer.subarray(0, n)))) await once3(sink, "drain");
+        if (!sink.write(Buffer.from(buffer.subarray(0, n)))) await once4(sink, "drain");
       }
       sink.end(Buffer.alloc(0));
     })().catch(reject);
@@ -86176,7 +86924,7 @@ var init_tar2 = __esm({
 
 // src/normalize/zip.ts
 import fs24 from "node:fs";
-import { once as once4 } from "node:events";
+import { once as once5 } from "node:events";
 import zlib2 from "node:zlib";
 async function normalizeZip(input2, rules, budget, where, use) {
   const zip = await open(input2, where);
@@ -86500,7 +87248,7 @@ var init_zip2 = __esm({
       count = 0;
       async write(bytes) {
         this.offset += bytes.length;
-        if (!this.out.write(Buffer.from(bytes))) await once4(this.out, "drain");
+        if (!this.out.write(Buffer.from(bytes))) await once5(this.out, "drain");
       }
       async add(entry, data) {
         const start = this.offset;
@@ -86560,7 +87308,7 @@ var init_zip2 = __esm({
         end.writeUInt16LE(comment.length, 20);
         await this.write(Buffer.concat([end, comment]));
         this.out.end();
-        await once4(this.out, "finish");
+        await once5(this.out, "finish");
       }
     };
   }
@@ -87779,17 +88527,17 @@ async function loadBuildConfig(sourceDir) {
   return parseBuildConfig(text, file);
 }
 function parseBuildConfig(text, file) {
-  let json;
+  let json2;
   try {
-    json = JSON.parse(text);
+    json2 = JSON.parse(text);
   } catch (err) {
     throw new ReproofError("E_INPUT", `${file}: not valid JSON (${err.message})`, {
       path: file
     });
   }
-  if (Array.isArray(json))
+  if (Array.isArray(json2))
     throw new ReproofError("E_INPUT", `${file}: must be a JSON object`, { path: file });
-  const parsed = safeParse(BuildConfigSchema, json);
+  const parsed = safeParse(BuildConfigSchema, json2);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const at = getDotPath(issue);
@@ -88136,14 +88884,14 @@ function readBuildRecord(file) {
     fs30.closeSync(fd);
   }
   if (!head.includes(BUILD_RECORD_TYPE)) return void 0;
-  let json;
+  let json2;
   try {
-    json = JSON.parse(fs30.readFileSync(file, "utf8"));
+    json2 = JSON.parse(fs30.readFileSync(file, "utf8"));
   } catch {
     return void 0;
   }
-  if (Array.isArray(json)) return void 0;
-  const parsed = safeParse(RecordSchema2, json);
+  if (Array.isArray(json2)) return void 0;
+  const parsed = safeParse(RecordSchema2, json2);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     throw new ReproofError(
@@ -88632,13 +89380,13 @@ var init_policy = __esm({
 // src/verify/verify-signature.ts
 import crypto15 from "node:crypto";
 import fs32 from "node:fs";
-async function verifySignature(json, trust) {
+async function verifySignature(json2, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
   const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
   const { TrustedRoot, PublicKeyDetails } = sigstoreSpecs();
   let bundle;
   try {
-    bundle = bundleFromJSON(json);
+    bundle = bundleFromJSON(json2);
   } catch (err) {
     throw new VerifyRejection(
       "bundle-invalid",
@@ -88650,10 +89398,10 @@ async function verifySignature(json, trust) {
       "payload-type",
       "the bundle holds a message signature, not a DSSE attestation"
     );
-  checkMediaType(json);
-  checkCanonicalBase64(json);
-  checkStrictCertificates(json);
-  checkProofConsistency(json);
+  checkMediaType(json2);
+  checkCanonicalBase64(json2);
+  checkStrictCertificates(json2);
+  checkProofConsistency(json2);
   const envelope = bundle.content.dsseEnvelope;
   if (envelope.signatures.length !== 1) {
     throw new VerifyRejection(
@@ -88671,7 +89419,7 @@ async function verifySignature(json, trust) {
         return [keyHint(key2), key2];
       })
     );
-    const hint = json.verificationMaterial.publicKey?.hint;
+    const hint = json2.verificationMaterial.publicKey?.hint;
     const key = hint === void 0 ? void 0 : keys.get(hint);
     if (key === void 0)
       throw new VerifyRejection(
@@ -88697,7 +89445,7 @@ async function verifySignature(json, trust) {
       )
     );
   } else {
-    const root = await loadTrustedRoot(trust.trustedRoot, (json2) => TrustedRoot.fromJSON(json2));
+    const root = await loadTrustedRoot(trust.trustedRoot, (json3) => TrustedRoot.fromJSON(json3));
     if (bundle.verificationMaterial.tlogEntries.length === 0)
       throw new VerifyRejection(
         "tlog-missing",
@@ -88726,7 +89474,7 @@ async function verifySignature(json, trust) {
   }
   const verifiedTimes = bundle.verificationMaterial.tlogEntries.map((e) => Number(e.integratedTime) * 1e3).filter((t) => t > 0);
   return {
-    identity: trust.kind === "keys" ? { kind: "key", hint: json.verificationMaterial.publicKey?.hint ?? "" } : {
+    identity: trust.kind === "keys" ? { kind: "key", hint: json2.verificationMaterial.publicKey?.hint ?? "" } : {
       kind: "certificate",
       subjectAlternativeName: signer.identity?.subjectAlternativeName ?? "",
       issuer: signer.identity?.extensions?.issuer ?? ""
@@ -88736,15 +89484,15 @@ async function verifySignature(json, trust) {
     payload: envelope.payload
   };
 }
-function checkMediaType(json) {
-  if (!BUNDLE_MEDIA_TYPES.has(json.mediaType)) {
+function checkMediaType(json2) {
+  if (!BUNDLE_MEDIA_TYPES.has(json2.mediaType)) {
     throw new VerifyRejection(
       "bundle-invalid",
-      `the bundle's media type is not one reproof knows: ${JSON.stringify(json.mediaType).slice(0, 100)}`
+      `the bundle's media type is not one reproof knows: ${JSON.stringify(json2.mediaType).slice(0, 100)}`
     );
   }
 }
-function checkCanonicalBase64(json) {
+function checkCanonicalBase64(json2) {
   const visit = (value, key) => {
     if (typeof value === "string") {
       if (BASE64_FIELDS.has(key) && Buffer.from(value, "base64").toString("base64") !== value) {
@@ -88756,10 +89504,10 @@ function checkCanonicalBase64(json) {
       for (const [k, v] of Object.entries(value)) visit(v, k);
     }
   };
-  visit(json, "");
+  visit(json2, "");
 }
-function checkStrictCertificates(json) {
-  const material = json.verificationMaterial;
+function checkStrictCertificates(json2) {
+  const material = json2.verificationMaterial;
   const certificates = [
     material.certificate?.rawBytes,
     ...(material.x509CertificateChain?.certificates ?? []).map((c) => c.rawBytes)
@@ -88777,8 +89525,8 @@ function checkStrictCertificates(json) {
     }
   }
 }
-function checkProofConsistency(json) {
-  const entries = json.verificationMaterial.tlogEntries;
+function checkProofConsistency(json2) {
+  const entries = json2.verificationMaterial.tlogEntries;
   for (const entry of Array.isArray(entries) ? entries : []) {
     const proof = entry.inclusionProof;
     if (proof?.checkpoint === void 0) continue;
@@ -89078,7 +89826,7 @@ var init_rebuild = __esm({
 import crypto16 from "node:crypto";
 import fs34 from "node:fs";
 async function runVerify(options2, now) {
-  const json = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
+  const json2 = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
     ...options2.digests ?? [],
     ...options2.artifacts.map((file) => hashArtifact(file, ["sha256"]))
@@ -89087,7 +89835,7 @@ async function runVerify(options2, now) {
   let identity = null;
   let explanation;
   try {
-    const signature = await verifySignature(json, options2.trust);
+    const signature = await verifySignature(json2, options2.trust);
     identity = signature.identity;
     checks.push({ name: "signature", ok: true, found: identity });
     if (signature.payload.length > MAX_PAYLOAD_BYTES)
@@ -89178,10 +89926,10 @@ function readBundleBytes(file) {
 }
 function parseBundle(file, bytes) {
   try {
-    const json = JSON.parse(bytes.toString("utf8"));
-    if (json === null || typeof json !== "object" || Array.isArray(json))
+    const json2 = JSON.parse(bytes.toString("utf8"));
+    if (json2 === null || typeof json2 !== "object" || Array.isArray(json2))
       throw new Error("not an object");
-    return json;
+    return json2;
   } catch {
     throw new ReproofError("E_INPUT", `--bundle ${file}: not a JSON Sigstore bundle`, {
       path: file
@@ -89288,15 +90036,15 @@ function toTrust(flags) {
 function toPolicy(flags) {
   let file = {};
   if (flags.policy !== void 0) {
-    let json;
+    let json2;
     try {
-      json = JSON.parse(fs35.readFileSync(flags.policy, "utf8"));
+      json2 = JSON.parse(fs35.readFileSync(flags.policy, "utf8"));
     } catch {
       throw new ReproofError("E_INPUT", `--policy ${flags.policy}: not a readable JSON file`, {
         path: flags.policy
       });
     }
-    const parsed = safeParse(PolicyFileSchema, json);
+    const parsed = safeParse(PolicyFileSchema, json2);
     if (!parsed.success) {
       const issue = parsed.issues[0];
       throw new ReproofError(
@@ -89593,13 +90341,13 @@ function parseLedger(text, file) {
       { path: file }
     );
     if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad("line too long to be a record");
-    let json;
+    let json2;
     try {
-      json = JSON.parse(line);
+      json2 = JSON.parse(line);
     } catch {
       throw bad("not JSON");
     }
-    const parsed = safeParse(RecordSchema3, json);
+    const parsed = safeParse(RecordSchema3, json2);
     if (!parsed.success)
       throw bad(
         `not a ledger record (${parsed.issues[0].message} at ${getDotPath(parsed.issues[0]) ?? "the top"})`
@@ -90163,8 +90911,8 @@ import os8 from "node:os";
 async function gateAction(sub, artifact, flags, streams) {
   const lockTimeoutMs = parseDuration(flags.lockTimeout, "--lock-timeout");
   const c = paint(useColor(streams.stdout, streams.env));
-  const print = (json, text) => {
-    streams.stdout.write(flags.json === true ? `${JSON.stringify(json, null, 2)}
+  const print = (json2, text) => {
+    streams.stdout.write(flags.json === true ? `${JSON.stringify(json2, null, 2)}
 ` : `${text}
 `);
   };
