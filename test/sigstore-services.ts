@@ -28,6 +28,8 @@ export interface Services {
   hangRekor: (on: boolean) => void
   /** Runs `hook` right after the log records an entry, before it answers. */
   onLogEntry: (hook: (() => void) | undefined) => void
+  /** Claims the next OIDC tokens carry besides iss, sub and aud; Fulcio writes them into the certificate. */
+  setClaims: (claims: Record<string, string>) => void
   close: () => Promise<void>
 }
 
@@ -60,7 +62,7 @@ function b64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url')
 }
 
-export async function startServices(): Promise<Services> {
+export async function startServices(options: { clockOffsetMs?: number } = {}): Promise<Services> {
   const keys = () => crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
   // One clock for every service, on a whole second: the mock TSA writes fractional
   // seconds that @sigstore/core cannot always parse, and a shared instant keeps the
@@ -68,7 +70,8 @@ export async function startServices(): Promise<Services> {
   // seconds ahead: the mocks' CA and TSA certificates take their notBefore from the real
   // clock while they are made, and a clock behind that (when making them crossed a
   // second boundary) made the chain invalid at signing time, now and then, under load.
-  const clock = new Date(Math.floor(Date.now() / 1000) * 1000 + 2000)
+  // A test can put every service's clock elsewhere (a signature from the future).
+  const clock = new Date(Math.floor(Date.now() / 1000) * 1000 + 2000 + (options.clockOffsetMs ?? 0))
   const ctlog = await initializeCTLog(keys(), clock)
   const ca = await initializeCA(keys(), ctlog, clock)
   const tsa = await initializeTSA(keys(), clock)
@@ -82,6 +85,7 @@ export async function startServices(): Promise<Services> {
   const entries = new Map<string, { uuid: string; response: string }>()
   let hang = false
   let afterEntry: (() => void) | undefined
+  let claims: Record<string, string> = {}
   const hanging: http.ServerResponse[] = []
 
   server.on('request', (req, res) => {
@@ -108,7 +112,7 @@ export async function startServices(): Promise<Services> {
             reply(403, '{}')
             return
           }
-          const jwt = `${b64url({ alg: 'none' })}.${b64url({ iss: ISSUER, sub: SUBJECT, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600 })}.sig`
+          const jwt = `${b64url({ alg: 'none' })}.${b64url({ ...claims, iss: ISSUER, sub: claims.sub ?? SUBJECT, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600 })}.sig`
           reply(200, JSON.stringify({ value: jwt }))
           return
         }
@@ -158,7 +162,7 @@ export async function startServices(): Promise<Services> {
     })
   })
 
-  const past = new Date(Date.now() - 3600_000).toISOString()
+  const past = new Date(clock.getTime() - 3600_000).toISOString()
   const b64 = (bytes: ArrayBufferView | Buffer): string =>
     Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
   const trustedRoot = {
@@ -217,6 +221,9 @@ export async function startServices(): Promise<Services> {
     },
     onLogEntry: (hook) => {
       afterEntry = hook
+    },
+    setClaims: (next) => {
+      claims = next
     },
     close: async () => {
       for (const res of hanging) res.destroy()

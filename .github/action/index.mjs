@@ -3213,9 +3213,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
           helpWidth: context.helpWidth,
           outputHasColors: context.hasColors
         });
-        const text = helper.formatHelp(this, helper);
-        if (context.hasColors) return text;
-        return this._outputConfiguration.stripColor(text);
+        const text2 = helper.formatHelp(this, helper);
+        if (context.hasColors) return text2;
+        return this._outputConfiguration.stripColor(text2);
       }
       /**
        * @typedef HelpContext
@@ -3375,7 +3375,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {(string | Function)} text - string to add, or a function returning a string
        * @return {Command} `this` command for chaining
        */
-      addHelpText(position, text) {
+      addHelpText(position, text2) {
         const allowedValues = ["beforeAll", "before", "after", "afterAll"];
         if (!allowedValues.includes(position)) {
           throw new Error(`Unexpected value for position to addHelpText.
@@ -3384,10 +3384,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const helpEvent = `${position}Help`;
         this.on(helpEvent, (context) => {
           let helpStr;
-          if (typeof text === "function") {
-            helpStr = text({ error: context.error, command: context.command });
+          if (typeof text2 === "function") {
+            helpStr = text2({ error: context.error, command: context.command });
           } else {
-            helpStr = text;
+            helpStr = text2;
           }
           if (helpStr) {
             context.write(`${helpStr}
@@ -4393,20 +4393,20 @@ var init_build_record = __esm({
 // src/attest/read-record.ts
 import fs from "node:fs";
 function readBuildRecordFile(file) {
-  let text;
+  let text2;
   try {
     if (fs.statSync(file).size > MAX_RECORD_BYTES)
       throw new ReproofError("E_INPUT", `--record ${file}: larger than ${MAX_RECORD_BYTES} bytes`, {
         path: file
       });
-    text = fs.readFileSync(file, "utf8");
+    text2 = fs.readFileSync(file, "utf8");
   } catch (err) {
     if (err instanceof ReproofError) throw err;
     throw new ReproofError("E_INPUT", `--record ${file}: cannot be read`, { path: file });
   }
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch {
     throw new ReproofError("E_INPUT", `--record ${file}: not valid JSON`, { path: file });
   }
@@ -4535,8 +4535,8 @@ function fromNameBytes(bytes) {
   if (isPlainAscii(bytes))
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
   try {
-    const text = strictUtf8.decode(bytes);
-    if (!text.includes(NUL)) return text;
+    const text2 = strictUtf8.decode(bytes);
+    if (!text2.includes(NUL)) return text2;
   } catch {
   }
   let out = "";
@@ -4588,14 +4588,14 @@ function toMatchName(name) {
     (_, hex) => String.fromCharCode(56320 + parseInt(hex, 16))
   );
 }
-function fromMatchName(text) {
-  return text.replace(
+function fromMatchName(text2) {
+  return text2.replace(
     LONE_LOW_SURROGATE,
     (c) => NUL + (c.charCodeAt(0) - 56320).toString(16).padStart(2, "0")
   );
 }
-function toDisplayText(text) {
-  return text.replace(UNSAFE, (match, hex) => {
+function toDisplayText(text2) {
+  return text2.replace(UNSAFE, (match, hex) => {
     if (hex !== void 0) return `\\x${hex}`;
     const named = NAMED[match];
     if (named !== void 0) return named;
@@ -4894,10 +4894,10 @@ function writeKeyPair(base, pair) {
   }
   return { privateFile, publicFile };
 }
-function writeExclusive(file, text, mode) {
+function writeExclusive(file, text2, mode) {
   const fd = fs4.openSync(file, "wx", mode);
   try {
-    fs4.writeFileSync(fd, text);
+    fs4.writeFileSync(fd, text2);
     fs4.fchmodSync(fd, mode);
     fs4.fsyncSync(fd);
   } finally {
@@ -31759,7 +31759,7 @@ async function fetchIdentityToken(source, options2) {
         headersTimeout: options2.timeoutMs,
         bodyTimeout: options2.timeoutMs
       });
-      const text = await response.body.text();
+      const text2 = await response.body.text();
       if (response.statusCode >= 500) {
         lastError = `HTTP ${response.statusCode}`;
         continue;
@@ -31773,7 +31773,7 @@ async function fetchIdentityToken(source, options2) {
           }
         );
       }
-      const value = JSON.parse(text).value;
+      const value = JSON.parse(text2).value;
       if (typeof value !== "string" || value === "")
         throw new ReproofError(
           "E_ENVIRONMENT",
@@ -56549,8 +56549,8 @@ var require_utils2 = __commonJS({
       }
       return "*".repeat(length2);
     };
-    var escapeRegExp = (text) => {
-      return text.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, `\\$&`);
+    var escapeRegExp = (text2) => {
+      return text2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, `\\$&`);
     };
     var urlEncodeRegexGroup = (value) => {
       const decoded = decodeURIComponent(value);
@@ -65106,7 +65106,7 @@ var require_guard = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.isDefined = isDefined;
-    exports.isObject = isObject2;
+    exports.isObject = isObject3;
     exports.isStringArray = isStringArray;
     exports.isObjectArray = isObjectArray;
     exports.isStringRecord = isStringRecord;
@@ -65114,14 +65114,14 @@ var require_guard = __commonJS({
     function isDefined(val) {
       return val !== void 0;
     }
-    function isObject2(value) {
+    function isObject3(value) {
       return typeof value === "object" && value !== null;
     }
     function isStringArray(value) {
       return Array.isArray(value) && value.every((v) => typeof v === "string");
     }
     function isObjectArray(value) {
-      return Array.isArray(value) && value.every(isObject2);
+      return Array.isArray(value) && value.every(isObject3);
     }
     function isStringRecord(value) {
       return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "string");
@@ -70540,7 +70540,7 @@ var require_fill_range = __commonJS({
     "use strict";
     var util = __require("util");
     var toRegexRange = require_to_regex_range();
-    var isObject2 = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    var isObject3 = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
     var transform = (toNumber) => {
       return (value) => toNumber === true ? Number(value) : String(value);
     };
@@ -70709,14 +70709,14 @@ var require_fill_range = __commonJS({
       if (typeof step === "function") {
         return fill(start, end, 1, { transform: step });
       }
-      if (isObject2(step)) {
+      if (isObject3(step)) {
         return fill(start, end, 0, step);
       }
       let opts = { ...options2 };
       if (opts.capture === true) opts.wrap = true;
       step = step || opts.step || 1;
       if (!isNumber(step)) {
-        if (step != null && !isObject2(step)) return invalidStep(step, opts);
+        if (step != null && !isObject3(step)) return invalidStep(step, opts);
         return fill(start, end, 1, step);
       }
       if (isNumber(start) && isNumber(end)) {
@@ -72879,7 +72879,7 @@ var require_picomatch = __commonJS({
     var parse2 = require_parse5();
     var utils = require_utils6();
     var constants = require_constants12();
-    var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch = (glob, options2, returnState = false) => {
       if (Array.isArray(glob)) {
         const fns = glob.map((input2) => picomatch(input2, options2, returnState));
@@ -72892,7 +72892,7 @@ var require_picomatch = __commonJS({
         };
         return arrayMatcher;
       }
-      const isState = isObject2(glob) && glob.tokens && glob.input;
+      const isState = isObject3(glob) && glob.tokens && glob.input;
       if (glob === "" || typeof glob !== "string" && !isState) {
         throw new TypeError("Expected pattern to be a non-empty string");
       }
@@ -76103,14 +76103,14 @@ function toDiffOptions(flags) {
     }
   };
 }
-function positiveInt(text, what, fallback) {
-  if (text === void 0) return fallback;
-  const m = /^([0-9]+)([KMG]i?B?)?$/i.exec(text.trim());
+function positiveInt(text2, what, fallback) {
+  if (text2 === void 0) return fallback;
+  const m = /^([0-9]+)([KMG]i?B?)?$/i.exec(text2.trim());
   const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2]?.[0] ?? "").toLowerCase()] ?? 1;
   const value = m === null ? Number.NaN : Number(m[1]) * unit;
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ReproofError("E_USAGE", `${what} ${text}: not a positive whole number`, {
-      found: text
+    throw new ReproofError("E_USAGE", `${what} ${text2}: not a positive whole number`, {
+      found: text2
     });
   }
   return value;
@@ -76124,30 +76124,32 @@ var init_diff_options = __esm({
 });
 
 // src/config/duration.ts
-function parseDuration(text, what) {
-  const trimmed = text.trim();
+function parseDuration(text2, what, { maxMs = 7 * 864e5 } = {}) {
+  const trimmed = text2.trim();
   const bad = () => new ReproofError(
     "E_INPUT",
-    `${what}: "${text}" is not a duration (examples: 90s, 15m, 1h30m)`,
+    `${what}: "${text2}" is not a duration (examples: 90s, 15m, 1h30m, 90d, 2w)`,
     {
-      found: text
+      found: text2
     }
   );
-  if (/^[0-9]+$/.test(trimmed)) return positive(Number(trimmed) * 1e3, what, text);
-  if (!/^([0-9]+(ms|s|m|h|d))+$/.test(trimmed)) throw bad();
+  if (/^[0-9]+$/.test(trimmed)) return positive(Number(trimmed) * 1e3, what, text2, maxMs);
+  if (!/^([0-9]+(ms|s|m|h|d|w))+$/.test(trimmed)) throw bad();
   let total = 0;
-  for (const match of trimmed.matchAll(/([0-9]+)(ms|s|m|h|d)/g)) {
+  for (const match of trimmed.matchAll(/([0-9]+)(ms|s|m|h|d|w)/g)) {
     const unit = UNITS[match[2] ?? ""];
     if (unit === void 0) throw bad();
     total += Number(match[1]) * unit;
   }
-  return positive(total, what, text);
+  return positive(total, what, text2, maxMs);
 }
-function positive(ms, what, text) {
-  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > 7 * 864e5) {
-    throw new ReproofError("E_INPUT", `${what}: "${text}" must be more than 0 and at most 7d`, {
-      found: text
-    });
+function positive(ms, what, text2, maxMs) {
+  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > maxMs) {
+    throw new ReproofError(
+      "E_INPUT",
+      `${what}: "${text2}" must be more than 0 and at most ${formatLimit(maxMs)}`,
+      { found: text2 }
+    );
   }
   return ms;
 }
@@ -76158,12 +76160,23 @@ function formatDuration(ms) {
   const seconds = Math.round(ms % 6e4 / 1e3);
   return `${minutes}m${String(seconds).padStart(2, "0")}s`;
 }
+function formatLimit(ms) {
+  const days = ms / 864e5;
+  return Number.isInteger(days) ? `${days}d` : `${ms}ms`;
+}
 var UNITS;
 var init_duration = __esm({
   "src/config/duration.ts"() {
     "use strict";
     init_errors();
-    UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
+    UNITS = {
+      ms: 1,
+      s: 1e3,
+      m: 6e4,
+      h: 36e5,
+      d: 864e5,
+      w: 7 * 864e5
+    };
   }
 });
 
@@ -76308,18 +76321,18 @@ var init_attest_action = __esm({
 });
 
 // src/config/epoch.ts
-function parseEpoch(text, what) {
-  if (!/^[0-9]+$/.test(text)) {
+function parseEpoch(text2, what) {
+  if (!/^[0-9]+$/.test(text2)) {
     throw new ReproofError(
       "E_INPUT",
-      `${what}: "${truncate(text)}" is not a non-negative decimal integer`,
-      { found: text, wanted: "seconds since 1970-01-01T00:00:00Z, digits only" }
+      `${what}: "${truncate(text2)}" is not a non-negative decimal integer`,
+      { found: text2, wanted: "seconds since 1970-01-01T00:00:00Z, digits only" }
     );
   }
-  const value = Number(text);
+  const value = Number(text2);
   if (!Number.isSafeInteger(value) || value > MAX_EPOCH) {
-    throw new ReproofError("E_INPUT", `${what}: ${truncate(text)} is beyond the year 9999`, {
-      found: text
+    throw new ReproofError("E_INPUT", `${what}: ${truncate(text2)} is beyond the year 9999`, {
+      found: text2
     });
   }
   return value;
@@ -76345,8 +76358,8 @@ function chooseEpoch(candidates) {
   }
   return { value: 0, source: "default" };
 }
-function truncate(text) {
-  return text.length > 40 ? `${text.slice(0, 40)}\u2026` : text;
+function truncate(text2) {
+  return text2.length > 40 ? `${text2.slice(0, 40)}\u2026` : text2;
 }
 var MAX_EPOCH;
 var init_epoch = __esm({
@@ -77780,9 +77793,9 @@ function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader
 function createPatch(fileName, oldStr, newStr, oldHeader, newHeader, options2) {
   return createTwoFilesPatch(fileName, fileName, oldStr, newStr, oldHeader, newHeader, options2);
 }
-function splitLines(text) {
-  const hasTrailingNl = text.endsWith("\n");
-  const result = text.split("\n").map((line) => line + "\n");
+function splitLines(text2) {
+  const hasTrailingNl = text2.endsWith("\n");
+  const result = text2.split("\n").map((line) => line + "\n");
   if (hasTrailingNl) {
     result.pop();
   } else {
@@ -79277,10 +79290,10 @@ function timeEvidence(regionA, regionB, context) {
   const show = (t) => t === void 0 ? "none" : `${t.text} (${new Date(t.seconds * 1e3).toISOString().replace(".000Z", "Z")})`;
   return `A: ${show(onlyA[0])}; B: ${show(onlyB[0])}`;
 }
-function isReordering(text) {
-  if (text.removed.length === 0 || text.removed.length !== text.added.length) return false;
+function isReordering(text2) {
+  if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
   const sorted = (lines) => [...lines].sort().join("\n");
-  return sorted(text.removed) === sorted(text.added);
+  return sorted(text2.removed) === sorted(text2.added);
 }
 function fieldHints(fields) {
   const hints = [];
@@ -83918,18 +83931,18 @@ var init_engine = __esm({
           hints: []
         };
         const textual = kinds[0].kind === "text" && kinds[1].kind === "text" && looksLikeText(bytesA) && looksLikeText(bytesB);
-        const text = textual ? await diffText(
+        const text2 = textual ? await diffText(
           bytesA.toString("utf8"),
           bytesB.toString("utf8"),
           [`a/${path27}`, `b/${path27}`],
           this.options.maxLines
         ) : void 0;
-        if (text !== void 0) {
+        if (text2 !== void 0) {
           this.items.push({
             ...base,
             format: `text${suffix}`,
-            text: { unified: text.unified, truncated: text.truncated },
-            hints: contentHints(bytesA, bytesB, { text }, this.options.context)
+            text: { unified: text2.unified, truncated: text2.truncated },
+            hints: contentHints(bytesA, bytesB, { text: text2 }, this.options.context)
           });
           return;
         }
@@ -84418,11 +84431,11 @@ function toRows(unified) {
   return rows;
 }
 function sideBySide(rows) {
-  const cell2 = (text, cls, side) => `<td class="code ${cls === "del" && text !== void 0 ? side : cls === "gap" ? "gap" : ""}">${esc(text ?? "")}</td>`;
+  const cell2 = (text2, cls, side) => `<td class="code ${cls === "del" && text2 !== void 0 ? side : cls === "gap" ? "gap" : ""}">${esc(text2 ?? "")}</td>`;
   return `<table class="side"><tr><th>A</th><th>B</th></tr>${rows.map((r) => `<tr>${cell2(r.a, r.cls, "del")}${cell2(r.b, r.cls, "add")}</tr>`).join("")}</table>`;
 }
-function esc(text) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+function esc(text2) {
+  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 var init_html = __esm({
   "src/diff/views/html.ts"() {
@@ -84482,15 +84495,15 @@ function expandBraces(glob) {
   }
 }
 function expansionBound(glob) {
-  let text = glob;
+  let text2 = glob;
   let bound = 1;
   for (; ; ) {
-    const group = /\{([^{}]*)\}/.exec(text);
+    const group = /\{([^{}]*)\}/.exec(text2);
     if (group === null) return bound;
     const body = group[1] ?? "";
     bound *= body.includes("..") && !body.includes(",") ? 1e3 : body.split(",").length;
     if (bound > MAX_PATTERNS) return bound;
-    text = `${text.slice(0, group.index)}x${text.slice(group.index + group[0].length)}`;
+    text2 = `${text2.slice(0, group.index)}x${text2.slice(group.index + group[0].length)}`;
   }
 }
 var import_micromatch, MAX_PATTERNS, OPTIONS;
@@ -86558,9 +86571,9 @@ async function normalizeCpio(input2, output, rules, budget, where) {
     const magic = header.subarray(0, 6).toString("latin1");
     if (magic !== "070701" && magic !== "070702") throw bad(`bad magic at offset ${offset}`);
     const field = (i) => {
-      const text = header.subarray(6 + i * 8, 14 + i * 8).toString("latin1");
-      if (!/^[0-9a-fA-F]{8}$/.test(text)) throw bad(`bad header field at offset ${offset}`);
-      return Number.parseInt(text, 16);
+      const text2 = header.subarray(6 + i * 8, 14 + i * 8).toString("latin1");
+      if (!/^[0-9a-fA-F]{8}$/.test(text2)) throw bad(`bad header field at offset ${offset}`);
+      return Number.parseInt(text2, 16);
     };
     const fields = Array.from({ length: 13 }, (_, i) => field(i));
     const [ino, mode, , , nlink, mtime, size, , , , , namesize] = fields;
@@ -87835,9 +87848,9 @@ async function logTail(run3, lines = 20) {
       return "";
     }
   };
-  const text = `${await read(run3.layout.stdoutLog)}
+  const text2 = `${await read(run3.layout.stdoutLog)}
 ${await read(run3.layout.stderrLog)}`;
-  return text.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
+  return text2.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
 }
 var NETWORK_FAILURE, HOME_FAILURE;
 var init_run_twice = __esm({
@@ -88429,23 +88442,23 @@ function toBuildOptions(flags, command, config, cwd, configDir) {
     requireSandbox: flags.requireSandbox ?? config.requireSandbox ?? false
   };
 }
-function parseEnvRequest(text) {
-  const eq = text.indexOf("=");
-  const name = eq === -1 ? text : text.slice(0, eq);
+function parseEnvRequest(text2) {
+  const eq = text2.indexOf("=");
+  const name = eq === -1 ? text2 : text2.slice(0, eq);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new ReproofError("E_USAGE", `--env ${text}: "${name}" is not a valid variable name`);
+    throw new ReproofError("E_USAGE", `--env ${text2}: "${name}" is not a valid variable name`);
   }
   if (MANAGED_ENV.has(name) || name.startsWith("FAKETIME")) {
     throw new ReproofError("E_USAGE", `--env ${name}: reproof sets ${name} for every run itself`, {
       hint: name === "SOURCE_DATE_EPOCH" ? "use --epoch" : void 0
     });
   }
-  return eq === -1 ? { name } : { name, value: text.slice(eq + 1) };
+  return eq === -1 ? { name } : { name, value: text2.slice(eq + 1) };
 }
 function mergeEnv(config, flags) {
   const byName = /* @__PURE__ */ new Map();
-  for (const text of [...config, ...flags]) {
-    const request = parseEnvRequest(text);
+  for (const text2 of [...config, ...flags]) {
+    const request = parseEnvRequest(text2);
     byName.set(request.name, request);
   }
   return [...byName.values()].sort((x, y) => compareBytes(x.name, y.name));
@@ -88511,7 +88524,7 @@ import fs29 from "node:fs/promises";
 import path19 from "node:path";
 async function loadBuildConfig(sourceDir) {
   const file = path19.join(sourceDir, CONFIG_FILE);
-  let text;
+  let text2;
   try {
     const stat = await fs29.stat(file);
     if (stat.size > MAX_CONFIG_BYTES) {
@@ -88519,17 +88532,17 @@ async function loadBuildConfig(sourceDir) {
         path: file
       });
     }
-    text = await fs29.readFile(file, "utf8");
+    text2 = await fs29.readFile(file, "utf8");
   } catch (err) {
     if (isNotFound(err)) return {};
     throw err instanceof ReproofError ? err : new ReproofError("E_INPUT", `${file}: cannot be read`, { path: file }, { cause: err });
   }
-  return parseBuildConfig(text, file);
+  return parseBuildConfig(text2, file);
 }
-function parseBuildConfig(text, file) {
+function parseBuildConfig(text2, file) {
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch (err) {
     throw new ReproofError("E_INPUT", `${file}: not valid JSON (${err.message})`, {
       path: file
@@ -89057,14 +89070,14 @@ function renderDiffMarkdown(report) {
   return `${out.join("\n")}
 `;
 }
-function cell(text) {
-  return text.replace(/\|/g, "\\|").replace(/`/g, "'").replace(/\n/g, " ");
+function cell(text2) {
+  return text2.replace(/\|/g, "\\|").replace(/`/g, "'").replace(/\n/g, " ");
 }
-function fence(text) {
-  return text.replace(/```/g, "`\u200B``");
+function fence(text2) {
+  return text2.replace(/```/g, "`\u200B``");
 }
-function html(text) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+function html(text2) {
+  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 var init_markdown = __esm({
   "src/diff/views/markdown.ts"() {
@@ -89227,7 +89240,7 @@ var init_normalize_action = __esm({
 
 // src/verify/policy.ts
 import crypto14 from "node:crypto";
-function checkStatement(payloadType, statement, artifacts, policy, verifiedTimes, now) {
+function checkStatement(payloadType, statement, artifacts, policy, signer, verifiedTimes2, now) {
   const checks = [];
   const add = (check2) => {
     checks.push(check2);
@@ -89248,36 +89261,30 @@ function checkStatement(payloadType, statement, artifacts, policy, verifiedTimes
     reason: "statement-type"
   });
   const predicateType = typeof s.predicateType === "string" ? s.predicateType : void 0;
-  if (policy.predicateType !== void 0) {
-    add({
-      name: "predicate type",
-      ok: predicateType === policy.predicateType,
-      wanted: policy.predicateType,
-      found: predicateType,
-      reason: "predicate-type"
-    });
-  }
+  const wantedType = policy.predicateType ?? PROVENANCE_TYPE;
+  add({
+    name: "predicate type",
+    ok: predicateType === wantedType,
+    wanted: wantedType,
+    found: predicateType,
+    reason: "predicate-type"
+  });
   const subjects = Array.isArray(s.subject) ? s.subject.filter(isObject) : [];
   for (const artifact of artifacts) {
     const match = subjects.find((subject) => {
       const digest = isObject(subject.digest) ? subject.digest : {};
-      return digest.sha256 === artifact.sha256 || artifact.sha512 !== void 0 && digest.sha512 === artifact.sha512;
+      return artifact.sha256 !== void 0 && digest.sha256 === artifact.sha256 || artifact.sha512 !== void 0 && digest.sha512 === artifact.sha512;
     });
     add({
       name: `subject for ${artifact.path}`,
       ok: match !== void 0,
-      wanted: { sha256: artifact.sha256 },
+      wanted: artifact.sha256 !== void 0 ? { sha256: artifact.sha256 } : { sha512: artifact.sha512 },
       found: subjects.map((x) => x.digest),
       reason: "subject-mismatch"
     });
   }
-  const readsPredicate = [
-    policy.builderId,
-    policy.sourceUri,
-    policy.sourceRef,
-    policy.sourceDigest,
-    policy.buildType
-  ].some((x) => x !== void 0) || policy.requireReproduced === true;
+  checks.push(...timeChecks(policy, verifiedTimes2, now));
+  const readsPredicate = [policy.builderId, policy.buildType].some((x) => x !== void 0) || policy.requireReproduced === true || signer.kind === "key" && asksForSource(policy);
   if (readsPredicate && predicateType !== PROVENANCE_TYPE) {
     add({
       name: "provenance predicate",
@@ -89291,40 +89298,184 @@ function checkStatement(payloadType, statement, artifacts, policy, verifiedTimes
   const predicate = isObject(s.predicate) ? s.predicate : {};
   const definition = isObject(predicate.buildDefinition) ? predicate.buildDefinition : {};
   const external = isObject(definition.externalParameters) ? definition.externalParameters : {};
-  const source = isObject(external.source) ? external.source : {};
+  const source = predicateType === PROVENANCE_TYPE && isObject(external.source) ? external.source : {};
   const run3 = isObject(predicate.runDetails) ? predicate.runDetails : {};
   const builder = isObject(run3.builder) ? run3.builder : {};
   const exact = [
     [policy.builderId, "builder id", builder.id, "builder-id"],
-    [policy.buildType, "build type", definition.buildType, "build-type"],
-    [policy.sourceUri, "source uri", source.uri, "source-uri"],
-    [policy.sourceDigest, "source digest", source.commit, "source-digest"]
+    [policy.buildType, "build type", definition.buildType, "build-type"]
   ];
   for (const [wanted, name, found, reason] of exact) {
     if (wanted !== void 0) add({ name, ok: found === wanted, wanted, found, reason });
   }
-  if (policy.sourceRef !== void 0) {
-    const ref = typeof source.ref === "string" ? source.ref : void 0;
-    add({
-      name: "source ref",
-      ok: ref !== void 0 && anchored(policy.sourceRef).test(ref),
-      wanted: policy.sourceRef,
-      found: ref,
-      reason: ref === void 0 ? "policy-field-missing" : "source-ref"
-    });
-  }
+  checks.push(
+    ...sourceChecks(policy, signer, {
+      repository: text(source.uri),
+      ref: text(source.ref),
+      digest: text(source.commit)
+    })
+  );
   if (policy.requireReproduced === true) add(reproducedCheck(run3, subjects));
+  return checks;
+}
+function asksForSource(policy) {
+  return [
+    policy.sourceUri,
+    policy.repo,
+    policy.owner,
+    policy.sourceRef,
+    policy.sourceRefRegexp,
+    policy.sourceDigest
+  ].some((x) => x !== void 0);
+}
+function timeChecks(policy, times, now) {
+  const checks = [];
+  const describe4 = (t) => `${new Date(t.time).toISOString()} (${t.source})`;
+  const future = times.find((t) => t.time > now + FUTURE_SKEW_MS);
+  if (future !== void 0)
+    checks.push({
+      name: "verified time not in the future",
+      ok: false,
+      wanted: `no later than ${new Date(now + FUTURE_SKEW_MS).toISOString()}`,
+      found: describe4(future),
+      reason: "time-in-future"
+    });
   if (policy.maxAgeMs !== void 0) {
-    const newest = verifiedTimes.length === 0 ? void 0 : Math.max(...verifiedTimes);
-    add({
-      name: "age",
-      ok: newest !== void 0 && now - newest <= policy.maxAgeMs,
-      wanted: `at most ${policy.maxAgeMs} ms old, by a verified log or timestamp time`,
-      found: newest === void 0 ? "no verified time in the bundle" : new Date(newest).toISOString(),
+    const earliest = [...times].sort((a, b) => a.time - b.time)[0];
+    checks.push({
+      name: earliest === void 0 ? "age" : `age, from the earliest verified time: ${describe4(earliest)}`,
+      ok: earliest !== void 0 && now - earliest.time <= policy.maxAgeMs,
+      wanted: `signed at most ${policy.maxAgeMs} ms ago, by a verified log or timestamp time`,
+      found: earliest === void 0 ? "no verified time in the bundle (a log entry without its inclusion promise vouches for no time)" : describe4(earliest),
       reason: "too-old"
     });
   }
   return checks;
+}
+function sourceChecks(policy, signer, predicate) {
+  const checks = [];
+  const facts = signer.kind === "certificate" ? signer.facts : void 0;
+  const fromCertificate = facts === void 0 ? void 0 : {
+    repository: facts.sourceRepositoryUri,
+    ref: facts.sourceRepositoryRef,
+    digest: facts.sourceRepositoryDigest
+  };
+  if (fromCertificate !== void 0) {
+    const same = {
+      repository: sameRepository,
+      ref: (a, b) => a === b,
+      digest: (a, b) => a === b
+    };
+    for (const fact of ["repository", "ref", "digest"]) {
+      const a = fromCertificate[fact];
+      const b = predicate[fact];
+      if (a !== void 0 && b !== void 0 && !same[fact](a, b))
+        checks.push({
+          name: `source ${fact}: the certificate and the predicate agree`,
+          ok: false,
+          wanted: `${a} (certificate)`,
+          found: `${b} (predicate)`,
+          reason: "source-disagreement"
+        });
+    }
+  }
+  const known = fromCertificate ?? predicate;
+  const by = fromCertificate === void 0 ? "signer-asserted, from the predicate" : "from the certificate";
+  const check2 = (name, wanted, found, ok, reason) => {
+    if (wanted === void 0) return;
+    checks.push({
+      name: `${name} (${by})`,
+      ok: found !== void 0 && ok(found, wanted),
+      wanted,
+      found,
+      reason: found === void 0 ? "policy-field-missing" : reason
+    });
+  };
+  const asRepository = (f, w) => sameRepository(f, githubUrl(w));
+  check2("source uri", policy.sourceUri, known.repository, sameRepository, "source-uri");
+  check2("repository", policy.repo, known.repository, asRepository, "repo");
+  const owner = facts !== void 0 ? facts.sourceRepositoryOwnerUri : ownerOf(predicate.repository);
+  check2("owner", policy.owner, owner, asRepository, "owner");
+  check2("source ref", policy.sourceRef, known.ref, (f, w) => f === w, "source-ref");
+  check2(
+    "source ref",
+    policy.sourceRefRegexp,
+    known.ref,
+    (f, w) => anchored(w).test(f),
+    "source-ref"
+  );
+  check2("source digest", policy.sourceDigest, known.digest, (f, w) => f === w, "source-digest");
+  const signerFacts = facts ?? {};
+  const certificateOnly = (name, wanted, found, ok, reason) => {
+    if (wanted === void 0) return;
+    checks.push({
+      name: `${name} (from the certificate)`,
+      ok: facts !== void 0 && found !== void 0 && ok(found, wanted),
+      wanted,
+      found: facts === void 0 ? "a key-signed bundle has no certificate" : found,
+      reason: found === void 0 ? "policy-field-missing" : reason
+    });
+  };
+  certificateOnly(
+    "signer workflow",
+    policy.signerWorkflow,
+    signerFacts.buildSignerUri,
+    (f, w) => startsWithUrl(f, `${githubUrl(w)}@`),
+    "signer-workflow"
+  );
+  certificateOnly(
+    "signer repository",
+    policy.signerRepo,
+    signerFacts.buildSignerUri,
+    (f, w) => startsWithUrl(f, `${githubUrl(w)}/`),
+    "signer-repo"
+  );
+  certificateOnly(
+    "signer digest",
+    policy.signerDigest,
+    signerFacts.buildSignerDigest,
+    (f, w) => f === w,
+    "signer-digest"
+  );
+  certificateOnly(
+    "runner environment",
+    policy.denySelfHostedRunners === true ? "github-hosted" : void 0,
+    signerFacts.runnerEnvironment,
+    (f, w) => f === w,
+    "runner-environment"
+  );
+  return checks;
+}
+function sameRepository(a, b) {
+  return repositoryKey(a) === repositoryKey(b);
+}
+function repositoryKey(uri) {
+  let u = uri.trim().replace(/^git\+/, "");
+  const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u);
+  if (scp !== null && !u.includes("://")) u = `https://${scp[1]}/${scp[2]}`;
+  u = u.replace(/^(?:ssh|git|http|https):\/\/(?:[^@/]+@)?/, "https://");
+  u = u.replace(/\/+$/, "").replace(/\.git$/, "");
+  const m = /^https:\/\/([^/]+)(.*)$/.exec(u);
+  if (m === null) return u;
+  const host = (m[1] ?? "").toLowerCase();
+  return `https://${host}${host === "github.com" ? (m[2] ?? "").toLowerCase() : m[2] ?? ""}`;
+}
+function githubUrl(name) {
+  if (/^https?:\/\//.test(name)) return name.replace(/\/+$/, "");
+  const parts = name.split("/").filter((p) => p !== "");
+  const hasHost = parts.length > 0 && (parts[0] ?? "").includes(".");
+  return `https://${hasHost ? parts.join("/") : ["github.com", ...parts].join("/")}`;
+}
+function startsWithUrl(uri, prefix) {
+  return /^https:\/\/github\.com\//i.test(prefix) ? uri.toLowerCase().startsWith(prefix.toLowerCase()) : uri.startsWith(prefix);
+}
+function ownerOf(repository) {
+  if (repository === void 0) return void 0;
+  const m = /^(https:\/\/[^/]+\/[^/]+)\/[^/]+$/.exec(repositoryKey(repository));
+  return m?.[1];
+}
+function text(value) {
+  return typeof value === "string" ? value : void 0;
 }
 function reproducedCheck(run3, subjects) {
   const byproducts = Array.isArray(run3.byproducts) ? run3.byproducts.filter(isObject) : [];
@@ -89365,15 +89516,144 @@ function anchored(pattern) {
 function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
-var STATEMENT_TYPES;
+var CERTIFICATE_ONLY, STATEMENT_TYPES, FUTURE_SKEW_MS;
 var init_policy = __esm({
   "src/verify/policy.ts"() {
     "use strict";
     init_statement();
+    CERTIFICATE_ONLY = [
+      "signerWorkflow",
+      "signerRepo",
+      "signerDigest",
+      "denySelfHostedRunners"
+    ];
     STATEMENT_TYPES = [
       "https://in-toto.io/Statement/v1",
       "https://in-toto.io/Statement/v0.1"
     ];
+    FUTURE_SKEW_MS = 5 * 6e4;
+  }
+});
+
+// src/verify/certificate-facts.ts
+function certificateFacts(extensions) {
+  const values = /* @__PURE__ */ new Map();
+  for (const extension of extensions) {
+    const name = FACT_OIDS[extension.oid?.id.join(".") ?? ""];
+    if (name === void 0) continue;
+    values.set(name, values.has(name) ? void 0 : utf8String(extension.value));
+  }
+  const facts = {};
+  for (const [name, text2] of values) if (text2 !== void 0) facts[name] = text2;
+  return facts;
+}
+function utf8String(der) {
+  if (der.length < 2 || der[0] !== 12) return void 0;
+  let length2 = der[1] ?? 0;
+  let offset = 2;
+  if (length2 & 128) {
+    const count = length2 & 127;
+    if (count === 0 || count > 4 || der.length < 2 + count || der[2] === 0) return void 0;
+    length2 = 0;
+    for (let i = 0; i < count; i++) length2 = length2 * 256 + (der[2 + i] ?? 0);
+    if (length2 < 128) return void 0;
+    offset = 2 + count;
+  }
+  if (offset + length2 !== der.length) return void 0;
+  const bytes = der.subarray(offset);
+  const text2 = bytes.toString("utf8");
+  return Buffer.from(text2, "utf8").equals(bytes) ? text2 : void 0;
+}
+var FULCIO, FACT_OIDS;
+var init_certificate_facts = __esm({
+  "src/verify/certificate-facts.ts"() {
+    "use strict";
+    FULCIO = "1.3.6.1.4.1.57264.1";
+    FACT_OIDS = {
+      [`${FULCIO}.8`]: "issuer",
+      [`${FULCIO}.9`]: "buildSignerUri",
+      [`${FULCIO}.10`]: "buildSignerDigest",
+      [`${FULCIO}.11`]: "runnerEnvironment",
+      [`${FULCIO}.12`]: "sourceRepositoryUri",
+      [`${FULCIO}.13`]: "sourceRepositoryDigest",
+      [`${FULCIO}.14`]: "sourceRepositoryRef",
+      [`${FULCIO}.15`]: "sourceRepositoryIdentifier",
+      [`${FULCIO}.16`]: "sourceRepositoryOwnerUri",
+      [`${FULCIO}.17`]: "sourceRepositoryOwnerIdentifier",
+      [`${FULCIO}.18`]: "buildConfigUri",
+      [`${FULCIO}.19`]: "buildConfigDigest",
+      [`${FULCIO}.20`]: "buildTrigger",
+      [`${FULCIO}.21`]: "runInvocationUri",
+      [`${FULCIO}.22`]: "sourceRepositoryVisibility"
+    };
+  }
+});
+
+// src/verify/trusted-root.ts
+function trustedRootProblem(json2) {
+  if (!isObject2(json2)) return "the top: not a JSON object";
+  if (typeof json2.mediaType !== "string" || !TRUSTED_ROOT_MEDIA_TYPES.has(json2.mediaType))
+    return `mediaType: ${JSON.stringify(json2.mediaType ?? null).slice(0, 80)} is not a trusted root version reproof knows`;
+  for (const list3 of ["tlogs", "ctlogs"]) {
+    const logs = json2[list3];
+    if (logs === void 0) continue;
+    if (!Array.isArray(logs)) return `${list3}: not a list`;
+    for (const [i, log] of logs.entries()) {
+      const at = `${list3}[${i}]`;
+      if (!isObject2(log)) return `${at}: not an object`;
+      if (!isObject2(log.logId) || !isBase64(log.logId.keyId)) return `${at}.logId.keyId: missing`;
+      if (!isObject2(log.publicKey)) return `${at}.publicKey: missing`;
+      if (!isBase64(log.publicKey.rawBytes)) return `${at}.publicKey.rawBytes: missing`;
+      const window2 = validity(log.publicKey.validFor, `${at}.publicKey.validFor`);
+      if (window2 !== void 0) return window2;
+    }
+  }
+  for (const list3 of ["certificateAuthorities", "timestampAuthorities"]) {
+    const authorities = json2[list3];
+    if (authorities === void 0) continue;
+    if (!Array.isArray(authorities)) return `${list3}: not a list`;
+    for (const [i, authority] of authorities.entries()) {
+      const at = `${list3}[${i}]`;
+      if (!isObject2(authority)) return `${at}: not an object`;
+      const chain = isObject2(authority.certChain) ? authority.certChain.certificates : void 0;
+      if (!Array.isArray(chain) || chain.length === 0)
+        return `${at}.certChain.certificates: missing or empty`;
+      for (const [j, certificate] of chain.entries()) {
+        if (!isObject2(certificate) || !isBase64(certificate.rawBytes))
+          return `${at}.certChain.certificates[${j}].rawBytes: missing`;
+      }
+      const window2 = validity(authority.validFor, `${at}.validFor`);
+      if (window2 !== void 0) return window2;
+    }
+  }
+  return void 0;
+}
+function validity(validFor, at) {
+  if (!isObject2(validFor)) return `${at}: missing (every key and authority needs a validity window)`;
+  if (!isTime(validFor.start)) return `${at}.start: missing or not an RFC 3339 time`;
+  if (validFor.end !== void 0) {
+    if (!isTime(validFor.end)) return `${at}.end: not an RFC 3339 time`;
+    if (Date.parse(validFor.end) < Date.parse(validFor.start)) return `${at}.end: before its start`;
+  }
+  return void 0;
+}
+function isTime(value) {
+  return typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value) && !Number.isNaN(Date.parse(value));
+}
+function isBase64(value) {
+  return typeof value === "string" && value.length > 0;
+}
+function isObject2(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+var TRUSTED_ROOT_MEDIA_TYPES;
+var init_trusted_root = __esm({
+  "src/verify/trusted-root.ts"() {
+    "use strict";
+    TRUSTED_ROOT_MEDIA_TYPES = /* @__PURE__ */ new Set([
+      "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+      "application/vnd.dev.sigstore.trustedroot.v0.2+json"
+    ]);
   }
 });
 
@@ -89411,39 +89691,73 @@ async function verifySignature(json2, trust) {
       envelope.signatures.length
     );
   }
-  let signer;
-  if (trust.kind === "keys") {
-    const keys = new Map(
-      trust.keys.map((file) => {
-        const key2 = loadPublicKey(file);
-        return [keyHint(key2), key2];
-      })
+  let entity;
+  try {
+    entity = toSignedEntity(bundle);
+  } catch (err) {
+    throw new VerifyRejection(
+      "bundle-invalid",
+      `the bundle cannot be read (${err.message})`
     );
-    const hint = json2.verificationMaterial.publicKey?.hint;
-    const key = hint === void 0 ? void 0 : keys.get(hint);
-    if (key === void 0)
-      throw new VerifyRejection(
-        "untrusted-key",
-        "the bundle was not signed with any of the given keys",
-        [...keys.keys()],
-        hint ?? "(no key hint)"
-      );
-    const root = TrustedRoot.fromJSON({
+  }
+  const unchecked = [];
+  let identity;
+  if (trust.kind === "keys") {
+    const keys = trust.keys.map((file) => ({ file, key: loadPublicKey(file) }));
+    const root = trust.trustedRoot === void 0 ? TrustedRoot.fromJSON({
       mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
       tlogs: [],
       certificateAuthorities: [],
       ctlogs: [],
       timestampAuthorities: []
-    });
-    const details = key.asymmetricKeyType === "ed25519" ? PublicKeyDetails.PKIX_ED25519 : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256;
-    const material = toTrustMaterial(root, {
-      [hint ?? ""]: { rawBytes: key.export({ type: "spki", format: "der" }), keyDetails: details }
-    });
-    signer = run2(
-      () => new Verifier(material, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
-        toSignedEntity(bundle)
-      )
-    );
+    }) : await loadTrustedRoot(trust.trustedRoot, (json3) => TrustedRoot.fromJSON(json3));
+    if (trust.trustedRoot === void 0) {
+      const parts = [
+        entity.tlogEntries.length > 0 ? `${entity.tlogEntries.length} transparency-log entry(ies)` : "",
+        countTimestamps(entity) > 0 ? `${countTimestamps(entity)} RFC 3161 timestamp(s)` : ""
+      ].filter((p) => p !== "");
+      if (parts.length > 0)
+        unchecked.push(`${parts.join(" and ")}: not checked, no --trusted-root was given`);
+      entity = { ...entity, tlogEntries: [], timestamps: [] };
+    }
+    const hint = json2.verificationMaterial.publicKey?.hint ?? "";
+    const ordered = [
+      ...keys.filter((k) => hintsOf(k.key).includes(hint)),
+      ...keys.filter((k) => !hintsOf(k.key).includes(hint))
+    ];
+    const failures = [];
+    let matched;
+    for (const candidate of ordered) {
+      const details = candidate.key.asymmetricKeyType === "ed25519" ? PublicKeyDetails.PKIX_ED25519 : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256;
+      const material = toTrustMaterial(root, {
+        [hint]: {
+          rawBytes: candidate.key.export({ type: "spki", format: "der" }),
+          keyDetails: details
+        }
+      });
+      try {
+        new Verifier(material, KEY_THRESHOLDS).verify(entity);
+        matched = candidate;
+        break;
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    if (matched === void 0) {
+      const other = failures.find((e) => e.code !== "SIGNATURE_ERROR");
+      const named = keys.some((k) => hintsOf(k.key).includes(hint));
+      if (other !== void 0 || named)
+        run2(() => {
+          throw other ?? failures[0];
+        });
+      throw new VerifyRejection(
+        "untrusted-key",
+        "the bundle was not signed with any of the given keys",
+        keys.map((k) => k.file),
+        hint === "" ? "(no key hint)" : hint
+      );
+    }
+    identity = { kind: "key", hint, key: matched.file };
   } else {
     const root = await loadTrustedRoot(trust.trustedRoot, (json3) => TrustedRoot.fromJSON(json3));
     if (bundle.verificationMaterial.tlogEntries.length === 0)
@@ -89451,12 +89765,13 @@ async function verifySignature(json2, trust) {
         "tlog-missing",
         "the bundle has no transparency-log entry; a keyless signature without one is not accepted"
       );
-    signer = run2(
-      () => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(toSignedEntity(bundle))
+    const verified = entity;
+    const signer = run2(
+      () => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(verified)
     );
     const san = signer.identity?.subjectAlternativeName ?? "";
     const issuer = signer.identity?.extensions?.issuer ?? "";
-    const identityOk = trust.identity !== void 0 ? san === trust.identity : new RegExp(`^(?:${trust.identityRegexp ?? ""})$`).test(san);
+    const identityOk = trust.identity !== void 0 ? san === trust.identity : anchored2(trust.identityRegexp ?? "").test(san);
     if (!identityOk)
       throw new VerifyRejection(
         "identity-mismatch",
@@ -89464,25 +89779,46 @@ async function verifySignature(json2, trust) {
         trust.identity ?? trust.identityRegexp,
         san
       );
-    if (issuer !== trust.issuer)
+    const issuerOk = trust.issuer !== void 0 ? issuer === trust.issuer : anchored2(trust.issuerRegexp ?? "").test(issuer);
+    if (!issuerOk)
       throw new VerifyRejection(
         "issuer-mismatch",
         "the certificate was issued for another OIDC issuer",
-        trust.issuer,
+        trust.issuer ?? trust.issuerRegexp,
         issuer
       );
-  }
-  const verifiedTimes = bundle.verificationMaterial.tlogEntries.map((e) => Number(e.integratedTime) * 1e3).filter((t) => t > 0);
-  return {
-    identity: trust.kind === "keys" ? { kind: "key", hint: json2.verificationMaterial.publicKey?.hint ?? "" } : {
+    identity = {
       kind: "certificate",
-      subjectAlternativeName: signer.identity?.subjectAlternativeName ?? "",
-      issuer: signer.identity?.extensions?.issuer ?? ""
-    },
-    verifiedTimes,
+      subjectAlternativeName: san,
+      issuer,
+      facts: certificateFacts(signer.identity?.oids ?? [])
+    };
+  }
+  return {
+    identity,
+    verifiedTimes: verifiedTimes(entity),
+    unchecked,
     payloadType: envelope.payloadType,
     payload: envelope.payload
   };
+}
+function countTimestamps(entity) {
+  return entity.timestamps.filter((t) => t.$case === "timestamp-authority").length;
+}
+function verifiedTimes(entity) {
+  return entity.timestamps.flatMap((t) => {
+    if (t.$case === "timestamp-authority")
+      return [{ time: t.timestamp.signingTime.getTime(), source: "timestamp authority" }];
+    if (t.tlogEntry.inclusionPromise === void 0) return [];
+    return [{ time: Number(t.tlogEntry.integratedTime) * 1e3, source: "transparency log" }];
+  });
+}
+function hintsOf(key) {
+  const hex = keyHint(key);
+  return [hex, Buffer.from(hex, "hex").toString("base64")];
+}
+function anchored2(pattern) {
+  return new RegExp(`^(?:${pattern})$`);
 }
 function checkMediaType(json2) {
   if (!BUNDLE_MEDIA_TYPES.has(json2.mediaType)) {
@@ -89575,34 +89911,66 @@ function loadPublicKey(file) {
 }
 async function loadTrustedRoot(file, parse2) {
   if (file === void 0) {
+    let root;
     try {
       const { getTrustedRoot } = sigstoreTuf();
-      return await getTrustedRoot();
+      root = await getTrustedRoot();
     } catch (err) {
       throw new ReproofError(
         "E_AMBIGUOUS",
         `the public-good trusted root could not be fetched (${err.message}); give --trusted-root <file> to verify offline`
       );
     }
+    const problem2 = trustedRootProblem(sigstoreSpecs().TrustedRoot.toJSON(root));
+    if (problem2 !== void 0)
+      throw new ReproofError(
+        "E_ENVIRONMENT",
+        `the public-good trusted root is unusable: ${problem2}`
+      );
+    return root;
   }
-  if (!fs32.existsSync(file) || fs32.statSync(file).size > MAX_ROOT_BYTES)
-    throw new ReproofError("E_INPUT", `--trusted-root ${file}: missing or too large`, {
-      path: file
-    });
+  let bytes;
   try {
-    return parse2(JSON.parse(fs32.readFileSync(file, "utf8")));
+    if (fs32.statSync(file).size > MAX_ROOT_BYTES)
+      throw new ReproofError(
+        "E_INPUT",
+        `--trusted-root ${file}: larger than ${MAX_ROOT_BYTES} bytes`,
+        {
+          path: file
+        }
+      );
+    bytes = fs32.readFileSync(file);
+  } catch (err) {
+    if (err instanceof ReproofError) throw err;
+    throw new ReproofError("E_INPUT", `--trusted-root ${file}: no such file`, { path: file });
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(bytes.toString("utf8"));
   } catch {
-    throw new ReproofError("E_INPUT", `--trusted-root ${file}: not a valid trusted root`, {
-      path: file
-    });
+    throw new ReproofError("E_INPUT", `--trusted-root ${file}: not JSON`, { path: file });
+  }
+  const problem = trustedRootProblem(json2);
+  if (problem !== void 0)
+    throw new ReproofError("E_INPUT", `--trusted-root ${file}: ${problem}`, { path: file });
+  try {
+    return parse2(json2);
+  } catch (err) {
+    throw new ReproofError(
+      "E_INPUT",
+      `--trusted-root ${file}: not a valid trusted root (${err.message})`,
+      { path: file }
+    );
   }
 }
-var VerifyRejection, KEYLESS_THRESHOLDS, BUNDLE_MEDIA_TYPES, BASE64_FIELDS, MAX_ROOT_BYTES;
+var VerifyRejection, KEYLESS_THRESHOLDS, KEY_THRESHOLDS, BUNDLE_MEDIA_TYPES, BASE64_FIELDS, MAX_ROOT_BYTES;
 var init_verify_signature = __esm({
   "src/verify/verify-signature.ts"() {
     "use strict";
     init_errors();
     init_keys();
+    init_certificate_facts();
+    init_trusted_root();
     init_load_cjs();
     VerifyRejection = class extends Error {
       constructor(reason, message, wanted, found) {
@@ -89616,6 +89984,7 @@ var init_verify_signature = __esm({
       found;
     };
     KEYLESS_THRESHOLDS = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 };
+    KEY_THRESHOLDS = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
     BUNDLE_MEDIA_TYPES = /* @__PURE__ */ new Set([
       "application/vnd.dev.sigstore.bundle+json;version=0.1",
       "application/vnd.dev.sigstore.bundle+json;version=0.2",
@@ -89663,9 +90032,9 @@ async function rebuildCheck(statement, options2) {
       outDir,
       record: void 0,
       report: void 0,
-      env: env.map((text) => {
-        const eq = text.indexOf("=");
-        return eq === -1 ? { name: text } : { name: text.slice(0, eq), value: text.slice(eq + 1) };
+      env: env.map((text2) => {
+        const eq = text2.indexOf("=");
+        return eq === -1 ? { name: text2 } : { name: text2.slice(0, eq), value: text2.slice(eq + 1) };
       }),
       timeoutMs: void 0,
       keep: false,
@@ -89714,7 +90083,7 @@ async function rebuildCheck(statement, options2) {
 async function explain(mismatches, given, outDir) {
   const items = [];
   for (const m of mismatches) {
-    const original = given.find((a) => a.sha256 === m.sha256);
+    const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false);
     const rebuilt = path24.join(outDir, m.name);
     if (original === void 0 || !fs33.existsSync(rebuilt)) continue;
     const work = fs33.mkdtempSync(path24.join(os5.tmpdir(), "reproof-explain-"));
@@ -89834,9 +90203,11 @@ async function runVerify(options2, now) {
   const checks = [];
   let identity = null;
   let explanation;
+  let unchecked = [];
   try {
     const signature = await verifySignature(json2, options2.trust);
     identity = signature.identity;
+    unchecked = signature.unchecked;
     checks.push({ name: "signature", ok: true, found: identity });
     if (signature.payload.length > MAX_PAYLOAD_BYTES)
       throw new VerifyRejection(
@@ -89865,6 +90236,7 @@ async function runVerify(options2, now) {
         statement,
         artifacts,
         options2.policy,
+        signature.identity.kind === "key" ? { kind: "key" } : { kind: "certificate", facts: signature.identity.facts },
         signature.verifiedTimes,
         now
       )
@@ -89906,6 +90278,7 @@ async function runVerify(options2, now) {
     checks: checks.map(({ reason, ...c }) => c.ok ? c : { ...c, reason }),
     identity,
     reason: verified ? null : failed?.reason ?? "internal-error",
+    unchecked,
     ...explanation === void 0 ? {} : { explanation }
   };
 }
@@ -89972,6 +90345,8 @@ var init_run_verify = __esm({
 // src/cli/verify-action.ts
 var verify_action_exports = {};
 __export(verify_action_exports, {
+  checkPolicyFitsTrust: () => checkPolicyFitsTrust,
+  splitSubjects: () => splitSubjects,
   toPolicy: () => toPolicy,
   toTrust: () => toTrust,
   verifyAction: () => verifyAction
@@ -89980,6 +90355,8 @@ import fs35 from "node:fs";
 async function verifyAction(artifacts, flags, streams) {
   const trust = toTrust(flags);
   const policy = toPolicy(flags);
+  checkPolicyFitsTrust(policy, trust);
+  const { files, digests } = splitSubjects(artifacts);
   if (flags.rebuild === true && flags.source === void 0)
     throw new ReproofError(
       "E_USAGE",
@@ -89988,7 +90365,8 @@ async function verifyAction(artifacts, flags, streams) {
   const rebuild = flags.rebuild === true ? { source: flags.source ?? ".", callerEnv: streams.env, tempDir: flags.tempDir } : void 0;
   const result = await runVerify(
     {
-      artifacts,
+      artifacts: files,
+      digests,
       bundle: flags.bundle,
       trust,
       policy,
@@ -90003,35 +90381,73 @@ async function verifyAction(artifacts, flags, streams) {
 }
 function toTrust(flags) {
   const keys = flags.key ?? [];
-  const keyless = flags.certificateIdentity !== void 0 || flags.certificateIdentityRegexp !== void 0 || flags.certificateOidcIssuer !== void 0;
+  const keyless = flags.certificateIdentity !== void 0 || flags.certificateIdentityRegexp !== void 0 || flags.certificateOidcIssuer !== void 0 || flags.certificateOidcIssuerRegexp !== void 0;
   if (keys.length > 0 && keyless)
     throw new ReproofError("E_USAGE", "give either --key or the --certificate-* options, not both");
-  if (keys.length > 0) return { kind: "keys", keys };
+  if (keys.length > 0) return { kind: "keys", keys, trustedRoot: flags.trustedRoot };
   if (flags.certificateIdentity === void 0 === (flags.certificateIdentityRegexp === void 0)) {
     throw new ReproofError(
       "E_USAGE",
       "keyless verification needs exactly one of --certificate-identity and --certificate-identity-regexp (or give --key)"
     );
   }
-  if (flags.certificateOidcIssuer === void 0)
-    throw new ReproofError("E_USAGE", "keyless verification needs --certificate-oidc-issuer");
-  if (flags.certificateIdentityRegexp !== void 0) {
-    try {
-      new RegExp(flags.certificateIdentityRegexp);
-    } catch {
-      throw new ReproofError(
-        "E_USAGE",
-        `--certificate-identity-regexp ${flags.certificateIdentityRegexp}: not a valid regular expression`
-      );
-    }
-  }
+  if (flags.certificateOidcIssuer === void 0 === (flags.certificateOidcIssuerRegexp === void 0))
+    throw new ReproofError(
+      "E_USAGE",
+      "keyless verification needs exactly one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp"
+    );
+  checkRegexp(flags.certificateIdentityRegexp, "--certificate-identity-regexp");
+  checkRegexp(flags.certificateOidcIssuerRegexp, "--certificate-oidc-issuer-regexp");
   return {
     kind: "keyless",
     trustedRoot: flags.trustedRoot,
     identity: flags.certificateIdentity,
     identityRegexp: flags.certificateIdentityRegexp,
-    issuer: flags.certificateOidcIssuer
+    issuer: flags.certificateOidcIssuer,
+    issuerRegexp: flags.certificateOidcIssuerRegexp
   };
+}
+function checkRegexp(pattern, flag2) {
+  if (pattern === void 0) return;
+  try {
+    new RegExp(pattern);
+  } catch {
+    throw new ReproofError("E_USAGE", `${flag2} ${pattern}: not a valid regular expression`);
+  }
+}
+function checkPolicyFitsTrust(policy, trust) {
+  if (trust.kind !== "keys") return;
+  const flags = {
+    signerWorkflow: "--signer-workflow",
+    signerRepo: "--signer-repo",
+    signerDigest: "--signer-digest",
+    denySelfHostedRunners: "--deny-self-hosted-runners"
+  };
+  for (const key of CERTIFICATE_ONLY) {
+    if (policy[key] !== void 0)
+      throw new ReproofError(
+        "E_USAGE",
+        `${flags[key] ?? key} is checked against a Fulcio certificate; a --key bundle has none`
+      );
+  }
+}
+function splitSubjects(args) {
+  const files = [];
+  const digests = [];
+  for (const arg of args) {
+    if (DIGEST_SUBJECT.test(arg)) {
+      const [algorithm, hex] = arg.split(":");
+      digests.push({ path: arg, [algorithm]: hex, file: false });
+    } else if (/^sha(256|512):/i.test(arg) && !fs35.existsSync(arg)) {
+      throw new ReproofError(
+        "E_USAGE",
+        `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`
+      );
+    } else {
+      files.push(arg);
+    }
+  }
+  return { files, digests };
 }
 function toPolicy(flags) {
   let file = {};
@@ -90055,14 +90471,8 @@ function toPolicy(flags) {
     }
     file = parsed.output;
   }
-  const sourceRef = flags.sourceRef ?? file.sourceRef;
-  if (sourceRef !== void 0) {
-    try {
-      new RegExp(sourceRef);
-    } catch {
-      throw new ReproofError("E_USAGE", `--source-ref ${sourceRef}: not a valid regular expression`);
-    }
-  }
+  const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp;
+  checkRegexp(sourceRefRegexp, "--source-ref-regexp");
   const maxAge = flags.maxAge ?? file.maxAge;
   const pick = (a, b) => a ?? b;
   const policy = {};
@@ -90071,12 +90481,25 @@ function toPolicy(flags) {
   };
   set("builderId", pick(flags.builderId, file.builderId));
   set("sourceUri", pick(flags.sourceUri, file.sourceUri));
-  set("sourceRef", sourceRef);
+  set("repo", pick(flags.repo, file.repo));
+  set("owner", pick(flags.owner, file.owner));
+  set("sourceRef", pick(flags.sourceRef, file.sourceRef));
+  set("sourceRefRegexp", sourceRefRegexp);
   set("sourceDigest", pick(flags.sourceDigest, file.sourceDigest));
+  set("signerWorkflow", pick(flags.signerWorkflow, file.signerWorkflow));
+  set("signerRepo", pick(flags.signerRepo, file.signerRepo));
+  set("signerDigest", pick(flags.signerDigest, file.signerDigest));
+  set(
+    "denySelfHostedRunners",
+    flags.denySelfHostedRunners === true ? true : file.denySelfHostedRunners
+  );
   set("predicateType", pick(flags.predicateType, file.predicateType));
   set("buildType", pick(flags.buildType, file.buildType));
   set("requireReproduced", flags.requireReproduced === true ? true : file.requireReproduced);
-  set("maxAgeMs", maxAge === void 0 ? void 0 : parseDuration(maxAge, "--max-age"));
+  set(
+    "maxAgeMs",
+    maxAge === void 0 ? void 0 : parseDuration(maxAge, "--max-age", { maxMs: MAX_AGE_LIMIT_MS })
+  );
   return policy;
 }
 function renderVerify(result, color) {
@@ -90096,6 +90519,7 @@ function renderVerify(result, color) {
       `  differs: ${item.path} (${item.kind})${item.hints.length === 0 ? "" : `, likely ${item.hints.map((h) => h.cause).join(", ")}`}`
     );
   }
+  for (const note of result.unchecked) lines.push(`  not checked: ${note}`);
   if (result.identity !== null) {
     lines.push(
       result.identity.kind === "key" ? `  signed with key ${result.identity.hint.slice(0, 16)}\u2026` : `  signed by ${result.identity.subjectAlternativeName} (${result.identity.issuer})`
@@ -90104,25 +90528,35 @@ function renderVerify(result, color) {
   return `${lines.join("\n")}
 `;
 }
-var PolicyFileSchema;
+var PolicyFileSchema, DIGEST_SUBJECT, MAX_AGE_LIMIT_MS;
 var init_verify_action = __esm({
   "src/cli/verify-action.ts"() {
     "use strict";
     init_dist();
     init_duration();
     init_errors();
+    init_policy();
     init_run_verify();
     init_output();
     PolicyFileSchema = strictObject({
       builderId: optional(string()),
       sourceUri: optional(string()),
+      repo: optional(string()),
+      owner: optional(string()),
       sourceRef: optional(string()),
+      sourceRefRegexp: optional(string()),
       sourceDigest: optional(string()),
+      signerWorkflow: optional(string()),
+      signerRepo: optional(string()),
+      signerDigest: optional(string()),
+      denySelfHostedRunners: optional(boolean()),
       predicateType: optional(string()),
       buildType: optional(string()),
       requireReproduced: optional(boolean()),
       maxAge: optional(string())
     });
+    DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+    MAX_AGE_LIMIT_MS = 100 * 365 * 864e5;
   }
 });
 
@@ -90327,11 +90761,11 @@ function ledgerTooBig(label, size) {
     { path: label }
   );
 }
-function parseLedger(text, file) {
+function parseLedger(text2, file) {
   const records = [];
   const seqs = /* @__PURE__ */ new Map();
   let head = GENESIS;
-  const lines = text.split("\n");
+  const lines = text2.split("\n");
   lines.pop();
   for (const [i, line] of lines.entries()) {
     const where = `${file}:${i + 1}`;
@@ -90540,8 +90974,8 @@ ${e.message ?? String(err)}`;
 }
 function firstLine(err) {
   const e = err;
-  const text = e.stderr?.toString().trim() ?? "";
-  return (text === "" ? e.message ?? String(err) : text).split("\n").filter((l) => l.trim() !== "").pop() ?? "failed";
+  const text2 = e.stderr?.toString().trim() ?? "";
+  return (text2 === "" ? e.message ?? String(err) : text2).split("\n").filter((l) => l.trim() !== "").pop() ?? "failed";
 }
 var LEDGER_FILE, MAX_ATTEMPTS, BATCH_BYTES, GIT_TIMEOUT_MS, GitLedger;
 var init_git_ledger = __esm({
@@ -90589,8 +91023,8 @@ var init_git_ledger = __esm({
           throw new ReproofError("E_LEDGER", `${this.label}: the branch has no ${LEDGER_FILE}`);
         }
         if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size);
-        const text = this.git(["cat-file", "blob", `${tip}:${LEDGER_FILE}`]);
-        return { records: parseLedger(text, this.recordsLabel), recovered: void 0, tip };
+        const text2 = this.git(["cat-file", "blob", `${tip}:${LEDGER_FILE}`]);
+        return { records: parseLedger(text2, this.recordsLabel), recovered: void 0, tip };
       }
       /** The records at the branch's tip, for lookups before deciding. */
       peek() {
@@ -90710,13 +91144,13 @@ var init_git_ledger = __esm({
         return this.git(["rev-parse", "refs/ledger/tip"]).trim();
       }
       commit(parent, records, append) {
-        const text = [...records, append.record].map((r2) => `${recordBytes(r2)}
+        const text2 = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
         const index = path26.join(this.work, "index");
         fs38.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
-        const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text }).trim();
+        const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text2 }).trim();
         const bundleBlob = this.git(["hash-object", "-w", "--stdin"], { input: append.bundle }).trim();
         this.git(["update-index", "--add", "--cacheinfo", `100644,${ledgerBlob},${LEDGER_FILE}`], {
           env
@@ -90755,9 +91189,9 @@ reason: ${r.reason}`}
           this.git(["push", "-q", "--", this.url, `${commit}:refs/heads/${this.branch}`]);
           return "landed";
         } catch (err) {
-          const text = errorText2(err);
+          const text2 = errorText2(err);
           if (/\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info/.test(
-            text
+            text2
           ))
             return "rejected";
           return "unknown";
@@ -90911,9 +91345,9 @@ import os8 from "node:os";
 async function gateAction(sub, artifact, flags, streams) {
   const lockTimeoutMs = parseDuration(flags.lockTimeout, "--lock-timeout");
   const c = paint(useColor(streams.stdout, streams.env));
-  const print = (json2, text) => {
+  const print = (json2, text2) => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json2, null, 2)}
-` : `${text}
+` : `${text2}
 `);
   };
   if (sub === "deploy" || sub === "rollback") {
@@ -91132,41 +91566,41 @@ function buildCommand(streams, setExit, signal) {
 }
 function toBuildFlags(raw2) {
   const list3 = (v) => Array.isArray(v) ? v : void 0;
-  const text = (v) => typeof v === "string" ? v : void 0;
+  const text2 = (v) => typeof v === "string" ? v : void 0;
   const bool = (v) => v === true ? true : void 0;
   const vary = list3(raw2.vary) ?? [];
   return {
-    source: text(raw2.source),
+    source: text2(raw2.source),
     out: list3(raw2.out),
-    epoch: text(raw2.epoch),
+    epoch: text2(raw2.epoch),
     json: bool(raw2.json),
-    outDir: text(raw2.outDir),
-    record: text(raw2.record),
-    report: text(raw2.report),
+    outDir: text2(raw2.outDir),
+    record: text2(raw2.record),
+    report: text2(raw2.report),
     env: list3(raw2.env),
-    timeout: text(raw2.timeout),
+    timeout: text2(raw2.timeout),
     keep: bool(raw2.keep),
     sequential: bool(raw2.sequential),
     vary: vary.filter((v) => !v.startsWith(REMOVE)),
     noVary: vary.filter((v) => v.startsWith(REMOVE)).map((v) => v.slice(REMOVE.length)),
     exclude: list3(raw2.exclude),
-    tempDir: text(raw2.tempDir),
+    tempDir: text2(raw2.tempDir),
     normalize: typeof raw2.normalize === "boolean" ? raw2.normalize : void 0,
     network: bool(raw2.network),
     requireSandbox: bool(raw2.requireSandbox),
     sandbox: raw2.sandbox === false ? false : void 0,
-    bundle: text(raw2.bundle),
-    key: text(raw2.key),
-    passphraseEnv: text(raw2.passphraseEnv),
-    builderId: text(raw2.builderId),
-    statement: text(raw2.statement),
+    bundle: text2(raw2.bundle),
+    key: text2(raw2.key),
+    passphraseEnv: text2(raw2.passphraseEnv),
+    builderId: text2(raw2.builderId),
+    statement: text2(raw2.statement),
     keyless: raw2.keyless === true ? true : void 0,
-    identityTokenFile: text(raw2.identityTokenFile),
-    fulcioUrl: text(raw2.fulcioUrl),
-    rekorUrl: text(raw2.rekorUrl),
-    tsaUrl: text(raw2.tsaUrl),
-    signTimeout: text(raw2.signTimeout),
-    signRetries: text(raw2.signRetries)
+    identityTokenFile: text2(raw2.identityTokenFile),
+    fulcioUrl: text2(raw2.fulcioUrl),
+    rekorUrl: text2(raw2.rekorUrl),
+    tsaUrl: text2(raw2.tsaUrl),
+    signTimeout: text2(raw2.signTimeout),
+    signRetries: text2(raw2.signRetries)
   };
 }
 
@@ -91206,7 +91640,10 @@ var collect2 = (value, previous) => [
 function verifyCommand(streams, setExit) {
   const command = new Command("verify").description(
     "check an attestation: signature, identity, subject digests and policy; yes or no, with the reason"
-  ).argument("<artifacts...>", "the artifacts that must be attested (matched by digest)").requiredOption("--bundle <file>", "Sigstore bundle holding the attestation");
+  ).argument(
+    "<artifacts...>",
+    "the artifacts that must be attested (matched by digest), or digests as sha256:<hex> or sha512:<hex>"
+  ).requiredOption("--bundle <file>", "Sigstore bundle holding the attestation");
   return withTrustAndPolicy(command).option("--rebuild", "after every other check passed, rebuild from the provenance and compare").option("--source <dir>", "for --rebuild: a local git repository holding the recorded commit").option("--temp-dir <dir>", "for --rebuild: where the build roots go").option("--json", "print the result as JSON on stdout").action(async (artifacts, flags) => {
     const { verifyAction: verifyAction2 } = await Promise.resolve().then(() => (init_verify_action(), verify_action_exports));
     setExit(await verifyAction2(artifacts, flags, streams));
@@ -91218,11 +91655,29 @@ function withTrustAndPolicy(command) {
     "keyless: the identity as a regular expression, anchored at both ends"
   ).option(
     "--certificate-oidc-issuer <url>",
-    "keyless: the OIDC issuer the certificate was issued for"
+    "keyless: the OIDC issuer the certificate was issued for, exactly"
+  ).option(
+    "--certificate-oidc-issuer-regexp <regexp>",
+    "keyless: the OIDC issuer as a regular expression, anchored at both ends"
   ).option(
     "--trusted-root <file>",
-    "keyless: verify offline against this trusted root (default: the public-good root, online)"
-  ).option("--builder-id <id>", "require this builder id").option("--source-uri <uri>", "require this source repository URI").option("--source-ref <regexp>", "require the source ref to match (anchored at both ends)").option("--source-digest <commit>", "require this source commit").option("--predicate-type <uri>", "require this predicate type").option("--build-type <uri>", "require this build type").option("--require-reproduced", "require proof that two runs produced every subject").option("--max-age <duration>", "require a log or timestamp time no older than this (e.g. 30d)").option("--policy <file>", "JSON file with the same policy settings (flags win)");
+    "verify offline against this trusted root (keyless default: the public-good root, online; with --key: checks the bundle\u2019s log entries and timestamps)"
+  ).option("--builder-id <id>", "require this builder id (from the predicate)").option("--source-uri <uri>", "require this source repository").option("--repo <[host/]owner/repo>", "require this source repository, as gh names it").option("--owner <[host/]owner>", "require a source repository of this owner").option("--source-ref <ref>", "require exactly this source ref (e.g. refs/tags/v1.0)").option(
+    "--source-ref-regexp <regexp>",
+    "require the source ref to match (anchored at both ends)"
+  ).option("--source-digest <commit>", "require this source commit").option(
+    "--signer-workflow <[host/]owner/repo/path>",
+    "keyless: require that this workflow signed (e.g. acme/app/.github/workflows/release.yml)"
+  ).option("--signer-repo <[host/]owner/repo>", "keyless: require a workflow of this repository").option("--signer-digest <commit>", "keyless: require the signing workflow at this commit").option(
+    "--deny-self-hosted-runners",
+    "keyless: refuse a signature made on a self-hosted runner"
+  ).option(
+    "--predicate-type <uri>",
+    "require this predicate type (default: SLSA Provenance v1, https://slsa.dev/provenance/v1)"
+  ).option("--build-type <uri>", "require this build type").option("--require-reproduced", "require proof that two runs produced every subject").option(
+    "--max-age <duration>",
+    "require the earliest verified log or timestamp time to be no older than this (e.g. 90d, 2w, 12h)"
+  ).option("--policy <file>", "JSON file with the same policy settings (flags win)");
 }
 
 // src/cli/gate-command.ts
@@ -91514,14 +91969,14 @@ function parse(stdout) {
 }
 function writeOutputs(file, outputs) {
   if (file === void 0) return;
-  const text = Object.entries(outputs).map(([name, value]) => {
+  const text2 = Object.entries(outputs).map(([name, value]) => {
     const delimiter = `reproof_${randomUUID()}`;
     return `${name}<<${delimiter}
 ${value}
 ${delimiter}
 `;
   }).join("");
-  fs39.appendFileSync(file, text);
+  fs39.appendFileSync(file, text2);
 }
 function annotate(level, message) {
   process.stdout.write(

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import * as v from 'valibot'
 import { parseDuration } from '../config/duration.js'
 import { EXIT, ReproofError } from '../errors.js'
-import type { Policy } from '../verify/policy.js'
+import { CERTIFICATE_ONLY, type ArtifactDigests, type Policy } from '../verify/policy.js'
 import { runVerify, type VerifyResult } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
 import { paint, useColor, type Streams } from './output.js'
@@ -11,8 +11,15 @@ import type { VerifyFlags } from './verify-command.js'
 const PolicyFileSchema = v.strictObject({
   builderId: v.optional(v.string()),
   sourceUri: v.optional(v.string()),
+  repo: v.optional(v.string()),
+  owner: v.optional(v.string()),
   sourceRef: v.optional(v.string()),
+  sourceRefRegexp: v.optional(v.string()),
   sourceDigest: v.optional(v.string()),
+  signerWorkflow: v.optional(v.string()),
+  signerRepo: v.optional(v.string()),
+  signerDigest: v.optional(v.string()),
+  denySelfHostedRunners: v.optional(v.boolean()),
   predicateType: v.optional(v.string()),
   buildType: v.optional(v.string()),
   requireReproduced: v.optional(v.boolean()),
@@ -27,6 +34,8 @@ export async function verifyAction(
 ): Promise<number> {
   const trust = toTrust(flags)
   const policy = toPolicy(flags)
+  checkPolicyFitsTrust(policy, trust)
+  const { files, digests } = splitSubjects(artifacts)
   if (flags.rebuild === true && flags.source === undefined)
     throw new ReproofError(
       'E_USAGE',
@@ -38,7 +47,8 @@ export async function verifyAction(
       : undefined
   const result = await runVerify(
     {
-      artifacts,
+      artifacts: files,
+      digests,
       bundle: flags.bundle,
       trust,
       policy,
@@ -56,10 +66,11 @@ export function toTrust(flags: VerifyFlags): Trust {
   const keyless =
     flags.certificateIdentity !== undefined ||
     flags.certificateIdentityRegexp !== undefined ||
-    flags.certificateOidcIssuer !== undefined
+    flags.certificateOidcIssuer !== undefined ||
+    flags.certificateOidcIssuerRegexp !== undefined
   if (keys.length > 0 && keyless)
     throw new ReproofError('E_USAGE', 'give either --key or the --certificate-* options, not both')
-  if (keys.length > 0) return { kind: 'keys', keys }
+  if (keys.length > 0) return { kind: 'keys', keys, trustedRoot: flags.trustedRoot }
   if (
     (flags.certificateIdentity === undefined) ===
     (flags.certificateIdentityRegexp === undefined)
@@ -69,25 +80,73 @@ export function toTrust(flags: VerifyFlags): Trust {
       'keyless verification needs exactly one of --certificate-identity and --certificate-identity-regexp (or give --key)',
     )
   }
-  if (flags.certificateOidcIssuer === undefined)
-    throw new ReproofError('E_USAGE', 'keyless verification needs --certificate-oidc-issuer')
-  if (flags.certificateIdentityRegexp !== undefined) {
-    try {
-      new RegExp(flags.certificateIdentityRegexp)
-    } catch {
-      throw new ReproofError(
-        'E_USAGE',
-        `--certificate-identity-regexp ${flags.certificateIdentityRegexp}: not a valid regular expression`,
-      )
-    }
-  }
+  if (
+    (flags.certificateOidcIssuer === undefined) ===
+    (flags.certificateOidcIssuerRegexp === undefined)
+  )
+    throw new ReproofError(
+      'E_USAGE',
+      'keyless verification needs exactly one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp',
+    )
+  checkRegexp(flags.certificateIdentityRegexp, '--certificate-identity-regexp')
+  checkRegexp(flags.certificateOidcIssuerRegexp, '--certificate-oidc-issuer-regexp')
   return {
     kind: 'keyless',
     trustedRoot: flags.trustedRoot,
     identity: flags.certificateIdentity,
     identityRegexp: flags.certificateIdentityRegexp,
     issuer: flags.certificateOidcIssuer,
+    issuerRegexp: flags.certificateOidcIssuerRegexp,
   }
+}
+
+function checkRegexp(pattern: string | undefined, flag: string): void {
+  if (pattern === undefined) return
+  try {
+    new RegExp(pattern)
+  } catch {
+    throw new ReproofError('E_USAGE', `${flag} ${pattern}: not a valid regular expression`)
+  }
+}
+
+/** Policies only a Fulcio certificate can answer make no sense with --key: said before anything runs. */
+export function checkPolicyFitsTrust(policy: Policy, trust: Trust): void {
+  if (trust.kind !== 'keys') return
+  const flags: Record<string, string> = {
+    signerWorkflow: '--signer-workflow',
+    signerRepo: '--signer-repo',
+    signerDigest: '--signer-digest',
+    denySelfHostedRunners: '--deny-self-hosted-runners',
+  }
+  for (const key of CERTIFICATE_ONLY) {
+    if (policy[key] !== undefined)
+      throw new ReproofError(
+        'E_USAGE',
+        `${flags[key] ?? key} is checked against a Fulcio certificate; a --key bundle has none`,
+      )
+  }
+}
+
+const DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/
+
+/** `sha256:<hex>` and `sha512:<hex>` arguments are digests to match; every other argument is a file. */
+export function splitSubjects(args: string[]): { files: string[]; digests: ArtifactDigests[] } {
+  const files: string[] = []
+  const digests: ArtifactDigests[] = []
+  for (const arg of args) {
+    if (DIGEST_SUBJECT.test(arg)) {
+      const [algorithm, hex] = arg.split(':') as ['sha256' | 'sha512', string]
+      digests.push({ path: arg, [algorithm]: hex, file: false })
+    } else if (/^sha(256|512):/i.test(arg) && !fs.existsSync(arg)) {
+      throw new ReproofError(
+        'E_USAGE',
+        `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`,
+      )
+    } else {
+      files.push(arg)
+    }
+  }
+  return { files, digests }
 }
 
 export function toPolicy(flags: VerifyFlags): Policy {
@@ -112,14 +171,8 @@ export function toPolicy(flags: VerifyFlags): Policy {
     }
     file = parsed.output
   }
-  const sourceRef = flags.sourceRef ?? file.sourceRef
-  if (sourceRef !== undefined) {
-    try {
-      new RegExp(sourceRef)
-    } catch {
-      throw new ReproofError('E_USAGE', `--source-ref ${sourceRef}: not a valid regular expression`)
-    }
-  }
+  const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp
+  checkRegexp(sourceRefRegexp, '--source-ref-regexp')
   const maxAge = flags.maxAge ?? file.maxAge
   const pick = <T>(a: T | undefined, b: T | undefined): T | undefined => a ?? b
   const policy: Policy = {}
@@ -128,14 +181,32 @@ export function toPolicy(flags: VerifyFlags): Policy {
   }
   set('builderId', pick(flags.builderId, file.builderId))
   set('sourceUri', pick(flags.sourceUri, file.sourceUri))
-  set('sourceRef', sourceRef)
+  set('repo', pick(flags.repo, file.repo))
+  set('owner', pick(flags.owner, file.owner))
+  set('sourceRef', pick(flags.sourceRef, file.sourceRef))
+  set('sourceRefRegexp', sourceRefRegexp)
   set('sourceDigest', pick(flags.sourceDigest, file.sourceDigest))
+  set('signerWorkflow', pick(flags.signerWorkflow, file.signerWorkflow))
+  set('signerRepo', pick(flags.signerRepo, file.signerRepo))
+  set('signerDigest', pick(flags.signerDigest, file.signerDigest))
+  set(
+    'denySelfHostedRunners',
+    flags.denySelfHostedRunners === true ? true : file.denySelfHostedRunners,
+  )
   set('predicateType', pick(flags.predicateType, file.predicateType))
   set('buildType', pick(flags.buildType, file.buildType))
   set('requireReproduced', flags.requireReproduced === true ? true : file.requireReproduced)
-  set('maxAgeMs', maxAge === undefined ? undefined : parseDuration(maxAge, '--max-age'))
+  set(
+    'maxAgeMs',
+    maxAge === undefined
+      ? undefined
+      : parseDuration(maxAge, '--max-age', { maxMs: MAX_AGE_LIMIT_MS }),
+  )
   return policy
 }
+
+// Any age a release policy could mean; beyond it the number is a mistake.
+const MAX_AGE_LIMIT_MS = 100 * 365 * 86_400_000
 
 function renderVerify(result: VerifyResult, color: boolean): string {
   const c = paint(color)
@@ -156,6 +227,7 @@ function renderVerify(result: VerifyResult, color: boolean): string {
       `  differs: ${item.path} (${item.kind})${item.hints.length === 0 ? '' : `, likely ${item.hints.map((h) => h.cause).join(', ')}`}`,
     )
   }
+  for (const note of result.unchecked) lines.push(`  not checked: ${note}`)
   if (result.identity !== null) {
     lines.push(
       result.identity.kind === 'key'

@@ -7,11 +7,19 @@ export interface VerifyFlags {
   certificateIdentity?: string
   certificateIdentityRegexp?: string
   certificateOidcIssuer?: string
+  certificateOidcIssuerRegexp?: string
   trustedRoot?: string
   builderId?: string
   sourceUri?: string
+  repo?: string
+  owner?: string
   sourceRef?: string
+  sourceRefRegexp?: string
   sourceDigest?: string
+  signerWorkflow?: string
+  signerRepo?: string
+  signerDigest?: string
+  denySelfHostedRunners?: boolean
   predicateType?: string
   buildType?: string
   requireReproduced?: boolean
@@ -33,7 +41,10 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
     .description(
       'check an attestation: signature, identity, subject digests and policy; yes or no, with the reason',
     )
-    .argument('<artifacts...>', 'the artifacts that must be attested (matched by digest)')
+    .argument(
+      '<artifacts...>',
+      'the artifacts that must be attested (matched by digest), or digests as sha256:<hex> or sha512:<hex>',
+    )
     .requiredOption('--bundle <file>', 'Sigstore bundle holding the attestation')
   return withTrustAndPolicy(command)
     .option('--rebuild', 'after every other check passed, rebuild from the provenance and compare')
@@ -57,19 +68,45 @@ export function withTrustAndPolicy(command: Command): Command {
     )
     .option(
       '--certificate-oidc-issuer <url>',
-      'keyless: the OIDC issuer the certificate was issued for',
+      'keyless: the OIDC issuer the certificate was issued for, exactly',
+    )
+    .option(
+      '--certificate-oidc-issuer-regexp <regexp>',
+      'keyless: the OIDC issuer as a regular expression, anchored at both ends',
     )
     .option(
       '--trusted-root <file>',
-      'keyless: verify offline against this trusted root (default: the public-good root, online)',
+      'verify offline against this trusted root (keyless default: the public-good root, online; with --key: checks the bundle’s log entries and timestamps)',
     )
-    .option('--builder-id <id>', 'require this builder id')
-    .option('--source-uri <uri>', 'require this source repository URI')
-    .option('--source-ref <regexp>', 'require the source ref to match (anchored at both ends)')
+    .option('--builder-id <id>', 'require this builder id (from the predicate)')
+    .option('--source-uri <uri>', 'require this source repository')
+    .option('--repo <[host/]owner/repo>', 'require this source repository, as gh names it')
+    .option('--owner <[host/]owner>', 'require a source repository of this owner')
+    .option('--source-ref <ref>', 'require exactly this source ref (e.g. refs/tags/v1.0)')
+    .option(
+      '--source-ref-regexp <regexp>',
+      'require the source ref to match (anchored at both ends)',
+    )
     .option('--source-digest <commit>', 'require this source commit')
-    .option('--predicate-type <uri>', 'require this predicate type')
+    .option(
+      '--signer-workflow <[host/]owner/repo/path>',
+      'keyless: require that this workflow signed (e.g. acme/app/.github/workflows/release.yml)',
+    )
+    .option('--signer-repo <[host/]owner/repo>', 'keyless: require a workflow of this repository')
+    .option('--signer-digest <commit>', 'keyless: require the signing workflow at this commit')
+    .option(
+      '--deny-self-hosted-runners',
+      'keyless: refuse a signature made on a self-hosted runner',
+    )
+    .option(
+      '--predicate-type <uri>',
+      'require this predicate type (default: SLSA Provenance v1, https://slsa.dev/provenance/v1)',
+    )
     .option('--build-type <uri>', 'require this build type')
     .option('--require-reproduced', 'require proof that two runs produced every subject')
-    .option('--max-age <duration>', 'require a log or timestamp time no older than this (e.g. 30d)')
+    .option(
+      '--max-age <duration>',
+      'require the earliest verified log or timestamp time to be no older than this (e.g. 90d, 2w, 12h)',
+    )
     .option('--policy <file>', 'JSON file with the same policy settings (flags win)')
 }

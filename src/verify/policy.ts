@@ -1,44 +1,81 @@
 import crypto from 'node:crypto'
 import { PROVENANCE_TYPE } from '../attest/statement.js'
 import type { Check, Reason } from './reasons.js'
+import type { CertificateFacts } from './certificate-facts.js'
+import type { VerifiedTime } from './verify-signature.js'
 
 /** What the caller requires beyond a valid signature; every field is optional. */
 export interface Policy {
+  /** Unset means SLSA Provenance v1: any other predicate needs to be asked for by name. */
   predicateType?: string
   builderId?: string
-  sourceUri?: string
-  /** Anchored at both ends. */
-  sourceRef?: string
-  sourceDigest?: string
   buildType?: string
+  /** The source repository, compared as a repository (git+, .git and case aside). */
+  sourceUri?: string
+  /** `owner/repo` or `host/owner/repo`, as gh attestation verify takes it. */
+  repo?: string
+  /** `owner` or `host/owner`. */
+  owner?: string
+  /** Exact. */
+  sourceRef?: string
+  /** Anchored at both ends. */
+  sourceRefRegexp?: string
+  sourceDigest?: string
+  /** Keyless only: `[host/]owner/repo/path/to/workflow` of the workflow that signed. */
+  signerWorkflow?: string
+  /** Keyless only: `[host/]owner/repo` of the workflow that signed. */
+  signerRepo?: string
+  /** Keyless only: the commit of the workflow that signed. */
+  signerDigest?: string
+  /** Keyless only: refuse a certificate whose runner environment is not github-hosted. */
+  denySelfHostedRunners?: boolean
   requireReproduced?: boolean
-  /** Milliseconds; measured from the log's or the timestamp authority's time. */
+  /** Milliseconds; measured from the earliest verified time. */
   maxAgeMs?: number
 }
+
+/** The policies that only a certificate can answer. */
+export const CERTIFICATE_ONLY: readonly (keyof Policy)[] = [
+  'signerWorkflow',
+  'signerRepo',
+  'signerDigest',
+  'denySelfHostedRunners',
+]
 
 export const STATEMENT_TYPES = [
   'https://in-toto.io/Statement/v1',
   'https://in-toto.io/Statement/v0.1',
 ]
 
+// Clocks of signers, logs and verifiers disagree a little; a signed time further ahead
+// than this is not a clock's error.
+export const FUTURE_SKEW_MS = 5 * 60_000
+
 export interface ArtifactDigests {
+  /** The file, or the digest itself when the subject was given as one. */
   path: string
-  sha256: string
+  sha256?: string
   /** Computed only when a subject is named by SHA-512. */
   sha512?: string
+  /** False for a subject given as a digest: there is no file. */
+  file?: false
 }
 
+/** Who vouches for the facts a source policy checks. */
+export type Signer = { kind: 'key' } | { kind: 'certificate'; facts: CertificateFacts }
+
 /**
- * Checks a decoded statement against the artifacts and the policy. Pure: the verified
- * times come in as a parameter. A check the policy asks for on a field that is not
- * there fails; it is never skipped.
+ * Checks a decoded statement against the artifacts and the policy. Pure: the signer's
+ * facts and the verified times come in as parameters. A check the policy asks for on a
+ * field that is not there fails; it is never skipped.
  */
 export function checkStatement(
   payloadType: string,
   statement: unknown,
   artifacts: readonly ArtifactDigests[],
   policy: Policy,
-  verifiedTimes: readonly number[],
+  signer: Signer,
+  verifiedTimes: readonly VerifiedTime[],
   now: number,
 ): Check[] {
   const checks: Check[] = []
@@ -61,42 +98,39 @@ export function checkStatement(
     reason: 'statement-type',
   })
   const predicateType = typeof s.predicateType === 'string' ? s.predicateType : undefined
-  if (policy.predicateType !== undefined) {
-    add({
-      name: 'predicate type',
-      ok: predicateType === policy.predicateType,
-      wanted: policy.predicateType,
-      found: predicateType,
-      reason: 'predicate-type',
-    })
-  }
+  const wantedType = policy.predicateType ?? PROVENANCE_TYPE
+  add({
+    name: 'predicate type',
+    ok: predicateType === wantedType,
+    wanted: wantedType,
+    found: predicateType,
+    reason: 'predicate-type',
+  })
   const subjects = Array.isArray(s.subject) ? s.subject.filter(isObject) : []
   for (const artifact of artifacts) {
     const match = subjects.find((subject) => {
       const digest = isObject(subject.digest) ? subject.digest : {}
       return (
-        digest.sha256 === artifact.sha256 ||
+        (artifact.sha256 !== undefined && digest.sha256 === artifact.sha256) ||
         (artifact.sha512 !== undefined && digest.sha512 === artifact.sha512)
       )
     })
     add({
       name: `subject for ${artifact.path}`,
       ok: match !== undefined,
-      wanted: { sha256: artifact.sha256 },
+      wanted:
+        artifact.sha256 !== undefined ? { sha256: artifact.sha256 } : { sha512: artifact.sha512 },
       found: subjects.map((x) => x.digest),
       reason: 'subject-mismatch',
     })
   }
+  checks.push(...timeChecks(policy, verifiedTimes, now))
 
   // Policies that read the provenance need the provenance predicate.
   const readsPredicate =
-    [
-      policy.builderId,
-      policy.sourceUri,
-      policy.sourceRef,
-      policy.sourceDigest,
-      policy.buildType,
-    ].some((x) => x !== undefined) || policy.requireReproduced === true
+    [policy.builderId, policy.buildType].some((x) => x !== undefined) ||
+    policy.requireReproduced === true ||
+    (signer.kind === 'key' && asksForSource(policy))
   if (readsPredicate && predicateType !== PROVENANCE_TYPE) {
     add({
       name: 'provenance predicate',
@@ -110,42 +144,245 @@ export function checkStatement(
   const predicate = isObject(s.predicate) ? s.predicate : {}
   const definition = isObject(predicate.buildDefinition) ? predicate.buildDefinition : {}
   const external = isObject(definition.externalParameters) ? definition.externalParameters : {}
-  const source = isObject(external.source) ? external.source : {}
+  const source =
+    predicateType === PROVENANCE_TYPE && isObject(external.source) ? external.source : {}
   const run = isObject(predicate.runDetails) ? predicate.runDetails : {}
   const builder = isObject(run.builder) ? run.builder : {}
-  // Exact-match policies: one row each, each with its own reason.
+  // Exact-match policies on what the signer wrote: one row each, each with its own reason.
   const exact: [string | undefined, string, unknown, Reason][] = [
     [policy.builderId, 'builder id', builder.id, 'builder-id'],
     [policy.buildType, 'build type', definition.buildType, 'build-type'],
-    [policy.sourceUri, 'source uri', source.uri, 'source-uri'],
-    [policy.sourceDigest, 'source digest', source.commit, 'source-digest'],
   ]
   for (const [wanted, name, found, reason] of exact) {
     if (wanted !== undefined) add({ name, ok: found === wanted, wanted, found, reason })
   }
-  if (policy.sourceRef !== undefined) {
-    const ref = typeof source.ref === 'string' ? source.ref : undefined
-    add({
-      name: 'source ref',
-      ok: ref !== undefined && anchored(policy.sourceRef).test(ref),
-      wanted: policy.sourceRef,
-      found: ref,
-      reason: ref === undefined ? 'policy-field-missing' : 'source-ref',
-    })
-  }
+  checks.push(
+    ...sourceChecks(policy, signer, {
+      repository: text(source.uri),
+      ref: text(source.ref),
+      digest: text(source.commit),
+    }),
+  )
   if (policy.requireReproduced === true) add(reproducedCheck(run, subjects))
+  return checks
+}
+
+function asksForSource(policy: Policy): boolean {
+  return [
+    policy.sourceUri,
+    policy.repo,
+    policy.owner,
+    policy.sourceRef,
+    policy.sourceRefRegexp,
+    policy.sourceDigest,
+  ].some((x) => x !== undefined)
+}
+
+/**
+ * A signed time from the future is refused, whatever the policy: it is a broken clock
+ * or a forgery. The age is measured from the earliest verified time: a timestamp can be
+ * asked for at any moment over an old signature, so only the earliest bounds the age.
+ */
+function timeChecks(policy: Policy, times: readonly VerifiedTime[], now: number): Check[] {
+  const checks: Check[] = []
+  const describe = (t: VerifiedTime): string => `${new Date(t.time).toISOString()} (${t.source})`
+  const future = times.find((t) => t.time > now + FUTURE_SKEW_MS)
+  if (future !== undefined)
+    checks.push({
+      name: 'verified time not in the future',
+      ok: false,
+      wanted: `no later than ${new Date(now + FUTURE_SKEW_MS).toISOString()}`,
+      found: describe(future),
+      reason: 'time-in-future',
+    })
   if (policy.maxAgeMs !== undefined) {
-    const newest = verifiedTimes.length === 0 ? undefined : Math.max(...verifiedTimes)
-    add({
-      name: 'age',
-      ok: newest !== undefined && now - newest <= policy.maxAgeMs,
-      wanted: `at most ${policy.maxAgeMs} ms old, by a verified log or timestamp time`,
+    const earliest = [...times].sort((a, b) => a.time - b.time)[0]
+    checks.push({
+      name:
+        earliest === undefined
+          ? 'age'
+          : `age, from the earliest verified time: ${describe(earliest)}`,
+      ok: earliest !== undefined && now - earliest.time <= policy.maxAgeMs,
+      wanted: `signed at most ${policy.maxAgeMs} ms ago, by a verified log or timestamp time`,
       found:
-        newest === undefined ? 'no verified time in the bundle' : new Date(newest).toISOString(),
+        earliest === undefined
+          ? 'no verified time in the bundle (a log entry without its inclusion promise vouches for no time)'
+          : describe(earliest),
       reason: 'too-old',
     })
   }
   return checks
+}
+
+interface SourceFacts {
+  repository: string | undefined
+  ref: string | undefined
+  digest: string | undefined
+}
+
+type Compare = (found: string, wanted: string) => boolean
+
+/**
+ * Source policy. For a keyless bundle the facts come from the certificate, which Fulcio
+ * wrote from the CI run's token, and where the predicate states the same fact the two
+ * must agree. For a key bundle there is nothing but the predicate: its facts are what
+ * the key holder asserted, and each check says so.
+ */
+function sourceChecks(policy: Policy, signer: Signer, predicate: SourceFacts): Check[] {
+  const checks: Check[] = []
+  const facts = signer.kind === 'certificate' ? signer.facts : undefined
+  const fromCertificate: SourceFacts | undefined =
+    facts === undefined
+      ? undefined
+      : {
+          repository: facts.sourceRepositoryUri,
+          ref: facts.sourceRepositoryRef,
+          digest: facts.sourceRepositoryDigest,
+        }
+  if (fromCertificate !== undefined) {
+    const same: Record<keyof SourceFacts, Compare> = {
+      repository: sameRepository,
+      ref: (a, b) => a === b,
+      digest: (a, b) => a === b,
+    }
+    for (const fact of ['repository', 'ref', 'digest'] as const) {
+      const a = fromCertificate[fact]
+      const b = predicate[fact]
+      if (a !== undefined && b !== undefined && !same[fact](a, b))
+        checks.push({
+          name: `source ${fact}: the certificate and the predicate agree`,
+          ok: false,
+          wanted: `${a} (certificate)`,
+          found: `${b} (predicate)`,
+          reason: 'source-disagreement',
+        })
+    }
+  }
+  const known = fromCertificate ?? predicate
+  const by =
+    fromCertificate === undefined ? 'signer-asserted, from the predicate' : 'from the certificate'
+  const check = (
+    name: string,
+    wanted: string | undefined,
+    found: string | undefined,
+    ok: Compare,
+    reason: Reason,
+  ): void => {
+    if (wanted === undefined) return
+    checks.push({
+      name: `${name} (${by})`,
+      ok: found !== undefined && ok(found, wanted),
+      wanted,
+      found,
+      reason: found === undefined ? 'policy-field-missing' : reason,
+    })
+  }
+  const asRepository: Compare = (f, w) => sameRepository(f, githubUrl(w))
+  check('source uri', policy.sourceUri, known.repository, sameRepository, 'source-uri')
+  check('repository', policy.repo, known.repository, asRepository, 'repo')
+  const owner = facts !== undefined ? facts.sourceRepositoryOwnerUri : ownerOf(predicate.repository)
+  check('owner', policy.owner, owner, asRepository, 'owner')
+  check('source ref', policy.sourceRef, known.ref, (f, w) => f === w, 'source-ref')
+  check(
+    'source ref',
+    policy.sourceRefRegexp,
+    known.ref,
+    (f, w) => anchored(w).test(f),
+    'source-ref',
+  )
+  check('source digest', policy.sourceDigest, known.digest, (f, w) => f === w, 'source-digest')
+  // What only Fulcio can say: a key bundle cannot answer these, so they fail.
+  const signerFacts = facts ?? {}
+  const certificateOnly = (
+    name: string,
+    wanted: string | undefined,
+    found: string | undefined,
+    ok: Compare,
+    reason: Reason,
+  ): void => {
+    if (wanted === undefined) return
+    checks.push({
+      name: `${name} (from the certificate)`,
+      ok: facts !== undefined && found !== undefined && ok(found, wanted),
+      wanted,
+      found: facts === undefined ? 'a key-signed bundle has no certificate' : found,
+      reason: found === undefined ? 'policy-field-missing' : reason,
+    })
+  }
+  certificateOnly(
+    'signer workflow',
+    policy.signerWorkflow,
+    signerFacts.buildSignerUri,
+    (f, w) => startsWithUrl(f, `${githubUrl(w)}@`),
+    'signer-workflow',
+  )
+  certificateOnly(
+    'signer repository',
+    policy.signerRepo,
+    signerFacts.buildSignerUri,
+    (f, w) => startsWithUrl(f, `${githubUrl(w)}/`),
+    'signer-repo',
+  )
+  certificateOnly(
+    'signer digest',
+    policy.signerDigest,
+    signerFacts.buildSignerDigest,
+    (f, w) => f === w,
+    'signer-digest',
+  )
+  certificateOnly(
+    'runner environment',
+    policy.denySelfHostedRunners === true ? 'github-hosted' : undefined,
+    signerFacts.runnerEnvironment,
+    (f, w) => f === w,
+    'runner-environment',
+  )
+  return checks
+}
+
+function sameRepository(a: string, b: string): boolean {
+  return repositoryKey(a) === repositoryKey(b)
+}
+
+/**
+ * A repository URI in one comparable form: `git+`, credentials, a trailing `.git` or
+ * slash and the scp-like ssh form aside, https, and on github.com in lower case (GitHub
+ * names are not case-sensitive; elsewhere only the host is).
+ */
+export function repositoryKey(uri: string): string {
+  let u = uri.trim().replace(/^git\+/, '')
+  const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u)
+  if (scp !== null && !u.includes('://')) u = `https://${scp[1]}/${scp[2]}`
+  u = u.replace(/^(?:ssh|git|http|https):\/\/(?:[^@/]+@)?/, 'https://')
+  u = u.replace(/\/+$/, '').replace(/\.git$/, '')
+  const m = /^https:\/\/([^/]+)(.*)$/.exec(u)
+  if (m === null) return u
+  const host = (m[1] ?? '').toLowerCase()
+  return `https://${host}${host === 'github.com' ? (m[2] ?? '').toLowerCase() : (m[2] ?? '')}`
+}
+
+/** `owner/repo`, `host/owner/repo` (and the same for owners or workflow paths) as a URL. */
+export function githubUrl(name: string): string {
+  if (/^https?:\/\//.test(name)) return name.replace(/\/+$/, '')
+  const parts = name.split('/').filter((p) => p !== '')
+  const hasHost = parts.length > 0 && (parts[0] ?? '').includes('.')
+  return `https://${hasHost ? parts.join('/') : ['github.com', ...parts].join('/')}`
+}
+
+function startsWithUrl(uri: string, prefix: string): boolean {
+  return /^https:\/\/github\.com\//i.test(prefix)
+    ? uri.toLowerCase().startsWith(prefix.toLowerCase())
+    : uri.startsWith(prefix)
+}
+
+function ownerOf(repository: string | undefined): string | undefined {
+  if (repository === undefined) return undefined
+  const m = /^(https:\/\/[^/]+\/[^/]+)\/[^/]+$/.exec(repositoryKey(repository))
+  return m?.[1]
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
 }
 
 /**

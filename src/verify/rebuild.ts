@@ -17,7 +17,7 @@ export interface RebuildOptions {
   /** A local git repository that holds the recorded commit. */
   source: string
   /** The artifacts given to verify, by path; compared with the rebuilt ones on mismatch. */
-  artifacts: { path: string; sha256: string }[]
+  artifacts: { path: string; sha256?: string; file?: false }[]
   callerEnv: Readonly<Record<string, string | undefined>>
   tempDir: string | undefined
 }
@@ -118,7 +118,8 @@ async function explain(
 ): Promise<DiffItem[]> {
   const items: DiffItem[] = []
   for (const m of mismatches) {
-    const original = given.find((a) => a.sha256 === m.sha256)
+    // A subject given as a digest has no file to compare with.
+    const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false)
     const rebuilt = path.join(outDir, m.name)
     if (original === undefined || !fs.existsSync(rebuilt)) continue
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-explain-'))

@@ -39,6 +39,8 @@ export interface VerifyResult {
   identity: SignatureResult['identity'] | null
   /** The first failed check's reason; null when verified. */
   reason: Reason | null
+  /** Parts of the bundle that were not checked and vouch for nothing (a key bundle's log entries without --trusted-root). */
+  unchecked: string[]
   /** With --rebuild, on a mismatch: what differs between the attested and the rebuilt artifacts. */
   explanation?: DiffItem[]
 }
@@ -60,9 +62,11 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   const checks: Check[] = []
   let identity: SignatureResult['identity'] | null = null
   let explanation: DiffItem[] | undefined
+  let unchecked: string[] = []
   try {
     const signature = await verifySignature(json, options.trust)
     identity = signature.identity
+    unchecked = signature.unchecked
     checks.push({ name: 'signature', ok: true, found: identity })
     if (signature.payload.length > MAX_PAYLOAD_BYTES)
       throw new VerifyRejection(
@@ -94,6 +98,9 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
         statement,
         artifacts,
         options.policy,
+        signature.identity.kind === 'key'
+          ? { kind: 'key' }
+          : { kind: 'certificate', facts: signature.identity.facts },
         signature.verifiedTimes,
         now,
       ),
@@ -139,6 +146,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     checks: checks.map(({ reason, ...c }) => (c.ok ? c : { ...c, reason })),
     identity,
     reason: verified ? null : (failed?.reason ?? 'internal-error'),
+    unchecked,
     ...(explanation === undefined ? {} : { explanation }),
   }
 }

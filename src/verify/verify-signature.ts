@@ -4,6 +4,8 @@ import type { SerializedBundle } from '@sigstore/bundle'
 import { ReproofError } from '../errors.js'
 import { keyHint } from '../sign/keys.js'
 import type { Reason } from './reasons.js'
+import { certificateFacts, type CertificateFacts } from './certificate-facts.js'
+import { trustedRootProblem } from './trusted-root.js'
 import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
 
 /** A "no" from signature verification, with its reason code. */
@@ -19,21 +21,42 @@ export class VerifyRejection extends Error {
 }
 
 export type Trust =
-  | { kind: 'keys'; keys: string[] }
+  | {
+      kind: 'keys'
+      keys: string[]
+      /** Verifies the bundle's log entries and timestamps; without it they are not used. */
+      trustedRoot: string | undefined
+    }
   | {
       kind: 'keyless'
       trustedRoot: string | undefined
       identity: string | undefined
       identityRegexp: string | undefined
-      issuer: string
+      issuer: string | undefined
+      issuerRegexp: string | undefined
     }
+
+/** A time a signature verifiably existed at: from a log's promise or a timestamp authority. */
+export interface VerifiedTime {
+  /** Milliseconds since the epoch. */
+  time: number
+  source: 'transparency log' | 'timestamp authority'
+}
 
 export interface SignatureResult {
   identity:
-    | { kind: 'key'; hint: string }
-    | { kind: 'certificate'; subjectAlternativeName: string; issuer: string }
-  /** Times vouched for by a verified log entry, in ms since the epoch. */
-  verifiedTimes: number[]
+    | { kind: 'key'; hint: string; key: string }
+    | {
+        kind: 'certificate'
+        subjectAlternativeName: string
+        issuer: string
+        /** What Fulcio wrote into the certificate about the workload (certificate-facts.ts). */
+        facts: CertificateFacts
+      }
+  /** Only times whose signatures verified: never a log entry's bare integratedTime. */
+  verifiedTimes: VerifiedTime[]
+  /** Parts of the bundle that were not checked, and so vouch for nothing. */
+  unchecked: string[]
   payloadType: string
   payload: Buffer
 }
@@ -41,6 +64,7 @@ export interface SignatureResult {
 // Keyless bundles are verified with no lowered thresholds: one log entry, one
 // certificate-transparency proof and one trusted time, always.
 const KEYLESS_THRESHOLDS = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 }
+const KEY_THRESHOLDS = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }
 
 /**
  * Verifies the bundle's signature with @sigstore/verify against the given trust, then
@@ -81,44 +105,88 @@ export async function verifySignature(
       envelope.signatures.length,
     )
   }
-
-  let signer
-  if (trust.kind === 'keys') {
-    const keys = new Map(
-      trust.keys.map((file) => {
-        const key = loadPublicKey(file)
-        return [keyHint(key), key] as const
-      }),
+  let entity
+  try {
+    entity = toSignedEntity(bundle)
+  } catch (err) {
+    throw new VerifyRejection(
+      'bundle-invalid',
+      `the bundle cannot be read (${(err as Error).message})`,
     )
-    const hint = json.verificationMaterial.publicKey?.hint
-    const key = hint === undefined ? undefined : keys.get(hint)
-    if (key === undefined)
+  }
+  const unchecked: string[] = []
+
+  let identity: SignatureResult['identity']
+  if (trust.kind === 'keys') {
+    const keys = trust.keys.map((file) => ({ file, key: loadPublicKey(file) }))
+    const root =
+      trust.trustedRoot === undefined
+        ? TrustedRoot.fromJSON({
+            mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+            tlogs: [],
+            certificateAuthorities: [],
+            ctlogs: [],
+            timestampAuthorities: [],
+          })
+        : await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
+    if (trust.trustedRoot === undefined) {
+      // Nothing to check log entries and timestamps against: they are left out, named,
+      // and give no verified time. A key-signed bundle needs neither.
+      const parts = [
+        entity.tlogEntries.length > 0
+          ? `${entity.tlogEntries.length} transparency-log entry(ies)`
+          : '',
+        countTimestamps(entity) > 0 ? `${countTimestamps(entity)} RFC 3161 timestamp(s)` : '',
+      ].filter((p) => p !== '')
+      if (parts.length > 0)
+        unchecked.push(`${parts.join(' and ')}: not checked, no --trusted-root was given`)
+      entity = { ...entity, tlogEntries: [], timestamps: [] }
+    }
+    // The hint is not signed and its form varies (hex here, base64 from cosign and
+    // sigstore-go, or none): the key it names is tried first, then every other key.
+    const hint = json.verificationMaterial.publicKey?.hint ?? ''
+    const ordered = [
+      ...keys.filter((k) => hintsOf(k.key).includes(hint)),
+      ...keys.filter((k) => !hintsOf(k.key).includes(hint)),
+    ]
+    const failures: unknown[] = []
+    let matched: (typeof keys)[number] | undefined
+    for (const candidate of ordered) {
+      const details =
+        candidate.key.asymmetricKeyType === 'ed25519'
+          ? PublicKeyDetails.PKIX_ED25519
+          : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256
+      const material = toTrustMaterial(root, {
+        [hint]: {
+          rawBytes: candidate.key.export({ type: 'spki', format: 'der' }),
+          keyDetails: details,
+        },
+      })
+      try {
+        new Verifier(material, KEY_THRESHOLDS).verify(entity)
+        matched = candidate
+        break
+      } catch (err) {
+        failures.push(err)
+      }
+    }
+    if (matched === undefined) {
+      // A failure that has nothing to do with which key is the bundle's own fault; so is a
+      // signature that fails with the very key the bundle names.
+      const other = failures.find((e) => (e as { code?: string }).code !== 'SIGNATURE_ERROR')
+      const named = keys.some((k) => hintsOf(k.key).includes(hint))
+      if (other !== undefined || named)
+        run(() => {
+          throw other ?? failures[0]
+        })
       throw new VerifyRejection(
         'untrusted-key',
         'the bundle was not signed with any of the given keys',
-        [...keys.keys()],
-        hint ?? '(no key hint)',
+        keys.map((k) => k.file),
+        hint === '' ? '(no key hint)' : hint,
       )
-    const root = TrustedRoot.fromJSON({
-      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-      tlogs: [],
-      certificateAuthorities: [],
-      ctlogs: [],
-      timestampAuthorities: [],
-    })
-    const details =
-      key.asymmetricKeyType === 'ed25519'
-        ? PublicKeyDetails.PKIX_ED25519
-        : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256
-    const material = toTrustMaterial(root, {
-      [hint ?? '']: { rawBytes: key.export({ type: 'spki', format: 'der' }), keyDetails: details },
-    })
-    // A key-signed bundle needs no log; but any log entry it carries is still verified.
-    signer = run(() =>
-      new Verifier(material, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
-        toSignedEntity(bundle),
-      ),
-    )
+    }
+    identity = { kind: 'key', hint, key: matched.file }
   } else {
     const root = await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
     if (bundle.verificationMaterial.tlogEntries.length === 0)
@@ -126,15 +194,16 @@ export async function verifySignature(
         'tlog-missing',
         'the bundle has no transparency-log entry; a keyless signature without one is not accepted',
       )
-    signer = run(() =>
-      new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(toSignedEntity(bundle)),
+    const verified = entity
+    const signer = run(() =>
+      new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(verified),
     )
     const san = signer.identity?.subjectAlternativeName ?? ''
     const issuer = signer.identity?.extensions?.issuer ?? ''
     const identityOk =
       trust.identity !== undefined
         ? san === trust.identity
-        : new RegExp(`^(?:${trust.identityRegexp ?? ''})$`).test(san)
+        : anchored(trust.identityRegexp ?? '').test(san)
     if (!identityOk)
       throw new VerifyRejection(
         'identity-mismatch',
@@ -142,31 +211,64 @@ export async function verifySignature(
         trust.identity ?? trust.identityRegexp,
         san,
       )
-    if (issuer !== trust.issuer)
+    const issuerOk =
+      trust.issuer !== undefined
+        ? issuer === trust.issuer
+        : anchored(trust.issuerRegexp ?? '').test(issuer)
+    if (!issuerOk)
       throw new VerifyRejection(
         'issuer-mismatch',
         'the certificate was issued for another OIDC issuer',
-        trust.issuer,
+        trust.issuer ?? trust.issuerRegexp,
         issuer,
       )
+    identity = {
+      kind: 'certificate',
+      subjectAlternativeName: san,
+      issuer,
+      facts: certificateFacts(signer.identity?.oids ?? []),
+    }
   }
 
-  const verifiedTimes = bundle.verificationMaterial.tlogEntries
-    .map((e) => Number(e.integratedTime) * 1000)
-    .filter((t) => t > 0)
   return {
-    identity:
-      trust.kind === 'keys'
-        ? { kind: 'key', hint: json.verificationMaterial.publicKey?.hint ?? '' }
-        : {
-            kind: 'certificate',
-            subjectAlternativeName: signer.identity?.subjectAlternativeName ?? '',
-            issuer: signer.identity?.extensions?.issuer ?? '',
-          },
-    verifiedTimes,
+    identity,
+    verifiedTimes: verifiedTimes(entity),
+    unchecked,
     payloadType: envelope.payloadType,
     payload: envelope.payload,
   }
+}
+
+type SignedEntity = ReturnType<ReturnType<typeof sigstoreVerify>['toSignedEntity']>
+
+function countTimestamps(entity: SignedEntity): number {
+  return entity.timestamps.filter((t) => t.$case === 'timestamp-authority').length
+}
+
+/**
+ * The times of an entity whose verification passed, as the library counts them: an
+ * RFC 3161 timestamp (its signature verified against the trusted root's authorities),
+ * and a log entry's integratedTime only when the entry carries a signed inclusion
+ * promise, which covers that field. An inclusion proof does not: a bundle with its
+ * promise deleted can say any integratedTime it likes.
+ */
+function verifiedTimes(entity: SignedEntity): VerifiedTime[] {
+  return entity.timestamps.flatMap((t): VerifiedTime[] => {
+    if (t.$case === 'timestamp-authority')
+      return [{ time: t.timestamp.signingTime.getTime(), source: 'timestamp authority' }]
+    if (t.tlogEntry.inclusionPromise === undefined) return []
+    return [{ time: Number(t.tlogEntry.integratedTime) * 1000, source: 'transparency log' }]
+  })
+}
+
+/** The forms a bundle's key hint takes for this key: reproof's hex, and base64 of the same digest. */
+function hintsOf(key: crypto.KeyObject): string[] {
+  const hex = keyHint(key)
+  return [hex, Buffer.from(hex, 'hex').toString('base64')]
+}
+
+function anchored(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`)
 }
 
 // The bundle versions reproof reads, as the protobuf-specs name them. The library only
@@ -318,25 +420,57 @@ async function loadTrustedRoot<T>(
 ): Promise<T> {
   if (file === undefined) {
     // Online: the public-good root through TUF. An unreachable repository is an unknown outcome.
+    let root
     try {
       const { getTrustedRoot } = sigstoreTuf()
-      return (await getTrustedRoot()) as unknown as T
+      root = await getTrustedRoot()
     } catch (err) {
       throw new ReproofError(
         'E_AMBIGUOUS',
         `the public-good trusted root could not be fetched (${(err as Error).message}); give --trusted-root <file> to verify offline`,
       )
     }
+    // Signed through TUF, and still checked like a file: a root with a key that has no
+    // validity window is refused wherever it comes from.
+    const problem = trustedRootProblem(sigstoreSpecs().TrustedRoot.toJSON(root))
+    if (problem !== undefined)
+      throw new ReproofError(
+        'E_ENVIRONMENT',
+        `the public-good trusted root is unusable: ${problem}`,
+      )
+    return root as unknown as T
   }
-  if (!fs.existsSync(file) || fs.statSync(file).size > MAX_ROOT_BYTES)
-    throw new ReproofError('E_INPUT', `--trusted-root ${file}: missing or too large`, {
-      path: file,
-    })
+  let bytes: Buffer
   try {
-    return parse(JSON.parse(fs.readFileSync(file, 'utf8')))
+    if (fs.statSync(file).size > MAX_ROOT_BYTES)
+      throw new ReproofError(
+        'E_INPUT',
+        `--trusted-root ${file}: larger than ${MAX_ROOT_BYTES} bytes`,
+        {
+          path: file,
+        },
+      )
+    bytes = fs.readFileSync(file)
+  } catch (err) {
+    if (err instanceof ReproofError) throw err
+    throw new ReproofError('E_INPUT', `--trusted-root ${file}: no such file`, { path: file })
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(bytes.toString('utf8'))
   } catch {
-    throw new ReproofError('E_INPUT', `--trusted-root ${file}: not a valid trusted root`, {
-      path: file,
-    })
+    throw new ReproofError('E_INPUT', `--trusted-root ${file}: not JSON`, { path: file })
+  }
+  const problem = trustedRootProblem(json)
+  if (problem !== undefined)
+    throw new ReproofError('E_INPUT', `--trusted-root ${file}: ${problem}`, { path: file })
+  try {
+    return parse(json)
+  } catch (err) {
+    throw new ReproofError(
+      'E_INPUT',
+      `--trusted-root ${file}: not a valid trusted root (${(err as Error).message})`,
+      { path: file },
+    )
   }
 }

@@ -19,11 +19,15 @@ afterEach(cleanupTemp)
 const REAL = path.join(REPO, 'fixtures', 'real-sigstore')
 const TGZ = path.join(REAL, 'sigstore-1.0.0.tgz')
 const ROOT = path.join(REAL, 'trusted_root.json')
+// What the real bundles attest: an npm publication, not SLSA provenance, so it is asked for.
+const NPM_PUBLISH = 'https://github.com/npm/attestation/tree/main/specs/publish/v0.1'
 const IDENTITY = [
   '--certificate-identity',
   'brian@dehamer.com',
   '--certificate-oidc-issuer',
   'https://github.com/login/oauth',
+  '--predicate-type',
+  NPM_PUBLISH,
 ]
 
 async function verify(args: string[]) {
@@ -72,6 +76,8 @@ describe('reproof verify on real public-good bundles, offline', () => {
         kind: 'certificate',
         subjectAlternativeName: 'brian@dehamer.com',
         issuer: 'https://github.com/login/oauth',
+        // A certificate for a person states no workflow facts, only its issuer.
+        facts: { issuer: 'https://github.com/login/oauth' },
       })
     })
   }
@@ -107,6 +113,8 @@ describe('reproof verify on real public-good bundles, offline', () => {
         identity,
         '--certificate-oidc-issuer',
         issuer,
+        '--predicate-type',
+        NPM_PUBLISH,
       ])
       expect([run.code, run.result?.reason ?? null], `${flag} ${identity} ${issuer}`).toEqual([
         code,
@@ -155,6 +163,66 @@ describe('reproof verify on real public-good bundles, offline', () => {
     const unknown = await verify([TGZ, '--bundle', file, '--trusted-root', ROOT, ...IDENTITY])
     expect(unknown.code).toBe(1)
     expect(unknown.result?.reason).toBe('bundle-invalid')
+  })
+
+  it('takes no time from a log entry whose inclusion promise was deleted, however recent it says it is', async () => {
+    const json = JSON.parse(
+      fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8'),
+    ) as { verificationMaterial: { tlogEntries: Record<string, unknown>[] } }
+    const entry = json.verificationMaterial.tlogEntries[0] ?? {}
+    delete entry.inclusionPromise
+    entry.integratedTime = String(Math.floor(Date.now() / 1000))
+    const file = path.join(makeTemp(), 'now.json')
+    fs.writeFileSync(file, JSON.stringify(json))
+    const run = await verify([
+      TGZ,
+      '--bundle',
+      file,
+      '--trusted-root',
+      ROOT,
+      ...IDENTITY,
+      '--max-age',
+      '1d',
+    ])
+    expect(run.code).toBe(1)
+    // The original, with its promise, is years old by its verified time.
+    const original = await verify([
+      TGZ,
+      '--bundle',
+      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+      '--trusted-root',
+      ROOT,
+      ...IDENTITY,
+      '--max-age',
+      '1d',
+    ])
+    expect([original.code, original.result?.reason]).toEqual([1, 'too-old'])
+    expect(original.result?.checks.find((c) => c.reason === 'too-old')?.found).toBe(
+      '2023-07-12T15:50:43.000Z (transparency log)',
+    )
+  })
+
+  it('refuses a trusted root whose log key has no validity window, naming the field (exit 2)', async () => {
+    const root = JSON.parse(fs.readFileSync(ROOT, 'utf8')) as {
+      tlogs: { publicKey: { validFor?: { start?: string } } }[]
+    }
+    delete root.tlogs[0]?.publicKey.validFor?.start
+    const file = path.join(makeTemp(), 'root.json')
+    fs.writeFileSync(file, JSON.stringify(root))
+    const run = await runCli([
+      'verify',
+      TGZ,
+      '--bundle',
+      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+      '--trusted-root',
+      file,
+      ...IDENTITY,
+    ])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toBe(
+      `reproof: --trusted-root ${file}: tlogs[0].publicKey.validFor.start: missing or not an RFC 3339 time\n`,
+    )
   })
 
   it('never says yes to random mutations of a valid bundle', async () => {
@@ -283,7 +351,8 @@ describe('reproof verify on bundles reproof made', () => {
       [['--key', `${other}.pub`], 'untrusted-key'],
       [['--key', pub, '--builder-id', 'https://evil.example.com'], 'builder-id'],
       [['--key', pub, '--predicate-type', 'https://example.com/other'], 'predicate-type'],
-      [['--key', pub, '--source-digest', '0'.repeat(40)], 'source-digest'],
+      // Built outside git: the provenance names no commit to compare.
+      [['--key', pub, '--source-digest', '0'.repeat(40)], 'policy-field-missing'],
       [['--key', pub, '--max-age', '1d'], 'too-old'],
     ]
     for (const [flags, reason] of cases) {
@@ -431,15 +500,24 @@ describe('reproof verify --rebuild', () => {
     expect(stdout).toContain('"rebuild-mismatch"')
   })
 
-  it('checks the source ref recorded from the branch, anchored at both ends', async () => {
+  it('checks the source ref recorded from the branch: exactly, or by an anchored regexp', async () => {
     const { bundle, pub, artifact } = await signedRepo(false)
-    const withRef = (ref: string) =>
-      verify([artifact, '--bundle', bundle, '--key', pub, '--source-ref', ref])
-    const any = await withRef('refs/heads/.*')
+    const withRef = (...flags: string[]) =>
+      verify([artifact, '--bundle', bundle, '--key', pub, ...flags])
+    const exact = await withRef('--source-ref', 'refs/heads/master')
+    expect(exact.code, JSON.stringify(exact.result?.checks)).toBe(0)
+    // Says whose word it is: a key bundle's source facts are the signer's own.
+    expect(exact.result?.checks.at(-1)?.name).toBe(
+      'source ref (signer-asserted, from the predicate)',
+    )
+    // --source-ref is not a pattern: a dot is a dot.
+    const pattern = await withRef('--source-ref', 'refs/heads/.*')
+    expect([pattern.code, pattern.result?.reason]).toEqual([1, 'source-ref'])
+    const any = await withRef('--source-ref-regexp', 'refs/heads/.*')
     expect(any.code, JSON.stringify(any.result?.checks)).toBe(0)
-    const release = await withRef('refs/heads/release')
+    const release = await withRef('--source-ref', 'refs/heads/release')
     expect([release.code, release.result?.reason]).toEqual([1, 'source-ref'])
-    const partial = await withRef('refs/heads')
+    const partial = await withRef('--source-ref-regexp', 'refs/heads')
     expect(partial.result?.reason).toBe('source-ref')
   })
 
