@@ -28,6 +28,8 @@ export interface Services {
   hangRekor: (on: boolean) => void
   /** Runs `hook` right after the log records an entry, before it answers. */
   onLogEntry: (hook: (() => void) | undefined) => void
+  /** Makes Fulcio refuse every token, quoting it back in its error as some services do. */
+  refuseTokens: (on: boolean) => void
   /** Claims the next OIDC tokens carry besides iss, sub and aud; Fulcio writes them into the certificate. */
   setClaims: (claims: Record<string, string>) => void
   close: () => Promise<void>
@@ -86,6 +88,7 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
   let hang = false
   let afterEntry: (() => void) | undefined
   let claims: Record<string, string> = {}
+  let refuse = false
   const hanging: http.ServerResponse[] = []
 
   server.on('request', (req, res) => {
@@ -117,6 +120,12 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
           return
         }
         if (req.method === 'POST' && url.pathname === fulcio.path) {
+          if (refuse) {
+            const token = (JSON.parse(body) as { credentials?: { oidcIdentityToken?: string } })
+              .credentials?.oidcIdentityToken
+            reply(401, JSON.stringify({ code: 401, message: `invalid identity token ${token}` }))
+            return
+          }
           const r = await fulcio.fn(body)
           reply(r.statusCode, r.response, r.contentType)
           return
@@ -221,6 +230,9 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
     },
     onLogEntry: (hook) => {
       afterEntry = hook
+    },
+    refuseTokens: (on) => {
+      refuse = on
     },
     setClaims: (next) => {
       claims = next

@@ -31802,6 +31802,28 @@ var init_identity = __esm({
   }
 });
 
+// src/sign/secrets.ts
+function redact(text2, secrets) {
+  let out = text2;
+  const pieces = secrets.flatMap((s) => [s, ...s.split(".")]).filter((p) => p.length >= 8);
+  for (const piece of [...new Set(pieces)].sort((a, b) => b.length - a.length))
+    out = out.split(piece).join(REDACTED);
+  return out.replace(JWT, REDACTED);
+}
+function maskCommand(secret, env) {
+  if (env.GITHUB_ACTIONS !== "true" || secret === "") return "";
+  return secret.split(/\r?\n/).filter((line) => line !== "").map((line) => `::add-mask::${line}
+`).join("");
+}
+var JWT, REDACTED;
+var init_secrets = __esm({
+  "src/sign/secrets.ts"() {
+    "use strict";
+    JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
+    REDACTED = "[redacted]";
+  }
+});
+
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js
 var require_envelope = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js"(exports) {
@@ -56683,7 +56705,7 @@ var require_lib9 = __commonJS({
     var matchers = require_matchers();
     var { redactUrlPassword } = require_utils2();
     var REPLACE = "***";
-    var redact = (value) => {
+    var redact2 = (value) => {
       if (typeof value !== "string" || !value) {
         return value;
       }
@@ -56695,10 +56717,10 @@ var require_lib9 = __commonJS({
       let result = "";
       let index = 0;
       while (match = splitChars.exec(str)) {
-        result += redact(str.slice(index, match.index)) + match[0];
+        result += redact2(str.slice(index, match.index)) + match[0];
         index = splitChars.lastIndex;
       }
-      return result + redact(str.slice(index));
+      return result + redact2(str.slice(index));
     };
     var redactLog = (arg) => {
       if (typeof arg === "string") {
@@ -56709,7 +56731,7 @@ var require_lib9 = __commonJS({
       return arg;
     };
     module.exports = {
-      redact,
+      redact: redact2,
       redactLog
     };
   }
@@ -75665,6 +75687,14 @@ import fs6 from "node:fs";
 async function signKeyless(payload, options2) {
   const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = sigstoreSign();
   const { bundleToJSON } = sigstoreBundle();
+  const secrets = [];
+  const keep = (secret) => {
+    if (secrets.includes(secret)) return;
+    secrets.push(secret);
+    options2.onSecret?.(secret);
+  };
+  if (options2.tokenSource.kind === "environment") keep(options2.tokenSource.token);
+  if (options2.tokenSource.kind === "github") keep(options2.tokenSource.requestToken);
   const fetchOptions = {
     timeout: options2.timeoutMs,
     retry: { retries: options2.retries, factor: 2, minTimeout: 250, maxTimeout: 4e3 }
@@ -75672,10 +75702,14 @@ async function signKeyless(payload, options2) {
   const fulcio = new FulcioSigner({
     fulcioBaseURL: options2.fulcioUrl,
     identityProvider: {
-      getToken: () => fetchIdentityToken(options2.tokenSource, {
-        timeoutMs: options2.timeoutMs,
-        retries: options2.retries
-      })
+      getToken: async () => {
+        const token = await fetchIdentityToken(options2.tokenSource, {
+          timeoutMs: options2.timeoutMs,
+          retries: options2.retries
+        });
+        keep(token);
+        return token;
+      }
     },
     ...fetchOptions
   });
@@ -75697,7 +75731,7 @@ async function signKeyless(payload, options2) {
   try {
     bundle = await builder.create({ data: payload, type: PAYLOAD_TYPE });
   } catch (err) {
-    throw toSigningError(err, options2);
+    throw toSigningError(err, options2, secrets);
   }
   return bundleToJSON(bundle);
 }
@@ -75739,10 +75773,18 @@ function certificateStillValid(key) {
     return false;
   }
 }
-function toSigningError(err, options2) {
-  if (err instanceof ReproofError) return err;
+function toSigningError(err, options2, secrets) {
+  if (err instanceof ReproofError)
+    return new ReproofError(
+      err.code,
+      redact(err.message, secrets),
+      err.context.hint === void 0 ? err.context : { ...err.context, hint: redact(err.context.hint, secrets) }
+    );
   const e = err;
-  const detail = `${e.message ?? String(err)}${e.cause?.message === void 0 ? "" : ` (${e.cause.message})`}`;
+  const detail = redact(
+    `${e.message ?? String(err)}${e.cause?.message === void 0 ? "" : ` (${e.cause.message})`}`,
+    secrets
+  );
   const timedOut = /timeout|timed out|ETIMEDOUT|ECONNRESET|socket hang up|network/i.test(detail) || e.cause?.code === "ETIMEDOUT";
   if (e.code === "TLOG_CREATE_ENTRY_ERROR" && timedOut) {
     return new ReproofError(
@@ -75768,6 +75810,7 @@ var init_keyless = __esm({
     init_errors();
     init_atomic_write();
     init_identity();
+    init_secrets();
     init_load_cjs();
   }
 });
@@ -76228,7 +76271,7 @@ async function attestAction(flags, streams) {
     record2,
     {
       bundle: flags.bundle,
-      signing: signingMethod(flags, streams.env),
+      signing: signingMethod(flags, streams),
       statement: flags.statement,
       sha512From: flags.sha512
     },
@@ -76248,7 +76291,8 @@ async function attestAction(flags, streams) {
   }
   return EXIT.yes;
 }
-function signingMethod(flags, env) {
+function signingMethod(flags, streams) {
+  const env = streams.env;
   if (flags.key === void 0 === (flags.keyless !== true))
     throw new ReproofError("E_USAGE", "give exactly one of --key <file> and --keyless");
   if (flags.key !== void 0)
@@ -76269,7 +76313,12 @@ function signingMethod(flags, env) {
       rekorUrl: flags.rekorUrl,
       tsaUrl: flags.tsaUrl,
       timeoutMs: parseDuration(flags.timeout, "--timeout"),
-      retries: positiveInt(flags.retries === "0" ? void 0 : flags.retries, "--retries", 0)
+      retries: positiveInt(flags.retries === "0" ? void 0 : flags.retries, "--retries", 0),
+      // In GitHub Actions the runner masks each token in the log from here on.
+      onSecret: (secret) => {
+        const command = maskCommand(secret, env);
+        if (command !== "") streams.stderr.write(command);
+      }
     }
   };
 }
@@ -76314,6 +76363,7 @@ var init_attest_action = __esm({
     init_diff_options();
     init_duration();
     init_identity();
+    init_secrets();
     init_errors();
     init_output_path();
     init_keys();
@@ -88821,7 +88871,7 @@ async function buildAction(command, flags, streams, signal) {
           timeout: flags.signTimeout ?? "30s",
           retries: flags.signRetries ?? "3"
         },
-        streams.env
+        streams
       ),
       statement: flags.statement,
       sha512From: void 0
@@ -91785,6 +91835,7 @@ function processStreams() {
 // src/action/main.ts
 init_markdown();
 init_errors();
+init_secrets();
 
 // src/action/inputs.ts
 init_errors();
@@ -91892,6 +91943,7 @@ function toArgv(env) {
 
 // src/action/main.ts
 async function runAction(env) {
+  process.stdout.write(maskCommand(env.SIGSTORE_ID_TOKEN ?? "", env));
   let mode;
   let argv;
   try {

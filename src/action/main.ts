@@ -4,6 +4,7 @@ import { main } from '../cli/main.js'
 import { renderDiffMarkdown } from '../diff/views/markdown.js'
 import type { DiffReport } from '../diff/report.js'
 import { EXIT, isReproofError } from '../errors.js'
+import { maskCommand } from '../sign/secrets.js'
 import { toArgv } from './inputs.js'
 
 /**
@@ -14,6 +15,9 @@ import { toArgv } from './inputs.js'
 export async function runAction(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
+  // Before anything can print it: a token handed to the step is masked in the whole log.
+  // (A token fetched from the runner's OIDC endpoint is masked by the signing code.)
+  process.stdout.write(maskCommand(env.SIGSTORE_ID_TOKEN ?? '', env))
   let mode: string
   let argv: string[]
   try {

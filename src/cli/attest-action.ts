@@ -3,6 +3,7 @@ import { runAttest, type SigningMethod } from '../attest/run-attest.js'
 import { positiveInt } from '../config/diff-options.js'
 import { parseDuration } from '../config/duration.js'
 import { chooseTokenSource } from '../sign/identity.js'
+import { maskCommand } from '../sign/secrets.js'
 import type { AttestContext } from '../attest/statement.js'
 import { EXIT, ReproofError } from '../errors.js'
 import { checkOutputFile } from '../io/output-path.js'
@@ -20,7 +21,7 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
     record,
     {
       bundle: flags.bundle,
-      signing: signingMethod(flags, streams.env),
+      signing: signingMethod(flags, streams),
       statement: flags.statement,
       sha512From: flags.sha512,
     },
@@ -52,8 +53,9 @@ export function signingMethod(
     | 'timeout'
     | 'retries'
   >,
-  env: Streams['env'],
+  streams: Streams,
 ): SigningMethod {
+  const env = streams.env
   if ((flags.key === undefined) === (flags.keyless !== true))
     throw new ReproofError('E_USAGE', 'give exactly one of --key <file> and --keyless')
   if (flags.key !== undefined)
@@ -75,6 +77,12 @@ export function signingMethod(
       tsaUrl: flags.tsaUrl,
       timeoutMs: parseDuration(flags.timeout, '--timeout'),
       retries: positiveInt(flags.retries === '0' ? undefined : flags.retries, '--retries', 0),
+      // In GitHub Actions the runner masks each token in the log from here on.
+      onSecret: (secret) => {
+        // On stderr: stdout may be JSON someone parses; the runner reads commands on both.
+        const command = maskCommand(secret, env)
+        if (command !== '') streams.stderr.write(command)
+      },
     },
   }
 }

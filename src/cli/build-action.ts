@@ -49,7 +49,7 @@ export async function buildAction(
                 timeout: flags.signTimeout ?? '30s',
                 retries: flags.signRetries ?? '3',
               },
-              streams.env,
+              streams,
             ),
             statement: flags.statement,
             sha512From: undefined,

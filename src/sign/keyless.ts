@@ -6,6 +6,7 @@ import { PAYLOAD_TYPE } from '../attest/statement.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { fetchIdentityToken, type TokenSource } from './identity.js'
+import { redact } from './secrets.js'
 import { sigstoreBundle, sigstoreSign } from '../load-cjs.js'
 
 export interface KeylessOptions {
@@ -17,6 +18,8 @@ export interface KeylessOptions {
   retries: number
   /** Where the signature is kept between signing and logging, so that a retry reuses it. */
   pendingFile: string
+  /** Told of each secret (a token, the request token) before it is used, to mask it in CI logs. */
+  onSecret?: (secret: string) => void
 }
 
 interface Pending {
@@ -38,6 +41,15 @@ export async function signKeyless(
 ): Promise<SerializedBundle> {
   const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = sigstoreSign()
   const { bundleToJSON } = sigstoreBundle()
+  // Every secret this signing handles, so that no error message can carry one out.
+  const secrets: string[] = []
+  const keep = (secret: string): void => {
+    if (secrets.includes(secret)) return
+    secrets.push(secret)
+    options.onSecret?.(secret)
+  }
+  if (options.tokenSource.kind === 'environment') keep(options.tokenSource.token)
+  if (options.tokenSource.kind === 'github') keep(options.tokenSource.requestToken)
   const fetchOptions = {
     timeout: options.timeoutMs,
     retry: { retries: options.retries, factor: 2, minTimeout: 250, maxTimeout: 4000 },
@@ -45,11 +57,14 @@ export async function signKeyless(
   const fulcio = new FulcioSigner({
     fulcioBaseURL: options.fulcioUrl,
     identityProvider: {
-      getToken: () =>
-        fetchIdentityToken(options.tokenSource, {
+      getToken: async () => {
+        const token = await fetchIdentityToken(options.tokenSource, {
           timeoutMs: options.timeoutMs,
           retries: options.retries,
-        }),
+        })
+        keep(token)
+        return token
+      },
     },
     ...fetchOptions,
   })
@@ -73,7 +88,7 @@ export async function signKeyless(
   try {
     bundle = await builder.create({ data: payload, type: PAYLOAD_TYPE })
   } catch (err) {
-    throw toSigningError(err, options)
+    throw toSigningError(err, options, secrets)
   }
   // The pending signature stays until the caller has written the bundle durably.
   return bundleToJSON(bundle)
@@ -130,10 +145,24 @@ function certificateStillValid(key: Signature['key']): boolean {
 }
 
 /** Timeouts and unreachable services are unknown outcomes; refusals are failures. */
-function toSigningError(err: unknown, options: KeylessOptions): ReproofError {
-  if (err instanceof ReproofError) return err
+function toSigningError(
+  err: unknown,
+  options: KeylessOptions,
+  secrets: readonly string[],
+): ReproofError {
+  if (err instanceof ReproofError)
+    return new ReproofError(
+      err.code,
+      redact(err.message, secrets),
+      err.context.hint === undefined
+        ? err.context
+        : { ...err.context, hint: redact(err.context.hint, secrets) },
+    )
   const e = err as { code?: string; message?: string; cause?: { message?: string; code?: string } }
-  const detail = `${e.message ?? String(err)}${e.cause?.message === undefined ? '' : ` (${e.cause.message})`}`
+  const detail = redact(
+    `${e.message ?? String(err)}${e.cause?.message === undefined ? '' : ` (${e.cause.message})`}`,
+    secrets,
+  )
   const timedOut =
     /timeout|timed out|ETIMEDOUT|ECONNRESET|socket hang up|network/i.test(detail) ||
     e.cause?.code === 'ETIMEDOUT'

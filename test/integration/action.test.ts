@@ -190,6 +190,18 @@ describe('the GitHub Action', () => {
     }
   })
 
+  it('masks an identity token handed to the step before it prints anything', async () => {
+    const dir = makeTemp()
+    const token = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJzZWNyZXQtc3ViamVjdCJ9.'
+    const run = await runAction({ mode: 'launch' }, dir, {
+      GITHUB_ACTIONS: 'true',
+      SIGSTORE_ID_TOKEN: token,
+    })
+    expect(run.code).toBe(2)
+    expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${token}`)
+    expect(run.stdout.slice(run.stdout.indexOf('\n'))).not.toContain(token)
+  })
+
   it('signs keyless with the OIDC token from the runner endpoint, and verify accepts that identity only', async () => {
     const dir = makeTemp()
     const source = copyFixture('hello-c')

@@ -210,6 +210,41 @@ describe('reproof attest --keyless', () => {
     expect((JSON.parse(noLog.stdout) as { reason: string }).reason).toBe('tlog-missing')
   })
 
+  it('never shows a token a service refused, and masks it first in GitHub Actions', async () => {
+    const dir = makeTemp()
+    const recordFile = await record(dir)
+    const b64u = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url')
+    const token = `${b64u({ alg: 'ES256' })}.${b64u({ iss: ISSUER, sub: SUBJECT, aud: 'sigstore', nonce: 'n'.repeat(24) })}.${'s'.repeat(43)}`
+    const [, payload = '', signature = ''] = token.split('.')
+    services.refuseTokens(true)
+    try {
+      for (const env of [{}, { GITHUB_ACTIONS: 'true' }]) {
+        const run = await runCli(
+          [
+            'attest',
+            '--record',
+            recordFile,
+            '--bundle',
+            path.join(dir, 'b.json'),
+            ...keylessFlags(),
+            '--builder-id',
+            'https://ci.example.com/release',
+          ],
+          { SIGSTORE_ID_TOKEN: token, ...env },
+        )
+        expect(run.code, run.stderr).toBe(3)
+        expect(run.stderr).toMatch(/keyless signing failed: .*\[redacted\]/)
+        // The mask comes before anything else, and is the only place the token appears.
+        const masked = 'GITHUB_ACTIONS' in env ? `::add-mask::${token}\n` : ''
+        expect(run.stderr.startsWith(masked)).toBe(true)
+        const rest = run.stderr.slice(masked.length) + run.stdout
+        for (const part of [token, payload, signature]) expect(rest).not.toContain(part)
+      }
+    } finally {
+      services.refuseTokens(false)
+    }
+  })
+
   it('says what to do when the token cannot be had', async () => {
     const dir = makeTemp()
     const recordFile = await record(dir)
