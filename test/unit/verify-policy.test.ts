@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
@@ -149,5 +150,46 @@ describe('trusted roots', () => {
       'certificateAuthorities[0].validFor.start: missing or not an RFC 3339 time',
     )
     expect(trustedRootProblem({ ...real, mediaType: 'application/json' })).toMatch(/^mediaType: /)
+  })
+})
+
+describe('the reproduced check', () => {
+  const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex')
+  const subject = sha('artifact')
+  const manifest = (digests: string[]) => JSON.stringify(digests.map((d) => ({ sha256: d })))
+  const byproduct = (name: string, content: string, digest = sha(content)) => ({
+    name,
+    content: Buffer.from(content).toString('base64'),
+    digest: { sha256: digest },
+  })
+  const decide = (byproducts: object[]) =>
+    checkStatement(
+      'application/vnd.in-toto+json',
+      {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: 'a', digest: { sha256: subject } }],
+        predicateType: 'https://slsa.dev/provenance/v1',
+        predicate: { runDetails: { byproducts } },
+      },
+      [{ path: 'a', sha256: subject }],
+      { requireReproduced: true },
+      { kind: 'key' },
+      [],
+      0,
+    ).find((c) => c.name === 'reproduced by two runs')?.ok
+
+  it('needs both runs, each manifest intact and holding every subject', () => {
+    const a = byproduct('reproof/run-a/manifest.json', manifest([subject]))
+    const b = byproduct('reproof/run-b/manifest.json', manifest([subject]))
+    expect(decide([a, b])).toBe(true)
+    expect(decide([a])).toBe(false)
+    expect(decide([a, a])).toBe(false)
+    // A run whose manifest does not hold the subject: not proof that it produced it.
+    expect(decide([a, byproduct('reproof/run-b/manifest.json', manifest([sha('other')]))])).toBe(
+      false,
+    )
+    // A manifest whose content does not match its recorded digest proves nothing.
+    const forged = byproduct('reproof/run-b/manifest.json', manifest([subject]), sha('x'))
+    expect(decide([a, forged])).toBe(false)
   })
 })
