@@ -42,6 +42,9 @@ const cases = [
       'brian@dehamer.com',
       '--certificate-oidc-issuer',
       'https://github.com/login/oauth',
+      // An npm publication attestation: not SLSA provenance, so its type is named.
+      '--predicate-type',
+      'https://github.com/npm/attestation/tree/main/specs/publish/v0.1',
     ],
     floor: [
       'node',
