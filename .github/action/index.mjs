@@ -90435,17 +90435,26 @@ function toTrust(flags) {
   if (keys.length > 0 && keyless)
     throw new ReproofError("E_USAGE", "give either --key or the --certificate-* options, not both");
   if (keys.length > 0) return { kind: "keys", keys, trustedRoot: flags.trustedRoot };
-  if (flags.certificateIdentity === void 0 === (flags.certificateIdentityRegexp === void 0)) {
-    throw new ReproofError(
-      "E_USAGE",
-      "keyless verification needs exactly one of --certificate-identity and --certificate-identity-regexp (or give --key)"
-    );
+  for (const [exact, pattern, flag2, orKey] of [
+    [
+      flags.certificateIdentity,
+      flags.certificateIdentityRegexp,
+      "--certificate-identity",
+      " (or give --key)"
+    ],
+    [
+      flags.certificateOidcIssuer,
+      flags.certificateOidcIssuerRegexp,
+      "--certificate-oidc-issuer",
+      ""
+    ]
+  ]) {
+    if (exact === void 0 === (pattern === void 0))
+      throw new ReproofError(
+        "E_USAGE",
+        `keyless verification needs exactly one of ${flag2} and ${flag2}-regexp${orKey}`
+      );
   }
-  if (flags.certificateOidcIssuer === void 0 === (flags.certificateOidcIssuerRegexp === void 0))
-    throw new ReproofError(
-      "E_USAGE",
-      "keyless verification needs exactly one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp"
-    );
   checkRegexp(flags.certificateIdentityRegexp, "--certificate-identity-regexp");
   checkRegexp(flags.certificateOidcIssuerRegexp, "--certificate-oidc-issuer-regexp");
   return {

@@ -71,23 +71,27 @@ export function toTrust(flags: VerifyFlags): Trust {
   if (keys.length > 0 && keyless)
     throw new ReproofError('E_USAGE', 'give either --key or the --certificate-* options, not both')
   if (keys.length > 0) return { kind: 'keys', keys, trustedRoot: flags.trustedRoot }
-  if (
-    (flags.certificateIdentity === undefined) ===
-    (flags.certificateIdentityRegexp === undefined)
-  ) {
-    throw new ReproofError(
-      'E_USAGE',
-      'keyless verification needs exactly one of --certificate-identity and --certificate-identity-regexp (or give --key)',
-    )
+  // Exact or pattern, one of each: two would leave unsaid which one is meant.
+  for (const [exact, pattern, flag, orKey] of [
+    [
+      flags.certificateIdentity,
+      flags.certificateIdentityRegexp,
+      '--certificate-identity',
+      ' (or give --key)',
+    ],
+    [
+      flags.certificateOidcIssuer,
+      flags.certificateOidcIssuerRegexp,
+      '--certificate-oidc-issuer',
+      '',
+    ],
+  ] as const) {
+    if ((exact === undefined) === (pattern === undefined))
+      throw new ReproofError(
+        'E_USAGE',
+        `keyless verification needs exactly one of ${flag} and ${flag}-regexp${orKey}`,
+      )
   }
-  if (
-    (flags.certificateOidcIssuer === undefined) ===
-    (flags.certificateOidcIssuerRegexp === undefined)
-  )
-    throw new ReproofError(
-      'E_USAGE',
-      'keyless verification needs exactly one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp',
-    )
   checkRegexp(flags.certificateIdentityRegexp, '--certificate-identity-regexp')
   checkRegexp(flags.certificateOidcIssuerRegexp, '--certificate-oidc-issuer-regexp')
   return {
