@@ -199,37 +199,43 @@ export function parseLedger(text: string, file: string): LedgerRecord[] {
   const records: LedgerRecord[] = []
   const seqs = new Map<string, number>()
   let head = GENESIS
+  const bad = (line: number, what: string): ReproofError =>
+    new ReproofError(
+      'E_LEDGER',
+      `${file}:${line}: ${what}; the gate stops until a person has looked (reproof gate check)`,
+      { path: file },
+    )
   const lines = text.split('\n')
-  lines.pop()
+  // A whole ledger ends with a newline. A file ledger's reader cuts a torn tail off before
+  // parsing; anywhere else (a git ledger is written a whole commit at a time) a last line
+  // without one was cut or edited, and dropping it would make the last acknowledged
+  // release silently disappear.
+  if (lines.pop() !== '')
+    throw bad(lines.length + 1, 'the last line ends without a newline (cut or edited)')
   for (const [i, line] of lines.entries()) {
-    const where = `${file}:${i + 1}`
-    const bad = (what: string): ReproofError =>
-      new ReproofError(
-        'E_LEDGER',
-        `${where}: ${what}; the gate stops until a person has looked (reproof gate check)`,
-        { path: file },
-      )
-    if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad('line too long to be a record')
+    if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad(i + 1, 'line too long to be a record')
     let json: unknown
     try {
       json = JSON.parse(line)
     } catch {
-      throw bad('not JSON')
+      throw bad(i + 1, 'not JSON')
     }
     const parsed = v.safeParse(RecordSchema, json)
     if (!parsed.success)
       throw bad(
+        i + 1,
         `not a ledger record (${parsed.issues[0].message} at ${v.getDotPath(parsed.issues[0]) ?? 'the top'})`,
       )
     const record = parsed.output
-    if (recordBytes(record) !== line) throw bad('not in canonical form (edited by hand?)')
+    if (recordBytes(record) !== line) throw bad(i + 1, 'not in canonical form (edited by hand?)')
     if (record.prev !== head)
       throw bad(
+        i + 1,
         `its prev ${record.prev.slice(0, 12)} is not the hash of the record before (${head.slice(0, 12)}): the chain is broken`,
       )
     const expected = (seqs.get(record.env) ?? 0) + 1
     if (record.seq !== expected)
-      throw bad(`sequence ${record.seq} in ${record.env}, expected ${expected}`)
+      throw bad(i + 1, `sequence ${record.seq} in ${record.env}, expected ${expected}`)
     seqs.set(record.env, record.seq)
     // The line is the record's canonical bytes (checked above), so hash it as it is.
     head = crypto.createHash('sha256').update(line).digest('hex')
