@@ -3,122 +3,25 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { LedgerRecord } from '../../src/gate/decide.js'
+import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
-import { BIN, cleanupTemp, git, makeTemp, makeTempParent, runCli, spawnCli } from '../helpers.js'
+import { deploy, gate, hook, kit, release, remote, rollback, useGateKit } from '../gate-kit.js'
+import { BIN, cleanupTemp, git, makeTemp, runCli, spawnCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
-
-/** Two releases of a tiny project, each built, reproduced and signed with one key. */
-let kit: {
-  dir: string
-  pub: string
-  otherPub: string
-  releases: { artifact: string; bundle: string; digest: string }[]
-}
-
-beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-gate-'))
-  await runCli(['keygen', '--out', path.join(dir, 'k')])
-  await runCli(['keygen', '--out', path.join(dir, 'other')])
-  const releases = []
-  for (const version of ['1', '2', '3']) {
-    const source = path.join(dir, `src${version}`)
-    fs.mkdirSync(source)
-    fs.writeFileSync(
-      path.join(source, 'build.sh'),
-      `mkdir -p out && echo "release ${version}" > out/app.txt\n`,
-    )
-    const bundle = path.join(dir, `r${version}.json`)
-    const run = await runCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'out/app.txt',
-      '--epoch',
-      '1700000000',
-      '--temp-dir',
-      makeTempParent(),
-      '--json',
-      '--bundle',
-      bundle,
-      '--key',
-      path.join(dir, 'k.key'),
-      '--builder-id',
-      'https://ci.example.com',
-      '--',
-      'sh',
-      'build.sh',
-    ])
-    expect(run.code, run.stderr).toBe(0)
-    const digest =
-      (JSON.parse(run.stdout) as { artifacts: { digest: { sha256: string } }[] }).artifacts[0]
-        ?.digest.sha256 ?? ''
-    releases.push({ artifact: path.join(source, 'out', 'app.txt'), bundle, digest })
-  }
-  kit = { dir, pub: path.join(dir, 'k.pub'), otherPub: path.join(dir, 'other.pub'), releases }
-  return () => {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
-})
+useGateKit()
 
 /** Whether nobody holds the ledger's lock now (asked of the kernel, without waiting). */
 function lockIsFree(ledger: string): boolean {
   return spawnSync('flock', ['--nonblock', `${ledger}.lock`, 'true']).status === 0
 }
 
-function release(i: number) {
-  const r = kit.releases[i]
-  if (r === undefined) throw new Error('no such release')
-  return r
-}
-
-async function gate(ledger: string, args: string[]) {
-  const run = await runCli(['gate', ...args, '--ledger', ledger, '--json'])
-  return {
-    ...run,
-    result:
-      run.stdout === ''
-        ? undefined
-        : (JSON.parse(run.stdout) as { decision?: string; why?: string; record?: { seq: number } }),
-  }
-}
-
-const deploy = (ledger: string, i: number, extra: string[] = []) =>
-  gate(ledger, [
-    'deploy',
-    '--env',
-    'prod',
-    '--bundle',
-    release(i).bundle,
-    '--key',
-    kit.pub,
-    release(i).artifact,
-    ...extra,
-  ])
-
-const rollback = (ledger: string, i: number, reason: string, key: string, extra: string[] = []) =>
-  gate(ledger, [
-    'rollback',
-    '--env',
-    'prod',
-    '--to',
-    release(i).digest,
-    '--reason',
-    reason,
-    '--key',
-    key,
-    ...extra,
-  ])
-
 /**
  * 8 gate processes at once against one ledger: deploys of the three releases, and
  * rollbacks to the first. Returns each one's decision.
  */
 async function race(ledger: string, envFor: (i: number) => string): Promise<string[]> {
-  const env = { ...process.env }
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: kit.state }
   delete env.NODE_EXTRA_CA_CERTS
   const results = await Promise.all(
     Array.from({ length: 8 }, (_, i) => {
@@ -354,26 +257,6 @@ describe('reproof gate', () => {
     },
   )
 })
-
-/** A bare repository standing in for the shared remote, and the ledger on it. */
-function remote(): { bare: string; ledger: string; read: () => LedgerRecord[] } {
-  const bare = path.join(makeTemp(), 'ledger.git')
-  git(path.dirname(bare), ['init', '-q', '--bare', bare])
-  return {
-    bare,
-    ledger: `git:${bare}#releases`,
-    read: () => {
-      const text = git(bare, ['cat-file', 'blob', 'releases:ledger.jsonl'])
-      return parseLedger(text, 'ledger.jsonl')
-    },
-  }
-}
-
-function hook(bare: string, name: string, script: string): void {
-  const file = path.join(bare, 'hooks', name)
-  fs.writeFileSync(file, `#!/bin/sh\n${script}\n`)
-  fs.chmodSync(file, 0o755)
-}
 
 describe('reproof gate with a git ledger', () => {
   it('records each release as one fast-forward commit holding the record and its bundle', async () => {
