@@ -1,4 +1,5 @@
 import os from 'node:os'
+import path from 'node:path'
 import { parseDuration } from '../config/duration.js'
 import { positiveInt } from '../config/diff-options.js'
 import { EXIT, ReproofError } from '../errors.js'
@@ -17,6 +18,7 @@ export async function gateAction(
   streams: Streams,
 ): Promise<number> {
   const lockTimeoutMs = parseDuration(flags.lockTimeout, '--lock-timeout')
+  const stateDir = flags.stateDir ?? defaultStateDir(streams.env)
   const c = paint(useColor(streams.stdout, streams.env))
   const print = (json: unknown, text: string): void => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`)
@@ -26,6 +28,7 @@ export async function gateAction(
     const common = {
       env,
       ledger: flags.ledger,
+      stateDir,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os.userInfo().username,
       trust: toTrust({ ...flags, bundle: '' }),
       policy: toPolicy({ ...flags, bundle: '' }),
@@ -75,7 +78,7 @@ export async function gateAction(
     )
     return result.decision === 'refused' ? EXIT.no : EXIT.yes
   }
-  const ledger = openLedger(flags.ledger)
+  const ledger = openLedger(flags.ledger, stateDir)
   let read: { records: LedgerRecord[]; recovered: string | undefined }
   let stored: StoredDigests = new Map()
   try {
@@ -125,4 +128,12 @@ export async function gateAction(
       : `${env}: ${state.current} (#${state.seq})`,
   )
   return EXIT.yes
+}
+
+/** `$XDG_STATE_HOME/reproof`, else `~/.local/state/reproof`: it must outlive the gate. */
+function defaultStateDir(env: Streams['env']): string {
+  const xdg = env.XDG_STATE_HOME
+  return xdg !== undefined && path.isAbsolute(xdg)
+    ? path.join(xdg, 'reproof')
+    : path.join(env.HOME ?? os.homedir(), '.local', 'state', 'reproof')
 }

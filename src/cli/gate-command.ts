@@ -6,6 +6,7 @@ export interface GateFlags extends Omit<VerifyFlags, 'bundle'> {
   env?: string
   bundle?: string
   ledger: string
+  stateDir?: string
   actor?: string
   to?: string
   reason?: string
@@ -26,6 +27,10 @@ export function gateCommand(streams: Streams, setExit: (code: number) => void): 
         '--ledger <path|git:url#branch>',
         'the release ledger: a JSON-lines file, or a branch of a git repository',
         '.reproof/ledger.jsonl',
+      )
+      .option(
+        '--state-dir <dir>',
+        'where the last verified commit of a git ledger is kept (default: $XDG_STATE_HOME/reproof or ~/.local/state/reproof)',
       )
       .option(
         '--lock-timeout <duration>',

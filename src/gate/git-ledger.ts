@@ -3,8 +3,12 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import * as v from 'valibot'
+import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
+import { writeFileAtomicSync } from '../io/atomic-write.js'
 import { recordBytes, type LedgerRecord } from './decide.js'
+import { firstRewrite, type LedgerCommit } from './ledger-history.js'
 import {
   MAX_LEDGER_BYTES,
   keptBundleName,
@@ -38,6 +42,11 @@ export function parseGitLedgerSpec(spec: string): { url: string; branch: string 
   return { url, branch }
 }
 
+const CheckpointSchema = v.strictObject({
+  ledger: v.string(),
+  commit: v.pipe(v.string(), v.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/)),
+})
+
 /** What one pass of a transaction decided: maybe a record to append, and the answer. */
 export interface Step<T> {
   append?: { record: LedgerRecord; bundle: Buffer; bundleDigest: string }
@@ -61,10 +70,20 @@ export class GitLedger {
   /** The tip the last read saw; a bundle named by that read comes from the same commit. */
   private lastTip: string | undefined
 
+  /** The last commit of this branch this machine verified; kept across runs. */
+  readonly checkpointFile: string
+
+  /**
+   * `stateDir` is where this machine keeps what it verified of each git ledger (see
+   * {@link GitLedger.read}); it must outlive the gate.
+   */
   constructor(
     readonly url: string,
     readonly branch: string,
+    stateDir: string,
   ) {
+    const key = crypto.createHash('sha256').update(this.label).digest('hex').slice(0, 32)
+    this.checkpointFile = path.join(stateDir, 'git-ledgers', `${key}.json`)
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
     this.git(['init', '-q', '--bare'])
   }
@@ -82,11 +101,23 @@ export class GitLedger {
     fs.rmSync(this.work, { recursive: true, force: true })
   }
 
-  /** Fetches the branch and reads the chain at its tip. */
+  /**
+   * Fetches the branch, checks that its history only ever appended to the ledger since
+   * the last commit this machine verified (from the first commit when none), and reads
+   * the chain at its tip. The tip then becomes the checkpoint: a later tip that does not
+   * descend from it means the history was rewritten, however consistent the rewrite.
+   */
   read(): LedgerRead & { tip: string | undefined } {
     const tip = this.fetch()
     this.lastTip = tip
-    if (tip === undefined) return { records: [], recovered: undefined, tip }
+    const checkpoint = this.loadCheckpoint()
+    if (tip === undefined) {
+      if (checkpoint !== undefined)
+        throw this.rewritten(
+          `the branch is gone, but this machine verified it at ${checkpoint} (checkpoint ${this.checkpointFile})`,
+        )
+      return { records: [], recovered: undefined, tip }
+    }
     let size: number
     try {
       size = Number(this.git(['cat-file', '-s', `${tip}:${LEDGER_FILE}`]).trim())
@@ -94,8 +125,93 @@ export class GitLedger {
       throw new ReproofError('E_LEDGER', `${this.label}: the branch has no ${LEDGER_FILE}`)
     }
     if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size)
-    const text = this.git(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
-    return { records: parseLedger(text, this.recordsLabel), recovered: undefined, tip }
+    const bytes = this.gitBytes(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
+    this.checkHistory(tip, checkpoint, bytes)
+    const records = parseLedger(bytes.toString('utf8'), this.recordsLabel)
+    if (tip !== checkpoint) this.saveCheckpoint(tip)
+    return { records, recovered: undefined, tip }
+  }
+
+  /** Every commit after the checkpoint (or from the first) only appended whole lines. */
+  private checkHistory(tip: string, checkpoint: string | undefined, tipLedger: Buffer): void {
+    if (checkpoint !== undefined && !this.contains(tip, checkpoint))
+      throw this.rewritten(
+        `its tip ${tip} does not descend from ${checkpoint}, the last commit this machine verified (checkpoint ${this.checkpointFile})`,
+      )
+    const ids = this.git([
+      'rev-list',
+      '--reverse',
+      '--topo-order',
+      '--parents',
+      tip,
+      ...(checkpoint === undefined ? [] : [`^${checkpoint}`]),
+      '--',
+    ])
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split(' '))
+    const all = [...(checkpoint === undefined ? [] : [[checkpoint]]), ...ids]
+    const ledgers = this.git(['cat-file', '--batch-check'], {
+      input: all.map(([id]) => `${id}:${LEDGER_FILE}\n`).join(''),
+    })
+      .split('\n')
+      .slice(0, all.length)
+    const commits: LedgerCommit[] = all.map(([id = '', ...parents], i) => {
+      const [blob = '', type, size] = (ledgers[i] ?? '').split(' ')
+      if (type !== undefined && type !== 'blob' && size !== undefined)
+        throw this.rewritten(`commit ${id}: its ${LEDGER_FILE} is not a file`)
+      return {
+        id,
+        parents,
+        ledger: type === 'blob' ? { blob, size: Number(size) } : undefined,
+      }
+    })
+    const base = checkpoint === undefined ? undefined : commits.shift()
+    const problem = firstRewrite(base, commits, tipLedger, (blob) =>
+      this.gitBytes(['cat-file', 'blob', blob]),
+    )
+    if (problem !== undefined) throw this.rewritten(`commit ${problem.commit}: ${problem.why}`)
+  }
+
+  private rewritten(what: string): ReproofError {
+    return new ReproofError(
+      'E_LEDGER',
+      `${this.label}: ${what}; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
+      { path: this.label },
+    )
+  }
+
+  private loadCheckpoint(): string | undefined {
+    let text: string
+    try {
+      text = fs.readFileSync(this.checkpointFile, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+    const parsed = v.safeParse(CheckpointSchema, json)
+    if (!parsed.success || parsed.output.ledger !== this.label)
+      throw new ReproofError(
+        'E_LEDGER',
+        `${this.checkpointFile}: not the checkpoint of ${this.label}; the gate stops until a person has looked`,
+        { path: this.checkpointFile },
+      )
+    return parsed.output.commit
+  }
+
+  private verified<T>(commit: string, result: T): T {
+    this.saveCheckpoint(commit)
+    return result
+  }
+
+  private saveCheckpoint(commit: string): void {
+    writeFileAtomicSync(this.checkpointFile, `${canonicalJson({ commit, ledger: this.label })}\n`)
   }
 
   /** The records at the branch's tip, for lookups before deciding. */
@@ -178,7 +294,8 @@ export class GitLedger {
       if (append === undefined) return result
       const commit = this.commit(read.tip, read.records, append)
       const pushed = this.push(commit)
-      if (pushed === 'landed') return result
+      // The commit appends one line to the ledger just verified: it is verified too.
+      if (pushed === 'landed') return this.verified(commit, result)
       if (pushed === 'unknown') {
         // Did it land anyway? Only a positive answer from the remote settles it.
         let tip: string | undefined
@@ -190,7 +307,7 @@ export class GitLedger {
             `${this.label}: the push did not answer and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
           )
         }
-        if (tip !== undefined && this.contains(tip, commit)) return result
+        if (tip !== undefined && this.contains(tip, commit)) return this.verified(commit, result)
       }
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50))
     }

@@ -9,11 +9,14 @@ import { FileLedger } from './ledger.js'
 
 export type Ledger = FileLedger | GitLedger
 
-/** `git:<url>#<branch>` is a ledger on a git branch; anything else is a local file. */
-export function openLedger(spec: string): Ledger {
+/**
+ * `git:<url>#<branch>` is a ledger on a git branch; anything else is a local file.
+ * `stateDir` keeps, for a git ledger, the last commit this machine verified.
+ */
+export function openLedger(spec: string, stateDir: string): Ledger {
   if (spec.startsWith('git:')) {
     const { url, branch } = parseGitLedgerSpec(spec)
-    return new GitLedger(url, branch)
+    return new GitLedger(url, branch, stateDir)
   }
   return new FileLedger(spec)
 }
@@ -21,6 +24,8 @@ export function openLedger(spec: string): Ledger {
 export interface GateCommon {
   env: string
   ledger: string
+  /** Where a git ledger's checkpoint is kept (see GitLedger). */
+  stateDir: string
   actor: string
   trust: Trust
   policy: Policy
@@ -54,7 +59,7 @@ export async function runGate(action: GateAction, common: GateCommon): Promise<G
       'E_USAGE',
       `--env ${common.env}: letters, digits, dot, dash and underscore only`,
     )
-  const ledger = openLedger(common.ledger)
+  const ledger = openLedger(common.ledger, common.stateDir)
   try {
     return await gateWith(ledger, action, common)
   } finally {
