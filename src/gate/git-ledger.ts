@@ -288,6 +288,7 @@ export class GitLedger {
   }
 
   async transact<T>(step: (read: LedgerRead) => Step<T>, _lockTimeoutMs?: number): Promise<T> {
+    let last: PushFailure | undefined
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const read = this.read()
       const { append, result } = step(read)
@@ -295,8 +296,9 @@ export class GitLedger {
       const commit = this.commit(read.tip, read.records, append)
       const pushed = this.push(commit)
       // The commit appends one line to the ledger just verified: it is verified too.
-      if (pushed === 'landed') return this.verified(commit, result)
-      if (pushed === 'unknown') {
+      if (pushed === undefined) return this.verified(commit, result)
+      last = pushed
+      if (pushed.kind === 'lost') {
         // Did it land anyway? Only a positive answer from the remote settles it.
         let tip: string | undefined
         try {
@@ -304,16 +306,25 @@ export class GitLedger {
         } catch {
           throw new ReproofError(
             'E_AMBIGUOUS',
-            `${this.label}: the push did not answer and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+            `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
           )
         }
         if (tip !== undefined && this.contains(tip, commit)) return this.verified(commit, result)
+      } else if (pushed.kind === 'refused' && this.fetch() === read.tip) {
+        // Refused while the branch stood still: not a race another attempt could win.
+        throw new ReproofError(
+          'E_ENVIRONMENT',
+          `${this.label}: the remote refused the push: ${pushed.message}; the branch did not move, so another attempt would be refused too. Nothing was recorded`,
+          { path: this.label },
+        )
       }
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50))
     }
     throw new ReproofError(
       'E_AMBIGUOUS',
-      `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`,
+      last?.kind === 'lost'
+        ? `${this.label}: the push kept failing (${last.message}); nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`
+        : `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`,
     )
   }
 
@@ -383,20 +394,16 @@ export class GitLedger {
     }).trim()
   }
 
-  /** Fast-forward only: a push that would drop someone else's record is rejected by git itself. */
-  private push(commit: string): 'landed' | 'rejected' | 'unknown' {
+  /**
+   * Fast-forward only: a push that would drop someone else's record is rejected by git
+   * itself. Undefined when it landed, else why not.
+   */
+  private push(commit: string): PushFailure | undefined {
     try {
-      this.git(['push', '-q', '--', this.url, `${commit}:refs/heads/${this.branch}`])
-      return 'landed'
+      this.git(['push', '--porcelain', '--', this.url, `${commit}:refs/heads/${this.branch}`])
+      return undefined
     } catch (err) {
-      const text = errorText(err)
-      if (
-        /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info/.test(
-          text,
-        )
-      )
-        return 'rejected'
-      return 'unknown'
+      return classifyPushFailure(errorText(err))
     }
   }
 
@@ -433,9 +440,57 @@ export class GitLedger {
   }
 }
 
+/**
+ * Why a push did not land, from what git said:
+ * - `raced`: git refused it as not a fast-forward (another gate pushed first): decide
+ *   again on the new tip;
+ * - `refused`: the remote answered and said no (a hook, a protected branch, permissions):
+ *   a race only if the branch moved meanwhile, else the same push will be refused again;
+ * - `lost`: no answer (a dropped connection, a timeout): it may have landed.
+ */
+export type PushFailure =
+  | { kind: 'raced'; message: string }
+  | { kind: 'refused'; message: string }
+  | { kind: 'lost'; message: string }
+
+export function classifyPushFailure(text: string): PushFailure {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+  // `git push --porcelain` reports each ref as `!<tab><from>:<to><tab>[...] (<reason>)`;
+  // without it, ` ! [rejected] ... (<reason>)`.
+  const rejection = lines.find((l) => /^!\s.*\[(?:remote )?rejected\]/.test(l))
+  const remote = lines
+    .filter((l) => l.startsWith('remote:'))
+    .map((l) => l.slice('remote:'.length).trim())
+    .filter((l) => l !== '')
+  const reason = /\(([^()]*)\)\s*$/.exec(rejection ?? '')?.[1]
+  const message =
+    [reason, ...remote].filter((l) => l !== undefined).join(': ') ||
+    (lines.find(
+      (l) =>
+        !/^(?:To |Done$|hint:|Killed$|error: failed to push some refs|Command failed:)/.test(l),
+    ) ??
+      'no answer')
+  if (rejection?.includes('[rejected]') === true) return { kind: 'raced', message }
+  if (rejection !== undefined) return { kind: 'refused', message }
+  // No ref was reported on: refused before any ref was looked at, for good (credentials,
+  // permissions), or the connection failed.
+  if (
+    /permission denied|permission to \S+ denied|access denied|denied to |not allowed to push|authentication failed|could not read (?:username|password)|returned error: 40[13]|repository not found|read-only/i.test(
+      text,
+    )
+  )
+    return { kind: 'refused', message }
+  return { kind: 'lost', message }
+}
+
 function errorText(err: unknown): string {
-  const e = err as { stderr?: Buffer | string; message?: string }
-  return `${e.stderr?.toString() ?? ''}\n${e.message ?? String(err)}`
+  const e = err as { stdout?: Buffer | string; stderr?: Buffer | string; message?: string }
+  // The message repeats stderr after the command line; it is the text only when git said nothing.
+  const said = `${e.stdout?.toString() ?? ''}\n${e.stderr?.toString() ?? ''}`
+  return said.trim() === '' ? (e.message ?? String(err)) : said
 }
 
 function firstLine(err: unknown): string {

@@ -339,17 +339,25 @@ describe('reproof gate with a git ledger', () => {
     const { bare, ledger, read } = remote()
     const gone = `${bare}.gone`
     hook(bare, 'post-receive', `mv "${bare}" "${gone}"; kill -9 $PPID`)
-    const run = await deploy(ledger, 0)
-    expect(run.code).toBe(4)
-    expect(run.stdout).toBe('')
-    expect(run.stderr).toMatch(/may or may not be recorded.*retry is safe/)
-    fs.renameSync(gone, bare)
-    fs.rmSync(path.join(bare, 'hooks', 'post-receive'))
-    const retry = await deploy(ledger, 0)
-    expect([retry.code, retry.result?.decision]).toEqual([0, 'unchanged'])
+    // A temporary directory of this test's own: gates in other test files run meanwhile.
+    const tmp = process.env.TMPDIR
+    const own = makeTemp()
+    process.env.TMPDIR = own
+    try {
+      const run = await deploy(ledger, 0)
+      expect(run.code).toBe(4)
+      expect(run.stdout).toBe('')
+      expect(run.stderr).toMatch(/may or may not be recorded.*retry is safe/)
+      fs.renameSync(gone, bare)
+      fs.rmSync(path.join(bare, 'hooks', 'post-receive'))
+      const retry = await deploy(ledger, 0)
+      expect([retry.code, retry.result?.decision]).toEqual([0, 'unchanged'])
+    } finally {
+      process.env.TMPDIR = tmp
+    }
     expect(read()).toHaveLength(1)
     // Every gate removed its temporary repository, whatever the outcome.
-    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
+    expect(fs.readdirSync(own).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
   })
 
   it('rejects a malformed git ledger address as bad input', async () => {
