@@ -108,9 +108,12 @@ export class GitLedger {
    * descend from it means the history was rewritten, however consistent the rewrite.
    */
   read(): LedgerRead & { tip: string | undefined } {
+    // The checkpoint first: another gate on this machine may push and move it meanwhile,
+    // and a checkpoint read after the tip could be newer than the tip (not a rewrite).
+    // Read before, it names a commit that was on the branch before the tip was read.
+    const checkpoint = this.loadCheckpoint()
     const tip = this.fetch()
     this.lastTip = tip
-    const checkpoint = this.loadCheckpoint()
     if (tip === undefined) {
       if (checkpoint !== undefined)
         throw this.rewritten(
