@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import type { Streams } from './output.js'
-import { withTrustAndPolicy, type VerifyFlags } from './verify-command.js'
+import { withTrust, withTrustAndPolicy, type VerifyFlags } from './verify-command.js'
 
 export interface GateFlags extends Omit<VerifyFlags, 'bundle'> {
   env?: string
@@ -94,7 +94,11 @@ export function gateCommand(streams: Streams, setExit: (code: number) => void): 
   )
   gate.addCommand(
     common(
-      new Command('check').description('check the whole ledger: the chain and every kept bundle'),
+      withTrust(
+        new Command('check').description(
+          'check the whole ledger: the chain, its history, and every kept bundle verified again',
+        ),
+      ),
     ).action(run('check')),
   )
   return gate

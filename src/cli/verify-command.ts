@@ -46,8 +46,8 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
     })
 }
 
-/** The trust and policy options of verify, shared with the gate. */
-export function withTrustAndPolicy(command: Command): Command {
+/** The trust options of verify: whose signatures count. */
+export function withTrust(command: Command): Command {
   return command
     .option('--key <pub.pem>', 'trusted public key (repeatable)', collect)
     .option('--certificate-identity <identity>', 'keyless: the exact certificate identity (SAN)')
@@ -63,6 +63,11 @@ export function withTrustAndPolicy(command: Command): Command {
       '--trusted-root <file>',
       'keyless: verify offline against this trusted root (default: the public-good root, online)',
     )
+}
+
+/** The trust and policy options of verify, shared with the gate. */
+export function withTrustAndPolicy(command: Command): Command {
+  return withTrust(command)
     .option('--builder-id <id>', 'require this builder id')
     .option('--source-uri <uri>', 'require this source repository URI')
     .option('--source-ref <regexp>', 'require the source ref to match (anchored at both ends)')

@@ -5,8 +5,9 @@ import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
 import { syncDir, writeFileAtomic } from '../io/atomic-write.js'
 import { withFileLock } from '../io/file-lock.js'
-import { GENESIS, recordBytes, type LedgerRecord } from './decide.js'
+import { GENESIS, recordBytes, type LedgerRecord, type RecordedSigner } from './decide.js'
 import type { Step } from './git-ledger.js'
+import type { Policy } from '../verify/policy.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
 
 // A record is a few hundred bytes; a line near this is not one.
@@ -26,6 +27,64 @@ export function ledgerTooBig(label: string, size: number): ReproofError {
     { path: label },
   )
 }
+type FieldKind<T> = T extends string
+  ? 'string'
+  : T extends boolean
+    ? 'boolean'
+    : T extends number
+      ? 'integer'
+      : never
+
+/**
+ * How a record keeps each field of a verification policy. The compiler checks this
+ * table against Policy both ways, so a field added to verification policies cannot go
+ * unrecorded, or be dropped when `gate check` verifies a record again: it must be named
+ * here first.
+ */
+const POLICY_FIELDS = {
+  predicateType: 'string',
+  builderId: 'string',
+  sourceUri: 'string',
+  sourceRef: 'string',
+  sourceDigest: 'string',
+  buildType: 'string',
+  requireReproduced: 'boolean',
+  maxAgeMs: 'integer',
+} as const satisfies { [K in keyof Required<Policy>]: FieldKind<Required<Policy>[K]> }
+
+const PolicySchema = v.pipe(
+  v.strictObject(
+    Object.fromEntries(
+      Object.entries(POLICY_FIELDS).map(([field, kind]) => [
+        field,
+        v.optional(
+          kind === 'string'
+            ? v.string()
+            : kind === 'boolean'
+              ? v.boolean()
+              : v.pipe(v.number(), v.integer(), v.minValue(0)),
+        ),
+      ]),
+    ),
+  ),
+  // Each field was checked against its kind in the table above, which matches Policy.
+  v.transform((policy) => policy as Policy),
+)
+
+const SignerSchema = v.variant('kind', [
+  v.strictObject({ kind: v.literal('key'), hint: v.string() }),
+  v.strictObject({
+    kind: v.literal('certificate'),
+    subjectAlternativeName: v.string(),
+    issuer: v.string(),
+  }),
+])
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+/** Compiles only while records keep exactly what verification reports as the signer. */
+export type SignerIsRecorded<
+  T extends true = Same<v.InferOutput<typeof SignerSchema>, RecordedSigner>,
+> = T
+
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))
 const RecordSchema = v.strictObject({
   seq: v.pipe(v.number(), v.integer(), v.minValue(1)),
@@ -38,6 +97,9 @@ const RecordSchema = v.strictObject({
   actor: v.string(),
   reason: v.optional(v.string()),
   version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  format: v.optional(v.literal(2)),
+  policy: v.optional(PolicySchema),
+  signer: v.optional(SignerSchema),
 })
 
 export interface LedgerRead {
@@ -227,6 +289,9 @@ export function parseLedger(text: string, file: string): LedgerRecord[] {
         `not a ledger record (${parsed.issues[0].message} at ${v.getDotPath(parsed.issues[0]) ?? 'the top'})`,
       )
     const record = parsed.output
+    // Format 2 keeps what the record was verified with; a record without it is format 1.
+    if ((record.format === 2) !== (record.policy !== undefined && record.signer !== undefined))
+      throw bad(i + 1, 'format 2 records, and only they, carry both policy and signer')
     if (recordBytes(record) !== line) throw bad(i + 1, 'not in canonical form (edited by hand?)')
     if (record.prev !== head)
       throw bad(

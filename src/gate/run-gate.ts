@@ -113,6 +113,11 @@ async function gateWith(
 
   // 3. Decide (pure) on what the ledger holds now, and write durably; a contended ledger
   // runs this again on the new state.
+  // What it was verified with, kept in the record so that `gate check` can verify it again.
+  const evidence =
+    verification.identity === null
+      ? {}
+      : { evidence: { policy: common.policy, signer: verification.identity } }
   return ledger.transact((read) => {
     const at = new Date().toISOString()
     const request: GateRequest =
@@ -124,6 +129,7 @@ async function gateWith(
             bundleDigest,
             actor: common.actor,
             at,
+            ...evidence,
             ...(action.version === undefined ? {} : { version: action.version }),
             ...(action.minVersion === undefined ? {} : { minVersion: action.minVersion }),
           }
@@ -134,6 +140,7 @@ async function gateWith(
             bundleDigest,
             actor: common.actor,
             at,
+            ...evidence,
             reason: action.reason,
           }
     const decision = decideGate(toState(read.records), request, verification.verified)

@@ -34,7 +34,10 @@ describe('a git ledger only ever appends, across its whole history', () => {
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/\n$/, ''))
     const culprit = clone.commit('strip the newline')
     clone.push()
-    for (const run of [await gate(ledger, ['check']), await deployFresh(ledger, 2)]) {
+    for (const run of [
+      await gate(ledger, ['check', '--key', kit.pub]),
+      await deployFresh(ledger, 2),
+    ]) {
       expect(run.code, run.stderr).toBe(3)
       expect(run.stderr).toContain(`commit ${culprit}: its ledger.jsonl ends without a newline`)
       expect(run.stdout).toBe('')
@@ -104,7 +107,7 @@ describe('a git ledger only ever appends, across its whole history', () => {
     )
     expect(git(bare, ['rev-parse', 'releases']).trim()).toBe(replaced)
     git(bare, ['update-ref', '-d', 'refs/heads/releases'])
-    const gone = await withState(['check'])
+    const gone = await withState(['check', '--key', kit.pub])
     expect(gone.code).toBe(3)
     expect(gone.stderr).toContain(`the branch is gone, but this machine verified it at ${tip}`)
     // Put back, the history verifies again from the checkpoint.

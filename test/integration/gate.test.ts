@@ -131,7 +131,7 @@ describe('reproof gate', () => {
     expect(fs.readFileSync(path.join(path.dirname(ledger), torn[0] ?? ''), 'utf8')).toBe(
       '{"action":"deploy","actor":"x"',
     )
-    expect((await gate(ledger, ['check'])).code).toBe(0)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).code).toBe(0)
   })
 
   it('stops, naming the record, on an edited record or a forged link', async () => {
@@ -143,17 +143,17 @@ describe('reproof gate', () => {
       ledger,
       [lines[0]?.replace('"actor":"', '"actor":"mallory-'), lines[1], ''].join('\n'),
     )
-    const edited = await runCli(['gate', 'check', '--ledger', ledger])
+    const edited = await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger])
     expect(edited.code).toBe(3)
     expect(edited.stderr).toMatch(/ledger\.jsonl:2: its prev .* the chain is broken/)
     expect((await deploy(ledger, 2)).code).toBe(3)
     fs.writeFileSync(ledger, `${'x'.repeat(70_000)}\n`)
-    expect((await runCli(['gate', 'check', '--ledger', ledger])).stderr).toContain(
-      'ledger.jsonl:1: line too long',
-    )
+    expect(
+      (await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger])).stderr,
+    ).toContain('ledger.jsonl:1: line too long')
     // Refused by its size, before a byte is read (a sparse file: nothing is written).
     fs.truncateSync(ledger, 300 * 1024 * 1024)
-    const huge = await runCli(['gate', 'check', '--ledger', ledger])
+    const huge = await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger])
     expect(huge.code).toBe(3)
     expect(huge.stderr).toMatch(
       /ledger\.jsonl: 314572800 bytes, more than the \d+ a ledger may hold/,
@@ -249,7 +249,7 @@ describe('reproof gate', () => {
       // Some gates finish before their kill, or the test proves nothing about acknowledgements.
       expect(acknowledged.length).toBeGreaterThan(0)
       // A killed gate's lock went with it: the kernel let go of it.
-      const check = await runCli(['gate', 'check', '--ledger', ledger, '--json'])
+      const check = await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger, '--json'])
       expect(check.code, check.stderr).toBe(0)
       const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
       for (const prev of acknowledged) expect(records.some((r) => r.prev === prev)).toBe(true)
@@ -275,10 +275,10 @@ describe('reproof gate with a git ledger', () => {
     expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
     const status = await gate(ledger, ['status', '--env', 'prod'])
     expect(JSON.parse(status.stdout)).toMatchObject({ current: release(0).digest, seq: 3 })
-    const check = await gate(ledger, ['check'])
+    const check = await gate(ledger, ['check', '--key', kit.pub])
     expect([check.code, JSON.parse(check.stdout)]).toEqual([
       0,
-      { ok: true, records: 3, bundles: 2, recovered: null },
+      { ok: true, records: 3, bundles: 2, reverified: 3, legacy: 0, recovered: null },
     ])
     // Someone with push access edits a kept bundle in a fast-forward commit.
     const work = makeTemp()
@@ -287,13 +287,15 @@ describe('reproof gate with a git ledger', () => {
     fs.appendFileSync(path.join(work, kept), ' ')
     git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qam', 'edit'])
     git(work, ['push', '-q', 'origin', 'releases'])
-    const edited = await gate(ledger, ['check'])
+    const edited = await gate(ledger, ['check', '--key', kit.pub])
     expect(edited.code).toBe(3)
     expect(edited.stderr).toContain(`ledger.jsonl:2: the bundle kept for prod #2 (${kept})`)
     git(work, ['rm', '-q', kept])
     git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qm', 'remove'])
     git(work, ['push', '-q', 'origin', 'releases'])
-    expect((await gate(ledger, ['check'])).stderr).toContain(`(${kept}) is missing`)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).stderr).toContain(
+      `(${kept}) is missing`,
+    )
   })
 
   it('gate check finds a kept bundle missing or edited, naming the record', async () => {
@@ -306,13 +308,15 @@ describe('reproof gate with a git ledger', () => {
       `${parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)[1]?.bundleDigest ?? ''}.sigstore.json`,
     )
     fs.appendFileSync(kept, ' ')
-    const edited = await gate(ledger, ['check'])
+    const edited = await gate(ledger, ['check', '--key', kit.pub])
     expect(edited.code).toBe(3)
     expect(edited.stderr).toMatch(
       /ledger\.jsonl:2: the bundle kept for prod #2 .* is not the bytes/,
     )
     fs.rmSync(kept)
-    expect((await gate(ledger, ['check'])).stderr).toMatch(/ledger\.jsonl:2: .* is missing/)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).stderr).toMatch(
+      /ledger\.jsonl:2: .* is missing/,
+    )
   })
 
   it('keeps one chain when 8 gates deploy and roll back at once: losers fetch, decide again and retry', async () => {
@@ -323,7 +327,7 @@ describe('reproof gate with a git ledger', () => {
     const records = read()
     // Exactly one record per accepted decision, on one valid chain (read() checks it).
     expect(records.length - 2).toBe(decisions.filter((d) => d === 'recorded').length)
-    expect((await gate(ledger, ['check'])).code).toBe(0)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).code).toBe(0)
   })
 
   it('counts a push whose answer was lost as recorded when the branch shows it', async () => {
