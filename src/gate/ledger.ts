@@ -109,13 +109,25 @@ export interface LedgerRead {
 }
 
 /**
+ * How a file ledger makes its writes durable: fsync(2) of a file, and of a directory.
+ * A parameter so that a test can see that both happen before an answer is given.
+ */
+export interface Durability {
+  fsync(fd: number): void
+  syncDir(dir: string): Promise<void>
+}
+
+/**
  * The release ledger in a local file: JSON lines, append-only, each line the canonical
  * bytes of a record whose `prev` is the SHA-256 of the line before. Reads validate the
  * whole chain; writes happen under an exclusive lock and are fsynced (file and
  * directory) before anyone is told.
  */
 export class FileLedger {
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly durability: Durability = { fsync: fs.fsyncSync, syncDir },
+  ) {}
 
   get label(): string {
     return this.file
@@ -204,7 +216,7 @@ export class FileLedger {
       fs.writeFileSync(recovered, torn)
       fs.truncateSync(this.file, end)
       const fd = fs.openSync(this.file, 'r+')
-      fs.fsyncSync(fd)
+      this.durability.fsync(fd)
       fs.closeSync(fd)
       bytes = bytes.subarray(0, end)
     }
@@ -235,14 +247,14 @@ export class FileLedger {
     const fd = fs.openSync(this.file, 'a')
     try {
       fs.writeSync(fd, `${recordBytes(record)}\n`)
-      fs.fsyncSync(fd)
+      this.durability.fsync(fd)
     } finally {
       fs.closeSync(fd)
     }
   }
 
   async syncDirectory(): Promise<void> {
-    await syncDir(path.dirname(this.file))
+    await this.durability.syncDir(path.dirname(this.file))
   }
 
   /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
