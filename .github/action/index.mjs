@@ -1211,7 +1211,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path27 = __require("node:path");
+    var path28 = __require("node:path");
     var fs40 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -2224,9 +2224,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path27.resolve(baseDir, baseName);
+          const localBin = path28.resolve(baseDir, baseName);
           if (fs40.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path27.extname(baseName))) return void 0;
+          if (sourceExt.includes(path28.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs40.existsSync(`${localBin}${ext}`)
           );
@@ -2244,17 +2244,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path27.resolve(
-            path27.dirname(resolvedScriptPath),
+          executableDir = path28.resolve(
+            path28.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path27.basename(
+            const legacyName = path28.basename(
               this._scriptPath,
-              path27.extname(this._scriptPath)
+              path28.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2265,7 +2265,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path27.extname(executableFile));
+        launchWithNode = sourceExt.includes(path28.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3180,7 +3180,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path27.basename(filename, path27.extname(filename));
+        this._name = path28.basename(filename, path28.extname(filename));
         return this;
       }
       /**
@@ -3194,9 +3194,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path28) {
-        if (path28 === void 0) return this._executableDir;
-        this._executableDir = path28;
+      executableDir(path29) {
+        if (path29 === void 0) return this._executableDir;
+        this._executableDir = path29;
         return this;
       }
       /**
@@ -3710,6 +3710,20 @@ function regex(requirement, message$1) {
     message: message$1,
     "~run"(dataset, config$1) {
       if (dataset.typed && !this.requirement.test(dataset.value)) _addIssue(this, "format", dataset, config$1);
+      return dataset;
+    }
+  };
+}
+// @__NO_SIDE_EFFECTS__
+function transform(operation) {
+  return {
+    kind: "transformation",
+    type: "transform",
+    reference: transform,
+    async: false,
+    operation,
+    "~run"(dataset) {
+      dataset.value = this.operation(dataset.value);
       return dataset;
     }
   };
@@ -4247,6 +4261,73 @@ function unknown() {
   });
 }
 // @__NO_SIDE_EFFECTS__
+function variant(key, options2, message$1) {
+  return _standardSchema({
+    kind: "schema",
+    type: "variant",
+    reference: variant,
+    expects: "Object",
+    async: false,
+    key,
+    options: options2,
+    message: message$1,
+    "~run"(dataset, config$1) {
+      const input2 = dataset.value;
+      if (input2 && typeof input2 === "object") {
+        let outputDataset;
+        let maxDiscriminatorPriority = 0;
+        let invalidDiscriminatorKey = this.key;
+        let expectedDiscriminators = [];
+        const parseOptions = (variant$1, allKeys) => {
+          for (const schema of variant$1.options) {
+            if (schema.type === "variant") parseOptions(schema, new Set(allKeys).add(schema.key));
+            else {
+              let keysAreValid = true;
+              let currentPriority = 0;
+              for (const currentKey of allKeys) {
+                const discriminatorSchema = schema.entries[currentKey];
+                if (currentKey in input2 ? discriminatorSchema["~run"]({
+                  typed: false,
+                  value: input2[currentKey]
+                }, ABORT_EARLY_CONFIG).issues : discriminatorSchema.type !== "exact_optional" && discriminatorSchema.type !== "optional" && discriminatorSchema.type !== "nullish") {
+                  keysAreValid = false;
+                  if (invalidDiscriminatorKey !== currentKey && (maxDiscriminatorPriority < currentPriority || maxDiscriminatorPriority === currentPriority && currentKey in input2 && !(invalidDiscriminatorKey in input2))) {
+                    maxDiscriminatorPriority = currentPriority;
+                    invalidDiscriminatorKey = currentKey;
+                    expectedDiscriminators = [];
+                  }
+                  if (invalidDiscriminatorKey === currentKey) expectedDiscriminators.push(schema.entries[currentKey].expects);
+                  break;
+                }
+                currentPriority++;
+              }
+              if (keysAreValid) {
+                const optionDataset = schema["~run"]({ value: input2 }, config$1);
+                if (!outputDataset || !outputDataset.typed && optionDataset.typed) outputDataset = optionDataset;
+              }
+            }
+            if (outputDataset && !outputDataset.issues) break;
+          }
+        };
+        parseOptions(this, /* @__PURE__ */ new Set([this.key]));
+        if (outputDataset) return outputDataset;
+        _addIssue(this, "type", dataset, config$1, {
+          input: input2[invalidDiscriminatorKey],
+          expected: /* @__PURE__ */ _joinExpects(expectedDiscriminators, "|"),
+          path: [{
+            type: "object",
+            origin: "value",
+            input: input2,
+            key: invalidDiscriminatorKey,
+            value: input2[invalidDiscriminatorKey]
+          }]
+        });
+      } else _addIssue(this, "type", dataset, config$1);
+      return dataset;
+    }
+  });
+}
+// @__NO_SIDE_EFFECTS__
 function pipe(...pipe$1) {
   return _standardSchema({
     ...pipe$1[0],
@@ -4273,7 +4354,7 @@ function safeParse(schema, input2, config$1) {
     issues: dataset.issues
   };
 }
-var store$4, DEFAULT_CONFIG, store$3, store$2, store$1, EMOJI_REGEX;
+var store$4, DEFAULT_CONFIG, store$3, store$2, store$1, EMOJI_REGEX, ABORT_EARLY_CONFIG;
 var init_dist = __esm({
   "node_modules/valibot/dist/index.mjs"() {
     DEFAULT_CONFIG = {
@@ -4283,6 +4364,7 @@ var init_dist = __esm({
       abortPipeEarly: void 0
     };
     EMOJI_REGEX = new RegExp("^(?:[\\u{1F1E6}-\\u{1F1FF}]{2}|\\u{1F3F4}[\\u{E0061}-\\u{E007A}]{2}[\\u{E0030}-\\u{E0039}\\u{E0061}-\\u{E007A}]{1,3}\\u{E007F}|(?:\\p{Emoji}\\uFE0F\\u20E3?|\\p{Emoji_Modifier_Base}\\p{Emoji_Modifier}?|(?![\\p{Emoji_Modifier_Base}\\u{1F1E6}-\\u{1F1FF}])\\p{Emoji_Presentation})(?:\\u200D(?:\\p{Emoji}\\uFE0F\\u20E3?|\\p{Emoji_Modifier_Base}\\p{Emoji_Modifier}?|(?![\\p{Emoji_Modifier_Base}\\u{1F1E6}-\\u{1F1FF}])\\p{Emoji_Presentation}))*)+$", "u");
+    ABORT_EARLY_CONFIG = { abortEarly: true };
   }
 });
 
@@ -4723,6 +4805,30 @@ async function writeFileAtomic(target, data, mode = 420) {
   await replaceAtomic(target, mode, async (handle) => {
     await handle.writeFile(data);
   });
+}
+function writeFileAtomicSync(target, data, mode = 420) {
+  const dir = path2.dirname(target);
+  const temp = tempBeside(target);
+  try {
+    fsSync.mkdirSync(dir, { recursive: true });
+    const fd = fsSync.openSync(temp, "wx", mode);
+    try {
+      fsSync.writeFileSync(fd, data);
+      fsSync.fsyncSync(fd);
+    } finally {
+      fsSync.closeSync(fd);
+    }
+    fsSync.renameSync(temp, target);
+    const dirFd = fsSync.openSync(dir, "r");
+    try {
+      fsSync.fsyncSync(dirFd);
+    } finally {
+      fsSync.closeSync(dirFd);
+    }
+  } catch (err) {
+    fsSync.rmSync(temp, { force: true });
+    throw writeError(target, temp, err);
+  }
 }
 async function copyFileAtomic(source, target, options2) {
   const hash = crypto2.createHash("sha256");
@@ -6175,14 +6281,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path27 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path28 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path27 && path27[0] !== "/") {
-          path27 = `/${path27}`;
+        if (path28 && path28[0] !== "/") {
+          path28 = `/${path28}`;
         }
-        return new URL(`${origin}${path27}`);
+        return new URL(`${origin}${path28}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -7017,9 +7123,9 @@ var require_diagnostics = __commonJS({
         "undici:client:sendHeaders",
         (evt) => {
           const {
-            request: { method, path: path27, origin }
+            request: { method, path: path28, origin }
           } = evt;
-          debugLog("sending request to %s %s%s", method, origin, path27);
+          debugLog("sending request to %s %s%s", method, origin, path28);
         }
       );
     }
@@ -7037,14 +7143,14 @@ var require_diagnostics = __commonJS({
         "undici:request:headers",
         (evt) => {
           const {
-            request: { method, path: path27, origin },
+            request: { method, path: path28, origin },
             response: { statusCode }
           } = evt;
           debugLog(
             "received response to %s %s%s - HTTP %d",
             method,
             origin,
-            path27,
+            path28,
             statusCode
           );
         }
@@ -7053,23 +7159,23 @@ var require_diagnostics = __commonJS({
         "undici:request:trailers",
         (evt) => {
           const {
-            request: { method, path: path27, origin }
+            request: { method, path: path28, origin }
           } = evt;
-          debugLog("trailers received from %s %s%s", method, origin, path27);
+          debugLog("trailers received from %s %s%s", method, origin, path28);
         }
       );
       diagnosticsChannel.subscribe(
         "undici:request:error",
         (evt) => {
           const {
-            request: { method, path: path27, origin },
+            request: { method, path: path28, origin },
             error
           } = evt;
           debugLog(
             "request to %s %s%s errored - %s",
             method,
             origin,
-            path27,
+            path28,
             error.message
           );
         }
@@ -7184,7 +7290,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path27,
+        path: path28,
         method,
         body,
         headers,
@@ -7201,11 +7307,11 @@ var require_request = __commonJS({
         maxRedirections,
         typeOfService
       }, handler) {
-        if (typeof path27 !== "string") {
+        if (typeof path28 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path27[0] !== "/" && !(path27.startsWith("http://") || path27.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path27)) {
+        } else if (invalidPathRegex.test(path28)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7280,7 +7386,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? serializePathWithQuery(path27, query) : path27;
+        this.path = query ? serializePathWithQuery(path28, query) : path28;
         this.origin = origin;
         this.protocol = getProtocolFromUrlString(origin);
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
@@ -12524,7 +12630,7 @@ var require_client_h1 = __commonJS({
       }
     }
     function writeH1(client, request) {
-      const { method, path: path27, host, upgrade, blocking, reset } = request;
+      const { method, path: path28, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -12600,7 +12706,7 @@ var require_client_h1 = __commonJS({
         socket[kBlocking] = true;
       }
       setTypeOfService(socket, request);
-      let header = `${method} ${path27} HTTP/1.1\r
+      let header = `${method} ${path28} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -13277,7 +13383,7 @@ var require_client_h2 = __commonJS({
       const headersTimeout = request.headersTimeout ?? client[kHeadersTimeout];
       const bodyTimeout = request.bodyTimeout ?? client[kBodyTimeout];
       const session = client[kHTTP2Session];
-      const { method, path: path27, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
+      const { method, path: path28, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade != null && upgrade !== "websocket") {
         util.errorRequest(client, request, new InvalidArgumentError2(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
@@ -13346,7 +13452,7 @@ var require_client_h2 = __commonJS({
           }
           headers[HTTP2_HEADER_METHOD] = "CONNECT";
           headers[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers[HTTP2_HEADER_PATH] = path27;
+          headers[HTTP2_HEADER_PATH] = path28;
           if (protocol === "ws:" || protocol === "wss:") {
             headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
@@ -13398,7 +13504,7 @@ var require_client_h2 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path27;
+      headers[HTTP2_HEADER_PATH] = path28;
       headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -15754,10 +15860,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path27 = "/",
+          path: path28 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path27;
+        opts.path = origin + path28;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(origin);
           headers.host = host;
@@ -17917,20 +18023,20 @@ var require_mock_utils = __commonJS({
       }
       return normalizedQp;
     }
-    function safeUrl(path27) {
-      if (typeof path27 !== "string") {
-        return path27;
+    function safeUrl(path28) {
+      if (typeof path28 !== "string") {
+        return path28;
       }
-      const pathSegments = path27.split("?", 3);
+      const pathSegments = path28.split("?", 3);
       if (pathSegments.length !== 2) {
-        return path27;
+        return path28;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path27, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path27);
+    function matchKey(mockDispatch2, { path: path28, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path28);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -17955,8 +18061,8 @@ var require_mock_utils = __commonJS({
       const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path27, ignoreTrailingSlash }) => {
-        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path27)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path27), resolvedPath);
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28, ignoreTrailingSlash }) => {
+        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path28)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path28), resolvedPath);
       });
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
@@ -17995,19 +18101,19 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function removeTrailingSlash(path27) {
-      while (path27.endsWith("/")) {
-        path27 = path27.slice(0, -1);
+    function removeTrailingSlash(path28) {
+      while (path28.endsWith("/")) {
+        path28 = path28.slice(0, -1);
       }
-      if (path27.length === 0) {
-        path27 = "/";
+      if (path28.length === 0) {
+        path28 = "/";
       }
-      return path27;
+      return path28;
     }
     function buildKey(opts) {
-      const { path: path27, method, body, headers, query } = opts;
+      const { path: path28, method, body, headers, query } = opts;
       return {
-        path: path27,
+        path: path28,
         method,
         body,
         headers,
@@ -18697,10 +18803,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path27, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path27,
+            Path: path28,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -18782,9 +18888,9 @@ var require_mock_agent = __commonJS({
         const acceptNonStandardSearchParameters = this[kMockAgentAcceptsNonStandardSearchParameters];
         const dispatchOpts = { ...opts };
         if (acceptNonStandardSearchParameters && dispatchOpts.path) {
-          const [path27, searchParams] = dispatchOpts.path.split("?");
+          const [path28, searchParams] = dispatchOpts.path.split("?");
           const normalizedSearchParams = normalizeSearchParams(searchParams, acceptNonStandardSearchParameters);
-          dispatchOpts.path = `${path27}?${normalizedSearchParams}`;
+          dispatchOpts.path = `${path28}?${normalizedSearchParams}`;
         }
         return this[kAgent].dispatch(dispatchOpts, handler);
       }
@@ -18912,8 +19018,8 @@ var require_snapshot_utils = __commonJS({
         match: new Set(matchHeaders.map((header) => caseSensitive ? header : header.toLowerCase()))
       };
     }
-    var crypto21 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
-    var hashId = crypto21?.hash ? (value) => crypto21.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
+    var crypto23 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var hashId = crypto23?.hash ? (value) => crypto23.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
     function isUndiciHeaders(headers) {
       return Array.isArray(headers) && (headers.length & 1) === 0;
     }
@@ -19185,12 +19291,12 @@ var require_snapshot_recorder = __commonJS({
        * @return {Promise<void>} - Resolves when snapshots are loaded
        */
       async loadSnapshots(filePath) {
-        const path27 = filePath || this.#snapshotPath;
-        if (!path27) {
+        const path28 = filePath || this.#snapshotPath;
+        if (!path28) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
         try {
-          const data = await readFile(resolve(path27), "utf8");
+          const data = await readFile(resolve(path28), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -19204,7 +19310,7 @@ var require_snapshot_recorder = __commonJS({
           if (error.code === "ENOENT") {
             this.#snapshots.clear();
           } else {
-            throw new UndiciError(`Failed to load snapshots from ${path27}`, { cause: error });
+            throw new UndiciError(`Failed to load snapshots from ${path28}`, { cause: error });
           }
         }
       }
@@ -19215,11 +19321,11 @@ var require_snapshot_recorder = __commonJS({
        * @returns {Promise<void>} - Resolves when snapshots are saved
        */
       async saveSnapshots(filePath) {
-        const path27 = filePath || this.#snapshotPath;
-        if (!path27) {
+        const path28 = filePath || this.#snapshotPath;
+        if (!path28) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
-        const resolvedPath = resolve(path27);
+        const resolvedPath = resolve(path28);
         await mkdir(dirname(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
@@ -19860,15 +19966,15 @@ var require_redirect_handler = __commonJS({
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path27 = search ? `${pathname}${search}` : pathname;
-        const redirectUrlString = `${origin}${path27}`;
+        const path28 = search ? `${pathname}${search}` : pathname;
+        const redirectUrlString = `${origin}${path28}`;
         for (const historyUrl of this.history) {
           if (historyUrl.toString() === redirectUrlString) {
             throw new InvalidArgumentError2(`Redirect loop detected. Cannot redirect to ${origin}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.`);
           }
         }
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path27;
+        this.opts.path = path28;
         this.opts.origin = origin;
         this.opts.query = null;
       }
@@ -21685,10 +21791,10 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
-    function deleteCachedUri(store, cacheKey, path27) {
+    function deleteCachedUri(store, cacheKey, path28) {
       deleteCachedValue(store, {
         ...cacheKey,
-        path: path27
+        path: path28
       });
       for (let i = 0; i < util.safeHTTPMethods.length; i++) {
         const method = util.safeHTTPMethods[i];
@@ -21696,7 +21802,7 @@ var require_cache_handler = __commonJS({
           deleteCachedValue(store, {
             ...cacheKey,
             method,
-            path: path27
+            path: path28
           });
         }
       }
@@ -21707,9 +21813,9 @@ var require_cache_handler = __commonJS({
       }
       const values = Array.isArray(headerValue) ? headerValue : [headerValue];
       for (let i = 0; i < values.length; i++) {
-        const path27 = getSameOriginPath(cacheKey, values[i]);
-        if (path27 !== void 0) {
-          deleteCachedUri(store, cacheKey, path27);
+        const path28 = getSameOriginPath(cacheKey, values[i]);
+        if (path28 !== void 0) {
+          deleteCachedUri(store, cacheKey, path28);
         }
       }
     }
@@ -26111,10 +26217,10 @@ var require_subresource_integrity = __commonJS({
     var { runtimeFeatures } = require_runtime_features();
     var { asciiLowercase } = require_infra();
     var validSRIHashAlgorithmTokenSet = /* @__PURE__ */ new Map([["sha256", 0], ["sha384", 1], ["sha512", 2]]);
-    var crypto21;
+    var crypto23;
     if (runtimeFeatures.has("crypto")) {
-      crypto21 = __require("node:crypto");
-      const cryptoHashes = crypto21.getHashes();
+      crypto23 = __require("node:crypto");
+      const cryptoHashes = crypto23.getHashes();
       if (cryptoHashes.length === 0) {
         validSRIHashAlgorithmTokenSet.clear();
       }
@@ -26202,7 +26308,7 @@ var require_subresource_integrity = __commonJS({
       return result;
     }
     var applyAlgorithmToBytes = (algorithm, bytes) => {
-      return crypto21.hash(algorithm, bytes, "base64");
+      return crypto23.hash(algorithm, bytes, "base64");
     };
     function caseSensitiveMatch(actualValue, expectedValue) {
       let actualValueLength = actualValue.length;
@@ -27197,11 +27303,11 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        const path27 = url2.pathname + url2.search;
+        const path28 = url2.pathname + url2.search;
         const hasTrailingQuestionMark = url2.search.length === 0 && url2.href[url2.href.length - url2.hash.length - 1] === "?";
         return new Promise((resolve, reject) => agent.dispatch(
           {
-            path: hasTrailingQuestionMark ? `${path27}?` : path27,
+            path: hasTrailingQuestionMark ? `${path28}?` : path28,
             origin: url2.origin,
             method: request.method,
             body: agent.isMockActive ? request.body && (request.body.source || request.body.stream) : body,
@@ -28148,9 +28254,9 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path27) {
-      for (let i = 0; i < path27.length; ++i) {
-        const code = path27.charCodeAt(i);
+    function validateCookiePath(path28) {
+      for (let i = 0; i < path28.length; ++i) {
+        const code = path28.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -29190,7 +29296,7 @@ var require_connection = __commonJS({
     var { WebsocketFrameSend } = require_frame();
     var assert2 = __require("node:assert");
     var { runtimeFeatures } = require_runtime_features();
-    var crypto21 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var crypto23 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var warningEmitted = false;
     function establishWebSocketConnection(url2, protocols, client, handler, options2) {
       const requestURL = url2;
@@ -29210,7 +29316,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers(options2.headers));
         request.headersList = headersList;
       }
-      const keyValue = crypto21.randomBytes(16).toString("base64");
+      const keyValue = crypto23.randomBytes(16).toString("base64");
       request.headersList.append("sec-websocket-key", keyValue, true);
       request.headersList.append("sec-websocket-version", "13", true);
       for (const protocol of protocols) {
@@ -29250,7 +29356,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto21.hash("sha1", keyValue + uid, "base64");
+          const digest = crypto23.hash("sha1", keyValue + uid, "base64");
           if (secWSAccept !== digest) {
             failHandshake(handler, response, 1002, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -31586,11 +31692,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path27 = opts.path;
+          let path28 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path27 = `/${path27}`;
+            path28 = `/${path28}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path27);
+          url2 = new URL(util.parseOrigin(url2).origin + path28);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -34284,7 +34390,7 @@ var require_tstinfo = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TSTInfo = void 0;
-    var crypto21 = __importStar(require_crypto());
+    var crypto23 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error4();
     var TSTInfo = class {
@@ -34309,8 +34415,8 @@ var require_tstinfo = __commonJS({
         return this.root.toDER();
       }
       verify(data) {
-        const digest = crypto21.digest(this.messageImprintHashAlgorithm, data);
-        if (!crypto21.bufferEqual(digest, this.messageImprintHashedMessage)) {
+        const digest = crypto23.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto23.bufferEqual(digest, this.messageImprintHashedMessage)) {
           throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
         }
       }
@@ -34367,7 +34473,7 @@ var require_timestamp2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RFC3161Timestamp = void 0;
     var asn1_1 = require_asn1();
-    var crypto21 = __importStar(require_crypto());
+    var crypto23 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error4();
     var tstinfo_1 = require_tstinfo();
@@ -34430,16 +34536,16 @@ var require_timestamp2 = __commonJS({
         this.verifySignature(publicKey);
       }
       verifyMessageDigest() {
-        const tstInfoDigest = crypto21.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
+        const tstInfoDigest = crypto23.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
         const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
-        if (!crypto21.bufferEqual(tstInfoDigest, expectedDigest)) {
+        if (!crypto23.bufferEqual(tstInfoDigest, expectedDigest)) {
           throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
         }
       }
       verifySignature(key) {
         const signedAttrs = this.signedAttrsObj.toDER();
         signedAttrs[0] = 49;
-        const verified = crypto21.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
+        const verified = crypto23.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
         if (!verified) {
           throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
         }
@@ -34569,7 +34675,7 @@ var require_sct = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SignedCertificateTimestamp = void 0;
-    var crypto21 = __importStar(require_crypto());
+    var crypto23 = __importStar(require_crypto());
     var stream_1 = require_stream();
     var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
       version;
@@ -34631,7 +34737,7 @@ var require_sct = __commonJS({
         if (this.extensions.byteLength > 0) {
           stream.appendView(this.extensions);
         }
-        return crypto21.verify(stream.buffer, key, this.signature, this.algorithm);
+        return crypto23.verify(stream.buffer, key, this.signature, this.algorithm);
       }
       // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
       // TLS encoding which means the fields and lengths of most fields are
@@ -34844,7 +34950,7 @@ var require_cert = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
     var asn1_1 = require_asn1();
-    var crypto21 = __importStar(require_crypto());
+    var crypto23 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var pem = __importStar(require_pem());
     var ext_1 = require_ext();
@@ -34948,8 +35054,8 @@ var require_cert = __commonJS({
       }
       verify(issuerCertificate) {
         const publicKey = issuerCertificate?.publicKey || this.publicKey;
-        const key = crypto21.createPublicKey(publicKey);
-        return crypto21.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+        const key = crypto23.createPublicKey(publicKey);
+        return crypto23.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
       }
       validForDate(date) {
         return this.notBefore <= date && date <= this.notAfter;
@@ -35442,15 +35548,15 @@ var require_certificate = __commonJS({
       sort() {
         const leafCert = this.untrustedCert;
         let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path28) => path28.some((cert) => this.trustedCerts.includes(cert)));
+        paths = paths.filter((path29) => path29.some((cert) => this.trustedCerts.includes(cert)));
         if (paths.length === 0) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "no trusted certificate path found"
           });
         }
-        const path27 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path27].slice(0, -1);
+        const path28 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path28].slice(0, -1);
       }
       // Recursively build all possible paths from the leaf to the root
       buildPaths(certificate) {
@@ -35509,30 +35615,30 @@ var require_certificate = __commonJS({
         });
         return issuers;
       }
-      checkPath(path27) {
-        if (path27.length < 1) {
+      checkPath(path28) {
+        if (path28.length < 1) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "certificate chain must contain at least one certificate"
           });
         }
-        const validCAs = path27.slice(1).every((cert) => cert.isCA);
+        const validCAs = path28.slice(1).every((cert) => cert.isCA);
         if (!validCAs) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "intermediate certificate is not a CA"
           });
         }
-        for (let i = path27.length - 2; i >= 0; i--) {
-          if (!path27[i].issuer.equals(path27[i + 1].subject)) {
+        for (let i = path28.length - 2; i >= 0; i--) {
+          if (!path28[i].issuer.equals(path28[i + 1].subject)) {
             throw new error_1.VerificationError({
               code: "CERTIFICATE_ERROR",
               message: "incorrect certificate name chaining"
             });
           }
         }
-        for (let i = 0; i < path27.length; i++) {
-          const cert = path27[i];
+        for (let i = 0; i < path28.length; i++) {
+          const cert = path28[i];
           if (cert.extBasicConstraints?.isCA) {
             const pathLength = cert.extBasicConstraints.pathLenConstraint;
             if (pathLength !== void 0 && pathLength < i - 1) {
@@ -35636,13 +35742,13 @@ var require_key = __commonJS({
       return { key: key.publicKey };
     }
     function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path27 = [];
+      let path28 = [];
       timestamps.forEach((timestamp) => {
-        path27 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+        path28 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
       });
       return {
-        scts: (0, sct_1.verifySCTs)(path27[0], path27[1], trustMaterial.ctlogs),
-        signer: getSigner(path27[0])
+        scts: (0, sct_1.verifySCTs)(path28[0], path28[1], trustMaterial.ctlogs),
+        signer: getSigner(path28[0])
       };
     }
     function getSigner(cert) {
@@ -45094,11 +45200,11 @@ var require_negotiator = __commonJS({
 var require_lib4 = __commonJS({
   "node_modules/ssri/lib/index.js"(exports, module) {
     "use strict";
-    var crypto21 = __require("crypto");
+    var crypto23 = __require("crypto");
     var { Minipass } = require_commonjs();
     var SPEC_ALGORITHMS = ["sha512", "sha384", "sha256"];
     var DEFAULT_ALGORITHMS = ["sha512"];
-    var NODE_HASHES = crypto21.getHashes();
+    var NODE_HASHES = crypto23.getHashes();
     var BASE64_REGEX = /^[a-z0-9+/]+(?:=?=?)$/i;
     var SRI_REGEX = /^([a-z0-9]+)-([^?]+)(\?[?\S*]*)?$/;
     var STRICT_SRI_REGEX = /^([a-z0-9]+)-([A-Za-z0-9+/=]{44,88})(\?[\x21-\x7E]*)?$/;
@@ -45138,7 +45244,7 @@ var require_lib4 = __commonJS({
         if (this.algorithm !== null && !this.algorithms.includes(this.algorithm)) {
           this.algorithms.push(this.algorithm);
         }
-        this.hashes = this.algorithms.map(crypto21.createHash);
+        this.hashes = this.algorithms.map(crypto23.createHash);
       }
       #getOptions() {
         this.sri = this.opts?.integrity ? parse2(this.opts?.integrity, this.opts) : null;
@@ -45435,7 +45541,7 @@ var require_lib4 = __commonJS({
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
       return algorithms.reduce((acc, algo) => {
-        const digest = crypto21.createHash(algo).update(data).digest("base64");
+        const digest = crypto23.createHash(algo).update(data).digest("base64");
         const hash = new Hash(
           `${algo}-${digest}${optString}`,
           opts
@@ -45481,7 +45587,7 @@ var require_lib4 = __commonJS({
         }
       }
       const algorithm = sri.pickAlgorithm(opts);
-      const digest = crypto21.createHash(algorithm).update(data).digest("base64");
+      const digest = crypto23.createHash(algorithm).update(data).digest("base64");
       const newSri = parse2({ algorithm, digest });
       const match = newSri.match(sri, opts);
       opts = opts || {};
@@ -45540,7 +45646,7 @@ var require_lib4 = __commonJS({
     function createIntegrity(opts) {
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
-      const hashes = algorithms.map(crypto21.createHash);
+      const hashes = algorithms.map(crypto23.createHash);
       return {
         update: function(chunk, enc) {
           hashes.forEach((h) => h.update(chunk, enc));
@@ -49398,8 +49504,8 @@ var require_polyfill = __commonJS({
       );
     }
     function getValidatedPath(fileURLOrPath) {
-      const path27 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
-      return path27;
+      const path28 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
+      return path28;
     }
     async function cpFn(src, dest, opts) {
       if (opts.preserveTimestamps && process.arch === "ia32") {
@@ -49508,7 +49614,7 @@ var require_polyfill = __commonJS({
       }
       return checkParentPaths(src, srcStat, destParent);
     }
-    var normalizePathToArray = (path27) => resolve(path27).split(sep).filter(Boolean);
+    var normalizePathToArray = (path28) => resolve(path28).split(sep).filter(Boolean);
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -49759,9 +49865,9 @@ var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
     var fs40 = __require("fs/promises");
-    var pathExists = async (path27) => {
+    var pathExists = async (path28) => {
       try {
-        await fs40.access(path27);
+        await fs40.access(path28);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -49847,7 +49953,7 @@ var require_cache_dir = __commonJS({
   "node_modules/cacache/lib/util/cache-dir.js"(exports, module) {
     "use strict";
     var fs40 = __require("fs/promises");
-    var path27 = __require("path");
+    var path28 = __require("path");
     var tagContent = `Signature: 8a477f597d28d172789f06886806bc55
 # This file is a cache directory tag created by cacache.
 # For information about cache directory tags, see https://bford.info/cachedir/
@@ -49858,7 +49964,7 @@ var require_cache_dir = __commonJS({
     }
     async function writeTag(cache) {
       try {
-        await fs40.writeFile(path27.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
+        await fs40.writeFile(path28.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
       } catch (err) {
         if (err.code !== "EEXIST") {
           throw err;
@@ -49876,22 +49982,22 @@ var require_cache_dir = __commonJS({
 var require_tmp = __commonJS({
   "node_modules/cacache/lib/util/tmp.js"(exports, module) {
     "use strict";
-    var crypto21 = __require("crypto");
+    var crypto23 = __require("crypto");
     var { withTempDir } = require_lib5();
     var fs40 = __require("fs/promises");
-    var path27 = __require("path");
+    var path28 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
-      const id = crypto21.randomUUID();
-      return path27.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
+      const id = crypto23.randomUUID();
+      return path28.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
-      const tmpDir = path27.join(cache, "tmp");
+      const tmpDir = path28.join(cache, "tmp");
       await cacheDir.mkdir(cache);
       await fs40.mkdir(tmpDir, { recursive: true, owner: "inherit" });
-      const target = `${tmpDir}${path27.sep}${tmpPrefix || ""}`;
+      const target = `${tmpDir}${path28.sep}${tmpPrefix || ""}`;
       return fs40.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
@@ -49901,7 +50007,7 @@ var require_tmp = __commonJS({
         opts = {};
       }
       return cacheDir.mkdir(cache).then(
-        () => withTempDir(path27.join(cache, "tmp"), cb, opts)
+        () => withTempDir(path28.join(cache, "tmp"), cb, opts)
       );
     }
   }
@@ -50011,12 +50117,12 @@ var require_path = __commonJS({
     "use strict";
     var contentVer = require_package3()["cache-version"].content;
     var hashToSegments = require_hash_to_segments();
-    var path27 = __require("path");
+    var path28 = __require("path");
     var ssri = require_lib4();
     module.exports = contentPath;
     function contentPath(cache, integrity) {
       const sri = ssri.parse(integrity, { single: true });
-      return path27.join(
+      return path28.join(
         contentDir(cache),
         sri.algorithm,
         ...hashToSegments(sri.hexDigest())
@@ -50024,7 +50130,7 @@ var require_path = __commonJS({
     }
     module.exports.contentDir = contentDir;
     function contentDir(cache) {
-      return path27.join(cache, `content-v${contentVer}`);
+      return path28.join(cache, `content-v${contentVer}`);
     }
   }
 });
@@ -50485,7 +50591,7 @@ var init_p_map = __esm({
 var require_entry_index = __commonJS({
   "node_modules/cacache/lib/entry-index.js"(exports, module) {
     "use strict";
-    var crypto21 = __require("crypto");
+    var crypto23 = __require("crypto");
     var {
       appendFile,
       mkdir,
@@ -50495,7 +50601,7 @@ var require_entry_index = __commonJS({
       writeFile
     } = __require("fs/promises");
     var { Minipass } = require_commonjs();
-    var path27 = __require("path");
+    var path28 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var cacheDir = require_cache_dir();
@@ -50534,7 +50640,7 @@ var require_entry_index = __commonJS({
       const setup = async () => {
         const target = tmpName(cache, opts.tmpPrefix);
         await cacheDir.mkdir(cache);
-        await mkdir(path27.dirname(target), { recursive: true });
+        await mkdir(path28.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -50547,7 +50653,7 @@ var require_entry_index = __commonJS({
       };
       const write = async (tmp2) => {
         await writeFile(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir(path27.dirname(bucket), { recursive: true });
+        await mkdir(path28.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       };
@@ -50572,7 +50678,7 @@ var require_entry_index = __commonJS({
       };
       try {
         await cacheDir.mkdir(cache);
-        await mkdir(path27.dirname(bucket), { recursive: true });
+        await mkdir(path28.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -50622,17 +50728,17 @@ ${hashEntry(stringified)}	${stringified}`);
         await pMap2(
           buckets,
           async (bucket) => {
-            const bucketPath2 = path27.join(indexDir, bucket);
+            const bucketPath2 = path28.join(indexDir, bucket);
             const subbuckets = await readdirOrEmpty(bucketPath2);
             await pMap2(
               subbuckets,
               async (subbucket) => {
-                const subbucketPath = path27.join(bucketPath2, subbucket);
+                const subbucketPath = path28.join(bucketPath2, subbucket);
                 const subbucketEntries = await readdirOrEmpty(subbucketPath);
                 await pMap2(
                   subbucketEntries,
                   async (entry) => {
-                    const entryPath = path27.join(subbucketPath, entry);
+                    const entryPath = path28.join(subbucketPath, entry);
                     try {
                       const entries = await bucketEntries(entryPath);
                       const reduced = entries.reduce((acc, entry2) => {
@@ -50701,13 +50807,13 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     module.exports.bucketDir = bucketDir;
     function bucketDir(cache) {
-      return path27.join(cache, `index-v${indexV}`);
+      return path28.join(cache, `index-v${indexV}`);
     }
     module.exports.bucketPath = bucketPath;
     function bucketPath(cache, key) {
       const hashed = hashKey(key);
-      return path27.join.apply(
-        path27,
+      return path28.join.apply(
+        path28,
         [bucketDir(cache)].concat(hashToSegments(hashed))
       );
     }
@@ -50720,7 +50826,7 @@ ${hashEntry(stringified)}	${stringified}`);
       return hash(str, "sha1");
     }
     function hash(str, digest) {
-      return crypto21.createHash(digest).update(str).digest("hex");
+      return crypto23.createHash(digest).update(str).digest("hex");
     }
     function formatEntry(cache, entry, keepAll) {
       if (!entry.integrity && !keepAll) {
@@ -51453,17 +51559,17 @@ var require_lib6 = __commonJS({
     var _defaultFlag = /* @__PURE__ */ Symbol("_defaultFlag");
     var _errored = /* @__PURE__ */ Symbol("_errored");
     var ReadStream = class extends Minipass {
-      constructor(path27, opt) {
+      constructor(path28, opt) {
         opt = opt || {};
         super(opt);
         this.readable = true;
         this.writable = false;
-        if (typeof path27 !== "string") {
+        if (typeof path28 !== "string") {
           throw new TypeError("path must be a string");
         }
         this[_errored] = false;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
-        this[_path] = path27;
+        this[_path] = path28;
         this[_readSize] = opt.readSize || 16 * 1024 * 1024;
         this[_reading] = false;
         this[_size] = typeof opt.size === "number" ? opt.size : Infinity;
@@ -51609,7 +51715,7 @@ var require_lib6 = __commonJS({
       }
     };
     var WriteStream = class extends EE {
-      constructor(path27, opt) {
+      constructor(path28, opt) {
         opt = opt || {};
         super(opt);
         this.readable = false;
@@ -51619,7 +51725,7 @@ var require_lib6 = __commonJS({
         this[_ended] = false;
         this[_needDrain] = false;
         this[_queue] = [];
-        this[_path] = path27;
+        this[_path] = path28;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
         this[_mode] = opt.mode === void 0 ? 438 : opt.mode;
         this[_pos] = typeof opt.start === "number" ? opt.start : null;
@@ -51927,11 +52033,11 @@ var require_read = __commonJS({
       err.code = "EBADSIZE";
       return err;
     }
-    function integrityError(sri, path27) {
-      const err = new Error(`Integrity verification failed for ${sri} (${path27})`);
+    function integrityError(sri, path28) {
+      const err = new Error(`Integrity verification failed for ${sri} (${path28})`);
       err.code = "EINTEGRITY";
       err.sri = sri;
-      err.path = path27;
+      err.path = path28;
       return err;
     }
   }
@@ -52099,7 +52205,7 @@ var require_write = __commonJS({
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
-    var path27 = __require("path");
+    var path28 = __require("path");
     var ssri = require_lib4();
     var cacheDir = require_cache_dir();
     var { tmpName } = require_tmp();
@@ -52221,7 +52327,7 @@ var require_write = __commonJS({
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
       await cacheDir.mkdir(cache);
-      await fs40.mkdir(path27.dirname(tmpTarget), { recursive: true });
+      await fs40.mkdir(path28.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -52229,7 +52335,7 @@ var require_write = __commonJS({
     }
     async function moveToDestination(tmp, cache, sri) {
       const destination = contentPath(cache, sri);
-      const destDir = path27.dirname(destination);
+      const destDir = path28.dirname(destination);
       if (moveOperations.has(destination)) {
         return moveOperations.get(destination);
       }
@@ -55934,9 +56040,9 @@ var require_glob = __commonJS({
   "node_modules/cacache/lib/util/glob.js"(exports, module) {
     "use strict";
     var { glob } = require_index_min2();
-    var path27 = __require("path");
-    var globify = (pattern) => pattern.split(path27.win32.sep).join(path27.posix.sep);
-    module.exports = (path28, options2) => glob(globify(path28), options2);
+    var path28 = __require("path");
+    var globify = (pattern) => pattern.split(path28.win32.sep).join(path28.posix.sep);
+    module.exports = (path29, options2) => glob(globify(path29), options2);
   }
 });
 
@@ -55968,7 +56074,7 @@ var require_rm2 = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
-    var path27 = __require("path");
+    var path28 = __require("path");
     var rmContent = require_rm();
     module.exports = entry;
     module.exports.entry = entry;
@@ -55984,8 +56090,8 @@ var require_rm2 = __commonJS({
     module.exports.all = all;
     async function all(cache) {
       memo.clearMemoized();
-      const paths = await glob(path27.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      paths.push(path27.join(cache, "CACHEDIR.TAG"));
+      const paths = await glob(path28.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
+      paths.push(path28.join(cache, "CACHEDIR.TAG"));
       return Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
     }
   }
@@ -56007,7 +56113,7 @@ var require_verify = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var cacheDir = require_cache_dir();
-    var path27 = __require("path");
+    var path28 = __require("path");
     var ssri = require_lib4();
     var hasOwnProperty = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
     var verifyOpts = (opts) => ({
@@ -56084,7 +56190,7 @@ var require_verify = __commonJS({
         indexStream.on("end", resolve).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
-      const files = await glob(path27.join(contentDir, "**"), {
+      const files = await glob(path28.join(contentDir, "**"), {
         follow: false,
         nodir: true,
         nosort: true
@@ -56205,16 +56311,16 @@ var require_verify = __commonJS({
     }
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm(path27.join(cache, "tmp"), { recursive: true, force: true });
+      return rm(path28.join(cache, "tmp"), { recursive: true, force: true });
     }
     async function writeVerifile(cache, opts) {
-      const verifile = path27.join(cache, "_lastverified");
+      const verifile = path28.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
       return writeFile(verifile, `${Date.now()}`);
     }
     module.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile(path27.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path28.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
   }
@@ -56505,22 +56611,22 @@ var require_matchers = __commonJS({
     };
     var DEEP_HEADER_AUTHORIZATION = {
       type: TYPE_PATH,
-      predicate: ({ path: path27 }) => path27.endsWith(".headers.authorization"),
+      predicate: ({ path: path28 }) => path28.endsWith(".headers.authorization"),
       replacement: "[REDACTED_HEADER_AUTHORIZATION]"
     };
     var DEEP_HEADER_SET_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path27 }) => path27.endsWith(".headers.set-cookie"),
+      predicate: ({ path: path28 }) => path28.endsWith(".headers.set-cookie"),
       replacement: "[REDACTED_HEADER_SET_COOKIE]"
     };
     var DEEP_HEADER_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path27 }) => path27.endsWith(".headers.cookie"),
+      predicate: ({ path: path28 }) => path28.endsWith(".headers.cookie"),
       replacement: "[REDACTED_HEADER_COOKIE]"
     };
     var REWRITE_REQUEST = {
       type: TYPE_PATH,
-      predicate: ({ path: path27 }) => path27.endsWith(".request"),
+      predicate: ({ path: path28 }) => path28.endsWith(".request"),
       replacement: (input2) => ({
         method: input2?.method,
         path: input2?.path,
@@ -56530,7 +56636,7 @@ var require_matchers = __commonJS({
     };
     var REWRITE_RESPONSE = {
       type: TYPE_PATH,
-      predicate: ({ path: path27 }) => path27.endsWith(".response"),
+      predicate: ({ path: path28 }) => path28.endsWith(".response"),
       replacement: (input2) => ({
         data: input2?.data,
         status: input2?.status,
@@ -56646,12 +56752,12 @@ var require_utils2 = __commonJS({
       },
       [TYPE_PATH]: (matcher) => (value, ctx) => {
         const rawPath = ctx?.path;
-        const path27 = rawPath.join(".").toLowerCase();
+        const path28 = rawPath.join(".").toLowerCase();
         const { predicate, replacement } = matcher;
         const replace = typeof replacement === "function" ? replacement : () => replacement;
-        const shouldRun = predicate({ rawPath, path: path27 });
+        const shouldRun = predicate({ rawPath, path: path28 });
         if (shouldRun) {
-          value = replace(value, { rawPath, path: path27 });
+          value = replace(value, { rawPath, path: path28 });
         }
         return value;
       }
@@ -65516,7 +65622,7 @@ var require_file = __commonJS({
           ...this.unrecognizedFields
         };
       }
-      static fromJSON(path27, data) {
+      static fromJSON(path28, data) {
         const { length: length2, hashes, ...rest } = data;
         if (typeof length2 !== "number") {
           throw new TypeError("length must be a number");
@@ -65526,7 +65632,7 @@ var require_file = __commonJS({
         }
         return new _TargetFile({
           length: length2,
-          path: path27,
+          path: path28,
           hashes,
           unrecognizedFields: rest
         });
@@ -67129,11 +67235,11 @@ var require_commonjs6 = __commonJS({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path27 = {
+    var path28 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    exports.sep = defaultPlatform === "win32" ? path27.win32.sep : path27.posix.sep;
+    exports.sep = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
     exports.minimatch.sep = exports.sep;
     exports.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     exports.minimatch.GLOBSTAR = exports.GLOBSTAR;
@@ -68361,9 +68467,9 @@ var require_snapshot = __commonJS({
     };
     exports.Snapshot = Snapshot;
     function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path27, metadata]) => ({
+      return Object.entries(meta).reduce((acc, [path28, metadata]) => ({
         ...acc,
-        [path27]: metadata.toJSON()
+        [path28]: metadata.toJSON()
       }), {});
     }
     function metaFromJSON(data) {
@@ -68372,9 +68478,9 @@ var require_snapshot = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("meta field is malformed");
         } else {
-          meta = Object.entries(data).reduce((acc, [path27, metadata]) => ({
+          meta = Object.entries(data).reduce((acc, [path28, metadata]) => ({
             ...acc,
-            [path27]: file_1.MetaFile.fromJSON(metadata)
+            [path28]: file_1.MetaFile.fromJSON(metadata)
           }), {});
         }
       }
@@ -68559,9 +68665,9 @@ var require_targets = __commonJS({
     };
     exports.Targets = Targets;
     function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path27, target]) => ({
+      return Object.entries(targets).reduce((acc, [path28, target]) => ({
         ...acc,
-        [path27]: target.toJSON()
+        [path28]: target.toJSON()
       }), {});
     }
     function targetsFromJSON(data) {
@@ -68570,9 +68676,9 @@ var require_targets = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("targets must be an object");
         } else {
-          targets = Object.entries(data).reduce((acc, [path27, target]) => ({
+          targets = Object.entries(data).reduce((acc, [path28, target]) => ({
             ...acc,
-            [path27]: file_1.TargetFile.fromJSON(path27, target)
+            [path28]: file_1.TargetFile.fromJSON(path28, target)
           }), {});
         }
       }
@@ -69299,14 +69405,14 @@ var require_url = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.join = join;
     var url_1 = __require("url");
-    function join(base, path27) {
-      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path27)).toString();
+    function join(base, path28) {
+      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path28)).toString();
     }
-    function ensureTrailingSlash(path27) {
-      return path27.endsWith("/") ? path27 : path27 + "/";
+    function ensureTrailingSlash(path28) {
+      return path28.endsWith("/") ? path28 : path28 + "/";
     }
-    function removeLeadingSlash(path27) {
-      return path27.startsWith("/") ? path27.slice(1) : path27;
+    function removeLeadingSlash(path28) {
+      return path28.startsWith("/") ? path28.slice(1) : path28;
     }
   }
 });
@@ -69360,7 +69466,7 @@ var require_updater = __commonJS({
     var models_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
     var fs40 = __importStar(__require("fs"));
-    var path27 = __importStar(__require("path"));
+    var path28 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
     var error_1 = require_error9();
@@ -69432,7 +69538,7 @@ var require_updater = __commonJS({
         const consistentSnapshot = this.trustedSet.root.signed.consistentSnapshot;
         if (consistentSnapshot && this.config.prefixTargetsWithHash) {
           const hashes = Object.values(targetInfo.hashes);
-          const { dir, base } = path27.parse(targetFilePath);
+          const { dir, base } = path28.parse(targetFilePath);
           const filename = `${hashes[0]}.${base}`;
           targetFilePath = dir ? `${dir}/${filename}` : filename;
         }
@@ -69459,7 +69565,7 @@ var require_updater = __commonJS({
         return;
       }
       loadLocalMetadata(fileName) {
-        const filePath = path27.join(this.dir, `${fileName}.json`);
+        const filePath = path28.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
         return fs40.readFileSync(filePath);
       }
@@ -69612,12 +69718,12 @@ var require_updater = __commonJS({
           throw new error_1.ValueError("Target directory not set");
         }
         const filePath = encodeURIComponent(targetInfo.path);
-        return path27.join(this.targetDir, filePath);
+        return path28.join(this.targetDir, filePath);
       }
       persistMetadata(metaDataName, bytesData) {
         const encodedName = encodeURIComponent(metaDataName);
         try {
-          const filePath = path27.join(this.dir, `${encodedName}.json`);
+          const filePath = path28.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
           fs40.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
@@ -69729,13 +69835,13 @@ var require_target = __commonJS({
     var fs_1 = __importDefault(__require("fs"));
     var error_1 = require_error10();
     async function readTarget(tuf, targetPath) {
-      const path27 = await getTargetPath(tuf, targetPath);
+      const path28 = await getTargetPath(tuf, targetPath);
       return new Promise((resolve, reject) => {
-        fs_1.default.readFile(path27, "utf-8", (err, data) => {
+        fs_1.default.readFile(path28, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
               code: "TUF_READ_TARGET_ERROR",
-              message: `error reading target ${path27}`,
+              message: `error reading target ${path28}`,
               cause: err
             }));
           } else {
@@ -69761,19 +69867,19 @@ var require_target = __commonJS({
           message: `target ${target} not found`
         });
       }
-      let path27 = await tuf.findCachedTarget(targetInfo);
-      if (!path27) {
+      let path28 = await tuf.findCachedTarget(targetInfo);
+      if (!path28) {
         try {
-          path27 = await tuf.downloadTarget(targetInfo);
+          path28 = await tuf.downloadTarget(targetInfo);
         } catch (err) {
           throw new error_1.TUFError({
             code: "TUF_DOWNLOAD_TARGET_ERROR",
-            message: `error downloading target ${path27}`,
+            message: `error downloading target ${path28}`,
             cause: err
           });
         }
       }
-      return path27;
+      return path28;
     }
   }
 });
@@ -69993,7 +70099,7 @@ var require_path2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.convertPosixPathToPattern = exports.convertWindowsPathToPattern = exports.convertPathToPattern = exports.escapePosixPath = exports.escapeWindowsPath = exports.escape = exports.removeLeadingDotSegment = exports.makeAbsolute = exports.unixify = void 0;
     var os9 = __require("os");
-    var path27 = __require("path");
+    var path28 = __require("path");
     var IS_WINDOWS_PLATFORM = os9.platform() === "win32";
     var LEADING_DOT_SEGMENT_CHARACTERS_COUNT = 2;
     var POSIX_UNESCAPED_GLOB_SYMBOLS_RE = /(\\?)([()*?[\]{|}]|^!|[!+@](?=\()|\\(?![!()*+?@[\]{|}]))/g;
@@ -70005,7 +70111,7 @@ var require_path2 = __commonJS({
     }
     exports.unixify = unixify;
     function makeAbsolute(cwd, filepath) {
-      return path27.resolve(cwd, filepath);
+      return path28.resolve(cwd, filepath);
     }
     exports.makeAbsolute = makeAbsolute;
     function removeLeadingDotSegment(entry) {
@@ -70563,7 +70669,7 @@ var require_fill_range = __commonJS({
     var util = __require("util");
     var toRegexRange = require_to_regex_range();
     var isObject3 = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
-    var transform = (toNumber) => {
+    var transform2 = (toNumber) => {
       return (value) => toNumber === true ? Number(value) : String(value);
     };
     var isValidValue = (value) => {
@@ -70674,7 +70780,7 @@ var require_fill_range = __commonJS({
       let padded = zeros(startString) || zeros(endString) || zeros(stepString);
       let maxLen = padded ? Math.max(startString.length, endString.length, stepString.length) : 0;
       let toNumber = padded === false && stringify(start, end, options2) === false;
-      let format = options2.transform || transform(toNumber);
+      let format = options2.transform || transform2(toNumber);
       if (options2.toRegex && step === 1) {
         return toRange(toMaxLen(start, maxLen), toMaxLen(end, maxLen), true, options2);
       }
@@ -71302,7 +71408,7 @@ var require_braces = __commonJS({
 var require_constants12 = __commonJS({
   "node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
-    var path27 = __require("path");
+    var path28 = __require("path");
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
     var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
@@ -71476,7 +71582,7 @@ var require_constants12 = __commonJS({
       /* | */
       CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
       /* \uFEFF */
-      SEP: path27.sep,
+      SEP: path28.sep,
       /**
        * Create EXTGLOB_CHARS
        */
@@ -71503,7 +71609,7 @@ var require_constants12 = __commonJS({
 var require_utils6 = __commonJS({
   "node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
-    var path27 = __require("path");
+    var path28 = __require("path");
     var win32 = process.platform === "win32";
     var {
       REGEX_BACKSLASH,
@@ -71532,7 +71638,7 @@ var require_utils6 = __commonJS({
       if (options2 && typeof options2.windows === "boolean") {
         return options2.windows;
       }
-      return win32 === true || path27.sep === "\\";
+      return win32 === true || path28.sep === "\\";
     };
     exports.escapeLast = (input2, char, lastIdx) => {
       const idx = input2.lastIndexOf(char, lastIdx);
@@ -72896,7 +73002,7 @@ var require_parse5 = __commonJS({
 var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
-    var path27 = __require("path");
+    var path28 = __require("path");
     var scan = require_scan();
     var parse2 = require_parse5();
     var utils = require_utils6();
@@ -72981,7 +73087,7 @@ var require_picomatch = __commonJS({
     };
     picomatch.matchBase = (input2, glob, options2, posix = utils.isWindows(options2)) => {
       const regex2 = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options2);
-      return regex2.test(path27.basename(input2));
+      return regex2.test(path28.basename(input2));
     };
     picomatch.isMatch = (str, patterns, options2) => picomatch(patterns, options2)(str);
     picomatch.parse = (pattern, options2) => {
@@ -73208,7 +73314,7 @@ var require_pattern = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.isAbsolute = exports.partitionAbsoluteAndRelative = exports.removeDuplicateSlashes = exports.matchAny = exports.convertPatternsToRe = exports.makeRe = exports.getPatternParts = exports.expandBraceExpansion = exports.expandPatternsWithBraceExpansion = exports.isAffectDepthOfReadingPattern = exports.endsWithSlashGlobStar = exports.hasGlobStar = exports.getBaseDirectory = exports.isPatternRelatedToParentDirectory = exports.getPatternsOutsideCurrentDirectory = exports.getPatternsInsideCurrentDirectory = exports.getPositivePatterns = exports.getNegativePatterns = exports.isPositivePattern = exports.isNegativePattern = exports.convertToNegativePattern = exports.convertToPositivePattern = exports.isDynamicPattern = exports.isStaticPattern = void 0;
-    var path27 = __require("path");
+    var path28 = __require("path");
     var globParent = require_glob_parent();
     var micromatch3 = require_micromatch();
     var GLOBSTAR = "**";
@@ -73303,7 +73409,7 @@ var require_pattern = __commonJS({
     }
     exports.endsWithSlashGlobStar = endsWithSlashGlobStar;
     function isAffectDepthOfReadingPattern(pattern) {
-      const basename = path27.basename(pattern);
+      const basename = path28.basename(pattern);
       return endsWithSlashGlobStar(pattern) || isStaticPattern(basename);
     }
     exports.isAffectDepthOfReadingPattern = isAffectDepthOfReadingPattern;
@@ -73361,7 +73467,7 @@ var require_pattern = __commonJS({
     }
     exports.partitionAbsoluteAndRelative = partitionAbsoluteAndRelative;
     function isAbsolute(pattern) {
-      return path27.isAbsolute(pattern);
+      return path28.isAbsolute(pattern);
     }
     exports.isAbsolute = isAbsolute;
   }
@@ -73538,8 +73644,8 @@ var require_utils7 = __commonJS({
     exports.errno = errno;
     var fs40 = require_fs();
     exports.fs = fs40;
-    var path27 = require_path2();
-    exports.path = path27;
+    var path28 = require_path2();
+    exports.path = path28;
     var pattern = require_pattern();
     exports.pattern = pattern;
     var stream = require_stream2();
@@ -73651,8 +73757,8 @@ var require_async = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.read = void 0;
-    function read(path27, settings, callback) {
-      settings.fs.lstat(path27, (lstatError, lstat) => {
+    function read(path28, settings, callback) {
+      settings.fs.lstat(path28, (lstatError, lstat) => {
         if (lstatError !== null) {
           callFailureCallback(callback, lstatError);
           return;
@@ -73661,7 +73767,7 @@ var require_async = __commonJS({
           callSuccessCallback(callback, lstat);
           return;
         }
-        settings.fs.stat(path27, (statError, stat) => {
+        settings.fs.stat(path28, (statError, stat) => {
           if (statError !== null) {
             if (settings.throwErrorOnBrokenSymbolicLink) {
               callFailureCallback(callback, statError);
@@ -73693,13 +73799,13 @@ var require_sync = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.read = void 0;
-    function read(path27, settings) {
-      const lstat = settings.fs.lstatSync(path27);
+    function read(path28, settings) {
+      const lstat = settings.fs.lstatSync(path28);
       if (!lstat.isSymbolicLink() || !settings.followSymbolicLink) {
         return lstat;
       }
       try {
-        const stat = settings.fs.statSync(path27);
+        const stat = settings.fs.statSync(path28);
         if (settings.markSymbolicLink) {
           stat.isSymbolicLink = () => true;
         }
@@ -73770,17 +73876,17 @@ var require_out = __commonJS({
     var sync = require_sync();
     var settings_1 = require_settings();
     exports.Settings = settings_1.default;
-    function stat(path27, optionsOrSettingsOrCallback, callback) {
+    function stat(path28, optionsOrSettingsOrCallback, callback) {
       if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path27, getSettings(), optionsOrSettingsOrCallback);
+        async.read(path28, getSettings(), optionsOrSettingsOrCallback);
         return;
       }
-      async.read(path27, getSettings(optionsOrSettingsOrCallback), callback);
+      async.read(path28, getSettings(optionsOrSettingsOrCallback), callback);
     }
     exports.stat = stat;
-    function statSync(path27, optionsOrSettings) {
+    function statSync(path28, optionsOrSettings) {
       const settings = getSettings(optionsOrSettings);
-      return sync.read(path27, settings);
+      return sync.read(path28, settings);
     }
     exports.statSync = statSync;
     function getSettings(settingsOrOptions = {}) {
@@ -73996,16 +74102,16 @@ var require_async2 = __commonJS({
           return;
         }
         const tasks = names.map((name) => {
-          const path27 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
+          const path28 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
           return (done) => {
-            fsStat.stat(path27, settings.fsStatSettings, (error, stats) => {
+            fsStat.stat(path28, settings.fsStatSettings, (error, stats) => {
               if (error !== null) {
                 done(error);
                 return;
               }
               const entry = {
                 name,
-                path: path27,
+                path: path28,
                 dirent: utils.fs.createDirentFromStats(name, stats)
               };
               if (settings.stats) {
@@ -74123,7 +74229,7 @@ var require_settings2 = __commonJS({
   "node_modules/@nodelib/fs.scandir/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path27 = __require("path");
+    var path28 = __require("path");
     var fsStat = require_out();
     var fs40 = require_fs4();
     var Settings = class {
@@ -74131,7 +74237,7 @@ var require_settings2 = __commonJS({
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
         this.fs = fs40.createFileSystemAdapter(this._options.fs);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path27.sep);
+        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path28.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
         this.fsStatSettings = new fsStat.Settings({
@@ -74158,17 +74264,17 @@ var require_out2 = __commonJS({
     var sync = require_sync2();
     var settings_1 = require_settings2();
     exports.Settings = settings_1.default;
-    function scandir(path27, optionsOrSettingsOrCallback, callback) {
+    function scandir(path28, optionsOrSettingsOrCallback, callback) {
       if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path27, getSettings(), optionsOrSettingsOrCallback);
+        async.read(path28, getSettings(), optionsOrSettingsOrCallback);
         return;
       }
-      async.read(path27, getSettings(optionsOrSettingsOrCallback), callback);
+      async.read(path28, getSettings(optionsOrSettingsOrCallback), callback);
     }
     exports.scandir = scandir;
-    function scandirSync(path27, optionsOrSettings) {
+    function scandirSync(path28, optionsOrSettings) {
       const settings = getSettings(optionsOrSettings);
-      return sync.read(path27, settings);
+      return sync.read(path28, settings);
     }
     exports.scandirSync = scandirSync;
     function getSettings(settingsOrOptions = {}) {
@@ -74816,7 +74922,7 @@ var require_settings3 = __commonJS({
   "node_modules/@nodelib/fs.walk/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path27 = __require("path");
+    var path28 = __require("path");
     var fsScandir = require_out2();
     var Settings = class {
       constructor(_options = {}) {
@@ -74826,7 +74932,7 @@ var require_settings3 = __commonJS({
         this.deepFilter = this._getValue(this._options.deepFilter, null);
         this.entryFilter = this._getValue(this._options.entryFilter, null);
         this.errorFilter = this._getValue(this._options.errorFilter, null);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path27.sep);
+        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path28.sep);
         this.fsScandirSettings = new fsScandir.Settings({
           followSymbolicLinks: this._options.followSymbolicLinks,
           fs: this._options.fs,
@@ -74888,7 +74994,7 @@ var require_reader2 = __commonJS({
   "node_modules/fast-glob/out/readers/reader.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path27 = __require("path");
+    var path28 = __require("path");
     var fsStat = require_out();
     var utils = require_utils7();
     var Reader = class {
@@ -74901,7 +75007,7 @@ var require_reader2 = __commonJS({
         });
       }
       _getFullEntryPath(filepath) {
-        return path27.resolve(this._settings.cwd, filepath);
+        return path28.resolve(this._settings.cwd, filepath);
       }
       _makeEntry(stats, pattern) {
         const entry = {
@@ -75317,7 +75423,7 @@ var require_provider = __commonJS({
   "node_modules/fast-glob/out/providers/provider.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path27 = __require("path");
+    var path28 = __require("path");
     var deep_1 = require_deep();
     var entry_1 = require_entry4();
     var error_1 = require_error11();
@@ -75331,7 +75437,7 @@ var require_provider = __commonJS({
         this.entryTransformer = new entry_2.default(this._settings);
       }
       _getRootDirectory(task) {
-        return path27.resolve(this._settings.cwd, task.base);
+        return path28.resolve(this._settings.cwd, task.base);
       }
       _getReaderOptions(task) {
         const basePath = task.base === "." ? "" : task.base;
@@ -76650,16 +76756,16 @@ var init_base = __esm({
           }
         }
       }
-      addToPath(path27, added, removed, oldPosInc, options2) {
-        const last = path27.lastComponent;
+      addToPath(path28, added, removed, oldPosInc, options2) {
+        const last = path28.lastComponent;
         if (last && !options2.oneChangePerToken && last.added === added && last.removed === removed) {
           return {
-            oldPos: path27.oldPos + oldPosInc,
+            oldPos: path28.oldPos + oldPosInc,
             lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
           };
         } else {
           return {
-            oldPos: path27.oldPos + oldPosInc,
+            oldPos: path28.oldPos + oldPosInc,
             lastComponent: { count: 1, added, removed, previousComponent: last }
           };
         }
@@ -79198,8 +79304,8 @@ function defaultHintContext(roots, nowSeconds) {
 }
 function contentHints(a, b, diff, context) {
   const hints = [];
-  const path27 = pathEvidence(a, b, context);
-  if (path27 !== void 0) hints.push({ cause: "build-path", evidence: path27, fix: FIX.path });
+  const path28 = pathEvidence(a, b, context);
+  if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
   const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
   const time = timeEvidence(regionA, regionB, context);
   if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
@@ -79224,7 +79330,7 @@ function contentHints(a, b, diff, context) {
         evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
         fix: FIX.host
       });
-    } else if (path27 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
+    } else if (path28 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
       hints.push({
         cause: "environment",
         evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
@@ -82621,9 +82727,9 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path27, options2) {
+    function openPromise(path28, options2) {
       return new Promise((resolve, reject) => {
-        open2(path27, { ...options2, lazyEntries: true }, function(err, zipfile) {
+        open2(path28, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
           resolve(zipfile);
         });
@@ -82653,7 +82759,7 @@ var require_yauzl = __commonJS({
         });
       });
     }
-    function open2(path27, options2, callback) {
+    function open2(path28, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -82665,7 +82771,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs40.open(path27, "r", function(err, fd) {
+      fs40.open(path28, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
           if (err2) fs40.close(fd, defaultCallback);
@@ -83700,11 +83806,11 @@ var init_engine = __esm({
       /** Entries compared: files, directory entries and archive members. */
       compared = 0;
       /** Compares two sources known to differ (or not yet known to be equal). */
-      async compare(path27, a, b, depth, digests, layers = []) {
+      async compare(path28, a, b, depth, digests, layers = []) {
         try {
           if (a.buffer !== void 0 && b.buffer !== void 0 && a.buffer.equals(b.buffer)) return;
           if (digests !== void 0 && digests[0] === digests[1]) return;
-          this.budget.checkDepth(depth, path27);
+          this.budget.checkDepth(depth, path28);
           const [headA, headB] = await Promise.all([readHead(a, 1024), readHead(b, 1024)]);
           const [kindA, kindB] = [detectFormat(headA), detectFormat(headB)];
           if (kindA.kind === "compressed" && kindB.kind === "compressed" && kindA.format === kindB.format) {
@@ -83714,7 +83820,7 @@ var init_engine = __esm({
             );
             if (fields.length > 0)
               this.items.push({
-                path: path27,
+                path: path28,
                 kind: "metadata",
                 format: kindA.format,
                 fields,
@@ -83725,13 +83831,13 @@ var init_engine = __esm({
               decompressedSource(b, kindB.format, this.budget)
             ];
             const before = this.items.length;
-            await this.compare(path27, inner[0], inner[1], depth + 1, void 0, [
+            await this.compare(path28, inner[0], inner[1], depth + 1, void 0, [
               EXTENSION[kindA.format],
               ...layers
             ]);
             if (this.items.length === before && knownToDiffer(a, b, digests)) {
               this.items.push({
-                path: path27,
+                path: path28,
                 kind: "content",
                 format: kindA.format,
                 message: "the compressed bytes differ; the header and the decompressed content do not",
@@ -83747,26 +83853,26 @@ var init_engine = __esm({
             return;
           }
           if (kindA.kind === "archive" && kindB.kind === "archive" && kindA.format === kindB.format) {
-            await this.compareArchives(path27, kindA.format, a, b, depth, digests, layers);
+            await this.compareArchives(path28, kindA.format, a, b, depth, digests, layers);
             return;
           }
-          await this.compareLeaf(path27, a, b, [kindA, kindB], digests, layers);
+          await this.compareLeaf(path28, a, b, [kindA, kindB], digests, layers);
         } catch (err) {
           if (isLimitError(err)) throw err;
           if (err instanceof TooLargeError) {
             this.items.push({
-              path: path27,
+              path: path28,
               kind: "content",
               ...digests === void 0 ? {} : { digests },
               message: err.message,
               hints: []
             });
           } else {
-            this.items.push({ path: path27, kind: "error", message: errorText(err), hints: [] });
+            this.items.push({ path: path28, kind: "error", message: errorText(err), hints: [] });
           }
         }
       }
-      async compareArchives(path27, format, a, b, depth, digests, layers) {
+      async compareArchives(path28, format, a, b, depth, digests, layers) {
         let eager = 0;
         const eagerly = (_key, size) => {
           if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return false;
@@ -83774,7 +83880,7 @@ var init_engine = __esm({
           return true;
         };
         const first = await this.scanBoth(
-          path27,
+          path28,
           format,
           a,
           b,
@@ -83783,11 +83889,11 @@ var init_engine = __esm({
         if (first === void 0) return;
         const [scanA, scanB] = first;
         for (const warning of [...scanA.inventory.warnings, ...scanB.inventory.warnings])
-          this.warnings.push(`${path27}: ${warning}`);
+          this.warnings.push(`${path28}: ${warning}`);
         const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta);
         const before = this.items.length;
         this.items.push({
-          path: path27,
+          path: path28,
           kind: "content",
           format: [format, ...layers].join("."),
           nested: true,
@@ -83802,7 +83908,7 @@ var init_engine = __esm({
         const differing = [];
         for (const member of scanA.inventory.members) {
           const other = mapB.get(member.key);
-          const memberPath = `${path27}!${member.name}`;
+          const memberPath = `${path28}!${member.name}`;
           if (other === void 0) {
             this.items.push({
               path: memberPath,
@@ -83846,7 +83952,7 @@ var init_engine = __esm({
         for (const member of scanB.inventory.members) {
           if (!mapA.has(member.key))
             this.items.push({
-              path: `${path27}!${member.name}`,
+              path: `${path28}!${member.name}`,
               kind: "only-in-b",
               sizes: [null, member.size],
               hints: []
@@ -83857,7 +83963,7 @@ var init_engine = __esm({
         if (orderA.join("\0") !== orderB.join("\0")) {
           const first2 = orderA.findIndex((k, i) => k !== orderB[i]);
           this.items.push({
-            path: path27,
+            path: path28,
             kind: "order",
             order: { a: orderA.slice(first2, first2 + 10), b: orderB.slice(first2, first2 + 10) },
             hints: [orderHint(orderA.slice(first2), orderB.slice(first2))]
@@ -83869,7 +83975,7 @@ var init_engine = __esm({
         let captured = [scanA.captured, scanB.captured];
         if (missing.size > 0) {
           const fits = (key, size) => missing.has(key) && size <= this.options.limits.maxMemberBytes;
-          const second = await this.scanBoth(path27, format, a, b, () => fits);
+          const second = await this.scanBoth(path28, format, a, b, () => fits);
           if (second !== void 0)
             captured = [
               new Map([...scanA.captured, ...second[0].captured]),
@@ -83882,7 +83988,7 @@ var init_engine = __esm({
           const bytesA = captured[0].get(key);
           const bytesB = captured[1].get(key);
           if (memberA === void 0 || memberB === void 0) continue;
-          const memberPath = `${path27}!${memberA.name}`;
+          const memberPath = `${path28}!${memberA.name}`;
           if (bytesA === void 0 || bytesB === void 0) {
             const size = Math.max(memberA.size, memberB.size);
             this.items.push({
@@ -83920,12 +84026,12 @@ var init_engine = __esm({
           ];
         }
       }
-      async scanBoth(path27, format, a, b, want) {
+      async scanBoth(path28, format, a, b, want) {
         const scan = async (source) => {
-          if (format === "zip") return this.scanZipSource(source, path27, want());
+          if (format === "zip") return this.scanZipSource(source, path28, want());
           if (format === "tar")
-            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path27, this.budget, want());
-          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path27, this.budget, want());
+            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path28, this.budget, want());
+          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path28, this.budget, want());
         };
         const results = await Promise.allSettled([scan(a), scan(b)]);
         const [ra, rb] = results;
@@ -83936,7 +84042,7 @@ var init_engine = __esm({
           if (result.status === "rejected") {
             if (isLimitError(result.reason)) throw result.reason;
             this.items.push({
-              path: path27,
+              path: path28,
               kind: "error",
               message: `side ${side}: ${errorText(result.reason)}`,
               hints: []
@@ -83951,30 +84057,30 @@ var init_engine = __esm({
        * Zips up to 64 MiB are read into memory first: through the file, yauzl issues a
        * read per entry and spent 60 % of a 2,000-entry comparison waiting on them.
        */
-      async scanZipSource(source, path27, want) {
+      async scanZipSource(source, path28, want) {
         if (source.file !== void 0 && source.size <= ZIP_IN_MEMORY_BYTES) {
-          source = bufferSource(await fs11.readFile(source.file), path27);
+          source = bufferSource(await fs11.readFile(source.file), path28);
         }
         const { scanZip: scanZip2 } = await Promise.resolve().then(() => (init_zip(), zip_exports));
         if (source.file !== void 0 || source.buffer !== void 0)
-          return scanZip2(source, path27, this.budget, want);
+          return scanZip2(source, path28, this.budget, want);
         return scanZip2(
-          bufferSource(await readAll(source, this.budget, path27), path27),
-          path27,
+          bufferSource(await readAll(source, this.budget, path28), path28),
+          path28,
           this.budget,
           want
         );
       }
-      async compareLeaf(path27, a, b, kinds, digests, layers) {
+      async compareLeaf(path28, a, b, kinds, digests, layers) {
         const suffix = layers.map((l) => `.${l}`).join("");
         const [bytesA, bytesB] = await Promise.all([
-          readAll(a, this.budget, path27),
-          readAll(b, this.budget, path27)
+          readAll(a, this.budget, path28),
+          readAll(b, this.budget, path28)
         ]);
         if (bytesA.equals(bytesB)) return;
         const sums = digests ?? [sha256(bytesA), sha256(bytesB)];
         const base = {
-          path: path27,
+          path: path28,
           kind: "content",
           digests: sums,
           sizes: [bytesA.length, bytesB.length],
@@ -83984,7 +84090,7 @@ var init_engine = __esm({
         const text2 = textual ? await diffText(
           bytesA.toString("utf8"),
           bytesB.toString("utf8"),
-          [`a/${path27}`, `b/${path27}`],
+          [`a/${path28}`, `b/${path28}`],
           this.options.maxLines
         ) : void 0;
         if (text2 !== void 0) {
@@ -89807,7 +89913,7 @@ async function verifySignature(json2, trust) {
         hint === "" ? "(no key hint)" : hint
       );
     }
-    identity = { kind: "key", hint, key: matched.file };
+    identity = { kind: "key", hint: keyHint(matched.key), key: matched.file };
   } else {
     const root = await loadTrustedRoot(trust.trustedRoot, (json3) => TrustedRoot.fromJSON(json3));
     if (bundle.verificationMaterial.tlogEntries.length === 0)
@@ -90619,22 +90725,15 @@ var init_verify_action = __esm({
   }
 });
 
-// src/gate/check-store.ts
-function firstStoreProblem(records, stored) {
-  for (const [i, record2] of records.entries()) {
-    const found = stored.get(record2.bundleDigest);
-    if (found !== record2.bundleDigest) return { line: i + 1, record: record2, found };
-  }
-  return void 0;
-}
-var init_check_store = __esm({
-  "src/gate/check-store.ts"() {
-    "use strict";
-  }
-});
-
 // src/gate/decide.ts
 import crypto17 from "node:crypto";
+function recordedSigner(identity) {
+  return identity.kind === "key" ? { kind: "key", hint: identity.hint } : {
+    kind: "certificate",
+    subjectAlternativeName: identity.subjectAlternativeName,
+    issuer: identity.issuer
+  };
+}
 function recordBytes(record2) {
   return canonicalJson(record2);
 }
@@ -90707,7 +90806,8 @@ function decideGate(state, request, verified) {
     at: request.at,
     actor: request.actor,
     ...request.kind === "rollback" ? { reason: request.reason } : {},
-    ...request.kind === "deploy" && request.version !== void 0 ? { version: request.version } : {}
+    ...request.kind === "deploy" && request.version !== void 0 ? { version: request.version } : {},
+    ...request.evidence === void 0 ? {} : { format: 2, policy: request.evidence.policy, signer: request.evidence.signer }
   };
   return { kind: "append", record: record2 };
 }
@@ -90717,6 +90817,20 @@ var init_decide = __esm({
     "use strict";
     init_canonical();
     GENESIS = "0".repeat(64);
+  }
+});
+
+// src/gate/check-store.ts
+function firstStoreProblem(records, stored) {
+  for (const [i, record2] of records.entries()) {
+    const found = stored.get(record2.bundleDigest);
+    if (found !== record2.bundleDigest) return { line: i + 1, record: record2, found };
+  }
+  return void 0;
+}
+var init_check_store = __esm({
+  "src/gate/check-store.ts"() {
+    "use strict";
   }
 });
 
@@ -90824,43 +90938,47 @@ function parseLedger(text2, file) {
   const records = [];
   const seqs = /* @__PURE__ */ new Map();
   let head = GENESIS;
+  const bad = (line, what) => new ReproofError(
+    "E_LEDGER",
+    `${file}:${line}: ${what}; the gate stops until a person has looked (reproof gate check)`,
+    { path: file }
+  );
   const lines = text2.split("\n");
-  lines.pop();
+  if (lines.pop() !== "")
+    throw bad(lines.length + 1, "the last line ends without a newline (cut or edited)");
   for (const [i, line] of lines.entries()) {
-    const where = `${file}:${i + 1}`;
-    const bad = (what) => new ReproofError(
-      "E_LEDGER",
-      `${where}: ${what}; the gate stops until a person has looked (reproof gate check)`,
-      { path: file }
-    );
-    if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad("line too long to be a record");
+    if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad(i + 1, "line too long to be a record");
     let json2;
     try {
       json2 = JSON.parse(line);
     } catch {
-      throw bad("not JSON");
+      throw bad(i + 1, "not JSON");
     }
     const parsed = safeParse(RecordSchema3, json2);
     if (!parsed.success)
       throw bad(
+        i + 1,
         `not a ledger record (${parsed.issues[0].message} at ${getDotPath(parsed.issues[0]) ?? "the top"})`
       );
     const record2 = parsed.output;
-    if (recordBytes(record2) !== line) throw bad("not in canonical form (edited by hand?)");
+    if (record2.format === 2 !== (record2.policy !== void 0 && record2.signer !== void 0))
+      throw bad(i + 1, "format 2 records, and only they, carry both policy and signer");
+    if (recordBytes(record2) !== line) throw bad(i + 1, "not in canonical form (edited by hand?)");
     if (record2.prev !== head)
       throw bad(
+        i + 1,
         `its prev ${record2.prev.slice(0, 12)} is not the hash of the record before (${head.slice(0, 12)}): the chain is broken`
       );
     const expected = (seqs.get(record2.env) ?? 0) + 1;
     if (record2.seq !== expected)
-      throw bad(`sequence ${record2.seq} in ${record2.env}, expected ${expected}`);
+      throw bad(i + 1, `sequence ${record2.seq} in ${record2.env}, expected ${expected}`);
     seqs.set(record2.env, record2.seq);
     head = crypto18.createHash("sha256").update(line).digest("hex");
     records.push(record2);
   }
   return records;
 }
-var MAX_LINE_BYTES, MAX_LEDGER_BYTES, hex642, RecordSchema3, FileLedger;
+var MAX_LINE_BYTES, MAX_LEDGER_BYTES, POLICY_FIELDS, PolicySchema, SignerSchema, hex642, RecordSchema3, FileLedger;
 var init_ledger = __esm({
   "src/gate/ledger.ts"() {
     "use strict";
@@ -90872,6 +90990,45 @@ var init_ledger = __esm({
     init_run_verify();
     MAX_LINE_BYTES = 64 * 1024;
     MAX_LEDGER_BYTES = 256 * 1024 * 1024;
+    POLICY_FIELDS = {
+      predicateType: "string",
+      builderId: "string",
+      buildType: "string",
+      sourceUri: "string",
+      repo: "string",
+      owner: "string",
+      sourceRef: "string",
+      sourceRefRegexp: "string",
+      sourceDigest: "string",
+      signerWorkflow: "string",
+      signerRepo: "string",
+      signerDigest: "string",
+      denySelfHostedRunners: "boolean",
+      requireReproduced: "boolean",
+      maxAgeMs: "integer"
+    };
+    PolicySchema = pipe(
+      strictObject(
+        Object.fromEntries(
+          Object.entries(POLICY_FIELDS).map(([field, kind]) => [
+            field,
+            optional(
+              kind === "string" ? string() : kind === "boolean" ? boolean() : pipe(number(), integer(), minValue(0))
+            )
+          ])
+        )
+      ),
+      // Each field was checked against its kind in the table above, which matches Policy.
+      transform((policy) => policy)
+    );
+    SignerSchema = variant("kind", [
+      strictObject({ kind: literal("key"), hint: string() }),
+      strictObject({
+        kind: literal("certificate"),
+        subjectAlternativeName: string(),
+        issuer: string()
+      })
+    ]);
     hex642 = pipe(string(), regex(/^[0-9a-f]{64}$/));
     RecordSchema3 = strictObject({
       seq: pipe(number(), integer(), minValue(1)),
@@ -90883,13 +91040,18 @@ var init_ledger = __esm({
       at: string(),
       actor: string(),
       reason: optional(string()),
-      version: optional(pipe(number(), integer(), minValue(0)))
+      version: optional(pipe(number(), integer(), minValue(0))),
+      format: optional(literal(2)),
+      policy: optional(PolicySchema),
+      signer: optional(SignerSchema)
     });
     FileLedger = class {
-      constructor(file) {
+      constructor(file, durability = { fsync: fs37.fsyncSync, syncDir }) {
         this.file = file;
+        this.durability = durability;
       }
       file;
+      durability;
       get label() {
         return this.file;
       }
@@ -90962,7 +91124,7 @@ var init_ledger = __esm({
           fs37.writeFileSync(recovered, torn);
           fs37.truncateSync(this.file, end);
           const fd = fs37.openSync(this.file, "r+");
-          fs37.fsyncSync(fd);
+          this.durability.fsync(fd);
           fs37.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
@@ -90992,13 +91154,13 @@ var init_ledger = __esm({
         try {
           fs37.writeSync(fd, `${recordBytes(record2)}
 `);
-          fs37.fsyncSync(fd);
+          this.durability.fsync(fd);
         } finally {
           fs37.closeSync(fd);
         }
       }
       async syncDirectory() {
-        await syncDir(path25.dirname(this.file));
+        await this.durability.syncDir(path25.dirname(this.file));
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
@@ -91009,9 +91171,91 @@ var init_ledger = __esm({
   }
 });
 
+// src/gate/ledger-history.ts
+import crypto19 from "node:crypto";
+function gitBlobId(bytes, like) {
+  return crypto19.createHash(like.length === 64 ? "sha256" : "sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+function firstRewrite(base, commits, tip, readBlob) {
+  const nonLinear = firstNonLinear(base, commits);
+  if (nonLinear !== void 0) return nonLinear;
+  if (appendsOnly(base, commits, tip)) return void 0;
+  return firstNonAppend(base, commits, readBlob) ?? {
+    commit: commits.at(-1)?.id ?? base?.id ?? "",
+    why: "its ledger.jsonl is not the one read at the tip"
+  };
+}
+function firstNonLinear(base, commits) {
+  let parent = base;
+  for (const commit of commits) {
+    const fail = (why) => ({ commit: commit.id, why });
+    if (commit.parents.length > 1)
+      return fail("a merge commit; a ledger branch only ever gains one commit per release");
+    if (commit.parents.length === 0 && parent !== void 0)
+      return fail("a second first commit: the branch was replaced");
+    if (parent !== void 0 && commit.parents[0] !== parent.id)
+      return fail(`its parent is not ${parent.id}, the commit before it on the branch`);
+    parent = commit;
+  }
+  return void 0;
+}
+function appendsOnly(base, commits, tip) {
+  const last = commits.at(-1) ?? base;
+  if (last !== void 0 && (last.ledger?.size ?? 0) !== tip.length) return false;
+  const lineEnds = /* @__PURE__ */ new Set([0]);
+  for (let i = 0; i < tip.length; i++) if (tip[i] === 10) lineEnds.add(i + 1);
+  const prefixIds = /* @__PURE__ */ new Map();
+  const isTipPrefix = (ledger) => {
+    if (ledger === void 0) return true;
+    if (!lineEnds.has(ledger.size)) return false;
+    let id = prefixIds.get(ledger.size);
+    if (id === void 0) {
+      id = gitBlobId(tip.subarray(0, ledger.size), ledger.blob);
+      prefixIds.set(ledger.size, id);
+    }
+    return id === ledger.blob;
+  };
+  let before = base?.ledger;
+  if (!isTipPrefix(before)) return false;
+  for (const { ledger: after } of commits) {
+    if (after?.blob !== before?.blob) {
+      if ((after?.size ?? 0) < (before?.size ?? 0) || !isTipPrefix(after)) return false;
+    }
+    before = after;
+  }
+  return true;
+}
+function firstNonAppend(base, commits, readBlob) {
+  const read = (ledger) => ledger === void 0 ? Buffer.alloc(0) : Buffer.from(readBlob(ledger.blob));
+  let before = base?.ledger;
+  let bytes = read(before);
+  for (const commit of commits) {
+    const after = commit.ledger;
+    if (after?.blob !== before?.blob) {
+      const next = read(after);
+      const fail = (why) => ({ commit: commit.id, why });
+      if (after === void 0 && bytes.length > 0) return fail("it removes ledger.jsonl");
+      if (next.length > 0 && next[next.length - 1] !== 10)
+        return fail("its ledger.jsonl ends without a newline: its last line was cut or edited");
+      if (next.length < bytes.length || !next.subarray(0, bytes.length).equals(bytes))
+        return fail(
+          "its ledger.jsonl does not start with its parent's: records were removed or changed"
+        );
+      bytes = next;
+    }
+    before = after;
+  }
+  return void 0;
+}
+var init_ledger_history = __esm({
+  "src/gate/ledger-history.ts"() {
+    "use strict";
+  }
+});
+
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
-import crypto19 from "node:crypto";
+import crypto20 from "node:crypto";
 import fs38 from "node:fs";
 import os7 from "node:os";
 import path26 from "node:path";
@@ -91026,32 +91270,63 @@ function parseGitLedgerSpec(spec) {
     throw new ReproofError("E_USAGE", `--ledger ${spec}: "${branch}" is not a usable branch name`);
   return { url: url2, branch };
 }
+function classifyPushFailure(text2) {
+  const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const rejection = lines.find((l) => /^!\s.*\[(?:remote )?rejected\]/.test(l));
+  const remote = lines.filter((l) => l.startsWith("remote:")).map((l) => l.slice("remote:".length).trim()).filter((l) => l !== "");
+  const reason = /\(([^()]*)\)\s*$/.exec(rejection ?? "")?.[1];
+  const message = [reason, ...remote].filter((l) => l !== void 0).join(": ") || (lines.find(
+    (l) => !/^(?:To |Done$|hint:|Killed$|error: failed to push some refs|Command failed:)/.test(l)
+  ) ?? "no answer");
+  if (rejection?.includes("[rejected]") === true) return { kind: "raced", message };
+  if (rejection !== void 0) return { kind: "refused", message };
+  if (/permission denied|permission to \S+ denied|access denied|denied to |not allowed to push|authentication failed|could not read (?:username|password)|returned error: 40[13]|repository not found|read-only/i.test(
+    text2
+  ))
+    return { kind: "refused", message };
+  return { kind: "lost", message };
+}
 function errorText2(err) {
   const e = err;
-  return `${e.stderr?.toString() ?? ""}
-${e.message ?? String(err)}`;
+  const said = `${e.stdout?.toString() ?? ""}
+${e.stderr?.toString() ?? ""}`;
+  return said.trim() === "" ? e.message ?? String(err) : said;
 }
 function firstLine(err) {
   const e = err;
   const text2 = e.stderr?.toString().trim() ?? "";
   return (text2 === "" ? e.message ?? String(err) : text2).split("\n").filter((l) => l.trim() !== "").pop() ?? "failed";
 }
-var LEDGER_FILE, MAX_ATTEMPTS, BATCH_BYTES, GIT_TIMEOUT_MS, GitLedger;
+var LEDGER_FILE, MAX_ATTEMPTS, BATCH_BYTES, GIT_TIMEOUT_MS, CheckpointSchema, GitLedger;
 var init_git_ledger = __esm({
   "src/gate/git-ledger.ts"() {
     "use strict";
+    init_dist();
+    init_canonical();
     init_errors();
+    init_atomic_write();
     init_decide();
+    init_ledger_history();
     init_ledger();
     init_run_verify();
     LEDGER_FILE = "ledger.jsonl";
     MAX_ATTEMPTS = 8;
     BATCH_BYTES = 64 * 1024 * 1024;
     GIT_TIMEOUT_MS = 6e4;
+    CheckpointSchema = strictObject({
+      ledger: string(),
+      commit: pipe(string(), regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/))
+    });
     GitLedger = class {
-      constructor(url2, branch) {
+      /**
+       * `stateDir` is where this machine keeps what it verified of each git ledger (see
+       * {@link GitLedger.read}); it must outlive the gate.
+       */
+      constructor(url2, branch, stateDir) {
         this.url = url2;
         this.branch = branch;
+        const key = crypto20.createHash("sha256").update(this.label).digest("hex").slice(0, 32);
+        this.checkpointFile = path26.join(stateDir, "git-ledgers", `${key}.json`);
         this.work = fs38.mkdtempSync(path26.join(os7.tmpdir(), "reproof-ledger-"));
         this.git(["init", "-q", "--bare"]);
       }
@@ -91060,6 +91335,8 @@ var init_git_ledger = __esm({
       work;
       /** The tip the last read saw; a bundle named by that read comes from the same commit. */
       lastTip;
+      /** The last commit of this branch this machine verified; kept across runs. */
+      checkpointFile;
       get label() {
         return `git:${this.url}#${this.branch}`;
       }
@@ -91070,11 +91347,23 @@ var init_git_ledger = __esm({
       close() {
         fs38.rmSync(this.work, { recursive: true, force: true });
       }
-      /** Fetches the branch and reads the chain at its tip. */
+      /**
+       * Fetches the branch, checks that its history only ever appended to the ledger since
+       * the last commit this machine verified (from the first commit when none), and reads
+       * the chain at its tip. The tip then becomes the checkpoint: a later tip that does not
+       * descend from it means the history was rewritten, however consistent the rewrite.
+       */
       read() {
+        const checkpoint = this.loadCheckpoint();
         const tip = this.fetch();
         this.lastTip = tip;
-        if (tip === void 0) return { records: [], recovered: void 0, tip };
+        if (tip === void 0) {
+          if (checkpoint !== void 0)
+            throw this.rewritten(
+              `the branch is gone, but this machine verified it at ${checkpoint} (checkpoint ${this.checkpointFile})`
+            );
+          return { records: [], recovered: void 0, tip };
+        }
         let size;
         try {
           size = Number(this.git(["cat-file", "-s", `${tip}:${LEDGER_FILE}`]).trim());
@@ -91082,8 +91371,88 @@ var init_git_ledger = __esm({
           throw new ReproofError("E_LEDGER", `${this.label}: the branch has no ${LEDGER_FILE}`);
         }
         if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size);
-        const text2 = this.git(["cat-file", "blob", `${tip}:${LEDGER_FILE}`]);
-        return { records: parseLedger(text2, this.recordsLabel), recovered: void 0, tip };
+        const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${LEDGER_FILE}`]);
+        this.checkHistory(tip, checkpoint, bytes);
+        const records = parseLedger(bytes.toString("utf8"), this.recordsLabel);
+        if (tip !== checkpoint) this.saveCheckpoint(tip);
+        return { records, recovered: void 0, tip };
+      }
+      /** Every commit after the checkpoint (or from the first) only appended whole lines. */
+      checkHistory(tip, checkpoint, tipLedger) {
+        if (checkpoint !== void 0 && !this.contains(tip, checkpoint))
+          throw this.rewritten(
+            `its tip ${tip} does not descend from ${checkpoint}, the last commit this machine verified (checkpoint ${this.checkpointFile})`
+          );
+        const ids = this.git([
+          "rev-list",
+          "--reverse",
+          "--topo-order",
+          "--parents",
+          tip,
+          ...checkpoint === void 0 ? [] : [`^${checkpoint}`],
+          "--"
+        ]).split("\n").filter((l) => l !== "").map((l) => l.split(" "));
+        const all = [...checkpoint === void 0 ? [] : [[checkpoint]], ...ids];
+        const ledgers = this.git(["cat-file", "--batch-check"], {
+          input: all.map(([id]) => `${id}:${LEDGER_FILE}
+`).join("")
+        }).split("\n").slice(0, all.length);
+        const commits = all.map(([id = "", ...parents], i) => {
+          const [blob = "", type, size] = (ledgers[i] ?? "").split(" ");
+          if (type !== void 0 && type !== "blob" && size !== void 0)
+            throw this.rewritten(`commit ${id}: its ${LEDGER_FILE} is not a file`);
+          return {
+            id,
+            parents,
+            ledger: type === "blob" ? { blob, size: Number(size) } : void 0
+          };
+        });
+        const base = checkpoint === void 0 ? void 0 : commits.shift();
+        const problem = firstRewrite(
+          base,
+          commits,
+          tipLedger,
+          (blob) => this.gitBytes(["cat-file", "blob", blob])
+        );
+        if (problem !== void 0) throw this.rewritten(`commit ${problem.commit}: ${problem.why}`);
+      }
+      rewritten(what) {
+        return new ReproofError(
+          "E_LEDGER",
+          `${this.label}: ${what}; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
+          { path: this.label }
+        );
+      }
+      loadCheckpoint() {
+        let text2;
+        try {
+          text2 = fs38.readFileSync(this.checkpointFile, "utf8");
+        } catch (err) {
+          if (err.code === "ENOENT") return void 0;
+          throw err;
+        }
+        let json2;
+        try {
+          json2 = JSON.parse(text2);
+        } catch {
+          json2 = void 0;
+        }
+        const parsed = safeParse(CheckpointSchema, json2);
+        if (!parsed.success || parsed.output.ledger !== this.label)
+          throw new ReproofError(
+            "E_LEDGER",
+            `${this.checkpointFile}: not the checkpoint of ${this.label}; the gate stops until a person has looked`,
+            { path: this.checkpointFile }
+          );
+        return parsed.output.commit;
+      }
+      verified(commit, result) {
+        this.saveCheckpoint(commit);
+        return result;
+      }
+      saveCheckpoint(commit) {
+        writeFileAtomicSync(this.checkpointFile, `${canonicalJson({ commit, ledger: this.label })}
+`);
       }
       /** The records at the branch's tip, for lookups before deciding. */
       peek() {
@@ -91117,7 +91486,7 @@ var init_git_ledger = __esm({
             at = eol + 1;
             found.set(
               digest,
-              crypto19.createHash("sha256").update(out.subarray(at, at + size)).digest("hex")
+              crypto20.createHash("sha256").update(out.subarray(at, at + size)).digest("hex")
             );
             at += size + 1;
           }
@@ -91151,30 +91520,38 @@ var init_git_ledger = __esm({
         }
       }
       async transact(step, _lockTimeoutMs) {
+        let last;
         for (let attempt2 = 1; attempt2 <= MAX_ATTEMPTS; attempt2++) {
           const read = this.read();
           const { append, result } = step(read);
           if (append === void 0) return result;
           const commit = this.commit(read.tip, read.records, append);
           const pushed = this.push(commit);
-          if (pushed === "landed") return result;
-          if (pushed === "unknown") {
+          if (pushed === void 0) return this.verified(commit, result);
+          last = pushed;
+          if (pushed.kind === "lost") {
             let tip;
             try {
               tip = this.fetch();
             } catch {
               throw new ReproofError(
                 "E_AMBIGUOUS",
-                `${this.label}: the push did not answer and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`
+                `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`
               );
             }
-            if (tip !== void 0 && this.contains(tip, commit)) return result;
+            if (tip !== void 0 && this.contains(tip, commit)) return this.verified(commit, result);
+          } else if (pushed.kind === "refused" && this.fetch() === read.tip) {
+            throw new ReproofError(
+              "E_ENVIRONMENT",
+              `${this.label}: the remote refused the push: ${pushed.message}; the branch did not move, so another attempt would be refused too. Nothing was recorded`,
+              { path: this.label }
+            );
           }
           await new Promise((resolve) => setTimeout(resolve, 20 * attempt2 + Math.random() * 50));
         }
         throw new ReproofError(
           "E_AMBIGUOUS",
-          `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`
+          last?.kind === "lost" ? `${this.label}: the push kept failing (${last.message}); nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe` : `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`
         );
       }
       fetch() {
@@ -91242,18 +91619,16 @@ reason: ${r.reason}`}
           }
         }).trim();
       }
-      /** Fast-forward only: a push that would drop someone else's record is rejected by git itself. */
+      /**
+       * Fast-forward only: a push that would drop someone else's record is rejected by git
+       * itself. Undefined when it landed, else why not.
+       */
       push(commit) {
         try {
-          this.git(["push", "-q", "--", this.url, `${commit}:refs/heads/${this.branch}`]);
-          return "landed";
+          this.git(["push", "--porcelain", "--", this.url, `${commit}:refs/heads/${this.branch}`]);
+          return void 0;
         } catch (err) {
-          const text2 = errorText2(err);
-          if (/\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info/.test(
-            text2
-          ))
-            return "rejected";
-          return "unknown";
+          return classifyPushFailure(errorText2(err));
         }
       }
       contains(tip, commit) {
@@ -91282,11 +91657,11 @@ reason: ${r.reason}`}
 });
 
 // src/gate/run-gate.ts
-import crypto20 from "node:crypto";
-function openLedger(spec) {
+import crypto21 from "node:crypto";
+function openLedger(spec, stateDir) {
   if (spec.startsWith("git:")) {
     const { url: url2, branch } = parseGitLedgerSpec(spec);
-    return new GitLedger(url2, branch);
+    return new GitLedger(url2, branch, stateDir);
   }
   return new FileLedger(spec);
 }
@@ -91296,7 +91671,7 @@ async function runGate(action, common) {
       "E_USAGE",
       `--env ${common.env}: letters, digits, dot, dash and underscore only`
     );
-  const ledger = openLedger(common.ledger);
+  const ledger = openLedger(common.ledger, common.stateDir);
   try {
     return await gateWith(ledger, action, common);
   } finally {
@@ -91307,7 +91682,7 @@ async function gateWith(ledger, action, common) {
   const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, common.env, action.to) : void 0;
   const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
   const bundle = readBundleBytes(bundleFile);
-  const bundleDigest = crypto20.createHash("sha256").update(bundle).digest("hex");
+  const bundleDigest = crypto21.createHash("sha256").update(bundle).digest("hex");
   if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
     throw new ReproofError(
       "E_LEDGER",
@@ -91333,6 +91708,7 @@ async function gateWith(ledger, action, common) {
     Date.now()
   );
   const digest = action.kind === "deploy" ? verification.artifacts[0]?.sha256 ?? "" : action.to;
+  const evidence = verification.identity === null ? {} : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } };
   return ledger.transact((read) => {
     const at = (/* @__PURE__ */ new Date()).toISOString();
     const request = action.kind === "deploy" ? {
@@ -91342,6 +91718,7 @@ async function gateWith(ledger, action, common) {
       bundleDigest,
       actor: common.actor,
       at,
+      ...evidence,
       ...action.version === void 0 ? {} : { version: action.version },
       ...action.minVersion === void 0 ? {} : { minVersion: action.minVersion }
     } : {
@@ -91351,6 +91728,7 @@ async function gateWith(ledger, action, common) {
       bundleDigest,
       actor: common.actor,
       at,
+      ...evidence,
       reason: action.reason
     };
     const decision = decideGate(toState(read.records), request, verification.verified);
@@ -91395,14 +91773,133 @@ var init_run_gate = __esm({
   }
 });
 
+// src/gate/run-check.ts
+import crypto22 from "node:crypto";
+async function runGateCheck(options2) {
+  const ledger = openLedger(options2.ledger, options2.stateDir);
+  try {
+    const { records, recovered } = await ledger.transact(
+      (r) => ({ result: r }),
+      options2.lockTimeoutMs
+    );
+    const problem = firstStoreProblem(
+      records,
+      ledger.storedDigests(records.map((r) => r.bundleDigest))
+    );
+    if (problem !== void 0) {
+      const { line, record: record2, found } = problem;
+      throw new ReproofError(
+        "E_LEDGER",
+        `${ledger.recordsLabel}:${line}: the bundle kept for ${record2.env} #${record2.seq} (${keptBundleName(record2.bundleDigest)}) ${found === void 0 ? "is missing" : "is not the bytes its name says"}; a rollback to it would fail, and the store was edited`,
+        { path: ledger.label }
+      );
+    }
+    const done = /* @__PURE__ */ new Map();
+    for (const [i, record2] of records.entries()) {
+      const now = verificationTime(record2);
+      const key = canonicalJson([record2.bundleDigest, record2.digest, record2.policy, now]);
+      let result = done.get(key);
+      if (result === void 0) {
+        result = await verifyKept(ledger, record2, options2.trust, now, i + 1);
+        done.set(key, result);
+      }
+      const fail = (what) => new ReproofError(
+        "E_LEDGER",
+        `${ledger.recordsLabel}:${i + 1}: ${record2.env} #${record2.seq}: ${what}; the gate stops until a person has looked`,
+        { path: ledger.label }
+      );
+      if (!result.verified) {
+        const failed = result.checks.find((c) => !c.ok);
+        throw fail(
+          result.reason === "subject-mismatch" ? `its kept bundle does not attest its digest ${record2.digest}: the record names a release no kept attestation is for` : `its kept bundle does not verify now with the policy the record kept (${result.reason ?? "unknown"}${failed === void 0 ? "" : `: ${failed.name}`})`
+        );
+      }
+      if (record2.signer !== void 0 && (result.identity === null || canonicalJson(record2.signer) !== canonicalJson(recordedSigner(result.identity))))
+        throw fail(
+          `its kept bundle was signed by ${describeSigner(result.identity)}, not by ${describeSigner(record2.signer)} as the record says`
+        );
+    }
+    return {
+      ok: true,
+      records: records.length,
+      bundles: new Set(records.map((r) => r.bundleDigest)).size,
+      reverified: records.filter((r) => r.format === 2).length,
+      legacy: records.filter((r) => r.format === void 0).length,
+      recovered: recovered ?? null
+    };
+  } finally {
+    ledger.close();
+  }
+}
+function verificationTime(record2) {
+  const at = Date.parse(record2.at);
+  return Number.isFinite(at) ? at : Number.NaN;
+}
+async function verifyKept(ledger, record2, trust, now, line) {
+  const where = `${ledger.recordsLabel}:${line}`;
+  if (record2.policy?.maxAgeMs !== void 0 && Number.isNaN(now))
+    throw new ReproofError(
+      "E_LEDGER",
+      `${where}: its time "${record2.at}" is not a time, and its policy has a maximum age`,
+      { path: ledger.label }
+    );
+  const file = ledger.bundleFile(record2.bundleDigest);
+  if (file === void 0)
+    throw new ReproofError("E_LEDGER", `${where}: its kept bundle is missing`, {
+      path: ledger.label
+    });
+  const bytes = readBundleBytes(file);
+  if (crypto22.createHash("sha256").update(bytes).digest("hex") !== record2.bundleDigest)
+    throw new ReproofError("E_LEDGER", `${where}: its kept bundle is not the bytes its name says`, {
+      path: ledger.label
+    });
+  try {
+    return await runVerify(
+      {
+        artifacts: [],
+        digests: [{ path: `sha256:${record2.digest}`, sha256: record2.digest }],
+        bundle: file,
+        bundleBytes: bytes,
+        trust,
+        policy: record2.policy ?? {}
+      },
+      Number.isNaN(now) ? Date.now() : now
+    );
+  } catch (err) {
+    if (err instanceof ReproofError && err.code === "E_INPUT")
+      throw new ReproofError("E_LEDGER", `${where}: its kept bundle: ${err.message}`, {
+        path: ledger.label
+      });
+    throw err;
+  }
+}
+function describeSigner(signer) {
+  if (signer === null || signer === void 0) return "nobody known";
+  return signer.kind === "key" ? `key ${signer.hint.slice(0, 16)}` : `${signer.subjectAlternativeName} (${signer.issuer})`;
+}
+var init_run_check = __esm({
+  "src/gate/run-check.ts"() {
+    "use strict";
+    init_canonical();
+    init_errors();
+    init_run_verify();
+    init_check_store();
+    init_decide();
+    init_ledger();
+    init_run_gate();
+  }
+});
+
 // src/cli/gate-action.ts
 var gate_action_exports = {};
 __export(gate_action_exports, {
   gateAction: () => gateAction
 });
 import os8 from "node:os";
+import path27 from "node:path";
 async function gateAction(sub, artifact, flags, streams) {
   const lockTimeoutMs = parseDuration(flags.lockTimeout, "--lock-timeout");
+  const stateDir = flags.stateDir ?? defaultStateDir(streams.env);
   const c = paint(useColor(streams.stdout, streams.env));
   const print = (json2, text2) => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json2, null, 2)}
@@ -91414,6 +91911,7 @@ async function gateAction(sub, artifact, flags, streams) {
     const common = {
       env: env2,
       ledger: flags.ledger,
+      stateDir,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os8.userInfo().username,
       trust: toTrust({ ...flags, bundle: "" }),
       policy: toPolicy({ ...flags, bundle: "" }),
@@ -91442,40 +91940,39 @@ async function gateAction(sub, artifact, flags, streams) {
       common
     );
     const mark = result.decision === "refused" ? c.red("refused") : result.decision === "recorded" ? c.green("recorded") : "unchanged";
-    const recovered2 = result.recovered === null ? "" : `
+    const recovered = result.recovered === null ? "" : `
 ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
     print(
       result,
-      `${mark}: ${result.why}${result.decision === "refused" && result.verification.reason !== null ? ` (${result.verification.reason})` : ""}${recovered2}`
+      `${mark}: ${result.why}${result.decision === "refused" && result.verification.reason !== null ? ` (${result.verification.reason})` : ""}${recovered}`
     );
     return result.decision === "refused" ? EXIT.no : EXIT.yes;
   }
-  const ledger = openLedger(flags.ledger);
-  let read;
-  let stored = /* @__PURE__ */ new Map();
-  try {
-    read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs);
-    if (sub === "check") stored = ledger.storedDigests(read.records.map((r) => r.bundleDigest));
-  } finally {
-    ledger.close();
-  }
-  const { records, recovered } = read;
   if (sub === "check") {
-    const bundles = new Set(records.map((r) => r.bundleDigest)).size;
-    const problem = firstStoreProblem(records, stored);
-    if (problem !== void 0) {
-      const { line, record: record2, found } = problem;
+    if ((flags.key ?? []).length === 0 && flags.certificateIdentity === void 0 && flags.certificateIdentityRegexp === void 0)
       throw new ReproofError(
-        "E_LEDGER",
-        `${ledger.recordsLabel}:${line}: the bundle kept for ${record2.env} #${record2.seq} (${keptBundleName(record2.bundleDigest)}) ${found === void 0 ? "is missing" : "is not the bytes its name says"}; a rollback to it would fail, and the store was edited`,
-        { path: ledger.label }
+        "E_USAGE",
+        "gate check verifies every kept bundle again: give the trust the gates use (--key, or the --certificate-* options)"
       );
-    }
+    const result = await runGateCheck({
+      ledger: flags.ledger,
+      stateDir,
+      trust: toTrust({ ...flags, bundle: "" }),
+      lockTimeoutMs
+    });
+    const { records: records2, bundles, reverified, legacy, recovered } = result;
     print(
-      { ok: true, records: records.length, bundles, recovered: recovered ?? null },
-      `ledger ok: ${records.length} record(s), chain intact, ${bundles} kept bundle(s) match${recovered === void 0 ? "" : `; a torn last line was moved to ${recovered}`}`
+      result,
+      `ledger ok: ${records2} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${reverified} with the policy and signer recorded${legacy === 0 ? "" : `, ${legacy} recorded before policies were kept: with no policy`})${recovered === null ? "" : `; a torn last line was moved to ${recovered}`}`
     );
     return EXIT.yes;
+  }
+  const ledger = openLedger(flags.ledger, stateDir);
+  let records;
+  try {
+    records = (await ledger.transact((r) => ({ result: r }), lockTimeoutMs)).records;
+  } finally {
+    ledger.close();
   }
   const env = flags.env ?? "";
   const mine = records.filter((r) => r.env === env);
@@ -91495,15 +91992,18 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
   );
   return EXIT.yes;
 }
+function defaultStateDir(env) {
+  const xdg = env.XDG_STATE_HOME;
+  return xdg !== void 0 && path27.isAbsolute(xdg) ? path27.join(xdg, "reproof") : path27.join(env.HOME ?? os8.homedir(), ".local", "state", "reproof");
+}
 var init_gate_action = __esm({
   "src/cli/gate-action.ts"() {
     "use strict";
     init_duration();
     init_diff_options();
     init_errors();
-    init_check_store();
     init_decide();
-    init_ledger();
+    init_run_check();
     init_run_gate();
     init_output();
     init_verify_action();
@@ -91708,7 +92208,7 @@ function verifyCommand(streams, setExit) {
     setExit(await verifyAction2(artifacts, flags, streams));
   });
 }
-function withTrustAndPolicy(command) {
+function withTrust(command) {
   return command.option("--key <pub.pem>", "trusted public key (repeatable)", collect2).option("--certificate-identity <identity>", "keyless: the exact certificate identity (SAN)").option(
     "--certificate-identity-regexp <regexp>",
     "keyless: the identity as a regular expression, anchored at both ends"
@@ -91721,7 +92221,10 @@ function withTrustAndPolicy(command) {
   ).option(
     "--trusted-root <file>",
     "verify offline against this trusted root (keyless default: the public-good root, online; with --key: checks the bundle\u2019s log entries and timestamps)"
-  ).option("--builder-id <id>", "require this builder id (from the predicate)").option("--source-uri <uri>", "require this source repository").option("--repo <[host/]owner/repo>", "require this source repository, as gh names it").option("--owner <[host/]owner>", "require a source repository of this owner").option("--source-ref <ref>", "require exactly this source ref (e.g. refs/tags/v1.0)").option(
+  );
+}
+function withTrustAndPolicy(command) {
+  return withTrust(command).option("--builder-id <id>", "require this builder id (from the predicate)").option("--source-uri <uri>", "require this source repository").option("--repo <[host/]owner/repo>", "require this source repository, as gh names it").option("--owner <[host/]owner>", "require a source repository of this owner").option("--source-ref <ref>", "require exactly this source ref (e.g. refs/tags/v1.0)").option(
     "--source-ref-regexp <regexp>",
     "require the source ref to match (anchored at both ends)"
   ).option("--source-digest <commit>", "require this source commit").option(
@@ -91748,6 +92251,9 @@ function gateCommand(streams, setExit) {
     "--ledger <path|git:url#branch>",
     "the release ledger: a JSON-lines file, or a branch of a git repository",
     ".reproof/ledger.jsonl"
+  ).option(
+    "--state-dir <dir>",
+    "where the last verified commit of a git ledger is kept (default: $XDG_STATE_HOME/reproof or ~/.local/state/reproof)"
   ).option(
     "--lock-timeout <duration>",
     "how long to wait for another gate to release the ledger",
@@ -91788,7 +92294,11 @@ function gateCommand(streams, setExit) {
   );
   gate.addCommand(
     common(
-      new Command("check").description("check the whole ledger: the chain and every kept bundle")
+      withTrust(
+        new Command("check").description(
+          "check the whole ledger: the chain, its history, and every kept bundle verified again"
+        )
+      )
     ).action(run3("check"))
   );
   return gate;

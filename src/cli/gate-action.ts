@@ -1,10 +1,10 @@
 import os from 'node:os'
+import path from 'node:path'
 import { parseDuration } from '../config/duration.js'
 import { positiveInt } from '../config/diff-options.js'
 import { EXIT, ReproofError } from '../errors.js'
-import { firstStoreProblem, type StoredDigests } from '../gate/check-store.js'
 import { toState, type LedgerRecord } from '../gate/decide.js'
-import { keptBundleName } from '../gate/ledger.js'
+import { runGateCheck } from '../gate/run-check.js'
 import { openLedger, runGate } from '../gate/run-gate.js'
 import type { GateFlags } from './gate-command.js'
 import { paint, useColor, type Streams } from './output.js'
@@ -17,6 +17,7 @@ export async function gateAction(
   streams: Streams,
 ): Promise<number> {
   const lockTimeoutMs = parseDuration(flags.lockTimeout, '--lock-timeout')
+  const stateDir = flags.stateDir ?? defaultStateDir(streams.env)
   const c = paint(useColor(streams.stdout, streams.env))
   const print = (json: unknown, text: string): void => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`)
@@ -26,6 +27,7 @@ export async function gateAction(
     const common = {
       env,
       ledger: flags.ledger,
+      stateDir,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os.userInfo().username,
       trust: toTrust({ ...flags, bundle: '' }),
       policy: toPolicy({ ...flags, bundle: '' }),
@@ -75,33 +77,35 @@ export async function gateAction(
     )
     return result.decision === 'refused' ? EXIT.no : EXIT.yes
   }
-  const ledger = openLedger(flags.ledger)
-  let read: { records: LedgerRecord[]; recovered: string | undefined }
-  let stored: StoredDigests = new Map()
-  try {
-    // The same lock (or fetch) as a write, so a torn tail is recovered by one reader only.
-    read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs)
-    if (sub === 'check') stored = ledger.storedDigests(read.records.map((r) => r.bundleDigest))
-  } finally {
-    ledger.close()
-  }
-  const { records, recovered } = read
   if (sub === 'check') {
-    const bundles = new Set(records.map((r) => r.bundleDigest)).size
-    const problem = firstStoreProblem(records, stored)
-    if (problem !== undefined) {
-      const { line, record, found } = problem
+    if (
+      (flags.key ?? []).length === 0 &&
+      flags.certificateIdentity === undefined &&
+      flags.certificateIdentityRegexp === undefined
+    )
       throw new ReproofError(
-        'E_LEDGER',
-        `${ledger.recordsLabel}:${line}: the bundle kept for ${record.env} #${record.seq} (${keptBundleName(record.bundleDigest)}) ${found === undefined ? 'is missing' : 'is not the bytes its name says'}; a rollback to it would fail, and the store was edited`,
-        { path: ledger.label },
+        'E_USAGE',
+        'gate check verifies every kept bundle again: give the trust the gates use (--key, or the --certificate-* options)',
       )
-    }
+    const result = await runGateCheck({
+      ledger: flags.ledger,
+      stateDir,
+      trust: toTrust({ ...flags, bundle: '' }),
+      lockTimeoutMs,
+    })
+    const { records, bundles, reverified, legacy, recovered } = result
     print(
-      { ok: true, records: records.length, bundles, recovered: recovered ?? null },
-      `ledger ok: ${records.length} record(s), chain intact, ${bundles} kept bundle(s) match${recovered === undefined ? '' : `; a torn last line was moved to ${recovered}`}`,
+      result,
+      `ledger ok: ${records} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${reverified} with the policy and signer recorded${legacy === 0 ? '' : `, ${legacy} recorded before policies were kept: with no policy`})${recovered === null ? '' : `; a torn last line was moved to ${recovered}`}`,
     )
     return EXIT.yes
+  }
+  const ledger = openLedger(flags.ledger, stateDir)
+  let records: LedgerRecord[]
+  try {
+    records = (await ledger.transact((r) => ({ result: r }), lockTimeoutMs)).records
+  } finally {
+    ledger.close()
   }
   const env = flags.env ?? ''
   const mine = records.filter((r) => r.env === env)
@@ -125,4 +129,12 @@ export async function gateAction(
       : `${env}: ${state.current} (#${state.seq})`,
   )
   return EXIT.yes
+}
+
+/** `$XDG_STATE_HOME/reproof`, else `~/.local/state/reproof`: it must outlive the gate. */
+function defaultStateDir(env: Streams['env']): string {
+  const xdg = env.XDG_STATE_HOME
+  return xdg !== undefined && path.isAbsolute(xdg)
+    ? path.join(xdg, 'reproof')
+    : path.join(env.HOME ?? os.homedir(), '.local', 'state', 'reproof')
 }

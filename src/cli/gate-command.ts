@@ -1,11 +1,12 @@
 import { Command } from 'commander'
 import type { Streams } from './output.js'
-import { withTrustAndPolicy, type VerifyFlags } from './verify-command.js'
+import { withTrust, withTrustAndPolicy, type VerifyFlags } from './verify-command.js'
 
 export interface GateFlags extends Omit<VerifyFlags, 'bundle'> {
   env?: string
   bundle?: string
   ledger: string
+  stateDir?: string
   actor?: string
   to?: string
   reason?: string
@@ -26,6 +27,10 @@ export function gateCommand(streams: Streams, setExit: (code: number) => void): 
         '--ledger <path|git:url#branch>',
         'the release ledger: a JSON-lines file, or a branch of a git repository',
         '.reproof/ledger.jsonl',
+      )
+      .option(
+        '--state-dir <dir>',
+        'where the last verified commit of a git ledger is kept (default: $XDG_STATE_HOME/reproof or ~/.local/state/reproof)',
       )
       .option(
         '--lock-timeout <duration>',
@@ -89,7 +94,11 @@ export function gateCommand(streams: Streams, setExit: (code: number) => void): 
   )
   gate.addCommand(
     common(
-      new Command('check').description('check the whole ledger: the chain and every kept bundle'),
+      withTrust(
+        new Command('check').description(
+          'check the whole ledger: the chain, its history, and every kept bundle verified again',
+        ),
+      ),
     ).action(run('check')),
   )
   return gate

@@ -57,8 +57,8 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
     })
 }
 
-/** The trust and policy options of verify, shared with the gate. */
-export function withTrustAndPolicy(command: Command): Command {
+/** The trust options of verify: whose signatures count. */
+export function withTrust(command: Command): Command {
   return command
     .option('--key <pub.pem>', 'trusted public key (repeatable)', collect)
     .option('--certificate-identity <identity>', 'keyless: the exact certificate identity (SAN)')
@@ -78,6 +78,11 @@ export function withTrustAndPolicy(command: Command): Command {
       '--trusted-root <file>',
       'verify offline against this trusted root (keyless default: the public-good root, online; with --key: checks the bundle’s log entries and timestamps)',
     )
+}
+
+/** The trust and policy options of verify, shared with the gate. */
+export function withTrustAndPolicy(command: Command): Command {
+  return withTrust(command)
     .option('--builder-id <id>', 'require this builder id (from the predicate)')
     .option('--source-uri <uri>', 'require this source repository')
     .option('--repo <[host/]owner/repo>', 'require this source repository, as gh names it')

@@ -1,7 +1,38 @@
 import crypto from 'node:crypto'
 import { canonicalJson } from '../canonical.js'
+import type { Policy } from '../verify/policy.js'
+import type { SignatureResult } from '../verify/verify-signature.js'
 
-/** One line of the ledger. `prev` is the SHA-256 of the previous line's canonical bytes. */
+/** Who signed the attestation a record was verified with, as verification found it. */
+/**
+ * Who signed, as a record keeps it: the key's hint (hex SHA-256 of its SPKI), or the
+ * certificate's identity and issuer. Not the key's file, which is a path on one machine.
+ */
+export type RecordedSigner =
+  | { kind: 'key'; hint: string }
+  | { kind: 'certificate'; subjectAlternativeName: string; issuer: string }
+
+export function recordedSigner(identity: SignatureResult['identity']): RecordedSigner {
+  return identity.kind === 'key'
+    ? { kind: 'key', hint: identity.hint }
+    : {
+        kind: 'certificate',
+        subjectAlternativeName: identity.subjectAlternativeName,
+        issuer: identity.issuer,
+      }
+}
+
+/** What a record was verified with, kept so that `gate check` can verify it again. */
+export interface Evidence {
+  policy: Policy
+  signer: RecordedSigner
+}
+
+/**
+ * One line of the ledger. `prev` is the SHA-256 of the previous line's canonical bytes.
+ * Format 2 records (`format: 2`) also keep the policy and the signer they were verified
+ * with; format 1 records, written before, have neither.
+ */
 export interface LedgerRecord {
   seq: number
   env: string
@@ -13,6 +44,9 @@ export interface LedgerRecord {
   actor: string
   reason?: string
   version?: number
+  format?: 2
+  policy?: Policy
+  signer?: RecordedSigner
 }
 
 /** The hash every record's successor carries in `prev`; the first record carries this. */
@@ -48,6 +82,7 @@ export type GateRequest =
       bundleDigest: string
       actor: string
       at: string
+      evidence?: Evidence
       version?: number
       minVersion?: number
     }
@@ -58,6 +93,7 @@ export type GateRequest =
       bundleDigest: string
       actor: string
       at: string
+      evidence?: Evidence
       reason: string
     }
 
@@ -155,6 +191,9 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
     ...(request.kind === 'deploy' && request.version !== undefined
       ? { version: request.version }
       : {}),
+    ...(request.evidence === undefined
+      ? {}
+      : { format: 2 as const, policy: request.evidence.policy, signer: request.evidence.signer }),
   }
   return { kind: 'append', record }
 }

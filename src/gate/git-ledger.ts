@@ -3,8 +3,12 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import * as v from 'valibot'
+import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
+import { writeFileAtomicSync } from '../io/atomic-write.js'
 import { recordBytes, type LedgerRecord } from './decide.js'
+import { firstRewrite, type LedgerCommit } from './ledger-history.js'
 import {
   MAX_LEDGER_BYTES,
   keptBundleName,
@@ -38,6 +42,11 @@ export function parseGitLedgerSpec(spec: string): { url: string; branch: string 
   return { url, branch }
 }
 
+const CheckpointSchema = v.strictObject({
+  ledger: v.string(),
+  commit: v.pipe(v.string(), v.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/)),
+})
+
 /** What one pass of a transaction decided: maybe a record to append, and the answer. */
 export interface Step<T> {
   append?: { record: LedgerRecord; bundle: Buffer; bundleDigest: string }
@@ -61,10 +70,20 @@ export class GitLedger {
   /** The tip the last read saw; a bundle named by that read comes from the same commit. */
   private lastTip: string | undefined
 
+  /** The last commit of this branch this machine verified; kept across runs. */
+  readonly checkpointFile: string
+
+  /**
+   * `stateDir` is where this machine keeps what it verified of each git ledger (see
+   * {@link GitLedger.read}); it must outlive the gate.
+   */
   constructor(
     readonly url: string,
     readonly branch: string,
+    stateDir: string,
   ) {
+    const key = crypto.createHash('sha256').update(this.label).digest('hex').slice(0, 32)
+    this.checkpointFile = path.join(stateDir, 'git-ledgers', `${key}.json`)
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
     this.git(['init', '-q', '--bare'])
   }
@@ -82,11 +101,26 @@ export class GitLedger {
     fs.rmSync(this.work, { recursive: true, force: true })
   }
 
-  /** Fetches the branch and reads the chain at its tip. */
+  /**
+   * Fetches the branch, checks that its history only ever appended to the ledger since
+   * the last commit this machine verified (from the first commit when none), and reads
+   * the chain at its tip. The tip then becomes the checkpoint: a later tip that does not
+   * descend from it means the history was rewritten, however consistent the rewrite.
+   */
   read(): LedgerRead & { tip: string | undefined } {
+    // The checkpoint first: another gate on this machine may push and move it meanwhile,
+    // and a checkpoint read after the tip could be newer than the tip (not a rewrite).
+    // Read before, it names a commit that was on the branch before the tip was read.
+    const checkpoint = this.loadCheckpoint()
     const tip = this.fetch()
     this.lastTip = tip
-    if (tip === undefined) return { records: [], recovered: undefined, tip }
+    if (tip === undefined) {
+      if (checkpoint !== undefined)
+        throw this.rewritten(
+          `the branch is gone, but this machine verified it at ${checkpoint} (checkpoint ${this.checkpointFile})`,
+        )
+      return { records: [], recovered: undefined, tip }
+    }
     let size: number
     try {
       size = Number(this.git(['cat-file', '-s', `${tip}:${LEDGER_FILE}`]).trim())
@@ -94,8 +128,93 @@ export class GitLedger {
       throw new ReproofError('E_LEDGER', `${this.label}: the branch has no ${LEDGER_FILE}`)
     }
     if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size)
-    const text = this.git(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
-    return { records: parseLedger(text, this.recordsLabel), recovered: undefined, tip }
+    const bytes = this.gitBytes(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
+    this.checkHistory(tip, checkpoint, bytes)
+    const records = parseLedger(bytes.toString('utf8'), this.recordsLabel)
+    if (tip !== checkpoint) this.saveCheckpoint(tip)
+    return { records, recovered: undefined, tip }
+  }
+
+  /** Every commit after the checkpoint (or from the first) only appended whole lines. */
+  private checkHistory(tip: string, checkpoint: string | undefined, tipLedger: Buffer): void {
+    if (checkpoint !== undefined && !this.contains(tip, checkpoint))
+      throw this.rewritten(
+        `its tip ${tip} does not descend from ${checkpoint}, the last commit this machine verified (checkpoint ${this.checkpointFile})`,
+      )
+    const ids = this.git([
+      'rev-list',
+      '--reverse',
+      '--topo-order',
+      '--parents',
+      tip,
+      ...(checkpoint === undefined ? [] : [`^${checkpoint}`]),
+      '--',
+    ])
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split(' '))
+    const all = [...(checkpoint === undefined ? [] : [[checkpoint]]), ...ids]
+    const ledgers = this.git(['cat-file', '--batch-check'], {
+      input: all.map(([id]) => `${id}:${LEDGER_FILE}\n`).join(''),
+    })
+      .split('\n')
+      .slice(0, all.length)
+    const commits: LedgerCommit[] = all.map(([id = '', ...parents], i) => {
+      const [blob = '', type, size] = (ledgers[i] ?? '').split(' ')
+      if (type !== undefined && type !== 'blob' && size !== undefined)
+        throw this.rewritten(`commit ${id}: its ${LEDGER_FILE} is not a file`)
+      return {
+        id,
+        parents,
+        ledger: type === 'blob' ? { blob, size: Number(size) } : undefined,
+      }
+    })
+    const base = checkpoint === undefined ? undefined : commits.shift()
+    const problem = firstRewrite(base, commits, tipLedger, (blob) =>
+      this.gitBytes(['cat-file', 'blob', blob]),
+    )
+    if (problem !== undefined) throw this.rewritten(`commit ${problem.commit}: ${problem.why}`)
+  }
+
+  private rewritten(what: string): ReproofError {
+    return new ReproofError(
+      'E_LEDGER',
+      `${this.label}: ${what}; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
+      { path: this.label },
+    )
+  }
+
+  private loadCheckpoint(): string | undefined {
+    let text: string
+    try {
+      text = fs.readFileSync(this.checkpointFile, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+    const parsed = v.safeParse(CheckpointSchema, json)
+    if (!parsed.success || parsed.output.ledger !== this.label)
+      throw new ReproofError(
+        'E_LEDGER',
+        `${this.checkpointFile}: not the checkpoint of ${this.label}; the gate stops until a person has looked`,
+        { path: this.checkpointFile },
+      )
+    return parsed.output.commit
+  }
+
+  private verified<T>(commit: string, result: T): T {
+    this.saveCheckpoint(commit)
+    return result
+  }
+
+  private saveCheckpoint(commit: string): void {
+    writeFileAtomicSync(this.checkpointFile, `${canonicalJson({ commit, ledger: this.label })}\n`)
   }
 
   /** The records at the branch's tip, for lookups before deciding. */
@@ -172,14 +291,17 @@ export class GitLedger {
   }
 
   async transact<T>(step: (read: LedgerRead) => Step<T>, _lockTimeoutMs?: number): Promise<T> {
+    let last: PushFailure | undefined
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const read = this.read()
       const { append, result } = step(read)
       if (append === undefined) return result
       const commit = this.commit(read.tip, read.records, append)
       const pushed = this.push(commit)
-      if (pushed === 'landed') return result
-      if (pushed === 'unknown') {
+      // The commit appends one line to the ledger just verified: it is verified too.
+      if (pushed === undefined) return this.verified(commit, result)
+      last = pushed
+      if (pushed.kind === 'lost') {
         // Did it land anyway? Only a positive answer from the remote settles it.
         let tip: string | undefined
         try {
@@ -187,16 +309,25 @@ export class GitLedger {
         } catch {
           throw new ReproofError(
             'E_AMBIGUOUS',
-            `${this.label}: the push did not answer and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+            `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
           )
         }
-        if (tip !== undefined && this.contains(tip, commit)) return result
+        if (tip !== undefined && this.contains(tip, commit)) return this.verified(commit, result)
+      } else if (pushed.kind === 'refused' && this.fetch() === read.tip) {
+        // Refused while the branch stood still: not a race another attempt could win.
+        throw new ReproofError(
+          'E_ENVIRONMENT',
+          `${this.label}: the remote refused the push: ${pushed.message}; the branch did not move, so another attempt would be refused too. Nothing was recorded`,
+          { path: this.label },
+        )
       }
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50))
     }
     throw new ReproofError(
       'E_AMBIGUOUS',
-      `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`,
+      last?.kind === 'lost'
+        ? `${this.label}: the push kept failing (${last.message}); nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`
+        : `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`,
     )
   }
 
@@ -266,20 +397,16 @@ export class GitLedger {
     }).trim()
   }
 
-  /** Fast-forward only: a push that would drop someone else's record is rejected by git itself. */
-  private push(commit: string): 'landed' | 'rejected' | 'unknown' {
+  /**
+   * Fast-forward only: a push that would drop someone else's record is rejected by git
+   * itself. Undefined when it landed, else why not.
+   */
+  private push(commit: string): PushFailure | undefined {
     try {
-      this.git(['push', '-q', '--', this.url, `${commit}:refs/heads/${this.branch}`])
-      return 'landed'
+      this.git(['push', '--porcelain', '--', this.url, `${commit}:refs/heads/${this.branch}`])
+      return undefined
     } catch (err) {
-      const text = errorText(err)
-      if (
-        /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info/.test(
-          text,
-        )
-      )
-        return 'rejected'
-      return 'unknown'
+      return classifyPushFailure(errorText(err))
     }
   }
 
@@ -316,9 +443,57 @@ export class GitLedger {
   }
 }
 
+/**
+ * Why a push did not land, from what git said:
+ * - `raced`: git refused it as not a fast-forward (another gate pushed first): decide
+ *   again on the new tip;
+ * - `refused`: the remote answered and said no (a hook, a protected branch, permissions):
+ *   a race only if the branch moved meanwhile, else the same push will be refused again;
+ * - `lost`: no answer (a dropped connection, a timeout): it may have landed.
+ */
+export type PushFailure =
+  | { kind: 'raced'; message: string }
+  | { kind: 'refused'; message: string }
+  | { kind: 'lost'; message: string }
+
+export function classifyPushFailure(text: string): PushFailure {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+  // `git push --porcelain` reports each ref as `!<tab><from>:<to><tab>[...] (<reason>)`;
+  // without it, ` ! [rejected] ... (<reason>)`.
+  const rejection = lines.find((l) => /^!\s.*\[(?:remote )?rejected\]/.test(l))
+  const remote = lines
+    .filter((l) => l.startsWith('remote:'))
+    .map((l) => l.slice('remote:'.length).trim())
+    .filter((l) => l !== '')
+  const reason = /\(([^()]*)\)\s*$/.exec(rejection ?? '')?.[1]
+  const message =
+    [reason, ...remote].filter((l) => l !== undefined).join(': ') ||
+    (lines.find(
+      (l) =>
+        !/^(?:To |Done$|hint:|Killed$|error: failed to push some refs|Command failed:)/.test(l),
+    ) ??
+      'no answer')
+  if (rejection?.includes('[rejected]') === true) return { kind: 'raced', message }
+  if (rejection !== undefined) return { kind: 'refused', message }
+  // No ref was reported on: refused before any ref was looked at, for good (credentials,
+  // permissions), or the connection failed.
+  if (
+    /permission denied|permission to \S+ denied|access denied|denied to |not allowed to push|authentication failed|could not read (?:username|password)|returned error: 40[13]|repository not found|read-only/i.test(
+      text,
+    )
+  )
+    return { kind: 'refused', message }
+  return { kind: 'lost', message }
+}
+
 function errorText(err: unknown): string {
-  const e = err as { stderr?: Buffer | string; message?: string }
-  return `${e.stderr?.toString() ?? ''}\n${e.message ?? String(err)}`
+  const e = err as { stdout?: Buffer | string; stderr?: Buffer | string; message?: string }
+  // The message repeats stderr after the command line; it is the text only when git said nothing.
+  const said = `${e.stdout?.toString() ?? ''}\n${e.stderr?.toString() ?? ''}`
+  return said.trim() === '' ? (e.message ?? String(err)) : said
 }
 
 function firstLine(err: unknown): string {

@@ -5,8 +5,9 @@ import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
 import { syncDir, writeFileAtomic } from '../io/atomic-write.js'
 import { withFileLock } from '../io/file-lock.js'
-import { GENESIS, recordBytes, type LedgerRecord } from './decide.js'
+import { GENESIS, recordBytes, type LedgerRecord, type RecordedSigner } from './decide.js'
 import type { Step } from './git-ledger.js'
+import type { Policy } from '../verify/policy.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
 
 // A record is a few hundred bytes; a line near this is not one.
@@ -26,6 +27,71 @@ export function ledgerTooBig(label: string, size: number): ReproofError {
     { path: label },
   )
 }
+type FieldKind<T> = T extends string
+  ? 'string'
+  : T extends boolean
+    ? 'boolean'
+    : T extends number
+      ? 'integer'
+      : never
+
+/**
+ * How a record keeps each field of a verification policy. The compiler checks this
+ * table against Policy both ways, so a field added to verification policies cannot go
+ * unrecorded, or be dropped when `gate check` verifies a record again: it must be named
+ * here first.
+ */
+const POLICY_FIELDS = {
+  predicateType: 'string',
+  builderId: 'string',
+  buildType: 'string',
+  sourceUri: 'string',
+  repo: 'string',
+  owner: 'string',
+  sourceRef: 'string',
+  sourceRefRegexp: 'string',
+  sourceDigest: 'string',
+  signerWorkflow: 'string',
+  signerRepo: 'string',
+  signerDigest: 'string',
+  denySelfHostedRunners: 'boolean',
+  requireReproduced: 'boolean',
+  maxAgeMs: 'integer',
+} as const satisfies { [K in keyof Required<Policy>]: FieldKind<Required<Policy>[K]> }
+
+const PolicySchema = v.pipe(
+  v.strictObject(
+    Object.fromEntries(
+      Object.entries(POLICY_FIELDS).map(([field, kind]) => [
+        field,
+        v.optional(
+          kind === 'string'
+            ? v.string()
+            : kind === 'boolean'
+              ? v.boolean()
+              : v.pipe(v.number(), v.integer(), v.minValue(0)),
+        ),
+      ]),
+    ),
+  ),
+  // Each field was checked against its kind in the table above, which matches Policy.
+  v.transform((policy) => policy as Policy),
+)
+
+const SignerSchema = v.variant('kind', [
+  v.strictObject({ kind: v.literal('key'), hint: v.string() }),
+  v.strictObject({
+    kind: v.literal('certificate'),
+    subjectAlternativeName: v.string(),
+    issuer: v.string(),
+  }),
+])
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+/** Compiles only while records keep exactly what verification reports as the signer. */
+export type SignerIsRecorded<
+  T extends true = Same<v.InferOutput<typeof SignerSchema>, RecordedSigner>,
+> = T
+
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))
 const RecordSchema = v.strictObject({
   seq: v.pipe(v.number(), v.integer(), v.minValue(1)),
@@ -38,6 +104,9 @@ const RecordSchema = v.strictObject({
   actor: v.string(),
   reason: v.optional(v.string()),
   version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  format: v.optional(v.literal(2)),
+  policy: v.optional(PolicySchema),
+  signer: v.optional(SignerSchema),
 })
 
 export interface LedgerRead {
@@ -47,13 +116,25 @@ export interface LedgerRead {
 }
 
 /**
+ * How a file ledger makes its writes durable: fsync(2) of a file, and of a directory.
+ * A parameter so that a test can see that both happen before an answer is given.
+ */
+export interface Durability {
+  fsync(fd: number): void
+  syncDir(dir: string): Promise<void>
+}
+
+/**
  * The release ledger in a local file: JSON lines, append-only, each line the canonical
  * bytes of a record whose `prev` is the SHA-256 of the line before. Reads validate the
  * whole chain; writes happen under an exclusive lock and are fsynced (file and
  * directory) before anyone is told.
  */
 export class FileLedger {
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly durability: Durability = { fsync: fs.fsyncSync, syncDir },
+  ) {}
 
   get label(): string {
     return this.file
@@ -142,7 +223,7 @@ export class FileLedger {
       fs.writeFileSync(recovered, torn)
       fs.truncateSync(this.file, end)
       const fd = fs.openSync(this.file, 'r+')
-      fs.fsyncSync(fd)
+      this.durability.fsync(fd)
       fs.closeSync(fd)
       bytes = bytes.subarray(0, end)
     }
@@ -173,14 +254,14 @@ export class FileLedger {
     const fd = fs.openSync(this.file, 'a')
     try {
       fs.writeSync(fd, `${recordBytes(record)}\n`)
-      fs.fsyncSync(fd)
+      this.durability.fsync(fd)
     } finally {
       fs.closeSync(fd)
     }
   }
 
   async syncDirectory(): Promise<void> {
-    await syncDir(path.dirname(this.file))
+    await this.durability.syncDir(path.dirname(this.file))
   }
 
   /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
@@ -199,37 +280,46 @@ export function parseLedger(text: string, file: string): LedgerRecord[] {
   const records: LedgerRecord[] = []
   const seqs = new Map<string, number>()
   let head = GENESIS
+  const bad = (line: number, what: string): ReproofError =>
+    new ReproofError(
+      'E_LEDGER',
+      `${file}:${line}: ${what}; the gate stops until a person has looked (reproof gate check)`,
+      { path: file },
+    )
   const lines = text.split('\n')
-  lines.pop()
+  // A whole ledger ends with a newline. A file ledger's reader cuts a torn tail off before
+  // parsing; anywhere else (a git ledger is written a whole commit at a time) a last line
+  // without one was cut or edited, and dropping it would make the last acknowledged
+  // release silently disappear.
+  if (lines.pop() !== '')
+    throw bad(lines.length + 1, 'the last line ends without a newline (cut or edited)')
   for (const [i, line] of lines.entries()) {
-    const where = `${file}:${i + 1}`
-    const bad = (what: string): ReproofError =>
-      new ReproofError(
-        'E_LEDGER',
-        `${where}: ${what}; the gate stops until a person has looked (reproof gate check)`,
-        { path: file },
-      )
-    if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad('line too long to be a record')
+    if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw bad(i + 1, 'line too long to be a record')
     let json: unknown
     try {
       json = JSON.parse(line)
     } catch {
-      throw bad('not JSON')
+      throw bad(i + 1, 'not JSON')
     }
     const parsed = v.safeParse(RecordSchema, json)
     if (!parsed.success)
       throw bad(
+        i + 1,
         `not a ledger record (${parsed.issues[0].message} at ${v.getDotPath(parsed.issues[0]) ?? 'the top'})`,
       )
     const record = parsed.output
-    if (recordBytes(record) !== line) throw bad('not in canonical form (edited by hand?)')
+    // Format 2 keeps what the record was verified with; a record without it is format 1.
+    if ((record.format === 2) !== (record.policy !== undefined && record.signer !== undefined))
+      throw bad(i + 1, 'format 2 records, and only they, carry both policy and signer')
+    if (recordBytes(record) !== line) throw bad(i + 1, 'not in canonical form (edited by hand?)')
     if (record.prev !== head)
       throw bad(
+        i + 1,
         `its prev ${record.prev.slice(0, 12)} is not the hash of the record before (${head.slice(0, 12)}): the chain is broken`,
       )
     const expected = (seqs.get(record.env) ?? 0) + 1
     if (record.seq !== expected)
-      throw bad(`sequence ${record.seq} in ${record.env}, expected ${expected}`)
+      throw bad(i + 1, `sequence ${record.seq} in ${record.env}, expected ${expected}`)
     seqs.set(record.env, record.seq)
     // The line is the record's canonical bytes (checked above), so hash it as it is.
     head = crypto.createHash('sha256').update(line).digest('hex')

@@ -3,17 +3,26 @@ import { ReproofError } from '../errors.js'
 import type { Policy } from '../verify/policy.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
-import { decideGate, toState, type GateRequest, type LedgerRecord } from './decide.js'
+import {
+  decideGate,
+  recordedSigner,
+  toState,
+  type GateRequest,
+  type LedgerRecord,
+} from './decide.js'
 import { GitLedger, parseGitLedgerSpec } from './git-ledger.js'
 import { FileLedger } from './ledger.js'
 
 export type Ledger = FileLedger | GitLedger
 
-/** `git:<url>#<branch>` is a ledger on a git branch; anything else is a local file. */
-export function openLedger(spec: string): Ledger {
+/**
+ * `git:<url>#<branch>` is a ledger on a git branch; anything else is a local file.
+ * `stateDir` keeps, for a git ledger, the last commit this machine verified.
+ */
+export function openLedger(spec: string, stateDir: string): Ledger {
   if (spec.startsWith('git:')) {
     const { url, branch } = parseGitLedgerSpec(spec)
-    return new GitLedger(url, branch)
+    return new GitLedger(url, branch, stateDir)
   }
   return new FileLedger(spec)
 }
@@ -21,6 +30,8 @@ export function openLedger(spec: string): Ledger {
 export interface GateCommon {
   env: string
   ledger: string
+  /** Where a git ledger's checkpoint is kept (see GitLedger). */
+  stateDir: string
   actor: string
   trust: Trust
   policy: Policy
@@ -54,7 +65,7 @@ export async function runGate(action: GateAction, common: GateCommon): Promise<G
       'E_USAGE',
       `--env ${common.env}: letters, digits, dot, dash and underscore only`,
     )
-  const ledger = openLedger(common.ledger)
+  const ledger = openLedger(common.ledger, common.stateDir)
   try {
     return await gateWith(ledger, action, common)
   } finally {
@@ -108,6 +119,11 @@ async function gateWith(
 
   // 3. Decide (pure) on what the ledger holds now, and write durably; a contended ledger
   // runs this again on the new state.
+  // What it was verified with, kept in the record so that `gate check` can verify it again.
+  const evidence =
+    verification.identity === null
+      ? {}
+      : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } }
   return ledger.transact((read) => {
     const at = new Date().toISOString()
     const request: GateRequest =
@@ -119,6 +135,7 @@ async function gateWith(
             bundleDigest,
             actor: common.actor,
             at,
+            ...evidence,
             ...(action.version === undefined ? {} : { version: action.version }),
             ...(action.minVersion === undefined ? {} : { minVersion: action.minVersion }),
           }
@@ -129,6 +146,7 @@ async function gateWith(
             bundleDigest,
             actor: common.actor,
             at,
+            ...evidence,
             reason: action.reason,
           }
     const decision = decideGate(toState(read.records), request, verification.verified)

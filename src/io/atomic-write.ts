@@ -22,6 +22,35 @@ export async function writeFileAtomic(
   })
 }
 
+/**
+ * writeFileAtomic for callers that cannot wait: the same steps (temp file beside the
+ * target, fsync, rename, fsync of the directory), synchronously.
+ */
+export function writeFileAtomicSync(target: string, data: string | Uint8Array, mode = 0o644): void {
+  const dir = path.dirname(target)
+  const temp = tempBeside(target)
+  try {
+    fsSync.mkdirSync(dir, { recursive: true })
+    const fd = fsSync.openSync(temp, 'wx', mode)
+    try {
+      fsSync.writeFileSync(fd, data)
+      fsSync.fsyncSync(fd)
+    } finally {
+      fsSync.closeSync(fd)
+    }
+    fsSync.renameSync(temp, target)
+    const dirFd = fsSync.openSync(dir, 'r')
+    try {
+      fsSync.fsyncSync(dirFd)
+    } finally {
+      fsSync.closeSync(dirFd)
+    }
+  } catch (err) {
+    fsSync.rmSync(temp, { force: true })
+    throw writeError(target, temp, err)
+  }
+}
+
 /** A path for file system calls: a Buffer when its name is not UTF-8 (see file-names.ts). */
 type FsPath = string | Buffer
 

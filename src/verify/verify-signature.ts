@@ -186,7 +186,9 @@ export async function verifySignature(
         hint === '' ? '(no key hint)' : hint,
       )
     }
-    identity = { kind: 'key', hint, key: matched.file }
+    // The hint of the key that verified, in reproof's form: the bundle's own may be
+    // base64, absent or wrong.
+    identity = { kind: 'key', hint: keyHint(matched.key), key: matched.file }
   } else {
     const root = await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
     if (bundle.verificationMaterial.tlogEntries.length === 0)

@@ -3,122 +3,25 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { LedgerRecord } from '../../src/gate/decide.js'
+import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
-import { BIN, cleanupTemp, git, makeTemp, makeTempParent, runCli, spawnCli } from '../helpers.js'
+import { deploy, gate, hook, kit, release, remote, rollback, useGateKit } from '../gate-kit.js'
+import { BIN, cleanupTemp, git, makeTemp, runCli, spawnCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
-
-/** Two releases of a tiny project, each built, reproduced and signed with one key. */
-let kit: {
-  dir: string
-  pub: string
-  otherPub: string
-  releases: { artifact: string; bundle: string; digest: string }[]
-}
-
-beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-gate-'))
-  await runCli(['keygen', '--out', path.join(dir, 'k')])
-  await runCli(['keygen', '--out', path.join(dir, 'other')])
-  const releases = []
-  for (const version of ['1', '2', '3']) {
-    const source = path.join(dir, `src${version}`)
-    fs.mkdirSync(source)
-    fs.writeFileSync(
-      path.join(source, 'build.sh'),
-      `mkdir -p out && echo "release ${version}" > out/app.txt\n`,
-    )
-    const bundle = path.join(dir, `r${version}.json`)
-    const run = await runCli([
-      'build',
-      '-C',
-      source,
-      '-o',
-      'out/app.txt',
-      '--epoch',
-      '1700000000',
-      '--temp-dir',
-      makeTempParent(),
-      '--json',
-      '--bundle',
-      bundle,
-      '--key',
-      path.join(dir, 'k.key'),
-      '--builder-id',
-      'https://ci.example.com',
-      '--',
-      'sh',
-      'build.sh',
-    ])
-    expect(run.code, run.stderr).toBe(0)
-    const digest =
-      (JSON.parse(run.stdout) as { artifacts: { digest: { sha256: string } }[] }).artifacts[0]
-        ?.digest.sha256 ?? ''
-    releases.push({ artifact: path.join(source, 'out', 'app.txt'), bundle, digest })
-  }
-  kit = { dir, pub: path.join(dir, 'k.pub'), otherPub: path.join(dir, 'other.pub'), releases }
-  return () => {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
-})
+useGateKit()
 
 /** Whether nobody holds the ledger's lock now (asked of the kernel, without waiting). */
 function lockIsFree(ledger: string): boolean {
   return spawnSync('flock', ['--nonblock', `${ledger}.lock`, 'true']).status === 0
 }
 
-function release(i: number) {
-  const r = kit.releases[i]
-  if (r === undefined) throw new Error('no such release')
-  return r
-}
-
-async function gate(ledger: string, args: string[]) {
-  const run = await runCli(['gate', ...args, '--ledger', ledger, '--json'])
-  return {
-    ...run,
-    result:
-      run.stdout === ''
-        ? undefined
-        : (JSON.parse(run.stdout) as { decision?: string; why?: string; record?: { seq: number } }),
-  }
-}
-
-const deploy = (ledger: string, i: number, extra: string[] = []) =>
-  gate(ledger, [
-    'deploy',
-    '--env',
-    'prod',
-    '--bundle',
-    release(i).bundle,
-    '--key',
-    kit.pub,
-    release(i).artifact,
-    ...extra,
-  ])
-
-const rollback = (ledger: string, i: number, reason: string, key: string, extra: string[] = []) =>
-  gate(ledger, [
-    'rollback',
-    '--env',
-    'prod',
-    '--to',
-    release(i).digest,
-    '--reason',
-    reason,
-    '--key',
-    key,
-    ...extra,
-  ])
-
 /**
  * 8 gate processes at once against one ledger: deploys of the three releases, and
  * rollbacks to the first. Returns each one's decision.
  */
 async function race(ledger: string, envFor: (i: number) => string): Promise<string[]> {
-  const env = { ...process.env }
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: kit.state }
   delete env.NODE_EXTRA_CA_CERTS
   const results = await Promise.all(
     Array.from({ length: 8 }, (_, i) => {
@@ -228,7 +131,7 @@ describe('reproof gate', () => {
     expect(fs.readFileSync(path.join(path.dirname(ledger), torn[0] ?? ''), 'utf8')).toBe(
       '{"action":"deploy","actor":"x"',
     )
-    expect((await gate(ledger, ['check'])).code).toBe(0)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).code).toBe(0)
   })
 
   it('stops, naming the record, on an edited record or a forged link', async () => {
@@ -240,17 +143,17 @@ describe('reproof gate', () => {
       ledger,
       [lines[0]?.replace('"actor":"', '"actor":"mallory-'), lines[1], ''].join('\n'),
     )
-    const edited = await runCli(['gate', 'check', '--ledger', ledger])
+    const edited = await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger])
     expect(edited.code).toBe(3)
     expect(edited.stderr).toMatch(/ledger\.jsonl:2: its prev .* the chain is broken/)
     expect((await deploy(ledger, 2)).code).toBe(3)
     fs.writeFileSync(ledger, `${'x'.repeat(70_000)}\n`)
-    expect((await runCli(['gate', 'check', '--ledger', ledger])).stderr).toContain(
-      'ledger.jsonl:1: line too long',
-    )
+    expect(
+      (await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger])).stderr,
+    ).toContain('ledger.jsonl:1: line too long')
     // Refused by its size, before a byte is read (a sparse file: nothing is written).
     fs.truncateSync(ledger, 300 * 1024 * 1024)
-    const huge = await runCli(['gate', 'check', '--ledger', ledger])
+    const huge = await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger])
     expect(huge.code).toBe(3)
     expect(huge.stderr).toMatch(
       /ledger\.jsonl: 314572800 bytes, more than the \d+ a ledger may hold/,
@@ -346,7 +249,7 @@ describe('reproof gate', () => {
       // Some gates finish before their kill, or the test proves nothing about acknowledgements.
       expect(acknowledged.length).toBeGreaterThan(0)
       // A killed gate's lock went with it: the kernel let go of it.
-      const check = await runCli(['gate', 'check', '--ledger', ledger, '--json'])
+      const check = await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger, '--json'])
       expect(check.code, check.stderr).toBe(0)
       const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
       for (const prev of acknowledged) expect(records.some((r) => r.prev === prev)).toBe(true)
@@ -354,26 +257,6 @@ describe('reproof gate', () => {
     },
   )
 })
-
-/** A bare repository standing in for the shared remote, and the ledger on it. */
-function remote(): { bare: string; ledger: string; read: () => LedgerRecord[] } {
-  const bare = path.join(makeTemp(), 'ledger.git')
-  git(path.dirname(bare), ['init', '-q', '--bare', bare])
-  return {
-    bare,
-    ledger: `git:${bare}#releases`,
-    read: () => {
-      const text = git(bare, ['cat-file', 'blob', 'releases:ledger.jsonl'])
-      return parseLedger(text, 'ledger.jsonl')
-    },
-  }
-}
-
-function hook(bare: string, name: string, script: string): void {
-  const file = path.join(bare, 'hooks', name)
-  fs.writeFileSync(file, `#!/bin/sh\n${script}\n`)
-  fs.chmodSync(file, 0o755)
-}
 
 describe('reproof gate with a git ledger', () => {
   it('records each release as one fast-forward commit holding the record and its bundle', async () => {
@@ -392,10 +275,10 @@ describe('reproof gate with a git ledger', () => {
     expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
     const status = await gate(ledger, ['status', '--env', 'prod'])
     expect(JSON.parse(status.stdout)).toMatchObject({ current: release(0).digest, seq: 3 })
-    const check = await gate(ledger, ['check'])
+    const check = await gate(ledger, ['check', '--key', kit.pub])
     expect([check.code, JSON.parse(check.stdout)]).toEqual([
       0,
-      { ok: true, records: 3, bundles: 2, recovered: null },
+      { ok: true, records: 3, bundles: 2, reverified: 3, legacy: 0, recovered: null },
     ])
     // Someone with push access edits a kept bundle in a fast-forward commit.
     const work = makeTemp()
@@ -404,13 +287,15 @@ describe('reproof gate with a git ledger', () => {
     fs.appendFileSync(path.join(work, kept), ' ')
     git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qam', 'edit'])
     git(work, ['push', '-q', 'origin', 'releases'])
-    const edited = await gate(ledger, ['check'])
+    const edited = await gate(ledger, ['check', '--key', kit.pub])
     expect(edited.code).toBe(3)
     expect(edited.stderr).toContain(`ledger.jsonl:2: the bundle kept for prod #2 (${kept})`)
     git(work, ['rm', '-q', kept])
     git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qm', 'remove'])
     git(work, ['push', '-q', 'origin', 'releases'])
-    expect((await gate(ledger, ['check'])).stderr).toContain(`(${kept}) is missing`)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).stderr).toContain(
+      `(${kept}) is missing`,
+    )
   })
 
   it('gate check finds a kept bundle missing or edited, naming the record', async () => {
@@ -423,13 +308,15 @@ describe('reproof gate with a git ledger', () => {
       `${parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)[1]?.bundleDigest ?? ''}.sigstore.json`,
     )
     fs.appendFileSync(kept, ' ')
-    const edited = await gate(ledger, ['check'])
+    const edited = await gate(ledger, ['check', '--key', kit.pub])
     expect(edited.code).toBe(3)
     expect(edited.stderr).toMatch(
       /ledger\.jsonl:2: the bundle kept for prod #2 .* is not the bytes/,
     )
     fs.rmSync(kept)
-    expect((await gate(ledger, ['check'])).stderr).toMatch(/ledger\.jsonl:2: .* is missing/)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).stderr).toMatch(
+      /ledger\.jsonl:2: .* is missing/,
+    )
   })
 
   it('keeps one chain when 8 gates deploy and roll back at once: losers fetch, decide again and retry', async () => {
@@ -440,7 +327,7 @@ describe('reproof gate with a git ledger', () => {
     const records = read()
     // Exactly one record per accepted decision, on one valid chain (read() checks it).
     expect(records.length - 2).toBe(decisions.filter((d) => d === 'recorded').length)
-    expect((await gate(ledger, ['check'])).code).toBe(0)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).code).toBe(0)
   })
 
   it('counts a push whose answer was lost as recorded when the branch shows it', async () => {
@@ -456,17 +343,25 @@ describe('reproof gate with a git ledger', () => {
     const { bare, ledger, read } = remote()
     const gone = `${bare}.gone`
     hook(bare, 'post-receive', `mv "${bare}" "${gone}"; kill -9 $PPID`)
-    const run = await deploy(ledger, 0)
-    expect(run.code).toBe(4)
-    expect(run.stdout).toBe('')
-    expect(run.stderr).toMatch(/may or may not be recorded.*retry is safe/)
-    fs.renameSync(gone, bare)
-    fs.rmSync(path.join(bare, 'hooks', 'post-receive'))
-    const retry = await deploy(ledger, 0)
-    expect([retry.code, retry.result?.decision]).toEqual([0, 'unchanged'])
+    // A temporary directory of this test's own: gates in other test files run meanwhile.
+    const tmp = process.env.TMPDIR
+    const own = makeTemp()
+    process.env.TMPDIR = own
+    try {
+      const run = await deploy(ledger, 0)
+      expect(run.code).toBe(4)
+      expect(run.stdout).toBe('')
+      expect(run.stderr).toMatch(/may or may not be recorded.*retry is safe/)
+      fs.renameSync(gone, bare)
+      fs.rmSync(path.join(bare, 'hooks', 'post-receive'))
+      const retry = await deploy(ledger, 0)
+      expect([retry.code, retry.result?.decision]).toEqual([0, 'unchanged'])
+    } finally {
+      process.env.TMPDIR = tmp
+    }
     expect(read()).toHaveLength(1)
     // Every gate removed its temporary repository, whatever the outcome.
-    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
+    expect(fs.readdirSync(own).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
   })
 
   it('rejects a malformed git ledger address as bad input', async () => {

@@ -1,0 +1,150 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { beforeAll, expect } from 'vitest'
+import type { LedgerRecord } from '../src/gate/decide.js'
+import { parseLedger } from '../src/gate/ledger.js'
+import { git, makeTemp, makeTempParent, runCli } from './helpers.js'
+
+/** Three releases of a tiny project, each built, reproduced and signed with one key. */
+export let kit: {
+  dir: string
+  pub: string
+  otherPub: string
+  /** Where gates keep git ledger checkpoints unless a test gives its own. */
+  state: string
+  releases: { artifact: string; bundle: string; digest: string }[]
+}
+
+/** Builds the kit once for the calling test file. */
+export function useGateKit(): void {
+  beforeAll(async () => {
+    const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-gate-'))
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    await runCli(['keygen', '--out', path.join(dir, 'other')])
+    const releases = []
+    for (const version of ['1', '2', '3']) {
+      const source = path.join(dir, `src${version}`)
+      fs.mkdirSync(source)
+      fs.writeFileSync(
+        path.join(source, 'build.sh'),
+        `mkdir -p out && echo "release ${version}" > out/app.txt\n`,
+      )
+      const bundle = path.join(dir, `r${version}.json`)
+      // prettier-ignore
+      const run = await runCli([
+        'build', '-C', source, '-o', 'out/app.txt', '--epoch', '1700000000',
+        '--temp-dir', makeTempParent(), '--json', '--bundle', bundle,
+        '--key', path.join(dir, 'k.key'), '--builder-id', 'https://ci.example.com',
+        '--', 'sh', 'build.sh',
+      ])
+      expect(run.code, run.stderr).toBe(0)
+      const digest =
+        (JSON.parse(run.stdout) as { artifacts: { digest: { sha256: string } }[] }).artifacts[0]
+          ?.digest.sha256 ?? ''
+      releases.push({ artifact: path.join(source, 'out', 'app.txt'), bundle, digest })
+    }
+    kit = {
+      dir,
+      pub: path.join(dir, 'k.pub'),
+      otherPub: path.join(dir, 'other.pub'),
+      state: path.join(dir, 'state'),
+      releases,
+    }
+    return () => {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+}
+
+export function release(i: number) {
+  const r = kit.releases[i]
+  if (r === undefined) throw new Error('no such release')
+  return r
+}
+
+/** Runs `reproof gate ... --json` in-process, with checkpoints kept in the kit's state. */
+export async function gate(ledger: string, args: string[]) {
+  const run = await runCli(['gate', ...args, '--ledger', ledger, '--json'], {
+    XDG_STATE_HOME: kit.state,
+  })
+  return {
+    ...run,
+    result:
+      run.stdout === ''
+        ? undefined
+        : (JSON.parse(run.stdout) as { decision?: string; why?: string; record?: { seq: number } }),
+  }
+}
+
+export const deploy = (ledger: string, i: number, extra: string[] = []) =>
+  gate(ledger, [
+    'deploy',
+    '--env',
+    'prod',
+    '--bundle',
+    release(i).bundle,
+    '--key',
+    kit.pub,
+    release(i).artifact,
+    ...extra,
+  ])
+
+export const rollback = (
+  ledger: string,
+  i: number,
+  reason: string,
+  key: string,
+  extra: string[] = [],
+) =>
+  gate(ledger, [
+    'rollback',
+    '--env',
+    'prod',
+    '--to',
+    release(i).digest,
+    '--reason',
+    reason,
+    '--key',
+    key,
+    ...extra,
+  ])
+
+/** A bare repository standing in for the shared remote, and the ledger on it. */
+export function remote(): { bare: string; ledger: string; read: () => LedgerRecord[] } {
+  const bare = path.join(makeTemp(), 'ledger.git')
+  git(path.dirname(bare), ['init', '-q', '--bare', bare])
+  return {
+    bare,
+    ledger: `git:${bare}#releases`,
+    read: () => {
+      const text = git(bare, ['cat-file', 'blob', 'releases:ledger.jsonl'])
+      return parseLedger(text, 'ledger.jsonl')
+    },
+  }
+}
+
+export function hook(bare: string, name: string, script: string): void {
+  const file = path.join(bare, 'hooks', name)
+  fs.writeFileSync(file, `#!/bin/sh\n${script}\n`)
+  fs.chmodSync(file, 0o755)
+}
+
+/** A working clone of the remote's ledger branch, for edits made by hand. */
+export function cloneLedger(bare: string): {
+  work: string
+  commit: (message: string) => string
+  push: (force?: boolean) => void
+} {
+  const work = makeTemp()
+  git(work, ['clone', '-q', '--branch', 'releases', bare, '.'])
+  return {
+    work,
+    commit: (message) => {
+      git(work, ['commit', '-qam', message])
+      return git(work, ['rev-parse', 'HEAD']).trim()
+    },
+    push: (force = false) => {
+      git(work, ['push', '-q', ...(force ? ['--force'] : []), 'origin', 'HEAD:releases'])
+    },
+  }
+}

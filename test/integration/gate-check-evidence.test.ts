@@ -1,0 +1,148 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { GENESIS, recordBytes, type LedgerRecord } from '../../src/gate/decide.js'
+import { parseLedger } from '../../src/gate/ledger.js'
+import { cloneLedger, deploy, gate, kit, release, remote, useGateKit } from '../gate-kit.js'
+import { cleanupTemp, makeTemp, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+useGateKit()
+
+/** The ledger text for these records, every link recomputed: a forger's rewrite. */
+function forge(records: readonly Omit<LedgerRecord, 'prev'>[]): string {
+  let prev = GENESIS
+  let text = ''
+  for (const r of records) {
+    const line = recordBytes({ ...r, prev })
+    prev = crypto.createHash('sha256').update(line).digest('hex')
+    text += `${line}\n`
+  }
+  return text
+}
+
+const read = (ledger: string): LedgerRecord[] =>
+  parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
+
+const check = (ledger: string, key = kit.pub) => gate(ledger, ['check', '--key', key])
+
+describe('gate check verifies the evidence of every record, not only the links', () => {
+  it('keeps, in each record, the policy and the signer it was verified with', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0, ['--builder-id', 'https://ci.example.com', '--require-reproduced'])
+    const [record] = read(ledger)
+    expect(record).toMatchObject({
+      format: 2,
+      policy: { builderId: 'https://ci.example.com', requireReproduced: true },
+      signer: { kind: 'key' },
+    })
+    const run = await check(ledger)
+    expect([run.code, JSON.parse(run.stdout)], run.stderr).toEqual([
+      0,
+      { ok: true, records: 1, bundles: 1, reverified: 1, legacy: 0, recovered: null },
+    ])
+  })
+
+  it('refuses a recomputed chain whose current record names a digest no kept bundle attests', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const records = read(ledger)
+    // The last record now names release 3, never deployed; the chain is recomputed.
+    fs.writeFileSync(
+      ledger,
+      forge(records.map((r, i) => (i === 1 ? { ...r, digest: release(2).digest } : r))),
+    )
+    const status = await gate(ledger, ['status', '--env', 'prod'])
+    expect(status.stdout).toContain(release(2).digest)
+    const run = await check(ledger)
+    expect(run.code).toBe(3)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain(
+      `ledger.jsonl:2: prod #2: its kept bundle does not attest its digest ${release(2).digest}`,
+    )
+  })
+
+  it('refuses a record whose kept policy its bundle does not meet, or whose signer is not the bundle signer', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0, ['--builder-id', 'https://ci.example.com'])
+    const [record] = read(ledger)
+    if (record === undefined) throw new Error('no record')
+    fs.writeFileSync(
+      ledger,
+      forge([{ ...record, policy: { builderId: 'https://ci.example.com/other' } }]),
+    )
+    const policy = await check(ledger)
+    expect(policy.code).toBe(3)
+    expect(policy.stderr).toContain(
+      'ledger.jsonl:1: prod #1: its kept bundle does not verify now with the policy the record kept (builder-id: builder id)',
+    )
+    fs.writeFileSync(ledger, forge([{ ...record, signer: { kind: 'key', hint: 'f'.repeat(64) } }]))
+    const signer = await check(ledger)
+    expect(signer.code).toBe(3)
+    expect(signer.stderr).toMatch(
+      /its kept bundle was signed by key [0-9a-f]{16}, not by key f{16}/,
+    )
+  })
+
+  it('refuses when a kept bundle no longer verifies under the trust given (a revoked key)', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    const run = await check(ledger, kit.otherPub)
+    expect(run.code).toBe(3)
+    expect(run.stderr).toContain(
+      'does not verify now with the policy the record kept (untrusted-key',
+    )
+  })
+
+  it('verifies records written before policies were kept with no policy, and says so', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    const legacy = read(ledger).map(
+      ({ prev: _p, format: _f, policy: _policy, signer: _s, ...r }) => r,
+    )
+    fs.writeFileSync(ledger, forge(legacy))
+    const run = await check(ledger)
+    expect([run.code, JSON.parse(run.stdout)], run.stderr).toEqual([
+      0,
+      { ok: true, records: 1, bundles: 1, reverified: 0, legacy: 1, recovered: null },
+    ])
+    // Still checked for what it names: another digest is refused.
+    fs.writeFileSync(ledger, forge(legacy.map((r) => ({ ...r, digest: release(1).digest }))))
+    expect((await check(ledger)).stderr).toContain('does not attest its digest')
+    // A record that says format 2 must carry both.
+    fs.writeFileSync(ledger, forge(legacy.map((r) => ({ ...r, format: 2 as const }))))
+    expect((await check(ledger)).stderr).toContain(
+      'format 2 records, and only they, carry both policy and signer',
+    )
+  })
+
+  it('needs the trust the gates use', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    const run = await runCli(['gate', 'check', '--ledger', ledger])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('gate check verifies every kept bundle again')
+  })
+
+  it('on a git ledger, refuses an appended record that names a digest its bundle does not attest', async () => {
+    const { bare, ledger } = remote()
+    await deploy(ledger, 0)
+    // Someone with push access appends a well-formed, well-linked record for release 3,
+    // naming the bundle kept for release 1: the history only appends.
+    const clone = cloneLedger(bare)
+    const file = path.join(clone.work, 'ledger.jsonl')
+    const records = parseLedger(fs.readFileSync(file, 'utf8'), file)
+    const first = records[0]
+    if (first === undefined) throw new Error('no record')
+    fs.writeFileSync(file, forge([...records, { ...first, seq: 2, digest: release(2).digest }]))
+    clone.commit('append a release')
+    clone.push()
+    const run = await check(ledger)
+    expect(run.code).toBe(3)
+    expect(run.stderr).toContain(
+      `ledger.jsonl:2: prod #2: its kept bundle does not attest its digest ${release(2).digest}`,
+    )
+  })
+})

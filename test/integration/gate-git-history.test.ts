@@ -1,0 +1,151 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cloneLedger, deploy, gate, kit, release, remote, useGateKit } from '../gate-kit.js'
+import { cleanupTemp, git, makeTemp, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+useGateKit()
+
+/** A gate on another machine: nothing verified of any ledger yet. */
+async function freshGate(ledger: string, args: string[]) {
+  return runCli(['gate', ...args, '--ledger', ledger, '--state-dir', makeTemp(), '--json'])
+}
+
+const deployFresh = (ledger: string, i: number) =>
+  freshGate(ledger, [
+    'deploy',
+    '--env',
+    'prod',
+    '--bundle',
+    release(i).bundle,
+    '--key',
+    kit.pub,
+    release(i).artifact,
+  ])
+
+describe('a git ledger only ever appends, across its whole history', () => {
+  it('refuses a fast-forward commit that strips the final newline, naming it; the last release stays', async () => {
+    const { bare, ledger, read } = remote()
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const clone = cloneLedger(bare)
+    const file = path.join(clone.work, 'ledger.jsonl')
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/\n$/, ''))
+    const culprit = clone.commit('strip the newline')
+    clone.push()
+    for (const run of [
+      await gate(ledger, ['check', '--key', kit.pub]),
+      await deployFresh(ledger, 2),
+    ]) {
+      expect(run.code, run.stderr).toBe(3)
+      expect(run.stderr).toContain(`commit ${culprit}: its ledger.jsonl ends without a newline`)
+      expect(run.stdout).toBe('')
+    }
+    expect((await deploy(ledger, 2)).code).toBe(3)
+    // Nothing was rewritten over it: the branch still ends at the culprit.
+    expect(git(bare, ['rev-parse', 'releases']).trim()).toBe(culprit)
+    git(bare, ['update-ref', 'refs/heads/releases', `${culprit}~1`])
+    expect(read()).toHaveLength(2)
+  })
+
+  it('refuses, from the first commit, a commit that dropped a release, though the chain at the tip is intact', async () => {
+    const { bare, ledger } = remote()
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const clone = cloneLedger(bare)
+    const file = path.join(clone.work, 'ledger.jsonl')
+    const [first] = fs.readFileSync(file, 'utf8').split('\n')
+    fs.writeFileSync(file, `${first ?? ''}\n`)
+    const culprit = clone.commit('drop the last release')
+    clone.push()
+    // At its tip the chain is intact (one record): only the history shows the loss.
+    const run = await deployFresh(ledger, 2)
+    expect(run.code, run.stderr).toBe(3)
+    expect(run.stderr).toContain(
+      `commit ${culprit}: its ledger.jsonl does not start with its parent's: records were removed or changed`,
+    )
+    expect(git(bare, ['rev-parse', 'releases']).trim()).toBe(culprit)
+  })
+
+  it('refuses a branch replaced by another consistent history, and a deleted branch, by the checkpoint', async () => {
+    const { bare, ledger } = remote()
+    const state = makeTemp()
+    const withState = (args: string[]) =>
+      runCli(['gate', ...args, '--ledger', ledger, '--state-dir', state, '--json'])
+    const deployWithState = (i: number) =>
+      withState([
+        'deploy',
+        '--env',
+        'prod',
+        '--bundle',
+        release(i).bundle,
+        '--key',
+        kit.pub,
+        release(i).artifact,
+      ])
+    expect((await deployWithState(0)).code).toBe(0)
+    expect((await deployWithState(1)).code).toBe(0)
+    const tip = git(bare, ['rev-parse', 'releases']).trim()
+    const checkpoints = fs.readdirSync(path.join(state, 'git-ledgers'))
+    expect(checkpoints).toHaveLength(1)
+    expect(
+      JSON.parse(fs.readFileSync(path.join(state, 'git-ledgers', checkpoints[0] ?? ''), 'utf8')),
+    ).toEqual({ commit: tip, ledger })
+    // Another ledger, valid from its first commit, with only release 1: pushed over this one.
+    const other = remote()
+    await deploy(other.ledger, 1)
+    git(bare, ['fetch', '-q', other.bare, '+releases:releases'])
+    const replaced = git(bare, ['rev-parse', 'releases']).trim()
+    // A machine that never saw the old history has nothing to compare with...
+    expect((await freshGate(ledger, ['status', '--env', 'prod'])).code).toBe(0)
+    // ...this one has.
+    const run = await deployWithState(2)
+    expect(run.code).toBe(3)
+    expect(run.stderr).toContain(
+      `its tip ${replaced} does not descend from ${tip}, the last commit this machine verified`,
+    )
+    expect(git(bare, ['rev-parse', 'releases']).trim()).toBe(replaced)
+    git(bare, ['update-ref', '-d', 'refs/heads/releases'])
+    const gone = await withState(['check', '--key', kit.pub])
+    expect(gone.code).toBe(3)
+    expect(gone.stderr).toContain(`the branch is gone, but this machine verified it at ${tip}`)
+    // Put back, the history verifies again from the checkpoint.
+    git(bare, ['update-ref', 'refs/heads/releases', tip])
+    expect((await deployWithState(2)).code).toBe(0)
+  })
+
+  it('stops on a checkpoint that is not one', async () => {
+    const { ledger } = remote()
+    const state = makeTemp()
+    await runCli([
+      'gate',
+      'deploy',
+      '--env',
+      'prod',
+      '--bundle',
+      release(0).bundle,
+      '--key',
+      kit.pub,
+      release(0).artifact,
+      '--ledger',
+      ledger,
+      '--state-dir',
+      state,
+    ])
+    const [name] = fs.readdirSync(path.join(state, 'git-ledgers'))
+    fs.writeFileSync(path.join(state, 'git-ledgers', name ?? ''), '{"commit":"x"}\n')
+    const run = await runCli([
+      'gate',
+      'status',
+      '--env',
+      'prod',
+      '--ledger',
+      ledger,
+      '--state-dir',
+      state,
+    ])
+    expect(run.code).toBe(3)
+    expect(run.stderr).toContain('not the checkpoint of')
+  })
+})

@@ -1,0 +1,75 @@
+import fs from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { deploy, hook, remote, useGateKit } from '../gate-kit.js'
+import { cleanupTemp, git } from '../helpers.js'
+
+afterEach(cleanupTemp)
+useGateKit()
+
+describe('what a refused or failed push of a git ledger means', () => {
+  it('is exit 3 with the remote message when a hook always refuses, nothing recorded', async () => {
+    const { bare, ledger, read } = remote()
+    await deploy(ledger, 0)
+    const tip = git(bare, ['rev-parse', 'releases']).trim()
+    hook(bare, 'pre-receive', 'echo "the release ledger is frozen by policy" >&2; exit 1')
+    const run = await deploy(ledger, 1)
+    expect(run.code, run.stderr).toBe(3)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain(
+      'the remote refused the push: pre-receive hook declined: the release ledger is frozen by policy',
+    )
+    expect(run.stderr).toContain('Nothing was recorded')
+    expect(run.stderr).not.toContain('retry is safe')
+    expect(git(bare, ['rev-parse', 'releases']).trim()).toBe(tip)
+    expect(read()).toHaveLength(1)
+  })
+
+  it('treats a refusal while another gate moved the branch as a race: decides again and records on top', async () => {
+    const { bare, ledger, read } = remote()
+    await deploy(ledger, 0)
+    // Another gate's release, made on a copy and kept aside in the remote.
+    const copy = `${bare}-copy`
+    fs.cpSync(bare, copy, { recursive: true })
+    await deploy(`git:${copy}#releases`, 1)
+    git(bare, ['fetch', '-q', copy, 'releases:refs/aside/other'])
+    // The first push finds that release landed meanwhile, and the remote says no.
+    hook(
+      bare,
+      'pre-receive',
+      [
+        'if [ ! -e raced ]; then',
+        '  touch raced',
+        '  env -u GIT_QUARANTINE_PATH git update-ref refs/heads/releases refs/aside/other',
+        '  echo "another push won" >&2; exit 1',
+        'fi',
+      ].join('\n'),
+    )
+    const run = await deploy(ledger, 2)
+    expect([run.code, run.result?.decision], run.stderr).toEqual([0, 'recorded'])
+    expect(run.result?.record?.seq).toBe(3)
+    expect(read()).toHaveLength(3)
+    fs.rmSync(copy, { recursive: true, force: true })
+  })
+
+  it('retries a push whose connection died before the branch moved, and records it once', async () => {
+    const { bare, ledger, read } = remote()
+    await deploy(ledger, 0)
+    // The next push dies on the remote before the ref is updated; the remote still answers.
+    hook(bare, 'pre-receive', 'if [ ! -e lost ]; then touch lost; kill -9 $PPID; fi')
+    const run = await deploy(ledger, 1)
+    expect([run.code, run.result?.decision], run.stderr).toEqual([0, 'recorded'])
+    expect(fs.existsSync(`${bare}/lost`)).toBe(true)
+    expect(read()).toHaveLength(2)
+    expect(git(bare, ['rev-list', '--count', 'releases']).trim()).toBe('2')
+  })
+
+  it('is exit 4, retry safe, when every push loses its connection and none landed', async () => {
+    const { bare, ledger } = remote()
+    hook(bare, 'pre-receive', 'kill -9 $PPID')
+    const run = await deploy(ledger, 0)
+    expect(run.code, run.stderr).toBe(4)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(/the push kept failing \(.*\); nothing was recorded .*retry is safe/)
+    expect(git(bare, ['branch', '--list', 'releases'])).toBe('')
+  })
+})
