@@ -90,24 +90,41 @@ export function compareNames(a: string, b: string): number {
  * The string a glob is matched against: each escaped byte becomes one character (a lone
  * surrogate, U+DC00 plus the byte, as Python's surrogateescape does), so that `?` and
  * `*` count it as one character, and no glob typed as text can name it by accident.
+ * Line breaks (LF, CR, U+2028, U+2029) become lone surrogates too: the matcher's regular
+ * expressions use `.`, which matches no line break, so `*` and `**` passed over a file
+ * whose name holds one, and the file went unseen.
  */
 export function toMatchName(name: string): string {
-  if (isUtf8Name(name)) return name
-  return name.replace(ESCAPED_BYTE, (_, hex: string) =>
-    String.fromCharCode(0xdc00 + parseInt(hex, 16)),
-  )
+  const text = isUtf8Name(name)
+    ? name
+    : name.replace(ESCAPED_BYTE, (_, hex: string) =>
+        String.fromCharCode(0xdc00 + parseInt(hex, 16)),
+      )
+  return text.replace(LINE_BREAK, (c) => String.fromCharCode(LINE_BREAK_MARKS[c] ?? 0))
 }
 
+const LINE_BREAK = /[\n\r\u2028\u2029]/g
+// Below U+DC80: no escaped byte (always 0x80 or more) takes these.
+const LINE_BREAK_MARKS: Record<string, number> = {
+  '\n': 0xdc0a,
+  '\r': 0xdc0d,
+  '\u2028': 0xdc28,
+  '\u2029': 0xdc29,
+}
+const FROM_MARK = new Map(Object.entries(LINE_BREAK_MARKS).map(([c, mark]) => [mark, c]))
+
 // A low surrogate that is not the second half of a pair: text decoded from UTF-8 never
-// holds one, so each is a byte that `toMatchName` set there.
-const LONE_LOW_SURROGATE = /(?<![\ud800-\udbff])[\udc80-\udcff]/g
+// holds one, so each is a byte or a line break that `toMatchName` set there.
+const LONE_LOW_SURROGATE = /(?<![\ud800-\udbff])[\udc00-\udcff]/g
 
 /** The name form back from `toMatchName`. */
 export function fromMatchName(text: string): string {
-  return text.replace(
-    LONE_LOW_SURROGATE,
-    (c) => NUL + (c.charCodeAt(0) - 0xdc00).toString(16).padStart(2, '0'),
-  )
+  return text.replace(LONE_LOW_SURROGATE, (c) => {
+    const code = c.charCodeAt(0)
+    return code >= 0xdc80
+      ? NUL + (code - 0xdc00).toString(16).padStart(2, '0')
+      : (FROM_MARK.get(code) ?? c)
+  })
 }
 
 // C0 and C1 controls, DEL, and the invisible characters that reorder or break lines on

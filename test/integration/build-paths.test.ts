@@ -196,6 +196,26 @@ describe('names are bytes', () => {
     ])
   })
 
+  it('finds a name with a line break under a directory output and under **, and compares it', async () => {
+    const source = sourceWithOddNames()
+    for (const glob of ['out', 'out/**']) {
+      const ok = await shellBuild(source, [glob], SCRIPT, ['--json'])
+      expect(ok.code, glob).toBe(0)
+      expect(ok.result?.artifacts.map((a) => a.name)).toEqual(['out/a\nb.txt', 'out/\u0000ff.bin'])
+      // A file whose bytes differ between the runs, named with a line break: a no.
+      const random = await shellBuild(
+        source,
+        [glob],
+        `mkdir -p out && echo same > out/x && head -c 16 /dev/urandom > "out/$(printf 'b\\nc')"`,
+        ['--json'],
+      )
+      expect([random.code, random.result?.differences.map((d) => d.name)], glob).toEqual([
+        1,
+        ['out/b\nc'],
+      ])
+    }
+  })
+
   it('shows such names escaped, never raw, in the human view and in errors', async () => {
     const source = sourceWithOddNames()
     const ok = await shellBuild(source, ['out/*'], SCRIPT, ['--out-dir', makeTemp()])

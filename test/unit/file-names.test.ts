@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import micromatch from 'micromatch'
 import { describe, expect, it } from 'vitest'
 import {
   compareNames,
@@ -98,6 +99,20 @@ describe('the name form', () => {
     const astralThenStray = Buffer.from([...Buffer.from('\u{10080}'), 0xff])
     expect(toMatchName(fromNameBytes(astralThenStray))).toBe('\u{10080}\udcff')
     expect(fromMatchName('\u{10080}\udcff')).toBe('\u{10080}\u0000ff')
+  })
+
+  it('lets * and ** match every name in the match form, line breaks included', () => {
+    fc.assert(
+      fc.property(fc.oneof(nameBytes, nearUtf8), (bytes) => {
+        const name = fromNameBytes(bytes).replaceAll('/', '_')
+        if (name === '' || name === '.' || name === '..') return
+        const match = toMatchName(name)
+        expect(micromatch.isMatch(match, '*', { dot: true }), JSON.stringify(name)).toBe(true)
+        expect(micromatch.isMatch(`d/${match}`, 'd/**', { dot: true })).toBe(true)
+      }),
+    )
+    for (const name of ['a\nb', 'a\rb', 'a\u2028b', 'a\u2029b'])
+      expect(micromatch.isMatch(toMatchName(`x/${name}`), '**', { dot: true }), name).toBe(true)
   })
 
   it('opens by string when it can, by exact bytes when it must', () => {
