@@ -1211,8 +1211,8 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path28 = __require("node:path");
-    var fs40 = __require("node:fs");
+    var path29 = __require("node:path");
+    var fs41 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2206,7 +2206,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs40.existsSync(executableFile)) return;
+        if (fs41.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2224,11 +2224,11 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path28.resolve(baseDir, baseName);
-          if (fs40.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path28.extname(baseName))) return void 0;
+          const localBin = path29.resolve(baseDir, baseName);
+          if (fs41.existsSync(localBin)) return localBin;
+          if (sourceExt.includes(path29.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs40.existsSync(`${localBin}${ext}`)
+            (ext) => fs41.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2240,21 +2240,21 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs40.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs41.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path28.resolve(
-            path28.dirname(resolvedScriptPath),
+          executableDir = path29.resolve(
+            path29.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path28.basename(
+            const legacyName = path29.basename(
               this._scriptPath,
-              path28.extname(this._scriptPath)
+              path29.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2265,7 +2265,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path28.extname(executableFile));
+        launchWithNode = sourceExt.includes(path29.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3180,7 +3180,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path28.basename(filename, path28.extname(filename));
+        this._name = path29.basename(filename, path29.extname(filename));
         return this;
       }
       /**
@@ -3194,9 +3194,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path29) {
-        if (path29 === void 0) return this._executableDir;
-        this._executableDir = path29;
+      executableDir(path30) {
+        if (path30 === void 0) return this._executableDir;
+        this._executableDir = path30;
         return this;
       }
       /**
@@ -4664,17 +4664,17 @@ function compareNames(a, b) {
   return Buffer.compare(toNameBytes(a), toNameBytes(b));
 }
 function toMatchName(name) {
-  if (isUtf8Name(name)) return name;
-  return name.replace(
+  const text2 = isUtf8Name(name) ? name : name.replace(
     ESCAPED_BYTE,
     (_, hex) => String.fromCharCode(56320 + parseInt(hex, 16))
   );
+  return text2.replace(LINE_BREAK, (c) => String.fromCharCode(LINE_BREAK_MARKS[c] ?? 0));
 }
 function fromMatchName(text2) {
-  return text2.replace(
-    LONE_LOW_SURROGATE,
-    (c) => NUL + (c.charCodeAt(0) - 56320).toString(16).padStart(2, "0")
-  );
+  return text2.replace(LONE_LOW_SURROGATE, (c) => {
+    const code = c.charCodeAt(0);
+    return code >= 56448 ? NUL + (code - 56320).toString(16).padStart(2, "0") : FROM_MARK.get(code) ?? c;
+  });
 }
 function toDisplayText(text2) {
   return text2.replace(UNSAFE, (match, hex) => {
@@ -4710,7 +4710,7 @@ function utf8SequenceLength(bytes, i) {
   if (b0 === 244) return inRange(1, 128, 143) && tail(2, 4) ? 4 : 0;
   return 0;
 }
-var NUL, ESCAPED_BYTE, strictUtf8, LONE_LOW_SURROGATE, UNSAFE, NAMED;
+var NUL, ESCAPED_BYTE, strictUtf8, LINE_BREAK, LINE_BREAK_MARKS, FROM_MARK, LONE_LOW_SURROGATE, UNSAFE, NAMED;
 var init_file_names = __esm({
   "src/file-names.ts"() {
     "use strict";
@@ -4718,7 +4718,15 @@ var init_file_names = __esm({
     NUL = "\0";
     ESCAPED_BYTE = /\u0000([0-9a-f]{2})/g;
     strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-    LONE_LOW_SURROGATE = /(?<![\ud800-\udbff])[\udc80-\udcff]/g;
+    LINE_BREAK = /[\n\r\u2028\u2029]/g;
+    LINE_BREAK_MARKS = {
+      "\n": 56330,
+      "\r": 56333,
+      "\u2028": 56360,
+      "\u2029": 56361
+    };
+    FROM_MARK = new Map(Object.entries(LINE_BREAK_MARKS).map(([c, mark]) => [mark, c]));
+    LONE_LOW_SURROGATE = /(?<![\ud800-\udbff])[\udc00-\udcff]/g;
     UNSAFE = // eslint-disable-next-line no-control-regex -- finding control characters is the point
     new RegExp("\\u0000([0-9a-f]{2})|[\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069]|\\p{Cs}", "gu");
     NAMED = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
@@ -5258,8 +5266,8 @@ var require_timers = __commonJS({
   "node_modules/undici/lib/util/timers.js"(exports, module) {
     "use strict";
     var fastNow = 0;
-    var RESOLUTION_MS = 1e3;
-    var TICK_MS = (RESOLUTION_MS >> 1) - 1;
+    var RESOLUTION_MS2 = 1e3;
+    var TICK_MS = (RESOLUTION_MS2 >> 1) - 1;
     var fastNowTimeout;
     var kFastTimer = /* @__PURE__ */ Symbol("kFastTimer");
     var fastTimers = [];
@@ -5402,7 +5410,7 @@ var require_timers = __commonJS({
        * @returns {NodeJS.Timeout|FastTimer}
        */
       setTimeout(callback, delay2, arg) {
-        return delay2 <= RESOLUTION_MS ? setTimeout(callback, delay2, arg) : new FastTimer(callback, delay2, arg);
+        return delay2 <= RESOLUTION_MS2 ? setTimeout(callback, delay2, arg) : new FastTimer(callback, delay2, arg);
       },
       /**
        * The clearTimeout method cancels an instantiated Timer previously created
@@ -5456,7 +5464,7 @@ var require_timers = __commonJS({
        * @param {number} [delay=0] The delay in milliseconds to add to the now value.
        */
       tick(delay2 = 0) {
-        fastNow += delay2 - RESOLUTION_MS + 1;
+        fastNow += delay2 - RESOLUTION_MS2 + 1;
         onTick();
         onTick();
       },
@@ -6281,14 +6289,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path28 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path29 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path28 && path28[0] !== "/") {
-          path28 = `/${path28}`;
+        if (path29 && path29[0] !== "/") {
+          path29 = `/${path29}`;
         }
-        return new URL(`${origin}${path28}`);
+        return new URL(`${origin}${path29}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -7123,9 +7131,9 @@ var require_diagnostics = __commonJS({
         "undici:client:sendHeaders",
         (evt) => {
           const {
-            request: { method, path: path28, origin }
+            request: { method, path: path29, origin }
           } = evt;
-          debugLog("sending request to %s %s%s", method, origin, path28);
+          debugLog("sending request to %s %s%s", method, origin, path29);
         }
       );
     }
@@ -7143,14 +7151,14 @@ var require_diagnostics = __commonJS({
         "undici:request:headers",
         (evt) => {
           const {
-            request: { method, path: path28, origin },
+            request: { method, path: path29, origin },
             response: { statusCode }
           } = evt;
           debugLog(
             "received response to %s %s%s - HTTP %d",
             method,
             origin,
-            path28,
+            path29,
             statusCode
           );
         }
@@ -7159,23 +7167,23 @@ var require_diagnostics = __commonJS({
         "undici:request:trailers",
         (evt) => {
           const {
-            request: { method, path: path28, origin }
+            request: { method, path: path29, origin }
           } = evt;
-          debugLog("trailers received from %s %s%s", method, origin, path28);
+          debugLog("trailers received from %s %s%s", method, origin, path29);
         }
       );
       diagnosticsChannel.subscribe(
         "undici:request:error",
         (evt) => {
           const {
-            request: { method, path: path28, origin },
+            request: { method, path: path29, origin },
             error
           } = evt;
           debugLog(
             "request to %s %s%s errored - %s",
             method,
             origin,
-            path28,
+            path29,
             error.message
           );
         }
@@ -7290,7 +7298,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path28,
+        path: path29,
         method,
         body,
         headers,
@@ -7307,11 +7315,11 @@ var require_request = __commonJS({
         maxRedirections,
         typeOfService
       }, handler) {
-        if (typeof path28 !== "string") {
+        if (typeof path29 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path29[0] !== "/" && !(path29.startsWith("http://") || path29.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path28)) {
+        } else if (invalidPathRegex.test(path29)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7386,7 +7394,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? serializePathWithQuery(path28, query) : path28;
+        this.path = query ? serializePathWithQuery(path29, query) : path29;
         this.origin = origin;
         this.protocol = getProtocolFromUrlString(origin);
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
@@ -12630,7 +12638,7 @@ var require_client_h1 = __commonJS({
       }
     }
     function writeH1(client, request) {
-      const { method, path: path28, host, upgrade, blocking, reset } = request;
+      const { method, path: path29, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -12706,7 +12714,7 @@ var require_client_h1 = __commonJS({
         socket[kBlocking] = true;
       }
       setTypeOfService(socket, request);
-      let header = `${method} ${path28} HTTP/1.1\r
+      let header = `${method} ${path29} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -13383,7 +13391,7 @@ var require_client_h2 = __commonJS({
       const headersTimeout = request.headersTimeout ?? client[kHeadersTimeout];
       const bodyTimeout = request.bodyTimeout ?? client[kBodyTimeout];
       const session = client[kHTTP2Session];
-      const { method, path: path28, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
+      const { method, path: path29, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade != null && upgrade !== "websocket") {
         util.errorRequest(client, request, new InvalidArgumentError2(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
@@ -13452,7 +13460,7 @@ var require_client_h2 = __commonJS({
           }
           headers[HTTP2_HEADER_METHOD] = "CONNECT";
           headers[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers[HTTP2_HEADER_PATH] = path28;
+          headers[HTTP2_HEADER_PATH] = path29;
           if (protocol === "ws:" || protocol === "wss:") {
             headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
@@ -13504,7 +13512,7 @@ var require_client_h2 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path28;
+      headers[HTTP2_HEADER_PATH] = path29;
       headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -15860,10 +15868,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path28 = "/",
+          path: path29 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path28;
+        opts.path = origin + path29;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(origin);
           headers.host = host;
@@ -18023,20 +18031,20 @@ var require_mock_utils = __commonJS({
       }
       return normalizedQp;
     }
-    function safeUrl(path28) {
-      if (typeof path28 !== "string") {
-        return path28;
+    function safeUrl(path29) {
+      if (typeof path29 !== "string") {
+        return path29;
       }
-      const pathSegments = path28.split("?", 3);
+      const pathSegments = path29.split("?", 3);
       if (pathSegments.length !== 2) {
-        return path28;
+        return path29;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path28, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path28);
+    function matchKey(mockDispatch2, { path: path29, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path29);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -18061,8 +18069,8 @@ var require_mock_utils = __commonJS({
       const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28, ignoreTrailingSlash }) => {
-        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path28)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path28), resolvedPath);
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path29, ignoreTrailingSlash }) => {
+        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path29)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path29), resolvedPath);
       });
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
@@ -18101,19 +18109,19 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function removeTrailingSlash(path28) {
-      while (path28.endsWith("/")) {
-        path28 = path28.slice(0, -1);
+    function removeTrailingSlash(path29) {
+      while (path29.endsWith("/")) {
+        path29 = path29.slice(0, -1);
       }
-      if (path28.length === 0) {
-        path28 = "/";
+      if (path29.length === 0) {
+        path29 = "/";
       }
-      return path28;
+      return path29;
     }
     function buildKey(opts) {
-      const { path: path28, method, body, headers, query } = opts;
+      const { path: path29, method, body, headers, query } = opts;
       return {
-        path: path28,
+        path: path29,
         method,
         body,
         headers,
@@ -18803,10 +18811,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path29, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path28,
+            Path: path29,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -18888,9 +18896,9 @@ var require_mock_agent = __commonJS({
         const acceptNonStandardSearchParameters = this[kMockAgentAcceptsNonStandardSearchParameters];
         const dispatchOpts = { ...opts };
         if (acceptNonStandardSearchParameters && dispatchOpts.path) {
-          const [path28, searchParams] = dispatchOpts.path.split("?");
+          const [path29, searchParams] = dispatchOpts.path.split("?");
           const normalizedSearchParams = normalizeSearchParams(searchParams, acceptNonStandardSearchParameters);
-          dispatchOpts.path = `${path28}?${normalizedSearchParams}`;
+          dispatchOpts.path = `${path29}?${normalizedSearchParams}`;
         }
         return this[kAgent].dispatch(dispatchOpts, handler);
       }
@@ -19291,12 +19299,12 @@ var require_snapshot_recorder = __commonJS({
        * @return {Promise<void>} - Resolves when snapshots are loaded
        */
       async loadSnapshots(filePath) {
-        const path28 = filePath || this.#snapshotPath;
-        if (!path28) {
+        const path29 = filePath || this.#snapshotPath;
+        if (!path29) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
         try {
-          const data = await readFile(resolve(path28), "utf8");
+          const data = await readFile(resolve(path29), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -19310,7 +19318,7 @@ var require_snapshot_recorder = __commonJS({
           if (error.code === "ENOENT") {
             this.#snapshots.clear();
           } else {
-            throw new UndiciError(`Failed to load snapshots from ${path28}`, { cause: error });
+            throw new UndiciError(`Failed to load snapshots from ${path29}`, { cause: error });
           }
         }
       }
@@ -19321,11 +19329,11 @@ var require_snapshot_recorder = __commonJS({
        * @returns {Promise<void>} - Resolves when snapshots are saved
        */
       async saveSnapshots(filePath) {
-        const path28 = filePath || this.#snapshotPath;
-        if (!path28) {
+        const path29 = filePath || this.#snapshotPath;
+        if (!path29) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
-        const resolvedPath = resolve(path28);
+        const resolvedPath = resolve(path29);
         await mkdir(dirname(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
@@ -19966,15 +19974,15 @@ var require_redirect_handler = __commonJS({
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path28 = search ? `${pathname}${search}` : pathname;
-        const redirectUrlString = `${origin}${path28}`;
+        const path29 = search ? `${pathname}${search}` : pathname;
+        const redirectUrlString = `${origin}${path29}`;
         for (const historyUrl of this.history) {
           if (historyUrl.toString() === redirectUrlString) {
             throw new InvalidArgumentError2(`Redirect loop detected. Cannot redirect to ${origin}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.`);
           }
         }
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path28;
+        this.opts.path = path29;
         this.opts.origin = origin;
         this.opts.query = null;
       }
@@ -21791,10 +21799,10 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
-    function deleteCachedUri(store, cacheKey, path28) {
+    function deleteCachedUri(store, cacheKey, path29) {
       deleteCachedValue(store, {
         ...cacheKey,
-        path: path28
+        path: path29
       });
       for (let i = 0; i < util.safeHTTPMethods.length; i++) {
         const method = util.safeHTTPMethods[i];
@@ -21802,7 +21810,7 @@ var require_cache_handler = __commonJS({
           deleteCachedValue(store, {
             ...cacheKey,
             method,
-            path: path28
+            path: path29
           });
         }
       }
@@ -21813,9 +21821,9 @@ var require_cache_handler = __commonJS({
       }
       const values = Array.isArray(headerValue) ? headerValue : [headerValue];
       for (let i = 0; i < values.length; i++) {
-        const path28 = getSameOriginPath(cacheKey, values[i]);
-        if (path28 !== void 0) {
-          deleteCachedUri(store, cacheKey, path28);
+        const path29 = getSameOriginPath(cacheKey, values[i]);
+        if (path29 !== void 0) {
+          deleteCachedUri(store, cacheKey, path29);
         }
       }
     }
@@ -27303,11 +27311,11 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        const path28 = url2.pathname + url2.search;
+        const path29 = url2.pathname + url2.search;
         const hasTrailingQuestionMark = url2.search.length === 0 && url2.href[url2.href.length - url2.hash.length - 1] === "?";
         return new Promise((resolve, reject) => agent.dispatch(
           {
-            path: hasTrailingQuestionMark ? `${path28}?` : path28,
+            path: hasTrailingQuestionMark ? `${path29}?` : path29,
             origin: url2.origin,
             method: request.method,
             body: agent.isMockActive ? request.body && (request.body.source || request.body.stream) : body,
@@ -28254,9 +28262,9 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path28) {
-      for (let i = 0; i < path28.length; ++i) {
-        const code = path28.charCodeAt(i);
+    function validateCookiePath(path29) {
+      for (let i = 0; i < path29.length; ++i) {
+        const code = path29.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -31692,11 +31700,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path28 = opts.path;
+          let path29 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path28 = `/${path28}`;
+            path29 = `/${path29}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path28);
+          url2 = new URL(util.parseOrigin(url2).origin + path29);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -35548,15 +35556,15 @@ var require_certificate = __commonJS({
       sort() {
         const leafCert = this.untrustedCert;
         let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path29) => path29.some((cert) => this.trustedCerts.includes(cert)));
+        paths = paths.filter((path30) => path30.some((cert) => this.trustedCerts.includes(cert)));
         if (paths.length === 0) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "no trusted certificate path found"
           });
         }
-        const path28 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path28].slice(0, -1);
+        const path29 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path29].slice(0, -1);
       }
       // Recursively build all possible paths from the leaf to the root
       buildPaths(certificate) {
@@ -35615,30 +35623,30 @@ var require_certificate = __commonJS({
         });
         return issuers;
       }
-      checkPath(path28) {
-        if (path28.length < 1) {
+      checkPath(path29) {
+        if (path29.length < 1) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "certificate chain must contain at least one certificate"
           });
         }
-        const validCAs = path28.slice(1).every((cert) => cert.isCA);
+        const validCAs = path29.slice(1).every((cert) => cert.isCA);
         if (!validCAs) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "intermediate certificate is not a CA"
           });
         }
-        for (let i = path28.length - 2; i >= 0; i--) {
-          if (!path28[i].issuer.equals(path28[i + 1].subject)) {
+        for (let i = path29.length - 2; i >= 0; i--) {
+          if (!path29[i].issuer.equals(path29[i + 1].subject)) {
             throw new error_1.VerificationError({
               code: "CERTIFICATE_ERROR",
               message: "incorrect certificate name chaining"
             });
           }
         }
-        for (let i = 0; i < path28.length; i++) {
-          const cert = path28[i];
+        for (let i = 0; i < path29.length; i++) {
+          const cert = path29[i];
           if (cert.extBasicConstraints?.isCA) {
             const pathLength = cert.extBasicConstraints.pathLenConstraint;
             if (pathLength !== void 0 && pathLength < i - 1) {
@@ -35742,13 +35750,13 @@ var require_key = __commonJS({
       return { key: key.publicKey };
     }
     function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path28 = [];
+      let path29 = [];
       timestamps.forEach((timestamp) => {
-        path28 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+        path29 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
       });
       return {
-        scts: (0, sct_1.verifySCTs)(path28[0], path28[1], trustMaterial.ctlogs),
-        signer: getSigner(path28[0])
+        scts: (0, sct_1.verifySCTs)(path29[0], path29[1], trustMaterial.ctlogs),
+        signer: getSigner(path29[0])
       };
     }
     function getSigner(cert) {
@@ -49504,8 +49512,8 @@ var require_polyfill = __commonJS({
       );
     }
     function getValidatedPath(fileURLOrPath) {
-      const path28 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
-      return path28;
+      const path29 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
+      return path29;
     }
     async function cpFn(src, dest, opts) {
       if (opts.preserveTimestamps && process.arch === "ia32") {
@@ -49614,7 +49622,7 @@ var require_polyfill = __commonJS({
       }
       return checkParentPaths(src, srcStat, destParent);
     }
-    var normalizePathToArray = (path28) => resolve(path28).split(sep).filter(Boolean);
+    var normalizePathToArray = (path29) => resolve(path29).split(sep).filter(Boolean);
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -49791,7 +49799,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs40 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -49800,7 +49808,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs40.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs41.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -49864,10 +49872,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs40 = __require("fs/promises");
-    var pathExists = async (path28) => {
+    var fs41 = __require("fs/promises");
+    var pathExists = async (path29) => {
       try {
-        await fs40.access(path28);
+        await fs41.access(path29);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -49884,21 +49892,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs40.mkdir(dirname(destination), { recursive: true });
+      await fs41.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs40.rename(source, destination);
+        await fs41.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs40.lstat(source);
+          const sourceStat = await fs41.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs40.readdir(source);
+            const files = await fs41.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs40.copyFile(source, destination);
+            await fs41.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -49906,25 +49914,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs40.readlink(symSource);
+          let target = await fs41.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetType = "file";
           try {
-            const targetStat = await fs40.stat(resolve(dirname(symSource), target));
+            const targetStat = await fs41.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetType = "junction";
             }
           } catch {
           }
-          await fs40.symlink(
+          await fs41.symlink(
             target,
             symDestination,
             targetType
           );
         }));
-        await fs40.rm(source, { recursive: true, force: true });
+        await fs41.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -49952,19 +49960,19 @@ var require_lib5 = __commonJS({
 var require_cache_dir = __commonJS({
   "node_modules/cacache/lib/util/cache-dir.js"(exports, module) {
     "use strict";
-    var fs40 = __require("fs/promises");
-    var path28 = __require("path");
+    var fs41 = __require("fs/promises");
+    var path29 = __require("path");
     var tagContent = `Signature: 8a477f597d28d172789f06886806bc55
 # This file is a cache directory tag created by cacache.
 # For information about cache directory tags, see https://bford.info/cachedir/
 `;
     async function mkdir(cache) {
-      await fs40.mkdir(cache, { recursive: true, owner: "inherit" });
+      await fs41.mkdir(cache, { recursive: true, owner: "inherit" });
       await writeTag(cache);
     }
     async function writeTag(cache) {
       try {
-        await fs40.writeFile(path28.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
+        await fs41.writeFile(path29.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
       } catch (err) {
         if (err.code !== "EEXIST") {
           throw err;
@@ -49984,21 +49992,21 @@ var require_tmp = __commonJS({
     "use strict";
     var crypto23 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs40 = __require("fs/promises");
-    var path28 = __require("path");
+    var fs41 = __require("fs/promises");
+    var path29 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
       const id = crypto23.randomUUID();
-      return path28.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
+      return path29.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
-      const tmpDir = path28.join(cache, "tmp");
+      const tmpDir = path29.join(cache, "tmp");
       await cacheDir.mkdir(cache);
-      await fs40.mkdir(tmpDir, { recursive: true, owner: "inherit" });
-      const target = `${tmpDir}${path28.sep}${tmpPrefix || ""}`;
-      return fs40.mkdtemp(target, { owner: "inherit" });
+      await fs41.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      const target = `${tmpDir}${path29.sep}${tmpPrefix || ""}`;
+      return fs41.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -50007,7 +50015,7 @@ var require_tmp = __commonJS({
         opts = {};
       }
       return cacheDir.mkdir(cache).then(
-        () => withTempDir(path28.join(cache, "tmp"), cb, opts)
+        () => withTempDir(path29.join(cache, "tmp"), cb, opts)
       );
     }
   }
@@ -50117,12 +50125,12 @@ var require_path = __commonJS({
     "use strict";
     var contentVer = require_package3()["cache-version"].content;
     var hashToSegments = require_hash_to_segments();
-    var path28 = __require("path");
+    var path29 = __require("path");
     var ssri = require_lib4();
     module.exports = contentPath;
     function contentPath(cache, integrity) {
       const sri = ssri.parse(integrity, { single: true });
-      return path28.join(
+      return path29.join(
         contentDir(cache),
         sri.algorithm,
         ...hashToSegments(sri.hexDigest())
@@ -50130,7 +50138,7 @@ var require_path = __commonJS({
     }
     module.exports.contentDir = contentDir;
     function contentDir(cache) {
-      return path28.join(cache, `content-v${contentVer}`);
+      return path29.join(cache, `content-v${contentVer}`);
     }
   }
 });
@@ -50601,7 +50609,7 @@ var require_entry_index = __commonJS({
       writeFile
     } = __require("fs/promises");
     var { Minipass } = require_commonjs();
-    var path28 = __require("path");
+    var path29 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var cacheDir = require_cache_dir();
@@ -50640,7 +50648,7 @@ var require_entry_index = __commonJS({
       const setup = async () => {
         const target = tmpName(cache, opts.tmpPrefix);
         await cacheDir.mkdir(cache);
-        await mkdir(path28.dirname(target), { recursive: true });
+        await mkdir(path29.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -50653,7 +50661,7 @@ var require_entry_index = __commonJS({
       };
       const write = async (tmp2) => {
         await writeFile(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir(path28.dirname(bucket), { recursive: true });
+        await mkdir(path29.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       };
@@ -50678,7 +50686,7 @@ var require_entry_index = __commonJS({
       };
       try {
         await cacheDir.mkdir(cache);
-        await mkdir(path28.dirname(bucket), { recursive: true });
+        await mkdir(path29.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -50728,17 +50736,17 @@ ${hashEntry(stringified)}	${stringified}`);
         await pMap2(
           buckets,
           async (bucket) => {
-            const bucketPath2 = path28.join(indexDir, bucket);
+            const bucketPath2 = path29.join(indexDir, bucket);
             const subbuckets = await readdirOrEmpty(bucketPath2);
             await pMap2(
               subbuckets,
               async (subbucket) => {
-                const subbucketPath = path28.join(bucketPath2, subbucket);
+                const subbucketPath = path29.join(bucketPath2, subbucket);
                 const subbucketEntries = await readdirOrEmpty(subbucketPath);
                 await pMap2(
                   subbucketEntries,
                   async (entry) => {
-                    const entryPath = path28.join(subbucketPath, entry);
+                    const entryPath = path29.join(subbucketPath, entry);
                     try {
                       const entries = await bucketEntries(entryPath);
                       const reduced = entries.reduce((acc, entry2) => {
@@ -50807,13 +50815,13 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     module.exports.bucketDir = bucketDir;
     function bucketDir(cache) {
-      return path28.join(cache, `index-v${indexV}`);
+      return path29.join(cache, `index-v${indexV}`);
     }
     module.exports.bucketPath = bucketPath;
     function bucketPath(cache, key) {
       const hashed = hashKey(key);
-      return path28.join.apply(
-        path28,
+      return path29.join.apply(
+        path29,
         [bucketDir(cache)].concat(hashToSegments(hashed))
       );
     }
@@ -51528,8 +51536,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs40 = __require("fs");
-    var writev = fs40.writev;
+    var fs41 = __require("fs");
+    var writev = fs41.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -51559,17 +51567,17 @@ var require_lib6 = __commonJS({
     var _defaultFlag = /* @__PURE__ */ Symbol("_defaultFlag");
     var _errored = /* @__PURE__ */ Symbol("_errored");
     var ReadStream = class extends Minipass {
-      constructor(path28, opt) {
+      constructor(path29, opt) {
         opt = opt || {};
         super(opt);
         this.readable = true;
         this.writable = false;
-        if (typeof path28 !== "string") {
+        if (typeof path29 !== "string") {
           throw new TypeError("path must be a string");
         }
         this[_errored] = false;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
-        this[_path] = path28;
+        this[_path] = path29;
         this[_readSize] = opt.readSize || 16 * 1024 * 1024;
         this[_reading] = false;
         this[_size] = typeof opt.size === "number" ? opt.size : Infinity;
@@ -51594,7 +51602,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs40.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs41.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -51615,7 +51623,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs40.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs41.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -51630,7 +51638,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs40.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs41.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -51676,7 +51684,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs40.openSync(this[_path], "r"));
+          this[_onopen](null, fs41.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -51691,7 +51699,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs40.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs41.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -51709,13 +51717,13 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs40.closeSync(fd);
+          fs41.closeSync(fd);
           this.emit("close");
         }
       }
     };
     var WriteStream = class extends EE {
-      constructor(path28, opt) {
+      constructor(path29, opt) {
         opt = opt || {};
         super(opt);
         this.readable = false;
@@ -51725,7 +51733,7 @@ var require_lib6 = __commonJS({
         this[_ended] = false;
         this[_needDrain] = false;
         this[_queue] = [];
-        this[_path] = path28;
+        this[_path] = path29;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
         this[_mode] = opt.mode === void 0 ? 438 : opt.mode;
         this[_pos] = typeof opt.start === "number" ? opt.start : null;
@@ -51758,7 +51766,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs40.open(
+        fs41.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -51807,7 +51815,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs40.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs41.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -51853,7 +51861,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs40.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs41.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -51862,7 +51870,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs40.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs41.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -51872,7 +51880,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs40.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs41.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -51880,7 +51888,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs40.closeSync(fd);
+          fs41.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51889,7 +51897,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs40.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs41.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -51913,7 +51921,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs40 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -51923,13 +51931,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs40.stat(cpath2);
+        const stat2 = size ? { size } : await fs41.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs40.readFile(cpath, { encoding: null });
+      const data = await fs41.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -51958,7 +51966,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs40.stat(cpath2);
+          const stat2 = size ? { size } : await fs41.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -51968,7 +51976,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs40.copyFile(cpath, dest);
+        return fs41.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -51978,7 +51986,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs40.stat(cpath);
+          const stat = await fs41.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -52033,11 +52041,11 @@ var require_read = __commonJS({
       err.code = "EBADSIZE";
       return err;
     }
-    function integrityError(sri, path28) {
-      const err = new Error(`Integrity verification failed for ${sri} (${path28})`);
+    function integrityError(sri, path29) {
+      const err = new Error(`Integrity verification failed for ${sri} (${path29})`);
       err.code = "EINTEGRITY";
       err.sri = sri;
-      err.path = path28;
+      err.path = path29;
       return err;
     }
   }
@@ -52200,12 +52208,12 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs40 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
-    var path28 = __require("path");
+    var path29 = __require("path");
     var ssri = require_lib4();
     var cacheDir = require_cache_dir();
     var { tmpName } = require_tmp();
@@ -52225,11 +52233,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs40.writeFile(tmp.target, data, { flag: "wx" });
+          await fs41.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs40.rm(tmp.target, { recursive: true, force: true });
+            await fs41.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -52291,7 +52299,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs40.rm(tmp.target, { recursive: true, force: true });
+          await fs41.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -52327,7 +52335,7 @@ var require_write = __commonJS({
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
       await cacheDir.mkdir(cache);
-      await fs40.mkdir(path28.dirname(tmpTarget), { recursive: true });
+      await fs41.mkdir(path29.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -52335,13 +52343,13 @@ var require_write = __commonJS({
     }
     async function moveToDestination(tmp, cache, sri) {
       const destination = contentPath(cache, sri);
-      const destDir = path28.dirname(destination);
+      const destDir = path29.dirname(destination);
       if (moveOperations.has(destination)) {
         return moveOperations.get(destination);
       }
       moveOperations.set(
         destination,
-        fs40.mkdir(destDir, { recursive: true }).then(async () => {
+        fs41.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -55982,7 +55990,7 @@ var require_index_min2 = __commonJS({
     exports.glob = exports.sync = exports.iterate = exports.iterateSync = exports.stream = exports.streamSync = exports.Ignore = exports.hasMagic = exports.Glob = exports.unescape = exports.escape = void 0;
     exports.globStreamSync = Tt;
     exports.globStream = us;
-    exports.globSync = fs40;
+    exports.globSync = fs41;
     exports.globIterateSync = Ft;
     exports.globIterate = ds;
     var Si = Y();
@@ -56013,7 +56021,7 @@ var require_index_min2 = __commonJS({
     function us(r, t = {}) {
       return new nt.Glob(r, t).stream();
     }
-    function fs40(r, t = {}) {
+    function fs41(r, t = {}) {
       return new nt.Glob(r, t).walkSync();
     }
     async function vi(r, t = {}) {
@@ -56029,8 +56037,8 @@ var require_index_min2 = __commonJS({
     exports.stream = Object.assign(us, { sync: Tt });
     exports.iterateSync = Ft;
     exports.iterate = Object.assign(ds, { sync: Ft });
-    exports.sync = Object.assign(fs40, { stream: Tt, iterate: Ft });
-    exports.glob = Object.assign(vi, { glob: vi, globSync: fs40, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
+    exports.sync = Object.assign(fs41, { stream: Tt, iterate: Ft });
+    exports.glob = Object.assign(vi, { glob: vi, globSync: fs41, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
     exports.glob.glob = exports.glob;
   }
 });
@@ -56040,9 +56048,9 @@ var require_glob = __commonJS({
   "node_modules/cacache/lib/util/glob.js"(exports, module) {
     "use strict";
     var { glob } = require_index_min2();
-    var path28 = __require("path");
-    var globify = (pattern) => pattern.split(path28.win32.sep).join(path28.posix.sep);
-    module.exports = (path29, options2) => glob(globify(path29), options2);
+    var path29 = __require("path");
+    var globify = (pattern) => pattern.split(path29.win32.sep).join(path29.posix.sep);
+    module.exports = (path30, options2) => glob(globify(path30), options2);
   }
 });
 
@@ -56050,14 +56058,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs40 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs40.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs41.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -56074,7 +56082,7 @@ var require_rm2 = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
-    var path28 = __require("path");
+    var path29 = __require("path");
     var rmContent = require_rm();
     module.exports = entry;
     module.exports.entry = entry;
@@ -56090,8 +56098,8 @@ var require_rm2 = __commonJS({
     module.exports.all = all;
     async function all(cache) {
       memo.clearMemoized();
-      const paths = await glob(path28.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      paths.push(path28.join(cache, "CACHEDIR.TAG"));
+      const paths = await glob(path29.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
+      paths.push(path29.join(cache, "CACHEDIR.TAG"));
       return Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
     }
   }
@@ -56113,7 +56121,7 @@ var require_verify = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var cacheDir = require_cache_dir();
-    var path28 = __require("path");
+    var path29 = __require("path");
     var ssri = require_lib4();
     var hasOwnProperty = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
     var verifyOpts = (opts) => ({
@@ -56190,7 +56198,7 @@ var require_verify = __commonJS({
         indexStream.on("end", resolve).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
-      const files = await glob(path28.join(contentDir, "**"), {
+      const files = await glob(path29.join(contentDir, "**"), {
         follow: false,
         nodir: true,
         nosort: true
@@ -56311,16 +56319,16 @@ var require_verify = __commonJS({
     }
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm(path28.join(cache, "tmp"), { recursive: true, force: true });
+      return rm(path29.join(cache, "tmp"), { recursive: true, force: true });
     }
     async function writeVerifile(cache, opts) {
-      const verifile = path28.join(cache, "_lastverified");
+      const verifile = path29.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
       return writeFile(verifile, `${Date.now()}`);
     }
     module.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile(path28.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path29.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
   }
@@ -56611,22 +56619,22 @@ var require_matchers = __commonJS({
     };
     var DEEP_HEADER_AUTHORIZATION = {
       type: TYPE_PATH,
-      predicate: ({ path: path28 }) => path28.endsWith(".headers.authorization"),
+      predicate: ({ path: path29 }) => path29.endsWith(".headers.authorization"),
       replacement: "[REDACTED_HEADER_AUTHORIZATION]"
     };
     var DEEP_HEADER_SET_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path28 }) => path28.endsWith(".headers.set-cookie"),
+      predicate: ({ path: path29 }) => path29.endsWith(".headers.set-cookie"),
       replacement: "[REDACTED_HEADER_SET_COOKIE]"
     };
     var DEEP_HEADER_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path28 }) => path28.endsWith(".headers.cookie"),
+      predicate: ({ path: path29 }) => path29.endsWith(".headers.cookie"),
       replacement: "[REDACTED_HEADER_COOKIE]"
     };
     var REWRITE_REQUEST = {
       type: TYPE_PATH,
-      predicate: ({ path: path28 }) => path28.endsWith(".request"),
+      predicate: ({ path: path29 }) => path29.endsWith(".request"),
       replacement: (input2) => ({
         method: input2?.method,
         path: input2?.path,
@@ -56636,7 +56644,7 @@ var require_matchers = __commonJS({
     };
     var REWRITE_RESPONSE = {
       type: TYPE_PATH,
-      predicate: ({ path: path28 }) => path28.endsWith(".response"),
+      predicate: ({ path: path29 }) => path29.endsWith(".response"),
       replacement: (input2) => ({
         data: input2?.data,
         status: input2?.status,
@@ -56752,12 +56760,12 @@ var require_utils2 = __commonJS({
       },
       [TYPE_PATH]: (matcher) => (value, ctx) => {
         const rawPath = ctx?.path;
-        const path28 = rawPath.join(".").toLowerCase();
+        const path29 = rawPath.join(".").toLowerCase();
         const { predicate, replacement } = matcher;
         const replace = typeof replacement === "function" ? replacement : () => replacement;
-        const shouldRun = predicate({ rawPath, path: path28 });
+        const shouldRun = predicate({ rawPath, path: path29 });
         if (shouldRun) {
-          value = replace(value, { rawPath, path: path28 });
+          value = replace(value, { rawPath, path: path29 });
         }
         return value;
       }
@@ -65622,7 +65630,7 @@ var require_file = __commonJS({
           ...this.unrecognizedFields
         };
       }
-      static fromJSON(path28, data) {
+      static fromJSON(path29, data) {
         const { length: length2, hashes, ...rest } = data;
         if (typeof length2 !== "number") {
           throw new TypeError("length must be a number");
@@ -65632,7 +65640,7 @@ var require_file = __commonJS({
         }
         return new _TargetFile({
           length: length2,
-          path: path28,
+          path: path29,
           hashes,
           unrecognizedFields: rest
         });
@@ -67235,11 +67243,11 @@ var require_commonjs6 = __commonJS({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path28 = {
+    var path29 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    exports.sep = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
+    exports.sep = defaultPlatform === "win32" ? path29.win32.sep : path29.posix.sep;
     exports.minimatch.sep = exports.sep;
     exports.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     exports.minimatch.GLOBSTAR = exports.GLOBSTAR;
@@ -68467,9 +68475,9 @@ var require_snapshot = __commonJS({
     };
     exports.Snapshot = Snapshot;
     function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path28, metadata]) => ({
+      return Object.entries(meta).reduce((acc, [path29, metadata]) => ({
         ...acc,
-        [path28]: metadata.toJSON()
+        [path29]: metadata.toJSON()
       }), {});
     }
     function metaFromJSON(data) {
@@ -68478,9 +68486,9 @@ var require_snapshot = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("meta field is malformed");
         } else {
-          meta = Object.entries(data).reduce((acc, [path28, metadata]) => ({
+          meta = Object.entries(data).reduce((acc, [path29, metadata]) => ({
             ...acc,
-            [path28]: file_1.MetaFile.fromJSON(metadata)
+            [path29]: file_1.MetaFile.fromJSON(metadata)
           }), {});
         }
       }
@@ -68665,9 +68673,9 @@ var require_targets = __commonJS({
     };
     exports.Targets = Targets;
     function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path28, target]) => ({
+      return Object.entries(targets).reduce((acc, [path29, target]) => ({
         ...acc,
-        [path28]: target.toJSON()
+        [path29]: target.toJSON()
       }), {});
     }
     function targetsFromJSON(data) {
@@ -68676,9 +68684,9 @@ var require_targets = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("targets must be an object");
         } else {
-          targets = Object.entries(data).reduce((acc, [path28, target]) => ({
+          targets = Object.entries(data).reduce((acc, [path29, target]) => ({
             ...acc,
-            [path28]: file_1.TargetFile.fromJSON(path28, target)
+            [path29]: file_1.TargetFile.fromJSON(path29, target)
           }), {});
         }
       }
@@ -69405,14 +69413,14 @@ var require_url = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.join = join;
     var url_1 = __require("url");
-    function join(base, path28) {
-      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path28)).toString();
+    function join(base, path29) {
+      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path29)).toString();
     }
-    function ensureTrailingSlash(path28) {
-      return path28.endsWith("/") ? path28 : path28 + "/";
+    function ensureTrailingSlash(path29) {
+      return path29.endsWith("/") ? path29 : path29 + "/";
     }
-    function removeLeadingSlash(path28) {
-      return path28.startsWith("/") ? path28.slice(1) : path28;
+    function removeLeadingSlash(path29) {
+      return path29.startsWith("/") ? path29.slice(1) : path29;
     }
   }
 });
@@ -69465,8 +69473,8 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
-    var fs40 = __importStar(__require("fs"));
-    var path28 = __importStar(__require("path"));
+    var fs41 = __importStar(__require("fs"));
+    var path29 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
     var error_1 = require_error9();
@@ -69538,15 +69546,15 @@ var require_updater = __commonJS({
         const consistentSnapshot = this.trustedSet.root.signed.consistentSnapshot;
         if (consistentSnapshot && this.config.prefixTargetsWithHash) {
           const hashes = Object.values(targetInfo.hashes);
-          const { dir, base } = path28.parse(targetFilePath);
+          const { dir, base } = path29.parse(targetFilePath);
           const filename = `${hashes[0]}.${base}`;
           targetFilePath = dir ? `${dir}/${filename}` : filename;
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs40.createReadStream(fileName));
+          await targetInfo.verify(fs41.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs40.copyFileSync(fileName, targetPath);
+          fs41.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -69555,8 +69563,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs40.existsSync(filePath)) {
-            await targetInfo.verify(fs40.createReadStream(filePath));
+          if (fs41.existsSync(filePath)) {
+            await targetInfo.verify(fs41.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -69565,9 +69573,9 @@ var require_updater = __commonJS({
         return;
       }
       loadLocalMetadata(fileName) {
-        const filePath = path28.join(this.dir, `${fileName}.json`);
+        const filePath = path29.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs40.readFileSync(filePath);
+        return fs41.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -69718,14 +69726,14 @@ var require_updater = __commonJS({
           throw new error_1.ValueError("Target directory not set");
         }
         const filePath = encodeURIComponent(targetInfo.path);
-        return path28.join(this.targetDir, filePath);
+        return path29.join(this.targetDir, filePath);
       }
       persistMetadata(metaDataName, bytesData) {
         const encodedName = encodeURIComponent(metaDataName);
         try {
-          const filePath = path28.join(this.dir, `${encodedName}.json`);
+          const filePath = path29.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs40.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs41.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -69835,13 +69843,13 @@ var require_target = __commonJS({
     var fs_1 = __importDefault(__require("fs"));
     var error_1 = require_error10();
     async function readTarget(tuf, targetPath) {
-      const path28 = await getTargetPath(tuf, targetPath);
+      const path29 = await getTargetPath(tuf, targetPath);
       return new Promise((resolve, reject) => {
-        fs_1.default.readFile(path28, "utf-8", (err, data) => {
+        fs_1.default.readFile(path29, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
               code: "TUF_READ_TARGET_ERROR",
-              message: `error reading target ${path28}`,
+              message: `error reading target ${path29}`,
               cause: err
             }));
           } else {
@@ -69867,19 +69875,19 @@ var require_target = __commonJS({
           message: `target ${target} not found`
         });
       }
-      let path28 = await tuf.findCachedTarget(targetInfo);
-      if (!path28) {
+      let path29 = await tuf.findCachedTarget(targetInfo);
+      if (!path29) {
         try {
-          path28 = await tuf.downloadTarget(targetInfo);
+          path29 = await tuf.downloadTarget(targetInfo);
         } catch (err) {
           throw new error_1.TUFError({
             code: "TUF_DOWNLOAD_TARGET_ERROR",
-            message: `error downloading target ${path28}`,
+            message: `error downloading target ${path29}`,
             cause: err
           });
         }
       }
-      return path28;
+      return path29;
     }
   }
 });
@@ -70099,7 +70107,7 @@ var require_path2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.convertPosixPathToPattern = exports.convertWindowsPathToPattern = exports.convertPathToPattern = exports.escapePosixPath = exports.escapeWindowsPath = exports.escape = exports.removeLeadingDotSegment = exports.makeAbsolute = exports.unixify = void 0;
     var os9 = __require("os");
-    var path28 = __require("path");
+    var path29 = __require("path");
     var IS_WINDOWS_PLATFORM = os9.platform() === "win32";
     var LEADING_DOT_SEGMENT_CHARACTERS_COUNT = 2;
     var POSIX_UNESCAPED_GLOB_SYMBOLS_RE = /(\\?)([()*?[\]{|}]|^!|[!+@](?=\()|\\(?![!()*+?@[\]{|}]))/g;
@@ -70111,7 +70119,7 @@ var require_path2 = __commonJS({
     }
     exports.unixify = unixify;
     function makeAbsolute(cwd, filepath) {
-      return path28.resolve(cwd, filepath);
+      return path29.resolve(cwd, filepath);
     }
     exports.makeAbsolute = makeAbsolute;
     function removeLeadingDotSegment(entry) {
@@ -71408,7 +71416,7 @@ var require_braces = __commonJS({
 var require_constants12 = __commonJS({
   "node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
-    var path28 = __require("path");
+    var path29 = __require("path");
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
     var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
@@ -71582,7 +71590,7 @@ var require_constants12 = __commonJS({
       /* | */
       CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
       /* \uFEFF */
-      SEP: path28.sep,
+      SEP: path29.sep,
       /**
        * Create EXTGLOB_CHARS
        */
@@ -71609,7 +71617,7 @@ var require_constants12 = __commonJS({
 var require_utils6 = __commonJS({
   "node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
-    var path28 = __require("path");
+    var path29 = __require("path");
     var win32 = process.platform === "win32";
     var {
       REGEX_BACKSLASH,
@@ -71638,7 +71646,7 @@ var require_utils6 = __commonJS({
       if (options2 && typeof options2.windows === "boolean") {
         return options2.windows;
       }
-      return win32 === true || path28.sep === "\\";
+      return win32 === true || path29.sep === "\\";
     };
     exports.escapeLast = (input2, char, lastIdx) => {
       const idx = input2.lastIndexOf(char, lastIdx);
@@ -73002,7 +73010,7 @@ var require_parse5 = __commonJS({
 var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
-    var path28 = __require("path");
+    var path29 = __require("path");
     var scan = require_scan();
     var parse2 = require_parse5();
     var utils = require_utils6();
@@ -73087,7 +73095,7 @@ var require_picomatch = __commonJS({
     };
     picomatch.matchBase = (input2, glob, options2, posix = utils.isWindows(options2)) => {
       const regex2 = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options2);
-      return regex2.test(path28.basename(input2));
+      return regex2.test(path29.basename(input2));
     };
     picomatch.isMatch = (str, patterns, options2) => picomatch(patterns, options2)(str);
     picomatch.parse = (pattern, options2) => {
@@ -73314,7 +73322,7 @@ var require_pattern = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.isAbsolute = exports.partitionAbsoluteAndRelative = exports.removeDuplicateSlashes = exports.matchAny = exports.convertPatternsToRe = exports.makeRe = exports.getPatternParts = exports.expandBraceExpansion = exports.expandPatternsWithBraceExpansion = exports.isAffectDepthOfReadingPattern = exports.endsWithSlashGlobStar = exports.hasGlobStar = exports.getBaseDirectory = exports.isPatternRelatedToParentDirectory = exports.getPatternsOutsideCurrentDirectory = exports.getPatternsInsideCurrentDirectory = exports.getPositivePatterns = exports.getNegativePatterns = exports.isPositivePattern = exports.isNegativePattern = exports.convertToNegativePattern = exports.convertToPositivePattern = exports.isDynamicPattern = exports.isStaticPattern = void 0;
-    var path28 = __require("path");
+    var path29 = __require("path");
     var globParent = require_glob_parent();
     var micromatch3 = require_micromatch();
     var GLOBSTAR = "**";
@@ -73409,7 +73417,7 @@ var require_pattern = __commonJS({
     }
     exports.endsWithSlashGlobStar = endsWithSlashGlobStar;
     function isAffectDepthOfReadingPattern(pattern) {
-      const basename = path28.basename(pattern);
+      const basename = path29.basename(pattern);
       return endsWithSlashGlobStar(pattern) || isStaticPattern(basename);
     }
     exports.isAffectDepthOfReadingPattern = isAffectDepthOfReadingPattern;
@@ -73467,7 +73475,7 @@ var require_pattern = __commonJS({
     }
     exports.partitionAbsoluteAndRelative = partitionAbsoluteAndRelative;
     function isAbsolute(pattern) {
-      return path28.isAbsolute(pattern);
+      return path29.isAbsolute(pattern);
     }
     exports.isAbsolute = isAbsolute;
   }
@@ -73642,10 +73650,10 @@ var require_utils7 = __commonJS({
     exports.array = array2;
     var errno = require_errno();
     exports.errno = errno;
-    var fs40 = require_fs();
-    exports.fs = fs40;
-    var path28 = require_path2();
-    exports.path = path28;
+    var fs41 = require_fs();
+    exports.fs = fs41;
+    var path29 = require_path2();
+    exports.path = path29;
     var pattern = require_pattern();
     exports.pattern = pattern;
     var stream = require_stream2();
@@ -73757,8 +73765,8 @@ var require_async = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.read = void 0;
-    function read(path28, settings, callback) {
-      settings.fs.lstat(path28, (lstatError, lstat) => {
+    function read(path29, settings, callback) {
+      settings.fs.lstat(path29, (lstatError, lstat) => {
         if (lstatError !== null) {
           callFailureCallback(callback, lstatError);
           return;
@@ -73767,7 +73775,7 @@ var require_async = __commonJS({
           callSuccessCallback(callback, lstat);
           return;
         }
-        settings.fs.stat(path28, (statError, stat) => {
+        settings.fs.stat(path29, (statError, stat) => {
           if (statError !== null) {
             if (settings.throwErrorOnBrokenSymbolicLink) {
               callFailureCallback(callback, statError);
@@ -73799,13 +73807,13 @@ var require_sync = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.read = void 0;
-    function read(path28, settings) {
-      const lstat = settings.fs.lstatSync(path28);
+    function read(path29, settings) {
+      const lstat = settings.fs.lstatSync(path29);
       if (!lstat.isSymbolicLink() || !settings.followSymbolicLink) {
         return lstat;
       }
       try {
-        const stat = settings.fs.statSync(path28);
+        const stat = settings.fs.statSync(path29);
         if (settings.markSymbolicLink) {
           stat.isSymbolicLink = () => true;
         }
@@ -73827,12 +73835,12 @@ var require_fs2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs40 = __require("fs");
+    var fs41 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs40.lstat,
-      stat: fs40.stat,
-      lstatSync: fs40.lstatSync,
-      statSync: fs40.statSync
+      lstat: fs41.lstat,
+      stat: fs41.stat,
+      lstatSync: fs41.lstatSync,
+      statSync: fs41.statSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -73849,12 +73857,12 @@ var require_settings = __commonJS({
   "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var fs40 = require_fs2();
+    var fs41 = require_fs2();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs40.createFileSystemAdapter(this._options.fs);
+        this.fs = fs41.createFileSystemAdapter(this._options.fs);
         this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
       }
@@ -73876,17 +73884,17 @@ var require_out = __commonJS({
     var sync = require_sync();
     var settings_1 = require_settings();
     exports.Settings = settings_1.default;
-    function stat(path28, optionsOrSettingsOrCallback, callback) {
+    function stat(path29, optionsOrSettingsOrCallback, callback) {
       if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path28, getSettings(), optionsOrSettingsOrCallback);
+        async.read(path29, getSettings(), optionsOrSettingsOrCallback);
         return;
       }
-      async.read(path28, getSettings(optionsOrSettingsOrCallback), callback);
+      async.read(path29, getSettings(optionsOrSettingsOrCallback), callback);
     }
     exports.stat = stat;
-    function statSync(path28, optionsOrSettings) {
+    function statSync(path29, optionsOrSettings) {
       const settings = getSettings(optionsOrSettings);
-      return sync.read(path28, settings);
+      return sync.read(path29, settings);
     }
     exports.statSync = statSync;
     function getSettings(settingsOrOptions = {}) {
@@ -74009,8 +74017,8 @@ var require_utils8 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.fs = void 0;
-    var fs40 = require_fs3();
-    exports.fs = fs40;
+    var fs41 = require_fs3();
+    exports.fs = fs41;
   }
 });
 
@@ -74102,16 +74110,16 @@ var require_async2 = __commonJS({
           return;
         }
         const tasks = names.map((name) => {
-          const path28 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
+          const path29 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
           return (done) => {
-            fsStat.stat(path28, settings.fsStatSettings, (error, stats) => {
+            fsStat.stat(path29, settings.fsStatSettings, (error, stats) => {
               if (error !== null) {
                 done(error);
                 return;
               }
               const entry = {
                 name,
-                path: path28,
+                path: path29,
                 dirent: utils.fs.createDirentFromStats(name, stats)
               };
               if (settings.stats) {
@@ -74205,14 +74213,14 @@ var require_fs4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs40 = __require("fs");
+    var fs41 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs40.lstat,
-      stat: fs40.stat,
-      lstatSync: fs40.lstatSync,
-      statSync: fs40.statSync,
-      readdir: fs40.readdir,
-      readdirSync: fs40.readdirSync
+      lstat: fs41.lstat,
+      stat: fs41.stat,
+      lstatSync: fs41.lstatSync,
+      statSync: fs41.statSync,
+      readdir: fs41.readdir,
+      readdirSync: fs41.readdirSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -74229,15 +74237,15 @@ var require_settings2 = __commonJS({
   "node_modules/@nodelib/fs.scandir/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path28 = __require("path");
+    var path29 = __require("path");
     var fsStat = require_out();
-    var fs40 = require_fs4();
+    var fs41 = require_fs4();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs40.createFileSystemAdapter(this._options.fs);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path28.sep);
+        this.fs = fs41.createFileSystemAdapter(this._options.fs);
+        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path29.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
         this.fsStatSettings = new fsStat.Settings({
@@ -74264,17 +74272,17 @@ var require_out2 = __commonJS({
     var sync = require_sync2();
     var settings_1 = require_settings2();
     exports.Settings = settings_1.default;
-    function scandir(path28, optionsOrSettingsOrCallback, callback) {
+    function scandir(path29, optionsOrSettingsOrCallback, callback) {
       if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path28, getSettings(), optionsOrSettingsOrCallback);
+        async.read(path29, getSettings(), optionsOrSettingsOrCallback);
         return;
       }
-      async.read(path28, getSettings(optionsOrSettingsOrCallback), callback);
+      async.read(path29, getSettings(optionsOrSettingsOrCallback), callback);
     }
     exports.scandir = scandir;
-    function scandirSync(path28, optionsOrSettings) {
+    function scandirSync(path29, optionsOrSettings) {
       const settings = getSettings(optionsOrSettings);
-      return sync.read(path28, settings);
+      return sync.read(path29, settings);
     }
     exports.scandirSync = scandirSync;
     function getSettings(settingsOrOptions = {}) {
@@ -74922,7 +74930,7 @@ var require_settings3 = __commonJS({
   "node_modules/@nodelib/fs.walk/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path28 = __require("path");
+    var path29 = __require("path");
     var fsScandir = require_out2();
     var Settings = class {
       constructor(_options = {}) {
@@ -74932,7 +74940,7 @@ var require_settings3 = __commonJS({
         this.deepFilter = this._getValue(this._options.deepFilter, null);
         this.entryFilter = this._getValue(this._options.entryFilter, null);
         this.errorFilter = this._getValue(this._options.errorFilter, null);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path28.sep);
+        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path29.sep);
         this.fsScandirSettings = new fsScandir.Settings({
           followSymbolicLinks: this._options.followSymbolicLinks,
           fs: this._options.fs,
@@ -74994,7 +75002,7 @@ var require_reader2 = __commonJS({
   "node_modules/fast-glob/out/readers/reader.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path28 = __require("path");
+    var path29 = __require("path");
     var fsStat = require_out();
     var utils = require_utils7();
     var Reader = class {
@@ -75007,7 +75015,7 @@ var require_reader2 = __commonJS({
         });
       }
       _getFullEntryPath(filepath) {
-        return path28.resolve(this._settings.cwd, filepath);
+        return path29.resolve(this._settings.cwd, filepath);
       }
       _makeEntry(stats, pattern) {
         const entry = {
@@ -75423,7 +75431,7 @@ var require_provider = __commonJS({
   "node_modules/fast-glob/out/providers/provider.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path28 = __require("path");
+    var path29 = __require("path");
     var deep_1 = require_deep();
     var entry_1 = require_entry4();
     var error_1 = require_error11();
@@ -75437,7 +75445,7 @@ var require_provider = __commonJS({
         this.entryTransformer = new entry_2.default(this._settings);
       }
       _getRootDirectory(task) {
-        return path28.resolve(this._settings.cwd, task.base);
+        return path29.resolve(this._settings.cwd, task.base);
       }
       _getReaderOptions(task) {
         const basePath = task.base === "." ? "" : task.base;
@@ -75618,16 +75626,16 @@ var require_settings4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs40 = __require("fs");
+    var fs41 = __require("fs");
     var os9 = __require("os");
     var CPU_COUNT = Math.max(os9.cpus().length, 1);
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs40.lstat,
-      lstatSync: fs40.lstatSync,
-      stat: fs40.stat,
-      statSync: fs40.statSync,
-      readdir: fs40.readdir,
-      readdirSync: fs40.readdirSync
+      lstat: fs41.lstat,
+      lstatSync: fs41.lstatSync,
+      stat: fs41.stat,
+      statSync: fs41.statSync,
+      readdir: fs41.readdir,
+      readdirSync: fs41.readdirSync
     };
     var Settings = class {
       constructor(_options = {}) {
@@ -76756,16 +76764,16 @@ var init_base = __esm({
           }
         }
       }
-      addToPath(path28, added, removed, oldPosInc, options2) {
-        const last = path28.lastComponent;
+      addToPath(path29, added, removed, oldPosInc, options2) {
+        const last = path29.lastComponent;
         if (last && !options2.oneChangePerToken && last.added === added && last.removed === removed) {
           return {
-            oldPos: path28.oldPos + oldPosInc,
+            oldPos: path29.oldPos + oldPosInc,
             lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
           };
         } else {
           return {
-            oldPos: path28.oldPos + oldPosInc,
+            oldPos: path29.oldPos + oldPosInc,
             lastComponent: { count: 1, added, removed, previousComponent: last }
           };
         }
@@ -79304,8 +79312,8 @@ function defaultHintContext(roots, nowSeconds) {
 }
 function contentHints(a, b, diff, context) {
   const hints = [];
-  const path28 = pathEvidence(a, b, context);
-  if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
+  const path29 = pathEvidence(a, b, context);
+  if (path29 !== void 0) hints.push({ cause: "build-path", evidence: path29, fix: FIX.path });
   const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
   const time = timeEvidence(regionA, regionB, context);
   if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
@@ -79330,7 +79338,7 @@ function contentHints(a, b, diff, context) {
         evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
         fix: FIX.host
       });
-    } else if (path28 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
+    } else if (path29 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
       hints.push({
         cause: "environment",
         evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
@@ -82273,7 +82281,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs40 = __require("fs");
+    var fs41 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
     var Readable3 = stream.Readable;
@@ -82293,7 +82301,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
       var self = this;
       self.pend.go(function(cb) {
-        fs40.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+        fs41.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -82310,7 +82318,7 @@ var require_fd_slicer = __commonJS({
       self.refCount -= 1;
       if (self.refCount < 0) throw new Error("invalid unref");
       if (self.refCount > 0) return;
-      fs40.close(self.fd, onCloseDone);
+      fs41.close(self.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self.emit("error", err);
@@ -82342,7 +82350,7 @@ var require_fd_slicer = __commonJS({
       }
       self.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs40.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+        fs41.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
           if (err) {
             self.destroy(err);
           } else if (bytesRead === 0) {
@@ -82702,7 +82710,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs40 = __require("fs");
+    var fs41 = __require("fs");
     var zlib4 = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util = __require("util");
@@ -82727,9 +82735,9 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path28, options2) {
+    function openPromise(path29, options2) {
       return new Promise((resolve, reject) => {
-        open2(path28, { ...options2, lazyEntries: true }, function(err, zipfile) {
+        open2(path29, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
           resolve(zipfile);
         });
@@ -82759,7 +82767,7 @@ var require_yauzl = __commonJS({
         });
       });
     }
-    function open2(path28, options2, callback) {
+    function open2(path29, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -82771,10 +82779,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs40.open(path28, "r", function(err, fd) {
+      fs41.open(path29, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs40.close(fd, defaultCallback);
+          if (err2) fs41.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -82791,7 +82799,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs40.fstat(fd, function(err, stats) {
+      fs41.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -83806,11 +83814,11 @@ var init_engine = __esm({
       /** Entries compared: files, directory entries and archive members. */
       compared = 0;
       /** Compares two sources known to differ (or not yet known to be equal). */
-      async compare(path28, a, b, depth, digests, layers = []) {
+      async compare(path29, a, b, depth, digests, layers = []) {
         try {
           if (a.buffer !== void 0 && b.buffer !== void 0 && a.buffer.equals(b.buffer)) return;
           if (digests !== void 0 && digests[0] === digests[1]) return;
-          this.budget.checkDepth(depth, path28);
+          this.budget.checkDepth(depth, path29);
           const [headA, headB] = await Promise.all([readHead(a, 1024), readHead(b, 1024)]);
           const [kindA, kindB] = [detectFormat(headA), detectFormat(headB)];
           if (kindA.kind === "compressed" && kindB.kind === "compressed" && kindA.format === kindB.format) {
@@ -83820,7 +83828,7 @@ var init_engine = __esm({
             );
             if (fields.length > 0)
               this.items.push({
-                path: path28,
+                path: path29,
                 kind: "metadata",
                 format: kindA.format,
                 fields,
@@ -83831,13 +83839,13 @@ var init_engine = __esm({
               decompressedSource(b, kindB.format, this.budget)
             ];
             const before = this.items.length;
-            await this.compare(path28, inner[0], inner[1], depth + 1, void 0, [
+            await this.compare(path29, inner[0], inner[1], depth + 1, void 0, [
               EXTENSION[kindA.format],
               ...layers
             ]);
             if (this.items.length === before && knownToDiffer(a, b, digests)) {
               this.items.push({
-                path: path28,
+                path: path29,
                 kind: "content",
                 format: kindA.format,
                 message: "the compressed bytes differ; the header and the decompressed content do not",
@@ -83853,26 +83861,26 @@ var init_engine = __esm({
             return;
           }
           if (kindA.kind === "archive" && kindB.kind === "archive" && kindA.format === kindB.format) {
-            await this.compareArchives(path28, kindA.format, a, b, depth, digests, layers);
+            await this.compareArchives(path29, kindA.format, a, b, depth, digests, layers);
             return;
           }
-          await this.compareLeaf(path28, a, b, [kindA, kindB], digests, layers);
+          await this.compareLeaf(path29, a, b, [kindA, kindB], digests, layers);
         } catch (err) {
           if (isLimitError(err)) throw err;
           if (err instanceof TooLargeError) {
             this.items.push({
-              path: path28,
+              path: path29,
               kind: "content",
               ...digests === void 0 ? {} : { digests },
               message: err.message,
               hints: []
             });
           } else {
-            this.items.push({ path: path28, kind: "error", message: errorText(err), hints: [] });
+            this.items.push({ path: path29, kind: "error", message: errorText(err), hints: [] });
           }
         }
       }
-      async compareArchives(path28, format, a, b, depth, digests, layers) {
+      async compareArchives(path29, format, a, b, depth, digests, layers) {
         let eager = 0;
         const eagerly = (_key, size) => {
           if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return false;
@@ -83880,7 +83888,7 @@ var init_engine = __esm({
           return true;
         };
         const first = await this.scanBoth(
-          path28,
+          path29,
           format,
           a,
           b,
@@ -83889,11 +83897,11 @@ var init_engine = __esm({
         if (first === void 0) return;
         const [scanA, scanB] = first;
         for (const warning of [...scanA.inventory.warnings, ...scanB.inventory.warnings])
-          this.warnings.push(`${path28}: ${warning}`);
+          this.warnings.push(`${path29}: ${warning}`);
         const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta);
         const before = this.items.length;
         this.items.push({
-          path: path28,
+          path: path29,
           kind: "content",
           format: [format, ...layers].join("."),
           nested: true,
@@ -83908,7 +83916,7 @@ var init_engine = __esm({
         const differing = [];
         for (const member of scanA.inventory.members) {
           const other = mapB.get(member.key);
-          const memberPath = `${path28}!${member.name}`;
+          const memberPath = `${path29}!${member.name}`;
           if (other === void 0) {
             this.items.push({
               path: memberPath,
@@ -83952,7 +83960,7 @@ var init_engine = __esm({
         for (const member of scanB.inventory.members) {
           if (!mapA.has(member.key))
             this.items.push({
-              path: `${path28}!${member.name}`,
+              path: `${path29}!${member.name}`,
               kind: "only-in-b",
               sizes: [null, member.size],
               hints: []
@@ -83963,7 +83971,7 @@ var init_engine = __esm({
         if (orderA.join("\0") !== orderB.join("\0")) {
           const first2 = orderA.findIndex((k, i) => k !== orderB[i]);
           this.items.push({
-            path: path28,
+            path: path29,
             kind: "order",
             order: { a: orderA.slice(first2, first2 + 10), b: orderB.slice(first2, first2 + 10) },
             hints: [orderHint(orderA.slice(first2), orderB.slice(first2))]
@@ -83975,7 +83983,7 @@ var init_engine = __esm({
         let captured = [scanA.captured, scanB.captured];
         if (missing.size > 0) {
           const fits = (key, size) => missing.has(key) && size <= this.options.limits.maxMemberBytes;
-          const second = await this.scanBoth(path28, format, a, b, () => fits);
+          const second = await this.scanBoth(path29, format, a, b, () => fits);
           if (second !== void 0)
             captured = [
               new Map([...scanA.captured, ...second[0].captured]),
@@ -83988,7 +83996,7 @@ var init_engine = __esm({
           const bytesA = captured[0].get(key);
           const bytesB = captured[1].get(key);
           if (memberA === void 0 || memberB === void 0) continue;
-          const memberPath = `${path28}!${memberA.name}`;
+          const memberPath = `${path29}!${memberA.name}`;
           if (bytesA === void 0 || bytesB === void 0) {
             const size = Math.max(memberA.size, memberB.size);
             this.items.push({
@@ -84026,12 +84034,12 @@ var init_engine = __esm({
           ];
         }
       }
-      async scanBoth(path28, format, a, b, want) {
+      async scanBoth(path29, format, a, b, want) {
         const scan = async (source) => {
-          if (format === "zip") return this.scanZipSource(source, path28, want());
+          if (format === "zip") return this.scanZipSource(source, path29, want());
           if (format === "tar")
-            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path28, this.budget, want());
-          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path28, this.budget, want());
+            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path29, this.budget, want());
+          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path29, this.budget, want());
         };
         const results = await Promise.allSettled([scan(a), scan(b)]);
         const [ra, rb] = results;
@@ -84042,7 +84050,7 @@ var init_engine = __esm({
           if (result.status === "rejected") {
             if (isLimitError(result.reason)) throw result.reason;
             this.items.push({
-              path: path28,
+              path: path29,
               kind: "error",
               message: `side ${side}: ${errorText(result.reason)}`,
               hints: []
@@ -84057,30 +84065,30 @@ var init_engine = __esm({
        * Zips up to 64 MiB are read into memory first: through the file, yauzl issues a
        * read per entry and spent 60 % of a 2,000-entry comparison waiting on them.
        */
-      async scanZipSource(source, path28, want) {
+      async scanZipSource(source, path29, want) {
         if (source.file !== void 0 && source.size <= ZIP_IN_MEMORY_BYTES) {
-          source = bufferSource(await fs11.readFile(source.file), path28);
+          source = bufferSource(await fs11.readFile(source.file), path29);
         }
         const { scanZip: scanZip2 } = await Promise.resolve().then(() => (init_zip(), zip_exports));
         if (source.file !== void 0 || source.buffer !== void 0)
-          return scanZip2(source, path28, this.budget, want);
+          return scanZip2(source, path29, this.budget, want);
         return scanZip2(
-          bufferSource(await readAll(source, this.budget, path28), path28),
-          path28,
+          bufferSource(await readAll(source, this.budget, path29), path29),
+          path29,
           this.budget,
           want
         );
       }
-      async compareLeaf(path28, a, b, kinds, digests, layers) {
+      async compareLeaf(path29, a, b, kinds, digests, layers) {
         const suffix = layers.map((l) => `.${l}`).join("");
         const [bytesA, bytesB] = await Promise.all([
-          readAll(a, this.budget, path28),
-          readAll(b, this.budget, path28)
+          readAll(a, this.budget, path29),
+          readAll(b, this.budget, path29)
         ]);
         if (bytesA.equals(bytesB)) return;
         const sums = digests ?? [sha256(bytesA), sha256(bytesB)];
         const base = {
-          path: path28,
+          path: path29,
           kind: "content",
           digests: sums,
           sizes: [bytesA.length, bytesB.length],
@@ -84090,7 +84098,7 @@ var init_engine = __esm({
         const text2 = textual ? await diffText(
           bytesA.toString("utf8"),
           bytesB.toString("utf8"),
-          [`a/${path28}`, `b/${path28}`],
+          [`a/${path29}`, `b/${path29}`],
           this.options.maxLines
         ) : void 0;
         if (text2 !== void 0) {
@@ -85108,9 +85116,67 @@ var init_manifest = __esm({
   }
 });
 
+// src/build/file-time-drift.ts
+import fs16 from "node:fs/promises";
+import path10 from "node:path";
+async function fileTimeDrift(roots, since) {
+  const a = await writtenFiles(roots.a, since.a);
+  const b = await writtenFiles(roots.b, since.b);
+  const close = [];
+  let compared = 0;
+  for (const [name, timeA] of a.times) {
+    const timeB = b.times.get(name);
+    if (timeB === void 0) continue;
+    compared++;
+    if (timeB - timeA < RESOLUTION_MS) close.push(name);
+  }
+  return { close: close.sort(), compared, incomplete: a.incomplete || b.incomplete };
+}
+async function writtenFiles(root, since) {
+  const times = /* @__PURE__ */ new Map();
+  const pending = [""];
+  let seen = 0;
+  while (pending.length > 0) {
+    const rel = pending.pop() ?? "";
+    let entries;
+    try {
+      entries = await fs16.readdir(path10.join(root, rel), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (++seen > MAX_ENTRIES) return { times, incomplete: true };
+      const name = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) pending.push(name);
+      else if (entry.isFile()) {
+        const stat = await fs16.lstat(path10.join(root, name)).catch(() => void 0);
+        if (stat !== void 0 && stat.mtimeMs >= since) times.set(name, stat.mtimeMs);
+      }
+    }
+  }
+  return { times, incomplete: false };
+}
+function withFileTimeDrift(variations, drift) {
+  return variations.map((v) => {
+    if (v.name !== "time" || drift.close.length === 0 && !drift.incomplete) return v;
+    const shown = drift.close.slice(0, 3).join(", ");
+    const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : "";
+    const note = drift.close.length > 0 ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}${more}): written less than ${RESOLUTION_MS / 1e3} s apart, as run A fell behind; a time stamp taken from them would not differ` : `file times were not compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries`;
+    return { ...v, note: v.note === void 0 ? note : `${v.note}; ${note}` };
+  });
+}
+var RESOLUTION_MS, MAX_ENTRIES;
+var init_file_time_drift = __esm({
+  "src/build/file-time-drift.ts"() {
+    "use strict";
+    RESOLUTION_MS = 2e3;
+    MAX_ENTRIES = 2e5;
+  }
+});
+
 // src/sandbox/process.ts
 import { spawn } from "node:child_process";
-import fs16 from "node:fs";
+import fs17 from "node:fs";
 import fsp from "node:fs/promises";
 function runCaptured(argv, options2 = {}) {
   const [file, ...args] = argv;
@@ -85167,8 +85233,8 @@ function runCaptured(argv, options2 = {}) {
 function startBuildProcess(options2, marker) {
   const [file, ...args] = options2.argv;
   if (file === void 0) throw new TypeError("startBuildProcess: empty argv");
-  const stdout = fs16.openSync(options2.stdoutLog, "w");
-  const stderr = fs16.openSync(options2.stderrLog, "w");
+  const stdout = fs17.openSync(options2.stdoutLog, "w");
+  const stderr = fs17.openSync(options2.stderrLog, "w");
   const child = spawn(file, args, {
     cwd: options2.cwd,
     env: options2.env,
@@ -85182,7 +85248,7 @@ function startBuildProcess(options2, marker) {
       return;
     }
     stream.on("data", (chunk) => {
-      fs16.writeSync(fd, chunk);
+      fs17.writeSync(fd, chunk);
       lines(chunk);
     });
     stream.on("end", resolve);
@@ -85207,8 +85273,8 @@ function startBuildProcess(options2, marker) {
     const leftovers = await reap();
     if (child.pid !== void 0) await removeFaketimeMemory(child.pid);
     await Promise.race([pumps, delay(PIPE_DRAIN_MS)]);
-    fs16.closeSync(stdout);
-    fs16.closeSync(stderr);
+    fs17.closeSync(stdout);
+    fs17.closeSync(stderr);
     return { ...status, leftovers, ...spawnError === void 0 ? {} : { error: spawnError } };
   })();
   return {
@@ -85354,8 +85420,8 @@ var init_process = __esm({
 });
 
 // src/sandbox/faketime.ts
-import fs17 from "node:fs";
-import path10 from "node:path";
+import fs18 from "node:fs";
+import path11 from "node:path";
 function faketimeEnvironment(faketime) {
   const env = {
     // Leave CLOCK_MONOTONIC alone. Programs hand absolute monotonic deadlines to calls
@@ -85432,11 +85498,11 @@ async function probeFaketime(offsetDays, env) {
 }
 function findOnPath(name, searchPath) {
   for (const dir of (searchPath ?? "").split(":")) {
-    if (dir === "" || !path10.isAbsolute(dir)) continue;
-    const candidate = path10.join(dir, name);
+    if (dir === "" || !path11.isAbsolute(dir)) continue;
+    const candidate = path11.join(dir, name);
     try {
-      fs17.accessSync(candidate, fs17.constants.X_OK);
-      if (fs17.statSync(candidate).isFile()) return candidate;
+      fs18.accessSync(candidate, fs18.constants.X_OK);
+      if (fs18.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
@@ -85737,8 +85803,9 @@ function planRuns(input2) {
               a: "real clock",
               b: `clock ${FAKETIME_OFFSET} (libfaketime); file times ${STAGGER_MS} ms later (run B starts later)`,
               // The kernel writes file times from the real clock: the stagger moves them
-              // by a little more than a second, which tar and gzip (1 s) always see, and
-              // zip and jar (2 s DOS times) about half of the time.
+              // by two and a half seconds, which tar and gzip (1 s) and zip and jar
+              // (2 s DOS times) see while the runs keep pace; file-time-drift.ts names
+              // the files for which they did not.
               ...shims.length > 0 || caps.faketime.unreachable.length > 0 ? {
                 note: clockNote(
                   shims.map((f) => f.name),
@@ -85754,7 +85821,7 @@ function planRuns(input2) {
           notApplied(
             name,
             "real clock",
-            `${caps.faketimeRefused ?? "libfaketime is not installed"}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes clock stamps of one-second resolution and nothing coarser`,
+            `${caps.faketimeRefused ?? "libfaketime is not installed"}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes file and clock stamps of one- and two-second resolution, never a date`,
             "install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)"
           );
         }
@@ -85961,7 +86028,7 @@ var init_run_plan = __esm({
     init_faketime();
     FAKETIME_OFFSET_DAYS = 397;
     FAKETIME_OFFSET = `+${FAKETIME_OFFSET_DAYS}d`;
-    STAGGER_MS = 1100;
+    STAGGER_MS = 2500;
     VARIED_UID = 4242;
     FAR_TZ = "<+14>-14";
     FIXED_HOSTNAME = "reproof";
@@ -86123,8 +86190,8 @@ var init_git = __esm({
 });
 
 // src/sandbox/snapshot.ts
-import fs18 from "node:fs";
-import path11 from "node:path";
+import fs19 from "node:fs";
+import path12 from "node:path";
 async function snapshotSource(entries, sourceDir, destRoot, options2) {
   for (const entry of entries) {
     if (entry.kind === "symlink") checkLinkTarget(entry);
@@ -86144,37 +86211,37 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
       switch (entry.kind) {
         case "file": {
           const mode = (entry.mode & 73) !== 0 ? 493 : 420;
-          fs18.copyFileSync(toFsPath(sourceDir, childRel), dest, fs18.constants.COPYFILE_EXCL);
-          if ((entry.mode & 4095) !== mode) fs18.chmodSync(dest, mode);
-          fs18.utimesSync(dest, time, time);
+          fs19.copyFileSync(toFsPath(sourceDir, childRel), dest, fs19.constants.COPYFILE_EXCL);
+          if ((entry.mode & 4095) !== mode) fs19.chmodSync(dest, mode);
+          fs19.utimesSync(dest, time, time);
           stats.files++;
           stats.bytes += entry.size;
           break;
         }
         case "symlink":
-          fs18.symlinkSync(toNameBytes(entry.target), dest);
-          fs18.lutimesSync(dest, time, time);
+          fs19.symlinkSync(toNameBytes(entry.target), dest);
+          fs19.lutimesSync(dest, time, time);
           stats.symlinks++;
           break;
         case "dir":
-          fs18.mkdirSync(dest, { mode: 493 });
+          fs19.mkdirSync(dest, { mode: 493 });
           fill(child, childRel);
-          fs18.chmodSync(dest, 493);
-          fs18.utimesSync(dest, time, time);
+          fs19.chmodSync(dest, 493);
+          fs19.utimesSync(dest, time, time);
           stats.dirs++;
           break;
       }
     }
   };
-  fs18.mkdirSync(destRoot, { recursive: true, mode: 493 });
+  fs19.mkdirSync(destRoot, { recursive: true, mode: 493 });
   fill(tree, "");
-  fs18.chmodSync(destRoot, 493);
-  fs18.utimesSync(destRoot, time, time);
+  fs19.chmodSync(destRoot, 493);
+  fs19.utimesSync(destRoot, time, time);
   for (const entry of entries) {
     if (entry.kind !== "symlink") continue;
     const resolved = await resolveInside(destRoot, entry.rel);
     if (resolved.kind === "outside" || resolved.kind === "loop") {
-      const shown = toDisplayText(path11.join(sourceDir, entry.rel));
+      const shown = toDisplayText(path12.join(sourceDir, entry.rel));
       throw new ReproofError("E_INPUT", `${shown}: symbolic link leads outside the source tree`, {
         path: shown,
         found: toDisplayText(entry.target)
@@ -86184,8 +86251,8 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
   return stats;
 }
 function checkLinkTarget(entry) {
-  const resolved = path11.posix.join(path11.posix.dirname(entry.rel), entry.target);
-  if (path11.posix.isAbsolute(entry.target) || !isInside("/root", path11.posix.join("/root", resolved))) {
+  const resolved = path12.posix.join(path12.posix.dirname(entry.rel), entry.target);
+  if (path12.posix.isAbsolute(entry.target) || !isInside("/root", path12.posix.join("/root", resolved))) {
     const [rel, target] = [toDisplayText(entry.rel), toDisplayText(entry.target)];
     throw new ReproofError(
       "E_INPUT",
@@ -86221,10 +86288,10 @@ var init_snapshot = __esm({
 });
 
 // src/sandbox/walk.ts
-import fs19 from "node:fs";
+import fs20 from "node:fs";
 function walkTree(root, from, visit) {
   const walk2 = (rel) => {
-    const dirents = fs19.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: "buffer" });
+    const dirents = fs20.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: "buffer" });
     for (const dirent of dirents) {
       const name = fromNameBytes(dirent.name);
       const entry = {
@@ -86244,7 +86311,7 @@ var init_walk = __esm({
 });
 
 // src/sandbox/source-files.ts
-import fs20 from "node:fs";
+import fs21 from "node:fs";
 function listSourceEntries(sourceDir, options2) {
   const listed = options2.tracked?.map((rel) => ({ rel, isDirectory: false })) ?? listAll(sourceDir);
   const tree = options2.exclude.length + options2.outputs.length > 0 ? listedFileSystem(sourceDir, listed) : void 0;
@@ -86293,14 +86360,14 @@ function describe3(sourceDir, rel) {
   const abs = toFsPath(sourceDir, rel);
   let stat;
   try {
-    stat = fs20.lstatSync(abs);
+    stat = fs21.lstatSync(abs);
   } catch {
     return void 0;
   }
   if (stat.isFile()) return { kind: "file", rel, mode: stat.mode & 4095, size: stat.size };
   if (stat.isDirectory()) return { kind: "dir", rel };
   if (stat.isSymbolicLink()) {
-    return { kind: "symlink", rel, target: fromNameBytes(fs20.readlinkSync(abs, "buffer")) };
+    return { kind: "symlink", rel, target: fromNameBytes(fs21.readlinkSync(abs, "buffer")) };
   }
   const shown = toDisplayText(`${sourceDir}/${rel}`);
   throw new ReproofError(
@@ -86322,15 +86389,15 @@ var init_source_files = __esm({
 
 // src/sandbox/workspace.ts
 import crypto13 from "node:crypto";
-import fs21 from "node:fs";
+import fs22 from "node:fs";
 import fsp3 from "node:fs/promises";
 import os3 from "node:os";
-import path12 from "node:path";
+import path13 from "node:path";
 async function chooseTempParent(requested) {
   if (requested !== void 0) {
     try {
       await fsp3.mkdir(requested, { recursive: true });
-      await fsp3.access(requested, fs21.constants.W_OK);
+      await fsp3.access(requested, fs22.constants.W_OK);
     } catch (err) {
       throw new ReproofError(
         "E_INPUT",
@@ -86344,7 +86411,7 @@ async function chooseTempParent(requested) {
   for (const candidate of ["/dev/shm"]) {
     try {
       const stat = await fsp3.statfs(candidate);
-      await fsp3.access(candidate, fs21.constants.W_OK);
+      await fsp3.access(candidate, fs22.constants.W_OK);
       if (stat.type === TMPFS_MAGIC && stat.bavail * stat.bsize >= MIN_TMPFS_FREE) return candidate;
     } catch {
     }
@@ -86354,19 +86421,19 @@ async function chooseTempParent(requested) {
 async function createWorkspace(options2) {
   const canary = `canary${crypto13.randomBytes(5).toString("hex")}`;
   await removeOrphanedWorkspaces(options2.parent);
-  const base = await fsp3.mkdtemp(path12.join(options2.parent, "reproof-"));
+  const base = await fsp3.mkdtemp(path13.join(options2.parent, "reproof-"));
   live.add(base);
-  await fsp3.writeFile(path12.join(base, OWNER_FILE), ownerMark(process.pid) ?? "");
+  await fsp3.writeFile(path13.join(base, OWNER_FILE), ownerMark(process.pid) ?? "");
   const layout = (id, dirName) => {
-    const dir = path12.join(base, dirName);
+    const dir = path13.join(base, dirName);
     return {
       id,
       dir,
-      root: path12.join(dir, options2.name),
-      home: path12.join(dir, "home"),
-      tmp: path12.join(dir, "tmp"),
-      stdoutLog: path12.join(dir, "stdout.log"),
-      stderrLog: path12.join(dir, "stderr.log")
+      root: path13.join(dir, options2.name),
+      home: path13.join(dir, "home"),
+      tmp: path13.join(dir, "tmp"),
+      stdoutLog: path13.join(dir, "stdout.log"),
+      stderrLog: path13.join(dir, "stderr.log")
     };
   };
   const layouts = { a: layout("a", "a"), b: layout("b", `b-path-${canary}`) };
@@ -86387,11 +86454,11 @@ async function createWorkspace(options2) {
 }
 function keepWorkspace(workspace) {
   live.delete(workspace.base);
-  fs21.rmSync(path12.join(workspace.base, OWNER_FILE), { force: true });
+  fs22.rmSync(path13.join(workspace.base, OWNER_FILE), { force: true });
 }
 function ownerMark(pid) {
   try {
-    const stat = fs21.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = fs22.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return `${pid} ${fields[19] ?? ""}`;
   } catch {
@@ -86407,10 +86474,10 @@ async function removeOrphanedWorkspaces(parent) {
   }
   for (const entry of entries) {
     if (!entry.isDirectory() || !/^reproof-[A-Za-z0-9]{6}$/.test(entry.name)) continue;
-    const dir = path12.join(parent, entry.name);
+    const dir = path13.join(parent, entry.name);
     let mark;
     try {
-      mark = (await fsp3.readFile(path12.join(dir, OWNER_FILE), "utf8")).trim();
+      mark = (await fsp3.readFile(path13.join(dir, OWNER_FILE), "utf8")).trim();
     } catch {
       continue;
     }
@@ -86422,9 +86489,9 @@ async function removeOrphanedWorkspaces(parent) {
 async function listingOrderDiffers(dirs) {
   const names = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
   const listing = async (dir, order) => {
-    const probe = path12.join(dir, "order-probe");
+    const probe = path13.join(dir, "order-probe");
     await fsp3.mkdir(probe);
-    for (const name of order) await fsp3.writeFile(path12.join(probe, name), "");
+    for (const name of order) await fsp3.writeFile(path13.join(probe, name), "");
     const seen = [];
     for await (const entry of await fsp3.opendir(probe)) seen.push(entry.name);
     await fsp3.rm(probe, { recursive: true, force: true });
@@ -86443,7 +86510,7 @@ var init_workspace = __esm({
     MIN_TMPFS_FREE = 4 * 1024 ** 3;
     live = /* @__PURE__ */ new Set();
     process.once("exit", () => {
-      for (const dir of live) fs21.rmSync(dir, { recursive: true, force: true });
+      for (const dir of live) fs22.rmSync(dir, { recursive: true, force: true });
     });
     OWNER_FILE = ".reproof-owner";
   }
@@ -86485,14 +86552,14 @@ var init_lockfiles = __esm({
 });
 
 // src/build/copy-artifacts.ts
-import fs22 from "node:fs/promises";
-import path13 from "node:path";
+import fs23 from "node:fs/promises";
+import path14 from "node:path";
 async function copyArtifacts(root, manifest2, outDir, epoch, seenAs = root) {
   for (const entry of manifest2) await checkTarget(outDir, entry.name);
   for (const entry of manifest2) {
     const resolved = await resolveInside(root, entry.name, seenAs);
     const source = resolved.kind === "inside" ? resolved.path : toFsPath(root, entry.name);
-    const mode = ((await fs22.stat(source)).mode & 73) !== 0 ? 493 : 420;
+    const mode = ((await fs23.stat(source)).mode & 73) !== 0 ? 493 : 420;
     const written = await copyFileAtomic(source, toFsPath(outDir, entry.name), {
       mode,
       mtime: epoch
@@ -86510,8 +86577,8 @@ async function copyArtifacts(root, manifest2, outDir, epoch, seenAs = root) {
   }
 }
 async function checkTarget(outDir, name) {
-  const parent = path13.posix.dirname(name);
-  const escapes = !isInside(outDir, path13.join(outDir, name));
+  const parent = path14.posix.dirname(name);
+  const escapes = !isInside(outDir, path14.join(outDir, name));
   const resolved = escapes || parent === "." ? void 0 : await resolveInside(outDir, parent);
   if (escapes || resolved?.kind === "outside" || resolved?.kind === "loop") {
     const shown = toDisplayText(name);
@@ -86904,18 +86971,18 @@ var init_png = __esm({
 });
 
 // src/normalize/tar.ts
-import fs23 from "node:fs";
-import path14 from "node:path";
+import fs24 from "node:fs";
+import path15 from "node:path";
 import { once as once4 } from "node:events";
 async function normalizeTar(input2, spoolDir, rules, budget, where, use) {
-  const spoolPath = path14.join(spoolDir, "tar-spool");
-  const spool = fs23.openSync(spoolPath, "w+");
+  const spoolPath = path15.join(spoolDir, "tar-spool");
+  const spool = fs24.openSync(spoolPath, "w+");
   try {
     const plan = planTar(await spoolEntries(input2, spool, budget, where), rules);
     return await use(plan, (output) => writeTar(plan, spool, output));
   } finally {
-    fs23.closeSync(spool);
-    fs23.rmSync(spoolPath, { force: true });
+    fs24.closeSync(spool);
+    fs24.rmSync(spoolPath, { force: true });
   }
 }
 function planTar(entries, rules) {
@@ -86968,7 +87035,7 @@ function spoolEntries(input2, spool, budget, where) {
         try {
           budget.spendBytes(chunk.length, where);
           for (let at = 0; at < chunk.length; )
-            at += fs23.writeSync(spool, chunk, at, chunk.length - at, offset + at);
+            at += fs24.writeSync(spool, chunk, at, chunk.length - at, offset + at);
           offset += chunk.length;
         } catch (err) {
           fail(err);
@@ -87039,7 +87106,7 @@ async function writeEntry(pack, header, spool, entry) {
   if (!isFile || entry.size <= WHOLE_ENTRY_BYTES) {
     const data = Buffer.allocUnsafe(isFile ? entry.size : 0);
     for (let at = 0; at < data.length; )
-      at += fs23.readSync(spool, data, at, data.length - at, entry.offset + at);
+      at += fs24.readSync(spool, data, at, data.length - at, entry.offset + at);
     await new Promise((resolve, reject) => {
       pack.entry(header, data, (err) => {
         if (err != null) reject(err);
@@ -87057,7 +87124,7 @@ async function writeEntry(pack, header, spool, entry) {
       const buffer = Buffer.allocUnsafe(WHOLE_ENTRY_BYTES);
       let at = 0;
       while (at < entry.size) {
-        const n = fs23.readSync(
+        const n = fs24.readSync(
           spool,
           buffer,
           0,
@@ -87092,12 +87159,12 @@ var init_tar2 = __esm({
 });
 
 // src/normalize/zip.ts
-import fs24 from "node:fs";
+import fs25 from "node:fs";
 import { once as once5 } from "node:events";
 import zlib2 from "node:zlib";
 async function normalizeZip(input2, rules, budget, where, use) {
   const zip = await open(input2, where);
-  const fd = fs24.openSync(input2, "r");
+  const fd = fs25.openSync(input2, "r");
   try {
     const members = await readMembers(zip, budget, where);
     const names = new Set(members.map((m) => m.name));
@@ -87175,7 +87242,7 @@ async function normalizeZip(input2, rules, budget, where, use) {
     };
     return await use({ changes, rewrite }, write);
   } finally {
-    fs24.closeSync(fd);
+    fs25.closeSync(fd);
     zip.close();
   }
 }
@@ -87201,7 +87268,7 @@ async function writeMember(writer, { member, header, dataStart }, content, fd, b
   await writer.add(header, async (sink) => {
     const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024));
     for (let at = 0; at < entry.compressedSize; ) {
-      const n = fs24.readSync(
+      const n = fs25.readSync(
         fd,
         buffer,
         0,
@@ -87224,7 +87291,7 @@ function holdsSameData(fd, { member, dataStart }, content) {
     return false;
   const old = Buffer.alloc(entry.compressedSize);
   for (let at = 0; at < old.length; ) {
-    const n = fs24.readSync(fd, old, at, old.length - at, dataStart + at);
+    const n = fs25.readSync(fd, old, at, old.length - at, dataStart + at);
     if (n === 0) return false;
     at += n;
   }
@@ -87326,7 +87393,7 @@ async function readMembers(zip, budget, where) {
 }
 function readLocalHeader(fd, entry, where) {
   const header = Buffer.alloc(30);
-  const n = fs24.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
+  const n = fs25.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
   if (n < 30 || header.readUInt32LE(0) !== 67324752) {
     throw new ReproofError(
       "E_INPUT",
@@ -87336,7 +87403,7 @@ function readLocalHeader(fd, entry, where) {
   }
   const extraStart = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26);
   const extra = Buffer.alloc(header.readUInt16LE(28));
-  const got = fs24.readSync(fd, extra, 0, extra.length, extraStart);
+  const got = fs25.readSync(fd, extra, 0, extra.length, extraStart);
   return {
     dataStart: extraStart + extra.length,
     time: header.readUInt16LE(10),
@@ -87484,10 +87551,10 @@ var init_zip2 = __esm({
 });
 
 // src/normalize/normalize-file.ts
-import fs25 from "node:fs";
+import fs26 from "node:fs";
 import fsp4 from "node:fs/promises";
 import os4 from "node:os";
-import path15 from "node:path";
+import path16 from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib3 from "node:zlib";
@@ -87496,8 +87563,8 @@ async function normalizeFile(input2, output, rules, limits) {
   const before = (await hashFile(input2)).sha256;
   const mode = (await fsp4.stat(input2)).mode & 511;
   const detected = detectFormat(await readHead(fileSource(input2), 512));
-  const work = await fsp4.mkdtemp(path15.join(os4.tmpdir(), "reproof-normalize-"));
-  const inPlace = path15.resolve(input2) === path15.resolve(output);
+  const work = await fsp4.mkdtemp(path16.join(os4.tmpdir(), "reproof-normalize-"));
+  const inPlace = path16.resolve(input2) === path16.resolve(output);
   const canonical = isCanonical(rules);
   let format = "unknown";
   let changes = [];
@@ -87522,14 +87589,14 @@ async function normalizeFile(input2, output, rules, limits) {
       changes = [];
       if (!inPlace)
         return run3(async (out) => {
-          await pipeline(fs25.createReadStream(input2, { highWaterMark: MiB }), out);
+          await pipeline(fs26.createReadStream(input2, { highWaterMark: MiB }), out);
         });
       const digests = { before, after: before };
       return { input: input2, output: null, format, mode: rules.mode, changed: false, changes, digests };
     };
     if (detected.kind === "archive" && detected.format === "tar") {
       format = "tar";
-      const tar3 = fs25.createReadStream(input2, { highWaterMark: MiB });
+      const tar3 = fs26.createReadStream(input2, { highWaterMark: MiB });
       return await normalizeTar(tar3, work, rules, budget, input2, async (plan, write) => {
         if (!plan.rewrite && !canonical) return keep();
         changes = orReencoded(describeTar(plan.changes), "ustar, PAX for long names");
@@ -87550,7 +87617,7 @@ async function normalizeFile(input2, output, rules, limits) {
       format = "ar";
       return await run3(async (out) => {
         changes = describeAr(
-          await normalizeAr(fs25.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
+          await normalizeAr(fs26.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
         );
       });
     }
@@ -87567,7 +87634,7 @@ async function normalizeFile(input2, output, rules, limits) {
         return run3(async (out) => {
           out.write(stableGzipHeader(head));
           await pipeline(
-            fs25.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
+            fs26.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
             out
           );
         });
@@ -87601,7 +87668,7 @@ async function normalizeFile(input2, output, rules, limits) {
       format = "cpio";
       return await run3(async (out) => {
         const c = await normalizeCpio(
-          fs25.createReadStream(input2, { highWaterMark: MiB }),
+          fs26.createReadStream(input2, { highWaterMark: MiB }),
           out,
           rules,
           budget,
@@ -87701,8 +87768,8 @@ var init_normalize_file = __esm({
 });
 
 // src/build/normalize-artifacts.ts
-import fs26 from "node:fs";
-import path16 from "node:path";
+import fs27 from "node:fs";
+import path17 from "node:path";
 async function normalizeArtifacts(roots, raw2, epoch) {
   const warnings = [];
   const artifacts = /* @__PURE__ */ new Map();
@@ -87710,7 +87777,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
   const rules = { epoch, setMtime: false, mode: "ship" };
   const normalizeOne = async (side, entry, canonical) => {
     const index = side === "a" ? 0 : 1;
-    const file = path16.join(roots[side], entry.name);
+    const file = path17.join(roots[side], entry.name);
     const record2 = artifacts.get(entry.name) ?? {
       name: entry.name,
       format: "unknown",
@@ -87720,7 +87787,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     };
     if (!canonical) record2.raw[index] = entry.sha256;
     artifacts.set(entry.name, record2);
-    if (fs26.lstatSync(file).isSymbolicLink()) {
+    if (fs27.lstatSync(file).isSymbolicLink()) {
       record2.normalized[index] = entry.sha256;
       return entry;
     }
@@ -87738,7 +87805,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     record2.format = outcome.format;
     record2.normalized[index] = outcome.digests.after;
     record2.changes[index] = [...record2.changes[index], ...outcome.changes];
-    return { name: entry.name, sha256: outcome.digests.after, size: fs26.statSync(file).size };
+    return { name: entry.name, sha256: outcome.digests.after, size: fs27.statSync(file).size };
   };
   const normalizeRun = async (side, manifest2, canonical, only) => {
     const out = [];
@@ -87770,17 +87837,17 @@ async function normalizeArtifacts(roots, raw2, epoch) {
 }
 async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch) {
   const matching = [];
-  const dir = fs26.mkdtempSync(path16.join(scratch, "would-normalize-"));
+  const dir = fs27.mkdtempSync(path17.join(scratch, "would-normalize-"));
   try {
     for (const name of names) {
       const digests = [];
       for (const side of ["a", "b"]) {
-        const file = path16.join(roots[side], name);
-        if (!fs26.existsSync(file) || fs26.lstatSync(file).isSymbolicLink()) break;
+        const file = path17.join(roots[side], name);
+        if (!fs27.existsSync(file) || fs27.lstatSync(file).isSymbolicLink()) break;
         try {
           const outcome = await normalizeFile(
             file,
-            path16.join(dir, side),
+            path17.join(dir, side),
             // As --normalize does for copies that still differ: reproof's own layout.
             { epoch, setMtime: false, mode: "ship", canonical: true },
             DEFAULT_LIMITS
@@ -87792,7 +87859,7 @@ async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch)
       if (digests.length === 2 && digests[0] === digests[1]) matching.push(name);
     }
   } finally {
-    fs26.rmSync(dir, { recursive: true, force: true });
+    fs27.rmSync(dir, { recursive: true, force: true });
   }
   return matching;
 }
@@ -87839,7 +87906,7 @@ var init_normalize_openable = __esm({
 });
 
 // src/build/run-twice.ts
-import fs27 from "node:fs/promises";
+import fs28 from "node:fs/promises";
 import { performance as performance3 } from "node:perf_hooks";
 async function probeRun(run3) {
   const result = await runCaptured(
@@ -87990,7 +88057,7 @@ function failureHints(tail, changed) {
 async function logTail(run3, lines = 20) {
   const read = async (file) => {
     try {
-      const handle = await fs27.open(file, "r");
+      const handle = await fs28.open(file, "r");
       try {
         const { size } = await handle.stat();
         const length2 = Math.min(size, 16 * 1024);
@@ -88022,8 +88089,8 @@ var init_run_twice = __esm({
 });
 
 // src/build/run-build.ts
-import fs28 from "node:fs/promises";
-import path17 from "node:path";
+import fs29 from "node:fs/promises";
+import path18 from "node:path";
 async function runBuild(options2, deps) {
   const emit = deps.onEvent ?? (() => void 0);
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
@@ -88059,8 +88126,8 @@ async function runBuild(options2, deps) {
   const sandboxes = {};
   let copyRootsOut = () => Promise.resolve();
   try {
-    const scratch = path17.join(workspace.base, "probe");
-    await fs28.mkdir(scratch);
+    const scratch = path18.join(workspace.base, "probe");
+    await fs29.mkdir(scratch);
     const capabilities = await detectCapabilities(
       options2.variations,
       {
@@ -88100,7 +88167,7 @@ async function runBuild(options2, deps) {
       for (const id of ["a", "b"]) {
         const dir = plan.runs[id].layout.dir;
         if (sandboxes[id] !== void 0)
-          await fs28.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
+          await fs29.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
       }
     };
     const contexts = {
@@ -88115,19 +88182,20 @@ async function runBuild(options2, deps) {
         order: run3.creationOrder
       });
       snapshot = { files: stats.files, bytes: stats.bytes };
-      for (const dir of run3.mkdirs) await fs28.mkdir(view(run3.id, dir), { recursive: true });
+      for (const dir of run3.mkdirs) await fs29.mkdir(view(run3.id, dir), { recursive: true });
       for (const file of run3.files)
-        await fs28.writeFile(view(run3.id, file.path), file.content, { mode: 493 });
+        await fs29.writeFile(view(run3.id, file.path), file.content, { mode: 493 });
     }
     const orderDiffers = await listingOrderDiffers({
       a: view("a", plan.runs.a.layout.dir),
       b: view("b", plan.runs.b.layout.dir)
     });
     const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) };
-    const variations = judgeEffectiveness(plan, probes, orderDiffers);
-    refuseUnappliedExplicit(variations, options2);
+    const judged = judgeEffectiveness(plan, probes, orderDiffers);
+    refuseUnappliedExplicit(judged, options2);
     throwIfAborted(deps.signal);
-    const wallStart = Math.floor(Date.now() / 1e3);
+    const runsStarted = Date.now();
+    const wallStart = Math.floor(runsStarted / 1e3);
     const outcomes = await runTwice(contexts, options2, deps, emit);
     const wallEnd = Math.ceil(Date.now() / 1e3);
     for (const outcome of [outcomes.a, outcomes.b]) {
@@ -88136,10 +88204,14 @@ async function runBuild(options2, deps) {
           outcome,
           contexts[outcome.id],
           outcomes,
-          whatReproofChanged(variations, isolation, excludedOutputs)
+          whatReproofChanged(judged, isolation, excludedOutputs)
         );
     }
     warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]));
+    const variations = judged.some((v) => v.name === "time") ? withFileTimeDrift(
+      judged,
+      await fileTimeDrift(roots, { a: runsStarted - 1e3, b: runsStarted - 1e3 })
+    ) : judged;
     throwIfAborted(deps.signal);
     emit({ kind: "phase", text: "hashing artifacts" });
     const collected = {
@@ -88381,7 +88453,7 @@ async function releaseWorkspace(workspace, keep) {
 async function checkSourceDir(source) {
   let stat;
   try {
-    stat = await fs28.stat(source);
+    stat = await fs29.stat(source);
   } catch {
     throw new ReproofError("E_INPUT", `--source ${source}: no such directory`, { path: source });
   }
@@ -88389,7 +88461,7 @@ async function checkSourceDir(source) {
     throw new ReproofError("E_INPUT", `--source ${source}: not a directory`, { path: source });
 }
 function rootName(source) {
-  const name = path17.basename(source);
+  const name = path18.basename(source);
   return name === "" ? "src" : name;
 }
 function resolvePassThrough(requests, callerEnv) {
@@ -88434,6 +88506,7 @@ var init_run_build = __esm({
     init_html();
     init_hash_file();
     init_manifest();
+    init_file_time_drift();
     init_errors();
     init_file_names();
     init_atomic_write();
@@ -88533,11 +88606,11 @@ var init_variations = __esm({
 });
 
 // src/config/build-options.ts
-import path18 from "node:path";
+import path19 from "node:path";
 function toBuildOptions(flags, command, config, cwd, configDir) {
-  const source = path18.resolve(cwd, flags.source ?? ".");
-  const fromConfig = (p) => p === void 0 ? void 0 : path18.resolve(configDir, p);
-  const fromFlag = (p) => p === void 0 ? void 0 : path18.resolve(cwd, p);
+  const source = path19.resolve(cwd, flags.source ?? ".");
+  const fromConfig = (p) => p === void 0 ? void 0 : path19.resolve(configDir, p);
+  const fromFlag = (p) => p === void 0 ? void 0 : path19.resolve(cwd, p);
   const finalCommand = command.length > 0 ? [...command] : config.command ?? [];
   if (finalCommand.length === 0) {
     throw new ReproofError(
@@ -88553,7 +88626,7 @@ function toBuildOptions(flags, command, config, cwd, configDir) {
   if (outputs.length === 0) {
     throw new ReproofError("E_USAGE", "no artifacts named: give at least one --out <glob>");
   }
-  const inConfig = (key) => `${path18.join(configDir, CONFIG_FILE)} "${key}"`;
+  const inConfig = (key) => `${path19.join(configDir, CONFIG_FILE)} "${key}"`;
   for (const glob of outputs) validateGlob(glob, outFlags ? "--out" : inConfig("out"));
   for (const glob of config.exclude ?? []) validateGlob(glob, inConfig("exclude"));
   for (const glob of flags.exclude ?? []) validateGlob(glob, "--exclude");
@@ -88620,7 +88693,7 @@ function mergeEnv(config, flags) {
   return [...byName.values()].sort((x, y) => compareBytes(x.name, y.name));
 }
 function validateGlob(glob, what) {
-  const climb = path18.isAbsolute(glob) || glob.includes("\0") ? glob : findClimb(glob);
+  const climb = path19.isAbsolute(glob) || glob.includes("\0") ? glob : findClimb(glob);
   if (climb !== void 0) {
     throw new ReproofError(
       "E_USAGE",
@@ -88676,19 +88749,19 @@ var init_build_options = __esm({
 });
 
 // src/config/load-config.ts
-import fs29 from "node:fs/promises";
-import path19 from "node:path";
+import fs30 from "node:fs/promises";
+import path20 from "node:path";
 async function loadBuildConfig(sourceDir) {
-  const file = path19.join(sourceDir, CONFIG_FILE);
+  const file = path20.join(sourceDir, CONFIG_FILE);
   let text2;
   try {
-    const stat = await fs29.stat(file);
+    const stat = await fs30.stat(file);
     if (stat.size > MAX_CONFIG_BYTES) {
       throw new ReproofError("E_INPUT", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, {
         path: file
       });
     }
-    text2 = await fs29.readFile(file, "utf8");
+    text2 = await fs30.readFile(file, "utf8");
   } catch (err) {
     if (isNotFound(err)) return {};
     throw err instanceof ReproofError ? err : new ReproofError("E_INPUT", `${file}: cannot be read`, { path: file }, { cause: err });
@@ -88824,7 +88897,7 @@ function countNames(result) {
 }
 function describeVariations(variations) {
   const varied = variations.filter((v) => v.status === "effective").map(
-    (v) => v.name === "time" ? `time (clock +${FAKETIME_OFFSET_DAYS} days, file times +1.1 s${v.note === void 0 ? "" : `; ${v.note}`})` : v.name === "ordering" ? "ordering (of the source snapshot)" : v.name
+    (v) => v.name === "time" ? `time (clock +${FAKETIME_OFFSET_DAYS} days, file times +2.5 s${v.note === void 0 ? "" : `; ${v.note}`})` : v.name === "ordering" ? "ordering (of the source snapshot)" : v.name
   );
   const notVaried = variations.filter((v) => v.status !== "effective").map(
     (v) => v.status === "no-effect" ? `${v.name} (no effect here${v.note === void 0 ? "" : `: ${v.note}`})` : `${v.name} (${v.note ?? "not available"})`
@@ -88950,7 +89023,7 @@ var build_action_exports = {};
 __export(build_action_exports, {
   buildAction: () => buildAction
 });
-import path20 from "node:path";
+import path21 from "node:path";
 async function buildAction(command, flags, streams, signal) {
   const config = await loadBuildConfig(resolveSource(flags));
   const options2 = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags));
@@ -89019,7 +89092,7 @@ async function buildAction(command, flags, streams, signal) {
   }
 }
 function resolveSource(flags) {
-  return path20.resolve(process.cwd(), flags.source ?? ".");
+  return path21.resolve(process.cwd(), flags.source ?? ".");
 }
 var init_build_action = __esm({
   "src/cli/build-action.ts"() {
@@ -89040,22 +89113,22 @@ var init_build_action = __esm({
 });
 
 // src/diff/records.ts
-import fs30 from "node:fs";
-import path21 from "node:path";
+import fs31 from "node:fs";
+import path22 from "node:path";
 function readBuildRecord(file) {
-  const stat = fs30.statSync(file);
+  const stat = fs31.statSync(file);
   if (!stat.isFile() || stat.size > MAX_RECORD_BYTES2) return void 0;
   const head = Buffer.alloc(Math.min(stat.size, 4096));
-  const fd = fs30.openSync(file, "r");
+  const fd = fs31.openSync(file, "r");
   try {
-    fs30.readSync(fd, head, 0, head.length, 0);
+    fs31.readSync(fd, head, 0, head.length, 0);
   } finally {
-    fs30.closeSync(fd);
+    fs31.closeSync(fd);
   }
   if (!head.includes(BUILD_RECORD_TYPE)) return void 0;
   let json2;
   try {
-    json2 = JSON.parse(fs30.readFileSync(file, "utf8"));
+    json2 = JSON.parse(fs31.readFileSync(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -89080,7 +89153,7 @@ async function diffRecords(a, b, labels, options2) {
   const digestsB = new Map(runB.manifest.map((e) => [e.name, e]));
   const names = [.../* @__PURE__ */ new Set([...digestsA.keys(), ...digestsB.keys()])].sort();
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256);
-  const rootsExist = fs30.existsSync(runA.root) && fs30.existsSync(runB.root);
+  const rootsExist = fs31.existsSync(runA.root) && fs31.existsSync(runB.root);
   engine.compared = names.length - differing.length;
   if (rootsExist) {
     await diffDirectories(engine, runA.root, runB.root, differing);
@@ -89106,7 +89179,7 @@ function recordContext(a, b) {
     Date.parse(record2.startedAt) / 1e3 - 3600,
     Date.parse(record2.finishedAt) / 1e3 + 3600
   ];
-  const roots = (record2) => record2.runs.flatMap((r) => [r.root, path21.dirname(r.root)]);
+  const roots = (record2) => record2.runs.flatMap((r) => [r.root, path22.dirname(r.root)]);
   return {
     roots: [roots(a), roots(b)],
     canary: b.canary,
@@ -89249,7 +89322,7 @@ var diff_action_exports = {};
 __export(diff_action_exports, {
   diffAction: () => diffAction
 });
-import path22 from "node:path";
+import path23 from "node:path";
 async function diffAction(a, b, flags, streams) {
   const options2 = toDiffOptions(flags);
   if (options2.html !== void 0) checkOutputFile("--html", options2.html);
@@ -89269,7 +89342,7 @@ async function runDiff(a, b, options2) {
       ...engine,
       context: defaultHintContext([[], []], 0)
     });
-  const roots = [[path22.resolve(a)], [path22.resolve(b)]];
+  const roots = [[path23.resolve(a)], [path23.resolve(b)]];
   return diffPaths(a, b, {
     ...engine,
     context: defaultHintContext(roots, Math.floor(Date.now() / 1e3))
@@ -89306,8 +89379,8 @@ var normalize_action_exports = {};
 __export(normalize_action_exports, {
   normalizeAction: () => normalizeAction
 });
-import fs31 from "node:fs";
-import path23 from "node:path";
+import fs32 from "node:fs";
+import path24 from "node:path";
 async function normalizeAction(files, flags, streams) {
   if (flags.out === void 0 === (flags.inPlace !== true)) {
     throw new ReproofError("E_USAGE", "give either -o <path> or --in-place");
@@ -89316,23 +89389,23 @@ async function normalizeAction(files, flags, streams) {
   for (const file of files) {
     let stat;
     try {
-      stat = fs31.statSync(file);
+      stat = fs32.statSync(file);
     } catch {
       throw new ReproofError("E_INPUT", `${file}: no such file`, { path: file });
     }
     if (!stat.isFile())
       throw new ReproofError("E_INPUT", `${file}: not a regular file`, { path: file });
   }
-  if (flags.out !== void 0 && files.length > 1 && !(fs31.existsSync(flags.out) && fs31.statSync(flags.out).isDirectory())) {
+  if (flags.out !== void 0 && files.length > 1 && !(fs32.existsSync(flags.out) && fs32.statSync(flags.out).isDirectory())) {
     throw new ReproofError(
       "E_USAGE",
       `-o ${flags.out}: with several inputs, -o must be an existing directory`
     );
   }
   const outputs = files.map(
-    (f) => flags.inPlace === true ? f : files.length > 1 || isDir(flags.out) ? path23.join(flags.out ?? ".", path23.basename(f)) : flags.out ?? f
+    (f) => flags.inPlace === true ? f : files.length > 1 || isDir(flags.out) ? path24.join(flags.out ?? ".", path24.basename(f)) : flags.out ?? f
   );
-  if (new Set(outputs.map((o) => path23.resolve(o))).size !== outputs.length) {
+  if (new Set(outputs.map((o) => path24.resolve(o))).size !== outputs.length) {
     throw new ReproofError(
       "E_USAGE",
       "two inputs would be written to the same output; give them distinct names"
@@ -89380,7 +89453,7 @@ async function normalizeAction(files, flags, streams) {
   return EXIT.yes;
 }
 function isDir(p) {
-  return p !== void 0 && fs31.existsSync(p) && fs31.statSync(p).isDirectory();
+  return p !== void 0 && fs32.existsSync(p) && fs32.statSync(p).isDirectory();
 }
 var init_normalize_action = __esm({
   "src/cli/normalize-action.ts"() {
@@ -89815,7 +89888,7 @@ var init_trusted_root = __esm({
 
 // src/verify/verify-signature.ts
 import crypto15 from "node:crypto";
-import fs32 from "node:fs";
+import fs33 from "node:fs";
 async function verifySignature(json2, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
   const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
@@ -90060,7 +90133,7 @@ function run2(verify) {
 }
 function loadPublicKey(file) {
   try {
-    return crypto15.createPublicKey(fs32.readFileSync(file, "utf8"));
+    return crypto15.createPublicKey(fs33.readFileSync(file, "utf8"));
   } catch {
     throw new ReproofError("E_INPUT", `--key ${file}: not a PEM public key`, { path: file });
   }
@@ -90087,7 +90160,7 @@ async function loadTrustedRoot(file, parse2) {
   }
   let bytes;
   try {
-    if (fs32.statSync(file).size > MAX_ROOT_BYTES)
+    if (fs33.statSync(file).size > MAX_ROOT_BYTES)
       throw new ReproofError(
         "E_INPUT",
         `--trusted-root ${file}: larger than ${MAX_ROOT_BYTES} bytes`,
@@ -90095,7 +90168,7 @@ async function loadTrustedRoot(file, parse2) {
           path: file
         }
       );
-    bytes = fs32.readFileSync(file);
+    bytes = fs33.readFileSync(file);
   } catch (err) {
     if (err instanceof ReproofError) throw err;
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: no such file`, { path: file });
@@ -90167,17 +90240,17 @@ var rebuild_exports = {};
 __export(rebuild_exports, {
   rebuildCheck: () => rebuildCheck
 });
-import fs33 from "node:fs";
+import fs34 from "node:fs";
 import os5 from "node:os";
-import path24 from "node:path";
+import path25 from "node:path";
 async function rebuildCheck(statement, options2) {
   const recipe = toRecipe(statement);
-  const work = fs33.mkdtempSync(path24.join(os5.tmpdir(), "reproof-rebuild-"));
+  const work = fs34.mkdtempSync(path25.join(os5.tmpdir(), "reproof-rebuild-"));
   try {
-    const tree = path24.join(work, "source");
+    const tree = path25.join(work, "source");
     await exportCommit(options2.source, recipe.commit, tree);
     const env = recipe.env.map((e) => e.value === void 0 ? e.name : `${e.name}=${e.value}`);
-    const outDir = path24.join(work, "out");
+    const outDir = path25.join(work, "out");
     const buildOptions = {
       source: tree,
       command: recipe.command,
@@ -90233,35 +90306,35 @@ async function rebuildCheck(statement, options2) {
       explanation: await explain(mismatches, options2.artifacts, outDir)
     };
   } finally {
-    fs33.rmSync(work, { recursive: true, force: true });
+    fs34.rmSync(work, { recursive: true, force: true });
   }
 }
 async function explain(mismatches, given, outDir) {
   const items = [];
   for (const m of mismatches) {
     const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false);
-    const rebuilt = path24.join(outDir, m.name);
-    if (original === void 0 || !fs33.existsSync(rebuilt)) continue;
-    const work = fs33.mkdtempSync(path24.join(os5.tmpdir(), "reproof-explain-"));
+    const rebuilt = path25.join(outDir, m.name);
+    if (original === void 0 || !fs34.existsSync(rebuilt)) continue;
+    const work = fs34.mkdtempSync(path25.join(os5.tmpdir(), "reproof-explain-"));
     try {
       for (const [side, file] of [
         ["attested", original.path],
         ["rebuilt", rebuilt]
       ]) {
-        fs33.mkdirSync(path24.dirname(path24.join(work, side, m.name)), { recursive: true });
-        fs33.copyFileSync(file, path24.join(work, side, m.name));
+        fs34.mkdirSync(path25.dirname(path25.join(work, side, m.name)), { recursive: true });
+        fs34.copyFileSync(file, path25.join(work, side, m.name));
       }
       const engine = new DiffEngine({
         maxLines: 100,
         limits: DEFAULT_LIMITS,
         context: defaultHintContext([[], []], Math.floor(Date.now() / 1e3))
       });
-      await diffDirectories(engine, path24.join(work, "attested"), path24.join(work, "rebuilt"), [
+      await diffDirectories(engine, path25.join(work, "attested"), path25.join(work, "rebuilt"), [
         m.name
       ]);
       items.push(...toReport(engine, ["attested", "rebuilt"]).items);
     } finally {
-      fs33.rmSync(work, { recursive: true, force: true });
+      fs34.rmSync(work, { recursive: true, force: true });
     }
   }
   return items;
@@ -90320,8 +90393,8 @@ async function exportCommit(repository, commit, into) {
       { path: repository }
     );
   }
-  fs33.mkdirSync(into, { recursive: true });
-  const archive = path24.join(path24.dirname(into), "source.tar");
+  fs34.mkdirSync(into, { recursive: true });
+  const archive = path25.join(path25.dirname(into), "source.tar");
   const result = await runCaptured(
     ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
     { timeoutMs: 6e5 }
@@ -90331,7 +90404,7 @@ async function exportCommit(repository, commit, into) {
   const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
   if (untar.code !== 0)
     throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
-  fs33.rmSync(archive, { force: true });
+  fs34.rmSync(archive, { force: true });
 }
 var init_rebuild = __esm({
   "src/verify/rebuild.ts"() {
@@ -90349,7 +90422,7 @@ var init_rebuild = __esm({
 
 // src/verify/run-verify.ts
 import crypto16 from "node:crypto";
-import fs34 from "node:fs";
+import fs35 from "node:fs";
 async function runVerify(options2, now) {
   const json2 = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
@@ -90441,7 +90514,7 @@ async function runVerify(options2, now) {
 function readBundleBytes(file) {
   let size;
   try {
-    size = fs34.statSync(file).size;
+    size = fs35.statSync(file).size;
   } catch {
     throw new ReproofError("E_INPUT", `--bundle ${file}: no such file`, { path: file });
   }
@@ -90451,7 +90524,7 @@ function readBundleBytes(file) {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file }
     );
-  return fs34.readFileSync(file);
+  return fs35.readFileSync(file);
 }
 function parseBundle(file, bytes) {
   try {
@@ -90468,7 +90541,7 @@ function parseBundle(file, bytes) {
 function hashArtifact(file, algorithms) {
   let fd;
   try {
-    fd = fs34.openSync(file, "r");
+    fd = fs35.openSync(file, "r");
   } catch {
     throw new ReproofError("E_INPUT", `${file}: no such artifact`, { path: file });
   }
@@ -90476,12 +90549,12 @@ function hashArtifact(file, algorithms) {
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
-      const n = fs34.readSync(fd, buffer, 0, buffer.length, null);
+      const n = fs35.readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       for (const h of hashes) h.update(buffer.subarray(0, n));
     }
   } finally {
-    fs34.closeSync(fd);
+    fs35.closeSync(fd);
   }
   const [sha2562, sha512] = hashes.map((h) => h.digest("hex"));
   return { path: file, sha256: sha2562 ?? "", ...sha512 === void 0 ? {} : { sha512 } };
@@ -90507,7 +90580,7 @@ __export(verify_action_exports, {
   toTrust: () => toTrust,
   verifyAction: () => verifyAction
 });
-import fs35 from "node:fs";
+import fs36 from "node:fs";
 async function verifyAction(artifacts, flags, streams) {
   const trust = toTrust(flags);
   const policy = toPolicy(flags);
@@ -90603,7 +90676,7 @@ function splitSubjects(args) {
     if (DIGEST_SUBJECT.test(arg)) {
       const [algorithm, hex] = arg.split(":");
       digests.push({ path: arg, [algorithm]: hex, file: false });
-    } else if (/^sha(256|512):/i.test(arg) && !fs35.existsSync(arg)) {
+    } else if (/^sha(256|512):/i.test(arg) && !fs36.existsSync(arg)) {
       throw new ReproofError(
         "E_USAGE",
         `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`
@@ -90619,7 +90692,7 @@ function toPolicy(flags) {
   if (flags.policy !== void 0) {
     let json2;
     try {
-      json2 = JSON.parse(fs35.readFileSync(flags.policy, "utf8"));
+      json2 = JSON.parse(fs36.readFileSync(flags.policy, "utf8"));
     } catch {
       throw new ReproofError("E_INPUT", `--policy ${flags.policy}: not a readable JSON file`, {
         path: flags.policy
@@ -90836,14 +90909,14 @@ var init_check_store = __esm({
 
 // src/io/file-lock.ts
 import { spawn as spawn2 } from "node:child_process";
-import fs36 from "node:fs";
+import fs37 from "node:fs";
 import os6 from "node:os";
 async function withFileLock(lockFile, timeoutMs, work) {
   let fd;
   try {
-    fd = fs36.openSync(
+    fd = fs37.openSync(
       lockFile,
-      fs36.constants.O_RDWR | fs36.constants.O_CREAT | fs36.constants.O_NOFOLLOW,
+      fs37.constants.O_RDWR | fs37.constants.O_CREAT | fs37.constants.O_NOFOLLOW,
       384
     );
   } catch (err) {
@@ -90855,12 +90928,12 @@ async function withFileLock(lockFile, timeoutMs, work) {
   }
   try {
     await acquire(fd, lockFile, timeoutMs);
-    fs36.ftruncateSync(fd, 0);
-    fs36.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
+    fs37.ftruncateSync(fd, 0);
+    fs37.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
 `, 0);
     return await work();
   } finally {
-    fs36.closeSync(fd);
+    fs37.closeSync(fd);
   }
 }
 function acquire(fd, lockFile, timeoutMs) {
@@ -90905,7 +90978,7 @@ function acquire(fd, lockFile, timeoutMs) {
 }
 function holder(lockFile) {
   try {
-    const owner = JSON.parse(fs36.readFileSync(lockFile, "utf8"));
+    const owner = JSON.parse(fs37.readFileSync(lockFile, "utf8"));
     return typeof owner.pid === "number" && typeof owner.host === "string" ? ` (pid ${owner.pid} on ${owner.host})` : "";
   } catch {
     return "";
@@ -90922,8 +90995,8 @@ var init_file_lock = __esm({
 
 // src/gate/ledger.ts
 import crypto18 from "node:crypto";
-import fs37 from "node:fs";
-import path25 from "node:path";
+import fs38 from "node:fs";
+import path26 from "node:path";
 function keptBundleName(bundleDigest) {
   return `bundles/${bundleDigest}.sigstore.json`;
 }
@@ -91046,7 +91119,7 @@ var init_ledger = __esm({
       signer: optional(SignerSchema)
     });
     FileLedger = class {
-      constructor(file, durability = { fsync: fs37.fsyncSync, syncDir }) {
+      constructor(file, durability = { fsync: fs38.fsyncSync, syncDir }) {
         this.file = file;
         this.durability = durability;
       }
@@ -91061,24 +91134,24 @@ var init_ledger = __esm({
       }
       /** Bundles are kept beside the ledger, named by their digest. */
       kept(bundleDigest) {
-        return path25.join(path25.dirname(this.file), keptBundleName(bundleDigest));
+        return path26.join(path26.dirname(this.file), keptBundleName(bundleDigest));
       }
       /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
       storedDigests(bundleDigests) {
         const found = /* @__PURE__ */ new Map();
         for (const digest of new Set(bundleDigests)) {
           const file = this.kept(digest);
-          const size = fs37.statSync(file, { throwIfNoEntry: false })?.size;
+          const size = fs38.statSync(file, { throwIfNoEntry: false })?.size;
           found.set(
             digest,
-            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto18.createHash("sha256").update(fs37.readFileSync(file)).digest("hex")
+            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto18.createHash("sha256").update(fs38.readFileSync(file)).digest("hex")
           );
         }
         return found;
       }
       bundleFile(bundleDigest) {
         const file = this.kept(bundleDigest);
-        return fs37.existsSync(file) ? file : void 0;
+        return fs38.existsSync(file) ? file : void 0;
       }
       /**
        * Read, decide and append under the lock. The bundle is stored before the record that
@@ -91090,7 +91163,7 @@ var init_ledger = __esm({
           const { append, result } = step(this.read());
           if (append !== void 0) {
             const target = this.kept(append.bundleDigest);
-            if (!fs37.existsSync(target)) await writeFileAtomic(target, append.bundle);
+            if (!fs38.existsSync(target)) await writeFileAtomic(target, append.bundle);
             this.append(append.record);
             await this.syncDirectory();
           }
@@ -91121,11 +91194,11 @@ var init_ledger = __esm({
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
           recovered = `${this.file}.torn-${crypto18.createHash("sha256").update(torn).digest("hex").slice(0, 16)}`;
-          fs37.writeFileSync(recovered, torn);
-          fs37.truncateSync(this.file, end);
-          const fd = fs37.openSync(this.file, "r+");
+          fs38.writeFileSync(recovered, torn);
+          fs38.truncateSync(this.file, end);
+          const fd = fs38.openSync(this.file, "r+");
           this.durability.fsync(fd);
-          fs37.closeSync(fd);
+          fs38.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
         return { records: parseLedger(bytes.toString("utf8"), this.file), recovered };
@@ -91134,37 +91207,37 @@ var init_ledger = __esm({
       readBytes() {
         let fd;
         try {
-          fd = fs37.openSync(this.file, "r");
+          fd = fs38.openSync(this.file, "r");
         } catch (err) {
           if (err.code === "ENOENT") return void 0;
           throw err;
         }
         try {
-          const { size } = fs37.fstatSync(fd);
+          const { size } = fs38.fstatSync(fd);
           if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size);
-          return fs37.readFileSync(fd);
+          return fs38.readFileSync(fd);
         } finally {
-          fs37.closeSync(fd);
+          fs38.closeSync(fd);
         }
       }
       /** Appends one record and makes it durable before returning. */
       append(record2) {
-        fs37.mkdirSync(path25.dirname(this.file), { recursive: true });
-        const fd = fs37.openSync(this.file, "a");
+        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
+        const fd = fs38.openSync(this.file, "a");
         try {
-          fs37.writeSync(fd, `${recordBytes(record2)}
+          fs38.writeSync(fd, `${recordBytes(record2)}
 `);
           this.durability.fsync(fd);
         } finally {
-          fs37.closeSync(fd);
+          fs38.closeSync(fd);
         }
       }
       async syncDirectory() {
-        await this.durability.syncDir(path25.dirname(this.file));
+        await this.durability.syncDir(path26.dirname(this.file));
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs37.mkdirSync(path25.dirname(this.file), { recursive: true });
+        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -91256,9 +91329,9 @@ var init_ledger_history = __esm({
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
 import crypto20 from "node:crypto";
-import fs38 from "node:fs";
+import fs39 from "node:fs";
 import os7 from "node:os";
-import path26 from "node:path";
+import path27 from "node:path";
 function parseGitLedgerSpec(spec) {
   const rest = spec.slice("git:".length);
   const hash = rest.lastIndexOf("#");
@@ -91326,8 +91399,8 @@ var init_git_ledger = __esm({
         this.url = url2;
         this.branch = branch;
         const key = crypto20.createHash("sha256").update(this.label).digest("hex").slice(0, 32);
-        this.checkpointFile = path26.join(stateDir, "git-ledgers", `${key}.json`);
-        this.work = fs38.mkdtempSync(path26.join(os7.tmpdir(), "reproof-ledger-"));
+        this.checkpointFile = path27.join(stateDir, "git-ledgers", `${key}.json`);
+        this.work = fs39.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
         this.git(["init", "-q", "--bare"]);
       }
       url;
@@ -91345,7 +91418,7 @@ var init_git_ledger = __esm({
         return `${this.label}:${LEDGER_FILE}`;
       }
       close() {
-        fs38.rmSync(this.work, { recursive: true, force: true });
+        fs39.rmSync(this.work, { recursive: true, force: true });
       }
       /**
        * Fetches the branch, checks that its history only ever appended to the ledger since
@@ -91426,7 +91499,7 @@ var init_git_ledger = __esm({
       loadCheckpoint() {
         let text2;
         try {
-          text2 = fs38.readFileSync(this.checkpointFile, "utf8");
+          text2 = fs39.readFileSync(this.checkpointFile, "utf8");
         } catch (err) {
           if (err.code === "ENOENT") return void 0;
           throw err;
@@ -91512,8 +91585,8 @@ var init_git_ledger = __esm({
         if (tip === void 0) return void 0;
         try {
           const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
-          const file = path26.join(this.work, `${bundleDigest}.sigstore.json`);
-          fs38.writeFileSync(file, bytes);
+          const file = path27.join(this.work, `${bundleDigest}.sigstore.json`);
+          fs39.writeFileSync(file, bytes);
           return file;
         } catch {
           return void 0;
@@ -91582,8 +91655,8 @@ var init_git_ledger = __esm({
       commit(parent, records, append) {
         const text2 = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
-        const index = path26.join(this.work, "index");
-        fs38.rmSync(index, { force: true });
+        const index = path27.join(this.work, "index");
+        fs39.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
         const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text2 }).trim();
@@ -91896,7 +91969,7 @@ __export(gate_action_exports, {
   gateAction: () => gateAction
 });
 import os8 from "node:os";
-import path27 from "node:path";
+import path28 from "node:path";
 async function gateAction(sub, artifact, flags, streams) {
   const lockTimeoutMs = parseDuration(flags.lockTimeout, "--lock-timeout");
   const stateDir = flags.stateDir ?? defaultStateDir(streams.env);
@@ -91994,7 +92067,7 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
 }
 function defaultStateDir(env) {
   const xdg = env.XDG_STATE_HOME;
-  return xdg !== void 0 && path27.isAbsolute(xdg) ? path27.join(xdg, "reproof") : path27.join(env.HOME ?? os8.homedir(), ".local", "state", "reproof");
+  return xdg !== void 0 && path28.isAbsolute(xdg) ? path28.join(xdg, "reproof") : path28.join(env.HOME ?? os8.homedir(), ".local", "state", "reproof");
 }
 var init_gate_action = __esm({
   "src/cli/gate-action.ts"() {
@@ -92012,7 +92085,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs39 from "node:fs";
+import fs40 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -92528,11 +92601,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs39.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs40.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs39.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs40.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const line = stderr.split("\n").find((l) => l.startsWith("reproof: ")) ?? `reproof ${mode} ended with exit code ${code}`;
@@ -92556,7 +92629,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs39.appendFileSync(file, text2);
+  fs40.appendFileSync(file, text2);
 }
 function annotate(level, message) {
   process.stdout.write(

@@ -8,6 +8,7 @@ import type { DiffReport } from '../diff/report.js'
 import { renderDiffHtml } from '../diff/views/html.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { collectManifest } from '../digest/manifest.js'
+import { fileTimeDrift, withFileTimeDrift } from './file-time-drift.js'
 import { ReproofError } from '../errors.js'
 import { toDisplayText, toFsPath } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
@@ -257,12 +258,13 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       b: view('b', plan.runs.b.layout.dir),
     })
     const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) }
-    const variations = judgeEffectiveness(plan, probes, orderDiffers)
-    refuseUnappliedExplicit(variations, options)
+    const judged = judgeEffectiveness(plan, probes, orderDiffers)
+    refuseUnappliedExplicit(judged, options)
     throwIfAborted(deps.signal)
 
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
-    const wallStart = Math.floor(Date.now() / 1000)
+    const runsStarted = Date.now()
+    const wallStart = Math.floor(runsStarted / 1000)
     const outcomes = await runTwice(contexts, options, deps, emit)
     const wallEnd = Math.ceil(Date.now() / 1000)
     for (const outcome of [outcomes.a, outcomes.b]) {
@@ -271,10 +273,18 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
           outcome,
           contexts[outcome.id],
           outcomes,
-          whatReproofChanged(variations, isolation, excludedOutputs),
+          whatReproofChanged(judged, isolation, excludedOutputs),
         )
     }
     warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
+    // Run B's later start varies the files' times only where the runs kept pace: the
+    // files both wrote too close in time are named on the time variation.
+    const variations = judged.some((v) => v.name === 'time')
+      ? withFileTimeDrift(
+          judged,
+          await fileTimeDrift(roots, { a: runsStarted - 1000, b: runsStarted - 1000 }),
+        )
+      : judged
     throwIfAborted(deps.signal)
 
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).

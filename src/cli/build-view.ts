@@ -109,7 +109,7 @@ function countNames(result: BuildResult): number {
 }
 
 /**
- * "path, ordering, time (clock +397 days, file times +1.1 s); not varied: hostname (user namespaces are not
+ * "path, ordering, time (clock +397 days, file times +2.5 s); not varied: hostname (user namespaces are not
  * permitted here)": what was varied, and every variation that was not, with why.
  */
 export function describeVariations(variations: BuildResult['variations']): string {
@@ -117,7 +117,7 @@ export function describeVariations(variations: BuildResult['variations']): strin
     .filter((v) => v.status === 'effective')
     .map((v) =>
       v.name === 'time'
-        ? `time (clock +${FAKETIME_OFFSET_DAYS} days, file times +1.1 s${v.note === undefined ? '' : `; ${v.note}`})`
+        ? `time (clock +${FAKETIME_OFFSET_DAYS} days, file times +2.5 s${v.note === undefined ? '' : `; ${v.note}`})`
         : v.name === 'ordering'
           ? 'ordering (of the source snapshot)'
           : v.name,

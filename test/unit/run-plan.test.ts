@@ -114,7 +114,7 @@ describe('planRuns', () => {
     const { variations, toConfirm } = planRuns(input(['path', 'time'], noCaps))
     const time = variations.find((v) => v.name === 'time')
     expect(time?.status).toBe('not-applied')
-    expect(time?.note).toMatch(/libfaketime is not installed.*1100 ms/)
+    expect(time?.note).toMatch(/libfaketime is not installed.*2500 ms/)
     expect(time?.fix).toContain('apt-get install faketime')
     expect(toConfirm).not.toContain('time')
   })

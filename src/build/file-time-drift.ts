@@ -1,0 +1,96 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { VariationRecord } from '../sandbox/run-plan.js'
+
+/*
+ * Run B starts later than run A so that the kernel stamps the files it writes with later
+ * times. That holds only while the runs keep pace: when run A is slower (pinned to one
+ * CPU, say), B catches up and writes the same file at the same second, and a tar or zip of
+ * it shows no difference. After the runs, the files both wrote are compared by their
+ * modification times; those written less than DOS time's two seconds apart are named, so
+ * that the verdict never claims a file-time variation that did not happen.
+ */
+
+/** Coarsest stamp in common use (zip and jar DOS times); closer writes may stamp alike. */
+export const RESOLUTION_MS = 2000
+// Enough for any source tree with its build outputs; beyond it the check says so.
+const MAX_ENTRIES = 200_000
+
+export interface FileTimeDrift {
+  /** Files both runs wrote (modified after their run began) whose times are close. */
+  close: string[]
+  /** How many files both runs wrote. */
+  compared: number
+  /** True when the trees held more entries than are looked at. */
+  incomplete: boolean
+}
+
+/**
+ * Compares the modification times of the files both runs wrote. `since` is each run's
+ * start in ms since the epoch: older files came from the snapshot, or had their times set
+ * by the build on purpose (SOURCE_DATE_EPOCH), and vary by design in neither run.
+ */
+export async function fileTimeDrift(
+  roots: { a: string; b: string },
+  since: { a: number; b: number },
+): Promise<FileTimeDrift> {
+  const a = await writtenFiles(roots.a, since.a)
+  const b = await writtenFiles(roots.b, since.b)
+  const close: string[] = []
+  let compared = 0
+  for (const [name, timeA] of a.times) {
+    const timeB = b.times.get(name)
+    if (timeB === undefined) continue
+    compared++
+    if (timeB - timeA < RESOLUTION_MS) close.push(name)
+  }
+  return { close: close.sort(), compared, incomplete: a.incomplete || b.incomplete }
+}
+
+async function writtenFiles(
+  root: string,
+  since: number,
+): Promise<{ times: Map<string, number>; incomplete: boolean }> {
+  const times = new Map<string, number>()
+  const pending = ['']
+  let seen = 0
+  while (pending.length > 0) {
+    const rel = pending.pop() ?? ''
+    let entries
+    try {
+      entries = await fs.readdir(path.join(root, rel), { withFileTypes: true })
+    } catch {
+      continue
+    }
+    for (const entry of entries) {
+      if (++seen > MAX_ENTRIES) return { times, incomplete: true }
+      const name = rel === '' ? entry.name : `${rel}/${entry.name}`
+      if (entry.isDirectory()) pending.push(name)
+      else if (entry.isFile()) {
+        const stat = await fs.lstat(path.join(root, name)).catch(() => undefined)
+        if (stat !== undefined && stat.mtimeMs >= since) times.set(name, stat.mtimeMs)
+      }
+    }
+  }
+  return { times, incomplete: false }
+}
+
+/**
+ * The variations with the time variation's note saying for which files the stagger did
+ * not hold, or that it could not be checked. Pure.
+ */
+export function withFileTimeDrift(
+  variations: readonly VariationRecord[],
+  drift: FileTimeDrift,
+): VariationRecord[] {
+  return variations.map((v) => {
+    if (v.name !== 'time' || (drift.close.length === 0 && !drift.incomplete)) return v
+    const shown = drift.close.slice(0, 3).join(', ')
+    const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : ''
+    const note =
+      drift.close.length > 0
+        ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}${more}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
+        : `file times were not compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries`
+    return { ...v, note: v.note === undefined ? note : `${v.note}; ${note}` }
+  })
+}
