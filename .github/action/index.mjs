@@ -82181,7 +82181,7 @@ async function scanAr(input2, where, budget, want) {
     }
     budget.spendEntry(where);
     const key = keyFor(name, seen);
-    const warning = nameWarning(name);
+    const warning = name === "/" || name === "/SYM64/" ? void 0 : nameWarning(name);
     if (warning !== void 0) warnings.push(warning);
     const keep = want(key, dataSize);
     const hash = crypto10.createHash("sha256");
@@ -84375,7 +84375,7 @@ function reportError(err, streams) {
   if (isReproofError(err)) {
     const lines = [`reproof: ${toDisplayText(err.message)}`];
     const { context } = err;
-    if (context.hint !== void 0) lines.push(`  hint: ${toDisplayText(context.hint)}`);
+    for (const hint of context.hint?.split("\n") ?? []) lines.push(`  hint: ${toDisplayText(hint)}`);
     if (context.detail !== void 0 && context.detail !== "") {
       lines.push(
         "  --- last lines of the build log ---",
@@ -85052,7 +85052,11 @@ async function findPath(root, glob, rel, seenAs) {
 async function isWalkable(root, glob, rel, seenAs) {
   const resolved = await resolveInside(root, rel, seenAs);
   if (resolved.kind === "outside" || resolved.kind === "loop") {
-    throw refusal(glob, displayRel(rel), "leads outside the build root");
+    throw refusal(
+      glob,
+      displayRel(rel),
+      resolved.kind === "loop" ? "is a loop of symbolic links" : "leads outside the build root"
+    );
   }
   return resolved.kind === "inside" && (await fs15.stat(resolved.path)).isDirectory();
 }
@@ -85085,7 +85089,7 @@ async function addArtifact(root, glob, entry, names, seenAs) {
     throw refusal(
       glob,
       `artifact ${displayRel(entry.rel)}`,
-      resolved.kind === "dangling" ? `symbolic link to ${toDisplayText(fromNameBytes(target))}, which does not exist` : "symbolic link leads outside the build root",
+      resolved.kind === "dangling" ? `symbolic link to ${toDisplayText(fromNameBytes(target))}, which does not exist` : resolved.kind === "loop" ? "symbolic link in a loop of links, which leads to no file" : "symbolic link leads outside the build root",
       { found: toDisplayText(fromNameBytes(target)) }
     );
   }
@@ -88853,8 +88857,12 @@ function renderBuildHuman(result, color) {
       )
     );
     for (const a of touched)
-      for (const change of a.changes[1])
-        out.push(c.dim(`    ${toDisplayText(a.name)} (run B): ${toDisplayText(change)}`));
+      for (const [run3, changes] of [
+        ["A", a.changes[0]],
+        ["B", a.changes[1]]
+      ])
+        for (const change of changes)
+          out.push(c.dim(`    ${toDisplayText(a.name)} (run ${run3}): ${toDisplayText(change)}`));
     if (result.outDir !== null) out.push(`copied to ${result.outDir} (normalized)`);
   } else {
     out.push(
@@ -88902,7 +88910,9 @@ function describeVariations(variations) {
   const notVaried = variations.filter((v) => v.status !== "effective").map(
     (v) => v.status === "no-effect" ? `${v.name} (no effect here${v.note === void 0 ? "" : `: ${v.note}`})` : `${v.name} (${v.note ?? "not available"})`
   );
-  return `${varied.join(", ")}${notVaried.length > 0 ? `; not varied: ${notVaried.join("; ")}` : ""}`;
+  const asked = new Set(variations.map((v) => v.name));
+  const notAsked = VARIATIONS.filter((name) => !asked.has(name));
+  return `${varied.join(", ")}${notVaried.length > 0 ? `; not varied: ${notVaried.join("; ")}` : ""}${notAsked.length > 0 ? `; not asked for: ${notAsked.join(", ")} (--vary all)` : ""}`;
 }
 function describeIsolation(result) {
   const iso = result.isolation;
@@ -88915,6 +88925,7 @@ var init_build_view = __esm({
     "use strict";
     init_duration();
     init_file_names();
+    init_variations();
     init_run_plan();
     init_output();
     MAX_NAMES_IN_WARNING = 10;

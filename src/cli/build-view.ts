@@ -1,6 +1,7 @@
 import type { BuildResult } from '../build/run-build.js'
 import { formatDuration } from '../config/duration.js'
 import { toDisplayText as shown } from '../file-names.js'
+import { VARIATIONS } from '../config/variations.js'
 import { FAKETIME_OFFSET_DAYS } from '../sandbox/run-plan.js'
 import { paint } from './output.js'
 
@@ -61,9 +62,14 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
         `  the builds wrote different bytes for ${touched.map((a) => shown(a.name)).join(', ')}; the normalized ones ship, and the record says how`,
       ),
     )
+    // What normalization changed, per run: the runs may need different changes.
     for (const a of touched)
-      for (const change of a.changes[1])
-        out.push(c.dim(`    ${shown(a.name)} (run B): ${shown(change)}`))
+      for (const [run, changes] of [
+        ['A', a.changes[0]],
+        ['B', a.changes[1]],
+      ] as const)
+        for (const change of changes)
+          out.push(c.dim(`    ${shown(a.name)} (run ${run}): ${shown(change)}`))
     if (result.outDir !== null) out.push(`copied to ${result.outDir} (normalized)`)
   } else {
     out.push(
@@ -129,7 +135,13 @@ export function describeVariations(variations: BuildResult['variations']): strin
         ? `${v.name} (no effect here${v.note === undefined ? '' : `: ${v.note}`})`
         : `${v.name} (${v.note ?? 'not available'})`,
     )
-  return `${varied.join(', ')}${notVaried.length > 0 ? `; not varied: ${notVaried.join('; ')}` : ''}`
+  // The variations nobody asked for are named too: a "reproducible" holds only for what
+  // was varied, and reprotest's defaults vary more than reproof's.
+  const asked = new Set<string>(variations.map((v) => v.name))
+  const notAsked = VARIATIONS.filter((name) => !asked.has(name))
+  return `${varied.join(', ')}${notVaried.length > 0 ? `; not varied: ${notVaried.join('; ')}` : ''}${
+    notAsked.length > 0 ? `; not asked for: ${notAsked.join(', ')} (--vary all)` : ''
+  }`
 }
 
 function describeIsolation(result: BuildResult): string {

@@ -36,7 +36,8 @@ export function reportError(err: unknown, streams: Streams): number {
   if (isReproofError(err)) {
     const lines = [`reproof: ${toDisplayText(err.message)}`]
     const { context } = err
-    if (context.hint !== undefined) lines.push(`  hint: ${toDisplayText(context.hint)}`)
+    // Several hints come one a line; each line is escaped on its own.
+    for (const hint of context.hint?.split('\n') ?? []) lines.push(`  hint: ${toDisplayText(hint)}`)
     if (context.detail !== undefined && context.detail !== '') {
       lines.push(
         '  --- last lines of the build log ---',

@@ -129,7 +129,11 @@ async function isWalkable(
 ): Promise<boolean> {
   const resolved = await resolveInside(root, rel, seenAs)
   if (resolved.kind === 'outside' || resolved.kind === 'loop') {
-    throw refusal(glob, displayRel(rel), 'leads outside the build root')
+    throw refusal(
+      glob,
+      displayRel(rel),
+      resolved.kind === 'loop' ? 'is a loop of symbolic links' : 'leads outside the build root',
+    )
   }
   return resolved.kind === 'inside' && (await fs.stat(resolved.path)).isDirectory()
 }
@@ -183,7 +187,9 @@ async function addArtifact(
       `artifact ${displayRel(entry.rel)}`,
       resolved.kind === 'dangling'
         ? `symbolic link to ${toDisplayText(fromNameBytes(target))}, which does not exist`
-        : 'symbolic link leads outside the build root',
+        : resolved.kind === 'loop'
+          ? 'symbolic link in a loop of links, which leads to no file'
+          : 'symbolic link leads outside the build root',
       { found: toDisplayText(fromNameBytes(target)) },
     )
   }

@@ -136,8 +136,9 @@ describe('the reproof executable', () => {
     const run = await spawnBuild('hello-c', [
       '-o',
       'hello',
+      // Long enough for run B to start 2.5 s after run A, and leave its process too.
       '--timeout',
-      '2s',
+      '4s',
       ...lingeringBuild(pids),
     ])
     expect(run.code).toBe(4)

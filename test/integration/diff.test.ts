@@ -161,6 +161,18 @@ describe('reproof diff', () => {
     ).toContain('mtime')
   })
 
+  it('reads a static library with its symbol table, and warns of nothing in it', async () => {
+    const dir = twoTrees({ 'f.c': 'int f(void) { return 1; }\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'f.c'), 'int f(void) { return 2; }\n')
+    })
+    // GNU ar names its symbol table "/": a member, not an absolute path.
+    sh(dir, 'for s in a b; do (cd $s && gcc -c f.c && ar rcsD libf.a f.o); done')
+    const { code, report } = await diff(path.join(dir, 'a/libf.a'), path.join(dir, 'b/libf.a'))
+    expect(code).toBe(1)
+    expect(paths(report)).toContain('libf.a!f.o')
+    expect(report?.warnings).toEqual([])
+  })
+
   it('decompresses bzip2 to show a text difference', async () => {
     const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')

@@ -176,6 +176,19 @@ withSandbox('the build sandbox', () => {
     expect(dangling.stderr).toMatch(
       /artifact link: symbolic link to \/\S+\/gone, which does not exist/,
     )
+    // A loop of links leads nowhere, not outside.
+    const loop = await build(source, [
+      '-o',
+      'link',
+      '--',
+      'sh',
+      '-c',
+      'ln -s link2 link && ln -s link link2',
+    ])
+    expect(loop.code).toBe(2)
+    expect(loop.stderr).toMatch(
+      /artifact link: symbolic link in a loop of links, which leads to no file/,
+    )
   })
 
   it('keeps /dev and /sys read-only, and the other run and both logs out of sight', async () => {

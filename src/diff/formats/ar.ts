@@ -66,7 +66,8 @@ export async function scanAr(
     }
     budget.spendEntry(where)
     const key = keyFor(name, seen)
-    const warning = nameWarning(name)
+    // GNU ar's symbol tables are named "/" and "/SYM64/": members, not absolute paths.
+    const warning = name === '/' || name === '/SYM64/' ? undefined : nameWarning(name)
     if (warning !== undefined) warnings.push(warning)
     const keep = want(key, dataSize)
     const hash = crypto.createHash('sha256')
