@@ -341,8 +341,9 @@ withSandbox('the build sandbox', () => {
     const { code, stderr } = await build(source, [
       '-o',
       'out.txt',
+      // Run B starts 2.5 s after run A.
       '--timeout',
-      '2s',
+      '5s',
       '--',
       'sh',
       '-c',
