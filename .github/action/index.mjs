@@ -85320,8 +85320,12 @@ async function reapGroup(group, marker) {
   return left.map((p) => p.name);
 }
 async function removeFaketimeMemory(pid) {
-  await fsp.rm(`/dev/shm/faketime_shm_${pid}`, { force: true });
-  await fsp.rm(`/dev/shm/sem.faketime_sem_${pid}`, { force: true });
+  const uid = process.getuid?.();
+  for (const file of [`/dev/shm/faketime_shm_${pid}`, `/dev/shm/sem.faketime_sem_${pid}`]) {
+    const stat = await fsp.lstat(file).catch(() => void 0);
+    if (stat?.isFile() !== true || uid !== void 0 && stat.uid !== uid) continue;
+    await fsp.unlink(file).catch(() => void 0);
+  }
 }
 function lineSplitter(onLine) {
   if (onLine === void 0) return () => void 0;
@@ -91018,15 +91022,20 @@ function ledgerTooBig(label, size) {
     { path: label }
   );
 }
-function parseLedger(text2, file) {
+function parseLedger(text2, file, from = {
+  head: GENESIS,
+  seqs: /* @__PURE__ */ new Map(),
+  line: 1
+}) {
   const records = [];
-  const seqs = /* @__PURE__ */ new Map();
-  let head = GENESIS;
+  const seqs = new Map(from.seqs);
+  let head = from.head;
   const bad = (line, what) => new ReproofError(
     "E_LEDGER",
-    `${file}:${line}: ${what}; the gate stops until a person has looked (reproof gate check)`,
+    `${file}:${line + from.line - 1}: ${what}; the gate stops until a person has looked (reproof gate check)`,
     { path: file }
   );
+  if (text2 === "") return records;
   const lines = text2.split("\n");
   if (lines.pop() !== "")
     throw bad(lines.length + 1, "the last line ends without a newline (cut or edited)");
@@ -91057,12 +91066,38 @@ function parseLedger(text2, file) {
     if (record2.seq !== expected)
       throw bad(i + 1, `sequence ${record2.seq} in ${record2.env}, expected ${expected}`);
     seqs.set(record2.env, record2.seq);
-    head = crypto18.createHash("sha256").update(line).digest("hex");
+    head = recordHashOfLine(line);
     records.push(record2);
   }
   return records;
 }
-var MAX_LINE_BYTES, MAX_LEDGER_BYTES, POLICY_FIELDS, PolicySchema, SignerSchema, hex642, RecordSchema3, FileLedger;
+function recordHashOfLine(line) {
+  return crypto18.createHash("sha256").update(line).digest("hex");
+}
+function readCheckpoint(file, schema, belongs, label) {
+  let text2;
+  try {
+    text2 = fs38.readFileSync(file, "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") return void 0;
+    throw err;
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(text2);
+  } catch {
+    json2 = void 0;
+  }
+  const parsed = safeParse(schema, json2);
+  if (!parsed.success || !belongs(parsed.output))
+    throw new ReproofError(
+      "E_LEDGER",
+      `${file}: not the checkpoint of ${label}; the gate stops until a person has looked`,
+      { path: file }
+    );
+  return parsed.output;
+}
+var MAX_LINE_BYTES, MAX_LEDGER_BYTES, POLICY_FIELDS, PolicySchema, SignerSchema, hex642, RecordSchema3, FileCheckpointSchema, FileLedger;
 var init_ledger = __esm({
   "src/gate/ledger.ts"() {
     "use strict";
@@ -91129,13 +91164,24 @@ var init_ledger = __esm({
       policy: optional(PolicySchema),
       signer: optional(SignerSchema)
     });
+    FileCheckpointSchema = strictObject({
+      ledger: string(),
+      bytes: pipe(number(), integer(), minValue(0)),
+      sha256: pipe(string(), regex(/^[0-9a-f]{64}$/)),
+      head: pipe(string(), regex(/^[0-9a-f]{64}$/)),
+      seqs: record(string(), pipe(number(), integer(), minValue(1)))
+    });
     FileLedger = class {
-      constructor(file, durability = { fsync: fs38.fsyncSync, syncDir }) {
+      constructor(file, durability = { fsync: fs38.fsyncSync, syncDir }, stateDir) {
         this.file = file;
         this.durability = durability;
+        const key = crypto18.createHash("sha256").update(path26.resolve(file)).digest("hex").slice(0, 32);
+        this.checkpointFile = stateDir === void 0 ? void 0 : path26.join(stateDir, "file-ledgers", `${key}.json`);
       }
       file;
       durability;
+      /** Where this machine keeps its checkpoint of the ledger, when it has a state directory. */
+      checkpointFile;
       get label() {
         return this.file;
       }
@@ -91212,7 +91258,62 @@ var init_ledger = __esm({
           fs38.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
-        return { records: parseLedger(bytes.toString("utf8"), this.file), recovered };
+        return { records: this.checkedRecords(bytes), recovered };
+      }
+      /**
+       * The records of `bytes`, the whole chain checked: from the checkpoint on when this
+       * machine verified the same first bytes before, from the first line otherwise.
+       */
+      checkedRecords(bytes) {
+        const checkpoint = this.loadCheckpoint();
+        let records;
+        if (checkpoint === void 0 || checkpoint.bytes === 0) {
+          records = parseLedger(bytes.toString("utf8"), this.file);
+        } else {
+          const prefix = bytes.subarray(0, checkpoint.bytes);
+          if (bytes.length < checkpoint.bytes || crypto18.createHash("sha256").update(prefix).digest("hex") !== checkpoint.sha256)
+            throw new ReproofError(
+              "E_LEDGER",
+              `${this.file}: its first ${checkpoint.bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFile ?? ""}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
+              { path: this.file }
+            );
+          const trusted = prefix.toString("utf8").split("\n").slice(0, -1).map((line) => JSON.parse(line));
+          records = [
+            ...trusted,
+            ...parseLedger(bytes.subarray(checkpoint.bytes).toString("utf8"), this.file, {
+              head: checkpoint.head,
+              seqs: new Map(Object.entries(checkpoint.seqs)),
+              line: trusted.length + 1
+            })
+          ];
+        }
+        if (checkpoint?.bytes !== bytes.length) this.saveCheckpoint(bytes, records);
+        return records;
+      }
+      loadCheckpoint() {
+        if (this.checkpointFile === void 0) return void 0;
+        return readCheckpoint(
+          this.checkpointFile,
+          FileCheckpointSchema,
+          (c) => c.ledger === path26.resolve(this.file),
+          this.file
+        );
+      }
+      saveCheckpoint(bytes, records) {
+        if (this.checkpointFile === void 0) return;
+        const last = records.at(-1);
+        const seqs = {};
+        for (const record2 of records) seqs[record2.env] = record2.seq;
+        const checkpoint = {
+          ledger: path26.resolve(this.file),
+          bytes: bytes.length,
+          sha256: crypto18.createHash("sha256").update(bytes).digest("hex"),
+          head: last === void 0 ? GENESIS : recordHashOfLine(recordBytes(last)),
+          seqs
+        };
+        fs38.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
+        writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}
+`);
       }
       /** The ledger's bytes, or undefined when there is none yet; bounded before reading. */
       readBytes() {
@@ -91508,27 +91609,12 @@ var init_git_ledger = __esm({
         );
       }
       loadCheckpoint() {
-        let text2;
-        try {
-          text2 = fs39.readFileSync(this.checkpointFile, "utf8");
-        } catch (err) {
-          if (err.code === "ENOENT") return void 0;
-          throw err;
-        }
-        let json2;
-        try {
-          json2 = JSON.parse(text2);
-        } catch {
-          json2 = void 0;
-        }
-        const parsed = safeParse(CheckpointSchema, json2);
-        if (!parsed.success || parsed.output.ledger !== this.label)
-          throw new ReproofError(
-            "E_LEDGER",
-            `${this.checkpointFile}: not the checkpoint of ${this.label}; the gate stops until a person has looked`,
-            { path: this.checkpointFile }
-          );
-        return parsed.output.commit;
+        return readCheckpoint(
+          this.checkpointFile,
+          CheckpointSchema,
+          (c) => c.ledger === this.label,
+          this.label
+        )?.commit;
       }
       verified(commit, result) {
         this.saveCheckpoint(commit);
@@ -91747,7 +91833,7 @@ function openLedger(spec, stateDir) {
     const { url: url2, branch } = parseGitLedgerSpec(spec);
     return new GitLedger(url2, branch, stateDir);
   }
-  return new FileLedger(spec);
+  return new FileLedger(spec, void 0, stateDir);
 }
 async function runGate(action, common) {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(common.env))

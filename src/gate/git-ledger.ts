@@ -14,6 +14,7 @@ import {
   keptBundleName,
   ledgerTooBig,
   parseLedger,
+  readCheckpoint,
   type LedgerRead,
 } from './ledger.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
@@ -185,27 +186,12 @@ export class GitLedger {
   }
 
   private loadCheckpoint(): string | undefined {
-    let text: string
-    try {
-      text = fs.readFileSync(this.checkpointFile, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    }
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = undefined
-    }
-    const parsed = v.safeParse(CheckpointSchema, json)
-    if (!parsed.success || parsed.output.ledger !== this.label)
-      throw new ReproofError(
-        'E_LEDGER',
-        `${this.checkpointFile}: not the checkpoint of ${this.label}; the gate stops until a person has looked`,
-        { path: this.checkpointFile },
-      )
-    return parsed.output.commit
+    return readCheckpoint(
+      this.checkpointFile,
+      CheckpointSchema,
+      (c) => c.ledger === this.label,
+      this.label,
+    )?.commit
   }
 
   private verified<T>(commit: string, result: T): T {

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
-import { syncDir, writeFileAtomic } from '../io/atomic-write.js'
+import { syncDir, writeFileAtomic, writeFileAtomicSync } from '../io/atomic-write.js'
 import { withFileLock } from '../io/file-lock.js'
 import { GENESIS, recordBytes, type LedgerRecord, type RecordedSigner } from './decide.js'
 import type { Step } from './git-ledger.js'
@@ -130,11 +130,34 @@ export interface Durability {
  * whole chain; writes happen under an exclusive lock and are fsynced (file and
  * directory) before anyone is told.
  */
+/**
+ * What this machine last verified of a file ledger: its first `bytes` bytes, their
+ * SHA-256, and the chain's state after them. A later read whose first bytes hash the
+ * same parses them without checking each record again (they are the bytes that were
+ * checked); one whose first bytes differ, or that is shorter, was rewritten or cut.
+ */
+const FileCheckpointSchema = v.strictObject({
+  ledger: v.string(),
+  bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  head: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  seqs: v.record(v.string(), v.pipe(v.number(), v.integer(), v.minValue(1))),
+})
+type FileCheckpoint = v.InferOutput<typeof FileCheckpointSchema>
+
 export class FileLedger {
+  /** Where this machine keeps its checkpoint of the ledger, when it has a state directory. */
+  readonly checkpointFile: string | undefined
+
   constructor(
     readonly file: string,
     private readonly durability: Durability = { fsync: fs.fsyncSync, syncDir },
-  ) {}
+    stateDir?: string,
+  ) {
+    const key = crypto.createHash('sha256').update(path.resolve(file)).digest('hex').slice(0, 32)
+    this.checkpointFile =
+      stateDir === undefined ? undefined : path.join(stateDir, 'file-ledgers', `${key}.json`)
+  }
 
   get label(): string {
     return this.file
@@ -227,7 +250,72 @@ export class FileLedger {
       fs.closeSync(fd)
       bytes = bytes.subarray(0, end)
     }
-    return { records: parseLedger(bytes.toString('utf8'), this.file), recovered }
+    return { records: this.checkedRecords(bytes), recovered }
+  }
+
+  /**
+   * The records of `bytes`, the whole chain checked: from the checkpoint on when this
+   * machine verified the same first bytes before, from the first line otherwise.
+   */
+  private checkedRecords(bytes: Buffer): LedgerRecord[] {
+    const checkpoint = this.loadCheckpoint()
+    let records: LedgerRecord[]
+    if (checkpoint === undefined || checkpoint.bytes === 0) {
+      records = parseLedger(bytes.toString('utf8'), this.file)
+    } else {
+      const prefix = bytes.subarray(0, checkpoint.bytes)
+      if (
+        bytes.length < checkpoint.bytes ||
+        crypto.createHash('sha256').update(prefix).digest('hex') !== checkpoint.sha256
+      )
+        throw new ReproofError(
+          'E_LEDGER',
+          `${this.file}: its first ${checkpoint.bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFile ?? ''}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
+          { path: this.file },
+        )
+      // Verified bytes: each line is a canonical record already, so parsing is enough.
+      const trusted = prefix
+        .toString('utf8')
+        .split('\n')
+        .slice(0, -1)
+        .map((line) => JSON.parse(line) as LedgerRecord)
+      records = [
+        ...trusted,
+        ...parseLedger(bytes.subarray(checkpoint.bytes).toString('utf8'), this.file, {
+          head: checkpoint.head,
+          seqs: new Map(Object.entries(checkpoint.seqs)),
+          line: trusted.length + 1,
+        }),
+      ]
+    }
+    if (checkpoint?.bytes !== bytes.length) this.saveCheckpoint(bytes, records)
+    return records
+  }
+
+  private loadCheckpoint(): FileCheckpoint | undefined {
+    if (this.checkpointFile === undefined) return undefined
+    return readCheckpoint(
+      this.checkpointFile,
+      FileCheckpointSchema,
+      (c) => c.ledger === path.resolve(this.file),
+      this.file,
+    )
+  }
+
+  private saveCheckpoint(bytes: Buffer, records: readonly LedgerRecord[]): void {
+    if (this.checkpointFile === undefined) return
+    const last = records.at(-1)
+    const seqs: Record<string, number> = {}
+    for (const record of records) seqs[record.env] = record.seq
+    const checkpoint: FileCheckpoint = {
+      ledger: path.resolve(this.file),
+      bytes: bytes.length,
+      sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+      head: last === undefined ? GENESIS : recordHashOfLine(recordBytes(last)),
+      seqs,
+    }
+    fs.mkdirSync(path.dirname(this.checkpointFile), { recursive: true })
+    writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}\n`)
   }
 
   /** The ledger's bytes, or undefined when there is none yet; bounded before reading. */
@@ -276,16 +364,26 @@ export class FileLedger {
  * linked to the previous line's hash, with per-environment sequence numbers going up
  * by one. Any break stops the gate, naming the line: a person must decide.
  */
-export function parseLedger(text: string, file: string): LedgerRecord[] {
+export function parseLedger(
+  text: string,
+  file: string,
+  // Where the text starts in a chain verified up to there (FileLedger's checkpoint).
+  from: { head: string; seqs: Map<string, number>; line: number } = {
+    head: GENESIS,
+    seqs: new Map(),
+    line: 1,
+  },
+): LedgerRecord[] {
   const records: LedgerRecord[] = []
-  const seqs = new Map<string, number>()
-  let head = GENESIS
+  const seqs = new Map(from.seqs)
+  let head = from.head
   const bad = (line: number, what: string): ReproofError =>
     new ReproofError(
       'E_LEDGER',
-      `${file}:${line}: ${what}; the gate stops until a person has looked (reproof gate check)`,
+      `${file}:${line + from.line - 1}: ${what}; the gate stops until a person has looked (reproof gate check)`,
       { path: file },
     )
+  if (text === '') return records
   const lines = text.split('\n')
   // A whole ledger ends with a newline. A file ledger's reader cuts a torn tail off before
   // parsing; anywhere else (a git ledger is written a whole commit at a time) a last line
@@ -322,8 +420,47 @@ export function parseLedger(text: string, file: string): LedgerRecord[] {
       throw bad(i + 1, `sequence ${record.seq} in ${record.env}, expected ${expected}`)
     seqs.set(record.env, record.seq)
     // The line is the record's canonical bytes (checked above), so hash it as it is.
-    head = crypto.createHash('sha256').update(line).digest('hex')
+    head = recordHashOfLine(line)
     records.push(record)
   }
   return records
+}
+
+/** The hash the next record's `prev` names: SHA-256 of the record's canonical line. */
+function recordHashOfLine(line: string): string {
+  return crypto.createHash('sha256').update(line).digest('hex')
+}
+
+/**
+ * A checkpoint file (this module's, or a git ledger's), or undefined when there is none.
+ * One that is not a checkpoint, or not of `label`, stops the gate: it is this machine's
+ * memory of what it verified, and guessing past it would forget that.
+ */
+export function readCheckpoint<T>(
+  file: string,
+  schema: v.GenericSchema<unknown, T>,
+  belongs: (checkpoint: T) => boolean,
+  label: string,
+): T | undefined {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  const parsed = v.safeParse(schema, json)
+  if (!parsed.success || !belongs(parsed.output))
+    throw new ReproofError(
+      'E_LEDGER',
+      `${file}: not the checkpoint of ${label}; the gate stops until a person has looked`,
+      { path: file },
+    )
+  return parsed.output
 }

@@ -24,7 +24,7 @@ export function openLedger(spec: string, stateDir: string): Ledger {
     const { url, branch } = parseGitLedgerSpec(spec)
     return new GitLedger(url, branch, stateDir)
   }
-  return new FileLedger(spec)
+  return new FileLedger(spec, undefined, stateDir)
 }
 
 export interface GateCommon {

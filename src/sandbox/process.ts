@@ -218,8 +218,14 @@ async function reapGroup(group: number | undefined, marker: string): Promise<str
  * (Inside the sandbox it lands on the run's private /dev/shm and goes with it.)
  */
 export async function removeFaketimeMemory(pid: number): Promise<void> {
-  await fsp.rm(`/dev/shm/faketime_shm_${pid}`, { force: true })
-  await fsp.rm(`/dev/shm/sem.faketime_sem_${pid}`, { force: true })
+  // Only a plain file of this user's: another user's file under a reused PID is not the
+  // run's, and a failure to clean up after the run is no reason to fail the build.
+  const uid = process.getuid?.()
+  for (const file of [`/dev/shm/faketime_shm_${pid}`, `/dev/shm/sem.faketime_sem_${pid}`]) {
+    const stat = await fsp.lstat(file).catch(() => undefined)
+    if (stat?.isFile() !== true || (uid !== undefined && stat.uid !== uid)) continue
+    await fsp.unlink(file).catch(() => undefined)
+  }
 }
 
 function lineSplitter(onLine: ((line: string) => void) | undefined): (chunk: Buffer) => void {

@@ -25,7 +25,10 @@ function forge(records: readonly Omit<LedgerRecord, 'prev'>[]): string {
 const read = (ledger: string): LedgerRecord[] =>
   parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
 
-const check = (ledger: string, key = kit.pub) => gate(ledger, ['check', '--key', key])
+// Each check as on a machine that never saw the ledger before: one that did would refuse
+// these rewrites earlier, by its checkpoint (tested below), before weighing any evidence.
+const check = (ledger: string, key = kit.pub) =>
+  gate(ledger, ['check', '--key', key, '--state-dir', makeTemp()])
 
 describe('gate check verifies the evidence of every record, not only the links', () => {
   it('keeps, in each record, the policy and the signer it was verified with', async () => {
@@ -116,6 +119,26 @@ describe('gate check verifies the evidence of every record, not only the links',
     expect((await check(ledger)).stderr).toContain(
       'format 2 records, and only they, carry both policy and signer',
     )
+  })
+
+  it('on a machine that verified the ledger, refuses it rewritten or cut back, valid chain or not', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const state = makeTemp()
+    const here = (...args: string[]) => gate(ledger, [...args, '--state-dir', state])
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    expect((await here('check', '--key', kit.pub)).code).toBe(0)
+    const text = fs.readFileSync(ledger, 'utf8')
+    // Cut back to the first record: a valid chain, and the last release is gone.
+    fs.writeFileSync(ledger, text.slice(0, text.indexOf('\n') + 1))
+    const cut = await here('check', '--key', kit.pub)
+    expect(cut.code).toBe(3)
+    expect(cut.stderr).toMatch(/are not the ones this machine verified .*cut or rewritten/)
+    // Nor does it show the cut ledger's current release as current.
+    expect((await here('status', '--env', 'prod')).code).toBe(3)
+    // The same bytes back: accepted again; an appended record is checked as usual.
+    fs.writeFileSync(ledger, text)
+    expect((await here('check', '--key', kit.pub)).code).toBe(0)
   })
 
   it('needs the trust the gates use', async () => {
