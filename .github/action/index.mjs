@@ -1212,7 +1212,7 @@ var require_command = __commonJS({
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
     var path29 = __require("node:path");
-    var fs41 = __require("node:fs");
+    var fs42 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2206,7 +2206,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs41.existsSync(executableFile)) return;
+        if (fs42.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2225,10 +2225,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
           const localBin = path29.resolve(baseDir, baseName);
-          if (fs41.existsSync(localBin)) return localBin;
+          if (fs42.existsSync(localBin)) return localBin;
           if (sourceExt.includes(path29.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs41.existsSync(`${localBin}${ext}`)
+            (ext) => fs42.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2240,7 +2240,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs41.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs42.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
@@ -49799,7 +49799,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs41 = __require("fs/promises");
+    var fs42 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -49808,7 +49808,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs41.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs42.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -49872,10 +49872,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs41 = __require("fs/promises");
+    var fs42 = __require("fs/promises");
     var pathExists = async (path29) => {
       try {
-        await fs41.access(path29);
+        await fs42.access(path29);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -49892,21 +49892,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs41.mkdir(dirname(destination), { recursive: true });
+      await fs42.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs41.rename(source, destination);
+        await fs42.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs41.lstat(source);
+          const sourceStat = await fs42.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs41.readdir(source);
+            const files = await fs42.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs41.copyFile(source, destination);
+            await fs42.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -49914,25 +49914,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs41.readlink(symSource);
+          let target = await fs42.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetType = "file";
           try {
-            const targetStat = await fs41.stat(resolve(dirname(symSource), target));
+            const targetStat = await fs42.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetType = "junction";
             }
           } catch {
           }
-          await fs41.symlink(
+          await fs42.symlink(
             target,
             symDestination,
             targetType
           );
         }));
-        await fs41.rm(source, { recursive: true, force: true });
+        await fs42.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -49960,19 +49960,19 @@ var require_lib5 = __commonJS({
 var require_cache_dir = __commonJS({
   "node_modules/cacache/lib/util/cache-dir.js"(exports, module) {
     "use strict";
-    var fs41 = __require("fs/promises");
+    var fs42 = __require("fs/promises");
     var path29 = __require("path");
     var tagContent = `Signature: 8a477f597d28d172789f06886806bc55
 # This file is a cache directory tag created by cacache.
 # For information about cache directory tags, see https://bford.info/cachedir/
 `;
     async function mkdir(cache) {
-      await fs41.mkdir(cache, { recursive: true, owner: "inherit" });
+      await fs42.mkdir(cache, { recursive: true, owner: "inherit" });
       await writeTag(cache);
     }
     async function writeTag(cache) {
       try {
-        await fs41.writeFile(path29.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
+        await fs42.writeFile(path29.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
       } catch (err) {
         if (err.code !== "EEXIST") {
           throw err;
@@ -49992,7 +49992,7 @@ var require_tmp = __commonJS({
     "use strict";
     var crypto23 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs41 = __require("fs/promises");
+    var fs42 = __require("fs/promises");
     var path29 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
@@ -50004,9 +50004,9 @@ var require_tmp = __commonJS({
       const { tmpPrefix } = opts;
       const tmpDir = path29.join(cache, "tmp");
       await cacheDir.mkdir(cache);
-      await fs41.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      await fs42.mkdir(tmpDir, { recursive: true, owner: "inherit" });
       const target = `${tmpDir}${path29.sep}${tmpPrefix || ""}`;
-      return fs41.mkdtemp(target, { owner: "inherit" });
+      return fs42.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -51536,8 +51536,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs41 = __require("fs");
-    var writev = fs41.writev;
+    var fs42 = __require("fs");
+    var writev = fs42.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -51602,7 +51602,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs41.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs42.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -51623,7 +51623,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs41.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs42.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -51638,7 +51638,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs41.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs42.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -51684,7 +51684,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs41.openSync(this[_path], "r"));
+          this[_onopen](null, fs42.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -51699,7 +51699,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs41.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs42.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -51717,7 +51717,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs41.closeSync(fd);
+          fs42.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51766,7 +51766,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs41.open(
+        fs42.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -51815,7 +51815,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs41.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs42.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -51861,7 +51861,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs41.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs42.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -51870,7 +51870,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs41.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs42.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -51880,7 +51880,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs41.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs42.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -51888,7 +51888,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs41.closeSync(fd);
+          fs42.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51897,7 +51897,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs41.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs42.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -51921,7 +51921,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs41 = __require("fs/promises");
+    var fs42 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -51931,13 +51931,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs41.stat(cpath2);
+        const stat2 = size ? { size } : await fs42.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs41.readFile(cpath, { encoding: null });
+      const data = await fs42.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -51966,7 +51966,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs41.stat(cpath2);
+          const stat2 = size ? { size } : await fs42.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -51976,7 +51976,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs41.copyFile(cpath, dest);
+        return fs42.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -51986,7 +51986,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs41.stat(cpath);
+          const stat = await fs42.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -52208,7 +52208,7 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs41 = __require("fs/promises");
+    var fs42 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
@@ -52233,11 +52233,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs41.writeFile(tmp.target, data, { flag: "wx" });
+          await fs42.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs41.rm(tmp.target, { recursive: true, force: true });
+            await fs42.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -52299,7 +52299,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs41.rm(tmp.target, { recursive: true, force: true });
+          await fs42.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -52335,7 +52335,7 @@ var require_write = __commonJS({
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
       await cacheDir.mkdir(cache);
-      await fs41.mkdir(path29.dirname(tmpTarget), { recursive: true });
+      await fs42.mkdir(path29.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -52349,7 +52349,7 @@ var require_write = __commonJS({
       }
       moveOperations.set(
         destination,
-        fs41.mkdir(destDir, { recursive: true }).then(async () => {
+        fs42.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -55990,7 +55990,7 @@ var require_index_min2 = __commonJS({
     exports.glob = exports.sync = exports.iterate = exports.iterateSync = exports.stream = exports.streamSync = exports.Ignore = exports.hasMagic = exports.Glob = exports.unescape = exports.escape = void 0;
     exports.globStreamSync = Tt;
     exports.globStream = us;
-    exports.globSync = fs41;
+    exports.globSync = fs42;
     exports.globIterateSync = Ft;
     exports.globIterate = ds;
     var Si = Y();
@@ -56021,7 +56021,7 @@ var require_index_min2 = __commonJS({
     function us(r, t = {}) {
       return new nt.Glob(r, t).stream();
     }
-    function fs41(r, t = {}) {
+    function fs42(r, t = {}) {
       return new nt.Glob(r, t).walkSync();
     }
     async function vi(r, t = {}) {
@@ -56037,8 +56037,8 @@ var require_index_min2 = __commonJS({
     exports.stream = Object.assign(us, { sync: Tt });
     exports.iterateSync = Ft;
     exports.iterate = Object.assign(ds, { sync: Ft });
-    exports.sync = Object.assign(fs41, { stream: Tt, iterate: Ft });
-    exports.glob = Object.assign(vi, { glob: vi, globSync: fs41, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
+    exports.sync = Object.assign(fs42, { stream: Tt, iterate: Ft });
+    exports.glob = Object.assign(vi, { glob: vi, globSync: fs42, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
     exports.glob.glob = exports.glob;
   }
 });
@@ -56058,14 +56058,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs41 = __require("fs/promises");
+    var fs42 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs41.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs42.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -69473,7 +69473,7 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
-    var fs41 = __importStar(__require("fs"));
+    var fs42 = __importStar(__require("fs"));
     var path29 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
@@ -69552,9 +69552,9 @@ var require_updater = __commonJS({
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs41.createReadStream(fileName));
+          await targetInfo.verify(fs42.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs41.copyFileSync(fileName, targetPath);
+          fs42.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -69563,8 +69563,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs41.existsSync(filePath)) {
-            await targetInfo.verify(fs41.createReadStream(filePath));
+          if (fs42.existsSync(filePath)) {
+            await targetInfo.verify(fs42.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -69575,7 +69575,7 @@ var require_updater = __commonJS({
       loadLocalMetadata(fileName) {
         const filePath = path29.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs41.readFileSync(filePath);
+        return fs42.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -69733,7 +69733,7 @@ var require_updater = __commonJS({
         try {
           const filePath = path29.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs41.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs42.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -73650,8 +73650,8 @@ var require_utils7 = __commonJS({
     exports.array = array2;
     var errno = require_errno();
     exports.errno = errno;
-    var fs41 = require_fs();
-    exports.fs = fs41;
+    var fs42 = require_fs();
+    exports.fs = fs42;
     var path29 = require_path2();
     exports.path = path29;
     var pattern = require_pattern();
@@ -73835,12 +73835,12 @@ var require_fs2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs41 = __require("fs");
+    var fs42 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs41.lstat,
-      stat: fs41.stat,
-      lstatSync: fs41.lstatSync,
-      statSync: fs41.statSync
+      lstat: fs42.lstat,
+      stat: fs42.stat,
+      lstatSync: fs42.lstatSync,
+      statSync: fs42.statSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -73857,12 +73857,12 @@ var require_settings = __commonJS({
   "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var fs41 = require_fs2();
+    var fs42 = require_fs2();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs41.createFileSystemAdapter(this._options.fs);
+        this.fs = fs42.createFileSystemAdapter(this._options.fs);
         this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
       }
@@ -74017,8 +74017,8 @@ var require_utils8 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.fs = void 0;
-    var fs41 = require_fs3();
-    exports.fs = fs41;
+    var fs42 = require_fs3();
+    exports.fs = fs42;
   }
 });
 
@@ -74213,14 +74213,14 @@ var require_fs4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs41 = __require("fs");
+    var fs42 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs41.lstat,
-      stat: fs41.stat,
-      lstatSync: fs41.lstatSync,
-      statSync: fs41.statSync,
-      readdir: fs41.readdir,
-      readdirSync: fs41.readdirSync
+      lstat: fs42.lstat,
+      stat: fs42.stat,
+      lstatSync: fs42.lstatSync,
+      statSync: fs42.statSync,
+      readdir: fs42.readdir,
+      readdirSync: fs42.readdirSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -74239,12 +74239,12 @@ var require_settings2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     var path29 = __require("path");
     var fsStat = require_out();
-    var fs41 = require_fs4();
+    var fs42 = require_fs4();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs41.createFileSystemAdapter(this._options.fs);
+        this.fs = fs42.createFileSystemAdapter(this._options.fs);
         this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path29.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
@@ -75626,16 +75626,16 @@ var require_settings4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs41 = __require("fs");
+    var fs42 = __require("fs");
     var os9 = __require("os");
     var CPU_COUNT = Math.max(os9.cpus().length, 1);
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs41.lstat,
-      lstatSync: fs41.lstatSync,
-      stat: fs41.stat,
-      statSync: fs41.statSync,
-      readdir: fs41.readdir,
-      readdirSync: fs41.readdirSync
+      lstat: fs42.lstat,
+      lstatSync: fs42.lstatSync,
+      stat: fs42.stat,
+      statSync: fs42.statSync,
+      readdir: fs42.readdir,
+      readdirSync: fs42.readdirSync
     };
     var Settings = class {
       constructor(_options = {}) {
@@ -82281,7 +82281,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs41 = __require("fs");
+    var fs42 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
     var Readable3 = stream.Readable;
@@ -82301,7 +82301,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
       var self = this;
       self.pend.go(function(cb) {
-        fs41.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+        fs42.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -82318,7 +82318,7 @@ var require_fd_slicer = __commonJS({
       self.refCount -= 1;
       if (self.refCount < 0) throw new Error("invalid unref");
       if (self.refCount > 0) return;
-      fs41.close(self.fd, onCloseDone);
+      fs42.close(self.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self.emit("error", err);
@@ -82350,7 +82350,7 @@ var require_fd_slicer = __commonJS({
       }
       self.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs41.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+        fs42.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
           if (err) {
             self.destroy(err);
           } else if (bytesRead === 0) {
@@ -82710,7 +82710,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs41 = __require("fs");
+    var fs42 = __require("fs");
     var zlib4 = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util = __require("util");
@@ -82779,10 +82779,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs41.open(path29, "r", function(err, fd) {
+      fs42.open(path29, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs41.close(fd, defaultCallback);
+          if (err2) fs42.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -82799,7 +82799,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs41.fstat(fd, function(err, stats) {
+      fs42.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -90586,19 +90586,70 @@ var init_run_verify = __esm({
   }
 });
 
+// src/config/policy-file.ts
+var policy_file_exports = {};
+__export(policy_file_exports, {
+  readPolicyFile: () => readPolicyFile
+});
+import fs36 from "node:fs";
+function readPolicyFile(file) {
+  let json2;
+  try {
+    json2 = JSON.parse(fs36.readFileSync(file, "utf8"));
+  } catch {
+    throw new ReproofError("E_INPUT", `--policy ${file}: not a readable JSON file`, { path: file });
+  }
+  const parsed = safeParse(PolicyFileSchema, json2);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    throw new ReproofError(
+      "E_INPUT",
+      `--policy ${file}: ${issue.message} at ${getDotPath(issue) ?? "the top"}`,
+      { path: file }
+    );
+  }
+  return parsed.output;
+}
+var PolicyFileSchema;
+var init_policy_file = __esm({
+  "src/config/policy-file.ts"() {
+    "use strict";
+    init_dist();
+    init_errors();
+    PolicyFileSchema = strictObject({
+      builderId: optional(string()),
+      sourceUri: optional(string()),
+      repo: optional(string()),
+      owner: optional(string()),
+      sourceRef: optional(string()),
+      sourceRefRegexp: optional(string()),
+      sourceDigest: optional(string()),
+      signerWorkflow: optional(string()),
+      signerRepo: optional(string()),
+      signerDigest: optional(string()),
+      denySelfHostedRunners: optional(boolean()),
+      predicateType: optional(string()),
+      buildType: optional(string()),
+      requireReproduced: optional(boolean()),
+      maxAge: optional(string())
+    });
+  }
+});
+
 // src/cli/verify-action.ts
 var verify_action_exports = {};
 __export(verify_action_exports, {
   checkPolicyFitsTrust: () => checkPolicyFitsTrust,
+  readPolicyFlag: () => readPolicyFlag,
   splitSubjects: () => splitSubjects,
   toPolicy: () => toPolicy,
   toTrust: () => toTrust,
   verifyAction: () => verifyAction
 });
-import fs36 from "node:fs";
+import fs37 from "node:fs";
 async function verifyAction(artifacts, flags, streams) {
   const trust = toTrust(flags);
-  const policy = toPolicy(flags);
+  const policy = toPolicy(flags, await readPolicyFlag(flags));
   checkPolicyFitsTrust(policy, trust);
   const { files, digests } = splitSubjects(artifacts);
   if (flags.rebuild === true && flags.source === void 0)
@@ -90691,7 +90742,7 @@ function splitSubjects(args) {
     if (DIGEST_SUBJECT.test(arg)) {
       const [algorithm, hex] = arg.split(":");
       digests.push({ path: arg, [algorithm]: hex, file: false });
-    } else if (/^sha(256|512):/i.test(arg) && !fs36.existsSync(arg)) {
+    } else if (/^sha(256|512):/i.test(arg) && !fs37.existsSync(arg)) {
       throw new ReproofError(
         "E_USAGE",
         `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`
@@ -90702,28 +90753,12 @@ function splitSubjects(args) {
   }
   return { files, digests };
 }
-function toPolicy(flags) {
-  let file = {};
-  if (flags.policy !== void 0) {
-    let json2;
-    try {
-      json2 = JSON.parse(fs36.readFileSync(flags.policy, "utf8"));
-    } catch {
-      throw new ReproofError("E_INPUT", `--policy ${flags.policy}: not a readable JSON file`, {
-        path: flags.policy
-      });
-    }
-    const parsed = safeParse(PolicyFileSchema, json2);
-    if (!parsed.success) {
-      const issue = parsed.issues[0];
-      throw new ReproofError(
-        "E_INPUT",
-        `--policy ${flags.policy}: ${issue.message} at ${getDotPath(issue) ?? "the top"}`,
-        { path: flags.policy }
-      );
-    }
-    file = parsed.output;
-  }
+async function readPolicyFlag(flags) {
+  if (flags.policy === void 0) return {};
+  const { readPolicyFile: readPolicyFile2 } = await Promise.resolve().then(() => (init_policy_file(), policy_file_exports));
+  return readPolicyFile2(flags.policy);
+}
+function toPolicy(flags, file = {}) {
   const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp;
   checkRegexp(sourceRefRegexp, "--source-ref-regexp");
   const maxAge = flags.maxAge ?? file.maxAge;
@@ -90781,33 +90816,15 @@ function renderVerify(result, color) {
   return `${lines.join("\n")}
 `;
 }
-var PolicyFileSchema, DIGEST_SUBJECT, MAX_AGE_LIMIT_MS;
+var DIGEST_SUBJECT, MAX_AGE_LIMIT_MS;
 var init_verify_action = __esm({
   "src/cli/verify-action.ts"() {
     "use strict";
-    init_dist();
     init_duration();
     init_errors();
     init_policy();
     init_run_verify();
     init_output();
-    PolicyFileSchema = strictObject({
-      builderId: optional(string()),
-      sourceUri: optional(string()),
-      repo: optional(string()),
-      owner: optional(string()),
-      sourceRef: optional(string()),
-      sourceRefRegexp: optional(string()),
-      sourceDigest: optional(string()),
-      signerWorkflow: optional(string()),
-      signerRepo: optional(string()),
-      signerDigest: optional(string()),
-      denySelfHostedRunners: optional(boolean()),
-      predicateType: optional(string()),
-      buildType: optional(string()),
-      requireReproduced: optional(boolean()),
-      maxAge: optional(string())
-    });
     DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
     MAX_AGE_LIMIT_MS = 100 * 365 * 864e5;
   }
@@ -90924,14 +90941,14 @@ var init_check_store = __esm({
 
 // src/io/file-lock.ts
 import { spawn as spawn2 } from "node:child_process";
-import fs37 from "node:fs";
+import fs38 from "node:fs";
 import os6 from "node:os";
 async function withFileLock(lockFile, timeoutMs, work) {
   let fd;
   try {
-    fd = fs37.openSync(
+    fd = fs38.openSync(
       lockFile,
-      fs37.constants.O_RDWR | fs37.constants.O_CREAT | fs37.constants.O_NOFOLLOW,
+      fs38.constants.O_RDWR | fs38.constants.O_CREAT | fs38.constants.O_NOFOLLOW,
       384
     );
   } catch (err) {
@@ -90943,12 +90960,12 @@ async function withFileLock(lockFile, timeoutMs, work) {
   }
   try {
     await acquire(fd, lockFile, timeoutMs);
-    fs37.ftruncateSync(fd, 0);
-    fs37.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
+    fs38.ftruncateSync(fd, 0);
+    fs38.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
 `, 0);
     return await work();
   } finally {
-    fs37.closeSync(fd);
+    fs38.closeSync(fd);
   }
 }
 function acquire(fd, lockFile, timeoutMs) {
@@ -90993,7 +91010,7 @@ function acquire(fd, lockFile, timeoutMs) {
 }
 function holder(lockFile) {
   try {
-    const owner = JSON.parse(fs37.readFileSync(lockFile, "utf8"));
+    const owner = JSON.parse(fs38.readFileSync(lockFile, "utf8"));
     return typeof owner.pid === "number" && typeof owner.host === "string" ? ` (pid ${owner.pid} on ${owner.host})` : "";
   } catch {
     return "";
@@ -91010,7 +91027,7 @@ var init_file_lock = __esm({
 
 // src/gate/ledger.ts
 import crypto18 from "node:crypto";
-import fs38 from "node:fs";
+import fs39 from "node:fs";
 import path26 from "node:path";
 function keptBundleName(bundleDigest) {
   return `bundles/${bundleDigest}.sigstore.json`;
@@ -91077,7 +91094,7 @@ function recordHashOfLine(line) {
 function readCheckpoint(file, schema, belongs, label) {
   let text2;
   try {
-    text2 = fs38.readFileSync(file, "utf8");
+    text2 = fs39.readFileSync(file, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -91172,7 +91189,7 @@ var init_ledger = __esm({
       seqs: record(string(), pipe(number(), integer(), minValue(1)))
     });
     FileLedger = class {
-      constructor(file, durability = { fsync: fs38.fsyncSync, syncDir }, stateDir) {
+      constructor(file, durability = { fsync: fs39.fsyncSync, syncDir }, stateDir) {
         this.file = file;
         this.durability = durability;
         const key = crypto18.createHash("sha256").update(path26.resolve(file)).digest("hex").slice(0, 32);
@@ -91198,17 +91215,17 @@ var init_ledger = __esm({
         const found = /* @__PURE__ */ new Map();
         for (const digest of new Set(bundleDigests)) {
           const file = this.kept(digest);
-          const size = fs38.statSync(file, { throwIfNoEntry: false })?.size;
+          const size = fs39.statSync(file, { throwIfNoEntry: false })?.size;
           found.set(
             digest,
-            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto18.createHash("sha256").update(fs38.readFileSync(file)).digest("hex")
+            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto18.createHash("sha256").update(fs39.readFileSync(file)).digest("hex")
           );
         }
         return found;
       }
       bundleFile(bundleDigest) {
         const file = this.kept(bundleDigest);
-        return fs38.existsSync(file) ? file : void 0;
+        return fs39.existsSync(file) ? file : void 0;
       }
       /**
        * Read, decide and append under the lock. The bundle is stored before the record that
@@ -91220,7 +91237,7 @@ var init_ledger = __esm({
           const { append, result } = step(this.read());
           if (append !== void 0) {
             const target = this.kept(append.bundleDigest);
-            if (!fs38.existsSync(target)) await writeFileAtomic(target, append.bundle);
+            if (!fs39.existsSync(target)) await writeFileAtomic(target, append.bundle);
             this.append(append.record);
             await this.syncDirectory();
           }
@@ -91251,11 +91268,11 @@ var init_ledger = __esm({
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
           recovered = `${this.file}.torn-${crypto18.createHash("sha256").update(torn).digest("hex").slice(0, 16)}`;
-          fs38.writeFileSync(recovered, torn);
-          fs38.truncateSync(this.file, end);
-          const fd = fs38.openSync(this.file, "r+");
+          fs39.writeFileSync(recovered, torn);
+          fs39.truncateSync(this.file, end);
+          const fd = fs39.openSync(this.file, "r+");
           this.durability.fsync(fd);
-          fs38.closeSync(fd);
+          fs39.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
         return { records: this.checkedRecords(bytes), recovered };
@@ -91311,7 +91328,7 @@ var init_ledger = __esm({
           head: last === void 0 ? GENESIS : recordHashOfLine(recordBytes(last)),
           seqs
         };
-        fs38.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
+        fs39.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
         writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}
 `);
       }
@@ -91319,29 +91336,29 @@ var init_ledger = __esm({
       readBytes() {
         let fd;
         try {
-          fd = fs38.openSync(this.file, "r");
+          fd = fs39.openSync(this.file, "r");
         } catch (err) {
           if (err.code === "ENOENT") return void 0;
           throw err;
         }
         try {
-          const { size } = fs38.fstatSync(fd);
+          const { size } = fs39.fstatSync(fd);
           if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size);
-          return fs38.readFileSync(fd);
+          return fs39.readFileSync(fd);
         } finally {
-          fs38.closeSync(fd);
+          fs39.closeSync(fd);
         }
       }
       /** Appends one record and makes it durable before returning. */
       append(record2) {
-        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
-        const fd = fs38.openSync(this.file, "a");
+        fs39.mkdirSync(path26.dirname(this.file), { recursive: true });
+        const fd = fs39.openSync(this.file, "a");
         try {
-          fs38.writeSync(fd, `${recordBytes(record2)}
+          fs39.writeSync(fd, `${recordBytes(record2)}
 `);
           this.durability.fsync(fd);
         } finally {
-          fs38.closeSync(fd);
+          fs39.closeSync(fd);
         }
       }
       async syncDirectory() {
@@ -91349,7 +91366,7 @@ var init_ledger = __esm({
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
+        fs39.mkdirSync(path26.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -91441,7 +91458,7 @@ var init_ledger_history = __esm({
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
 import crypto20 from "node:crypto";
-import fs39 from "node:fs";
+import fs40 from "node:fs";
 import os7 from "node:os";
 import path27 from "node:path";
 function parseGitLedgerSpec(spec) {
@@ -91512,7 +91529,7 @@ var init_git_ledger = __esm({
         this.branch = branch;
         const key = crypto20.createHash("sha256").update(this.label).digest("hex").slice(0, 32);
         this.checkpointFile = path27.join(stateDir, "git-ledgers", `${key}.json`);
-        this.work = fs39.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
+        this.work = fs40.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
         this.git(["init", "-q", "--bare"]);
       }
       url;
@@ -91530,7 +91547,7 @@ var init_git_ledger = __esm({
         return `${this.label}:${LEDGER_FILE}`;
       }
       close() {
-        fs39.rmSync(this.work, { recursive: true, force: true });
+        fs40.rmSync(this.work, { recursive: true, force: true });
       }
       /**
        * Fetches the branch, checks that its history only ever appended to the ledger since
@@ -91683,7 +91700,7 @@ var init_git_ledger = __esm({
         try {
           const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
           const file = path27.join(this.work, `${bundleDigest}.sigstore.json`);
-          fs39.writeFileSync(file, bytes);
+          fs40.writeFileSync(file, bytes);
           return file;
         } catch {
           return void 0;
@@ -91753,7 +91770,7 @@ var init_git_ledger = __esm({
         const text2 = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
         const index = path27.join(this.work, "index");
-        fs39.rmSync(index, { force: true });
+        fs40.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
         const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text2 }).trim();
@@ -92084,7 +92101,7 @@ async function gateAction(sub, artifact, flags, streams) {
       stateDir,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os8.userInfo().username,
       trust: toTrust({ ...flags, bundle: "" }),
-      policy: toPolicy({ ...flags, bundle: "" }),
+      policy: toPolicy({ ...flags, bundle: "" }, await readPolicyFlag({ ...flags, bundle: "" })),
       lockTimeoutMs
     };
     if (sub === "rollback" && (flags.reason ?? "").trim() === "")
@@ -92182,7 +92199,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs40 from "node:fs";
+import fs41 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -92698,11 +92715,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs40.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs41.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs40.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs41.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const line = stderr.split("\n").find((l) => l.startsWith("reproof: ")) ?? `reproof ${mode} ended with exit code ${code}`;
@@ -92726,7 +92743,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs40.appendFileSync(file, text2);
+  fs41.appendFileSync(file, text2);
 }
 function annotate(level, message) {
   process.stdout.write(

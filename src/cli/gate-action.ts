@@ -8,7 +8,7 @@ import { runGateCheck } from '../gate/run-check.js'
 import { openLedger, runGate } from '../gate/run-gate.js'
 import type { GateFlags } from './gate-command.js'
 import { paint, useColor, type Streams } from './output.js'
-import { toPolicy, toTrust } from './verify-action.js'
+import { readPolicyFlag, toPolicy, toTrust } from './verify-action.js'
 
 export async function gateAction(
   sub: 'deploy' | 'rollback' | 'status' | 'history' | 'check',
@@ -30,7 +30,7 @@ export async function gateAction(
       stateDir,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os.userInfo().username,
       trust: toTrust({ ...flags, bundle: '' }),
-      policy: toPolicy({ ...flags, bundle: '' }),
+      policy: toPolicy({ ...flags, bundle: '' }, await readPolicyFlag({ ...flags, bundle: '' })),
       lockTimeoutMs,
     }
     if (sub === 'rollback' && (flags.reason ?? '').trim() === '')

@@ -1,30 +1,12 @@
 import fs from 'node:fs'
-import * as v from 'valibot'
 import { parseDuration } from '../config/duration.js'
+import type { PolicyFile } from '../config/policy-file.js'
 import { EXIT, ReproofError } from '../errors.js'
 import { CERTIFICATE_ONLY, type ArtifactDigests, type Policy } from '../verify/policy.js'
 import { runVerify, type VerifyResult } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
 import { paint, useColor, type Streams } from './output.js'
 import type { VerifyFlags } from './verify-command.js'
-
-const PolicyFileSchema = v.strictObject({
-  builderId: v.optional(v.string()),
-  sourceUri: v.optional(v.string()),
-  repo: v.optional(v.string()),
-  owner: v.optional(v.string()),
-  sourceRef: v.optional(v.string()),
-  sourceRefRegexp: v.optional(v.string()),
-  sourceDigest: v.optional(v.string()),
-  signerWorkflow: v.optional(v.string()),
-  signerRepo: v.optional(v.string()),
-  signerDigest: v.optional(v.string()),
-  denySelfHostedRunners: v.optional(v.boolean()),
-  predicateType: v.optional(v.string()),
-  buildType: v.optional(v.string()),
-  requireReproduced: v.optional(v.boolean()),
-  maxAge: v.optional(v.string()),
-})
 
 /** `reproof verify`: trust and policy from flags (and a policy file), then the verdict. */
 export async function verifyAction(
@@ -33,7 +15,7 @@ export async function verifyAction(
   streams: Streams,
 ): Promise<number> {
   const trust = toTrust(flags)
-  const policy = toPolicy(flags)
+  const policy = toPolicy(flags, await readPolicyFlag(flags))
   checkPolicyFitsTrust(policy, trust)
   const { files, digests } = splitSubjects(artifacts)
   if (flags.rebuild === true && flags.source === undefined)
@@ -153,28 +135,15 @@ export function splitSubjects(args: string[]): { files: string[]; digests: Artif
   return { files, digests }
 }
 
-export function toPolicy(flags: VerifyFlags): Policy {
-  let file: v.InferOutput<typeof PolicyFileSchema> = {}
-  if (flags.policy !== undefined) {
-    let json: unknown
-    try {
-      json = JSON.parse(fs.readFileSync(flags.policy, 'utf8'))
-    } catch {
-      throw new ReproofError('E_INPUT', `--policy ${flags.policy}: not a readable JSON file`, {
-        path: flags.policy,
-      })
-    }
-    const parsed = v.safeParse(PolicyFileSchema, json)
-    if (!parsed.success) {
-      const issue = parsed.issues[0]
-      throw new ReproofError(
-        'E_INPUT',
-        `--policy ${flags.policy}: ${issue.message} at ${v.getDotPath(issue) ?? 'the top'}`,
-        { path: flags.policy },
-      )
-    }
-    file = parsed.output
-  }
+/** `--policy <file>` read; its schema (and valibot, 6 ms) load only when there is one. */
+export async function readPolicyFlag(flags: VerifyFlags): Promise<PolicyFile> {
+  if (flags.policy === undefined) return {}
+  const { readPolicyFile } = await import('../config/policy-file.js')
+  return readPolicyFile(flags.policy)
+}
+
+/** The policy from the flags and the policy file's settings; flags win. */
+export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
   const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp
   checkRegexp(sourceRefRegexp, '--source-ref-regexp')
   const maxAge = flags.maxAge ?? file.maxAge

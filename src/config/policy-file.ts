@@ -1,0 +1,43 @@
+import fs from 'node:fs'
+import * as v from 'valibot'
+import { ReproofError } from '../errors.js'
+
+/** `--policy <file>`: the policy flags of verify and gate as a JSON object; unknown keys are errors. */
+const PolicyFileSchema = v.strictObject({
+  builderId: v.optional(v.string()),
+  sourceUri: v.optional(v.string()),
+  repo: v.optional(v.string()),
+  owner: v.optional(v.string()),
+  sourceRef: v.optional(v.string()),
+  sourceRefRegexp: v.optional(v.string()),
+  sourceDigest: v.optional(v.string()),
+  signerWorkflow: v.optional(v.string()),
+  signerRepo: v.optional(v.string()),
+  signerDigest: v.optional(v.string()),
+  denySelfHostedRunners: v.optional(v.boolean()),
+  predicateType: v.optional(v.string()),
+  buildType: v.optional(v.string()),
+  requireReproduced: v.optional(v.boolean()),
+  maxAge: v.optional(v.string()),
+})
+
+export type PolicyFile = v.InferOutput<typeof PolicyFileSchema>
+
+export function readPolicyFile(file: string): PolicyFile {
+  let json: unknown
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch {
+    throw new ReproofError('E_INPUT', `--policy ${file}: not a readable JSON file`, { path: file })
+  }
+  const parsed = v.safeParse(PolicyFileSchema, json)
+  if (!parsed.success) {
+    const issue = parsed.issues[0]
+    throw new ReproofError(
+      'E_INPUT',
+      `--policy ${file}: ${issue.message} at ${v.getDotPath(issue) ?? 'the top'}`,
+      { path: file },
+    )
+  }
+  return parsed.output
+}
