@@ -91284,17 +91284,20 @@ var init_ledger = __esm({
       checkedRecords(bytes) {
         const checkpoint = this.loadCheckpoint();
         let records;
+        let prefixHash;
         if (checkpoint === void 0 || checkpoint.bytes === 0) {
           records = parseLedger(bytes.toString("utf8"), this.file);
         } else {
           const prefix = bytes.subarray(0, checkpoint.bytes);
-          if (bytes.length < checkpoint.bytes || crypto18.createHash("sha256").update(prefix).digest("hex") !== checkpoint.sha256)
+          prefixHash = crypto18.createHash("sha256").update(prefix);
+          if (bytes.length < checkpoint.bytes || prefixHash.copy().digest("hex") !== checkpoint.sha256)
             throw new ReproofError(
               "E_LEDGER",
               `${this.file}: its first ${checkpoint.bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFile ?? ""}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
               { path: this.file }
             );
-          const trusted = prefix.toString("utf8").split("\n").slice(0, -1).map((line) => JSON.parse(line));
+          const text2 = prefix.toString("utf8");
+          const trusted = JSON.parse(`[${text2.slice(0, -1).replaceAll("\n", ",")}]`);
           records = [
             ...trusted,
             ...parseLedger(bytes.subarray(checkpoint.bytes).toString("utf8"), this.file, {
@@ -91304,7 +91307,12 @@ var init_ledger = __esm({
             })
           ];
         }
-        if (checkpoint?.bytes !== bytes.length) this.saveCheckpoint(bytes, records);
+        if (checkpoint?.bytes !== bytes.length) {
+          const hash = (prefixHash ?? crypto18.createHash("sha256")).update(
+            bytes.subarray(prefixHash === void 0 ? 0 : checkpoint?.bytes ?? 0)
+          );
+          this.saveCheckpoint(bytes.length, hash.digest("hex"), records);
+        }
         return records;
       }
       loadCheckpoint() {
@@ -91316,15 +91324,15 @@ var init_ledger = __esm({
           this.file
         );
       }
-      saveCheckpoint(bytes, records) {
+      saveCheckpoint(bytes, sha2562, records) {
         if (this.checkpointFile === void 0) return;
         const last = records.at(-1);
         const seqs = {};
         for (const record2 of records) seqs[record2.env] = record2.seq;
         const checkpoint = {
           ledger: path26.resolve(this.file),
-          bytes: bytes.length,
-          sha256: crypto18.createHash("sha256").update(bytes).digest("hex"),
+          bytes,
+          sha256: sha2562,
           head: last === void 0 ? GENESIS : recordHashOfLine(recordBytes(last)),
           seqs
         };
