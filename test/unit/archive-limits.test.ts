@@ -187,6 +187,50 @@ describe('the member size check', () => {
   })
 })
 
+describe('the default limits', () => {
+  it('are the documented ones: 16 GiB, 1,000,000 members, 8 levels, 256 MiB a member, 1000-fold', () => {
+    const budget = new Budget(DEFAULT_LIMITS)
+    budget.spendBytes(16 * 1024 ** 3, 'a')
+    expect(
+      isLimitError(
+        thrown(() => {
+          budget.spendBytes(1, 'a')
+        }),
+      ),
+    ).toBe(true)
+    for (let i = 0; i < 1_000_000; i++) budget.spendEntry('a')
+    expect(
+      isLimitError(
+        thrown(() => {
+          budget.spendEntry('a')
+        }),
+      ),
+    ).toBe(true)
+    budget.checkDepth(8, 'a')
+    expect(
+      isLimitError(
+        thrown(() => {
+          budget.checkDepth(9, 'a')
+        }),
+      ),
+    ).toBe(true)
+    budget.checkMemberSize(256 * MiB, 'a')
+    expect(
+      thrown(() => {
+        budget.checkMemberSize(256 * MiB + 1, 'a')
+      }),
+    ).toBeInstanceOf(TooLargeError)
+    budget.checkRatio(1000 * MiB, MiB, 'a')
+    expect(
+      isLimitError(
+        thrown(() => {
+          budget.checkRatio(1000 * MiB + 1, MiB, 'a')
+        }),
+      ),
+    ).toBe(true)
+  })
+})
+
 describe('limit errors', () => {
   it('are told apart from other input errors', () => {
     expect(isLimitError(new ReproofError('E_INPUT', 'a.zip: not a readable zip archive'))).toBe(
@@ -324,14 +368,18 @@ describe('zip members held in memory', () => {
     )
   })
 
-  it('are refused when the header offset itself lies past the end', async () => {
-    const { zip } = makeZip(members)
-    const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))
-    zip.writeUInt32LE(zip.length - 10, central + 42)
-    const err = await failure(
-      scanZip(bufferSource(zip, 'z.zip'), 'z.zip', new Budget(DEFAULT_LIMITS), nothingWanted),
-    )
-    expect(err.message).toContain('no local file header where the central directory points')
+  it('are refused when the header offset leaves no room for a header', async () => {
+    for (const back of [30, 10, 2]) {
+      const { zip } = makeZip(members)
+      const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))
+      zip.writeUInt32LE(zip.length - back, central + 42)
+      const err = await failure(
+        scanZip(bufferSource(zip, 'z.zip'), 'z.zip', new Budget(DEFAULT_LIMITS), nothingWanted),
+      )
+      expect(err.message, String(back)).toContain(
+        'no local file header where the central directory points',
+      )
+    }
   })
 
   it('take the name and extra field lengths from the local header, not the central one', async () => {
