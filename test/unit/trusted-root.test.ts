@@ -141,6 +141,8 @@ describe('trusted roots', () => {
       '2021-01-12T11:53:27.Z',
       '2021-01-12T11:53:27+0200',
       '2021-13-12T11:53:27Z',
+      // Date.parse takes an expanded year; RFC 3339 does not.
+      '+002021-01-12T11:53:27Z',
       1610452407,
     ]) {
       expect(withWindow({ start }), String(start)).toBe(

@@ -1,7 +1,10 @@
+import crypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { CertificateFacts } from '../../src/verify/certificate-facts.js'
 import {
   checkStatement,
+  githubUrl,
+  repositoryKey,
   type ArtifactDigests,
   type Policy,
   type Signer,
@@ -423,5 +426,223 @@ describe('source policy for a keyless statement', () => {
     expect(
       signer('https://git.example.com/acme/ci/w.yml@v1', 'https://git.example.com/acme/ci/w.yml'),
     ).toEqual([])
+  })
+})
+
+describe('the statement versions', () => {
+  it('takes in-toto v1 and v0.1', () => {
+    const v01 = provenance(SOURCE, { _type: 'https://in-toto.io/Statement/v0.1' })
+    expect(failed({}, KEY, v01)).toEqual([])
+  })
+
+  it('reports a predicate type that is not text as absent', () => {
+    const checks = run({}, KEY, provenance(SOURCE, { predicateType: 5 }))
+    expect(checks.find((c) => c.name === 'predicate type')?.found).toBeUndefined()
+  })
+
+  it('lists only the subjects that are objects as what was found', () => {
+    const statement = provenance(SOURCE, {
+      subject: ['x', { name: 'a', digest: { sha256: 'ef' } }],
+    })
+    expect(run({}, KEY, statement).find((c) => c.reason === 'subject-mismatch')?.found).toEqual([
+      { sha256: 'ef' },
+    ])
+    const none = provenance(SOURCE, { subject: 'all' })
+    expect(run({}, KEY, none).find((c) => c.reason === 'subject-mismatch')?.found).toEqual([])
+  })
+
+  it('reads source facts only from a provenance predicate', () => {
+    const other = provenance(
+      { uri: 'https://github.com/evil/app', ref: 'refs/heads/evil', commit: 'bad' },
+      { predicateType: 'https://example.com/x' },
+    )
+    expect(failed({ predicateType: 'https://example.com/x' }, CERT(), other)).toEqual([])
+  })
+})
+
+describe('verified times', () => {
+  const now = Date.UTC(2026, 11, 2)
+  const times = (...offsets: number[]) =>
+    offsets.map((offset, i) => ({
+      time: now + offset,
+      source: i === 0 ? ('timestamp authority' as const) : ('transparency log' as const),
+    }))
+  const timeChecks = (verified: ReturnType<typeof times>, maxAgeMs?: number) =>
+    checkStatement(
+      DSSE,
+      provenance(SOURCE),
+      [{ path: 'app.tgz', sha256: SHA }],
+      maxAgeMs === undefined ? {} : { maxAgeMs },
+      KEY,
+      verified,
+      now,
+    ).slice(4)
+
+  it('allows five minutes of clock skew, and not a millisecond more', () => {
+    expect(timeChecks(times(5 * 60_000))).toEqual([])
+    expect(timeChecks(times(0, 5 * 60_000 + 1))).toEqual([
+      {
+        name: 'verified time not in the future',
+        ok: false,
+        wanted: 'no later than 2026-12-02T00:05:00.000Z',
+        found: '2026-12-02T00:05:00.001Z (transparency log)',
+        reason: 'time-in-future',
+      },
+    ])
+  })
+
+  it('measures the age up to and including --max-age, from the earliest time', () => {
+    expect(timeChecks(times(-1000, -500), 1000)).toEqual([
+      {
+        name: 'age, from the earliest verified time: 2026-12-01T23:59:59.000Z (timestamp authority)',
+        ok: true,
+        wanted: 'signed at most 1000 ms ago, by a verified log or timestamp time',
+        found: '2026-12-01T23:59:59.000Z (timestamp authority)',
+        reason: 'too-old',
+      },
+    ])
+    expect(timeChecks(times(-1001), 1000)[0]?.ok).toBe(false)
+    expect(timeChecks([], 1000)).toEqual([
+      {
+        name: 'age',
+        ok: false,
+        wanted: 'signed at most 1000 ms ago, by a verified log or timestamp time',
+        found:
+          'no verified time in the bundle (a log entry without its inclusion promise vouches for no time)',
+        reason: 'too-old',
+      },
+    ])
+  })
+})
+
+describe('the reproduced check, on what a statement may hold', () => {
+  const sha = (s: string | Buffer) => crypto.createHash('sha256').update(s).digest('hex')
+  const manifest = (digests: unknown[]) => JSON.stringify(digests.map((d) => ({ sha256: d })))
+  const byproduct = (name: string, content: string) => ({
+    name,
+    content: Buffer.from(content).toString('base64'),
+    digest: { sha256: sha(content) },
+  })
+  const subjects = [
+    { name: 'a', digest: { sha256: sha('a') } },
+    { name: 'b', digest: { sha256: sha('b') } },
+  ]
+  const decide = (byproducts: unknown) =>
+    checkStatement(
+      DSSE,
+      provenance(SOURCE, {
+        subject: subjects,
+        predicate: { runDetails: { byproducts } },
+      }),
+      [],
+      { requireReproduced: true },
+      KEY,
+      [],
+      0,
+    ).at(-1)
+  const both = [sha('a'), sha('b')]
+  const a = byproduct('reproof/run-a/manifest.json', manifest(both))
+  const b = byproduct('reproof/run-b/manifest.json', manifest(both))
+
+  it('says how many intact runs it found, and whether they hold every subject', () => {
+    expect(decide([a, b])).toEqual({
+      name: 'reproduced by two runs',
+      ok: true,
+      wanted: 'two intact run manifests that hold every subject digest',
+      found: '2 intact run manifest(s)',
+      reason: 'not-reproduced',
+    })
+    const partial = byproduct('reproof/run-b/manifest.json', manifest([sha('a')]))
+    expect(decide([a, partial])).toMatchObject({
+      ok: false,
+      found: '2 intact run manifest(s), not holding every subject',
+    })
+    expect(decide([a])).toMatchObject({ ok: false, found: '1 intact run manifest(s)' })
+    expect(decide('none')).toMatchObject({ ok: false, found: '0 intact run manifest(s)' })
+    expect(decide([null, 'x', a, b])).toMatchObject({ ok: true })
+  })
+
+  it('counts only the two manifests by their exact names, with their content inline', () => {
+    for (const name of [
+      'reproof/run-c/manifest.json',
+      'x/reproof/run-b/manifest.json',
+      'reproof/run-b/manifest.json.sig',
+    ]) {
+      expect(decide([a, byproduct(name, manifest(both))]), name).toMatchObject({ ok: false })
+    }
+    // Named with its content elsewhere: nothing to check the subjects against.
+    const linked = { name: b.name, digest: b.digest, uri: 'https://example.com/m.json' }
+    expect(decide([a, linked])).toMatchObject({ ok: false })
+  })
+
+  it('reads a manifest that is not a list of entries as holding nothing', () => {
+    for (const content of [
+      '{',
+      '{}',
+      JSON.stringify(['x', null, ...both.map((d) => ({ sha256: d }))]),
+    ]) {
+      const odd = byproduct('reproof/run-b/manifest.json', content)
+      expect(decide([a, odd])?.ok, content).toBe(content.startsWith('[') ? true : false)
+    }
+    expect(decide([a, byproduct('reproof/run-b/manifest.json', '[]')])).toMatchObject({
+      ok: false,
+      found: '2 intact run manifest(s), not holding every subject',
+    })
+  })
+})
+
+describe('repository forms', () => {
+  const key = repositoryKey
+
+  it('reads scp-like and ssh addresses with or without a user', () => {
+    for (const form of [
+      'github.com:acme/app',
+      'ssh://github.com/acme/app',
+      'git://github.com/acme/app',
+      ' https://github.com/acme/app ',
+      'https://github.com/acme/app/.git',
+    ]) {
+      expect(key(form), form).toBe('https://github.com/acme/app')
+    }
+  })
+
+  it('rewrites only what starts as a URL or an address, and keeps what only looks like one inside', () => {
+    expect(key('mirror+ssh://github.com/Acme/App')).toBe('mirror+ssh://github.com/Acme/App')
+    expect(key('mirror+https://github.com/Acme/App')).toBe('mirror+https://github.com/Acme/App')
+    expect(key('acme/app:v1')).toBe('acme/app:v1')
+    expect(key('https://github.com/acme/git+app')).toBe('https://github.com/acme/git+app')
+    expect(key('https://github.com/acme/app.github.io')).toBe(
+      'https://github.com/acme/app.github.io',
+    )
+  })
+
+  it('writes owner/repo names as GitHub URLs, and keeps URLs given in full', () => {
+    expect(githubUrl('acme//app/')).toBe('https://github.com/acme/app')
+    expect(githubUrl('/acme/app')).toBe('https://github.com/acme/app')
+    expect(githubUrl('git.example.com/acme/app')).toBe('https://git.example.com/acme/app')
+    expect(githubUrl('http://git.example.com/acme/app//')).toBe('http://git.example.com/acme/app')
+    expect(githubUrl('https://github.com/Acme/App/')).toBe('https://github.com/Acme/App')
+  })
+
+  it('finds no owner in a repository that is not a URL', () => {
+    const checks = run(
+      { owner: 'acme' },
+      KEY,
+      provenance({ uri: 'mirror+https://github.com/acme/app' }),
+    )
+    expect(checks.at(-1)?.reason).toBe('policy-field-missing')
+  })
+
+  it('compares signer URLs case-blind only when they are on github.com from the start', () => {
+    const facts = {
+      ...FACTS,
+      buildSignerUri: 'https://git.example.com/x/HTTPS://github.com/a/w.yml@v1',
+    }
+    expect(
+      failed(
+        { signerWorkflow: 'https://git.example.com/x/https://github.com/a/w.yml' },
+        CERT(facts),
+      ),
+    ).toEqual(['signer-workflow'])
   })
 })
