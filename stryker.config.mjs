@@ -1,16 +1,16 @@
 // Mutation testing of the checks that guard trust and inputs: signature and policy
 // verification, the build options' glob and environment checks, and the diff's archive
-// limits. `npm run mutation` takes most of an hour on two cores, so CI does not run it.
+// limits. `npm run mutation` takes about 25 minutes on two cores (a rerun after new tests
+// only retests what they cover), so CI does not run it.
 //
 // Each area names the code it mutates and the tests that may kill its mutants; the
 // Vitest config for Stryker runs the union of those tests. A line range names one
 // function in a file that holds much else: move it when that function moves.
 export const areas = {
+  // The pure side of verify: policy checks, certificate facts, trusted-root checks, reasons.
   verify: {
-    mutate: [
-      'src/verify/{policy,certificate-facts,trusted-root,verify-signature,run-verify,reasons}.ts',
-    ],
-    tests: ['test/unit/**/*.test.ts', 'test/integration/verify*.test.ts'],
+    mutate: ['src/verify/{policy,certificate-facts,trusted-root,reasons}.ts'],
+    tests: ['test/unit/**/*.test.ts'],
   },
   buildOptions: {
     mutate: [
@@ -30,6 +30,10 @@ export const areas = {
     ],
     tests: ['test/unit/**/*.test.ts'],
   },
+  // The sigstore adapter and the verify runner are killed only by the integration tests,
+  // which build real bundles for every mutant: about five mutants a minute here, hours
+  // for the two files. Run them on purpose, not by default.
+  // verifyFlow: { mutate: ['src/verify/{verify-signature,run-verify}.ts'], tests: ['test/integration/verify*.test.ts'] },
   // gate: { mutate: ['src/gate/**/*.ts'], tests: ['test/unit/gate-*.test.ts', 'test/integration/gate.test.ts'] },
 }
 
