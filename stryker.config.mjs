@@ -1,7 +1,9 @@
 // Mutation testing of the checks that guard trust and inputs: signature and policy
 // verification, the build options' glob and environment checks, and the diff's archive
-// limits. `npm run mutation` takes about 25 minutes on two cores (a rerun after new tests
-// only retests what they cover), so CI does not run it.
+// limits. `npm run mutation` takes about 25 minutes on two cores, so CI does not run it.
+// A rerun retests only mutants whose code or covering tests changed, but keeps the old
+// result of a mutant in a module-level constant: `npm run mutation -- --force` for a
+// score to record.
 //
 // Each area names the code it mutates and the tests that may kill its mutants; the
 // Vitest config for Stryker runs the union of those tests. A line range names one
