@@ -350,10 +350,20 @@ function sameRepository(a: string, b: string): boolean {
  * names are not case-sensitive; elsewhere only the host is).
  */
 export function repositoryKey(uri: string): string {
+  // One pass may uncover what another would remove (` git+x`, `a.git.git`, `a/ /`):
+  // passes repeat until nothing changes, so a key is its own key. Past the first pass
+  // none makes the text longer, and one that keeps its length only lower-cases it.
+  let key = keyPass(uri)
+  for (let next = keyPass(key); next !== key; next = keyPass(key)) key = next
+  return key
+}
+
+function keyPass(uri: string): string {
   let u = uri.trim().replace(/^git\+/, '')
   const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u)
   if (scp !== null && !u.includes('://')) u = `https://${scp[1]}/${scp[2]}`
-  u = u.replace(/^(?:ssh|git|http|https):\/\/(?:[^@/]+@)?/, 'https://')
+  // Credentials end at the last `@` before the path, as a URL parser reads them.
+  u = u.replace(/^(?:ssh|git|http|https):\/\/(?:[^/]*@)?/, 'https://')
   u = u.replace(/\/+$/, '').replace(/\.git$/, '')
   const m = /^https:\/\/([^/]+)(.*)$/.exec(u)
   if (m === null) return u

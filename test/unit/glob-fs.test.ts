@@ -93,8 +93,12 @@ describe('confinedFileSystem', () => {
       ]) {
         const err = refusalOf(call)
         expect(err, p).toBeInstanceOf(ReproofError)
-        expect(err).toMatchObject({ code: 'E_INPUT' })
-        expect((err as Error).message).toContain('where globs are matched; refused')
+        // Named as the path it resolves to, both in the message and for the report.
+        expect(err).toMatchObject({
+          code: 'E_INPUT',
+          message: `${path.resolve(p)}: outside ${root}, where globs are matched; refused`,
+          context: { path: path.resolve(p) },
+        })
       }
       await expect(
         callback((done) => {

@@ -72,6 +72,7 @@ describe('repository names', () => {
       'git@github.com:acme/app.git',
       'ssh://git@github.com/acme/app',
       'https://token@github.com/acme/app.git',
+      'https://user:p@ss@github.com/acme/app',
       githubUrl('acme/app'),
       githubUrl('github.com/acme/app'),
     ]

@@ -1,0 +1,13 @@
+// The Vitest config Stryker runs: the project's own, limited to the tests that
+// stryker.config.mjs names for the areas it mutates.
+import { defineConfig } from 'vitest/config'
+import base from './vitest.config.ts'
+import { areas } from './stryker.config.mjs'
+
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: [...new Set(Object.values(areas).flatMap((area) => area.tests))],
+  },
+})
