@@ -89694,10 +89694,15 @@ function sameRepository(a, b) {
   return repositoryKey(a) === repositoryKey(b);
 }
 function repositoryKey(uri) {
+  let key = keyPass(uri);
+  for (let next = keyPass(key); next !== key; next = keyPass(key)) key = next;
+  return key;
+}
+function keyPass(uri) {
   let u = uri.trim().replace(/^git\+/, "");
   const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u);
   if (scp !== null && !u.includes("://")) u = `https://${scp[1]}/${scp[2]}`;
-  u = u.replace(/^(?:ssh|git|http|https):\/\/(?:[^@/]+@)?/, "https://");
+  u = u.replace(/^(?:ssh|git|http|https):\/\/(?:[^/]*@)?/, "https://");
   u = u.replace(/\/+$/, "").replace(/\.git$/, "");
   const m = /^https:\/\/([^/]+)(.*)$/.exec(u);
   if (m === null) return u;
