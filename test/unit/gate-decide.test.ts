@@ -119,7 +119,7 @@ describe('decideGate', () => {
     const first = recordOf(
       decideGate(toState([]), { ...deploy, digest: 'a'.repeat(64), version: 3, evidence }, true),
     )
-    expect(first).toEqual({
+    expect(first).toStrictEqual({
       seq: 1,
       env: 'prod',
       action: 'deploy',
@@ -136,7 +136,7 @@ describe('decideGate', () => {
     const second = recordOf(
       decideGate(toState([first]), { ...deploy, digest: 'b'.repeat(64) }, true),
     )
-    expect(second).toEqual({
+    expect(second).toStrictEqual({
       seq: 2,
       env: 'prod',
       action: 'deploy',
@@ -153,9 +153,18 @@ describe('decideGate', () => {
         true,
       ),
     )
-    expect(back).toMatchObject({ seq: 3, action: 'rollback', reason: 'broken' })
-    expect(back).not.toHaveProperty('version')
-    expect(back).not.toHaveProperty('format')
+    // Exactly these fields: none present and undefined, none from the deploy it returns to.
+    expect(back).toStrictEqual({
+      seq: 3,
+      env: 'prod',
+      action: 'rollback',
+      digest: 'a'.repeat(64),
+      bundleDigest: 'f'.repeat(64),
+      prev: recordHash(second),
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 'ci',
+      reason: 'broken',
+    })
   })
 
   it('says why it refuses or does nothing, naming the digest, environment and versions', () => {
