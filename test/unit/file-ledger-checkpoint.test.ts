@@ -42,6 +42,16 @@ function nth(records: readonly LedgerRecord[], i: number): LedgerRecord {
   return record
 }
 
+/** What `work` throws; a test fails on `throw undefined` too, which toThrow lets pass. */
+function thrown(work: () => unknown): unknown {
+  try {
+    work()
+  } catch (err) {
+    return err
+  }
+  throw new Error('nothing was thrown')
+}
+
 /** The same records, each `prev` the hash of the record before as it now is. */
 function relink(records: readonly LedgerRecord[]): LedgerRecord[] {
   const out: LedgerRecord[] = []
@@ -147,7 +157,11 @@ describe('a file ledger checkpoint', () => {
     const other = relink(records.map((r) => ({ ...r, actor: 'CI' })))
     fs.writeFileSync(file, lines(other))
     expect(new FileLedger(file).read().records).toEqual(other)
-    expect(() => open().read()).toThrow(stop)
+    expect(thrown(() => open().read())).toMatchObject({
+      code: 'E_LEDGER',
+      message: expect.stringContaining(stop) as unknown,
+      context: { path: file },
+    })
     fs.writeFileSync(file, lines(records.slice(0, 2)))
     expect(() => open().read()).toThrow(
       `${file}: its first ${size} bytes are not the ones this machine verified`,
@@ -167,14 +181,23 @@ describe('a file ledger checkpoint', () => {
       JSON.stringify({ ...good, ledger: `${path.resolve(file)}.other` }),
       JSON.stringify({ ...good, bytes: -1 }),
       JSON.stringify({ ...good, sha256: 'x' }),
+      JSON.stringify({ ...good, sha256: `${String(good.sha256)}0` }),
+      JSON.stringify({ ...good, sha256: `0${String(good.sha256)}` }),
       JSON.stringify({ ...good, head: 'A'.repeat(64) }),
+      JSON.stringify({ ...good, head: `${String(good.head)}0` }),
+      JSON.stringify({ ...good, head: `0${String(good.head)}` }),
       JSON.stringify({ ...good, seqs: { prod: 0 } }),
       JSON.stringify({ ...good, extra: 1 }),
     ]) {
       fs.writeFileSync(checkpointFile, text)
-      expect(() => open().read(), text).toThrow(
-        `${checkpointFile}: not the checkpoint of ${file}; the gate stops until a person has looked`,
-      )
+      expect(
+        thrown(() => open().read()),
+        text,
+      ).toMatchObject({
+        code: 'E_LEDGER',
+        message: `${checkpointFile}: not the checkpoint of ${file}; the gate stops until a person has looked`,
+        context: { path: checkpointFile },
+      })
     }
     fs.rmSync(checkpointFile)
     fs.mkdirSync(checkpointFile)
@@ -229,9 +252,44 @@ describe('a file ledger', () => {
     fs.writeFileSync(file, '')
     fs.truncateSync(file, MAX_LEDGER_BYTES + 1)
     for (const read of [() => open().read(), () => open().peek()])
-      expect(read).toThrow(
-        `${file}: ${MAX_LEDGER_BYTES + 1} bytes, more than the ${MAX_LEDGER_BYTES} a ledger may hold; the gate stops until a person has looked (reproof gate check)`,
-      )
+      expect(thrown(read)).toMatchObject({
+        code: 'E_LEDGER',
+        message: `${file}: ${MAX_LEDGER_BYTES + 1} bytes, more than the ${MAX_LEDGER_BYTES} a ledger may hold; the gate stops until a person has looked (reproof gate check)`,
+        context: { path: file },
+      })
+  })
+
+  it('does not take a ledger it cannot open for an empty one', () => {
+    const { file } = setUp()
+    fs.writeFileSync(file, '')
+    expect(() => new FileLedger(path.join(file, 'ledger.jsonl')).read()).toThrow(/ENOTDIR/)
+  })
+
+  // Linux lists a process's open descriptors in /proc/self/fd.
+  it.runIf(fs.existsSync('/proc/self/fd'))('closes every file it opens', async () => {
+    const open = (): number => fs.readdirSync('/proc/self/fd').length
+    const records = chain(2)
+    const { file, open: ledgerOf } = setUp(records)
+    const before = open()
+    fs.appendFileSync(file, '{"torn')
+    const ledger = ledgerOf()
+    ledger.read()
+    ledger.peek()
+    await ledger.transact(
+      () => ({
+        append: {
+          record: nth(chain(1, records), 2),
+          bundle: Buffer.from('b'),
+          bundleDigest: 'e'.repeat(64),
+        },
+        result: undefined,
+      }),
+      1000,
+    )
+    fs.writeFileSync(file, '')
+    fs.truncateSync(file, MAX_LEDGER_BYTES + 1)
+    expect(() => ledgerOf().read()).toThrow()
+    expect(open()).toBe(before)
   })
 
   it('keeps bundles beside it by digest, and reports what it holds under each', () => {
