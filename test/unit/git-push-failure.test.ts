@@ -98,6 +98,7 @@ describe('classifyPushFailure', () => {
     expect(classifyPushFailure('To /r.git\nDone\n')).toEqual({ kind: 'lost', message: 'no answer' })
     // Only whole framing lines are skipped: these are git's words.
     expect(classifyPushFailure('Done with errors').message).toBe('Done with errors')
+    expect(classifyPushFailure('Killed by signal 9').message).toBe('Killed by signal 9')
     expect(classifyPushFailure('the hint: none').message).toBe('the hint: none')
     expect(classifyPushFailure('remote: \nremote: busy').message).toBe('busy')
   })
