@@ -180,23 +180,21 @@ describe('firstRewrite', () => {
   })
 
   it('names the tip when the ledger read there is not the one its commit holds', () => {
-    const commits = toCommits(['a\n', 'a\nb\n'])
-    const blobs = new Map([
-      [commits[0]?.ledger?.blob, 'a\n'],
-      [commits[1]?.ledger?.blob, 'a\nb\n'],
-    ])
+    const texts = ['a\n', 'a\n', 'a\nb\n']
+    const commits = toCommits(texts)
+    const blobs = new Map(commits.map((c, i) => [c.ledger?.blob, texts[i]]))
     const read = (blob: string): Uint8Array => Buffer.from(blobs.get(blob) ?? '')
     const notRead = { why: 'its ledger.jsonl is not the one read at the tip' }
     for (const tip of ['a\nc\n', 'a\nb\nc\n', 'a\n'])
       expect(firstRewrite(undefined, commits, Buffer.from(tip), read), tip).toEqual({
-        commit: 'c1',
+        commit: 'c2',
         ...notRead,
       })
-    expect(firstRewrite(commits[1], [], Buffer.from('a\nc\n'), read)).toEqual({
-      commit: 'c1',
+    expect(firstRewrite(commits[2], [], Buffer.from('a\nc\n'), read)).toEqual({
+      commit: 'c2',
       ...notRead,
     })
-    expect(firstRewrite(commits[1], [], Buffer.from('a\nb\n'), read)).toBeUndefined()
+    expect(firstRewrite(commits[2], [], Buffer.from('a\nb\n'), read)).toBeUndefined()
     // No commit and no base: an empty branch, whose tip holds nothing to compare.
     expect(firstRewrite(undefined, [], Buffer.from('a\n'), read)).toBeUndefined()
   })
