@@ -174,9 +174,12 @@ describe('firstRewrite', () => {
     expect(history(['a\nb\n', 'a\n', 'a\nb\n'])).toEqual({ commit: 'c1', ...changed })
     expect(history(['a\nb\n', 'a\nc\n', 'a\nb\n'])).toEqual({ commit: 'c1', ...changed })
     expect(history(['ab\n', 'a\nb\n', 'a\nb\n'])).toEqual({ commit: 'c1', ...changed })
-    // An empty ledger may be removed; a ledger may start empty.
+    // An empty ledger may be removed; a ledger may start empty. Checked commit by commit
+    // too, before a later rewrite.
     expect(history(['', undefined, 'a\n'])).toBeUndefined()
     expect(history([undefined, '', 'a\n'])).toBeUndefined()
+    expect(history(['', undefined, 'a\n', 'b\n'])).toEqual({ commit: 'c3', ...changed })
+    expect(history([undefined, '', 'a\n', 'b\n'])).toEqual({ commit: 'c3', ...changed })
   })
 
   it('names the tip when the ledger read there is not the one its commit holds', () => {
