@@ -29,4 +29,39 @@ describe('git ledger address', () => {
       }),
     )
   })
+
+  it('takes the last # as the branch, defaulting to reproof-ledger', () => {
+    expect(parseGitLedgerSpec('git:https://example.com/r.git')).toEqual({
+      url: 'https://example.com/r.git',
+      branch: 'reproof-ledger',
+    })
+    expect(parseGitLedgerSpec('git:/srv/a#b.git#rel/v1.x_y-z')).toEqual({
+      url: '/srv/a#b.git',
+      branch: 'rel/v1.x_y-z',
+    })
+    expect(parseGitLedgerSpec(`git:/r#A${'b'.repeat(99)}`).branch).toHaveLength(100)
+  })
+
+  it('refuses an empty url, one read as an option, and branch names git would refuse', () => {
+    for (const spec of ['git:', 'git:#main', 'git:-u#main', 'git:--upload-pack=x'])
+      expect(() => parseGitLedgerSpec(spec), spec).toThrow(
+        `--ledger ${spec}: expected git:<url>#<branch>`,
+      )
+    for (const branch of [
+      '',
+      '-b',
+      '.b',
+      '/b',
+      'a..b',
+      'a.lock',
+      'a b',
+      'a~1',
+      `a${'b'.repeat(100)}`,
+      'main\n',
+    ])
+      expect(() => parseGitLedgerSpec(`git:/r#${branch}`), branch).toThrow(
+        `--ledger git:/r#${branch}: "${branch}" is not a usable branch name`,
+      )
+    expect(parseGitLedgerSpec('git:/r#a.locked').branch).toBe('a.locked')
+  })
 })

@@ -42,4 +42,64 @@ describe('classifyPushFailure', () => {
       message: 'spawnSync git ETIMEDOUT',
     })
   })
+
+  it('reads the rejection git prints without --porcelain too', () => {
+    expect(
+      classifyPushFailure(
+        "To /r.git\n ! [rejected]        abc -> releases (fetch first)\nerror: failed to push some refs to '/r.git'",
+      ),
+    ).toEqual({ kind: 'raced', message: 'fetch first' })
+    expect(
+      classifyPushFailure(
+        "To /r.git\n ! [remote rejected] abc -> releases (protected branch hook declined)\nremote:\nremote:   GH006: Protected branch update failed.  \nerror: failed to push some refs to '/r.git'",
+      ),
+    ).toEqual({
+      kind: 'refused',
+      message: 'protected branch hook declined: GH006: Protected branch update failed.',
+    })
+    // A line that only mentions a rejection is not git's report of one.
+    expect(
+      classifyPushFailure('note ! [rejected] (x)\nfatal: the remote end hung up unexpectedly'),
+    ).toEqual({ kind: 'lost', message: 'note ! [rejected] (x)' })
+  })
+
+  it('knows each way a remote says no for good', () => {
+    // Each matches one of the words looked for, and only that one.
+    for (const text of [
+      'git@example.com: Permission denied (publickey).',
+      'ERROR: Permission to acme/releases.git denied.',
+      'fatal: Access denied',
+      'ERROR: push DENIED TO bot',
+      'GitLab: You are not allowed to push code to this project.',
+      'fatal: Authentication failed for https://example.com/acme/releases.git/',
+      "fatal: could not read Password for 'https://bot@example.com': No such device",
+      "fatal: could not read Username for 'https://example.com': No such device",
+      'fatal: unable to access: The requested URL returned error: 401',
+      'fatal: unable to access: The requested URL returned error: 403',
+      'ERROR: Repository not found.',
+      'ERROR: This repository is read-only',
+    ])
+      expect(classifyPushFailure(text), text).toEqual({ kind: 'refused', message: text.trim() })
+    for (const text of [
+      'fatal: unable to access: The requested URL returned error: 404',
+      'fatal: unable to access: The requested URL returned error: 500',
+      'error: RPC failed; curl 56 Recv failure: Connection reset by peer',
+    ])
+      expect(classifyPushFailure(text).kind, text).toBe('lost')
+  })
+
+  it('names what git said, past its own framing, or says there was no answer', () => {
+    expect(
+      classifyPushFailure(
+        "Command failed: git push\nTo /r.git\nDone\nhint: try again\nKilled\nerror: failed to push some refs to '/r.git'\n  fatal: early EOF  \n",
+      ),
+    ).toEqual({ kind: 'lost', message: 'fatal: early EOF' })
+    expect(classifyPushFailure('')).toEqual({ kind: 'lost', message: 'no answer' })
+    expect(classifyPushFailure('To /r.git\nDone\n')).toEqual({ kind: 'lost', message: 'no answer' })
+    // Only whole framing lines are skipped: these are git's words.
+    expect(classifyPushFailure('Done with errors').message).toBe('Done with errors')
+    expect(classifyPushFailure('Killed by signal 9').message).toBe('Killed by signal 9')
+    expect(classifyPushFailure('the hint: none').message).toBe('the hint: none')
+    expect(classifyPushFailure('remote: \nremote: busy').message).toBe('busy')
+  })
 })

@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { firstRewrite, gitBlobId, type LedgerCommit } from '../../src/gate/ledger-history.js'
+import { makeTemp, cleanupTemp } from '../helpers.js'
+
+afterEach(cleanupTemp)
 
 const SHA1_LIKE = '0'.repeat(40)
 const line = fc.stringMatching(/^[a-z0-9{}":,]{1,12}$/).map((s) => `${s}\n`)
@@ -132,10 +135,70 @@ describe('firstRewrite', () => {
     )
   })
 
-  it('computes the object ids git computes', () => {
+  it('computes the object ids git computes, SHA-1 or SHA-256 by the ids it is given', () => {
+    const sha256Repo = makeTemp()
+    execFileSync('git', ['init', '-q', '--object-format=sha256', sha256Repo])
     for (const text of ['', 'a\n', '{"seq":1}\n'.repeat(100)]) {
       const id = execFileSync('git', ['hash-object', '--stdin'], { input: text }).toString().trim()
+      expect(id).toHaveLength(40)
       expect(gitBlobId(Buffer.from(text), id)).toBe(id)
+      const id256 = execFileSync('git', ['-C', sha256Repo, 'hash-object', '--stdin'], {
+        input: text,
+      })
+        .toString()
+        .trim()
+      expect(id256).toHaveLength(64)
+      expect(gitBlobId(Buffer.from(text), id256)).toBe(id256)
     }
+  })
+
+  it("names each way a commit rewrote its parent's ledger", () => {
+    const history = (texts: (string | undefined)[]) => {
+      const commits = toCommits(texts)
+      const blobs = new Map(texts.map((t) => [gitBlobId(Buffer.from(t ?? ''), SHA1_LIKE), t]))
+      return firstRewrite(undefined, commits, Buffer.from(texts.at(-1) ?? ''), (blob) =>
+        Buffer.from(blobs.get(blob) ?? ''),
+      )
+    }
+    expect(history(['a\n', undefined, 'a\n'])).toEqual({
+      commit: 'c1',
+      why: 'it removes ledger.jsonl',
+    })
+    expect(history(['a\n', 'a\nb', 'a\nb\n'])).toEqual({
+      commit: 'c1',
+      why: 'its ledger.jsonl ends without a newline: its last line was cut or edited',
+    })
+    const changed = {
+      why: "its ledger.jsonl does not start with its parent's: records were removed or changed",
+    }
+    expect(history(['a\nb\n', 'a\n', 'a\nb\n'])).toEqual({ commit: 'c1', ...changed })
+    expect(history(['a\nb\n', 'a\nc\n', 'a\nb\n'])).toEqual({ commit: 'c1', ...changed })
+    expect(history(['ab\n', 'a\nb\n', 'a\nb\n'])).toEqual({ commit: 'c1', ...changed })
+    // An empty ledger may be removed; a ledger may start empty. Checked commit by commit
+    // too, before a later rewrite.
+    expect(history(['', undefined, 'a\n'])).toBeUndefined()
+    expect(history([undefined, '', 'a\n'])).toBeUndefined()
+    expect(history(['', undefined, 'a\n', 'b\n'])).toEqual({ commit: 'c3', ...changed })
+    expect(history([undefined, '', 'a\n', 'b\n'])).toEqual({ commit: 'c3', ...changed })
+  })
+
+  it('names the tip when the ledger read there is not the one its commit holds', () => {
+    const texts = ['a\n', 'a\n', 'a\nb\n']
+    const commits = toCommits(texts)
+    const blobs = new Map(commits.map((c, i) => [c.ledger?.blob, texts[i]]))
+    const read = (blob: string): Uint8Array => Buffer.from(blobs.get(blob) ?? '')
+    const notRead = { why: 'its ledger.jsonl is not the one read at the tip' }
+    for (const tip of ['a\nc\n', 'a\nb\nc\n', 'a\n'])
+      expect(firstRewrite(undefined, commits, Buffer.from(tip), read), tip).toEqual({
+        commit: 'c2',
+        ...notRead,
+      })
+    expect(firstRewrite(commits[2], [], Buffer.from('a\nc\n'), read)).toEqual({
+      commit: 'c2',
+      ...notRead,
+    })
+    expect(firstRewrite(commits[2], [], Buffer.from('a\nb\n'), read)).toBeUndefined()
+    // No commit and no base: an empty branch, whose tip holds nothing to compare.
+    expect(firstRewrite(undefined, [], Buffer.from('a\n'), read)).toBeUndefined()
   })
 })
