@@ -62,10 +62,26 @@ function validity(validFor: unknown, at: string): string | undefined {
 }
 
 function isTime(value: unknown): value is string {
+  if (typeof value !== 'string') return false
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(value)
+  if (m === null || Number.isNaN(Date.parse(value))) return false
+  // Date.parse rolls a day that does not exist (February 30th) into the next month: the
+  // fields must name a real date and time.
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
+  const date = new Date(Date.UTC(year, month - 1, day))
   return (
-    typeof value === 'string' &&
-    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value) &&
-    !Number.isNaN(Date.parse(value))
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60
   )
 }
 

@@ -129,6 +129,7 @@ describe('trusted roots', () => {
       '2021-01-12T11:53:27.5Z',
       '2021-01-12T11:53:27+02:00',
       '2021-01-12T11:53:27.123-05:30',
+      '2024-02-29T00:00:00Z',
     ]) {
       expect(withWindow({ start }), start).toBeUndefined()
       expect(withWindow({ start, end: start }), start).toBeUndefined()
@@ -143,6 +144,10 @@ describe('trusted roots', () => {
       '2021-13-12T11:53:27Z',
       // Date.parse takes an expanded year; RFC 3339 does not.
       '+002021-01-12T11:53:27Z',
+      // Nor a day the month does not have, which Date.parse rolls into the next month.
+      '2021-02-30T00:00:00Z',
+      '2021-04-31T00:00:00Z',
+      '2023-02-29T00:00:00Z',
       1610452407,
     ]) {
       expect(withWindow({ start }), String(start)).toBe(
