@@ -84996,10 +84996,12 @@ async function collectManifest(root, globs, options2 = {}) {
   const seenAs = options2.seenAs ?? root;
   const names = /* @__PURE__ */ new Map();
   const matches = [];
+  const special = /* @__PURE__ */ new Set();
   for (const glob of globs) {
     let count = 0;
     for (const entry of await findMatches(root, compileGlob(glob, "--out"), seenAs)) {
-      if (await addArtifact(root, glob, entry, names, seenAs)) count++;
+      if (entry.kind === "other") special.add(entry.rel);
+      else if (await addArtifact(root, glob, entry, names, seenAs)) count++;
     }
     matches.push({ glob, count });
   }
@@ -85017,7 +85019,7 @@ async function collectManifest(root, globs, options2 = {}) {
       ...(mode & 73) !== 0 ? { executable: true } : {}
     });
   }
-  return { manifest: manifest2, matches };
+  return { manifest: manifest2, matches, special: [...special].sort(compareNames) };
 }
 async function findMatches(root, glob, seenAs) {
   await isWalkable(root, glob.glob, glob.literal ? parentOf2(glob.base) : glob.base, seenAs);
@@ -88226,6 +88228,11 @@ async function runBuild(options2, deps) {
       a: await collectManifest(roots.a, options2.outputs, { seenAs: plan.runs.a.layout.root }),
       b: await collectManifest(roots.b, options2.outputs, { seenAs: plan.runs.b.layout.root })
     };
+    const special = [.../* @__PURE__ */ new Set([...collected.a.special, ...collected.b.special])].sort();
+    if (special.length > 0)
+      warnings.push(
+        `not compared (a FIFO, socket or device file holds no bytes): ${special.map(toDisplayText).join(", ")}`
+      );
     const unmatched = options2.outputs.filter(
       (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0
     );

@@ -293,6 +293,11 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       a: await collectManifest(roots.a, options.outputs, { seenAs: plan.runs.a.layout.root }),
       b: await collectManifest(roots.b, options.outputs, { seenAs: plan.runs.b.layout.root }),
     }
+    const special = [...new Set([...collected.a.special, ...collected.b.special])].sort()
+    if (special.length > 0)
+      warnings.push(
+        `not compared (a FIFO, socket or device file holds no bytes): ${special.map(toDisplayText).join(', ')}`,
+      )
     const unmatched = options.outputs.filter(
       (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,
     )

@@ -40,15 +40,18 @@ export async function collectManifest(
   root: string,
   globs: readonly string[],
   options: { seenAs?: string } = {},
-): Promise<{ manifest: Manifest; matches: GlobMatches[] }> {
+): Promise<{ manifest: Manifest; matches: GlobMatches[]; special: string[] }> {
   const seenAs = options.seenAs ?? root
   // Each artifact's name, and the path its bytes are read from (a link's resolved target).
   const names = new Map<string, string | Buffer>()
   const matches: GlobMatches[] = []
+  // FIFOs, sockets and devices an output glob matched: no bytes to compare, so named.
+  const special = new Set<string>()
   for (const glob of globs) {
     let count = 0
     for (const entry of await findMatches(root, compileGlob(glob, '--out'), seenAs)) {
-      if (await addArtifact(root, glob, entry, names, seenAs)) count++
+      if (entry.kind === 'other') special.add(entry.rel)
+      else if (await addArtifact(root, glob, entry, names, seenAs)) count++
     }
     matches.push({ glob, count })
   }
@@ -66,7 +69,7 @@ export async function collectManifest(
       ...((mode & 0o111) !== 0 ? { executable: true as const } : {}),
     })
   }
-  return { manifest, matches }
+  return { manifest, matches, special: [...special].sort(compareNames) }
 }
 
 /**

@@ -216,6 +216,21 @@ describe('names are bytes', () => {
     }
   })
 
+  it('names a FIFO under a directory output, which holds no bytes to compare', async () => {
+    const source = sourceWithOddNames()
+    const { code, result } = await shellBuild(
+      source,
+      ['out'],
+      'mkdir -p out && echo same > out/x && mkfifo out/pipe',
+      ['--json'],
+    )
+    expect(code).toBe(0)
+    expect(result?.artifacts.map((a) => a.name)).toEqual(['out/x'])
+    expect(result?.warnings).toContain(
+      'not compared (a FIFO, socket or device file holds no bytes): out/pipe',
+    )
+  })
+
   it('shows such names escaped, never raw, in the human view and in errors', async () => {
     const source = sourceWithOddNames()
     const ok = await shellBuild(source, ['out/*'], SCRIPT, ['--out-dir', makeTemp()])
