@@ -89631,17 +89631,19 @@ function sourceChecks(policy, signer, predicate) {
     }
   }
   const known = fromCertificate ?? predicate;
-  const by = fromCertificate === void 0 ? "signer-asserted, from the predicate" : "from the certificate";
-  const check2 = (name, wanted, found, ok, reason) => {
+  const checker = (by, unanswerable) => (name, wanted, found, ok, reason) => {
     if (wanted === void 0) return;
     checks.push({
       name: `${name} (${by})`,
-      ok: found !== void 0 && ok(found, wanted),
+      ok: unanswerable === void 0 && found !== void 0 && ok(found, wanted),
       wanted,
-      found,
+      found: unanswerable ?? found,
       reason: found === void 0 ? "policy-field-missing" : reason
     });
   };
+  const check2 = checker(
+    fromCertificate === void 0 ? "signer-asserted, from the predicate" : "from the certificate"
+  );
   const asRepository = (f, w) => sameRepository(f, githubUrl(w));
   check2("source uri", policy.sourceUri, known.repository, sameRepository, "source-uri");
   check2("repository", policy.repo, known.repository, asRepository, "repo");
@@ -89657,16 +89659,10 @@ function sourceChecks(policy, signer, predicate) {
   );
   check2("source digest", policy.sourceDigest, known.digest, (f, w) => f === w, "source-digest");
   const signerFacts = facts ?? {};
-  const certificateOnly = (name, wanted, found, ok, reason) => {
-    if (wanted === void 0) return;
-    checks.push({
-      name: `${name} (from the certificate)`,
-      ok: facts !== void 0 && found !== void 0 && ok(found, wanted),
-      wanted,
-      found: facts === void 0 ? "a key-signed bundle has no certificate" : found,
-      reason: found === void 0 ? "policy-field-missing" : reason
-    });
-  };
+  const certificateOnly = checker(
+    "from the certificate",
+    facts === void 0 ? "a key-signed bundle has no certificate" : void 0
+  );
   certificateOnly(
     "signer workflow",
     policy.signerWorkflow,

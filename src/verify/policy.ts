@@ -259,24 +259,28 @@ function sourceChecks(policy: Policy, signer: Signer, predicate: SourceFacts): C
     }
   }
   const known = fromCertificate ?? predicate
-  const by =
-    fromCertificate === undefined ? 'signer-asserted, from the predicate' : 'from the certificate'
-  const check = (
-    name: string,
-    wanted: string | undefined,
-    found: string | undefined,
-    ok: Compare,
-    reason: Reason,
-  ): void => {
-    if (wanted === undefined) return
-    checks.push({
-      name: `${name} (${by})`,
-      ok: found !== undefined && ok(found, wanted),
-      wanted,
-      found,
-      reason: found === undefined ? 'policy-field-missing' : reason,
-    })
-  }
+  // One row per policy asked for; a fact the source does not state fails it, never skips it.
+  const checker =
+    (by: string, unanswerable?: string) =>
+    (
+      name: string,
+      wanted: string | undefined,
+      found: string | undefined,
+      ok: Compare,
+      reason: Reason,
+    ): void => {
+      if (wanted === undefined) return
+      checks.push({
+        name: `${name} (${by})`,
+        ok: unanswerable === undefined && found !== undefined && ok(found, wanted),
+        wanted,
+        found: unanswerable ?? found,
+        reason: found === undefined ? 'policy-field-missing' : reason,
+      })
+    }
+  const check = checker(
+    fromCertificate === undefined ? 'signer-asserted, from the predicate' : 'from the certificate',
+  )
   const asRepository: Compare = (f, w) => sameRepository(f, githubUrl(w))
   check('source uri', policy.sourceUri, known.repository, sameRepository, 'source-uri')
   check('repository', policy.repo, known.repository, asRepository, 'repo')
@@ -293,22 +297,10 @@ function sourceChecks(policy: Policy, signer: Signer, predicate: SourceFacts): C
   check('source digest', policy.sourceDigest, known.digest, (f, w) => f === w, 'source-digest')
   // What only Fulcio can say: a key bundle cannot answer these, so they fail.
   const signerFacts = facts ?? {}
-  const certificateOnly = (
-    name: string,
-    wanted: string | undefined,
-    found: string | undefined,
-    ok: Compare,
-    reason: Reason,
-  ): void => {
-    if (wanted === undefined) return
-    checks.push({
-      name: `${name} (from the certificate)`,
-      ok: facts !== undefined && found !== undefined && ok(found, wanted),
-      wanted,
-      found: facts === undefined ? 'a key-signed bundle has no certificate' : found,
-      reason: found === undefined ? 'policy-field-missing' : reason,
-    })
-  }
+  const certificateOnly = checker(
+    'from the certificate',
+    facts === undefined ? 'a key-signed bundle has no certificate' : undefined,
+  )
   certificateOnly(
     'signer workflow',
     policy.signerWorkflow,
