@@ -106,9 +106,16 @@ export type Decision =
       why: string
     }
 
-/** Folds records into the state decisions need; the chain itself is checked by the reader. */
-export function toState(records: readonly LedgerRecord[]): LedgerState {
-  const envs = new Map<string, EnvState>()
+/**
+ * Folds records into the state decisions need; the chain itself is checked by the reader.
+ * `from` is the state before the first of them (a file ledger's checkpoint keeps one); it
+ * is extended in place, so give a state nobody else holds.
+ */
+export function toState(
+  records: readonly LedgerRecord[],
+  from: LedgerState = { head: GENESIS, envs: new Map() },
+): LedgerState {
+  const envs = from.envs
   for (const r of records) {
     const env = envs.get(r.env) ?? {
       seq: 0,
@@ -123,7 +130,7 @@ export function toState(records: readonly LedgerRecord[]): LedgerState {
     envs.set(r.env, env)
   }
   const last = records.at(-1)
-  return { head: last === undefined ? GENESIS : recordHash(last), envs }
+  return { head: last === undefined ? from.head : recordHash(last), envs }
 }
 
 /**

@@ -7,7 +7,7 @@ import * as v from 'valibot'
 import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomicSync } from '../io/atomic-write.js'
-import { recordBytes, type LedgerRecord } from './decide.js'
+import { recordBytes, toState, type LedgerRecord } from './decide.js'
 import { firstRewrite, type LedgerCommit } from './ledger-history.js'
 import {
   MAX_LEDGER_BYTES,
@@ -15,6 +15,7 @@ import {
   ledgerTooBig,
   parseLedger,
   readCheckpoint,
+  ledgerRead,
   type LedgerRead,
 } from './ledger.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
@@ -120,7 +121,7 @@ export class GitLedger {
         throw this.rewritten(
           `the branch is gone, but this machine verified it at ${checkpoint} (checkpoint ${this.checkpointFile})`,
         )
-      return { records: [], recovered: undefined, tip }
+      return { ...ledgerRead(toState([]), () => [], undefined), tip }
     }
     let size: number
     try {
@@ -133,7 +134,7 @@ export class GitLedger {
     this.checkHistory(tip, checkpoint, bytes)
     const records = parseLedger(bytes.toString('utf8'), this.recordsLabel)
     if (tip !== checkpoint) this.saveCheckpoint(tip)
-    return { records, recovered: undefined, tip }
+    return { ...ledgerRead(toState(records), () => records, undefined), tip }
   }
 
   /** Every commit after the checkpoint (or from the first) only appended whole lines. */

@@ -5,7 +5,15 @@ import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
 import { syncDir, writeFileAtomic, writeFileAtomicSync } from '../io/atomic-write.js'
 import { withFileLock } from '../io/file-lock.js'
-import { GENESIS, recordBytes, type LedgerRecord, type RecordedSigner } from './decide.js'
+import {
+  GENESIS,
+  recordBytes,
+  toState,
+  type EnvState,
+  type LedgerRecord,
+  type LedgerState,
+  type RecordedSigner,
+} from './decide.js'
 import type { Step } from './git-ledger.js'
 import type { Policy } from '../verify/policy.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
@@ -93,9 +101,10 @@ export type SignerIsRecorded<
 > = T
 
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))
+const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const RecordSchema = v.strictObject({
   seq: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  env: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)),
+  env: v.pipe(v.string(), v.regex(ENV_NAME)),
   action: v.picklist(['deploy', 'rollback']),
   digest: hex64,
   bundleDigest: hex64,
@@ -110,9 +119,32 @@ const RecordSchema = v.strictObject({
 })
 
 export interface LedgerRead {
-  records: LedgerRecord[]
+  /** What a decision needs: the chain's head and each environment's releases. */
+  state: LedgerState
+  /**
+   * Every record. A file ledger read from its checkpoint gets its state without parsing
+   * the records it verified before; they are parsed here, on first use (gate check, status).
+   */
+  readonly records: LedgerRecord[]
   /** Where a torn last line was moved, when one was found. */
   recovered: string | undefined
+}
+
+/** A read whose records are parsed only when asked for, once. */
+export function ledgerRead(
+  state: LedgerState,
+  records: () => LedgerRecord[],
+  recovered: string | undefined,
+): LedgerRead {
+  let parsed: LedgerRecord[] | undefined
+  return {
+    state,
+    get records() {
+      parsed ??= records()
+      return parsed
+    },
+    recovered,
+  }
 }
 
 /**
@@ -131,19 +163,79 @@ export interface Durability {
  * directory) before anyone is told.
  */
 /**
- * What this machine last verified of a file ledger: its first `bytes` bytes, their
- * SHA-256, and the chain's state after them. A later read whose first bytes hash the
- * same parses them without checking each record again (they are the bytes that were
- * checked); one whose first bytes differ, or that is shorter, was rewritten or cut.
+ * What this machine last verified of a file ledger: its first `bytes` bytes (`records`
+ * records), their SHA-256, and the state decisions need after them (the chain's head,
+ * and each environment's sequence, current digest, every digest it released, and its
+ * highest version). A later read whose first bytes hash the same starts from that state
+ * and checks only the lines after them; one whose first bytes differ, or that is
+ * shorter, was rewritten or cut.
  */
-const FileCheckpointSchema = v.strictObject({
-  ledger: v.string(),
-  bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
-  head: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
-  seqs: v.record(v.string(), v.pipe(v.number(), v.integer(), v.minValue(1))),
+const count = v.pipe(v.number(), v.integer(), v.minValue(0))
+const EnvCheckpointSchema = v.strictObject({
+  seq: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  current: hex64,
+  // Every digest ever current, each 64 hex digits, one after the other: one string to
+  // parse, where ten thousand would cost as much as the records themselves.
+  released: v.pipe(v.string(), v.regex(/^(?:[0-9a-f]{64})+$/)),
+  version: v.optional(count),
 })
+const FileCheckpointSchema = v.union([
+  v.strictObject({
+    ledger: v.string(),
+    bytes: count,
+    sha256: hex64,
+    records: count,
+    head: hex64,
+    envs: v.record(v.pipe(v.string(), v.regex(ENV_NAME)), EnvCheckpointSchema),
+  }),
+  // The first form, with sequence numbers only: its bytes are still checked, then the
+  // whole chain is read again and the checkpoint rewritten in the form above.
+  v.strictObject({
+    ledger: v.string(),
+    bytes: count,
+    sha256: hex64,
+    head: hex64,
+    seqs: v.record(v.string(), v.pipe(v.number(), v.integer(), v.minValue(1))),
+  }),
+])
 type FileCheckpoint = v.InferOutput<typeof FileCheckpointSchema>
+
+/** What a checkpoint keeps of a state, and back. */
+function stateToCheckpoint(state: LedgerState): {
+  head: string
+  envs: Record<string, v.InferOutput<typeof EnvCheckpointSchema>>
+} {
+  const envs: Record<string, v.InferOutput<typeof EnvCheckpointSchema>> = {}
+  for (const [name, env] of state.envs)
+    envs[name] = {
+      seq: env.seq,
+      current: env.current ?? '',
+      released: [...env.released].join(''),
+      ...(env.version === undefined ? {} : { version: env.version }),
+    }
+  return { head: state.head, envs }
+}
+
+function stateFromCheckpoint(checkpoint: {
+  head: string
+  envs: Record<string, v.InferOutput<typeof EnvCheckpointSchema>>
+}): LedgerState {
+  const envs = new Map<string, EnvState>()
+  for (const [name, env] of Object.entries(checkpoint.envs)) {
+    const released = new Set<string>()
+    for (let i = 0; i < env.released.length; i += 64) released.add(env.released.slice(i, i + 64))
+    envs.set(name, { seq: env.seq, current: env.current, released, version: env.version })
+  }
+  return { head: checkpoint.head, envs }
+}
+
+/** A read, with what the next checkpoint continues from: the bytes read and their hash. */
+interface CheckedRead {
+  read: LedgerRead
+  bytes: number
+  records: number
+  hash: crypto.Hash
+}
 
 export class FileLedger {
   /** Where this machine keeps its checkpoint of the ledger, when it has a state directory. */
@@ -204,12 +296,22 @@ export class FileLedger {
    */
   async transact<T>(step: (read: LedgerRead) => Step<T>, lockTimeoutMs: number): Promise<T> {
     return this.withLock(async () => {
-      const { append, result } = step(this.read())
+      const checked = this.checkedRead()
+      const { append, result } = step(checked.read)
       if (append !== undefined) {
         const target = this.kept(append.bundleDigest)
         if (!fs.existsSync(target)) await writeFileAtomic(target, append.bundle)
-        this.append(append.record)
+        const line = `${recordBytes(append.record)}\n`
+        this.append(line)
         await this.syncDirectory()
+        // The record was decided on the state just checked: the ledger is verified up to
+        // and including it, and the next gate starts from there.
+        this.saveCheckpoint({
+          bytes: checked.bytes + Buffer.byteLength(line),
+          records: checked.records + 1,
+          sha256: checked.hash.update(line).digest('hex'),
+          state: toState([append.record], checked.read.state),
+        })
       }
       return result
     }, lockTimeoutMs)
@@ -235,8 +337,11 @@ export class FileLedger {
    * mid-append) is moved aside and cut off.
    */
   read(): LedgerRead {
-    let bytes = this.readBytes()
-    if (bytes === undefined) return { records: [], recovered: undefined }
+    return this.checkedRead().read
+  }
+
+  private checkedRead(): CheckedRead {
+    let bytes = this.readBytes() ?? Buffer.alloc(0)
     let recovered: string | undefined
     const end = bytes.lastIndexOf(0x0a) + 1
     if (end < bytes.length) {
@@ -250,49 +355,74 @@ export class FileLedger {
       fs.closeSync(fd)
       bytes = bytes.subarray(0, end)
     }
-    return { records: this.checkedRecords(bytes), recovered }
+    return this.checked(bytes, recovered)
   }
 
   /**
-   * The records of `bytes`, the whole chain checked: from the checkpoint on when this
-   * machine verified the same first bytes before, from the first line otherwise.
+   * The state after `bytes`, the whole chain checked: from the checkpoint on when this
+   * machine verified the same first bytes before (those records are parsed only if
+   * someone asks for them), from the first line otherwise.
    */
-  private checkedRecords(bytes: Buffer): LedgerRecord[] {
+  private checked(bytes: Buffer, recovered: string | undefined): CheckedRead {
     const checkpoint = this.loadCheckpoint()
-    let records: LedgerRecord[]
-    // The verified prefix's hash, continued over the rest for the next checkpoint.
-    let prefixHash: crypto.Hash | undefined
-    if (checkpoint === undefined || checkpoint.bytes === 0) {
-      records = parseLedger(bytes.toString('utf8'), this.file)
-    } else {
-      const prefix = bytes.subarray(0, checkpoint.bytes)
-      prefixHash = crypto.createHash('sha256').update(prefix)
-      if (bytes.length < checkpoint.bytes || prefixHash.copy().digest('hex') !== checkpoint.sha256)
-        throw new ReproofError(
-          'E_LEDGER',
-          `${this.file}: its first ${checkpoint.bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFile ?? ''}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
-          { path: this.file },
-        )
-      // Verified bytes: each line is a canonical record already (one JSON object, no line
-      // break inside), so parsing is enough, as one array: a third faster than line by line.
-      const text = prefix.toString('utf8')
-      const trusted = JSON.parse(`[${text.slice(0, -1).replaceAll('\n', ',')}]`) as LedgerRecord[]
-      records = [
-        ...trusted,
-        ...parseLedger(bytes.subarray(checkpoint.bytes).toString('utf8'), this.file, {
-          head: checkpoint.head,
-          seqs: new Map(Object.entries(checkpoint.seqs)),
-          line: trusted.length + 1,
-        }),
-      ]
+    const fromStart = (): CheckedRead => {
+      const records = parseLedger(bytes.toString('utf8'), this.file)
+      return {
+        read: ledgerRead(toState(records), () => records, recovered),
+        bytes: bytes.length,
+        records: records.length,
+        hash: crypto.createHash('sha256').update(bytes),
+      }
     }
-    if (checkpoint?.bytes !== bytes.length) {
-      const hash = (prefixHash ?? crypto.createHash('sha256')).update(
-        bytes.subarray(prefixHash === undefined ? 0 : (checkpoint?.bytes ?? 0)),
+    if (checkpoint === undefined) {
+      const read = fromStart()
+      this.saveCheckpoint(read)
+      return read
+    }
+    const prefix = bytes.subarray(0, checkpoint.bytes)
+    // Continued over the rest of the bytes for the next checkpoint.
+    const hash = crypto.createHash('sha256').update(prefix)
+    if (bytes.length < checkpoint.bytes || hash.copy().digest('hex') !== checkpoint.sha256)
+      throw new ReproofError(
+        'E_LEDGER',
+        `${this.file}: its first ${checkpoint.bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFile ?? ''}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
+        { path: this.file },
       )
-      this.saveCheckpoint(bytes.length, hash.digest('hex'), records)
+    if (!('envs' in checkpoint)) {
+      // The first form keeps too little to decide from: read the whole chain again.
+      const read = fromStart()
+      this.saveCheckpoint(read)
+      return read
     }
-    return records
+    const known = stateFromCheckpoint(checkpoint)
+    const seqs = new Map([...known.envs].map(([env, state]) => [env, state.seq]))
+    const tail = parseLedger(bytes.subarray(checkpoint.bytes).toString('utf8'), this.file, {
+      head: checkpoint.head,
+      seqs,
+      line: checkpoint.records + 1,
+    })
+    const read: CheckedRead = {
+      read: ledgerRead(
+        toState(tail, known),
+        // Verified bytes: each line is a canonical record already (one JSON object, no
+        // line break inside), so parsing is enough, as one array: a third faster than
+        // line by line.
+        () => [
+          ...(prefix.length === 0
+            ? []
+            : (JSON.parse(
+                `[${prefix.toString('utf8').slice(0, -1).replaceAll('\n', ',')}]`,
+              ) as LedgerRecord[])),
+          ...tail,
+        ],
+        recovered,
+      ),
+      bytes: bytes.length,
+      records: checkpoint.records + tail.length,
+      hash: hash.update(bytes.subarray(checkpoint.bytes)),
+    }
+    if (tail.length > 0) this.saveCheckpoint(read)
+    return read
   }
 
   private loadCheckpoint(): FileCheckpoint | undefined {
@@ -305,17 +435,20 @@ export class FileLedger {
     )
   }
 
-  private saveCheckpoint(bytes: number, sha256: string, records: readonly LedgerRecord[]): void {
+  /** Keeps what was verified; written atomically, so a crash leaves the old checkpoint or the new. */
+  private saveCheckpoint(
+    verified: CheckedRead | { bytes: number; records: number; sha256: string; state: LedgerState },
+  ): void {
     if (this.checkpointFile === undefined) return
-    const last = records.at(-1)
-    const seqs: Record<string, number> = {}
-    for (const record of records) seqs[record.env] = record.seq
+    const { bytes, records } = verified
+    const sha256 = 'sha256' in verified ? verified.sha256 : verified.hash.copy().digest('hex')
+    const state = 'state' in verified ? verified.state : verified.read.state
     const checkpoint: FileCheckpoint = {
       ledger: path.resolve(this.file),
       bytes,
       sha256,
-      head: last === undefined ? GENESIS : recordHashOfLine(recordBytes(last)),
-      seqs,
+      records,
+      ...stateToCheckpoint(state),
     }
     fs.mkdirSync(path.dirname(this.checkpointFile), { recursive: true })
     writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}\n`)
@@ -339,12 +472,12 @@ export class FileLedger {
     }
   }
 
-  /** Appends one record and makes it durable before returning. */
-  append(record: LedgerRecord): void {
+  /** Appends one record's line and makes it durable before returning. */
+  private append(line: string): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true })
     const fd = fs.openSync(this.file, 'a')
     try {
-      fs.writeSync(fd, `${recordBytes(record)}\n`)
+      fs.writeSync(fd, line)
       this.durability.fsync(fd)
     } finally {
       fs.closeSync(fd)

@@ -3,13 +3,7 @@ import { ReproofError } from '../errors.js'
 import type { Policy } from '../verify/policy.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
-import {
-  decideGate,
-  recordedSigner,
-  toState,
-  type GateRequest,
-  type LedgerRecord,
-} from './decide.js'
+import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
 import { GitLedger, parseGitLedgerSpec } from './git-ledger.js'
 import { FileLedger } from './ledger.js'
 
@@ -149,7 +143,7 @@ async function gateWith(
             ...evidence,
             reason: action.reason,
           }
-    const decision = decideGate(toState(read.records), request, verification.verified)
+    const decision = decideGate(read.state, request, verification.verified)
     // 4. Acknowledge only after the write: transact returns once the record is durable.
     const result: GateResult = {
       decision:

@@ -57,8 +57,15 @@ describe('gate check verifies the evidence of every record, not only the links',
       ledger,
       forge(records.map((r, i) => (i === 1 ? { ...r, digest: release(2).digest } : r))),
     )
-    const status = await gate(ledger, ['status', '--env', 'prod'])
+    // The chain holds together: a machine without a checkpoint takes the forged release as current.
+    const status = await gate(ledger, ['status', '--env', 'prod', '--state-dir', makeTemp()])
     expect(status.stdout).toContain(release(2).digest)
+    // The machine that deployed both releases kept the bytes it verified, and stops.
+    const here = await gate(ledger, ['status', '--env', 'prod'])
+    expect([here.code, here.stderr]).toEqual([
+      3,
+      expect.stringContaining('bytes are not the ones this machine verified') as unknown,
+    ])
     const run = await check(ledger)
     expect(run.code).toBe(3)
     expect(run.stdout).toBe('')

@@ -1,8 +1,15 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { GENESIS, recordBytes, recordHash, type LedgerRecord } from '../../src/gate/decide.js'
+import {
+  GENESIS,
+  recordBytes,
+  recordHash,
+  toState,
+  type LedgerRecord,
+} from '../../src/gate/decide.js'
 import {
   FileLedger,
   keptBundleName,
@@ -64,6 +71,33 @@ function relink(records: readonly LedgerRecord[]): LedgerRecord[] {
 const lines = (records: readonly LedgerRecord[]): string =>
   records.map((r) => `${recordBytes(r)}\n`).join('')
 
+/** The checkpoint of a ledger holding `records`, worked out here from the records alone. */
+function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
+  const envs: Record<string, { seq: number; current: string; released: string; version?: number }> =
+    {}
+  for (const r of records) {
+    const env = envs[r.env] ?? { seq: 0, current: '', released: '' }
+    env.seq = r.seq
+    env.current = r.digest
+    // Each digest once, in the order it was first released.
+    if (!(env.released.match(/.{64}/g) ?? ([] as string[])).includes(r.digest))
+      env.released += r.digest
+    if (r.version !== undefined) env.version = Math.max(env.version ?? 0, r.version)
+    envs[r.env] = env
+  }
+  const last = records.at(-1)
+  return {
+    ledger: path.resolve(file),
+    bytes: Buffer.byteLength(lines(records)),
+    sha256: sha256(lines(records)),
+    records: records.length,
+    head: last === undefined ? GENESIS : recordHash(last),
+    envs,
+  }
+}
+const checkpointIn = (ledger: FileLedger): unknown =>
+  JSON.parse(fs.readFileSync(ledger.checkpointFile ?? '', 'utf8'))
+
 /** A ledger file and a state directory for its checkpoint; fsyncs counted. */
 function setUp(records: readonly LedgerRecord[] = []) {
   const dir = makeTemp()
@@ -99,18 +133,25 @@ describe('a file ledger checkpoint', () => {
     expect(none.recordsLabel).toBe(file)
   })
 
-  it("records the bytes read, their hash, the chain head and each environment's last sequence", () => {
+  it("records the bytes read, their hash, the chain head and each environment's releases", () => {
     const records = chain(5)
     const { file, open } = setUp(records)
     const ledger = open()
     expect(ledger.read().records).toEqual(records)
-    const checkpoint = JSON.parse(fs.readFileSync(ledger.checkpointFile ?? '', 'utf8')) as unknown
-    expect(checkpoint).toEqual({
+    expect(checkpointIn(ledger)).toEqual({
       ledger: path.resolve(file),
       bytes: Buffer.byteLength(lines(records)),
       sha256: sha256(lines(records)),
+      records: 5,
       head: recordHash(nth(records, 4)),
-      seqs: { prod: 4, staging: 1 },
+      envs: {
+        prod: {
+          seq: 4,
+          current: nth(records, 4).digest,
+          released: [0, 1, 3, 4].map((i) => nth(records, i).digest).join(''),
+        },
+        staging: { seq: 1, current: nth(records, 2).digest, released: nth(records, 2).digest },
+      },
     })
   })
 
@@ -125,13 +166,7 @@ describe('a file ledger checkpoint', () => {
     const again = chain(2, grown)
     fs.appendFileSync(file, lines(again.slice(7)))
     expect(open().read().records).toEqual(again)
-    expect(JSON.parse(fs.readFileSync(ledger.checkpointFile ?? '', 'utf8'))).toEqual({
-      ledger: path.resolve(file),
-      bytes: Buffer.byteLength(lines(again)),
-      sha256: sha256(lines(again)),
-      head: recordHash(nth(again, 8)),
-      seqs: { prod: 6, staging: 3 },
-    })
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, again))
   })
 
   it('numbers the lines after it as lines of the whole ledger, and checks their chain', () => {
@@ -176,6 +211,7 @@ describe('a file ledger checkpoint', () => {
     const checkpointFile = ledger.checkpointFile ?? ''
     ledger.read()
     const good = JSON.parse(fs.readFileSync(checkpointFile, 'utf8')) as Record<string, unknown>
+    const envOf = (env: string): object => (good.envs as Record<string, object>)[env] ?? {}
     for (const text of [
       'not json',
       JSON.stringify({ ...good, ledger: `${path.resolve(file)}.other` }),
@@ -186,8 +222,27 @@ describe('a file ledger checkpoint', () => {
       JSON.stringify({ ...good, head: 'A'.repeat(64) }),
       JSON.stringify({ ...good, head: `${String(good.head)}0` }),
       JSON.stringify({ ...good, head: `0${String(good.head)}` }),
-      JSON.stringify({ ...good, seqs: { prod: 0 } }),
+      JSON.stringify({ ...good, records: -1 }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), seq: 0 } } }),
+      JSON.stringify({ ...good, envs: { 'a/b': envOf('prod') } }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), current: 'x' } } }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), released: '' } } }),
+      JSON.stringify({
+        ...good,
+        envs: { prod: { ...envOf('prod'), released: `${'a'.repeat(64)}0` } },
+      }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), version: -1 } } }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), extra: 1 } } }),
       JSON.stringify({ ...good, extra: 1 }),
+      // The first form, with a field of the second.
+      JSON.stringify({
+        ledger: good.ledger,
+        bytes: good.bytes,
+        sha256: good.sha256,
+        head: good.head,
+        seqs: {},
+        records: 0,
+      }),
     ]) {
       fs.writeFileSync(checkpointFile, text)
       expect(
@@ -204,17 +259,106 @@ describe('a file ledger checkpoint', () => {
     expect(() => open().read()).toThrow(/EISDIR/)
   })
 
+  it('gives the same state and records as reading the whole chain, wherever it was taken', () => {
+    const draft = fc.record({
+      env: fc.constantFrom('prod', 'staging', 'eu-1'),
+      digest: fc.constantFrom('a', 'b', 'c', 'd').map((c) => c.repeat(64)),
+      action: fc.constantFrom('deploy' as const, 'rollback' as const),
+      version: fc.option(fc.nat(20), { nil: undefined }),
+    })
+    fc.assert(
+      fc.property(fc.array(draft, { maxLength: 14 }), fc.nat(), fc.nat(), (drafts, a, b) => {
+        const seqs = new Map<string, number>()
+        const records = relink(
+          drafts.map((d) => {
+            seqs.set(d.env, (seqs.get(d.env) ?? 0) + 1)
+            return {
+              seq: seqs.get(d.env) ?? 1,
+              env: d.env,
+              action: d.action,
+              digest: d.digest,
+              bundleDigest: 'f'.repeat(64),
+              prev: GENESIS,
+              at: '2026-01-01T00:00:00.000Z',
+              actor: 'ci',
+              ...(d.version === undefined ? {} : { version: d.version }),
+            }
+          }),
+        )
+        // Checkpoints after the first `first` records, then after `second`, then all.
+        const first = a % (records.length + 1)
+        const second = first + (b % (records.length - first + 1))
+        const { file, open } = setUp(records.slice(0, first))
+        if (first === 0) fs.writeFileSync(file, '')
+        for (const upTo of [first, second, records.length]) {
+          fs.writeFileSync(file, lines(records.slice(0, upTo)))
+          const ledger = open()
+          const read = ledger.read()
+          expect(read.state).toEqual(toState(records.slice(0, upTo)))
+          expect(read.records).toEqual(records.slice(0, upTo))
+          expect(checkpointIn(ledger)).toEqual(checkpointOf(file, records.slice(0, upTo)))
+        }
+        cleanupTemp()
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('covers the record a gate appended, so the next gate checks nothing again', async () => {
+    const records = chain(4)
+    const { file, open } = setUp(records)
+    const next = nth(chain(1, records), 4)
+    const ledger = open()
+    const seen = await ledger.transact(
+      (read) => ({
+        append: { record: next, bundle: Buffer.from('b'), bundleDigest: 'e'.repeat(64) },
+        result: read.state.head,
+      }),
+      1000,
+    )
+    expect(seen).toBe(recordHash(nth(records, 3)))
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, [...records, next]))
+    expect(open().read().state).toEqual(toState([...records, next]))
+    // The appended line is verified bytes now: changing it is a rewrite.
+    fs.writeFileSync(file, lines([...records, { ...next, actor: 'someone else' }]))
+    expect(() => open().read()).toThrow(/not the ones this machine verified/)
+  })
+
+  it('of the first form is checked, then replaced after the whole chain was read again', () => {
+    const records = chain(3)
+    const { file, open } = setUp(records)
+    const ledger = open()
+    const text = lines(records)
+    const firstForm = {
+      ledger: path.resolve(file),
+      bytes: Buffer.byteLength(text),
+      sha256: sha256(text),
+      head: recordHash(nth(records, 2)),
+      seqs: { prod: 2, staging: 1 },
+    }
+    fs.mkdirSync(path.dirname(ledger.checkpointFile ?? ''), { recursive: true })
+    fs.writeFileSync(ledger.checkpointFile ?? '', JSON.stringify(firstForm))
+    const grown = chain(1, records)
+    fs.appendFileSync(file, lines(grown.slice(3)))
+    expect(ledger.read().state).toEqual(toState(grown))
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, grown))
+    // Its bytes are still the ones verified: a rewrite under it stops the gate.
+    fs.writeFileSync(ledger.checkpointFile ?? '', JSON.stringify(firstForm))
+    fs.writeFileSync(file, lines(relink(records.map((r) => ({ ...r, actor: 'CI' })))))
+    expect(() => open().read()).toThrow(/not the ones this machine verified/)
+  })
+
   it('of an empty ledger holds no records and starts the chain', () => {
     const { file, open } = setUp()
     fs.writeFileSync(file, '')
     const ledger = open()
-    expect(ledger.read()).toEqual({ records: [], recovered: undefined })
-    expect(JSON.parse(fs.readFileSync(ledger.checkpointFile ?? '', 'utf8'))).toMatchObject({
-      bytes: 0,
-      sha256: sha256(''),
-      head: GENESIS,
-      seqs: {},
-    })
+    const read = ledger.read()
+    expect([read.records, read.recovered, read.state]).toEqual([
+      [],
+      undefined,
+      { head: GENESIS, envs: new Map() },
+    ])
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, []))
     const records = chain(2)
     fs.writeFileSync(file, lines(records))
     expect(open().read().records).toEqual(records)
@@ -231,19 +375,25 @@ describe('a file ledger', () => {
     expect(open().peek()).toEqual(records)
     expect(fs.readFileSync(file, 'utf8')).toBe(lines(records) + torn)
     const read = open().read()
-    expect(read).toEqual({
+    expect([read.records, read.recovered]).toEqual([
       records,
-      recovered: `${file}.torn-${sha256(torn).slice(0, 16)}`,
-    })
+      `${file}.torn-${sha256(torn).slice(0, 16)}`,
+    ])
     expect(fs.readFileSync(read.recovered ?? '', 'utf8')).toBe(torn)
     expect(fs.readFileSync(file, 'utf8')).toBe(lines(records))
     expect(synced).toEqual([`fd:${Buffer.byteLength(lines(records))}`])
-    expect(open().read()).toEqual({ records, recovered: undefined })
+    const again = open().read()
+    expect([again.records, again.recovered]).toEqual([records, undefined])
   })
 
   it('reads as empty before its first record', () => {
     const { open } = setUp()
-    expect(open().read()).toEqual({ records: [], recovered: undefined })
+    const read = open().read()
+    expect([read.records, read.recovered, read.state]).toEqual([
+      [],
+      undefined,
+      { head: GENESIS, envs: new Map() },
+    ])
     expect(open().peek()).toEqual([])
   })
 
