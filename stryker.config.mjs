@@ -36,10 +36,12 @@ export const areas = {
     ],
     tests: ['test/unit/**/*.test.ts'],
   },
-  // The sigstore adapter and the verify runner are killed only by the integration tests,
-  // which build real bundles for every mutant: about five mutants a minute here, hours
-  // for the two files. Run them on purpose, not by default.
-  // verifyFlow: { mutate: ['src/verify/{verify-signature,run-verify}.ts'], tests: ['test/integration/verify*.test.ts'] },
+  // The sigstore adapter and the verify runner, in-process: real public-good bundles
+  // offline, bundles signed with local keys, and the loopback Fulcio and Rekor.
+  verifyFlow: {
+    mutate: ['src/verify/{verify-signature,run-verify}.ts'],
+    tests: ['test/unit/verify-signature.test.ts'],
+  },
   // The gate's pure and unit-testable side: the decision, the ledger's parser, record
   // schema and checkpoints, the history checks, the git ledger's spec and push failures.
   // The git ledger's transport and the gate and check runners need a git remote and the
