@@ -15,45 +15,101 @@ export let kit: {
   releases: { artifact: string; bundle: string; digest: string }[]
 }
 
-/** Builds the kit once for the calling test file. */
+/**
+ * Builds the kit once for the calling test file. With REPROOF_TEST_KIT_DIR set (mutation
+ * testing runs the gate's tests once per mutant, and the build code is not what it
+ * mutates), the kit is built there once and kept for later runs; the state directory
+ * is new for every file either way.
+ */
 export function useGateKit(): void {
   beforeAll(async () => {
-    const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-gate-'))
-    await runCli(['keygen', '--out', path.join(dir, 'k')])
-    await runCli(['keygen', '--out', path.join(dir, 'other')])
-    const releases = []
-    for (const version of ['1', '2', '3']) {
-      const source = path.join(dir, `src${version}`)
-      fs.mkdirSync(source)
-      fs.writeFileSync(
-        path.join(source, 'build.sh'),
-        `mkdir -p out && echo "release ${version}" > out/app.txt\n`,
-      )
-      const bundle = path.join(dir, `r${version}.json`)
-      // prettier-ignore
-      const run = await runCli([
-        'build', '-C', source, '-o', 'out/app.txt', '--epoch', '1700000000',
-        '--temp-dir', makeTempParent(), '--json', '--bundle', bundle,
-        '--key', path.join(dir, 'k.key'), '--builder-id', 'https://ci.example.com',
-        '--', 'sh', 'build.sh',
-      ])
-      expect(run.code, run.stderr).toBe(0)
-      const digest =
-        (JSON.parse(run.stdout) as { artifacts: { digest: { sha256: string } }[] }).artifacts[0]
-          ?.digest.sha256 ?? ''
-      releases.push({ artifact: path.join(source, 'out', 'app.txt'), bundle, digest })
-    }
-    kit = {
-      dir,
-      pub: path.join(dir, 'k.pub'),
-      otherPub: path.join(dir, 'other.pub'),
-      state: path.join(dir, 'state'),
-      releases,
-    }
+    const cache = process.env.REPROOF_TEST_KIT_DIR
+    const state = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-gate-state-'))
+    const made = cache === undefined ? undefined : readKit(cache)
+    kit = { ...(made ?? (await buildKit(cache))), state }
     return () => {
-      fs.rmSync(dir, { recursive: true, force: true })
+      fs.rmSync(state, { recursive: true, force: true })
+      if (cache === undefined) fs.rmSync(kit.dir, { recursive: true, force: true })
     }
   })
+}
+
+type Made = Omit<typeof kit, 'state'>
+
+/** The kit kept in `cache`, its paths kept relative to it. */
+function readKit(cache: string): Made | undefined {
+  let kept: Made
+  try {
+    kept = JSON.parse(fs.readFileSync(path.join(cache, 'kit.json'), 'utf8')) as Made
+  } catch {
+    return undefined
+  }
+  const at = (p: string): string => path.join(cache, p)
+  return {
+    dir: cache,
+    pub: at(kept.pub),
+    otherPub: at(kept.otherPub),
+    releases: kept.releases.map((r) => ({ ...r, artifact: at(r.artifact), bundle: at(r.bundle) })),
+  }
+}
+
+async function buildKit(cache: string | undefined): Promise<Made> {
+  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'reproof-gate-'))
+  await runCli(['keygen', '--out', path.join(dir, 'k')])
+  await runCli(['keygen', '--out', path.join(dir, 'other')])
+  const releases = []
+  for (const version of ['1', '2', '3']) {
+    const source = path.join(dir, `src${version}`)
+    fs.mkdirSync(source)
+    fs.writeFileSync(
+      path.join(source, 'build.sh'),
+      `mkdir -p out && echo "release ${version}" > out/app.txt\n`,
+    )
+    const bundle = path.join(dir, `r${version}.json`)
+    // prettier-ignore
+    const run = await runCli([
+      'build', '-C', source, '-o', 'out/app.txt', '--epoch', '1700000000',
+      '--temp-dir', makeTempParent(), '--json', '--bundle', bundle,
+      '--key', path.join(dir, 'k.key'), '--builder-id', 'https://ci.example.com',
+      '--', 'sh', 'build.sh',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const digest =
+      (JSON.parse(run.stdout) as { artifacts: { digest: { sha256: string } }[] }).artifacts[0]
+        ?.digest.sha256 ?? ''
+    releases.push({ artifact: path.join(source, 'out', 'app.txt'), bundle, digest })
+  }
+  const made: Made = {
+    dir,
+    pub: path.join(dir, 'k.pub'),
+    otherPub: path.join(dir, 'other.pub'),
+    releases,
+  }
+  if (cache === undefined) return made
+  // Kept by moving the whole kit into place at once: test files building it side by side
+  // race, and the first to arrive wins; the others use its kit and drop their own.
+  const relative = (p: string): string => path.relative(dir, p)
+  fs.writeFileSync(
+    path.join(dir, 'kit.json'),
+    JSON.stringify({
+      dir: '.',
+      pub: relative(made.pub),
+      otherPub: relative(made.otherPub),
+      releases: releases.map((r) => ({
+        ...r,
+        artifact: relative(r.artifact),
+        bundle: relative(r.bundle),
+      })),
+    }),
+  )
+  try {
+    fs.renameSync(dir, cache)
+  } catch {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+  const kept = readKit(cache)
+  if (kept === undefined) throw new Error(`${cache}: no kit after building one`)
+  return kept
 }
 
 export function release(i: number) {

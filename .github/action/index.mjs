@@ -90183,14 +90183,9 @@ function run2(verify) {
     return verify();
   } catch (err) {
     const code = err.code ?? "";
-    const message = err.message;
-    if (code.startsWith("TLOG") && /expected \d+ tlog entries/.test(message))
-      throw new VerifyRejection("tlog-missing", message);
-    if (code === "PUBLIC_KEY_ERROR" || code === "UNTRUSTED_SIGNER_ERROR")
-      throw new VerifyRejection("untrusted-key", message);
     throw new VerifyRejection(
       "signature-invalid",
-      `${code === "" ? "verification failed" : code}: ${message}`
+      `${code === "" ? "verification failed" : code}: ${err.message}`
     );
   }
 }

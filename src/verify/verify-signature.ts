@@ -381,20 +381,19 @@ function checkProofConsistency(json: SerializedBundle): void {
   }
 }
 
-/** Maps the library's errors onto reproof's reasons; anything unexpected is a no. */
+/**
+ * A failure of the library's verification is a no, with the library's code. The reasons
+ * it could name more precisely are decided before it runs: a keyless bundle without a
+ * log entry (tlog-missing) and a key bundle no given key signed (untrusted-key).
+ */
 function run<T>(verify: () => T): T {
   try {
     return verify()
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
-    const message = (err as Error).message
-    if (code.startsWith('TLOG') && /expected \d+ tlog entries/.test(message))
-      throw new VerifyRejection('tlog-missing', message)
-    if (code === 'PUBLIC_KEY_ERROR' || code === 'UNTRUSTED_SIGNER_ERROR')
-      throw new VerifyRejection('untrusted-key', message)
     throw new VerifyRejection(
       'signature-invalid',
-      `${code === '' ? 'verification failed' : code}: ${message}`,
+      `${code === '' ? 'verification failed' : code}: ${(err as Error).message}`,
     )
   }
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle'
-import { DSSEBundleBuilder, RekorWitness } from '@sigstore/sign'
+import { DSSEBundleBuilder, RekorWitness, TSAWitness } from '@sigstore/sign'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ReproofError } from '../../src/errors.js'
 import { keySigner } from '../../src/sign/key-signer.js'
@@ -59,6 +59,7 @@ interface BundleJson {
     publicKey?: { hint?: string }
     certificate: { rawBytes: string }
     tlogEntries: LogEntryJson[]
+    timestampVerificationData?: { rfc3161Timestamps: { signedTimestamp: string }[] }
   }
 }
 interface RootJson {
@@ -66,7 +67,8 @@ interface RootJson {
 }
 interface LogEntryJson {
   integratedTime: string
-  inclusionPromise?: object
+  logId: { keyId: string }
+  inclusionPromise?: { signedEntryTimestamp: string }
   canonicalizedBody: string
   inclusionProof: {
     treeSize: string
@@ -101,7 +103,13 @@ const provenance = (subject: object = { sha256: ARTIFACT_SHA }) => ({
   _type: 'https://in-toto.io/Statement/v1',
   subject: [{ name: 'app.bin', digest: subject }],
   predicateType: 'https://slsa.dev/provenance/v1',
-  predicate: {},
+  predicate: {
+    buildDefinition: {
+      buildType: 'https://reproof.dev/build/v1',
+      externalParameters: { source: { uri: 'git+https://github.com/acme/app.git' } },
+    },
+    runDetails: { builder: { id: 'https://ci.example.com' } },
+  },
 })
 
 interface Key {
@@ -222,7 +230,15 @@ describe('verifySignature, keyless', () => {
       [{ issuer: undefined, issuerRegexp: 'oauth|x' }, 'issuer-mismatch', 'oauth|x', REAL_ISSUER],
     ] as const) {
       const err = await refusal(verifySignature(realBundle(), keyless(over)))
-      expect(err, JSON.stringify(over)).toMatchObject({ reason, wanted, found })
+      expect(err, JSON.stringify(over)).toMatchObject({
+        reason,
+        wanted,
+        found,
+        message:
+          reason === 'identity-mismatch'
+            ? 'the certificate identity is not the one required'
+            : 'the certificate was issued for another OIDC issuer',
+      })
     }
   })
 
@@ -270,10 +286,10 @@ describe('verifySignature, keyless', () => {
     const other = await refusal(
       verifySignature(keylessBundle, keyless({ identity: SUBJECT, issuer: ISSUER })),
     )
-    expect(other).toBeInstanceOf(VerifyRejection)
-    expect((other as VerifyRejection).reason).toMatch(
-      /^(untrusted-key|signature-invalid|tlog-missing)$/,
-    )
+    expect(other).toMatchObject({
+      reason: 'signature-invalid',
+      message: expect.stringMatching(/^CERTIFICATE_ERROR: /) as unknown,
+    })
   })
 
   it('maps a tampered signature to signature-invalid, naming the library code', async () => {
@@ -415,6 +431,152 @@ describe('verifySignature, the bundle itself', () => {
       ])
     })
 
+  it('reads every base64 field as strictly as the signature covers it', async () => {
+    const fields: [string, (b: BundleJson) => { value: string; set: (v: string) => void }][] = [
+      [
+        'rawBytes',
+        (b) => ({
+          value: b.verificationMaterial.certificate.rawBytes,
+          set: (v) => {
+            b.verificationMaterial.certificate.rawBytes = v
+          },
+        }),
+      ],
+      [
+        'keyId',
+        (b) => ({
+          value: entryOf(b).logId.keyId,
+          set: (v) => {
+            entryOf(b).logId.keyId = v
+          },
+        }),
+      ],
+      [
+        'signedEntryTimestamp',
+        (b) => ({
+          value: entryOf(b).inclusionPromise?.signedEntryTimestamp ?? '',
+          set: (v) => {
+            entryOf(b).inclusionPromise = { signedEntryTimestamp: v }
+          },
+        }),
+      ],
+      [
+        'rootHash',
+        (b) => ({
+          value: entryOf(b).inclusionProof.rootHash,
+          set: (v) => {
+            entryOf(b).inclusionProof.rootHash = v
+          },
+        }),
+      ],
+      [
+        'canonicalizedBody',
+        (b) => ({
+          value: entryOf(b).canonicalizedBody,
+          set: (v) => {
+            entryOf(b).canonicalizedBody = v
+          },
+        }),
+      ],
+      [
+        'payload',
+        (b) => ({
+          value: envelopeOf(b).payload,
+          set: (v) => {
+            envelopeOf(b).payload = v
+          },
+        }),
+      ],
+      [
+        'sig',
+        (b) => ({
+          value: envelopeOf(b).signatures[0]?.sig ?? '',
+          set: (v) => {
+            const [sig] = envelopeOf(b).signatures
+            if (sig !== undefined) sig.sig = v
+          },
+        }),
+      ],
+      [
+        'signedTimestamp',
+        (b) => ({
+          value: 'AAAA',
+          set: (v) => {
+            b.verificationMaterial.timestampVerificationData = {
+              rfc3161Timestamps: [{ signedTimestamp: v }],
+            }
+          },
+        }),
+      ],
+    ]
+    for (const [name, field] of fields) {
+      // The same bytes, with a character Node's decoder skips.
+      const bundle = edited(realBundle(), (b) => {
+        const f = field(b)
+        f.set(`${f.value}}`)
+      })
+      expect(await refusal(verifySignature(bundle, keyless())), name).toMatchObject({
+        reason: 'bundle-invalid',
+        message: `the bundle's "${name}" is not canonical base64`,
+      })
+    }
+  })
+
+  it('reads a v0.1 bundle, whose log entry may carry a promise and no proof', async () => {
+    const v01 = edited(realBundle(), (b) => {
+      b.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.1'
+    })
+    expect((await verifySignature(v01, keyless())).identity.kind).toBe('certificate')
+    const promiseOnly = edited(v01, (b) => {
+      delete (entryOf(b) as { inclusionProof?: object }).inclusionProof
+    })
+    const result = await verifySignature(promiseOnly, keyless())
+    expect(result.verifiedTimes).toEqual([
+      { time: Date.parse('2023-07-12T15:50:43.000Z'), source: 'transparency log' },
+    ])
+  })
+
+  it('quotes at most 100 characters of an unknown media type', async () => {
+    const mediaType = `application/vnd.dev.sigstore.bundle+json;version=0.${'9'.repeat(200)}`
+    const err = await refusal(verifySignature({ ...realBundle(), mediaType }, keyless()))
+    expect(err.message).toBe(
+      `the bundle's media type is not one reproof knows: ${JSON.stringify(mediaType).slice(0, 100)}`,
+    )
+  })
+
+  it('passes over fields it does not know, null ones included', async () => {
+    const bundle = { ...realBundle(), extra: null, more: [null, 1, { deeper: null }] }
+    expect((await verifySignature(bundle, keyless())).identity.kind).toBe('certificate')
+  })
+
+  it('refuses a timestamp it cannot read, and a chain certificate that is not strict DER', async () => {
+    const unreadable = edited(realBundle(), (b) => {
+      b.verificationMaterial.timestampVerificationData = {
+        rfc3161Timestamps: [{ signedTimestamp: Buffer.from('junk').toString('base64') }],
+      }
+    })
+    expect(await refusal(verifySignature(unreadable, keyless()))).toMatchObject({
+      reason: 'bundle-invalid',
+      message: expect.stringMatching(/^the bundle cannot be read \(.+\)$/) as unknown,
+    })
+    const v02 = JSON.parse(
+      fs.readFileSync(path.join(REAL, 'bundleV02-dsse.sigstore.json'), 'utf8'),
+    ) as {
+      verificationMaterial: { x509CertificateChain: { certificates: { rawBytes: string }[] } }
+    }
+    for (const cert of v02.verificationMaterial.x509CertificateChain.certificates.slice(0, 1))
+      cert.rawBytes = Buffer.concat([
+        Buffer.from(cert.rawBytes, 'base64'),
+        Buffer.from([0]),
+      ]).toString('base64')
+    expect(
+      await refusal(verifySignature(v02 as unknown as SerializedBundle, keyless())),
+    ).toMatchObject({
+      reason: 'bundle-invalid',
+      message: 'a certificate in the bundle is not valid DER',
+    })
+  })
+
   it('names what disagrees in an inclusion proof', async () => {
     const proof = entryOf(realBundle()).inclusionProof
     const size = await refusal(
@@ -433,6 +595,7 @@ describe('verifySignature, the bundle itself', () => {
 
   it('reads every media type it names', async () => {
     for (const mediaType of [
+      'application/vnd.dev.sigstore.bundle+json;version=0.1',
       'application/vnd.dev.sigstore.bundle+json;version=0.3',
       'application/vnd.dev.sigstore.bundle.v0.3+json',
     ]) {
@@ -463,17 +626,20 @@ describe('verifySignature, trusted roots', () => {
     expect(await attempt()).toMatchObject({
       code: 'E_INPUT',
       message: `--trusted-root ${file}: larger than ${4 * 1024 * 1024} bytes`,
+      context: { path: file },
     })
     fs.writeFileSync(file, '{')
     expect(await attempt()).toMatchObject({
       code: 'E_INPUT',
       message: `--trusted-root ${file}: not JSON`,
+      context: { path: file },
     })
     for (const tlog of root.tlogs.slice(0, 1)) delete tlog.publicKey.validFor.start
     fs.writeFileSync(file, JSON.stringify(root))
     expect(await attempt()).toMatchObject({
       code: 'E_INPUT',
       message: `--trusted-root ${file}: tlogs[0].publicKey.validFor.start: missing or not an RFC 3339 time`,
+      context: { path: file },
     })
   })
 
@@ -603,9 +769,60 @@ describe('verifySignature, keys', () => {
     expect(await refusal(verifySignature(grafted, keyTrust([a.pub], servicesRoot)))).toBeInstanceOf(
       VerifyRejection,
     )
+    // Even when the hint names no key given: a failure that is not the signature's is the
+    // bundle's own fault, not an untrusted key.
+    const unhinted = edited(grafted, (x) => {
+      x.verificationMaterial.publicKey = {}
+    })
+    expect(
+      await refusal(verifySignature(unhinted, keyTrust([keyB.pub, a.pub], servicesRoot))),
+    ).toMatchObject({
+      reason: 'signature-invalid',
+      message: expect.stringMatching(/^TLOG_[A-Z_]+: /) as unknown,
+    })
     // A plain key bundle with a root checks nothing more and names nothing unchecked.
     const rooted = await verifySignature(await sign(a), keyTrust([a.pub], servicesRoot))
     expect([rooted.unchecked, rooted.verifiedTimes]).toEqual([[], []])
+  })
+})
+
+describe('verifySignature, keys with a log entry and a timestamp', () => {
+  it('names what it could not check without a root, and takes both times with one', async () => {
+    const builder = new DSSEBundleBuilder({
+      signer: keySigner(keyA.privateKey, keyA.kind),
+      witnesses: [
+        new RekorWitness({ rekorBaseURL: services.base }),
+        new TSAWitness({ tsaBaseURL: services.base }),
+      ],
+    })
+    const stamped = bundleToJSON(
+      await builder.create({
+        data: Buffer.from(JSON.stringify(provenance())),
+        type: 'application/vnd.in-toto+json',
+      }),
+    )
+    const offline = await verifySignature(stamped, keyTrust([keyA.pub]))
+    expect([offline.unchecked, offline.verifiedTimes]).toEqual([
+      [
+        '1 transparency-log entry(ies) and 1 RFC 3161 timestamp(s): not checked, no --trusted-root was given',
+      ],
+      [],
+    ])
+    const checked = await verifySignature(stamped, keyTrust([keyA.pub], servicesRoot))
+    expect(checked.unchecked).toEqual([])
+    expect(checked.verifiedTimes.map((t) => t.source).sort()).toEqual([
+      'timestamp authority',
+      'transparency log',
+    ])
+    for (const t of checked.verifiedTimes)
+      expect(Math.abs(t.time - Date.now())).toBeLessThan(60_000)
+    // A timestamp alone: no log entry to name.
+    const stampOnly = edited(stamped, (b) => {
+      b.verificationMaterial.tlogEntries = []
+    })
+    expect((await verifySignature(stampOnly, keyTrust([keyA.pub]))).unchecked).toEqual([
+      '1 RFC 3161 timestamp(s): not checked, no --trusted-root was given',
+    ])
   })
 })
 
@@ -726,6 +943,71 @@ describe('runVerify', () => {
     expect(result.verified, JSON.stringify(result.checks)).toBe(true)
   })
 
+  it('checks source policy against the certificate for keyless bundles, the predicate for key bundles', async () => {
+    const asserted = await runVerify(
+      {
+        artifacts: [artifact],
+        bundle: await bundleFile(),
+        trust: trust(),
+        policy: { repo: 'acme/app' },
+      },
+      Date.now(),
+    )
+    expect(asserted.verified).toBe(true)
+    expect(asserted.checks).toContainEqual(
+      expect.objectContaining({
+        name: 'repository (signer-asserted, from the predicate)',
+        ok: true,
+      }),
+    )
+    // The loopback token carries no repository claim: the certificate cannot answer.
+    const file = path.join(dir, 'keyless.json')
+    fs.writeFileSync(file, JSON.stringify(keylessBundle))
+    const certified = await runVerify(
+      {
+        artifacts: [artifact],
+        bundle: file,
+        trust: keyless({ trustedRoot: servicesRoot, identity: SUBJECT, issuer: ISSUER }),
+        policy: { repo: 'acme/app' },
+      },
+      Date.now(),
+    )
+    expect([certified.verified, certified.reason]).toEqual([false, 'policy-field-missing'])
+    expect(certified.checks).toContainEqual(
+      expect.objectContaining({ name: 'repository (from the certificate)', ok: false }),
+    )
+  })
+
+  it('reads a statement of null as no statement, not as a crash', async () => {
+    const result = await runVerify(
+      {
+        artifacts: [artifact],
+        bundle: await bundleFile(Buffer.from('null')),
+        trust: trust(),
+        policy: {},
+      },
+      Date.now(),
+    )
+    expect([result.verified, result.reason]).toEqual([false, 'statement-type'])
+  })
+
+  // Linux lists a process's open descriptors in /proc/self/fd.
+  it.runIf(fs.existsSync('/proc/self/fd'))('closes the artifacts it hashes', async () => {
+    const opened = (): string[] =>
+      fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = fs.readlinkSync(`/proc/self/fd/${fd}`)
+          return target === artifact ? [target] : []
+        } catch {
+          return []
+        }
+      })
+    const bundle = await bundleFile()
+    for (let i = 0; i < 3; i++)
+      await runVerify({ artifacts: [artifact], bundle, trust: trust(), policy: {} }, Date.now())
+    expect(opened()).toEqual([])
+  })
+
   it('turns a rejected signature into a failed signature check with what was wanted and found', async () => {
     const file = await bundleFile()
     const result = await runVerify(
@@ -753,7 +1035,11 @@ describe('runVerify', () => {
     const missing = path.join(dir, 'missing.json')
     await expect(
       runVerify({ artifacts: [artifact], bundle: missing, trust: trust(), policy: {} }, 0),
-    ).rejects.toMatchObject({ code: 'E_INPUT', message: `--bundle ${missing}: no such file` })
+    ).rejects.toMatchObject({
+      code: 'E_INPUT',
+      message: `--bundle ${missing}: no such file`,
+      context: { path: missing },
+    })
     for (const text of ['[]', 'null', '"x"', '{']) {
       const file = path.join(dir, 'odd.json')
       fs.writeFileSync(file, text)
@@ -772,7 +1058,11 @@ describe('runVerify', () => {
         { artifacts: [noArtifact], bundle: await bundleFile(), trust: trust(), policy: {} },
         0,
       ),
-    ).rejects.toMatchObject({ code: 'E_INPUT', message: `${noArtifact}: no such artifact` })
+    ).rejects.toMatchObject({
+      code: 'E_INPUT',
+      message: `${noArtifact}: no such artifact`,
+      context: { path: noArtifact },
+    })
     const badKey = path.join(dir, 'bad.pub')
     fs.writeFileSync(badKey, 'x')
     await expect(
@@ -794,9 +1084,17 @@ describe('runVerify', () => {
     fs.truncateSync(file, MAX_BUNDLE_BYTES)
     expect(readBundleBytes(file)).toHaveLength(MAX_BUNDLE_BYTES)
     fs.truncateSync(file, MAX_BUNDLE_BYTES + 1)
-    expect(() => readBundleBytes(file)).toThrow(
-      `--bundle ${file}: ${MAX_BUNDLE_BYTES + 1} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
-    )
+    let thrown: unknown
+    try {
+      readBundleBytes(file)
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toMatchObject({
+      code: 'E_INPUT',
+      message: `--bundle ${file}: ${MAX_BUNDLE_BYTES + 1} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
+      context: { path: file },
+    })
     fs.rmSync(file)
   })
 })
