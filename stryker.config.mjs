@@ -30,9 +30,9 @@ export const areas = {
   },
   archiveLimits: {
     mutate: [
-      'src/diff/limits.ts',
-      'src/diff/formats/zip.ts:99-116', // compressedBytes: the zip data bounds check
-      'src/diff/formats/zip.ts:215-225', // eachChunk: every inflated byte is charged
+      'src/formats/limits.ts',
+      'src/formats/zip.ts:99-116', // compressedBytes: the zip data bounds check
+      'src/formats/zip.ts:215-225', // eachChunk: every inflated byte is charged
     ],
     tests: ['test/unit/**/*.test.ts'],
   },
@@ -44,8 +44,6 @@ export const areas = {
   },
   // The gate's pure and unit-testable side: the decision, the ledger's parser, record
   // schema and checkpoints, the history checks, the git ledger's spec and push failures.
-  // The git ledger's transport and the gate and check runners need a git remote and the
-  // integration tests; they are left out, like verifyFlow.
   gate: {
     mutate: [
       'src/gate/{decide,ledger,ledger-history}.ts',
@@ -57,6 +55,19 @@ export const areas = {
       'test/unit/file-ledger-{durability,checkpoint}.test.ts',
       'test/unit/{git-push-failure,git-ledger-spec}.test.ts',
     ],
+  },
+  // The gate and check runners, the kept-bundle check and the git ledger's transport,
+  // with the gate's integration tests (in-process, on file ledgers and local bare git
+  // remotes). Their releases are built once per run and kept (REPROOF_TEST_KIT_DIR, set
+  // in vitest.stryker.config.mjs); the tests that spawn gates run the compiled, unmutated
+  // code and cannot kill a mutant. About an hour: `MUTATION_AREAS=gateFlow`.
+  gateFlow: {
+    mutate: [
+      'src/gate/{run-gate,run-check,check-store}.ts',
+      'src/gate/git-ledger.ts:46-440', // the transport: fetch, history, commit, push
+      'src/gate/git-ledger.ts:478-494', // how git's errors are read
+    ],
+    tests: ['test/integration/gate*.test.ts'],
   },
 }
 
@@ -79,7 +90,8 @@ export default {
   // Two cores, shared with whatever else the machine runs.
   concurrency: 1,
   mutate: Object.values(selected).flatMap((area) => area.mutate),
-  ignorePatterns: ['dist', 'coverage', 'reports', 'bench'],
+  // dist stays: a few tests spawn the CLI, which runs the compiled (unmutated) code.
+  ignorePatterns: ['coverage', 'reports', 'bench'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

@@ -76192,7 +76192,7 @@ var init_run_attest = __esm({
   }
 });
 
-// src/diff/limits.ts
+// src/formats/limits.ts
 function limitError(where, what, flag2) {
   return new ReproofError("E_INPUT", `${where}: ${what} (raise the limit with ${flag2})`, {
     path: where,
@@ -76204,7 +76204,7 @@ function isLimitError(err) {
 }
 var DEFAULT_LIMITS, Budget, TooLargeError;
 var init_limits = __esm({
-  "src/diff/limits.ts"() {
+  "src/formats/limits.ts"() {
     "use strict";
     init_errors();
     DEFAULT_LIMITS = {
@@ -78211,7 +78211,7 @@ var init_content_diff = __esm({
   }
 });
 
-// src/diff/formats/member.ts
+// src/formats/member.ts
 function keyFor(name, seen) {
   const count2 = (seen.get(name) ?? 0) + 1;
   seen.set(name, count2);
@@ -78232,7 +78232,7 @@ function octal(mode) {
   return `0${(mode & 4095).toString(8).padStart(3, "0")}`;
 }
 var init_member = __esm({
-  "src/diff/formats/member.ts"() {
+  "src/formats/member.ts"() {
     "use strict";
   }
 });
@@ -79198,7 +79198,7 @@ var require_unbzip2_stream = __commonJS({
   }
 });
 
-// src/diff/formats/compressed.ts
+// src/formats/compressed.ts
 import { PassThrough, Readable, Transform as Transform2 } from "node:stream";
 import zlib from "node:zlib";
 function compressionHeader(format, head) {
@@ -79294,7 +79294,7 @@ function decoderFor(format, input2) {
 }
 var GZIP_OS;
 var init_compressed = __esm({
-  "src/diff/formats/compressed.ts"() {
+  "src/formats/compressed.ts"() {
     "use strict";
     init_errors();
     init_member();
@@ -79309,7 +79309,7 @@ var init_compressed = __esm({
   }
 });
 
-// src/diff/formats/detect.ts
+// src/formats/detect.ts
 function detectFormat(head) {
   if (head.length >= 3 && head[0] === 31 && head[1] === 139 && head[2] === 8)
     return { kind: "compressed", format: "gzip" };
@@ -79343,7 +79343,7 @@ function looksLikeText(bytes) {
   }
 }
 var init_detect = __esm({
-  "src/diff/formats/detect.ts"() {
+  "src/formats/detect.ts"() {
     "use strict";
   }
 });
@@ -79580,7 +79580,7 @@ var init_hints = __esm({
   }
 });
 
-// src/diff/source.ts
+// src/formats/source.ts
 import fs10 from "node:fs";
 import { Readable as Readable2 } from "node:stream";
 function fileSource(file, label = file) {
@@ -79619,7 +79619,7 @@ async function readHead(source, length2 = 512) {
   return Buffer.concat(chunks).subarray(0, length2);
 }
 var init_source = __esm({
-  "src/diff/source.ts"() {
+  "src/formats/source.ts"() {
     "use strict";
   }
 });
@@ -82050,7 +82050,7 @@ var require_tar_stream = __commonJS({
   }
 });
 
-// src/diff/formats/tar.ts
+// src/formats/tar.ts
 var tar_exports = {};
 __export(tar_exports, {
   scanTar: () => scanTar
@@ -82111,7 +82111,7 @@ async function scanTar(input2, where, budget, want) {
 }
 var import_tar_stream, TYPES, PAX_SKIP;
 var init_tar = __esm({
-  "src/diff/formats/tar.ts"() {
+  "src/formats/tar.ts"() {
     "use strict";
     import_tar_stream = __toESM(require_tar_stream(), 1);
     init_member();
@@ -82126,10 +82126,10 @@ var init_tar = __esm({
   }
 });
 
-// src/diff/formats/byte-reader.ts
+// src/formats/byte-reader.ts
 var ByteReader;
 var init_byte_reader = __esm({
-  "src/diff/formats/byte-reader.ts"() {
+  "src/formats/byte-reader.ts"() {
     "use strict";
     init_errors();
     ByteReader = class {
@@ -82178,7 +82178,7 @@ var init_byte_reader = __esm({
   }
 });
 
-// src/diff/formats/ar.ts
+// src/formats/ar.ts
 var ar_exports = {};
 __export(ar_exports, {
   scanAr: () => scanAr
@@ -82256,7 +82256,7 @@ async function scanAr(input2, where, budget, want) {
 }
 var MAGIC, HEADER;
 var init_ar = __esm({
-  "src/diff/formats/ar.ts"() {
+  "src/formats/ar.ts"() {
     "use strict";
     init_errors();
     init_member();
@@ -83609,7 +83609,7 @@ var require_yauzl = __commonJS({
   }
 });
 
-// src/diff/formats/zip.ts
+// src/formats/zip.ts
 var zip_exports = {};
 __export(zip_exports, {
   scanZip: () => scanZip
@@ -83784,7 +83784,7 @@ async function eachChunk(stream, budget, where, use) {
 }
 var import_yauzl, S_IFMT, S_IFLNK, S_IFDIR;
 var init_zip = __esm({
-  "src/diff/formats/zip.ts"() {
+  "src/formats/zip.ts"() {
     "use strict";
     import_yauzl = __toESM(require_yauzl(), 1);
     init_errors();

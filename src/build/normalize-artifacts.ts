@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Manifest, ManifestEntry } from '../digest/manifest-digest.js'
-import { DEFAULT_LIMITS } from '../diff/limits.js'
+import { DEFAULT_LIMITS } from '../formats/limits.js'
 import {
   normalizeFile,
   type NormalizedFormat,

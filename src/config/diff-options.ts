@@ -1,5 +1,5 @@
 import { ReproofError } from '../errors.js'
-import { DEFAULT_LIMITS, type DiffLimits } from '../diff/limits.js'
+import { DEFAULT_LIMITS, type DiffLimits } from '../formats/limits.js'
 
 export interface DiffFlags {
   json?: boolean

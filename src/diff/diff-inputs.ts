@@ -4,9 +4,9 @@ import { compareBytes } from '../canonical.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError } from '../errors.js'
 import { DiffEngine, diffFields, type EngineOptions } from './engine.js'
-import { octal } from './formats/member.js'
+import { octal } from '../formats/member.js'
 import type { DiffReport } from './report.js'
-import { fileSource } from './source.js'
+import { fileSource } from '../formats/source.js'
 import { summarizePatterns } from './summarize.js'
 
 export interface DiffInputsOptions extends EngineOptions {

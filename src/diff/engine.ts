@@ -2,13 +2,18 @@ import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
 import { diffBinary, diffText } from './content-diff.js'
-import { compressionHeader, decompressedSource } from './formats/compressed.js'
-import { detectFormat, looksLikeText, type ArchiveFormat, type Detected } from './formats/detect.js'
-import type { MemberInfo, ScanResult, WantMember } from './formats/member.js'
+import { compressionHeader, decompressedSource } from '../formats/compressed.js'
+import {
+  detectFormat,
+  looksLikeText,
+  type ArchiveFormat,
+  type Detected,
+} from '../formats/detect.js'
+import type { MemberInfo, ScanResult, WantMember } from '../formats/member.js'
 import { contentHints, fieldHints, orderHint, type HintContext } from './hints.js'
-import { Budget, isLimitError, TooLargeError, type DiffLimits } from './limits.js'
+import { Budget, isLimitError, TooLargeError, type DiffLimits } from '../formats/limits.js'
 import type { DiffItem, FieldDifference } from './report.js'
-import { bufferSource, readHead, type ByteSource } from './source.js'
+import { bufferSource, readHead, type ByteSource } from '../formats/source.js'
 
 export interface EngineOptions {
   maxLines: number
@@ -300,8 +305,8 @@ export class DiffEngine {
     const scan = async (source: ByteSource): Promise<ScanResult> => {
       if (format === 'zip') return this.scanZipSource(source, path, want())
       if (format === 'tar')
-        return (await import('./formats/tar.js')).scanTar(source.open(), path, this.budget, want())
-      return (await import('./formats/ar.js')).scanAr(source.open(), path, this.budget, want())
+        return (await import('../formats/tar.js')).scanTar(source.open(), path, this.budget, want())
+      return (await import('../formats/ar.js')).scanAr(source.open(), path, this.budget, want())
     }
     const results = await Promise.allSettled([scan(a), scan(b)])
     const [ra, rb] = results
@@ -336,7 +341,7 @@ export class DiffEngine {
     if (source.file !== undefined && source.size <= ZIP_IN_MEMORY_BYTES) {
       source = bufferSource(await fs.readFile(source.file), path)
     }
-    const { scanZip } = await import('./formats/zip.js')
+    const { scanZip } = await import('../formats/zip.js')
     if (source.file !== undefined || source.buffer !== undefined)
       return scanZip(source, path, this.budget, want)
     return scanZip(

@@ -3,7 +3,7 @@ import { isUtf8Name } from '../file-names.js'
 import { diffDirectories, toReport } from './diff-inputs.js'
 import { DiffEngine } from './engine.js'
 import type { HintContext } from './hints.js'
-import { DEFAULT_LIMITS } from './limits.js'
+import { DEFAULT_LIMITS } from '../formats/limits.js'
 import type { DiffItem, DiffReport } from './report.js'
 
 const DAY = 86_400

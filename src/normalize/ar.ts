@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
-import { ByteReader } from '../diff/formats/byte-reader.js'
-import type { Budget } from '../diff/limits.js'
+import { ByteReader } from '../formats/byte-reader.js'
+import type { Budget } from '../formats/limits.js'
 import { ReproofError } from '../errors.js'
 
 export interface ArChanges {

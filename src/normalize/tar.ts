@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream'
 import { once } from 'node:events'
 import tar from 'tar-stream'
 import { compareBytes } from '../canonical.js'
-import type { Budget } from '../diff/limits.js'
+import type { Budget } from '../formats/limits.js'
 import {
   NPM_MTIME,
   stableMode,

@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream'
 import zlib from 'node:zlib'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
-import type { Budget } from '../diff/limits.js'
+import type { Budget } from '../formats/limits.js'
 import {
   compareZipNames,
   dosDateTime,

@@ -3,15 +3,15 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { scanZip } from '../../src/diff/formats/zip.js'
+import { scanZip } from '../../src/formats/zip.js'
 import {
   Budget,
   DEFAULT_LIMITS,
   TooLargeError,
   isLimitError,
   type DiffLimits,
-} from '../../src/diff/limits.js'
-import { bufferSource, fileSource } from '../../src/diff/source.js'
+} from '../../src/formats/limits.js'
+import { bufferSource, fileSource } from '../../src/formats/source.js'
 import { ReproofError } from '../../src/errors.js'
 import { cleanupTemp, makeTemp } from '../helpers.js'
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { diffBinary, diffText } from '../../src/diff/content-diff.js'
-import { parseGzipHeader } from '../../src/diff/formats/compressed.js'
+import { parseGzipHeader } from '../../src/formats/compressed.js'
 import { contentHints, fieldHints, findTimes, type HintContext } from '../../src/diff/hints.js'
 import { summarizePatterns } from '../../src/diff/summarize.js'
 import type { DiffItem } from '../../src/diff/report.js'

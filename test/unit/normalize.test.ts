@@ -6,7 +6,7 @@ import zlib from 'node:zlib'
 import fc from 'fast-check'
 import tar from 'tar-stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Budget, DEFAULT_LIMITS } from '../../src/diff/limits.js'
+import { Budget, DEFAULT_LIMITS } from '../../src/formats/limits.js'
 import { gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from '../../src/normalize/gzip.js'
 import { compareBytes } from '../../src/canonical.js'
 import {

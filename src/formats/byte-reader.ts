@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import { ReproofError } from '../../errors.js'
+import { ReproofError } from '../errors.js'
 
 /** Pull-style reads of exact byte counts from a stream, for formats with length-prefixed parts. */
 export class ByteReader {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
 import tar from 'tar-stream'
-import type { Budget } from '../limits.js'
+import type { Budget } from './limits.js'
 import {
   isoTime,
   keyFor,

@@ -1,8 +1,8 @@
 import { PassThrough, Readable, Transform } from 'node:stream'
 import zlib from 'node:zlib'
-import { ReproofError } from '../../errors.js'
-import type { Budget } from '../limits.js'
-import type { ByteSource } from '../source.js'
+import { ReproofError } from '../errors.js'
+import type { Budget } from './limits.js'
+import type { ByteSource } from './source.js'
 import type { Compression } from './detect.js'
 import { isoTime } from './member.js'
 

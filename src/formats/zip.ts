@@ -1,9 +1,9 @@
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
 import yauzl from 'yauzl'
-import { ReproofError } from '../../errors.js'
-import type { Budget } from '../limits.js'
-import type { ByteSource } from '../source.js'
+import { ReproofError } from '../errors.js'
+import type { Budget } from './limits.js'
+import type { ByteSource } from './source.js'
 import {
   isoTime,
   keyFor,

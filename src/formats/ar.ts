@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { ReproofError } from '../../errors.js'
-import type { Budget } from '../limits.js'
+import { ReproofError } from '../errors.js'
+import type { Budget } from './limits.js'
 import {
   isoTime,
   keyFor,
