@@ -11,7 +11,7 @@ export default tseslint.config(
       'fixtures/',
       'bin/',
       '.github/action/',
-      '.stryker-tmp/',
+      '.stryker-tmp*/',
       'reports/',
     ],
   },
