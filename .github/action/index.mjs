@@ -4459,7 +4459,7 @@ var init_manifest_digest = __esm({
   }
 });
 
-// src/build/build-record.ts
+// src/records/build-record.ts
 function toBuildRecord(input2) {
   return { recordType: BUILD_RECORD_TYPE, version: BUILD_RECORD_VERSION, ...input2 };
 }
@@ -4507,7 +4507,7 @@ function toNormalizationRecord(normalized) {
 }
 var BUILD_RECORD_TYPE, BUILD_RECORD_VERSION;
 var init_build_record = __esm({
-  "src/build/build-record.ts"() {
+  "src/records/build-record.ts"() {
     "use strict";
     init_manifest_digest();
     BUILD_RECORD_TYPE = "https://reproof.dev/build-record";
@@ -5104,121 +5104,11 @@ var init_keys = __esm({
   }
 });
 
-// src/attest/statement.ts
-import crypto4 from "node:crypto";
-function toStatement(record2, context) {
-  const evidence = runEvidence(record2);
-  const shipped = evidence[0]?.artifacts ?? [];
-  const git2 = record2.source.git;
-  const normalizers = [
-    ...new Set(
-      (record2.normalization?.artifacts ?? []).filter((a) => a.changes.some((c) => c.length > 0)).map((a) => a.format)
-    )
-  ].sort();
-  return {
-    _type: STATEMENT_TYPE,
-    subject: shipped.map((a) => ({
-      name: a.name,
-      digest: {
-        sha256: a.sha256,
-        ...context.sha512?.[a.name] === void 0 ? {} : { sha512: context.sha512[a.name] }
-      }
-    })),
-    predicateType: PROVENANCE_TYPE,
-    predicate: {
-      buildDefinition: {
-        buildType: BUILD_TYPE,
-        externalParameters: {
-          command: record2.command,
-          source: {
-            ...git2?.repository === void 0 ? {} : { uri: gitUri(git2.repository) },
-            ...git2 === void 0 ? {} : { commit: git2.commit },
-            ...git2?.ref === void 0 ? {} : { ref: git2.ref }
-          },
-          outputs: record2.outputs,
-          ...record2.exclude.length === 0 ? {} : { exclude: record2.exclude },
-          // Normalization that is part of the build is part of its definition: a
-          // rebuilder must repeat it to get the same subjects.
-          ...record2.normalization === null ? {} : { normalize: true }
-        },
-        internalParameters: {
-          epoch: record2.epoch,
-          environment: record2.environment,
-          variations: record2.variations.map((v) => ({ name: v.name, status: v.status })),
-          isolation: {
-            kind: record2.isolation.kind,
-            network: record2.isolation.network
-          },
-          normalization: record2.normalization === null ? null : {
-            mode: record2.normalization.mode,
-            normalizers,
-            // What each normalizer changed in the shipped (run A's) copy.
-            artifacts: record2.normalization.artifacts.filter((a) => a.changes[0].length > 0).map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] }))
-          },
-          dirty: git2?.dirty ?? null
-        },
-        resolvedDependencies: [
-          ...git2 === void 0 ? [] : [
-            {
-              ...git2.repository === void 0 ? {} : { uri: `${gitUri(git2.repository)}@${git2.commit}` },
-              name: "source",
-              digest: { gitCommit: git2.commit }
-            }
-          ],
-          ...record2.source.lockfiles.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } }))
-        ]
-      },
-      runDetails: {
-        builder: { id: context.builderId, version: { reproof: record2.reproofVersion } },
-        metadata: {
-          ...context.invocationId === void 0 ? {} : { invocationId: context.invocationId },
-          startedOn: record2.startedAt,
-          finishedOn: record2.finishedAt
-        },
-        byproducts: evidence.map((e) => {
-          const manifest2 = canonicalJson(e.artifacts);
-          return {
-            name: `reproof/run-${e.run}/manifest.json`,
-            digest: { sha256: crypto4.createHash("sha256").update(manifest2).digest("hex") },
-            content: Buffer.from(manifest2).toString("base64"),
-            mediaType: "application/json",
-            annotations: {
-              rawManifestSha256: record2.runs.find((r) => r.id === e.run)?.manifestDigest ?? null,
-              reproducible: record2.result.reproducible,
-              reproducibleWithoutNormalization: record2.result.reproducibleWithoutNormalization
-            }
-          };
-        })
-      }
-    }
-  };
-}
-function runEvidence(record2) {
-  const normalized = new Map(
-    (record2.normalization?.artifacts ?? []).map((a) => [a.name, a.normalized])
-  );
-  return record2.runs.map((run3) => ({
-    run: run3.id,
-    artifacts: run3.manifest.map((e) => ({
-      name: e.name,
-      sha256: normalized.get(e.name)?.[run3.id === "a" ? 0 : 1] ?? e.sha256
-    }))
-  }));
-}
-function gitUri(repository) {
-  return repository.startsWith("git+") ? repository : `git+${repository}`;
-}
-function statementBytes(statement) {
-  return Buffer.from(canonicalJson(statement), "utf8");
-}
-var BUILD_TYPE, STATEMENT_TYPE, PROVENANCE_TYPE, PAYLOAD_TYPE;
-var init_statement = __esm({
-  "src/attest/statement.ts"() {
+// src/sign/payload-type.ts
+var PAYLOAD_TYPE;
+var init_payload_type = __esm({
+  "src/sign/payload-type.ts"() {
     "use strict";
-    init_canonical();
-    BUILD_TYPE = "https://reproof.dev/build-types/twin-build/v1";
-    STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
-    PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
     PAYLOAD_TYPE = "application/vnd.in-toto+json";
   }
 });
@@ -75839,7 +75729,7 @@ var init_load_cjs = __esm({
 });
 
 // src/sign/keyless.ts
-import crypto5 from "node:crypto";
+import crypto4 from "node:crypto";
 import fs6 from "node:fs";
 async function signKeyless(payload, options2) {
   const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = sigstoreSign();
@@ -75895,7 +75785,7 @@ async function signKeyless(payload, options2) {
 function persistingSigner(inner, pendingFile) {
   return {
     async sign(data) {
-      const digest = crypto5.createHash("sha256").update(data).digest("hex");
+      const digest = crypto4.createHash("sha256").update(data).digest("hex");
       const pending = readPending(pendingFile);
       if (pending?.payloadSha256 === digest && certificateStillValid(pending.key)) {
         return { signature: Buffer.from(pending.signature, "base64"), key: pending.key };
@@ -75925,7 +75815,7 @@ function readPending(file) {
 function certificateStillValid(key) {
   if (key.$case !== "x509Certificate") return false;
   try {
-    return Date.parse(new crypto5.X509Certificate(key.certificate).validTo) > Date.now() + 3e4;
+    return Date.parse(new crypto4.X509Certificate(key.certificate).validTo) > Date.now() + 3e4;
   } catch {
     return false;
   }
@@ -75963,7 +75853,7 @@ function toSigningError(err, options2, secrets) {
 var init_keyless = __esm({
   "src/sign/keyless.ts"() {
     "use strict";
-    init_statement();
+    init_payload_type();
     init_errors();
     init_atomic_write();
     init_identity();
@@ -75973,14 +75863,14 @@ var init_keyless = __esm({
 });
 
 // src/sign/key-signer.ts
-import crypto6 from "node:crypto";
+import crypto5 from "node:crypto";
 function keySigner(privateKey, kind) {
-  const publicKey = crypto6.createPublicKey(privateKey);
+  const publicKey = crypto5.createPublicKey(privateKey);
   const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   const hint = keyHint(publicKey);
   return {
     sign: (data) => Promise.resolve({
-      signature: crypto6.sign(kind === "ed25519" ? null : "sha256", data, privateKey),
+      signature: crypto5.sign(kind === "ed25519" ? null : "sha256", data, privateKey),
       key: { $case: "publicKey", publicKey: publicPem, hint }
     })
   };
@@ -76003,9 +75893,127 @@ async function signWithKey(payload, key, kind) {
 var init_sign_statement = __esm({
   "src/sign/sign-statement.ts"() {
     "use strict";
-    init_statement();
+    init_payload_type();
     init_key_signer();
     init_load_cjs();
+  }
+});
+
+// src/attest/statement.ts
+import crypto6 from "node:crypto";
+function toStatement(record2, context) {
+  const evidence = runEvidence(record2);
+  const shipped = evidence[0]?.artifacts ?? [];
+  const git2 = record2.source.git;
+  const normalizers = [
+    ...new Set(
+      (record2.normalization?.artifacts ?? []).filter((a) => a.changes.some((c) => c.length > 0)).map((a) => a.format)
+    )
+  ].sort();
+  return {
+    _type: STATEMENT_TYPE,
+    subject: shipped.map((a) => ({
+      name: a.name,
+      digest: {
+        sha256: a.sha256,
+        ...context.sha512?.[a.name] === void 0 ? {} : { sha512: context.sha512[a.name] }
+      }
+    })),
+    predicateType: PROVENANCE_TYPE,
+    predicate: {
+      buildDefinition: {
+        buildType: BUILD_TYPE,
+        externalParameters: {
+          command: record2.command,
+          source: {
+            ...git2?.repository === void 0 ? {} : { uri: gitUri(git2.repository) },
+            ...git2 === void 0 ? {} : { commit: git2.commit },
+            ...git2?.ref === void 0 ? {} : { ref: git2.ref }
+          },
+          outputs: record2.outputs,
+          ...record2.exclude.length === 0 ? {} : { exclude: record2.exclude },
+          // Normalization that is part of the build is part of its definition: a
+          // rebuilder must repeat it to get the same subjects.
+          ...record2.normalization === null ? {} : { normalize: true }
+        },
+        internalParameters: {
+          epoch: record2.epoch,
+          environment: record2.environment,
+          variations: record2.variations.map((v) => ({ name: v.name, status: v.status })),
+          isolation: {
+            kind: record2.isolation.kind,
+            network: record2.isolation.network
+          },
+          normalization: record2.normalization === null ? null : {
+            mode: record2.normalization.mode,
+            normalizers,
+            // What each normalizer changed in the shipped (run A's) copy.
+            artifacts: record2.normalization.artifacts.filter((a) => a.changes[0].length > 0).map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] }))
+          },
+          dirty: git2?.dirty ?? null
+        },
+        resolvedDependencies: [
+          ...git2 === void 0 ? [] : [
+            {
+              ...git2.repository === void 0 ? {} : { uri: `${gitUri(git2.repository)}@${git2.commit}` },
+              name: "source",
+              digest: { gitCommit: git2.commit }
+            }
+          ],
+          ...record2.source.lockfiles.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } }))
+        ]
+      },
+      runDetails: {
+        builder: { id: context.builderId, version: { reproof: record2.reproofVersion } },
+        metadata: {
+          ...context.invocationId === void 0 ? {} : { invocationId: context.invocationId },
+          startedOn: record2.startedAt,
+          finishedOn: record2.finishedAt
+        },
+        byproducts: evidence.map((e) => {
+          const manifest2 = canonicalJson(e.artifacts);
+          return {
+            name: `reproof/run-${e.run}/manifest.json`,
+            digest: { sha256: crypto6.createHash("sha256").update(manifest2).digest("hex") },
+            content: Buffer.from(manifest2).toString("base64"),
+            mediaType: "application/json",
+            annotations: {
+              rawManifestSha256: record2.runs.find((r) => r.id === e.run)?.manifestDigest ?? null,
+              reproducible: record2.result.reproducible,
+              reproducibleWithoutNormalization: record2.result.reproducibleWithoutNormalization
+            }
+          };
+        })
+      }
+    }
+  };
+}
+function runEvidence(record2) {
+  const normalized = new Map(
+    (record2.normalization?.artifacts ?? []).map((a) => [a.name, a.normalized])
+  );
+  return record2.runs.map((run3) => ({
+    run: run3.id,
+    artifacts: run3.manifest.map((e) => ({
+      name: e.name,
+      sha256: normalized.get(e.name)?.[run3.id === "a" ? 0 : 1] ?? e.sha256
+    }))
+  }));
+}
+function gitUri(repository) {
+  return repository.startsWith("git+") ? repository : `git+${repository}`;
+}
+function statementBytes(statement) {
+  return Buffer.from(canonicalJson(statement), "utf8");
+}
+var BUILD_TYPE, STATEMENT_TYPE, PROVENANCE_TYPE;
+var init_statement = __esm({
+  "src/attest/statement.ts"() {
+    "use strict";
+    init_canonical();
+    BUILD_TYPE = "https://reproof.dev/build-types/twin-build/v1";
+    STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
+    PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
   }
 });
 
@@ -84400,10 +84408,7 @@ var init_plural = __esm({
   }
 });
 
-// src/cli/output.ts
-function useColor(stream, env) {
-  return stream.isTTY === true && env.NO_COLOR === void 0 && env.TERM !== "dumb";
-}
+// src/io/paint.ts
 function paint(enabled) {
   const wrap = (open2, close) => (s) => enabled ? `\x1B[${open2}m${s}\x1B[${close}m` : s;
   return {
@@ -84414,35 +84419,9 @@ function paint(enabled) {
     bold: wrap(1, 22)
   };
 }
-function reportError(err, streams) {
-  if (isReproofError(err)) {
-    const lines = [`reproof: ${toDisplayText(err.message)}`];
-    const { context } = err;
-    for (const hint of context.hint?.split("\n") ?? []) lines.push(`  hint: ${toDisplayText(hint)}`);
-    if (context.detail !== void 0 && context.detail !== "") {
-      lines.push(
-        "  --- last lines of the build log ---",
-        ...context.detail.split("\n").map((l) => `  | ${l}`)
-      );
-    }
-    streams.stderr.write(`${lines.join("\n")}
-`);
-    return exitCodeFor(err.code);
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  streams.stderr.write(`reproof: internal error: ${toDisplayText(message)}
-`);
-  if (err instanceof Error && err.stack !== void 0 && streams.env.REPROOF_DEBUG !== void 0) {
-    streams.stderr.write(`${err.stack}
-`);
-  }
-  return EXIT.failed;
-}
-var init_output = __esm({
-  "src/cli/output.ts"() {
+var init_paint = __esm({
+  "src/io/paint.ts"() {
     "use strict";
-    init_errors();
-    init_file_names();
   }
 });
 
@@ -84524,7 +84503,7 @@ function describeKind(item) {
 var init_text = __esm({
   "src/diff/views/text.ts"() {
     "use strict";
-    init_output();
+    init_paint();
     init_file_names();
     init_plural();
     init_summarize();
@@ -88981,8 +88960,44 @@ var init_build_view = __esm({
     init_file_names();
     init_variations();
     init_run_plan();
-    init_output();
+    init_paint();
     MAX_NAMES_IN_WARNING = 10;
+  }
+});
+
+// src/cli/output.ts
+function useColor(stream, env) {
+  return stream.isTTY === true && env.NO_COLOR === void 0 && env.TERM !== "dumb";
+}
+function reportError(err, streams) {
+  if (isReproofError(err)) {
+    const lines = [`reproof: ${toDisplayText(err.message)}`];
+    const { context } = err;
+    for (const hint of context.hint?.split("\n") ?? []) lines.push(`  hint: ${toDisplayText(hint)}`);
+    if (context.detail !== void 0 && context.detail !== "") {
+      lines.push(
+        "  --- last lines of the build log ---",
+        ...context.detail.split("\n").map((l) => `  | ${l}`)
+      );
+    }
+    streams.stderr.write(`${lines.join("\n")}
+`);
+    return exitCodeFor(err.code);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  streams.stderr.write(`reproof: internal error: ${toDisplayText(message)}
+`);
+  if (err instanceof Error && err.stack !== void 0 && streams.env.REPROOF_DEBUG !== void 0) {
+    streams.stderr.write(`${err.stack}
+`);
+  }
+  return EXIT.failed;
+}
+var init_output = __esm({
+  "src/cli/output.ts"() {
+    "use strict";
+    init_errors();
+    init_file_names();
   }
 });
 
@@ -89177,7 +89192,7 @@ var init_build_action = __esm({
   }
 });
 
-// src/diff/records.ts
+// src/records/diff-records.ts
 import fs31 from "node:fs";
 import path22 from "node:path";
 function readBuildRecord(file) {
@@ -89259,8 +89274,8 @@ function widen([from, to], record2) {
   return [from, to + (days === void 0 ? 0 : Number(days) * DAY3)];
 }
 var MAX_RECORD_BYTES2, RecordSchema2, DAY3;
-var init_records = __esm({
-  "src/diff/records.ts"() {
+var init_diff_records = __esm({
+  "src/records/diff-records.ts"() {
     "use strict";
     init_dist();
     init_build_record();
@@ -89428,7 +89443,7 @@ var init_diff_action = __esm({
     init_diff_options();
     init_diff_inputs();
     init_hints();
-    init_records();
+    init_diff_records();
     init_html();
     init_markdown();
     init_text();
@@ -89528,6 +89543,7 @@ var init_normalize_action = __esm({
     init_limits();
     init_errors();
     init_normalize_file();
+    init_paint();
     init_output();
   }
 });
@@ -90867,6 +90883,7 @@ var init_verify_action = __esm({
     init_errors();
     init_policy();
     init_run_verify();
+    init_paint();
     init_output();
     DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
     MAX_AGE_LIMIT_MS = 100 * 365 * 864e5;
@@ -92331,6 +92348,7 @@ var init_gate_action = __esm({
     init_decide();
     init_run_check();
     init_run_gate();
+    init_paint();
     init_output();
     init_verify_action();
   }

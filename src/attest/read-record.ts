@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import * as v from 'valibot'
-import { BUILD_RECORD_TYPE, type BuildRecord } from '../build/build-record.js'
+import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
 import { ReproofError } from '../errors.js'
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { BuildRecord } from '../build/build-record.js'
+import type { BuildRecord } from '../records/build-record.js'
 import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'

@@ -1,12 +1,11 @@
 import crypto from 'node:crypto'
-import type { BuildRecord } from '../build/build-record.js'
+import type { BuildRecord } from '../records/build-record.js'
 import { canonicalJson } from '../canonical.js'
 
 /** The build type reproof's provenance declares; docs/build-type.md says how to rebuild from it. */
 export const BUILD_TYPE = 'https://reproof.dev/build-types/twin-build/v1'
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1'
 export const PROVENANCE_TYPE = 'https://slsa.dev/provenance/v1'
-export const PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 
 /** Facts from outside the build record, read at the CLI edge and passed in. */
 export interface AttestContext {

@@ -8,24 +8,7 @@ import {
   type NormalizeOutcome,
 } from '../normalize/normalize-file.js'
 import type { NormalizeRules } from '../normalize/rules.js'
-
-export interface ArtifactNormalization {
-  name: string
-  format: NormalizedFormat
-  /** Raw digests of run A and run B, as the builds wrote them. */
-  raw: [string | null, string | null]
-  /** Digests after normalization; run A's is what ships. */
-  normalized: [string | null, string | null]
-  /** What changed in each run's copy. */
-  changes: [string[], string[]]
-}
-
-export interface NormalizedManifests {
-  a: Manifest
-  b: Manifest
-  artifacts: ArtifactNormalization[]
-  warnings: string[]
-}
+import type { ArtifactNormalization, NormalizedManifests } from '../records/build-record.js'
 
 // Formats whose writer's layout is kept when no field changes, and can be rewritten in
 // reproof's own layout (see `NormalizeRules.canonical`).

@@ -1,6 +1,7 @@
 import type { Manifest } from '../digest/manifest.js'
 import { compareNames, isUtf8Name, toDisplayText } from '../file-names.js'
-import { normalizeArtifacts, type NormalizedManifests } from './normalize-artifacts.js'
+import { normalizeArtifacts } from './normalize-artifacts.js'
+import type { NormalizedManifests } from '../records/build-record.js'
 
 /**
  * normalizeArtifacts, for the artifacts it can open: the normalizers take string paths,

@@ -44,13 +44,10 @@ import {
   type NormalizationRecord,
   type RunRecord,
   type SourceInfo,
-} from './build-record.js'
+} from '../records/build-record.js'
 import { findLockfiles } from '../attest/lockfiles.js'
 import { copyArtifacts } from './copy-artifacts.js'
-import {
-  artifactsMatchingAfterNormalization,
-  type NormalizedManifests,
-} from './normalize-artifacts.js'
+import { artifactsMatchingAfterNormalization } from './normalize-artifacts.js'
 import { normalizeOpenableArtifacts } from './normalize-openable.js'
 import {
   buildFailure,
@@ -60,6 +57,7 @@ import {
   type RunContext,
   type RunOutcome,
 } from './run-twice.js'
+import type { Isolation, NormalizedManifests, Verdict } from '../records/build-record.js'
 
 export type { BuildEvent } from './run-twice.js'
 
@@ -76,31 +74,6 @@ export interface ArtifactResult {
   digest: { sha256: string }
   size: number
 }
-
-/**
- * `reproducible`: the bytes the builds wrote are identical. `reproducible-after-
- * normalization`: with --normalize, identical once normalized (and the normalized
- * ones ship). `not-reproducible`: anything else, including raw artifacts that would
- * match after normalization when --normalize was not given.
- */
-export type Verdict = 'reproducible' | 'reproducible-after-normalization' | 'not-reproducible'
-
-/** How the runs were kept apart from the machine and from each other. */
-export type Isolation =
-  | {
-      kind: 'namespaces'
-      /** 'none': a network namespace with loopback only; 'host' with --network. */
-      network: 'none' | 'host'
-      /** What the sandbox could not do here (a mount left writable, loopback down). */
-      notes: string[]
-    }
-  | {
-      kind: 'process'
-      /** Why there is no sandbox (--no-sandbox, or what the kernel refused). */
-      reason: string
-      network: 'host'
-      notes: string[]
-    }
 
 export interface BuildResult {
   /** Exit 0: true only for `reproducible`, or `reproducible-after-normalization` with --normalize. */

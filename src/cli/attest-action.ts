@@ -8,7 +8,7 @@ import type { AttestContext } from '../attest/statement.js'
 import { EXIT, ReproofError } from '../errors.js'
 import { checkOutputFile } from '../io/output-path.js'
 import { generateKeyPair, writeKeyPair } from '../sign/keys.js'
-import type { AttestFlags, KeygenFlags } from './attest-command.js'
+import type { AttestFlags, KeygenFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
 
 /** `reproof attest`: the CI identity is read here, at the edge, and passed in. */

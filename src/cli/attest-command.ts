@@ -1,29 +1,7 @@
 import { Command } from 'commander'
+import type { AttestFlags, KeygenFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
 import { withSigningOptions } from './signing-options.js'
-
-export interface AttestFlags {
-  record: string
-  bundle: string
-  key?: string
-  keyless?: boolean
-  identityTokenFile?: string
-  fulcioUrl: string
-  rekorUrl: string
-  tsaUrl?: string
-  timeout: string
-  retries: string
-  passphraseEnv?: string
-  builderId?: string
-  statement?: string
-  sha512?: string
-  json?: boolean
-}
-
-export interface KeygenFlags {
-  out: string
-  passphraseEnv?: string
-}
 
 export function attestCommand(streams: Streams, setExit: (code: number) => void): Command {
   const command = new Command('attest')

@@ -6,8 +6,9 @@ import { EXIT, ReproofError } from '../errors.js'
 import { toState, type LedgerRecord } from '../gate/decide.js'
 import { runGateCheck } from '../gate/run-check.js'
 import { openLedger, runGate } from '../gate/run-gate.js'
-import type { GateFlags } from './gate-command.js'
-import { paint, useColor, type Streams } from './output.js'
+import type { GateFlags } from '../config/flags.js'
+import { paint } from '../io/paint.js'
+import { useColor, type Streams } from './output.js'
 import { readPolicyFlag, toPolicy, toTrust } from './verify-action.js'
 
 export async function gateAction(

@@ -1,20 +1,7 @@
 import { Command } from 'commander'
 import type { Streams } from './output.js'
-import { withTrust, withTrustAndPolicy, type VerifyFlags } from './verify-command.js'
-
-export interface GateFlags extends Omit<VerifyFlags, 'bundle'> {
-  env?: string
-  bundle?: string
-  ledger: string
-  stateDir?: string
-  actor?: string
-  to?: string
-  reason?: string
-  releaseVersion?: string
-  minVersion?: string
-  lockTimeout: string
-  json?: boolean
-}
+import type { GateFlags } from '../config/flags.js'
+import { withTrust, withTrustAndPolicy } from './verify-command.js'
 
 /** `reproof gate deploy|rollback|status|history|check`: thin wiring, one action module. */
 export function gateCommand(streams: Streams, setExit: (code: number) => void): Command {

@@ -6,8 +6,9 @@ import { DEFAULT_LIMITS } from '../formats/limits.js'
 import { EXIT, ReproofError } from '../errors.js'
 import { normalizeFile, type NormalizeOutcome } from '../normalize/normalize-file.js'
 import type { NormalizeMode } from '../normalize/rules.js'
-import type { NormalizeFlags } from './normalize-command.js'
-import { paint, useColor, type Streams } from './output.js'
+import type { NormalizeFlags } from '../config/flags.js'
+import { paint } from '../io/paint.js'
+import { useColor, type Streams } from './output.js'
 
 /** `reproof normalize`: validate everything first, then rewrite each file atomically. */
 export async function normalizeAction(

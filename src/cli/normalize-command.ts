@@ -1,18 +1,6 @@
 import { Command, Option } from 'commander'
+import type { NormalizeFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
-
-export interface NormalizeFlags {
-  epoch?: string
-  out?: string
-  inPlace?: boolean
-  json?: boolean
-  setMtime?: boolean
-  mode?: string
-  maxBytes?: string
-  maxRatio?: string
-  maxEntries?: string
-  maxMemberBytes?: string
-}
 
 export function normalizeCommand(streams: Streams, setExit: (code: number) => void): Command {
   return new Command('normalize')

@@ -12,20 +12,6 @@ export function useColor(stream: { isTTY?: boolean }, env: Streams['env']): bool
   return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb'
 }
 
-export function paint(
-  enabled: boolean,
-): Record<'red' | 'green' | 'yellow' | 'dim' | 'bold', (s: string) => string> {
-  const wrap = (open: number, close: number) => (s: string) =>
-    enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s
-  return {
-    red: wrap(31, 39),
-    green: wrap(32, 39),
-    yellow: wrap(33, 39),
-    dim: wrap(2, 22),
-    bold: wrap(1, 22),
-  }
-}
-
 /**
  * The single place where errors become text and exit codes. The first line names the
  * input and what is wrong; context follows on indented lines. Messages and hints hold

@@ -5,8 +5,9 @@ import { EXIT, ReproofError } from '../errors.js'
 import { CERTIFICATE_ONLY, type ArtifactDigests, type Policy } from '../verify/policy.js'
 import { runVerify, type VerifyResult } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
-import { paint, useColor, type Streams } from './output.js'
-import type { VerifyFlags } from './verify-command.js'
+import { paint } from '../io/paint.js'
+import { useColor, type Streams } from './output.js'
+import type { VerifyFlags } from '../config/flags.js'
 
 /** `reproof verify`: trust and policy from flags (and a policy file), then the verdict. */
 export async function verifyAction(

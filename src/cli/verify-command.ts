@@ -1,35 +1,6 @@
 import { Command } from 'commander'
+import type { VerifyFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
-
-export interface VerifyFlags {
-  bundle: string
-  key?: string[]
-  certificateIdentity?: string
-  certificateIdentityRegexp?: string
-  certificateOidcIssuer?: string
-  certificateOidcIssuerRegexp?: string
-  trustedRoot?: string
-  builderId?: string
-  sourceUri?: string
-  repo?: string
-  owner?: string
-  sourceRef?: string
-  sourceRefRegexp?: string
-  sourceDigest?: string
-  signerWorkflow?: string
-  signerRepo?: string
-  signerDigest?: string
-  denySelfHostedRunners?: boolean
-  predicateType?: string
-  buildType?: string
-  requireReproduced?: boolean
-  maxAge?: string
-  policy?: string
-  rebuild?: boolean
-  source?: string
-  tempDir?: string
-  json?: boolean
-}
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
   ...(previous ?? []),

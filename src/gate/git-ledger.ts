@@ -17,6 +17,7 @@ import {
   readCheckpoint,
   ledgerRead,
   type LedgerRead,
+  type Step,
 } from './ledger.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
 
@@ -48,12 +49,6 @@ const CheckpointSchema = v.strictObject({
   ledger: v.string(),
   commit: v.pipe(v.string(), v.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/)),
 })
-
-/** What one pass of a transaction decided: maybe a record to append, and the answer. */
-export interface Step<T> {
-  append?: { record: LedgerRecord; bundle: Buffer; bundleDigest: string }
-  result: T
-}
 
 /**
  * The release ledger on a branch of a git repository: each release is one commit that

@@ -14,7 +14,6 @@ import {
   type LedgerState,
   type RecordedSigner,
 } from './decide.js'
-import type { Step } from './git-ledger.js'
 import type { Policy } from '../verify/policy.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
 
@@ -117,6 +116,12 @@ const RecordSchema = v.strictObject({
   policy: v.optional(PolicySchema),
   signer: v.optional(SignerSchema),
 })
+
+/** What one pass of a transaction decided: maybe a record to append, and the answer. */
+export interface Step<T> {
+  append?: { record: LedgerRecord; bundle: Buffer; bundleDigest: string }
+  result: T
+}
 
 export interface LedgerRead {
   /** What a decision needs: the chain's head and each environment's releases. */

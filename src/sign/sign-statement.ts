@@ -1,6 +1,6 @@
 import type crypto from 'node:crypto'
 import type { SerializedBundle } from '@sigstore/bundle'
-import { PAYLOAD_TYPE } from '../attest/statement.js'
+import { PAYLOAD_TYPE } from './payload-type.js'
 import { keySigner } from './key-signer.js'
 import type { KeyKind } from './keys.js'
 import { sigstoreBundle, sigstoreSign } from '../load-cjs.js'

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { BuildRecord } from '../../src/build/build-record.js'
+import type { BuildRecord } from '../../src/records/build-record.js'
 import type { BuildResult } from '../../src/build/run-build.js'
 import {
   cleanupTemp,

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { BuildRecord } from '../../src/build/build-record.js'
+import type { BuildRecord } from '../../src/records/build-record.js'
 import { runEvidence, statementBytes, toStatement } from '../../src/attest/statement.js'
 import { validateStatement } from '../../src/attest/validate-statement.js'
 

@@ -1,4 +1,4 @@
-import { paint } from '../../cli/output.js'
+import { paint } from '../../io/paint.js'
 import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import type { DiffItem, DiffReport } from '../report.js'

@@ -1,12 +1,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import * as v from 'valibot'
-import { BUILD_RECORD_TYPE } from '../build/build-record.js'
+import { BUILD_RECORD_TYPE } from './build-record.js'
 import { ReproofError } from '../errors.js'
-import { diffDirectories, toReport } from './diff-inputs.js'
-import { DiffEngine, type EngineOptions } from './engine.js'
-import type { HintContext } from './hints.js'
-import type { DiffReport } from './report.js'
+import { diffDirectories, toReport } from '../diff/diff-inputs.js'
+import { DiffEngine, type EngineOptions } from '../diff/engine.js'
+import type { HintContext } from '../diff/hints.js'
+import type { DiffReport } from '../diff/report.js'
 
 // Records list every artifact; a few MiB is plenty, more is not a record.
 const MAX_RECORD_BYTES = 64 * 1024 * 1024

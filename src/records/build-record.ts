@@ -3,11 +3,53 @@ import type { Difference } from '../diff/compare-manifests.js'
 import type { EnvRequest } from '../config/build-options.js'
 import { manifestDigest, type Manifest } from '../digest/manifest-digest.js'
 import type { GitSource } from '../sandbox/git.js'
-import type { ArtifactNormalization, NormalizedManifests } from './normalize-artifacts.js'
+import type { NormalizedFormat } from '../normalize/normalize-file.js'
 import type { RunId, VariationRecord } from '../sandbox/run-plan.js'
-import type { Isolation, Verdict } from './run-build.js'
 
 /** Identifies the format; bump `version` on any change a reader must know about. */
+/**
+ * `reproducible`: the bytes the builds wrote are identical. `reproducible-after-
+ * normalization`: with --normalize, identical once normalized (and the normalized
+ * ones ship). `not-reproducible`: anything else, including raw artifacts that would
+ * match after normalization when --normalize was not given.
+ */
+export type Verdict = 'reproducible' | 'reproducible-after-normalization' | 'not-reproducible'
+
+/** How the runs were kept apart from the machine and from each other. */
+export type Isolation =
+  | {
+      kind: 'namespaces'
+      /** 'none': a network namespace with loopback only; 'host' with --network. */
+      network: 'none' | 'host'
+      /** What the sandbox could not do here (a mount left writable, loopback down). */
+      notes: string[]
+    }
+  | {
+      kind: 'process'
+      /** Why there is no sandbox (--no-sandbox, or what the kernel refused). */
+      reason: string
+      network: 'host'
+      notes: string[]
+    }
+
+export interface ArtifactNormalization {
+  name: string
+  format: NormalizedFormat
+  /** Raw digests of run A and run B, as the builds wrote them. */
+  raw: [string | null, string | null]
+  /** Digests after normalization; run A's is what ships. */
+  normalized: [string | null, string | null]
+  /** What changed in each run's copy. */
+  changes: [string[], string[]]
+}
+
+export interface NormalizedManifests {
+  a: Manifest
+  b: Manifest
+  artifacts: ArtifactNormalization[]
+  warnings: string[]
+}
+
 export const BUILD_RECORD_TYPE = 'https://reproof.dev/build-record'
 export const BUILD_RECORD_VERSION = 2
 

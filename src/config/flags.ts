@@ -1,0 +1,83 @@
+// What each command's flags parse to, as commander hands them over: strings for the
+// values a config module still has to check (durations, counts, epochs), booleans for
+// switches. The actions map them onto typed options.
+
+export interface VerifyFlags {
+  bundle: string
+  key?: string[]
+  certificateIdentity?: string
+  certificateIdentityRegexp?: string
+  certificateOidcIssuer?: string
+  certificateOidcIssuerRegexp?: string
+  trustedRoot?: string
+  builderId?: string
+  sourceUri?: string
+  repo?: string
+  owner?: string
+  sourceRef?: string
+  sourceRefRegexp?: string
+  sourceDigest?: string
+  signerWorkflow?: string
+  signerRepo?: string
+  signerDigest?: string
+  denySelfHostedRunners?: boolean
+  predicateType?: string
+  buildType?: string
+  requireReproduced?: boolean
+  maxAge?: string
+  policy?: string
+  rebuild?: boolean
+  source?: string
+  tempDir?: string
+  json?: boolean
+}
+
+export interface GateFlags extends Omit<VerifyFlags, 'bundle'> {
+  env?: string
+  bundle?: string
+  ledger: string
+  stateDir?: string
+  actor?: string
+  to?: string
+  reason?: string
+  releaseVersion?: string
+  minVersion?: string
+  lockTimeout: string
+  json?: boolean
+}
+
+export interface AttestFlags {
+  record: string
+  bundle: string
+  key?: string
+  keyless?: boolean
+  identityTokenFile?: string
+  fulcioUrl: string
+  rekorUrl: string
+  tsaUrl?: string
+  timeout: string
+  retries: string
+  passphraseEnv?: string
+  builderId?: string
+  statement?: string
+  sha512?: string
+  json?: boolean
+}
+
+export interface KeygenFlags {
+  out: string
+  passphraseEnv?: string
+}
+
+export interface NormalizeFlags {
+  epoch?: string
+  out?: string
+  inPlace?: boolean
+  json?: boolean
+  setMtime?: boolean
+  mode?: string
+  maxBytes?: string
+  maxRatio?: string
+  maxEntries?: string
+  maxMemberBytes?: string
+}
