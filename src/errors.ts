@@ -20,6 +20,8 @@ export interface ErrorContext {
   hint?: string
   /** Extra lines worth showing under the message, such as the tail of a build log. */
   detail?: string
+  /** For a work limit that was crossed: the flag that raises it. */
+  limit?: string
 }
 
 export class ReproofError extends Error {

@@ -76201,16 +76201,27 @@ var init_run_attest = __esm({
 });
 
 // src/formats/limits.ts
+function memberTooLarge(where, size, limit) {
+  return new ReproofError(
+    "E_INPUT",
+    `${where}: ${size > 0 ? `${size} bytes, ` : ""}over the ${limit}-byte limit for an in-memory diff (raise it with ${MEMBER_FLAG})`,
+    { path: where, wanted: limit, ...size > 0 ? { found: size } : {}, limit: MEMBER_FLAG }
+  );
+}
+function isMemberTooLarge(err) {
+  return err instanceof ReproofError && err.context.limit === MEMBER_FLAG;
+}
 function limitError(where, what, flag2) {
   return new ReproofError("E_INPUT", `${where}: ${what} (raise the limit with ${flag2})`, {
     path: where,
-    hint: `raise ${flag2} if the input is trusted`
+    hint: `raise ${flag2} if the input is trusted`,
+    limit: flag2
   });
 }
 function isLimitError(err) {
-  return err instanceof ReproofError && err.message.includes("(raise the limit with --");
+  return err instanceof ReproofError && err.context.limit !== void 0 && !isMemberTooLarge(err);
 }
-var DEFAULT_LIMITS, Budget, TooLargeError;
+var DEFAULT_LIMITS, Budget, MEMBER_FLAG;
 var init_limits = __esm({
   "src/formats/limits.ts"() {
     "use strict";
@@ -76270,22 +76281,10 @@ var init_limits = __esm({
       }
       checkMemberSize(size, where) {
         if (size > this.limits.maxMemberBytes)
-          throw new TooLargeError(where, size, this.limits.maxMemberBytes);
+          throw memberTooLarge(where, size, this.limits.maxMemberBytes);
       }
     };
-    TooLargeError = class extends Error {
-      constructor(where, size, limit) {
-        super(
-          `${where}: ${size > 0 ? `${size} bytes, ` : ""}over the ${limit}-byte limit for an in-memory diff (raise it with --max-member-bytes)`
-        );
-        this.where = where;
-        this.size = size;
-        this.limit = limit;
-      }
-      where;
-      size;
-      limit;
-    };
+    MEMBER_FLAG = "--max-member-bytes";
   }
 });
 
@@ -83918,7 +83917,7 @@ var init_engine = __esm({
           await this.compareLeaf(path29, a, b, [kindA, kindB], digests, layers);
         } catch (err) {
           if (isLimitError(err)) throw err;
-          if (err instanceof TooLargeError) {
+          if (isMemberTooLarge(err)) {
             this.items.push({
               path: path29,
               kind: "content",
@@ -84055,7 +84054,7 @@ var init_engine = __esm({
               kind: "content",
               ...contentDigests(memberA, memberB),
               sizes: [memberA.size, memberB.size],
-              message: new TooLargeError(memberPath, size, this.options.limits.maxMemberBytes).message,
+              message: memberTooLarge(memberPath, size, this.options.limits.maxMemberBytes).message,
               hints: []
             });
             continue;
@@ -84512,14 +84511,14 @@ var init_text = __esm({
 
 // src/diff/views/html.ts
 function renderDiffHtml(report) {
-  const shown = report.items.filter((i) => !isSummarized(i, report.summaries));
-  const rows = shown.map(
+  const shown2 = report.items.filter((i) => !isSummarized(i, report.summaries));
+  const rows = shown2.map(
     (item, i) => `<tr><td><a href="#d${i}"><code>${esc(item.path)}</code></a></td><td>${esc(describeKind(item))}${item.format === void 0 ? "" : ` <span class="fmt">${esc(item.format)}</span>`}</td><td>${item.hints.map((h) => `<span class="cause">${esc(h.cause)}</span>`).join(" ")}</td></tr>`
   ).join("\n");
   const patterns = report.summaries.map(
     (s) => `<li>${esc(s.description)} <span class="dim">(e.g. ${esc(s.examples.join(", "))})</span></li>`
   ).join("\n");
-  const sections = shown.map((item, i) => section(item, i)).join("\n");
+  const sections = shown2.map((item, i) => section(item, i)).join("\n");
   const verdict = report.identical ? `<p class="same">Identical (${report.stats.compared} compared).</p>` : `<p class="differ">${report.stats.differing} of ${report.stats.compared} compared entries differ.</p>`;
   return `<!doctype html>
 <html lang="en">
@@ -84543,7 +84542,7 @@ td.del { background: #ffebe9; } td.add { background: #e6ffec; } td.gap { backgro
 <h1>reproof diff</h1>
 <p>A: <code>${esc(report.a)}</code><br>B: <code>${esc(report.b)}</code></p>
 ${verdict}
-${shown.length === 0 ? "" : `<table><tr><th>path</th><th>difference</th><th>likely cause</th></tr>
+${shown2.length === 0 ? "" : `<table><tr><th>path</th><th>difference</th><th>likely cause</th></tr>
 ${rows}
 </table>`}
 ${patterns === "" ? "" : `<h2>Repeated patterns</h2><ul>${patterns}</ul>`}
@@ -84636,10 +84635,10 @@ var init_html = __esm({
 function compileGlob(glob, what) {
   const expanded = expandBraces(glob);
   if (expanded === void 0) {
-    const shown = toDisplayText(glob);
+    const shown2 = toDisplayText(glob);
     throw new ReproofError(
       "E_USAGE",
-      `${what === void 0 ? shown : `${what} ${shown}`}: its braces expand to too many patterns (at most ${MAX_PATTERNS}, 1000 from a range)`,
+      `${what === void 0 ? shown2 : `${what} ${shown2}`}: its braces expand to too many patterns (at most ${MAX_PATTERNS}, 1000 from a range)`,
       { hint: "give several globs, or fewer alternatives" }
     );
   }
@@ -84898,11 +84897,11 @@ function normalizeFound(p) {
 function relativeInside(top, p) {
   const target = path8.resolve(p);
   if (!isInside(top, target)) {
-    const shown = toDisplayText(fromMatchName(target));
+    const shown2 = toDisplayText(fromMatchName(target));
     throw new ReproofError(
       "E_INPUT",
-      `${shown}: outside ${toDisplayText(top)}, where globs are matched; refused`,
-      { path: shown }
+      `${shown2}: outside ${toDisplayText(top)}, where globs are matched; refused`,
+      { path: shown2 }
     );
   }
   return path8.relative(top, target);
@@ -85187,9 +85186,9 @@ async function writtenFiles(root, since) {
 function withFileTimeDrift(variations, drift) {
   return variations.map((v) => {
     if (v.name !== "time" || drift.close.length === 0 && !drift.incomplete) return v;
-    const shown = drift.close.slice(0, 3).join(", ");
+    const shown2 = drift.close.slice(0, 3).join(", ");
     const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : "";
-    const note = drift.close.length > 0 ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}${more}): written less than ${RESOLUTION_MS / 1e3} s apart, as run A fell behind; a time stamp taken from them would not differ` : `file times were not compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries`;
+    const note = drift.close.length > 0 ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown2}${more}): written less than ${RESOLUTION_MS / 1e3} s apart, as run A fell behind; a time stamp taken from them would not differ` : `file times were not compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries`;
     return { ...v, note: v.note === void 0 ? note : `${v.note}; ${note}` };
   });
 }
@@ -86273,9 +86272,9 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
     if (entry.kind !== "symlink") continue;
     const resolved = await resolveInside(destRoot, entry.rel);
     if (resolved.kind === "outside" || resolved.kind === "loop") {
-      const shown = toDisplayText(path12.join(sourceDir, entry.rel));
-      throw new ReproofError("E_INPUT", `${shown}: symbolic link leads outside the source tree`, {
-        path: shown,
+      const shown2 = toDisplayText(path12.join(sourceDir, entry.rel));
+      throw new ReproofError("E_INPUT", `${shown2}: symbolic link leads outside the source tree`, {
+        path: shown2,
         found: toDisplayText(entry.target)
       });
     }
@@ -86401,11 +86400,11 @@ function describe3(sourceDir, rel) {
   if (stat.isSymbolicLink()) {
     return { kind: "symlink", rel, target: fromNameBytes(fs21.readlinkSync(abs, "buffer")) };
   }
-  const shown = toDisplayText(`${sourceDir}/${rel}`);
+  const shown2 = toDisplayText(`${sourceDir}/${rel}`);
   throw new ReproofError(
     "E_INPUT",
-    `${shown}: a special file (device, FIFO or socket) cannot be part of a build source`,
-    { path: shown, hint: "exclude it with --exclude" }
+    `${shown2}: a special file (device, FIFO or socket) cannot be part of a build source`,
+    { path: shown2, hint: "exclude it with --exclude" }
   );
 }
 var init_source_files = __esm({
@@ -86613,11 +86612,11 @@ async function checkTarget(outDir, name) {
   const escapes = !isInside(outDir, path14.join(outDir, name));
   const resolved = escapes || parent === "." ? void 0 : await resolveInside(outDir, parent);
   if (escapes || resolved?.kind === "outside" || resolved?.kind === "loop") {
-    const shown = toDisplayText(name);
+    const shown2 = toDisplayText(name);
     throw new ReproofError(
       "E_INPUT",
-      `--out-dir ${toDisplayText(outDir)}: artifact ${shown} would be written outside it${escapes ? "" : " through a symbolic link"}; nothing was copied`,
-      { path: shown }
+      `--out-dir ${toDisplayText(outDir)}: artifact ${shown2} would be written outside it${escapes ? "" : " through a symbolic link"}; nothing was copied`,
+      { path: shown2 }
     );
   }
 }
@@ -88969,10 +88968,14 @@ var init_build_view = __esm({
 function useColor(stream, env) {
   return stream.isTTY === true && env.NO_COLOR === void 0 && env.TERM !== "dumb";
 }
-function reportError(err, streams) {
+function reportError(err, streams, json2 = false) {
+  const exit = isReproofError(err) ? exitCodeFor(err.code) : EXIT.failed;
+  const lines = [];
   if (isReproofError(err)) {
-    const lines = [`reproof: ${toDisplayText(err.message)}`];
+    lines.push(`reproof: ${toDisplayText(err.message)}`);
     const { context } = err;
+    if (context.wanted !== void 0) lines.push(`  wanted: ${shown(context.wanted)}`);
+    if (context.found !== void 0) lines.push(`  found: ${shown(context.found)}`);
     for (const hint of context.hint?.split("\n") ?? []) lines.push(`  hint: ${toDisplayText(hint)}`);
     if (context.detail !== void 0 && context.detail !== "") {
       lines.push(
@@ -88980,18 +88983,48 @@ function reportError(err, streams) {
         ...context.detail.split("\n").map((l) => `  | ${l}`)
       );
     }
-    streams.stderr.write(`${lines.join("\n")}
-`);
-    return exitCodeFor(err.code);
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    lines.push(`reproof: internal error: ${toDisplayText(message)}`);
   }
-  const message = err instanceof Error ? err.message : String(err);
-  streams.stderr.write(`reproof: internal error: ${toDisplayText(message)}
-`);
-  if (err instanceof Error && err.stack !== void 0 && streams.env.REPROOF_DEBUG !== void 0) {
-    streams.stderr.write(`${err.stack}
-`);
+  if (streams.env.REPROOF_DEBUG !== void 0 && streams.env.REPROOF_DEBUG !== "") {
+    for (let cause = causeOf(err); cause !== void 0; cause = causeOf(cause))
+      lines.push(
+        `  caused by: ${toDisplayText(cause instanceof Error ? cause.message : JSON.stringify(cause))}`
+      );
+    if (err instanceof Error && err.stack !== void 0) lines.push(err.stack);
   }
-  return EXIT.failed;
+  streams.stderr.write(`${lines.join("\n")}
+`);
+  if (json2) streams.stdout.write(`${JSON.stringify({ error: errorJson(err, exit) }, null, 2)}
+`);
+  return exit;
+}
+function errorJson(err, exit) {
+  if (!isReproofError(err))
+    return {
+      code: "E_INTERNAL",
+      exit,
+      message: `internal error: ${err instanceof Error ? err.message : String(err)}`
+    };
+  const { path: path29, wanted, found, hint, detail, limit } = err.context;
+  return {
+    code: err.code,
+    exit,
+    message: err.message,
+    ...hint === void 0 ? {} : { hint },
+    ...path29 === void 0 ? {} : { path: path29 },
+    ...wanted === void 0 ? {} : { wanted },
+    ...found === void 0 ? {} : { found },
+    ...limit === void 0 ? {} : { limit },
+    ...detail === void 0 || detail === "" ? {} : { detail }
+  };
+}
+function shown(value) {
+  return toDisplayText(typeof value === "string" ? value : JSON.stringify(value));
+}
+function causeOf(err) {
+  return err instanceof Error ? err.cause : void 0;
 }
 var init_output = __esm({
   "src/cli/output.ts"() {
@@ -89326,9 +89359,9 @@ function renderDiffMarkdown(report) {
     `B: \`${report.b}\``,
     ""
   );
-  const shown = report.items.filter((i) => !isSummarized(i, report.summaries));
+  const shown2 = report.items.filter((i) => !isSummarized(i, report.summaries));
   out.push("| path | difference | likely cause |", "| --- | --- | --- |");
-  for (const item of shown) {
+  for (const item of shown2) {
     const causes = [...new Set(item.hints.map((h) => h.cause))].join(", ") || "\u2014";
     out.push(
       `| \`${cell(item.path)}\` | ${describeKind(item)}${item.format === void 0 ? "" : ` (${item.format})`} | ${causes} |`
@@ -89339,7 +89372,7 @@ function renderDiffMarkdown(report) {
       `| ${s.count} entries | ${cell(s.description)} | ${s.kind === "metadata" && s.fields.includes("mtime") ? "timestamp" : "\u2014"} |`
     );
   out.push("");
-  for (const item of shown) {
+  for (const item of shown2) {
     const body = [];
     if (item.message !== void 0) body.push(item.message, "");
     for (const f of item.fields ?? [])
@@ -92685,7 +92718,8 @@ async function main(argv, streams = processStreams()) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.yes : EXIT.usage;
     }
-    return reportError(err, streams);
+    const end = argv.indexOf("--");
+    return reportError(err, streams, argv.slice(0, end === -1 ? void 0 : end).includes("--json"));
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -92879,8 +92913,9 @@ async function runAction(env) {
     fs41.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
-    const line = stderr.split("\n").find((l) => l.startsWith("reproof: ")) ?? `reproof ${mode} ended with exit code ${code}`;
-    annotate(code === EXIT.no ? "warning" : "error", line.replace(/^reproof: /, ""));
+    const error = result?.error;
+    const line = error?.message !== void 0 ? `${error.message}${error.hint === void 0 ? "" : ` (${error.hint})`}` : stderr.split("\n").find((l) => l.startsWith("reproof: "))?.replace(/^reproof: /, "") ?? `reproof ${mode} ended with exit code ${code}`;
+    annotate(code === EXIT.no ? "warning" : "error", line);
   }
   return code;
 }

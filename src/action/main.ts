@@ -87,10 +87,17 @@ export async function runAction(
   if (env.GITHUB_STEP_SUMMARY !== undefined && summary.length > 0)
     fs.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join('\n')}\n`)
   if (code !== EXIT.yes) {
+    // The CLI writes an error as JSON under --json; stderr's first line is the fallback
+    // for a failure before any JSON could be written.
+    const error = (result as { error?: { message?: string; hint?: string } } | undefined)?.error
     const line =
-      stderr.split('\n').find((l) => l.startsWith('reproof: ')) ??
-      `reproof ${mode} ended with exit code ${code}`
-    annotate(code === EXIT.no ? 'warning' : 'error', line.replace(/^reproof: /, ''))
+      error?.message !== undefined
+        ? `${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`
+        : (stderr
+            .split('\n')
+            .find((l) => l.startsWith('reproof: '))
+            ?.replace(/^reproof: /, '') ?? `reproof ${mode} ended with exit code ${code}`)
+    annotate(code === EXIT.no ? 'warning' : 'error', line)
   }
   return code
 }

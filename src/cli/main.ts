@@ -59,7 +59,9 @@ export async function main(
       // Help and version print to stdout and succeed; everything else is a usage error.
       return err.exitCode === 0 ? EXIT.yes : EXIT.usage
     }
-    return reportError(err, streams)
+    // `--json` among reproof's own arguments (never the build command's, after `--`).
+    const end = argv.indexOf('--')
+    return reportError(err, streams, argv.slice(0, end === -1 ? undefined : end).includes('--json'))
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

@@ -14,14 +14,21 @@ export function useColor(stream: { isTTY?: boolean }, env: Streams['env']): bool
 
 /**
  * The single place where errors become text and exit codes. The first line names the
- * input and what is wrong; context follows on indented lines. Messages and hints hold
- * file names, which may hold control characters: those are shown escaped, so that a
- * message stays one line and nothing in it can talk to the terminal.
+ * input and what is wrong; context follows on indented lines (what was wanted and found,
+ * hints, the tail of a build log). Messages and hints hold file names, which may hold
+ * control characters: those are shown escaped, so that a message stays one line and
+ * nothing in it can talk to the terminal. With `--json` the same error is also one JSON
+ * object on stdout (`{"error": {...}}`), for scripts and the Action. `REPROOF_DEBUG=1`
+ * adds the chain of causes and the stack.
  */
-export function reportError(err: unknown, streams: Streams): number {
+export function reportError(err: unknown, streams: Streams, json = false): number {
+  const exit = isReproofError(err) ? exitCodeFor(err.code) : EXIT.failed
+  const lines: string[] = []
   if (isReproofError(err)) {
-    const lines = [`reproof: ${toDisplayText(err.message)}`]
+    lines.push(`reproof: ${toDisplayText(err.message)}`)
     const { context } = err
+    if (context.wanted !== undefined) lines.push(`  wanted: ${shown(context.wanted)}`)
+    if (context.found !== undefined) lines.push(`  found: ${shown(context.found)}`)
     // Several hints come one a line; each line is escaped on its own.
     for (const hint of context.hint?.split('\n') ?? []) lines.push(`  hint: ${toDisplayText(hint)}`)
     if (context.detail !== undefined && context.detail !== '') {
@@ -30,13 +37,48 @@ export function reportError(err: unknown, streams: Streams): number {
         ...context.detail.split('\n').map((l) => `  | ${l}`),
       )
     }
-    streams.stderr.write(`${lines.join('\n')}\n`)
-    return exitCodeFor(err.code)
+  } else {
+    const message = err instanceof Error ? err.message : String(err)
+    lines.push(`reproof: internal error: ${toDisplayText(message)}`)
   }
-  const message = err instanceof Error ? err.message : String(err)
-  streams.stderr.write(`reproof: internal error: ${toDisplayText(message)}\n`)
-  if (err instanceof Error && err.stack !== undefined && streams.env.REPROOF_DEBUG !== undefined) {
-    streams.stderr.write(`${err.stack}\n`)
+  if (streams.env.REPROOF_DEBUG !== undefined && streams.env.REPROOF_DEBUG !== '') {
+    for (let cause = causeOf(err); cause !== undefined; cause = causeOf(cause))
+      lines.push(
+        `  caused by: ${toDisplayText(cause instanceof Error ? cause.message : JSON.stringify(cause))}`,
+      )
+    if (err instanceof Error && err.stack !== undefined) lines.push(err.stack)
   }
-  return EXIT.failed
+  streams.stderr.write(`${lines.join('\n')}\n`)
+  if (json) streams.stdout.write(`${JSON.stringify({ error: errorJson(err, exit) }, null, 2)}\n`)
+  return exit
+}
+
+/** An error as `--json` shows it: its code and exit code, the message, and its context. */
+export function errorJson(err: unknown, exit: number): Record<string, unknown> {
+  if (!isReproofError(err))
+    return {
+      code: 'E_INTERNAL',
+      exit,
+      message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+    }
+  const { path, wanted, found, hint, detail, limit } = err.context
+  return {
+    code: err.code,
+    exit,
+    message: err.message,
+    ...(hint === undefined ? {} : { hint }),
+    ...(path === undefined ? {} : { path }),
+    ...(wanted === undefined ? {} : { wanted }),
+    ...(found === undefined ? {} : { found }),
+    ...(limit === undefined ? {} : { limit }),
+    ...(detail === undefined || detail === '' ? {} : { detail }),
+  }
+}
+
+function shown(value: unknown): string {
+  return toDisplayText(typeof value === 'string' ? value : JSON.stringify(value))
+}
+
+function causeOf(err: unknown): unknown {
+  return err instanceof Error ? err.cause : undefined
 }

@@ -11,7 +11,13 @@ import {
 } from '../formats/detect.js'
 import type { MemberInfo, ScanResult, WantMember } from '../formats/member.js'
 import { contentHints, fieldHints, orderHint, type HintContext } from './hints.js'
-import { Budget, isLimitError, TooLargeError, type DiffLimits } from '../formats/limits.js'
+import {
+  Budget,
+  isLimitError,
+  isMemberTooLarge,
+  memberTooLarge,
+  type DiffLimits,
+} from '../formats/limits.js'
 import type { DiffItem, FieldDifference } from './report.js'
 import { bufferSource, readHead, type ByteSource } from '../formats/source.js'
 
@@ -110,7 +116,7 @@ export class DiffEngine {
       await this.compareLeaf(path, a, b, [kindA, kindB], digests, layers)
     } catch (err) {
       if (isLimitError(err)) throw err
-      if (err instanceof TooLargeError) {
+      if (isMemberTooLarge(err)) {
         this.items.push({
           path,
           kind: 'content',
@@ -259,7 +265,7 @@ export class DiffEngine {
           kind: 'content',
           ...contentDigests(memberA, memberB),
           sizes: [memberA.size, memberB.size],
-          message: new TooLargeError(memberPath, size, this.options.limits.maxMemberBytes).message,
+          message: memberTooLarge(memberPath, size, this.options.limits.maxMemberBytes).message,
           hints: [],
         })
         continue

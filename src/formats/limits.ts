@@ -81,30 +81,34 @@ export class Budget {
 
   checkMemberSize(size: number, where: string): void {
     if (size > this.limits.maxMemberBytes)
-      throw new TooLargeError(where, size, this.limits.maxMemberBytes)
+      throw memberTooLarge(where, size, this.limits.maxMemberBytes)
   }
 }
 
+const MEMBER_FLAG = '--max-member-bytes'
+
 /** A member too large to diff in memory: reported on its own line, not fatal. */
-export class TooLargeError extends Error {
-  constructor(
-    readonly where: string,
-    readonly size: number,
-    readonly limit: number,
-  ) {
-    super(
-      `${where}: ${size > 0 ? `${size} bytes, ` : ''}over the ${limit}-byte limit for an in-memory diff (raise it with --max-member-bytes)`,
-    )
-  }
+export function memberTooLarge(where: string, size: number, limit: number): ReproofError {
+  return new ReproofError(
+    'E_INPUT',
+    `${where}: ${size > 0 ? `${size} bytes, ` : ''}over the ${limit}-byte limit for an in-memory diff (raise it with ${MEMBER_FLAG})`,
+    { path: where, wanted: limit, ...(size > 0 ? { found: size } : {}), limit: MEMBER_FLAG },
+  )
+}
+
+export function isMemberTooLarge(err: unknown): err is ReproofError {
+  return err instanceof ReproofError && err.context.limit === MEMBER_FLAG
 }
 
 export function limitError(where: string, what: string, flag: string): ReproofError {
   return new ReproofError('E_INPUT', `${where}: ${what} (raise the limit with ${flag})`, {
     path: where,
     hint: `raise ${flag} if the input is trusted`,
+    limit: flag,
   })
 }
 
-export function isLimitError(err: unknown): boolean {
-  return err instanceof ReproofError && err.message.includes('(raise the limit with --')
+/** A work limit crossed: it stops the whole comparison (a member too large does not). */
+export function isLimitError(err: unknown): err is ReproofError {
+  return err instanceof ReproofError && err.context.limit !== undefined && !isMemberTooLarge(err)
 }

@@ -134,7 +134,10 @@ describe('reproof build', () => {
       'echo compiling; echo "fatal: no luck" >&2; exit 7',
     ])
     expect(code).toBe(3)
-    expect(stdout).toBe('')
+    // No verdict: only the error, as JSON.
+    expect(JSON.parse(stdout)).toEqual({
+      error: expect.objectContaining({ code: 'E_BUILD', exit: 3 }) as unknown,
+    })
     expect(stderr).toMatch(/^reproof: build run [AB] exited with status 7$/m)
     expect(stderr).toContain('fatal: no luck')
     // What reproof changed about the build's world, and how to give it back.

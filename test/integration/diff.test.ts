@@ -219,7 +219,11 @@ for name, body in (('a.tar', b'1'), ('b.tar', b'2')):
       '100',
     )
     expect(code).toBe(2)
-    expect(stdout).toBe('')
+    // No report, only the error, as JSON.
+    expect(Object.keys(JSON.parse(stdout) as object)).toEqual(['error'])
+    expect(JSON.parse(stdout)).toMatchObject({
+      error: { code: 'E_INPUT', exit: 2, limit: '--max-ratio' },
+    })
     expect(stderr).toMatch(
       /^reproof: .*a\.zip!zeros: decompresses to more than 100 times its compressed size \(raise the limit with --max-ratio\)$/m,
     )

@@ -68,7 +68,9 @@ describe('gate check verifies the evidence of every record, not only the links',
     ])
     const run = await check(ledger)
     expect(run.code).toBe(3)
-    expect(run.stdout).toBe('')
+    expect(run.result).toEqual({
+      error: expect.objectContaining({ code: 'E_LEDGER', exit: 3 }) as unknown,
+    })
     expect(run.stderr).toContain(
       `ledger.jsonl:2: prod #2: its kept bundle does not attest its digest ${release(2).digest}`,
     )

@@ -40,7 +40,10 @@ describe('a git ledger only ever appends, across its whole history', () => {
     ]) {
       expect(run.code, run.stderr).toBe(3)
       expect(run.stderr).toContain(`commit ${culprit}: its ledger.jsonl ends without a newline`)
-      expect(run.stdout).toBe('')
+      // No answer but the error itself.
+      expect(JSON.parse(run.stdout)).toEqual({
+        error: expect.objectContaining({ code: 'E_LEDGER', exit: 3 }) as unknown,
+      })
     }
     expect((await deploy(ledger, 2)).code).toBe(3)
     // Nothing was rewritten over it: the branch still ends at the culprit.

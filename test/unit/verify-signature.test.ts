@@ -1008,6 +1008,33 @@ describe('runVerify', () => {
     expect(opened()).toEqual([])
   })
 
+  it('rebuilds only once every other check passed, and stops on provenance it cannot rebuild from', async () => {
+    const rebuild = { source: dir, callerEnv: {}, tempDir: undefined }
+    // A failed check first: nothing is rebuilt, the answer is that check's no.
+    const mismatch = await runVerify(
+      {
+        artifacts: [artifact],
+        bundle: await bundleFile(provenance({ sha256: 'f'.repeat(64) })),
+        trust: trust(),
+        policy: {},
+        rebuild,
+      },
+      Date.now(),
+    )
+    expect([mismatch.verified, mismatch.reason]).toEqual([false, 'subject-mismatch'])
+    expect(mismatch.checks.map((c) => c.name)).not.toContain('rebuild')
+    // Every check passed: the rebuild reads the provenance, which names no command.
+    await expect(
+      runVerify(
+        { artifacts: [artifact], bundle: await bundleFile(), trust: trust(), policy: {}, rebuild },
+        Date.now(),
+      ),
+    ).rejects.toMatchObject({
+      code: 'E_INPUT',
+      message: '--rebuild: the provenance does not say the command; it cannot be rebuilt',
+    })
+  })
+
   it('turns a rejected signature into a failed signature check with what was wanted and found', async () => {
     const file = await bundleFile()
     const result = await runVerify(
