@@ -246,7 +246,13 @@ describe('names are bytes', () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr.trim().split('\n')).toEqual([
       'reproof: --out l*: artifact l\\x1b[31mk: symbolic link leads outside the build root; refused',
+      '  found: /etc/hostname',
     ])
+    // eslint-disable-next-line no-control-regex -- nor in the error as JSON
+    expect(bad.stdout).not.toMatch(/[\u0000\u001b]/)
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      error: { code: 'E_INPUT', found: '/etc/hostname' },
+    })
   })
 
   it('reports a differing artifact with such a name, compared raw, without crashing', async () => {

@@ -14,7 +14,10 @@ describe('what a refused or failed push of a git ledger means', () => {
     hook(bare, 'pre-receive', 'echo "the release ledger is frozen by policy" >&2; exit 1')
     const run = await deploy(ledger, 1)
     expect(run.code, run.stderr).toBe(3)
-    expect(run.stdout).toBe('')
+    // No decision, only the error.
+    expect(run.result).toEqual({
+      error: expect.objectContaining({ code: 'E_ENVIRONMENT', exit: 3 }) as unknown,
+    })
     expect(run.stderr).toContain(
       'the remote refused the push: pre-receive hook declined: the release ledger is frozen by policy',
     )
@@ -68,7 +71,9 @@ describe('what a refused or failed push of a git ledger means', () => {
     hook(bare, 'pre-receive', 'kill -9 $PPID')
     const run = await deploy(ledger, 0)
     expect(run.code, run.stderr).toBe(4)
-    expect(run.stdout).toBe('')
+    expect(run.result).toEqual({
+      error: expect.objectContaining({ code: 'E_AMBIGUOUS', exit: 4 }) as unknown,
+    })
     expect(run.stderr).toMatch(/the push kept failing \(.*\); nothing was recorded .*retry is safe/)
     expect(git(bare, ['branch', '--list', 'releases'])).toBe('')
   })
