@@ -4447,15 +4447,26 @@ var init_canonical = __esm({
   }
 });
 
-// src/digest/manifest-digest.ts
+// src/sha256.ts
 import crypto from "node:crypto";
+function sha256Hex(data) {
+  return crypto.createHash("sha256").update(data).digest("hex");
+}
+var init_sha256 = __esm({
+  "src/sha256.ts"() {
+    "use strict";
+  }
+});
+
+// src/digest/manifest-digest.ts
 function manifestDigest(manifest2) {
-  return crypto.createHash("sha256").update(canonicalJson(manifest2)).digest("hex");
+  return sha256Hex(canonicalJson(manifest2));
 }
 var init_manifest_digest = __esm({
   "src/digest/manifest-digest.ts"() {
     "use strict";
     init_canonical();
+    init_sha256();
   }
 });
 
@@ -5095,12 +5106,13 @@ function keyKind(key, file) {
   );
 }
 function keyHint(publicKey) {
-  return crypto3.createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex");
+  return sha256Hex(publicKey.export({ type: "spki", format: "der" }));
 }
 var init_keys = __esm({
   "src/sign/keys.ts"() {
     "use strict";
     init_errors();
+    init_sha256();
   }
 });
 
@@ -18959,8 +18971,8 @@ var require_snapshot_utils = __commonJS({
         match: new Set(matchHeaders.map((header) => caseSensitive ? header : header.toLowerCase()))
       };
     }
-    var crypto23 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
-    var hashId = crypto23?.hash ? (value) => crypto23.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
+    var crypto16 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var hashId = crypto16?.hash ? (value) => crypto16.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
     function isUndiciHeaders(headers) {
       return Array.isArray(headers) && (headers.length & 1) === 0;
     }
@@ -26158,10 +26170,10 @@ var require_subresource_integrity = __commonJS({
     var { runtimeFeatures } = require_runtime_features();
     var { asciiLowercase } = require_infra();
     var validSRIHashAlgorithmTokenSet = /* @__PURE__ */ new Map([["sha256", 0], ["sha384", 1], ["sha512", 2]]);
-    var crypto23;
+    var crypto16;
     if (runtimeFeatures.has("crypto")) {
-      crypto23 = __require("node:crypto");
-      const cryptoHashes = crypto23.getHashes();
+      crypto16 = __require("node:crypto");
+      const cryptoHashes = crypto16.getHashes();
       if (cryptoHashes.length === 0) {
         validSRIHashAlgorithmTokenSet.clear();
       }
@@ -26249,7 +26261,7 @@ var require_subresource_integrity = __commonJS({
       return result;
     }
     var applyAlgorithmToBytes = (algorithm, bytes) => {
-      return crypto23.hash(algorithm, bytes, "base64");
+      return crypto16.hash(algorithm, bytes, "base64");
     };
     function caseSensitiveMatch(actualValue, expectedValue) {
       let actualValueLength = actualValue.length;
@@ -29237,7 +29249,7 @@ var require_connection = __commonJS({
     var { WebsocketFrameSend } = require_frame();
     var assert2 = __require("node:assert");
     var { runtimeFeatures } = require_runtime_features();
-    var crypto23 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var crypto16 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var warningEmitted = false;
     function establishWebSocketConnection(url2, protocols, client, handler, options2) {
       const requestURL = url2;
@@ -29257,7 +29269,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers(options2.headers));
         request.headersList = headersList;
       }
-      const keyValue = crypto23.randomBytes(16).toString("base64");
+      const keyValue = crypto16.randomBytes(16).toString("base64");
       request.headersList.append("sec-websocket-key", keyValue, true);
       request.headersList.append("sec-websocket-version", "13", true);
       for (const protocol of protocols) {
@@ -29297,7 +29309,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto23.hash("sha1", keyValue + uid, "base64");
+          const digest = crypto16.hash("sha1", keyValue + uid, "base64");
           if (secWSAccept !== digest) {
             failHandshake(handler, response, 1002, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -34331,7 +34343,7 @@ var require_tstinfo = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TSTInfo = void 0;
-    var crypto23 = __importStar(require_crypto());
+    var crypto16 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error4();
     var TSTInfo = class {
@@ -34356,8 +34368,8 @@ var require_tstinfo = __commonJS({
         return this.root.toDER();
       }
       verify(data) {
-        const digest = crypto23.digest(this.messageImprintHashAlgorithm, data);
-        if (!crypto23.bufferEqual(digest, this.messageImprintHashedMessage)) {
+        const digest = crypto16.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto16.bufferEqual(digest, this.messageImprintHashedMessage)) {
           throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
         }
       }
@@ -34414,7 +34426,7 @@ var require_timestamp2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RFC3161Timestamp = void 0;
     var asn1_1 = require_asn1();
-    var crypto23 = __importStar(require_crypto());
+    var crypto16 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error4();
     var tstinfo_1 = require_tstinfo();
@@ -34477,16 +34489,16 @@ var require_timestamp2 = __commonJS({
         this.verifySignature(publicKey);
       }
       verifyMessageDigest() {
-        const tstInfoDigest = crypto23.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
+        const tstInfoDigest = crypto16.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
         const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
-        if (!crypto23.bufferEqual(tstInfoDigest, expectedDigest)) {
+        if (!crypto16.bufferEqual(tstInfoDigest, expectedDigest)) {
           throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
         }
       }
       verifySignature(key) {
         const signedAttrs = this.signedAttrsObj.toDER();
         signedAttrs[0] = 49;
-        const verified = crypto23.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
+        const verified = crypto16.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
         if (!verified) {
           throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
         }
@@ -34616,7 +34628,7 @@ var require_sct = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SignedCertificateTimestamp = void 0;
-    var crypto23 = __importStar(require_crypto());
+    var crypto16 = __importStar(require_crypto());
     var stream_1 = require_stream();
     var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
       version;
@@ -34678,7 +34690,7 @@ var require_sct = __commonJS({
         if (this.extensions.byteLength > 0) {
           stream.appendView(this.extensions);
         }
-        return crypto23.verify(stream.buffer, key, this.signature, this.algorithm);
+        return crypto16.verify(stream.buffer, key, this.signature, this.algorithm);
       }
       // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
       // TLS encoding which means the fields and lengths of most fields are
@@ -34891,7 +34903,7 @@ var require_cert = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
     var asn1_1 = require_asn1();
-    var crypto23 = __importStar(require_crypto());
+    var crypto16 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var pem = __importStar(require_pem());
     var ext_1 = require_ext();
@@ -34995,8 +35007,8 @@ var require_cert = __commonJS({
       }
       verify(issuerCertificate) {
         const publicKey = issuerCertificate?.publicKey || this.publicKey;
-        const key = crypto23.createPublicKey(publicKey);
-        return crypto23.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+        const key = crypto16.createPublicKey(publicKey);
+        return crypto16.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
       }
       validForDate(date) {
         return this.notBefore <= date && date <= this.notAfter;
@@ -45141,11 +45153,11 @@ var require_negotiator = __commonJS({
 var require_lib4 = __commonJS({
   "node_modules/ssri/lib/index.js"(exports, module) {
     "use strict";
-    var crypto23 = __require("crypto");
+    var crypto16 = __require("crypto");
     var { Minipass } = require_commonjs();
     var SPEC_ALGORITHMS = ["sha512", "sha384", "sha256"];
     var DEFAULT_ALGORITHMS = ["sha512"];
-    var NODE_HASHES = crypto23.getHashes();
+    var NODE_HASHES = crypto16.getHashes();
     var BASE64_REGEX = /^[a-z0-9+/]+(?:=?=?)$/i;
     var SRI_REGEX = /^([a-z0-9]+)-([^?]+)(\?[?\S*]*)?$/;
     var STRICT_SRI_REGEX = /^([a-z0-9]+)-([A-Za-z0-9+/=]{44,88})(\?[\x21-\x7E]*)?$/;
@@ -45185,7 +45197,7 @@ var require_lib4 = __commonJS({
         if (this.algorithm !== null && !this.algorithms.includes(this.algorithm)) {
           this.algorithms.push(this.algorithm);
         }
-        this.hashes = this.algorithms.map(crypto23.createHash);
+        this.hashes = this.algorithms.map(crypto16.createHash);
       }
       #getOptions() {
         this.sri = this.opts?.integrity ? parse2(this.opts?.integrity, this.opts) : null;
@@ -45482,7 +45494,7 @@ var require_lib4 = __commonJS({
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
       return algorithms.reduce((acc, algo) => {
-        const digest = crypto23.createHash(algo).update(data).digest("base64");
+        const digest = crypto16.createHash(algo).update(data).digest("base64");
         const hash = new Hash(
           `${algo}-${digest}${optString}`,
           opts
@@ -45528,7 +45540,7 @@ var require_lib4 = __commonJS({
         }
       }
       const algorithm = sri.pickAlgorithm(opts);
-      const digest = crypto23.createHash(algorithm).update(data).digest("base64");
+      const digest = crypto16.createHash(algorithm).update(data).digest("base64");
       const newSri = parse2({ algorithm, digest });
       const match = newSri.match(sri, opts);
       opts = opts || {};
@@ -45587,7 +45599,7 @@ var require_lib4 = __commonJS({
     function createIntegrity(opts) {
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
-      const hashes = algorithms.map(crypto23.createHash);
+      const hashes = algorithms.map(crypto16.createHash);
       return {
         update: function(chunk, enc) {
           hashes.forEach((h) => h.update(chunk, enc));
@@ -49923,14 +49935,14 @@ var require_cache_dir = __commonJS({
 var require_tmp = __commonJS({
   "node_modules/cacache/lib/util/tmp.js"(exports, module) {
     "use strict";
-    var crypto23 = __require("crypto");
+    var crypto16 = __require("crypto");
     var { withTempDir } = require_lib5();
     var fs42 = __require("fs/promises");
     var path29 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
-      const id = crypto23.randomUUID();
+      const id = crypto16.randomUUID();
       return path29.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
@@ -50532,7 +50544,7 @@ var init_p_map = __esm({
 var require_entry_index = __commonJS({
   "node_modules/cacache/lib/entry-index.js"(exports, module) {
     "use strict";
-    var crypto23 = __require("crypto");
+    var crypto16 = __require("crypto");
     var {
       appendFile,
       mkdir,
@@ -50767,7 +50779,7 @@ ${hashEntry(stringified)}	${stringified}`);
       return hash(str, "sha1");
     }
     function hash(str, digest) {
-      return crypto23.createHash(digest).update(str).digest("hex");
+      return crypto16.createHash(digest).update(str).digest("hex");
     }
     function formatEntry(cache, entry, keepAll) {
       if (!entry.integrity && !keepAll) {
@@ -75785,7 +75797,7 @@ async function signKeyless(payload, options2) {
 function persistingSigner(inner, pendingFile) {
   return {
     async sign(data) {
-      const digest = crypto4.createHash("sha256").update(data).digest("hex");
+      const digest = sha256Hex(data);
       const pending = readPending(pendingFile);
       if (pending?.payloadSha256 === digest && certificateStillValid(pending.key)) {
         return { signature: Buffer.from(pending.signature, "base64"), key: pending.key };
@@ -75859,6 +75871,7 @@ var init_keyless = __esm({
     init_identity();
     init_secrets();
     init_load_cjs();
+    init_sha256();
   }
 });
 
@@ -75900,7 +75913,6 @@ var init_sign_statement = __esm({
 });
 
 // src/attest/statement.ts
-import crypto6 from "node:crypto";
 function toStatement(record2, context) {
   const evidence = runEvidence(record2);
   const shipped = evidence[0]?.artifacts ?? [];
@@ -75974,7 +75986,7 @@ function toStatement(record2, context) {
           const manifest2 = canonicalJson(e.artifacts);
           return {
             name: `reproof/run-${e.run}/manifest.json`,
-            digest: { sha256: crypto6.createHash("sha256").update(manifest2).digest("hex") },
+            digest: { sha256: sha256Hex(manifest2) },
             content: Buffer.from(manifest2).toString("base64"),
             mediaType: "application/json",
             annotations: {
@@ -76011,6 +76023,7 @@ var init_statement = __esm({
   "src/attest/statement.ts"() {
     "use strict";
     init_canonical();
+    init_sha256();
     BUILD_TYPE = "https://reproof.dev/build-types/twin-build/v1";
     STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
     PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
@@ -76111,7 +76124,7 @@ var init_validate_statement = __esm({
 });
 
 // src/attest/run-attest.ts
-import crypto7 from "node:crypto";
+import crypto6 from "node:crypto";
 import fs7 from "node:fs";
 import path3 from "node:path";
 async function runAttest(record2, options2, context) {
@@ -76145,15 +76158,15 @@ async function runAttest(record2, options2, context) {
     bundle: options2.bundle,
     statement: options2.statement ?? null,
     subjects: statement.subject,
-    statementSha256: crypto7.createHash("sha256").update(payload).digest("hex"),
-    signer: key !== void 0 ? `key ${keyHint(crypto7.createPublicKey(key.key)).slice(0, 16)}` : `certificate ${certificateIdentity(bundle)}`
+    statementSha256: sha256Hex(payload),
+    signer: key !== void 0 ? `key ${keyHint(crypto6.createPublicKey(key.key)).slice(0, 16)}` : `certificate ${certificateIdentity(bundle)}`
   };
 }
 function certificateIdentity(bundle) {
   const pem = bundle.verificationMaterial.certificate?.rawBytes;
   if (pem === void 0) return "(unknown)";
   try {
-    return new crypto7.X509Certificate(Buffer.from(pem, "base64")).subjectAltName ?? "(no SAN)";
+    return new crypto6.X509Certificate(Buffer.from(pem, "base64")).subjectAltName ?? "(no SAN)";
   } catch {
     return "(unreadable)";
   }
@@ -76174,7 +76187,7 @@ function hashShipped(record2, dir) {
       });
     }
     const expected = shipped.get(entry.name) ?? entry.sha256;
-    const found = crypto7.createHash("sha256").update(bytes).digest("hex");
+    const found = sha256Hex(bytes);
     if (found !== expected) {
       throw new ReproofError(
         "E_INPUT",
@@ -76182,7 +76195,7 @@ function hashShipped(record2, dir) {
         { path: file, wanted: expected, found }
       );
     }
-    out[entry.name] = crypto7.createHash("sha512").update(bytes).digest("hex");
+    out[entry.name] = crypto6.createHash("sha512").update(bytes).digest("hex");
   }
   return out;
 }
@@ -76197,6 +76210,7 @@ var init_run_attest = __esm({
     init_sign_statement();
     init_statement();
     init_validate_statement();
+    init_sha256();
   }
 });
 
@@ -76614,7 +76628,7 @@ var init_compare_manifests = __esm({
 });
 
 // src/digest/hash-file.ts
-import crypto8 from "node:crypto";
+import crypto7 from "node:crypto";
 import fs9 from "node:fs";
 import os from "node:os";
 import { performance as performance2 } from "node:perf_hooks";
@@ -76657,7 +76671,7 @@ async function hashFile(file) {
   return hashOne(file, Buffer.allocUnsafe(CHUNK), { last: performance2.now() });
 }
 async function hashOne(file, buffer, clock) {
-  const hash = crypto8.createHash("sha256");
+  const hash = crypto7.createHash("sha256");
   const fd = fs9.openSync(file, "r");
   let size = 0;
   try {
@@ -82062,7 +82076,7 @@ var tar_exports = {};
 __export(tar_exports, {
   scanTar: () => scanTar
 });
-import crypto9 from "node:crypto";
+import crypto8 from "node:crypto";
 async function scanTar(input2, where, budget, want) {
   const extract = import_tar_stream.default.extract();
   const members = [];
@@ -82080,7 +82094,7 @@ async function scanTar(input2, where, budget, want) {
     const warning = nameWarning(header.name);
     if (warning !== void 0) warnings.push(warning);
     const keep = want(key, header.size ?? 0);
-    const hash = crypto9.createHash("sha256");
+    const hash = crypto8.createHash("sha256");
     const chunks = [];
     let size = 0;
     for await (const chunk of entry) {
@@ -82190,7 +82204,7 @@ var ar_exports = {};
 __export(ar_exports, {
   scanAr: () => scanAr
 });
-import crypto10 from "node:crypto";
+import crypto9 from "node:crypto";
 async function scanAr(input2, where, budget, want) {
   const reader = new ByteReader(input2);
   const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable ar archive (${what})`, { path: where });
@@ -82234,7 +82248,7 @@ async function scanAr(input2, where, budget, want) {
     const warning = name === "/" || name === "/SYM64/" ? void 0 : nameWarning(name);
     if (warning !== void 0) warnings.push(warning);
     const keep = want(key, dataSize);
-    const hash = crypto10.createHash("sha256");
+    const hash = crypto9.createHash("sha256");
     const chunks = [];
     await reader.stream(dataSize, (chunk) => {
       budget.spendBytes(chunk.length, where);
@@ -83621,7 +83635,7 @@ var zip_exports = {};
 __export(zip_exports, {
   scanZip: () => scanZip
 });
-import crypto11 from "node:crypto";
+import crypto10 from "node:crypto";
 async function scanZip(source, where, budget, want) {
   const zip = await openZip(source, where);
   const members = [];
@@ -83642,7 +83656,7 @@ async function scanZip(source, where, budget, want) {
       const isLink = (unixMode & S_IFMT) === S_IFLNK && entry.uncompressedSize <= 4096;
       budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`);
       const wanted = !isDir2 && want(key, entry.uncompressedSize);
-      const rawKey = crypto11.createHash("sha256").update(`${entry.compressionMethod}:`);
+      const rawKey = crypto10.createHash("sha256").update(`${entry.compressionMethod}:`);
       if (!isDir2) {
         const raw2 = source.buffer === void 0 ? void 0 : compressedBytes(source.buffer, entry, where);
         if (raw2 !== void 0) {
@@ -83803,7 +83817,6 @@ var init_zip = __esm({
 });
 
 // src/diff/engine.ts
-import crypto12 from "node:crypto";
 import fs11 from "node:fs/promises";
 function contentDigests(a, b) {
   return a.sha256.startsWith("zip:") || b.sha256.startsWith("zip:") ? {} : { digests: [a.sha256, b.sha256] };
@@ -83831,7 +83844,7 @@ async function readAll(source, budget, where) {
   return Buffer.concat(chunks);
 }
 function sha256(bytes) {
-  return crypto12.createHash("sha256").update(bytes).digest("hex");
+  return sha256Hex(bytes);
 }
 function errorText(err) {
   if (err instanceof ReproofError) return err.message;
@@ -83848,6 +83861,7 @@ var init_engine = __esm({
     init_hints();
     init_limits();
     init_source();
+    init_sha256();
     EAGER_MEMBER_BYTES = 64 * 1024;
     ZIP_IN_MEMORY_BYTES = 64 * 1024 * 1024;
     never = () => false;
@@ -86419,7 +86433,7 @@ var init_source_files = __esm({
 });
 
 // src/sandbox/workspace.ts
-import crypto13 from "node:crypto";
+import crypto11 from "node:crypto";
 import fs22 from "node:fs";
 import fsp3 from "node:fs/promises";
 import os3 from "node:os";
@@ -86450,7 +86464,7 @@ async function chooseTempParent(requested) {
   return os3.tmpdir();
 }
 async function createWorkspace(options2) {
-  const canary = `canary${crypto13.randomBytes(5).toString("hex")}`;
+  const canary = `canary${crypto11.randomBytes(5).toString("hex")}`;
   await removeOrphanedWorkspaces(options2.parent);
   const base = await fsp3.mkdtemp(path13.join(options2.parent, "reproof-"));
   live.add(base);
@@ -89582,7 +89596,6 @@ var init_normalize_action = __esm({
 });
 
 // src/verify/policy.ts
-import crypto14 from "node:crypto";
 function checkStatement(payloadType, statement, artifacts, policy, signer, verifiedTimes2, now) {
   const checks = [];
   const add = (check2) => {
@@ -89828,7 +89841,7 @@ function reproducedCheck(run3, subjects) {
   ).map((b) => {
     const content = Buffer.from(String(b.content), "base64");
     const digest = isObject(b.digest) ? b.digest.sha256 : void 0;
-    const intact = crypto14.createHash("sha256").update(content).digest("hex") === digest;
+    const intact = sha256Hex(content) === digest;
     let entries = [];
     try {
       entries = JSON.parse(content.toString("utf8"));
@@ -89865,6 +89878,7 @@ var init_policy = __esm({
   "src/verify/policy.ts"() {
     "use strict";
     init_statement();
+    init_sha256();
     CERTIFICATE_ONLY = [
       "signerWorkflow",
       "signerRepo",
@@ -90007,7 +90021,7 @@ var init_trusted_root = __esm({
 });
 
 // src/verify/verify-signature.ts
-import crypto15 from "node:crypto";
+import crypto12 from "node:crypto";
 import fs33 from "node:fs";
 async function verifySignature(json2, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
@@ -90193,7 +90207,7 @@ function checkStrictCertificates(json2) {
     const der = Buffer.from(raw2, "base64");
     let parsed;
     try {
-      parsed = new crypto15.X509Certificate(der);
+      parsed = new crypto12.X509Certificate(der);
     } catch {
       parsed = void 0;
     }
@@ -90240,7 +90254,7 @@ function run2(verify) {
 }
 function loadPublicKey(file) {
   try {
-    return crypto15.createPublicKey(fs33.readFileSync(file, "utf8"));
+    return crypto12.createPublicKey(fs33.readFileSync(file, "utf8"));
   } catch {
     throw new ReproofError("E_INPUT", `--key ${file}: not a PEM public key`, { path: file });
   }
@@ -90528,7 +90542,7 @@ var init_rebuild = __esm({
 });
 
 // src/verify/run-verify.ts
-import crypto16 from "node:crypto";
+import crypto13 from "node:crypto";
 import fs35 from "node:fs";
 async function runVerify(options2, now) {
   const json2 = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
@@ -90652,7 +90666,7 @@ function hashArtifact(file, algorithms) {
   } catch {
     throw new ReproofError("E_INPUT", `${file}: no such artifact`, { path: file });
   }
-  const hashes = algorithms.map((a) => crypto16.createHash(a));
+  const hashes = algorithms.map((a) => crypto13.createHash(a));
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
@@ -90924,7 +90938,6 @@ var init_verify_action = __esm({
 });
 
 // src/gate/decide.ts
-import crypto17 from "node:crypto";
 function recordedSigner(identity) {
   return identity.kind === "key" ? { kind: "key", hint: identity.hint } : {
     kind: "certificate",
@@ -90936,7 +90949,7 @@ function recordBytes(record2) {
   return canonicalJson(record2);
 }
 function recordHash(record2) {
-  return crypto17.createHash("sha256").update(recordBytes(record2)).digest("hex");
+  return sha256Hex(recordBytes(record2));
 }
 function toState(records, from = { head: GENESIS, envs: /* @__PURE__ */ new Map() }) {
   const envs = from.envs;
@@ -91014,6 +91027,7 @@ var init_decide = __esm({
   "src/gate/decide.ts"() {
     "use strict";
     init_canonical();
+    init_sha256();
     GENESIS = "0".repeat(64);
   }
 });
@@ -91119,7 +91133,7 @@ var init_file_lock = __esm({
 });
 
 // src/gate/ledger.ts
-import crypto18 from "node:crypto";
+import crypto14 from "node:crypto";
 import fs39 from "node:fs";
 import path26 from "node:path";
 function keptBundleName(bundleDigest) {
@@ -91213,7 +91227,7 @@ function parseLedger(text2, file, from = {
   return records;
 }
 function recordHashOfLine(line) {
-  return crypto18.createHash("sha256").update(line).digest("hex");
+  return sha256Hex(line);
 }
 function readCheckpoint(file, schema, belongs, label) {
   let text2;
@@ -91248,6 +91262,7 @@ var init_ledger = __esm({
     init_file_lock();
     init_decide();
     init_run_verify();
+    init_sha256();
     MAX_LINE_BYTES = 64 * 1024;
     MAX_LEDGER_BYTES = 256 * 1024 * 1024;
     POLICY_FIELDS = {
@@ -91338,7 +91353,7 @@ var init_ledger = __esm({
       constructor(file, durability = { fsync: fs39.fsyncSync, syncDir }, stateDir) {
         this.file = file;
         this.durability = durability;
-        const key = crypto18.createHash("sha256").update(path26.resolve(file)).digest("hex").slice(0, 32);
+        const key = sha256Hex(path26.resolve(file)).slice(0, 32);
         this.checkpointFile = stateDir === void 0 ? void 0 : path26.join(stateDir, "file-ledgers", `${key}.json`);
       }
       file;
@@ -91364,7 +91379,7 @@ var init_ledger = __esm({
           const size = fs39.statSync(file, { throwIfNoEntry: false })?.size;
           found.set(
             digest,
-            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : crypto18.createHash("sha256").update(fs39.readFileSync(file)).digest("hex")
+            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : sha256Hex(fs39.readFileSync(file))
           );
         }
         return found;
@@ -91424,7 +91439,7 @@ var init_ledger = __esm({
         const end = bytes.lastIndexOf(10) + 1;
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
-          recovered = `${this.file}.torn-${crypto18.createHash("sha256").update(torn).digest("hex").slice(0, 16)}`;
+          recovered = `${this.file}.torn-${sha256Hex(torn).slice(0, 16)}`;
           fs39.writeFileSync(recovered, torn);
           fs39.truncateSync(this.file, end);
           const fd = fs39.openSync(this.file, "r+");
@@ -91447,7 +91462,7 @@ var init_ledger = __esm({
             read: ledgerRead(toState(records), () => records, recovered),
             bytes: bytes.length,
             records: records.length,
-            hash: crypto18.createHash("sha256").update(bytes)
+            hash: crypto14.createHash("sha256").update(bytes)
           };
         };
         if (checkpoint === void 0) {
@@ -91456,7 +91471,7 @@ var init_ledger = __esm({
           return read2;
         }
         const prefix = bytes.subarray(0, checkpoint.bytes);
-        const hash = crypto18.createHash("sha256").update(prefix);
+        const hash = crypto14.createHash("sha256").update(prefix);
         if (bytes.length < checkpoint.bytes || hash.copy().digest("hex") !== checkpoint.sha256)
           throw new ReproofError(
             "E_LEDGER",
@@ -91563,9 +91578,9 @@ var init_ledger = __esm({
 });
 
 // src/gate/ledger-history.ts
-import crypto19 from "node:crypto";
+import crypto15 from "node:crypto";
 function gitBlobId(bytes, like) {
-  return crypto19.createHash(like.length === 64 ? "sha256" : "sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+  return crypto15.createHash(like.length === 64 ? "sha256" : "sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
 function firstRewrite(base, commits, tip, readBlob) {
   const nonLinear = firstNonLinear(base, commits);
@@ -91646,7 +91661,6 @@ var init_ledger_history = __esm({
 
 // src/gate/git-ledger.ts
 import { execFileSync } from "node:child_process";
-import crypto20 from "node:crypto";
 import fs40 from "node:fs";
 import os7 from "node:os";
 import path27 from "node:path";
@@ -91700,6 +91714,7 @@ var init_git_ledger = __esm({
     init_ledger_history();
     init_ledger();
     init_run_verify();
+    init_sha256();
     LEDGER_FILE = "ledger.jsonl";
     MAX_ATTEMPTS = 8;
     BATCH_BYTES = 64 * 1024 * 1024;
@@ -91716,7 +91731,7 @@ var init_git_ledger = __esm({
       constructor(url2, branch, stateDir) {
         this.url = url2;
         this.branch = branch;
-        const key = crypto20.createHash("sha256").update(this.label).digest("hex").slice(0, 32);
+        const key = sha256Hex(this.label).slice(0, 32);
         this.checkpointFile = path27.join(stateDir, "git-ledgers", `${key}.json`);
         this.work = fs40.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
         this.git(["init", "-q", "--bare"]);
@@ -91860,10 +91875,7 @@ var init_git_ledger = __esm({
             const eol = out.indexOf(10, at);
             const size = Number(out.subarray(at, eol).toString("utf8").split(" ")[2]);
             at = eol + 1;
-            found.set(
-              digest,
-              crypto20.createHash("sha256").update(out.subarray(at, at + size)).digest("hex")
-            );
+            found.set(digest, sha256Hex(out.subarray(at, at + size)));
             at += size + 1;
           }
           batch = [];
@@ -92033,7 +92045,6 @@ reason: ${r.reason}`}
 });
 
 // src/gate/run-gate.ts
-import crypto21 from "node:crypto";
 function openLedger(spec, stateDir) {
   if (spec.startsWith("git:")) {
     const { url: url2, branch } = parseGitLedgerSpec(spec);
@@ -92058,7 +92069,7 @@ async function gateWith(ledger, action, common) {
   const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, common.env, action.to) : void 0;
   const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
   const bundle = readBundleBytes(bundleFile);
-  const bundleDigest = crypto21.createHash("sha256").update(bundle).digest("hex");
+  const bundleDigest = sha256Hex(bundle);
   if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
     throw new ReproofError(
       "E_LEDGER",
@@ -92146,11 +92157,11 @@ var init_run_gate = __esm({
     init_decide();
     init_git_ledger();
     init_ledger();
+    init_sha256();
   }
 });
 
 // src/gate/run-check.ts
-import crypto22 from "node:crypto";
 async function runGateCheck(options2) {
   const ledger = openLedger(options2.ledger, options2.stateDir);
   try {
@@ -92225,7 +92236,7 @@ async function verifyKept(ledger, record2, trust, now, line) {
       path: ledger.label
     });
   const bytes = readBundleBytes(file);
-  if (crypto22.createHash("sha256").update(bytes).digest("hex") !== record2.bundleDigest)
+  if (sha256Hex(bytes) !== record2.bundleDigest)
     throw new ReproofError("E_LEDGER", `${where}: its kept bundle is not the bytes its name says`, {
       path: ledger.label
     });
@@ -92263,6 +92274,7 @@ var init_run_check = __esm({
     init_decide();
     init_ledger();
     init_run_gate();
+    init_sha256();
   }
 });
 

@@ -11,6 +11,7 @@ import { signKeyless, type KeylessOptions } from '../sign/keyless.js'
 import { signWithKey } from '../sign/sign-statement.js'
 import { statementBytes, toStatement, type AttestContext } from './statement.js'
 import { validateStatement } from './validate-statement.js'
+import { sha256Hex } from '../sha256.js'
 
 export type SigningMethod =
   | { kind: 'key'; key: string; passphrase: string | undefined }
@@ -88,7 +89,7 @@ export async function runAttest(
     bundle: options.bundle,
     statement: options.statement ?? null,
     subjects: statement.subject,
-    statementSha256: crypto.createHash('sha256').update(payload).digest('hex'),
+    statementSha256: sha256Hex(payload),
     signer:
       key !== undefined
         ? `key ${keyHint(crypto.createPublicKey(key.key)).slice(0, 16)}`
@@ -127,7 +128,7 @@ function hashShipped(record: BuildRecord, dir: string): Record<string, string> {
       })
     }
     const expected = shipped.get(entry.name) ?? entry.sha256
-    const found = crypto.createHash('sha256').update(bytes).digest('hex')
+    const found = sha256Hex(bytes)
     if (found !== expected) {
       throw new ReproofError(
         'E_INPUT',

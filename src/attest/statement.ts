@@ -1,6 +1,6 @@
-import crypto from 'node:crypto'
 import type { BuildRecord } from '../records/build-record.js'
 import { canonicalJson } from '../canonical.js'
+import { sha256Hex } from '../sha256.js'
 
 /** The build type reproof's provenance declares; docs/build-type.md says how to rebuild from it. */
 export const BUILD_TYPE = 'https://reproof.dev/build-types/twin-build/v1'
@@ -141,7 +141,7 @@ export function toStatement(record: BuildRecord, context: AttestContext): Statem
           const manifest = canonicalJson(e.artifacts)
           return {
             name: `reproof/run-${e.run}/manifest.json`,
-            digest: { sha256: crypto.createHash('sha256').update(manifest).digest('hex') },
+            digest: { sha256: sha256Hex(manifest) },
             content: Buffer.from(manifest).toString('base64'),
             mediaType: 'application/json',
             annotations: {

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
 import { diffBinary, diffText } from './content-diff.js'
@@ -20,6 +19,7 @@ import {
 } from '../formats/limits.js'
 import type { DiffItem, FieldDifference } from './report.js'
 import { bufferSource, readHead, type ByteSource } from '../formats/source.js'
+import { sha256Hex } from '../sha256.js'
 
 export interface EngineOptions {
   maxLines: number
@@ -463,7 +463,7 @@ export async function readAll(source: ByteSource, budget: Budget, where: string)
 }
 
 function sha256(bytes: Buffer): string {
-  return crypto.createHash('sha256').update(bytes).digest('hex')
+  return sha256Hex(bytes)
 }
 
 function errorText(err: unknown): string {

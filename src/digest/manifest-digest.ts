@@ -1,5 +1,5 @@
-import crypto from 'node:crypto'
 import { canonicalJson } from '../canonical.js'
+import { sha256Hex } from '../sha256.js'
 
 export interface ManifestEntry {
   /** Relative to the build root, `/`-separated. */
@@ -18,5 +18,5 @@ export type Manifest = ManifestEntry[]
 
 /** The digest a later attestation cites as proof of what a run produced. */
 export function manifestDigest(manifest: Manifest): string {
-  return crypto.createHash('sha256').update(canonicalJson(manifest)).digest('hex')
+  return sha256Hex(canonicalJson(manifest))
 }

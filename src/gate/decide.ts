@@ -1,7 +1,7 @@
-import crypto from 'node:crypto'
 import { canonicalJson } from '../canonical.js'
 import type { Policy } from '../verify/policy.js'
 import type { SignatureResult } from '../verify/verify-signature.js'
+import { sha256Hex } from '../sha256.js'
 
 /** Who signed the attestation a record was verified with, as verification found it. */
 /**
@@ -57,7 +57,7 @@ export function recordBytes(record: LedgerRecord): string {
 }
 
 export function recordHash(record: LedgerRecord): string {
-  return crypto.createHash('sha256').update(recordBytes(record)).digest('hex')
+  return sha256Hex(recordBytes(record))
 }
 
 export interface EnvState {

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process'
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,6 +19,7 @@ import {
   type Step,
 } from './ledger.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
+import { sha256Hex } from '../sha256.js'
 
 const LEDGER_FILE = 'ledger.jsonl'
 const MAX_ATTEMPTS = 8
@@ -79,7 +79,7 @@ export class GitLedger {
     readonly branch: string,
     stateDir: string,
   ) {
-    const key = crypto.createHash('sha256').update(this.label).digest('hex').slice(0, 32)
+    const key = sha256Hex(this.label).slice(0, 32)
     this.checkpointFile = path.join(stateDir, 'git-ledgers', `${key}.json`)
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
     this.git(['init', '-q', '--bare'])
@@ -232,13 +232,7 @@ export class GitLedger {
         const eol = out.indexOf(0x0a, at)
         const size = Number(out.subarray(at, eol).toString('utf8').split(' ')[2])
         at = eol + 1
-        found.set(
-          digest,
-          crypto
-            .createHash('sha256')
-            .update(out.subarray(at, at + size))
-            .digest('hex'),
-        )
+        found.set(digest, sha256Hex(out.subarray(at, at + size)))
         at += size + 1
       }
       batch = []

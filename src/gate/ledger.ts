@@ -16,6 +16,7 @@ import {
 } from './decide.js'
 import type { Policy } from '../verify/policy.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
+import { sha256Hex } from '../sha256.js'
 
 // A record is a few hundred bytes; a line near this is not one.
 const MAX_LINE_BYTES = 64 * 1024
@@ -251,7 +252,7 @@ export class FileLedger {
     private readonly durability: Durability = { fsync: fs.fsyncSync, syncDir },
     stateDir?: string,
   ) {
-    const key = crypto.createHash('sha256').update(path.resolve(file)).digest('hex').slice(0, 32)
+    const key = sha256Hex(path.resolve(file)).slice(0, 32)
     this.checkpointFile =
       stateDir === undefined ? undefined : path.join(stateDir, 'file-ledgers', `${key}.json`)
   }
@@ -283,7 +284,7 @@ export class FileLedger {
           ? undefined
           : size > MAX_BUNDLE_BYTES
             ? `more than ${MAX_BUNDLE_BYTES} bytes`
-            : crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
+            : sha256Hex(fs.readFileSync(file)),
       )
     }
     return found
@@ -352,7 +353,7 @@ export class FileLedger {
     if (end < bytes.length) {
       // Never silently kept, never silently dropped: the fragment is kept as evidence.
       const torn = bytes.subarray(end)
-      recovered = `${this.file}.torn-${crypto.createHash('sha256').update(torn).digest('hex').slice(0, 16)}`
+      recovered = `${this.file}.torn-${sha256Hex(torn).slice(0, 16)}`
       fs.writeFileSync(recovered, torn)
       fs.truncateSync(this.file, end)
       const fd = fs.openSync(this.file, 'r+')
@@ -569,7 +570,7 @@ export function parseLedger(
 
 /** The hash the next record's `prev` names: SHA-256 of the record's canonical line. */
 function recordHashOfLine(line: string): string {
-  return crypto.createHash('sha256').update(line).digest('hex')
+  return sha256Hex(line)
 }
 
 /**

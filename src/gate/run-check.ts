@@ -1,4 +1,3 @@
-import crypto from 'node:crypto'
 import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
@@ -7,6 +6,7 @@ import { firstStoreProblem } from './check-store.js'
 import { recordedSigner, type LedgerRecord } from './decide.js'
 import { keptBundleName } from './ledger.js'
 import { openLedger, type Ledger } from './run-gate.js'
+import { sha256Hex } from '../sha256.js'
 
 export interface GateCheckOptions {
   ledger: string
@@ -134,7 +134,7 @@ async function verifyKept(
       path: ledger.label,
     })
   const bytes = readBundleBytes(file)
-  if (crypto.createHash('sha256').update(bytes).digest('hex') !== record.bundleDigest)
+  if (sha256Hex(bytes) !== record.bundleDigest)
     throw new ReproofError('E_LEDGER', `${where}: its kept bundle is not the bytes its name says`, {
       path: ledger.label,
     })

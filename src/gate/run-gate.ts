@@ -1,4 +1,3 @@
-import crypto from 'node:crypto'
 import { ReproofError } from '../errors.js'
 import type { Policy } from '../verify/policy.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
@@ -6,6 +5,7 @@ import type { Trust } from '../verify/verify-signature.js'
 import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
 import { GitLedger, parseGitLedgerSpec } from './git-ledger.js'
 import { FileLedger } from './ledger.js'
+import { sha256Hex } from '../sha256.js'
 
 export type Ledger = FileLedger | GitLedger
 
@@ -79,7 +79,7 @@ async function gateWith(
   const bundleFile =
     action.kind === 'deploy' ? action.bundle : (action.bundle ?? stored?.file ?? '')
   const bundle = readBundleBytes(bundleFile)
-  const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+  const bundleDigest = sha256Hex(bundle)
   // The store names each bundle by its digest: any other content was put there by hand.
   if (stored !== undefined && stored.bundleDigest !== bundleDigest) {
     throw new ReproofError(

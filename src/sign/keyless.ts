@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../io/atomic-write.js'
 import { fetchIdentityToken, type TokenSource } from './identity.js'
 import { redact } from './secrets.js'
 import { sigstoreBundle, sigstoreSign } from '../load-cjs.js'
+import { sha256Hex } from '../sha256.js'
 
 export interface KeylessOptions {
   tokenSource: TokenSource
@@ -102,7 +103,7 @@ export async function signKeyless(
 function persistingSigner(inner: Signer, pendingFile: string): Signer {
   return {
     async sign(data: Buffer): Promise<Signature> {
-      const digest = crypto.createHash('sha256').update(data).digest('hex')
+      const digest = sha256Hex(data)
       const pending = readPending(pendingFile)
       if (pending?.payloadSha256 === digest && certificateStillValid(pending.key)) {
         return { signature: Buffer.from(pending.signature, 'base64'), key: pending.key }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { ReproofError } from '../errors.js'
+import { sha256Hex } from '../sha256.js'
 
 /** Key types whose signatures every Sigstore verifier checks the same way. */
 export type KeyKind = 'ecdsa-p256' | 'ed25519'
@@ -100,8 +101,5 @@ export function keyKind(key: crypto.KeyObject, file: string): KeyKind {
 
 /** The key hint in a bundle: SHA-256 of the public key's DER (SPKI), as cosign computes it. */
 export function keyHint(publicKey: crypto.KeyObject): string {
-  return crypto
-    .createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
+  return sha256Hex(publicKey.export({ type: 'spki', format: 'der' }))
 }

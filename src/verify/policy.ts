@@ -1,8 +1,8 @@
-import crypto from 'node:crypto'
 import { PROVENANCE_TYPE } from '../attest/statement.js'
 import type { Check, Reason } from './reasons.js'
 import type { CertificateFacts } from './certificate-facts.js'
 import type { VerifiedTime } from './verify-signature.js'
+import { sha256Hex } from '../sha256.js'
 
 /** What the caller requires beyond a valid signature; every field is optional. */
 export interface Policy {
@@ -401,7 +401,7 @@ function reproducedCheck(run: Record<string, unknown>, subjects: Record<string, 
     .map((b) => {
       const content = Buffer.from(String(b.content), 'base64')
       const digest = isObject(b.digest) ? b.digest.sha256 : undefined
-      const intact = crypto.createHash('sha256').update(content).digest('hex') === digest
+      const intact = sha256Hex(content) === digest
       let entries: unknown = []
       try {
         entries = JSON.parse(content.toString('utf8'))
