@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+
 // Mutation testing of the checks that guard trust and inputs: signature and policy
 // verification and the verify runner, the build options' glob and environment checks,
 // the archive limits, and the gate's decision, ledgers and runners. CI does not run it.
@@ -9,8 +11,20 @@
 // score to record.
 //
 // Each area names the code it mutates and the tests that may kill its mutants; the
-// Vitest config for Stryker runs the union of those tests. A line range names one
-// function in a file that holds much else: move it when that function moves.
+// Vitest config for Stryker runs the union of those tests. `fn` names one function of a
+// file that holds much else, found where it stands now, so that no range drifts.
+/** `file:first-last`, the lines of the top-level function `name` as the file stands. */
+function fn(file, name) {
+  const lines = fs.readFileSync(file, 'utf8').split('\n')
+  const start = lines.findIndex((l) =>
+    new RegExp(`^(?:export )?(?:async )?function ${name}\\b`).test(l),
+  )
+  const end = lines.findIndex((l, i) => i > start && l === '}')
+  if (start === -1 || end === -1)
+    throw new Error(`stryker.config.mjs: no function ${name} in ${file}`)
+  return `${file}:${start + 1}-${end + 1}`
+}
+
 export const areas = {
   // The pure side of verify: policy checks, certificate facts, trusted-root checks, reasons.
   verify: {
@@ -21,17 +35,19 @@ export const areas = {
     mutate: [
       'src/globs.ts',
       'src/sandbox/contain.ts',
-      'src/sandbox/glob-fs.ts:271-283', // relativeInside: every match stays inside the root
-      'src/config/build-options.ts:204-249', // parseEnvRequest, mergeEnv, validateGlob
-      'src/build/run-build.ts:579-599', // resolvePassThrough
+      fn('src/sandbox/glob-fs.ts', 'relativeInside'), // every match stays inside the root
+      fn('src/config/build-options.ts', 'parseEnvRequest'),
+      fn('src/config/build-options.ts', 'mergeEnv'),
+      fn('src/config/build-options.ts', 'validateGlob'),
+      fn('src/build/run-build.ts', 'resolvePassThrough'),
     ],
     tests: ['test/unit/**/*.test.ts'],
   },
   archiveLimits: {
     mutate: [
       'src/formats/limits.ts',
-      'src/formats/zip.ts:99-116', // compressedBytes: the zip data bounds check
-      'src/formats/zip.ts:215-225', // eachChunk: every inflated byte is charged
+      fn('src/formats/zip.ts', 'compressedBytes'), // the zip data bounds check
+      fn('src/formats/zip.ts', 'eachChunk'), // every inflated byte is charged
     ],
     tests: ['test/unit/**/*.test.ts'],
   },
@@ -46,8 +62,8 @@ export const areas = {
   gate: {
     mutate: [
       'src/gate/{decide,ledger,ledger-history}.ts',
-      'src/gate/git-ledger.ts:30-46', // parseGitLedgerSpec
-      'src/gate/git-ledger.ts:434-466', // classifyPushFailure
+      fn('src/gate/git-ledger.ts', 'parseGitLedgerSpec'),
+      fn('src/gate/git-ledger.ts', 'classifyPushFailure'),
     ],
     tests: [
       'test/unit/{gate-decide,ledger-parse,ledger-history}.test.ts',
