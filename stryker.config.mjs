@@ -25,6 +25,22 @@ function fn(file, name) {
   return `${file}:${start + 1}-${end + 1}`
 }
 
+/** The lines of `file` outside the named functions, as `file:first-last` ranges. */
+function outside(file, ...names) {
+  const total = fs.readFileSync(file, 'utf8').split('\n').length
+  const taken = names
+    .map((name) => fn(file, name).split(':')[1].split('-').map(Number))
+    .sort((x, y) => x[0] - y[0])
+  const ranges = []
+  let next = 1
+  for (const [first, last] of taken) {
+    if (first > next) ranges.push(`${file}:${next}-${first - 1}`)
+    next = last + 1
+  }
+  if (next <= total) ranges.push(`${file}:${next}-${total}`)
+  return ranges
+}
+
 export const areas = {
   // The pure side of verify: policy checks, certificate facts, trusted-root checks, reasons.
   verify: {
@@ -75,11 +91,18 @@ export const areas = {
   // tests (in-process, on file ledgers and local bare git remotes). Their releases are
   // built once per run and kept (REPROOF_TEST_KIT_DIR, set in vitest.stryker.config.mjs);
   // the tests that spawn gates run the compiled, unmutated code and are left out. About
-  // 25 minutes. The git ledger's transport (git-ledger.ts but for the two functions in
-  // the gate area) is not here: its ~450 mutants take hours, as a mutant that breaks a
-  // push waits through every retry and then the timeout.
+  // 25 minutes.
   gateFlow: {
     mutate: ['src/gate/{run-gate,run-check,check-store}.ts'],
+    tests: ['test/integration/gate*.test.ts'],
+  },
+  // The git ledger's transport (fetch, history, commit, push, reading git's errors), with
+  // the same tests. Only when named (MUTATION_AREAS=gitTransport): its ~450 mutants take
+  // hours here, as a mutant that breaks a push waits through every retry.
+  gitTransport: {
+    optIn: true,
+    // Everything but the two functions the gate area mutates.
+    mutate: outside('src/gate/git-ledger.ts', 'parseGitLedgerSpec', 'classifyPushFailure'),
     tests: ['test/integration/gate*.test.ts'],
   },
 }
@@ -91,7 +114,9 @@ const chosen = process.env.MUTATION_AREAS?.split(',').map((name) => name.trim())
 for (const name of chosen ?? [])
   if (!(name in areas)) throw new Error(`MUTATION_AREAS: no area ${name} in stryker.config.mjs`)
 export const selected = Object.fromEntries(
-  Object.entries(areas).filter(([name]) => chosen === undefined || chosen.includes(name)),
+  Object.entries(areas).filter(([name, area]) =>
+    chosen === undefined ? area.optIn !== true : chosen.includes(name),
+  ),
 )
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
