@@ -11,7 +11,7 @@ const LAYERS = [
   ['records'],
   ['sign'],
   ['attest'],
-  ['build'],
+  ['twin'],
   ['verify'],
   ['gate'],
   ['cli'],

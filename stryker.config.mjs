@@ -55,7 +55,7 @@ export const areas = {
       fn('src/config/build-options.ts', 'parseEnvRequest'),
       fn('src/config/build-options.ts', 'mergeEnv'),
       fn('src/config/build-options.ts', 'validateGlob'),
-      fn('src/build/run-build.ts', 'resolvePassThrough'),
+      fn('src/twin/run-build.ts', 'resolvePassThrough'),
     ],
     tests: ['test/unit/**/*.test.ts'],
   },

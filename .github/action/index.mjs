@@ -85157,7 +85157,7 @@ var init_manifest = __esm({
   }
 });
 
-// src/build/file-time-drift.ts
+// src/twin/file-time-drift.ts
 import fs16 from "node:fs/promises";
 import path10 from "node:path";
 async function fileTimeDrift(roots, since) {
@@ -85208,7 +85208,7 @@ function withFileTimeDrift(variations, drift) {
 }
 var RESOLUTION_MS, MAX_ENTRIES;
 var init_file_time_drift = __esm({
-  "src/build/file-time-drift.ts"() {
+  "src/twin/file-time-drift.ts"() {
     "use strict";
     RESOLUTION_MS = 2e3;
     MAX_ENTRIES = 2e5;
@@ -86596,7 +86596,7 @@ var init_lockfiles = __esm({
   }
 });
 
-// src/build/copy-artifacts.ts
+// src/twin/copy-artifacts.ts
 import fs23 from "node:fs/promises";
 import path14 from "node:path";
 async function copyArtifacts(root, manifest2, outDir, epoch, seenAs = root) {
@@ -86635,7 +86635,7 @@ async function checkTarget(outDir, name) {
   }
 }
 var init_copy_artifacts = __esm({
-  "src/build/copy-artifacts.ts"() {
+  "src/twin/copy-artifacts.ts"() {
     "use strict";
     init_errors();
     init_file_names();
@@ -87812,7 +87812,7 @@ var init_normalize_file = __esm({
   }
 });
 
-// src/build/normalize-artifacts.ts
+// src/twin/normalize-artifacts.ts
 import fs27 from "node:fs";
 import path17 from "node:path";
 async function normalizeArtifacts(roots, raw2, epoch) {
@@ -87910,7 +87910,7 @@ async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch)
 }
 var LAYOUT_KEPT;
 var init_normalize_artifacts = __esm({
-  "src/build/normalize-artifacts.ts"() {
+  "src/twin/normalize-artifacts.ts"() {
     "use strict";
     init_limits();
     init_normalize_file();
@@ -87918,7 +87918,7 @@ var init_normalize_artifacts = __esm({
   }
 });
 
-// src/build/normalize-openable.ts
+// src/twin/normalize-openable.ts
 async function normalizeOpenableArtifacts(roots, raw2, epoch) {
   const openable = (m) => m.filter((e) => isUtf8Name(e.name));
   const others = (m) => m.filter((e) => !isUtf8Name(e.name));
@@ -87943,14 +87943,14 @@ async function normalizeOpenableArtifacts(roots, raw2, epoch) {
   };
 }
 var init_normalize_openable = __esm({
-  "src/build/normalize-openable.ts"() {
+  "src/twin/normalize-openable.ts"() {
     "use strict";
     init_file_names();
     init_normalize_artifacts();
   }
 });
 
-// src/build/run-twice.ts
+// src/twin/run-twice.ts
 import fs28 from "node:fs/promises";
 import { performance as performance3 } from "node:perf_hooks";
 async function probeRun(run3) {
@@ -88122,7 +88122,7 @@ ${await read(run3.layout.stderrLog)}`;
 }
 var NETWORK_FAILURE, HOME_FAILURE;
 var init_run_twice = __esm({
-  "src/build/run-twice.ts"() {
+  "src/twin/run-twice.ts"() {
     "use strict";
     init_duration();
     init_errors();
@@ -88133,7 +88133,7 @@ var init_run_twice = __esm({
   }
 });
 
-// src/build/run-build.ts
+// src/twin/run-build.ts
 import fs29 from "node:fs/promises";
 import path18 from "node:path";
 async function runBuild(options2, deps) {
@@ -88548,7 +88548,7 @@ function throwIfAborted(signal) {
 }
 var DEFAULT_PATH;
 var init_run_build = __esm({
-  "src/build/run-build.ts"() {
+  "src/twin/run-build.ts"() {
     "use strict";
     init_epoch();
     init_compare_manifests();

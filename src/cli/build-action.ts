@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { runBuild } from '../build/run-build.js'
+import { runBuild } from '../twin/run-build.js'
 import { toBuildOptions, type BuildFlags } from '../config/build-options.js'
 import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from '../diff/views/text.js'

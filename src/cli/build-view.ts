@@ -1,4 +1,4 @@
-import type { BuildResult } from '../build/run-build.js'
+import type { BuildResult } from '../twin/run-build.js'
 import { formatDuration } from '../config/duration.js'
 import { toDisplayText as shown } from '../file-names.js'
 import { VARIATIONS } from '../config/variations.js'

@@ -1,4 +1,4 @@
-import type { BuildEvent } from '../build/run-build.js'
+import type { BuildEvent } from '../twin/run-build.js'
 import { formatDuration } from '../config/duration.js'
 import type { Streams } from './output.js'
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { runBuild } from '../build/run-build.js'
+import { runBuild } from '../twin/run-build.js'
 import type { BuildOptions } from '../config/build-options.js'
 import { DEFAULT_VARIATIONS } from '../config/variations.js'
 import { diffDirectories, toReport } from '../diff/diff-inputs.js'

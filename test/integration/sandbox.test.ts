@@ -3,7 +3,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { BuildResult } from '../../src/build/run-build.js'
+import type { BuildResult } from '../../src/twin/run-build.js'
 import { probeSandbox } from '../../src/sandbox/namespace-sandbox.js'
 import {
   BIN,

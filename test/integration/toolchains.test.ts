@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it, type TestContext } from 'vitest'
-import type { BuildResult } from '../../src/build/run-build.js'
+import type { BuildResult } from '../../src/twin/run-build.js'
 import { cleanupTemp, copyFixture, listDir, makeTempParent, runCli } from '../helpers.js'
 
 /**

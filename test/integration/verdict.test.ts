@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { BuildResult } from '../../src/build/run-build.js'
+import type { BuildResult } from '../../src/twin/run-build.js'
 import {
   BIN,
   cleanupTemp,

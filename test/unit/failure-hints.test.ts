@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { failureHints } from '../../src/build/run-twice.js'
+import { failureHints } from '../../src/twin/run-twice.js'
 
 const changed = ['a fresh, empty HOME', 'no network', 'variations in run B: path, time']
 
