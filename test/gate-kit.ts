@@ -128,7 +128,11 @@ export async function gate(ledger: string, args: string[]) {
     result:
       run.stdout === ''
         ? undefined
-        : (JSON.parse(run.stdout) as { decision?: string; why?: string; record?: { seq: number } }),
+        : (JSON.parse(run.stdout) as {
+            decision?: string
+            why?: string
+            record?: { seq: number } | null
+          }),
   }
 }
 

@@ -90550,6 +90550,11 @@ async function runVerify(options2, now) {
     ...options2.digests ?? [],
     ...options2.artifacts.map((file) => hashArtifact(file, ["sha256"]))
   ];
+  if (artifacts.length === 0)
+    throw new ReproofError(
+      "E_USAGE",
+      "nothing to verify: give an artifact, or a digest as sha256:<hex>"
+    );
   const checks = [];
   let identity = null;
   let explanation;

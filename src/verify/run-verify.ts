@@ -57,6 +57,12 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     ...(options.digests ?? []),
     ...options.artifacts.map((file) => hashArtifact(file, ['sha256'])),
   ]
+  // A statement about nothing is not verified by finding nothing wrong with it.
+  if (artifacts.length === 0)
+    throw new ReproofError(
+      'E_USAGE',
+      'nothing to verify: give an artifact, or a digest as sha256:<hex>',
+    )
 
   // 2. Decide.
   const checks: Check[] = []

@@ -100,6 +100,61 @@ describe('reproof gate', () => {
     expect(history[2]?.reason).toBe('bad release')
   })
 
+  it('rolls back only with a bundle that attests the digest returned to', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    // Release 0 was released; release 1's bundle is valid, but does not name release 0.
+    const other = await rollback(ledger, 0, 'wrong bundle', kit.pub, [
+      '--bundle',
+      release(1).bundle,
+    ])
+    expect([other.code, other.result?.decision]).toEqual([1, 'refused'])
+    expect(other.result?.record).toBeNull()
+    const right = await rollback(ledger, 0, 'right bundle', kit.pub, [
+      '--bundle',
+      release(0).bundle,
+    ])
+    expect([right.code, right.result?.decision, right.result?.record?.seq]).toEqual([
+      0,
+      'recorded',
+      3,
+    ])
+    expect(right.result?.why).toBe(
+      `rollback of ${release(0).digest.slice(0, 12)} recorded as prod #3`,
+    )
+  })
+
+  it('takes environment names of letters, digits, dot, dash and underscore only', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    for (const env of ['a/b', '.hidden', 'x y', 'é', `a${'b'.repeat(64)}`, 'prod\n']) {
+      const run = await gate(ledger, [
+        'deploy',
+        '--env',
+        env,
+        '--bundle',
+        release(0).bundle,
+        '--key',
+        kit.pub,
+        release(0).artifact,
+      ])
+      expect(run.code, env).toBe(2)
+      expect(run.stderr).toContain(': letters, digits, dot, dash and underscore only')
+    }
+    expect(fs.existsSync(ledger)).toBe(false)
+    const ok = await gate(ledger, [
+      'deploy',
+      '--env',
+      `a${'b'.repeat(63)}`,
+      '--bundle',
+      release(0).bundle,
+      '--key',
+      kit.pub,
+      release(0).artifact,
+    ])
+    expect(ok.code, ok.stderr).toBe(0)
+  })
+
   it('refuses a deploy whose attestation does not verify, and a replayed version', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     const wrongKey = await gate(ledger, [

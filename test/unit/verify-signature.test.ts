@@ -1105,6 +1105,18 @@ describe('runVerify', () => {
     ).rejects.toMatchObject({ code: 'E_INPUT' })
   })
 
+  it('never says yes about nothing: no artifact and no digest is a usage error', async () => {
+    await expect(
+      runVerify(
+        { artifacts: [], digests: [], bundle: await bundleFile(), trust: trust(), policy: {} },
+        0,
+      ),
+    ).rejects.toMatchObject({
+      code: 'E_USAGE',
+      message: 'nothing to verify: give an artifact, or a digest as sha256:<hex>',
+    })
+  })
+
   it('reads a bundle of at most the limit, and refuses one byte more before reading it', () => {
     const file = path.join(dir, 'huge.json')
     fs.writeFileSync(file, '')
