@@ -89199,20 +89199,17 @@ async function buildAction(command, flags, streams, signal) {
         renderDiffText(result.explanation, useColor(streams.stderr, streams.env))
       );
     }
+    const signed = attest !== void 0 && result.reproducible ? await runAttest(record2, attest.options, attest.context) : void 0;
     if (options2.json) streams.stdout.write(`${JSON.stringify(result, null, 2)}
 `);
     else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)));
-    if (attest !== void 0) {
-      if (!result.reproducible) {
-        streams.stderr.write("reproof: not reproducible, so nothing was signed\n");
-        return EXIT.no;
-      }
-      const signed = await runAttest(record2, attest.options, attest.context);
+    if (signed !== void 0)
       streams.stderr.write(
         `reproof: signed ${signed.subjects.length} subject(s) \u2192 ${signed.bundle}
 `
       );
-    }
+    else if (attest !== void 0)
+      streams.stderr.write("reproof: not reproducible, so nothing was signed\n");
     return result.reproducible ? EXIT.yes : EXIT.no;
   } finally {
     status?.stop();

@@ -71,18 +71,20 @@ export async function buildAction(
         renderDiffText(result.explanation, useColor(streams.stderr, streams.env)),
       )
     }
+    // Signed and written before anything is acknowledged: a "reproducible" on stdout
+    // followed by a failure to sign would be a yes the caller cannot use.
+    const signed =
+      attest !== undefined && result.reproducible
+        ? await runAttest(record, attest.options, attest.context)
+        : undefined
     if (options.json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)))
-    if (attest !== undefined) {
-      if (!result.reproducible) {
-        streams.stderr.write('reproof: not reproducible, so nothing was signed\n')
-        return EXIT.no
-      }
-      const signed = await runAttest(record, attest.options, attest.context)
+    if (signed !== undefined)
       streams.stderr.write(
         `reproof: signed ${signed.subjects.length} subject(s) → ${signed.bundle}\n`,
       )
-    }
+    else if (attest !== undefined)
+      streams.stderr.write('reproof: not reproducible, so nothing was signed\n')
     return result.reproducible ? EXIT.yes : EXIT.no
   } finally {
     status?.stop()

@@ -166,6 +166,26 @@ describe('reproof attest --keyless', () => {
     )
     expect(run.code, run.stderr).toBe(0)
     verify(bundle)
+    // Signing that fails after a reproducible build acknowledges nothing: no verdict on
+    // stdout, only the error.
+    services.refuseTokens(true)
+    try {
+      const failed = await runCli(
+        // prettier-ignore
+        [
+          'build', '-C', copyFixture('hello-c'), '-o', 'hello', '--temp-dir', makeTempParent(),
+          '--json', '--bundle', path.join(dir, 'other.json'), ...keylessFlags(), '--', 'make',
+        ],
+        githubEnv(),
+      )
+      expect(failed.code, failed.stderr).toBe(3)
+      expect(JSON.parse(failed.stdout)).toEqual({
+        error: expect.objectContaining({ code: 'E_ENVIRONMENT' }) as unknown,
+      })
+      expect(fs.existsSync(path.join(dir, 'other.json'))).toBe(false)
+    } finally {
+      services.refuseTokens(false)
+    }
   })
 
   it('passes reproof verify keylessly, and fails without its transparency-log entry', async () => {
