@@ -76,6 +76,26 @@ describe('gate check verifies the evidence of every record, not only the links',
     )
   })
 
+  it('refuses a record whose time is not a time when its policy has a maximum age', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    const [record] = read(ledger)
+    if (record === undefined) throw new Error('no record')
+    // A record is verified again as of its own time: without one, a maximum age means nothing.
+    fs.writeFileSync(
+      ledger,
+      forge([{ ...record, at: 'not a time', policy: { ...record.policy, maxAgeMs: 1000 } }]),
+    )
+    const run = await check(ledger)
+    expect(run.code).toBe(3)
+    expect(run.stderr).toContain(
+      'ledger.jsonl:1: its time "not a time" is not a time, and its policy has a maximum age',
+    )
+    // The same record without the maximum age is checked like any other.
+    fs.writeFileSync(ledger, forge([{ ...record, at: 'not a time' }]))
+    expect((await check(ledger)).code).toBe(0)
+  })
+
   it('refuses a record whose kept policy its bundle does not meet, or whose signer is not the bundle signer', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0, ['--builder-id', 'https://ci.example.com'])
