@@ -90939,6 +90939,20 @@ var init_verify_action = __esm({
   }
 });
 
+// src/gate/check-store.ts
+function firstStoreProblem(records, stored) {
+  for (const [i, record2] of records.entries()) {
+    const found = stored.get(record2.bundleDigest);
+    if (found !== record2.bundleDigest) return { line: i + 1, record: record2, found };
+  }
+  return void 0;
+}
+var init_check_store = __esm({
+  "src/gate/check-store.ts"() {
+    "use strict";
+  }
+});
+
 // src/gate/decide.ts
 function recordedSigner(identity) {
   return identity.kind === "key" ? { kind: "key", hint: identity.hint } : {
@@ -91031,20 +91045,6 @@ var init_decide = __esm({
     init_canonical();
     init_sha256();
     GENESIS = "0".repeat(64);
-  }
-});
-
-// src/gate/check-store.ts
-function firstStoreProblem(records, stored) {
-  for (const [i, record2] of records.entries()) {
-    const found = stored.get(record2.bundleDigest);
-    if (found !== record2.bundleDigest) return { line: i + 1, record: record2, found };
-  }
-  return void 0;
-}
-var init_check_store = __esm({
-  "src/gate/check-store.ts"() {
-    "use strict";
   }
 });
 
@@ -91178,6 +91178,14 @@ function stateFromCheckpoint(checkpoint) {
     envs.set(name, { seq: env.seq, current: env.current, released, version: env.version });
   }
   return { head: checkpoint.head, envs };
+}
+function verifiedBy(checked) {
+  return {
+    bytes: checked.bytes,
+    records: checked.records,
+    sha256: checked.hash.copy().digest("hex"),
+    state: checked.read.state
+  };
 }
 function parseLedger(text2, file, from = {
   head: GENESIS,
@@ -91469,7 +91477,7 @@ var init_ledger = __esm({
         };
         if (checkpoint === void 0) {
           const read2 = fromStart();
-          this.saveCheckpoint(read2);
+          this.saveCheckpoint(verifiedBy(read2));
           return read2;
         }
         const prefix = bytes.subarray(0, checkpoint.bytes);
@@ -91482,7 +91490,7 @@ var init_ledger = __esm({
           );
         if (!("envs" in checkpoint)) {
           const read2 = fromStart();
-          this.saveCheckpoint(read2);
+          this.saveCheckpoint(verifiedBy(read2));
           return read2;
         }
         const known = stateFromCheckpoint(checkpoint);
@@ -91510,7 +91518,7 @@ var init_ledger = __esm({
           records: checkpoint.records + tail.length,
           hash: hash.update(bytes.subarray(checkpoint.bytes))
         };
-        if (tail.length > 0) this.saveCheckpoint(read);
+        if (tail.length > 0) this.saveCheckpoint(verifiedBy(read));
         return read;
       }
       loadCheckpoint() {
@@ -91523,11 +91531,8 @@ var init_ledger = __esm({
         );
       }
       /** Keeps what was verified; written atomically, so a crash leaves the old checkpoint or the new. */
-      saveCheckpoint(verified) {
+      saveCheckpoint({ bytes, records, sha256: sha2562, state }) {
         if (this.checkpointFile === void 0) return;
-        const { bytes, records } = verified;
-        const sha2562 = "sha256" in verified ? verified.sha256 : verified.hash.copy().digest("hex");
-        const state = "state" in verified ? verified.state : verified.read.state;
         const checkpoint = {
           ledger: path26.resolve(this.file),
           bytes,
@@ -91770,7 +91775,10 @@ var init_git_ledger = __esm({
             throw this.rewritten(
               `the branch is gone, but this machine verified it at ${checkpoint} (checkpoint ${this.checkpointFile})`
             );
-          return { ...ledgerRead(toState([]), () => [], void 0), tip };
+          return Object.assign(
+            ledgerRead(toState([]), () => [], void 0),
+            { tip }
+          );
         }
         let size;
         try {
@@ -91783,7 +91791,10 @@ var init_git_ledger = __esm({
         this.checkHistory(tip, checkpoint, bytes);
         const records = parseLedger(bytes.toString("utf8"), this.recordsLabel);
         if (tip !== checkpoint) this.saveCheckpoint(tip);
-        return { ...ledgerRead(toState(records), () => records, void 0), tip };
+        return Object.assign(
+          ledgerRead(toState(records), () => records, void 0),
+          { tip }
+        );
       }
       /** Every commit after the checkpoint (or from the first) only appended whole lines. */
       checkHistory(tip, checkpoint, tipLedger) {
@@ -92350,23 +92361,23 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
       trust: toTrust({ ...flags, bundle: "" }),
       lockTimeoutMs
     });
-    const { records: records2, bundles, reverified, legacy, recovered } = result;
+    const { records, bundles, reverified, legacy, recovered } = result;
     print(
       result,
-      `ledger ok: ${records2} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${reverified} with the policy and signer recorded${legacy === 0 ? "" : `, ${legacy} recorded before policies were kept: with no policy`})${recovered === null ? "" : `; a torn last line was moved to ${recovered}`}`
+      `ledger ok: ${records} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${reverified} with the policy and signer recorded${legacy === 0 ? "" : `, ${legacy} recorded before policies were kept: with no policy`})${recovered === null ? "" : `; a torn last line was moved to ${recovered}`}`
     );
     return EXIT.yes;
   }
   const ledger = openLedger(flags.ledger, stateDir);
-  let records;
+  let read;
   try {
-    records = (await ledger.transact((r) => ({ result: r }), lockTimeoutMs)).records;
+    read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs);
   } finally {
     ledger.close();
   }
   const env = flags.env ?? "";
-  const mine = records.filter((r) => r.env === env);
   if (sub === "history") {
+    const mine = read.records.filter((r) => r.env === env);
     print(
       mine,
       mine.map(
@@ -92375,7 +92386,7 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
     );
     return EXIT.yes;
   }
-  const state = toState(records).envs.get(env);
+  const state = read.state.envs.get(env);
   print(
     { env, current: state?.current ?? null, seq: state?.seq ?? 0 },
     state?.current === void 0 ? `no release in ${env}` : `${env}: ${state.current} (#${state.seq})`
@@ -92392,7 +92403,6 @@ var init_gate_action = __esm({
     init_duration();
     init_diff_options();
     init_errors();
-    init_decide();
     init_run_check();
     init_run_gate();
     init_paint();

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { parseDuration } from '../config/duration.js'
 import { positiveInt } from '../config/diff-options.js'
 import { EXIT, ReproofError } from '../errors.js'
-import { toState, type LedgerRecord } from '../gate/decide.js'
+import type { LedgerRead } from '../gate/ledger.js'
 import { runGateCheck } from '../gate/run-check.js'
 import { openLedger, runGate } from '../gate/run-gate.js'
 import type { GateFlags } from '../config/flags.js'
@@ -102,15 +102,16 @@ export async function gateAction(
     return EXIT.yes
   }
   const ledger = openLedger(flags.ledger, stateDir)
-  let records: LedgerRecord[]
+  let read: LedgerRead
   try {
-    records = (await ledger.transact((r) => ({ result: r }), lockTimeoutMs)).records
+    read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs)
   } finally {
     ledger.close()
   }
   const env = flags.env ?? ''
-  const mine = records.filter((r) => r.env === env)
   if (sub === 'history') {
+    // Only history needs the records; status reads the state, which a checkpoint keeps.
+    const mine = read.records.filter((r) => r.env === env)
     print(
       mine,
       mine
@@ -122,7 +123,7 @@ export async function gateAction(
     )
     return EXIT.yes
   }
-  const state = toState(records).envs.get(env)
+  const state = read.state.envs.get(env)
   print(
     { env, current: state?.current ?? null, seq: state?.seq ?? 0 },
     state?.current === undefined

@@ -116,7 +116,10 @@ export class GitLedger {
         throw this.rewritten(
           `the branch is gone, but this machine verified it at ${checkpoint} (checkpoint ${this.checkpointFile})`,
         )
-      return { ...ledgerRead(toState([]), () => [], undefined), tip }
+      return Object.assign(
+        ledgerRead(toState([]), () => [], undefined),
+        { tip },
+      )
     }
     let size: number
     try {
@@ -129,7 +132,10 @@ export class GitLedger {
     this.checkHistory(tip, checkpoint, bytes)
     const records = parseLedger(bytes.toString('utf8'), this.recordsLabel)
     if (tip !== checkpoint) this.saveCheckpoint(tip)
-    return { ...ledgerRead(toState(records), () => records, undefined), tip }
+    return Object.assign(
+      ledgerRead(toState(records), () => records, undefined),
+      { tip },
+    )
   }
 
   /** Every commit after the checkpoint (or from the first) only appended whole lines. */

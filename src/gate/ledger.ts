@@ -163,12 +163,6 @@ export interface Durability {
 }
 
 /**
- * The release ledger in a local file: JSON lines, append-only, each line the canonical
- * bytes of a record whose `prev` is the SHA-256 of the line before. Reads validate the
- * whole chain; writes happen under an exclusive lock and are fsynced (file and
- * directory) before anyone is told.
- */
-/**
  * What this machine last verified of a file ledger: its first `bytes` bytes (`records`
  * records), their SHA-256, and the state decisions need after them (the chain's head,
  * and each environment's sequence, current digest, every digest it released, and its
@@ -205,13 +199,23 @@ const FileCheckpointSchema = v.union([
   }),
 ])
 type FileCheckpoint = v.InferOutput<typeof FileCheckpointSchema>
+type EnvCheckpoint = v.InferOutput<typeof EnvCheckpointSchema>
+/** The part of a checkpoint that holds a state. */
+interface StateCheckpoint {
+  head: string
+  envs: Record<string, EnvCheckpoint>
+}
+/** What a checkpoint records as verified. */
+interface Verified {
+  bytes: number
+  records: number
+  sha256: string
+  state: LedgerState
+}
 
 /** What a checkpoint keeps of a state, and back. */
-function stateToCheckpoint(state: LedgerState): {
-  head: string
-  envs: Record<string, v.InferOutput<typeof EnvCheckpointSchema>>
-} {
-  const envs: Record<string, v.InferOutput<typeof EnvCheckpointSchema>> = {}
+function stateToCheckpoint(state: LedgerState): StateCheckpoint {
+  const envs: Record<string, EnvCheckpoint> = {}
   for (const [name, env] of state.envs)
     envs[name] = {
       seq: env.seq,
@@ -222,10 +226,7 @@ function stateToCheckpoint(state: LedgerState): {
   return { head: state.head, envs }
 }
 
-function stateFromCheckpoint(checkpoint: {
-  head: string
-  envs: Record<string, v.InferOutput<typeof EnvCheckpointSchema>>
-}): LedgerState {
+function stateFromCheckpoint(checkpoint: StateCheckpoint): LedgerState {
   const envs = new Map<string, EnvState>()
   for (const [name, env] of Object.entries(checkpoint.envs)) {
     const released = new Set<string>()
@@ -243,6 +244,21 @@ interface CheckedRead {
   hash: crypto.Hash
 }
 
+function verifiedBy(checked: CheckedRead): Verified {
+  return {
+    bytes: checked.bytes,
+    records: checked.records,
+    sha256: checked.hash.copy().digest('hex'),
+    state: checked.read.state,
+  }
+}
+
+/**
+ * The release ledger in a local file: JSON lines, append-only, each line the canonical
+ * bytes of a record whose `prev` is the SHA-256 of the line before. Reads validate the
+ * whole chain; writes happen under an exclusive lock and are fsynced (file and
+ * directory) before anyone is told.
+ */
 export class FileLedger {
   /** Where this machine keeps its checkpoint of the ledger, when it has a state directory. */
   readonly checkpointFile: string | undefined
@@ -382,7 +398,7 @@ export class FileLedger {
     }
     if (checkpoint === undefined) {
       const read = fromStart()
-      this.saveCheckpoint(read)
+      this.saveCheckpoint(verifiedBy(read))
       return read
     }
     const prefix = bytes.subarray(0, checkpoint.bytes)
@@ -397,7 +413,7 @@ export class FileLedger {
     if (!('envs' in checkpoint)) {
       // The first form keeps too little to decide from: read the whole chain again.
       const read = fromStart()
-      this.saveCheckpoint(read)
+      this.saveCheckpoint(verifiedBy(read))
       return read
     }
     const known = stateFromCheckpoint(checkpoint)
@@ -427,7 +443,7 @@ export class FileLedger {
       records: checkpoint.records + tail.length,
       hash: hash.update(bytes.subarray(checkpoint.bytes)),
     }
-    if (tail.length > 0) this.saveCheckpoint(read)
+    if (tail.length > 0) this.saveCheckpoint(verifiedBy(read))
     return read
   }
 
@@ -442,13 +458,8 @@ export class FileLedger {
   }
 
   /** Keeps what was verified; written atomically, so a crash leaves the old checkpoint or the new. */
-  private saveCheckpoint(
-    verified: CheckedRead | { bytes: number; records: number; sha256: string; state: LedgerState },
-  ): void {
+  private saveCheckpoint({ bytes, records, sha256, state }: Verified): void {
     if (this.checkpointFile === undefined) return
-    const { bytes, records } = verified
-    const sha256 = 'sha256' in verified ? verified.sha256 : verified.hash.copy().digest('hex')
-    const state = 'state' in verified ? verified.state : verified.read.state
     const checkpoint: FileCheckpoint = {
       ledger: path.resolve(this.file),
       bytes,
