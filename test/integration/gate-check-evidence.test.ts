@@ -118,6 +118,32 @@ describe('gate check verifies the evidence of every record, not only the links',
     )
   })
 
+  it('refuses a kept bundle that is the bytes its name says but not a bundle', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    const [record] = read(ledger)
+    if (record === undefined) throw new Error('no record')
+    // Whoever can write the store and the ledger can make the two agree on anything:
+    // keep these bytes under their own digest, and name them in the record.
+    const keepAndName = (bytes: string): void => {
+      const digest = crypto.createHash('sha256').update(bytes).digest('hex')
+      fs.writeFileSync(path.join(path.dirname(ledger), 'bundles', `${digest}.sigstore.json`), bytes)
+      fs.writeFileSync(ledger, forge([{ ...record, bundleDigest: digest }]))
+    }
+    keepAndName('not a bundle\n')
+    const run = await check(ledger)
+    expect([run.code, run.result]).toEqual([
+      3,
+      { error: expect.objectContaining({ code: 'E_LEDGER', path: ledger }) as unknown },
+    ])
+    expect(run.stderr).toMatch(/^reproof: .*ledger\.jsonl:1: its kept bundle: /m)
+    // JSON, but not a Sigstore bundle: refused by the verification.
+    keepAndName('{"mediaType":"application/json"}\n')
+    const other = await check(ledger)
+    expect(other.code).toBe(3)
+    expect(other.stderr).toContain('prod #1: its kept bundle does not verify now')
+  })
+
   it('refuses when a kept bundle no longer verifies under the trust given (a revoked key)', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
@@ -176,6 +202,23 @@ describe('gate check verifies the evidence of every record, not only the links',
     const run = await runCli(['gate', 'check', '--ledger', ledger])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('gate check verifies every kept bundle again')
+  })
+
+  it('on a git ledger, removes its temporary clone whatever the answer', async () => {
+    const { bare, ledger } = remote()
+    await deploy(ledger, 0)
+    // A temporary directory of this test's own: gates in other test files run meanwhile.
+    const tmp = process.env.TMPDIR
+    const own = makeTemp()
+    process.env.TMPDIR = own
+    try {
+      expect((await check(ledger)).code).toBe(0)
+      expect((await check(ledger, kit.otherPub)).code).toBe(3)
+    } finally {
+      process.env.TMPDIR = tmp
+    }
+    expect(fs.readdirSync(own).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
+    expect(fs.existsSync(bare)).toBe(true)
   })
 
   it('on a git ledger, refuses an appended record that names a digest its bundle does not attest', async () => {

@@ -125,6 +125,29 @@ describe('reproof gate', () => {
     )
   })
 
+  it('asks for --bundle when the bundle kept for a past release is gone from the store', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const kept = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(release(0).bundle))
+      .digest('hex')
+    fs.rmSync(path.join(path.dirname(ledger), 'bundles', `${kept}.sigstore.json`))
+    const gone = await rollback(ledger, 0, 'bad release', kit.pub)
+    expect([gone.code, gone.result]).toEqual([
+      2,
+      { error: expect.objectContaining({ code: 'E_INPUT', path: ledger }) as unknown },
+    ])
+    expect(gone.stderr).toContain(
+      `--to ${release(0).digest}: no stored bundle for it in prod; give --bundle`,
+    )
+    expect(parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)).toHaveLength(2)
+    // The bundle given by hand is verified as any other, and the rollback recorded.
+    const given = await rollback(ledger, 0, 'bad release', kit.pub, ['--bundle', release(0).bundle])
+    expect([given.code, given.result?.decision]).toEqual([0, 'recorded'])
+  })
+
   it('takes environment names of letters, digits, dot, dash and underscore only', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     for (const env of ['a/b', '.hidden', 'x y', 'é', `a${'b'.repeat(64)}`, 'prod\n']) {
