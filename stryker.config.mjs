@@ -96,6 +96,14 @@ export const areas = {
     mutate: ['src/gate/{run-gate,run-check,check-store}.ts'],
     tests: ['test/integration/gate*.test.ts'],
   },
+  // `verify --rebuild`: the recipe read from the provenance (unit tests), and the
+  // rebuild and its comparison (verify's integration tests, which build twice per
+  // test). Only when named: each surviving mutant costs a few real builds.
+  rebuild: {
+    optIn: true,
+    mutate: ['src/verify/rebuild.ts'],
+    tests: ['test/unit/rebuild-recipe.test.ts', 'test/integration/verify.test.ts'],
+  },
   // The git ledger's transport (fetch, history, commit, push, reading git's errors), with
   // the same tests. Only when named (MUTATION_AREAS=gitTransport): its ~450 mutants take
   // hours here, as a mutant that breaks a push waits through every retry.

@@ -22,6 +22,24 @@ export function makeTempParent(): string {
   return makeTemp('parent-', fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir())
 }
 
+/**
+ * Runs `fn` with a temporary directory of its own (TMPDIR), and returns that directory:
+ * gates in other test files run meanwhile, so leftovers are counted there alone.
+ */
+export async function withOwnTmpdir(fn: () => Promise<void>): Promise<string> {
+  const saved = process.env.TMPDIR
+  const own = makeTemp()
+  process.env.TMPDIR = own
+  try {
+    await fn()
+  } finally {
+    // Assigning undefined would set the text "undefined".
+    if (saved === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = saved
+  }
+  return own
+}
+
 export function cleanupTemp(): void {
   for (const dir of cleanups.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 }

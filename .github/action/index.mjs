@@ -90480,6 +90480,11 @@ function toRecipe(statement) {
   const env = environment.filter((e) => e.from === "flag" || e.from === "caller").map(
     (e) => typeof e.value === "string" ? { name: String(e.name), value: e.value } : { name: String(e.name) }
   );
+  const subjects = (Array.isArray(s.subject) ? s.subject : []).map((x) => ({
+    name: String(x.name),
+    sha256: typeof x.digest?.sha256 === "string" ? x.digest.sha256 : ""
+  }));
+  if (subjects.length === 0) throw bad("what it attests (it has no subject)");
   return {
     command,
     commit: source.commit,
@@ -90489,10 +90494,7 @@ function toRecipe(statement) {
     env,
     normalize: external.normalize === true || typeof internal.normalization === "object" && internal.normalization !== null,
     network: typeof internal.isolation === "object" && internal.isolation !== null && internal.isolation.network === "host",
-    subjects: (s.subject ?? []).map((x) => ({
-      name: String(x.name),
-      sha256: typeof x.digest?.sha256 === "string" ? x.digest.sha256 : ""
-    }))
+    subjects
   };
 }
 async function exportCommit(repository, commit, into) {

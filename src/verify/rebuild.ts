@@ -191,6 +191,12 @@ function toRecipe(statement: unknown): Recipe {
         ? { name: String(e.name), value: e.value }
         : { name: String(e.name) },
     )
+  // Never a yes about nothing: the check compares the subjects, and there must be one.
+  const subjects = (Array.isArray(s.subject) ? s.subject : []).map((x) => ({
+    name: String(x.name),
+    sha256: typeof x.digest?.sha256 === 'string' ? x.digest.sha256 : '',
+  }))
+  if (subjects.length === 0) throw bad('what it attests (it has no subject)')
   return {
     command: command,
     commit: source.commit,
@@ -205,10 +211,7 @@ function toRecipe(statement: unknown): Recipe {
       typeof internal.isolation === 'object' &&
       internal.isolation !== null &&
       (internal.isolation as { network?: unknown }).network === 'host',
-    subjects: (s.subject ?? []).map((x) => ({
-      name: String(x.name),
-      sha256: typeof x.digest?.sha256 === 'string' ? x.digest.sha256 : '',
-    })),
+    subjects,
   }
 }
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { GENESIS, recordBytes, type LedgerRecord } from '../../src/gate/decide.js'
 import { parseLedger } from '../../src/gate/ledger.js'
 import { cloneLedger, deploy, gate, kit, release, remote, useGateKit } from '../gate-kit.js'
-import { cleanupTemp, makeTemp, runCli } from '../helpers.js'
+import { cleanupTemp, makeTemp, runCli, withOwnTmpdir } from '../helpers.js'
 
 afterEach(cleanupTemp)
 useGateKit()
@@ -207,16 +207,10 @@ describe('gate check verifies the evidence of every record, not only the links',
   it('on a git ledger, removes its temporary clone whatever the answer', async () => {
     const { bare, ledger } = remote()
     await deploy(ledger, 0)
-    // A temporary directory of this test's own: gates in other test files run meanwhile.
-    const tmp = process.env.TMPDIR
-    const own = makeTemp()
-    process.env.TMPDIR = own
-    try {
+    const own = await withOwnTmpdir(async () => {
       expect((await check(ledger)).code).toBe(0)
       expect((await check(ledger, kit.otherPub)).code).toBe(3)
-    } finally {
-      process.env.TMPDIR = tmp
-    }
+    })
     expect(fs.readdirSync(own).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
     expect(fs.existsSync(bare)).toBe(true)
   })

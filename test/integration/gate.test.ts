@@ -6,7 +6,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
 import { deploy, gate, hook, kit, release, remote, rollback, useGateKit } from '../gate-kit.js'
-import { BIN, cleanupTemp, git, makeTemp, runCli, spawnCli } from '../helpers.js'
+import { BIN, cleanupTemp, git, makeTemp, runCli, spawnCli, withOwnTmpdir } from '../helpers.js'
 
 afterEach(cleanupTemp)
 useGateKit()
@@ -421,11 +421,7 @@ describe('reproof gate with a git ledger', () => {
     const { bare, ledger, read } = remote()
     const gone = `${bare}.gone`
     hook(bare, 'post-receive', `mv "${bare}" "${gone}"; kill -9 $PPID`)
-    // A temporary directory of this test's own: gates in other test files run meanwhile.
-    const tmp = process.env.TMPDIR
-    const own = makeTemp()
-    process.env.TMPDIR = own
-    try {
+    const own = await withOwnTmpdir(async () => {
       const run = await deploy(ledger, 0)
       expect(run.code).toBe(4)
       // No decision, only the error.
@@ -437,9 +433,7 @@ describe('reproof gate with a git ledger', () => {
       fs.rmSync(path.join(bare, 'hooks', 'post-receive'))
       const retry = await deploy(ledger, 0)
       expect([retry.code, retry.result?.decision]).toEqual([0, 'unchanged'])
-    } finally {
-      process.env.TMPDIR = tmp
-    }
+    })
     expect(read()).toHaveLength(1)
     // Every gate removed its temporary repository, whatever the outcome.
     expect(fs.readdirSync(own).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
