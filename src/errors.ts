@@ -22,6 +22,8 @@ export interface ErrorContext {
   detail?: string
   /** For a work limit that was crossed: the flag that raises it. */
   limit?: string
+  /** For a no (E_REJECTED) from verification: its reason code (docs/verify.md). */
+  reason?: string
 }
 
 export class ReproofError extends Error {
@@ -37,7 +39,7 @@ export class ReproofError extends Error {
   }
 }
 
-/** Exit codes are part of the interface: see README, "Exit codes". */
+/** Exit codes are part of the interface: see README.md, "Exit codes". */
 export const EXIT = {
   yes: 0,
   no: 1,
@@ -63,6 +65,47 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'E_INTERRUPTED':
       return EXIT.interrupted
   }
+}
+
+/**
+ * What went wrong reading a file, in words, from the error the file system gave: `missing`
+ * (such as "no such file") when it is not there, the reason otherwise. Only the message;
+ * the error itself goes in as the cause.
+ */
+export function fileProblem(err: unknown, missing: string): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return missing
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied'
+    case 'EISDIR':
+      return 'is a directory'
+    case 'ELOOP':
+      return 'a loop of symbolic links'
+    default:
+      return `cannot be read (${code ?? (err instanceof Error ? err.message : String(err))})`
+  }
+}
+
+/**
+ * Bad input: a file that could not be read. `where` names the input as the user gave it
+ * (`--key k.pem`); the message says why in words, and the error is kept as the cause.
+ */
+export function unreadable(
+  where: string,
+  file: string,
+  err: unknown,
+  missing = 'no such file',
+): ReproofError {
+  return new ReproofError(
+    'E_INPUT',
+    `${where}: ${fileProblem(err, missing)}`,
+    { path: file },
+    { cause: err },
+  )
 }
 
 export function isReproofError(err: unknown): err is ReproofError {

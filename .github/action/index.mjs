@@ -3492,6 +3492,31 @@ function exitCodeFor(code) {
       return EXIT.interrupted;
   }
 }
+function fileProblem(err, missing) {
+  const code = err?.code;
+  switch (code) {
+    case "ENOENT":
+    case "ENOTDIR":
+      return missing;
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "is a directory";
+    case "ELOOP":
+      return "a loop of symbolic links";
+    default:
+      return `cannot be read (${code ?? (err instanceof Error ? err.message : String(err))})`;
+  }
+}
+function unreadable(where, file, err, missing = "no such file") {
+  return new ReproofError(
+    "E_INPUT",
+    `${where}: ${fileProblem(err, missing)}`,
+    { path: file },
+    { cause: err }
+  );
+}
 function isReproofError(err) {
   return err instanceof ReproofError;
 }
@@ -4538,13 +4563,18 @@ function readBuildRecordFile(file) {
     text2 = fs.readFileSync(file, "utf8");
   } catch (err) {
     if (err instanceof ReproofError) throw err;
-    throw new ReproofError("E_INPUT", `--record ${file}: cannot be read`, { path: file });
+    throw unreadable(`--record ${file}`, file, err);
   }
   let json2;
   try {
     json2 = JSON.parse(text2);
-  } catch {
-    throw new ReproofError("E_INPUT", `--record ${file}: not valid JSON`, { path: file });
+  } catch (err) {
+    throw new ReproofError(
+      "E_INPUT",
+      `--record ${file}: not valid JSON`,
+      { path: file },
+      { cause: err }
+    );
   }
   const parsed = safeParse(RecordSchema, json2);
   if (!parsed.success) {
@@ -5076,8 +5106,8 @@ function loadPrivateKey(file, passphrase) {
   let pem;
   try {
     pem = fs4.readFileSync(file, "utf8");
-  } catch {
-    throw new ReproofError("E_INPUT", `--key ${file}: cannot be read`, { path: file });
+  } catch (err) {
+    throw unreadable(`--key ${file}`, file, err);
   }
   let key;
   try {
@@ -5086,11 +5116,12 @@ function loadPrivateKey(file, passphrase) {
       format: "pem",
       ...passphrase === void 0 ? {} : { passphrase }
     });
-  } catch {
+  } catch (err) {
     throw new ReproofError(
       "E_INPUT",
       `--key ${file}: not a PEM private key${passphrase === void 0 ? " (if it is encrypted, give --passphrase-env)" : ", or the passphrase is wrong"}`,
-      { path: file }
+      { path: file },
+      { cause: err }
     );
   }
   return { key, kind: keyKind(key, file) };
@@ -31787,10 +31818,8 @@ async function fetchIdentityToken(source, options2) {
     let stat;
     try {
       stat = fs5.statSync(source.file);
-    } catch {
-      throw new ReproofError("E_INPUT", `--identity-token-file ${source.file}: cannot be read`, {
-        path: source.file
-      });
+    } catch (err) {
+      throw unreadable(`--identity-token-file ${source.file}`, source.file, err);
     }
     if (stat.size > MAX_TOKEN_BYTES)
       throw new ReproofError(
@@ -76181,10 +76210,8 @@ function hashShipped(record2, dir) {
     let bytes;
     try {
       bytes = fs7.readFileSync(file);
-    } catch {
-      throw new ReproofError("E_INPUT", `--sha512 ${file}: the artifact is not there`, {
-        path: file
-      });
+    } catch (err) {
+      throw unreadable(`--sha512 ${file}`, file, err, "the artifact is not there");
     }
     const expected = shipped.get(entry.name) ?? entry.sha256;
     const found = sha256Hex(bytes);
@@ -84336,8 +84363,8 @@ function walk(root) {
 function statInput(p) {
   try {
     return fs12.statSync(p);
-  } catch {
-    throw new ReproofError("E_INPUT", `${p}: no such file or directory`, { path: p });
+  } catch (err) {
+    throw unreadable(p, p, err, "no such file or directory");
   }
 }
 function toReport(engine, labels) {
@@ -88504,8 +88531,8 @@ async function checkSourceDir(source) {
   let stat;
   try {
     stat = await fs29.stat(source);
-  } catch {
-    throw new ReproofError("E_INPUT", `--source ${source}: no such directory`, { path: source });
+  } catch (err) {
+    throw unreadable(`--source ${source}`, source, err, "no such directory");
   }
   if (!stat.isDirectory())
     throw new ReproofError("E_INPUT", `--source ${source}: not a directory`, { path: source });
@@ -88823,9 +88850,12 @@ function parseBuildConfig(text2, file) {
   try {
     json2 = JSON.parse(text2);
   } catch (err) {
-    throw new ReproofError("E_INPUT", `${file}: not valid JSON (${err.message})`, {
-      path: file
-    });
+    throw new ReproofError(
+      "E_INPUT",
+      `${file}: not valid JSON (${err.message})`,
+      { path: file },
+      { cause: err }
+    );
   }
   if (Array.isArray(json2))
     throw new ReproofError("E_INPUT", `${file}: must be a JSON object`, { path: file });
@@ -89021,7 +89051,7 @@ function errorJson(err, exit) {
       exit,
       message: `internal error: ${err instanceof Error ? err.message : String(err)}`
     };
-  const { path: path29, wanted, found, hint, detail, limit } = err.context;
+  const { path: path29, wanted, found, hint, detail, limit, reason } = err.context;
   return {
     code: err.code,
     exit,
@@ -89031,6 +89061,7 @@ function errorJson(err, exit) {
     ...wanted === void 0 ? {} : { wanted },
     ...found === void 0 ? {} : { found },
     ...limit === void 0 ? {} : { limit },
+    ...reason === void 0 ? {} : { reason },
     ...detail === void 0 || detail === "" ? {} : { detail }
   };
 }
@@ -89514,8 +89545,8 @@ async function normalizeAction(files, flags, streams) {
     let stat;
     try {
       stat = fs32.statSync(file);
-    } catch {
-      throw new ReproofError("E_INPUT", `${file}: no such file`, { path: file });
+    } catch (err) {
+      throw unreadable(file, file, err);
     }
     if (!stat.isFile())
       throw new ReproofError("E_INPUT", `${file}: not a regular file`, { path: file });
@@ -89890,6 +89921,53 @@ var init_policy = __esm({
   }
 });
 
+// src/verify/reasons.ts
+function rejection(reason, message, { cause, ...context } = {}) {
+  return new ReproofError("E_REJECTED", message, { ...context, reason }, { cause });
+}
+function rejectionReason(err) {
+  if (!(err instanceof ReproofError) || err.code !== "E_REJECTED") return void 0;
+  const reason = err.context.reason;
+  return REASONS.find((r) => r === reason);
+}
+var REASONS;
+var init_reasons = __esm({
+  "src/verify/reasons.ts"() {
+    "use strict";
+    init_errors();
+    REASONS = [
+      "bundle-invalid",
+      "signature-invalid",
+      "untrusted-key",
+      "identity-mismatch",
+      "issuer-mismatch",
+      "tlog-missing",
+      "payload-type",
+      "statement-type",
+      "predicate-type",
+      "subject-mismatch",
+      "builder-id",
+      "source-uri",
+      "source-ref",
+      "source-digest",
+      "source-disagreement",
+      "repo",
+      "owner",
+      "signer-workflow",
+      "signer-repo",
+      "signer-digest",
+      "runner-environment",
+      "time-in-future",
+      "build-type",
+      "not-reproduced",
+      "too-old",
+      "policy-field-missing",
+      "rebuild-mismatch",
+      "internal-error"
+    ];
+  }
+});
+
 // src/verify/certificate-facts.ts
 function certificateFacts(extensions) {
   const values = /* @__PURE__ */ new Map();
@@ -90028,16 +90106,14 @@ async function verifySignature(json2, trust) {
   try {
     bundle = bundleFromJSON(json2);
   } catch (err) {
-    throw new VerifyRejection(
+    throw rejection(
       "bundle-invalid",
-      `the bundle is not a valid Sigstore bundle (${err.message})`
+      `the bundle is not a valid Sigstore bundle (${err.message})`,
+      { cause: err }
     );
   }
   if (!isBundleWithDsseEnvelope(bundle))
-    throw new VerifyRejection(
-      "payload-type",
-      "the bundle holds a message signature, not a DSSE attestation"
-    );
+    throw rejection("payload-type", "the bundle holds a message signature, not a DSSE attestation");
   checkMediaType(json2);
   checkCanonicalBase64(json2);
   checkStrictCertificates(json2);
@@ -90047,10 +90123,9 @@ async function verifySignature(json2, trust) {
   try {
     entity = toSignedEntity(bundle);
   } catch (err) {
-    throw new VerifyRejection(
-      "bundle-invalid",
-      `the bundle cannot be read (${err.message})`
-    );
+    throw rejection("bundle-invalid", `the bundle cannot be read (${err.message})`, {
+      cause: err
+    });
   }
   const unchecked = [];
   let identity;
@@ -90102,18 +90177,16 @@ async function verifySignature(json2, trust) {
         run2(() => {
           throw other ?? failures[0];
         });
-      throw new VerifyRejection(
-        "untrusted-key",
-        "the bundle was not signed with any of the given keys",
-        keys.map((k) => k.file),
-        hint === "" ? "(no key hint)" : hint
-      );
+      throw rejection("untrusted-key", "the bundle was not signed with any of the given keys", {
+        wanted: keys.map((k) => k.file),
+        found: hint === "" ? "(no key hint)" : hint
+      });
     }
     identity = { kind: "key", hint: keyHint(matched.key), key: matched.file };
   } else {
     const root = await loadTrustedRoot(trust.trustedRoot, (json3) => TrustedRoot.fromJSON(json3));
     if (bundle.verificationMaterial.tlogEntries.length === 0)
-      throw new VerifyRejection(
+      throw rejection(
         "tlog-missing",
         "the bundle has no transparency-log entry; a keyless signature without one is not accepted"
       );
@@ -90125,20 +90198,16 @@ async function verifySignature(json2, trust) {
     const issuer = signer.identity?.extensions?.issuer ?? "";
     const identityOk = trust.identity !== void 0 ? san === trust.identity : anchored2(trust.identityRegexp ?? "").test(san);
     if (!identityOk)
-      throw new VerifyRejection(
-        "identity-mismatch",
-        "the certificate identity is not the one required",
-        trust.identity ?? trust.identityRegexp,
-        san
-      );
+      throw rejection("identity-mismatch", "the certificate identity is not the one required", {
+        wanted: trust.identity ?? trust.identityRegexp,
+        found: san
+      });
     const issuerOk = trust.issuer !== void 0 ? issuer === trust.issuer : anchored2(trust.issuerRegexp ?? "").test(issuer);
     if (!issuerOk)
-      throw new VerifyRejection(
-        "issuer-mismatch",
-        "the certificate was issued for another OIDC issuer",
-        trust.issuer ?? trust.issuerRegexp,
-        issuer
-      );
+      throw rejection("issuer-mismatch", "the certificate was issued for another OIDC issuer", {
+        wanted: trust.issuer ?? trust.issuerRegexp,
+        found: issuer
+      });
     identity = {
       kind: "certificate",
       subjectAlternativeName: san,
@@ -90174,7 +90243,7 @@ function anchored2(pattern) {
 }
 function checkMediaType(json2) {
   if (!BUNDLE_MEDIA_TYPES.has(json2.mediaType)) {
-    throw new VerifyRejection(
+    throw rejection(
       "bundle-invalid",
       `the bundle's media type is not one reproof knows: ${JSON.stringify(json2.mediaType).slice(0, 100)}`
     );
@@ -90184,7 +90253,7 @@ function checkCanonicalBase64(json2) {
   const visit = (value, key) => {
     if (typeof value === "string") {
       if (BASE64_FIELDS.has(key) && Buffer.from(value, "base64").toString("base64") !== value) {
-        throw new VerifyRejection("bundle-invalid", `the bundle's "${key}" is not canonical base64`);
+        throw rejection("bundle-invalid", `the bundle's "${key}" is not canonical base64`);
       }
     } else if (Array.isArray(value)) {
       for (const item of value) visit(item, key);
@@ -90209,7 +90278,7 @@ function checkStrictCertificates(json2) {
       parsed = void 0;
     }
     if (parsed?.raw.equals(der) !== true) {
-      throw new VerifyRejection("bundle-invalid", "a certificate in the bundle is not valid DER");
+      throw rejection("bundle-invalid", "a certificate in the bundle is not valid DER");
     }
   }
 }
@@ -90223,17 +90292,16 @@ function checkProofConsistency(json2) {
     for (const line of lines.filter((l) => l.startsWith("\u2014 "))) {
       const sig = line.split(" ").at(-1) ?? "";
       if (Buffer.from(sig, "base64").toString("base64") !== sig)
-        throw new VerifyRejection(
-          "bundle-invalid",
-          "a checkpoint signature is not canonical base64"
-        );
+        throw rejection("bundle-invalid", "a checkpoint signature is not canonical base64");
     }
     if (size !== proof.treeSize || root !== proof.rootHash) {
-      throw new VerifyRejection(
+      throw rejection(
         "bundle-invalid",
         "an inclusion proof disagrees with its signed checkpoint (tree size or root hash)",
-        { treeSize: size, rootHash: root },
-        { treeSize: proof.treeSize, rootHash: proof.rootHash }
+        {
+          wanted: { treeSize: size, rootHash: root },
+          found: { treeSize: proof.treeSize, rootHash: proof.rootHash }
+        }
       );
     }
   }
@@ -90243,17 +90311,29 @@ function run2(verify) {
     return verify();
   } catch (err) {
     const code = err.code ?? "";
-    throw new VerifyRejection(
+    throw rejection(
       "signature-invalid",
-      `${code === "" ? "verification failed" : code}: ${err.message}`
+      `${code === "" ? "verification failed" : code}: ${err.message}`,
+      { cause: err }
     );
   }
 }
 function loadPublicKey(file) {
+  let pem;
   try {
-    return crypto12.createPublicKey(fs33.readFileSync(file, "utf8"));
-  } catch {
-    throw new ReproofError("E_INPUT", `--key ${file}: not a PEM public key`, { path: file });
+    pem = fs33.readFileSync(file, "utf8");
+  } catch (err) {
+    throw unreadable(`--key ${file}`, file, err);
+  }
+  try {
+    return crypto12.createPublicKey(pem);
+  } catch (err) {
+    throw new ReproofError(
+      "E_INPUT",
+      `--key ${file}: not a PEM public key`,
+      { path: file },
+      { cause: err }
+    );
   }
 }
 async function loadTrustedRoot(file, parse2) {
@@ -90265,7 +90345,9 @@ async function loadTrustedRoot(file, parse2) {
     } catch (err) {
       throw new ReproofError(
         "E_AMBIGUOUS",
-        `the public-good trusted root could not be fetched (${err.message}); give --trusted-root <file> to verify offline`
+        `the public-good trusted root could not be fetched (${err.message}); give --trusted-root <file> to verify offline`,
+        {},
+        { cause: err }
       );
     }
     const problem2 = trustedRootProblem(sigstoreSpecs().TrustedRoot.toJSON(root));
@@ -90289,13 +90371,18 @@ async function loadTrustedRoot(file, parse2) {
     bytes = fs33.readFileSync(file);
   } catch (err) {
     if (err instanceof ReproofError) throw err;
-    throw new ReproofError("E_INPUT", `--trusted-root ${file}: no such file`, { path: file });
+    throw unreadable(`--trusted-root ${file}`, file, err);
   }
   let json2;
   try {
     json2 = JSON.parse(bytes.toString("utf8"));
-  } catch {
-    throw new ReproofError("E_INPUT", `--trusted-root ${file}: not JSON`, { path: file });
+  } catch (err) {
+    throw new ReproofError(
+      "E_INPUT",
+      `--trusted-root ${file}: not JSON`,
+      { path: file },
+      { cause: err }
+    );
   }
   const problem = trustedRootProblem(json2);
   if (problem !== void 0)
@@ -90306,30 +90393,21 @@ async function loadTrustedRoot(file, parse2) {
     throw new ReproofError(
       "E_INPUT",
       `--trusted-root ${file}: not a valid trusted root (${err.message})`,
-      { path: file }
+      { path: file },
+      { cause: err }
     );
   }
 }
-var VerifyRejection, KEYLESS_THRESHOLDS, KEY_THRESHOLDS, BUNDLE_MEDIA_TYPES, BASE64_FIELDS, MAX_ROOT_BYTES;
+var KEYLESS_THRESHOLDS, KEY_THRESHOLDS, BUNDLE_MEDIA_TYPES, BASE64_FIELDS, MAX_ROOT_BYTES;
 var init_verify_signature = __esm({
   "src/verify/verify-signature.ts"() {
     "use strict";
     init_errors();
     init_keys();
+    init_reasons();
     init_certificate_facts();
     init_trusted_root();
     init_load_cjs();
-    VerifyRejection = class extends Error {
-      constructor(reason, message, wanted, found) {
-        super(message);
-        this.reason = reason;
-        this.wanted = wanted;
-        this.found = found;
-      }
-      reason;
-      wanted;
-      found;
-    };
     KEYLESS_THRESHOLDS = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 };
     KEY_THRESHOLDS = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
     BUNDLE_MEDIA_TYPES = /* @__PURE__ */ new Set([
@@ -90564,15 +90642,12 @@ async function runVerify(options2, now) {
     unchecked = signature.unchecked;
     checks.push({ name: "signature", ok: true, found: identity });
     if (signature.payload.length > MAX_PAYLOAD_BYTES)
-      throw new VerifyRejection(
-        "bundle-invalid",
-        `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`
-      );
+      throw rejection("bundle-invalid", `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`);
     let statement;
     try {
       statement = JSON.parse(signature.payload.toString("utf8"));
     } catch {
-      throw new VerifyRejection("statement-type", "the signed payload is not JSON");
+      throw rejection("statement-type", "the signed payload is not JSON");
     }
     if (JSON.stringify(statement?.subject ?? []).includes(
       '"sha512"'
@@ -90605,13 +90680,15 @@ async function runVerify(options2, now) {
       if (items !== void 0) explanation = items;
     }
   } catch (err) {
-    if (err instanceof VerifyRejection) {
+    const reason = rejectionReason(err);
+    if (reason !== void 0) {
+      const { wanted, found } = err.context;
       checks.push({
         name: "signature",
         ok: false,
-        wanted: err.wanted,
-        found: err.found ?? err.message,
-        reason: err.reason
+        wanted,
+        found: found ?? err.message,
+        reason
       });
     } else if (err instanceof ReproofError && err.code !== "E_REJECTED") {
       throw err;
@@ -90640,8 +90717,8 @@ function readBundleBytes(file) {
   let size;
   try {
     size = fs35.statSync(file).size;
-  } catch {
-    throw new ReproofError("E_INPUT", `--bundle ${file}: no such file`, { path: file });
+  } catch (err) {
+    throw unreadable(`--bundle ${file}`, file, err);
   }
   if (size > MAX_BUNDLE_BYTES)
     throw new ReproofError(
@@ -90657,18 +90734,21 @@ function parseBundle(file, bytes) {
     if (json2 === null || typeof json2 !== "object" || Array.isArray(json2))
       throw new Error("not an object");
     return json2;
-  } catch {
-    throw new ReproofError("E_INPUT", `--bundle ${file}: not a JSON Sigstore bundle`, {
-      path: file
-    });
+  } catch (err) {
+    throw new ReproofError(
+      "E_INPUT",
+      `--bundle ${file}: not a JSON Sigstore bundle`,
+      { path: file },
+      { cause: err }
+    );
   }
 }
 function hashArtifact(file, algorithms) {
   let fd;
   try {
     fd = fs35.openSync(file, "r");
-  } catch {
-    throw new ReproofError("E_INPUT", `${file}: no such artifact`, { path: file });
+  } catch (err) {
+    throw unreadable(file, file, err, "no such artifact");
   }
   const hashes = algorithms.map((a) => crypto13.createHash(a));
   const buffer = Buffer.allocUnsafe(1024 * 1024);
@@ -90690,6 +90770,7 @@ var init_run_verify = __esm({
     "use strict";
     init_errors();
     init_policy();
+    init_reasons();
     init_verify_signature();
     MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
     MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -90703,11 +90784,17 @@ __export(policy_file_exports, {
 });
 import fs36 from "node:fs";
 function readPolicyFile(file) {
+  let text2;
+  try {
+    text2 = fs36.readFileSync(file, "utf8");
+  } catch (err) {
+    throw unreadable(`--policy ${file}`, file, err);
+  }
   let json2;
   try {
-    json2 = JSON.parse(fs36.readFileSync(file, "utf8"));
-  } catch {
-    throw new ReproofError("E_INPUT", `--policy ${file}: not a readable JSON file`, { path: file });
+    json2 = JSON.parse(text2);
+  } catch (err) {
+    throw new ReproofError("E_INPUT", `--policy ${file}: not JSON`, { path: file }, { cause: err });
   }
   const parsed = safeParse(PolicyFileSchema, json2);
   if (!parsed.success) {
@@ -90825,8 +90912,13 @@ function checkRegexp(pattern, flag2) {
   if (pattern === void 0) return;
   try {
     new RegExp(pattern);
-  } catch {
-    throw new ReproofError("E_USAGE", `${flag2} ${pattern}: not a valid regular expression`);
+  } catch (err) {
+    throw new ReproofError(
+      "E_USAGE",
+      `${flag2} ${pattern}: not a valid regular expression`,
+      {},
+      { cause: err }
+    );
   }
 }
 function checkPolicyFitsTrust(policy, trust) {
@@ -91066,7 +91158,8 @@ async function withFileLock(lockFile, timeoutMs, work) {
     throw new ReproofError(
       "E_ENVIRONMENT",
       `${lockFile}: cannot open the lock file: ${err.message}`,
-      { path: lockFile }
+      { path: lockFile },
+      { cause: err }
     );
   }
   try {
@@ -91686,14 +91779,14 @@ function parseGitLedgerSpec(spec) {
 }
 function classifyPushFailure(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const rejection = lines.find((l) => /^!\s.*\[(?:remote )?rejected\]/.test(l));
+  const rejection2 = lines.find((l) => /^!\s.*\[(?:remote )?rejected\]/.test(l));
   const remote = lines.filter((l) => l.startsWith("remote:")).map((l) => l.slice("remote:".length).trim()).filter((l) => l !== "");
-  const reason = /\(([^()]*)\)\s*$/.exec(rejection ?? "")?.[1];
+  const reason = /\(([^()]*)\)\s*$/.exec(rejection2 ?? "")?.[1];
   const message = [reason, ...remote].filter((l) => l !== void 0).join(": ") || (lines.find(
     (l) => !/^(?:To |Done$|hint:|Killed$|error: failed to push some refs|Command failed:)/.test(l)
   ) ?? "no answer");
-  if (rejection?.includes("[rejected]") === true) return { kind: "raced", message };
-  if (rejection !== void 0) return { kind: "refused", message };
+  if (rejection2?.includes("[rejected]") === true) return { kind: "raced", message };
+  if (rejection2 !== void 0) return { kind: "refused", message };
   if (/permission denied|permission to \S+ denied|access denied|denied to |not allowed to push|authentication failed|could not read (?:username|password)|returned error: 40[13]|repository not found|read-only/i.test(
     text2
   ))
@@ -91962,7 +92055,12 @@ var init_git_ledger = __esm({
         try {
           out = this.git(["ls-remote", "--heads", "--", this.url, `refs/heads/${this.branch}`]);
         } catch (err) {
-          throw new ReproofError("E_LEDGER", `${this.label}: cannot read the ledger: ${firstLine(err)}`);
+          throw new ReproofError(
+            "E_LEDGER",
+            `${this.label}: cannot read the ledger: ${firstLine(err)}`,
+            {},
+            { cause: err }
+          );
         }
         if (out.trim() === "") return void 0;
         try {
@@ -91977,7 +92075,9 @@ var init_git_ledger = __esm({
         } catch (err) {
           throw new ReproofError(
             "E_LEDGER",
-            `${this.label}: cannot fetch the ledger: ${firstLine(err)}`
+            `${this.label}: cannot fetch the ledger: ${firstLine(err)}`,
+            {},
+            { cause: err }
           );
         }
         return this.git(["rev-parse", "refs/ledger/tip"]).trim();
@@ -92269,9 +92369,12 @@ async function verifyKept(ledger, record2, trust, now, line) {
     );
   } catch (err) {
     if (err instanceof ReproofError && err.code === "E_INPUT")
-      throw new ReproofError("E_LEDGER", `${where}: its kept bundle: ${err.message}`, {
-        path: ledger.label
-      });
+      throw new ReproofError(
+        "E_LEDGER",
+        `${where}: its kept bundle: ${err.message}`,
+        { path: ledger.label },
+        { cause: err }
+      );
     throw err;
   }
 }

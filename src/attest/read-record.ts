@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import * as v from 'valibot'
 import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'))
@@ -105,13 +105,18 @@ export function readBuildRecordFile(file: string): BuildRecord {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
     if (err instanceof ReproofError) throw err
-    throw new ReproofError('E_INPUT', `--record ${file}: cannot be read`, { path: file })
+    throw unreadable(`--record ${file}`, file, err)
   }
   let json: unknown
   try {
     json = JSON.parse(text)
-  } catch {
-    throw new ReproofError('E_INPUT', `--record ${file}: not valid JSON`, { path: file })
+  } catch (err) {
+    throw new ReproofError(
+      'E_INPUT',
+      `--record ${file}: not valid JSON`,
+      { path: file },
+      { cause: err },
+    )
   }
   const parsed = v.safeParse(RecordSchema, json)
   if (!parsed.success) {

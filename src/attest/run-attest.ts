@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { BuildRecord } from '../records/build-record.js'
 import { canonicalJson } from '../canonical.js'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { keyHint, loadPrivateKey } from '../sign/keys.js'
 import type { SerializedBundle } from '@sigstore/bundle'
@@ -122,10 +122,8 @@ function hashShipped(record: BuildRecord, dir: string): Record<string, string> {
     let bytes: Buffer
     try {
       bytes = fs.readFileSync(file)
-    } catch {
-      throw new ReproofError('E_INPUT', `--sha512 ${file}: the artifact is not there`, {
-        path: file,
-      })
+    } catch (err) {
+      throw unreadable(`--sha512 ${file}`, file, err, 'the artifact is not there')
     }
     const expected = shipped.get(entry.name) ?? entry.sha256
     const found = sha256Hex(bytes)

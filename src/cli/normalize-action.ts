@@ -3,7 +3,7 @@ import path from 'node:path'
 import { chooseEpoch } from '../config/epoch.js'
 import { positiveInt } from '../config/diff-options.js'
 import { DEFAULT_LIMITS } from '../formats/limits.js'
-import { EXIT, ReproofError } from '../errors.js'
+import { EXIT, ReproofError, unreadable } from '../errors.js'
 import { normalizeFile, type NormalizeOutcome } from '../normalize/normalize-file.js'
 import type { NormalizeMode } from '../normalize/rules.js'
 import type { NormalizeFlags } from '../config/flags.js'
@@ -25,8 +25,8 @@ export async function normalizeAction(
     let stat
     try {
       stat = fs.statSync(file)
-    } catch {
-      throw new ReproofError('E_INPUT', `${file}: no such file`, { path: file })
+    } catch (err) {
+      throw unreadable(file, file, err)
     }
     if (!stat.isFile())
       throw new ReproofError('E_INPUT', `${file}: not a regular file`, { path: file })

@@ -61,7 +61,7 @@ export function errorJson(err: unknown, exit: number): Record<string, unknown> {
       exit,
       message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
     }
-  const { path, wanted, found, hint, detail, limit } = err.context
+  const { path, wanted, found, hint, detail, limit, reason } = err.context
   return {
     code: err.code,
     exit,
@@ -71,6 +71,7 @@ export function errorJson(err: unknown, exit: number): Record<string, unknown> {
     ...(wanted === undefined ? {} : { wanted }),
     ...(found === undefined ? {} : { found }),
     ...(limit === undefined ? {} : { limit }),
+    ...(reason === undefined ? {} : { reason }),
     ...(detail === undefined || detail === '' ? {} : { detail }),
   }
 }

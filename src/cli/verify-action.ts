@@ -91,8 +91,13 @@ function checkRegexp(pattern: string | undefined, flag: string): void {
   if (pattern === undefined) return
   try {
     new RegExp(pattern)
-  } catch {
-    throw new ReproofError('E_USAGE', `${flag} ${pattern}: not a valid regular expression`)
+  } catch (err) {
+    throw new ReproofError(
+      'E_USAGE',
+      `${flag} ${pattern}: not a valid regular expression`,
+      {},
+      { cause: err },
+    )
   }
 }
 

@@ -33,9 +33,12 @@ export function parseBuildConfig(text: string, file: string): BuildConfig {
   try {
     json = JSON.parse(text)
   } catch (err) {
-    throw new ReproofError('E_INPUT', `${file}: not valid JSON (${(err as Error).message})`, {
-      path: file,
-    })
+    throw new ReproofError(
+      'E_INPUT',
+      `${file}: not valid JSON (${(err as Error).message})`,
+      { path: file },
+      { cause: err },
+    )
   }
   // valibot's objects accept arrays (they are objects to JavaScript); a config is not one.
   if (Array.isArray(json))

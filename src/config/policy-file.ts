@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import * as v from 'valibot'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 
 /** `--policy <file>`: the policy flags of verify and gate as a JSON object; unknown keys are errors. */
 const PolicyFileSchema = v.strictObject({
@@ -24,11 +24,17 @@ const PolicyFileSchema = v.strictObject({
 export type PolicyFile = v.InferOutput<typeof PolicyFileSchema>
 
 export function readPolicyFile(file: string): PolicyFile {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    throw unreadable(`--policy ${file}`, file, err)
+  }
   let json: unknown
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'))
-  } catch {
-    throw new ReproofError('E_INPUT', `--policy ${file}: not a readable JSON file`, { path: file })
+    json = JSON.parse(text)
+  } catch (err) {
+    throw new ReproofError('E_INPUT', `--policy ${file}: not JSON`, { path: file }, { cause: err })
   }
   const parsed = v.safeParse(PolicyFileSchema, json)
   if (!parsed.success) {

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { compareBytes } from '../canonical.js'
 import { hashFiles } from '../digest/hash-file.js'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 import { DiffEngine, diffFields, type EngineOptions } from './engine.js'
 import { octal } from '../formats/member.js'
 import type { DiffReport } from './report.js'
@@ -151,8 +151,8 @@ function walk(root: string): Map<string, Entry> {
 function statInput(p: string): fs.Stats {
   try {
     return fs.statSync(p)
-  } catch {
-    throw new ReproofError('E_INPUT', `${p}: no such file or directory`, { path: p })
+  } catch (err) {
+    throw unreadable(p, p, err, 'no such file or directory')
   }
 }
 

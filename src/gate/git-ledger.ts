@@ -318,7 +318,12 @@ export class GitLedger {
     try {
       out = this.git(['ls-remote', '--heads', '--', this.url, `refs/heads/${this.branch}`])
     } catch (err) {
-      throw new ReproofError('E_LEDGER', `${this.label}: cannot read the ledger: ${firstLine(err)}`)
+      throw new ReproofError(
+        'E_LEDGER',
+        `${this.label}: cannot read the ledger: ${firstLine(err)}`,
+        {},
+        { cause: err },
+      )
     }
     if (out.trim() === '') return undefined
     try {
@@ -334,6 +339,8 @@ export class GitLedger {
       throw new ReproofError(
         'E_LEDGER',
         `${this.label}: cannot fetch the ledger: ${firstLine(err)}`,
+        {},
+        { cause: err },
       )
     }
     return this.git(['rev-parse', 'refs/ledger/tip']).trim()

@@ -153,9 +153,12 @@ async function verifyKept(
   } catch (err) {
     // A kept bundle that is not even a bundle is the ledger's fault, not the caller's input.
     if (err instanceof ReproofError && err.code === 'E_INPUT')
-      throw new ReproofError('E_LEDGER', `${where}: its kept bundle: ${err.message}`, {
-        path: ledger.label,
-      })
+      throw new ReproofError(
+        'E_LEDGER',
+        `${where}: its kept bundle: ${err.message}`,
+        { path: ledger.label },
+        { cause: err },
+      )
     throw err
   }
 }

@@ -36,6 +36,7 @@ export async function withFileLock<T>(
       'E_ENVIRONMENT',
       `${lockFile}: cannot open the lock file: ${(err as Error).message}`,
       { path: lockFile },
+      { cause: err },
     )
   }
   try {

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 
 /** Where an OIDC identity token comes from, decided at the CLI edge from the environment. */
 export type TokenSource =
@@ -54,10 +54,8 @@ export async function fetchIdentityToken(
     let stat
     try {
       stat = fs.statSync(source.file)
-    } catch {
-      throw new ReproofError('E_INPUT', `--identity-token-file ${source.file}: cannot be read`, {
-        path: source.file,
-      })
+    } catch (err) {
+      throw unreadable(`--identity-token-file ${source.file}`, source.file, err)
     }
     if (stat.size > MAX_TOKEN_BYTES)
       throw new ReproofError(

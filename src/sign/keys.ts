@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 import { sha256Hex } from '../sha256.js'
 
 /** Key types whose signatures every Sigstore verifier checks the same way. */
@@ -68,8 +68,8 @@ export function loadPrivateKey(
   let pem: string
   try {
     pem = fs.readFileSync(file, 'utf8')
-  } catch {
-    throw new ReproofError('E_INPUT', `--key ${file}: cannot be read`, { path: file })
+  } catch (err) {
+    throw unreadable(`--key ${file}`, file, err)
   }
   let key: crypto.KeyObject
   try {
@@ -78,11 +78,12 @@ export function loadPrivateKey(
       format: 'pem',
       ...(passphrase === undefined ? {} : { passphrase }),
     })
-  } catch {
+  } catch (err) {
     throw new ReproofError(
       'E_INPUT',
       `--key ${file}: not a PEM private key${passphrase === undefined ? ' (if it is encrypted, give --passphrase-env)' : ', or the passphrase is wrong'}`,
       { path: file },
+      { cause: err },
     )
   }
   return { key, kind: keyKind(key, file) }

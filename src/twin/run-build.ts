@@ -9,7 +9,7 @@ import { renderDiffHtml } from '../diff/views/html.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { collectManifest } from '../digest/manifest.js'
 import { fileTimeDrift, withFileTimeDrift } from './file-time-drift.js'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 import { toDisplayText, toFsPath } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
@@ -564,8 +564,8 @@ async function checkSourceDir(source: string): Promise<void> {
   let stat
   try {
     stat = await fs.stat(source)
-  } catch {
-    throw new ReproofError('E_INPUT', `--source ${source}: no such directory`, { path: source })
+  } catch (err) {
+    throw unreadable(`--source ${source}`, source, err, 'no such directory')
   }
   if (!stat.isDirectory())
     throw new ReproofError('E_INPUT', `--source ${source}: not a directory`, { path: source })

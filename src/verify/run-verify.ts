@@ -1,17 +1,12 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import type { SerializedBundle } from '@sigstore/bundle'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 import type { DiffItem } from '../diff/report.js'
 import { checkStatement, type ArtifactDigests, type Policy } from './policy.js'
 import type { RebuildOptions } from './rebuild.js'
-import type { Check, Reason } from './reasons.js'
-import {
-  verifySignature,
-  VerifyRejection,
-  type SignatureResult,
-  type Trust,
-} from './verify-signature.js'
+import { rejection, rejectionReason, type Check, type Reason } from './reasons.js'
+import { verifySignature, type SignatureResult, type Trust } from './verify-signature.js'
 
 // Real bundles are a few KB (keyless) to a few hundred KB (large subject lists).
 /** The most a bundle may be; larger files are refused before they are parsed. */
@@ -75,15 +70,12 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     unchecked = signature.unchecked
     checks.push({ name: 'signature', ok: true, found: identity })
     if (signature.payload.length > MAX_PAYLOAD_BYTES)
-      throw new VerifyRejection(
-        'bundle-invalid',
-        `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`,
-      )
+      throw rejection('bundle-invalid', `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`)
     let statement: unknown
     try {
       statement = JSON.parse(signature.payload.toString('utf8'))
     } catch {
-      throw new VerifyRejection('statement-type', 'the signed payload is not JSON')
+      throw rejection('statement-type', 'the signed payload is not JSON')
     }
     // SHA-512 only when a subject is named by it: it costs as much again as SHA-256.
     if (
@@ -124,13 +116,15 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
       if (items !== undefined) explanation = items
     }
   } catch (err) {
-    if (err instanceof VerifyRejection) {
+    const reason = rejectionReason(err)
+    if (reason !== undefined) {
+      const { wanted, found } = (err as ReproofError).context
       checks.push({
         name: 'signature',
         ok: false,
-        wanted: err.wanted,
-        found: err.found ?? err.message,
-        reason: err.reason,
+        wanted,
+        found: found ?? (err as ReproofError).message,
+        reason,
       })
     } else if (err instanceof ReproofError && err.code !== 'E_REJECTED') {
       throw err
@@ -162,8 +156,8 @@ export function readBundleBytes(file: string): Buffer {
   let size: number
   try {
     size = fs.statSync(file).size
-  } catch {
-    throw new ReproofError('E_INPUT', `--bundle ${file}: no such file`, { path: file })
+  } catch (err) {
+    throw unreadable(`--bundle ${file}`, file, err)
   }
   if (size > MAX_BUNDLE_BYTES)
     throw new ReproofError(
@@ -180,10 +174,13 @@ function parseBundle(file: string, bytes: Buffer): SerializedBundle {
     if (json === null || typeof json !== 'object' || Array.isArray(json))
       throw new Error('not an object')
     return json as SerializedBundle
-  } catch {
-    throw new ReproofError('E_INPUT', `--bundle ${file}: not a JSON Sigstore bundle`, {
-      path: file,
-    })
+  } catch (err) {
+    throw new ReproofError(
+      'E_INPUT',
+      `--bundle ${file}: not a JSON Sigstore bundle`,
+      { path: file },
+      { cause: err },
+    )
   }
 }
 
@@ -192,8 +189,8 @@ function hashArtifact(file: string, algorithms: ('sha256' | 'sha512')[]): Artifa
   let fd: number
   try {
     fd = fs.openSync(file, 'r')
-  } catch {
-    throw new ReproofError('E_INPUT', `${file}: no such artifact`, { path: file })
+  } catch (err) {
+    throw unreadable(file, file, err, 'no such artifact')
   }
   const hashes = algorithms.map((a) => crypto.createHash(a))
   const buffer = Buffer.allocUnsafe(1024 * 1024)

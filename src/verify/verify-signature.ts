@@ -1,24 +1,12 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import type { SerializedBundle } from '@sigstore/bundle'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 import { keyHint } from '../sign/keys.js'
-import type { Reason } from './reasons.js'
+import { rejection } from './reasons.js'
 import { certificateFacts, type CertificateFacts } from './certificate-facts.js'
 import { trustedRootProblem } from './trusted-root.js'
 import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
-
-/** A "no" from signature verification, with its reason code. */
-export class VerifyRejection extends Error {
-  constructor(
-    readonly reason: Reason,
-    message: string,
-    readonly wanted?: unknown,
-    readonly found?: unknown,
-  ) {
-    super(message)
-  }
-}
 
 export type Trust =
   | {
@@ -82,16 +70,14 @@ export async function verifySignature(
   try {
     bundle = bundleFromJSON(json)
   } catch (err) {
-    throw new VerifyRejection(
+    throw rejection(
       'bundle-invalid',
       `the bundle is not a valid Sigstore bundle (${(err as Error).message})`,
+      { cause: err },
     )
   }
   if (!isBundleWithDsseEnvelope(bundle))
-    throw new VerifyRejection(
-      'payload-type',
-      'the bundle holds a message signature, not a DSSE attestation',
-    )
+    throw rejection('payload-type', 'the bundle holds a message signature, not a DSSE attestation')
   checkMediaType(json)
   checkCanonicalBase64(json)
   checkStrictCertificates(json)
@@ -103,10 +89,9 @@ export async function verifySignature(
   try {
     entity = toSignedEntity(bundle)
   } catch (err) {
-    throw new VerifyRejection(
-      'bundle-invalid',
-      `the bundle cannot be read (${(err as Error).message})`,
-    )
+    throw rejection('bundle-invalid', `the bundle cannot be read (${(err as Error).message})`, {
+      cause: err,
+    })
   }
   const unchecked: string[] = []
 
@@ -173,12 +158,10 @@ export async function verifySignature(
         run(() => {
           throw other ?? failures[0]
         })
-      throw new VerifyRejection(
-        'untrusted-key',
-        'the bundle was not signed with any of the given keys',
-        keys.map((k) => k.file),
-        hint === '' ? '(no key hint)' : hint,
-      )
+      throw rejection('untrusted-key', 'the bundle was not signed with any of the given keys', {
+        wanted: keys.map((k) => k.file),
+        found: hint === '' ? '(no key hint)' : hint,
+      })
     }
     // The hint of the key that verified, in reproof's form: the bundle's own may be
     // base64, absent or wrong.
@@ -186,7 +169,7 @@ export async function verifySignature(
   } else {
     const root = await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
     if (bundle.verificationMaterial.tlogEntries.length === 0)
-      throw new VerifyRejection(
+      throw rejection(
         'tlog-missing',
         'the bundle has no transparency-log entry; a keyless signature without one is not accepted',
       )
@@ -201,23 +184,19 @@ export async function verifySignature(
         ? san === trust.identity
         : anchored(trust.identityRegexp ?? '').test(san)
     if (!identityOk)
-      throw new VerifyRejection(
-        'identity-mismatch',
-        'the certificate identity is not the one required',
-        trust.identity ?? trust.identityRegexp,
-        san,
-      )
+      throw rejection('identity-mismatch', 'the certificate identity is not the one required', {
+        wanted: trust.identity ?? trust.identityRegexp,
+        found: san,
+      })
     const issuerOk =
       trust.issuer !== undefined
         ? issuer === trust.issuer
         : anchored(trust.issuerRegexp ?? '').test(issuer)
     if (!issuerOk)
-      throw new VerifyRejection(
-        'issuer-mismatch',
-        'the certificate was issued for another OIDC issuer',
-        trust.issuer ?? trust.issuerRegexp,
-        issuer,
-      )
+      throw rejection('issuer-mismatch', 'the certificate was issued for another OIDC issuer', {
+        wanted: trust.issuer ?? trust.issuerRegexp,
+        found: issuer,
+      })
     identity = {
       kind: 'certificate',
       subjectAlternativeName: san,
@@ -278,7 +257,7 @@ const BUNDLE_MEDIA_TYPES = new Set([
 
 function checkMediaType(json: SerializedBundle): void {
   if (!BUNDLE_MEDIA_TYPES.has(json.mediaType)) {
-    throw new VerifyRejection(
+    throw rejection(
       'bundle-invalid',
       `the bundle's media type is not one reproof knows: ${JSON.stringify(json.mediaType).slice(0, 100)}`,
     )
@@ -307,7 +286,7 @@ function checkCanonicalBase64(json: SerializedBundle): void {
   const visit = (value: unknown, key: string): void => {
     if (typeof value === 'string') {
       if (BASE64_FIELDS.has(key) && Buffer.from(value, 'base64').toString('base64') !== value) {
-        throw new VerifyRejection('bundle-invalid', `the bundle's "${key}" is not canonical base64`)
+        throw rejection('bundle-invalid', `the bundle's "${key}" is not canonical base64`)
       }
     } else if (Array.isArray(value)) {
       for (const item of value) visit(item, key)
@@ -341,7 +320,7 @@ function checkStrictCertificates(json: SerializedBundle): void {
       parsed = undefined
     }
     if (parsed?.raw.equals(der) !== true) {
-      throw new VerifyRejection('bundle-invalid', 'a certificate in the bundle is not valid DER')
+      throw rejection('bundle-invalid', 'a certificate in the bundle is not valid DER')
     }
   }
 }
@@ -365,17 +344,16 @@ function checkProofConsistency(json: SerializedBundle): void {
     for (const line of lines.filter((l) => l.startsWith('\u2014 '))) {
       const sig = line.split(' ').at(-1) ?? ''
       if (Buffer.from(sig, 'base64').toString('base64') !== sig)
-        throw new VerifyRejection(
-          'bundle-invalid',
-          'a checkpoint signature is not canonical base64',
-        )
+        throw rejection('bundle-invalid', 'a checkpoint signature is not canonical base64')
     }
     if (size !== proof.treeSize || root !== proof.rootHash) {
-      throw new VerifyRejection(
+      throw rejection(
         'bundle-invalid',
         'an inclusion proof disagrees with its signed checkpoint (tree size or root hash)',
-        { treeSize: size, rootHash: root },
-        { treeSize: proof.treeSize, rootHash: proof.rootHash },
+        {
+          wanted: { treeSize: size, rootHash: root },
+          found: { treeSize: proof.treeSize, rootHash: proof.rootHash },
+        },
       )
     }
   }
@@ -391,18 +369,30 @@ function run<T>(verify: () => T): T {
     return verify()
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
-    throw new VerifyRejection(
+    throw rejection(
       'signature-invalid',
       `${code === '' ? 'verification failed' : code}: ${(err as Error).message}`,
+      { cause: err },
     )
   }
 }
 
 function loadPublicKey(file: string): crypto.KeyObject {
+  let pem: string
   try {
-    return crypto.createPublicKey(fs.readFileSync(file, 'utf8'))
-  } catch {
-    throw new ReproofError('E_INPUT', `--key ${file}: not a PEM public key`, { path: file })
+    pem = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    throw unreadable(`--key ${file}`, file, err)
+  }
+  try {
+    return crypto.createPublicKey(pem)
+  } catch (err) {
+    throw new ReproofError(
+      'E_INPUT',
+      `--key ${file}: not a PEM public key`,
+      { path: file },
+      { cause: err },
+    )
   }
 }
 
@@ -423,6 +413,8 @@ async function loadTrustedRoot<T>(
       throw new ReproofError(
         'E_AMBIGUOUS',
         `the public-good trusted root could not be fetched (${(err as Error).message}); give --trusted-root <file> to verify offline`,
+        {},
+        { cause: err },
       )
     }
     // Signed through TUF, and still checked like a file: a root with a key that has no
@@ -448,13 +440,18 @@ async function loadTrustedRoot<T>(
     bytes = fs.readFileSync(file)
   } catch (err) {
     if (err instanceof ReproofError) throw err
-    throw new ReproofError('E_INPUT', `--trusted-root ${file}: no such file`, { path: file })
+    throw unreadable(`--trusted-root ${file}`, file, err)
   }
   let json: unknown
   try {
     json = JSON.parse(bytes.toString('utf8'))
-  } catch {
-    throw new ReproofError('E_INPUT', `--trusted-root ${file}: not JSON`, { path: file })
+  } catch (err) {
+    throw new ReproofError(
+      'E_INPUT',
+      `--trusted-root ${file}: not JSON`,
+      { path: file },
+      { cause: err },
+    )
   }
   const problem = trustedRootProblem(json)
   if (problem !== undefined)
@@ -466,6 +463,7 @@ async function loadTrustedRoot<T>(
       'E_INPUT',
       `--trusted-root ${file}: not a valid trusted root (${(err as Error).message})`,
       { path: file },
+      { cause: err },
     )
   }
 }
