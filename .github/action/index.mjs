@@ -14925,19 +14925,19 @@ var require_round_robin_pool = __commonJS({
           this[kAddClient](dispatcher);
           return dispatcher;
         }
-        let checked = 0;
-        while (checked < clientsLength) {
+        let checked2 = 0;
+        while (checked2 < clientsLength) {
           this[kIndex] = (this[kIndex] + 1) % clientsLength;
           const client = this[kClients][this[kIndex]];
           if (clientTtlOption != null && clientTtlOption > 0 && client.ttl && Date.now() - client.ttl > clientTtlOption) {
             this[kRemoveClient](client);
-            checked++;
+            checked2++;
             continue;
           }
           if (!client[kNeedDrain]) {
             return client;
           }
-          checked++;
+          checked2++;
         }
         if (!this[kConnections] || clientsLength < this[kConnections]) {
           const dispatcher = this[kFactory](this[kUrl], this[kOptions]);
@@ -89623,11 +89623,65 @@ var init_normalize_action = __esm({
   }
 });
 
+// src/verify/reasons.ts
+function checked({
+  ok,
+  reason,
+  ...check2
+}) {
+  return ok ? { ...check2, ok: true } : { ...check2, ok: false, reason };
+}
+function rejection(reason, message, { cause, ...context } = {}) {
+  return new ReproofError("E_REJECTED", message, { ...context, reason }, { cause });
+}
+function rejectionReason(err) {
+  if (!(err instanceof ReproofError) || err.code !== "E_REJECTED") return void 0;
+  const reason = err.context.reason;
+  return REASONS.find((r) => r === reason);
+}
+var REASONS;
+var init_reasons = __esm({
+  "src/verify/reasons.ts"() {
+    "use strict";
+    init_errors();
+    REASONS = [
+      "bundle-invalid",
+      "signature-invalid",
+      "untrusted-key",
+      "identity-mismatch",
+      "issuer-mismatch",
+      "tlog-missing",
+      "payload-type",
+      "statement-type",
+      "predicate-type",
+      "subject-mismatch",
+      "builder-id",
+      "source-uri",
+      "source-ref",
+      "source-digest",
+      "source-disagreement",
+      "repo",
+      "owner",
+      "signer-workflow",
+      "signer-repo",
+      "signer-digest",
+      "runner-environment",
+      "time-in-future",
+      "build-type",
+      "not-reproduced",
+      "too-old",
+      "policy-field-missing",
+      "rebuild-mismatch",
+      "internal-error"
+    ];
+  }
+});
+
 // src/verify/policy.ts
 function checkStatement(payloadType, statement, artifacts, policy, signer, verifiedTimes2, now) {
   const checks = [];
   const add = (check2) => {
-    checks.push(check2);
+    checks.push(checked(check2));
   };
   add({
     name: "payload type",
@@ -89699,7 +89753,7 @@ function checkStatement(payloadType, statement, artifacts, policy, signer, verif
       digest: text(source.commit)
     })
   );
-  if (policy.requireReproduced === true) add(reproducedCheck(run3, subjects));
+  if (policy.requireReproduced === true) checks.push(reproducedCheck(run3, subjects));
   return checks;
 }
 function asksForSource(policy) {
@@ -89726,13 +89780,15 @@ function timeChecks(policy, times, now) {
     });
   if (policy.maxAgeMs !== void 0) {
     const earliest = [...times].sort((a, b) => a.time - b.time)[0];
-    checks.push({
-      name: earliest === void 0 ? "age" : `age, from the earliest verified time: ${describe4(earliest)}`,
-      ok: earliest !== void 0 && now - earliest.time <= policy.maxAgeMs,
-      wanted: `signed at most ${policy.maxAgeMs} ms ago, by a verified log or timestamp time`,
-      found: earliest === void 0 ? "no verified time in the bundle (a log entry without its inclusion promise vouches for no time)" : describe4(earliest),
-      reason: "too-old"
-    });
+    checks.push(
+      checked({
+        name: earliest === void 0 ? "age" : `age, from the earliest verified time: ${describe4(earliest)}`,
+        ok: earliest !== void 0 && now - earliest.time <= policy.maxAgeMs,
+        wanted: `signed at most ${policy.maxAgeMs} ms ago, by a verified log or timestamp time`,
+        found: earliest === void 0 ? "no verified time in the bundle (a log entry without its inclusion promise vouches for no time)" : describe4(earliest),
+        reason: "too-old"
+      })
+    );
   }
   return checks;
 }
@@ -89766,13 +89822,15 @@ function sourceChecks(policy, signer, predicate) {
   const known = fromCertificate ?? predicate;
   const checker = (by, unanswerable) => (name, wanted, found, ok, reason) => {
     if (wanted === void 0) return;
-    checks.push({
-      name: `${name} (${by})`,
-      ok: unanswerable === void 0 && found !== void 0 && ok(found, wanted),
-      wanted,
-      found: unanswerable ?? found,
-      reason: found === void 0 ? "policy-field-missing" : reason
-    });
+    checks.push(
+      checked({
+        name: `${name} (${by})`,
+        ok: unanswerable === void 0 && found !== void 0 && ok(found, wanted),
+        wanted,
+        found: unanswerable ?? found,
+        reason: found === void 0 ? "policy-field-missing" : reason
+      })
+    );
   };
   const check2 = checker(
     fromCertificate === void 0 ? "signer-asserted, from the predicate" : "from the certificate"
@@ -89887,13 +89945,13 @@ function reproducedCheck(run3, subjects) {
     return manifests.filter((m) => m.intact).every((m) => m.digests.has(d));
   });
   const ok = runs.size === 2 && everySubject;
-  return {
+  return checked({
     name: "reproduced by two runs",
     ok,
     wanted: "two intact run manifests that hold every subject digest",
     found: `${runs.size} intact run manifest(s)${runs.size === 2 && !everySubject ? ", not holding every subject" : ""}`,
     reason: "not-reproduced"
-  };
+  });
 }
 function anchored(pattern) {
   return new RegExp(`^(?:${pattern})$`);
@@ -89906,6 +89964,7 @@ var init_policy = __esm({
   "src/verify/policy.ts"() {
     "use strict";
     init_statement();
+    init_reasons();
     init_sha256();
     CERTIFICATE_ONLY = [
       "signerWorkflow",
@@ -89918,53 +89977,6 @@ var init_policy = __esm({
       "https://in-toto.io/Statement/v0.1"
     ];
     FUTURE_SKEW_MS = 5 * 6e4;
-  }
-});
-
-// src/verify/reasons.ts
-function rejection(reason, message, { cause, ...context } = {}) {
-  return new ReproofError("E_REJECTED", message, { ...context, reason }, { cause });
-}
-function rejectionReason(err) {
-  if (!(err instanceof ReproofError) || err.code !== "E_REJECTED") return void 0;
-  const reason = err.context.reason;
-  return REASONS.find((r) => r === reason);
-}
-var REASONS;
-var init_reasons = __esm({
-  "src/verify/reasons.ts"() {
-    "use strict";
-    init_errors();
-    REASONS = [
-      "bundle-invalid",
-      "signature-invalid",
-      "untrusted-key",
-      "identity-mismatch",
-      "issuer-mismatch",
-      "tlog-missing",
-      "payload-type",
-      "statement-type",
-      "predicate-type",
-      "subject-mismatch",
-      "builder-id",
-      "source-uri",
-      "source-ref",
-      "source-digest",
-      "source-disagreement",
-      "repo",
-      "owner",
-      "signer-workflow",
-      "signer-repo",
-      "signer-digest",
-      "runner-environment",
-      "time-in-future",
-      "build-type",
-      "not-reproduced",
-      "too-old",
-      "policy-field-missing",
-      "rebuild-mismatch",
-      "internal-error"
-    ];
   }
 });
 
@@ -90476,11 +90488,13 @@ async function rebuildCheck(statement, options2) {
     const { result } = await runBuild(buildOptions, { callerEnv: options2.callerEnv });
     if (!result.reproducible) {
       return {
-        name: "rebuild",
-        ok: false,
-        wanted: "a reproducible rebuild",
-        found: `${result.differences.length} artifact(s) differ between the two rebuild runs`,
-        reason: "not-reproduced",
+        check: {
+          name: "rebuild",
+          ok: false,
+          wanted: "a reproducible rebuild",
+          found: `${result.differences.length} artifact(s) differ between the two rebuild runs`,
+          reason: "not-reproduced"
+        },
         explanation: result.differences.flatMap((d) => d.explanation ?? [])
       };
     }
@@ -90488,17 +90502,21 @@ async function rebuildCheck(statement, options2) {
     const mismatches = recipe.subjects.filter((s) => rebuilt.get(s.name) !== s.sha256);
     if (mismatches.length === 0) {
       return {
-        name: "rebuild",
-        ok: true,
-        found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests`
+        check: {
+          name: "rebuild",
+          ok: true,
+          found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests`
+        }
       };
     }
     return {
-      name: "rebuild",
-      ok: false,
-      wanted: mismatches.map((m) => ({ name: m.name, sha256: m.sha256 })),
-      found: mismatches.map((m) => ({ name: m.name, sha256: rebuilt.get(m.name) ?? null })),
-      reason: "rebuild-mismatch",
+      check: {
+        name: "rebuild",
+        ok: false,
+        wanted: mismatches.map((m) => ({ name: m.name, sha256: m.sha256 })),
+        found: mismatches.map((m) => ({ name: m.name, sha256: rebuilt.get(m.name) ?? null })),
+        reason: "rebuild-mismatch"
+      },
       explanation: await explain(mismatches, options2.artifacts, outDir)
     };
   } finally {
@@ -90670,14 +90688,11 @@ async function runVerify(options2, now) {
         now
       )
     );
-    if (options2.rebuild !== void 0 && checks.every((c) => c.ok)) {
+    if (options2.rebuild !== void 0 && !checks.some((c) => !c.ok)) {
       const { rebuildCheck: rebuildCheck2 } = await Promise.resolve().then(() => (init_rebuild(), rebuild_exports));
-      const { explanation: items, ...check2 } = await rebuildCheck2(statement, {
-        ...options2.rebuild,
-        artifacts
-      });
-      checks.push(check2);
-      if (items !== void 0) explanation = items;
+      const rebuilt = await rebuildCheck2(statement, { ...options2.rebuild, artifacts });
+      checks.push(rebuilt.check);
+      explanation = rebuilt.explanation;
     }
   } catch (err) {
     const reason = rejectionReason(err);
@@ -90706,7 +90721,7 @@ async function runVerify(options2, now) {
   return {
     verified,
     artifacts,
-    checks: checks.map(({ reason, ...c }) => c.ok ? c : { ...c, reason }),
+    checks,
     identity,
     reason: verified ? null : failed?.reason ?? "internal-error",
     unchecked,
@@ -91274,12 +91289,12 @@ function stateFromCheckpoint(checkpoint) {
   }
   return { head: checkpoint.head, envs };
 }
-function verifiedBy(checked) {
+function verifiedBy(checked2) {
   return {
-    bytes: checked.bytes,
-    records: checked.records,
-    sha256: checked.hash.copy().digest("hex"),
-    state: checked.read.state
+    bytes: checked2.bytes,
+    records: checked2.records,
+    sha256: checked2.hash.copy().digest("hex"),
+    state: checked2.read.state
   };
 }
 function parseLedger(text2, file, from = {
@@ -91500,8 +91515,8 @@ var init_ledger = __esm({
        */
       async transact(step, lockTimeoutMs) {
         return this.withLock(async () => {
-          const checked = this.checkedRead();
-          const { append, result } = step(checked.read);
+          const checked2 = this.checkedRead();
+          const { append, result } = step(checked2.read);
           if (append !== void 0) {
             const target = this.kept(append.bundleDigest);
             if (!fs39.existsSync(target)) await writeFileAtomic(target, append.bundle);
@@ -91510,10 +91525,10 @@ var init_ledger = __esm({
             this.append(line);
             await this.syncDirectory();
             this.saveCheckpoint({
-              bytes: checked.bytes + Buffer.byteLength(line),
-              records: checked.records + 1,
-              sha256: checked.hash.update(line).digest("hex"),
-              state: toState([append.record], checked.read.state)
+              bytes: checked2.bytes + Buffer.byteLength(line),
+              records: checked2.records + 1,
+              sha256: checked2.hash.update(line).digest("hex"),
+              state: toState([append.record], checked2.read.state)
             });
           }
           return result;
@@ -92234,15 +92249,27 @@ async function gateWith(ledger, action, common) {
       reason: action.reason
     };
     const decision = decideGate(read.state, request, verification.verified);
-    const result = {
-      decision: decision.kind === "append" ? "recorded" : decision.kind === "noop" ? "unchanged" : "refused",
-      why: decision.kind === "append" ? `${decision.record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${decision.record.seq}` : decision.why,
-      env: common.env,
-      record: decision.kind === "append" ? decision.record : null,
-      verification,
-      recovered: read.recovered ?? null
+    const answer = { env: common.env, verification, recovered: read.recovered ?? null };
+    if (decision.kind === "append") {
+      const { record: record2 } = decision;
+      return {
+        append: { record: record2, bundle, bundleDigest },
+        result: {
+          ...answer,
+          decision: "recorded",
+          why: `${record2.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record2.seq}`,
+          record: record2
+        }
+      };
+    }
+    return {
+      result: {
+        ...answer,
+        decision: decision.kind === "noop" ? "unchanged" : "refused",
+        why: decision.why,
+        record: null
+      }
     };
-    return decision.kind === "append" ? { append: { record: decision.record, bundle, bundleDigest }, result } : { result };
   }, common.lockTimeoutMs);
 }
 function storedBundle(ledger, env, digest) {

@@ -30,23 +30,43 @@ export interface FieldDifference {
 export type ItemKind =
   'content' | 'metadata' | 'only-in-a' | 'only-in-b' | 'type' | 'order' | 'error'
 
-export interface DiffItem {
+interface ItemBase {
   /** `out/app.tgz!package/lib/index.js` for archive members. */
   path: string
-  kind: ItemKind
   /** What the content is: text, binary, or the archive or compression format. */
   format?: string
   digests?: [string | null, string | null]
   sizes?: [number | null, number | null]
-  fields?: FieldDifference[]
-  text?: { unified: string; truncated: boolean }
-  binary?: { offset: number; differingBytes: number; hex: [string, string] }
-  order?: { a: string[]; b: string[] }
-  /** For archives whose members are compared below them. */
-  nested?: boolean
   message?: string
   hints: Hint[]
 }
+
+/** Fields a kind of item never has: readable on any item (as undefined), never settable. */
+type Without<K extends keyof Parts> = Partial<Record<K, never>>
+
+interface Parts {
+  /** Header fields that differ (for an archive's content item: its own header's). */
+  fields: FieldDifference[]
+  text: { unified: string; truncated: boolean }
+  binary: { offset: number; differingBytes: number; hex: [string, string] }
+  /** For archives whose members are compared below them. */
+  nested: boolean
+  order: { a: string[]; b: string[] }
+}
+
+/**
+ * One difference. What it carries follows from its kind: a content item may carry a
+ * text or binary diff, a metadata or type item always carries the fields that differ, an
+ * order item the two orders, an error item its message; nothing else carries them.
+ */
+export type DiffItem =
+  | (ItemBase & { kind: 'content' } & Partial<Omit<Parts, 'order'>> & Without<'order'>)
+  | (ItemBase & { kind: 'metadata' | 'type' } & Pick<Parts, 'fields'> &
+      Without<'text' | 'binary' | 'nested' | 'order'>)
+  | (ItemBase & { kind: 'only-in-a' | 'only-in-b' } & Without<keyof Parts>)
+  | (ItemBase & { kind: 'order' } & Pick<Parts, 'order'> &
+      Without<'fields' | 'text' | 'binary' | 'nested'>)
+  | (ItemBase & { kind: 'error'; message: string } & Without<keyof Parts>)
 
 export interface PatternSummary {
   /** How many items share the pattern. */

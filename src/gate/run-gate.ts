@@ -4,7 +4,7 @@ import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-ver
 import type { Trust } from '../verify/verify-signature.js'
 import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
 import { GitLedger, parseGitLedgerSpec } from './git-ledger.js'
-import { FileLedger } from './ledger.js'
+import { FileLedger, type Step } from './ledger.js'
 import { sha256Hex } from '../sha256.js'
 
 export type Ledger = FileLedger | GitLedger
@@ -36,15 +36,18 @@ export type GateAction =
   | { kind: 'deploy'; artifact: string; bundle: string; version?: number; minVersion?: number }
   | { kind: 'rollback'; to: string; reason: string; bundle: string | undefined }
 
-export interface GateResult {
-  decision: 'recorded' | 'unchanged' | 'refused'
+interface GateAnswer {
   why: string
   env: string
-  record: LedgerRecord | null
   verification: VerifyResult
   /** A torn last line found and moved aside while reading the ledger. */
   recovered: string | null
 }
+
+/** A gate's answer: a record exactly when one was written. */
+export type GateResult =
+  | (GateAnswer & { decision: 'recorded'; record: LedgerRecord })
+  | (GateAnswer & { decision: 'unchanged' | 'refused'; record: null })
 
 /**
  * One gate step: verify the attestation now (with today's trust and policy), then, under
@@ -118,7 +121,7 @@ async function gateWith(
     verification.identity === null
       ? {}
       : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } }
-  return ledger.transact((read) => {
+  return ledger.transact((read): Step<GateResult> => {
     const at = new Date().toISOString()
     const request: GateRequest =
       action.kind === 'deploy'
@@ -145,25 +148,27 @@ async function gateWith(
           }
     const decision = decideGate(read.state, request, verification.verified)
     // 4. Acknowledge only after the write: transact returns once the record is durable.
-    const result: GateResult = {
-      decision:
-        decision.kind === 'append'
-          ? 'recorded'
-          : decision.kind === 'noop'
-            ? 'unchanged'
-            : 'refused',
-      why:
-        decision.kind === 'append'
-          ? `${decision.record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${decision.record.seq}`
-          : decision.why,
-      env: common.env,
-      record: decision.kind === 'append' ? decision.record : null,
-      verification,
-      recovered: read.recovered ?? null,
+    const answer = { env: common.env, verification, recovered: read.recovered ?? null }
+    if (decision.kind === 'append') {
+      const { record } = decision
+      return {
+        append: { record, bundle, bundleDigest },
+        result: {
+          ...answer,
+          decision: 'recorded',
+          why: `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}`,
+          record,
+        },
+      }
     }
-    return decision.kind === 'append'
-      ? { append: { record: decision.record, bundle, bundleDigest }, result }
-      : { result }
+    return {
+      result: {
+        ...answer,
+        decision: decision.kind === 'noop' ? 'unchanged' : 'refused',
+        why: decision.why,
+        record: null,
+      },
+    }
   }, common.lockTimeoutMs)
 }
 

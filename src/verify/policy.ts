@@ -1,5 +1,5 @@
 import { PROVENANCE_TYPE } from '../attest/statement.js'
-import type { Check, Reason } from './reasons.js'
+import { checked, type Check, type Reason } from './reasons.js'
 import type { CertificateFacts } from './certificate-facts.js'
 import type { VerifiedTime } from './verify-signature.js'
 import { sha256Hex } from '../sha256.js'
@@ -79,8 +79,8 @@ export function checkStatement(
   now: number,
 ): Check[] {
   const checks: Check[] = []
-  const add = (check: Check): void => {
-    checks.push(check)
+  const add = (check: Parameters<typeof checked>[0]): void => {
+    checks.push(checked(check))
   }
   add({
     name: 'payload type',
@@ -163,7 +163,7 @@ export function checkStatement(
       digest: text(source.commit),
     }),
   )
-  if (policy.requireReproduced === true) add(reproducedCheck(run, subjects))
+  if (policy.requireReproduced === true) checks.push(reproducedCheck(run, subjects))
   return checks
 }
 
@@ -197,19 +197,21 @@ function timeChecks(policy: Policy, times: readonly VerifiedTime[], now: number)
     })
   if (policy.maxAgeMs !== undefined) {
     const earliest = [...times].sort((a, b) => a.time - b.time)[0]
-    checks.push({
-      name:
-        earliest === undefined
-          ? 'age'
-          : `age, from the earliest verified time: ${describe(earliest)}`,
-      ok: earliest !== undefined && now - earliest.time <= policy.maxAgeMs,
-      wanted: `signed at most ${policy.maxAgeMs} ms ago, by a verified log or timestamp time`,
-      found:
-        earliest === undefined
-          ? 'no verified time in the bundle (a log entry without its inclusion promise vouches for no time)'
-          : describe(earliest),
-      reason: 'too-old',
-    })
+    checks.push(
+      checked({
+        name:
+          earliest === undefined
+            ? 'age'
+            : `age, from the earliest verified time: ${describe(earliest)}`,
+        ok: earliest !== undefined && now - earliest.time <= policy.maxAgeMs,
+        wanted: `signed at most ${policy.maxAgeMs} ms ago, by a verified log or timestamp time`,
+        found:
+          earliest === undefined
+            ? 'no verified time in the bundle (a log entry without its inclusion promise vouches for no time)'
+            : describe(earliest),
+        reason: 'too-old',
+      }),
+    )
   }
   return checks
 }
@@ -270,13 +272,15 @@ function sourceChecks(policy: Policy, signer: Signer, predicate: SourceFacts): C
       reason: Reason,
     ): void => {
       if (wanted === undefined) return
-      checks.push({
-        name: `${name} (${by})`,
-        ok: unanswerable === undefined && found !== undefined && ok(found, wanted),
-        wanted,
-        found: unanswerable ?? found,
-        reason: found === undefined ? 'policy-field-missing' : reason,
-      })
+      checks.push(
+        checked({
+          name: `${name} (${by})`,
+          ok: unanswerable === undefined && found !== undefined && ok(found, wanted),
+          wanted,
+          found: unanswerable ?? found,
+          reason: found === undefined ? 'policy-field-missing' : reason,
+        }),
+      )
     }
   const check = checker(
     fromCertificate === undefined ? 'signer-asserted, from the predicate' : 'from the certificate',
@@ -419,13 +423,13 @@ function reproducedCheck(run: Record<string, unknown>, subjects: Record<string, 
     return manifests.filter((m) => m.intact).every((m) => m.digests.has(d))
   })
   const ok = runs.size === 2 && everySubject
-  return {
+  return checked({
     name: 'reproduced by two runs',
     ok,
     wanted: 'two intact run manifests that hold every subject digest',
     found: `${runs.size} intact run manifest(s)${runs.size === 2 && !everySubject ? ', not holding every subject' : ''}`,
     reason: 'not-reproduced',
-  }
+  })
 }
 
 function anchored(pattern: string): RegExp {

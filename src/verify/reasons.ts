@@ -37,12 +37,33 @@ export const REASONS = [
 
 export type Reason = (typeof REASONS)[number]
 
-export interface Check {
+interface CheckBase {
   name: string
-  ok: boolean
   wanted?: unknown
   found?: unknown
-  reason?: Reason
+}
+
+/** A check that passed: it has no reason. */
+export interface PassedCheck extends CheckBase {
+  ok: true
+  reason?: undefined
+}
+
+/** A check that failed: it always names why. */
+export interface FailedCheck extends CheckBase {
+  ok: false
+  reason: Reason
+}
+
+export type Check = PassedCheck | FailedCheck
+
+/** A check whose outcome is computed: the reason is kept only when it fails. */
+export function checked({
+  ok,
+  reason,
+  ...check
+}: CheckBase & { ok: boolean; reason: Reason }): Check {
+  return ok ? { ...check, ok: true } : { ...check, ok: false, reason }
 }
 
 /** A no from verification, with its reason: thrown where a check cannot go on, caught by the runner. */

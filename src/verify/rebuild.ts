@@ -43,7 +43,7 @@ interface Recipe {
 export async function rebuildCheck(
   statement: unknown,
   options: RebuildOptions,
-): Promise<Check & { explanation?: DiffItem[] }> {
+): Promise<{ check: Check; explanation?: DiffItem[] }> {
   const recipe = toRecipe(statement)
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-rebuild-'))
   try {
@@ -80,11 +80,13 @@ export async function rebuildCheck(
     const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv })
     if (!result.reproducible) {
       return {
-        name: 'rebuild',
-        ok: false,
-        wanted: 'a reproducible rebuild',
-        found: `${result.differences.length} artifact(s) differ between the two rebuild runs`,
-        reason: 'not-reproduced',
+        check: {
+          name: 'rebuild',
+          ok: false,
+          wanted: 'a reproducible rebuild',
+          found: `${result.differences.length} artifact(s) differ between the two rebuild runs`,
+          reason: 'not-reproduced',
+        },
         explanation: result.differences.flatMap((d) => d.explanation ?? []),
       }
     }
@@ -92,17 +94,21 @@ export async function rebuildCheck(
     const mismatches = recipe.subjects.filter((s) => rebuilt.get(s.name) !== s.sha256)
     if (mismatches.length === 0) {
       return {
-        name: 'rebuild',
-        ok: true,
-        found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests`,
+        check: {
+          name: 'rebuild',
+          ok: true,
+          found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests`,
+        },
       }
     }
     return {
-      name: 'rebuild',
-      ok: false,
-      wanted: mismatches.map((m) => ({ name: m.name, sha256: m.sha256 })),
-      found: mismatches.map((m) => ({ name: m.name, sha256: rebuilt.get(m.name) ?? null })),
-      reason: 'rebuild-mismatch',
+      check: {
+        name: 'rebuild',
+        ok: false,
+        wanted: mismatches.map((m) => ({ name: m.name, sha256: m.sha256 })),
+        found: mismatches.map((m) => ({ name: m.name, sha256: rebuilt.get(m.name) ?? null })),
+        reason: 'rebuild-mismatch',
+      },
       explanation: await explain(mismatches, options.artifacts, outDir),
     }
   } finally {

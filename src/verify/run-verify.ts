@@ -105,15 +105,12 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     )
     // The provenance's command runs only once its signer, identity and every other
     // check are verified: an unverified statement never gets to run anything.
-    if (options.rebuild !== undefined && checks.every((c) => c.ok)) {
+    if (options.rebuild !== undefined && !checks.some((c) => !c.ok)) {
       // The build and diff stack loads only for a rebuild: plain verification stays fast.
       const { rebuildCheck } = await import('./rebuild.js')
-      const { explanation: items, ...check } = await rebuildCheck(statement, {
-        ...options.rebuild,
-        artifacts,
-      })
-      checks.push(check)
-      if (items !== undefined) explanation = items
+      const rebuilt = await rebuildCheck(statement, { ...options.rebuild, artifacts })
+      checks.push(rebuilt.check)
+      explanation = rebuilt.explanation
     }
   } catch (err) {
     const reason = rejectionReason(err)
@@ -143,7 +140,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   return {
     verified,
     artifacts,
-    checks: checks.map(({ reason, ...c }) => (c.ok ? c : { ...c, reason })),
+    checks,
     identity,
     reason: verified ? null : (failed?.reason ?? 'internal-error'),
     unchecked,

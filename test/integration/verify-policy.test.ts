@@ -67,7 +67,7 @@ async function verify(args: string[]) {
 }
 
 function failed(result: VerifyResult | undefined): string[] {
-  return (result?.checks ?? []).filter((c) => !c.ok).map((c) => c.reason ?? '')
+  return (result?.checks ?? []).filter((c) => !c.ok).map((c) => c.reason)
 }
 
 describe('keyless policy from the certificate', () => {
