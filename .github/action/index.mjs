@@ -5156,6 +5156,30 @@ var init_payload_type = __esm({
   }
 });
 
+// src/io/retry.ts
+function backoffMs(policy, retry, random = Math.random) {
+  const base = Math.min(policy.maxMs, policy.firstMs * policy.factor ** Math.max(0, retry - 1));
+  return base + random() * (policy.jitterMs ?? 0);
+}
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+async function withRetries(attempts, backoff, attempt2, wait = sleep) {
+  const reasons = [];
+  for (let n = 1; n <= attempts; n++) {
+    if (n > 1) await wait(backoffMs(backoff, n - 1));
+    const outcome = await attempt2(n);
+    if ("done" in outcome) return { ok: true, value: outcome.done };
+    reasons.push(outcome.again);
+  }
+  return { ok: false, reasons };
+}
+var init_retry = __esm({
+  "src/io/retry.ts"() {
+    "use strict";
+  }
+});
+
 // node_modules/undici/lib/core/symbols.js
 var require_symbols = __commonJS({
   "node_modules/undici/lib/core/symbols.js"(exports, module) {
@@ -31837,56 +31861,55 @@ async function fetchIdentityToken(source, options2) {
   const { request } = await Promise.resolve().then(() => __toESM(require_undici(), 1));
   const url2 = new URL(source.url);
   url2.searchParams.set("audience", "sigstore");
-  let lastError = "";
-  for (let attempt2 = 0; attempt2 <= options2.retries; attempt2++) {
-    if (attempt2 > 0) await sleep(Math.min(4e3, 250 * 2 ** attempt2));
-    try {
-      const response = await request(url2, {
-        method: "GET",
-        headers: { authorization: `bearer ${source.requestToken}`, accept: "application/json" },
-        headersTimeout: options2.timeoutMs,
-        bodyTimeout: options2.timeoutMs
-      });
-      const text2 = await response.body.text();
-      if (response.statusCode >= 500) {
-        lastError = `HTTP ${response.statusCode}`;
-        continue;
+  const outcome = await withRetries(
+    options2.retries + 1,
+    OIDC_BACKOFF,
+    async () => {
+      try {
+        const response = await request(url2, {
+          method: "GET",
+          headers: { authorization: `bearer ${source.requestToken}`, accept: "application/json" },
+          headersTimeout: options2.timeoutMs,
+          bodyTimeout: options2.timeoutMs
+        });
+        const text2 = await response.body.text();
+        if (response.statusCode >= 500) return { again: `HTTP ${response.statusCode}` };
+        if (response.statusCode !== 200) {
+          throw new ReproofError(
+            "E_ENVIRONMENT",
+            `the GitHub OIDC token endpoint refused the request (HTTP ${response.statusCode})`,
+            {
+              hint: 'the job needs "permissions: id-token: write"'
+            }
+          );
+        }
+        const value = JSON.parse(text2).value;
+        if (typeof value !== "string" || value === "")
+          throw new ReproofError(
+            "E_ENVIRONMENT",
+            "the GitHub OIDC token endpoint answered without a token"
+          );
+        return { done: value };
+      } catch (err) {
+        if (err instanceof ReproofError) throw err;
+        return { again: err.message };
       }
-      if (response.statusCode !== 200) {
-        throw new ReproofError(
-          "E_ENVIRONMENT",
-          `the GitHub OIDC token endpoint refused the request (HTTP ${response.statusCode})`,
-          {
-            hint: 'the job needs "permissions: id-token: write"'
-          }
-        );
-      }
-      const value = JSON.parse(text2).value;
-      if (typeof value !== "string" || value === "")
-        throw new ReproofError(
-          "E_ENVIRONMENT",
-          "the GitHub OIDC token endpoint answered without a token"
-        );
-      return value;
-    } catch (err) {
-      if (err instanceof ReproofError) throw err;
-      lastError = err.message;
     }
-  }
+  );
+  if (outcome.ok) return outcome.value;
   throw new ReproofError(
     "E_AMBIGUOUS",
-    `the GitHub OIDC token endpoint did not answer (${lastError}); nothing was signed, a retry is safe`
+    `the GitHub OIDC token endpoint did not answer (${outcome.reasons.at(-1) ?? "no attempt"}); nothing was signed, a retry is safe`
   );
 }
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-var MAX_TOKEN_BYTES;
+var MAX_TOKEN_BYTES, OIDC_BACKOFF;
 var init_identity = __esm({
   "src/sign/identity.ts"() {
     "use strict";
+    init_retry();
     init_errors();
     MAX_TOKEN_BYTES = 64 * 1024;
+    OIDC_BACKOFF = { firstMs: 500, factor: 2, maxMs: 4e3 };
   }
 });
 
@@ -91819,12 +91842,13 @@ function firstLine(err) {
   const text2 = e.stderr?.toString().trim() ?? "";
   return (text2 === "" ? e.message ?? String(err) : text2).split("\n").filter((l) => l.trim() !== "").pop() ?? "failed";
 }
-var LEDGER_FILE, MAX_ATTEMPTS, BATCH_BYTES, GIT_TIMEOUT_MS, CheckpointSchema, GitLedger;
+var LEDGER_FILE, MAX_ATTEMPTS, PUSH_BACKOFF, BATCH_BYTES, GIT_TIMEOUT_MS, CheckpointSchema, GitLedger;
 var init_git_ledger = __esm({
   "src/gate/git-ledger.ts"() {
     "use strict";
     init_dist();
     init_canonical();
+    init_retry();
     init_errors();
     init_atomic_write();
     init_decide();
@@ -91834,6 +91858,7 @@ var init_git_ledger = __esm({
     init_sha256();
     LEDGER_FILE = "ledger.jsonl";
     MAX_ATTEMPTS = 8;
+    PUSH_BACKOFF = { firstMs: 20, factor: 1.5, maxMs: 250, jitterMs: 50 };
     BATCH_BYTES = 64 * 1024 * 1024;
     GIT_TIMEOUT_MS = 6e4;
     CheckpointSchema = strictObject({
@@ -92031,15 +92056,13 @@ var init_git_ledger = __esm({
         }
       }
       async transact(step, _lockTimeoutMs) {
-        let last;
-        for (let attempt2 = 1; attempt2 <= MAX_ATTEMPTS; attempt2++) {
+        const outcome = await withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, () => {
           const read = this.read();
           const { append, result } = step(read);
-          if (append === void 0) return result;
+          if (append === void 0) return { done: result };
           const commit = this.commit(read.tip, read.records, append);
           const pushed = this.push(commit);
-          if (pushed === void 0) return this.verified(commit, result);
-          last = pushed;
+          if (pushed === void 0) return { done: this.verified(commit, result) };
           if (pushed.kind === "lost") {
             let tip;
             try {
@@ -92050,7 +92073,8 @@ var init_git_ledger = __esm({
                 `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`
               );
             }
-            if (tip !== void 0 && this.contains(tip, commit)) return this.verified(commit, result);
+            if (tip !== void 0 && this.contains(tip, commit))
+              return { done: this.verified(commit, result) };
           } else if (pushed.kind === "refused" && this.fetch() === read.tip) {
             throw new ReproofError(
               "E_ENVIRONMENT",
@@ -92058,8 +92082,10 @@ var init_git_ledger = __esm({
               { path: this.label }
             );
           }
-          await new Promise((resolve) => setTimeout(resolve, 20 * attempt2 + Math.random() * 50));
-        }
+          return { again: pushed };
+        });
+        if (outcome.ok) return outcome.value;
+        const last = outcome.reasons.at(-1);
         throw new ReproofError(
           "E_AMBIGUOUS",
           last?.kind === "lost" ? `${this.label}: the push kept failing (${last.message}); nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe` : `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`

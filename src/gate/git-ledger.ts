@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import * as v from 'valibot'
 import { canonicalJson } from '../canonical.js'
+import { withRetries, type Attempt, type Backoff } from '../io/retry.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomicSync } from '../io/atomic-write.js'
 import { recordBytes, toState, type LedgerRecord } from './decide.js'
@@ -23,6 +24,8 @@ import { sha256Hex } from '../sha256.js'
 
 const LEDGER_FILE = 'ledger.jsonl'
 const MAX_ATTEMPTS = 8
+/** Between pushes: short waits with jitter, so that gates that lost one race do not meet again. */
+const PUSH_BACKOFF: Backoff = { firstMs: 20, factor: 1.5, maxMs: 250, jitterMs: 50 }
 // How much bundle content one `git cat-file --batch` may return.
 const BATCH_BYTES = 64 * 1024 * 1024
 const GIT_TIMEOUT_MS = 60_000
@@ -273,16 +276,14 @@ export class GitLedger {
   }
 
   async transact<T>(step: (read: LedgerRead) => Step<T>, _lockTimeoutMs?: number): Promise<T> {
-    let last: PushFailure | undefined
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const outcome = await withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, (): Attempt<T, PushFailure> => {
       const read = this.read()
       const { append, result } = step(read)
-      if (append === undefined) return result
+      if (append === undefined) return { done: result }
       const commit = this.commit(read.tip, read.records, append)
       const pushed = this.push(commit)
       // The commit appends one line to the ledger just verified: it is verified too.
-      if (pushed === undefined) return this.verified(commit, result)
-      last = pushed
+      if (pushed === undefined) return { done: this.verified(commit, result) }
       if (pushed.kind === 'lost') {
         // Did it land anyway? Only a positive answer from the remote settles it.
         let tip: string | undefined
@@ -294,7 +295,8 @@ export class GitLedger {
             `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
           )
         }
-        if (tip !== undefined && this.contains(tip, commit)) return this.verified(commit, result)
+        if (tip !== undefined && this.contains(tip, commit))
+          return { done: this.verified(commit, result) }
       } else if (pushed.kind === 'refused' && this.fetch() === read.tip) {
         // Refused while the branch stood still: not a race another attempt could win.
         throw new ReproofError(
@@ -303,8 +305,10 @@ export class GitLedger {
           { path: this.label },
         )
       }
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50))
-    }
+      return { again: pushed }
+    })
+    if (outcome.ok) return outcome.value
+    const last = outcome.reasons.at(-1)
     throw new ReproofError(
       'E_AMBIGUOUS',
       last?.kind === 'lost'

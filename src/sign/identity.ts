@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { withRetries, type Attempt, type Backoff } from '../io/retry.js'
 import { ReproofError, unreadable } from '../errors.js'
 
 /** Where an OIDC identity token comes from, decided at the CLI edge from the environment. */
@@ -73,48 +74,47 @@ export async function fetchIdentityToken(
   const { request } = await import('undici')
   const url = new URL(source.url)
   url.searchParams.set('audience', 'sigstore')
-  let lastError = ''
-  for (let attempt = 0; attempt <= options.retries; attempt++) {
-    if (attempt > 0) await sleep(Math.min(4000, 250 * 2 ** attempt))
-    try {
-      const response = await request(url, {
-        method: 'GET',
-        headers: { authorization: `bearer ${source.requestToken}`, accept: 'application/json' },
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-      })
-      const text = await response.body.text()
-      if (response.statusCode >= 500) {
-        lastError = `HTTP ${response.statusCode}`
-        continue
+  const outcome = await withRetries(
+    options.retries + 1,
+    OIDC_BACKOFF,
+    async (): Promise<Attempt<string, string>> => {
+      try {
+        const response = await request(url, {
+          method: 'GET',
+          headers: { authorization: `bearer ${source.requestToken}`, accept: 'application/json' },
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+        })
+        const text = await response.body.text()
+        if (response.statusCode >= 500) return { again: `HTTP ${response.statusCode}` }
+        if (response.statusCode !== 200) {
+          throw new ReproofError(
+            'E_ENVIRONMENT',
+            `the GitHub OIDC token endpoint refused the request (HTTP ${response.statusCode})`,
+            {
+              hint: 'the job needs "permissions: id-token: write"',
+            },
+          )
+        }
+        const value = (JSON.parse(text) as { value?: unknown }).value
+        if (typeof value !== 'string' || value === '')
+          throw new ReproofError(
+            'E_ENVIRONMENT',
+            'the GitHub OIDC token endpoint answered without a token',
+          )
+        return { done: value }
+      } catch (err) {
+        if (err instanceof ReproofError) throw err
+        return { again: (err as Error).message }
       }
-      if (response.statusCode !== 200) {
-        throw new ReproofError(
-          'E_ENVIRONMENT',
-          `the GitHub OIDC token endpoint refused the request (HTTP ${response.statusCode})`,
-          {
-            hint: 'the job needs "permissions: id-token: write"',
-          },
-        )
-      }
-      const value = (JSON.parse(text) as { value?: unknown }).value
-      if (typeof value !== 'string' || value === '')
-        throw new ReproofError(
-          'E_ENVIRONMENT',
-          'the GitHub OIDC token endpoint answered without a token',
-        )
-      return value
-    } catch (err) {
-      if (err instanceof ReproofError) throw err
-      lastError = (err as Error).message
-    }
-  }
+    },
+  )
+  if (outcome.ok) return outcome.value
   throw new ReproofError(
     'E_AMBIGUOUS',
-    `the GitHub OIDC token endpoint did not answer (${lastError}); nothing was signed, a retry is safe`,
+    `the GitHub OIDC token endpoint did not answer (${outcome.reasons.at(-1) ?? 'no attempt'}); nothing was signed, a retry is safe`,
   )
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
+/** 0.5, 1, 2 and then 4 s between tries, as the signing services' own retries wait. */
+const OIDC_BACKOFF: Backoff = { firstMs: 500, factor: 2, maxMs: 4000 }
