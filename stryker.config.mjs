@@ -71,7 +71,7 @@ export const areas = {
   // offline, bundles signed with local keys, and the loopback Fulcio and Rekor.
   verifyFlow: {
     mutate: ['src/verify/{verify-signature,run-verify}.ts'],
-    tests: ['test/unit/verify-signature.test.ts'],
+    tests: ['test/unit/verify/verify-signature.test.ts'],
   },
   // The gate's pure and unit-testable side: the decision, the ledger's parser, record
   // schema and checkpoints, the history checks, the git ledger's spec and push failures.
@@ -82,9 +82,9 @@ export const areas = {
       fn('src/gate/git-ledger.ts', 'classifyPushFailure'),
     ],
     tests: [
-      'test/unit/{gate-decide,ledger-parse,ledger-history}.test.ts',
-      'test/unit/file-ledger-{durability,checkpoint}.test.ts',
-      'test/unit/{git-push-failure,git-ledger-spec}.test.ts',
+      'test/unit/gate/{decide,ledger-parse,ledger-history}.test.ts',
+      'test/unit/gate/ledger-{durability,checkpoint}.test.ts',
+      'test/unit/gate/git-ledger-{push-failure,spec}.test.ts',
     ],
   },
   // The gate and check runners and the kept-bundle check, with the gate's integration
@@ -102,7 +102,7 @@ export const areas = {
   rebuild: {
     optIn: true,
     mutate: ['src/verify/rebuild.ts'],
-    tests: ['test/unit/rebuild-recipe.test.ts', 'test/integration/verify.test.ts'],
+    tests: ['test/unit/verify/rebuild.test.ts', 'test/integration/verify.test.ts'],
   },
   // The git ledger's transport (fetch, history, commit, push, reading git's errors), with
   // the same tests. Only when named (MUTATION_AREAS=gitTransport): its ~450 mutants take

@@ -83,7 +83,7 @@ export async function verifySignature(
   checkStrictCertificates(json)
   checkProofConsistency(json)
   // One signature per envelope: the bundle format's own rule, which bundleFromJSON
-  // enforces (test/unit/verify-signature.test.ts holds it to that).
+  // enforces (test/unit/verify/verify-signature.test.ts holds it to that).
   const envelope = bundle.content.dsseEnvelope
   let entity
   try {

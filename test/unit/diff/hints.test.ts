@@ -1,0 +1,233 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { diffBinary, diffText } from '../../../src/diff/content-diff.js'
+import { parseGzipHeader } from '../../../src/formats/compressed.js'
+import { contentHints, fieldHints, findTimes, type HintContext } from '../../../src/diff/hints.js'
+import { summarizePatterns } from '../../../src/diff/summarize.js'
+import type { DiffItem } from '../../../src/diff/report.js'
+
+const NOW = 1_795_000_000 // 2026-11-18T11:06:40Z
+const context: HintContext = {
+  roots: [['/tmp/reproof-x/a/proj'], ['/tmp/reproof-x/b-path-canary0123456789/proj']],
+  canary: 'canary0123456789',
+  timeWindows: [
+    [NOW - 3600, NOW + 3600],
+    [NOW - 3600 + 397 * 86400, NOW + 3600 + 397 * 86400],
+  ],
+}
+
+async function hintsFor(a: string | Buffer, b: string | Buffer) {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)]
+  const text =
+    typeof a === 'string' && typeof b === 'string'
+      ? await diffText(a, b, ['a', 'b'], 100)
+      : undefined
+  return contentHints(x, y, text === undefined ? { binary: diffBinary(x, y) } : { text }, context)
+}
+
+describe('content hints', () => {
+  it('recognizes times written as epoch seconds, milliseconds and nanoseconds', async () => {
+    expect((await hintsFor(`t=${NOW}\n`, `t=${NOW + 397 * 86400}\n`))[0]?.cause).toBe('timestamp')
+    expect((await hintsFor(`${NOW}123\n`, `${NOW + 5}456\n`))[0]?.cause).toBe('timestamp')
+    // Run B's clock is 397 days ahead in this context, as under libfaketime.
+    const later = NOW + 397 * 86400 + 1
+    expect((await hintsFor(`${NOW}123456789\n`, `${later}987654321\n`))[0]?.evidence).toBe(
+      `A: 1795000000123456789 (2026-11-18T11:06:40Z); B: ${later}987654321 (2027-12-20T11:06:41Z)`,
+    )
+  })
+
+  it('recognizes ISO 8601, date(1) and __DATE__ forms', async () => {
+    const iso = (t: number) => new Date(t * 1000).toISOString()
+    expect((await hintsFor(`built ${iso(NOW)}\n`, `built ${iso(NOW + 60)}\n`))[0]?.cause).toBe(
+      'timestamp',
+    )
+    expect(
+      (await hintsFor('Wed Nov 18 11:06:40 UTC 2026\n', 'Sun Dec 20 11:06:41 UTC 2027\n'))[0]
+        ?.cause,
+    ).toBe('timestamp')
+    expect(
+      (await hintsFor('version 1 (Nov 18 2026)\n', 'version 1 (Dec 20 2027)\n'))[0]?.cause,
+    ).toBe('timestamp')
+  })
+
+  it('does not call numbers far from the builds times', async () => {
+    expect((await hintsFor('id=1000000001\n', 'id=1000000002\n'))[0]?.cause).toBe('random')
+  })
+
+  it('finds 32-bit timestamps in binaries, little- and big-endian', async () => {
+    const a = Buffer.alloc(64, 0x41)
+    const b = Buffer.from(a)
+    a.writeUInt32LE(NOW, 20)
+    b.writeUInt32LE(NOW + 397 * 86400, 20)
+    expect((await hintsFor(a, b))[0]?.cause).toBe('timestamp')
+    a.writeUInt32BE(NOW, 20)
+    b.writeUInt32BE(NOW + 397 * 86400 + 7, 20)
+    expect((await hintsFor(a, b))[0]?.cause).toBe('timestamp')
+  })
+
+  it('names the build path with its offset', async () => {
+    const hints = await hintsFor(
+      'src=/tmp/reproof-x/a/proj/main.c\n',
+      'src=/tmp/reproof-x/b-path-canary0123456789/proj/main.c\n',
+    )
+    expect(hints[0]).toMatchObject({ cause: 'build-path' })
+    expect(hints[0]?.evidence).toContain('"/tmp/reproof-x/a/proj" at offset 4')
+    expect(hints[0]?.fix).toContain('-ffile-prefix-map')
+  })
+
+  it('names reordered lines, and the locale when it was varied', async () => {
+    expect((await hintsFor('a\nb\nc\n', 'c\na\nb\n')).map((h) => h.cause)).toEqual(['ordering'])
+    const withLocale = contentHints(
+      Buffer.from('x'),
+      Buffer.from('y'),
+      {
+        text: (await diffText('a\nB\n', 'B\na\n', ['a', 'b'], 10)) ?? {
+          unified: '',
+          truncated: false,
+          removed: [],
+          added: [],
+        },
+      },
+      { ...context, localeVaried: true },
+    )
+    expect(withLocale.map((h) => h.cause)).toEqual(['ordering', 'locale'])
+  })
+
+  it('names the host name and other injected values by the canary', async () => {
+    expect(
+      (await hintsFor('host=builder\n', 'host=reproof-canary0123456789\n')).map((h) => h.cause),
+    ).toEqual(['hostname'])
+    expect((await hintsFor('v=\n', 'v=canary0123456789\n')).map((h) => h.cause)).toEqual([
+      'environment',
+    ])
+  })
+
+  it('falls back to random, saying what it looked for', async () => {
+    const hints = await hintsFor(Buffer.from([1, 2, 3, 4]), Buffer.from([1, 9, 3, 8]))
+    expect(hints).toHaveLength(1)
+    expect(hints[0]?.cause).toBe('random')
+    expect(hints[0]?.evidence).toContain('2 bytes differ in 2 places')
+  })
+
+  it('always gives at least one hint, each with evidence and a fix', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        (x, y) => {
+          const [a, b] = [Buffer.from(x), Buffer.from(y)]
+          if (a.equals(b)) return
+          const hints = contentHints(a, b, { binary: diffBinary(a, b) }, context)
+          expect(hints.length).toBeGreaterThan(0)
+          for (const h of hints) {
+            expect(h.evidence).not.toBe('')
+            expect(h.fix).not.toBe('')
+          }
+        },
+      ),
+    )
+  })
+})
+
+describe('field hints', () => {
+  it('tells umask from other permission changes', () => {
+    expect(fieldHints([{ field: 'mode', a: '0644', b: '0664' }])[0]?.cause).toBe('umask')
+    expect(fieldHints([{ field: 'mode', a: '0644', b: '0755' }])[0]?.cause).toBe('permissions')
+    expect(
+      fieldHints([{ field: 'external attributes', a: '0x81a40000', b: '0x81b40000' }])[0]?.cause,
+    ).toBe('umask')
+  })
+
+  it('maps times, owners, names and compression', () => {
+    const causes = (field: string) => fieldHints([{ field, a: '1', b: '2' }]).map((h) => h.cause)
+    expect(causes('mtime')).toEqual(['timestamp'])
+    expect(causes('pax.atime')).toEqual(['timestamp'])
+    expect(causes('uname')).toEqual(['user'])
+    expect(causes('name')).toEqual(['build-path'])
+    expect(causes('compressed size')).toEqual(['compression'])
+  })
+})
+
+describe('findTimes', () => {
+  it('reads back any time it is given in each form', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1_000_000_000, max: 4_000_000_000 }), (t) => {
+        const iso = new Date(t * 1000).toISOString().slice(0, 19)
+        expect(findTimes(`x ${t} y`).map((f) => f.seconds)).toContain(t)
+        expect(findTimes(`x ${t}000 y`).map((f) => f.seconds)).toContain(t)
+        expect(findTimes(`at ${iso}Z`).map((f) => f.seconds)).toContain(t)
+      }),
+    )
+  })
+})
+
+describe('diffBinary', () => {
+  it('finds the first difference and counts every differing byte', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }), (x, y) => {
+        const [a, b] = [Buffer.from(x), Buffer.from(y)]
+        const d = diffBinary(a, b)
+        let count = Math.abs(a.length - b.length)
+        let first = -1
+        for (let i = 0; i < Math.min(a.length, b.length); i++) {
+          if (a[i] !== b[i]) {
+            count++
+            if (first === -1) first = i
+          }
+        }
+        expect(d.differingBytes).toBe(count)
+        expect(d.offset).toBe(first === -1 ? Math.min(a.length, b.length) : first)
+      }),
+    )
+  })
+})
+
+describe('parseGzipHeader', () => {
+  it('reads mtime, OS, name and comment', () => {
+    const head = Buffer.concat([
+      Buffer.from([0x1f, 0x8b, 8, 0x18, 0, 0, 0, 0, 0, 3]),
+      Buffer.from('app.tar\0note\0'),
+    ])
+    head.writeUInt32LE(1_700_000_000, 4)
+    expect(parseGzipHeader(head)).toMatchObject({
+      mtime: '2023-11-14T22:13:20Z (1700000000)',
+      os: 'Unix',
+      name: 'app.tar',
+      comment: 'note',
+    })
+  })
+
+  it('never throws on any header bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        expect(typeof parseGzipHeader(Buffer.from(bytes)).mtime).toBe('string')
+      }),
+    )
+  })
+})
+
+describe('summarizePatterns', () => {
+  it('groups ten or more items that differ in the same fields', () => {
+    const items: DiffItem[] = Array.from({ length: 25 }, (_, i) => ({
+      path: `t!f${i}`,
+      kind: 'metadata',
+      fields: [{ field: 'mtime', a: '1', b: '2' }],
+      message: 'content identical',
+      hints: [],
+    }))
+    items.push({
+      path: 't!g',
+      kind: 'metadata',
+      fields: [{ field: 'mode', a: '1', b: '2' }],
+      message: 'content identical',
+      hints: [],
+    })
+    const summaries = summarizePatterns(items)
+    expect(summaries).toHaveLength(1)
+    expect(summaries[0]).toMatchObject({
+      count: 25,
+      fields: ['mtime'],
+      examples: ['t!f0', 't!f1', 't!f2'],
+    })
+  })
+})

@@ -1,0 +1,264 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  decideGate,
+  GENESIS,
+  recordedSigner,
+  recordHash,
+  toState,
+  type GateRequest,
+  type LedgerRecord,
+} from '../../../src/gate/decide.js'
+
+const digest = fc.constantFrom(...['a', 'b', 'c', 'd'].map((c) => c.repeat(64)))
+const env = fc.constantFrom('staging', 'production')
+const requestArb: fc.Arbitrary<{ request: GateRequest; verified: boolean }> = fc.record({
+  request: fc.oneof(
+    fc.record({
+      kind: fc.constant('deploy' as const),
+      env,
+      digest,
+      bundleDigest: fc.constant('f'.repeat(64)),
+      actor: fc.constant('ci'),
+      at: fc.constant('2026-11-22T00:00:00Z'),
+    }),
+    fc.record({
+      kind: fc.constant('rollback' as const),
+      env,
+      digest,
+      bundleDigest: fc.constant('f'.repeat(64)),
+      actor: fc.constant('ci'),
+      at: fc.constant('2026-11-22T00:00:00Z'),
+      reason: fc.constant('bad release'),
+    }),
+  ),
+  verified: fc.boolean(),
+})
+
+describe('decideGate', () => {
+  it('keeps the ledger invariants over any sequence of requests', () => {
+    fc.assert(
+      fc.property(fc.array(requestArb, { maxLength: 40 }), (steps) => {
+        const records: LedgerRecord[] = []
+        const verifiedAt = new Set<number>()
+        for (const { request, verified } of steps) {
+          const before = toState(records)
+          const decision = decideGate(before, request, verified)
+          if (decision.kind !== 'append') {
+            // Nothing changes without an append.
+            expect(toState(records).head).toBe(before.head)
+            continue
+          }
+          const r = decision.record
+          expect(verified).toBe(true)
+          verifiedAt.add(records.length)
+          const envRecords = records.filter((x) => x.env === r.env)
+          // Sequence numbers per environment go up by exactly one.
+          expect(r.seq).toBe((envRecords.at(-1)?.seq ?? 0) + 1)
+          // Every record links to the hash of the one before it.
+          const last = records.at(-1)
+          expect(r.prev).toBe(last === undefined ? GENESIS : recordHash(last))
+          // A digest that was released and superseded comes back only through a rollback.
+          if (envRecords.some((x) => x.digest === r.digest)) expect(r.action).toBe('rollback')
+          // A rollback only ever returns to a past release of the same environment.
+          if (r.action === 'rollback')
+            expect(envRecords.some((x) => x.digest === r.digest)).toBe(true)
+          records.push(r)
+          // The same request again changes nothing: retries never double-apply.
+          expect(decideGate(toState(records), request, verified).kind).toBe('noop')
+        }
+        // Every record in the ledger was appended on a verified attestation.
+        expect(verifiedAt.size).toBe(records.length)
+      }),
+    )
+  })
+
+  it('refuses replays below a minimum or not above the last version', () => {
+    const base = {
+      kind: 'deploy' as const,
+      env: 'prod',
+      bundleDigest: 'f'.repeat(64),
+      actor: 'ci',
+      at: 'now',
+    }
+    const first = decideGate(toState([]), { ...base, digest: 'a'.repeat(64), version: 5 }, true)
+    expect(first.kind).toBe('append')
+    const records = first.kind === 'append' ? [first.record] : []
+    expect(
+      decideGate(toState(records), { ...base, digest: 'b'.repeat(64), version: 4 }, true),
+    ).toMatchObject({ kind: 'reject', code: 'replay' })
+    expect(
+      decideGate(
+        toState(records),
+        { ...base, digest: 'b'.repeat(64), version: 6, minVersion: 7 },
+        true,
+      ),
+    ).toMatchObject({ kind: 'reject', code: 'replay' })
+    expect(
+      decideGate(toState(records), { ...base, digest: 'b'.repeat(64), version: 6 }, true).kind,
+    ).toBe('append')
+  })
+
+  const deploy = {
+    kind: 'deploy' as const,
+    env: 'prod',
+    bundleDigest: 'f'.repeat(64),
+    actor: 'ci',
+    at: '2026-01-01T00:00:00.000Z',
+  }
+  const recordOf = (decision: ReturnType<typeof decideGate>): LedgerRecord => {
+    if (decision.kind !== 'append') throw new Error(`not appended: ${JSON.stringify(decision)}`)
+    return decision.record
+  }
+
+  it('writes the record a request asks for, with its evidence, version or reason', () => {
+    const evidence = {
+      policy: { builderId: 'https://builder.example' },
+      signer: { kind: 'key' as const, hint: 'e'.repeat(64) },
+    }
+    const first = recordOf(
+      decideGate(toState([]), { ...deploy, digest: 'a'.repeat(64), version: 3, evidence }, true),
+    )
+    expect(first).toStrictEqual({
+      seq: 1,
+      env: 'prod',
+      action: 'deploy',
+      digest: 'a'.repeat(64),
+      bundleDigest: 'f'.repeat(64),
+      prev: GENESIS,
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 'ci',
+      version: 3,
+      format: 2,
+      policy: evidence.policy,
+      signer: evidence.signer,
+    })
+    const second = recordOf(
+      decideGate(toState([first]), { ...deploy, digest: 'b'.repeat(64) }, true),
+    )
+    expect(second).toStrictEqual({
+      seq: 2,
+      env: 'prod',
+      action: 'deploy',
+      digest: 'b'.repeat(64),
+      bundleDigest: 'f'.repeat(64),
+      prev: recordHash(first),
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 'ci',
+    })
+    const back = recordOf(
+      decideGate(
+        toState([first, second]),
+        { ...deploy, kind: 'rollback', digest: 'a'.repeat(64), reason: 'broken' },
+        true,
+      ),
+    )
+    // Exactly these fields: none present and undefined, none from the deploy it returns to.
+    expect(back).toStrictEqual({
+      seq: 3,
+      env: 'prod',
+      action: 'rollback',
+      digest: 'a'.repeat(64),
+      bundleDigest: 'f'.repeat(64),
+      prev: recordHash(second),
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 'ci',
+      reason: 'broken',
+    })
+  })
+
+  it('says why it refuses or does nothing, naming the digest, environment and versions', () => {
+    const a = 'a'.repeat(64)
+    const b = 'b'.repeat(64)
+    const first = recordOf(decideGate(toState([]), { ...deploy, digest: a, version: 5 }, true))
+    const second = recordOf(
+      decideGate(toState([first]), { ...deploy, digest: b, version: 6 }, true),
+    )
+    const state = toState([first, second])
+    expect(decideGate(state, { ...deploy, digest: b }, false)).toEqual({
+      kind: 'reject',
+      code: 'not-verified',
+      why: 'the attestation does not verify',
+    })
+    expect(decideGate(state, { ...deploy, digest: b }, true)).toEqual({
+      kind: 'noop',
+      why: `${'b'.repeat(12)} is already current in prod`,
+    })
+    expect(decideGate(state, { ...deploy, digest: a, version: 9 }, true)).toEqual({
+      kind: 'reject',
+      code: 'downgrade',
+      why: `${'a'.repeat(12)} was released to prod before and superseded; return to it with gate rollback and a reason`,
+    })
+    expect(
+      decideGate(state, { ...deploy, kind: 'rollback', digest: 'c'.repeat(64), reason: 'r' }, true),
+    ).toEqual({
+      kind: 'reject',
+      code: 'never-released',
+      why: `${'c'.repeat(12)} was never released to prod; a rollback can only return to a past release`,
+    })
+    expect(
+      decideGate(toState([]), { ...deploy, kind: 'rollback', digest: a, reason: 'r' }, true),
+    ).toMatchObject({ kind: 'reject', code: 'never-released' })
+    expect(decideGate(state, { ...deploy, digest: 'c'.repeat(64), minVersion: 1 }, true)).toEqual({
+      kind: 'reject',
+      code: 'replay',
+      why: 'version (none) is below the minimum 1',
+    })
+    expect(
+      decideGate(state, { ...deploy, digest: 'c'.repeat(64), version: 6, minVersion: 6 }, true),
+    ).toEqual({
+      kind: 'reject',
+      code: 'replay',
+      why: 'version 6 is not above 6, already released to prod',
+    })
+    expect(
+      decideGate(state, { ...deploy, digest: 'c'.repeat(64), version: 7, minVersion: 7 }, true)
+        .kind,
+    ).toBe('append')
+  })
+
+  it('remembers the highest version an environment reached, whatever the order', () => {
+    const at = (seq: number, digest: string, version?: number): LedgerRecord => ({
+      seq,
+      env: 'prod',
+      action: 'deploy',
+      digest: digest.repeat(64),
+      bundleDigest: 'f'.repeat(64),
+      prev: GENESIS,
+      at: 'x',
+      actor: 'ci',
+      ...(version === undefined ? {} : { version }),
+    })
+    const state = toState([at(1, 'a', 7), at(2, 'b', 3), at(3, 'c')])
+    expect(state.envs.get('prod')).toEqual({
+      seq: 3,
+      current: 'c'.repeat(64),
+      released: new Set(['a', 'b', 'c'].map((c) => c.repeat(64))),
+      version: 7,
+    })
+    expect(toState([at(1, 'a', 2), at(2, 'b', 5)]).envs.get('prod')?.version).toBe(5)
+    expect(toState([at(1, 'a')]).envs.get('prod')?.version).toBeUndefined()
+    expect(toState([]).head).toBe(GENESIS)
+  })
+})
+
+describe('recordedSigner', () => {
+  it('keeps the key hint, or the certificate identity and issuer, and nothing else', () => {
+    expect(recordedSigner({ kind: 'key', hint: 'h', key: '/home/me/key.pem' })).toEqual({
+      kind: 'key',
+      hint: 'h',
+    })
+    expect(
+      recordedSigner({
+        kind: 'certificate',
+        subjectAlternativeName: 'https://ci.example/wf',
+        issuer: 'https://issuer.example',
+        facts: {},
+      }),
+    ).toEqual({
+      kind: 'certificate',
+      subjectAlternativeName: 'https://ci.example/wf',
+      issuer: 'https://issuer.example',
+    })
+  })
+})

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest'
+import { classifyPushFailure } from '../../../src/gate/git-ledger.js'
+
+// What git 2.39 prints for `git push --porcelain` (stdout, then stderr).
+describe('classifyPushFailure', () => {
+  it('a push that is not a fast-forward lost a race', () => {
+    expect(
+      classifyPushFailure(
+        "To /r.git\n!\tabc:refs/heads/releases\t[rejected] (non-fast-forward)\nDone\nerror: failed to push some refs to '/r.git'\nhint: Updates were rejected",
+      ),
+    ).toEqual({ kind: 'raced', message: 'non-fast-forward' })
+  })
+
+  it('a remote that says no, with its reason and its own words', () => {
+    expect(
+      classifyPushFailure(
+        "To /r.git\n!\tabc:refs/heads/releases\t[remote rejected] (pre-receive hook declined)\nDone\nremote: frozen        \nerror: failed to push some refs to '/r.git'",
+      ),
+    ).toEqual({ kind: 'refused', message: 'pre-receive hook declined: frozen' })
+  })
+
+  it('credentials or permissions refused before any ref was looked at', () => {
+    for (const text of [
+      "remote: Permission to acme/releases.git denied to bot.\nfatal: unable to access 'https://example.com/acme/releases.git/': The requested URL returned error: 403",
+      'git@example.com: Permission denied (publickey).\nfatal: Could not read from remote repository.',
+      "fatal: could not read Username for 'https://example.com': terminal prompts disabled",
+    ])
+      expect(classifyPushFailure(text).kind, text).toBe('refused')
+  })
+
+  it('a dropped connection or a timeout is an unknown outcome, named by what git said', () => {
+    expect(
+      classifyPushFailure(
+        "Killed\nsend-pack: unexpected disconnect while reading sideband packet\nerror: error in sideband demultiplexer\nerror: failed to push some refs to '/r.git'",
+      ),
+    ).toEqual({
+      kind: 'lost',
+      message: 'send-pack: unexpected disconnect while reading sideband packet',
+    })
+    expect(classifyPushFailure('spawnSync git ETIMEDOUT')).toEqual({
+      kind: 'lost',
+      message: 'spawnSync git ETIMEDOUT',
+    })
+  })
+
+  it('reads the rejection git prints without --porcelain too', () => {
+    expect(
+      classifyPushFailure(
+        "To /r.git\n ! [rejected]        abc -> releases (fetch first)\nerror: failed to push some refs to '/r.git'",
+      ),
+    ).toEqual({ kind: 'raced', message: 'fetch first' })
+    expect(
+      classifyPushFailure(
+        "To /r.git\n ! [remote rejected] abc -> releases (protected branch hook declined)\nremote:\nremote:   GH006: Protected branch update failed.  \nerror: failed to push some refs to '/r.git'",
+      ),
+    ).toEqual({
+      kind: 'refused',
+      message: 'protected branch hook declined: GH006: Protected branch update failed.',
+    })
+    // A line that only mentions a rejection is not git's report of one.
+    expect(
+      classifyPushFailure('note ! [rejected] (x)\nfatal: the remote end hung up unexpectedly'),
+    ).toEqual({ kind: 'lost', message: 'note ! [rejected] (x)' })
+  })
+
+  it('knows each way a remote says no for good', () => {
+    // Each matches one of the words looked for, and only that one.
+    for (const text of [
+      'git@example.com: Permission denied (publickey).',
+      'ERROR: Permission to acme/releases.git denied.',
+      'fatal: Access denied',
+      'ERROR: push DENIED TO bot',
+      'GitLab: You are not allowed to push code to this project.',
+      'fatal: Authentication failed for https://example.com/acme/releases.git/',
+      "fatal: could not read Password for 'https://bot@example.com': No such device",
+      "fatal: could not read Username for 'https://example.com': No such device",
+      'fatal: unable to access: The requested URL returned error: 401',
+      'fatal: unable to access: The requested URL returned error: 403',
+      'ERROR: Repository not found.',
+      'ERROR: This repository is read-only',
+    ])
+      expect(classifyPushFailure(text), text).toEqual({ kind: 'refused', message: text.trim() })
+    for (const text of [
+      'fatal: unable to access: The requested URL returned error: 404',
+      'fatal: unable to access: The requested URL returned error: 500',
+      'error: RPC failed; curl 56 Recv failure: Connection reset by peer',
+    ])
+      expect(classifyPushFailure(text).kind, text).toBe('lost')
+  })
+
+  it('names what git said, past its own framing, or says there was no answer', () => {
+    expect(
+      classifyPushFailure(
+        "Command failed: git push\nTo /r.git\nDone\nhint: try again\nKilled\nerror: failed to push some refs to '/r.git'\n  fatal: early EOF  \n",
+      ),
+    ).toEqual({ kind: 'lost', message: 'fatal: early EOF' })
+    expect(classifyPushFailure('')).toEqual({ kind: 'lost', message: 'no answer' })
+    expect(classifyPushFailure('To /r.git\nDone\n')).toEqual({ kind: 'lost', message: 'no answer' })
+    // Only whole framing lines are skipped: these are git's words.
+    expect(classifyPushFailure('Done with errors').message).toBe('Done with errors')
+    expect(classifyPushFailure('Killed by signal 9').message).toBe('Killed by signal 9')
+    expect(classifyPushFailure('the hint: none').message).toBe('the hint: none')
+    expect(classifyPushFailure('remote: \nremote: busy').message).toBe('busy')
+  })
+})

@@ -1,0 +1,517 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  GENESIS,
+  recordBytes,
+  recordHash,
+  toState,
+  type LedgerRecord,
+} from '../../../src/gate/decide.js'
+import {
+  FileLedger,
+  keptBundleName,
+  MAX_LEDGER_BYTES,
+  type Durability,
+} from '../../../src/gate/ledger.js'
+import { MAX_BUNDLE_BYTES } from '../../../src/verify/run-verify.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
+
+const sha256 = (bytes: string | Buffer): string =>
+  crypto.createHash('sha256').update(bytes).digest('hex')
+
+/** A chain of releases over two environments, as a gate writes them. */
+function chain(count: number, from: LedgerRecord[] = []): LedgerRecord[] {
+  const records = [...from]
+  for (let i = 0; i < count; i++) {
+    const env = records.length % 3 === 2 ? 'staging' : 'prod'
+    const last = records.at(-1)
+    records.push({
+      seq: records.filter((r) => r.env === env).length + 1,
+      env,
+      action: 'deploy',
+      digest: sha256(String(records.length)),
+      bundleDigest: 'f'.repeat(64),
+      prev: last === undefined ? GENESIS : recordHash(last),
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 'ci',
+    })
+  }
+  return records
+}
+function nth(records: readonly LedgerRecord[], i: number): LedgerRecord {
+  const record = records[i]
+  if (record === undefined) throw new Error(`no record ${i}`)
+  return record
+}
+
+/** What `work` throws; a test fails on `throw undefined` too, which toThrow lets pass. */
+function thrown(work: () => unknown): unknown {
+  try {
+    work()
+  } catch (err) {
+    return err
+  }
+  throw new Error('nothing was thrown')
+}
+
+/** The same records, each `prev` the hash of the record before as it now is. */
+function relink(records: readonly LedgerRecord[]): LedgerRecord[] {
+  const out: LedgerRecord[] = []
+  for (const r of records) {
+    const last = out.at(-1)
+    out.push({ ...r, prev: last === undefined ? GENESIS : recordHash(last) })
+  }
+  return out
+}
+const lines = (records: readonly LedgerRecord[]): string =>
+  records.map((r) => `${recordBytes(r)}\n`).join('')
+
+/** The checkpoint of a ledger holding `records`, worked out here from the records alone. */
+function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
+  const envs: Record<string, { seq: number; current: string; released: string; version?: number }> =
+    {}
+  for (const r of records) {
+    const env = envs[r.env] ?? { seq: 0, current: '', released: '' }
+    env.seq = r.seq
+    env.current = r.digest
+    // Each digest once, in the order it was first released.
+    if (!(env.released.match(/.{64}/g) ?? ([] as string[])).includes(r.digest))
+      env.released += r.digest
+    if (r.version !== undefined) env.version = Math.max(env.version ?? 0, r.version)
+    envs[r.env] = env
+  }
+  const last = records.at(-1)
+  return {
+    ledger: path.resolve(file),
+    bytes: Buffer.byteLength(lines(records)),
+    sha256: sha256(lines(records)),
+    records: records.length,
+    head: last === undefined ? GENESIS : recordHash(last),
+    envs,
+  }
+}
+const checkpointIn = (ledger: FileLedger): unknown =>
+  JSON.parse(fs.readFileSync(ledger.checkpointFile ?? '', 'utf8'))
+
+/** A ledger file and a state directory for its checkpoint; fsyncs counted. */
+function setUp(records: readonly LedgerRecord[] = []) {
+  const dir = makeTemp()
+  const file = path.join(dir, 'ledgers', 'ledger.jsonl')
+  const state = path.join(dir, 'state')
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  if (records.length > 0) fs.writeFileSync(file, lines(records))
+  const synced: string[] = []
+  const durability: Durability = {
+    fsync: (fd) => {
+      synced.push(`fd:${fs.fstatSync(fd).size}`)
+      fs.fsyncSync(fd)
+    },
+    syncDir: (d) => {
+      synced.push(`dir:${d}`)
+      return Promise.resolve()
+    },
+  }
+  const open = (): FileLedger => new FileLedger(file, durability, state)
+  return { dir, file, state, synced, open }
+}
+
+describe('a file ledger checkpoint', () => {
+  it('is kept per ledger under the state directory, and only with one', () => {
+    const { file, state, open } = setUp(chain(2))
+    const key = sha256(path.resolve(file)).slice(0, 32)
+    expect(open().checkpointFile).toBe(path.join(state, 'file-ledgers', `${key}.json`))
+    const none = new FileLedger(file)
+    expect(none.checkpointFile).toBeUndefined()
+    expect(none.read().records).toHaveLength(2)
+    expect(fs.existsSync(state)).toBe(false)
+    expect(none.label).toBe(file)
+    expect(none.recordsLabel).toBe(file)
+  })
+
+  it("records the bytes read, their hash, the chain head and each environment's releases", () => {
+    const records = chain(5)
+    const { file, open } = setUp(records)
+    const ledger = open()
+    expect(ledger.read().records).toEqual(records)
+    expect(checkpointIn(ledger)).toEqual({
+      ledger: path.resolve(file),
+      bytes: Buffer.byteLength(lines(records)),
+      sha256: sha256(lines(records)),
+      records: 5,
+      head: recordHash(nth(records, 4)),
+      envs: {
+        prod: {
+          seq: 4,
+          current: nth(records, 4).digest,
+          released: [0, 1, 3, 4].map((i) => nth(records, i).digest).join(''),
+        },
+        staging: { seq: 1, current: nth(records, 2).digest, released: nth(records, 2).digest },
+      },
+    })
+  })
+
+  it('continues from the verified bytes, and its hash over the whole ledger, as the ledger grows', () => {
+    const first = chain(3)
+    const { file, open } = setUp(first)
+    open().read()
+    const grown = chain(4, first)
+    fs.appendFileSync(file, lines(grown.slice(3)))
+    const ledger = open()
+    expect(ledger.read().records).toEqual(grown)
+    const again = chain(2, grown)
+    fs.appendFileSync(file, lines(again.slice(7)))
+    expect(open().read().records).toEqual(again)
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, again))
+  })
+
+  it('numbers the lines after it as lines of the whole ledger, and checks their chain', () => {
+    const first = chain(3)
+    const { file, open } = setUp(first)
+    open().read()
+    const next = chain(2, first)
+    const bad = { ...nth(next, 4), seq: 9 }
+    fs.appendFileSync(file, lines([nth(next, 3), bad]))
+    expect(() => open().read()).toThrow(new RegExp(`^${file}:5: sequence 9 in prod, expected 4`))
+    fs.writeFileSync(file, lines([...first, nth(next, 4)]))
+    expect(() => open().read()).toThrow(new RegExp(`^${file}:4: its prev`))
+  })
+
+  it('stops the gate when the verified bytes were rewritten or cut', () => {
+    const records = chain(3)
+    const { file, open } = setUp(records)
+    const ledger = open()
+    ledger.read()
+    const size = Buffer.byteLength(lines(records))
+    const stop = `${file}: its first ${size} bytes are not the ones this machine verified (checkpoint ${ledger.checkpointFile ?? ''}): the ledger was cut or rewritten`
+    // A valid chain of the same length, other records: only the checkpoint tells.
+    const other = relink(records.map((r) => ({ ...r, actor: 'CI' })))
+    fs.writeFileSync(file, lines(other))
+    expect(new FileLedger(file).read().records).toEqual(other)
+    expect(thrown(() => open().read())).toMatchObject({
+      code: 'E_LEDGER',
+      message: expect.stringContaining(stop) as unknown,
+      context: { path: file },
+    })
+    fs.writeFileSync(file, lines(records.slice(0, 2)))
+    expect(() => open().read()).toThrow(
+      `${file}: its first ${size} bytes are not the ones this machine verified`,
+    )
+    fs.writeFileSync(file, '')
+    expect(() => open().read()).toThrow(/not the ones this machine verified/)
+  })
+
+  it('stops the gate when it is not a checkpoint, or not of this ledger', () => {
+    const { file, open } = setUp(chain(2))
+    const ledger = open()
+    const checkpointFile = ledger.checkpointFile ?? ''
+    ledger.read()
+    const good = JSON.parse(fs.readFileSync(checkpointFile, 'utf8')) as Record<string, unknown>
+    const envOf = (env: string): object => (good.envs as Record<string, object>)[env] ?? {}
+    for (const text of [
+      'not json',
+      JSON.stringify({ ...good, ledger: `${path.resolve(file)}.other` }),
+      JSON.stringify({ ...good, bytes: -1 }),
+      JSON.stringify({ ...good, sha256: 'x' }),
+      JSON.stringify({ ...good, sha256: `${String(good.sha256)}0` }),
+      JSON.stringify({ ...good, sha256: `0${String(good.sha256)}` }),
+      JSON.stringify({ ...good, head: 'A'.repeat(64) }),
+      JSON.stringify({ ...good, head: `${String(good.head)}0` }),
+      JSON.stringify({ ...good, head: `0${String(good.head)}` }),
+      JSON.stringify({ ...good, records: -1 }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), seq: 0 } } }),
+      JSON.stringify({ ...good, envs: { 'a/b': envOf('prod') } }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), current: 'x' } } }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), released: '' } } }),
+      JSON.stringify({
+        ...good,
+        envs: { prod: { ...envOf('prod'), released: `${'a'.repeat(64)}0` } },
+      }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), version: -1 } } }),
+      JSON.stringify({ ...good, envs: { prod: { ...envOf('prod'), extra: 1 } } }),
+      JSON.stringify({ ...good, extra: 1 }),
+      // The first form, with a field of the second.
+      JSON.stringify({
+        ledger: good.ledger,
+        bytes: good.bytes,
+        sha256: good.sha256,
+        head: good.head,
+        seqs: {},
+        records: 0,
+      }),
+    ]) {
+      fs.writeFileSync(checkpointFile, text)
+      expect(
+        thrown(() => open().read()),
+        text,
+      ).toMatchObject({
+        code: 'E_LEDGER',
+        message: `${checkpointFile}: not the checkpoint of ${file}; the gate stops until a person has looked`,
+        context: { path: checkpointFile },
+      })
+    }
+    fs.rmSync(checkpointFile)
+    fs.mkdirSync(checkpointFile)
+    expect(() => open().read()).toThrow(/EISDIR/)
+  })
+
+  it('gives the same state and records as reading the whole chain, wherever it was taken', () => {
+    const draft = fc.record({
+      env: fc.constantFrom('prod', 'staging', 'eu-1'),
+      digest: fc.constantFrom('a', 'b', 'c', 'd').map((c) => c.repeat(64)),
+      action: fc.constantFrom('deploy' as const, 'rollback' as const),
+      version: fc.option(fc.nat(20), { nil: undefined }),
+    })
+    fc.assert(
+      fc.property(fc.array(draft, { maxLength: 14 }), fc.nat(), fc.nat(), (drafts, a, b) => {
+        const seqs = new Map<string, number>()
+        const records = relink(
+          drafts.map((d) => {
+            seqs.set(d.env, (seqs.get(d.env) ?? 0) + 1)
+            return {
+              seq: seqs.get(d.env) ?? 1,
+              env: d.env,
+              action: d.action,
+              digest: d.digest,
+              bundleDigest: 'f'.repeat(64),
+              prev: GENESIS,
+              at: '2026-01-01T00:00:00.000Z',
+              actor: 'ci',
+              ...(d.version === undefined ? {} : { version: d.version }),
+            }
+          }),
+        )
+        // Checkpoints after the first `first` records, then after `second`, then all.
+        const first = a % (records.length + 1)
+        const second = first + (b % (records.length - first + 1))
+        const { file, open } = setUp(records.slice(0, first))
+        if (first === 0) fs.writeFileSync(file, '')
+        for (const upTo of [first, second, records.length]) {
+          fs.writeFileSync(file, lines(records.slice(0, upTo)))
+          const ledger = open()
+          const read = ledger.read()
+          expect(read.state).toEqual(toState(records.slice(0, upTo)))
+          expect(read.records).toEqual(records.slice(0, upTo))
+          expect(checkpointIn(ledger)).toEqual(checkpointOf(file, records.slice(0, upTo)))
+        }
+        cleanupTemp()
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('covers the record a gate appended, so the next gate checks nothing again', async () => {
+    const records = chain(4)
+    const { file, open } = setUp(records)
+    const next = nth(chain(1, records), 4)
+    const ledger = open()
+    const seen = await ledger.transact(
+      (read) => ({
+        append: { record: next, bundle: Buffer.from('b'), bundleDigest: 'e'.repeat(64) },
+        result: read.state.head,
+      }),
+      1000,
+    )
+    expect(seen).toBe(recordHash(nth(records, 3)))
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, [...records, next]))
+    expect(open().read().state).toEqual(toState([...records, next]))
+    // The appended line is verified bytes now: changing it is a rewrite.
+    fs.writeFileSync(file, lines([...records, { ...next, actor: 'someone else' }]))
+    expect(() => open().read()).toThrow(/not the ones this machine verified/)
+  })
+
+  it('of the first form is checked, then replaced after the whole chain was read again', () => {
+    const records = chain(3)
+    const { file, open } = setUp(records)
+    const ledger = open()
+    const text = lines(records)
+    const firstForm = {
+      ledger: path.resolve(file),
+      bytes: Buffer.byteLength(text),
+      sha256: sha256(text),
+      head: recordHash(nth(records, 2)),
+      seqs: { prod: 2, staging: 1 },
+    }
+    fs.mkdirSync(path.dirname(ledger.checkpointFile ?? ''), { recursive: true })
+    fs.writeFileSync(ledger.checkpointFile ?? '', JSON.stringify(firstForm))
+    const grown = chain(1, records)
+    fs.appendFileSync(file, lines(grown.slice(3)))
+    expect(ledger.read().state).toEqual(toState(grown))
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, grown))
+    // Its bytes are still the ones verified: a rewrite under it stops the gate.
+    fs.writeFileSync(ledger.checkpointFile ?? '', JSON.stringify(firstForm))
+    fs.writeFileSync(file, lines(relink(records.map((r) => ({ ...r, actor: 'CI' })))))
+    expect(() => open().read()).toThrow(/not the ones this machine verified/)
+  })
+
+  it('of an empty ledger holds no records and starts the chain', () => {
+    const { file, open } = setUp()
+    fs.writeFileSync(file, '')
+    const ledger = open()
+    const read = ledger.read()
+    expect([read.records, read.recovered, read.state]).toEqual([
+      [],
+      undefined,
+      { head: GENESIS, envs: new Map() },
+    ])
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, []))
+    const records = chain(2)
+    fs.writeFileSync(file, lines(records))
+    expect(open().read().records).toEqual(records)
+  })
+})
+
+describe('a file ledger', () => {
+  it('moves a torn last line aside, keeps it as evidence, and cuts it off durably', () => {
+    const records = chain(2)
+    const { file, synced, open } = setUp(records)
+    const torn = recordBytes(nth(chain(1, records), 2)).slice(0, 40)
+    fs.appendFileSync(file, torn)
+    // Outside the lock the partial line is left alone.
+    expect(open().peek()).toEqual(records)
+    expect(fs.readFileSync(file, 'utf8')).toBe(lines(records) + torn)
+    const read = open().read()
+    expect([read.records, read.recovered]).toEqual([
+      records,
+      `${file}.torn-${sha256(torn).slice(0, 16)}`,
+    ])
+    expect(fs.readFileSync(read.recovered ?? '', 'utf8')).toBe(torn)
+    expect(fs.readFileSync(file, 'utf8')).toBe(lines(records))
+    expect(synced).toEqual([`fd:${Buffer.byteLength(lines(records))}`])
+    const again = open().read()
+    expect([again.records, again.recovered]).toEqual([records, undefined])
+  })
+
+  it('reads as empty before its first record', () => {
+    const { open } = setUp()
+    const read = open().read()
+    expect([read.records, read.recovered, read.state]).toEqual([
+      [],
+      undefined,
+      { head: GENESIS, envs: new Map() },
+    ])
+    expect(open().peek()).toEqual([])
+  })
+
+  it('refuses a ledger larger than any history before reading it', () => {
+    const { file, open } = setUp()
+    fs.writeFileSync(file, '')
+    fs.truncateSync(file, MAX_LEDGER_BYTES + 1)
+    for (const read of [() => open().read(), () => open().peek()])
+      expect(thrown(read)).toMatchObject({
+        code: 'E_LEDGER',
+        message: `${file}: ${MAX_LEDGER_BYTES + 1} bytes, more than the ${MAX_LEDGER_BYTES} a ledger may hold; the gate stops until a person has looked (reproof gate check)`,
+        context: { path: file },
+      })
+  })
+
+  it('does not take a ledger it cannot open for an empty one', () => {
+    const { file } = setUp()
+    fs.writeFileSync(file, '')
+    expect(() => new FileLedger(path.join(file, 'ledger.jsonl')).read()).toThrow(/ENOTDIR/)
+  })
+
+  // Linux lists a process's open descriptors in /proc/self/fd.
+  it.runIf(fs.existsSync('/proc/self/fd'))('closes every file it opens', async () => {
+    const records = chain(2)
+    const { dir, file, open: ledgerOf } = setUp(records)
+    // Only this ledger's files: the test runner opens descriptors of its own meanwhile.
+    const open = (): string[] =>
+      fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = fs.readlinkSync(`/proc/self/fd/${fd}`)
+          return target.startsWith(dir) ? [target] : []
+        } catch {
+          return []
+        }
+      })
+    expect(open()).toEqual([])
+    fs.appendFileSync(file, '{"torn')
+    const ledger = ledgerOf()
+    ledger.read()
+    ledger.peek()
+    await ledger.transact(
+      () => ({
+        append: {
+          record: nth(chain(1, records), 2),
+          bundle: Buffer.from('b'),
+          bundleDigest: 'e'.repeat(64),
+        },
+        result: undefined,
+      }),
+      1000,
+    )
+    fs.writeFileSync(file, '')
+    fs.truncateSync(file, MAX_LEDGER_BYTES + 1)
+    expect(() => ledgerOf().read()).toThrow()
+    expect(open()).toEqual([])
+  })
+
+  it('keeps bundles beside it by digest, and reports what it holds under each', () => {
+    const { file, open } = setUp()
+    const ledger = open()
+    const dir = path.dirname(file)
+    expect(keptBundleName('ab')).toBe('bundles/ab.sigstore.json')
+    fs.mkdirSync(path.join(dir, 'bundles'))
+    fs.writeFileSync(path.join(dir, keptBundleName('a')), 'bundle a')
+    fs.writeFileSync(path.join(dir, keptBundleName('b')), '')
+    fs.truncateSync(path.join(dir, keptBundleName('b')), MAX_BUNDLE_BYTES + 1)
+    fs.writeFileSync(path.join(dir, keptBundleName('c')), '')
+    fs.truncateSync(path.join(dir, keptBundleName('c')), MAX_BUNDLE_BYTES)
+    const found = ledger.storedDigests(['a', 'b', 'c', 'd', 'a'])
+    expect([...found.entries()]).toEqual([
+      ['a', sha256('bundle a')],
+      ['b', `more than ${MAX_BUNDLE_BYTES} bytes`],
+      ['c', sha256(Buffer.alloc(MAX_BUNDLE_BYTES))],
+      ['d', undefined],
+    ])
+    expect(ledger.bundleFile('a')).toBe(path.join(dir, keptBundleName('a')))
+    expect(ledger.bundleFile('d')).toBeUndefined()
+  })
+
+  it('appends nothing when the step decides nothing, and never rewrites a kept bundle', async () => {
+    const records = chain(1)
+    const { file, synced, open } = setUp(records)
+    const ledger = open()
+    expect(await ledger.transact(() => ({ result: 'nothing' }), 1000)).toBe('nothing')
+    expect(fs.readFileSync(file, 'utf8')).toBe(lines(records))
+    expect(synced).toEqual([])
+    const kept = path.join(path.dirname(file), keptBundleName('f'.repeat(64)))
+    fs.mkdirSync(path.dirname(kept))
+    fs.writeFileSync(kept, 'kept before')
+    const next = nth(chain(1, records), 1)
+    const seen: number[] = []
+    await ledger.transact((read) => {
+      seen.push(read.records.length)
+      return {
+        append: { record: next, bundle: Buffer.from('other'), bundleDigest: 'f'.repeat(64) },
+        result: undefined,
+      }
+    }, 1000)
+    expect(seen).toEqual([1])
+    expect(fs.readFileSync(kept, 'utf8')).toBe('kept before')
+    expect(open().read().records).toEqual([...records, next])
+  })
+
+  it('creates its directory on the first append', async () => {
+    const dir = makeTemp()
+    const file = path.join(dir, 'a', 'b', 'ledger.jsonl')
+    const ledger = new FileLedger(file)
+    const record = nth(chain(1), 0)
+    await ledger.transact(
+      () => ({
+        append: { record, bundle: Buffer.from('b'), bundleDigest: 'e'.repeat(64) },
+        result: 1,
+      }),
+      1000,
+    )
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${recordBytes(record)}\n`)
+    expect(fs.readFileSync(path.join(dir, 'a', 'b', keptBundleName('e'.repeat(64))), 'utf8')).toBe(
+      'b',
+    )
+  })
+})

@@ -1,0 +1,62 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { GENESIS, recordBytes, type LedgerRecord } from '../../../src/gate/decide.js'
+import { FileLedger, keptBundleName, type Durability } from '../../../src/gate/ledger.js'
+import { syncDir } from '../../../src/io/atomic-write.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
+
+type Event =
+  | { kind: 'fsync'; ledger: string; bundleKept: boolean }
+  | { kind: 'sync-dir'; dir: string }
+  | { kind: 'answer' }
+
+describe('a file ledger', () => {
+  it('fsyncs the appended record, then its directory, before the append is answered', async () => {
+    const file = path.join(makeTemp(), 'ledger.jsonl')
+    const bundle = Buffer.from('{"bundle":true}')
+    const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+    const events: Event[] = []
+    // The real calls, recorded with what the ledger held when each was made.
+    const durability: Durability = {
+      fsync: (fd) => {
+        events.push({
+          kind: 'fsync',
+          ledger: fs.readFileSync(file, 'utf8'),
+          bundleKept: fs.existsSync(path.join(path.dirname(file), keptBundleName(bundleDigest))),
+        })
+        fs.fsyncSync(fd)
+      },
+      // Recorded once done, and slow: an answer that does not wait for it comes first.
+      syncDir: async (dir) => {
+        await syncDir(dir)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        events.push({ kind: 'sync-dir', dir })
+      },
+    }
+    const record: LedgerRecord = {
+      seq: 1,
+      env: 'prod',
+      action: 'deploy',
+      digest: 'a'.repeat(64),
+      bundleDigest,
+      prev: GENESIS,
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 'ci',
+    }
+    const answer = await new FileLedger(file, durability).transact(
+      () => ({ append: { record, bundle, bundleDigest }, result: 'recorded' }),
+      1000,
+    )
+    events.push({ kind: 'answer' })
+    expect(answer).toBe('recorded')
+    expect(events).toEqual([
+      { kind: 'fsync', ledger: `${recordBytes(record)}\n`, bundleKept: true },
+      { kind: 'sync-dir', dir: path.dirname(file) },
+      { kind: 'answer' },
+    ])
+  })
+})

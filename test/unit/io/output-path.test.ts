@@ -1,0 +1,33 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { checkOutputFile } from '../../../src/io/output-path.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
+
+describe('checkOutputFile', () => {
+  it('accepts a file that exists or can be created, even under directories yet to be made', () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'old.json'), '{}')
+    for (const file of ['old.json', 'new.json', 'a/b/new.json'])
+      expect(() => {
+        checkOutputFile('--out', path.join(dir, file))
+      }).not.toThrow()
+  })
+
+  it('refuses a directory, and a path under a file, naming the flag and the path', () => {
+    const dir = makeTemp()
+    fs.mkdirSync(path.join(dir, 'taken'))
+    fs.writeFileSync(path.join(dir, 'file'), '')
+    expect(() => {
+      checkOutputFile('--bundle', path.join(dir, 'taken'))
+    }).toThrow(/^--bundle .*taken: is a directory/)
+    expect(() => {
+      checkOutputFile('--bundle', path.join(dir, 'file', 'x.json'))
+    }).toThrow(/^--bundle .*x\.json: a parent is not a directory/)
+    expect(() => {
+      checkOutputFile('--bundle', path.join(dir, 'file', 'deeper', 'x.json'))
+    }).toThrow(/^--bundle .*x\.json: /)
+  })
+})

@@ -1,0 +1,96 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { isInside, resolveInside } from '../../../src/sandbox/contain.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
+
+/** `base/root` holding `dir/file`, and `base/outside` beside it. */
+function tree(): { base: string; root: string } {
+  const base = makeTemp()
+  const root = path.join(base, 'root')
+  fs.mkdirSync(path.join(root, 'dir'), { recursive: true })
+  fs.writeFileSync(path.join(root, 'dir', 'file'), 'x')
+  fs.mkdirSync(path.join(base, 'outside'))
+  return { base, root }
+}
+
+describe('isInside', () => {
+  it('holds for the root and what lies below it, by path alone', () => {
+    expect(isInside('/r', '/r')).toBe(true)
+    expect(isInside('/r', '/r/a/b')).toBe(true)
+    expect(isInside('/r', '/r/..a')).toBe(true)
+    expect(isInside('/r', '/r/a/../b')).toBe(true)
+    expect(isInside('/r', '/')).toBe(false)
+    expect(isInside('/r', '/r2')).toBe(false)
+    expect(isInside('/r', '/r/../s')).toBe(false)
+    expect(isInside('/r/a', '/r')).toBe(false)
+  })
+})
+
+describe('resolveInside', () => {
+  it('walks plain components, passing over empty ones and "."', async () => {
+    const { root } = tree()
+    expect(await resolveInside(root, 'dir//./file')).toEqual({
+      kind: 'inside',
+      path: path.join(root, 'dir', 'file'),
+    })
+    expect(await resolveInside(root, './')).toEqual({ kind: 'inside', path: root })
+  })
+
+  it('says where a path stops existing, with the rest of it', async () => {
+    const { root } = tree()
+    expect(await resolveInside(root, 'dir/missing/a/b')).toEqual({
+      kind: 'dangling',
+      path: path.join(root, 'dir', 'missing', 'a', 'b'),
+    })
+  })
+
+  it('follows relative links inside, and refuses one that leaves even if it comes back', async () => {
+    const { root } = tree()
+    fs.symlinkSync('dir', path.join(root, 'to-dir'))
+    fs.symlinkSync('..', path.join(root, 'up'))
+    expect(await resolveInside(root, 'to-dir/file')).toEqual({
+      kind: 'inside',
+      path: path.join(root, 'dir', 'file'),
+    })
+    expect(await resolveInside(root, 'up/root/dir')).toEqual({
+      kind: 'outside',
+      via: 'up/root/dir',
+    })
+  })
+
+  it('reads an absolute link against the root as the build saw it', async () => {
+    const { base, root } = tree()
+    const seenAs = '/build/src'
+    fs.symlinkSync('/build/src/dir', path.join(root, 'abs'))
+    fs.symlinkSync('/build/other', path.join(root, 'away'))
+    fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'real'))
+    expect(await resolveInside(root, 'abs/file', seenAs)).toEqual({
+      kind: 'inside',
+      path: path.join(root, 'dir', 'file'),
+    })
+    expect(await resolveInside(root, 'away/x', seenAs)).toEqual({ kind: 'outside', via: 'away' })
+    // The machine's path of a directory outside is outside, whatever the kernel would read.
+    expect(await resolveInside(root, 'real', seenAs)).toEqual({ kind: 'outside', via: 'real' })
+    expect(await resolveInside(root, 'real')).toEqual({ kind: 'outside', via: 'real' })
+  })
+
+  it('follows a chain of 40 links and gives up at 41, as Linux does', async () => {
+    const { root } = tree()
+    const chain = (n: number, prefix: string) => {
+      for (let i = 0; i < n; i++)
+        fs.symlinkSync(i === n - 1 ? 'dir' : `${prefix}${i + 1}`, path.join(root, `${prefix}${i}`))
+    }
+    chain(40, 'a')
+    chain(41, 'b')
+    expect(await resolveInside(root, 'a0/file')).toEqual({
+      kind: 'inside',
+      path: path.join(root, 'dir', 'file'),
+    })
+    expect(await resolveInside(root, 'b0/file')).toEqual({ kind: 'loop', via: 'b0/file' })
+    fs.symlinkSync('self', path.join(root, 'self'))
+    expect(await resolveInside(root, 'self')).toEqual({ kind: 'loop', via: 'self' })
+  })
+})

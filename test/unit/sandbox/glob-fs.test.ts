@@ -1,0 +1,282 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { collectManifest } from '../../../src/digest/manifest.js'
+import { ReproofError } from '../../../src/errors.js'
+import { fromNameBytes, toMatchName } from '../../../src/file-names.js'
+import { compileGlob } from '../../../src/globs.js'
+import {
+  confinedFileSystem,
+  globConfined,
+  listedFileSystem,
+  literalPath,
+  matchListed,
+  normalizeFound,
+} from '../../../src/sandbox/glob-fs.js'
+import { listSourceEntries } from '../../../src/sandbox/source-files.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
+
+/** A build root inside `base/work/root`, a secret in `base/home/me`, and `x/y` in the root. */
+function buildRoot(): { root: string; outside: string } {
+  const base = makeTemp()
+  const root = path.join(base, 'work', 'root')
+  const outside = path.join(base, 'home', 'me')
+  fs.mkdirSync(path.join(root, 'x'), { recursive: true })
+  fs.mkdirSync(outside, { recursive: true })
+  fs.writeFileSync(path.join(outside, 'secret'), 'secret')
+  fs.writeFileSync(path.join(root, 'x', 'y'), 'y')
+  return { root, outside }
+}
+
+function refusalOf(call: () => unknown): unknown {
+  try {
+    call()
+  } catch (err) {
+    return err
+  }
+  throw new Error('not refused')
+}
+
+/** A Node-style call with a callback, as a promise. */
+function callback<T>(
+  call: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    call((err, value) => {
+      if (err === null) resolve(value as T)
+      else reject(err)
+    })
+  })
+}
+
+// Names fast-glob would read as glob syntax if it ever took a name for a pattern.
+const ODD = ['a[1].txt', 'b*c', '{x,y}', '(p)', '!n', 'back\\slash', 'q?', '@(z)']
+
+describe('patterns and paths', () => {
+  it('sees a pattern that names one path, escapes and all', () => {
+    expect(literalPath('./dist/')).toBe('dist')
+    expect(literalPath('a\\[1\\]/b\\*c')).toBe('a[1]/b*c')
+    expect(literalPath('a/\\{x,y\\}')).toBe('a/{x,y}')
+    expect(literalPath('back\\\\slash')).toBe('back\\slash')
+    for (const glob of ['a/*', 'a[1]', '{a,b}', '!a', '@(a)', '**']) {
+      expect(literalPath(glob), glob).toBeUndefined()
+    }
+  })
+
+  it('makes what fast-glob gives plain', () => {
+    for (const [found, plain] of [
+      ['a/b', 'a/b'],
+      ['./a', 'a'],
+      ['a//b/', 'a/b'],
+      ['.', ''],
+      ['./', ''],
+      ['a/./b', 'a/b'],
+      ['.a/..b', '.a/..b'],
+    ]) {
+      expect(normalizeFound(found ?? ''), found).toBe(plain)
+    }
+  })
+})
+
+describe('confinedFileSystem', () => {
+  it('refuses a path outside the root when handed one directly, by every call', async () => {
+    const { root, outside } = buildRoot()
+    const adapter = confinedFileSystem(root)
+    for (const p of [outside, path.join(root, '..', '..', 'home'), path.dirname(root), '/']) {
+      for (const call of [
+        () => adapter.lstatSync(p),
+        () => adapter.statSync(p),
+        () => adapter.readdirSync(p, { withFileTypes: true }),
+        () => adapter.readdirSync(p),
+      ]) {
+        const err = refusalOf(call)
+        expect(err, p).toBeInstanceOf(ReproofError)
+        // Named as the path it resolves to, both in the message and for the report.
+        expect(err).toMatchObject({
+          code: 'E_INPUT',
+          message: `${path.resolve(p)}: outside ${root}, where globs are matched; refused`,
+          context: { path: path.resolve(p) },
+        })
+      }
+      await expect(
+        callback((done) => {
+          adapter.lstat(p, done)
+        }),
+        p,
+      ).rejects.toMatchObject({
+        code: 'E_INPUT',
+      })
+      await expect(
+        callback((done) => {
+          adapter.stat(p, done)
+        }),
+      ).rejects.toMatchObject({
+        code: 'E_INPUT',
+      })
+      await expect(
+        callback((done) => {
+          adapter.readdir(p, { withFileTypes: true }, done)
+        }),
+      ).rejects.toMatchObject({ code: 'E_INPUT' })
+    }
+    // Lexically inside, however written: read.
+    expect(adapter.readdirSync(path.join(root, 'x', '..', 'x'))).toEqual(['y'])
+  })
+
+  it('ends a glob that names `..`, given to fast-glob without the checks in front of it', () => {
+    const { root } = buildRoot()
+    for (const pattern of ['../../home/me/*', '../../home/me/secret', '../*/me/**']) {
+      expect(() => globConfined(root, '', [pattern]), pattern).toThrow(
+        expect.objectContaining({
+          code: 'E_INPUT',
+          message: expect.stringContaining('where globs are matched; refused') as unknown,
+        }),
+      )
+    }
+  })
+
+  it('reads names as bytes, hands them over in the match form, and opens them by bytes', () => {
+    const { root } = buildRoot()
+    fs.writeFileSync(Buffer.from(`${root}/x/\xff.bin`, 'latin1'), 'ff')
+    const adapter = confinedFileSystem(root)
+    const name = toMatchName(fromNameBytes(Buffer.from([0xff, ...Buffer.from('.bin')])))
+    expect(name).toBe('\udcff.bin')
+    const dirents = adapter.readdirSync(path.join(root, 'x'), { withFileTypes: true })
+    expect(dirents.map((d) => d.name).sort()).toEqual(['y', name])
+    expect(dirents.every((d) => d.isFile() && !d.isDirectory())).toBe(true)
+    expect(adapter.lstatSync(path.join(root, 'x', name)).size).toBe(2)
+    // The name form's own escape, typed into a path, names no byte.
+    expect(() => adapter.lstatSync(path.join(root, 'x', '\u0000ff.bin'))).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    )
+  })
+})
+
+describe('listedFileSystem', () => {
+  it('serves the listed names and the directories that hold them, and nothing else', () => {
+    const adapter = listedFileSystem('/r', [
+      { rel: 'src/a.c', isDirectory: false },
+      { rel: 'empty', isDirectory: true },
+    ])
+    const names = (p: string): string[] =>
+      adapter
+        .readdirSync(p, { withFileTypes: true })
+        .map((d) => `${d.name}${d.isDirectory() ? '/' : ''}`)
+    expect(names('/r').sort()).toEqual(['empty/', 'src/'])
+    expect(names('/r/src')).toEqual(['a.c'])
+    expect(names('/r/empty')).toEqual([])
+    expect(adapter.lstatSync('/r/src/a.c').isFile()).toBe(true)
+    expect(() => adapter.readdirSync('/r/src/a.c')).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    )
+    expect(() => adapter.lstatSync('/r/b.c')).toThrow(expect.objectContaining({ code: 'ENOENT' }))
+    expect(() => adapter.readdirSync('/')).toThrow(expect.objectContaining({ code: 'E_INPUT' }))
+    expect(() => adapter.lstatSync('/r/../etc/passwd')).toThrow(
+      expect.objectContaining({ code: 'E_INPUT' }),
+    )
+  })
+
+  it('matches names that hold glob syntax as plain names', () => {
+    const listed = ODD.map((name) => ({ rel: `d/${name}`, isDirectory: false }))
+    const adapter = listedFileSystem('/r', listed)
+    const match = (glob: string): string[] =>
+      [...matchListed('/r', adapter, compileGlob(glob).patterns)].sort()
+    expect(match('d/*')).toEqual(ODD.map((name) => `d/${name}`).sort())
+    expect(match('d/a\\[1\\].txt')).toEqual(['d/a[1].txt'])
+    expect(match('d/\\{x,y\\}')).toEqual(['d/{x,y}'])
+    expect(match('d/b\\*c')).toEqual(['d/b*c'])
+    // Unescaped, the same text is a glob: `{x,y}` is two names.
+    expect(match('d/{x,y}')).toEqual([])
+  })
+})
+
+describe('matching artifacts with fast-glob', () => {
+  it('takes names that hold glob syntax, by wildcard, below a directory, and escaped', async () => {
+    const { root } = buildRoot()
+    fs.mkdirSync(path.join(root, 'dist'))
+    fs.mkdirSync(path.join(root, 'sq[1]'))
+    fs.writeFileSync(path.join(root, 'sq[1]', 'f'), 'f')
+    for (const name of ODD) fs.writeFileSync(path.join(root, 'dist', name), name)
+    const expected = ODD.map((name) => `dist/${name}`).sort()
+    const names = async (glob: string): Promise<string[]> =>
+      (await collectManifest(root, [glob])).manifest.map((e) => e.name).sort()
+    expect(await names('dist')).toEqual(expected)
+    expect(await names('dist/*')).toEqual(expected)
+    expect(await names('dist/**')).toEqual(expected)
+    expect(await names('*')).toEqual([...expected, 'sq[1]/f', 'x/y'].sort())
+    expect(await names('sq\\[1\\]/*')).toEqual(['sq[1]/f'])
+    expect(await names('sq\\[1\\]')).toEqual(['sq[1]/f'])
+    expect(await names('dist/b\\*c')).toEqual(['dist/b*c'])
+    expect(await names('dist/{\\{x\\,y\\},q?}')).toEqual(['dist/q?', 'dist/{x,y}'])
+  })
+
+  it('counts a stray byte as one character', async () => {
+    const { root } = buildRoot()
+    fs.mkdirSync(path.join(root, 'out'))
+    fs.writeFileSync(Buffer.from(`${root}/out/\xff.bin`, 'latin1'), 'bytes')
+    fs.writeFileSync(path.join(root, 'out', 'é.bin'), 'text')
+    const { manifest } = await collectManifest(root, ['out/?.bin'])
+    expect(manifest.map((e) => e.name)).toEqual(['out/é.bin', 'out/\u0000ff.bin'])
+  })
+
+  it('refuses a link outside that a brace expansion walks into', async () => {
+    const { root, outside } = buildRoot()
+    fs.symlinkSync(outside, path.join(root, 'lnk'))
+    await expect(collectManifest(root, ['{lnk,x}/*'])).rejects.toThrow(
+      '--out {lnk,x}/*: lnk: leads outside the build root; refused',
+    )
+    await expect(collectManifest(root, ['{lnk/secret,x/y}'])).rejects.toThrow(
+      '--out {lnk/secret,x/y}: lnk: leads outside the build root; refused',
+    )
+  })
+
+  it('refuses a glob whose braces expand too far to be matched', async () => {
+    const { root } = buildRoot()
+    const bomb = '{a,b}'.repeat(13)
+    await expect(collectManifest(root, [bomb])).rejects.toMatchObject({
+      code: 'E_USAGE',
+      message: `--out ${bomb}: its braces expand to too many patterns (at most 4096, 1000 from a range)`,
+    })
+    await expect(collectManifest(root, ['out/{1..5000}'])).rejects.toMatchObject({
+      code: 'E_USAGE',
+    })
+    // 4,096 exactly is matched.
+    expect((await collectManifest(root, [`x/${'{y,z}'.repeat(12)}`])).manifest).toEqual([])
+  })
+})
+
+describe('matching the source listing with fast-glob', () => {
+  it('leaves out what --exclude and --out name, text or glob syntax alike', () => {
+    const src = makeTemp()
+    for (const f of ['a[1].c', 'été.txt', 'keep.c', 'dist/app', 'build/x/y.o']) {
+      fs.mkdirSync(path.dirname(path.join(src, f)), { recursive: true })
+      fs.writeFileSync(path.join(src, f), f)
+    }
+    const listing = listSourceEntries(src, {
+      tracked: undefined,
+      exclude: ['a\\[1\\].c', 'é*'],
+      outputs: ['dist/', '**/*.o'],
+    })
+    expect(listing.entries.map((e) => e.rel)).toEqual(['build', 'build/x', 'keep.c'])
+    expect(listing.excludedOutputs).toEqual(['build/x/y.o', 'dist'])
+  })
+
+  it('leaves out a directory a wildcard names, whole, and matches tracked names only', () => {
+    const src = makeTemp()
+    for (const f of ['out1/a', 'out1/sub/b', 'out2/c', 'src/main.c', 'untracked/out3/d']) {
+      fs.mkdirSync(path.dirname(path.join(src, f)), { recursive: true })
+      fs.writeFileSync(path.join(src, f), f)
+    }
+    const walked = listSourceEntries(src, { tracked: undefined, exclude: [], outputs: ['out*/**'] })
+    expect(walked.excludedOutputs).toEqual(['out1', 'out2'])
+    const tracked = listSourceEntries(src, {
+      tracked: ['out1/a', 'out1/sub/b', 'src/main.c'],
+      exclude: ['**/out3'],
+      outputs: ['**/out*'],
+    })
+    expect(tracked.entries.map((e) => e.rel)).toEqual(['src/main.c'])
+    expect(tracked.excludedOutputs).toEqual(['out1'])
+  })
+})

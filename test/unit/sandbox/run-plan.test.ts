@@ -1,0 +1,283 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { VARIATIONS, type VariationName } from '../../../src/config/variations.js'
+import {
+  checkExplicitVariations,
+  judgeEffectiveness,
+  parseProbe,
+  planRuns,
+  type Capabilities,
+  type PlanInput,
+  type ProbeReport,
+  type RunLayout,
+} from '../../../src/sandbox/run-plan.js'
+
+const layout = (id: 'a' | 'b', dir: string): RunLayout => ({
+  id,
+  dir,
+  root: `${dir}/proj`,
+  home: `${dir}/home`,
+  tmp: `${dir}/tmp`,
+  stdoutLog: `${dir}/stdout.log`,
+  stderrLog: `${dir}/stderr.log`,
+})
+
+const fullCaps: Capabilities = {
+  sandbox: { available: true },
+  faketime: {
+    wrapper: 'faketime',
+    version: '0.9.10',
+    missingSymbols: [],
+    realClockFor: [],
+    unreachable: [],
+  },
+  namespaces: true,
+  taskset: true,
+  cpuCount: 4,
+  unusualLocale: 'et_EE.UTF-8',
+  uid: 1000,
+  gid: 1000,
+}
+const noCaps: Capabilities = {
+  sandbox: { available: false, reason: 'unshare failed' },
+  faketime: undefined,
+  namespaces: false,
+  taskset: false,
+  cpuCount: 1,
+  unusualLocale: undefined,
+  uid: 1000,
+  gid: 1000,
+}
+
+const input = (
+  variations: VariationName[],
+  capabilities = fullCaps,
+  sandbox = false,
+): PlanInput => ({
+  variations,
+  capabilities,
+  sandbox,
+  layouts: { a: layout('a', '/t/a'), b: layout('b', '/t/b-path-canaryX') },
+  canary: 'canaryX',
+  epoch: 99,
+  path: '/usr/bin:/bin',
+  passThrough: { CC: 'gcc' },
+})
+
+const subset = fc
+  .subarray([...VARIATIONS])
+  .map((v) => (v.includes('path') ? v : ['path' as const, ...v]))
+
+describe('planRuns', () => {
+  it('gives both runs the clean base environment, and run A never varies', () => {
+    fc.assert(
+      fc.property(subset, fc.boolean(), (variations, caps) => {
+        const { runs } = planRuns(input(variations, caps ? fullCaps : noCaps))
+        for (const run of [runs.a, runs.b]) {
+          expect(run.env.SOURCE_DATE_EPOCH).toBe('99')
+          expect(run.env.CC).toBe('gcc')
+          expect(run.env.TMPDIR).toBe(run.layout.tmp)
+          expect(run.launcher.slice(-5)).toEqual([
+            '/bin/sh',
+            '-c',
+            expect.stringMatching(/^umask 00[02]2 && cd "\$1" && shift && exec "\$@"$/),
+            'reproof-run',
+            run.layout.root,
+          ])
+        }
+        expect(runs.a.env.TZ).toBe('UTC')
+        expect(runs.a.env.LC_ALL).toBe('C.UTF-8')
+        expect(runs.a.env.HOME).toBe('/t/a/home')
+        expect(runs.a.creationOrder).toBe('ascending')
+        expect(runs.a.minStartGapMs).toBe(0)
+        expect(runs.a.launcher.join(' ')).toMatch(/umask 0022/)
+      }),
+    )
+  })
+
+  it('records every requested variation once, in order, and applies only what the machine can do', () => {
+    fc.assert(
+      fc.property(subset, fc.boolean(), (variations, caps) => {
+        const { variations: records } = planRuns(input(variations, caps ? fullCaps : noCaps))
+        expect(records.map((r) => r.name)).toEqual(variations)
+        // Nothing is both not applied and claimed; a missing capability always says why.
+        for (const r of records) {
+          expect(['effective', 'not-applied']).toContain(r.status)
+          if (r.status === 'not-applied') expect(r.note).toBeTruthy()
+          if (r.status === 'not-applied') expect(r.a).toBe(r.b)
+        }
+      }),
+    )
+  })
+
+  it('never calls time varied without libfaketime, and says what it did instead', () => {
+    const { variations, toConfirm } = planRuns(input(['path', 'time'], noCaps))
+    const time = variations.find((v) => v.name === 'time')
+    expect(time?.status).toBe('not-applied')
+    expect(time?.note).toMatch(/libfaketime is not installed.*2500 ms/)
+    expect(time?.fix).toContain('apt-get install faketime')
+    expect(toConfirm).not.toContain('time')
+  })
+
+  it('varies hostname, domain and user from the sandbox, and runs A under fixed names', () => {
+    const { runs, variations } = planRuns(
+      input(['path', 'hostname', 'domain', 'user'], noCaps, true),
+    )
+    expect(variations.every((v) => v.status === 'effective')).toBe(true)
+    expect(runs.a.hostname).toBe('reproof')
+    expect(runs.a.domainname).toBe('(none)')
+    expect(runs.b.hostname).toBe('reproof-canaryX')
+    expect(runs.b.domainname).toBe('reproof-canaryX.invalid')
+    // Both runs drop to an ordinary user in a nested namespace; only B's uid differs.
+    expect(runs.a.launcher.slice(0, 5)).toEqual([
+      'unshare',
+      '--user',
+      '--map-user=1000',
+      '--map-group=1000',
+      '--',
+    ])
+    expect(runs.b.launcher).toContain('--map-user=4242')
+    // Without the sandbox or namespaces they cannot be applied, and say so.
+    const fallback = planRuns(input(['path', 'hostname', 'user'], noCaps, false))
+    for (const v of fallback.variations.slice(1)) {
+      expect(v.status).toBe('not-applied')
+      expect(v.note).toContain('user namespaces')
+    }
+  })
+
+  it('lists the variations asked for by name that cannot be applied', () => {
+    const { variations } = planRuns(input(['path', 'time', 'locale', 'umask'], noCaps))
+    const missing = checkExplicitVariations(variations, ['time', 'umask'])
+    expect(missing.map((m) => m.name)).toEqual(['time'])
+    expect(missing[0]?.fix).toContain('faketime')
+    expect(checkExplicitVariations(variations, [])).toEqual([])
+    // Applied but shown to have no effect does not take effect either.
+    const same = { time: 1, umask: '0022', uid: '0', hostname: 'h', domain: 'd', cpus: '2' }
+    const judged = judgeEffectiveness(
+      planRuns(input(['path', 'ordering'])),
+      { a: same, b: same },
+      false,
+    )
+    expect(checkExplicitVariations(judged, ['ordering']).map((m) => m.name)).toEqual(['ordering'])
+  })
+
+  it('injects the canary wherever it injects a value', () => {
+    const { runs } = planRuns(input(['path', 'hostname', 'domain', 'env', 'exec-path', 'home']))
+    expect(runs.b.hostname).toBe('reproof-canaryX')
+    expect(runs.b.launcher).toContain('reproof-canaryX')
+    expect(runs.b.launcher).toContain('reproof-canaryX.invalid')
+    expect(runs.b.env.REPROOF_VARIATION).toBe('canaryX')
+    expect(runs.b.env.PATH?.split(':')[0]).toContain('canaryX')
+    expect(runs.b.env.HOME).toContain('canaryX')
+    expect(runs.b.mkdirs).not.toContain(runs.b.env.HOME)
+  })
+
+  it('runs rustc on the real clock where libfaketime would deadlock it, in both runs, and says so', () => {
+    const faketime = {
+      wrapper: 'faketime',
+      version: '0.9.10',
+      missingSymbols: [],
+      realClockFor: [{ name: 'rustc', path: "/opt/rust's/bin/rustc" }],
+      unreachable: [],
+    }
+    const { runs, variations } = planRuns(input(['path', 'time'], { ...fullCaps, faketime }))
+    for (const run of [runs.a, runs.b]) {
+      const dir = `${run.layout.dir}/real-clock`
+      expect(run.env.PATH?.split(':')[0]).toBe(dir)
+      expect(run.mkdirs).toContain(dir)
+      expect(run.files.map((f) => f.path)).toEqual([`${dir}/rustc`])
+      expect(run.files[0]?.content).toContain(
+        `unset LD_PRELOAD\nexec '/opt/rust'\\''s/bin/rustc' "$@"`,
+      )
+    }
+    const time = variations.find((v) => v.name === 'time')
+    expect(time?.status).toBe('effective')
+    expect(time?.note).toBe(
+      'rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not)',
+    )
+    // A libfaketime that can skip the failing look-ups needs no shim.
+    const skipping = { ...faketime, missingSymbols: ['__ftime'], realClockFor: [] }
+    const plain = planRuns(input(['path', 'time'], { ...fullCaps, faketime: skipping }))
+    expect(plain.runs.b.files).toEqual([])
+    expect(plain.runs.b.env.FAKETIME_IGNORE_SYMBOLS).toBe('__ftime')
+    expect(plain.variations.find((v) => v.name === 'time')?.note).toBeUndefined()
+    // Go reads the clock without libc: where it is installed, the note says so.
+    const withGo = { ...skipping, unreachable: ['go'] }
+    const go = planRuns(input(['path', 'time'], { ...fullCaps, faketime: withGo }))
+    expect(go.variations.find((v) => v.name === 'time')?.note).toBe(
+      'Go programs read the real clock, if the build runs any: the Go runtime does not ask libc',
+    )
+  })
+
+  it('staggers run B, and says it is no time variation without libfaketime', () => {
+    const { runs, variations } = planRuns(input(['path', 'time'], noCaps))
+    expect(runs.b.minStartGapMs).toBeGreaterThanOrEqual(1000)
+    expect(variations[1]?.note).toContain('libfaketime')
+    const faked = planRuns(input(['path', 'time']))
+    expect(faked.runs.b.launcher.slice(0, 3)).toEqual(['faketime', '-f', '+397d'])
+    // With libfaketime too: the kernel stamps written files with the real time.
+    expect(faked.runs.b.minStartGapMs).toBeGreaterThanOrEqual(1000)
+  })
+
+  it('pins run A to one CPU and sets MAKEFLAGS for the cpus variation', () => {
+    const { runs } = planRuns(input(['path', 'cpus']))
+    expect(runs.a.launcher.slice(0, 3)).toEqual(['taskset', '-c', '0'])
+    expect(runs.a.env.MAKEFLAGS).toBe('-j1')
+    expect(runs.b.env.MAKEFLAGS).toBe('-j4')
+  })
+
+  it('returns to the caller’s uid after setting the hostname, unless user is varied', () => {
+    const hostOnly = planRuns(input(['path', 'hostname'])).runs.b.launcher
+    expect(hostOnly).toContain('--map-user=1000')
+    const both = planRuns(input(['path', 'hostname', 'user'])).runs.b.launcher
+    expect(both).toContain('--map-user=4242')
+  })
+})
+
+describe('probes and effectiveness', () => {
+  const probe = (over: Partial<ProbeReport> = {}): ProbeReport => ({
+    time: 1000,
+    umask: '0022',
+    uid: '0',
+    hostname: 'h',
+    domain: '(none)',
+    cpus: '2',
+    ...over,
+  })
+
+  it('parses what the probe script prints', () => {
+    expect(parseProbe('1700000000\n0022\n0\nhost\n(none)\n2\n')).toEqual({
+      time: 1700000000,
+      umask: '0022',
+      uid: '0',
+      hostname: 'host',
+      domain: '(none)',
+      cpus: '2',
+    })
+    expect(parseProbe('')).toBeUndefined()
+    expect(parseProbe('soon\n0022\n0\nh\nd\n2\n')).toBeUndefined()
+  })
+
+  it('calls a variation effective only when the probes differ', () => {
+    const plan = planRuns(input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus']))
+    const none = judgeEffectiveness(plan, { a: probe(), b: probe() }, false)
+    expect(none.filter((v) => v.status === 'effective').map((v) => v.name)).toEqual(['path'])
+    expect(none.filter((v) => v.status === 'no-effect')).toHaveLength(6)
+    expect(none.find((v) => v.name === 'ordering')?.note).toContain('same order')
+    const all = judgeEffectiveness(
+      plan,
+      {
+        a: probe(),
+        b: probe({
+          time: 1000 + 397 * 86400,
+          umask: '0002',
+          uid: '4242',
+          hostname: 'x',
+          cpus: '4',
+        }),
+      },
+      true,
+    )
+    expect(all.every((v) => v.status === 'effective')).toBe(true)
+  })
+})
