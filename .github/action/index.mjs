@@ -5162,7 +5162,7 @@ function backoffMs(policy, retry, random = Math.random) {
   return base + random() * (policy.jitterMs ?? 0);
 }
 function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 async function withRetries(attempts, backoff, attempt2, wait = sleep) {
   const reasons = [];
@@ -85266,9 +85266,19 @@ var init_file_time_drift = __esm({
 });
 
 // src/sandbox/process.ts
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs17 from "node:fs";
 import fsp from "node:fs/promises";
+function runSync(argv, options2) {
+  const [file, ...args] = argv;
+  if (file === void 0) throw new TypeError("runSync: empty argv");
+  return execFileSync(file, args, {
+    ...options2.input === void 0 ? { stdio: ["ignore", "pipe", "pipe"] } : { input: options2.input },
+    env: options2.env,
+    timeout: options2.timeoutMs,
+    maxBuffer: options2.maxBuffer
+  });
+}
 function runCaptured(argv, options2 = {}) {
   const [file, ...args] = argv;
   if (file === void 0) throw new TypeError("runCaptured: empty argv");
@@ -91800,7 +91810,6 @@ var init_ledger_history = __esm({
 });
 
 // src/gate/git-ledger.ts
-import { execFileSync } from "node:child_process";
 import fs40 from "node:fs";
 import os7 from "node:os";
 import path27 from "node:path";
@@ -91850,6 +91859,7 @@ var init_git_ledger = __esm({
     init_canonical();
     init_retry();
     init_errors();
+    init_process();
     init_atomic_write();
     init_decide();
     init_ledger_history();
@@ -91865,26 +91875,49 @@ var init_git_ledger = __esm({
       ledger: string(),
       commit: pipe(string(), regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/))
     });
-    GitLedger = class {
-      /**
-       * `stateDir` is where this machine keeps what it verified of each git ledger (see
-       * {@link GitLedger.read}); it must outlive the gate.
-       */
-      constructor(url2, branch, stateDir) {
+    GitLedger = class _GitLedger {
+      constructor(url2, branch, checkpointFile, work, env) {
         this.url = url2;
         this.branch = branch;
-        const key = sha256Hex(this.label).slice(0, 32);
-        this.checkpointFile = path27.join(stateDir, "git-ledgers", `${key}.json`);
-        this.work = fs40.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
-        this.git(["init", "-q", "--bare"]);
+        this.checkpointFile = checkpointFile;
+        this.work = work;
+        this.env = env;
       }
       url;
       branch;
+      checkpointFile;
       work;
+      env;
       /** The tip the last read saw; a bundle named by that read comes from the same commit. */
       lastTip;
-      /** The last commit of this branch this machine verified; kept across runs. */
-      checkpointFile;
+      /**
+       * Opens the ledger on `branch` of `url`: a temporary bare repository to fetch into, and
+       * nothing on the remote yet. `stateDir` is where this machine keeps what it verified
+       * of each git ledger (see {@link GitLedger.read}); it must outlive the gate.
+       */
+      static open(url2, branch, stateDir, env) {
+        const key = sha256Hex(`git:${url2}#${branch}`).slice(0, 32);
+        const work = fs40.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
+        const ledger = new _GitLedger(
+          url2,
+          branch,
+          path27.join(stateDir, "git-ledgers", `${key}.json`),
+          work,
+          env
+        );
+        try {
+          ledger.git(["init", "-q", "--bare"]);
+        } catch (err) {
+          ledger.close();
+          throw new ReproofError(
+            "E_ENVIRONMENT",
+            `${ledger.label}: a git ledger needs git: ${firstLine(err)}`,
+            {},
+            { cause: err }
+          );
+        }
+        return ledger;
+      }
       get label() {
         return `git:${this.url}#${this.branch}`;
       }
@@ -92187,12 +92220,11 @@ reason: ${r.reason}`}
         return this.gitBytes(args, options2).toString("utf8");
       }
       gitBytes(args, options2 = {}) {
-        return execFileSync("git", ["-C", this.work, ...args], {
-          ...options2.input === void 0 ? { stdio: ["ignore", "pipe", "pipe"] } : { input: options2.input },
-          // The caller's environment carries the credentials for the remote (ssh agent,
-          // credential helpers); a gate must never wait on a password prompt.
-          env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...options2.env },
-          timeout: GIT_TIMEOUT_MS,
+        return runSync(["git", "-C", this.work, ...args], {
+          ...options2.input === void 0 ? {} : { input: options2.input },
+          // A gate must never wait on a password prompt.
+          env: { ...this.env, GIT_TERMINAL_PROMPT: "0", ...options2.env },
+          timeoutMs: GIT_TIMEOUT_MS,
           maxBuffer: MAX_LEDGER_BYTES + 1024 * 1024
         });
       }
@@ -92200,138 +92232,25 @@ reason: ${r.reason}`}
   }
 });
 
-// src/gate/run-gate.ts
-function openLedger(spec, stateDir) {
+// src/gate/open-ledger.ts
+function openLedger(spec, place) {
   if (spec.startsWith("git:")) {
     const { url: url2, branch } = parseGitLedgerSpec(spec);
-    return new GitLedger(url2, branch, stateDir);
+    return GitLedger.open(url2, branch, place.stateDir, place.callerEnv);
   }
-  return new FileLedger(spec, void 0, stateDir);
+  return new FileLedger(spec, void 0, place.stateDir);
 }
-async function runGate(action, common) {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(common.env))
-    throw new ReproofError(
-      "E_USAGE",
-      `--env ${common.env}: letters, digits, dot, dash and underscore only`
-    );
-  const ledger = openLedger(common.ledger, common.stateDir);
-  try {
-    return await gateWith(ledger, action, common);
-  } finally {
-    ledger.close();
-  }
-}
-async function gateWith(ledger, action, common) {
-  const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, common.env, action.to) : void 0;
-  const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
-  const bundle = readBundleBytes(bundleFile);
-  const bundleDigest = sha256Hex(bundle);
-  if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
-    throw new ReproofError(
-      "E_LEDGER",
-      `${bundleFile}: its content is not the bundle its name and the ledger record say (sha256 ${bundleDigest.slice(0, 12)}); the gate stops until a person has looked`,
-      { path: bundleFile }
-    );
-  }
-  const verification = await runVerify(
-    action.kind === "deploy" ? {
-      artifacts: [action.artifact],
-      bundle: bundleFile,
-      bundleBytes: bundle,
-      trust: common.trust,
-      policy: common.policy
-    } : {
-      artifacts: [],
-      digests: [{ path: `sha256:${action.to}`, sha256: action.to }],
-      bundle: bundleFile,
-      bundleBytes: bundle,
-      trust: common.trust,
-      policy: common.policy
-    },
-    Date.now()
-  );
-  const digest = action.kind === "deploy" ? verification.artifacts[0]?.sha256 ?? "" : action.to;
-  const evidence = verification.identity === null ? {} : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } };
-  return ledger.transact((read) => {
-    const at = (/* @__PURE__ */ new Date()).toISOString();
-    const request = action.kind === "deploy" ? {
-      kind: "deploy",
-      env: common.env,
-      digest,
-      bundleDigest,
-      actor: common.actor,
-      at,
-      ...evidence,
-      ...action.version === void 0 ? {} : { version: action.version },
-      ...action.minVersion === void 0 ? {} : { minVersion: action.minVersion }
-    } : {
-      kind: "rollback",
-      env: common.env,
-      digest,
-      bundleDigest,
-      actor: common.actor,
-      at,
-      ...evidence,
-      reason: action.reason
-    };
-    const decision = decideGate(read.state, request, verification.verified);
-    const answer = { env: common.env, verification, recovered: read.recovered ?? null };
-    if (decision.kind === "append") {
-      const { record: record2 } = decision;
-      return {
-        append: { record: record2, bundle, bundleDigest },
-        result: {
-          ...answer,
-          decision: "recorded",
-          why: `${record2.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record2.seq}`,
-          record: record2
-        }
-      };
-    }
-    return {
-      result: {
-        ...answer,
-        decision: decision.kind === "noop" ? "unchanged" : "refused",
-        why: decision.why,
-        record: null
-      }
-    };
-  }, common.lockTimeoutMs);
-}
-function storedBundle(ledger, env, digest) {
-  const record2 = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest);
-  if (record2 === void 0) {
-    throw new ReproofError(
-      "E_REJECTED",
-      `--to ${digest}: never released to ${env}; a rollback returns only to a past release`,
-      { path: ledger.label }
-    );
-  }
-  const file = ledger.bundleFile(record2.bundleDigest);
-  if (file === void 0) {
-    throw new ReproofError(
-      "E_INPUT",
-      `--to ${digest}: no stored bundle for it in ${env}; give --bundle`,
-      { path: ledger.label }
-    );
-  }
-  return { file, bundleDigest: record2.bundleDigest };
-}
-var init_run_gate = __esm({
-  "src/gate/run-gate.ts"() {
+var init_open_ledger = __esm({
+  "src/gate/open-ledger.ts"() {
     "use strict";
-    init_errors();
-    init_run_verify();
-    init_decide();
     init_git_ledger();
     init_ledger();
-    init_sha256();
   }
 });
 
 // src/gate/run-check.ts
 async function runGateCheck(options2) {
-  const ledger = openLedger(options2.ledger, options2.stateDir);
+  const ledger = openLedger(options2.ledger, options2);
   try {
     const { records, recovered } = await ledger.transact(
       (r) => ({ result: r }),
@@ -92444,7 +92363,128 @@ var init_run_check = __esm({
     init_check_store();
     init_decide();
     init_ledger();
-    init_run_gate();
+    init_open_ledger();
+    init_sha256();
+  }
+});
+
+// src/gate/run-gate.ts
+async function runGate(action, common) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(common.env))
+    throw new ReproofError(
+      "E_USAGE",
+      `--env ${common.env}: letters, digits, dot, dash and underscore only`
+    );
+  const ledger = openLedger(common.ledger, common);
+  try {
+    return await gateWith(ledger, action, common);
+  } finally {
+    ledger.close();
+  }
+}
+async function gateWith(ledger, action, common) {
+  const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, common.env, action.to) : void 0;
+  const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
+  const bundle = readBundleBytes(bundleFile);
+  const bundleDigest = sha256Hex(bundle);
+  if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
+    throw new ReproofError(
+      "E_LEDGER",
+      `${bundleFile}: its content is not the bundle its name and the ledger record say (sha256 ${bundleDigest.slice(0, 12)}); the gate stops until a person has looked`,
+      { path: bundleFile }
+    );
+  }
+  const verification = await runVerify(
+    action.kind === "deploy" ? {
+      artifacts: [action.artifact],
+      bundle: bundleFile,
+      bundleBytes: bundle,
+      trust: common.trust,
+      policy: common.policy
+    } : {
+      artifacts: [],
+      digests: [{ path: `sha256:${action.to}`, sha256: action.to }],
+      bundle: bundleFile,
+      bundleBytes: bundle,
+      trust: common.trust,
+      policy: common.policy
+    },
+    Date.now()
+  );
+  const digest = action.kind === "deploy" ? verification.artifacts[0]?.sha256 ?? "" : action.to;
+  const evidence = verification.identity === null ? {} : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } };
+  return ledger.transact((read) => {
+    const at = (/* @__PURE__ */ new Date()).toISOString();
+    const request = action.kind === "deploy" ? {
+      kind: "deploy",
+      env: common.env,
+      digest,
+      bundleDigest,
+      actor: common.actor,
+      at,
+      ...evidence,
+      ...action.version === void 0 ? {} : { version: action.version },
+      ...action.minVersion === void 0 ? {} : { minVersion: action.minVersion }
+    } : {
+      kind: "rollback",
+      env: common.env,
+      digest,
+      bundleDigest,
+      actor: common.actor,
+      at,
+      ...evidence,
+      reason: action.reason
+    };
+    const decision = decideGate(read.state, request, verification.verified);
+    const answer = { env: common.env, verification, recovered: read.recovered ?? null };
+    if (decision.kind === "append") {
+      const { record: record2 } = decision;
+      return {
+        append: { record: record2, bundle, bundleDigest },
+        result: {
+          ...answer,
+          decision: "recorded",
+          why: `${record2.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record2.seq}`,
+          record: record2
+        }
+      };
+    }
+    return {
+      result: {
+        ...answer,
+        decision: decision.kind === "noop" ? "unchanged" : "refused",
+        why: decision.why,
+        record: null
+      }
+    };
+  }, common.lockTimeoutMs);
+}
+function storedBundle(ledger, env, digest) {
+  const record2 = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest);
+  if (record2 === void 0) {
+    throw new ReproofError(
+      "E_REJECTED",
+      `--to ${digest}: never released to ${env}; a rollback returns only to a past release`,
+      { path: ledger.label }
+    );
+  }
+  const file = ledger.bundleFile(record2.bundleDigest);
+  if (file === void 0) {
+    throw new ReproofError(
+      "E_INPUT",
+      `--to ${digest}: no stored bundle for it in ${env}; give --bundle`,
+      { path: ledger.label }
+    );
+  }
+  return { file, bundleDigest: record2.bundleDigest };
+}
+var init_run_gate = __esm({
+  "src/gate/run-gate.ts"() {
+    "use strict";
+    init_errors();
+    init_run_verify();
+    init_decide();
+    init_open_ledger();
     init_sha256();
   }
 });
@@ -92471,6 +92511,7 @@ async function gateAction(sub, artifact, flags, streams) {
       env: env2,
       ledger: flags.ledger,
       stateDir,
+      callerEnv: streams.env,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os8.userInfo().username,
       trust: toTrust({ ...flags, bundle: "" }),
       policy: toPolicy({ ...flags, bundle: "" }, await readPolicyFlag({ ...flags, bundle: "" })),
@@ -92516,6 +92557,7 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
     const result = await runGateCheck({
       ledger: flags.ledger,
       stateDir,
+      callerEnv: streams.env,
       trust: toTrust({ ...flags, bundle: "" }),
       lockTimeoutMs
     });
@@ -92526,7 +92568,7 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
     );
     return EXIT.yes;
   }
-  const ledger = openLedger(flags.ledger, stateDir);
+  const ledger = openLedger(flags.ledger, { stateDir, callerEnv: streams.env });
   let read;
   try {
     read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs);
@@ -92562,6 +92604,7 @@ var init_gate_action = __esm({
     init_diff_options();
     init_errors();
     init_run_check();
+    init_open_ledger();
     init_run_gate();
     init_paint();
     init_output();

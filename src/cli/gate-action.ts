@@ -5,7 +5,8 @@ import { positiveInt } from '../config/diff-options.js'
 import { EXIT, ReproofError } from '../errors.js'
 import type { LedgerRead } from '../gate/ledger.js'
 import { runGateCheck } from '../gate/run-check.js'
-import { openLedger, runGate } from '../gate/run-gate.js'
+import { openLedger } from '../gate/open-ledger.js'
+import { runGate } from '../gate/run-gate.js'
 import type { GateFlags } from '../config/flags.js'
 import { paint } from '../io/paint.js'
 import { useColor, type Streams } from './output.js'
@@ -29,6 +30,7 @@ export async function gateAction(
       env,
       ledger: flags.ledger,
       stateDir,
+      callerEnv: streams.env,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os.userInfo().username,
       trust: toTrust({ ...flags, bundle: '' }),
       policy: toPolicy({ ...flags, bundle: '' }, await readPolicyFlag({ ...flags, bundle: '' })),
@@ -91,6 +93,7 @@ export async function gateAction(
     const result = await runGateCheck({
       ledger: flags.ledger,
       stateDir,
+      callerEnv: streams.env,
       trust: toTrust({ ...flags, bundle: '' }),
       lockTimeoutMs,
     })
@@ -101,7 +104,7 @@ export async function gateAction(
     )
     return EXIT.yes
   }
-  const ledger = openLedger(flags.ledger, stateDir)
+  const ledger = openLedger(flags.ledger, { stateDir, callerEnv: streams.env })
   let read: LedgerRead
   try {
     read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs)

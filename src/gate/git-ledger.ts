@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -6,6 +5,7 @@ import * as v from 'valibot'
 import { canonicalJson } from '../canonical.js'
 import { withRetries, type Attempt, type Backoff } from '../io/retry.js'
 import { ReproofError } from '../errors.js'
+import { runSync } from '../sandbox/process.js'
 import { writeFileAtomicSync } from '../io/atomic-write.js'
 import { recordBytes, toState, type LedgerRecord } from './decide.js'
 import { firstRewrite, type LedgerCommit } from './ledger-history.js'
@@ -17,6 +17,7 @@ import {
   readCheckpoint,
   ledgerRead,
   type LedgerRead,
+  type Ledger,
   type Step,
 } from './ledger.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
@@ -65,27 +66,53 @@ const CheckpointSchema = v.strictObject({
  * remote does not answer, the outcome is unknown (exit 4), and a retry is safe because
  * it will find its own record current.
  */
-export class GitLedger {
-  private readonly work: string
+export class GitLedger implements Ledger {
   /** The tip the last read saw; a bundle named by that read comes from the same commit. */
   private lastTip: string | undefined
 
-  /** The last commit of this branch this machine verified; kept across runs. */
-  readonly checkpointFile: string
-
-  /**
-   * `stateDir` is where this machine keeps what it verified of each git ledger (see
-   * {@link GitLedger.read}); it must outlive the gate.
-   */
-  constructor(
+  private constructor(
     readonly url: string,
     readonly branch: string,
+    /** The last commit of this branch this machine verified; kept across runs. */
+    readonly checkpointFile: string,
+    /** A bare repository of this gate's own for what it fetches; removed by close. */
+    private readonly work: string,
+    /** The caller's environment, which carries the remote's credentials (ssh agent, helpers). */
+    private readonly env: Readonly<Record<string, string | undefined>>,
+  ) {}
+
+  /**
+   * Opens the ledger on `branch` of `url`: a temporary bare repository to fetch into, and
+   * nothing on the remote yet. `stateDir` is where this machine keeps what it verified
+   * of each git ledger (see {@link GitLedger.read}); it must outlive the gate.
+   */
+  static open(
+    url: string,
+    branch: string,
     stateDir: string,
-  ) {
-    const key = sha256Hex(this.label).slice(0, 32)
-    this.checkpointFile = path.join(stateDir, 'git-ledgers', `${key}.json`)
-    this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
-    this.git(['init', '-q', '--bare'])
+    env: Readonly<Record<string, string | undefined>>,
+  ): GitLedger {
+    const key = sha256Hex(`git:${url}#${branch}`).slice(0, 32)
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
+    const ledger = new GitLedger(
+      url,
+      branch,
+      path.join(stateDir, 'git-ledgers', `${key}.json`),
+      work,
+      env,
+    )
+    try {
+      ledger.git(['init', '-q', '--bare'])
+    } catch (err) {
+      ledger.close()
+      throw new ReproofError(
+        'E_ENVIRONMENT',
+        `${ledger.label}: a git ledger needs git: ${firstLine(err)}`,
+        {},
+        { cause: err },
+      )
+    }
+    return ledger
   }
 
   get label(): string {
@@ -423,14 +450,11 @@ export class GitLedger {
     args: string[],
     options: { input?: string | Buffer; env?: Record<string, string> } = {},
   ): Buffer {
-    return execFileSync('git', ['-C', this.work, ...args], {
-      ...(options.input === undefined
-        ? { stdio: ['ignore', 'pipe', 'pipe'] }
-        : { input: options.input }),
-      // The caller's environment carries the credentials for the remote (ssh agent,
-      // credential helpers); a gate must never wait on a password prompt.
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
-      timeout: GIT_TIMEOUT_MS,
+    return runSync(['git', '-C', this.work, ...args], {
+      ...(options.input === undefined ? {} : { input: options.input }),
+      // A gate must never wait on a password prompt.
+      env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
+      timeoutMs: GIT_TIMEOUT_MS,
       maxBuffer: MAX_LEDGER_BYTES + 1024 * 1024,
     })
   }

@@ -259,7 +259,31 @@ function verifiedBy(checked: CheckedRead): Verified {
  * whole chain; writes happen under an exclusive lock and are fsynced (file and
  * directory) before anyone is told.
  */
-export class FileLedger {
+/**
+ * What the gate needs of a ledger, wherever it is kept: a file under a kernel lock
+ * ({@link FileLedger}) or a branch of a git remote (GitLedger). Opening one is the only
+ * step with side effects before `transact`; `close` undoes them.
+ */
+export interface Ledger {
+  /** The ledger as the user named it. */
+  readonly label: string
+  /** Where the records are, as errors that name a line say it. */
+  readonly recordsLabel: string
+  /**
+   * Reads and checks the ledger, hands what it holds to `step` (a pure decision), writes
+   * the record it returns durably, and only then returns its result.
+   */
+  transact<T>(step: (read: LedgerRead) => Step<T>, lockTimeoutMs: number): Promise<T>
+  /** The records as they stand, checked, without a lock: for choosing a bundle to verify. */
+  peek(): LedgerRecord[]
+  /** For each kept bundle named: the digest of the bytes kept under its name, if any. */
+  storedDigests(bundleDigests: readonly string[]): Map<string, string | undefined>
+  /** A file holding the kept bundle, if there is one. */
+  bundleFile(bundleDigest: string): string | undefined
+  close(): void
+}
+
+export class FileLedger implements Ledger {
   /** Where this machine keeps its checkpoint of the ledger, when it has a state directory. */
   readonly checkpointFile: string | undefined
 

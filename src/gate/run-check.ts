@@ -4,13 +4,15 @@ import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-ver
 import type { Trust } from '../verify/verify-signature.js'
 import { firstStoreProblem } from './check-store.js'
 import { recordedSigner, type LedgerRecord } from './decide.js'
-import { keptBundleName } from './ledger.js'
-import { openLedger, type Ledger } from './run-gate.js'
+import { keptBundleName, type Ledger } from './ledger.js'
+import { openLedger } from './open-ledger.js'
 import { sha256Hex } from '../sha256.js'
 
 export interface GateCheckOptions {
   ledger: string
   stateDir: string
+  /** The caller's environment: a git ledger's remote takes its credentials from it. */
+  callerEnv: Readonly<Record<string, string | undefined>>
   /** Today's trust: every kept bundle must still verify under it. */
   trust: Trust
   lockTimeoutMs: number
@@ -39,7 +41,7 @@ export interface GateCheckResult {
  */
 export async function runGateCheck(options: GateCheckOptions): Promise<GateCheckResult> {
   // 1. Read: the same lock (or fetch) as a write, so a torn tail is recovered by one reader only.
-  const ledger = openLedger(options.ledger, options.stateDir)
+  const ledger = openLedger(options.ledger, options)
   try {
     const { records, recovered } = await ledger.transact(
       (r) => ({ result: r }),

@@ -3,29 +3,17 @@ import type { Policy } from '../verify/policy.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
 import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
-import { GitLedger, parseGitLedgerSpec } from './git-ledger.js'
-import { FileLedger, type Step } from './ledger.js'
+import type { Ledger, Step } from './ledger.js'
+import { openLedger } from './open-ledger.js'
 import { sha256Hex } from '../sha256.js'
-
-export type Ledger = FileLedger | GitLedger
-
-/**
- * `git:<url>#<branch>` is a ledger on a git branch; anything else is a local file.
- * `stateDir` keeps, for a git ledger, the last commit this machine verified.
- */
-export function openLedger(spec: string, stateDir: string): Ledger {
-  if (spec.startsWith('git:')) {
-    const { url, branch } = parseGitLedgerSpec(spec)
-    return new GitLedger(url, branch, stateDir)
-  }
-  return new FileLedger(spec, undefined, stateDir)
-}
 
 export interface GateCommon {
   env: string
   ledger: string
-  /** Where a git ledger's checkpoint is kept (see GitLedger). */
+  /** Where this machine keeps what it verified of each ledger (checkpoints). */
   stateDir: string
+  /** The caller's environment: a git ledger's remote takes its credentials from it. */
+  callerEnv: Readonly<Record<string, string | undefined>>
   actor: string
   trust: Trust
   policy: Policy
@@ -62,7 +50,7 @@ export async function runGate(action: GateAction, common: GateCommon): Promise<G
       'E_USAGE',
       `--env ${common.env}: letters, digits, dot, dash and underscore only`,
     )
-  const ledger = openLedger(common.ledger, common.stateDir)
+  const ledger = openLedger(common.ledger, common)
   try {
     return await gateWith(ledger, action, common)
   } finally {

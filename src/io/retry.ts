@@ -23,9 +23,12 @@ export function backoffMs(
   return base + random() * (policy.jitterMs ?? 0)
 }
 
-/** A timer that does not keep the process alive on its own. */
+/**
+ * A plain timer, which keeps the process alive while it runs: between two tries it is
+ * all that is pending, and an unreferenced one let Node exit mid-retry (exit 13).
+ */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 /** What one try came to: done with a value, or worth another try, for a reason. */

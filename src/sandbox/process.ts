@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 
@@ -16,6 +16,33 @@ export interface CapturedResult {
 
 // Queries (git, probes) print little; more than this is not the answer we expect.
 const MAX_CAPTURE_BYTES = 16 * 1024 * 1024
+
+/**
+ * Runs a short command to completion, synchronously, with exactly the environment given:
+ * nothing is inherited that the caller did not pass. Returns its standard output; throws
+ * Node's error (exit status, `stderr`) when it fails, outlives `timeoutMs` or prints more
+ * than `maxBuffer`.
+ */
+export function runSync(
+  argv: readonly string[],
+  options: {
+    env: Readonly<Record<string, string | undefined>>
+    input?: string | Buffer
+    timeoutMs: number
+    maxBuffer: number
+  },
+): Buffer {
+  const [file, ...args] = argv
+  if (file === undefined) throw new TypeError('runSync: empty argv')
+  return execFileSync(file, args, {
+    ...(options.input === undefined
+      ? { stdio: ['ignore', 'pipe', 'pipe'] }
+      : { input: options.input }),
+    env: options.env,
+    timeout: options.timeoutMs,
+    maxBuffer: options.maxBuffer,
+  })
+}
 
 /** Runs a short query command and captures its output, with a hard time limit. */
 export function runCaptured(

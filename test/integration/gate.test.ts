@@ -446,4 +446,20 @@ describe('reproof gate with a git ledger', () => {
       expect(run.stderr.trim().split('\n')).toHaveLength(1)
     }
   })
+
+  it('says a git ledger needs git when there is none, and leaves nothing behind', async () => {
+    const { ledger } = remote()
+    const state = makeTemp()
+    let run: Awaited<ReturnType<typeof runCli>> | undefined
+    // git is found on the caller's PATH, which is all the gate passes it.
+    const own = await withOwnTmpdir(async () => {
+      run = await runCli(
+        ['gate', 'status', '--env', 'prod', '--ledger', ledger, '--state-dir', state],
+        { PATH: '/nonexistent' },
+      )
+    })
+    expect(run?.code).toBe(3)
+    expect(run?.stderr).toMatch(/^reproof: git:.*: a git ledger needs git: /)
+    expect(fs.readdirSync(own)).toEqual([])
+  })
 })

@@ -1,6 +1,9 @@
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { backoffMs, withRetries, type Backoff } from '../../../src/io/retry.js'
+import { REPO } from '../../helpers.js'
 
 const policies = fc.record({
   firstMs: fc.integer({ min: 0, max: 10_000 }),
@@ -79,5 +82,13 @@ describe('withRetries', () => {
     })
     await expect(work).rejects.toThrow('refused for good')
     expect(tries).toBe(1)
+  })
+})
+
+describe('sleep', () => {
+  it('keeps a process alive while it waits: a retry between two tries is all that is pending', () => {
+    const script = `import('${path.join(REPO, 'dist/io/retry.js')}').then(async ({ sleep }) => { await sleep(50); console.log('woke') })`
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(out).toBe('woke\n')
   })
 })
