@@ -76598,6 +76598,297 @@ var init_attest_action = __esm({
   }
 });
 
+// src/diff/report.ts
+function identicalReport(count2, sides) {
+  return {
+    identical: true,
+    a: sides[0],
+    b: sides[1],
+    items: [],
+    summaries: [],
+    warnings: [],
+    stats: { compared: count2, differing: 0 }
+  };
+}
+var init_report = __esm({
+  "src/diff/report.ts"() {
+    "use strict";
+  }
+});
+
+// src/diff/views/plural.ts
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+var init_plural = __esm({
+  "src/diff/views/plural.ts"() {
+    "use strict";
+  }
+});
+
+// src/diff/summarize.ts
+function summarizePatterns(items) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    if (!["metadata", "only-in-a", "only-in-b"].includes(item.kind)) continue;
+    const fields = (item.fields ?? []).map((f) => f.field).sort();
+    const key = `${item.kind}|${fields.join(",")}|${item.message ?? ""}`;
+    const group = groups.get(key) ?? { kind: item.kind, fields, paths: [] };
+    group.paths.push(item.path);
+    groups.set(key, group);
+  }
+  return [...groups.values()].filter((g) => g.paths.length >= MIN_PATTERN).map((g) => ({
+    count: g.paths.length,
+    kind: g.kind,
+    fields: g.fields,
+    description: describe(g.kind, g.fields, g.paths.length),
+    examples: g.paths.slice(0, 3)
+  })).sort((x, y) => y.count - x.count);
+}
+function describe(kind, fields, count2) {
+  const n = count2.toLocaleString("en-US");
+  if (kind === "only-in-a") return `${n} entries only in A`;
+  if (kind === "only-in-b") return `${n} entries only in B`;
+  return `${n} entries: ${fields.join(", ")} ${fields.length === 1 ? "differs" : "differ"}, content identical`;
+}
+function isSummarized(item, summaries) {
+  if (!["metadata", "only-in-a", "only-in-b"].includes(item.kind) || item.kind === "metadata" && item.message === void 0)
+    return false;
+  const fields = (item.fields ?? []).map((f) => f.field).sort().join(",");
+  return summaries.some((s) => s.kind === item.kind && s.fields.join(",") === fields);
+}
+var MIN_PATTERN;
+var init_summarize = __esm({
+  "src/diff/summarize.ts"() {
+    "use strict";
+    MIN_PATTERN = 10;
+  }
+});
+
+// src/io/paint.ts
+function paint(enabled) {
+  const wrap = (open2, close) => (s) => enabled ? `\x1B[${open2}m${s}\x1B[${close}m` : s;
+  return {
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22)
+  };
+}
+var init_paint = __esm({
+  "src/io/paint.ts"() {
+    "use strict";
+  }
+});
+
+// src/diff/views/text.ts
+function renderDiffText(report, color) {
+  const c = paint(color);
+  const out = [];
+  if (report.identical) {
+    out.push(c.green(`identical: ${report.a} and ${report.b} (${report.stats.compared} compared)`));
+    return `${out.join("\n")}
+`;
+  }
+  out.push(
+    c.bold(
+      `${report.stats.differing} of ${report.stats.compared} compared entries differ: A = ${report.a}, B = ${report.b}`
+    )
+  );
+  for (const item of report.items) {
+    if (isSummarized(item, report.summaries)) continue;
+    out.push("", ...renderItem(item, c));
+  }
+  if (report.summaries.length > 0) {
+    out.push("", c.bold("repeated patterns:"));
+    for (const s of report.summaries) out.push(`  ${s.description} (e.g. ${s.examples.join(", ")})`);
+  }
+  for (const warning of report.warnings) out.push(c.yellow(`warning: ${warning}`));
+  return `${out.join("\n")}
+`;
+}
+function renderItem(item, c) {
+  const lines = [];
+  const label = item.format === void 0 ? "" : c.dim(` [${item.format}]`);
+  lines.push(`${c.bold(toDisplayText(item.path))}${label}  ${describeKind(item)}`);
+  if (item.message !== void 0) lines.push(`  ${item.message}`);
+  for (const f of item.fields ?? []) lines.push(`  ${f.field}: ${c.red(f.a)} \u2192 ${c.green(f.b)}`);
+  if (item.order !== void 0) {
+    lines.push(`  A: ${item.order.a.join(", ")}`, `  B: ${item.order.b.join(", ")}`);
+  }
+  if (item.text !== void 0) {
+    for (const line of item.text.unified.split("\n")) {
+      lines.push(
+        `  ${line.startsWith("-") && !line.startsWith("---") ? c.red(line) : line.startsWith("+") && !line.startsWith("+++") ? c.green(line) : line}`
+      );
+    }
+    if (item.text.truncated) lines.push(c.dim("  \u2026 (more lines: raise --max-lines)"));
+  }
+  if (item.binary !== void 0) {
+    lines.push(
+      `  first difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, "byte")} differ`
+    );
+    lines.push(
+      ...item.binary.hex[0].split("\n").map((l) => `  A ${l}`),
+      ...item.binary.hex[1].split("\n").map((l) => `  B ${l}`)
+    );
+  }
+  for (const hint of item.hints) {
+    lines.push(`  ${c.yellow(`cause: ${hint.cause}`)} \u2014 ${hint.evidence}`, `    fix: ${hint.fix}`);
+  }
+  return lines;
+}
+function describeKind(item) {
+  switch (item.kind) {
+    case "content":
+      return item.nested === true ? "differs (members below)" : "content differs";
+    case "metadata":
+      return "metadata differs";
+    case "only-in-a":
+      return "only in A";
+    case "only-in-b":
+      return "only in B";
+    case "type":
+      return "type differs";
+    case "order":
+      return "entry order differs";
+    case "error":
+      return "could not be compared";
+  }
+}
+var init_text = __esm({
+  "src/diff/views/text.ts"() {
+    "use strict";
+    init_paint();
+    init_file_names();
+    init_plural();
+    init_summarize();
+  }
+});
+
+// src/diff/views/html.ts
+function renderDiffHtml(report) {
+  const shown2 = report.items.filter((i) => !isSummarized(i, report.summaries));
+  const rows = shown2.map(
+    (item, i) => `<tr><td><a href="#d${i}"><code>${esc(item.path)}</code></a></td><td>${esc(describeKind(item))}${item.format === void 0 ? "" : ` <span class="fmt">${esc(item.format)}</span>`}</td><td>${item.hints.map((h) => `<span class="cause">${esc(h.cause)}</span>`).join(" ")}</td></tr>`
+  ).join("\n");
+  const patterns = report.summaries.map(
+    (s) => `<li>${esc(s.description)} <span class="dim">(e.g. ${esc(s.examples.join(", "))})</span></li>`
+  ).join("\n");
+  const sections = shown2.map((item, i) => section(item, i)).join("\n");
+  const verdict = report.identical ? `<p class="same">Identical (${report.stats.compared} compared).</p>` : `<p class="differ">${report.stats.differing} of ${report.stats.compared} compared entries differ.</p>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>reproof diff: ${esc(report.a)} vs ${esc(report.b)}</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #1b1f24; background: #fff; }
+h1 { font-size: 1.3rem; } h2 { font-size: 1rem; margin-top: 2rem; word-break: break-all; }
+code, pre, td.code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; }
+table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding: 2px 8px; vertical-align: top; text-align: left; }
+.same { color: #1a7f37; font-weight: 600; } .differ { color: #cf222e; font-weight: 600; }
+.fmt, .dim { color: #57606a; } .cause { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 3px; padding: 0 4px; }
+table.side { width: 100%; table-layout: fixed; } table.side td { white-space: pre-wrap; word-break: break-all; border: none; border-right: 1px solid #d0d7de; }
+td.del { background: #ffebe9; } td.add { background: #e6ffec; } td.gap { background: #f6f8fa; color: #57606a; }
+.hint { margin: .3rem 0; } .fix { color: #57606a; }
+</style>
+</head>
+<body>
+<h1>reproof diff</h1>
+<p>A: <code>${esc(report.a)}</code><br>B: <code>${esc(report.b)}</code></p>
+${verdict}
+${shown2.length === 0 ? "" : `<table><tr><th>path</th><th>difference</th><th>likely cause</th></tr>
+${rows}
+</table>`}
+${patterns === "" ? "" : `<h2>Repeated patterns</h2><ul>${patterns}</ul>`}
+${sections}
+${report.warnings.map((w) => `<p class="dim">warning: ${esc(w)}</p>`).join("\n")}
+</body>
+</html>
+`;
+}
+function section(item, i) {
+  const parts = [
+    `<h2 id="d${i}"><code>${esc(item.path)}</code> <span class="fmt">${esc(describeKind(item))}</span></h2>`
+  ];
+  if (item.message !== void 0) parts.push(`<p>${esc(item.message)}</p>`);
+  if (item.fields !== void 0 && item.fields.length > 0) {
+    parts.push(
+      `<table><tr><th>field</th><th>A</th><th>B</th></tr>${item.fields.map((f) => `<tr><td>${esc(f.field)}</td><td class="del"><code>${esc(f.a)}</code></td><td class="add"><code>${esc(f.b)}</code></td></tr>`).join("")}</table>`
+    );
+  }
+  const order = item.order;
+  if (order !== void 0) {
+    parts.push(
+      sideBySide(
+        Array.from({ length: Math.max(order.a.length, order.b.length) }, (_, k) => ({
+          a: order.a[k],
+          b: order.b[k],
+          cls: "del"
+        }))
+      )
+    );
+  }
+  if (item.text !== void 0)
+    parts.push(
+      sideBySide(toRows(item.text.unified)),
+      item.text.truncated ? '<p class="dim">\u2026 more lines (raise --max-lines)</p>' : ""
+    );
+  if (item.binary !== void 0) {
+    parts.push(
+      `<p>First difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, "byte")} differ.</p>`
+    );
+    parts.push(sideBySide([{ a: item.binary.hex[0], b: item.binary.hex[1], cls: "del" }]));
+  }
+  for (const h of item.hints)
+    parts.push(
+      `<p class="hint"><span class="cause">${esc(h.cause)}</span> ${esc(h.evidence)}<br><span class="fix">fix: ${esc(h.fix)}</span></p>`
+    );
+  return parts.join("\n");
+}
+function toRows(unified) {
+  const rows = [];
+  let removed = [];
+  let added = [];
+  const flush = () => {
+    for (let k = 0; k < Math.max(removed.length, added.length); k++)
+      rows.push({ a: removed[k], b: added[k], cls: "del" });
+    removed = [];
+    added = [];
+  };
+  for (const line of unified.split("\n").slice(2)) {
+    if (line.startsWith("@@")) {
+      flush();
+      rows.push({ a: line, b: line, cls: "gap" });
+    } else if (line.startsWith("-")) removed.push(line.slice(1));
+    else if (line.startsWith("+")) added.push(line.slice(1));
+    else {
+      flush();
+      rows.push({ a: line.slice(1), b: line.slice(1), cls: "same" });
+    }
+  }
+  flush();
+  return rows;
+}
+function sideBySide(rows) {
+  const cell2 = (text2, cls, side) => `<td class="code ${cls === "del" && text2 !== void 0 ? side : cls === "gap" ? "gap" : ""}">${esc(text2 ?? "")}</td>`;
+  return `<table class="side"><tr><th>A</th><th>B</th></tr>${rows.map((r) => `<tr>${cell2(r.a, r.cls, "del")}${cell2(r.b, r.cls, "add")}</tr>`).join("")}</table>`;
+}
+function esc(text2) {
+  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+var init_html = __esm({
+  "src/diff/views/html.ts"() {
+    "use strict";
+    init_plural();
+    init_summarize();
+    init_text();
+  }
+});
+
 // src/config/epoch.ts
 function parseEpoch(text2, what) {
   if (!/^[0-9]+$/.test(text2)) {
@@ -84238,45 +84529,6 @@ var init_engine = __esm({
   }
 });
 
-// src/diff/summarize.ts
-function summarizePatterns(items) {
-  const groups = /* @__PURE__ */ new Map();
-  for (const item of items) {
-    if (!["metadata", "only-in-a", "only-in-b"].includes(item.kind)) continue;
-    const fields = (item.fields ?? []).map((f) => f.field).sort();
-    const key = `${item.kind}|${fields.join(",")}|${item.message ?? ""}`;
-    const group = groups.get(key) ?? { kind: item.kind, fields, paths: [] };
-    group.paths.push(item.path);
-    groups.set(key, group);
-  }
-  return [...groups.values()].filter((g) => g.paths.length >= MIN_PATTERN).map((g) => ({
-    count: g.paths.length,
-    kind: g.kind,
-    fields: g.fields,
-    description: describe(g.kind, g.fields, g.paths.length),
-    examples: g.paths.slice(0, 3)
-  })).sort((x, y) => y.count - x.count);
-}
-function describe(kind, fields, count2) {
-  const n = count2.toLocaleString("en-US");
-  if (kind === "only-in-a") return `${n} entries only in A`;
-  if (kind === "only-in-b") return `${n} entries only in B`;
-  return `${n} entries: ${fields.join(", ")} ${fields.length === 1 ? "differs" : "differ"}, content identical`;
-}
-function isSummarized(item, summaries) {
-  if (!["metadata", "only-in-a", "only-in-b"].includes(item.kind) || item.kind === "metadata" && item.message === void 0)
-    return false;
-  const fields = (item.fields ?? []).map((f) => f.field).sort().join(",");
-  return summaries.some((s) => s.kind === item.kind && s.fields.join(",") === fields);
-}
-var MIN_PATTERN;
-var init_summarize = __esm({
-  "src/diff/summarize.ts"() {
-    "use strict";
-    MIN_PATTERN = 10;
-  }
-});
-
 // src/diff/diff-inputs.ts
 import fs12 from "node:fs";
 import path5 from "node:path";
@@ -84458,240 +84710,6 @@ var init_explain_build = __esm({
     init_engine();
     init_limits();
     DAY2 = 86400;
-  }
-});
-
-// src/diff/views/plural.ts
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-var init_plural = __esm({
-  "src/diff/views/plural.ts"() {
-    "use strict";
-  }
-});
-
-// src/io/paint.ts
-function paint(enabled) {
-  const wrap = (open2, close) => (s) => enabled ? `\x1B[${open2}m${s}\x1B[${close}m` : s;
-  return {
-    red: wrap(31, 39),
-    green: wrap(32, 39),
-    yellow: wrap(33, 39),
-    dim: wrap(2, 22),
-    bold: wrap(1, 22)
-  };
-}
-var init_paint = __esm({
-  "src/io/paint.ts"() {
-    "use strict";
-  }
-});
-
-// src/diff/views/text.ts
-function renderDiffText(report, color) {
-  const c = paint(color);
-  const out = [];
-  if (report.identical) {
-    out.push(c.green(`identical: ${report.a} and ${report.b} (${report.stats.compared} compared)`));
-    return `${out.join("\n")}
-`;
-  }
-  out.push(
-    c.bold(
-      `${report.stats.differing} of ${report.stats.compared} compared entries differ: A = ${report.a}, B = ${report.b}`
-    )
-  );
-  for (const item of report.items) {
-    if (isSummarized(item, report.summaries)) continue;
-    out.push("", ...renderItem(item, c));
-  }
-  if (report.summaries.length > 0) {
-    out.push("", c.bold("repeated patterns:"));
-    for (const s of report.summaries) out.push(`  ${s.description} (e.g. ${s.examples.join(", ")})`);
-  }
-  for (const warning of report.warnings) out.push(c.yellow(`warning: ${warning}`));
-  return `${out.join("\n")}
-`;
-}
-function renderItem(item, c) {
-  const lines = [];
-  const label = item.format === void 0 ? "" : c.dim(` [${item.format}]`);
-  lines.push(`${c.bold(toDisplayText(item.path))}${label}  ${describeKind(item)}`);
-  if (item.message !== void 0) lines.push(`  ${item.message}`);
-  for (const f of item.fields ?? []) lines.push(`  ${f.field}: ${c.red(f.a)} \u2192 ${c.green(f.b)}`);
-  if (item.order !== void 0) {
-    lines.push(`  A: ${item.order.a.join(", ")}`, `  B: ${item.order.b.join(", ")}`);
-  }
-  if (item.text !== void 0) {
-    for (const line of item.text.unified.split("\n")) {
-      lines.push(
-        `  ${line.startsWith("-") && !line.startsWith("---") ? c.red(line) : line.startsWith("+") && !line.startsWith("+++") ? c.green(line) : line}`
-      );
-    }
-    if (item.text.truncated) lines.push(c.dim("  \u2026 (more lines: raise --max-lines)"));
-  }
-  if (item.binary !== void 0) {
-    lines.push(
-      `  first difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, "byte")} differ`
-    );
-    lines.push(
-      ...item.binary.hex[0].split("\n").map((l) => `  A ${l}`),
-      ...item.binary.hex[1].split("\n").map((l) => `  B ${l}`)
-    );
-  }
-  for (const hint of item.hints) {
-    lines.push(`  ${c.yellow(`cause: ${hint.cause}`)} \u2014 ${hint.evidence}`, `    fix: ${hint.fix}`);
-  }
-  return lines;
-}
-function describeKind(item) {
-  switch (item.kind) {
-    case "content":
-      return item.nested === true ? "differs (members below)" : "content differs";
-    case "metadata":
-      return "metadata differs";
-    case "only-in-a":
-      return "only in A";
-    case "only-in-b":
-      return "only in B";
-    case "type":
-      return "type differs";
-    case "order":
-      return "entry order differs";
-    case "error":
-      return "could not be compared";
-  }
-}
-var init_text = __esm({
-  "src/diff/views/text.ts"() {
-    "use strict";
-    init_paint();
-    init_file_names();
-    init_plural();
-    init_summarize();
-  }
-});
-
-// src/diff/views/html.ts
-function renderDiffHtml(report) {
-  const shown2 = report.items.filter((i) => !isSummarized(i, report.summaries));
-  const rows = shown2.map(
-    (item, i) => `<tr><td><a href="#d${i}"><code>${esc(item.path)}</code></a></td><td>${esc(describeKind(item))}${item.format === void 0 ? "" : ` <span class="fmt">${esc(item.format)}</span>`}</td><td>${item.hints.map((h) => `<span class="cause">${esc(h.cause)}</span>`).join(" ")}</td></tr>`
-  ).join("\n");
-  const patterns = report.summaries.map(
-    (s) => `<li>${esc(s.description)} <span class="dim">(e.g. ${esc(s.examples.join(", "))})</span></li>`
-  ).join("\n");
-  const sections = shown2.map((item, i) => section(item, i)).join("\n");
-  const verdict = report.identical ? `<p class="same">Identical (${report.stats.compared} compared).</p>` : `<p class="differ">${report.stats.differing} of ${report.stats.compared} compared entries differ.</p>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>reproof diff: ${esc(report.a)} vs ${esc(report.b)}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #1b1f24; background: #fff; }
-h1 { font-size: 1.3rem; } h2 { font-size: 1rem; margin-top: 2rem; word-break: break-all; }
-code, pre, td.code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; }
-table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding: 2px 8px; vertical-align: top; text-align: left; }
-.same { color: #1a7f37; font-weight: 600; } .differ { color: #cf222e; font-weight: 600; }
-.fmt, .dim { color: #57606a; } .cause { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 3px; padding: 0 4px; }
-table.side { width: 100%; table-layout: fixed; } table.side td { white-space: pre-wrap; word-break: break-all; border: none; border-right: 1px solid #d0d7de; }
-td.del { background: #ffebe9; } td.add { background: #e6ffec; } td.gap { background: #f6f8fa; color: #57606a; }
-.hint { margin: .3rem 0; } .fix { color: #57606a; }
-</style>
-</head>
-<body>
-<h1>reproof diff</h1>
-<p>A: <code>${esc(report.a)}</code><br>B: <code>${esc(report.b)}</code></p>
-${verdict}
-${shown2.length === 0 ? "" : `<table><tr><th>path</th><th>difference</th><th>likely cause</th></tr>
-${rows}
-</table>`}
-${patterns === "" ? "" : `<h2>Repeated patterns</h2><ul>${patterns}</ul>`}
-${sections}
-${report.warnings.map((w) => `<p class="dim">warning: ${esc(w)}</p>`).join("\n")}
-</body>
-</html>
-`;
-}
-function section(item, i) {
-  const parts = [
-    `<h2 id="d${i}"><code>${esc(item.path)}</code> <span class="fmt">${esc(describeKind(item))}</span></h2>`
-  ];
-  if (item.message !== void 0) parts.push(`<p>${esc(item.message)}</p>`);
-  if (item.fields !== void 0 && item.fields.length > 0) {
-    parts.push(
-      `<table><tr><th>field</th><th>A</th><th>B</th></tr>${item.fields.map((f) => `<tr><td>${esc(f.field)}</td><td class="del"><code>${esc(f.a)}</code></td><td class="add"><code>${esc(f.b)}</code></td></tr>`).join("")}</table>`
-    );
-  }
-  const order = item.order;
-  if (order !== void 0) {
-    parts.push(
-      sideBySide(
-        Array.from({ length: Math.max(order.a.length, order.b.length) }, (_, k) => ({
-          a: order.a[k],
-          b: order.b[k],
-          cls: "del"
-        }))
-      )
-    );
-  }
-  if (item.text !== void 0)
-    parts.push(
-      sideBySide(toRows(item.text.unified)),
-      item.text.truncated ? '<p class="dim">\u2026 more lines (raise --max-lines)</p>' : ""
-    );
-  if (item.binary !== void 0) {
-    parts.push(
-      `<p>First difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, "byte")} differ.</p>`
-    );
-    parts.push(sideBySide([{ a: item.binary.hex[0], b: item.binary.hex[1], cls: "del" }]));
-  }
-  for (const h of item.hints)
-    parts.push(
-      `<p class="hint"><span class="cause">${esc(h.cause)}</span> ${esc(h.evidence)}<br><span class="fix">fix: ${esc(h.fix)}</span></p>`
-    );
-  return parts.join("\n");
-}
-function toRows(unified) {
-  const rows = [];
-  let removed = [];
-  let added = [];
-  const flush = () => {
-    for (let k = 0; k < Math.max(removed.length, added.length); k++)
-      rows.push({ a: removed[k], b: added[k], cls: "del" });
-    removed = [];
-    added = [];
-  };
-  for (const line of unified.split("\n").slice(2)) {
-    if (line.startsWith("@@")) {
-      flush();
-      rows.push({ a: line, b: line, cls: "gap" });
-    } else if (line.startsWith("-")) removed.push(line.slice(1));
-    else if (line.startsWith("+")) added.push(line.slice(1));
-    else {
-      flush();
-      rows.push({ a: line.slice(1), b: line.slice(1), cls: "same" });
-    }
-  }
-  flush();
-  return rows;
-}
-function sideBySide(rows) {
-  const cell2 = (text2, cls, side) => `<td class="code ${cls === "del" && text2 !== void 0 ? side : cls === "gap" ? "gap" : ""}">${esc(text2 ?? "")}</td>`;
-  return `<table class="side"><tr><th>A</th><th>B</th></tr>${rows.map((r) => `<tr>${cell2(r.a, r.cls, "del")}${cell2(r.b, r.cls, "add")}</tr>`).join("")}</table>`;
-}
-function esc(text2) {
-  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-var init_html = __esm({
-  "src/diff/views/html.ts"() {
-    "use strict";
-    init_plural();
-    init_summarize();
-    init_text();
   }
 });
 
@@ -88438,12 +88456,6 @@ async function runBuild(options2, deps) {
       await writeFileAtomic(options2.record, `${JSON.stringify(record2, null, 2)}
 `);
     }
-    if (options2.report !== void 0) {
-      await writeFileAtomic(
-        options2.report,
-        renderDiffHtml(explanation ?? identicalReport(final.a.length))
-      );
-    }
     keep = options2.keep;
     const result = {
       reproducible,
@@ -88591,17 +88603,6 @@ function resolvePassThrough(requests, callerEnv) {
   }
   return out;
 }
-function identicalReport(count2) {
-  return {
-    identical: true,
-    a: "run A",
-    b: "run B",
-    items: [],
-    summaries: [],
-    warnings: [],
-    stats: { compared: count2, differing: 0 }
-  };
-}
 function throwIfAborted(signal) {
   if (signal?.aborted === true)
     throw new ReproofError("E_INTERRUPTED", "interrupted; nothing was written");
@@ -88613,7 +88614,6 @@ var init_run_build = __esm({
     init_epoch();
     init_compare_manifests();
     init_explain_build();
-    init_html();
     init_hash_file();
     init_manifest();
     init_file_time_drift();
@@ -89258,6 +89258,13 @@ async function buildAction(command, flags, streams, signal) {
       ...status === void 0 ? {} : { onEvent: status.onEvent }
     });
     status?.stop();
+    if (options2.report !== void 0)
+      await writeFileAtomic(
+        options2.report,
+        renderDiffHtml(
+          result.explanation ?? identicalReport(result.artifacts.length, ["run A", "run B"])
+        )
+      );
     if (result.explanation !== null) {
       streams.stderr.write(
         renderDiffText(result.explanation, useColor(streams.stderr, streams.env))
@@ -89285,6 +89292,9 @@ function resolveSource(flags) {
 var init_build_action = __esm({
   "src/cli/build-action.ts"() {
     "use strict";
+    init_report();
+    init_html();
+    init_atomic_write();
     init_run_build();
     init_build_options();
     init_load_config();

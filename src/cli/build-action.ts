@@ -1,4 +1,7 @@
 import path from 'node:path'
+import { identicalReport } from '../diff/report.js'
+import { renderDiffHtml } from '../diff/views/html.js'
+import { writeFileAtomic } from '../io/atomic-write.js'
 import { runBuild } from '../twin/run-build.js'
 import { toBuildOptions, type BuildFlags } from '../config/build-options.js'
 import { loadBuildConfig } from '../config/load-config.js'
@@ -66,6 +69,14 @@ export async function buildAction(
       ...(status === undefined ? {} : { onEvent: status.onEvent }),
     })
     status?.stop()
+    // Evidence first: the report, then the bundle, and only then the verdict.
+    if (options.report !== undefined)
+      await writeFileAtomic(
+        options.report,
+        renderDiffHtml(
+          result.explanation ?? identicalReport(result.artifacts.length, ['run A', 'run B']),
+        ),
+      )
     if (result.explanation !== null) {
       streams.stderr.write(
         renderDiffText(result.explanation, useColor(streams.stderr, streams.env)),

@@ -88,3 +88,16 @@ export interface DiffReport {
   warnings: string[]
   stats: { compared: number; differing: number }
 }
+
+/** The report on two sides found identical: `count` things compared, none differing. */
+export function identicalReport(count: number, sides: [string, string]): DiffReport {
+  return {
+    identical: true,
+    a: sides[0],
+    b: sides[1],
+    items: [],
+    summaries: [],
+    warnings: [],
+    stats: { compared: count, differing: 0 },
+  }
+}

@@ -5,7 +5,6 @@ import { chooseEpoch, type Epoch } from '../config/epoch.js'
 import { compareManifests, type Difference } from '../diff/compare-manifests.js'
 import { explainBuild, itemsFor } from '../diff/explain-build.js'
 import type { DiffReport } from '../diff/report.js'
-import { renderDiffHtml } from '../diff/views/html.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { collectManifest } from '../digest/manifest.js'
 import { fileTimeDrift, withFileTimeDrift } from './file-time-drift.js'
@@ -395,13 +394,6 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       await writeFileAtomic(options.record, `${JSON.stringify(record, null, 2)}\n`)
     }
 
-    if (options.report !== undefined) {
-      await writeFileAtomic(
-        options.report,
-        renderDiffHtml(explanation ?? identicalReport(final.a.length)),
-      )
-    }
-
     keep = options.keep
     const result: BuildResult = {
       reproducible,
@@ -596,18 +588,6 @@ export function resolvePassThrough(
     out[request.name] = value
   }
   return out
-}
-
-function identicalReport(count: number): DiffReport {
-  return {
-    identical: true,
-    a: 'run A',
-    b: 'run B',
-    items: [],
-    summaries: [],
-    warnings: [],
-    stats: { compared: count, differing: 0 },
-  }
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

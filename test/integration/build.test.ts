@@ -77,6 +77,29 @@ describe('reproof build', () => {
     expect(fs.existsSync(path.join(source, 'out'))).toBe(false)
   })
 
+  it('writes the HTML report with --report, whatever the verdict', async () => {
+    const source = copyFixture('timestamp')
+    const report = path.join(makeTemp(), 'report.html')
+    const no = await build(source, ['-o', 'out/*', '--report', report, '--', 'make'])
+    expect(no.code).toBe(1)
+    const html = fs.readFileSync(report, 'utf8')
+    expect(html).toMatch(/^<!doctype html>/i)
+    expect(html).toContain('out/stamp.txt')
+    // A reproducible build's report says so, and names nothing.
+    const yes = await build(copyFixture('hello-c'), [
+      '-o',
+      'hello',
+      '--report',
+      report,
+      '--',
+      'make',
+    ])
+    expect(yes.code).toBe(0)
+    const same = fs.readFileSync(report, 'utf8')
+    expect(same).not.toContain('out/stamp.txt')
+    expect(same).toMatch(/identical/i)
+  })
+
   it('catches an absolute source path in debug info through the path variation', async () => {
     const source = copyFixture('debug-path')
     const { code, result } = await build(source, [
