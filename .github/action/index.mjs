@@ -76616,12 +76616,12 @@ var init_report = __esm({
   }
 });
 
-// src/diff/views/plural.ts
+// src/cli/views/plural.ts
 function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 var init_plural = __esm({
-  "src/diff/views/plural.ts"() {
+  "src/cli/views/plural.ts"() {
     "use strict";
   }
 });
@@ -76682,7 +76682,7 @@ var init_paint = __esm({
   }
 });
 
-// src/diff/views/text.ts
+// src/cli/views/diff-text.ts
 function renderDiffText(report, color) {
   const c = paint(color);
   const out = [];
@@ -76757,8 +76757,8 @@ function describeKind(item) {
       return "could not be compared";
   }
 }
-var init_text = __esm({
-  "src/diff/views/text.ts"() {
+var init_diff_text = __esm({
+  "src/cli/views/diff-text.ts"() {
     "use strict";
     init_paint();
     init_file_names();
@@ -76767,7 +76767,7 @@ var init_text = __esm({
   }
 });
 
-// src/diff/views/html.ts
+// src/cli/views/diff-html.ts
 function renderDiffHtml(report) {
   const shown2 = report.items.filter((i) => !isSummarized(i, report.summaries));
   const rows = shown2.map(
@@ -76880,12 +76880,12 @@ function sideBySide(rows) {
 function esc(text2) {
   return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
-var init_html = __esm({
-  "src/diff/views/html.ts"() {
+var init_diff_html = __esm({
+  "src/cli/views/diff-html.ts"() {
     "use strict";
     init_plural();
     init_summarize();
-    init_text();
+    init_diff_text();
   }
 });
 
@@ -88915,7 +88915,7 @@ var init_load_config = __esm({
   }
 });
 
-// src/cli/build-view.ts
+// src/cli/views/build.ts
 function renderBuildHuman(result, color) {
   const c = paint(color);
   const out = [];
@@ -89029,8 +89029,8 @@ function describeIsolation(result) {
   return iso.notes.length > 0 ? `${base} (${iso.notes.join("; ")})` : base;
 }
 var MAX_NAMES_IN_WARNING;
-var init_build_view = __esm({
-  "src/cli/build-view.ts"() {
+var init_build = __esm({
+  "src/cli/views/build.ts"() {
     "use strict";
     init_duration();
     init_file_names();
@@ -89112,7 +89112,7 @@ var init_output = __esm({
   }
 });
 
-// src/cli/status-display.ts
+// src/cli/views/build-progress.ts
 function createStatusDisplay(streams, options2 = {}) {
   const err = streams.stderr;
   const now = options2.now ?? Date.now;
@@ -89201,8 +89201,8 @@ function createStatusDisplay(streams, options2 = {}) {
   };
 }
 var HEARTBEAT_MS;
-var init_status_display = __esm({
-  "src/cli/status-display.ts"() {
+var init_build_progress = __esm({
+  "src/cli/views/build-progress.ts"() {
     "use strict";
     init_duration();
     HEARTBEAT_MS = 6e4;
@@ -89293,20 +89293,20 @@ var init_build_action = __esm({
   "src/cli/build-action.ts"() {
     "use strict";
     init_report();
-    init_html();
+    init_diff_html();
     init_atomic_write();
     init_run_build();
     init_build_options();
     init_load_config();
-    init_text();
+    init_diff_text();
     init_run_attest();
     init_errors();
     init_output_path();
     init_keys();
     init_attest_action();
-    init_build_view();
+    init_build();
     init_output();
-    init_status_display();
+    init_build_progress();
   }
 });
 
@@ -89431,7 +89431,7 @@ var init_diff_records = __esm({
   }
 });
 
-// src/diff/views/markdown.ts
+// src/cli/views/diff-markdown.ts
 function renderDiffMarkdown(report) {
   const out = [];
   if (report.identical)
@@ -89506,12 +89506,12 @@ function fence(text2) {
 function html(text2) {
   return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
-var init_markdown = __esm({
-  "src/diff/views/markdown.ts"() {
+var init_diff_markdown = __esm({
+  "src/cli/views/diff-markdown.ts"() {
     "use strict";
     init_plural();
     init_summarize();
-    init_text();
+    init_diff_text();
   }
 });
 
@@ -89562,9 +89562,9 @@ var init_diff_action = __esm({
     init_diff_inputs();
     init_hints();
     init_diff_records();
-    init_html();
-    init_markdown();
-    init_text();
+    init_diff_html();
+    init_diff_markdown();
+    init_diff_text();
     init_errors();
     init_atomic_write();
     init_output_path();
@@ -92965,7 +92965,7 @@ function processStreams() {
 }
 
 // src/action/main.ts
-init_markdown();
+init_diff_markdown();
 init_errors();
 init_secrets();
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import { main } from '../cli/main.js'
-import { renderDiffMarkdown } from '../diff/views/markdown.js'
+import { renderDiffMarkdown } from '../cli/views/diff-markdown.js'
 import type { DiffReport } from '../diff/report.js'
 import { EXIT, isReproofError } from '../errors.js'
 import { maskCommand } from '../sign/secrets.js'

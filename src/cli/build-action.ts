@@ -1,19 +1,19 @@
 import path from 'node:path'
 import { identicalReport } from '../diff/report.js'
-import { renderDiffHtml } from '../diff/views/html.js'
+import { renderDiffHtml } from './views/diff-html.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { runBuild } from '../twin/run-build.js'
 import { toBuildOptions, type BuildFlags } from '../config/build-options.js'
 import { loadBuildConfig } from '../config/load-config.js'
-import { renderDiffText } from '../diff/views/text.js'
+import { renderDiffText } from './views/diff-text.js'
 import { runAttest } from '../attest/run-attest.js'
 import { EXIT } from '../errors.js'
 import { checkOutputFile } from '../io/output-path.js'
 import { loadPrivateKey } from '../sign/keys.js'
 import { builderContext, signingMethod } from './attest-action.js'
-import { renderBuildHuman } from './build-view.js'
+import { renderBuildHuman } from './views/build.js'
 import { useColor, type Streams } from './output.js'
-import { createStatusDisplay } from './status-display.js'
+import { createStatusDisplay } from './views/build-progress.js'
 
 /** `reproof build`: options in, result printed, exit code out. */
 export async function buildAction(

@@ -1,9 +1,9 @@
-import type { BuildResult } from '../twin/run-build.js'
-import { formatDuration } from '../config/duration.js'
-import { toDisplayText as shown } from '../file-names.js'
-import { VARIATIONS } from '../config/variations.js'
-import { FAKETIME_OFFSET_DAYS } from '../sandbox/run-plan.js'
-import { paint } from '../io/paint.js'
+import type { BuildResult } from '../../twin/run-build.js'
+import { formatDuration } from '../../config/duration.js'
+import { toDisplayText as shown } from '../../file-names.js'
+import { VARIATIONS } from '../../config/variations.js'
+import { FAKETIME_OFFSET_DAYS } from '../../sandbox/run-plan.js'
+import { paint } from '../../io/paint.js'
 
 // Beyond this many, the warning names the first ones and counts the rest (--json has all).
 const MAX_NAMES_IN_WARNING = 10

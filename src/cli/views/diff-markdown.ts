@@ -1,7 +1,7 @@
 import { plural } from './plural.js'
-import type { DiffReport } from '../report.js'
-import { isSummarized } from '../summarize.js'
-import { describeKind } from './text.js'
+import type { DiffReport } from '../../diff/report.js'
+import { isSummarized } from '../../diff/summarize.js'
+import { describeKind } from './diff-text.js'
 
 /** For a GitHub job summary: a table first, then collapsible details per path. */
 export function renderDiffMarkdown(report: DiffReport): string {

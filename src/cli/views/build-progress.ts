@@ -1,6 +1,6 @@
-import type { BuildEvent } from '../twin/run-build.js'
-import { formatDuration } from '../config/duration.js'
-import type { Streams } from './output.js'
+import type { BuildEvent } from '../../twin/run-build.js'
+import { formatDuration } from '../../config/duration.js'
+import type { Streams } from '../output.js'
 
 interface RunState {
   started: number

@@ -1,7 +1,7 @@
 import { plural } from './plural.js'
-import type { DiffItem, DiffReport } from '../report.js'
-import { isSummarized } from '../summarize.js'
-import { describeKind } from './text.js'
+import type { DiffItem, DiffReport } from '../../diff/report.js'
+import { isSummarized } from '../../diff/summarize.js'
+import { describeKind } from './diff-text.js'
 
 /**
  * A self-contained page (no scripts, fonts or images from anywhere): a summary table,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createStatusDisplay } from '../../../src/cli/status-display.js'
+import { createStatusDisplay } from '../../../../src/cli/views/build-progress.js'
 
 afterEach(() => {
   vi.useRealTimers()

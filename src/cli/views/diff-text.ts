@@ -1,8 +1,8 @@
 import { paint } from '../../io/paint.js'
 import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
-import type { DiffItem, DiffReport } from '../report.js'
-import { isSummarized } from '../summarize.js'
+import type { DiffItem, DiffReport } from '../../diff/report.js'
+import { isSummarized } from '../../diff/summarize.js'
 
 /** The terminal view: one block per differing path, patterns summarized, causes last. */
 export function renderDiffText(report: DiffReport, color: boolean): string {
