@@ -1212,7 +1212,7 @@ var require_command = __commonJS({
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
     var path29 = __require("node:path");
-    var fs42 = __require("node:fs");
+    var fs41 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2206,7 +2206,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs42.existsSync(executableFile)) return;
+        if (fs41.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2225,10 +2225,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
           const localBin = path29.resolve(baseDir, baseName);
-          if (fs42.existsSync(localBin)) return localBin;
+          if (fs41.existsSync(localBin)) return localBin;
           if (sourceExt.includes(path29.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs42.existsSync(`${localBin}${ext}`)
+            (ext) => fs41.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2240,7 +2240,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs42.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs41.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
@@ -49796,7 +49796,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs42 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -49805,7 +49805,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs42.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs41.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -49869,10 +49869,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs42 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var pathExists = async (path29) => {
       try {
-        await fs42.access(path29);
+        await fs41.access(path29);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -49889,21 +49889,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs42.mkdir(dirname(destination), { recursive: true });
+      await fs41.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs42.rename(source, destination);
+        await fs41.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs42.lstat(source);
+          const sourceStat = await fs41.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs42.readdir(source);
+            const files = await fs41.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs42.copyFile(source, destination);
+            await fs41.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -49911,25 +49911,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs42.readlink(symSource);
+          let target = await fs41.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetType = "file";
           try {
-            const targetStat = await fs42.stat(resolve(dirname(symSource), target));
+            const targetStat = await fs41.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetType = "junction";
             }
           } catch {
           }
-          await fs42.symlink(
+          await fs41.symlink(
             target,
             symDestination,
             targetType
           );
         }));
-        await fs42.rm(source, { recursive: true, force: true });
+        await fs41.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -49957,19 +49957,19 @@ var require_lib5 = __commonJS({
 var require_cache_dir = __commonJS({
   "node_modules/cacache/lib/util/cache-dir.js"(exports, module) {
     "use strict";
-    var fs42 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var path29 = __require("path");
     var tagContent = `Signature: 8a477f597d28d172789f06886806bc55
 # This file is a cache directory tag created by cacache.
 # For information about cache directory tags, see https://bford.info/cachedir/
 `;
     async function mkdir(cache) {
-      await fs42.mkdir(cache, { recursive: true, owner: "inherit" });
+      await fs41.mkdir(cache, { recursive: true, owner: "inherit" });
       await writeTag(cache);
     }
     async function writeTag(cache) {
       try {
-        await fs42.writeFile(path29.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
+        await fs41.writeFile(path29.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
       } catch (err) {
         if (err.code !== "EEXIST") {
           throw err;
@@ -49989,7 +49989,7 @@ var require_tmp = __commonJS({
     "use strict";
     var crypto16 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs42 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var path29 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
@@ -50001,9 +50001,9 @@ var require_tmp = __commonJS({
       const { tmpPrefix } = opts;
       const tmpDir = path29.join(cache, "tmp");
       await cacheDir.mkdir(cache);
-      await fs42.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      await fs41.mkdir(tmpDir, { recursive: true, owner: "inherit" });
       const target = `${tmpDir}${path29.sep}${tmpPrefix || ""}`;
-      return fs42.mkdtemp(target, { owner: "inherit" });
+      return fs41.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -51533,8 +51533,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs42 = __require("fs");
-    var writev = fs42.writev;
+    var fs41 = __require("fs");
+    var writev = fs41.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -51599,7 +51599,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs42.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs41.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -51620,7 +51620,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs42.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs41.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -51635,7 +51635,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs42.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs41.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -51681,7 +51681,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs42.openSync(this[_path], "r"));
+          this[_onopen](null, fs41.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -51696,7 +51696,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs42.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs41.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -51714,7 +51714,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs42.closeSync(fd);
+          fs41.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51763,7 +51763,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs42.open(
+        fs41.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -51812,7 +51812,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs42.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs41.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -51858,7 +51858,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs42.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs41.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -51867,7 +51867,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs42.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs41.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -51877,7 +51877,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs42.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs41.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -51885,7 +51885,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs42.closeSync(fd);
+          fs41.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51894,7 +51894,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs42.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs41.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -51918,7 +51918,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs42 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -51928,13 +51928,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs42.stat(cpath2);
+        const stat2 = size ? { size } : await fs41.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs42.readFile(cpath, { encoding: null });
+      const data = await fs41.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -51963,7 +51963,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs42.stat(cpath2);
+          const stat2 = size ? { size } : await fs41.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -51973,7 +51973,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs42.copyFile(cpath, dest);
+        return fs41.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -51983,7 +51983,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs42.stat(cpath);
+          const stat = await fs41.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -52205,7 +52205,7 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs42 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
@@ -52230,11 +52230,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs42.writeFile(tmp.target, data, { flag: "wx" });
+          await fs41.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs42.rm(tmp.target, { recursive: true, force: true });
+            await fs41.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -52296,7 +52296,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs42.rm(tmp.target, { recursive: true, force: true });
+          await fs41.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -52332,7 +52332,7 @@ var require_write = __commonJS({
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
       await cacheDir.mkdir(cache);
-      await fs42.mkdir(path29.dirname(tmpTarget), { recursive: true });
+      await fs41.mkdir(path29.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -52346,7 +52346,7 @@ var require_write = __commonJS({
       }
       moveOperations.set(
         destination,
-        fs42.mkdir(destDir, { recursive: true }).then(async () => {
+        fs41.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -55987,7 +55987,7 @@ var require_index_min2 = __commonJS({
     exports.glob = exports.sync = exports.iterate = exports.iterateSync = exports.stream = exports.streamSync = exports.Ignore = exports.hasMagic = exports.Glob = exports.unescape = exports.escape = void 0;
     exports.globStreamSync = Tt;
     exports.globStream = us;
-    exports.globSync = fs42;
+    exports.globSync = fs41;
     exports.globIterateSync = Ft;
     exports.globIterate = ds;
     var Si = Y();
@@ -56018,7 +56018,7 @@ var require_index_min2 = __commonJS({
     function us(r, t = {}) {
       return new nt.Glob(r, t).stream();
     }
-    function fs42(r, t = {}) {
+    function fs41(r, t = {}) {
       return new nt.Glob(r, t).walkSync();
     }
     async function vi(r, t = {}) {
@@ -56034,8 +56034,8 @@ var require_index_min2 = __commonJS({
     exports.stream = Object.assign(us, { sync: Tt });
     exports.iterateSync = Ft;
     exports.iterate = Object.assign(ds, { sync: Ft });
-    exports.sync = Object.assign(fs42, { stream: Tt, iterate: Ft });
-    exports.glob = Object.assign(vi, { glob: vi, globSync: fs42, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
+    exports.sync = Object.assign(fs41, { stream: Tt, iterate: Ft });
+    exports.glob = Object.assign(vi, { glob: vi, globSync: fs41, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
     exports.glob.glob = exports.glob;
   }
 });
@@ -56055,14 +56055,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs42 = __require("fs/promises");
+    var fs41 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs42.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs41.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -67130,12 +67130,12 @@ var require_ast = __commonJS({
             continue;
           }
           if (c === "[") {
-            const [src, needUflag, consumed, magic] = (0, brace_expressions_js_1.parseClass)(glob, i);
+            const [src, needUflag, consumed, magic2] = (0, brace_expressions_js_1.parseClass)(glob, i);
             if (consumed) {
               re += src;
               uflag = uflag || needUflag;
               i += consumed - 1;
-              hasMagic = hasMagic || magic;
+              hasMagic = hasMagic || magic2;
               continue;
             }
           }
@@ -69470,7 +69470,7 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
-    var fs42 = __importStar(__require("fs"));
+    var fs41 = __importStar(__require("fs"));
     var path29 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
@@ -69549,9 +69549,9 @@ var require_updater = __commonJS({
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs42.createReadStream(fileName));
+          await targetInfo.verify(fs41.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs42.copyFileSync(fileName, targetPath);
+          fs41.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -69560,8 +69560,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs42.existsSync(filePath)) {
-            await targetInfo.verify(fs42.createReadStream(filePath));
+          if (fs41.existsSync(filePath)) {
+            await targetInfo.verify(fs41.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -69572,7 +69572,7 @@ var require_updater = __commonJS({
       loadLocalMetadata(fileName) {
         const filePath = path29.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs42.readFileSync(filePath);
+        return fs41.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -69730,7 +69730,7 @@ var require_updater = __commonJS({
         try {
           const filePath = path29.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs42.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs41.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -73647,8 +73647,8 @@ var require_utils7 = __commonJS({
     exports.array = array2;
     var errno = require_errno();
     exports.errno = errno;
-    var fs42 = require_fs();
-    exports.fs = fs42;
+    var fs41 = require_fs();
+    exports.fs = fs41;
     var path29 = require_path2();
     exports.path = path29;
     var pattern = require_pattern();
@@ -73832,12 +73832,12 @@ var require_fs2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs42 = __require("fs");
+    var fs41 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs42.lstat,
-      stat: fs42.stat,
-      lstatSync: fs42.lstatSync,
-      statSync: fs42.statSync
+      lstat: fs41.lstat,
+      stat: fs41.stat,
+      lstatSync: fs41.lstatSync,
+      statSync: fs41.statSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -73854,12 +73854,12 @@ var require_settings = __commonJS({
   "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var fs42 = require_fs2();
+    var fs41 = require_fs2();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs42.createFileSystemAdapter(this._options.fs);
+        this.fs = fs41.createFileSystemAdapter(this._options.fs);
         this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
       }
@@ -74014,8 +74014,8 @@ var require_utils8 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.fs = void 0;
-    var fs42 = require_fs3();
-    exports.fs = fs42;
+    var fs41 = require_fs3();
+    exports.fs = fs41;
   }
 });
 
@@ -74210,14 +74210,14 @@ var require_fs4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs42 = __require("fs");
+    var fs41 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs42.lstat,
-      stat: fs42.stat,
-      lstatSync: fs42.lstatSync,
-      statSync: fs42.statSync,
-      readdir: fs42.readdir,
-      readdirSync: fs42.readdirSync
+      lstat: fs41.lstat,
+      stat: fs41.stat,
+      lstatSync: fs41.lstatSync,
+      statSync: fs41.statSync,
+      readdir: fs41.readdir,
+      readdirSync: fs41.readdirSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -74236,12 +74236,12 @@ var require_settings2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     var path29 = __require("path");
     var fsStat = require_out();
-    var fs42 = require_fs4();
+    var fs41 = require_fs4();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs42.createFileSystemAdapter(this._options.fs);
+        this.fs = fs41.createFileSystemAdapter(this._options.fs);
         this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path29.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
@@ -75623,16 +75623,16 @@ var require_settings4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs42 = __require("fs");
+    var fs41 = __require("fs");
     var os9 = __require("os");
     var CPU_COUNT = Math.max(os9.cpus().length, 1);
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs42.lstat,
-      lstatSync: fs42.lstatSync,
-      stat: fs42.stat,
-      statSync: fs42.statSync,
-      readdir: fs42.readdir,
-      readdirSync: fs42.readdirSync
+      lstat: fs41.lstat,
+      lstatSync: fs41.lstatSync,
+      stat: fs41.stat,
+      statSync: fs41.statSync,
+      readdir: fs41.readdir,
+      readdirSync: fs41.readdirSync
     };
     var Settings = class {
       constructor(_options = {}) {
@@ -79671,274 +79671,1346 @@ var init_compressed = __esm({
   }
 });
 
-// src/formats/detect.ts
-function detectFormat(head) {
-  if (head.length >= 3 && head[0] === 31 && head[1] === 139 && head[2] === 8)
-    return { kind: "compressed", format: "gzip" };
-  if (head.length >= 4 && head.subarray(0, 3).toString("latin1") === "BZh" && (head[3] ?? 0) >= 49 && (head[3] ?? 0) <= 57) {
-    return { kind: "compressed", format: "bzip2" };
-  }
-  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([253, 55, 122, 88, 90, 0])))
-    return { kind: "compressed", format: "xz" };
-  if (head.length >= 4 && head[0] === 80 && head[1] === 75 && (head[2] === 3 && head[3] === 4 || head[2] === 5 && head[3] === 6)) {
-    return { kind: "archive", format: "zip" };
-  }
-  if (head.length >= 8 && head.subarray(0, 8).toString("latin1") === "!<arch>\n")
-    return { kind: "archive", format: "ar" };
-  if (head.length >= 263 && head.subarray(257, 262).toString("latin1") === "ustar")
-    return { kind: "archive", format: "tar" };
-  return looksLikeText(head) ? { kind: "text" } : { kind: "binary" };
-}
-function looksLikeText(bytes) {
-  for (const byte of bytes) {
-    if (byte === 0) return false;
-    if (byte < 32 && byte !== 9 && byte !== 10 && byte !== 13 && byte !== 12 && byte !== 27)
-      return false;
-  }
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(
-      bytes.subarray(0, Math.max(0, bytes.length - 3))
-    );
-    return true;
-  } catch {
-    return false;
-  }
-}
-var init_detect = __esm({
-  "src/formats/detect.ts"() {
-    "use strict";
+// node_modules/pend/index.js
+var require_pend = __commonJS({
+  "node_modules/pend/index.js"(exports, module) {
+    module.exports = Pend;
+    function Pend() {
+      this.pending = 0;
+      this.max = Infinity;
+      this.listeners = [];
+      this.waiting = [];
+      this.error = null;
+    }
+    Pend.prototype.go = function(fn) {
+      if (this.pending < this.max) {
+        pendGo(this, fn);
+      } else {
+        this.waiting.push(fn);
+      }
+    };
+    Pend.prototype.wait = function(cb) {
+      if (this.pending === 0) {
+        cb(this.error);
+      } else {
+        this.listeners.push(cb);
+      }
+    };
+    Pend.prototype.hold = function() {
+      return pendHold(this);
+    };
+    function pendHold(self) {
+      self.pending += 1;
+      var called = false;
+      return onCb;
+      function onCb(err) {
+        if (called) throw new Error("callback called twice");
+        called = true;
+        self.error = self.error || err;
+        self.pending -= 1;
+        if (self.waiting.length > 0 && self.pending < self.max) {
+          pendGo(self, self.waiting.shift());
+        } else if (self.pending === 0) {
+          var listeners = self.listeners;
+          self.listeners = [];
+          listeners.forEach(cbListener);
+        }
+      }
+      function cbListener(listener) {
+        listener(self.error);
+      }
+    }
+    function pendGo(self, fn) {
+      fn(pendHold(self));
+    }
   }
 });
 
-// src/diff/hints.ts
-function defaultHintContext(roots, nowSeconds) {
-  const window2 = [nowSeconds - 10 * YEAR, nowSeconds + 2 * YEAR];
-  return { roots, timeWindows: [window2, window2] };
-}
-function contentHints(a, b, diff, context) {
-  const hints = [];
-  const path29 = pathEvidence(a, b, context);
-  if (path29 !== void 0) hints.push({ cause: "build-path", evidence: path29, fix: FIX.path });
-  const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
-  const time = timeEvidence(regionA, regionB, context);
-  if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
-  if (diff.text !== void 0 && isReordering(diff.text)) {
-    hints.push({
-      cause: "ordering",
-      evidence: `the same ${diff.text.removed.length} lines in another order`,
-      fix: FIX.order
-    });
-    if (context.localeVaried === true)
-      hints.push({
-        cause: "locale",
-        evidence: "lines reordered while the locale was varied",
-        fix: FIX.locale
-      });
-  }
-  if (context.canary !== void 0) {
-    const host = `reproof-${context.canary}`;
-    if (b.includes(host) && !a.includes(host)) {
-      hints.push({
-        cause: "hostname",
-        evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
-        fix: FIX.host
-      });
-    } else if (path29 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
-      hints.push({
-        cause: "environment",
-        evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
-        fix: FIX.env
-      });
+// node_modules/yauzl/fd-slicer.js
+var require_fd_slicer = __commonJS({
+  "node_modules/yauzl/fd-slicer.js"(exports) {
+    var fs41 = __require("fs");
+    var util = __require("util");
+    var stream = __require("stream");
+    var Readable3 = stream.Readable;
+    var PassThrough3 = stream.PassThrough;
+    var Pend = require_pend();
+    var EventEmitter = __require("events").EventEmitter;
+    exports.BufferSlicer = BufferSlicer;
+    exports.FdSlicer = FdSlicer;
+    util.inherits(FdSlicer, EventEmitter);
+    function FdSlicer(fd) {
+      EventEmitter.call(this);
+      this.fd = fd;
+      this.pend = new Pend();
+      this.pend.max = 1;
+      this.refCount = 0;
     }
-  }
-  if (hints.length === 0) {
-    const places = diff.binary?.ranges.length ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
-    const bytes = diff.binary?.differingBytes;
-    hints.push({
-      cause: "random",
-      evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places}${places >= 64 ? "+" : ""} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
-      fix: FIX.random
-    });
-  }
-  return hints;
-}
-function pathEvidence(a, b, context) {
-  const find = (bytes, roots) => {
-    for (const root of roots) {
-      if (root.length < 4) continue;
-      const at = bytes.indexOf(root);
-      if (at !== -1) return `"${root}" at offset ${at}`;
+    FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
+      var self = this;
+      self.pend.go(function(cb) {
+        fs41.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+          cb();
+          callback(err, bytesRead, buffer2);
+        });
+      });
+    };
+    FdSlicer.prototype.createReadStream = function(options2) {
+      return new ReadStream(this, options2);
+    };
+    FdSlicer.prototype.ref = function() {
+      this.refCount += 1;
+    };
+    FdSlicer.prototype.unref = function() {
+      var self = this;
+      self.refCount -= 1;
+      if (self.refCount < 0) throw new Error("invalid unref");
+      if (self.refCount > 0) return;
+      fs41.close(self.fd, onCloseDone);
+      function onCloseDone(err) {
+        if (err) {
+          self.emit("error", err);
+        } else {
+          self.emit("close");
+        }
+      }
+    };
+    util.inherits(ReadStream, Readable3);
+    function ReadStream(context, options2) {
+      options2 = options2 || {};
+      Readable3.call(this, options2);
+      this.context = context;
+      this.context.ref();
+      this.start = options2.start || 0;
+      this.endOffset = options2.end;
+      this.pos = this.start;
     }
-    return void 0;
-  };
-  const inA = find(a, context.roots[0]);
-  const inB = find(b, context.roots[1]);
-  if (inA === void 0 && inB === void 0) return void 0;
-  return [
-    inA === void 0 ? void 0 : `A holds its build path ${inA}`,
-    inB === void 0 ? void 0 : `B holds its build path ${inB}`
-  ].filter((x) => x !== void 0).join("; ");
-}
-function binaryRegions(a, b, diff) {
-  if (diff === void 0) return ["", ""];
-  const around = (bytes, [start, end]) => {
-    let from = start;
-    let to = Math.min(end, bytes.length);
-    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--;
-    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++;
-    const words = numberWords(bytes, start, end);
-    return `${bytes.subarray(from, to).toString("latin1")} ${words}`;
-  };
-  const ranges = diff.ranges.slice(0, 16);
-  return [ranges.map((r) => around(a, r)).join("\n"), ranges.map((r) => around(b, r)).join("\n")];
-}
-function numberWords(bytes, start, end) {
-  const out = [];
-  for (let at = Math.max(0, start - 3); at <= Math.min(end, bytes.length - 4); at++) {
-    out.push(bytes.readUInt32LE(at), bytes.readUInt32BE(at));
-    if (out.length > 64) break;
-  }
-  return out.map((n) => `@${n}`).join(" ");
-}
-function isPrintable(byte) {
-  return byte >= 32 && byte < 127;
-}
-function findTimes(region) {
-  const found = [];
-  for (const m of region.matchAll(
-    /(?<![0-9])(@?)([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g
-  )) {
-    found.push({ seconds: Number(m[2]), text: `${m[2]}${m[3] ?? ""}`, dayOnly: false });
-  }
-  for (const m of region.matchAll(/@([0-9]{9,10})(?![0-9])/g))
-    found.push({ seconds: Number(m[1]), text: `32-bit ${m[1]}`, dayOnly: false });
-  for (const m of region.matchAll(
-    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g
-  )) {
-    const t = Date.UTC(
-      Number(m[1]),
-      Number(m[2]) - 1,
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5]),
-      Number(m[6] ?? 0)
-    ) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: false });
-  }
-  const monthNames = MONTHS.join("|");
-  for (const m of region.matchAll(
-    new RegExp(
-      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: [A-Z]{2,5})? ([0-9]{4})`,
-      "g"
-    )
-  )) {
-    const t = Date.UTC(
-      Number(m[6]),
-      MONTHS.indexOf(m[1] ?? ""),
-      Number(m[2]),
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5])
-    ) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: false });
-  }
-  for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, "g"))) {
-    const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ""), Number((m[2] ?? "").trim())) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: true });
-  }
-  return found;
-}
-function timeEvidence(regionA, regionB, context) {
-  const plausible = (t, [from, to]) => t.dayOnly ? t.seconds >= from - DAY && t.seconds <= to + DAY : t.seconds >= from && t.seconds <= to;
-  const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]));
-  const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]));
-  const textsA = new Set(timesA.map((t) => t.text));
-  const onlyA = timesA.filter((t) => !timesB.some((u) => u.text === t.text));
-  const onlyB = timesB.filter((t) => !textsA.has(t.text));
-  if (onlyA.length === 0 && onlyB.length === 0) return void 0;
-  const show = (t) => t === void 0 ? "none" : `${t.text} (${new Date(t.seconds * 1e3).toISOString().replace(".000Z", "Z")})`;
-  return `A: ${show(onlyA[0])}; B: ${show(onlyB[0])}`;
-}
-function isReordering(text2) {
-  if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
-  const sorted = (lines) => [...lines].sort().join("\n");
-  return sorted(text2.removed) === sorted(text2.added);
-}
-function fieldHints(fields) {
-  const hints = [];
-  const add = (hint) => {
-    if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint);
-  };
-  for (const f of fields) {
-    const evidence = `${f.field}: ${f.a} \u2192 ${f.b}`;
-    if (f.field === "mtime" || f.field.startsWith("pax.") && f.field.endsWith("time")) {
-      add({
-        cause: "timestamp",
-        evidence,
-        fix: "clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize"
+    ReadStream.prototype._read = function(n) {
+      var self = this;
+      var toRead = Math.min(self._readableState.highWaterMark, n);
+      if (self.endOffset != null) {
+        toRead = Math.min(toRead, self.endOffset - self.pos);
+      }
+      if (toRead <= 0) {
+        self.push(null);
+        this._cleanup();
+        return;
+      }
+      self.context.pend.go(function(cb) {
+        var buffer = Buffer.allocUnsafe(toRead);
+        fs41.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+          if (err) {
+            self.destroy(err);
+          } else if (bytesRead === 0) {
+            self.push(null);
+            self._cleanup();
+          } else {
+            self.pos += bytesRead;
+            self.push(buffer.slice(0, bytesRead));
+          }
+          cb();
+        });
       });
-    } else if (f.field === "extra fields" && /0x(5455|000a):/.test(`${f.a} ${f.b}`)) {
-      add({
-        cause: "timestamp",
-        evidence: "zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ",
-        fix: "zip -X leaves them out; or reproof normalize"
-      });
-    } else if (f.field === "mode" || f.field === "external attributes") {
-      add(modeHint(f));
-    } else if (["uid", "gid", "uname", "gname"].includes(f.field)) {
-      add({ cause: "user", evidence, fix: "tar --owner=0 --group=0 --numeric-owner" });
-    } else if (f.field === "name") {
-      add({ cause: "build-path", evidence, fix: "gzip -n leaves the file name out of the header" });
-    } else if (["compressed size", "method", "extra flags", "block size"].includes(f.field)) {
-      add({
-        cause: "compression",
-        evidence,
-        fix: "use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)"
-      });
+    };
+    ReadStream.prototype._destroy = function(err, cb) {
+      this._cleanup();
+      cb(err);
+    };
+    ReadStream.prototype._cleanup = function() {
+      if (this.context != null) {
+        this.context.unref();
+        this.context = null;
+      }
+    };
+    util.inherits(BufferSlicer, EventEmitter);
+    function BufferSlicer(buffer) {
+      EventEmitter.call(this);
+      this.refCount = 0;
+      this.buffer = buffer;
     }
-  }
-  return hints;
-}
-function modeHint(f) {
-  const a = Number.parseInt(f.a, f.field === "mode" ? 8 : 16);
-  const b = Number.parseInt(f.b, f.field === "mode" ? 8 : 16);
-  const changed = (f.field === "mode" ? a ^ b : (a ^ b) >>> 16) & 4095;
-  if (changed !== 0 && (changed & ~18) === 0) {
-    return {
-      cause: "umask",
-      evidence: `${f.field}: ${f.a} \u2192 ${f.b} (group/other write bits)`,
-      fix: "set umask 022 for the build, or normalize modes: tar --mode=go-w"
+    BufferSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
+      if (!(0 <= offset && offset <= buffer.length)) throw new RangeError("offset outside buffer: 0 <= " + offset + " <= " + buffer.length);
+      if (position < 0) throw new RangeError("position is negative: " + position);
+      if (offset + length2 > buffer.length) {
+        length2 = buffer.length - offset;
+      }
+      if (position + length2 > this.buffer.length) {
+        length2 = this.buffer.length - position;
+      }
+      if (length2 <= 0) {
+        setImmediate(function() {
+          callback(null, 0);
+        });
+        return;
+      }
+      this.buffer.copy(buffer, offset, position, position + length2);
+      setImmediate(function() {
+        callback(null, length2);
+      });
+    };
+    BufferSlicer.prototype.createReadStream = function(options2) {
+      options2 = options2 || {};
+      var readStream = new PassThrough3(options2);
+      readStream.start = options2.start || 0;
+      readStream.endOffset = options2.end;
+      readStream.pos = readStream.endOffset || this.buffer.length;
+      var entireSlice = this.buffer.slice(readStream.start, readStream.pos);
+      var maxChunkSize = 65536;
+      var offset = 0;
+      while (true) {
+        var nextOffset = offset + maxChunkSize;
+        if (nextOffset >= entireSlice.length) {
+          if (offset < entireSlice.length) {
+            readStream.write(entireSlice.slice(offset, entireSlice.length));
+          }
+          break;
+        }
+        readStream.write(entireSlice.slice(offset, nextOffset));
+        offset = nextOffset;
+      }
+      readStream.end();
+      return readStream;
+    };
+    BufferSlicer.prototype.ref = function() {
+      this.refCount += 1;
+    };
+    BufferSlicer.prototype.unref = function() {
+      this.refCount -= 1;
+      if (this.refCount < 0) {
+        throw new Error("invalid unref");
+      }
     };
   }
-  return {
-    cause: "permissions",
-    evidence: `${f.field}: ${f.a} \u2192 ${f.b}`,
-    fix: "normalize modes: tar --mode=u+rw,go=rX (or reproof normalize)"
-  };
-}
-function orderHint(a, b) {
-  return {
-    cause: "ordering",
-    evidence: `same entries, different order: first ${a.slice(0, 3).join(", ")} vs ${b.slice(0, 3).join(", ")}`,
-    fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
-  };
-}
-var DAY, YEAR, FIX, MONTHS;
-var init_hints = __esm({
-  "src/diff/hints.ts"() {
-    "use strict";
-    DAY = 86400;
-    YEAR = 365 * DAY;
-    FIX = {
-      path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), or use relative paths",
-      time: "use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)",
-      order: "sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())",
-      locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
-      host: "do not embed the host name (uname -n, hostname) in build output",
-      env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",
-      random: "look for random seeds, uninitialized memory, hash-table iteration order or parallel output interleaving"
+});
+
+// node_modules/yauzl/crc32.js
+var require_crc32 = __commonJS({
+  "node_modules/yauzl/crc32.js"(exports, module) {
+    var CRC_TABLE = new Int32Array([
+      0,
+      1996959894,
+      3993919788,
+      2567524794,
+      124634137,
+      1886057615,
+      3915621685,
+      2657392035,
+      249268274,
+      2044508324,
+      3772115230,
+      2547177864,
+      162941995,
+      2125561021,
+      3887607047,
+      2428444049,
+      498536548,
+      1789927666,
+      4089016648,
+      2227061214,
+      450548861,
+      1843258603,
+      4107580753,
+      2211677639,
+      325883990,
+      1684777152,
+      4251122042,
+      2321926636,
+      335633487,
+      1661365465,
+      4195302755,
+      2366115317,
+      997073096,
+      1281953886,
+      3579855332,
+      2724688242,
+      1006888145,
+      1258607687,
+      3524101629,
+      2768942443,
+      901097722,
+      1119000684,
+      3686517206,
+      2898065728,
+      853044451,
+      1172266101,
+      3705015759,
+      2882616665,
+      651767980,
+      1373503546,
+      3369554304,
+      3218104598,
+      565507253,
+      1454621731,
+      3485111705,
+      3099436303,
+      671266974,
+      1594198024,
+      3322730930,
+      2970347812,
+      795835527,
+      1483230225,
+      3244367275,
+      3060149565,
+      1994146192,
+      31158534,
+      2563907772,
+      4023717930,
+      1907459465,
+      112637215,
+      2680153253,
+      3904427059,
+      2013776290,
+      251722036,
+      2517215374,
+      3775830040,
+      2137656763,
+      141376813,
+      2439277719,
+      3865271297,
+      1802195444,
+      476864866,
+      2238001368,
+      4066508878,
+      1812370925,
+      453092731,
+      2181625025,
+      4111451223,
+      1706088902,
+      314042704,
+      2344532202,
+      4240017532,
+      1658658271,
+      366619977,
+      2362670323,
+      4224994405,
+      1303535960,
+      984961486,
+      2747007092,
+      3569037538,
+      1256170817,
+      1037604311,
+      2765210733,
+      3554079995,
+      1131014506,
+      879679996,
+      2909243462,
+      3663771856,
+      1141124467,
+      855842277,
+      2852801631,
+      3708648649,
+      1342533948,
+      654459306,
+      3188396048,
+      3373015174,
+      1466479909,
+      544179635,
+      3110523913,
+      3462522015,
+      1591671054,
+      702138776,
+      2966460450,
+      3352799412,
+      1504918807,
+      783551873,
+      3082640443,
+      3233442989,
+      3988292384,
+      2596254646,
+      62317068,
+      1957810842,
+      3939845945,
+      2647816111,
+      81470997,
+      1943803523,
+      3814918930,
+      2489596804,
+      225274430,
+      2053790376,
+      3826175755,
+      2466906013,
+      167816743,
+      2097651377,
+      4027552580,
+      2265490386,
+      503444072,
+      1762050814,
+      4150417245,
+      2154129355,
+      426522225,
+      1852507879,
+      4275313526,
+      2312317920,
+      282753626,
+      1742555852,
+      4189708143,
+      2394877945,
+      397917763,
+      1622183637,
+      3604390888,
+      2714866558,
+      953729732,
+      1340076626,
+      3518719985,
+      2797360999,
+      1068828381,
+      1219638859,
+      3624741850,
+      2936675148,
+      906185462,
+      1090812512,
+      3747672003,
+      2825379669,
+      829329135,
+      1181335161,
+      3412177804,
+      3160834842,
+      628085408,
+      1382605366,
+      3423369109,
+      3138078467,
+      570562233,
+      1426400815,
+      3317316542,
+      2998733608,
+      733239954,
+      1555261956,
+      3268935591,
+      3050360625,
+      752459403,
+      1541320221,
+      2607071920,
+      3965973030,
+      1969922972,
+      40735498,
+      2617837225,
+      3943577151,
+      1913087877,
+      83908371,
+      2512341634,
+      3803740692,
+      2075208622,
+      213261112,
+      2463272603,
+      3855990285,
+      2094854071,
+      198958881,
+      2262029012,
+      4057260610,
+      1759359992,
+      534414190,
+      2176718541,
+      4139329115,
+      1873836001,
+      414664567,
+      2282248934,
+      4279200368,
+      1711684554,
+      285281116,
+      2405801727,
+      4167216745,
+      1634467795,
+      376229701,
+      2685067896,
+      3608007406,
+      1308918612,
+      956543938,
+      2808555105,
+      3495958263,
+      1231636301,
+      1047427035,
+      2932959818,
+      3654703836,
+      1088359270,
+      936918e3,
+      2847714899,
+      3736837829,
+      1202900863,
+      817233897,
+      3183342108,
+      3401237130,
+      1404277552,
+      615818150,
+      3134207493,
+      3453421203,
+      1423857449,
+      601450431,
+      3009837614,
+      3294710456,
+      1567103746,
+      711928724,
+      3020668471,
+      3272380065,
+      1510334235,
+      755167117
+    ]);
+    function crc32(buf) {
+      let crc = -1;
+      for (let x of buf) {
+        crc = CRC_TABLE[(crc ^ x) & 255] ^ crc >>> 8;
+      }
+      return (crc ^ -1) >>> 0;
+    }
+    module.exports = crc32;
+  }
+});
+
+// node_modules/yauzl/index.js
+var require_yauzl = __commonJS({
+  "node_modules/yauzl/index.js"(exports) {
+    var fs41 = __require("fs");
+    var zlib4 = __require("zlib");
+    var fd_slicer = require_fd_slicer();
+    var util = __require("util");
+    var EventEmitter = __require("events").EventEmitter;
+    var Transform3 = __require("stream").Transform;
+    var PassThrough3 = __require("stream").PassThrough;
+    var Writable2 = __require("stream").Writable;
+    var crc32 = typeof zlib4.crc32 === "function" ? zlib4.crc32 : require_crc32();
+    exports.open = open2;
+    exports.fromFd = fromFd;
+    exports.fromBuffer = fromBuffer;
+    exports.fromRandomAccessReader = fromRandomAccessReader;
+    exports.openPromise = openPromise;
+    exports.fromFdPromise = fromFdPromise;
+    exports.fromBufferPromise = fromBufferPromise;
+    exports.fromRandomAccessReaderPromise = fromRandomAccessReaderPromise;
+    exports.dosDateTimeToDate = dosDateTimeToDate;
+    exports.getFileNameLowLevel = getFileNameLowLevel;
+    exports.validateFileName = validateFileName;
+    exports.parseExtraFields = parseExtraFields;
+    exports.ZipFile = ZipFile;
+    exports.Entry = Entry;
+    exports.LocalFileHeader = LocalFileHeader;
+    exports.RandomAccessReader = RandomAccessReader;
+    function openPromise(path29, options2) {
+      return new Promise((resolve, reject) => {
+        open2(path29, { ...options2, lazyEntries: true }, function(err, zipfile) {
+          if (err) return reject(err);
+          resolve(zipfile);
+        });
+      });
+    }
+    function fromFdPromise(fd, options2) {
+      return new Promise((resolve, reject) => {
+        fromFd(fd, { ...options2, lazyEntries: true }, function(err, zipfile) {
+          if (err) return reject(err);
+          resolve(zipfile);
+        });
+      });
+    }
+    function fromBufferPromise(buffer, options2) {
+      return new Promise((resolve, reject) => {
+        fromBuffer(buffer, { ...options2, lazyEntries: true }, function(err, zipfile) {
+          if (err) return reject(err);
+          resolve(zipfile);
+        });
+      });
+    }
+    function fromRandomAccessReaderPromise(reader, totalSize, options2) {
+      return new Promise((resolve, reject) => {
+        fromRandomAccessReader(reader, totalSize, { ...options2, lazyEntries: true }, function(err, zipfile) {
+          if (err) return reject(err);
+          resolve(zipfile);
+        });
+      });
+    }
+    function open2(path29, options2, callback) {
+      if (typeof options2 === "function") {
+        callback = options2;
+        options2 = null;
+      }
+      if (options2 == null) options2 = {};
+      if (options2.autoClose == null) options2.autoClose = true;
+      if (options2.lazyEntries == null) options2.lazyEntries = false;
+      if (options2.decodeStrings == null) options2.decodeStrings = true;
+      if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
+      if (options2.strictFileNames == null) options2.strictFileNames = false;
+      if (callback == null) callback = defaultCallback;
+      fs41.open(path29, "r", function(err, fd) {
+        if (err) return callback(err);
+        fromFd(fd, options2, function(err2, zipfile) {
+          if (err2) fs41.close(fd, defaultCallback);
+          callback(err2, zipfile);
+        });
+      });
+    }
+    function fromFd(fd, options2, callback) {
+      if (typeof options2 === "function") {
+        callback = options2;
+        options2 = null;
+      }
+      if (options2 == null) options2 = {};
+      if (options2.autoClose == null) options2.autoClose = false;
+      if (options2.lazyEntries == null) options2.lazyEntries = false;
+      if (options2.decodeStrings == null) options2.decodeStrings = true;
+      if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
+      if (options2.strictFileNames == null) options2.strictFileNames = false;
+      if (callback == null) callback = defaultCallback;
+      fs41.fstat(fd, function(err, stats) {
+        if (err) return callback(err);
+        var reader = new fd_slicer.FdSlicer(fd);
+        fromRandomAccessReader(reader, stats.size, options2, callback);
+      });
+    }
+    function fromBuffer(buffer, options2, callback) {
+      if (typeof options2 === "function") {
+        callback = options2;
+        options2 = null;
+      }
+      if (options2 == null) options2 = {};
+      options2.autoClose = false;
+      if (options2.lazyEntries == null) options2.lazyEntries = false;
+      if (options2.decodeStrings == null) options2.decodeStrings = true;
+      if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
+      if (options2.strictFileNames == null) options2.strictFileNames = false;
+      var reader = new fd_slicer.BufferSlicer(buffer);
+      fromRandomAccessReader(reader, buffer.length, options2, callback);
+    }
+    function fromRandomAccessReader(reader, totalSize, options2, callback) {
+      if (typeof options2 === "function") {
+        callback = options2;
+        options2 = null;
+      }
+      if (options2 == null) options2 = {};
+      if (options2.autoClose == null) options2.autoClose = true;
+      if (options2.lazyEntries == null) options2.lazyEntries = false;
+      if (options2.decodeStrings == null) options2.decodeStrings = true;
+      var decodeStrings = !!options2.decodeStrings;
+      if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
+      if (options2.strictFileNames == null) options2.strictFileNames = false;
+      if (callback == null) callback = defaultCallback;
+      if (typeof totalSize !== "number") throw new Error("expected totalSize parameter to be a number");
+      if (totalSize > Number.MAX_SAFE_INTEGER) {
+        throw new Error("zip file too large. only file sizes up to 2^52 are supported due to JavaScript's Number type being an IEEE 754 double.");
+      }
+      reader.ref();
+      var eocdrWithoutCommentSize = 22;
+      var zip64EocdlSize = 20;
+      var maxCommentSize = 65535;
+      var bufferSize = Math.min(zip64EocdlSize + eocdrWithoutCommentSize + maxCommentSize, totalSize);
+      var buffer = newBuffer(bufferSize);
+      var bufferReadStart = totalSize - buffer.length;
+      readAndAssertNoEof(reader, buffer, 0, bufferSize, bufferReadStart, function(err) {
+        if (err) return callback(err);
+        for (var i = bufferSize - eocdrWithoutCommentSize; i >= 0; i -= 1) {
+          if (buffer.readUInt32LE(i) !== 101010256) continue;
+          var eocdrBuffer = buffer.subarray(i);
+          var diskNumber = eocdrBuffer.readUInt16LE(4);
+          var entryCount = eocdrBuffer.readUInt16LE(10);
+          var centralDirectoryOffset = eocdrBuffer.readUInt32LE(16);
+          var commentLength = eocdrBuffer.readUInt16LE(20);
+          var expectedCommentLength = eocdrBuffer.length - eocdrWithoutCommentSize;
+          if (commentLength !== expectedCommentLength) {
+            return callback(new Error("Invalid comment length. Expected: " + expectedCommentLength + ". Found: " + commentLength + ". Are there extra bytes at the end of the file? Or is the end of central dir signature `PK\u263A\u263B` in the comment?"));
+          }
+          var comment = decodeStrings ? decodeBuffer(eocdrBuffer.subarray(22), false) : eocdrBuffer.subarray(22);
+          if (i - zip64EocdlSize >= 0 && buffer.readUInt32LE(i - zip64EocdlSize) === 117853008) {
+            var zip64EocdlBuffer = buffer.subarray(i - zip64EocdlSize, i - zip64EocdlSize + zip64EocdlSize);
+            var zip64EocdrOffset = readUInt64LE(zip64EocdlBuffer, 8);
+            var zip64EocdrBuffer = newBuffer(56);
+            return readAndAssertNoEof(reader, zip64EocdrBuffer, 0, zip64EocdrBuffer.length, zip64EocdrOffset, function(err2) {
+              if (err2) return callback(err2);
+              if (zip64EocdrBuffer.readUInt32LE(0) !== 101075792) {
+                return callback(new Error("invalid zip64 end of central directory record signature"));
+              }
+              diskNumber = zip64EocdrBuffer.readUInt32LE(16);
+              if (diskNumber !== 0) {
+                return callback(new Error("multi-disk zip files are not supported: found disk number: " + diskNumber));
+              }
+              entryCount = readUInt64LE(zip64EocdrBuffer, 32);
+              centralDirectoryOffset = readUInt64LE(zip64EocdrBuffer, 48);
+              return callback(null, new ZipFile(reader, centralDirectoryOffset, totalSize, entryCount, comment, options2.autoClose, options2.lazyEntries, decodeStrings, options2.validateEntrySizes, options2.strictFileNames));
+            });
+          }
+          if (diskNumber !== 0) {
+            return callback(new Error("multi-disk zip files are not supported: found disk number: " + diskNumber));
+          }
+          return callback(null, new ZipFile(reader, centralDirectoryOffset, totalSize, entryCount, comment, options2.autoClose, options2.lazyEntries, decodeStrings, options2.validateEntrySizes, options2.strictFileNames));
+        }
+        callback(new Error("End of central directory record signature not found. Either not a zip file, or file is truncated."));
+      });
+    }
+    util.inherits(ZipFile, EventEmitter);
+    function ZipFile(reader, centralDirectoryOffset, fileSize, entryCount, comment, autoClose, lazyEntries, decodeStrings, validateEntrySizes, strictFileNames) {
+      var self = this;
+      EventEmitter.call(self);
+      self.reader = reader;
+      self.reader.on("error", function(err) {
+        emitError(self, err);
+      });
+      self.reader.once("close", function() {
+        self.emit("close");
+      });
+      self.readEntryCursor = centralDirectoryOffset;
+      self.fileSize = fileSize;
+      self.entryCount = entryCount;
+      self.comment = comment;
+      self.entriesRead = 0;
+      self.autoClose = !!autoClose;
+      self.lazyEntries = !!lazyEntries;
+      self.decodeStrings = !!decodeStrings;
+      self.validateEntrySizes = !!validateEntrySizes;
+      self.strictFileNames = !!strictFileNames;
+      self.isOpen = true;
+      self.emittedError = false;
+      self.hasEachEntryBeenCalled = false;
+      if (!self.lazyEntries) self._readEntry();
+    }
+    ZipFile.prototype.close = function() {
+      if (!this.isOpen) return;
+      this.isOpen = false;
+      this.reader.unref();
     };
-    MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    function emitErrorAndAutoClose(self, err) {
+      if (self.autoClose) self.close();
+      emitError(self, err);
+    }
+    function emitError(self, err) {
+      if (self.emittedError) return;
+      self.emittedError = true;
+      self.emit("error", err);
+    }
+    ZipFile.prototype.readEntry = function() {
+      if (!this.lazyEntries) throw new Error("readEntry() called without lazyEntries:true");
+      this._readEntry();
+    };
+    ZipFile.prototype._readEntry = function() {
+      var self = this;
+      if (self.entryCount === self.entriesRead) {
+        setImmediate(function() {
+          if (self.autoClose) self.close();
+          if (self.emittedError) return;
+          self.emit("end");
+        });
+        return;
+      }
+      if (self.emittedError) return;
+      var buffer = newBuffer(46);
+      readAndAssertNoEof(self.reader, buffer, 0, buffer.length, self.readEntryCursor, function(err) {
+        if (err) return emitErrorAndAutoClose(self, err);
+        if (self.emittedError) return;
+        var entry = new Entry();
+        var signature = buffer.readUInt32LE(0);
+        if (signature !== 33639248) return emitErrorAndAutoClose(self, new Error("invalid central directory file header signature: 0x" + signature.toString(16)));
+        entry.versionMadeBy = buffer.readUInt16LE(4);
+        entry.versionNeededToExtract = buffer.readUInt16LE(6);
+        entry.generalPurposeBitFlag = buffer.readUInt16LE(8);
+        entry.compressionMethod = buffer.readUInt16LE(10);
+        entry.lastModFileTime = buffer.readUInt16LE(12);
+        entry.lastModFileDate = buffer.readUInt16LE(14);
+        entry.crc32 = buffer.readUInt32LE(16);
+        entry.compressedSize = buffer.readUInt32LE(20);
+        entry.uncompressedSize = buffer.readUInt32LE(24);
+        entry.fileNameLength = buffer.readUInt16LE(28);
+        entry.extraFieldLength = buffer.readUInt16LE(30);
+        entry.fileCommentLength = buffer.readUInt16LE(32);
+        entry.internalFileAttributes = buffer.readUInt16LE(36);
+        entry.externalFileAttributes = buffer.readUInt32LE(38);
+        entry.relativeOffsetOfLocalHeader = buffer.readUInt32LE(42);
+        if (entry.generalPurposeBitFlag & 64) return emitErrorAndAutoClose(self, new Error("strong encryption is not supported"));
+        self.readEntryCursor += 46;
+        buffer = newBuffer(entry.fileNameLength + entry.extraFieldLength + entry.fileCommentLength);
+        readAndAssertNoEof(self.reader, buffer, 0, buffer.length, self.readEntryCursor, function(err2) {
+          if (err2) return emitErrorAndAutoClose(self, err2);
+          if (self.emittedError) return;
+          entry.fileNameRaw = buffer.subarray(0, entry.fileNameLength);
+          var fileCommentStart = entry.fileNameLength + entry.extraFieldLength;
+          entry.extraFieldRaw = buffer.subarray(entry.fileNameLength, fileCommentStart);
+          entry.fileCommentRaw = buffer.subarray(fileCommentStart, fileCommentStart + entry.fileCommentLength);
+          try {
+            entry.extraFields = parseExtraFields(entry.extraFieldRaw);
+          } catch (err3) {
+            return emitErrorAndAutoClose(self, err3);
+          }
+          if (self.decodeStrings) {
+            var isUtf8 = (entry.generalPurposeBitFlag & 2048) !== 0;
+            entry.fileComment = decodeBuffer(entry.fileCommentRaw, isUtf8);
+            entry.fileName = getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, self.strictFileNames);
+            var errorMessage = validateFileName(entry.fileName);
+            if (errorMessage != null) return emitErrorAndAutoClose(self, new Error(errorMessage));
+          } else {
+            entry.fileComment = entry.fileCommentRaw;
+            entry.fileName = entry.fileNameRaw;
+          }
+          entry.comment = entry.fileComment;
+          self.readEntryCursor += buffer.length;
+          self.entriesRead += 1;
+          for (var i = 0; i < entry.extraFields.length; i++) {
+            var extraField = entry.extraFields[i];
+            if (extraField.id !== 1) continue;
+            var zip64EiefBuffer = extraField.data;
+            var index = 0;
+            if (entry.uncompressedSize === 4294967295) {
+              if (index + 8 > zip64EiefBuffer.length) {
+                return emitErrorAndAutoClose(self, new Error("zip64 extended information extra field does not include uncompressed size"));
+              }
+              entry.uncompressedSize = readUInt64LE(zip64EiefBuffer, index);
+              index += 8;
+            }
+            if (entry.compressedSize === 4294967295) {
+              if (index + 8 > zip64EiefBuffer.length) {
+                return emitErrorAndAutoClose(self, new Error("zip64 extended information extra field does not include compressed size"));
+              }
+              entry.compressedSize = readUInt64LE(zip64EiefBuffer, index);
+              index += 8;
+            }
+            if (entry.relativeOffsetOfLocalHeader === 4294967295) {
+              if (index + 8 > zip64EiefBuffer.length) {
+                return emitErrorAndAutoClose(self, new Error("zip64 extended information extra field does not include relative header offset"));
+              }
+              entry.relativeOffsetOfLocalHeader = readUInt64LE(zip64EiefBuffer, index);
+              index += 8;
+            }
+            break;
+          }
+          if (self.validateEntrySizes && entry.compressionMethod === 0) {
+            var expectedCompressedSize = entry.uncompressedSize;
+            if (entry.isEncrypted()) {
+              expectedCompressedSize += 12;
+            }
+            if (entry.compressedSize !== expectedCompressedSize) {
+              var msg = "compressed/uncompressed size mismatch for stored file: " + entry.compressedSize + " != " + entry.uncompressedSize;
+              return emitErrorAndAutoClose(self, new Error(msg));
+            }
+          }
+          self.emit("entry", entry);
+          if (!self.lazyEntries) self._readEntry();
+        });
+      });
+    };
+    ZipFile.prototype.eachEntry = function() {
+      const self = this;
+      if (!self.lazyEntries) throw new Error("eachEntry() requires lazyEntries: true");
+      if (self.hasEachEntryBeenCalled) throw new Error("eachEntry() must only be called once per ZipFile");
+      self.hasEachEntryBeenCalled = true;
+      let pendingResolveReject = null;
+      self.on("entry", onEntry);
+      self.on("end", onEnd);
+      self.on("error", onError);
+      function cleanup() {
+        self.removeListener("entry", onEntry);
+        self.removeListener("end", onEnd);
+        self.removeListener("error", onError);
+        if (self.autoClose) self.close();
+      }
+      function onEntry(entry) {
+        let { resolve } = pendingResolveReject;
+        pendingResolveReject = null;
+        resolve({ value: entry });
+      }
+      function onEnd() {
+        let { resolve } = pendingResolveReject;
+        pendingResolveReject = null;
+        cleanup();
+        resolve({ done: true });
+      }
+      function onError(err) {
+        let { reject } = pendingResolveReject;
+        pendingResolveReject = null;
+        cleanup();
+        reject(err);
+      }
+      return {
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+        next() {
+          const promise = new Promise((resolve, reject) => {
+            if (pendingResolveReject != null) throw new Error("next() called before previous Promise was resolved.");
+            pendingResolveReject = { resolve, reject };
+          });
+          self.readEntry();
+          return promise;
+        },
+        return(value) {
+          cleanup();
+          return Promise.resolve({ done: true, value });
+        },
+        throw(value) {
+          cleanup();
+          return Promise.reject(value);
+        }
+      };
+    };
+    ZipFile.prototype.openReadStream = function(entry, options2, callback) {
+      var self = this;
+      var relativeStart = 0;
+      var relativeEnd = entry.compressedSize;
+      if (callback == null) {
+        callback = options2;
+        options2 = null;
+      }
+      if (options2 == null) {
+        options2 = {};
+      } else {
+        if (options2.decodeFileData === false) {
+          if (options2.decrypt != null) {
+            throw new Error("cannot use options.decrypt when options.decodeFileData === false");
+          }
+          if (options2.decompress != null) {
+            throw new Error("cannot use options.decompress when options.decodeFileData === false");
+          }
+        } else {
+          if (options2.decrypt != null) {
+            if (!entry.isEncrypted()) {
+              throw new Error("options.decrypt can only be specified for encrypted entries. See also option decodeFileData.");
+            }
+            if (options2.decrypt !== false) throw new Error("invalid options.decrypt value: " + options2.decrypt);
+            if (entry.isCompressed()) {
+              if (options2.decompress !== false) throw new Error("entry is encrypted and compressed, and options.decompress !== false. See also option decodeFileData.");
+            }
+          }
+          if (options2.decompress != null) {
+            if (!entry.isCompressed()) {
+              throw new Error("options.decompress can only be specified for compressed entries. See also option decodeFileData.");
+            }
+            if (!(options2.decompress === false || options2.decompress === true)) {
+              throw new Error("invalid options.decompress value: " + options2.decompress);
+            }
+            decompress = options2.decompress;
+          }
+        }
+        if (options2.start != null) {
+          relativeStart = options2.start;
+          if (relativeStart < 0) throw new Error("options.start < 0");
+          if (relativeStart > entry.compressedSize) throw new Error("options.start > entry.compressedSize");
+        }
+        if (options2.end != null) {
+          relativeEnd = options2.end;
+          if (relativeEnd < 0) throw new Error("options.end < 0");
+          if (relativeEnd > entry.compressedSize) throw new Error("options.end > entry.compressedSize");
+          if (relativeEnd < relativeStart) throw new Error("options.end < options.start");
+        }
+      }
+      var rawMode = options2.decodeFileData === false || // Explicitly requested raw.
+      (entry.compressionMethod === 0 || // Naturally without compression.
+      entry.compressionMethod === 8 && options2.decompress === false) && (!entry.isEncrypted() || // Naturally without encryption.
+      options2.decrypt === false);
+      if (options2.start != null || options2.end != null) {
+        if (!rawMode) throw new Error("start/end range require options.decodeFileData === false for non-trivial encoded entries.");
+      }
+      if (!self.isOpen) return callback(new Error("closed"));
+      if (entry.isEncrypted() && !rawMode) {
+        if (options2.decrypt !== false) return callback(new Error("entry is encrypted, and options.decodeFileData !== false"));
+      }
+      var decompress;
+      if (rawMode) {
+        decompress = false;
+      } else if (entry.compressionMethod === 8) {
+        decompress = options2.decodeFileData !== true;
+      } else {
+        return callback(new Error("unsupported compression method: " + entry.compressionMethod));
+      }
+      self.readLocalFileHeader(entry, { minimal: true }, function(err, localFileHeader) {
+        if (err) return callback(err);
+        self.openReadStreamLowLevel(
+          localFileHeader.fileDataStart,
+          entry.compressedSize,
+          relativeStart,
+          relativeEnd,
+          decompress,
+          entry.uncompressedSize,
+          callback
+        );
+      });
+    };
+    ZipFile.prototype.openReadStreamLowLevel = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, callback) {
+      var self = this;
+      var fileDataEnd = fileDataStart + compressedSize;
+      var readStream = self.reader.createReadStream({
+        start: fileDataStart + relativeStart,
+        end: fileDataStart + relativeEnd
+      });
+      var endpointStream = readStream;
+      if (decompress) {
+        var destroyed = false;
+        var inflateFilter = zlib4.createInflateRaw();
+        readStream.on("error", function(err) {
+          setImmediate(function() {
+            if (!destroyed) inflateFilter.emit("error", err);
+          });
+        });
+        readStream.pipe(inflateFilter);
+        if (self.validateEntrySizes) {
+          endpointStream = new AssertByteCountStream(uncompressedSize);
+          inflateFilter.on("error", function(err) {
+            setImmediate(function() {
+              if (!destroyed) endpointStream.emit("error", err);
+            });
+          });
+          inflateFilter.pipe(endpointStream);
+        } else {
+          endpointStream = inflateFilter;
+        }
+        installDestroyFn(endpointStream, function() {
+          destroyed = true;
+          if (inflateFilter !== endpointStream) inflateFilter.unpipe(endpointStream);
+          readStream.unpipe(inflateFilter);
+          readStream.destroy();
+        });
+      }
+      callback(null, endpointStream);
+    };
+    ZipFile.prototype.readLocalFileHeader = function(entry, options2, callback) {
+      var self = this;
+      if (callback == null) {
+        callback = options2;
+        options2 = null;
+      }
+      if (options2 == null) options2 = {};
+      self.reader.ref();
+      var buffer = newBuffer(30);
+      readAndAssertNoEof(self.reader, buffer, 0, buffer.length, entry.relativeOffsetOfLocalHeader, function(err) {
+        try {
+          if (err) return callback(err);
+          var signature = buffer.readUInt32LE(0);
+          if (signature !== 67324752) {
+            return callback(new Error("invalid local file header signature: 0x" + signature.toString(16)));
+          }
+          var fileNameLength = buffer.readUInt16LE(26);
+          var extraFieldLength = buffer.readUInt16LE(28);
+          var fileDataStart = entry.relativeOffsetOfLocalHeader + 30 + fileNameLength + extraFieldLength;
+          if (fileDataStart + entry.compressedSize > self.fileSize) {
+            return callback(new Error("file data overflows file bounds: " + fileDataStart + " + " + entry.compressedSize + " > " + self.fileSize));
+          }
+          if (options2.minimal) {
+            return callback(null, { fileDataStart });
+          }
+          var localFileHeader = new LocalFileHeader();
+          localFileHeader.fileDataStart = fileDataStart;
+          localFileHeader.versionNeededToExtract = buffer.readUInt16LE(4);
+          localFileHeader.generalPurposeBitFlag = buffer.readUInt16LE(6);
+          localFileHeader.compressionMethod = buffer.readUInt16LE(8);
+          localFileHeader.lastModFileTime = buffer.readUInt16LE(10);
+          localFileHeader.lastModFileDate = buffer.readUInt16LE(12);
+          localFileHeader.crc32 = buffer.readUInt32LE(14);
+          localFileHeader.compressedSize = buffer.readUInt32LE(18);
+          localFileHeader.uncompressedSize = buffer.readUInt32LE(22);
+          localFileHeader.fileNameLength = fileNameLength;
+          localFileHeader.extraFieldLength = extraFieldLength;
+          buffer = newBuffer(fileNameLength + extraFieldLength);
+          self.reader.ref();
+          readAndAssertNoEof(self.reader, buffer, 0, buffer.length, entry.relativeOffsetOfLocalHeader + 30, function(err2) {
+            try {
+              if (err2) return callback(err2);
+              localFileHeader.fileName = buffer.subarray(0, fileNameLength);
+              localFileHeader.extraField = buffer.subarray(fileNameLength);
+              return callback(null, localFileHeader);
+            } finally {
+              self.reader.unref();
+            }
+          });
+        } finally {
+          self.reader.unref();
+        }
+      });
+    };
+    ZipFile.prototype.openReadStreamPromise = function(entry, options2) {
+      return new Promise((resolve, reject) => {
+        this.openReadStream(entry, options2, function(err, readStream) {
+          if (err) return reject(err);
+          resolve(readStream);
+        });
+      });
+    };
+    ZipFile.prototype.openReadStreamLowLevelPromise = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize) {
+      return new Promise((resolve, reject) => {
+        this.openReadStream(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, function(err, readStream) {
+          if (err) return reject(err);
+          resolve(readStream);
+        });
+      });
+    };
+    ZipFile.prototype.readLocalFileHeaderPromise = function(entry, options2) {
+      return new Promise((resolve, reject) => {
+        this.readLocalFileHeader(entry, options2, function(err, localFileHeader) {
+          if (err) return reject(err);
+          resolve(localFileHeader);
+        });
+      });
+    };
+    function Entry() {
+    }
+    Entry.prototype.getLastModDate = function(options2) {
+      if (options2 == null) options2 = {};
+      if (!options2.forceDosFormat) {
+        for (var i = 0; i < this.extraFields.length; i++) {
+          var extraField = this.extraFields[i];
+          if (extraField.id === 21589) {
+            var data = extraField.data;
+            if (data.length < 5) continue;
+            var flags = data[0];
+            var HAS_MTIME = 1;
+            if (!(flags & HAS_MTIME)) continue;
+            var posixTimestamp = data.readInt32LE(1);
+            return new Date(posixTimestamp * 1e3);
+          } else if (extraField.id === 10) {
+            var data = extraField.data;
+            if (data.length !== 32) continue;
+            if (data.readUInt16LE(4) !== 1) continue;
+            if (data.readUInt16LE(6) !== 24) continue;
+            var hundredNanoSecondsSince1601 = data.readUInt32LE(8) + 4294967296 * data.readInt32LE(12);
+            var millisecondsSince1970 = hundredNanoSecondsSince1601 / 1e4 - 116444736e5;
+            return new Date(millisecondsSince1970);
+          }
+        }
+      }
+      return dosDateTimeToDate(this.lastModFileDate, this.lastModFileTime, options2.timezone);
+    };
+    Entry.prototype.canDecodeFileData = function() {
+      return !this.isEncrypted() && (this.compressionMethod === 0 || this.compressionMethod === 8);
+    };
+    Entry.prototype.isEncrypted = function() {
+      return (this.generalPurposeBitFlag & 1) !== 0;
+    };
+    Entry.prototype.isCompressed = function() {
+      return this.compressionMethod === 8;
+    };
+    function LocalFileHeader() {
+    }
+    function dosDateTimeToDate(date, time, timezone) {
+      var day = date & 31;
+      var month = (date >> 5 & 15) - 1;
+      var year = (date >> 9 & 127) + 1980;
+      var millisecond = 0;
+      var second = (time & 31) * 2;
+      var minute = time >> 5 & 63;
+      var hour = time >> 11 & 31;
+      if (timezone == null || timezone === "local") {
+        return new Date(year, month, day, hour, minute, second, millisecond);
+      } else if (timezone === "UTC") {
+        return new Date(Date.UTC(year, month, day, hour, minute, second, millisecond));
+      } else {
+        throw new Error("unrecognized options.timezone: " + options.timezone);
+      }
+    }
+    function getFileNameLowLevel(generalPurposeBitFlag, fileNameBuffer, extraFields, strictFileNames) {
+      var fileName = null;
+      for (var i = 0; i < extraFields.length; i++) {
+        var extraField = extraFields[i];
+        if (extraField.id === 28789) {
+          if (extraField.data.length < 6) {
+            continue;
+          }
+          if (extraField.data.readUInt8(0) !== 1) {
+            continue;
+          }
+          var oldNameCrc32 = extraField.data.readUInt32LE(1);
+          if (crc32(fileNameBuffer) !== oldNameCrc32) {
+            continue;
+          }
+          fileName = decodeBuffer(extraField.data.subarray(5), true);
+          break;
+        }
+      }
+      if (fileName == null) {
+        var isUtf8 = (generalPurposeBitFlag & 2048) !== 0;
+        fileName = decodeBuffer(fileNameBuffer, isUtf8);
+      }
+      if (!strictFileNames) {
+        fileName = fileName.replace(/\\/g, "/");
+      }
+      return fileName;
+    }
+    function validateFileName(fileName) {
+      if (fileName.indexOf("\\") !== -1) {
+        return "invalid characters in fileName: " + fileName;
+      }
+      if (/^[a-zA-Z]:/.test(fileName) || /^\//.test(fileName)) {
+        return "absolute path: " + fileName;
+      }
+      if (fileName.split("/").indexOf("..") !== -1) {
+        return "invalid relative path: " + fileName;
+      }
+      return null;
+    }
+    function parseExtraFields(extraFieldBuffer) {
+      var extraFields = [];
+      var i = 0;
+      while (i < extraFieldBuffer.length - 3) {
+        var headerId = extraFieldBuffer.readUInt16LE(i + 0);
+        var dataSize = extraFieldBuffer.readUInt16LE(i + 2);
+        var dataStart = i + 4;
+        var dataEnd = dataStart + dataSize;
+        if (dataEnd > extraFieldBuffer.length) throw new Error("extra field length exceeds extra field buffer size");
+        var dataBuffer = extraFieldBuffer.subarray(dataStart, dataEnd);
+        extraFields.push({
+          id: headerId,
+          data: dataBuffer
+        });
+        i = dataEnd;
+      }
+      return extraFields;
+    }
+    function readAndAssertNoEof(reader, buffer, offset, length2, position, callback) {
+      if (length2 === 0) {
+        return setImmediate(function() {
+          callback(null, newBuffer(0));
+        });
+      }
+      reader.read(buffer, offset, length2, position, function(err, bytesRead) {
+        if (err) return callback(err);
+        if (bytesRead < length2) {
+          return callback(new Error("unexpected EOF"));
+        }
+        callback();
+      });
+    }
+    util.inherits(AssertByteCountStream, Transform3);
+    function AssertByteCountStream(byteCount) {
+      Transform3.call(this);
+      this.actualByteCount = 0;
+      this.expectedByteCount = byteCount;
+    }
+    AssertByteCountStream.prototype._transform = function(chunk, encoding, cb) {
+      this.actualByteCount += chunk.length;
+      if (this.actualByteCount > this.expectedByteCount) {
+        var msg = "too many bytes in the stream. expected " + this.expectedByteCount + ". got at least " + this.actualByteCount;
+        return cb(new Error(msg));
+      }
+      cb(null, chunk);
+    };
+    AssertByteCountStream.prototype._flush = function(cb) {
+      if (this.actualByteCount < this.expectedByteCount) {
+        var msg = "not enough bytes in the stream. expected " + this.expectedByteCount + ". got only " + this.actualByteCount;
+        return cb(new Error(msg));
+      }
+      cb();
+    };
+    util.inherits(RandomAccessReader, EventEmitter);
+    function RandomAccessReader() {
+      EventEmitter.call(this);
+      this.refCount = 0;
+    }
+    RandomAccessReader.prototype.ref = function() {
+      this.refCount += 1;
+    };
+    RandomAccessReader.prototype.unref = function() {
+      var self = this;
+      self.refCount -= 1;
+      if (self.refCount > 0) return;
+      if (self.refCount < 0) throw new Error("invalid unref");
+      self.close(onCloseDone);
+      function onCloseDone(err) {
+        if (err) return self.emit("error", err);
+        self.emit("close");
+      }
+    };
+    RandomAccessReader.prototype.createReadStream = function(options2) {
+      if (options2 == null) options2 = {};
+      var start = options2.start;
+      var end = options2.end;
+      if (start === end) {
+        var emptyStream = new PassThrough3();
+        setImmediate(function() {
+          emptyStream.end();
+        });
+        return emptyStream;
+      }
+      var stream = this._readStreamForRange(start, end);
+      var destroyed = false;
+      var refUnrefFilter = new RefUnrefFilter(this);
+      stream.on("error", function(err) {
+        setImmediate(function() {
+          if (!destroyed) refUnrefFilter.emit("error", err);
+        });
+      });
+      installDestroyFn(refUnrefFilter, function() {
+        stream.unpipe(refUnrefFilter);
+        refUnrefFilter.unref();
+        stream.destroy();
+      });
+      var byteCounter = new AssertByteCountStream(end - start);
+      refUnrefFilter.on("error", function(err) {
+        setImmediate(function() {
+          if (!destroyed) byteCounter.emit("error", err);
+        });
+      });
+      installDestroyFn(byteCounter, function() {
+        destroyed = true;
+        refUnrefFilter.unpipe(byteCounter);
+        refUnrefFilter.destroy();
+      });
+      return stream.pipe(refUnrefFilter).pipe(byteCounter);
+    };
+    RandomAccessReader.prototype._readStreamForRange = function(start, end) {
+      throw new Error("not implemented");
+    };
+    RandomAccessReader.prototype.read = function(buffer, offset, length2, position, callback) {
+      var readStream = this.createReadStream({ start: position, end: position + length2 });
+      var writeStream = new Writable2();
+      var written = 0;
+      writeStream._write = function(chunk, encoding, cb) {
+        chunk.copy(buffer, offset + written, 0, chunk.length);
+        written += chunk.length;
+        cb();
+      };
+      writeStream.on("finish", callback);
+      readStream.on("error", function(error) {
+        callback(error);
+      });
+      readStream.pipe(writeStream);
+    };
+    RandomAccessReader.prototype.close = function(callback) {
+      setImmediate(callback);
+    };
+    util.inherits(RefUnrefFilter, PassThrough3);
+    function RefUnrefFilter(context) {
+      PassThrough3.call(this);
+      this.context = context;
+      this.context.ref();
+      this.unreffedYet = false;
+    }
+    RefUnrefFilter.prototype._flush = function(cb) {
+      this.unref();
+      cb();
+    };
+    RefUnrefFilter.prototype.unref = function(cb) {
+      if (this.unreffedYet) return;
+      this.unreffedYet = true;
+      this.context.unref();
+    };
+    var cp437 = "\0\u263A\u263B\u2665\u2666\u2663\u2660\u2022\u25D8\u25CB\u25D9\u2642\u2640\u266A\u266B\u263C\u25BA\u25C4\u2195\u203C\xB6\xA7\u25AC\u21A8\u2191\u2193\u2192\u2190\u221F\u2194\u25B2\u25BC !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\u2302\xC7\xFC\xE9\xE2\xE4\xE0\xE5\xE7\xEA\xEB\xE8\xEF\xEE\xEC\xC4\xC5\xC9\xE6\xC6\xF4\xF6\xF2\xFB\xF9\xFF\xD6\xDC\xA2\xA3\xA5\u20A7\u0192\xE1\xED\xF3\xFA\xF1\xD1\xAA\xBA\xBF\u2310\xAC\xBD\xBC\xA1\xAB\xBB\u2591\u2592\u2593\u2502\u2524\u2561\u2562\u2556\u2555\u2563\u2551\u2557\u255D\u255C\u255B\u2510\u2514\u2534\u252C\u251C\u2500\u253C\u255E\u255F\u255A\u2554\u2569\u2566\u2560\u2550\u256C\u2567\u2568\u2564\u2565\u2559\u2558\u2552\u2553\u256B\u256A\u2518\u250C\u2588\u2584\u258C\u2590\u2580\u03B1\xDF\u0393\u03C0\u03A3\u03C3\xB5\u03C4\u03A6\u0398\u03A9\u03B4\u221E\u03C6\u03B5\u2229\u2261\xB1\u2265\u2264\u2320\u2321\xF7\u2248\xB0\u2219\xB7\u221A\u207F\xB2\u25A0\xA0";
+    function decodeBuffer(buffer, isUtf8) {
+      if (isUtf8) {
+        return buffer.toString("utf8");
+      } else {
+        var result = "";
+        for (var i = 0; i < buffer.length; i++) {
+          result += cp437[buffer[i]];
+        }
+        return result;
+      }
+    }
+    function readUInt64LE(buffer, offset) {
+      var lower32 = buffer.readUInt32LE(offset);
+      var upper32 = buffer.readUInt32LE(offset + 4);
+      return upper32 * 4294967296 + lower32;
+    }
+    var newBuffer;
+    if (typeof Buffer.allocUnsafe === "function") {
+      newBuffer = function(len) {
+        return Buffer.allocUnsafe(len);
+      };
+    } else {
+      newBuffer = function(len) {
+        return new Buffer(len);
+      };
+    }
+    function installDestroyFn(stream, fn) {
+      if (typeof stream.destroy === "function") {
+        stream._destroy = function(err, cb) {
+          fn();
+          if (cb != null) cb(err);
+        };
+      } else {
+        stream.destroy = fn;
+      }
+    }
+    function defaultCallback(err) {
+      if (err) throw err;
+    }
   }
 });
 
@@ -79980,9 +81052,358 @@ async function readHead(source, length2 = 512) {
   stream.destroy();
   return Buffer.concat(chunks).subarray(0, length2);
 }
+async function readAll(source, budget, where) {
+  if (source.buffer !== void 0) return source.buffer;
+  if (source.size >= 0) budget.checkMemberSize(source.size, where);
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of source.open()) {
+    size += chunk.length;
+    budget.checkMemberSize(size, where);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
 var init_source = __esm({
   "src/formats/source.ts"() {
     "use strict";
+  }
+});
+
+// src/formats/zip.ts
+var zip_exports = {};
+__export(zip_exports, {
+  scanZip: () => scanZip,
+  scanZipSource: () => scanZipSource
+});
+import fsp from "node:fs/promises";
+import crypto8 from "node:crypto";
+async function scanZipSource(source, where, budget, want) {
+  if (source.file !== void 0 && source.size <= ZIP_IN_MEMORY_BYTES)
+    source = bufferSource(await fsp.readFile(source.file), where);
+  if (source.file !== void 0 || source.buffer !== void 0)
+    return scanZip(source, where, budget, want);
+  return scanZip(bufferSource(await readAll(source, budget, where), where), where, budget, want);
+}
+async function scanZip(source, where, budget, want) {
+  const zip = await openZip(source, where);
+  const members = [];
+  const captured = /* @__PURE__ */ new Map();
+  const warnings = [];
+  const seen = /* @__PURE__ */ new Map();
+  try {
+    for (; ; ) {
+      const entry = await nextEntry(zip);
+      if (entry === void 0) break;
+      budget.spendEntry(where);
+      const name = entry.fileName;
+      const key = keyFor(name, seen);
+      const warning = nameWarning(name);
+      if (warning !== void 0) warnings.push(warning);
+      const unixMode = entry.externalFileAttributes >>> 16 & 65535;
+      const isDir2 = name.endsWith("/") || (unixMode & S_IFMT) === S_IFDIR;
+      const isLink = (unixMode & S_IFMT) === S_IFLNK && entry.uncompressedSize <= 4096;
+      budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`);
+      const wanted = !isDir2 && want(key, entry.uncompressedSize);
+      const rawKey = crypto8.createHash("sha256").update(`${entry.compressionMethod}:`);
+      if (!isDir2) {
+        const raw2 = source.buffer === void 0 ? void 0 : compressedBytes(source.buffer, entry, where);
+        if (raw2 !== void 0) {
+          budget.spendBytes(raw2.length, where);
+          rawKey.update(raw2);
+        } else {
+          await eachChunk(
+            await openEntry(zip, entry, where, false),
+            budget,
+            where,
+            (chunk) => rawKey.update(chunk)
+          );
+        }
+      }
+      let content = Buffer.alloc(0);
+      if (wanted || isLink) {
+        const chunks = [];
+        await eachChunk(
+          await openEntry(zip, entry, where, true),
+          budget,
+          where,
+          (chunk) => chunks.push(chunk)
+        );
+        content = Buffer.concat(chunks);
+      }
+      if (wanted) captured.set(key, content);
+      const size = entry.uncompressedSize;
+      members.push({
+        key,
+        name,
+        type: isDir2 ? "directory" : isLink ? "symlink" : "file",
+        size,
+        sha256: isDir2 || isLink ? "" : `zip:${rawKey.digest("hex")}`,
+        ...isLink ? { linkTarget: content.toString("utf8") } : {},
+        meta: zipMeta(entry, unixMode),
+        index: members.length
+      });
+    }
+  } finally {
+    zip.close();
+  }
+  return { inventory: { members, meta: { comment: zip.comment }, warnings }, captured };
+}
+function compressedBytes(zip, entry, where) {
+  const at = entry.relativeOffsetOfLocalHeader;
+  if (at + 30 > zip.length || zip.readUInt32LE(at) !== 67324752) {
+    throw corrupt(
+      `${where}!${entry.fileName}`,
+      new Error("no local file header where the central directory points")
+    );
+  }
+  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
+  const end = start + entry.compressedSize;
+  if (end > zip.length) {
+    throw corrupt(
+      `${where}!${entry.fileName}`,
+      new Error("compressed data runs past the end of the archive")
+    );
+  }
+  return zip.subarray(start, end);
+}
+function zipMeta(entry, unixMode) {
+  const extra = entry.extraFields.map((f) => `0x${f.id.toString(16).padStart(4, "0")}:${f.data.toString("hex")}`).join(" ");
+  return {
+    mtime: `${isoTime(Math.floor(dosToUtcSeconds(entry.lastModFileDate, entry.lastModFileTime)))} (DOS, no zone)`,
+    mode: unixMode === 0 ? "(none)" : octal(unixMode),
+    "external attributes": `0x${entry.externalFileAttributes.toString(16)}`,
+    "made by": `${entry.versionMadeBy >> 8}/${entry.versionMadeBy & 255}`,
+    flags: `0x${entry.generalPurposeBitFlag.toString(16)}`,
+    method: String(entry.compressionMethod),
+    "compressed size": String(entry.compressedSize),
+    "extra fields": extra === "" ? "(none)" : extra,
+    comment: entry.fileComment
+  };
+}
+function dosToUtcSeconds(date, time) {
+  const year = (date >> 9 & 127) + 1980;
+  const month = (date >> 5 & 15) - 1;
+  const day = date & 31;
+  return Date.UTC(year, month, day, time >> 11 & 31, time >> 5 & 63, (time & 31) * 2) / 1e3;
+}
+function openZip(source, where) {
+  const options2 = {
+    lazyEntries: true,
+    autoClose: false,
+    decodeStrings: true,
+    validateEntrySizes: true,
+    strictFileNames: false
+  };
+  return new Promise((resolve, reject) => {
+    const done = (err, zip) => {
+      if (err !== null || zip === void 0) reject(corrupt(where, err));
+      else resolve(zip);
+    };
+    if (source.file !== void 0) import_yauzl.default.open(source.file, options2, done);
+    else if (source.buffer !== void 0) import_yauzl.default.fromBuffer(source.buffer, options2, done);
+    else reject(new Error("zip source must be a file or a buffer"));
+  });
+}
+function nextEntry(zip) {
+  return new Promise((resolve, reject) => {
+    const onEntry = (entry) => {
+      cleanup();
+      resolve(entry);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(void 0);
+    };
+    const onError = (err) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      zip.off("entry", onEntry);
+      zip.off("end", onEnd);
+      zip.off("error", onError);
+    };
+    zip.on("entry", onEntry);
+    zip.on("end", onEnd);
+    zip.on("error", onError);
+    zip.readEntry();
+  });
+}
+function openEntry(zip, entry, where, decompress) {
+  return new Promise((resolve, reject) => {
+    const options2 = entry.compressionMethod === 0 ? {} : { decompress };
+    zip.openReadStream(entry, options2, (err, stream) => {
+      if (err !== null) reject(corrupt(`${where}!${entry.fileName}`, err));
+      else resolve(stream);
+    });
+  });
+}
+function corrupt(where, err) {
+  return new ReproofError(
+    "E_INPUT",
+    `${where}: not a readable zip archive (${err?.message ?? "unknown error"})`,
+    { path: where }
+  );
+}
+async function eachChunk(stream, budget, where, use) {
+  for await (const chunk of stream) {
+    budget.spendBytes(chunk.length, where);
+    use(chunk);
+  }
+}
+var import_yauzl, S_IFMT, S_IFLNK, S_IFDIR, ZIP_IN_MEMORY_BYTES;
+var init_zip = __esm({
+  "src/formats/zip.ts"() {
+    "use strict";
+    import_yauzl = __toESM(require_yauzl(), 1);
+    init_errors();
+    init_source();
+    init_member();
+    S_IFMT = 61440;
+    S_IFLNK = 40960;
+    S_IFDIR = 16384;
+    ZIP_IN_MEMORY_BYTES = 64 * 1024 * 1024;
+  }
+});
+
+// src/formats/byte-reader.ts
+var ByteReader;
+var init_byte_reader = __esm({
+  "src/formats/byte-reader.ts"() {
+    "use strict";
+    init_errors();
+    ByteReader = class {
+      iterator;
+      pending = Buffer.alloc(0);
+      ended = false;
+      constructor(input2) {
+        this.iterator = input2[Symbol.asyncIterator]();
+      }
+      async fill() {
+        if (this.ended) return false;
+        const next = await this.iterator.next();
+        if (next.done === true) {
+          this.ended = true;
+          return false;
+        }
+        this.pending = this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value]);
+        return true;
+      }
+      /** Exactly `n` bytes; fewer only at the very end of the stream, undefined if none are left. */
+      async read(n) {
+        while (this.pending.length < n && await this.fill()) {
+        }
+        if (this.pending.length === 0) return void 0;
+        const out = this.pending.subarray(0, n);
+        this.pending = this.pending.subarray(out.length);
+        return out;
+      }
+      /** Passes `n` bytes to `onChunk` without holding them; a short stream is an error. */
+      async stream(n, onChunk) {
+        let left = n;
+        while (left > 0) {
+          if (this.pending.length === 0 && !await this.fill()) {
+            throw new ReproofError("E_INPUT", `truncated input: ${left} more bytes were expected`);
+          }
+          const take = this.pending.subarray(0, left);
+          this.pending = this.pending.subarray(take.length);
+          left -= take.length;
+          await onChunk(take);
+        }
+      }
+      async skip(n) {
+        await this.stream(n, () => void 0);
+      }
+    };
+  }
+});
+
+// src/formats/ar.ts
+var ar_exports = {};
+__export(ar_exports, {
+  scanAr: () => scanAr
+});
+import crypto9 from "node:crypto";
+async function scanAr(input2, where, budget, want) {
+  const reader = new ByteReader(input2);
+  const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable ar archive (${what})`, { path: where });
+  const magic2 = await reader.read(MAGIC.length);
+  if (magic2?.toString("latin1") !== MAGIC) throw bad("no !<arch> magic");
+  const members = [];
+  const captured = /* @__PURE__ */ new Map();
+  const warnings = [];
+  const seen = /* @__PURE__ */ new Map();
+  let longNames;
+  for (; ; ) {
+    const header = await reader.read(HEADER);
+    if (header === void 0) break;
+    if (header.length < HEADER || header.subarray(58, 60).toString("latin1") !== "`\n")
+      throw bad("truncated or corrupt member header");
+    const field = (from, to) => header.subarray(from, to).toString("latin1").trimEnd();
+    let name = field(0, 16);
+    const size = Number.parseInt(field(48, 58), 10);
+    if (!Number.isSafeInteger(size) || size < 0) throw bad(`bad member size "${field(48, 58)}"`);
+    let dataSize = size;
+    if (name.startsWith("#1/")) {
+      const length2 = Number.parseInt(name.slice(3), 10);
+      if (!Number.isSafeInteger(length2) || length2 < 0 || length2 > size)
+        throw bad("bad BSD long name");
+      name = (await reader.read(length2) ?? Buffer.alloc(0)).toString("utf8").replace(/\0+$/, "");
+      dataSize -= length2;
+    } else if (name === "//") {
+      budget.checkMemberSize(size, `${where}!//`);
+      longNames = await reader.read(size);
+      await reader.skip(size % 2);
+      continue;
+    } else if (/^\/[0-9]+$/.test(name) && longNames !== void 0) {
+      const offset = Number(name.slice(1));
+      const end = longNames.indexOf("/\n", offset);
+      name = longNames.subarray(offset, end === -1 ? void 0 : end).toString("utf8");
+    } else if (name.endsWith("/") && name !== "/") {
+      name = name.slice(0, -1);
+    }
+    budget.spendEntry(where);
+    const key = keyFor(name, seen);
+    const warning = name === "/" || name === "/SYM64/" ? void 0 : nameWarning(name);
+    if (warning !== void 0) warnings.push(warning);
+    const keep = want(key, dataSize);
+    const hash = crypto9.createHash("sha256");
+    const chunks = [];
+    await reader.stream(dataSize, (chunk) => {
+      budget.spendBytes(chunk.length, where);
+      hash.update(chunk);
+      if (keep) chunks.push(chunk);
+    });
+    if (keep) captured.set(key, Buffer.concat(chunks));
+    await reader.skip(size % 2);
+    const mode = Number.parseInt(field(40, 48) || "0", 8);
+    members.push({
+      key,
+      name,
+      type: "file",
+      size: dataSize,
+      sha256: hash.digest("hex"),
+      meta: {
+        mtime: isoTime(Number.parseInt(field(16, 28) || "0", 10)),
+        uid: field(28, 34),
+        gid: field(34, 40),
+        mode: Number.isNaN(mode) ? field(40, 48) : `0${(mode & 4095).toString(8)}`
+      },
+      index: members.length
+    });
+  }
+  return { inventory: { members, meta: {}, warnings }, captured };
+}
+var MAGIC, HEADER;
+var init_ar = __esm({
+  "src/formats/ar.ts"() {
+    "use strict";
+    init_errors();
+    init_member();
+    init_byte_reader();
+    MAGIC = "!<arch>\n";
+    HEADER = 60;
   }
 });
 
@@ -82417,7 +83838,7 @@ var tar_exports = {};
 __export(tar_exports, {
   scanTar: () => scanTar
 });
-import crypto8 from "node:crypto";
+import crypto10 from "node:crypto";
 async function scanTar(input2, where, budget, want) {
   const extract = import_tar_stream.default.extract();
   const members = [];
@@ -82435,7 +83856,7 @@ async function scanTar(input2, where, budget, want) {
     const warning = nameWarning(header.name);
     if (warning !== void 0) warnings.push(warning);
     const keep = want(key, header.size ?? 0);
-    const hash = crypto8.createHash("sha256");
+    const hash = crypto10.createHash("sha256");
     const chunks = [];
     let size = 0;
     for await (const chunk of entry) {
@@ -82488,1677 +83909,303 @@ var init_tar = __esm({
   }
 });
 
-// src/formats/byte-reader.ts
-var ByteReader;
-var init_byte_reader = __esm({
-  "src/formats/byte-reader.ts"() {
+// src/formats/registry.ts
+var magic, COMPRESSIONS, ARCHIVES;
+var init_registry = __esm({
+  "src/formats/registry.ts"() {
     "use strict";
-    init_errors();
-    ByteReader = class {
-      iterator;
-      pending = Buffer.alloc(0);
-      ended = false;
-      constructor(input2) {
-        this.iterator = input2[Symbol.asyncIterator]();
-      }
-      async fill() {
-        if (this.ended) return false;
-        const next = await this.iterator.next();
-        if (next.done === true) {
-          this.ended = true;
-          return false;
-        }
-        this.pending = this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value]);
-        return true;
-      }
-      /** Exactly `n` bytes; fewer only at the very end of the stream, undefined if none are left. */
-      async read(n) {
-        while (this.pending.length < n && await this.fill()) {
-        }
-        if (this.pending.length === 0) return void 0;
-        const out = this.pending.subarray(0, n);
-        this.pending = this.pending.subarray(out.length);
-        return out;
-      }
-      /** Passes `n` bytes to `onChunk` without holding them; a short stream is an error. */
-      async stream(n, onChunk) {
-        let left = n;
-        while (left > 0) {
-          if (this.pending.length === 0 && !await this.fill()) {
-            throw new ReproofError("E_INPUT", `truncated input: ${left} more bytes were expected`);
-          }
-          const take = this.pending.subarray(0, left);
-          this.pending = this.pending.subarray(take.length);
-          left -= take.length;
-          await onChunk(take);
-        }
-      }
-      async skip(n) {
-        await this.stream(n, () => void 0);
-      }
-    };
-  }
-});
-
-// src/formats/ar.ts
-var ar_exports = {};
-__export(ar_exports, {
-  scanAr: () => scanAr
-});
-import crypto9 from "node:crypto";
-async function scanAr(input2, where, budget, want) {
-  const reader = new ByteReader(input2);
-  const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable ar archive (${what})`, { path: where });
-  const magic = await reader.read(MAGIC.length);
-  if (magic?.toString("latin1") !== MAGIC) throw bad("no !<arch> magic");
-  const members = [];
-  const captured = /* @__PURE__ */ new Map();
-  const warnings = [];
-  const seen = /* @__PURE__ */ new Map();
-  let longNames;
-  for (; ; ) {
-    const header = await reader.read(HEADER);
-    if (header === void 0) break;
-    if (header.length < HEADER || header.subarray(58, 60).toString("latin1") !== "`\n")
-      throw bad("truncated or corrupt member header");
-    const field = (from, to) => header.subarray(from, to).toString("latin1").trimEnd();
-    let name = field(0, 16);
-    const size = Number.parseInt(field(48, 58), 10);
-    if (!Number.isSafeInteger(size) || size < 0) throw bad(`bad member size "${field(48, 58)}"`);
-    let dataSize = size;
-    if (name.startsWith("#1/")) {
-      const length2 = Number.parseInt(name.slice(3), 10);
-      if (!Number.isSafeInteger(length2) || length2 < 0 || length2 > size)
-        throw bad("bad BSD long name");
-      name = (await reader.read(length2) ?? Buffer.alloc(0)).toString("utf8").replace(/\0+$/, "");
-      dataSize -= length2;
-    } else if (name === "//") {
-      budget.checkMemberSize(size, `${where}!//`);
-      longNames = await reader.read(size);
-      await reader.skip(size % 2);
-      continue;
-    } else if (/^\/[0-9]+$/.test(name) && longNames !== void 0) {
-      const offset = Number(name.slice(1));
-      const end = longNames.indexOf("/\n", offset);
-      name = longNames.subarray(offset, end === -1 ? void 0 : end).toString("utf8");
-    } else if (name.endsWith("/") && name !== "/") {
-      name = name.slice(0, -1);
-    }
-    budget.spendEntry(where);
-    const key = keyFor(name, seen);
-    const warning = name === "/" || name === "/SYM64/" ? void 0 : nameWarning(name);
-    if (warning !== void 0) warnings.push(warning);
-    const keep = want(key, dataSize);
-    const hash = crypto9.createHash("sha256");
-    const chunks = [];
-    await reader.stream(dataSize, (chunk) => {
-      budget.spendBytes(chunk.length, where);
-      hash.update(chunk);
-      if (keep) chunks.push(chunk);
-    });
-    if (keep) captured.set(key, Buffer.concat(chunks));
-    await reader.skip(size % 2);
-    const mode = Number.parseInt(field(40, 48) || "0", 8);
-    members.push({
-      key,
-      name,
-      type: "file",
-      size: dataSize,
-      sha256: hash.digest("hex"),
-      meta: {
-        mtime: isoTime(Number.parseInt(field(16, 28) || "0", 10)),
-        uid: field(28, 34),
-        gid: field(34, 40),
-        mode: Number.isNaN(mode) ? field(40, 48) : `0${(mode & 4095).toString(8)}`
+    magic = (bytes, at = 0) => (head) => head.length >= at + bytes.length && bytes.every((b, i) => head[at + i] === b);
+    COMPRESSIONS = {
+      // The method byte too: 8 (deflate) is the only one gzip defines.
+      gzip: { detect: magic([31, 139, 8]) },
+      // "BZh" and a block size of 1 to 9.
+      bzip2: {
+        detect: (head) => magic([66, 90, 104])(head) && head[3] !== void 0 && head[3] >= 49 && head[3] <= 57
       },
-      index: members.length
-    });
+      xz: { detect: magic([253, 55, 122, 88, 90, 0]) }
+    };
+    ARCHIVES = {
+      // A local file header, or the end record of an empty zip.
+      zip: {
+        detect: (head) => magic([80, 75, 3, 4])(head) || magic([80, 75, 5, 6])(head),
+        scan: async (source, where, budget, want) => (await Promise.resolve().then(() => (init_zip(), zip_exports))).scanZipSource(source, where, budget, want)
+      },
+      ar: {
+        detect: magic([...Buffer.from("!<arch>\n", "latin1")]),
+        scan: async (source, where, budget, want) => (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), where, budget, want)
+      },
+      // "ustar" at offset 257, POSIX and GNU alike.
+      tar: {
+        detect: magic([...Buffer.from("ustar", "latin1")], 257),
+        scan: async (source, where, budget, want) => (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), where, budget, want)
+      }
+    };
   }
-  return { inventory: { members, meta: {}, warnings }, captured };
+});
+
+// src/formats/detect.ts
+function detectFormat(head) {
+  for (const [format, row] of Object.entries(COMPRESSIONS))
+    if (row.detect(head)) return { kind: "compressed", format };
+  for (const [format, row] of Object.entries(ARCHIVES))
+    if (row.detect(head)) return { kind: "archive", format };
+  return looksLikeText(head) ? { kind: "text" } : { kind: "binary" };
 }
-var MAGIC, HEADER;
-var init_ar = __esm({
-  "src/formats/ar.ts"() {
-    "use strict";
-    init_errors();
-    init_member();
-    init_byte_reader();
-    MAGIC = "!<arch>\n";
-    HEADER = 60;
+function looksLikeText(bytes) {
+  for (const byte of bytes) {
+    if (byte === 0) return false;
+    if (byte < 32 && byte !== 9 && byte !== 10 && byte !== 13 && byte !== 12 && byte !== 27)
+      return false;
   }
-});
-
-// node_modules/pend/index.js
-var require_pend = __commonJS({
-  "node_modules/pend/index.js"(exports, module) {
-    module.exports = Pend;
-    function Pend() {
-      this.pending = 0;
-      this.max = Infinity;
-      this.listeners = [];
-      this.waiting = [];
-      this.error = null;
-    }
-    Pend.prototype.go = function(fn) {
-      if (this.pending < this.max) {
-        pendGo(this, fn);
-      } else {
-        this.waiting.push(fn);
-      }
-    };
-    Pend.prototype.wait = function(cb) {
-      if (this.pending === 0) {
-        cb(this.error);
-      } else {
-        this.listeners.push(cb);
-      }
-    };
-    Pend.prototype.hold = function() {
-      return pendHold(this);
-    };
-    function pendHold(self) {
-      self.pending += 1;
-      var called = false;
-      return onCb;
-      function onCb(err) {
-        if (called) throw new Error("callback called twice");
-        called = true;
-        self.error = self.error || err;
-        self.pending -= 1;
-        if (self.waiting.length > 0 && self.pending < self.max) {
-          pendGo(self, self.waiting.shift());
-        } else if (self.pending === 0) {
-          var listeners = self.listeners;
-          self.listeners = [];
-          listeners.forEach(cbListener);
-        }
-      }
-      function cbListener(listener) {
-        listener(self.error);
-      }
-    }
-    function pendGo(self, fn) {
-      fn(pendHold(self));
-    }
-  }
-});
-
-// node_modules/yauzl/fd-slicer.js
-var require_fd_slicer = __commonJS({
-  "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs42 = __require("fs");
-    var util = __require("util");
-    var stream = __require("stream");
-    var Readable3 = stream.Readable;
-    var PassThrough3 = stream.PassThrough;
-    var Pend = require_pend();
-    var EventEmitter = __require("events").EventEmitter;
-    exports.BufferSlicer = BufferSlicer;
-    exports.FdSlicer = FdSlicer;
-    util.inherits(FdSlicer, EventEmitter);
-    function FdSlicer(fd) {
-      EventEmitter.call(this);
-      this.fd = fd;
-      this.pend = new Pend();
-      this.pend.max = 1;
-      this.refCount = 0;
-    }
-    FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
-      var self = this;
-      self.pend.go(function(cb) {
-        fs42.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
-          cb();
-          callback(err, bytesRead, buffer2);
-        });
-      });
-    };
-    FdSlicer.prototype.createReadStream = function(options2) {
-      return new ReadStream(this, options2);
-    };
-    FdSlicer.prototype.ref = function() {
-      this.refCount += 1;
-    };
-    FdSlicer.prototype.unref = function() {
-      var self = this;
-      self.refCount -= 1;
-      if (self.refCount < 0) throw new Error("invalid unref");
-      if (self.refCount > 0) return;
-      fs42.close(self.fd, onCloseDone);
-      function onCloseDone(err) {
-        if (err) {
-          self.emit("error", err);
-        } else {
-          self.emit("close");
-        }
-      }
-    };
-    util.inherits(ReadStream, Readable3);
-    function ReadStream(context, options2) {
-      options2 = options2 || {};
-      Readable3.call(this, options2);
-      this.context = context;
-      this.context.ref();
-      this.start = options2.start || 0;
-      this.endOffset = options2.end;
-      this.pos = this.start;
-    }
-    ReadStream.prototype._read = function(n) {
-      var self = this;
-      var toRead = Math.min(self._readableState.highWaterMark, n);
-      if (self.endOffset != null) {
-        toRead = Math.min(toRead, self.endOffset - self.pos);
-      }
-      if (toRead <= 0) {
-        self.push(null);
-        this._cleanup();
-        return;
-      }
-      self.context.pend.go(function(cb) {
-        var buffer = Buffer.allocUnsafe(toRead);
-        fs42.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
-          if (err) {
-            self.destroy(err);
-          } else if (bytesRead === 0) {
-            self.push(null);
-            self._cleanup();
-          } else {
-            self.pos += bytesRead;
-            self.push(buffer.slice(0, bytesRead));
-          }
-          cb();
-        });
-      });
-    };
-    ReadStream.prototype._destroy = function(err, cb) {
-      this._cleanup();
-      cb(err);
-    };
-    ReadStream.prototype._cleanup = function() {
-      if (this.context != null) {
-        this.context.unref();
-        this.context = null;
-      }
-    };
-    util.inherits(BufferSlicer, EventEmitter);
-    function BufferSlicer(buffer) {
-      EventEmitter.call(this);
-      this.refCount = 0;
-      this.buffer = buffer;
-    }
-    BufferSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
-      if (!(0 <= offset && offset <= buffer.length)) throw new RangeError("offset outside buffer: 0 <= " + offset + " <= " + buffer.length);
-      if (position < 0) throw new RangeError("position is negative: " + position);
-      if (offset + length2 > buffer.length) {
-        length2 = buffer.length - offset;
-      }
-      if (position + length2 > this.buffer.length) {
-        length2 = this.buffer.length - position;
-      }
-      if (length2 <= 0) {
-        setImmediate(function() {
-          callback(null, 0);
-        });
-        return;
-      }
-      this.buffer.copy(buffer, offset, position, position + length2);
-      setImmediate(function() {
-        callback(null, length2);
-      });
-    };
-    BufferSlicer.prototype.createReadStream = function(options2) {
-      options2 = options2 || {};
-      var readStream = new PassThrough3(options2);
-      readStream.start = options2.start || 0;
-      readStream.endOffset = options2.end;
-      readStream.pos = readStream.endOffset || this.buffer.length;
-      var entireSlice = this.buffer.slice(readStream.start, readStream.pos);
-      var maxChunkSize = 65536;
-      var offset = 0;
-      while (true) {
-        var nextOffset = offset + maxChunkSize;
-        if (nextOffset >= entireSlice.length) {
-          if (offset < entireSlice.length) {
-            readStream.write(entireSlice.slice(offset, entireSlice.length));
-          }
-          break;
-        }
-        readStream.write(entireSlice.slice(offset, nextOffset));
-        offset = nextOffset;
-      }
-      readStream.end();
-      return readStream;
-    };
-    BufferSlicer.prototype.ref = function() {
-      this.refCount += 1;
-    };
-    BufferSlicer.prototype.unref = function() {
-      this.refCount -= 1;
-      if (this.refCount < 0) {
-        throw new Error("invalid unref");
-      }
-    };
-  }
-});
-
-// node_modules/yauzl/crc32.js
-var require_crc32 = __commonJS({
-  "node_modules/yauzl/crc32.js"(exports, module) {
-    var CRC_TABLE = new Int32Array([
-      0,
-      1996959894,
-      3993919788,
-      2567524794,
-      124634137,
-      1886057615,
-      3915621685,
-      2657392035,
-      249268274,
-      2044508324,
-      3772115230,
-      2547177864,
-      162941995,
-      2125561021,
-      3887607047,
-      2428444049,
-      498536548,
-      1789927666,
-      4089016648,
-      2227061214,
-      450548861,
-      1843258603,
-      4107580753,
-      2211677639,
-      325883990,
-      1684777152,
-      4251122042,
-      2321926636,
-      335633487,
-      1661365465,
-      4195302755,
-      2366115317,
-      997073096,
-      1281953886,
-      3579855332,
-      2724688242,
-      1006888145,
-      1258607687,
-      3524101629,
-      2768942443,
-      901097722,
-      1119000684,
-      3686517206,
-      2898065728,
-      853044451,
-      1172266101,
-      3705015759,
-      2882616665,
-      651767980,
-      1373503546,
-      3369554304,
-      3218104598,
-      565507253,
-      1454621731,
-      3485111705,
-      3099436303,
-      671266974,
-      1594198024,
-      3322730930,
-      2970347812,
-      795835527,
-      1483230225,
-      3244367275,
-      3060149565,
-      1994146192,
-      31158534,
-      2563907772,
-      4023717930,
-      1907459465,
-      112637215,
-      2680153253,
-      3904427059,
-      2013776290,
-      251722036,
-      2517215374,
-      3775830040,
-      2137656763,
-      141376813,
-      2439277719,
-      3865271297,
-      1802195444,
-      476864866,
-      2238001368,
-      4066508878,
-      1812370925,
-      453092731,
-      2181625025,
-      4111451223,
-      1706088902,
-      314042704,
-      2344532202,
-      4240017532,
-      1658658271,
-      366619977,
-      2362670323,
-      4224994405,
-      1303535960,
-      984961486,
-      2747007092,
-      3569037538,
-      1256170817,
-      1037604311,
-      2765210733,
-      3554079995,
-      1131014506,
-      879679996,
-      2909243462,
-      3663771856,
-      1141124467,
-      855842277,
-      2852801631,
-      3708648649,
-      1342533948,
-      654459306,
-      3188396048,
-      3373015174,
-      1466479909,
-      544179635,
-      3110523913,
-      3462522015,
-      1591671054,
-      702138776,
-      2966460450,
-      3352799412,
-      1504918807,
-      783551873,
-      3082640443,
-      3233442989,
-      3988292384,
-      2596254646,
-      62317068,
-      1957810842,
-      3939845945,
-      2647816111,
-      81470997,
-      1943803523,
-      3814918930,
-      2489596804,
-      225274430,
-      2053790376,
-      3826175755,
-      2466906013,
-      167816743,
-      2097651377,
-      4027552580,
-      2265490386,
-      503444072,
-      1762050814,
-      4150417245,
-      2154129355,
-      426522225,
-      1852507879,
-      4275313526,
-      2312317920,
-      282753626,
-      1742555852,
-      4189708143,
-      2394877945,
-      397917763,
-      1622183637,
-      3604390888,
-      2714866558,
-      953729732,
-      1340076626,
-      3518719985,
-      2797360999,
-      1068828381,
-      1219638859,
-      3624741850,
-      2936675148,
-      906185462,
-      1090812512,
-      3747672003,
-      2825379669,
-      829329135,
-      1181335161,
-      3412177804,
-      3160834842,
-      628085408,
-      1382605366,
-      3423369109,
-      3138078467,
-      570562233,
-      1426400815,
-      3317316542,
-      2998733608,
-      733239954,
-      1555261956,
-      3268935591,
-      3050360625,
-      752459403,
-      1541320221,
-      2607071920,
-      3965973030,
-      1969922972,
-      40735498,
-      2617837225,
-      3943577151,
-      1913087877,
-      83908371,
-      2512341634,
-      3803740692,
-      2075208622,
-      213261112,
-      2463272603,
-      3855990285,
-      2094854071,
-      198958881,
-      2262029012,
-      4057260610,
-      1759359992,
-      534414190,
-      2176718541,
-      4139329115,
-      1873836001,
-      414664567,
-      2282248934,
-      4279200368,
-      1711684554,
-      285281116,
-      2405801727,
-      4167216745,
-      1634467795,
-      376229701,
-      2685067896,
-      3608007406,
-      1308918612,
-      956543938,
-      2808555105,
-      3495958263,
-      1231636301,
-      1047427035,
-      2932959818,
-      3654703836,
-      1088359270,
-      936918e3,
-      2847714899,
-      3736837829,
-      1202900863,
-      817233897,
-      3183342108,
-      3401237130,
-      1404277552,
-      615818150,
-      3134207493,
-      3453421203,
-      1423857449,
-      601450431,
-      3009837614,
-      3294710456,
-      1567103746,
-      711928724,
-      3020668471,
-      3272380065,
-      1510334235,
-      755167117
-    ]);
-    function crc32(buf) {
-      let crc = -1;
-      for (let x of buf) {
-        crc = CRC_TABLE[(crc ^ x) & 255] ^ crc >>> 8;
-      }
-      return (crc ^ -1) >>> 0;
-    }
-    module.exports = crc32;
-  }
-});
-
-// node_modules/yauzl/index.js
-var require_yauzl = __commonJS({
-  "node_modules/yauzl/index.js"(exports) {
-    var fs42 = __require("fs");
-    var zlib4 = __require("zlib");
-    var fd_slicer = require_fd_slicer();
-    var util = __require("util");
-    var EventEmitter = __require("events").EventEmitter;
-    var Transform3 = __require("stream").Transform;
-    var PassThrough3 = __require("stream").PassThrough;
-    var Writable2 = __require("stream").Writable;
-    var crc32 = typeof zlib4.crc32 === "function" ? zlib4.crc32 : require_crc32();
-    exports.open = open2;
-    exports.fromFd = fromFd;
-    exports.fromBuffer = fromBuffer;
-    exports.fromRandomAccessReader = fromRandomAccessReader;
-    exports.openPromise = openPromise;
-    exports.fromFdPromise = fromFdPromise;
-    exports.fromBufferPromise = fromBufferPromise;
-    exports.fromRandomAccessReaderPromise = fromRandomAccessReaderPromise;
-    exports.dosDateTimeToDate = dosDateTimeToDate;
-    exports.getFileNameLowLevel = getFileNameLowLevel;
-    exports.validateFileName = validateFileName;
-    exports.parseExtraFields = parseExtraFields;
-    exports.ZipFile = ZipFile;
-    exports.Entry = Entry;
-    exports.LocalFileHeader = LocalFileHeader;
-    exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path29, options2) {
-      return new Promise((resolve, reject) => {
-        open2(path29, { ...options2, lazyEntries: true }, function(err, zipfile) {
-          if (err) return reject(err);
-          resolve(zipfile);
-        });
-      });
-    }
-    function fromFdPromise(fd, options2) {
-      return new Promise((resolve, reject) => {
-        fromFd(fd, { ...options2, lazyEntries: true }, function(err, zipfile) {
-          if (err) return reject(err);
-          resolve(zipfile);
-        });
-      });
-    }
-    function fromBufferPromise(buffer, options2) {
-      return new Promise((resolve, reject) => {
-        fromBuffer(buffer, { ...options2, lazyEntries: true }, function(err, zipfile) {
-          if (err) return reject(err);
-          resolve(zipfile);
-        });
-      });
-    }
-    function fromRandomAccessReaderPromise(reader, totalSize, options2) {
-      return new Promise((resolve, reject) => {
-        fromRandomAccessReader(reader, totalSize, { ...options2, lazyEntries: true }, function(err, zipfile) {
-          if (err) return reject(err);
-          resolve(zipfile);
-        });
-      });
-    }
-    function open2(path29, options2, callback) {
-      if (typeof options2 === "function") {
-        callback = options2;
-        options2 = null;
-      }
-      if (options2 == null) options2 = {};
-      if (options2.autoClose == null) options2.autoClose = true;
-      if (options2.lazyEntries == null) options2.lazyEntries = false;
-      if (options2.decodeStrings == null) options2.decodeStrings = true;
-      if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
-      if (options2.strictFileNames == null) options2.strictFileNames = false;
-      if (callback == null) callback = defaultCallback;
-      fs42.open(path29, "r", function(err, fd) {
-        if (err) return callback(err);
-        fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs42.close(fd, defaultCallback);
-          callback(err2, zipfile);
-        });
-      });
-    }
-    function fromFd(fd, options2, callback) {
-      if (typeof options2 === "function") {
-        callback = options2;
-        options2 = null;
-      }
-      if (options2 == null) options2 = {};
-      if (options2.autoClose == null) options2.autoClose = false;
-      if (options2.lazyEntries == null) options2.lazyEntries = false;
-      if (options2.decodeStrings == null) options2.decodeStrings = true;
-      if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
-      if (options2.strictFileNames == null) options2.strictFileNames = false;
-      if (callback == null) callback = defaultCallback;
-      fs42.fstat(fd, function(err, stats) {
-        if (err) return callback(err);
-        var reader = new fd_slicer.FdSlicer(fd);
-        fromRandomAccessReader(reader, stats.size, options2, callback);
-      });
-    }
-    function fromBuffer(buffer, options2, callback) {
-      if (typeof options2 === "function") {
-        callback = options2;
-        options2 = null;
-      }
-      if (options2 == null) options2 = {};
-      options2.autoClose = false;
-      if (options2.lazyEntries == null) options2.lazyEntries = false;
-      if (options2.decodeStrings == null) options2.decodeStrings = true;
-      if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
-      if (options2.strictFileNames == null) options2.strictFileNames = false;
-      var reader = new fd_slicer.BufferSlicer(buffer);
-      fromRandomAccessReader(reader, buffer.length, options2, callback);
-    }
-    function fromRandomAccessReader(reader, totalSize, options2, callback) {
-      if (typeof options2 === "function") {
-        callback = options2;
-        options2 = null;
-      }
-      if (options2 == null) options2 = {};
-      if (options2.autoClose == null) options2.autoClose = true;
-      if (options2.lazyEntries == null) options2.lazyEntries = false;
-      if (options2.decodeStrings == null) options2.decodeStrings = true;
-      var decodeStrings = !!options2.decodeStrings;
-      if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
-      if (options2.strictFileNames == null) options2.strictFileNames = false;
-      if (callback == null) callback = defaultCallback;
-      if (typeof totalSize !== "number") throw new Error("expected totalSize parameter to be a number");
-      if (totalSize > Number.MAX_SAFE_INTEGER) {
-        throw new Error("zip file too large. only file sizes up to 2^52 are supported due to JavaScript's Number type being an IEEE 754 double.");
-      }
-      reader.ref();
-      var eocdrWithoutCommentSize = 22;
-      var zip64EocdlSize = 20;
-      var maxCommentSize = 65535;
-      var bufferSize = Math.min(zip64EocdlSize + eocdrWithoutCommentSize + maxCommentSize, totalSize);
-      var buffer = newBuffer(bufferSize);
-      var bufferReadStart = totalSize - buffer.length;
-      readAndAssertNoEof(reader, buffer, 0, bufferSize, bufferReadStart, function(err) {
-        if (err) return callback(err);
-        for (var i = bufferSize - eocdrWithoutCommentSize; i >= 0; i -= 1) {
-          if (buffer.readUInt32LE(i) !== 101010256) continue;
-          var eocdrBuffer = buffer.subarray(i);
-          var diskNumber = eocdrBuffer.readUInt16LE(4);
-          var entryCount = eocdrBuffer.readUInt16LE(10);
-          var centralDirectoryOffset = eocdrBuffer.readUInt32LE(16);
-          var commentLength = eocdrBuffer.readUInt16LE(20);
-          var expectedCommentLength = eocdrBuffer.length - eocdrWithoutCommentSize;
-          if (commentLength !== expectedCommentLength) {
-            return callback(new Error("Invalid comment length. Expected: " + expectedCommentLength + ". Found: " + commentLength + ". Are there extra bytes at the end of the file? Or is the end of central dir signature `PK\u263A\u263B` in the comment?"));
-          }
-          var comment = decodeStrings ? decodeBuffer(eocdrBuffer.subarray(22), false) : eocdrBuffer.subarray(22);
-          if (i - zip64EocdlSize >= 0 && buffer.readUInt32LE(i - zip64EocdlSize) === 117853008) {
-            var zip64EocdlBuffer = buffer.subarray(i - zip64EocdlSize, i - zip64EocdlSize + zip64EocdlSize);
-            var zip64EocdrOffset = readUInt64LE(zip64EocdlBuffer, 8);
-            var zip64EocdrBuffer = newBuffer(56);
-            return readAndAssertNoEof(reader, zip64EocdrBuffer, 0, zip64EocdrBuffer.length, zip64EocdrOffset, function(err2) {
-              if (err2) return callback(err2);
-              if (zip64EocdrBuffer.readUInt32LE(0) !== 101075792) {
-                return callback(new Error("invalid zip64 end of central directory record signature"));
-              }
-              diskNumber = zip64EocdrBuffer.readUInt32LE(16);
-              if (diskNumber !== 0) {
-                return callback(new Error("multi-disk zip files are not supported: found disk number: " + diskNumber));
-              }
-              entryCount = readUInt64LE(zip64EocdrBuffer, 32);
-              centralDirectoryOffset = readUInt64LE(zip64EocdrBuffer, 48);
-              return callback(null, new ZipFile(reader, centralDirectoryOffset, totalSize, entryCount, comment, options2.autoClose, options2.lazyEntries, decodeStrings, options2.validateEntrySizes, options2.strictFileNames));
-            });
-          }
-          if (diskNumber !== 0) {
-            return callback(new Error("multi-disk zip files are not supported: found disk number: " + diskNumber));
-          }
-          return callback(null, new ZipFile(reader, centralDirectoryOffset, totalSize, entryCount, comment, options2.autoClose, options2.lazyEntries, decodeStrings, options2.validateEntrySizes, options2.strictFileNames));
-        }
-        callback(new Error("End of central directory record signature not found. Either not a zip file, or file is truncated."));
-      });
-    }
-    util.inherits(ZipFile, EventEmitter);
-    function ZipFile(reader, centralDirectoryOffset, fileSize, entryCount, comment, autoClose, lazyEntries, decodeStrings, validateEntrySizes, strictFileNames) {
-      var self = this;
-      EventEmitter.call(self);
-      self.reader = reader;
-      self.reader.on("error", function(err) {
-        emitError(self, err);
-      });
-      self.reader.once("close", function() {
-        self.emit("close");
-      });
-      self.readEntryCursor = centralDirectoryOffset;
-      self.fileSize = fileSize;
-      self.entryCount = entryCount;
-      self.comment = comment;
-      self.entriesRead = 0;
-      self.autoClose = !!autoClose;
-      self.lazyEntries = !!lazyEntries;
-      self.decodeStrings = !!decodeStrings;
-      self.validateEntrySizes = !!validateEntrySizes;
-      self.strictFileNames = !!strictFileNames;
-      self.isOpen = true;
-      self.emittedError = false;
-      self.hasEachEntryBeenCalled = false;
-      if (!self.lazyEntries) self._readEntry();
-    }
-    ZipFile.prototype.close = function() {
-      if (!this.isOpen) return;
-      this.isOpen = false;
-      this.reader.unref();
-    };
-    function emitErrorAndAutoClose(self, err) {
-      if (self.autoClose) self.close();
-      emitError(self, err);
-    }
-    function emitError(self, err) {
-      if (self.emittedError) return;
-      self.emittedError = true;
-      self.emit("error", err);
-    }
-    ZipFile.prototype.readEntry = function() {
-      if (!this.lazyEntries) throw new Error("readEntry() called without lazyEntries:true");
-      this._readEntry();
-    };
-    ZipFile.prototype._readEntry = function() {
-      var self = this;
-      if (self.entryCount === self.entriesRead) {
-        setImmediate(function() {
-          if (self.autoClose) self.close();
-          if (self.emittedError) return;
-          self.emit("end");
-        });
-        return;
-      }
-      if (self.emittedError) return;
-      var buffer = newBuffer(46);
-      readAndAssertNoEof(self.reader, buffer, 0, buffer.length, self.readEntryCursor, function(err) {
-        if (err) return emitErrorAndAutoClose(self, err);
-        if (self.emittedError) return;
-        var entry = new Entry();
-        var signature = buffer.readUInt32LE(0);
-        if (signature !== 33639248) return emitErrorAndAutoClose(self, new Error("invalid central directory file header signature: 0x" + signature.toString(16)));
-        entry.versionMadeBy = buffer.readUInt16LE(4);
-        entry.versionNeededToExtract = buffer.readUInt16LE(6);
-        entry.generalPurposeBitFlag = buffer.readUInt16LE(8);
-        entry.compressionMethod = buffer.readUInt16LE(10);
-        entry.lastModFileTime = buffer.readUInt16LE(12);
-        entry.lastModFileDate = buffer.readUInt16LE(14);
-        entry.crc32 = buffer.readUInt32LE(16);
-        entry.compressedSize = buffer.readUInt32LE(20);
-        entry.uncompressedSize = buffer.readUInt32LE(24);
-        entry.fileNameLength = buffer.readUInt16LE(28);
-        entry.extraFieldLength = buffer.readUInt16LE(30);
-        entry.fileCommentLength = buffer.readUInt16LE(32);
-        entry.internalFileAttributes = buffer.readUInt16LE(36);
-        entry.externalFileAttributes = buffer.readUInt32LE(38);
-        entry.relativeOffsetOfLocalHeader = buffer.readUInt32LE(42);
-        if (entry.generalPurposeBitFlag & 64) return emitErrorAndAutoClose(self, new Error("strong encryption is not supported"));
-        self.readEntryCursor += 46;
-        buffer = newBuffer(entry.fileNameLength + entry.extraFieldLength + entry.fileCommentLength);
-        readAndAssertNoEof(self.reader, buffer, 0, buffer.length, self.readEntryCursor, function(err2) {
-          if (err2) return emitErrorAndAutoClose(self, err2);
-          if (self.emittedError) return;
-          entry.fileNameRaw = buffer.subarray(0, entry.fileNameLength);
-          var fileCommentStart = entry.fileNameLength + entry.extraFieldLength;
-          entry.extraFieldRaw = buffer.subarray(entry.fileNameLength, fileCommentStart);
-          entry.fileCommentRaw = buffer.subarray(fileCommentStart, fileCommentStart + entry.fileCommentLength);
-          try {
-            entry.extraFields = parseExtraFields(entry.extraFieldRaw);
-          } catch (err3) {
-            return emitErrorAndAutoClose(self, err3);
-          }
-          if (self.decodeStrings) {
-            var isUtf8 = (entry.generalPurposeBitFlag & 2048) !== 0;
-            entry.fileComment = decodeBuffer(entry.fileCommentRaw, isUtf8);
-            entry.fileName = getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, self.strictFileNames);
-            var errorMessage = validateFileName(entry.fileName);
-            if (errorMessage != null) return emitErrorAndAutoClose(self, new Error(errorMessage));
-          } else {
-            entry.fileComment = entry.fileCommentRaw;
-            entry.fileName = entry.fileNameRaw;
-          }
-          entry.comment = entry.fileComment;
-          self.readEntryCursor += buffer.length;
-          self.entriesRead += 1;
-          for (var i = 0; i < entry.extraFields.length; i++) {
-            var extraField = entry.extraFields[i];
-            if (extraField.id !== 1) continue;
-            var zip64EiefBuffer = extraField.data;
-            var index = 0;
-            if (entry.uncompressedSize === 4294967295) {
-              if (index + 8 > zip64EiefBuffer.length) {
-                return emitErrorAndAutoClose(self, new Error("zip64 extended information extra field does not include uncompressed size"));
-              }
-              entry.uncompressedSize = readUInt64LE(zip64EiefBuffer, index);
-              index += 8;
-            }
-            if (entry.compressedSize === 4294967295) {
-              if (index + 8 > zip64EiefBuffer.length) {
-                return emitErrorAndAutoClose(self, new Error("zip64 extended information extra field does not include compressed size"));
-              }
-              entry.compressedSize = readUInt64LE(zip64EiefBuffer, index);
-              index += 8;
-            }
-            if (entry.relativeOffsetOfLocalHeader === 4294967295) {
-              if (index + 8 > zip64EiefBuffer.length) {
-                return emitErrorAndAutoClose(self, new Error("zip64 extended information extra field does not include relative header offset"));
-              }
-              entry.relativeOffsetOfLocalHeader = readUInt64LE(zip64EiefBuffer, index);
-              index += 8;
-            }
-            break;
-          }
-          if (self.validateEntrySizes && entry.compressionMethod === 0) {
-            var expectedCompressedSize = entry.uncompressedSize;
-            if (entry.isEncrypted()) {
-              expectedCompressedSize += 12;
-            }
-            if (entry.compressedSize !== expectedCompressedSize) {
-              var msg = "compressed/uncompressed size mismatch for stored file: " + entry.compressedSize + " != " + entry.uncompressedSize;
-              return emitErrorAndAutoClose(self, new Error(msg));
-            }
-          }
-          self.emit("entry", entry);
-          if (!self.lazyEntries) self._readEntry();
-        });
-      });
-    };
-    ZipFile.prototype.eachEntry = function() {
-      const self = this;
-      if (!self.lazyEntries) throw new Error("eachEntry() requires lazyEntries: true");
-      if (self.hasEachEntryBeenCalled) throw new Error("eachEntry() must only be called once per ZipFile");
-      self.hasEachEntryBeenCalled = true;
-      let pendingResolveReject = null;
-      self.on("entry", onEntry);
-      self.on("end", onEnd);
-      self.on("error", onError);
-      function cleanup() {
-        self.removeListener("entry", onEntry);
-        self.removeListener("end", onEnd);
-        self.removeListener("error", onError);
-        if (self.autoClose) self.close();
-      }
-      function onEntry(entry) {
-        let { resolve } = pendingResolveReject;
-        pendingResolveReject = null;
-        resolve({ value: entry });
-      }
-      function onEnd() {
-        let { resolve } = pendingResolveReject;
-        pendingResolveReject = null;
-        cleanup();
-        resolve({ done: true });
-      }
-      function onError(err) {
-        let { reject } = pendingResolveReject;
-        pendingResolveReject = null;
-        cleanup();
-        reject(err);
-      }
-      return {
-        [Symbol.asyncIterator]() {
-          return this;
-        },
-        next() {
-          const promise = new Promise((resolve, reject) => {
-            if (pendingResolveReject != null) throw new Error("next() called before previous Promise was resolved.");
-            pendingResolveReject = { resolve, reject };
-          });
-          self.readEntry();
-          return promise;
-        },
-        return(value) {
-          cleanup();
-          return Promise.resolve({ done: true, value });
-        },
-        throw(value) {
-          cleanup();
-          return Promise.reject(value);
-        }
-      };
-    };
-    ZipFile.prototype.openReadStream = function(entry, options2, callback) {
-      var self = this;
-      var relativeStart = 0;
-      var relativeEnd = entry.compressedSize;
-      if (callback == null) {
-        callback = options2;
-        options2 = null;
-      }
-      if (options2 == null) {
-        options2 = {};
-      } else {
-        if (options2.decodeFileData === false) {
-          if (options2.decrypt != null) {
-            throw new Error("cannot use options.decrypt when options.decodeFileData === false");
-          }
-          if (options2.decompress != null) {
-            throw new Error("cannot use options.decompress when options.decodeFileData === false");
-          }
-        } else {
-          if (options2.decrypt != null) {
-            if (!entry.isEncrypted()) {
-              throw new Error("options.decrypt can only be specified for encrypted entries. See also option decodeFileData.");
-            }
-            if (options2.decrypt !== false) throw new Error("invalid options.decrypt value: " + options2.decrypt);
-            if (entry.isCompressed()) {
-              if (options2.decompress !== false) throw new Error("entry is encrypted and compressed, and options.decompress !== false. See also option decodeFileData.");
-            }
-          }
-          if (options2.decompress != null) {
-            if (!entry.isCompressed()) {
-              throw new Error("options.decompress can only be specified for compressed entries. See also option decodeFileData.");
-            }
-            if (!(options2.decompress === false || options2.decompress === true)) {
-              throw new Error("invalid options.decompress value: " + options2.decompress);
-            }
-            decompress = options2.decompress;
-          }
-        }
-        if (options2.start != null) {
-          relativeStart = options2.start;
-          if (relativeStart < 0) throw new Error("options.start < 0");
-          if (relativeStart > entry.compressedSize) throw new Error("options.start > entry.compressedSize");
-        }
-        if (options2.end != null) {
-          relativeEnd = options2.end;
-          if (relativeEnd < 0) throw new Error("options.end < 0");
-          if (relativeEnd > entry.compressedSize) throw new Error("options.end > entry.compressedSize");
-          if (relativeEnd < relativeStart) throw new Error("options.end < options.start");
-        }
-      }
-      var rawMode = options2.decodeFileData === false || // Explicitly requested raw.
-      (entry.compressionMethod === 0 || // Naturally without compression.
-      entry.compressionMethod === 8 && options2.decompress === false) && (!entry.isEncrypted() || // Naturally without encryption.
-      options2.decrypt === false);
-      if (options2.start != null || options2.end != null) {
-        if (!rawMode) throw new Error("start/end range require options.decodeFileData === false for non-trivial encoded entries.");
-      }
-      if (!self.isOpen) return callback(new Error("closed"));
-      if (entry.isEncrypted() && !rawMode) {
-        if (options2.decrypt !== false) return callback(new Error("entry is encrypted, and options.decodeFileData !== false"));
-      }
-      var decompress;
-      if (rawMode) {
-        decompress = false;
-      } else if (entry.compressionMethod === 8) {
-        decompress = options2.decodeFileData !== true;
-      } else {
-        return callback(new Error("unsupported compression method: " + entry.compressionMethod));
-      }
-      self.readLocalFileHeader(entry, { minimal: true }, function(err, localFileHeader) {
-        if (err) return callback(err);
-        self.openReadStreamLowLevel(
-          localFileHeader.fileDataStart,
-          entry.compressedSize,
-          relativeStart,
-          relativeEnd,
-          decompress,
-          entry.uncompressedSize,
-          callback
-        );
-      });
-    };
-    ZipFile.prototype.openReadStreamLowLevel = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, callback) {
-      var self = this;
-      var fileDataEnd = fileDataStart + compressedSize;
-      var readStream = self.reader.createReadStream({
-        start: fileDataStart + relativeStart,
-        end: fileDataStart + relativeEnd
-      });
-      var endpointStream = readStream;
-      if (decompress) {
-        var destroyed = false;
-        var inflateFilter = zlib4.createInflateRaw();
-        readStream.on("error", function(err) {
-          setImmediate(function() {
-            if (!destroyed) inflateFilter.emit("error", err);
-          });
-        });
-        readStream.pipe(inflateFilter);
-        if (self.validateEntrySizes) {
-          endpointStream = new AssertByteCountStream(uncompressedSize);
-          inflateFilter.on("error", function(err) {
-            setImmediate(function() {
-              if (!destroyed) endpointStream.emit("error", err);
-            });
-          });
-          inflateFilter.pipe(endpointStream);
-        } else {
-          endpointStream = inflateFilter;
-        }
-        installDestroyFn(endpointStream, function() {
-          destroyed = true;
-          if (inflateFilter !== endpointStream) inflateFilter.unpipe(endpointStream);
-          readStream.unpipe(inflateFilter);
-          readStream.destroy();
-        });
-      }
-      callback(null, endpointStream);
-    };
-    ZipFile.prototype.readLocalFileHeader = function(entry, options2, callback) {
-      var self = this;
-      if (callback == null) {
-        callback = options2;
-        options2 = null;
-      }
-      if (options2 == null) options2 = {};
-      self.reader.ref();
-      var buffer = newBuffer(30);
-      readAndAssertNoEof(self.reader, buffer, 0, buffer.length, entry.relativeOffsetOfLocalHeader, function(err) {
-        try {
-          if (err) return callback(err);
-          var signature = buffer.readUInt32LE(0);
-          if (signature !== 67324752) {
-            return callback(new Error("invalid local file header signature: 0x" + signature.toString(16)));
-          }
-          var fileNameLength = buffer.readUInt16LE(26);
-          var extraFieldLength = buffer.readUInt16LE(28);
-          var fileDataStart = entry.relativeOffsetOfLocalHeader + 30 + fileNameLength + extraFieldLength;
-          if (fileDataStart + entry.compressedSize > self.fileSize) {
-            return callback(new Error("file data overflows file bounds: " + fileDataStart + " + " + entry.compressedSize + " > " + self.fileSize));
-          }
-          if (options2.minimal) {
-            return callback(null, { fileDataStart });
-          }
-          var localFileHeader = new LocalFileHeader();
-          localFileHeader.fileDataStart = fileDataStart;
-          localFileHeader.versionNeededToExtract = buffer.readUInt16LE(4);
-          localFileHeader.generalPurposeBitFlag = buffer.readUInt16LE(6);
-          localFileHeader.compressionMethod = buffer.readUInt16LE(8);
-          localFileHeader.lastModFileTime = buffer.readUInt16LE(10);
-          localFileHeader.lastModFileDate = buffer.readUInt16LE(12);
-          localFileHeader.crc32 = buffer.readUInt32LE(14);
-          localFileHeader.compressedSize = buffer.readUInt32LE(18);
-          localFileHeader.uncompressedSize = buffer.readUInt32LE(22);
-          localFileHeader.fileNameLength = fileNameLength;
-          localFileHeader.extraFieldLength = extraFieldLength;
-          buffer = newBuffer(fileNameLength + extraFieldLength);
-          self.reader.ref();
-          readAndAssertNoEof(self.reader, buffer, 0, buffer.length, entry.relativeOffsetOfLocalHeader + 30, function(err2) {
-            try {
-              if (err2) return callback(err2);
-              localFileHeader.fileName = buffer.subarray(0, fileNameLength);
-              localFileHeader.extraField = buffer.subarray(fileNameLength);
-              return callback(null, localFileHeader);
-            } finally {
-              self.reader.unref();
-            }
-          });
-        } finally {
-          self.reader.unref();
-        }
-      });
-    };
-    ZipFile.prototype.openReadStreamPromise = function(entry, options2) {
-      return new Promise((resolve, reject) => {
-        this.openReadStream(entry, options2, function(err, readStream) {
-          if (err) return reject(err);
-          resolve(readStream);
-        });
-      });
-    };
-    ZipFile.prototype.openReadStreamLowLevelPromise = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize) {
-      return new Promise((resolve, reject) => {
-        this.openReadStream(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, function(err, readStream) {
-          if (err) return reject(err);
-          resolve(readStream);
-        });
-      });
-    };
-    ZipFile.prototype.readLocalFileHeaderPromise = function(entry, options2) {
-      return new Promise((resolve, reject) => {
-        this.readLocalFileHeader(entry, options2, function(err, localFileHeader) {
-          if (err) return reject(err);
-          resolve(localFileHeader);
-        });
-      });
-    };
-    function Entry() {
-    }
-    Entry.prototype.getLastModDate = function(options2) {
-      if (options2 == null) options2 = {};
-      if (!options2.forceDosFormat) {
-        for (var i = 0; i < this.extraFields.length; i++) {
-          var extraField = this.extraFields[i];
-          if (extraField.id === 21589) {
-            var data = extraField.data;
-            if (data.length < 5) continue;
-            var flags = data[0];
-            var HAS_MTIME = 1;
-            if (!(flags & HAS_MTIME)) continue;
-            var posixTimestamp = data.readInt32LE(1);
-            return new Date(posixTimestamp * 1e3);
-          } else if (extraField.id === 10) {
-            var data = extraField.data;
-            if (data.length !== 32) continue;
-            if (data.readUInt16LE(4) !== 1) continue;
-            if (data.readUInt16LE(6) !== 24) continue;
-            var hundredNanoSecondsSince1601 = data.readUInt32LE(8) + 4294967296 * data.readInt32LE(12);
-            var millisecondsSince1970 = hundredNanoSecondsSince1601 / 1e4 - 116444736e5;
-            return new Date(millisecondsSince1970);
-          }
-        }
-      }
-      return dosDateTimeToDate(this.lastModFileDate, this.lastModFileTime, options2.timezone);
-    };
-    Entry.prototype.canDecodeFileData = function() {
-      return !this.isEncrypted() && (this.compressionMethod === 0 || this.compressionMethod === 8);
-    };
-    Entry.prototype.isEncrypted = function() {
-      return (this.generalPurposeBitFlag & 1) !== 0;
-    };
-    Entry.prototype.isCompressed = function() {
-      return this.compressionMethod === 8;
-    };
-    function LocalFileHeader() {
-    }
-    function dosDateTimeToDate(date, time, timezone) {
-      var day = date & 31;
-      var month = (date >> 5 & 15) - 1;
-      var year = (date >> 9 & 127) + 1980;
-      var millisecond = 0;
-      var second = (time & 31) * 2;
-      var minute = time >> 5 & 63;
-      var hour = time >> 11 & 31;
-      if (timezone == null || timezone === "local") {
-        return new Date(year, month, day, hour, minute, second, millisecond);
-      } else if (timezone === "UTC") {
-        return new Date(Date.UTC(year, month, day, hour, minute, second, millisecond));
-      } else {
-        throw new Error("unrecognized options.timezone: " + options.timezone);
-      }
-    }
-    function getFileNameLowLevel(generalPurposeBitFlag, fileNameBuffer, extraFields, strictFileNames) {
-      var fileName = null;
-      for (var i = 0; i < extraFields.length; i++) {
-        var extraField = extraFields[i];
-        if (extraField.id === 28789) {
-          if (extraField.data.length < 6) {
-            continue;
-          }
-          if (extraField.data.readUInt8(0) !== 1) {
-            continue;
-          }
-          var oldNameCrc32 = extraField.data.readUInt32LE(1);
-          if (crc32(fileNameBuffer) !== oldNameCrc32) {
-            continue;
-          }
-          fileName = decodeBuffer(extraField.data.subarray(5), true);
-          break;
-        }
-      }
-      if (fileName == null) {
-        var isUtf8 = (generalPurposeBitFlag & 2048) !== 0;
-        fileName = decodeBuffer(fileNameBuffer, isUtf8);
-      }
-      if (!strictFileNames) {
-        fileName = fileName.replace(/\\/g, "/");
-      }
-      return fileName;
-    }
-    function validateFileName(fileName) {
-      if (fileName.indexOf("\\") !== -1) {
-        return "invalid characters in fileName: " + fileName;
-      }
-      if (/^[a-zA-Z]:/.test(fileName) || /^\//.test(fileName)) {
-        return "absolute path: " + fileName;
-      }
-      if (fileName.split("/").indexOf("..") !== -1) {
-        return "invalid relative path: " + fileName;
-      }
-      return null;
-    }
-    function parseExtraFields(extraFieldBuffer) {
-      var extraFields = [];
-      var i = 0;
-      while (i < extraFieldBuffer.length - 3) {
-        var headerId = extraFieldBuffer.readUInt16LE(i + 0);
-        var dataSize = extraFieldBuffer.readUInt16LE(i + 2);
-        var dataStart = i + 4;
-        var dataEnd = dataStart + dataSize;
-        if (dataEnd > extraFieldBuffer.length) throw new Error("extra field length exceeds extra field buffer size");
-        var dataBuffer = extraFieldBuffer.subarray(dataStart, dataEnd);
-        extraFields.push({
-          id: headerId,
-          data: dataBuffer
-        });
-        i = dataEnd;
-      }
-      return extraFields;
-    }
-    function readAndAssertNoEof(reader, buffer, offset, length2, position, callback) {
-      if (length2 === 0) {
-        return setImmediate(function() {
-          callback(null, newBuffer(0));
-        });
-      }
-      reader.read(buffer, offset, length2, position, function(err, bytesRead) {
-        if (err) return callback(err);
-        if (bytesRead < length2) {
-          return callback(new Error("unexpected EOF"));
-        }
-        callback();
-      });
-    }
-    util.inherits(AssertByteCountStream, Transform3);
-    function AssertByteCountStream(byteCount) {
-      Transform3.call(this);
-      this.actualByteCount = 0;
-      this.expectedByteCount = byteCount;
-    }
-    AssertByteCountStream.prototype._transform = function(chunk, encoding, cb) {
-      this.actualByteCount += chunk.length;
-      if (this.actualByteCount > this.expectedByteCount) {
-        var msg = "too many bytes in the stream. expected " + this.expectedByteCount + ". got at least " + this.actualByteCount;
-        return cb(new Error(msg));
-      }
-      cb(null, chunk);
-    };
-    AssertByteCountStream.prototype._flush = function(cb) {
-      if (this.actualByteCount < this.expectedByteCount) {
-        var msg = "not enough bytes in the stream. expected " + this.expectedByteCount + ". got only " + this.actualByteCount;
-        return cb(new Error(msg));
-      }
-      cb();
-    };
-    util.inherits(RandomAccessReader, EventEmitter);
-    function RandomAccessReader() {
-      EventEmitter.call(this);
-      this.refCount = 0;
-    }
-    RandomAccessReader.prototype.ref = function() {
-      this.refCount += 1;
-    };
-    RandomAccessReader.prototype.unref = function() {
-      var self = this;
-      self.refCount -= 1;
-      if (self.refCount > 0) return;
-      if (self.refCount < 0) throw new Error("invalid unref");
-      self.close(onCloseDone);
-      function onCloseDone(err) {
-        if (err) return self.emit("error", err);
-        self.emit("close");
-      }
-    };
-    RandomAccessReader.prototype.createReadStream = function(options2) {
-      if (options2 == null) options2 = {};
-      var start = options2.start;
-      var end = options2.end;
-      if (start === end) {
-        var emptyStream = new PassThrough3();
-        setImmediate(function() {
-          emptyStream.end();
-        });
-        return emptyStream;
-      }
-      var stream = this._readStreamForRange(start, end);
-      var destroyed = false;
-      var refUnrefFilter = new RefUnrefFilter(this);
-      stream.on("error", function(err) {
-        setImmediate(function() {
-          if (!destroyed) refUnrefFilter.emit("error", err);
-        });
-      });
-      installDestroyFn(refUnrefFilter, function() {
-        stream.unpipe(refUnrefFilter);
-        refUnrefFilter.unref();
-        stream.destroy();
-      });
-      var byteCounter = new AssertByteCountStream(end - start);
-      refUnrefFilter.on("error", function(err) {
-        setImmediate(function() {
-          if (!destroyed) byteCounter.emit("error", err);
-        });
-      });
-      installDestroyFn(byteCounter, function() {
-        destroyed = true;
-        refUnrefFilter.unpipe(byteCounter);
-        refUnrefFilter.destroy();
-      });
-      return stream.pipe(refUnrefFilter).pipe(byteCounter);
-    };
-    RandomAccessReader.prototype._readStreamForRange = function(start, end) {
-      throw new Error("not implemented");
-    };
-    RandomAccessReader.prototype.read = function(buffer, offset, length2, position, callback) {
-      var readStream = this.createReadStream({ start: position, end: position + length2 });
-      var writeStream = new Writable2();
-      var written = 0;
-      writeStream._write = function(chunk, encoding, cb) {
-        chunk.copy(buffer, offset + written, 0, chunk.length);
-        written += chunk.length;
-        cb();
-      };
-      writeStream.on("finish", callback);
-      readStream.on("error", function(error) {
-        callback(error);
-      });
-      readStream.pipe(writeStream);
-    };
-    RandomAccessReader.prototype.close = function(callback) {
-      setImmediate(callback);
-    };
-    util.inherits(RefUnrefFilter, PassThrough3);
-    function RefUnrefFilter(context) {
-      PassThrough3.call(this);
-      this.context = context;
-      this.context.ref();
-      this.unreffedYet = false;
-    }
-    RefUnrefFilter.prototype._flush = function(cb) {
-      this.unref();
-      cb();
-    };
-    RefUnrefFilter.prototype.unref = function(cb) {
-      if (this.unreffedYet) return;
-      this.unreffedYet = true;
-      this.context.unref();
-    };
-    var cp437 = "\0\u263A\u263B\u2665\u2666\u2663\u2660\u2022\u25D8\u25CB\u25D9\u2642\u2640\u266A\u266B\u263C\u25BA\u25C4\u2195\u203C\xB6\xA7\u25AC\u21A8\u2191\u2193\u2192\u2190\u221F\u2194\u25B2\u25BC !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\u2302\xC7\xFC\xE9\xE2\xE4\xE0\xE5\xE7\xEA\xEB\xE8\xEF\xEE\xEC\xC4\xC5\xC9\xE6\xC6\xF4\xF6\xF2\xFB\xF9\xFF\xD6\xDC\xA2\xA3\xA5\u20A7\u0192\xE1\xED\xF3\xFA\xF1\xD1\xAA\xBA\xBF\u2310\xAC\xBD\xBC\xA1\xAB\xBB\u2591\u2592\u2593\u2502\u2524\u2561\u2562\u2556\u2555\u2563\u2551\u2557\u255D\u255C\u255B\u2510\u2514\u2534\u252C\u251C\u2500\u253C\u255E\u255F\u255A\u2554\u2569\u2566\u2560\u2550\u256C\u2567\u2568\u2564\u2565\u2559\u2558\u2552\u2553\u256B\u256A\u2518\u250C\u2588\u2584\u258C\u2590\u2580\u03B1\xDF\u0393\u03C0\u03A3\u03C3\xB5\u03C4\u03A6\u0398\u03A9\u03B4\u221E\u03C6\u03B5\u2229\u2261\xB1\u2265\u2264\u2320\u2321\xF7\u2248\xB0\u2219\xB7\u221A\u207F\xB2\u25A0\xA0";
-    function decodeBuffer(buffer, isUtf8) {
-      if (isUtf8) {
-        return buffer.toString("utf8");
-      } else {
-        var result = "";
-        for (var i = 0; i < buffer.length; i++) {
-          result += cp437[buffer[i]];
-        }
-        return result;
-      }
-    }
-    function readUInt64LE(buffer, offset) {
-      var lower32 = buffer.readUInt32LE(offset);
-      var upper32 = buffer.readUInt32LE(offset + 4);
-      return upper32 * 4294967296 + lower32;
-    }
-    var newBuffer;
-    if (typeof Buffer.allocUnsafe === "function") {
-      newBuffer = function(len) {
-        return Buffer.allocUnsafe(len);
-      };
-    } else {
-      newBuffer = function(len) {
-        return new Buffer(len);
-      };
-    }
-    function installDestroyFn(stream, fn) {
-      if (typeof stream.destroy === "function") {
-        stream._destroy = function(err, cb) {
-          fn();
-          if (cb != null) cb(err);
-        };
-      } else {
-        stream.destroy = fn;
-      }
-    }
-    function defaultCallback(err) {
-      if (err) throw err;
-    }
-  }
-});
-
-// src/formats/zip.ts
-var zip_exports = {};
-__export(zip_exports, {
-  scanZip: () => scanZip
-});
-import crypto10 from "node:crypto";
-async function scanZip(source, where, budget, want) {
-  const zip = await openZip(source, where);
-  const members = [];
-  const captured = /* @__PURE__ */ new Map();
-  const warnings = [];
-  const seen = /* @__PURE__ */ new Map();
   try {
-    for (; ; ) {
-      const entry = await nextEntry(zip);
-      if (entry === void 0) break;
-      budget.spendEntry(where);
-      const name = entry.fileName;
-      const key = keyFor(name, seen);
-      const warning = nameWarning(name);
-      if (warning !== void 0) warnings.push(warning);
-      const unixMode = entry.externalFileAttributes >>> 16 & 65535;
-      const isDir2 = name.endsWith("/") || (unixMode & S_IFMT) === S_IFDIR;
-      const isLink = (unixMode & S_IFMT) === S_IFLNK && entry.uncompressedSize <= 4096;
-      budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`);
-      const wanted = !isDir2 && want(key, entry.uncompressedSize);
-      const rawKey = crypto10.createHash("sha256").update(`${entry.compressionMethod}:`);
-      if (!isDir2) {
-        const raw2 = source.buffer === void 0 ? void 0 : compressedBytes(source.buffer, entry, where);
-        if (raw2 !== void 0) {
-          budget.spendBytes(raw2.length, where);
-          rawKey.update(raw2);
-        } else {
-          await eachChunk(
-            await openEntry(zip, entry, where, false),
-            budget,
-            where,
-            (chunk) => rawKey.update(chunk)
-          );
-        }
-      }
-      let content = Buffer.alloc(0);
-      if (wanted || isLink) {
-        const chunks = [];
-        await eachChunk(
-          await openEntry(zip, entry, where, true),
-          budget,
-          where,
-          (chunk) => chunks.push(chunk)
-        );
-        content = Buffer.concat(chunks);
-      }
-      if (wanted) captured.set(key, content);
-      const size = entry.uncompressedSize;
-      members.push({
-        key,
-        name,
-        type: isDir2 ? "directory" : isLink ? "symlink" : "file",
-        size,
-        sha256: isDir2 || isLink ? "" : `zip:${rawKey.digest("hex")}`,
-        ...isLink ? { linkTarget: content.toString("utf8") } : {},
-        meta: zipMeta(entry, unixMode),
-        index: members.length
+    new TextDecoder("utf-8", { fatal: true }).decode(
+      bytes.subarray(0, Math.max(0, bytes.length - 3))
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+var init_detect = __esm({
+  "src/formats/detect.ts"() {
+    "use strict";
+    init_registry();
+  }
+});
+
+// src/diff/hints.ts
+function defaultHintContext(roots, nowSeconds) {
+  const window2 = [nowSeconds - 10 * YEAR, nowSeconds + 2 * YEAR];
+  return { roots, timeWindows: [window2, window2] };
+}
+function contentHints(a, b, diff, context) {
+  const hints = [];
+  const path29 = pathEvidence(a, b, context);
+  if (path29 !== void 0) hints.push({ cause: "build-path", evidence: path29, fix: FIX.path });
+  const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
+  const time = timeEvidence(regionA, regionB, context);
+  if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
+  if (diff.text !== void 0 && isReordering(diff.text)) {
+    hints.push({
+      cause: "ordering",
+      evidence: `the same ${diff.text.removed.length} lines in another order`,
+      fix: FIX.order
+    });
+    if (context.localeVaried === true)
+      hints.push({
+        cause: "locale",
+        evidence: "lines reordered while the locale was varied",
+        fix: FIX.locale
+      });
+  }
+  if (context.canary !== void 0) {
+    const host = `reproof-${context.canary}`;
+    if (b.includes(host) && !a.includes(host)) {
+      hints.push({
+        cause: "hostname",
+        evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
+        fix: FIX.host
+      });
+    } else if (path29 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
+      hints.push({
+        cause: "environment",
+        evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
+        fix: FIX.env
       });
     }
-  } finally {
-    zip.close();
   }
-  return { inventory: { members, meta: { comment: zip.comment }, warnings }, captured };
-}
-function compressedBytes(zip, entry, where) {
-  const at = entry.relativeOffsetOfLocalHeader;
-  if (at + 30 > zip.length || zip.readUInt32LE(at) !== 67324752) {
-    throw corrupt(
-      `${where}!${entry.fileName}`,
-      new Error("no local file header where the central directory points")
-    );
-  }
-  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
-  const end = start + entry.compressedSize;
-  if (end > zip.length) {
-    throw corrupt(
-      `${where}!${entry.fileName}`,
-      new Error("compressed data runs past the end of the archive")
-    );
-  }
-  return zip.subarray(start, end);
-}
-function zipMeta(entry, unixMode) {
-  const extra = entry.extraFields.map((f) => `0x${f.id.toString(16).padStart(4, "0")}:${f.data.toString("hex")}`).join(" ");
-  return {
-    mtime: `${isoTime(Math.floor(dosToUtcSeconds(entry.lastModFileDate, entry.lastModFileTime)))} (DOS, no zone)`,
-    mode: unixMode === 0 ? "(none)" : octal(unixMode),
-    "external attributes": `0x${entry.externalFileAttributes.toString(16)}`,
-    "made by": `${entry.versionMadeBy >> 8}/${entry.versionMadeBy & 255}`,
-    flags: `0x${entry.generalPurposeBitFlag.toString(16)}`,
-    method: String(entry.compressionMethod),
-    "compressed size": String(entry.compressedSize),
-    "extra fields": extra === "" ? "(none)" : extra,
-    comment: entry.fileComment
-  };
-}
-function dosToUtcSeconds(date, time) {
-  const year = (date >> 9 & 127) + 1980;
-  const month = (date >> 5 & 15) - 1;
-  const day = date & 31;
-  return Date.UTC(year, month, day, time >> 11 & 31, time >> 5 & 63, (time & 31) * 2) / 1e3;
-}
-function openZip(source, where) {
-  const options2 = {
-    lazyEntries: true,
-    autoClose: false,
-    decodeStrings: true,
-    validateEntrySizes: true,
-    strictFileNames: false
-  };
-  return new Promise((resolve, reject) => {
-    const done = (err, zip) => {
-      if (err !== null || zip === void 0) reject(corrupt(where, err));
-      else resolve(zip);
-    };
-    if (source.file !== void 0) import_yauzl.default.open(source.file, options2, done);
-    else if (source.buffer !== void 0) import_yauzl.default.fromBuffer(source.buffer, options2, done);
-    else reject(new Error("zip source must be a file or a buffer"));
-  });
-}
-function nextEntry(zip) {
-  return new Promise((resolve, reject) => {
-    const onEntry = (entry) => {
-      cleanup();
-      resolve(entry);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(void 0);
-    };
-    const onError = (err) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
-      zip.off("entry", onEntry);
-      zip.off("end", onEnd);
-      zip.off("error", onError);
-    };
-    zip.on("entry", onEntry);
-    zip.on("end", onEnd);
-    zip.on("error", onError);
-    zip.readEntry();
-  });
-}
-function openEntry(zip, entry, where, decompress) {
-  return new Promise((resolve, reject) => {
-    const options2 = entry.compressionMethod === 0 ? {} : { decompress };
-    zip.openReadStream(entry, options2, (err, stream) => {
-      if (err !== null) reject(corrupt(`${where}!${entry.fileName}`, err));
-      else resolve(stream);
+  if (hints.length === 0) {
+    const places = diff.binary?.ranges.length ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
+    const bytes = diff.binary?.differingBytes;
+    hints.push({
+      cause: "random",
+      evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places}${places >= 64 ? "+" : ""} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
+      fix: FIX.random
     });
-  });
-}
-function corrupt(where, err) {
-  return new ReproofError(
-    "E_INPUT",
-    `${where}: not a readable zip archive (${err?.message ?? "unknown error"})`,
-    { path: where }
-  );
-}
-async function eachChunk(stream, budget, where, use) {
-  for await (const chunk of stream) {
-    budget.spendBytes(chunk.length, where);
-    use(chunk);
   }
+  return hints;
 }
-var import_yauzl, S_IFMT, S_IFLNK, S_IFDIR;
-var init_zip = __esm({
-  "src/formats/zip.ts"() {
+function pathEvidence(a, b, context) {
+  const find = (bytes, roots) => {
+    for (const root of roots) {
+      if (root.length < 4) continue;
+      const at = bytes.indexOf(root);
+      if (at !== -1) return `"${root}" at offset ${at}`;
+    }
+    return void 0;
+  };
+  const inA = find(a, context.roots[0]);
+  const inB = find(b, context.roots[1]);
+  if (inA === void 0 && inB === void 0) return void 0;
+  return [
+    inA === void 0 ? void 0 : `A holds its build path ${inA}`,
+    inB === void 0 ? void 0 : `B holds its build path ${inB}`
+  ].filter((x) => x !== void 0).join("; ");
+}
+function binaryRegions(a, b, diff) {
+  if (diff === void 0) return ["", ""];
+  const around = (bytes, [start, end]) => {
+    let from = start;
+    let to = Math.min(end, bytes.length);
+    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--;
+    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++;
+    const words = numberWords(bytes, start, end);
+    return `${bytes.subarray(from, to).toString("latin1")} ${words}`;
+  };
+  const ranges = diff.ranges.slice(0, 16);
+  return [ranges.map((r) => around(a, r)).join("\n"), ranges.map((r) => around(b, r)).join("\n")];
+}
+function numberWords(bytes, start, end) {
+  const out = [];
+  for (let at = Math.max(0, start - 3); at <= Math.min(end, bytes.length - 4); at++) {
+    out.push(bytes.readUInt32LE(at), bytes.readUInt32BE(at));
+    if (out.length > 64) break;
+  }
+  return out.map((n) => `@${n}`).join(" ");
+}
+function isPrintable(byte) {
+  return byte >= 32 && byte < 127;
+}
+function findTimes(region) {
+  const found = [];
+  for (const m of region.matchAll(
+    /(?<![0-9])(@?)([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g
+  )) {
+    found.push({ seconds: Number(m[2]), text: `${m[2]}${m[3] ?? ""}`, dayOnly: false });
+  }
+  for (const m of region.matchAll(/@([0-9]{9,10})(?![0-9])/g))
+    found.push({ seconds: Number(m[1]), text: `32-bit ${m[1]}`, dayOnly: false });
+  for (const m of region.matchAll(
+    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g
+  )) {
+    const t = Date.UTC(
+      Number(m[1]),
+      Number(m[2]) - 1,
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5]),
+      Number(m[6] ?? 0)
+    ) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: false });
+  }
+  const monthNames = MONTHS.join("|");
+  for (const m of region.matchAll(
+    new RegExp(
+      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: [A-Z]{2,5})? ([0-9]{4})`,
+      "g"
+    )
+  )) {
+    const t = Date.UTC(
+      Number(m[6]),
+      MONTHS.indexOf(m[1] ?? ""),
+      Number(m[2]),
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5])
+    ) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: false });
+  }
+  for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, "g"))) {
+    const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ""), Number((m[2] ?? "").trim())) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: true });
+  }
+  return found;
+}
+function timeEvidence(regionA, regionB, context) {
+  const plausible = (t, [from, to]) => t.dayOnly ? t.seconds >= from - DAY && t.seconds <= to + DAY : t.seconds >= from && t.seconds <= to;
+  const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]));
+  const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]));
+  const textsA = new Set(timesA.map((t) => t.text));
+  const onlyA = timesA.filter((t) => !timesB.some((u) => u.text === t.text));
+  const onlyB = timesB.filter((t) => !textsA.has(t.text));
+  if (onlyA.length === 0 && onlyB.length === 0) return void 0;
+  const show = (t) => t === void 0 ? "none" : `${t.text} (${new Date(t.seconds * 1e3).toISOString().replace(".000Z", "Z")})`;
+  return `A: ${show(onlyA[0])}; B: ${show(onlyB[0])}`;
+}
+function isReordering(text2) {
+  if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
+  const sorted = (lines) => [...lines].sort().join("\n");
+  return sorted(text2.removed) === sorted(text2.added);
+}
+function fieldHints(fields) {
+  const hints = [];
+  const add = (hint) => {
+    if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint);
+  };
+  for (const f of fields) {
+    const evidence = `${f.field}: ${f.a} \u2192 ${f.b}`;
+    if (f.field === "mtime" || f.field.startsWith("pax.") && f.field.endsWith("time")) {
+      add({
+        cause: "timestamp",
+        evidence,
+        fix: "clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize"
+      });
+    } else if (f.field === "extra fields" && /0x(5455|000a):/.test(`${f.a} ${f.b}`)) {
+      add({
+        cause: "timestamp",
+        evidence: "zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ",
+        fix: "zip -X leaves them out; or reproof normalize"
+      });
+    } else if (f.field === "mode" || f.field === "external attributes") {
+      add(modeHint(f));
+    } else if (["uid", "gid", "uname", "gname"].includes(f.field)) {
+      add({ cause: "user", evidence, fix: "tar --owner=0 --group=0 --numeric-owner" });
+    } else if (f.field === "name") {
+      add({ cause: "build-path", evidence, fix: "gzip -n leaves the file name out of the header" });
+    } else if (["compressed size", "method", "extra flags", "block size"].includes(f.field)) {
+      add({
+        cause: "compression",
+        evidence,
+        fix: "use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)"
+      });
+    }
+  }
+  return hints;
+}
+function modeHint(f) {
+  const a = Number.parseInt(f.a, f.field === "mode" ? 8 : 16);
+  const b = Number.parseInt(f.b, f.field === "mode" ? 8 : 16);
+  const changed = (f.field === "mode" ? a ^ b : (a ^ b) >>> 16) & 4095;
+  if (changed !== 0 && (changed & ~18) === 0) {
+    return {
+      cause: "umask",
+      evidence: `${f.field}: ${f.a} \u2192 ${f.b} (group/other write bits)`,
+      fix: "set umask 022 for the build, or normalize modes: tar --mode=go-w"
+    };
+  }
+  return {
+    cause: "permissions",
+    evidence: `${f.field}: ${f.a} \u2192 ${f.b}`,
+    fix: "normalize modes: tar --mode=u+rw,go=rX (or reproof normalize)"
+  };
+}
+function orderHint(a, b) {
+  return {
+    cause: "ordering",
+    evidence: `same entries, different order: first ${a.slice(0, 3).join(", ")} vs ${b.slice(0, 3).join(", ")}`,
+    fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
+  };
+}
+var DAY, YEAR, FIX, MONTHS;
+var init_hints = __esm({
+  "src/diff/hints.ts"() {
     "use strict";
-    import_yauzl = __toESM(require_yauzl(), 1);
-    init_errors();
-    init_member();
-    S_IFMT = 61440;
-    S_IFLNK = 40960;
-    S_IFDIR = 16384;
+    DAY = 86400;
+    YEAR = 365 * DAY;
+    FIX = {
+      path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), or use relative paths",
+      time: "use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)",
+      order: "sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())",
+      locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
+      host: "do not embed the host name (uname -n, hostname) in build output",
+      env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",
+      random: "look for random seeds, uninitialized memory, hash-table iteration order or parallel output interleaving"
+    };
+    MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   }
 });
 
 // src/diff/engine.ts
-import fs11 from "node:fs/promises";
 function contentDigests(a, b) {
   return a.sha256.startsWith("zip:") || b.sha256.startsWith("zip:") ? {} : { digests: [a.sha256, b.sha256] };
 }
@@ -84172,18 +84219,6 @@ function diffFields(a, b) {
   const names = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])];
   return names.filter((n) => a[n] !== b[n]).map((n) => ({ field: n, a: a[n] ?? "(absent)", b: b[n] ?? "(absent)" }));
 }
-async function readAll(source, budget, where) {
-  if (source.buffer !== void 0) return source.buffer;
-  if (source.size >= 0) budget.checkMemberSize(source.size, where);
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of source.open()) {
-    size += chunk.length;
-    budget.checkMemberSize(size, where);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
 function sha256(bytes) {
   return sha256Hex(bytes);
 }
@@ -84191,7 +84226,7 @@ function errorText(err) {
   if (err instanceof ReproofError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
-var EAGER_MEMBER_BYTES, ZIP_IN_MEMORY_BYTES, never, EAGER_TOTAL_BYTES, DiffEngine, EXTENSION;
+var EAGER_MEMBER_BYTES, never, EAGER_TOTAL_BYTES, DiffEngine, EXTENSION;
 var init_engine = __esm({
   "src/diff/engine.ts"() {
     "use strict";
@@ -84202,9 +84237,9 @@ var init_engine = __esm({
     init_hints();
     init_limits();
     init_source();
+    init_registry();
     init_sha256();
     EAGER_MEMBER_BYTES = 64 * 1024;
-    ZIP_IN_MEMORY_BYTES = 64 * 1024 * 1024;
     never = () => false;
     EAGER_TOTAL_BYTES = 32 * 1024 * 1024;
     DiffEngine = class {
@@ -84440,12 +84475,7 @@ var init_engine = __esm({
         }
       }
       async scanBoth(path29, format, a, b, want) {
-        const scan = async (source) => {
-          if (format === "zip") return this.scanZipSource(source, path29, want());
-          if (format === "tar")
-            return (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), path29, this.budget, want());
-          return (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), path29, this.budget, want());
-        };
+        const scan = (source) => ARCHIVES[format].scan(source, path29, this.budget, want());
         const results = await Promise.allSettled([scan(a), scan(b)]);
         const [ra, rb] = results;
         for (const [side, result] of [
@@ -84464,25 +84494,6 @@ var init_engine = __esm({
         }
         if (ra.status === "fulfilled" && rb.status === "fulfilled") return [ra.value, rb.value];
         return void 0;
-      }
-      /**
-       * yauzl needs random access: a file on disk, or the whole (bounded) member in memory.
-       * Zips up to 64 MiB are read into memory first: through the file, yauzl issues a
-       * read per entry and spent 60 % of a 2,000-entry comparison waiting on them.
-       */
-      async scanZipSource(source, path29, want) {
-        if (source.file !== void 0 && source.size <= ZIP_IN_MEMORY_BYTES) {
-          source = bufferSource(await fs11.readFile(source.file), path29);
-        }
-        const { scanZip: scanZip2 } = await Promise.resolve().then(() => (init_zip(), zip_exports));
-        if (source.file !== void 0 || source.buffer !== void 0)
-          return scanZip2(source, path29, this.budget, want);
-        return scanZip2(
-          bufferSource(await readAll(source, this.budget, path29), path29),
-          path29,
-          this.budget,
-          want
-        );
       }
       async compareLeaf(path29, a, b, kinds, digests, layers) {
         const suffix = layers.map((l) => `.${l}`).join("");
@@ -84530,7 +84541,7 @@ var init_engine = __esm({
 });
 
 // src/diff/diff-inputs.ts
-import fs12 from "node:fs";
+import fs11 from "node:fs";
 import path5 from "node:path";
 async function diffPaths(a, b, options2) {
   const [statA, statB] = [statInput(a), statInput(b)];
@@ -84611,12 +84622,12 @@ async function diffDirectories(engine, rootA, rootB, names) {
 function describe2(root, name) {
   let stat;
   try {
-    stat = fs12.lstatSync(path5.join(root, name));
+    stat = fs11.lstatSync(path5.join(root, name));
   } catch {
     return { type: "missing", meta: {} };
   }
   if (stat.isSymbolicLink())
-    return { type: "symlink", meta: { "link target": fs12.readlinkSync(path5.join(root, name)) } };
+    return { type: "symlink", meta: { "link target": fs11.readlinkSync(path5.join(root, name)) } };
   if (stat.isFile()) return { type: "file", meta: { mode: octal(stat.mode) }, size: stat.size };
   if (stat.isDirectory()) return { type: "directory", meta: { mode: octal(stat.mode) } };
   return { type: "other", meta: {} };
@@ -84624,7 +84635,7 @@ function describe2(root, name) {
 function walk(root) {
   const out = /* @__PURE__ */ new Map();
   const visit = (rel) => {
-    for (const dirent of fs12.readdirSync(rel === "" ? root : path5.join(root, rel), {
+    for (const dirent of fs11.readdirSync(rel === "" ? root : path5.join(root, rel), {
       withFileTypes: true
     })) {
       const child = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
@@ -84637,7 +84648,7 @@ function walk(root) {
 }
 function statInput(p) {
   try {
-    return fs12.statSync(p);
+    return fs11.statSync(p);
   } catch (err) {
     throw unreadable(p, p, err, "no such file or directory");
   }
@@ -84786,7 +84797,7 @@ var init_globs = __esm({
 });
 
 // src/sandbox/contain.ts
-import fs13 from "node:fs/promises";
+import fs12 from "node:fs/promises";
 import path7 from "node:path";
 function isInside(root, target) {
   const rel = path7.relative(root, target);
@@ -84808,7 +84819,7 @@ async function resolveInside(root, relative, seenAs = root) {
     const next = toFsPath(root, nextRel);
     let stat;
     try {
-      stat = await fs13.lstat(next);
+      stat = await fs12.lstat(next);
     } catch {
       return { kind: "dangling", path: toFsPath(root, [nextRel, ...queue].join("/")) };
     }
@@ -84817,7 +84828,7 @@ async function resolveInside(root, relative, seenAs = root) {
       continue;
     }
     if (++hops > MAX_LINK_HOPS) return { kind: "loop", via: relative };
-    const target = fromNameBytes(await fs13.readlink(next, "buffer"));
+    const target = fromNameBytes(await fs12.readlink(next, "buffer"));
     if (path7.isAbsolute(target)) {
       if (!isInside(seenAs, target)) return { kind: "outside", via: nextRel };
       current.length = 0;
@@ -84838,7 +84849,7 @@ var init_contain = __esm({
 });
 
 // src/sandbox/glob-fs.ts
-import fs14 from "node:fs";
+import fs13 from "node:fs";
 import path8 from "node:path";
 function confinedFileSystem(root) {
   const top = path8.resolve(root);
@@ -84851,28 +84862,28 @@ function confinedFileSystem(root) {
   return asAdapter({
     lstat: (p, callback) => {
       attempt(callback, () => {
-        fs14.lstat(toReal(p), callback);
+        fs13.lstat(toReal(p), callback);
       });
     },
     stat: (p, callback) => {
       attempt(callback, () => {
-        fs14.stat(toReal(p), callback);
+        fs13.stat(toReal(p), callback);
       });
     },
-    lstatSync: (p) => fs14.lstatSync(toReal(p)),
-    statSync: (p) => fs14.statSync(toReal(p)),
+    lstatSync: (p) => fs13.lstatSync(toReal(p)),
+    statSync: (p) => fs13.statSync(toReal(p)),
     readdir: (p, options2, callback) => {
       const [opts, done] = typeof options2 === "function" ? [void 0, options2] : [options2, callback];
       attempt(done, () => {
         const real = toReal(p);
         if (opts?.withFileTypes === true) {
-          fs14.readdir(
+          fs13.readdir(
             real,
             { encoding: "buffer", withFileTypes: true },
             (err, dirents) => err === null ? done?.(null, named(dirents)) : done?.(err)
           );
         } else {
-          fs14.readdir(
+          fs13.readdir(
             real,
             { encoding: "buffer" },
             (err, names) => err === null ? done?.(null, names.map(toMatchText)) : done?.(err)
@@ -84880,7 +84891,7 @@ function confinedFileSystem(root) {
         }
       });
     },
-    readdirSync: (p, options2) => options2?.withFileTypes === true ? named(fs14.readdirSync(toReal(p), { encoding: "buffer", withFileTypes: true })) : fs14.readdirSync(toReal(p), { encoding: "buffer" }).map(toMatchText)
+    readdirSync: (p, options2) => options2?.withFileTypes === true ? named(fs13.readdirSync(toReal(p), { encoding: "buffer", withFileTypes: true })) : fs13.readdirSync(toReal(p), { encoding: "buffer" }).map(toMatchText)
   });
 }
 function listedFileSystem(root, listed) {
@@ -85093,7 +85104,7 @@ var init_glob_fs = __esm({
 });
 
 // src/digest/manifest.ts
-import fs15 from "node:fs/promises";
+import fs14 from "node:fs/promises";
 import path9 from "node:path";
 async function collectManifest(root, globs, options2 = {}) {
   const seenAs = options2.seenAs ?? root;
@@ -85114,7 +85125,7 @@ async function collectManifest(root, globs, options2 = {}) {
   for (const [i, name] of sorted.entries()) {
     const digest = digests[i];
     if (digest === void 0) throw new Error(`no digest for ${name}`);
-    const { mode } = await fs15.stat(names.get(name) ?? toFsPath(root, name));
+    const { mode } = await fs14.stat(names.get(name) ?? toFsPath(root, name));
     manifest2.push({
       name,
       sha256: digest.sha256,
@@ -85163,14 +85174,14 @@ async function isWalkable(root, glob, rel, seenAs) {
       resolved.kind === "loop" ? "is a loop of symbolic links" : "leads outside the build root"
     );
   }
-  return resolved.kind === "inside" && (await fs15.stat(resolved.path)).isDirectory();
+  return resolved.kind === "inside" && (await fs14.stat(resolved.path)).isDirectory();
 }
 async function describeLiteral(root, rel, seenAs) {
-  const own = await fs15.lstat(toFsPath(root, rel)).catch(() => void 0);
+  const own = await fs14.lstat(toFsPath(root, rel)).catch(() => void 0);
   if (own === void 0) return void 0;
   if (own.isSymbolicLink()) {
     const target = await resolveInside(root, rel, seenAs);
-    const isDir2 = target.kind === "inside" && (await fs15.stat(target.path)).isDirectory();
+    const isDir2 = target.kind === "inside" && (await fs14.stat(target.path)).isDirectory();
     return { rel, kind: isDir2 ? "dir" : "symlink" };
   }
   return { rel, kind: own.isDirectory() ? "dir" : own.isFile() ? "file" : "other" };
@@ -85190,7 +85201,7 @@ async function addArtifact(root, glob, entry, names, seenAs) {
   if (entry.kind !== "symlink") return false;
   const resolved = await resolveInside(root, entry.rel, seenAs);
   if (resolved.kind !== "inside") {
-    const target = await fs15.readlink(toFsPath(root, entry.rel), "buffer");
+    const target = await fs14.readlink(toFsPath(root, entry.rel), "buffer");
     throw refusal(
       glob,
       `artifact ${displayRel(entry.rel)}`,
@@ -85198,7 +85209,7 @@ async function addArtifact(root, glob, entry, names, seenAs) {
       { found: toDisplayText(fromNameBytes(target)) }
     );
   }
-  if (!(await fs15.stat(resolved.path)).isFile()) return false;
+  if (!(await fs14.stat(resolved.path)).isFile()) return false;
   names.set(entry.rel, resolved.path);
   return true;
 }
@@ -85226,7 +85237,7 @@ var init_manifest = __esm({
 });
 
 // src/twin/file-time-drift.ts
-import fs16 from "node:fs/promises";
+import fs15 from "node:fs/promises";
 import path10 from "node:path";
 async function fileTimeDrift(roots, since) {
   const a = await writtenFiles(roots.a, since.a);
@@ -85249,7 +85260,7 @@ async function writtenFiles(root, since) {
     const rel = pending.pop() ?? "";
     let entries;
     try {
-      entries = await fs16.readdir(path10.join(root, rel), { withFileTypes: true });
+      entries = await fs15.readdir(path10.join(root, rel), { withFileTypes: true });
     } catch {
       continue;
     }
@@ -85258,7 +85269,7 @@ async function writtenFiles(root, since) {
       const name = rel === "" ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) pending.push(name);
       else if (entry.isFile()) {
-        const stat = await fs16.lstat(path10.join(root, name)).catch(() => void 0);
+        const stat = await fs15.lstat(path10.join(root, name)).catch(() => void 0);
         if (stat !== void 0 && stat.mtimeMs >= since) times.set(name, stat.mtimeMs);
       }
     }
@@ -85285,8 +85296,8 @@ var init_file_time_drift = __esm({
 
 // src/sandbox/process.ts
 import { execFileSync, spawn } from "node:child_process";
-import fs17 from "node:fs";
-import fsp from "node:fs/promises";
+import fs16 from "node:fs";
+import fsp2 from "node:fs/promises";
 function runSync(argv, options2) {
   const [file, ...args] = argv;
   if (file === void 0) throw new TypeError("runSync: empty argv");
@@ -85352,8 +85363,8 @@ function runCaptured(argv, options2 = {}) {
 function startBuildProcess(options2, marker) {
   const [file, ...args] = options2.argv;
   if (file === void 0) throw new TypeError("startBuildProcess: empty argv");
-  const stdout = fs17.openSync(options2.stdoutLog, "w");
-  const stderr = fs17.openSync(options2.stderrLog, "w");
+  const stdout = fs16.openSync(options2.stdoutLog, "w");
+  const stderr = fs16.openSync(options2.stderrLog, "w");
   const child = spawn(file, args, {
     cwd: options2.cwd,
     env: options2.env,
@@ -85367,7 +85378,7 @@ function startBuildProcess(options2, marker) {
       return;
     }
     stream.on("data", (chunk) => {
-      fs17.writeSync(fd, chunk);
+      fs16.writeSync(fd, chunk);
       lines(chunk);
     });
     stream.on("end", resolve);
@@ -85392,8 +85403,8 @@ function startBuildProcess(options2, marker) {
     const leftovers = await reap();
     if (child.pid !== void 0) await removeFaketimeMemory(child.pid);
     await Promise.race([pumps, delay(PIPE_DRAIN_MS)]);
-    fs17.closeSync(stdout);
-    fs17.closeSync(stderr);
+    fs16.closeSync(stdout);
+    fs16.closeSync(stderr);
     return { ...status, leftovers, ...spawnError === void 0 ? {} : { error: spawnError } };
   })();
   return {
@@ -85420,10 +85431,10 @@ function signalGroup(pid, signal) {
 async function reapGroup(group, marker) {
   const needle = Buffer.from(`\0${marker}\0`);
   const left = await findProcesses(async (pid) => {
-    const stat = await fsp.readFile(`/proc/${pid}/stat`, "utf8");
+    const stat = await fsp2.readFile(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (group !== void 0 && Number(fields[2]) === group) return true;
-    const environ = await fsp.readFile(`/proc/${pid}/environ`);
+    const environ = await fsp2.readFile(`/proc/${pid}/environ`);
     return Buffer.concat([Buffer.from("\0"), environ]).includes(needle);
   });
   for (const p of left) {
@@ -85437,9 +85448,9 @@ async function reapGroup(group, marker) {
 async function removeFaketimeMemory(pid) {
   const uid = process.getuid?.();
   for (const file of [`/dev/shm/faketime_shm_${pid}`, `/dev/shm/sem.faketime_sem_${pid}`]) {
-    const stat = await fsp.lstat(file).catch(() => void 0);
+    const stat = await fsp2.lstat(file).catch(() => void 0);
     if (stat?.isFile() !== true || uid !== void 0 && stat.uid !== uid) continue;
-    await fsp.unlink(file).catch(() => void 0);
+    await fsp2.unlink(file).catch(() => void 0);
   }
 }
 function lineSplitter(onLine) {
@@ -85515,7 +85526,7 @@ function startHolder(argv, env) {
 async function findProcesses(select) {
   let pids;
   try {
-    pids = (await fsp.readdir("/proc")).filter((p) => /^[0-9]+$/.test(p)).map(Number);
+    pids = (await fsp2.readdir("/proc")).filter((p) => /^[0-9]+$/.test(p)).map(Number);
   } catch {
     return [];
   }
@@ -85523,10 +85534,10 @@ async function findProcesses(select) {
   for (const pid of pids) {
     if (pid === process.pid) continue;
     try {
-      const stat = await fsp.readFile(`/proc/${pid}/stat`, "utf8");
+      const stat = await fsp2.readFile(`/proc/${pid}/stat`, "utf8");
       if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") continue;
       if (!await select(pid)) continue;
-      const name = (await fsp.readFile(`/proc/${pid}/comm`, "utf8")).trim();
+      const name = (await fsp2.readFile(`/proc/${pid}/comm`, "utf8")).trim();
       found.push({ pid, name });
     } catch {
     }
@@ -85543,7 +85554,7 @@ var init_process = __esm({
 });
 
 // src/sandbox/faketime.ts
-import fs18 from "node:fs";
+import fs17 from "node:fs";
 import path11 from "node:path";
 function faketimeEnvironment(faketime) {
   const env = {
@@ -85624,8 +85635,8 @@ function findOnPath(name, searchPath) {
     if (dir === "" || !path11.isAbsolute(dir)) continue;
     const candidate = path11.join(dir, name);
     try {
-      fs18.accessSync(candidate, fs18.constants.X_OK);
-      if (fs18.statSync(candidate).isFile()) return candidate;
+      fs17.accessSync(candidate, fs17.constants.X_OK);
+      if (fs17.statSync(candidate).isFile()) return candidate;
     } catch {
     }
   }
@@ -85656,7 +85667,7 @@ var init_faketime = __esm({
 });
 
 // src/sandbox/namespace-sandbox.ts
-import fsp2 from "node:fs/promises";
+import fsp3 from "node:fs/promises";
 function holderArgv(options2) {
   return [
     // Dies with reproof: a killed reproof must not leave a build running.
@@ -85770,7 +85781,7 @@ function describeNote(note) {
   return note.startsWith("writable ") ? `${note.slice("writable ".length)} stayed writable to the build (the kernel refused a read-only remount)` : note;
 }
 async function initPid(holder2) {
-  const children = await fsp2.readFile(`/proc/${holder2.pid}/task/${holder2.pid}/children`, "utf8");
+  const children = await fsp3.readFile(`/proc/${holder2.pid}/task/${holder2.pid}/children`, "utf8");
   const pid = Number(children.trim().split(/\s+/)[0]);
   if (!Number.isInteger(pid) || pid <= 0) {
     throw new ReproofError("E_ENVIRONMENT", "the build sandbox lost its init process");
@@ -85792,7 +85803,7 @@ async function reapNamespace(holder2, init) {
 async function runningIn(nsProc) {
   let entries;
   try {
-    entries = await fsp2.readdir(nsProc);
+    entries = await fsp3.readdir(nsProc);
   } catch {
     return [];
   }
@@ -85800,9 +85811,9 @@ async function runningIn(nsProc) {
   for (const pid of entries) {
     if (!/^[0-9]+$/.test(pid) || pid === "1") continue;
     try {
-      const stat = await fsp2.readFile(`${nsProc}/${pid}/stat`, "utf8");
+      const stat = await fsp3.readFile(`${nsProc}/${pid}/stat`, "utf8");
       if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") continue;
-      names.push((await fsp2.readFile(`${nsProc}/${pid}/comm`, "utf8")).trim());
+      names.push((await fsp3.readFile(`${nsProc}/${pid}/comm`, "utf8")).trim());
     } catch {
     }
   }
@@ -86313,7 +86324,7 @@ var init_git = __esm({
 });
 
 // src/sandbox/snapshot.ts
-import fs19 from "node:fs";
+import fs18 from "node:fs";
 import path12 from "node:path";
 async function snapshotSource(entries, sourceDir, destRoot, options2) {
   for (const entry of entries) {
@@ -86334,32 +86345,32 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
       switch (entry.kind) {
         case "file": {
           const mode = (entry.mode & 73) !== 0 ? 493 : 420;
-          fs19.copyFileSync(toFsPath(sourceDir, childRel), dest, fs19.constants.COPYFILE_EXCL);
-          if ((entry.mode & 4095) !== mode) fs19.chmodSync(dest, mode);
-          fs19.utimesSync(dest, time, time);
+          fs18.copyFileSync(toFsPath(sourceDir, childRel), dest, fs18.constants.COPYFILE_EXCL);
+          if ((entry.mode & 4095) !== mode) fs18.chmodSync(dest, mode);
+          fs18.utimesSync(dest, time, time);
           stats.files++;
           stats.bytes += entry.size;
           break;
         }
         case "symlink":
-          fs19.symlinkSync(toNameBytes(entry.target), dest);
-          fs19.lutimesSync(dest, time, time);
+          fs18.symlinkSync(toNameBytes(entry.target), dest);
+          fs18.lutimesSync(dest, time, time);
           stats.symlinks++;
           break;
         case "dir":
-          fs19.mkdirSync(dest, { mode: 493 });
+          fs18.mkdirSync(dest, { mode: 493 });
           fill(child, childRel);
-          fs19.chmodSync(dest, 493);
-          fs19.utimesSync(dest, time, time);
+          fs18.chmodSync(dest, 493);
+          fs18.utimesSync(dest, time, time);
           stats.dirs++;
           break;
       }
     }
   };
-  fs19.mkdirSync(destRoot, { recursive: true, mode: 493 });
+  fs18.mkdirSync(destRoot, { recursive: true, mode: 493 });
   fill(tree, "");
-  fs19.chmodSync(destRoot, 493);
-  fs19.utimesSync(destRoot, time, time);
+  fs18.chmodSync(destRoot, 493);
+  fs18.utimesSync(destRoot, time, time);
   for (const entry of entries) {
     if (entry.kind !== "symlink") continue;
     const resolved = await resolveInside(destRoot, entry.rel);
@@ -86411,10 +86422,10 @@ var init_snapshot = __esm({
 });
 
 // src/sandbox/walk.ts
-import fs20 from "node:fs";
+import fs19 from "node:fs";
 function walkTree(root, from, visit) {
   const walk2 = (rel) => {
-    const dirents = fs20.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: "buffer" });
+    const dirents = fs19.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: "buffer" });
     for (const dirent of dirents) {
       const name = fromNameBytes(dirent.name);
       const entry = {
@@ -86434,7 +86445,7 @@ var init_walk = __esm({
 });
 
 // src/sandbox/source-files.ts
-import fs21 from "node:fs";
+import fs20 from "node:fs";
 function listSourceEntries(sourceDir, options2) {
   const listed = options2.tracked?.map((rel) => ({ rel, isDirectory: false })) ?? listAll(sourceDir);
   const tree = options2.exclude.length + options2.outputs.length > 0 ? listedFileSystem(sourceDir, listed) : void 0;
@@ -86483,14 +86494,14 @@ function describe3(sourceDir, rel) {
   const abs = toFsPath(sourceDir, rel);
   let stat;
   try {
-    stat = fs21.lstatSync(abs);
+    stat = fs20.lstatSync(abs);
   } catch {
     return void 0;
   }
   if (stat.isFile()) return { kind: "file", rel, mode: stat.mode & 4095, size: stat.size };
   if (stat.isDirectory()) return { kind: "dir", rel };
   if (stat.isSymbolicLink()) {
-    return { kind: "symlink", rel, target: fromNameBytes(fs21.readlinkSync(abs, "buffer")) };
+    return { kind: "symlink", rel, target: fromNameBytes(fs20.readlinkSync(abs, "buffer")) };
   }
   const shown2 = toDisplayText(`${sourceDir}/${rel}`);
   throw new ReproofError(
@@ -86512,15 +86523,15 @@ var init_source_files = __esm({
 
 // src/sandbox/workspace.ts
 import crypto11 from "node:crypto";
-import fs22 from "node:fs";
-import fsp3 from "node:fs/promises";
+import fs21 from "node:fs";
+import fsp4 from "node:fs/promises";
 import os3 from "node:os";
 import path13 from "node:path";
 async function chooseTempParent(requested) {
   if (requested !== void 0) {
     try {
-      await fsp3.mkdir(requested, { recursive: true });
-      await fsp3.access(requested, fs22.constants.W_OK);
+      await fsp4.mkdir(requested, { recursive: true });
+      await fsp4.access(requested, fs21.constants.W_OK);
     } catch (err) {
       throw new ReproofError(
         "E_INPUT",
@@ -86533,8 +86544,8 @@ async function chooseTempParent(requested) {
   }
   for (const candidate of ["/dev/shm"]) {
     try {
-      const stat = await fsp3.statfs(candidate);
-      await fsp3.access(candidate, fs22.constants.W_OK);
+      const stat = await fsp4.statfs(candidate);
+      await fsp4.access(candidate, fs21.constants.W_OK);
       if (stat.type === TMPFS_MAGIC && stat.bavail * stat.bsize >= MIN_TMPFS_FREE) return candidate;
     } catch {
     }
@@ -86544,9 +86555,9 @@ async function chooseTempParent(requested) {
 async function createWorkspace(options2) {
   const canary = `canary${crypto11.randomBytes(5).toString("hex")}`;
   await removeOrphanedWorkspaces(options2.parent);
-  const base = await fsp3.mkdtemp(path13.join(options2.parent, "reproof-"));
+  const base = await fsp4.mkdtemp(path13.join(options2.parent, "reproof-"));
   live.add(base);
-  await fsp3.writeFile(path13.join(base, OWNER_FILE), ownerMark(process.pid) ?? "");
+  await fsp4.writeFile(path13.join(base, OWNER_FILE), ownerMark(process.pid) ?? "");
   const layout = (id, dirName) => {
     const dir = path13.join(base, dirName);
     return {
@@ -86560,8 +86571,8 @@ async function createWorkspace(options2) {
     };
   };
   const layouts = { a: layout("a", "a"), b: layout("b", `b-path-${canary}`) };
-  await fsp3.mkdir(layouts.a.dir);
-  await fsp3.mkdir(layouts.b.dir);
+  await fsp4.mkdir(layouts.a.dir);
+  await fsp4.mkdir(layouts.b.dir);
   let removed = false;
   return {
     base,
@@ -86570,18 +86581,18 @@ async function createWorkspace(options2) {
     async remove() {
       if (removed) return;
       removed = true;
-      await fsp3.rm(base, { recursive: true, force: true, maxRetries: 3 });
+      await fsp4.rm(base, { recursive: true, force: true, maxRetries: 3 });
       live.delete(base);
     }
   };
 }
 function keepWorkspace(workspace) {
   live.delete(workspace.base);
-  fs22.rmSync(path13.join(workspace.base, OWNER_FILE), { force: true });
+  fs21.rmSync(path13.join(workspace.base, OWNER_FILE), { force: true });
 }
 function ownerMark(pid) {
   try {
-    const stat = fs22.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = fs21.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return `${pid} ${fields[19] ?? ""}`;
   } catch {
@@ -86591,7 +86602,7 @@ function ownerMark(pid) {
 async function removeOrphanedWorkspaces(parent) {
   let entries;
   try {
-    entries = await fsp3.readdir(parent, { withFileTypes: true });
+    entries = await fsp4.readdir(parent, { withFileTypes: true });
   } catch {
     return;
   }
@@ -86600,24 +86611,24 @@ async function removeOrphanedWorkspaces(parent) {
     const dir = path13.join(parent, entry.name);
     let mark;
     try {
-      mark = (await fsp3.readFile(path13.join(dir, OWNER_FILE), "utf8")).trim();
+      mark = (await fsp4.readFile(path13.join(dir, OWNER_FILE), "utf8")).trim();
     } catch {
       continue;
     }
     const pid = Number(mark.split(" ")[0]);
     if (!Number.isInteger(pid) || pid <= 0 || ownerMark(pid) === mark) continue;
-    await fsp3.rm(dir, { recursive: true, force: true }).catch(() => void 0);
+    await fsp4.rm(dir, { recursive: true, force: true }).catch(() => void 0);
   }
 }
 async function listingOrderDiffers(dirs) {
   const names = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
   const listing = async (dir, order) => {
     const probe = path13.join(dir, "order-probe");
-    await fsp3.mkdir(probe);
-    for (const name of order) await fsp3.writeFile(path13.join(probe, name), "");
+    await fsp4.mkdir(probe);
+    for (const name of order) await fsp4.writeFile(path13.join(probe, name), "");
     const seen = [];
-    for await (const entry of await fsp3.opendir(probe)) seen.push(entry.name);
-    await fsp3.rm(probe, { recursive: true, force: true });
+    for await (const entry of await fsp4.opendir(probe)) seen.push(entry.name);
+    await fsp4.rm(probe, { recursive: true, force: true });
     return seen;
   };
   const a = await listing(dirs.a, names);
@@ -86633,7 +86644,7 @@ var init_workspace = __esm({
     MIN_TMPFS_FREE = 4 * 1024 ** 3;
     live = /* @__PURE__ */ new Set();
     process.once("exit", () => {
-      for (const dir of live) fs22.rmSync(dir, { recursive: true, force: true });
+      for (const dir of live) fs21.rmSync(dir, { recursive: true, force: true });
     });
     OWNER_FILE = ".reproof-owner";
   }
@@ -86675,14 +86686,14 @@ var init_lockfiles = __esm({
 });
 
 // src/twin/copy-artifacts.ts
-import fs23 from "node:fs/promises";
+import fs22 from "node:fs/promises";
 import path14 from "node:path";
 async function copyArtifacts(root, manifest2, outDir, epoch, seenAs = root) {
   for (const entry of manifest2) await checkTarget(outDir, entry.name);
   for (const entry of manifest2) {
     const resolved = await resolveInside(root, entry.name, seenAs);
     const source = resolved.kind === "inside" ? resolved.path : toFsPath(root, entry.name);
-    const mode = ((await fs23.stat(source)).mode & 73) !== 0 ? 493 : 420;
+    const mode = ((await fs22.stat(source)).mode & 73) !== 0 ? 493 : 420;
     const written = await copyFileAtomic(source, toFsPath(outDir, entry.name), {
       mode,
       mtime: epoch
@@ -86898,8 +86909,8 @@ var init_rules = __esm({
 // src/normalize/cpio.ts
 import { once as once3 } from "node:events";
 function isCpio(head) {
-  const magic = head.subarray(0, 6).toString("latin1");
-  return magic === "070701" || magic === "070702";
+  const magic2 = head.subarray(0, 6).toString("latin1");
+  return magic2 === "070701" || magic2 === "070702";
 }
 async function normalizeCpio(input2, output, rules, budget, where) {
   const reader = new ByteReader(input2);
@@ -86914,8 +86925,8 @@ async function normalizeCpio(input2, output, rules, budget, where) {
     const header = await reader.read(HEADER2);
     if (header === void 0) break;
     if (header.length < HEADER2) throw bad("truncated header");
-    const magic = header.subarray(0, 6).toString("latin1");
-    if (magic !== "070701" && magic !== "070702") throw bad(`bad magic at offset ${offset}`);
+    const magic2 = header.subarray(0, 6).toString("latin1");
+    if (magic2 !== "070701" && magic2 !== "070702") throw bad(`bad magic at offset ${offset}`);
     const field = (i) => {
       const text2 = header.subarray(6 + i * 8, 14 + i * 8).toString("latin1");
       if (!/^[0-9a-fA-F]{8}$/.test(text2)) throw bad(`bad header field at offset ${offset}`);
@@ -86947,7 +86958,7 @@ async function normalizeCpio(input2, output, rules, budget, where) {
       const want = wanted[i];
       return want === void 0 || want === value ? header.toString("latin1", 6 + i * 8, 14 + i * 8) : hex8(want);
     }).join("");
-    const newHeader = Buffer.from(`${magic}${stable}`, "latin1");
+    const newHeader = Buffer.from(`${magic2}${stable}`, "latin1");
     if (!newHeader.equals(header)) changes.headers++;
     if (!trailer) changes.entries++;
     await write(newHeader);
@@ -87094,18 +87105,18 @@ var init_png = __esm({
 });
 
 // src/normalize/tar.ts
-import fs24 from "node:fs";
+import fs23 from "node:fs";
 import path15 from "node:path";
 import { once as once4 } from "node:events";
 async function normalizeTar(input2, spoolDir, rules, budget, where, use) {
   const spoolPath = path15.join(spoolDir, "tar-spool");
-  const spool = fs24.openSync(spoolPath, "w+");
+  const spool = fs23.openSync(spoolPath, "w+");
   try {
     const plan = planTar(await spoolEntries(input2, spool, budget, where), rules);
     return await use(plan, (output) => writeTar(plan, spool, output));
   } finally {
-    fs24.closeSync(spool);
-    fs24.rmSync(spoolPath, { force: true });
+    fs23.closeSync(spool);
+    fs23.rmSync(spoolPath, { force: true });
   }
 }
 function planTar(entries, rules) {
@@ -87158,7 +87169,7 @@ function spoolEntries(input2, spool, budget, where) {
         try {
           budget.spendBytes(chunk.length, where);
           for (let at = 0; at < chunk.length; )
-            at += fs24.writeSync(spool, chunk, at, chunk.length - at, offset + at);
+            at += fs23.writeSync(spool, chunk, at, chunk.length - at, offset + at);
           offset += chunk.length;
         } catch (err) {
           fail(err);
@@ -87229,7 +87240,7 @@ async function writeEntry(pack, header, spool, entry) {
   if (!isFile || entry.size <= WHOLE_ENTRY_BYTES) {
     const data = Buffer.allocUnsafe(isFile ? entry.size : 0);
     for (let at = 0; at < data.length; )
-      at += fs24.readSync(spool, data, at, data.length - at, entry.offset + at);
+      at += fs23.readSync(spool, data, at, data.length - at, entry.offset + at);
     await new Promise((resolve, reject) => {
       pack.entry(header, data, (err) => {
         if (err != null) reject(err);
@@ -87247,7 +87258,7 @@ async function writeEntry(pack, header, spool, entry) {
       const buffer = Buffer.allocUnsafe(WHOLE_ENTRY_BYTES);
       let at = 0;
       while (at < entry.size) {
-        const n = fs24.readSync(
+        const n = fs23.readSync(
           spool,
           buffer,
           0,
@@ -87282,12 +87293,12 @@ var init_tar2 = __esm({
 });
 
 // src/normalize/zip.ts
-import fs25 from "node:fs";
+import fs24 from "node:fs";
 import { once as once5 } from "node:events";
 import zlib2 from "node:zlib";
 async function normalizeZip(input2, rules, budget, where, use) {
   const zip = await open(input2, where);
-  const fd = fs25.openSync(input2, "r");
+  const fd = fs24.openSync(input2, "r");
   try {
     const members = await readMembers(zip, budget, where);
     const names = new Set(members.map((m) => m.name));
@@ -87365,7 +87376,7 @@ async function normalizeZip(input2, rules, budget, where, use) {
     };
     return await use({ changes, rewrite }, write);
   } finally {
-    fs25.closeSync(fd);
+    fs24.closeSync(fd);
     zip.close();
   }
 }
@@ -87391,7 +87402,7 @@ async function writeMember(writer, { member, header, dataStart }, content, fd, b
   await writer.add(header, async (sink) => {
     const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024));
     for (let at = 0; at < entry.compressedSize; ) {
-      const n = fs25.readSync(
+      const n = fs24.readSync(
         fd,
         buffer,
         0,
@@ -87414,7 +87425,7 @@ function holdsSameData(fd, { member, dataStart }, content) {
     return false;
   const old = Buffer.alloc(entry.compressedSize);
   for (let at = 0; at < old.length; ) {
-    const n = fs25.readSync(fd, old, at, old.length - at, dataStart + at);
+    const n = fs24.readSync(fd, old, at, old.length - at, dataStart + at);
     if (n === 0) return false;
     at += n;
   }
@@ -87516,7 +87527,7 @@ async function readMembers(zip, budget, where) {
 }
 function readLocalHeader(fd, entry, where) {
   const header = Buffer.alloc(30);
-  const n = fs25.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
+  const n = fs24.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
   if (n < 30 || header.readUInt32LE(0) !== 67324752) {
     throw new ReproofError(
       "E_INPUT",
@@ -87526,7 +87537,7 @@ function readLocalHeader(fd, entry, where) {
   }
   const extraStart = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26);
   const extra = Buffer.alloc(header.readUInt16LE(28));
-  const got = fs25.readSync(fd, extra, 0, extra.length, extraStart);
+  const got = fs24.readSync(fd, extra, 0, extra.length, extraStart);
   return {
     dataStart: extraStart + extra.length,
     time: header.readUInt16LE(10),
@@ -87674,8 +87685,8 @@ var init_zip2 = __esm({
 });
 
 // src/normalize/normalize-file.ts
-import fs26 from "node:fs";
-import fsp4 from "node:fs/promises";
+import fs25 from "node:fs";
+import fsp5 from "node:fs/promises";
 import os4 from "node:os";
 import path16 from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
@@ -87684,9 +87695,9 @@ import zlib3 from "node:zlib";
 async function normalizeFile(input2, output, rules, limits) {
   const budget = new Budget(limits);
   const before = (await hashFile(input2)).sha256;
-  const mode = (await fsp4.stat(input2)).mode & 511;
+  const mode = (await fsp5.stat(input2)).mode & 511;
   const detected = detectFormat(await readHead(fileSource(input2), 512));
-  const work = await fsp4.mkdtemp(path16.join(os4.tmpdir(), "reproof-normalize-"));
+  const work = await fsp5.mkdtemp(path16.join(os4.tmpdir(), "reproof-normalize-"));
   const inPlace = path16.resolve(input2) === path16.resolve(output);
   const canonical = isCanonical(rules);
   let format = "unknown";
@@ -87712,14 +87723,14 @@ async function normalizeFile(input2, output, rules, limits) {
       changes = [];
       if (!inPlace)
         return run3(async (out) => {
-          await pipeline(fs26.createReadStream(input2, { highWaterMark: MiB }), out);
+          await pipeline(fs25.createReadStream(input2, { highWaterMark: MiB }), out);
         });
       const digests = { before, after: before };
       return { input: input2, output: null, format, mode: rules.mode, changed: false, changes, digests };
     };
     if (detected.kind === "archive" && detected.format === "tar") {
       format = "tar";
-      const tar3 = fs26.createReadStream(input2, { highWaterMark: MiB });
+      const tar3 = fs25.createReadStream(input2, { highWaterMark: MiB });
       return await normalizeTar(tar3, work, rules, budget, input2, async (plan, write) => {
         if (!plan.rewrite && !canonical) return keep();
         changes = orReencoded(describeTar(plan.changes), "ustar, PAX for long names");
@@ -87740,7 +87751,7 @@ async function normalizeFile(input2, output, rules, limits) {
       format = "ar";
       return await run3(async (out) => {
         changes = describeAr(
-          await normalizeAr(fs26.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
+          await normalizeAr(fs25.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
         );
       });
     }
@@ -87757,7 +87768,7 @@ async function normalizeFile(input2, output, rules, limits) {
         return run3(async (out) => {
           out.write(stableGzipHeader(head));
           await pipeline(
-            fs26.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
+            fs25.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
             out
           );
         });
@@ -87791,7 +87802,7 @@ async function normalizeFile(input2, output, rules, limits) {
       format = "cpio";
       return await run3(async (out) => {
         const c = await normalizeCpio(
-          fs26.createReadStream(input2, { highWaterMark: MiB }),
+          fs25.createReadStream(input2, { highWaterMark: MiB }),
           out,
           rules,
           budget,
@@ -87804,8 +87815,8 @@ async function normalizeFile(input2, output, rules, limits) {
     }
     if (isMo(headBytes)) {
       format = "mo";
-      budget.checkMemberSize((await fsp4.stat(input2)).size, input2);
-      const { bytes, changed } = stableMo(await fsp4.readFile(input2), rules, input2);
+      budget.checkMemberSize((await fsp5.stat(input2)).size, input2);
+      const { bytes, changed } = stableMo(await fsp5.readFile(input2), rules, input2);
       changes = changed.map((f) => `${f} clamped to the epoch (UTC)`);
       return await run3(async (out) => {
         out.end(bytes);
@@ -87814,8 +87825,8 @@ async function normalizeFile(input2, output, rules, limits) {
     }
     if (isPng(headBytes)) {
       format = "png";
-      budget.checkMemberSize((await fsp4.stat(input2)).size, input2);
-      const { bytes, removed } = stablePng(await fsp4.readFile(input2), input2);
+      budget.checkMemberSize((await fsp5.stat(input2)).size, input2);
+      const { bytes, removed } = stablePng(await fsp5.readFile(input2), input2);
       changes = removed.map((r) => `${r} chunk removed`);
       return await run3(async (out) => {
         out.end(bytes);
@@ -87825,7 +87836,7 @@ async function normalizeFile(input2, output, rules, limits) {
     format = "unknown";
     return await keep();
   } finally {
-    await fsp4.rm(work, { recursive: true, force: true });
+    await fsp5.rm(work, { recursive: true, force: true });
   }
 }
 function fixGzipOs(os9) {
@@ -87891,7 +87902,7 @@ var init_normalize_file = __esm({
 });
 
 // src/twin/normalize-artifacts.ts
-import fs27 from "node:fs";
+import fs26 from "node:fs";
 import path17 from "node:path";
 async function normalizeArtifacts(roots, raw2, epoch) {
   const warnings = [];
@@ -87910,7 +87921,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     };
     if (!canonical) record2.raw[index] = entry.sha256;
     artifacts.set(entry.name, record2);
-    if (fs27.lstatSync(file).isSymbolicLink()) {
+    if (fs26.lstatSync(file).isSymbolicLink()) {
       record2.normalized[index] = entry.sha256;
       return entry;
     }
@@ -87928,7 +87939,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     record2.format = outcome.format;
     record2.normalized[index] = outcome.digests.after;
     record2.changes[index] = [...record2.changes[index], ...outcome.changes];
-    return { name: entry.name, sha256: outcome.digests.after, size: fs27.statSync(file).size };
+    return { name: entry.name, sha256: outcome.digests.after, size: fs26.statSync(file).size };
   };
   const normalizeRun = async (side, manifest2, canonical, only) => {
     const out = [];
@@ -87960,13 +87971,13 @@ async function normalizeArtifacts(roots, raw2, epoch) {
 }
 async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch) {
   const matching = [];
-  const dir = fs27.mkdtempSync(path17.join(scratch, "would-normalize-"));
+  const dir = fs26.mkdtempSync(path17.join(scratch, "would-normalize-"));
   try {
     for (const name of names) {
       const digests = [];
       for (const side of ["a", "b"]) {
         const file = path17.join(roots[side], name);
-        if (!fs27.existsSync(file) || fs27.lstatSync(file).isSymbolicLink()) break;
+        if (!fs26.existsSync(file) || fs26.lstatSync(file).isSymbolicLink()) break;
         try {
           const outcome = await normalizeFile(
             file,
@@ -87982,7 +87993,7 @@ async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch)
       if (digests.length === 2 && digests[0] === digests[1]) matching.push(name);
     }
   } finally {
-    fs27.rmSync(dir, { recursive: true, force: true });
+    fs26.rmSync(dir, { recursive: true, force: true });
   }
   return matching;
 }
@@ -88029,7 +88040,7 @@ var init_normalize_openable = __esm({
 });
 
 // src/twin/run-twice.ts
-import fs28 from "node:fs/promises";
+import fs27 from "node:fs/promises";
 import { performance as performance3 } from "node:perf_hooks";
 async function probeRun(run3) {
   const result = await runCaptured(
@@ -88180,7 +88191,7 @@ function failureHints(tail, changed) {
 async function logTail(run3, lines = 20) {
   const read = async (file) => {
     try {
-      const handle = await fs28.open(file, "r");
+      const handle = await fs27.open(file, "r");
       try {
         const { size } = await handle.stat();
         const length2 = Math.min(size, 16 * 1024);
@@ -88212,7 +88223,7 @@ var init_run_twice = __esm({
 });
 
 // src/twin/run-build.ts
-import fs29 from "node:fs/promises";
+import fs28 from "node:fs/promises";
 import path18 from "node:path";
 async function runBuild(options2, deps) {
   const emit = deps.onEvent ?? (() => void 0);
@@ -88250,7 +88261,7 @@ async function runBuild(options2, deps) {
   let copyRootsOut = () => Promise.resolve();
   try {
     const scratch = path18.join(workspace.base, "probe");
-    await fs29.mkdir(scratch);
+    await fs28.mkdir(scratch);
     const capabilities = await detectCapabilities(
       options2.variations,
       {
@@ -88290,7 +88301,7 @@ async function runBuild(options2, deps) {
       for (const id of ["a", "b"]) {
         const dir = plan.runs[id].layout.dir;
         if (sandboxes[id] !== void 0)
-          await fs29.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
+          await fs28.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
       }
     };
     const contexts = {
@@ -88305,9 +88316,9 @@ async function runBuild(options2, deps) {
         order: run3.creationOrder
       });
       snapshot = { files: stats.files, bytes: stats.bytes };
-      for (const dir of run3.mkdirs) await fs29.mkdir(view(run3.id, dir), { recursive: true });
+      for (const dir of run3.mkdirs) await fs28.mkdir(view(run3.id, dir), { recursive: true });
       for (const file of run3.files)
-        await fs29.writeFile(view(run3.id, file.path), file.content, { mode: 493 });
+        await fs28.writeFile(view(run3.id, file.path), file.content, { mode: 493 });
     }
     const orderDiffers = await listingOrderDiffers({
       a: view("a", plan.runs.a.layout.dir),
@@ -88575,7 +88586,7 @@ async function releaseWorkspace(workspace, keep) {
 async function checkSourceDir(source) {
   let stat;
   try {
-    stat = await fs29.stat(source);
+    stat = await fs28.stat(source);
   } catch (err) {
     throw unreadable(`--source ${source}`, source, err, "no such directory");
   }
@@ -88859,19 +88870,19 @@ var init_build_options = __esm({
 });
 
 // src/config/load-config.ts
-import fs30 from "node:fs/promises";
+import fs29 from "node:fs/promises";
 import path20 from "node:path";
 async function loadBuildConfig(sourceDir) {
   const file = path20.join(sourceDir, CONFIG_FILE);
   let text2;
   try {
-    const stat = await fs30.stat(file);
+    const stat = await fs29.stat(file);
     if (stat.size > MAX_CONFIG_BYTES) {
       throw new ReproofError("E_INPUT", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, {
         path: file
       });
     }
-    text2 = await fs30.readFile(file, "utf8");
+    text2 = await fs29.readFile(file, "utf8");
   } catch (err) {
     if (isNotFound(err)) return {};
     throw err instanceof ReproofError ? err : new ReproofError("E_INPUT", `${file}: cannot be read`, { path: file }, { cause: err });
@@ -89311,22 +89322,22 @@ var init_build_action = __esm({
 });
 
 // src/records/diff-records.ts
-import fs31 from "node:fs";
+import fs30 from "node:fs";
 import path22 from "node:path";
 function readBuildRecord(file) {
-  const stat = fs31.statSync(file);
+  const stat = fs30.statSync(file);
   if (!stat.isFile() || stat.size > MAX_RECORD_BYTES2) return void 0;
   const head = Buffer.alloc(Math.min(stat.size, 4096));
-  const fd = fs31.openSync(file, "r");
+  const fd = fs30.openSync(file, "r");
   try {
-    fs31.readSync(fd, head, 0, head.length, 0);
+    fs30.readSync(fd, head, 0, head.length, 0);
   } finally {
-    fs31.closeSync(fd);
+    fs30.closeSync(fd);
   }
   if (!head.includes(BUILD_RECORD_TYPE)) return void 0;
   let json2;
   try {
-    json2 = JSON.parse(fs31.readFileSync(file, "utf8"));
+    json2 = JSON.parse(fs30.readFileSync(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -89351,7 +89362,7 @@ async function diffRecords(a, b, labels, options2) {
   const digestsB = new Map(runB.manifest.map((e) => [e.name, e]));
   const names = [.../* @__PURE__ */ new Set([...digestsA.keys(), ...digestsB.keys()])].sort();
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256);
-  const rootsExist = fs31.existsSync(runA.root) && fs31.existsSync(runB.root);
+  const rootsExist = fs30.existsSync(runA.root) && fs30.existsSync(runB.root);
   engine.compared = names.length - differing.length;
   if (rootsExist) {
     await diffDirectories(engine, runA.root, runB.root, differing);
@@ -89577,7 +89588,7 @@ var normalize_action_exports = {};
 __export(normalize_action_exports, {
   normalizeAction: () => normalizeAction
 });
-import fs32 from "node:fs";
+import fs31 from "node:fs";
 import path24 from "node:path";
 async function normalizeAction(files, flags, streams) {
   if (flags.out === void 0 === (flags.inPlace !== true)) {
@@ -89587,14 +89598,14 @@ async function normalizeAction(files, flags, streams) {
   for (const file of files) {
     let stat;
     try {
-      stat = fs32.statSync(file);
+      stat = fs31.statSync(file);
     } catch (err) {
       throw unreadable(file, file, err);
     }
     if (!stat.isFile())
       throw new ReproofError("E_INPUT", `${file}: not a regular file`, { path: file });
   }
-  if (flags.out !== void 0 && files.length > 1 && !(fs32.existsSync(flags.out) && fs32.statSync(flags.out).isDirectory())) {
+  if (flags.out !== void 0 && files.length > 1 && !(fs31.existsSync(flags.out) && fs31.statSync(flags.out).isDirectory())) {
     throw new ReproofError(
       "E_USAGE",
       `-o ${flags.out}: with several inputs, -o must be an existing directory`
@@ -89651,7 +89662,7 @@ async function normalizeAction(files, flags, streams) {
   return EXIT.yes;
 }
 function isDir(p) {
-  return p !== void 0 && fs32.existsSync(p) && fs32.statSync(p).isDirectory();
+  return p !== void 0 && fs31.existsSync(p) && fs31.statSync(p).isDirectory();
 }
 var init_normalize_action = __esm({
   "src/cli/normalize-action.ts"() {
@@ -90152,7 +90163,7 @@ var init_trusted_root = __esm({
 
 // src/verify/verify-signature.ts
 import crypto12 from "node:crypto";
-import fs33 from "node:fs";
+import fs32 from "node:fs";
 async function verifySignature(json2, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
   const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
@@ -90376,7 +90387,7 @@ function run2(verify) {
 function loadPublicKey(file) {
   let pem;
   try {
-    pem = fs33.readFileSync(file, "utf8");
+    pem = fs32.readFileSync(file, "utf8");
   } catch (err) {
     throw unreadable(`--key ${file}`, file, err);
   }
@@ -90415,7 +90426,7 @@ async function loadTrustedRoot(file, parse2) {
   }
   let bytes;
   try {
-    if (fs33.statSync(file).size > MAX_ROOT_BYTES)
+    if (fs32.statSync(file).size > MAX_ROOT_BYTES)
       throw new ReproofError(
         "E_INPUT",
         `--trusted-root ${file}: larger than ${MAX_ROOT_BYTES} bytes`,
@@ -90423,7 +90434,7 @@ async function loadTrustedRoot(file, parse2) {
           path: file
         }
       );
-    bytes = fs33.readFileSync(file);
+    bytes = fs32.readFileSync(file);
   } catch (err) {
     if (err instanceof ReproofError) throw err;
     throw unreadable(`--trusted-root ${file}`, file, err);
@@ -90491,12 +90502,12 @@ var rebuild_exports = {};
 __export(rebuild_exports, {
   rebuildCheck: () => rebuildCheck
 });
-import fs34 from "node:fs";
+import fs33 from "node:fs";
 import os5 from "node:os";
 import path25 from "node:path";
 async function rebuildCheck(statement, options2) {
   const recipe = toRecipe(statement);
-  const work = fs34.mkdtempSync(path25.join(os5.tmpdir(), "reproof-rebuild-"));
+  const work = fs33.mkdtempSync(path25.join(os5.tmpdir(), "reproof-rebuild-"));
   try {
     const tree = path25.join(work, "source");
     await exportCommit(options2.source, recipe.commit, tree);
@@ -90563,7 +90574,7 @@ async function rebuildCheck(statement, options2) {
       explanation: await explain(mismatches, options2.artifacts, outDir)
     };
   } finally {
-    fs34.rmSync(work, { recursive: true, force: true });
+    fs33.rmSync(work, { recursive: true, force: true });
   }
 }
 async function explain(mismatches, given, outDir) {
@@ -90571,15 +90582,15 @@ async function explain(mismatches, given, outDir) {
   for (const m of mismatches) {
     const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false);
     const rebuilt = path25.join(outDir, m.name);
-    if (original === void 0 || !fs34.existsSync(rebuilt)) continue;
-    const work = fs34.mkdtempSync(path25.join(os5.tmpdir(), "reproof-explain-"));
+    if (original === void 0 || !fs33.existsSync(rebuilt)) continue;
+    const work = fs33.mkdtempSync(path25.join(os5.tmpdir(), "reproof-explain-"));
     try {
       for (const [side, file] of [
         ["attested", original.path],
         ["rebuilt", rebuilt]
       ]) {
-        fs34.mkdirSync(path25.dirname(path25.join(work, side, m.name)), { recursive: true });
-        fs34.copyFileSync(file, path25.join(work, side, m.name));
+        fs33.mkdirSync(path25.dirname(path25.join(work, side, m.name)), { recursive: true });
+        fs33.copyFileSync(file, path25.join(work, side, m.name));
       }
       const engine = new DiffEngine({
         maxLines: 100,
@@ -90591,7 +90602,7 @@ async function explain(mismatches, given, outDir) {
       ]);
       items.push(...toReport(engine, ["attested", "rebuilt"]).items);
     } finally {
-      fs34.rmSync(work, { recursive: true, force: true });
+      fs33.rmSync(work, { recursive: true, force: true });
     }
   }
   return items;
@@ -90652,7 +90663,7 @@ async function exportCommit(repository, commit, into) {
       { path: repository }
     );
   }
-  fs34.mkdirSync(into, { recursive: true });
+  fs33.mkdirSync(into, { recursive: true });
   const archive = path25.join(path25.dirname(into), "source.tar");
   const result = await runCaptured(
     ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
@@ -90663,7 +90674,7 @@ async function exportCommit(repository, commit, into) {
   const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
   if (untar.code !== 0)
     throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
-  fs34.rmSync(archive, { force: true });
+  fs33.rmSync(archive, { force: true });
 }
 var init_rebuild = __esm({
   "src/verify/rebuild.ts"() {
@@ -90681,7 +90692,7 @@ var init_rebuild = __esm({
 
 // src/verify/run-verify.ts
 import crypto13 from "node:crypto";
-import fs35 from "node:fs";
+import fs34 from "node:fs";
 async function runVerify(options2, now) {
   const json2 = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
@@ -90774,7 +90785,7 @@ async function runVerify(options2, now) {
 function readBundleBytes(file) {
   let size;
   try {
-    size = fs35.statSync(file).size;
+    size = fs34.statSync(file).size;
   } catch (err) {
     throw unreadable(`--bundle ${file}`, file, err);
   }
@@ -90784,7 +90795,7 @@ function readBundleBytes(file) {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file }
     );
-  return fs35.readFileSync(file);
+  return fs34.readFileSync(file);
 }
 function parseBundle(file, bytes) {
   try {
@@ -90804,7 +90815,7 @@ function parseBundle(file, bytes) {
 function hashArtifact(file, algorithms) {
   let fd;
   try {
-    fd = fs35.openSync(file, "r");
+    fd = fs34.openSync(file, "r");
   } catch (err) {
     throw unreadable(file, file, err, "no such artifact");
   }
@@ -90812,12 +90823,12 @@ function hashArtifact(file, algorithms) {
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
-      const n = fs35.readSync(fd, buffer, 0, buffer.length, null);
+      const n = fs34.readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       for (const h of hashes) h.update(buffer.subarray(0, n));
     }
   } finally {
-    fs35.closeSync(fd);
+    fs34.closeSync(fd);
   }
   const [sha2562, sha512] = hashes.map((h) => h.digest("hex"));
   return { path: file, sha256: sha2562 ?? "", ...sha512 === void 0 ? {} : { sha512 } };
@@ -90840,11 +90851,11 @@ var policy_file_exports = {};
 __export(policy_file_exports, {
   readPolicyFile: () => readPolicyFile
 });
-import fs36 from "node:fs";
+import fs35 from "node:fs";
 function readPolicyFile(file) {
   let text2;
   try {
-    text2 = fs36.readFileSync(file, "utf8");
+    text2 = fs35.readFileSync(file, "utf8");
   } catch (err) {
     throw unreadable(`--policy ${file}`, file, err);
   }
@@ -90901,7 +90912,7 @@ __export(verify_action_exports, {
   toTrust: () => toTrust,
   verifyAction: () => verifyAction
 });
-import fs37 from "node:fs";
+import fs36 from "node:fs";
 async function verifyAction(artifacts, flags, streams) {
   const trust = toTrust(flags);
   const policy = toPolicy(flags, await readPolicyFlag(flags));
@@ -91002,7 +91013,7 @@ function splitSubjects(args) {
     if (DIGEST_SUBJECT.test(arg)) {
       const [algorithm, hex] = arg.split(":");
       digests.push({ path: arg, [algorithm]: hex, file: false });
-    } else if (/^sha(256|512):/i.test(arg) && !fs37.existsSync(arg)) {
+    } else if (/^sha(256|512):/i.test(arg) && !fs36.existsSync(arg)) {
       throw new ReproofError(
         "E_USAGE",
         `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`
@@ -91202,14 +91213,14 @@ var init_decide = __esm({
 
 // src/io/file-lock.ts
 import { spawn as spawn2 } from "node:child_process";
-import fs38 from "node:fs";
+import fs37 from "node:fs";
 import os6 from "node:os";
 async function withFileLock(lockFile, timeoutMs, work) {
   let fd;
   try {
-    fd = fs38.openSync(
+    fd = fs37.openSync(
       lockFile,
-      fs38.constants.O_RDWR | fs38.constants.O_CREAT | fs38.constants.O_NOFOLLOW,
+      fs37.constants.O_RDWR | fs37.constants.O_CREAT | fs37.constants.O_NOFOLLOW,
       384
     );
   } catch (err) {
@@ -91222,12 +91233,12 @@ async function withFileLock(lockFile, timeoutMs, work) {
   }
   try {
     await acquire(fd, lockFile, timeoutMs);
-    fs38.ftruncateSync(fd, 0);
-    fs38.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
+    fs37.ftruncateSync(fd, 0);
+    fs37.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
 `, 0);
     return await work();
   } finally {
-    fs38.closeSync(fd);
+    fs37.closeSync(fd);
   }
 }
 function acquire(fd, lockFile, timeoutMs) {
@@ -91272,7 +91283,7 @@ function acquire(fd, lockFile, timeoutMs) {
 }
 function holder(lockFile) {
   try {
-    const owner = JSON.parse(fs38.readFileSync(lockFile, "utf8"));
+    const owner = JSON.parse(fs37.readFileSync(lockFile, "utf8"));
     return typeof owner.pid === "number" && typeof owner.host === "string" ? ` (pid ${owner.pid} on ${owner.host})` : "";
   } catch {
     return "";
@@ -91289,7 +91300,7 @@ var init_file_lock = __esm({
 
 // src/gate/ledger.ts
 import crypto14 from "node:crypto";
-import fs39 from "node:fs";
+import fs38 from "node:fs";
 import path26 from "node:path";
 function keptBundleName(bundleDigest) {
   return `bundles/${bundleDigest}.sigstore.json`;
@@ -91395,7 +91406,7 @@ function recordHashOfLine(line) {
 function readCheckpoint(file, schema, belongs, label) {
   let text2;
   try {
-    text2 = fs39.readFileSync(file, "utf8");
+    text2 = fs38.readFileSync(file, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -91513,7 +91524,7 @@ var init_ledger = __esm({
       })
     ]);
     FileLedger = class {
-      constructor(file, durability = { fsync: fs39.fsyncSync, syncDir }, stateDir) {
+      constructor(file, durability = { fsync: fs38.fsyncSync, syncDir }, stateDir) {
         this.file = file;
         this.durability = durability;
         const key = sha256Hex(path26.resolve(file)).slice(0, 32);
@@ -91539,17 +91550,17 @@ var init_ledger = __esm({
         const found = /* @__PURE__ */ new Map();
         for (const digest of new Set(bundleDigests)) {
           const file = this.kept(digest);
-          const size = fs39.statSync(file, { throwIfNoEntry: false })?.size;
+          const size = fs38.statSync(file, { throwIfNoEntry: false })?.size;
           found.set(
             digest,
-            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : sha256Hex(fs39.readFileSync(file))
+            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : sha256Hex(fs38.readFileSync(file))
           );
         }
         return found;
       }
       bundleFile(bundleDigest) {
         const file = this.kept(bundleDigest);
-        return fs39.existsSync(file) ? file : void 0;
+        return fs38.existsSync(file) ? file : void 0;
       }
       /**
        * Read, decide and append under the lock. The bundle is stored before the record that
@@ -91562,7 +91573,7 @@ var init_ledger = __esm({
           const { append, result } = step(checked2.read);
           if (append !== void 0) {
             const target = this.kept(append.bundleDigest);
-            if (!fs39.existsSync(target)) await writeFileAtomic(target, append.bundle);
+            if (!fs38.existsSync(target)) await writeFileAtomic(target, append.bundle);
             const line = `${recordBytes(append.record)}
 `;
             this.append(line);
@@ -91603,11 +91614,11 @@ var init_ledger = __esm({
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
           recovered = `${this.file}.torn-${sha256Hex(torn).slice(0, 16)}`;
-          fs39.writeFileSync(recovered, torn);
-          fs39.truncateSync(this.file, end);
-          const fd = fs39.openSync(this.file, "r+");
+          fs38.writeFileSync(recovered, torn);
+          fs38.truncateSync(this.file, end);
+          const fd = fs38.openSync(this.file, "r+");
           this.durability.fsync(fd);
-          fs39.closeSync(fd);
+          fs38.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
         return this.checked(bytes, recovered);
@@ -91693,7 +91704,7 @@ var init_ledger = __esm({
           records,
           ...stateToCheckpoint(state)
         };
-        fs39.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
+        fs38.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
         writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}
 `);
       }
@@ -91701,28 +91712,28 @@ var init_ledger = __esm({
       readBytes() {
         let fd;
         try {
-          fd = fs39.openSync(this.file, "r");
+          fd = fs38.openSync(this.file, "r");
         } catch (err) {
           if (err.code === "ENOENT") return void 0;
           throw err;
         }
         try {
-          const { size } = fs39.fstatSync(fd);
+          const { size } = fs38.fstatSync(fd);
           if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size);
-          return fs39.readFileSync(fd);
+          return fs38.readFileSync(fd);
         } finally {
-          fs39.closeSync(fd);
+          fs38.closeSync(fd);
         }
       }
       /** Appends one record's line and makes it durable before returning. */
       append(line) {
-        fs39.mkdirSync(path26.dirname(this.file), { recursive: true });
-        const fd = fs39.openSync(this.file, "a");
+        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
+        const fd = fs38.openSync(this.file, "a");
         try {
-          fs39.writeSync(fd, line);
+          fs38.writeSync(fd, line);
           this.durability.fsync(fd);
         } finally {
-          fs39.closeSync(fd);
+          fs38.closeSync(fd);
         }
       }
       async syncDirectory() {
@@ -91730,7 +91741,7 @@ var init_ledger = __esm({
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs39.mkdirSync(path26.dirname(this.file), { recursive: true });
+        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -91820,7 +91831,7 @@ var init_ledger_history = __esm({
 });
 
 // src/gate/git-ledger.ts
-import fs40 from "node:fs";
+import fs39 from "node:fs";
 import os7 from "node:os";
 import path27 from "node:path";
 function parseGitLedgerSpec(spec) {
@@ -91907,7 +91918,7 @@ var init_git_ledger = __esm({
        */
       static open(url2, branch, stateDir, env) {
         const key = sha256Hex(`git:${url2}#${branch}`).slice(0, 32);
-        const work = fs40.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
+        const work = fs39.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
         const ledger = new _GitLedger(
           url2,
           branch,
@@ -91936,7 +91947,7 @@ var init_git_ledger = __esm({
         return `${this.label}:${LEDGER_FILE}`;
       }
       close() {
-        fs40.rmSync(this.work, { recursive: true, force: true });
+        fs39.rmSync(this.work, { recursive: true, force: true });
       }
       /**
        * Fetches the branch, checks that its history only ever appended to the ledger since
@@ -92092,7 +92103,7 @@ var init_git_ledger = __esm({
         try {
           const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
           const file = path27.join(this.work, `${bundleDigest}.sigstore.json`);
-          fs40.writeFileSync(file, bytes);
+          fs39.writeFileSync(file, bytes);
           return file;
         } catch {
           return void 0;
@@ -92170,7 +92181,7 @@ var init_git_ledger = __esm({
         const text2 = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
         const index = path27.join(this.work, "index");
-        fs40.rmSync(index, { force: true });
+        fs39.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
         const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text2 }).trim();
@@ -92624,7 +92635,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs41 from "node:fs";
+import fs40 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -93141,11 +93152,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs41.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs40.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs41.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs40.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const error = result?.error;
@@ -93170,7 +93181,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs41.appendFileSync(file, text2);
+  fs40.appendFileSync(file, text2);
 }
 function annotate(level, message) {
   process.stdout.write(

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
 import { diffBinary, diffText } from './content-diff.js'
 import { compressionHeader, decompressedSource } from '../formats/compressed.js'
@@ -18,7 +17,8 @@ import {
   type DiffLimits,
 } from '../formats/limits.js'
 import type { DiffItem, FieldDifference } from './report.js'
-import { bufferSource, readHead, type ByteSource } from '../formats/source.js'
+import { bufferSource, readAll, readHead, type ByteSource } from '../formats/source.js'
+import { ARCHIVES } from '../formats/registry.js'
 import { sha256Hex } from '../sha256.js'
 
 export interface EngineOptions {
@@ -30,7 +30,6 @@ export interface EngineOptions {
 // Members this small are kept during the first pass over an archive, so that most
 // differing members need no second pass; the total per archive stays bounded.
 const EAGER_MEMBER_BYTES = 64 * 1024
-const ZIP_IN_MEMORY_BYTES = 64 * 1024 * 1024
 const never: WantMember = () => false
 const EAGER_TOTAL_BYTES = 32 * 1024 * 1024
 
@@ -308,12 +307,8 @@ export class DiffEngine {
     want: () => WantMember,
   ): Promise<[ScanResult, ScanResult] | undefined> {
     // Each format's reader (and its library) loads the first time that format is met.
-    const scan = async (source: ByteSource): Promise<ScanResult> => {
-      if (format === 'zip') return this.scanZipSource(source, path, want())
-      if (format === 'tar')
-        return (await import('../formats/tar.js')).scanTar(source.open(), path, this.budget, want())
-      return (await import('../formats/ar.js')).scanAr(source.open(), path, this.budget, want())
-    }
+    const scan = (source: ByteSource): Promise<ScanResult> =>
+      ARCHIVES[format].scan(source, path, this.budget, want())
     const results = await Promise.allSettled([scan(a), scan(b)])
     const [ra, rb] = results
     for (const [side, result] of [
@@ -332,30 +327,6 @@ export class DiffEngine {
     }
     if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value]
     return undefined
-  }
-
-  /**
-   * yauzl needs random access: a file on disk, or the whole (bounded) member in memory.
-   * Zips up to 64 MiB are read into memory first: through the file, yauzl issues a
-   * read per entry and spent 60 % of a 2,000-entry comparison waiting on them.
-   */
-  private async scanZipSource(
-    source: ByteSource,
-    path: string,
-    want: WantMember,
-  ): Promise<ScanResult> {
-    if (source.file !== undefined && source.size <= ZIP_IN_MEMORY_BYTES) {
-      source = bufferSource(await fs.readFile(source.file), path)
-    }
-    const { scanZip } = await import('../formats/zip.js')
-    if (source.file !== undefined || source.buffer !== undefined)
-      return scanZip(source, path, this.budget, want)
-    return scanZip(
-      bufferSource(await readAll(source, this.budget, path), path),
-      path,
-      this.budget,
-      want,
-    )
   }
 
   private async compareLeaf(
@@ -446,20 +417,6 @@ export function diffFields(
   return names
     .filter((n) => a[n] !== b[n])
     .map((n) => ({ field: n, a: a[n] ?? '(absent)', b: b[n] ?? '(absent)' }))
-}
-
-/** Reads a whole source into memory, refusing before it grows past the member limit. */
-export async function readAll(source: ByteSource, budget: Budget, where: string): Promise<Buffer> {
-  if (source.buffer !== undefined) return source.buffer
-  if (source.size >= 0) budget.checkMemberSize(source.size, where)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of source.open() as AsyncIterable<Buffer>) {
-    size += chunk.length
-    budget.checkMemberSize(size, where)
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
 }
 
 function sha256(bytes: Buffer): string {

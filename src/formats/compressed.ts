@@ -3,7 +3,7 @@ import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
 import type { ByteSource } from './source.js'
-import type { Compression } from './detect.js'
+import type { Compression } from './registry.js'
 import { isoTime } from './member.js'
 
 const GZIP_OS: Record<number, string> = {

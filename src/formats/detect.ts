@@ -1,6 +1,8 @@
+import { ARCHIVES, COMPRESSIONS, type ArchiveFormat, type Compression } from './registry.js'
+
+export type { ArchiveFormat, Compression } from './registry.js'
+
 /** What a byte stream is, judged by its content alone, never by its name. */
-export type Compression = 'gzip' | 'bzip2' | 'xz'
-export type ArchiveFormat = 'tar' | 'zip' | 'ar'
 export type Detected =
   | { kind: 'compressed'; format: Compression }
   | { kind: 'archive'; format: ArchiveFormat }
@@ -8,33 +10,16 @@ export type Detected =
   | { kind: 'binary' }
 
 export function detectFormat(head: Buffer): Detected {
-  if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08)
-    return { kind: 'compressed', format: 'gzip' }
-  if (
-    head.length >= 4 &&
-    head.subarray(0, 3).toString('latin1') === 'BZh' &&
-    (head[3] ?? 0) >= 0x31 &&
-    (head[3] ?? 0) <= 0x39
-  ) {
-    return { kind: 'compressed', format: 'bzip2' }
-  }
-  if (
-    head.length >= 6 &&
-    head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))
-  )
-    return { kind: 'compressed', format: 'xz' }
-  if (
-    head.length >= 4 &&
-    head[0] === 0x50 &&
-    head[1] === 0x4b &&
-    ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))
-  ) {
-    return { kind: 'archive', format: 'zip' }
-  }
-  if (head.length >= 8 && head.subarray(0, 8).toString('latin1') === '!<arch>\n')
-    return { kind: 'archive', format: 'ar' }
-  if (head.length >= 263 && head.subarray(257, 262).toString('latin1') === 'ustar')
-    return { kind: 'archive', format: 'tar' }
+  for (const [format, row] of Object.entries(COMPRESSIONS) as [
+    Compression,
+    (typeof COMPRESSIONS)[Compression],
+  ][])
+    if (row.detect(head)) return { kind: 'compressed', format }
+  for (const [format, row] of Object.entries(ARCHIVES) as [
+    ArchiveFormat,
+    (typeof ARCHIVES)[ArchiveFormat],
+  ][])
+    if (row.detect(head)) return { kind: 'archive', format }
   return looksLikeText(head) ? { kind: 'text' } : { kind: 'binary' }
 }
 

@@ -1,9 +1,10 @@
+import fsp from 'node:fs/promises'
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
-import type { ByteSource } from './source.js'
+import { bufferSource, readAll, type ByteSource } from './source.js'
 import {
   isoTime,
   keyFor,
@@ -17,6 +18,27 @@ import {
 const S_IFMT = 0o170000
 const S_IFLNK = 0o120000
 const S_IFDIR = 0o040000
+
+// Through the file, yauzl issues a read per entry: 60 % of a 2,000-entry comparison
+// went to waiting on them. Up to this size a zip is read into memory first.
+const ZIP_IN_MEMORY_BYTES = 64 * 1024 * 1024
+
+/**
+ * A zip from any source. yauzl needs random access: a file on disk, or the whole
+ * (bounded) member in memory.
+ */
+export async function scanZipSource(
+  source: ByteSource,
+  where: string,
+  budget: Budget,
+  want: WantMember,
+): Promise<ScanResult> {
+  if (source.file !== undefined && source.size <= ZIP_IN_MEMORY_BYTES)
+    source = bufferSource(await fsp.readFile(source.file), where)
+  if (source.file !== undefined || source.buffer !== undefined)
+    return scanZip(source, where, budget, want)
+  return scanZip(bufferSource(await readAll(source, budget, where), where), where, budget, want)
+}
 
 /**
  * Reads a zip (jar, whl, apk, nupkg...) through its central directory. A member's key

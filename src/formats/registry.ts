@@ -1,0 +1,63 @@
+import type { Budget } from './limits.js'
+import type { ScanResult, WantMember } from './member.js'
+import type { ByteSource } from './source.js'
+
+/**
+ * The formats reproof looks inside, one row each: how it is recognised (by content,
+ * never by name) and, for an archive, its reader, loaded the first time the format is
+ * met. Adding an archive format is a row here and its reader in `formats/<format>.ts`;
+ * its normalizer goes in `normalize/` (see ARCHITECTURE.md).
+ */
+
+export type Compression = 'gzip' | 'bzip2' | 'xz'
+export type ArchiveFormat = 'tar' | 'zip' | 'ar'
+
+interface Recognised {
+  /** Whether these first bytes (up to 512) start this format. */
+  detect(head: Buffer): boolean
+}
+
+export interface ArchiveReader extends Recognised {
+  /** Reads every member once: each is hashed, and kept whole when `want` says so. */
+  scan(source: ByteSource, where: string, budget: Budget, want: WantMember): Promise<ScanResult>
+}
+
+const magic =
+  (bytes: readonly number[], at = 0) =>
+  (head: Buffer) =>
+    head.length >= at + bytes.length && bytes.every((b, i) => head[at + i] === b)
+
+/** In the order they are tried: the first whose `detect` says yes is the format. */
+export const COMPRESSIONS: Readonly<Record<Compression, Recognised>> = {
+  // The method byte too: 8 (deflate) is the only one gzip defines.
+  gzip: { detect: magic([0x1f, 0x8b, 0x08]) },
+  // "BZh" and a block size of 1 to 9.
+  bzip2: {
+    detect: (head) =>
+      magic([0x42, 0x5a, 0x68])(head) &&
+      head[3] !== undefined &&
+      head[3] >= 0x31 &&
+      head[3] <= 0x39,
+  },
+  xz: { detect: magic([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
+}
+
+export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
+  // A local file header, or the end record of an empty zip.
+  zip: {
+    detect: (head) => magic([0x50, 0x4b, 3, 4])(head) || magic([0x50, 0x4b, 5, 6])(head),
+    scan: async (source, where, budget, want) =>
+      (await import('./zip.js')).scanZipSource(source, where, budget, want),
+  },
+  ar: {
+    detect: magic([...Buffer.from('!<arch>\n', 'latin1')]),
+    scan: async (source, where, budget, want) =>
+      (await import('./ar.js')).scanAr(source.open(), where, budget, want),
+  },
+  // "ustar" at offset 257, POSIX and GNU alike.
+  tar: {
+    detect: magic([...Buffer.from('ustar', 'latin1')], 257),
+    scan: async (source, where, budget, want) =>
+      (await import('./tar.js')).scanTar(source.open(), where, budget, want),
+  },
+}
