@@ -87696,14 +87696,21 @@ async function normalizeFile(input2, output, rules, limits) {
   const budget = new Budget(limits);
   const before = (await hashFile(input2)).sha256;
   const mode = (await fsp5.stat(input2)).mode & 511;
-  const detected = detectFormat(await readHead(fileSource(input2), 512));
+  const head = await readHead(fileSource(input2), 64 * 1024);
+  const detected = detectFormat(head.subarray(0, 512));
   const work = await fsp5.mkdtemp(path16.join(os4.tmpdir(), "reproof-normalize-"));
   const inPlace = path16.resolve(input2) === path16.resolve(output);
-  const canonical = isCanonical(rules);
-  let format = "unknown";
-  let changes = [];
-  try {
-    const run3 = async (fill) => {
+  const said = { format: "unknown", changes: [] };
+  const job = {
+    input: input2,
+    work,
+    rules,
+    budget,
+    canonical: isCanonical(rules),
+    head,
+    detected,
+    said,
+    write: async (fill) => {
       let after = before;
       const { written } = await streamFileAtomic(output, mode, fill, async (_r, temp) => {
         after = (await hashFile(temp)).sha256;
@@ -87712,132 +87719,72 @@ async function normalizeFile(input2, output, rules, limits) {
       return {
         input: input2,
         output: written ? output : null,
-        format,
+        format: said.format,
         mode: rules.mode,
         changed: after !== before,
-        changes: after === before ? [] : changes,
+        changes: after === before ? [] : said.changes,
         digests: { before, after }
       };
-    };
-    const keep = async () => {
-      changes = [];
+    },
+    keep: async () => {
+      said.changes = [];
       if (!inPlace)
-        return run3(async (out) => {
+        return job.write(async (out) => {
           await pipeline(fs25.createReadStream(input2, { highWaterMark: MiB }), out);
         });
       const digests = { before, after: before };
-      return { input: input2, output: null, format, mode: rules.mode, changed: false, changes, digests };
-    };
-    if (detected.kind === "archive" && detected.format === "tar") {
-      format = "tar";
-      const tar3 = fs25.createReadStream(input2, { highWaterMark: MiB });
-      return await normalizeTar(tar3, work, rules, budget, input2, async (plan, write) => {
-        if (!plan.rewrite && !canonical) return keep();
-        changes = orReencoded(describeTar(plan.changes), "ustar, PAX for long names");
-        return run3(write);
-      });
+      const { format } = said;
+      return { input: input2, output: null, format, mode: rules.mode, changed: false, changes: [], digests };
     }
-    if (detected.kind === "archive" && detected.format === "zip") {
-      return await normalizeZip(input2, rules, budget, input2, async (plan, write) => {
-        format = plan.changes.flavor;
-        if (!plan.rewrite && !canonical) return keep();
-        return run3(async (out) => {
-          await write(out);
-          changes = orReencoded(describeZip(plan.changes), "made by Unix, sizes in the headers");
-        });
-      });
-    }
-    if (detected.kind === "archive" && detected.format === "ar") {
-      format = "ar";
-      return await run3(async (out) => {
-        changes = describeAr(
-          await normalizeAr(fs25.createReadStream(input2, { highWaterMark: MiB }), out, budget, input2)
-        );
-      });
-    }
-    if (detected.kind === "compressed" && detected.format === "gzip") {
-      const inner = decompressedSource(fileSource(input2), "gzip", budget);
-      const innerFormat = detectFormat(await readHead(inner, 512));
-      const isTar = innerFormat.kind === "archive" && innerFormat.format === "tar";
-      format = isTar ? "tar.gz" : "gzip";
-      const head = await readHead(fileSource(input2), 64 * 1024);
-      const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`);
-      const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`;
-      const headerOnly = async () => {
-        changes = headerChanges;
-        return run3(async (out) => {
-          out.write(stableGzipHeader(head));
-          await pipeline(
-            fs25.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
-            out
-          );
-        });
-      };
-      const gzipped = (fill) => run3(async (out) => {
-        const sink = new PassThrough2();
-        await Promise.all([
-          fill(sink),
-          pipeline(
-            sink,
-            coalescer(),
-            zlib3.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
-            fixGzipOs(stableGzipOs(head[9])),
-            out
-          )
-        ]);
-      });
-      if (!isTar) {
-        if (rules.mode !== "compare") return await headerOnly();
-        changes = [...headerChanges, recompressed];
-        return await gzipped((sink) => pipeline(inner.open(), sink));
-      }
-      return await normalizeTar(inner.open(), work, rules, budget, input2, async (plan, write) => {
-        if (!plan.rewrite && !canonical) return headerOnly();
-        changes = [...headerChanges, ...describeTar(plan.changes), recompressed];
-        return gzipped(write);
-      });
-    }
-    const headBytes = await readHead(fileSource(input2), 8);
-    if (isCpio(headBytes)) {
-      format = "cpio";
-      return await run3(async (out) => {
-        const c = await normalizeCpio(
-          fs25.createReadStream(input2, { highWaterMark: MiB }),
-          out,
-          rules,
-          budget,
-          input2
-        );
-        changes = c.headers > 0 ? [
-          `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`
-        ] : [];
-      });
-    }
-    if (isMo(headBytes)) {
-      format = "mo";
-      budget.checkMemberSize((await fsp5.stat(input2)).size, input2);
-      const { bytes, changed } = stableMo(await fsp5.readFile(input2), rules, input2);
-      changes = changed.map((f) => `${f} clamped to the epoch (UTC)`);
-      return await run3(async (out) => {
-        out.end(bytes);
-        await Promise.resolve();
-      });
-    }
-    if (isPng(headBytes)) {
-      format = "png";
-      budget.checkMemberSize((await fsp5.stat(input2)).size, input2);
-      const { bytes, removed } = stablePng(await fsp5.readFile(input2), input2);
-      changes = removed.map((r) => `${r} chunk removed`);
-      return await run3(async (out) => {
-        out.end(bytes);
-        await Promise.resolve();
-      });
-    }
-    format = "unknown";
-    return await keep();
+  };
+  try {
+    const normalizer = NORMALIZERS.find((n) => n.takes(job));
+    return await (normalizer === void 0 ? job.keep() : normalizer.run(job));
   } finally {
     await fsp5.rm(work, { recursive: true, force: true });
   }
+}
+async function normalizeGzip(job) {
+  const { input: input2, head, rules } = job;
+  const inner = decompressedSource(fileSource(input2), "gzip", job.budget);
+  const innerFormat = detectFormat(await readHead(inner, 512));
+  const isTar = innerFormat.kind === "archive" && innerFormat.format === "tar";
+  job.said.format = isTar ? "tar.gz" : "gzip";
+  const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`);
+  const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`;
+  const headerOnly = () => {
+    job.said.changes = headerChanges;
+    return job.write(async (out) => {
+      out.write(stableGzipHeader(head));
+      await pipeline(
+        fs25.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
+        out
+      );
+    });
+  };
+  const gzipped = (fill) => job.write(async (out) => {
+    const sink = new PassThrough2();
+    await Promise.all([
+      fill(sink),
+      pipeline(
+        sink,
+        coalescer(),
+        zlib3.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
+        fixGzipOs(stableGzipOs(head[9])),
+        out
+      )
+    ]);
+  });
+  if (!isTar) {
+    if (rules.mode !== "compare") return headerOnly();
+    job.said.changes = [...headerChanges, recompressed];
+    return gzipped((sink) => pipeline(inner.open(), sink));
+  }
+  return normalizeTar(inner.open(), job.work, rules, job.budget, input2, async (plan, write) => {
+    if (!plan.rewrite && !job.canonical) return headerOnly();
+    job.said.changes = [...headerChanges, ...describeTar(plan.changes), recompressed];
+    return gzipped(write);
+  });
 }
 function fixGzipOs(os9) {
   let first = true;
@@ -87877,7 +87824,7 @@ function describeZip(c) {
 function describeAr(c) {
   return c.headers > 0 ? [`${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644`] : [];
 }
-var GZIP_LEVEL, MiB;
+var GZIP_LEVEL, MiB, NORMALIZERS;
 var init_normalize_file = __esm({
   "src/normalize/normalize-file.ts"() {
     "use strict";
@@ -87898,6 +87845,87 @@ var init_normalize_file = __esm({
     init_zip2();
     GZIP_LEVEL = 6;
     MiB = 1024 * 1024;
+    NORMALIZERS = [
+      {
+        takes: ({ detected }) => detected.kind === "archive" && detected.format === "tar",
+        run: async (job) => {
+          job.said.format = "tar";
+          const tar3 = fs25.createReadStream(job.input, { highWaterMark: MiB });
+          return normalizeTar(tar3, job.work, job.rules, job.budget, job.input, async (plan, write) => {
+            if (!plan.rewrite && !job.canonical) return job.keep();
+            job.said.changes = orReencoded(describeTar(plan.changes), "ustar, PAX for long names");
+            return job.write(write);
+          });
+        }
+      },
+      {
+        takes: ({ detected }) => detected.kind === "archive" && detected.format === "zip",
+        run: (job) => normalizeZip(job.input, job.rules, job.budget, job.input, async (plan, write) => {
+          job.said.format = plan.changes.flavor;
+          if (!plan.rewrite && !job.canonical) return job.keep();
+          return job.write(async (out) => {
+            await write(out);
+            job.said.changes = orReencoded(
+              describeZip(plan.changes),
+              "made by Unix, sizes in the headers"
+            );
+          });
+        })
+      },
+      {
+        takes: ({ detected }) => detected.kind === "archive" && detected.format === "ar",
+        run: (job) => {
+          job.said.format = "ar";
+          return job.write(async (out) => {
+            const input2 = fs25.createReadStream(job.input, { highWaterMark: MiB });
+            job.said.changes = describeAr(await normalizeAr(input2, out, job.budget, job.input));
+          });
+        }
+      },
+      {
+        takes: ({ detected }) => detected.kind === "compressed" && detected.format === "gzip",
+        run: normalizeGzip
+      },
+      {
+        takes: ({ head }) => isCpio(head),
+        run: (job) => {
+          job.said.format = "cpio";
+          return job.write(async (out) => {
+            const input2 = fs25.createReadStream(job.input, { highWaterMark: MiB });
+            const c = await normalizeCpio(input2, out, job.rules, job.budget, job.input);
+            job.said.changes = c.headers > 0 ? [
+              `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`
+            ] : [];
+          });
+        }
+      },
+      {
+        takes: ({ head }) => isMo(head),
+        run: async (job) => {
+          job.said.format = "mo";
+          job.budget.checkMemberSize((await fsp5.stat(job.input)).size, job.input);
+          const { bytes, changed } = stableMo(await fsp5.readFile(job.input), job.rules, job.input);
+          job.said.changes = changed.map((f) => `${f} clamped to the epoch (UTC)`);
+          return job.write(async (out) => {
+            out.end(bytes);
+            await Promise.resolve();
+          });
+        }
+      },
+      {
+        takes: ({ head }) => isPng(head),
+        run: async (job) => {
+          job.said.format = "png";
+          job.budget.checkMemberSize((await fsp5.stat(job.input)).size, job.input);
+          const { bytes, removed } = stablePng(await fsp5.readFile(job.input), job.input);
+          job.said.changes = removed.map((r) => `${r} chunk removed`);
+          return job.write(async (out) => {
+            out.end(bytes);
+            await Promise.resolve();
+          });
+        }
+      }
+    ];
   }
 });
 

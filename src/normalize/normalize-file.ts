@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { hashFile } from '../digest/hash-file.js'
 import { decompressedSource } from '../formats/compressed.js'
-import { detectFormat } from '../formats/detect.js'
+import { detectFormat, type Detected } from '../formats/detect.js'
 import { Budget, type DiffLimits } from '../formats/limits.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { streamFileAtomic } from '../io/atomic-write.js'
@@ -41,6 +41,125 @@ export interface NormalizeOutcome {
   digests: { before: string; after: string }
 }
 
+/** One file being normalized: what a normalizer is handed. */
+interface Job {
+  input: string
+  /** A directory of this run's own, for spooling; removed at the end. */
+  work: string
+  rules: NormalizeRules
+  budget: Budget
+  /** Rewrite into reproof's layout even when no field changes (compare mode). */
+  canonical: boolean
+  /** Up to 64 KiB of the file's start. */
+  head: Buffer
+  detected: Detected
+  /** What the outcome will say: a normalizer sets them as it learns them. */
+  said: { format: NormalizedFormat; changes: string[] }
+  /** Writes the output through `fill`, atomically (in place only when it changed). */
+  write(fill: (out: Writable) => Promise<void>): Promise<NormalizeOutcome>
+  /** Nothing to change: the output is the input, byte for byte. */
+  keep(): Promise<NormalizeOutcome>
+}
+
+interface Normalizer {
+  /** Whether this normalizer takes the file, from its detected format or first bytes. */
+  takes(job: Pick<Job, 'detected' | 'head'>): boolean
+  run(job: Job): Promise<NormalizeOutcome>
+}
+
+/**
+ * The formats reproof normalizes, in the order they are tried; a file none takes is
+ * left as it is and reported as `unknown`. Adding one is a row here and its module in
+ * this folder.
+ */
+const NORMALIZERS: readonly Normalizer[] = [
+  {
+    takes: ({ detected }) => detected.kind === 'archive' && detected.format === 'tar',
+    run: async (job) => {
+      job.said.format = 'tar'
+      const tar = fs.createReadStream(job.input, { highWaterMark: MiB })
+      return normalizeTar(tar, job.work, job.rules, job.budget, job.input, async (plan, write) => {
+        if (!plan.rewrite && !job.canonical) return job.keep()
+        job.said.changes = orReencoded(describeTar(plan.changes), 'ustar, PAX for long names')
+        return job.write(write)
+      })
+    },
+  },
+  {
+    takes: ({ detected }) => detected.kind === 'archive' && detected.format === 'zip',
+    run: (job) =>
+      normalizeZip(job.input, job.rules, job.budget, job.input, async (plan, write) => {
+        job.said.format = plan.changes.flavor
+        if (!plan.rewrite && !job.canonical) return job.keep()
+        return job.write(async (out) => {
+          await write(out)
+          // Compare mode counts what it recompresses as it writes.
+          job.said.changes = orReencoded(
+            describeZip(plan.changes),
+            'made by Unix, sizes in the headers',
+          )
+        })
+      }),
+  },
+  {
+    takes: ({ detected }) => detected.kind === 'archive' && detected.format === 'ar',
+    run: (job) => {
+      job.said.format = 'ar'
+      return job.write(async (out) => {
+        const input = fs.createReadStream(job.input, { highWaterMark: MiB })
+        job.said.changes = describeAr(await normalizeAr(input, out, job.budget, job.input))
+      })
+    },
+  },
+  {
+    takes: ({ detected }) => detected.kind === 'compressed' && detected.format === 'gzip',
+    run: normalizeGzip,
+  },
+  {
+    takes: ({ head }) => isCpio(head),
+    run: (job) => {
+      job.said.format = 'cpio'
+      return job.write(async (out) => {
+        const input = fs.createReadStream(job.input, { highWaterMark: MiB })
+        const c = await normalizeCpio(input, out, job.rules, job.budget, job.input)
+        job.said.changes =
+          c.headers > 0
+            ? [
+                `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`,
+              ]
+            : []
+      })
+    },
+  },
+  {
+    takes: ({ head }) => isMo(head),
+    run: async (job) => {
+      job.said.format = 'mo'
+      job.budget.checkMemberSize((await fsp.stat(job.input)).size, job.input)
+      const { bytes, changed } = stableMo(await fsp.readFile(job.input), job.rules, job.input)
+      job.said.changes = changed.map((f) => `${f} clamped to the epoch (UTC)`)
+      return job.write(async (out) => {
+        out.end(bytes)
+        await Promise.resolve()
+      })
+    },
+  },
+  {
+    takes: ({ head }) => isPng(head),
+    run: async (job) => {
+      job.said.format = 'png'
+      // PNGs are images of a few MB at most; the whole file is read, bounded by the member limit.
+      job.budget.checkMemberSize((await fsp.stat(job.input)).size, job.input)
+      const { bytes, removed } = stablePng(await fsp.readFile(job.input), job.input)
+      job.said.changes = removed.map((r) => `${r} chunk removed`)
+      return job.write(async (out) => {
+        out.end(bytes)
+        await Promise.resolve()
+      })
+    },
+  },
+]
+
 /**
  * Normalizes one file into `output` (which may be the input itself): detect the format
  * by content, rewrite through a temp file, replace atomically. A file none of whose
@@ -56,14 +175,21 @@ export async function normalizeFile(
   const budget = new Budget(limits)
   const before = (await hashFile(input)).sha256
   const mode = (await fsp.stat(input)).mode & 0o777
-  const detected = detectFormat(await readHead(fileSource(input), 512))
+  const head = await readHead(fileSource(input), 64 * 1024)
+  const detected = detectFormat(head.subarray(0, 512))
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'reproof-normalize-'))
   const inPlace = path.resolve(input) === path.resolve(output)
-  const canonical = isCanonical(rules)
-  let format: NormalizedFormat = 'unknown'
-  let changes: string[] = []
-  try {
-    const run = async (fill: (out: Writable) => Promise<void>): Promise<NormalizeOutcome> => {
+  const said: Job['said'] = { format: 'unknown', changes: [] }
+  const job: Job = {
+    input,
+    work,
+    rules,
+    budget,
+    canonical: isCanonical(rules),
+    head,
+    detected,
+    said,
+    write: async (fill) => {
       let after = before
       const { written } = await streamFileAtomic(output, mode, fill, async (_r, temp) => {
         after = (await hashFile(temp)).sha256
@@ -72,144 +198,84 @@ export async function normalizeFile(
       return {
         input,
         output: written ? output : null,
-        format,
+        format: said.format,
         mode: rules.mode,
         changed: after !== before,
-        changes: after === before ? [] : changes,
+        changes: after === before ? [] : said.changes,
         digests: { before, after },
       }
-    }
-    // Nothing to change: the output is the input, byte for byte (in place, not even rewritten).
-    const keep = async (): Promise<NormalizeOutcome> => {
-      changes = []
+    },
+    keep: async () => {
+      said.changes = []
       if (!inPlace)
-        return run(async (out) => {
+        return job.write(async (out) => {
           await pipeline(fs.createReadStream(input, { highWaterMark: MiB }), out)
         })
       const digests = { before, after: before }
-      return { input, output: null, format, mode: rules.mode, changed: false, changes, digests }
-    }
-    if (detected.kind === 'archive' && detected.format === 'tar') {
-      format = 'tar'
-      const tar = fs.createReadStream(input, { highWaterMark: MiB })
-      return await normalizeTar(tar, work, rules, budget, input, async (plan, write) => {
-        if (!plan.rewrite && !canonical) return keep()
-        changes = orReencoded(describeTar(plan.changes), 'ustar, PAX for long names')
-        return run(write)
-      })
-    }
-    if (detected.kind === 'archive' && detected.format === 'zip') {
-      return await normalizeZip(input, rules, budget, input, async (plan, write) => {
-        format = plan.changes.flavor
-        if (!plan.rewrite && !canonical) return keep()
-        return run(async (out) => {
-          await write(out)
-          // Compare mode counts what it recompresses as it writes.
-          changes = orReencoded(describeZip(plan.changes), 'made by Unix, sizes in the headers')
-        })
-      })
-    }
-    if (detected.kind === 'archive' && detected.format === 'ar') {
-      format = 'ar'
-      return await run(async (out) => {
-        changes = describeAr(
-          await normalizeAr(fs.createReadStream(input, { highWaterMark: MiB }), out, budget, input),
-        )
-      })
-    }
-    if (detected.kind === 'compressed' && detected.format === 'gzip') {
-      const inner = decompressedSource(fileSource(input), 'gzip', budget)
-      const innerFormat = detectFormat(await readHead(inner, 512))
-      const isTar = innerFormat.kind === 'archive' && innerFormat.format === 'tar'
-      format = isTar ? 'tar.gz' : 'gzip'
-      const head = await readHead(fileSource(input), 64 * 1024)
-      const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`)
-      const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`
-      const headerOnly = async (): Promise<NormalizeOutcome> => {
-        changes = headerChanges
-        return run(async (out) => {
-          // Only the header changes: the deflate data is copied as it is.
-          out.write(stableGzipHeader(head))
-          await pipeline(
-            fs.createReadStream(input, { start: gzipBodyOffset(head, input), highWaterMark: MiB }),
-            out,
-          )
-        })
-      }
-      // A new gzip stream, from zlib, with the OS byte a stable header has.
-      const gzipped = (fill: (sink: Writable) => Promise<void>): Promise<NormalizeOutcome> =>
-        run(async (out) => {
-          const sink = new PassThrough()
-          await Promise.all([
-            fill(sink),
-            pipeline(
-              sink,
-              coalescer(),
-              zlib.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
-              fixGzipOs(stableGzipOs(head[9])),
-              out,
-            ),
-          ])
-        })
-      if (!isTar) {
-        if (rules.mode !== 'compare') return await headerOnly()
-        changes = [...headerChanges, recompressed]
-        return await gzipped((sink) => pipeline(inner.open(), sink))
-      }
-      // The tar is read (and spooled) first: when none of its fields changes, its
-      // compressed bytes are kept too, and at most the gzip header is rewritten.
-      return await normalizeTar(inner.open(), work, rules, budget, input, async (plan, write) => {
-        if (!plan.rewrite && !canonical) return headerOnly()
-        changes = [...headerChanges, ...describeTar(plan.changes), recompressed]
-        return gzipped(write)
-      })
-    }
-    const headBytes = await readHead(fileSource(input), 8)
-    if (isCpio(headBytes)) {
-      format = 'cpio'
-      return await run(async (out) => {
-        const c = await normalizeCpio(
-          fs.createReadStream(input, { highWaterMark: MiB }),
-          out,
-          rules,
-          budget,
-          input,
-        )
-        changes =
-          c.headers > 0
-            ? [
-                `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`,
-              ]
-            : []
-      })
-    }
-    if (isMo(headBytes)) {
-      format = 'mo'
-      budget.checkMemberSize((await fsp.stat(input)).size, input)
-      const { bytes, changed } = stableMo(await fsp.readFile(input), rules, input)
-      changes = changed.map((f) => `${f} clamped to the epoch (UTC)`)
-      return await run(async (out) => {
-        out.end(bytes)
-        await Promise.resolve()
-      })
-    }
-    if (isPng(headBytes)) {
-      format = 'png'
-      // PNGs are images of a few MB at most; the whole file is read, bounded by the member limit.
-      budget.checkMemberSize((await fsp.stat(input)).size, input)
-      const { bytes, removed } = stablePng(await fsp.readFile(input), input)
-      changes = removed.map((r) => `${r} chunk removed`)
-      return await run(async (out) => {
-        out.end(bytes)
-        await Promise.resolve()
-      })
-    }
+      const { format } = said
+      return { input, output: null, format, mode: rules.mode, changed: false, changes: [], digests }
+    },
+  }
+  try {
+    const normalizer = NORMALIZERS.find((n) => n.takes(job))
     // Not a format reproof normalizes: left as it is, and said so.
-    format = 'unknown'
-    return await keep()
+    return await (normalizer === undefined ? job.keep() : normalizer.run(job))
   } finally {
     await fsp.rm(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * A gzip stream: only its header is made stable when nothing inside needs a change (its
+ * deflate data is copied as it is); a tar inside is normalized like any tar; compare
+ * mode recompresses with zlib.
+ */
+async function normalizeGzip(job: Job): Promise<NormalizeOutcome> {
+  const { input, head, rules } = job
+  const inner = decompressedSource(fileSource(input), 'gzip', job.budget)
+  const innerFormat = detectFormat(await readHead(inner, 512))
+  const isTar = innerFormat.kind === 'archive' && innerFormat.format === 'tar'
+  job.said.format = isTar ? 'tar.gz' : 'gzip'
+  const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`)
+  const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`
+  const headerOnly = (): Promise<NormalizeOutcome> => {
+    job.said.changes = headerChanges
+    return job.write(async (out) => {
+      // Only the header changes: the deflate data is copied as it is.
+      out.write(stableGzipHeader(head))
+      await pipeline(
+        fs.createReadStream(input, { start: gzipBodyOffset(head, input), highWaterMark: MiB }),
+        out,
+      )
+    })
+  }
+  // A new gzip stream, from zlib, with the OS byte a stable header has.
+  const gzipped = (fill: (sink: Writable) => Promise<void>): Promise<NormalizeOutcome> =>
+    job.write(async (out) => {
+      const sink = new PassThrough()
+      await Promise.all([
+        fill(sink),
+        pipeline(
+          sink,
+          coalescer(),
+          zlib.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
+          fixGzipOs(stableGzipOs(head[9])),
+          out,
+        ),
+      ])
+    })
+  if (!isTar) {
+    if (rules.mode !== 'compare') return headerOnly()
+    job.said.changes = [...headerChanges, recompressed]
+    return gzipped((sink) => pipeline(inner.open(), sink))
+  }
+  // The tar is read (and spooled) first: when none of its fields changes, its
+  // compressed bytes are kept too, and at most the gzip header is rewritten.
+  return normalizeTar(inner.open(), job.work, rules, job.budget, input, async (plan, write) => {
+    if (!plan.rewrite && !job.canonical) return headerOnly()
+    job.said.changes = [...headerChanges, ...describeTar(plan.changes), recompressed]
+    return gzipped(write)
+  })
 }
 
 /** zlib writes the OS byte of the platform it runs on; reproof writes the same one everywhere. */
