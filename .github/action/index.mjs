@@ -85907,173 +85907,26 @@ function planRuns(input2) {
   const notApplied = (name, value, note, fix) => {
     record2({ name, status: "not-applied", a: value, b: value, note, ...fix ? { fix } : {} });
   };
-  let umaskB = "0022";
-  let uidB = caps.uid;
-  let gidB = caps.gid;
-  let pinA = false;
-  let fakeTimeB = [];
-  for (const name of input2.variations) {
-    switch (name) {
-      case "path":
-        record2({ name, status: "effective", a: layouts.a.root, b: layouts.b.root });
-        break;
-      case "time":
-        if (caps.faketime !== void 0) {
-          fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET);
-          b.minStartGapMs = STAGGER_MS;
-          Object.assign(b.env, faketimeEnvironment(caps.faketime));
-          const shims = realClockShims(caps.faketime);
-          for (const run3 of shims.length > 0 ? [a, b] : []) {
-            const dir = `${run3.layout.dir}/real-clock`;
-            run3.env.PATH = `${dir}:${run3.env.PATH ?? ""}`;
-            run3.mkdirs.push(dir);
-            run3.files.push(...shims.map((f) => ({ path: `${dir}/${f.name}`, content: f.content })));
-          }
-          const version = caps.faketime.version === void 0 ? "" : ` ${caps.faketime.version}`;
-          record2(
-            {
-              name,
-              status: "effective",
-              a: "real clock",
-              b: `clock ${FAKETIME_OFFSET} (libfaketime); file times ${STAGGER_MS} ms later (run B starts later)`,
-              // The kernel writes file times from the real clock: the stagger moves them
-              // by two and a half seconds, which tar and gzip (1 s) and zip and jar
-              // (2 s DOS times) see while the runs keep pace; file-time-drift.ts names
-              // the files for which they did not.
-              ...shims.length > 0 || caps.faketime.unreachable.length > 0 ? {
-                note: clockNote(
-                  shims.map((f) => f.name),
-                  caps.faketime.unreachable,
-                  version
-                )
-              } : {}
-            },
-            true
-          );
-        } else {
-          b.minStartGapMs = STAGGER_MS;
-          notApplied(
-            name,
-            "real clock",
-            `${caps.faketimeRefused ?? "libfaketime is not installed"}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes file and clock stamps of one- and two-second resolution, never a date`,
-            "install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)"
-          );
-        }
-        break;
-      case "ordering":
-        b.creationOrder = "descending";
-        record2(
-          {
-            name,
-            status: "effective",
-            a: "source entries created in byte order",
-            // tmpfs lists a directory in creation order: the snapshot's directories list
-            // in opposite orders in the two runs, those the build makes alike.
-            b: "source entries created in reverse byte order (directories the build makes itself list alike in both runs)"
-          },
-          true
-        );
-        break;
-      case "umask":
-        umaskB = "0002";
-        record2({ name, status: "effective", a: "0022", b: "0002" }, true);
-        break;
-      case "tz":
-        b.env.TZ = FAR_TZ;
-        record2({ name, status: "effective", a: a.env.TZ ?? "UTC", b: FAR_TZ });
-        break;
-      case "locale":
-        if (caps.unusualLocale !== void 0) {
-          b.env.LANG = caps.unusualLocale;
-          b.env.LC_ALL = caps.unusualLocale;
-          record2({ name, status: "effective", a: a.env.LC_ALL ?? "", b: caps.unusualLocale });
-        } else {
-          notApplied(
-            name,
-            a.env.LC_ALL ?? "",
-            "no locale with a different collation is installed (locale -a)",
-            "install one, e.g. apt-get install locales-all"
-          );
-        }
-        break;
-      case "home":
-        b.env.HOME = `${layouts.b.dir}/home-missing-${canary}`;
-        b.mkdirs = b.mkdirs.filter((d) => d !== layouts.b.home);
-        record2({
-          name,
-          status: "effective",
-          a: `${layouts.a.home} (exists)`,
-          b: `${b.env.HOME} (does not exist)`
-        });
-        break;
-      case "user":
-        if (hasNamespaces) {
-          uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID;
-          gidB = uidB;
-          record2(
-            { name, status: "effective", a: `uid ${caps.uid}`, b: `uid ${uidB} (user namespace)` },
-            true
-          );
-        } else {
-          notApplied(name, `uid ${caps.uid}`, NO_NAMESPACES, NAMESPACES_FIX);
-        }
-        break;
-      case "hostname":
-      case "domain": {
-        const fixed = name === "hostname" ? FIXED_HOSTNAME : FIXED_DOMAINNAME;
-        if (hasNamespaces) {
-          const value = name === "hostname" ? `reproof-${canary}` : `reproof-${canary}.invalid`;
-          if (name === "hostname") b.hostname = value;
-          else b.domainname = value;
-          record2(
-            { name, status: "effective", a: input2.sandbox ? fixed : "the machine\u2019s", b: value },
-            true
-          );
-        } else {
-          notApplied(name, "the machine\u2019s", NO_NAMESPACES, NAMESPACES_FIX);
-        }
-        break;
-      }
-      case "env":
-        b.env.REPROOF_VARIATION = canary;
-        record2({ name, status: "effective", a: "(unset)", b: `REPROOF_VARIATION=${canary}` });
-        break;
-      case "exec-path": {
-        const extra = `${layouts.b.dir}/bin-${canary}`;
-        b.env.PATH = `${extra}:${b.env.PATH ?? ""}`;
-        b.mkdirs.push(extra);
-        record2({ name, status: "effective", a: a.env.PATH ?? "", b: b.env.PATH });
-        break;
-      }
-      case "cpus":
-        if (caps.taskset && caps.cpuCount > 1) {
-          pinA = true;
-          a.env.MAKEFLAGS = "-j1";
-          b.env.MAKEFLAGS = `-j${caps.cpuCount}`;
-          record2(
-            {
-              name,
-              status: "effective",
-              // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
-              // /sys still show every CPU (os.cpu_count(), getconf).
-              a: "1 CPU by affinity (nproc), MAKEFLAGS=-j1",
-              b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=-j${caps.cpuCount}`
-            },
-            true
-          );
-        } else if (caps.cpuCount > 1) {
-          notApplied(
-            name,
-            `${caps.cpuCount} CPUs`,
-            "taskset is not installed",
-            "install util-linux"
-          );
-        } else {
-          notApplied(name, "1 CPU", "the machine has one CPU");
-        }
-        break;
-    }
-  }
+  const out = {
+    umaskB: "0022",
+    uidB: caps.uid,
+    gidB: caps.gid,
+    pinA: false,
+    fakeTimeB: []
+  };
+  const planning = {
+    input: input2,
+    caps,
+    layouts,
+    canary,
+    a,
+    b,
+    record: record2,
+    notApplied,
+    hasNamespaces
+  };
+  for (const name of input2.variations) APPLY[name](name, planning, out);
+  const { umaskB, uidB, gidB, pinA, fakeTimeB } = out;
   if (input2.sandbox) {
     a.launcher.push(...userLauncher(caps.uid, caps.gid));
     b.launcher.push(...userLauncher(uidB, gidB));
@@ -86155,7 +86008,7 @@ function judgeEffectiveness(plan, probes, listingOrderDiffers2) {
     return { ...r, status: "no-effect", note };
   });
 }
-var FAKETIME_OFFSET_DAYS, FAKETIME_OFFSET, STAGGER_MS, VARIED_UID, FAR_TZ, FIXED_HOSTNAME, FIXED_DOMAINNAME, NO_NAMESPACES, NAMESPACES_FIX, PROBE_SCRIPT;
+var FAKETIME_OFFSET_DAYS, FAKETIME_OFFSET, STAGGER_MS, VARIED_UID, FAR_TZ, FIXED_HOSTNAME, FIXED_DOMAINNAME, NO_NAMESPACES, NAMESPACES_FIX, utsName, APPLY, PROBE_SCRIPT;
 var init_run_plan = __esm({
   "src/sandbox/run-plan.ts"() {
     "use strict";
@@ -86169,6 +86022,160 @@ var init_run_plan = __esm({
     FIXED_DOMAINNAME = "(none)";
     NO_NAMESPACES = "user namespaces are not permitted here (unshare --user failed), so reproof could not give run B its own";
     NAMESPACES_FIX = "allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or run where they are permitted)";
+    utsName = (name, { input: input2, canary, b, record: record2, notApplied, hasNamespaces }) => {
+      const fixed = name === "hostname" ? FIXED_HOSTNAME : FIXED_DOMAINNAME;
+      if (hasNamespaces) {
+        const value = name === "hostname" ? `reproof-${canary}` : `reproof-${canary}.invalid`;
+        if (name === "hostname") b.hostname = value;
+        else b.domainname = value;
+        record2(
+          { name, status: "effective", a: input2.sandbox ? fixed : "the machine\u2019s", b: value },
+          true
+        );
+      } else {
+        notApplied(name, "the machine\u2019s", NO_NAMESPACES, NAMESPACES_FIX);
+      }
+    };
+    APPLY = {
+      path: (name, { layouts, record: record2 }) => {
+        record2({ name, status: "effective", a: layouts.a.root, b: layouts.b.root });
+      },
+      time: (name, { caps, a, b, record: record2, notApplied }, out) => {
+        if (caps.faketime !== void 0) {
+          out.fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET);
+          b.minStartGapMs = STAGGER_MS;
+          Object.assign(b.env, faketimeEnvironment(caps.faketime));
+          const shims = realClockShims(caps.faketime);
+          for (const run3 of shims.length > 0 ? [a, b] : []) {
+            const dir = `${run3.layout.dir}/real-clock`;
+            run3.env.PATH = `${dir}:${run3.env.PATH ?? ""}`;
+            run3.mkdirs.push(dir);
+            run3.files.push(...shims.map((f) => ({ path: `${dir}/${f.name}`, content: f.content })));
+          }
+          const version = caps.faketime.version === void 0 ? "" : ` ${caps.faketime.version}`;
+          record2(
+            {
+              name,
+              status: "effective",
+              a: "real clock",
+              b: `clock ${FAKETIME_OFFSET} (libfaketime); file times ${STAGGER_MS} ms later (run B starts later)`,
+              // The kernel writes file times from the real clock: the stagger moves them
+              // by two and a half seconds, which tar and gzip (1 s) and zip and jar
+              // (2 s DOS times) see while the runs keep pace; file-time-drift.ts names
+              // the files for which they did not.
+              ...shims.length > 0 || caps.faketime.unreachable.length > 0 ? {
+                note: clockNote(
+                  shims.map((f) => f.name),
+                  caps.faketime.unreachable,
+                  version
+                )
+              } : {}
+            },
+            true
+          );
+        } else {
+          b.minStartGapMs = STAGGER_MS;
+          notApplied(
+            name,
+            "real clock",
+            `${caps.faketimeRefused ?? "libfaketime is not installed"}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes file and clock stamps of one- and two-second resolution, never a date`,
+            "install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)"
+          );
+        }
+      },
+      ordering: (name, { b, record: record2 }) => {
+        b.creationOrder = "descending";
+        record2(
+          {
+            name,
+            status: "effective",
+            a: "source entries created in byte order",
+            // tmpfs lists a directory in creation order: the snapshot's directories list
+            // in opposite orders in the two runs, those the build makes alike.
+            b: "source entries created in reverse byte order (directories the build makes itself list alike in both runs)"
+          },
+          true
+        );
+      },
+      umask: (name, { record: record2 }, out) => {
+        out.umaskB = "0002";
+        record2({ name, status: "effective", a: "0022", b: "0002" }, true);
+      },
+      tz: (name, { a, b, record: record2 }) => {
+        b.env.TZ = FAR_TZ;
+        record2({ name, status: "effective", a: a.env.TZ ?? "UTC", b: FAR_TZ });
+      },
+      locale: (name, { caps, a, b, record: record2, notApplied }) => {
+        if (caps.unusualLocale !== void 0) {
+          b.env.LANG = caps.unusualLocale;
+          b.env.LC_ALL = caps.unusualLocale;
+          record2({ name, status: "effective", a: a.env.LC_ALL ?? "", b: caps.unusualLocale });
+        } else {
+          notApplied(
+            name,
+            a.env.LC_ALL ?? "",
+            "no locale with a different collation is installed (locale -a)",
+            "install one, e.g. apt-get install locales-all"
+          );
+        }
+      },
+      home: (name, { layouts, canary, b, record: record2 }) => {
+        b.env.HOME = `${layouts.b.dir}/home-missing-${canary}`;
+        b.mkdirs = b.mkdirs.filter((d) => d !== layouts.b.home);
+        record2({
+          name,
+          status: "effective",
+          a: `${layouts.a.home} (exists)`,
+          b: `${b.env.HOME} (does not exist)`
+        });
+      },
+      user: (name, { caps, record: record2, notApplied, hasNamespaces }, out) => {
+        if (hasNamespaces) {
+          out.uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID;
+          out.gidB = out.uidB;
+          record2(
+            { name, status: "effective", a: `uid ${caps.uid}`, b: `uid ${out.uidB} (user namespace)` },
+            true
+          );
+        } else {
+          notApplied(name, `uid ${caps.uid}`, NO_NAMESPACES, NAMESPACES_FIX);
+        }
+      },
+      hostname: utsName,
+      domain: utsName,
+      env: (name, { canary, b, record: record2 }) => {
+        b.env.REPROOF_VARIATION = canary;
+        record2({ name, status: "effective", a: "(unset)", b: `REPROOF_VARIATION=${canary}` });
+      },
+      "exec-path": (name, { layouts, canary, a, b, record: record2 }) => {
+        const extra = `${layouts.b.dir}/bin-${canary}`;
+        b.env.PATH = `${extra}:${b.env.PATH ?? ""}`;
+        b.mkdirs.push(extra);
+        record2({ name, status: "effective", a: a.env.PATH ?? "", b: b.env.PATH });
+      },
+      cpus: (name, { caps, a, b, record: record2, notApplied }, out) => {
+        if (caps.taskset && caps.cpuCount > 1) {
+          out.pinA = true;
+          a.env.MAKEFLAGS = "-j1";
+          b.env.MAKEFLAGS = `-j${caps.cpuCount}`;
+          record2(
+            {
+              name,
+              status: "effective",
+              // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
+              // /sys still show every CPU (os.cpu_count(), getconf).
+              a: "1 CPU by affinity (nproc), MAKEFLAGS=-j1",
+              b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=-j${caps.cpuCount}`
+            },
+            true
+          );
+        } else if (caps.cpuCount > 1) {
+          notApplied(name, `${caps.cpuCount} CPUs`, "taskset is not installed", "install util-linux");
+        } else {
+          notApplied(name, "1 CPU", "the machine has one CPU");
+        }
+      }
+    };
     PROBE_SCRIPT = 'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)"';
   }
 });

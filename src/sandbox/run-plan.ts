@@ -140,6 +140,203 @@ export function baseEnvironment(input: {
   }
 }
 
+/** What every variation's row is handed: the plan so far, and how to record. */
+interface Planning {
+  input: PlanInput
+  caps: Capabilities
+  layouts: PlanInput['layouts']
+  canary: string
+  a: RunSetup
+  b: RunSetup
+  record: (r: VariationRecord, confirm?: boolean) => void
+  notApplied: (name: VariationName, value: string, note: string, fix?: string) => void
+  /** Hostname and user need their own namespaces: the sandbox's, or unshare in the fallback. */
+  hasNamespaces: boolean
+}
+
+/** What the rows decide about run B (and A's CPUs) that the launchers apply at the end. */
+interface Varied {
+  umaskB: string
+  uidB: number
+  gidB: number
+  pinA: boolean
+  fakeTimeB: string[]
+}
+
+type Applier = (name: VariationName, planning: Planning, out: Varied) => void
+
+/** Host and domain names, from run B's own UTS namespace. */
+const utsName: Applier = (name, { input, canary, b, record, notApplied, hasNamespaces }) => {
+  const fixed = name === 'hostname' ? FIXED_HOSTNAME : FIXED_DOMAINNAME
+  if (hasNamespaces) {
+    const value = name === 'hostname' ? `reproof-${canary}` : `reproof-${canary}.invalid`
+    if (name === 'hostname') b.hostname = value
+    else b.domainname = value
+    record(
+      { name, status: 'effective', a: input.sandbox ? fixed : 'the machine’s', b: value },
+      true,
+    )
+  } else {
+    notApplied(name, 'the machine’s', NO_NAMESPACES, NAMESPACES_FIX)
+  }
+}
+
+/**
+ * How run B gets each variation, or why it cannot: one row per variation. Each row
+ * changes the two runs' setups and records what was varied (or not, and why).
+ */
+const APPLY: Record<VariationName, Applier> = {
+  path: (name, { layouts, record }) => {
+    record({ name, status: 'effective', a: layouts.a.root, b: layouts.b.root })
+  },
+  time: (name, { caps, a, b, record, notApplied }, out) => {
+    if (caps.faketime !== undefined) {
+      // faketime.ts says why each setting is there. Set by the launcher, after the
+      // namespaces are entered, so that nothing of it lands in the machine's /dev/shm.
+      out.fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET)
+      // The kernel stamps the files a build writes with the real time, whatever
+      // libfaketime says: starting B later is what makes a tar of generated files
+      // (or a zip, or a jar) carry other times in the two runs.
+      b.minStartGapMs = STAGGER_MS
+      Object.assign(b.env, faketimeEnvironment(caps.faketime))
+      const shims = realClockShims(caps.faketime)
+      // Both runs get the shims' directory, so that PATH differs only by the run's
+      // own directory, as every other path does.
+      for (const run of shims.length > 0 ? [a, b] : []) {
+        const dir = `${run.layout.dir}/real-clock`
+        run.env.PATH = `${dir}:${run.env.PATH ?? ''}`
+        run.mkdirs.push(dir)
+        run.files.push(...shims.map((f) => ({ path: `${dir}/${f.name}`, content: f.content })))
+      }
+      const version = caps.faketime.version === undefined ? '' : ` ${caps.faketime.version}`
+      record(
+        {
+          name,
+          status: 'effective',
+          a: 'real clock',
+          b: `clock ${FAKETIME_OFFSET} (libfaketime); file times ${STAGGER_MS} ms later (run B starts later)`,
+          // The kernel writes file times from the real clock: the stagger moves them
+          // by two and a half seconds, which tar and gzip (1 s) and zip and jar
+          // (2 s DOS times) see while the runs keep pace; file-time-drift.ts names
+          // the files for which they did not.
+          ...(shims.length > 0 || caps.faketime.unreachable.length > 0
+            ? {
+                note: clockNote(
+                  shims.map((f) => f.name),
+                  caps.faketime.unreachable,
+                  version,
+                ),
+              }
+            : {}),
+        },
+        true,
+      )
+    } else {
+      // Starting B a little later is kept, but it is not a time variation: it exposes
+      // only stamps of second resolution, never a date. It is named for what it is.
+      b.minStartGapMs = STAGGER_MS
+      notApplied(
+        name,
+        'real clock',
+        `${caps.faketimeRefused ?? 'libfaketime is not installed'}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes file and clock stamps of one- and two-second resolution, never a date`,
+        'install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)',
+      )
+    }
+  },
+  ordering: (name, { b, record }) => {
+    b.creationOrder = 'descending'
+    record(
+      {
+        name,
+        status: 'effective',
+        a: 'source entries created in byte order',
+        // tmpfs lists a directory in creation order: the snapshot's directories list
+        // in opposite orders in the two runs, those the build makes alike.
+        b: 'source entries created in reverse byte order (directories the build makes itself list alike in both runs)',
+      },
+      true,
+    )
+  },
+  umask: (name, { record }, out) => {
+    out.umaskB = '0002'
+    record({ name, status: 'effective', a: '0022', b: '0002' }, true)
+  },
+  tz: (name, { a, b, record }) => {
+    b.env.TZ = FAR_TZ
+    record({ name, status: 'effective', a: a.env.TZ ?? 'UTC', b: FAR_TZ })
+  },
+  locale: (name, { caps, a, b, record, notApplied }) => {
+    if (caps.unusualLocale !== undefined) {
+      b.env.LANG = caps.unusualLocale
+      b.env.LC_ALL = caps.unusualLocale
+      record({ name, status: 'effective', a: a.env.LC_ALL ?? '', b: caps.unusualLocale })
+    } else {
+      notApplied(
+        name,
+        a.env.LC_ALL ?? '',
+        'no locale with a different collation is installed (locale -a)',
+        'install one, e.g. apt-get install locales-all',
+      )
+    }
+  },
+  home: (name, { layouts, canary, b, record }) => {
+    b.env.HOME = `${layouts.b.dir}/home-missing-${canary}`
+    b.mkdirs = b.mkdirs.filter((d) => d !== layouts.b.home)
+    record({
+      name,
+      status: 'effective',
+      a: `${layouts.a.home} (exists)`,
+      b: `${b.env.HOME} (does not exist)`,
+    })
+  },
+  user: (name, { caps, record, notApplied, hasNamespaces }, out) => {
+    if (hasNamespaces) {
+      out.uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID
+      out.gidB = out.uidB
+      record(
+        { name, status: 'effective', a: `uid ${caps.uid}`, b: `uid ${out.uidB} (user namespace)` },
+        true,
+      )
+    } else {
+      notApplied(name, `uid ${caps.uid}`, NO_NAMESPACES, NAMESPACES_FIX)
+    }
+  },
+  hostname: utsName,
+  domain: utsName,
+  env: (name, { canary, b, record }) => {
+    b.env.REPROOF_VARIATION = canary
+    record({ name, status: 'effective', a: '(unset)', b: `REPROOF_VARIATION=${canary}` })
+  },
+  'exec-path': (name, { layouts, canary, a, b, record }) => {
+    const extra = `${layouts.b.dir}/bin-${canary}`
+    b.env.PATH = `${extra}:${b.env.PATH ?? ''}`
+    b.mkdirs.push(extra)
+    record({ name, status: 'effective', a: a.env.PATH ?? '', b: b.env.PATH })
+  },
+  cpus: (name, { caps, a, b, record, notApplied }, out) => {
+    if (caps.taskset && caps.cpuCount > 1) {
+      out.pinA = true
+      a.env.MAKEFLAGS = '-j1'
+      b.env.MAKEFLAGS = `-j${caps.cpuCount}`
+      record(
+        {
+          name,
+          status: 'effective',
+          // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
+          // /sys still show every CPU (os.cpu_count(), getconf).
+          a: '1 CPU by affinity (nproc), MAKEFLAGS=-j1',
+          b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=-j${caps.cpuCount}`,
+        },
+        true,
+      )
+    } else if (caps.cpuCount > 1) {
+      notApplied(name, `${caps.cpuCount} CPUs`, 'taskset is not installed', 'install util-linux')
+    } else {
+      notApplied(name, '1 CPU', 'the machine has one CPU')
+    }
+  },
+}
+
 export function planRuns(input: PlanInput): RunPlan {
   const { capabilities: caps, layouts, canary } = input
   const setup = (id: RunId): RunSetup => ({
@@ -169,185 +366,26 @@ export function planRuns(input: PlanInput): RunPlan {
   const notApplied = (name: VariationName, value: string, note: string, fix?: string): void => {
     record({ name, status: 'not-applied', a: value, b: value, note, ...(fix ? { fix } : {}) })
   }
-  let umaskB = '0022'
-  let uidB = caps.uid
-  let gidB = caps.gid
-  let pinA = false
-  let fakeTimeB: string[] = []
-
-  for (const name of input.variations) {
-    switch (name) {
-      case 'path':
-        record({ name, status: 'effective', a: layouts.a.root, b: layouts.b.root })
-        break
-      case 'time':
-        if (caps.faketime !== undefined) {
-          // faketime.ts says why each setting is there. Set by the launcher, after the
-          // namespaces are entered, so that nothing of it lands in the machine's /dev/shm.
-          fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET)
-          // The kernel stamps the files a build writes with the real time, whatever
-          // libfaketime says: starting B later is what makes a tar of generated files
-          // (or a zip, or a jar) carry other times in the two runs.
-          b.minStartGapMs = STAGGER_MS
-          Object.assign(b.env, faketimeEnvironment(caps.faketime))
-          const shims = realClockShims(caps.faketime)
-          // Both runs get the shims' directory, so that PATH differs only by the run's
-          // own directory, as every other path does.
-          for (const run of shims.length > 0 ? [a, b] : []) {
-            const dir = `${run.layout.dir}/real-clock`
-            run.env.PATH = `${dir}:${run.env.PATH ?? ''}`
-            run.mkdirs.push(dir)
-            run.files.push(...shims.map((f) => ({ path: `${dir}/${f.name}`, content: f.content })))
-          }
-          const version = caps.faketime.version === undefined ? '' : ` ${caps.faketime.version}`
-          record(
-            {
-              name,
-              status: 'effective',
-              a: 'real clock',
-              b: `clock ${FAKETIME_OFFSET} (libfaketime); file times ${STAGGER_MS} ms later (run B starts later)`,
-              // The kernel writes file times from the real clock: the stagger moves them
-              // by two and a half seconds, which tar and gzip (1 s) and zip and jar
-              // (2 s DOS times) see while the runs keep pace; file-time-drift.ts names
-              // the files for which they did not.
-              ...(shims.length > 0 || caps.faketime.unreachable.length > 0
-                ? {
-                    note: clockNote(
-                      shims.map((f) => f.name),
-                      caps.faketime.unreachable,
-                      version,
-                    ),
-                  }
-                : {}),
-            },
-            true,
-          )
-        } else {
-          // Starting B a little later is kept, but it is not a time variation: it exposes
-          // only stamps of second resolution, never a date. It is named for what it is.
-          b.minStartGapMs = STAGGER_MS
-          notApplied(
-            name,
-            'real clock',
-            `${caps.faketimeRefused ?? 'libfaketime is not installed'}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes file and clock stamps of one- and two-second resolution, never a date`,
-            'install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)',
-          )
-        }
-        break
-      case 'ordering':
-        b.creationOrder = 'descending'
-        record(
-          {
-            name,
-            status: 'effective',
-            a: 'source entries created in byte order',
-            // tmpfs lists a directory in creation order: the snapshot's directories list
-            // in opposite orders in the two runs, those the build makes alike.
-            b: 'source entries created in reverse byte order (directories the build makes itself list alike in both runs)',
-          },
-          true,
-        )
-        break
-      case 'umask':
-        umaskB = '0002'
-        record({ name, status: 'effective', a: '0022', b: '0002' }, true)
-        break
-      case 'tz':
-        b.env.TZ = FAR_TZ
-        record({ name, status: 'effective', a: a.env.TZ ?? 'UTC', b: FAR_TZ })
-        break
-      case 'locale':
-        if (caps.unusualLocale !== undefined) {
-          b.env.LANG = caps.unusualLocale
-          b.env.LC_ALL = caps.unusualLocale
-          record({ name, status: 'effective', a: a.env.LC_ALL ?? '', b: caps.unusualLocale })
-        } else {
-          notApplied(
-            name,
-            a.env.LC_ALL ?? '',
-            'no locale with a different collation is installed (locale -a)',
-            'install one, e.g. apt-get install locales-all',
-          )
-        }
-        break
-      case 'home':
-        b.env.HOME = `${layouts.b.dir}/home-missing-${canary}`
-        b.mkdirs = b.mkdirs.filter((d) => d !== layouts.b.home)
-        record({
-          name,
-          status: 'effective',
-          a: `${layouts.a.home} (exists)`,
-          b: `${b.env.HOME} (does not exist)`,
-        })
-        break
-      case 'user':
-        if (hasNamespaces) {
-          uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID
-          gidB = uidB
-          record(
-            { name, status: 'effective', a: `uid ${caps.uid}`, b: `uid ${uidB} (user namespace)` },
-            true,
-          )
-        } else {
-          notApplied(name, `uid ${caps.uid}`, NO_NAMESPACES, NAMESPACES_FIX)
-        }
-        break
-      case 'hostname':
-      case 'domain': {
-        const fixed = name === 'hostname' ? FIXED_HOSTNAME : FIXED_DOMAINNAME
-        if (hasNamespaces) {
-          const value = name === 'hostname' ? `reproof-${canary}` : `reproof-${canary}.invalid`
-          if (name === 'hostname') b.hostname = value
-          else b.domainname = value
-          record(
-            { name, status: 'effective', a: input.sandbox ? fixed : 'the machine’s', b: value },
-            true,
-          )
-        } else {
-          notApplied(name, 'the machine’s', NO_NAMESPACES, NAMESPACES_FIX)
-        }
-        break
-      }
-      case 'env':
-        b.env.REPROOF_VARIATION = canary
-        record({ name, status: 'effective', a: '(unset)', b: `REPROOF_VARIATION=${canary}` })
-        break
-      case 'exec-path': {
-        const extra = `${layouts.b.dir}/bin-${canary}`
-        b.env.PATH = `${extra}:${b.env.PATH ?? ''}`
-        b.mkdirs.push(extra)
-        record({ name, status: 'effective', a: a.env.PATH ?? '', b: b.env.PATH })
-        break
-      }
-      case 'cpus':
-        if (caps.taskset && caps.cpuCount > 1) {
-          pinA = true
-          a.env.MAKEFLAGS = '-j1'
-          b.env.MAKEFLAGS = `-j${caps.cpuCount}`
-          record(
-            {
-              name,
-              status: 'effective',
-              // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
-              // /sys still show every CPU (os.cpu_count(), getconf).
-              a: '1 CPU by affinity (nproc), MAKEFLAGS=-j1',
-              b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=-j${caps.cpuCount}`,
-            },
-            true,
-          )
-        } else if (caps.cpuCount > 1) {
-          notApplied(
-            name,
-            `${caps.cpuCount} CPUs`,
-            'taskset is not installed',
-            'install util-linux',
-          )
-        } else {
-          notApplied(name, '1 CPU', 'the machine has one CPU')
-        }
-        break
-    }
+  const out: Varied = {
+    umaskB: '0022',
+    uidB: caps.uid,
+    gidB: caps.gid,
+    pinA: false,
+    fakeTimeB: [],
   }
+  const planning: Planning = {
+    input,
+    caps,
+    layouts,
+    canary,
+    a,
+    b,
+    record,
+    notApplied,
+    hasNamespaces,
+  }
+  for (const name of input.variations) APPLY[name](name, planning, out)
+  const { umaskB, uidB, gidB, pinA, fakeTimeB } = out
 
   if (input.sandbox) {
     // Inside the sandbox the build gets a user namespace of its own, nested in the run's:
