@@ -1,7 +1,10 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
-import { describe, expect, it } from 'vitest'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
 import { rebuildCheck } from '../../../src/verify/rebuild.js'
+import { cleanupTemp, git, makeTemp, makeTempParent } from '../../helpers.js'
 
 // What `verify --rebuild` reads from a verified statement before it builds anything: a
 // provenance that does not say how to rebuild is refused as input, and nothing is built,
@@ -143,5 +146,120 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
         message: `--source /nonexistent/repository: the recorded commit ${commit} is not in this repository; fetch it first`,
       }),
     )
+  })
+})
+
+afterEach(cleanupTemp)
+
+/** A repository with one commit, and the statement of a build of it by `script`. */
+function recipe(script: string, subject: { name: string; content: string }) {
+  const repo = makeTemp()
+  fs.writeFileSync(path.join(repo, 'greeting.txt'), 'hello\n')
+  git(repo, ['init', '-q'])
+  git(repo, ['add', '.'])
+  git(repo, ['commit', '-qm', 'release'])
+  const head = git(repo, ['rev-parse', 'HEAD']).trim()
+  const digest = crypto.createHash('sha256').update(subject.content).digest('hex')
+  return {
+    repo,
+    digest,
+    statement: {
+      subject: [{ name: subject.name, digest: { sha256: digest } }],
+      predicate: {
+        buildDefinition: {
+          externalParameters: {
+            command: ['sh', '-c', script],
+            source: { commit: head },
+            outputs: [subject.name],
+          },
+          internalParameters: {
+            epoch: { value: 1_600_000_000 },
+            environment: [
+              { name: 'GREETING', value: 'hi', from: 'flag' },
+              // reproof's own settings are not passed back: it sets them again.
+              { name: 'HOME', value: '/nonexistent', from: 'reproof' },
+            ],
+          },
+        },
+      },
+    },
+  }
+}
+
+async function rebuild(
+  r: ReturnType<typeof recipe>,
+  artifacts: { path: string; sha256: string }[] = [],
+) {
+  const leftovers = () =>
+    fs.readdirSync(os.tmpdir()).filter((n) => /^reproof-(rebuild|explain)-/.test(n))
+  const before = leftovers()
+  const answer = await rebuildCheck(r.statement, {
+    source: r.repo,
+    artifacts,
+    callerEnv: { PATH: process.env.PATH },
+    tempDir: makeTempParent(),
+  })
+  expect(leftovers()).toEqual(before)
+  return answer
+}
+
+describe('verify --rebuild builds the recorded commit again and compares every subject', () => {
+  it('says yes when the rebuilt subjects have the attested digests, with the recorded environment', async () => {
+    const r = recipe('printf "%s from %s" "$GREETING" "$(cat greeting.txt)" > out.txt', {
+      name: 'out.txt',
+      content: 'hi from hello',
+    })
+    const { check, explanation } = await rebuild(r)
+    expect(check).toEqual({
+      name: 'rebuild',
+      ok: true,
+      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests`,
+    })
+    expect(explanation).toBeUndefined()
+  })
+
+  it('says no when a subject rebuilds to other bytes, and shows how they differ from the given artifact', async () => {
+    const r = recipe('printf "rebuilt\\n" > out.txt', { name: 'out.txt', content: 'attested\n' })
+    const given = path.join(makeTemp(), 'out.txt')
+    fs.writeFileSync(given, 'attested\n')
+    const { check, explanation } = await rebuild(r, [{ path: given, sha256: r.digest }])
+    expect(check).toMatchObject({
+      ok: false,
+      reason: 'rebuild-mismatch',
+      wanted: [{ name: 'out.txt', sha256: r.digest }],
+      found: [
+        {
+          name: 'out.txt',
+          sha256: crypto.createHash('sha256').update('rebuilt\n').digest('hex'),
+        },
+      ],
+    })
+    expect(explanation?.map((i) => [i.path, i.kind])).toEqual([['out.txt', 'content']])
+    // Without the artifact's file there is nothing to explain with, and the answer stands.
+    const bare = await rebuild(r)
+    expect([bare.check.ok, bare.check.reason, bare.explanation]).toEqual([
+      false,
+      'rebuild-mismatch',
+      [],
+    ])
+  })
+
+  it('says no for a subject the rebuild does not make', async () => {
+    const r = recipe('printf x > other.txt; printf x > out.txt', { name: 'out.txt', content: 'x' })
+    r.statement.subject.push({ name: 'missing.txt', digest: { sha256: 'a'.repeat(64) } })
+    const { check } = await rebuild(r)
+    expect(check).toMatchObject({
+      ok: false,
+      reason: 'rebuild-mismatch',
+      found: [{ name: 'missing.txt', sha256: null }],
+    })
+  })
+
+  it('says no, not reproduced, when the rebuild itself differs between its two runs', async () => {
+    const r = recipe('date +%s%N > out.txt', { name: 'out.txt', content: 'whatever' })
+    const { check, explanation } = await rebuild(r)
+    expect(check).toMatchObject({ ok: false, reason: 'not-reproduced' })
+    expect(check.found).toMatch(/^1 artifact\(s\) differ between the two rebuild runs$/)
+    expect(explanation?.some((i) => i.path === 'out.txt')).toBe(true)
   })
 })
