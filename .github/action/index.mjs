@@ -88264,104 +88264,32 @@ async function runBuild(options2, deps) {
   const emit = deps.onEvent ?? (() => void 0);
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
   const warnings = [];
-  await checkSourceDir(options2.source);
-  const git2 = await readGitSource(options2.source);
-  const epoch = chooseEpoch({
-    flag: options2.epochFlag,
-    config: options2.epochConfig,
-    environment: deps.callerEnv.SOURCE_DATE_EPOCH,
-    gitCommitTime: git2?.commitTime
-  });
-  if (epoch.source === "default") {
-    warnings.push(
-      "SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from"
-    );
-  }
-  if (git2?.dirty === true)
-    warnings.push(
-      `the git work tree has uncommitted changes to tracked files (commit ${git2.commit.slice(0, 12)})`
-    );
-  const passThrough = resolvePassThrough(options2.env, deps.callerEnv);
-  const { entries, excludedOutputs } = listSourceEntries(options2.source, {
-    tracked: git2?.files,
-    exclude: options2.exclude,
-    outputs: options2.outputs
-  });
+  const { git: git2, epoch, passThrough, entries, excludedOutputs } = await readInputs(
+    options2,
+    deps,
+    warnings
+  );
   throwIfAborted(deps.signal);
   emit({ kind: "phase", text: "preparing two isolated build roots" });
   const parent = await chooseTempParent(options2.tempDir);
   const workspace = await createWorkspace({ parent, name: rootName(options2.source) });
   let keep = false;
   const sandboxes = {};
-  let copyRootsOut = () => Promise.resolve();
-  try {
-    const scratch = path18.join(workspace.base, "probe");
-    await fs28.mkdir(scratch);
-    const capabilities = await detectCapabilities(
-      options2.variations,
-      {
-        wanted: options2.sandbox,
-        scratch
-      },
-      deps.callerEnv
-    );
-    const isolation = chooseIsolation(capabilities, options2);
-    const plan = planRuns({
-      variations: options2.variations,
-      capabilities,
-      sandbox: isolation.kind === "namespaces",
-      layouts: workspace.layouts,
-      canary: workspace.canary,
-      epoch: epoch.value,
-      path: deps.callerEnv.PATH ?? DEFAULT_PATH,
-      passThrough
-    });
-    refuseUnappliedExplicit(plan.variations, options2);
+  const copyRootsOut = async () => {
     for (const id of ["a", "b"]) {
-      if (isolation.kind !== "namespaces") continue;
-      const sandbox = await openSandbox({
-        base: workspace.base,
-        dir: plan.runs[id].layout.dir,
-        hostname: plan.runs[id].hostname,
-        domainname: plan.runs[id].domainname,
-        network: options2.network,
-        firstPid: plan.runs[id].firstPid
-      });
-      sandboxes[id] = sandbox;
-      for (const note of sandbox.notes)
-        if (!isolation.notes.includes(note)) isolation.notes.push(note);
+      const dir = workspace.layouts[id].dir;
+      const sandbox = sandboxes[id];
+      if (sandbox !== void 0)
+        await fs28.cp(sandbox.view(dir), dir, { recursive: true, verbatimSymlinks: true });
     }
-    const view = (id, p) => sandboxes[id]?.view(p) ?? p;
-    copyRootsOut = async () => {
-      for (const id of ["a", "b"]) {
-        const dir = plan.runs[id].layout.dir;
-        if (sandboxes[id] !== void 0)
-          await fs28.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true });
-      }
-    };
-    const contexts = {
-      a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, "a"),
-      b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, "b")
-    };
-    const roots = { a: view("a", plan.runs.a.layout.root), b: view("b", plan.runs.b.layout.root) };
-    let snapshot = { files: 0, bytes: 0 };
-    for (const run3 of [plan.runs.a, plan.runs.b]) {
-      const stats = await snapshotSource(entries, options2.source, roots[run3.id], {
-        epoch: epoch.value,
-        order: run3.creationOrder
-      });
-      snapshot = { files: stats.files, bytes: stats.bytes };
-      for (const dir of run3.mkdirs) await fs28.mkdir(view(run3.id, dir), { recursive: true });
-      for (const file of run3.files)
-        await fs28.writeFile(view(run3.id, file.path), file.content, { mode: 493 });
-    }
-    const orderDiffers = await listingOrderDiffers({
-      a: view("a", plan.runs.a.layout.dir),
-      b: view("b", plan.runs.b.layout.dir)
+  };
+  try {
+    const prepared = await prepareRuns(options2, deps, workspace, sandboxes, {
+      epoch: epoch.value,
+      passThrough,
+      entries
     });
-    const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) };
-    const judged = judgeEffectiveness(plan, probes, orderDiffers);
-    refuseUnappliedExplicit(judged, options2);
+    const { isolation, plan, contexts, roots, snapshot, judged } = prepared;
     throwIfAborted(deps.signal);
     const runsStarted = Date.now();
     const wallStart = Math.floor(runsStarted / 1e3);
@@ -88383,28 +88311,7 @@ async function runBuild(options2, deps) {
     ) : judged;
     throwIfAborted(deps.signal);
     emit({ kind: "phase", text: "hashing artifacts" });
-    const collected = {
-      a: await collectManifest(roots.a, options2.outputs, { seenAs: plan.runs.a.layout.root }),
-      b: await collectManifest(roots.b, options2.outputs, { seenAs: plan.runs.b.layout.root })
-    };
-    const special = [.../* @__PURE__ */ new Set([...collected.a.special, ...collected.b.special])].sort();
-    if (special.length > 0)
-      warnings.push(
-        `not compared (a FIFO, socket or device file holds no bytes): ${special.map(toDisplayText).join(", ")}`
-      );
-    const unmatched = options2.outputs.filter(
-      (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0
-    );
-    if (unmatched.length > 0) {
-      throw new ReproofError(
-        "E_INPUT",
-        `--out ${unmatched.join(", ")}: matched no file in either build`,
-        {
-          wanted: unmatched,
-          hint: "globs are relative to the build root; a directory takes every file below it"
-        }
-      );
-    }
+    const collected = await collectOutputs(roots, plan, options2.outputs, warnings);
     const rawDifferences = compareManifests(collected.a.manifest, collected.b.manifest);
     const rawReproducible = rawDifferences.length === 0;
     let final = { a: collected.a.manifest, b: collected.b.manifest };
@@ -88552,6 +88459,120 @@ ${kept}`;
     for (const sandbox of [sandboxes.a, sandboxes.b]) await sandbox?.close();
     await releaseWorkspace(workspace, keep);
   }
+}
+async function prepareRuns(options2, deps, workspace, sandboxes, inputs) {
+  const scratch = path18.join(workspace.base, "probe");
+  await fs28.mkdir(scratch);
+  const capabilities = await detectCapabilities(
+    options2.variations,
+    {
+      wanted: options2.sandbox,
+      scratch
+    },
+    deps.callerEnv
+  );
+  const isolation = chooseIsolation(capabilities, options2);
+  const plan = planRuns({
+    variations: options2.variations,
+    capabilities,
+    sandbox: isolation.kind === "namespaces",
+    layouts: workspace.layouts,
+    canary: workspace.canary,
+    epoch: inputs.epoch,
+    path: deps.callerEnv.PATH ?? DEFAULT_PATH,
+    passThrough: inputs.passThrough
+  });
+  refuseUnappliedExplicit(plan.variations, options2);
+  for (const id of ["a", "b"]) {
+    if (isolation.kind !== "namespaces") continue;
+    const sandbox = await openSandbox({
+      base: workspace.base,
+      dir: plan.runs[id].layout.dir,
+      hostname: plan.runs[id].hostname,
+      domainname: plan.runs[id].domainname,
+      network: options2.network,
+      firstPid: plan.runs[id].firstPid
+    });
+    sandboxes[id] = sandbox;
+    for (const note of sandbox.notes)
+      if (!isolation.notes.includes(note)) isolation.notes.push(note);
+  }
+  const view = (id, p) => sandboxes[id]?.view(p) ?? p;
+  const contexts = {
+    a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, "a"),
+    b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, "b")
+  };
+  const roots = { a: view("a", plan.runs.a.layout.root), b: view("b", plan.runs.b.layout.root) };
+  let snapshot = { files: 0, bytes: 0 };
+  for (const run3 of [plan.runs.a, plan.runs.b]) {
+    const stats = await snapshotSource(inputs.entries, options2.source, roots[run3.id], {
+      epoch: inputs.epoch,
+      order: run3.creationOrder
+    });
+    snapshot = { files: stats.files, bytes: stats.bytes };
+    for (const dir of run3.mkdirs) await fs28.mkdir(view(run3.id, dir), { recursive: true });
+    for (const file of run3.files)
+      await fs28.writeFile(view(run3.id, file.path), file.content, { mode: 493 });
+  }
+  const orderDiffers = await listingOrderDiffers({
+    a: view("a", plan.runs.a.layout.dir),
+    b: view("b", plan.runs.b.layout.dir)
+  });
+  const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) };
+  const judged = judgeEffectiveness(plan, probes, orderDiffers);
+  refuseUnappliedExplicit(judged, options2);
+  return { isolation, plan, contexts, roots, snapshot, judged };
+}
+async function collectOutputs(roots, plan, outputs, warnings) {
+  const collected = {
+    a: await collectManifest(roots.a, outputs, { seenAs: plan.runs.a.layout.root }),
+    b: await collectManifest(roots.b, outputs, { seenAs: plan.runs.b.layout.root })
+  };
+  const special = [.../* @__PURE__ */ new Set([...collected.a.special, ...collected.b.special])].sort();
+  if (special.length > 0)
+    warnings.push(
+      `not compared (a FIFO, socket or device file holds no bytes): ${special.map(toDisplayText).join(", ")}`
+    );
+  const unmatched = outputs.filter(
+    (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0
+  );
+  if (unmatched.length > 0) {
+    throw new ReproofError(
+      "E_INPUT",
+      `--out ${unmatched.join(", ")}: matched no file in either build`,
+      {
+        wanted: unmatched,
+        hint: "globs are relative to the build root; a directory takes every file below it"
+      }
+    );
+  }
+  return collected;
+}
+async function readInputs(options2, deps, warnings) {
+  await checkSourceDir(options2.source);
+  const git2 = await readGitSource(options2.source);
+  const epoch = chooseEpoch({
+    flag: options2.epochFlag,
+    config: options2.epochConfig,
+    environment: deps.callerEnv.SOURCE_DATE_EPOCH,
+    gitCommitTime: git2?.commitTime
+  });
+  if (epoch.source === "default") {
+    warnings.push(
+      "SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from"
+    );
+  }
+  if (git2?.dirty === true)
+    warnings.push(
+      `the git work tree has uncommitted changes to tracked files (commit ${git2.commit.slice(0, 12)})`
+    );
+  const passThrough = resolvePassThrough(options2.env, deps.callerEnv);
+  const { entries, excludedOutputs } = listSourceEntries(options2.source, {
+    tracked: git2?.files,
+    exclude: options2.exclude,
+    outputs: options2.outputs
+  });
+  return { git: git2, epoch, passThrough, entries, excludedOutputs };
 }
 function chooseIsolation(capabilities, options2) {
   if (capabilities.sandbox.available)

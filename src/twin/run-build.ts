@@ -20,6 +20,7 @@ import {
   judgeEffectiveness,
   planRuns,
   type Capabilities,
+  type RunPlan,
   type RunSetup,
   type VariationRecord,
 } from '../sandbox/run-plan.js'
@@ -128,29 +129,11 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const warnings: string[] = []
 
   // 1. Parse and validate what needs the filesystem.
-  await checkSourceDir(options.source)
-  const git = await readGitSource(options.source)
-  const epoch = chooseEpoch({
-    flag: options.epochFlag,
-    config: options.epochConfig,
-    environment: deps.callerEnv.SOURCE_DATE_EPOCH,
-    gitCommitTime: git?.commitTime,
-  })
-  if (epoch.source === 'default') {
-    warnings.push(
-      'SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from',
-    )
-  }
-  if (git?.dirty === true)
-    warnings.push(
-      `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
-    )
-  const passThrough = resolvePassThrough(options.env, deps.callerEnv)
-  const { entries, excludedOutputs } = listSourceEntries(options.source, {
-    tracked: git?.files,
-    exclude: options.exclude,
-    outputs: options.outputs,
-  })
+  const { git, epoch, passThrough, entries, excludedOutputs } = await readInputs(
+    options,
+    deps,
+    warnings,
+  )
   throwIfAborted(deps.signal)
 
   // 2. Decide the plan, then lay out both runs.
@@ -160,78 +143,24 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   let keep = false
   const sandboxes: Partial<Record<'a' | 'b', RunSandbox>> = {}
   // Copies both runs' directories out of their sandboxes (where they live on a private
-  // tmpfs) into the workspace, for --keep; set once the sandboxes exist.
-  let copyRootsOut: () => Promise<void> = () => Promise.resolve()
+  // tmpfs) into the workspace, for --keep: those opened so far, whenever it is called.
+  const copyRootsOut = async (): Promise<void> => {
+    for (const id of ['a', 'b'] as const) {
+      const dir = workspace.layouts[id].dir
+      const sandbox = sandboxes[id]
+      if (sandbox !== undefined)
+        await fs.cp(sandbox.view(dir), dir, { recursive: true, verbatimSymlinks: true })
+    }
+  }
   try {
     // The probe mounts over this directory; it must exist on the machine's side, where
     // the sandbox's read-only file system would refuse to create it.
-    const scratch = path.join(workspace.base, 'probe')
-    await fs.mkdir(scratch)
-    const capabilities = await detectCapabilities(
-      options.variations,
-      {
-        wanted: options.sandbox,
-        scratch,
-      },
-      deps.callerEnv,
-    )
-    const isolation = chooseIsolation(capabilities, options)
-    const plan = planRuns({
-      variations: options.variations,
-      capabilities,
-      sandbox: isolation.kind === 'namespaces',
-      layouts: workspace.layouts,
-      canary: workspace.canary,
+    const prepared = await prepareRuns(options, deps, workspace, sandboxes, {
       epoch: epoch.value,
-      path: deps.callerEnv.PATH ?? DEFAULT_PATH,
       passThrough,
+      entries,
     })
-    refuseUnappliedExplicit(plan.variations, options)
-    for (const id of ['a', 'b'] as const) {
-      if (isolation.kind !== 'namespaces') continue
-      const sandbox = await openSandbox({
-        base: workspace.base,
-        dir: plan.runs[id].layout.dir,
-        hostname: plan.runs[id].hostname,
-        domainname: plan.runs[id].domainname,
-        network: options.network,
-        firstPid: plan.runs[id].firstPid,
-      })
-      sandboxes[id] = sandbox
-      for (const note of sandbox.notes)
-        if (!isolation.notes.includes(note)) isolation.notes.push(note)
-    }
-    const view = (id: 'a' | 'b', p: string): string => sandboxes[id]?.view(p) ?? p
-    copyRootsOut = async () => {
-      for (const id of ['a', 'b'] as const) {
-        const dir = plan.runs[id].layout.dir
-        if (sandboxes[id] !== undefined)
-          await fs.cp(view(id, dir), dir, { recursive: true, verbatimSymlinks: true })
-      }
-    }
-    const contexts = {
-      a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, 'a'),
-      b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
-    }
-    const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
-    let snapshot = { files: 0, bytes: 0 }
-    for (const run of [plan.runs.a, plan.runs.b]) {
-      const stats = await snapshotSource(entries, options.source, roots[run.id], {
-        epoch: epoch.value,
-        order: run.creationOrder,
-      })
-      snapshot = { files: stats.files, bytes: stats.bytes }
-      for (const dir of run.mkdirs) await fs.mkdir(view(run.id, dir), { recursive: true })
-      for (const file of run.files)
-        await fs.writeFile(view(run.id, file.path), file.content, { mode: 0o755 })
-    }
-    const orderDiffers = await listingOrderDiffers({
-      a: view('a', plan.runs.a.layout.dir),
-      b: view('b', plan.runs.b.layout.dir),
-    })
-    const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) }
-    const judged = judgeEffectiveness(plan, probes, orderDiffers)
-    refuseUnappliedExplicit(judged, options)
+    const { isolation, plan, contexts, roots, snapshot, judged } = prepared
     throwIfAborted(deps.signal)
 
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
@@ -261,28 +190,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
 
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
     emit({ kind: 'phase', text: 'hashing artifacts' })
-    const collected = {
-      a: await collectManifest(roots.a, options.outputs, { seenAs: plan.runs.a.layout.root }),
-      b: await collectManifest(roots.b, options.outputs, { seenAs: plan.runs.b.layout.root }),
-    }
-    const special = [...new Set([...collected.a.special, ...collected.b.special])].sort()
-    if (special.length > 0)
-      warnings.push(
-        `not compared (a FIFO, socket or device file holds no bytes): ${special.map(toDisplayText).join(', ')}`,
-      )
-    const unmatched = options.outputs.filter(
-      (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,
-    )
-    if (unmatched.length > 0) {
-      throw new ReproofError(
-        'E_INPUT',
-        `--out ${unmatched.join(', ')}: matched no file in either build`,
-        {
-          wanted: unmatched,
-          hint: 'globs are relative to the build root; a directory takes every file below it',
-        },
-      )
-    }
+    const collected = await collectOutputs(roots, plan, options.outputs, warnings)
     const rawDifferences = compareManifests(collected.a.manifest, collected.b.manifest)
     const rawReproducible = rawDifferences.length === 0
     // With --normalize, normalization is part of the build: both runs' archives are
@@ -446,6 +354,154 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     for (const sandbox of [sandboxes.a, sandboxes.b]) await sandbox?.close()
     await releaseWorkspace(workspace, keep)
   }
+}
+
+/**
+ * Both runs made ready: what the machine can do, the isolation and the plan, each run's
+ * sandbox (kept in `sandboxes`, which the caller closes), the snapshot of the source in
+ * each root, and the variations as the probes found them. A variation asked for by name
+ * that cannot be applied is refused here, before anything is built.
+ */
+async function prepareRuns(
+  options: BuildOptions,
+  deps: BuildDeps,
+  workspace: Workspace,
+  sandboxes: Partial<Record<'a' | 'b', RunSandbox>>,
+  inputs: {
+    epoch: number
+    passThrough: Record<string, string>
+    entries: ReturnType<typeof listSourceEntries>['entries']
+  },
+) {
+  const scratch = path.join(workspace.base, 'probe')
+  await fs.mkdir(scratch)
+  const capabilities = await detectCapabilities(
+    options.variations,
+    {
+      wanted: options.sandbox,
+      scratch,
+    },
+    deps.callerEnv,
+  )
+  const isolation = chooseIsolation(capabilities, options)
+  const plan = planRuns({
+    variations: options.variations,
+    capabilities,
+    sandbox: isolation.kind === 'namespaces',
+    layouts: workspace.layouts,
+    canary: workspace.canary,
+    epoch: inputs.epoch,
+    path: deps.callerEnv.PATH ?? DEFAULT_PATH,
+    passThrough: inputs.passThrough,
+  })
+  refuseUnappliedExplicit(plan.variations, options)
+  for (const id of ['a', 'b'] as const) {
+    if (isolation.kind !== 'namespaces') continue
+    const sandbox = await openSandbox({
+      base: workspace.base,
+      dir: plan.runs[id].layout.dir,
+      hostname: plan.runs[id].hostname,
+      domainname: plan.runs[id].domainname,
+      network: options.network,
+      firstPid: plan.runs[id].firstPid,
+    })
+    sandboxes[id] = sandbox
+    for (const note of sandbox.notes)
+      if (!isolation.notes.includes(note)) isolation.notes.push(note)
+  }
+  const view = (id: 'a' | 'b', p: string): string => sandboxes[id]?.view(p) ?? p
+
+  const contexts = {
+    a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, 'a'),
+    b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
+  }
+  const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
+  let snapshot = { files: 0, bytes: 0 }
+  for (const run of [plan.runs.a, plan.runs.b]) {
+    const stats = await snapshotSource(inputs.entries, options.source, roots[run.id], {
+      epoch: inputs.epoch,
+      order: run.creationOrder,
+    })
+    snapshot = { files: stats.files, bytes: stats.bytes }
+    for (const dir of run.mkdirs) await fs.mkdir(view(run.id, dir), { recursive: true })
+    for (const file of run.files)
+      await fs.writeFile(view(run.id, file.path), file.content, { mode: 0o755 })
+  }
+  const orderDiffers = await listingOrderDiffers({
+    a: view('a', plan.runs.a.layout.dir),
+    b: view('b', plan.runs.b.layout.dir),
+  })
+  const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) }
+  const judged = judgeEffectiveness(plan, probes, orderDiffers)
+  refuseUnappliedExplicit(judged, options)
+  return { isolation, plan, contexts, roots, snapshot, judged }
+}
+
+/**
+ * Both runs' manifests of the outputs. A glob that matched nothing in either run is bad
+ * input; files that hold no bytes (FIFOs, sockets, devices) are named in `warnings`.
+ */
+async function collectOutputs(
+  roots: { a: string; b: string },
+  plan: RunPlan,
+  outputs: readonly string[],
+  warnings: string[],
+) {
+  const collected = {
+    a: await collectManifest(roots.a, outputs, { seenAs: plan.runs.a.layout.root }),
+    b: await collectManifest(roots.b, outputs, { seenAs: plan.runs.b.layout.root }),
+  }
+  const special = [...new Set([...collected.a.special, ...collected.b.special])].sort()
+  if (special.length > 0)
+    warnings.push(
+      `not compared (a FIFO, socket or device file holds no bytes): ${special.map(toDisplayText).join(', ')}`,
+    )
+  const unmatched = outputs.filter(
+    (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,
+  )
+  if (unmatched.length > 0) {
+    throw new ReproofError(
+      'E_INPUT',
+      `--out ${unmatched.join(', ')}: matched no file in either build`,
+      {
+        wanted: unmatched,
+        hint: 'globs are relative to the build root; a directory takes every file below it',
+      },
+    )
+  }
+  return collected
+}
+
+/**
+ * The build's inputs, read and checked before anything is created: the source and its
+ * git state, the epoch, the environment passed through, and the entries to snapshot.
+ * What the caller should know about them goes into `warnings`.
+ */
+async function readInputs(options: BuildOptions, deps: BuildDeps, warnings: string[]) {
+  await checkSourceDir(options.source)
+  const git = await readGitSource(options.source)
+  const epoch = chooseEpoch({
+    flag: options.epochFlag,
+    config: options.epochConfig,
+    environment: deps.callerEnv.SOURCE_DATE_EPOCH,
+    gitCommitTime: git?.commitTime,
+  })
+  if (epoch.source === 'default') {
+    warnings.push(
+      'SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from',
+    )
+  }
+  if (git?.dirty === true)
+    warnings.push(
+      `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
+    )
+  const passThrough = resolvePassThrough(options.env, deps.callerEnv)
+  const { entries, excludedOutputs } = listSourceEntries(options.source, {
+    tracked: git?.files,
+    exclude: options.exclude,
+    outputs: options.outputs,
+  })
+  return { git, epoch, passThrough, entries, excludedOutputs }
 }
 
 /**
