@@ -90902,6 +90902,41 @@ var init_run_verify = __esm({
   }
 });
 
+// src/cli/views/verify.ts
+function renderVerify(result, color) {
+  const c = paint(color);
+  const lines = result.verified ? [c.green(`verified: ${result.artifacts.map((a) => toDisplayText(a.path)).join(", ")}`)] : [c.red(`NOT verified (${result.reason ?? "unknown"})`)];
+  for (const check2 of result.checks) {
+    const mark = check2.ok ? c.green("ok") : c.red("FAILED");
+    lines.push(`  ${mark} ${toDisplayText(check2.name)}`);
+    if (!check2.ok)
+      lines.push(
+        `       wanted: ${JSON.stringify(check2.wanted)}`,
+        `       found:  ${JSON.stringify(check2.found)}`
+      );
+  }
+  for (const item of result.explanation ?? []) {
+    lines.push(
+      `  differs: ${toDisplayText(item.path)} (${item.kind})${item.hints.length === 0 ? "" : `, likely ${item.hints.map((h) => h.cause).join(", ")}`}`
+    );
+  }
+  for (const note of result.unchecked) lines.push(`  not checked: ${toDisplayText(note)}`);
+  if (result.identity !== null) {
+    lines.push(
+      result.identity.kind === "key" ? `  signed with key ${result.identity.hint.slice(0, 16)}\u2026` : `  signed by ${toDisplayText(result.identity.subjectAlternativeName)} (${toDisplayText(result.identity.issuer)})`
+    );
+  }
+  return `${lines.join("\n")}
+`;
+}
+var init_verify = __esm({
+  "src/cli/views/verify.ts"() {
+    "use strict";
+    init_file_names();
+    init_paint();
+  }
+});
+
 // src/config/policy-file.ts
 var policy_file_exports = {};
 __export(policy_file_exports, {
@@ -91117,32 +91152,6 @@ function toPolicy(flags, file = {}) {
   );
   return policy;
 }
-function renderVerify(result, color) {
-  const c = paint(color);
-  const lines = result.verified ? [c.green(`verified: ${result.artifacts.map((a) => a.path).join(", ")}`)] : [c.red(`NOT verified (${result.reason ?? "unknown"})`)];
-  for (const check2 of result.checks) {
-    const mark = check2.ok ? c.green("ok") : c.red("FAILED");
-    lines.push(`  ${mark} ${check2.name}`);
-    if (!check2.ok)
-      lines.push(
-        `       wanted: ${JSON.stringify(check2.wanted)}`,
-        `       found:  ${JSON.stringify(check2.found)}`
-      );
-  }
-  for (const item of result.explanation ?? []) {
-    lines.push(
-      `  differs: ${item.path} (${item.kind})${item.hints.length === 0 ? "" : `, likely ${item.hints.map((h) => h.cause).join(", ")}`}`
-    );
-  }
-  for (const note of result.unchecked) lines.push(`  not checked: ${note}`);
-  if (result.identity !== null) {
-    lines.push(
-      result.identity.kind === "key" ? `  signed with key ${result.identity.hint.slice(0, 16)}\u2026` : `  signed by ${result.identity.subjectAlternativeName} (${result.identity.issuer})`
-    );
-  }
-  return `${lines.join("\n")}
-`;
-}
 var DIGEST_SUBJECT, MAX_AGE_LIMIT_MS;
 var init_verify_action = __esm({
   "src/cli/verify-action.ts"() {
@@ -91151,8 +91160,8 @@ var init_verify_action = __esm({
     init_errors();
     init_policy();
     init_run_verify();
-    init_paint();
     init_output();
+    init_verify();
     DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
     MAX_AGE_LIMIT_MS = 100 * 365 * 864e5;
   }
@@ -92658,7 +92667,10 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
     print(
       mine,
       mine.map(
-        (r) => `#${r.seq} ${r.at} ${r.action} ${r.digest.slice(0, 16)} by ${r.actor}${r.reason === void 0 ? "" : ` (${r.reason})`}`
+        (r) => (
+          // Times, actors and reasons are whatever was written to the ledger: escaped.
+          `#${r.seq} ${toDisplayText(r.at)} ${r.action} ${r.digest.slice(0, 16)} by ${toDisplayText(r.actor)}${r.reason === void 0 ? "" : ` (${toDisplayText(r.reason)})`}`
+        )
       ).join("\n") || `no releases in ${env}`
     );
     return EXIT.yes;
@@ -92679,6 +92691,7 @@ var init_gate_action = __esm({
     "use strict";
     init_duration();
     init_diff_options();
+    init_file_names();
     init_errors();
     init_run_check();
     init_open_ledger();

@@ -2,6 +2,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseDuration } from '../config/duration.js'
 import { positiveInt } from '../config/diff-options.js'
+import { toDisplayText as shown } from '../file-names.js'
 import { EXIT, ReproofError } from '../errors.js'
 import type { LedgerRead } from '../gate/ledger.js'
 import { runGateCheck } from '../gate/run-check.js'
@@ -120,7 +121,8 @@ export async function gateAction(
       mine
         .map(
           (r) =>
-            `#${r.seq} ${r.at} ${r.action} ${r.digest.slice(0, 16)} by ${r.actor}${r.reason === undefined ? '' : ` (${r.reason})`}`,
+            // Times, actors and reasons are whatever was written to the ledger: escaped.
+            `#${r.seq} ${shown(r.at)} ${r.action} ${r.digest.slice(0, 16)} by ${shown(r.actor)}${r.reason === undefined ? '' : ` (${shown(r.reason)})`}`,
         )
         .join('\n') || `no releases in ${env}`,
     )

@@ -3,10 +3,10 @@ import { parseDuration } from '../config/duration.js'
 import type { PolicyFile } from '../config/policy-file.js'
 import { EXIT, ReproofError } from '../errors.js'
 import { CERTIFICATE_ONLY, type ArtifactDigests, type Policy } from '../verify/policy.js'
-import { runVerify, type VerifyResult } from '../verify/run-verify.js'
+import { runVerify } from '../verify/run-verify.js'
 import type { Trust } from '../verify/verify-signature.js'
-import { paint } from '../io/paint.js'
 import { useColor, type Streams } from './output.js'
+import { renderVerify } from './views/verify.js'
 import type { VerifyFlags } from '../config/flags.js'
 
 /** `reproof verify`: trust and policy from flags (and a policy file), then the verdict. */
@@ -186,33 +186,3 @@ export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
 
 // Any age a release policy could mean; beyond it the number is a mistake.
 const MAX_AGE_LIMIT_MS = 100 * 365 * 86_400_000
-
-function renderVerify(result: VerifyResult, color: boolean): string {
-  const c = paint(color)
-  const lines = result.verified
-    ? [c.green(`verified: ${result.artifacts.map((a) => a.path).join(', ')}`)]
-    : [c.red(`NOT verified (${result.reason ?? 'unknown'})`)]
-  for (const check of result.checks) {
-    const mark = check.ok ? c.green('ok') : c.red('FAILED')
-    lines.push(`  ${mark} ${check.name}`)
-    if (!check.ok)
-      lines.push(
-        `       wanted: ${JSON.stringify(check.wanted)}`,
-        `       found:  ${JSON.stringify(check.found)}`,
-      )
-  }
-  for (const item of result.explanation ?? []) {
-    lines.push(
-      `  differs: ${item.path} (${item.kind})${item.hints.length === 0 ? '' : `, likely ${item.hints.map((h) => h.cause).join(', ')}`}`,
-    )
-  }
-  for (const note of result.unchecked) lines.push(`  not checked: ${note}`)
-  if (result.identity !== null) {
-    lines.push(
-      result.identity.kind === 'key'
-        ? `  signed with key ${result.identity.hint.slice(0, 16)}…`
-        : `  signed by ${result.identity.subjectAlternativeName} (${result.identity.issuer})`,
-    )
-  }
-  return `${lines.join('\n')}\n`
-}

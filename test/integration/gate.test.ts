@@ -148,6 +148,20 @@ describe('reproof gate', () => {
     expect([given.code, given.result?.decision]).toEqual([0, 'recorded'])
   })
 
+  it('shows history with what the ledger holds escaped: a reason cannot talk to the terminal', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const reason = 'bad release\u001b[2J\u001b]0;owned\u0007'
+    expect((await rollback(ledger, 0, reason, kit.pub)).code).toBe(0)
+    const run = await runCli(['gate', 'history', '--env', 'prod', '--ledger', ledger], {
+      XDG_STATE_HOME: kit.state,
+    })
+    expect(run.code).toBe(0)
+    expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
+    expect(run.stdout).toContain('(bad release\\x1b[2J')
+  })
+
   it('takes environment names of letters, digits, dot, dash and underscore only', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     for (const env of ['a/b', '.hidden', 'x y', 'é', `a${'b'.repeat(64)}`, 'prod\n']) {

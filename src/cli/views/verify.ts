@@ -1,0 +1,39 @@
+import { toDisplayText as shown } from '../../file-names.js'
+import { paint } from '../../io/paint.js'
+import type { VerifyResult } from '../../verify/run-verify.js'
+
+/**
+ * `reproof verify`'s answer for people: the verdict, every check (with what was wanted
+ * and found when it failed), what a rebuild found different, and who signed. Names come
+ * from the command line, the statement and the certificate: each is escaped, so that
+ * none can talk to the terminal.
+ */
+export function renderVerify(result: VerifyResult, color: boolean): string {
+  const c = paint(color)
+  const lines = result.verified
+    ? [c.green(`verified: ${result.artifacts.map((a) => shown(a.path)).join(', ')}`)]
+    : [c.red(`NOT verified (${result.reason ?? 'unknown'})`)]
+  for (const check of result.checks) {
+    const mark = check.ok ? c.green('ok') : c.red('FAILED')
+    lines.push(`  ${mark} ${shown(check.name)}`)
+    if (!check.ok)
+      lines.push(
+        `       wanted: ${JSON.stringify(check.wanted)}`,
+        `       found:  ${JSON.stringify(check.found)}`,
+      )
+  }
+  for (const item of result.explanation ?? []) {
+    lines.push(
+      `  differs: ${shown(item.path)} (${item.kind})${item.hints.length === 0 ? '' : `, likely ${item.hints.map((h) => h.cause).join(', ')}`}`,
+    )
+  }
+  for (const note of result.unchecked) lines.push(`  not checked: ${shown(note)}`)
+  if (result.identity !== null) {
+    lines.push(
+      result.identity.kind === 'key'
+        ? `  signed with key ${result.identity.hint.slice(0, 16)}…`
+        : `  signed by ${shown(result.identity.subjectAlternativeName)} (${shown(result.identity.issuer)})`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { renderVerify } from '../../../../src/cli/views/verify.js'
+import type { VerifyResult } from '../../../../src/verify/run-verify.js'
+
+const ESC = '\u001b'
+
+describe("verify's human answer", () => {
+  it('escapes every name that comes from outside, so none can talk to the terminal', () => {
+    const evil = `app${ESC}[2J${ESC}]0;owned\u0007.bin`
+    const result = {
+      verified: false,
+      artifacts: [{ path: evil, sha256: 'a'.repeat(64) }],
+      checks: [
+        { name: 'signature', ok: true },
+        {
+          name: `subject for ${evil}`,
+          ok: false,
+          wanted: { sha256: 'a'.repeat(64) },
+          found: [],
+          reason: 'subject-mismatch',
+        },
+      ],
+      identity: {
+        kind: 'certificate',
+        subjectAlternativeName: `https://github.com/acme/app${ESC}[31m`,
+        issuer: `https://token.actions.githubusercontent.com${ESC}[0m`,
+        facts: {},
+      },
+      reason: 'subject-mismatch',
+      unchecked: [`a log entry${ESC}[1A`],
+      explanation: [{ path: evil, kind: 'content', hints: [] }],
+    } as unknown as VerifyResult
+    const text = renderVerify(result, false)
+    expect(text).not.toContain(ESC)
+    expect(text).not.toContain('\u0007')
+    expect(text).toContain('NOT verified (subject-mismatch)')
+    expect(text).toContain('FAILED subject for app\\x1b[2J')
+    expect(text).toContain('differs: app\\x1b[2J')
+    expect(text).toContain('signed by https://github.com/acme/app\\x1b[31m')
+  })
+})
