@@ -158,7 +158,9 @@ describe('reproof gate', () => {
       XDG_STATE_HOME: kit.state,
     })
     expect(run.code).toBe(0)
-    const controls = [...run.stdout].filter((ch) => ch !== '\n' && (ch < ' ' || ch === '\u007f'))
+    const controls = Array.from(Buffer.from(run.stdout)).filter(
+      (byte) => byte !== 0x0a && (byte < 0x20 || byte === 0x7f),
+    )
     expect(controls).toEqual([])
     expect(run.stdout).toContain('(bad release\\x1b[2J')
   })
