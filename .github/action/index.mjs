@@ -92360,7 +92360,7 @@ async function runGateCheck(options2) {
       const key = canonicalJson([record2.bundleDigest, record2.digest, record2.policy, now]);
       let result = done.get(key);
       if (result === void 0) {
-        result = await verifyKept(ledger, record2, options2.trust, now, i + 1);
+        result = await verifyKept(ledger, record2, options2, now, i + 1);
         done.set(key, result);
       }
       const fail = (what) => new ReproofError(
@@ -92395,7 +92395,7 @@ function verificationTime(record2) {
   const at = Date.parse(record2.at);
   return Number.isFinite(at) ? at : Number.NaN;
 }
-async function verifyKept(ledger, record2, trust, now, line) {
+async function verifyKept(ledger, record2, { trust, clock }, now, line) {
   const where = `${ledger.recordsLabel}:${line}`;
   if (record2.policy?.maxAgeMs !== void 0 && Number.isNaN(now))
     throw new ReproofError(
@@ -92423,7 +92423,7 @@ async function verifyKept(ledger, record2, trust, now, line) {
         trust,
         policy: record2.policy ?? {}
       },
-      Number.isNaN(now) ? Date.now() : now
+      Number.isNaN(now) ? clock() : now
     );
   } catch (err) {
     if (err instanceof ReproofError && err.code === "E_INPUT")
@@ -92495,12 +92495,12 @@ async function gateWith(ledger, action, common) {
       trust: common.trust,
       policy: common.policy
     },
-    Date.now()
+    common.clock()
   );
   const digest = action.kind === "deploy" ? verification.artifacts[0]?.sha256 ?? "" : action.to;
   const evidence = verification.identity === null ? {} : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } };
   return ledger.transact((read) => {
-    const at = (/* @__PURE__ */ new Date()).toISOString();
+    const at = new Date(common.clock()).toISOString();
     const request = action.kind === "deploy" ? {
       kind: "deploy",
       env: common.env,
@@ -92598,6 +92598,7 @@ async function gateAction(sub, artifact, flags, streams) {
       ledger: flags.ledger,
       stateDir,
       callerEnv: streams.env,
+      clock: Date.now,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os8.userInfo().username,
       trust: toTrust({ ...flags, bundle: "" }),
       policy: toPolicy({ ...flags, bundle: "" }, await readPolicyFlag({ ...flags, bundle: "" })),
@@ -92644,6 +92645,7 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
       ledger: flags.ledger,
       stateDir,
       callerEnv: streams.env,
+      clock: Date.now,
       trust: toTrust({ ...flags, bundle: "" }),
       lockTimeoutMs
     });

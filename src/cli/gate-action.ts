@@ -32,6 +32,7 @@ export async function gateAction(
       ledger: flags.ledger,
       stateDir,
       callerEnv: streams.env,
+      clock: Date.now,
       actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os.userInfo().username,
       trust: toTrust({ ...flags, bundle: '' }),
       policy: toPolicy({ ...flags, bundle: '' }, await readPolicyFlag({ ...flags, bundle: '' })),
@@ -95,6 +96,7 @@ export async function gateAction(
       ledger: flags.ledger,
       stateDir,
       callerEnv: streams.env,
+      clock: Date.now,
       trust: toTrust({ ...flags, bundle: '' }),
       lockTimeoutMs,
     })

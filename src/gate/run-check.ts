@@ -13,6 +13,8 @@ export interface GateCheckOptions {
   stateDir: string
   /** The caller's environment: a git ledger's remote takes its credentials from it. */
   callerEnv: Readonly<Record<string, string | undefined>>
+  /** The clock: what a record whose time is not a time is verified as of. */
+  clock: () => number
   /** Today's trust: every kept bundle must still verify under it. */
   trust: Trust
   lockTimeoutMs: number
@@ -67,7 +69,7 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
       const key = canonicalJson([record.bundleDigest, record.digest, record.policy, now])
       let result = done.get(key)
       if (result === undefined) {
-        result = await verifyKept(ledger, record, options.trust, now, i + 1)
+        result = await verifyKept(ledger, record, options, now, i + 1)
         done.set(key, result)
       }
       const fail = (what: string): ReproofError =>
@@ -119,7 +121,7 @@ function verificationTime(record: LedgerRecord): number {
 async function verifyKept(
   ledger: Ledger,
   record: LedgerRecord,
-  trust: Trust,
+  { trust, clock }: Pick<GateCheckOptions, 'trust' | 'clock'>,
   now: number,
   line: number,
 ): Promise<VerifyResult> {
@@ -150,7 +152,7 @@ async function verifyKept(
         trust,
         policy: record.policy ?? {},
       },
-      Number.isNaN(now) ? Date.now() : now,
+      Number.isNaN(now) ? clock() : now,
     )
   } catch (err) {
     // A kept bundle that is not even a bundle is the ledger's fault, not the caller's input.

@@ -14,6 +14,11 @@ export interface GateCommon {
   stateDir: string
   /** The caller's environment: a git ledger's remote takes its credentials from it. */
   callerEnv: Readonly<Record<string, string | undefined>>
+  /**
+   * The clock, in milliseconds since the epoch: what verification is judged as of and
+   * when the record says it was made. Only a record's time, never a decision, rests on it.
+   */
+  clock: () => number
   actor: string
   trust: Trust
   policy: Policy
@@ -98,7 +103,7 @@ async function gateWith(
           trust: common.trust,
           policy: common.policy,
         },
-    Date.now(),
+    common.clock(),
   )
   const digest = action.kind === 'deploy' ? (verification.artifacts[0]?.sha256 ?? '') : action.to
 
@@ -110,7 +115,7 @@ async function gateWith(
       ? {}
       : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } }
   return ledger.transact((read): Step<GateResult> => {
-    const at = new Date().toISOString()
+    const at = new Date(common.clock()).toISOString()
     const request: GateRequest =
       action.kind === 'deploy'
         ? {

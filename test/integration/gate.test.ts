@@ -165,6 +165,30 @@ describe('reproof gate', () => {
     expect(run.stdout).toContain('(bad release\\x1b[2J')
   })
 
+  it('takes its clock as a dependency: the record says the time the clock gave', async () => {
+    const { runGate } = await import('../../src/gate/run-gate.js')
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const fixed = Date.parse('2031-05-06T07:08:09.000Z')
+    const result = await runGate(
+      { kind: 'deploy', artifact: release(0).artifact, bundle: release(0).bundle },
+      {
+        env: 'prod',
+        ledger,
+        stateDir: makeTemp(),
+        callerEnv: { PATH: process.env.PATH },
+        clock: () => fixed,
+        actor: 'test',
+        trust: { kind: 'keys', keys: [kit.pub], trustedRoot: undefined },
+        policy: {},
+        lockTimeoutMs: 5000,
+      },
+    )
+    expect([result.decision, result.record?.at]).toEqual(['recorded', '2031-05-06T07:08:09.000Z'])
+    expect(parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)[0]?.at).toBe(
+      '2031-05-06T07:08:09.000Z',
+    )
+  })
+
   it('takes environment names of letters, digits, dot, dash and underscore only', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     for (const env of ['a/b', '.hidden', 'x y', 'é', `a${'b'.repeat(64)}`, 'prod\n']) {
