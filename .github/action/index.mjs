@@ -89787,6 +89787,202 @@ var init_reasons = __esm({
   }
 });
 
+// src/config/policy-file.ts
+var policy_file_exports = {};
+__export(policy_file_exports, {
+  readPolicyFile: () => readPolicyFile
+});
+import fs32 from "node:fs";
+function readPolicyFile(file) {
+  let text2;
+  try {
+    text2 = fs32.readFileSync(file, "utf8");
+  } catch (err) {
+    throw unreadable(`--policy ${file}`, file, err);
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(text2);
+  } catch (err) {
+    throw new ReproofError("E_INPUT", `--policy ${file}: not JSON`, { path: file }, { cause: err });
+  }
+  const parsed = safeParse(PolicyFileSchema, json2);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    throw new ReproofError(
+      "E_INPUT",
+      `--policy ${file}: ${issue.message} at ${getDotPath(issue) ?? "the top"}`,
+      { path: file }
+    );
+  }
+  return parsed.output;
+}
+var PolicyFileSchema;
+var init_policy_file = __esm({
+  "src/config/policy-file.ts"() {
+    "use strict";
+    init_dist();
+    init_errors();
+    PolicyFileSchema = strictObject({
+      builderId: optional(string()),
+      sourceUri: optional(string()),
+      repo: optional(string()),
+      owner: optional(string()),
+      sourceRef: optional(string()),
+      sourceRefRegexp: optional(string()),
+      sourceDigest: optional(string()),
+      signerWorkflow: optional(string()),
+      signerRepo: optional(string()),
+      signerDigest: optional(string()),
+      denySelfHostedRunners: optional(boolean()),
+      predicateType: optional(string()),
+      buildType: optional(string()),
+      requireReproduced: optional(boolean()),
+      maxAge: optional(string())
+    });
+  }
+});
+
+// src/config/verify-options.ts
+import fs33 from "node:fs";
+function toTrust(flags) {
+  const keys = flags.key ?? [];
+  const keyless = flags.certificateIdentity !== void 0 || flags.certificateIdentityRegexp !== void 0 || flags.certificateOidcIssuer !== void 0 || flags.certificateOidcIssuerRegexp !== void 0;
+  if (keys.length > 0 && keyless)
+    throw new ReproofError("E_USAGE", "give either --key or the --certificate-* options, not both");
+  if (keys.length > 0) return { kind: "keys", keys, trustedRoot: flags.trustedRoot };
+  for (const [exact, pattern, flag2, orKey] of [
+    [
+      flags.certificateIdentity,
+      flags.certificateIdentityRegexp,
+      "--certificate-identity",
+      " (or give --key)"
+    ],
+    [
+      flags.certificateOidcIssuer,
+      flags.certificateOidcIssuerRegexp,
+      "--certificate-oidc-issuer",
+      ""
+    ]
+  ]) {
+    if (exact === void 0 === (pattern === void 0))
+      throw new ReproofError(
+        "E_USAGE",
+        `keyless verification needs exactly one of ${flag2} and ${flag2}-regexp${orKey}`
+      );
+  }
+  checkRegexp(flags.certificateIdentityRegexp, "--certificate-identity-regexp");
+  checkRegexp(flags.certificateOidcIssuerRegexp, "--certificate-oidc-issuer-regexp");
+  return {
+    kind: "keyless",
+    trustedRoot: flags.trustedRoot,
+    identity: flags.certificateIdentity,
+    identityRegexp: flags.certificateIdentityRegexp,
+    issuer: flags.certificateOidcIssuer,
+    issuerRegexp: flags.certificateOidcIssuerRegexp
+  };
+}
+function checkRegexp(pattern, flag2) {
+  if (pattern === void 0) return;
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    throw new ReproofError(
+      "E_USAGE",
+      `${flag2} ${pattern}: not a valid regular expression`,
+      {},
+      { cause: err }
+    );
+  }
+}
+function checkPolicyFitsTrust(policy, trust) {
+  if (trust.kind !== "keys") return;
+  const flags = {
+    signerWorkflow: "--signer-workflow",
+    signerRepo: "--signer-repo",
+    signerDigest: "--signer-digest",
+    denySelfHostedRunners: "--deny-self-hosted-runners"
+  };
+  for (const key of CERTIFICATE_ONLY) {
+    if (policy[key] !== void 0)
+      throw new ReproofError(
+        "E_USAGE",
+        `${flags[key] ?? key} is checked against a Fulcio certificate; a --key bundle has none`
+      );
+  }
+}
+function splitSubjects(args) {
+  const files = [];
+  const digests = [];
+  for (const arg of args) {
+    if (DIGEST_SUBJECT.test(arg)) {
+      const [algorithm, hex] = arg.split(":");
+      digests.push({ path: arg, [algorithm]: hex, file: false });
+    } else if (/^sha(256|512):/i.test(arg) && !fs33.existsSync(arg)) {
+      throw new ReproofError(
+        "E_USAGE",
+        `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`
+      );
+    } else {
+      files.push(arg);
+    }
+  }
+  return { files, digests };
+}
+async function readPolicyFlag(flags) {
+  if (flags.policy === void 0) return {};
+  const { readPolicyFile: readPolicyFile2 } = await Promise.resolve().then(() => (init_policy_file(), policy_file_exports));
+  return readPolicyFile2(flags.policy);
+}
+function toPolicy(flags, file = {}) {
+  const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp;
+  checkRegexp(sourceRefRegexp, "--source-ref-regexp");
+  const maxAge = flags.maxAge ?? file.maxAge;
+  const pick = (a, b) => a ?? b;
+  const policy = {};
+  const set = (key, value) => {
+    if (value !== void 0) policy[key] = value;
+  };
+  set("builderId", pick(flags.builderId, file.builderId));
+  set("sourceUri", pick(flags.sourceUri, file.sourceUri));
+  set("repo", pick(flags.repo, file.repo));
+  set("owner", pick(flags.owner, file.owner));
+  set("sourceRef", pick(flags.sourceRef, file.sourceRef));
+  set("sourceRefRegexp", sourceRefRegexp);
+  set("sourceDigest", pick(flags.sourceDigest, file.sourceDigest));
+  set("signerWorkflow", pick(flags.signerWorkflow, file.signerWorkflow));
+  set("signerRepo", pick(flags.signerRepo, file.signerRepo));
+  set("signerDigest", pick(flags.signerDigest, file.signerDigest));
+  set(
+    "denySelfHostedRunners",
+    flags.denySelfHostedRunners === true ? true : file.denySelfHostedRunners
+  );
+  set("predicateType", pick(flags.predicateType, file.predicateType));
+  set("buildType", pick(flags.buildType, file.buildType));
+  set("requireReproduced", flags.requireReproduced === true ? true : file.requireReproduced);
+  set(
+    "maxAgeMs",
+    maxAge === void 0 ? void 0 : parseDuration(maxAge, "--max-age", { maxMs: MAX_AGE_LIMIT_MS })
+  );
+  return policy;
+}
+var CERTIFICATE_ONLY, DIGEST_SUBJECT, MAX_AGE_LIMIT_MS;
+var init_verify_options = __esm({
+  "src/config/verify-options.ts"() {
+    "use strict";
+    init_errors();
+    init_duration();
+    CERTIFICATE_ONLY = [
+      "signerWorkflow",
+      "signerRepo",
+      "signerDigest",
+      "denySelfHostedRunners"
+    ];
+    DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+    MAX_AGE_LIMIT_MS = 100 * 365 * 864e5;
+  }
+});
+
 // src/verify/policy.ts
 function checkStatement(payloadType, statement, artifacts, policy, signer, verifiedTimes2, now) {
   const checks = [];
@@ -90069,19 +90265,14 @@ function anchored(pattern) {
 function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
-var CERTIFICATE_ONLY, STATEMENT_TYPES, FUTURE_SKEW_MS;
+var STATEMENT_TYPES, FUTURE_SKEW_MS;
 var init_policy = __esm({
   "src/verify/policy.ts"() {
     "use strict";
     init_statement();
     init_reasons();
     init_sha256();
-    CERTIFICATE_ONLY = [
-      "signerWorkflow",
-      "signerRepo",
-      "signerDigest",
-      "denySelfHostedRunners"
-    ];
+    init_verify_options();
     STATEMENT_TYPES = [
       "https://in-toto.io/Statement/v1",
       "https://in-toto.io/Statement/v0.1"
@@ -90219,7 +90410,7 @@ var init_trusted_root = __esm({
 
 // src/verify/verify-signature.ts
 import crypto12 from "node:crypto";
-import fs32 from "node:fs";
+import fs34 from "node:fs";
 async function verifySignature(json2, trust) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
   const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
@@ -90443,7 +90634,7 @@ function run2(verify) {
 function loadPublicKey(file) {
   let pem;
   try {
-    pem = fs32.readFileSync(file, "utf8");
+    pem = fs34.readFileSync(file, "utf8");
   } catch (err) {
     throw unreadable(`--key ${file}`, file, err);
   }
@@ -90482,7 +90673,7 @@ async function loadTrustedRoot(file, parse2) {
   }
   let bytes;
   try {
-    if (fs32.statSync(file).size > MAX_ROOT_BYTES)
+    if (fs34.statSync(file).size > MAX_ROOT_BYTES)
       throw new ReproofError(
         "E_INPUT",
         `--trusted-root ${file}: larger than ${MAX_ROOT_BYTES} bytes`,
@@ -90490,7 +90681,7 @@ async function loadTrustedRoot(file, parse2) {
           path: file
         }
       );
-    bytes = fs32.readFileSync(file);
+    bytes = fs34.readFileSync(file);
   } catch (err) {
     if (err instanceof ReproofError) throw err;
     throw unreadable(`--trusted-root ${file}`, file, err);
@@ -90558,12 +90749,12 @@ var rebuild_exports = {};
 __export(rebuild_exports, {
   rebuildCheck: () => rebuildCheck
 });
-import fs33 from "node:fs";
+import fs35 from "node:fs";
 import os5 from "node:os";
 import path25 from "node:path";
 async function rebuildCheck(statement, options2) {
   const recipe = toRecipe(statement);
-  const work = fs33.mkdtempSync(path25.join(os5.tmpdir(), "reproof-rebuild-"));
+  const work = fs35.mkdtempSync(path25.join(os5.tmpdir(), "reproof-rebuild-"));
   try {
     const tree = path25.join(work, "source");
     await exportCommit(options2.source, recipe.commit, tree);
@@ -90630,7 +90821,7 @@ async function rebuildCheck(statement, options2) {
       explanation: await explain(mismatches, options2.artifacts, outDir)
     };
   } finally {
-    fs33.rmSync(work, { recursive: true, force: true });
+    fs35.rmSync(work, { recursive: true, force: true });
   }
 }
 async function explain(mismatches, given, outDir) {
@@ -90638,15 +90829,15 @@ async function explain(mismatches, given, outDir) {
   for (const m of mismatches) {
     const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false);
     const rebuilt = path25.join(outDir, m.name);
-    if (original === void 0 || !fs33.existsSync(rebuilt)) continue;
-    const work = fs33.mkdtempSync(path25.join(os5.tmpdir(), "reproof-explain-"));
+    if (original === void 0 || !fs35.existsSync(rebuilt)) continue;
+    const work = fs35.mkdtempSync(path25.join(os5.tmpdir(), "reproof-explain-"));
     try {
       for (const [side, file] of [
         ["attested", original.path],
         ["rebuilt", rebuilt]
       ]) {
-        fs33.mkdirSync(path25.dirname(path25.join(work, side, m.name)), { recursive: true });
-        fs33.copyFileSync(file, path25.join(work, side, m.name));
+        fs35.mkdirSync(path25.dirname(path25.join(work, side, m.name)), { recursive: true });
+        fs35.copyFileSync(file, path25.join(work, side, m.name));
       }
       const engine = new DiffEngine({
         maxLines: 100,
@@ -90658,7 +90849,7 @@ async function explain(mismatches, given, outDir) {
       ]);
       items.push(...toReport(engine, ["attested", "rebuilt"]).items);
     } finally {
-      fs33.rmSync(work, { recursive: true, force: true });
+      fs35.rmSync(work, { recursive: true, force: true });
     }
   }
   return items;
@@ -90719,7 +90910,7 @@ async function exportCommit(repository, commit, into) {
       { path: repository }
     );
   }
-  fs33.mkdirSync(into, { recursive: true });
+  fs35.mkdirSync(into, { recursive: true });
   const archive = path25.join(path25.dirname(into), "source.tar");
   const result = await runCaptured(
     ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
@@ -90730,7 +90921,7 @@ async function exportCommit(repository, commit, into) {
   const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
   if (untar.code !== 0)
     throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
-  fs33.rmSync(archive, { force: true });
+  fs35.rmSync(archive, { force: true });
 }
 var init_rebuild = __esm({
   "src/verify/rebuild.ts"() {
@@ -90748,7 +90939,7 @@ var init_rebuild = __esm({
 
 // src/verify/run-verify.ts
 import crypto13 from "node:crypto";
-import fs34 from "node:fs";
+import fs36 from "node:fs";
 async function runVerify(options2, now) {
   const json2 = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
@@ -90841,7 +91032,7 @@ async function runVerify(options2, now) {
 function readBundleBytes(file) {
   let size;
   try {
-    size = fs34.statSync(file).size;
+    size = fs36.statSync(file).size;
   } catch (err) {
     throw unreadable(`--bundle ${file}`, file, err);
   }
@@ -90851,7 +91042,7 @@ function readBundleBytes(file) {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file }
     );
-  return fs34.readFileSync(file);
+  return fs36.readFileSync(file);
 }
 function parseBundle(file, bytes) {
   try {
@@ -90871,7 +91062,7 @@ function parseBundle(file, bytes) {
 function hashArtifact(file, algorithms) {
   let fd;
   try {
-    fd = fs34.openSync(file, "r");
+    fd = fs36.openSync(file, "r");
   } catch (err) {
     throw unreadable(file, file, err, "no such artifact");
   }
@@ -90879,12 +91070,12 @@ function hashArtifact(file, algorithms) {
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
-      const n = fs34.readSync(fd, buffer, 0, buffer.length, null);
+      const n = fs36.readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       for (const h of hashes) h.update(buffer.subarray(0, n));
     }
   } finally {
-    fs34.closeSync(fd);
+    fs36.closeSync(fd);
   }
   const [sha2562, sha512] = hashes.map((h) => h.digest("hex"));
   return { path: file, sha256: sha2562 ?? "", ...sha512 === void 0 ? {} : { sha512 } };
@@ -90937,73 +91128,11 @@ var init_verify = __esm({
   }
 });
 
-// src/config/policy-file.ts
-var policy_file_exports = {};
-__export(policy_file_exports, {
-  readPolicyFile: () => readPolicyFile
-});
-import fs35 from "node:fs";
-function readPolicyFile(file) {
-  let text2;
-  try {
-    text2 = fs35.readFileSync(file, "utf8");
-  } catch (err) {
-    throw unreadable(`--policy ${file}`, file, err);
-  }
-  let json2;
-  try {
-    json2 = JSON.parse(text2);
-  } catch (err) {
-    throw new ReproofError("E_INPUT", `--policy ${file}: not JSON`, { path: file }, { cause: err });
-  }
-  const parsed = safeParse(PolicyFileSchema, json2);
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    throw new ReproofError(
-      "E_INPUT",
-      `--policy ${file}: ${issue.message} at ${getDotPath(issue) ?? "the top"}`,
-      { path: file }
-    );
-  }
-  return parsed.output;
-}
-var PolicyFileSchema;
-var init_policy_file = __esm({
-  "src/config/policy-file.ts"() {
-    "use strict";
-    init_dist();
-    init_errors();
-    PolicyFileSchema = strictObject({
-      builderId: optional(string()),
-      sourceUri: optional(string()),
-      repo: optional(string()),
-      owner: optional(string()),
-      sourceRef: optional(string()),
-      sourceRefRegexp: optional(string()),
-      sourceDigest: optional(string()),
-      signerWorkflow: optional(string()),
-      signerRepo: optional(string()),
-      signerDigest: optional(string()),
-      denySelfHostedRunners: optional(boolean()),
-      predicateType: optional(string()),
-      buildType: optional(string()),
-      requireReproduced: optional(boolean()),
-      maxAge: optional(string())
-    });
-  }
-});
-
 // src/cli/verify-action.ts
 var verify_action_exports = {};
 __export(verify_action_exports, {
-  checkPolicyFitsTrust: () => checkPolicyFitsTrust,
-  readPolicyFlag: () => readPolicyFlag,
-  splitSubjects: () => splitSubjects,
-  toPolicy: () => toPolicy,
-  toTrust: () => toTrust,
   verifyAction: () => verifyAction
 });
-import fs36 from "node:fs";
 async function verifyAction(artifacts, flags, streams) {
   const trust = toTrust(flags);
   const policy = toPolicy(flags, await readPolicyFlag(flags));
@@ -91031,139 +91160,14 @@ async function verifyAction(artifacts, flags, streams) {
   else streams.stdout.write(renderVerify(result, useColor(streams.stdout, streams.env)));
   return result.verified ? EXIT.yes : EXIT.no;
 }
-function toTrust(flags) {
-  const keys = flags.key ?? [];
-  const keyless = flags.certificateIdentity !== void 0 || flags.certificateIdentityRegexp !== void 0 || flags.certificateOidcIssuer !== void 0 || flags.certificateOidcIssuerRegexp !== void 0;
-  if (keys.length > 0 && keyless)
-    throw new ReproofError("E_USAGE", "give either --key or the --certificate-* options, not both");
-  if (keys.length > 0) return { kind: "keys", keys, trustedRoot: flags.trustedRoot };
-  for (const [exact, pattern, flag2, orKey] of [
-    [
-      flags.certificateIdentity,
-      flags.certificateIdentityRegexp,
-      "--certificate-identity",
-      " (or give --key)"
-    ],
-    [
-      flags.certificateOidcIssuer,
-      flags.certificateOidcIssuerRegexp,
-      "--certificate-oidc-issuer",
-      ""
-    ]
-  ]) {
-    if (exact === void 0 === (pattern === void 0))
-      throw new ReproofError(
-        "E_USAGE",
-        `keyless verification needs exactly one of ${flag2} and ${flag2}-regexp${orKey}`
-      );
-  }
-  checkRegexp(flags.certificateIdentityRegexp, "--certificate-identity-regexp");
-  checkRegexp(flags.certificateOidcIssuerRegexp, "--certificate-oidc-issuer-regexp");
-  return {
-    kind: "keyless",
-    trustedRoot: flags.trustedRoot,
-    identity: flags.certificateIdentity,
-    identityRegexp: flags.certificateIdentityRegexp,
-    issuer: flags.certificateOidcIssuer,
-    issuerRegexp: flags.certificateOidcIssuerRegexp
-  };
-}
-function checkRegexp(pattern, flag2) {
-  if (pattern === void 0) return;
-  try {
-    new RegExp(pattern);
-  } catch (err) {
-    throw new ReproofError(
-      "E_USAGE",
-      `${flag2} ${pattern}: not a valid regular expression`,
-      {},
-      { cause: err }
-    );
-  }
-}
-function checkPolicyFitsTrust(policy, trust) {
-  if (trust.kind !== "keys") return;
-  const flags = {
-    signerWorkflow: "--signer-workflow",
-    signerRepo: "--signer-repo",
-    signerDigest: "--signer-digest",
-    denySelfHostedRunners: "--deny-self-hosted-runners"
-  };
-  for (const key of CERTIFICATE_ONLY) {
-    if (policy[key] !== void 0)
-      throw new ReproofError(
-        "E_USAGE",
-        `${flags[key] ?? key} is checked against a Fulcio certificate; a --key bundle has none`
-      );
-  }
-}
-function splitSubjects(args) {
-  const files = [];
-  const digests = [];
-  for (const arg of args) {
-    if (DIGEST_SUBJECT.test(arg)) {
-      const [algorithm, hex] = arg.split(":");
-      digests.push({ path: arg, [algorithm]: hex, file: false });
-    } else if (/^sha(256|512):/i.test(arg) && !fs36.existsSync(arg)) {
-      throw new ReproofError(
-        "E_USAGE",
-        `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`
-      );
-    } else {
-      files.push(arg);
-    }
-  }
-  return { files, digests };
-}
-async function readPolicyFlag(flags) {
-  if (flags.policy === void 0) return {};
-  const { readPolicyFile: readPolicyFile2 } = await Promise.resolve().then(() => (init_policy_file(), policy_file_exports));
-  return readPolicyFile2(flags.policy);
-}
-function toPolicy(flags, file = {}) {
-  const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp;
-  checkRegexp(sourceRefRegexp, "--source-ref-regexp");
-  const maxAge = flags.maxAge ?? file.maxAge;
-  const pick = (a, b) => a ?? b;
-  const policy = {};
-  const set = (key, value) => {
-    if (value !== void 0) policy[key] = value;
-  };
-  set("builderId", pick(flags.builderId, file.builderId));
-  set("sourceUri", pick(flags.sourceUri, file.sourceUri));
-  set("repo", pick(flags.repo, file.repo));
-  set("owner", pick(flags.owner, file.owner));
-  set("sourceRef", pick(flags.sourceRef, file.sourceRef));
-  set("sourceRefRegexp", sourceRefRegexp);
-  set("sourceDigest", pick(flags.sourceDigest, file.sourceDigest));
-  set("signerWorkflow", pick(flags.signerWorkflow, file.signerWorkflow));
-  set("signerRepo", pick(flags.signerRepo, file.signerRepo));
-  set("signerDigest", pick(flags.signerDigest, file.signerDigest));
-  set(
-    "denySelfHostedRunners",
-    flags.denySelfHostedRunners === true ? true : file.denySelfHostedRunners
-  );
-  set("predicateType", pick(flags.predicateType, file.predicateType));
-  set("buildType", pick(flags.buildType, file.buildType));
-  set("requireReproduced", flags.requireReproduced === true ? true : file.requireReproduced);
-  set(
-    "maxAgeMs",
-    maxAge === void 0 ? void 0 : parseDuration(maxAge, "--max-age", { maxMs: MAX_AGE_LIMIT_MS })
-  );
-  return policy;
-}
-var DIGEST_SUBJECT, MAX_AGE_LIMIT_MS;
 var init_verify_action = __esm({
   "src/cli/verify-action.ts"() {
     "use strict";
-    init_duration();
     init_errors();
-    init_policy();
     init_run_verify();
     init_output();
     init_verify();
-    DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
-    MAX_AGE_LIMIT_MS = 100 * 365 * 864e5;
+    init_verify_options();
   }
 });
 
@@ -92700,7 +92704,7 @@ var init_gate_action = __esm({
     init_run_gate();
     init_paint();
     init_output();
-    init_verify_action();
+    init_verify_options();
   }
 });
 

@@ -11,7 +11,7 @@ import { runGate } from '../gate/run-gate.js'
 import type { GateFlags } from '../config/flags.js'
 import { paint } from '../io/paint.js'
 import { useColor, type Streams } from './output.js'
-import { readPolicyFlag, toPolicy, toTrust } from './verify-action.js'
+import { readPolicyFlag, toPolicy, toTrust } from '../config/verify-options.js'
 
 export async function gateAction(
   sub: 'deploy' | 'rollback' | 'status' | 'history' | 'check',

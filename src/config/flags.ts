@@ -2,35 +2,9 @@
 // values a config module still has to check (durations, counts, epochs), booleans for
 // switches. The actions map them onto typed options.
 
-export interface VerifyFlags {
-  bundle: string
-  key?: string[]
-  certificateIdentity?: string
-  certificateIdentityRegexp?: string
-  certificateOidcIssuer?: string
-  certificateOidcIssuerRegexp?: string
-  trustedRoot?: string
-  builderId?: string
-  sourceUri?: string
-  repo?: string
-  owner?: string
-  sourceRef?: string
-  sourceRefRegexp?: string
-  sourceDigest?: string
-  signerWorkflow?: string
-  signerRepo?: string
-  signerDigest?: string
-  denySelfHostedRunners?: boolean
-  predicateType?: string
-  buildType?: string
-  requireReproduced?: boolean
-  maxAge?: string
-  policy?: string
-  rebuild?: boolean
-  source?: string
-  tempDir?: string
-  json?: boolean
-}
+import type { VerifyFlags } from './verify-options.js'
+
+export type { VerifyFlags } from './verify-options.js'
 
 export interface GateFlags extends Omit<VerifyFlags, 'bundle'> {
   env?: string

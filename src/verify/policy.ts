@@ -1,46 +1,12 @@
 import { PROVENANCE_TYPE } from '../attest/statement.js'
+import type { ArtifactDigests, Policy } from '../config/verify-options.js'
 import { checked, type Check, type Reason } from './reasons.js'
 import type { CertificateFacts } from './certificate-facts.js'
 import type { VerifiedTime } from './verify-signature.js'
 import { sha256Hex } from '../sha256.js'
 
-/** What the caller requires beyond a valid signature; every field is optional. */
-export interface Policy {
-  /** Unset means SLSA Provenance v1: any other predicate needs to be asked for by name. */
-  predicateType?: string
-  builderId?: string
-  buildType?: string
-  /** The source repository, compared as a repository (git+, .git and case aside). */
-  sourceUri?: string
-  /** `owner/repo` or `host/owner/repo`, as gh attestation verify takes it. */
-  repo?: string
-  /** `owner` or `host/owner`. */
-  owner?: string
-  /** Exact. */
-  sourceRef?: string
-  /** Anchored at both ends. */
-  sourceRefRegexp?: string
-  sourceDigest?: string
-  /** Keyless only: `[host/]owner/repo/path/to/workflow` of the workflow that signed. */
-  signerWorkflow?: string
-  /** Keyless only: `[host/]owner/repo` of the workflow that signed. */
-  signerRepo?: string
-  /** Keyless only: the commit of the workflow that signed. */
-  signerDigest?: string
-  /** Keyless only: refuse a certificate whose runner environment is not github-hosted. */
-  denySelfHostedRunners?: boolean
-  requireReproduced?: boolean
-  /** Milliseconds; measured from the earliest verified time. */
-  maxAgeMs?: number
-}
-
-/** The policies that only a certificate can answer. */
-export const CERTIFICATE_ONLY: readonly (keyof Policy)[] = [
-  'signerWorkflow',
-  'signerRepo',
-  'signerDigest',
-  'denySelfHostedRunners',
-]
+export type { ArtifactDigests, Policy } from '../config/verify-options.js'
+export { CERTIFICATE_ONLY } from '../config/verify-options.js'
 
 export const STATEMENT_TYPES = [
   'https://in-toto.io/Statement/v1',
@@ -50,16 +16,6 @@ export const STATEMENT_TYPES = [
 // Clocks of signers, logs and verifiers disagree a little; a signed time further ahead
 // than this is not a clock's error.
 export const FUTURE_SKEW_MS = 5 * 60_000
-
-export interface ArtifactDigests {
-  /** The file, or the digest itself when the subject was given as one. */
-  path: string
-  sha256?: string
-  /** Computed only when a subject is named by SHA-512. */
-  sha512?: string
-  /** False for a subject given as a digest: there is no file. */
-  file?: false
-}
 
 /** Who vouches for the facts a source policy checks. */
 export type Signer = { kind: 'key' } | { kind: 'certificate'; facts: CertificateFacts }

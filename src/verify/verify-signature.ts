@@ -4,25 +4,12 @@ import type { SerializedBundle } from '@sigstore/bundle'
 import { ReproofError, unreadable } from '../errors.js'
 import { keyHint } from '../sign/keys.js'
 import { rejection } from './reasons.js'
+import type { Trust } from '../config/verify-options.js'
+
+export type { Trust } from '../config/verify-options.js'
 import { certificateFacts, type CertificateFacts } from './certificate-facts.js'
 import { trustedRootProblem } from './trusted-root.js'
 import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
-
-export type Trust =
-  | {
-      kind: 'keys'
-      keys: string[]
-      /** Verifies the bundle's log entries and timestamps; without it they are not used. */
-      trustedRoot: string | undefined
-    }
-  | {
-      kind: 'keyless'
-      trustedRoot: string | undefined
-      identity: string | undefined
-      identityRegexp: string | undefined
-      issuer: string | undefined
-      issuerRegexp: string | undefined
-    }
 
 /** A time a signature verifiably existed at: from a log's promise or a timestamp authority. */
 export interface VerifiedTime {

@@ -1,0 +1,235 @@
+import fs from 'node:fs'
+import { ReproofError } from '../errors.js'
+import { parseDuration } from './duration.js'
+import type { PolicyFile } from './policy-file.js'
+
+// The options of `reproof verify` and the gate, and their mapping from flags: the trust
+// (keys, or a keyless identity) and the policy. The verify and gate layers take these
+// shapes from here.
+
+export type Trust =
+  | {
+      kind: 'keys'
+      keys: string[]
+      /** Verifies the bundle's log entries and timestamps; without it they are not used. */
+      trustedRoot: string | undefined
+    }
+  | {
+      kind: 'keyless'
+      trustedRoot: string | undefined
+      identity: string | undefined
+      identityRegexp: string | undefined
+      issuer: string | undefined
+      issuerRegexp: string | undefined
+    }
+
+/** What the caller requires beyond a valid signature; every field is optional. */
+export interface Policy {
+  /** Unset means SLSA Provenance v1: any other predicate needs to be asked for by name. */
+  predicateType?: string
+  builderId?: string
+  buildType?: string
+  /** The source repository, compared as a repository (git+, .git and case aside). */
+  sourceUri?: string
+  /** `owner/repo` or `host/owner/repo`, as gh attestation verify takes it. */
+  repo?: string
+  /** `owner` or `host/owner`. */
+  owner?: string
+  /** Exact. */
+  sourceRef?: string
+  /** Anchored at both ends. */
+  sourceRefRegexp?: string
+  sourceDigest?: string
+  /** Keyless only: `[host/]owner/repo/path/to/workflow` of the workflow that signed. */
+  signerWorkflow?: string
+  /** Keyless only: `[host/]owner/repo` of the workflow that signed. */
+  signerRepo?: string
+  /** Keyless only: the commit of the workflow that signed. */
+  signerDigest?: string
+  /** Keyless only: refuse a certificate whose runner environment is not github-hosted. */
+  denySelfHostedRunners?: boolean
+  requireReproduced?: boolean
+  /** Milliseconds; measured from the earliest verified time. */
+  maxAgeMs?: number
+}
+
+/**
+ * `reproof verify`'s flags as commander hands them over: the policy's fields under their
+ * own names, the age as text, and the trust.
+ */
+export interface VerifyFlags extends Omit<Policy, 'maxAgeMs'> {
+  bundle: string
+  key?: string[]
+  certificateIdentity?: string
+  certificateIdentityRegexp?: string
+  certificateOidcIssuer?: string
+  certificateOidcIssuerRegexp?: string
+  trustedRoot?: string
+  maxAge?: string
+  policy?: string
+  rebuild?: boolean
+  source?: string
+  tempDir?: string
+  json?: boolean
+}
+
+/** The policies that only a certificate can answer. */
+export const CERTIFICATE_ONLY: readonly (keyof Policy)[] = [
+  'signerWorkflow',
+  'signerRepo',
+  'signerDigest',
+  'denySelfHostedRunners',
+]
+
+export interface ArtifactDigests {
+  /** The file, or the digest itself when the subject was given as one. */
+  path: string
+  sha256?: string
+  /** Computed only when a subject is named by SHA-512. */
+  sha512?: string
+  /** False for a subject given as a digest: there is no file. */
+  file?: false
+}
+
+export function toTrust(flags: VerifyFlags): Trust {
+  const keys = flags.key ?? []
+  const keyless =
+    flags.certificateIdentity !== undefined ||
+    flags.certificateIdentityRegexp !== undefined ||
+    flags.certificateOidcIssuer !== undefined ||
+    flags.certificateOidcIssuerRegexp !== undefined
+  if (keys.length > 0 && keyless)
+    throw new ReproofError('E_USAGE', 'give either --key or the --certificate-* options, not both')
+  if (keys.length > 0) return { kind: 'keys', keys, trustedRoot: flags.trustedRoot }
+  // Exact or pattern, one of each: two would leave unsaid which one is meant.
+  for (const [exact, pattern, flag, orKey] of [
+    [
+      flags.certificateIdentity,
+      flags.certificateIdentityRegexp,
+      '--certificate-identity',
+      ' (or give --key)',
+    ],
+    [
+      flags.certificateOidcIssuer,
+      flags.certificateOidcIssuerRegexp,
+      '--certificate-oidc-issuer',
+      '',
+    ],
+  ] as const) {
+    if ((exact === undefined) === (pattern === undefined))
+      throw new ReproofError(
+        'E_USAGE',
+        `keyless verification needs exactly one of ${flag} and ${flag}-regexp${orKey}`,
+      )
+  }
+  checkRegexp(flags.certificateIdentityRegexp, '--certificate-identity-regexp')
+  checkRegexp(flags.certificateOidcIssuerRegexp, '--certificate-oidc-issuer-regexp')
+  return {
+    kind: 'keyless',
+    trustedRoot: flags.trustedRoot,
+    identity: flags.certificateIdentity,
+    identityRegexp: flags.certificateIdentityRegexp,
+    issuer: flags.certificateOidcIssuer,
+    issuerRegexp: flags.certificateOidcIssuerRegexp,
+  }
+}
+
+function checkRegexp(pattern: string | undefined, flag: string): void {
+  if (pattern === undefined) return
+  try {
+    new RegExp(pattern)
+  } catch (err) {
+    throw new ReproofError(
+      'E_USAGE',
+      `${flag} ${pattern}: not a valid regular expression`,
+      {},
+      { cause: err },
+    )
+  }
+}
+
+/** Policies only a Fulcio certificate can answer make no sense with --key: said before anything runs. */
+export function checkPolicyFitsTrust(policy: Policy, trust: Trust): void {
+  if (trust.kind !== 'keys') return
+  const flags: Record<string, string> = {
+    signerWorkflow: '--signer-workflow',
+    signerRepo: '--signer-repo',
+    signerDigest: '--signer-digest',
+    denySelfHostedRunners: '--deny-self-hosted-runners',
+  }
+  for (const key of CERTIFICATE_ONLY) {
+    if (policy[key] !== undefined)
+      throw new ReproofError(
+        'E_USAGE',
+        `${flags[key] ?? key} is checked against a Fulcio certificate; a --key bundle has none`,
+      )
+  }
+}
+
+const DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/
+
+/** `sha256:<hex>` and `sha512:<hex>` arguments are digests to match; every other argument is a file. */
+export function splitSubjects(args: string[]): { files: string[]; digests: ArtifactDigests[] } {
+  const files: string[] = []
+  const digests: ArtifactDigests[] = []
+  for (const arg of args) {
+    if (DIGEST_SUBJECT.test(arg)) {
+      const [algorithm, hex] = arg.split(':') as ['sha256' | 'sha512', string]
+      digests.push({ path: arg, [algorithm]: hex, file: false })
+    } else if (/^sha(256|512):/i.test(arg) && !fs.existsSync(arg)) {
+      throw new ReproofError(
+        'E_USAGE',
+        `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`,
+      )
+    } else {
+      files.push(arg)
+    }
+  }
+  return { files, digests }
+}
+
+/** `--policy <file>` read; its schema (and valibot, 6 ms) load only when there is one. */
+export async function readPolicyFlag(flags: VerifyFlags): Promise<PolicyFile> {
+  if (flags.policy === undefined) return {}
+  const { readPolicyFile } = await import('../config/policy-file.js')
+  return readPolicyFile(flags.policy)
+}
+
+/** The policy from the flags and the policy file's settings; flags win. */
+export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
+  const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp
+  checkRegexp(sourceRefRegexp, '--source-ref-regexp')
+  const maxAge = flags.maxAge ?? file.maxAge
+  const pick = <T>(a: T | undefined, b: T | undefined): T | undefined => a ?? b
+  const policy: Policy = {}
+  const set = <K extends keyof Policy>(key: K, value: Policy[K] | undefined): void => {
+    if (value !== undefined) policy[key] = value
+  }
+  set('builderId', pick(flags.builderId, file.builderId))
+  set('sourceUri', pick(flags.sourceUri, file.sourceUri))
+  set('repo', pick(flags.repo, file.repo))
+  set('owner', pick(flags.owner, file.owner))
+  set('sourceRef', pick(flags.sourceRef, file.sourceRef))
+  set('sourceRefRegexp', sourceRefRegexp)
+  set('sourceDigest', pick(flags.sourceDigest, file.sourceDigest))
+  set('signerWorkflow', pick(flags.signerWorkflow, file.signerWorkflow))
+  set('signerRepo', pick(flags.signerRepo, file.signerRepo))
+  set('signerDigest', pick(flags.signerDigest, file.signerDigest))
+  set(
+    'denySelfHostedRunners',
+    flags.denySelfHostedRunners === true ? true : file.denySelfHostedRunners,
+  )
+  set('predicateType', pick(flags.predicateType, file.predicateType))
+  set('buildType', pick(flags.buildType, file.buildType))
+  set('requireReproduced', flags.requireReproduced === true ? true : file.requireReproduced)
+  set(
+    'maxAgeMs',
+    maxAge === undefined
+      ? undefined
+      : parseDuration(maxAge, '--max-age', { maxMs: MAX_AGE_LIMIT_MS }),
+  )
+  return policy
+}
+
+// Any age a release policy could mean; beyond it the number is a mistake.
+const MAX_AGE_LIMIT_MS = 100 * 365 * 86_400_000
