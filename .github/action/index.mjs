@@ -92579,6 +92579,41 @@ var init_run_gate = __esm({
   }
 });
 
+// src/cli/views/gate.ts
+function renderGateResult(result, color) {
+  const c = paint(color);
+  const mark = result.decision === "refused" ? c.red("refused") : result.decision === "recorded" ? c.green("recorded") : "unchanged";
+  const reason = result.decision === "refused" && result.verification.reason !== null ? ` (${result.verification.reason})` : "";
+  const recovered = result.recovered === null ? "" : `
+${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
+  return `${mark}: ${result.why}${reason}${recovered}`;
+}
+function renderGateCheck(result) {
+  const { records, bundles, reverified, legacy, recovered } = result;
+  const how = `${reverified} with the policy and signer recorded${legacy === 0 ? "" : `, ${legacy} recorded before policies were kept: with no policy`}`;
+  const torn = recovered === null ? "" : `; a torn last line was moved to ${recovered}`;
+  return `ledger ok: ${records} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${how})${torn}`;
+}
+function renderHistory(records, env) {
+  if (records.length === 0) return `no releases in ${env}`;
+  return records.map(
+    (r) => (
+      // Times, actors and reasons are whatever was written to the ledger: escaped.
+      `#${r.seq} ${toDisplayText(r.at)} ${r.action} ${r.digest.slice(0, 16)} by ${toDisplayText(r.actor)}${r.reason === void 0 ? "" : ` (${toDisplayText(r.reason)})`}`
+    )
+  ).join("\n");
+}
+function renderStatus(status) {
+  return status.current === null ? `no release in ${status.env}` : `${status.env}: ${status.current} (#${status.seq})`;
+}
+var init_gate = __esm({
+  "src/cli/views/gate.ts"() {
+    "use strict";
+    init_file_names();
+    init_paint();
+  }
+});
+
 // src/cli/gate-action.ts
 var gate_action_exports = {};
 __export(gate_action_exports, {
@@ -92589,7 +92624,7 @@ import path28 from "node:path";
 async function gateAction(sub, artifact, flags, streams) {
   const lockTimeoutMs = parseDuration(flags.lockTimeout, "--lock-timeout");
   const stateDir = flags.stateDir ?? defaultStateDir(streams.env);
-  const c = paint(useColor(streams.stdout, streams.env));
+  const color = useColor(streams.stdout, streams.env);
   const print = (json2, text2) => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json2, null, 2)}
 ` : `${text2}
@@ -92630,13 +92665,7 @@ async function gateAction(sub, artifact, flags, streams) {
       },
       common
     );
-    const mark = result.decision === "refused" ? c.red("refused") : result.decision === "recorded" ? c.green("recorded") : "unchanged";
-    const recovered = result.recovered === null ? "" : `
-${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
-    print(
-      result,
-      `${mark}: ${result.why}${result.decision === "refused" && result.verification.reason !== null ? ` (${result.verification.reason})` : ""}${recovered}`
-    );
+    print(result, renderGateResult(result, color));
     return result.decision === "refused" ? EXIT.no : EXIT.yes;
   }
   if (sub === "check") {
@@ -92653,11 +92682,7 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
       trust: toTrust({ ...flags, bundle: "" }),
       lockTimeoutMs
     });
-    const { records, bundles, reverified, legacy, recovered } = result;
-    print(
-      result,
-      `ledger ok: ${records} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${reverified} with the policy and signer recorded${legacy === 0 ? "" : `, ${legacy} recorded before policies were kept: with no policy`})${recovered === null ? "" : `; a torn last line was moved to ${recovered}`}`
-    );
+    print(result, renderGateCheck(result));
     return EXIT.yes;
   }
   const ledger = openLedger(flags.ledger, { stateDir, callerEnv: streams.env });
@@ -92670,22 +92695,12 @@ ${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`;
   const env = flags.env ?? "";
   if (sub === "history") {
     const mine = read.records.filter((r) => r.env === env);
-    print(
-      mine,
-      mine.map(
-        (r) => (
-          // Times, actors and reasons are whatever was written to the ledger: escaped.
-          `#${r.seq} ${toDisplayText(r.at)} ${r.action} ${r.digest.slice(0, 16)} by ${toDisplayText(r.actor)}${r.reason === void 0 ? "" : ` (${toDisplayText(r.reason)})`}`
-        )
-      ).join("\n") || `no releases in ${env}`
-    );
+    print(mine, renderHistory(mine, env));
     return EXIT.yes;
   }
   const state = read.state.envs.get(env);
-  print(
-    { env, current: state?.current ?? null, seq: state?.seq ?? 0 },
-    state?.current === void 0 ? `no release in ${env}` : `${env}: ${state.current} (#${state.seq})`
-  );
+  const status = { env, current: state?.current ?? null, seq: state?.seq ?? 0 };
+  print(status, renderStatus(status));
   return EXIT.yes;
 }
 function defaultStateDir(env) {
@@ -92697,12 +92712,11 @@ var init_gate_action = __esm({
     "use strict";
     init_duration();
     init_diff_options();
-    init_file_names();
     init_errors();
     init_run_check();
     init_open_ledger();
     init_run_gate();
-    init_paint();
+    init_gate();
     init_output();
     init_verify_options();
   }

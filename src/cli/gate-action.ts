@@ -2,14 +2,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseDuration } from '../config/duration.js'
 import { positiveInt } from '../config/diff-options.js'
-import { toDisplayText as shown } from '../file-names.js'
 import { EXIT, ReproofError } from '../errors.js'
 import type { LedgerRead } from '../gate/ledger.js'
 import { runGateCheck } from '../gate/run-check.js'
 import { openLedger } from '../gate/open-ledger.js'
 import { runGate } from '../gate/run-gate.js'
 import type { GateFlags } from '../config/flags.js'
-import { paint } from '../io/paint.js'
+import { renderGateCheck, renderGateResult, renderHistory, renderStatus } from './views/gate.js'
 import { useColor, type Streams } from './output.js'
 import { readPolicyFlag, toPolicy, toTrust } from '../config/verify-options.js'
 
@@ -21,7 +20,7 @@ export async function gateAction(
 ): Promise<number> {
   const lockTimeoutMs = parseDuration(flags.lockTimeout, '--lock-timeout')
   const stateDir = flags.stateDir ?? defaultStateDir(streams.env)
-  const c = paint(useColor(streams.stdout, streams.env))
+  const color = useColor(streams.stdout, streams.env)
   const print = (json: unknown, text: string): void => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`)
   }
@@ -66,20 +65,7 @@ export async function gateAction(
           },
       common,
     )
-    const mark =
-      result.decision === 'refused'
-        ? c.red('refused')
-        : result.decision === 'recorded'
-          ? c.green('recorded')
-          : 'unchanged'
-    const recovered =
-      result.recovered === null
-        ? ''
-        : `\n${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`
-    print(
-      result,
-      `${mark}: ${result.why}${result.decision === 'refused' && result.verification.reason !== null ? ` (${result.verification.reason})` : ''}${recovered}`,
-    )
+    print(result, renderGateResult(result, color))
     return result.decision === 'refused' ? EXIT.no : EXIT.yes
   }
   if (sub === 'check') {
@@ -100,11 +86,7 @@ export async function gateAction(
       trust: toTrust({ ...flags, bundle: '' }),
       lockTimeoutMs,
     })
-    const { records, bundles, reverified, legacy, recovered } = result
-    print(
-      result,
-      `ledger ok: ${records} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${reverified} with the policy and signer recorded${legacy === 0 ? '' : `, ${legacy} recorded before policies were kept: with no policy`})${recovered === null ? '' : `; a torn last line was moved to ${recovered}`}`,
-    )
+    print(result, renderGateCheck(result))
     return EXIT.yes
   }
   const ledger = openLedger(flags.ledger, { stateDir, callerEnv: streams.env })
@@ -118,25 +100,12 @@ export async function gateAction(
   if (sub === 'history') {
     // Only history needs the records; status reads the state, which a checkpoint keeps.
     const mine = read.records.filter((r) => r.env === env)
-    print(
-      mine,
-      mine
-        .map(
-          (r) =>
-            // Times, actors and reasons are whatever was written to the ledger: escaped.
-            `#${r.seq} ${shown(r.at)} ${r.action} ${r.digest.slice(0, 16)} by ${shown(r.actor)}${r.reason === undefined ? '' : ` (${shown(r.reason)})`}`,
-        )
-        .join('\n') || `no releases in ${env}`,
-    )
+    print(mine, renderHistory(mine, env))
     return EXIT.yes
   }
   const state = read.state.envs.get(env)
-  print(
-    { env, current: state?.current ?? null, seq: state?.seq ?? 0 },
-    state?.current === undefined
-      ? `no release in ${env}`
-      : `${env}: ${state.current} (#${state.seq})`,
-  )
+  const status = { env, current: state?.current ?? null, seq: state?.seq ?? 0 }
+  print(status, renderStatus(status))
   return EXIT.yes
 }
 

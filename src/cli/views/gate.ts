@@ -1,0 +1,52 @@
+import { toDisplayText as shown } from '../../file-names.js'
+import { paint } from '../../io/paint.js'
+import type { LedgerRecord } from '../../gate/decide.js'
+import type { GateCheckResult } from '../../gate/run-check.js'
+import type { GateResult } from '../../gate/run-gate.js'
+
+/** A deploy's or rollback's answer: the decision, why, and a torn line moved aside. */
+export function renderGateResult(result: GateResult, color: boolean): string {
+  const c = paint(color)
+  const mark =
+    result.decision === 'refused'
+      ? c.red('refused')
+      : result.decision === 'recorded'
+        ? c.green('recorded')
+        : 'unchanged'
+  const reason =
+    result.decision === 'refused' && result.verification.reason !== null
+      ? ` (${result.verification.reason})`
+      : ''
+  const recovered =
+    result.recovered === null
+      ? ''
+      : `\n${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`
+  return `${mark}: ${result.why}${reason}${recovered}`
+}
+
+/** `gate check`'s yes: what was checked, and how many records were verified how. */
+export function renderGateCheck(result: GateCheckResult): string {
+  const { records, bundles, reverified, legacy, recovered } = result
+  const how = `${reverified} with the policy and signer recorded${legacy === 0 ? '' : `, ${legacy} recorded before policies were kept: with no policy`}`
+  const torn = recovered === null ? '' : `; a torn last line was moved to ${recovered}`
+  return `ledger ok: ${records} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${how})${torn}`
+}
+
+/** One line per release of an environment. */
+export function renderHistory(records: readonly LedgerRecord[], env: string): string {
+  if (records.length === 0) return `no releases in ${env}`
+  return records
+    .map(
+      (r) =>
+        // Times, actors and reasons are whatever was written to the ledger: escaped.
+        `#${r.seq} ${shown(r.at)} ${r.action} ${r.digest.slice(0, 16)} by ${shown(r.actor)}${r.reason === undefined ? '' : ` (${shown(r.reason)})`}`,
+    )
+    .join('\n')
+}
+
+/** What an environment runs now. */
+export function renderStatus(status: { env: string; current: string | null; seq: number }): string {
+  return status.current === null
+    ? `no release in ${status.env}`
+    : `${status.env}: ${status.current} (#${status.seq})`
+}
