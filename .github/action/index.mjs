@@ -76361,17 +76361,20 @@ function toDiffOptions(flags) {
     markdown: flags.markdown ?? false,
     html: flags.html,
     maxLines: positiveInt(flags.maxLines, "--max-lines", 200),
-    limits: {
-      maxBytes: positiveInt(flags.maxBytes, "--max-bytes", DEFAULT_LIMITS.maxBytes),
-      maxRatio: positiveInt(flags.maxRatio, "--max-ratio", DEFAULT_LIMITS.maxRatio),
-      maxEntries: positiveInt(flags.maxEntries, "--max-entries", DEFAULT_LIMITS.maxEntries),
-      maxDepth: positiveInt(flags.maxDepth, "--max-depth", DEFAULT_LIMITS.maxDepth),
-      maxMemberBytes: positiveInt(
-        flags.maxMemberBytes,
-        "--max-member-bytes",
-        DEFAULT_LIMITS.maxMemberBytes
-      )
-    }
+    limits: toLimits(flags)
+  };
+}
+function toLimits(flags) {
+  return {
+    maxBytes: positiveInt(flags.maxBytes, "--max-bytes", DEFAULT_LIMITS.maxBytes),
+    maxRatio: positiveInt(flags.maxRatio, "--max-ratio", DEFAULT_LIMITS.maxRatio),
+    maxEntries: positiveInt(flags.maxEntries, "--max-entries", DEFAULT_LIMITS.maxEntries),
+    maxDepth: positiveInt(flags.maxDepth, "--max-depth", DEFAULT_LIMITS.maxDepth),
+    maxMemberBytes: positiveInt(
+      flags.maxMemberBytes,
+      "--max-member-bytes",
+      DEFAULT_LIMITS.maxMemberBytes
+    )
   };
 }
 function positiveInt(text2, what, fallback) {
@@ -89639,6 +89642,32 @@ var init_diff_action = __esm({
   }
 });
 
+// src/cli/views/normalize.ts
+function renderNormalize(results, color) {
+  const c = paint(color);
+  return results.map((r) => {
+    const verdict = r.format === "unknown" ? c.dim("not a format reproof normalizes; left as it is") : r.changed ? c.green("normalized") : "already normal";
+    const to = r.output !== null && r.output !== r.input ? ` \u2192 ${toDisplayText(r.output)}` : "";
+    return [
+      `${toDisplayText(r.input)}: ${r.format}, ${verdict}${to}`,
+      ...r.changes.map((x) => `  ${toDisplayText(x)}`)
+    ].map((line) => `${line}
+`).join("");
+  }).join("");
+}
+function renderNormalizeWarnings(warnings, color) {
+  const c = paint(color);
+  return warnings.map((w) => `${c.yellow(`warning: ${w}`)}
+`).join("");
+}
+var init_normalize = __esm({
+  "src/cli/views/normalize.ts"() {
+    "use strict";
+    init_file_names();
+    init_paint();
+  }
+});
+
 // src/cli/normalize-action.ts
 var normalize_action_exports = {};
 __export(normalize_action_exports, {
@@ -89681,17 +89710,7 @@ async function normalizeAction(files, flags, streams) {
     setMtime: flags.setMtime === true,
     mode: flags.mode ?? "ship"
   };
-  const limits = {
-    ...DEFAULT_LIMITS,
-    maxBytes: positiveInt(flags.maxBytes, "--max-bytes", DEFAULT_LIMITS.maxBytes),
-    maxRatio: positiveInt(flags.maxRatio, "--max-ratio", DEFAULT_LIMITS.maxRatio),
-    maxEntries: positiveInt(flags.maxEntries, "--max-entries", DEFAULT_LIMITS.maxEntries),
-    maxMemberBytes: positiveInt(
-      flags.maxMemberBytes,
-      "--max-member-bytes",
-      DEFAULT_LIMITS.maxMemberBytes
-    )
-  };
+  const limits = toLimits(flags);
   const results = [];
   for (const [i, file] of files.entries())
     results.push(await normalizeFile(file, outputs[i] ?? file, rules, limits));
@@ -89702,18 +89721,9 @@ async function normalizeAction(files, flags, streams) {
 `
     );
   } else {
-    const c = paint(useColor(streams.stdout, streams.env));
-    for (const w of warnings) streams.stderr.write(`${c.yellow(`warning: ${w}`)}
-`);
-    for (const r of results) {
-      const verdict = r.format === "unknown" ? c.dim("not a format reproof normalizes; left as it is") : r.changed ? c.green("normalized") : "already normal";
-      streams.stdout.write(
-        `${r.input}: ${r.format}, ${verdict}${r.output !== null && r.output !== r.input ? ` \u2192 ${r.output}` : ""}
-`
-      );
-      for (const change of r.changes) streams.stdout.write(`  ${change}
-`);
-    }
+    const color = useColor(streams.stdout, streams.env);
+    streams.stderr.write(renderNormalizeWarnings(warnings, color));
+    streams.stdout.write(renderNormalize(results, color));
   }
   return EXIT.yes;
 }
@@ -89725,11 +89735,10 @@ var init_normalize_action = __esm({
     "use strict";
     init_epoch();
     init_diff_options();
-    init_limits();
     init_errors();
     init_normalize_file();
-    init_paint();
     init_output();
+    init_normalize();
   }
 });
 

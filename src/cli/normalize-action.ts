@@ -1,14 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { chooseEpoch } from '../config/epoch.js'
-import { positiveInt } from '../config/diff-options.js'
-import { DEFAULT_LIMITS } from '../formats/limits.js'
+import { toLimits } from '../config/diff-options.js'
 import { EXIT, ReproofError, unreadable } from '../errors.js'
 import { normalizeFile, type NormalizeOutcome } from '../normalize/normalize-file.js'
 import type { NormalizeMode } from '../normalize/rules.js'
 import type { NormalizeFlags } from '../config/flags.js'
-import { paint } from '../io/paint.js'
 import { useColor, type Streams } from './output.js'
+import { renderNormalize, renderNormalizeWarnings } from './views/normalize.js'
 
 /** `reproof normalize`: validate everything first, then rewrite each file atomically. */
 export async function normalizeAction(
@@ -59,17 +58,7 @@ export async function normalizeAction(
     setMtime: flags.setMtime === true,
     mode: (flags.mode ?? 'ship') as NormalizeMode,
   }
-  const limits = {
-    ...DEFAULT_LIMITS,
-    maxBytes: positiveInt(flags.maxBytes, '--max-bytes', DEFAULT_LIMITS.maxBytes),
-    maxRatio: positiveInt(flags.maxRatio, '--max-ratio', DEFAULT_LIMITS.maxRatio),
-    maxEntries: positiveInt(flags.maxEntries, '--max-entries', DEFAULT_LIMITS.maxEntries),
-    maxMemberBytes: positiveInt(
-      flags.maxMemberBytes,
-      '--max-member-bytes',
-      DEFAULT_LIMITS.maxMemberBytes,
-    ),
-  }
+  const limits = toLimits(flags)
 
   // 2-3. Decide and write, one file at a time, each atomically.
   const results: NormalizeOutcome[] = []
@@ -86,20 +75,9 @@ export async function normalizeAction(
       `${JSON.stringify({ epoch: epoch.value, epochSource: epoch.source, mode: rules.mode, files: results, warnings }, null, 2)}\n`,
     )
   } else {
-    const c = paint(useColor(streams.stdout, streams.env))
-    for (const w of warnings) streams.stderr.write(`${c.yellow(`warning: ${w}`)}\n`)
-    for (const r of results) {
-      const verdict =
-        r.format === 'unknown'
-          ? c.dim('not a format reproof normalizes; left as it is')
-          : r.changed
-            ? c.green('normalized')
-            : 'already normal'
-      streams.stdout.write(
-        `${r.input}: ${r.format}, ${verdict}${r.output !== null && r.output !== r.input ? ` → ${r.output}` : ''}\n`,
-      )
-      for (const change of r.changes) streams.stdout.write(`  ${change}\n`)
-    }
+    const color = useColor(streams.stdout, streams.env)
+    streams.stderr.write(renderNormalizeWarnings(warnings, color))
+    streams.stdout.write(renderNormalize(results, color))
   }
   return EXIT.yes
 }

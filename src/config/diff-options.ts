@@ -29,17 +29,27 @@ export function toDiffOptions(flags: DiffFlags): DiffOptions {
     markdown: flags.markdown ?? false,
     html: flags.html,
     maxLines: positiveInt(flags.maxLines, '--max-lines', 200),
-    limits: {
-      maxBytes: positiveInt(flags.maxBytes, '--max-bytes', DEFAULT_LIMITS.maxBytes),
-      maxRatio: positiveInt(flags.maxRatio, '--max-ratio', DEFAULT_LIMITS.maxRatio),
-      maxEntries: positiveInt(flags.maxEntries, '--max-entries', DEFAULT_LIMITS.maxEntries),
-      maxDepth: positiveInt(flags.maxDepth, '--max-depth', DEFAULT_LIMITS.maxDepth),
-      maxMemberBytes: positiveInt(
-        flags.maxMemberBytes,
-        '--max-member-bytes',
-        DEFAULT_LIMITS.maxMemberBytes,
-      ),
-    },
+    limits: toLimits(flags),
+  }
+}
+
+/** The work limits flags of `diff` and `normalize`, each defaulting to DEFAULT_LIMITS. */
+export type LimitFlags = Pick<
+  DiffFlags,
+  'maxBytes' | 'maxRatio' | 'maxEntries' | 'maxDepth' | 'maxMemberBytes'
+>
+
+export function toLimits(flags: LimitFlags): DiffLimits {
+  return {
+    maxBytes: positiveInt(flags.maxBytes, '--max-bytes', DEFAULT_LIMITS.maxBytes),
+    maxRatio: positiveInt(flags.maxRatio, '--max-ratio', DEFAULT_LIMITS.maxRatio),
+    maxEntries: positiveInt(flags.maxEntries, '--max-entries', DEFAULT_LIMITS.maxEntries),
+    maxDepth: positiveInt(flags.maxDepth, '--max-depth', DEFAULT_LIMITS.maxDepth),
+    maxMemberBytes: positiveInt(
+      flags.maxMemberBytes,
+      '--max-member-bytes',
+      DEFAULT_LIMITS.maxMemberBytes,
+    ),
   }
 }
 
