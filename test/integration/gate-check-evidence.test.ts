@@ -204,6 +204,18 @@ describe('gate check verifies the evidence of every record, not only the links',
     expect(run.stderr).toContain('gate check verifies every kept bundle again')
   })
 
+  it('on a git ledger, keeps every bundle in the tree: a check after several releases finds them all', async () => {
+    const { ledger } = remote()
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    await deploy(ledger, 2)
+    const run = await check(ledger)
+    expect([run.code, JSON.parse(run.stdout)], run.stderr).toEqual([
+      0,
+      { ok: true, records: 3, bundles: 3, reverified: 3, legacy: 0, recovered: null },
+    ])
+  })
+
   it('on a git ledger, removes its temporary clone whatever the answer', async () => {
     const { bare, ledger } = remote()
     await deploy(ledger, 0)
