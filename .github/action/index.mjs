@@ -92535,25 +92535,23 @@ async function gateWith(ledger, action, common) {
       reason: action.reason
     };
     const decision = decideGate(read.state, request, verification.verified);
-    const answer = { env: common.env, verification, recovered: read.recovered ?? null };
+    const recovered = read.recovered ?? null;
     if (decision.kind === "append") {
       const { record: record2 } = decision;
+      const why = `${record2.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record2.seq}`;
       return {
         append: { record: record2, bundle, bundleDigest },
-        result: {
-          ...answer,
-          decision: "recorded",
-          why: `${record2.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record2.seq}`,
-          record: record2
-        }
+        result: { decision: "recorded", why, env: common.env, record: record2, verification, recovered }
       };
     }
     return {
       result: {
-        ...answer,
         decision: decision.kind === "noop" ? "unchanged" : "refused",
         why: decision.why,
-        record: null
+        env: common.env,
+        record: null,
+        verification,
+        recovered
       }
     };
   }, common.lockTimeoutMs);

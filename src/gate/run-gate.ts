@@ -141,25 +141,24 @@ async function gateWith(
           }
     const decision = decideGate(read.state, request, verification.verified)
     // 4. Acknowledge only after the write: transact returns once the record is durable.
-    const answer = { env: common.env, verification, recovered: read.recovered ?? null }
+    // The same keys, in the same order, whatever the decision: the --json answer reads alike.
+    const recovered = read.recovered ?? null
     if (decision.kind === 'append') {
       const { record } = decision
+      const why = `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}`
       return {
         append: { record, bundle, bundleDigest },
-        result: {
-          ...answer,
-          decision: 'recorded',
-          why: `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}`,
-          record,
-        },
+        result: { decision: 'recorded', why, env: common.env, record, verification, recovered },
       }
     }
     return {
       result: {
-        ...answer,
         decision: decision.kind === 'noop' ? 'unchanged' : 'refused',
         why: decision.why,
+        env: common.env,
         record: null,
+        verification,
+        recovered,
       },
     }
   }, common.lockTimeoutMs)
