@@ -5,14 +5,11 @@ import type { Trust } from '../verify/verify-signature.js'
 import { firstStoreProblem } from './check-store.js'
 import { recordedSigner, type LedgerRecord } from './decide.js'
 import { keptBundleName, type Ledger } from './ledger.js'
-import { openLedger } from './open-ledger.js'
+import { openLedger, type LedgerPlace } from './open-ledger.js'
 import { sha256Hex } from '../sha256.js'
 
-export interface GateCheckOptions {
+export interface GateCheckOptions extends LedgerPlace {
   ledger: string
-  stateDir: string
-  /** The caller's environment: a git ledger's remote takes its credentials from it. */
-  callerEnv: Readonly<Record<string, string | undefined>>
   /** The clock: what a record whose time is not a time is verified as of. */
   clock: () => number
   /** Today's trust: every kept bundle must still verify under it. */

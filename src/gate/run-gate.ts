@@ -4,16 +4,12 @@ import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-ver
 import type { Trust } from '../verify/verify-signature.js'
 import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
 import type { Ledger, Step } from './ledger.js'
-import { openLedger } from './open-ledger.js'
+import { openLedger, type LedgerPlace } from './open-ledger.js'
 import { sha256Hex } from '../sha256.js'
 
-export interface GateCommon {
+export interface GateCommon extends LedgerPlace {
   env: string
   ledger: string
-  /** Where this machine keeps what it verified of each ledger (checkpoints). */
-  stateDir: string
-  /** The caller's environment: a git ledger's remote takes its credentials from it. */
-  callerEnv: Readonly<Record<string, string | undefined>>
   /**
    * The clock, in milliseconds since the epoch: what verification is judged as of and
    * when the record says it was made. Only a record's time, never a decision, rests on it.
