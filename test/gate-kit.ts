@@ -136,18 +136,20 @@ export async function gate(ledger: string, args: string[]) {
   }
 }
 
+/** The arguments of a deploy of release `i` to prod, verified with the kit's key. */
+export const deployArgs = (i: number) => [
+  'deploy',
+  '--env',
+  'prod',
+  '--bundle',
+  release(i).bundle,
+  '--key',
+  kit.pub,
+  release(i).artifact,
+]
+
 export const deploy = (ledger: string, i: number, extra: string[] = []) =>
-  gate(ledger, [
-    'deploy',
-    '--env',
-    'prod',
-    '--bundle',
-    release(i).bundle,
-    '--key',
-    kit.pub,
-    release(i).artifact,
-    ...extra,
-  ])
+  gate(ledger, [...deployArgs(i), ...extra])
 
 export const rollback = (
   ledger: string,

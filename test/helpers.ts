@@ -132,9 +132,15 @@ export function listDir(dir: string): string[] {
 }
 
 /** Runs git with a fixed identity; `env` can pin commit dates. */
-export function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+export function git(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  input?: string | Buffer,
+): string {
   return execFileSync('git', args, {
     cwd,
+    ...(input === undefined ? {} : { input }),
     env: {
       ...process.env,
       GIT_AUTHOR_NAME: 't',

@@ -58093,12 +58093,12 @@ function parseProxyResponse(socket) {
         return;
       }
       const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
-      const firstLine2 = headerParts.shift();
-      if (!firstLine2) {
+      const firstLine = headerParts.shift();
+      if (!firstLine) {
         socket.destroy();
         return reject(new Error("No header received from proxy CONNECT response"));
       }
-      const firstLineParts = firstLine2.split(" ");
+      const firstLineParts = firstLine.split(" ");
       const statusCode = +firstLineParts[1];
       const statusText = firstLineParts.slice(2).join(" ");
       const headers = {};
@@ -58121,7 +58121,7 @@ function parseProxyResponse(socket) {
           headers[key] = value;
         }
       }
-      debug2("got proxy server response: %o %o", firstLine2, headers);
+      debug2("got proxy server response: %o %o", firstLine, headers);
       cleanup();
       resolve({
         connect: {
@@ -91945,12 +91945,13 @@ function errorText2(err) {
 ${e.stderr?.toString() ?? ""}`;
   return said.trim() === "" ? e.message ?? String(err) : said;
 }
-function firstLine(err) {
+function gitSaid(err) {
   const e = err;
-  const text2 = e.stderr?.toString().trim() ?? "";
-  return (text2 === "" ? e.message ?? String(err) : text2).split("\n").filter((l) => l.trim() !== "").pop() ?? "failed";
+  const stderr = e.stderr?.toString() ?? "";
+  const lines = (stderr.trim() === "" ? e.message ?? String(err) : stderr).split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  return lines.find((l) => /^(?:fatal|error):/.test(l)) ?? lines[0] ?? "failed";
 }
-var LEDGER_FILE, MAX_ATTEMPTS, PUSH_BACKOFF, BATCH_BYTES, GIT_TIMEOUT_MS, CheckpointSchema, GitLedger;
+var LEDGER_FILE, MAX_ATTEMPTS, PUSH_BACKOFF, BATCH_BYTES, GIT_TIMEOUT_MS, REPOSITORY_ENV, CheckpointSchema, GitLedger;
 var init_git_ledger = __esm({
   "src/gate/git-ledger.ts"() {
     "use strict";
@@ -91970,6 +91971,24 @@ var init_git_ledger = __esm({
     PUSH_BACKOFF = { firstMs: 20, factor: 1.5, maxMs: 250, jitterMs: 50 };
     BATCH_BYTES = 64 * 1024 * 1024;
     GIT_TIMEOUT_MS = 6e4;
+    REPOSITORY_ENV = [
+      "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+      "GIT_COMMON_DIR",
+      "GIT_CONFIG",
+      "GIT_DIR",
+      "GIT_GRAFT_FILE",
+      "GIT_IMPLICIT_WORK_TREE",
+      "GIT_INDEX_FILE",
+      "GIT_INTERNAL_SUPER_PREFIX",
+      "GIT_NAMESPACE",
+      "GIT_NO_REPLACE_OBJECTS",
+      "GIT_OBJECT_DIRECTORY",
+      "GIT_PREFIX",
+      "GIT_QUARANTINE_PATH",
+      "GIT_REPLACE_REF_BASE",
+      "GIT_SHALLOW_FILE",
+      "GIT_WORK_TREE"
+    ];
     CheckpointSchema = strictObject({
       ledger: string(),
       commit: pipe(string(), regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/))
@@ -91997,12 +92016,15 @@ var init_git_ledger = __esm({
       static open(url2, branch, stateDir, env) {
         const key = sha256Hex(`git:${url2}#${branch}`).slice(0, 32);
         const work = fs39.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
+        const own = Object.fromEntries(
+          Object.entries(env).filter(([name]) => !REPOSITORY_ENV.includes(name))
+        );
         const ledger = new _GitLedger(
           url2,
           branch,
           path27.join(stateDir, "git-ledgers", `${key}.json`),
           work,
-          env
+          own
         );
         try {
           ledger.git(["init", "-q", "--bare"]);
@@ -92010,7 +92032,7 @@ var init_git_ledger = __esm({
           ledger.close();
           throw new ReproofError(
             "E_ENVIRONMENT",
-            `${ledger.label}: a git ledger needs git: ${firstLine(err)}`,
+            `${ledger.label}: a git ledger needs git: ${gitSaid(err)}`,
             {},
             { cause: err }
           );
@@ -92230,7 +92252,7 @@ var init_git_ledger = __esm({
         } catch (err) {
           throw new ReproofError(
             "E_LEDGER",
-            `${this.label}: cannot read the ledger: ${firstLine(err)}`,
+            `${this.label}: cannot read the ledger: ${gitSaid(err)}`,
             {},
             { cause: err }
           );
@@ -92248,7 +92270,7 @@ var init_git_ledger = __esm({
         } catch (err) {
           throw new ReproofError(
             "E_LEDGER",
-            `${this.label}: cannot fetch the ledger: ${firstLine(err)}`,
+            `${this.label}: cannot fetch the ledger: ${gitSaid(err)}`,
             {},
             { cause: err }
           );

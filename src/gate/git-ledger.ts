@@ -30,6 +30,32 @@ const PUSH_BACKOFF: Backoff = { firstMs: 20, factor: 1.5, maxMs: 250, jitterMs: 
 // How much bundle content one `git cat-file --batch` may return.
 const BATCH_BYTES = 64 * 1024 * 1024
 const GIT_TIMEOUT_MS = 60_000
+/**
+ * What git reads from the environment to find a repository and its objects (`git rev-parse
+ * --local-env-vars`, with the hook-time GIT_QUARANTINE_PATH and GIT_NAMESPACE). A gate run
+ * from a git hook, or by a tool that exports GIT_DIR, would otherwise write its commits into
+ * the caller's repository and index, or read a history with grafts or replacements. The
+ * `-c` settings (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT…) stay: they may carry what the
+ * remote needs (credentials, a proxy).
+ */
+const REPOSITORY_ENV = [
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_COMMON_DIR',
+  'GIT_CONFIG',
+  'GIT_DIR',
+  'GIT_GRAFT_FILE',
+  'GIT_IMPLICIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_INTERNAL_SUPER_PREFIX',
+  'GIT_NAMESPACE',
+  'GIT_NO_REPLACE_OBJECTS',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_PREFIX',
+  'GIT_QUARANTINE_PATH',
+  'GIT_REPLACE_REF_BASE',
+  'GIT_SHALLOW_FILE',
+  'GIT_WORK_TREE',
+]
 
 /** `git:<url>#<branch>`; the branch defaults to `reproof-ledger`. */
 export function parseGitLedgerSpec(spec: string): { url: string; branch: string } {
@@ -77,7 +103,10 @@ export class GitLedger implements Ledger {
     readonly checkpointFile: string,
     /** A bare repository of this gate's own for what it fetches; removed by close. */
     private readonly work: string,
-    /** The caller's environment, which carries the remote's credentials (ssh agent, helpers). */
+    /**
+     * The caller's environment, which carries the remote's credentials (ssh agent,
+     * helpers), without what would point git at another repository.
+     */
     private readonly env: Readonly<Record<string, string | undefined>>,
   ) {}
 
@@ -94,12 +123,15 @@ export class GitLedger implements Ledger {
   ): GitLedger {
     const key = sha256Hex(`git:${url}#${branch}`).slice(0, 32)
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
+    const own = Object.fromEntries(
+      Object.entries(env).filter(([name]) => !REPOSITORY_ENV.includes(name)),
+    )
     const ledger = new GitLedger(
       url,
       branch,
       path.join(stateDir, 'git-ledgers', `${key}.json`),
       work,
-      env,
+      own,
     )
     try {
       ledger.git(['init', '-q', '--bare'])
@@ -107,7 +139,7 @@ export class GitLedger implements Ledger {
       ledger.close()
       throw new ReproofError(
         'E_ENVIRONMENT',
-        `${ledger.label}: a git ledger needs git: ${firstLine(err)}`,
+        `${ledger.label}: a git ledger needs git: ${gitSaid(err)}`,
         {},
         { cause: err },
       )
@@ -351,7 +383,7 @@ export class GitLedger implements Ledger {
     } catch (err) {
       throw new ReproofError(
         'E_LEDGER',
-        `${this.label}: cannot read the ledger: ${firstLine(err)}`,
+        `${this.label}: cannot read the ledger: ${gitSaid(err)}`,
         {},
         { cause: err },
       )
@@ -369,7 +401,7 @@ export class GitLedger implements Ledger {
     } catch (err) {
       throw new ReproofError(
         'E_LEDGER',
-        `${this.label}: cannot fetch the ledger: ${firstLine(err)}`,
+        `${this.label}: cannot fetch the ledger: ${gitSaid(err)}`,
         {},
         { cause: err },
       )
@@ -513,13 +545,17 @@ function errorText(err: unknown): string {
   return said.trim() === '' ? (e.message ?? String(err)) : said
 }
 
-function firstLine(err: unknown): string {
+/**
+ * The line of git's stderr that says what went wrong: its first `fatal:` or `error:`,
+ * else its first line (git adds advice after the reason: "Please make sure you have the
+ * correct access rights…"); the error's own message when git said nothing.
+ */
+function gitSaid(err: unknown): string {
   const e = err as { stderr?: Buffer | string; message?: string }
-  const text = e.stderr?.toString().trim() ?? ''
-  return (
-    (text === '' ? (e.message ?? String(err)) : text)
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .pop() ?? 'failed'
-  )
+  const stderr = e.stderr?.toString() ?? ''
+  const lines = (stderr.trim() === '' ? (e.message ?? String(err)) : stderr)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+  return lines.find((l) => /^(?:fatal|error):/.test(l)) ?? lines[0] ?? 'failed'
 }

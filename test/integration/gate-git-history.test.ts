@@ -1,7 +1,16 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cloneLedger, deploy, gate, kit, release, remote, useGateKit } from '../gate-kit.js'
+import {
+  cloneLedger,
+  deploy,
+  deployArgs,
+  gate,
+  kit,
+  release,
+  remote,
+  useGateKit,
+} from '../gate-kit.js'
 import { cleanupTemp, git, makeTemp, runCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
@@ -12,17 +21,7 @@ async function freshGate(ledger: string, args: string[]) {
   return runCli(['gate', ...args, '--ledger', ledger, '--state-dir', makeTemp(), '--json'])
 }
 
-const deployFresh = (ledger: string, i: number) =>
-  freshGate(ledger, [
-    'deploy',
-    '--env',
-    'prod',
-    '--bundle',
-    release(i).bundle,
-    '--key',
-    kit.pub,
-    release(i).artifact,
-  ])
+const deployFresh = (ledger: string, i: number) => freshGate(ledger, deployArgs(i))
 
 describe('a git ledger only ever appends, across its whole history', () => {
   it('refuses a fast-forward commit that strips the final newline, naming it; the last release stays', async () => {
@@ -76,17 +75,7 @@ describe('a git ledger only ever appends, across its whole history', () => {
     const state = makeTemp()
     const withState = (args: string[]) =>
       runCli(['gate', ...args, '--ledger', ledger, '--state-dir', state, '--json'])
-    const deployWithState = (i: number) =>
-      withState([
-        'deploy',
-        '--env',
-        'prod',
-        '--bundle',
-        release(i).bundle,
-        '--key',
-        kit.pub,
-        release(i).artifact,
-      ])
+    const deployWithState = (i: number) => withState(deployArgs(i))
     expect((await deployWithState(0)).code).toBe(0)
     expect((await deployWithState(1)).code).toBe(0)
     const tip = git(bare, ['rev-parse', 'releases']).trim()

@@ -16,7 +16,7 @@ describe('what a refused or failed push of a git ledger means', () => {
     expect(run.code, run.stderr).toBe(3)
     // No decision, only the error.
     expect(run.result).toEqual({
-      error: expect.objectContaining({ code: 'E_ENVIRONMENT', exit: 3 }) as unknown,
+      error: expect.objectContaining({ code: 'E_ENVIRONMENT', exit: 3, path: ledger }) as unknown,
     })
     expect(run.stderr).toContain(
       'the remote refused the push: pre-receive hook declined: the release ledger is frozen by policy',
