@@ -77069,6 +77069,310 @@ parentPort.postMessage(out)
   }
 });
 
+// src/diff/hints.ts
+function defaultHintContext(roots, nowSeconds) {
+  const window2 = [nowSeconds - 10 * YEAR, nowSeconds + 2 * YEAR];
+  return { roots, timeWindows: [window2, window2] };
+}
+function contentHints(a, b, diff, context) {
+  const hints = [];
+  const path29 = pathEvidence(a, b, context);
+  if (path29 !== void 0) hints.push({ cause: "build-path", evidence: path29, fix: FIX.path });
+  const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
+  const time = timeEvidence(regionA, regionB, context);
+  if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
+  if (diff.text !== void 0 && isReordering(diff.text)) {
+    hints.push({
+      cause: "ordering",
+      evidence: `the same ${diff.text.removed.length} lines in another order`,
+      fix: FIX.order
+    });
+    if (context.localeVaried === true)
+      hints.push({
+        cause: "locale",
+        evidence: "lines reordered while the locale was varied",
+        fix: FIX.locale
+      });
+  }
+  if (context.canary !== void 0) {
+    const host = `reproof-${context.canary}`;
+    if (b.includes(host) && !a.includes(host)) {
+      hints.push({
+        cause: "hostname",
+        evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
+        fix: FIX.host
+      });
+    } else if (path29 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
+      hints.push({
+        cause: "environment",
+        evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
+        fix: FIX.env
+      });
+    }
+  }
+  if (hints.length === 0) {
+    const places = diff.binary?.ranges.length ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
+    const bytes = diff.binary?.differingBytes;
+    hints.push({
+      cause: "random",
+      evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places}${places >= 64 ? "+" : ""} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
+      fix: FIX.random
+    });
+  }
+  return hints;
+}
+function pathEvidence(a, b, context) {
+  const find = (bytes, roots) => {
+    for (const root of roots) {
+      if (root.length < 4) continue;
+      const at = bytes.indexOf(root);
+      if (at !== -1) return `"${root}" at offset ${at}`;
+    }
+    return void 0;
+  };
+  const inA = find(a, context.roots[0]);
+  const inB = find(b, context.roots[1]);
+  if (inA === void 0 && inB === void 0) return void 0;
+  return [
+    inA === void 0 ? void 0 : `A holds its build path ${inA}`,
+    inB === void 0 ? void 0 : `B holds its build path ${inB}`
+  ].filter((x) => x !== void 0).join("; ");
+}
+function binaryRegions(a, b, diff) {
+  if (diff === void 0) return ["", ""];
+  const around = (bytes, [start, end]) => {
+    let from = start;
+    let to = Math.min(end, bytes.length);
+    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--;
+    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++;
+    const words = numberWords(bytes, start, end);
+    return `${bytes.subarray(from, to).toString("latin1")} ${words}`;
+  };
+  const ranges = diff.ranges.slice(0, 16);
+  return [ranges.map((r) => around(a, r)).join("\n"), ranges.map((r) => around(b, r)).join("\n")];
+}
+function numberWords(bytes, start, end) {
+  const out = [];
+  for (let at = Math.max(0, start - 3); at <= Math.min(end, bytes.length - 4); at++) {
+    out.push(bytes.readUInt32LE(at), bytes.readUInt32BE(at));
+    if (out.length > 64) break;
+  }
+  return out.map((n) => `@${n}`).join(" ");
+}
+function isPrintable(byte) {
+  return byte >= 32 && byte < 127;
+}
+function findTimes(region) {
+  const found = [];
+  for (const m of region.matchAll(
+    /(?<![0-9])(@?)([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g
+  )) {
+    found.push({ seconds: Number(m[2]), text: `${m[2]}${m[3] ?? ""}`, dayOnly: false });
+  }
+  for (const m of region.matchAll(/@([0-9]{9,10})(?![0-9])/g))
+    found.push({ seconds: Number(m[1]), text: `32-bit ${m[1]}`, dayOnly: false });
+  for (const m of region.matchAll(
+    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g
+  )) {
+    const t = Date.UTC(
+      Number(m[1]),
+      Number(m[2]) - 1,
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5]),
+      Number(m[6] ?? 0)
+    ) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: false });
+  }
+  const monthNames = MONTHS.join("|");
+  for (const m of region.matchAll(
+    new RegExp(
+      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: [A-Z]{2,5})? ([0-9]{4})`,
+      "g"
+    )
+  )) {
+    const t = Date.UTC(
+      Number(m[6]),
+      MONTHS.indexOf(m[1] ?? ""),
+      Number(m[2]),
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5])
+    ) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: false });
+  }
+  for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, "g"))) {
+    const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ""), Number((m[2] ?? "").trim())) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: true });
+  }
+  return found;
+}
+function timeEvidence(regionA, regionB, context) {
+  const plausible = (t, [from, to]) => t.dayOnly ? t.seconds >= from - DAY && t.seconds <= to + DAY : t.seconds >= from && t.seconds <= to;
+  const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]));
+  const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]));
+  const textsA = new Set(timesA.map((t) => t.text));
+  const onlyA = timesA.filter((t) => !timesB.some((u) => u.text === t.text));
+  const onlyB = timesB.filter((t) => !textsA.has(t.text));
+  if (onlyA.length === 0 && onlyB.length === 0) return void 0;
+  const show = (t) => t === void 0 ? "none" : `${t.text} (${new Date(t.seconds * 1e3).toISOString().replace(".000Z", "Z")})`;
+  return `A: ${show(onlyA[0])}; B: ${show(onlyB[0])}`;
+}
+function isReordering(text2) {
+  if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
+  const sorted = (lines) => [...lines].sort().join("\n");
+  return sorted(text2.removed) === sorted(text2.added);
+}
+function fieldHints(fields) {
+  const hints = [];
+  const add = (hint) => {
+    if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint);
+  };
+  for (const f of fields) {
+    const evidence = `${f.field}: ${f.a} \u2192 ${f.b}`;
+    if (f.field === "mtime" || f.field.startsWith("pax.") && f.field.endsWith("time")) {
+      add({
+        cause: "timestamp",
+        evidence,
+        fix: "clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize"
+      });
+    } else if (f.field === "extra fields" && /0x(5455|000a):/.test(`${f.a} ${f.b}`)) {
+      add({
+        cause: "timestamp",
+        evidence: "zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ",
+        fix: "zip -X leaves them out; or reproof normalize"
+      });
+    } else if (f.field === "mode" || f.field === "external attributes") {
+      add(modeHint(f));
+    } else if (["uid", "gid", "uname", "gname"].includes(f.field)) {
+      add({ cause: "user", evidence, fix: "tar --owner=0 --group=0 --numeric-owner" });
+    } else if (f.field === "name") {
+      add({ cause: "build-path", evidence, fix: "gzip -n leaves the file name out of the header" });
+    } else if (["compressed size", "method", "extra flags", "block size"].includes(f.field)) {
+      add({
+        cause: "compression",
+        evidence,
+        fix: "use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)"
+      });
+    }
+  }
+  return hints;
+}
+function modeHint(f) {
+  const a = Number.parseInt(f.a, f.field === "mode" ? 8 : 16);
+  const b = Number.parseInt(f.b, f.field === "mode" ? 8 : 16);
+  const changed = (f.field === "mode" ? a ^ b : (a ^ b) >>> 16) & 4095;
+  if (changed !== 0 && (changed & ~18) === 0) {
+    return {
+      cause: "umask",
+      evidence: `${f.field}: ${f.a} \u2192 ${f.b} (group/other write bits)`,
+      fix: "set umask 022 for the build, or normalize modes: tar --mode=go-w"
+    };
+  }
+  return {
+    cause: "permissions",
+    evidence: `${f.field}: ${f.a} \u2192 ${f.b}`,
+    fix: "normalize modes: tar --mode=u+rw,go=rX (or reproof normalize)"
+  };
+}
+function orderHint(a, b) {
+  return {
+    cause: "ordering",
+    evidence: `same entries, different order: first ${a.slice(0, 3).join(", ")} vs ${b.slice(0, 3).join(", ")}`,
+    fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
+  };
+}
+var DAY, YEAR, FIX, MONTHS;
+var init_hints = __esm({
+  "src/diff/hints.ts"() {
+    "use strict";
+    DAY = 86400;
+    YEAR = 365 * DAY;
+    FIX = {
+      path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), or use relative paths",
+      time: "use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)",
+      order: "sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())",
+      locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
+      host: "do not embed the host name (uname -n, hostname) in build output",
+      env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",
+      random: "look for random seeds, uninitialized memory, hash-table iteration order or parallel output interleaving"
+    };
+    MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  }
+});
+
+// src/diff/compare-inventories.ts
+function compareInventories(path29, a, b) {
+  const mapA = membersByKey(a);
+  const mapB = membersByKey(b);
+  const items = [];
+  const differing = [];
+  for (const member of a.members) {
+    const other = mapB.get(member.key);
+    const memberPath = `${path29}!${member.name}`;
+    if (other === void 0) {
+      items.push({ path: memberPath, kind: "only-in-a", sizes: [member.size, null], hints: [] });
+      continue;
+    }
+    if (member.type !== other.type) {
+      items.push({
+        path: memberPath,
+        kind: "type",
+        fields: [{ field: "type", a: member.type, b: other.type }],
+        hints: []
+      });
+      continue;
+    }
+    const fields = diffFields(shownFields(member), shownFields(other));
+    const contentDiffers = member.type === "file" && member.sha256 !== other.sha256;
+    if (fields.length > 0)
+      items.push({
+        path: memberPath,
+        kind: "metadata",
+        fields,
+        hints: fieldHints(fields),
+        ...contentDiffers ? {} : { message: "content identical" }
+      });
+    if (contentDiffers) differing.push(member.key);
+  }
+  for (const member of b.members)
+    if (!mapA.has(member.key))
+      items.push({
+        path: `${path29}!${member.name}`,
+        kind: "only-in-b",
+        sizes: [null, member.size],
+        hints: []
+      });
+  const orderA = a.members.filter((m) => mapB.has(m.key)).map((m) => m.key);
+  const orderB = b.members.filter((m) => mapA.has(m.key)).map((m) => m.key);
+  if (orderA.join("\0") !== orderB.join("\0")) {
+    const first = orderA.findIndex((k, i) => k !== orderB[i]);
+    items.push({
+      path: path29,
+      kind: "order",
+      order: { a: orderA.slice(first, first + 10), b: orderB.slice(first, first + 10) },
+      hints: [orderHint(orderA.slice(first), orderB.slice(first))]
+    });
+  }
+  return { items, differing, compared: (/* @__PURE__ */ new Set([...mapA.keys(), ...mapB.keys()])).size };
+}
+function diffFields(a, b) {
+  const names = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])];
+  return names.filter((n) => a[n] !== b[n]).map((n) => ({ field: n, a: a[n] ?? "(absent)", b: b[n] ?? "(absent)" }));
+}
+function membersByKey(inventory) {
+  return new Map(inventory.members.map((m) => [m.key, m]));
+}
+function shownFields(member) {
+  return member.linkTarget === void 0 ? member.meta : { ...member.meta, "link target": member.linkTarget };
+}
+var init_compare_inventories = __esm({
+  "src/diff/compare-inventories.ts"() {
+    "use strict";
+    init_hints();
+  }
+});
+
 // node_modules/diff/libesm/diff/base.js
 var Diff;
 var init_base = __esm({
@@ -83976,238 +84280,6 @@ var init_detect = __esm({
   }
 });
 
-// src/diff/hints.ts
-function defaultHintContext(roots, nowSeconds) {
-  const window2 = [nowSeconds - 10 * YEAR, nowSeconds + 2 * YEAR];
-  return { roots, timeWindows: [window2, window2] };
-}
-function contentHints(a, b, diff, context) {
-  const hints = [];
-  const path29 = pathEvidence(a, b, context);
-  if (path29 !== void 0) hints.push({ cause: "build-path", evidence: path29, fix: FIX.path });
-  const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
-  const time = timeEvidence(regionA, regionB, context);
-  if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
-  if (diff.text !== void 0 && isReordering(diff.text)) {
-    hints.push({
-      cause: "ordering",
-      evidence: `the same ${diff.text.removed.length} lines in another order`,
-      fix: FIX.order
-    });
-    if (context.localeVaried === true)
-      hints.push({
-        cause: "locale",
-        evidence: "lines reordered while the locale was varied",
-        fix: FIX.locale
-      });
-  }
-  if (context.canary !== void 0) {
-    const host = `reproof-${context.canary}`;
-    if (b.includes(host) && !a.includes(host)) {
-      hints.push({
-        cause: "hostname",
-        evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
-        fix: FIX.host
-      });
-    } else if (path29 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
-      hints.push({
-        cause: "environment",
-        evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
-        fix: FIX.env
-      });
-    }
-  }
-  if (hints.length === 0) {
-    const places = diff.binary?.ranges.length ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
-    const bytes = diff.binary?.differingBytes;
-    hints.push({
-      cause: "random",
-      evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places}${places >= 64 ? "+" : ""} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
-      fix: FIX.random
-    });
-  }
-  return hints;
-}
-function pathEvidence(a, b, context) {
-  const find = (bytes, roots) => {
-    for (const root of roots) {
-      if (root.length < 4) continue;
-      const at = bytes.indexOf(root);
-      if (at !== -1) return `"${root}" at offset ${at}`;
-    }
-    return void 0;
-  };
-  const inA = find(a, context.roots[0]);
-  const inB = find(b, context.roots[1]);
-  if (inA === void 0 && inB === void 0) return void 0;
-  return [
-    inA === void 0 ? void 0 : `A holds its build path ${inA}`,
-    inB === void 0 ? void 0 : `B holds its build path ${inB}`
-  ].filter((x) => x !== void 0).join("; ");
-}
-function binaryRegions(a, b, diff) {
-  if (diff === void 0) return ["", ""];
-  const around = (bytes, [start, end]) => {
-    let from = start;
-    let to = Math.min(end, bytes.length);
-    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--;
-    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++;
-    const words = numberWords(bytes, start, end);
-    return `${bytes.subarray(from, to).toString("latin1")} ${words}`;
-  };
-  const ranges = diff.ranges.slice(0, 16);
-  return [ranges.map((r) => around(a, r)).join("\n"), ranges.map((r) => around(b, r)).join("\n")];
-}
-function numberWords(bytes, start, end) {
-  const out = [];
-  for (let at = Math.max(0, start - 3); at <= Math.min(end, bytes.length - 4); at++) {
-    out.push(bytes.readUInt32LE(at), bytes.readUInt32BE(at));
-    if (out.length > 64) break;
-  }
-  return out.map((n) => `@${n}`).join(" ");
-}
-function isPrintable(byte) {
-  return byte >= 32 && byte < 127;
-}
-function findTimes(region) {
-  const found = [];
-  for (const m of region.matchAll(
-    /(?<![0-9])(@?)([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g
-  )) {
-    found.push({ seconds: Number(m[2]), text: `${m[2]}${m[3] ?? ""}`, dayOnly: false });
-  }
-  for (const m of region.matchAll(/@([0-9]{9,10})(?![0-9])/g))
-    found.push({ seconds: Number(m[1]), text: `32-bit ${m[1]}`, dayOnly: false });
-  for (const m of region.matchAll(
-    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g
-  )) {
-    const t = Date.UTC(
-      Number(m[1]),
-      Number(m[2]) - 1,
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5]),
-      Number(m[6] ?? 0)
-    ) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: false });
-  }
-  const monthNames = MONTHS.join("|");
-  for (const m of region.matchAll(
-    new RegExp(
-      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: [A-Z]{2,5})? ([0-9]{4})`,
-      "g"
-    )
-  )) {
-    const t = Date.UTC(
-      Number(m[6]),
-      MONTHS.indexOf(m[1] ?? ""),
-      Number(m[2]),
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5])
-    ) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: false });
-  }
-  for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, "g"))) {
-    const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ""), Number((m[2] ?? "").trim())) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: true });
-  }
-  return found;
-}
-function timeEvidence(regionA, regionB, context) {
-  const plausible = (t, [from, to]) => t.dayOnly ? t.seconds >= from - DAY && t.seconds <= to + DAY : t.seconds >= from && t.seconds <= to;
-  const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]));
-  const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]));
-  const textsA = new Set(timesA.map((t) => t.text));
-  const onlyA = timesA.filter((t) => !timesB.some((u) => u.text === t.text));
-  const onlyB = timesB.filter((t) => !textsA.has(t.text));
-  if (onlyA.length === 0 && onlyB.length === 0) return void 0;
-  const show = (t) => t === void 0 ? "none" : `${t.text} (${new Date(t.seconds * 1e3).toISOString().replace(".000Z", "Z")})`;
-  return `A: ${show(onlyA[0])}; B: ${show(onlyB[0])}`;
-}
-function isReordering(text2) {
-  if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
-  const sorted = (lines) => [...lines].sort().join("\n");
-  return sorted(text2.removed) === sorted(text2.added);
-}
-function fieldHints(fields) {
-  const hints = [];
-  const add = (hint) => {
-    if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint);
-  };
-  for (const f of fields) {
-    const evidence = `${f.field}: ${f.a} \u2192 ${f.b}`;
-    if (f.field === "mtime" || f.field.startsWith("pax.") && f.field.endsWith("time")) {
-      add({
-        cause: "timestamp",
-        evidence,
-        fix: "clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize"
-      });
-    } else if (f.field === "extra fields" && /0x(5455|000a):/.test(`${f.a} ${f.b}`)) {
-      add({
-        cause: "timestamp",
-        evidence: "zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ",
-        fix: "zip -X leaves them out; or reproof normalize"
-      });
-    } else if (f.field === "mode" || f.field === "external attributes") {
-      add(modeHint(f));
-    } else if (["uid", "gid", "uname", "gname"].includes(f.field)) {
-      add({ cause: "user", evidence, fix: "tar --owner=0 --group=0 --numeric-owner" });
-    } else if (f.field === "name") {
-      add({ cause: "build-path", evidence, fix: "gzip -n leaves the file name out of the header" });
-    } else if (["compressed size", "method", "extra flags", "block size"].includes(f.field)) {
-      add({
-        cause: "compression",
-        evidence,
-        fix: "use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)"
-      });
-    }
-  }
-  return hints;
-}
-function modeHint(f) {
-  const a = Number.parseInt(f.a, f.field === "mode" ? 8 : 16);
-  const b = Number.parseInt(f.b, f.field === "mode" ? 8 : 16);
-  const changed = (f.field === "mode" ? a ^ b : (a ^ b) >>> 16) & 4095;
-  if (changed !== 0 && (changed & ~18) === 0) {
-    return {
-      cause: "umask",
-      evidence: `${f.field}: ${f.a} \u2192 ${f.b} (group/other write bits)`,
-      fix: "set umask 022 for the build, or normalize modes: tar --mode=go-w"
-    };
-  }
-  return {
-    cause: "permissions",
-    evidence: `${f.field}: ${f.a} \u2192 ${f.b}`,
-    fix: "normalize modes: tar --mode=u+rw,go=rX (or reproof normalize)"
-  };
-}
-function orderHint(a, b) {
-  return {
-    cause: "ordering",
-    evidence: `same entries, different order: first ${a.slice(0, 3).join(", ")} vs ${b.slice(0, 3).join(", ")}`,
-    fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
-  };
-}
-var DAY, YEAR, FIX, MONTHS;
-var init_hints = __esm({
-  "src/diff/hints.ts"() {
-    "use strict";
-    DAY = 86400;
-    YEAR = 365 * DAY;
-    FIX = {
-      path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), or use relative paths",
-      time: "use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)",
-      order: "sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())",
-      locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
-      host: "do not embed the host name (uname -n, hostname) in build output",
-      env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",
-      random: "look for random seeds, uninitialized memory, hash-table iteration order or parallel output interleaving"
-    };
-    MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  }
-});
-
 // src/diff/engine.ts
 function contentDigests(a, b) {
   return a.sha256.startsWith("zip:") || b.sha256.startsWith("zip:") ? {} : { digests: [a.sha256, b.sha256] };
@@ -84217,10 +84289,6 @@ function knownToDiffer(a, b, digests) {
 }
 function formatName(kind) {
   return kind.kind === "archive" || kind.kind === "compressed" ? kind.format : kind.kind;
-}
-function diffFields(a, b) {
-  const names = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])];
-  return names.filter((n) => a[n] !== b[n]).map((n) => ({ field: n, a: a[n] ?? "(absent)", b: b[n] ?? "(absent)" }));
 }
 function sha256(bytes) {
   return sha256Hex(bytes);
@@ -84237,6 +84305,7 @@ var init_engine = __esm({
     init_content_diff();
     init_compressed();
     init_detect();
+    init_compare_inventories();
     init_hints();
     init_limits();
     init_source();
@@ -84352,130 +84421,88 @@ var init_engine = __esm({
           fields: containerFields,
           hints: fieldHints(containerFields)
         });
-        const byKey = (members) => new Map(members.map((m) => [m.key, m]));
-        const mapA = byKey(scanA.inventory.members);
-        const mapB = byKey(scanB.inventory.members);
-        this.compared += (/* @__PURE__ */ new Set([...mapA.keys(), ...mapB.keys()])).size;
-        const differing = [];
-        for (const member of scanA.inventory.members) {
-          const other = mapB.get(member.key);
-          const memberPath = `${path29}!${member.name}`;
-          if (other === void 0) {
-            this.items.push({
-              path: memberPath,
-              kind: "only-in-a",
-              sizes: [member.size, null],
-              hints: []
-            });
-            continue;
-          }
-          if (member.type !== other.type) {
-            this.items.push({
-              path: memberPath,
-              kind: "type",
-              fields: [{ field: "type", a: member.type, b: other.type }],
-              hints: []
-            });
-            continue;
-          }
-          const fields = diffFields(
-            {
-              ...member.meta,
-              ...member.linkTarget === void 0 ? {} : { "link target": member.linkTarget }
-            },
-            {
-              ...other.meta,
-              ...other.linkTarget === void 0 ? {} : { "link target": other.linkTarget }
-            }
+        const inventories = compareInventories(path29, scanA.inventory, scanB.inventory);
+        this.items.push(...inventories.items);
+        this.compared += inventories.compared;
+        const captured = await this.captureDiffering(path29, format, [a, b], first, inventories.differing);
+        const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)];
+        for (const key of inventories.differing) {
+          const memberA = members[0].get(key);
+          const memberB = members[1].get(key);
+          if (memberA === void 0 || memberB === void 0) continue;
+          await this.compareMembers(
+            path29,
+            memberA,
+            memberB,
+            captured[0].get(key),
+            captured[1].get(key),
+            depth
           );
-          const contentDiffers = member.type === "file" && member.sha256 !== other.sha256;
-          if (fields.length > 0) {
-            this.items.push({
-              path: memberPath,
-              kind: "metadata",
-              fields,
-              hints: fieldHints(fields),
-              ...contentDiffers ? {} : { message: "content identical" }
-            });
-          }
-          if (contentDiffers) differing.push(member.key);
         }
-        for (const member of scanB.inventory.members) {
-          if (!mapA.has(member.key))
-            this.items.push({
-              path: `${path29}!${member.name}`,
-              kind: "only-in-b",
-              sizes: [null, member.size],
-              hints: []
-            });
-        }
-        const orderA = scanA.inventory.members.filter((m) => mapB.has(m.key)).map((m) => m.key);
-        const orderB = scanB.inventory.members.filter((m) => mapA.has(m.key)).map((m) => m.key);
-        if (orderA.join("\0") !== orderB.join("\0")) {
-          const first2 = orderA.findIndex((k, i) => k !== orderB[i]);
-          this.items.push({
-            path: path29,
-            kind: "order",
-            order: { a: orderA.slice(first2, first2 + 10), b: orderB.slice(first2, first2 + 10) },
-            hints: [orderHint(orderA.slice(first2), orderB.slice(first2))]
-          });
-        }
+        this.settleContainer(before, containerFields.length > 0, knownToDiffer(a, b, digests));
+      }
+      /**
+       * The content of every differing member, from the first pass where it was kept there,
+       * else from a second, targeted pass over both archives (members too large for the first).
+       */
+      async captureDiffering(path29, format, [a, b], [scanA, scanB], differing) {
         const missing = new Set(
           differing.filter((k) => !scanA.captured.has(k) || !scanB.captured.has(k))
         );
-        let captured = [scanA.captured, scanB.captured];
-        if (missing.size > 0) {
-          const fits = (key, size) => missing.has(key) && size <= this.options.limits.maxMemberBytes;
-          const second = await this.scanBoth(path29, format, a, b, () => fits);
-          if (second !== void 0)
-            captured = [
-              new Map([...scanA.captured, ...second[0].captured]),
-              new Map([...scanB.captured, ...second[1].captured])
-            ];
+        if (missing.size === 0) return [scanA.captured, scanB.captured];
+        const fits = (key, size) => missing.has(key) && size <= this.options.limits.maxMemberBytes;
+        const second = await this.scanBoth(path29, format, a, b, () => fits);
+        if (second === void 0) return [scanA.captured, scanB.captured];
+        return [
+          new Map([...scanA.captured, ...second[0].captured]),
+          new Map([...scanB.captured, ...second[1].captured])
+        ];
+      }
+      /** Two members of the same key whose content differs: compared in depth, or named too large. */
+      async compareMembers(path29, memberA, memberB, bytesA, bytesB, depth) {
+        const memberPath = `${path29}!${memberA.name}`;
+        if (bytesA === void 0 || bytesB === void 0) {
+          const size = Math.max(memberA.size, memberB.size);
+          this.items.push({
+            path: memberPath,
+            kind: "content",
+            ...contentDigests(memberA, memberB),
+            sizes: [memberA.size, memberB.size],
+            message: memberTooLarge(memberPath, size, this.options.limits.maxMemberBytes).message,
+            hints: []
+          });
+          return;
         }
-        for (const key of differing) {
-          const memberA = mapA.get(key);
-          const memberB = mapB.get(key);
-          const bytesA = captured[0].get(key);
-          const bytesB = captured[1].get(key);
-          if (memberA === void 0 || memberB === void 0) continue;
-          const memberPath = `${path29}!${memberA.name}`;
-          if (bytesA === void 0 || bytesB === void 0) {
-            const size = Math.max(memberA.size, memberB.size);
-            this.items.push({
-              path: memberPath,
-              kind: "content",
-              ...contentDigests(memberA, memberB),
-              sizes: [memberA.size, memberB.size],
-              message: memberTooLarge(memberPath, size, this.options.limits.maxMemberBytes).message,
-              hints: []
-            });
-            continue;
-          }
-          await this.compare(
-            memberPath,
-            bufferSource(bytesA, memberPath),
-            bufferSource(bytesB, memberPath),
-            depth + 1,
-            contentDigests(memberA, memberB).digests
-          );
-        }
+        await this.compare(
+          memberPath,
+          bufferSource(bytesA, memberPath),
+          bufferSource(bytesB, memberPath),
+          depth + 1,
+          contentDigests(memberA, memberB).digests
+        );
+      }
+      /**
+       * The archive's own item, at `before`, once its members are compared. When nothing
+       * else was found and its own fields are equal, it is dropped if the archives' bytes are
+       * not known to differ (inside a compression layer nothing says they do), and otherwise
+       * says that only the archive bytes differ (padding, trailers, compression).
+       */
+      settleContainer(before, ownFieldsDiffer, bytesDiffer) {
         const container = this.items[before];
-        const onlyContainer = this.items.length === before + 1 && container !== void 0 && containerFields.length === 0;
-        const bytesDiffer = knownToDiffer(a, b, digests);
-        if (onlyContainer && !bytesDiffer) {
+        if (this.items.length !== before + 1 || container === void 0 || ownFieldsDiffer) return;
+        if (!bytesDiffer) {
           this.items.pop();
-        } else if (onlyContainer) {
-          container.nested = false;
-          container.message = "members and their metadata are identical; the archive bytes differ (padding, trailer or compression)";
-          container.hints = [
-            {
-              cause: "compression",
-              evidence: "identical members in differing archive bytes",
-              fix: "use the same archiver and settings on both sides, or reproof normalize"
-            }
-          ];
+          return;
         }
+        container.nested = false;
+        container.message = "members and their metadata are identical; the archive bytes differ (padding, trailer or compression)";
+        container.hints = [
+          {
+            cause: "compression",
+            evidence: "identical members in differing archive bytes",
+            fix: "use the same archiver and settings on both sides, or reproof normalize"
+          }
+        ];
       }
       async scanBoth(path29, format, a, b, want) {
         const scan = (source) => ARCHIVES[format].scan(source, path29, this.budget, want());
@@ -84677,6 +84704,7 @@ var init_diff_inputs = __esm({
     init_canonical();
     init_hash_file();
     init_errors();
+    init_compare_inventories();
     init_engine();
     init_member();
     init_source();

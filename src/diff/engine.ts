@@ -8,7 +8,8 @@ import {
   type Detected,
 } from '../formats/detect.js'
 import type { MemberInfo, ScanResult, WantMember } from '../formats/member.js'
-import { contentHints, fieldHints, orderHint, type HintContext } from './hints.js'
+import { compareInventories, diffFields, membersByKey } from './compare-inventories.js'
+import { contentHints, fieldHints, type HintContext } from './hints.js'
 import {
   Budget,
   isLimitError,
@@ -16,7 +17,7 @@ import {
   memberTooLarge,
   type DiffLimits,
 } from '../formats/limits.js'
-import type { DiffItem, FieldDifference } from './report.js'
+import type { DiffItem } from './report.js'
 import { bufferSource, readAll, readHead, type ByteSource } from '../formats/source.js'
 import { ARCHIVES } from '../formats/registry.js'
 import { sha256Hex } from '../sha256.js'
@@ -164,139 +165,107 @@ export class DiffEngine {
       fields: containerFields,
       hints: fieldHints(containerFields),
     })
-
-    const byKey = (members: MemberInfo[]): Map<string, MemberInfo> =>
-      new Map(members.map((m) => [m.key, m]))
-    const mapA = byKey(scanA.inventory.members)
-    const mapB = byKey(scanB.inventory.members)
-    this.compared += new Set([...mapA.keys(), ...mapB.keys()]).size
-    const differing: string[] = []
-    for (const member of scanA.inventory.members) {
-      const other = mapB.get(member.key)
-      const memberPath = `${path}!${member.name}`
-      if (other === undefined) {
-        this.items.push({
-          path: memberPath,
-          kind: 'only-in-a',
-          sizes: [member.size, null],
-          hints: [],
-        })
-        continue
-      }
-      if (member.type !== other.type) {
-        this.items.push({
-          path: memberPath,
-          kind: 'type',
-          fields: [{ field: 'type', a: member.type, b: other.type }],
-          hints: [],
-        })
-        continue
-      }
-      const fields = diffFields(
-        {
-          ...member.meta,
-          ...(member.linkTarget === undefined ? {} : { 'link target': member.linkTarget }),
-        },
-        {
-          ...other.meta,
-          ...(other.linkTarget === undefined ? {} : { 'link target': other.linkTarget }),
-        },
-      )
-      const contentDiffers = member.type === 'file' && member.sha256 !== other.sha256
-      if (fields.length > 0) {
-        this.items.push({
-          path: memberPath,
-          kind: 'metadata',
-          fields,
-          hints: fieldHints(fields),
-          ...(contentDiffers ? {} : { message: 'content identical' }),
-        })
-      }
-      if (contentDiffers) differing.push(member.key)
-    }
-    for (const member of scanB.inventory.members) {
-      if (!mapA.has(member.key))
-        this.items.push({
-          path: `${path}!${member.name}`,
-          kind: 'only-in-b',
-          sizes: [null, member.size],
-          hints: [],
-        })
-    }
-    const orderA = scanA.inventory.members.filter((m) => mapB.has(m.key)).map((m) => m.key)
-    const orderB = scanB.inventory.members.filter((m) => mapA.has(m.key)).map((m) => m.key)
-    if (orderA.join('\0') !== orderB.join('\0')) {
-      const first = orderA.findIndex((k, i) => k !== orderB[i])
-      this.items.push({
+    const inventories = compareInventories(path, scanA.inventory, scanB.inventory)
+    this.items.push(...inventories.items)
+    this.compared += inventories.compared
+    const captured = await this.captureDiffering(path, format, [a, b], first, inventories.differing)
+    const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)] as const
+    for (const key of inventories.differing) {
+      const memberA = members[0].get(key)
+      const memberB = members[1].get(key)
+      if (memberA === undefined || memberB === undefined) continue
+      await this.compareMembers(
         path,
-        kind: 'order',
-        order: { a: orderA.slice(first, first + 10), b: orderB.slice(first, first + 10) },
-        hints: [orderHint(orderA.slice(first), orderB.slice(first))],
-      })
+        memberA,
+        memberB,
+        captured[0].get(key),
+        captured[1].get(key),
+        depth,
+      )
     }
+    // An archive whose only difference is its own bytes still says so.
+    this.settleContainer(before, containerFields.length > 0, knownToDiffer(a, b, digests))
+  }
 
-    // Members that differ and were too large for the first pass: a second, targeted pass.
+  /**
+   * The content of every differing member, from the first pass where it was kept there,
+   * else from a second, targeted pass over both archives (members too large for the first).
+   */
+  private async captureDiffering(
+    path: string,
+    format: ArchiveFormat,
+    [a, b]: readonly [ByteSource, ByteSource],
+    [scanA, scanB]: readonly [ScanResult, ScanResult],
+    differing: readonly string[],
+  ): Promise<readonly [Map<string, Buffer>, Map<string, Buffer>]> {
     const missing = new Set(
       differing.filter((k) => !scanA.captured.has(k) || !scanB.captured.has(k)),
     )
-    let captured: [Map<string, Buffer>, Map<string, Buffer>] = [scanA.captured, scanB.captured]
-    if (missing.size > 0) {
-      const fits: WantMember = (key, size) =>
-        missing.has(key) && size <= this.options.limits.maxMemberBytes
-      const second = await this.scanBoth(path, format, a, b, () => fits)
-      if (second !== undefined)
-        captured = [
-          new Map([...scanA.captured, ...second[0].captured]),
-          new Map([...scanB.captured, ...second[1].captured]),
-        ]
+    if (missing.size === 0) return [scanA.captured, scanB.captured]
+    const fits: WantMember = (key, size) =>
+      missing.has(key) && size <= this.options.limits.maxMemberBytes
+    const second = await this.scanBoth(path, format, a, b, () => fits)
+    if (second === undefined) return [scanA.captured, scanB.captured]
+    return [
+      new Map([...scanA.captured, ...second[0].captured]),
+      new Map([...scanB.captured, ...second[1].captured]),
+    ]
+  }
+
+  /** Two members of the same key whose content differs: compared in depth, or named too large. */
+  private async compareMembers(
+    path: string,
+    memberA: MemberInfo,
+    memberB: MemberInfo,
+    bytesA: Buffer | undefined,
+    bytesB: Buffer | undefined,
+    depth: number,
+  ): Promise<void> {
+    const memberPath = `${path}!${memberA.name}`
+    if (bytesA === undefined || bytesB === undefined) {
+      const size = Math.max(memberA.size, memberB.size)
+      this.items.push({
+        path: memberPath,
+        kind: 'content',
+        ...contentDigests(memberA, memberB),
+        sizes: [memberA.size, memberB.size],
+        message: memberTooLarge(memberPath, size, this.options.limits.maxMemberBytes).message,
+        hints: [],
+      })
+      return
     }
-    for (const key of differing) {
-      const memberA = mapA.get(key)
-      const memberB = mapB.get(key)
-      const bytesA = captured[0].get(key)
-      const bytesB = captured[1].get(key)
-      if (memberA === undefined || memberB === undefined) continue
-      const memberPath = `${path}!${memberA.name}`
-      if (bytesA === undefined || bytesB === undefined) {
-        const size = Math.max(memberA.size, memberB.size)
-        this.items.push({
-          path: memberPath,
-          kind: 'content',
-          ...contentDigests(memberA, memberB),
-          sizes: [memberA.size, memberB.size],
-          message: memberTooLarge(memberPath, size, this.options.limits.maxMemberBytes).message,
-          hints: [],
-        })
-        continue
-      }
-      await this.compare(
-        memberPath,
-        bufferSource(bytesA, memberPath),
-        bufferSource(bytesB, memberPath),
-        depth + 1,
-        contentDigests(memberA, memberB).digests,
-      )
-    }
-    // An archive whose only difference is its own bytes (padding, trailers) still says so;
-    // one whose bytes are not known to differ (inside a compression layer) says nothing.
+    await this.compare(
+      memberPath,
+      bufferSource(bytesA, memberPath),
+      bufferSource(bytesB, memberPath),
+      depth + 1,
+      contentDigests(memberA, memberB).digests,
+    )
+  }
+
+  /**
+   * The archive's own item, at `before`, once its members are compared. When nothing
+   * else was found and its own fields are equal, it is dropped if the archives' bytes are
+   * not known to differ (inside a compression layer nothing says they do), and otherwise
+   * says that only the archive bytes differ (padding, trailers, compression).
+   */
+  private settleContainer(before: number, ownFieldsDiffer: boolean, bytesDiffer: boolean): void {
     const container = this.items[before]
-    const onlyContainer =
-      this.items.length === before + 1 && container !== undefined && containerFields.length === 0
-    const bytesDiffer = knownToDiffer(a, b, digests)
-    if (onlyContainer && !bytesDiffer) {
+    if (this.items.length !== before + 1 || container === undefined || ownFieldsDiffer) return
+    if (!bytesDiffer) {
       this.items.pop()
-    } else if (onlyContainer) {
-      container.nested = false
-      container.message =
-        'members and their metadata are identical; the archive bytes differ (padding, trailer or compression)'
-      container.hints = [
-        {
-          cause: 'compression',
-          evidence: 'identical members in differing archive bytes',
-          fix: 'use the same archiver and settings on both sides, or reproof normalize',
-        },
-      ]
+      return
     }
+    container.nested = false
+    container.message =
+      'members and their metadata are identical; the archive bytes differ (padding, trailer or compression)'
+    container.hints = [
+      {
+        cause: 'compression',
+        evidence: 'identical members in differing archive bytes',
+        fix: 'use the same archiver and settings on both sides, or reproof normalize',
+      },
+    ]
   }
 
   private async scanBoth(
@@ -407,16 +376,6 @@ const EXTENSION = { gzip: 'gz', bzip2: 'bz2', xz: 'xz' } as const
 
 function formatName(kind: Detected): string {
   return kind.kind === 'archive' || kind.kind === 'compressed' ? kind.format : kind.kind
-}
-
-export function diffFields(
-  a: Record<string, string>,
-  b: Record<string, string>,
-): FieldDifference[] {
-  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])]
-  return names
-    .filter((n) => a[n] !== b[n])
-    .map((n) => ({ field: n, a: a[n] ?? '(absent)', b: b[n] ?? '(absent)' }))
 }
 
 function sha256(bytes: Buffer): string {

@@ -1,0 +1,100 @@
+import type { ArchiveInventory, MemberInfo } from '../formats/member.js'
+import { fieldHints, orderHint } from './hints.js'
+import type { DiffItem, FieldDifference } from './report.js'
+
+/** What two archives' member lists say before any member's content is read. */
+export interface InventoryComparison {
+  /** Members on one side only, changed types, metadata, and the order of common members. */
+  items: DiffItem[]
+  /** Keys of the files on both sides whose content digests differ, in A's order. */
+  differing: string[]
+  /** Distinct member keys over both sides. */
+  compared: number
+}
+
+/**
+ * Compares two archives member by member by key, without their content: the items come
+ * in A's order (each member only in A, of another type, or with other metadata), then the
+ * members only in B, then the first place where the common members' order parts. The
+ * content of the `differing` members is compared by the caller, which has to read it.
+ */
+export function compareInventories(
+  path: string,
+  a: ArchiveInventory,
+  b: ArchiveInventory,
+): InventoryComparison {
+  const mapA = membersByKey(a)
+  const mapB = membersByKey(b)
+  const items: DiffItem[] = []
+  const differing: string[] = []
+  for (const member of a.members) {
+    const other = mapB.get(member.key)
+    const memberPath = `${path}!${member.name}`
+    if (other === undefined) {
+      items.push({ path: memberPath, kind: 'only-in-a', sizes: [member.size, null], hints: [] })
+      continue
+    }
+    if (member.type !== other.type) {
+      items.push({
+        path: memberPath,
+        kind: 'type',
+        fields: [{ field: 'type', a: member.type, b: other.type }],
+        hints: [],
+      })
+      continue
+    }
+    const fields = diffFields(shownFields(member), shownFields(other))
+    const contentDiffers = member.type === 'file' && member.sha256 !== other.sha256
+    if (fields.length > 0)
+      items.push({
+        path: memberPath,
+        kind: 'metadata',
+        fields,
+        hints: fieldHints(fields),
+        ...(contentDiffers ? {} : { message: 'content identical' }),
+      })
+    if (contentDiffers) differing.push(member.key)
+  }
+  for (const member of b.members)
+    if (!mapA.has(member.key))
+      items.push({
+        path: `${path}!${member.name}`,
+        kind: 'only-in-b',
+        sizes: [null, member.size],
+        hints: [],
+      })
+  const orderA = a.members.filter((m) => mapB.has(m.key)).map((m) => m.key)
+  const orderB = b.members.filter((m) => mapA.has(m.key)).map((m) => m.key)
+  if (orderA.join('\0') !== orderB.join('\0')) {
+    const first = orderA.findIndex((k, i) => k !== orderB[i])
+    items.push({
+      path,
+      kind: 'order',
+      order: { a: orderA.slice(first, first + 10), b: orderB.slice(first, first + 10) },
+      hints: [orderHint(orderA.slice(first), orderB.slice(first))],
+    })
+  }
+  return { items, differing, compared: new Set([...mapA.keys(), ...mapB.keys()]).size }
+}
+
+/** The fields of `a` and `b` that differ, each name once; a missing one is "(absent)". */
+export function diffFields(
+  a: Record<string, string>,
+  b: Record<string, string>,
+): FieldDifference[] {
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  return names
+    .filter((n) => a[n] !== b[n])
+    .map((n) => ({ field: n, a: a[n] ?? '(absent)', b: b[n] ?? '(absent)' }))
+}
+
+export function membersByKey(inventory: ArchiveInventory): Map<string, MemberInfo> {
+  return new Map(inventory.members.map((m) => [m.key, m]))
+}
+
+/** A member's metadata as compared: its own fields and, for a link, its target. */
+function shownFields(member: MemberInfo): Record<string, string> {
+  return member.linkTarget === undefined
+    ? member.meta
+    : { ...member.meta, 'link target': member.linkTarget }
+}

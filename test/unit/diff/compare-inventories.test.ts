@@ -1,0 +1,148 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { compareInventories } from '../../../src/diff/compare-inventories.js'
+import type { ArchiveInventory, MemberInfo } from '../../../src/formats/member.js'
+
+const memberArb: fc.Arbitrary<Omit<MemberInfo, 'index'>> = fc.record(
+  {
+    key: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'dir/', 'link'),
+    type: fc.constantFrom('file', 'directory', 'symlink'),
+    size: fc.nat({ max: 100 }),
+    sha256: fc.constantFrom('1', '2'),
+    linkTarget: fc.constantFrom('x', 'y'),
+    meta: fc.record({ mode: fc.constantFrom('644', '755'), mtime: fc.constantFrom('0', '1') }),
+  },
+  { requiredKeys: ['key', 'type', 'size', 'sha256', 'meta'] },
+)
+const inventoryArb: fc.Arbitrary<ArchiveInventory> = fc
+  .uniqueArray(memberArb, { selector: (m) => m.key, maxLength: 7 })
+  .map((members) => ({
+    members: members.map((m, index) => ({ ...m, name: m.key, index })),
+    meta: {},
+    warnings: [],
+  }))
+
+describe('compareInventories', () => {
+  it('finds nothing between an archive and itself', () => {
+    fc.assert(
+      fc.property(inventoryArb, (inv) => {
+        expect(compareInventories('x.tar', inv, inv)).toEqual({
+          items: [],
+          differing: [],
+          compared: inv.members.length,
+        })
+      }),
+    )
+  })
+
+  it('names each member on one side once, and counts every key', () => {
+    fc.assert(
+      fc.property(inventoryArb, inventoryArb, (a, b) => {
+        const { items, compared } = compareInventories('x.tar', a, b)
+        const keysA = new Set(a.members.map((m) => m.key))
+        const keysB = new Set(b.members.map((m) => m.key))
+        const only = (kind: string) =>
+          items.filter((i) => i.kind === kind).map((i) => i.path.slice('x.tar!'.length))
+        expect(only('only-in-a')).toEqual([...keysA].filter((k) => !keysB.has(k)))
+        expect(only('only-in-b')).toEqual([...keysB].filter((k) => !keysA.has(k)))
+        expect(compared).toBe(new Set([...keysA, ...keysB]).size)
+      }),
+    )
+  })
+
+  it('leaves to content comparison exactly the common files whose digests differ', () => {
+    fc.assert(
+      fc.property(inventoryArb, inventoryArb, (a, b) => {
+        const { differing, items } = compareInventories('x.tar', a, b)
+        const inB = new Map(b.members.map((m) => [m.key, m]))
+        const expected = a.members
+          .filter((m) => {
+            const o = inB.get(m.key)
+            return (
+              o !== undefined && m.type === 'file' && o.type === 'file' && m.sha256 !== o.sha256
+            )
+          })
+          .map((m) => m.key)
+        expect(differing).toEqual(expected)
+        // A member whose only difference is metadata says its content is the same.
+        for (const item of items.filter((i) => i.kind === 'metadata'))
+          expect(item.message === 'content identical').toBe(
+            !differing.includes(item.path.slice('x.tar!'.length)),
+          )
+      }),
+    )
+  })
+
+  it('is symmetric: swapping the sides swaps each field and each one-sided member', () => {
+    fc.assert(
+      fc.property(inventoryArb, inventoryArb, (a, b) => {
+        const ab = compareInventories('x.tar', a, b)
+        const ba = compareInventories('x.tar', b, a)
+        const fieldsOf = (r: typeof ab) =>
+          Object.fromEntries(
+            r.items.flatMap((i) =>
+              i.kind === 'metadata' || i.kind === 'type' ? [[i.path, i.fields]] : [],
+            ),
+          )
+        const swapped = Object.fromEntries(
+          Object.entries(fieldsOf(ba)).map(([p, fields]) => [
+            p,
+            fields.map((f) => ({ field: f.field, a: f.b, b: f.a })),
+          ]),
+        )
+        expect(swapped).toEqual(fieldsOf(ab))
+        expect(
+          ba.items
+            .filter((i) => i.kind === 'only-in-a')
+            .map((i) => i.path)
+            .sort(),
+        ).toEqual(
+          ab.items
+            .filter((i) => i.kind === 'only-in-b')
+            .map((i) => i.path)
+            .sort(),
+        )
+        expect(ba.compared).toBe(ab.compared)
+      }),
+    )
+  })
+
+  it('shows where the common members’ order first parts, and a link target as a field', () => {
+    const member = (key: string, index: number, linkTarget?: string): MemberInfo => ({
+      key,
+      name: key,
+      index,
+      type: linkTarget === undefined ? 'file' : 'symlink',
+      size: 1,
+      sha256: '1',
+      meta: {},
+      ...(linkTarget === undefined ? {} : { linkTarget }),
+    })
+    const a = {
+      members: [member('a', 0), member('b', 1), member('l', 2, 'x')],
+      meta: {},
+      warnings: [],
+    }
+    const b = {
+      members: [member('b', 0), member('a', 1), member('l', 2, 'y')],
+      meta: {},
+      warnings: [],
+    }
+    const { items } = compareInventories('x.zip', a, b)
+    expect(items).toEqual([
+      {
+        path: 'x.zip!l',
+        kind: 'metadata',
+        fields: [{ field: 'link target', a: 'x', b: 'y' }],
+        hints: expect.any(Array) as unknown,
+        message: 'content identical',
+      },
+      {
+        path: 'x.zip',
+        kind: 'order',
+        order: { a: ['a', 'b', 'l'], b: ['b', 'a', 'l'] },
+        hints: [expect.objectContaining({ cause: expect.any(String) as unknown }) as unknown],
+      },
+    ])
+  })
+})
