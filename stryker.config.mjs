@@ -77,7 +77,7 @@ export const areas = {
   // schema and checkpoints, the history checks, the git ledger's spec and push failures.
   gate: {
     mutate: [
-      'src/gate/{decide,ledger,ledger-history}.ts',
+      'src/gate/{decide,ledger,ledger-history,git-env}.ts',
       fn('src/gate/git-ledger.ts', 'parseGitLedgerSpec'),
       fn('src/gate/git-ledger.ts', 'classifyPushFailure'),
     ],
@@ -85,6 +85,7 @@ export const areas = {
       'test/unit/gate/{decide,ledger-parse,ledger-history}.test.ts',
       'test/unit/gate/ledger-{durability,checkpoint}.test.ts',
       'test/unit/gate/git-ledger-{push-failure,spec}.test.ts',
+      'test/unit/gate/git-env.test.ts',
     ],
   },
   // The gate and check runners and the kept-bundle check, with the gate's integration
@@ -105,13 +106,17 @@ export const areas = {
     tests: ['test/unit/verify/rebuild.test.ts'],
   },
   // The git ledger's transport (fetch, history, commit, push, reading git's errors), with
-  // the same tests. Only when named (MUTATION_AREAS=gitTransport): its ~450 mutants take
-  // hours here, as a mutant that breaks a push waits through every retry.
+  // the git ledger's integration tests. Only when named (MUTATION_AREAS=gitTransport): its
+  // ~450 mutants take an hour and more, as a mutant that breaks a push waits through every
+  // retry, and a module-level one runs every test of the set.
   gitTransport: {
     optIn: true,
     // Everything but the two functions the gate area mutates.
     mutate: outside('src/gate/git-ledger.ts', 'parseGitLedgerSpec', 'classifyPushFailure'),
-    tests: ['test/integration/gate*.test.ts'],
+    tests: [
+      'test/integration/gate-git*.test.ts',
+      'test/integration/gate-check-evidence.test.ts',
+    ],
   },
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { beforeAll, expect } from 'vitest'
 import type { LedgerRecord } from '../src/gate/decide.js'
 import { parseLedger } from '../src/gate/ledger.js'
-import { git, makeTemp, makeTempParent, runCli } from './helpers.js'
+import { git, makeTemp, makeTempParent, runCli, spawnCli } from './helpers.js'
 
 /** Three releases of a tiny project, each built, reproduced and signed with one key. */
 export let kit: {
@@ -209,4 +209,36 @@ export function cloneLedger(bare: string): {
       git(work, ['push', '-q', ...(force ? ['--force'] : []), 'origin', 'HEAD:releases'])
     },
   }
+}
+
+/**
+ * 8 gate processes at once against one ledger: deploys of the three releases, and
+ * rollbacks to the first. Returns each one's decision.
+ */
+export async function race(ledger: string, envFor: (i: number) => string): Promise<string[]> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: kit.state }
+  delete env.NODE_EXTRA_CA_CERTS
+  const results = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => {
+      const r = release(i % 3)
+      const args =
+        i % 4 === 3
+          ? [
+              'gate',
+              'rollback',
+              '--env',
+              'prod',
+              '--to',
+              release(0).digest,
+              '--reason',
+              'race',
+              '--bundle',
+              release(0).bundle,
+            ]
+          : ['gate', 'deploy', '--env', envFor(i), '--bundle', r.bundle, r.artifact]
+      return spawnCli([...args, '--key', kit.pub, '--ledger', ledger, '--json'], { env })
+    }),
+  )
+  for (const r of results) expect([0, 1], r.stderr).toContain(r.code)
+  return results.map((r) => (JSON.parse(r.stdout) as { decision: string }).decision)
 }

@@ -6,6 +6,7 @@ import { canonicalJson } from '../canonical.js'
 import { withRetries, type Attempt, type Backoff } from '../io/retry.js'
 import { ReproofError } from '../errors.js'
 import { runSync } from '../sandbox/process.js'
+import { ledgerGitEnv } from './git-env.js'
 import { writeFileAtomicSync } from '../io/atomic-write.js'
 import { recordBytes, toState, type LedgerRecord } from './decide.js'
 import { firstRewrite, type LedgerCommit } from './ledger-history.js'
@@ -30,32 +31,6 @@ const PUSH_BACKOFF: Backoff = { firstMs: 20, factor: 1.5, maxMs: 250, jitterMs: 
 // How much bundle content one `git cat-file --batch` may return.
 const BATCH_BYTES = 64 * 1024 * 1024
 const GIT_TIMEOUT_MS = 60_000
-/**
- * What git reads from the environment to find a repository and its objects (`git rev-parse
- * --local-env-vars`, with the hook-time GIT_QUARANTINE_PATH and GIT_NAMESPACE). A gate run
- * from a git hook, or by a tool that exports GIT_DIR, would otherwise write its commits into
- * the caller's repository and index, or read a history with grafts or replacements. The
- * `-c` settings (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT…) stay: they may carry what the
- * remote needs (credentials, a proxy).
- */
-const REPOSITORY_ENV = [
-  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
-  'GIT_COMMON_DIR',
-  'GIT_CONFIG',
-  'GIT_DIR',
-  'GIT_GRAFT_FILE',
-  'GIT_IMPLICIT_WORK_TREE',
-  'GIT_INDEX_FILE',
-  'GIT_INTERNAL_SUPER_PREFIX',
-  'GIT_NAMESPACE',
-  'GIT_NO_REPLACE_OBJECTS',
-  'GIT_OBJECT_DIRECTORY',
-  'GIT_PREFIX',
-  'GIT_QUARANTINE_PATH',
-  'GIT_REPLACE_REF_BASE',
-  'GIT_SHALLOW_FILE',
-  'GIT_WORK_TREE',
-]
 
 /** `git:<url>#<branch>`; the branch defaults to `reproof-ledger`. */
 export function parseGitLedgerSpec(spec: string): { url: string; branch: string } {
@@ -123,15 +98,12 @@ export class GitLedger implements Ledger {
   ): GitLedger {
     const key = sha256Hex(`git:${url}#${branch}`).slice(0, 32)
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
-    const own = Object.fromEntries(
-      Object.entries(env).filter(([name]) => !REPOSITORY_ENV.includes(name)),
-    )
     const ledger = new GitLedger(
       url,
       branch,
       path.join(stateDir, 'git-ledgers', `${key}.json`),
       work,
-      own,
+      ledgerGitEnv(env),
     )
     try {
       ledger.git(['init', '-q', '--bare'])

@@ -1,0 +1,147 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseLedger } from '../../src/gate/ledger.js'
+import {
+  deploy,
+  gate,
+  hook,
+  kit,
+  race,
+  release,
+  remote,
+  rollback,
+  useGateKit,
+} from '../gate-kit.js'
+import { cleanupTemp, git, makeTemp, runCli, withOwnTmpdir } from '../helpers.js'
+
+afterEach(cleanupTemp)
+useGateKit()
+
+describe('reproof gate with a git ledger', () => {
+  it('records each release as one fast-forward commit holding the record and its bundle', async () => {
+    const { bare, ledger, read } = remote()
+    expect((await deploy(ledger, 0)).result?.decision).toBe('recorded')
+    const again = await deploy(ledger, 0)
+    expect([again.code, again.result?.decision]).toEqual([0, 'unchanged'])
+    expect((await deploy(ledger, 1)).result?.decision).toBe('recorded')
+    expect(git(bare, ['rev-list', '--count', 'releases']).trim()).toBe('2')
+    const records = read()
+    expect(records.map((r) => r.digest)).toEqual([release(0).digest, release(1).digest])
+    const tree = git(bare, ['ls-tree', '-r', '--name-only', 'releases'])
+    expect(tree).toContain(`bundles/${records[0]?.bundleDigest ?? ''}.sigstore.json`)
+    // A rollback elsewhere needs no local state: the bundle comes from the ledger's tree.
+    const back = await rollback(ledger, 0, 'bad release', kit.pub)
+    expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
+    const status = await gate(ledger, ['status', '--env', 'prod'])
+    expect(JSON.parse(status.stdout)).toMatchObject({ current: release(0).digest, seq: 3 })
+    const check = await gate(ledger, ['check', '--key', kit.pub])
+    expect([check.code, JSON.parse(check.stdout)]).toEqual([
+      0,
+      { ok: true, records: 3, bundles: 2, reverified: 3, legacy: 0, recovered: null },
+    ])
+    // Someone with push access edits a kept bundle in a fast-forward commit.
+    const work = makeTemp()
+    git(work, ['clone', '-q', '--branch', 'releases', bare, '.'])
+    const kept = `bundles/${records[1]?.bundleDigest ?? ''}.sigstore.json`
+    fs.appendFileSync(path.join(work, kept), ' ')
+    git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qam', 'edit'])
+    git(work, ['push', '-q', 'origin', 'releases'])
+    const edited = await gate(ledger, ['check', '--key', kit.pub])
+    expect(edited.code).toBe(3)
+    expect(edited.stderr).toContain(`ledger.jsonl:2: the bundle kept for prod #2 (${kept})`)
+    git(work, ['rm', '-q', kept])
+    git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qm', 'remove'])
+    git(work, ['push', '-q', 'origin', 'releases'])
+    expect((await gate(ledger, ['check', '--key', kit.pub])).stderr).toContain(
+      `(${kept}) is missing`,
+    )
+  })
+
+  it('gate check finds a kept bundle missing or edited, naming the record', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const kept = path.join(
+      path.dirname(ledger),
+      'bundles',
+      `${parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)[1]?.bundleDigest ?? ''}.sigstore.json`,
+    )
+    fs.appendFileSync(kept, ' ')
+    const edited = await gate(ledger, ['check', '--key', kit.pub])
+    expect(edited.code).toBe(3)
+    expect(edited.stderr).toMatch(
+      /ledger\.jsonl:2: the bundle kept for prod #2 .* is not the bytes/,
+    )
+    fs.rmSync(kept)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).stderr).toMatch(
+      /ledger\.jsonl:2: .* is missing/,
+    )
+  })
+
+  it('keeps one chain when 8 gates deploy and roll back at once: losers fetch, decide again and retry', async () => {
+    const { ledger, read } = remote()
+    expect((await deploy(ledger, 0)).result?.decision).toBe('recorded')
+    expect((await deploy(ledger, 1)).result?.decision).toBe('recorded')
+    const decisions = await race(ledger, (i) => (i % 2 === 0 ? 'prod' : `env${i}`))
+    const records = read()
+    // Exactly one record per accepted decision, on one valid chain (read() checks it).
+    expect(records.length - 2).toBe(decisions.filter((d) => d === 'recorded').length)
+    expect((await gate(ledger, ['check', '--key', kit.pub])).code).toBe(0)
+  })
+
+  it('counts a push whose answer was lost as recorded when the branch shows it', async () => {
+    const { bare, ledger, read } = remote()
+    // The ref is updated, then the connection dies before the client hears back.
+    hook(bare, 'post-receive', 'kill -9 $PPID')
+    const run = await deploy(ledger, 0)
+    expect([run.code, run.result?.decision], run.stderr).toEqual([0, 'recorded'])
+    expect(read()).toHaveLength(1)
+  })
+
+  it('answers "unknown" (exit 4) when the push result cannot be learned, and the retry is safe', async () => {
+    const { bare, ledger, read } = remote()
+    const gone = `${bare}.gone`
+    hook(bare, 'post-receive', `mv "${bare}" "${gone}"; kill -9 $PPID`)
+    const own = await withOwnTmpdir(async () => {
+      const run = await deploy(ledger, 0)
+      expect(run.code).toBe(4)
+      // No decision, only the error.
+      expect(run.result).toEqual({
+        error: expect.objectContaining({ code: 'E_AMBIGUOUS', exit: 4 }) as unknown,
+      })
+      expect(run.stderr).toMatch(/may or may not be recorded.*retry is safe/)
+      fs.renameSync(gone, bare)
+      fs.rmSync(path.join(bare, 'hooks', 'post-receive'))
+      const retry = await deploy(ledger, 0)
+      expect([retry.code, retry.result?.decision]).toEqual([0, 'unchanged'])
+    })
+    expect(read()).toHaveLength(1)
+    // Every gate removed its temporary repository, whatever the outcome.
+    expect(fs.readdirSync(own).filter((n) => n.startsWith('reproof-ledger-'))).toEqual([])
+  })
+
+  it('rejects a malformed git ledger address as bad input', async () => {
+    for (const spec of ['git:', 'git:/x#-evil', 'git:/x#a..b', 'git:--upload-pack=x#b']) {
+      const run = await deploy(spec, 0)
+      expect(run.code, spec).toBe(2)
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    }
+  })
+
+  it('says a git ledger needs git when there is none, and leaves nothing behind', async () => {
+    const { ledger } = remote()
+    const state = makeTemp()
+    let run: Awaited<ReturnType<typeof runCli>> | undefined
+    // git is found on the caller's PATH, which is all the gate passes it.
+    const own = await withOwnTmpdir(async () => {
+      run = await runCli(
+        ['gate', 'status', '--env', 'prod', '--ledger', ledger, '--state-dir', state],
+        { PATH: '/nonexistent' },
+      )
+    })
+    expect(run?.code).toBe(3)
+    expect(run?.stderr).toMatch(/^reproof: git:.*: a git ledger needs git: /)
+    expect(fs.readdirSync(own)).toEqual([])
+  })
+})
