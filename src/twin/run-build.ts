@@ -2,8 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { BuildOptions, EnvRequest } from '../config/build-options.js'
 import { chooseEpoch, type Epoch } from '../config/epoch.js'
-import { compareManifests, type Difference } from '../diff/compare-manifests.js'
-import { explainBuild, itemsFor } from '../diff/explain-build.js'
+import type { Difference } from '../diff/compare-manifests.js'
 import type { DiffReport } from '../diff/report.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { collectManifest } from '../digest/manifest.js'
@@ -47,8 +46,7 @@ import {
 } from '../records/build-record.js'
 import { findLockfiles } from '../attest/lockfiles.js'
 import { copyArtifacts } from './copy-artifacts.js'
-import { artifactsMatchingAfterNormalization } from './normalize-artifacts.js'
-import { normalizeOpenableArtifacts } from './normalize-openable.js'
+import { explainDifferences, judgeArtifacts, type Judgement } from './judge-artifacts.js'
 import {
   buildFailure,
   probeRun,
@@ -57,7 +55,7 @@ import {
   type RunContext,
   type RunOutcome,
 } from './run-twice.js'
-import type { Isolation, NormalizedManifests, Verdict } from '../records/build-record.js'
+import type { Isolation, Verdict } from '../records/build-record.js'
 
 export type { BuildEvent } from './run-twice.js'
 
@@ -67,6 +65,11 @@ export interface BuildDeps {
   /** Aborted when the user presses Ctrl-C. */
   signal?: AbortSignal
   onEvent?: (event: BuildEvent) => void
+  /**
+   * Milliseconds since the epoch (Date.now by default): the record's start and finish,
+   * and the runs' wall-clock window, which the explanation of a time in an artifact reads.
+   */
+  clock?: () => number
 }
 
 export interface ArtifactResult {
@@ -125,7 +128,8 @@ export interface BuildOutcome {
 
 export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<BuildOutcome> {
   const emit = deps.onEvent ?? (() => undefined)
-  const startedAt = new Date().toISOString()
+  const clock = deps.clock ?? Date.now
+  const startedAt = new Date(clock()).toISOString()
   const warnings: string[] = []
 
   // 1. Parse and validate what needs the filesystem.
@@ -164,10 +168,10 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     throwIfAborted(deps.signal)
 
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
-    const runsStarted = Date.now()
+    const runsStarted = clock()
     const wallStart = Math.floor(runsStarted / 1000)
     const outcomes = await runTwice(contexts, options, deps, emit)
-    const wallEnd = Math.ceil(Date.now() / 1000)
+    const wallEnd = Math.ceil(clock() / 1000)
     for (const outcome of [outcomes.a, outcomes.b]) {
       if (outcome.exitCode !== 0)
         throw await buildFailure(
@@ -191,57 +195,29 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
     emit({ kind: 'phase', text: 'hashing artifacts' })
     const collected = await collectOutputs(roots, plan, options.outputs, warnings)
-    const rawDifferences = compareManifests(collected.a.manifest, collected.b.manifest)
-    const rawReproducible = rawDifferences.length === 0
-    // With --normalize, normalization is part of the build: both runs' archives are
-    // normalized in place (losslessly) and those are compared and shipped. Without it,
-    // the verdict is about the bytes the builds wrote, and normalization only tells
-    // which differing artifacts it would have made match.
-    let final = { a: collected.a.manifest, b: collected.b.manifest }
-    let normalization: NormalizedManifests | null = null
-    let wouldMatchAfterNormalization: string[] = []
-    if (options.normalize) {
-      emit({ kind: 'phase', text: 'normalizing archive artifacts (--normalize)' })
-      normalization = await normalizeOpenableArtifacts(roots, final, epoch.value)
-      warnings.push(...normalization.warnings)
-      final = { a: normalization.a, b: normalization.b }
-    } else if (!rawReproducible) {
-      wouldMatchAfterNormalization = await artifactsMatchingAfterNormalization(
-        roots,
-        rawDifferences.map((d) => d.name),
-        epoch.value,
-        workspace.base,
-      )
-    }
-    const differences = compareManifests(final.a, final.b)
-    const reproducible = differences.length === 0
-    const verdict: Verdict = !reproducible
-      ? 'not-reproducible'
-      : rawReproducible
-        ? 'reproducible'
-        : 'reproducible-after-normalization'
+    const judgement = await judgeArtifacts(
+      roots,
+      { a: collected.a.manifest, b: collected.b.manifest },
+      { normalize: options.normalize, epoch: epoch.value, scratch: workspace.base },
+      emit,
+    )
+    warnings.push(...(judgement.normalization?.warnings ?? []))
+    const { final, differences, reproducible } = judgement
     let explanation: DiffReport | null = null
     if (!reproducible) {
       emit({ kind: 'phase', text: `explaining ${differences.length} difference(s)` })
-      try {
-        explanation = await explainBuild(
-          differences.map((d) => d.name),
-          {
-            roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
-            views: [roots.a, roots.b],
-            canary: workspace.canary,
-            wallClock: [wallStart, wallEnd],
-            clockOffsetDays: variations.some((v) => v.name === 'time' && v.status === 'effective')
-              ? FAKETIME_OFFSET_DAYS
-              : 0,
-            localeVaried: variations.some((v) => v.name === 'locale' && v.status === 'effective'),
-          },
-        )
-        for (const d of differences) d.explanation = itemsFor(explanation, d.name)
-      } catch (err) {
-        // The verdict stands without an explanation; a hostile archive must not hide it.
-        warnings.push(`the differences could not be explained: ${(err as Error).message}`)
-      }
+      explanation = await explainDifferences(
+        differences,
+        {
+          roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
+          views: [roots.a, roots.b],
+          canary: workspace.canary,
+          wallClock: [wallStart, wallEnd],
+          clockOffsetDays: isEffective(variations, 'time') ? FAKETIME_OFFSET_DAYS : 0,
+          localeVaried: isEffective(variations, 'locale'),
+        },
+        warnings,
+      )
     }
     const runRecords: RunRecord[] = [
       toRunRecord(outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
@@ -261,19 +237,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       await copyArtifacts(roots.a, final.a, options.outDir, epoch.value, plan.runs.a.layout.root)
       outDir = options.outDir
     }
-    const lockfileNames = findLockfiles(entries)
-    const lockfileDigests = await hashFiles(lockfileNames.map((n) => toFsPath(options.source, n)))
-    const lockfiles = lockfileNames.map((n, i) => ({
-      path: n,
-      sha256: lockfileDigests[i]?.sha256 ?? '',
-    }))
-    const sourceInfo = toSourceInfo(
-      options.source,
-      git,
-      deps.callerEnv.GITHUB_REF,
-      snapshot,
-      lockfiles,
-    )
+    const sourceInfo = await describeSource(options, git, deps.callerEnv, snapshot, entries)
     const record: BuildRecord = toBuildRecord({
       reproofVersion: VERSION,
       command: options.command,
@@ -289,55 +253,29 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       isolation,
       result: {
         reproducible,
-        verdict,
-        reproducibleWithoutNormalization: rawReproducible,
+        verdict: judgement.verdict,
+        reproducibleWithoutNormalization: judgement.rawReproducible,
         differences,
-        wouldMatchAfterNormalization,
+        wouldMatchAfterNormalization: judgement.wouldMatchAfterNormalization,
       },
-      normalization: toNormalizationRecord(normalization),
+      normalization: toNormalizationRecord(judgement.normalization),
       startedAt,
-      finishedAt: new Date().toISOString(),
+      finishedAt: new Date(clock()).toISOString(),
     })
     if (options.record !== undefined) {
       await writeFileAtomic(options.record, `${JSON.stringify(record, null, 2)}\n`)
     }
 
     keep = options.keep
-    const result: BuildResult = {
-      reproducible,
-      verdict,
-      reproducibleWithoutNormalization: rawReproducible,
-      wouldMatchAfterNormalization,
-      isolation,
-      epoch: epoch.value,
-      epochSource: epoch.source,
-      artifacts: final.a.map((e) => ({
-        name: e.name,
-        digest: { sha256: e.sha256 },
-        size: e.size,
-      })),
-      normalization: toNormalizationRecord(normalization),
-      differences,
-      runs: runRecords.map(({ manifest: _manifest, ...run }) => ({
-        ...run,
-        ...(keep
-          ? {
-              logs: {
-                stdout: plan.runs[run.id].layout.stdoutLog,
-                stderr: plan.runs[run.id].layout.stderrLog,
-              },
-            }
-          : {}),
-      })),
-      variations,
-      source: sourceInfo,
+    const result = toBuildResult(record, {
+      judgement,
+      plan,
       outDir,
-      record: options.record ?? null,
+      recordPath: options.record ?? null,
       explanation,
       kept: keep ? workspace.base : null,
       warnings,
-      excludedOutputs,
-    }
+    })
     return { result, record }
   } catch (err) {
     // A build that failed or timed out is what --keep is most wanted for.
@@ -435,6 +373,75 @@ async function prepareRuns(
   const judged = judgeEffectiveness(plan, probes, orderDiffers)
   refuseUnappliedExplicit(judged, options)
   return { isolation, plan, contexts, roots, snapshot, judged }
+}
+
+/**
+ * What the record says of the source: where it came from (git state, the ref CI names),
+ * the snapshot's digest, and the digests of the lockfiles in it.
+ */
+async function describeSource(
+  options: BuildOptions,
+  git: Awaited<ReturnType<typeof readInputs>>['git'],
+  callerEnv: BuildDeps['callerEnv'],
+  snapshot: Parameters<typeof toSourceInfo>[3],
+  entries: Awaited<ReturnType<typeof readInputs>>['entries'],
+): Promise<SourceInfo> {
+  const names = findLockfiles(entries)
+  const digests = await hashFiles(names.map((n) => toFsPath(options.source, n)))
+  const lockfiles = names.map((n, i) => ({ path: n, sha256: digests[i]?.sha256 ?? '' }))
+  return toSourceInfo(options.source, git, callerEnv.GITHUB_REF, snapshot, lockfiles)
+}
+
+/** The result the CLI acknowledges: the record's facts, and where things were put. */
+function toBuildResult(
+  record: BuildRecord,
+  where: {
+    judgement: Judgement
+    plan: RunPlan
+    outDir: string | null
+    recordPath: string | null
+    explanation: DiffReport | null
+    /** The workspace left for inspection by --keep. */
+    kept: string | null
+    warnings: string[]
+  },
+): BuildResult {
+  const { judgement, plan, kept } = where
+  return {
+    reproducible: judgement.reproducible,
+    verdict: judgement.verdict,
+    reproducibleWithoutNormalization: judgement.rawReproducible,
+    wouldMatchAfterNormalization: judgement.wouldMatchAfterNormalization,
+    isolation: record.isolation,
+    epoch: record.epoch.value,
+    epochSource: record.epoch.source,
+    artifacts: judgement.final.a.map((e) => ({
+      name: e.name,
+      digest: { sha256: e.sha256 },
+      size: e.size,
+    })),
+    normalization: record.normalization,
+    differences: judgement.differences,
+    runs: record.runs.map(({ manifest: _manifest, ...run }) => ({
+      ...run,
+      ...(kept === null
+        ? {}
+        : {
+            logs: {
+              stdout: plan.runs[run.id].layout.stdoutLog,
+              stderr: plan.runs[run.id].layout.stderrLog,
+            },
+          }),
+    })),
+    variations: record.variations,
+    source: record.source,
+    outDir: where.outDir,
+    record: where.recordPath,
+    explanation: where.explanation,
+    kept,
+    warnings: where.warnings,
+    excludedOutputs: record.excludedOutputs,
+  }
 }
 
 /**
@@ -644,6 +651,10 @@ export function resolvePassThrough(
     out[request.name] = value
   }
   return out
+}
+
+function isEffective(variations: readonly VariationRecord[], name: string): boolean {
+  return variations.some((v) => v.name === name && v.status === 'effective')
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
