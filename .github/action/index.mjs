@@ -91256,6 +91256,75 @@ var init_verify_action = __esm({
   }
 });
 
+// src/config/gate-options.ts
+import os6 from "node:os";
+import path26 from "node:path";
+function toGateRead(flags, callerEnv) {
+  return {
+    ledger: flags.ledger,
+    env: flags.env ?? "",
+    stateDir: flags.stateDir ?? defaultStateDir(callerEnv),
+    callerEnv,
+    lockTimeoutMs: parseDuration(flags.lockTimeout, "--lock-timeout")
+  };
+}
+function toGateAction(sub, artifact, flags) {
+  if (sub === "deploy")
+    return {
+      kind: "deploy",
+      artifact: artifact ?? "",
+      bundle: flags.bundle ?? "",
+      ...flags.releaseVersion === void 0 ? {} : { version: positiveInt(flags.releaseVersion, "--release-version", 0) },
+      ...flags.minVersion === void 0 ? {} : { minVersion: positiveInt(flags.minVersion, "--min-version", 0) }
+    };
+  if ((flags.reason ?? "").trim() === "") throw new ReproofError("E_USAGE", "--reason must say why");
+  if (!/^[0-9a-f]{64}$/.test(flags.to ?? ""))
+    throw new ReproofError(
+      "E_USAGE",
+      `--to ${flags.to ?? ""}: a SHA-256 digest, 64 lowercase hex digits`
+    );
+  return { kind: "rollback", to: flags.to ?? "", reason: flags.reason ?? "", bundle: flags.bundle };
+}
+async function toGateCommon(flags, callerEnv, clock) {
+  const verifyFlags = { ...flags, bundle: "" };
+  return {
+    ...toGateRead(flags, callerEnv),
+    clock,
+    actor: flags.actor ?? callerEnv.GITHUB_ACTOR ?? os6.userInfo().username,
+    trust: toTrust(verifyFlags),
+    policy: toPolicy(verifyFlags, await readPolicyFlag(verifyFlags))
+  };
+}
+function toGateCheck(flags, callerEnv, clock) {
+  if ((flags.key ?? []).length === 0 && flags.certificateIdentity === void 0 && flags.certificateIdentityRegexp === void 0)
+    throw new ReproofError(
+      "E_USAGE",
+      "gate check verifies every kept bundle again: give the trust the gates use (--key, or the --certificate-* options)"
+    );
+  const { ledger, stateDir, lockTimeoutMs } = toGateRead(flags, callerEnv);
+  return {
+    ledger,
+    stateDir,
+    callerEnv,
+    lockTimeoutMs,
+    clock,
+    trust: toTrust({ ...flags, bundle: "" })
+  };
+}
+function defaultStateDir(env) {
+  const xdg = env.XDG_STATE_HOME;
+  return xdg !== void 0 && path26.isAbsolute(xdg) ? path26.join(xdg, "reproof") : path26.join(env.HOME ?? os6.homedir(), ".local", "state", "reproof");
+}
+var init_gate_options = __esm({
+  "src/config/gate-options.ts"() {
+    "use strict";
+    init_errors();
+    init_diff_options();
+    init_duration();
+    init_verify_options();
+  }
+});
+
 // src/gate/check-store.ts
 function firstStoreProblem(records, stored) {
   for (const [i, record2] of records.entries()) {
@@ -91368,7 +91437,7 @@ var init_decide = __esm({
 // src/io/file-lock.ts
 import { spawn as spawn2 } from "node:child_process";
 import fs37 from "node:fs";
-import os6 from "node:os";
+import os7 from "node:os";
 async function withFileLock(lockFile, timeoutMs, work) {
   let fd;
   try {
@@ -91388,7 +91457,7 @@ async function withFileLock(lockFile, timeoutMs, work) {
   try {
     await acquire(fd, lockFile, timeoutMs);
     fs37.ftruncateSync(fd, 0);
-    fs37.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os6.hostname() })}
+    fs37.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os7.hostname() })}
 `, 0);
     return await work();
   } finally {
@@ -91455,7 +91524,7 @@ var init_file_lock = __esm({
 // src/gate/ledger.ts
 import crypto14 from "node:crypto";
 import fs38 from "node:fs";
-import path26 from "node:path";
+import path27 from "node:path";
 function keptBundleName(bundleDigest) {
   return `bundles/${bundleDigest}.sigstore.json`;
 }
@@ -91681,8 +91750,8 @@ var init_ledger = __esm({
       constructor(file, durability = { fsync: fs38.fsyncSync, syncDir }, stateDir) {
         this.file = file;
         this.durability = durability;
-        const key = sha256Hex(path26.resolve(file)).slice(0, 32);
-        this.checkpointFile = stateDir === void 0 ? void 0 : path26.join(stateDir, "file-ledgers", `${key}.json`);
+        const key = sha256Hex(path27.resolve(file)).slice(0, 32);
+        this.checkpointFile = stateDir === void 0 ? void 0 : path27.join(stateDir, "file-ledgers", `${key}.json`);
       }
       file;
       durability;
@@ -91697,7 +91766,7 @@ var init_ledger = __esm({
       }
       /** Bundles are kept beside the ledger, named by their digest. */
       kept(bundleDigest) {
-        return path26.join(path26.dirname(this.file), keptBundleName(bundleDigest));
+        return path27.join(path27.dirname(this.file), keptBundleName(bundleDigest));
       }
       /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
       storedDigests(bundleDigests) {
@@ -91844,7 +91913,7 @@ var init_ledger = __esm({
         return readCheckpoint(
           this.checkpointFile,
           FileCheckpointSchema,
-          (c) => c.ledger === path26.resolve(this.file),
+          (c) => c.ledger === path27.resolve(this.file),
           this.file
         );
       }
@@ -91852,13 +91921,13 @@ var init_ledger = __esm({
       saveCheckpoint({ bytes, records, sha256: sha2562, state }) {
         if (this.checkpointFile === void 0) return;
         const checkpoint = {
-          ledger: path26.resolve(this.file),
+          ledger: path27.resolve(this.file),
           bytes,
           sha256: sha2562,
           records,
           ...stateToCheckpoint(state)
         };
-        fs38.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
+        fs38.mkdirSync(path27.dirname(this.checkpointFile), { recursive: true });
         writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}
 `);
       }
@@ -91881,7 +91950,7 @@ var init_ledger = __esm({
       }
       /** Appends one record's line and makes it durable before returning. */
       append(line) {
-        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
+        fs38.mkdirSync(path27.dirname(this.file), { recursive: true });
         const fd = fs38.openSync(this.file, "a");
         try {
           fs38.writeSync(fd, line);
@@ -91891,11 +91960,11 @@ var init_ledger = __esm({
         }
       }
       async syncDirectory() {
-        await this.durability.syncDir(path26.dirname(this.file));
+        await this.durability.syncDir(path27.dirname(this.file));
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
+        fs38.mkdirSync(path27.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -92015,8 +92084,8 @@ var init_ledger_history = __esm({
 
 // src/gate/git-ledger.ts
 import fs39 from "node:fs";
-import os7 from "node:os";
-import path27 from "node:path";
+import os8 from "node:os";
+import path28 from "node:path";
 function parseGitLedgerSpec(spec) {
   const rest = spec.slice("git:".length);
   const hash = rest.lastIndexOf("#");
@@ -92103,11 +92172,11 @@ var init_git_ledger = __esm({
        */
       static open(url2, branch, stateDir, env) {
         const key = sha256Hex(`git:${url2}#${branch}`).slice(0, 32);
-        const work = fs39.mkdtempSync(path27.join(os7.tmpdir(), "reproof-ledger-"));
+        const work = fs39.mkdtempSync(path28.join(os8.tmpdir(), "reproof-ledger-"));
         const ledger = new _GitLedger(
           url2,
           branch,
-          path27.join(stateDir, "git-ledgers", `${key}.json`),
+          path28.join(stateDir, "git-ledgers", `${key}.json`),
           work,
           ledgerGitEnv(env)
         );
@@ -92287,7 +92356,7 @@ var init_git_ledger = __esm({
         if (tip === void 0) return void 0;
         try {
           const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
-          const file = path27.join(this.work, `${bundleDigest}.sigstore.json`);
+          const file = path28.join(this.work, `${bundleDigest}.sigstore.json`);
           fs39.writeFileSync(file, bytes);
           return file;
         } catch {
@@ -92365,7 +92434,7 @@ var init_git_ledger = __esm({
       commit(parent, records, append) {
         const text2 = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
-        const index = path27.join(this.work, "index");
+        const index = path28.join(this.work, "index");
         fs39.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
@@ -92693,6 +92762,31 @@ var init_run_gate = __esm({
   }
 });
 
+// src/gate/run-read.ts
+async function runGateStatus(options2) {
+  const read = await readLedger(options2);
+  const state = read.state.envs.get(options2.env);
+  return { env: options2.env, current: state?.current ?? null, seq: state?.seq ?? 0 };
+}
+async function runGateHistory(options2) {
+  const read = await readLedger(options2);
+  return read.records.filter((r) => r.env === options2.env);
+}
+async function readLedger(options2) {
+  const ledger = openLedger(options2.ledger, options2);
+  try {
+    return await ledger.transact((read) => ({ result: read }), options2.lockTimeoutMs);
+  } finally {
+    ledger.close();
+  }
+}
+var init_run_read = __esm({
+  "src/gate/run-read.ts"() {
+    "use strict";
+    init_open_ledger();
+  }
+});
+
 // src/cli/views/gate.ts
 function renderGateResult(result, color) {
   const c = paint(color);
@@ -92733,106 +92827,48 @@ var gate_action_exports = {};
 __export(gate_action_exports, {
   gateAction: () => gateAction
 });
-import os8 from "node:os";
-import path28 from "node:path";
 async function gateAction(sub, artifact, flags, streams) {
-  const lockTimeoutMs = parseDuration(flags.lockTimeout, "--lock-timeout");
-  const stateDir = flags.stateDir ?? defaultStateDir(streams.env);
-  const color = useColor(streams.stdout, streams.env);
   const print = (json2, text2) => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json2, null, 2)}
 ` : `${text2}
 `);
   };
-  if (sub === "deploy" || sub === "rollback") {
-    const env2 = flags.env ?? "";
-    const common = {
-      env: env2,
-      ledger: flags.ledger,
-      stateDir,
-      callerEnv: streams.env,
-      clock: Date.now,
-      actor: flags.actor ?? streams.env.GITHUB_ACTOR ?? os8.userInfo().username,
-      trust: toTrust({ ...flags, bundle: "" }),
-      policy: toPolicy({ ...flags, bundle: "" }, await readPolicyFlag({ ...flags, bundle: "" })),
-      lockTimeoutMs
-    };
-    if (sub === "rollback" && (flags.reason ?? "").trim() === "")
-      throw new ReproofError("E_USAGE", "--reason must say why");
-    if (sub === "rollback" && !/^[0-9a-f]{64}$/.test(flags.to ?? ""))
-      throw new ReproofError(
-        "E_USAGE",
-        `--to ${flags.to ?? ""}: a SHA-256 digest, 64 lowercase hex digits`
-      );
-    const result = await runGate(
-      sub === "deploy" ? {
-        kind: "deploy",
-        artifact: artifact ?? "",
-        bundle: flags.bundle ?? "",
-        ...flags.releaseVersion === void 0 ? {} : { version: positiveInt(flags.releaseVersion, "--release-version", 0) },
-        ...flags.minVersion === void 0 ? {} : { minVersion: positiveInt(flags.minVersion, "--min-version", 0) }
-      } : {
-        kind: "rollback",
-        to: flags.to ?? "",
-        reason: flags.reason ?? "",
-        bundle: flags.bundle
-      },
-      common
-    );
-    print(result, renderGateResult(result, color));
-    return result.decision === "refused" ? EXIT.no : EXIT.yes;
+  switch (sub) {
+    case "deploy":
+    case "rollback": {
+      const action = toGateAction(sub, artifact, flags);
+      const result = await runGate(action, await toGateCommon(flags, streams.env, Date.now));
+      print(result, renderGateResult(result, useColor(streams.stdout, streams.env)));
+      return result.decision === "refused" ? EXIT.no : EXIT.yes;
+    }
+    case "check": {
+      const result = await runGateCheck(toGateCheck(flags, streams.env, Date.now));
+      print(result, renderGateCheck(result));
+      return EXIT.yes;
+    }
+    case "history": {
+      const options2 = toGateRead(flags, streams.env);
+      const records = await runGateHistory(options2);
+      print(records, renderHistory(records, options2.env));
+      return EXIT.yes;
+    }
+    case "status": {
+      const status = await runGateStatus(toGateRead(flags, streams.env));
+      print(status, renderStatus(status));
+      return EXIT.yes;
+    }
   }
-  if (sub === "check") {
-    if ((flags.key ?? []).length === 0 && flags.certificateIdentity === void 0 && flags.certificateIdentityRegexp === void 0)
-      throw new ReproofError(
-        "E_USAGE",
-        "gate check verifies every kept bundle again: give the trust the gates use (--key, or the --certificate-* options)"
-      );
-    const result = await runGateCheck({
-      ledger: flags.ledger,
-      stateDir,
-      callerEnv: streams.env,
-      clock: Date.now,
-      trust: toTrust({ ...flags, bundle: "" }),
-      lockTimeoutMs
-    });
-    print(result, renderGateCheck(result));
-    return EXIT.yes;
-  }
-  const ledger = openLedger(flags.ledger, { stateDir, callerEnv: streams.env });
-  let read;
-  try {
-    read = await ledger.transact((r) => ({ result: r }), lockTimeoutMs);
-  } finally {
-    ledger.close();
-  }
-  const env = flags.env ?? "";
-  if (sub === "history") {
-    const mine = read.records.filter((r) => r.env === env);
-    print(mine, renderHistory(mine, env));
-    return EXIT.yes;
-  }
-  const state = read.state.envs.get(env);
-  const status = { env, current: state?.current ?? null, seq: state?.seq ?? 0 };
-  print(status, renderStatus(status));
-  return EXIT.yes;
-}
-function defaultStateDir(env) {
-  const xdg = env.XDG_STATE_HOME;
-  return xdg !== void 0 && path28.isAbsolute(xdg) ? path28.join(xdg, "reproof") : path28.join(env.HOME ?? os8.homedir(), ".local", "state", "reproof");
 }
 var init_gate_action = __esm({
   "src/cli/gate-action.ts"() {
     "use strict";
-    init_duration();
-    init_diff_options();
+    init_gate_options();
     init_errors();
     init_run_check();
-    init_open_ledger();
     init_run_gate();
+    init_run_read();
     init_gate();
     init_output();
-    init_verify_options();
   }
 });
 

@@ -1,21 +1,12 @@
 import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
-import type { Trust } from '../verify/verify-signature.js'
 import { firstStoreProblem } from './check-store.js'
 import { recordedSigner, type LedgerRecord } from './decide.js'
 import { keptBundleName, type Ledger } from './ledger.js'
-import { openLedger, type LedgerPlace } from './open-ledger.js'
+import { openLedger } from './open-ledger.js'
+import type { GateCheckOptions } from '../config/gate-options.js'
 import { sha256Hex } from '../sha256.js'
-
-export interface GateCheckOptions extends LedgerPlace {
-  ledger: string
-  /** The clock: what a record whose time is not a time is verified as of. */
-  clock: () => number
-  /** Today's trust: every kept bundle must still verify under it. */
-  trust: Trust
-  lockTimeoutMs: number
-}
 
 export interface GateCheckResult {
   ok: true

@@ -1,29 +1,10 @@
 import { ReproofError } from '../errors.js'
-import type { Policy } from '../verify/policy.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
-import type { Trust } from '../verify/verify-signature.js'
 import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
 import type { Ledger, Step } from './ledger.js'
-import { openLedger, type LedgerPlace } from './open-ledger.js'
+import { openLedger } from './open-ledger.js'
+import type { GateAction, GateCommon } from '../config/gate-options.js'
 import { sha256Hex } from '../sha256.js'
-
-export interface GateCommon extends LedgerPlace {
-  env: string
-  ledger: string
-  /**
-   * The clock, in milliseconds since the epoch: what verification is judged as of and
-   * when the record says it was made. Only a record's time, never a decision, rests on it.
-   */
-  clock: () => number
-  actor: string
-  trust: Trust
-  policy: Policy
-  lockTimeoutMs: number
-}
-
-export type GateAction =
-  | { kind: 'deploy'; artifact: string; bundle: string; version?: number; minVersion?: number }
-  | { kind: 'rollback'; to: string; reason: string; bundle: string | undefined }
 
 interface GateAnswer {
   why: string

@@ -1,0 +1,136 @@
+import os from 'node:os'
+import path from 'node:path'
+import { ReproofError } from '../errors.js'
+import { positiveInt } from './diff-options.js'
+import { parseDuration } from './duration.js'
+import type { GateFlags } from './flags.js'
+import { readPolicyFlag, toPolicy, toTrust, type Policy, type Trust } from './verify-options.js'
+
+type CallerEnv = Readonly<Record<string, string | undefined>>
+
+export interface LedgerPlace {
+  /** Where this machine keeps what it verified of each ledger; it must outlive the gate. */
+  stateDir: string
+  /** The caller's environment: a git ledger's remote takes its credentials from it. */
+  callerEnv: CallerEnv
+}
+
+/** What every gate command reads: the ledger, where, and for how long it waits on its lock. */
+export interface GateReadOptions extends LedgerPlace {
+  ledger: string
+  /** The environment acted on or asked about. */
+  env: string
+  lockTimeoutMs: number
+}
+
+export type GateAction =
+  | { kind: 'deploy'; artifact: string; bundle: string; version?: number; minVersion?: number }
+  | { kind: 'rollback'; to: string; reason: string; bundle: string | undefined }
+
+export interface GateCommon extends GateReadOptions {
+  /**
+   * The clock, in milliseconds since the epoch: what verification is judged as of and
+   * when the record says it was made. Only a record's time, never a decision, rests on it.
+   */
+  clock: () => number
+  actor: string
+  trust: Trust
+  policy: Policy
+}
+
+export interface GateCheckOptions extends LedgerPlace {
+  ledger: string
+  /** The clock: what a record whose time is not a time is verified as of. */
+  clock: () => number
+  /** Today's trust: every kept bundle must still verify under it. */
+  trust: Trust
+  lockTimeoutMs: number
+}
+
+/** Where the ledger is, as every gate command finds it: the spec, the state, the lock. */
+export function toGateRead(flags: GateFlags, callerEnv: CallerEnv): GateReadOptions {
+  return {
+    ledger: flags.ledger,
+    env: flags.env ?? '',
+    stateDir: flags.stateDir ?? defaultStateDir(callerEnv),
+    callerEnv,
+    lockTimeoutMs: parseDuration(flags.lockTimeout, '--lock-timeout'),
+  }
+}
+
+/** What a deploy or rollback asks for, checked before anything is read. */
+export function toGateAction(
+  sub: 'deploy' | 'rollback',
+  artifact: string | undefined,
+  flags: GateFlags,
+): GateAction {
+  if (sub === 'deploy')
+    return {
+      kind: 'deploy',
+      artifact: artifact ?? '',
+      bundle: flags.bundle ?? '',
+      ...(flags.releaseVersion === undefined
+        ? {}
+        : { version: positiveInt(flags.releaseVersion, '--release-version', 0) }),
+      ...(flags.minVersion === undefined
+        ? {}
+        : { minVersion: positiveInt(flags.minVersion, '--min-version', 0) }),
+    }
+  if ((flags.reason ?? '').trim() === '') throw new ReproofError('E_USAGE', '--reason must say why')
+  if (!/^[0-9a-f]{64}$/.test(flags.to ?? ''))
+    throw new ReproofError(
+      'E_USAGE',
+      `--to ${flags.to ?? ''}: a SHA-256 digest, 64 lowercase hex digits`,
+    )
+  return { kind: 'rollback', to: flags.to ?? '', reason: flags.reason ?? '', bundle: flags.bundle }
+}
+
+/** The rest of a deploy's or rollback's options: who acts, the trust and the policy. */
+export async function toGateCommon(
+  flags: GateFlags,
+  callerEnv: CallerEnv,
+  clock: () => number,
+): Promise<GateCommon> {
+  const verifyFlags = { ...flags, bundle: '' }
+  return {
+    ...toGateRead(flags, callerEnv),
+    clock,
+    actor: flags.actor ?? callerEnv.GITHUB_ACTOR ?? os.userInfo().username,
+    trust: toTrust(verifyFlags),
+    policy: toPolicy(verifyFlags, await readPolicyFlag(verifyFlags)),
+  }
+}
+
+/** `gate check`'s options: it verifies every kept bundle again, so it needs the trust. */
+export function toGateCheck(
+  flags: GateFlags,
+  callerEnv: CallerEnv,
+  clock: () => number,
+): GateCheckOptions {
+  if (
+    (flags.key ?? []).length === 0 &&
+    flags.certificateIdentity === undefined &&
+    flags.certificateIdentityRegexp === undefined
+  )
+    throw new ReproofError(
+      'E_USAGE',
+      'gate check verifies every kept bundle again: give the trust the gates use (--key, or the --certificate-* options)',
+    )
+  const { ledger, stateDir, lockTimeoutMs } = toGateRead(flags, callerEnv)
+  return {
+    ledger,
+    stateDir,
+    callerEnv,
+    lockTimeoutMs,
+    clock,
+    trust: toTrust({ ...flags, bundle: '' }),
+  }
+}
+
+/** `$XDG_STATE_HOME/reproof`, else `~/.local/state/reproof`: it must outlive the gate. */
+function defaultStateDir(env: CallerEnv): string {
+  const xdg = env.XDG_STATE_HOME
+  return xdg !== undefined && path.isAbsolute(xdg)
+    ? path.join(xdg, 'reproof')
+    : path.join(env.HOME ?? os.homedir(), '.local', 'state', 'reproof')
+}

@@ -1,0 +1,39 @@
+import type { LedgerRecord } from './decide.js'
+import type { LedgerRead } from './ledger.js'
+import { openLedger } from './open-ledger.js'
+import type { GateReadOptions } from '../config/gate-options.js'
+
+/** An environment's current release, as `gate status` answers. */
+export interface GateStatus {
+  env: string
+  /** The digest of the current release; null before the first. */
+  current: string | null
+  /** The sequence number of the environment's last record; 0 before the first. */
+  seq: number
+}
+
+/** `gate status`: the current release of an environment, from the checked ledger. */
+export async function runGateStatus(options: GateReadOptions): Promise<GateStatus> {
+  const read = await readLedger(options)
+  const state = read.state.envs.get(options.env)
+  return { env: options.env, current: state?.current ?? null, seq: state?.seq ?? 0 }
+}
+
+/** `gate history`: an environment's records, oldest first, from the checked ledger. */
+export async function runGateHistory(options: GateReadOptions): Promise<LedgerRecord[]> {
+  const read = await readLedger(options)
+  return read.records.filter((r) => r.env === options.env)
+}
+
+/**
+ * The ledger read as a gate reads it (the chain and, for a git ledger, its whole history
+ * checked; a torn last line moved aside), under its lock, with nothing appended.
+ */
+async function readLedger(options: GateReadOptions): Promise<LedgerRead> {
+  const ledger = openLedger(options.ledger, options)
+  try {
+    return await ledger.transact((read) => ({ result: read }), options.lockTimeoutMs)
+  } finally {
+    ledger.close()
+  }
+}
