@@ -90497,9 +90497,26 @@ var init_trusted_root = __esm({
 import crypto12 from "node:crypto";
 import fs34 from "node:fs";
 async function verifySignature(json2, trust) {
+  const { bundle, entity } = readBundle(json2);
+  const { TrustedRoot } = sigstoreSpecs();
+  const verified = trust.kind === "keys" ? await verifyWithKeys(json2, entity, trust) : verifyKeyless(
+    bundle,
+    entity,
+    trust,
+    await loadTrustedRoot(trust.trustedRoot, (root) => TrustedRoot.fromJSON(root))
+  );
+  const envelope = bundle.content.dsseEnvelope;
+  return {
+    identity: verified.identity,
+    verifiedTimes: verifiedTimes(verified.entity),
+    unchecked: verified.unchecked,
+    payloadType: envelope.payloadType,
+    payload: envelope.payload
+  };
+}
+function readBundle(json2) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle();
-  const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
-  const { TrustedRoot, PublicKeyDetails } = sigstoreSpecs();
+  const { toSignedEntity } = sigstoreVerify();
   let bundle;
   try {
     bundle = bundleFromJSON(json2);
@@ -90516,109 +90533,103 @@ async function verifySignature(json2, trust) {
   checkCanonicalBase64(json2);
   checkStrictCertificates(json2);
   checkProofConsistency(json2);
-  const envelope = bundle.content.dsseEnvelope;
-  let entity;
   try {
-    entity = toSignedEntity(bundle);
+    return { bundle, entity: toSignedEntity(bundle) };
   } catch (err) {
     throw rejection("bundle-invalid", `the bundle cannot be read (${err.message})`, {
       cause: err
     });
   }
+}
+async function verifyWithKeys(json2, signed, trust) {
+  const { toTrustMaterial, Verifier } = sigstoreVerify();
+  const { TrustedRoot, PublicKeyDetails } = sigstoreSpecs();
+  const keys = trust.keys.map((file) => ({ file, key: loadPublicKey(file) }));
   const unchecked = [];
-  let identity;
-  if (trust.kind === "keys") {
-    const keys = trust.keys.map((file) => ({ file, key: loadPublicKey(file) }));
-    const root = trust.trustedRoot === void 0 ? TrustedRoot.fromJSON({
-      mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-      tlogs: [],
-      certificateAuthorities: [],
-      ctlogs: [],
-      timestampAuthorities: []
-    }) : await loadTrustedRoot(trust.trustedRoot, (json3) => TrustedRoot.fromJSON(json3));
-    if (trust.trustedRoot === void 0) {
-      const parts = [
-        entity.tlogEntries.length > 0 ? `${entity.tlogEntries.length} transparency-log entry(ies)` : "",
-        countTimestamps(entity) > 0 ? `${countTimestamps(entity)} RFC 3161 timestamp(s)` : ""
-      ].filter((p) => p !== "");
-      if (parts.length > 0)
-        unchecked.push(`${parts.join(" and ")}: not checked, no --trusted-root was given`);
-      entity = { ...entity, tlogEntries: [], timestamps: [] };
-    }
-    const hint = json2.verificationMaterial.publicKey?.hint ?? "";
-    const ordered = [
-      ...keys.filter((k) => hintsOf(k.key).includes(hint)),
-      ...keys.filter((k) => !hintsOf(k.key).includes(hint))
-    ];
-    const failures = [];
-    let matched;
-    for (const candidate of ordered) {
-      const details = candidate.key.asymmetricKeyType === "ed25519" ? PublicKeyDetails.PKIX_ED25519 : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256;
-      const material = toTrustMaterial(root, {
-        [hint]: {
-          rawBytes: candidate.key.export({ type: "spki", format: "der" }),
-          keyDetails: details
-        }
-      });
-      try {
-        new Verifier(material, KEY_THRESHOLDS).verify(entity);
-        matched = candidate;
-        break;
-      } catch (err) {
-        failures.push(err);
+  let entity = signed;
+  const root = trust.trustedRoot === void 0 ? TrustedRoot.fromJSON({
+    mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+    tlogs: [],
+    certificateAuthorities: [],
+    ctlogs: [],
+    timestampAuthorities: []
+  }) : await loadTrustedRoot(trust.trustedRoot, (json3) => TrustedRoot.fromJSON(json3));
+  if (trust.trustedRoot === void 0) {
+    const parts = [
+      entity.tlogEntries.length > 0 ? `${entity.tlogEntries.length} transparency-log entry(ies)` : "",
+      countTimestamps(entity) > 0 ? `${countTimestamps(entity)} RFC 3161 timestamp(s)` : ""
+    ].filter((p) => p !== "");
+    if (parts.length > 0)
+      unchecked.push(`${parts.join(" and ")}: not checked, no --trusted-root was given`);
+    entity = { ...entity, tlogEntries: [], timestamps: [] };
+  }
+  const hint = json2.verificationMaterial.publicKey?.hint ?? "";
+  const ordered = [
+    ...keys.filter((k) => hintsOf(k.key).includes(hint)),
+    ...keys.filter((k) => !hintsOf(k.key).includes(hint))
+  ];
+  const failures = [];
+  for (const candidate of ordered) {
+    const details = candidate.key.asymmetricKeyType === "ed25519" ? PublicKeyDetails.PKIX_ED25519 : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256;
+    const material = toTrustMaterial(root, {
+      [hint]: {
+        rawBytes: candidate.key.export({ type: "spki", format: "der" }),
+        keyDetails: details
       }
+    });
+    try {
+      new Verifier(material, KEY_THRESHOLDS).verify(entity);
+      return {
+        identity: { kind: "key", hint: keyHint(candidate.key), key: candidate.file },
+        entity,
+        unchecked
+      };
+    } catch (err) {
+      failures.push(err);
     }
-    if (matched === void 0) {
-      const other = failures.find((e) => e.code !== "SIGNATURE_ERROR");
-      const named = keys.some((k) => hintsOf(k.key).includes(hint));
-      if (other !== void 0 || named)
-        run2(() => {
-          throw other ?? failures[0];
-        });
-      throw rejection("untrusted-key", "the bundle was not signed with any of the given keys", {
-        wanted: keys.map((k) => k.file),
-        found: hint === "" ? "(no key hint)" : hint
-      });
-    }
-    identity = { kind: "key", hint: keyHint(matched.key), key: matched.file };
-  } else {
-    const root = await loadTrustedRoot(trust.trustedRoot, (json3) => TrustedRoot.fromJSON(json3));
-    if (bundle.verificationMaterial.tlogEntries.length === 0)
-      throw rejection(
-        "tlog-missing",
-        "the bundle has no transparency-log entry; a keyless signature without one is not accepted"
-      );
-    const verified = entity;
-    const signer = run2(
-      () => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(verified)
+  }
+  const other = failures.find((e) => e.code !== "SIGNATURE_ERROR");
+  const named = keys.some((k) => hintsOf(k.key).includes(hint));
+  if (other !== void 0 || named)
+    run2(() => {
+      throw other ?? failures[0];
+    });
+  throw rejection("untrusted-key", "the bundle was not signed with any of the given keys", {
+    wanted: keys.map((k) => k.file),
+    found: hint === "" ? "(no key hint)" : hint
+  });
+}
+function verifyKeyless(bundle, entity, trust, root) {
+  const { toTrustMaterial, Verifier } = sigstoreVerify();
+  if (bundle.verificationMaterial.tlogEntries.length === 0)
+    throw rejection(
+      "tlog-missing",
+      "the bundle has no transparency-log entry; a keyless signature without one is not accepted"
     );
-    const san = signer.identity?.subjectAlternativeName ?? "";
-    const issuer = signer.identity?.extensions?.issuer ?? "";
-    const identityOk = trust.identity !== void 0 ? san === trust.identity : anchored2(trust.identityRegexp ?? "").test(san);
-    if (!identityOk)
-      throw rejection("identity-mismatch", "the certificate identity is not the one required", {
-        wanted: trust.identity ?? trust.identityRegexp,
-        found: san
-      });
-    const issuerOk = trust.issuer !== void 0 ? issuer === trust.issuer : anchored2(trust.issuerRegexp ?? "").test(issuer);
-    if (!issuerOk)
-      throw rejection("issuer-mismatch", "the certificate was issued for another OIDC issuer", {
-        wanted: trust.issuer ?? trust.issuerRegexp,
-        found: issuer
-      });
-    identity = {
+  const signer = run2(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity));
+  const san = signer.identity?.subjectAlternativeName ?? "";
+  const issuer = signer.identity?.extensions?.issuer ?? "";
+  const identityOk = trust.identity !== void 0 ? san === trust.identity : anchored2(trust.identityRegexp ?? "").test(san);
+  if (!identityOk)
+    throw rejection("identity-mismatch", "the certificate identity is not the one required", {
+      wanted: trust.identity ?? trust.identityRegexp,
+      found: san
+    });
+  const issuerOk = trust.issuer !== void 0 ? issuer === trust.issuer : anchored2(trust.issuerRegexp ?? "").test(issuer);
+  if (!issuerOk)
+    throw rejection("issuer-mismatch", "the certificate was issued for another OIDC issuer", {
+      wanted: trust.issuer ?? trust.issuerRegexp,
+      found: issuer
+    });
+  return {
+    identity: {
       kind: "certificate",
       subjectAlternativeName: san,
       issuer,
       facts: certificateFacts(signer.identity?.oids ?? [])
-    };
-  }
-  return {
-    identity,
-    verifiedTimes: verifiedTimes(entity),
-    unchecked,
-    payloadType: envelope.payloadType,
-    payload: envelope.payload
+    },
+    entity,
+    unchecked: []
   };
 }
 function countTimestamps(entity) {

@@ -50,9 +50,34 @@ export async function verifySignature(
   json: SerializedBundle,
   trust: Trust,
 ): Promise<SignatureResult> {
+  const { bundle, entity } = readBundle(json)
+  const { TrustedRoot } = sigstoreSpecs()
+  const verified =
+    trust.kind === 'keys'
+      ? await verifyWithKeys(json, entity, trust)
+      : verifyKeyless(
+          bundle,
+          entity,
+          trust,
+          await loadTrustedRoot(trust.trustedRoot, (root) => TrustedRoot.fromJSON(root)),
+        )
+  const envelope = bundle.content.dsseEnvelope
+  return {
+    identity: verified.identity,
+    verifiedTimes: verifiedTimes(verified.entity),
+    unchecked: verified.unchecked,
+    payloadType: envelope.payloadType,
+    payload: envelope.payload,
+  }
+}
+
+/**
+ * The bundle parsed and held to the rules the library leaves open (media type, canonical
+ * base64, strict certificates, consistent proofs), as a DSSE bundle and its signed entity.
+ */
+function readBundle(json: SerializedBundle) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle()
-  const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify()
-  const { TrustedRoot, PublicKeyDetails } = sigstoreSpecs()
+  const { toSignedEntity } = sigstoreVerify()
   let bundle
   try {
     bundle = bundleFromJSON(json)
@@ -71,133 +96,145 @@ export async function verifySignature(
   checkProofConsistency(json)
   // One signature per envelope: the bundle format's own rule, which bundleFromJSON
   // enforces (test/unit/verify/verify-signature.test.ts holds it to that).
-  const envelope = bundle.content.dsseEnvelope
-  let entity
   try {
-    entity = toSignedEntity(bundle)
+    return { bundle, entity: toSignedEntity(bundle) }
   } catch (err) {
     throw rejection('bundle-invalid', `the bundle cannot be read (${(err as Error).message})`, {
       cause: err,
     })
   }
-  const unchecked: string[] = []
+}
 
-  let identity: SignatureResult['identity']
-  if (trust.kind === 'keys') {
-    const keys = trust.keys.map((file) => ({ file, key: loadPublicKey(file) }))
-    const root =
-      trust.trustedRoot === undefined
-        ? TrustedRoot.fromJSON({
-            mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-            tlogs: [],
-            certificateAuthorities: [],
-            ctlogs: [],
-            timestampAuthorities: [],
-          })
-        : await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
-    if (trust.trustedRoot === undefined) {
-      // Nothing to check log entries and timestamps against: they are left out, named,
-      // and give no verified time. A key-signed bundle needs neither.
-      const parts = [
-        entity.tlogEntries.length > 0
-          ? `${entity.tlogEntries.length} transparency-log entry(ies)`
-          : '',
-        countTimestamps(entity) > 0 ? `${countTimestamps(entity)} RFC 3161 timestamp(s)` : '',
-      ].filter((p) => p !== '')
-      if (parts.length > 0)
-        unchecked.push(`${parts.join(' and ')}: not checked, no --trusted-root was given`)
-      entity = { ...entity, tlogEntries: [], timestamps: [] }
-    }
-    // The hint is not signed and its form varies (hex here, base64 from cosign and
-    // sigstore-go, or none): the key it names is tried first, then every other key.
-    const hint = json.verificationMaterial.publicKey?.hint ?? ''
-    const ordered = [
-      ...keys.filter((k) => hintsOf(k.key).includes(hint)),
-      ...keys.filter((k) => !hintsOf(k.key).includes(hint)),
-    ]
-    const failures: unknown[] = []
-    let matched: (typeof keys)[number] | undefined
-    for (const candidate of ordered) {
-      const details =
-        candidate.key.asymmetricKeyType === 'ed25519'
-          ? PublicKeyDetails.PKIX_ED25519
-          : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256
-      const material = toTrustMaterial(root, {
-        [hint]: {
-          rawBytes: candidate.key.export({ type: 'spki', format: 'der' }),
-          keyDetails: details,
-        },
-      })
-      try {
-        new Verifier(material, KEY_THRESHOLDS).verify(entity)
-        matched = candidate
-        break
-      } catch (err) {
-        failures.push(err)
-      }
-    }
-    if (matched === undefined) {
-      // A failure that has nothing to do with which key is the bundle's own fault; so is a
-      // signature that fails with the very key the bundle names.
-      const other = failures.find((e) => (e as { code?: string }).code !== 'SIGNATURE_ERROR')
-      const named = keys.some((k) => hintsOf(k.key).includes(hint))
-      if (other !== undefined || named)
-        run(() => {
-          throw other ?? failures[0]
+interface Verified {
+  identity: SignatureResult['identity']
+  /** The entity whose times count: without a trusted root, a key bundle's are dropped. */
+  entity: SignedEntity
+  unchecked: string[]
+}
+
+/** A key-signed bundle: one of the given keys verifies it; its log entries only with a root. */
+async function verifyWithKeys(
+  json: SerializedBundle,
+  signed: SignedEntity,
+  trust: Extract<Trust, { kind: 'keys' }>,
+): Promise<Verified> {
+  const { toTrustMaterial, Verifier } = sigstoreVerify()
+  const { TrustedRoot, PublicKeyDetails } = sigstoreSpecs()
+  const keys = trust.keys.map((file) => ({ file, key: loadPublicKey(file) }))
+  const unchecked: string[] = []
+  let entity = signed
+  const root =
+    trust.trustedRoot === undefined
+      ? TrustedRoot.fromJSON({
+          mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+          tlogs: [],
+          certificateAuthorities: [],
+          ctlogs: [],
+          timestampAuthorities: [],
         })
-      throw rejection('untrusted-key', 'the bundle was not signed with any of the given keys', {
-        wanted: keys.map((k) => k.file),
-        found: hint === '' ? '(no key hint)' : hint,
-      })
+      : await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
+  if (trust.trustedRoot === undefined) {
+    // Nothing to check log entries and timestamps against: they are left out, named,
+    // and give no verified time. A key-signed bundle needs neither.
+    const parts = [
+      entity.tlogEntries.length > 0
+        ? `${entity.tlogEntries.length} transparency-log entry(ies)`
+        : '',
+      countTimestamps(entity) > 0 ? `${countTimestamps(entity)} RFC 3161 timestamp(s)` : '',
+    ].filter((p) => p !== '')
+    if (parts.length > 0)
+      unchecked.push(`${parts.join(' and ')}: not checked, no --trusted-root was given`)
+    entity = { ...entity, tlogEntries: [], timestamps: [] }
+  }
+  // The hint is not signed and its form varies (hex here, base64 from cosign and
+  // sigstore-go, or none): the key it names is tried first, then every other key.
+  const hint = json.verificationMaterial.publicKey?.hint ?? ''
+  const ordered = [
+    ...keys.filter((k) => hintsOf(k.key).includes(hint)),
+    ...keys.filter((k) => !hintsOf(k.key).includes(hint)),
+  ]
+  const failures: unknown[] = []
+  for (const candidate of ordered) {
+    const details =
+      candidate.key.asymmetricKeyType === 'ed25519'
+        ? PublicKeyDetails.PKIX_ED25519
+        : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256
+    const material = toTrustMaterial(root, {
+      [hint]: {
+        rawBytes: candidate.key.export({ type: 'spki', format: 'der' }),
+        keyDetails: details,
+      },
+    })
+    try {
+      new Verifier(material, KEY_THRESHOLDS).verify(entity)
+      // The hint of the key that verified, in reproof's form: the bundle's own may be
+      // base64, absent or wrong.
+      return {
+        identity: { kind: 'key', hint: keyHint(candidate.key), key: candidate.file },
+        entity,
+        unchecked,
+      }
+    } catch (err) {
+      failures.push(err)
     }
-    // The hint of the key that verified, in reproof's form: the bundle's own may be
-    // base64, absent or wrong.
-    identity = { kind: 'key', hint: keyHint(matched.key), key: matched.file }
-  } else {
-    const root = await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
-    if (bundle.verificationMaterial.tlogEntries.length === 0)
-      throw rejection(
-        'tlog-missing',
-        'the bundle has no transparency-log entry; a keyless signature without one is not accepted',
-      )
-    const verified = entity
-    const signer = run(() =>
-      new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(verified),
+  }
+  // A failure that has nothing to do with which key is the bundle's own fault; so is a
+  // signature that fails with the very key the bundle names.
+  const other = failures.find((e) => (e as { code?: string }).code !== 'SIGNATURE_ERROR')
+  const named = keys.some((k) => hintsOf(k.key).includes(hint))
+  if (other !== undefined || named)
+    run(() => {
+      throw other ?? failures[0]
+    })
+  throw rejection('untrusted-key', 'the bundle was not signed with any of the given keys', {
+    wanted: keys.map((k) => k.file),
+    found: hint === '' ? '(no key hint)' : hint,
+  })
+}
+
+/** A keyless bundle: its certificate chains to Fulcio, is logged, and names the identity required. */
+function verifyKeyless(
+  bundle: ReturnType<typeof readBundle>['bundle'],
+  entity: SignedEntity,
+  trust: Extract<Trust, { kind: 'keyless' }>,
+  root: Parameters<ReturnType<typeof sigstoreVerify>['toTrustMaterial']>[0],
+): Verified {
+  const { toTrustMaterial, Verifier } = sigstoreVerify()
+  if (bundle.verificationMaterial.tlogEntries.length === 0)
+    throw rejection(
+      'tlog-missing',
+      'the bundle has no transparency-log entry; a keyless signature without one is not accepted',
     )
-    const san = signer.identity?.subjectAlternativeName ?? ''
-    const issuer = signer.identity?.extensions?.issuer ?? ''
-    const identityOk =
-      trust.identity !== undefined
-        ? san === trust.identity
-        : anchored(trust.identityRegexp ?? '').test(san)
-    if (!identityOk)
-      throw rejection('identity-mismatch', 'the certificate identity is not the one required', {
-        wanted: trust.identity ?? trust.identityRegexp,
-        found: san,
-      })
-    const issuerOk =
-      trust.issuer !== undefined
-        ? issuer === trust.issuer
-        : anchored(trust.issuerRegexp ?? '').test(issuer)
-    if (!issuerOk)
-      throw rejection('issuer-mismatch', 'the certificate was issued for another OIDC issuer', {
-        wanted: trust.issuer ?? trust.issuerRegexp,
-        found: issuer,
-      })
-    identity = {
+  const signer = run(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity))
+  const san = signer.identity?.subjectAlternativeName ?? ''
+  const issuer = signer.identity?.extensions?.issuer ?? ''
+  const identityOk =
+    trust.identity !== undefined
+      ? san === trust.identity
+      : anchored(trust.identityRegexp ?? '').test(san)
+  if (!identityOk)
+    throw rejection('identity-mismatch', 'the certificate identity is not the one required', {
+      wanted: trust.identity ?? trust.identityRegexp,
+      found: san,
+    })
+  const issuerOk =
+    trust.issuer !== undefined
+      ? issuer === trust.issuer
+      : anchored(trust.issuerRegexp ?? '').test(issuer)
+  if (!issuerOk)
+    throw rejection('issuer-mismatch', 'the certificate was issued for another OIDC issuer', {
+      wanted: trust.issuer ?? trust.issuerRegexp,
+      found: issuer,
+    })
+  return {
+    identity: {
       kind: 'certificate',
       subjectAlternativeName: san,
       issuer,
       facts: certificateFacts(signer.identity?.oids ?? []),
-    }
-  }
-
-  return {
-    identity,
-    verifiedTimes: verifiedTimes(entity),
-    unchecked,
-    payloadType: envelope.payloadType,
-    payload: envelope.payload,
+    },
+    entity,
+    unchecked: [],
   }
 }
 

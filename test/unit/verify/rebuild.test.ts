@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rebuildCheck } from '../../../src/verify/rebuild.js'
-import { cleanupTemp, git, makeTemp, makeTempParent } from '../../helpers.js'
+import { cleanupTemp, git, makeTemp, makeTempParent, withOwnTmpdir } from '../../helpers.js'
 
 // What `verify --rebuild` reads from a verified statement before it builds anything: a
 // provenance that does not say how to rebuild is refused as input, and nothing is built,
@@ -190,16 +190,18 @@ async function rebuild(
   r: ReturnType<typeof recipe>,
   artifacts: { path: string; sha256: string }[] = [],
 ) {
-  const leftovers = () =>
-    fs.readdirSync(os.tmpdir()).filter((n) => /^reproof-(rebuild|explain)-/.test(n))
-  const before = leftovers()
-  const answer = await rebuildCheck(r.statement, {
-    source: r.repo,
-    artifacts,
-    callerEnv: { PATH: process.env.PATH },
-    tempDir: makeTempParent(),
+  // A temporary directory of its own: other tests (and other processes) use the shared one.
+  let answer: Awaited<ReturnType<typeof rebuildCheck>> | undefined
+  const own = await withOwnTmpdir(async () => {
+    answer = await rebuildCheck(r.statement, {
+      source: r.repo,
+      artifacts,
+      callerEnv: { PATH: process.env.PATH },
+      tempDir: makeTempParent(),
+    })
   })
-  expect(leftovers()).toEqual(before)
+  expect(fs.readdirSync(own).filter((n) => /^reproof-(rebuild|explain)-/.test(n))).toEqual([])
+  if (answer === undefined) throw new Error('no answer')
   return answer
 }
 
