@@ -24538,17 +24538,17 @@ var require_sqlite_cache_store = __commonJS({
           if (now >= value.deleteAt && !canBeExpired) {
             continue;
           }
-          let matches = true;
+          let matches2 = true;
           if (value.vary) {
             const vary = JSON.parse(value.vary);
             for (const header in vary) {
               if (!headerValueEquals(headers[header], vary[header])) {
-                matches = false;
+                matches2 = false;
                 break;
               }
             }
           }
-          if (matches) {
+          if (matches2) {
             return value;
           }
         }
@@ -36451,8 +36451,8 @@ var require_checkpoint = __commonJS({
         const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
         const header = envelope.slice(0, split + 1);
         const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
-        const matches = data.matchAll(SIGNATURE_REGEX);
-        const signatures = Array.from(matches, (match) => {
+        const matches2 = data.matchAll(SIGNATURE_REGEX);
+        const signatures = Array.from(matches2, (match) => {
           const [, name, signature] = match;
           const sigBytes = Buffer.from(signature, "base64");
           if (sigBytes.length < 5) {
@@ -44576,18 +44576,18 @@ var require_http_cache_semantics = __commonJS({
         if (!response || !response.headers) {
           throw Error("Response headers missing");
         }
-        let matches = false;
+        let matches2 = false;
         if (response.status !== void 0 && response.status != 304) {
-          matches = false;
+          matches2 = false;
         } else if (response.headers.etag && !/^\s*W\//.test(response.headers.etag)) {
-          matches = this._resHeaders.etag && this._resHeaders.etag.replace(/^\s*W\//, "") === response.headers.etag;
+          matches2 = this._resHeaders.etag && this._resHeaders.etag.replace(/^\s*W\//, "") === response.headers.etag;
         } else if (this._resHeaders.etag && response.headers.etag) {
-          matches = this._resHeaders.etag.replace(/^\s*W\//, "") === response.headers.etag.replace(/^\s*W\//, "");
+          matches2 = this._resHeaders.etag.replace(/^\s*W\//, "") === response.headers.etag.replace(/^\s*W\//, "");
         } else if (this._resHeaders["last-modified"]) {
-          matches = this._resHeaders["last-modified"] === response.headers["last-modified"];
+          matches2 = this._resHeaders["last-modified"] === response.headers["last-modified"];
         } else {
           if (!this._resHeaders.etag && !this._resHeaders["last-modified"] && !response.headers.etag && !response.headers["last-modified"]) {
-            matches = true;
+            matches2 = true;
           }
         }
         const optionsCopy = {
@@ -44596,7 +44596,7 @@ var require_http_cache_semantics = __commonJS({
           immutableMinTimeToLive: this._immutableMinTtl,
           ignoreCargoCult: this._ignoreCargoCult
         };
-        if (!matches) {
+        if (!matches2) {
           return {
             policy: new this.constructor(request, response, optionsCopy),
             // Client receiving 304 without body, even if it's invalid/mismatched has no option
@@ -63739,7 +63739,7 @@ var require_entry2 = __commonJS({
       // or undefined if no existing entry satisfies
       static async find(request, options2) {
         try {
-          var matches = await cacache.index.compact(options2.cachePath, cacheKey(request), (A, B) => {
+          var matches2 = await cacache.index.compact(options2.cachePath, cacheKey(request), (A, B) => {
             const entryA = new _CacheEntry({ entry: A, options: options2 });
             const entryB = new _CacheEntry({ entry: B, options: options2 });
             return entryA.policy.satisfies(entryB.request);
@@ -63761,7 +63761,7 @@ var require_entry2 = __commonJS({
           return;
         }
         let match;
-        for (const entry of matches) {
+        for (const entry of matches2) {
           const _entry = new _CacheEntry({
             entry,
             options: options2
@@ -73195,8 +73195,8 @@ var require_micromatch = __commonJS({
         }
       }
       let result = negatives === patterns.length ? [...items] : [...keep];
-      let matches = result.filter((item) => !omit4.has(item));
-      if (options2 && matches.length === 0) {
+      let matches2 = result.filter((item) => !omit4.has(item));
+      if (options2 && matches2.length === 0) {
         if (options2.failglob === true) {
           throw new Error(`No matches found for "${patterns.join(", ")}"`);
         }
@@ -73204,7 +73204,7 @@ var require_micromatch = __commonJS({
           return options2.unescape ? patterns.map((p) => p.replace(/\\/g, "")) : patterns;
         }
       }
-      return matches;
+      return matches2;
     };
     micromatch3.match = micromatch3;
     micromatch3.matcher = (pattern, options2) => picomatch(pattern, options2);
@@ -73218,9 +73218,9 @@ var require_micromatch = __commonJS({
         if (options2.onResult) options2.onResult(state);
         items.push(state.output);
       };
-      let matches = new Set(micromatch3(list3, patterns, { ...options2, onResult }));
+      let matches2 = new Set(micromatch3(list3, patterns, { ...options2, onResult }));
       for (let item of items) {
-        if (!matches.has(item)) {
+        if (!matches2.has(item)) {
           result.add(item);
         }
       }
@@ -77425,7 +77425,7 @@ import path7 from "node:path";
 async function collectManifest(root, globs, options2 = {}) {
   const seenAs = options2.seenAs ?? root;
   const names = /* @__PURE__ */ new Map();
-  const matches = [];
+  const matches2 = [];
   const special = /* @__PURE__ */ new Set();
   for (const glob of globs) {
     let count2 = 0;
@@ -77433,7 +77433,7 @@ async function collectManifest(root, globs, options2 = {}) {
       if (entry.kind === "other") special.add(entry.rel);
       else if (await addArtifact(root, glob, entry, names, seenAs)) count2++;
     }
-    matches.push({ glob, count: count2 });
+    matches2.push({ glob, count: count2 });
   }
   const sorted = [...names.keys()].sort(compareNames);
   const digests = await hashFiles(sorted.map((name) => names.get(name) ?? toFsPath(root, name)));
@@ -77449,7 +77449,7 @@ async function collectManifest(root, globs, options2 = {}) {
       ...(mode & 73) !== 0 ? { executable: true } : {}
     });
   }
-  return { manifest: manifest2, matches, special: [...special].sort(compareNames) };
+  return { manifest: manifest2, matches: matches2, special: [...special].sort(compareNames) };
 }
 async function findMatches(root, glob, seenAs) {
   await isWalkable(root, glob.glob, glob.literal ? parentOf2(glob.base) : glob.base, seenAs);
@@ -90609,14 +90609,12 @@ function verifyKeyless(bundle, entity, trust, root) {
   const signer = run2(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity));
   const san = signer.identity?.subjectAlternativeName ?? "";
   const issuer = signer.identity?.extensions?.issuer ?? "";
-  const identityOk = trust.identity !== void 0 ? san === trust.identity : anchored2(trust.identityRegexp ?? "").test(san);
-  if (!identityOk)
+  if (!matches(san, trust.identity, trust.identityRegexp))
     throw rejection("identity-mismatch", "the certificate identity is not the one required", {
       wanted: trust.identity ?? trust.identityRegexp,
       found: san
     });
-  const issuerOk = trust.issuer !== void 0 ? issuer === trust.issuer : anchored2(trust.issuerRegexp ?? "").test(issuer);
-  if (!issuerOk)
+  if (!matches(issuer, trust.issuer, trust.issuerRegexp))
     throw rejection("issuer-mismatch", "the certificate was issued for another OIDC issuer", {
       wanted: trust.issuer ?? trust.issuerRegexp,
       found: issuer
@@ -90631,6 +90629,9 @@ function verifyKeyless(bundle, entity, trust, root) {
     entity,
     unchecked: []
   };
+}
+function matches(found, exact, regexp) {
+  return exact !== void 0 ? found === exact : anchored2(regexp ?? "").test(found);
 }
 function countTimestamps(entity) {
   return entity.timestamps.filter((t) => t.$case === "timestamp-authority").length;

@@ -208,20 +208,12 @@ function verifyKeyless(
   const signer = run(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity))
   const san = signer.identity?.subjectAlternativeName ?? ''
   const issuer = signer.identity?.extensions?.issuer ?? ''
-  const identityOk =
-    trust.identity !== undefined
-      ? san === trust.identity
-      : anchored(trust.identityRegexp ?? '').test(san)
-  if (!identityOk)
+  if (!matches(san, trust.identity, trust.identityRegexp))
     throw rejection('identity-mismatch', 'the certificate identity is not the one required', {
       wanted: trust.identity ?? trust.identityRegexp,
       found: san,
     })
-  const issuerOk =
-    trust.issuer !== undefined
-      ? issuer === trust.issuer
-      : anchored(trust.issuerRegexp ?? '').test(issuer)
-  if (!issuerOk)
+  if (!matches(issuer, trust.issuer, trust.issuerRegexp))
     throw rejection('issuer-mismatch', 'the certificate was issued for another OIDC issuer', {
       wanted: trust.issuer ?? trust.issuerRegexp,
       found: issuer,
@@ -236,6 +228,11 @@ function verifyKeyless(
     entity,
     unchecked: [],
   }
+}
+
+/** `found` is `exact` when that is given, else matches all of `regexp` (anchored). */
+function matches(found: string, exact: string | undefined, regexp: string | undefined): boolean {
+  return exact !== undefined ? found === exact : anchored(regexp ?? '').test(found)
 }
 
 type SignedEntity = ReturnType<ReturnType<typeof sigstoreVerify>['toSignedEntity']>
