@@ -75896,8 +75896,8 @@ function toSigningError(err, options2, secrets) {
     `${e.message ?? String(err)}${e.cause?.message === void 0 ? "" : ` (${e.cause.message})`}`,
     secrets
   );
-  const timedOut = /timeout|timed out|ETIMEDOUT|ECONNRESET|socket hang up|network/i.test(detail) || e.cause?.code === "ETIMEDOUT";
-  if (e.code === "TLOG_CREATE_ENTRY_ERROR" && timedOut) {
+  const timedOut2 = /timeout|timed out|ETIMEDOUT|ECONNRESET|socket hang up|network/i.test(detail) || e.cause?.code === "ETIMEDOUT";
+  if (e.code === "TLOG_CREATE_ENTRY_ERROR" && timedOut2) {
     return new ReproofError(
       "E_AMBIGUOUS",
       `the transparency log did not answer in time (${options2.rekorUrl}); whether the entry was recorded is unknown`,
@@ -75906,7 +75906,7 @@ function toSigningError(err, options2, secrets) {
       }
     );
   }
-  if (timedOut) {
+  if (timedOut2) {
     return new ReproofError(
       "E_AMBIGUOUS",
       `a signing service did not answer in time (${detail}); nothing was published by this step, a retry is safe`
@@ -88201,39 +88201,9 @@ async function runTwice(runs, options2, deps, emit) {
     });
   });
   const start = (run3) => {
-    const { setup } = run3;
-    emit({ kind: "run-started", id: setup.id });
-    const t0 = performance3.now();
-    const child = startBuildProcess(
-      {
-        argv: [...run3.enter, ...setup.launcher, ...options2.command],
-        cwd: run3.cwd,
-        env: setup.env,
-        stdoutLog: setup.layout.stdoutLog,
-        stderrLog: setup.layout.stderrLog,
-        onLine: (line) => {
-          emit({ kind: "run-output", id: setup.id, line });
-        },
-        ...run3.reap === void 0 ? {} : { reap: run3.reap }
-      },
-      `HOME=${setup.env.HOME ?? ""}`
-    );
-    const state = { finished: false };
-    const done = child.done.then((status) => {
-      state.finished = true;
-      const outcome = {
-        id: setup.id,
-        exitCode: status.code,
-        signal: status.signal,
-        durationMs: Math.round(performance3.now() - t0),
-        error: status.error,
-        leftovers: status.leftovers
-      };
-      if (!controller.signal.aborted) emit({ kind: "run-finished", ...outcome });
-      return outcome;
-    });
-    started.push({ id: setup.id, kill: () => child.kill(), done, state });
-    return done;
+    const begun = startRun(run3, options2.command, emit, controller.signal);
+    started.push(begun);
+    return begun.done;
   };
   const waitUntil = (ms) => new Promise((resolve) => {
     const t = setTimeout(resolve, Math.max(0, ms));
@@ -88258,19 +88228,7 @@ async function runTwice(runs, options2, deps, emit) {
     const notStarted = ["a", "b"].filter((id) => !started.some((s) => s.id === id));
     await Promise.all(started.map((s) => s.kill()));
     await Promise.all(started.map((s) => s.done));
-    if (controller.signal.reason === "timeout") {
-      const still = running.map(
-        (r) => `run ${r.setup.id.toUpperCase()} (varied with ${r.variedWith})`
-      );
-      throw new ReproofError(
-        "E_AMBIGUOUS",
-        `the builds did not finish within --timeout ${formatDuration(options2.timeoutMs ?? 0)}: ${still.join(" and ")} ${still.length === 1 ? "was" : "were"} still running${notStarted.length > 0 ? `, run ${notStarted.join(", ").toUpperCase()} had not started` : ""}. Whether the build is reproducible is unknown; nothing was written and a retry is safe`,
-        {
-          hint: "give it more time with --timeout, or keep the roots with --keep to see where it stopped"
-        }
-      );
-    }
-    throw new ReproofError(
+    throw controller.signal.reason === "timeout" ? timedOut(running, notStarted, options2.timeoutMs ?? 0) : new ReproofError(
       "E_INTERRUPTED",
       "interrupted; both builds were stopped and nothing was written"
     );
@@ -88278,6 +88236,50 @@ async function runTwice(runs, options2, deps, emit) {
     if (timer !== void 0) clearTimeout(timer);
     deps.signal?.removeEventListener("abort", onInterrupt);
   }
+}
+function startRun(run3, command, emit, stopped) {
+  const { setup } = run3;
+  emit({ kind: "run-started", id: setup.id });
+  const t0 = performance3.now();
+  const child = startBuildProcess(
+    {
+      argv: [...run3.enter, ...setup.launcher, ...command],
+      cwd: run3.cwd,
+      env: setup.env,
+      stdoutLog: setup.layout.stdoutLog,
+      stderrLog: setup.layout.stderrLog,
+      onLine: (line) => {
+        emit({ kind: "run-output", id: setup.id, line });
+      },
+      ...run3.reap === void 0 ? {} : { reap: run3.reap }
+    },
+    `HOME=${setup.env.HOME ?? ""}`
+  );
+  const state = { finished: false };
+  const done = child.done.then((status) => {
+    state.finished = true;
+    const outcome = {
+      id: setup.id,
+      exitCode: status.code,
+      signal: status.signal,
+      durationMs: Math.round(performance3.now() - t0),
+      error: status.error,
+      leftovers: status.leftovers
+    };
+    if (!stopped.aborted) emit({ kind: "run-finished", ...outcome });
+    return outcome;
+  });
+  return { id: setup.id, kill: () => child.kill(), done, state };
+}
+function timedOut(running, notStarted, timeoutMs) {
+  const still = running.map((r) => `run ${r.setup.id.toUpperCase()} (varied with ${r.variedWith})`);
+  return new ReproofError(
+    "E_AMBIGUOUS",
+    `the builds did not finish within --timeout ${formatDuration(timeoutMs)}: ${still.join(" and ")} ${still.length === 1 ? "was" : "were"} still running${notStarted.length > 0 ? `, run ${notStarted.join(", ").toUpperCase()} had not started` : ""}. Whether the build is reproducible is unknown; nothing was written and a retry is safe`,
+    {
+      hint: "give it more time with --timeout, or keep the roots with --keep to see where it stopped"
+    }
+  );
 }
 async function buildFailure(outcome, run3, outcomes, changed) {
   const how = outcome.error !== void 0 ? `could not start (${outcome.error})` : outcome.signal !== null ? `was killed by ${outcome.signal}` : `exited with status ${outcome.exitCode}`;

@@ -97,52 +97,16 @@ export async function runTwice(
       : setTimeout(() => {
           controller.abort('timeout')
         }, options.timeoutMs)
-  const started: {
-    id: RunId
-    kill(): Promise<void>
-    done: Promise<RunOutcome>
-    state: { finished: boolean }
-  }[] = []
+  const started: StartedRun[] = []
   const aborted = new Promise<void>((resolve) => {
     controller.signal.addEventListener('abort', () => {
       resolve()
     })
   })
-
   const start = (run: RunContext): Promise<RunOutcome> => {
-    const { setup } = run
-    emit({ kind: 'run-started', id: setup.id })
-    const t0 = performance.now()
-    const child = startBuildProcess(
-      {
-        argv: [...run.enter, ...setup.launcher, ...options.command],
-        cwd: run.cwd,
-        env: setup.env,
-        stdoutLog: setup.layout.stdoutLog,
-        stderrLog: setup.layout.stderrLog,
-        onLine: (line) => {
-          emit({ kind: 'run-output', id: setup.id, line })
-        },
-        ...(run.reap === undefined ? {} : { reap: run.reap }),
-      },
-      `HOME=${setup.env.HOME ?? ''}`,
-    )
-    const state = { finished: false }
-    const done = child.done.then((status): RunOutcome => {
-      state.finished = true
-      const outcome = {
-        id: setup.id,
-        exitCode: status.code,
-        signal: status.signal,
-        durationMs: Math.round(performance.now() - t0),
-        error: status.error,
-        leftovers: status.leftovers,
-      }
-      if (!controller.signal.aborted) emit({ kind: 'run-finished', ...outcome })
-      return outcome
-    })
-    started.push({ id: setup.id, kill: () => child.kill(), done, state })
-    return done
+    const begun = startRun(run, options.command, emit, controller.signal)
+    started.push(begun)
+    return begun.done
   }
   const waitUntil = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -170,26 +134,83 @@ export async function runTwice(
     const notStarted = (['a', 'b'] as const).filter((id) => !started.some((s) => s.id === id))
     await Promise.all(started.map((s) => s.kill()))
     await Promise.all(started.map((s) => s.done))
-    if (controller.signal.reason === 'timeout') {
-      const still = running.map(
-        (r) => `run ${r.setup.id.toUpperCase()} (varied with ${r.variedWith})`,
-      )
-      throw new ReproofError(
-        'E_AMBIGUOUS',
-        `the builds did not finish within --timeout ${formatDuration(options.timeoutMs ?? 0)}: ${still.join(' and ')} ${still.length === 1 ? 'was' : 'were'} still running${notStarted.length > 0 ? `, run ${notStarted.join(', ').toUpperCase()} had not started` : ''}. Whether the build is reproducible is unknown; nothing was written and a retry is safe`,
-        {
-          hint: 'give it more time with --timeout, or keep the roots with --keep to see where it stopped',
-        },
-      )
-    }
-    throw new ReproofError(
-      'E_INTERRUPTED',
-      'interrupted; both builds were stopped and nothing was written',
-    )
+    throw controller.signal.reason === 'timeout'
+      ? timedOut(running, notStarted, options.timeoutMs ?? 0)
+      : new ReproofError(
+          'E_INTERRUPTED',
+          'interrupted; both builds were stopped and nothing was written',
+        )
   } finally {
     if (timer !== undefined) clearTimeout(timer)
     deps.signal?.removeEventListener('abort', onInterrupt)
   }
+}
+
+interface StartedRun {
+  id: RunId
+  kill(): Promise<void>
+  done: Promise<RunOutcome>
+  state: { finished: boolean }
+}
+
+/**
+ * Starts one run's command in its sandbox, its output logged and passed on line by line;
+ * its end is reported unless the runs were stopped (`stopped`), when it means nothing.
+ */
+function startRun(
+  run: RunContext,
+  command: readonly string[],
+  emit: (event: BuildEvent) => void,
+  stopped: AbortSignal,
+): StartedRun {
+  const { setup } = run
+  emit({ kind: 'run-started', id: setup.id })
+  const t0 = performance.now()
+  const child = startBuildProcess(
+    {
+      argv: [...run.enter, ...setup.launcher, ...command],
+      cwd: run.cwd,
+      env: setup.env,
+      stdoutLog: setup.layout.stdoutLog,
+      stderrLog: setup.layout.stderrLog,
+      onLine: (line) => {
+        emit({ kind: 'run-output', id: setup.id, line })
+      },
+      ...(run.reap === undefined ? {} : { reap: run.reap }),
+    },
+    `HOME=${setup.env.HOME ?? ''}`,
+  )
+  const state = { finished: false }
+  const done = child.done.then((status): RunOutcome => {
+    state.finished = true
+    const outcome = {
+      id: setup.id,
+      exitCode: status.code,
+      signal: status.signal,
+      durationMs: Math.round(performance.now() - t0),
+      error: status.error,
+      leftovers: status.leftovers,
+    }
+    if (!stopped.aborted) emit({ kind: 'run-finished', ...outcome })
+    return outcome
+  })
+  return { id: setup.id, kill: () => child.kill(), done, state }
+}
+
+/** The builds outran --timeout: an unknown outcome (exit 4), naming the runs it stopped. */
+function timedOut(
+  running: readonly RunContext[],
+  notStarted: readonly RunId[],
+  timeoutMs: number,
+): ReproofError {
+  const still = running.map((r) => `run ${r.setup.id.toUpperCase()} (varied with ${r.variedWith})`)
+  return new ReproofError(
+    'E_AMBIGUOUS',
+    `the builds did not finish within --timeout ${formatDuration(timeoutMs)}: ${still.join(' and ')} ${still.length === 1 ? 'was' : 'were'} still running${notStarted.length > 0 ? `, run ${notStarted.join(', ').toUpperCase()} had not started` : ''}. Whether the build is reproducible is unknown; nothing was written and a retry is safe`,
+    {
+      hint: 'give it more time with --timeout, or keep the roots with --keep to see where it stopped',
+    },
+  )
 }
 
 /**
