@@ -120,6 +120,31 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
     ).toEqual(refused('the outputs'))
   })
 
+  it('refuses a commit that is not a whole commit id, whatever shape it comes in', async () => {
+    for (const bad of [
+      [commit],
+      `${commit}; rm -rf /`,
+      `${commit}\n`,
+      'A'.repeat(40),
+      'a'.repeat(39),
+    ])
+      expect(
+        await refusal(
+          statement(
+            (s) => (s.predicate.buildDefinition.externalParameters.source = { commit: bad }),
+          ),
+        ),
+      ).toEqual(refused('the source commit'))
+  })
+
+  it('refuses outputs of which any one is not a glob', async () => {
+    expect(
+      await refusal(
+        statement((s) => (s.predicate.buildDefinition.externalParameters.outputs = ['hello', 5])),
+      ),
+    ).toEqual(refused('the outputs'))
+  })
+
   it('refuses a missing epoch or one that is not a number', async () => {
     expect(
       await refusal(statement((s) => delete s.predicate.buildDefinition.internalParameters.epoch)),
@@ -176,8 +201,10 @@ function recipe(script: string, subject: { name: string; content: string }) {
             epoch: { value: 1_600_000_000 },
             environment: [
               { name: 'GREETING', value: 'hi', from: 'flag' },
-              // reproof's own settings are not passed back: it sets them again.
+              // reproof's own settings are not passed back: it sets them again, for this
+              // machine (a recorded PATH need not exist here).
               { name: 'HOME', value: '/nonexistent', from: 'reproof' },
+              { name: 'PATH', value: '/nonexistent', from: 'reproof' },
             ],
           },
         },
@@ -189,6 +216,7 @@ function recipe(script: string, subject: { name: string; content: string }) {
 async function rebuild(
   r: ReturnType<typeof recipe>,
   artifacts: { path: string; sha256: string }[] = [],
+  callerEnv: Record<string, string> = {},
 ) {
   // A temporary directory of its own: other tests (and other processes) use the shared one.
   let answer: Awaited<ReturnType<typeof rebuildCheck>> | undefined
@@ -196,7 +224,7 @@ async function rebuild(
     answer = await rebuildCheck(r.statement, {
       source: r.repo,
       artifacts,
-      callerEnv: { PATH: process.env.PATH },
+      callerEnv: { PATH: process.env.PATH, ...callerEnv },
       tempDir: makeTempParent(),
     })
   })
@@ -207,10 +235,11 @@ async function rebuild(
 
 describe('verify --rebuild builds the recorded commit again and compares every subject', () => {
   it('says yes when the rebuilt subjects have the attested digests, with the recorded environment', async () => {
-    const r = recipe('printf "%s from %s" "$GREETING" "$(cat greeting.txt)" > out.txt', {
-      name: 'out.txt',
-      content: 'hi from hello',
-    })
+    // HOME is reproof's own again (a directory of the build's), not the recorded value.
+    const r = recipe(
+      'test -d "$HOME" && printf "%s from %s" "$GREETING" "$(cat greeting.txt)" > out.txt',
+      { name: 'out.txt', content: 'hi from hello' },
+    )
     const { check, explanation } = await rebuild(r)
     expect(check).toEqual({
       name: 'rebuild',
@@ -263,5 +292,41 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     expect(check).toMatchObject({ ok: false, reason: 'not-reproduced' })
     expect(check.found).toMatch(/^1 artifact\(s\) differ between the two rebuild runs$/)
     expect(explanation?.some((i) => i.path === 'out.txt')).toBe(true)
+  })
+
+  it('takes a variable the original build took from its caller from this caller', async () => {
+    const r = recipe('printf "%s" "$WHO" > out.txt', { name: 'out.txt', content: 'the caller' })
+    const environment = r.statement.predicate.buildDefinition.internalParameters.environment as {
+      name: string
+      value?: string
+      from: string
+    }[]
+    environment.push({ name: 'WHO', from: 'caller' })
+    const { check } = await rebuild(r, [], { WHO: 'the caller' })
+    expect(check.ok).toBe(true)
+  })
+
+  it('varies the rebuild as any build: one that writes the second it ran is not reproduced', async () => {
+    // Run B starts later or under another clock (the time variation); unvaried, the two
+    // runs start together and almost always write the same second.
+    const r = recipe('date +%s > out.txt', { name: 'out.txt', content: 'whatever' })
+    const { check } = await rebuild(r)
+    expect(check).toMatchObject({ ok: false, reason: 'not-reproduced' })
+  })
+
+  it('normalizes the rebuild exactly when the original build was normalized', async () => {
+    // gzip keeps the file's time, which differs between the two runs.
+    const script = 'echo hi > a.txt && gzip -c a.txt > out.gz'
+    const raw = recipe(script, { name: 'out.gz', content: 'whatever' })
+    expect((await rebuild(raw)).check).toMatchObject({ ok: false, reason: 'not-reproduced' })
+    const normalized = recipe(script, { name: 'out.gz', content: 'whatever' })
+    Object.assign(normalized.statement.predicate.buildDefinition.externalParameters, {
+      normalize: true,
+    })
+    // Reproduced once normalized; only the made-up digest does not match.
+    expect((await rebuild(normalized)).check).toMatchObject({
+      ok: false,
+      reason: 'rebuild-mismatch',
+    })
   })
 })
