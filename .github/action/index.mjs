@@ -89720,6 +89720,80 @@ var init_diff_action = __esm({
   }
 });
 
+// src/config/normalize-options.ts
+import fs31 from "node:fs";
+import path24 from "node:path";
+function toNormalizeOptions(inputs, flags, callerEnv) {
+  if (flags.out === void 0 === (flags.inPlace !== true))
+    throw new ReproofError("E_USAGE", "give either -o <path> or --in-place");
+  const epoch = chooseEpoch({ flag: flags.epoch, environment: callerEnv.SOURCE_DATE_EPOCH });
+  for (const file of inputs) {
+    let stat;
+    try {
+      stat = fs31.statSync(file);
+    } catch (err) {
+      throw unreadable(file, file, err);
+    }
+    if (!stat.isFile())
+      throw new ReproofError("E_INPUT", `${file}: not a regular file`, { path: file });
+  }
+  if (flags.out !== void 0 && inputs.length > 1 && !isDir(flags.out))
+    throw new ReproofError(
+      "E_USAGE",
+      `-o ${flags.out}: with several inputs, -o must be an existing directory`
+    );
+  const files = inputs.map((input2) => ({
+    input: input2,
+    output: flags.inPlace === true ? input2 : inputs.length > 1 || isDir(flags.out) ? path24.join(flags.out ?? ".", path24.basename(input2)) : flags.out ?? input2
+  }));
+  if (new Set(files.map((f) => path24.resolve(f.output))).size !== files.length)
+    throw new ReproofError(
+      "E_USAGE",
+      "two inputs would be written to the same output; give them distinct names"
+    );
+  return {
+    files,
+    epoch,
+    rules: {
+      epoch: epoch.value,
+      setMtime: flags.setMtime === true,
+      mode: flags.mode ?? "ship"
+    },
+    limits: toLimits(flags)
+  };
+}
+function isDir(p) {
+  return p !== void 0 && fs31.existsSync(p) && fs31.statSync(p).isDirectory();
+}
+var init_normalize_options = __esm({
+  "src/config/normalize-options.ts"() {
+    "use strict";
+    init_errors();
+    init_diff_options();
+    init_epoch();
+  }
+});
+
+// src/normalize/run-normalize.ts
+async function runNormalize(options2) {
+  const files = [];
+  for (const { input: input2, output } of options2.files)
+    files.push(await normalizeFile(input2, output, options2.rules, options2.limits));
+  return {
+    epoch: options2.epoch.value,
+    epochSource: options2.epoch.source,
+    mode: options2.rules.mode,
+    files,
+    warnings: options2.epoch.source === "default" ? ["no --epoch and no SOURCE_DATE_EPOCH: times are clamped to 0 (zip: 1980-01-01)"] : []
+  };
+}
+var init_run_normalize = __esm({
+  "src/normalize/run-normalize.ts"() {
+    "use strict";
+    init_normalize_file();
+  }
+});
+
 // src/cli/views/normalize.ts
 function renderNormalize(results, color) {
   const c = paint(color);
@@ -89751,70 +89825,25 @@ var normalize_action_exports = {};
 __export(normalize_action_exports, {
   normalizeAction: () => normalizeAction
 });
-import fs31 from "node:fs";
-import path24 from "node:path";
 async function normalizeAction(files, flags, streams) {
-  if (flags.out === void 0 === (flags.inPlace !== true)) {
-    throw new ReproofError("E_USAGE", "give either -o <path> or --in-place");
-  }
-  const epoch = chooseEpoch({ flag: flags.epoch, environment: streams.env.SOURCE_DATE_EPOCH });
-  for (const file of files) {
-    let stat;
-    try {
-      stat = fs31.statSync(file);
-    } catch (err) {
-      throw unreadable(file, file, err);
-    }
-    if (!stat.isFile())
-      throw new ReproofError("E_INPUT", `${file}: not a regular file`, { path: file });
-  }
-  if (flags.out !== void 0 && files.length > 1 && !(fs31.existsSync(flags.out) && fs31.statSync(flags.out).isDirectory())) {
-    throw new ReproofError(
-      "E_USAGE",
-      `-o ${flags.out}: with several inputs, -o must be an existing directory`
-    );
-  }
-  const outputs = files.map(
-    (f) => flags.inPlace === true ? f : files.length > 1 || isDir(flags.out) ? path24.join(flags.out ?? ".", path24.basename(f)) : flags.out ?? f
-  );
-  if (new Set(outputs.map((o) => path24.resolve(o))).size !== outputs.length) {
-    throw new ReproofError(
-      "E_USAGE",
-      "two inputs would be written to the same output; give them distinct names"
-    );
-  }
-  const rules = {
-    epoch: epoch.value,
-    setMtime: flags.setMtime === true,
-    mode: flags.mode ?? "ship"
-  };
-  const limits = toLimits(flags);
-  const results = [];
-  for (const [i, file] of files.entries())
-    results.push(await normalizeFile(file, outputs[i] ?? file, rules, limits));
-  const warnings = epoch.source === "default" ? ["no --epoch and no SOURCE_DATE_EPOCH: times are clamped to 0 (zip: 1980-01-01)"] : [];
+  const options2 = toNormalizeOptions(files, flags, streams.env);
+  const result = await runNormalize(options2);
   if (flags.json === true) {
-    streams.stdout.write(
-      `${JSON.stringify({ epoch: epoch.value, epochSource: epoch.source, mode: rules.mode, files: results, warnings }, null, 2)}
-`
-    );
+    streams.stdout.write(`${JSON.stringify(result, null, 2)}
+`);
   } else {
     const color = useColor(streams.stdout, streams.env);
-    streams.stderr.write(renderNormalizeWarnings(warnings, color));
-    streams.stdout.write(renderNormalize(results, color));
+    streams.stderr.write(renderNormalizeWarnings(result.warnings, color));
+    streams.stdout.write(renderNormalize(result.files, color));
   }
   return EXIT.yes;
-}
-function isDir(p) {
-  return p !== void 0 && fs31.existsSync(p) && fs31.statSync(p).isDirectory();
 }
 var init_normalize_action = __esm({
   "src/cli/normalize-action.ts"() {
     "use strict";
-    init_epoch();
-    init_diff_options();
+    init_normalize_options();
     init_errors();
-    init_normalize_file();
+    init_run_normalize();
     init_output();
     init_normalize();
   }

@@ -1,25 +1,13 @@
 import { compareBytes } from '../canonical.js'
+import type { NormalizeRules } from '../config/normalize-options.js'
 
 /**
  * The pure rules of normalization: what each header field becomes. Everything here is
  * a function of the input fields and the options, so it can be tested exhaustively.
  */
 
-export type NormalizeMode = 'ship' | 'compare'
-
-export interface NormalizeRules {
-  epoch: number
-  /** Force every mtime to the epoch instead of clamping to it. */
-  setMtime: boolean
-  mode: NormalizeMode
-  /**
-   * Rewrite every tar and zip in reproof's own layout (tar.gz recompressed), even when
-   * none of its fields needs changing. Archives that differ only in how their writer
-   * lays them out (header format, data descriptors, compressor) then come out
-   * identical, at the price of the writer's bytes: an npm tarball loses npm's digest.
-   */
-  canonical?: boolean
-}
+// The options' shapes live with the flags they are mapped from.
+export type { NormalizeMode, NormalizeRules } from '../config/normalize-options.js'
 
 /** Compare mode is always canonical: it decides equivalence, and ships nothing. */
 export function isCanonical(rules: NormalizeRules): boolean {

@@ -1,0 +1,89 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { ReproofError, unreadable } from '../errors.js'
+import { toLimits } from './diff-options.js'
+import { chooseEpoch, type Epoch } from './epoch.js'
+import type { NormalizeFlags } from './flags.js'
+import type { DiffLimits } from '../formats/limits.js'
+
+export type NormalizeMode = 'ship' | 'compare'
+
+export interface NormalizeRules {
+  epoch: number
+  /** Force every mtime to the epoch instead of clamping to it. */
+  setMtime: boolean
+  mode: NormalizeMode
+  /**
+   * Rewrite every tar and zip in reproof's own layout (tar.gz recompressed), even when
+   * none of its fields needs changing. Archives that differ only in how their writer
+   * lays them out (header format, data descriptors, compressor) then come out
+   * identical, at the price of the writer's bytes: an npm tarball loses npm's digest.
+   */
+  canonical?: boolean
+}
+
+/** `reproof normalize`'s request: each input with where it goes, checked before any is written. */
+export interface NormalizeOptions {
+  files: { input: string; output: string }[]
+  rules: NormalizeRules
+  epoch: Epoch
+  limits: DiffLimits
+}
+
+/**
+ * Maps the flags onto options, refusing what cannot be done before anything is
+ * written: neither or both of -o and --in-place, an input that is not a readable
+ * regular file, several inputs without an output directory, two inputs with one output.
+ */
+export function toNormalizeOptions(
+  inputs: readonly string[],
+  flags: NormalizeFlags,
+  callerEnv: Readonly<Record<string, string | undefined>>,
+): NormalizeOptions {
+  if ((flags.out === undefined) === (flags.inPlace !== true))
+    throw new ReproofError('E_USAGE', 'give either -o <path> or --in-place')
+  const epoch = chooseEpoch({ flag: flags.epoch, environment: callerEnv.SOURCE_DATE_EPOCH })
+  for (const file of inputs) {
+    let stat
+    try {
+      stat = fs.statSync(file)
+    } catch (err) {
+      throw unreadable(file, file, err)
+    }
+    if (!stat.isFile())
+      throw new ReproofError('E_INPUT', `${file}: not a regular file`, { path: file })
+  }
+  if (flags.out !== undefined && inputs.length > 1 && !isDir(flags.out))
+    throw new ReproofError(
+      'E_USAGE',
+      `-o ${flags.out}: with several inputs, -o must be an existing directory`,
+    )
+  const files = inputs.map((input) => ({
+    input,
+    output:
+      flags.inPlace === true
+        ? input
+        : inputs.length > 1 || isDir(flags.out)
+          ? path.join(flags.out ?? '.', path.basename(input))
+          : (flags.out ?? input),
+  }))
+  if (new Set(files.map((f) => path.resolve(f.output))).size !== files.length)
+    throw new ReproofError(
+      'E_USAGE',
+      'two inputs would be written to the same output; give them distinct names',
+    )
+  return {
+    files,
+    epoch,
+    rules: {
+      epoch: epoch.value,
+      setMtime: flags.setMtime === true,
+      mode: (flags.mode ?? 'ship') as NormalizeMode,
+    },
+    limits: toLimits(flags),
+  }
+}
+
+function isDir(p: string | undefined): boolean {
+  return p !== undefined && fs.existsSync(p) && fs.statSync(p).isDirectory()
+}
