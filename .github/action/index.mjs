@@ -76264,6 +76264,36 @@ var init_run_attest = __esm({
   }
 });
 
+// src/io/output-path.ts
+import fs8 from "node:fs";
+import path4 from "node:path";
+function checkOutputFile(flag2, file) {
+  const bad = (what) => new ReproofError("E_INPUT", `${flag2} ${file}: ${what}`, { path: file });
+  let stat;
+  try {
+    stat = fs8.statSync(file);
+  } catch (err) {
+    if (err.code === "ENOTDIR") throw bad("a parent is not a directory");
+    if (err.code !== "ENOENT") throw bad(err.message);
+  }
+  if (stat?.isDirectory() === true) throw bad("is a directory; give a file path");
+  if (stat !== void 0) return;
+  for (let dir = path4.dirname(path4.resolve(file)); ; dir = path4.dirname(dir)) {
+    const parent = fs8.statSync(dir, { throwIfNoEntry: false });
+    if (parent !== void 0) {
+      if (!parent.isDirectory()) throw bad(`${dir} is not a directory`);
+      return;
+    }
+    if (path4.dirname(dir) === dir) return;
+  }
+}
+var init_output_path = __esm({
+  "src/io/output-path.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
 // src/formats/limits.ts
 function memberTooLarge(where, size, limit) {
   return new ReproofError(
@@ -76454,74 +76484,7 @@ var init_duration = __esm({
   }
 });
 
-// src/io/output-path.ts
-import fs8 from "node:fs";
-import path4 from "node:path";
-function checkOutputFile(flag2, file) {
-  const bad = (what) => new ReproofError("E_INPUT", `${flag2} ${file}: ${what}`, { path: file });
-  let stat;
-  try {
-    stat = fs8.statSync(file);
-  } catch (err) {
-    if (err.code === "ENOTDIR") throw bad("a parent is not a directory");
-    if (err.code !== "ENOENT") throw bad(err.message);
-  }
-  if (stat?.isDirectory() === true) throw bad("is a directory; give a file path");
-  if (stat !== void 0) return;
-  for (let dir = path4.dirname(path4.resolve(file)); ; dir = path4.dirname(dir)) {
-    const parent = fs8.statSync(dir, { throwIfNoEntry: false });
-    if (parent !== void 0) {
-      if (!parent.isDirectory()) throw bad(`${dir} is not a directory`);
-      return;
-    }
-    if (path4.dirname(dir) === dir) return;
-  }
-}
-var init_output_path = __esm({
-  "src/io/output-path.ts"() {
-    "use strict";
-    init_errors();
-  }
-});
-
-// src/cli/attest-action.ts
-var attest_action_exports = {};
-__export(attest_action_exports, {
-  attestAction: () => attestAction,
-  builderContext: () => builderContext,
-  keygenAction: () => keygenAction,
-  passphraseFrom: () => passphraseFrom,
-  signingMethod: () => signingMethod
-});
-async function attestAction(flags, streams) {
-  const context = builderContext(flags.builderId, streams.env);
-  const record2 = readBuildRecordFile(flags.record);
-  checkOutputFile("--bundle", flags.bundle);
-  if (flags.statement !== void 0) checkOutputFile("--statement", flags.statement);
-  const result = await runAttest(
-    record2,
-    {
-      bundle: flags.bundle,
-      signing: signingMethod(flags, streams),
-      statement: flags.statement,
-      sha512From: flags.sha512
-    },
-    context
-  );
-  if (flags.json === true) {
-    streams.stdout.write(`${JSON.stringify(result, null, 2)}
-`);
-  } else {
-    streams.stdout.write(
-      `signed ${result.subjects.length} subject(s) with ${result.signer} \u2192 ${result.bundle}
-`
-    );
-    for (const s of result.subjects)
-      streams.stdout.write(`  ${s.name}  sha256:${s.digest.sha256 ?? ""}
-`);
-  }
-  return EXIT.yes;
-}
+// src/cli/signing-method.ts
 function signingMethod(flags, streams) {
   const env = streams.env;
   if (flags.key === void 0 === (flags.keyless !== true))
@@ -76553,15 +76516,6 @@ function signingMethod(flags, streams) {
     }
   };
 }
-function keygenAction(flags, streams) {
-  const files = writeKeyPair(
-    flags.out,
-    generateKeyPair(passphraseFrom(flags.passphraseEnv, streams.env))
-  );
-  streams.stdout.write(`wrote ${files.privateFile} (private, mode 0600) and ${files.publicFile}
-`);
-  return EXIT.yes;
-}
 function passphraseFrom(variable, env) {
   if (variable === void 0) return void 0;
   const value = env[variable];
@@ -76586,18 +76540,70 @@ function builderContext(builderId, env) {
   const invocationId = inActions && run3 !== void 0 && env.GITHUB_REPOSITORY !== void 0 ? `${env.GITHUB_SERVER_URL ?? ""}/${env.GITHUB_REPOSITORY}/actions/runs/${run3}/attempts/${env.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
   return { builderId: id, ...invocationId === void 0 ? {} : { invocationId } };
 }
+var init_signing_method = __esm({
+  "src/cli/signing-method.ts"() {
+    "use strict";
+    init_diff_options();
+    init_duration();
+    init_errors();
+    init_identity();
+    init_secrets();
+  }
+});
+
+// src/cli/attest-action.ts
+var attest_action_exports = {};
+__export(attest_action_exports, {
+  attestAction: () => attestAction,
+  keygenAction: () => keygenAction
+});
+async function attestAction(flags, streams) {
+  const context = builderContext(flags.builderId, streams.env);
+  const record2 = readBuildRecordFile(flags.record);
+  checkOutputFile("--bundle", flags.bundle);
+  if (flags.statement !== void 0) checkOutputFile("--statement", flags.statement);
+  const result = await runAttest(
+    record2,
+    {
+      bundle: flags.bundle,
+      signing: signingMethod(flags, streams),
+      statement: flags.statement,
+      sha512From: flags.sha512
+    },
+    context
+  );
+  if (flags.json === true) {
+    streams.stdout.write(`${JSON.stringify(result, null, 2)}
+`);
+  } else {
+    streams.stdout.write(
+      `signed ${result.subjects.length} subject(s) with ${result.signer} \u2192 ${result.bundle}
+`
+    );
+    for (const s of result.subjects)
+      streams.stdout.write(`  ${s.name}  sha256:${s.digest.sha256 ?? ""}
+`);
+  }
+  return EXIT.yes;
+}
+function keygenAction(flags, streams) {
+  const files = writeKeyPair(
+    flags.out,
+    generateKeyPair(passphraseFrom(flags.passphraseEnv, streams.env))
+  );
+  streams.stdout.write(`wrote ${files.privateFile} (private, mode 0600) and ${files.publicFile}
+`);
+  return EXIT.yes;
+}
 var init_attest_action = __esm({
   "src/cli/attest-action.ts"() {
     "use strict";
     init_read_record();
     init_run_attest();
-    init_diff_options();
-    init_duration();
-    init_identity();
-    init_secrets();
     init_errors();
     init_output_path();
     init_keys();
+    init_signing_method();
   }
 });
 
@@ -89451,7 +89457,7 @@ var init_build_action = __esm({
     init_errors();
     init_output_path();
     init_keys();
-    init_attest_action();
+    init_signing_method();
     init_build();
     init_output();
     init_build_progress();

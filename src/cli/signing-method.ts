@@ -1,0 +1,106 @@
+import type { SigningMethod } from '../attest/run-attest.js'
+import type { AttestContext } from '../attest/statement.js'
+import { positiveInt } from '../config/diff-options.js'
+import { parseDuration } from '../config/duration.js'
+import type { AttestFlags } from '../config/flags.js'
+import { ReproofError } from '../errors.js'
+import { chooseTokenSource } from '../sign/identity.js'
+import { maskCommand } from '../sign/secrets.js'
+import type { Streams } from './output.js'
+
+// The signing flags (cli/signing-options.ts) mapped onto a signing method and a builder,
+// for attest and build --bundle. At the edge rather than in config/: they read the CI's
+// identity and the OIDC token's sources from the environment, and hand the signer a way
+// to mask secrets in the log.
+
+/** Exactly one of --key and --keyless; the keyless settings are validated here. */
+export function signingMethod(
+  flags: Pick<
+    AttestFlags,
+    | 'key'
+    | 'keyless'
+    | 'passphraseEnv'
+    | 'identityTokenFile'
+    | 'fulcioUrl'
+    | 'rekorUrl'
+    | 'tsaUrl'
+    | 'timeout'
+    | 'retries'
+  >,
+  streams: Streams,
+): SigningMethod {
+  const env = streams.env
+  if ((flags.key === undefined) === (flags.keyless !== true))
+    throw new ReproofError('E_USAGE', 'give exactly one of --key <file> and --keyless')
+  if (flags.key !== undefined)
+    return { kind: 'key', key: flags.key, passphrase: passphraseFrom(flags.passphraseEnv, env) }
+  for (const [flag, url] of [
+    ['--fulcio-url', flags.fulcioUrl],
+    ['--rekor-url', flags.rekorUrl],
+    ['--tsa-url', flags.tsaUrl],
+  ] as const) {
+    if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url))
+      throw new ReproofError('E_USAGE', `${flag} ${url}: not an http(s) URL`)
+  }
+  return {
+    kind: 'keyless',
+    options: {
+      tokenSource: chooseTokenSource(env, flags.identityTokenFile),
+      fulcioUrl: flags.fulcioUrl,
+      rekorUrl: flags.rekorUrl,
+      tsaUrl: flags.tsaUrl,
+      timeoutMs: parseDuration(flags.timeout, '--timeout'),
+      retries: positiveInt(flags.retries === '0' ? undefined : flags.retries, '--retries', 0),
+      // In GitHub Actions the runner masks each token in the log from here on.
+      onSecret: (secret) => {
+        // On stderr: stdout may be JSON someone parses; the runner reads commands on both.
+        const command = maskCommand(secret, env)
+        if (command !== '') streams.stderr.write(command)
+      },
+    },
+  }
+}
+
+export function passphraseFrom(
+  variable: string | undefined,
+  env: Streams['env'],
+): string | undefined {
+  if (variable === undefined) return undefined
+  const value = env[variable]
+  if (value === undefined || value === '') {
+    throw new ReproofError(
+      'E_USAGE',
+      `--passphrase-env ${variable}: the variable is not set or empty`,
+    )
+  }
+  return value
+}
+
+/**
+ * Who built it. In GitHub Actions the workflow identity; elsewhere --builder-id is
+ * required: a silent default would put a made-up identity into signed provenance.
+ */
+export function builderContext(
+  builderId: string | undefined,
+  env: Streams['env'],
+): Omit<AttestContext, 'sha512'> {
+  const inActions =
+    env.GITHUB_ACTIONS === 'true' &&
+    env.GITHUB_SERVER_URL !== undefined &&
+    env.GITHUB_WORKFLOW_REF !== undefined
+  const id =
+    builderId ??
+    (inActions ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_WORKFLOW_REF ?? ''}` : undefined)
+  if (id === undefined || id === '') {
+    throw new ReproofError(
+      'E_USAGE',
+      '--builder-id is required outside GitHub Actions (for example https://ci.example.com/pipelines/release)',
+    )
+  }
+  const run = env.GITHUB_RUN_ID
+  const invocationId =
+    inActions && run !== undefined && env.GITHUB_REPOSITORY !== undefined
+      ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_REPOSITORY}/actions/runs/${run}/attempts/${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+      : undefined
+  return { builderId: id, ...(invocationId === undefined ? {} : { invocationId }) }
+}
