@@ -113,10 +113,7 @@ export const areas = {
     optIn: true,
     // Everything but the two functions the gate area mutates.
     mutate: outside('src/gate/git-ledger.ts', 'parseGitLedgerSpec', 'classifyPushFailure'),
-    tests: [
-      'test/integration/gate-git*.test.ts',
-      'test/integration/gate-check-evidence.test.ts',
-    ],
+    tests: ['test/integration/gate-git*.test.ts', 'test/integration/gate-check-evidence.test.ts'],
   },
 }
 
