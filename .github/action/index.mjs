@@ -92707,17 +92707,7 @@ async function runGate(action, common) {
   }
 }
 async function gateWith(ledger, action, common) {
-  const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, common.env, action.to) : void 0;
-  const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
-  const bundle = readBundleBytes(bundleFile);
-  const bundleDigest = sha256Hex(bundle);
-  if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
-    throw new ReproofError(
-      "E_LEDGER",
-      `${bundleFile}: its content is not the bundle its name and the ledger record say (sha256 ${bundleDigest.slice(0, 12)}); the gate stops until a person has looked`,
-      { path: bundleFile }
-    );
-  }
+  const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, common.env);
   const verification = await runVerify(
     action.kind === "deploy" ? {
       artifacts: [action.artifact],
@@ -92738,27 +92728,12 @@ async function gateWith(ledger, action, common) {
   const digest = action.kind === "deploy" ? verification.artifacts[0]?.sha256 ?? "" : action.to;
   const evidence = verification.identity === null ? {} : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } };
   return ledger.transact((read) => {
-    const at = new Date(common.clock()).toISOString();
-    const request = action.kind === "deploy" ? {
-      kind: "deploy",
-      env: common.env,
+    const request = toRequest(action, common, {
       digest,
       bundleDigest,
-      actor: common.actor,
-      at,
-      ...evidence,
-      ...action.version === void 0 ? {} : { version: action.version },
-      ...action.minVersion === void 0 ? {} : { minVersion: action.minVersion }
-    } : {
-      kind: "rollback",
-      env: common.env,
-      digest,
-      bundleDigest,
-      actor: common.actor,
-      at,
-      ...evidence,
-      reason: action.reason
-    };
+      at: new Date(common.clock()).toISOString(),
+      ...evidence
+    });
     const decision = decideGate(read.state, request, verification.verified);
     const recovered = read.recovered ?? null;
     if (decision.kind === "append") {
@@ -92780,6 +92755,29 @@ async function gateWith(ledger, action, common) {
       }
     };
   }, common.lockTimeoutMs);
+}
+function gateBundle(ledger, action, env) {
+  const stored = action.kind === "rollback" && action.bundle === void 0 ? storedBundle(ledger, env, action.to) : void 0;
+  const bundleFile = action.kind === "deploy" ? action.bundle : action.bundle ?? stored?.file ?? "";
+  const bundle = readBundleBytes(bundleFile);
+  const bundleDigest = sha256Hex(bundle);
+  if (stored !== void 0 && stored.bundleDigest !== bundleDigest) {
+    throw new ReproofError(
+      "E_LEDGER",
+      `${bundleFile}: its content is not the bundle its name and the ledger record say (sha256 ${bundleDigest.slice(0, 12)}); the gate stops until a person has looked`,
+      { path: bundleFile }
+    );
+  }
+  return { bundleFile, bundle, bundleDigest };
+}
+function toRequest(action, common, facts) {
+  const base = { env: common.env, actor: common.actor, ...facts };
+  return action.kind === "deploy" ? {
+    kind: "deploy",
+    ...base,
+    ...action.version === void 0 ? {} : { version: action.version },
+    ...action.minVersion === void 0 ? {} : { minVersion: action.minVersion }
+  } : { kind: "rollback", ...base, reason: action.reason };
 }
 function storedBundle(ledger, env, digest) {
   const record2 = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest);

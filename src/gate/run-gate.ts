@@ -45,22 +45,7 @@ async function gateWith(
   action: GateAction,
   common: GateCommon,
 ): Promise<GateResult> {
-  const stored =
-    action.kind === 'rollback' && action.bundle === undefined
-      ? storedBundle(ledger, common.env, action.to)
-      : undefined
-  const bundleFile =
-    action.kind === 'deploy' ? action.bundle : (action.bundle ?? stored?.file ?? '')
-  const bundle = readBundleBytes(bundleFile)
-  const bundleDigest = sha256Hex(bundle)
-  // The store names each bundle by its digest: any other content was put there by hand.
-  if (stored !== undefined && stored.bundleDigest !== bundleDigest) {
-    throw new ReproofError(
-      'E_LEDGER',
-      `${bundleFile}: its content is not the bundle its name and the ledger record say (sha256 ${bundleDigest.slice(0, 12)}); the gate stops until a person has looked`,
-      { path: bundleFile },
-    )
-  }
+  const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, common.env)
 
   // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy.
   const verification = await runVerify(
@@ -92,30 +77,12 @@ async function gateWith(
       ? {}
       : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } }
   return ledger.transact((read): Step<GateResult> => {
-    const at = new Date(common.clock()).toISOString()
-    const request: GateRequest =
-      action.kind === 'deploy'
-        ? {
-            kind: 'deploy',
-            env: common.env,
-            digest,
-            bundleDigest,
-            actor: common.actor,
-            at,
-            ...evidence,
-            ...(action.version === undefined ? {} : { version: action.version }),
-            ...(action.minVersion === undefined ? {} : { minVersion: action.minVersion }),
-          }
-        : {
-            kind: 'rollback',
-            env: common.env,
-            digest,
-            bundleDigest,
-            actor: common.actor,
-            at,
-            ...evidence,
-            reason: action.reason,
-          }
+    const request = toRequest(action, common, {
+      digest,
+      bundleDigest,
+      at: new Date(common.clock()).toISOString(),
+      ...evidence,
+    })
     const decision = decideGate(read.state, request, verification.verified)
     // 4. Acknowledge only after the write: transact returns once the record is durable.
     // The same keys, in the same order, whatever the decision: the --json answer reads alike.
@@ -139,6 +106,52 @@ async function gateWith(
       },
     }
   }, common.lockTimeoutMs)
+}
+
+/**
+ * The bundle a deploy or rollback is verified with: the one given, or for a rollback
+ * without one, the bundle kept when that digest was last deployed, which must still be
+ * the bytes its name says.
+ */
+function gateBundle(
+  ledger: Ledger,
+  action: GateAction,
+  env: string,
+): { bundleFile: string; bundle: Buffer; bundleDigest: string } {
+  const stored =
+    action.kind === 'rollback' && action.bundle === undefined
+      ? storedBundle(ledger, env, action.to)
+      : undefined
+  const bundleFile =
+    action.kind === 'deploy' ? action.bundle : (action.bundle ?? stored?.file ?? '')
+  const bundle = readBundleBytes(bundleFile)
+  const bundleDigest = sha256Hex(bundle)
+  // The store names each bundle by its digest: any other content was put there by hand.
+  if (stored !== undefined && stored.bundleDigest !== bundleDigest) {
+    throw new ReproofError(
+      'E_LEDGER',
+      `${bundleFile}: its content is not the bundle its name and the ledger record say (sha256 ${bundleDigest.slice(0, 12)}); the gate stops until a person has looked`,
+      { path: bundleFile },
+    )
+  }
+  return { bundleFile, bundle, bundleDigest }
+}
+
+/** What the decision is asked: the action, on this digest and bundle, by whom and when. */
+function toRequest(
+  action: GateAction,
+  common: GateCommon,
+  facts: Pick<GateRequest, 'digest' | 'bundleDigest' | 'at' | 'evidence'>,
+): GateRequest {
+  const base = { env: common.env, actor: common.actor, ...facts }
+  return action.kind === 'deploy'
+    ? {
+        kind: 'deploy',
+        ...base,
+        ...(action.version === undefined ? {} : { version: action.version }),
+        ...(action.minVersion === undefined ? {} : { minVersion: action.minVersion }),
+      }
+    : { kind: 'rollback', ...base, reason: action.reason }
 }
 
 /** The bundle a past release of this digest was deployed with, from the gate's own store. */
