@@ -92276,7 +92276,10 @@ var init_git_ledger = __esm({
         try {
           size = Number(this.git(["cat-file", "-s", `${tip}:${LEDGER_FILE}`]).trim());
         } catch {
-          throw new ReproofError("E_LEDGER", `${this.label}: the branch has no ${LEDGER_FILE}`);
+          throw new ReproofError("E_LEDGER", `${this.label}: the branch has no ${LEDGER_FILE}`, {
+            path: this.label,
+            hint: "a ledger branch holds only what gates commit: name a branch that does not exist yet (git:<url>#<branch>), and the first deploy creates it"
+          });
         }
         if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size);
         const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${LEDGER_FILE}`]);

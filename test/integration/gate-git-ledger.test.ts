@@ -78,6 +78,7 @@ describe('what a git ledger says when it cannot be used', () => {
     const run = await freshGate()(ledger, ['status', '--env', 'prod'])
     expect(run.code, run.stderr).toBe(3)
     expect(run.stderr).toContain(`${ledger}: the branch has no ledger.jsonl`)
+    expect(run.stderr).toContain('hint: a ledger branch holds only what gates commit')
   })
 
   it('refuses a ledger.jsonl over the size limit before reading it', async () => {
