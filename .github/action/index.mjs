@@ -91094,14 +91094,7 @@ async function runVerify(options2, now) {
     identity = signature.identity;
     unchecked = signature.unchecked;
     checks.push({ name: "signature", ok: true, found: identity });
-    if (signature.payload.length > MAX_PAYLOAD_BYTES)
-      throw rejection("bundle-invalid", `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`);
-    let statement;
-    try {
-      statement = JSON.parse(signature.payload.toString("utf8"));
-    } catch {
-      throw rejection("statement-type", "the signed payload is not JSON");
-    }
+    const statement = readStatement(signature.payload);
     if (JSON.stringify(statement?.subject ?? []).includes(
       '"sha512"'
     )) {
@@ -91130,26 +91123,7 @@ async function runVerify(options2, now) {
       explanation = rebuilt.explanation;
     }
   } catch (err) {
-    const reason = rejectionReason(err);
-    if (reason !== void 0) {
-      const { wanted, found } = err.context;
-      checks.push({
-        name: "signature",
-        ok: false,
-        wanted,
-        found: found ?? err.message,
-        reason
-      });
-    } else if (err instanceof ReproofError && err.code !== "E_REJECTED") {
-      throw err;
-    } else {
-      checks.push({
-        name: "internal",
-        ok: false,
-        found: err.message,
-        reason: "internal-error"
-      });
-    }
+    checks.push(failedCheck(err));
   }
   const failed = checks.find((c) => !c.ok);
   const verified = failed === void 0 && checks.some((c) => c.name === "signature" && c.ok) && checks.length > 1;
@@ -91162,6 +91136,30 @@ async function runVerify(options2, now) {
     unchecked,
     ...explanation === void 0 ? {} : { explanation }
   };
+}
+function readStatement(payload) {
+  if (payload.length > MAX_PAYLOAD_BYTES)
+    throw rejection("bundle-invalid", `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+  try {
+    return JSON.parse(payload.toString("utf8"));
+  } catch {
+    throw rejection("statement-type", "the signed payload is not JSON");
+  }
+}
+function failedCheck(err) {
+  const reason = rejectionReason(err);
+  if (reason !== void 0) {
+    const { wanted, found } = err.context;
+    return {
+      name: "signature",
+      ok: false,
+      wanted,
+      found: found ?? err.message,
+      reason
+    };
+  }
+  if (err instanceof ReproofError && err.code !== "E_REJECTED") throw err;
+  return { name: "internal", ok: false, found: err.message, reason: "internal-error" };
 }
 function readBundleBytes(file) {
   let size;

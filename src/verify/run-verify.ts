@@ -69,14 +69,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     identity = signature.identity
     unchecked = signature.unchecked
     checks.push({ name: 'signature', ok: true, found: identity })
-    if (signature.payload.length > MAX_PAYLOAD_BYTES)
-      throw rejection('bundle-invalid', `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`)
-    let statement: unknown
-    try {
-      statement = JSON.parse(signature.payload.toString('utf8'))
-    } catch {
-      throw rejection('statement-type', 'the signed payload is not JSON')
-    }
+    const statement = readStatement(signature.payload)
     // SHA-512 only when a subject is named by it: it costs as much again as SHA-256.
     if (
       JSON.stringify((statement as { subject?: unknown } | null)?.subject ?? []).includes(
@@ -113,26 +106,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
       explanation = rebuilt.explanation
     }
   } catch (err) {
-    const reason = rejectionReason(err)
-    if (reason !== undefined) {
-      const { wanted, found } = (err as ReproofError).context
-      checks.push({
-        name: 'signature',
-        ok: false,
-        wanted,
-        found: found ?? (err as ReproofError).message,
-        reason,
-      })
-    } else if (err instanceof ReproofError && err.code !== 'E_REJECTED') {
-      throw err
-    } else {
-      checks.push({
-        name: 'internal',
-        ok: false,
-        found: (err as Error).message,
-        reason: 'internal-error',
-      })
-    }
+    checks.push(failedCheck(err))
   }
   const failed = checks.find((c) => !c.ok)
   const verified =
@@ -146,6 +120,38 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     unchecked,
     ...(explanation === undefined ? {} : { explanation }),
   }
+}
+
+/** The signed statement, bounded before it is parsed. */
+function readStatement(payload: Buffer): unknown {
+  if (payload.length > MAX_PAYLOAD_BYTES)
+    throw rejection('bundle-invalid', `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`)
+  try {
+    return JSON.parse(payload.toString('utf8'))
+  } catch {
+    throw rejection('statement-type', 'the signed payload is not JSON')
+  }
+}
+
+/**
+ * A verification that could not go on, as its failed check: a rejection keeps its reason
+ * and what was wanted and found; anything unexpected is an "internal" no. Errors of the
+ * inputs or the environment (a ReproofError of another code) are not a no: they are rethrown.
+ */
+function failedCheck(err: unknown): Check {
+  const reason = rejectionReason(err)
+  if (reason !== undefined) {
+    const { wanted, found } = (err as ReproofError).context
+    return {
+      name: 'signature',
+      ok: false,
+      wanted,
+      found: found ?? (err as ReproofError).message,
+      reason,
+    }
+  }
+  if (err instanceof ReproofError && err.code !== 'E_REJECTED') throw err
+  return { name: 'internal', ok: false, found: (err as Error).message, reason: 'internal-error' }
 }
 
 /** Reads a bundle file, refusing one too large to be a bundle before reading it. */
