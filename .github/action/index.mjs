@@ -76713,7 +76713,7 @@ function renderDiffText(report, color) {
     out.push("", c.bold("repeated patterns:"));
     for (const s of report.summaries) out.push(`  ${s.description} (e.g. ${s.examples.join(", ")})`);
   }
-  for (const warning of report.warnings) out.push(c.yellow(`warning: ${warning}`));
+  for (const warning of report.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`));
   return `${out.join("\n")}
 `;
 }
@@ -76721,10 +76721,12 @@ function renderItem(item, c) {
   const lines = [];
   const label = item.format === void 0 ? "" : c.dim(` [${item.format}]`);
   lines.push(`${c.bold(toDisplayText(item.path))}${label}  ${describeKind(item)}`);
-  if (item.message !== void 0) lines.push(`  ${item.message}`);
-  for (const f of item.fields ?? []) lines.push(`  ${f.field}: ${c.red(f.a)} \u2192 ${c.green(f.b)}`);
+  const t = toDisplayText;
+  if (item.message !== void 0) lines.push(`  ${t(item.message)}`);
+  for (const f of item.fields ?? [])
+    lines.push(`  ${t(f.field)}: ${c.red(t(f.a))} \u2192 ${c.green(t(f.b))}`);
   if (item.order !== void 0) {
-    lines.push(`  A: ${item.order.a.join(", ")}`, `  B: ${item.order.b.join(", ")}`);
+    lines.push(`  A: ${t(item.order.a.join(", "))}`, `  B: ${t(item.order.b.join(", "))}`);
   }
   if (item.text !== void 0) {
     for (const line of item.text.unified.split("\n")) {
@@ -76887,11 +76889,12 @@ function sideBySide(rows) {
   return `<table class="side"><tr><th>A</th><th>B</th></tr>${rows.map((r) => `<tr>${cell2(r.a, r.cls, "del")}${cell2(r.b, r.cls, "add")}</tr>`).join("")}</table>`;
 }
 function esc(text2) {
-  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return text2.split("	").map(toDisplayText).join("	").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 var init_diff_html = __esm({
   "src/cli/views/diff-html.ts"() {
     "use strict";
+    init_file_names();
     init_plural();
     init_summarize();
     init_diff_text();
@@ -80841,7 +80844,7 @@ async function diffText(a, b, labels, maxLines) {
     timeout: TEXT_DIFF_TIMEOUT_MS
   });
   if (patch === void 0) return void 0;
-  const lines = [`--- ${labels[0]}`, `+++ ${labels[1]}`];
+  const lines = [`--- ${toDisplayText(labels[0])}`, `+++ ${toDisplayText(labels[1])}`];
   const removed = [];
   const added = [];
   for (const hunk of patch.hunks) {
@@ -80897,6 +80900,7 @@ var MAX_TEXT_DIFF_BYTES, TEXT_DIFF_TIMEOUT_MS;
 var init_content_diff = __esm({
   "src/diff/content-diff.ts"() {
     "use strict";
+    init_file_names();
     MAX_TEXT_DIFF_BYTES = 4 * 1024 * 1024;
     TEXT_DIFF_TIMEOUT_MS = 2e3;
   }
@@ -83346,7 +83350,7 @@ var require_yauzl = __commonJS({
 // src/formats/source.ts
 import fs21 from "node:fs";
 import { Readable as Readable2 } from "node:stream";
-function fileSource(file, label = file) {
+function fileSource(file, label = file.toString()) {
   const size = fs21.statSync(file).size;
   return {
     label,
@@ -86621,14 +86625,14 @@ async function diffPaths(a, b, options2) {
 async function diffDirectories(engine, rootA, rootB, names) {
   const listA = names === void 0 ? walk(rootA) : new Map(names.map((n) => [n, describe3(rootA, n)]));
   const listB = names === void 0 ? walk(rootB) : new Map(names.map((n) => [n, describe3(rootB, n)]));
-  const all = [.../* @__PURE__ */ new Set([...listA.keys(), ...listB.keys()])].sort(compareBytes);
+  const all = [.../* @__PURE__ */ new Set([...listA.keys(), ...listB.keys()])].sort(compareNames);
   const files = all.filter((n) => listA.get(n)?.type === "file" && listB.get(n)?.type === "file");
   const totalBytes = files.reduce(
     (sum, n) => sum + (listA.get(n)?.size ?? 0) + (listB.get(n)?.size ?? 0),
     0
   );
   const digests = await hashFiles(
-    [...files.map((n) => path13.join(rootA, n)), ...files.map((n) => path13.join(rootB, n))],
+    [...files.map((n) => toFsPath(rootA, n)), ...files.map((n) => toFsPath(rootB, n))],
     { totalBytes }
   );
   const digestOf = new Map(
@@ -86642,12 +86646,12 @@ async function diffDirectories(engine, rootA, rootB, names) {
     const y = listB.get(name);
     const inA = x !== void 0 && x.type !== "missing";
     const inB = y !== void 0 && y.type !== "missing";
+    if (!inA && !inB) continue;
+    engine.compared++;
     if (!inA || !inB) {
-      if (inA || inB)
-        engine.items.push({ path: name, kind: inA ? "only-in-a" : "only-in-b", hints: [] });
+      engine.items.push({ path: name, kind: inA ? "only-in-a" : "only-in-b", hints: [] });
       continue;
     }
-    engine.compared++;
     if (x.type !== y.type) {
       engine.items.push({
         path: name,
@@ -86663,8 +86667,8 @@ async function diffDirectories(engine, rootA, rootB, names) {
     if (x.type === "file" && sums !== void 0 && sums[0] !== sums[1]) {
       await engine.compare(
         name,
-        fileSource(path13.join(rootA, name), name),
-        fileSource(path13.join(rootB, name), name),
+        fileSource(toFsPath(rootA, name), name),
+        fileSource(toFsPath(rootB, name), name),
         0,
         sums
       );
@@ -86672,14 +86676,18 @@ async function diffDirectories(engine, rootA, rootB, names) {
   }
 }
 function describe3(root, name) {
+  const at = toFsPath(root, name);
   let stat;
   try {
-    stat = fs22.lstatSync(path13.join(root, name));
+    stat = fs22.lstatSync(at);
   } catch {
     return { type: "missing", meta: {} };
   }
   if (stat.isSymbolicLink())
-    return { type: "symlink", meta: { "link target": fs22.readlinkSync(path13.join(root, name)) } };
+    return {
+      type: "symlink",
+      meta: { "link target": fromNameBytes(fs22.readlinkSync(at, { encoding: "buffer" })) }
+    };
   if (stat.isFile()) return { type: "file", meta: { mode: octal(stat.mode) }, size: stat.size };
   if (stat.isDirectory()) return { type: "directory", meta: { mode: octal(stat.mode) } };
   return { type: "other", meta: {} };
@@ -86687,10 +86695,12 @@ function describe3(root, name) {
 function walk(root) {
   const out = /* @__PURE__ */ new Map();
   const visit = (rel) => {
-    for (const dirent of fs22.readdirSync(rel === "" ? root : path13.join(root, rel), {
-      withFileTypes: true
+    for (const dirent of fs22.readdirSync(rel === "" ? root : toFsPath(root, rel), {
+      withFileTypes: true,
+      encoding: "buffer"
     })) {
-      const child = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
+      const name = fromNameBytes(dirent.name);
+      const child = rel === "" ? name : `${rel}/${name}`;
       out.set(child, describe3(root, child));
       if (dirent.isDirectory()) visit(child);
     }
@@ -86723,9 +86733,9 @@ function toReport(engine, labels) {
 var init_diff_inputs = __esm({
   "src/diff/diff-inputs.ts"() {
     "use strict";
-    init_canonical();
     init_hash_file();
     init_errors();
+    init_file_names();
     init_compare_inventories();
     init_engine();
     init_member();
@@ -89589,13 +89599,13 @@ var init_diff_records = __esm({
 function renderDiffMarkdown(report) {
   const out = [];
   if (report.identical)
-    return `**Identical**: \`${report.a}\` and \`${report.b}\` (${report.stats.compared} compared)
+    return `**Identical**: \`${cell(report.a)}\` and \`${cell(report.b)}\` (${report.stats.compared} compared)
 `;
   out.push(
     `### ${report.stats.differing} of ${report.stats.compared} compared entries differ`,
     "",
-    `A: \`${report.a}\`  `,
-    `B: \`${report.b}\``,
+    `A: \`${cell(report.a)}\`  `,
+    `B: \`${cell(report.b)}\``,
     ""
   );
   const shown2 = report.items.filter((i) => !isSummarized(i, report.summaries));
@@ -89613,9 +89623,9 @@ function renderDiffMarkdown(report) {
   out.push("");
   for (const item of shown2) {
     const body = [];
-    if (item.message !== void 0) body.push(item.message, "");
+    if (item.message !== void 0) body.push(cell(item.message), "");
     for (const f of item.fields ?? [])
-      body.push(`- \`${f.field}\`: \`${cell(f.a)}\` \u2192 \`${cell(f.b)}\``);
+      body.push(`- \`${cell(f.field)}\`: \`${cell(f.a)}\` \u2192 \`${cell(f.b)}\``);
     if (item.order !== void 0)
       body.push(
         `- A order: ${item.order.a.map((n) => `\`${cell(n)}\``).join(", ")}`,
@@ -89652,17 +89662,18 @@ function renderDiffMarkdown(report) {
 `;
 }
 function cell(text2) {
-  return text2.replace(/\|/g, "\\|").replace(/`/g, "'").replace(/\n/g, " ");
+  return toDisplayText(text2).replace(/\|/g, "\\|").replace(/`/g, "'").replace(/\n/g, " ");
 }
 function fence(text2) {
   return text2.replace(/```/g, "`\u200B``");
 }
 function html(text2) {
-  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return toDisplayText(text2).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 var init_diff_markdown = __esm({
   "src/cli/views/diff-markdown.ts"() {
     "use strict";
+    init_file_names();
     init_plural();
     init_summarize();
     init_diff_text();

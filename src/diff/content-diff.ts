@@ -1,3 +1,5 @@
+import { toDisplayText } from '../file-names.js'
+
 // Myers diff is quadratic in the worst case; past these it is not worth waiting for.
 const MAX_TEXT_DIFF_BYTES = 4 * 1024 * 1024
 const TEXT_DIFF_TIMEOUT_MS = 2000
@@ -23,7 +25,8 @@ export async function diffText(
     timeout: TEXT_DIFF_TIMEOUT_MS,
   })
   if (patch === undefined) return undefined
-  const lines = [`--- ${labels[0]}`, `+++ ${labels[1]}`]
+  // A label is a name: one that is not UTF-8 shows its bytes as \xNN, as everywhere.
+  const lines = [`--- ${toDisplayText(labels[0])}`, `+++ ${toDisplayText(labels[1])}`]
   const removed: string[] = []
   const added: string[] = []
   for (const hunk of patch.hunks) {

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { compareBytes } from '../canonical.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
+import { compareNames, fromNameBytes, toFsPath } from '../file-names.js'
 import { diffFields } from './compare-inventories.js'
 import { DiffEngine, type EngineOptions } from './engine.js'
 import { octal } from '../formats/member.js'
@@ -62,14 +62,14 @@ export async function diffDirectories(
     names === undefined ? walk(rootA) : new Map(names.map((n) => [n, describe(rootA, n)] as const))
   const listB =
     names === undefined ? walk(rootB) : new Map(names.map((n) => [n, describe(rootB, n)] as const))
-  const all = [...new Set([...listA.keys(), ...listB.keys()])].sort(compareBytes)
+  const all = [...new Set([...listA.keys(), ...listB.keys()])].sort(compareNames)
   const files = all.filter((n) => listA.get(n)?.type === 'file' && listB.get(n)?.type === 'file')
   const totalBytes = files.reduce(
     (sum, n) => sum + (listA.get(n)?.size ?? 0) + (listB.get(n)?.size ?? 0),
     0,
   )
   const digests = await hashFiles(
-    [...files.map((n) => path.join(rootA, n)), ...files.map((n) => path.join(rootB, n))],
+    [...files.map((n) => toFsPath(rootA, n)), ...files.map((n) => toFsPath(rootB, n))],
     { totalBytes },
   )
   const digestOf = new Map(
@@ -83,12 +83,13 @@ export async function diffDirectories(
     const y = listB.get(name)
     const inA = x !== undefined && x.type !== 'missing'
     const inB = y !== undefined && y.type !== 'missing'
+    if (!inA && !inB) continue
+    // Counted as in an archive: every entry on either side, so that "N of M differ" holds.
+    engine.compared++
     if (!inA || !inB) {
-      if (inA || inB)
-        engine.items.push({ path: name, kind: inA ? 'only-in-a' : 'only-in-b', hints: [] })
+      engine.items.push({ path: name, kind: inA ? 'only-in-a' : 'only-in-b', hints: [] })
       continue
     }
-    engine.compared++
     if (x.type !== y.type) {
       engine.items.push({
         path: name,
@@ -104,8 +105,8 @@ export async function diffDirectories(
     if (x.type === 'file' && sums !== undefined && sums[0] !== sums[1]) {
       await engine.compare(
         name,
-        fileSource(path.join(rootA, name), name),
-        fileSource(path.join(rootB, name), name),
+        fileSource(toFsPath(rootA, name), name),
+        fileSource(toFsPath(rootB, name), name),
         0,
         sums,
       )
@@ -119,28 +120,39 @@ interface Entry {
   size?: number
 }
 
+/** What `name` (in the name form: bytes that are not UTF-8 escaped) is under `root`. */
 function describe(root: string, name: string): Entry {
+  const at = toFsPath(root, name)
   let stat
   try {
-    stat = fs.lstatSync(path.join(root, name))
+    stat = fs.lstatSync(at)
   } catch {
     return { type: 'missing', meta: {} }
   }
   if (stat.isSymbolicLink())
-    return { type: 'symlink', meta: { 'link target': fs.readlinkSync(path.join(root, name)) } }
+    return {
+      type: 'symlink',
+      meta: { 'link target': fromNameBytes(fs.readlinkSync(at, { encoding: 'buffer' })) },
+    }
   // mtimes of a build's output tree differ by nature; the mode (with its exec bit) is what ships.
   if (stat.isFile()) return { type: 'file', meta: { mode: octal(stat.mode) }, size: stat.size }
   if (stat.isDirectory()) return { type: 'directory', meta: { mode: octal(stat.mode) } }
   return { type: 'other', meta: {} }
 }
 
+/**
+ * Every entry below `root`, by name as bytes (in the name form): a name that is not
+ * UTF-8 is compared like any other, never decoded into another name and lost.
+ */
 function walk(root: string): Map<string, Entry> {
   const out = new Map<string, Entry>()
   const visit = (rel: string): void => {
-    for (const dirent of fs.readdirSync(rel === '' ? root : path.join(root, rel), {
+    for (const dirent of fs.readdirSync(rel === '' ? root : toFsPath(root, rel), {
       withFileTypes: true,
+      encoding: 'buffer',
     })) {
-      const child = rel === '' ? dirent.name : `${rel}/${dirent.name}`
+      const name = fromNameBytes(dirent.name)
+      const child = rel === '' ? name : `${rel}/${name}`
       out.set(child, describe(root, child))
       if (dirent.isDirectory()) visit(child)
     }

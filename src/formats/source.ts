@@ -12,13 +12,13 @@ export interface ByteSource {
   label: string
   size: number
   open(): Readable
-  /** Set for files on disk: random-access formats (zip) read them in place. */
-  file?: string
+  /** Set for files on disk: random-access formats (zip) read them in place. A Buffer is a path whose name is not UTF-8. */
+  file?: string | Buffer
   /** Set for in-memory members. */
   buffer?: Buffer
 }
 
-export function fileSource(file: string, label: string = file): ByteSource {
+export function fileSource(file: string | Buffer, label: string = file.toString()): ByteSource {
   const size = fs.statSync(file).size
   return {
     label,

@@ -177,7 +177,8 @@ function openZip(source: ByteSource, where: string): Promise<yauzl.ZipFile> {
       if (err !== null || zip === undefined) reject(corrupt(where, err))
       else resolve(zip)
     }
-    if (source.file !== undefined) yauzl.open(source.file, options, done)
+    // yauzl hands the path to fs.open, which takes a Buffer path as well.
+    if (source.file !== undefined) yauzl.open(source.file as string, options, done)
     else if (source.buffer !== undefined) yauzl.fromBuffer(source.buffer, options, done)
     else reject(new Error('zip source must be a file or a buffer'))
   })

@@ -63,6 +63,30 @@ describe('reproof diff', () => {
     )
   })
 
+  it('compares names that are not UTF-8 as the bytes they are: never "identical" by losing them', async () => {
+    const dir = makeTemp()
+    const name = (text: string, byte: number) =>
+      Buffer.concat([Buffer.from(text), Buffer.from([byte])])
+    const at = (side: string, n: Buffer) => Buffer.concat([Buffer.from(`${dir}/${side}/`), n])
+    for (const side of ['a', 'b']) fs.mkdirSync(path.join(dir, side))
+    fs.writeFileSync(at('a', name('x', 0xff)), 'one\n')
+    fs.writeFileSync(at('b', name('x', 0xff)), 'two\n')
+    fs.writeFileSync(at('a', name('only', 0xfe)), 'a\n')
+    fs.symlinkSync(name('t', 0xfd), at('a', name('link', 0x80)))
+    fs.symlinkSync(name('t', 0xfc), at('b', name('link', 0x80)))
+    const { code, report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
+    expect(code).toBe(1)
+    expect(report?.items.map((i) => [i.path, i.kind])).toEqual([
+      ['link\u000080', 'metadata'],
+      ['only\u0000fe', 'only-in-a'],
+      ['x\u0000ff', 'content'],
+    ])
+    expect(report?.stats.compared).toBe(3)
+    const text = await runCli(['diff', path.join(dir, 'a'), path.join(dir, 'b')])
+    expect(text.stdout).toContain('--- a/x\\xff')
+    expect(text.stdout).not.toContain('\u0000')
+  })
+
   it('summarizes a tar pair that differs only in mtimes, content identical', async () => {
     const files = Object.fromEntries(
       Array.from({ length: 30 }, (_, i) => [`pkg/f${i}.txt`, `${i}\n`]),

@@ -1,3 +1,4 @@
+import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import type { DiffItem, DiffReport } from '../../diff/report.js'
 import { isSummarized } from '../../diff/summarize.js'
@@ -136,8 +137,12 @@ function sideBySide(
   return `<table class="side"><tr><th>A</th><th>B</th></tr>${rows.map((r) => `<tr>${cell(r.a, r.cls, 'del')}${cell(r.b, r.cls, 'add')}</tr>`).join('')}</table>`
 }
 
+/** Text from the inputs as HTML: control characters escaped as in a terminal, tabs kept. */
 function esc(text: string): string {
   return text
+    .split('\t')
+    .map(toDisplayText)
+    .join('\t')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

@@ -1,3 +1,4 @@
+import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import type { DiffReport } from '../../diff/report.js'
 import { isSummarized } from '../../diff/summarize.js'
@@ -7,12 +8,12 @@ import { describeKind } from './diff-text.js'
 export function renderDiffMarkdown(report: DiffReport): string {
   const out: string[] = []
   if (report.identical)
-    return `**Identical**: \`${report.a}\` and \`${report.b}\` (${report.stats.compared} compared)\n`
+    return `**Identical**: \`${cell(report.a)}\` and \`${cell(report.b)}\` (${report.stats.compared} compared)\n`
   out.push(
     `### ${report.stats.differing} of ${report.stats.compared} compared entries differ`,
     '',
-    `A: \`${report.a}\`  `,
-    `B: \`${report.b}\``,
+    `A: \`${cell(report.a)}\`  `,
+    `B: \`${cell(report.b)}\``,
     '',
   )
   const shown = report.items.filter((i) => !isSummarized(i, report.summaries))
@@ -30,9 +31,9 @@ export function renderDiffMarkdown(report: DiffReport): string {
   out.push('')
   for (const item of shown) {
     const body: string[] = []
-    if (item.message !== undefined) body.push(item.message, '')
+    if (item.message !== undefined) body.push(cell(item.message), '')
     for (const f of item.fields ?? [])
-      body.push(`- \`${f.field}\`: \`${cell(f.a)}\` → \`${cell(f.b)}\``)
+      body.push(`- \`${cell(f.field)}\`: \`${cell(f.a)}\` → \`${cell(f.b)}\``)
     if (item.order !== undefined)
       body.push(
         `- A order: ${item.order.a.map((n) => `\`${cell(n)}\``).join(', ')}`,
@@ -69,7 +70,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
 }
 
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\n/g, ' ')
+  return toDisplayText(text).replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\n/g, ' ')
 }
 
 function fence(text: string): string {
@@ -77,5 +78,5 @@ function fence(text: string): string {
 }
 
 function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return toDisplayText(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }

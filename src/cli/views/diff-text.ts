@@ -25,7 +25,7 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
     out.push('', c.bold('repeated patterns:'))
     for (const s of report.summaries) out.push(`  ${s.description} (e.g. ${s.examples.join(', ')})`)
   }
-  for (const warning of report.warnings) out.push(c.yellow(`warning: ${warning}`))
+  for (const warning of report.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`))
   return `${out.join('\n')}\n`
 }
 
@@ -34,10 +34,14 @@ function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
   const label = item.format === undefined ? '' : c.dim(` [${item.format}]`)
   // A path is a file name, which may hold control characters: shown escaped.
   lines.push(`${c.bold(toDisplayText(item.path))}${label}  ${describeKind(item)}`)
-  if (item.message !== undefined) lines.push(`  ${item.message}`)
-  for (const f of item.fields ?? []) lines.push(`  ${f.field}: ${c.red(f.a)} → ${c.green(f.b)}`)
+  // So may a message, a field (a link target, an archive's comment, an owner's name) and
+  // the members named in an order: all come from the inputs.
+  const t = toDisplayText
+  if (item.message !== undefined) lines.push(`  ${t(item.message)}`)
+  for (const f of item.fields ?? [])
+    lines.push(`  ${t(f.field)}: ${c.red(t(f.a))} → ${c.green(t(f.b))}`)
   if (item.order !== undefined) {
-    lines.push(`  A: ${item.order.a.join(', ')}`, `  B: ${item.order.b.join(', ')}`)
+    lines.push(`  A: ${t(item.order.a.join(', '))}`, `  B: ${t(item.order.b.join(', '))}`)
   }
   if (item.text !== undefined) {
     for (const line of item.text.unified.split('\n')) {

@@ -1,0 +1,55 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { DiffReport } from '../../../../src/diff/report.js'
+import { renderDiffHtml } from '../../../../src/cli/views/diff-html.js'
+import { renderDiffMarkdown } from '../../../../src/cli/views/diff-markdown.js'
+import { renderDiffText } from '../../../../src/cli/views/diff-text.js'
+
+/** A report whose every string came from a hostile archive. */
+function hostile(text: string): DiffReport {
+  return {
+    identical: false,
+    a: 'a',
+    b: 'b',
+    items: [
+      {
+        path: `x${text}`,
+        kind: 'metadata',
+        fields: [{ field: `f${text}`, a: `a${text}`, b: `b${text}` }],
+        message: `m${text}`,
+        hints: [],
+      },
+      {
+        path: 'y.zip',
+        kind: 'order',
+        order: { a: [`o${text}`], b: ['p'] },
+        hints: [],
+      },
+    ],
+    summaries: [],
+    warnings: [`w${text}`],
+    stats: { compared: 2, differing: 2 },
+  }
+}
+
+// What a terminal acts on: C0 and C1 controls and DEL (tabs aside), and NUL.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/
+
+describe('the diff views', () => {
+  it('show no control character from the inputs: names, fields, messages, orders, warnings', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const report = hostile(text)
+        expect(renderDiffText(report, false)).not.toMatch(CONTROL)
+        expect(renderDiffMarkdown(report)).not.toMatch(CONTROL)
+        expect(renderDiffHtml(report)).not.toMatch(CONTROL)
+      }),
+    )
+  })
+
+  it('shows a terminal escape in a link target as text', () => {
+    const text = renderDiffText(hostile('\u001b]0;pwned\u0007'), false)
+    expect(text).toContain('a\\x1b]0;pwned\\x07')
+  })
+})
