@@ -1211,7 +1211,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path29 = __require("node:path");
+    var path28 = __require("node:path");
     var fs41 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -2224,9 +2224,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path29.resolve(baseDir, baseName);
+          const localBin = path28.resolve(baseDir, baseName);
           if (fs41.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path29.extname(baseName))) return void 0;
+          if (sourceExt.includes(path28.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs41.existsSync(`${localBin}${ext}`)
           );
@@ -2244,17 +2244,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path29.resolve(
-            path29.dirname(resolvedScriptPath),
+          executableDir = path28.resolve(
+            path28.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path29.basename(
+            const legacyName = path28.basename(
               this._scriptPath,
-              path29.extname(this._scriptPath)
+              path28.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2265,7 +2265,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path29.extname(executableFile));
+        launchWithNode = sourceExt.includes(path28.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3180,7 +3180,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path29.basename(filename, path29.extname(filename));
+        this._name = path28.basename(filename, path28.extname(filename));
         return this;
       }
       /**
@@ -3194,9 +3194,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path30) {
-        if (path30 === void 0) return this._executableDir;
-        this._executableDir = path30;
+      executableDir(path29) {
+        if (path29 === void 0) return this._executableDir;
+        this._executableDir = path29;
         return this;
       }
       /**
@@ -6289,14 +6289,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path29 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path28 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path29 && path29[0] !== "/") {
-          path29 = `/${path29}`;
+        if (path28 && path28[0] !== "/") {
+          path28 = `/${path28}`;
         }
-        return new URL(`${origin}${path29}`);
+        return new URL(`${origin}${path28}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -7131,9 +7131,9 @@ var require_diagnostics = __commonJS({
         "undici:client:sendHeaders",
         (evt) => {
           const {
-            request: { method, path: path29, origin }
+            request: { method, path: path28, origin }
           } = evt;
-          debugLog("sending request to %s %s%s", method, origin, path29);
+          debugLog("sending request to %s %s%s", method, origin, path28);
         }
       );
     }
@@ -7151,14 +7151,14 @@ var require_diagnostics = __commonJS({
         "undici:request:headers",
         (evt) => {
           const {
-            request: { method, path: path29, origin },
+            request: { method, path: path28, origin },
             response: { statusCode }
           } = evt;
           debugLog(
             "received response to %s %s%s - HTTP %d",
             method,
             origin,
-            path29,
+            path28,
             statusCode
           );
         }
@@ -7167,23 +7167,23 @@ var require_diagnostics = __commonJS({
         "undici:request:trailers",
         (evt) => {
           const {
-            request: { method, path: path29, origin }
+            request: { method, path: path28, origin }
           } = evt;
-          debugLog("trailers received from %s %s%s", method, origin, path29);
+          debugLog("trailers received from %s %s%s", method, origin, path28);
         }
       );
       diagnosticsChannel.subscribe(
         "undici:request:error",
         (evt) => {
           const {
-            request: { method, path: path29, origin },
+            request: { method, path: path28, origin },
             error
           } = evt;
           debugLog(
             "request to %s %s%s errored - %s",
             method,
             origin,
-            path29,
+            path28,
             error.message
           );
         }
@@ -7298,7 +7298,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path29,
+        path: path28,
         method,
         body,
         headers,
@@ -7315,11 +7315,11 @@ var require_request = __commonJS({
         maxRedirections,
         typeOfService
       }, handler) {
-        if (typeof path29 !== "string") {
+        if (typeof path28 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path29[0] !== "/" && !(path29.startsWith("http://") || path29.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path29)) {
+        } else if (invalidPathRegex.test(path28)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7394,7 +7394,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? serializePathWithQuery(path29, query) : path29;
+        this.path = query ? serializePathWithQuery(path28, query) : path28;
         this.origin = origin;
         this.protocol = getProtocolFromUrlString(origin);
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
@@ -12638,7 +12638,7 @@ var require_client_h1 = __commonJS({
       }
     }
     function writeH1(client, request) {
-      const { method, path: path29, host, upgrade, blocking, reset } = request;
+      const { method, path: path28, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -12714,7 +12714,7 @@ var require_client_h1 = __commonJS({
         socket[kBlocking] = true;
       }
       setTypeOfService(socket, request);
-      let header = `${method} ${path29} HTTP/1.1\r
+      let header = `${method} ${path28} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -13391,7 +13391,7 @@ var require_client_h2 = __commonJS({
       const headersTimeout = request.headersTimeout ?? client[kHeadersTimeout];
       const bodyTimeout = request.bodyTimeout ?? client[kBodyTimeout];
       const session = client[kHTTP2Session];
-      const { method, path: path29, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
+      const { method, path: path28, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade != null && upgrade !== "websocket") {
         util.errorRequest(client, request, new InvalidArgumentError2(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
@@ -13460,7 +13460,7 @@ var require_client_h2 = __commonJS({
           }
           headers[HTTP2_HEADER_METHOD] = "CONNECT";
           headers[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers[HTTP2_HEADER_PATH] = path29;
+          headers[HTTP2_HEADER_PATH] = path28;
           if (protocol === "ws:" || protocol === "wss:") {
             headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
@@ -13512,7 +13512,7 @@ var require_client_h2 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path29;
+      headers[HTTP2_HEADER_PATH] = path28;
       headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -15868,10 +15868,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path29 = "/",
+          path: path28 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path29;
+        opts.path = origin + path28;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(origin);
           headers.host = host;
@@ -18031,20 +18031,20 @@ var require_mock_utils = __commonJS({
       }
       return normalizedQp;
     }
-    function safeUrl(path29) {
-      if (typeof path29 !== "string") {
-        return path29;
+    function safeUrl(path28) {
+      if (typeof path28 !== "string") {
+        return path28;
       }
-      const pathSegments = path29.split("?", 3);
+      const pathSegments = path28.split("?", 3);
       if (pathSegments.length !== 2) {
-        return path29;
+        return path28;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path29, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path29);
+    function matchKey(mockDispatch2, { path: path28, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path28);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -18069,8 +18069,8 @@ var require_mock_utils = __commonJS({
       const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path29, ignoreTrailingSlash }) => {
-        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path29)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path29), resolvedPath);
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28, ignoreTrailingSlash }) => {
+        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path28)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path28), resolvedPath);
       });
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
@@ -18109,19 +18109,19 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function removeTrailingSlash(path29) {
-      while (path29.endsWith("/")) {
-        path29 = path29.slice(0, -1);
+    function removeTrailingSlash(path28) {
+      while (path28.endsWith("/")) {
+        path28 = path28.slice(0, -1);
       }
-      if (path29.length === 0) {
-        path29 = "/";
+      if (path28.length === 0) {
+        path28 = "/";
       }
-      return path29;
+      return path28;
     }
     function buildKey(opts) {
-      const { path: path29, method, body, headers, query } = opts;
+      const { path: path28, method, body, headers, query } = opts;
       return {
-        path: path29,
+        path: path28,
         method,
         body,
         headers,
@@ -18811,10 +18811,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path29, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path29,
+            Path: path28,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -18896,9 +18896,9 @@ var require_mock_agent = __commonJS({
         const acceptNonStandardSearchParameters = this[kMockAgentAcceptsNonStandardSearchParameters];
         const dispatchOpts = { ...opts };
         if (acceptNonStandardSearchParameters && dispatchOpts.path) {
-          const [path29, searchParams] = dispatchOpts.path.split("?");
+          const [path28, searchParams] = dispatchOpts.path.split("?");
           const normalizedSearchParams = normalizeSearchParams(searchParams, acceptNonStandardSearchParameters);
-          dispatchOpts.path = `${path29}?${normalizedSearchParams}`;
+          dispatchOpts.path = `${path28}?${normalizedSearchParams}`;
         }
         return this[kAgent].dispatch(dispatchOpts, handler);
       }
@@ -19299,12 +19299,12 @@ var require_snapshot_recorder = __commonJS({
        * @return {Promise<void>} - Resolves when snapshots are loaded
        */
       async loadSnapshots(filePath) {
-        const path29 = filePath || this.#snapshotPath;
-        if (!path29) {
+        const path28 = filePath || this.#snapshotPath;
+        if (!path28) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
         try {
-          const data = await readFile(resolve(path29), "utf8");
+          const data = await readFile(resolve(path28), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -19318,7 +19318,7 @@ var require_snapshot_recorder = __commonJS({
           if (error.code === "ENOENT") {
             this.#snapshots.clear();
           } else {
-            throw new UndiciError(`Failed to load snapshots from ${path29}`, { cause: error });
+            throw new UndiciError(`Failed to load snapshots from ${path28}`, { cause: error });
           }
         }
       }
@@ -19329,11 +19329,11 @@ var require_snapshot_recorder = __commonJS({
        * @returns {Promise<void>} - Resolves when snapshots are saved
        */
       async saveSnapshots(filePath) {
-        const path29 = filePath || this.#snapshotPath;
-        if (!path29) {
+        const path28 = filePath || this.#snapshotPath;
+        if (!path28) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
-        const resolvedPath = resolve(path29);
+        const resolvedPath = resolve(path28);
         await mkdir(dirname(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
@@ -19974,15 +19974,15 @@ var require_redirect_handler = __commonJS({
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path29 = search ? `${pathname}${search}` : pathname;
-        const redirectUrlString = `${origin}${path29}`;
+        const path28 = search ? `${pathname}${search}` : pathname;
+        const redirectUrlString = `${origin}${path28}`;
         for (const historyUrl of this.history) {
           if (historyUrl.toString() === redirectUrlString) {
             throw new InvalidArgumentError2(`Redirect loop detected. Cannot redirect to ${origin}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.`);
           }
         }
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path29;
+        this.opts.path = path28;
         this.opts.origin = origin;
         this.opts.query = null;
       }
@@ -21799,10 +21799,10 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
-    function deleteCachedUri(store, cacheKey, path29) {
+    function deleteCachedUri(store, cacheKey, path28) {
       deleteCachedValue(store, {
         ...cacheKey,
-        path: path29
+        path: path28
       });
       for (let i = 0; i < util.safeHTTPMethods.length; i++) {
         const method = util.safeHTTPMethods[i];
@@ -21810,7 +21810,7 @@ var require_cache_handler = __commonJS({
           deleteCachedValue(store, {
             ...cacheKey,
             method,
-            path: path29
+            path: path28
           });
         }
       }
@@ -21821,9 +21821,9 @@ var require_cache_handler = __commonJS({
       }
       const values = Array.isArray(headerValue) ? headerValue : [headerValue];
       for (let i = 0; i < values.length; i++) {
-        const path29 = getSameOriginPath(cacheKey, values[i]);
-        if (path29 !== void 0) {
-          deleteCachedUri(store, cacheKey, path29);
+        const path28 = getSameOriginPath(cacheKey, values[i]);
+        if (path28 !== void 0) {
+          deleteCachedUri(store, cacheKey, path28);
         }
       }
     }
@@ -27311,11 +27311,11 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        const path29 = url2.pathname + url2.search;
+        const path28 = url2.pathname + url2.search;
         const hasTrailingQuestionMark = url2.search.length === 0 && url2.href[url2.href.length - url2.hash.length - 1] === "?";
         return new Promise((resolve, reject) => agent.dispatch(
           {
-            path: hasTrailingQuestionMark ? `${path29}?` : path29,
+            path: hasTrailingQuestionMark ? `${path28}?` : path28,
             origin: url2.origin,
             method: request.method,
             body: agent.isMockActive ? request.body && (request.body.source || request.body.stream) : body,
@@ -28262,9 +28262,9 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path29) {
-      for (let i = 0; i < path29.length; ++i) {
-        const code = path29.charCodeAt(i);
+    function validateCookiePath(path28) {
+      for (let i = 0; i < path28.length; ++i) {
+        const code = path28.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -31700,11 +31700,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path29 = opts.path;
+          let path28 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path29 = `/${path29}`;
+            path28 = `/${path28}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path29);
+          url2 = new URL(util.parseOrigin(url2).origin + path28);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -35553,15 +35553,15 @@ var require_certificate = __commonJS({
       sort() {
         const leafCert = this.untrustedCert;
         let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path30) => path30.some((cert) => this.trustedCerts.includes(cert)));
+        paths = paths.filter((path29) => path29.some((cert) => this.trustedCerts.includes(cert)));
         if (paths.length === 0) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "no trusted certificate path found"
           });
         }
-        const path29 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path29].slice(0, -1);
+        const path28 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path28].slice(0, -1);
       }
       // Recursively build all possible paths from the leaf to the root
       buildPaths(certificate) {
@@ -35620,30 +35620,30 @@ var require_certificate = __commonJS({
         });
         return issuers;
       }
-      checkPath(path29) {
-        if (path29.length < 1) {
+      checkPath(path28) {
+        if (path28.length < 1) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "certificate chain must contain at least one certificate"
           });
         }
-        const validCAs = path29.slice(1).every((cert) => cert.isCA);
+        const validCAs = path28.slice(1).every((cert) => cert.isCA);
         if (!validCAs) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "intermediate certificate is not a CA"
           });
         }
-        for (let i = path29.length - 2; i >= 0; i--) {
-          if (!path29[i].issuer.equals(path29[i + 1].subject)) {
+        for (let i = path28.length - 2; i >= 0; i--) {
+          if (!path28[i].issuer.equals(path28[i + 1].subject)) {
             throw new error_1.VerificationError({
               code: "CERTIFICATE_ERROR",
               message: "incorrect certificate name chaining"
             });
           }
         }
-        for (let i = 0; i < path29.length; i++) {
-          const cert = path29[i];
+        for (let i = 0; i < path28.length; i++) {
+          const cert = path28[i];
           if (cert.extBasicConstraints?.isCA) {
             const pathLength = cert.extBasicConstraints.pathLenConstraint;
             if (pathLength !== void 0 && pathLength < i - 1) {
@@ -35747,13 +35747,13 @@ var require_key = __commonJS({
       return { key: key.publicKey };
     }
     function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path29 = [];
+      let path28 = [];
       timestamps.forEach((timestamp) => {
-        path29 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+        path28 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
       });
       return {
-        scts: (0, sct_1.verifySCTs)(path29[0], path29[1], trustMaterial.ctlogs),
-        signer: getSigner(path29[0])
+        scts: (0, sct_1.verifySCTs)(path28[0], path28[1], trustMaterial.ctlogs),
+        signer: getSigner(path28[0])
       };
     }
     function getSigner(cert) {
@@ -49509,8 +49509,8 @@ var require_polyfill = __commonJS({
       );
     }
     function getValidatedPath(fileURLOrPath) {
-      const path29 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
-      return path29;
+      const path28 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
+      return path28;
     }
     async function cpFn(src, dest, opts) {
       if (opts.preserveTimestamps && process.arch === "ia32") {
@@ -49619,7 +49619,7 @@ var require_polyfill = __commonJS({
       }
       return checkParentPaths(src, srcStat, destParent);
     }
-    var normalizePathToArray = (path29) => resolve(path29).split(sep).filter(Boolean);
+    var normalizePathToArray = (path28) => resolve(path28).split(sep).filter(Boolean);
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -49870,9 +49870,9 @@ var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
     var fs41 = __require("fs/promises");
-    var pathExists = async (path29) => {
+    var pathExists = async (path28) => {
       try {
-        await fs41.access(path29);
+        await fs41.access(path28);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -49958,7 +49958,7 @@ var require_cache_dir = __commonJS({
   "node_modules/cacache/lib/util/cache-dir.js"(exports, module) {
     "use strict";
     var fs41 = __require("fs/promises");
-    var path29 = __require("path");
+    var path28 = __require("path");
     var tagContent = `Signature: 8a477f597d28d172789f06886806bc55
 # This file is a cache directory tag created by cacache.
 # For information about cache directory tags, see https://bford.info/cachedir/
@@ -49969,7 +49969,7 @@ var require_cache_dir = __commonJS({
     }
     async function writeTag(cache) {
       try {
-        await fs41.writeFile(path29.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
+        await fs41.writeFile(path28.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
       } catch (err) {
         if (err.code !== "EEXIST") {
           throw err;
@@ -49990,19 +49990,19 @@ var require_tmp = __commonJS({
     var crypto16 = __require("crypto");
     var { withTempDir } = require_lib5();
     var fs41 = __require("fs/promises");
-    var path29 = __require("path");
+    var path28 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
       const id = crypto16.randomUUID();
-      return path29.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
+      return path28.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
-      const tmpDir = path29.join(cache, "tmp");
+      const tmpDir = path28.join(cache, "tmp");
       await cacheDir.mkdir(cache);
       await fs41.mkdir(tmpDir, { recursive: true, owner: "inherit" });
-      const target = `${tmpDir}${path29.sep}${tmpPrefix || ""}`;
+      const target = `${tmpDir}${path28.sep}${tmpPrefix || ""}`;
       return fs41.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
@@ -50012,7 +50012,7 @@ var require_tmp = __commonJS({
         opts = {};
       }
       return cacheDir.mkdir(cache).then(
-        () => withTempDir(path29.join(cache, "tmp"), cb, opts)
+        () => withTempDir(path28.join(cache, "tmp"), cb, opts)
       );
     }
   }
@@ -50122,12 +50122,12 @@ var require_path = __commonJS({
     "use strict";
     var contentVer = require_package3()["cache-version"].content;
     var hashToSegments = require_hash_to_segments();
-    var path29 = __require("path");
+    var path28 = __require("path");
     var ssri = require_lib4();
     module.exports = contentPath;
     function contentPath(cache, integrity) {
       const sri = ssri.parse(integrity, { single: true });
-      return path29.join(
+      return path28.join(
         contentDir(cache),
         sri.algorithm,
         ...hashToSegments(sri.hexDigest())
@@ -50135,7 +50135,7 @@ var require_path = __commonJS({
     }
     module.exports.contentDir = contentDir;
     function contentDir(cache) {
-      return path29.join(cache, `content-v${contentVer}`);
+      return path28.join(cache, `content-v${contentVer}`);
     }
   }
 });
@@ -50606,7 +50606,7 @@ var require_entry_index = __commonJS({
       writeFile
     } = __require("fs/promises");
     var { Minipass } = require_commonjs();
-    var path29 = __require("path");
+    var path28 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var cacheDir = require_cache_dir();
@@ -50645,7 +50645,7 @@ var require_entry_index = __commonJS({
       const setup = async () => {
         const target = tmpName(cache, opts.tmpPrefix);
         await cacheDir.mkdir(cache);
-        await mkdir(path29.dirname(target), { recursive: true });
+        await mkdir(path28.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -50658,7 +50658,7 @@ var require_entry_index = __commonJS({
       };
       const write = async (tmp2) => {
         await writeFile(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir(path29.dirname(bucket), { recursive: true });
+        await mkdir(path28.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       };
@@ -50683,7 +50683,7 @@ var require_entry_index = __commonJS({
       };
       try {
         await cacheDir.mkdir(cache);
-        await mkdir(path29.dirname(bucket), { recursive: true });
+        await mkdir(path28.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -50733,17 +50733,17 @@ ${hashEntry(stringified)}	${stringified}`);
         await pMap2(
           buckets,
           async (bucket) => {
-            const bucketPath2 = path29.join(indexDir, bucket);
+            const bucketPath2 = path28.join(indexDir, bucket);
             const subbuckets = await readdirOrEmpty(bucketPath2);
             await pMap2(
               subbuckets,
               async (subbucket) => {
-                const subbucketPath = path29.join(bucketPath2, subbucket);
+                const subbucketPath = path28.join(bucketPath2, subbucket);
                 const subbucketEntries = await readdirOrEmpty(subbucketPath);
                 await pMap2(
                   subbucketEntries,
                   async (entry) => {
-                    const entryPath = path29.join(subbucketPath, entry);
+                    const entryPath = path28.join(subbucketPath, entry);
                     try {
                       const entries = await bucketEntries(entryPath);
                       const reduced = entries.reduce((acc, entry2) => {
@@ -50812,13 +50812,13 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     module.exports.bucketDir = bucketDir;
     function bucketDir(cache) {
-      return path29.join(cache, `index-v${indexV}`);
+      return path28.join(cache, `index-v${indexV}`);
     }
     module.exports.bucketPath = bucketPath;
     function bucketPath(cache, key) {
       const hashed = hashKey(key);
-      return path29.join.apply(
-        path29,
+      return path28.join.apply(
+        path28,
         [bucketDir(cache)].concat(hashToSegments(hashed))
       );
     }
@@ -51564,17 +51564,17 @@ var require_lib6 = __commonJS({
     var _defaultFlag = /* @__PURE__ */ Symbol("_defaultFlag");
     var _errored = /* @__PURE__ */ Symbol("_errored");
     var ReadStream = class extends Minipass {
-      constructor(path29, opt) {
+      constructor(path28, opt) {
         opt = opt || {};
         super(opt);
         this.readable = true;
         this.writable = false;
-        if (typeof path29 !== "string") {
+        if (typeof path28 !== "string") {
           throw new TypeError("path must be a string");
         }
         this[_errored] = false;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
-        this[_path] = path29;
+        this[_path] = path28;
         this[_readSize] = opt.readSize || 16 * 1024 * 1024;
         this[_reading] = false;
         this[_size] = typeof opt.size === "number" ? opt.size : Infinity;
@@ -51720,7 +51720,7 @@ var require_lib6 = __commonJS({
       }
     };
     var WriteStream = class extends EE {
-      constructor(path29, opt) {
+      constructor(path28, opt) {
         opt = opt || {};
         super(opt);
         this.readable = false;
@@ -51730,7 +51730,7 @@ var require_lib6 = __commonJS({
         this[_ended] = false;
         this[_needDrain] = false;
         this[_queue] = [];
-        this[_path] = path29;
+        this[_path] = path28;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
         this[_mode] = opt.mode === void 0 ? 438 : opt.mode;
         this[_pos] = typeof opt.start === "number" ? opt.start : null;
@@ -52038,11 +52038,11 @@ var require_read = __commonJS({
       err.code = "EBADSIZE";
       return err;
     }
-    function integrityError(sri, path29) {
-      const err = new Error(`Integrity verification failed for ${sri} (${path29})`);
+    function integrityError(sri, path28) {
+      const err = new Error(`Integrity verification failed for ${sri} (${path28})`);
       err.code = "EINTEGRITY";
       err.sri = sri;
-      err.path = path29;
+      err.path = path28;
       return err;
     }
   }
@@ -52210,7 +52210,7 @@ var require_write = __commonJS({
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
-    var path29 = __require("path");
+    var path28 = __require("path");
     var ssri = require_lib4();
     var cacheDir = require_cache_dir();
     var { tmpName } = require_tmp();
@@ -52332,7 +52332,7 @@ var require_write = __commonJS({
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
       await cacheDir.mkdir(cache);
-      await fs41.mkdir(path29.dirname(tmpTarget), { recursive: true });
+      await fs41.mkdir(path28.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -52340,7 +52340,7 @@ var require_write = __commonJS({
     }
     async function moveToDestination(tmp, cache, sri) {
       const destination = contentPath(cache, sri);
-      const destDir = path29.dirname(destination);
+      const destDir = path28.dirname(destination);
       if (moveOperations.has(destination)) {
         return moveOperations.get(destination);
       }
@@ -56045,9 +56045,9 @@ var require_glob = __commonJS({
   "node_modules/cacache/lib/util/glob.js"(exports, module) {
     "use strict";
     var { glob } = require_index_min2();
-    var path29 = __require("path");
-    var globify = (pattern) => pattern.split(path29.win32.sep).join(path29.posix.sep);
-    module.exports = (path30, options2) => glob(globify(path30), options2);
+    var path28 = __require("path");
+    var globify = (pattern) => pattern.split(path28.win32.sep).join(path28.posix.sep);
+    module.exports = (path29, options2) => glob(globify(path29), options2);
   }
 });
 
@@ -56079,7 +56079,7 @@ var require_rm2 = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
-    var path29 = __require("path");
+    var path28 = __require("path");
     var rmContent = require_rm();
     module.exports = entry;
     module.exports.entry = entry;
@@ -56095,8 +56095,8 @@ var require_rm2 = __commonJS({
     module.exports.all = all;
     async function all(cache) {
       memo.clearMemoized();
-      const paths = await glob(path29.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      paths.push(path29.join(cache, "CACHEDIR.TAG"));
+      const paths = await glob(path28.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
+      paths.push(path28.join(cache, "CACHEDIR.TAG"));
       return Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
     }
   }
@@ -56118,7 +56118,7 @@ var require_verify = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var cacheDir = require_cache_dir();
-    var path29 = __require("path");
+    var path28 = __require("path");
     var ssri = require_lib4();
     var hasOwnProperty = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
     var verifyOpts = (opts) => ({
@@ -56195,7 +56195,7 @@ var require_verify = __commonJS({
         indexStream.on("end", resolve).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
-      const files = await glob(path29.join(contentDir, "**"), {
+      const files = await glob(path28.join(contentDir, "**"), {
         follow: false,
         nodir: true,
         nosort: true
@@ -56316,16 +56316,16 @@ var require_verify = __commonJS({
     }
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm(path29.join(cache, "tmp"), { recursive: true, force: true });
+      return rm(path28.join(cache, "tmp"), { recursive: true, force: true });
     }
     async function writeVerifile(cache, opts) {
-      const verifile = path29.join(cache, "_lastverified");
+      const verifile = path28.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
       return writeFile(verifile, `${Date.now()}`);
     }
     module.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile(path29.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path28.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
   }
@@ -56616,22 +56616,22 @@ var require_matchers = __commonJS({
     };
     var DEEP_HEADER_AUTHORIZATION = {
       type: TYPE_PATH,
-      predicate: ({ path: path29 }) => path29.endsWith(".headers.authorization"),
+      predicate: ({ path: path28 }) => path28.endsWith(".headers.authorization"),
       replacement: "[REDACTED_HEADER_AUTHORIZATION]"
     };
     var DEEP_HEADER_SET_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path29 }) => path29.endsWith(".headers.set-cookie"),
+      predicate: ({ path: path28 }) => path28.endsWith(".headers.set-cookie"),
       replacement: "[REDACTED_HEADER_SET_COOKIE]"
     };
     var DEEP_HEADER_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path29 }) => path29.endsWith(".headers.cookie"),
+      predicate: ({ path: path28 }) => path28.endsWith(".headers.cookie"),
       replacement: "[REDACTED_HEADER_COOKIE]"
     };
     var REWRITE_REQUEST = {
       type: TYPE_PATH,
-      predicate: ({ path: path29 }) => path29.endsWith(".request"),
+      predicate: ({ path: path28 }) => path28.endsWith(".request"),
       replacement: (input2) => ({
         method: input2?.method,
         path: input2?.path,
@@ -56641,7 +56641,7 @@ var require_matchers = __commonJS({
     };
     var REWRITE_RESPONSE = {
       type: TYPE_PATH,
-      predicate: ({ path: path29 }) => path29.endsWith(".response"),
+      predicate: ({ path: path28 }) => path28.endsWith(".response"),
       replacement: (input2) => ({
         data: input2?.data,
         status: input2?.status,
@@ -56757,12 +56757,12 @@ var require_utils2 = __commonJS({
       },
       [TYPE_PATH]: (matcher) => (value, ctx) => {
         const rawPath = ctx?.path;
-        const path29 = rawPath.join(".").toLowerCase();
+        const path28 = rawPath.join(".").toLowerCase();
         const { predicate, replacement } = matcher;
         const replace = typeof replacement === "function" ? replacement : () => replacement;
-        const shouldRun = predicate({ rawPath, path: path29 });
+        const shouldRun = predicate({ rawPath, path: path28 });
         if (shouldRun) {
-          value = replace(value, { rawPath, path: path29 });
+          value = replace(value, { rawPath, path: path28 });
         }
         return value;
       }
@@ -65627,7 +65627,7 @@ var require_file = __commonJS({
           ...this.unrecognizedFields
         };
       }
-      static fromJSON(path29, data) {
+      static fromJSON(path28, data) {
         const { length: length2, hashes, ...rest } = data;
         if (typeof length2 !== "number") {
           throw new TypeError("length must be a number");
@@ -65637,7 +65637,7 @@ var require_file = __commonJS({
         }
         return new _TargetFile({
           length: length2,
-          path: path29,
+          path: path28,
           hashes,
           unrecognizedFields: rest
         });
@@ -67240,11 +67240,11 @@ var require_commonjs6 = __commonJS({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path29 = {
+    var path28 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    exports.sep = defaultPlatform === "win32" ? path29.win32.sep : path29.posix.sep;
+    exports.sep = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
     exports.minimatch.sep = exports.sep;
     exports.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     exports.minimatch.GLOBSTAR = exports.GLOBSTAR;
@@ -68472,9 +68472,9 @@ var require_snapshot = __commonJS({
     };
     exports.Snapshot = Snapshot;
     function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path29, metadata]) => ({
+      return Object.entries(meta).reduce((acc, [path28, metadata]) => ({
         ...acc,
-        [path29]: metadata.toJSON()
+        [path28]: metadata.toJSON()
       }), {});
     }
     function metaFromJSON(data) {
@@ -68483,9 +68483,9 @@ var require_snapshot = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("meta field is malformed");
         } else {
-          meta = Object.entries(data).reduce((acc, [path29, metadata]) => ({
+          meta = Object.entries(data).reduce((acc, [path28, metadata]) => ({
             ...acc,
-            [path29]: file_1.MetaFile.fromJSON(metadata)
+            [path28]: file_1.MetaFile.fromJSON(metadata)
           }), {});
         }
       }
@@ -68670,9 +68670,9 @@ var require_targets = __commonJS({
     };
     exports.Targets = Targets;
     function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path29, target]) => ({
+      return Object.entries(targets).reduce((acc, [path28, target]) => ({
         ...acc,
-        [path29]: target.toJSON()
+        [path28]: target.toJSON()
       }), {});
     }
     function targetsFromJSON(data) {
@@ -68681,9 +68681,9 @@ var require_targets = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("targets must be an object");
         } else {
-          targets = Object.entries(data).reduce((acc, [path29, target]) => ({
+          targets = Object.entries(data).reduce((acc, [path28, target]) => ({
             ...acc,
-            [path29]: file_1.TargetFile.fromJSON(path29, target)
+            [path28]: file_1.TargetFile.fromJSON(path28, target)
           }), {});
         }
       }
@@ -69410,14 +69410,14 @@ var require_url = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.join = join;
     var url_1 = __require("url");
-    function join(base, path29) {
-      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path29)).toString();
+    function join(base, path28) {
+      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path28)).toString();
     }
-    function ensureTrailingSlash(path29) {
-      return path29.endsWith("/") ? path29 : path29 + "/";
+    function ensureTrailingSlash(path28) {
+      return path28.endsWith("/") ? path28 : path28 + "/";
     }
-    function removeLeadingSlash(path29) {
-      return path29.startsWith("/") ? path29.slice(1) : path29;
+    function removeLeadingSlash(path28) {
+      return path28.startsWith("/") ? path28.slice(1) : path28;
     }
   }
 });
@@ -69471,7 +69471,7 @@ var require_updater = __commonJS({
     var models_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
     var fs41 = __importStar(__require("fs"));
-    var path29 = __importStar(__require("path"));
+    var path28 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
     var error_1 = require_error9();
@@ -69543,7 +69543,7 @@ var require_updater = __commonJS({
         const consistentSnapshot = this.trustedSet.root.signed.consistentSnapshot;
         if (consistentSnapshot && this.config.prefixTargetsWithHash) {
           const hashes = Object.values(targetInfo.hashes);
-          const { dir, base } = path29.parse(targetFilePath);
+          const { dir, base } = path28.parse(targetFilePath);
           const filename = `${hashes[0]}.${base}`;
           targetFilePath = dir ? `${dir}/${filename}` : filename;
         }
@@ -69570,7 +69570,7 @@ var require_updater = __commonJS({
         return;
       }
       loadLocalMetadata(fileName) {
-        const filePath = path29.join(this.dir, `${fileName}.json`);
+        const filePath = path28.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
         return fs41.readFileSync(filePath);
       }
@@ -69723,12 +69723,12 @@ var require_updater = __commonJS({
           throw new error_1.ValueError("Target directory not set");
         }
         const filePath = encodeURIComponent(targetInfo.path);
-        return path29.join(this.targetDir, filePath);
+        return path28.join(this.targetDir, filePath);
       }
       persistMetadata(metaDataName, bytesData) {
         const encodedName = encodeURIComponent(metaDataName);
         try {
-          const filePath = path29.join(this.dir, `${encodedName}.json`);
+          const filePath = path28.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
           fs41.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
@@ -69840,13 +69840,13 @@ var require_target = __commonJS({
     var fs_1 = __importDefault(__require("fs"));
     var error_1 = require_error10();
     async function readTarget(tuf, targetPath) {
-      const path29 = await getTargetPath(tuf, targetPath);
+      const path28 = await getTargetPath(tuf, targetPath);
       return new Promise((resolve, reject) => {
-        fs_1.default.readFile(path29, "utf-8", (err, data) => {
+        fs_1.default.readFile(path28, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
               code: "TUF_READ_TARGET_ERROR",
-              message: `error reading target ${path29}`,
+              message: `error reading target ${path28}`,
               cause: err
             }));
           } else {
@@ -69872,19 +69872,19 @@ var require_target = __commonJS({
           message: `target ${target} not found`
         });
       }
-      let path29 = await tuf.findCachedTarget(targetInfo);
-      if (!path29) {
+      let path28 = await tuf.findCachedTarget(targetInfo);
+      if (!path28) {
         try {
-          path29 = await tuf.downloadTarget(targetInfo);
+          path28 = await tuf.downloadTarget(targetInfo);
         } catch (err) {
           throw new error_1.TUFError({
             code: "TUF_DOWNLOAD_TARGET_ERROR",
-            message: `error downloading target ${path29}`,
+            message: `error downloading target ${path28}`,
             cause: err
           });
         }
       }
-      return path29;
+      return path28;
     }
   }
 });
@@ -70104,7 +70104,7 @@ var require_path2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.convertPosixPathToPattern = exports.convertWindowsPathToPattern = exports.convertPathToPattern = exports.escapePosixPath = exports.escapeWindowsPath = exports.escape = exports.removeLeadingDotSegment = exports.makeAbsolute = exports.unixify = void 0;
     var os9 = __require("os");
-    var path29 = __require("path");
+    var path28 = __require("path");
     var IS_WINDOWS_PLATFORM = os9.platform() === "win32";
     var LEADING_DOT_SEGMENT_CHARACTERS_COUNT = 2;
     var POSIX_UNESCAPED_GLOB_SYMBOLS_RE = /(\\?)([()*?[\]{|}]|^!|[!+@](?=\()|\\(?![!()*+?@[\]{|}]))/g;
@@ -70116,7 +70116,7 @@ var require_path2 = __commonJS({
     }
     exports.unixify = unixify;
     function makeAbsolute(cwd, filepath) {
-      return path29.resolve(cwd, filepath);
+      return path28.resolve(cwd, filepath);
     }
     exports.makeAbsolute = makeAbsolute;
     function removeLeadingDotSegment(entry) {
@@ -71413,7 +71413,7 @@ var require_braces = __commonJS({
 var require_constants12 = __commonJS({
   "node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
-    var path29 = __require("path");
+    var path28 = __require("path");
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
     var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
@@ -71587,7 +71587,7 @@ var require_constants12 = __commonJS({
       /* | */
       CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
       /* \uFEFF */
-      SEP: path29.sep,
+      SEP: path28.sep,
       /**
        * Create EXTGLOB_CHARS
        */
@@ -71614,7 +71614,7 @@ var require_constants12 = __commonJS({
 var require_utils6 = __commonJS({
   "node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
-    var path29 = __require("path");
+    var path28 = __require("path");
     var win32 = process.platform === "win32";
     var {
       REGEX_BACKSLASH,
@@ -71643,7 +71643,7 @@ var require_utils6 = __commonJS({
       if (options2 && typeof options2.windows === "boolean") {
         return options2.windows;
       }
-      return win32 === true || path29.sep === "\\";
+      return win32 === true || path28.sep === "\\";
     };
     exports.escapeLast = (input2, char, lastIdx) => {
       const idx = input2.lastIndexOf(char, lastIdx);
@@ -73007,7 +73007,7 @@ var require_parse5 = __commonJS({
 var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
-    var path29 = __require("path");
+    var path28 = __require("path");
     var scan = require_scan();
     var parse2 = require_parse5();
     var utils = require_utils6();
@@ -73092,7 +73092,7 @@ var require_picomatch = __commonJS({
     };
     picomatch.matchBase = (input2, glob, options2, posix = utils.isWindows(options2)) => {
       const regex2 = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options2);
-      return regex2.test(path29.basename(input2));
+      return regex2.test(path28.basename(input2));
     };
     picomatch.isMatch = (str, patterns, options2) => picomatch(patterns, options2)(str);
     picomatch.parse = (pattern, options2) => {
@@ -73319,7 +73319,7 @@ var require_pattern = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.isAbsolute = exports.partitionAbsoluteAndRelative = exports.removeDuplicateSlashes = exports.matchAny = exports.convertPatternsToRe = exports.makeRe = exports.getPatternParts = exports.expandBraceExpansion = exports.expandPatternsWithBraceExpansion = exports.isAffectDepthOfReadingPattern = exports.endsWithSlashGlobStar = exports.hasGlobStar = exports.getBaseDirectory = exports.isPatternRelatedToParentDirectory = exports.getPatternsOutsideCurrentDirectory = exports.getPatternsInsideCurrentDirectory = exports.getPositivePatterns = exports.getNegativePatterns = exports.isPositivePattern = exports.isNegativePattern = exports.convertToNegativePattern = exports.convertToPositivePattern = exports.isDynamicPattern = exports.isStaticPattern = void 0;
-    var path29 = __require("path");
+    var path28 = __require("path");
     var globParent = require_glob_parent();
     var micromatch3 = require_micromatch();
     var GLOBSTAR = "**";
@@ -73414,7 +73414,7 @@ var require_pattern = __commonJS({
     }
     exports.endsWithSlashGlobStar = endsWithSlashGlobStar;
     function isAffectDepthOfReadingPattern(pattern) {
-      const basename = path29.basename(pattern);
+      const basename = path28.basename(pattern);
       return endsWithSlashGlobStar(pattern) || isStaticPattern(basename);
     }
     exports.isAffectDepthOfReadingPattern = isAffectDepthOfReadingPattern;
@@ -73472,7 +73472,7 @@ var require_pattern = __commonJS({
     }
     exports.partitionAbsoluteAndRelative = partitionAbsoluteAndRelative;
     function isAbsolute(pattern) {
-      return path29.isAbsolute(pattern);
+      return path28.isAbsolute(pattern);
     }
     exports.isAbsolute = isAbsolute;
   }
@@ -73649,8 +73649,8 @@ var require_utils7 = __commonJS({
     exports.errno = errno;
     var fs41 = require_fs();
     exports.fs = fs41;
-    var path29 = require_path2();
-    exports.path = path29;
+    var path28 = require_path2();
+    exports.path = path28;
     var pattern = require_pattern();
     exports.pattern = pattern;
     var stream = require_stream2();
@@ -73762,8 +73762,8 @@ var require_async = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.read = void 0;
-    function read(path29, settings, callback) {
-      settings.fs.lstat(path29, (lstatError, lstat) => {
+    function read(path28, settings, callback) {
+      settings.fs.lstat(path28, (lstatError, lstat) => {
         if (lstatError !== null) {
           callFailureCallback(callback, lstatError);
           return;
@@ -73772,7 +73772,7 @@ var require_async = __commonJS({
           callSuccessCallback(callback, lstat);
           return;
         }
-        settings.fs.stat(path29, (statError, stat) => {
+        settings.fs.stat(path28, (statError, stat) => {
           if (statError !== null) {
             if (settings.throwErrorOnBrokenSymbolicLink) {
               callFailureCallback(callback, statError);
@@ -73804,13 +73804,13 @@ var require_sync = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.read = void 0;
-    function read(path29, settings) {
-      const lstat = settings.fs.lstatSync(path29);
+    function read(path28, settings) {
+      const lstat = settings.fs.lstatSync(path28);
       if (!lstat.isSymbolicLink() || !settings.followSymbolicLink) {
         return lstat;
       }
       try {
-        const stat = settings.fs.statSync(path29);
+        const stat = settings.fs.statSync(path28);
         if (settings.markSymbolicLink) {
           stat.isSymbolicLink = () => true;
         }
@@ -73881,17 +73881,17 @@ var require_out = __commonJS({
     var sync = require_sync();
     var settings_1 = require_settings();
     exports.Settings = settings_1.default;
-    function stat(path29, optionsOrSettingsOrCallback, callback) {
+    function stat(path28, optionsOrSettingsOrCallback, callback) {
       if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path29, getSettings(), optionsOrSettingsOrCallback);
+        async.read(path28, getSettings(), optionsOrSettingsOrCallback);
         return;
       }
-      async.read(path29, getSettings(optionsOrSettingsOrCallback), callback);
+      async.read(path28, getSettings(optionsOrSettingsOrCallback), callback);
     }
     exports.stat = stat;
-    function statSync(path29, optionsOrSettings) {
+    function statSync(path28, optionsOrSettings) {
       const settings = getSettings(optionsOrSettings);
-      return sync.read(path29, settings);
+      return sync.read(path28, settings);
     }
     exports.statSync = statSync;
     function getSettings(settingsOrOptions = {}) {
@@ -74107,16 +74107,16 @@ var require_async2 = __commonJS({
           return;
         }
         const tasks = names.map((name) => {
-          const path29 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
+          const path28 = common.joinPathSegments(directory, name, settings.pathSegmentSeparator);
           return (done) => {
-            fsStat.stat(path29, settings.fsStatSettings, (error, stats) => {
+            fsStat.stat(path28, settings.fsStatSettings, (error, stats) => {
               if (error !== null) {
                 done(error);
                 return;
               }
               const entry = {
                 name,
-                path: path29,
+                path: path28,
                 dirent: utils.fs.createDirentFromStats(name, stats)
               };
               if (settings.stats) {
@@ -74234,7 +74234,7 @@ var require_settings2 = __commonJS({
   "node_modules/@nodelib/fs.scandir/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path29 = __require("path");
+    var path28 = __require("path");
     var fsStat = require_out();
     var fs41 = require_fs4();
     var Settings = class {
@@ -74242,7 +74242,7 @@ var require_settings2 = __commonJS({
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
         this.fs = fs41.createFileSystemAdapter(this._options.fs);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path29.sep);
+        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path28.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
         this.fsStatSettings = new fsStat.Settings({
@@ -74269,17 +74269,17 @@ var require_out2 = __commonJS({
     var sync = require_sync2();
     var settings_1 = require_settings2();
     exports.Settings = settings_1.default;
-    function scandir(path29, optionsOrSettingsOrCallback, callback) {
+    function scandir(path28, optionsOrSettingsOrCallback, callback) {
       if (typeof optionsOrSettingsOrCallback === "function") {
-        async.read(path29, getSettings(), optionsOrSettingsOrCallback);
+        async.read(path28, getSettings(), optionsOrSettingsOrCallback);
         return;
       }
-      async.read(path29, getSettings(optionsOrSettingsOrCallback), callback);
+      async.read(path28, getSettings(optionsOrSettingsOrCallback), callback);
     }
     exports.scandir = scandir;
-    function scandirSync(path29, optionsOrSettings) {
+    function scandirSync(path28, optionsOrSettings) {
       const settings = getSettings(optionsOrSettings);
-      return sync.read(path29, settings);
+      return sync.read(path28, settings);
     }
     exports.scandirSync = scandirSync;
     function getSettings(settingsOrOptions = {}) {
@@ -74927,7 +74927,7 @@ var require_settings3 = __commonJS({
   "node_modules/@nodelib/fs.walk/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path29 = __require("path");
+    var path28 = __require("path");
     var fsScandir = require_out2();
     var Settings = class {
       constructor(_options = {}) {
@@ -74937,7 +74937,7 @@ var require_settings3 = __commonJS({
         this.deepFilter = this._getValue(this._options.deepFilter, null);
         this.entryFilter = this._getValue(this._options.entryFilter, null);
         this.errorFilter = this._getValue(this._options.errorFilter, null);
-        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path29.sep);
+        this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path28.sep);
         this.fsScandirSettings = new fsScandir.Settings({
           followSymbolicLinks: this._options.followSymbolicLinks,
           fs: this._options.fs,
@@ -74999,7 +74999,7 @@ var require_reader2 = __commonJS({
   "node_modules/fast-glob/out/readers/reader.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path29 = __require("path");
+    var path28 = __require("path");
     var fsStat = require_out();
     var utils = require_utils7();
     var Reader = class {
@@ -75012,7 +75012,7 @@ var require_reader2 = __commonJS({
         });
       }
       _getFullEntryPath(filepath) {
-        return path29.resolve(this._settings.cwd, filepath);
+        return path28.resolve(this._settings.cwd, filepath);
       }
       _makeEntry(stats, pattern) {
         const entry = {
@@ -75428,7 +75428,7 @@ var require_provider = __commonJS({
   "node_modules/fast-glob/out/providers/provider.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var path29 = __require("path");
+    var path28 = __require("path");
     var deep_1 = require_deep();
     var entry_1 = require_entry4();
     var error_1 = require_error11();
@@ -75442,7 +75442,7 @@ var require_provider = __commonJS({
         this.entryTransformer = new entry_2.default(this._settings);
       }
       _getRootDirectory(task) {
-        return path29.resolve(this._settings.cwd, task.base);
+        return path28.resolve(this._settings.cwd, task.base);
       }
       _getReaderOptions(task) {
         const basePath = task.base === "." ? "" : task.base;
@@ -77563,7 +77563,6 @@ var init_manifest = __esm({
 
 // src/twin/file-time-drift.ts
 import fs13 from "node:fs/promises";
-import path8 from "node:path";
 async function fileTimeDrift(roots, since) {
   const a = await writtenFiles(roots.a, since.a);
   const b = await writtenFiles(roots.b, since.b);
@@ -77575,7 +77574,7 @@ async function fileTimeDrift(roots, since) {
     compared++;
     if (timeB - timeA < RESOLUTION_MS) close.push(name);
   }
-  return { close: close.sort(), compared, incomplete: a.incomplete || b.incomplete };
+  return { close: close.sort(compareNames), compared, incomplete: a.incomplete || b.incomplete };
 }
 async function writtenFiles(root, since) {
   const times = /* @__PURE__ */ new Map();
@@ -77585,16 +77584,20 @@ async function writtenFiles(root, since) {
     const rel = pending.pop() ?? "";
     let entries;
     try {
-      entries = await fs13.readdir(path8.join(root, rel), { withFileTypes: true });
+      entries = await fs13.readdir(rel === "" ? root : toFsPath(root, rel), {
+        withFileTypes: true,
+        encoding: "buffer"
+      });
     } catch {
       continue;
     }
     for (const entry of entries) {
       if (++seen > MAX_ENTRIES) return { times, incomplete: true };
-      const name = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      const own = fromNameBytes(entry.name);
+      const name = rel === "" ? own : `${rel}/${own}`;
       if (entry.isDirectory()) pending.push(name);
       else if (entry.isFile()) {
-        const stat = await fs13.lstat(path8.join(root, name)).catch(() => void 0);
+        const stat = await fs13.lstat(toFsPath(root, name)).catch(() => void 0);
         if (stat !== void 0 && stat.mtimeMs >= since) times.set(name, stat.mtimeMs);
       }
     }
@@ -77604,7 +77607,7 @@ async function writtenFiles(root, since) {
 function withFileTimeDrift(variations, drift) {
   return variations.map((v) => {
     if (v.name !== "time" || drift.close.length === 0 && !drift.incomplete) return v;
-    const shown2 = drift.close.slice(0, 3).join(", ");
+    const shown2 = drift.close.slice(0, 3).map(toDisplayText).join(", ");
     const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : "";
     const note = drift.close.length > 0 ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown2}${more}): written less than ${RESOLUTION_MS / 1e3} s apart, as run A fell behind; a time stamp taken from them would not differ` : `file times were not compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries`;
     return { ...v, note: v.note === void 0 ? note : `${v.note}; ${note}` };
@@ -77614,6 +77617,7 @@ var RESOLUTION_MS, MAX_ENTRIES;
 var init_file_time_drift = __esm({
   "src/twin/file-time-drift.ts"() {
     "use strict";
+    init_file_names();
     RESOLUTION_MS = 2e3;
     MAX_ENTRIES = 2e5;
   }
@@ -77880,7 +77884,7 @@ var init_process = __esm({
 
 // src/sandbox/faketime.ts
 import fs15 from "node:fs";
-import path9 from "node:path";
+import path8 from "node:path";
 function faketimeEnvironment(faketime) {
   const env = {
     // Leave CLOCK_MONOTONIC alone. Programs hand absolute monotonic deadlines to calls
@@ -77957,8 +77961,8 @@ async function probeFaketime(offsetDays, env) {
 }
 function findOnPath(name, searchPath) {
   for (const dir of (searchPath ?? "").split(":")) {
-    if (dir === "" || !path9.isAbsolute(dir)) continue;
-    const candidate = path9.join(dir, name);
+    if (dir === "" || !path8.isAbsolute(dir)) continue;
+    const candidate = path8.join(dir, name);
     try {
       fs15.accessSync(candidate, fs15.constants.X_OK);
       if (fs15.statSync(candidate).isFile()) return candidate;
@@ -78657,7 +78661,7 @@ var init_git = __esm({
 
 // src/sandbox/snapshot.ts
 import fs16 from "node:fs";
-import path10 from "node:path";
+import path9 from "node:path";
 async function snapshotSource(entries, sourceDir, destRoot, options2) {
   for (const entry of entries) {
     if (entry.kind === "symlink") checkLinkTarget(entry);
@@ -78707,7 +78711,7 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
     if (entry.kind !== "symlink") continue;
     const resolved = await resolveInside(destRoot, entry.rel);
     if (resolved.kind === "outside" || resolved.kind === "loop") {
-      const shown2 = toDisplayText(path10.join(sourceDir, entry.rel));
+      const shown2 = toDisplayText(path9.join(sourceDir, entry.rel));
       throw new ReproofError("E_INPUT", `${shown2}: symbolic link leads outside the source tree`, {
         path: shown2,
         found: toDisplayText(entry.target)
@@ -78717,8 +78721,8 @@ async function snapshotSource(entries, sourceDir, destRoot, options2) {
   return stats;
 }
 function checkLinkTarget(entry) {
-  const resolved = path10.posix.join(path10.posix.dirname(entry.rel), entry.target);
-  if (path10.posix.isAbsolute(entry.target) || !isInside("/root", path10.posix.join("/root", resolved))) {
+  const resolved = path9.posix.join(path9.posix.dirname(entry.rel), entry.target);
+  if (path9.posix.isAbsolute(entry.target) || !isInside("/root", path9.posix.join("/root", resolved))) {
     const [rel, target] = [toDisplayText(entry.rel), toDisplayText(entry.target)];
     throw new ReproofError(
       "E_INPUT",
@@ -78858,7 +78862,7 @@ import crypto8 from "node:crypto";
 import fs19 from "node:fs";
 import fsp3 from "node:fs/promises";
 import os3 from "node:os";
-import path11 from "node:path";
+import path10 from "node:path";
 async function chooseTempParent(requested) {
   if (requested !== void 0) {
     try {
@@ -78887,19 +78891,19 @@ async function chooseTempParent(requested) {
 async function createWorkspace(options2) {
   const canary = `canary${crypto8.randomBytes(5).toString("hex")}`;
   await removeOrphanedWorkspaces(options2.parent);
-  const base = await fsp3.mkdtemp(path11.join(options2.parent, "reproof-"));
+  const base = await fsp3.mkdtemp(path10.join(options2.parent, "reproof-"));
   live.add(base);
-  await fsp3.writeFile(path11.join(base, OWNER_FILE), ownerMark(process.pid) ?? "");
+  await fsp3.writeFile(path10.join(base, OWNER_FILE), ownerMark(process.pid) ?? "");
   const layout = (id, dirName) => {
-    const dir = path11.join(base, dirName);
+    const dir = path10.join(base, dirName);
     return {
       id,
       dir,
-      root: path11.join(dir, options2.name),
-      home: path11.join(dir, "home"),
-      tmp: path11.join(dir, "tmp"),
-      stdoutLog: path11.join(dir, "stdout.log"),
-      stderrLog: path11.join(dir, "stderr.log")
+      root: path10.join(dir, options2.name),
+      home: path10.join(dir, "home"),
+      tmp: path10.join(dir, "tmp"),
+      stdoutLog: path10.join(dir, "stdout.log"),
+      stderrLog: path10.join(dir, "stderr.log")
     };
   };
   const layouts = { a: layout("a", "a"), b: layout("b", `b-path-${canary}`) };
@@ -78920,7 +78924,7 @@ async function createWorkspace(options2) {
 }
 function keepWorkspace(workspace) {
   live.delete(workspace.base);
-  fs19.rmSync(path11.join(workspace.base, OWNER_FILE), { force: true });
+  fs19.rmSync(path10.join(workspace.base, OWNER_FILE), { force: true });
 }
 function ownerMark(pid) {
   try {
@@ -78940,10 +78944,10 @@ async function removeOrphanedWorkspaces(parent) {
   }
   for (const entry of entries) {
     if (!entry.isDirectory() || !/^reproof-[A-Za-z0-9]{6}$/.test(entry.name)) continue;
-    const dir = path11.join(parent, entry.name);
+    const dir = path10.join(parent, entry.name);
     let mark;
     try {
-      mark = (await fsp3.readFile(path11.join(dir, OWNER_FILE), "utf8")).trim();
+      mark = (await fsp3.readFile(path10.join(dir, OWNER_FILE), "utf8")).trim();
     } catch {
       continue;
     }
@@ -78955,9 +78959,9 @@ async function removeOrphanedWorkspaces(parent) {
 async function listingOrderDiffers(dirs) {
   const names = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
   const listing = async (dir, order) => {
-    const probe = path11.join(dir, "order-probe");
+    const probe = path10.join(dir, "order-probe");
     await fsp3.mkdir(probe);
-    for (const name of order) await fsp3.writeFile(path11.join(probe, name), "");
+    for (const name of order) await fsp3.writeFile(path10.join(probe, name), "");
     const seen = [];
     for await (const entry of await fsp3.opendir(probe)) seen.push(entry.name);
     await fsp3.rm(probe, { recursive: true, force: true });
@@ -79019,7 +79023,7 @@ var init_lockfiles = __esm({
 
 // src/twin/copy-artifacts.ts
 import fs20 from "node:fs/promises";
-import path12 from "node:path";
+import path11 from "node:path";
 async function copyArtifacts(root, manifest2, outDir, epoch, seenAs = root) {
   for (const entry of manifest2) await checkTarget(outDir, entry.name);
   for (const entry of manifest2) {
@@ -79043,8 +79047,8 @@ async function copyArtifacts(root, manifest2, outDir, epoch, seenAs = root) {
   }
 }
 async function checkTarget(outDir, name) {
-  const parent = path12.posix.dirname(name);
-  const escapes = !isInside(outDir, path12.join(outDir, name));
+  const parent = path11.posix.dirname(name);
+  const escapes = !isInside(outDir, path11.join(outDir, name));
   const resolved = escapes || parent === "." ? void 0 : await resolveInside(outDir, parent);
   if (escapes || resolved?.kind === "outside" || resolved?.kind === "loop") {
     const shown2 = toDisplayText(name);
@@ -79101,8 +79105,8 @@ function defaultHintContext(roots, nowSeconds) {
 }
 function contentHints(a, b, diff, context) {
   const hints = [];
-  const path29 = pathEvidence(a, b, context);
-  if (path29 !== void 0) hints.push({ cause: "build-path", evidence: path29, fix: FIX.path });
+  const path28 = pathEvidence(a, b, context);
+  if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
   const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
   const time = timeEvidence(regionA, regionB, context);
   if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
@@ -79127,7 +79131,7 @@ function contentHints(a, b, diff, context) {
         evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
         fix: FIX.host
       });
-    } else if (path29 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
+    } else if (path28 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
       hints.push({
         cause: "environment",
         evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
@@ -79327,14 +79331,14 @@ var init_hints = __esm({
 });
 
 // src/diff/compare-inventories.ts
-function compareInventories(path29, a, b) {
+function compareInventories(path28, a, b) {
   const mapA = membersByKey(a);
   const mapB = membersByKey(b);
   const items = [];
   const differing = [];
   for (const member of a.members) {
     const other = mapB.get(member.key);
-    const memberPath = `${path29}!${member.name}`;
+    const memberPath = `${path28}!${member.name}`;
     if (other === void 0) {
       items.push({ path: memberPath, kind: "only-in-a", sizes: [member.size, null], hints: [] });
       continue;
@@ -79363,7 +79367,7 @@ function compareInventories(path29, a, b) {
   for (const member of b.members)
     if (!mapA.has(member.key))
       items.push({
-        path: `${path29}!${member.name}`,
+        path: `${path28}!${member.name}`,
         kind: "only-in-b",
         sizes: [null, member.size],
         hints: []
@@ -79373,7 +79377,7 @@ function compareInventories(path29, a, b) {
   if (orderA.join("\0") !== orderB.join("\0")) {
     const first = orderA.findIndex((k, i) => k !== orderB[i]);
     items.push({
-      path: path29,
+      path: path28,
       kind: "order",
       order: { a: orderA.slice(first, first + 10), b: orderB.slice(first, first + 10) },
       hints: [orderHint(orderA.slice(first), orderB.slice(first))]
@@ -79501,16 +79505,16 @@ var init_base = __esm({
           }
         }
       }
-      addToPath(path29, added, removed, oldPosInc, options2) {
-        const last = path29.lastComponent;
+      addToPath(path28, added, removed, oldPosInc, options2) {
+        const last = path28.lastComponent;
         if (last && !options2.oneChangePerToken && last.added === added && last.removed === removed) {
           return {
-            oldPos: path29.oldPos + oldPosInc,
+            oldPos: path28.oldPos + oldPosInc,
             lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
           };
         } else {
           return {
-            oldPos: path29.oldPos + oldPosInc,
+            oldPos: path28.oldPos + oldPosInc,
             lastComponent: { count: 1, added, removed, previousComponent: last }
           };
         }
@@ -82516,9 +82520,9 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path29, options2) {
+    function openPromise(path28, options2) {
       return new Promise((resolve, reject) => {
-        open2(path29, { ...options2, lazyEntries: true }, function(err, zipfile) {
+        open2(path28, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
           resolve(zipfile);
         });
@@ -82548,7 +82552,7 @@ var require_yauzl = __commonJS({
         });
       });
     }
-    function open2(path29, options2, callback) {
+    function open2(path28, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -82560,7 +82564,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs41.open(path29, "r", function(err, fd) {
+      fs41.open(path28, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
           if (err2) fs41.close(fd, defaultCallback);
@@ -86352,11 +86356,11 @@ var init_engine = __esm({
       /** Entries compared: files, directory entries and archive members. */
       compared = 0;
       /** Compares two sources known to differ (or not yet known to be equal). */
-      async compare(path29, a, b, depth, digests, layers = []) {
+      async compare(path28, a, b, depth, digests, layers = []) {
         try {
           if (a.buffer !== void 0 && b.buffer !== void 0 && a.buffer.equals(b.buffer)) return;
           if (digests !== void 0 && digests[0] === digests[1]) return;
-          this.budget.checkDepth(depth, path29);
+          this.budget.checkDepth(depth, path28);
           const [headA, headB] = await Promise.all([readHead(a, 1024), readHead(b, 1024)]);
           const [kindA, kindB] = [detectFormat(headA), detectFormat(headB)];
           if (kindA.kind === "compressed" && kindB.kind === "compressed" && kindA.format === kindB.format) {
@@ -86366,7 +86370,7 @@ var init_engine = __esm({
             );
             if (fields.length > 0)
               this.items.push({
-                path: path29,
+                path: path28,
                 kind: "metadata",
                 format: kindA.format,
                 fields,
@@ -86377,13 +86381,13 @@ var init_engine = __esm({
               decompressedSource(b, kindB.format, this.budget)
             ];
             const before = this.items.length;
-            await this.compare(path29, inner[0], inner[1], depth + 1, void 0, [
+            await this.compare(path28, inner[0], inner[1], depth + 1, void 0, [
               EXTENSION[kindA.format],
               ...layers
             ]);
             if (this.items.length === before && knownToDiffer(a, b, digests)) {
               this.items.push({
-                path: path29,
+                path: path28,
                 kind: "content",
                 format: kindA.format,
                 message: "the compressed bytes differ; the header and the decompressed content do not",
@@ -86399,26 +86403,26 @@ var init_engine = __esm({
             return;
           }
           if (kindA.kind === "archive" && kindB.kind === "archive" && kindA.format === kindB.format) {
-            await this.compareArchives(path29, kindA.format, a, b, depth, digests, layers);
+            await this.compareArchives(path28, kindA.format, a, b, depth, digests, layers);
             return;
           }
-          await this.compareLeaf(path29, a, b, [kindA, kindB], digests, layers);
+          await this.compareLeaf(path28, a, b, [kindA, kindB], digests, layers);
         } catch (err) {
           if (isLimitError(err)) throw err;
           if (isMemberTooLarge(err)) {
             this.items.push({
-              path: path29,
+              path: path28,
               kind: "content",
               ...digests === void 0 ? {} : { digests },
               message: err.message,
               hints: []
             });
           } else {
-            this.items.push({ path: path29, kind: "error", message: errorText(err), hints: [] });
+            this.items.push({ path: path28, kind: "error", message: errorText(err), hints: [] });
           }
         }
       }
-      async compareArchives(path29, format, a, b, depth, digests, layers) {
+      async compareArchives(path28, format, a, b, depth, digests, layers) {
         let eager = 0;
         const eagerly = (_key, size) => {
           if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return false;
@@ -86426,7 +86430,7 @@ var init_engine = __esm({
           return true;
         };
         const first = await this.scanBoth(
-          path29,
+          path28,
           format,
           a,
           b,
@@ -86435,11 +86439,11 @@ var init_engine = __esm({
         if (first === void 0) return;
         const [scanA, scanB] = first;
         for (const warning of [...scanA.inventory.warnings, ...scanB.inventory.warnings])
-          this.warnings.push(`${path29}: ${warning}`);
+          this.warnings.push(`${path28}: ${warning}`);
         const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta);
         const before = this.items.length;
         this.items.push({
-          path: path29,
+          path: path28,
           kind: "content",
           format: [format, ...layers].join("."),
           nested: true,
@@ -86447,17 +86451,17 @@ var init_engine = __esm({
           fields: containerFields,
           hints: fieldHints(containerFields)
         });
-        const inventories = compareInventories(path29, scanA.inventory, scanB.inventory);
+        const inventories = compareInventories(path28, scanA.inventory, scanB.inventory);
         this.items.push(...inventories.items);
         this.compared += inventories.compared;
-        const captured = await this.captureDiffering(path29, format, [a, b], first, inventories.differing);
+        const captured = await this.captureDiffering(path28, format, [a, b], first, inventories.differing);
         const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)];
         for (const key of inventories.differing) {
           const memberA = members[0].get(key);
           const memberB = members[1].get(key);
           if (memberA === void 0 || memberB === void 0) continue;
           await this.compareMembers(
-            path29,
+            path28,
             memberA,
             memberB,
             captured[0].get(key),
@@ -86471,13 +86475,13 @@ var init_engine = __esm({
        * The content of every differing member, from the first pass where it was kept there,
        * else from a second, targeted pass over both archives (members too large for the first).
        */
-      async captureDiffering(path29, format, [a, b], [scanA, scanB], differing) {
+      async captureDiffering(path28, format, [a, b], [scanA, scanB], differing) {
         const missing = new Set(
           differing.filter((k) => !scanA.captured.has(k) || !scanB.captured.has(k))
         );
         if (missing.size === 0) return [scanA.captured, scanB.captured];
         const fits = (key, size) => missing.has(key) && size <= this.options.limits.maxMemberBytes;
-        const second = await this.scanBoth(path29, format, a, b, () => fits);
+        const second = await this.scanBoth(path28, format, a, b, () => fits);
         if (second === void 0) return [scanA.captured, scanB.captured];
         return [
           new Map([...scanA.captured, ...second[0].captured]),
@@ -86485,8 +86489,8 @@ var init_engine = __esm({
         ];
       }
       /** Two members of the same key whose content differs: compared in depth, or named too large. */
-      async compareMembers(path29, memberA, memberB, bytesA, bytesB, depth) {
-        const memberPath = `${path29}!${memberA.name}`;
+      async compareMembers(path28, memberA, memberB, bytesA, bytesB, depth) {
+        const memberPath = `${path28}!${memberA.name}`;
         if (bytesA === void 0 || bytesB === void 0) {
           const size = Math.max(memberA.size, memberB.size);
           this.items.push({
@@ -86530,8 +86534,8 @@ var init_engine = __esm({
           }
         ];
       }
-      async scanBoth(path29, format, a, b, want) {
-        const scan = (source) => ARCHIVES[format].scan(source, path29, this.budget, want());
+      async scanBoth(path28, format, a, b, want) {
+        const scan = (source) => ARCHIVES[format].scan(source, path28, this.budget, want());
         const results = await Promise.allSettled([scan(a), scan(b)]);
         const [ra, rb] = results;
         for (const [side, result] of [
@@ -86541,7 +86545,7 @@ var init_engine = __esm({
           if (result.status === "rejected") {
             if (isLimitError(result.reason)) throw result.reason;
             this.items.push({
-              path: path29,
+              path: path28,
               kind: "error",
               message: `side ${side}: ${errorText(result.reason)}`,
               hints: []
@@ -86551,16 +86555,16 @@ var init_engine = __esm({
         if (ra.status === "fulfilled" && rb.status === "fulfilled") return [ra.value, rb.value];
         return void 0;
       }
-      async compareLeaf(path29, a, b, kinds, digests, layers) {
+      async compareLeaf(path28, a, b, kinds, digests, layers) {
         const suffix = layers.map((l) => `.${l}`).join("");
         const [bytesA, bytesB] = await Promise.all([
-          readAll(a, this.budget, path29),
-          readAll(b, this.budget, path29)
+          readAll(a, this.budget, path28),
+          readAll(b, this.budget, path28)
         ]);
         if (bytesA.equals(bytesB)) return;
         const sums = digests ?? [sha256(bytesA), sha256(bytesB)];
         const base = {
-          path: path29,
+          path: path28,
           kind: "content",
           digests: sums,
           sizes: [bytesA.length, bytesB.length],
@@ -86570,7 +86574,7 @@ var init_engine = __esm({
         const text2 = textual ? await diffText(
           bytesA.toString("utf8"),
           bytesB.toString("utf8"),
-          [`a/${path29}`, `b/${path29}`],
+          [`a/${path28}`, `b/${path28}`],
           this.options.maxLines
         ) : void 0;
         if (text2 !== void 0) {
@@ -86598,7 +86602,7 @@ var init_engine = __esm({
 
 // src/diff/diff-inputs.ts
 import fs22 from "node:fs";
-import path13 from "node:path";
+import path12 from "node:path";
 async function diffPaths(a, b, options2) {
   const [statA, statB] = [statInput(a), statInput(b)];
   const engine = new DiffEngine(options2);
@@ -86607,7 +86611,7 @@ async function diffPaths(a, b, options2) {
   } else if (statA.isFile() && statB.isFile()) {
     const [digestA, digestB] = await hashFiles([a, b]);
     if (digestA?.sha256 !== digestB?.sha256) {
-      await engine.compare(path13.basename(a), fileSource(a), fileSource(b), 0, [
+      await engine.compare(path12.basename(a), fileSource(a), fileSource(b), 0, [
         digestA?.sha256 ?? "",
         digestB?.sha256 ?? ""
       ]);
@@ -86745,14 +86749,14 @@ var init_diff_inputs = __esm({
 });
 
 // src/diff/explain-build.ts
-import path14 from "node:path";
+import path13 from "node:path";
 function buildHintContext(facts) {
   const [from, to] = [facts.wallClock[0] - 60, facts.wallClock[1] + 60];
   const shift = facts.clockOffsetDays * DAY2;
   return {
     roots: [
-      [facts.roots[0], path14.dirname(facts.roots[0])],
-      [facts.roots[1], path14.dirname(facts.roots[1])]
+      [facts.roots[0], path13.dirname(facts.roots[0])],
+      [facts.roots[1], path13.dirname(facts.roots[1])]
     ],
     canary: facts.canary,
     timeWindows: [
@@ -87160,10 +87164,10 @@ var init_png = __esm({
 
 // src/normalize/tar.ts
 import fs23 from "node:fs";
-import path15 from "node:path";
+import path14 from "node:path";
 import { once as once4 } from "node:events";
 async function normalizeTar(input2, spoolDir, rules, budget, where, use) {
-  const spoolPath = path15.join(spoolDir, "tar-spool");
+  const spoolPath = path14.join(spoolDir, "tar-spool");
   const spool = fs23.openSync(spoolPath, "w+");
   try {
     const plan = planTar(await spoolEntries(input2, spool, budget, where), rules);
@@ -87742,7 +87746,7 @@ var init_zip2 = __esm({
 import fs25 from "node:fs";
 import fsp5 from "node:fs/promises";
 import os4 from "node:os";
-import path16 from "node:path";
+import path15 from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib3 from "node:zlib";
@@ -87752,8 +87756,8 @@ async function normalizeFile(input2, output, rules, limits) {
   const mode = (await fsp5.stat(input2)).mode & 511;
   const head = await readHead(fileSource(input2), 64 * 1024);
   const detected = detectFormat(head.subarray(0, 512));
-  const work = await fsp5.mkdtemp(path16.join(os4.tmpdir(), "reproof-normalize-"));
-  const inPlace = path16.resolve(input2) === path16.resolve(output);
+  const work = await fsp5.mkdtemp(path15.join(os4.tmpdir(), "reproof-normalize-"));
+  const inPlace = path15.resolve(input2) === path15.resolve(output);
   const said = { format: "unknown", changes: [] };
   const job = {
     input: input2,
@@ -87985,7 +87989,7 @@ var init_normalize_file = __esm({
 
 // src/twin/normalize-artifacts.ts
 import fs26 from "node:fs";
-import path17 from "node:path";
+import path16 from "node:path";
 async function normalizeArtifacts(roots, raw2, epoch) {
   const warnings = [];
   const artifacts = /* @__PURE__ */ new Map();
@@ -87993,7 +87997,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
   const rules = { epoch, setMtime: false, mode: "ship" };
   const normalizeOne = async (side, entry, canonical) => {
     const index = side === "a" ? 0 : 1;
-    const file = path17.join(roots[side], entry.name);
+    const file = path16.join(roots[side], entry.name);
     const record2 = artifacts.get(entry.name) ?? {
       name: entry.name,
       format: "unknown",
@@ -88053,17 +88057,17 @@ async function normalizeArtifacts(roots, raw2, epoch) {
 }
 async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch) {
   const matching = [];
-  const dir = fs26.mkdtempSync(path17.join(scratch, "would-normalize-"));
+  const dir = fs26.mkdtempSync(path16.join(scratch, "would-normalize-"));
   try {
     for (const name of names) {
       const digests = [];
       for (const side of ["a", "b"]) {
-        const file = path17.join(roots[side], name);
+        const file = path16.join(roots[side], name);
         if (!fs26.existsSync(file) || fs26.lstatSync(file).isSymbolicLink()) break;
         try {
           const outcome = await normalizeFile(
             file,
-            path17.join(dir, side),
+            path16.join(dir, side),
             // As --normalize does for copies that still differ: reproof's own layout.
             { epoch, setMtime: false, mode: "ship", canonical: true },
             DEFAULT_LIMITS
@@ -88366,7 +88370,7 @@ var init_run_twice = __esm({
 
 // src/twin/run-build.ts
 import fs28 from "node:fs/promises";
-import path18 from "node:path";
+import path17 from "node:path";
 async function runBuild(options2, deps) {
   const emit = deps.onEvent ?? (() => void 0);
   const clock = deps.clock ?? Date.now;
@@ -88516,7 +88520,7 @@ ${kept}`;
   }
 }
 async function prepareRuns(options2, deps, workspace, sandboxes, inputs) {
-  const scratch = path18.join(workspace.base, "probe");
+  const scratch = path17.join(workspace.base, "probe");
   await fs28.mkdir(scratch);
   const capabilities = await detectCapabilities(
     options2.variations,
@@ -88747,7 +88751,7 @@ async function checkSourceDir(source) {
     throw new ReproofError("E_INPUT", `--source ${source}: not a directory`, { path: source });
 }
 function rootName(source) {
-  const name = path18.basename(source);
+  const name = path17.basename(source);
   return name === "" ? "src" : name;
 }
 function resolvePassThrough(requests, callerEnv) {
@@ -88880,11 +88884,11 @@ var init_variations = __esm({
 });
 
 // src/config/build-options.ts
-import path19 from "node:path";
+import path18 from "node:path";
 function toBuildOptions(flags, command, config, cwd, configDir) {
-  const source = path19.resolve(cwd, flags.source ?? ".");
-  const fromConfig = (p) => p === void 0 ? void 0 : path19.resolve(configDir, p);
-  const fromFlag = (p) => p === void 0 ? void 0 : path19.resolve(cwd, p);
+  const source = path18.resolve(cwd, flags.source ?? ".");
+  const fromConfig = (p) => p === void 0 ? void 0 : path18.resolve(configDir, p);
+  const fromFlag = (p) => p === void 0 ? void 0 : path18.resolve(cwd, p);
   const finalCommand = command.length > 0 ? [...command] : config.command ?? [];
   if (finalCommand.length === 0) {
     throw new ReproofError(
@@ -88900,7 +88904,7 @@ function toBuildOptions(flags, command, config, cwd, configDir) {
   if (outputs.length === 0) {
     throw new ReproofError("E_USAGE", "no artifacts named: give at least one --out <glob>");
   }
-  const inConfig = (key) => `${path19.join(configDir, CONFIG_FILE)} "${key}"`;
+  const inConfig = (key) => `${path18.join(configDir, CONFIG_FILE)} "${key}"`;
   for (const glob of outputs) validateGlob(glob, outFlags ? "--out" : inConfig("out"));
   for (const glob of config.exclude ?? []) validateGlob(glob, inConfig("exclude"));
   for (const glob of flags.exclude ?? []) validateGlob(glob, "--exclude");
@@ -88967,7 +88971,7 @@ function mergeEnv(config, flags) {
   return [...byName.values()].sort((x, y) => compareBytes(x.name, y.name));
 }
 function validateGlob(glob, what) {
-  const climb = path19.isAbsolute(glob) || glob.includes("\0") ? glob : findClimb(glob);
+  const climb = path18.isAbsolute(glob) || glob.includes("\0") ? glob : findClimb(glob);
   if (climb !== void 0) {
     throw new ReproofError(
       "E_USAGE",
@@ -89024,9 +89028,9 @@ var init_build_options = __esm({
 
 // src/config/load-config.ts
 import fs29 from "node:fs/promises";
-import path20 from "node:path";
+import path19 from "node:path";
 async function loadBuildConfig(sourceDir) {
-  const file = path20.join(sourceDir, CONFIG_FILE);
+  const file = path19.join(sourceDir, CONFIG_FILE);
   let text2;
   try {
     const stat = await fs29.stat(file);
@@ -89248,13 +89252,13 @@ function errorJson(err, exit) {
       exit,
       message: `internal error: ${err instanceof Error ? err.message : String(err)}`
     };
-  const { path: path29, wanted, found, hint, detail, limit, reason } = err.context;
+  const { path: path28, wanted, found, hint, detail, limit, reason } = err.context;
   return {
     code: err.code,
     exit,
     message: err.message,
     ...hint === void 0 ? {} : { hint },
-    ...path29 === void 0 ? {} : { path: path29 },
+    ...path28 === void 0 ? {} : { path: path28 },
     ...wanted === void 0 ? {} : { wanted },
     ...found === void 0 ? {} : { found },
     ...limit === void 0 ? {} : { limit },
@@ -89378,7 +89382,7 @@ var build_action_exports = {};
 __export(build_action_exports, {
   buildAction: () => buildAction
 });
-import path21 from "node:path";
+import path20 from "node:path";
 async function buildAction(command, flags, streams, signal) {
   const config = await loadBuildConfig(resolveSource(flags));
   const options2 = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags));
@@ -89451,7 +89455,7 @@ async function buildAction(command, flags, streams, signal) {
   }
 }
 function resolveSource(flags) {
-  return path21.resolve(process.cwd(), flags.source ?? ".");
+  return path20.resolve(process.cwd(), flags.source ?? ".");
 }
 var init_build_action = __esm({
   "src/cli/build-action.ts"() {
@@ -89476,7 +89480,7 @@ var init_build_action = __esm({
 
 // src/records/diff-records.ts
 import fs30 from "node:fs";
-import path22 from "node:path";
+import path21 from "node:path";
 function readBuildRecord(file) {
   const stat = fs30.statSync(file);
   if (!stat.isFile() || stat.size > MAX_RECORD_BYTES2) return void 0;
@@ -89541,7 +89545,7 @@ function recordContext(a, b) {
     Date.parse(record2.startedAt) / 1e3 - 3600,
     Date.parse(record2.finishedAt) / 1e3 + 3600
   ];
-  const roots = (record2) => record2.runs.flatMap((r) => [r.root, path22.dirname(r.root)]);
+  const roots = (record2) => record2.runs.flatMap((r) => [r.root, path21.dirname(r.root)]);
   return {
     roots: [roots(a), roots(b)],
     canary: b.canary,
@@ -89685,7 +89689,7 @@ var diff_action_exports = {};
 __export(diff_action_exports, {
   diffAction: () => diffAction
 });
-import path23 from "node:path";
+import path22 from "node:path";
 async function diffAction(a, b, flags, streams) {
   const options2 = toDiffOptions(flags);
   if (options2.html !== void 0) checkOutputFile("--html", options2.html);
@@ -89705,7 +89709,7 @@ async function runDiff(a, b, options2) {
       ...engine,
       context: defaultHintContext([[], []], 0)
     });
-  const roots = [[path23.resolve(a)], [path23.resolve(b)]];
+  const roots = [[path22.resolve(a)], [path22.resolve(b)]];
   return diffPaths(a, b, {
     ...engine,
     context: defaultHintContext(roots, Math.floor(Date.now() / 1e3))
@@ -89739,7 +89743,7 @@ var init_diff_action = __esm({
 
 // src/config/normalize-options.ts
 import fs31 from "node:fs";
-import path24 from "node:path";
+import path23 from "node:path";
 function toNormalizeOptions(inputs, flags, callerEnv) {
   if (flags.out === void 0 === (flags.inPlace !== true))
     throw new ReproofError("E_USAGE", "give either -o <path> or --in-place");
@@ -89761,9 +89765,9 @@ function toNormalizeOptions(inputs, flags, callerEnv) {
     );
   const files = inputs.map((input2) => ({
     input: input2,
-    output: flags.inPlace === true ? input2 : inputs.length > 1 || isDir(flags.out) ? path24.join(flags.out ?? ".", path24.basename(input2)) : flags.out ?? input2
+    output: flags.inPlace === true ? input2 : inputs.length > 1 || isDir(flags.out) ? path23.join(flags.out ?? ".", path23.basename(input2)) : flags.out ?? input2
   }));
-  if (new Set(files.map((f) => path24.resolve(f.output))).size !== files.length)
+  if (new Set(files.map((f) => path23.resolve(f.output))).size !== files.length)
     throw new ReproofError(
       "E_USAGE",
       "two inputs would be written to the same output; give them distinct names"
@@ -90896,15 +90900,15 @@ __export(rebuild_exports, {
 });
 import fs35 from "node:fs";
 import os5 from "node:os";
-import path25 from "node:path";
+import path24 from "node:path";
 async function rebuildCheck(statement, options2) {
   const recipe = toRecipe(statement);
-  const work = fs35.mkdtempSync(path25.join(os5.tmpdir(), "reproof-rebuild-"));
+  const work = fs35.mkdtempSync(path24.join(os5.tmpdir(), "reproof-rebuild-"));
   try {
-    const tree = path25.join(work, "source");
+    const tree = path24.join(work, "source");
     await exportCommit(options2.source, recipe.commit, tree);
     const env = recipe.env.map((e) => e.value === void 0 ? e.name : `${e.name}=${e.value}`);
-    const outDir = path25.join(work, "out");
+    const outDir = path24.join(work, "out");
     const buildOptions = {
       source: tree,
       command: recipe.command,
@@ -90973,23 +90977,23 @@ async function explain(mismatches, given, outDir) {
   const items = [];
   for (const m of mismatches) {
     const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false);
-    const rebuilt = path25.join(outDir, m.name);
+    const rebuilt = path24.join(outDir, m.name);
     if (original === void 0 || !fs35.existsSync(rebuilt)) continue;
-    const work = fs35.mkdtempSync(path25.join(os5.tmpdir(), "reproof-explain-"));
+    const work = fs35.mkdtempSync(path24.join(os5.tmpdir(), "reproof-explain-"));
     try {
       for (const [side, file] of [
         ["attested", original.path],
         ["rebuilt", rebuilt]
       ]) {
-        fs35.mkdirSync(path25.dirname(path25.join(work, side, m.name)), { recursive: true });
-        fs35.copyFileSync(file, path25.join(work, side, m.name));
+        fs35.mkdirSync(path24.dirname(path24.join(work, side, m.name)), { recursive: true });
+        fs35.copyFileSync(file, path24.join(work, side, m.name));
       }
       const engine = new DiffEngine({
         maxLines: 100,
         limits: DEFAULT_LIMITS,
         context: defaultHintContext([[], []], Math.floor(Date.now() / 1e3))
       });
-      await diffDirectories(engine, path25.join(work, "attested"), path25.join(work, "rebuilt"), [
+      await diffDirectories(engine, path24.join(work, "attested"), path24.join(work, "rebuilt"), [
         m.name
       ]);
       items.push(...toReport(engine, ["attested", "rebuilt"]).items);
@@ -91056,7 +91060,7 @@ async function exportCommit(repository, commit, into) {
     );
   }
   fs35.mkdirSync(into, { recursive: true });
-  const archive = path25.join(path25.dirname(into), "source.tar");
+  const archive = path24.join(path24.dirname(into), "source.tar");
   const result = await runCaptured(
     ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
     { timeoutMs: 6e5 }
@@ -91316,7 +91320,7 @@ var init_verify_action = __esm({
 
 // src/config/gate-options.ts
 import os6 from "node:os";
-import path26 from "node:path";
+import path25 from "node:path";
 function toGateRead(flags, callerEnv) {
   return {
     ledger: flags.ledger,
@@ -91371,7 +91375,7 @@ function toGateCheck(flags, callerEnv, clock) {
 }
 function defaultStateDir(env) {
   const xdg = env.XDG_STATE_HOME;
-  return xdg !== void 0 && path26.isAbsolute(xdg) ? path26.join(xdg, "reproof") : path26.join(env.HOME ?? os6.homedir(), ".local", "state", "reproof");
+  return xdg !== void 0 && path25.isAbsolute(xdg) ? path25.join(xdg, "reproof") : path25.join(env.HOME ?? os6.homedir(), ".local", "state", "reproof");
 }
 var init_gate_options = __esm({
   "src/config/gate-options.ts"() {
@@ -91582,7 +91586,7 @@ var init_file_lock = __esm({
 // src/gate/ledger.ts
 import crypto14 from "node:crypto";
 import fs38 from "node:fs";
-import path27 from "node:path";
+import path26 from "node:path";
 function keptBundleName(bundleDigest) {
   return `bundles/${bundleDigest}.sigstore.json`;
 }
@@ -91808,8 +91812,8 @@ var init_ledger = __esm({
       constructor(file, durability = { fsync: fs38.fsyncSync, syncDir }, stateDir) {
         this.file = file;
         this.durability = durability;
-        const key = sha256Hex(path27.resolve(file)).slice(0, 32);
-        this.checkpointFile = stateDir === void 0 ? void 0 : path27.join(stateDir, "file-ledgers", `${key}.json`);
+        const key = sha256Hex(path26.resolve(file)).slice(0, 32);
+        this.checkpointFile = stateDir === void 0 ? void 0 : path26.join(stateDir, "file-ledgers", `${key}.json`);
       }
       file;
       durability;
@@ -91824,7 +91828,7 @@ var init_ledger = __esm({
       }
       /** Bundles are kept beside the ledger, named by their digest. */
       kept(bundleDigest) {
-        return path27.join(path27.dirname(this.file), keptBundleName(bundleDigest));
+        return path26.join(path26.dirname(this.file), keptBundleName(bundleDigest));
       }
       /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
       storedDigests(bundleDigests) {
@@ -91971,7 +91975,7 @@ var init_ledger = __esm({
         return readCheckpoint(
           this.checkpointFile,
           FileCheckpointSchema,
-          (c) => c.ledger === path27.resolve(this.file),
+          (c) => c.ledger === path26.resolve(this.file),
           this.file
         );
       }
@@ -91979,13 +91983,13 @@ var init_ledger = __esm({
       saveCheckpoint({ bytes, records, sha256: sha2562, state }) {
         if (this.checkpointFile === void 0) return;
         const checkpoint = {
-          ledger: path27.resolve(this.file),
+          ledger: path26.resolve(this.file),
           bytes,
           sha256: sha2562,
           records,
           ...stateToCheckpoint(state)
         };
-        fs38.mkdirSync(path27.dirname(this.checkpointFile), { recursive: true });
+        fs38.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
         writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}
 `);
       }
@@ -92008,7 +92012,7 @@ var init_ledger = __esm({
       }
       /** Appends one record's line and makes it durable before returning. */
       append(line) {
-        fs38.mkdirSync(path27.dirname(this.file), { recursive: true });
+        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
         const fd = fs38.openSync(this.file, "a");
         try {
           fs38.writeSync(fd, line);
@@ -92018,11 +92022,11 @@ var init_ledger = __esm({
         }
       }
       async syncDirectory() {
-        await this.durability.syncDir(path27.dirname(this.file));
+        await this.durability.syncDir(path26.dirname(this.file));
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs38.mkdirSync(path27.dirname(this.file), { recursive: true });
+        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -92143,7 +92147,7 @@ var init_ledger_history = __esm({
 // src/gate/git-ledger.ts
 import fs39 from "node:fs";
 import os8 from "node:os";
-import path28 from "node:path";
+import path27 from "node:path";
 function parseGitLedgerSpec(spec) {
   const rest = spec.slice("git:".length);
   const hash = rest.lastIndexOf("#");
@@ -92230,11 +92234,11 @@ var init_git_ledger = __esm({
        */
       static open(url2, branch, stateDir, env) {
         const key = sha256Hex(`git:${url2}#${branch}`).slice(0, 32);
-        const work = fs39.mkdtempSync(path28.join(os8.tmpdir(), "reproof-ledger-"));
+        const work = fs39.mkdtempSync(path27.join(os8.tmpdir(), "reproof-ledger-"));
         const ledger = new _GitLedger(
           url2,
           branch,
-          path28.join(stateDir, "git-ledgers", `${key}.json`),
+          path27.join(stateDir, "git-ledgers", `${key}.json`),
           work,
           ledgerGitEnv(env)
         );
@@ -92417,7 +92421,7 @@ var init_git_ledger = __esm({
         if (tip === void 0) return void 0;
         try {
           const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
-          const file = path28.join(this.work, `${bundleDigest}.sigstore.json`);
+          const file = path27.join(this.work, `${bundleDigest}.sigstore.json`);
           fs39.writeFileSync(file, bytes);
           return file;
         } catch {
@@ -92495,7 +92499,7 @@ var init_git_ledger = __esm({
       commit(parent, records, append) {
         const text2 = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
-        const index = path28.join(this.work, "index");
+        const index = path27.join(this.work, "index");
         fs39.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
-import path from 'node:path'
 import type { VariationRecord } from '../sandbox/run-plan.js'
+import { compareNames, fromNameBytes, toDisplayText, toFsPath } from '../file-names.js'
 
 /*
  * Run B starts later than run A so that the kernel stamps the files it writes with later
@@ -44,7 +44,7 @@ export async function fileTimeDrift(
     compared++
     if (timeB - timeA < RESOLUTION_MS) close.push(name)
   }
-  return { close: close.sort(), compared, incomplete: a.incomplete || b.incomplete }
+  return { close: close.sort(compareNames), compared, incomplete: a.incomplete || b.incomplete }
 }
 
 async function writtenFiles(
@@ -58,16 +58,21 @@ async function writtenFiles(
     const rel = pending.pop() ?? ''
     let entries
     try {
-      entries = await fs.readdir(path.join(root, rel), { withFileTypes: true })
+      // Names as bytes: a name that is not UTF-8 is a file like any other.
+      entries = await fs.readdir(rel === '' ? root : toFsPath(root, rel), {
+        withFileTypes: true,
+        encoding: 'buffer',
+      })
     } catch {
       continue
     }
     for (const entry of entries) {
       if (++seen > MAX_ENTRIES) return { times, incomplete: true }
-      const name = rel === '' ? entry.name : `${rel}/${entry.name}`
+      const own = fromNameBytes(entry.name)
+      const name = rel === '' ? own : `${rel}/${own}`
       if (entry.isDirectory()) pending.push(name)
       else if (entry.isFile()) {
-        const stat = await fs.lstat(path.join(root, name)).catch(() => undefined)
+        const stat = await fs.lstat(toFsPath(root, name)).catch(() => undefined)
         if (stat !== undefined && stat.mtimeMs >= since) times.set(name, stat.mtimeMs)
       }
     }
@@ -85,7 +90,7 @@ export function withFileTimeDrift(
 ): VariationRecord[] {
   return variations.map((v) => {
     if (v.name !== 'time' || (drift.close.length === 0 && !drift.incomplete)) return v
-    const shown = drift.close.slice(0, 3).join(', ')
+    const shown = drift.close.slice(0, 3).map(toDisplayText).join(', ')
     const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : ''
     const note =
       drift.close.length > 0

@@ -1,0 +1,33 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { fileTimeDrift } from '../../../src/twin/file-time-drift.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
+
+/** Writes `name` (bytes) under `root` with the modification time `ms`. */
+function written(root: string, name: Buffer, ms: number): void {
+  const file = Buffer.concat([Buffer.from(`${root}/`), name])
+  fs.mkdirSync(path.dirname(file.toString()), { recursive: true })
+  fs.writeFileSync(file, 'x')
+  fs.utimesSync(file, ms / 1000, ms / 1000)
+}
+
+describe('fileTimeDrift', () => {
+  it('names the files both runs wrote within two seconds, names that are not UTF-8 too', async () => {
+    const a = makeTemp()
+    const b = makeTemp()
+    const start = 1_700_000_000_000
+    const bad = Buffer.from([0x78, 0xff]) // "x" and a byte that is not UTF-8
+    written(a, bad, start + 1000)
+    written(b, bad, start + 1500)
+    written(a, Buffer.from('far.txt'), start + 1000)
+    written(b, Buffer.from('far.txt'), start + 9000)
+    // From the snapshot (older than the run): varies by design in neither run.
+    written(a, Buffer.from('old.txt'), start - 5000)
+    written(b, Buffer.from('old.txt'), start - 5000)
+    const drift = await fileTimeDrift({ a, b }, { a: start, b: start })
+    expect(drift).toEqual({ close: ['x\u0000ff'], compared: 2, incomplete: false })
+  })
+})
