@@ -120,6 +120,21 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
     ).toEqual(refused('the outputs'))
   })
 
+  it('refuses a statement without a predicate or a build definition, as input', async () => {
+    for (const s of [{}, { predicate: {} }, { predicate: { buildDefinition: null } }])
+      expect(await refusal(s)).toEqual(refused('the command'))
+  })
+
+  it('takes a subject without a SHA-256 as one no rebuild can match, never a crash', async () => {
+    // It reaches the repository (which does not exist here): the recipe was read.
+    expect(await refusal(statement((s) => (s.subject = [{ name: 'hello' }])))).toEqual(
+      expect.objectContaining({
+        code: 'E_INPUT',
+        message: expect.stringContaining('is not in this repository') as unknown,
+      }),
+    )
+  })
+
   it('refuses a commit that is not a whole commit id, whatever shape it comes in', async () => {
     for (const bad of [
       [commit],
@@ -325,6 +340,15 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     })
     // Reproduced once normalized; only the made-up digest does not match.
     expect((await rebuild(normalized)).check).toMatchObject({
+      ok: false,
+      reason: 'rebuild-mismatch',
+    })
+    // A record of what normalization changed says the same as the flag.
+    const recorded = recipe(script, { name: 'out.gz', content: 'whatever' })
+    Object.assign(recorded.statement.predicate.buildDefinition.internalParameters, {
+      normalization: { artifacts: [] },
+    })
+    expect((await rebuild(recorded)).check).toMatchObject({
       ok: false,
       reason: 'rebuild-mismatch',
     })
