@@ -136,6 +136,25 @@ export async function gate(ledger: string, args: string[]) {
   }
 }
 
+/** A gate with a state directory of its own: nothing verified of any ledger yet. */
+export function freshGate(state = makeTemp()) {
+  return async (ledger: string, args: string[], env: Record<string, string> = {}) => {
+    const run = await runCli(
+      ['gate', ...args, '--ledger', ledger, '--state-dir', state, '--json'],
+      env,
+    )
+    const result =
+      run.stdout === ''
+        ? undefined
+        : (JSON.parse(run.stdout) as {
+            decision?: string
+            record?: { seq: number } | null
+            error?: { code: string; message: string; path?: string }
+          })
+    return { ...run, result }
+  }
+}
+
 /** The arguments of a deploy of release `i` to prod, verified with the kit's key. */
 export const deployArgs = (i: number) => [
   'deploy',

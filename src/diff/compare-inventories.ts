@@ -34,26 +34,13 @@ export function compareInventories(
       items.push({ path: memberPath, kind: 'only-in-a', sizes: [member.size, null], hints: [] })
       continue
     }
-    if (member.type !== other.type) {
-      items.push({
-        path: memberPath,
-        kind: 'type',
-        fields: [{ field: 'type', a: member.type, b: other.type }],
-        hints: [],
-      })
-      continue
-    }
-    const fields = diffFields(shownFields(member), shownFields(other))
-    const contentDiffers = member.type === 'file' && member.sha256 !== other.sha256
-    if (fields.length > 0)
-      items.push({
-        path: memberPath,
-        kind: 'metadata',
-        fields,
-        hints: fieldHints(fields),
-        ...(contentDiffers ? {} : { message: 'content identical' }),
-      })
-    if (contentDiffers) differing.push(member.key)
+    const compared = compareEntry(
+      memberPath,
+      { type: member.type, meta: shownFields(member), sha256: member.sha256 },
+      { type: other.type, meta: shownFields(other), sha256: other.sha256 },
+    )
+    items.push(...compared.items)
+    if (compared.contentDiffers) differing.push(member.key)
   }
   for (const member of b.members)
     if (!mapA.has(member.key))
@@ -75,6 +62,47 @@ export function compareInventories(
     })
   }
   return { items, differing, compared: new Set([...mapA.keys(), ...mapB.keys()]).size }
+}
+
+/** One entry (an archive member, a file in a tree) as the comparison of its two sides sees it. */
+export interface ComparedEntry {
+  type: string
+  /** Its metadata as compared, link target included. */
+  meta: Record<string, string>
+  /** Content digest, for a file. */
+  sha256?: string | undefined
+}
+
+/**
+ * The items for an entry present on both sides: another type, or other metadata (with
+ * its hints, and "content identical" when only the metadata differs). A file whose
+ * content differs is flagged for the caller, which has to read it.
+ */
+export function compareEntry(
+  path: string,
+  a: ComparedEntry,
+  b: ComparedEntry,
+): { items: DiffItem[]; contentDiffers: boolean } {
+  if (a.type !== b.type)
+    return {
+      items: [{ path, kind: 'type', fields: [{ field: 'type', a: a.type, b: b.type }], hints: [] }],
+      contentDiffers: false,
+    }
+  const fields = diffFields(a.meta, b.meta)
+  const contentDiffers = a.type === 'file' && a.sha256 !== b.sha256
+  const items: DiffItem[] =
+    fields.length === 0
+      ? []
+      : [
+          {
+            path,
+            kind: 'metadata',
+            fields,
+            hints: fieldHints(fields),
+            ...(contentDiffers ? {} : { message: 'content identical' }),
+          },
+        ]
+  return { items, contentDiffers }
 }
 
 /** The fields of `a` and `b` that differ, each name once; a missing one is "(absent)". */

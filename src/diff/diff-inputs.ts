@@ -3,7 +3,7 @@ import path from 'node:path'
 import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
 import { compareNames, fromNameBytes, toFsPath } from '../file-names.js'
-import { diffFields } from './compare-inventories.js'
+import { compareEntry } from './compare-inventories.js'
 import { DiffEngine, type EngineOptions } from './engine.js'
 import { octal } from '../formats/member.js'
 import type { DiffReport } from './report.js'
@@ -90,19 +90,14 @@ export async function diffDirectories(
       engine.items.push({ path: name, kind: inA ? 'only-in-a' : 'only-in-b', hints: [] })
       continue
     }
-    if (x.type !== y.type) {
-      engine.items.push({
-        path: name,
-        kind: 'type',
-        fields: [{ field: 'type', a: x.type, b: y.type }],
-        hints: [],
-      })
-      continue
-    }
-    const fields = diffFields(x.meta, y.meta)
-    if (fields.length > 0) engine.items.push({ path: name, kind: 'metadata', fields, hints: [] })
     const sums = digestOf.get(name)
-    if (x.type === 'file' && sums !== undefined && sums[0] !== sums[1]) {
+    const compared = compareEntry(
+      name,
+      { type: x.type, meta: x.meta, sha256: sums?.[0] },
+      { type: y.type, meta: y.meta, sha256: sums?.[1] },
+    )
+    engine.items.push(...compared.items)
+    if (compared.contentDiffers && sums !== undefined) {
       await engine.compare(
         name,
         fileSource(toFsPath(rootA, name), name),
@@ -147,7 +142,7 @@ function describe(root: string, name: string): Entry {
 function walk(root: string): Map<string, Entry> {
   const out = new Map<string, Entry>()
   const visit = (rel: string): void => {
-    for (const dirent of fs.readdirSync(rel === '' ? root : toFsPath(root, rel), {
+    for (const dirent of fs.readdirSync(toFsPath(root, rel), {
       withFileTypes: true,
       encoding: 'buffer',
     })) {

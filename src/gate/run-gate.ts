@@ -154,7 +154,12 @@ function toRequest(
     : { kind: 'rollback', ...base, reason: action.reason }
 }
 
-/** The bundle a past release of this digest was deployed with, from the gate's own store. */
+/**
+ * The bundle a past release of this digest was deployed with, from the gate's own store.
+ * Read before the lock on purpose: verifying is slow and must not hold it. The decision
+ * reads the ledger again under the lock, so a record that changed meanwhile is judged
+ * on what the ledger holds then.
+ */
 function storedBundle(
   ledger: Ledger,
   env: string,

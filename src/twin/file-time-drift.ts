@@ -59,7 +59,7 @@ async function writtenFiles(
     let entries
     try {
       // Names as bytes: a name that is not UTF-8 is a file like any other.
-      entries = await fs.readdir(rel === '' ? root : toFsPath(root, rel), {
+      entries = await fs.readdir(toFsPath(root, rel), {
         withFileTypes: true,
         encoding: 'buffer',
       })

@@ -12,7 +12,7 @@ import { toDisplayText, toFsPath } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
 import { openSandbox, type RunSandbox } from '../sandbox/namespace-sandbox.js'
-import { readGitSource } from '../sandbox/git.js'
+import { readGitSource, type GitSource } from '../sandbox/git.js'
 import {
   checkExplicitVariations,
   FAKETIME_OFFSET_DAYS,
@@ -24,7 +24,7 @@ import {
   type VariationRecord,
 } from '../sandbox/run-plan.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
-import { listSourceEntries } from '../sandbox/source-files.js'
+import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
 import {
   chooseTempParent,
   createWorkspace,
@@ -308,7 +308,7 @@ async function prepareRuns(
   inputs: {
     epoch: number
     passThrough: Record<string, string>
-    entries: ReturnType<typeof listSourceEntries>['entries']
+    entries: readonly SourceEntry[]
   },
 ) {
   const scratch = path.join(workspace.base, 'probe')
@@ -381,10 +381,10 @@ async function prepareRuns(
  */
 async function describeSource(
   options: BuildOptions,
-  git: Awaited<ReturnType<typeof readInputs>>['git'],
+  git: GitSource | undefined,
   callerEnv: BuildDeps['callerEnv'],
   snapshot: Parameters<typeof toSourceInfo>[3],
-  entries: Awaited<ReturnType<typeof readInputs>>['entries'],
+  entries: readonly SourceEntry[],
 ): Promise<SourceInfo> {
   const names = findLockfiles(entries)
   const digests = await hashFiles(names.map((n) => toFsPath(options.source, n)))

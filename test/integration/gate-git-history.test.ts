@@ -5,6 +5,7 @@ import {
   cloneLedger,
   deploy,
   deployArgs,
+  freshGate,
   gate,
   kit,
   release,
@@ -16,12 +17,7 @@ import { cleanupTemp, git, makeTemp, runCli } from '../helpers.js'
 afterEach(cleanupTemp)
 useGateKit()
 
-/** A gate on another machine: nothing verified of any ledger yet. */
-async function freshGate(ledger: string, args: string[]) {
-  return runCli(['gate', ...args, '--ledger', ledger, '--state-dir', makeTemp(), '--json'])
-}
-
-const deployFresh = (ledger: string, i: number) => freshGate(ledger, deployArgs(i))
+const deployFresh = (ledger: string, i: number) => freshGate()(ledger, deployArgs(i))
 
 describe('a git ledger only ever appends, across its whole history', () => {
   it('refuses a fast-forward commit that strips the final newline, naming it; the last release stays', async () => {
@@ -90,7 +86,7 @@ describe('a git ledger only ever appends, across its whole history', () => {
     git(bare, ['fetch', '-q', other.bare, '+releases:releases'])
     const replaced = git(bare, ['rev-parse', 'releases']).trim()
     // A machine that never saw the old history has nothing to compare with...
-    expect((await freshGate(ledger, ['status', '--env', 'prod'])).code).toBe(0)
+    expect((await freshGate()(ledger, ['status', '--env', 'prod'])).code).toBe(0)
     // ...this one has.
     const run = await deployWithState(2)
     expect(run.code).toBe(3)

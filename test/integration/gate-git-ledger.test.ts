@@ -4,30 +4,20 @@ import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deploy, deployArgs, kit, release, remote, rollback, useGateKit } from '../gate-kit.js'
-import { cleanupTemp, git, makeTemp, runCli } from '../helpers.js'
+import {
+  deploy,
+  deployArgs,
+  freshGate,
+  kit,
+  release,
+  remote,
+  rollback,
+  useGateKit,
+} from '../gate-kit.js'
+import { cleanupTemp, git, makeTemp } from '../helpers.js'
 
 afterEach(cleanupTemp)
 useGateKit()
-
-/** A gate with a state directory of its own: nothing verified of any ledger yet. */
-function freshGate(state = makeTemp()) {
-  return async (ledger: string, args: string[], env: Record<string, string> = {}) => {
-    const run = await runCli(
-      ['gate', ...args, '--ledger', ledger, '--state-dir', state, '--json'],
-      env,
-    )
-    const result =
-      run.stdout === ''
-        ? undefined
-        : (JSON.parse(run.stdout) as {
-            decision?: string
-            record?: { seq: number } | null
-            error?: { code: string; message: string; path?: string }
-          })
-    return { ...run, result }
-  }
-}
 
 /** Commits `tree` on top of `parents` in `bare`, as a person or another tool would. */
 function commitTree(bare: string, tree: string, parents: string[], message: string): string {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compareInventories } from '../../../src/diff/compare-inventories.js'
+import { compareEntry, compareInventories } from '../../../src/diff/compare-inventories.js'
 import type { ArchiveInventory, MemberInfo } from '../../../src/formats/member.js'
 
 const memberArb: fc.Arbitrary<Omit<MemberInfo, 'index' | 'name'>> = fc.record(
@@ -144,5 +144,48 @@ describe('compareInventories', () => {
         hints: [expect.objectContaining({ cause: expect.any(String) as unknown }) as unknown],
       },
     ])
+  })
+})
+
+describe('compareEntry', () => {
+  const entryArb = fc.record({
+    type: fc.constantFrom('file', 'directory', 'symlink'),
+    meta: fc.record({ mode: fc.constantFrom('644', '755') }),
+    sha256: fc.constantFrom('1', '2'),
+  })
+
+  it('gives one type item for other types, else one metadata item at most, and flags only files whose content differs', () => {
+    fc.assert(
+      fc.property(entryArb, entryArb, (a, b) => {
+        const { items, contentDiffers } = compareEntry('p', a, b)
+        if (a.type !== b.type) {
+          expect(items).toEqual([
+            {
+              path: 'p',
+              kind: 'type',
+              fields: [{ field: 'type', a: a.type, b: b.type }],
+              hints: [],
+            },
+          ])
+          expect(contentDiffers).toBe(false)
+          return
+        }
+        expect(contentDiffers).toBe(a.type === 'file' && a.sha256 !== b.sha256)
+        expect(items.length).toBe(a.meta.mode === b.meta.mode ? 0 : 1)
+        for (const item of items) {
+          expect(item.kind).toBe('metadata')
+          expect(item.message).toBe(contentDiffers ? undefined : 'content identical')
+        }
+      }),
+    )
+  })
+
+  it('explains a mode that differs, as in an archive', () => {
+    const { items } = compareEntry(
+      'bin/tool',
+      { type: 'file', meta: { mode: '755' }, sha256: '1' },
+      { type: 'file', meta: { mode: '644' }, sha256: '1' },
+    )
+    expect(items[0]?.hints.map((h) => h.cause)).toEqual(['permissions'])
   })
 })
