@@ -1,6 +1,14 @@
-import { ARCHIVES, COMPRESSIONS, type ArchiveFormat, type Compression } from './registry.js'
+import {
+  ARCHIVES,
+  COMPRESSIONS,
+  OTHER_FORMATS,
+  type ArchiveFormat,
+  type Compression,
+  type FormatName,
+  type OtherFormat,
+} from './registry.js'
 
-export type { ArchiveFormat, Compression } from './registry.js'
+export type { ArchiveFormat, Compression, FormatName } from './registry.js'
 
 /** What a byte stream is, judged by its content alone, never by its name. */
 export type Detected =
@@ -21,6 +29,22 @@ export function detectFormat(head: Buffer): Detected {
   ][])
     if (row.detect(head)) return { kind: 'archive', format }
   return looksLikeText(head) ? { kind: 'text' } : { kind: 'binary' }
+}
+
+/**
+ * Which of the registry's formats a file is, from its first bytes (up to 512): a
+ * compressed stream or an archive as `detectFormat` says, else one of the formats only
+ * normalization reads. Undefined for any other file.
+ */
+export function detectFileFormat(head: Buffer): FormatName | undefined {
+  const detected = detectFormat(head)
+  if (detected.kind === 'compressed' || detected.kind === 'archive') return detected.format
+  for (const [format, row] of Object.entries(OTHER_FORMATS) as [
+    OtherFormat,
+    (typeof OTHER_FORMATS)[OtherFormat],
+  ][])
+    if (row.detect(head)) return format
+  return undefined
 }
 
 /** UTF-8 without NUL or other control bytes but tab, newline, carriage return, form feed and escape. */

@@ -3,14 +3,19 @@ import type { ScanResult, WantMember } from './member.js'
 import type { ByteSource } from './source.js'
 
 /**
- * The formats reproof looks inside, one row each: how it is recognised (by content,
- * never by name) and, for an archive, its reader, loaded the first time the format is
- * met. Adding an archive format is a row here and its reader in `formats/<format>.ts`;
- * its normalizer goes in `normalize/` (see ARCHITECTURE.md).
+ * The formats reproof knows, one row each: how it is recognised (by content, never by
+ * name) and, for an archive, its reader, loaded the first time the format is met.
+ * Adding a format is a row here, its reader in `formats/<format>.ts`, and its row in
+ * `normalize/formats.ts`, which is keyed by every format named here, so the compiler
+ * asks for a normalizer (or a reason there is none) as soon as the format exists (see
+ * ARCHITECTURE.md).
  */
 
 export type Compression = 'gzip' | 'bzip2' | 'xz'
 export type ArchiveFormat = 'tar' | 'zip' | 'ar'
+/** Formats that only normalization looks inside (the diff compares them as bytes). */
+export type OtherFormat = 'cpio' | 'mo' | 'png'
+export type FormatName = Compression | ArchiveFormat | OtherFormat
 
 interface Recognised {
   /** Whether these first bytes (up to 512) start this format. */
@@ -60,4 +65,21 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
     scan: async (source, where, budget, want) =>
       (await import('./tar.js')).scanTar(source.open(), where, budget, want),
   },
+}
+
+export const OTHER_FORMATS: Readonly<Record<OtherFormat, Recognised>> = {
+  // "newc" cpio, with or without its checksum ("crc"); the old binary and odc headers
+  // are not read.
+  cpio: {
+    detect: (head) => {
+      const magic = head.subarray(0, 6).toString('latin1')
+      return magic === '070701' || magic === '070702'
+    },
+  },
+  // A gettext catalog, written in either byte order.
+  mo: {
+    detect: (head) =>
+      magic([0xde, 0x12, 0x04, 0x95])(head) || magic([0x95, 0x04, 0x12, 0xde])(head),
+  },
+  png: { detect: magic([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
 }

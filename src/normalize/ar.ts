@@ -1,8 +1,10 @@
+import fs from 'node:fs'
 import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
 import type { Budget } from '../formats/limits.js'
 import { ReproofError } from '../errors.js'
+import { MiB, type Job, type NormalizeOutcome } from './job.js'
 
 export interface ArChanges {
   members: number
@@ -58,4 +60,17 @@ export async function normalizeAr(
   output.end()
   await once(output, 'finish')
   return changes
+}
+
+/** An ar archive (a static library, a .deb): every member header made stable. */
+export function normalizeArFile(job: Job): Promise<NormalizeOutcome> {
+  job.said.format = 'ar'
+  return job.write(async (out) => {
+    const input = fs.createReadStream(job.input, { highWaterMark: MiB })
+    const c = await normalizeAr(input, out, job.budget, job.input)
+    job.said.changes =
+      c.headers > 0
+        ? [`${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644`]
+        : []
+  })
 }

@@ -1,9 +1,11 @@
+import fs from 'node:fs'
 import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
 import type { Budget } from '../formats/limits.js'
 import { ReproofError } from '../errors.js'
 import { stableMode, stableMtime, type EntryType, type NormalizeRules } from './rules.js'
+import { MiB, type Job, type NormalizeOutcome } from './job.js'
 
 export interface CpioChanges {
   entries: number
@@ -16,11 +18,6 @@ const TYPES: Record<number, EntryType> = {
   0o100000: 'file',
   0o040000: 'directory',
   0o120000: 'symlink',
-}
-
-export function isCpio(head: Buffer): boolean {
-  const magic = head.subarray(0, 6).toString('latin1')
-  return magic === '070701' || magic === '070702'
 }
 
 /**
@@ -123,4 +120,19 @@ function hex8(value: number): string {
 
 function pad4(n: number): number {
   return (n + 3) & ~3
+}
+
+/** A newc cpio archive: every entry header made stable, order and data kept. */
+export function normalizeCpioFile(job: Job): Promise<NormalizeOutcome> {
+  job.said.format = 'cpio'
+  return job.write(async (out) => {
+    const input = fs.createReadStream(job.input, { highWaterMark: MiB })
+    const c = await normalizeCpio(input, out, job.rules, job.budget, job.input)
+    job.said.changes =
+      c.headers > 0
+        ? [
+            `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`,
+          ]
+        : []
+  })
 }

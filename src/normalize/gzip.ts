@@ -1,4 +1,17 @@
+import fs from 'node:fs'
+import { PassThrough, type Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
+import { decompressedSource } from '../formats/compressed.js'
+import { detectFormat } from '../formats/detect.js'
+import { fileSource, readHead } from '../formats/source.js'
+import { coalescer } from '../io/batched-file-sink.js'
+import { MiB, type Job, type NormalizeOutcome } from './job.js'
+import { describeTar, normalizeTar } from './tar.js'
+
+// gzip's own default: the same size as gzip -n gives, at half the time of level 9.
+const GZIP_LEVEL = 6
 
 /** The OS byte reproof writes: Unix, what gzip -n writes on Linux. */
 export const GZIP_OS_UNIX = 3
@@ -63,4 +76,71 @@ export function gzipHeaderChanges(original: Buffer): string[] {
   if (original[9] !== stableGzipOs(original[9]))
     changes.push(`OS byte ${original[9] ?? '?'} set to ${GZIP_OS_UNIX} (Unix)`)
   return changes
+}
+
+/**
+ * A gzip stream: only its header is made stable when nothing inside needs a change (its
+ * deflate data is copied as it is); a tar inside is normalized like any tar; compare
+ * mode recompresses with zlib.
+ */
+export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
+  const { input, head, rules } = job
+  const inner = decompressedSource(fileSource(input), 'gzip', job.budget)
+  const innerFormat = detectFormat(await readHead(inner, 512))
+  const isTar = innerFormat.kind === 'archive' && innerFormat.format === 'tar'
+  job.said.format = isTar ? 'tar.gz' : 'gzip'
+  const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`)
+  const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`
+  const headerOnly = (): Promise<NormalizeOutcome> => {
+    job.said.changes = headerChanges
+    return job.write(async (out) => {
+      // Only the header changes: the deflate data is copied as it is.
+      out.write(stableGzipHeader(head))
+      await pipeline(
+        fs.createReadStream(input, { start: gzipBodyOffset(head, input), highWaterMark: MiB }),
+        out,
+      )
+    })
+  }
+  // A new gzip stream, from zlib, with the OS byte a stable header has.
+  const gzipped = (fill: (sink: Writable) => Promise<void>): Promise<NormalizeOutcome> =>
+    job.write(async (out) => {
+      const sink = new PassThrough()
+      await Promise.all([
+        fill(sink),
+        pipeline(
+          sink,
+          coalescer(),
+          zlib.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
+          fixGzipOs(stableGzipOs(head[9])),
+          out,
+        ),
+      ])
+    })
+  if (!isTar) {
+    if (rules.mode !== 'compare') return headerOnly()
+    job.said.changes = [...headerChanges, recompressed]
+    return gzipped((sink) => pipeline(inner.open(), sink))
+  }
+  // The tar is read (and spooled) first: when none of its fields changes, its
+  // compressed bytes are kept too, and at most the gzip header is rewritten.
+  return normalizeTar(inner.open(), job.work, rules, job.budget, input, async (plan, write) => {
+    if (!plan.rewrite && !job.canonical) return headerOnly()
+    job.said.changes = [...headerChanges, ...describeTar(plan.changes), recompressed]
+    return gzipped(write)
+  })
+}
+
+/** zlib writes the OS byte of the platform it runs on; reproof writes the same one everywhere. */
+function fixGzipOs(os: number): PassThrough {
+  let first = true
+  return new PassThrough({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (first && chunk.length >= 10) {
+        chunk[9] = os
+        first = false
+      }
+      callback(null, chunk)
+    },
+  })
 }

@@ -1,11 +1,8 @@
+import fsp from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
+import { OTHER_FORMATS } from '../formats/registry.js'
+import { writeBytes, type Job, type NormalizeOutcome } from './job.js'
 import { stableMtime, type NormalizeRules } from './rules.js'
-
-export function isMo(head: Buffer): boolean {
-  return (
-    head.length >= 4 && (head.readUInt32LE(0) === 0x950412de || head.readUInt32LE(0) === 0xde120495)
-  )
-}
 
 // msgfmt copies these from the .po header; xgettext writes the date of extraction.
 const DATE_FIELD =
@@ -21,7 +18,7 @@ export function stableMo(
   rules: NormalizeRules,
   where: string,
 ): { bytes: Buffer; changed: string[] } {
-  if (!isMo(mo) || mo.length < 28)
+  if (!OTHER_FORMATS.mo.detect(mo) || mo.length < 28)
     throw new ReproofError('E_INPUT', `${where}: not a readable gettext catalog`, { path: where })
   const little = mo.readUInt32LE(0) === 0x950412de
   // Every offset comes from the file: checked before it is read.
@@ -75,4 +72,13 @@ export function stableMo(
     return { bytes: out, changed }
   }
   return { bytes: mo, changed: [] }
+}
+
+/** A gettext catalog: its header's dates clamped, read whole within the member limit. */
+export async function normalizeMoFile(job: Job): Promise<NormalizeOutcome> {
+  job.said.format = 'mo'
+  job.budget.checkMemberSize((await fsp.stat(job.input)).size, job.input)
+  const { bytes, changed } = stableMo(await fsp.readFile(job.input), job.rules, job.input)
+  job.said.changes = changed.map((f) => `${f} clamped to the epoch (UTC)`)
+  return writeBytes(job, bytes)
 }

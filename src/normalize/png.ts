@@ -1,10 +1,9 @@
+import fsp from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
+import { OTHER_FORMATS } from '../formats/registry.js'
+import { writeBytes, type Job, type NormalizeOutcome } from './job.js'
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-
-export function isPng(head: Buffer): boolean {
-  return head.length >= 8 && head.subarray(0, 8).equals(SIGNATURE)
-}
 
 // Text keywords that image tools fill with the time of writing (ImageMagick, GIMP).
 const TIME_KEYWORDS = new Set(['date:create', 'date:modify', 'date:timestamp', 'Creation Time'])
@@ -17,7 +16,7 @@ const TIME_KEYWORDS = new Set(['date:create', 'date:modify', 'date:timestamp', '
 export function stablePng(png: Buffer, where: string): { bytes: Buffer; removed: string[] } {
   const bad = (what: string): ReproofError =>
     new ReproofError('E_INPUT', `${where}: not a readable PNG (${what})`, { path: where })
-  if (!isPng(png)) throw bad('no PNG signature')
+  if (!OTHER_FORMATS.png.detect(png)) throw bad('no PNG signature')
   const kept: Buffer[] = [SIGNATURE]
   const removed: string[] = []
   let at = 8
@@ -46,4 +45,13 @@ export function stablePng(png: Buffer, where: string): { bytes: Buffer; removed:
   // Bytes after IEND are kept: they are not ours to judge.
   kept.push(png.subarray(at))
   return { bytes: Buffer.concat(kept), removed }
+}
+
+/** A PNG: its time chunks removed. Images are a few MB at most: read whole, within the member limit. */
+export async function normalizePngFile(job: Job): Promise<NormalizeOutcome> {
+  job.said.format = 'png'
+  job.budget.checkMemberSize((await fsp.stat(job.input)).size, job.input)
+  const { bytes, removed } = stablePng(await fsp.readFile(job.input), job.input)
+  job.said.changes = removed.map((r) => `${r} chunk removed`)
+  return writeBytes(job, bytes)
 }

@@ -13,6 +13,7 @@ import {
   type EntryType,
   type NormalizeRules,
 } from './rules.js'
+import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 
 /** What a tar normalization changed, counted per kind of change. */
 export interface TarChanges {
@@ -294,4 +295,33 @@ async function writeEntry(
     })().catch(reject)
   })
   await done
+}
+
+/** A tar file: sorted, stable headers; kept byte for byte when nothing needs a change. */
+export async function normalizeTarFile(job: Job): Promise<NormalizeOutcome> {
+  job.said.format = 'tar'
+  const tarStream = fs.createReadStream(job.input, { highWaterMark: MiB })
+  return normalizeTar(
+    tarStream,
+    job.work,
+    job.rules,
+    job.budget,
+    job.input,
+    async (plan, write) => {
+      if (!plan.rewrite && !job.canonical) return job.keep()
+      job.said.changes = orReencoded(describeTar(plan.changes), 'ustar, PAX for long names')
+      return job.write(write)
+    },
+  )
+}
+
+/** What a tar's normalization changed, in words. */
+export function describeTar(c: TarChanges): string[] {
+  return [
+    c.reordered ? `${c.entries} entries sorted by name` : '',
+    c.mtimes > 0 ? `${c.mtimes} mtimes clamped to the epoch` : '',
+    c.modes > 0 ? `${c.modes} modes set to 0644/0755` : '',
+    c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',
+    c.paxRecords > 0 ? `${c.paxRecords} PAX time or xattr records removed` : '',
+  ].filter((x) => x !== '')
 }

@@ -17,6 +17,7 @@ import {
   type NormalizeRules,
   type ZipEntryType,
 } from './rules.js'
+import { orReencoded, type Job, type NormalizeOutcome } from './job.js'
 
 export interface ZipChanges {
   entries: number
@@ -587,4 +588,37 @@ function writeSharedFields(
   buf.writeUInt32LE(zip64 ? ZIP64_LIMIT : entry.uncompressedSize, at + 16)
   buf.writeUInt16LE(entry.nameBytes.length, at + 20)
   buf.writeUInt16LE(extraLength, at + 22)
+}
+
+/** A zip, jar or wheel: sorted, stable entries; kept byte for byte when nothing needs a change. */
+export function normalizeZipFile(job: Job): Promise<NormalizeOutcome> {
+  return normalizeZip(job.input, job.rules, job.budget, job.input, async (plan, write) => {
+    job.said.format = plan.changes.flavor
+    if (!plan.rewrite && !job.canonical) return job.keep()
+    return job.write(async (out) => {
+      await write(out)
+      // Compare mode counts what it recompresses as it writes.
+      job.said.changes = orReencoded(
+        describeZip(plan.changes),
+        'made by Unix, sizes in the headers',
+      )
+    })
+  })
+}
+
+/** What a zip's normalization changed, in words. */
+function describeZip(c: ZipChanges): string[] {
+  return [
+    c.reordered
+      ? `${c.entries} entries sorted${c.flavor === 'jar' ? ' (META-INF/MANIFEST.MF first)' : ''}`
+      : '',
+    c.times > 0 ? `${c.times} DOS times set to the epoch` : '',
+    c.extraFields > 0
+      ? `${c.extraFields} extra fields cleaned (timestamps and uid/gid removed)`
+      : '',
+    c.attributes > 0 ? `${c.attributes} external attributes set to 0644/0755` : '',
+    ...c.rewritten.map((n) => `${n} rewritten`),
+    c.recompressed > 0 ? `${c.recompressed} members recompressed (compare mode)` : '',
+    c.commentsCleared ? 'comments cleared (compare mode)' : '',
+  ].filter((x) => x !== '')
 }

@@ -1,0 +1,59 @@
+import type { Writable } from 'node:stream'
+import type { Budget } from '../formats/limits.js'
+import type { NormalizeMode, NormalizeRules } from './rules.js'
+
+// Large reads and zlib chunks: each small one is a round trip to the thread pool.
+export const MiB = 1024 * 1024
+
+export type NormalizedFormat =
+  'png' | 'mo' | 'cpio' | 'tar' | 'tar.gz' | 'gzip' | 'zip' | 'jar' | 'wheel' | 'ar' | 'unknown'
+
+export interface NormalizeOutcome {
+  input: string
+  /** Where the result was written; null when nothing was (unknown format, or unchanged in place). */
+  output: string | null
+  format: NormalizedFormat
+  mode: NormalizeMode
+  changed: boolean
+  /** What the normalizer changed, for people and for the build record. */
+  changes: string[]
+  digests: { before: string; after: string }
+}
+
+/** One file being normalized: what a normalizer is handed. */
+export interface Job {
+  input: string
+  /** A directory of this run's own, for spooling; removed at the end. */
+  work: string
+  rules: NormalizeRules
+  budget: Budget
+  /** Rewrite into reproof's layout even when no field changes (compare mode). */
+  canonical: boolean
+  /** Up to 64 KiB of the file's start. */
+  head: Buffer
+  /** What the outcome will say: a normalizer sets them as it learns them. */
+  said: { format: NormalizedFormat; changes: string[] }
+  /** Writes the output through `fill`, atomically (in place only when it changed). */
+  write(fill: (out: Writable) => Promise<void>): Promise<NormalizeOutcome>
+  /** Nothing to change: the output is the input, byte for byte. */
+  keep(): Promise<NormalizeOutcome>
+}
+
+/** A format's normalizer: rewrites the job's file, or keeps it when nothing needs a change. */
+export type Normalizer = (job: Job) => Promise<NormalizeOutcome>
+
+/**
+ * A canonical rewrite of an archive none of whose fields changed: if its bytes differ
+ * (an unchanged result reports no change at all), the layout is what changed.
+ */
+export function orReencoded(changes: string[], layout: string): string[] {
+  return changes.length > 0 ? changes : [`headers rewritten in reproof's layout (${layout})`]
+}
+
+/** Writes a whole buffer as the job's output. */
+export function writeBytes(job: Job, bytes: Buffer): Promise<NormalizeOutcome> {
+  return job.write(async (out) => {
+    out.end(bytes)
+    await Promise.resolve()
+  })
+}
