@@ -1212,7 +1212,7 @@ var require_command = __commonJS({
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
     var path28 = __require("node:path");
-    var fs41 = __require("node:fs");
+    var fs44 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2206,7 +2206,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs41.existsSync(executableFile)) return;
+        if (fs44.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2225,10 +2225,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
           const localBin = path28.resolve(baseDir, baseName);
-          if (fs41.existsSync(localBin)) return localBin;
+          if (fs44.existsSync(localBin)) return localBin;
           if (sourceExt.includes(path28.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs41.existsSync(`${localBin}${ext}`)
+            (ext) => fs44.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2240,7 +2240,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs41.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs44.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
@@ -13065,7 +13065,7 @@ var require_client_h2 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
     "use strict";
     var assert2 = __require("node:assert");
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -13737,7 +13737,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline2(
+      const pipe2 = pipeline3(
         body,
         h2stream,
         (err) => {
@@ -17651,7 +17651,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline2(opts, handler) {
+    function pipeline3(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -17660,7 +17660,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough3().destroy(err);
       }
     }
-    module.exports = pipeline2;
+    module.exports = pipeline3;
   }
 });
 
@@ -23266,7 +23266,7 @@ var require_decompress = __commonJS({
   "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
     var { createInflate, createGunzip, createBrotliDecompress, createZstdDecompress } = __require("node:zlib");
-    var { pipeline: pipeline2, Transform: TransformStream2 } = __require("node:stream");
+    var { pipeline: pipeline3, Transform: TransformStream2 } = __require("node:stream");
     var { InvalidArgumentError: InvalidArgumentError2, ResponseExceededMaxSizeError } = require_errors();
     var DecoratorHandler = require_decorator_handler();
     var { runtimeFeatures } = require_runtime_features();
@@ -23583,7 +23583,7 @@ var require_decompress = __commonJS({
       #setupMultipleDecompressors() {
         const lastDecompressor = this.#decompressors[this.#decompressors.length - 1];
         this.#setupDecompressorEvents(lastDecompressor);
-        pipeline2(this.#decompressors, (err) => {
+        pipeline3(this.#decompressors, (err) => {
           if (this.#terminated) {
             return;
           }
@@ -26414,7 +26414,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline2, finished, isErrored, isReadable } = __require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline3, finished, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -27405,7 +27405,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -31302,7 +31302,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -31462,7 +31462,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline3(
             response.body.stream,
             eventSourceStream,
             (error) => {
@@ -49796,7 +49796,7 @@ var require_polyfill = __commonJS({
 // node_modules/@npmcli/fs/lib/cp/index.js
 var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports, module) {
-    var fs41 = __require("fs/promises");
+    var fs44 = __require("fs/promises");
     var getOptions = require_get_options();
     var node = require_node();
     var polyfill = require_polyfill();
@@ -49805,7 +49805,7 @@ var require_cp = __commonJS({
       const options2 = getOptions(opts, {
         copy: ["dereference", "errorOnExist", "filter", "force", "preserveTimestamps", "recursive"]
       });
-      return useNative ? fs41.cp(src, dest, options2) : polyfill(src, dest, options2);
+      return useNative ? fs44.cp(src, dest, options2) : polyfill(src, dest, options2);
     };
     module.exports = cp;
   }
@@ -49869,10 +49869,10 @@ var require_readdir_scoped = __commonJS({
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
-    var fs41 = __require("fs/promises");
+    var fs44 = __require("fs/promises");
     var pathExists = async (path28) => {
       try {
-        await fs41.access(path28);
+        await fs44.access(path28);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -49889,21 +49889,21 @@ var require_move_file = __commonJS({
       if (!options2.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs41.mkdir(dirname(destination), { recursive: true });
+      await fs44.mkdir(dirname(destination), { recursive: true });
       try {
-        await fs41.rename(source, destination);
+        await fs44.rename(source, destination);
       } catch (error) {
         if (error.code === "EXDEV" || error.code === "EPERM") {
-          const sourceStat = await fs41.lstat(source);
+          const sourceStat = await fs44.lstat(source);
           if (sourceStat.isDirectory()) {
-            const files = await fs41.readdir(source);
+            const files = await fs44.readdir(source);
             await Promise.all(files.map(
               (file) => moveFile(join(source, file), join(destination, file), options2, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
           } else {
-            await fs41.copyFile(source, destination);
+            await fs44.copyFile(source, destination);
           }
         } else {
           throw error;
@@ -49911,25 +49911,25 @@ var require_move_file = __commonJS({
       }
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
-          let target = await fs41.readlink(symSource);
+          let target = await fs44.readlink(symSource);
           if (isAbsolute(target)) {
             target = resolve(symDestination, relative(symSource, target));
           }
           let targetType = "file";
           try {
-            const targetStat = await fs41.stat(resolve(dirname(symSource), target));
+            const targetStat = await fs44.stat(resolve(dirname(symSource), target));
             if (targetStat.isDirectory()) {
               targetType = "junction";
             }
           } catch {
           }
-          await fs41.symlink(
+          await fs44.symlink(
             target,
             symDestination,
             targetType
           );
         }));
-        await fs41.rm(source, { recursive: true, force: true });
+        await fs44.rm(source, { recursive: true, force: true });
       }
     };
     module.exports = moveFile;
@@ -49957,19 +49957,19 @@ var require_lib5 = __commonJS({
 var require_cache_dir = __commonJS({
   "node_modules/cacache/lib/util/cache-dir.js"(exports, module) {
     "use strict";
-    var fs41 = __require("fs/promises");
+    var fs44 = __require("fs/promises");
     var path28 = __require("path");
     var tagContent = `Signature: 8a477f597d28d172789f06886806bc55
 # This file is a cache directory tag created by cacache.
 # For information about cache directory tags, see https://bford.info/cachedir/
 `;
     async function mkdir(cache) {
-      await fs41.mkdir(cache, { recursive: true, owner: "inherit" });
+      await fs44.mkdir(cache, { recursive: true, owner: "inherit" });
       await writeTag(cache);
     }
     async function writeTag(cache) {
       try {
-        await fs41.writeFile(path28.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
+        await fs44.writeFile(path28.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
       } catch (err) {
         if (err.code !== "EEXIST") {
           throw err;
@@ -49989,7 +49989,7 @@ var require_tmp = __commonJS({
     "use strict";
     var crypto16 = __require("crypto");
     var { withTempDir } = require_lib5();
-    var fs41 = __require("fs/promises");
+    var fs44 = __require("fs/promises");
     var path28 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
@@ -50001,9 +50001,9 @@ var require_tmp = __commonJS({
       const { tmpPrefix } = opts;
       const tmpDir = path28.join(cache, "tmp");
       await cacheDir.mkdir(cache);
-      await fs41.mkdir(tmpDir, { recursive: true, owner: "inherit" });
+      await fs44.mkdir(tmpDir, { recursive: true, owner: "inherit" });
       const target = `${tmpDir}${path28.sep}${tmpPrefix || ""}`;
-      return fs41.mkdtemp(target, { owner: "inherit" });
+      return fs44.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
     function withTmp(cache, opts, cb) {
@@ -51533,8 +51533,8 @@ var require_lib6 = __commonJS({
     "use strict";
     var { Minipass } = require_commonjs();
     var EE = __require("events").EventEmitter;
-    var fs41 = __require("fs");
-    var writev = fs41.writev;
+    var fs44 = __require("fs");
+    var writev = fs44.writev;
     var _autoClose = /* @__PURE__ */ Symbol("_autoClose");
     var _close = /* @__PURE__ */ Symbol("_close");
     var _ended = /* @__PURE__ */ Symbol("_ended");
@@ -51599,7 +51599,7 @@ var require_lib6 = __commonJS({
         throw new TypeError("this is a readable stream");
       }
       [_open]() {
-        fs41.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
+        fs44.open(this[_path], "r", (er, fd) => this[_onopen](er, fd));
       }
       [_onopen](er, fd) {
         if (er) {
@@ -51620,7 +51620,7 @@ var require_lib6 = __commonJS({
           if (buf.length === 0) {
             return process.nextTick(() => this[_onread](null, 0, buf));
           }
-          fs41.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
+          fs44.read(this[_fd], buf, 0, buf.length, null, (er, br, b) => this[_onread](er, br, b));
         }
       }
       [_onread](er, br, buf) {
@@ -51635,7 +51635,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs41.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs44.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
       [_onerror](er) {
@@ -51681,7 +51681,7 @@ var require_lib6 = __commonJS({
       [_open]() {
         let threw = true;
         try {
-          this[_onopen](null, fs41.openSync(this[_path], "r"));
+          this[_onopen](null, fs44.openSync(this[_path], "r"));
           threw = false;
         } finally {
           if (threw) {
@@ -51696,7 +51696,7 @@ var require_lib6 = __commonJS({
             this[_reading] = true;
             do {
               const buf = this[_makeBuf]();
-              const br = buf.length === 0 ? 0 : fs41.readSync(this[_fd], buf, 0, buf.length, null);
+              const br = buf.length === 0 ? 0 : fs44.readSync(this[_fd], buf, 0, buf.length, null);
               if (!this[_handleChunk](br, buf)) {
                 break;
               }
@@ -51714,7 +51714,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs41.closeSync(fd);
+          fs44.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51763,7 +51763,7 @@ var require_lib6 = __commonJS({
         this.emit("error", er);
       }
       [_open]() {
-        fs41.open(
+        fs44.open(
           this[_path],
           this[_flags],
           this[_mode],
@@ -51812,7 +51812,7 @@ var require_lib6 = __commonJS({
         return true;
       }
       [_write](buf) {
-        fs41.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
+        fs44.write(this[_fd], buf, 0, buf.length, this[_pos], (er, bw) => this[_onwrite](er, bw));
       }
       [_onwrite](er, bw) {
         if (er) {
@@ -51858,7 +51858,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs41.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
+          fs44.close(fd, (er) => er ? this.emit("error", er) : this.emit("close"));
         }
       }
     };
@@ -51867,7 +51867,7 @@ var require_lib6 = __commonJS({
         let fd;
         if (this[_defaultFlag] && this[_flags] === "r+") {
           try {
-            fd = fs41.openSync(this[_path], this[_flags], this[_mode]);
+            fd = fs44.openSync(this[_path], this[_flags], this[_mode]);
           } catch (er) {
             if (er.code === "ENOENT") {
               this[_flags] = "w";
@@ -51877,7 +51877,7 @@ var require_lib6 = __commonJS({
             }
           }
         } else {
-          fd = fs41.openSync(this[_path], this[_flags], this[_mode]);
+          fd = fs44.openSync(this[_path], this[_flags], this[_mode]);
         }
         this[_onopen](null, fd);
       }
@@ -51885,7 +51885,7 @@ var require_lib6 = __commonJS({
         if (this[_autoClose] && typeof this[_fd] === "number") {
           const fd = this[_fd];
           this[_fd] = null;
-          fs41.closeSync(fd);
+          fs44.closeSync(fd);
           this.emit("close");
         }
       }
@@ -51894,7 +51894,7 @@ var require_lib6 = __commonJS({
         try {
           this[_onwrite](
             null,
-            fs41.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
+            fs44.writeSync(this[_fd], buf, 0, buf.length, this[_pos])
           );
           threw = false;
         } finally {
@@ -51918,7 +51918,7 @@ var require_lib6 = __commonJS({
 var require_read = __commonJS({
   "node_modules/cacache/lib/content/read.js"(exports, module) {
     "use strict";
-    var fs41 = __require("fs/promises");
+    var fs44 = __require("fs/promises");
     var fsm = require_lib6();
     var ssri = require_lib4();
     var contentPath = require_path();
@@ -51928,13 +51928,13 @@ var require_read = __commonJS({
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
       const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat2 = size ? { size } : await fs41.stat(cpath2);
+        const stat2 = size ? { size } : await fs44.stat(cpath2);
         return { stat: stat2, cpath: cpath2, sri: sri2 };
       });
       if (stat.size > MAX_SINGLE_READ_SIZE) {
         return readPipeline(cpath, stat.size, sri, new Pipeline()).concat();
       }
-      const data = await fs41.readFile(cpath, { encoding: null });
+      const data = await fs44.readFile(cpath, { encoding: null });
       if (stat.size !== data.length) {
         throw sizeError(stat.size, data.length);
       }
@@ -51963,7 +51963,7 @@ var require_read = __commonJS({
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
         const { stat, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat2 = size ? { size } : await fs41.stat(cpath2);
+          const stat2 = size ? { size } : await fs44.stat(cpath2);
           return { stat: stat2, cpath: cpath2, sri: sri2 };
         });
         return readPipeline(cpath, stat.size, sri, stream);
@@ -51973,7 +51973,7 @@ var require_read = __commonJS({
     module.exports.copy = copy;
     function copy(cache, integrity, dest) {
       return withContentSri(cache, integrity, (cpath) => {
-        return fs41.copyFile(cpath, dest);
+        return fs44.copyFile(cpath, dest);
       });
     }
     module.exports.hasContent = hasContent;
@@ -51983,7 +51983,7 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat = await fs41.stat(cpath);
+          const stat = await fs44.stat(cpath);
           return { size: stat.size, sri, stat };
         });
       } catch (err) {
@@ -52205,7 +52205,7 @@ var require_write = __commonJS({
     "use strict";
     var events = __require("events");
     var contentPath = require_path();
-    var fs41 = __require("fs/promises");
+    var fs44 = __require("fs/promises");
     var { moveFile } = require_lib5();
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
@@ -52230,11 +52230,11 @@ var require_write = __commonJS({
         const tmp = await makeTmp(cache, opts);
         const hash = sri[algo].toString();
         try {
-          await fs41.writeFile(tmp.target, data, { flag: "wx" });
+          await fs44.writeFile(tmp.target, data, { flag: "wx" });
           await moveToDestination(tmp, cache, hash, opts);
         } finally {
           if (!tmp.moved) {
-            await fs41.rm(tmp.target, { recursive: true, force: true });
+            await fs44.rm(tmp.target, { recursive: true, force: true });
           }
         }
       }
@@ -52296,7 +52296,7 @@ var require_write = __commonJS({
         return res;
       } finally {
         if (!tmp.moved) {
-          await fs41.rm(tmp.target, { recursive: true, force: true });
+          await fs44.rm(tmp.target, { recursive: true, force: true });
         }
       }
     }
@@ -52325,14 +52325,14 @@ var require_write = __commonJS({
       hashStream.on("size", (s) => {
         size = s;
       });
-      const pipeline2 = new Pipeline(inputStream, hashStream, outStream);
-      await pipeline2.promise();
+      const pipeline3 = new Pipeline(inputStream, hashStream, outStream);
+      await pipeline3.promise();
       return { integrity, size };
     }
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
       await cacheDir.mkdir(cache);
-      await fs41.mkdir(path28.dirname(tmpTarget), { recursive: true });
+      await fs44.mkdir(path28.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -52346,7 +52346,7 @@ var require_write = __commonJS({
       }
       moveOperations.set(
         destination,
-        fs41.mkdir(destDir, { recursive: true }).then(async () => {
+        fs44.mkdir(destDir, { recursive: true }).then(async () => {
           await moveFile(tmp.target, destination, { overwrite: false });
           tmp.moved = true;
           return tmp.moved;
@@ -52412,12 +52412,12 @@ var require_put = __commonJS({
       let size;
       let error;
       let memoData;
-      const pipeline2 = new Pipeline();
+      const pipeline3 = new Pipeline();
       if (memoize) {
         const memoizer = new PassThrough3().on("collect", (data) => {
           memoData = data;
         });
-        pipeline2.push(memoizer);
+        pipeline3.push(memoizer);
       }
       const contentStream = write.stream(cache, opts).on("integrity", (int) => {
         integrity = int;
@@ -52426,20 +52426,20 @@ var require_put = __commonJS({
       }).on("error", (err) => {
         error = err;
       });
-      pipeline2.push(contentStream);
-      pipeline2.push(new Flush({
+      pipeline3.push(contentStream);
+      pipeline3.push(new Flush({
         async flush() {
           if (!error) {
             const entry = await index.insert(cache, key, integrity, { ...opts, size });
             if (memoize && memoData) {
               memo.put(cache, entry, memoData, opts);
             }
-            pipeline2.emit("integrity", integrity);
-            pipeline2.emit("size", size);
+            pipeline3.emit("integrity", integrity);
+            pipeline3.emit("size", size);
           }
         }
       }));
-      return pipeline2;
+      return pipeline3;
     }
   }
 });
@@ -55987,7 +55987,7 @@ var require_index_min2 = __commonJS({
     exports.glob = exports.sync = exports.iterate = exports.iterateSync = exports.stream = exports.streamSync = exports.Ignore = exports.hasMagic = exports.Glob = exports.unescape = exports.escape = void 0;
     exports.globStreamSync = Tt;
     exports.globStream = us;
-    exports.globSync = fs41;
+    exports.globSync = fs44;
     exports.globIterateSync = Ft;
     exports.globIterate = ds;
     var Si = Y();
@@ -56018,7 +56018,7 @@ var require_index_min2 = __commonJS({
     function us(r, t = {}) {
       return new nt.Glob(r, t).stream();
     }
-    function fs41(r, t = {}) {
+    function fs44(r, t = {}) {
       return new nt.Glob(r, t).walkSync();
     }
     async function vi(r, t = {}) {
@@ -56034,8 +56034,8 @@ var require_index_min2 = __commonJS({
     exports.stream = Object.assign(us, { sync: Tt });
     exports.iterateSync = Ft;
     exports.iterate = Object.assign(ds, { sync: Ft });
-    exports.sync = Object.assign(fs41, { stream: Tt, iterate: Ft });
-    exports.glob = Object.assign(vi, { glob: vi, globSync: fs41, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
+    exports.sync = Object.assign(fs44, { stream: Tt, iterate: Ft });
+    exports.glob = Object.assign(vi, { glob: vi, globSync: fs44, sync: exports.sync, globStream: us, stream: exports.stream, globStreamSync: Tt, streamSync: exports.streamSync, globIterate: ds, iterate: exports.iterate, globIterateSync: Ft, iterateSync: exports.iterateSync, Glob: nt.Glob, hasMagic: Sr.hasMagic, escape: Si.escape, unescape: Si.unescape });
     exports.glob.glob = exports.glob;
   }
 });
@@ -56055,14 +56055,14 @@ var require_glob = __commonJS({
 var require_rm = __commonJS({
   "node_modules/cacache/lib/content/rm.js"(exports, module) {
     "use strict";
-    var fs41 = __require("fs/promises");
+    var fs44 = __require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
     module.exports = rm;
     async function rm(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
-        await fs41.rm(contentPath(cache, content.sri), { recursive: true, force: true });
+        await fs44.rm(contentPath(cache, content.sri), { recursive: true, force: true });
         return true;
       } else {
         return false;
@@ -63595,12 +63595,12 @@ var require_remote = __commonJS({
               integrity: _opts.integrity,
               size: _opts.size
             });
-            const pipeline2 = new CachingMinipassPipeline({
+            const pipeline3 = new CachingMinipassPipeline({
               events: ["integrity", "size"]
             }, res.body, integrityStream);
-            integrityStream.on("integrity", (i) => pipeline2.emit("integrity", i));
-            integrityStream.on("size", (s) => pipeline2.emit("size", s));
-            res = new fetch2.Response(pipeline2, res);
+            integrityStream.on("integrity", (i) => pipeline3.emit("integrity", i));
+            integrityStream.on("size", (s) => pipeline3.emit("size", s));
+            res = new fetch2.Response(pipeline3, res);
             res.body.hasIntegrityEmitter = true;
           }
           res.headers.set("x-fetch-attempts", attemptNum);
@@ -69470,7 +69470,7 @@ var require_updater = __commonJS({
     exports.Updater = void 0;
     var models_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
-    var fs41 = __importStar(__require("fs"));
+    var fs44 = __importStar(__require("fs"));
     var path28 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
@@ -69549,9 +69549,9 @@ var require_updater = __commonJS({
         }
         const targetUrl = url2.join(targetBaseUrl, targetFilePath);
         await this.fetcher.downloadFile(targetUrl, targetInfo.length, async (fileName) => {
-          await targetInfo.verify(fs41.createReadStream(fileName));
+          await targetInfo.verify(fs44.createReadStream(fileName));
           log("WRITE %s", targetPath);
-          fs41.copyFileSync(fileName, targetPath);
+          fs44.copyFileSync(fileName, targetPath);
         });
         return targetPath;
       }
@@ -69560,8 +69560,8 @@ var require_updater = __commonJS({
           filePath = this.generateTargetPath(targetInfo);
         }
         try {
-          if (fs41.existsSync(filePath)) {
-            await targetInfo.verify(fs41.createReadStream(filePath));
+          if (fs44.existsSync(filePath)) {
+            await targetInfo.verify(fs44.createReadStream(filePath));
             return filePath;
           }
         } catch (error) {
@@ -69572,7 +69572,7 @@ var require_updater = __commonJS({
       loadLocalMetadata(fileName) {
         const filePath = path28.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
-        return fs41.readFileSync(filePath);
+        return fs44.readFileSync(filePath);
       }
       // Sequentially load and persist on local disk every newer root metadata
       // version available on the remote.
@@ -69730,7 +69730,7 @@ var require_updater = __commonJS({
         try {
           const filePath = path28.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
-          fs41.writeFileSync(filePath, bytesData.toString("utf8"));
+          fs44.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error) {
           throw new error_1.PersistError(`Failed to persist metadata ${encodedName} error: ${error}`);
         }
@@ -73647,8 +73647,8 @@ var require_utils7 = __commonJS({
     exports.array = array2;
     var errno = require_errno();
     exports.errno = errno;
-    var fs41 = require_fs();
-    exports.fs = fs41;
+    var fs44 = require_fs();
+    exports.fs = fs44;
     var path28 = require_path2();
     exports.path = path28;
     var pattern = require_pattern();
@@ -73832,12 +73832,12 @@ var require_fs2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs41 = __require("fs");
+    var fs44 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs41.lstat,
-      stat: fs41.stat,
-      lstatSync: fs41.lstatSync,
-      statSync: fs41.statSync
+      lstat: fs44.lstat,
+      stat: fs44.stat,
+      lstatSync: fs44.lstatSync,
+      statSync: fs44.statSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -73854,12 +73854,12 @@ var require_settings = __commonJS({
   "node_modules/@nodelib/fs.stat/out/settings.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var fs41 = require_fs2();
+    var fs44 = require_fs2();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLink = this._getValue(this._options.followSymbolicLink, true);
-        this.fs = fs41.createFileSystemAdapter(this._options.fs);
+        this.fs = fs44.createFileSystemAdapter(this._options.fs);
         this.markSymbolicLink = this._getValue(this._options.markSymbolicLink, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
       }
@@ -74014,8 +74014,8 @@ var require_utils8 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.fs = void 0;
-    var fs41 = require_fs3();
-    exports.fs = fs41;
+    var fs44 = require_fs3();
+    exports.fs = fs44;
   }
 });
 
@@ -74210,14 +74210,14 @@ var require_fs4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createFileSystemAdapter = exports.FILE_SYSTEM_ADAPTER = void 0;
-    var fs41 = __require("fs");
+    var fs44 = __require("fs");
     exports.FILE_SYSTEM_ADAPTER = {
-      lstat: fs41.lstat,
-      stat: fs41.stat,
-      lstatSync: fs41.lstatSync,
-      statSync: fs41.statSync,
-      readdir: fs41.readdir,
-      readdirSync: fs41.readdirSync
+      lstat: fs44.lstat,
+      stat: fs44.stat,
+      lstatSync: fs44.lstatSync,
+      statSync: fs44.statSync,
+      readdir: fs44.readdir,
+      readdirSync: fs44.readdirSync
     };
     function createFileSystemAdapter(fsMethods) {
       if (fsMethods === void 0) {
@@ -74236,12 +74236,12 @@ var require_settings2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     var path28 = __require("path");
     var fsStat = require_out();
-    var fs41 = require_fs4();
+    var fs44 = require_fs4();
     var Settings = class {
       constructor(_options = {}) {
         this._options = _options;
         this.followSymbolicLinks = this._getValue(this._options.followSymbolicLinks, false);
-        this.fs = fs41.createFileSystemAdapter(this._options.fs);
+        this.fs = fs44.createFileSystemAdapter(this._options.fs);
         this.pathSegmentSeparator = this._getValue(this._options.pathSegmentSeparator, path28.sep);
         this.stats = this._getValue(this._options.stats, false);
         this.throwErrorOnBrokenSymbolicLink = this._getValue(this._options.throwErrorOnBrokenSymbolicLink, true);
@@ -75623,16 +75623,16 @@ var require_settings4 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = void 0;
-    var fs41 = __require("fs");
+    var fs44 = __require("fs");
     var os9 = __require("os");
     var CPU_COUNT = Math.max(os9.cpus().length, 1);
     exports.DEFAULT_FILE_SYSTEM_ADAPTER = {
-      lstat: fs41.lstat,
-      lstatSync: fs41.lstatSync,
-      stat: fs41.stat,
-      statSync: fs41.statSync,
-      readdir: fs41.readdir,
-      readdirSync: fs41.readdirSync
+      lstat: fs44.lstat,
+      lstatSync: fs44.lstatSync,
+      stat: fs44.stat,
+      statSync: fs44.statSync,
+      readdir: fs44.readdir,
+      readdirSync: fs44.readdirSync
     };
     var Settings = class {
       constructor(_options = {}) {
@@ -77584,7 +77584,7 @@ async function writtenFiles(root, since) {
     const rel = pending.pop() ?? "";
     let entries;
     try {
-      entries = await fs13.readdir(rel === "" ? root : toFsPath(root, rel), {
+      entries = await fs13.readdir(toFsPath(root, rel), {
         withFileTypes: true,
         encoding: "buffer"
       });
@@ -79343,26 +79343,13 @@ function compareInventories(path28, a, b) {
       items.push({ path: memberPath, kind: "only-in-a", sizes: [member.size, null], hints: [] });
       continue;
     }
-    if (member.type !== other.type) {
-      items.push({
-        path: memberPath,
-        kind: "type",
-        fields: [{ field: "type", a: member.type, b: other.type }],
-        hints: []
-      });
-      continue;
-    }
-    const fields = diffFields(shownFields(member), shownFields(other));
-    const contentDiffers = member.type === "file" && member.sha256 !== other.sha256;
-    if (fields.length > 0)
-      items.push({
-        path: memberPath,
-        kind: "metadata",
-        fields,
-        hints: fieldHints(fields),
-        ...contentDiffers ? {} : { message: "content identical" }
-      });
-    if (contentDiffers) differing.push(member.key);
+    const compared = compareEntry(
+      memberPath,
+      { type: member.type, meta: shownFields(member), sha256: member.sha256 },
+      { type: other.type, meta: shownFields(other), sha256: other.sha256 }
+    );
+    items.push(...compared.items);
+    if (compared.contentDiffers) differing.push(member.key);
   }
   for (const member of b.members)
     if (!mapA.has(member.key))
@@ -79384,6 +79371,25 @@ function compareInventories(path28, a, b) {
     });
   }
   return { items, differing, compared: (/* @__PURE__ */ new Set([...mapA.keys(), ...mapB.keys()])).size };
+}
+function compareEntry(path28, a, b) {
+  if (a.type !== b.type)
+    return {
+      items: [{ path: path28, kind: "type", fields: [{ field: "type", a: a.type, b: b.type }], hints: [] }],
+      contentDiffers: false
+    };
+  const fields = diffFields(a.meta, b.meta);
+  const contentDiffers = a.type === "file" && a.sha256 !== b.sha256;
+  const items = fields.length === 0 ? [] : [
+    {
+      path: path28,
+      kind: "metadata",
+      fields,
+      hints: fieldHints(fields),
+      ...contentDiffers ? {} : { message: "content identical" }
+    }
+  ];
+  return { items, contentDiffers };
 }
 function diffFields(a, b) {
   const names = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])];
@@ -82066,7 +82072,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs41 = __require("fs");
+    var fs44 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
     var Readable3 = stream.Readable;
@@ -82086,7 +82092,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length2, position, callback) {
       var self = this;
       self.pend.go(function(cb) {
-        fs41.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
+        fs44.read(self.fd, buffer, offset, length2, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -82103,7 +82109,7 @@ var require_fd_slicer = __commonJS({
       self.refCount -= 1;
       if (self.refCount < 0) throw new Error("invalid unref");
       if (self.refCount > 0) return;
-      fs41.close(self.fd, onCloseDone);
+      fs44.close(self.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self.emit("error", err);
@@ -82135,7 +82141,7 @@ var require_fd_slicer = __commonJS({
       }
       self.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs41.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
+        fs44.read(self.context.fd, buffer, 0, toRead, self.pos, function(err, bytesRead) {
           if (err) {
             self.destroy(err);
           } else if (bytesRead === 0) {
@@ -82495,7 +82501,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs41 = __require("fs");
+    var fs44 = __require("fs");
     var zlib4 = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util = __require("util");
@@ -82564,10 +82570,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs41.open(path28, "r", function(err, fd) {
+      fs44.open(path28, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs41.close(fd, defaultCallback);
+          if (err2) fs44.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -82584,7 +82590,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs41.fstat(fd, function(err, stats) {
+      fs44.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -84890,7 +84896,7 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline2(src, out, noop);
+          pipeline3(src, out, noop);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -85177,13 +85183,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve, reject) => {
-        return pipeline2(...streams, (err) => {
+        return pipeline3(...streams, (err) => {
           if (err) return reject(err);
           resolve();
         });
       });
     }
-    function pipeline2(stream, ...streams) {
+    function pipeline3(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -85281,7 +85287,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable2.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline2,
+      pipeline: pipeline3,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -86247,7 +86253,7 @@ var init_tar = __esm({
 });
 
 // src/formats/registry.ts
-var magic, COMPRESSIONS, ARCHIVES;
+var magic, COMPRESSIONS, ARCHIVES, OTHER_FORMATS;
 var init_registry = __esm({
   "src/formats/registry.ts"() {
     "use strict";
@@ -86277,6 +86283,21 @@ var init_registry = __esm({
         scan: async (source, where, budget, want) => (await Promise.resolve().then(() => (init_tar(), tar_exports))).scanTar(source.open(), where, budget, want)
       }
     };
+    OTHER_FORMATS = {
+      // "newc" cpio, with or without its checksum ("crc"); the old binary and odc headers
+      // are not read.
+      cpio: {
+        detect: (head) => {
+          const magic2 = head.subarray(0, 6).toString("latin1");
+          return magic2 === "070701" || magic2 === "070702";
+        }
+      },
+      // A gettext catalog, written in either byte order.
+      mo: {
+        detect: (head) => magic([222, 18, 4, 149])(head) || magic([149, 4, 18, 222])(head)
+      },
+      png: { detect: magic([137, 80, 78, 71, 13, 10, 26, 10]) }
+    };
   }
 });
 
@@ -86287,6 +86308,13 @@ function detectFormat(head) {
   for (const [format, row] of Object.entries(ARCHIVES))
     if (row.detect(head)) return { kind: "archive", format };
   return looksLikeText(head) ? { kind: "text" } : { kind: "binary" };
+}
+function detectFileFormat(head) {
+  const detected = detectFormat(head);
+  if (detected.kind === "compressed" || detected.kind === "archive") return detected.format;
+  for (const [format, row] of Object.entries(OTHER_FORMATS))
+    if (row.detect(head)) return format;
+  return void 0;
 }
 function looksLikeText(bytes) {
   for (const byte of bytes) {
@@ -86656,19 +86684,14 @@ async function diffDirectories(engine, rootA, rootB, names) {
       engine.items.push({ path: name, kind: inA ? "only-in-a" : "only-in-b", hints: [] });
       continue;
     }
-    if (x.type !== y.type) {
-      engine.items.push({
-        path: name,
-        kind: "type",
-        fields: [{ field: "type", a: x.type, b: y.type }],
-        hints: []
-      });
-      continue;
-    }
-    const fields = diffFields(x.meta, y.meta);
-    if (fields.length > 0) engine.items.push({ path: name, kind: "metadata", fields, hints: [] });
     const sums = digestOf.get(name);
-    if (x.type === "file" && sums !== void 0 && sums[0] !== sums[1]) {
+    const compared = compareEntry(
+      name,
+      { type: x.type, meta: x.meta, sha256: sums?.[0] },
+      { type: y.type, meta: y.meta, sha256: sums?.[1] }
+    );
+    engine.items.push(...compared.items);
+    if (compared.contentDiffers && sums !== void 0) {
       await engine.compare(
         name,
         fileSource(toFsPath(rootA, name), name),
@@ -86699,7 +86722,7 @@ function describe3(root, name) {
 function walk(root) {
   const out = /* @__PURE__ */ new Map();
   const visit = (rel) => {
-    for (const dirent of fs22.readdirSync(rel === "" ? root : toFsPath(root, rel), {
+    for (const dirent of fs22.readdirSync(toFsPath(root, rel), {
       withFileTypes: true,
       encoding: "buffer"
     })) {
@@ -86791,7 +86814,26 @@ var init_explain_build = __esm({
   }
 });
 
+// src/normalize/job.ts
+function orReencoded(changes, layout) {
+  return changes.length > 0 ? changes : [`headers rewritten in reproof's layout (${layout})`];
+}
+function writeBytes(job, bytes) {
+  return job.write(async (out) => {
+    out.end(bytes);
+    await Promise.resolve();
+  });
+}
+var MiB;
+var init_job = __esm({
+  "src/normalize/job.ts"() {
+    "use strict";
+    MiB = 1024 * 1024;
+  }
+});
+
 // src/normalize/ar.ts
+import fs23 from "node:fs";
 import { once as once2 } from "node:events";
 async function normalizeAr(input2, output, budget, where) {
   const reader = new ByteReader(input2);
@@ -86829,68 +86871,22 @@ async function normalizeAr(input2, output, budget, where) {
   await once2(output, "finish");
   return changes;
 }
+function normalizeArFile(job) {
+  job.said.format = "ar";
+  return job.write(async (out) => {
+    const input2 = fs23.createReadStream(job.input, { highWaterMark: MiB });
+    const c = await normalizeAr(input2, out, job.budget, job.input);
+    job.said.changes = c.headers > 0 ? [`${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644`] : [];
+  });
+}
 var MAGIC2;
 var init_ar2 = __esm({
   "src/normalize/ar.ts"() {
     "use strict";
     init_byte_reader();
     init_errors();
+    init_job();
     MAGIC2 = "!<arch>\n";
-  }
-});
-
-// src/normalize/gzip.ts
-function stableGzipOs(original) {
-  return original === GZIP_OS_UNKNOWN ? GZIP_OS_UNKNOWN : GZIP_OS_UNIX;
-}
-function gzipBodyOffset(bytes, where) {
-  if (bytes.length < 10 || bytes[0] !== 31 || bytes[1] !== 139 || bytes[2] !== 8) {
-    throw new ReproofError("E_INPUT", `${where}: not a gzip stream`, { path: where });
-  }
-  const flags = bytes[3] ?? 0;
-  let at = 10;
-  const need = (n) => {
-    if (at + n > bytes.length)
-      throw new ReproofError("E_INPUT", `${where}: truncated gzip header`, { path: where });
-  };
-  if ((flags & 4) !== 0) {
-    need(2);
-    at += 2 + bytes.readUInt16LE(at);
-  }
-  for (const bit of [8, 16]) {
-    if ((flags & bit) === 0) continue;
-    const end = bytes.indexOf(0, at);
-    if (end === -1)
-      throw new ReproofError("E_INPUT", `${where}: truncated gzip header`, { path: where });
-    at = end + 1;
-  }
-  if ((flags & 2) !== 0) at += 2;
-  need(0);
-  return at;
-}
-function stableGzipHeader(original) {
-  return Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, original[8] ?? 0, stableGzipOs(original[9])]);
-}
-function gzipHeaderChanges(original) {
-  const changes = [];
-  const flags = original[3] ?? 0;
-  if (original.readUInt32LE(4) !== 0) changes.push("mtime set to 0");
-  if ((flags & 8) !== 0) changes.push("file name removed");
-  if ((flags & 16) !== 0) changes.push("comment removed");
-  if ((flags & 4) !== 0) changes.push("extra field removed");
-  if ((flags & 2) !== 0) changes.push("header CRC removed");
-  if ((flags & 1) !== 0) changes.push("text flag cleared");
-  if (original[9] !== stableGzipOs(original[9]))
-    changes.push(`OS byte ${original[9] ?? "?"} set to ${GZIP_OS_UNIX} (Unix)`);
-  return changes;
-}
-var GZIP_OS_UNIX, GZIP_OS_UNKNOWN;
-var init_gzip = __esm({
-  "src/normalize/gzip.ts"() {
-    "use strict";
-    init_errors();
-    GZIP_OS_UNIX = 3;
-    GZIP_OS_UNKNOWN = 255;
   }
 });
 
@@ -86965,11 +86961,8 @@ var init_rules = __esm({
 });
 
 // src/normalize/cpio.ts
+import fs24 from "node:fs";
 import { once as once3 } from "node:events";
-function isCpio(head) {
-  const magic2 = head.subarray(0, 6).toString("latin1");
-  return magic2 === "070701" || magic2 === "070702";
-}
 async function normalizeCpio(input2, output, rules, budget, where) {
   const reader = new ByteReader(input2);
   const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable cpio archive (${what})`, { path: where });
@@ -87046,6 +87039,16 @@ function hex8(value) {
 function pad4(n) {
   return n + 3 & ~3;
 }
+function normalizeCpioFile(job) {
+  job.said.format = "cpio";
+  return job.write(async (out) => {
+    const input2 = fs24.createReadStream(job.input, { highWaterMark: MiB });
+    const c = await normalizeCpio(input2, out, job.rules, job.budget, job.input);
+    job.said.changes = c.headers > 0 ? [
+      `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`
+    ] : [];
+  });
+}
 var HEADER2, S_IFMT2, TYPES2;
 var init_cpio = __esm({
   "src/normalize/cpio.ts"() {
@@ -87053,6 +87056,7 @@ var init_cpio = __esm({
     init_byte_reader();
     init_errors();
     init_rules();
+    init_job();
     HEADER2 = 110;
     S_IFMT2 = 61440;
     TYPES2 = {
@@ -87063,118 +87067,19 @@ var init_cpio = __esm({
   }
 });
 
-// src/normalize/mo.ts
-function isMo(head) {
-  return head.length >= 4 && (head.readUInt32LE(0) === 2500072158 || head.readUInt32LE(0) === 3725722773);
-}
-function stableMo(mo, rules, where) {
-  if (!isMo(mo) || mo.length < 28)
-    throw new ReproofError("E_INPUT", `${where}: not a readable gettext catalog`, { path: where });
-  const little = mo.readUInt32LE(0) === 2500072158;
-  const u32 = (at) => {
-    if (at < 0 || at + 4 > mo.length)
-      throw new ReproofError("E_INPUT", `${where}: gettext tables point past the end of the file`, {
-        path: where
-      });
-    return little ? mo.readUInt32LE(at) : mo.readUInt32BE(at);
-  };
-  const count2 = u32(8);
-  const originals = u32(12);
-  const translations = u32(16);
-  for (let i = 0; i < Math.min(count2, 1); i++) {
-    const idLength = u32(originals + i * 8);
-    if (idLength !== 0) break;
-    const length2 = u32(translations + i * 8);
-    const at = u32(translations + i * 8 + 4);
-    if (at + length2 > mo.length)
-      throw new ReproofError("E_INPUT", `${where}: gettext header runs past the end of the file`, {
-        path: where
-      });
-    const header = mo.subarray(at, at + length2).toString("latin1");
-    const changed = [];
-    const stable = header.replace(
-      DATE_FIELD,
-      (match, field, y, mo2, d, h, m, zone) => {
-        const sign = zone.startsWith("-") ? 1 : -1;
-        const seconds = Date.UTC(Number(y), Number(mo2) - 1, Number(d), Number(h), Number(m)) / 1e3 + sign * (Number(zone.slice(1, 3)) * 3600 + Number(zone.slice(3)) * 60);
-        const t = new Date(stableMtime(seconds, rules) * 1e3).toISOString();
-        const replacement = `${field}: ${t.slice(0, 10)} ${t.slice(11, 16)}+0000`;
-        if (replacement !== match) changed.push(field);
-        return replacement;
-      }
-    );
-    if (changed.length === 0) return { bytes: mo, changed };
-    const out = Buffer.from(mo);
-    out.write(stable, at, "latin1");
-    return { bytes: out, changed };
-  }
-  return { bytes: mo, changed: [] };
-}
-var DATE_FIELD;
-var init_mo = __esm({
-  "src/normalize/mo.ts"() {
-    "use strict";
-    init_errors();
-    init_rules();
-    DATE_FIELD = /(POT-Creation-Date|PO-Revision-Date): (\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})([+-]\d{4})/g;
-  }
-});
-
-// src/normalize/png.ts
-function isPng(head) {
-  return head.length >= 8 && head.subarray(0, 8).equals(SIGNATURE);
-}
-function stablePng(png, where) {
-  const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable PNG (${what})`, { path: where });
-  if (!isPng(png)) throw bad("no PNG signature");
-  const kept = [SIGNATURE];
-  const removed = [];
-  let at = 8;
-  let sawEnd = false;
-  while (at < png.length) {
-    if (at + 12 > png.length) throw bad("truncated chunk");
-    const length2 = png.readUInt32BE(at);
-    const end = at + 12 + length2;
-    if (length2 > 2147483647 || end > png.length) throw bad("chunk runs past the end of the file");
-    const type = png.subarray(at + 4, at + 8).toString("latin1");
-    const data = png.subarray(at + 8, at + 8 + length2);
-    const keyword = type === "tEXt" || type === "iTXt" ? data.subarray(0, Math.max(0, data.indexOf(0))).toString("latin1") : "";
-    if (type === "tIME" || TIME_KEYWORDS.has(keyword))
-      removed.push(keyword === "" ? type : `${type} ${keyword}`);
-    else kept.push(png.subarray(at, end));
-    at = end;
-    if (type === "IEND") {
-      sawEnd = true;
-      break;
-    }
-  }
-  if (!sawEnd) throw bad("no IEND chunk");
-  kept.push(png.subarray(at));
-  return { bytes: Buffer.concat(kept), removed };
-}
-var SIGNATURE, TIME_KEYWORDS;
-var init_png = __esm({
-  "src/normalize/png.ts"() {
-    "use strict";
-    init_errors();
-    SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-    TIME_KEYWORDS = /* @__PURE__ */ new Set(["date:create", "date:modify", "date:timestamp", "Creation Time"]);
-  }
-});
-
 // src/normalize/tar.ts
-import fs23 from "node:fs";
+import fs25 from "node:fs";
 import path14 from "node:path";
 import { once as once4 } from "node:events";
 async function normalizeTar(input2, spoolDir, rules, budget, where, use) {
   const spoolPath = path14.join(spoolDir, "tar-spool");
-  const spool = fs23.openSync(spoolPath, "w+");
+  const spool = fs25.openSync(spoolPath, "w+");
   try {
     const plan = planTar(await spoolEntries(input2, spool, budget, where), rules);
     return await use(plan, (output) => writeTar(plan, spool, output));
   } finally {
-    fs23.closeSync(spool);
-    fs23.rmSync(spoolPath, { force: true });
+    fs25.closeSync(spool);
+    fs25.rmSync(spoolPath, { force: true });
   }
 }
 function planTar(entries, rules) {
@@ -87227,7 +87132,7 @@ function spoolEntries(input2, spool, budget, where) {
         try {
           budget.spendBytes(chunk.length, where);
           for (let at = 0; at < chunk.length; )
-            at += fs23.writeSync(spool, chunk, at, chunk.length - at, offset + at);
+            at += fs25.writeSync(spool, chunk, at, chunk.length - at, offset + at);
           offset += chunk.length;
         } catch (err) {
           fail(err);
@@ -87298,7 +87203,7 @@ async function writeEntry(pack, header, spool, entry) {
   if (!isFile || entry.size <= WHOLE_ENTRY_BYTES) {
     const data = Buffer.allocUnsafe(isFile ? entry.size : 0);
     for (let at = 0; at < data.length; )
-      at += fs23.readSync(spool, data, at, data.length - at, entry.offset + at);
+      at += fs25.readSync(spool, data, at, data.length - at, entry.offset + at);
     await new Promise((resolve, reject) => {
       pack.entry(header, data, (err) => {
         if (err != null) reject(err);
@@ -87316,7 +87221,7 @@ async function writeEntry(pack, header, spool, entry) {
       const buffer = Buffer.allocUnsafe(WHOLE_ENTRY_BYTES);
       let at = 0;
       while (at < entry.size) {
-        const n = fs23.readSync(
+        const n = fs25.readSync(
           spool,
           buffer,
           0,
@@ -87331,6 +87236,31 @@ async function writeEntry(pack, header, spool, entry) {
   });
   await done;
 }
+async function normalizeTarFile(job) {
+  job.said.format = "tar";
+  const tarStream = fs25.createReadStream(job.input, { highWaterMark: MiB });
+  return normalizeTar(
+    tarStream,
+    job.work,
+    job.rules,
+    job.budget,
+    job.input,
+    async (plan, write) => {
+      if (!plan.rewrite && !job.canonical) return job.keep();
+      job.said.changes = orReencoded(describeTar(plan.changes), "ustar, PAX for long names");
+      return job.write(write);
+    }
+  );
+}
+function describeTar(c) {
+  return [
+    c.reordered ? `${c.entries} entries sorted by name` : "",
+    c.mtimes > 0 ? `${c.mtimes} mtimes clamped to the epoch` : "",
+    c.modes > 0 ? `${c.modes} modes set to 0644/0755` : "",
+    c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : "",
+    c.paxRecords > 0 ? `${c.paxRecords} PAX time or xattr records removed` : ""
+  ].filter((x) => x !== "");
+}
 var import_tar_stream2, KINDS, PAX_REWRITTEN, WHOLE_ENTRY_BYTES;
 var init_tar2 = __esm({
   "src/normalize/tar.ts"() {
@@ -87338,6 +87268,7 @@ var init_tar2 = __esm({
     import_tar_stream2 = __toESM(require_tar_stream(), 1);
     init_canonical();
     init_rules();
+    init_job();
     KINDS = {
       file: "file",
       "contiguous-file": "file",
@@ -87350,13 +87281,246 @@ var init_tar2 = __esm({
   }
 });
 
-// src/normalize/zip.ts
-import fs24 from "node:fs";
-import { once as once5 } from "node:events";
+// src/normalize/gzip.ts
+import fs26 from "node:fs";
+import { PassThrough as PassThrough2 } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import zlib2 from "node:zlib";
+function stableGzipOs(original) {
+  return original === GZIP_OS_UNKNOWN ? GZIP_OS_UNKNOWN : GZIP_OS_UNIX;
+}
+function gzipBodyOffset(bytes, where) {
+  if (bytes.length < 10 || bytes[0] !== 31 || bytes[1] !== 139 || bytes[2] !== 8) {
+    throw new ReproofError("E_INPUT", `${where}: not a gzip stream`, { path: where });
+  }
+  const flags = bytes[3] ?? 0;
+  let at = 10;
+  const need = (n) => {
+    if (at + n > bytes.length)
+      throw new ReproofError("E_INPUT", `${where}: truncated gzip header`, { path: where });
+  };
+  if ((flags & 4) !== 0) {
+    need(2);
+    at += 2 + bytes.readUInt16LE(at);
+  }
+  for (const bit of [8, 16]) {
+    if ((flags & bit) === 0) continue;
+    const end = bytes.indexOf(0, at);
+    if (end === -1)
+      throw new ReproofError("E_INPUT", `${where}: truncated gzip header`, { path: where });
+    at = end + 1;
+  }
+  if ((flags & 2) !== 0) at += 2;
+  need(0);
+  return at;
+}
+function stableGzipHeader(original) {
+  return Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, original[8] ?? 0, stableGzipOs(original[9])]);
+}
+function gzipHeaderChanges(original) {
+  const changes = [];
+  const flags = original[3] ?? 0;
+  if (original.readUInt32LE(4) !== 0) changes.push("mtime set to 0");
+  if ((flags & 8) !== 0) changes.push("file name removed");
+  if ((flags & 16) !== 0) changes.push("comment removed");
+  if ((flags & 4) !== 0) changes.push("extra field removed");
+  if ((flags & 2) !== 0) changes.push("header CRC removed");
+  if ((flags & 1) !== 0) changes.push("text flag cleared");
+  if (original[9] !== stableGzipOs(original[9]))
+    changes.push(`OS byte ${original[9] ?? "?"} set to ${GZIP_OS_UNIX} (Unix)`);
+  return changes;
+}
+async function normalizeGzipFile(job) {
+  const { input: input2, head, rules } = job;
+  const inner = decompressedSource(fileSource(input2), "gzip", job.budget);
+  const innerFormat = detectFormat(await readHead(inner, 512));
+  const isTar = innerFormat.kind === "archive" && innerFormat.format === "tar";
+  job.said.format = isTar ? "tar.gz" : "gzip";
+  const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`);
+  const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`;
+  const headerOnly = () => {
+    job.said.changes = headerChanges;
+    return job.write(async (out) => {
+      out.write(stableGzipHeader(head));
+      await pipeline(
+        fs26.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
+        out
+      );
+    });
+  };
+  const gzipped = (fill) => job.write(async (out) => {
+    const sink = new PassThrough2();
+    await Promise.all([
+      fill(sink),
+      pipeline(
+        sink,
+        coalescer(),
+        zlib2.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
+        fixGzipOs(stableGzipOs(head[9])),
+        out
+      )
+    ]);
+  });
+  if (!isTar) {
+    if (rules.mode !== "compare") return headerOnly();
+    job.said.changes = [...headerChanges, recompressed];
+    return gzipped((sink) => pipeline(inner.open(), sink));
+  }
+  return normalizeTar(inner.open(), job.work, rules, job.budget, input2, async (plan, write) => {
+    if (!plan.rewrite && !job.canonical) return headerOnly();
+    job.said.changes = [...headerChanges, ...describeTar(plan.changes), recompressed];
+    return gzipped(write);
+  });
+}
+function fixGzipOs(os9) {
+  let first = true;
+  return new PassThrough2({
+    transform(chunk, _encoding, callback) {
+      if (first && chunk.length >= 10) {
+        chunk[9] = os9;
+        first = false;
+      }
+      callback(null, chunk);
+    }
+  });
+}
+var GZIP_LEVEL, GZIP_OS_UNIX, GZIP_OS_UNKNOWN;
+var init_gzip = __esm({
+  "src/normalize/gzip.ts"() {
+    "use strict";
+    init_errors();
+    init_compressed();
+    init_detect();
+    init_source();
+    init_batched_file_sink();
+    init_job();
+    init_tar2();
+    GZIP_LEVEL = 6;
+    GZIP_OS_UNIX = 3;
+    GZIP_OS_UNKNOWN = 255;
+  }
+});
+
+// src/normalize/mo.ts
+import fsp5 from "node:fs/promises";
+function stableMo(mo, rules, where) {
+  if (!OTHER_FORMATS.mo.detect(mo) || mo.length < 28)
+    throw new ReproofError("E_INPUT", `${where}: not a readable gettext catalog`, { path: where });
+  const little = mo.readUInt32LE(0) === 2500072158;
+  const u32 = (at) => {
+    if (at < 0 || at + 4 > mo.length)
+      throw new ReproofError("E_INPUT", `${where}: gettext tables point past the end of the file`, {
+        path: where
+      });
+    return little ? mo.readUInt32LE(at) : mo.readUInt32BE(at);
+  };
+  const count2 = u32(8);
+  const originals = u32(12);
+  const translations = u32(16);
+  for (let i = 0; i < Math.min(count2, 1); i++) {
+    const idLength = u32(originals + i * 8);
+    if (idLength !== 0) break;
+    const length2 = u32(translations + i * 8);
+    const at = u32(translations + i * 8 + 4);
+    if (at + length2 > mo.length)
+      throw new ReproofError("E_INPUT", `${where}: gettext header runs past the end of the file`, {
+        path: where
+      });
+    const header = mo.subarray(at, at + length2).toString("latin1");
+    const changed = [];
+    const stable = header.replace(
+      DATE_FIELD,
+      (match, field, y, mo2, d, h, m, zone) => {
+        const sign = zone.startsWith("-") ? 1 : -1;
+        const seconds = Date.UTC(Number(y), Number(mo2) - 1, Number(d), Number(h), Number(m)) / 1e3 + sign * (Number(zone.slice(1, 3)) * 3600 + Number(zone.slice(3)) * 60);
+        const t = new Date(stableMtime(seconds, rules) * 1e3).toISOString();
+        const replacement = `${field}: ${t.slice(0, 10)} ${t.slice(11, 16)}+0000`;
+        if (replacement !== match) changed.push(field);
+        return replacement;
+      }
+    );
+    if (changed.length === 0) return { bytes: mo, changed };
+    const out = Buffer.from(mo);
+    out.write(stable, at, "latin1");
+    return { bytes: out, changed };
+  }
+  return { bytes: mo, changed: [] };
+}
+async function normalizeMoFile(job) {
+  job.said.format = "mo";
+  job.budget.checkMemberSize((await fsp5.stat(job.input)).size, job.input);
+  const { bytes, changed } = stableMo(await fsp5.readFile(job.input), job.rules, job.input);
+  job.said.changes = changed.map((f) => `${f} clamped to the epoch (UTC)`);
+  return writeBytes(job, bytes);
+}
+var DATE_FIELD;
+var init_mo = __esm({
+  "src/normalize/mo.ts"() {
+    "use strict";
+    init_errors();
+    init_registry();
+    init_job();
+    init_rules();
+    DATE_FIELD = /(POT-Creation-Date|PO-Revision-Date): (\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})([+-]\d{4})/g;
+  }
+});
+
+// src/normalize/png.ts
+import fsp6 from "node:fs/promises";
+function stablePng(png, where) {
+  const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable PNG (${what})`, { path: where });
+  if (!OTHER_FORMATS.png.detect(png)) throw bad("no PNG signature");
+  const kept = [SIGNATURE];
+  const removed = [];
+  let at = 8;
+  let sawEnd = false;
+  while (at < png.length) {
+    if (at + 12 > png.length) throw bad("truncated chunk");
+    const length2 = png.readUInt32BE(at);
+    const end = at + 12 + length2;
+    if (length2 > 2147483647 || end > png.length) throw bad("chunk runs past the end of the file");
+    const type = png.subarray(at + 4, at + 8).toString("latin1");
+    const data = png.subarray(at + 8, at + 8 + length2);
+    const keyword = type === "tEXt" || type === "iTXt" ? data.subarray(0, Math.max(0, data.indexOf(0))).toString("latin1") : "";
+    if (type === "tIME" || TIME_KEYWORDS.has(keyword))
+      removed.push(keyword === "" ? type : `${type} ${keyword}`);
+    else kept.push(png.subarray(at, end));
+    at = end;
+    if (type === "IEND") {
+      sawEnd = true;
+      break;
+    }
+  }
+  if (!sawEnd) throw bad("no IEND chunk");
+  kept.push(png.subarray(at));
+  return { bytes: Buffer.concat(kept), removed };
+}
+async function normalizePngFile(job) {
+  job.said.format = "png";
+  job.budget.checkMemberSize((await fsp6.stat(job.input)).size, job.input);
+  const { bytes, removed } = stablePng(await fsp6.readFile(job.input), job.input);
+  job.said.changes = removed.map((r) => `${r} chunk removed`);
+  return writeBytes(job, bytes);
+}
+var SIGNATURE, TIME_KEYWORDS;
+var init_png = __esm({
+  "src/normalize/png.ts"() {
+    "use strict";
+    init_errors();
+    init_registry();
+    init_job();
+    SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+    TIME_KEYWORDS = /* @__PURE__ */ new Set(["date:create", "date:modify", "date:timestamp", "Creation Time"]);
+  }
+});
+
+// src/normalize/zip.ts
+import fs27 from "node:fs";
+import { once as once5 } from "node:events";
+import zlib3 from "node:zlib";
 async function normalizeZip(input2, rules, budget, where, use) {
   const zip = await open(input2, where);
-  const fd = fs24.openSync(input2, "r");
+  const fd = fs27.openSync(input2, "r");
   try {
     const members = await readMembers(zip, budget, where);
     const names = new Set(members.map((m) => m.name));
@@ -87434,7 +87598,7 @@ async function normalizeZip(input2, rules, budget, where, use) {
     };
     return await use({ changes, rewrite }, write);
   } finally {
-    fs24.closeSync(fd);
+    fs27.closeSync(fd);
     zip.close();
   }
 }
@@ -87460,7 +87624,7 @@ async function writeMember(writer, { member, header, dataStart }, content, fd, b
   await writer.add(header, async (sink) => {
     const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024));
     for (let at = 0; at < entry.compressedSize; ) {
-      const n = fs24.readSync(
+      const n = fs27.readSync(
         fd,
         buffer,
         0,
@@ -87483,7 +87647,7 @@ function holdsSameData(fd, { member, dataStart }, content) {
     return false;
   const old = Buffer.alloc(entry.compressedSize);
   for (let at = 0; at < old.length; ) {
-    const n = fs24.readSync(fd, old, at, old.length - at, dataStart + at);
+    const n = fs27.readSync(fd, old, at, old.length - at, dataStart + at);
     if (n === 0) return false;
     at += n;
   }
@@ -87502,11 +87666,11 @@ async function rewrittenContent(zip, member, flavor, rules, budget, where) {
   const rewritten = !content.equals(original);
   if (!rewritten && rules.mode !== "compare") return void 0;
   const method = rules.mode === "compare" ? 8 : member.entry.compressionMethod === 0 ? 0 : 8;
-  const data = method === 0 ? content : zlib2.deflateRawSync(content, { level: 9 });
+  const data = method === 0 ? content : zlib3.deflateRawSync(content, { level: 9 });
   return {
     data,
     method,
-    crc32: zlib2.crc32(content),
+    crc32: zlib3.crc32(content),
     size: content.length,
     rewritten
   };
@@ -87585,7 +87749,7 @@ async function readMembers(zip, budget, where) {
 }
 function readLocalHeader(fd, entry, where) {
   const header = Buffer.alloc(30);
-  const n = fs24.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
+  const n = fs27.readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader);
   if (n < 30 || header.readUInt32LE(0) !== 67324752) {
     throw new ReproofError(
       "E_INPUT",
@@ -87595,7 +87759,7 @@ function readLocalHeader(fd, entry, where) {
   }
   const extraStart = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26);
   const extra = Buffer.alloc(header.readUInt16LE(28));
-  const got = fs24.readSync(fd, extra, 0, extra.length, extraStart);
+  const got = fs27.readSync(fd, extra, 0, extra.length, extraStart);
   return {
     dataStart: extraStart + extra.length,
     time: header.readUInt16LE(10),
@@ -87655,6 +87819,30 @@ function writeSharedFields(buf, at, entry, zip64, extraLength) {
   buf.writeUInt16LE(entry.nameBytes.length, at + 20);
   buf.writeUInt16LE(extraLength, at + 22);
 }
+function normalizeZipFile(job) {
+  return normalizeZip(job.input, job.rules, job.budget, job.input, async (plan, write) => {
+    job.said.format = plan.changes.flavor;
+    if (!plan.rewrite && !job.canonical) return job.keep();
+    return job.write(async (out) => {
+      await write(out);
+      job.said.changes = orReencoded(
+        describeZip(plan.changes),
+        "made by Unix, sizes in the headers"
+      );
+    });
+  });
+}
+function describeZip(c) {
+  return [
+    c.reordered ? `${c.entries} entries sorted${c.flavor === "jar" ? " (META-INF/MANIFEST.MF first)" : ""}` : "",
+    c.times > 0 ? `${c.times} DOS times set to the epoch` : "",
+    c.extraFields > 0 ? `${c.extraFields} extra fields cleaned (timestamps and uid/gid removed)` : "",
+    c.attributes > 0 ? `${c.attributes} external attributes set to 0644/0755` : "",
+    ...c.rewritten.map((n) => `${n} rewritten`),
+    c.recompressed > 0 ? `${c.recompressed} members recompressed (compare mode)` : "",
+    c.commentsCleared ? "comments cleared (compare mode)" : ""
+  ].filter((x) => x !== "");
+}
 var import_yauzl2, S_IFMT3, S_IFDIR2, S_IFLNK2, ZIP64_LIMIT, ZipWriter;
 var init_zip2 = __esm({
   "src/normalize/zip.ts"() {
@@ -87662,6 +87850,7 @@ var init_zip2 = __esm({
     import_yauzl2 = __toESM(require_yauzl(), 1);
     init_errors();
     init_rules();
+    init_job();
     S_IFMT3 = 61440;
     S_IFDIR2 = 16384;
     S_IFLNK2 = 40960;
@@ -87742,21 +87931,47 @@ var init_zip2 = __esm({
   }
 });
 
+// src/normalize/formats.ts
+var NORMALIZERS;
+var init_formats = __esm({
+  "src/normalize/formats.ts"() {
+    "use strict";
+    init_ar2();
+    init_cpio();
+    init_gzip();
+    init_mo();
+    init_png();
+    init_tar2();
+    init_zip2();
+    NORMALIZERS = {
+      tar: normalizeTarFile,
+      zip: normalizeZipFile,
+      ar: normalizeArFile,
+      // A tar inside is normalized like any tar.
+      gzip: normalizeGzipFile,
+      // Neither header holds a time, a name or an owner: nothing to make stable.
+      bzip2: null,
+      xz: null,
+      cpio: normalizeCpioFile,
+      mo: normalizeMoFile,
+      png: normalizePngFile
+    };
+  }
+});
+
 // src/normalize/normalize-file.ts
-import fs25 from "node:fs";
-import fsp5 from "node:fs/promises";
+import fs28 from "node:fs";
+import fsp7 from "node:fs/promises";
 import os4 from "node:os";
 import path15 from "node:path";
-import { PassThrough as PassThrough2 } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import zlib3 from "node:zlib";
+import { pipeline as pipeline2 } from "node:stream/promises";
 async function normalizeFile(input2, output, rules, limits) {
   const budget = new Budget(limits);
   const before = (await hashFile(input2)).sha256;
-  const mode = (await fsp5.stat(input2)).mode & 511;
+  const mode = (await fsp7.stat(input2)).mode & 511;
   const head = await readHead(fileSource(input2), 64 * 1024);
-  const detected = detectFormat(head.subarray(0, 512));
-  const work = await fsp5.mkdtemp(path15.join(os4.tmpdir(), "reproof-normalize-"));
+  const format = detectFileFormat(head.subarray(0, 512));
+  const work = await fsp7.mkdtemp(path15.join(os4.tmpdir(), "reproof-normalize-"));
   const inPlace = path15.resolve(input2) === path15.resolve(output);
   const said = { format: "unknown", changes: [] };
   const job = {
@@ -87766,7 +87981,6 @@ async function normalizeFile(input2, output, rules, limits) {
     budget,
     canonical: isCanonical(rules),
     head,
-    detected,
     said,
     write: async (fill) => {
       let after = before;
@@ -87788,207 +88002,36 @@ async function normalizeFile(input2, output, rules, limits) {
       said.changes = [];
       if (!inPlace)
         return job.write(async (out) => {
-          await pipeline(fs25.createReadStream(input2, { highWaterMark: MiB }), out);
+          await pipeline2(fs28.createReadStream(input2, { highWaterMark: MiB }), out);
         });
       const digests = { before, after: before };
-      const { format } = said;
-      return { input: input2, output: null, format, mode: rules.mode, changed: false, changes: [], digests };
+      const { format: format2 } = said;
+      return { input: input2, output: null, format: format2, mode: rules.mode, changed: false, changes: [], digests };
     }
   };
   try {
-    const normalizer = NORMALIZERS.find((n) => n.takes(job));
-    return await (normalizer === void 0 ? job.keep() : normalizer.run(job));
+    const normalizer = format === void 0 ? null : NORMALIZERS[format];
+    return await (normalizer === null ? job.keep() : normalizer(job));
   } finally {
-    await fsp5.rm(work, { recursive: true, force: true });
+    await fsp7.rm(work, { recursive: true, force: true });
   }
 }
-async function normalizeGzip(job) {
-  const { input: input2, head, rules } = job;
-  const inner = decompressedSource(fileSource(input2), "gzip", job.budget);
-  const innerFormat = detectFormat(await readHead(inner, 512));
-  const isTar = innerFormat.kind === "archive" && innerFormat.format === "tar";
-  job.said.format = isTar ? "tar.gz" : "gzip";
-  const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`);
-  const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`;
-  const headerOnly = () => {
-    job.said.changes = headerChanges;
-    return job.write(async (out) => {
-      out.write(stableGzipHeader(head));
-      await pipeline(
-        fs25.createReadStream(input2, { start: gzipBodyOffset(head, input2), highWaterMark: MiB }),
-        out
-      );
-    });
-  };
-  const gzipped = (fill) => job.write(async (out) => {
-    const sink = new PassThrough2();
-    await Promise.all([
-      fill(sink),
-      pipeline(
-        sink,
-        coalescer(),
-        zlib3.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
-        fixGzipOs(stableGzipOs(head[9])),
-        out
-      )
-    ]);
-  });
-  if (!isTar) {
-    if (rules.mode !== "compare") return headerOnly();
-    job.said.changes = [...headerChanges, recompressed];
-    return gzipped((sink) => pipeline(inner.open(), sink));
-  }
-  return normalizeTar(inner.open(), job.work, rules, job.budget, input2, async (plan, write) => {
-    if (!plan.rewrite && !job.canonical) return headerOnly();
-    job.said.changes = [...headerChanges, ...describeTar(plan.changes), recompressed];
-    return gzipped(write);
-  });
-}
-function fixGzipOs(os9) {
-  let first = true;
-  return new PassThrough2({
-    transform(chunk, _encoding, callback) {
-      if (first && chunk.length >= 10) {
-        chunk[9] = os9;
-        first = false;
-      }
-      callback(null, chunk);
-    }
-  });
-}
-function orReencoded(changes, layout) {
-  return changes.length > 0 ? changes : [`headers rewritten in reproof's layout (${layout})`];
-}
-function describeTar(c) {
-  return [
-    c.reordered ? `${c.entries} entries sorted by name` : "",
-    c.mtimes > 0 ? `${c.mtimes} mtimes clamped to the epoch` : "",
-    c.modes > 0 ? `${c.modes} modes set to 0644/0755` : "",
-    c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : "",
-    c.paxRecords > 0 ? `${c.paxRecords} PAX time or xattr records removed` : ""
-  ].filter((x) => x !== "");
-}
-function describeZip(c) {
-  return [
-    c.reordered ? `${c.entries} entries sorted${c.flavor === "jar" ? " (META-INF/MANIFEST.MF first)" : ""}` : "",
-    c.times > 0 ? `${c.times} DOS times set to the epoch` : "",
-    c.extraFields > 0 ? `${c.extraFields} extra fields cleaned (timestamps and uid/gid removed)` : "",
-    c.attributes > 0 ? `${c.attributes} external attributes set to 0644/0755` : "",
-    ...c.rewritten.map((n) => `${n} rewritten`),
-    c.recompressed > 0 ? `${c.recompressed} members recompressed (compare mode)` : "",
-    c.commentsCleared ? "comments cleared (compare mode)" : ""
-  ].filter((x) => x !== "");
-}
-function describeAr(c) {
-  return c.headers > 0 ? [`${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644`] : [];
-}
-var GZIP_LEVEL, MiB, NORMALIZERS;
 var init_normalize_file = __esm({
   "src/normalize/normalize-file.ts"() {
     "use strict";
     init_hash_file();
-    init_compressed();
     init_detect();
     init_limits();
     init_source();
     init_atomic_write();
-    init_batched_file_sink();
-    init_ar2();
-    init_gzip();
+    init_formats();
+    init_job();
     init_rules();
-    init_cpio();
-    init_mo();
-    init_png();
-    init_tar2();
-    init_zip2();
-    GZIP_LEVEL = 6;
-    MiB = 1024 * 1024;
-    NORMALIZERS = [
-      {
-        takes: ({ detected }) => detected.kind === "archive" && detected.format === "tar",
-        run: async (job) => {
-          job.said.format = "tar";
-          const tar3 = fs25.createReadStream(job.input, { highWaterMark: MiB });
-          return normalizeTar(tar3, job.work, job.rules, job.budget, job.input, async (plan, write) => {
-            if (!plan.rewrite && !job.canonical) return job.keep();
-            job.said.changes = orReencoded(describeTar(plan.changes), "ustar, PAX for long names");
-            return job.write(write);
-          });
-        }
-      },
-      {
-        takes: ({ detected }) => detected.kind === "archive" && detected.format === "zip",
-        run: (job) => normalizeZip(job.input, job.rules, job.budget, job.input, async (plan, write) => {
-          job.said.format = plan.changes.flavor;
-          if (!plan.rewrite && !job.canonical) return job.keep();
-          return job.write(async (out) => {
-            await write(out);
-            job.said.changes = orReencoded(
-              describeZip(plan.changes),
-              "made by Unix, sizes in the headers"
-            );
-          });
-        })
-      },
-      {
-        takes: ({ detected }) => detected.kind === "archive" && detected.format === "ar",
-        run: (job) => {
-          job.said.format = "ar";
-          return job.write(async (out) => {
-            const input2 = fs25.createReadStream(job.input, { highWaterMark: MiB });
-            job.said.changes = describeAr(await normalizeAr(input2, out, job.budget, job.input));
-          });
-        }
-      },
-      {
-        takes: ({ detected }) => detected.kind === "compressed" && detected.format === "gzip",
-        run: normalizeGzip
-      },
-      {
-        takes: ({ head }) => isCpio(head),
-        run: (job) => {
-          job.said.format = "cpio";
-          return job.write(async (out) => {
-            const input2 = fs25.createReadStream(job.input, { highWaterMark: MiB });
-            const c = await normalizeCpio(input2, out, job.rules, job.budget, job.input);
-            job.said.changes = c.headers > 0 ? [
-              `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`
-            ] : [];
-          });
-        }
-      },
-      {
-        takes: ({ head }) => isMo(head),
-        run: async (job) => {
-          job.said.format = "mo";
-          job.budget.checkMemberSize((await fsp5.stat(job.input)).size, job.input);
-          const { bytes, changed } = stableMo(await fsp5.readFile(job.input), job.rules, job.input);
-          job.said.changes = changed.map((f) => `${f} clamped to the epoch (UTC)`);
-          return job.write(async (out) => {
-            out.end(bytes);
-            await Promise.resolve();
-          });
-        }
-      },
-      {
-        takes: ({ head }) => isPng(head),
-        run: async (job) => {
-          job.said.format = "png";
-          job.budget.checkMemberSize((await fsp5.stat(job.input)).size, job.input);
-          const { bytes, removed } = stablePng(await fsp5.readFile(job.input), job.input);
-          job.said.changes = removed.map((r) => `${r} chunk removed`);
-          return job.write(async (out) => {
-            out.end(bytes);
-            await Promise.resolve();
-          });
-        }
-      }
-    ];
   }
 });
 
 // src/twin/normalize-artifacts.ts
-import fs26 from "node:fs";
+import fs29 from "node:fs";
 import path16 from "node:path";
 async function normalizeArtifacts(roots, raw2, epoch) {
   const warnings = [];
@@ -88007,7 +88050,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     };
     if (!canonical) record2.raw[index] = entry.sha256;
     artifacts.set(entry.name, record2);
-    if (fs26.lstatSync(file).isSymbolicLink()) {
+    if (fs29.lstatSync(file).isSymbolicLink()) {
       record2.normalized[index] = entry.sha256;
       return entry;
     }
@@ -88025,7 +88068,7 @@ async function normalizeArtifacts(roots, raw2, epoch) {
     record2.format = outcome.format;
     record2.normalized[index] = outcome.digests.after;
     record2.changes[index] = [...record2.changes[index], ...outcome.changes];
-    return { name: entry.name, sha256: outcome.digests.after, size: fs26.statSync(file).size };
+    return { name: entry.name, sha256: outcome.digests.after, size: fs29.statSync(file).size };
   };
   const normalizeRun = async (side, manifest2, canonical, only) => {
     const out = [];
@@ -88057,13 +88100,13 @@ async function normalizeArtifacts(roots, raw2, epoch) {
 }
 async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch) {
   const matching = [];
-  const dir = fs26.mkdtempSync(path16.join(scratch, "would-normalize-"));
+  const dir = fs29.mkdtempSync(path16.join(scratch, "would-normalize-"));
   try {
     for (const name of names) {
       const digests = [];
       for (const side of ["a", "b"]) {
         const file = path16.join(roots[side], name);
-        if (!fs26.existsSync(file) || fs26.lstatSync(file).isSymbolicLink()) break;
+        if (!fs29.existsSync(file) || fs29.lstatSync(file).isSymbolicLink()) break;
         try {
           const outcome = await normalizeFile(
             file,
@@ -88079,7 +88122,7 @@ async function artifactsMatchingAfterNormalization(roots, names, epoch, scratch)
       if (digests.length === 2 && digests[0] === digests[1]) matching.push(name);
     }
   } finally {
-    fs26.rmSync(dir, { recursive: true, force: true });
+    fs29.rmSync(dir, { recursive: true, force: true });
   }
   return matching;
 }
@@ -88184,7 +88227,7 @@ var init_judge_artifacts = __esm({
 });
 
 // src/twin/run-twice.ts
-import fs27 from "node:fs/promises";
+import fs30 from "node:fs/promises";
 import { performance as performance3 } from "node:perf_hooks";
 async function probeRun(run3) {
   const result = await runCaptured(
@@ -88337,7 +88380,7 @@ function failureHints(tail, changed) {
 async function logTail(run3, lines = 20) {
   const read = async (file) => {
     try {
-      const handle = await fs27.open(file, "r");
+      const handle = await fs30.open(file, "r");
       try {
         const { size } = await handle.stat();
         const length2 = Math.min(size, 16 * 1024);
@@ -88369,7 +88412,7 @@ var init_run_twice = __esm({
 });
 
 // src/twin/run-build.ts
-import fs28 from "node:fs/promises";
+import fs31 from "node:fs/promises";
 import path17 from "node:path";
 async function runBuild(options2, deps) {
   const emit = deps.onEvent ?? (() => void 0);
@@ -88392,7 +88435,7 @@ async function runBuild(options2, deps) {
       const dir = workspace.layouts[id].dir;
       const sandbox = sandboxes[id];
       if (sandbox !== void 0)
-        await fs28.cp(sandbox.view(dir), dir, { recursive: true, verbatimSymlinks: true });
+        await fs31.cp(sandbox.view(dir), dir, { recursive: true, verbatimSymlinks: true });
     }
   };
   try {
@@ -88521,7 +88564,7 @@ ${kept}`;
 }
 async function prepareRuns(options2, deps, workspace, sandboxes, inputs) {
   const scratch = path17.join(workspace.base, "probe");
-  await fs28.mkdir(scratch);
+  await fs31.mkdir(scratch);
   const capabilities = await detectCapabilities(
     options2.variations,
     {
@@ -88569,9 +88612,9 @@ async function prepareRuns(options2, deps, workspace, sandboxes, inputs) {
       order: run3.creationOrder
     });
     snapshot = { files: stats.files, bytes: stats.bytes };
-    for (const dir of run3.mkdirs) await fs28.mkdir(view(run3.id, dir), { recursive: true });
+    for (const dir of run3.mkdirs) await fs31.mkdir(view(run3.id, dir), { recursive: true });
     for (const file of run3.files)
-      await fs28.writeFile(view(run3.id, file.path), file.content, { mode: 493 });
+      await fs31.writeFile(view(run3.id, file.path), file.content, { mode: 493 });
   }
   const orderDiffers = await listingOrderDiffers({
     a: view("a", plan.runs.a.layout.dir),
@@ -88743,7 +88786,7 @@ async function releaseWorkspace(workspace, keep) {
 async function checkSourceDir(source) {
   let stat;
   try {
-    stat = await fs28.stat(source);
+    stat = await fs31.stat(source);
   } catch (err) {
     throw unreadable(`--source ${source}`, source, err, "no such directory");
   }
@@ -89027,19 +89070,19 @@ var init_build_options = __esm({
 });
 
 // src/config/load-config.ts
-import fs29 from "node:fs/promises";
+import fs32 from "node:fs/promises";
 import path19 from "node:path";
 async function loadBuildConfig(sourceDir) {
   const file = path19.join(sourceDir, CONFIG_FILE);
   let text2;
   try {
-    const stat = await fs29.stat(file);
+    const stat = await fs32.stat(file);
     if (stat.size > MAX_CONFIG_BYTES) {
       throw new ReproofError("E_INPUT", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, {
         path: file
       });
     }
-    text2 = await fs29.readFile(file, "utf8");
+    text2 = await fs32.readFile(file, "utf8");
   } catch (err) {
     if (isNotFound(err)) return {};
     throw err instanceof ReproofError ? err : new ReproofError("E_INPUT", `${file}: cannot be read`, { path: file }, { cause: err });
@@ -89479,22 +89522,22 @@ var init_build_action = __esm({
 });
 
 // src/records/diff-records.ts
-import fs30 from "node:fs";
+import fs33 from "node:fs";
 import path21 from "node:path";
 function readBuildRecord(file) {
-  const stat = fs30.statSync(file);
+  const stat = fs33.statSync(file);
   if (!stat.isFile() || stat.size > MAX_RECORD_BYTES2) return void 0;
   const head = Buffer.alloc(Math.min(stat.size, 4096));
-  const fd = fs30.openSync(file, "r");
+  const fd = fs33.openSync(file, "r");
   try {
-    fs30.readSync(fd, head, 0, head.length, 0);
+    fs33.readSync(fd, head, 0, head.length, 0);
   } finally {
-    fs30.closeSync(fd);
+    fs33.closeSync(fd);
   }
   if (!head.includes(BUILD_RECORD_TYPE)) return void 0;
   let json2;
   try {
-    json2 = JSON.parse(fs30.readFileSync(file, "utf8"));
+    json2 = JSON.parse(fs33.readFileSync(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -89519,7 +89562,7 @@ async function diffRecords(a, b, labels, options2) {
   const digestsB = new Map(runB.manifest.map((e) => [e.name, e]));
   const names = [.../* @__PURE__ */ new Set([...digestsA.keys(), ...digestsB.keys()])].sort();
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256);
-  const rootsExist = fs30.existsSync(runA.root) && fs30.existsSync(runB.root);
+  const rootsExist = fs33.existsSync(runA.root) && fs33.existsSync(runB.root);
   engine.compared = names.length - differing.length;
   if (rootsExist) {
     await diffDirectories(engine, runA.root, runB.root, differing);
@@ -89742,7 +89785,7 @@ var init_diff_action = __esm({
 });
 
 // src/config/normalize-options.ts
-import fs31 from "node:fs";
+import fs34 from "node:fs";
 import path23 from "node:path";
 function toNormalizeOptions(inputs, flags, callerEnv) {
   if (flags.out === void 0 === (flags.inPlace !== true))
@@ -89751,7 +89794,7 @@ function toNormalizeOptions(inputs, flags, callerEnv) {
   for (const file of inputs) {
     let stat;
     try {
-      stat = fs31.statSync(file);
+      stat = fs34.statSync(file);
     } catch (err) {
       throw unreadable(file, file, err);
     }
@@ -89784,7 +89827,7 @@ function toNormalizeOptions(inputs, flags, callerEnv) {
   };
 }
 function isDir(p) {
-  return p !== void 0 && fs31.existsSync(p) && fs31.statSync(p).isDirectory();
+  return p !== void 0 && fs34.existsSync(p) && fs34.statSync(p).isDirectory();
 }
 var init_normalize_options = __esm({
   "src/config/normalize-options.ts"() {
@@ -89929,11 +89972,11 @@ var policy_file_exports = {};
 __export(policy_file_exports, {
   readPolicyFile: () => readPolicyFile
 });
-import fs32 from "node:fs";
+import fs35 from "node:fs";
 function readPolicyFile(file) {
   let text2;
   try {
-    text2 = fs32.readFileSync(file, "utf8");
+    text2 = fs35.readFileSync(file, "utf8");
   } catch (err) {
     throw unreadable(`--policy ${file}`, file, err);
   }
@@ -89981,7 +90024,7 @@ var init_policy_file = __esm({
 });
 
 // src/config/verify-options.ts
-import fs33 from "node:fs";
+import fs36 from "node:fs";
 function toTrust(flags) {
   const keys = flags.key ?? [];
   const keyless = flags.certificateIdentity !== void 0 || flags.certificateIdentityRegexp !== void 0 || flags.certificateOidcIssuer !== void 0 || flags.certificateOidcIssuerRegexp !== void 0;
@@ -90055,7 +90098,7 @@ function splitSubjects(args) {
     if (DIGEST_SUBJECT.test(arg)) {
       const [algorithm, hex] = arg.split(":");
       digests.push({ path: arg, [algorithm]: hex, file: false });
-    } else if (/^sha(256|512):/i.test(arg) && !fs33.existsSync(arg)) {
+    } else if (/^sha(256|512):/i.test(arg) && !fs36.existsSync(arg)) {
       throw new ReproofError(
         "E_USAGE",
         `${arg}: not a digest (sha256:<64 lower-case hex digits> or sha512:<128>) and not a file`
@@ -90547,7 +90590,7 @@ var init_trusted_root = __esm({
 
 // src/verify/verify-signature.ts
 import crypto12 from "node:crypto";
-import fs34 from "node:fs";
+import fs37 from "node:fs";
 async function verifySignature(json2, trust) {
   const { bundle, entity } = readBundle(json2);
   const { TrustedRoot } = sigstoreSpecs();
@@ -90783,7 +90826,7 @@ function run2(verify) {
 function loadPublicKey(file) {
   let pem;
   try {
-    pem = fs34.readFileSync(file, "utf8");
+    pem = fs37.readFileSync(file, "utf8");
   } catch (err) {
     throw unreadable(`--key ${file}`, file, err);
   }
@@ -90822,7 +90865,7 @@ async function loadTrustedRoot(file, parse2) {
   }
   let bytes;
   try {
-    if (fs34.statSync(file).size > MAX_ROOT_BYTES)
+    if (fs37.statSync(file).size > MAX_ROOT_BYTES)
       throw new ReproofError(
         "E_INPUT",
         `--trusted-root ${file}: larger than ${MAX_ROOT_BYTES} bytes`,
@@ -90830,7 +90873,7 @@ async function loadTrustedRoot(file, parse2) {
           path: file
         }
       );
-    bytes = fs34.readFileSync(file);
+    bytes = fs37.readFileSync(file);
   } catch (err) {
     if (err instanceof ReproofError) throw err;
     throw unreadable(`--trusted-root ${file}`, file, err);
@@ -90898,12 +90941,12 @@ var rebuild_exports = {};
 __export(rebuild_exports, {
   rebuildCheck: () => rebuildCheck
 });
-import fs35 from "node:fs";
+import fs38 from "node:fs";
 import os5 from "node:os";
 import path24 from "node:path";
 async function rebuildCheck(statement, options2) {
   const recipe = toRecipe(statement);
-  const work = fs35.mkdtempSync(path24.join(os5.tmpdir(), "reproof-rebuild-"));
+  const work = fs38.mkdtempSync(path24.join(os5.tmpdir(), "reproof-rebuild-"));
   try {
     const tree = path24.join(work, "source");
     await exportCommit(options2.source, recipe.commit, tree);
@@ -90970,7 +91013,7 @@ async function rebuildCheck(statement, options2) {
       explanation: await explain(mismatches, options2.artifacts, outDir)
     };
   } finally {
-    fs35.rmSync(work, { recursive: true, force: true });
+    fs38.rmSync(work, { recursive: true, force: true });
   }
 }
 async function explain(mismatches, given, outDir) {
@@ -90978,15 +91021,15 @@ async function explain(mismatches, given, outDir) {
   for (const m of mismatches) {
     const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false);
     const rebuilt = path24.join(outDir, m.name);
-    if (original === void 0 || !fs35.existsSync(rebuilt)) continue;
-    const work = fs35.mkdtempSync(path24.join(os5.tmpdir(), "reproof-explain-"));
+    if (original === void 0 || !fs38.existsSync(rebuilt)) continue;
+    const work = fs38.mkdtempSync(path24.join(os5.tmpdir(), "reproof-explain-"));
     try {
       for (const [side, file] of [
         ["attested", original.path],
         ["rebuilt", rebuilt]
       ]) {
-        fs35.mkdirSync(path24.dirname(path24.join(work, side, m.name)), { recursive: true });
-        fs35.copyFileSync(file, path24.join(work, side, m.name));
+        fs38.mkdirSync(path24.dirname(path24.join(work, side, m.name)), { recursive: true });
+        fs38.copyFileSync(file, path24.join(work, side, m.name));
       }
       const engine = new DiffEngine({
         maxLines: 100,
@@ -90998,7 +91041,7 @@ async function explain(mismatches, given, outDir) {
       ]);
       items.push(...toReport(engine, ["attested", "rebuilt"]).items);
     } finally {
-      fs35.rmSync(work, { recursive: true, force: true });
+      fs38.rmSync(work, { recursive: true, force: true });
     }
   }
   return items;
@@ -91059,7 +91102,7 @@ async function exportCommit(repository, commit, into) {
       { path: repository }
     );
   }
-  fs35.mkdirSync(into, { recursive: true });
+  fs38.mkdirSync(into, { recursive: true });
   const archive = path24.join(path24.dirname(into), "source.tar");
   const result = await runCaptured(
     ["git", "-C", repository, "archive", "--format=tar", "-o", archive, commit],
@@ -91070,7 +91113,7 @@ async function exportCommit(repository, commit, into) {
   const untar = await runCaptured(["tar", "-xf", archive, "-C", into], { timeoutMs: 6e5 });
   if (untar.code !== 0)
     throw new ReproofError("E_ENVIRONMENT", `unpacking ${commit} failed: ${untar.stderr.trim()}`);
-  fs35.rmSync(archive, { force: true });
+  fs38.rmSync(archive, { force: true });
 }
 var init_rebuild = __esm({
   "src/verify/rebuild.ts"() {
@@ -91088,7 +91131,7 @@ var init_rebuild = __esm({
 
 // src/verify/run-verify.ts
 import crypto13 from "node:crypto";
-import fs36 from "node:fs";
+import fs39 from "node:fs";
 async function runVerify(options2, now) {
   const json2 = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
   const artifacts = [
@@ -91179,7 +91222,7 @@ function failedCheck(err) {
 function readBundleBytes(file) {
   let size;
   try {
-    size = fs36.statSync(file).size;
+    size = fs39.statSync(file).size;
   } catch (err) {
     throw unreadable(`--bundle ${file}`, file, err);
   }
@@ -91189,7 +91232,7 @@ function readBundleBytes(file) {
       `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
       { path: file }
     );
-  return fs36.readFileSync(file);
+  return fs39.readFileSync(file);
 }
 function parseBundle(file, bytes) {
   try {
@@ -91209,7 +91252,7 @@ function parseBundle(file, bytes) {
 function hashArtifact(file, algorithms) {
   let fd;
   try {
-    fd = fs36.openSync(file, "r");
+    fd = fs39.openSync(file, "r");
   } catch (err) {
     throw unreadable(file, file, err, "no such artifact");
   }
@@ -91217,12 +91260,12 @@ function hashArtifact(file, algorithms) {
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
-      const n = fs36.readSync(fd, buffer, 0, buffer.length, null);
+      const n = fs39.readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       for (const h of hashes) h.update(buffer.subarray(0, n));
     }
   } finally {
-    fs36.closeSync(fd);
+    fs39.closeSync(fd);
   }
   const [sha2562, sha512] = hashes.map((h) => h.digest("hex"));
   return { path: file, sha256: sha2562 ?? "", ...sha512 === void 0 ? {} : { sha512 } };
@@ -91498,14 +91541,14 @@ var init_decide = __esm({
 
 // src/io/file-lock.ts
 import { spawn as spawn2 } from "node:child_process";
-import fs37 from "node:fs";
+import fs40 from "node:fs";
 import os7 from "node:os";
 async function withFileLock(lockFile, timeoutMs, work) {
   let fd;
   try {
-    fd = fs37.openSync(
+    fd = fs40.openSync(
       lockFile,
-      fs37.constants.O_RDWR | fs37.constants.O_CREAT | fs37.constants.O_NOFOLLOW,
+      fs40.constants.O_RDWR | fs40.constants.O_CREAT | fs40.constants.O_NOFOLLOW,
       384
     );
   } catch (err) {
@@ -91518,12 +91561,12 @@ async function withFileLock(lockFile, timeoutMs, work) {
   }
   try {
     await acquire(fd, lockFile, timeoutMs);
-    fs37.ftruncateSync(fd, 0);
-    fs37.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os7.hostname() })}
+    fs40.ftruncateSync(fd, 0);
+    fs40.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os7.hostname() })}
 `, 0);
     return await work();
   } finally {
-    fs37.closeSync(fd);
+    fs40.closeSync(fd);
   }
 }
 function acquire(fd, lockFile, timeoutMs) {
@@ -91568,7 +91611,7 @@ function acquire(fd, lockFile, timeoutMs) {
 }
 function holder(lockFile) {
   try {
-    const owner = JSON.parse(fs37.readFileSync(lockFile, "utf8"));
+    const owner = JSON.parse(fs40.readFileSync(lockFile, "utf8"));
     return typeof owner.pid === "number" && typeof owner.host === "string" ? ` (pid ${owner.pid} on ${owner.host})` : "";
   } catch {
     return "";
@@ -91585,7 +91628,7 @@ var init_file_lock = __esm({
 
 // src/gate/ledger.ts
 import crypto14 from "node:crypto";
-import fs38 from "node:fs";
+import fs41 from "node:fs";
 import path26 from "node:path";
 function keptBundleName(bundleDigest) {
   return `bundles/${bundleDigest}.sigstore.json`;
@@ -91691,7 +91734,7 @@ function recordHashOfLine(line) {
 function readCheckpoint(file, schema, belongs, label) {
   let text2;
   try {
-    text2 = fs38.readFileSync(file, "utf8");
+    text2 = fs41.readFileSync(file, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -91809,7 +91852,7 @@ var init_ledger = __esm({
       })
     ]);
     FileLedger = class {
-      constructor(file, durability = { fsync: fs38.fsyncSync, syncDir }, stateDir) {
+      constructor(file, durability = { fsync: fs41.fsyncSync, syncDir }, stateDir) {
         this.file = file;
         this.durability = durability;
         const key = sha256Hex(path26.resolve(file)).slice(0, 32);
@@ -91835,17 +91878,17 @@ var init_ledger = __esm({
         const found = /* @__PURE__ */ new Map();
         for (const digest of new Set(bundleDigests)) {
           const file = this.kept(digest);
-          const size = fs38.statSync(file, { throwIfNoEntry: false })?.size;
+          const size = fs41.statSync(file, { throwIfNoEntry: false })?.size;
           found.set(
             digest,
-            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : sha256Hex(fs38.readFileSync(file))
+            size === void 0 ? void 0 : size > MAX_BUNDLE_BYTES ? `more than ${MAX_BUNDLE_BYTES} bytes` : sha256Hex(fs41.readFileSync(file))
           );
         }
         return found;
       }
       bundleFile(bundleDigest) {
         const file = this.kept(bundleDigest);
-        return fs38.existsSync(file) ? file : void 0;
+        return fs41.existsSync(file) ? file : void 0;
       }
       /**
        * Read, decide and append under the lock. The bundle is stored before the record that
@@ -91858,7 +91901,7 @@ var init_ledger = __esm({
           const { append, result } = step(checked2.read);
           if (append !== void 0) {
             const target = this.kept(append.bundleDigest);
-            if (!fs38.existsSync(target)) await writeFileAtomic(target, append.bundle);
+            if (!fs41.existsSync(target)) await writeFileAtomic(target, append.bundle);
             const line = `${recordBytes(append.record)}
 `;
             this.append(line);
@@ -91899,11 +91942,11 @@ var init_ledger = __esm({
         if (end < bytes.length) {
           const torn = bytes.subarray(end);
           recovered = `${this.file}.torn-${sha256Hex(torn).slice(0, 16)}`;
-          fs38.writeFileSync(recovered, torn);
-          fs38.truncateSync(this.file, end);
-          const fd = fs38.openSync(this.file, "r+");
+          fs41.writeFileSync(recovered, torn);
+          fs41.truncateSync(this.file, end);
+          const fd = fs41.openSync(this.file, "r+");
           this.durability.fsync(fd);
-          fs38.closeSync(fd);
+          fs41.closeSync(fd);
           bytes = bytes.subarray(0, end);
         }
         return this.checked(bytes, recovered);
@@ -91989,7 +92032,7 @@ var init_ledger = __esm({
           records,
           ...stateToCheckpoint(state)
         };
-        fs38.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
+        fs41.mkdirSync(path26.dirname(this.checkpointFile), { recursive: true });
         writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}
 `);
       }
@@ -91997,28 +92040,28 @@ var init_ledger = __esm({
       readBytes() {
         let fd;
         try {
-          fd = fs38.openSync(this.file, "r");
+          fd = fs41.openSync(this.file, "r");
         } catch (err) {
           if (err.code === "ENOENT") return void 0;
           throw err;
         }
         try {
-          const { size } = fs38.fstatSync(fd);
+          const { size } = fs41.fstatSync(fd);
           if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size);
-          return fs38.readFileSync(fd);
+          return fs41.readFileSync(fd);
         } finally {
-          fs38.closeSync(fd);
+          fs41.closeSync(fd);
         }
       }
       /** Appends one record's line and makes it durable before returning. */
       append(line) {
-        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
-        const fd = fs38.openSync(this.file, "a");
+        fs41.mkdirSync(path26.dirname(this.file), { recursive: true });
+        const fd = fs41.openSync(this.file, "a");
         try {
-          fs38.writeSync(fd, line);
+          fs41.writeSync(fd, line);
           this.durability.fsync(fd);
         } finally {
-          fs38.closeSync(fd);
+          fs41.closeSync(fd);
         }
       }
       async syncDirectory() {
@@ -92026,7 +92069,7 @@ var init_ledger = __esm({
       }
       /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
       async withLock(work, timeoutMs) {
-        fs38.mkdirSync(path26.dirname(this.file), { recursive: true });
+        fs41.mkdirSync(path26.dirname(this.file), { recursive: true });
         return withFileLock(`${this.file}.lock`, timeoutMs, work);
       }
     };
@@ -92145,7 +92188,7 @@ var init_ledger_history = __esm({
 });
 
 // src/gate/git-ledger.ts
-import fs39 from "node:fs";
+import fs42 from "node:fs";
 import os8 from "node:os";
 import path27 from "node:path";
 function parseGitLedgerSpec(spec) {
@@ -92234,7 +92277,7 @@ var init_git_ledger = __esm({
        */
       static open(url2, branch, stateDir, env) {
         const key = sha256Hex(`git:${url2}#${branch}`).slice(0, 32);
-        const work = fs39.mkdtempSync(path27.join(os8.tmpdir(), "reproof-ledger-"));
+        const work = fs42.mkdtempSync(path27.join(os8.tmpdir(), "reproof-ledger-"));
         const ledger = new _GitLedger(
           url2,
           branch,
@@ -92263,7 +92306,7 @@ var init_git_ledger = __esm({
         return `${this.label}:${LEDGER_FILE}`;
       }
       close() {
-        fs39.rmSync(this.work, { recursive: true, force: true });
+        fs42.rmSync(this.work, { recursive: true, force: true });
       }
       /**
        * Fetches the branch, checks that its history only ever appended to the ledger since
@@ -92422,7 +92465,7 @@ var init_git_ledger = __esm({
         try {
           const bytes = this.gitBytes(["cat-file", "blob", `${tip}:${keptBundleName(bundleDigest)}`]);
           const file = path27.join(this.work, `${bundleDigest}.sigstore.json`);
-          fs39.writeFileSync(file, bytes);
+          fs42.writeFileSync(file, bytes);
           return file;
         } catch {
           return void 0;
@@ -92500,7 +92543,7 @@ var init_git_ledger = __esm({
         const text2 = [...records, append.record].map((r2) => `${recordBytes(r2)}
 `).join("");
         const index = path27.join(this.work, "index");
-        fs39.rmSync(index, { force: true });
+        fs42.rmSync(index, { force: true });
         const env = { GIT_INDEX_FILE: index };
         if (parent !== void 0) this.git(["read-tree", parent], { env });
         const ledgerBlob = this.git(["hash-object", "-w", "--stdin"], { input: text2 }).trim();
@@ -92937,7 +92980,7 @@ var init_gate_action = __esm({
 
 // src/action/main.ts
 import { randomUUID } from "node:crypto";
-import fs40 from "node:fs";
+import fs43 from "node:fs";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -93454,11 +93497,11 @@ async function runAction(env) {
     summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, "", gate.why, "");
   }
   const bundle = env.INPUT_BUNDLE?.trim();
-  if (bundle !== void 0 && bundle !== "" && fs40.existsSync(bundle))
+  if (bundle !== void 0 && bundle !== "" && fs43.existsSync(bundle))
     outputs["bundle-path"] = bundle;
   writeOutputs(env.GITHUB_OUTPUT, outputs);
   if (env.GITHUB_STEP_SUMMARY !== void 0 && summary.length > 0)
-    fs40.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
+    fs43.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join("\n")}
 `);
   if (code !== EXIT.yes) {
     const error = result?.error;
@@ -93483,7 +93526,7 @@ ${value}
 ${delimiter}
 `;
   }).join("");
-  fs40.appendFileSync(file, text2);
+  fs43.appendFileSync(file, text2);
 }
 function annotate(level, message) {
   process.stdout.write(
