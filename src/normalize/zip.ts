@@ -85,12 +85,7 @@ export async function normalizeZip<T>(
   const fd = fs.openSync(input, 'r')
   try {
     const members = await readMembers(zip, budget, where)
-    const names = new Set(members.map((m) => m.name))
-    const flavor = [...names].some((n) => /^[^/]+\.dist-info\/RECORD$/.test(n))
-      ? 'wheel'
-      : names.has('META-INF/MANIFEST.MF')
-        ? 'jar'
-        : 'zip'
+    const flavor = zipFlavor(members.map((m) => m.name))
     const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
     const changes: ZipChanges = {
       entries: members.length,
@@ -105,82 +100,117 @@ export async function normalizeZip<T>(
         (raw(zip.comment).length > 0 || members.some((m) => raw(m.entry.fileComment).length > 0)),
       flavor,
     }
+    const job: ZipJob = { zip, fd, flavor, rules, budget, where, changes }
     const planned: PlannedMember[] = []
-    for (const member of sorted) {
-      const { entry } = member
-      if ((entry.generalPurposeBitFlag & 0x1) !== 0) {
-        throw new ReproofError(
-          'E_INPUT',
-          `${where}!${member.name}: encrypted zip entries cannot be normalized`,
-          { path: where },
-        )
-      }
-      budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`)
-      // The local header repeats the time and has extra fields of its own (the access
-      // time of 0x5455 lives only there): both copies must be stable to be kept.
-      const local = readLocalHeader(fd, entry, where)
-      const time = dosDateTime(
-        stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules),
-      )
-      if (
-        [entry.lastModFileDate, local.date].some((d) => d !== time.date) ||
-        [entry.lastModFileTime, local.time].some((t) => t !== time.time)
-      )
-        changes.times++
-      const extra = stableExtraFields(member.extra)
-      if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++
-      const external = stableExternalAttributes(member.type, member.unixMode)
-      if (external !== entry.externalFileAttributes) changes.attributes++
-      const content =
-        rules.mode === 'ship'
-          ? await rewrittenContent(zip, member, flavor, rules, budget, where)
-          : undefined
-      if (content?.rewritten === true) changes.rewritten.push(member.name)
-      planned.push({
-        member,
-        dataStart: local.dataStart,
-        ...(content === undefined ? {} : { content }),
-        header: {
-          nameBytes: member.nameBytes,
-          // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
-          flags: entry.generalPurposeBitFlag & 0x0806,
-          method: entry.compressionMethod,
-          date: time.date,
-          time: time.time,
-          crc32: entry.crc32,
-          compressedSize: entry.compressedSize,
-          uncompressedSize: entry.uncompressedSize,
-          extra,
-          comment: rules.mode === 'compare' ? Buffer.alloc(0) : raw(entry.fileComment),
-          internal: entry.internalFileAttributes,
-          external,
-        },
-      })
-    }
+    for (const member of sorted) planned.push(await planMember(job, member))
     const rewrite =
       changes.reordered ||
       changes.commentsCleared ||
       changes.times + changes.extraFields + changes.attributes + changes.rewritten.length > 0
-    const write = async (output: Writable): Promise<void> => {
-      const writer = new ZipWriter(output)
-      for (const p of planned) {
-        if (rules.mode === 'ship') {
-          await writeMember(writer, p, p.content, fd, budget, where)
-          continue
-        }
-        // Compare mode decides each member's content now, one member in memory at a time.
-        const content = await rewrittenContent(zip, p.member, flavor, rules, budget, where)
-        if (content?.rewritten === true) changes.rewritten.push(p.member.name)
-        if (content !== undefined && !holdsSameData(fd, p, content)) changes.recompressed++
-        await writeMember(writer, p, content, fd, budget, where)
-      }
-      await writer.finish(rules.mode === 'compare' ? Buffer.alloc(0) : raw(zip.comment))
-    }
-    return await use({ changes, rewrite }, write)
+    return await use({ changes, rewrite }, (output) => writeZip(job, planned, output))
   } finally {
     fs.closeSync(fd)
     zip.close()
   }
+}
+
+/** What kind of zip the member names say it is: a wheel has a RECORD, a jar a manifest. */
+export function zipFlavor(names: readonly string[]): ZipChanges['flavor'] {
+  if (names.some((n) => /^[^/]+\.dist-info\/RECORD$/.test(n))) return 'wheel'
+  return names.includes('META-INF/MANIFEST.MF') ? 'jar' : 'zip'
+}
+
+/** One zip being normalized: what planning and writing its members share. */
+interface ZipJob {
+  zip: yauzl.ZipFile
+  /** The input, open for reading the local headers and copying compressed data. */
+  fd: number
+  flavor: ZipChanges['flavor']
+  rules: NormalizeRules
+  budget: Budget
+  where: string
+  /** Counted as each member is planned (and, in compare mode, written). */
+  changes: ZipChanges
+}
+
+/**
+ * One member's stable header and, in ship mode, its new content; what it changes is
+ * counted in the job's changes. Encrypted members are refused: their data cannot be
+ * read, so nothing about them can be promised.
+ */
+async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
+  const { rules, budget, where, changes } = job
+  const { entry } = member
+  if ((entry.generalPurposeBitFlag & 0x1) !== 0) {
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}!${member.name}: encrypted zip entries cannot be normalized`,
+      { path: where },
+    )
+  }
+  budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`)
+  // The local header repeats the time and has extra fields of its own (the access
+  // time of 0x5455 lives only there): both copies must be stable to be kept.
+  const local = readLocalHeader(job.fd, entry, where)
+  const time = dosDateTime(
+    stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules),
+  )
+  if (
+    [entry.lastModFileDate, local.date].some((d) => d !== time.date) ||
+    [entry.lastModFileTime, local.time].some((t) => t !== time.time)
+  )
+    changes.times++
+  const extra = stableExtraFields(member.extra)
+  if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++
+  const external = stableExternalAttributes(member.type, member.unixMode)
+  if (external !== entry.externalFileAttributes) changes.attributes++
+  const content =
+    rules.mode === 'ship'
+      ? await rewrittenContent(job.zip, member, job.flavor, rules, budget, where)
+      : undefined
+  if (content?.rewritten === true) changes.rewritten.push(member.name)
+  return {
+    member,
+    dataStart: local.dataStart,
+    ...(content === undefined ? {} : { content }),
+    header: {
+      nameBytes: member.nameBytes,
+      // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
+      flags: entry.generalPurposeBitFlag & 0x0806,
+      method: entry.compressionMethod,
+      date: time.date,
+      time: time.time,
+      crc32: entry.crc32,
+      compressedSize: entry.compressedSize,
+      uncompressedSize: entry.uncompressedSize,
+      extra,
+      comment: rules.mode === 'compare' ? Buffer.alloc(0) : raw(entry.fileComment),
+      internal: entry.internalFileAttributes,
+      external,
+    },
+  }
+}
+
+/** Writes the planned members in their order, then the central directory. */
+async function writeZip(
+  job: ZipJob,
+  planned: readonly PlannedMember[],
+  output: Writable,
+): Promise<void> {
+  const { zip, fd, rules, budget, where, changes } = job
+  const writer = new ZipWriter(output)
+  for (const p of planned) {
+    if (rules.mode === 'ship') {
+      await writeMember(writer, p, p.content, fd, budget, where)
+      continue
+    }
+    // Compare mode decides each member's content now, one member in memory at a time.
+    const content = await rewrittenContent(zip, p.member, job.flavor, rules, budget, where)
+    if (content?.rewritten === true) changes.rewritten.push(p.member.name)
+    if (content !== undefined && !holdsSameData(fd, p, content)) changes.recompressed++
+    await writeMember(writer, p, content, fd, budget, where)
+  }
+  await writer.finish(rules.mode === 'compare' ? Buffer.alloc(0) : raw(zip.comment))
 }
 
 /** Writes one member: its new content, or its compressed data copied as it is. */

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Budget, DEFAULT_LIMITS } from '../../../src/formats/limits.js'
 import { gzipBodyOffset, gzipHeaderChanges, stableGzipHeader } from '../../../src/normalize/gzip.js'
 import { compareBytes } from '../../../src/canonical.js'
+import { zipFlavor } from '../../../src/normalize/zip.js'
 import {
   compareZipNames,
   DOS_EPOCH,
@@ -819,5 +820,16 @@ describe('normalization of any archive', () => {
       }),
       { numRuns: 200 },
     )
+  })
+})
+
+describe('zipFlavor', () => {
+  it('calls a zip a wheel by its top-level RECORD, a jar by its manifest, and otherwise a zip', () => {
+    expect(zipFlavor(['pkg/__init__.py', 'pkg-1.0.dist-info/RECORD', 'META-INF/MANIFEST.MF'])).toBe(
+      'wheel',
+    )
+    expect(zipFlavor(['a/pkg-1.0.dist-info/RECORD', 'META-INF/MANIFEST.MF'])).toBe('jar')
+    expect(zipFlavor(['META-INF/MANIFEST.MF/', 'x.dist-info/RECORDS'])).toBe('zip')
+    expect(zipFlavor([])).toBe('zip')
   })
 })
