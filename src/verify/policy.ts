@@ -34,83 +34,114 @@ export function checkStatement(
   verifiedTimes: readonly VerifiedTime[],
   now: number,
 ): Check[] {
-  const checks: Check[] = []
-  const add = (check: Parameters<typeof checked>[0]): void => {
-    checks.push(checked(check))
-  }
-  add({
-    name: 'payload type',
-    ok: payloadType === 'application/vnd.in-toto+json',
-    wanted: 'application/vnd.in-toto+json',
-    found: payloadType,
-    reason: 'payload-type',
-  })
   const s = isObject(statement) ? statement : {}
-  add({
-    name: 'statement type',
-    ok: STATEMENT_TYPES.includes(String(s._type)),
-    wanted: STATEMENT_TYPES,
-    found: s._type,
-    reason: 'statement-type',
-  })
   const predicateType = typeof s.predicateType === 'string' ? s.predicateType : undefined
-  const wantedType = policy.predicateType ?? PROVENANCE_TYPE
-  add({
-    name: 'predicate type',
-    ok: predicateType === wantedType,
-    wanted: wantedType,
-    found: predicateType,
-    reason: 'predicate-type',
-  })
   const subjects = Array.isArray(s.subject) ? s.subject.filter(isObject) : []
-  for (const artifact of artifacts) {
-    const match = subjects.find((subject) => {
-      const digest = isObject(subject.digest) ? subject.digest : {}
-      return (
-        (artifact.sha256 !== undefined && digest.sha256 === artifact.sha256) ||
-        (artifact.sha512 !== undefined && digest.sha512 === artifact.sha512)
-      )
-    })
-    add({
-      name: `subject for ${artifact.path}`,
-      ok: match !== undefined,
-      wanted:
-        artifact.sha256 !== undefined ? { sha256: artifact.sha256 } : { sha512: artifact.sha512 },
-      found: subjects.map((x) => x.digest),
-      reason: 'subject-mismatch',
-    })
-  }
-  checks.push(...timeChecks(policy, verifiedTimes, now))
+  return [
+    ...typeChecks(payloadType, s._type, predicateType, policy),
+    ...artifacts.map((artifact) => subjectCheck(artifact, subjects)),
+    ...timeChecks(policy, verifiedTimes, now),
+    ...provenanceChecks(policy, signer, predicateType, s.predicate, subjects),
+  ]
+}
 
-  // Policies that read the provenance need the provenance predicate.
+/** The envelope's payload type, the statement's type, and the predicate type asked for. */
+function typeChecks(
+  payloadType: string,
+  statementType: unknown,
+  predicateType: string | undefined,
+  policy: Policy,
+): Check[] {
+  const wantedType = policy.predicateType ?? PROVENANCE_TYPE
+  return [
+    checked({
+      name: 'payload type',
+      ok: payloadType === 'application/vnd.in-toto+json',
+      wanted: 'application/vnd.in-toto+json',
+      found: payloadType,
+      reason: 'payload-type',
+    }),
+    checked({
+      name: 'statement type',
+      ok: STATEMENT_TYPES.includes(String(statementType)),
+      wanted: STATEMENT_TYPES,
+      found: statementType,
+      reason: 'statement-type',
+    }),
+    checked({
+      name: 'predicate type',
+      ok: predicateType === wantedType,
+      wanted: wantedType,
+      found: predicateType,
+      reason: 'predicate-type',
+    }),
+  ]
+}
+
+/** That one of the statement's subjects carries the artifact's digest. */
+function subjectCheck(
+  artifact: ArtifactDigests,
+  subjects: readonly Record<string, unknown>[],
+): Check {
+  const match = subjects.find((subject) => {
+    const digest = isObject(subject.digest) ? subject.digest : {}
+    return (
+      (artifact.sha256 !== undefined && digest.sha256 === artifact.sha256) ||
+      (artifact.sha512 !== undefined && digest.sha512 === artifact.sha512)
+    )
+  })
+  return checked({
+    name: `subject for ${artifact.path}`,
+    ok: match !== undefined,
+    wanted:
+      artifact.sha256 !== undefined ? { sha256: artifact.sha256 } : { sha512: artifact.sha512 },
+    found: subjects.map((x) => x.digest),
+    reason: 'subject-mismatch',
+  })
+}
+
+/**
+ * The policies that read the provenance: builder, build type, source, reproduced. They
+ * need the provenance predicate; any other predicate fails them as one check.
+ */
+function provenanceChecks(
+  policy: Policy,
+  signer: Signer,
+  predicateType: string | undefined,
+  rawPredicate: unknown,
+  subjects: readonly Record<string, unknown>[],
+): Check[] {
   const readsPredicate =
     [policy.builderId, policy.buildType].some((x) => x !== undefined) ||
     policy.requireReproduced === true ||
     (signer.kind === 'key' && asksForSource(policy))
   if (readsPredicate && predicateType !== PROVENANCE_TYPE) {
-    add({
-      name: 'provenance predicate',
-      ok: false,
-      wanted: PROVENANCE_TYPE,
-      found: predicateType,
-      reason: 'predicate-type',
-    })
-    return checks
+    return [
+      checked({
+        name: 'provenance predicate',
+        ok: false,
+        wanted: PROVENANCE_TYPE,
+        found: predicateType,
+        reason: 'predicate-type',
+      }),
+    ]
   }
-  const predicate = isObject(s.predicate) ? s.predicate : {}
+  const predicate = isObject(rawPredicate) ? rawPredicate : {}
   const definition = isObject(predicate.buildDefinition) ? predicate.buildDefinition : {}
   const external = isObject(definition.externalParameters) ? definition.externalParameters : {}
   const source =
     predicateType === PROVENANCE_TYPE && isObject(external.source) ? external.source : {}
   const run = isObject(predicate.runDetails) ? predicate.runDetails : {}
   const builder = isObject(run.builder) ? run.builder : {}
+  const checks: Check[] = []
   // Exact-match policies on what the signer wrote: one row each, each with its own reason.
   const exact: [string | undefined, string, unknown, Reason][] = [
     [policy.builderId, 'builder id', builder.id, 'builder-id'],
     [policy.buildType, 'build type', definition.buildType, 'build-type'],
   ]
   for (const [wanted, name, found, reason] of exact) {
-    if (wanted !== undefined) add({ name, ok: found === wanted, wanted, found, reason })
+    if (wanted !== undefined)
+      checks.push(checked({ name, ok: found === wanted, wanted, found, reason }))
   }
   checks.push(
     ...sourceChecks(policy, signer, {
@@ -187,7 +218,6 @@ type Compare = (found: string, wanted: string) => boolean
  * the key holder asserted, and each check says so.
  */
 function sourceChecks(policy: Policy, signer: Signer, predicate: SourceFacts): Check[] {
-  const checks: Check[] = []
   const facts = signer.kind === 'certificate' ? signer.facts : undefined
   const fromCertificate: SourceFacts | undefined =
     facts === undefined
@@ -197,99 +227,118 @@ function sourceChecks(policy: Policy, signer: Signer, predicate: SourceFacts): C
           ref: facts.sourceRepositoryRef,
           digest: facts.sourceRepositoryDigest,
         }
-  if (fromCertificate !== undefined) {
-    const same: Record<keyof SourceFacts, Compare> = {
-      repository: sameRepository,
-      ref: (a, b) => a === b,
-      digest: (a, b) => a === b,
-    }
-    for (const fact of ['repository', 'ref', 'digest'] as const) {
-      const a = fromCertificate[fact]
-      const b = predicate[fact]
-      if (a !== undefined && b !== undefined && !same[fact](a, b))
-        checks.push({
-          name: `source ${fact}: the certificate and the predicate agree`,
-          ok: false,
-          wanted: `${a} (certificate)`,
-          found: `${b} (predicate)`,
-          reason: 'source-disagreement',
-        })
-    }
-  }
   const known = fromCertificate ?? predicate
-  // One row per policy asked for; a fact the source does not state fails it, never skips it.
-  const checker =
-    (by: string, unanswerable?: string) =>
-    (
-      name: string,
-      wanted: string | undefined,
-      found: string | undefined,
-      ok: Compare,
-      reason: Reason,
-    ): void => {
-      if (wanted === undefined) return
-      checks.push(
-        checked({
-          name: `${name} (${by})`,
-          ok: unanswerable === undefined && found !== undefined && ok(found, wanted),
-          wanted,
-          found: unanswerable ?? found,
-          reason: found === undefined ? 'policy-field-missing' : reason,
-        }),
-      )
-    }
-  const check = checker(
-    fromCertificate === undefined ? 'signer-asserted, from the predicate' : 'from the certificate',
-  )
+  const by =
+    fromCertificate === undefined ? 'signer-asserted, from the predicate' : 'from the certificate'
   const asRepository: Compare = (f, w) => sameRepository(f, githubUrl(w))
-  check('source uri', policy.sourceUri, known.repository, sameRepository, 'source-uri')
-  check('repository', policy.repo, known.repository, asRepository, 'repo')
   const owner = facts !== undefined ? facts.sourceRepositoryOwnerUri : ownerOf(predicate.repository)
-  check('owner', policy.owner, owner, asRepository, 'owner')
-  check('source ref', policy.sourceRef, known.ref, (f, w) => f === w, 'source-ref')
-  check(
-    'source ref',
-    policy.sourceRefRegexp,
-    known.ref,
-    (f, w) => anchored(w).test(f),
-    'source-ref',
+  const rows: PolicyRow[] = [
+    ['source uri', policy.sourceUri, known.repository, sameRepository, 'source-uri'],
+    ['repository', policy.repo, known.repository, asRepository, 'repo'],
+    ['owner', policy.owner, owner, asRepository, 'owner'],
+    ['source ref', policy.sourceRef, known.ref, (f, w) => f === w, 'source-ref'],
+    ['source ref', policy.sourceRefRegexp, known.ref, (f, w) => anchored(w).test(f), 'source-ref'],
+    ['source digest', policy.sourceDigest, known.digest, (f, w) => f === w, 'source-digest'],
+  ]
+  return [
+    ...(fromCertificate === undefined ? [] : disagreements(fromCertificate, predicate)),
+    ...policyChecks(rows, by),
+    ...certificateOnlyChecks(policy, facts),
+  ]
+}
+
+/** One policy asked for: its name, the value wanted, the fact found, how they match. */
+type PolicyRow = [
+  name: string,
+  wanted: string | undefined,
+  found: string | undefined,
+  ok: Compare,
+  reason: Reason,
+]
+
+/**
+ * One check per policy asked for (a row whose wanted value is undefined was not asked
+ * for); a fact the source does not state fails it, never skips it. `unanswerable` fails
+ * every row it is given for, with that as what was found.
+ */
+function policyChecks(rows: readonly PolicyRow[], by: string, unanswerable?: string): Check[] {
+  return rows.flatMap(([name, wanted, found, ok, reason]) =>
+    wanted === undefined
+      ? []
+      : [
+          checked({
+            name: `${name} (${by})`,
+            ok: unanswerable === undefined && found !== undefined && ok(found, wanted),
+            wanted,
+            found: unanswerable ?? found,
+            reason: found === undefined ? 'policy-field-missing' : reason,
+          }),
+        ],
   )
-  check('source digest', policy.sourceDigest, known.digest, (f, w) => f === w, 'source-digest')
-  // What only Fulcio can say: a key bundle cannot answer these, so they fail.
-  const signerFacts = facts ?? {}
-  const certificateOnly = checker(
+}
+
+/** Where the certificate and the predicate both state a source fact, they must agree. */
+function disagreements(fromCertificate: SourceFacts, predicate: SourceFacts): Check[] {
+  const same: Record<keyof SourceFacts, Compare> = {
+    repository: sameRepository,
+    ref: (a, b) => a === b,
+    digest: (a, b) => a === b,
+  }
+  return (['repository', 'ref', 'digest'] as const).flatMap((fact) => {
+    const a = fromCertificate[fact]
+    const b = predicate[fact]
+    return a !== undefined && b !== undefined && !same[fact](a, b)
+      ? [
+          {
+            name: `source ${fact}: the certificate and the predicate agree`,
+            ok: false,
+            wanted: `${a} (certificate)`,
+            found: `${b} (predicate)`,
+            reason: 'source-disagreement' as const,
+          },
+        ]
+      : []
+  })
+}
+
+/** What only Fulcio can say: a key bundle cannot answer these, so they fail. */
+function certificateOnlyChecks(policy: Policy, facts: CertificateFacts | undefined): Check[] {
+  const signerFacts: Partial<CertificateFacts> = facts ?? {}
+  const rows: PolicyRow[] = [
+    [
+      'signer workflow',
+      policy.signerWorkflow,
+      signerFacts.buildSignerUri,
+      (f, w) => startsWithUrl(f, `${githubUrl(w)}@`),
+      'signer-workflow',
+    ],
+    [
+      'signer repository',
+      policy.signerRepo,
+      signerFacts.buildSignerUri,
+      (f, w) => startsWithUrl(f, `${githubUrl(w)}/`),
+      'signer-repo',
+    ],
+    [
+      'signer digest',
+      policy.signerDigest,
+      signerFacts.buildSignerDigest,
+      (f, w) => f === w,
+      'signer-digest',
+    ],
+    [
+      'runner environment',
+      policy.denySelfHostedRunners === true ? 'github-hosted' : undefined,
+      signerFacts.runnerEnvironment,
+      (f, w) => f === w,
+      'runner-environment',
+    ],
+  ]
+  return policyChecks(
+    rows,
     'from the certificate',
     facts === undefined ? 'a key-signed bundle has no certificate' : undefined,
   )
-  certificateOnly(
-    'signer workflow',
-    policy.signerWorkflow,
-    signerFacts.buildSignerUri,
-    (f, w) => startsWithUrl(f, `${githubUrl(w)}@`),
-    'signer-workflow',
-  )
-  certificateOnly(
-    'signer repository',
-    policy.signerRepo,
-    signerFacts.buildSignerUri,
-    (f, w) => startsWithUrl(f, `${githubUrl(w)}/`),
-    'signer-repo',
-  )
-  certificateOnly(
-    'signer digest',
-    policy.signerDigest,
-    signerFacts.buildSignerDigest,
-    (f, w) => f === w,
-    'signer-digest',
-  )
-  certificateOnly(
-    'runner environment',
-    policy.denySelfHostedRunners === true ? 'github-hosted' : undefined,
-    signerFacts.runnerEnvironment,
-    (f, w) => f === w,
-    'runner-environment',
-  )
-  return checks
 }
 
 function sameRepository(a: string, b: string): boolean {
@@ -351,7 +400,10 @@ function text(value: unknown): string | undefined {
  * The byproducts must hold two runs' manifests, each matching its digest, each holding
  * every subject's digest: proof that two independent runs produced what is attested.
  */
-function reproducedCheck(run: Record<string, unknown>, subjects: Record<string, unknown>[]): Check {
+function reproducedCheck(
+  run: Record<string, unknown>,
+  subjects: readonly Record<string, unknown>[],
+): Check {
   const byproducts = Array.isArray(run.byproducts) ? run.byproducts.filter(isObject) : []
   const manifests = byproducts
     .filter(
