@@ -60,14 +60,6 @@ export interface RunEvidence {
 export function toStatement(record: BuildRecord, context: AttestContext): Statement {
   const evidence = runEvidence(record)
   const shipped = evidence[0]?.artifacts ?? []
-  const git = record.source.git
-  const normalizers = [
-    ...new Set(
-      (record.normalization?.artifacts ?? [])
-        .filter((a) => a.changes.some((c) => c.length > 0))
-        .map((a) => a.format),
-    ),
-  ].sort()
   return {
     _type: STATEMENT_TYPE,
     subject: shipped.map((a) => ({
@@ -79,80 +71,107 @@ export function toStatement(record: BuildRecord, context: AttestContext): Statem
     })),
     predicateType: PROVENANCE_TYPE,
     predicate: {
-      buildDefinition: {
-        buildType: BUILD_TYPE,
-        externalParameters: {
-          command: record.command,
-          source: {
-            ...(git?.repository === undefined ? {} : { uri: gitUri(git.repository) }),
-            ...(git === undefined ? {} : { commit: git.commit }),
-            ...(git?.ref === undefined ? {} : { ref: git.ref }),
-          },
-          outputs: record.outputs,
-          ...(record.exclude.length === 0 ? {} : { exclude: record.exclude }),
-          // Normalization that is part of the build is part of its definition: a
-          // rebuilder must repeat it to get the same subjects.
-          ...(record.normalization === null ? {} : { normalize: true }),
-        },
-        internalParameters: {
-          epoch: record.epoch,
-          environment: record.environment,
-          variations: record.variations.map((v) => ({ name: v.name, status: v.status })),
-          isolation: {
-            kind: record.isolation.kind,
-            network: record.isolation.network,
-          },
-          normalization:
-            record.normalization === null
-              ? null
-              : {
-                  mode: record.normalization.mode,
-                  normalizers,
-                  // What each normalizer changed in the shipped (run A's) copy.
-                  artifacts: record.normalization.artifacts
-                    .filter((a) => a.changes[0].length > 0)
-                    .map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] })),
-                },
-          dirty: git?.dirty ?? null,
-        },
-        resolvedDependencies: [
-          ...(git === undefined
-            ? []
-            : [
-                {
-                  ...(git.repository === undefined
-                    ? {}
-                    : { uri: `${gitUri(git.repository)}@${git.commit}` }),
-                  name: 'source',
-                  digest: { gitCommit: git.commit },
-                },
-              ]),
-          ...record.source.lockfiles.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } })),
-        ],
-      },
-      runDetails: {
-        builder: { id: context.builderId, version: { reproof: record.reproofVersion } },
-        metadata: {
-          ...(context.invocationId === undefined ? {} : { invocationId: context.invocationId }),
-          startedOn: record.startedAt,
-          finishedOn: record.finishedAt,
-        },
-        byproducts: evidence.map((e) => {
-          const manifest = canonicalJson(e.artifacts)
-          return {
-            name: `reproof/run-${e.run}/manifest.json`,
-            digest: { sha256: sha256Hex(manifest) },
-            content: Buffer.from(manifest).toString('base64'),
-            mediaType: 'application/json',
-            annotations: {
-              rawManifestSha256: record.runs.find((r) => r.id === e.run)?.manifestDigest ?? null,
-              reproducible: record.result.reproducible,
-              reproducibleWithoutNormalization: record.result.reproducibleWithoutNormalization,
-            },
-          }
-        }),
-      },
+      buildDefinition: buildDefinition(record),
+      runDetails: runDetails(record, context, evidence),
     },
+  }
+}
+
+type Provenance = Statement['predicate']
+
+/** What was built and how: the parameters a rebuilder repeats, and the inputs by digest. */
+function buildDefinition(record: BuildRecord): Provenance['buildDefinition'] {
+  const git = record.source.git
+  return {
+    buildType: BUILD_TYPE,
+    externalParameters: {
+      command: record.command,
+      source: {
+        ...(git?.repository === undefined ? {} : { uri: gitUri(git.repository) }),
+        ...(git === undefined ? {} : { commit: git.commit }),
+        ...(git?.ref === undefined ? {} : { ref: git.ref }),
+      },
+      outputs: record.outputs,
+      ...(record.exclude.length === 0 ? {} : { exclude: record.exclude }),
+      // Normalization that is part of the build is part of its definition: a
+      // rebuilder must repeat it to get the same subjects.
+      ...(record.normalization === null ? {} : { normalize: true }),
+    },
+    internalParameters: {
+      epoch: record.epoch,
+      environment: record.environment,
+      variations: record.variations.map((v) => ({ name: v.name, status: v.status })),
+      isolation: {
+        kind: record.isolation.kind,
+        network: record.isolation.network,
+      },
+      normalization: normalizationParameters(record),
+      dirty: git?.dirty ?? null,
+    },
+    resolvedDependencies: [
+      ...(git === undefined
+        ? []
+        : [
+            {
+              ...(git.repository === undefined
+                ? {}
+                : { uri: `${gitUri(git.repository)}@${git.commit}` }),
+              name: 'source',
+              digest: { gitCommit: git.commit },
+            },
+          ]),
+      ...record.source.lockfiles.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } })),
+    ],
+  }
+}
+
+/** The normalization the build did, with what each normalizer changed in the shipped copy. */
+function normalizationParameters(record: BuildRecord) {
+  if (record.normalization === null) return null
+  const normalizers = [
+    ...new Set(
+      record.normalization.artifacts
+        .filter((a) => a.changes.some((c) => c.length > 0))
+        .map((a) => a.format),
+    ),
+  ].sort()
+  return {
+    mode: record.normalization.mode,
+    normalizers,
+    // What each normalizer changed in the shipped (run A's) copy.
+    artifacts: record.normalization.artifacts
+      .filter((a) => a.changes[0].length > 0)
+      .map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] })),
+  }
+}
+
+/** Who built it, when, and both runs' manifests in full as byproducts. */
+function runDetails(
+  record: BuildRecord,
+  context: AttestContext,
+  evidence: readonly RunEvidence[],
+): Provenance['runDetails'] {
+  return {
+    builder: { id: context.builderId, version: { reproof: record.reproofVersion } },
+    metadata: {
+      ...(context.invocationId === undefined ? {} : { invocationId: context.invocationId }),
+      startedOn: record.startedAt,
+      finishedOn: record.finishedAt,
+    },
+    byproducts: evidence.map((e) => {
+      const manifest = canonicalJson(e.artifacts)
+      return {
+        name: `reproof/run-${e.run}/manifest.json`,
+        digest: { sha256: sha256Hex(manifest) },
+        content: Buffer.from(manifest).toString('base64'),
+        mediaType: 'application/json',
+        annotations: {
+          rawManifestSha256: record.runs.find((r) => r.id === e.run)?.manifestDigest ?? null,
+          reproducible: record.result.reproducible,
+          reproducibleWithoutNormalization: record.result.reproducibleWithoutNormalization,
+        },
+      }
+    }),
   }
 }
 
