@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { parseJsonInput } from '../io/json-input.js'
 import * as v from 'valibot'
 import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
 import { ReproofError, unreadable } from '../errors.js'
@@ -107,17 +108,7 @@ export function readBuildRecordFile(file: string): BuildRecord {
     if (err instanceof ReproofError) throw err
     throw unreadable(`--record ${file}`, file, err)
   }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new ReproofError(
-      'E_INPUT',
-      `--record ${file}: not valid JSON`,
-      { path: file },
-      { cause: err },
-    )
-  }
+  const json = parseJsonInput(text, `--record ${file}`, file)
   const parsed = v.safeParse(RecordSchema, json)
   if (!parsed.success) {
     const issue = parsed.issues[0]

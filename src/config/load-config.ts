@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises'
+import { parseJsonInput } from '../io/json-input.js'
 import path from 'node:path'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
@@ -29,17 +30,7 @@ export async function loadBuildConfig(sourceDir: string): Promise<BuildConfig> {
 }
 
 export function parseBuildConfig(text: string, file: string): BuildConfig {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new ReproofError(
-      'E_INPUT',
-      `${file}: not valid JSON (${(err as Error).message})`,
-      { path: file },
-      { cause: err },
-    )
-  }
+  const json = parseJsonInput(text, file, file)
   // valibot's objects accept arrays (they are objects to JavaScript); a config is not one.
   if (Array.isArray(json))
     throw new ReproofError('E_INPUT', `${file}: must be a JSON object`, { path: file })

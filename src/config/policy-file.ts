@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { parseJsonInput } from '../io/json-input.js'
 import * as v from 'valibot'
 import { ReproofError, unreadable } from '../errors.js'
 
@@ -30,12 +31,7 @@ export function readPolicyFile(file: string): PolicyFile {
   } catch (err) {
     throw unreadable(`--policy ${file}`, file, err)
   }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new ReproofError('E_INPUT', `--policy ${file}: not JSON`, { path: file }, { cause: err })
-  }
+  const json = parseJsonInput(text, `--policy ${file}`, file)
   const parsed = v.safeParse(PolicyFileSchema, json)
   if (!parsed.success) {
     const issue = parsed.issues[0]

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import { parseJsonInput } from '../io/json-input.js'
 import fs from 'node:fs'
 import type { SerializedBundle } from '@sigstore/bundle'
 import { ReproofError, unreadable } from '../errors.js'
@@ -463,17 +464,7 @@ async function loadTrustedRoot<T>(
     if (err instanceof ReproofError) throw err
     throw unreadable(`--trusted-root ${file}`, file, err)
   }
-  let json: unknown
-  try {
-    json = JSON.parse(bytes.toString('utf8'))
-  } catch (err) {
-    throw new ReproofError(
-      'E_INPUT',
-      `--trusted-root ${file}: not JSON`,
-      { path: file },
-      { cause: err },
-    )
-  }
+  const json = parseJsonInput(bytes.toString('utf8'), `--trusted-root ${file}`, file)
   const problem = trustedRootProblem(json)
   if (problem !== undefined)
     throw new ReproofError('E_INPUT', `--trusted-root ${file}: ${problem}`, { path: file })

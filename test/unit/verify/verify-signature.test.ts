@@ -589,7 +589,7 @@ describe('verifySignature, trusted roots', () => {
     fs.writeFileSync(file, '{')
     expect(await attempt()).toMatchObject({
       code: 'E_INPUT',
-      message: `--trusted-root ${file}: not JSON`,
+      message: expect.stringMatching(/^--trusted-root .*: not JSON \(.+\)$/) as unknown,
       context: { path: file },
     })
     for (const tlog of root.tlogs.slice(0, 1)) delete tlog.publicKey.validFor.start
