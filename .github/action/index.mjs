@@ -3554,6 +3554,26 @@ var init_version = __esm({
   }
 });
 
+// src/io/json-input.ts
+function parseJsonInput(text2, label, file) {
+  try {
+    return JSON.parse(text2);
+  } catch (err) {
+    throw new ReproofError(
+      "E_INPUT",
+      `${label}: not JSON (${err.message})`,
+      { path: file },
+      { cause: err }
+    );
+  }
+}
+var init_json_input = __esm({
+  "src/io/json-input.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
 // node_modules/valibot/dist/index.mjs
 // @__NO_SIDE_EFFECTS__
 function getGlobalConfig(config$1) {
@@ -4565,17 +4585,7 @@ function readBuildRecordFile(file) {
     if (err instanceof ReproofError) throw err;
     throw unreadable(`--record ${file}`, file, err);
   }
-  let json2;
-  try {
-    json2 = JSON.parse(text2);
-  } catch (err) {
-    throw new ReproofError(
-      "E_INPUT",
-      `--record ${file}: not valid JSON`,
-      { path: file },
-      { cause: err }
-    );
-  }
+  const json2 = parseJsonInput(text2, `--record ${file}`, file);
   const parsed = safeParse(RecordSchema, json2);
   if (!parsed.success) {
     const issue = parsed.issues[0];
@@ -4601,6 +4611,7 @@ var MAX_RECORD_BYTES, hex64, manifest, RecordSchema;
 var init_read_record = __esm({
   "src/attest/read-record.ts"() {
     "use strict";
+    init_json_input();
     init_dist();
     init_build_record();
     init_errors();
@@ -75968,12 +75979,6 @@ var init_sign_statement = __esm({
 function toStatement(record2, context) {
   const evidence = runEvidence(record2);
   const shipped = evidence[0]?.artifacts ?? [];
-  const git2 = record2.source.git;
-  const normalizers = [
-    ...new Set(
-      (record2.normalization?.artifacts ?? []).filter((a) => a.changes.some((c) => c.length > 0)).map((a) => a.format)
-    )
-  ].sort();
   return {
     _type: STATEMENT_TYPE,
     subject: shipped.map((a) => ({
@@ -75985,71 +75990,87 @@ function toStatement(record2, context) {
     })),
     predicateType: PROVENANCE_TYPE,
     predicate: {
-      buildDefinition: {
-        buildType: BUILD_TYPE,
-        externalParameters: {
-          command: record2.command,
-          source: {
-            ...git2?.repository === void 0 ? {} : { uri: gitUri(git2.repository) },
-            ...git2 === void 0 ? {} : { commit: git2.commit },
-            ...git2?.ref === void 0 ? {} : { ref: git2.ref }
-          },
-          outputs: record2.outputs,
-          ...record2.exclude.length === 0 ? {} : { exclude: record2.exclude },
-          // Normalization that is part of the build is part of its definition: a
-          // rebuilder must repeat it to get the same subjects.
-          ...record2.normalization === null ? {} : { normalize: true }
-        },
-        internalParameters: {
-          epoch: record2.epoch,
-          environment: record2.environment,
-          variations: record2.variations.map((v) => ({ name: v.name, status: v.status })),
-          isolation: {
-            kind: record2.isolation.kind,
-            network: record2.isolation.network
-          },
-          normalization: record2.normalization === null ? null : {
-            mode: record2.normalization.mode,
-            normalizers,
-            // What each normalizer changed in the shipped (run A's) copy.
-            artifacts: record2.normalization.artifacts.filter((a) => a.changes[0].length > 0).map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] }))
-          },
-          dirty: git2?.dirty ?? null
-        },
-        resolvedDependencies: [
-          ...git2 === void 0 ? [] : [
-            {
-              ...git2.repository === void 0 ? {} : { uri: `${gitUri(git2.repository)}@${git2.commit}` },
-              name: "source",
-              digest: { gitCommit: git2.commit }
-            }
-          ],
-          ...record2.source.lockfiles.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } }))
-        ]
-      },
-      runDetails: {
-        builder: { id: context.builderId, version: { reproof: record2.reproofVersion } },
-        metadata: {
-          ...context.invocationId === void 0 ? {} : { invocationId: context.invocationId },
-          startedOn: record2.startedAt,
-          finishedOn: record2.finishedAt
-        },
-        byproducts: evidence.map((e) => {
-          const manifest2 = canonicalJson(e.artifacts);
-          return {
-            name: `reproof/run-${e.run}/manifest.json`,
-            digest: { sha256: sha256Hex(manifest2) },
-            content: Buffer.from(manifest2).toString("base64"),
-            mediaType: "application/json",
-            annotations: {
-              rawManifestSha256: record2.runs.find((r) => r.id === e.run)?.manifestDigest ?? null,
-              reproducible: record2.result.reproducible,
-              reproducibleWithoutNormalization: record2.result.reproducibleWithoutNormalization
-            }
-          };
-        })
-      }
+      buildDefinition: buildDefinition(record2),
+      runDetails: runDetails(record2, context, evidence)
     }
+  };
+}
+function buildDefinition(record2) {
+  const git2 = record2.source.git;
+  return {
+    buildType: BUILD_TYPE,
+    externalParameters: {
+      command: record2.command,
+      source: {
+        ...git2?.repository === void 0 ? {} : { uri: gitUri(git2.repository) },
+        ...git2 === void 0 ? {} : { commit: git2.commit },
+        ...git2?.ref === void 0 ? {} : { ref: git2.ref }
+      },
+      outputs: record2.outputs,
+      ...record2.exclude.length === 0 ? {} : { exclude: record2.exclude },
+      // Normalization that is part of the build is part of its definition: a
+      // rebuilder must repeat it to get the same subjects.
+      ...record2.normalization === null ? {} : { normalize: true }
+    },
+    internalParameters: {
+      epoch: record2.epoch,
+      environment: record2.environment,
+      variations: record2.variations.map((v) => ({ name: v.name, status: v.status })),
+      isolation: {
+        kind: record2.isolation.kind,
+        network: record2.isolation.network
+      },
+      normalization: normalizationParameters(record2),
+      dirty: git2?.dirty ?? null
+    },
+    resolvedDependencies: [
+      ...git2 === void 0 ? [] : [
+        {
+          ...git2.repository === void 0 ? {} : { uri: `${gitUri(git2.repository)}@${git2.commit}` },
+          name: "source",
+          digest: { gitCommit: git2.commit }
+        }
+      ],
+      ...record2.source.lockfiles.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } }))
+    ]
+  };
+}
+function normalizationParameters(record2) {
+  if (record2.normalization === null) return null;
+  const normalizers = [
+    ...new Set(
+      record2.normalization.artifacts.filter((a) => a.changes.some((c) => c.length > 0)).map((a) => a.format)
+    )
+  ].sort();
+  return {
+    mode: record2.normalization.mode,
+    normalizers,
+    // What each normalizer changed in the shipped (run A's) copy.
+    artifacts: record2.normalization.artifacts.filter((a) => a.changes[0].length > 0).map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] }))
+  };
+}
+function runDetails(record2, context, evidence) {
+  return {
+    builder: { id: context.builderId, version: { reproof: record2.reproofVersion } },
+    metadata: {
+      ...context.invocationId === void 0 ? {} : { invocationId: context.invocationId },
+      startedOn: record2.startedAt,
+      finishedOn: record2.finishedAt
+    },
+    byproducts: evidence.map((e) => {
+      const manifest2 = canonicalJson(e.artifacts);
+      return {
+        name: `reproof/run-${e.run}/manifest.json`,
+        digest: { sha256: sha256Hex(manifest2) },
+        content: Buffer.from(manifest2).toString("base64"),
+        mediaType: "application/json",
+        annotations: {
+          rawManifestSha256: record2.runs.find((r) => r.id === e.run)?.manifestDigest ?? null,
+          reproducible: record2.result.reproducible,
+          reproducibleWithoutNormalization: record2.result.reproducibleWithoutNormalization
+        }
+      };
+    })
   };
 }
 function runEvidence(record2) {
@@ -77606,7 +77627,7 @@ async function writtenFiles(root, since) {
 }
 function withFileTimeDrift(variations, drift) {
   return variations.map((v) => {
-    if (v.name !== "time" || drift.close.length === 0 && !drift.incomplete) return v;
+    if (v.name !== "file-times" || drift.close.length === 0 && !drift.incomplete) return v;
     const shown2 = drift.close.slice(0, 3).map(toDisplayText).join(", ");
     const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : "";
     const note = drift.close.length > 0 ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown2}${more}): written less than ${RESOLUTION_MS / 1e3} s apart, as run A fell behind; a time stamp taken from them would not differ` : `file times were not compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries`;
@@ -78372,7 +78393,6 @@ var init_run_plan = __esm({
       time: (name, { caps, a, b, record: record2, notApplied }, out) => {
         if (caps.faketime !== void 0) {
           out.fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET);
-          b.minStartGapMs = STAGGER_MS;
           Object.assign(b.env, faketimeEnvironment(caps.faketime));
           const shims = realClockShims(caps.faketime);
           for (const run3 of shims.length > 0 ? [a, b] : []) {
@@ -78387,11 +78407,7 @@ var init_run_plan = __esm({
               name,
               status: "effective",
               a: "real clock",
-              b: `clock ${FAKETIME_OFFSET} (libfaketime); file times ${STAGGER_MS} ms later (run B starts later)`,
-              // The kernel writes file times from the real clock: the stagger moves them
-              // by two and a half seconds, which tar and gzip (1 s) and zip and jar
-              // (2 s DOS times) see while the runs keep pace; file-time-drift.ts names
-              // the files for which they did not.
+              b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
               ...shims.length > 0 || caps.faketime.unreachable.length > 0 ? {
                 note: clockNote(
                   shims.map((f) => f.name),
@@ -78403,14 +78419,22 @@ var init_run_plan = __esm({
             true
           );
         } else {
-          b.minStartGapMs = STAGGER_MS;
           notApplied(
             name,
             "real clock",
-            `${caps.faketimeRefused ?? "libfaketime is not installed"}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes file and clock stamps of one- and two-second resolution, never a date`,
+            `${caps.faketimeRefused ?? "libfaketime is not installed"}, so the clock was not varied`,
             "install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)"
           );
         }
+      },
+      "file-times": (name, { b, record: record2 }) => {
+        b.minStartGapMs = STAGGER_MS;
+        record2({
+          name,
+          status: "effective",
+          a: "written files stamped with the real time",
+          b: `run B starts ${STAGGER_MS / 1e3} s later, so the files it writes carry times ${STAGGER_MS / 1e3} s later`
+        });
       },
       ordering: (name, { b, record: record2 }) => {
         b.creationOrder = "descending";
@@ -87523,8 +87547,7 @@ async function normalizeZip(input2, rules, budget, where, use) {
   const fd = fs27.openSync(input2, "r");
   try {
     const members = await readMembers(zip, budget, where);
-    const names = new Set(members.map((m) => m.name));
-    const flavor = [...names].some((n) => /^[^/]+\.dist-info\/RECORD$/.test(n)) ? "wheel" : names.has("META-INF/MANIFEST.MF") ? "jar" : "zip";
+    const flavor = zipFlavor(members.map((m) => m.name));
     const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name));
     const changes = {
       entries: members.length,
@@ -87537,70 +87560,78 @@ async function normalizeZip(input2, rules, budget, where, use) {
       commentsCleared: rules.mode === "compare" && (raw(zip.comment).length > 0 || members.some((m) => raw(m.entry.fileComment).length > 0)),
       flavor
     };
+    const job = { zip, fd, flavor, rules, budget, where, changes };
     const planned = [];
-    for (const member of sorted) {
-      const { entry } = member;
-      if ((entry.generalPurposeBitFlag & 1) !== 0) {
-        throw new ReproofError(
-          "E_INPUT",
-          `${where}!${member.name}: encrypted zip entries cannot be normalized`,
-          { path: where }
-        );
-      }
-      budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`);
-      const local = readLocalHeader(fd, entry, where);
-      const time = dosDateTime(
-        stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules)
-      );
-      if ([entry.lastModFileDate, local.date].some((d) => d !== time.date) || [entry.lastModFileTime, local.time].some((t) => t !== time.time))
-        changes.times++;
-      const extra = stableExtraFields(member.extra);
-      if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++;
-      const external = stableExternalAttributes(member.type, member.unixMode);
-      if (external !== entry.externalFileAttributes) changes.attributes++;
-      const content = rules.mode === "ship" ? await rewrittenContent(zip, member, flavor, rules, budget, where) : void 0;
-      if (content?.rewritten === true) changes.rewritten.push(member.name);
-      planned.push({
-        member,
-        dataStart: local.dataStart,
-        ...content === void 0 ? {} : { content },
-        header: {
-          nameBytes: member.nameBytes,
-          // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
-          flags: entry.generalPurposeBitFlag & 2054,
-          method: entry.compressionMethod,
-          date: time.date,
-          time: time.time,
-          crc32: entry.crc32,
-          compressedSize: entry.compressedSize,
-          uncompressedSize: entry.uncompressedSize,
-          extra,
-          comment: rules.mode === "compare" ? Buffer.alloc(0) : raw(entry.fileComment),
-          internal: entry.internalFileAttributes,
-          external
-        }
-      });
-    }
+    for (const member of sorted) planned.push(await planMember(job, member));
     const rewrite = changes.reordered || changes.commentsCleared || changes.times + changes.extraFields + changes.attributes + changes.rewritten.length > 0;
-    const write = async (output) => {
-      const writer = new ZipWriter(output);
-      for (const p of planned) {
-        if (rules.mode === "ship") {
-          await writeMember(writer, p, p.content, fd, budget, where);
-          continue;
-        }
-        const content = await rewrittenContent(zip, p.member, flavor, rules, budget, where);
-        if (content?.rewritten === true) changes.rewritten.push(p.member.name);
-        if (content !== void 0 && !holdsSameData(fd, p, content)) changes.recompressed++;
-        await writeMember(writer, p, content, fd, budget, where);
-      }
-      await writer.finish(rules.mode === "compare" ? Buffer.alloc(0) : raw(zip.comment));
-    };
-    return await use({ changes, rewrite }, write);
+    return await use({ changes, rewrite }, (output) => writeZip(job, planned, output));
   } finally {
     fs27.closeSync(fd);
     zip.close();
   }
+}
+function zipFlavor(names) {
+  if (names.some((n) => /^[^/]+\.dist-info\/RECORD$/.test(n))) return "wheel";
+  return names.includes("META-INF/MANIFEST.MF") ? "jar" : "zip";
+}
+async function planMember(job, member) {
+  const { rules, budget, where, changes } = job;
+  const { entry } = member;
+  if ((entry.generalPurposeBitFlag & 1) !== 0) {
+    throw new ReproofError(
+      "E_INPUT",
+      `${where}!${member.name}: encrypted zip entries cannot be normalized`,
+      { path: where }
+    );
+  }
+  budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`);
+  const local = readLocalHeader(job.fd, entry, where);
+  const time = dosDateTime(
+    stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules)
+  );
+  if ([entry.lastModFileDate, local.date].some((d) => d !== time.date) || [entry.lastModFileTime, local.time].some((t) => t !== time.time))
+    changes.times++;
+  const extra = stableExtraFields(member.extra);
+  if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++;
+  const external = stableExternalAttributes(member.type, member.unixMode);
+  if (external !== entry.externalFileAttributes) changes.attributes++;
+  const content = rules.mode === "ship" ? await rewrittenContent(job.zip, member, job.flavor, rules, budget, where) : void 0;
+  if (content?.rewritten === true) changes.rewritten.push(member.name);
+  return {
+    member,
+    dataStart: local.dataStart,
+    ...content === void 0 ? {} : { content },
+    header: {
+      nameBytes: member.nameBytes,
+      // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
+      flags: entry.generalPurposeBitFlag & 2054,
+      method: entry.compressionMethod,
+      date: time.date,
+      time: time.time,
+      crc32: entry.crc32,
+      compressedSize: entry.compressedSize,
+      uncompressedSize: entry.uncompressedSize,
+      extra,
+      comment: rules.mode === "compare" ? Buffer.alloc(0) : raw(entry.fileComment),
+      internal: entry.internalFileAttributes,
+      external
+    }
+  };
+}
+async function writeZip(job, planned, output) {
+  const { zip, fd, rules, budget, where, changes } = job;
+  const writer = new ZipWriter(output);
+  for (const p of planned) {
+    if (rules.mode === "ship") {
+      await writeMember(writer, p, p.content, fd, budget, where);
+      continue;
+    }
+    const content = await rewrittenContent(zip, p.member, job.flavor, rules, budget, where);
+    if (content?.rewritten === true) changes.rewritten.push(p.member.name);
+    if (content !== void 0 && !holdsSameData(fd, p, content)) changes.recompressed++;
+    await writeMember(writer, p, content, fd, budget, where);
+  }
+  await writer.finish(rules.mode === "compare" ? Buffer.alloc(0) : raw(zip.comment));
 }
 async function writeMember(writer, { member, header, dataStart }, content, fd, budget, where) {
   const { entry } = member;
@@ -88460,7 +88491,7 @@ async function runBuild(options2, deps) {
         );
     }
     warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]));
-    const variations = judged.some((v) => v.name === "time") ? withFileTimeDrift(
+    const variations = judged.some((v) => v.name === "file-times") ? withFileTimeDrift(
       judged,
       await fileTimeDrift(roots, { a: runsStarted - 1e3, b: runsStarted - 1e3 })
     ) : judged;
@@ -88910,6 +88941,7 @@ var init_variations = __esm({
     VARIATIONS = [
       "path",
       "time",
+      "file-times",
       "ordering",
       "umask",
       "tz",
@@ -88922,7 +88954,12 @@ var init_variations = __esm({
       "exec-path",
       "cpus"
     ];
-    DEFAULT_VARIATIONS = ["path", "time", "ordering"];
+    DEFAULT_VARIATIONS = [
+      "path",
+      "time",
+      "file-times",
+      "ordering"
+    ];
   }
 });
 
@@ -89090,17 +89127,7 @@ async function loadBuildConfig(sourceDir) {
   return parseBuildConfig(text2, file);
 }
 function parseBuildConfig(text2, file) {
-  let json2;
-  try {
-    json2 = JSON.parse(text2);
-  } catch (err) {
-    throw new ReproofError(
-      "E_INPUT",
-      `${file}: not valid JSON (${err.message})`,
-      { path: file },
-      { cause: err }
-    );
-  }
+  const json2 = parseJsonInput(text2, file, file);
   if (Array.isArray(json2))
     throw new ReproofError("E_INPUT", `${file}: must be a JSON object`, { path: file });
   const parsed = safeParse(BuildConfigSchema, json2);
@@ -89119,6 +89146,7 @@ var MAX_CONFIG_BYTES;
 var init_load_config = __esm({
   "src/config/load-config.ts"() {
     "use strict";
+    init_json_input();
     init_dist();
     init_errors();
     init_build_options();
@@ -89225,7 +89253,7 @@ function countNames(result) {
 }
 function describeVariations(variations) {
   const varied = variations.filter((v) => v.status === "effective").map(
-    (v) => v.name === "time" ? `time (clock +${FAKETIME_OFFSET_DAYS} days, file times +2.5 s${v.note === void 0 ? "" : `; ${v.note}`})` : v.name === "ordering" ? "ordering (of the source snapshot)" : v.name
+    (v) => v.name === "time" ? `time (clock +${FAKETIME_OFFSET_DAYS} days${v.note === void 0 ? "" : `; ${v.note}`})` : v.name === "file-times" ? `file-times (+2.5 s${v.note === void 0 ? "" : `; ${v.note}`})` : v.name === "ordering" ? "ordering (of the source snapshot)" : v.name
   );
   const notVaried = variations.filter((v) => v.status !== "effective").map(
     (v) => v.status === "no-effect" ? `${v.name} (no effect here${v.note === void 0 ? "" : `: ${v.note}`})` : `${v.name} (${v.note ?? "not available"})`
@@ -89980,12 +90008,7 @@ function readPolicyFile(file) {
   } catch (err) {
     throw unreadable(`--policy ${file}`, file, err);
   }
-  let json2;
-  try {
-    json2 = JSON.parse(text2);
-  } catch (err) {
-    throw new ReproofError("E_INPUT", `--policy ${file}: not JSON`, { path: file }, { cause: err });
-  }
+  const json2 = parseJsonInput(text2, `--policy ${file}`, file);
   const parsed = safeParse(PolicyFileSchema, json2);
   if (!parsed.success) {
     const issue = parsed.issues[0];
@@ -90001,6 +90024,7 @@ var PolicyFileSchema;
 var init_policy_file = __esm({
   "src/config/policy-file.ts"() {
     "use strict";
+    init_json_input();
     init_dist();
     init_errors();
     PolicyFileSchema = strictObject({
@@ -90165,72 +90189,82 @@ var init_verify_options = __esm({
 
 // src/verify/policy.ts
 function checkStatement(payloadType, statement, artifacts, policy, signer, verifiedTimes2, now) {
-  const checks = [];
-  const add = (check2) => {
-    checks.push(checked(check2));
-  };
-  add({
-    name: "payload type",
-    ok: payloadType === "application/vnd.in-toto+json",
-    wanted: "application/vnd.in-toto+json",
-    found: payloadType,
-    reason: "payload-type"
-  });
   const s = isObject(statement) ? statement : {};
-  add({
-    name: "statement type",
-    ok: STATEMENT_TYPES.includes(String(s._type)),
-    wanted: STATEMENT_TYPES,
-    found: s._type,
-    reason: "statement-type"
-  });
   const predicateType = typeof s.predicateType === "string" ? s.predicateType : void 0;
-  const wantedType = policy.predicateType ?? PROVENANCE_TYPE;
-  add({
-    name: "predicate type",
-    ok: predicateType === wantedType,
-    wanted: wantedType,
-    found: predicateType,
-    reason: "predicate-type"
-  });
   const subjects = Array.isArray(s.subject) ? s.subject.filter(isObject) : [];
-  for (const artifact of artifacts) {
-    const match = subjects.find((subject) => {
-      const digest = isObject(subject.digest) ? subject.digest : {};
-      return artifact.sha256 !== void 0 && digest.sha256 === artifact.sha256 || artifact.sha512 !== void 0 && digest.sha512 === artifact.sha512;
-    });
-    add({
-      name: `subject for ${artifact.path}`,
-      ok: match !== void 0,
-      wanted: artifact.sha256 !== void 0 ? { sha256: artifact.sha256 } : { sha512: artifact.sha512 },
-      found: subjects.map((x) => x.digest),
-      reason: "subject-mismatch"
-    });
-  }
-  checks.push(...timeChecks(policy, verifiedTimes2, now));
-  const readsPredicate = [policy.builderId, policy.buildType].some((x) => x !== void 0) || policy.requireReproduced === true || signer.kind === "key" && asksForSource(policy);
-  if (readsPredicate && predicateType !== PROVENANCE_TYPE) {
-    add({
-      name: "provenance predicate",
-      ok: false,
-      wanted: PROVENANCE_TYPE,
+  return [
+    ...typeChecks(payloadType, s._type, predicateType, policy),
+    ...artifacts.map((artifact) => subjectCheck(artifact, subjects)),
+    ...timeChecks(policy, verifiedTimes2, now),
+    ...provenanceChecks(policy, signer, predicateType, s.predicate, subjects)
+  ];
+}
+function typeChecks(payloadType, statementType, predicateType, policy) {
+  const wantedType = policy.predicateType ?? PROVENANCE_TYPE;
+  return [
+    checked({
+      name: "payload type",
+      ok: payloadType === "application/vnd.in-toto+json",
+      wanted: "application/vnd.in-toto+json",
+      found: payloadType,
+      reason: "payload-type"
+    }),
+    checked({
+      name: "statement type",
+      ok: STATEMENT_TYPES.includes(String(statementType)),
+      wanted: STATEMENT_TYPES,
+      found: statementType,
+      reason: "statement-type"
+    }),
+    checked({
+      name: "predicate type",
+      ok: predicateType === wantedType,
+      wanted: wantedType,
       found: predicateType,
       reason: "predicate-type"
-    });
-    return checks;
+    })
+  ];
+}
+function subjectCheck(artifact, subjects) {
+  const match = subjects.find((subject) => {
+    const digest = isObject(subject.digest) ? subject.digest : {};
+    return artifact.sha256 !== void 0 && digest.sha256 === artifact.sha256 || artifact.sha512 !== void 0 && digest.sha512 === artifact.sha512;
+  });
+  return checked({
+    name: `subject for ${artifact.path}`,
+    ok: match !== void 0,
+    wanted: artifact.sha256 !== void 0 ? { sha256: artifact.sha256 } : { sha512: artifact.sha512 },
+    found: subjects.map((x) => x.digest),
+    reason: "subject-mismatch"
+  });
+}
+function provenanceChecks(policy, signer, predicateType, rawPredicate, subjects) {
+  const readsPredicate = [policy.builderId, policy.buildType].some((x) => x !== void 0) || policy.requireReproduced === true || signer.kind === "key" && asksForSource(policy);
+  if (readsPredicate && predicateType !== PROVENANCE_TYPE) {
+    return [
+      checked({
+        name: "provenance predicate",
+        ok: false,
+        wanted: PROVENANCE_TYPE,
+        found: predicateType,
+        reason: "predicate-type"
+      })
+    ];
   }
-  const predicate = isObject(s.predicate) ? s.predicate : {};
+  const predicate = isObject(rawPredicate) ? rawPredicate : {};
   const definition = isObject(predicate.buildDefinition) ? predicate.buildDefinition : {};
   const external = isObject(definition.externalParameters) ? definition.externalParameters : {};
   const source = predicateType === PROVENANCE_TYPE && isObject(external.source) ? external.source : {};
   const run3 = isObject(predicate.runDetails) ? predicate.runDetails : {};
   const builder = isObject(run3.builder) ? run3.builder : {};
+  const checks = [];
   const exact = [
     [policy.builderId, "builder id", builder.id, "builder-id"],
     [policy.buildType, "build type", definition.buildType, "build-type"]
   ];
   for (const [wanted, name, found, reason] of exact) {
-    if (wanted !== void 0) add({ name, ok: found === wanted, wanted, found, reason });
+    if (wanted !== void 0)
+      checks.push(checked({ name, ok: found === wanted, wanted, found, reason }));
   }
   checks.push(
     ...sourceChecks(policy, signer, {
@@ -90279,36 +90313,33 @@ function timeChecks(policy, times, now) {
   return checks;
 }
 function sourceChecks(policy, signer, predicate) {
-  const checks = [];
   const facts = signer.kind === "certificate" ? signer.facts : void 0;
   const fromCertificate = facts === void 0 ? void 0 : {
     repository: facts.sourceRepositoryUri,
     ref: facts.sourceRepositoryRef,
     digest: facts.sourceRepositoryDigest
   };
-  if (fromCertificate !== void 0) {
-    const same = {
-      repository: sameRepository,
-      ref: (a, b) => a === b,
-      digest: (a, b) => a === b
-    };
-    for (const fact of ["repository", "ref", "digest"]) {
-      const a = fromCertificate[fact];
-      const b = predicate[fact];
-      if (a !== void 0 && b !== void 0 && !same[fact](a, b))
-        checks.push({
-          name: `source ${fact}: the certificate and the predicate agree`,
-          ok: false,
-          wanted: `${a} (certificate)`,
-          found: `${b} (predicate)`,
-          reason: "source-disagreement"
-        });
-    }
-  }
   const known = fromCertificate ?? predicate;
-  const checker = (by, unanswerable) => (name, wanted, found, ok, reason) => {
-    if (wanted === void 0) return;
-    checks.push(
+  const by = fromCertificate === void 0 ? "signer-asserted, from the predicate" : "from the certificate";
+  const asRepository = (f, w) => sameRepository(f, githubUrl(w));
+  const owner = facts !== void 0 ? facts.sourceRepositoryOwnerUri : ownerOf(predicate.repository);
+  const rows = [
+    ["source uri", policy.sourceUri, known.repository, sameRepository, "source-uri"],
+    ["repository", policy.repo, known.repository, asRepository, "repo"],
+    ["owner", policy.owner, owner, asRepository, "owner"],
+    ["source ref", policy.sourceRef, known.ref, (f, w) => f === w, "source-ref"],
+    ["source ref", policy.sourceRefRegexp, known.ref, (f, w) => anchored(w).test(f), "source-ref"],
+    ["source digest", policy.sourceDigest, known.digest, (f, w) => f === w, "source-digest"]
+  ];
+  return [
+    ...fromCertificate === void 0 ? [] : disagreements(fromCertificate, predicate),
+    ...policyChecks(rows, by),
+    ...certificateOnlyChecks(policy, facts)
+  ];
+}
+function policyChecks(rows, by, unanswerable) {
+  return rows.flatMap(
+    ([name, wanted, found, ok, reason]) => wanted === void 0 ? [] : [
       checked({
         name: `${name} (${by})`,
         ok: unanswerable === void 0 && found !== void 0 && ok(found, wanted),
@@ -90316,59 +90347,66 @@ function sourceChecks(policy, signer, predicate) {
         found: unanswerable ?? found,
         reason: found === void 0 ? "policy-field-missing" : reason
       })
-    );
+    ]
+  );
+}
+function disagreements(fromCertificate, predicate) {
+  const same = {
+    repository: sameRepository,
+    ref: (a, b) => a === b,
+    digest: (a, b) => a === b
   };
-  const check2 = checker(
-    fromCertificate === void 0 ? "signer-asserted, from the predicate" : "from the certificate"
-  );
-  const asRepository = (f, w) => sameRepository(f, githubUrl(w));
-  check2("source uri", policy.sourceUri, known.repository, sameRepository, "source-uri");
-  check2("repository", policy.repo, known.repository, asRepository, "repo");
-  const owner = facts !== void 0 ? facts.sourceRepositoryOwnerUri : ownerOf(predicate.repository);
-  check2("owner", policy.owner, owner, asRepository, "owner");
-  check2("source ref", policy.sourceRef, known.ref, (f, w) => f === w, "source-ref");
-  check2(
-    "source ref",
-    policy.sourceRefRegexp,
-    known.ref,
-    (f, w) => anchored(w).test(f),
-    "source-ref"
-  );
-  check2("source digest", policy.sourceDigest, known.digest, (f, w) => f === w, "source-digest");
+  return ["repository", "ref", "digest"].flatMap((fact) => {
+    const a = fromCertificate[fact];
+    const b = predicate[fact];
+    return a !== void 0 && b !== void 0 && !same[fact](a, b) ? [
+      {
+        name: `source ${fact}: the certificate and the predicate agree`,
+        ok: false,
+        wanted: `${a} (certificate)`,
+        found: `${b} (predicate)`,
+        reason: "source-disagreement"
+      }
+    ] : [];
+  });
+}
+function certificateOnlyChecks(policy, facts) {
   const signerFacts = facts ?? {};
-  const certificateOnly = checker(
+  const rows = [
+    [
+      "signer workflow",
+      policy.signerWorkflow,
+      signerFacts.buildSignerUri,
+      (f, w) => startsWithUrl(f, `${githubUrl(w)}@`),
+      "signer-workflow"
+    ],
+    [
+      "signer repository",
+      policy.signerRepo,
+      signerFacts.buildSignerUri,
+      (f, w) => startsWithUrl(f, `${githubUrl(w)}/`),
+      "signer-repo"
+    ],
+    [
+      "signer digest",
+      policy.signerDigest,
+      signerFacts.buildSignerDigest,
+      (f, w) => f === w,
+      "signer-digest"
+    ],
+    [
+      "runner environment",
+      policy.denySelfHostedRunners === true ? "github-hosted" : void 0,
+      signerFacts.runnerEnvironment,
+      (f, w) => f === w,
+      "runner-environment"
+    ]
+  ];
+  return policyChecks(
+    rows,
     "from the certificate",
     facts === void 0 ? "a key-signed bundle has no certificate" : void 0
   );
-  certificateOnly(
-    "signer workflow",
-    policy.signerWorkflow,
-    signerFacts.buildSignerUri,
-    (f, w) => startsWithUrl(f, `${githubUrl(w)}@`),
-    "signer-workflow"
-  );
-  certificateOnly(
-    "signer repository",
-    policy.signerRepo,
-    signerFacts.buildSignerUri,
-    (f, w) => startsWithUrl(f, `${githubUrl(w)}/`),
-    "signer-repo"
-  );
-  certificateOnly(
-    "signer digest",
-    policy.signerDigest,
-    signerFacts.buildSignerDigest,
-    (f, w) => f === w,
-    "signer-digest"
-  );
-  certificateOnly(
-    "runner environment",
-    policy.denySelfHostedRunners === true ? "github-hosted" : void 0,
-    signerFacts.runnerEnvironment,
-    (f, w) => f === w,
-    "runner-environment"
-  );
-  return checks;
 }
 function sameRepository(a, b) {
   return repositoryKey(a) === repositoryKey(b);
@@ -90878,17 +90916,7 @@ async function loadTrustedRoot(file, parse2) {
     if (err instanceof ReproofError) throw err;
     throw unreadable(`--trusted-root ${file}`, file, err);
   }
-  let json2;
-  try {
-    json2 = JSON.parse(bytes.toString("utf8"));
-  } catch (err) {
-    throw new ReproofError(
-      "E_INPUT",
-      `--trusted-root ${file}: not JSON`,
-      { path: file },
-      { cause: err }
-    );
-  }
+  const json2 = parseJsonInput(bytes.toString("utf8"), `--trusted-root ${file}`, file);
   const problem = trustedRootProblem(json2);
   if (problem !== void 0)
     throw new ReproofError("E_INPUT", `--trusted-root ${file}: ${problem}`, { path: file });
@@ -90907,6 +90935,7 @@ var KEYLESS_THRESHOLDS, KEY_THRESHOLDS, BUNDLE_MEDIA_TYPES, BASE64_FIELDS, MAX_R
 var init_verify_signature = __esm({
   "src/verify/verify-signature.ts"() {
     "use strict";
+    init_json_input();
     init_errors();
     init_keys();
     init_reasons();
@@ -93076,7 +93105,7 @@ function buildCommand(streams, setExit, signal) {
     "fail (exit 3) instead of falling back to process isolation where namespaces are not permitted"
   ).option("--sequential", "run A, then B (default: both at once)").option(
     "--vary <list>",
-    "turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all",
+    "turn variations on: path,time,file-times,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all",
     collect
   ).addOption(new Option("--no-vary <list>", "turn variations off").argParser(collectRemoval)).option(
     "--exclude <glob>",

@@ -68,7 +68,7 @@ export function buildCommand(
     .option('--sequential', 'run A, then B (default: both at once)')
     .option(
       '--vary <list>',
-      'turn variations on: path,time,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all',
+      'turn variations on: path,time,file-times,ordering,umask,tz,locale,home,user,hostname,domain,env,exec-path,cpus,all',
       collect,
     )
     .addOption(new Option('--no-vary <list>', 'turn variations off').argParser(collectRemoval))

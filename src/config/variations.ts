@@ -7,6 +7,7 @@ import { ReproofError } from '../errors.js'
 export const VARIATIONS = [
   'path',
   'time',
+  'file-times',
   'ordering',
   'umask',
   'tz',
@@ -22,7 +23,12 @@ export const VARIATIONS = [
 
 export type VariationName = (typeof VARIATIONS)[number]
 
-export const DEFAULT_VARIATIONS: readonly VariationName[] = ['path', 'time', 'ordering']
+export const DEFAULT_VARIATIONS: readonly VariationName[] = [
+  'path',
+  'time',
+  'file-times',
+  'ordering',
+]
 
 export function isVariationName(name: string): name is VariationName {
   return (VARIATIONS as readonly string[]).includes(name)

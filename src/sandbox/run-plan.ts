@@ -47,7 +47,7 @@ export interface RunSetup {
    */
   launcher: string[]
   creationOrder: 'ascending' | 'descending'
-  /** Milliseconds after run A's start before run B may start (the clock stagger). */
+  /** Milliseconds after run A's start before run B may start (the file-times variation). */
   minStartGapMs: number
   /** Directories to create before the run (an extra PATH entry, HOME). */
   mkdirs: string[]
@@ -194,10 +194,6 @@ const APPLY: Record<VariationName, Applier> = {
       // faketime.ts says why each setting is there. Set by the launcher, after the
       // namespaces are entered, so that nothing of it lands in the machine's /dev/shm.
       out.fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET)
-      // The kernel stamps the files a build writes with the real time, whatever
-      // libfaketime says: starting B later is what makes a tar of generated files
-      // (or a zip, or a jar) carry other times in the two runs.
-      b.minStartGapMs = STAGGER_MS
       Object.assign(b.env, faketimeEnvironment(caps.faketime))
       const shims = realClockShims(caps.faketime)
       // Both runs get the shims' directory, so that PATH differs only by the run's
@@ -214,11 +210,7 @@ const APPLY: Record<VariationName, Applier> = {
           name,
           status: 'effective',
           a: 'real clock',
-          b: `clock ${FAKETIME_OFFSET} (libfaketime); file times ${STAGGER_MS} ms later (run B starts later)`,
-          // The kernel writes file times from the real clock: the stagger moves them
-          // by two and a half seconds, which tar and gzip (1 s) and zip and jar
-          // (2 s DOS times) see while the runs keep pace; file-time-drift.ts names
-          // the files for which they did not.
+          b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
           ...(shims.length > 0 || caps.faketime.unreachable.length > 0
             ? {
                 note: clockNote(
@@ -232,16 +224,27 @@ const APPLY: Record<VariationName, Applier> = {
         true,
       )
     } else {
-      // Starting B a little later is kept, but it is not a time variation: it exposes
-      // only stamps of second resolution, never a date. It is named for what it is.
-      b.minStartGapMs = STAGGER_MS
       notApplied(
         name,
         'real clock',
-        `${caps.faketimeRefused ?? 'libfaketime is not installed'}, so the date was not varied; run B only started ${STAGGER_MS} ms after run A, which exposes file and clock stamps of one- and two-second resolution, never a date`,
+        `${caps.faketimeRefused ?? 'libfaketime is not installed'}, so the clock was not varied`,
         'install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)',
       )
     }
+  },
+  'file-times': (name, { b, record }) => {
+    // The kernel stamps the files a build writes with the real time, whatever
+    // libfaketime says, and no namespace moves the real clock: only starting run B
+    // later gives its files other times. Two and a half seconds is what tar and gzip
+    // (1 s) and zip and jar (2 s DOS times) see while the runs keep pace;
+    // file-time-drift.ts names the files for which they did not.
+    b.minStartGapMs = STAGGER_MS
+    record({
+      name,
+      status: 'effective',
+      a: 'written files stamped with the real time',
+      b: `run B starts ${STAGGER_MS / 1000} s later, so the files it writes carry times ${STAGGER_MS / 1000} s later`,
+    })
   },
   ordering: (name, { b, record }) => {
     b.creationOrder = 'descending'

@@ -81,7 +81,7 @@ async function writtenFiles(
 }
 
 /**
- * The variations with the time variation's note saying for which files the stagger did
+ * The variations with the file-times variation's note saying for which files the later start did
  * not hold, or that it could not be checked. Pure.
  */
 export function withFileTimeDrift(
@@ -89,7 +89,7 @@ export function withFileTimeDrift(
   drift: FileTimeDrift,
 ): VariationRecord[] {
   return variations.map((v) => {
-    if (v.name !== 'time' || (drift.close.length === 0 && !drift.incomplete)) return v
+    if (v.name !== 'file-times' || (drift.close.length === 0 && !drift.incomplete)) return v
     const shown = drift.close.slice(0, 3).map(toDisplayText).join(', ')
     const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : ''
     const note =

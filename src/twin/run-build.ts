@@ -183,8 +183,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     }
     warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
     // Run B's later start varies the files' times only where the runs kept pace: the
-    // files both wrote too close in time are named on the time variation.
-    const variations = judged.some((v) => v.name === 'time')
+    // files both wrote too close in time are named on the file-times variation.
+    const variations = judged.some((v) => v.name === 'file-times')
       ? withFileTimeDrift(
           judged,
           await fileTimeDrift(roots, { a: runsStarted - 1000, b: runsStarted - 1000 }),

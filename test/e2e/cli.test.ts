@@ -113,7 +113,7 @@ describe('the reproof executable', () => {
     const pids = makeTemp()
     const run = await spawnBuild(
       'hello-c',
-      ['-o', 'hello', '--no-vary', 'time', ...lingeringBuild(pids)],
+      ['-o', 'hello', '--no-vary', 'time,file-times', ...lingeringBuild(pids)],
       {
         onStderr: (text, child) => {
           if (text.includes('run B started') && !child.killed) {

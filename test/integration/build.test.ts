@@ -106,7 +106,7 @@ describe('reproof build', () => {
       '-o',
       'prog',
       '--no-vary',
-      'time,ordering',
+      'time,file-times,ordering',
       '--',
       'make',
     ])
@@ -121,7 +121,7 @@ describe('reproof build', () => {
       '-o',
       'listing.txt',
       '--no-vary',
-      'time',
+      'time,file-times',
       '--',
       'make',
     ])
@@ -139,7 +139,7 @@ describe('reproof build', () => {
       '-o',
       'listing.txt',
       '--no-vary',
-      'time,ordering',
+      'time,file-times,ordering',
       '--',
       'make',
     ])
@@ -375,6 +375,7 @@ describe('reproof build', () => {
     expect(names).toEqual([
       'path',
       'time',
+      'file-times',
       'ordering',
       'umask',
       'tz',

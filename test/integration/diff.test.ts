@@ -375,7 +375,7 @@ describe('reproof diff of two build records', () => {
       record,
       '--json',
       '--no-vary',
-      'time,ordering',
+      'time,file-times,ordering',
       ...(keep ? ['--keep'] : []),
       '--',
       'sh',

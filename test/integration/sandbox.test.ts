@@ -251,7 +251,7 @@ withSandbox('the build sandbox', () => {
       '-o',
       'pid.txt',
       '--no-vary',
-      'time',
+      'time,file-times',
       '--',
       'sh',
       '-c',

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BuildResult } from '../../src/twin/run-build.js'
+import { describeVariations } from '../../src/cli/views/build.js'
 import {
   BIN,
   cleanupTemp,
@@ -158,6 +159,27 @@ describe('the times of the files a build writes', () => {
     expect(result?.wouldMatchAfterNormalization).toEqual(['out/gen.tar'])
   })
 
+  it('are not varied with --no-vary file-times, which the verdict names; the clock still is', async () => {
+    const script = 'mkdir -p out gen && echo hello > gen/a.txt && tar cf out/gen.tar gen'
+    const { code, result } = await build(project({ 'build.sh': script }), [
+      '-o',
+      'out/gen.tar',
+      '--no-vary',
+      'file-times',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    const names = result?.variations.map((v) => v.name)
+    expect(names).not.toContain('file-times')
+    expect(names).toContain('time')
+    expect(result === undefined ? '' : describeVariations(result.variations)).toMatch(
+      /not asked for: [^:]*\bfile-times\b/,
+    )
+    // The runs start together: the tar's times match or differ by where a second ends.
+    expect([0, 1]).toContain(code)
+  })
+
   it('reach a zip of them, whose times have two-second resolution, every time (exit 1)', async () => {
     // zipfile.write takes each entry's time from the file: a DOS time, two seconds a step.
     const script = `import os, zipfile
@@ -182,7 +204,7 @@ with zipfile.ZipFile('out/gen.zip', 'w') as z:
 
   it('are said not to have been varied where run A fell behind run B', async () => {
     // Run A, held back (here by --vary cpus, which gives it one CPU), writes its file as
-    // late as run B: the tar of it matches, and the time variation must not claim it.
+    // late as run B: the tar of it matches, and the file-times variation must not claim it.
     const script =
       'mkdir -p out; [ "$(nproc)" = 1 ] && sleep 3.5; echo hello > gen.txt; tar cf out/gen.tar gen.txt'
     const { code, result } = await build(project({ 'build.sh': script }), [
@@ -194,8 +216,8 @@ with zipfile.ZipFile('out/gen.zip', 'w') as z:
       'sh',
       'build.sh',
     ])
-    const time = result?.variations.find((v) => v.name === 'time')
-    expect(time?.note).toMatch(
+    const fileTimes = result?.variations.find((v) => v.name === 'file-times')
+    expect(fileTimes?.note).toMatch(
       /file times not varied for 2 of the 2 file\(s\) both runs wrote \(gen\.txt, out\/gen\.tar\): written less than 2 s apart/,
     )
     // Whether the tars match then depends on where the second boundaries fall.
@@ -220,7 +242,7 @@ describe('the date a build writes', () => {
     // The date was never varied, so the yes is only about what was.
     expect(defaults.code).toBe(0)
     expect(defaults.stdout).toMatch(
-      /^reproducible under path, ordering \(of the source snapshot\); not varied: time \(libfaketime is not installed, so the date was not varied; run B only started 2500 ms after run A/m,
+      /^reproducible under path, file-times \(\+2\.5 s\), ordering \(of the source snapshot\); not varied: time \(libfaketime is not installed, so the clock was not varied\)/m,
     )
     const json = await runWithoutFaketime([...base, '--json', '-o', 'out/day.txt', '--', 'make'])
     const time = (JSON.parse(json.stdout) as BuildResult).variations.find((v) => v.name === 'time')

@@ -115,7 +115,7 @@ function countNames(result: BuildResult): number {
 }
 
 /**
- * "path, ordering, time (clock +397 days, file times +2.5 s); not varied: hostname (user namespaces are not
+ * "path, time (clock +397 days), file-times (+2.5 s), ordering; not varied: hostname (user namespaces are not
  * permitted here)": what was varied, and every variation that was not, with why.
  */
 export function describeVariations(variations: BuildResult['variations']): string {
@@ -123,10 +123,12 @@ export function describeVariations(variations: BuildResult['variations']): strin
     .filter((v) => v.status === 'effective')
     .map((v) =>
       v.name === 'time'
-        ? `time (clock +${FAKETIME_OFFSET_DAYS} days, file times +2.5 s${v.note === undefined ? '' : `; ${v.note}`})`
-        : v.name === 'ordering'
-          ? 'ordering (of the source snapshot)'
-          : v.name,
+        ? `time (clock +${FAKETIME_OFFSET_DAYS} days${v.note === undefined ? '' : `; ${v.note}`})`
+        : v.name === 'file-times'
+          ? `file-times (+2.5 s${v.note === undefined ? '' : `; ${v.note}`})`
+          : v.name === 'ordering'
+            ? 'ordering (of the source snapshot)'
+            : v.name,
     )
   const notVaried = variations
     .filter((v) => v.status !== 'effective')

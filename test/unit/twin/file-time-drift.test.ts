@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { fileTimeDrift } from '../../../src/twin/file-time-drift.js'
+import type { VariationRecord } from '../../../src/sandbox/run-plan.js'
+import { fileTimeDrift, withFileTimeDrift } from '../../../src/twin/file-time-drift.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
 
 afterEach(cleanupTemp)
@@ -29,5 +30,32 @@ describe('fileTimeDrift', () => {
     written(b, Buffer.from('old.txt'), start - 5000)
     const drift = await fileTimeDrift({ a, b }, { a: start, b: start })
     expect(drift).toEqual({ close: ['x\u0000ff'], compared: 2, incomplete: false })
+  })
+})
+
+describe('withFileTimeDrift', () => {
+  const variations: VariationRecord[] = [
+    { name: 'time', status: 'effective', a: 'real clock', b: 'clock +397d (libfaketime)' },
+    { name: 'file-times', status: 'effective', a: 'real', b: 'later', note: 'kept' },
+  ]
+
+  it('names the close files on the file-times variation alone, after any note it had', () => {
+    const out = withFileTimeDrift(variations, {
+      close: ['a', 'b', 'c', 'd'],
+      compared: 9,
+      incomplete: false,
+    })
+    expect(out[0]).toEqual(variations[0])
+    expect(out[1]?.note).toMatch(
+      /^kept; file times not varied for 4 of the 9 file\(s\) both runs wrote \(a, b, c and 1 more\)/,
+    )
+  })
+
+  it('says when the trees were too large to compare, and changes nothing when every file drifted', () => {
+    const big = withFileTimeDrift(variations, { close: [], compared: 0, incomplete: true })
+    expect(big[1]?.note).toMatch(/^kept; file times were not compared between the runs/)
+    expect(withFileTimeDrift(variations, { close: [], compared: 3, incomplete: false })).toEqual(
+      variations,
+    )
   })
 })
