@@ -79132,7 +79132,7 @@ function contentHints(a, b, diff, context) {
   const path28 = pathEvidence(a, b, context);
   if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
   const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
-  const time = timeEvidence(regionA, regionB, context);
+  const time = timeEvidence(regionA, regionB, context) ?? (diff.binary === void 0 ? void 0 : binaryTimeEvidence(a, b, diff.binary, context));
   if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
   if (diff.text !== void 0 && isReordering(diff.text)) {
     hints.push({
@@ -79167,9 +79167,9 @@ function contentHints(a, b, diff, context) {
     const places = diff.binary?.ranges.length ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
     const bytes = diff.binary?.differingBytes;
     hints.push({
-      cause: "random",
+      cause: "unexplained",
       evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places}${places >= 64 ? "+" : ""} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
-      fix: FIX.random
+      fix: FIX.unexplained
     });
   }
   return hints;
@@ -79198,32 +79198,38 @@ function binaryRegions(a, b, diff) {
     let to = Math.min(end, bytes.length);
     while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--;
     while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++;
-    const words = numberWords(bytes, start, end);
-    return `${bytes.subarray(from, to).toString("latin1")} ${words}`;
+    return bytes.subarray(from, to).toString("latin1");
   };
-  const ranges = diff.ranges.slice(0, 16);
+  const { ranges } = diff;
   return [ranges.map((r) => around(a, r)).join("\n"), ranges.map((r) => around(b, r)).join("\n")];
 }
-function numberWords(bytes, start, end) {
-  const out = [];
-  for (let at = Math.max(0, start - 3); at <= Math.min(end, bytes.length - 4); at++) {
-    out.push(bytes.readUInt32LE(at), bytes.readUInt32BE(at));
-    if (out.length > 64) break;
+function binaryTimeEvidence(a, b, diff, context) {
+  if (context.timesKnown !== true) return void 0;
+  const inside = (t, [from, to]) => t >= from && t <= to;
+  for (const [start, end] of diff.ranges) {
+    const last = Math.min(end, a.length - 4, b.length - 4);
+    for (let at = Math.max(0, start - 3); at <= last; at++) {
+      for (const order of ["LE", "BE"]) {
+        const x = order === "LE" ? a.readUInt32LE(at) : a.readUInt32BE(at);
+        const y = order === "LE" ? b.readUInt32LE(at) : b.readUInt32BE(at);
+        if (x !== y && inside(x, context.timeWindows[0]) && inside(y, context.timeWindows[1]))
+          return `A: ${x} (${isoSeconds(x)}); B: ${y} (${isoSeconds(y)}), 32-bit ${order === "LE" ? "little" : "big"}-endian at offset ${at}`;
+      }
+    }
   }
-  return out.map((n) => `@${n}`).join(" ");
+  return void 0;
+}
+function isoSeconds(t) {
+  return new Date(t * 1e3).toISOString().replace(".000Z", "Z");
 }
 function isPrintable(byte) {
   return byte >= 32 && byte < 127;
 }
 function findTimes(region) {
   const found = [];
-  for (const m of region.matchAll(
-    /(?<![0-9])(@?)([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g
-  )) {
-    found.push({ seconds: Number(m[2]), text: `${m[2]}${m[3] ?? ""}`, dayOnly: false });
+  for (const m of region.matchAll(/(?<![0-9])([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g)) {
+    found.push({ seconds: Number(m[1]), text: `${m[1]}${m[2] ?? ""}`, dayOnly: false });
   }
-  for (const m of region.matchAll(/@([0-9]{9,10})(?![0-9])/g))
-    found.push({ seconds: Number(m[1]), text: `32-bit ${m[1]}`, dayOnly: false });
   for (const m of region.matchAll(
     /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g
   )) {
@@ -79235,7 +79241,7 @@ function findTimes(region) {
       Number(m[5]),
       Number(m[6] ?? 0)
     ) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: false });
+    found.push({ seconds: t, text: m[0], dayOnly: false, written: true });
   }
   const monthNames = MONTHS.join("|");
   for (const m of region.matchAll(
@@ -79252,31 +79258,43 @@ function findTimes(region) {
       Number(m[4]),
       Number(m[5])
     ) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: false });
+    found.push({ seconds: t, text: m[0], dayOnly: false, written: true });
   }
   for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, "g"))) {
     const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ""), Number((m[2] ?? "").trim())) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: true });
+    found.push({ seconds: t, text: m[0], dayOnly: true, written: true });
   }
   return found;
 }
 function timeEvidence(regionA, regionB, context) {
-  const plausible = (t, [from, to]) => t.dayOnly ? t.seconds >= from - DAY && t.seconds <= to + DAY : t.seconds >= from && t.seconds <= to;
+  const plausible = (t, [guessFrom, to]) => {
+    const from = context.timesKnown !== true && t.written === true ? DOS_EPOCH : guessFrom;
+    return t.dayOnly ? t.seconds >= from - DAY && t.seconds <= to + DAY : t.seconds >= from && t.seconds <= to;
+  };
   const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]));
   const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]));
-  const textsA = new Set(timesA.map((t) => t.text));
-  const onlyA = timesA.filter((t) => !timesB.some((u) => u.text === t.text));
-  const onlyB = timesB.filter((t) => !textsA.has(t.text));
-  if (onlyA.length === 0 && onlyB.length === 0) return void 0;
-  const show = (t) => t === void 0 ? "none" : `${t.text} (${new Date(t.seconds * 1e3).toISOString().replace(".000Z", "Z")})`;
-  return `A: ${show(onlyA[0])}; B: ${show(onlyB[0])}`;
+  const onlyA = without(timesA, timesB);
+  const onlyB = without(timesB, timesA);
+  const [x, y] = [onlyA[0], onlyB[0]];
+  if (x === void 0 || y === void 0) return void 0;
+  const show = (t) => `${t.text} (${isoSeconds(t.seconds)})`;
+  return `A: ${show(x)}; B: ${show(y)}`;
+}
+function without(xs, ys) {
+  const left = /* @__PURE__ */ new Map();
+  for (const y of ys) left.set(y.text, (left.get(y.text) ?? 0) + 1);
+  return xs.filter((x) => {
+    const n = left.get(x.text) ?? 0;
+    if (n > 0) left.set(x.text, n - 1);
+    return n === 0;
+  });
 }
 function isReordering(text2) {
   if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
   const sorted = (lines) => [...lines].sort().join("\n");
   return sorted(text2.removed) === sorted(text2.added);
 }
-function fieldHints(fields) {
+function fieldHints(fields, { contentDiffers = false } = {}) {
   const hints = [];
   const add = (hint) => {
     if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint);
@@ -79301,7 +79319,7 @@ function fieldHints(fields) {
       add({ cause: "user", evidence, fix: "tar --owner=0 --group=0 --numeric-owner" });
     } else if (f.field === "name") {
       add({ cause: "build-path", evidence, fix: "gzip -n leaves the file name out of the header" });
-    } else if (["compressed size", "method", "extra flags", "block size"].includes(f.field)) {
+    } else if (!contentDiffers && ["compressed size", "method", "extra flags", "block size"].includes(f.field)) {
       add({
         cause: "compression",
         evidence,
@@ -79335,11 +79353,12 @@ function orderHint(a, b) {
     fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
   };
 }
-var DAY, YEAR, FIX, MONTHS;
+var DAY, DOS_EPOCH, YEAR, FIX, MONTHS;
 var init_hints = __esm({
   "src/diff/hints.ts"() {
     "use strict";
     DAY = 86400;
+    DOS_EPOCH = 315532800;
     YEAR = 365 * DAY;
     FIX = {
       path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), or use relative paths",
@@ -79348,7 +79367,7 @@ var init_hints = __esm({
       locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
       host: "do not embed the host name (uname -n, hostname) in build output",
       env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",
-      random: "look for random seeds, uninitialized memory, hash-table iteration order or parallel output interleaving"
+      unexplained: "nothing in the differing bytes points to a cause: rebuild with one variation at a time (--no-vary) to learn which one triggers it, or none (a seed, uninitialized memory, parallel output)"
     };
     MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   }
@@ -79409,7 +79428,7 @@ function compareEntry(path28, a, b) {
       path: path28,
       kind: "metadata",
       fields,
-      hints: fieldHints(fields),
+      hints: fieldHints(fields, { contentDiffers }),
       ...contentDiffers ? {} : { message: "content identical" }
     }
   ];
@@ -86420,14 +86439,8 @@ var init_engine = __esm({
               compressionHeader(kindA.format, headA),
               compressionHeader(kindB.format, headB)
             );
-            if (fields.length > 0)
-              this.items.push({
-                path: path28,
-                kind: "metadata",
-                format: kindA.format,
-                fields,
-                hints: fieldHints(fields)
-              });
+            const header = fields.length === 0 ? void 0 : { path: path28, kind: "metadata", format: kindA.format, fields, hints: [] };
+            if (header !== void 0) this.items.push(header);
             const inner = [
               decompressedSource(a, kindA.format, this.budget),
               decompressedSource(b, kindB.format, this.budget)
@@ -86437,6 +86450,8 @@ var init_engine = __esm({
               EXTENSION[kindA.format],
               ...layers
             ]);
+            if (header !== void 0)
+              header.hints = fieldHints(fields, { contentDiffers: this.items.length > before });
             if (this.items.length === before && knownToDiffer(a, b, digests)) {
               this.items.push({
                 path: path28,
@@ -86806,11 +86821,14 @@ function buildHintContext(facts) {
       [facts.roots[1], path13.dirname(facts.roots[1])]
     ],
     canary: facts.canary,
+    // Run B's clock ran ahead by the offset, but what reads the real clock or the disk
+    // (a static binary, the kernel's file times) saw the real one: both are B's times.
     timeWindows: [
       [from, to],
-      [from + shift, to + shift]
+      [from, to + shift]
     ],
-    localeVaried: facts.localeVaried
+    localeVaried: facts.localeVaried,
+    timesKnown: true
   };
 }
 async function explainBuild(names, facts) {
@@ -86938,7 +86956,7 @@ function compareZipNames(a, b) {
   return rank(a) - rank(b) || compareBytes(a, b);
 }
 function dosDateTime(seconds) {
-  const d = new Date(Math.max(seconds, DOS_EPOCH) * 1e3);
+  const d = new Date(Math.max(seconds, DOS_EPOCH2) * 1e3);
   const year = Math.min(d.getUTCFullYear(), 2107);
   return {
     date: year - 1980 << 9 | d.getUTCMonth() + 1 << 5 | d.getUTCDate(),
@@ -86972,13 +86990,13 @@ function sortWheelRecord(record2) {
   const lines = record2.split(/\r?\n/).filter((l) => l !== "");
   return lines.sort(compareBytes).join(newline) + newline;
 }
-var NPM_MTIME, DOS_EPOCH, PAX_DROP, HOST_HEADERS;
+var NPM_MTIME, DOS_EPOCH2, PAX_DROP, HOST_HEADERS;
 var init_rules = __esm({
   "src/normalize/rules.ts"() {
     "use strict";
     init_canonical();
     NPM_MTIME = 499162500;
-    DOS_EPOCH = 315532800;
+    DOS_EPOCH2 = 315532800;
     PAX_DROP = /^(atime|ctime|mtime|SCHILY\.(xattr\.|fflags|dev|ino|nlink)|LIBARCHIVE\.xattr\.|RHT\.security\.)/;
     HOST_HEADERS = /^(Built-By|Build-Jdk|Build-Jdk-Spec|Created-By|Built-Date|Build-Date|Build-Time|Built-Host|Build-Host|Build-OS|Bnd-LastModified|Tool):/i;
   }
@@ -89620,7 +89638,8 @@ function recordContext(a, b) {
   return {
     roots: [roots(a), roots(b)],
     canary: b.canary,
-    timeWindows: [window2(a), widen(window2(b), b)]
+    timeWindows: [window2(a), widen(window2(b), b)],
+    timesKnown: true
   };
 }
 function widen([from, to], record2) {

@@ -98,7 +98,7 @@ export function compareEntry(
             path,
             kind: 'metadata',
             fields,
-            hints: fieldHints(fields),
+            hints: fieldHints(fields, { contentDiffers }),
             ...(contentDiffers ? {} : { message: 'content identical' }),
           },
         ]

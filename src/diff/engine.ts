@@ -75,14 +75,11 @@ export class DiffEngine {
           compressionHeader(kindA.format, headA),
           compressionHeader(kindB.format, headB),
         )
-        if (fields.length > 0)
-          this.items.push({
-            path,
-            kind: 'metadata',
-            format: kindA.format,
-            fields,
-            hints: fieldHints(fields),
-          })
+        const header: DiffItem | undefined =
+          fields.length === 0
+            ? undefined
+            : { path, kind: 'metadata', format: kindA.format, fields, hints: [] }
+        if (header !== undefined) this.items.push(header)
         const inner: [ByteSource, ByteSource] = [
           decompressedSource(a, kindA.format, this.budget),
           decompressedSource(b, kindB.format, this.budget),
@@ -92,6 +89,10 @@ export class DiffEngine {
           EXTENSION[kindA.format],
           ...layers,
         ])
+        // Told only now whether the content inside differs: if it does, another level or
+        // block size is no cause of its own.
+        if (header !== undefined)
+          header.hints = fieldHints(fields, { contentDiffers: this.items.length > before })
         if (this.items.length === before && knownToDiffer(a, b, digests)) {
           this.items.push({
             path,

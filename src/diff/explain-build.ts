@@ -31,11 +31,14 @@ export function buildHintContext(facts: BuildRunFacts): HintContext {
       [facts.roots[1], path.dirname(facts.roots[1])],
     ],
     canary: facts.canary,
+    // Run B's clock ran ahead by the offset, but what reads the real clock or the disk
+    // (a static binary, the kernel's file times) saw the real one: both are B's times.
     timeWindows: [
       [from, to],
-      [from + shift, to + shift],
+      [from, to + shift],
     ],
     localeVaried: facts.localeVaried,
+    timesKnown: true,
   }
 }
 

@@ -4,7 +4,8 @@ import type { FieldDifference, Hint } from './report.js'
 /**
  * Cause hints: pure functions from the evidence of a difference to the likely cause,
  * each with the matched evidence and a one-line fix. A hint is given only when the
- * evidence supports it; `random` is what remains when nothing does.
+ * evidence would convince a second reader, and shows it (both times, both paths): no
+ * hint is better than a wrong one. `unexplained` is what remains when nothing does.
  */
 
 export interface HintContext {
@@ -14,11 +15,20 @@ export interface HintContext {
   canary?: string
   /** Plausible build times, in epoch seconds, for each side: [from, to]. */
   timeWindows: [[number, number], [number, number]]
+  /**
+   * Whether the windows are when each side really ran (a build, or its record), not a
+   * guess. Only then is a raw binary word read as a time: about one 32-bit value in
+   * eleven falls in a guessed ten-year window, so without known times any binary would
+   * "contain" one.
+   */
+  timesKnown?: boolean
   /** Whether the locale was varied (ordering differences may then be collation). */
   localeVaried?: boolean
 }
 
 const DAY = 86_400
+// 1980-01-01, the earliest time a zip can hold: older "dates" in build output are not times.
+const DOS_EPOCH = 315_532_800
 const YEAR = 365 * DAY
 
 /** Without a build to anchor them, times from 10 years ago to 2 years ahead are plausible. */
@@ -38,8 +48,8 @@ const FIX = {
   locale: 'collation depends on the locale: set LC_ALL=C where the build sorts or formats',
   host: 'do not embed the host name (uname -n, hostname) in build output',
   env: 'a value from the build environment reaches the output: do not embed environment variables, PATH or HOME',
-  random:
-    'look for random seeds, uninitialized memory, hash-table iteration order or parallel output interleaving',
+  unexplained:
+    'nothing in the differing bytes points to a cause: rebuild with one variation at a time (--no-vary) to learn which one triggers it, or none (a seed, uninitialized memory, parallel output)',
 } as const
 
 export function contentHints(
@@ -55,7 +65,9 @@ export function contentHints(
     diff.text !== undefined
       ? [diff.text.removed.join('\n'), diff.text.added.join('\n')]
       : binaryRegions(a, b, diff.binary)
-  const time = timeEvidence(regionA, regionB, context)
+  const time =
+    timeEvidence(regionA, regionB, context) ??
+    (diff.binary === undefined ? undefined : binaryTimeEvidence(a, b, diff.binary, context))
   if (time !== undefined) hints.push({ cause: 'timestamp', evidence: time, fix: FIX.time })
   if (diff.text !== undefined && isReordering(diff.text)) {
     hints.push({
@@ -92,9 +104,9 @@ export function contentHints(
       (diff.text === undefined ? 0 : diff.text.removed.length + diff.text.added.length)
     const bytes = diff.binary?.differingBytes
     hints.push({
-      cause: 'random',
+      cause: 'unexplained',
       evidence: `${bytes === undefined ? `${places} changed lines` : `${bytes} ${bytes === 1 ? 'byte differs' : 'bytes differ'} in ${places}${places >= 64 ? '+' : ''} ${places === 1 ? 'place' : 'places'}`} with no time, path, order or host name found`,
-      fix: FIX.random,
+      fix: FIX.unexplained,
     })
   }
   return hints
@@ -128,21 +140,42 @@ function binaryRegions(a: Buffer, b: Buffer, diff: BinaryDiff | undefined): [str
     let to = Math.min(end, bytes.length)
     while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--
     while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++
-    const words = numberWords(bytes, start, end)
-    return `${bytes.subarray(from, to).toString('latin1')} ${words}`
+    return bytes.subarray(from, to).toString('latin1')
   }
-  const ranges = diff.ranges.slice(0, 16)
+  // Every range the binary diff kept (it keeps at most 64), not only the first few.
+  const { ranges } = diff
   return [ranges.map((r) => around(a, r)).join('\n'), ranges.map((r) => around(b, r)).join('\n')]
 }
 
-/** 32-bit words overlapping a differing range, little- and big-endian, as decimal tokens. */
-function numberWords(bytes: Buffer, start: number, end: number): string {
-  const out: number[] = []
-  for (let at = Math.max(0, start - 3); at <= Math.min(end, bytes.length - 4); at++) {
-    out.push(bytes.readUInt32LE(at), bytes.readUInt32BE(at))
-    if (out.length > 64) break
+/**
+ * A time stored as a raw 32-bit word (a PE or .pyc header, a custom format): only when
+ * the sides' times are known, and only where, at the same offset and in the same byte
+ * order, A's word falls in A's window and B's in B's, and the two differ.
+ */
+function binaryTimeEvidence(
+  a: Buffer,
+  b: Buffer,
+  diff: BinaryDiff,
+  context: HintContext,
+): string | undefined {
+  if (context.timesKnown !== true) return undefined
+  const inside = (t: number, [from, to]: [number, number]): boolean => t >= from && t <= to
+  for (const [start, end] of diff.ranges) {
+    const last = Math.min(end, a.length - 4, b.length - 4)
+    for (let at = Math.max(0, start - 3); at <= last; at++) {
+      for (const order of ['LE', 'BE'] as const) {
+        const x = order === 'LE' ? a.readUInt32LE(at) : a.readUInt32BE(at)
+        const y = order === 'LE' ? b.readUInt32LE(at) : b.readUInt32BE(at)
+        if (x !== y && inside(x, context.timeWindows[0]) && inside(y, context.timeWindows[1]))
+          return `A: ${x} (${isoSeconds(x)}); B: ${y} (${isoSeconds(y)}), 32-bit ${order === 'LE' ? 'little' : 'big'}-endian at offset ${at}`
+      }
+    }
   }
-  return out.map((n) => `@${n}`).join(' ')
+  return undefined
+}
+
+function isoSeconds(t: number): string {
+  return new Date(t * 1000).toISOString().replace('.000Z', 'Z')
 }
 
 function isPrintable(byte: number): boolean {
@@ -156,19 +189,16 @@ interface FoundTime {
   text: string
   /** Day precision (__DATE__): compared by day, not by second. */
   dayOnly: boolean
+  /** Written as a date (ISO 8601, `date`, `__DATE__`), not as a bare number. */
+  written?: boolean
 }
 
 /** Every plausible time written in a region: epoch numbers (s, ms, µs, ns), ISO 8601, `date` and `__DATE__` forms. */
 export function findTimes(region: string): FoundTime[] {
   const found: FoundTime[] = []
-  for (const m of region.matchAll(
-    /(?<![0-9])(@?)([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g,
-  )) {
-    found.push({ seconds: Number(m[2]), text: `${m[2]}${m[3] ?? ''}`, dayOnly: false })
+  for (const m of region.matchAll(/(?<![0-9])([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g)) {
+    found.push({ seconds: Number(m[1]), text: `${m[1]}${m[2] ?? ''}`, dayOnly: false })
   }
-  // Binary words: any 32-bit value is a candidate; the window decides.
-  for (const m of region.matchAll(/@([0-9]{9,10})(?![0-9])/g))
-    found.push({ seconds: Number(m[1]), text: `32-bit ${m[1]}`, dayOnly: false })
   for (const m of region.matchAll(
     /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g,
   )) {
@@ -181,7 +211,7 @@ export function findTimes(region: string): FoundTime[] {
         Number(m[5]),
         Number(m[6] ?? 0),
       ) / 1000
-    found.push({ seconds: t, text: m[0], dayOnly: false })
+    found.push({ seconds: t, text: m[0], dayOnly: false, written: true })
   }
   const monthNames = MONTHS.join('|')
   for (const m of region.matchAll(
@@ -199,31 +229,46 @@ export function findTimes(region: string): FoundTime[] {
         Number(m[4]),
         Number(m[5]),
       ) / 1000
-    found.push({ seconds: t, text: m[0], dayOnly: false })
+    found.push({ seconds: t, text: m[0], dayOnly: false, written: true })
   }
   for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, 'g'))) {
     const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ''), Number((m[2] ?? '').trim())) / 1000
-    found.push({ seconds: t, text: m[0], dayOnly: true })
+    found.push({ seconds: t, text: m[0], dayOnly: true, written: true })
   }
   return found
 }
 
 function timeEvidence(regionA: string, regionB: string, context: HintContext): string | undefined {
-  const plausible = (t: FoundTime, [from, to]: [number, number]): boolean =>
-    t.dayOnly
+  // Without known times, a date written as one is a date whatever its year (a
+  // catalog's revision date from years ago); a bare number must be near now to count.
+  const plausible = (t: FoundTime, [guessFrom, to]: [number, number]): boolean => {
+    const from = context.timesKnown !== true && t.written === true ? DOS_EPOCH : guessFrom
+    return t.dayOnly
       ? t.seconds >= from - DAY && t.seconds <= to + DAY
       : t.seconds >= from && t.seconds <= to
+  }
   const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]))
   const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]))
-  const textsA = new Set(timesA.map((t) => t.text))
-  const onlyA = timesA.filter((t) => !timesB.some((u) => u.text === t.text))
-  const onlyB = timesB.filter((t) => !textsA.has(t.text))
-  if (onlyA.length === 0 && onlyB.length === 0) return undefined
-  const show = (t: FoundTime | undefined): string =>
-    t === undefined
-      ? 'none'
-      : `${t.text} (${new Date(t.seconds * 1000).toISOString().replace('.000Z', 'Z')})`
-  return `A: ${show(onlyA[0])}; B: ${show(onlyB[0])}`
+  // Counted, not merely looked up: a date that stayed in one line and changed in
+  // another appears on both sides once, and the changed one is still only A's.
+  const onlyA = without(timesA, timesB)
+  const onlyB = without(timesB, timesA)
+  // A time on one side only is not a time that changed between the runs.
+  const [x, y] = [onlyA[0], onlyB[0]]
+  if (x === undefined || y === undefined) return undefined
+  const show = (t: FoundTime): string => `${t.text} (${isoSeconds(t.seconds)})`
+  return `A: ${show(x)}; B: ${show(y)}`
+}
+
+/** The times of `xs` left after taking out, one for one, those `ys` holds too (by text). */
+function without(xs: readonly FoundTime[], ys: readonly FoundTime[]): FoundTime[] {
+  const left = new Map<string, number>()
+  for (const y of ys) left.set(y.text, (left.get(y.text) ?? 0) + 1)
+  return xs.filter((x) => {
+    const n = left.get(x.text) ?? 0
+    if (n > 0) left.set(x.text, n - 1)
+    return n === 0
+  })
 }
 
 function isReordering(text: TextDiff): boolean {
@@ -233,7 +278,14 @@ function isReordering(text: TextDiff): boolean {
 }
 
 /** Hints for differing metadata fields of one archive member or compressed stream. */
-export function fieldHints(fields: readonly FieldDifference[]): Hint[] {
+/**
+ * `contentDiffers`: the member's content differs too, so a compressed size or method
+ * that differs says nothing of the compressor (new content compresses differently).
+ */
+export function fieldHints(
+  fields: readonly FieldDifference[],
+  { contentDiffers = false }: { contentDiffers?: boolean } = {},
+): Hint[] {
   const hints: Hint[] = []
   const add = (hint: Hint): void => {
     if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint)
@@ -258,7 +310,10 @@ export function fieldHints(fields: readonly FieldDifference[]): Hint[] {
       add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
     } else if (f.field === 'name') {
       add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
-    } else if (['compressed size', 'method', 'extra flags', 'block size'].includes(f.field)) {
+    } else if (
+      !contentDiffers &&
+      ['compressed size', 'method', 'extra flags', 'block size'].includes(f.field)
+    ) {
       add({
         cause: 'compression',
         evidence,

@@ -11,7 +11,7 @@ export type Cause =
   | 'hostname'
   | 'environment'
   | 'compression'
-  | 'random'
+  | 'unexplained'
 
 export interface Hint {
   cause: Cause

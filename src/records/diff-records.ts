@@ -127,6 +127,7 @@ export function recordContext(a: DiffableRecord, b: DiffableRecord): HintContext
     roots: [roots(a), roots(b)],
     canary: b.canary,
     timeWindows: [window(a), widen(window(b), b)],
+    timesKnown: true,
   }
 }
 

@@ -197,6 +197,22 @@ describe('reproof diff', () => {
     expect(report?.warnings).toEqual([])
   })
 
+  it('names compression for another gzip level only when the content inside is the same', async () => {
+    const dir = twoTrees({ 'same.txt': 'x'.repeat(5000), 'changed.txt': 'y'.repeat(5000) }, (b) => {
+      fs.writeFileSync(path.join(b, 'changed.txt'), 'z'.repeat(5000))
+    })
+    sh(
+      dir,
+      'for f in same changed; do gzip -n -1 -c a/$f.txt > a/$f.gz; gzip -n -9 -c b/$f.txt > b/$f.gz; done',
+    )
+    const causes = async (name: string) =>
+      (
+        await diff(path.join(dir, `a/${name}.gz`), path.join(dir, `b/${name}.gz`))
+      ).report?.items.flatMap((i) => i.hints.map((h) => h.cause))
+    expect(await causes('same')).toContain('compression')
+    expect(await causes('changed')).not.toContain('compression')
+  })
+
   it('decompresses bzip2 to show a text difference', async () => {
     const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')

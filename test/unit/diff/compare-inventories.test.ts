@@ -188,4 +188,17 @@ describe('compareEntry', () => {
     )
     expect(items[0]?.hints.map((h) => h.cause)).toEqual(['permissions'])
   })
+
+  it('names compression only when the content is the same: new content compresses differently', () => {
+    const side = (sha256: string, size: string) => ({
+      type: 'file',
+      meta: { 'compressed size': size },
+      sha256,
+    })
+    const same = compareEntry('a.zip!x', side('1', '10'), side('1', '12'))
+    expect(same.items[0]?.hints.map((h) => h.cause)).toEqual(['compression'])
+    const changed = compareEntry('a.zip!x', side('1', '10'), side('2', '12'))
+    expect(changed.contentDiffers).toBe(true)
+    expect(changed.items[0]?.hints).toEqual([])
+  })
 })

@@ -2,27 +2,37 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { diffBinary, diffText } from '../../../src/diff/content-diff.js'
 import { parseGzipHeader } from '../../../src/formats/compressed.js'
-import { contentHints, fieldHints, findTimes, type HintContext } from '../../../src/diff/hints.js'
+import {
+  contentHints,
+  defaultHintContext,
+  fieldHints,
+  findTimes,
+  type HintContext,
+} from '../../../src/diff/hints.js'
 import { summarizePatterns } from '../../../src/diff/summarize.js'
 import type { DiffItem } from '../../../src/diff/report.js'
 
 const NOW = 1_795_000_000 // 2026-11-18T11:06:40Z
+// What a build knows: both runs' times (run B's clock 397 days ahead, as under libfaketime).
 const context: HintContext = {
   roots: [['/tmp/reproof-x/a/proj'], ['/tmp/reproof-x/b-path-canary0123456789/proj']],
   canary: 'canary0123456789',
   timeWindows: [
     [NOW - 3600, NOW + 3600],
-    [NOW - 3600 + 397 * 86400, NOW + 3600 + 397 * 86400],
+    [NOW - 3600, NOW + 3600 + 397 * 86400],
   ],
+  timesKnown: true,
 }
+// What a plain `reproof diff` of two files knows: nothing of when they were made.
+const guessed = defaultHintContext([[], []], NOW)
 
-async function hintsFor(a: string | Buffer, b: string | Buffer) {
+async function hintsFor(a: string | Buffer, b: string | Buffer, known = context) {
   const [x, y] = [Buffer.from(a), Buffer.from(b)]
   const text =
     typeof a === 'string' && typeof b === 'string'
       ? await diffText(a, b, ['a', 'b'], 100)
       : undefined
-  return contentHints(x, y, text === undefined ? { binary: diffBinary(x, y) } : { text }, context)
+  return contentHints(x, y, text === undefined ? { binary: diffBinary(x, y) } : { text }, known)
 }
 
 describe('content hints', () => {
@@ -51,18 +61,95 @@ describe('content hints', () => {
   })
 
   it('does not call numbers far from the builds times', async () => {
-    expect((await hintsFor('id=1000000001\n', 'id=1000000002\n'))[0]?.cause).toBe('random')
+    expect((await hintsFor('id=1000000001\n', 'id=1000000002\n'))[0]?.cause).toBe('unexplained')
   })
 
-  it('finds 32-bit timestamps in binaries, little- and big-endian', async () => {
+  it('finds 32-bit timestamps in binaries, little- and big-endian, when both runs’ times are known', async () => {
     const a = Buffer.alloc(64, 0x41)
     const b = Buffer.from(a)
     a.writeUInt32LE(NOW, 20)
     b.writeUInt32LE(NOW + 397 * 86400, 20)
-    expect((await hintsFor(a, b))[0]?.cause).toBe('timestamp')
+    expect((await hintsFor(a, b))[0]).toMatchObject({
+      cause: 'timestamp',
+      evidence:
+        'A: 1795000000 (2026-11-18T11:06:40Z); B: 1829300800 (2027-12-20T11:06:40Z), 32-bit little-endian at offset 20',
+    })
     a.writeUInt32BE(NOW, 20)
     b.writeUInt32BE(NOW + 397 * 86400 + 7, 20)
-    expect((await hintsFor(a, b))[0]?.cause).toBe('timestamp')
+    expect((await hintsFor(a, b))[0]?.evidence).toContain('big-endian at offset 20')
+    // The same words in a plain diff of two files: nothing says when they were made.
+    expect((await hintsFor(a, b, guessed))[0]?.cause).toBe('unexplained')
+  })
+
+  it('reads no time into a binary word unless both sides decode into their own run’s time', async () => {
+    const a = Buffer.alloc(64, 0x41)
+    const b = Buffer.from(a)
+    a.writeUInt32LE(NOW, 20)
+    b.writeUInt32LE(NOW - 7200, 20) // before run B began: not its time
+    expect((await hintsFor(a, b))[0]?.cause).toBe('unexplained')
+  })
+
+  it('gives no timestamp for binary differences without a time in a plain diff (bytes of a path, random words)', async () => {
+    // An object file built in two directories: its differing bytes are a path ("lf/x"),
+    // which as a 32-bit word reads as a date in 2027.
+    const a = Buffer.concat([Buffer.alloc(16), Buffer.from('/home/self/x.c\0'), Buffer.alloc(16)])
+    const b = Buffer.concat([Buffer.alloc(16), Buffer.from('/home/else/x.c\0'), Buffer.alloc(16)])
+    expect((await hintsFor(a, b, guessed)).map((h) => h.cause)).not.toContain('timestamp')
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 8, maxLength: 200 }),
+        fc.uint8Array({ minLength: 8, maxLength: 200 }),
+        (x, y) => {
+          const [p, q] = [Buffer.from(x), Buffer.from(y)]
+          fc.pre(!p.equals(q))
+          // Random bytes hold no written time (a digit run of ten is all but impossible).
+          fc.pre(!/[0-9]{10}/.test(p.toString('latin1') + q.toString('latin1')))
+          const causes = contentHints(p, q, { binary: diffBinary(p, q) }, guessed).map(
+            (h) => h.cause,
+          )
+          expect(causes).not.toContain('timestamp')
+        },
+      ),
+    )
+  })
+
+  it('takes a date written as one from any year in a plain diff, a bare number only near now', async () => {
+    expect(
+      (
+        await hintsFor(
+          'PO-Revision-Date: 2015-06-24 12:42+0200\n',
+          'PO-Revision-Date: 2015-06-24 14:57+0200\n',
+          guessed,
+        )
+      )[0]?.evidence,
+    ).toBe('A: 2015-06-24 12:42 (2015-06-24T12:42:00Z); B: 2015-06-24 14:57 (2015-06-24T14:57:00Z)')
+    // Two lines with the same date, one of which changes: the changed one is the evidence.
+    const head = 'POT-Creation-Date: 2015-06-24 12:42+0200\n'
+    expect(
+      (
+        await hintsFor(
+          `${head}PO-Revision-Date: 2015-06-24 12:42+0200\n`,
+          `${head}PO-Revision-Date: 2015-06-24 14:57+0200\n`,
+          guessed,
+        )
+      )[0]?.cause,
+    ).toBe('timestamp')
+    // In a binary the same printable run can hold both: counted, the unchanged date cancels.
+    const bin = (t: string) =>
+      Buffer.from(`\0\0Created 2015-06-24 12:42, revised 2015-06-24 ${t}\0\0`, 'latin1')
+    expect((await hintsFor(bin('12:42'), bin('14:57'), guessed))[0]?.evidence).toBe(
+      'A: 2015-06-24 12:42 (2015-06-24T12:42:00Z); B: 2015-06-24 14:57 (2015-06-24T14:57:00Z)',
+    )
+    expect((await hintsFor('t=1434000000\n', 't=1434000099\n', guessed))[0]?.cause).toBe(
+      'unexplained',
+    )
+  })
+
+  it('wants a time on both sides: one side’s date alone is no time that changed', async () => {
+    const iso = new Date(NOW * 1000).toISOString()
+    expect((await hintsFor(`x\nbuilt ${iso}\n`, 'x\nbuilt by me\n', guessed))[0]?.cause).toBe(
+      'unexplained',
+    )
   })
 
   it('names the build path with its offset', async () => {
@@ -102,10 +189,11 @@ describe('content hints', () => {
     ])
   })
 
-  it('falls back to random, saying what it looked for', async () => {
+  it('falls back to unexplained, saying what it looked for', async () => {
     const hints = await hintsFor(Buffer.from([1, 2, 3, 4]), Buffer.from([1, 9, 3, 8]))
     expect(hints).toHaveLength(1)
-    expect(hints[0]?.cause).toBe('random')
+    expect(hints[0]?.cause).toBe('unexplained')
+    expect(hints[0]?.fix).not.toMatch(/random seed/)
     expect(hints[0]?.evidence).toContain('2 bytes differ in 2 places')
   })
 
