@@ -79129,9 +79129,9 @@ function defaultHintContext(roots, nowSeconds) {
 }
 function contentHints(a, b, diff, context) {
   const hints = [];
-  const path28 = pathEvidence(a, b, context);
-  if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
   const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
+  const path28 = pathEvidence(a, b, context) ?? movedPathEvidence(regionA, regionB);
+  if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
   const time = timeEvidence(regionA, regionB, context) ?? (diff.binary === void 0 ? void 0 : binaryTimeEvidence(a, b, diff.binary, context));
   if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
   if (diff.text !== void 0 && isReordering(diff.text)) {
@@ -79190,6 +79190,19 @@ function pathEvidence(a, b, context) {
     inA === void 0 ? void 0 : `A holds its build path ${inA}`,
     inB === void 0 ? void 0 : `B holds its build path ${inB}`
   ].filter((x) => x !== void 0).join("; ");
+}
+function movedPathEvidence(regionA, regionB) {
+  const paths = (region) => [...region.matchAll(ABSOLUTE_PATH)].map((m) => ({ text: m[0] }));
+  const [pathsA, pathsB] = [paths(regionA), paths(regionB)];
+  const onlyA = without(pathsA, pathsB);
+  const onlyB = without(pathsB, pathsA);
+  for (const x of onlyA.slice(0, 32)) {
+    const tail = x.text.slice(x.text.lastIndexOf("/"));
+    const y = onlyB.find((p) => p.text.endsWith(tail) && p.text !== x.text);
+    if (y !== void 0)
+      return `A holds "${x.text}", B "${y.text}": the same name under another directory`;
+  }
+  return void 0;
 }
 function binaryRegions(a, b, diff) {
   if (diff === void 0) return ["", ""];
@@ -79353,7 +79366,7 @@ function orderHint(a, b) {
     fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
   };
 }
-var DAY, DOS_EPOCH, YEAR, FIX, MONTHS;
+var DAY, DOS_EPOCH, YEAR, FIX, ABSOLUTE_PATH, MONTHS;
 var init_hints = __esm({
   "src/diff/hints.ts"() {
     "use strict";
@@ -79361,7 +79374,7 @@ var init_hints = __esm({
     DOS_EPOCH = 315532800;
     YEAR = 365 * DAY;
     FIX = {
-      path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), or use relative paths",
+      path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), build with -trimpath (go), or use relative paths",
       time: "use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)",
       order: "sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())",
       locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
@@ -79369,6 +79382,7 @@ var init_hints = __esm({
       env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",
       unexplained: "nothing in the differing bytes points to a cause: rebuild with one variation at a time (--no-vary) to learn which one triggers it, or none (a seed, uninitialized memory, parallel output)"
     };
+    ABSOLUTE_PATH = /(?<![A-Za-z0-9._~:/-])\/(?:[A-Za-z0-9._+@~-]+\/)+[A-Za-z0-9._+@~-]+/g;
     MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   }
 });

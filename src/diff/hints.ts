@@ -41,7 +41,7 @@ export function defaultHintContext(
 }
 
 const FIX = {
-  path: 'do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), or use relative paths',
+  path: 'do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), build with -trimpath (go), or use relative paths',
   time: 'use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)',
   order:
     'sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())',
@@ -59,12 +59,12 @@ export function contentHints(
   context: HintContext,
 ): Hint[] {
   const hints: Hint[] = []
-  const path = pathEvidence(a, b, context)
-  if (path !== undefined) hints.push({ cause: 'build-path', evidence: path, fix: FIX.path })
   const [regionA, regionB] =
     diff.text !== undefined
       ? [diff.text.removed.join('\n'), diff.text.added.join('\n')]
       : binaryRegions(a, b, diff.binary)
+  const path = pathEvidence(a, b, context) ?? movedPathEvidence(regionA, regionB)
+  if (path !== undefined) hints.push({ cause: 'build-path', evidence: path, fix: FIX.path })
   const time =
     timeEvidence(regionA, regionB, context) ??
     (diff.binary === undefined ? undefined : binaryTimeEvidence(a, b, diff.binary, context))
@@ -130,6 +130,29 @@ function pathEvidence(a: Buffer, b: Buffer, context: HintContext): string | unde
   ]
     .filter((x) => x !== undefined)
     .join('; ')
+}
+
+// An absolute path of two components or more, as a build embeds it (not a URL's path).
+const ABSOLUTE_PATH = /(?<![A-Za-z0-9._~:/-])\/(?:[A-Za-z0-9._+@~-]+\/)+[A-Za-z0-9._+@~-]+/g
+
+/**
+ * Without the build roots (a plain diff of copied files): the differing parts hold, on
+ * both sides, absolute paths to the same file under other directories, which is what
+ * a build in another directory leaves (`/home/a/src/x.c` and `/tmp/b/src/x.c`).
+ */
+function movedPathEvidence(regionA: string, regionB: string): string | undefined {
+  const paths = (region: string): { text: string }[] =>
+    [...region.matchAll(ABSOLUTE_PATH)].map((m) => ({ text: m[0] }))
+  const [pathsA, pathsB] = [paths(regionA), paths(regionB)]
+  const onlyA = without(pathsA, pathsB)
+  const onlyB = without(pathsB, pathsA)
+  for (const x of onlyA.slice(0, 32)) {
+    const tail = x.text.slice(x.text.lastIndexOf('/'))
+    const y = onlyB.find((p) => p.text.endsWith(tail) && p.text !== x.text)
+    if (y !== undefined)
+      return `A holds "${x.text}", B "${y.text}": the same name under another directory`
+  }
+  return undefined
 }
 
 /** Printable text around each differing byte range, where binaries keep their strings. */
@@ -260,8 +283,8 @@ function timeEvidence(regionA: string, regionB: string, context: HintContext): s
   return `A: ${show(x)}; B: ${show(y)}`
 }
 
-/** The times of `xs` left after taking out, one for one, those `ys` holds too (by text). */
-function without(xs: readonly FoundTime[], ys: readonly FoundTime[]): FoundTime[] {
+/** What of `xs` is left after taking out, one for one, what `ys` holds too (by text). */
+function without<T extends { text: string }>(xs: readonly T[], ys: readonly T[]): T[] {
   const left = new Map<string, number>()
   for (const y of ys) left.set(y.text, (left.get(y.text) ?? 0) + 1)
   return xs.filter((x) => {

@@ -213,6 +213,23 @@ describe('reproof diff', () => {
     expect(await causes('changed')).not.toContain('compression')
   })
 
+  it('names the build path of objects compiled in two directories, without knowing the roots', async () => {
+    const dir = makeTemp()
+    for (const side of ['one', 'two-longer']) {
+      fs.mkdirSync(path.join(dir, side, 'src'), { recursive: true })
+      fs.writeFileSync(path.join(dir, side, 'src/x.c'), 'int f(int x) { return x * 3; }\n')
+      sh(path.join(dir, side, 'src'), 'gcc -g -c x.c')
+    }
+    const { code, report } = await diff(
+      path.join(dir, 'one/src/x.o'),
+      path.join(dir, 'two-longer/src/x.o'),
+    )
+    expect(code).toBe(1)
+    const hints = report?.items.flatMap((i) => i.hints) ?? []
+    expect(hints.map((h) => h.cause)).toEqual(['build-path'])
+    expect(hints[0]?.evidence).toContain(`"${dir}/two-longer/src"`)
+  })
+
   it('decompresses bzip2 to show a text difference', async () => {
     const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')

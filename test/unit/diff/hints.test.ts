@@ -162,6 +162,33 @@ describe('content hints', () => {
     expect(hints[0]?.fix).toContain('-ffile-prefix-map')
   })
 
+  it('names a build path in a plain diff when both sides hold the same file under other directories', async () => {
+    const obj = (dir: string) =>
+      Buffer.concat([Buffer.alloc(16), Buffer.from(`${dir}/src/x.c\0`), Buffer.alloc(16)])
+    const hints = await hintsFor(obj('/home/self'), obj('/tmp/build-2'), guessed)
+    expect(hints[0]).toMatchObject({
+      cause: 'build-path',
+      evidence:
+        'A holds "/home/self/src/x.c", B "/tmp/build-2/src/x.c": the same name under another directory',
+    })
+    expect(hints[0]?.fix).toContain('-ffile-prefix-map')
+    // Another file, or a path on one side only, is a change of content, not of place.
+    expect(
+      (await hintsFor('use /usr/lib/libfoo.so\n', 'use /usr/lib/libbar.so\n', guessed)).map(
+        (h) => h.cause,
+      ),
+    ).toEqual(['unexplained'])
+    expect((await hintsFor('x\n', 'see /usr/share/doc/x\n', guessed)).map((h) => h.cause)).toEqual([
+      'unexplained',
+    ])
+    // A URL's path is not a build path.
+    expect(
+      (await hintsFor('https://a.example/v1/x.js\n', 'https://b.example/v2/x.js\n', guessed)).map(
+        (h) => h.cause,
+      ),
+    ).toEqual(['unexplained'])
+  })
+
   it('names reordered lines, and the locale when it was varied', async () => {
     expect((await hintsFor('a\nb\nc\n', 'c\na\nb\n')).map((h) => h.cause)).toEqual(['ordering'])
     const withLocale = contentHints(
