@@ -79465,6 +79465,47 @@ var init_compare_inventories = __esm({
   }
 });
 
+// src/diff/derived.ts
+function markDerived(items) {
+  const differing = new Set(
+    items.filter((i) => i.kind !== "metadata" && i.kind !== "order" && i.kind !== "error").map((i) => plainName(i.path))
+  );
+  return items.map((item) => {
+    if (item.kind !== "content" || item.text === void 0 || item.text.truncated || item.hints.length !== 1 || item.hints[0]?.cause !== "unexplained")
+      return item;
+    const own = plainName(item.path);
+    const listed = changedLines(item.text.unified).map(listedName);
+    if (listed.length === 0 || listed.some((n) => n === void 0 || n === own)) return item;
+    const names = [...new Set(listed)];
+    if (!names.every((n) => differing.has(n))) return item;
+    const hint = {
+      cause: "derived",
+      evidence: `every changed line is the checksum of a file that differs itself: ${names.slice(0, 3).join(", ")}${names.length > 3 ? ` and ${names.length - 3} more` : ""}`,
+      fix: "nothing to fix here: the list follows the files it lists; fix those"
+    };
+    return { ...item, hints: [hint] };
+  });
+}
+function changedLines(unified) {
+  return unified.split("\n").filter((l) => /^[-+]/.test(l) && !l.startsWith("--- ") && !l.startsWith("+++ ")).map((l) => l.slice(1));
+}
+function listedName(line) {
+  const sums = /^[0-9a-fA-F]{32,128} [ *](.+)$/.exec(line);
+  if (sums?.[1] !== void 0) return plainName(sums[1]);
+  const record2 = /^(.+),sha(?:256|384|512)=[A-Za-z0-9_-]+,[0-9]*$/.exec(line);
+  if (record2?.[1] !== void 0) return plainName(record2[1]);
+  return void 0;
+}
+function plainName(p) {
+  const inner = p.slice(p.lastIndexOf("!") + 1);
+  return inner.replace(/^(?:\.\/|\/)+/, "");
+}
+var init_derived = __esm({
+  "src/diff/derived.ts"() {
+    "use strict";
+  }
+});
+
 // node_modules/diff/libesm/diff/base.js
 var Diff;
 var init_base = __esm({
@@ -86796,7 +86837,7 @@ function statInput(p) {
   }
 }
 function toReport(engine, labels) {
-  const items = engine.items;
+  const items = markDerived(engine.items);
   return {
     identical: items.length === 0,
     a: labels[0],
@@ -86817,6 +86858,7 @@ var init_diff_inputs = __esm({
     init_errors();
     init_file_names();
     init_compare_inventories();
+    init_derived();
     init_engine();
     init_member();
     init_source();

@@ -4,6 +4,7 @@ import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
 import { compareNames, fromNameBytes, toFsPath } from '../file-names.js'
 import { compareEntry } from './compare-inventories.js'
+import { markDerived } from './derived.js'
 import { DiffEngine, type EngineOptions } from './engine.js'
 import { octal } from '../formats/member.js'
 import type { DiffReport } from './report.js'
@@ -165,7 +166,7 @@ function statInput(p: string): fs.Stats {
 }
 
 export function toReport(engine: DiffEngine, labels: [string, string]): DiffReport {
-  const items = engine.items
+  const items = markDerived(engine.items)
   return {
     identical: items.length === 0,
     a: labels[0],

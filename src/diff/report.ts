@@ -11,6 +11,7 @@ export type Cause =
   | 'hostname'
   | 'environment'
   | 'compression'
+  | 'derived'
   | 'unexplained'
 
 export interface Hint {

@@ -230,6 +230,31 @@ describe('reproof diff', () => {
     expect(hints[0]?.evidence).toContain(`"${dir}/two-longer/src"`)
   })
 
+  it('calls a checksum list derived when the lines that change are the files that differ', async () => {
+    const dir = twoTrees({ 'bin/tool': 'v1\n', 'doc.txt': 'same\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'bin/tool'), 'v2\n')
+    })
+    // As a .deb keeps them: md5sums in one tar, the files in another.
+    sh(
+      dir,
+      'for s in a b; do (cd $s && sha256sum bin/tool doc.txt > SHA256SUMS && md5sum ./bin/tool > md5sums && tar cf files.tar bin doc.txt && tar cf control.tar md5sums); done',
+    )
+    const { report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
+    const cause = (p: string) => report?.items.find((i) => i.path === p)?.hints[0]?.cause
+    expect(cause('SHA256SUMS')).toBe('derived')
+    expect(cause('control.tar!md5sums')).toBe('derived')
+    expect(report?.items.find((i) => i.path === 'SHA256SUMS')?.hints[0]?.evidence).toContain(
+      'bin/tool',
+    )
+    // A list whose changed line names a file that did not change is not explained by it.
+    fs.writeFileSync(path.join(dir, 'b/SHA256SUMS'), `${'0'.repeat(64)}  doc.txt\n`)
+    fs.writeFileSync(path.join(dir, 'a/SHA256SUMS'), `${'1'.repeat(64)}  doc.txt\n`)
+    const again = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
+    expect(again.report?.items.find((i) => i.path === 'SHA256SUMS')?.hints[0]?.cause).toBe(
+      'unexplained',
+    )
+  })
+
   it('decompresses bzip2 to show a text difference', async () => {
     const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')

@@ -1,0 +1,62 @@
+import type { DiffItem, Hint } from './report.js'
+
+/**
+ * Checksum lists (md5sums, SHA256SUMS, a wheel's RECORD) change whenever a file they
+ * list changes: such a list is not a cause of its own. A text item whose every changed
+ * line is a checksum line for a file that itself differs in this report gets the hint
+ * `derived` in place of `unexplained`. Pure; the items are returned, changed or not.
+ */
+export function markDerived(items: readonly DiffItem[]): DiffItem[] {
+  const differing = new Set(
+    items
+      .filter((i) => i.kind !== 'metadata' && i.kind !== 'order' && i.kind !== 'error')
+      .map((i) => plainName(i.path)),
+  )
+  return items.map((item) => {
+    if (
+      item.kind !== 'content' ||
+      item.text === undefined ||
+      item.text.truncated ||
+      item.hints.length !== 1 ||
+      item.hints[0]?.cause !== 'unexplained'
+    )
+      return item
+    const own = plainName(item.path)
+    const listed = changedLines(item.text.unified).map(listedName)
+    if (listed.length === 0 || listed.some((n) => n === undefined || n === own)) return item
+    const names = [...new Set(listed as string[])]
+    if (!names.every((n) => differing.has(n))) return item
+    const hint: Hint = {
+      cause: 'derived',
+      evidence: `every changed line is the checksum of a file that differs itself: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`,
+      fix: 'nothing to fix here: the list follows the files it lists; fix those',
+    }
+    return { ...item, hints: [hint] }
+  })
+}
+
+/** The lines a unified diff removes or adds, without its two header lines. */
+function changedLines(unified: string): string[] {
+  return unified
+    .split('\n')
+    .filter((l) => /^[-+]/.test(l) && !l.startsWith('--- ') && !l.startsWith('+++ '))
+    .map((l) => l.slice(1))
+}
+
+/**
+ * The file a checksum line lists: `<hex digest>  <name>` (md5sum, sha256sum, the `*`
+ * of binary mode too) or `<name>,sha256=<base64url>,<size>` (a wheel's RECORD).
+ */
+function listedName(line: string): string | undefined {
+  const sums = /^[0-9a-fA-F]{32,128} [ *](.+)$/.exec(line)
+  if (sums?.[1] !== undefined) return plainName(sums[1])
+  const record = /^(.+),sha(?:256|384|512)=[A-Za-z0-9_-]+,[0-9]*$/.exec(line)
+  if (record?.[1] !== undefined) return plainName(record[1])
+  return undefined
+}
+
+/** A path as lists name it: the innermost member's name, without `./` or a leading `/`. */
+function plainName(p: string): string {
+  const inner = p.slice(p.lastIndexOf('!') + 1)
+  return inner.replace(/^(?:\.\/|\/)+/, '')
+}

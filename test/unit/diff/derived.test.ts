@@ -1,0 +1,74 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { markDerived } from '../../../src/diff/derived.js'
+import type { DiffItem } from '../../../src/diff/report.js'
+
+const unexplained = [{ cause: 'unexplained' as const, evidence: 'e', fix: 'f' }]
+const textItem = (path: string, removed: string[], added: string[]): DiffItem => ({
+  path,
+  kind: 'content',
+  text: {
+    unified: [
+      '--- a',
+      '+++ b',
+      '@@ -1 +1 @@',
+      ...removed.map((l) => `-${l}`),
+      ...added.map((l) => `+${l}`),
+    ].join('\n'),
+    truncated: false,
+  },
+  hints: unexplained,
+})
+const changed = (path: string): DiffItem => ({ path, kind: 'content', hints: unexplained })
+
+describe('markDerived', () => {
+  it("explains a wheel's RECORD by the members whose lines changed", () => {
+    const record = textItem(
+      'app.whl!app-1.0.dist-info/RECORD',
+      ['app/x.py,sha256=AAAA_-,10'],
+      ['app/x.py,sha256=BBBB_-,11'],
+    )
+    const out = markDerived([changed('app.whl!app/x.py'), record])
+    expect(out[1]?.hints).toMatchObject([
+      { cause: 'derived', evidence: expect.stringContaining('app/x.py') as unknown },
+    ])
+    // Without the member differing, nothing explains the list.
+    expect(markDerived([record])[0]?.hints).toEqual(unexplained)
+  })
+
+  it('leaves a list alone when any changed line is not a checksum of a differing file, or the diff was cut', () => {
+    const sums = (extra: string[]) =>
+      textItem('SHA256SUMS', [`${'a'.repeat(64)}  x`], [`${'b'.repeat(64)}  x`, ...extra])
+    expect(markDerived([changed('x'), sums(['a new line'])])[1]?.hints).toEqual(unexplained)
+    const cut = sums([])
+    if (cut.kind === 'content' && cut.text !== undefined) cut.text.truncated = true
+    expect(markDerived([changed('x'), cut])[1]?.hints).toEqual(unexplained)
+  })
+
+  it('only ever turns unexplained text items into derived ones', () => {
+    const item = fc.record({
+      path: fc.constantFrom('x', 'y', 'a!x', 'SUMS'),
+      line: fc.constantFrom(
+        `${'c'.repeat(32)}  x`,
+        `${'d'.repeat(32)} *./y`,
+        'x,sha256=Q,1',
+        'free text',
+      ),
+      cause: fc.constantFrom('unexplained', 'timestamp'),
+    })
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 6 }), (specs) => {
+        const items: DiffItem[] = specs.map((s) => ({
+          ...textItem(s.path, [s.line], [s.line.replace(/[cd]/g, 'e')]),
+          hints: [{ cause: s.cause as 'unexplained', evidence: 'e', fix: 'f' }],
+        }))
+        const out = markDerived(items)
+        out.forEach((o, i) => {
+          const before = items[i]
+          if (o.hints[0]?.cause === 'derived') expect(before?.hints[0]?.cause).toBe('unexplained')
+          else expect(o).toEqual(before)
+        })
+      }),
+    )
+  })
+})
