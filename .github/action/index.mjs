@@ -79134,7 +79134,9 @@ function contentHints(a, b, diff, context) {
   if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
   const time = timeEvidence(regionA, regionB, context) ?? (diff.binary === void 0 ? void 0 : binaryTimeEvidence(a, b, diff.binary, context));
   if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
-  if (diff.text !== void 0 && isReordering(diff.text)) {
+  const keys = diff.text === void 0 ? void 0 : jsonKeyOrder(a, b);
+  if (keys !== void 0) hints.push({ cause: "ordering", evidence: keys, fix: FIX.jsonKeys });
+  if (keys === void 0 && diff.text !== void 0 && isReordering(diff.text)) {
     hints.push({
       cause: "ordering",
       evidence: `the same ${diff.text.removed.length} lines in another order`,
@@ -79302,6 +79304,20 @@ function without(xs, ys) {
     return n === 0;
   });
 }
+function jsonKeyOrder(a, b) {
+  if (a.length > 1024 * 1024 || b.length > 1024 * 1024) return void 0;
+  let x;
+  let y;
+  try {
+    x = JSON.parse(a.toString("utf8"));
+    y = JSON.parse(b.toString("utf8"));
+  } catch {
+    return void 0;
+  }
+  if (typeof x !== "object" || x === null || canonicalJson(x) !== canonicalJson(y)) return void 0;
+  if (JSON.stringify(x) === JSON.stringify(y)) return void 0;
+  return "the same JSON values, with object keys in another order";
+}
 function isReordering(text2) {
   if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
   const sorted = (lines) => [...lines].sort().join("\n");
@@ -79370,6 +79386,7 @@ var DAY, DOS_EPOCH, YEAR, FIX, ABSOLUTE_PATH, MONTHS;
 var init_hints = __esm({
   "src/diff/hints.ts"() {
     "use strict";
+    init_canonical();
     DAY = 86400;
     DOS_EPOCH = 315532800;
     YEAR = 365 * DAY;
@@ -79377,6 +79394,7 @@ var init_hints = __esm({
       path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), build with -trimpath (go), or use relative paths",
       time: "use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)",
       order: "sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())",
+      jsonKeys: "write keys in a fixed order: json.dumps(..., sort_keys=True), JSON.stringify of an object built in sorted order, jq -S",
       locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
       host: "do not embed the host name (uname -n, hostname) in build output",
       env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",

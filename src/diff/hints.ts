@@ -1,3 +1,4 @@
+import { canonicalJson } from '../canonical.js'
 import type { BinaryDiff, TextDiff } from './content-diff.js'
 import type { FieldDifference, Hint } from './report.js'
 
@@ -45,6 +46,8 @@ const FIX = {
   time: 'use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)',
   order:
     'sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())',
+  jsonKeys:
+    'write keys in a fixed order: json.dumps(..., sort_keys=True), JSON.stringify of an object built in sorted order, jq -S',
   locale: 'collation depends on the locale: set LC_ALL=C where the build sorts or formats',
   host: 'do not embed the host name (uname -n, hostname) in build output',
   env: 'a value from the build environment reaches the output: do not embed environment variables, PATH or HOME',
@@ -69,7 +72,9 @@ export function contentHints(
     timeEvidence(regionA, regionB, context) ??
     (diff.binary === undefined ? undefined : binaryTimeEvidence(a, b, diff.binary, context))
   if (time !== undefined) hints.push({ cause: 'timestamp', evidence: time, fix: FIX.time })
-  if (diff.text !== undefined && isReordering(diff.text)) {
+  const keys = diff.text === undefined ? undefined : jsonKeyOrder(a, b)
+  if (keys !== undefined) hints.push({ cause: 'ordering', evidence: keys, fix: FIX.jsonKeys })
+  if (keys === undefined && diff.text !== undefined && isReordering(diff.text)) {
     hints.push({
       cause: 'ordering',
       evidence: `the same ${diff.text.removed.length} lines in another order`,
@@ -292,6 +297,26 @@ function without<T extends { text: string }>(xs: readonly T[], ys: readonly T[])
     if (n > 0) left.set(x.text, n - 1)
     return n === 0
   })
+}
+
+/**
+ * Two JSON documents that hold the same values with their object keys in another order.
+ * Parsed only below 1 MiB a side: larger ones are left to the text diff.
+ */
+function jsonKeyOrder(a: Buffer, b: Buffer): string | undefined {
+  if (a.length > 1024 * 1024 || b.length > 1024 * 1024) return undefined
+  let x: unknown
+  let y: unknown
+  try {
+    x = JSON.parse(a.toString('utf8'))
+    y = JSON.parse(b.toString('utf8'))
+  } catch {
+    return undefined
+  }
+  if (typeof x !== 'object' || x === null || canonicalJson(x) !== canonicalJson(y)) return undefined
+  // Equal as written again in their own key order: only white space differs, not order.
+  if (JSON.stringify(x) === JSON.stringify(y)) return undefined
+  return 'the same JSON values, with object keys in another order'
 }
 
 function isReordering(text: TextDiff): boolean {

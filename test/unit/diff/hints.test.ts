@@ -189,6 +189,21 @@ describe('content hints', () => {
     ).toEqual(['unexplained'])
   })
 
+  it('names JSON whose object keys come in another order, and not JSON that is only laid out otherwise', async () => {
+    const hints = await hintsFor(
+      '{"b": 1, "a": [1, {"y": 2, "x": 3}]}\n',
+      '{"a": [1, {"x": 3, "y": 2}], "b": 1}\n',
+    )
+    expect(hints.map((h) => h.cause)).toEqual(['ordering'])
+    expect(hints[0]?.fix).toContain('sort_keys')
+    expect(
+      (await hintsFor('{"a": 1, "b": 2}\n', '{\n  "a": 1,\n  "b": 2\n}\n')).map((h) => h.cause),
+    ).toEqual(['unexplained'])
+    expect((await hintsFor('{"a": 1}\n', '{"a": 2}\n')).map((h) => h.cause)).toEqual([
+      'unexplained',
+    ])
+  })
+
   it('names reordered lines, and the locale when it was varied', async () => {
     expect((await hintsFor('a\nb\nc\n', 'c\na\nb\n')).map((h) => h.cause)).toEqual(['ordering'])
     const withLocale = contentHints(
