@@ -76656,6 +76656,50 @@ var init_plural = __esm({
   }
 });
 
+// src/cli/views/binary-places.ts
+function describePlaces(binary) {
+  if (binary.sections !== void 0) return describeSections(binary);
+  const regions = binary.regions ?? [];
+  const lines = regions.map((r) => {
+    const where = `at 0x${r.offset.toString(16)}, ${r.length} ${r.length === 1 ? "byte" : "bytes"}${r.section === void 0 ? "" : ` in ${toDisplayText(r.section)}`}`;
+    return r.strings === void 0 ? where : `${where}: "${toDisplayText(r.strings[0])}" \u2192 "${toDisplayText(r.strings[1])}"`;
+  });
+  const sections = [
+    ...new Set(regions.flatMap((r) => r.section === void 0 ? [] : [r.section]))
+  ];
+  if (sections.length > 0)
+    lines.push(`sections that differ: ${sections.map(toDisplayText).join(", ")}`);
+  const unlisted = binary.unlistedPlaces ?? 0;
+  if (unlisted > 0) lines.push(`\u2026 and ${unlisted} more ${unlisted === 1 ? "place" : "places"}`);
+  return lines;
+}
+function describeSections(binary) {
+  const t = toDisplayText;
+  const size = (n) => n === null ? "absent" : `${n} bytes`;
+  const lines = (binary.sections ?? []).flatMap((s) => {
+    const [a, b] = s.sizes;
+    const what = HEADERS.has(s.name) ? `the ${s.name}` : `section ${t(s.name)}`;
+    const head = `${what}: ${a === b ? `${size(a)}, other bytes` : `${size(a)} \u2192 ${size(b)}`}`;
+    if (s.strings === void 0) return [head];
+    return [
+      head,
+      ...s.strings.a.map((x) => `  A only: "${t(x)}"`),
+      ...s.strings.b.map((x) => `  B only: "${t(x)}"`)
+    ];
+  });
+  const unlisted = binary.unlistedSections ?? 0;
+  if (unlisted > 0) lines.push(`\u2026 and ${unlisted} more ${unlisted === 1 ? "section" : "sections"}`);
+  return lines;
+}
+var HEADERS;
+var init_binary_places = __esm({
+  "src/cli/views/binary-places.ts"() {
+    "use strict";
+    init_file_names();
+    HEADERS = /* @__PURE__ */ new Set(["ELF header", "program headers", "section headers"]);
+  }
+});
+
 // src/diff/summarize.ts
 function summarizePatterns(items) {
   const groups = /* @__PURE__ */ new Map();
@@ -76763,7 +76807,8 @@ function renderItem(item, c) {
     );
     lines.push(
       ...item.binary.hex[0].split("\n").map((l) => `  A ${l}`),
-      ...item.binary.hex[1].split("\n").map((l) => `  B ${l}`)
+      ...item.binary.hex[1].split("\n").map((l) => `  B ${l}`),
+      ...describePlaces(item.binary).map((l) => `  ${l}`)
     );
   }
   for (const hint of item.hints) {
@@ -76793,6 +76838,7 @@ var init_diff_text = __esm({
   "src/cli/views/diff-text.ts"() {
     "use strict";
     init_paint();
+    init_binary_places();
     init_file_names();
     init_plural();
     init_summarize();
@@ -76874,6 +76920,9 @@ function section(item, i) {
       `<p>First difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, "byte")} differ.</p>`
     );
     parts.push(sideBySide([{ a: item.binary.hex[0], b: item.binary.hex[1], cls: "del" }]));
+    const places = describePlaces(item.binary);
+    if (places.length > 0)
+      parts.push(`<ul class="places">${places.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>`);
   }
   for (const h of item.hints)
     parts.push(
@@ -76917,6 +76966,7 @@ var init_diff_html = __esm({
     "use strict";
     init_file_names();
     init_plural();
+    init_binary_places();
     init_summarize();
     init_diff_text();
   }
@@ -79122,6 +79172,22 @@ var init_compare_manifests = __esm({
   }
 });
 
+// src/diff/multiset.ts
+function withoutEach(xs, ys, key) {
+  const left = /* @__PURE__ */ new Map();
+  for (const y of ys) left.set(key(y), (left.get(key(y)) ?? 0) + 1);
+  return xs.filter((x) => {
+    const n = left.get(key(x)) ?? 0;
+    if (n > 0) left.set(key(x), n - 1);
+    return n === 0;
+  });
+}
+var init_multiset = __esm({
+  "src/diff/multiset.ts"() {
+    "use strict";
+  }
+});
+
 // src/diff/hints.ts
 function defaultHintContext(roots, nowSeconds) {
   const window2 = [nowSeconds - 10 * YEAR, nowSeconds + 2 * YEAR];
@@ -79166,11 +79232,11 @@ function contentHints(a, b, diff, context) {
     }
   }
   if (hints.length === 0) {
-    const places = diff.binary?.ranges.length ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
+    const places = diff.binary?.places ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
     const bytes = diff.binary?.differingBytes;
     hints.push({
       cause: "unexplained",
-      evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places}${places >= 64 ? "+" : ""} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
+      evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
       fix: FIX.unexplained
     });
   }
@@ -79196,8 +79262,8 @@ function pathEvidence(a, b, context) {
 function movedPathEvidence(regionA, regionB) {
   const paths = (region) => [...region.matchAll(ABSOLUTE_PATH)].map((m) => ({ text: m[0] }));
   const [pathsA, pathsB] = [paths(regionA), paths(regionB)];
-  const onlyA = without(pathsA, pathsB);
-  const onlyB = without(pathsB, pathsA);
+  const onlyA = withoutEach(pathsA, pathsB, byText);
+  const onlyB = withoutEach(pathsB, pathsA, byText);
   for (const x of onlyA.slice(0, 32)) {
     const tail = x.text.slice(x.text.lastIndexOf("/"));
     const y = onlyB.find((p) => p.text.endsWith(tail) && p.text !== x.text);
@@ -79288,21 +79354,12 @@ function timeEvidence(regionA, regionB, context) {
   };
   const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]));
   const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]));
-  const onlyA = without(timesA, timesB);
-  const onlyB = without(timesB, timesA);
+  const onlyA = withoutEach(timesA, timesB, byText);
+  const onlyB = withoutEach(timesB, timesA, byText);
   const [x, y] = [onlyA[0], onlyB[0]];
   if (x === void 0 || y === void 0) return void 0;
   const show = (t) => `${t.text} (${isoSeconds(t.seconds)})`;
   return `A: ${show(x)}; B: ${show(y)}`;
-}
-function without(xs, ys) {
-  const left = /* @__PURE__ */ new Map();
-  for (const y of ys) left.set(y.text, (left.get(y.text) ?? 0) + 1);
-  return xs.filter((x) => {
-    const n = left.get(x.text) ?? 0;
-    if (n > 0) left.set(x.text, n - 1);
-    return n === 0;
-  });
 }
 function jsonKeyOrder(a, b) {
   if (a.length > 1024 * 1024 || b.length > 1024 * 1024) return void 0;
@@ -79382,12 +79439,14 @@ function orderHint(a, b) {
     fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
   };
 }
-var DAY, DOS_EPOCH, YEAR, FIX, ABSOLUTE_PATH, MONTHS;
+var DAY, byText, DOS_EPOCH, YEAR, FIX, ABSOLUTE_PATH, MONTHS;
 var init_hints = __esm({
   "src/diff/hints.ts"() {
     "use strict";
     init_canonical();
+    init_multiset();
     DAY = 86400;
+    byText = (x) => x.text;
     DOS_EPOCH = 315532800;
     YEAR = 365 * DAY;
     FIX = {
@@ -79521,6 +79580,93 @@ function plainName(p) {
 var init_derived = __esm({
   "src/diff/derived.ts"() {
     "use strict";
+  }
+});
+
+// src/formats/elf.ts
+function isElf(bytes) {
+  return bytes.length >= 16 && bytes.subarray(0, 4).equals(MAGIC);
+}
+function elfLayout(bytes) {
+  if (!isElf(bytes)) return void 0;
+  const wide = bytes[4] === 2;
+  const little = bytes[5] === 1;
+  if (![1, 2].includes(bytes[4] ?? 0) || ![1, 2].includes(bytes[5] ?? 0)) return void 0;
+  const headerSize = wide ? 64 : 52;
+  if (bytes.length < headerSize) return void 0;
+  const u16 = (at) => little ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at);
+  const u32 = (at) => little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at);
+  const word = (at) => {
+    if (!wide) return u32(at);
+    const n = little ? bytes.readBigUInt64LE(at) : bytes.readBigUInt64BE(at);
+    return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+  };
+  const phoff = word(wide ? 32 : 28);
+  const shoff = word(wide ? 40 : 32);
+  const phentsize = u16(wide ? 54 : 42);
+  const phnum = u16(wide ? 56 : 44);
+  const shentsize = u16(wide ? 58 : 46);
+  let shnum = u16(wide ? 60 : 48);
+  let shstrndx = u16(wide ? 62 : 50);
+  const fits = (offset, size) => offset >= 0 && size >= 0 && offset <= bytes.length && size <= bytes.length - offset;
+  const parts = [{ name: "ELF header", offset: 0, size: headerSize }];
+  if (phnum > 0 && fits(phoff, phnum * phentsize))
+    parts.push({ name: "program headers", offset: phoff, size: phnum * phentsize });
+  const entry = wide ? 64 : 40;
+  if (shoff === 0 || shentsize < entry || !fits(shoff, shentsize)) return parts;
+  if (shnum === 0) shnum = u32(shoff + (wide ? 32 : 20));
+  if (shstrndx === 65535) shstrndx = u32(shoff + (wide ? 40 : 24));
+  if (shnum > MAX_SECTIONS || !fits(shoff, shnum * shentsize)) return parts;
+  parts.push({ name: "section headers", offset: shoff, size: shnum * shentsize });
+  const section2 = (i) => {
+    const at = shoff + i * shentsize;
+    return {
+      nameAt: u32(at),
+      type: u32(at + 4),
+      // The flags' low word is all that matters here, at either width.
+      flags: u32(at + 8),
+      offset: word(at + (wide ? 24 : 16)),
+      size: word(at + (wide ? 32 : 20))
+    };
+  };
+  const names = shstrndx < shnum ? section2(shstrndx) : void 0;
+  const nameOf = (at) => {
+    if (names === void 0 || !fits(names.offset, names.size) || at >= names.size)
+      return "(unnamed)";
+    const from = names.offset + at;
+    const end = bytes.indexOf(0, from);
+    const to = end === -1 || end > names.offset + names.size ? names.offset + names.size : end;
+    return bytes.subarray(from, Math.min(to, from + 256)).toString("latin1");
+  };
+  for (let i = 1; i < shnum; i++) {
+    const s = section2(i);
+    if (s.type === SHT_NOBITS || s.size === 0 || !fits(s.offset, s.size)) continue;
+    const strings = s.type === SHT_STRTAB || (s.flags & SHF_STRINGS) !== 0;
+    parts.push({
+      name: nameOf(s.nameAt),
+      offset: s.offset,
+      size: s.size,
+      ...strings ? { strings } : {}
+    });
+  }
+  return parts.sort((x, y) => x.offset - y.offset);
+}
+function partAt(parts, offset) {
+  let best;
+  for (const p of parts)
+    if (offset >= p.offset && offset < p.offset + p.size && (best === void 0 || p.size < best.size))
+      best = p;
+  return best?.name;
+}
+var MAGIC, SHT_NOBITS, SHT_STRTAB, SHF_STRINGS, MAX_SECTIONS;
+var init_elf = __esm({
+  "src/formats/elf.ts"() {
+    "use strict";
+    MAGIC = Buffer.from([127, 69, 76, 70]);
+    SHT_NOBITS = 8;
+    SHT_STRTAB = 3;
+    SHF_STRINGS = 32;
+    MAX_SECTIONS = 65536;
   }
 });
 
@@ -80989,6 +81135,11 @@ function diffBinary(a, b) {
   let offset = -1;
   let differing = Math.abs(a.length - b.length);
   const ranges = [];
+  let places = 0;
+  const add = (range) => {
+    places++;
+    if (ranges.length < 64) ranges.push(range);
+  };
   let start = -1;
   for (let i = 0; i < common; i++) {
     if (a[i] !== b[i]) {
@@ -80996,21 +81147,54 @@ function diffBinary(a, b) {
       if (offset === -1) offset = i;
       if (start === -1) start = i;
     } else if (start !== -1) {
-      if (ranges.length < 64) ranges.push([start, i]);
+      add([start, i]);
       start = -1;
     }
   }
-  if (start !== -1 && ranges.length < 64) ranges.push([start, common]);
+  if (start !== -1) add([start, common]);
   if (offset === -1) offset = common;
-  if (a.length !== b.length && ranges.length < 64)
-    ranges.push([common, Math.max(a.length, b.length)]);
+  if (a.length !== b.length) add([common, Math.max(a.length, b.length)]);
   const from = Math.max(0, (offset & ~15) - 16);
   return {
     offset,
     differingBytes: differing,
     hex: [hexDump(a, from, 64), hexDump(b, from, 64)],
-    ranges
+    ranges,
+    places
   };
+}
+function describeRegions(a, b, diff) {
+  const merged = [];
+  for (const [start, end] of diff.ranges) {
+    const last = merged[merged.length - 1];
+    if (last !== void 0 && start - last.end <= REGION_GAP) {
+      last.end = end;
+      last.ranges++;
+    } else merged.push({ start, end, ranges: 1 });
+  }
+  const shown2 = merged.slice(0, MAX_REGIONS);
+  const layout = elfLayout(a);
+  const regions = shown2.map(({ start, end }) => {
+    const section2 = layout === void 0 ? void 0 : partAt(layout, start);
+    const strings = [printableAround(a, start), printableAround(b, start)];
+    return {
+      offset: start,
+      length: end - start,
+      ...section2 === void 0 ? {} : { section: section2 },
+      ...strings[0] !== void 0 && strings[1] !== void 0 ? { strings: [strings[0], strings[1]] } : {}
+    };
+  });
+  const covered = shown2.reduce((sum, r) => sum + r.ranges, 0);
+  return { regions, unlisted: diff.places - covered };
+}
+function printableAround(bytes, start) {
+  const printable = (x) => x !== void 0 && x >= 32 && x < 127;
+  if (!printable(bytes[start])) return void 0;
+  let from = start;
+  let to = start + 1;
+  while (from > 0 && start - from < 200 && printable(bytes[from - 1])) from--;
+  while (to < bytes.length && to - start < 200 && printable(bytes[to])) to++;
+  return to - from >= 4 ? bytes.subarray(from, to).toString("latin1") : void 0;
 }
 function hexDump(bytes, from, length2) {
   const lines = [];
@@ -81022,13 +81206,73 @@ function hexDump(bytes, from, length2) {
   }
   return lines.length === 0 ? "(no bytes here)" : lines.join("\n");
 }
-var MAX_TEXT_DIFF_BYTES, TEXT_DIFF_TIMEOUT_MS;
+var MAX_TEXT_DIFF_BYTES, TEXT_DIFF_TIMEOUT_MS, REGION_GAP, MAX_REGIONS;
 var init_content_diff = __esm({
   "src/diff/content-diff.ts"() {
     "use strict";
     init_file_names();
+    init_elf();
     MAX_TEXT_DIFF_BYTES = 4 * 1024 * 1024;
     TEXT_DIFF_TIMEOUT_MS = 2e3;
+    REGION_GAP = 8;
+    MAX_REGIONS = 16;
+  }
+});
+
+// src/diff/elf-diff.ts
+function compareElfSections(a, b) {
+  const [layoutA, layoutB] = [elfLayout(a), elfLayout(b)];
+  if (layoutA === void 0 || layoutB === void 0) return void 0;
+  const [byKeyA, byKeyB] = [keyed(layoutA), keyed(layoutB)];
+  const differing = [];
+  for (const key of /* @__PURE__ */ new Set([...byKeyA.keys(), ...byKeyB.keys()])) {
+    const x = byKeyA.get(key);
+    const y = byKeyB.get(key);
+    const bytesX = x === void 0 ? void 0 : a.subarray(x.offset, x.offset + x.size);
+    const bytesY = y === void 0 ? void 0 : b.subarray(y.offset, y.offset + y.size);
+    if (bytesX !== void 0 && bytesY !== void 0 && bytesX.equals(bytesY)) continue;
+    const name = (x ?? y)?.name ?? key;
+    const strings = x?.strings === true && y?.strings === true && bytesX !== void 0 && bytesY !== void 0 ? differingStrings(bytesX, bytesY) : void 0;
+    differing.push({
+      name,
+      sizes: [x?.size ?? null, y?.size ?? null],
+      ...strings === void 0 ? {} : { strings }
+    });
+  }
+  return {
+    sections: differing.slice(0, MAX_SECTIONS2),
+    unlisted: Math.max(0, differing.length - MAX_SECTIONS2)
+  };
+}
+function keyed(parts) {
+  const seen = /* @__PURE__ */ new Map();
+  const out = /* @__PURE__ */ new Map();
+  for (const p of parts) {
+    const n = (seen.get(p.name) ?? 0) + 1;
+    seen.set(p.name, n);
+    out.set(n === 1 ? p.name : `${p.name}#${n}`, p);
+  }
+  return out;
+}
+function differingStrings(a, b) {
+  const split = (bytes) => bytes.toString("latin1").split("\0").filter((s) => s !== "");
+  const [xs, ys] = [split(a), split(b)];
+  const same = (s) => s;
+  const [onlyA, onlyB] = [withoutEach(xs, ys, same), withoutEach(ys, xs, same)];
+  if (onlyA.length === 0 && onlyB.length === 0) return void 0;
+  return {
+    a: [...new Set(onlyA)].slice(0, MAX_STRINGS),
+    b: [...new Set(onlyB)].slice(0, MAX_STRINGS)
+  };
+}
+var MAX_SECTIONS2, MAX_STRINGS;
+var init_elf_diff = __esm({
+  "src/diff/elf-diff.ts"() {
+    "use strict";
+    init_elf();
+    init_multiset();
+    MAX_SECTIONS2 = 32;
+    MAX_STRINGS = 8;
   }
 });
 
@@ -83787,8 +84031,8 @@ import crypto10 from "node:crypto";
 async function scanAr(input2, where, budget, want) {
   const reader = new ByteReader(input2);
   const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable ar archive (${what})`, { path: where });
-  const magic2 = await reader.read(MAGIC.length);
-  if (magic2?.toString("latin1") !== MAGIC) throw bad("no !<arch> magic");
+  const magic2 = await reader.read(MAGIC2.length);
+  if (magic2?.toString("latin1") !== MAGIC2) throw bad("no !<arch> magic");
   const members = [];
   const captured = /* @__PURE__ */ new Map();
   const warnings = [];
@@ -83854,14 +84098,14 @@ async function scanAr(input2, where, budget, want) {
   }
   return { inventory: { members, meta: {}, warnings }, captured };
 }
-var MAGIC, HEADER;
+var MAGIC2, HEADER;
 var init_ar = __esm({
   "src/formats/ar.ts"() {
     "use strict";
     init_errors();
     init_member();
     init_byte_reader();
-    MAGIC = "!<arch>\n";
+    MAGIC2 = "!<arch>\n";
     HEADER = 60;
   }
 });
@@ -86477,6 +86721,7 @@ var init_engine = __esm({
     "use strict";
     init_errors();
     init_content_diff();
+    init_elf_diff();
     init_compressed();
     init_detect();
     init_compare_inventories();
@@ -86727,11 +86972,21 @@ var init_engine = __esm({
           return;
         }
         const binary = diffBinary(bytesA, bytesB);
+        const regions = describeRegions(bytesA, bytesB, binary);
+        const elf = compareElfSections(bytesA, bytesB);
         const format = (kinds[0].kind === kinds[1].kind ? formatName(kinds[0]) : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`) + suffix;
         this.items.push({
           ...base,
           format,
-          binary: { offset: binary.offset, differingBytes: binary.differingBytes, hex: binary.hex },
+          binary: {
+            offset: binary.offset,
+            differingBytes: binary.differingBytes,
+            hex: binary.hex,
+            places: binary.places,
+            regions: regions.regions,
+            unlistedPlaces: regions.unlisted,
+            ...elf === void 0 ? {} : { sections: elf.sections, unlistedSections: elf.unlisted }
+          },
           hints: contentHints(bytesA, bytesB, { binary }, this.options.context)
         });
       }
@@ -86957,8 +87212,8 @@ async function normalizeAr(input2, output, budget, where) {
   const write = async (bytes) => {
     if (!output.write(Buffer.from(bytes))) await once2(output, "drain");
   };
-  if ((await reader.read(MAGIC2.length))?.toString("latin1") !== MAGIC2) throw bad("no !<arch> magic");
-  await write(Buffer.from(MAGIC2, "latin1"));
+  if ((await reader.read(MAGIC3.length))?.toString("latin1") !== MAGIC3) throw bad("no !<arch> magic");
+  await write(Buffer.from(MAGIC3, "latin1"));
   const changes = { members: 0, headers: 0 };
   for (; ; ) {
     const header = await reader.read(60);
@@ -86995,14 +87250,14 @@ function normalizeArFile(job) {
     job.said.changes = c.headers > 0 ? [`${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644`] : [];
   });
 }
-var MAGIC2;
+var MAGIC3;
 var init_ar2 = __esm({
   "src/normalize/ar.ts"() {
     "use strict";
     init_byte_reader();
     init_errors();
     init_job();
-    MAGIC2 = "!<arch>\n";
+    MAGIC3 = "!<arch>\n";
   }
 });
 
@@ -89809,7 +90064,8 @@ function renderDiffMarkdown(report) {
         fence(item.binary.hex[0]),
         "B",
         fence(item.binary.hex[1]),
-        "```"
+        "```",
+        ...describePlaces(item.binary).map((l) => `- ${cell(l)}`)
       );
     }
     for (const h of item.hints)
@@ -89843,6 +90099,7 @@ var init_diff_markdown = __esm({
     "use strict";
     init_file_names();
     init_plural();
+    init_binary_places();
     init_summarize();
     init_diff_text();
   }

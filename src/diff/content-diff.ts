@@ -1,4 +1,5 @@
 import { toDisplayText } from '../file-names.js'
+import { elfLayout, partAt } from '../formats/elf.js'
 
 // Myers diff is quadratic in the worst case; past these it is not worth waiting for.
 const MAX_TEXT_DIFF_BYTES = 4 * 1024 * 1024
@@ -47,7 +48,24 @@ export interface BinaryDiff {
   hex: [string, string]
   /** Up to 64 [start, end) ranges of differing bytes, for the hints. */
   ranges: [number, number][]
+  /** How many ranges there are in all (the list above stops at 64). */
+  places: number
 }
+
+/** One place where two binaries differ, as the report shows it. */
+export interface BinaryRegion {
+  offset: number
+  length: number
+  /** The ELF section (or header) it lies in, by A's layout. */
+  section?: string
+  /** The printable strings around it on each side, when both sides are text there. */
+  strings?: [string, string]
+}
+
+// Ranges closer than this are one place: a path whose middle changed is one difference.
+const REGION_GAP = 8
+// Regions listed per item; the rest are counted.
+export const MAX_REGIONS = 16
 
 /** First differing offset, the count of differing bytes, and a hex dump around the first one. */
 export function diffBinary(a: Buffer, b: Buffer): BinaryDiff {
@@ -55,6 +73,11 @@ export function diffBinary(a: Buffer, b: Buffer): BinaryDiff {
   let offset = -1
   let differing = Math.abs(a.length - b.length)
   const ranges: [number, number][] = []
+  let places = 0
+  const add = (range: [number, number]): void => {
+    places++
+    if (ranges.length < 64) ranges.push(range)
+  }
   let start = -1
   for (let i = 0; i < common; i++) {
     if (a[i] !== b[i]) {
@@ -62,23 +85,72 @@ export function diffBinary(a: Buffer, b: Buffer): BinaryDiff {
       if (offset === -1) offset = i
       if (start === -1) start = i
     } else if (start !== -1) {
-      if (ranges.length < 64) ranges.push([start, i])
+      add([start, i])
       start = -1
     }
   }
-  if (start !== -1 && ranges.length < 64) ranges.push([start, common])
+  if (start !== -1) add([start, common])
   if (offset === -1) offset = common
-  if (a.length !== b.length && ranges.length < 64)
-    ranges.push([common, Math.max(a.length, b.length)])
+  if (a.length !== b.length) add([common, Math.max(a.length, b.length)])
   const from = Math.max(0, (offset & ~0xf) - 16)
   return {
     offset,
     differingBytes: differing,
     hex: [hexDump(a, from, 64), hexDump(b, from, 64)],
     ranges,
+    places,
   }
 }
 
+/**
+ * The places two binaries differ, ranges a few bytes apart taken as one, each with the
+ * ELF section it lies in (when A is ELF) and, where both sides are printable there, the
+ * strings that differ: the embedded path, date or seed itself. At most MAX_REGIONS.
+ */
+export function describeRegions(
+  a: Buffer,
+  b: Buffer,
+  diff: BinaryDiff,
+): { regions: BinaryRegion[]; unlisted: number } {
+  const merged: { start: number; end: number; ranges: number }[] = []
+  for (const [start, end] of diff.ranges) {
+    const last = merged[merged.length - 1]
+    if (last !== undefined && start - last.end <= REGION_GAP) {
+      last.end = end
+      last.ranges++
+    } else merged.push({ start, end, ranges: 1 })
+  }
+  const shown = merged.slice(0, MAX_REGIONS)
+  const layout = elfLayout(a)
+  const regions = shown.map(({ start, end }): BinaryRegion => {
+    const section = layout === undefined ? undefined : partAt(layout, start)
+    const strings = [printableAround(a, start), printableAround(b, start)]
+    return {
+      offset: start,
+      length: end - start,
+      ...(section === undefined ? {} : { section }),
+      ...(strings[0] !== undefined && strings[1] !== undefined
+        ? { strings: [strings[0], strings[1]] as [string, string] }
+        : {}),
+    }
+  })
+  const covered = shown.reduce((sum, r) => sum + r.ranges, 0)
+  return { regions, unlisted: diff.places - covered }
+}
+
+/**
+ * The run of printable bytes where a differing place starts in `bytes`, if it starts in
+ * one (4 to 400 bytes): the string that differs, whatever follows it after a shift.
+ */
+function printableAround(bytes: Buffer, start: number): string | undefined {
+  const printable = (x: number | undefined): boolean => x !== undefined && x >= 0x20 && x < 0x7f
+  if (!printable(bytes[start])) return undefined
+  let from = start
+  let to = start + 1
+  while (from > 0 && start - from < 200 && printable(bytes[from - 1])) from--
+  while (to < bytes.length && to - start < 200 && printable(bytes[to])) to++
+  return to - from >= 4 ? bytes.subarray(from, to).toString('latin1') : undefined
+}
 export function hexDump(bytes: Buffer, from: number, length: number): string {
   const lines: string[] = []
   for (let at = from; at < Math.min(bytes.length, from + length); at += 16) {

@@ -1,5 +1,6 @@
 import { ReproofError } from '../errors.js'
-import { diffBinary, diffText } from './content-diff.js'
+import { describeRegions, diffBinary, diffText } from './content-diff.js'
+import { compareElfSections } from './elf-diff.js'
 import { compressionHeader, decompressedSource } from '../formats/compressed.js'
 import {
   detectFormat,
@@ -344,6 +345,8 @@ export class DiffEngine {
       return
     }
     const binary = diffBinary(bytesA, bytesB)
+    const regions = describeRegions(bytesA, bytesB, binary)
+    const elf = compareElfSections(bytesA, bytesB)
     const format =
       (kinds[0].kind === kinds[1].kind
         ? formatName(kinds[0])
@@ -351,7 +354,15 @@ export class DiffEngine {
     this.items.push({
       ...base,
       format,
-      binary: { offset: binary.offset, differingBytes: binary.differingBytes, hex: binary.hex },
+      binary: {
+        offset: binary.offset,
+        differingBytes: binary.differingBytes,
+        hex: binary.hex,
+        places: binary.places,
+        regions: regions.regions,
+        unlistedPlaces: regions.unlisted,
+        ...(elf === undefined ? {} : { sections: elf.sections, unlistedSections: elf.unlisted }),
+      },
       hints: contentHints(bytesA, bytesB, { binary }, this.options.context),
     })
   }

@@ -1,4 +1,5 @@
 import { canonicalJson } from '../canonical.js'
+import { withoutEach } from './multiset.js'
 import type { BinaryDiff, TextDiff } from './content-diff.js'
 import type { FieldDifference, Hint } from './report.js'
 
@@ -28,6 +29,7 @@ export interface HintContext {
 }
 
 const DAY = 86_400
+const byText = (x: { text: string }): string => x.text
 // 1980-01-01, the earliest time a zip can hold: older "dates" in build output are not times.
 const DOS_EPOCH = 315_532_800
 const YEAR = 365 * DAY
@@ -105,12 +107,12 @@ export function contentHints(
   }
   if (hints.length === 0) {
     const places =
-      diff.binary?.ranges.length ??
+      diff.binary?.places ??
       (diff.text === undefined ? 0 : diff.text.removed.length + diff.text.added.length)
     const bytes = diff.binary?.differingBytes
     hints.push({
       cause: 'unexplained',
-      evidence: `${bytes === undefined ? `${places} changed lines` : `${bytes} ${bytes === 1 ? 'byte differs' : 'bytes differ'} in ${places}${places >= 64 ? '+' : ''} ${places === 1 ? 'place' : 'places'}`} with no time, path, order or host name found`,
+      evidence: `${bytes === undefined ? `${places} changed lines` : `${bytes} ${bytes === 1 ? 'byte differs' : 'bytes differ'} in ${places} ${places === 1 ? 'place' : 'places'}`} with no time, path, order or host name found`,
       fix: FIX.unexplained,
     })
   }
@@ -149,8 +151,8 @@ function movedPathEvidence(regionA: string, regionB: string): string | undefined
   const paths = (region: string): { text: string }[] =>
     [...region.matchAll(ABSOLUTE_PATH)].map((m) => ({ text: m[0] }))
   const [pathsA, pathsB] = [paths(regionA), paths(regionB)]
-  const onlyA = without(pathsA, pathsB)
-  const onlyB = without(pathsB, pathsA)
+  const onlyA = withoutEach(pathsA, pathsB, byText)
+  const onlyB = withoutEach(pathsB, pathsA, byText)
   for (const x of onlyA.slice(0, 32)) {
     const tail = x.text.slice(x.text.lastIndexOf('/'))
     const y = onlyB.find((p) => p.text.endsWith(tail) && p.text !== x.text)
@@ -279,24 +281,13 @@ function timeEvidence(regionA: string, regionB: string, context: HintContext): s
   const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]))
   // Counted, not merely looked up: a date that stayed in one line and changed in
   // another appears on both sides once, and the changed one is still only A's.
-  const onlyA = without(timesA, timesB)
-  const onlyB = without(timesB, timesA)
+  const onlyA = withoutEach(timesA, timesB, byText)
+  const onlyB = withoutEach(timesB, timesA, byText)
   // A time on one side only is not a time that changed between the runs.
   const [x, y] = [onlyA[0], onlyB[0]]
   if (x === undefined || y === undefined) return undefined
   const show = (t: FoundTime): string => `${t.text} (${isoSeconds(t.seconds)})`
   return `A: ${show(x)}; B: ${show(y)}`
-}
-
-/** What of `xs` is left after taking out, one for one, what `ys` holds too (by text). */
-function without<T extends { text: string }>(xs: readonly T[], ys: readonly T[]): T[] {
-  const left = new Map<string, number>()
-  for (const y of ys) left.set(y.text, (left.get(y.text) ?? 0) + 1)
-  return xs.filter((x) => {
-    const n = left.get(x.text) ?? 0
-    if (n > 0) left.set(x.text, n - 1)
-    return n === 0
-  })
 }
 
 /**

@@ -1,5 +1,8 @@
 /** The result of comparing two inputs: what differs, where, and the likely cause. */
 
+import type { BinaryRegion } from './content-diff.js'
+import type { ElfSectionDifference } from './elf-diff.js'
+
 export type Cause =
   | 'build-path'
   | 'timestamp'
@@ -49,7 +52,21 @@ interface Parts {
   /** Header fields that differ (for an archive's content item: its own header's). */
   fields: FieldDifference[]
   text: { unified: string; truncated: boolean }
-  binary: { offset: number; differingBytes: number; hex: [string, string] }
+  binary: {
+    offset: number
+    differingBytes: number
+    hex: [string, string]
+    /** Places that differ in all (ranges of differing bytes). */
+    places?: number
+    /** The first places, a few bytes apart taken as one, with section and strings. */
+    regions?: BinaryRegion[]
+    /** Places not in `regions`. */
+    unlistedPlaces?: number
+    /** For two ELF files: the sections whose bytes differ, matched by name. */
+    sections?: ElfSectionDifference[]
+    /** Differing sections not in `sections`. */
+    unlistedSections?: number
+  }
   /** For archives whose members are compared below them. */
   nested: boolean
   order: { a: string[]; b: string[] }

@@ -228,6 +228,19 @@ describe('reproof diff', () => {
     const hints = report?.items.flatMap((i) => i.hints) ?? []
     expect(hints.map((h) => h.cause)).toEqual(['build-path'])
     expect(hints[0]?.evidence).toContain(`"${dir}/two-longer/src"`)
+    // The structure: the section that holds the paths, and the paths themselves.
+    const sections = report?.items[0]?.binary?.sections ?? []
+    expect(sections.find((x) => x.name === '.debug_line_str')?.strings).toEqual({
+      a: [`${dir}/one/src`],
+      b: [`${dir}/two-longer/src`],
+    })
+    const human = await runCli([
+      'diff',
+      path.join(dir, 'one/src/x.o'),
+      path.join(dir, 'two-longer/src/x.o'),
+    ])
+    expect(human.stdout).toContain(`section .debug_line_str: `)
+    expect(human.stdout).toContain(`B only: "${dir}/two-longer/src"`)
   })
 
   it('calls a checksum list derived when the lines that change are the files that differ', async () => {

@@ -1,5 +1,6 @@
 import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
+import { describePlaces } from './binary-places.js'
 import type { DiffItem, DiffReport } from '../../diff/report.js'
 import { isSummarized } from '../../diff/summarize.js'
 import { describeKind } from './diff-text.js'
@@ -89,6 +90,9 @@ function section(item: DiffItem, i: number): string {
       `<p>First difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, 'byte')} differ.</p>`,
     )
     parts.push(sideBySide([{ a: item.binary.hex[0], b: item.binary.hex[1], cls: 'del' }]))
+    const places = describePlaces(item.binary)
+    if (places.length > 0)
+      parts.push(`<ul class="places">${places.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`)
   }
   for (const h of item.hints)
     parts.push(

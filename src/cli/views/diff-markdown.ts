@@ -1,5 +1,6 @@
 import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
+import { describePlaces } from './binary-places.js'
 import type { DiffReport } from '../../diff/report.js'
 import { isSummarized } from '../../diff/summarize.js'
 import { describeKind } from './diff-text.js'
@@ -50,6 +51,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
         'B',
         fence(item.binary.hex[1]),
         '```',
+        ...describePlaces(item.binary).map((l) => `- ${cell(l)}`),
       )
     }
     for (const h of item.hints)

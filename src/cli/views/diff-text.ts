@@ -1,4 +1,5 @@
 import { paint } from '../../io/paint.js'
+import { describePlaces } from './binary-places.js'
 import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import type { DiffItem, DiffReport } from '../../diff/report.js'
@@ -58,6 +59,7 @@ function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
     lines.push(
       ...item.binary.hex[0].split('\n').map((l) => `  A ${l}`),
       ...item.binary.hex[1].split('\n').map((l) => `  B ${l}`),
+      ...describePlaces(item.binary).map((l) => `  ${l}`),
     )
   }
   for (const hint of item.hints) {

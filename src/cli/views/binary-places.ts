@@ -1,0 +1,56 @@
+import { toDisplayText } from '../../file-names.js'
+import type { DiffItem } from '../../diff/report.js'
+
+type BinaryPart = NonNullable<DiffItem['binary']>
+
+// The parts of an ELF file that are not sections (formats/elf.ts names them).
+const HEADERS = new Set(['ELF header', 'program headers', 'section headers'])
+
+/**
+ * The places two binaries differ, one line each, for every view: offset, length, the
+ * ELF section and the strings on each side (escaped: they come from the inputs), then
+ * the sections touched and how many places were not listed. Plain text; each view
+ * escapes it for its own format.
+ */
+export function describePlaces(binary: BinaryPart): string[] {
+  if (binary.sections !== undefined) return describeSections(binary)
+  const regions = binary.regions ?? []
+  const lines = regions.map((r) => {
+    const where = `at 0x${r.offset.toString(16)}, ${r.length} ${r.length === 1 ? 'byte' : 'bytes'}${r.section === undefined ? '' : ` in ${toDisplayText(r.section)}`}`
+    return r.strings === undefined
+      ? where
+      : `${where}: "${toDisplayText(r.strings[0])}" → "${toDisplayText(r.strings[1])}"`
+  })
+  const sections = [
+    ...new Set(regions.flatMap((r) => (r.section === undefined ? [] : [r.section]))),
+  ]
+  if (sections.length > 0)
+    lines.push(`sections that differ: ${sections.map(toDisplayText).join(', ')}`)
+  const unlisted = binary.unlistedPlaces ?? 0
+  if (unlisted > 0) lines.push(`… and ${unlisted} more ${unlisted === 1 ? 'place' : 'places'}`)
+  return lines
+}
+
+/**
+ * Two ELF files: the sections that differ by name (offsets shift once one section
+ * grows, so places by offset would mostly be the shift), with the strings of a string
+ * section that only one side holds.
+ */
+function describeSections(binary: BinaryPart): string[] {
+  const t = toDisplayText
+  const size = (n: number | null): string => (n === null ? 'absent' : `${n} bytes`)
+  const lines = (binary.sections ?? []).flatMap((s) => {
+    const [a, b] = s.sizes
+    const what = HEADERS.has(s.name) ? `the ${s.name}` : `section ${t(s.name)}`
+    const head = `${what}: ${a === b ? `${size(a)}, other bytes` : `${size(a)} → ${size(b)}`}`
+    if (s.strings === undefined) return [head]
+    return [
+      head,
+      ...s.strings.a.map((x) => `  A only: "${t(x)}"`),
+      ...s.strings.b.map((x) => `  B only: "${t(x)}"`),
+    ]
+  })
+  const unlisted = binary.unlistedSections ?? 0
+  if (unlisted > 0) lines.push(`… and ${unlisted} more ${unlisted === 1 ? 'section' : 'sections'}`)
+  return lines
+}

@@ -1,0 +1,81 @@
+import { elfLayout, type ElfPart } from '../formats/elf.js'
+import { withoutEach } from './multiset.js'
+
+/** One ELF section (or header) whose bytes differ between the two sides. */
+export interface ElfSectionDifference {
+  name: string
+  /** Its size on each side; null where the side has no such section. */
+  sizes: [number | null, number | null]
+  /** For a string section: the strings only one side holds (a few of each). */
+  strings?: { a: string[]; b: string[] }
+}
+
+// Sections listed per item, and strings shown per section and side.
+const MAX_SECTIONS = 32
+const MAX_STRINGS = 8
+
+/**
+ * Two ELF files compared section by section, matched by name (and by position among
+ * sections of the same name), so that a section that moved because an earlier one grew
+ * is not called different. Undefined unless both are ELF.
+ */
+export function compareElfSections(
+  a: Buffer,
+  b: Buffer,
+): { sections: ElfSectionDifference[]; unlisted: number } | undefined {
+  const [layoutA, layoutB] = [elfLayout(a), elfLayout(b)]
+  if (layoutA === undefined || layoutB === undefined) return undefined
+  const [byKeyA, byKeyB] = [keyed(layoutA), keyed(layoutB)]
+  const differing: ElfSectionDifference[] = []
+  for (const key of new Set([...byKeyA.keys(), ...byKeyB.keys()])) {
+    const x = byKeyA.get(key)
+    const y = byKeyB.get(key)
+    const bytesX = x === undefined ? undefined : a.subarray(x.offset, x.offset + x.size)
+    const bytesY = y === undefined ? undefined : b.subarray(y.offset, y.offset + y.size)
+    if (bytesX !== undefined && bytesY !== undefined && bytesX.equals(bytesY)) continue
+    const name = (x ?? y)?.name ?? key
+    const strings =
+      x?.strings === true && y?.strings === true && bytesX !== undefined && bytesY !== undefined
+        ? differingStrings(bytesX, bytesY)
+        : undefined
+    differing.push({
+      name,
+      sizes: [x?.size ?? null, y?.size ?? null],
+      ...(strings === undefined ? {} : { strings }),
+    })
+  }
+  return {
+    sections: differing.slice(0, MAX_SECTIONS),
+    unlisted: Math.max(0, differing.length - MAX_SECTIONS),
+  }
+}
+
+/** Parts by name, the second of a name as `name#2`, in file order. */
+function keyed(parts: readonly ElfPart[]): Map<string, ElfPart> {
+  const seen = new Map<string, number>()
+  const out = new Map<string, ElfPart>()
+  for (const p of parts) {
+    const n = (seen.get(p.name) ?? 0) + 1
+    seen.set(p.name, n)
+    out.set(n === 1 ? p.name : `${p.name}#${n}`, p)
+  }
+  return out
+}
+
+/** The strings of two string tables that only one side holds, counted, a few each. */
+function differingStrings(a: Buffer, b: Buffer): { a: string[]; b: string[] } | undefined {
+  const split = (bytes: Buffer): string[] =>
+    bytes
+      .toString('latin1')
+      .split('\0')
+      .filter((s) => s !== '')
+  const [xs, ys] = [split(a), split(b)]
+  const same = (s: string): string => s
+  const [onlyA, onlyB] = [withoutEach(xs, ys, same), withoutEach(ys, xs, same)]
+  if (onlyA.length === 0 && onlyB.length === 0) return undefined
+  // Shown once each: a path the compiler wrote twice is one difference to a reader.
+  return {
+    a: [...new Set(onlyA)].slice(0, MAX_STRINGS),
+    b: [...new Set(onlyB)].slice(0, MAX_STRINGS),
+  }
+}
