@@ -79387,7 +79387,10 @@ function fieldHints(fields, { contentDiffers = false } = {}) {
   };
   for (const f of fields) {
     const evidence = `${f.field}: ${f.a} \u2192 ${f.b}`;
-    if (f.field === "mtime" || f.field.startsWith("pax.") && f.field.endsWith("time")) {
+    const known = KNOWN_TIME_FIELDS[f.field];
+    if (known !== void 0) {
+      add({ cause: "timestamp", evidence, fix: known });
+    } else if (f.field === "mtime" || f.field.startsWith("pax.") && f.field.endsWith("time")) {
       add({
         cause: "timestamp",
         evidence,
@@ -79439,7 +79442,7 @@ function orderHint(a, b) {
     fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
   };
 }
-var DAY, byText, DOS_EPOCH, YEAR, FIX, ABSOLUTE_PATH, MONTHS;
+var DAY, byText, DOS_EPOCH, YEAR, FIX, ABSOLUTE_PATH, MONTHS, KNOWN_TIME_FIELDS;
 var init_hints = __esm({
   "src/diff/hints.ts"() {
     "use strict";
@@ -79461,6 +79464,11 @@ var init_hints = __esm({
     };
     ABSOLUTE_PATH = /(?<![A-Za-z0-9._~:/-])\/(?:[A-Za-z0-9._+@~-]+\/)+[A-Za-z0-9._+@~-]+/g;
     MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    KNOWN_TIME_FIELDS = {
+      "source mtime": "compile with SOURCE_DATE_EPOCH set (py_compile then writes hash-based .pyc), or python -m compileall --invalidation-mode checked-hash",
+      "COFF time": "link with a fixed time stamp: /Brepro (MSVC link), --no-insert-timestamp (MinGW ld), or SOURCE_DATE_EPOCH where the linker honours it",
+      tIME: "leave the tIME chunk out (optipng -strip all, convert -define png:exclude-chunks=date,time) or reproof normalize"
+    };
   }
 });
 
@@ -86698,7 +86706,89 @@ var init_detect = __esm({
   }
 });
 
+// src/formats/binary-headers.ts
+function knownHeaderFields(bytes) {
+  return pycHeader(bytes) ?? peHeader(bytes) ?? pngTime(bytes);
+}
+function showTime(seconds) {
+  return `${new Date(seconds * 1e3).toISOString().replace(".000Z", "Z")} (${seconds})`;
+}
+function pycHeader(bytes) {
+  if (bytes.length < 16 || bytes[2] !== 13 || bytes[3] !== 10) return void 0;
+  const magic2 = bytes.readUInt16LE(0);
+  if (magic2 < 3230 || magic2 > 2e4) return void 0;
+  if (magic2 < 3390) {
+    return {
+      format: "pyc",
+      fields: {
+        magic: String(magic2),
+        "source mtime": showTime(bytes.readUInt32LE(4)),
+        "source size": String(bytes.readUInt32LE(8))
+      }
+    };
+  }
+  const flags = bytes.readUInt32LE(4);
+  if ((flags & 1) !== 0)
+    return {
+      format: "pyc",
+      fields: {
+        magic: String(magic2),
+        flags: String(flags),
+        "source hash": bytes.subarray(8, 16).toString("hex")
+      }
+    };
+  return {
+    format: "pyc",
+    fields: {
+      magic: String(magic2),
+      flags: String(flags),
+      "source mtime": showTime(bytes.readUInt32LE(8)),
+      "source size": String(bytes.readUInt32LE(12))
+    }
+  };
+}
+function peHeader(bytes) {
+  if (bytes.length < 64 || bytes[0] !== 77 || bytes[1] !== 90) return void 0;
+  const pe = bytes.readUInt32LE(60);
+  if (pe > bytes.length - 12 || bytes.readUInt32BE(pe) !== 1346699264) return void 0;
+  return { format: "PE", fields: { "COFF time": showTime(bytes.readUInt32LE(pe + 8)) } };
+}
+function pngTime(bytes) {
+  if (!OTHER_FORMATS.png.detect(bytes)) return void 0;
+  let at = 8;
+  while (at + 12 <= bytes.length) {
+    const length2 = bytes.readUInt32BE(at);
+    const type = bytes.subarray(at + 4, at + 8).toString("latin1");
+    if (type === "tIME" && length2 === 7 && at + 15 <= bytes.length) {
+      const d = at + 8;
+      const p = (n, w = 2) => String(n ?? 0).padStart(w, "0");
+      const time = `${p(bytes.readUInt16BE(d), 4)}-${p(bytes[d + 2])}-${p(bytes[d + 3])}T${p(bytes[d + 4])}:${p(bytes[d + 5])}:${p(bytes[d + 6])}Z`;
+      return { format: "PNG", fields: { tIME: time } };
+    }
+    if (type === "IEND" || length2 > bytes.length) break;
+    at += 12 + length2;
+  }
+  return { format: "PNG", fields: {} };
+}
+var init_binary_headers = __esm({
+  "src/formats/binary-headers.ts"() {
+    "use strict";
+    init_registry();
+  }
+});
+
 // src/diff/engine.ts
+function headerFields(a, b) {
+  const [x, y] = [knownHeaderFields(a), knownHeaderFields(b)];
+  if (x === void 0 || y === void 0) return [];
+  return x.format === y.format ? diffFields(x.fields, y.fields) : [];
+}
+function withFieldHints(fromFields, fromContent) {
+  const rest = fromContent.filter(
+    (h) => !fromFields.some((f) => f.cause === h.cause) && !(h.cause === "unexplained" && fromFields.length > 0)
+  );
+  return [...fromFields, ...rest];
+}
 function contentDigests(a, b) {
   return a.sha256.startsWith("zip:") || b.sha256.startsWith("zip:") ? {} : { digests: [a.sha256, b.sha256] };
 }
@@ -86727,6 +86817,7 @@ var init_engine = __esm({
     init_compare_inventories();
     init_hints();
     init_limits();
+    init_binary_headers();
     init_source();
     init_registry();
     init_sha256();
@@ -86974,6 +87065,7 @@ var init_engine = __esm({
         const binary = diffBinary(bytesA, bytesB);
         const regions = describeRegions(bytesA, bytesB, binary);
         const elf = compareElfSections(bytesA, bytesB);
+        const fields = headerFields(bytesA, bytesB);
         const format = (kinds[0].kind === kinds[1].kind ? formatName(kinds[0]) : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`) + suffix;
         this.items.push({
           ...base,
@@ -86987,7 +87079,11 @@ var init_engine = __esm({
             unlistedPlaces: regions.unlisted,
             ...elf === void 0 ? {} : { sections: elf.sections, unlistedSections: elf.unlisted }
           },
-          hints: contentHints(bytesA, bytesB, { binary }, this.options.context)
+          ...fields.length === 0 ? {} : { fields },
+          hints: withFieldHints(
+            fieldHints(fields),
+            contentHints(bytesA, bytesB, { binary }, this.options.context)
+          )
         });
       }
     };

@@ -18,7 +18,8 @@ import {
   memberTooLarge,
   type DiffLimits,
 } from '../formats/limits.js'
-import type { DiffItem } from './report.js'
+import type { DiffItem, FieldDifference, Hint } from './report.js'
+import { knownHeaderFields } from '../formats/binary-headers.js'
 import { bufferSource, readAll, readHead, type ByteSource } from '../formats/source.js'
 import { ARCHIVES } from '../formats/registry.js'
 import { sha256Hex } from '../sha256.js'
@@ -347,6 +348,7 @@ export class DiffEngine {
     const binary = diffBinary(bytesA, bytesB)
     const regions = describeRegions(bytesA, bytesB, binary)
     const elf = compareElfSections(bytesA, bytesB)
+    const fields = headerFields(bytesA, bytesB)
     const format =
       (kinds[0].kind === kinds[1].kind
         ? formatName(kinds[0])
@@ -363,9 +365,30 @@ export class DiffEngine {
         unlistedPlaces: regions.unlisted,
         ...(elf === undefined ? {} : { sections: elf.sections, unlistedSections: elf.unlisted }),
       },
-      hints: contentHints(bytesA, bytesB, { binary }, this.options.context),
+      ...(fields.length === 0 ? {} : { fields }),
+      hints: withFieldHints(
+        fieldHints(fields),
+        contentHints(bytesA, bytesB, { binary }, this.options.context),
+      ),
     })
   }
+}
+
+/** The known header fields (a .pyc's source mtime, a PE's COFF time) that differ. */
+function headerFields(a: Buffer, b: Buffer): FieldDifference[] {
+  const [x, y] = [knownHeaderFields(a), knownHeaderFields(b)]
+  if (x === undefined || y === undefined) return []
+  return x.format === y.format ? diffFields(x.fields, y.fields) : []
+}
+
+/** Hints from known fields first; "unexplained" is dropped once a field explains something. */
+function withFieldHints(fromFields: readonly Hint[], fromContent: readonly Hint[]): Hint[] {
+  const rest = fromContent.filter(
+    (h) =>
+      !fromFields.some((f) => f.cause === h.cause) &&
+      !(h.cause === 'unexplained' && fromFields.length > 0),
+  )
+  return [...fromFields, ...rest]
 }
 
 /** Members' content digests, where the scanner computed them (zip keys hash compressed bytes). */

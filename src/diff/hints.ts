@@ -317,6 +317,15 @@ function isReordering(text: TextDiff): boolean {
 }
 
 /** Hints for differing metadata fields of one archive member or compressed stream. */
+/** Time fields of binary formats (formats/binary-headers.ts), each with its own fix. */
+const KNOWN_TIME_FIELDS: Readonly<Record<string, string>> = {
+  'source mtime':
+    'compile with SOURCE_DATE_EPOCH set (py_compile then writes hash-based .pyc), or python -m compileall --invalidation-mode checked-hash',
+  'COFF time':
+    'link with a fixed time stamp: /Brepro (MSVC link), --no-insert-timestamp (MinGW ld), or SOURCE_DATE_EPOCH where the linker honours it',
+  tIME: 'leave the tIME chunk out (optipng -strip all, convert -define png:exclude-chunks=date,time) or reproof normalize',
+}
+
 /**
  * `contentDiffers`: the member's content differs too, so a compressed size or method
  * that differs says nothing of the compressor (new content compresses differently).
@@ -331,7 +340,10 @@ export function fieldHints(
   }
   for (const f of fields) {
     const evidence = `${f.field}: ${f.a} → ${f.b}`
-    if (f.field === 'mtime' || (f.field.startsWith('pax.') && f.field.endsWith('time'))) {
+    const known = KNOWN_TIME_FIELDS[f.field]
+    if (known !== undefined) {
+      add({ cause: 'timestamp', evidence, fix: known })
+    } else if (f.field === 'mtime' || (f.field.startsWith('pax.') && f.field.endsWith('time'))) {
       add({
         cause: 'timestamp',
         evidence,

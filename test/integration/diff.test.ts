@@ -268,6 +268,25 @@ describe('reproof diff', () => {
     )
   })
 
+  it("names a .pyc's source mtime as the time field it is", async () => {
+    const dir = twoTrees({ 'm.py': 'X = 1\n' })
+    sh(
+      dir,
+      "touch -d @1700000000 a/m.py; touch -d @1700000100 b/m.py; for s in a b; do env -u SOURCE_DATE_EPOCH python3 -c \"import py_compile; py_compile.compile('$s/m.py', '$s/m.pyc')\"; done",
+    )
+    const { report } = await diff(path.join(dir, 'a/m.pyc'), path.join(dir, 'b/m.pyc'))
+    const item = report?.items[0]
+    expect(item?.fields).toEqual([
+      {
+        field: 'source mtime',
+        a: '2023-11-14T22:13:20Z (1700000000)',
+        b: '2023-11-14T22:15:00Z (1700000100)',
+      },
+    ])
+    expect(item?.hints.map((h) => h.cause)).toEqual(['timestamp'])
+    expect(item?.hints[0]?.fix).toContain('SOURCE_DATE_EPOCH')
+  })
+
   it('decompresses bzip2 to show a text difference', async () => {
     const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')
