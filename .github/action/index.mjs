@@ -79408,7 +79408,9 @@ function fieldHints(fields, { contentDiffers = false } = {}) {
       add({ cause: "user", evidence, fix: "tar --owner=0 --group=0 --numeric-owner" });
     } else if (f.field === "name") {
       add({ cause: "build-path", evidence, fix: "gzip -n leaves the file name out of the header" });
-    } else if (!contentDiffers && ["compressed size", "method", "extra flags", "block size"].includes(f.field)) {
+    } else if (!contentDiffers && ["compressed size", "method", "extra flags", "block size", "frame descriptor"].includes(
+      f.field
+    )) {
       add({
         cause: "compression",
         evidence,
@@ -82277,6 +82279,7 @@ import zlib from "node:zlib";
 function compressionHeader(format, head) {
   if (format === "bzip2") return { "block size": `${String.fromCharCode(head[3] ?? 48)}00k` };
   if (format === "xz") return { "stream flags": head.subarray(6, 8).toString("hex") };
+  if (format === "zstd") return { "frame descriptor": `0x${(head[4] ?? 0).toString(16)}` };
   return parseGzipHeader(head);
 }
 function parseGzipHeader(head) {
@@ -82338,6 +82341,7 @@ function decompressedSource(inner, format, budget) {
 }
 function decoderFor(format, input2) {
   if (format === "gzip") return input2.pipe(zlib.createGunzip({ chunkSize: 1024 * 1024 }));
+  if (format === "zstd") return input2.pipe(zlib.createZstdDecompress({ chunkSize: 1024 * 1024 }));
   const out = new PassThrough();
   input2.pause();
   const fail = (err) => {
@@ -86633,7 +86637,9 @@ var init_registry = __esm({
       bzip2: {
         detect: (head) => magic([66, 90, 104])(head) && head[3] !== void 0 && head[3] >= 49 && head[3] <= 57
       },
-      xz: { detect: magic([253, 55, 122, 88, 90, 0]) }
+      xz: { detect: magic([253, 55, 122, 88, 90, 0]) },
+      // A Zstandard frame (a skippable frame first is not recognised).
+      zstd: { detect: magic([40, 181, 47, 253]) }
     };
     ARCHIVES = {
       // A local file header, or the end record of an empty zip.
@@ -87087,7 +87093,7 @@ var init_engine = __esm({
         });
       }
     };
-    EXTENSION = { gzip: "gz", bzip2: "bz2", xz: "xz" };
+    EXTENSION = { gzip: "gz", bzip2: "bz2", xz: "xz", zstd: "zst" };
   }
 });
 
@@ -88426,6 +88432,7 @@ var init_formats = __esm({
       // Neither header holds a time, a name or an owner: nothing to make stable.
       bzip2: null,
       xz: null,
+      zstd: null,
       cpio: normalizeCpioFile,
       mo: normalizeMoFile,
       png: normalizePngFile

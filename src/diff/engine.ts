@@ -407,7 +407,7 @@ function knownToDiffer(
   return digests !== undefined || (a.buffer !== undefined && b.buffer !== undefined)
 }
 
-const EXTENSION = { gzip: 'gz', bzip2: 'bz2', xz: 'xz' } as const
+const EXTENSION = { gzip: 'gz', bzip2: 'bz2', xz: 'xz', zstd: 'zst' } as const
 
 function formatName(kind: Detected): string {
   return kind.kind === 'archive' || kind.kind === 'compressed' ? kind.format : kind.kind

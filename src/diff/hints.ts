@@ -363,7 +363,9 @@ export function fieldHints(
       add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
     } else if (
       !contentDiffers &&
-      ['compressed size', 'method', 'extra flags', 'block size'].includes(f.field)
+      ['compressed size', 'method', 'extra flags', 'block size', 'frame descriptor'].includes(
+        f.field,
+      )
     ) {
       add({
         cause: 'compression',

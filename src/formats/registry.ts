@@ -11,7 +11,7 @@ import type { ByteSource } from './source.js'
  * ARCHITECTURE.md).
  */
 
-export type Compression = 'gzip' | 'bzip2' | 'xz'
+export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd'
 export type ArchiveFormat = 'tar' | 'zip' | 'ar'
 /** Formats that only normalization looks inside (the diff compares them as bytes). */
 export type OtherFormat = 'cpio' | 'mo' | 'png'
@@ -45,6 +45,8 @@ export const COMPRESSIONS: Readonly<Record<Compression, Recognised>> = {
       head[3] <= 0x39,
   },
   xz: { detect: magic([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
+  // A Zstandard frame (a skippable frame first is not recognised).
+  zstd: { detect: magic([0x28, 0xb5, 0x2f, 0xfd]) },
 }
 
 export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {

@@ -24,6 +24,7 @@ export const NORMALIZERS: Readonly<Record<FormatName, Normalizer | null>> = {
   // Neither header holds a time, a name or an owner: nothing to make stable.
   bzip2: null,
   xz: null,
+  zstd: null,
   cpio: normalizeCpioFile,
   mo: normalizeMoFile,
   png: normalizePngFile,

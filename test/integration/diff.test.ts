@@ -287,6 +287,40 @@ describe('reproof diff', () => {
     expect(item?.hints[0]?.fix).toContain('SOURCE_DATE_EPOCH')
   })
 
+  it('goes through Zstandard into a tar (.tar.zst, as a .deb of Ubuntu keeps its data)', async () => {
+    const dir = twoTrees({ 'pkg/a.txt': 'one\n', 'pkg/b.txt': 'same\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'pkg/a.txt'), 'two\n')
+    })
+    sh(
+      dir,
+      'for s in a b; do tar --sort=name --mtime=@0 -cf - -C $s pkg | zstd -q -19 -o $s.tar.zst; done',
+    )
+    const { code, report } = await diff(path.join(dir, 'a.tar.zst'), path.join(dir, 'b.tar.zst'))
+    expect(code).toBe(1)
+    const member = report?.items.find((i) => i.path === 'a.tar.zst!pkg/a.txt')
+    expect(member?.format).toBe('text')
+    expect(member?.text?.unified).toContain('+two')
+    expect(report?.items.some((i) => i.path === 'a.tar.zst!pkg/b.txt')).toBe(false)
+    // A Zstandard bomb stops at the ratio limit like any other.
+    sh(dir, 'head -c 30000000 /dev/zero | zstd -q -19 -o zeros.zst && echo x | zstd -q -o x.zst')
+    const bomb = await diff(
+      path.join(dir, 'zeros.zst'),
+      path.join(dir, 'x.zst'),
+      '--max-ratio',
+      '100',
+    )
+    expect(bomb.code).toBe(2)
+    expect(bomb.stderr).toContain('decompresses to more than 100 times its compressed size')
+    // A frame that is cut off is named as such, not called identical.
+    fs.writeFileSync(
+      path.join(dir, 'cut.zst'),
+      fs.readFileSync(path.join(dir, 'b.tar.zst')).subarray(0, 40),
+    )
+    const cut = await diff(path.join(dir, 'a.tar.zst'), path.join(dir, 'cut.zst'))
+    expect(cut.code).toBe(1)
+    expect(cut.report?.items.some((i) => i.kind === 'error')).toBe(true)
+  })
+
   it('decompresses bzip2 to show a text difference', async () => {
     const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')
