@@ -19037,8 +19037,8 @@ var require_snapshot_utils = __commonJS({
         match: new Set(matchHeaders.map((header) => caseSensitive ? header : header.toLowerCase()))
       };
     }
-    var crypto16 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
-    var hashId = crypto16?.hash ? (value) => crypto16.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
+    var crypto17 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var hashId = crypto17?.hash ? (value) => crypto17.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
     function isUndiciHeaders(headers) {
       return Array.isArray(headers) && (headers.length & 1) === 0;
     }
@@ -26236,10 +26236,10 @@ var require_subresource_integrity = __commonJS({
     var { runtimeFeatures } = require_runtime_features();
     var { asciiLowercase } = require_infra();
     var validSRIHashAlgorithmTokenSet = /* @__PURE__ */ new Map([["sha256", 0], ["sha384", 1], ["sha512", 2]]);
-    var crypto16;
+    var crypto17;
     if (runtimeFeatures.has("crypto")) {
-      crypto16 = __require("node:crypto");
-      const cryptoHashes = crypto16.getHashes();
+      crypto17 = __require("node:crypto");
+      const cryptoHashes = crypto17.getHashes();
       if (cryptoHashes.length === 0) {
         validSRIHashAlgorithmTokenSet.clear();
       }
@@ -26327,7 +26327,7 @@ var require_subresource_integrity = __commonJS({
       return result;
     }
     var applyAlgorithmToBytes = (algorithm, bytes) => {
-      return crypto16.hash(algorithm, bytes, "base64");
+      return crypto17.hash(algorithm, bytes, "base64");
     };
     function caseSensitiveMatch(actualValue, expectedValue) {
       let actualValueLength = actualValue.length;
@@ -29315,7 +29315,7 @@ var require_connection = __commonJS({
     var { WebsocketFrameSend } = require_frame();
     var assert2 = __require("node:assert");
     var { runtimeFeatures } = require_runtime_features();
-    var crypto16 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
+    var crypto17 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var warningEmitted = false;
     function establishWebSocketConnection(url2, protocols, client, handler, options2) {
       const requestURL = url2;
@@ -29335,7 +29335,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers(options2.headers));
         request.headersList = headersList;
       }
-      const keyValue = crypto16.randomBytes(16).toString("base64");
+      const keyValue = crypto17.randomBytes(16).toString("base64");
       request.headersList.append("sec-websocket-key", keyValue, true);
       request.headersList.append("sec-websocket-version", "13", true);
       for (const protocol of protocols) {
@@ -29375,7 +29375,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto16.hash("sha1", keyValue + uid, "base64");
+          const digest = crypto17.hash("sha1", keyValue + uid, "base64");
           if (secWSAccept !== digest) {
             failHandshake(handler, response, 1002, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -33865,8 +33865,8 @@ var require_parse2 = __commonJS({
       const end = buf.length;
       let val = buf[pos];
       const neg = val > 127;
-      const pad = neg ? 255 : 0;
-      while (val == pad && ++pos < end) {
+      const pad2 = neg ? 255 : 0;
+      while (val == pad2 && ++pos < end) {
         val = buf[pos];
       }
       const len = end - pos;
@@ -34406,7 +34406,7 @@ var require_tstinfo = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.TSTInfo = void 0;
-    var crypto16 = __importStar(require_crypto());
+    var crypto17 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error4();
     var TSTInfo = class {
@@ -34431,8 +34431,8 @@ var require_tstinfo = __commonJS({
         return this.root.toDER();
       }
       verify(data) {
-        const digest = crypto16.digest(this.messageImprintHashAlgorithm, data);
-        if (!crypto16.bufferEqual(digest, this.messageImprintHashedMessage)) {
+        const digest = crypto17.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto17.bufferEqual(digest, this.messageImprintHashedMessage)) {
           throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
         }
       }
@@ -34489,7 +34489,7 @@ var require_timestamp2 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RFC3161Timestamp = void 0;
     var asn1_1 = require_asn1();
-    var crypto16 = __importStar(require_crypto());
+    var crypto17 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var error_1 = require_error4();
     var tstinfo_1 = require_tstinfo();
@@ -34552,16 +34552,16 @@ var require_timestamp2 = __commonJS({
         this.verifySignature(publicKey);
       }
       verifyMessageDigest() {
-        const tstInfoDigest = crypto16.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
+        const tstInfoDigest = crypto17.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
         const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
-        if (!crypto16.bufferEqual(tstInfoDigest, expectedDigest)) {
+        if (!crypto17.bufferEqual(tstInfoDigest, expectedDigest)) {
           throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
         }
       }
       verifySignature(key) {
         const signedAttrs = this.signedAttrsObj.toDER();
         signedAttrs[0] = 49;
-        const verified = crypto16.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
+        const verified = crypto17.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
         if (!verified) {
           throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
         }
@@ -34691,7 +34691,7 @@ var require_sct = __commonJS({
     })();
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SignedCertificateTimestamp = void 0;
-    var crypto16 = __importStar(require_crypto());
+    var crypto17 = __importStar(require_crypto());
     var stream_1 = require_stream();
     var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
       version;
@@ -34753,7 +34753,7 @@ var require_sct = __commonJS({
         if (this.extensions.byteLength > 0) {
           stream.appendView(this.extensions);
         }
-        return crypto16.verify(stream.buffer, key, this.signature, this.algorithm);
+        return crypto17.verify(stream.buffer, key, this.signature, this.algorithm);
       }
       // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
       // TLS encoding which means the fields and lengths of most fields are
@@ -34966,7 +34966,7 @@ var require_cert = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
     var asn1_1 = require_asn1();
-    var crypto16 = __importStar(require_crypto());
+    var crypto17 = __importStar(require_crypto());
     var oid_1 = require_oid();
     var pem = __importStar(require_pem());
     var ext_1 = require_ext();
@@ -35070,8 +35070,8 @@ var require_cert = __commonJS({
       }
       verify(issuerCertificate) {
         const publicKey = issuerCertificate?.publicKey || this.publicKey;
-        const key = crypto16.createPublicKey(publicKey);
-        return crypto16.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+        const key = crypto17.createPublicKey(publicKey);
+        return crypto17.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
       }
       validForDate(date) {
         return this.notBefore <= date && date <= this.notAfter;
@@ -45216,11 +45216,11 @@ var require_negotiator = __commonJS({
 var require_lib4 = __commonJS({
   "node_modules/ssri/lib/index.js"(exports, module) {
     "use strict";
-    var crypto16 = __require("crypto");
+    var crypto17 = __require("crypto");
     var { Minipass } = require_commonjs();
     var SPEC_ALGORITHMS = ["sha512", "sha384", "sha256"];
     var DEFAULT_ALGORITHMS = ["sha512"];
-    var NODE_HASHES = crypto16.getHashes();
+    var NODE_HASHES = crypto17.getHashes();
     var BASE64_REGEX = /^[a-z0-9+/]+(?:=?=?)$/i;
     var SRI_REGEX = /^([a-z0-9]+)-([^?]+)(\?[?\S*]*)?$/;
     var STRICT_SRI_REGEX = /^([a-z0-9]+)-([A-Za-z0-9+/=]{44,88})(\?[\x21-\x7E]*)?$/;
@@ -45260,7 +45260,7 @@ var require_lib4 = __commonJS({
         if (this.algorithm !== null && !this.algorithms.includes(this.algorithm)) {
           this.algorithms.push(this.algorithm);
         }
-        this.hashes = this.algorithms.map(crypto16.createHash);
+        this.hashes = this.algorithms.map(crypto17.createHash);
       }
       #getOptions() {
         this.sri = this.opts?.integrity ? parse2(this.opts?.integrity, this.opts) : null;
@@ -45557,7 +45557,7 @@ var require_lib4 = __commonJS({
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
       return algorithms.reduce((acc, algo) => {
-        const digest = crypto16.createHash(algo).update(data).digest("base64");
+        const digest = crypto17.createHash(algo).update(data).digest("base64");
         const hash = new Hash(
           `${algo}-${digest}${optString}`,
           opts
@@ -45603,7 +45603,7 @@ var require_lib4 = __commonJS({
         }
       }
       const algorithm = sri.pickAlgorithm(opts);
-      const digest = crypto16.createHash(algorithm).update(data).digest("base64");
+      const digest = crypto17.createHash(algorithm).update(data).digest("base64");
       const newSri = parse2({ algorithm, digest });
       const match = newSri.match(sri, opts);
       opts = opts || {};
@@ -45662,7 +45662,7 @@ var require_lib4 = __commonJS({
     function createIntegrity(opts) {
       const algorithms = opts?.algorithms || [...DEFAULT_ALGORITHMS];
       const optString = getOptString(opts?.options);
-      const hashes = algorithms.map(crypto16.createHash);
+      const hashes = algorithms.map(crypto17.createHash);
       return {
         update: function(chunk, enc) {
           hashes.forEach((h) => h.update(chunk, enc));
@@ -49998,14 +49998,14 @@ var require_cache_dir = __commonJS({
 var require_tmp = __commonJS({
   "node_modules/cacache/lib/util/tmp.js"(exports, module) {
     "use strict";
-    var crypto16 = __require("crypto");
+    var crypto17 = __require("crypto");
     var { withTempDir } = require_lib5();
     var fs44 = __require("fs/promises");
     var path28 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
-      const id = crypto16.randomUUID();
+      const id = crypto17.randomUUID();
       return path28.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
@@ -50607,7 +50607,7 @@ var init_p_map = __esm({
 var require_entry_index = __commonJS({
   "node_modules/cacache/lib/entry-index.js"(exports, module) {
     "use strict";
-    var crypto16 = __require("crypto");
+    var crypto17 = __require("crypto");
     var {
       appendFile,
       mkdir,
@@ -50842,7 +50842,7 @@ ${hashEntry(stringified)}	${stringified}`);
       return hash(str, "sha1");
     }
     function hash(str, digest) {
-      return crypto16.createHash(digest).update(str).digest("hex");
+      return crypto17.createHash(digest).update(str).digest("hex");
     }
     function formatEntry(cache, entry, keepAll) {
       if (!entry.integrity && !keepAll) {
@@ -66208,8 +66208,8 @@ var require_commonjs5 = __commonJS({
         incr *= -1;
         test = gte;
       }
-      const pad = n.some(isPadded);
-      const cost = pad ? width : 1;
+      const pad2 = n.some(isPadded);
+      const cost = pad2 ? width : 1;
       let length2 = 0;
       for (let i = x; test(i, y) && N.length < max; i += incr) {
         budget.remaining -= cost;
@@ -66224,7 +66224,7 @@ var require_commonjs5 = __commonJS({
           }
         } else {
           c = String(i);
-          if (pad) {
+          if (pad2) {
             const need = width - c.length;
             if (need > 0) {
               const z = new Array(need + 1).join("0");
@@ -70706,7 +70706,7 @@ var require_fill_range = __commonJS({
       }
       return options2.stringify === true;
     };
-    var pad = (input2, maxLength, toNumber) => {
+    var pad2 = (input2, maxLength, toNumber) => {
       if (maxLength > 0) {
         let dash = input2[0] === "-" ? "-" : "";
         if (dash) input2 = input2.slice(1);
@@ -70808,7 +70808,7 @@ var require_fill_range = __commonJS({
         if (options2.toRegex === true && step > 1) {
           push(a);
         } else {
-          range.push(pad(format(a, index), maxLen, toNumber));
+          range.push(pad2(format(a, index), maxLen, toNumber));
         }
         a = descending ? a - step : a + step;
         index++;
@@ -81306,9 +81306,13 @@ function isoTime(seconds) {
 function octal(mode) {
   return `0${(mode & 4095).toString(8).padStart(3, "0")}`;
 }
+function unreadableAs(format, where) {
+  return (what) => new ReproofError("E_INPUT", `${where}: not a readable ${format} (${what})`, { path: where });
+}
 var init_member = __esm({
   "src/formats/member.ts"() {
     "use strict";
+    init_errors();
   }
 });
 
@@ -84042,7 +84046,7 @@ __export(ar_exports, {
 import crypto10 from "node:crypto";
 async function scanAr(input2, where, budget, want) {
   const reader = new ByteReader(input2);
-  const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable ar archive (${what})`, { path: where });
+  const bad = unreadableAs("ar archive", where);
   const magic2 = await reader.read(MAGIC2.length);
   if (magic2?.toString("latin1") !== MAGIC2) throw bad("no !<arch> magic");
   const members = [];
@@ -84114,11 +84118,157 @@ var MAGIC2, HEADER;
 var init_ar = __esm({
   "src/formats/ar.ts"() {
     "use strict";
-    init_errors();
     init_member();
     init_byte_reader();
     MAGIC2 = "!<arch>\n";
     HEADER = 60;
+  }
+});
+
+// src/formats/cpio.ts
+var cpio_exports = {};
+__export(cpio_exports, {
+  cpioFlavor: () => cpioFlavor,
+  scanCpio: () => scanCpio
+});
+import crypto11 from "node:crypto";
+function cpioFlavor(head) {
+  const magic2 = head.subarray(0, 6).toString("latin1");
+  if (magic2 === "070701" || magic2 === "070702") return "newc";
+  if (magic2 === "070707") return "odc";
+  if (head.length >= 2 && head.readUInt16LE(0) === 29127) return "binary-le";
+  if (head.length >= 2 && head.readUInt16BE(0) === 29127) return "binary-be";
+  return void 0;
+}
+async function scanCpio(input2, where, budget, want) {
+  const reader = new ByteReader(input2);
+  const bad = unreadableAs("cpio archive", where);
+  const members = [];
+  const captured = /* @__PURE__ */ new Map();
+  const warnings = [];
+  const seen = /* @__PURE__ */ new Map();
+  let flavor;
+  for (; ; ) {
+    const first = await reader.read(6);
+    if (first === void 0) throw bad("no TRAILER!!! entry");
+    flavor ??= cpioFlavor(first);
+    if (flavor === void 0 || cpioFlavor(first) !== flavor) throw bad("bad header magic");
+    const header = await readHeader(reader, flavor, first, bad);
+    if (header.nameSize < 1 || header.nameSize > MAX_NAME) throw bad("bad name size");
+    const rawName = await reader.read(header.nameSize);
+    if (rawName === void 0 || rawName.length < header.nameSize) throw bad("truncated name");
+    const nameBytes = rawName.subarray(
+      0,
+      rawName.indexOf(0) === -1 ? void 0 : rawName.indexOf(0)
+    );
+    await reader.skip(pad(flavor, header.length + header.nameSize));
+    const name = fromNameBytes(nameBytes);
+    if (name === "TRAILER!!!") break;
+    budget.spendEntry(where);
+    const type = TYPES[header.mode & S_IFMT2] ?? "other";
+    const key = keyFor(name, seen);
+    const warning = nameWarning(name);
+    if (warning !== void 0) warnings.push(warning);
+    if (type === "symlink" && header.fileSize > MAX_LINK) throw bad("symlink target too long");
+    const keep = type === "symlink" || want(key, header.fileSize);
+    if (keep) budget.checkMemberSize(header.fileSize, `${where}!${name}`);
+    const hash = crypto11.createHash("sha256");
+    const chunks = [];
+    await reader.stream(header.fileSize, (chunk) => {
+      budget.spendBytes(chunk.length, where);
+      hash.update(chunk);
+      if (keep) chunks.push(chunk);
+    });
+    await reader.skip(pad(flavor, header.fileSize));
+    const content = Buffer.concat(chunks);
+    if (keep && type === "file") captured.set(key, content);
+    members.push({
+      key,
+      name,
+      type,
+      size: type === "file" ? header.fileSize : 0,
+      sha256: type === "file" ? hash.digest("hex") : "",
+      ...type === "symlink" ? { linkTarget: fromNameBytes(content) } : {},
+      meta: {
+        mtime: isoTime(header.mtime),
+        mode: octal(header.mode),
+        uid: String(header.uid),
+        gid: String(header.gid)
+      },
+      index: members.length
+    });
+  }
+  return { inventory: { members, meta: { format: flavor }, warnings }, captured };
+}
+function pad(flavor, length2) {
+  if (flavor === "newc") return (4 - length2 % 4) % 4;
+  if (flavor === "odc") return 0;
+  return length2 % 2;
+}
+async function readHeader(reader, flavor, first, bad) {
+  const lengths = { newc: 110, odc: 76, "binary-le": 26, "binary-be": 26 };
+  const length2 = lengths[flavor];
+  const rest = await reader.read(length2 - first.length);
+  if (rest === void 0 || rest.length < length2 - first.length) throw bad("truncated header");
+  const h = Buffer.concat([first, rest]);
+  if (flavor === "newc" || flavor === "odc") {
+    const text2 = h.toString("latin1");
+    const field = (at, width, radix) => {
+      const digits = text2.slice(at, at + width);
+      if (!(radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/).test(digits))
+        throw bad(`bad header field "${digits}"`);
+      return Number.parseInt(digits, radix);
+    };
+    if (flavor === "newc") {
+      const hex = (i) => field(6 + i * 8, 8, 16);
+      return {
+        mode: hex(1),
+        uid: hex(2),
+        gid: hex(3),
+        mtime: hex(5),
+        fileSize: hex(6),
+        nameSize: hex(11),
+        length: length2
+      };
+    }
+    return {
+      mode: field(18, 6, 8),
+      uid: field(24, 6, 8),
+      gid: field(30, 6, 8),
+      mtime: field(48, 11, 8),
+      nameSize: field(59, 6, 8),
+      fileSize: field(65, 11, 8),
+      length: length2
+    };
+  }
+  const u16 = (at) => flavor === "binary-le" ? h.readUInt16LE(at) : h.readUInt16BE(at);
+  const u32 = (at) => u16(at) * 65536 + u16(at + 2);
+  return {
+    mode: u16(6),
+    uid: u16(8),
+    gid: u16(10),
+    mtime: u32(16),
+    nameSize: u16(20),
+    fileSize: u32(22),
+    length: length2
+  };
+}
+var S_IFMT2, TYPES, MAX_NAME, MAX_LINK;
+var init_cpio = __esm({
+  "src/formats/cpio.ts"() {
+    "use strict";
+    init_errors();
+    init_file_names();
+    init_byte_reader();
+    init_member();
+    S_IFMT2 = 61440;
+    TYPES = {
+      32768: "file",
+      16384: "directory",
+      40960: "symlink"
+    };
+    MAX_NAME = 4096;
+    MAX_LINK = 4096;
   }
 });
 
@@ -86553,7 +86703,7 @@ var tar_exports = {};
 __export(tar_exports, {
   scanTar: () => scanTar
 });
-import crypto11 from "node:crypto";
+import crypto12 from "node:crypto";
 async function scanTar(input2, where, budget, want) {
   const extract = import_tar_stream.default.extract();
   const members = [];
@@ -86571,7 +86721,7 @@ async function scanTar(input2, where, budget, want) {
     const warning = nameWarning(header.name);
     if (warning !== void 0) warnings.push(warning);
     const keep = want(key, header.size ?? 0);
-    const hash = crypto11.createHash("sha256");
+    const hash = crypto12.createHash("sha256");
     const chunks = [];
     let size = 0;
     for await (const chunk of entry) {
@@ -86581,7 +86731,7 @@ async function scanTar(input2, where, budget, want) {
       if (keep) chunks.push(chunk);
     }
     if (keep) captured.set(key, Buffer.concat(chunks));
-    const type = TYPES[header.type ?? "file"] ?? "other";
+    const type = TYPES2[header.type ?? "file"] ?? "other";
     const meta = {
       mtime: isoTime(header.mtime == null ? 0 : Math.floor(header.mtime.getTime() / 1e3)),
       mode: octal(header.mode ?? 0),
@@ -86607,13 +86757,13 @@ async function scanTar(input2, where, budget, want) {
   }
   return { inventory: { members, meta: {}, warnings }, captured };
 }
-var import_tar_stream, TYPES, PAX_SKIP;
+var import_tar_stream, TYPES2, PAX_SKIP;
 var init_tar = __esm({
   "src/formats/tar.ts"() {
     "use strict";
     import_tar_stream = __toESM(require_tar_stream(), 1);
     init_member();
-    TYPES = {
+    TYPES2 = {
       file: "file",
       "contiguous-file": "file",
       directory: "directory",
@@ -86651,6 +86801,12 @@ var init_registry = __esm({
         detect: magic([...Buffer.from("!<arch>\n", "latin1")]),
         scan: async (source, where, budget, want) => (await Promise.resolve().then(() => (init_ar(), ar_exports))).scanAr(source.open(), where, budget, want)
       },
+      // "newc" (with or without its checksum), POSIX "odc", and old binary in either byte
+      // order: 070707 octal as a 16-bit word.
+      cpio: {
+        detect: (head) => ["070701", "070702", "070707"].includes(head.subarray(0, 6).toString("latin1")) || magic([199, 113])(head) || magic([113, 199])(head),
+        scan: async (source, where, budget, want) => (await Promise.resolve().then(() => (init_cpio(), cpio_exports))).scanCpio(source.open(), where, budget, want)
+      },
       // "ustar" at offset 257, POSIX and GNU alike.
       tar: {
         detect: magic([...Buffer.from("ustar", "latin1")], 257),
@@ -86658,14 +86814,6 @@ var init_registry = __esm({
       }
     };
     OTHER_FORMATS = {
-      // "newc" cpio, with or without its checksum ("crc"); the old binary and odc headers
-      // are not read.
-      cpio: {
-        detect: (head) => {
-          const magic2 = head.subarray(0, 6).toString("latin1");
-          return magic2 === "070701" || magic2 === "070702";
-        }
-      },
       // A gettext catalog, written in either byte order.
       mo: {
         detect: (head) => magic([222, 18, 4, 149])(head) || magic([149, 4, 18, 222])(head)
@@ -87310,7 +87458,7 @@ import fs23 from "node:fs";
 import { once as once2 } from "node:events";
 async function normalizeAr(input2, output, budget, where) {
   const reader = new ByteReader(input2);
-  const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable ar archive (${what})`, { path: where });
+  const bad = unreadableAs("ar archive", where);
   const write = async (bytes) => {
     if (!output.write(Buffer.from(bytes))) await once2(output, "drain");
   };
@@ -87356,8 +87504,8 @@ var MAGIC3;
 var init_ar2 = __esm({
   "src/normalize/ar.ts"() {
     "use strict";
+    init_member();
     init_byte_reader();
-    init_errors();
     init_job();
     MAGIC3 = "!<arch>\n";
   }
@@ -87438,7 +87586,7 @@ import fs24 from "node:fs";
 import { once as once3 } from "node:events";
 async function normalizeCpio(input2, output, rules, budget, where) {
   const reader = new ByteReader(input2);
-  const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable cpio archive (${what})`, { path: where });
+  const bad = unreadableAs("cpio archive", where);
   const write = async (bytes) => {
     if (!output.write(Buffer.from(bytes))) await once3(output, "drain");
   };
@@ -87464,12 +87612,12 @@ async function normalizeCpio(input2, output, rules, budget, where) {
     const name = nameBytes.subarray(0, Math.max(0, (namesize ?? 1) - 1)).toString("utf8");
     const trailer = name === "TRAILER!!!";
     budget.spendEntry(where);
-    const type = TYPES2[(mode ?? 0) & S_IFMT2] ?? "other";
+    const type = TYPES3[(mode ?? 0) & S_IFMT3] ?? "other";
     const position = inodes.get(ino ?? 0) ?? changes.entries + 1;
     if ((nlink ?? 1) > 1) inodes.set(ino ?? 0, position);
     const wanted = [
       trailer ? void 0 : position,
-      (mode ?? 0) & S_IFMT2 | (type === "other" ? (mode ?? 0) & 4095 : stableMode(type, mode ?? 0)),
+      (mode ?? 0) & S_IFMT3 | (type === "other" ? (mode ?? 0) & 4095 : stableMode(type, mode ?? 0)),
       0,
       0,
       void 0,
@@ -87513,6 +87661,7 @@ function pad4(n) {
   return n + 3 & ~3;
 }
 function normalizeCpioFile(job) {
+  if (!["070701", "070702"].includes(job.head.subarray(0, 6).toString("latin1"))) return job.keep();
   job.said.format = "cpio";
   return job.write(async (out) => {
     const input2 = fs24.createReadStream(job.input, { highWaterMark: MiB });
@@ -87522,17 +87671,17 @@ function normalizeCpioFile(job) {
     ] : [];
   });
 }
-var HEADER2, S_IFMT2, TYPES2;
-var init_cpio = __esm({
+var HEADER2, S_IFMT3, TYPES3;
+var init_cpio2 = __esm({
   "src/normalize/cpio.ts"() {
     "use strict";
+    init_member();
     init_byte_reader();
-    init_errors();
     init_rules();
     init_job();
     HEADER2 = 110;
-    S_IFMT2 = 61440;
-    TYPES2 = {
+    S_IFMT3 = 61440;
+    TYPES3 = {
       32768: "file",
       16384: "directory",
       40960: "symlink"
@@ -87941,7 +88090,7 @@ var init_mo = __esm({
 // src/normalize/png.ts
 import fsp6 from "node:fs/promises";
 function stablePng(png, where) {
-  const bad = (what) => new ReproofError("E_INPUT", `${where}: not a readable PNG (${what})`, { path: where });
+  const bad = unreadableAs("PNG", where);
   if (!OTHER_FORMATS.png.detect(png)) throw bad("no PNG signature");
   const kept = [SIGNATURE];
   const removed = [];
@@ -87979,7 +88128,7 @@ var SIGNATURE, TIME_KEYWORDS;
 var init_png = __esm({
   "src/normalize/png.ts"() {
     "use strict";
-    init_errors();
+    init_member();
     init_registry();
     init_job();
     SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
@@ -88207,7 +88356,7 @@ async function readMembers(zip, budget, where) {
           name,
           nameBytes,
           extra: entry.extraFields.map((f) => ({ id: f.id, data: f.data })),
-          type: name.endsWith("/") || (unixMode & S_IFMT3) === S_IFDIR2 ? "directory" : (unixMode & S_IFMT3) === S_IFLNK2 ? "symlink" : "file",
+          type: name.endsWith("/") || (unixMode & S_IFMT4) === S_IFDIR2 ? "directory" : (unixMode & S_IFMT4) === S_IFLNK2 ? "symlink" : "file",
           unixMode
         });
         zip.readEntry();
@@ -88323,7 +88472,7 @@ function describeZip(c) {
     c.commentsCleared ? "comments cleared (compare mode)" : ""
   ].filter((x) => x !== "");
 }
-var import_yauzl2, S_IFMT3, S_IFDIR2, S_IFLNK2, ZIP64_LIMIT, ZipWriter;
+var import_yauzl2, S_IFMT4, S_IFDIR2, S_IFLNK2, ZIP64_LIMIT, ZipWriter;
 var init_zip2 = __esm({
   "src/normalize/zip.ts"() {
     "use strict";
@@ -88331,7 +88480,7 @@ var init_zip2 = __esm({
     init_errors();
     init_rules();
     init_job();
-    S_IFMT3 = 61440;
+    S_IFMT4 = 61440;
     S_IFDIR2 = 16384;
     S_IFLNK2 = 40960;
     ZIP64_LIMIT = 4294967295;
@@ -88417,7 +88566,7 @@ var init_formats = __esm({
   "src/normalize/formats.ts"() {
     "use strict";
     init_ar2();
-    init_cpio();
+    init_cpio2();
     init_gzip();
     init_mo();
     init_png();
@@ -91080,7 +91229,7 @@ var init_trusted_root = __esm({
 });
 
 // src/verify/verify-signature.ts
-import crypto12 from "node:crypto";
+import crypto13 from "node:crypto";
 import fs37 from "node:fs";
 async function verifySignature(json2, trust) {
   const { bundle, entity } = readBundle(json2);
@@ -91269,7 +91418,7 @@ function checkStrictCertificates(json2) {
     const der = Buffer.from(raw2, "base64");
     let parsed;
     try {
-      parsed = new crypto12.X509Certificate(der);
+      parsed = new crypto13.X509Certificate(der);
     } catch {
       parsed = void 0;
     }
@@ -91322,7 +91471,7 @@ function loadPublicKey(file) {
     throw unreadable(`--key ${file}`, file, err);
   }
   try {
-    return crypto12.createPublicKey(pem);
+    return crypto13.createPublicKey(pem);
   } catch (err) {
     throw new ReproofError(
       "E_INPUT",
@@ -91612,7 +91761,7 @@ var init_rebuild = __esm({
 });
 
 // src/verify/run-verify.ts
-import crypto13 from "node:crypto";
+import crypto14 from "node:crypto";
 import fs39 from "node:fs";
 async function runVerify(options2, now) {
   const json2 = parseBundle(options2.bundle, options2.bundleBytes ?? readBundleBytes(options2.bundle));
@@ -91738,7 +91887,7 @@ function hashArtifact(file, algorithms) {
   } catch (err) {
     throw unreadable(file, file, err, "no such artifact");
   }
-  const hashes = algorithms.map((a) => crypto13.createHash(a));
+  const hashes = algorithms.map((a) => crypto14.createHash(a));
   const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     for (; ; ) {
@@ -92109,7 +92258,7 @@ var init_file_lock = __esm({
 });
 
 // src/gate/ledger.ts
-import crypto14 from "node:crypto";
+import crypto15 from "node:crypto";
 import fs41 from "node:fs";
 import path26 from "node:path";
 function keptBundleName(bundleDigest) {
@@ -92446,7 +92595,7 @@ var init_ledger = __esm({
             read: ledgerRead(toState(records), () => records, recovered),
             bytes: bytes.length,
             records: records.length,
-            hash: crypto14.createHash("sha256").update(bytes)
+            hash: crypto15.createHash("sha256").update(bytes)
           };
         };
         if (checkpoint === void 0) {
@@ -92455,7 +92604,7 @@ var init_ledger = __esm({
           return read2;
         }
         const prefix = bytes.subarray(0, checkpoint.bytes);
-        const hash = crypto14.createHash("sha256").update(prefix);
+        const hash = crypto15.createHash("sha256").update(prefix);
         if (bytes.length < checkpoint.bytes || hash.copy().digest("hex") !== checkpoint.sha256)
           throw new ReproofError(
             "E_LEDGER",
@@ -92588,9 +92737,9 @@ var init_git_env = __esm({
 });
 
 // src/gate/ledger-history.ts
-import crypto15 from "node:crypto";
+import crypto16 from "node:crypto";
 function gitBlobId(bytes, like) {
-  return crypto15.createHash(like.length === 64 ? "sha256" : "sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+  return crypto16.createHash(like.length === 64 ? "sha256" : "sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
 function firstRewrite(base, commits, tip, readBlob) {
   const nonLinear = firstNonLinear(base, commits);

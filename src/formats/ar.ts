@@ -1,6 +1,5 @@
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
 import {
   isoTime,
@@ -9,6 +8,7 @@ import {
   type MemberInfo,
   type ScanResult,
   type WantMember,
+  unreadableAs,
 } from './member.js'
 import { ByteReader } from './byte-reader.js'
 
@@ -26,8 +26,7 @@ export async function scanAr(
   want: WantMember,
 ): Promise<ScanResult> {
   const reader = new ByteReader(input)
-  const bad = (what: string): ReproofError =>
-    new ReproofError('E_INPUT', `${where}: not a readable ar archive (${what})`, { path: where })
+  const bad = unreadableAs('ar archive', where)
   const magic = await reader.read(MAGIC.length)
   if (magic?.toString('latin1') !== MAGIC) throw bad('no !<arch> magic')
   const members: MemberInfo[] = []

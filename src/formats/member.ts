@@ -1,3 +1,4 @@
+import { ReproofError } from '../errors.js'
 /** One entry of an archive, as the comparison sees it. */
 export interface MemberInfo {
   /** The name as stored; duplicates get `#2`, `#3`... so that every key is unique. */
@@ -56,4 +57,10 @@ export function isoTime(seconds: number): string {
 
 export function octal(mode: number): string {
   return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`
+}
+
+/** The error for input that does not hold together as the `format` it claims to be. */
+export function unreadableAs(format: string, where: string): (what: string) => ReproofError {
+  return (what) =>
+    new ReproofError('E_INPUT', `${where}: not a readable ${format} (${what})`, { path: where })
 }

@@ -12,9 +12,9 @@ import type { ByteSource } from './source.js'
  */
 
 export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd'
-export type ArchiveFormat = 'tar' | 'zip' | 'ar'
+export type ArchiveFormat = 'tar' | 'zip' | 'ar' | 'cpio'
 /** Formats that only normalization looks inside (the diff compares them as bytes). */
-export type OtherFormat = 'cpio' | 'mo' | 'png'
+export type OtherFormat = 'mo' | 'png'
 export type FormatName = Compression | ArchiveFormat | OtherFormat
 
 interface Recognised {
@@ -61,6 +61,16 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
     scan: async (source, where, budget, want) =>
       (await import('./ar.js')).scanAr(source.open(), where, budget, want),
   },
+  // "newc" (with or without its checksum), POSIX "odc", and old binary in either byte
+  // order: 070707 octal as a 16-bit word.
+  cpio: {
+    detect: (head) =>
+      ['070701', '070702', '070707'].includes(head.subarray(0, 6).toString('latin1')) ||
+      magic([0xc7, 0x71])(head) ||
+      magic([0x71, 0xc7])(head),
+    scan: async (source, where, budget, want) =>
+      (await import('./cpio.js')).scanCpio(source.open(), where, budget, want),
+  },
   // "ustar" at offset 257, POSIX and GNU alike.
   tar: {
     detect: magic([...Buffer.from('ustar', 'latin1')], 257),
@@ -70,14 +80,6 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
 }
 
 export const OTHER_FORMATS: Readonly<Record<OtherFormat, Recognised>> = {
-  // "newc" cpio, with or without its checksum ("crc"); the old binary and odc headers
-  // are not read.
-  cpio: {
-    detect: (head) => {
-      const magic = head.subarray(0, 6).toString('latin1')
-      return magic === '070701' || magic === '070702'
-    },
-  },
   // A gettext catalog, written in either byte order.
   mo: {
     detect: (head) =>

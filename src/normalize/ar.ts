@@ -1,9 +1,9 @@
 import fs from 'node:fs'
+import { unreadableAs } from '../formats/member.js'
 import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
 import type { Budget } from '../formats/limits.js'
-import { ReproofError } from '../errors.js'
 import { MiB, type Job, type NormalizeOutcome } from './job.js'
 
 export interface ArChanges {
@@ -25,8 +25,7 @@ export async function normalizeAr(
   where: string,
 ): Promise<ArChanges> {
   const reader = new ByteReader(input)
-  const bad = (what: string): ReproofError =>
-    new ReproofError('E_INPUT', `${where}: not a readable ar archive (${what})`, { path: where })
+  const bad = unreadableAs('ar archive', where)
   const write = async (bytes: Buffer): Promise<void> => {
     if (!output.write(Buffer.from(bytes))) await once(output, 'drain')
   }

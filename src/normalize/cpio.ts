@@ -1,9 +1,9 @@
 import fs from 'node:fs'
+import { unreadableAs } from '../formats/member.js'
 import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
 import type { Budget } from '../formats/limits.js'
-import { ReproofError } from '../errors.js'
 import { stableMode, stableMtime, type EntryType, type NormalizeRules } from './rules.js'
 import { MiB, type Job, type NormalizeOutcome } from './job.js'
 
@@ -35,8 +35,7 @@ export async function normalizeCpio(
   where: string,
 ): Promise<CpioChanges> {
   const reader = new ByteReader(input)
-  const bad = (what: string): ReproofError =>
-    new ReproofError('E_INPUT', `${where}: not a readable cpio archive (${what})`, { path: where })
+  const bad = unreadableAs('cpio archive', where)
   const write = async (bytes: Buffer): Promise<void> => {
     if (!output.write(Buffer.from(bytes))) await once(output, 'drain')
   }
@@ -124,6 +123,9 @@ function pad4(n: number): number {
 
 /** A newc cpio archive: every entry header made stable, order and data kept. */
 export function normalizeCpioFile(job: Job): Promise<NormalizeOutcome> {
+  // Only "newc" is rewritten; odc and old binary archives are read by diff, not
+  // normalized, and are left as they are and said to be of no format normalized.
+  if (!['070701', '070702'].includes(job.head.subarray(0, 6).toString('latin1'))) return job.keep()
   job.said.format = 'cpio'
   return job.write(async (out) => {
     const input = fs.createReadStream(job.input, { highWaterMark: MiB })

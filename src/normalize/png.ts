@@ -1,5 +1,5 @@
 import fsp from 'node:fs/promises'
-import { ReproofError } from '../errors.js'
+import { unreadableAs } from '../formats/member.js'
 import { OTHER_FORMATS } from '../formats/registry.js'
 import { writeBytes, type Job, type NormalizeOutcome } from './job.js'
 
@@ -14,8 +14,7 @@ const TIME_KEYWORDS = new Set(['date:create', 'date:modify', 'date:timestamp', '
  * byte, CRCs included, so the image is unchanged.
  */
 export function stablePng(png: Buffer, where: string): { bytes: Buffer; removed: string[] } {
-  const bad = (what: string): ReproofError =>
-    new ReproofError('E_INPUT', `${where}: not a readable PNG (${what})`, { path: where })
+  const bad = unreadableAs('PNG', where)
   if (!OTHER_FORMATS.png.detect(png)) throw bad('no PNG signature')
   const kept: Buffer[] = [SIGNATURE]
   const removed: string[] = []

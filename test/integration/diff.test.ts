@@ -321,6 +321,27 @@ describe('reproof diff', () => {
     expect(cut.report?.items.some((i) => i.kind === 'error')).toBe(true)
   })
 
+  it('reads cpio in its odc and old binary forms as well as newc, member by member', async () => {
+    const dir = twoTrees({ 'x.txt': 'one\n', 'y.txt': 'same\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'x.txt'), 'two\n')
+      fs.chmodSync(path.join(b, 'y.txt'), 0o600)
+    })
+    for (const format of ['odc', 'bin']) {
+      sh(
+        dir,
+        `for s in a b; do (cd $s && printf 'x.txt\\ny.txt\\n' | cpio -o -H ${format} 2>/dev/null > ../$s.${format}); done`,
+      )
+      const { code, report } = await diff(
+        path.join(dir, `a.${format}`),
+        path.join(dir, `b.${format}`),
+      )
+      expect(code).toBe(1)
+      const item = (p: string) => report?.items.find((i) => i.path === `a.${format}!${p}`)
+      expect(item('x.txt')?.text?.unified).toContain('+two')
+      expect(item('y.txt')?.fields?.find((f) => f.field === 'mode')?.b).toBe('0600')
+    }
+  })
+
   it('decompresses bzip2 to show a text difference', async () => {
     const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')

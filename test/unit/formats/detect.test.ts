@@ -50,7 +50,7 @@ describe('detectFileFormat', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
         const b = Buffer.from(bytes)
-        const magicStart = [0x1f, 0x42, 0xfd, 0x50, 0x21, 0x30, 0xde, 0x95, 0x89]
+        const magicStart = [0x1f, 0x42, 0xfd, 0x28, 0x50, 0x21, 0x30, 0xc7, 0x71, 0xde, 0x95, 0x89]
         fc.pre(b.length === 0 || !magicStart.includes(b[0] ?? -1))
         fc.pre(b.subarray(257, 262).toString('latin1') !== 'ustar')
         expect(detectFileFormat(b)).toBeUndefined()

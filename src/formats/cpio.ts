@@ -1,0 +1,185 @@
+import crypto from 'node:crypto'
+import type { Readable } from 'node:stream'
+import { ReproofError } from '../errors.js'
+import { fromNameBytes } from '../file-names.js'
+import { ByteReader } from './byte-reader.js'
+import type { Budget } from './limits.js'
+import {
+  isoTime,
+  keyFor,
+  nameWarning,
+  octal,
+  type MemberInfo,
+  type ScanResult,
+  type WantMember,
+  unreadableAs,
+} from './member.js'
+
+/** The three cpio headers in use: "newc" (and its "crc" twin), POSIX "odc", and old binary. */
+type Flavor = 'newc' | 'odc' | 'binary-le' | 'binary-be'
+
+interface Header {
+  mode: number
+  uid: number
+  gid: number
+  mtime: number
+  nameSize: number
+  fileSize: number
+  /** Bytes the header takes, for the alignment of what follows. */
+  length: number
+}
+
+const S_IFMT = 0o170000
+const TYPES: Record<number, MemberInfo['type']> = {
+  0o100000: 'file',
+  0o040000: 'directory',
+  0o120000: 'symlink',
+}
+// A name longer than this is not one a tool wrote (PATH_MAX is 4096).
+const MAX_NAME = 4096
+// A symlink's target is its data: read whole, so bounded.
+const MAX_LINK = 4096
+
+/** The flavor of a cpio archive from its first bytes, or undefined. */
+export function cpioFlavor(head: Buffer): Flavor | undefined {
+  const magic = head.subarray(0, 6).toString('latin1')
+  if (magic === '070701' || magic === '070702') return 'newc'
+  if (magic === '070707') return 'odc'
+  if (head.length >= 2 && head.readUInt16LE(0) === 0o070707) return 'binary-le'
+  if (head.length >= 2 && head.readUInt16BE(0) === 0o070707) return 'binary-be'
+  return undefined
+}
+
+/**
+ * Streams a cpio archive (initramfs, RPM payloads, old tape archives) in any of its
+ * three header forms. Names are bytes; every size is checked against the budget before
+ * anything is read or kept.
+ */
+export async function scanCpio(
+  input: Readable,
+  where: string,
+  budget: Budget,
+  want: WantMember,
+): Promise<ScanResult> {
+  const reader = new ByteReader(input)
+  const bad = unreadableAs('cpio archive', where)
+  const members: MemberInfo[] = []
+  const captured = new Map<string, Buffer>()
+  const warnings: string[] = []
+  const seen = new Map<string, number>()
+  let flavor: Flavor | undefined
+  for (;;) {
+    const first = await reader.read(6)
+    if (first === undefined) throw bad('no TRAILER!!! entry')
+    flavor ??= cpioFlavor(first)
+    if (flavor === undefined || cpioFlavor(first) !== flavor) throw bad('bad header magic')
+    const header = await readHeader(reader, flavor, first, bad)
+    if (header.nameSize < 1 || header.nameSize > MAX_NAME) throw bad('bad name size')
+    const rawName = await reader.read(header.nameSize)
+    if (rawName === undefined || rawName.length < header.nameSize) throw bad('truncated name')
+    const nameBytes = rawName.subarray(
+      0,
+      rawName.indexOf(0) === -1 ? undefined : rawName.indexOf(0),
+    )
+    await reader.skip(pad(flavor, header.length + header.nameSize))
+    const name = fromNameBytes(nameBytes)
+    if (name === 'TRAILER!!!') break
+    budget.spendEntry(where)
+    const type = TYPES[header.mode & S_IFMT] ?? 'other'
+    const key = keyFor(name, seen)
+    const warning = nameWarning(name)
+    if (warning !== undefined) warnings.push(warning)
+    if (type === 'symlink' && header.fileSize > MAX_LINK) throw bad('symlink target too long')
+    const keep = type === 'symlink' || want(key, header.fileSize)
+    if (keep) budget.checkMemberSize(header.fileSize, `${where}!${name}`)
+    const hash = crypto.createHash('sha256')
+    const chunks: Buffer[] = []
+    await reader.stream(header.fileSize, (chunk) => {
+      budget.spendBytes(chunk.length, where)
+      hash.update(chunk)
+      if (keep) chunks.push(chunk)
+    })
+    await reader.skip(pad(flavor, header.fileSize))
+    const content = Buffer.concat(chunks)
+    if (keep && type === 'file') captured.set(key, content)
+    members.push({
+      key,
+      name,
+      type,
+      size: type === 'file' ? header.fileSize : 0,
+      sha256: type === 'file' ? hash.digest('hex') : '',
+      ...(type === 'symlink' ? { linkTarget: fromNameBytes(content) } : {}),
+      meta: {
+        mtime: isoTime(header.mtime),
+        mode: octal(header.mode),
+        uid: String(header.uid),
+        gid: String(header.gid),
+      },
+      index: members.length,
+    })
+  }
+  return { inventory: { members, meta: { format: flavor }, warnings }, captured }
+}
+
+/** Padding after a part that ends `length` bytes into its record: newc to 4, binary to 2. */
+function pad(flavor: Flavor, length: number): number {
+  if (flavor === 'newc') return (4 - (length % 4)) % 4
+  if (flavor === 'odc') return 0
+  return length % 2
+}
+
+async function readHeader(
+  reader: ByteReader,
+  flavor: Flavor,
+  first: Buffer,
+  bad: (what: string) => ReproofError,
+): Promise<Header> {
+  const lengths = { newc: 110, odc: 76, 'binary-le': 26, 'binary-be': 26 }
+  const length = lengths[flavor]
+  const rest = await reader.read(length - first.length)
+  if (rest === undefined || rest.length < length - first.length) throw bad('truncated header')
+  const h = Buffer.concat([first, rest])
+  if (flavor === 'newc' || flavor === 'odc') {
+    const text = h.toString('latin1')
+    const field = (at: number, width: number, radix: number): number => {
+      const digits = text.slice(at, at + width)
+      if (!(radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/).test(digits))
+        throw bad(`bad header field "${digits}"`)
+      return Number.parseInt(digits, radix)
+    }
+    if (flavor === 'newc') {
+      const hex = (i: number): number => field(6 + i * 8, 8, 16)
+      return {
+        mode: hex(1),
+        uid: hex(2),
+        gid: hex(3),
+        mtime: hex(5),
+        fileSize: hex(6),
+        nameSize: hex(11),
+        length,
+      }
+    }
+    return {
+      mode: field(18, 6, 8),
+      uid: field(24, 6, 8),
+      gid: field(30, 6, 8),
+      mtime: field(48, 11, 8),
+      nameSize: field(59, 6, 8),
+      fileSize: field(65, 11, 8),
+      length,
+    }
+  }
+  const u16 = (at: number): number =>
+    flavor === 'binary-le' ? h.readUInt16LE(at) : h.readUInt16BE(at)
+  // 32-bit values are two 16-bit words, the most significant first, in either order.
+  const u32 = (at: number): number => u16(at) * 0x10000 + u16(at + 2)
+  return {
+    mode: u16(6),
+    uid: u16(8),
+    gid: u16(10),
+    mtime: u32(16),
+    nameSize: u16(20),
+    fileSize: u32(22),
+    length,
+  }
+}

@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import { scanCpio } from '../../../src/formats/cpio.js'
+import { Budget, DEFAULT_LIMITS } from '../../../src/formats/limits.js'
+import { ReproofError } from '../../../src/errors.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
+
+/** A cpio archive of a file, a directory and a link, written by GNU cpio in `format`. */
+function archive(format: string): Buffer {
+  const dir = makeTemp()
+  fs.mkdirSync(path.join(dir, 'd'))
+  fs.writeFileSync(path.join(dir, 'd/file.txt'), 'hello\n')
+  fs.chmodSync(path.join(dir, 'd/file.txt'), 0o640)
+  fs.symlinkSync('file.txt', path.join(dir, 'd/link'))
+  fs.utimesSync(path.join(dir, 'd/file.txt'), 1_700_000_000, 1_700_000_000)
+  return execFileSync('cpio', ['-o', '-H', format], {
+    cwd: dir,
+    input: 'd\nd/file.txt\nd/link\n',
+    stdio: ['pipe', 'pipe', 'ignore'],
+  })
+}
+
+const scan = (bytes: Buffer) =>
+  scanCpio(Readable.from([bytes]), 'x.cpio', new Budget(DEFAULT_LIMITS), () => true)
+
+describe('scanCpio', () => {
+  for (const format of ['newc', 'crc', 'odc', 'bin']) {
+    it(`reads what GNU cpio writes as ${format}: types, modes, times, content and link targets`, async () => {
+      const { inventory, captured } = await scan(archive(format))
+      const byName = new Map(inventory.members.map((m) => [m.name, m]))
+      expect([...byName.keys()]).toEqual(['d', 'd/file.txt', 'd/link'])
+      expect(byName.get('d')?.type).toBe('directory')
+      expect(byName.get('d/file.txt')).toMatchObject({
+        type: 'file',
+        size: 6,
+        meta: { mode: '0640', mtime: '2023-11-14T22:13:20Z (1700000000)' },
+      })
+      expect(captured.get('d/file.txt')?.toString()).toBe('hello\n')
+      expect(byName.get('d/link')).toMatchObject({ type: 'symlink', linkTarget: 'file.txt' })
+    })
+  }
+
+  it('refuses every truncation or corruption with a reproof error, never anything else', async () => {
+    const real = archive('newc')
+    const old = archive('bin')
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.nat(),
+        fc.array(fc.record({ at: fc.nat(), value: fc.nat({ max: 255 }) }), { maxLength: 6 }),
+        async (useOld, cut, edits) => {
+          const source = useOld ? old : real
+          const bytes = Buffer.from(source.subarray(0, 6 + (cut % (source.length - 6))))
+          for (const e of edits) bytes[e.at % bytes.length] = e.value
+          try {
+            await scan(bytes)
+          } catch (err) {
+            expect(err).toBeInstanceOf(ReproofError)
+          }
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+})
