@@ -86932,6 +86932,23 @@ var init_binary_headers = __esm({
 });
 
 // src/diff/engine.ts
+function inBatches(keys, sizeOf, cap) {
+  const batches = [];
+  let current = [];
+  let total = 0;
+  for (const key of keys) {
+    const size = sizeOf(key);
+    if (current.length > 0 && total + size > cap) {
+      batches.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(key);
+    total += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
 function headerFields(a, b) {
   const [x, y] = [knownHeaderFields(a), knownHeaderFields(b)];
   if (x === void 0 || y === void 0) return [];
@@ -87084,20 +87101,25 @@ var init_engine = __esm({
         const inventories = compareInventories(path28, scanA.inventory, scanB.inventory);
         this.items.push(...inventories.items);
         this.compared += inventories.compared;
-        const captured = await this.captureDiffering(path28, format, [a, b], first, inventories.differing);
         const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)];
-        for (const key of inventories.differing) {
-          const memberA = members[0].get(key);
-          const memberB = members[1].get(key);
-          if (memberA === void 0 || memberB === void 0) continue;
-          await this.compareMembers(
-            path28,
-            memberA,
-            memberB,
-            captured[0].get(key),
-            captured[1].get(key),
-            depth
-          );
+        const sizeOf = (key) => (members[0].get(key)?.size ?? 0) + (members[1].get(key)?.size ?? 0);
+        const cap = this.options.limits.maxMemberBytes;
+        for (const batch of inBatches(inventories.differing, sizeOf, cap)) {
+          const captured = await this.captureDiffering(path28, format, [a, b], first, batch);
+          for (const key of batch) {
+            const memberA = members[0].get(key);
+            const memberB = members[1].get(key);
+            if (memberA === void 0 || memberB === void 0) continue;
+            await this.compareMembers(
+              path28,
+              memberA,
+              memberB,
+              captured[0].get(key),
+              captured[1].get(key),
+              depth
+            );
+            for (const held of [...captured, scanA.captured, scanB.captured]) held.delete(key);
+          }
         }
         this.settleContainer(before, containerFields.length > 0, knownToDiffer(a, b, digests));
       }

@@ -35,6 +35,31 @@ export interface EngineOptions {
 const EAGER_MEMBER_BYTES = 64 * 1024
 const never: WantMember = () => false
 const EAGER_TOTAL_BYTES = 32 * 1024 * 1024
+/**
+ * `keys` in order, cut into runs whose sizes add up to at most `cap` (a key larger than
+ * `cap` on its own run). Pure.
+ */
+export function inBatches(
+  keys: readonly string[],
+  sizeOf: (key: string) => number,
+  cap: number,
+): string[][] {
+  const batches: string[][] = []
+  let current: string[] = []
+  let total = 0
+  for (const key of keys) {
+    const size = sizeOf(key)
+    if (current.length > 0 && total + size > cap) {
+      batches.push(current)
+      current = []
+      total = 0
+    }
+    current.push(key)
+    total += size
+  }
+  if (current.length > 0) batches.push(current)
+  return batches
+}
 
 /**
  * Compares two byte sources the way a person would want: through compression layers,
@@ -171,20 +196,29 @@ export class DiffEngine {
     const inventories = compareInventories(path, scanA.inventory, scanB.inventory)
     this.items.push(...inventories.items)
     this.compared += inventories.compared
-    const captured = await this.captureDiffering(path, format, [a, b], first, inventories.differing)
     const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)] as const
-    for (const key of inventories.differing) {
-      const memberA = members[0].get(key)
-      const memberB = members[1].get(key)
-      if (memberA === undefined || memberB === undefined) continue
-      await this.compareMembers(
-        path,
-        memberA,
-        memberB,
-        captured[0].get(key),
-        captured[1].get(key),
-        depth,
-      )
+    const sizeOf = (key: string): number =>
+      (members[0].get(key)?.size ?? 0) + (members[1].get(key)?.size ?? 0)
+    // Differing members are held a batch at a time, both sides of a batch together no
+    // more than --max-member-bytes (a larger pair alone), each batch released before the
+    // next is read: ten differing members of 100 MB must not be in memory at once.
+    const cap = this.options.limits.maxMemberBytes
+    for (const batch of inBatches(inventories.differing, sizeOf, cap)) {
+      const captured = await this.captureDiffering(path, format, [a, b], first, batch)
+      for (const key of batch) {
+        const memberA = members[0].get(key)
+        const memberB = members[1].get(key)
+        if (memberA === undefined || memberB === undefined) continue
+        await this.compareMembers(
+          path,
+          memberA,
+          memberB,
+          captured[0].get(key),
+          captured[1].get(key),
+          depth,
+        )
+        for (const held of [...captured, scanA.captured, scanB.captured]) held.delete(key)
+      }
     }
     // An archive whose only difference is its own bytes still says so.
     this.settleContainer(before, containerFields.length > 0, knownToDiffer(a, b, digests))

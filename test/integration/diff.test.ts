@@ -342,6 +342,24 @@ describe('reproof diff', () => {
     }
   })
 
+  it('holds differing members a batch at a time and still compares every one', async () => {
+    const files = Object.fromEntries(
+      Array.from({ length: 6 }, (_, i) => [`m${i}.txt`, `${'x'.repeat(500)} ${i}\n`]),
+    )
+    const dir = twoTrees(files, (b) => {
+      for (let i = 0; i < 6; i++) fs.appendFileSync(path.join(b, `m${i}.txt`), 'changed\n')
+    })
+    // A zip: its members are read again for the comparison, batch by batch.
+    sh(dir, 'for s in a b; do (cd $s && zip -qX ../$s.zip m*.txt); done')
+    const changed = async (...flags: string[]) =>
+      (await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'), ...flags)).report?.items
+        .filter((i) => i.kind === 'content' && i.text !== undefined)
+        .map((i) => i.path)
+    // 1,100 bytes a pair against a cap of 1,200: one pair held at a time, six passes.
+    expect(await changed('--max-member-bytes', '1200')).toEqual(await changed())
+    expect(await changed('--max-member-bytes', '1200')).toHaveLength(6)
+  })
+
   it('decompresses bzip2 to show a text difference', async () => {
     const dir = twoTrees({ 'notes.txt': 'built at 2026-01-02T03:04:05Z\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'notes.txt'), 'built at 2026-05-06T07:08:09Z\n')
