@@ -79530,7 +79530,8 @@ function compareEntry(path28, a, b) {
       kind: "metadata",
       fields,
       hints: fieldHints(fields, { contentDiffers }),
-      ...contentDiffers ? {} : { message: "content identical" }
+      // A link's content is its target: one whose target changed is not "identical".
+      ...contentDiffers || fields.some((f) => f.field === "link target") ? {} : { message: "content identical" }
     }
   ];
   return { items, contentDiffers };

@@ -99,7 +99,10 @@ export function compareEntry(
             kind: 'metadata',
             fields,
             hints: fieldHints(fields, { contentDiffers }),
-            ...(contentDiffers ? {} : { message: 'content identical' }),
+            // A link's content is its target: one whose target changed is not "identical".
+            ...(contentDiffers || fields.some((f) => f.field === 'link target')
+              ? {}
+              : { message: 'content identical' }),
           },
         ]
   return { items, contentDiffers }

@@ -64,10 +64,12 @@ describe('compareInventories', () => {
           })
           .map((m) => m.key)
         expect(differing).toEqual(expected)
-        // A member whose only difference is metadata says its content is the same.
+        // A member whose only difference is metadata says its content is the same, unless
+        // it is a link whose target changed (a link's content is its target).
         for (const item of items.filter((i) => i.kind === 'metadata'))
           expect(item.message === 'content identical').toBe(
-            !differing.includes(item.path.slice('x.tar!'.length)),
+            !differing.includes(item.path.slice('x.tar!'.length)) &&
+              !(item.fields ?? []).some((f) => f.field === 'link target'),
           )
       }),
     )
@@ -135,7 +137,6 @@ describe('compareInventories', () => {
         kind: 'metadata',
         fields: [{ field: 'link target', a: 'x', b: 'y' }],
         hints: expect.any(Array) as unknown,
-        message: 'content identical',
       },
       {
         path: 'x.zip',
@@ -200,5 +201,21 @@ describe('compareEntry', () => {
     const changed = compareEntry('a.zip!x', side('1', '10'), side('2', '12'))
     expect(changed.contentDiffers).toBe(true)
     expect(changed.items[0]?.hints).toEqual([])
+  })
+
+  it('does not call a link whose target changed "content identical": its target is its content', () => {
+    const link = (target: string) => ({ type: 'symlink', meta: { 'link target': target } })
+    const { items } = compareEntry('a.tar!l', link('broken'), link('really-broken'))
+    expect(items[0]?.fields).toEqual([{ field: 'link target', a: 'broken', b: 'really-broken' }])
+    expect(items[0]?.message).toBeUndefined()
+    const moved = compareEntry(
+      'a.tar!l',
+      { ...link('x'), meta: { 'link target': 'x', mode: '0777' } },
+      {
+        ...link('x'),
+        meta: { 'link target': 'x', mode: '0755' },
+      },
+    )
+    expect(moved.items[0]?.message).toBe('content identical')
   })
 })
