@@ -79188,412 +79188,6 @@ var init_multiset = __esm({
   }
 });
 
-// src/diff/hints.ts
-function defaultHintContext(roots, nowSeconds) {
-  const window2 = [nowSeconds - 10 * YEAR, nowSeconds + 2 * YEAR];
-  return { roots, timeWindows: [window2, window2] };
-}
-function contentHints(a, b, diff, context) {
-  const hints = [];
-  const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
-  const path28 = pathEvidence(a, b, context) ?? movedPathEvidence(regionA, regionB);
-  if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
-  const time = timeEvidence(regionA, regionB, context) ?? (diff.binary === void 0 ? void 0 : binaryTimeEvidence(a, b, diff.binary, context));
-  if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
-  const keys = diff.text === void 0 ? void 0 : jsonKeyOrder(a, b);
-  if (keys !== void 0) hints.push({ cause: "ordering", evidence: keys, fix: FIX.jsonKeys });
-  if (keys === void 0 && diff.text !== void 0 && isReordering(diff.text)) {
-    hints.push({
-      cause: "ordering",
-      evidence: `the same ${diff.text.removed.length} lines in another order`,
-      fix: FIX.order
-    });
-    if (context.localeVaried === true)
-      hints.push({
-        cause: "locale",
-        evidence: "lines reordered while the locale was varied",
-        fix: FIX.locale
-      });
-  }
-  if (context.canary !== void 0) {
-    const host = `reproof-${context.canary}`;
-    if (b.includes(host) && !a.includes(host)) {
-      hints.push({
-        cause: "hostname",
-        evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
-        fix: FIX.host
-      });
-    } else if (path28 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
-      hints.push({
-        cause: "environment",
-        evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
-        fix: FIX.env
-      });
-    }
-  }
-  if (hints.length === 0) {
-    const places = diff.binary?.places ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
-    const bytes = diff.binary?.differingBytes;
-    hints.push({
-      cause: "unexplained",
-      evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
-      fix: FIX.unexplained
-    });
-  }
-  return hints;
-}
-function pathEvidence(a, b, context) {
-  const find = (bytes, roots) => {
-    for (const root of roots) {
-      if (root.length < 4) continue;
-      const at = bytes.indexOf(root);
-      if (at !== -1) return `"${root}" at offset ${at}`;
-    }
-    return void 0;
-  };
-  const inA = find(a, context.roots[0]);
-  const inB = find(b, context.roots[1]);
-  if (inA === void 0 && inB === void 0) return void 0;
-  return [
-    inA === void 0 ? void 0 : `A holds its build path ${inA}`,
-    inB === void 0 ? void 0 : `B holds its build path ${inB}`
-  ].filter((x) => x !== void 0).join("; ");
-}
-function movedPathEvidence(regionA, regionB) {
-  const paths = (region) => [...region.matchAll(ABSOLUTE_PATH)].map((m) => ({ text: m[0] }));
-  const [pathsA, pathsB] = [paths(regionA), paths(regionB)];
-  const onlyA = withoutEach(pathsA, pathsB, byText);
-  const onlyB = withoutEach(pathsB, pathsA, byText);
-  for (const x of onlyA.slice(0, 32)) {
-    const tail = x.text.slice(x.text.lastIndexOf("/"));
-    const y = onlyB.find((p) => p.text.endsWith(tail) && p.text !== x.text);
-    if (y !== void 0)
-      return `A holds "${x.text}", B "${y.text}": the same name under another directory`;
-  }
-  return void 0;
-}
-function binaryRegions(a, b, diff) {
-  if (diff === void 0) return ["", ""];
-  const around = (bytes, [start, end]) => {
-    let from = start;
-    let to = Math.min(end, bytes.length);
-    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--;
-    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++;
-    return bytes.subarray(from, to).toString("latin1");
-  };
-  const { ranges } = diff;
-  return [ranges.map((r) => around(a, r)).join("\n"), ranges.map((r) => around(b, r)).join("\n")];
-}
-function binaryTimeEvidence(a, b, diff, context) {
-  if (context.timesKnown !== true) return void 0;
-  const inside = (t, [from, to]) => t >= from && t <= to;
-  for (const [start, end] of diff.ranges) {
-    const last = Math.min(end, a.length - 4, b.length - 4);
-    for (let at = Math.max(0, start - 3); at <= last; at++) {
-      for (const order of ["LE", "BE"]) {
-        const x = order === "LE" ? a.readUInt32LE(at) : a.readUInt32BE(at);
-        const y = order === "LE" ? b.readUInt32LE(at) : b.readUInt32BE(at);
-        if (x !== y && inside(x, context.timeWindows[0]) && inside(y, context.timeWindows[1]))
-          return `A: ${x} (${isoSeconds(x)}); B: ${y} (${isoSeconds(y)}), 32-bit ${order === "LE" ? "little" : "big"}-endian at offset ${at}`;
-      }
-    }
-  }
-  return void 0;
-}
-function isoSeconds(t) {
-  return new Date(t * 1e3).toISOString().replace(".000Z", "Z");
-}
-function isPrintable(byte) {
-  return byte >= 32 && byte < 127;
-}
-function findTimes(region) {
-  const found = [];
-  for (const m of region.matchAll(/(?<![0-9])([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g)) {
-    found.push({ seconds: Number(m[1]), text: `${m[1]}${m[2] ?? ""}`, dayOnly: false });
-  }
-  for (const m of region.matchAll(
-    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g
-  )) {
-    const t = Date.UTC(
-      Number(m[1]),
-      Number(m[2]) - 1,
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5]),
-      Number(m[6] ?? 0)
-    ) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: false, written: true });
-  }
-  const monthNames = MONTHS.join("|");
-  for (const m of region.matchAll(
-    new RegExp(
-      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: [A-Z]{2,5})? ([0-9]{4})`,
-      "g"
-    )
-  )) {
-    const t = Date.UTC(
-      Number(m[6]),
-      MONTHS.indexOf(m[1] ?? ""),
-      Number(m[2]),
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5])
-    ) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: false, written: true });
-  }
-  for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, "g"))) {
-    const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ""), Number((m[2] ?? "").trim())) / 1e3;
-    found.push({ seconds: t, text: m[0], dayOnly: true, written: true });
-  }
-  return found;
-}
-function timeEvidence(regionA, regionB, context) {
-  const plausible = (t, [guessFrom, to]) => {
-    const from = context.timesKnown !== true && t.written === true ? DOS_EPOCH : guessFrom;
-    return t.dayOnly ? t.seconds >= from - DAY && t.seconds <= to + DAY : t.seconds >= from && t.seconds <= to;
-  };
-  const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]));
-  const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]));
-  const onlyA = withoutEach(timesA, timesB, byText);
-  const onlyB = withoutEach(timesB, timesA, byText);
-  const [x, y] = [onlyA[0], onlyB[0]];
-  if (x === void 0 || y === void 0) return void 0;
-  const show = (t) => `${t.text} (${isoSeconds(t.seconds)})`;
-  return `A: ${show(x)}; B: ${show(y)}`;
-}
-function jsonKeyOrder(a, b) {
-  if (a.length > 1024 * 1024 || b.length > 1024 * 1024) return void 0;
-  let x;
-  let y;
-  try {
-    x = JSON.parse(a.toString("utf8"));
-    y = JSON.parse(b.toString("utf8"));
-  } catch {
-    return void 0;
-  }
-  if (typeof x !== "object" || x === null || canonicalJson(x) !== canonicalJson(y)) return void 0;
-  if (JSON.stringify(x) === JSON.stringify(y)) return void 0;
-  return "the same JSON values, with object keys in another order";
-}
-function isReordering(text2) {
-  if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
-  const sorted = (lines) => [...lines].sort().join("\n");
-  return sorted(text2.removed) === sorted(text2.added);
-}
-function fieldHints(fields, { contentDiffers = false } = {}) {
-  const hints = [];
-  const add = (hint) => {
-    if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint);
-  };
-  for (const f of fields) {
-    const evidence = `${f.field}: ${f.a} \u2192 ${f.b}`;
-    const known = KNOWN_TIME_FIELDS[f.field];
-    if (known !== void 0) {
-      add({ cause: "timestamp", evidence, fix: known });
-    } else if (f.field === "mtime" || f.field.startsWith("pax.") && f.field.endsWith("time")) {
-      add({
-        cause: "timestamp",
-        evidence,
-        fix: "clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize"
-      });
-    } else if (f.field === "extra fields" && /0x(5455|000a):/.test(`${f.a} ${f.b}`)) {
-      add({
-        cause: "timestamp",
-        evidence: "zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ",
-        fix: "zip -X leaves them out; or reproof normalize"
-      });
-    } else if (f.field === "mode" || f.field === "external attributes") {
-      add(modeHint(f));
-    } else if (["uid", "gid", "uname", "gname"].includes(f.field)) {
-      add({ cause: "user", evidence, fix: "tar --owner=0 --group=0 --numeric-owner" });
-    } else if (f.field === "name") {
-      add({ cause: "build-path", evidence, fix: "gzip -n leaves the file name out of the header" });
-    } else if (!contentDiffers && ["compressed size", "method", "extra flags", "block size", "frame descriptor"].includes(
-      f.field
-    )) {
-      add({
-        cause: "compression",
-        evidence,
-        fix: "use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)"
-      });
-    }
-  }
-  return hints;
-}
-function modeHint(f) {
-  const a = Number.parseInt(f.a, f.field === "mode" ? 8 : 16);
-  const b = Number.parseInt(f.b, f.field === "mode" ? 8 : 16);
-  const changed = (f.field === "mode" ? a ^ b : (a ^ b) >>> 16) & 4095;
-  if (changed !== 0 && (changed & ~18) === 0) {
-    return {
-      cause: "umask",
-      evidence: `${f.field}: ${f.a} \u2192 ${f.b} (group/other write bits)`,
-      fix: "set umask 022 for the build, or normalize modes: tar --mode=go-w"
-    };
-  }
-  return {
-    cause: "permissions",
-    evidence: `${f.field}: ${f.a} \u2192 ${f.b}`,
-    fix: "normalize modes: tar --mode=u+rw,go=rX (or reproof normalize)"
-  };
-}
-function orderHint(a, b) {
-  return {
-    cause: "ordering",
-    evidence: `same entries, different order: first ${a.slice(0, 3).join(", ")} vs ${b.slice(0, 3).join(", ")}`,
-    fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
-  };
-}
-var DAY, byText, DOS_EPOCH, YEAR, FIX, ABSOLUTE_PATH, MONTHS, KNOWN_TIME_FIELDS;
-var init_hints = __esm({
-  "src/diff/hints.ts"() {
-    "use strict";
-    init_canonical();
-    init_multiset();
-    DAY = 86400;
-    byText = (x) => x.text;
-    DOS_EPOCH = 315532800;
-    YEAR = 365 * DAY;
-    FIX = {
-      path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), build with -trimpath (go), or use relative paths",
-      time: "use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)",
-      order: "sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())",
-      jsonKeys: "write keys in a fixed order: json.dumps(..., sort_keys=True), JSON.stringify of an object built in sorted order, jq -S",
-      locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
-      host: "do not embed the host name (uname -n, hostname) in build output",
-      env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",
-      unexplained: "nothing in the differing bytes points to a cause: rebuild with one variation at a time (--no-vary) to learn which one triggers it, or none (a seed, uninitialized memory, parallel output)"
-    };
-    ABSOLUTE_PATH = /(?<![A-Za-z0-9._~:/-])\/(?:[A-Za-z0-9._+@~-]+\/)+[A-Za-z0-9._+@~-]+/g;
-    MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    KNOWN_TIME_FIELDS = {
-      "source mtime": "compile with SOURCE_DATE_EPOCH set (py_compile then writes hash-based .pyc), or python -m compileall --invalidation-mode checked-hash",
-      "COFF time": "link with a fixed time stamp: /Brepro (MSVC link), --no-insert-timestamp (MinGW ld), or SOURCE_DATE_EPOCH where the linker honours it",
-      tIME: "leave the tIME chunk out (optipng -strip all, convert -define png:exclude-chunks=date,time) or reproof normalize"
-    };
-  }
-});
-
-// src/diff/compare-inventories.ts
-function compareInventories(path28, a, b) {
-  const mapA = membersByKey(a);
-  const mapB = membersByKey(b);
-  const items = [];
-  const differing = [];
-  for (const member of a.members) {
-    const other = mapB.get(member.key);
-    const memberPath = `${path28}!${member.name}`;
-    if (other === void 0) {
-      items.push({ path: memberPath, kind: "only-in-a", sizes: [member.size, null], hints: [] });
-      continue;
-    }
-    const compared = compareEntry(
-      memberPath,
-      { type: member.type, meta: shownFields(member), sha256: member.sha256 },
-      { type: other.type, meta: shownFields(other), sha256: other.sha256 }
-    );
-    items.push(...compared.items);
-    if (compared.contentDiffers) differing.push(member.key);
-  }
-  for (const member of b.members)
-    if (!mapA.has(member.key))
-      items.push({
-        path: `${path28}!${member.name}`,
-        kind: "only-in-b",
-        sizes: [null, member.size],
-        hints: []
-      });
-  const orderA = a.members.filter((m) => mapB.has(m.key)).map((m) => m.key);
-  const orderB = b.members.filter((m) => mapA.has(m.key)).map((m) => m.key);
-  if (orderA.join("\0") !== orderB.join("\0")) {
-    const first = orderA.findIndex((k, i) => k !== orderB[i]);
-    items.push({
-      path: path28,
-      kind: "order",
-      order: { a: orderA.slice(first, first + 10), b: orderB.slice(first, first + 10) },
-      hints: [orderHint(orderA.slice(first), orderB.slice(first))]
-    });
-  }
-  return { items, differing, compared: (/* @__PURE__ */ new Set([...mapA.keys(), ...mapB.keys()])).size };
-}
-function compareEntry(path28, a, b) {
-  if (a.type !== b.type)
-    return {
-      items: [{ path: path28, kind: "type", fields: [{ field: "type", a: a.type, b: b.type }], hints: [] }],
-      contentDiffers: false
-    };
-  const fields = diffFields(a.meta, b.meta);
-  const contentDiffers = a.type === "file" && a.sha256 !== b.sha256;
-  const items = fields.length === 0 ? [] : [
-    {
-      path: path28,
-      kind: "metadata",
-      fields,
-      hints: fieldHints(fields, { contentDiffers }),
-      // A link's content is its target: one whose target changed is not "identical".
-      ...contentDiffers || fields.some((f) => f.field === "link target") ? {} : { message: "content identical" }
-    }
-  ];
-  return { items, contentDiffers };
-}
-function diffFields(a, b) {
-  const names = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])];
-  return names.filter((n) => a[n] !== b[n]).map((n) => ({ field: n, a: a[n] ?? "(absent)", b: b[n] ?? "(absent)" }));
-}
-function membersByKey(inventory) {
-  return new Map(inventory.members.map((m) => [m.key, m]));
-}
-function shownFields(member) {
-  return member.linkTarget === void 0 ? member.meta : { ...member.meta, "link target": member.linkTarget };
-}
-var init_compare_inventories = __esm({
-  "src/diff/compare-inventories.ts"() {
-    "use strict";
-    init_hints();
-  }
-});
-
-// src/diff/derived.ts
-function markDerived(items) {
-  const differing = new Set(
-    items.filter((i) => i.kind !== "metadata" && i.kind !== "order" && i.kind !== "error").map((i) => plainName(i.path))
-  );
-  return items.map((item) => {
-    if (item.kind !== "content" || item.text === void 0 || item.text.truncated || item.hints.length !== 1 || item.hints[0]?.cause !== "unexplained")
-      return item;
-    const own = plainName(item.path);
-    const listed = changedLines(item.text.unified).map(listedName);
-    if (listed.length === 0 || listed.some((n) => n === void 0 || n === own)) return item;
-    const names = [...new Set(listed)];
-    if (!names.every((n) => differing.has(n))) return item;
-    const hint = {
-      cause: "derived",
-      evidence: `every changed line is the checksum of a file that differs itself: ${names.slice(0, 3).join(", ")}${names.length > 3 ? ` and ${names.length - 3} more` : ""}`,
-      fix: "nothing to fix here: the list follows the files it lists; fix those"
-    };
-    return { ...item, hints: [hint] };
-  });
-}
-function changedLines(unified) {
-  return unified.split("\n").filter((l) => /^[-+]/.test(l) && !l.startsWith("--- ") && !l.startsWith("+++ ")).map((l) => l.slice(1));
-}
-function listedName(line) {
-  const sums = /^[0-9a-fA-F]{32,128} [ *](.+)$/.exec(line);
-  if (sums?.[1] !== void 0) return plainName(sums[1]);
-  const record2 = /^(.+),sha(?:256|384|512)=[A-Za-z0-9_-]+,[0-9]*$/.exec(line);
-  if (record2?.[1] !== void 0) return plainName(record2[1]);
-  return void 0;
-}
-function plainName(p) {
-  const inner = p.slice(p.lastIndexOf("!") + 1);
-  return inner.replace(/^(?:\.\/|\/)+/, "");
-}
-var init_derived = __esm({
-  "src/diff/derived.ts"() {
-    "use strict";
-  }
-});
-
 // src/formats/elf.ts
 function isElf(bytes) {
   return bytes.length >= 16 && bytes.subarray(0, 4).equals(MAGIC);
@@ -81174,7 +80768,7 @@ function diffBinary(a, b) {
     places
   };
 }
-function describeRegions(a, b, diff) {
+function describeRegions(a, b, diff, layout) {
   const merged = [];
   for (const [start, end] of diff.ranges) {
     const last = merged[merged.length - 1];
@@ -81184,7 +80778,6 @@ function describeRegions(a, b, diff) {
     } else merged.push({ start, end, ranges: 1 });
   }
   const shown2 = merged.slice(0, MAX_REGIONS);
-  const layout = elfLayout(a);
   const regions = shown2.map(({ start, end }) => {
     const section2 = layout === void 0 ? void 0 : partAt(layout, start);
     const strings = [printableAround(a, start), printableAround(b, start)];
@@ -81199,12 +80792,11 @@ function describeRegions(a, b, diff) {
   return { regions, unlisted: diff.places - covered };
 }
 function printableAround(bytes, start) {
-  const printable = (x) => x !== void 0 && x >= 32 && x < 127;
-  if (!printable(bytes[start])) return void 0;
+  if (!isPrintable(bytes[start])) return void 0;
   let from = start;
   let to = start + 1;
-  while (from > 0 && start - from < 200 && printable(bytes[from - 1])) from--;
-  while (to < bytes.length && to - start < 200 && printable(bytes[to])) to++;
+  while (from > 0 && start - from < 200 && isPrintable(bytes[from - 1])) from--;
+  while (to < bytes.length && to - start < 200 && isPrintable(bytes[to])) to++;
   return to - from >= 4 ? bytes.subarray(from, to).toString("latin1") : void 0;
 }
 function hexDump(bytes, from, length2) {
@@ -81216,6 +80808,9 @@ function hexDump(bytes, from, length2) {
     lines.push(`${at.toString(16).padStart(8, "0")}  ${hex.padEnd(47)}  |${ascii}|`);
   }
   return lines.length === 0 ? "(no bytes here)" : lines.join("\n");
+}
+function isPrintable(byte) {
+  return byte !== void 0 && byte >= 32 && byte < 127;
 }
 var MAX_TEXT_DIFF_BYTES, TEXT_DIFF_TIMEOUT_MS, REGION_GAP, MAX_REGIONS;
 var init_content_diff = __esm({
@@ -81230,9 +80825,413 @@ var init_content_diff = __esm({
   }
 });
 
+// src/diff/hints.ts
+function defaultHintContext(roots, nowSeconds) {
+  const window2 = [nowSeconds - 10 * YEAR, nowSeconds + 2 * YEAR];
+  return { roots, timeWindows: [window2, window2] };
+}
+function contentHints(a, b, diff, context) {
+  const hints = [];
+  const [regionA, regionB] = diff.text !== void 0 ? [diff.text.removed.join("\n"), diff.text.added.join("\n")] : binaryRegions(a, b, diff.binary);
+  const path28 = pathEvidence(a, b, context) ?? movedPathEvidence(regionA, regionB);
+  if (path28 !== void 0) hints.push({ cause: "build-path", evidence: path28, fix: FIX.path });
+  const time = timeEvidence(regionA, regionB, context) ?? (diff.binary === void 0 ? void 0 : binaryTimeEvidence(a, b, diff.binary, context));
+  if (time !== void 0) hints.push({ cause: "timestamp", evidence: time, fix: FIX.time });
+  const keys = diff.text === void 0 ? void 0 : jsonKeyOrder(a, b);
+  if (keys !== void 0) hints.push({ cause: "ordering", evidence: keys, fix: FIX.jsonKeys });
+  if (keys === void 0 && diff.text !== void 0 && isReordering(diff.text)) {
+    hints.push({
+      cause: "ordering",
+      evidence: `the same ${diff.text.removed.length} lines in another order`,
+      fix: FIX.order
+    });
+    if (context.localeVaried === true)
+      hints.push({
+        cause: "locale",
+        evidence: "lines reordered while the locale was varied",
+        fix: FIX.locale
+      });
+  }
+  if (context.canary !== void 0) {
+    const host = `reproof-${context.canary}`;
+    if (b.includes(host) && !a.includes(host)) {
+      hints.push({
+        cause: "hostname",
+        evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
+        fix: FIX.host
+      });
+    } else if (path28 === void 0 && b.includes(context.canary) && !a.includes(context.canary)) {
+      hints.push({
+        cause: "environment",
+        evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
+        fix: FIX.env
+      });
+    }
+  }
+  if (hints.length === 0) {
+    const places = diff.binary?.places ?? (diff.text === void 0 ? 0 : diff.text.removed.length + diff.text.added.length);
+    const bytes = diff.binary?.differingBytes;
+    hints.push({
+      cause: "unexplained",
+      evidence: `${bytes === void 0 ? `${places} changed lines` : `${bytes} ${bytes === 1 ? "byte differs" : "bytes differ"} in ${places} ${places === 1 ? "place" : "places"}`} with no time, path, order or host name found`,
+      fix: FIX.unexplained
+    });
+  }
+  return hints;
+}
+function pathEvidence(a, b, context) {
+  const find = (bytes, roots) => {
+    for (const root of roots) {
+      if (root.length < 4) continue;
+      const at = bytes.indexOf(root);
+      if (at !== -1) return `"${root}" at offset ${at}`;
+    }
+    return void 0;
+  };
+  const inA = find(a, context.roots[0]);
+  const inB = find(b, context.roots[1]);
+  if (inA === void 0 && inB === void 0) return void 0;
+  return [
+    inA === void 0 ? void 0 : `A holds its build path ${inA}`,
+    inB === void 0 ? void 0 : `B holds its build path ${inB}`
+  ].filter((x) => x !== void 0).join("; ");
+}
+function movedPathEvidence(regionA, regionB) {
+  const paths = (region) => [...region.matchAll(ABSOLUTE_PATH)].map((m) => ({ text: m[0] }));
+  const [pathsA, pathsB] = [paths(regionA), paths(regionB)];
+  const onlyA = withoutEach(pathsA, pathsB, byText);
+  const onlyB = withoutEach(pathsB, pathsA, byText);
+  for (const x of onlyA.slice(0, 32)) {
+    const tail = x.text.slice(x.text.lastIndexOf("/"));
+    const y = onlyB.find((p) => p.text.endsWith(tail) && p.text !== x.text);
+    if (y !== void 0)
+      return `A holds "${x.text}", B "${y.text}": the same name under another directory`;
+  }
+  return void 0;
+}
+function binaryRegions(a, b, diff) {
+  if (diff === void 0) return ["", ""];
+  const around = (bytes, [start, end]) => {
+    let from = start;
+    let to = Math.min(end, bytes.length);
+    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1])) from--;
+    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to])) to++;
+    return bytes.subarray(from, to).toString("latin1");
+  };
+  const { ranges } = diff;
+  return [ranges.map((r) => around(a, r)).join("\n"), ranges.map((r) => around(b, r)).join("\n")];
+}
+function binaryTimeEvidence(a, b, diff, context) {
+  if (context.timesKnown !== true) return void 0;
+  const inside = (t, [from, to]) => t >= from && t <= to;
+  for (const [start, end] of diff.ranges) {
+    const last = Math.min(end, a.length - 4, b.length - 4);
+    for (let at = Math.max(0, start - 3); at <= last; at++) {
+      for (const order of ["LE", "BE"]) {
+        const x = order === "LE" ? a.readUInt32LE(at) : a.readUInt32BE(at);
+        const y = order === "LE" ? b.readUInt32LE(at) : b.readUInt32BE(at);
+        if (x !== y && inside(x, context.timeWindows[0]) && inside(y, context.timeWindows[1]))
+          return `A: ${x} (${isoSeconds(x)}); B: ${y} (${isoSeconds(y)}), 32-bit ${order === "LE" ? "little" : "big"}-endian at offset ${at}`;
+      }
+    }
+  }
+  return void 0;
+}
+function isoSeconds(t) {
+  return new Date(t * 1e3).toISOString().replace(".000Z", "Z");
+}
+function findTimes(region) {
+  const found = [];
+  for (const m of region.matchAll(/(?<![0-9])([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g)) {
+    found.push({ seconds: Number(m[1]), text: `${m[1]}${m[2] ?? ""}`, dayOnly: false });
+  }
+  for (const m of region.matchAll(
+    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g
+  )) {
+    const t = Date.UTC(
+      Number(m[1]),
+      Number(m[2]) - 1,
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5]),
+      Number(m[6] ?? 0)
+    ) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: false, written: true });
+  }
+  const monthNames = MONTHS.join("|");
+  for (const m of region.matchAll(
+    new RegExp(
+      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: [A-Z]{2,5})? ([0-9]{4})`,
+      "g"
+    )
+  )) {
+    const t = Date.UTC(
+      Number(m[6]),
+      MONTHS.indexOf(m[1] ?? ""),
+      Number(m[2]),
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5])
+    ) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: false, written: true });
+  }
+  for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, "g"))) {
+    const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ""), Number((m[2] ?? "").trim())) / 1e3;
+    found.push({ seconds: t, text: m[0], dayOnly: true, written: true });
+  }
+  return found;
+}
+function timeEvidence(regionA, regionB, context) {
+  const plausible = (t, [guessFrom, to]) => {
+    const from = context.timesKnown !== true && t.written === true ? DOS_EPOCH : guessFrom;
+    return t.dayOnly ? t.seconds >= from - DAY && t.seconds <= to + DAY : t.seconds >= from && t.seconds <= to;
+  };
+  const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]));
+  const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]));
+  const onlyA = withoutEach(timesA, timesB, byText);
+  const onlyB = withoutEach(timesB, timesA, byText);
+  const [x, y] = [onlyA[0], onlyB[0]];
+  if (x === void 0 || y === void 0) return void 0;
+  const show = (t) => `${t.text} (${isoSeconds(t.seconds)})`;
+  return `A: ${show(x)}; B: ${show(y)}`;
+}
+function jsonKeyOrder(a, b) {
+  if (a.length > 1024 * 1024 || b.length > 1024 * 1024) return void 0;
+  let x;
+  let y;
+  try {
+    x = JSON.parse(a.toString("utf8"));
+    y = JSON.parse(b.toString("utf8"));
+  } catch {
+    return void 0;
+  }
+  if (typeof x !== "object" || x === null || canonicalJson(x) !== canonicalJson(y)) return void 0;
+  if (JSON.stringify(x) === JSON.stringify(y)) return void 0;
+  return "the same JSON values, with object keys in another order";
+}
+function isReordering(text2) {
+  if (text2.removed.length === 0 || text2.removed.length !== text2.added.length) return false;
+  const sorted = (lines) => [...lines].sort().join("\n");
+  return sorted(text2.removed) === sorted(text2.added);
+}
+function fieldHints(fields, { contentDiffers = false } = {}) {
+  const hints = [];
+  const add = (hint) => {
+    if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint);
+  };
+  for (const f of fields) {
+    const evidence = `${f.field}: ${f.a} \u2192 ${f.b}`;
+    const known = KNOWN_TIME_FIELDS[f.field];
+    if (known !== void 0) {
+      add({ cause: "timestamp", evidence, fix: known });
+    } else if (f.field === "mtime" || f.field.startsWith("pax.") && f.field.endsWith("time")) {
+      add({
+        cause: "timestamp",
+        evidence,
+        fix: "clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize"
+      });
+    } else if (f.field === "extra fields" && /0x(5455|000a):/.test(`${f.a} ${f.b}`)) {
+      add({
+        cause: "timestamp",
+        evidence: "zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ",
+        fix: "zip -X leaves them out; or reproof normalize"
+      });
+    } else if (f.field === "mode" || f.field === "external attributes") {
+      add(modeHint(f));
+    } else if (["uid", "gid", "uname", "gname"].includes(f.field)) {
+      add({ cause: "user", evidence, fix: "tar --owner=0 --group=0 --numeric-owner" });
+    } else if (f.field === "name") {
+      add({ cause: "build-path", evidence, fix: "gzip -n leaves the file name out of the header" });
+    } else if (!contentDiffers && ["compressed size", "method", "extra flags", "block size", "frame descriptor"].includes(
+      f.field
+    )) {
+      add({
+        cause: "compression",
+        evidence,
+        fix: "use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)"
+      });
+    }
+  }
+  return hints;
+}
+function modeHint(f) {
+  const a = Number.parseInt(f.a, f.field === "mode" ? 8 : 16);
+  const b = Number.parseInt(f.b, f.field === "mode" ? 8 : 16);
+  const changed = (f.field === "mode" ? a ^ b : (a ^ b) >>> 16) & 4095;
+  if (changed !== 0 && (changed & ~18) === 0) {
+    return {
+      cause: "umask",
+      evidence: `${f.field}: ${f.a} \u2192 ${f.b} (group/other write bits)`,
+      fix: "set umask 022 for the build, or normalize modes: tar --mode=go-w"
+    };
+  }
+  return {
+    cause: "permissions",
+    evidence: `${f.field}: ${f.a} \u2192 ${f.b}`,
+    fix: "normalize modes: tar --mode=u+rw,go=rX (or reproof normalize)"
+  };
+}
+function orderHint(a, b) {
+  return {
+    cause: "ordering",
+    evidence: `same entries, different order: first ${a.slice(0, 3).join(", ")} vs ${b.slice(0, 3).join(", ")}`,
+    fix: "add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@"
+  };
+}
+var DAY, byText, DOS_EPOCH, YEAR, FIX, ABSOLUTE_PATH, MONTHS, KNOWN_TIME_FIELDS;
+var init_hints = __esm({
+  "src/diff/hints.ts"() {
+    "use strict";
+    init_canonical();
+    init_multiset();
+    init_content_diff();
+    DAY = 86400;
+    byText = (x) => x.text;
+    DOS_EPOCH = 315532800;
+    YEAR = 365 * DAY;
+    FIX = {
+      path: "do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), build with -trimpath (go), or use relative paths",
+      time: "use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)",
+      order: "sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())",
+      jsonKeys: "write keys in a fixed order: json.dumps(..., sort_keys=True), JSON.stringify of an object built in sorted order, jq -S",
+      locale: "collation depends on the locale: set LC_ALL=C where the build sorts or formats",
+      host: "do not embed the host name (uname -n, hostname) in build output",
+      env: "a value from the build environment reaches the output: do not embed environment variables, PATH or HOME",
+      unexplained: "nothing in the differing bytes points to a cause: rebuild with one variation at a time (--no-vary) to learn which one triggers it, or none (a seed, uninitialized memory, parallel output)"
+    };
+    ABSOLUTE_PATH = /(?<![A-Za-z0-9._~:/-])\/(?:[A-Za-z0-9._+@~-]+\/)+[A-Za-z0-9._+@~-]+/g;
+    MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    KNOWN_TIME_FIELDS = {
+      "source mtime": "compile with SOURCE_DATE_EPOCH set (py_compile then writes hash-based .pyc), or python -m compileall --invalidation-mode checked-hash",
+      "COFF time": "link with a fixed time stamp: /Brepro (MSVC link), --no-insert-timestamp (MinGW ld), or SOURCE_DATE_EPOCH where the linker honours it",
+      tIME: "leave the tIME chunk out (optipng -strip all, convert -define png:exclude-chunks=date,time) or reproof normalize"
+    };
+  }
+});
+
+// src/diff/compare-inventories.ts
+function compareInventories(path28, a, b) {
+  const mapA = membersByKey(a);
+  const mapB = membersByKey(b);
+  const items = [];
+  const differing = [];
+  for (const member of a.members) {
+    const other = mapB.get(member.key);
+    const memberPath = `${path28}!${member.name}`;
+    if (other === void 0) {
+      items.push({ path: memberPath, kind: "only-in-a", sizes: [member.size, null], hints: [] });
+      continue;
+    }
+    const compared = compareEntry(
+      memberPath,
+      { type: member.type, meta: shownFields(member), sha256: member.sha256 },
+      { type: other.type, meta: shownFields(other), sha256: other.sha256 }
+    );
+    items.push(...compared.items);
+    if (compared.contentDiffers) differing.push(member.key);
+  }
+  for (const member of b.members)
+    if (!mapA.has(member.key))
+      items.push({
+        path: `${path28}!${member.name}`,
+        kind: "only-in-b",
+        sizes: [null, member.size],
+        hints: []
+      });
+  const orderA = a.members.filter((m) => mapB.has(m.key)).map((m) => m.key);
+  const orderB = b.members.filter((m) => mapA.has(m.key)).map((m) => m.key);
+  if (orderA.join("\0") !== orderB.join("\0")) {
+    const first = orderA.findIndex((k, i) => k !== orderB[i]);
+    items.push({
+      path: path28,
+      kind: "order",
+      order: { a: orderA.slice(first, first + 10), b: orderB.slice(first, first + 10) },
+      hints: [orderHint(orderA.slice(first), orderB.slice(first))]
+    });
+  }
+  return { items, differing, compared: (/* @__PURE__ */ new Set([...mapA.keys(), ...mapB.keys()])).size };
+}
+function compareEntry(path28, a, b) {
+  if (a.type !== b.type)
+    return {
+      items: [{ path: path28, kind: "type", fields: [{ field: "type", a: a.type, b: b.type }], hints: [] }],
+      contentDiffers: false
+    };
+  const fields = diffFields(a.meta, b.meta);
+  const contentDiffers = a.type === "file" && a.sha256 !== b.sha256;
+  const items = fields.length === 0 ? [] : [
+    {
+      path: path28,
+      kind: "metadata",
+      fields,
+      hints: fieldHints(fields, { contentDiffers }),
+      // A link's content is its target: one whose target changed is not "identical".
+      ...contentDiffers || fields.some((f) => f.field === "link target") ? {} : { message: "content identical" }
+    }
+  ];
+  return { items, contentDiffers };
+}
+function diffFields(a, b) {
+  const names = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])];
+  return names.filter((n) => a[n] !== b[n]).map((n) => ({ field: n, a: a[n] ?? "(absent)", b: b[n] ?? "(absent)" }));
+}
+function membersByKey(inventory) {
+  return new Map(inventory.members.map((m) => [m.key, m]));
+}
+function shownFields(member) {
+  return member.linkTarget === void 0 ? member.meta : { ...member.meta, "link target": member.linkTarget };
+}
+var init_compare_inventories = __esm({
+  "src/diff/compare-inventories.ts"() {
+    "use strict";
+    init_hints();
+  }
+});
+
+// src/diff/derived.ts
+function markDerived(items) {
+  const differing = new Set(
+    items.filter((i) => i.kind !== "metadata" && i.kind !== "order" && i.kind !== "error").map((i) => plainName(i.path))
+  );
+  return items.map((item) => {
+    if (item.kind !== "content" || item.text === void 0 || item.text.truncated || item.hints.length !== 1 || item.hints[0]?.cause !== "unexplained")
+      return item;
+    const own = plainName(item.path);
+    const listed = changedLines(item.text.unified).map(listedName);
+    if (listed.length === 0 || listed.some((n) => n === void 0 || n === own)) return item;
+    const names = [...new Set(listed)];
+    if (!names.every((n) => differing.has(n))) return item;
+    const hint = {
+      cause: "derived",
+      evidence: `every changed line is the checksum of a file that differs itself: ${names.slice(0, 3).join(", ")}${names.length > 3 ? ` and ${names.length - 3} more` : ""}`,
+      fix: "nothing to fix here: the list follows the files it lists; fix those"
+    };
+    return { ...item, hints: [hint] };
+  });
+}
+function changedLines(unified) {
+  return unified.split("\n").filter((l) => /^[-+]/.test(l) && !l.startsWith("--- ") && !l.startsWith("+++ ")).map((l) => l.slice(1));
+}
+function listedName(line) {
+  const sums = /^[0-9a-fA-F]{32,128} [ *](.+)$/.exec(line);
+  if (sums?.[1] !== void 0) return plainName(sums[1]);
+  const record2 = /^(.+),sha(?:256|384|512)=[A-Za-z0-9_-]+,[0-9]*$/.exec(line);
+  if (record2?.[1] !== void 0) return plainName(record2[1]);
+  return void 0;
+}
+function plainName(p) {
+  const inner = p.slice(p.lastIndexOf("!") + 1);
+  return inner.replace(/^(?:\.\/|\/)+/, "");
+}
+var init_derived = __esm({
+  "src/diff/derived.ts"() {
+    "use strict";
+  }
+});
+
 // src/diff/elf-diff.ts
-function compareElfSections(a, b) {
-  const [layoutA, layoutB] = [elfLayout(a), elfLayout(b)];
+function compareElfSections(a, b, layoutA = elfLayout(a)) {
+  const layoutB = elfLayout(b);
   if (layoutA === void 0 || layoutB === void 0) return void 0;
   const [byKeyA, byKeyB] = [keyed(layoutA), keyed(layoutB)];
   const differing = [];
@@ -86984,6 +86983,7 @@ var init_engine = __esm({
     init_errors();
     init_content_diff();
     init_elf_diff();
+    init_elf();
     init_compressed();
     init_detect();
     init_compare_inventories();
@@ -87240,8 +87240,9 @@ var init_engine = __esm({
           return;
         }
         const binary = diffBinary(bytesA, bytesB);
-        const regions = describeRegions(bytesA, bytesB, binary);
-        const elf = compareElfSections(bytesA, bytesB);
+        const layout = elfLayout(bytesA);
+        const regions = describeRegions(bytesA, bytesB, binary, layout);
+        const elf = layout === void 0 ? void 0 : compareElfSections(bytesA, bytesB, layout);
         const fields = headerFields(bytesA, bytesB);
         const format = (kinds[0].kind === kinds[1].kind ? formatName(kinds[0]) : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`) + suffix;
         this.items.push({

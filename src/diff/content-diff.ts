@@ -1,5 +1,5 @@
 import { toDisplayText } from '../file-names.js'
-import { elfLayout, partAt } from '../formats/elf.js'
+import { partAt, type ElfPart } from '../formats/elf.js'
 
 // Myers diff is quadratic in the worst case; past these it is not worth waiting for.
 const MAX_TEXT_DIFF_BYTES = 4 * 1024 * 1024
@@ -111,6 +111,8 @@ export function describeRegions(
   a: Buffer,
   b: Buffer,
   diff: BinaryDiff,
+  /** A's ELF layout, when A is ELF: each place is named by its section. */
+  layout?: readonly ElfPart[],
 ): { regions: BinaryRegion[]; unlisted: number } {
   const merged: { start: number; end: number; ranges: number }[] = []
   for (const [start, end] of diff.ranges) {
@@ -121,7 +123,6 @@ export function describeRegions(
     } else merged.push({ start, end, ranges: 1 })
   }
   const shown = merged.slice(0, MAX_REGIONS)
-  const layout = elfLayout(a)
   const regions = shown.map(({ start, end }): BinaryRegion => {
     const section = layout === undefined ? undefined : partAt(layout, start)
     const strings = [printableAround(a, start), printableAround(b, start)]
@@ -143,12 +144,11 @@ export function describeRegions(
  * one (4 to 400 bytes): the string that differs, whatever follows it after a shift.
  */
 function printableAround(bytes: Buffer, start: number): string | undefined {
-  const printable = (x: number | undefined): boolean => x !== undefined && x >= 0x20 && x < 0x7f
-  if (!printable(bytes[start])) return undefined
+  if (!isPrintable(bytes[start])) return undefined
   let from = start
   let to = start + 1
-  while (from > 0 && start - from < 200 && printable(bytes[from - 1])) from--
-  while (to < bytes.length && to - start < 200 && printable(bytes[to])) to++
+  while (from > 0 && start - from < 200 && isPrintable(bytes[from - 1])) from--
+  while (to < bytes.length && to - start < 200 && isPrintable(bytes[to])) to++
   return to - from >= 4 ? bytes.subarray(from, to).toString('latin1') : undefined
 }
 export function hexDump(bytes: Buffer, from: number, length: number): string {
@@ -162,4 +162,9 @@ export function hexDump(bytes: Buffer, from: number, length: number): string {
     lines.push(`${at.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  |${ascii}|`)
   }
   return lines.length === 0 ? '(no bytes here)' : lines.join('\n')
+}
+
+/** Printable ASCII: what binaries keep their strings (paths, dates, versions) in. */
+export function isPrintable(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= 0x20 && byte < 0x7f
 }

@@ -22,8 +22,9 @@ const MAX_STRINGS = 8
 export function compareElfSections(
   a: Buffer,
   b: Buffer,
+  layoutA: readonly ElfPart[] | undefined = elfLayout(a),
 ): { sections: ElfSectionDifference[]; unlisted: number } | undefined {
-  const [layoutA, layoutB] = [elfLayout(a), elfLayout(b)]
+  const layoutB = elfLayout(b)
   if (layoutA === undefined || layoutB === undefined) return undefined
   const [byKeyA, byKeyB] = [keyed(layoutA), keyed(layoutB)]
   const differing: ElfSectionDifference[] = []

@@ -1,6 +1,7 @@
 import { ReproofError } from '../errors.js'
 import { describeRegions, diffBinary, diffText } from './content-diff.js'
 import { compareElfSections } from './elf-diff.js'
+import { elfLayout } from '../formats/elf.js'
 import { compressionHeader, decompressedSource } from '../formats/compressed.js'
 import {
   detectFormat,
@@ -380,8 +381,10 @@ export class DiffEngine {
       return
     }
     const binary = diffBinary(bytesA, bytesB)
-    const regions = describeRegions(bytesA, bytesB, binary)
-    const elf = compareElfSections(bytesA, bytesB)
+    // A's layout is read once, for the places' sections and the section comparison.
+    const layout = elfLayout(bytesA)
+    const regions = describeRegions(bytesA, bytesB, binary, layout)
+    const elf = layout === undefined ? undefined : compareElfSections(bytesA, bytesB, layout)
     const fields = headerFields(bytesA, bytesB)
     const format =
       (kinds[0].kind === kinds[1].kind

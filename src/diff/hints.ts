@@ -1,6 +1,6 @@
 import { canonicalJson } from '../canonical.js'
 import { withoutEach } from './multiset.js'
-import type { BinaryDiff, TextDiff } from './content-diff.js'
+import { isPrintable, type BinaryDiff, type TextDiff } from './content-diff.js'
 import type { FieldDifference, Hint } from './report.js'
 
 /**
@@ -168,8 +168,8 @@ function binaryRegions(a: Buffer, b: Buffer, diff: BinaryDiff | undefined): [str
   const around = (bytes: Buffer, [start, end]: [number, number]): string => {
     let from = start
     let to = Math.min(end, bytes.length)
-    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1] ?? 0)) from--
-    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to] ?? 0)) to++
+    while (from > 0 && from > start - 64 && isPrintable(bytes[from - 1])) from--
+    while (to < bytes.length && to < end + 64 && isPrintable(bytes[to])) to++
     return bytes.subarray(from, to).toString('latin1')
   }
   // Every range the binary diff kept (it keeps at most 64), not only the first few.
@@ -206,10 +206,6 @@ function binaryTimeEvidence(
 
 function isoSeconds(t: number): string {
   return new Date(t * 1000).toISOString().replace('.000Z', 'Z')
-}
-
-function isPrintable(byte: number): boolean {
-  return byte >= 0x20 && byte < 0x7f
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
