@@ -1,5 +1,5 @@
 import { elfLayout, type ElfPart } from '../formats/elf.js'
-import { withoutEach } from './multiset.js'
+import { onlyEachSide } from './multiset.js'
 
 /** One ELF section (or header) whose bytes differ between the two sides. */
 export interface ElfSectionDifference {
@@ -11,8 +11,8 @@ export interface ElfSectionDifference {
 }
 
 // Sections listed per item, and strings shown per section and side.
-const MAX_SECTIONS = 32
-const MAX_STRINGS = 8
+export const MAX_SECTIONS = 32
+export const MAX_STRINGS = 8
 
 /**
  * Two ELF files compared section by section, matched by name (and by position among
@@ -63,20 +63,12 @@ function keyed(parts: readonly ElfPart[]): Map<string, ElfPart> {
   return out
 }
 
-/** The strings of two string tables that only one side holds, counted, a few each. */
+/** The strings of two string tables that only one side holds, a few each. */
 function differingStrings(a: Buffer, b: Buffer): { a: string[]; b: string[] } | undefined {
   const split = (bytes: Buffer): string[] =>
     bytes
       .toString('latin1')
       .split('\0')
       .filter((s) => s !== '')
-  const [xs, ys] = [split(a), split(b)]
-  const same = (s: string): string => s
-  const [onlyA, onlyB] = [withoutEach(xs, ys, same), withoutEach(ys, xs, same)]
-  if (onlyA.length === 0 && onlyB.length === 0) return undefined
-  // Shown once each: a path the compiler wrote twice is one difference to a reader.
-  return {
-    a: [...new Set(onlyA)].slice(0, MAX_STRINGS),
-    b: [...new Set(onlyB)].slice(0, MAX_STRINGS),
-  }
+  return onlyEachSide(split(a), split(b), MAX_STRINGS)
 }

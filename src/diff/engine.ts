@@ -1,7 +1,9 @@
 import { ReproofError } from '../errors.js'
 import { describeRegions, diffBinary, diffText } from './content-diff.js'
-import { compareElfSections } from './elf-diff.js'
-import { elfLayout } from '../formats/elf.js'
+import { compareClasses } from './class-diff.js'
+import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
+import { elfLayout, isElf } from '../formats/elf.js'
+import { isJavaClass } from '../formats/java-class.js'
 import { compressionHeader, decompressedSource } from '../formats/compressed.js'
 import {
   detectFormat,
@@ -384,12 +386,16 @@ export class DiffEngine {
     // A's layout is read once, for the places' sections and the section comparison.
     const layout = elfLayout(bytesA)
     const regions = describeRegions(bytesA, bytesB, binary, layout)
-    const elf = layout === undefined ? undefined : compareElfSections(bytesA, bytesB, layout)
+    const structure: StructureDifference | undefined =
+      layout === undefined
+        ? withStructure('java-class', compareClasses(bytesA, bytesB))
+        : withStructure('elf', compareElfSections(bytesA, bytesB, layout))
     const fields = headerFields(bytesA, bytesB)
     const format =
-      (kinds[0].kind === kinds[1].kind
-        ? formatName(kinds[0])
-        : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`) + suffix
+      (structuredFormat(bytesA, bytesB) ??
+        (kinds[0].kind === kinds[1].kind
+          ? formatName(kinds[0])
+          : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`)) + suffix
     this.items.push({
       ...base,
       format,
@@ -400,15 +406,41 @@ export class DiffEngine {
         places: binary.places,
         regions: regions.regions,
         unlistedPlaces: regions.unlisted,
-        ...(elf === undefined ? {} : { sections: elf.sections, unlistedSections: elf.unlisted }),
+        ...(structure ?? {}),
       },
       ...(fields.length === 0 ? {} : { fields }),
       hints: withFieldHints(
         fieldHints(fields),
-        contentHints(bytesA, bytesB, { binary }, this.options.context),
+        contentHints(
+          bytesA,
+          bytesB,
+          { binary, sections: structure?.sections ?? [] },
+          this.options.context,
+        ),
       ),
     })
   }
+}
+
+/** `elf` or `java-class` when both sides are one (reproof reads their structure), else undefined. */
+function structuredFormat(a: Buffer, b: Buffer): string | undefined {
+  if (isElf(a) && isElf(b)) return 'elf'
+  if (isJavaClass(a) && isJavaClass(b)) return 'java-class'
+  return undefined
+}
+
+type StructureDifference = Pick<
+  NonNullable<DiffItem['binary']>,
+  'structure' | 'sections' | 'unlistedSections'
+>
+
+function withStructure(
+  structure: 'elf' | 'java-class',
+  found: { sections: ElfSectionDifference[]; unlisted: number } | undefined,
+): StructureDifference | undefined {
+  return found === undefined
+    ? undefined
+    : { structure, sections: found.sections, unlistedSections: found.unlisted }
 }
 
 /** The known header fields (a .pyc's source mtime, a PE's COFF time) that differ. */

@@ -1,6 +1,7 @@
 import { canonicalJson } from '../canonical.js'
 import { withoutEach } from './multiset.js'
 import { isPrintable, type BinaryDiff, type TextDiff } from './content-diff.js'
+import type { ElfSectionDifference } from './elf-diff.js'
 import type { FieldDifference, Hint } from './report.js'
 
 /**
@@ -60,7 +61,7 @@ const FIX = {
 export function contentHints(
   a: Buffer,
   b: Buffer,
-  diff: { text?: TextDiff; binary?: BinaryDiff },
+  diff: { text?: TextDiff; binary?: BinaryDiff; sections?: readonly ElfSectionDifference[] },
   context: HintContext,
 ): Hint[] {
   const hints: Hint[] = []
@@ -68,7 +69,10 @@ export function contentHints(
     diff.text !== undefined
       ? [diff.text.removed.join('\n'), diff.text.added.join('\n')]
       : binaryRegions(a, b, diff.binary)
-  const path = pathEvidence(a, b, context) ?? movedPathEvidence(regionA, regionB)
+  const path =
+    pathEvidence(a, b, context) ??
+    movedPathEvidence(regionA, regionB) ??
+    sectionPathEvidence(diff.sections ?? [])
   if (path !== undefined) hints.push({ cause: 'build-path', evidence: path, fix: FIX.path })
   const time =
     timeEvidence(regionA, regionB, context) ??
@@ -158,6 +162,30 @@ function movedPathEvidence(regionA: string, regionB: string): string | undefined
     const y = onlyB.find((p) => p.text.endsWith(tail) && p.text !== x.text)
     if (y !== undefined)
       return `A holds "${x.text}", B "${y.text}": the same name under another directory`
+  }
+  return undefined
+}
+
+// Debug sections hold the compilation directory (DW_AT_comp_dir) and source paths: two
+// differing absolute paths there are where each side was built.
+const DEBUG_STRINGS = /^\.(?:z?debug_(?:line_)?str|debug_line|debug_info)$/
+
+/**
+ * The strings of a structured binary's sections that only one side holds: the same
+ * name under another directory in any section (a class's constants, .rodata), or, in
+ * the debug string sections, an absolute path on each side (the compilation directory,
+ * which has no file name to match).
+ */
+function sectionPathEvidence(sections: readonly ElfSectionDifference[]): string | undefined {
+  for (const s of sections) {
+    if (s.strings === undefined) continue
+    const moved = movedPathEvidence(s.strings.a.join('\n'), s.strings.b.join('\n'))
+    if (moved !== undefined) return `${moved} (${s.name})`
+    if (!DEBUG_STRINGS.test(s.name)) continue
+    const [x] = s.strings.a.flatMap((t) => [...t.matchAll(ABSOLUTE_PATH)].map((m) => m[0]))
+    const [y] = s.strings.b.flatMap((t) => [...t.matchAll(ABSOLUTE_PATH)].map((m) => m[0]))
+    if (x !== undefined && y !== undefined)
+      return `A holds "${x}", B "${y}" in ${s.name}: the directories each side was compiled in`
   }
   return undefined
 }

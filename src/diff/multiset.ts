@@ -11,3 +11,19 @@ export function withoutEach<T>(xs: readonly T[], ys: readonly T[], key: (x: T) =
     return n === 0
   })
 }
+
+/**
+ * What only one side holds, counted one for one; each shown once (a path written twice is
+ * one difference to a reader) and at most `max` per side. Undefined when the sides hold
+ * the same.
+ */
+export function onlyEachSide(
+  xs: readonly string[],
+  ys: readonly string[],
+  max: number,
+): { a: string[]; b: string[] } | undefined {
+  const same = (s: string): string => s
+  const [onlyA, onlyB] = [withoutEach(xs, ys, same), withoutEach(ys, xs, same)]
+  if (onlyA.length === 0 && onlyB.length === 0) return undefined
+  return { a: [...new Set(onlyA)].slice(0, max), b: [...new Set(onlyB)].slice(0, max) }
+}

@@ -62,7 +62,13 @@ interface Parts {
     regions?: BinaryRegion[]
     /** Places not in `regions`. */
     unlistedPlaces?: number
-    /** For two ELF files: the sections whose bytes differ, matched by name. */
+    /** What `sections` are parts of: ELF sections, or a Java class's constants and methods. */
+    structure?: 'elf' | 'java-class'
+    /**
+     * For two ELF files: the sections whose bytes differ, matched by name. For two Java
+     * classes: the constant pool (sizes counted in constants) and the methods whose code
+     * differs (sizes in bytes of code).
+     */
     sections?: ElfSectionDifference[]
     /** Differing sections not in `sections`. */
     unlistedSections?: number

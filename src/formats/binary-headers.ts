@@ -1,3 +1,4 @@
+import { isJavaClass } from './java-class.js'
 import { OTHER_FORMATS } from './registry.js'
 
 /**
@@ -16,7 +17,16 @@ export interface HeaderFields {
 }
 
 export function knownHeaderFields(bytes: Buffer): HeaderFields | undefined {
-  return pycHeader(bytes) ?? peHeader(bytes) ?? pngTime(bytes)
+  return pycHeader(bytes) ?? peHeader(bytes) ?? pngTime(bytes) ?? classVersion(bytes)
+}
+
+/** A Java class file's version, major.minor (52.0 is Java 8): which compiler target made it. */
+function classVersion(bytes: Buffer): HeaderFields | undefined {
+  if (!isJavaClass(bytes)) return undefined
+  return {
+    format: 'Java class',
+    fields: { version: `${bytes.readUInt16BE(6)}.${bytes.readUInt16BE(4)}` },
+  }
 }
 
 function showTime(seconds: number): string {

@@ -241,6 +241,23 @@ describe('reproof diff', () => {
     ])
     expect(human.stdout).toContain(`section .debug_line_str: `)
     expect(human.stdout).toContain(`B only: "${dir}/two-longer/src"`)
+    // Directories with no name in common: the debug strings still name where each side
+    // was compiled.
+    for (const side of ['p1', 'p2']) {
+      fs.mkdirSync(path.join(dir, side))
+      fs.writeFileSync(
+        path.join(dir, side, 'y.c'),
+        Array.from({ length: 40 }, (_, i) => `int f${i}(int x) { return x * ${i}; }\n`).join(''),
+      )
+      sh(path.join(dir, side), 'gcc -g -O1 -c y.c')
+    }
+    const far = await diff(path.join(dir, 'p1/y.o'), path.join(dir, 'p2/y.o'))
+    expect(far.report?.items[0]?.hints.map((h) => [h.cause, h.evidence])).toEqual([
+      [
+        'build-path',
+        `A holds "${dir}/p1", B "${dir}/p2" in .debug_line_str: the directories each side was compiled in`,
+      ],
+    ])
   })
 
   it('calls a checksum list derived when the lines that change are the files that differ', async () => {
@@ -285,6 +302,46 @@ describe('reproof diff', () => {
     ])
     expect(item?.hints.map((h) => h.cause)).toEqual(['timestamp'])
     expect(item?.hints[0]?.fix).toContain('SOURCE_DATE_EPOCH')
+  })
+
+  it("names a Java class's differing constants and the methods that use them, inside a jar", async () => {
+    const source = (where: string, answer: number) =>
+      `public class App {\n  public static String where() { return "${where}/src/App.java"; }\n  public static int answer() { return ${answer}; }\n  public static int same() { return 7; }\n}\n`
+    const dir = twoTrees({ 'App.java': source('/home/one', 42) }, (b) => {
+      fs.writeFileSync(path.join(b, 'App.java'), source('/tmp/two', -1))
+    })
+    sh(
+      dir,
+      'for s in a b; do (cd $s && javac -g:none --release 11 App.java && jar --create --file app.jar --date=2000-01-01T00:00:00Z App.class); done',
+    )
+    const { code, report } = await diff(path.join(dir, 'a/app.jar'), path.join(dir, 'b/app.jar'))
+    expect(code).toBe(1)
+    const item = report?.items.find((i) => i.path === 'app.jar!App.class' && i.kind === 'content')
+    expect(item?.format).toBe('java-class')
+    expect(item?.binary?.structure).toBe('java-class')
+    const string = (side: string) => `${side}/src/App.java`
+    expect(item?.binary?.sections).toEqual([
+      {
+        name: 'constant pool',
+        sizes: [item?.binary?.sections?.[0]?.sizes[0], item?.binary?.sections?.[0]?.sizes[0]],
+        strings: { a: [string('/home/one')], b: [string('/tmp/two')] },
+      },
+      // where()'s code is the same bytes, but the string it loads is not.
+      {
+        name: 'method where()Ljava/lang/String;',
+        sizes: [3, 3],
+        strings: {
+          a: [JSON.stringify(string('/home/one'))],
+          b: [JSON.stringify(string('/tmp/two'))],
+        },
+      },
+      // answer() changed its code (bipush 42 → iconst_m1); same() did not, so it is not listed.
+      { name: 'method answer()I', sizes: [3, 2] },
+    ])
+    expect(item?.hints.map((h) => h.cause)).toEqual(['build-path'])
+    const text = await runCli(['diff', path.join(dir, 'a/app.jar'), path.join(dir, 'b/app.jar')])
+    expect(text.stdout).toContain('A only: "/home/one/src/App.java"')
+    expect(text.stdout).toContain('method answer()I: 3 bytes of code → 2 bytes of code')
   })
 
   it('goes through Zstandard into a tar (.tar.zst, as a .deb of Ubuntu keeps its data)', async () => {

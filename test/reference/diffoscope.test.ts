@@ -21,14 +21,19 @@ interface DiffoscopeNode {
 const VIEW =
   /\{\}|^file list$|^zipinfo|^zipnote|^filetype|^metadata|^encoding|^stat |^\.rodata|^readelf|^objdump|^strings/
 
-/** The member paths diffoscope found differing content in, in reproof's `outer!inner` notation. */
-function diffoscopePaths(a: string, b: string): string[] {
-  const run = spawnSync('diffoscope', ['--json', '-', '--exclude-directory-metadata=yes', a, b], {
+/** diffoscope's JSON report on a pair it finds different. */
+function diffoscope(a: string, b: string, ...flags: string[]): DiffoscopeNode {
+  const run = spawnSync('diffoscope', ['--json', '-', ...flags, a, b], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   })
   expect(run.status, run.stderr).toBe(1)
-  const root = JSON.parse(run.stdout) as DiffoscopeNode
+  return JSON.parse(run.stdout) as DiffoscopeNode
+}
+
+/** The member paths diffoscope found differing content in, in reproof's `outer!inner` notation. */
+function diffoscopePaths(a: string, b: string): string[] {
+  const root = diffoscope(a, b, '--exclude-directory-metadata=yes')
   const out: string[] = []
   // Inside a directory pair diffoscope names files by their full path (sometimes
   // without the leading slash); inside archives, by member name.
@@ -129,3 +134,81 @@ describe('reproof diff against diffoscope', () => {
     )
   })
 })
+
+describe('reproof diff against diffoscope, inside formats reproof reads itself', () => {
+  it('names the same differing members in a tar.zst pair and in an odc cpio pair', async () => {
+    const dir = treePair(12, [2, 9])
+    sh(
+      dir,
+      'for s in a b; do (cd $s && find . -type f | LC_ALL=C sort | cpio -o -H odc --quiet > ../$s.cpio; tar --sort=name --mtime=@0 -cf - . | zstd -q -o ../$s.tar.zst); done',
+    )
+    const cpio = await reproofPaths(path.join(dir, 'a.cpio'), path.join(dir, 'b.cpio'), 'a.cpio')
+    expect(cpio).toEqual(['d2/f2.txt', 'd4/f9.txt'])
+    expect(diffoscopePaths(path.join(dir, 'a.cpio'), path.join(dir, 'b.cpio'))).toEqual(cpio)
+    const zst = await reproofPaths(
+      path.join(dir, 'a.tar.zst'),
+      path.join(dir, 'b.tar.zst'),
+      'a.tar.zst',
+    )
+    expect(zst).toEqual(['./d2/f2.txt', './d4/f9.txt'])
+    // diffoscope names the decompressed tar as a level of its own.
+    const theirs = diffoscopePaths(path.join(dir, 'a.tar.zst'), path.join(dir, 'b.tar.zst'))
+    expect(theirs.map((p) => p.replace(/^a\.tar!/, ''))).toEqual(zst)
+  })
+
+  it('names the same differing classes in a jar pair', async () => {
+    const dir = makeTemp()
+    for (const side of ['a', 'b'])
+      for (const [name, value] of [
+        ['One', 1],
+        ['Two', side === 'a' ? 2 : 22],
+        ['Three', 3],
+      ] as const) {
+        fs.mkdirSync(path.join(dir, side), { recursive: true })
+        fs.writeFileSync(
+          path.join(dir, side, `${name}.java`),
+          `public class ${name} { public static int v() { return ${value}; } }\n`,
+        )
+      }
+    sh(
+      dir,
+      'for s in a b; do (cd $s && javac -g:none --release 11 *.java && jar --create --file ../$s.jar --date=2000-01-01T00:00:00Z *.class); done',
+    )
+    const ours = await reproofPaths(path.join(dir, 'a.jar'), path.join(dir, 'b.jar'), 'a.jar')
+    expect(ours).toEqual(['Two.class'])
+    expect(diffoscopePaths(path.join(dir, 'a.jar'), path.join(dir, 'b.jar'))).toEqual(ours)
+  })
+
+  it('names every ELF section diffoscope shows differing among the sections it finds', async () => {
+    const dir = makeTemp()
+    for (const side of ['p1', 'p2']) {
+      fs.mkdirSync(path.join(dir, side))
+      fs.writeFileSync(
+        path.join(dir, side, 'y.c'),
+        `const char *where(void) { return __FILE__; }\nint f(int x) { return x * ${side === 'p1' ? 3 : 5}; }\n`,
+      )
+      sh(path.join(dir, side), `gcc -g -O1 -c ${path.join(dir, side, 'y.c')}`)
+    }
+    const [a, b] = [path.join(dir, 'p1/y.o'), path.join(dir, 'p2/y.o')]
+    const run = await runCli(['diff', a, b, '--json'])
+    const report = JSON.parse(run.stdout) as DiffReport
+    const ours = new Set((report.items[0]?.binary?.sections ?? []).map((s) => s.name))
+    const theirs = diffoscopeSections(a, b)
+    // diffoscope reads the code, the strings and the debug lines through readelf and
+    // objdump; each section it names that way must be one reproof calls different.
+    expect(theirs).toEqual(expect.arrayContaining(['.text', '.debug_line_str']))
+    for (const name of theirs) expect(ours).toContain(name)
+  })
+})
+
+/** The ELF sections diffoscope names in its views that differ (`--section=.text`, `--string-dump=.x`). */
+function diffoscopeSections(a: string, b: string): string[] {
+  const out = new Set<string>()
+  const visit = (node: DiffoscopeNode): void => {
+    for (const m of node.source1.matchAll(/--(?:section|string-dump|hex-dump)=(\.[\w.]+)/g))
+      if (m[1] !== undefined) out.add(m[1])
+    for (const child of node.details ?? []) visit(child)
+  }
+  visit(diffoscope(a, b))
+  return [...out].sort()
+}

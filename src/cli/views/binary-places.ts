@@ -34,15 +34,28 @@ export function describePlaces(binary: BinaryPart): string[] {
 /**
  * Two ELF files: the sections that differ by name (offsets shift once one section
  * grows, so places by offset would mostly be the shift), with the strings of a string
- * section that only one side holds.
+ * section that only one side holds. Two Java classes: the constants only one side
+ * holds, and each method whose code differs with the constants it uses on one side only.
  */
 function describeSections(binary: BinaryPart): string[] {
   const t = toDisplayText
-  const size = (n: number | null): string => (n === null ? 'absent' : `${n} bytes`)
+  const java = binary.structure === 'java-class'
   const lines = (binary.sections ?? []).flatMap((s) => {
     const [a, b] = s.sizes
-    const what = HEADERS.has(s.name) ? `the ${s.name}` : `section ${t(s.name)}`
-    const head = `${what}: ${a === b ? `${size(a)}, other bytes` : `${size(a)} → ${size(b)}`}`
+    // A class's constant pool is counted in constants, a method by its code.
+    const pool = java && s.name === 'constant pool'
+    const size = (n: number | null): string =>
+      n === null
+        ? 'absent'
+        : `${n} ${pool ? 'constants' : 'bytes'}${java && !pool ? ' of code' : ''}`
+    const what = java
+      ? pool
+        ? 'the constant pool'
+        : t(s.name)
+      : HEADERS.has(s.name)
+        ? `the ${s.name}`
+        : `section ${t(s.name)}`
+    const head = `${what}: ${a === b ? `${size(a)}, other ${pool ? 'constants' : 'bytes'}` : `${size(a)} → ${size(b)}`}`
     if (s.strings === undefined) return [head]
     return [
       head,
@@ -51,6 +64,7 @@ function describeSections(binary: BinaryPart): string[] {
     ]
   })
   const unlisted = binary.unlistedSections ?? 0
-  if (unlisted > 0) lines.push(`… and ${unlisted} more ${unlisted === 1 ? 'section' : 'sections'}`)
+  const noun = java ? 'part' : 'section'
+  if (unlisted > 0) lines.push(`… and ${unlisted} more ${noun}${unlisted === 1 ? '' : 's'}`)
   return lines
 }

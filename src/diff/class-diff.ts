@@ -1,0 +1,54 @@
+import { parseJavaClass, type JavaClass } from '../formats/java-class.js'
+import { MAX_SECTIONS, MAX_STRINGS, type ElfSectionDifference } from './elf-diff.js'
+import { onlyEachSide } from './multiset.js'
+
+/**
+ * Two Java class files compared the way a reader of `javap -v` would: the constants
+ * only one side holds (strings, names, numbers), then each method, matched by name and
+ * descriptor, whose code differs or uses a constant that does (with those constants).
+ * Undefined unless both are class files, or when neither constants nor code differ
+ * (then the places by offset say where the bytes do).
+ */
+export function compareClasses(
+  a: Buffer,
+  b: Buffer,
+): { sections: ElfSectionDifference[]; unlisted: number } | undefined {
+  const [x, y] = [parseJavaClass(a), parseJavaClass(b)]
+  if (x === undefined || y === undefined) return undefined
+  const parts: ElfSectionDifference[] = []
+  const constants = onlyEachSide(x.constants, y.constants, MAX_STRINGS)
+  if (constants !== undefined)
+    parts.push({
+      name: 'constant pool',
+      sizes: [x.constants.length, y.constants.length],
+      strings: constants,
+    })
+  const [methodsA, methodsB] = [byName(x), byName(y)]
+  for (const name of new Set([...methodsA.keys(), ...methodsB.keys()])) {
+    const [m, n] = [methodsA.get(name), methodsB.get(name)]
+    const refs =
+      m !== undefined && n !== undefined ? onlyEachSide(m.refs, n.refs, MAX_STRINGS) : undefined
+    // A method whose code is the same bytes may still load a constant that changed.
+    if (m !== undefined && n !== undefined && m.code.equals(n.code) && refs === undefined) continue
+    parts.push({
+      name: `method ${name}`,
+      sizes: [m?.code.length ?? null, n?.code.length ?? null],
+      ...(refs === undefined ? {} : { strings: refs }),
+    })
+  }
+  if (parts.length === 0) return undefined
+  return {
+    sections: parts.slice(0, MAX_SECTIONS),
+    unlisted: Math.max(0, parts.length - MAX_SECTIONS),
+  }
+}
+
+function byName(c: JavaClass): Map<string, JavaClass['methods'][number]> {
+  const out = new Map<string, JavaClass['methods'][number]>()
+  for (const m of c.methods) {
+    let key = m.name
+    for (let n = 2; out.has(key); n++) key = `${m.name}#${n}`
+    out.set(key, m)
+  }
+  return out
+}
