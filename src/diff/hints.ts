@@ -347,7 +347,14 @@ const KNOWN_TIME_FIELDS: Readonly<Record<string, string>> = {
     'compile with SOURCE_DATE_EPOCH set (py_compile then writes hash-based .pyc), or python -m compileall --invalidation-mode checked-hash',
   'COFF time':
     'link with a fixed time stamp: /Brepro (MSVC link), --no-insert-timestamp (MinGW ld), or SOURCE_DATE_EPOCH where the linker honours it',
+  'debug time':
+    'link with a fixed time stamp: /Brepro (MSVC link), --no-insert-timestamp (MinGW ld), or SOURCE_DATE_EPOCH where the linker honours it',
   tIME: 'leave the tIME chunk out (optipng -strip all, convert -define png:exclude-chunks=date,time) or reproof normalize',
+}
+
+/** The last component of a Windows or POSIX path. */
+function baseName(p: string): string {
+  return p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1)
 }
 
 /**
@@ -364,7 +371,8 @@ export function fieldHints(
   }
   for (const f of fields) {
     const evidence = `${f.field}: ${f.a} → ${f.b}`
-    const known = KNOWN_TIME_FIELDS[f.field]
+    // The second and later entries of a kind are numbered (`debug time 2`).
+    const known = KNOWN_TIME_FIELDS[f.field.replace(/ \d+$/, '')]
     if (known !== undefined) {
       add({ cause: 'timestamp', evidence, fix: known })
     } else if (f.field === 'mtime' || (f.field.startsWith('pax.') && f.field.endsWith('time'))) {
@@ -385,6 +393,13 @@ export function fieldHints(
       add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
     } else if (f.field === 'name') {
       add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
+    } else if (f.field === 'PDB path' && baseName(f.a) === baseName(f.b)) {
+      // The same PDB in another directory: where each side was linked.
+      add({
+        cause: 'build-path',
+        evidence,
+        fix: 'write a relative PDB path: /PDBALTPATH:%_PDB% (MSVC link), or -ffile-prefix-map (MinGW)',
+      })
     } else if (
       !contentDiffers &&
       ['compressed size', 'method', 'extra flags', 'block size', 'frame descriptor'].includes(

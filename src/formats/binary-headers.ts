@@ -73,12 +73,88 @@ function pycHeader(bytes: Buffer): HeaderFields | undefined {
   }
 }
 
-/** A PE file (.exe, .dll): "MZ", the offset of "PE\0\0" at 0x3c, the COFF time 8 bytes on. */
+/**
+ * A PE file (.exe, .dll): "MZ", the offset of "PE\0\0" at 0x3c, the COFF time 8 bytes
+ * on; then, through the optional header's data directory, the debug directory: each
+ * entry's own time stamp, and the CodeView record (GUID, age and the PDB path) that
+ * MSVC and MinGW write and that differs with every link unless it is made from the
+ * content (/Brepro).
+ */
 function peHeader(bytes: Buffer): HeaderFields | undefined {
   if (bytes.length < 0x40 || bytes[0] !== 0x4d || bytes[1] !== 0x5a) return undefined
   const pe = bytes.readUInt32LE(0x3c)
-  if (pe > bytes.length - 12 || bytes.readUInt32BE(pe) !== 0x50450000) return undefined
-  return { format: 'PE', fields: { 'COFF time': showTime(bytes.readUInt32LE(pe + 8)) } }
+  if (pe > bytes.length - 24 || bytes.readUInt32BE(pe) !== 0x50450000) return undefined
+  return {
+    format: 'PE',
+    fields: { 'COFF time': showTime(bytes.readUInt32LE(pe + 8)), ...peDebug(bytes, pe) },
+  }
+}
+
+const IMAGE_DEBUG_TYPE_CODEVIEW = 2
+const IMAGE_DEBUG_TYPE_REPRO = 16
+// Debug directory entries read at most: linkers write one to four.
+const MAX_DEBUG_ENTRIES = 16
+
+/** The debug directory's fields; empty when the file has none or it does not hold together. */
+function peDebug(bytes: Buffer, pe: number): Record<string, string> {
+  const u16 = (at: number): number | undefined =>
+    at >= 0 && at + 2 <= bytes.length ? bytes.readUInt16LE(at) : undefined
+  const u32 = (at: number): number | undefined =>
+    at >= 0 && at + 4 <= bytes.length ? bytes.readUInt32LE(at) : undefined
+  const sections = u16(pe + 6) ?? 0
+  const optionalSize = u16(pe + 20) ?? 0
+  const optional = pe + 24
+  // PE32 (0x10b) has its data directories at 96, PE32+ (0x20b) at 112; the debug one is the 7th.
+  const magic = u16(optional)
+  const directories = magic === 0x10b ? optional + 96 : magic === 0x20b ? optional + 112 : -1
+  const count = u32(magic === 0x10b ? optional + 92 : optional + 108) ?? 0
+  if (directories < 0 || count < 7 || directories + 7 * 8 > optional + optionalSize) return {}
+  const rva = u32(directories + 6 * 8) ?? 0
+  const size = u32(directories + 6 * 8 + 4) ?? 0
+  // An address in the loaded image, to a place in the file, through the section table.
+  const table = optional + optionalSize
+  const fileOffset = (address: number): number | undefined => {
+    for (let i = 0; i < Math.min(sections, 96); i++) {
+      const at = table + 40 * i
+      const [virtual, length, raw] = [u32(at + 12), u32(at + 16), u32(at + 20)]
+      if (virtual === undefined || length === undefined || raw === undefined) return undefined
+      if (address >= virtual && address < virtual + length) return raw + (address - virtual)
+    }
+    return undefined
+  }
+  const start = rva === 0 ? undefined : fileOffset(rva)
+  if (start === undefined) return {}
+  const fields: Record<string, string> = {}
+  for (let i = 0; i < Math.min(Math.floor(size / 28), MAX_DEBUG_ENTRIES); i++) {
+    const entry = start + 28 * i
+    const [time, type, length, pointer] = [
+      u32(entry + 4),
+      u32(entry + 12),
+      u32(entry + 16),
+      u32(entry + 24),
+    ]
+    if (time === undefined || type === undefined || length === undefined || pointer === undefined)
+      break
+    const n = i === 0 ? '' : ` ${i + 1}`
+    if (time !== 0) fields[`debug time${n}`] = showTime(time)
+    const data =
+      pointer + length <= bytes.length ? bytes.subarray(pointer, pointer + length) : undefined
+    if (type === IMAGE_DEBUG_TYPE_REPRO && data !== undefined)
+      fields['repro hash'] = data.toString('hex')
+    // "RSDS", a GUID, an age, then the PDB path, NUL-terminated.
+    if (
+      type === IMAGE_DEBUG_TYPE_CODEVIEW &&
+      data !== undefined &&
+      data.length >= 24 &&
+      data.toString('latin1', 0, 4) === 'RSDS'
+    ) {
+      fields['CodeView GUID'] = data.subarray(4, 20).toString('hex')
+      fields['CodeView age'] = String(data.readUInt32LE(20))
+      const end = data.indexOf(0, 24)
+      fields['PDB path'] = data.subarray(24, end === -1 ? data.length : end).toString('utf8')
+    }
+  }
+  return fields
 }
 
 /** A PNG's tIME chunk (when the image was last changed, UTC), if it has one. */

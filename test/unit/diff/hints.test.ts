@@ -275,6 +275,16 @@ describe('field hints', () => {
     expect(causes('uname')).toEqual(['user'])
     expect(causes('name')).toEqual(['build-path'])
     expect(causes('compressed size')).toEqual(['compression'])
+    expect(causes('debug time 2')).toEqual(['timestamp'])
+    expect(causes('debug time')).toEqual(['timestamp'])
+  })
+
+  it("calls a PE's PDB path the build path only when it is the same file in another directory", () => {
+    const pdb = (a: string, b: string) =>
+      fieldHints([{ field: 'PDB path', a, b }]).map((h) => h.cause)
+    expect(pdb('C:\\w\\one\\app.pdb', 'C:\\w\\two\\app.pdb')).toEqual(['build-path'])
+    expect(pdb('/tmp/a/app.pdb', '/tmp/b/app.pdb')).toEqual(['build-path'])
+    expect(pdb('C:\\w\\app.pdb', 'C:\\w\\lib.pdb')).toEqual([])
   })
 })
 

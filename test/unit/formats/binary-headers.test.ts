@@ -28,6 +28,54 @@ function pyc(dir: string, mtime: number, env: Record<string, string> = {}): Buff
   return fs.readFileSync(out)
 }
 
+/**
+ * A PE32+ image as a linker lays it out: DOS stub, "PE\0\0", COFF header, optional
+ * header with 16 data directories, one section (.rdata) holding the debug directory:
+ * a CodeView entry (RSDS, GUID, age, PDB path) and a REPRO entry.
+ */
+function peWithDebug({ time, pdb, age }: { time: number; pdb: string; age: number }): Buffer {
+  const bytes = Buffer.alloc(0x600)
+  bytes.write('MZ', 0, 'latin1')
+  const pe = 0x80
+  bytes.writeUInt32LE(pe, 0x3c)
+  bytes.write('PE\0\0', pe, 'latin1')
+  bytes.writeUInt16LE(0x8664, pe + 4)
+  bytes.writeUInt16LE(1, pe + 6) // one section
+  bytes.writeUInt32LE(time, pe + 8)
+  const optional = pe + 24
+  const optionalSize = 112 + 16 * 8
+  bytes.writeUInt16LE(optionalSize, pe + 20)
+  bytes.writeUInt16LE(0x20b, optional)
+  bytes.writeUInt32LE(16, optional + 108)
+  // .rdata: loaded at 0x2000, in the file at 0x400.
+  const section = optional + optionalSize
+  bytes.write('.rdata', section, 'latin1')
+  bytes.writeUInt32LE(0x200, section + 8)
+  bytes.writeUInt32LE(0x2000, section + 12)
+  bytes.writeUInt32LE(0x200, section + 16)
+  bytes.writeUInt32LE(0x400, section + 20)
+  // The debug directory, two entries of 28 bytes, at 0x2000 (file 0x400).
+  bytes.writeUInt32LE(0x2000, optional + 112 + 6 * 8)
+  bytes.writeUInt32LE(56, optional + 112 + 6 * 8 + 4)
+  const entry = (at: number, type: number, length: number, pointer: number) => {
+    bytes.writeUInt32LE(time, at + 4)
+    bytes.writeUInt32LE(type, at + 12)
+    bytes.writeUInt32LE(length, at + 16)
+    bytes.writeUInt32LE(pointer, at + 24)
+  }
+  const codeView = Buffer.concat([
+    Buffer.from('RSDS', 'latin1'),
+    Buffer.from('00112233445566778899aabbccddeeff', 'hex'),
+    Buffer.from([age, 0, 0, 0]),
+    Buffer.from(`${pdb}\0`, 'utf8'),
+  ])
+  codeView.copy(bytes, 0x440)
+  entry(0x400, 2, codeView.length, 0x440)
+  Buffer.alloc(8, 0xab).copy(bytes, 0x500)
+  entry(0x400 + 28, 16, 8, 0x500)
+  return bytes
+}
+
 describe('knownHeaderFields', () => {
   it("reads a .pyc's source mtime and size, or its hash when SOURCE_DATE_EPOCH is set", () => {
     const header = knownHeaderFields(pyc(makeTemp(), 1_700_000_000))
@@ -63,6 +111,36 @@ describe('knownHeaderFields', () => {
       chunk('IEND', Buffer.alloc(0)),
     ])
     expect(knownHeaderFields(png)?.fields).toEqual({ tIME: '2023-11-14T22:13:20Z' })
+  })
+
+  it("reads a PE32+ file's debug directory: each entry's time, the CodeView GUID, age and PDB path", () => {
+    const pe = peWithDebug({ time: 1_700_000_000, pdb: 'C:\\build\\app.pdb', age: 3 })
+    expect(knownHeaderFields(pe)).toEqual({
+      format: 'PE',
+      fields: {
+        'COFF time': '2023-11-14T22:13:20Z (1700000000)',
+        'debug time': '2023-11-14T22:13:20Z (1700000000)',
+        'CodeView GUID': '00112233445566778899aabbccddeeff',
+        'CodeView age': '3',
+        'PDB path': 'C:\\build\\app.pdb',
+        'debug time 2': '2023-11-14T22:13:20Z (1700000000)',
+        'repro hash': 'ab'.repeat(8),
+      },
+    })
+    // Cut or corrupted anywhere, it never throws: a field that does not hold together is left out.
+    fc.assert(
+      fc.property(
+        fc.nat({ max: pe.length }),
+        fc.array(fc.tuple(fc.nat({ max: pe.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+          maxLength: 6,
+        }),
+        (cut, flips) => {
+          const bytes = Buffer.from(pe.subarray(0, Math.max(cut, 0x40)))
+          for (const [at, value] of flips) if (at < bytes.length && at > 1) bytes[at] = value
+          knownHeaderFields(bytes)
+        },
+      ),
+    )
   })
 
   it('never throws and never reads past the end, whatever the bytes', () => {
