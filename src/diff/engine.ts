@@ -111,8 +111,8 @@ export class DiffEngine {
             : { path, kind: 'metadata', format: kindA.format, fields, hints: [] }
         if (header !== undefined) this.items.push(header)
         const inner: [ByteSource, ByteSource] = [
-          decompressedSource(a, kindA.format, this.budget),
-          decompressedSource(b, kindB.format, this.budget),
+          decompressedSource(a, kindA.format, this.budget, headA),
+          decompressedSource(b, kindB.format, this.budget, headB),
         ]
         const before = this.items.length
         await this.compare(path, inner[0], inner[1], depth + 1, undefined, [
@@ -146,7 +146,7 @@ export class DiffEngine {
       }
       await this.compareLeaf(path, a, b, [kindA, kindB], digests, layers)
     } catch (err) {
-      if (isLimitError(err)) throw err
+      if (endsTheDiff(err)) throw err
       if (isMemberTooLarge(err)) {
         this.items.push({
           path,
@@ -325,7 +325,7 @@ export class DiffEngine {
       ['B', rb],
     ] as const) {
       if (result.status === 'rejected') {
-        if (isLimitError(result.reason)) throw result.reason
+        if (endsTheDiff(result.reason)) throw result.reason
         this.items.push({
           path,
           kind: 'error',
@@ -484,6 +484,14 @@ function formatName(kind: Detected): string {
 
 function sha256(bytes: Buffer): string {
   return sha256Hex(bytes)
+}
+
+/**
+ * A limit reached, or a tool the machine lacks: the whole diff stops (exit 2 or 3). Any
+ * other error is the input's, reported on its item.
+ */
+function endsTheDiff(err: unknown): boolean {
+  return isLimitError(err) || (err instanceof ReproofError && err.code === 'E_ENVIRONMENT')
 }
 
 function errorText(err: unknown): string {

@@ -349,6 +349,11 @@ const KNOWN_TIME_FIELDS: Readonly<Record<string, string>> = {
     'link with a fixed time stamp: /Brepro (MSVC link), --no-insert-timestamp (MinGW ld), or SOURCE_DATE_EPOCH where the linker honours it',
   'debug time':
     'link with a fixed time stamp: /Brepro (MSVC link), --no-insert-timestamp (MinGW ld), or SOURCE_DATE_EPOCH where the linker honours it',
+  // An RPM's build time and the times of its files (rpm 4.14 and later honour these).
+  'build time':
+    "set SOURCE_DATE_EPOCH and define %use_source_date_epoch_as_buildtime 1 (rpmbuild --define 'use_source_date_epoch_as_buildtime 1')",
+  'file mtimes':
+    "set SOURCE_DATE_EPOCH and define %clamp_mtime_to_source_date_epoch 1 (rpmbuild --define 'clamp_mtime_to_source_date_epoch 1')",
   tIME: 'leave the tIME chunk out (optipng -strip all, convert -define png:exclude-chunks=date,time) or reproof normalize',
 }
 
@@ -393,6 +398,12 @@ export function fieldHints(
       add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
     } else if (f.field === 'name') {
       add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
+    } else if (f.field === 'build host') {
+      add({
+        cause: 'hostname',
+        evidence,
+        fix: "define the build host: rpmbuild --define '_buildhost reproducible'",
+      })
     } else if (f.field === 'PDB path' && baseName(f.a) === baseName(f.b)) {
       // The same PDB in another directory: where each side was linked.
       add({

@@ -1,13 +1,10 @@
 import crypto from 'node:crypto'
-import type { Readable } from 'node:stream'
-import type { Budget } from './limits.js'
 import {
   isoTime,
   keyFor,
   nameWarning,
   type MemberInfo,
-  type ScanResult,
-  type WantMember,
+  type StreamScan,
   unreadableAs,
 } from './member.js'
 import { ByteReader } from './byte-reader.js'
@@ -19,12 +16,7 @@ const HEADER = 60
  * Streams a Unix ar archive (static libraries, .deb): 60-byte headers, GNU long names
  * (`//` table, `/N` references) and BSD long names (`#1/N`).
  */
-export async function scanAr(
-  input: Readable,
-  where: string,
-  budget: Budget,
-  want: WantMember,
-): Promise<ScanResult> {
+export const scanAr: StreamScan = async (input, where, budget, want) => {
   const reader = new ByteReader(input)
   const bad = unreadableAs('ar archive', where)
   const magic = await reader.read(MAGIC.length)

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 
 /** Pull-style reads of exact byte counts from a stream, for formats with length-prefixed parts. */
@@ -50,5 +50,32 @@ export class ByteReader {
 
   async skip(n: number): Promise<void> {
     await this.stream(n, () => undefined)
+  }
+
+  /** The next `n` bytes (fewer at the end), left to be read again. */
+  async peek(n: number): Promise<Buffer> {
+    while (this.pending.length < n && (await this.fill())) {
+      // keep filling
+    }
+    return this.pending.subarray(0, n)
+  }
+
+  /** What is left of the input from here on, as a stream of its own (this reader is done). */
+  rest(): Readable {
+    const first = this.pending
+    this.pending = Buffer.alloc(0)
+    const iterator = this.iterator
+    const ended = this.ended
+    return Readable.from(
+      (async function* () {
+        if (first.length > 0) yield first
+        if (ended) return
+        for (;;) {
+          const next = await iterator.next()
+          if (next.done === true) return
+          yield next.value
+        }
+      })(),
+    )
   }
 }

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process'
 import { PassThrough, Readable, Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
 import type { ByteSource } from './source.js'
-import type { Compression } from './registry.js'
+import type { Compression } from './compressions.js'
 import { isoTime } from './member.js'
 
 const GZIP_OS: Record<number, string> = {
@@ -54,6 +55,8 @@ export function decompressedSource(
   inner: ByteSource,
   format: Compression,
   budget: Budget,
+  /** The stream's first bytes, where the caller has them: an xz stream's check type is there. */
+  head?: Buffer,
 ): ByteSource {
   return {
     label: inner.label,
@@ -77,12 +80,23 @@ export function decompressedSource(
           }
         },
       })
-      const decoder = decoderFor(format, input)
+      const decoder =
+        format === 'xz' && head !== undefined && xzCheck(head) === XZ_CHECK_SHA256
+          ? xzProgram(input, inner.label)
+          : decoderFor(format, input)
+      // The decoder's own complaints are the input's; an error of reproof's (a missing
+      // program) keeps its code.
       decoder.on('error', (err: Error) =>
         guard.destroy(
-          new ReproofError('E_INPUT', `${inner.label}: corrupt ${format} data (${err.message})`, {
-            path: inner.label,
-          }),
+          err instanceof ReproofError
+            ? err
+            : new ReproofError(
+                'E_INPUT',
+                `${inner.label}: corrupt ${format} data (${err.message})`,
+                {
+                  path: inner.label,
+                },
+              ),
         ),
       )
       input.on('error', (err) => guard.destroy(err))
@@ -130,6 +144,58 @@ function decoderFor(format: Compression, input: Readable): Readable {
     input.pipe(bunzip)
   }
   wire().catch(fail)
+  return out
+}
+
+// The check an xz stream carries (the low nibble of its second flags byte): none,
+// CRC32 and CRC64 the embedded decoder verifies; SHA-256 (rpm writes it) it cannot.
+const XZ_CHECK_SHA256 = 0x0a
+// The dictionary a hostile xz stream may ask for, at most: the largest preset (-9e) needs 64 MiB.
+const XZ_MEMORY_LIMIT = '256MiB'
+
+function xzCheck(head: Buffer): number | undefined {
+  return head.length >= 8 ? (head[7] ?? 0) & 0x0f : undefined
+}
+
+/**
+ * An xz stream through the xz program (xz-utils), which verifies every check type, for
+ * the streams the embedded decoder cannot read. Its memory is limited; it is killed
+ * when the output is dropped.
+ */
+function xzProgram(input: Readable, label: string): Readable {
+  const out = new PassThrough()
+  const child = spawn('xz', ['-dcq', `--memlimit-decompress=${XZ_MEMORY_LIMIT}`], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 1000) stderr += chunk.toString('utf8')
+  })
+  child.on('error', (err: NodeJS.ErrnoException) => {
+    out.destroy(
+      err.code === 'ENOENT'
+        ? new ReproofError(
+            'E_ENVIRONMENT',
+            `${label}: an xz stream with a SHA-256 check is read with the xz program, which is not installed (install xz-utils)`,
+            { path: label },
+          )
+        : err,
+    )
+  })
+  // The decoder may stop reading early (corrupt input): the rest of the input is dropped.
+  child.stdin.on('error', () => undefined)
+  input.on('error', (err) => out.destroy(err))
+  input.pipe(child.stdin)
+  child.stdout.pipe(out, { end: false })
+  child.on('close', (code) => {
+    if (code === 0) out.end()
+    else if (code !== null)
+      out.destroy(new Error(stderr.trim().split('\n')[0] ?? `xz exited ${code}`))
+  })
+  out.on('close', () => {
+    if (child.exitCode === null) child.kill()
+    input.destroy()
+  })
   return out
 }
 

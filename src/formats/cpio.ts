@@ -1,17 +1,14 @@
 import crypto from 'node:crypto'
-import type { Readable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 import { fromNameBytes } from '../file-names.js'
 import { ByteReader } from './byte-reader.js'
-import type { Budget } from './limits.js'
 import {
   isoTime,
   keyFor,
   nameWarning,
   octal,
   type MemberInfo,
-  type ScanResult,
-  type WantMember,
+  type StreamScan,
   unreadableAs,
 } from './member.js'
 
@@ -55,12 +52,7 @@ export function cpioFlavor(head: Buffer): Flavor | undefined {
  * three header forms. Names are bytes; every size is checked against the budget before
  * anything is read or kept.
  */
-export async function scanCpio(
-  input: Readable,
-  where: string,
-  budget: Budget,
-  want: WantMember,
-): Promise<ScanResult> {
+export const scanCpio: StreamScan = async (input, where, budget, want) => {
   const reader = new ByteReader(input)
   const bad = unreadableAs('cpio archive', where)
   const members: MemberInfo[] = []

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream'
 import { ReproofError } from '../errors.js'
+import type { Budget } from './limits.js'
 /** One entry of an archive, as the comparison sees it. */
 export interface MemberInfo {
   /** The name as stored; duplicates get `#2`, `#3`... so that every key is unique. */
@@ -31,6 +33,17 @@ export interface ScanResult {
   /** Content of the members asked for, by key. */
   captured: Map<string, Buffer>
 }
+
+/**
+ * A reader of a streamed archive: every member read once, in order, each charged to
+ * `budget` and kept when `want` says so. `where` names the archive in messages.
+ */
+export type StreamScan = (
+  input: Readable,
+  where: string,
+  budget: Budget,
+  want: WantMember,
+) => Promise<ScanResult>
 
 /** Keys members by name, numbering repeats, so that duplicate entries stay distinct. */
 export function keyFor(name: string, seen: Map<string, number>): string {

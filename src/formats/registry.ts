@@ -1,3 +1,4 @@
+import { COMPRESSIONS, magic, type Compression, type Recognised } from './compressions.js'
 import type { Budget } from './limits.js'
 import type { ScanResult, WantMember } from './member.js'
 import type { ByteSource } from './source.js'
@@ -11,42 +12,14 @@ import type { ByteSource } from './source.js'
  * ARCHITECTURE.md).
  */
 
-export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd'
-export type ArchiveFormat = 'tar' | 'zip' | 'ar' | 'cpio'
+export type ArchiveFormat = 'tar' | 'zip' | 'ar' | 'cpio' | 'rpm'
 /** Formats that only normalization looks inside (the diff compares them as bytes). */
 export type OtherFormat = 'mo' | 'png'
 export type FormatName = Compression | ArchiveFormat | OtherFormat
 
-interface Recognised {
-  /** Whether these first bytes (up to 512) start this format. */
-  detect(head: Buffer): boolean
-}
-
 export interface ArchiveReader extends Recognised {
   /** Reads every member once: each is hashed, and kept whole when `want` says so. */
   scan(source: ByteSource, where: string, budget: Budget, want: WantMember): Promise<ScanResult>
-}
-
-const magic =
-  (bytes: readonly number[], at = 0) =>
-  (head: Buffer) =>
-    head.length >= at + bytes.length && bytes.every((b, i) => head[at + i] === b)
-
-/** In the order they are tried: the first whose `detect` says yes is the format. */
-export const COMPRESSIONS: Readonly<Record<Compression, Recognised>> = {
-  // The method byte too: 8 (deflate) is the only one gzip defines.
-  gzip: { detect: magic([0x1f, 0x8b, 0x08]) },
-  // "BZh" and a block size of 1 to 9.
-  bzip2: {
-    detect: (head) =>
-      magic([0x42, 0x5a, 0x68])(head) &&
-      head[3] !== undefined &&
-      head[3] >= 0x31 &&
-      head[3] <= 0x39,
-  },
-  xz: { detect: magic([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
-  // A Zstandard frame (a skippable frame first is not recognised).
-  zstd: { detect: magic([0x28, 0xb5, 0x2f, 0xfd]) },
 }
 
 export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
@@ -60,6 +33,12 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
     detect: magic([...Buffer.from('!<arch>\n', 'latin1')]),
     scan: async (source, where, budget, want) =>
       (await import('./ar.js')).scanAr(source.open(), where, budget, want),
+  },
+  // An RPM package's lead; its payload (a compressed cpio) gives its members.
+  rpm: {
+    detect: magic([0xed, 0xab, 0xee, 0xdb]),
+    scan: async (source, where, budget, want) =>
+      (await import('./rpm.js')).scanRpm(source.open(), where, budget, want),
   },
   // "newc" (with or without its checksum), POSIX "odc", and old binary in either byte
   // order: 070707 octal as a 16-bit word.
@@ -87,3 +66,5 @@ export const OTHER_FORMATS: Readonly<Record<OtherFormat, Recognised>> = {
   },
   png: { detect: magic([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
 }
+
+export { COMPRESSIONS, type Compression }

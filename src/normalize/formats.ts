@@ -26,6 +26,8 @@ export const NORMALIZERS: Readonly<Record<FormatName, Normalizer | null>> = {
   xz: null,
   zstd: null,
   cpio: normalizeCpioFile,
+  // Its headers carry digests and signatures of the payload: any rewrite breaks them.
+  rpm: null,
   mo: normalizeMoFile,
   png: normalizePngFile,
 }

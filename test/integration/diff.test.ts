@@ -344,6 +344,96 @@ describe('reproof diff', () => {
     expect(text.stdout).toContain('method answer()I: 3 bytes of code → 2 bytes of code')
   })
 
+  it("reads an rpm's header tags and the members of its payload, whatever it is compressed with", async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(
+      path.join(dir, 'hello.spec'),
+      [
+        'Name: hello',
+        'Version: 1.0',
+        'Release: 1',
+        'Summary: test',
+        'License: MIT',
+        'BuildArch: noarch',
+        '%description',
+        'test',
+        '%install',
+        'mkdir -p %{buildroot}/usr/share/hello',
+        'echo "%{greeting}" > %{buildroot}/usr/share/hello/greeting.txt',
+        'echo same > %{buildroot}/usr/share/hello/same.txt',
+        '%files',
+        '/usr/share/hello/greeting.txt',
+        '/usr/share/hello/same.txt',
+        '',
+      ].join('\n'),
+    )
+    for (const payload of ['w9.gzdio', 'w6.xzdio', 'w19.zstdio']) {
+      for (const side of ['a', 'b'])
+        sh(
+          dir,
+          `HOME=${dir} rpmbuild -bb --quiet --define "_topdir ${dir}/top-${side}" --define "greeting hi-${side}" --define "_buildhost host-${side}" --define "_binary_payload ${payload}" --define "source_date_epoch_from_changelog 0" hello.spec && mv top-${side}/RPMS/noarch/hello-1.0-1.noarch.rpm ${side}.rpm && rm -rf top-${side}`,
+        )
+      const { code, report } = await diff(path.join(dir, 'a.rpm'), path.join(dir, 'b.rpm'))
+      expect(code, payload).toBe(1)
+      const own = report?.items.find((i) => i.path === 'a.rpm' && i.kind === 'content')
+      expect(own?.format).toBe('rpm')
+      const fields = new Map((own?.fields ?? []).map((f) => [f.field, f]))
+      expect(fields.get('build host')).toEqual({ field: 'build host', a: 'host-a', b: 'host-b' })
+      expect(own?.hints.map((h) => h.cause)).toContain('hostname')
+      const greeting = report?.items.find(
+        (i) => i.path === 'a.rpm!./usr/share/hello/greeting.txt' && i.kind === 'content',
+      )
+      expect(greeting?.text?.unified, payload).toContain('-hi-a\n+hi-b')
+      expect(
+        report?.items.some(
+          (i) => i.path === 'a.rpm!./usr/share/hello/same.txt' && i.kind === 'content',
+        ),
+      ).toBe(false)
+    }
+    // Cut short in its payload, an rpm is named unreadable, never identical.
+    fs.writeFileSync(
+      path.join(dir, 'cut.rpm'),
+      fs.readFileSync(path.join(dir, 'b.rpm')).subarray(0, 3000),
+    )
+    const cut = await diff(path.join(dir, 'a.rpm'), path.join(dir, 'cut.rpm'))
+    expect(cut.code).toBe(1)
+    expect(cut.report?.items.some((i) => i.kind === 'error')).toBe(true)
+  })
+
+  it('reads an xz stream with a SHA-256 check through the xz program, and stops when there is none', async () => {
+    const dir = twoTrees({ 'pkg/a.txt': 'one\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'pkg/a.txt'), 'two\n')
+    })
+    sh(
+      dir,
+      'for s in a b; do tar --sort=name --mtime=@0 -cf - -C $s pkg | xz --check=sha256 > $s.tar.xz; done',
+    )
+    const [a, b] = [path.join(dir, 'a.tar.xz'), path.join(dir, 'b.tar.xz')]
+    const { code, report } = await diff(a, b)
+    expect(code).toBe(1)
+    expect(report?.items.find((i) => i.path === 'a.tar.xz!pkg/a.txt')?.text?.unified).toContain(
+      '+two',
+    )
+    // A stream whose check does not match is corrupt, not identical.
+    const bytes = fs.readFileSync(b)
+    bytes[bytes.length - 40] = (bytes[bytes.length - 40] ?? 0) ^ 0xff
+    fs.writeFileSync(path.join(dir, 'bad.tar.xz'), bytes)
+    const bad = await diff(a, path.join(dir, 'bad.tar.xz'))
+    expect(bad.code).toBe(1)
+    expect(bad.report?.items.some((i) => i.kind === 'error')).toBe(true)
+    // Without the program, the diff cannot be made: exit 3, naming what to install.
+    const saved = process.env.PATH
+    process.env.PATH = makeTemp()
+    try {
+      const missing = await runCli(['diff', a, b])
+      expect(missing.code).toBe(3)
+      expect(missing.stderr).toContain('install xz-utils')
+      expect(missing.stdout).toBe('')
+    } finally {
+      process.env.PATH = saved
+    }
+  })
+
   it('goes through Zstandard into a tar (.tar.zst, as a .deb of Ubuntu keeps its data)', async () => {
     const dir = twoTrees({ 'pkg/a.txt': 'one\n', 'pkg/b.txt': 'same\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'pkg/a.txt'), 'two\n')

@@ -14,12 +14,13 @@ afterEach(cleanupTemp)
 
 interface DiffoscopeNode {
   source1: string
+  unified_diff?: string
   details?: DiffoscopeNode[]
 }
 
 // Nodes diffoscope adds for its own views of a file, not for members.
 const VIEW =
-  /\{\}|^file list$|^zipinfo|^zipnote|^filetype|^metadata|^encoding|^stat |^\.rodata|^readelf|^objdump|^strings/
+  /\{\}|^file list$|^header$|^zipinfo|^zipnote|^filetype|^metadata|^encoding|^stat |^\.rodata|^readelf|^objdump|^strings/
 
 /** diffoscope's JSON report on a pair it finds different. */
 function diffoscope(a: string, b: string, ...flags: string[]): DiffoscopeNode {
@@ -46,7 +47,8 @@ function diffoscopePaths(a: string, b: string): string[] {
     for (const child of node.details ?? []) {
       const name = child.source1
       if (VIEW.test(name)) continue
-      if (name.endsWith('-content')) {
+      // An rpm's payload is "content", beside its "header".
+      if (name.endsWith('-content') || name === 'content') {
         visit(child, prefix)
         continue
       }
@@ -154,6 +156,40 @@ describe('reproof diff against diffoscope, inside formats reproof reads itself',
     // diffoscope names the decompressed tar as a level of its own.
     const theirs = diffoscopePaths(path.join(dir, 'a.tar.zst'), path.join(dir, 'b.tar.zst'))
     expect(theirs.map((p) => p.replace(/^a\.tar!/, ''))).toEqual(zst)
+  })
+
+  it('names the same differing members and header tags in an rpm pair', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(
+      path.join(dir, 'p.spec'),
+      'Name: p\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%install\nmkdir -p %{buildroot}/opt/p\necho %{v} > %{buildroot}/opt/p/v.txt\necho same > %{buildroot}/opt/p/same.txt\n%files\n/opt/p\n',
+    )
+    for (const side of ['a', 'b'])
+      sh(
+        dir,
+        `HOME=${dir} rpmbuild -bb --quiet --define "_topdir ${dir}/t${side}" --define "v ${side}" --define "_buildhost h-${side}" p.spec && mv t${side}/RPMS/noarch/p-1-1.noarch.rpm ${side}.rpm`,
+      )
+    const [a, b] = [path.join(dir, 'a.rpm'), path.join(dir, 'b.rpm')]
+    const ours = await reproofPaths(a, b, 'a.rpm')
+    expect(ours).toEqual(['./opt/p/v.txt'])
+    expect(diffoscopePaths(a, b)).toEqual(ours)
+    // Every tag diffoscope shows changed that names a build input, reproof names as a field
+    // (the build time too, when the two builds fell in different seconds).
+    const run = await runCli(['diff', a, b, '--json'])
+    const fields = (JSON.parse(run.stdout) as DiffReport).items[0]?.fields?.map((f) => f.field)
+    const header = diffoscope(a, b).details?.find((d) => d.source1 === 'header')
+    const changed = new Set(
+      [...(header?.unified_diff ?? '').matchAll(/^[-+]([A-Z0-9]+): /gm)].map((m) => m[1] ?? ''),
+    )
+    const named: Record<string, string> = {
+      BUILDTIME: 'build time',
+      BUILDHOST: 'build host',
+      FILEMTIMES: 'file mtimes',
+      FILEDIGESTS: 'file digests',
+      FILEMD5S: 'file digests',
+    }
+    expect([...changed]).toContain('BUILDHOST')
+    for (const tag of changed) if (tag in named) expect(fields).toContain(named[tag])
   })
 
   it('names the same differing classes in a jar pair', async () => {

@@ -1,0 +1,36 @@
+/**
+ * The compressed streams reproof reads through, recognised by their first bytes: the
+ * registry's first table (formats/registry.ts), kept apart so that a reader that meets a
+ * compressed payload of its own (an rpm's) can recognise it without importing the
+ * registry that loads it.
+ */
+
+export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd'
+
+export interface Recognised {
+  /** Whether these first bytes (up to 512) start this format. */
+  detect(head: Buffer): boolean
+}
+
+/** Whether `bytes` stand at offset `at` of a head. */
+export const magic =
+  (bytes: readonly number[], at = 0) =>
+  (head: Buffer) =>
+    head.length >= at + bytes.length && bytes.every((b, i) => head[at + i] === b)
+
+/** In the order they are tried: the first whose `detect` says yes is the format. */
+export const COMPRESSIONS: Readonly<Record<Compression, Recognised>> = {
+  // The method byte too: 8 (deflate) is the only one gzip defines.
+  gzip: { detect: magic([0x1f, 0x8b, 0x08]) },
+  // "BZh" and a block size of 1 to 9.
+  bzip2: {
+    detect: (head) =>
+      magic([0x42, 0x5a, 0x68])(head) &&
+      head[3] !== undefined &&
+      head[3] >= 0x31 &&
+      head[3] <= 0x39,
+  },
+  xz: { detect: magic([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
+  // A Zstandard frame (a skippable frame first is not recognised).
+  zstd: { detect: magic([0x28, 0xb5, 0x2f, 0xfd]) },
+}
