@@ -1,13 +1,17 @@
 import type { ArchiveInventory, MemberInfo } from '../formats/member.js'
 import { fieldHints, orderHint } from './hints.js'
+import { pairRenamed } from './renames.js'
 import type { DiffItem, FieldDifference } from './report.js'
 
 /** What two archives' member lists say before any member's content is read. */
 export interface InventoryComparison {
   /** Members on one side only, changed types, metadata, and the order of common members. */
   items: DiffItem[]
-  /** Keys of the files on both sides whose content digests differ, in A's order. */
-  differing: string[]
+  /**
+   * The files on both sides whose content digests differ, in A's order, as the key on
+   * each side: the same key, or two for a member renamed (see renames.ts).
+   */
+  differing: [string, string][]
   /** Distinct member keys over both sides. */
   compared: number
 }
@@ -26,24 +30,37 @@ export function compareInventories(
   const mapA = membersByKey(a)
   const mapB = membersByKey(b)
   const items: DiffItem[] = []
-  const differing: string[] = []
+  const differing: [string, string][] = []
+  const renamed = pairRenamed(
+    a.members.filter((m) => !mapB.has(m.key)),
+    b.members.filter((m) => !mapA.has(m.key)),
+  )
+  const renamedTo = new Map(renamed.map((r) => [r.a.key, r.b]))
+  const renamedFrom = new Set(renamed.map((r) => r.b.key))
   for (const member of a.members) {
-    const other = mapB.get(member.key)
+    const other = mapB.get(member.key) ?? renamedTo.get(member.key)
     const memberPath = `${path}!${member.name}`
     if (other === undefined) {
       items.push({ path: memberPath, kind: 'only-in-a', sizes: [member.size, null], hints: [] })
       continue
     }
+    // A renamed member's other name is one of its differing fields.
+    const name = (m: MemberInfo): Record<string, string> =>
+      other.key === member.key ? {} : { renamed: m.name }
     const compared = compareEntry(
       memberPath,
-      { type: member.type, meta: shownFields(member), sha256: member.sha256 },
-      { type: other.type, meta: shownFields(other), sha256: other.sha256 },
+      {
+        type: member.type,
+        meta: { ...name(member), ...shownFields(member) },
+        sha256: member.sha256,
+      },
+      { type: other.type, meta: { ...name(other), ...shownFields(other) }, sha256: other.sha256 },
     )
     items.push(...compared.items)
-    if (compared.contentDiffers) differing.push(member.key)
+    if (compared.contentDiffers) differing.push([member.key, other.key])
   }
   for (const member of b.members)
-    if (!mapA.has(member.key))
+    if (!mapA.has(member.key) && !renamedFrom.has(member.key))
       items.push({
         path: `${path}!${member.name}`,
         kind: 'only-in-b',

@@ -4,6 +4,8 @@ import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
 import { compareNames, fromNameBytes, toFsPath } from '../file-names.js'
 import { compareEntry } from './compare-inventories.js'
+import { pairRenamed } from './renames.js'
+import type { MemberInfo } from '../formats/member.js'
 import { markDerived } from './derived.js'
 import { DiffEngine, type EngineOptions } from './engine.js'
 import { octal } from '../formats/member.js'
@@ -64,50 +66,79 @@ export async function diffDirectories(
   const listB =
     names === undefined ? walk(rootB) : new Map(names.map((n) => [n, describe(rootB, n)] as const))
   const all = [...new Set([...listA.keys(), ...listB.keys()])].sort(compareNames)
-  const files = all.filter((n) => listA.get(n)?.type === 'file' && listB.get(n)?.type === 'file')
-  const totalBytes = files.reduce(
-    (sum, n) => sum + (listA.get(n)?.size ?? 0) + (listB.get(n)?.size ?? 0),
-    0,
-  )
-  const digests = await hashFiles(
-    [...files.map((n) => toFsPath(rootA, n)), ...files.map((n) => toFsPath(rootB, n))],
-    { totalBytes },
-  )
-  const digestOf = new Map(
-    files.map((n, i) => [
-      n,
-      [digests[i]?.sha256 ?? '', digests[i + files.length]?.sha256 ?? ''] as [string, string],
-    ]),
-  )
+  const present = (e: Entry | undefined): boolean => e !== undefined && e.type !== 'missing'
+  const both = all.filter((n) => present(listA.get(n)) && present(listB.get(n)))
+  const onlyA = all.filter((n) => present(listA.get(n)) && !present(listB.get(n)))
+  const onlyB = all.filter((n) => present(listB.get(n)) && !present(listA.get(n)))
+  const isFile = (list: Map<string, Entry>) => (n: string) => list.get(n)?.type === 'file'
+  const files = both.filter((n) => isFile(listA)(n) && isFile(listB)(n))
+  // Files on one side only are hashed too, to find one renamed (see renames.ts).
+  const single = [...onlyA.filter(isFile(listA)), ...onlyB.filter(isFile(listB))]
+  const paths = [
+    ...files.map((n) => toFsPath(rootA, n)),
+    ...files.map((n) => toFsPath(rootB, n)),
+    ...single.map((n) => toFsPath(present(listA.get(n)) ? rootA : rootB, n)),
+  ]
+  const sizeOf = (n: string): number => (listA.get(n)?.size ?? 0) + (listB.get(n)?.size ?? 0)
+  const totalBytes = [...files, ...single].reduce((sum, n) => sum + sizeOf(n), 0)
+  const digests = await hashFiles(paths, { totalBytes })
+  const sha = (i: number): string => digests[i]?.sha256 ?? ''
+  const digestOf = new Map(files.map((n, i) => [n, [sha(i), sha(i + files.length)] as const]))
+  const singleDigest = new Map(single.map((n, i) => [n, sha(2 * files.length + i)]))
+  const asMember = (list: Map<string, Entry>) => (name: string, index: number) => ({
+    key: name,
+    name,
+    type: toMemberType(list.get(name)?.type),
+    size: list.get(name)?.size ?? 0,
+    sha256: singleDigest.get(name) ?? '',
+    meta: {},
+    index,
+  })
+  const renamed = pairRenamed(onlyA.map(asMember(listA)), onlyB.map(asMember(listB)))
+  const renamedTo = new Map(renamed.map((r) => [r.a.name, r.b.name]))
+  const renamedFrom = new Set(renamed.map((r) => r.b.name))
   for (const name of all) {
     const x = listA.get(name)
-    const y = listB.get(name)
-    const inA = x !== undefined && x.type !== 'missing'
-    const inB = y !== undefined && y.type !== 'missing'
-    if (!inA && !inB) continue
+    const otherName = renamedTo.get(name) ?? name
+    const y = listB.get(otherName)
+    const inA = present(x)
+    const inB = present(y)
+    if ((!inA && !inB) || renamedFrom.has(name)) continue
     // Counted as in an archive: every entry on either side, so that "N of M differ" holds.
     engine.compared++
-    if (!inA || !inB) {
+    if (x === undefined || y === undefined || !inA || !inB) {
       engine.items.push({ path: name, kind: inA ? 'only-in-a' : 'only-in-b', hints: [] })
       continue
     }
-    const sums = digestOf.get(name)
+    const sums: readonly [string, string] | undefined =
+      otherName === name
+        ? digestOf.get(name)
+        : x.type === 'file'
+          ? [singleDigest.get(name) ?? '', singleDigest.get(otherName) ?? '']
+          : undefined
+    // A renamed file's other name is one of its differing fields.
+    const named = (n: string): Record<string, string> => (otherName === name ? {} : { renamed: n })
     const compared = compareEntry(
       name,
-      { type: x.type, meta: x.meta, sha256: sums?.[0] },
-      { type: y.type, meta: y.meta, sha256: sums?.[1] },
+      { type: x.type, meta: { ...named(name), ...x.meta }, sha256: sums?.[0] },
+      { type: y.type, meta: { ...named(otherName), ...y.meta }, sha256: sums?.[1] },
     )
     engine.items.push(...compared.items)
     if (compared.contentDiffers && sums !== undefined) {
       await engine.compare(
         name,
         fileSource(toFsPath(rootA, name), name),
-        fileSource(toFsPath(rootB, name), name),
+        fileSource(toFsPath(rootB, otherName), name),
         0,
-        sums,
+        [sums[0], sums[1]],
       )
     }
   }
+}
+
+/** A tree entry's type as an archive member's. */
+function toMemberType(type: Entry['type'] | undefined): MemberInfo['type'] {
+  return type === 'file' || type === 'directory' || type === 'symlink' ? type : 'other'
 }
 
 interface Entry {

@@ -42,13 +42,9 @@ const EAGER_TOTAL_BYTES = 32 * 1024 * 1024
  * `keys` in order, cut into runs whose sizes add up to at most `cap` (a key larger than
  * `cap` on its own run). Pure.
  */
-export function inBatches(
-  keys: readonly string[],
-  sizeOf: (key: string) => number,
-  cap: number,
-): string[][] {
-  const batches: string[][] = []
-  let current: string[] = []
+export function inBatches<T>(keys: readonly T[], sizeOf: (key: T) => number, cap: number): T[][] {
+  const batches: T[][] = []
+  let current: T[] = []
   let total = 0
   for (const key of keys) {
     const size = sizeOf(key)
@@ -200,27 +196,28 @@ export class DiffEngine {
     this.items.push(...inventories.items)
     this.compared += inventories.compared
     const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)] as const
-    const sizeOf = (key: string): number =>
-      (members[0].get(key)?.size ?? 0) + (members[1].get(key)?.size ?? 0)
+    const sizeOf = ([keyA, keyB]: readonly [string, string]): number =>
+      (members[0].get(keyA)?.size ?? 0) + (members[1].get(keyB)?.size ?? 0)
     // Differing members are held a batch at a time, both sides of a batch together no
     // more than --max-member-bytes (a larger pair alone), each batch released before the
     // next is read: ten differing members of 100 MB must not be in memory at once.
     const cap = this.options.limits.maxMemberBytes
     for (const batch of inBatches(inventories.differing, sizeOf, cap)) {
       const captured = await this.captureDiffering(path, format, [a, b], first, batch)
-      for (const key of batch) {
-        const memberA = members[0].get(key)
-        const memberB = members[1].get(key)
+      for (const [keyA, keyB] of batch) {
+        const memberA = members[0].get(keyA)
+        const memberB = members[1].get(keyB)
         if (memberA === undefined || memberB === undefined) continue
         await this.compareMembers(
           path,
           memberA,
           memberB,
-          captured[0].get(key),
-          captured[1].get(key),
+          captured[0].get(keyA),
+          captured[1].get(keyB),
           depth,
         )
-        for (const held of [...captured, scanA.captured, scanB.captured]) held.delete(key)
+        for (const held of [captured[0], scanA.captured]) held.delete(keyA)
+        for (const held of [captured[1], scanB.captured]) held.delete(keyB)
       }
     }
     // An archive whose only difference is its own bytes still says so.
@@ -236,15 +233,18 @@ export class DiffEngine {
     format: ArchiveFormat,
     [a, b]: readonly [ByteSource, ByteSource],
     [scanA, scanB]: readonly [ScanResult, ScanResult],
-    differing: readonly string[],
+    differing: readonly (readonly [string, string])[],
   ): Promise<readonly [Map<string, Buffer>, Map<string, Buffer>]> {
-    const missing = new Set(
-      differing.filter((k) => !scanA.captured.has(k) || !scanB.captured.has(k)),
-    )
-    if (missing.size === 0) return [scanA.captured, scanB.captured]
-    const fits: WantMember = (key, size) =>
-      missing.has(key) && size <= this.options.limits.maxMemberBytes
-    const second = await this.scanBoth(path, format, a, b, () => fits)
+    const missing = [
+      new Set(differing.map(([k]) => k).filter((k) => !scanA.captured.has(k))),
+      new Set(differing.map(([, k]) => k).filter((k) => !scanB.captured.has(k))),
+    ] as const
+    if (missing[0].size === 0 && missing[1].size === 0) return [scanA.captured, scanB.captured]
+    const fits =
+      (side: 0 | 1): WantMember =>
+      (key, size) =>
+        missing[side].has(key) && size <= this.options.limits.maxMemberBytes
+    const second = await this.scanBoth(path, format, a, b, fits)
     if (second === undefined) return [scanA.captured, scanB.captured]
     return [
       new Map([...scanA.captured, ...second[0].captured]),
@@ -313,12 +313,12 @@ export class DiffEngine {
     format: ArchiveFormat,
     a: ByteSource,
     b: ByteSource,
-    want: () => WantMember,
+    want: (side: 0 | 1) => WantMember,
   ): Promise<[ScanResult, ScanResult] | undefined> {
     // Each format's reader (and its library) loads the first time that format is met.
-    const scan = (source: ByteSource): Promise<ScanResult> =>
-      ARCHIVES[format].scan(source, path, this.budget, want())
-    const results = await Promise.allSettled([scan(a), scan(b)])
+    const scan = (source: ByteSource, side: 0 | 1): Promise<ScanResult> =>
+      ARCHIVES[format].scan(source, path, this.budget, want(side))
+    const results = await Promise.allSettled([scan(a, 0), scan(b, 1)])
     const [ra, rb] = results
     for (const [side, result] of [
       ['A', ra],

@@ -434,6 +434,75 @@ describe('reproof diff', () => {
     }
   })
 
+  it('compares a .build-id debug file renamed by its new build id with the one it replaces', async () => {
+    const dir = makeTemp()
+    for (const [side, value] of [
+      ['a', 1],
+      ['b', 2],
+    ] as const) {
+      fs.mkdirSync(path.join(dir, side))
+      fs.writeFileSync(path.join(dir, side, 'main.c'), `int main(void) { return ${value}; }\n`)
+      sh(
+        path.join(dir, side),
+        [
+          'gcc -g -Wl,--build-id -o app main.c',
+          "id=$(readelf -n app | awk '/Build ID/ {print $3}')",
+          'mkdir -p pkg/usr/lib/debug/.build-id/${id:0:2}',
+          'objcopy --only-keep-debug app pkg/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug',
+          'tar --sort=name --mtime=@0 --owner=0 --group=0 -cf ../' + side + '.tar -C pkg .',
+        ].join(' && '),
+      )
+    }
+    const { code, report } = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    expect(code).toBe(1)
+    expect(paths(report, 'only-in-a')).toEqual([])
+    expect(paths(report, 'only-in-b')).toEqual([])
+    // The fan-out directory is renamed too; the debug file in it is the one to compare.
+    const renamed = report?.items.find((i) =>
+      i.fields?.some((f) => f.field === 'renamed' && f.a.endsWith('.debug')),
+    )
+    expect(report?.items.filter((i) => i.fields?.some((f) => f.field === 'renamed'))).toHaveLength(
+      2,
+    )
+    const name = renamed?.fields?.find((f) => f.field === 'renamed')
+    expect(name?.a).toMatch(/^\.\/usr\/lib\/debug\/\.build-id\/[0-9a-f]{2}\/[0-9a-f]{38}\.debug$/)
+    expect(name?.b).toMatch(/^\.\/usr\/lib\/debug\/\.build-id\/[0-9a-f]{2}\/[0-9a-f]{38}\.debug$/)
+    // Compared as the ELF files they are, under A's name.
+    const content = report?.items.find((i) => i.path === renamed?.path && i.kind === 'content')
+    expect(content?.format).toBe('elf')
+    expect(content?.binary?.sections?.map((s) => s.name)).toContain('.note.gnu.build-id')
+  })
+
+  it('pairs files of two trees renamed by a hash in their name, or moved with the same content', async () => {
+    const dir = makeTemp()
+    const put = (file: string, content: string) => {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+      fs.writeFileSync(path.join(dir, file), content)
+    }
+    put('a/dist/index.3f2a1b9c.js', 'console.log("built at one")\n')
+    put('b/dist/index.77aa0b12.js', 'console.log("built at two")\n')
+    put('a/lib/x.so', 'same bytes\n')
+    put('b/lib64/x.so', 'same bytes\n')
+    const { code, report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
+    expect(code).toBe(1)
+    const renamed = (report?.items ?? []).flatMap((i) =>
+      (i.fields ?? [])
+        .filter((f) => f.field === 'renamed')
+        .map((f) => [i.path, f.a, f.b, i.message]),
+    )
+    expect(renamed).toEqual([
+      ['dist/index.3f2a1b9c.js', 'dist/index.3f2a1b9c.js', 'dist/index.77aa0b12.js', undefined],
+      ['lib/x.so', 'lib/x.so', 'lib64/x.so', 'content identical'],
+    ])
+    const bundle = report?.items.find(
+      (i) => i.path === 'dist/index.3f2a1b9c.js' && i.kind === 'content',
+    )
+    expect(bundle?.text?.unified).toContain('+console.log("built at two")')
+    // The directories stay one-sided: nothing in their names says they are one.
+    expect(paths(report, 'only-in-a')).toEqual(['lib'])
+    expect(paths(report, 'only-in-b')).toEqual(['lib64'])
+  })
+
   it('goes through Zstandard into a tar (.tar.zst, as a .deb of Ubuntu keeps its data)', async () => {
     const dir = twoTrees({ 'pkg/a.txt': 'one\n', 'pkg/b.txt': 'same\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'pkg/a.txt'), 'two\n')

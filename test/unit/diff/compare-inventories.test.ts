@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { compareEntry, compareInventories } from '../../../src/diff/compare-inventories.js'
+import { pairRenamed } from '../../../src/diff/renames.js'
+import type { DiffItem } from '../../../src/diff/report.js'
 import type { ArchiveInventory, MemberInfo } from '../../../src/formats/member.js'
 
 const memberArb: fc.Arbitrary<Omit<MemberInfo, 'index' | 'name'>> = fc.record(
@@ -43,8 +45,19 @@ describe('compareInventories', () => {
         const keysB = new Set(b.members.map((m) => m.key))
         const only = (kind: string) =>
           items.filter((i) => i.kind === kind).map((i) => i.path.slice('x.tar!'.length))
-        expect(only('only-in-a')).toEqual([...keysA].filter((k) => !keysB.has(k)))
-        expect(only('only-in-b')).toEqual([...keysB].filter((k) => !keysA.has(k)))
+        // A member on one side only is named so, or paired with one renamed on the other.
+        const renamed = pairRenamed(
+          a.members.filter((m) => !keysB.has(m.key)),
+          b.members.filter((m) => !keysA.has(m.key)),
+        )
+        const pairedA = new Set(renamed.map((r) => r.a.key))
+        const pairedB = new Set(renamed.map((r) => r.b.key))
+        expect(only('only-in-a')).toEqual(
+          [...keysA].filter((k) => !keysB.has(k) && !pairedA.has(k)),
+        )
+        expect(only('only-in-b')).toEqual(
+          [...keysB].filter((k) => !keysA.has(k) && !pairedB.has(k)),
+        )
         expect(compared).toBe(new Set([...keysA, ...keysB]).size)
       }),
     )
@@ -55,20 +68,24 @@ describe('compareInventories', () => {
       fc.property(inventoryArb, inventoryArb, (a, b) => {
         const { differing, items } = compareInventories('x.tar', a, b)
         const inB = new Map(b.members.map((m) => [m.key, m]))
-        const expected = a.members
-          .filter((m) => {
-            const o = inB.get(m.key)
-            return (
-              o !== undefined && m.type === 'file' && o.type === 'file' && m.sha256 !== o.sha256
-            )
-          })
-          .map((m) => m.key)
+        const renamed = new Map(
+          pairRenamed(
+            a.members.filter((m) => !inB.has(m.key)),
+            b.members.filter((m) => !a.members.some((x) => x.key === m.key)),
+          ).map((r) => [r.a.key, r.b]),
+        )
+        const expected = a.members.flatMap((m) => {
+          const o = inB.get(m.key) ?? renamed.get(m.key)
+          return o !== undefined && m.type === 'file' && o.type === 'file' && m.sha256 !== o.sha256
+            ? [[m.key, o.key]]
+            : []
+        })
         expect(differing).toEqual(expected)
         // A member whose only difference is metadata says its content is the same, unless
         // it is a link whose target changed (a link's content is its target).
         for (const item of items.filter((i) => i.kind === 'metadata'))
           expect(item.message === 'content identical').toBe(
-            !differing.includes(item.path.slice('x.tar!'.length)) &&
+            !differing.some(([k]) => k === item.path.slice('x.tar!'.length)) &&
               !(item.fields ?? []).some((f) => f.field === 'link target'),
           )
       }),
@@ -80,10 +97,15 @@ describe('compareInventories', () => {
       fc.property(inventoryArb, inventoryArb, (a, b) => {
         const ab = compareInventories('x.tar', a, b)
         const ba = compareInventories('x.tar', b, a)
+        // A renamed member's item is named after the side that is A: keyed by both names.
+        const keyOf = (i: DiffItem) => {
+          const name = i.fields?.find((f) => f.field === 'renamed')
+          return name === undefined ? i.path : [name.a, name.b].sort().join(' ~ ')
+        }
         const fieldsOf = (r: typeof ab) =>
           Object.fromEntries(
             r.items.flatMap((i) =>
-              i.kind === 'metadata' || i.kind === 'type' ? [[i.path, i.fields]] : [],
+              i.kind === 'metadata' || i.kind === 'type' ? [[keyOf(i), i.fields]] : [],
             ),
           )
         const swapped = Object.fromEntries(
