@@ -2,7 +2,7 @@ import { ReproofError } from '../errors.js'
 import { describeRegions, diffBinary, diffText } from './content-diff.js'
 import { compareClasses } from './class-diff.js'
 import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
-import { elfLayout, isElf } from '../formats/elf.js'
+import { elfLayout, functionsInOrder, isElf, type ElfPart } from '../formats/elf.js'
 import { isJavaClass } from '../formats/java-class.js'
 import { compressionHeader, decompressedSource } from '../formats/compressed.js'
 import {
@@ -119,7 +119,11 @@ export class DiffEngine {
         // block size is no cause of its own.
         if (header !== undefined)
           header.hints = fieldHints(fields, { contentDiffers: this.items.length > before })
-        if (this.items.length === before && knownToDiffer(a, b, digests)) {
+        // Same content: the compressed bytes differ, but a header that differs may be
+        // all of it (gzip's mtime). Only bodies of other sizes surely differ beside it.
+        const bodiesDiffer =
+          header === undefined || (a.size >= 0 && b.size >= 0 && a.size !== b.size)
+        if (this.items.length === before && bodiesDiffer && knownToDiffer(a, b, digests)) {
           this.items.push({
             path,
             kind: 'content',
@@ -414,12 +418,23 @@ export class DiffEngine {
         contentHints(
           bytesA,
           bytesB,
-          { binary, sections: structure?.sections ?? [] },
+          { binary, sections: structure?.sections ?? [], ...functionOrder(bytesA, bytesB, layout) },
           this.options.context,
         ),
       ),
     })
   }
+}
+
+/** Both ELF files' functions in address order, when both have a symbol table. */
+function functionOrder(
+  a: Buffer,
+  b: Buffer,
+  layoutA: readonly ElfPart[] | undefined,
+): { functions?: [string[], string[]] } {
+  if (layoutA === undefined) return {}
+  const [x, y] = [functionsInOrder(a, layoutA), functionsInOrder(b)]
+  return x === undefined || y === undefined ? {} : { functions: [x, y] }
 }
 
 /** `elf` or `java-class` when both sides are one (reproof reads their structure), else undefined. */

@@ -51,6 +51,7 @@ const FIX = {
     'sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())',
   jsonKeys:
     'write keys in a fixed order: json.dumps(..., sort_keys=True), JSON.stringify of an object built in sorted order, jq -S',
+  link: 'link objects in a fixed order: sort the list the linker is given (LC_ALL=C sort, $(sort $(wildcard *.o)) in make)',
   locale: 'collation depends on the locale: set LC_ALL=C where the build sorts or formats',
   host: 'do not embed the host name (uname -n, hostname) in build output',
   env: 'a value from the build environment reaches the output: do not embed environment variables, PATH or HOME',
@@ -61,7 +62,13 @@ const FIX = {
 export function contentHints(
   a: Buffer,
   b: Buffer,
-  diff: { text?: TextDiff; binary?: BinaryDiff; sections?: readonly ElfSectionDifference[] },
+  diff: {
+    text?: TextDiff
+    binary?: BinaryDiff
+    sections?: readonly ElfSectionDifference[]
+    /** Two ELF files' functions in address order (the order they were linked in). */
+    functions?: readonly [readonly string[], readonly string[]]
+  },
   context: HintContext,
 ): Hint[] {
   const hints: Hint[] = []
@@ -78,6 +85,8 @@ export function contentHints(
     timeEvidence(regionA, regionB, context) ??
     (diff.binary === undefined ? undefined : binaryTimeEvidence(a, b, diff.binary, context))
   if (time !== undefined) hints.push({ cause: 'timestamp', evidence: time, fix: FIX.time })
+  const linked = diff.functions === undefined ? undefined : linkOrderEvidence(...diff.functions)
+  if (linked !== undefined) hints.push({ cause: 'ordering', evidence: linked, fix: FIX.link })
   const keys = diff.text === undefined ? undefined : jsonKeyOrder(a, b)
   if (keys !== undefined) hints.push({ cause: 'ordering', evidence: keys, fix: FIX.jsonKeys })
   if (keys === undefined && diff.text !== undefined && isReordering(diff.text)) {
@@ -188,6 +197,20 @@ function sectionPathEvidence(sections: readonly ElfSectionDifference[]): string 
       return `A holds "${x}", B "${y}" in ${s.name}: the directories each side was compiled in`
   }
   return undefined
+}
+
+/**
+ * The same functions, laid out in another order: what linking the same objects in
+ * another order does. A function added or removed shifts the others but keeps their
+ * order, so it is not taken for this.
+ */
+function linkOrderEvidence(a: readonly string[], b: readonly string[]): string | undefined {
+  if (a.length < 2 || a.length !== b.length || a.every((name, i) => name === b[i])) return undefined
+  const same = (x: string): string => x
+  if (withoutEach(a, b, same).length > 0) return undefined
+  const first = a.findIndex((name, i) => name !== b[i])
+  const show = (xs: readonly string[]): string => xs.slice(first, first + 4).join(', ')
+  return `the same ${a.length} functions laid out in another order: A has ${show(a)}…, B ${show(b)}…`
 }
 
 /** Printable text around each differing byte range, where binaries keep their strings. */

@@ -106,3 +106,51 @@ export function partAt(parts: readonly ElfPart[], offset: number): string | unde
       best = p
   return best?.name
 }
+
+// STT_FUNC in a symbol's st_info, and the symbols read at most (a large library has ~1e5).
+const STT_FUNC = 2
+const MAX_SYMBOLS = 1_000_000
+
+/**
+ * The functions of an ELF file's symbol table (.symtab, with .strtab for names) in the
+ * order of their addresses: the order the linker laid them out in. Undefined when the
+ * file has no symbol table (stripped) or it does not hold together.
+ */
+export function functionsInOrder(
+  bytes: Buffer,
+  layout: readonly ElfPart[] | undefined = elfLayout(bytes),
+): string[] | undefined {
+  const symtab = layout?.find((p) => p.name === '.symtab')
+  const strtab = layout?.find((p) => p.name === '.strtab')
+  if (symtab === undefined || strtab === undefined) return undefined
+  const wide = bytes[4] === 2
+  const little = bytes[5] === 1
+  const size = wide ? 24 : 16
+  const count = Math.floor(symtab.size / size)
+  if (count > MAX_SYMBOLS) return undefined
+  const u32 = (at: number): number => (little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at))
+  const value = (at: number): number => {
+    if (!wide) return u32(at)
+    const n = little ? bytes.readBigUInt64LE(at) : bytes.readBigUInt64BE(at)
+    return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n)
+  }
+  const functions: { name: string; address: number }[] = []
+  for (let i = 1; i < count; i++) {
+    const at = symtab.offset + i * size
+    const info = bytes[at + (wide ? 4 : 12)] ?? 0
+    const length = value(at + (wide ? 16 : 8))
+    if ((info & 0xf) !== STT_FUNC || length === 0) continue
+    const nameAt = u32(at)
+    if (nameAt >= strtab.size) continue
+    const from = strtab.offset + nameAt
+    const end = bytes.indexOf(0, from)
+    const to = end === -1 || end > strtab.offset + strtab.size ? strtab.offset + strtab.size : end
+    functions.push({
+      name: bytes.subarray(from, Math.min(to, from + 256)).toString('latin1'),
+      address: value(at + (wide ? 8 : 4)),
+    })
+  }
+  return functions
+    .sort((x, y) => x.address - y.address || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+    .map((f) => f.name)
+}

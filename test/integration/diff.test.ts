@@ -473,7 +473,7 @@ describe('reproof diff', () => {
     expect(content?.binary?.sections?.map((s) => s.name)).toContain('.note.gnu.build-id')
   })
 
-  it('pairs files of two trees renamed by a hash in their name, or moved with the same content', async () => {
+  it('pairs files of two trees renamed by a hash in their name, moved with the same content, or in a renamed directory', async () => {
     const dir = makeTemp()
     const put = (file: string, content: string) => {
       fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
@@ -481,26 +481,35 @@ describe('reproof diff', () => {
     }
     put('a/dist/index.3f2a1b9c.js', 'console.log("built at one")\n')
     put('b/dist/index.77aa0b12.js', 'console.log("built at two")\n')
-    put('a/lib/x.so', 'same bytes\n')
-    put('b/lib64/x.so', 'same bytes\n')
+    put('a/share/x.txt', 'same bytes\n')
+    put('b/doc/x.txt', 'same bytes\n')
+    put('b/doc/more.txt', 'more\n')
+    // A temporary directory's random name: the same tree below it.
+    put('a/tmp.Xy12Ab/conf/a.cfg', 'one\n')
+    put('b/tmp.Qw98Zz/conf/a.cfg', 'two\n')
     const { code, report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
     expect(code).toBe(1)
     const renamed = (report?.items ?? []).flatMap((i) =>
-      (i.fields ?? [])
-        .filter((f) => f.field === 'renamed')
-        .map((f) => [i.path, f.a, f.b, i.message]),
+      (i.fields ?? []).filter((f) => f.field === 'renamed').map((f) => [i.path, f.b, i.message]),
     )
     expect(renamed).toEqual([
-      ['dist/index.3f2a1b9c.js', 'dist/index.3f2a1b9c.js', 'dist/index.77aa0b12.js', undefined],
-      ['lib/x.so', 'lib/x.so', 'lib64/x.so', 'content identical'],
+      ['dist/index.3f2a1b9c.js', 'dist/index.77aa0b12.js', undefined],
+      ['share/x.txt', 'doc/x.txt', 'content identical'],
+      ['tmp.Xy12Ab', 'tmp.Qw98Zz', 'content identical'],
+      ['tmp.Xy12Ab/conf', 'tmp.Qw98Zz/conf', 'content identical'],
+      ['tmp.Xy12Ab/conf/a.cfg', 'tmp.Qw98Zz/conf/a.cfg', undefined],
     ])
     const bundle = report?.items.find(
       (i) => i.path === 'dist/index.3f2a1b9c.js' && i.kind === 'content',
     )
     expect(bundle?.text?.unified).toContain('+console.log("built at two")')
-    // The directories stay one-sided: nothing in their names says they are one.
-    expect(paths(report, 'only-in-a')).toEqual(['lib'])
-    expect(paths(report, 'only-in-b')).toEqual(['lib64'])
+    const config = report?.items.find(
+      (i) => i.path === 'tmp.Xy12Ab/conf/a.cfg' && i.kind === 'content',
+    )
+    expect(config?.text?.unified).toContain('-one\n+two')
+    // doc/ holds more than share/ did: they stay one-sided, as does what only B has.
+    expect(paths(report, 'only-in-a')).toEqual(['share'])
+    expect(paths(report, 'only-in-b')).toEqual(['doc', 'doc/more.txt'])
   })
 
   it('goes through Zstandard into a tar (.tar.zst, as a .deb of Ubuntu keeps its data)', async () => {

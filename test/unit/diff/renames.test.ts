@@ -16,12 +16,12 @@ const member = (name: string, sha256 = name, size = 1, type: MemberInfo['type'] 
 const hex = fc.stringMatching(/^[0-9a-f]{8,12}$/)
 const memberArb = fc
   .record({
-    dir: fc.constantFrom('', 'lib/', '.build-id/4a/', '.build-id/c2/'),
+    dir: fc.constantFrom('', 'lib/', 'x/', 'y/', '.build-id/4a/', '.build-id/c2/'),
     stem: fc.oneof(fc.constantFrom('x', 'y', 'app'), hex),
     ext: fc.constantFrom('', '.js', '.debug'),
     sha256: fc.constantFrom('1', '2', '3', ''),
     size: fc.nat({ max: 2 }),
-    type: fc.constantFrom<MemberInfo['type']>('file', 'symlink'),
+    type: fc.constantFrom<MemberInfo['type']>('file', 'symlink', 'directory'),
   })
   .map((m) => member(`${m.dir}${m.stem}${m.ext}`, m.sha256, m.size, m.type))
 const side = fc.uniqueArray(memberArb, { selector: (m) => m.name, maxLength: 6 })
@@ -43,6 +43,10 @@ describe('pairRenamed', () => {
             expect(
               b.filter((m) => m.sha256 === p.b.sha256 && m.type === 'file' && m.size > 0),
             ).toHaveLength(1)
+          } else if (p.by === 'directory') {
+            // A directory moved within its parent, or a member at the same place below it.
+            const parts = (m: MemberInfo) => m.name.replace(/\/+$/, '').split('/')
+            expect(parts(p.a).length).toBe(parts(p.b).length)
           } else {
             expect(nameShape(p.a.name)).toBe(nameShape(p.b.name))
             expect(nameShape(p.a.name)).not.toBe(p.a.name)
@@ -53,6 +57,38 @@ describe('pairRenamed', () => {
         const swapped = pairRenamed(b, a).map((p) => `${p.b.name} ${p.a.name}`)
         expect(swapped.sort()).toEqual(pairs.map((p) => `${p.a.name} ${p.b.name}`).sort())
       }),
+    )
+  })
+
+  it('pairs a renamed directory and every member below it by place, and nothing when two could match', () => {
+    const suffix = fc.stringMatching(/^[a-z]{1,4}(\/[a-z]{1,4})?$/)
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(suffix, { minLength: 1, maxLength: 5 }),
+        side,
+        fc.boolean(),
+        (below, noise, twin) => {
+          const tree = (dir: string) => [
+            member(`${dir}/`, '', 0, 'directory'),
+            ...below.map((x) => member(`${dir}/${x}`, `${dir}${x}`)),
+          ]
+          // With a twin, two directories of A hold the same tree: neither is taken.
+          const a = [...tree('tmp.one'), ...(twin ? tree('tmp.two') : []), ...noise]
+          const b = [
+            ...tree('tmp.zzz'),
+            ...noise.map((m) => ({ ...m, name: `n/${m.name}`, key: `n/${m.name}` })),
+          ]
+          const moved = pairRenamed(a, b).filter((p) => p.by === 'directory')
+          if (twin) {
+            expect(moved).toEqual([])
+            return
+          }
+          expect(moved.map((p) => [p.a.name, p.b.name])).toEqual([
+            ['tmp.one/', 'tmp.zzz/'],
+            ...below.map((x) => [`tmp.one/${x}`, `tmp.zzz/${x}`]),
+          ])
+        },
+      ),
     )
   })
 
