@@ -1,7 +1,8 @@
-// Hashing a 20,000-file, ~600 MB tree with reproof's manifest code against
-// `find | xargs -0 -P2 sha256sum`, plus `openssl dgst -sha256` as the hardware limit.
-// Then the peak memory of hashing one 1 GB artifact. Targets: ≥ 0.8 × sha256sum's
-// throughput; < 150 MB peak memory on 1 GB.
+// Hashing a 20,000-file, ~600 MB tree with reproof's manifest code (the glob walk, the
+// checks, SHA-256 and the modes) against `openssl dgst -sha256` in two processes, the
+// hardware's limit here, and `find | xargs -0 -P2 sha256sum`. Then the peak memory of
+// hashing one 1 GB artifact. Targets: ≥ 0.8 × openssl's throughput; < 150 MB peak
+// memory on 1 GB.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -35,9 +36,9 @@ const gbps = (ms) => (bytes / 1e9 / (ms / 1000)).toFixed(2)
 console.log(`hashing ${files} files, ${(bytes / 1e6).toFixed(0)} MB (page cache warm):`)
 for (const [name, ms] of Object.entries(result))
   console.log(`  ${name.padEnd(18)} ${fmt(ms).padStart(8)}  ${gbps(ms)} GB/s`)
-const ratio = result.sha256sum / result.reproof
+const ratio = result['openssl (2 procs)'] / result.reproof
 console.log(
-  `  throughput ratio reproof / sha256sum ${ratio.toFixed(2)}x; target ≥ 0.8x: ${ratio >= 0.8 ? 'met' : 'MISSED'}`,
+  `  throughput ratio reproof / openssl ${ratio.toFixed(2)}x (reproof / sha256sum ${(result.sha256sum / result.reproof).toFixed(2)}x); target ≥ 0.8x of openssl: ${ratio >= 0.8 ? 'met' : 'MISSED'}`,
 )
 
 const bigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-big-'))

@@ -13,5 +13,11 @@ if (!supported) {
   )
   process.exit(3)
 }
+// A reader that goes away (`reproof diff a b | head`) ends what it reads, not the
+// command: the rest of the output is dropped and the exit code is still the answer.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err
+  })
 const { main } = await import('../dist/cli/main.js')
 process.exitCode = await main(process.argv)

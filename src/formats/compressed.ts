@@ -100,6 +100,14 @@ export function decompressedSource(
         ),
       )
       input.on('error', (err) => guard.destroy(err))
+      // A reader that stops early (a format's first bytes, a scan that ends at its
+      // archive's end) tears the whole chain down: the xz decoder holds a lock shared by
+      // every xz stream until its stream ends or is cancelled, and a chain left paused
+      // would hold it for ever (the next xz stream then waits on it, and the diff hangs).
+      guard.on('close', () => {
+        decoder.destroy()
+        input.destroy()
+      })
       return decoder.pipe(guard)
     },
   }
@@ -123,13 +131,14 @@ function decoderFor(format: Compression, input: Readable): Readable {
     if (format === 'xz') {
       const m = (await import('xz-decompress')) as unknown as XzModule & { default?: XzModule }
       const { XzReadableStream } = m.default ?? m
-      Readable.fromWeb(
+      const decoded = Readable.fromWeb(
         new XzReadableStream(
           Readable.toWeb(input) as ReadableStream,
         ) as import('node:stream/web').ReadableStream,
       )
-        .on('error', fail)
-        .pipe(out)
+      decoded.on('error', fail).pipe(out)
+      // Destroying the Node side cancels the web stream, which releases the decoder's lock.
+      out.on('close', () => decoded.destroy())
       input.resume()
       return
     }

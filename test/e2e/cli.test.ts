@@ -87,6 +87,25 @@ describe('the reproof executable', () => {
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
   })
 
+  it('keeps its exit code when the reader of its output goes away (| head)', async () => {
+    const dir = makeTemp()
+    for (const side of ['a', 'b']) {
+      fs.mkdirSync(path.join(dir, side))
+      for (let i = 0; i < 400; i++)
+        fs.writeFileSync(path.join(dir, side, `f${i}.txt`), `${side} ${i}\n`)
+    }
+    const run = await spawnCommand(
+      [
+        'bash',
+        '-c',
+        `"${process.execPath}" "${BIN}" diff "${dir}/a" "${dir}/b" | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`,
+      ],
+      {},
+    )
+    // 1: the trees differ; not 0 as if all was well, nor a crash on the closed pipe.
+    expect(run.stdout.trim()).toBe('1')
+  })
+
   it('gives exit 2 for usage errors', async () => {
     expect((await spawnCli(['build', '--bogus'])).code).toBe(2)
     expect((await spawnCli(['nonsense'])).code).toBe(2)

@@ -512,6 +512,28 @@ describe('reproof diff', () => {
     expect(paths(report, 'only-in-b')).toEqual(['doc', 'doc/more.txt'])
   })
 
+  it('reads a .deb whose data.tar.xz takes many reads, with both sides decompressed at once', async () => {
+    // The xz decoder holds one lock for every xz stream until its stream ends or is
+    // cancelled: a reader that stopped early once kept it, and the diff hung.
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'for s in a b; do mkdir -p p$s/DEBIAN p$s/usr/share/x',
+        "printf 'Package: t\\nVersion: 1\\nArchitecture: all\\nMaintainer: t <t@example.org>\\nDescription: t\\n' > p$s/DEBIAN/control",
+        'for i in $(seq 1 200); do head -c 3000 /dev/urandom | base64 > p$s/usr/share/x/f$i.txt; done',
+        'echo $s > p$s/usr/share/x/which.txt',
+        'dpkg-deb --root-owner-group -Zxz -b p$s $s.deb > /dev/null; done',
+      ].join('; '),
+    )
+    const { code, report } = await diff(path.join(dir, 'a.deb'), path.join(dir, 'b.deb'))
+    expect(code).toBe(1)
+    const which = report?.items.find(
+      (i) => i.path === 'a.deb!data.tar.xz!./usr/share/x/which.txt' && i.kind === 'content',
+    )
+    expect(which?.text?.unified).toContain('-a\n+b')
+  })
+
   it('goes through Zstandard into a tar (.tar.zst, as a .deb of Ubuntu keeps its data)', async () => {
     const dir = twoTrees({ 'pkg/a.txt': 'one\n', 'pkg/b.txt': 'same\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'pkg/a.txt'), 'two\n')

@@ -182,7 +182,7 @@ describe('hashing', () => {
             encoding: 'utf8',
           }).split(' ')[0]
           const digest = await hashFile(file)
-          expect(digest).toEqual({ sha256: expected, size })
+          expect(digest).toEqual({ sha256: expected, size, mode: fs.statSync(file).mode })
         },
       ),
       { numRuns: 12 },
