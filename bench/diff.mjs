@@ -25,17 +25,28 @@ function run(argv) {
 }
 
 const VIEW = /\{\}|^file list$|^zipinfo|^zipnote|^filetype|^metadata|^encoding|^stat /
+// Files or members whose content diffoscope found differing: the leaves of its tree,
+// leaving out its views of a file, and a nested archive whose only difference is its
+// listing (metadata, which reproof reports apart from content).
 function diffoscopeCount(json) {
+  const root = JSON.parse(json)
   let n = 0
+  const onlyListing = (node) =>
+    node.unified_diff == null &&
+    (node.details ?? []).length > 0 &&
+    node.details.every((d) => d.source1 === 'file list')
   const visit = (node) => {
     for (const child of node.details ?? []) {
       if (VIEW.test(child.source1)) continue
       const inner = (child.details ?? []).filter((d) => !VIEW.test(d.source1))
       if (inner.length > 0 || child.source1.endsWith('-content')) visit(child)
-      else n++
+      else if (!onlyListing(child)) n++
     }
   }
-  visit(JSON.parse(json))
+  visit(root)
+  // Two single files (an ELF pair): every node under the root is a view of that file.
+  const views = root.details ?? []
+  if (n === 0 && views.length > 0 && views.some((d) => d.source1 !== 'file list')) n = 1
   return n
 }
 const reproofCount = (json) =>
