@@ -58,6 +58,10 @@ export function buildCommand(
     )
     .option('--network', 'let the builds reach the network (recorded; default: no network)')
     .option(
+      '--no-explain',
+      'when the build does not reproduce, do not build further pairs to learn which variation causes each difference',
+    )
+    .option(
       '--no-sandbox',
       'run the builds with process isolation only, without namespaces (named in the verdict)',
     )
@@ -117,6 +121,7 @@ function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
     network: bool(raw.network),
     requireSandbox: bool(raw.requireSandbox),
     sandbox: raw.sandbox === false ? false : undefined,
+    explain: raw.explain === false ? false : undefined,
     bundle: text(raw.bundle),
     key: text(raw.key),
     passphraseEnv: text(raw.passphraseEnv),

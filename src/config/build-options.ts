@@ -28,6 +28,7 @@ export interface BuildFlags {
   network?: boolean
   requireSandbox?: boolean
   sandbox?: boolean
+  explain?: boolean
   bundle?: string
   key?: string
   passphraseEnv?: string
@@ -69,6 +70,7 @@ export const BuildConfigSchema = v.strictObject({
   network: v.optional(v.boolean()),
   requireSandbox: v.optional(v.boolean()),
   sandbox: v.optional(v.boolean()),
+  explain: v.optional(v.boolean()),
 })
 
 export type BuildConfig = v.InferOutput<typeof BuildConfigSchema>
@@ -111,6 +113,11 @@ export interface BuildOptions {
   sandbox: boolean
   /** Refuse to build (exit 3) where the namespace sandbox cannot be set up. */
   requireSandbox: boolean
+  /**
+   * When the build does not reproduce, build further pairs to learn which variation
+   * causes each difference (twin/attribute.ts). On unless --no-explain.
+   */
+  explain: boolean
 }
 
 // reproof sets these itself for every run; letting --env override them would make the
@@ -197,6 +204,7 @@ export function toBuildOptions(
     network: flags.network ?? config.network ?? false,
     sandbox: flags.sandbox ?? config.sandbox ?? true,
     requireSandbox: flags.requireSandbox ?? config.requireSandbox ?? false,
+    explain: flags.explain ?? config.explain ?? true,
   }
 }
 

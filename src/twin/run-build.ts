@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { BuildOptions, EnvRequest } from '../config/build-options.js'
+import type { VariationName } from '../config/variations.js'
 import { chooseEpoch, type Epoch } from '../config/epoch.js'
 import type { Difference } from '../diff/compare-manifests.js'
 import type { DiffReport } from '../diff/report.js'
@@ -58,6 +59,7 @@ import {
 import type { Isolation, Verdict } from '../records/build-record.js'
 
 export type { BuildEvent } from './run-twice.js'
+import { attribute, pairsWithin, type Attribution } from './attribute.js'
 
 export interface BuildDeps {
   /** The caller's environment: read for SOURCE_DATE_EPOCH, PATH and `--env NAME` only. */
@@ -105,6 +107,11 @@ export interface BuildResult {
   record: string | null
   /** The diff engine's report on the differing artifacts, when there are any. */
   explanation: DiffReport | null
+  /**
+   * Which variation causes each difference, learnt from further pairs; null when the
+   * build reproduced or --no-explain.
+   */
+  attribution: AttributionResult | null
   /** The workspace left for inspection by --keep. */
   kept: string | null
   warnings: string[]
@@ -219,6 +226,21 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         warnings,
       )
     }
+    // Which variation causes each difference: further pairs, each with some variations.
+    const attribution =
+      reproducible || !options.explain
+        ? null
+        : await explainVariations(
+            options,
+            deps,
+            {
+              differing: differences.map((d) => d.name),
+              variations,
+              pairMs: clock() - runsStarted,
+              scratch: workspace.base,
+            },
+            emit,
+          )
     const runRecords: RunRecord[] = [
       toRunRecord(outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
       toRunRecord(outcomes.b, plan.runs.b.layout.root, collected.b.manifest),
@@ -273,6 +295,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       outDir,
       recordPath: options.record ?? null,
       explanation,
+      attribution,
       kept: keep ? workspace.base : null,
       warnings,
     })
@@ -291,6 +314,71 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   } finally {
     for (const sandbox of [sandboxes.a, sandboxes.b]) await sandbox?.close()
     await releaseWorkspace(workspace, keep)
+  }
+}
+
+export interface AttributionResult extends Partial<Attribution> {
+  /** Builds beyond the first two. */
+  extraBuilds: number
+  /** Why no culprit was searched for, or why the search stopped. */
+  skipped?: string
+}
+
+/**
+ * Builds further pairs, each with the build path and some of the variations, to learn
+ * which variation makes each artifact differ (twin/attribute.ts). Within --timeout when
+ * one is given (the extra pairs, at the first pair's pace, must fit in it), else at most
+ * MAX_EXPLAIN_PAIRS. A pair that fails or is stopped ends the search and says so.
+ */
+async function explainVariations(
+  options: BuildOptions,
+  deps: BuildDeps,
+  inputs: {
+    differing: readonly string[]
+    variations: readonly VariationRecord[]
+    pairMs: number
+    scratch: string
+  },
+  emit: (event: BuildEvent) => void,
+): Promise<AttributionResult> {
+  const varied = inputs.variations
+    .filter((v) => v.status === 'effective' && v.name !== 'path')
+    .map((v) => v.name)
+  const fit = pairsWithin(options.timeoutMs, inputs.pairMs)
+  if (fit < 1)
+    return {
+      extraBuilds: 0,
+      skipped: `a further pair would not fit in --timeout (the first took ${Math.round(inputs.pairMs)} ms)`,
+    }
+  let built = 0
+  const test = async (vs: readonly VariationName[]): Promise<ReadonlySet<string>> => {
+    built++
+    emit({
+      kind: 'phase',
+      text: `explaining: pair ${built} with ${vs.length === 0 ? 'only the build path' : vs.join(', ')} varied`,
+    })
+    const { result } = await runBuild(
+      {
+        ...options,
+        variations: ['path', ...vs],
+        explicitVariations: [],
+        outDir: path.join(inputs.scratch, `explain-${built}`),
+        record: undefined,
+        report: undefined,
+        keep: false,
+        explain: false,
+      },
+      { ...deps, onEvent: () => undefined },
+    )
+    return new Set(result.differences.map((d) => d.name))
+  }
+  try {
+    const found = await attribute(inputs.differing, varied, test, fit)
+    return { ...found, extraBuilds: 2 * found.pairs.length }
+  } catch (err) {
+    if (deps.signal?.aborted === true) throw err
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    return { extraBuilds: 2 * built, skipped: `pair ${built} failed: ${why}` }
   }
 }
 
@@ -401,6 +489,7 @@ function toBuildResult(
     outDir: string | null
     recordPath: string | null
     explanation: DiffReport | null
+    attribution: AttributionResult | null
     /** The workspace left for inspection by --keep. */
     kept: string | null
     warnings: string[]
@@ -438,6 +527,7 @@ function toBuildResult(
     outDir: where.outDir,
     record: where.recordPath,
     explanation: where.explanation,
+    attribution: where.attribution,
     kept,
     warnings: where.warnings,
     excludedOutputs: record.excludedOutputs,

@@ -76,6 +76,8 @@ export async function rebuildCheck(
       network: recipe.network,
       sandbox: true,
       requireSandbox: false,
+      // The rebuild asks whether the artifact comes out again; why it might not is the builder's question.
+      explain: false,
     }
     const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv })
     if (!result.reproducible) {

@@ -95,11 +95,32 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
       out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
       out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
     }
+    out.push(...describeAttribution(result.attribution))
     out.push(c.dim('nothing was copied out; use --keep to inspect both build roots'))
   }
   if (result.record !== null) out.push(`build record: ${result.record}`)
   if (result.kept !== null) out.push(`build roots kept in ${result.kept}`)
   return `${out.join('\n')}\n`
+}
+
+/** Which variation causes each difference, from the further pairs built (--no-explain: nothing). */
+function describeAttribution(attribution: BuildResult['attribution']): string[] {
+  if (attribution === null) return []
+  const builds = `${attribution.extraBuilds} further build${attribution.extraBuilds === 1 ? '' : 's'}`
+  const lines = [`which variation causes it (${builds}):`]
+  for (const { artifact, cause } of attribution.culprits ?? [])
+    lines.push(`  ${shown(artifact)}: ${CAUSES[cause] ?? `${cause} alone`}`)
+  if (attribution.skipped !== undefined) lines.push(`  not learnt: ${shown(attribution.skipped)}`)
+  return lines
+}
+
+const CAUSES: Record<string, string> = {
+  path: 'differs with only the build path varied: the path, or nothing reproof varies (concurrency, random seeds, the network)',
+  together:
+    'no single variation alone: several together, or a difference that does not come every time',
+  unstable:
+    'did not differ again: a difference that does not come every time (concurrency, random seeds)',
+  unknown: 'not learnt within the further builds allowed',
 }
 
 function excludedWarning(names: readonly string[]): string {

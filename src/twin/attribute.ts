@@ -1,0 +1,107 @@
+import type { VariationName } from '../config/variations.js'
+
+/**
+ * Which variation makes each differing artifact differ, learnt by building again: first
+ * a control pair with only the build path varied (the two roots always differ), then
+ * pairs with some of the variations, halving the set where it reproduces a difference,
+ * down to one variation. The search is here, apart from building: `test` builds a pair
+ * with the build path and the variations given, and says which artifacts differed.
+ */
+
+export interface Culprit {
+  artifact: string
+  /**
+   * `path`: it differs with only the build path varied (the path, or nothing reproof
+   * varies: concurrency, random seeds, the network); a variation: that one alone (with
+   * the path, which the control cleared) reproduces it; `together`: no single variation
+   * does (several at once, or a difference that does not come every time); `unstable`:
+   * the build varied nothing but the path and the control pair did not differ again (it
+   * does not come every time); `unknown`: the extra builds allowed ran out first.
+   */
+  cause: VariationName | 'path' | 'together' | 'unstable' | 'unknown'
+}
+
+export interface PairTested {
+  /** Varied beside the build path. */
+  variations: VariationName[]
+  differing: string[]
+}
+
+export interface Attribution {
+  culprits: Culprit[]
+  /** Every pair built, in order, the control first. */
+  pairs: PairTested[]
+}
+
+export type PairTest = (variations: readonly VariationName[]) => Promise<ReadonlySet<string>>
+
+/**
+ * Finds the culprit of each of `differing`, testing at most `maxPairs` pairs. `varied`
+ * are the variations of the build that differed, without `path`.
+ */
+export async function attribute(
+  differing: readonly string[],
+  varied: readonly VariationName[],
+  test: PairTest,
+  maxPairs: number,
+): Promise<Attribution> {
+  const pairs: PairTested[] = []
+  const causes = new Map<string, Culprit['cause']>()
+  const run = async (
+    variations: readonly VariationName[],
+  ): Promise<ReadonlySet<string> | undefined> => {
+    if (pairs.length >= maxPairs) return undefined
+    const found = await test(variations)
+    pairs.push({ variations: [...variations], differing: [...found].sort() })
+    return found
+  }
+  const control = await run([])
+  if (control === undefined)
+    return { culprits: differing.map((artifact) => ({ artifact, cause: 'unknown' })), pairs }
+  for (const artifact of differing) if (control.has(artifact)) causes.set(artifact, 'path')
+  const search = async (
+    set: readonly VariationName[],
+    targets: readonly string[],
+  ): Promise<void> => {
+    if (targets.length === 0) return
+    const [only] = set
+    if (set.length === 1 && only !== undefined) {
+      for (const t of targets) causes.set(t, only)
+      return
+    }
+    const half = Math.ceil(set.length / 2)
+    const parts = [set.slice(0, half), set.slice(half)]
+    const found: string[][] = []
+    for (const part of parts) {
+      const seen = await run(part)
+      if (seen === undefined) {
+        for (const t of targets) if (!causes.has(t)) causes.set(t, 'unknown')
+        return
+      }
+      found.push(targets.filter((t) => seen.has(t)))
+    }
+    for (const [i, part] of parts.entries()) await search(part, found[i] ?? [])
+    // Reproduced by the whole set, by neither half alone.
+    for (const t of targets) if (!found.some((f) => f.includes(t))) causes.set(t, 'together')
+  }
+  const rest = differing.filter((a) => !causes.has(a))
+  if (varied.length === 0) for (const t of rest) causes.set(t, 'unstable')
+  else await search(varied, rest)
+  return {
+    culprits: differing.map((artifact) => ({ artifact, cause: causes.get(artifact) ?? 'unknown' })),
+    pairs,
+  }
+}
+
+// Pairs built to explain, at most: the control, then two per halving of the variations;
+// the four default variations need at most seven.
+export const MAX_EXPLAIN_PAIRS = 12
+
+/**
+ * How many further pairs may be built: all of them together, at the first pair's pace,
+ * within one --timeout when one is given, and never more than MAX_EXPLAIN_PAIRS.
+ */
+export function pairsWithin(timeoutMs: number | undefined, pairMs: number): number {
+  if (timeoutMs === undefined) return MAX_EXPLAIN_PAIRS
+  return Math.min(MAX_EXPLAIN_PAIRS, Math.floor(timeoutMs / Math.max(1, pairMs)))
+}

@@ -1,0 +1,77 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { BuildResult } from '../../src/twin/run-build.js'
+import { cleanupTemp, listDir, makeTemp, makeTempParent, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+/** A project whose three outputs differ by directory order, by the date, and not at all. */
+function project(): string {
+  const source = makeTemp()
+  fs.mkdirSync(path.join(source, 'data'))
+  for (const f of ['b', 'a', 'c', 'e', 'd'])
+    fs.writeFileSync(path.join(source, 'data', `${f}.txt`), `${f}\n`)
+  fs.writeFileSync(
+    path.join(source, 'Makefile'),
+    'all:\n\tls -U data > order.txt\n\tdate +%F > day.txt\n\techo stable > stable.txt\n',
+  )
+  return source
+}
+
+async function build(source: string, args: string[]) {
+  const parent = makeTempParent()
+  const run = await runCli([
+    'build',
+    '-C',
+    source,
+    '--temp-dir',
+    parent,
+    '--json',
+    '-o',
+    'order.txt',
+    '-o',
+    'day.txt',
+    '-o',
+    'stable.txt',
+    '--out-dir',
+    makeTemp(),
+    ...args,
+    '--',
+    'make',
+  ])
+  // The further pairs leave no build root behind either.
+  expect(listDir(parent)).toEqual([])
+  return { ...run, result: JSON.parse(run.stdout) as BuildResult }
+}
+
+describe('reproof build: which variation causes each difference', () => {
+  it('builds further pairs and names the variation alone that reproduces each difference', async () => {
+    const { code, result } = await build(project(), ['--vary', 'umask'])
+    expect(code).toBe(1)
+    const time = result.variations.find((v) => v.name === 'time')
+    const causes = Object.fromEntries(
+      (result.attribution?.culprits ?? []).map((c) => [c.artifact, c.cause]),
+    )
+    expect(causes['order.txt']).toBe('ordering')
+    // The clock is varied only with libfaketime; without it the date cannot be blamed on it.
+    if (time?.status === 'effective') expect(causes['day.txt']).toBe('time')
+    expect(Object.keys(causes).sort()).toEqual(result.differences.map((d) => d.name).sort())
+    // The control first, with nothing but the build path varied; then halves.
+    const pairs = result.attribution?.pairs ?? []
+    expect(pairs[0]).toEqual({ variations: [], differing: [] })
+    expect(result.attribution?.extraBuilds).toBe(2 * pairs.length)
+  })
+
+  it('builds nothing more with --no-explain, and names what did not fit in --timeout', async () => {
+    const off = await build(project(), ['--no-explain'])
+    expect(off.code).toBe(1)
+    expect(off.result.attribution).toBeNull()
+    // A pair takes at least 2.5 s (run B starts that much later): within a 5 s timeout
+    // at most two further pairs fit, fewer than the five the search needs here.
+    const tight = await build(project(), ['--timeout', '5s'])
+    expect(tight.code).toBe(1)
+    expect(tight.result.attribution?.pairs?.length).toBeLessThanOrEqual(2)
+    expect(tight.result.attribution?.culprits?.some((c) => c.cause === 'unknown')).toBe(true)
+  })
+})

@@ -1,0 +1,94 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { VARIATIONS, type VariationName } from '../../../src/config/variations.js'
+import { attribute, MAX_EXPLAIN_PAIRS, pairsWithin } from '../../../src/twin/attribute.js'
+
+const VARIED = VARIATIONS.filter((v) => v !== 'path')
+
+/** What truly makes an artifact differ: the path (or nothing), one variation, or two together. */
+type Truth =
+  | { kind: 'path' }
+  | { kind: 'one'; v: VariationName }
+  | { kind: 'two'; v: VariationName; w: VariationName }
+
+const truthArb = (varied: readonly VariationName[]): fc.Arbitrary<Truth> =>
+  fc.oneof(
+    fc.constant<Truth>({ kind: 'path' }),
+    fc.constantFrom(...varied).map((v): Truth => ({ kind: 'one', v })),
+    fc
+      .uniqueArray(fc.constantFrom(...varied), { minLength: 2, maxLength: 2 })
+      .filter((p) => p.length === 2)
+      .map(([v, w]): Truth => ({ kind: 'two', v: v ?? 'time', w: w ?? 'time' })),
+  )
+
+/** A build whose artifacts differ exactly as their truths say, under the variations given. */
+function oracle(truths: ReadonlyMap<string, Truth>) {
+  let calls = 0
+  const test = (vs: readonly VariationName[]): Promise<ReadonlySet<string>> => {
+    calls++
+    const on = new Set(vs)
+    return Promise.resolve(
+      new Set(
+        [...truths]
+          .filter(([, t]) =>
+            t.kind === 'path' ? true : t.kind === 'one' ? on.has(t.v) : on.has(t.v) && on.has(t.w),
+          )
+          .map(([a]) => a),
+      ),
+    )
+  }
+  return { test, calls: () => calls }
+}
+
+const scenario = fc
+  .uniqueArray(fc.constantFrom(...VARIED), { minLength: 2, maxLength: VARIED.length })
+  .chain((varied) =>
+    fc.record({
+      varied: fc.constant(varied),
+      truths: fc.array(truthArb(varied), { minLength: 1, maxLength: 4 }),
+      maxPairs: fc.integer({ min: 1, max: 30 }),
+    }),
+  )
+
+describe('attribute', () => {
+  it('names the one variation that causes a difference, the path, or several together, and never a wrong one', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ varied, truths, maxPairs }) => {
+        const byArtifact = new Map(truths.map((t, i) => [`art${i}`, t]))
+        const { test, calls } = oracle(byArtifact)
+        const found = await attribute([...byArtifact.keys()], varied, test, maxPairs)
+        expect(calls()).toBeLessThanOrEqual(maxPairs)
+        expect(found.pairs).toHaveLength(calls())
+        expect(found.pairs[0]?.variations).toEqual([])
+        for (const { artifact, cause } of found.culprits) {
+          const truth = byArtifact.get(artifact)
+          if (cause === 'unknown') continue
+          if (truth?.kind === 'path') expect(cause).toBe('path')
+          if (truth?.kind === 'one') expect(cause).toBe(truth.v)
+          if (truth?.kind === 'two') expect(cause).toBe('together')
+        }
+        // With pairs enough for the halving, nothing is left unknown.
+        if (maxPairs >= 2 * varied.length + 1)
+          expect(found.culprits.filter((c) => c.cause === 'unknown')).toEqual([])
+      }),
+    )
+  })
+
+  it('calls a difference that did not come again, with nothing but the path varied, unstable', async () => {
+    const found = await attribute(['x'], [], () => Promise.resolve(new Set<string>()), 5)
+    expect(found.culprits).toEqual([{ artifact: 'x', cause: 'unstable' }])
+    expect(found.pairs).toEqual([{ variations: [], differing: [] }])
+  })
+
+  it("builds as many further pairs as fit in one --timeout at the first pair's pace, and a bounded number without one", () => {
+    expect(pairsWithin(undefined, 10_000)).toBe(MAX_EXPLAIN_PAIRS)
+    fc.assert(
+      fc.property(fc.nat({ max: 10_000_000 }), fc.nat({ max: 1_000_000 }), (timeout, pair) => {
+        const n = pairsWithin(timeout, pair)
+        expect(n).toBeLessThanOrEqual(MAX_EXPLAIN_PAIRS)
+        expect(n * Math.max(1, pair)).toBeLessThanOrEqual(timeout)
+        if (n < MAX_EXPLAIN_PAIRS) expect((n + 1) * Math.max(1, pair)).toBeGreaterThan(timeout)
+      }),
+    )
+  })
+})
