@@ -18,7 +18,8 @@ afterEach(cleanupTemp)
 
 async function build(source: string, args: string[]) {
   const parent = makeTempParent()
-  const run = await runCli(['build', '-C', source, '--temp-dir', parent, ...args])
+  // The pairs that explain a difference are tested in build-explain.test.ts.
+  const run = await runCli(['build', '-C', source, '--temp-dir', parent, '--no-explain', ...args])
   expect(listDir(parent)).toEqual([])
   const result =
     args.includes('--json') && run.stdout !== ''

@@ -17,7 +17,12 @@ afterEach(cleanupTemp)
 
 async function build(source: string, args: string[], env: Record<string, string> = {}) {
   const parent = makeTempParent()
-  const run = await runCli(['build', '-C', source, '--temp-dir', parent, '--json', ...args], env)
+  // The pairs that explain a difference are tested in build-explain.test.ts; here they
+  // would only cost time.
+  const run = await runCli(
+    ['build', '-C', source, '--temp-dir', parent, '--json', '--no-explain', ...args],
+    env,
+  )
   // Whatever happened, no build root may be left behind.
   expect(listDir(parent)).toEqual([])
   const result = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as BuildResult)

@@ -25,7 +25,17 @@ const support = await probeSandbox(path.join(os.tmpdir(), `reproof-probe-${proce
 const withSandbox = support.available ? describe : describe.skip
 
 async function build(source: string, args: string[], parent = makeTempParent()) {
-  const run = await runCli(['build', '-C', source, '--temp-dir', parent, '--json', ...args])
+  // The pairs that explain a difference are tested in build-explain.test.ts.
+  const run = await runCli([
+    'build',
+    '-C',
+    source,
+    '--temp-dir',
+    parent,
+    '--json',
+    '--no-explain',
+    ...args,
+  ])
   expect(listDir(parent)).toEqual([])
   const result = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as BuildResult)
   return { ...run, result }

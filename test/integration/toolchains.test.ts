@@ -44,7 +44,19 @@ async function build(source: string, args: string[], env: Record<string, string>
   const parent = makeTempParent()
   const started = Date.now()
   const run = await runCli(
-    ['build', '-C', source, '--temp-dir', parent, '--timeout', BUILD_TIMEOUT, '--json', ...args],
+    // The pairs that explain a difference are tested in build-explain.test.ts.
+    [
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      parent,
+      '--timeout',
+      BUILD_TIMEOUT,
+      '--json',
+      '--no-explain',
+      ...args,
+    ],
     env,
   )
   const seconds = (Date.now() - started) / 1000
