@@ -74,10 +74,8 @@ export async function attribute(
     const found: string[][] = []
     for (const part of parts) {
       const seen = await run(part)
-      if (seen === undefined) {
-        for (const t of targets) if (!causes.has(t)) causes.set(t, 'unknown')
-        return
-      }
+      // Out of pairs: what is not learnt yet stays unknown.
+      if (seen === undefined) return
       found.push(targets.filter((t) => seen.has(t)))
     }
     for (const [i, part] of parts.entries()) await search(part, found[i] ?? [])
@@ -101,7 +99,15 @@ export const MAX_EXPLAIN_PAIRS = 12
  * How many further pairs may be built: all of them together, at the first pair's pace,
  * within one --timeout when one is given, and never more than MAX_EXPLAIN_PAIRS.
  */
-export function pairsWithin(timeoutMs: number | undefined, pairMs: number): number {
-  if (timeoutMs === undefined) return MAX_EXPLAIN_PAIRS
-  return Math.min(MAX_EXPLAIN_PAIRS, Math.floor(timeoutMs / Math.max(1, pairMs)))
+export function pairsWithin(
+  timeoutMs: number | undefined,
+  pairMs: number,
+): { maxPairs: number } | { skipped: string } {
+  if (timeoutMs === undefined) return { maxPairs: MAX_EXPLAIN_PAIRS }
+  const maxPairs = Math.min(MAX_EXPLAIN_PAIRS, Math.floor(timeoutMs / Math.max(1, pairMs)))
+  return maxPairs > 0
+    ? { maxPairs }
+    : {
+        skipped: `a further pair would not fit in --timeout (the first took ${Math.round(pairMs)} ms)`,
+      }
 }

@@ -344,12 +344,8 @@ async function explainVariations(
   const varied = inputs.variations
     .filter((v) => v.status === 'effective' && v.name !== 'path')
     .map((v) => v.name)
-  const fit = pairsWithin(options.timeoutMs, inputs.pairMs)
-  if (fit < 1)
-    return {
-      extraBuilds: 0,
-      skipped: `a further pair would not fit in --timeout (the first took ${Math.round(inputs.pairMs)} ms)`,
-    }
+  const budget = pairsWithin(options.timeoutMs, inputs.pairMs)
+  if ('skipped' in budget) return { extraBuilds: 0, skipped: budget.skipped }
   let built = 0
   const test = async (vs: readonly VariationName[]): Promise<ReadonlySet<string>> => {
     built++
@@ -373,7 +369,7 @@ async function explainVariations(
     return new Set(result.differences.map((d) => d.name))
   }
   try {
-    const found = await attribute(inputs.differing, varied, test, fit)
+    const found = await attribute(inputs.differing, varied, test, budget.maxPairs)
     return { ...found, extraBuilds: 2 * found.pairs.length }
   } catch (err) {
     if (deps.signal?.aborted === true) throw err

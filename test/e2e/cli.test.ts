@@ -98,12 +98,14 @@ describe('the reproof executable', () => {
       [
         'bash',
         '-c',
-        `"${process.execPath}" "${BIN}" diff "${dir}/a" "${dir}/b" | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`,
+        `"${process.execPath}" "${BIN}" diff "${dir}/a" "${dir}/b" 2>"${dir}/stderr" | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`,
       ],
       {},
     )
-    // 1: the trees differ; not 0 as if all was well, nor a crash on the closed pipe.
+    // 1: the trees differ; not 0 as if all was well, nor a crash on the closed pipe
+    // (which exits 1 too, with a stack trace on stderr).
     expect(run.stdout.trim()).toBe('1')
+    expect(fs.readFileSync(path.join(dir, 'stderr'), 'utf8')).toBe('')
   })
 
   it('gives exit 2 for usage errors', async () => {

@@ -243,6 +243,23 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'an object whose data directory, an absolute path, was changed in its source',
+    truth: 'unexplained',
+    make(dir) {
+      for (const [side, where] of [
+        ['a', '/usr/share/app-data'],
+        ['b', '/opt/other/place'],
+      ] as const)
+        write(
+          path.join(dir, side, 'main.c'),
+          `#include <stdio.h>\nint main(void) { puts("${where}"); return 0; }\n`,
+        )
+      // Objects keep the literal in a string section (.rodata.str1.1) of its own.
+      sh(dir, 'for s in a b; do (cd $s && gcc -O1 -c main.c); done')
+      return [path.join(dir, 'a/main.o'), path.join(dir, 'b/main.o')]
+    },
+  },
+  {
     name: 'a program printing other text',
     truth: 'unexplained',
     make(dir) {

@@ -259,6 +259,41 @@ describe('content hints', () => {
   })
 })
 
+describe('link order', () => {
+  const causes = (functions: [string[], string[]]) => {
+    const [x, y] = [Buffer.from('\x7fELF one'), Buffer.from('\x7fELF two')]
+    return contentHints(x, y, { binary: diffBinary(x, y), functions }, context).map((h) => h.cause)
+  }
+
+  it('calls the same functions in another order ordering, and nothing else that', () => {
+    expect(
+      causes([
+        ['main', 'fa', 'fb'],
+        ['main', 'fb', 'fa'],
+      ]),
+    ).toEqual(['ordering'])
+    // The same order, or other functions (one renamed, one added) in another order, is not link order.
+    expect(
+      causes([
+        ['main', 'fa', 'fb'],
+        ['main', 'fa', 'fb'],
+      ]),
+    ).not.toContain('ordering')
+    expect(
+      causes([
+        ['main', 'fa', 'fb'],
+        ['main', 'fc', 'fa'],
+      ]),
+    ).not.toContain('ordering')
+    expect(
+      causes([
+        ['main', 'fa'],
+        ['f0', 'main', 'fa'],
+      ]),
+    ).not.toContain('ordering')
+  })
+})
+
 describe('field hints', () => {
   it('tells umask from other permission changes', () => {
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0664' }])[0]?.cause).toBe('umask')

@@ -113,6 +113,8 @@ describe('pairRenamed', () => {
       ],
       ['dist/index.3f2a1b9c.js', 'dist/index.77aa0b12.js', 'shape'],
     ])
+    // Names alike but for no hash are never taken as one renamed, the same name included.
+    expect(pairRenamed([member('lib/x.txt', 'p')], [member('lib/x.txt', 'q')])).toEqual([])
     // Moved whole: the same content under another name.
     expect(pairRenamed([member('lib/x.so', 'k')], [member('lib64/x.so', 'k')])[0]?.by).toBe(
       'content',

@@ -114,6 +114,16 @@ describe('scanRpm', () => {
     )
   })
 
+  it('names a payload compressor it does not read rather than misreading the payload', async () => {
+    const lzma = rpm([{ tag: 1125, kind: 'string', value: 'lzma' }])
+    await expect(scan(lzma)).rejects.toThrow(
+      /payload compressed with lzma, which reproof does not read/,
+    )
+    // Named as none, an uncompressed cpio is read as it is.
+    const none = await scan(rpm([{ tag: 1125, kind: 'string', value: 'none' }]))
+    expect(none.inventory.meta['payload compressor']).toBe('none')
+  })
+
   it('reads what rpmbuild writes, and never fails but as bad input on any cut or corruption of it', async () => {
     const dir = makeTemp()
     fs.writeFileSync(

@@ -81,10 +81,14 @@ describe('attribute', () => {
   })
 
   it("builds as many further pairs as fit in one --timeout at the first pair's pace, and a bounded number without one", () => {
-    expect(pairsWithin(undefined, 10_000)).toBe(MAX_EXPLAIN_PAIRS)
+    expect(pairsWithin(undefined, 10_000)).toEqual({ maxPairs: MAX_EXPLAIN_PAIRS })
     fc.assert(
       fc.property(fc.nat({ max: 10_000_000 }), fc.nat({ max: 1_000_000 }), (timeout, pair) => {
-        const n = pairsWithin(timeout, pair)
+        const budget = pairsWithin(timeout, pair)
+        const n = 'maxPairs' in budget ? budget.maxPairs : 0
+        // None fits: the search is skipped, and says why.
+        if (n === 0)
+          expect(budget).toEqual({ skipped: expect.stringContaining('--timeout') as unknown })
         expect(n).toBeLessThanOrEqual(MAX_EXPLAIN_PAIRS)
         expect(n * Math.max(1, pair)).toBeLessThanOrEqual(timeout)
         if (n < MAX_EXPLAIN_PAIRS) expect((n + 1) * Math.max(1, pair)).toBeGreaterThan(timeout)
