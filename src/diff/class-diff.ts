@@ -1,3 +1,4 @@
+import { keyFor } from '../formats/member.js'
 import { parseJavaClass, type JavaClass } from '../formats/java-class.js'
 import { MAX_SECTIONS, MAX_STRINGS, type ElfSectionDifference } from './elf-diff.js'
 import { onlyEachSide } from './multiset.js'
@@ -43,12 +44,8 @@ export function compareClasses(
   }
 }
 
+/** Methods by name and descriptor, a repeated one as `name#2` (as archive members are keyed). */
 function byName(c: JavaClass): Map<string, JavaClass['methods'][number]> {
-  const out = new Map<string, JavaClass['methods'][number]>()
-  for (const m of c.methods) {
-    let key = m.name
-    for (let n = 2; out.has(key); n++) key = `${m.name}#${n}`
-    out.set(key, m)
-  }
-  return out
+  const seen = new Map<string, number>()
+  return new Map(c.methods.map((m) => [keyFor(m.name, seen), m]))
 }

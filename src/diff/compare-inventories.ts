@@ -44,17 +44,10 @@ export function compareInventories(
       items.push({ path: memberPath, kind: 'only-in-a', sizes: [member.size, null], hints: [] })
       continue
     }
-    // A renamed member's other name is one of its differing fields.
-    const name = (m: MemberInfo): Record<string, string> =>
-      other.key === member.key ? {} : { renamed: m.name }
     const compared = compareEntry(
       memberPath,
-      {
-        type: member.type,
-        meta: { ...name(member), ...shownFields(member) },
-        sha256: member.sha256,
-      },
-      { type: other.type, meta: { ...name(other), ...shownFields(other) }, sha256: other.sha256 },
+      { name: member.name, type: member.type, meta: shownFields(member), sha256: member.sha256 },
+      { name: other.name, type: other.type, meta: shownFields(other), sha256: other.sha256 },
     )
     items.push(...compared.items)
     if (compared.contentDiffers) differing.push([member.key, other.key])
@@ -83,6 +76,8 @@ export function compareInventories(
 
 /** One entry (an archive member, a file in a tree) as the comparison of its two sides sees it. */
 export interface ComparedEntry {
+  /** Its name on its side: two that differ (a renamed member) differ in a field `renamed`. */
+  name?: string
   type: string
   /** Its metadata as compared, link target included. */
   meta: Record<string, string>
@@ -105,7 +100,11 @@ export function compareEntry(
       items: [{ path, kind: 'type', fields: [{ field: 'type', a: a.type, b: b.type }], hints: [] }],
       contentDiffers: false,
     }
-  const fields = diffFields(a.meta, b.meta)
+  const renamed =
+    a.name !== undefined && b.name !== undefined && a.name !== b.name
+      ? [{ field: 'renamed', a: a.name, b: b.name }]
+      : []
+  const fields = [...renamed, ...diffFields(a.meta, b.meta)]
   const contentDiffers = a.type === 'file' && a.sha256 !== b.sha256
   const items: DiffItem[] =
     fields.length === 0

@@ -116,12 +116,10 @@ export async function diffDirectories(
         : x.type === 'file'
           ? [singleDigest.get(name) ?? '', singleDigest.get(otherName) ?? '']
           : undefined
-    // A renamed file's other name is one of its differing fields.
-    const named = (n: string): Record<string, string> => (otherName === name ? {} : { renamed: n })
     const compared = compareEntry(
       name,
-      { type: x.type, meta: { ...named(name), ...x.meta }, sha256: sums?.[0] },
-      { type: y.type, meta: { ...named(otherName), ...y.meta }, sha256: sums?.[1] },
+      { name, type: x.type, meta: x.meta, sha256: sums?.[0] },
+      { name: otherName, type: y.type, meta: y.meta, sha256: sums?.[1] },
     )
     engine.items.push(...compared.items)
     if (compared.contentDiffers && sums !== undefined) {

@@ -1,4 +1,5 @@
 import { elfLayout, type ElfPart } from '../formats/elf.js'
+import { keyFor } from '../formats/member.js'
 import { onlyEachSide } from './multiset.js'
 
 /** One ELF section (or header) whose bytes differ between the two sides. */
@@ -54,13 +55,7 @@ export function compareElfSections(
 /** Parts by name, the second of a name as `name#2`, in file order. */
 function keyed(parts: readonly ElfPart[]): Map<string, ElfPart> {
   const seen = new Map<string, number>()
-  const out = new Map<string, ElfPart>()
-  for (const p of parts) {
-    const n = (seen.get(p.name) ?? 0) + 1
-    seen.set(p.name, n)
-    out.set(n === 1 ? p.name : `${p.name}#${n}`, p)
-  }
-  return out
+  return new Map(parts.map((p) => [keyFor(p.name, seen), p]))
 }
 
 /** The strings of two string tables that only one side holds, a few each. */

@@ -34,3 +34,8 @@ export const COMPRESSIONS: Readonly<Record<Compression, Recognised>> = {
   // A Zstandard frame (a skippable frame first is not recognised).
   zstd: { detect: magic([0x28, 0xb5, 0x2f, 0xfd]) },
 }
+
+/** The compression these first bytes start, if any: the first of the table that says yes. */
+export function detectCompression(head: Buffer): Compression | undefined {
+  return (Object.keys(COMPRESSIONS) as Compression[]).find((c) => COMPRESSIONS[c].detect(head))
+}

@@ -1,6 +1,6 @@
+import { detectCompression } from './compressions.js'
 import {
   ARCHIVES,
-  COMPRESSIONS,
   OTHER_FORMATS,
   type ArchiveFormat,
   type Compression,
@@ -18,11 +18,8 @@ export type Detected =
   | { kind: 'binary' }
 
 export function detectFormat(head: Buffer): Detected {
-  for (const [format, row] of Object.entries(COMPRESSIONS) as [
-    Compression,
-    (typeof COMPRESSIONS)[Compression],
-  ][])
-    if (row.detect(head)) return { kind: 'compressed', format }
+  const compression = detectCompression(head)
+  if (compression !== undefined) return { kind: 'compressed', format: compression }
   for (const [format, row] of Object.entries(ARCHIVES) as [
     ArchiveFormat,
     (typeof ARCHIVES)[ArchiveFormat],

@@ -4,7 +4,7 @@ import { decompressedSource } from './compressed.js'
 import type { Budget } from './limits.js'
 import { scanCpio } from './cpio.js'
 import { isoTime, unreadableAs, type StreamScan } from './member.js'
-import { COMPRESSIONS, type Compression } from './compressions.js'
+import { detectCompression } from './compressions.js'
 
 /**
  * An RPM package: a 96-byte lead, the signature header, the main header (name,
@@ -107,9 +107,7 @@ export const scanRpm: StreamScan = async (input, where, budget, want) => {
   if (payloadFormat !== 'cpio') throw bad(`payload format ${payloadFormat} is not read`)
   // What the payload's bytes say wins over the tag (an old rpm names lzma, writes xz).
   const head = await reader.peek(16)
-  const found = (Object.keys(COMPRESSIONS) as Compression[]).find((c) =>
-    COMPRESSIONS[c].detect(head),
-  )
+  const found = detectCompression(head)
   const named = meta['payload compressor']
   if (found === undefined && named !== undefined && named !== 'none')
     throw bad(`payload compressed with ${named}, which reproof does not read`)
