@@ -1,36 +1,19 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { BuildOptions, EnvRequest } from '../config/build-options.js'
-import type { VariationName } from '../config/variations.js'
-import { chooseEpoch, type Epoch } from '../config/epoch.js'
+import type { BuildOptions } from '../config/build-options.js'
+import type { Epoch } from '../config/epoch.js'
 import type { Difference } from '../diff/compare-manifests.js'
 import type { DiffReport } from '../diff/report.js'
-import { hashFiles } from '../digest/hash-file.js'
 import { collectManifest } from '../digest/manifest.js'
 import { fileTimeDrift, withFileTimeDrift } from './file-time-drift.js'
-import { ReproofError, unreadable } from '../errors.js'
-import { toDisplayText, toFsPath } from '../file-names.js'
+import { ReproofError } from '../errors.js'
+import { toDisplayText } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
-import { detectCapabilities } from '../sandbox/capabilities.js'
-import { openSandbox, type RunSandbox } from '../sandbox/namespace-sandbox.js'
-import { readGitSource, type GitSource } from '../sandbox/git.js'
-import {
-  checkExplicitVariations,
-  FAKETIME_OFFSET_DAYS,
-  judgeEffectiveness,
-  planRuns,
-  type Capabilities,
-  type RunPlan,
-  type RunSetup,
-  type VariationRecord,
-} from '../sandbox/run-plan.js'
-import { snapshotSource } from '../sandbox/snapshot.js'
-import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
+import { FAKETIME_OFFSET_DAYS, type RunPlan, type VariationRecord } from '../sandbox/run-plan.js'
 import {
   chooseTempParent,
   createWorkspace,
   keepWorkspace,
-  listingOrderDiffers,
   type Workspace,
 } from '../sandbox/workspace.js'
 import { VERSION } from '../version.js'
@@ -38,28 +21,22 @@ import {
   toBuildRecord,
   toEnvironmentEntries,
   toRunRecord,
-  toSourceInfo,
   toNormalizationRecord,
   type BuildRecord,
   type NormalizationRecord,
   type RunRecord,
   type SourceInfo,
 } from '../records/build-record.js'
-import { findLockfiles } from '../attest/lockfiles.js'
 import { copyArtifacts } from './copy-artifacts.js'
 import { explainDifferences, judgeArtifacts, type Judgement } from './judge-artifacts.js'
-import {
-  buildFailure,
-  probeRun,
-  runTwice,
-  type BuildEvent,
-  type RunContext,
-  type RunOutcome,
-} from './run-twice.js'
+import { buildFailure, runTwice, type BuildEvent, type RunOutcome } from './run-twice.js'
 import type { Isolation, Verdict } from '../records/build-record.js'
+import { explainVariations, type AttributionResult } from './explain-variations.js'
+import { prepareRuns, type PreparedRuns, type Sandboxes } from './prepare-runs.js'
+import { describeSource, readInputs } from './read-inputs.js'
 
 export type { BuildEvent } from './run-twice.js'
-import { attribute, pairsWithin, type Attribution } from './attribute.js'
+export type { AttributionResult } from './explain-variations.js'
 
 export interface BuildDeps {
   /** The caller's environment: read for SOURCE_DATE_EPOCH, PATH and `--env NAME` only. */
@@ -119,7 +96,11 @@ export interface BuildResult {
   excludedOutputs: string[]
 }
 
-const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
+export interface BuildOutcome {
+  result: BuildResult
+  /** The full build record, whether or not it was written (attestation signs from it). */
+  record: BuildRecord
+}
 
 /**
  * The twin build. Parse and validate, decide the plan (pure), run both builds, compare
@@ -127,12 +108,6 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
  * for the CLI to acknowledge. Nothing is written outside the workspace before the
  * verdict, and the workspace is gone when this returns, whatever happened.
  */
-export interface BuildOutcome {
-  result: BuildResult
-  /** The full build record, whether or not it was written (attestation signs from it). */
-  record: BuildRecord
-}
-
 export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<BuildOutcome> {
   const emit = deps.onEvent ?? (() => undefined)
   const clock = deps.clock ?? Date.now
@@ -140,162 +115,54 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const warnings: string[] = []
 
   // 1. Parse and validate what needs the filesystem.
-  const { git, epoch, passThrough, entries, excludedOutputs } = await readInputs(
-    options,
-    deps,
-    warnings,
-  )
+  const inputs = await readInputs(options, deps.callerEnv, warnings)
   throwIfAborted(deps.signal)
 
   // 2. Decide the plan, then lay out both runs.
   emit({ kind: 'phase', text: 'preparing two isolated build roots' })
   const parent = await chooseTempParent(options.tempDir)
   const workspace = await createWorkspace({ parent, name: rootName(options.source) })
+  const sandboxes: Sandboxes = {}
   let keep = false
-  const sandboxes: Partial<Record<'a' | 'b', RunSandbox>> = {}
-  // Copies both runs' directories out of their sandboxes (where they live on a private
-  // tmpfs) into the workspace, for --keep: those opened so far, whenever it is called.
-  const copyRootsOut = async (): Promise<void> => {
-    for (const id of ['a', 'b'] as const) {
-      const dir = workspace.layouts[id].dir
-      const sandbox = sandboxes[id]
-      if (sandbox !== undefined)
-        await fs.cp(sandbox.view(dir), dir, { recursive: true, verbatimSymlinks: true })
-    }
-  }
   try {
-    // The probe mounts over this directory; it must exist on the machine's side, where
-    // the sandbox's read-only file system would refuse to create it.
-    const prepared = await prepareRuns(options, deps, workspace, sandboxes, {
-      epoch: epoch.value,
-      passThrough,
-      entries,
+    const prepared = await prepareRuns(options, deps.callerEnv, workspace, sandboxes, {
+      epoch: inputs.epoch.value,
+      passThrough: inputs.passThrough,
+      entries: inputs.entries,
     })
-    const { isolation, plan, contexts, roots, snapshot, judged } = prepared
     throwIfAborted(deps.signal)
 
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
-    const runsStarted = clock()
-    const wallStart = Math.floor(runsStarted / 1000)
-    const outcomes = await runTwice(contexts, options, deps, emit)
-    const wallEnd = Math.ceil(clock() / 1000)
-    for (const outcome of [outcomes.a, outcomes.b]) {
-      if (outcome.exitCode !== 0)
-        throw await buildFailure(
-          outcome,
-          contexts[outcome.id],
-          outcomes,
-          whatReproofChanged(judged, isolation, excludedOutputs),
-        )
-    }
-    warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
-    // Run B's later start varies the files' times only where the runs kept pace: the
-    // files both wrote too close in time are named on the file-times variation.
-    const variations = judged.some((v) => v.name === 'file-times')
-      ? withFileTimeDrift(
-          judged,
-          await fileTimeDrift(roots, { a: runsStarted - 1000, b: runsStarted - 1000 }),
-        )
-      : judged
+    const ran = await buildBoth(prepared, options, deps, inputs.excludedOutputs, warnings)
     throwIfAborted(deps.signal)
 
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
-    emit({ kind: 'phase', text: 'hashing artifacts' })
-    const collected = await collectOutputs(roots, plan, options.outputs, warnings)
-    const judgement = await judgeArtifacts(
-      roots,
-      { a: collected.a.manifest, b: collected.b.manifest },
-      { normalize: options.normalize, epoch: epoch.value, scratch: workspace.base },
-      emit,
-    )
-    warnings.push(...(judgement.normalization?.warnings ?? []))
-    const { final, differences, reproducible } = judgement
-    let explanation: DiffReport | null = null
-    if (!reproducible) {
-      emit({ kind: 'phase', text: `explaining ${differences.length} difference(s)` })
-      explanation = await explainDifferences(
-        differences,
-        {
-          roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
-          views: [roots.a, roots.b],
-          canary: workspace.canary,
-          wallClock: [wallStart, wallEnd],
-          clockOffsetDays: isEffective(variations, 'time') ? FAKETIME_OFFSET_DAYS : 0,
-          localeVaried: isEffective(variations, 'locale'),
-        },
-        warnings,
-      )
-    }
-    // Which variation causes each difference: further pairs, each with some variations.
-    const attribution =
-      reproducible || !options.explain
-        ? null
-        : await explainVariations(
-            options,
-            deps,
-            {
-              differing: differences.map((d) => d.name),
-              variations,
-              pairMs: clock() - runsStarted,
-              scratch: workspace.base,
-            },
-            emit,
-          )
-    const runRecords: RunRecord[] = [
-      toRunRecord(outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
-      toRunRecord(outcomes.b, plan.runs.b.layout.root, collected.b.manifest),
-    ]
-    // Kept roots are copied out of the sandbox's private tmpfs before it goes away.
-    if (options.keep) await copyRootsOut()
-
-    throwIfAborted(deps.signal)
-    // 5. Durable writes: the artifacts (only when reproducible), then the record.
-    let outDir: string | null = null
-    if (reproducible) {
-      emit({
-        kind: 'phase',
-        text: `copying ${final.a.length} artifact(s) to ${options.outDir}`,
-      })
-      await copyArtifacts(roots.a, final.a, options.outDir, epoch.value, plan.runs.a.layout.root)
-      outDir = options.outDir
-    }
-    const sourceInfo = await describeSource(options, git, deps.callerEnv, snapshot, entries)
-    const record: BuildRecord = toBuildRecord({
-      reproofVersion: VERSION,
-      command: options.command,
-      source: sourceInfo,
-      outputs: options.outputs,
-      exclude: options.exclude,
-      excludedOutputs,
-      epoch,
-      environment: toEnvironmentEntries(plan.runs.a.env, options.env, passThrough),
-      canary: workspace.canary,
-      variations,
-      runs: runRecords,
-      isolation,
-      result: {
-        reproducible,
-        verdict: judgement.verdict,
-        reproducibleWithoutNormalization: judgement.rawReproducible,
-        differences,
-        wouldMatchAfterNormalization: judgement.wouldMatchAfterNormalization,
-      },
-      normalization: toNormalizationRecord(judgement.normalization),
-      startedAt,
-      finishedAt: new Date(clock()).toISOString(),
+    const compared = await compareRuns(prepared, ran, options, deps, {
+      workspace,
+      epoch: inputs.epoch.value,
+      warnings,
     })
-    if (options.record !== undefined) {
-      await writeFileAtomic(options.record, `${JSON.stringify(record, null, 2)}\n`)
-    }
+    // Kept roots are copied out of the sandbox's private tmpfs before it goes away.
+    if (options.keep) await copyRootsOut(workspace, sandboxes)
+    throwIfAborted(deps.signal)
 
+    // 5. Durable writes: the artifacts (only when reproducible), then the record.
+    const { record, outDir } = await writeResults(options, deps, {
+      inputs,
+      prepared,
+      ran,
+      compared,
+      canary: workspace.canary,
+      startedAt,
+    })
     keep = options.keep
     const result = toBuildResult(record, {
-      judgement,
-      plan,
+      judgement: compared.judgement,
+      plan: prepared.plan,
       outDir,
       recordPath: options.record ?? null,
-      explanation,
-      attribution,
+      explanation: compared.explanation,
+      attribution: compared.attribution,
       kept: keep ? workspace.base : null,
       warnings,
     })
@@ -303,7 +170,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   } catch (err) {
     // A build that failed or timed out is what --keep is most wanted for.
     if (options.keep && !keep) {
-      await copyRootsOut().catch(() => undefined)
+      await copyRootsOut(workspace, sandboxes).catch(() => undefined)
       keep = true
       if (err instanceof ReproofError) {
         const kept = `both build roots and their logs are kept in ${workspace.base}`
@@ -317,163 +184,191 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   }
 }
 
-export interface AttributionResult extends Partial<Attribution> {
-  /** Builds beyond the first two. */
-  extraBuilds: number
-  /** Why no culprit was searched for, or why the search stopped. */
-  skipped?: string
+type Inputs = Awaited<ReturnType<typeof readInputs>>
+type Ran = Awaited<ReturnType<typeof buildBoth>>
+type Compared = Awaited<ReturnType<typeof compareRuns>>
+
+/**
+ * Stage 3: both builds, at once unless --sequential. A build that fails ends the
+ * twin build with its log's tail and what reproof changed in its world. Returns the
+ * outcomes, the runs' wall-clock window in seconds (for explaining times found in
+ * artifacts), and the variations with the file-time drift judged.
+ */
+async function buildBoth(
+  prepared: PreparedRuns,
+  options: BuildOptions,
+  deps: BuildDeps,
+  excludedOutputs: readonly string[],
+  warnings: string[],
+) {
+  const clock = deps.clock ?? Date.now
+  const { contexts, isolation, judged, roots } = prepared
+  const started = clock()
+  const outcomes = await runTwice(contexts, options, deps, deps.onEvent ?? (() => undefined))
+  const window: [number, number] = [Math.floor(started / 1000), Math.ceil(clock() / 1000)]
+  for (const outcome of [outcomes.a, outcomes.b]) {
+    if (outcome.exitCode !== 0)
+      throw await buildFailure(
+        outcome,
+        contexts[outcome.id],
+        outcomes,
+        whatReproofChanged(judged, isolation, excludedOutputs),
+      )
+  }
+  warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
+  // Run B's later start varies the files' times only where the runs kept pace: the
+  // files both wrote too close in time are named on the file-times variation.
+  const variations = judged.some((v) => v.name === 'file-times')
+    ? withFileTimeDrift(
+        judged,
+        await fileTimeDrift(roots, { a: started - 1000, b: started - 1000 }),
+      )
+    : judged
+  return { outcomes, variations, window, started }
 }
 
 /**
- * Builds further pairs, each with the build path and some of the variations, to learn
- * which variation makes each artifact differ (twin/attribute.ts). Within --timeout when
- * one is given (the extra pairs, at the first pair's pace, must fit in it), else at most
- * MAX_EXPLAIN_PAIRS. A pair that fails or is stopped ends the search and says so.
+ * Stage 4: both runs' artifacts collected, hashed and judged; when they differ, the
+ * diff engine's explanation and, unless --no-explain, which variation causes each
+ * difference (further pairs, each with some of the variations).
  */
-async function explainVariations(
+async function compareRuns(
+  prepared: PreparedRuns,
+  ran: Ran,
   options: BuildOptions,
   deps: BuildDeps,
-  inputs: {
-    differing: readonly string[]
-    variations: readonly VariationRecord[]
-    pairMs: number
-    scratch: string
-  },
-  emit: (event: BuildEvent) => void,
-): Promise<AttributionResult> {
-  const varied = inputs.variations
-    .filter((v) => v.status === 'effective' && v.name !== 'path')
-    .map((v) => v.name)
-  const budget = pairsWithin(options.timeoutMs, inputs.pairMs)
-  if ('skipped' in budget) return { extraBuilds: 0, skipped: budget.skipped }
-  let built = 0
-  const test = async (vs: readonly VariationName[]): Promise<ReadonlySet<string>> => {
-    built++
-    emit({
-      kind: 'phase',
-      text: `explaining: pair ${built} with ${vs.length === 0 ? 'only the build path' : vs.join(', ')} varied`,
-    })
-    const { result } = await runBuild(
-      {
-        ...options,
-        variations: ['path', ...vs],
-        explicitVariations: [],
-        outDir: path.join(inputs.scratch, `explain-${built}`),
-        record: undefined,
-        report: undefined,
-        keep: false,
-        explain: false,
-      },
-      { ...deps, onEvent: () => undefined },
-    )
+  at: { workspace: Workspace; epoch: number; warnings: string[] },
+) {
+  const emit = deps.onEvent ?? (() => undefined)
+  const { plan, roots } = prepared
+  const { variations } = ran
+  const { workspace, epoch, warnings } = at
+  emit({ kind: 'phase', text: 'hashing artifacts' })
+  const collected = await collectOutputs(roots, plan, options.outputs, warnings)
+  const judgement = await judgeArtifacts(
+    roots,
+    { a: collected.a.manifest, b: collected.b.manifest },
+    { normalize: options.normalize, epoch, scratch: workspace.base },
+    emit,
+  )
+  warnings.push(...(judgement.normalization?.warnings ?? []))
+  if (judgement.reproducible) return { collected, judgement, explanation: null, attribution: null }
+
+  const { differences } = judgement
+  emit({ kind: 'phase', text: `explaining ${differences.length} difference(s)` })
+  const explanation = await explainDifferences(
+    differences,
+    {
+      roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
+      views: [roots.a, roots.b],
+      canary: workspace.canary,
+      wallClock: ran.window,
+      clockOffsetDays: isEffective(variations, 'time') ? FAKETIME_OFFSET_DAYS : 0,
+      localeVaried: isEffective(variations, 'locale'),
+    },
+    warnings,
+  )
+  const clock = deps.clock ?? Date.now
+  const buildPair = async (pairOptions: BuildOptions): Promise<ReadonlySet<string>> => {
+    const { result } = await runBuild(pairOptions, { ...deps, onEvent: () => undefined })
     return new Set(result.differences.map((d) => d.name))
   }
-  try {
-    const found = await attribute(inputs.differing, varied, test, budget.maxPairs)
-    return { ...found, extraBuilds: 2 * found.pairs.length }
-  } catch (err) {
-    if (deps.signal?.aborted === true) throw err
-    const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
-    return { extraBuilds: 2 * built, skipped: `pair ${built} failed: ${why}` }
-  }
+  const attribution = options.explain
+    ? await explainVariations(
+        options,
+        {
+          differing: differences.map((d) => d.name),
+          variations,
+          pairMs: clock() - ran.started,
+          scratch: workspace.base,
+          signal: deps.signal,
+        },
+        buildPair,
+        emit,
+      )
+    : null
+  return { collected, judgement, explanation, attribution }
 }
 
 /**
- * Both runs made ready: what the machine can do, the isolation and the plan, each run's
- * sandbox (kept in `sandboxes`, which the caller closes), the snapshot of the source in
- * each root, and the variations as the probes found them. A variation asked for by name
- * that cannot be applied is refused here, before anything is built.
+ * Stage 5: the artifacts copied out (only when reproducible), then the build record
+ * written atomically (with --record). The record is returned either way: attestation
+ * signs from it.
  */
-async function prepareRuns(
+async function writeResults(
   options: BuildOptions,
   deps: BuildDeps,
-  workspace: Workspace,
-  sandboxes: Partial<Record<'a' | 'b', RunSandbox>>,
-  inputs: {
-    epoch: number
-    passThrough: Record<string, string>
-    entries: readonly SourceEntry[]
+  done: {
+    inputs: Inputs
+    prepared: PreparedRuns
+    ran: Ran
+    compared: Compared
+    canary: string
+    startedAt: string
   },
-) {
-  const scratch = path.join(workspace.base, 'probe')
-  await fs.mkdir(scratch)
-  const capabilities = await detectCapabilities(
-    options.variations,
-    {
-      wanted: options.sandbox,
-      scratch,
-    },
+): Promise<{ record: BuildRecord; outDir: string | null }> {
+  const { inputs, prepared, ran, compared } = done
+  const { plan, roots } = prepared
+  const { judgement, collected } = compared
+  const epoch = inputs.epoch
+  let outDir: string | null = null
+  if (judgement.reproducible) {
+    const text = `copying ${judgement.final.a.length} artifact(s) to ${options.outDir}`
+    deps.onEvent?.({ kind: 'phase', text })
+    // prettier-ignore
+    await copyArtifacts(roots.a, judgement.final.a, options.outDir, epoch.value, plan.runs.a.layout.root)
+    outDir = options.outDir
+  }
+  const source = await describeSource(
+    options,
+    inputs.git,
     deps.callerEnv,
+    prepared.snapshot,
+    inputs.entries,
   )
-  const isolation = chooseIsolation(capabilities, options)
-  const plan = planRuns({
-    variations: options.variations,
-    capabilities,
-    sandbox: isolation.kind === 'namespaces',
-    layouts: workspace.layouts,
-    canary: workspace.canary,
-    epoch: inputs.epoch,
-    path: deps.callerEnv.PATH ?? DEFAULT_PATH,
-    passThrough: inputs.passThrough,
+  const record: BuildRecord = toBuildRecord({
+    reproofVersion: VERSION,
+    command: options.command,
+    source,
+    outputs: options.outputs,
+    exclude: options.exclude,
+    excludedOutputs: inputs.excludedOutputs,
+    epoch,
+    environment: toEnvironmentEntries(plan.runs.a.env, options.env, inputs.passThrough),
+    canary: done.canary,
+    variations: ran.variations,
+    runs: [
+      toRunRecord(ran.outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
+      toRunRecord(ran.outcomes.b, plan.runs.b.layout.root, collected.b.manifest),
+    ],
+    isolation: prepared.isolation,
+    result: {
+      reproducible: judgement.reproducible,
+      verdict: judgement.verdict,
+      reproducibleWithoutNormalization: judgement.rawReproducible,
+      differences: judgement.differences,
+      wouldMatchAfterNormalization: judgement.wouldMatchAfterNormalization,
+    },
+    normalization: toNormalizationRecord(judgement.normalization),
+    startedAt: done.startedAt,
+    finishedAt: new Date((deps.clock ?? Date.now)()).toISOString(),
   })
-  refuseUnappliedExplicit(plan.variations, options)
-  for (const id of ['a', 'b'] as const) {
-    if (isolation.kind !== 'namespaces') continue
-    const sandbox = await openSandbox({
-      base: workspace.base,
-      dir: plan.runs[id].layout.dir,
-      hostname: plan.runs[id].hostname,
-      domainname: plan.runs[id].domainname,
-      network: options.network,
-      firstPid: plan.runs[id].firstPid,
-    })
-    sandboxes[id] = sandbox
-    for (const note of sandbox.notes)
-      if (!isolation.notes.includes(note)) isolation.notes.push(note)
-  }
-  const view = (id: 'a' | 'b', p: string): string => sandboxes[id]?.view(p) ?? p
-
-  const contexts = {
-    a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, 'a'),
-    b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
-  }
-  const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
-  let snapshot = { files: 0, bytes: 0 }
-  for (const run of [plan.runs.a, plan.runs.b]) {
-    const stats = await snapshotSource(inputs.entries, options.source, roots[run.id], {
-      epoch: inputs.epoch,
-      order: run.creationOrder,
-    })
-    snapshot = { files: stats.files, bytes: stats.bytes }
-    for (const dir of run.mkdirs) await fs.mkdir(view(run.id, dir), { recursive: true })
-    for (const file of run.files)
-      await fs.writeFile(view(run.id, file.path), file.content, { mode: 0o755 })
-  }
-  const orderDiffers = await listingOrderDiffers({
-    a: view('a', plan.runs.a.layout.dir),
-    b: view('b', plan.runs.b.layout.dir),
-  })
-  const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) }
-  const judged = judgeEffectiveness(plan, probes, orderDiffers)
-  refuseUnappliedExplicit(judged, options)
-  return { isolation, plan, contexts, roots, snapshot, judged }
+  if (options.record !== undefined)
+    await writeFileAtomic(options.record, `${JSON.stringify(record, null, 2)}\n`)
+  return { record, outDir }
 }
 
 /**
- * What the record says of the source: where it came from (git state, the ref CI names),
- * the snapshot's digest, and the digests of the lockfiles in it.
+ * Copies both runs' directories out of their sandboxes (where they live on a private
+ * tmpfs) into the workspace, for --keep: those opened so far, whenever it is called.
  */
-async function describeSource(
-  options: BuildOptions,
-  git: GitSource | undefined,
-  callerEnv: BuildDeps['callerEnv'],
-  snapshot: Parameters<typeof toSourceInfo>[3],
-  entries: readonly SourceEntry[],
-): Promise<SourceInfo> {
-  const names = findLockfiles(entries)
-  const digests = await hashFiles(names.map((n) => toFsPath(options.source, n)))
-  const lockfiles = names.map((n, i) => ({ path: n, sha256: digests[i]?.sha256 ?? '' }))
-  return toSourceInfo(options.source, git, callerEnv.GITHUB_REF, snapshot, lockfiles)
+async function copyRootsOut(workspace: Workspace, sandboxes: Sandboxes): Promise<void> {
+  for (const id of ['a', 'b'] as const) {
+    const dir = workspace.layouts[id].dir
+    const sandbox = sandboxes[id]
+    if (sandbox !== undefined)
+      await fs.cp(sandbox.view(dir), dir, { recursive: true, verbatimSymlinks: true })
+  }
 }
 
 /** The result the CLI acknowledges: the record's facts, and where things were put. */
@@ -565,102 +460,6 @@ async function collectOutputs(
   return collected
 }
 
-/**
- * The build's inputs, read and checked before anything is created: the source and its
- * git state, the epoch, the environment passed through, and the entries to snapshot.
- * What the caller should know about them goes into `warnings`.
- */
-async function readInputs(options: BuildOptions, deps: BuildDeps, warnings: string[]) {
-  await checkSourceDir(options.source)
-  const git = await readGitSource(options.source)
-  const epoch = chooseEpoch({
-    flag: options.epochFlag,
-    config: options.epochConfig,
-    environment: deps.callerEnv.SOURCE_DATE_EPOCH,
-    gitCommitTime: git?.commitTime,
-  })
-  if (epoch.source === 'default') {
-    warnings.push(
-      'SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from',
-    )
-  }
-  if (git?.dirty === true)
-    warnings.push(
-      `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
-    )
-  const passThrough = resolvePassThrough(options.env, deps.callerEnv)
-  const { entries, excludedOutputs } = listSourceEntries(options.source, {
-    tracked: git?.files,
-    exclude: options.exclude,
-    outputs: options.outputs,
-  })
-  return { git, epoch, passThrough, entries, excludedOutputs }
-}
-
-/**
- * The namespace sandbox when it can be had; otherwise process isolation, said so, or
- * exit 3 with --require-sandbox.
- */
-function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Isolation {
-  if (capabilities.sandbox.available)
-    return { kind: 'namespaces', network: options.network ? 'host' : 'none', notes: [] }
-  if (options.requireSandbox) {
-    throw new ReproofError(
-      'E_ENVIRONMENT',
-      `--require-sandbox: the build sandbox cannot be set up here (${capabilities.sandbox.reason})`,
-      {
-        hint: 'allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or a container with unshare permitted), or drop --require-sandbox',
-      },
-    )
-  }
-  return {
-    kind: 'process',
-    reason: capabilities.sandbox.reason,
-    network: 'host',
-    notes: options.network ? [] : ['the network could not be taken away without the sandbox'],
-  }
-}
-
-function refuseUnappliedExplicit(
-  variations: readonly VariationRecord[],
-  options: BuildOptions,
-): void {
-  const missing = checkExplicitVariations(variations, options.explicitVariations)
-  if (missing.length === 0) return
-  throw new ReproofError(
-    'E_ENVIRONMENT',
-    `--vary ${missing.map((m) => m.name).join(',')}: cannot take effect here: ${missing.map((m) => `${m.name}: ${m.note}`).join('; ')}`,
-    {
-      hint: [
-        ...missing.flatMap((m) => (m.fix === undefined ? [] : [`${m.name}: ${m.fix}`])),
-        `or leave it out: --no-vary ${missing.map((m) => m.name).join(',')}`,
-      ].join('\n'),
-    },
-  )
-}
-
-function toRunContext(
-  setup: RunSetup,
-  sandbox: RunSandbox | undefined,
-  variations: readonly VariationRecord[],
-  id: 'a' | 'b',
-): RunContext {
-  const varied =
-    id === 'a'
-      ? 'nothing (run A is the reference)'
-      : variations
-          .filter((v) => v.status === 'effective')
-          .map((v) => (v.name === 'path' ? 'path' : `${v.name} (${v.b})`))
-          .join(', ')
-  return {
-    setup,
-    enter: sandbox?.enter ?? [],
-    cwd: sandbox === undefined ? setup.layout.root : undefined,
-    ...(sandbox === undefined ? {} : { reap: () => sandbox.reap() }),
-    variedWith: varied,
-  }
-}
-
 /** Everything about the build's world that reproof changed, for a failed run's message. */
 function whatReproofChanged(
   variations: readonly VariationRecord[],
@@ -701,42 +500,9 @@ async function releaseWorkspace(workspace: Workspace, keep: boolean): Promise<vo
   else await workspace.remove()
 }
 
-async function checkSourceDir(source: string): Promise<void> {
-  let stat
-  try {
-    stat = await fs.stat(source)
-  } catch (err) {
-    throw unreadable(`--source ${source}`, source, err, 'no such directory')
-  }
-  if (!stat.isDirectory())
-    throw new ReproofError('E_INPUT', `--source ${source}: not a directory`, { path: source })
-}
-
 function rootName(source: string): string {
   const name = path.basename(source)
   return name === '' ? 'src' : name
-}
-
-/** `--env NAME` takes the caller's value; a name the caller does not have is an error. */
-export function resolvePassThrough(
-  requests: readonly EnvRequest[],
-  callerEnv: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const request of requests) {
-    const value = request.value ?? callerEnv[request.name]
-    if (value === undefined) {
-      throw new ReproofError(
-        'E_INPUT',
-        `--env ${request.name}: not set in reproof's environment, so there is nothing to pass through`,
-        {
-          hint: `set it, or give a value: --env ${request.name}=VALUE`,
-        },
-      )
-    }
-    out[request.name] = value
-  }
-  return out
 }
 
 function isEffective(variations: readonly VariationRecord[], name: string): boolean {

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { toBuildOptions, parseEnvRequest } from '../../../src/config/build-options.js'
-import { resolvePassThrough } from '../../../src/twin/run-build.js'
+import { resolvePassThrough } from '../../../src/twin/read-inputs.js'
 import { ReproofError } from '../../../src/errors.js'
 
 function thrown(f: () => unknown): ReproofError {

@@ -1,0 +1,67 @@
+import path from 'node:path'
+import type { BuildOptions } from '../config/build-options.js'
+import type { VariationName } from '../config/variations.js'
+import type { VariationRecord } from '../sandbox/run-plan.js'
+import { attribute, pairsWithin, type Attribution } from './attribute.js'
+import type { BuildEvent } from './run-twice.js'
+
+export interface AttributionResult extends Partial<Attribution> {
+  /** Builds beyond the first two. */
+  extraBuilds: number
+  /** Why no culprit was searched for, or why the search stopped. */
+  skipped?: string
+}
+
+/** Builds one more pair with these options; resolves to the names of the artifacts that differ. */
+export type BuildPair = (options: BuildOptions) => Promise<ReadonlySet<string>>
+
+/**
+ * Builds further pairs, each with the build path and some of the variations, to learn
+ * which variation makes each artifact differ (twin/attribute.ts). Within --timeout when
+ * one is given (the extra pairs, at the first pair's pace, must fit in it), else at most
+ * MAX_EXPLAIN_PAIRS. A pair that fails or is stopped ends the search and says so.
+ */
+export async function explainVariations(
+  options: BuildOptions,
+  inputs: {
+    differing: readonly string[]
+    variations: readonly VariationRecord[]
+    pairMs: number
+    scratch: string
+    signal?: AbortSignal
+  },
+  buildPair: BuildPair,
+  emit: (event: BuildEvent) => void,
+): Promise<AttributionResult> {
+  const varied = inputs.variations
+    .filter((v) => v.status === 'effective' && v.name !== 'path')
+    .map((v) => v.name)
+  const budget = pairsWithin(options.timeoutMs, inputs.pairMs)
+  if ('skipped' in budget) return { extraBuilds: 0, skipped: budget.skipped }
+  let built = 0
+  const test = async (vs: readonly VariationName[]): Promise<ReadonlySet<string>> => {
+    built++
+    emit({
+      kind: 'phase',
+      text: `explaining: pair ${built} with ${vs.length === 0 ? 'only the build path' : vs.join(', ')} varied`,
+    })
+    return buildPair({
+      ...options,
+      variations: ['path', ...vs],
+      explicitVariations: [],
+      outDir: path.join(inputs.scratch, `explain-${built}`),
+      record: undefined,
+      report: undefined,
+      keep: false,
+      explain: false,
+    })
+  }
+  try {
+    const found = await attribute(inputs.differing, varied, test, budget.maxPairs)
+    return { ...found, extraBuilds: 2 * found.pairs.length }
+  } catch (err) {
+    if (inputs.signal?.aborted === true) throw err
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    return { extraBuilds: 2 * built, skipped: `pair ${built} failed: ${why}` }
+  }
+}

@@ -1,0 +1,172 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { BuildOptions } from '../config/build-options.js'
+import { ReproofError } from '../errors.js'
+import type { Isolation } from '../records/build-record.js'
+import { detectCapabilities } from '../sandbox/capabilities.js'
+import { openSandbox, type RunSandbox } from '../sandbox/namespace-sandbox.js'
+import {
+  checkExplicitVariations,
+  judgeEffectiveness,
+  planRuns,
+  type Capabilities,
+  type RunSetup,
+  type VariationRecord,
+} from '../sandbox/run-plan.js'
+import { snapshotSource } from '../sandbox/snapshot.js'
+import type { SourceEntry } from '../sandbox/source-files.js'
+import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
+import { probeRun, type RunContext } from './run-twice.js'
+
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
+
+/** Each run's sandbox once opened; the caller closes them, whatever happens. */
+export type Sandboxes = Partial<Record<'a' | 'b', RunSandbox>>
+
+export type PreparedRuns = Awaited<ReturnType<typeof prepareRuns>>
+
+/**
+ * Both runs made ready: what the machine can do, the isolation and the plan, each run's
+ * sandbox (kept in `sandboxes`, which the caller closes), the snapshot of the source in
+ * each root, and the variations as the probes found them. A variation asked for by name
+ * that cannot be applied is refused here, before anything is built.
+ */
+export async function prepareRuns(
+  options: BuildOptions,
+  callerEnv: Readonly<Record<string, string | undefined>>,
+  workspace: Workspace,
+  sandboxes: Sandboxes,
+  inputs: {
+    epoch: number
+    passThrough: Record<string, string>
+    entries: readonly SourceEntry[]
+  },
+) {
+  // The probe mounts over this directory; it must exist on the machine's side, where
+  // the sandbox's read-only file system would refuse to create it.
+  const scratch = path.join(workspace.base, 'probe')
+  await fs.mkdir(scratch)
+  const capabilities = await detectCapabilities(
+    options.variations,
+    { wanted: options.sandbox, scratch },
+    callerEnv,
+  )
+  const isolation = chooseIsolation(capabilities, options)
+  const plan = planRuns({
+    variations: options.variations,
+    capabilities,
+    sandbox: isolation.kind === 'namespaces',
+    layouts: workspace.layouts,
+    canary: workspace.canary,
+    epoch: inputs.epoch,
+    path: callerEnv.PATH ?? DEFAULT_PATH,
+    passThrough: inputs.passThrough,
+  })
+  refuseUnappliedExplicit(plan.variations, options)
+  if (isolation.kind === 'namespaces') {
+    for (const id of ['a', 'b'] as const) {
+      const run = plan.runs[id]
+      const sandbox = await openSandbox({
+        base: workspace.base,
+        dir: run.layout.dir,
+        hostname: run.hostname,
+        domainname: run.domainname,
+        network: options.network,
+        firstPid: run.firstPid,
+      })
+      sandboxes[id] = sandbox
+      for (const note of sandbox.notes)
+        if (!isolation.notes.includes(note)) isolation.notes.push(note)
+    }
+  }
+  const view = (id: 'a' | 'b', p: string): string => sandboxes[id]?.view(p) ?? p
+
+  const contexts = {
+    a: toRunContext(plan.runs.a, sandboxes.a, plan.variations, 'a'),
+    b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
+  }
+  const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
+  let snapshot = { files: 0, bytes: 0 }
+  for (const run of [plan.runs.a, plan.runs.b]) {
+    const stats = await snapshotSource(inputs.entries, options.source, roots[run.id], {
+      epoch: inputs.epoch,
+      order: run.creationOrder,
+    })
+    snapshot = { files: stats.files, bytes: stats.bytes }
+    for (const dir of run.mkdirs) await fs.mkdir(view(run.id, dir), { recursive: true })
+    for (const file of run.files)
+      await fs.writeFile(view(run.id, file.path), file.content, { mode: 0o755 })
+  }
+  const orderDiffers = await listingOrderDiffers({
+    a: view('a', plan.runs.a.layout.dir),
+    b: view('b', plan.runs.b.layout.dir),
+  })
+  const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) }
+  const judged = judgeEffectiveness(plan, probes, orderDiffers)
+  refuseUnappliedExplicit(judged, options)
+  return { isolation, plan, contexts, roots, snapshot, judged }
+}
+
+/**
+ * The namespace sandbox when it can be had; otherwise process isolation, said so, or
+ * exit 3 with --require-sandbox.
+ */
+function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Isolation {
+  if (capabilities.sandbox.available)
+    return { kind: 'namespaces', network: options.network ? 'host' : 'none', notes: [] }
+  if (options.requireSandbox) {
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `--require-sandbox: the build sandbox cannot be set up here (${capabilities.sandbox.reason})`,
+      {
+        hint: 'allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or a container with unshare permitted), or drop --require-sandbox',
+      },
+    )
+  }
+  return {
+    kind: 'process',
+    reason: capabilities.sandbox.reason,
+    network: 'host',
+    notes: options.network ? [] : ['the network could not be taken away without the sandbox'],
+  }
+}
+
+function refuseUnappliedExplicit(
+  variations: readonly VariationRecord[],
+  options: BuildOptions,
+): void {
+  const missing = checkExplicitVariations(variations, options.explicitVariations)
+  if (missing.length === 0) return
+  throw new ReproofError(
+    'E_ENVIRONMENT',
+    `--vary ${missing.map((m) => m.name).join(',')}: cannot take effect here: ${missing.map((m) => `${m.name}: ${m.note}`).join('; ')}`,
+    {
+      hint: [
+        ...missing.flatMap((m) => (m.fix === undefined ? [] : [`${m.name}: ${m.fix}`])),
+        `or leave it out: --no-vary ${missing.map((m) => m.name).join(',')}`,
+      ].join('\n'),
+    },
+  )
+}
+
+function toRunContext(
+  setup: RunSetup,
+  sandbox: RunSandbox | undefined,
+  variations: readonly VariationRecord[],
+  id: 'a' | 'b',
+): RunContext {
+  const varied =
+    id === 'a'
+      ? 'nothing (run A is the reference)'
+      : variations
+          .filter((v) => v.status === 'effective')
+          .map((v) => (v.name === 'path' ? 'path' : `${v.name} (${v.b})`))
+          .join(', ')
+  return {
+    setup,
+    enter: sandbox?.enter ?? [],
+    cwd: sandbox === undefined ? setup.layout.root : undefined,
+    ...(sandbox === undefined ? {} : { reap: () => sandbox.reap() }),
+    variedWith: varied,
+  }
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs/promises'
+import type { BuildOptions, EnvRequest } from '../config/build-options.js'
+import { chooseEpoch } from '../config/epoch.js'
+import { hashFiles } from '../digest/hash-file.js'
+import { ReproofError, unreadable } from '../errors.js'
+import { toFsPath } from '../file-names.js'
+import { findLockfiles } from '../attest/lockfiles.js'
+import { toSourceInfo, type SourceInfo } from '../records/build-record.js'
+import { readGitSource, type GitSource } from '../sandbox/git.js'
+import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
+
+type CallerEnv = Readonly<Record<string, string | undefined>>
+
+/**
+ * The build's inputs, read and checked before anything is created: the source and its
+ * git state, the epoch, the environment passed through, and the entries to snapshot.
+ * What the caller should know about them goes into `warnings`.
+ */
+export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, warnings: string[]) {
+  await checkSourceDir(options.source)
+  const git = await readGitSource(options.source)
+  const epoch = chooseEpoch({
+    flag: options.epochFlag,
+    config: options.epochConfig,
+    environment: callerEnv.SOURCE_DATE_EPOCH,
+    gitCommitTime: git?.commitTime,
+  })
+  if (epoch.source === 'default') {
+    warnings.push(
+      'SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from',
+    )
+  }
+  if (git?.dirty === true)
+    warnings.push(
+      `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
+    )
+  const passThrough = resolvePassThrough(options.env, callerEnv)
+  const { entries, excludedOutputs } = listSourceEntries(options.source, {
+    tracked: git?.files,
+    exclude: options.exclude,
+    outputs: options.outputs,
+  })
+  return { git, epoch, passThrough, entries, excludedOutputs }
+}
+
+/** `--env NAME` takes the caller's value; a name the caller does not have is an error. */
+export function resolvePassThrough(
+  requests: readonly EnvRequest[],
+  callerEnv: CallerEnv,
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const request of requests) {
+    const value = request.value ?? callerEnv[request.name]
+    if (value === undefined) {
+      throw new ReproofError(
+        'E_INPUT',
+        `--env ${request.name}: not set in reproof's environment, so there is nothing to pass through`,
+        {
+          hint: `set it, or give a value: --env ${request.name}=VALUE`,
+        },
+      )
+    }
+    out[request.name] = value
+  }
+  return out
+}
+
+/**
+ * What the record says of the source: where it came from (git state, the ref CI names),
+ * the snapshot's digest, and the digests of the lockfiles in it.
+ */
+export async function describeSource(
+  options: BuildOptions,
+  git: GitSource | undefined,
+  callerEnv: CallerEnv,
+  snapshot: Parameters<typeof toSourceInfo>[3],
+  entries: readonly SourceEntry[],
+): Promise<SourceInfo> {
+  const names = findLockfiles(entries)
+  const digests = await hashFiles(names.map((n) => toFsPath(options.source, n)))
+  const lockfiles = names.map((n, i) => ({ path: n, sha256: digests[i]?.sha256 ?? '' }))
+  return toSourceInfo(options.source, git, callerEnv.GITHUB_REF, snapshot, lockfiles)
+}
+
+async function checkSourceDir(source: string): Promise<void> {
+  let stat
+  try {
+    stat = await fs.stat(source)
+  } catch (err) {
+    throw unreadable(`--source ${source}`, source, err, 'no such directory')
+  }
+  if (!stat.isDirectory())
+    throw new ReproofError('E_INPUT', `--source ${source}: not a directory`, { path: source })
+}
