@@ -27,15 +27,18 @@ const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 // $1 mode (check|run), $2 the workspace (both runs' directories and logs), $3 the run's
 // directory inside it, $4 host name, $5 domain name, $6 "isolated" when the network
 // namespace is new, $7 the last process ID before the build's (0: the kernel's own).
-// Prints "note ..." lines, then "ready"; in run mode it then answers "kill" (every
+// Mounts already read-only are left alone, and only a mount point with an escape in
+// its name (\040 for a space) costs a subshell to decode: each process here is a few
+// milliseconds of every run's set-up. Prints "note ..." lines, then "ready"; in run mode it then answers "kill" (every
 // other process of its PID namespace, nested namespaces included) with "killed", and
 // ends when its standard input closes.
 const HOLDER_SCRIPT = String.raw`
 set -u
 PATH=${SYSTEM_PATH}
-while read -r _ _ _ _ mnt _; do
+while read -r _ _ _ _ mnt opts _; do
   case $mnt in /proc|/proc/*) continue ;; esac
-  mnt=$(printf '%b' "$mnt")
+  case ,$opts, in *,ro,*) continue ;; esac
+  case $mnt in *\\*) mnt=$(printf '%b' "$mnt") ;; esac
   mount -o remount,bind,ro -- "$mnt" 2>/dev/null || printf 'note writable %s\n' "$mnt"
 done < /proc/self/mountinfo
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || exit 10

@@ -63,10 +63,13 @@ export async function prepareRuns(
     passThrough: inputs.passThrough,
   })
   refuseUnappliedExplicit(plan.variations, options)
+  // Both sandboxes at once (each is a few processes and mounts; 0.1 s or more apiece);
+  // each is handed to the caller as soon as it opens, so one that opened is closed
+  // even when the other failed.
   if (isolation.kind === 'namespaces') {
-    for (const id of ['a', 'b'] as const) {
+    const opening = (['a', 'b'] as const).map(async (id) => {
       const run = plan.runs[id]
-      const sandbox = await openSandbox({
+      sandboxes[id] = await openSandbox({
         base: workspace.base,
         dir: run.layout.dir,
         hostname: run.hostname,
@@ -74,10 +77,11 @@ export async function prepareRuns(
         network: options.network,
         firstPid: run.firstPid,
       })
-      sandboxes[id] = sandbox
-      for (const note of sandbox.notes)
-        if (!isolation.notes.includes(note)) isolation.notes.push(note)
-    }
+    })
+    for (const opened of await Promise.allSettled(opening))
+      if (opened.status === 'rejected') throw opened.reason
+    for (const note of [...(sandboxes.a?.notes ?? []), ...(sandboxes.b?.notes ?? [])])
+      if (!isolation.notes.includes(note)) isolation.notes.push(note)
   }
   const view = (id: 'a' | 'b', p: string): string => sandboxes[id]?.view(p) ?? p
 
@@ -101,7 +105,8 @@ export async function prepareRuns(
     a: view('a', plan.runs.a.layout.dir),
     b: view('b', plan.runs.b.layout.dir),
   })
-  const probes = { a: await probeRun(contexts.a), b: await probeRun(contexts.b) }
+  const [a, b] = await Promise.all([probeRun(contexts.a), probeRun(contexts.b)])
+  const probes = { a, b }
   const judged = judgeEffectiveness(plan, probes, orderDiffers)
   refuseUnappliedExplicit(judged, options)
   return { isolation, plan, contexts, roots, snapshot, judged }
