@@ -1,7 +1,7 @@
 import os from 'node:os'
 import type { VariationName } from '../config/variations.js'
 import { probeFaketime, type FaketimeProbe } from './faketime.js'
-import { probeSandbox } from './namespace-sandbox.js'
+import type { SandboxSupport } from './namespace-sandbox.js'
 import { runCaptured } from './process.js'
 import { FAKETIME_OFFSET_DAYS, type Capabilities } from './run-plan.js'
 
@@ -12,19 +12,18 @@ const UNUSUAL_LOCALES = ['et_EE.UTF-8', 'fr_CH.UTF-8', 'tr_TR.UTF-8', 'de_DE.UTF
 
 /**
  * Finds out what the sandbox and the variations can use, asking only about what was
- * requested. `scratch` is a directory the sandbox probe may mount over; `env` is the
- * caller's: the toolchains a build will find are on its PATH.
+ * requested. `sandbox` says whether the namespace sandbox can be had (the caller sets the
+ * first run's up to learn it, at the same time as these probes); `env` is the caller's:
+ * the toolchains a build will find are on its PATH.
  */
 export async function detectCapabilities(
   variations: readonly VariationName[],
-  sandbox: { wanted: boolean; scratch: string },
+  sandbox: Promise<SandboxSupport>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Capabilities> {
   const wants = (...names: VariationName[]): boolean => names.some((n) => variations.includes(n))
   const [sandboxSupport, faketime, namespaces, taskset, locale] = await Promise.all([
-    sandbox.wanted
-      ? probeSandbox(sandbox.scratch)
-      : ({ available: false, reason: 'turned off with --no-sandbox' } as const),
+    sandbox,
     wants('time') ? probeFaketime(FAKETIME_OFFSET_DAYS, env) : noFaketime,
     wants('user', 'hostname', 'domain')
       ? succeeds(['unshare', '--user', '--map-root-user', '--uts', 'true'])

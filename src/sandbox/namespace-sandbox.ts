@@ -24,14 +24,14 @@ import { runCaptured, startHolder, type Holder } from './process.js'
 // Holder commands are found here, not on the build's PATH, which the user controls.
 const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 
-// $1 mode (check|run), $2 the workspace (both runs' directories and logs), $3 the run's
-// directory inside it, $4 host name, $5 domain name, $6 "isolated" when the network
-// namespace is new, $7 the last process ID before the build's (0: the kernel's own).
-// Mounts already read-only are left alone, and only a mount point with an escape in
-// its name (\040 for a space) costs a subshell to decode: each process here is a few
-// milliseconds of every run's set-up. Prints "note ..." lines, then "ready"; in run mode it then answers "kill" (every
-// other process of its PID namespace, nested namespaces included) with "killed", and
-// ends when its standard input closes.
+// $1 the workspace (both runs' directories and logs), $2 the run's directory inside it,
+// $3 host name, $4 domain name, $5 "isolated" when the network namespace is new, $6 the
+// last process ID before the build's (0: the kernel's own). Prints "note ..." lines,
+// then "ready"; then answers "kill" (every other process of its PID namespace, nested
+// namespaces included) with "killed", and ends when its standard input closes. Mounts
+// already read-only are left alone, and only a mount point with an escape in its name
+// (\040 for a space) costs a subshell to decode: each process here is a few
+// milliseconds of every run's set-up.
 const HOLDER_SCRIPT = String.raw`
 set -u
 PATH=${SYSTEM_PATH}
@@ -43,21 +43,19 @@ while read -r _ _ _ _ mnt opts _; do
 done < /proc/self/mountinfo
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || exit 10
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit 11
-mkdir -p -- "$2" && mount -t tmpfs -o mode=0700 tmpfs "$2" || exit 12
-mkdir -p -- "$3" || exit 12
-hostname -- "$4" || exit 13
-domainname -- "$5" || exit 13
-if [ "$6" = isolated ]; then
+mkdir -p -- "$1" && mount -t tmpfs -o mode=0700 tmpfs "$1" || exit 12
+mkdir -p -- "$2" || exit 12
+hostname -- "$3" || exit 13
+domainname -- "$4" || exit 13
+if [ "$5" = isolated ]; then
   ip link set lo up 2>/dev/null || printf 'note loopback is down (iproute2 not installed)\n'
 fi
-if [ "$7" != 0 ]; then
-  echo "$7" > /proc/sys/kernel/ns_last_pid || printf 'note process IDs could not be moved\n'
+if [ "$6" != 0 ]; then
+  echo "$6" > /proc/sys/kernel/ns_last_pid || printf 'note process IDs could not be moved\n'
 fi
-if [ "$1" = check ]; then
-  unshare --user --map-user=1 --map-group=1 -- true || exit 14
-fi
+# The build enters a nested user namespace of its own (run-plan.ts): refuse now if it cannot.
+unshare --user --map-user=1 --map-group=1 -- true || exit 14
 echo ready
-[ "$1" = check ] && exit 0
 while read -r command; do
   [ "$command" = kill ] && { kill -9 -1 2>/dev/null; echo killed; }
 done
@@ -106,35 +104,6 @@ function hasPdeathsig(): Promise<boolean> {
   return pdeathsigSupport
 }
 
-/**
- * Sets a sandbox up once, in a scratch directory, and says whether every part of it
- * works here. Namespaces are refused by some kernels and containers (Ubuntu's
- * apparmor_restrict_unprivileged_userns, a seccomp profile without unshare).
- */
-export async function probeSandbox(scratch: string): Promise<SandboxSupport> {
-  const result = await runCaptured(
-    [
-      ...holderArgv({ isolateNetwork: true, pdeathsig: await hasPdeathsig() }),
-      'check',
-      scratch,
-      `${scratch}/run`,
-      'reproof',
-      '(none)',
-      'isolated',
-      '0',
-    ],
-    { env: { PATH: SYSTEM_PATH }, timeoutMs: 15_000 },
-  )
-  if (result.code === 0 && result.stdout.split('\n').includes('ready')) return { available: true }
-  if (result.failedToStart) return { available: false, reason: 'unshare is not installed' }
-  const known = result.code === null ? undefined : SETUP_FAILURES[result.code]
-  const said = result.stderr.trim().split('\n').pop()
-  return {
-    available: false,
-    reason: known ?? (said === undefined || said === '' ? `unshare exited ${result.code}` : said),
-  }
-}
-
 export interface RunSandbox {
   /** The path through which reproof reaches `p`, a path inside the run's namespaces. */
   view(p: string): string
@@ -148,7 +117,8 @@ export interface RunSandbox {
   close(): Promise<void>
 }
 
-export async function openSandbox(options: {
+/** Where the run's sandbox is set up: its workspace, its directory, its names and network. */
+export interface SandboxOptions {
   /** The workspace: hidden from the run by a tmpfs of its own (the other run's files). */
   base: string
   /** The run's directory, below `base`. */
@@ -158,11 +128,30 @@ export async function openSandbox(options: {
   network: boolean
   /** Process IDs of the build start above this (0: where the kernel starts them). */
   firstPid: number
-}): Promise<RunSandbox> {
+}
+
+/** Sets a run's sandbox up; exit 3 naming what failed when it cannot be had. */
+export async function openSandbox(options: SandboxOptions): Promise<RunSandbox> {
+  const opened = await tryOpenSandbox(options)
+  if ('sandbox' in opened) return opened.sandbox
+  throw new ReproofError(
+    'E_ENVIRONMENT',
+    `the build sandbox could not be set up (${opened.reason})`,
+    { hint: 'pass --no-sandbox to build with process isolation only' },
+  )
+}
+
+/**
+ * Sets a run's sandbox up, or says why it cannot be had here: the first run's sandbox
+ * is also the probe of whether namespaces work, so that a build sets up no sandbox
+ * only to throw it away.
+ */
+export async function tryOpenSandbox(
+  options: SandboxOptions,
+): Promise<{ sandbox: RunSandbox } | { available: false; reason: string }> {
   const holder = startHolder(
     [
       ...holderArgv({ isolateNetwork: !options.network, pdeathsig: await hasPdeathsig() }),
-      'run',
       options.base,
       options.dir,
       options.hostname,
@@ -178,37 +167,40 @@ export async function openSandbox(options: {
       const line = await holder.nextLine()
       if (line === undefined) {
         const { code, stderr } = await holder.exited
-        throw new ReproofError(
-          'E_ENVIRONMENT',
-          `the build sandbox could not be set up (${(code === null ? undefined : SETUP_FAILURES[code]) ?? (stderr.trim() || `exit ${code}`)})`,
-          { hint: 'pass --no-sandbox to build with process isolation only' },
-        )
+        const said = stderr.trim().split('\n').pop()
+        const reason =
+          (code === null ? undefined : SETUP_FAILURES[code]) ??
+          (code === null && stderr.includes('ENOENT') ? 'unshare is not installed' : undefined) ??
+          (said === undefined || said === '' ? `unshare exited ${code}` : said)
+        return { available: false, reason }
       }
       if (line === 'ready') break
       if (line.startsWith('note ')) notes.push(describeNote(line.slice(5)))
     }
     const init = await initPid(holder)
     return {
-      view: (p) => `/proc/${init}/root${p}`,
-      enter: [
-        'nsenter',
-        `--target=${init}`,
-        '--user',
-        '--mount',
-        '--uts',
-        '--ipc',
-        '--pid',
-        // Entering the host's own network namespace would need privilege; with --network
-        // the holder never left it.
-        ...(options.network ? [] : ['--net']),
-        // Keep reproof's own IDs: in the run's user namespace they are root, which lets
-        // the nested namespace of the launcher map the build's user.
-        '--preserve-credentials',
-        '--',
-      ],
-      notes,
-      reap: () => reapNamespace(holder, init),
-      close: () => holder.close(),
+      sandbox: {
+        view: (p) => `/proc/${init}/root${p}`,
+        enter: [
+          'nsenter',
+          `--target=${init}`,
+          '--user',
+          '--mount',
+          '--uts',
+          '--ipc',
+          '--pid',
+          // Entering the host's own network namespace would need privilege; with --network
+          // the holder never left it.
+          ...(options.network ? [] : ['--net']),
+          // Keep reproof's own IDs: in the run's user namespace they are root, which lets
+          // the nested namespace of the launcher map the build's user.
+          '--preserve-credentials',
+          '--',
+        ],
+        notes,
+        reap: () => reapNamespace(holder, init),
+        close: () => holder.close(),
+      },
     }
   } catch (err) {
     await holder.close()

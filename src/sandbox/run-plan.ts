@@ -340,6 +340,17 @@ const APPLY: Record<VariationName, Applier> = {
   },
 }
 
+/**
+ * What every run's sandbox starts with and run A, the reference, keeps: the fixed host
+ * and domain names, process IDs where the kernel starts them. Run A's sandbox is set up
+ * from this before the plan exists (twin/prepare-runs.ts).
+ */
+export const REFERENCE_SANDBOX = {
+  hostname: FIXED_HOSTNAME,
+  domainname: FIXED_DOMAINNAME,
+  firstPid: 0,
+} as const
+
 export function planRuns(input: PlanInput): RunPlan {
   const { capabilities: caps, layouts, canary } = input
   const setup = (id: RunId): RunSetup => ({
@@ -351,9 +362,7 @@ export function planRuns(input: PlanInput): RunPlan {
     minStartGapMs: 0,
     mkdirs: [layouts[id].home, layouts[id].tmp],
     files: [],
-    hostname: FIXED_HOSTNAME,
-    domainname: FIXED_DOMAINNAME,
-    firstPid: 0,
+    ...REFERENCE_SANDBOX,
   })
   const a = setup('a')
   const b = setup('b')

@@ -1,13 +1,19 @@
 import fs from 'node:fs/promises'
-import path from 'node:path'
 import type { BuildOptions } from '../config/build-options.js'
 import { ReproofError } from '../errors.js'
 import type { Isolation } from '../records/build-record.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
-import { openSandbox, type RunSandbox } from '../sandbox/namespace-sandbox.js'
+import {
+  openSandbox,
+  tryOpenSandbox,
+  type RunSandbox,
+  type SandboxOptions,
+  type SandboxSupport,
+} from '../sandbox/namespace-sandbox.js'
 import {
   checkExplicitVariations,
   judgeEffectiveness,
+  REFERENCE_SANDBOX,
   planRuns,
   type Capabilities,
   type RunSetup,
@@ -42,14 +48,22 @@ export async function prepareRuns(
     entries: readonly SourceEntry[]
   },
 ) {
-  // The probe mounts over this directory; it must exist on the machine's side, where
-  // the sandbox's read-only file system would refuse to create it.
-  const scratch = path.join(workspace.base, 'probe')
-  await fs.mkdir(scratch)
-  const capabilities = await detectCapabilities(
-    options.variations,
-    { wanted: options.sandbox, scratch },
-    callerEnv,
+  // Run A's sandbox does not depend on the plan (its names are fixed), so it is set up
+  // at once, alongside the other probes, and whether it opened is whether the sandbox
+  // can be had here.
+  const sandboxA: Promise<SandboxSupport> = options.sandbox
+    ? tryOpenSandbox(
+        sandboxOptions(workspace, { id: 'a', ...REFERENCE_SANDBOX }, options.network),
+      ).then((opened) => {
+        if (!('sandbox' in opened)) return opened
+        sandboxes.a = opened.sandbox
+        return { available: true }
+      })
+    : Promise.resolve({ available: false, reason: 'turned off with --no-sandbox' })
+  // Should another probe fail, run A's sandbox is waited for, so that the caller has
+  // it to close.
+  const capabilities = await detectCapabilities(options.variations, sandboxA, callerEnv).finally(
+    () => sandboxA,
   )
   const isolation = chooseIsolation(capabilities, options)
   const plan = planRuns({
@@ -63,24 +77,10 @@ export async function prepareRuns(
     passThrough: inputs.passThrough,
   })
   refuseUnappliedExplicit(plan.variations, options)
-  // Both sandboxes at once (each is a few processes and mounts; 0.1 s or more apiece);
-  // each is handed to the caller as soon as it opens, so one that opened is closed
-  // even when the other failed.
   if (isolation.kind === 'namespaces') {
-    const opening = (['a', 'b'] as const).map(async (id) => {
-      const run = plan.runs[id]
-      sandboxes[id] = await openSandbox({
-        base: workspace.base,
-        dir: run.layout.dir,
-        hostname: run.hostname,
-        domainname: run.domainname,
-        network: options.network,
-        firstPid: run.firstPid,
-      })
-    })
-    for (const opened of await Promise.allSettled(opening))
-      if (opened.status === 'rejected') throw opened.reason
-    for (const note of [...(sandboxes.a?.notes ?? []), ...(sandboxes.b?.notes ?? [])])
+    const b = plan.runs.b
+    sandboxes.b = await openSandbox(sandboxOptions(workspace, b, options.network))
+    for (const note of [...(sandboxes.a?.notes ?? []), ...sandboxes.b.notes])
       if (!isolation.notes.includes(note)) isolation.notes.push(note)
   }
   const view = (id: 'a' | 'b', p: string): string => sandboxes[id]?.view(p) ?? p
@@ -110,6 +110,21 @@ export async function prepareRuns(
   const judged = judgeEffectiveness(plan, probes, orderDiffers)
   refuseUnappliedExplicit(judged, options)
   return { isolation, plan, contexts, roots, snapshot, judged }
+}
+
+function sandboxOptions(
+  workspace: Workspace,
+  run: Pick<RunSetup, 'id' | 'hostname' | 'domainname' | 'firstPid'>,
+  network: boolean,
+): SandboxOptions {
+  return {
+    base: workspace.base,
+    dir: workspace.layouts[run.id].dir,
+    hostname: run.hostname,
+    domainname: run.domainname,
+    network,
+    firstPid: run.firstPid,
+  }
 }
 
 /**

@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BuildResult } from '../../src/twin/run-build.js'
-import { probeSandbox } from '../../src/sandbox/namespace-sandbox.js'
+import { tryOpenSandbox } from '../../src/sandbox/namespace-sandbox.js'
+import { REFERENCE_SANDBOX } from '../../src/sandbox/run-plan.js'
 import {
   BIN,
   cleanupTemp,
@@ -21,8 +22,17 @@ afterEach(cleanupTemp)
 
 // Every test here needs namespaces; where the kernel refuses them (some containers),
 // the fallback has its own tests below, run by making namespaces unavailable on purpose.
-const support = await probeSandbox(path.join(os.tmpdir(), `reproof-probe-${process.pid}`))
-const withSandbox = support.available ? describe : describe.skip
+const probeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-probe-'))
+const probe = await tryOpenSandbox({
+  base: probeDir,
+  dir: path.join(probeDir, 'run'),
+  ...REFERENCE_SANDBOX,
+  network: false,
+})
+if ('sandbox' in probe) await probe.sandbox.close()
+fs.rmSync(probeDir, { recursive: true })
+const sandboxAvailable = 'sandbox' in probe
+const withSandbox = sandboxAvailable ? describe : describe.skip
 
 async function build(source: string, args: string[], parent = makeTempParent()) {
   // The pairs that explain a difference are tested in build-explain.test.ts.
@@ -64,7 +74,7 @@ function processesWith(needle: string): number[] {
 }
 
 describe.each([
-  ['in the sandbox', [] as string[], support.available],
+  ['in the sandbox', [] as string[], sandboxAvailable],
   ['with process isolation (--no-sandbox)', ['--no-sandbox'], true],
 ])('a build that leaves processes behind, %s', (_label, flags, runnable) => {
   it.runIf(runnable)(
@@ -400,7 +410,7 @@ withSandbox('where namespaces are not permitted', () => {
 
 // The sandbox is rootless: an ordinary user gets the same isolation as root.
 const asUser =
-  support.available && process.getuid?.() === 0 && fs.existsSync('/usr/sbin/runuser')
+  sandboxAvailable && process.getuid?.() === 0 && fs.existsSync('/usr/sbin/runuser')
     ? describe
     : describe.skip
 
