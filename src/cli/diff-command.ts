@@ -18,7 +18,7 @@ export function diffCommand(streams: Streams, setExit: (code: number) => void): 
       .option('--max-ratio <n>', 'largest decompressed/compressed ratio of a member')
       .option('--max-entries <n>', 'archive entries to read in all')
       .option('--max-depth <n>', 'archives nested within archives')
-      .option('--max-member-bytes <n>', 'largest member held in memory for a content diff')
+      .option('--max-member-bytes <n>', 'largest member compared for content')
       // The diff engine loads only when the command runs.
       .action(async (a: string, b: string, flags: DiffFlags) => {
         const { diffAction } = await import('./diff-action.js')

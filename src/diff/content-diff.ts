@@ -67,39 +67,77 @@ const REGION_GAP = 8
 // Regions listed per item; the rest are counted.
 export const MAX_REGIONS = 16
 
+// Pieces compared with memcmp first: equal ones (most of a large binary) are skipped
+// whole, and only a piece that differs is walked byte by byte.
+const PIECE = 64 * 1024
+
+/**
+ * The ranges where two byte sequences differ, fed piece by piece in order (equal
+ * lengths per piece, at their offset), so that sequences too large to hold can be
+ * compared as they stream. `finish` adds the tail one side has beyond the other.
+ */
+export class DifferingRanges {
+  private first = -1
+  private differing = 0
+  private readonly ranges: [number, number][] = []
+  private places = 0
+  private start = -1
+
+  feed(x: Buffer, y: Buffer, at: number): void {
+    for (let from = 0; from < x.length; from += PIECE) {
+      const to = Math.min(from + PIECE, x.length)
+      if (x.subarray(from, to).equals(y.subarray(from, to))) {
+        this.close(at + from)
+        continue
+      }
+      for (let i = from; i < to; i++) {
+        if (x[i] !== y[i]) {
+          this.differing++
+          if (this.first === -1) this.first = at + i
+          if (this.start === -1) this.start = at + i
+        } else this.close(at + i)
+      }
+    }
+  }
+
+  /** The result, once both sides' lengths are known. */
+  finish(lengthA: number, lengthB: number): Omit<BinaryDiff, 'hex'> {
+    const common = Math.min(lengthA, lengthB)
+    this.close(common)
+    if (lengthA !== lengthB) this.add([common, Math.max(lengthA, lengthB)])
+    return {
+      offset: this.first === -1 ? common : this.first,
+      differingBytes: this.differing + Math.abs(lengthA - lengthB),
+      ranges: this.ranges,
+      places: this.places,
+    }
+  }
+
+  private close(at: number): void {
+    if (this.start === -1) return
+    this.add([this.start, at])
+    this.start = -1
+  }
+
+  private add(range: [number, number]): void {
+    this.places++
+    if (this.ranges.length < 64) this.ranges.push(range)
+  }
+}
+
+/** Where a hex dump around the first difference starts: the row before it. */
+export function hexFrom(offset: number): number {
+  return Math.max(0, (offset & ~0xf) - 16)
+}
+
 /** First differing offset, the count of differing bytes, and a hex dump around the first one. */
 export function diffBinary(a: Buffer, b: Buffer): BinaryDiff {
   const common = Math.min(a.length, b.length)
-  let offset = -1
-  let differing = Math.abs(a.length - b.length)
-  const ranges: [number, number][] = []
-  let places = 0
-  const add = (range: [number, number]): void => {
-    places++
-    if (ranges.length < 64) ranges.push(range)
-  }
-  let start = -1
-  for (let i = 0; i < common; i++) {
-    if (a[i] !== b[i]) {
-      differing++
-      if (offset === -1) offset = i
-      if (start === -1) start = i
-    } else if (start !== -1) {
-      add([start, i])
-      start = -1
-    }
-  }
-  if (start !== -1) add([start, common])
-  if (offset === -1) offset = common
-  if (a.length !== b.length) add([common, Math.max(a.length, b.length)])
-  const from = Math.max(0, (offset & ~0xf) - 16)
-  return {
-    offset,
-    differingBytes: differing,
-    hex: [hexDump(a, from, 64), hexDump(b, from, 64)],
-    ranges,
-    places,
-  }
+  const ranges = new DifferingRanges()
+  ranges.feed(a.subarray(0, common), b.subarray(0, common), 0)
+  const found = ranges.finish(a.length, b.length)
+  const from = hexFrom(found.offset)
+  return { ...found, hex: [hexDump(a, from, 64), hexDump(b, from, 64)] }
 }
 
 /**
@@ -151,7 +189,8 @@ function printableAround(bytes: Buffer, start: number): string | undefined {
   while (to < bytes.length && to - start < 200 && isPrintable(bytes[to])) to++
   return to - from >= 4 ? bytes.subarray(from, to).toString('latin1') : undefined
 }
-export function hexDump(bytes: Buffer, from: number, length: number): string {
+/** Rows of 16 bytes from `from`, each addressed by its offset plus `base` (where `bytes` starts). */
+export function hexDump(bytes: Buffer, from: number, length: number, base = 0): string {
   const lines: string[] = []
   for (let at = from; at < Math.min(bytes.length, from + length); at += 16) {
     const row = bytes.subarray(at, Math.min(at + 16, bytes.length))
@@ -159,7 +198,7 @@ export function hexDump(bytes: Buffer, from: number, length: number): string {
     const ascii = [...row]
       .map((x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : '.'))
       .join('')
-    lines.push(`${at.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  |${ascii}|`)
+    lines.push(`${(at + base).toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  |${ascii}|`)
   }
   return lines.length === 0 ? '(no bytes here)' : lines.join('\n')
 }

@@ -11,7 +11,8 @@ import {
   type ArchiveFormat,
   type Detected,
 } from '../formats/detect.js'
-import type { MemberInfo, ScanResult, WantMember } from '../formats/member.js'
+import { memorySink, type MemberInfo, type ScanResult, type WantMember } from '../formats/member.js'
+import { Spool } from '../formats/spool.js'
 import { compareInventories, diffFields, membersByKey } from './compare-inventories.js'
 import { contentHints, fieldHints, type HintContext } from './hints.js'
 import {
@@ -23,7 +24,8 @@ import {
 } from '../formats/limits.js'
 import type { DiffItem, FieldDifference, Hint } from './report.js'
 import { knownHeaderFields } from '../formats/binary-headers.js'
-import { bufferSource, readAll, readHead, type ByteSource } from '../formats/source.js'
+import { readHead, readUpTo, type ByteSource } from '../formats/source.js'
+import { diffStreamed } from './streamed-diff.js'
 import { ARCHIVES } from '../formats/registry.js'
 import { sha256Hex } from '../sha256.js'
 
@@ -36,8 +38,16 @@ export interface EngineOptions {
 // Members this small are kept during the first pass over an archive, so that most
 // differing members need no second pass; the total per archive stays bounded.
 const EAGER_MEMBER_BYTES = 64 * 1024
-const never: WantMember = () => false
+const never: WantMember = () => undefined
 const EAGER_TOTAL_BYTES = 32 * 1024 * 1024
+// Memory is bounded whatever the members (peak under 256 MiB for the process): a
+// differing member larger than this is written to a spool file as it is read and
+// compared from there; smaller ones are held, a batch of at most BATCH_MEMORY_BYTES
+// (both sides) at a time; and a leaf larger than LEAF_MEMORY_BYTES a side is compared
+// as it streams, without its structure (content-diff.ts, streamed-diff.ts).
+export const MEMBER_MEMORY_BYTES = 8 * 1024 * 1024
+const BATCH_MEMORY_BYTES = 48 * 1024 * 1024
+export const LEAF_MEMORY_BYTES = 24 * 1024 * 1024
 /**
  * `keys` in order, cut into runs whose sizes add up to at most `cap` (a key larger than
  * `cap` on its own run). Pure.
@@ -64,7 +74,7 @@ export function inBatches<T>(keys: readonly T[], sizeOf: (key: T) => number, cap
  * Compares two byte sources the way a person would want: through compression layers,
  * into archives (member by member, metadata apart from content), down to a text or
  * binary diff of what really differs, each with its likely cause. Streams everything;
- * only members that differ are held in memory, and only up to the limits.
+ * only members that differ are kept, in memory or in a spool file, and only up to the limits.
  */
 export class DiffEngine {
   readonly items: DiffItem[] = []
@@ -171,10 +181,10 @@ export class DiffEngine {
     layers: readonly string[],
   ): Promise<void> {
     let eager = 0
-    const eagerly: WantMember = (_key, size) => {
-      if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return false
+    const eagerly: WantMember = (key, size) => {
+      if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return undefined
       eager += size
-      return true
+      return memorySink(`${path}!${key}`)
     }
     // Zip members are keyed by their compressed bytes and read again at will: no eager pass.
     const first = await this.scanBoth(path, format, a, b, () =>
@@ -200,28 +210,34 @@ export class DiffEngine {
     this.items.push(...inventories.items)
     this.compared += inventories.compared
     const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)] as const
+    const inMemory = (size: number | undefined): number =>
+      size !== undefined && size <= MEMBER_MEMORY_BYTES ? size : 0
     const sizeOf = ([keyA, keyB]: readonly [string, string]): number =>
-      (members[0].get(keyA)?.size ?? 0) + (members[1].get(keyB)?.size ?? 0)
+      inMemory(members[0].get(keyA)?.size) + inMemory(members[1].get(keyB)?.size)
     // Differing members are held a batch at a time, both sides of a batch together no
-    // more than --max-member-bytes (a larger pair alone), each batch released before the
-    // next is read: ten differing members of 100 MB must not be in memory at once.
-    const cap = this.options.limits.maxMemberBytes
-    for (const batch of inBatches(inventories.differing, sizeOf, cap)) {
-      const captured = await this.captureDiffering(path, format, [a, b], first, batch)
-      for (const [keyA, keyB] of batch) {
-        const memberA = members[0].get(keyA)
-        const memberB = members[1].get(keyB)
-        if (memberA === undefined || memberB === undefined) continue
-        await this.compareMembers(
-          path,
-          memberA,
-          memberB,
-          captured[0].get(keyA),
-          captured[1].get(keyB),
-          depth,
-        )
-        for (const held of [captured[0], scanA.captured]) held.delete(keyA)
-        for (const held of [captured[1], scanB.captured]) held.delete(keyB)
+    // more than BATCH_MEMORY_BYTES, each batch released before the next is read; larger
+    // members go to the spool, emptied after each batch.
+    for (const batch of inBatches(inventories.differing, sizeOf, BATCH_MEMORY_BYTES)) {
+      const spool = new Spool()
+      try {
+        const captured = await this.captureDiffering(path, format, [a, b], first, batch, spool)
+        for (const [keyA, keyB] of batch) {
+          const memberA = members[0].get(keyA)
+          const memberB = members[1].get(keyB)
+          if (memberA === undefined || memberB === undefined) continue
+          await this.compareMembers(
+            path,
+            memberA,
+            memberB,
+            captured[0].get(keyA),
+            captured[1].get(keyB),
+            depth,
+          )
+          for (const held of [captured[0], scanA.captured]) held.delete(keyA)
+          for (const held of [captured[1], scanB.captured]) held.delete(keyB)
+        }
+      } finally {
+        spool.remove()
       }
     }
     // An archive whose only difference is its own bytes still says so.
@@ -238,7 +254,8 @@ export class DiffEngine {
     [a, b]: readonly [ByteSource, ByteSource],
     [scanA, scanB]: readonly [ScanResult, ScanResult],
     differing: readonly (readonly [string, string])[],
-  ): Promise<readonly [Map<string, Buffer>, Map<string, Buffer>]> {
+    spool: Spool,
+  ): Promise<readonly [Map<string, ByteSource>, Map<string, ByteSource>]> {
     const missing = [
       new Set(differing.map(([k]) => k).filter((k) => !scanA.captured.has(k))),
       new Set(differing.map(([, k]) => k).filter((k) => !scanB.captured.has(k))),
@@ -246,8 +263,11 @@ export class DiffEngine {
     if (missing[0].size === 0 && missing[1].size === 0) return [scanA.captured, scanB.captured]
     const fits =
       (side: 0 | 1): WantMember =>
-      (key, size) =>
-        missing[side].has(key) && size <= this.options.limits.maxMemberBytes
+      (key, size) => {
+        if (!missing[side].has(key) || size > this.options.limits.maxMemberBytes) return undefined
+        const label = `${path}!${key}`
+        return size <= MEMBER_MEMORY_BYTES ? memorySink(label) : spool.sink(label)
+      }
     const second = await this.scanBoth(path, format, a, b, fits)
     if (second === undefined) return [scanA.captured, scanB.captured]
     return [
@@ -261,8 +281,8 @@ export class DiffEngine {
     path: string,
     memberA: MemberInfo,
     memberB: MemberInfo,
-    bytesA: Buffer | undefined,
-    bytesB: Buffer | undefined,
+    bytesA: ByteSource | undefined,
+    bytesB: ByteSource | undefined,
     depth: number,
   ): Promise<void> {
     const memberPath = `${path}!${memberA.name}`
@@ -280,8 +300,8 @@ export class DiffEngine {
     }
     await this.compare(
       memberPath,
-      bufferSource(bytesA, memberPath),
-      bufferSource(bytesB, memberPath),
+      { ...bytesA, label: memberPath },
+      { ...bytesB, label: memberPath },
       depth + 1,
       contentDigests(memberA, memberB).digests,
     )
@@ -351,10 +371,16 @@ export class DiffEngine {
     layers: readonly string[],
   ): Promise<void> {
     const suffix = layers.map((l) => `.${l}`).join('')
+    for (const side of [a, b]) if (side.size >= 0) this.budget.checkMemberSize(side.size, path)
     const [bytesA, bytesB] = await Promise.all([
-      readAll(a, this.budget, path),
-      readAll(b, this.budget, path),
+      readUpTo(a, LEAF_MEMORY_BYTES),
+      readUpTo(b, LEAF_MEMORY_BYTES),
     ])
+    if (bytesA === undefined || bytesB === undefined) {
+      await this.compareStreamed(path, a, b, kinds, suffix)
+      return
+    }
+    for (const held of [bytesA, bytesB]) this.budget.checkMemberSize(held.length, path)
     if (bytesA.equals(bytesB)) return
     const sums: [string, string] = digests ?? [sha256(bytesA), sha256(bytesB)]
     const base: DiffItem = {
@@ -422,6 +448,47 @@ export class DiffEngine {
           this.options.context,
         ),
       ),
+    })
+  }
+
+  /**
+   * Two leaves too large to hold (LEAF_MEMORY_BYTES a side): compared as they stream,
+   * every differing place counted and the first shown, but neither their structure nor
+   * their text is read, so no cause is offered: a hint needs the bytes around it.
+   */
+  private async compareStreamed(
+    path: string,
+    a: ByteSource,
+    b: ByteSource,
+    kinds: [Detected, Detected],
+    suffix: string,
+  ): Promise<void> {
+    const streamed = await diffStreamed(a, b, (size) => {
+      this.budget.checkMemberSize(size, path)
+    })
+    const { diff, sizes, digests } = streamed
+    if (diff.places === 0) return
+    const regions = describeRegions(Buffer.alloc(0), Buffer.alloc(0), diff)
+    const format =
+      (kinds[0].kind === kinds[1].kind
+        ? formatName(kinds[0])
+        : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`) + suffix
+    this.items.push({
+      path,
+      kind: 'content',
+      format,
+      digests,
+      sizes,
+      message: `over ${LEAF_MEMORY_BYTES / (1024 * 1024)} MiB: compared as it streamed, so its structure and text were not read and no cause is offered`,
+      binary: {
+        offset: diff.offset,
+        differingBytes: diff.differingBytes,
+        hex: diff.hex,
+        places: diff.places,
+        regions: regions.regions,
+        unlistedPlaces: regions.unlisted,
+      },
+      hints: [],
     })
   }
 }

@@ -7,6 +7,7 @@ import {
   type StreamScan,
   unreadableAs,
 } from './member.js'
+import type { ByteSource } from './source.js'
 import { ByteReader } from './byte-reader.js'
 
 const MAGIC = '!<arch>\n'
@@ -22,7 +23,7 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
   const magic = await reader.read(MAGIC.length)
   if (magic?.toString('latin1') !== MAGIC) throw bad('no !<arch> magic')
   const members: MemberInfo[] = []
-  const captured = new Map<string, Buffer>()
+  const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
   const seen = new Map<string, number>()
   let longNames: Buffer | undefined
@@ -60,15 +61,14 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
     // GNU ar's symbol tables are named "/" and "/SYM64/": members, not absolute paths.
     const warning = name === '/' || name === '/SYM64/' ? undefined : nameWarning(name)
     if (warning !== undefined) warnings.push(warning)
-    const keep = want(key, dataSize)
+    const sink = want(key, dataSize)
     const hash = crypto.createHash('sha256')
-    const chunks: Buffer[] = []
     await reader.stream(dataSize, (chunk) => {
       budget.spendBytes(chunk.length, where)
       hash.update(chunk)
-      if (keep) chunks.push(chunk)
+      sink?.add(chunk)
     })
-    if (keep) captured.set(key, Buffer.concat(chunks))
+    if (sink !== undefined) captured.set(key, sink.done())
     await reader.skip(size % 2)
     const mode = Number.parseInt(field(40, 48) || '0', 8)
     members.push({

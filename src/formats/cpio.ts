@@ -7,10 +7,12 @@ import {
   keyFor,
   nameWarning,
   octal,
+  memorySink,
   type MemberInfo,
   type StreamScan,
   unreadableAs,
 } from './member.js'
+import type { ByteSource } from './source.js'
 
 /** The three cpio headers in use: "newc" (and its "crc" twin), POSIX "odc", and old binary. */
 type Flavor = 'newc' | 'odc' | 'binary-le' | 'binary-be'
@@ -56,7 +58,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
   const reader = new ByteReader(input)
   const bad = unreadableAs('cpio archive', where)
   const members: MemberInfo[] = []
-  const captured = new Map<string, Buffer>()
+  const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
   const seen = new Map<string, number>()
   let flavor: Flavor | undefined
@@ -82,25 +84,29 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
     const warning = nameWarning(name)
     if (warning !== undefined) warnings.push(warning)
     if (type === 'symlink' && header.fileSize > MAX_LINK) throw bad('symlink target too long')
-    const keep = type === 'symlink' || want(key, header.fileSize)
-    if (keep) budget.checkMemberSize(header.fileSize, `${where}!${name}`)
+    // A link's target is read here (MAX_LINK bounds it); a file's content goes where the
+    // caller says.
+    const link = type === 'symlink' ? memorySink(`${where}!${name}`) : undefined
+    const sink = link ?? (type === 'file' ? want(key, header.fileSize) : undefined)
+    if (sink !== undefined) budget.checkMemberSize(header.fileSize, `${where}!${name}`)
     const hash = crypto.createHash('sha256')
-    const chunks: Buffer[] = []
     await reader.stream(header.fileSize, (chunk) => {
       budget.spendBytes(chunk.length, where)
       hash.update(chunk)
-      if (keep) chunks.push(chunk)
+      sink?.add(chunk)
     })
     await reader.skip(pad(flavor, header.fileSize))
-    const content = Buffer.concat(chunks)
-    if (keep && type === 'file') captured.set(key, content)
+    const content = sink?.done()
+    if (content !== undefined && type === 'file') captured.set(key, content)
     members.push({
       key,
       name,
       type,
       size: type === 'file' ? header.fileSize : 0,
       sha256: type === 'file' ? hash.digest('hex') : '',
-      ...(type === 'symlink' ? { linkTarget: fromNameBytes(content) } : {}),
+      ...(content?.buffer !== undefined && type === 'symlink'
+        ? { linkTarget: fromNameBytes(content.buffer) }
+        : {}),
       meta: {
         mtime: isoTime(header.mtime),
         mode: octal(header.mode),

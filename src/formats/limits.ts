@@ -13,7 +13,7 @@ export interface DiffLimits {
   maxEntries: number
   /** Archives within archives. */
   maxDepth: number
-  /** Largest member held in memory for a content diff or for recursion. */
+  /** Largest member compared for content or recursed into (held, spooled or streamed: engine.ts). */
   maxMemberBytes: number
 }
 

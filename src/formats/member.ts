@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
+import { bufferSource, type ByteSource } from './source.js'
 /** One entry of an archive, as the comparison sees it. */
 export interface MemberInfo {
   /** The name as stored; duplicates get `#2`, `#3`... so that every key is unique. */
@@ -25,13 +26,32 @@ export interface ArchiveInventory {
   warnings: string[]
 }
 
-/** Decides, before a member is read, whether its content is kept (by key and size). */
-export type WantMember = (key: string, size: number) => boolean
+/** Where a kept member's content goes as it is read: memory, or a file on disk. */
+export interface MemberSink {
+  add(chunk: Buffer): void
+  /** The content, readable again; no more is added. */
+  done(): ByteSource
+}
+
+/**
+ * Decides, before a member is read, whether its content is kept (by key and size), and
+ * where: the sink to fill, or undefined for a member that is only hashed.
+ */
+export type WantMember = (key: string, size: number) => MemberSink | undefined
+
+/** Keeps a member's content in memory. */
+export function memorySink(label: string): MemberSink {
+  const chunks: Buffer[] = []
+  return {
+    add: (chunk) => chunks.push(chunk),
+    done: () => bufferSource(Buffer.concat(chunks), label),
+  }
+}
 
 export interface ScanResult {
   inventory: ArchiveInventory
   /** Content of the members asked for, by key. */
-  captured: Map<string, Buffer>
+  captured: Map<string, ByteSource>
 }
 
 /**

@@ -70,3 +70,57 @@ export async function readAll(source: ByteSource, budget: Budget, where: string)
   }
   return Buffer.concat(chunks)
 }
+
+/** Up to `length` bytes of a source from `offset` (fewer at its end), without holding the rest. */
+export async function readAt(source: ByteSource, offset: number, length: number): Promise<Buffer> {
+  if (source.buffer !== undefined) return source.buffer.subarray(offset, offset + length)
+  if (source.file !== undefined) {
+    const handle = await fs.promises.open(source.file, 'r')
+    try {
+      const buffer = Buffer.alloc(length)
+      const { bytesRead } = await handle.read(buffer, 0, length, offset)
+      return buffer.subarray(0, bytesRead)
+    } finally {
+      await handle.close()
+    }
+  }
+  const chunks: Buffer[] = []
+  let at = 0
+  const stream = source.open()
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const from = Math.max(0, offset - at)
+      const to = Math.min(chunk.length, offset + length - at)
+      if (from < to) chunks.push(chunk.subarray(from, to))
+      at += chunk.length
+      if (at >= offset + length) break
+    }
+  } finally {
+    stream.destroy()
+  }
+  return Buffer.concat(chunks)
+}
+
+/**
+ * A whole source in memory when it holds at most `cap` bytes; undefined, having read no
+ * more than `cap` and a chunk, when it holds more (its size may not be known ahead).
+ */
+export async function readUpTo(source: ByteSource, cap: number): Promise<Buffer | undefined> {
+  if (source.buffer !== undefined) return source.buffer.length <= cap ? source.buffer : undefined
+  if (source.size > cap) return undefined
+  // A file's size is known: read into one buffer, not chunks and then their copy.
+  if (source.file !== undefined) return fs.promises.readFile(source.file)
+  const chunks: Buffer[] = []
+  let size = 0
+  const stream = source.open()
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > cap) return undefined
+      chunks.push(chunk)
+    }
+  } finally {
+    stream.destroy()
+  }
+  return Buffer.concat(chunks)
+}

@@ -11,6 +11,7 @@ import {
   type ScanResult,
   type WantMember,
 } from './member.js'
+import type { ByteSource } from './source.js'
 
 /** tar-stream's header, typed as a damaged archive may really leave it: any field null. */
 interface LooseHeader {
@@ -47,7 +48,7 @@ export async function scanTar(
 ): Promise<ScanResult> {
   const extract = tar.extract()
   const members: MemberInfo[] = []
-  const captured = new Map<string, Buffer>()
+  const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
   const seen = new Map<string, number>()
   input.on('error', (err) => {
@@ -60,17 +61,16 @@ export async function scanTar(
     const key = keyFor(header.name, seen)
     const warning = nameWarning(header.name)
     if (warning !== undefined) warnings.push(warning)
-    const keep = want(key, header.size ?? 0)
+    const sink = want(key, header.size ?? 0)
     const hash = crypto.createHash('sha256')
-    const chunks: Buffer[] = []
     let size = 0
     for await (const chunk of entry as AsyncIterable<Buffer>) {
       budget.spendBytes(chunk.length, where)
       hash.update(chunk)
       size += chunk.length
-      if (keep) chunks.push(chunk)
+      sink?.add(chunk)
     }
-    if (keep) captured.set(key, Buffer.concat(chunks))
+    if (sink !== undefined) captured.set(key, sink.done())
     const type = TYPES[header.type ?? 'file'] ?? 'other'
     const meta: Record<string, string> = {
       mtime: isoTime(header.mtime == null ? 0 : Math.floor(header.mtime.getTime() / 1000)),

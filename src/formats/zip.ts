@@ -10,6 +10,7 @@ import {
   keyFor,
   nameWarning,
   octal,
+  memorySink,
   type MemberInfo,
   type ScanResult,
   type WantMember,
@@ -55,7 +56,7 @@ export async function scanZip(
 ): Promise<ScanResult> {
   const zip = await openZip(source, where)
   const members: MemberInfo[] = []
-  const captured = new Map<string, Buffer>()
+  const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
   const seen = new Map<string, number>()
   try {
@@ -72,7 +73,7 @@ export async function scanZip(
       // A "link" with a large body is not one; do not hold it in memory as a target.
       const isLink = (unixMode & S_IFMT) === S_IFLNK && entry.uncompressedSize <= 4096
       budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`)
-      const wanted = !isDir && want(key, entry.uncompressedSize)
+      const sink = isDir ? undefined : want(key, entry.uncompressedSize)
       const rawKey = crypto.createHash('sha256').update(`${entry.compressionMethod}:`)
       if (!isDir) {
         const raw =
@@ -87,15 +88,16 @@ export async function scanZip(
           )
         }
       }
-      let content = Buffer.alloc(0)
-      if (wanted || isLink) {
-        const chunks: Buffer[] = []
-        await eachChunk(await openEntry(zip, entry, where, true), budget, where, (chunk) =>
-          chunks.push(chunk),
-        )
-        content = Buffer.concat(chunks)
+      // A link's target is read whatever the caller wants (4 KiB at most, above).
+      const link = isLink ? memorySink(`${where}!${name}`) : undefined
+      if (sink !== undefined || link !== undefined) {
+        await eachChunk(await openEntry(zip, entry, where, true), budget, where, (chunk) => {
+          sink?.add(chunk)
+          link?.add(chunk)
+        })
       }
-      if (wanted) captured.set(key, content)
+      if (sink !== undefined) captured.set(key, sink.done())
+      const target = link?.done().buffer
       const size = entry.uncompressedSize
       members.push({
         key,
@@ -103,7 +105,7 @@ export async function scanZip(
         type: isDir ? 'directory' : isLink ? 'symlink' : 'file',
         size,
         sha256: isDir || isLink ? '' : `zip:${rawKey.digest('hex')}`,
-        ...(isLink ? { linkTarget: content.toString('utf8') } : {}),
+        ...(target === undefined ? {} : { linkTarget: target.toString('utf8') }),
         meta: zipMeta(entry, unixMode),
         index: members.length,
       })

@@ -7,12 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ReproofError } from '../../../src/errors.js'
 import { Budget, DEFAULT_LIMITS } from '../../../src/formats/limits.js'
 import { scanRpm } from '../../../src/formats/rpm.js'
+import { memorySink } from '../../../src/formats/member.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
 
 afterEach(cleanupTemp)
 
 const scan = (bytes: Buffer) =>
-  scanRpm(Readable.from([bytes]), 'x.rpm', new Budget(DEFAULT_LIMITS), () => true)
+  scanRpm(Readable.from([bytes]), 'x.rpm', new Budget(DEFAULT_LIMITS), (key) => memorySink(key))
 
 type Tag =
   | { tag: number; kind: 'string'; value: string }
@@ -140,7 +141,7 @@ describe('scanRpm', () => {
     expect(inventory.meta['package name']).toBe('p')
     expect(inventory.meta['build host']).toBe('h')
     expect(inventory.members.map((m) => m.name)).toEqual(['./opt/p/v.txt'])
-    expect(captured.get('./opt/p/v.txt')?.toString()).toBe('hi\n')
+    expect(captured.get('./opt/p/v.txt')?.buffer?.toString()).toBe('hi\n')
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: real.length }),

@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { DiffReport } from '../../src/diff/report.js'
+import { Spool } from '../../src/formats/spool.js'
+import { BIN, cleanupTemp, listDir, makeTemp, spawnProgram } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+const MiB = 1024 * 1024
+
+/**
+ * `reproof diff --json` in its own process and temp dir, reporting the process's peak
+ * resident memory (the kernel's count, read as it exits).
+ */
+async function diffMeasured(a: string, b: string, tmp: string) {
+  const preload = path.join(tmp, '..', 'peak.cjs')
+  fs.writeFileSync(
+    preload,
+    "process.on('exit', () => require('fs').writeSync(2, `\\npeak-rss-kib ${process.resourceUsage().maxRSS}\\n`))\n",
+  )
+  const run = await spawnProgram(
+    [process.execPath, '--require', preload, BIN, 'diff', a, b, '--json'],
+    { env: { PATH: process.env.PATH ?? '', TMPDIR: tmp } },
+  )
+  const peak = Number(/peak-rss-kib (\d+)/.exec(run.stderr)?.[1])
+  return { ...run, report: JSON.parse(run.stdout) as DiffReport, peakMiB: peak / 1024 }
+}
+
+describe('reproof diff on large differing members', () => {
+  it('stays under 256 MiB: a 160 MiB member is streamed, a 12 MiB one spooled, and the spool is gone after', async () => {
+    const dir = makeTemp()
+    const tmp = path.join(dir, 'tmp')
+    fs.mkdirSync(tmp)
+    for (const side of ['a', 'b']) {
+      const root = path.join(dir, side)
+      fs.mkdirSync(root)
+      const big = Buffer.alloc(160 * MiB, 0x2a)
+      const mid = Buffer.alloc(12 * MiB, 0x41)
+      if (side === 'b') {
+        big[1000] = 0
+        big[100 * MiB] = 0
+        mid[7] = 0x42
+      }
+      fs.writeFileSync(path.join(root, 'big.bin'), big)
+      fs.writeFileSync(path.join(root, 'mid.txt'), mid)
+      fs.writeFileSync(path.join(root, 'small.txt'), `${side}\n`)
+      execFileSync('tar', ['--mtime=@0', '--sort=name', '-cf', `../${side}.tar`, '.'], {
+        cwd: root,
+      })
+      fs.rmSync(root, { recursive: true })
+    }
+    const run = await diffMeasured(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'), tmp)
+    expect(run.code).toBe(1)
+    const byPath = new Map(run.report.items.map((i) => [i.path, i]))
+    const big = byPath.get('a.tar!./big.bin')
+    expect(big?.binary).toMatchObject({ offset: 1000, differingBytes: 2, places: 2 })
+    expect(big?.binary?.regions?.map((r) => r.offset)).toEqual([1000, 100 * MiB])
+    expect(big?.message).toMatch(/compared as it streamed/)
+    // No cause is guessed without the bytes around the difference.
+    expect(big?.hints).toEqual([])
+    // The spooled member is held once read back (under the streaming size): compared whole.
+    const mid = byPath.get('a.tar!./mid.txt')
+    expect(mid?.binary?.offset ?? mid?.text?.unified).toBeDefined()
+    expect(byPath.has('a.tar!./small.txt')).toBe(true)
+    expect(run.peakMiB).toBeGreaterThan(0)
+    expect(run.peakMiB).toBeLessThan(256)
+    expect(listDir(tmp)).toEqual([])
+  }, 120_000)
+})
+
+describe('Spool', () => {
+  it('removes its files, open or not, whatever happened', () => {
+    const parent = makeTemp()
+    const spool = new Spool(parent)
+    const done = spool.sink('one')
+    done.add(Buffer.from('abc'))
+    expect(done.done().size).toBe(3)
+    spool.sink('two').add(Buffer.from('left open'))
+    expect(listDir(parent)).toHaveLength(1)
+    spool.remove()
+    expect(listDir(parent)).toEqual([])
+  })
+})
