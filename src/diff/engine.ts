@@ -383,7 +383,7 @@ export class DiffEngine {
     for (const held of [bytesA, bytesB]) this.budget.checkMemberSize(held.length, path)
     if (bytesA.equals(bytesB)) return
     const sums: [string, string] = digests ?? [sha256(bytesA), sha256(bytesB)]
-    const base: DiffItem = {
+    const base: ContentItem = {
       path,
       kind: 'content',
       digests: sums,
@@ -412,6 +412,21 @@ export class DiffEngine {
       })
       return
     }
+    this.items.push(this.binaryItem(base, bytesA, bytesB, kinds, suffix))
+  }
+
+  /**
+   * Two held binaries: every differing place, named by its ELF section where A is ELF;
+   * the structure that differs (ELF sections, Java class constants and methods); the
+   * header fields of formats with known time fields; and the causes all of it shows.
+   */
+  private binaryItem(
+    base: ContentItem,
+    bytesA: Buffer,
+    bytesB: Buffer,
+    kinds: [Detected, Detected],
+    suffix: string,
+  ): DiffItem {
     const binary = diffBinary(bytesA, bytesB)
     // A's layout is read once, for the places' sections and the section comparison.
     const layout = elfLayout(bytesA)
@@ -421,12 +436,8 @@ export class DiffEngine {
         ? withStructure('java-class', compareClasses(bytesA, bytesB))
         : withStructure('elf', compareElfSections(bytesA, bytesB, layout))
     const fields = headerFields(bytesA, bytesB)
-    const format =
-      (structuredFormat(bytesA, bytesB) ??
-        (kinds[0].kind === kinds[1].kind
-          ? formatName(kinds[0])
-          : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`)) + suffix
-    this.items.push({
+    const format = (structuredFormat(bytesA, bytesB) ?? pairFormat(kinds)) + suffix
+    return {
       ...base,
       format,
       binary: {
@@ -448,7 +459,7 @@ export class DiffEngine {
           this.options.context,
         ),
       ),
-    })
+    }
   }
 
   /**
@@ -469,14 +480,10 @@ export class DiffEngine {
     const { diff, sizes, digests } = streamed
     if (diff.places === 0) return
     const regions = describeRegions(Buffer.alloc(0), Buffer.alloc(0), diff)
-    const format =
-      (kinds[0].kind === kinds[1].kind
-        ? formatName(kinds[0])
-        : `${formatName(kinds[0])} vs ${formatName(kinds[1])}`) + suffix
     this.items.push({
       path,
       kind: 'content',
-      format,
+      format: pairFormat(kinds) + suffix,
       digests,
       sizes,
       message: `over ${LEAF_MEMORY_BYTES / (1024 * 1024)} MiB: compared as it streamed, so its structure and text were not read and no cause is offered`,
@@ -491,6 +498,13 @@ export class DiffEngine {
       hints: [],
     })
   }
+}
+
+type ContentItem = Extract<DiffItem, { kind: 'content' }>
+
+/** The two sides' formats as one name: `elf`, or `text vs binary` where they differ. */
+function pairFormat([a, b]: readonly [Detected, Detected]): string {
+  return a.kind === b.kind ? formatName(a) : `${formatName(a)} vs ${formatName(b)}`
 }
 
 /** Both ELF files' functions in address order, when both have a symbol table. */

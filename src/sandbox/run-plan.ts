@@ -397,9 +397,29 @@ export function planRuns(input: PlanInput): RunPlan {
     hasNamespaces,
   }
   for (const name of input.variations) APPLY[name](name, planning, out)
+  addLaunchers(a, b, out, { sandbox: input.sandbox, caps, layouts })
+
+  return { runs: { a, b }, variations: records, toConfirm }
+}
+
+/**
+ * The launchers the rows' decisions come down to, in the order they nest: the user (and
+ * without the sandbox, the UTS namespace for the names), CPU pinning, the shifted clock,
+ * then the shell that sets the umask and enters the build root.
+ */
+function addLaunchers(
+  a: RunSetup,
+  b: RunSetup,
+  out: Varied,
+  {
+    sandbox,
+    caps,
+    layouts,
+  }: { sandbox: boolean; caps: Capabilities; layouts: PlanInput['layouts'] },
+): void {
   const { umaskB, uidB, gidB, pinA, fakeTimeB } = out
 
-  if (input.sandbox) {
+  if (sandbox) {
     // Inside the sandbox the build gets a user namespace of its own, nested in the run's:
     // it runs as an ordinary user there (root in a namespace would be a variation of its
     // own), with no capability over the mounts that keep the rest of the system read-only.
@@ -432,8 +452,6 @@ export function planRuns(input: PlanInput): RunPlan {
   b.launcher.push(...fakeTimeB)
   a.launcher.push(...shellLauncher('0022', layouts.a.root))
   b.launcher.push(...shellLauncher(umaskB, layouts.b.root))
-
-  return { runs: { a, b }, variations: records, toConfirm }
 }
 
 /** What the shifted clock does not reach here, for the time variation's note. */

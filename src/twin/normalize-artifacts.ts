@@ -28,18 +28,74 @@ export async function normalizeArtifacts(
   raw: { a: Manifest; b: Manifest },
   epoch: number,
 ): Promise<NormalizedManifests> {
-  const warnings: string[] = []
-  const artifacts = new Map<string, ArtifactNormalization>()
-  const failed = new Set<string>()
-  const rules: NormalizeRules = { epoch, setMtime: false, mode: 'ship' }
-  const normalizeOne = async (
+  const runs = new BothRuns(roots, { epoch, setMtime: false, mode: 'ship' })
+  let a = await runs.normalize('a', raw.a, false)
+  let b = await runs.normalize('b', raw.b, false)
+  const disagree = runs.stillDiffering()
+  if (disagree.size > 0) {
+    a = await runs.normalize('a', a, true, disagree)
+    b = await runs.normalize('b', b, true, disagree)
+  }
+  return { a, b, artifacts: runs.records(), warnings: runs.warnings }
+}
+
+/** Both runs' artifacts as normalization goes: what each became, and what failed. */
+class BothRuns {
+  readonly warnings: string[] = []
+  private readonly artifacts = new Map<string, ArtifactNormalization>()
+  private readonly failed = new Set<string>()
+
+  constructor(
+    private readonly roots: { a: string; b: string },
+    private readonly rules: NormalizeRules,
+  ) {}
+
+  /** One run's manifest, its artifacts (or only those in `only`) normalized in place. */
+  async normalize(
+    side: 'a' | 'b',
+    manifest: Manifest,
+    canonical: boolean,
+    only?: ReadonlySet<string>,
+  ): Promise<Manifest> {
+    const out: Manifest = []
+    for (const entry of manifest) {
+      const chosen = only === undefined || only.has(entry.name)
+      out.push(chosen ? await this.normalizeOne(side, entry, canonical) : entry)
+    }
+    return out
+  }
+
+  /** Artifacts of a format whose writer's layout was kept that still differ between the runs. */
+  stillDiffering(): Set<string> {
+    return new Set(
+      [...this.artifacts.values()]
+        .filter(
+          (x) =>
+            LAYOUT_KEPT.has(x.format) &&
+            !this.failed.has(x.name) &&
+            x.normalized[0] !== null &&
+            x.normalized[1] !== null &&
+            x.normalized[0] !== x.normalized[1],
+        )
+        .map((x) => x.name),
+    )
+  }
+
+  /** What the record keeps: artifacts of a known format, or that something changed. */
+  records(): ArtifactNormalization[] {
+    return [...this.artifacts.values()].filter(
+      (x) => x.format !== 'unknown' || x.changes.some((c) => c.length > 0),
+    )
+  }
+
+  private async normalizeOne(
     side: 'a' | 'b',
     entry: ManifestEntry,
     canonical: boolean,
-  ): Promise<ManifestEntry> => {
+  ): Promise<ManifestEntry> {
     const index = side === 'a' ? 0 : 1
-    const file = path.join(roots[side], entry.name)
-    const record = artifacts.get(entry.name) ?? {
+    const file = path.join(this.roots[side], entry.name)
+    const record = this.artifacts.get(entry.name) ?? {
       name: entry.name,
       format: 'unknown',
       raw: [null, null],
@@ -47,7 +103,7 @@ export async function normalizeArtifacts(
       changes: [[], []],
     }
     if (!canonical) record.raw[index] = entry.sha256
-    artifacts.set(entry.name, record)
+    this.artifacts.set(entry.name, record)
     // A link artifact points at another file; rewriting it would replace the link.
     if (fs.lstatSync(file).isSymbolicLink()) {
       record.normalized[index] = entry.sha256
@@ -55,58 +111,19 @@ export async function normalizeArtifacts(
     }
     let outcome: NormalizeOutcome
     try {
-      outcome = await normalizeFile(file, file, { ...rules, canonical }, DEFAULT_LIMITS)
+      outcome = await normalizeFile(file, file, { ...this.rules, canonical }, DEFAULT_LIMITS)
     } catch (err) {
-      warnings.push(
+      this.warnings.push(
         `run ${side.toUpperCase()}: ${entry.name} could not be normalized (${(err as Error).message}); its ${canonical ? 'first normalized' : 'raw'} digest is compared`,
       )
       record.normalized[index] = entry.sha256
-      failed.add(entry.name)
+      this.failed.add(entry.name)
       return entry
     }
     record.format = outcome.format
     record.normalized[index] = outcome.digests.after
     record.changes[index] = [...record.changes[index], ...outcome.changes]
     return { name: entry.name, sha256: outcome.digests.after, size: fs.statSync(file).size }
-  }
-  const normalizeRun = async (
-    side: 'a' | 'b',
-    manifest: Manifest,
-    canonical: boolean,
-    only?: ReadonlySet<string>,
-  ): Promise<Manifest> => {
-    const out: Manifest = []
-    for (const entry of manifest) {
-      const chosen = only === undefined || only.has(entry.name)
-      out.push(chosen ? await normalizeOne(side, entry, canonical) : entry)
-    }
-    return out
-  }
-  let a = await normalizeRun('a', raw.a, false)
-  let b = await normalizeRun('b', raw.b, false)
-  const disagree = new Set(
-    [...artifacts.values()]
-      .filter(
-        (x) =>
-          LAYOUT_KEPT.has(x.format) &&
-          !failed.has(x.name) &&
-          x.normalized[0] !== null &&
-          x.normalized[1] !== null &&
-          x.normalized[0] !== x.normalized[1],
-      )
-      .map((x) => x.name),
-  )
-  if (disagree.size > 0) {
-    a = await normalizeRun('a', a, true, disagree)
-    b = await normalizeRun('b', b, true, disagree)
-  }
-  return {
-    a,
-    b,
-    artifacts: [...artifacts.values()].filter(
-      (x) => x.format !== 'unknown' || x.changes.some((c) => c.length > 0),
-    ),
-    warnings,
   }
 }
 

@@ -23,7 +23,30 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
     `epoch ${result.epoch} (${result.epochSource}); ${describeIsolation(result)}; ` +
       `runs took ${result.runs.map((r) => `${r.id.toUpperCase()} ${formatDuration(r.durationMs)}`).join(', ')}`,
   )
-  out.push('')
+  out.push('', ...artifactTable(result, c), '')
+  const conditions = describeVariations(result.variations)
+  if (result.verdict === 'reproducible') {
+    out.push(
+      c.green(
+        `reproducible under ${conditions}: ${result.artifacts.length} artifact(s) byte-identical in both runs`,
+      ),
+    )
+    if (result.outDir !== null) out.push(`copied to ${result.outDir}`)
+  } else if (result.verdict === 'reproducible-after-normalization') {
+    out.push(...normalizedVerdict(result, conditions, c))
+  } else {
+    out.push(...notReproducibleVerdict(result, conditions, c))
+  }
+  if (result.record !== null) out.push(`build record: ${result.record}`)
+  if (result.kept !== null) out.push(`build roots kept in ${result.kept}`)
+  return `${out.join('\n')}\n`
+}
+
+type Paint = ReturnType<typeof paint>
+
+/** Every artifact with its size and digest, marked equal or differing; those only run B made. */
+function artifactTable(result: BuildResult, c: Paint): string[] {
+  const out: string[] = []
   const differing = new Map(result.differences.map((d) => [d.name, d]))
   const width = Math.max(
     8,
@@ -41,66 +64,60 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
     if (d.kind === 'only-in-b')
       out.push(`${shown(d.name).padEnd(width)}  ${'-'.padStart(10)}  (only in run B) ${c.red('≠')}`)
   }
-  out.push('')
-  const conditions = describeVariations(result.variations)
-  if (result.verdict === 'reproducible') {
-    out.push(
-      c.green(
-        `reproducible under ${conditions}: ${result.artifacts.length} artifact(s) byte-identical in both runs`,
-      ),
-    )
-    if (result.outDir !== null) out.push(`copied to ${result.outDir}`)
-  } else if (result.verdict === 'reproducible-after-normalization') {
-    const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1])
-    out.push(
-      c.green(
-        `reproducible after normalization under ${conditions}: ${result.artifacts.length} artifact(s) identical once normalized (--normalize)`,
-      ),
-    )
+  return out
+}
+
+/** The verdict with --normalize: which artifacts needed it, and what it changed per run. */
+function normalizedVerdict(result: BuildResult, conditions: string, c: Paint): string[] {
+  const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1])
+  const out = [
+    c.green(
+      `reproducible after normalization under ${conditions}: ${result.artifacts.length} artifact(s) identical once normalized (--normalize)`,
+    ),
+    c.yellow(
+      `  the builds wrote different bytes for ${touched.map((a) => shown(a.name)).join(', ')}; the normalized ones ship, and the record says how`,
+    ),
+  ]
+  // What normalization changed, per run: the runs may need different changes.
+  for (const a of touched)
+    for (const [run, changes] of [
+      ['A', a.changes[0]],
+      ['B', a.changes[1]],
+    ] as const)
+      for (const change of changes)
+        out.push(c.dim(`    ${shown(a.name)} (run ${run}): ${shown(change)}`))
+  if (result.outDir !== null) out.push(`copied to ${result.outDir} (normalized)`)
+  return out
+}
+
+/** The "no": each differing artifact's digests, what normalization would fix, the culprits. */
+function notReproducibleVerdict(result: BuildResult, conditions: string, c: Paint): string[] {
+  const out = [
+    c.red(
+      `NOT reproducible under ${conditions}: ${result.differences.length} of ${countNames(result)} artifact(s) differ`,
+    ),
+  ]
+  if (result.wouldMatchAfterNormalization.length > 0) {
     out.push(
       c.yellow(
-        `  the builds wrote different bytes for ${touched.map((a) => shown(a.name)).join(', ')}; the normalized ones ship, and the record says how`,
+        `  ${result.wouldMatchAfterNormalization.map(shown).join(', ')} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
       ),
     )
-    // What normalization changed, per run: the runs may need different changes.
-    for (const a of touched)
-      for (const [run, changes] of [
-        ['A', a.changes[0]],
-        ['B', a.changes[1]],
-      ] as const)
-        for (const change of changes)
-          out.push(c.dim(`    ${shown(a.name)} (run ${run}): ${shown(change)}`))
-    if (result.outDir !== null) out.push(`copied to ${result.outDir} (normalized)`)
-  } else {
-    out.push(
-      c.red(
-        `NOT reproducible under ${conditions}: ${result.differences.length} of ${countNames(result)} artifact(s) differ`,
-      ),
-    )
-    if (result.wouldMatchAfterNormalization.length > 0) {
-      out.push(
-        c.yellow(
-          `  ${result.wouldMatchAfterNormalization.map(shown).join(', ')} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
-        ),
-      )
-    }
-    for (const d of result.differences) {
-      const [a, b] = d.digests
-      if (d.kind === 'mode') {
-        const only = d.executable?.[0] === true ? 'A' : 'B'
-        out.push(`  ${shown(d.name)}: the same bytes, but executable in run ${only} only`)
-        continue
-      }
-      out.push(`  ${shown(d.name)}`)
-      out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
-      out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
-    }
-    out.push(...describeAttribution(result.attribution))
-    out.push(c.dim('nothing was copied out; use --keep to inspect both build roots'))
   }
-  if (result.record !== null) out.push(`build record: ${result.record}`)
-  if (result.kept !== null) out.push(`build roots kept in ${result.kept}`)
-  return `${out.join('\n')}\n`
+  for (const d of result.differences) {
+    const [a, b] = d.digests
+    if (d.kind === 'mode') {
+      const only = d.executable?.[0] === true ? 'A' : 'B'
+      out.push(`  ${shown(d.name)}: the same bytes, but executable in run ${only} only`)
+      continue
+    }
+    out.push(`  ${shown(d.name)}`)
+    out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
+    out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
+  }
+  out.push(...describeAttribution(result.attribution))
+  out.push(c.dim('nothing was copied out; use --keep to inspect both build roots'))
+  return out
 }
 
 /** Which variation causes each difference, from the further pairs built (--no-explain: nothing). */
