@@ -18,7 +18,7 @@ export async function runAction(
   // Before anything can print it: a token handed to the step is masked in the whole log.
   // (A token fetched from the runner's OIDC endpoint is masked by the signing code.)
   process.stdout.write(maskCommand(env.SIGSTORE_ID_TOKEN ?? '', env))
-  let mode: string
+  let mode: 'build' | 'verify' | 'gate'
   let argv: string[]
   try {
     ;({ mode, argv } = toArgv(env))
@@ -39,67 +39,91 @@ export async function runAction(
     env,
   })
   const result = parse(stdout)
-  const outputs: Record<string, string> = {}
-  const summary: string[] = []
-  if (mode === 'build' && result !== undefined) {
-    const build = result as {
-      reproducible: boolean
-      artifacts: { name: string; digest: { sha256: string } }[]
-      explanation: DiffReport | null
-    }
-    outputs.reproducible = String(build.reproducible)
-    outputs.digests = JSON.stringify(
-      Object.fromEntries(build.artifacts.map((a) => [a.name, a.digest.sha256])),
-    )
-    summary.push(
-      `## reproof build: ${build.reproducible ? 'reproducible' : 'NOT reproducible'}`,
-      '',
-      '| artifact | sha256 |',
-      '| --- | --- |',
-      ...build.artifacts.map((a) => `| \`${a.name}\` | \`${a.digest.sha256}\` |`),
-      '',
-    )
-    if (build.explanation !== null) summary.push(renderDiffMarkdown(build.explanation))
-  }
-  if (mode === 'verify' && result !== undefined) {
-    const verify = result as {
-      verified: boolean
-      reason: string | null
-      checks: { name: string; ok: boolean }[]
-    }
-    outputs.decision = verify.verified ? 'verified' : `rejected: ${verify.reason ?? 'unknown'}`
-    summary.push(
-      `## reproof verify: ${verify.verified ? 'verified' : `rejected (${verify.reason ?? 'unknown'})`}`,
-      '',
-      ...verify.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}`),
-      '',
-    )
-  }
-  if (mode === 'gate' && result !== undefined) {
-    const gate = result as { decision: string; why: string; env: string }
-    outputs.decision = gate.decision
-    summary.push(`## reproof gate (${gate.env}): ${gate.decision}`, '', gate.why, '')
-  }
+  // An error is JSON too under --json ({ error }): it has no result to report.
+  const failed =
+    result === undefined || (typeof result === 'object' && result !== null && 'error' in result)
+  const { outputs, summary } = failed ? { outputs: {}, summary: [] } : REPORTS[mode](result)
   const bundle = env.INPUT_BUNDLE?.trim()
   if (bundle !== undefined && bundle !== '' && fs.existsSync(bundle))
     outputs['bundle-path'] = bundle
   writeOutputs(env.GITHUB_OUTPUT, outputs)
   if (env.GITHUB_STEP_SUMMARY !== undefined && summary.length > 0)
     fs.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join('\n')}\n`)
-  if (code !== EXIT.yes) {
-    // The CLI writes an error as JSON under --json; stderr's first line is the fallback
-    // for a failure before any JSON could be written.
-    const error = (result as { error?: { message?: string; hint?: string } } | undefined)?.error
-    const line =
-      error?.message !== undefined
-        ? `${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`
-        : (stderr
-            .split('\n')
-            .find((l) => l.startsWith('reproof: '))
-            ?.replace(/^reproof: /, '') ?? `reproof ${mode} ended with exit code ${code}`)
-    annotate(code === EXIT.no ? 'warning' : 'error', line)
-  }
+  if (code !== EXIT.yes)
+    annotate(code === EXIT.no ? 'warning' : 'error', failureLine(result, stderr, mode, code))
   return code
+}
+
+interface Report {
+  outputs: Record<string, string>
+  summary: string[]
+}
+
+/** Each mode's JSON result as step outputs and job summary lines. */
+const REPORTS: Record<'build' | 'verify' | 'gate', (result: unknown) => Report> = {
+  build: (result) => {
+    const build = result as {
+      reproducible: boolean
+      artifacts: { name: string; digest: { sha256: string } }[]
+      explanation: DiffReport | null
+    }
+    const summary = [
+      `## reproof build: ${build.reproducible ? 'reproducible' : 'NOT reproducible'}`,
+      '',
+      '| artifact | sha256 |',
+      '| --- | --- |',
+      ...build.artifacts.map((a) => `| \`${a.name}\` | \`${a.digest.sha256}\` |`),
+      '',
+    ]
+    if (build.explanation !== null) summary.push(renderDiffMarkdown(build.explanation))
+    const digests = Object.fromEntries(build.artifacts.map((a) => [a.name, a.digest.sha256]))
+    return {
+      outputs: { reproducible: String(build.reproducible), digests: JSON.stringify(digests) },
+      summary,
+    }
+  },
+  verify: (result) => {
+    const verify = result as {
+      verified: boolean
+      reason: string | null
+      checks: { name: string; ok: boolean }[]
+    }
+    return {
+      outputs: {
+        decision: verify.verified ? 'verified' : `rejected: ${verify.reason ?? 'unknown'}`,
+      },
+      summary: [
+        `## reproof verify: ${verify.verified ? 'verified' : `rejected (${verify.reason ?? 'unknown'})`}`,
+        '',
+        ...verify.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}`),
+        '',
+      ],
+    }
+  },
+  gate: (result) => {
+    const gate = result as { decision: string; why: string; env: string }
+    return {
+      outputs: { decision: gate.decision },
+      summary: [`## reproof gate (${gate.env}): ${gate.decision}`, '', gate.why, ''],
+    }
+  },
+}
+
+/**
+ * The one line a failure's annotation says: the CLI writes an error as JSON under
+ * --json; stderr's first `reproof:` line is the fallback for a failure before any JSON
+ * could be written.
+ */
+function failureLine(result: unknown, stderr: string, mode: string, code: number): string {
+  const error = (result as { error?: { message?: string; hint?: string } } | undefined)?.error
+  if (error?.message !== undefined)
+    return `${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`
+  return (
+    stderr
+      .split('\n')
+      .find((l) => l.startsWith('reproof: '))
+      ?.replace(/^reproof: /, '') ?? `reproof ${mode} ended with exit code ${code}`
+  )
 }
 
 function parse(stdout: string): unknown {

@@ -172,6 +172,17 @@ describe('the GitHub Action', () => {
     expect(run.stdout).toMatch(/^::warning::/m)
   })
 
+  it('reports a build command that fails with exit 3 and an error annotation, not a crash', async () => {
+    const dir = project('echo compiling; exit 7\n')
+    const run = await runAction(
+      { mode: 'build', source: 'src', command: 'sh build.sh', outputs: 'out/app.txt' },
+      dir,
+    )
+    expect(run.code).toBe(3)
+    expect(run.stdout).toMatch(/^::error::.*exit/m)
+    expect(run.outputs).toEqual({})
+  })
+
   it('rejects missing or malformed inputs with exit 2, one annotation and no outputs', async () => {
     const dir = makeTemp()
     const cases: Record<string, string>[] = [
