@@ -2,8 +2,9 @@ import path from 'node:path'
 import { identicalReport } from '../diff/report.js'
 import { renderDiffHtml } from './views/diff-html.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
-import { runBuild } from '../twin/run-build.js'
-import { toBuildOptions, type BuildFlags } from '../config/build-options.js'
+import { runBuild, type BuildResult } from '../twin/run-build.js'
+import type { BuildRecord } from '../records/build-record.js'
+import { toBuildOptions, type BuildFlags, type BuildOptions } from '../config/build-options.js'
 import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from './views/diff-text.js'
 import { runAttest } from '../attest/run-attest.js'
@@ -35,32 +36,7 @@ export async function buildAction(
   }
   // Signing options are checked before building: a missing key or identity must not cost a build.
   const attest =
-    flags.bundle === undefined
-      ? undefined
-      : {
-          options: {
-            bundle: flags.bundle,
-            signing: signingMethod(
-              {
-                key: flags.key,
-                keyless: flags.keyless,
-                passphraseEnv: flags.passphraseEnv,
-                identityTokenFile: flags.identityTokenFile,
-                fulcioUrl: flags.fulcioUrl ?? 'https://fulcio.sigstore.dev',
-                rekorUrl: flags.rekorUrl ?? 'https://rekor.sigstore.dev',
-                tsaUrl: flags.tsaUrl,
-                timeout: flags.signTimeout ?? '30s',
-                retries: flags.signRetries ?? '3',
-              },
-              streams,
-            ),
-            statement: flags.statement,
-            sha512From: undefined,
-          },
-          context: builderContext(flags.builderId, streams.env),
-        }
-  if (attest?.options.signing.kind === 'key')
-    loadPrivateKey(attest.options.signing.key, attest.options.signing.passphrase)
+    flags.bundle === undefined ? undefined : planAttestation(flags, flags.bundle, streams)
   const status = options.json ? undefined : createStatusDisplay(streams)
   try {
     const { result, record } = await runBuild(options, {
@@ -69,25 +45,7 @@ export async function buildAction(
       ...(status === undefined ? {} : { onEvent: status.onEvent }),
     })
     status?.stop()
-    // Evidence first: the report, then the bundle, and only then the verdict.
-    if (options.report !== undefined)
-      await writeFileAtomic(
-        options.report,
-        renderDiffHtml(
-          result.explanation ?? identicalReport(result.artifacts.length, ['run A', 'run B']),
-        ),
-      )
-    if (result.explanation !== null) {
-      streams.stderr.write(
-        renderDiffText(result.explanation, useColor(streams.stderr, streams.env)),
-      )
-    }
-    // Signed and written before anything is acknowledged: a "reproducible" on stdout
-    // followed by a failure to sign would be a yes the caller cannot use.
-    const signed =
-      attest !== undefined && result.reproducible
-        ? await runAttest(record, attest.options, attest.context)
-        : undefined
+    const signed = await writeEvidence(result, record, options, attest, streams)
     if (options.json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)))
     if (signed !== undefined)
@@ -100,6 +58,59 @@ export async function buildAction(
   } finally {
     status?.stop()
   }
+}
+
+type Attestation = ReturnType<typeof planAttestation>
+
+/** What `--bundle` signs with, checked now: the key is read, the identity's source found. */
+function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {
+  const signing = signingMethod(
+    {
+      key: flags.key,
+      keyless: flags.keyless,
+      passphraseEnv: flags.passphraseEnv,
+      identityTokenFile: flags.identityTokenFile,
+      fulcioUrl: flags.fulcioUrl ?? 'https://fulcio.sigstore.dev',
+      rekorUrl: flags.rekorUrl ?? 'https://rekor.sigstore.dev',
+      tsaUrl: flags.tsaUrl,
+      timeout: flags.signTimeout ?? '30s',
+      retries: flags.signRetries ?? '3',
+    },
+    streams,
+  )
+  if (signing.kind === 'key') loadPrivateKey(signing.key, signing.passphrase)
+  return {
+    options: { bundle, signing, statement: flags.statement, sha512From: undefined },
+    context: builderContext(flags.builderId, streams.env),
+  }
+}
+
+/**
+ * The evidence, before any verdict is printed: the HTML report, the explanation on
+ * stderr, then the bundle. Signed and written before anything is acknowledged: a
+ * "reproducible" on stdout followed by a failure to sign would be a yes the caller
+ * cannot use. Nothing is signed for a build that did not reproduce.
+ */
+async function writeEvidence(
+  result: BuildResult,
+  record: BuildRecord,
+  options: BuildOptions,
+  attest: Attestation | undefined,
+  streams: Streams,
+) {
+  if (options.report !== undefined)
+    await writeFileAtomic(
+      options.report,
+      renderDiffHtml(
+        result.explanation ?? identicalReport(result.artifacts.length, ['run A', 'run B']),
+      ),
+    )
+  if (result.explanation !== null) {
+    streams.stderr.write(renderDiffText(result.explanation, useColor(streams.stderr, streams.env)))
+  }
+  return attest !== undefined && result.reproducible
+    ? await runAttest(record, attest.options, attest.context)
+    : undefined
 }
 
 function resolveSource(flags: BuildFlags): string {

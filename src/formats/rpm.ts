@@ -1,4 +1,4 @@
-import crypto from 'node:crypto'
+import { sha256Hex } from '../sha256.js'
 import { ByteReader } from './byte-reader.js'
 import { decompressedSource } from './compressed.js'
 import type { Budget } from './limits.js'
@@ -214,5 +214,5 @@ function valueOf(store: Buffer, e: Entry): string {
   }
   const text = values.join(', ')
   if (text.length <= MAX_SHOWN) return text
-  return `${values.length} values, ${text.length} characters, sha256 ${crypto.createHash('sha256').update(text).digest('hex')}`
+  return `${values.length} values, ${text.length} characters, sha256 ${sha256Hex(text)}`
 }

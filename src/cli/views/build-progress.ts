@@ -22,54 +22,66 @@ const HEARTBEAT_MS = 60_000
 export function createStatusDisplay(
   streams: Streams,
   options: { heartbeatMs?: number; now?: () => number } = {},
-): {
+): StatusDisplay {
+  const now = options.now ?? Date.now
+  return streams.stderr.isTTY === true
+    ? liveDisplay(streams.stderr, now)
+    : plainDisplay(streams.stderr, now, options.heartbeatMs ?? HEARTBEAT_MS)
+}
+
+interface StatusDisplay {
   onEvent: (e: BuildEvent) => void
   stop: () => void
-} {
-  const err = streams.stderr
-  const now = options.now ?? Date.now
+}
+
+type Err = Streams['stderr']
+
+/** Plain lines for logs, and a heartbeat per running run while nothing else is said. */
+function plainDisplay(err: Err, now: () => number, heartbeatMs: number): StatusDisplay {
   const runs = new Map<string, RunState>()
-  if (err.isTTY !== true) {
-    // Plain lines for logs, and a heartbeat per running run while nothing else is said.
-    const heartbeat = setInterval(() => {
-      for (const [id, s] of runs) {
-        if (s.finished !== undefined) continue
-        const t = now()
+  const heartbeat = setInterval(() => {
+    for (const [id, s] of runs) {
+      if (s.finished !== undefined) continue
+      const t = now()
+      err.write(
+        `reproof: run ${id.toUpperCase()} still running after ${formatDuration(t - s.started)}; last output ${formatDuration(t - s.lastOutput)} ago${s.last === '' ? '' : `: ${s.last.slice(0, 120)}`}\n`,
+      )
+    }
+  }, heartbeatMs)
+  heartbeat.unref()
+  return {
+    onEvent: (e) => {
+      if (e.kind === 'phase') err.write(`reproof: ${e.text}\n`)
+      if (e.kind === 'run-started') {
+        runs.set(e.id, { started: now(), finished: undefined, last: '', lastOutput: now() })
+        err.write(`reproof: run ${e.id.toUpperCase()} started\n`)
+      }
+      const state = 'id' in e ? runs.get(e.id) : undefined
+      if (e.kind === 'run-output' && state !== undefined) {
+        state.last = e.line.replace(/\s+/g, ' ')
+        state.lastOutput = now()
+      }
+      if (e.kind === 'run-finished') {
+        if (state !== undefined) state.finished = now()
         err.write(
-          `reproof: run ${id.toUpperCase()} still running after ${formatDuration(t - s.started)}; last output ${formatDuration(t - s.lastOutput)} ago${s.last === '' ? '' : `: ${s.last.slice(0, 120)}`}\n`,
+          `reproof: run ${e.id.toUpperCase()} finished (${e.signal ?? `status ${e.exitCode}`}) in ${formatDuration(e.durationMs)}\n`,
         )
       }
-    }, options.heartbeatMs ?? HEARTBEAT_MS)
-    heartbeat.unref()
-    return {
-      onEvent: (e) => {
-        if (e.kind === 'phase') err.write(`reproof: ${e.text}\n`)
-        if (e.kind === 'run-started') {
-          runs.set(e.id, { started: now(), finished: undefined, last: '', lastOutput: now() })
-          err.write(`reproof: run ${e.id.toUpperCase()} started\n`)
-        }
-        const state = 'id' in e ? runs.get(e.id) : undefined
-        if (e.kind === 'run-output' && state !== undefined) {
-          state.last = e.line.replace(/\s+/g, ' ')
-          state.lastOutput = now()
-        }
-        if (e.kind === 'run-finished') {
-          if (state !== undefined) state.finished = now()
-          err.write(
-            `reproof: run ${e.id.toUpperCase()} finished (${e.signal ?? `status ${e.exitCode}`}) in ${formatDuration(e.durationMs)}\n`,
-          )
-        }
-      },
-      stop: () => {
-        clearInterval(heartbeat)
-      },
-    }
+    },
+    stop: () => {
+      clearInterval(heartbeat)
+    },
   }
+}
+
+/** On a terminal: one line per run, redrawn in place five times a second. */
+function liveDisplay(err: Err, now: () => number): StatusDisplay {
+  const runs = new Map<string, RunState>()
   let drawn = 0
   const draw = (): void => {
     const width = Math.max(40, (err.columns ?? 80) - 1)
     const lines = [...runs.entries()].map(([id, s]) => {
-      const elapsed = formatDuration((s.finished ?? Date.now()) - s.started)
+      const elapsed = formatDuration((s.finished ?? now()) - s.started)
       const state = s.finished === undefined ? 'running' : 'done'
       return `run ${id.toUpperCase()} ${state} ${elapsed}  ${s.last}`.slice(0, width)
     })
@@ -84,15 +96,10 @@ export function createStatusDisplay(
     onEvent: (e) => {
       if (e.kind === 'phase' && runs.size === 0) err.write(`reproof: ${e.text}\n`)
       if (e.kind === 'run-started')
-        runs.set(e.id, {
-          started: Date.now(),
-          finished: undefined,
-          last: '',
-          lastOutput: Date.now(),
-        })
+        runs.set(e.id, { started: now(), finished: undefined, last: '', lastOutput: now() })
       const state = 'id' in e ? runs.get(e.id) : undefined
       if (e.kind === 'run-output' && state !== undefined) state.last = e.line.replace(/\s+/g, ' ')
-      if (e.kind === 'run-finished' && state !== undefined) state.finished = Date.now()
+      if (e.kind === 'run-finished' && state !== undefined) state.finished = now()
       if (e.kind === 'phase' && runs.size > 0) {
         draw()
         err.write(`reproof: ${e.text}\n`)
