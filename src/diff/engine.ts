@@ -5,6 +5,7 @@ import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
 import { elfLayout, functionsInOrder, isElf, type ElfPart } from '../formats/elf.js'
 import { isJavaClass } from '../formats/java-class.js'
 import { compressionHeader, decompressedSource } from '../formats/compressed.js'
+import type { Compression } from '../formats/compressions.js'
 import {
   detectFormat,
   looksLikeText,
@@ -107,47 +108,10 @@ export class DiffEngine {
         kindB.kind === 'compressed' &&
         kindA.format === kindB.format
       ) {
-        const fields = diffFields(
-          compressionHeader(kindA.format, headA),
-          compressionHeader(kindB.format, headB),
-        )
-        const header: DiffItem | undefined =
-          fields.length === 0
-            ? undefined
-            : { path, kind: 'metadata', format: kindA.format, fields, hints: [] }
-        if (header !== undefined) this.items.push(header)
-        const inner: [ByteSource, ByteSource] = [
-          decompressedSource(a, kindA.format, this.budget, headA),
-          decompressedSource(b, kindB.format, this.budget, headB),
-        ]
-        const before = this.items.length
-        await this.compare(path, inner[0], inner[1], depth + 1, undefined, [
-          EXTENSION[kindA.format],
-          ...layers,
-        ])
-        // Told only now whether the content inside differs: if it does, another level or
-        // block size is no cause of its own.
-        if (header !== undefined)
-          header.hints = fieldHints(fields, { contentDiffers: this.items.length > before })
-        // Same content: the compressed bytes differ, but a header that differs may be
-        // all of it (gzip's mtime). Only bodies of other sizes surely differ beside it.
-        const bodiesDiffer =
-          header === undefined || (a.size >= 0 && b.size >= 0 && a.size !== b.size)
-        if (this.items.length === before && bodiesDiffer && knownToDiffer(a, b, digests)) {
-          this.items.push({
-            path,
-            kind: 'content',
-            format: kindA.format,
-            message: 'the compressed bytes differ; the header and the decompressed content do not',
-            hints: [
-              {
-                cause: 'compression',
-                evidence: `same ${kindA.format} header and content, different compressed bytes (level, implementation or trailing data)`,
-                fix: 'compress with the same tool, version and level on both sides (gzip -n -9), or compare with reproof normalize --mode compare',
-              },
-            ],
-          })
-        }
+        await this.compareCompressed(path, kindA.format, [a, b], [headA, headB], depth, {
+          digests,
+          layers,
+        })
         return
       }
       if (kindA.kind === 'archive' && kindB.kind === 'archive' && kindA.format === kindB.format) {
@@ -168,6 +132,56 @@ export class DiffEngine {
       } else {
         this.items.push({ path, kind: 'error', message: errorText(err), hints: [] })
       }
+    }
+  }
+
+  /**
+   * Two streams of one compression: the headers' fields (gzip's mtime and name), then
+   * the content inside, compared as any other; bytes that differ with neither is the
+   * compressor's doing, and said so.
+   */
+  private async compareCompressed(
+    path: string,
+    format: Compression,
+    [a, b]: readonly [ByteSource, ByteSource],
+    [headA, headB]: readonly [Buffer, Buffer],
+    depth: number,
+    { digests, layers }: { digests: [string, string] | undefined; layers: readonly string[] },
+  ): Promise<void> {
+    const fields = diffFields(compressionHeader(format, headA), compressionHeader(format, headB))
+    const header: DiffItem | undefined =
+      fields.length === 0 ? undefined : { path, kind: 'metadata', format, fields, hints: [] }
+    if (header !== undefined) this.items.push(header)
+    const inner: [ByteSource, ByteSource] = [
+      decompressedSource(a, format, this.budget, headA),
+      decompressedSource(b, format, this.budget, headB),
+    ]
+    const before = this.items.length
+    await this.compare(path, inner[0], inner[1], depth + 1, undefined, [
+      EXTENSION[format],
+      ...layers,
+    ])
+    // Told only now whether the content inside differs: if it does, another level or
+    // block size is no cause of its own.
+    if (header !== undefined)
+      header.hints = fieldHints(fields, { contentDiffers: this.items.length > before })
+    // Same content: the compressed bytes differ, but a header that differs may be
+    // all of it (gzip's mtime). Only bodies of other sizes surely differ beside it.
+    const bodiesDiffer = header === undefined || (a.size >= 0 && b.size >= 0 && a.size !== b.size)
+    if (this.items.length === before && bodiesDiffer && knownToDiffer(a, b, digests)) {
+      this.items.push({
+        path,
+        kind: 'content',
+        format,
+        message: 'the compressed bytes differ; the header and the decompressed content do not',
+        hints: [
+          {
+            cause: 'compression',
+            evidence: `same ${format} header and content, different compressed bytes (level, implementation or trailing data)`,
+            fix: 'compress with the same tool, version and level on both sides (gzip -n -9), or compare with reproof normalize --mode compare',
+          },
+        ],
+      })
     }
   }
 

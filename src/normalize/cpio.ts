@@ -50,45 +50,17 @@ export async function normalizeCpio(
     // Anything after the trailer (padding to a block size) is copied as it is.
     const magic = header.subarray(0, 6).toString('latin1')
     if (magic !== '070701' && magic !== '070702') throw bad(`bad magic at offset ${offset}`)
-    const field = (i: number): number => {
-      const text = header.subarray(6 + i * 8, 14 + i * 8).toString('latin1')
-      if (!/^[0-9a-fA-F]{8}$/.test(text)) throw bad(`bad header field at offset ${offset}`)
-      return Number.parseInt(text, 16)
-    }
-    const fields = Array.from({ length: 13 }, (_, i) => field(i))
-    const [ino, mode, , , nlink, mtime, size, , , , , namesize] = fields
+    const fields = headerFields(header, () => bad(`bad header field at offset ${offset}`))
+    const [ino, , , , nlink, , size, , , , , namesize] = fields
     const namePadded = pad4(HEADER + (namesize ?? 0)) - HEADER
     const nameBytes = await reader.read(namePadded)
     if (nameBytes === undefined || nameBytes.length < namePadded) throw bad('truncated name')
     const name = nameBytes.subarray(0, Math.max(0, (namesize ?? 1) - 1)).toString('utf8')
     const trailer = name === 'TRAILER!!!'
     budget.spendEntry(where)
-    const type = TYPES[(mode ?? 0) & S_IFMT] ?? 'other'
     const position = inodes.get(ino ?? 0) ?? changes.entries + 1
     if ((nlink ?? 1) > 1) inodes.set(ino ?? 0, position)
-    // New values by field; undefined keeps the field. The trailer keeps its inode and time.
-    const wanted: (number | undefined)[] = [
-      trailer ? undefined : position,
-      ((mode ?? 0) & S_IFMT) |
-        (type === 'other' ? (mode ?? 0) & 0o7777 : stableMode(type, mode ?? 0)),
-      0,
-      0,
-      undefined,
-      trailer ? undefined : stableMtime(mtime ?? 0, rules),
-      undefined,
-      0,
-      0,
-    ]
-    // A field whose value stays keeps its text too (hex digits may be in either case).
-    const stable = fields
-      .map((value, i) => {
-        const want = wanted[i]
-        return want === undefined || want === value
-          ? header.toString('latin1', 6 + i * 8, 14 + i * 8)
-          : hex8(want)
-      })
-      .join('')
-    const newHeader = Buffer.from(`${magic}${stable}`, 'latin1')
+    const newHeader = stableHeader(header, fields, { trailer, position }, rules)
     if (!newHeader.equals(header)) changes.headers++
     if (!trailer) changes.entries++
     await write(newHeader)
@@ -111,6 +83,51 @@ export async function normalizeCpio(
   output.end()
   await once(output, 'finish')
   return changes
+}
+
+/** The 13 hex fields of a newc header, after its 6-byte magic; `bad` for one that is not hex. */
+function headerFields(header: Buffer, bad: () => Error): number[] {
+  return Array.from({ length: 13 }, (_, i) => {
+    const text = header.subarray(6 + i * 8, 14 + i * 8).toString('latin1')
+    if (!/^[0-9a-fA-F]{8}$/.test(text)) throw bad()
+    return Number.parseInt(text, 16)
+  })
+}
+
+/**
+ * The header as normalized (pure): inode by position, mode reduced to the type and exec
+ * bit, owner and devices 0, mtime by the rules; the trailer keeps its inode and time. A
+ * field whose value stays keeps its text too (hex digits may be in either case).
+ */
+function stableHeader(
+  header: Buffer,
+  fields: readonly number[],
+  entry: { trailer: boolean; position: number },
+  rules: NormalizeRules,
+): Buffer {
+  const [, mode = 0, , , , mtime = 0] = fields
+  const type = TYPES[mode & S_IFMT] ?? 'other'
+  // New values by field; undefined keeps the field.
+  const wanted: (number | undefined)[] = [
+    entry.trailer ? undefined : entry.position,
+    (mode & S_IFMT) | (type === 'other' ? mode & 0o7777 : stableMode(type, mode)),
+    0,
+    0,
+    undefined,
+    entry.trailer ? undefined : stableMtime(mtime, rules),
+    undefined,
+    0,
+    0,
+  ]
+  const stable = fields
+    .map((value, i) => {
+      const want = wanted[i]
+      return want === undefined || want === value
+        ? header.toString('latin1', 6 + i * 8, 14 + i * 8)
+        : hex8(want)
+    })
+    .join('')
+  return Buffer.from(`${header.toString('latin1', 0, 6)}${stable}`, 'latin1')
 }
 
 function hex8(value: number): string {
