@@ -40,6 +40,42 @@ interface Recipe {
  * from a local repository, never fetched), the recorded command as a twin build with the
  * recorded epoch and environment, and the rebuilt digests compared with the subjects.
  */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** The twin build the provenance describes, of the exported commit (pure). */
+function toRebuildOptions(
+  recipe: Recipe,
+  tree: string,
+  outDir: string,
+  tempDir: string | undefined,
+): BuildOptions {
+  return {
+    source: tree,
+    command: recipe.command,
+    outputs: recipe.outputs,
+    epochFlag: String(recipe.epoch),
+    epochConfig: undefined,
+    json: true,
+    outDir,
+    record: undefined,
+    report: undefined,
+    env: recipe.env.map((e) => (e.value === undefined ? { name: e.name } : { ...e })),
+    timeoutMs: undefined,
+    keep: false,
+    sequential: false,
+    variations: [...DEFAULT_VARIATIONS],
+    explicitVariations: [],
+    exclude: recipe.exclude,
+    tempDir,
+    normalize: recipe.normalize,
+    network: recipe.network,
+    sandbox: true,
+    requireSandbox: false,
+    // The rebuild asks whether the artifact comes out again; why it might not is the builder's question.
+    explain: false,
+  }
+}
+
 export async function rebuildCheck(
   statement: unknown,
   options: RebuildOptions,
@@ -49,36 +85,8 @@ export async function rebuildCheck(
   try {
     const tree = path.join(work, 'source')
     await exportCommit(options.source, recipe.commit, tree)
-    const env = recipe.env.map((e) => (e.value === undefined ? e.name : `${e.name}=${e.value}`))
     const outDir = path.join(work, 'out')
-    const buildOptions: BuildOptions = {
-      source: tree,
-      command: recipe.command,
-      outputs: recipe.outputs,
-      epochFlag: String(recipe.epoch),
-      epochConfig: undefined,
-      json: true,
-      outDir,
-      record: undefined,
-      report: undefined,
-      env: env.map((text) => {
-        const eq = text.indexOf('=')
-        return eq === -1 ? { name: text } : { name: text.slice(0, eq), value: text.slice(eq + 1) }
-      }),
-      timeoutMs: undefined,
-      keep: false,
-      sequential: false,
-      variations: [...DEFAULT_VARIATIONS],
-      explicitVariations: [],
-      exclude: recipe.exclude,
-      tempDir: options.tempDir,
-      normalize: recipe.normalize,
-      network: recipe.network,
-      sandbox: true,
-      requireSandbox: false,
-      // The rebuild asks whether the artifact comes out again; why it might not is the builder's question.
-      explain: false,
-    }
+    const buildOptions = toRebuildOptions(recipe, tree, outDir, options.tempDir)
     const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv })
     if (!result.reproducible) {
       return {
@@ -199,6 +207,8 @@ function toRecipe(statement: unknown): Recipe {
         ? { name: String(e.name), value: e.value }
         : { name: String(e.name) },
     )
+  // A name is a name: "LD_PRELOAD=x" must not become a variable and its value.
+  if (!env.every((e) => ENV_NAME.test(e.name))) throw bad('the environment')
   // Never a yes about nothing: the check compares the subjects, and there must be one.
   const subjects = (Array.isArray(s.subject) ? s.subject : []).map((x) => ({
     name: String(x.name),

@@ -107,6 +107,17 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
     expect(await refusal(statement(change))).toEqual(refused('the source commit'))
   })
 
+  it.each([
+    ['a name that carries a value', 'LD_PRELOAD=/tmp/evil.so'],
+    ['an empty name', ''],
+    ['a name with a space', 'A B'],
+  ])('refuses an environment entry with %s', async (_, name) => {
+    const s = statement((x) => {
+      x.predicate.buildDefinition.internalParameters.environment = [{ name, from: 'caller' }]
+    })
+    expect(await refusal(s)).toEqual(refused('the environment'))
+  })
+
   it('refuses missing outputs, or outputs that are not strings', async () => {
     expect(
       await refusal(
