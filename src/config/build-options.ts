@@ -141,28 +141,8 @@ export function toBuildOptions(
   const fromFlag = (p: string | undefined): string | undefined =>
     p === undefined ? undefined : path.resolve(cwd, p)
 
-  const finalCommand = command.length > 0 ? [...command] : (config.command ?? [])
-  if (finalCommand.length === 0) {
-    throw new ReproofError(
-      'E_USAGE',
-      'no build command: give it after "--", as in: reproof build -o out/app -- make',
-      {
-        hint: 'or set "command" in reproof.config.json',
-      },
-    )
-  }
-
-  const outFlags = flags.out !== undefined && flags.out.length > 0
-  const outputs = (outFlags ? flags.out : config.out) ?? []
-  if (outputs.length === 0) {
-    throw new ReproofError('E_USAGE', 'no artifacts named: give at least one --out <glob>')
-  }
-  const inConfig = (key: string): string => `${path.join(configDir, CONFIG_FILE)} "${key}"`
-  for (const glob of outputs) validateGlob(glob, outFlags ? '--out' : inConfig('out'))
-  for (const glob of config.exclude ?? []) validateGlob(glob, inConfig('exclude'))
-  for (const glob of flags.exclude ?? []) validateGlob(glob, '--exclude')
-  const exclude = [...(config.exclude ?? []), ...(flags.exclude ?? [])]
-
+  const finalCommand = commandFrom(command, config)
+  const { outputs, exclude } = globsFrom(flags, config, configDir)
   const timeoutText = flags.timeout ?? config.timeout
   if (
     (flags.requireSandbox ?? config.requireSandbox) === true &&
@@ -185,7 +165,7 @@ export function toBuildOptions(
   return {
     source,
     command: finalCommand,
-    outputs: [...outputs],
+    outputs,
     epochFlag: flags.epoch,
     epochConfig: config.epoch,
     json: flags.json ?? false,
@@ -206,6 +186,40 @@ export function toBuildOptions(
     requireSandbox: flags.requireSandbox ?? config.requireSandbox ?? false,
     explain: flags.explain ?? config.explain ?? true,
   }
+}
+
+/** The command after "--", else the config file's; there must be one. */
+function commandFrom(command: readonly string[], config: BuildConfig): string[] {
+  const chosen = command.length > 0 ? [...command] : (config.command ?? [])
+  if (chosen.length === 0) {
+    throw new ReproofError(
+      'E_USAGE',
+      'no build command: give it after "--", as in: reproof build -o out/app -- make',
+      { hint: 'or set "command" in reproof.config.json' },
+    )
+  }
+  return chosen
+}
+
+/**
+ * The artifacts' globs (the flags', else the config file's; at least one) and the
+ * exclusions (both), each checked and named by where it came from.
+ */
+function globsFrom(
+  flags: BuildFlags,
+  config: BuildConfig,
+  configDir: string,
+): { outputs: string[]; exclude: string[] } {
+  const outFlags = flags.out !== undefined && flags.out.length > 0
+  const outputs = (outFlags ? flags.out : config.out) ?? []
+  if (outputs.length === 0) {
+    throw new ReproofError('E_USAGE', 'no artifacts named: give at least one --out <glob>')
+  }
+  const inConfig = (key: string): string => `${path.join(configDir, CONFIG_FILE)} "${key}"`
+  for (const glob of outputs) validateGlob(glob, outFlags ? '--out' : inConfig('out'))
+  for (const glob of config.exclude ?? []) validateGlob(glob, inConfig('exclude'))
+  for (const glob of flags.exclude ?? []) validateGlob(glob, '--exclude')
+  return { outputs: [...outputs], exclude: [...(config.exclude ?? []), ...(flags.exclude ?? [])] }
 }
 
 /** `NAME=VALUE` sets a value; a bare `NAME` passes reproof's own value through. */

@@ -70,21 +70,11 @@ export async function diffDirectories(
   const both = all.filter((n) => present(listA.get(n)) && present(listB.get(n)))
   const onlyA = all.filter((n) => present(listA.get(n)) && !present(listB.get(n)))
   const onlyB = all.filter((n) => present(listB.get(n)) && !present(listA.get(n)))
-  const isFile = (list: Map<string, Entry>) => (n: string) => list.get(n)?.type === 'file'
-  const files = both.filter((n) => isFile(listA)(n) && isFile(listB)(n))
-  // Files on one side only are hashed too, to find one renamed (see renames.ts).
-  const single = [...onlyA.filter(isFile(listA)), ...onlyB.filter(isFile(listB))]
-  const paths = [
-    ...files.map((n) => toFsPath(rootA, n)),
-    ...files.map((n) => toFsPath(rootB, n)),
-    ...single.map((n) => toFsPath(present(listA.get(n)) ? rootA : rootB, n)),
-  ]
-  const sizeOf = (n: string): number => (listA.get(n)?.size ?? 0) + (listB.get(n)?.size ?? 0)
-  const totalBytes = [...files, ...single].reduce((sum, n) => sum + sizeOf(n), 0)
-  const digests = await hashFiles(paths, { totalBytes })
-  const sha = (i: number): string => digests[i]?.sha256 ?? ''
-  const digestOf = new Map(files.map((n, i) => [n, [sha(i), sha(i + files.length)] as const]))
-  const singleDigest = new Map(single.map((n, i) => [n, sha(2 * files.length + i)]))
+  const { digestOf, singleDigest } = await hashTrees([rootA, rootB], [listA, listB], {
+    both,
+    onlyA,
+    onlyB,
+  })
   const asMember = (list: Map<string, Entry>) => (name: string, index: number) => ({
     key: name,
     name,
@@ -132,6 +122,34 @@ export async function diffDirectories(
       )
     }
   }
+}
+
+/**
+ * The digests the tree comparison needs, in one batch of hashing: files on both sides,
+ * and files on one side only (to find one renamed, see renames.ts).
+ */
+async function hashTrees(
+  [rootA, rootB]: readonly [string, string],
+  [listA, listB]: readonly [Map<string, Entry>, Map<string, Entry>],
+  { both, onlyA, onlyB }: { both: string[]; onlyA: string[]; onlyB: string[] },
+) {
+  const present = (e: Entry | undefined): boolean => e !== undefined && e.type !== 'missing'
+  const isFile = (list: Map<string, Entry>) => (n: string) => list.get(n)?.type === 'file'
+  const files = both.filter((n) => isFile(listA)(n) && isFile(listB)(n))
+  // Files on one side only are hashed too, to find one renamed (see renames.ts).
+  const single = [...onlyA.filter(isFile(listA)), ...onlyB.filter(isFile(listB))]
+  const paths = [
+    ...files.map((n) => toFsPath(rootA, n)),
+    ...files.map((n) => toFsPath(rootB, n)),
+    ...single.map((n) => toFsPath(present(listA.get(n)) ? rootA : rootB, n)),
+  ]
+  const sizeOf = (n: string): number => (listA.get(n)?.size ?? 0) + (listB.get(n)?.size ?? 0)
+  const totalBytes = [...files, ...single].reduce((sum, n) => sum + sizeOf(n), 0)
+  const digests = await hashFiles(paths, { totalBytes })
+  const sha = (i: number): string => digests[i]?.sha256 ?? ''
+  const digestOf = new Map(files.map((n, i) => [n, [sha(i), sha(i + files.length)] as const]))
+  const singleDigest = new Map(single.map((n, i) => [n, sha(2 * files.length + i)]))
+  return { digestOf, singleDigest }
 }
 
 /** A tree entry's type as an archive member's. */

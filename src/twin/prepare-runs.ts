@@ -16,6 +16,7 @@ import {
   REFERENCE_SANDBOX,
   planRuns,
   type Capabilities,
+  type RunPlan,
   type RunSetup,
   type VariationRecord,
 } from '../sandbox/run-plan.js'
@@ -90,17 +91,7 @@ export async function prepareRuns(
     b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
   }
   const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
-  let snapshot = { files: 0, bytes: 0 }
-  for (const run of [plan.runs.a, plan.runs.b]) {
-    const stats = await snapshotSource(inputs.entries, options.source, roots[run.id], {
-      epoch: inputs.epoch,
-      order: run.creationOrder,
-    })
-    snapshot = { files: stats.files, bytes: stats.bytes }
-    for (const dir of run.mkdirs) await fs.mkdir(view(run.id, dir), { recursive: true })
-    for (const file of run.files)
-      await fs.writeFile(view(run.id, file.path), file.content, { mode: 0o755 })
-  }
+  const snapshot = await fillRoots(plan, roots, view, options.source, inputs)
   const orderDiffers = await listingOrderDiffers({
     a: view('a', plan.runs.a.layout.dir),
     b: view('b', plan.runs.b.layout.dir),
@@ -125,6 +116,31 @@ function sandboxOptions(
     network,
     firstPid: run.firstPid,
   }
+}
+
+/**
+ * Each run's root filled: the source snapshot (in the run's creation order), then the
+ * directories and files the plan gives each run. Returns the snapshot's size.
+ */
+async function fillRoots(
+  plan: RunPlan,
+  roots: { a: string; b: string },
+  view: (id: 'a' | 'b', p: string) => string,
+  source: string,
+  inputs: { epoch: number; entries: readonly SourceEntry[] },
+): Promise<{ files: number; bytes: number }> {
+  let snapshot = { files: 0, bytes: 0 }
+  for (const run of [plan.runs.a, plan.runs.b]) {
+    const stats = await snapshotSource(inputs.entries, source, roots[run.id], {
+      epoch: inputs.epoch,
+      order: run.creationOrder,
+    })
+    snapshot = { files: stats.files, bytes: stats.bytes }
+    for (const dir of run.mkdirs) await fs.mkdir(view(run.id, dir), { recursive: true })
+    for (const file of run.files)
+      await fs.writeFile(view(run.id, file.path), file.content, { mode: 0o755 })
+  }
+  return snapshot
 }
 
 /**

@@ -169,14 +169,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     return { result, record }
   } catch (err) {
     // A build that failed or timed out is what --keep is most wanted for.
-    if (options.keep && !keep) {
-      await copyRootsOut(workspace, sandboxes).catch(() => undefined)
-      keep = true
-      if (err instanceof ReproofError) {
-        const kept = `both build roots and their logs are kept in ${workspace.base}`
-        err.context.hint = err.context.hint === undefined ? kept : `${err.context.hint}\n${kept}`
-      }
-    }
+    if (options.keep && !keep) keep = await keepAfterFailure(err, workspace, sandboxes)
     throw err
   } finally {
     for (const sandbox of [sandboxes.a, sandboxes.b]) await sandbox?.close()
@@ -356,6 +349,20 @@ async function writeResults(
   if (options.record !== undefined)
     await writeFileAtomic(options.record, `${JSON.stringify(record, null, 2)}\n`)
   return { record, outDir }
+}
+
+/** Both roots kept after a failure, and the error's hint says where. */
+async function keepAfterFailure(
+  err: unknown,
+  workspace: Workspace,
+  sandboxes: Sandboxes,
+): Promise<true> {
+  await copyRootsOut(workspace, sandboxes).catch(() => undefined)
+  if (err instanceof ReproofError) {
+    const kept = `both build roots and their logs are kept in ${workspace.base}`
+    err.context.hint = err.context.hint === undefined ? kept : `${err.context.hint}\n${kept}`
+  }
+  return true
 }
 
 /**

@@ -120,33 +120,9 @@ async function verifyWithKeys(
   trust: Extract<Trust, { kind: 'keys' }>,
 ): Promise<Verified> {
   const { toTrustMaterial, Verifier } = sigstoreVerify()
-  const { TrustedRoot, PublicKeyDetails } = sigstoreSpecs()
+  const { PublicKeyDetails } = sigstoreSpecs()
   const keys = trust.keys.map((file) => ({ file, key: loadPublicKey(file) }))
-  const unchecked: string[] = []
-  let entity = signed
-  const root =
-    trust.trustedRoot === undefined
-      ? TrustedRoot.fromJSON({
-          mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-          tlogs: [],
-          certificateAuthorities: [],
-          ctlogs: [],
-          timestampAuthorities: [],
-        })
-      : await loadTrustedRoot(trust.trustedRoot, (json) => TrustedRoot.fromJSON(json))
-  if (trust.trustedRoot === undefined) {
-    // Nothing to check log entries and timestamps against: they are left out, named,
-    // and give no verified time. A key-signed bundle needs neither.
-    const parts = [
-      entity.tlogEntries.length > 0
-        ? `${entity.tlogEntries.length} transparency-log entry(ies)`
-        : '',
-      countTimestamps(entity) > 0 ? `${countTimestamps(entity)} RFC 3161 timestamp(s)` : '',
-    ].filter((p) => p !== '')
-    if (parts.length > 0)
-      unchecked.push(`${parts.join(' and ')}: not checked, no --trusted-root was given`)
-    entity = { ...entity, tlogEntries: [], timestamps: [] }
-  }
+  const { root, entity, unchecked } = await rootForKeys(trust.trustedRoot, signed)
   // The hint is not signed and its form varies (hex here, base64 from cosign and
   // sigstore-go, or none): the key it names is tried first, then every other key.
   const hint = json.verificationMaterial.publicKey?.hint ?? ''
@@ -191,6 +167,38 @@ async function verifyWithKeys(
     wanted: keys.map((k) => k.file),
     found: hint === '' ? '(no key hint)' : hint,
   })
+}
+
+/**
+ * What a key-signed bundle's log entries and timestamps are checked against: the given
+ * trusted root, or none. With none they are left out of the entity, named in
+ * `unchecked`, and give no verified time; a key-signed bundle needs neither.
+ */
+async function rootForKeys(trustedRoot: string | undefined, signed: SignedEntity) {
+  const { TrustedRoot } = sigstoreSpecs()
+  if (trustedRoot !== undefined)
+    return {
+      root: await loadTrustedRoot(trustedRoot, (json) => TrustedRoot.fromJSON(json)),
+      entity: signed,
+      unchecked: [],
+    }
+  const root = TrustedRoot.fromJSON({
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [],
+    certificateAuthorities: [],
+    ctlogs: [],
+    timestampAuthorities: [],
+  })
+  const parts = [
+    signed.tlogEntries.length > 0 ? `${signed.tlogEntries.length} transparency-log entry(ies)` : '',
+    countTimestamps(signed) > 0 ? `${countTimestamps(signed)} RFC 3161 timestamp(s)` : '',
+  ].filter((p) => p !== '')
+  return {
+    root,
+    entity: { ...signed, tlogEntries: [], timestamps: [] },
+    unchecked:
+      parts.length > 0 ? [`${parts.join(' and ')}: not checked, no --trusted-root was given`] : [],
+  }
 }
 
 /** A keyless bundle: its certificate chains to Fulcio, is logged, and names the identity required. */
