@@ -1,0 +1,36 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import { isReproofError } from '../../../src/errors.js'
+import { readBuildRecord } from '../../../src/records/diff-records.js'
+import { BUILD_RECORD_TYPE } from '../../../src/records/build-record.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
+
+describe('readBuildRecord', () => {
+  it('takes a file for a record only when it says so, and refuses a broken one as bad input', () => {
+    const dir = makeTemp()
+    const file = path.join(dir, 'x.json')
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.boolean(), (value, typed) => {
+        const json =
+          typed && typeof value === 'object' && value !== null && !Array.isArray(value)
+            ? { ...value, _type: BUILD_RECORD_TYPE }
+            : value
+        fs.writeFileSync(file, JSON.stringify(json) ?? 'null')
+        let read: unknown
+        try {
+          read = readBuildRecord(file)
+        } catch (err) {
+          // The only failure: a file that says it is a record and is not a valid one.
+          expect(isReproofError(err) && err.code === 'E_INPUT').toBe(true)
+          expect(fs.readFileSync(file, 'utf8')).toContain(BUILD_RECORD_TYPE)
+          return
+        }
+        if (!JSON.stringify(json ?? null).includes(BUILD_RECORD_TYPE)) expect(read).toBeUndefined()
+      }),
+    )
+  })
+})
