@@ -19,7 +19,7 @@ describe('readBuildRecord', () => {
           typed && typeof value === 'object' && value !== null && !Array.isArray(value)
             ? { ...value, _type: BUILD_RECORD_TYPE }
             : value
-        fs.writeFileSync(file, JSON.stringify(json) ?? 'null')
+        fs.writeFileSync(file, JSON.stringify(json))
         let read: unknown
         try {
           read = readBuildRecord(file)
