@@ -74,28 +74,19 @@ export interface LedgerState {
   envs: Map<string, EnvState>
 }
 
+/** What every gate request says: where, what (by digest and bundle), who and when. */
+interface RequestBase {
+  env: string
+  digest: string
+  bundleDigest: string
+  actor: string
+  at: string
+  evidence?: Evidence
+}
+
 export type GateRequest =
-  | {
-      kind: 'deploy'
-      env: string
-      digest: string
-      bundleDigest: string
-      actor: string
-      at: string
-      evidence?: Evidence
-      version?: number
-      minVersion?: number
-    }
-  | {
-      kind: 'rollback'
-      env: string
-      digest: string
-      bundleDigest: string
-      actor: string
-      at: string
-      evidence?: Evidence
-      reason: string
-    }
+  | (RequestBase & { kind: 'deploy'; version?: number; minVersion?: number })
+  | (RequestBase & { kind: 'rollback'; reason: string })
 
 export type Decision =
   | { kind: 'append'; record: LedgerRecord }
