@@ -18,10 +18,11 @@ export async function diffAction(
   b: string,
   flags: DiffFlags,
   streams: Streams,
+  signal: AbortSignal,
 ): Promise<number> {
   const options = toDiffOptions(flags)
   if (options.html !== undefined) checkOutputFile('--html', options.html)
-  const report = await runDiff(a, b, options)
+  const report = await runDiff(a, b, options, signal)
   if (options.html !== undefined) await writeFileAtomic(options.html, renderDiffHtml(report))
   if (options.json) streams.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else if (options.markdown) streams.stdout.write(renderDiffMarkdown(report))
@@ -33,8 +34,9 @@ async function runDiff(
   a: string,
   b: string,
   options: ReturnType<typeof toDiffOptions>,
+  signal: AbortSignal,
 ): Promise<DiffReport> {
-  const engine = { maxLines: options.maxLines, limits: options.limits }
+  const engine = { maxLines: options.maxLines, limits: options.limits, signal }
   const [recordA, recordB] = [safeRecord(a), safeRecord(b)]
   if (recordA !== undefined && recordB !== undefined)
     return diffRecords(recordA, recordB, [a, b], {

@@ -2,7 +2,11 @@ import { Command } from 'commander'
 import type { DiffFlags } from '../config/diff-options.js'
 import type { Streams } from './output.js'
 
-export function diffCommand(streams: Streams, setExit: (code: number) => void): Command {
+export function diffCommand(
+  streams: Streams,
+  setExit: (code: number) => void,
+  signal: AbortSignal,
+): Command {
   return (
     new Command('diff')
       .description(
@@ -22,7 +26,7 @@ export function diffCommand(streams: Streams, setExit: (code: number) => void): 
       // The diff engine loads only when the command runs.
       .action(async (a: string, b: string, flags: DiffFlags) => {
         const { diffAction } = await import('./diff-action.js')
-        setExit(await diffAction(a, b, flags, streams))
+        setExit(await diffAction(a, b, flags, streams, signal))
       })
   )
 }

@@ -38,7 +38,7 @@ export async function main(
     })
     .showHelpAfterError('(run with --help for usage)')
   program.addCommand(buildCommand(streams, setExit, controller.signal))
-  program.addCommand(diffCommand(streams, setExit))
+  program.addCommand(diffCommand(streams, setExit, controller.signal))
   program.addCommand(normalizeCommand(streams, setExit))
   program.addCommand(attestCommand(streams, setExit))
   program.addCommand(keygenCommand(streams, setExit))

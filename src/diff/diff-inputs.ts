@@ -94,6 +94,7 @@ export async function diffDirectories(
     const inA = present(x)
     const inB = present(y)
     if ((!inA && !inB) || renamedFrom.has(name)) continue
+    engine.throwIfAborted()
     // Counted as in an archive: every entry on either side, so that "N of M differ" holds.
     engine.compared++
     if (x === undefined || y === undefined || !inA || !inB) {

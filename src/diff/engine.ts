@@ -34,6 +34,8 @@ export interface EngineOptions {
   maxLines: number
   limits: DiffLimits
   context: HintContext
+  /** Aborted on Ctrl-C: the comparison stops at the next entry or chunk (exit 130). */
+  signal?: AbortSignal
 }
 
 // Members this small are kept during the first pass over an archive, so that most
@@ -85,7 +87,13 @@ export class DiffEngine {
   compared = 0
 
   constructor(private readonly options: EngineOptions) {
-    this.budget = new Budget(options.limits)
+    this.budget = new Budget(options.limits, options.signal)
+  }
+
+  /** Ctrl-C: a stop, not a difference; it ends the whole comparison. */
+  throwIfAborted(): void {
+    if (this.options.signal?.aborted === true)
+      throw new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written')
   }
 
   /** Compares two sources known to differ (or not yet known to be equal). */
@@ -98,6 +106,7 @@ export class DiffEngine {
     layers: readonly string[] = [],
   ): Promise<void> {
     try {
+      this.throwIfAborted()
       if (a.buffer !== undefined && b.buffer !== undefined && a.buffer.equals(b.buffer)) return
       if (digests !== undefined && digests[0] === digests[1]) return
       this.budget.checkDepth(depth, path)
@@ -489,6 +498,7 @@ export class DiffEngine {
     suffix: string,
   ): Promise<void> {
     const streamed = await diffStreamed(a, b, (size) => {
+      this.throwIfAborted()
       this.budget.checkMemberSize(size, path)
     })
     const { diff, sizes, digests } = streamed
@@ -601,7 +611,10 @@ function sha256(bytes: Buffer): string {
  * other error is the input's, reported on its item.
  */
 function endsTheDiff(err: unknown): boolean {
-  return isLimitError(err) || (err instanceof ReproofError && err.code === 'E_ENVIRONMENT')
+  return (
+    isLimitError(err) ||
+    (err instanceof ReproofError && (err.code === 'E_ENVIRONMENT' || err.code === 'E_INTERRUPTED'))
+  )
 }
 
 function errorText(err: unknown): string {

@@ -31,9 +31,15 @@ export class Budget {
   private bytes = 0
   private entries = 0
 
-  constructor(readonly limits: DiffLimits) {}
+  constructor(
+    readonly limits: DiffLimits,
+    /** Aborted on Ctrl-C: the reader stops at its next chunk. */
+    private readonly signal?: AbortSignal,
+  ) {}
 
   spendBytes(n: number, where: string): void {
+    if (this.signal?.aborted === true)
+      throw new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written')
     this.bytes += n
     if (this.bytes > this.limits.maxBytes) {
       throw limitError(

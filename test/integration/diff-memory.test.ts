@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -66,6 +66,39 @@ describe('reproof diff on large differing members', () => {
     expect(byPath.has('a.tar!./small.txt')).toBe(true)
     expect(run.peakMiB).toBeGreaterThan(0)
     expect(run.peakMiB).toBeLessThan(256)
+    expect(listDir(tmp)).toEqual([])
+  }, 120_000)
+})
+
+describe('reproof diff interrupted', () => {
+  it('stops on Ctrl-C with exit 130, prints nothing and leaves no spool', async () => {
+    const dir = makeTemp()
+    const tmp = path.join(dir, 'tmp')
+    fs.mkdirSync(tmp)
+    for (const side of ['a', 'b']) {
+      const root = path.join(dir, side)
+      fs.mkdirSync(root)
+      const big = Buffer.alloc(200 * MiB, side === 'a' ? 1 : 2)
+      fs.writeFileSync(path.join(root, 'big.bin'), big)
+      execFileSync('tar', ['--mtime=@0', '-cf', `../${side}.tar`, 'big.bin'], { cwd: root })
+      fs.rmSync(root, { recursive: true })
+    }
+    const child = spawn(
+      process.execPath,
+      [BIN, 'diff', path.join(dir, 'a.tar'), path.join(dir, 'b.tar')],
+      { env: { PATH: process.env.PATH ?? '', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    // The spool appears once the differing member is being read a second time.
+    while (listDir(tmp).length === 0) await new Promise((r) => setTimeout(r, 10))
+    child.kill('SIGINT')
+    expect(await exited).toBe(130)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/interrupted/)
     expect(listDir(tmp)).toEqual([])
   }, 120_000)
 })
