@@ -28,14 +28,30 @@ async function diffMeasured(a: string, b: string, tmp: string) {
   return { ...run, report: JSON.parse(run.stdout) as DiffReport, peakMiB: peak / 1024 }
 }
 
+/**
+ * `a.tar` and `b.tar` in a new directory, each of the files `files(side)` gives, with a
+ * `tmp/` beside them for the run's temporary files.
+ */
+function tarPair(files: (side: 'a' | 'b') => Record<string, Buffer>) {
+  const dir = makeTemp()
+  const tmp = path.join(dir, 'tmp')
+  fs.mkdirSync(tmp)
+  for (const side of ['a', 'b'] as const) {
+    const root = path.join(dir, side)
+    fs.mkdirSync(root)
+    for (const [name, bytes] of Object.entries(files(side)))
+      fs.writeFileSync(path.join(root, name), bytes)
+    execFileSync('tar', ['--mtime=@0', '--sort=name', '-cf', `../${side}.tar`, '.'], {
+      cwd: root,
+    })
+    fs.rmSync(root, { recursive: true })
+  }
+  return { dir, tmp }
+}
+
 describe('reproof diff on large differing members', () => {
   it('stays under 256 MiB: a 160 MiB member is streamed, a 12 MiB one spooled, and the spool is gone after', async () => {
-    const dir = makeTemp()
-    const tmp = path.join(dir, 'tmp')
-    fs.mkdirSync(tmp)
-    for (const side of ['a', 'b']) {
-      const root = path.join(dir, side)
-      fs.mkdirSync(root)
+    const { dir, tmp } = tarPair((side) => {
       const big = Buffer.alloc(160 * MiB, 0x2a)
       const mid = Buffer.alloc(12 * MiB, 0x41)
       if (side === 'b') {
@@ -43,14 +59,8 @@ describe('reproof diff on large differing members', () => {
         big[100 * MiB] = 0
         mid[7] = 0x42
       }
-      fs.writeFileSync(path.join(root, 'big.bin'), big)
-      fs.writeFileSync(path.join(root, 'mid.txt'), mid)
-      fs.writeFileSync(path.join(root, 'small.txt'), `${side}\n`)
-      execFileSync('tar', ['--mtime=@0', '--sort=name', '-cf', `../${side}.tar`, '.'], {
-        cwd: root,
-      })
-      fs.rmSync(root, { recursive: true })
-    }
+      return { 'big.bin': big, 'mid.txt': mid, 'small.txt': Buffer.from(`${side}\n`) }
+    })
     const run = await diffMeasured(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'), tmp)
     expect(run.code).toBe(1)
     const byPath = new Map(run.report.items.map((i) => [i.path, i]))
@@ -72,17 +82,9 @@ describe('reproof diff on large differing members', () => {
 
 describe('reproof diff interrupted', () => {
   it('stops on Ctrl-C with exit 130, prints nothing and leaves no spool', async () => {
-    const dir = makeTemp()
-    const tmp = path.join(dir, 'tmp')
-    fs.mkdirSync(tmp)
-    for (const side of ['a', 'b']) {
-      const root = path.join(dir, side)
-      fs.mkdirSync(root)
-      const big = Buffer.alloc(200 * MiB, side === 'a' ? 1 : 2)
-      fs.writeFileSync(path.join(root, 'big.bin'), big)
-      execFileSync('tar', ['--mtime=@0', '-cf', `../${side}.tar`, 'big.bin'], { cwd: root })
-      fs.rmSync(root, { recursive: true })
-    }
+    const { dir, tmp } = tarPair((side) => ({
+      'big.bin': Buffer.alloc(200 * MiB, side === 'a' ? 1 : 2),
+    }))
     const child = spawn(
       process.execPath,
       [BIN, 'diff', path.join(dir, 'a.tar'), path.join(dir, 'b.tar')],
