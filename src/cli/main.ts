@@ -27,6 +27,8 @@ export async function main(
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // A closed terminal: stop as for Ctrl-C, so that temporary files are removed.
+  process.on('SIGHUP', onSignal)
 
   const program = new Command('reproof')
     .description('Prove a build is reproducible, explain why not, and attest it.')
@@ -65,6 +67,7 @@ export async function main(
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    process.off('SIGHUP', onSignal)
   }
 }
 

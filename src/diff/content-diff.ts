@@ -77,7 +77,7 @@ const PIECE = 64 * 1024
  * compared as they stream. `finish` adds the tail one side has beyond the other.
  */
 export class DifferingRanges {
-  private first = -1
+  private firstAt = -1
   private differing = 0
   private readonly ranges: [number, number][] = []
   private places = 0
@@ -93,11 +93,16 @@ export class DifferingRanges {
       for (let i = from; i < to; i++) {
         if (x[i] !== y[i]) {
           this.differing++
-          if (this.first === -1) this.first = at + i
+          if (this.firstAt === -1) this.firstAt = at + i
           if (this.start === -1) this.start = at + i
         } else this.close(at + i)
       }
     }
+  }
+
+  /** The first differing offset within the common length, once one is found. */
+  first(): number | undefined {
+    return this.firstAt === -1 ? undefined : this.firstAt
   }
 
   /** The result, once both sides' lengths are known. */
@@ -106,7 +111,7 @@ export class DifferingRanges {
     this.close(common)
     if (lengthA !== lengthB) this.add([common, Math.max(lengthA, lengthB)])
     return {
-      offset: this.first === -1 ? common : this.first,
+      offset: this.firstAt === -1 ? common : this.firstAt,
       differingBytes: this.differing + Math.abs(lengthA - lengthB),
       ranges: this.ranges,
       places: this.places,

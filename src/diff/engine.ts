@@ -12,7 +12,13 @@ import {
   type ArchiveFormat,
   type Detected,
 } from '../formats/detect.js'
-import { memorySink, type MemberInfo, type ScanResult, type WantMember } from '../formats/member.js'
+import {
+  memorySink,
+  type MemberInfo,
+  type MemberSink,
+  type ScanResult,
+  type WantMember,
+} from '../formats/member.js'
 import { Spool } from '../formats/spool.js'
 import { compareInventories, diffFields, membersByKey } from './compare-inventories.js'
 import { contentHints, fieldHints, type HintContext } from './hints.js'
@@ -25,7 +31,7 @@ import {
 } from '../formats/limits.js'
 import type { DiffItem, FieldDifference, Hint } from './report.js'
 import { knownHeaderFields } from '../formats/binary-headers.js'
-import { readHead, readUpTo, type ByteSource } from '../formats/source.js'
+import { readHead, readUpTo, type ByteSource, type Reading } from '../formats/source.js'
 import { diffStreamed } from './streamed-diff.js'
 import { ARCHIVES } from '../formats/registry.js'
 import { sha256Hex } from '../sha256.js'
@@ -44,12 +50,16 @@ const EAGER_MEMBER_BYTES = 64 * 1024
 const never: WantMember = () => undefined
 const EAGER_TOTAL_BYTES = 32 * 1024 * 1024
 // Memory is bounded whatever the members (peak under 256 MiB for the process): a
-// differing member larger than this is written to a spool file as it is read and
-// compared from there; smaller ones are held, a batch of at most BATCH_MEMORY_BYTES
-// (both sides) at a time; and a leaf larger than LEAF_MEMORY_BYTES a side is compared
-// as it streams, without its structure (content-diff.ts, streamed-diff.ts).
+// differing member larger than MEMBER_MEMORY_BYTES is written to a spool file as it is
+// read and compared from there; smaller ones are held, at most HELD_BYTES at once over
+// every nesting level (beyond, they are spooled too), and members are compared a batch
+// at a time, each batch planned to hold at most BATCH_MEMORY_BYTES or to spool at most
+// BATCH_SPOOL_BYTES; a leaf larger than LEAF_MEMORY_BYTES a side is compared as it
+// streams, without its structure (content-diff.ts, streamed-diff.ts).
 export const MEMBER_MEMORY_BYTES = 8 * 1024 * 1024
+const HELD_BYTES = 64 * 1024 * 1024
 const BATCH_MEMORY_BYTES = 48 * 1024 * 1024
+const BATCH_SPOOL_BYTES = 1024 * 1024 * 1024
 export const LEAF_MEMORY_BYTES = 24 * 1024 * 1024
 /**
  * `keys` in order, cut into runs whose sizes add up to at most `cap` (a key larger than
@@ -85,6 +95,8 @@ export class DiffEngine {
   readonly budget: Budget
   /** Entries compared: files, directory entries and archive members. */
   compared = 0
+  /** Bytes of member content held in memory now, over every nesting level. */
+  private held = 0
 
   constructor(private readonly options: EngineOptions) {
     this.budget = new Budget(options.limits, options.signal)
@@ -203,11 +215,49 @@ export class DiffEngine {
     digests: [string, string] | undefined,
     layers: readonly string[],
   ): Promise<void> {
+    // What this archive holds in memory, given back as its members are compared and,
+    // whatever is left, when it is done.
+    let reserved = 0
+    const hold = (key: string, size: number) => {
+      if (this.held + size > HELD_BYTES) return undefined
+      this.held += size
+      reserved += size
+      return memorySink(`${path}!${key}`)
+    }
+    const release = (source: ByteSource | undefined): void => {
+      const size = source?.buffer?.length ?? 0
+      this.held -= size
+      reserved -= size
+    }
+    try {
+      await this.compareArchivesHeld(
+        path,
+        format,
+        [a, b],
+        depth,
+        { digests, layers },
+        hold,
+        release,
+      )
+    } finally {
+      this.held -= reserved
+    }
+  }
+
+  private async compareArchivesHeld(
+    path: string,
+    format: ArchiveFormat,
+    [a, b]: readonly [ByteSource, ByteSource],
+    depth: number,
+    { digests, layers }: { digests: [string, string] | undefined; layers: readonly string[] },
+    hold: (key: string, size: number) => MemberSink | undefined,
+    release: (source: ByteSource | undefined) => void,
+  ): Promise<void> {
     let eager = 0
     const eagerly: WantMember = (key, size) => {
       if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return undefined
       eager += size
-      return memorySink(`${path}!${key}`)
+      return hold(key, size)
     }
     // Zip members are keyed by their compressed bytes and read again at will: no eager pass.
     const first = await this.scanBoth(path, format, a, b, () =>
@@ -232,18 +282,41 @@ export class DiffEngine {
     const inventories = compareInventories(path, scanA.inventory, scanB.inventory)
     this.items.push(...inventories.items)
     this.compared += inventories.compared
+    // Members kept in the first pass that turned out the same are given back at once.
+    const differing = [
+      new Set(inventories.differing.map(([k]) => k)),
+      new Set(inventories.differing.map(([, k]) => k)),
+    ] as const
+    for (const [scan, keys] of [
+      [scanA, differing[0]],
+      [scanB, differing[1]],
+    ] as const) {
+      for (const [key, source] of scan.captured) {
+        if (keys.has(key)) continue
+        release(source)
+        scan.captured.delete(key)
+      }
+    }
     const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)] as const
-    const inMemory = (size: number | undefined): number =>
-      size !== undefined && size <= MEMBER_MEMORY_BYTES ? size : 0
+    // A batch is planned in memory bytes; a spooled member weighs what its size is of
+    // BATCH_SPOOL_BYTES, so that a batch also spools no more than that.
+    const weight = (size: number | undefined): number =>
+      size === undefined
+        ? 0
+        : size <= MEMBER_MEMORY_BYTES
+          ? size
+          : Math.ceil((size * BATCH_MEMORY_BYTES) / BATCH_SPOOL_BYTES)
     const sizeOf = ([keyA, keyB]: readonly [string, string]): number =>
-      inMemory(members[0].get(keyA)?.size) + inMemory(members[1].get(keyB)?.size)
-    // Differing members are held a batch at a time, both sides of a batch together no
-    // more than BATCH_MEMORY_BYTES, each batch released before the next is read; larger
-    // members go to the spool, emptied after each batch.
+      weight(members[0].get(keyA)?.size) + weight(members[1].get(keyB)?.size)
+    // Differing members are compared a batch at a time, each batch given back (memory
+    // and spool) before the next is read.
     for (const batch of inBatches(inventories.differing, sizeOf, BATCH_MEMORY_BYTES)) {
       const spool = new Spool()
       try {
-        const captured = await this.captureDiffering(path, format, [a, b], first, batch, spool)
+        const captured = await this.captureDiffering(path, format, [a, b], first, batch, {
+          spool,
+          hold,
+        })
         for (const [keyA, keyB] of batch) {
           const memberA = members[0].get(keyA)
           const memberB = members[1].get(keyB)
@@ -256,6 +329,8 @@ export class DiffEngine {
             captured[1].get(keyB),
             depth,
           )
+          release(captured[0].get(keyA))
+          release(captured[1].get(keyB))
           for (const held of [captured[0], scanA.captured]) held.delete(keyA)
           for (const held of [captured[1], scanB.captured]) held.delete(keyB)
         }
@@ -277,7 +352,7 @@ export class DiffEngine {
     [a, b]: readonly [ByteSource, ByteSource],
     [scanA, scanB]: readonly [ScanResult, ScanResult],
     differing: readonly (readonly [string, string])[],
-    spool: Spool,
+    { spool, hold }: { spool: Spool; hold: (key: string, size: number) => MemberSink | undefined },
   ): Promise<readonly [Map<string, ByteSource>, Map<string, ByteSource>]> {
     const missing = [
       new Set(differing.map(([k]) => k).filter((k) => !scanA.captured.has(k))),
@@ -288,8 +363,8 @@ export class DiffEngine {
       (side: 0 | 1): WantMember =>
       (key, size) => {
         if (!missing[side].has(key) || size > this.options.limits.maxMemberBytes) return undefined
-        const label = `${path}!${key}`
-        return size <= MEMBER_MEMORY_BYTES ? memorySink(label) : spool.sink(label)
+        const held = size <= MEMBER_MEMORY_BYTES ? hold(key, size) : undefined
+        return held ?? spool.sink(`${path}!${key}`)
       }
     const second = await this.scanBoth(path, format, a, b, fits)
     if (second === undefined) return [scanA.captured, scanB.captured]
@@ -311,12 +386,18 @@ export class DiffEngine {
     const memberPath = `${path}!${memberA.name}`
     if (bytesA === undefined || bytesB === undefined) {
       const size = Math.max(memberA.size, memberB.size)
+      const limit = this.options.limits.maxMemberBytes
       this.items.push({
         path: memberPath,
         kind: 'content',
         ...contentDigests(memberA, memberB),
         sizes: [memberA.size, memberB.size],
-        message: memberTooLarge(memberPath, size, this.options.limits.maxMemberBytes).message,
+        // Not kept either because it is too large, or because reading the archive a
+        // second time failed (that error is an item of its own).
+        message:
+          size > limit
+            ? memberTooLarge(memberPath, size, limit).message
+            : `${memberPath}: its content could not be read a second time to compare it (see the archive's error)`,
         hints: [],
       })
       return
@@ -395,14 +476,20 @@ export class DiffEngine {
   ): Promise<void> {
     const suffix = layers.map((l) => `.${l}`).join('')
     for (const side of [a, b]) if (side.size >= 0) this.budget.checkMemberSize(side.size, path)
-    const [bytesA, bytesB] = await Promise.all([
+    const [heldA, heldB] = await Promise.all([
       readUpTo(a, LEAF_MEMORY_BYTES),
       readUpTo(b, LEAF_MEMORY_BYTES),
     ])
-    if (bytesA === undefined || bytesB === undefined) {
-      await this.compareStreamed(path, a, b, kinds, suffix)
+    if (!('whole' in heldA) || !('whole' in heldB)) {
+      // Each side goes on from where it stands: read once, charged to the budget once.
+      const reading = (held: typeof heldA): Reading =>
+        'more' in held
+          ? held.more
+          : { read: [held.whole], rest: noMore(), destroy: () => undefined }
+      await this.compareStreamed(path, [reading(heldA), reading(heldB)], kinds, suffix)
       return
     }
+    const [bytesA, bytesB] = [heldA.whole, heldB.whole]
     for (const held of [bytesA, bytesB]) this.budget.checkMemberSize(held.length, path)
     if (bytesA.equals(bytesB)) return
     const sums: [string, string] = digests ?? [sha256(bytesA), sha256(bytesB)]
@@ -492,8 +579,7 @@ export class DiffEngine {
    */
   private async compareStreamed(
     path: string,
-    a: ByteSource,
-    b: ByteSource,
+    [a, b]: readonly [Reading, Reading],
     kinds: [Detected, Detected],
     suffix: string,
   ): Promise<void> {
@@ -525,6 +611,11 @@ export class DiffEngine {
 }
 
 type ContentItem = Extract<DiffItem, { kind: 'content' }>
+
+/** The rest of a reading that has no rest: everything was read already. */
+function noMore(): AsyncIterator<Buffer> {
+  return { next: () => Promise.resolve({ done: true, value: undefined }) }
+}
 
 /** The two sides' formats as one name: `elf`, or `text vs binary` where they differ. */
 function pairFormat([a, b]: readonly [Detected, Detected]): string {

@@ -71,56 +71,54 @@ export async function readAll(source: ByteSource, budget: Budget, where: string)
   return Buffer.concat(chunks)
 }
 
-/** Up to `length` bytes of a source from `offset` (fewer at its end), without holding the rest. */
-export async function readAt(source: ByteSource, offset: number, length: number): Promise<Buffer> {
-  if (source.buffer !== undefined) return source.buffer.subarray(offset, offset + length)
-  if (source.file !== undefined) {
-    const handle = await fs.promises.open(source.file, 'r')
-    try {
-      const buffer = Buffer.alloc(length)
-      const { bytesRead } = await handle.read(buffer, 0, length, offset)
-      return buffer.subarray(0, bytesRead)
-    } finally {
-      await handle.close()
-    }
-  }
-  const chunks: Buffer[] = []
-  let at = 0
+/**
+ * A source being read once, from its start: the chunks already read, then the rest.
+ * `destroy` stops the stream when the reader ends early.
+ */
+export interface Reading {
+  read: Buffer[]
+  rest: AsyncIterator<Buffer>
+  destroy(): void
+}
+
+/** A source read from its start, nothing read yet. */
+export function startReading(source: ByteSource): Reading {
   const stream = source.open()
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const from = Math.max(0, offset - at)
-      const to = Math.min(chunk.length, offset + length - at)
-      if (from < to) chunks.push(chunk.subarray(from, to))
-      at += chunk.length
-      if (at >= offset + length) break
-    }
-  } finally {
-    stream.destroy()
+  return {
+    read: [],
+    rest: (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](),
+    destroy: () => stream.destroy(),
   }
-  return Buffer.concat(chunks)
 }
 
 /**
- * A whole source in memory when it holds at most `cap` bytes; undefined, having read no
- * more than `cap` and a chunk, when it holds more (its size may not be known ahead).
+ * A whole source in memory when it holds at most `cap` bytes (`whole`); otherwise the
+ * reading so far (`more`), having read no more than `cap` and a chunk (its size may not
+ * be known ahead), for the caller to go on with rather than read it again: a
+ * decompressed source costs its decompression and its budget each time it is read.
  */
-export async function readUpTo(source: ByteSource, cap: number): Promise<Buffer | undefined> {
-  if (source.buffer !== undefined) return source.buffer.length <= cap ? source.buffer : undefined
-  if (source.size > cap) return undefined
+export async function readUpTo(
+  source: ByteSource,
+  cap: number,
+): Promise<{ whole: Buffer } | { more: Reading }> {
+  if (source.buffer !== undefined && source.buffer.length <= cap) return { whole: source.buffer }
+  if (source.size > cap || source.buffer !== undefined) return { more: startReading(source) }
   // A file's size is known: read into one buffer, not chunks and then their copy.
-  if (source.file !== undefined) return fs.promises.readFile(source.file)
-  const chunks: Buffer[] = []
+  if (source.file !== undefined) return { whole: await fs.promises.readFile(source.file) }
+  const reading = startReading(source)
   let size = 0
-  const stream = source.open()
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length
-      if (size > cap) return undefined
-      chunks.push(chunk)
+    for (;;) {
+      const next = await reading.rest.next()
+      if (next.done === true) break
+      reading.read.push(next.value)
+      size += next.value.length
+      if (size > cap) return { more: reading }
     }
-  } finally {
-    stream.destroy()
+  } catch (err) {
+    reading.destroy()
+    throw err
   }
-  return Buffer.concat(chunks)
+  reading.destroy()
+  return { whole: Buffer.concat(reading.read) }
 }

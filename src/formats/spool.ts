@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { ReproofError } from '../errors.js'
 import type { MemberSink } from './member.js'
 import { fileSource } from './source.js'
 
@@ -18,15 +19,19 @@ export class Spool {
 
   /** A sink that writes one member's content to a new file of the spool. */
   sink(label: string): MemberSink {
-    this.dir ??= fs.mkdtempSync(path.join(this.parent, 'reproof-spool-'))
-    const file = path.join(this.dir, String(this.count++))
-    // 'wx': the spool is reproof's own, and a file there is never written twice.
-    const fd = fs.openSync(file, 'wx', 0o600)
+    const { file, fd } = this.attempt(() => {
+      this.dir ??= fs.mkdtempSync(path.join(this.parent, 'reproof-spool-'))
+      const name = path.join(this.dir, String(this.count++))
+      // 'wx': the spool is reproof's own, and a file there is never written twice.
+      return { file: name, fd: fs.openSync(name, 'wx', 0o600) }
+    })
     this.open.add(fd)
     return {
       // The scanners hand chunks over synchronously and in order.
       add: (chunk) => {
-        for (let at = 0; at < chunk.length;) at += fs.writeSync(fd, chunk, at)
+        this.attempt(() => {
+          for (let at = 0; at < chunk.length;) at += fs.writeSync(fd, chunk, at)
+        })
       },
       done: () => {
         if (this.open.delete(fd)) fs.closeSync(fd)
@@ -40,5 +45,23 @@ export class Spool {
     this.open.clear()
     if (this.dir !== undefined) fs.rmSync(this.dir, { recursive: true, force: true })
     this.dir = undefined
+  }
+
+  /**
+   * A temporary directory that cannot be made or written (missing, read-only, full) is
+   * the machine's failure, not the input's: exit 3, naming it.
+   */
+  private attempt<T>(work: () => T): T {
+    try {
+      return work()
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err)
+      throw new ReproofError(
+        'E_ENVIRONMENT',
+        `the temporary directory ${this.parent}: cannot hold a member too large to keep in memory (${code})`,
+        { path: this.parent, hint: 'set TMPDIR to a writable directory with room' },
+        { cause: err },
+      )
+    }
   }
 }

@@ -1,10 +1,10 @@
-import fsp from 'node:fs/promises'
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
-import { bufferSource, readAll, type ByteSource } from './source.js'
+import { bufferSource, readUpTo, type ByteSource } from './source.js'
+import { Spool } from './spool.js'
 import {
   isoTime,
   keyFor,
@@ -21,8 +21,10 @@ const S_IFLNK = 0o120000
 const S_IFDIR = 0o040000
 
 // Through the file, yauzl issues a read per entry: 60 % of a 2,000-entry comparison
-// went to waiting on them. Up to this size a zip is read into memory first.
-const ZIP_IN_MEMORY_BYTES = 64 * 1024 * 1024
+// went to waiting on them. Up to this size a zip is read into memory first; a larger
+// one that is not a file (a member, decompressed) is spooled to one, so that memory
+// stays bounded at every nesting level.
+const ZIP_IN_MEMORY_BYTES = 16 * 1024 * 1024
 
 /**
  * A zip from any source. yauzl needs random access: a file on disk, or the whole
@@ -34,11 +36,28 @@ export async function scanZipSource(
   budget: Budget,
   want: WantMember,
 ): Promise<ScanResult> {
-  if (source.file !== undefined && source.size <= ZIP_IN_MEMORY_BYTES)
-    source = bufferSource(await fsp.readFile(source.file), where)
-  if (source.file !== undefined || source.buffer !== undefined)
+  if (source.buffer !== undefined) return scanZip(source, where, budget, want)
+  if (source.file !== undefined && source.size > ZIP_IN_MEMORY_BYTES)
     return scanZip(source, where, budget, want)
-  return scanZip(bufferSource(await readAll(source, budget, where), where), where, budget, want)
+  const held = await readUpTo(source, ZIP_IN_MEMORY_BYTES)
+  if ('whole' in held) return scanZip(bufferSource(held.whole, where), where, budget, want)
+  const spool = new Spool()
+  const { read, rest } = held.more
+  try {
+    const sink = spool.sink(where)
+    let size = 0
+    const add = (chunk: Buffer): void => {
+      size += chunk.length
+      budget.checkMemberSize(size, where)
+      sink.add(chunk)
+    }
+    read.forEach(add)
+    for (let next = await rest.next(); next.done !== true; next = await rest.next()) add(next.value)
+    return await scanZip(sink.done(), where, budget, want)
+  } finally {
+    held.more.destroy()
+    spool.remove()
+  }
 }
 
 /**

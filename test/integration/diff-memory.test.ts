@@ -80,6 +80,74 @@ describe('reproof diff on large differing members', () => {
   }, 120_000)
 })
 
+describe('reproof diff on nested and compressed members', () => {
+  it('stays under 256 MiB through three levels of nested tars, each holding members', async () => {
+    const dir = makeTemp()
+    const tmp = path.join(dir, 'tmp')
+    fs.mkdirSync(tmp)
+    const same = Buffer.alloc(64 * 1024, 7)
+    // One level: 512 identical small files, six differing 4 MiB members, and the next
+    // level's tar (or, at the bottom, a differing 24 MiB leaf).
+    const level = (side: 'a' | 'b', depth: number, into: string): void => {
+      const root = path.join(dir, `${side}${depth}`)
+      fs.mkdirSync(path.join(root, 'same'), { recursive: true })
+      for (let i = 0; i < 512; i++) fs.writeFileSync(path.join(root, 'same', `s${i}`), same)
+      for (let i = 0; i < 6; i++) {
+        const z = Buffer.alloc(4 * MiB, i)
+        if (side === 'b') z[i] = 0xff
+        fs.writeFileSync(path.join(root, `z${i}`), z)
+      }
+      if (depth === 3) {
+        const leaf = Buffer.alloc(24 * MiB, 3)
+        if (side === 'b') leaf[leaf.length - 1] = 4
+        fs.writeFileSync(path.join(root, 'leaf.bin'), leaf)
+      } else level(side, depth + 1, path.join(root, 'inner.tar'))
+      execFileSync('tar', ['--mtime=@0', '--sort=name', '-cf', into, '.'], { cwd: root })
+      fs.rmSync(root, { recursive: true })
+    }
+    for (const side of ['a', 'b'] as const) {
+      level(side, 1, path.join(dir, `${side}.tar`))
+      execFileSync('gzip', ['-n1', path.join(dir, `${side}.tar`)])
+    }
+    const run = await diffMeasured(path.join(dir, 'a.tar.gz'), path.join(dir, 'b.tar.gz'), tmp)
+    expect(run.code).toBe(1)
+    const paths = run.report.items.filter((i) => i.kind === 'content').map((i) => i.path)
+    expect(paths).toContain('a.tar.gz!./inner.tar!./inner.tar!./leaf.bin')
+    expect(paths.filter((p) => /!\.\/z[0-5]$/.test(p))).toHaveLength(18)
+    expect(run.peakMiB).toBeLessThan(256)
+    expect(listDir(tmp)).toEqual([])
+  }, 180_000)
+
+  it('charges a large compressed leaf to --max-bytes once, as it is read once', async () => {
+    const dir = makeTemp()
+    const bytes = Buffer.alloc(30 * MiB, 9)
+    fs.writeFileSync(path.join(dir, 'a'), bytes)
+    bytes[bytes.length - 1] = 8
+    fs.writeFileSync(path.join(dir, 'b'), bytes)
+    execFileSync('gzip', ['-n1', 'a', 'b'], { cwd: dir })
+    const run = await spawnProgram(
+      [process.execPath, BIN, 'diff', 'a.gz', 'b.gz', '--json', '--max-bytes', '64M'].map((x) =>
+        x === 'a.gz' || x === 'b.gz' ? path.join(dir, x) : x,
+      ),
+    )
+    // 60 MiB decompressed in all: within 64M; read three times, it was refused.
+    expect(run.code, run.stderr).toBe(1)
+    const item = (JSON.parse(run.stdout) as DiffReport).items[0]
+    expect(item?.binary).toMatchObject({ offset: 30 * MiB - 1, differingBytes: 1 })
+  })
+
+  it('names a temporary directory it cannot write as the failure (exit 3), not the input', async () => {
+    const { dir } = tarPair((side) => ({ 'big.bin': Buffer.alloc(10 * MiB, side === 'a' ? 1 : 2) }))
+    const run = await spawnProgram(
+      [process.execPath, BIN, 'diff', path.join(dir, 'a.tar'), path.join(dir, 'b.tar')],
+      { env: { PATH: process.env.PATH ?? '', TMPDIR: path.join(dir, 'missing') } },
+    )
+    expect(run.code).toBe(3)
+    expect(run.stderr).toMatch(/the temporary directory .*missing: cannot hold/)
+    expect(run.stdout).toBe('')
+  })
+})
+
 describe('reproof diff interrupted', () => {
   it('stops on Ctrl-C with exit 130, prints nothing and leaves no spool', async () => {
     const { dir, tmp } = tarPair((side) => ({

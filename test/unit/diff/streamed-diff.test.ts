@@ -4,10 +4,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { diffBinary } from '../../../src/diff/content-diff.js'
 import { diffStreamed } from '../../../src/diff/streamed-diff.js'
-import type { ByteSource } from '../../../src/formats/source.js'
+import type { Reading } from '../../../src/formats/source.js'
 
-/** A source that streams `bytes` in the given chunk sizes (the rest in one chunk). */
-function chunked(bytes: Buffer, cuts: readonly number[]): ByteSource {
+/**
+ * A reading of `bytes` in the given chunk sizes (the rest in one chunk), the first
+ * `already` of them read before the comparison starts (as a reading handed on is).
+ */
+function chunked(bytes: Buffer, cuts: readonly number[], already = 0): Reading {
   const chunks: Buffer[] = []
   let at = 0
   for (const cut of cuts) {
@@ -16,7 +19,12 @@ function chunked(bytes: Buffer, cuts: readonly number[]): ByteSource {
     at += cut
   }
   if (at < bytes.length) chunks.push(bytes.subarray(at))
-  return { label: 'x', size: -1, open: () => Readable.from(chunks) }
+  const stream = Readable.from(chunks.slice(already))
+  return {
+    read: chunks.slice(0, already),
+    rest: (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](),
+    destroy: () => stream.destroy(),
+  }
 }
 
 /** Runs of differing bytes over the common length, then the longer side's tail: by hand. */
@@ -63,9 +71,13 @@ const cuts = fc.array(fc.integer({ min: 1, max: 97 }), { maxLength: 40 })
 describe('diffStreamed', () => {
   it('finds what diffBinary finds on the whole bytes, however the two sides are chunked', async () => {
     await fc.assert(
-      fc.asyncProperty(pair(600), cuts, cuts, async ([a, b], cutsA, cutsB) => {
+      fc.asyncProperty(pair(600), cuts, cuts, fc.nat(5), async ([a, b], cutsA, cutsB, already) => {
         const held = diffBinary(a, b)
-        const streamed = await diffStreamed(chunked(a, cutsA), chunked(b, cutsB), () => undefined)
+        const streamed = await diffStreamed(
+          chunked(a, cutsA, already),
+          chunked(b, cutsB),
+          () => undefined,
+        )
         expect(streamed.diff).toEqual(held)
         expect(streamed.diff.ranges).toEqual(naiveRanges(a, b).slice(0, 64))
         expect(streamed.diff.places).toBe(naiveRanges(a, b).length)
