@@ -1,6 +1,5 @@
 import fs from 'node:fs'
 import { Readable } from 'node:stream'
-import type { Budget } from './limits.js'
 
 /**
  * Bytes that can be read more than once: a file on disk, or a member already held in
@@ -55,20 +54,6 @@ export async function readHead(source: ByteSource, length = 512): Promise<Buffer
   }
   stream.destroy()
   return Buffer.concat(chunks).subarray(0, length)
-}
-
-/** Reads a whole source into memory, refusing before it grows past the member limit. */
-export async function readAll(source: ByteSource, budget: Budget, where: string): Promise<Buffer> {
-  if (source.buffer !== undefined) return source.buffer
-  if (source.size >= 0) budget.checkMemberSize(source.size, where)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of source.open() as AsyncIterable<Buffer>) {
-    size += chunk.length
-    budget.checkMemberSize(size, where)
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
 }
 
 /**
