@@ -136,6 +136,36 @@ describe('reproof diff on nested and compressed members', () => {
     expect(item?.binary).toMatchObject({ offset: 30 * MiB - 1, differingBytes: 1 })
   })
 
+  it('holds a zip inside a gzip stream to --max-member-bytes, though it spools it', async () => {
+    const dir = makeTemp()
+    for (const side of ['a', 'b']) {
+      fs.mkdirSync(path.join(dir, side))
+      // Twenty members of 1 MiB, one differing: only the zip itself is over the limit.
+      for (let i = 0; i < 20; i++)
+        fs.writeFileSync(
+          path.join(dir, side, `m${i}`),
+          Buffer.alloc(MiB, side === 'b' && i === 3 ? 2 : 1),
+        )
+      execFileSync('zip', ['-q0X', `../${side}.zip`, '.', '-r'], { cwd: path.join(dir, side) })
+      execFileSync('gzip', ['-n1', `${side}.zip`], { cwd: dir })
+    }
+    const run = await spawnProgram([
+      process.execPath,
+      BIN,
+      'diff',
+      path.join(dir, 'a.zip.gz'),
+      path.join(dir, 'b.zip.gz'),
+      '--json',
+      '--max-member-bytes',
+      '17M',
+    ])
+    expect(run.code, run.stderr).toBe(1)
+    const messages = (JSON.parse(run.stdout) as DiffReport).items.map((i) => i.message ?? '')
+    expect(messages).toContainEqual(
+      expect.stringMatching(/zip\.gz: .*over the 17825792-byte limit/),
+    )
+  })
+
   it('names a temporary directory it cannot write as the failure (exit 3), not the input', async () => {
     const { dir } = tarPair((side) => ({ 'big.bin': Buffer.alloc(10 * MiB, side === 'a' ? 1 : 2) }))
     const run = await spawnProgram(
