@@ -108,6 +108,12 @@ export function unreadable(
   )
 }
 
+/** Ctrl-C (or SIGTERM, SIGHUP) was pressed: stop here, with nothing written. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true)
+    throw new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written')
+}
+
 export function isReproofError(err: unknown): err is ReproofError {
   return err instanceof ReproofError
 }

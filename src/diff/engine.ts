@@ -1,4 +1,4 @@
-import { ReproofError } from '../errors.js'
+import { ReproofError, throwIfAborted } from '../errors.js'
 import { describeRegions, diffBinary, diffText } from './content-diff.js'
 import { compareClasses } from './class-diff.js'
 import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
@@ -104,8 +104,7 @@ export class DiffEngine {
 
   /** Ctrl-C: a stop, not a difference; it ends the whole comparison. */
   throwIfAborted(): void {
-    if (this.options.signal?.aborted === true)
-      throw new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written')
+    throwIfAborted(this.options.signal)
   }
 
   /** Compares two sources known to differ (or not yet known to be equal). */

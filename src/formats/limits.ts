@@ -1,4 +1,4 @@
-import { ReproofError } from '../errors.js'
+import { ReproofError, throwIfAborted } from '../errors.js'
 
 /**
  * Archives are attacker-controlled: every limit below is checked before the work it
@@ -38,8 +38,7 @@ export class Budget {
   ) {}
 
   spendBytes(n: number, where: string): void {
-    if (this.signal?.aborted === true)
-      throw new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written')
+    throwIfAborted(this.signal)
     this.bytes += n
     if (this.bytes > this.limits.maxBytes) {
       throw limitError(

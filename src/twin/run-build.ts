@@ -6,7 +6,7 @@ import type { Difference } from '../diff/compare-manifests.js'
 import type { DiffReport } from '../diff/report.js'
 import { collectManifest } from '../digest/manifest.js'
 import { fileTimeDrift, withFileTimeDrift } from './file-time-drift.js'
-import { ReproofError } from '../errors.js'
+import { ReproofError, throwIfAborted } from '../errors.js'
 import { toDisplayText } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { FAKETIME_OFFSET_DAYS, type RunPlan, type VariationRecord } from '../sandbox/run-plan.js'
@@ -514,9 +514,4 @@ function rootName(source: string): string {
 
 function isEffective(variations: readonly VariationRecord[], name: string): boolean {
   return variations.some((v) => v.name === name && v.status === 'effective')
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true)
-    throw new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written')
 }
