@@ -68,12 +68,33 @@ export function isUtf8Name(name: string): boolean {
  * UTF-8 (as always), else a Buffer holding its exact bytes.
  */
 export function toFsPath(root: string, name: string): string | Buffer {
-  if (isUtf8Name(name)) return path.join(root, name)
+  if (isUtf8Name(name)) return joinPlain(root, name) ?? path.join(root, name)
   return Buffer.concat([
     Buffer.from(root.endsWith('/') ? root : `${root}/`, 'utf8'),
     toNameBytes(name),
   ])
 }
+
+// A name with nothing for path.join to normalize: no empty, `.` or `..` component.
+const NOT_PLAIN = /^\/|\/$|\/\/|(^|\/)\.\.?(\/|$)/
+const plainRoots = new Map<string, boolean>()
+
+/**
+ * `path.join(root, name)` without its work when both are already normal, which a tree's
+ * names and a command's roots are: joining 20,000 names cost 45 ms.
+ */
+function joinPlain(root: string, name: string): string | undefined {
+  if (name === '' || NOT_PLAIN.test(name)) return undefined
+  let plain = plainRoots.get(root)
+  if (plain === undefined) {
+    plain = path.join(root, 'x') === concat(root, 'x')
+    if (plainRoots.size < 64) plainRoots.set(root, plain)
+  }
+  return plain ? concat(root, name) : undefined
+}
+
+const concat = (root: string, name: string): string =>
+  root.endsWith('/') ? root + name : `${root}/${name}`
 
 /** A path from `toFsPath` (or any path) in the name form. */
 export function fromFsPath(p: string | Buffer): string {

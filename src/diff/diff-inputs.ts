@@ -144,10 +144,38 @@ async function hashTrees(
     ...files.map((n) => toFsPath(rootB, n)),
     ...single.map((n) => toFsPath(present(listA.get(n)) ? rootA : rootB, n)),
   ]
-  const sizeOf = (n: string): number => (listA.get(n)?.size ?? 0) + (listB.get(n)?.size ?? 0)
-  const totalBytes = [...files, ...single].reduce((sum, n) => sum + sizeOf(n), 0)
+  // Sizes are known only when the entries were described one by one (a build's
+  // artifacts); a walked tree learns them from the hashing itself.
+  const sizes = [...files, ...single].flatMap((n) => [listA.get(n)?.size, listB.get(n)?.size])
+  const totalBytes = sizes.includes(undefined)
+    ? undefined
+    : sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0)
   const digests = await hashFiles(paths, { totalBytes })
   const sha = (i: number): string => digests[i]?.sha256 ?? ''
+  const learn = (entry: Entry | undefined, i: number): void => {
+    const digest = digests[i]
+    if (entry === undefined || digest === undefined) return
+    // Replaced by something else between the listing and the opening: see below.
+    if ((digest.mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG) return
+    entry.size = digest.size
+    entry.meta = { mode: octal(digest.mode) }
+  }
+  files.forEach((n, i) => {
+    learn(listA.get(n), i)
+    learn(listB.get(n), i + files.length)
+  })
+  single.forEach((n, i) => {
+    learn(isFile(listA)(n) ? listA.get(n) : listB.get(n), 2 * files.length + i)
+  })
+  for (const [root, list] of [
+    [rootA, listA],
+    [rootB, listB],
+  ] as const)
+    for (const [name, entry] of list) {
+      // A file that was not hashed (a file on one side, something else on the other)
+      // or that was something else by the time it was opened: described by lstat.
+      if (entry.type === 'file' && entry.size === undefined) list.set(name, describe(root, name))
+    }
   const digestOf = new Map(files.map((n, i) => [n, [sha(i), sha(i + files.length)] as const]))
   const singleDigest = new Map(single.map((n, i) => [n, sha(2 * files.length + i)]))
   return { digestOf, singleDigest }
@@ -197,7 +225,9 @@ function walk(root: string): Map<string, Entry> {
     })) {
       const name = fromNameBytes(dirent.name)
       const child = rel === '' ? name : `${rel}/${name}`
-      out.set(child, describe(root, child))
+      // A regular file's mode and size come from the hashing's own fstat (see
+      // hashTrees): one lstat fewer per file, a third of a small tree's system calls.
+      out.set(child, dirent.isFile() ? { type: 'file', meta: {} } : describe(root, child))
       if (dirent.isDirectory()) visit(child)
     }
   }

@@ -18,34 +18,147 @@ export interface FileDigest {
 }
 
 // Below this many files, or this many bytes when the caller knows, a worker's start-up
-// (~30 ms) costs more than it saves: 4,000 files of 1.6 KB hashed in 40 ms here.
+// (30 to 50 ms here) costs more than it saves: 4,000 files of 1.6 KB hashed in 40 ms.
 const MIN_FILES_FOR_WORKERS = 64
 const MIN_BYTES_FOR_WORKERS = 64 * 1024 * 1024
 
 /**
  * Hashes many files with synchronous reads into one reused buffer per thread: on
  * 20,000 files of 30 KB, promise-based reads spent 185 µs a file in scheduling alone,
- * twice the cost of hashing them. Large sets are spread over worker threads, one per
- * core, each taking every n-th file; memory stays one buffer per thread.
+ * twice the cost of hashing them. Large sets are shared with worker threads (one per
+ * core besides this one, four threads at most): every thread takes the next file from
+ * one shared counter, so this thread hashes while the workers start, and no thread
+ * idles while another has a long file. Memory stays one buffer per thread.
+ *
+ * `helpers`, started by the caller before it knew the files (see HashHelpers), are used
+ * if the work is worth them and released either way.
  */
 export async function hashFiles(
   // A Buffer path (a name that is not UTF-8) reaches a worker as a Uint8Array, which fs
   // takes as a path just the same.
   files: readonly (string | Buffer)[],
-  options: { totalBytes?: number } = {},
+  options: { totalBytes?: number; helpers?: HashHelpers } = {},
 ): Promise<FileDigest[]> {
-  const threads = Math.min(os.availableParallelism(), 4)
-  const small = options.totalBytes !== undefined && options.totalBytes < MIN_BYTES_FOR_WORKERS
-  if (files.length < MIN_FILES_FOR_WORKERS || threads < 2 || small) return hashInThisThread(files)
-  const shares = Array.from({ length: threads }, (_, k) =>
-    files.filter((_, i) => i % threads === k),
-  )
-  const parts = await Promise.all(shares.map((share) => hashInWorker(share)))
-  return files.map((_, i) => {
-    const digest = parts[i % threads]?.[Math.floor(i / threads)]
-    if (digest === undefined) throw new Error(`no digest for file ${i}`)
-    return digest
-  })
+  const helpers = options.helpers ?? new HashHelpers(0)
+  try {
+    const { totalBytes } = options
+    if (files.length < MIN_FILES_FOR_WORKERS || helperCount() < 1)
+      return await hashInThisThread(files)
+    if (totalBytes !== undefined && totalBytes < MIN_BYTES_FOR_WORKERS)
+      return await hashInThisThread(files)
+    const work = new SharedWork(files)
+    // Sizes unknown (a walked tree, listed without a stat per file): the first files
+    // hashed here say whether the rest is worth the workers.
+    if (totalBytes !== undefined) work.hire(helpers)
+    const buffer = Buffer.allocUnsafe(CHUNK)
+    const clock = { last: performance.now() }
+    let hashed = 0
+    let bytes = 0
+    try {
+      for (let i = work.take(); i < files.length; i = work.take()) {
+        const digest = await hashOne(files[i] ?? '', buffer, clock)
+        work.results[i] = digest
+        hashed++
+        bytes += digest.size
+        const rest = files.length - i - 1
+        if (hashed === MIN_FILES_FOR_WORKERS && (bytes / hashed) * rest >= MIN_BYTES_FOR_WORKERS)
+          work.hire(helpers)
+      }
+    } catch (err) {
+      work.stop(err)
+    }
+    return await work.finish()
+  } finally {
+    helpers.release()
+  }
+}
+
+const helperCount = (): number => Math.min(os.availableParallelism(), 4) - 1
+
+/**
+ * Hash workers started ahead of their files: a worker takes 30 to 50 ms to start here,
+ * which a caller can spend listing the files. Idle, a worker waits for its files and
+ * holds the process open for nothing: it is unreferenced until it has work, and
+ * `release` ends those never given any.
+ */
+export class HashHelpers {
+  private readonly idle: Worker[] = []
+
+  /** `count` workers (by default one per core besides this thread, four threads in all). */
+  constructor(count = helperCount()) {
+    for (let k = 0; k < count; k++) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true })
+      worker.unref()
+      this.idle.push(worker)
+    }
+  }
+
+  /** An idle worker, or a new one. */
+  take(): Worker {
+    const worker = this.idle.pop() ?? new Worker(WORKER_SOURCE, { eval: true })
+    worker.ref()
+    return worker
+  }
+
+  release(): void {
+    for (const worker of this.idle.splice(0)) worker.postMessage(null)
+  }
+}
+
+/** The files of one `hashFiles` call, a counter every thread takes the next from, and the digests. */
+class SharedWork {
+  readonly results: (FileDigest | undefined)[]
+  private readonly next = new Int32Array(new SharedArrayBuffer(4))
+  private readonly workers: Promise<void>[] = []
+  private failure: { err: unknown } | undefined
+
+  constructor(private readonly files: readonly (string | Buffer)[]) {
+    this.results = new Array<FileDigest | undefined>(files.length)
+  }
+
+  take(): number {
+    return Atomics.add(this.next, 0, 1)
+  }
+
+  /** Puts a worker per helper thread on the files (once). */
+  hire(helpers: HashHelpers): void {
+    if (this.workers.length > 0) return
+    for (let k = 0; k < helperCount(); k++) this.workers.push(this.run(helpers.take()))
+  }
+
+  /** No thread takes another file; the first error is what `finish` throws. */
+  stop(err: unknown): void {
+    this.failure ??= { err }
+    Atomics.store(this.next, 0, this.files.length)
+  }
+
+  /** Every digest, once every worker is done, or the first error (an unreadable file). */
+  async finish(): Promise<FileDigest[]> {
+    await Promise.all(this.workers)
+    if (this.failure !== undefined) throw this.failure.err
+    return this.results.map((digest, i) => {
+      if (digest === undefined) throw new Error(`no digest for file ${i}`)
+      return digest
+    })
+  }
+
+  // Never rejects: a worker's error stops the others and waits for `finish`, so that
+  // no rejection goes unhandled while this thread is still hashing.
+  private run(worker: Worker): Promise<void> {
+    return new Promise((resolve) => {
+      worker.once('message', (digests: [number, FileDigest][]) => {
+        for (const [i, digest] of digests) this.results[i] = digest
+      })
+      worker.once('error', (err) => {
+        this.stop(err)
+      })
+      worker.once('exit', (code) => {
+        if (code !== 0) this.stop(new Error(`hash worker exited with ${code}`))
+        resolve()
+      })
+      worker.postMessage({ files: this.files, next: this.next })
+    })
+  }
 }
 
 async function hashInThisThread(files: readonly (string | Buffer)[]): Promise<FileDigest[]> {
@@ -57,46 +170,45 @@ async function hashInThisThread(files: readonly (string | Buffer)[]): Promise<Fi
 }
 
 // Plain CommonJS evaluated in the worker, so that it runs the same from compiled
-// output and from sources under test, with no second file to ship.
+// output and from sources under test, with no second file to ship. It repeats
+// hashOne's loop: a worker cannot import the module that starts it without a file.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
+const { parentPort } = require('node:worker_threads')
 const fs = require('node:fs')
 const crypto = require('node:crypto')
-const buffer = Buffer.allocUnsafe(${CHUNK})
-const out = []
-for (const file of workerData) {
-  const hash = crypto.createHash('sha256')
-  const fd = fs.openSync(file, 'r')
-  let size = 0
-  let mode = 0
-  try {
-    mode = fs.fstatSync(fd).mode
-    for (;;) {
-      const n = fs.readSync(fd, buffer, 0, buffer.length, null)
-      if (n === 0) break
-      hash.update(buffer.subarray(0, n))
-      size += n
+parentPort.once('message', (work) => {
+  // null: released unused. Either way the worker ends once this listener is gone.
+  if (work !== null) parentPort.postMessage(hashShare(work.files, work.next))
+})
+function hashShare(files, next) {
+  const buffer = Buffer.allocUnsafe(${CHUNK})
+  const out = []
+  for (let i = Atomics.add(next, 0, 1); i < files.length; i = Atomics.add(next, 0, 1)) {
+    const fd = fs.openSync(files[i], 'r')
+    try {
+      const { mode, size: statSize } = fs.fstatSync(fd)
+      const first = fs.readSync(fd, buffer, 0, buffer.length, null)
+      let size = first
+      if (first < buffer.length && size >= statSize) {
+        out.push([i, { sha256: crypto.hash('sha256', buffer.subarray(0, first)), size, mode }])
+        continue
+      }
+      const hash = crypto.createHash('sha256').update(buffer.subarray(0, first))
+      for (;;) {
+        const n = fs.readSync(fd, buffer, 0, buffer.length, null)
+        if (n === 0) break
+        hash.update(buffer.subarray(0, n))
+        size += n
+        if (n < buffer.length && size >= statSize) break
+      }
+      out.push([i, { sha256: hash.digest('hex'), size, mode }])
+    } finally {
+      fs.closeSync(fd)
     }
-  } finally {
-    fs.closeSync(fd)
   }
-  out.push({ sha256: hash.digest('hex'), size, mode })
+  return out
 }
-parentPort.postMessage(out)
 `
-
-function hashInWorker(files: readonly (string | Buffer)[]): Promise<FileDigest[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: files })
-    worker.once('message', (digests: FileDigest[]) => {
-      resolve(digests)
-    })
-    worker.once('error', reject)
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`hash worker exited with ${code}`))
-    })
-  })
-}
 
 export async function hashFile(file: string | Buffer): Promise<FileDigest> {
   return hashOne(file, Buffer.allocUnsafe(CHUNK), { last: performance.now() })
@@ -107,24 +219,30 @@ async function hashOne(
   buffer: Buffer,
   clock: { last: number },
 ): Promise<FileDigest> {
-  const hash = crypto.createHash('sha256')
   const fd = fs.openSync(file, 'r')
-  let size = 0
-  let mode = 0
   try {
-    mode = fs.fstatSync(fd).mode
+    const { mode, size: statSize } = fs.fstatSync(fd)
+    // Most files of a tree fit one read, and a short read at or past the size fstat
+    // gave is the end: hashed in one call, with no hash object to make and collect and
+    // no read to be told 0 (a third of a small file's system calls).
+    const first = fs.readSync(fd, buffer, 0, buffer.length, null)
+    let size = first
+    if (first < buffer.length && size >= statSize)
+      return { sha256: crypto.hash('sha256', buffer.subarray(0, first)), size, mode }
+    const hash = crypto.createHash('sha256').update(buffer.subarray(0, first))
     for (;;) {
       const bytesRead = fs.readSync(fd, buffer, 0, buffer.length, null)
       if (bytesRead === 0) break
       hash.update(buffer.subarray(0, bytesRead))
       size += bytesRead
+      if (bytesRead < buffer.length && size >= statSize) break
       if (performance.now() - clock.last > SLICE_MS) {
         await new Promise((resolve) => setImmediate(resolve))
         clock.last = performance.now()
       }
     }
+    return { sha256: hash.digest('hex'), size, mode }
   } finally {
     fs.closeSync(fd)
   }
-  return { sha256: hash.digest('hex'), size, mode }
 }

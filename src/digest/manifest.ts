@@ -12,7 +12,7 @@ import { compileGlob, type CompiledGlob } from '../globs.js'
 import { isInside, resolveInside } from '../sandbox/contain.js'
 import { globConfined, literalPath, patternTasks } from '../sandbox/glob-fs.js'
 import type { TreeEntry } from '../sandbox/walk.js'
-import { hashFiles } from './hash-file.js'
+import { HashHelpers, hashFiles } from './hash-file.js'
 
 import type { Manifest } from './manifest-digest.js'
 
@@ -42,6 +42,22 @@ export async function collectManifest(
   options: { seenAs?: string } = {},
 ): Promise<{ manifest: Manifest; matches: GlobMatches[]; special: string[] }> {
   const seenAs = options.seenAs ?? root
+  // Hash workers start now, while the globs are walked; if the files turn out few or
+  // small, they are released unused.
+  const helpers = new HashHelpers()
+  try {
+    return await collect(root, globs, seenAs, helpers)
+  } finally {
+    helpers.release()
+  }
+}
+
+async function collect(
+  root: string,
+  globs: readonly string[],
+  seenAs: string,
+  helpers: HashHelpers,
+): Promise<{ manifest: Manifest; matches: GlobMatches[]; special: string[] }> {
   // Each artifact's name, and the path its bytes are read from (a link's resolved target).
   const names = new Map<string, string | Buffer>()
   const matches: GlobMatches[] = []
@@ -61,7 +77,10 @@ export async function collectManifest(
     matches.push({ glob, count })
   }
   const sorted = [...names.keys()].sort(compareNames)
-  const digests = await hashFiles(sorted.map((name) => names.get(name) ?? toFsPath(root, name)))
+  const digests = await hashFiles(
+    sorted.map((name) => names.get(name) ?? toFsPath(root, name)),
+    { helpers },
+  )
   const manifest: Manifest = []
   for (const [i, name] of sorted.entries()) {
     const digest = digests[i]

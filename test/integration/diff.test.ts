@@ -63,6 +63,25 @@ describe('reproof diff', () => {
     )
   })
 
+  it('takes a tree’s modes from the files as read, and a file that became something else by its type', async () => {
+    const dir = twoTrees({ 'run.sh': 'echo\n', x: 'x\n', 'd/f': 'f\n', same: 's\n' }, (b) => {
+      fs.chmodSync(path.join(b, 'run.sh'), 0o755)
+      fs.rmSync(path.join(b, 'x'))
+      fs.symlinkSync('same', path.join(b, 'x'))
+      fs.rmSync(path.join(b, 'd'), { recursive: true })
+      fs.writeFileSync(path.join(b, 'd'), 'now a file\n')
+    })
+    const { code, report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
+    expect(code).toBe(1)
+    const fields = (p: string) =>
+      report?.items.find((i) => i.path === p)?.fields?.map((f) => [f.field, f.a, f.b])
+    expect(fields('run.sh')).toEqual([['mode', '0644', '0755']])
+    expect(fields('x')).toEqual([['type', 'file', 'symlink']])
+    expect(fields('d')).toEqual([['type', 'directory', 'file']])
+    expect(paths(report, 'only-in-a')).toEqual(['d/f'])
+    expect(report?.items.some((i) => i.path === 'same')).toBe(false)
+  })
+
   it('compares names that are not UTF-8 as the bytes they are: never "identical" by losing them', async () => {
     const dir = makeTemp()
     const name = (text: string, byte: number) =>

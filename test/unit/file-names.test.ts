@@ -1,3 +1,4 @@
+import path from 'node:path'
 import fc from 'fast-check'
 import micromatch from 'micromatch'
 import { describe, expect, it } from 'vitest'
@@ -119,6 +120,23 @@ describe('the name form', () => {
     expect(toFsPath('/r', 'a/é')).toBe('/r/a/é')
     expect(toFsPath('/r', 'a/f\u0000ff.c')).toEqual(
       Buffer.from([...Buffer.from('/r/a/f'), 0xff, 0x2e, 0x63]),
+    )
+  })
+
+  it('joins a UTF-8 name to its root exactly as path.join does, whatever the two hold', () => {
+    const component = fc.constantFrom('a', 'b.c', '.', '..', '', '.x', '...', 'é')
+    const rel = fc.array(component, { maxLength: 5 }).map((parts) => parts.join('/'))
+    const root = fc
+      .oneof(
+        rel,
+        rel.map((r) => `/${r}`),
+      )
+      .filter((r) => r !== '')
+    fc.assert(
+      fc.property(root, rel, (r, name) => {
+        expect(toFsPath(r, name)).toBe(path.join(r, name))
+      }),
+      { numRuns: 5000 },
     )
   })
 })

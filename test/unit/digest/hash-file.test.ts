@@ -16,19 +16,21 @@ describe('hashFiles', () => {
   it('gives each file its SHA-256, size and mode, in the order asked, in workers or not', async () => {
     await fc.assert(
       fc.asyncProperty(
-        // 64 files or more (and no byte count given) go to worker threads; fewer stay here.
+        // 64 files or more go to worker threads when the byte count given is large, or
+        // when none is given and the first 64 suggest a large rest; fewer stay here.
         fc.oneof(
           fc.array(fc.uint8Array({ maxLength: 3000 }), { minLength: 1, maxLength: 12 }),
           fc.array(fc.uint8Array({ maxLength: 200 }), { minLength: 64, maxLength: 80 }),
         ),
-        async (contents) => {
+        fc.constantFrom(undefined, 1000, 1 << 30),
+        async (contents, totalBytes) => {
           const dir = makeTemp()
           const files = contents.map((bytes, i) => {
             const file = path.join(dir, `f${i}`)
             fs.writeFileSync(file, bytes, { mode: i % 2 === 0 ? 0o644 : 0o755 })
             return file
           })
-          const digests = await hashFiles(files)
+          const digests = await hashFiles(files, { totalBytes })
           expect(digests.map((d) => [d.sha256, d.size])).toEqual(
             contents.map((bytes) => [sha256(bytes), bytes.length]),
           )
@@ -39,6 +41,40 @@ describe('hashFiles', () => {
       ),
       { numRuns: 20 },
     )
+  })
+
+  it('hashes files at the edges of its 1 MiB reads, and a large tree sampled to workers', async () => {
+    const dir = makeTemp()
+    const MiB = 1024 * 1024
+    const edges = [0, 1, MiB - 1, MiB, MiB + 1, 2 * MiB, 2 * MiB + 3]
+    // 64 files of 1 MiB or more first: their sizes put the rest (more than 64 MiB) on
+    // worker threads. Sparse, so that the test writes almost nothing.
+    const sizes = [...Array.from({ length: 64 }, (_, i) => MiB + i), ...edges, ...edges]
+    const files = sizes.map((size, i) => {
+      const file = path.join(dir, `f${i}`)
+      fs.writeFileSync(file, `${i}:`)
+      fs.truncateSync(file, Math.max(size, 0))
+      return file
+    })
+    for (const digests of [await hashFiles(files), await hashFiles(files.slice(64))])
+      expect(digests.map((d) => [d.sha256, d.size])).toEqual(
+        files
+          .slice(files.length - digests.length)
+          .map((file) => [sha256(fs.readFileSync(file)), fs.statSync(file).size]),
+      )
+  })
+
+  it('fails with the error of a file that cannot be read, whichever thread meets it', async () => {
+    const dir = makeTemp()
+    const files = Array.from({ length: 300 }, (_, i) => {
+      const file = path.join(dir, `f${i}`)
+      if (i !== 150) fs.writeFileSync(file, `${i}`)
+      return file
+    })
+    for (const totalBytes of [undefined, 1 << 30])
+      await expect(hashFiles(files, { totalBytes })).rejects.toMatchObject({
+        message: expect.stringContaining('f150') as unknown,
+      })
   })
 
   it('hashes a file larger than its read buffer, and a name that is not UTF-8', async () => {
