@@ -52,6 +52,14 @@ export function toNormalizeOptions(
     }
     if (!stat.isFile())
       throw new ReproofError('E_INPUT', `${file}: not a regular file`, { path: file })
+    // Renaming over a link would put a file where the link was and leave its target as
+    // it was: the opposite of "in place".
+    if (flags.inPlace === true && fs.lstatSync(file).isSymbolicLink())
+      throw new ReproofError(
+        'E_INPUT',
+        `${file}: a symbolic link; give its target to --in-place, or write elsewhere with -o`,
+        { path: file },
+      )
   }
   if (flags.out !== undefined && inputs.length > 1 && !isDir(flags.out))
     throw new ReproofError(

@@ -3,6 +3,8 @@ import { ReproofError } from '../errors.js'
 
 /** Pull-style reads of exact byte counts from a stream, for formats with length-prefixed parts. */
 export class ByteReader {
+  /** Bytes consumed so far (read, streamed or skipped): where the next read starts. */
+  offset = 0
   private readonly iterator: AsyncIterator<Buffer>
   private pending: Buffer = Buffer.alloc(0)
   private ended = false
@@ -31,21 +33,29 @@ export class ByteReader {
     if (this.pending.length === 0) return undefined
     const out = this.pending.subarray(0, n)
     this.pending = this.pending.subarray(out.length)
+    this.offset += out.length
     return out
   }
 
   /** Passes `n` bytes to `onChunk` without holding them; a short stream is an error. */
   async stream(n: number, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+    const passed = await this.forward(n, onChunk)
+    if (passed < n)
+      throw new ReproofError('E_INPUT', `truncated input: ${n - passed} more bytes were expected`)
+  }
+
+  /** Passes up to `n` bytes to `onChunk` as they come; how many there were before the end. */
+  async forward(n: number, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<number> {
     let left = n
     while (left > 0) {
-      if (this.pending.length === 0 && !(await this.fill())) {
-        throw new ReproofError('E_INPUT', `truncated input: ${left} more bytes were expected`)
-      }
+      if (this.pending.length === 0 && !(await this.fill())) break
       const take = this.pending.subarray(0, left)
       this.pending = this.pending.subarray(take.length)
+      this.offset += take.length
       left -= take.length
       await onChunk(take)
     }
+    return n - left
   }
 
   async skip(n: number): Promise<void> {

@@ -165,18 +165,27 @@ function writeError(targetPath: FsPath, tempPath: FsPath, err: unknown): unknown
   )
 }
 
+/** A file written in full beside its target, not yet in its place. */
+export interface StagedFile<T> {
+  result: T
+  temp: string
+  /** Renames it over the target (atomic), then syncs the directory. */
+  commit(): Promise<void>
+  /** Removes it; the target is untouched. */
+  discard(): Promise<void>
+}
+
 /**
- * Streams into `target` atomically: `fill` writes to (and ends) a stream on a temp file
- * beside the target; then fsync, rename, fsync of the directory. If `fill` throws, the
- * temp file is removed and the target is untouched. `keep` can veto the rename (for
- * in-place rewrites that turned out identical), which then also removes the temp file.
+ * Streams into a temp file beside `target`: `fill` writes to (and ends) the stream;
+ * then fsync and close. Nothing is in the target's place until `commit`, so a caller
+ * can check several files before it replaces any. If `fill` throws, the temp file is
+ * removed and the error thrown.
  */
-export async function streamFileAtomic<T>(
+export async function stageFileAtomic<T>(
   target: string,
   mode: number,
   fill: (out: Writable) => Promise<T>,
-  keep: (result: T, temp: string) => Promise<boolean> = () => Promise.resolve(true),
-): Promise<{ result: T; written: boolean }> {
+): Promise<StagedFile<T>> {
   const dir = path.dirname(target)
   const temp = tempBeside(target)
   // A numeric descriptor, not a FileHandle: a handle's close() waits for streams on it
@@ -193,6 +202,9 @@ export async function streamFileAtomic<T>(
     if (open) fsSync.closeSync(fd)
     open = false
   }
+  const discard = async (): Promise<void> => {
+    await fs.rm(temp, { force: true })
+  }
   try {
     const out = batchedFdSink(fd, false)
     const finished = new Promise<void>((resolve, reject) => {
@@ -205,18 +217,49 @@ export async function streamFileAtomic<T>(
     fsSync.fchmodSync(fd, mode)
     fsSync.fsyncSync(fd)
     closeFd()
-    if (!(await keep(result, temp))) {
-      await fs.rm(temp, { force: true })
-      return { result, written: false }
+    const commit = async (): Promise<void> => {
+      try {
+        await fs.rename(temp, target)
+        await syncDir(dir)
+      } catch (err) {
+        await discard()
+        throw writeError(target, temp, err)
+      }
     }
-    await fs.rename(temp, target)
-    await syncDir(dir)
-    return { result, written: true }
+    return { result, temp, commit, discard }
   } catch (err) {
     closeFd()
-    await fs.rm(temp, { force: true })
+    await discard()
     throw writeError(target, temp, err)
   }
+}
+
+/**
+ * Streams into `target` atomically: a staged temp file (see stageFileAtomic), then
+ * rename and fsync of the directory. If `fill` throws, the temp file is removed and the
+ * target is untouched. `keep` can veto the rename (for in-place rewrites that turned
+ * out identical), which then also removes the temp file.
+ */
+export async function streamFileAtomic<T>(
+  target: string,
+  mode: number,
+  fill: (out: Writable) => Promise<T>,
+  keep: (result: T, temp: string) => Promise<boolean> = () => Promise.resolve(true),
+): Promise<{ result: T; written: boolean }> {
+  const staged = await stageFileAtomic(target, mode, fill)
+  let kept: boolean
+  try {
+    kept = await keep(staged.result, staged.temp)
+  } catch (err) {
+    await staged.discard()
+    throw err
+  }
+  if (!kept) {
+    await staged.discard()
+    return { result: staged.result, written: false }
+  }
+  await staged.commit()
+  return { result: staged.result, written: true }
 }
 
 export async function syncDir(dir: FsPath): Promise<void> {

@@ -126,7 +126,7 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
   // compressed bytes are kept too, and at most the gzip header is rewritten.
   return normalizeTar(inner.open(), job.work, rules, job.budget, input, async (plan, write) => {
     if (!plan.rewrite && !job.canonical) return headerOnly()
-    job.said.changes = [...headerChanges, ...describeTar(plan.changes), recompressed]
+    job.said.changes = [...headerChanges, ...describeTar(plan.changes, rules), recompressed]
     return gzipped(write)
   })
 }

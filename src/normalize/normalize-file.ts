@@ -7,25 +7,35 @@ import { hashFile } from '../digest/hash-file.js'
 import { detectFileFormat } from '../formats/detect.js'
 import { Budget, type DiffLimits } from '../formats/limits.js'
 import { fileSource, readHead } from '../formats/source.js'
-import { streamFileAtomic } from '../io/atomic-write.js'
+import { stageFileAtomic, type StagedFile } from '../io/atomic-write.js'
 import { NORMALIZERS } from './formats.js'
 import { MiB, type Job, type NormalizeOutcome } from './job.js'
 import { isCanonical, type NormalizeRules } from './rules.js'
 
 export type { NormalizedFormat, NormalizeOutcome } from './job.js'
 
+/** One input normalized into a staged temp file, not yet in its output's place. */
+export interface PreparedFile {
+  outcome: NormalizeOutcome
+  /** Puts the output in place (nothing to do when it is unchanged in place). */
+  commit(): Promise<void>
+  discard(): Promise<void>
+}
+
 /**
- * Normalizes one file into `output` (which may be the input itself): detect the format
- * by content, rewrite through a temp file, replace atomically. A file none of whose
- * fields needs changing comes out byte for byte as it went in, compressed data
- * included; an in-place run that changes nothing leaves the file untouched.
+ * Normalizes one file towards `output` (which may be the input itself): detect the
+ * format by content, read and check it whole, write the result to a temp file beside
+ * the output. Nothing replaces the output until `commit`, so that every input of a run
+ * is read and checked before the first is written. A file none of whose fields needs
+ * changing comes out byte for byte as it went in, compressed data included; an
+ * in-place run that changes nothing leaves the file untouched.
  */
-export async function normalizeFile(
+export async function prepareFile(
   input: string,
   output: string,
   rules: NormalizeRules,
   limits: DiffLimits,
-): Promise<NormalizeOutcome> {
+): Promise<PreparedFile> {
   const budget = new Budget(limits)
   const before = (await hashFile(input)).sha256
   const mode = (await fsp.stat(input)).mode & 0o777
@@ -34,6 +44,7 @@ export async function normalizeFile(
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'reproof-normalize-'))
   const inPlace = path.resolve(input) === path.resolve(output)
   const said: Job['said'] = { format: 'unknown', changes: [] }
+  let staged: StagedFile<void> | undefined
   const job: Job = {
     input,
     work,
@@ -43,14 +54,15 @@ export async function normalizeFile(
     head,
     said,
     write: async (fill) => {
-      let after = before
-      const { written } = await streamFileAtomic(output, mode, fill, async (_r, temp) => {
-        after = (await hashFile(temp)).sha256
-        return !inPlace || after !== before
-      })
+      staged = await stageFileAtomic(output, mode, fill)
+      const after = (await hashFile(staged.temp)).sha256
+      if (inPlace && after === before) {
+        await staged.discard()
+        staged = undefined
+      }
       return {
         input,
-        output: written ? output : null,
+        output: staged === undefined ? null : output,
         format: said.format,
         mode: rules.mode,
         changed: after !== before,
@@ -72,8 +84,33 @@ export async function normalizeFile(
   try {
     const normalizer = format === undefined ? null : NORMALIZERS[format]
     // Not a format reproof normalizes: left as it is, and said so.
-    return await (normalizer === null ? job.keep() : normalizer(job))
+    const outcome = await (normalizer === null ? job.keep() : normalizer(job))
+    const file = staged
+    return {
+      outcome,
+      commit: async () => {
+        await file?.commit()
+      },
+      discard: async () => {
+        await file?.discard()
+      },
+    }
+  } catch (err) {
+    await staged?.discard()
+    throw err
   } finally {
     await fsp.rm(work, { recursive: true, force: true })
   }
+}
+
+/** One file normalized and put in place at once (see prepareFile). */
+export async function normalizeFile(
+  input: string,
+  output: string,
+  rules: NormalizeRules,
+  limits: DiffLimits,
+): Promise<NormalizeOutcome> {
+  const prepared = await prepareFile(input, output, rules, limits)
+  await prepared.commit()
+  return prepared.outcome
 }

@@ -34,32 +34,6 @@ export function stableMode(type: EntryType, mode: number): number {
   return (mode & 0o111) !== 0 ? 0o755 : 0o644
 }
 
-// PAX records that carry access and change times, or extended attributes, which
-// differ between machines and never change what is installed.
-const PAX_DROP =
-  /^(atime|ctime|mtime|SCHILY\.(xattr\.|fflags|dev|ino|nlink)|LIBARCHIVE\.xattr\.|RHT\.security\.)/
-
-/** Keeps the PAX records that matter, sorted; drops times and extended attributes. */
-export function stablePax(
-  pax: Record<string, string> | null | undefined,
-): Record<string, string> | undefined {
-  if (pax === null || pax === undefined) return undefined
-  const kept = Object.keys(pax)
-    .filter(
-      (k) =>
-        !PAX_DROP.test(k) &&
-        k !== 'path' &&
-        k !== 'linkpath' &&
-        k !== 'size' &&
-        k !== 'uid' &&
-        k !== 'gid' &&
-        k !== 'uname' &&
-        k !== 'gname',
-    )
-    .sort(compareBytes)
-  return kept.length === 0 ? undefined : Object.fromEntries(kept.map((k) => [k, pax[k] ?? '']))
-}
-
 /**
  * Entry order for jars: `META-INF/` then `META-INF/MANIFEST.MF` first, as the JAR
  * specification expects (java.util.jar reads the manifest from the start); then byte order.

@@ -1,6 +1,6 @@
 import type { Epoch } from '../config/epoch.js'
 import type { NormalizeMode, NormalizeOptions } from '../config/normalize-options.js'
-import { normalizeFile, type NormalizeOutcome } from './normalize-file.js'
+import { prepareFile, type NormalizeOutcome, type PreparedFile } from './normalize-file.js'
 
 export interface NormalizeResult {
   epoch: number
@@ -12,14 +12,30 @@ export interface NormalizeResult {
 }
 
 /**
- * `reproof normalize`: every input was checked when the options were made; each is now
- * normalized and written atomically, one at a time (decide and write per file), and the
- * result returned for the CLI to acknowledge.
+ * `reproof normalize`: every input was checked when the options were made. Each is now
+ * read whole, checked and normalized into a temp file beside its output; only when all
+ * of them are does any output replace what was there (each rename atomic), and the
+ * result is returned for the CLI to acknowledge. One bad input leaves every file as it
+ * was, and no temp file behind.
  */
 export async function runNormalize(options: NormalizeOptions): Promise<NormalizeResult> {
-  const files: NormalizeOutcome[] = []
-  for (const { input, output } of options.files)
-    files.push(await normalizeFile(input, output, options.rules, options.limits))
+  const prepared: PreparedFile[] = []
+  try {
+    for (const { input, output } of options.files)
+      prepared.push(await prepareFile(input, output, options.rules, options.limits))
+  } catch (err) {
+    for (const file of prepared) await file.discard()
+    throw err
+  }
+  for (const [i, file] of prepared.entries()) {
+    try {
+      await file.commit()
+    } catch (err) {
+      for (const rest of prepared.slice(i + 1)) await rest.discard()
+      throw err
+    }
+  }
+  const files: NormalizeOutcome[] = prepared.map((file) => file.outcome)
   return {
     epoch: options.epoch.value,
     epochSource: options.epoch.source,

@@ -1,82 +1,42 @@
 import fs from 'node:fs'
+import { once } from 'node:events'
 import path from 'node:path'
 import type { Readable, Writable } from 'node:stream'
-import { once } from 'node:events'
-import tar from 'tar-stream'
-import { compareBytes } from '../canonical.js'
+import { ReproofError } from '../errors.js'
 import type { Budget } from '../formats/limits.js'
-import {
-  NPM_MTIME,
-  stableMode,
-  stableMtime,
-  stablePax,
-  type EntryType,
-  type NormalizeRules,
-} from './rules.js'
+import { readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
+import type { NormalizeRules } from './rules.js'
+import { stableBlocks, type TarChanges } from './tar-headers.js'
 
-/** What a tar normalization changed, counted per kind of change. */
-export interface TarChanges {
-  entries: number
-  reordered: boolean
-  mtimes: number
-  modes: number
-  owners: number
-  paxRecords: number
-}
+export type { TarChanges } from './tar-headers.js'
 
-export interface LooseHeader {
-  name: string
-  type?: string | null
-  size?: number | null
-  mode?: number | null
-  mtime?: Date | null
-  uid?: number | null
-  gid?: number | null
-  uname?: string | null
-  gname?: string | null
-  linkname?: string | null
-  devmajor?: number | null
-  devminor?: number | null
-  pax?: Record<string, string> | null
-}
-
-/** What tar-stream's pack takes. */
-type PackHeader = Parameters<ReturnType<typeof tar.pack>['entry']>[0]
-
-/** An entry as read: its header, and where its data lies in the spool. */
+/** An entry as read: its blocks, and where its data lies in the spool. */
 export interface Spooled {
-  header: LooseHeader
+  raw: RawEntry
   offset: number
-  size: number
 }
 
-const KINDS: Record<string, EntryType> = {
-  file: 'file',
-  'contiguous-file': 'file',
-  directory: 'directory',
-  symlink: 'symlink',
-  link: 'hardlink',
-}
-
-/** The decision for one archive: every entry in its new place with its stable header. */
+/** The decision for one archive: every entry in its new place with its stable blocks. */
 export interface TarPlan {
   changes: TarChanges
   /**
    * False when every entry is already in place with every field at its stable value.
    * Unless the rules are canonical, the archive is then kept byte for byte rather than
-   * re-encoded: re-encoding another writer's header layout (npm's, GNU tar's) would
-   * change a digest that was already reproducible.
+   * re-encoded: another writer's header layout (npm's, GNU tar's) is kept, and so is a
+   * digest that was already reproducible.
    */
   rewrite: boolean
-  entries: { header: PackHeader; data: Spooled }[]
+  entries: { blocks: Buffer[]; data: Spooled }[]
 }
 
 /**
  * Reads a tar stream, deciding what normalization changes, and hands the plan to `use`
- * with a writer for the normalized archive (entries in byte order of their names,
- * stable metadata). Entry data is spooled once to a private file, so an archive of any
- * size is sorted with an index in memory; the spool lives until `use` returns.
+ * with a writer for the normalized archive. Entry data is spooled once to a private
+ * file, so an archive of any size is sorted with an index in memory; the spool lives
+ * until `use` returns. Every entry keeps the blocks it was written as (names as bytes,
+ * long names, sparse maps, global headers), with only the fields normalization means
+ * to change rewritten.
  */
 export async function normalizeTar<T>(
   input: Readable,
@@ -89,7 +49,8 @@ export async function normalizeTar<T>(
   const spoolPath = path.join(spoolDir, 'tar-spool')
   const spool = fs.openSync(spoolPath, 'w+')
   try {
-    const plan = planTar(await spoolEntries(input, spool, budget, where), rules)
+    const entries = await spoolEntries(input, spool, budget, where)
+    const plan = planTar(entries, rules, where)
     return await use(plan, (output) => writeTar(plan, spool, output))
   } finally {
     fs.closeSync(spool)
@@ -97,204 +58,143 @@ export async function normalizeTar<T>(
   }
 }
 
-/** Pure: the new order and headers, what they change, and whether anything does. */
-export function planTar(entries: readonly Spooled[], rules: NormalizeRules): TarPlan {
-  // npm tarballs keep npm's own order and fixed mtime.
-  const npm = entries.length > 0 && entries.every((e) => e.header.name.startsWith('package/'))
-  const ordered = npm
-    ? [...entries]
-    : [...entries].sort((a, b) => compareBytes(a.header.name, b.header.name))
-  fixHardLinkOrder(ordered)
-  const changes: TarChanges = {
-    entries: entries.length,
-    reordered: ordered.some((e, i) => e !== entries[i]),
-    mtimes: 0,
-    modes: 0,
-    owners: 0,
-    paxRecords: 0,
-  }
-  const planned = ordered.map((data) => ({
-    header: stableHeader(data.header, rules, npm, changes),
-    data,
-  }))
-  const rewrite =
-    changes.reordered || changes.mtimes + changes.modes + changes.owners + changes.paxRecords > 0
-  return { changes, rewrite, entries: planned }
-}
-
-async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise<void> {
-  const pack = tar.pack()
-  const finished = once(pack.pipe(output), 'finish')
-  for (const { header, data } of plan.entries) await writeEntry(pack, header, spool, data)
-  pack.finalize()
-  await finished
-}
-
-/**
- * Event callbacks rather than async iteration: on 3,000 small entries the iterators'
- * promise machinery cost more than reading the archive.
- */
-function spoolEntries(
+async function spoolEntries(
   input: Readable,
   spool: number,
   budget: Budget,
   where: string,
 ): Promise<Spooled[]> {
-  return new Promise((resolve, reject) => {
-    const extract = tar.extract()
-    const entries: Spooled[] = []
-    let offset = 0
-    const fail = (err: unknown): void => {
-      extract.destroy()
-      reject(err instanceof Error ? err : new Error(String(err)))
+  const entries: Spooled[] = []
+  let offset = 0
+  await readTarBlocks(input, where, budget, (raw) => {
+    entries.push({ raw, offset })
+    return (chunk) => {
+      for (let at = 0; at < chunk.length;)
+        at += fs.writeSync(spool, chunk, at, chunk.length - at, offset + at)
+      offset += chunk.length
     }
-    input.on('error', fail)
-    extract.on('error', fail)
-    extract.on('entry', (header, stream, next) => {
-      const start = offset
-      try {
-        budget.spendEntry(where)
-      } catch (err) {
-        fail(err)
-        return
-      }
-      stream.on('data', (data: unknown) => {
-        const chunk = data as Buffer
-        try {
-          budget.spendBytes(chunk.length, where)
-          for (let at = 0; at < chunk.length;)
-            at += fs.writeSync(spool, chunk, at, chunk.length - at, offset + at)
-          offset += chunk.length
-        } catch (err) {
-          fail(err)
-        }
-      })
-      stream.on('end', () => {
-        entries.push({ header: header as LooseHeader, offset: start, size: offset - start })
-        next()
-      })
-    })
-    extract.on('finish', () => {
-      resolve(entries)
-    })
-    input.pipe(extract)
   })
+  return entries
 }
 
 /**
- * A hard link must come after the file it links to, or extraction fails. When sorting
- * put a link first, the two swap roles: the link's name carries the data, the
- * original becomes the link. Same set of names, same content, same link group.
+ * Pure: the new order and blocks, what they change, and whether anything does. Global
+ * headers stay first, in their order; members are sorted by the bytes of their names
+ * (npm tarballs keep npm's order), a hard link right after the file it links to.
  */
-function fixHardLinkOrder(entries: Spooled[]): void {
-  const position = new Map(entries.map((e, i) => [e.header.name, i]))
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]
-    if (entry?.header.type !== 'link' || entry.header.linkname == null) continue
-    const j = position.get(entry.header.linkname)
-    const target = j === undefined ? undefined : entries[j]
-    if (j === undefined || target === undefined || j < i) continue
-    const linkName = entry.header.name
-    entries[i] = { ...target, header: { ...target.header, name: linkName } }
-    entries[j] = {
-      ...entry,
-      header: { ...entry.header, name: target.header.name, linkname: linkName },
-    }
-    position.set(linkName, i)
-    // Other links to the old target now point at the entry that holds the data.
-    for (let k = i + 1; k < entries.length; k++) {
-      const later = entries[k]
-      if (later?.header.type === 'link' && later.header.linkname === target.header.name)
-        entries[k] = { ...later, header: { ...later.header, linkname: linkName } }
-    }
-  }
-}
-
-// PAX records the writer derives again from the entry itself (long names, large sizes).
-const PAX_REWRITTEN = new Set(['path', 'linkpath', 'size'])
-
-function stableHeader(
-  h: LooseHeader,
+export function planTar(
+  entries: readonly Spooled[],
   rules: NormalizeRules,
-  npm: boolean,
-  changes: TarChanges,
-): PackHeader {
-  const type = KINDS[h.type ?? 'file'] ?? 'other'
-  const mtime = Math.floor((h.mtime?.getTime() ?? 0) / 1000)
-  // npm's fixed mtime predates every sensible epoch; keep it even when forcing.
-  const newMtime = npm && mtime === NPM_MTIME ? NPM_MTIME : stableMtime(mtime, rules)
-  const mode = h.mode ?? 0
-  const newMode = type === 'other' ? mode & 0o777 : stableMode(type, mode)
-  const pax = stablePax(h.pax)
-  if (newMtime !== mtime) changes.mtimes++
-  // The whole field: file type or set-id bits in it are dropped too.
-  if (mode !== newMode) changes.modes++
-  if ((h.uid ?? 0) !== 0 || (h.gid ?? 0) !== 0 || (h.uname ?? '') !== '' || (h.gname ?? '') !== '')
-    changes.owners++
-  changes.paxRecords +=
-    Object.keys(h.pax ?? {}).filter((k) => !PAX_REWRITTEN.has(k)).length -
-    Object.keys(pax ?? {}).length
-  return {
-    name: h.name,
-    type: (h.type ?? 'file') as PackHeader['type'],
-    mode: newMode,
-    mtime: new Date(newMtime * 1000),
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-    size: type === 'file' ? (h.size ?? 0) : 0,
-    ...(h.linkname == null ? {} : { linkname: h.linkname }),
-    ...(h.devmajor == null ? {} : { devmajor: h.devmajor, devminor: h.devminor ?? 0 }),
-    ...(pax === undefined ? {} : { pax }),
+  where: string,
+): TarPlan {
+  const isGlobal = (e: Spooled): boolean => e.raw.type === 'g' || e.raw.type === 'V'
+  const firstMember = entries.findIndex((e) => !isGlobal(e))
+  const late = entries.find((e, i) => isGlobal(e) && firstMember !== -1 && i > firstMember)
+  if (late !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: a global header at byte ${late.raw.at} comes after members; it applies to those after it, so the archive cannot be sorted without changing what it means`,
+      { path: where },
+    )
+  const globals = entries.filter(isGlobal)
+  const members = entries.filter((e) => !isGlobal(e))
+  const npm =
+    members.length > 0 && members.every((e) => e.raw.name.subarray(0, 8).equals(NPM_PREFIX))
+  const sorted = npm ? members : [...members].sort((a, b) => Buffer.compare(a.raw.name, b.raw.name))
+  const ordered = [...globals, ...linksAfterTargets(sorted)]
+  const changes: TarChanges = {
+    entries: members.length,
+    reordered: ordered.some((e, i) => e !== entries[i]),
+    mtimes: 0,
+    modes: 0,
+    owners: 0,
+    paxRecords: 0,
+    headerNames: 0,
+    negativeTimes: 0,
   }
+  let rewritten = false
+  const planned = ordered.map((data) => {
+    const blocks = stableBlocks(data.raw, rules, npm, changes)
+    const original = [
+      ...data.raw.extensions.flatMap((x) => [x.header, padded(x.data)]),
+      data.raw.header,
+      ...data.raw.sparseBlocks,
+      ...(data.raw.data.length > 0 ? [padded(data.raw.data)] : []),
+    ]
+    if (!sameBlocks(blocks, original)) rewritten = true
+    return { blocks, data }
+  })
+  return { changes, rewrite: changes.reordered || rewritten, entries: planned }
 }
 
-// Entries up to this size go to the packer as one buffer; larger ones are streamed.
-const WHOLE_ENTRY_BYTES = 1024 * 1024
+const NPM_PREFIX = Buffer.from('package/')
 
-async function writeEntry(
-  pack: ReturnType<typeof tar.pack>,
-  header: PackHeader,
-  spool: number,
-  entry: Spooled,
-): Promise<void> {
-  const isFile = header.type === 'file' || header.type === 'contiguous-file'
-  if (!isFile || entry.size <= WHOLE_ENTRY_BYTES) {
-    const data = Buffer.allocUnsafe(isFile ? entry.size : 0)
-    for (let at = 0; at < data.length;)
-      at += fs.readSync(spool, data, at, data.length - at, entry.offset + at)
-    await new Promise<void>((resolve, reject) => {
-      pack.entry(header, data, (err) => {
-        if (err != null) reject(err)
-        else resolve()
-      })
-    })
-    return
+/**
+ * A hard link must come after the file it links to, or extraction fails: a link whose
+ * target comes later waits and follows it. Names and roles are kept as they are.
+ */
+function linksAfterTargets(entries: readonly Spooled[]): Spooled[] {
+  const key = (name: Buffer): string => name.toString('latin1')
+  const names = new Set(entries.map((e) => key(e.raw.name)))
+  const emitted = new Set<string>()
+  const waiting = new Map<string, Spooled[]>()
+  const out: Spooled[] = []
+  const emit = (entry: Spooled): void => {
+    out.push(entry)
+    const name = key(entry.raw.name)
+    emitted.add(name)
+    const links = waiting.get(name) ?? []
+    waiting.delete(name)
+    for (const link of links) emit(link)
   }
-  const done = new Promise<void>((resolve, reject) => {
-    const sink = pack.entry(header, (err) => {
-      if (err != null) reject(err)
-      else resolve()
-    })
-    void (async () => {
-      const buffer = Buffer.allocUnsafe(WHOLE_ENTRY_BYTES)
-      let at = 0
-      while (at < entry.size) {
-        const n = fs.readSync(
-          spool,
-          buffer,
-          0,
-          Math.min(buffer.length, entry.size - at),
-          entry.offset + at,
-        )
-        at += n
-        if (!sink.write(Buffer.from(buffer.subarray(0, n)))) await once(sink, 'drain')
-      }
-      sink.end(Buffer.alloc(0))
-    })().catch(reject)
-  })
-  await done
+  for (const entry of entries) {
+    const target = key(entry.raw.linkName)
+    if (entry.raw.type === '1' && names.has(target) && !emitted.has(target)) {
+      waiting.set(target, [...(waiting.get(target) ?? []), entry])
+    } else {
+      emit(entry)
+    }
+  }
+  // Links in a cycle (a broken archive): where they were in the sorted order.
+  for (const links of waiting.values()) out.push(...links)
+  return out
+}
+
+function padded(data: Buffer): Buffer {
+  const rest = data.length % 512
+  return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(512 - rest)])
+}
+
+function sameBlocks(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  return Buffer.concat(a).equals(Buffer.concat(b))
+}
+
+async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise<void> {
+  const put = async (bytes: Buffer): Promise<void> => {
+    if (!output.write(bytes)) await once(output, 'drain')
+  }
+  const buffer = Buffer.allocUnsafe(MiB)
+  for (const { blocks, data } of plan.entries) {
+    await put(Buffer.concat(blocks))
+    if (data.raw.data.length > 0) continue
+    for (let at = 0; at < data.raw.size;) {
+      const n = fs.readSync(
+        spool,
+        buffer,
+        0,
+        Math.min(buffer.length, data.raw.size - at),
+        data.offset + at,
+      )
+      if (n === 0) throw new Error('the tar spool ended early')
+      await put(Buffer.from(buffer.subarray(0, n)))
+      at += n
+    }
+    const rest = data.raw.size % 512
+    if (rest !== 0) await put(Buffer.alloc(512 - rest))
+  }
+  await put(Buffer.alloc(1024))
+  output.end()
+  await once(output, 'finish')
 }
 
 /** A tar file: sorted, stable headers; kept byte for byte when nothing needs a change. */
@@ -309,19 +209,24 @@ export async function normalizeTarFile(job: Job): Promise<NormalizeOutcome> {
     job.input,
     async (plan, write) => {
       if (!plan.rewrite && !job.canonical) return job.keep()
-      job.said.changes = orReencoded(describeTar(plan.changes), 'ustar, PAX for long names')
+      job.said.changes = orReencoded(
+        describeTar(plan.changes, job.rules),
+        'ustar, PAX for long names',
+      )
       return job.write(write)
     },
   )
 }
 
 /** What a tar's normalization changed, in words. */
-export function describeTar(c: TarChanges): string[] {
+export function describeTar(c: TarChanges, rules: NormalizeRules): string[] {
   return [
     c.reordered ? `${c.entries} entries sorted by name` : '',
-    c.mtimes > 0 ? `${c.mtimes} mtimes clamped to the epoch` : '',
+    c.mtimes > 0 ? `${c.mtimes} mtimes ${rules.setMtime ? 'set' : 'clamped'} to the epoch` : '',
+    c.negativeTimes > 0 ? `${c.negativeTimes} times before 1970 set to 0` : '',
     c.modes > 0 ? `${c.modes} modes set to 0644/0755` : '',
     c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',
-    c.paxRecords > 0 ? `${c.paxRecords} PAX time or xattr records removed` : '',
+    c.paxRecords > 0 ? `${c.paxRecords} PAX time, owner or xattr records removed` : '',
+    c.headerNames > 0 ? `${c.headerNames} process ids in extension header names set to 0` : '',
   ].filter((x) => x !== '')
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NormalizeOutcome } from '../../src/normalize/normalize-file.js'
@@ -185,6 +186,88 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
       )
       expect(fs.readdirSync(dir).sort()).toEqual(before)
     }
+  })
+
+  it('refuses a cut, corrupt or padded-with-junk tar with exit 2 and the offset, writing nothing', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      [
+        'tar -cf good.tar pkg && cp good.tar keep.tar',
+        'head -c 700 good.tar > cut.tar',
+        'head -c 1700 good.tar | gzip -n > cut-in-gzip.tgz',
+        'cp good.tar corrupt.tar && printf X | dd of=corrupt.tar bs=1 seek=520 conv=notrunc 2>/dev/null',
+        'cp good.tar junk.tar && printf JUNKJUNK >> junk.tar',
+      ].join(' && '),
+    )
+    const expected: Record<string, RegExp> = {
+      'cut.tar': /cut\.tar: not a readable tar \(truncated: .* at byte 512/,
+      'cut-in-gzip.tgz': /cut-in-gzip\.tgz: not a readable tar \(truncated: .* at byte 1536/,
+      'corrupt.tar': /corrupt\.tar: not a readable tar \(corrupt header at byte 512/,
+      'junk.tar':
+        /junk\.tar: not a readable tar \(data after the end of the archive, at byte \d+\)/,
+    }
+    const tmp = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('reproof-normalize-'))
+    for (const [file, message] of Object.entries(expected)) {
+      const before = fs.readdirSync(dir).sort()
+      const run = await runCli([
+        'normalize',
+        '--epoch',
+        EPOCH,
+        path.join(dir, file),
+        '-o',
+        path.join(dir, `${file}.out`),
+      ])
+      expect(run.code, file).toBe(2)
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+      expect(run.stderr).toMatch(message)
+      expect(fs.readdirSync(dir).sort()).toEqual(before)
+    }
+    // In place, a good archive before a bad one: neither is touched.
+    const run = await runCli([
+      'normalize',
+      '--epoch',
+      EPOCH,
+      '--in-place',
+      path.join(dir, 'keep.tar'),
+      path.join(dir, 'junk.tar'),
+    ])
+    expect(run.code).toBe(2)
+    expect(
+      fs
+        .readFileSync(path.join(dir, 'keep.tar'))
+        .equals(fs.readFileSync(path.join(dir, 'good.tar'))),
+    ).toBe(true)
+    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('reproof-normalize-'))).toEqual(
+      tmp,
+    )
+  })
+
+  it('refuses to rewrite a symbolic link in place, and reads through one to write elsewhere', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(dir, 'tar -cf real.tar pkg && ln -s real.tar link.tar')
+    const inPlace = await runCli([
+      'normalize',
+      '--epoch',
+      EPOCH,
+      '--in-place',
+      path.join(dir, 'link.tar'),
+    ])
+    expect(inPlace.code).toBe(2)
+    expect(inPlace.stderr).toMatch(/link\.tar: a symbolic link/)
+    expect(fs.lstatSync(path.join(dir, 'link.tar')).isSymbolicLink()).toBe(true)
+    const out = await runCli([
+      'normalize',
+      '--epoch',
+      EPOCH,
+      path.join(dir, 'link.tar'),
+      '-o',
+      path.join(dir, 'out.tar'),
+    ])
+    expect(out.code).toBe(0)
+    sh(dir, 'tar -tf out.tar > /dev/null')
   })
 
   it('needs exactly one of -o and --in-place', async () => {

@@ -1,0 +1,359 @@
+import type { Readable } from 'node:stream'
+import { ByteReader } from './byte-reader.js'
+import type { Budget } from './limits.js'
+import { unreadableAs } from './member.js'
+
+/*
+ * tar at the level of its 512-byte blocks, for rewriting an archive without losing
+ * anything: each entry is kept as the blocks it was written as (extension headers,
+ * the main header, old GNU sparse maps), with its name and link target as bytes, so
+ * that a writer can patch the fields it means to change and copy the rest exactly.
+ * tar-stream, which reproof reads archives with elsewhere, decodes names as text,
+ * drops global headers and sparse maps, and cannot write a negative time: a rewrite
+ * through it loses what it does not model.
+ */
+
+export const BLOCK = 512
+// An extension header's data (PAX records, a GNU long name) is held in memory: bounded.
+const MAX_EXTENSION_BYTES = 1024 * 1024
+// Old GNU sparse maps: 21 segments per extension block; a million segments is plenty.
+const MAX_SPARSE_BLOCKS = 50_000
+// POSIX: no data follows a link, a device, a directory or a FIFO, whatever the size says.
+const NO_DATA = new Set(['1', '2', '3', '4', '5', '6'])
+const EMPTY = Buffer.alloc(0)
+
+export interface PaxRecord {
+  key: string
+  /** Bytes: a path may be in any encoding (hdrcharset=BINARY). */
+  value: Buffer
+}
+
+/** A header block before the main one, and its data (padding left out). */
+export interface Extension {
+  header: Buffer
+  data: Buffer
+}
+
+/** One entry as written. Every Buffer is its own copy. */
+export interface RawEntry {
+  /** Byte offset of its first block in the archive, for messages. */
+  at: number
+  /** 'g' (PAX global header) and 'V' (volume label) apply to what follows; 'x', 'L', 'K' are in `extensions`. */
+  type: string
+  extensions: Extension[]
+  header: Buffer
+  /** Old GNU sparse ('S') extension blocks after the main header. */
+  sparseBlocks: Buffer[]
+  /** The records of its PAX extended headers, in order. */
+  pax: PaxRecord[]
+  /** The name and link target in effect (PAX, then GNU long names, then the header), as bytes. */
+  name: Buffer
+  linkName: Buffer
+  /** Bytes of data that follow (before padding). */
+  size: number
+  /** A global header's or volume label's own data; empty for members. */
+  data: Buffer
+}
+
+/** The end of an archive: where its end-of-archive blocks start, and whether it had them. */
+export interface TarEnd {
+  at: number
+  marked: boolean
+}
+
+/**
+ * Reads a tar stream block by block. `onEntry` is called for every entry, global
+ * headers included, and returns where its data goes (chunk by chunk, in order).
+ * Truncation, a bad header checksum, a malformed PAX record or anything but zeros after
+ * the end-of-archive blocks is an E_INPUT error naming `where` and the byte offset.
+ */
+export async function readTarBlocks(
+  input: Readable,
+  where: string,
+  budget: Budget,
+  onEntry: (entry: RawEntry) => (chunk: Buffer) => void,
+): Promise<TarEnd> {
+  const bad = unreadableAs('tar', where)
+  const reader = new ByteReader(input)
+  let extensions: Extension[] = []
+  let pax: PaxRecord[] = []
+  let longName: Buffer | undefined
+  let longLink: Buffer | undefined
+  for (;;) {
+    const at = reader.offset
+    const block = (await reader.read(BLOCK)) ?? EMPTY
+    if (block.length === 0) {
+      if (extensions.length > 0)
+        throw bad(`truncated: an extension header at byte ${at} has no entry`)
+      return { at, marked: false }
+    }
+    if (block.length < BLOCK) throw bad(`truncated: a header at byte ${at} is cut short`)
+    if (isZeroBlock(block)) {
+      if (extensions.length > 0) throw bad(`an extension header before byte ${at} has no entry`)
+      await expectZeros(reader, bad)
+      return { at, marked: true }
+    }
+    if (!checksumOk(block)) throw bad(`corrupt header at byte ${at}: its checksum does not match`)
+    const type = typeOf(block)
+    const headerSize = readNumber(block, 124, 12)
+    if (headerSize === undefined) throw bad(`corrupt header at byte ${at}: size field`)
+    if ('xXgLK'.includes(type)) {
+      if (headerSize > MAX_EXTENSION_BYTES)
+        throw bad(`an extension header at byte ${at} holds ${headerSize} bytes (at most 1 MiB)`)
+      const data = await readPadded(reader, headerSize, at, bad)
+      if (type === 'g') {
+        if (extensions.length > 0) throw bad(`an extension header before byte ${at} has no entry`)
+        budget.spendEntry(where)
+        parsePax(data, bad, at)
+        onEntry(entry(at, type, [], Buffer.from(block), [], [], data, 0))
+        continue
+      }
+      extensions.push({ header: Buffer.from(block), data })
+      if (type === 'L') longName = untilNul(data)
+      else if (type === 'K') longLink = untilNul(data)
+      else pax = [...pax, ...parsePax(data, bad, at)]
+      continue
+    }
+    if (type === 'M' || type === 'N')
+      throw bad(`an entry of type ${type} at byte ${at} (GNU multi-volume or old long names)`)
+    budget.spendEntry(where)
+    const sparseBlocks = type === 'S' ? await readSparseBlocks(reader, block, at, bad) : []
+    const paxSize = lastRecord(pax, 'size')
+    const size = paxSize === undefined ? headerSize : Number(paxSize.toString('latin1'))
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw bad(`corrupt size of the entry at byte ${at}`)
+    const name =
+      lastRecord(pax, 'path') ?? lastRecord(pax, 'GNU.sparse.name') ?? longName ?? headerName(block)
+    const linkName = lastRecord(pax, 'linkpath') ?? longLink ?? field(block, 157, 100)
+    const dataSize = NO_DATA.has(type) ? 0 : size
+    const member = entry(
+      at,
+      type,
+      extensions,
+      Buffer.from(block),
+      sparseBlocks,
+      pax,
+      Buffer.alloc(0),
+      dataSize,
+    )
+    member.name = Buffer.from(name)
+    member.linkName = Buffer.from(linkName)
+    const sink = onEntry(member)
+    const got = await reader.forward(dataSize, (chunk) => {
+      budget.spendBytes(chunk.length, where)
+      sink(chunk)
+    })
+    if (got < dataSize)
+      throw bad(`truncated: the entry at byte ${at} ends after ${got} of its ${dataSize} bytes`)
+    const padding = (BLOCK - (dataSize % BLOCK)) % BLOCK
+    if (((await reader.read(padding)) ?? EMPTY).length < padding)
+      throw bad(`truncated: the padding of the entry at byte ${at} is cut short`)
+    extensions = []
+    pax = []
+    longName = undefined
+    longLink = undefined
+  }
+}
+
+function entry(
+  at: number,
+  type: string,
+  extensions: Extension[],
+  header: Buffer,
+  sparseBlocks: Buffer[],
+  pax: PaxRecord[],
+  data: Buffer,
+  size: number,
+): RawEntry {
+  return {
+    at,
+    type,
+    extensions,
+    header,
+    sparseBlocks,
+    pax,
+    name: Buffer.alloc(0),
+    linkName: Buffer.alloc(0),
+    size,
+    data,
+  }
+}
+
+/** After the first zero block: a second one (GNU tar accepts one alone), then only zeros to the end. */
+async function expectZeros(reader: ByteReader, bad: (what: string) => Error): Promise<void> {
+  for (;;) {
+    const at = reader.offset
+    const chunk = await reader.read(64 * 1024)
+    if (chunk === undefined) return
+    const junk = chunk.findIndex((byte) => byte !== 0)
+    if (junk !== -1) throw bad(`data after the end of the archive, at byte ${at + junk}`)
+  }
+}
+
+async function readPadded(
+  reader: ByteReader,
+  size: number,
+  at: number,
+  bad: (what: string) => Error,
+): Promise<Buffer> {
+  const padded = Math.ceil(size / BLOCK) * BLOCK
+  const data = (await reader.read(padded)) ?? EMPTY
+  if (data.length < padded) throw bad(`truncated: the extension header at byte ${at} is cut short`)
+  return Buffer.from(data.subarray(0, size))
+}
+
+async function readSparseBlocks(
+  reader: ByteReader,
+  header: Buffer,
+  at: number,
+  bad: (what: string) => Error,
+): Promise<Buffer[]> {
+  const blocks: Buffer[] = []
+  let extended = header[482] !== 0
+  while (extended) {
+    if (blocks.length >= MAX_SPARSE_BLOCKS) throw bad(`the sparse map at byte ${at} is too long`)
+    const block = (await reader.read(BLOCK)) ?? EMPTY
+    if (block.length < BLOCK) throw bad(`truncated: the sparse map at byte ${at} is cut short`)
+    blocks.push(Buffer.from(block))
+    extended = block[504] !== 0
+  }
+  return blocks
+}
+
+export function isZeroBlock(block: Buffer): boolean {
+  return !block.some((byte) => byte !== 0)
+}
+
+/** The typeflag as a character; NUL (an old regular file) reads as '0'. */
+export function typeOf(block: Buffer): string {
+  const flag = block[156] ?? 0
+  return flag === 0 ? '0' : String.fromCharCode(flag)
+}
+
+/** The stored checksum against the sum of the header with its checksum field as spaces (unsigned, or signed as some old writers did). */
+export function checksumOk(block: Buffer): boolean {
+  const stored = readOctal(block, 148, 8)
+  if (stored === undefined) return false
+  return stored === checksum(block, false) || stored === checksum(block, true)
+}
+
+export function checksum(block: Buffer, signed = false): number {
+  let sum = 0
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0)
+    sum += signed && byte >= 0x80 ? byte - 0x100 : byte
+  }
+  return sum
+}
+
+/**
+ * Writes the checksum field as GNU tar does (six octal digits, NUL, space), or in the
+ * layout `like` has there (tar-stream, bsdtar and Python each have their own), so that a
+ * patched header is the bytes its writer would have written.
+ */
+export function writeChecksum(block: Buffer, like?: Buffer): void {
+  const sum = checksum(block).toString(8)
+  const layout =
+    like === undefined ? null : /^( *)([0-7]+)(.*)$/s.exec(like.toString('latin1', 148, 156))
+  const [, lead = '', digits = '', rest = ''] = layout ?? []
+  const text =
+    layout !== null && sum.length <= digits.length
+      ? lead + sum.padStart(digits.length, '0') + rest
+      : `${sum.padStart(6, '0')}\0 `
+  block.write(text, 148, 8, 'latin1')
+}
+
+/**
+ * A numeric field: octal digits (leading spaces or zeros, ended by NUL or space), or
+ * GNU's base-256 (first byte 0x80 for a positive value, 0xff for a negative one).
+ * Undefined when it is neither.
+ */
+export function readNumber(block: Buffer, offset: number, length: number): number | undefined {
+  const first = block[offset] ?? 0
+  if (first === 0x80 || first === 0xff) {
+    // Two's complement: starting from -1 makes the first byte's bits the sign's.
+    let value = first === 0xff ? -1 : 0
+    for (let i = 1; i < length; i++) value = value * 256 + (block[offset + i] ?? 0)
+    return Number.isSafeInteger(value) ? value : undefined
+  }
+  return readOctal(block, offset, length)
+}
+
+function readOctal(block: Buffer, offset: number, length: number): number | undefined {
+  const text = block.toString('latin1', offset, offset + length)
+  const trimmed = text.replace(/[\0 ]+$/, '').replace(/^ +/, '')
+  const digits = trimmed.split('\0')[0] ?? ''
+  if (digits === '') return 0
+  if (!/^[0-7]+$/.test(digits)) return undefined
+  return parseInt(digits, 8)
+}
+
+export type Magic = 'ustar' | 'gnu' | 'v7'
+
+export function magicOf(block: Buffer): Magic {
+  const magic = block.toString('latin1', 257, 265)
+  if (magic === 'ustar  \0') return 'gnu'
+  if (magic.startsWith('ustar')) return 'ustar'
+  return 'v7'
+}
+
+/** A NUL-terminated field's bytes (the whole field when it fills it). */
+export function field(block: Buffer, offset: number, length: number): Buffer {
+  return untilNul(block.subarray(offset, offset + length))
+}
+
+function untilNul(bytes: Buffer): Buffer {
+  const end = bytes.indexOf(0)
+  return end === -1 ? bytes : bytes.subarray(0, end)
+}
+
+/** The name a header holds: POSIX ustar joins its prefix field with `/`. */
+export function headerName(block: Buffer): Buffer {
+  const name = field(block, 0, 100)
+  if (magicOf(block) !== 'ustar') return name
+  const prefix = field(block, 345, 155)
+  return prefix.length === 0 ? name : Buffer.concat([prefix, Buffer.from('/'), name])
+}
+
+function lastRecord(records: readonly PaxRecord[], key: string): Buffer | undefined {
+  for (let i = records.length - 1; i >= 0; i--)
+    if (records[i]?.key === key) return records[i]?.value
+  return undefined
+}
+
+/** PAX records: `<length> <key>=<value>\n`, the length counting the whole record. */
+export function parsePax(data: Buffer, bad: (what: string) => Error, at: number): PaxRecord[] {
+  const records: PaxRecord[] = []
+  let i = 0
+  while (i < data.length) {
+    // Some writers pad the data with NULs.
+    if (data[i] === 0) break
+    const space = data.indexOf(0x20, i)
+    const length = space === -1 ? NaN : Number(data.toString('latin1', i, space))
+    if (!Number.isSafeInteger(length) || length <= space - i + 1 || i + length > data.length)
+      throw bad(`malformed PAX record in the header at byte ${at}`)
+    const record = data.subarray(space + 1, i + length)
+    const equals = record.indexOf(0x3d)
+    if (equals === -1 || record[record.length - 1] !== 0x0a)
+      throw bad(`malformed PAX record in the header at byte ${at}`)
+    records.push({
+      key: record.toString('utf8', 0, equals),
+      value: Buffer.from(record.subarray(equals + 1, record.length - 1)),
+    })
+    i += length
+  }
+  return records
+}
+
+/** PAX records as data, each with its exact length prefix. */
+export function encodePax(records: readonly PaxRecord[]): Buffer {
+  const parts = records.map(({ key, value }) => {
+    const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')])
+    // The length counts its own digits: find the fixed point.
+    let length = body.length + 1
+    while (String(length).length + body.length !== length)
+      length = String(length).length + body.length
+    return Buffer.concat([Buffer.from(String(length), 'latin1'), body])
+  })
+  return Buffer.concat(parts)
+}

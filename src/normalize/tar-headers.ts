@@ -1,0 +1,336 @@
+import {
+  encodePax,
+  field,
+  magicOf,
+  parsePax,
+  readNumber,
+  typeOf,
+  writeChecksum,
+  type PaxRecord,
+  type RawEntry,
+} from '../formats/tar-blocks.js'
+import {
+  isCanonical,
+  NPM_MTIME,
+  stableMode,
+  stableMtime,
+  type EntryType,
+  type NormalizeRules,
+} from './rules.js'
+
+/*
+ * The stable blocks of one tar entry, a pure function of the blocks it was written as
+ * and the rules. In ship mode the blocks are patched: the time, mode and owner fields
+ * are rewritten and the PAX records that carry times, owners or extended attributes are
+ * dropped; every other byte (the name as written, GNU long names, sparse maps, global
+ * headers, the writer's layout) is kept. Compare mode (or --canonical) writes every
+ * member afresh in one layout (ustar, with PAX records for what does not fit), so that
+ * archives of the same content by different writers come out identical; a sparse
+ * member is still patched, its map kept.
+ */
+
+/** What a tar normalization changed, counted per kind of change. */
+export interface TarChanges {
+  entries: number
+  reordered: boolean
+  mtimes: number
+  /** Times before 1970 (no ustar field holds one), set to 0. */
+  negativeTimes: number
+  modes: number
+  owners: number
+  paxRecords: number
+  /** Process ids GNU tar writes into the names of its extension headers. */
+  headerNames: number
+}
+
+// Records of times, owners and extended attributes: they differ between machines and
+// never change what is installed. Everything else is kept (path, linkpath, size,
+// hdrcharset, GNU.sparse.*, comment...).
+const DROPPED_KEYS = new Set(['atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname'])
+const DROPPED_PREFIX =
+  /^(SCHILY\.(xattr\.|fflags$|dev$|ino$|nlink$)|LIBARCHIVE\.xattr\.|RHT\.security\.)/
+
+export function isDroppedRecord(key: string): boolean {
+  return DROPPED_KEYS.has(key) || DROPPED_PREFIX.test(key)
+}
+
+const KINDS: Record<string, EntryType> = {
+  '0': 'file',
+  '7': 'file',
+  S: 'file',
+  '5': 'directory',
+  '2': 'symlink',
+  '1': 'hardlink',
+}
+
+// The largest time an 11-digit octal field holds (year 2242).
+const MAX_OCTAL_TIME = 0o77777777777
+
+export function stableBlocks(
+  raw: RawEntry,
+  rules: NormalizeRules,
+  npm: boolean,
+  changes: TarChanges,
+): Buffer[] {
+  if (raw.type === 'g' || raw.type === 'V') {
+    // Its records mean something (git archive keeps its commit id there): kept.
+    return [patchExtensionHeader(raw.header, raw.data.length, 0, changes), padded(raw.data)]
+  }
+  const mtime = memberMtime(raw)
+  // npm's fixed mtime predates every sensible epoch; keep it even when forcing.
+  const wanted = npm && mtime === NPM_MTIME ? NPM_MTIME : stableMtime(mtime, rules)
+  const newMtime = Math.min(Math.max(wanted, 0), MAX_OCTAL_TIME)
+  if (newMtime !== mtime) {
+    if (wanted < 0) changes.negativeTimes++
+    else changes.mtimes++
+  }
+  const type = KINDS[raw.type] ?? 'other'
+  const mode = readNumber(raw.header, 100, 8) ?? 0
+  const newMode = type === 'other' ? mode & 0o777 : stableMode(type, mode)
+  // The whole field: file type or set-id bits in it are dropped too.
+  if (newMode !== mode) changes.modes++
+  if (hasOwner(raw.header) || raw.pax.some((r) => ['uid', 'gid', 'uname', 'gname'].includes(r.key)))
+    changes.owners++
+  changes.paxRecords += raw.pax.filter((r) => isDroppedRecord(r.key)).length
+  if (
+    isCanonical(rules) &&
+    raw.type !== 'S' &&
+    !raw.pax.some((r) => r.key.startsWith('GNU.sparse.'))
+  )
+    return canonicalBlocks(raw, newMode, newMtime)
+  const blocks: Buffer[] = []
+  for (const extension of raw.extensions) {
+    const kind = typeOf(extension.header)
+    let data = extension.data
+    if (kind === 'x' || kind === 'X') {
+      const records = parseKept(extension.data)
+      // Nothing left but noise: the whole extension header goes.
+      if (records.length === 0) continue
+      const kept = encodePax(records)
+      if (!kept.equals(extension.data)) data = kept
+    }
+    blocks.push(
+      patchExtensionHeader(extension.header, data.length, newMtime, changes),
+      padded(data),
+    )
+  }
+  blocks.push(patchMember(raw.header, newMode, newMtime, changes), ...raw.sparseBlocks)
+  return blocks
+}
+
+/** The time a member carries: its PAX record (whole seconds) over its header field. */
+function memberMtime(raw: RawEntry): number {
+  const record = [...raw.pax].reverse().find((r) => r.key === 'mtime')
+  const fromPax = record === undefined ? NaN : Math.floor(Number(record.value.toString('latin1')))
+  return Number.isSafeInteger(fromPax) ? fromPax : (readNumber(raw.header, 136, 12) ?? 0)
+}
+
+function parseKept(data: Buffer): PaxRecord[] {
+  return parsePax(data, (what) => new Error(what), 0).filter((r) => !isDroppedRecord(r.key))
+}
+
+function hasOwner(block: Buffer): boolean {
+  const named = magicOf(block) !== 'v7'
+  return (
+    (readNumber(block, 108, 8) ?? 0) !== 0 ||
+    (readNumber(block, 116, 8) ?? 0) !== 0 ||
+    (named && (field(block, 265, 32).length > 0 || field(block, 297, 32).length > 0))
+  )
+}
+
+/** A member's header with its stable mode, time and owners (and no GNU atime or ctime). */
+function patchMember(original: Buffer, mode: number, mtime: number, changes: TarChanges): Buffer {
+  const block = Buffer.from(original)
+  if ((readNumber(block, 100, 8) ?? 0) !== mode) writeOctalLike(block, 100, 8, mode)
+  if ((readNumber(block, 136, 12) ?? 0) !== mtime) writeOctalLike(block, 136, 12, mtime)
+  clearOwners(block)
+  if (stableName(block, /GNUSparseFile\.\d+/g, 'GNUSparseFile.0')) changes.headerNames++
+  return finish(block, original)
+}
+
+/**
+ * An extension header (PAX, GNU long name, global): owners cleared, the size of its
+ * (possibly smaller) data, its time the member's (0 stays 0, as GNU tar writes it), no
+ * process id in its name.
+ */
+function patchExtensionHeader(
+  original: Buffer,
+  size: number,
+  mtime: number,
+  changes: TarChanges,
+): Buffer {
+  const block = Buffer.from(original)
+  if ((readNumber(block, 124, 12) ?? 0) !== size) writeOctalLike(block, 124, 12, size)
+  const time = readNumber(block, 136, 12) ?? 0
+  if (time !== 0 && time !== mtime) writeOctalLike(block, 136, 12, mtime)
+  clearOwners(block)
+  const renamed =
+    stableName(block, /PaxHeaders\.\d+/g, 'PaxHeaders') ||
+    stableName(block, /GlobalHead\.\d+\./g, 'GlobalHead.0.')
+  if (renamed) changes.headerNames++
+  return finish(block, original)
+}
+
+function clearOwners(block: Buffer): void {
+  if ((readNumber(block, 108, 8) ?? 0) !== 0) writeOctalLike(block, 108, 8, 0)
+  if ((readNumber(block, 116, 8) ?? 0) !== 0) writeOctalLike(block, 116, 8, 0)
+  const magic = magicOf(block)
+  if (magic === 'v7') return
+  if (field(block, 265, 32).length > 0) block.fill(0, 265, 297)
+  if (field(block, 297, 32).length > 0) block.fill(0, 297, 329)
+  // GNU's atime and ctime, where ustar has its prefix.
+  if (magic === 'gnu' && block.subarray(345, 369).some((b) => b !== 0)) block.fill(0, 345, 369)
+}
+
+/** Rewrites a process id out of the name field (and a ustar prefix); true if one was there. */
+function stableName(block: Buffer, pattern: RegExp, replacement: string): boolean {
+  let changed = false
+  const fields: [number, number][] =
+    magicOf(block) === 'ustar'
+      ? [
+          [0, 100],
+          [345, 155],
+        ]
+      : [[0, 100]]
+  for (const [offset, length] of fields) {
+    const text = field(block, offset, length).toString('latin1')
+    const stable = text.replace(pattern, replacement)
+    if (stable === text) continue
+    block.fill(0, offset, offset + length)
+    block.write(stable, offset, length, 'latin1')
+    changed = true
+  }
+  return changed
+}
+
+/** The block with its checksum, or the original itself when nothing changed. */
+function finish(block: Buffer, original: Buffer): Buffer {
+  if (block.equals(original)) return original
+  writeChecksum(block, original)
+  return block
+}
+
+function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
+  block.write(`${value.toString(8).padStart(length - 1, '0')}\0`, offset, length, 'latin1')
+}
+
+/**
+ * Writes a number in the layout the writer gave the field (its count of digits, its
+ * leading spaces and terminators), so that a field patched to a value and a field the
+ * same writer wrote with that value are the same bytes. A field too narrow for the
+ * value, empty or in base-256 gets the standard layout.
+ */
+function writeOctalLike(block: Buffer, offset: number, length: number, value: number): void {
+  const text = block.toString('latin1', offset, offset + length)
+  const layout = /^( *)([0-7]+)(.*)$/s.exec(text)
+  const digits = value.toString(8)
+  if (layout === null || digits.length > (layout[2] ?? '').length) {
+    writeOctal(block, offset, length, value)
+    return
+  }
+  const [, lead = '', old = '', rest = ''] = layout
+  block.write(lead + digits.padStart(old.length, '0') + rest, offset, length, 'latin1')
+}
+
+function padded(data: Buffer): Buffer {
+  const rest = data.length % 512
+  return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(512 - rest)])
+}
+
+const MAX_OCTAL_SIZE = 0o77777777777
+
+/**
+ * A member in reproof's one layout: a ustar header, after a PAX header holding what does
+ * not fit (a long or non-UTF-8-declared name or link target, a size of 8 GiB or more)
+ * and the records kept, sorted by key.
+ */
+function canonicalBlocks(raw: RawEntry, mode: number, mtime: number): Buffer[] {
+  const records = raw.pax.filter(
+    (r) => !isDroppedRecord(r.key) && !['path', 'linkpath', 'size', 'hdrcharset'].includes(r.key),
+  )
+  const split = splitName(raw.name)
+  if (split === undefined) records.push({ key: 'path', value: raw.name })
+  if (raw.linkName.length > 100) records.push({ key: 'linkpath', value: raw.linkName })
+  if (raw.size > MAX_OCTAL_SIZE) records.push({ key: 'size', value: Buffer.from(String(raw.size)) })
+  const binary = [
+    split === undefined ? raw.name : undefined,
+    raw.linkName.length > 100 ? raw.linkName : undefined,
+  ].some((name) => name !== undefined && !isUtf8(name))
+  if (binary) records.push({ key: 'hdrcharset', value: Buffer.from('BINARY') })
+  records.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
+  const magic = magicOf(raw.header)
+  const header = ustarHeader({
+    name: split?.name ?? raw.name.subarray(0, 100),
+    prefix: split?.prefix ?? Buffer.alloc(0),
+    mode,
+    size: raw.size > MAX_OCTAL_SIZE ? 0 : raw.size,
+    mtime,
+    type: raw.type,
+    linkName: raw.linkName.subarray(0, 100),
+    devmajor: magic === 'v7' ? 0 : (readNumber(raw.header, 329, 8) ?? 0),
+    devminor: magic === 'v7' ? 0 : (readNumber(raw.header, 337, 8) ?? 0),
+  })
+  if (records.length === 0) return [header]
+  const data = encodePax(records)
+  const paxHeader = ustarHeader({
+    name: Buffer.from('././@PaxHeader'),
+    prefix: Buffer.alloc(0),
+    mode: 0o644,
+    size: data.length,
+    mtime: 0,
+    type: 'x',
+    linkName: Buffer.alloc(0),
+    devmajor: 0,
+    devminor: 0,
+  })
+  return [paxHeader, padded(data), header]
+}
+
+/** A name as ustar's prefix and name fields (the shortest prefix that fits), or undefined. */
+function splitName(name: Buffer): { name: Buffer; prefix: Buffer } | undefined {
+  if (name.length <= 100) return { name, prefix: Buffer.alloc(0) }
+  for (let i = name.indexOf(0x2f); i !== -1 && i <= 155; i = name.indexOf(0x2f, i + 1)) {
+    const rest = name.length - i - 1
+    if (rest > 0 && rest <= 100) return { prefix: name.subarray(0, i), name: name.subarray(i + 1) }
+  }
+  return undefined
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    strictUtf8.decode(bytes)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function ustarHeader(h: {
+  name: Buffer
+  prefix: Buffer
+  mode: number
+  size: number
+  mtime: number
+  type: string
+  linkName: Buffer
+  devmajor: number
+  devminor: number
+}): Buffer {
+  const block = Buffer.alloc(512)
+  h.name.copy(block, 0, 0, 100)
+  writeOctal(block, 100, 8, h.mode)
+  writeOctal(block, 108, 8, 0)
+  writeOctal(block, 116, 8, 0)
+  writeOctal(block, 124, 12, h.size)
+  writeOctal(block, 136, 12, h.mtime)
+  block.write(h.type, 156, 1, 'latin1')
+  h.linkName.copy(block, 157, 0, 100)
+  block.write('ustar\u000000', 257, 8, 'latin1')
+  writeOctal(block, 329, 8, h.devmajor)
+  writeOctal(block, 337, 8, h.devminor)
+  h.prefix.copy(block, 345, 0, 155)
+  writeChecksum(block)
+  return block
+}
