@@ -10,9 +10,10 @@ export function normalizeCommand(streams: Streams, setExit: (code: number) => vo
     .argument('<files...>', 'tar, tar.gz, gzip, zip (jar, whl...) or ar files; detected by content')
     .option(
       '--epoch <seconds>',
-      'SOURCE_DATE_EPOCH: times are clamped to it (default: $SOURCE_DATE_EPOCH)',
+      'SOURCE_DATE_EPOCH: every time is set to it (default: $SOURCE_DATE_EPOCH)',
     )
-    .option('--set-mtime', 'set every time to the epoch instead of clamping')
+    .option('--clamp-mtime', 'clamp times to the epoch (min(time, epoch)) instead of setting them')
+    .option('--set-mtime', 'set every time to the epoch (the default)')
     .option('-o, --out <path>', 'output file (one input) or directory (several inputs)')
     .option('--in-place', 'replace each input atomically')
     .addOption(
@@ -22,6 +23,10 @@ export function normalizeCommand(streams: Streams, setExit: (code: number) => vo
       )
         .choices(['ship', 'compare'])
         .default('ship'),
+    )
+    .option(
+      '--drop-build-host',
+      'ship mode: also drop jar manifest headers naming the build host (Built-By, Build-Jdk...)',
     )
     .option('--json', 'print the result as JSON on stdout')
     .option('--max-bytes <n>', 'decompressed bytes to read in all (K, M, G suffixes)')

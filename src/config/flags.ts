@@ -49,6 +49,8 @@ export interface NormalizeFlags {
   inPlace?: boolean
   json?: boolean
   setMtime?: boolean
+  clampMtime?: boolean
+  dropBuildHost?: boolean
   mode?: string
   maxBytes?: string
   maxRatio?: string

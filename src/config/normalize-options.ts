@@ -13,6 +13,8 @@ export interface NormalizeRules {
   /** Force every mtime to the epoch instead of clamping to it. */
   setMtime: boolean
   mode: NormalizeMode
+  /** Ship mode: drop a jar manifest's build-host headers too (compare mode always does). */
+  dropBuildHost?: boolean
   /**
    * Rewrite every tar and zip in reproof's own layout (tar.gz recompressed), even when
    * none of its fields needs changing. Archives that differ only in how their writer
@@ -42,6 +44,8 @@ export function toNormalizeOptions(
 ): NormalizeOptions {
   if ((flags.out === undefined) === (flags.inPlace !== true))
     throw new ReproofError('E_USAGE', 'give either -o <path> or --in-place')
+  if (flags.setMtime === true && flags.clampMtime === true)
+    throw new ReproofError('E_USAGE', 'give at most one of --set-mtime and --clamp-mtime')
   const epoch = chooseEpoch({ flag: flags.epoch, environment: callerEnv.SOURCE_DATE_EPOCH })
   for (const file of inputs) {
     let stat
@@ -85,8 +89,11 @@ export function toNormalizeOptions(
     epoch,
     rules: {
       epoch: epoch.value,
-      setMtime: flags.setMtime === true,
+      // Set, not clamped, unless asked: archives of the same content then come out as
+      // the same bytes whenever their members were written.
+      setMtime: flags.clampMtime !== true,
       mode: (flags.mode ?? 'ship') as NormalizeMode,
+      ...(flags.dropBuildHost === true ? { dropBuildHost: true } : {}),
     },
     limits: toLimits(flags),
   }

@@ -79,6 +79,8 @@ export async function normalizeMoFile(job: Job): Promise<NormalizeOutcome> {
   job.said.format = 'mo'
   job.budget.checkMemberSize((await fsp.stat(job.input)).size, job.input)
   const { bytes, changed } = stableMo(await fsp.readFile(job.input), job.rules, job.input)
-  job.said.changes = changed.map((f) => `${f} clamped to the epoch (UTC)`)
+  job.said.changes = changed.map(
+    (f) => `${f} ${job.rules.setMtime ? 'set' : 'clamped'} to the epoch (UTC)`,
+  )
   return writeBytes(job, bytes)
 }

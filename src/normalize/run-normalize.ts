@@ -43,7 +43,9 @@ export async function runNormalize(options: NormalizeOptions): Promise<Normalize
     files,
     warnings:
       options.epoch.source === 'default'
-        ? ['no --epoch and no SOURCE_DATE_EPOCH: times are clamped to 0 (zip: 1980-01-01)']
+        ? [
+            `no --epoch and no SOURCE_DATE_EPOCH: times are ${options.rules.setMtime ? 'set' : 'clamped'} to 0 (zip: 1980-01-01)`,
+          ]
         : [],
   }
 }

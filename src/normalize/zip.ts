@@ -304,7 +304,9 @@ async function rewrittenContent(
   if (member.type === 'directory') return undefined
   const isRecord = flavor === 'wheel' && /^[^/]+\.dist-info\/RECORD$/.test(member.name)
   const isManifest =
-    flavor === 'jar' && rules.mode === 'compare' && member.name === 'META-INF/MANIFEST.MF'
+    flavor === 'jar' &&
+    (rules.mode === 'compare' || rules.dropBuildHost === true) &&
+    member.name === 'META-INF/MANIFEST.MF'
   if (!isRecord && !isManifest && rules.mode !== 'compare') return undefined
   budget.checkMemberSize(member.entry.uncompressedSize, `${where}!${member.name}`)
   const original = await inflate(zip, member.entry, where)
@@ -629,7 +631,7 @@ export function normalizeZipFile(job: Job): Promise<NormalizeOutcome> {
       await write(out)
       // Compare mode counts what it recompresses as it writes.
       job.said.changes = orReencoded(
-        describeZip(plan.changes),
+        describeZip(plan.changes, job.rules),
         'made by Unix, sizes in the headers',
       )
     })
@@ -637,12 +639,14 @@ export function normalizeZipFile(job: Job): Promise<NormalizeOutcome> {
 }
 
 /** What a zip's normalization changed, in words. */
-function describeZip(c: ZipChanges): string[] {
+function describeZip(c: ZipChanges, rules: NormalizeRules): string[] {
   return [
     c.reordered
       ? `${c.entries} entries sorted${c.flavor === 'jar' ? ' (META-INF/MANIFEST.MF first)' : ''}`
       : '',
-    c.times > 0 ? `${c.times} DOS times set to the epoch` : '',
+    c.times > 0
+      ? `${c.times} DOS times ${rules.setMtime ? 'set' : 'clamped'} to the epoch (UTC)`
+      : '',
     c.extraFields > 0
       ? `${c.extraFields} extra fields cleaned (timestamps and uid/gid removed)`
       : '',

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NormalizeOutcome } from '../../src/normalize/normalize-file.js'
-import { cleanupTemp, makeTemp, runCli } from '../helpers.js'
+import { cleanupTemp, makeTemp, runCli, withOwnTmpdir } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -208,40 +207,40 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
       'junk.tar':
         /junk\.tar: not a readable tar \(data after the end of the archive, at byte \d+\)/,
     }
-    const tmp = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('reproof-normalize-'))
-    for (const [file, message] of Object.entries(expected)) {
-      const before = fs.readdirSync(dir).sort()
+    const own = await withOwnTmpdir(async () => {
+      for (const [file, message] of Object.entries(expected)) {
+        const before = fs.readdirSync(dir).sort()
+        const run = await runCli([
+          'normalize',
+          '--epoch',
+          EPOCH,
+          path.join(dir, file),
+          '-o',
+          path.join(dir, `${file}.out`),
+        ])
+        expect(run.code, file).toBe(2)
+        expect(run.stderr.trim().split('\n')).toHaveLength(1)
+        expect(run.stderr).toMatch(message)
+        expect(fs.readdirSync(dir).sort()).toEqual(before)
+      }
+      // In place, a good archive before a bad one: neither is touched.
       const run = await runCli([
         'normalize',
         '--epoch',
         EPOCH,
-        path.join(dir, file),
-        '-o',
-        path.join(dir, `${file}.out`),
+        '--in-place',
+        path.join(dir, 'keep.tar'),
+        path.join(dir, 'junk.tar'),
       ])
-      expect(run.code, file).toBe(2)
-      expect(run.stderr.trim().split('\n')).toHaveLength(1)
-      expect(run.stderr).toMatch(message)
-      expect(fs.readdirSync(dir).sort()).toEqual(before)
-    }
-    // In place, a good archive before a bad one: neither is touched.
-    const run = await runCli([
-      'normalize',
-      '--epoch',
-      EPOCH,
-      '--in-place',
-      path.join(dir, 'keep.tar'),
-      path.join(dir, 'junk.tar'),
-    ])
-    expect(run.code).toBe(2)
-    expect(
-      fs
-        .readFileSync(path.join(dir, 'keep.tar'))
-        .equals(fs.readFileSync(path.join(dir, 'good.tar'))),
-    ).toBe(true)
-    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('reproof-normalize-'))).toEqual(
-      tmp,
-    )
+      expect(run.code).toBe(2)
+      expect(
+        fs
+          .readFileSync(path.join(dir, 'keep.tar'))
+          .equals(fs.readFileSync(path.join(dir, 'good.tar'))),
+      ).toBe(true)
+    })
+    // Nothing left in the temp directory the runs used.
+    expect(fs.readdirSync(own)).toEqual([])
   })
 
   it('refuses to rewrite a symbolic link in place, and reads through one to write elsewhere', async () => {
@@ -268,6 +267,44 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     ])
     expect(out.code).toBe(0)
     sh(dir, 'tar -tf out.tar > /dev/null')
+  })
+
+  it('sets every time to the epoch by default, so that the same content gives the same bytes; clamps when asked', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      [
+        'cp -r pkg old && touch -d @1000000000 old/lib/deep/x.c',
+        '(cd pkg && TZ=UTC zip -q -X -r ../new.zip .) && (cd old && TZ=Asia/Tokyo zip -q -X -r ../old.zip .)',
+        'cp new.zip new2.zip && cp old.zip old2.zip',
+      ].join(' && '),
+    )
+    const set = await normalize(dir, ['new.zip', 'old.zip', '--in-place'])
+    expect(set.code).toBe(0)
+    expect(digest(path.join(dir, 'new.zip'))).toBe(digest(path.join(dir, 'old.zip')))
+    expect(set.files[1]?.changes.join('\n')).toMatch(/\d+ DOS times set to the epoch \(UTC\)/)
+    const clamped = await normalize(dir, ['new2.zip', 'old2.zip', '--in-place', '--clamp-mtime'])
+    expect(clamped.code).toBe(0)
+    expect(digest(path.join(dir, 'new2.zip'))).not.toBe(digest(path.join(dir, 'old2.zip')))
+    expect(clamped.files[0]?.changes.join('\n')).toMatch(/DOS times clamped to the epoch/)
+    const both = await normalize(dir, ['new2.zip', '--in-place', '--clamp-mtime', '--set-mtime'])
+    expect(both.code).toBe(2)
+  })
+
+  it('drops a jar manifest’s build-host headers in ship mode only when asked', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      `printf 'Manifest-Version: 1.0\nBuilt-By: someone\nBuild-Jdk: 21\nMain-Class: App\n' > m.txt && jar cfm app.jar m.txt -C pkg . && cp app.jar kept.jar`,
+    )
+    await normalize(dir, ['kept.jar', '--in-place'])
+    expect(sh(dir, 'unzip -p kept.jar META-INF/MANIFEST.MF')).toMatch(/Built-By: someone/)
+    await normalize(dir, ['app.jar', '--in-place', '--drop-build-host'])
+    const manifest = sh(dir, 'unzip -p app.jar META-INF/MANIFEST.MF')
+    expect(manifest).not.toMatch(/Built-By|Build-Jdk/)
+    expect(manifest).toMatch(/Main-Class: App/)
   })
 
   it('needs exactly one of -o and --in-place', async () => {
@@ -430,7 +467,7 @@ cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
     )
   })
 
-  it('clamps the dates in a gettext catalog’s header without moving anything else', async () => {
+  it('sets the dates in a gettext catalog’s header without moving anything else', async () => {
     const dir = makeTemp()
     const po = (date: string) =>
       `msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"POT-Creation-Date: ${date}\\n"\n"PO-Revision-Date: ${date}\\n"\n\nmsgid "Hello"\nmsgstr "Bonjour"\n`
@@ -440,7 +477,7 @@ cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
     const { files } = await normalize(dir, ['a.mo', 'b.mo', '--in-place'])
     expect(files.map((f) => f.format)).toEqual(['mo', 'mo'])
     // msgfmt keeps PO-Revision-Date (and drops POT-Creation-Date) in the catalog header.
-    expect(files[0]?.changes).toEqual(['PO-Revision-Date clamped to the epoch (UTC)'])
+    expect(files[0]?.changes).toEqual(['PO-Revision-Date set to the epoch (UTC)'])
     expect(
       fs.readFileSync(path.join(dir, 'a.mo')).equals(fs.readFileSync(path.join(dir, 'b.mo'))),
     ).toBe(true)
@@ -523,7 +560,7 @@ describe('reproof normalize keeps what needs no change', () => {
     const source = makeTemp()
     // Run B's umask leaves group write on: its archives need a change, run A's none.
     const script = `mkdir -p out && echo data > gen.txt && touch -d @1600000000 gen.txt
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - gen.txt | gzip -n > out/app.tgz
+tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner -cf - gen.txt | gzip -n > out/app.tgz
 TZ=UTC zip -q -X out/app.zip gen.txt`
     const outDir = makeTemp()
     // prettier-ignore
@@ -558,7 +595,7 @@ TZ=UTC zip -q -X out/app.zip gen.txt`
       kind: 'zip (zip -X, stable fields)',
       file: 'stable.zip',
       script:
-        'chmod -R go-w pkg && find pkg -exec touch -h -d @1600000000 {} + && find pkg | sort | TZ=UTC zip -q -X -y stable.zip -@',
+        'chmod -R go-w pkg && find pkg -exec touch -h -d @1700000000 {} + && find pkg | sort | TZ=UTC zip -q -X -y stable.zip -@',
       canonical: true,
     },
     {
@@ -579,7 +616,7 @@ with zipfile.ZipFile('demo-1.0-py3-none-any.whl', 'w', zipfile.ZIP_DEFLATED) as 
 import zipfile
 with zipfile.ZipFile('stable-1.0-py3-none-any.whl', 'w', zipfile.ZIP_DEFLATED) as z:
     for name, data in [('stable-1.0.dist-info/RECORD', 'stable-1.0.dist-info/RECORD,,\\nstable/__init__.py,sha256=abc,6\\n'), ('stable/__init__.py', 'x = 1\\n')]:
-        info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+        info = zipfile.ZipInfo(name, (2023, 11, 14, 22, 13, 20))
         info.external_attr = 0o100644 << 16
         info.compress_type = zipfile.ZIP_DEFLATED
         z.writestr(info, data)"`,
@@ -590,7 +627,7 @@ with zipfile.ZipFile('stable-1.0-py3-none-any.whl', 'w', zipfile.ZIP_DEFLATED) a
       file: 'stable.tgz',
       // --mode applies to symbolic links too, whose stable mode is 0777: the link stays out.
       script:
-        'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=go-w --exclude=link -cf - pkg | gzip -n > stable.tgz',
+        'tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner --mode=go-w --exclude=link -cf - pkg | gzip -n > stable.tgz',
       canonical: true,
     },
     { kind: 'tar.gz (tar -czf)', file: 'app.tgz', script: 'tar -czf app.tgz pkg' },
