@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { PassThrough, type Writable } from 'node:stream'
+import { PassThrough, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
@@ -118,6 +118,17 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
       ])
     })
   if (!isTar) {
+    // The deflate data is about to be copied unread: read it whole first, so that a
+    // corrupt, cut or junk-padded body (its CRC and length are checked at its end) is
+    // refused rather than passed on as normalized.
+    await pipeline(
+      inner.open(),
+      new Writable({
+        write: (_chunk, _encoding, next) => {
+          next()
+        },
+      }),
+    )
     if (rules.mode !== 'compare') return headerOnly()
     job.said.changes = [...headerChanges, recompressed]
     return gzipped((sink) => pipeline(inner.open(), sink))

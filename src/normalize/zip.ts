@@ -169,6 +169,13 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
       ? await rewrittenContent(job.zip, member, job.flavor, rules, budget, where)
       : undefined
   if (content?.rewritten === true) changes.rewritten.push(member.name)
+  // Ship mode copies compressed data unread: read it first, so that a corrupt body is
+  // refused rather than passed on as normalized. (Compare mode inflates every member
+  // anyway, and checks it there.)
+  if (content === undefined && rules.mode === 'ship' && member.type !== 'directory')
+    await inflate(job.zip, entry, where, (chunk) => {
+      budget.spendBytes(chunk.length, where)
+    })
   return {
     member,
     dataStart: local.dataStart,
@@ -201,14 +208,14 @@ async function writeZip(
   const writer = new ZipWriter(output)
   for (const p of planned) {
     if (rules.mode === 'ship') {
-      await writeMember(writer, p, p.content, fd, budget, where)
+      await writeMember(writer, p, p.content, fd, where)
       continue
     }
     // Compare mode decides each member's content now, one member in memory at a time.
     const content = await rewrittenContent(zip, p.member, job.flavor, rules, budget, where)
     if (content?.rewritten === true) changes.rewritten.push(p.member.name)
     if (content !== undefined && !holdsSameData(fd, p, content)) changes.recompressed++
-    await writeMember(writer, p, content, fd, budget, where)
+    await writeMember(writer, p, content, fd, where)
   }
   await writer.finish(rules.mode === 'compare' ? Buffer.alloc(0) : raw(zip.comment))
 }
@@ -219,7 +226,6 @@ async function writeMember(
   { member, header, dataStart }: PlannedMember,
   content: Rewritten | undefined,
   fd: number,
-  budget: Budget,
   where: string,
 ): Promise<void> {
   const { entry } = member
@@ -254,7 +260,6 @@ async function writeMember(
         throw new ReproofError('E_INPUT', `${where}!${member.name}: compressed data is truncated`, {
           path: where,
         })
-      budget.spendBytes(n, where)
       at += n
       await sink(buffer.subarray(0, n))
     }
@@ -327,26 +332,45 @@ async function rewrittenContent(
   }
 }
 
-function inflate(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promise<Buffer> {
+/**
+ * A member's content, checked against the CRC-32 and size its headers give: each chunk
+ * goes to `keep` (by default, kept and returned whole).
+ */
+function inflate(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  where: string,
+  keep?: (chunk: Buffer) => void,
+): Promise<Buffer> {
+  const at = `${where}!${raw(entry.fileName).toString('utf8')}`
+  const bad = (what: string) =>
+    new ReproofError('E_INPUT', `${at}: corrupt zip member (${what})`, { path: where })
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err !== null) {
-        reject(
-          new ReproofError('E_INPUT', `${where}!${entry.fileName}: ${err.message}`, {
-            path: where,
-          }),
-        )
+        reject(bad(err.message))
         return
       }
       const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('error', reject)
+      let crc = 0
+      stream.on('data', (c: Buffer) => {
+        crc = zlib.crc32(c, crc)
+        if (keep === undefined) chunks.push(c)
+        else keep(c)
+      })
+      stream.on('error', (e: Error) => {
+        reject(bad(e.message))
+      })
       stream.on('end', () => {
-        resolve(Buffer.concat(chunks))
+        if (crc >>> 0 !== entry.crc32 >>> 0)
+          reject(bad(`its CRC-32 is ${hex(crc)}, its header says ${hex(entry.crc32)}`))
+        else resolve(Buffer.concat(chunks))
       })
     })
   })
 }
+
+const hex = (n: number): string => (n >>> 0).toString(16).padStart(8, '0')
 
 function open(file: string, where: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {

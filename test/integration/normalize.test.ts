@@ -243,6 +243,49 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     expect(fs.readdirSync(own)).toEqual([])
   })
 
+  it('reads a gzip or zip body whole before copying it: corrupt, cut or junk-padded is exit 2', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'head -c 60000 /dev/urandom | base64 > t.txt && gzip -c t.txt > t.gz && zip -q t.zip t.txt',
+        'head -c 20000 t.gz > cut.gz && cp t.gz junk.gz && printf JUNK >> junk.gz',
+        `cp t.gz crc.gz && printf X | dd of=crc.gz bs=1 seek=$(( $(stat -c %s t.gz) - 6 )) conv=notrunc 2>/dev/null`,
+        'cp t.zip body.zip && printf XXXX | dd of=body.zip bs=1 seek=3000 conv=notrunc 2>/dev/null',
+      ].join(' && '),
+    )
+    // A CRC-32 that does not match the content, in both of its places.
+    const zip = fs.readFileSync(path.join(dir, 't.zip'))
+    for (const signature of ['PK\x03\x04', 'PK\x01\x02']) {
+      const at = zip.indexOf(signature, 0, 'latin1')
+      const crcAt = at + (signature === 'PK\x03\x04' ? 14 : 16)
+      zip[crcAt] = (zip[crcAt] ?? 0) ^ 0xff
+    }
+    fs.writeFileSync(path.join(dir, 'crc.zip'), zip)
+    const expected: Record<string, RegExp> = {
+      'cut.gz': /cut\.gz: corrupt gzip data \(unexpected end of file\)/,
+      'junk.gz': /junk\.gz: corrupt gzip data/,
+      'crc.gz': /crc\.gz: corrupt gzip data \(incorrect data check\)/,
+      'body.zip': /body\.zip!t\.txt: corrupt zip member/,
+      'crc.zip': /crc\.zip!t\.txt: corrupt zip member \(its CRC-32 is [0-9a-f]{8}, its header says/,
+    }
+    for (const [file, message] of Object.entries(expected)) {
+      const before = fs.readdirSync(dir).sort()
+      const run = await runCli(['normalize', path.join(dir, file), '-o', path.join(dir, 'out')])
+      expect(run.code, file).toBe(2)
+      expect(run.stderr).toMatch(message)
+      expect(fs.readdirSync(dir).sort()).toEqual(before)
+    }
+    const good = await runCli([
+      'normalize',
+      path.join(dir, 't.gz'),
+      path.join(dir, 't.zip'),
+      '-o',
+      makeTemp(),
+    ])
+    expect(good.code).toBe(0)
+  })
+
   it('refuses to rewrite a symbolic link in place, and reads through one to write elsewhere', async () => {
     const dir = makeTemp()
     tree(dir, 'pkg')
