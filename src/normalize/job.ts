@@ -17,6 +17,11 @@ export interface NormalizeOutcome {
   changed: boolean
   /** What the normalizer changed, for people and for the build record. */
   changes: string[]
+  /**
+   * Why a file of a format reproof normalizes was left as it is (a signed jar or APK,
+   * whose signature any rewrite would break).
+   */
+  kept?: string
   digests: { before: string; after: string }
 }
 
@@ -32,7 +37,7 @@ export interface Job {
   /** Up to 64 KiB of the file's start. */
   head: Buffer
   /** What the outcome will say: a normalizer sets them as it learns them. */
-  said: { format: NormalizedFormat; changes: string[] }
+  said: { format: NormalizedFormat; changes: string[]; kept?: string }
   /** Writes the output through `fill`, atomically (in place only when it changed). */
   write(fill: (out: Writable) => Promise<void>): Promise<NormalizeOutcome>
   /** Nothing to change: the output is the input, byte for byte. */

@@ -67,6 +67,7 @@ export async function prepareFile(
         mode: rules.mode,
         changed: after !== before,
         changes: after === before ? [] : said.changes,
+        ...(said.kept === undefined ? {} : { kept: said.kept }),
         digests: { before, after },
       }
     },
@@ -78,7 +79,17 @@ export async function prepareFile(
         })
       const digests = { before, after: before }
       const { format } = said
-      return { input, output: null, format, mode: rules.mode, changed: false, changes: [], digests }
+      const kept = said.kept === undefined ? {} : { kept: said.kept }
+      return {
+        input,
+        output: null,
+        format,
+        mode: rules.mode,
+        changed: false,
+        changes: [],
+        ...kept,
+        digests,
+      }
     },
   }
   try {

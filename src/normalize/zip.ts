@@ -56,6 +56,8 @@ export interface ZipPlan {
    * its writer chose (version fields, data descriptors), rather than re-encoded.
    */
   rewrite: boolean
+  /** Ship mode: why the archive must be kept as it is (its signature), if it must. */
+  signed?: string
 }
 
 interface PlannedMember {
@@ -65,6 +67,8 @@ interface PlannedMember {
   dataStart: number
   /** New content decided while planning (ship mode: a wheel's RECORD). */
   content?: Rewritten
+  /** The local header's own extra fields, as read. */
+  localExtra: ExtraField[]
 }
 
 /**
@@ -82,9 +86,16 @@ export async function normalizeZip<T>(
   use: (plan: ZipPlan, write: (output: Writable) => Promise<void>) => Promise<T>,
 ): Promise<T> {
   const zip = await open(input, where)
+  // Where the central directory starts, before reading entries moves yauzl's cursor.
+  const centralStart = (zip as unknown as { readEntryCursor: number }).readEntryCursor
   const fd = fs.openSync(input, 'r')
   try {
     const members = await readMembers(zip, budget, where)
+    const signed = signatureOf(members, fd, centralStart)
+    if (signed !== undefined && rules.mode === 'ship') {
+      const changes = unchanged(members.length, zipFlavor(members.map((m) => m.name)))
+      return await use({ changes, rewrite: false, signed }, () => Promise.resolve())
+    }
     const flavor = zipFlavor(members.map((m) => m.name))
     const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
     const changes: ZipChanges = {
@@ -103,6 +114,7 @@ export async function normalizeZip<T>(
     const job: ZipJob = { zip, fd, flavor, rules, budget, where, changes }
     const planned: PlannedMember[] = []
     for (const member of sorted) planned.push(await planMember(job, member))
+    alignAsBefore(planned, job.flavor)
     const rewrite =
       changes.reordered ||
       changes.commentsCleared ||
@@ -112,6 +124,68 @@ export async function normalizeZip<T>(
     fs.closeSync(fd)
     zip.close()
   }
+}
+
+function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {
+  return {
+    entries,
+    reordered: false,
+    times: 0,
+    extraFields: 0,
+    attributes: 0,
+    rewritten: [],
+    recompressed: 0,
+    commentsCleared: false,
+    flavor,
+  }
+}
+
+const JAR_SIGNATURE = /^META-INF\/([^/]+\.(SF|RSA|DSA|EC)|SIG-[^/]+)$/i
+const APK_SIGNING_BLOCK = Buffer.from('APK Sig Block 42')
+
+/**
+ * Why rewriting this zip would break a signature: a jar's signature files (whose digests
+ * cover the manifest, which covers each member, and which JarInputStream finds only
+ * near the start), or an APK signing block (whose digests cover every byte of the zip).
+ */
+function signatureOf(
+  members: readonly Member[],
+  fd: number,
+  centralStart: number,
+): string | undefined {
+  const file = members.find((m) => JAR_SIGNATURE.test(m.name))
+  if (file !== undefined)
+    return `a signed jar (${file.name}); any rewrite would break its signature`
+  const magic = Buffer.alloc(16)
+  if (
+    centralStart >= 16 &&
+    fs.readSync(fd, magic, 0, 16, centralStart - 16) === 16 &&
+    magic.equals(APK_SIGNING_BLOCK)
+  )
+    return 'an APK with a signing block; any rewrite would break its signature'
+  return undefined
+}
+
+// The extra field zipalign pads a local header with: the alignment, then zeros.
+const ALIGNMENT_FIELD = 0xd935
+
+/**
+ * Stored members keep the alignment they had: an APK's (4 bytes, 4096 for native
+ * libraries), so that Android can map them, or any zip whose stored data all started
+ * on 4-byte boundaries (zipalign's work; four or more members, or a field saying so,
+ * so that chance alignment does not count). Rewritten, they are padded again as
+ * zipalign pads them.
+ */
+function alignAsBefore(planned: PlannedMember[], flavor: ZipChanges['flavor']): void {
+  const stored = planned.filter((p) => p.header.method === 0 && p.member.entry.compressedSize > 0)
+  if (stored.length === 0) return
+  const declared = planned.some((p) => p.localExtra.some((f) => f.id === ALIGNMENT_FIELD))
+  const apk = flavor === 'zip' && planned.some((p) => p.member.name === 'AndroidManifest.xml')
+  const all4 = stored.every((p) => p.dataStart % 4 === 0)
+  if (!declared && !(all4 && (apk || stored.length >= 4))) return
+  const libraries = stored.filter((p) => p.member.name.endsWith('.so'))
+  const paged = libraries.length > 0 && libraries.every((p) => p.dataStart % 4096 === 0)
+  for (const p of planned) p.header.align = paged && p.member.name.endsWith('.so') ? 4096 : 4
 }
 
 /** What kind of zip the member names say it is: a wheel has a RECORD, a jar a manifest. */
@@ -179,6 +253,7 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   return {
     member,
     dataStart: local.dataStart,
+    localExtra: local.extra,
     ...(content === undefined ? {} : { content }),
     header: {
       nameBytes: member.nameBytes,
@@ -511,6 +586,8 @@ interface LocalEntry {
   comment: Buffer
   internal: number
   external: number
+  /** Data start alignment for a stored member (see alignAsBefore). */
+  align?: number
 }
 
 /** Writes local headers and data as they come, then the central directory, with zip64 where needed. */
@@ -537,7 +614,11 @@ class ZipWriter {
       start >= ZIP64_LIMIT
     const needed = zip64 ? 45 : 20
     const localZip64 = zip64 ? [zip64Field([entry.uncompressedSize, entry.compressedSize])] : []
-    const localExtra = encodeExtra([...localZip64, ...entry.extra])
+    const fields = [...localZip64, ...entry.extra.filter((f) => f.id !== ALIGNMENT_FIELD)]
+    const localExtra = encodeExtra([
+      ...fields,
+      ...alignment(entry, start + 30 + entry.nameBytes.length + encodeExtra(fields).length),
+    ])
     const local = Buffer.alloc(30)
     local.writeUInt32LE(0x04034b50, 0)
     local.writeUInt16LE(needed, 4)
@@ -598,6 +679,16 @@ class ZipWriter {
   }
 }
 
+/** zipalign's padding field, sized so that a stored member's data starts aligned. */
+function alignment(entry: LocalEntry, dataStart: number): ExtraField[] {
+  const align = entry.align
+  if (align === undefined || entry.method !== 0) return []
+  const pad = (align - ((dataStart + 6) % align)) % align
+  const data = Buffer.alloc(2 + pad)
+  data.writeUInt16LE(align, 0)
+  return [{ id: ALIGNMENT_FIELD, data }]
+}
+
 function zip64Field(values: number[]): ExtraField {
   const data = Buffer.alloc(values.length * 8)
   values.forEach((v, i) => data.writeBigUInt64LE(BigInt(v), i * 8))
@@ -650,6 +741,10 @@ function writeSharedFields(
 export function normalizeZipFile(job: Job): Promise<NormalizeOutcome> {
   return normalizeZip(job.input, job.rules, job.budget, job.input, async (plan, write) => {
     job.said.format = plan.changes.flavor
+    if (plan.signed !== undefined) {
+      job.said.kept = plan.signed
+      return job.keep()
+    }
     if (!plan.rewrite && !job.canonical) return job.keep()
     return job.write(async (out) => {
       await write(out)

@@ -350,6 +350,83 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     expect(manifest).toMatch(/Main-Class: App/)
   })
 
+  it('leaves a signed jar as it is, with a note, and its signature still verifies', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      [
+        'jar cf app.jar -C pkg .',
+        'keytool -genkeypair -keystore ks.p12 -storetype PKCS12 -storepass secret -keypass secret -alias k -dname CN=test -keyalg EC -validity 2 >/dev/null 2>&1',
+        'jarsigner -keystore ks.p12 -storepass secret app.jar k >/dev/null 2>&1',
+        'cp app.jar signed.jar',
+      ].join(' && '),
+    )
+    const run = await normalize(dir, ['app.jar', '-o', 'out.jar'])
+    expect(run.code).toBe(0)
+    expect(run.files[0]).toMatchObject({ changed: false, changes: [] })
+    expect(run.files[0]?.kept).toMatch(/a signed jar \(META-INF\/K\.SF\)/)
+    expect(digest(path.join(dir, 'out.jar'))).toBe(digest(path.join(dir, 'signed.jar')))
+    expect(sh(dir, 'jarsigner -verify out.jar')).toMatch(/jar verified/)
+    const text = await runCli([
+      'normalize',
+      '--epoch',
+      EPOCH,
+      path.join(dir, 'app.jar'),
+      '--in-place',
+    ])
+    expect(text.stdout).toMatch(/left as it is: a signed jar/)
+  })
+
+  it('keeps stored members of an aligned APK aligned, native libraries on 4096', async () => {
+    const dir = makeTemp()
+    // Stored members padded as zipalign pads them (a 0xd935 field), listed out of order
+    // and with other times, so that normalizing rewrites the archive.
+    sh(
+      dir,
+      `python3 -c "
+import struct, zipfile, zlib
+members = [('res/raw/b.bin', b'b' * 1001, 0), ('AndroidManifest.xml', b'<manifest/>' * 7, 8), ('lib/arm64-v8a/libx.so', b'ELF' * 3001, 0), ('assets/a.txt', b'a' * 33, 0), ('classes.dex', b'dex' * 400, 8)]
+out = bytearray(); central = bytearray()
+for name, data, method in members:
+    body = zlib.compress(data)[2:-4] if method else data
+    n = name.encode(); align = 4096 if name.endswith('.so') else 4
+    pad = 0
+    if method == 0:
+        pad = (align - (len(out) + 30 + len(n) + 6) % align) % align
+    extra = struct.pack('<HHH', 0xd935, 2 + pad, align) + bytes(pad) if method == 0 else b''
+    crc = zlib.crc32(data)
+    head = struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, method, 0x6000, 0x5021, crc, len(body), len(data), len(n), len(extra))
+    central += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 0x0314, 20, 0, method, 0x6000, 0x5021, crc, len(body), len(data), len(n), 0, 0, 0, 0, 0o100644 << 16, len(out)) + n
+    out += head + n + extra + body
+end = struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, len(members), len(members), len(central), len(out), 0)
+open('app.apk', 'wb').write(bytes(out + central + end))
+"`,
+    )
+    const run = await normalize(dir, ['app.apk', '-o', 'out.apk'])
+    expect(run.code).toBe(0)
+    expect(run.files[0]?.changed).toBe(true)
+    const offsets = JSON.parse(
+      sh(
+        dir,
+        `python3 -c "
+import json, zipfile
+z = zipfile.ZipFile('out.apk'); out = {}
+for i in z.infolist():
+    z.read(i.filename)
+    f = z.fp; f.seek(i.header_offset + 26); import struct; nl, el = struct.unpack('<HH', f.read(4))
+    out[i.filename] = [i.compress_type, i.header_offset + 30 + nl + el]
+print(json.dumps(out))"`,
+      ),
+    ) as Record<string, [number, number]>
+    for (const [name, [method, start]] of Object.entries(offsets)) {
+      if (method !== 0) continue
+      expect(start % (name.endsWith('.so') ? 4096 : 4), name).toBe(0)
+    }
+    expect(Object.keys(offsets)).toHaveLength(5)
+    sh(dir, 'unzip -tq out.apk')
+  })
+
   it('needs exactly one of -o and --in-place', async () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'x'), 'x')

@@ -13,9 +13,11 @@ export function renderNormalize(results: readonly NormalizeOutcome[], color: boo
       const verdict =
         r.format === 'unknown'
           ? c.dim('not a format reproof normalizes; left as it is')
-          : r.changed
-            ? c.green('normalized')
-            : 'already normal'
+          : r.kept !== undefined
+            ? c.yellow(`left as it is: ${r.kept}`)
+            : r.changed
+              ? c.green('normalized')
+              : 'already normal'
       const to = r.output !== null && r.output !== r.input ? ` → ${shown(r.output)}` : ''
       return [
         `${shown(r.input)}: ${r.format}, ${verdict}${to}`,
