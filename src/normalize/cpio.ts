@@ -12,7 +12,6 @@ export interface CpioChanges {
   headers: number
 }
 
-const HEADER = 110
 const S_IFMT = 0o170000
 const TYPES: Record<number, EntryType> = {
   0o100000: 'file',
@@ -20,12 +19,109 @@ const TYPES: Record<number, EntryType> = {
   0o120000: 'symlink',
 }
 
+type FieldName =
+  | 'dev'
+  | 'devminor'
+  | 'ino'
+  | 'mode'
+  | 'uid'
+  | 'gid'
+  | 'nlink'
+  | 'rdev'
+  | 'mtime'
+  | 'namesize'
+  | 'filesize'
+
+/** Where a header field lies and how it is written: hex or octal digits, or 16-bit words. */
+interface Field {
+  at: number
+  width: number
+  kind: 'hex' | 'octal' | 'u16' | 'u32'
+}
+
 /**
- * Rewrites "newc" cpio headers (initramfs, RPM payloads): mtime clamped, uid/gid 0,
- * modes reduced to the exec bit (file type kept), inode numbers replaced by the entry's
- * position (they are the building filesystem's), device numbers 0. Order, names and
- * data are kept: consumers rely on directories coming first. The "crc" variant's
- * checksum covers data only and stays valid.
+ * The three headers cpio writes: newc (and crc: hex digits, name and data padded to 4),
+ * POSIX odc (octal digits, no padding) and old binary (16-bit words in the writing
+ * machine's byte order, padded to 2). Fields a header does not have are left out.
+ */
+interface Layout {
+  size: number
+  align: number
+  littleEndian?: boolean
+  fields: Partial<Record<FieldName, Field>>
+}
+
+const hex = (i: number): Field => ({ at: 6 + i * 8, width: 8, kind: 'hex' })
+const NEWC: Layout = {
+  size: 110,
+  align: 4,
+  fields: {
+    ino: hex(0),
+    mode: hex(1),
+    uid: hex(2),
+    gid: hex(3),
+    nlink: hex(4),
+    mtime: hex(5),
+    filesize: hex(6),
+    // devmajor and devminor: the device the file lived on.
+    dev: hex(7),
+    devminor: hex(8),
+    namesize: hex(11),
+  },
+}
+const octal = (at: number, width: number): Field => ({ at, width, kind: 'octal' })
+const ODC: Layout = {
+  size: 76,
+  align: 1,
+  fields: {
+    dev: octal(6, 6),
+    ino: octal(12, 6),
+    mode: octal(18, 6),
+    uid: octal(24, 6),
+    gid: octal(30, 6),
+    nlink: octal(36, 6),
+    mtime: octal(48, 11),
+    namesize: octal(59, 6),
+    filesize: octal(65, 11),
+  },
+}
+const word = (at: number): Field => ({ at, width: 2, kind: 'u16' })
+const binary = (littleEndian: boolean): Layout => ({
+  size: 26,
+  align: 2,
+  littleEndian,
+  fields: {
+    dev: word(2),
+    ino: word(4),
+    mode: word(6),
+    uid: word(8),
+    gid: word(10),
+    nlink: word(12),
+    mtime: { at: 16, width: 4, kind: 'u32' },
+    namesize: word(20),
+    filesize: { at: 22, width: 4, kind: 'u32' },
+  },
+})
+
+const BINARY_LE = binary(true)
+const BINARY_BE = binary(false)
+
+/** The layout of a header from its magic, or undefined. */
+export function cpioLayout(head: Buffer): Layout | undefined {
+  const magic = head.toString('latin1', 0, 6)
+  if (magic === '070701' || magic === '070702') return NEWC
+  if (magic === '070707') return ODC
+  if (head[0] === 0xc7 && head[1] === 0x71) return BINARY_LE
+  if (head[0] === 0x71 && head[1] === 0xc7) return BINARY_BE
+  return undefined
+}
+
+/**
+ * Rewrites cpio headers (initramfs, RPM payloads, old archives): mtime set or clamped,
+ * uid/gid 0, modes reduced to the exec bit (file type kept), inode numbers replaced by
+ * the entry's position (they are the building filesystem's), device numbers 0. Order,
+ * names and data are kept: consumers rely on directories coming first. The "crc"
+ * variant's checksum covers data only and stays valid.
  */
 export async function normalizeCpio(
   input: Readable,
@@ -40,42 +136,54 @@ export async function normalizeCpio(
     if (!output.write(Buffer.from(bytes))) await once(output, 'drain')
   }
   const changes: CpioChanges = { entries: 0, headers: 0 }
-  let offset = 0
   // Hard links share an inode number; the first position of each keeps them together.
   const inodes = new Map<number, number>()
+  let layout: Layout | undefined
   for (;;) {
-    const header = await reader.read(HEADER)
-    if (header === undefined) break
-    if (header.length < HEADER) throw bad('truncated header')
-    // Anything after the trailer (padding to a block size) is copied as it is.
-    const magic = header.subarray(0, 6).toString('latin1')
-    if (magic !== '070701' && magic !== '070702') throw bad(`bad magic at offset ${offset}`)
-    const fields = headerFields(header, () => bad(`bad header field at offset ${offset}`))
-    const [ino, , , , nlink, , size, , , , , namesize] = fields
-    const namePadded = pad4(HEADER + (namesize ?? 0)) - HEADER
-    const nameBytes = await reader.read(namePadded)
-    if (nameBytes === undefined || nameBytes.length < namePadded) throw bad('truncated name')
-    const name = nameBytes.subarray(0, Math.max(0, (namesize ?? 1) - 1)).toString('utf8')
-    const trailer = name === 'TRAILER!!!'
+    const at = reader.offset
+    const first = await reader.read(6)
+    if (first === undefined) break
+    layout ??= cpioLayout(first)
+    if (layout === undefined || cpioLayout(first) !== layout) throw bad(`bad magic at byte ${at}`)
+    const rest = await reader.read(layout.size - 6)
+    if (first.length < 6 || rest === undefined || rest.length < layout.size - 6)
+      throw bad(`truncated header at byte ${at}`)
+    const header = Buffer.concat([first, rest])
+    const get = (name: FieldName): number => {
+      const field = layout?.fields[name]
+      if (field === undefined || layout === undefined) return 0
+      const value = readField(header, field, layout)
+      if (value === undefined) throw bad(`bad header field at byte ${at + field.at}`)
+      return value
+    }
+    const namesize = get('namesize')
+    const filesize = get('filesize')
+    const namePadded = roundUp(layout.size + namesize, layout.align) - layout.size
+    const nameBytes = (await reader.read(namePadded)) ?? Buffer.alloc(0)
+    if (nameBytes.length < namePadded) throw bad(`truncated name at byte ${at + layout.size}`)
+    const trailer =
+      nameBytes.subarray(0, Math.max(0, namesize - 1)).toString('latin1') === 'TRAILER!!!'
     budget.spendEntry(where)
-    const position = inodes.get(ino ?? 0) ?? changes.entries + 1
-    if ((nlink ?? 1) > 1) inodes.set(ino ?? 0, position)
-    const newHeader = stableHeader(header, fields, { trailer, position }, rules)
+    const ino = get('ino')
+    const position = inodes.get(ino) ?? changes.entries + 1
+    if (get('nlink') > 1) inodes.set(ino, position)
+    const newHeader = stableHeader(header, layout, get, { trailer, position }, rules)
     if (!newHeader.equals(header)) changes.headers++
     if (!trailer) changes.entries++
     await write(newHeader)
     await write(nameBytes)
-    const dataPadded = pad4(size ?? 0)
-    await reader.stream(dataPadded, async (chunk) => {
+    const dataPadded = roundUp(filesize, layout.align)
+    const passed = await reader.forward(dataPadded, async (chunk) => {
       budget.spendBytes(chunk.length, where)
       await write(chunk)
     })
-    offset += HEADER + namePadded + dataPadded
+    if (passed < dataPadded) throw bad(`truncated data of the entry at byte ${at}`)
     if (trailer) {
+      // Anything after the trailer (padding to a block size) is copied as it is.
       for (;;) {
-        const rest = await reader.read(64 * 1024)
-        if (rest === undefined) break
-        await write(rest)
+        const tail = await reader.read(64 * 1024)
+        if (tail === undefined) break
+        await write(tail)
       }
       break
     }
@@ -85,64 +193,69 @@ export async function normalizeCpio(
   return changes
 }
 
-/** The 13 hex fields of a newc header, after its 6-byte magic; `bad` for one that is not hex. */
-function headerFields(header: Buffer, bad: () => Error): number[] {
-  return Array.from({ length: 13 }, (_, i) => {
-    const text = header.subarray(6 + i * 8, 14 + i * 8).toString('latin1')
-    if (!/^[0-9a-fA-F]{8}$/.test(text)) throw bad()
-    return Number.parseInt(text, 16)
-  })
+function readField(header: Buffer, field: Field, layout: Layout): number | undefined {
+  const u16 = (at: number): number =>
+    layout.littleEndian === true ? header.readUInt16LE(at) : header.readUInt16BE(at)
+  if (field.kind === 'u16') return u16(field.at)
+  // 32-bit values are two 16-bit words, the most significant first, in either order.
+  if (field.kind === 'u32') return u16(field.at) * 0x10000 + u16(field.at + 2)
+  const text = header.toString('latin1', field.at, field.at + field.width)
+  if (!(field.kind === 'hex' ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/).test(text)) return undefined
+  return Number.parseInt(text, field.kind === 'hex' ? 16 : 8)
+}
+
+function writeField(header: Buffer, field: Field, layout: Layout, value: number): void {
+  const u16 = (v: number, at: number): void => {
+    if (layout.littleEndian === true) header.writeUInt16LE(v, at)
+    else header.writeUInt16BE(v, at)
+  }
+  if (field.kind === 'u16') u16(value & 0xffff, field.at)
+  else if (field.kind === 'u32') {
+    u16(Math.floor(value / 0x10000) & 0xffff, field.at)
+    u16(value & 0xffff, field.at + 2)
+  } else {
+    const text = value.toString(field.kind === 'hex' ? 16 : 8).padStart(field.width, '0')
+    header.write(field.kind === 'hex' ? text.toUpperCase() : text, field.at, field.width, 'latin1')
+  }
 }
 
 /**
  * The header as normalized (pure): inode by position, mode reduced to the type and exec
- * bit, owner and devices 0, mtime by the rules; the trailer keeps its inode and time. A
- * field whose value stays keeps its text too (hex digits may be in either case).
+ * bit, owner and device 0, mtime by the rules; the trailer keeps its inode and time. A
+ * field whose value stays keeps its bytes (hex digits may be in either case).
  */
 function stableHeader(
   header: Buffer,
-  fields: readonly number[],
+  layout: Layout,
+  get: (name: FieldName) => number,
   entry: { trailer: boolean; position: number },
   rules: NormalizeRules,
 ): Buffer {
-  const [, mode = 0, , , , mtime = 0] = fields
+  const mode = get('mode')
   const type = TYPES[mode & S_IFMT] ?? 'other'
-  // New values by field; undefined keeps the field.
-  const wanted: (number | undefined)[] = [
-    entry.trailer ? undefined : entry.position,
-    (mode & S_IFMT) | (type === 'other' ? mode & 0o7777 : stableMode(type, mode)),
-    0,
-    0,
-    undefined,
-    entry.trailer ? undefined : stableMtime(mtime, rules),
-    undefined,
-    0,
-    0,
-  ]
-  const stable = fields
-    .map((value, i) => {
-      const want = wanted[i]
-      return want === undefined || want === value
-        ? header.toString('latin1', 6 + i * 8, 14 + i * 8)
-        : hex8(want)
-    })
-    .join('')
-  return Buffer.from(`${header.toString('latin1', 0, 6)}${stable}`, 'latin1')
+  const wanted: Partial<Record<FieldName, number>> = {
+    mode: (mode & S_IFMT) | (type === 'other' ? mode & 0o7777 : stableMode(type, mode)),
+    uid: 0,
+    gid: 0,
+    dev: 0,
+    devminor: 0,
+    ...(entry.trailer ? {} : { ino: entry.position, mtime: stableMtime(get('mtime'), rules) }),
+  }
+  const out = Buffer.from(header)
+  for (const [name, value] of Object.entries(wanted) as [FieldName, number][]) {
+    const field = layout.fields[name]
+    if (field === undefined || get(name) === value) continue
+    writeField(out, field, layout, name === 'mtime' ? Math.max(0, value) : value)
+  }
+  return out
 }
 
-function hex8(value: number): string {
-  return value.toString(16).padStart(8, '0').toUpperCase()
+function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to
 }
 
-function pad4(n: number): number {
-  return (n + 3) & ~3
-}
-
-/** A newc cpio archive: every entry header made stable, order and data kept. */
+/** A cpio archive (newc, crc, odc or old binary): every entry header made stable, order and data kept. */
 export function normalizeCpioFile(job: Job): Promise<NormalizeOutcome> {
-  // Only "newc" is rewritten; odc and old binary archives are read by diff, not
-  // normalized, and are left as they are and said to be of no format normalized.
-  if (!['070701', '070702'].includes(job.head.subarray(0, 6).toString('latin1'))) return job.keep()
   job.said.format = 'cpio'
   return job.write(async (out) => {
     const input = fs.createReadStream(job.input, { highWaterMark: MiB })

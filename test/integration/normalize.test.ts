@@ -585,26 +585,29 @@ print(ok, len(zlib.decompress(idat)))"`,
 })
 
 describe('reproof normalize on cpio archives and gettext catalogs', () => {
-  it('makes newc cpio archives of the same tree, made at other times and inodes, identical and still extractable', async () => {
-    const dir = makeTemp()
-    sh(
-      dir,
-      `mkdir -p a/etc b && echo conf > a/etc/app.conf && printf '#!/bin/sh\\n' > a/init && chmod 700 a/init && touch -d @1800000000 a/init
+  for (const format of ['newc', 'crc', 'odc', 'bin'])
+    it(`makes ${format} cpio archives of the same tree, made at other times and inodes, identical and still extractable`, async () => {
+      const dir = makeTemp()
+      sh(
+        dir,
+        `mkdir -p a/etc b && echo conf > a/etc/app.conf && printf '#!/bin/sh\\n' > a/init && chmod 700 a/init && touch -d @1800000000 a/init && ln a/etc/app.conf a/etc/same.conf
 cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
-(cd a && find . | sort | cpio -o -H newc --quiet > ../a.cpio) && (cd b && find . | sort | cpio -o -H newc --quiet > ../b.cpio)`,
-    )
-    const { files } = await normalize(dir, ['a.cpio', 'b.cpio', '--in-place'])
-    expect(files.map((f) => f.format)).toEqual(['cpio', 'cpio'])
-    expect(
-      fs.readFileSync(path.join(dir, 'a.cpio')).equals(fs.readFileSync(path.join(dir, 'b.cpio'))),
-    ).toBe(true)
-    const listing = sh(dir, 'cpio -itv --quiet < a.cpio')
-    expect(listing).toMatch(/^-rwxr-xr-x +1 root +root .* init$/m)
-    sh(
-      dir,
-      'mkdir x && cd x && cpio -id --quiet < ../a.cpio && diff -r ../a/etc etc && cmp ../a/init init',
-    )
-  })
+(cd a && find . | sort | cpio -o -H ${format} --quiet > ../a.cpio) && (cd b && find . | sort | cpio -o -H ${format} --quiet > ../b.cpio)`,
+      )
+      const { files } = await normalize(dir, ['a.cpio', 'b.cpio', '--in-place'])
+      expect(files.map((f) => f.format)).toEqual(['cpio', 'cpio'])
+      expect(files[0]?.changed).toBe(true)
+      expect(
+        fs.readFileSync(path.join(dir, 'a.cpio')).equals(fs.readFileSync(path.join(dir, 'b.cpio'))),
+      ).toBe(true)
+      const listing = sh(dir, 'cpio -itv --quiet < a.cpio')
+      expect(listing).toMatch(/^-rwxr-xr-x +1 root +root .* init$/m)
+      expect(listing).toMatch(/^-rw-r--r-- +2 root +root .* etc\/same\.conf$/m)
+      sh(
+        dir,
+        'mkdir x && cd x && cpio -id --quiet < ../a.cpio && diff -r ../a/etc etc && cmp ../a/init init && test $(stat -c %h etc/same.conf) = 2',
+      )
+    })
 
   it('sets the dates in a gettext catalog’s header without moving anything else', async () => {
     const dir = makeTemp()
