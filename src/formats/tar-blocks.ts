@@ -280,12 +280,22 @@ export function readNumber(block: Buffer, offset: number, length: number): numbe
 }
 
 function readOctal(block: Buffer, offset: number, length: number): number | undefined {
-  const text = block.toString('latin1', offset, offset + length)
-  const trimmed = text.replace(/[\0 ]+$/, '').replace(/^ +/, '')
-  const digits = trimmed.split('\0')[0] ?? ''
-  if (digits === '') return 0
-  if (!/^[0-7]+$/.test(digits)) return undefined
-  return parseInt(digits, 8)
+  // By hand, not by regular expression: three fields of every header of every entry.
+  let i = offset
+  const end = offset + length
+  while (i < end && block[i] === 0x20) i++
+  let value = 0
+  let digits = 0
+  for (; i < end; i++) {
+    const byte = block[i] ?? 0
+    if (byte < 0x30 || byte > 0x37) break
+    value = value * 8 + (byte - 0x30)
+    digits++
+  }
+  // Then a terminator (NUL or space) or the field's end; what follows it is not read,
+  // as GNU tar does not read it.
+  if (i < end && block[i] !== 0 && block[i] !== 0x20) return undefined
+  return digits === 0 ? 0 : value
 }
 
 export type Magic = 'ustar' | 'gnu' | 'v7'

@@ -193,6 +193,8 @@ function stableName(block: Buffer, pattern: RegExp, replacement: string): boolea
         ]
       : [[0, 100]]
   for (const [offset, length] of fields) {
+    // Most names hold no digits at all: nothing to look for.
+    if (!block.subarray(offset, offset + length).some((b) => b >= 0x30 && b <= 0x39)) continue
     const text = field(block, offset, length).toString('latin1')
     const stable = text.replace(pattern, replacement)
     if (stable === text) continue

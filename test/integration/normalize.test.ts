@@ -655,6 +655,86 @@ function npmPack(dir: string): { tarball: string; integrity: string } {
   return { tarball: path.join(dir, packed.filename), integrity: packed.integrity }
 }
 
+describe('reproof normalize output, taken by the tools that install it', () => {
+  it('a package tarball made by tar installs with npm from the normalized file', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'mkdir -p package/lib && printf \'{"name":"tiny-tar","version":"1.0.0","main":"lib/index.js"}\' > package/package.json',
+        "echo 'module.exports = 42' > package/lib/index.js && touch -d @1900000000 package/lib/index.js",
+        'tar --owner=7 --group=8 -czf tiny.tgz package',
+      ].join(' && '),
+    )
+    const run = await normalize(dir, ['tiny.tgz', '--in-place'])
+    expect(run.files[0]?.changed).toBe(true)
+    sh(
+      dir,
+      'mkdir app && cd app && echo {} > package.json && npm install --offline --no-audit --no-fund --silent ../tiny.tgz >/dev/null',
+    )
+    expect(sh(dir, 'node -p "require(\'./app/node_modules/tiny-tar\')"').trim()).toBe('42')
+  })
+
+  it('a wheel whose RECORD hashes still match, importable from the normalized file', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 -c "
+import base64, hashlib, zipfile
+files = {'demo/__init__.py': b'ANSWER = 42\\n', 'demo-1.0.dist-info/WHEEL': b'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n', 'demo-1.0.dist-info/METADATA': b'Metadata-Version: 2.1\\nName: demo\\nVersion: 1.0\\n'}
+h = lambda b: 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b'=').decode()
+record = ''.join(f'{n},{h(b)},{len(b)}\\n' for n, b in reversed(list(files.items()))) + 'demo-1.0.dist-info/RECORD,,\\n'
+with zipfile.ZipFile('demo-1.0-py3-none-any.whl', 'w', zipfile.ZIP_DEFLATED) as z:
+    for n, b in reversed(list(files.items())): z.writestr(n, b)
+    z.writestr('demo-1.0.dist-info/RECORD', record)
+"`,
+    )
+    const run = await normalize(dir, ['demo-1.0-py3-none-any.whl', '--in-place'])
+    expect(run.files[0]).toMatchObject({ format: 'wheel', changed: true })
+    // What an installer checks: every member listed, with its digest and size.
+    const checked = sh(
+      dir,
+      `python3 -c "
+import base64, csv, hashlib, io, sys, zipfile
+z = zipfile.ZipFile('demo-1.0-py3-none-any.whl')
+rows = list(csv.reader(io.TextIOWrapper(z.open('demo-1.0.dist-info/RECORD'))))
+for name, digest, size in rows:
+    if not digest: continue
+    data = z.read(name)
+    assert digest == 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode(), name
+    assert int(size) == len(data), name
+assert sorted(r[0] for r in rows) == sorted(z.namelist())
+sys.path.insert(0, 'demo-1.0-py3-none-any.whl')
+import demo
+print(demo.ANSWER)
+"`,
+    )
+    expect(checked.trim()).toBe('42')
+  })
+
+  it('a .deb whose ar headers dpkg-deb still reads, with the same control and files', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'mkdir -p pkg/DEBIAN pkg/usr/share/demo && echo hello > pkg/usr/share/demo/hello.txt',
+        "printf 'Package: demo\\nVersion: 1.0\\nArchitecture: all\\nMaintainer: x <x@example.org>\\nDescription: demo\\n' > pkg/DEBIAN/control",
+        'dpkg-deb --build pkg demo.deb >/dev/null && cp demo.deb before.deb',
+      ].join(' && '),
+    )
+    const run = await normalize(dir, ['demo.deb', '--in-place'])
+    expect(run.files[0]?.format).toBe('ar')
+    expect(sh(dir, 'dpkg-deb --field demo.deb Package').trim()).toBe('demo')
+    expect(sh(dir, 'dpkg-deb --contents demo.deb | awk "{print \\$6}"')).toBe(
+      sh(dir, 'dpkg-deb --contents before.deb | awk "{print \\$6}"'),
+    )
+    sh(
+      dir,
+      'dpkg-deb --extract demo.deb x && cmp x/usr/share/demo/hello.txt pkg/usr/share/demo/hello.txt',
+    )
+  })
+})
+
 describe('reproof normalize keeps what needs no change', () => {
   it('keeps a real npm pack tarball byte for byte, to another file and in place', async () => {
     const dir = makeTemp()
