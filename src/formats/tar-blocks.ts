@@ -122,8 +122,10 @@ export async function readTarBlocks(
     const size = paxSize === undefined ? headerSize : Number(paxSize.toString('latin1'))
     if (!Number.isSafeInteger(size) || size < 0)
       throw bad(`corrupt size of the entry at byte ${at}`)
+    // A PAX sparse file (GNU's 0.1 and 1.0) has its real name in GNU.sparse.name; its
+    // path, in the header or a record, is a made-up GNUSparseFile.<pid>/ name.
     const name =
-      lastRecord(pax, 'path') ?? lastRecord(pax, 'GNU.sparse.name') ?? longName ?? headerName(block)
+      lastRecord(pax, 'GNU.sparse.name') ?? lastRecord(pax, 'path') ?? longName ?? headerName(block)
     const linkName = lastRecord(pax, 'linkpath') ?? longLink ?? field(block, 157, 100)
     const dataSize = NO_DATA.has(type) ? 0 : size
     const member = entry(

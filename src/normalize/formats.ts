@@ -1,5 +1,6 @@
 import type { FormatName } from '../formats/detect.js'
 import { normalizeArFile } from './ar.js'
+import { normalizeCompressedFile } from './compressed-tar.js'
 import { normalizeCpioFile } from './cpio.js'
 import { normalizeGzipFile } from './gzip.js'
 import type { Normalizer } from './job.js'
@@ -21,10 +22,10 @@ export const NORMALIZERS: Readonly<Record<FormatName, Normalizer | null>> = {
   ar: normalizeArFile,
   // A tar inside is normalized like any tar.
   gzip: normalizeGzipFile,
-  // Neither header holds a time, a name or an owner: nothing to make stable.
-  bzip2: null,
-  xz: null,
-  zstd: null,
+  // Their headers hold no time, name or owner; a tar inside is normalized.
+  bzip2: normalizeCompressedFile('bzip2'),
+  xz: normalizeCompressedFile('xz'),
+  zstd: normalizeCompressedFile('zstd'),
   cpio: normalizeCpioFile,
   // Its headers carry digests and signatures of the payload: any rewrite breaks them.
   rpm: null,

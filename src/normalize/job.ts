@@ -6,7 +6,23 @@ import type { NormalizeMode, NormalizeRules } from './rules.js'
 export const MiB = 1024 * 1024
 
 export type NormalizedFormat =
-  'png' | 'mo' | 'cpio' | 'tar' | 'tar.gz' | 'gzip' | 'zip' | 'jar' | 'wheel' | 'ar' | 'unknown'
+  | 'png'
+  | 'mo'
+  | 'cpio'
+  | 'tar'
+  | 'tar.gz'
+  | 'tar.zst'
+  | 'tar.xz'
+  | 'tar.bz2'
+  | 'gzip'
+  | 'zstd'
+  | 'xz'
+  | 'bzip2'
+  | 'zip'
+  | 'jar'
+  | 'wheel'
+  | 'ar'
+  | 'unknown'
 
 export interface NormalizeOutcome {
   input: string

@@ -190,7 +190,32 @@ describe('tar normalization, checked by GNU tar and Python tarfile', () => {
           ).toBe(true)
         },
       ),
-      { numRuns: 25 },
+      {
+        numRuns: 25,
+        examples: [
+          // Found by this test: a hard link that GNU tar wrote before its target, to a
+          // sparse file whose name is not UTF-8 (its real name is in GNU.sparse.name,
+          // not in its made-up path).
+          [
+            [
+              { parts: ['a'], kind: 'symlink', content: '', exec: false, mtime: 0, target: 't' },
+              { parts: ['a'], kind: 'sparse', content: '', exec: false, mtime: 0, target: 't' },
+              {
+                parts: [Buffer.from([0x66, 0xff, 0x2e, 0x6f]), 'a'],
+                kind: 'hardlink',
+                content: '',
+                exec: false,
+                mtime: 0,
+                target: 't',
+              },
+              { parts: ['a'], kind: 'file', content: '', exec: false, mtime: 0, target: 't' },
+            ],
+            'posix',
+            true,
+            false,
+          ],
+        ],
+      },
     )
   }, 600_000)
 })

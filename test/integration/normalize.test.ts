@@ -446,6 +446,43 @@ print(json.dumps(out))"`,
     expect(bad.stderr).toMatch(/bad\.zip!zeros\.bin: corrupt zip member \(its CRC-32/)
   })
 
+  it('normalizes a tar inside zstd and writes zstd again; leaves a tar inside xz or bzip2 alone, saying why', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      [
+        'tar --zstd -cf a.tar.zst pkg && sleep 1 && touch pkg/lib/deep/x.c && tar --owner=7 --zstd -cf b.tar.zst pkg',
+        'tar -cJf a.tar.xz pkg && cp a.tar.xz kept.tar.xz && tar -cjf a.tar.bz2 pkg',
+        'tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner --mode=go-w --exclude=link -cJf stable.tar.xz pkg',
+        'head -c $(( $(stat -c %s a.tar.zst) - 9 )) a.tar.zst > cut.tar.zst',
+      ].join(' && '),
+    )
+    const zst = await normalize(dir, ['a.tar.zst', 'b.tar.zst', '--in-place'])
+    expect(zst.code).toBe(0)
+    expect(zst.files.map((f) => f.format)).toEqual(['tar.zst', 'tar.zst'])
+    expect(zst.files[0]?.changes).toContain('recompressed with zstd level 3')
+    expect(digest(path.join(dir, 'a.tar.zst'))).toBe(digest(path.join(dir, 'b.tar.zst')))
+    sh(
+      dir,
+      'zstd -tq a.tar.zst && mkdir x && tar --zstd -xf a.tar.zst -C x && diff -r pkg/bin x/pkg/bin',
+    )
+    const other = await normalize(dir, ['a.tar.xz', 'a.tar.bz2', 'stable.tar.xz', '-o', makeTemp()])
+    expect(other.code).toBe(0)
+    expect(other.files.map((f) => [f.format, f.changed])).toEqual([
+      ['tar.xz', false],
+      ['tar.bz2', false],
+      ['tar.xz', false],
+    ])
+    expect(other.files[0]?.kept).toMatch(/a tar inside xz that needs changes/)
+    expect(other.files[1]?.kept).toMatch(/a tar inside bzip2 that needs changes/)
+    // Nothing to change: no reason to give.
+    expect(other.files[2]?.kept).toBeUndefined()
+    const cut = await normalize(dir, ['cut.tar.zst', '-o', 'cut.out'])
+    expect(cut.code).toBe(2)
+    expect(fs.existsSync(path.join(dir, 'cut.out'))).toBe(false)
+  })
+
   it('needs exactly one of -o and --in-place', async () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'x'), 'x')

@@ -1,0 +1,65 @@
+import type { Readable } from 'node:stream'
+import { ByteReader } from './byte-reader.js'
+import { unreadableAs } from './member.js'
+
+const FRAME = 0xfd2fb528
+// Skippable frames: 0x184D2A50 to 0x184D2A5F.
+const SKIPPABLE = 0x184d2a50
+
+/**
+ * Walks the frames of a zstd stream (RFC 8878) without decompressing: each frame's
+ * header, every block header and its size, the checksum when the frame has one. Node's
+ * zstd decoder ends quietly where a stream is cut, so this is what tells a whole
+ * stream from a cut one. Throws E_INPUT, with the byte offset, at the first thing out
+ * of place.
+ */
+export async function checkZstdFrames(input: Readable, where: string): Promise<void> {
+  const bad = unreadableAs('zstd stream', where)
+  const reader = new ByteReader(input)
+  const need = async (n: number, what: string): Promise<Buffer> => {
+    const at = reader.offset
+    const bytes = await reader.read(n)
+    if (bytes === undefined || bytes.length < n) throw bad(`cut short in ${what} at byte ${at}`)
+    return bytes
+  }
+  for (let frames = 0; ; frames++) {
+    const at = reader.offset
+    const magicBytes = await reader.read(4)
+    if (magicBytes === undefined) {
+      if (frames === 0) throw bad('empty')
+      return
+    }
+    if (magicBytes.length < 4) throw bad(`cut short in a frame's magic at byte ${at}`)
+    const magic = magicBytes.readUInt32LE(0)
+    if ((magic & 0xfffffff0) === SKIPPABLE) {
+      const size = (await need(4, 'a skippable frame')).readUInt32LE(0)
+      if ((await reader.forward(size, () => undefined)) < size)
+        throw bad(`cut short in a skippable frame at byte ${at}`)
+      continue
+    }
+    if (magic !== FRAME) throw bad(`no frame at byte ${at}`)
+    const descriptor = (await need(1, 'a frame header'))[0] ?? 0
+    const contentSizeFlag = descriptor >> 6
+    const singleSegment = (descriptor >> 5) & 1
+    const checksum = (descriptor >> 2) & 1
+    const dictionaryBytes = [0, 1, 2, 4][descriptor & 3] ?? 0
+    const contentSizeBytes = [singleSegment, 2, 4, 8][contentSizeFlag] ?? 0
+    const headerRest = (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes
+    if (headerRest > 0) await need(headerRest, 'a frame header')
+    for (;;) {
+      const blockAt = reader.offset
+      const header = await need(3, 'a block header')
+      const value = header.readUIntLE(0, 3)
+      const last = value & 1
+      const type = (value >> 1) & 3
+      const size = value >> 3
+      if (type === 3) throw bad(`a reserved block type at byte ${blockAt}`)
+      // A run-length block stores its one byte; the others store `size` bytes.
+      const stored = type === 1 ? 1 : size
+      if ((await reader.forward(stored, () => undefined)) < stored)
+        throw bad(`cut short in a block at byte ${blockAt}`)
+      if (last === 1) break
+    }
+    if (checksum === 1) await need(4, "a frame's checksum")
+  }
+}
