@@ -196,11 +196,14 @@ async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise
   for (const { blocks, data } of plan.entries) {
     const rest = data.raw.size % 512
     const padding = rest === 0 ? [] : [Buffer.alloc(512 - rest)]
+    // Each piece as it is: the consumer gathers them (see coalescer), so a copy here
+    // would be a second one.
+    for (const block of blocks) await put(block)
     if (data.held !== undefined) {
-      await put(Buffer.concat([...blocks, data.held, ...padding]))
+      await put(data.held)
+      for (const pad of padding) await put(pad)
       continue
     }
-    await put(Buffer.concat(blocks))
     if (data.raw.data.length > 0) continue
     for (let at = 0; at < data.raw.size;) {
       const n = fs.readSync(
