@@ -8,9 +8,9 @@ import { unreadableAs } from './member.js'
  * anything: each entry is kept as the blocks it was written as (extension headers,
  * the main header, old GNU sparse maps), with its name and link target as bytes, so
  * that a writer can patch the fields it means to change and copy the rest exactly.
- * tar-stream, which reproof reads archives with elsewhere, decodes names as text,
- * drops global headers and sparse maps, and cannot write a negative time: a rewrite
- * through it loses what it does not model.
+ * The diff reads tar through it too. tar-stream, which reproof used before, decodes
+ * names as text, drops global headers and sparse maps, and cannot write a negative
+ * time: a rewrite through it lost what it does not model.
  */
 
 export const BLOCK = 512
@@ -21,6 +21,17 @@ const MAX_SPARSE_BLOCKS = 50_000
 // POSIX: no data follows a link, a device, a directory or a FIFO, whatever the size says.
 const NO_DATA = new Set(['1', '2', '3', '4', '5', '6'])
 const EMPTY = Buffer.alloc(0)
+
+/** The kind of entry each typeflag makes; any other is of no kind a comparison knows. */
+export const ENTRY_KINDS: Readonly<Record<string, 'file' | 'directory' | 'symlink' | 'hardlink'>> =
+  {
+    '0': 'file',
+    '7': 'file',
+    S: 'file',
+    '5': 'directory',
+    '2': 'symlink',
+    '1': 'hardlink',
+  }
 
 export interface PaxRecord {
   key: string
@@ -72,6 +83,8 @@ export async function readTarBlocks(
   where: string,
   budget: Budget,
   onEntry: (entry: RawEntry) => (chunk: Buffer) => void,
+  /** What may follow the end-of-archive blocks: only zeros (the default), or anything, read and left out. */
+  options: { trailing?: 'zeros' | 'ignore' } = {},
 ): Promise<TarEnd> {
   const bad = unreadableAs('tar', where)
   const reader = new ByteReader(input)
@@ -90,7 +103,8 @@ export async function readTarBlocks(
     if (block.length < BLOCK) throw bad(`truncated: a header at byte ${at} is cut short`)
     if (isZeroBlock(block)) {
       if (extensions.length > 0) throw bad(`an extension header before byte ${at} has no entry`)
-      await expectZeros(reader, bad)
+      if (options.trailing === 'ignore') await reader.forward(Infinity, () => undefined)
+      else await expectZeros(reader, bad)
       return { at, marked: true }
     }
     if (!checksumOk(block)) throw bad(`corrupt header at byte ${at}: its checksum does not match`)

@@ -1,7 +1,16 @@
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
-import tar from 'tar-stream'
+import { fromNameBytes } from '../file-names.js'
 import type { Budget } from './limits.js'
+import {
+  ENTRY_KINDS,
+  field,
+  magicOf,
+  parsePax,
+  readNumber,
+  readTarBlocks,
+  type RawEntry,
+} from './tar-blocks.js'
 import {
   isoTime,
   keyFor,
@@ -13,87 +22,112 @@ import {
 } from './member.js'
 import type { ByteSource } from './source.js'
 
-/** tar-stream's header, typed as a damaged archive may really leave it: any field null. */
-interface LooseHeader {
-  name: string
-  size?: number | null
-  mtime?: Date | null
-  mode?: number | null
-  uid?: number | null
-  gid?: number | null
-  uname?: string | null
-  gname?: string | null
-  type?: string | null
-  linkname?: string | null
-  pax?: Record<string, string> | null
+// Typeflags as named in reports (tar-stream's names, which earlier reports used).
+const TYPE_NAMES: Record<string, string> = {
+  '0': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'character-device',
+  '4': 'block-device',
+  '5': 'directory',
+  '6': 'fifo',
+  '7': 'contiguous-file',
+  S: 'gnu-sparse',
+  V: 'gnu-volume-header',
 }
 
-const TYPES: Record<string, MemberInfo['type']> = {
-  file: 'file',
-  'contiguous-file': 'file',
-  directory: 'directory',
-  symlink: 'symlink',
-  link: 'hardlink',
-}
-
-// PAX records that duplicate header fields (already compared) or that tar-stream consumes.
+// PAX records that the name, link target and size already say.
 const PAX_SKIP = new Set(['path', 'linkpath', 'size'])
 
-/** Streams a tar archive once: hashes every member, keeps the content of those in `want`. */
+/**
+ * Streams a tar archive once, block by block (see tar-blocks.ts): hashes every member,
+ * keeps the content of those in `want`. Names are bytes (a name that is not UTF-8 is
+ * compared as the bytes it is); a sparse file is named by its real name; PAX global
+ * headers (`git archive`'s commit id) are the archive's own fields. Data after the end
+ * of the archive is read and left out, as tar does.
+ */
 export async function scanTar(
   input: Readable,
   where: string,
   budget: Budget,
   want: WantMember,
 ): Promise<ScanResult> {
-  const extract = tar.extract()
   const members: MemberInfo[] = []
   const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
+  const meta: Record<string, string> = {}
   const seen = new Map<string, number>()
-  input.on('error', (err) => {
-    extract.destroy(err)
-  })
-  input.pipe(extract)
-  for await (const entry of extract) {
-    const header = entry.header as LooseHeader
-    budget.spendEntry(where)
-    const key = keyFor(header.name, seen)
-    const warning = nameWarning(header.name)
-    if (warning !== undefined) warnings.push(warning)
-    const sink = want(key, header.size ?? 0)
-    const hash = crypto.createHash('sha256')
-    let size = 0
-    for await (const chunk of entry as AsyncIterable<Buffer>) {
-      budget.spendBytes(chunk.length, where)
-      hash.update(chunk)
-      size += chunk.length
-      sink?.add(chunk)
-    }
-    if (sink !== undefined) captured.set(key, sink.done())
-    const type = TYPES[header.type ?? 'file'] ?? 'other'
-    const meta: Record<string, string> = {
-      mtime: isoTime(header.mtime == null ? 0 : Math.floor(header.mtime.getTime() / 1000)),
-      mode: octal(header.mode ?? 0),
-      uid: String(header.uid ?? 0),
-      gid: String(header.gid ?? 0),
-      uname: header.uname ?? '',
-      gname: header.gname ?? '',
-    }
-    if (type === 'other') meta.type = header.type ?? 'unknown'
-    for (const [k, v] of Object.entries(header.pax ?? {})) {
-      if (!PAX_SKIP.has(k)) meta[`pax.${k}`] = v
-    }
-    members.push({
-      key,
-      name: header.name,
-      type,
-      size,
-      sha256: type === 'file' ? hash.digest('hex') : '',
-      ...(header.linkname == null ? {} : { linkTarget: header.linkname }),
-      meta,
-      index: members.length,
-    })
+  let finish: (() => void) | undefined
+  const bad = (what: string): Error => new Error(what)
+  await readTarBlocks(
+    input,
+    where,
+    budget,
+    (raw) => {
+      finish?.()
+      finish = undefined
+      if (raw.type === 'g') {
+        for (const record of parsePax(raw.data, bad, raw.at))
+          meta[`global ${record.key}`] = record.value.toString('utf8')
+        return () => undefined
+      }
+      const name = fromNameBytes(raw.name)
+      const key = keyFor(name, seen)
+      const warning = nameWarning(name)
+      if (warning !== undefined) warnings.push(warning)
+      const sink = want(key, raw.size)
+      const hash = crypto.createHash('sha256')
+      let size = 0
+      finish = () => {
+        if (sink !== undefined) captured.set(key, sink.done())
+        members.push({
+          ...describe(raw, key, name, size, hash.digest('hex')),
+          index: members.length,
+        })
+      }
+      return (chunk) => {
+        hash.update(chunk)
+        size += chunk.length
+        sink?.add(chunk)
+      }
+    },
+    { trailing: 'ignore' },
+  )
+  finish?.()
+  return { inventory: { members, meta, warnings }, captured }
+}
+
+function describe(
+  raw: RawEntry,
+  key: string,
+  name: string,
+  size: number,
+  sha256: string,
+): MemberInfo {
+  const type = ENTRY_KINDS[raw.type] ?? 'other'
+  const h = raw.header
+  const named = magicOf(h) !== 'v7'
+  const meta: Record<string, string> = {
+    mtime: isoTime(readNumber(h, 136, 12) ?? 0),
+    mode: octal(readNumber(h, 100, 8) ?? 0),
+    uid: String(readNumber(h, 108, 8) ?? 0),
+    gid: String(readNumber(h, 116, 8) ?? 0),
+    uname: named ? field(h, 265, 32).toString('utf8') : '',
+    gname: named ? field(h, 297, 32).toString('utf8') : '',
   }
-  return { inventory: { members, meta: {}, warnings }, captured }
+  if (type === 'other') meta.type = TYPE_NAMES[raw.type] ?? `typeflag ${raw.type}`
+  for (const record of raw.pax)
+    if (!PAX_SKIP.has(record.key)) meta[`pax.${record.key}`] = record.value.toString('utf8')
+  return {
+    key,
+    name,
+    type,
+    size,
+    sha256: type === 'file' ? sha256 : '',
+    ...(raw.linkName.length === 0 && !['1', '2'].includes(raw.type)
+      ? {}
+      : { linkTarget: fromNameBytes(raw.linkName) }),
+    meta,
+    index: 0,
+  }
 }

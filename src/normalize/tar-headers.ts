@@ -1,4 +1,5 @@
 import {
+  ENTRY_KINDS,
   encodePax,
   field,
   magicOf,
@@ -54,15 +55,6 @@ export function isDroppedRecord(key: string): boolean {
   return DROPPED_KEYS.has(key) || DROPPED_PREFIX.test(key)
 }
 
-const KINDS: Record<string, EntryType> = {
-  '0': 'file',
-  '7': 'file',
-  S: 'file',
-  '5': 'directory',
-  '2': 'symlink',
-  '1': 'hardlink',
-}
-
 // The largest time an 11-digit octal field holds (year 2242).
 const MAX_OCTAL_TIME = 0o77777777777
 
@@ -84,7 +76,7 @@ export function stableBlocks(
     if (wanted < 0) changes.negativeTimes++
     else changes.mtimes++
   }
-  const type = KINDS[raw.type] ?? 'other'
+  const type: EntryType = ENTRY_KINDS[raw.type] ?? 'other'
   const mode = readNumber(raw.header, 100, 8) ?? 0
   const newMode = type === 'other' ? mode & 0o777 : stableMode(type, mode)
   // The whole field: file type or set-id bits in it are dropped too.

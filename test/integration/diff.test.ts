@@ -106,6 +106,37 @@ describe('reproof diff', () => {
     expect(text.stdout).not.toContain('\u0000')
   })
 
+  it('reads tar names as bytes, a sparse file by its real name, and a global header as the archive’s field', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'git init -q g && cd g && echo a > f && git add f && git -c user.email=a@b -c user.name=a commit -qm 1',
+        'git archive --format=tar HEAD > ../one.tar && git -c user.email=a@b -c user.name=a commit -q --allow-empty -m 2',
+        'git archive --format=tar HEAD > ../two.tar && cd ..',
+        `mkdir -p s/a s/b && printf x > "s/a/$(printf 'n\\xff')" && printf x > "s/b/$(printf 'n\\xfe')"`,
+        'truncate -s 4M s/a/sparse s/b/sparse && printf y >> s/b/sparse',
+        'tar --format=posix --sparse -cf a.tar -C s/a . && tar --format=posix --sparse -cf b.tar -C s/b .',
+      ].join(' && '),
+    )
+    const git = await diff(path.join(dir, 'one.tar'), path.join(dir, 'two.tar'))
+    expect(git.code).toBe(1)
+    const field = git.report?.items[0]?.fields?.find((f) => f.field === 'global comment')
+    expect(field?.a).toMatch(/^[0-9a-f]{40}$/)
+    expect(field?.a).not.toBe(field?.b)
+    expect(git.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+      'compression',
+    )
+    const names = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    // The same content under names that differ in one byte that is not UTF-8: renamed.
+    const renamed = names.report?.items
+      .flatMap((i) => i.fields ?? [])
+      .find((f) => f.field === 'renamed')
+    expect([renamed?.a, renamed?.b]).toEqual(['./n\u0000ff', './n\u0000fe'])
+    expect(paths(names.report, 'content')).toContain('a.tar!./sparse')
+    expect(JSON.stringify(names.report)).not.toMatch(/GNUSparseFile/)
+  })
+
   it('summarizes a tar pair that differs only in mtimes, content identical', async () => {
     const files = Object.fromEntries(
       Array.from({ length: 30 }, (_, i) => [`pkg/f${i}.txt`, `${i}\n`]),
