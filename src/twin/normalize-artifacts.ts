@@ -12,7 +12,7 @@ import type { ArtifactNormalization, NormalizedManifests } from '../records/buil
 
 // Formats whose writer's layout is kept when no field changes, and can be rewritten in
 // reproof's own layout (see `NormalizeRules.canonical`).
-const LAYOUT_KEPT = new Set<NormalizedFormat>(['tar', 'tar.gz', 'zip', 'jar', 'wheel'])
+const LAYOUT_KEPT = new Set<NormalizedFormat>(['tar', 'tar.gz', 'tar.zst', 'zip', 'jar', 'wheel'])
 
 /**
  * Normalizes every artifact of both runs in place, inside the private build roots

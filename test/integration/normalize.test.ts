@@ -820,11 +820,12 @@ describe('reproof normalize keeps what needs no change', () => {
     // Run B's umask leaves group write on: its archives need a change, run A's none.
     const script = `mkdir -p out && echo data > gen.txt && touch -d @1600000000 gen.txt
 tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner -cf - gen.txt | gzip -n > out/app.tgz
+tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner --zstd -cf out/app.tar.zst gen.txt
 TZ=UTC zip -q -X out/app.zip gen.txt`
     const outDir = makeTemp()
     // prettier-ignore
     const run = await runCli([
-      'build', '-C', source, '-o', 'out/app.tgz', '-o', 'out/app.zip', '--epoch', EPOCH,
+      'build', '-C', source, '-o', 'out/app.tgz', '-o', 'out/app.tar.zst', '-o', 'out/app.zip', '--epoch', EPOCH,
       '--json', '--out-dir', outDir, '--vary', 'umask', '--normalize', '--', 'sh', '-c', script,
     ])
     expect(run.code).toBe(0)
@@ -836,7 +837,7 @@ TZ=UTC zip -q -X out/app.zip gen.txt`
     }
     expect(result.reproducibleWithoutNormalization).toBe(false)
     expect(result.reproducible).toBe(true)
-    for (const name of ['out/app.tgz', 'out/app.zip']) {
+    for (const name of ['out/app.tgz', 'out/app.tar.zst', 'out/app.zip']) {
       const record = result.normalization.artifacts.find((x) => x.name === name)
       expect(record?.normalized[0]).toBe(record?.normalized[1])
       // Run A's archive needed no change of its own; it is rewritten in reproof's layout.
