@@ -356,7 +356,9 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     sh(
       dir,
       [
-        'jar cf app.jar -C pkg .',
+        // A member whose name sorts before META-INF/: sorted first, it would hide the
+        // signature files from JarInputStream.
+        'echo a > pkg/A.txt && jar cf app.jar -C pkg .',
         'keytool -genkeypair -keystore ks.p12 -storetype PKCS12 -storepass secret -keypass secret -alias k -dname CN=test -keyalg EC -validity 2 >/dev/null 2>&1',
         'jarsigner -keystore ks.p12 -storepass secret app.jar k >/dev/null 2>&1',
         'cp app.jar signed.jar',
@@ -368,6 +370,28 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     expect(run.files[0]?.kept).toMatch(/a signed jar \(META-INF\/K\.SF\)/)
     expect(digest(path.join(dir, 'out.jar'))).toBe(digest(path.join(dir, 'signed.jar')))
     expect(sh(dir, 'jarsigner -verify out.jar')).toMatch(/jar verified/)
+    // What class loaders check: JarInputStream finds the signers of every member.
+    fs.writeFileSync(
+      path.join(dir, 'Check.java'),
+      `import java.util.jar.*;
+public class Check {
+  public static void main(String[] args) throws Exception {
+    try (JarInputStream in = new JarInputStream(new java.io.FileInputStream(args[0]), true)) {
+      int signed = 0;
+      for (JarEntry e; (e = in.getNextJarEntry()) != null; ) {
+        in.readAllBytes();
+        // The signature files themselves carry no signers.
+        if (e.isDirectory() || e.getName().startsWith("META-INF/")) continue;
+        if (e.getCodeSigners() == null) throw new Exception("unsigned: " + e.getName());
+        signed++;
+      }
+      System.out.println(signed + " signed");
+    }
+  }
+}
+`,
+    )
+    expect(sh(dir, 'java Check.java out.jar').trim()).toMatch(/^[1-9]\d* signed$/)
     const text = await runCli([
       'normalize',
       '--epoch',
