@@ -127,6 +127,10 @@ describe('reproof diff', () => {
     expect(git.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
       'compression',
     )
+    const text = await runCli(['diff', path.join(dir, 'one.tar'), path.join(dir, 'two.tar')])
+    expect(text.stdout).toMatch(
+      /one\.tar \[tar\] +archive differs\n +global comment: [0-9a-f]{40} → [0-9a-f]{40}/,
+    )
     const names = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
     // The same content under names that differ in one byte that is not UTF-8: renamed.
     const renamed = names.report?.items

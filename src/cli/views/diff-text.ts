@@ -71,7 +71,8 @@ function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
 export function describeKind(item: DiffItem): string {
   switch (item.kind) {
     case 'content':
-      return item.nested === true ? 'differs (members below)' : 'content differs'
+      // Its fields (if any) here; its differing members, if any, are items of their own.
+      return item.nested === true ? 'archive differs' : 'content differs'
     case 'metadata':
       return 'metadata differs'
     case 'only-in-a':
