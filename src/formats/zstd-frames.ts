@@ -9,9 +9,8 @@ const SKIPPABLE = 0x184d2a50
 /**
  * Walks the frames of a zstd stream (RFC 8878) without decompressing: each frame's
  * header, every block header and its size, the checksum when the frame has one. Node's
- * zstd decoder ends quietly where a stream is cut, so this is what tells a whole
- * stream from a cut one. Throws E_INPUT, with the byte offset, at the first thing out
- * of place.
+ * zstd decoder refuses a cut stream but ignores whatever follows the last frame; this
+ * refuses both. Throws E_INPUT, with the byte offset, at the first thing out of place.
  */
 export async function checkZstdFrames(input: Readable, where: string): Promise<void> {
   const bad = unreadableAs('zstd stream', where)

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { PassThrough, Writable } from 'node:stream'
+import { PassThrough } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { decompressedSource } from '../formats/compressed.js'
@@ -7,7 +7,7 @@ import { detectFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { checkZstdFrames } from '../formats/zstd-frames.js'
 import { coalescer } from '../io/batched-file-sink.js'
-import { MiB, type Job, type NormalizedFormat, type NormalizeOutcome } from './job.js'
+import { discard, MiB, type Job, type NormalizedFormat, type NormalizeOutcome } from './job.js'
 import { describeTar, normalizeTar } from './tar.js'
 
 type Wrapper = 'zstd' | 'xz' | 'bzip2'
@@ -30,7 +30,7 @@ const ZSTD_LEVEL = 3
  */
 export function normalizeCompressedFile(wrapper: Wrapper) {
   return async (job: Job): Promise<NormalizeOutcome> => {
-    // Node's zstd decoder ends quietly where a stream is cut: the frames are walked first.
+    // Node's zstd decoder ignores what follows the last frame: the frames are walked first.
     if (wrapper === 'zstd')
       await checkZstdFrames(fs.createReadStream(job.input, { highWaterMark: MiB }), job.input)
     const inner = decompressedSource(fileSource(job.input), wrapper, job.budget, job.head)
@@ -72,12 +72,4 @@ export function normalizeCompressedFile(wrapper: Wrapper) {
       })
     })
   }
-}
-
-function discard(): Writable {
-  return new Writable({
-    write: (_chunk, _encoding, next) => {
-      next()
-    },
-  })
 }

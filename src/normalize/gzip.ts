@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { PassThrough, Writable } from 'node:stream'
+import { PassThrough, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
@@ -7,7 +7,7 @@ import { decompressedSource } from '../formats/compressed.js'
 import { detectFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { coalescer } from '../io/batched-file-sink.js'
-import { MiB, type Job, type NormalizeOutcome } from './job.js'
+import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
 import { describeTar, normalizeTar } from './tar.js'
 
 // gzip's own default: the same size as gzip -n gives, at half the time of level 9.
@@ -121,14 +121,7 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
     // The deflate data is about to be copied unread: read it whole first, so that a
     // corrupt, cut or junk-padded body (its CRC and length are checked at its end) is
     // refused rather than passed on as normalized.
-    await pipeline(
-      inner.open(),
-      new Writable({
-        write: (_chunk, _encoding, next) => {
-          next()
-        },
-      }),
-    )
+    await pipeline(inner.open(), discard())
     if (rules.mode !== 'compare') return headerOnly()
     job.said.changes = [...headerChanges, recompressed]
     return gzipped((sink) => pipeline(inner.open(), sink))

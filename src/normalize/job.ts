@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream'
+import { Writable } from 'node:stream'
 import type { Budget } from '../formats/limits.js'
 import type { NormalizeMode, NormalizeRules } from './rules.js'
 
@@ -76,5 +76,14 @@ export function writeBytes(job: Job, bytes: Buffer): Promise<NormalizeOutcome> {
   return job.write(async (out) => {
     out.end(bytes)
     await Promise.resolve()
+  })
+}
+
+/** A sink that reads a stream whole and keeps nothing: for checking a body before it is copied. */
+export function discard(): Writable {
+  return new Writable({
+    write: (_chunk, _encoding, next) => {
+      next()
+    },
   })
 }

@@ -223,7 +223,8 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
         expect(run.stderr).toMatch(message)
         expect(fs.readdirSync(dir).sort()).toEqual(before)
       }
-      // In place, a good archive before a bad one: neither is touched.
+      // In place, a good archive before a bad one: neither is touched, nothing is left.
+      const listed = fs.readdirSync(dir).sort()
       const run = await runCli([
         'normalize',
         '--epoch',
@@ -238,6 +239,7 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
           .readFileSync(path.join(dir, 'keep.tar'))
           .equals(fs.readFileSync(path.join(dir, 'good.tar'))),
       ).toBe(true)
+      expect(fs.readdirSync(dir).sort()).toEqual(listed)
     })
     // Nothing left in the temp directory the runs used.
     expect(fs.readdirSync(own)).toEqual([])
@@ -480,6 +482,9 @@ print(json.dumps(out))"`,
         'tar -cJf a.tar.xz pkg && cp a.tar.xz kept.tar.xz && tar -cjf a.tar.bz2 pkg',
         'tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner --mode=go-w --exclude=link -cJf stable.tar.xz pkg',
         'head -c $(( $(stat -c %s a.tar.zst) - 9 )) a.tar.zst > cut.tar.zst',
+        // Not a tar: a cut stream, and junk after the last frame, which Node's decoder ignores.
+        'seq 100000 | zstd -q > t.zst && head -c $(( $(stat -c %s t.zst) - 9 )) t.zst > cut.zst',
+        'cp t.zst junk.zst && printf JUNKJUNK >> junk.zst',
       ].join(' && '),
     )
     const zst = await normalize(dir, ['a.tar.zst', 'b.tar.zst', '--in-place'])
@@ -502,9 +507,11 @@ print(json.dumps(out))"`,
     expect(other.files[1]?.kept).toMatch(/a tar inside bzip2 that needs changes/)
     // Nothing to change: no reason to give.
     expect(other.files[2]?.kept).toBeUndefined()
-    const cut = await normalize(dir, ['cut.tar.zst', '-o', 'cut.out'])
-    expect(cut.code).toBe(2)
-    expect(fs.existsSync(path.join(dir, 'cut.out'))).toBe(false)
+    for (const file of ['cut.tar.zst', 'cut.zst', 'junk.zst']) {
+      const cut = await normalize(dir, [file, '-o', 'cut.out'])
+      expect(cut.code, file).toBe(2)
+      expect(fs.existsSync(path.join(dir, 'cut.out'))).toBe(false)
+    }
   })
 
   it('needs exactly one of -o and --in-place', async () => {
