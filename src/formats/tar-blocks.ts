@@ -236,6 +236,12 @@ async function readSparseBlocks(
   return blocks
 }
 
+/** Data followed by the zeros that fill its last block. */
+export function padded(data: Buffer): Buffer {
+  const rest = data.length % BLOCK
+  return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rest)])
+}
+
 export function isZeroBlock(block: Buffer): boolean {
   return !block.some((byte) => byte !== 0)
 }

@@ -3,6 +3,7 @@ import {
   encodePax,
   field,
   magicOf,
+  padded,
   parsePax,
   readNumber,
   typeOf,
@@ -224,11 +225,6 @@ function writeOctalLike(block: Buffer, offset: number, length: number, value: nu
   }
   const [, lead = '', old = '', rest = ''] = layout
   block.write(lead + digits.padStart(old.length, '0') + rest, offset, length, 'latin1')
-}
-
-function padded(data: Buffer): Buffer {
-  const rest = data.length % 512
-  return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(512 - rest)])
 }
 
 const MAX_OCTAL_SIZE = 0o77777777777

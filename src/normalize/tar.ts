@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 import type { Budget } from '../formats/limits.js'
-import { readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
+import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import type { NormalizeRules } from './rules.js'
 import { stableBlocks, type TarChanges } from './tar-headers.js'
@@ -174,11 +174,6 @@ function linksAfterTargets(entries: readonly Spooled[]): Spooled[] {
   // Links in a cycle (a broken archive): where they were in the sorted order.
   for (const links of waiting.values()) out.push(...links)
   return out
-}
-
-function padded(data: Buffer): Buffer {
-  const rest = data.length % 512
-  return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(512 - rest)])
 }
 
 function sameBlocks(a: readonly Buffer[], b: readonly Buffer[]): boolean {
