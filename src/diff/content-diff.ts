@@ -90,14 +90,28 @@ export class DifferingRanges {
         this.close(at + from)
         continue
       }
-      for (let i = from; i < to; i++) {
-        if (x[i] !== y[i]) {
-          this.differing++
-          if (this.firstAt === -1) this.firstAt = at + i
-          if (this.start === -1) this.start = at + i
-        } else this.close(at + i)
+      this.walk(x, y, from, to, at)
+    }
+  }
+
+  // The byte loop of a differing piece, on locals: after a shift (a longer path early
+  // in an object file) every byte to the end differs, and this loop is the whole cost.
+  private walk(x: Buffer, y: Buffer, from: number, to: number, at: number): void {
+    let start = this.start
+    let differing = 0
+    for (let i = from; i < to; i++) {
+      if (x[i] !== y[i]) {
+        differing++
+        if (start === -1) start = at + i
+      } else if (start !== -1) {
+        this.start = start
+        this.close(at + i)
+        start = -1
       }
     }
+    if (differing > 0 && this.firstAt === -1) this.firstAt = firstDifference(x, y, from, to) + at
+    this.differing += differing
+    this.start = start
   }
 
   /** The first differing offset within the common length, once one is found. */
@@ -128,6 +142,11 @@ export class DifferingRanges {
     this.places++
     if (this.ranges.length < 64) this.ranges.push(range)
   }
+}
+
+function firstDifference(x: Buffer, y: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (x[i] !== y[i]) return i
+  return to
 }
 
 /** Where a hex dump around the first difference starts: the row before it. */

@@ -1,10 +1,13 @@
 import crypto from 'node:crypto'
+import fs from 'node:fs'
 import type { Readable } from 'node:stream'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
 import { bufferSource, readUpTo, type ByteSource } from './source.js'
 import { Spool } from './spool.js'
+import { OffsetFileReader } from './zip-offset-reader.js'
+import { readTail, zipOffsetBase, zipPrefixLength } from './zip-prefix.js'
 import {
   isoTime,
   keyFor,
@@ -73,7 +76,7 @@ export async function scanZip(
   budget: Budget,
   want: WantMember,
 ): Promise<ScanResult> {
-  const zip = await openZip(source, where)
+  const { zip, buffer, prefix } = await openZip(source, where)
   const members: MemberInfo[] = []
   const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
@@ -95,8 +98,7 @@ export async function scanZip(
       const sink = isDir ? undefined : want(key, entry.uncompressedSize)
       const rawKey = crypto.createHash('sha256').update(`${entry.compressionMethod}:`)
       if (!isDir) {
-        const raw =
-          source.buffer === undefined ? undefined : compressedBytes(source.buffer, entry, where)
+        const raw = buffer === undefined ? undefined : compressedBytes(buffer, entry, where)
         if (raw !== undefined) {
           // In memory, the compressed bytes are a slice: no stream per entry.
           budget.spendBytes(raw.length, where)
@@ -132,7 +134,10 @@ export async function scanZip(
   } finally {
     zip.close()
   }
-  return { inventory: { members, meta: { comment: zip.comment }, warnings }, captured }
+  const meta: Record<string, string> = { comment: zip.comment }
+  // A zipapp's `#!` line is part of what ships: two that differ there are not identical.
+  if (prefix !== undefined) meta.prefix = printablePrefix(prefix)
+  return { inventory: { members, meta, warnings }, captured }
 }
 
 /**
@@ -185,7 +190,19 @@ function dosToUtcSeconds(date: number, time: number): number {
   )
 }
 
-function openZip(source: ByteSource, where: string): Promise<yauzl.ZipFile> {
+interface OpenedZip {
+  zip: yauzl.ZipFile
+  /** The zip's bytes from where its offsets count, when it is in memory. */
+  buffer?: Buffer
+  /** What comes before its first member (a zipapp's `#!` line, a jmod's magic), if anything. */
+  prefix?: Buffer
+}
+
+/**
+ * Opens a zip through yauzl: in memory, or in place on disk. A zip after a prefix whose
+ * offsets count from its own start (zip-prefix.ts) is opened from there.
+ */
+async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
   const options: yauzl.Options = {
     lazyEntries: true,
     autoClose: false,
@@ -193,16 +210,69 @@ function openZip(source: ByteSource, where: string): Promise<yauzl.ZipFile> {
     validateEntrySizes: true,
     strictFileNames: false,
   }
-  return new Promise((resolve, reject) => {
-    const done = (err: Error | null, zip?: yauzl.ZipFile): void => {
-      if (err !== null || zip === undefined) reject(corrupt(where, err))
-      else resolve(zip)
+  const opened = (
+    start: (done: (err: Error | null, zip?: yauzl.ZipFile) => void) => void,
+  ): Promise<yauzl.ZipFile> =>
+    new Promise((resolve, reject) => {
+      start((err, zip) => {
+        if (err !== null || zip === undefined) reject(corrupt(where, err))
+        else resolve(zip)
+      })
+    })
+  if (source.buffer !== undefined) {
+    const whole = source.buffer
+    const length = zipPrefixLength(whole.subarray(0, 512))
+    const base = length === undefined ? 0 : (zipOffsetBase(whole, 0, length) ?? 0)
+    const buffer = whole.subarray(base)
+    const zip = await opened((done) => {
+      yauzl.fromBuffer(buffer, options, done)
+    })
+    return { zip, buffer, ...(length === undefined ? {} : { prefix: whole.subarray(0, length) }) }
+  }
+  const file = source.file
+  if (file === undefined) throw new Error('zip source must be a file or a buffer')
+  const fd = fs.openSync(file, 'r')
+  let head: Buffer
+  let base = 0
+  let length: number | undefined
+  try {
+    head = Buffer.alloc(512)
+    head = head.subarray(0, fs.readSync(fd, head, 0, 512, 0))
+    length = zipPrefixLength(head)
+    if (length !== undefined) {
+      const { tail, tailAt } = readTail(fd, source.size)
+      base = zipOffsetBase(tail, tailAt, length) ?? 0
     }
-    // yauzl hands the path to fs.open, which takes a Buffer path as well.
-    if (source.file !== undefined) yauzl.open(source.file as string, options, done)
-    else if (source.buffer !== undefined) yauzl.fromBuffer(source.buffer, options, done)
-    else reject(new Error('zip source must be a file or a buffer'))
-  })
+  } finally {
+    fs.closeSync(fd)
+  }
+  const prefix = length === undefined ? {} : { prefix: head.subarray(0, length) }
+  // yauzl hands the path to fs.open, which takes a Buffer path as well.
+  if (base === 0)
+    return {
+      zip: await opened((done) => {
+        yauzl.open(file as string, options, done)
+      }),
+      ...prefix,
+    }
+  const reader = new OffsetFileReader(file, base)
+  return {
+    zip: await opened((done) => {
+      yauzl.fromRandomAccessReader(reader, source.size - base, options, done)
+    }),
+    ...prefix,
+  }
+}
+
+/** A prefix as text: printable ASCII as it is, any other byte as \xNN. */
+function printablePrefix(prefix: Buffer): string {
+  let out = ''
+  for (const byte of prefix)
+    out +=
+      byte >= 0x20 && byte < 0x7f && byte !== 0x5c
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, '0')}`
+  return out
 }
 
 function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { once } from 'node:events'
-import type { Writable } from 'node:stream'
+import { Writable } from 'node:stream'
 import zlib from 'node:zlib'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
@@ -8,6 +8,7 @@ import type { Budget } from '../formats/limits.js'
 import {
   compareZipNames,
   dosDateTime,
+  isCanonical,
   sortWheelRecord,
   stableExternalAttributes,
   stableExtraFields,
@@ -18,6 +19,8 @@ import {
   type ZipEntryType,
 } from './rules.js'
 import { orReencoded, type Job, type NormalizeOutcome } from './job.js'
+import { OffsetFileReader } from '../formats/zip-offset-reader.js'
+import { readTail, zipOffsetBase, zipPrefixLength } from '../formats/zip-prefix.js'
 
 export interface ZipChanges {
   entries: number
@@ -30,6 +33,10 @@ export interface ZipChanges {
   recompressed: number
   commentsCleared: boolean
   flavor: 'zip' | 'jar' | 'wheel'
+  /** Members that are zips themselves (a fat jar's libraries), normalized in turn. */
+  nested: string[]
+  /** Members that are zips left as they are, each with the reason (signed, too large). */
+  nestedKept: string[]
 }
 
 interface Member {
@@ -67,6 +74,8 @@ interface PlannedMember {
   dataStart: number
   /** New content decided while planning (ship mode: a wheel's RECORD). */
   content?: Rewritten
+  /** A zip inside that normalization changes: normalized again as it is written, not held. */
+  nested?: true
   /** The local header's own extra fields, as read. */
   localExtra: ExtraField[]
 }
@@ -79,13 +88,16 @@ interface PlannedMember {
  * only the members a rule rewrites are recompressed, with the same method.
  */
 export async function normalizeZip<T>(
-  input: string,
+  /** A file, or a zip in memory (a member of another). */
+  input: string | Buffer,
   rules: NormalizeRules,
   budget: Budget,
   where: string,
   use: (plan: ZipPlan, write: (output: Writable) => Promise<void>) => Promise<T>,
+  /** How many zips this one is inside. */
+  depth = 0,
 ): Promise<T> {
-  const fd = ZipInput.open(input)
+  const fd = typeof input === 'string' ? ZipInput.open(input) : ZipInput.of(input)
   let opened: yauzl.ZipFile | undefined
   try {
     const zip = await open(fd, where)
@@ -112,15 +124,22 @@ export async function normalizeZip<T>(
         rules.mode === 'compare' &&
         (raw(zip.comment).length > 0 || members.some((m) => raw(m.entry.fileComment).length > 0)),
       flavor,
+      nested: [],
+      nestedKept: [],
     }
-    const job: ZipJob = { zip, fd, flavor, rules, budget, where, changes }
+    const job: ZipJob = { zip, fd, flavor, rules, budget, where, changes, depth }
     const planned: PlannedMember[] = []
     for (const member of sorted) planned.push(await planMember(job, member))
     alignAsBefore(planned, job.flavor)
     const rewrite =
       changes.reordered ||
       changes.commentsCleared ||
-      changes.times + changes.extraFields + changes.attributes + changes.rewritten.length > 0
+      changes.times +
+        changes.extraFields +
+        changes.attributes +
+        changes.rewritten.length +
+        changes.nested.length >
+        0
     return await use({ changes, rewrite }, (output) => writeZip(job, planned, output))
   } finally {
     fd.close()
@@ -139,6 +158,8 @@ function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {
     recompressed: 0,
     commentsCleared: false,
     flavor,
+    nested: [],
+    nestedKept: [],
   }
 }
 
@@ -207,6 +228,8 @@ interface ZipJob {
   where: string
   /** Counted as each member is planned (and, in compare mode, written). */
   changes: ZipChanges
+  /** How many zips this one is inside (see MAX_NESTING). */
+  depth: number
 }
 
 /**
@@ -241,10 +264,9 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   const external = stableExternalAttributes(member.type, member.unixMode)
   if (external !== entry.externalFileAttributes) changes.attributes++
   const content =
-    rules.mode === 'ship'
-      ? await rewrittenContent(job.zip, member, job.flavor, rules, budget, where)
-      : undefined
-  if (content?.rewritten === true) changes.rewritten.push(member.name)
+    rules.mode === 'ship' ? await rewrittenContent(job, member, local.dataStart) : undefined
+  if (content?.rewritten === true && content.nested !== true) changes.rewritten.push(member.name)
+  if (content?.nested === true) changes.nested.push(member.name)
   // Ship mode copies compressed data unread: read it first, so that a corrupt body is
   // refused rather than passed on as normalized. (Compare mode inflates every member
   // anyway, and checks it there.)
@@ -254,7 +276,9 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
     member,
     dataStart: local.dataStart,
     localExtra: local.extra,
-    ...(content === undefined ? {} : { content }),
+    // A nested zip's new bytes are made again when written: a fat jar's libraries are
+    // not all held at once.
+    ...(content === undefined ? {} : content.nested === true ? { nested: true } : { content }),
     header: {
       nameBytes: member.nameBytes,
       // Keep UTF-8 names (bit 11) and the deflate option bits; sizes go in the header, not a descriptor.
@@ -279,16 +303,24 @@ async function writeZip(
   planned: readonly PlannedMember[],
   output: Writable,
 ): Promise<void> {
-  const { zip, fd, rules, budget, where, changes } = job
-  const writer = new ZipWriter(output)
+  const { zip, fd, rules, where, changes } = job
+  // The prefix as it was; offsets then count from where they did (zip-prefix.ts).
+  if (fd.prefix.length > 0 && !output.write(Buffer.from(fd.prefix))) await once(output, 'drain')
+  const writer = new ZipWriter(output, fd.prefix.length - fd.base)
   for (const p of planned) {
     if (rules.mode === 'ship') {
-      await writeMember(writer, p, p.content, fd, where)
+      const content =
+        p.nested === true
+          ? await rewrittenContent(job, p.member, p.dataStart, { record: false })
+          : p.content
+      await writeMember(writer, p, content, fd, where)
       continue
     }
     // Compare mode decides each member's content now, one member in memory at a time.
-    const content = await rewrittenContent(zip, p.member, job.flavor, rules, budget, where)
-    if (content?.rewritten === true) changes.rewritten.push(p.member.name)
+    const content = await rewrittenContent(job, p.member, p.dataStart)
+    if (content?.rewritten === true && content.nested !== true)
+      changes.rewritten.push(p.member.name)
+    if (content?.nested === true) changes.nested.push(p.member.name)
     if (content !== undefined && !holdsSameData(fd, p, content)) changes.recompressed++
     await writeMember(writer, p, content, fd, where)
   }
@@ -346,14 +378,6 @@ async function writeMember(
   })
 }
 
-interface Rewritten {
-  data: Buffer
-  method: number
-  crc32: number
-  size: number
-  rewritten: boolean
-}
-
 /** Whether new compressed data is what the input already holds: then nothing was recompressed. */
 function holdsSameData(
   fd: ZipInput,
@@ -372,35 +396,62 @@ function holdsSameData(
   return old.equals(content.data)
 }
 
+interface Rewritten {
+  data: Buffer
+  method: number
+  crc32: number
+  size: number
+  rewritten: boolean
+  /** A zip inside, normalized in turn. */
+  nested?: true
+}
+
+// A zip inside a zip (a fat jar's libraries, a war's jars) is normalized as deep as
+// this, each held in memory while it is: larger ones are left as they are, and said so.
+const MAX_NESTING = 3
+const NESTED_IN_MEMORY = 64 * 1024 * 1024
+
 /**
  * The content of a member that a rule changes: a wheel's RECORD (sorted), a jar's
- * manifest (host headers dropped, compare mode), or any member in compare mode
- * (recompressed uniformly, so that compression differences vanish). Undefined when the
- * compressed bytes are to be copied as they are.
+ * manifest (host headers dropped, compare mode), a zip inside (normalized in turn), or
+ * any member in compare mode (recompressed uniformly, so that compression differences
+ * vanish). Undefined when the compressed bytes are to be copied as they are. `record`:
+ * whether what is left as it is goes into the changes (once per member: ship mode reads
+ * a nested zip again when it writes it).
  */
 async function rewrittenContent(
-  zip: yauzl.ZipFile,
+  job: ZipJob,
   member: Member,
-  flavor: ZipChanges['flavor'],
-  rules: NormalizeRules,
-  budget: Budget,
-  where: string,
+  dataStart: number,
+  { record = true }: { record?: boolean } = {},
 ): Promise<Rewritten | undefined> {
+  const { zip, flavor, rules, budget, where } = job
   if (member.type === 'directory') return undefined
   const isRecord = flavor === 'wheel' && /^[^/]+\.dist-info\/RECORD$/.test(member.name)
   const isManifest =
     flavor === 'jar' &&
     (rules.mode === 'compare' || rules.dropBuildHost === true) &&
     member.name === 'META-INF/MANIFEST.MF'
-  if (!isRecord && !isManifest && rules.mode !== 'compare') return undefined
+  let nested = startsAsZip(job.fd, member.entry, dataStart)
+  const tooDeep = job.depth >= MAX_NESTING
+  if (nested && (tooDeep || member.entry.uncompressedSize > NESTED_IN_MEMORY)) {
+    const why = tooDeep
+      ? `more than ${MAX_NESTING} zips deep`
+      : 'over 64 MiB (not read into memory)'
+    if (record) job.changes.nestedKept.push(`${member.name}: left as it is, ${why}`)
+    nested = false
+  }
+  if (!isRecord && !isManifest && !nested && rules.mode !== 'compare') return undefined
   budget.checkMemberSize(member.entry.uncompressedSize, `${where}!${member.name}`)
   const original = await inflate(zip, member.entry, where)
   let content = original
   if (isRecord) content = Buffer.from(sortWheelRecord(original.toString('utf8')), 'utf8')
   if (isManifest) content = Buffer.from(stripManifestHostHeaders(original.toString('utf8')), 'utf8')
+  if (nested) content = (await normalizeNested(job, member.name, original, record)) ?? original
   const rewritten = !content.equals(original)
   if (!rewritten && rules.mode !== 'compare') return undefined
-  // Compare mode settles on one compression for everything; ship mode keeps the method.
+  // Compare mode settles on one compression for everything; ship mode keeps the method
+  // (a fat jar's libraries stay stored, as Spring Boot's loader needs them).
   const method = rules.mode === 'compare' ? 8 : member.entry.compressionMethod === 0 ? 0 : 8
   const data = method === 0 ? content : zlib.deflateRawSync(content, { level: 9 })
   return {
@@ -409,6 +460,81 @@ async function rewrittenContent(
     crc32: zlib.crc32(content),
     size: content.length,
     rewritten,
+    ...(nested && rewritten ? { nested: true as const } : {}),
+  }
+}
+
+const LOCAL_HEADER = Buffer.from([0x50, 0x4b, 3, 4])
+
+/**
+ * Whether a member's content starts as a zip does: read from its first bytes, stored,
+ * or inflated from the first 256 compressed bytes (at most 264 KB of output).
+ */
+function startsAsZip(fd: ZipInput, entry: yauzl.Entry, dataStart: number): boolean {
+  if (entry.uncompressedSize < 22) return false
+  const head = fd.slice(dataStart, Math.min(entry.compressedSize, 256))
+  if (head === undefined) return false
+  if (entry.compressionMethod === 0) return head.subarray(0, 4).equals(LOCAL_HEADER)
+  if (entry.compressionMethod !== 8) return false
+  try {
+    const start = zlib.inflateRawSync(head, {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      maxOutputLength: 1024 * 1024,
+    })
+    return start.subarray(0, 4).equals(LOCAL_HEADER)
+  } catch {
+    // Not deflate data at all: the check of its data says so.
+    return false
+  }
+}
+
+/**
+ * A zip inside normalized by the same rules: its new bytes, or undefined when it stays
+ * as it is (nothing to change, signed, or not a zip reproof can read: the outer archive
+ * is still sound, and the member is kept whole and said so). Work limits still apply.
+ */
+async function normalizeNested(
+  job: ZipJob,
+  name: string,
+  bytes: Buffer,
+  record: boolean,
+): Promise<Buffer | undefined> {
+  const keep = (why: string, inside = `${name}: `): void => {
+    if (record) job.changes.nestedKept.push(`${inside}${why}`)
+  }
+  try {
+    return await normalizeZip(
+      bytes,
+      job.rules,
+      job.budget,
+      `${job.where}!${name}`,
+      async (plan, write) => {
+        // What was left as it is further in is said from here.
+        for (const kept of plan.changes.nestedKept) keep(kept, `${name}!`)
+        if (plan.signed !== undefined) {
+          keep(plan.signed)
+          return undefined
+        }
+        if (!plan.rewrite && !isCanonical(job.rules)) return undefined
+        const chunks: Buffer[] = []
+        await write(
+          new Writable({
+            write(chunk: Buffer, _encoding, done) {
+              chunks.push(chunk)
+              done()
+            },
+          }),
+        )
+        return Buffer.concat(chunks)
+      },
+      job.depth + 1,
+    )
+  } catch (err) {
+    if (err instanceof ReproofError && err.code === 'E_INPUT' && err.context.limit === undefined) {
+      keep(`left as it is: ${err.message.replace(`${job.where}!`, '')}`)
+      return undefined
+    }
+    throw err
   }
 }
 
@@ -496,28 +622,56 @@ async function checkData(job: ZipJob, entry: yauzl.Entry, dataStart: number): Pr
 // members those trips were half the run).
 const IN_MEMORY = 64 * 1024 * 1024
 
-/** The zip's bytes, read at any position: from memory when small, else from the file. */
+/**
+ * The zip's bytes, read at any position: from memory when small, else from the file.
+ * Positions count from where the zip's offsets do: after a prefix whose writer counted
+ * from the zip's own start (a Python zipapp, a jmod; see zip-prefix.ts), from there.
+ */
 class ZipInput {
   private constructor(
-    readonly file: string,
-    private readonly fd: number,
+    readonly file: string | undefined,
+    private readonly fd: number | undefined,
     readonly bytes: Buffer | undefined,
+    /** Where the zip's offsets count from, in the file. */
+    readonly base: number,
+    /** The bytes before the first member, kept as they are; empty for most zips. */
+    readonly prefix: Buffer,
+    readonly size: number,
   ) {}
 
   static open(file: string): ZipInput {
     const fd = fs.openSync(file, 'r')
     try {
       const size = fs.fstatSync(fd).size
-      return new ZipInput(file, fd, size <= IN_MEMORY ? fs.readFileSync(fd) : undefined)
+      if (size <= IN_MEMORY) {
+        const whole = fs.readFileSync(fd)
+        const { base, prefix } = prefixOf(whole.subarray(0, 512), () => ({
+          tail: whole,
+          tailAt: 0,
+        }))
+        return new ZipInput(file, fd, whole.subarray(base), base, prefix, size)
+      }
+      const head = Buffer.alloc(512)
+      const { base, prefix } = prefixOf(head.subarray(0, fs.readSync(fd, head, 0, 512, 0)), () =>
+        readTail(fd, size),
+      )
+      return new ZipInput(file, fd, undefined, base, prefix, size)
     } catch (err) {
       fs.closeSync(fd)
       throw err
     }
   }
 
+  /** A zip held in memory: a member of another. */
+  static of(whole: Buffer): ZipInput {
+    const { base, prefix } = prefixOf(whole.subarray(0, 512), () => ({ tail: whole, tailAt: 0 }))
+    return new ZipInput(undefined, undefined, whole.subarray(base), base, prefix, whole.length)
+  }
+
   /** As fs.readSync: bytes copied into `buffer`, 0 at the end. */
   read(buffer: Buffer, offset: number, length: number, position: number): number {
-    if (this.bytes === undefined) return fs.readSync(this.fd, buffer, offset, length, position)
+    if (this.bytes === undefined)
+      return fs.readSync(this.fd ?? -1, buffer, offset, length, this.base + position)
     if (position >= this.bytes.length) return 0
     return this.bytes.copy(buffer, offset, position, Math.min(position + length, this.bytes.length))
   }
@@ -538,7 +692,21 @@ class ZipInput {
   }
 
   close(): void {
-    fs.closeSync(this.fd)
+    if (this.fd !== undefined) fs.closeSync(this.fd)
+  }
+}
+
+/** The prefix a zip's head starts with (empty if none), and where its offsets count from. */
+function prefixOf(
+  head: Buffer,
+  tail: () => { tail: Buffer; tailAt: number },
+): { base: number; prefix: Buffer } {
+  const length = zipPrefixLength(head)
+  if (length === undefined) return { base: 0, prefix: Buffer.alloc(0) }
+  const end = tail()
+  return {
+    base: zipOffsetBase(end.tail, end.tailAt, length) ?? 0,
+    prefix: Buffer.from(head.subarray(0, length)),
   }
 }
 
@@ -559,8 +727,15 @@ function open(input: ZipInput, where: string): Promise<yauzl.ZipFile> {
         )
       else resolve(zip)
     }
-    if (input.bytes === undefined) yauzl.open(input.file, options, done)
-    else yauzl.fromBuffer(input.bytes, options, done)
+    if (input.bytes !== undefined) yauzl.fromBuffer(input.bytes, options, done)
+    else if (input.base === 0) yauzl.open(input.file ?? '', options, done)
+    else
+      yauzl.fromRandomAccessReader(
+        new OffsetFileReader(input.file ?? '', input.base),
+        input.size - input.base,
+        options,
+        done,
+      )
   })
 }
 
@@ -691,11 +866,14 @@ interface LocalEntry {
 
 /** Writes local headers and data as they come, then the central directory, with zip64 where needed. */
 class ZipWriter {
-  private offset = 0
   private readonly central: Buffer[] = []
   private count = 0
 
-  constructor(private readonly out: Writable) {}
+  /** `offset`: what offsets count from the first member written (a prefix counted in them). */
+  constructor(
+    private readonly out: Writable,
+    private offset = 0,
+  ) {}
 
   private async write(bytes: Buffer): Promise<void> {
     this.offset += bytes.length
@@ -844,7 +1022,12 @@ export function normalizeZipFile(job: Job): Promise<NormalizeOutcome> {
       job.said.kept = plan.signed
       return job.keep()
     }
-    if (!plan.rewrite && !job.canonical) return job.keep()
+    if (!plan.rewrite && !job.canonical) {
+      // Nothing else to change, but a zip inside was left as it is: said, not silent.
+      if (plan.changes.nestedKept.length > 0)
+        job.said.kept = plan.changes.nestedKept.map((n) => `nested ${n}`).join('; ')
+      return job.keep()
+    }
     return job.write(async (out) => {
       await write(out)
       // Compare mode counts what it recompresses as it writes.
@@ -872,5 +1055,15 @@ function describeZip(c: ZipChanges, rules: NormalizeRules): string[] {
     ...c.rewritten.map((n) => `${n} rewritten`),
     c.recompressed > 0 ? `${c.recompressed} members recompressed (compare mode)` : '',
     c.commentsCleared ? 'comments cleared (compare mode)' : '',
+    c.nested.length > 0
+      ? `${c.nested.length} nested ${c.nested.length === 1 ? 'archive' : 'archives'} normalized: ${listed(c.nested)}`
+      : '',
+    ...c.nestedKept.map((n) => `nested ${n}`),
   ].filter((x) => x !== '')
+}
+
+/** Names for a report line: the first few, then how many more. */
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, 3).join(', ')
+  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown
 }

@@ -968,3 +968,148 @@ open('app.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pa
     expect(twice?.equals(once ?? Buffer.alloc(0))).toBe(true)
   })
 })
+
+describe('reproof normalize on zips inside zips, and zips after a prefix', () => {
+  /** A fat jar as Spring Boot lays one out: a library jar stored under BOOT-INF/lib/. */
+  function fatJar(dir: string, out: string): void {
+    sh(
+      dir,
+      `mkdir -p ${out}/lib ${out}/app ${out}/fat/BOOT-INF/lib
+javac -d ${out}/lib src/Lib.java && jar --create --file ${out}/fat/BOOT-INF/lib/lib.jar -C ${out}/lib .
+javac -d ${out}/app src/Main.java && cp ${out}/app/Main.class ${out}/fat/
+jar --create --no-compress --file ${out}/fat.jar --main-class Main -C ${out}/fat .`,
+    )
+  }
+
+  it('normalizes the jars inside a fat jar: two builds at different times become identical, stored, and still run', async () => {
+    const dir = makeTemp()
+    fs.mkdirSync(path.join(dir, 'src'))
+    fs.writeFileSync(
+      path.join(dir, 'src/Lib.java'),
+      'package lib; public class Lib { public static String greet() { return "from the nested jar"; } }\n',
+    )
+    // Loads the library out of the fat jar, as a fat jar's launcher does.
+    fs.writeFileSync(
+      path.join(dir, 'src/Main.java'),
+      `import java.io.*; import java.net.*; import java.nio.file.*;
+public class Main { public static void main(String[] a) throws Exception {
+  try (InputStream in = Main.class.getResourceAsStream("/BOOT-INF/lib/lib.jar")) {
+    Path t = Files.createTempFile("lib", ".jar"); Files.copy(in, t, StandardCopyOption.REPLACE_EXISTING);
+    URLClassLoader l = new URLClassLoader(new URL[]{t.toUri().toURL()});
+    System.out.println(l.loadClass("lib.Lib").getMethod("greet").invoke(null)); } } }
+`,
+    )
+    fatJar(dir, 'one')
+    sh(dir, 'sleep 2')
+    fatJar(dir, 'two')
+    expect(digest(path.join(dir, 'one/fat.jar'))).not.toBe(digest(path.join(dir, 'two/fat.jar')))
+    const run = await normalize(dir, ['one/fat.jar', 'two/fat.jar', '--in-place'])
+    expect(run.code).toBe(0)
+    expect(run.files[0]?.changes).toContain('1 nested archive normalized: BOOT-INF/lib/lib.jar')
+    expect(digest(path.join(dir, 'one/fat.jar'))).toBe(digest(path.join(dir, 'two/fat.jar')))
+    expect(sh(dir, 'java -jar one/fat.jar').trim()).toBe('from the nested jar')
+    // Still stored, as a fat jar's loader needs; and the jar inside is normal itself.
+    expect(sh(dir, 'unzip -v one/fat.jar BOOT-INF/lib/lib.jar')).toMatch(/ Stored /)
+    sh(dir, 'unzip -p one/fat.jar BOOT-INF/lib/lib.jar > inner.jar && unzip -tq inner.jar')
+    const dates = sh(
+      dir,
+      `python3 -c "import zipfile; print({i.date_time for i in zipfile.ZipFile('inner.jar').infolist()})"`,
+    )
+    expect(dates.trim()).toBe('{(2023, 11, 14, 22, 13, 20)}')
+  })
+
+  it('leaves a signed jar inside as it is, and a member that only looks like a zip, saying so', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      [
+        'jar cf signed.jar -C pkg .',
+        'keytool -genkeypair -keystore ks.p12 -storetype PKCS12 -storepass secret -keypass secret -alias k -dname CN=test -keyalg EC -validity 2 >/dev/null 2>&1',
+        'jarsigner -keystore ks.p12 -storepass secret signed.jar k >/dev/null 2>&1',
+        // Starts as a zip does, and is not one.
+        "printf 'PK\\003\\004 not a zip at all, only its first four bytes' > fake.zip",
+        'mkdir -p outer/lib && cp signed.jar fake.zip outer/lib/ && cd outer && zip -q -r ../outer.zip lib',
+      ].join(' && '),
+    )
+    const run = await normalize(dir, ['outer.zip', '-o', 'out.zip'])
+    expect(run.code).toBe(0)
+    const said = [...(run.files[0]?.changes ?? []), run.files[0]?.kept ?? ''].join('\n')
+    expect(said).toMatch(/nested lib\/signed\.jar: a signed jar \(META-INF\/K\.SF\)/)
+    expect(said).toMatch(/nested lib\/fake\.zip: left as it is: .*not a readable zip archive/)
+    sh(dir, 'unzip -p out.zip lib/signed.jar > got.jar && unzip -p out.zip lib/fake.zip > got.zip')
+    expect(digest(path.join(dir, 'got.jar'))).toBe(digest(path.join(dir, 'signed.jar')))
+    expect(digest(path.join(dir, 'got.zip'))).toBe(digest(path.join(dir, 'fake.zip')))
+    expect(sh(dir, 'jarsigner -verify got.jar')).toMatch(/jar verified/)
+  })
+
+  it('normalizes zips inside zips three deep, and says which deeper one it left as it is', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      'echo a > a.txt && zip -q l0.zip a.txt && for i in 1 2 3 4; do zip -q l$i.zip l$((i-1)).zip; done',
+    )
+    const run = await normalize(dir, ['l4.zip', '-o', 'out.zip'])
+    expect(run.code).toBe(0)
+    expect(run.files[0]?.changes).toEqual(
+      expect.arrayContaining([
+        '1 nested archive normalized: l3.zip',
+        'nested l3.zip!l2.zip!l1.zip!l0.zip: left as it is, more than 3 zips deep',
+      ]),
+    )
+    sh(
+      dir,
+      'mkdir x && cd x && unzip -q ../out.zip && unzip -q l3.zip && unzip -q l2.zip && unzip -q l1.zip',
+    )
+    expect(digest(path.join(dir, 'x/l0.zip'))).toBe(digest(path.join(dir, 'l0.zip')))
+    expect(sh(dir, 'zipinfo x/l1.zip')).toMatch(/23-Nov-14 22:13 l0\.zip/)
+  })
+
+  it('keeps a zipapp’s #! line and a jmod’s magic, and the way the offsets count, and both still work', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `mkdir app && echo 'print("zipapp runs")' > app/__main__.py
+python3 -m zipapp app -p '/usr/bin/env python3' -o one.pyz && sleep 2 && touch app/__main__.py
+python3 -m zipapp app -p '/usr/bin/env python3' -o two.pyz
+mkdir -p j/classes/m && echo 'module m {}' > j/module-info.java && javac -d j/classes j/module-info.java
+jmod create --class-path j/classes m.jmod
+mkdir cls && echo 'public class Hello { public static void main(String[] a) { System.out.println("script jar runs"); } }' > Hello.java
+javac -d cls Hello.java && jar --create --file hello.jar --main-class Hello -C cls .
+printf '#!/bin/sh\\nexec java -jar "$0" "$@"\\n' > stub.sh && cat stub.sh hello.jar > relative.run && cp relative.run absolute.run && zip -qA absolute.run`,
+    )
+    const files = ['one.pyz', 'two.pyz', 'm.jmod', 'relative.run', 'absolute.run']
+    const run = await normalize(dir, [...files, '--in-place'])
+    expect(run.code).toBe(0)
+    expect(run.files.map((f) => [f.format, f.changed])).toEqual(
+      files.map((f) => [f.endsWith('.pyz') || f.endsWith('.jmod') ? 'zip' : 'jar', true]),
+    )
+    expect(digest(path.join(dir, 'one.pyz'))).toBe(digest(path.join(dir, 'two.pyz')))
+    expect(fs.readFileSync(path.join(dir, 'one.pyz'), 'latin1')).toMatch(
+      /^#!\/usr\/bin\/env python3\nPK/,
+    )
+    expect(sh(dir, 'python3 one.pyz').trim()).toBe('zipapp runs')
+    expect(sh(dir, 'jmod describe m.jmod')).toMatch(/^m\b/)
+    expect(fs.readFileSync(path.join(dir, 'm.jmod')).subarray(0, 6)).toEqual(
+      Buffer.from([0x4a, 0x4d, 1, 0, 0x50, 0x4b]),
+    )
+    for (const script of ['relative.run', 'absolute.run'])
+      expect(sh(dir, `sh ${script}`).trim()).toBe('script jar runs')
+    // Offsets still count as they did: from the zip (unzip warns of the prefix) or from the file.
+    expect(sh(dir, 'unzip -t relative.run 2>&1 || true')).toMatch(/extra bytes at beginning/)
+    expect(sh(dir, 'unzip -t absolute.run 2>&1')).not.toMatch(/extra bytes/)
+  })
+
+  it('tells two zipapps apart by their #! line alone', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `mkdir app && echo 'print(1)' > app/__main__.py && touch -d @1700000000 app/__main__.py
+python3 -m zipapp app -p '/usr/bin/python3' -o a.pyz && python3 -m zipapp app -p '/usr/bin/env python3' -o b.pyz`,
+    )
+    const run = await runCli(['diff', '--json', path.join(dir, 'a.pyz'), path.join(dir, 'b.pyz')])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain('#!/usr/bin/python3')
+    expect(run.stdout).toContain('#!/usr/bin/env python3')
+  })
+})
