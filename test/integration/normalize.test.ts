@@ -743,7 +743,7 @@ describe('reproof normalize output, taken by the tools that install it', () => {
     expect(sh(dir, 'node -p "require(\'./app/node_modules/tiny-tar\')"').trim()).toBe('42')
   })
 
-  it('a wheel whose RECORD hashes still match, importable from the normalized file', async () => {
+  it('a wheel whose RECORD hashes still match, importable from the normalized file and installed by pip', async () => {
     const dir = makeTemp()
     sh(
       dir,
@@ -778,6 +778,34 @@ print(demo.ANSWER)
 "`,
     )
     expect(checked.trim()).toBe('42')
+    // And pip installs it, offline, from the normalized file.
+    execFileSync(
+      'python3',
+      [
+        '-m',
+        'pip',
+        'install',
+        '--no-index',
+        '--no-deps',
+        '--target',
+        'site',
+        'demo-1.0-py3-none-any.whl',
+      ],
+      {
+        cwd: dir,
+        env: {
+          ...process.env,
+          PIP_DISABLE_PIP_VERSION_CHECK: '1',
+          // Into a directory of the test's own, never the system's.
+          PIP_BREAK_SYSTEM_PACKAGES: '1',
+        },
+        stdio: 'pipe',
+      },
+    )
+    expect(sh(dir, 'PYTHONPATH=site python3 -c "import demo; print(demo.ANSWER)"').trim()).toBe(
+      '42',
+    )
+    expect(fs.existsSync(path.join(dir, 'site/demo-1.0.dist-info/RECORD'))).toBe(true)
   })
 
   it('a .deb whose ar headers dpkg-deb still reads, with the same control and files', async () => {
