@@ -72,7 +72,9 @@ export function coalescer(size = BATCH): Transform {
         callback()
         return
       }
-      const out = Buffer.concat(pending, length)
+      // One chunk as large as a batch goes on as it is, not copied.
+      const out =
+        pending.length === 1 ? (pending[0] ?? Buffer.alloc(0)) : Buffer.concat(pending, length)
       pending = []
       length = 0
       callback(null, out)

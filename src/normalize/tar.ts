@@ -184,8 +184,24 @@ function sameBlocks(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 }
 
 async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise<void> {
+  // Headers, data and padding gathered into 1 MiB writes, copied once: thousands of
+  // small writes, each through the streams to zlib, cost more than the compression.
+  let batch = Buffer.allocUnsafe(MiB)
+  let filled = 0
+  const flush = async (): Promise<void> => {
+    if (filled === 0) return
+    const full = batch.subarray(0, filled)
+    batch = Buffer.allocUnsafe(MiB)
+    filled = 0
+    if (!output.write(full)) await once(output, 'drain')
+  }
   const put = async (bytes: Buffer): Promise<void> => {
-    if (!output.write(bytes)) await once(output, 'drain')
+    if (filled + bytes.length > batch.length) await flush()
+    if (bytes.length >= batch.length) {
+      if (!output.write(bytes)) await once(output, 'drain')
+      return
+    }
+    filled += bytes.copy(batch, filled)
   }
   const buffer = Buffer.allocUnsafe(MiB)
   for (const { blocks, data } of plan.entries) {
@@ -209,12 +225,13 @@ async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise
         data.offset + at,
       )
       if (n === 0) throw new Error('the tar spool ended early')
-      await put(Buffer.from(buffer.subarray(0, n)))
+      await put(n === buffer.length ? Buffer.from(buffer) : buffer.subarray(0, n))
       at += n
     }
     for (const pad of padding) await put(pad)
   }
   await put(Buffer.alloc(1024))
+  await flush()
   output.end()
   await once(output, 'finish')
 }

@@ -263,15 +263,16 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++
   const external = stableExternalAttributes(member.type, member.unixMode)
   if (external !== entry.externalFileAttributes) changes.attributes++
-  const content =
-    rules.mode === 'ship' ? await rewrittenContent(job, member, local.dataStart) : undefined
+  // Ship mode copies compressed data unread: read it first, so that a corrupt body is
+  // refused rather than passed on as normalized, and a rule that rewrites it starts from
+  // what was read. (Compare mode inflates every member anyway, and checks it there.)
+  let content: Rewritten | undefined
+  if (rules.mode === 'ship' && member.type !== 'directory') {
+    const inflated = await checkData(job, entry, local.dataStart)
+    content = await rewrittenContent(job, member, local.dataStart, { inflated })
+  }
   if (content?.rewritten === true && content.nested !== true) changes.rewritten.push(member.name)
   if (content?.nested === true) changes.nested.push(member.name)
-  // Ship mode copies compressed data unread: read it first, so that a corrupt body is
-  // refused rather than passed on as normalized. (Compare mode inflates every member
-  // anyway, and checks it there.)
-  if (content === undefined && rules.mode === 'ship' && member.type !== 'directory')
-    await checkData(job, entry, local.dataStart)
   return {
     member,
     dataStart: local.dataStart,
@@ -311,7 +312,7 @@ async function writeZip(
     if (rules.mode === 'ship') {
       const content =
         p.nested === true
-          ? await rewrittenContent(job, p.member, p.dataStart, { record: false })
+          ? await rewrittenContent(job, p.member, p.dataStart, { record: false, nested: true })
           : p.content
       await writeMember(writer, p, content, fd, where)
       continue
@@ -360,8 +361,9 @@ async function writeMember(
       await sink(whole)
       return
     }
-    const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize, 1024 * 1024))
     for (let at = 0; at < entry.compressedSize;) {
+      // A buffer per read: the writer holds what it is given until it is written.
+      const buffer = Buffer.allocUnsafe(Math.min(entry.compressedSize - at, 1024 * 1024))
       const n = fd.read(
         buffer,
         0,
@@ -423,7 +425,17 @@ async function rewrittenContent(
   job: ZipJob,
   member: Member,
   dataStart: number,
-  { record = true }: { record?: boolean } = {},
+  {
+    record = true,
+    inflated,
+    nested: known,
+  }: {
+    record?: boolean
+    /** The content, when the caller has read it already. */
+    inflated?: Buffer | undefined
+    /** Whether it is a zip, when the caller knows. */
+    nested?: boolean
+  } = {},
 ): Promise<Rewritten | undefined> {
   const { zip, flavor, rules, budget, where } = job
   if (member.type === 'directory') return undefined
@@ -432,7 +444,17 @@ async function rewrittenContent(
     flavor === 'jar' &&
     (rules.mode === 'compare' || rules.dropBuildHost === true) &&
     member.name === 'META-INF/MANIFEST.MF'
-  let nested = startsAsZip(job.fd, member.entry, dataStart)
+  const read = async (): Promise<Buffer> => {
+    budget.checkMemberSize(member.entry.uncompressedSize, `${where}!${member.name}`)
+    return inflated ?? (await inflate(zip, member.entry, where))
+  }
+  let original =
+    inflated ?? (isRecord || isManifest || rules.mode === 'compare' ? await read() : undefined)
+  let nested =
+    known ??
+    (original === undefined
+      ? startsAsZip(job.fd, member.entry, dataStart)
+      : original.subarray(0, 4).equals(LOCAL_HEADER))
   const tooDeep = job.depth >= MAX_NESTING
   if (nested && (tooDeep || member.entry.uncompressedSize > NESTED_IN_MEMORY)) {
     const why = tooDeep
@@ -442,8 +464,7 @@ async function rewrittenContent(
     nested = false
   }
   if (!isRecord && !isManifest && !nested && rules.mode !== 'compare') return undefined
-  budget.checkMemberSize(member.entry.uncompressedSize, `${where}!${member.name}`)
-  const original = await inflate(zip, member.entry, where)
+  original ??= await read()
   let content = original
   if (isRecord) content = Buffer.from(sortWheelRecord(original.toString('utf8')), 'utf8')
   if (isManifest) content = Buffer.from(stripManifestHostHeaders(original.toString('utf8')), 'utf8')
@@ -582,8 +603,15 @@ const hex = (n: number): string => (n >>> 0).toString(16).padStart(8, '0')
 // more than the rest of normalizing a zip of 3,000 small files.
 const CHECK_IN_ONE_GO = 8 * 1024 * 1024
 
-/** Inflates a member's data and checks it against its CRC-32 and size, charging the bytes. */
-async function checkData(job: ZipJob, entry: yauzl.Entry, dataStart: number): Promise<void> {
+/**
+ * Inflates a member's data and checks it against its CRC-32 and size, charging the
+ * bytes: the content, when small enough to have been read in one go.
+ */
+async function checkData(
+  job: ZipJob,
+  entry: yauzl.Entry,
+  dataStart: number,
+): Promise<Buffer | undefined> {
   const { budget, where } = job
   const small =
     (entry.compressionMethod === 0 || entry.compressionMethod === 8) &&
@@ -593,7 +621,7 @@ async function checkData(job: ZipJob, entry: yauzl.Entry, dataStart: number): Pr
     await inflate(job.zip, entry, where, (chunk) => {
       budget.spendBytes(chunk.length, where)
     })
-    return
+    return undefined
   }
   const at = `${where}!${raw(entry.fileName).toString('utf8')}`
   const bad = (what: string) =>
@@ -604,7 +632,11 @@ async function checkData(job: ZipJob, entry: yauzl.Entry, dataStart: number): Pr
   if (entry.compressionMethod === 8) {
     try {
       // One byte more than it claims: a member that inflates to more is caught, not held.
-      content = zlib.inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 })
+      // Output in one buffer of the size it claims: no 16 KiB chunk per member to collect.
+      content = zlib.inflateRawSync(data, {
+        maxOutputLength: entry.uncompressedSize + 1,
+        chunkSize: Math.max(64, entry.uncompressedSize + 1),
+      })
     } catch (err) {
       throw bad((err as Error).message)
     }
@@ -615,6 +647,7 @@ async function checkData(job: ZipJob, entry: yauzl.Entry, dataStart: number): Pr
   const crc = zlib.crc32(content)
   if (crc >>> 0 !== entry.crc32 >>> 0)
     throw bad(`its CRC-32 is ${hex(crc)}, its header says ${hex(entry.crc32)}`)
+  return content
 }
 
 // Zips up to this size are read into memory once: yauzl then reads its central
@@ -875,9 +908,11 @@ class ZipWriter {
     private offset = 0,
   ) {}
 
+  // Written as given, not copied: every caller hands over bytes no one changes after
+  // (new headers, new content, views of the input held in memory, a fresh read buffer).
   private async write(bytes: Buffer): Promise<void> {
     this.offset += bytes.length
-    if (!this.out.write(Buffer.from(bytes))) await once(this.out, 'drain')
+    if (!this.out.write(bytes)) await once(this.out, 'drain')
   }
 
   async add(
