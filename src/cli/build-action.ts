@@ -8,7 +8,7 @@ import { toBuildOptions, type BuildFlags, type BuildOptions } from '../config/bu
 import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from './views/diff-text.js'
 import { runAttest } from '../attest/run-attest.js'
-import { EXIT } from '../errors.js'
+import { EXIT, ReproofError } from '../errors.js'
 import { checkOutputFile } from '../io/output-path.js'
 import { loadPrivateKey } from '../sign/keys.js'
 import { builderContext, signingMethod } from './signing-method.js'
@@ -33,6 +33,16 @@ export async function buildAction(
     ['--statement', flags.statement],
   ] as const) {
     if (file !== undefined) checkOutputFile(flag, file)
+  }
+  // Signing is into a bundle: a key or an identity given without one would sign nothing,
+  // and a build that says nothing of it reads as signed.
+  if (flags.bundle === undefined) {
+    const given = signingFlagWithoutBundle(flags)
+    if (given !== undefined)
+      throw new ReproofError(
+        'E_USAGE',
+        `${given} signs into a bundle: add --bundle <file> (without it nothing would be signed)`,
+      )
   }
   // Signing options are checked before building: a missing key or identity must not cost a build.
   const attest =
@@ -61,6 +71,19 @@ export async function buildAction(
 }
 
 type Attestation = ReturnType<typeof planAttestation>
+
+/** The first signing flag given, of those that mean something only with --bundle. */
+function signingFlagWithoutBundle(flags: BuildFlags): string | undefined {
+  const given: [string, unknown][] = [
+    ['--key', flags.key],
+    ['--keyless', flags.keyless],
+    ['--identity-token-file', flags.identityTokenFile],
+    ['--passphrase-env', flags.passphraseEnv],
+    ['--tsa-url', flags.tsaUrl],
+    ['--statement', flags.statement],
+  ]
+  return given.find(([, value]) => value !== undefined && value !== false)?.[0]
+}
 
 /** What `--bundle` signs with, checked now: the key is read, the identity's source found. */
 function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {

@@ -352,4 +352,32 @@ describe('reproof build --bundle', () => {
     expect(notReproducible.code).toBe(1)
     expect(fs.existsSync(path.join(dir, 'b.json'))).toBe(false)
   })
+
+  it('refuses a key or an identity without --bundle, before building: it would sign nothing', async () => {
+    const dir = makeTemp()
+    const source = copyFixture('hello-c')
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    for (const signing of [
+      ['--key', path.join(dir, 'k.key')],
+      ['--keyless'],
+      ['--statement', path.join(dir, 's.json')],
+    ]) {
+      const run = await runCli([
+        'build',
+        '-C',
+        source,
+        '-o',
+        'hello',
+        '--out-dir',
+        path.join(dir, 'out'),
+        ...signing,
+        '--',
+        'make',
+      ])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toContain(`${signing[0]} signs into a bundle: add --bundle <file>`)
+      expect(run.stdout).toBe('')
+      expect(fs.existsSync(path.join(dir, 'out'))).toBe(false)
+    }
+  })
 })
