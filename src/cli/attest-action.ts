@@ -1,8 +1,9 @@
+import crypto from 'node:crypto'
 import { readBuildRecordFile } from '../attest/read-record.js'
 import { runAttest } from '../attest/run-attest.js'
 import { EXIT } from '../errors.js'
 import { checkOutputFile } from '../io/output-path.js'
-import { generateKeyPair, writeKeyPair } from '../sign/keys.js'
+import { generateKeyPair, keyHint, writeKeyPair } from '../sign/keys.js'
 import type { AttestFlags, KeygenFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
 import { builderContext, passphraseFrom, signingMethod } from './signing-method.js'
@@ -36,10 +37,22 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
 }
 
 export function keygenAction(flags: KeygenFlags, streams: Streams): number {
-  const files = writeKeyPair(
-    flags.out,
-    generateKeyPair(passphraseFrom(flags.passphraseEnv, streams.env)),
-  )
-  streams.stdout.write(`wrote ${files.privateFile} (private, mode 0600) and ${files.publicFile}\n`)
+  const passphrase = passphraseFrom(flags.passphraseEnv, streams.env)
+  const pair = generateKeyPair(passphrase)
+  const files = writeKeyPair(flags.out, pair)
+  if (flags.json === true) {
+    const summary = {
+      privateKey: files.privateFile,
+      publicKey: files.publicFile,
+      algorithm: 'ecdsa-p256-sha256',
+      encrypted: passphrase !== undefined,
+      // What a bundle signed with it names the key by.
+      keyHint: keyHint(crypto.createPublicKey(pair.publicPem)),
+    }
+    streams.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
+  } else
+    streams.stdout.write(
+      `wrote ${files.privateFile} (private, mode 0600) and ${files.publicFile}\n`,
+    )
   return EXIT.yes
 }

@@ -30,6 +30,7 @@ export function keygenCommand(streams: Streams, setExit: (code: number) => void)
       '--passphrase-env <VAR>',
       'encrypt the private key with the passphrase in this variable',
     )
+    .option('--json', 'print the files, the algorithm and the key hint as JSON')
     .action(async (flags: KeygenFlags) => {
       const { keygenAction } = await import('./attest-action.js')
       setExit(keygenAction(flags, streams))

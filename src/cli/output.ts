@@ -8,8 +8,22 @@ export interface Streams {
   env: Readonly<Record<string, string | undefined>>
 }
 
+/**
+ * Whether to colour what goes to `stream`. FORCE_COLOR, set and not empty, decides
+ * first, as Node itself reads it (`0` or `false` turns colour off, anything else on);
+ * then NO_COLOR, set and not empty (no-color.org), turns it off; otherwise a terminal
+ * that is not TERM=dumb gets colour.
+ */
 export function useColor(stream: { isTTY?: boolean }, env: Streams['env']): boolean {
-  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb'
+  const force = env.FORCE_COLOR
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false'
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
+  return isSmartTerminal(stream, env)
+}
+
+/** A terminal that takes cursor movement: a TTY, and not TERM=dumb. */
+export function isSmartTerminal(stream: { isTTY?: boolean }, env: Streams['env']): boolean {
+  return stream.isTTY === true && env.TERM !== 'dumb'
 }
 
 /**

@@ -41,6 +41,7 @@ export interface AttestFlags {
 export interface KeygenFlags {
   out: string
   passphraseEnv?: string
+  json?: boolean
 }
 
 export interface NormalizeFlags {

@@ -341,6 +341,14 @@ export class FileLedger implements Ledger {
    * whose bundle is missing.
    */
   async transact<T>(step: (read: LedgerRead) => Step<T>, lockTimeoutMs: number): Promise<T> {
+    // A ledger not made yet is read as empty without its lock, so that a read (status,
+    // history, check) creates nothing; a step that appends takes the lock as always.
+    // Not when this machine has verified records there before: that is a ledger cut,
+    // which the locked read refuses.
+    if (!fs.existsSync(this.file) && (this.loadCheckpoint()?.bytes ?? 0) === 0) {
+      const { append, result } = step(ledgerRead(toState([]), () => [], undefined))
+      if (append === undefined) return result
+    }
     return this.withLock(async () => {
       const checked = this.checkedRead()
       const { append, result } = step(checked.read)

@@ -99,6 +99,24 @@ describe('reproof keygen', () => {
       (await runCli(['keygen', '--out', path.join(dir, 'x'), '--passphrase-env', 'NOPE'])).code,
     ).toBe(2)
   })
+
+  it('with --json, names the files and the key hint a bundle signed with it carries', async () => {
+    const dir = makeTemp()
+    const base = path.join(dir, 'k')
+    const run = await runCli(['keygen', '--out', base, '--json'])
+    expect(run.code).toBe(0)
+    const summary = JSON.parse(run.stdout) as Record<string, unknown>
+    const spki = crypto
+      .createPublicKey(fs.readFileSync(`${base}.pub`))
+      .export({ type: 'spki', format: 'der' })
+    expect(summary).toEqual({
+      privateKey: `${base}.key`,
+      publicKey: `${base}.pub`,
+      algorithm: 'ecdsa-p256-sha256',
+      encrypted: false,
+      keyHint: crypto.createHash('sha256').update(spki).digest('hex'),
+    })
+  })
 })
 
 /** `reproof attest` of a record with a local key, without a builder identity. */

@@ -133,6 +133,29 @@ describe('reproof gate', () => {
     expect(run.stdout).toContain('(bad release\\x1b[2J')
   })
 
+  it('reads a ledger not made yet as empty, and creates nothing doing so', async () => {
+    const dir = makeTemp()
+    const ledger = path.join(dir, 'not-yet', '.reproof', 'ledger.jsonl')
+    const env = { XDG_STATE_HOME: kit.state }
+    const status = await runCli(
+      ['gate', 'status', '--env', 'prod', '--json', '--ledger', ledger],
+      env,
+    )
+    expect(status.code, status.stderr).toBe(0)
+    expect(JSON.parse(status.stdout)).toEqual({ env: 'prod', current: null, seq: 0 })
+    const history = await runCli(
+      ['gate', 'history', '--env', 'prod', '--json', '--ledger', ledger],
+      env,
+    )
+    expect([history.code, history.stdout.trim()]).toEqual([0, '[]'])
+    const check = await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger], env)
+    expect(check.code, check.stderr).toBe(0)
+    expect(fs.existsSync(path.join(dir, 'not-yet'))).toBe(false)
+    // The first deploy makes it.
+    await deploy(ledger, 0)
+    expect(fs.existsSync(ledger)).toBe(true)
+  })
+
   it('takes its clock as a dependency: the record says the time the clock gave', async () => {
     const { runGate } = await import('../../src/gate/run-gate.js')
     const ledger = path.join(makeTemp(), 'ledger.jsonl')

@@ -1,6 +1,6 @@
 import type { BuildEvent } from '../../twin/run-build.js'
 import { formatDuration } from '../../config/duration.js'
-import type { Streams } from '../output.js'
+import { isSmartTerminal, type Streams } from '../output.js'
 
 interface RunState {
   started: number
@@ -24,7 +24,8 @@ export function createStatusDisplay(
   options: { heartbeatMs?: number; now?: () => number } = {},
 ): StatusDisplay {
   const now = options.now ?? Date.now
-  return streams.stderr.isTTY === true
+  // Redrawn in place only where the terminal moves the cursor (not TERM=dumb).
+  return isSmartTerminal(streams.stderr, streams.env)
     ? liveDisplay(streams.stderr, now)
     : plainDisplay(streams.stderr, now, options.heartbeatMs ?? HEARTBEAT_MS)
 }
