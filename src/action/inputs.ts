@@ -14,138 +14,187 @@ export function input(
   return value === undefined || value === '' ? undefined : value
 }
 
+/** A list input: one item per line (a comma may be part of a glob: `out/*.{txt,md}`). */
 export function list(env: Readonly<Record<string, string | undefined>>, name: string): string[] {
   return (input(env, name) ?? '')
-    .split(/[\n,]/)
+    .split(/\r?\n/)
     .map((s) => s.trim())
     .filter((s) => s !== '')
 }
 
+// What @actions/core's getBooleanInput takes: the YAML 1.2 core schema's booleans.
+const TRUE = ['true', 'True', 'TRUE']
+const FALSE = ['false', 'False', 'FALSE']
+
 export function flag(env: Readonly<Record<string, string | undefined>>, name: string): boolean {
   const value = input(env, name)
-  if (value === undefined || value === 'false') return false
-  if (value === 'true') return true
-  throw new ReproofError('E_USAGE', `input ${name}: "${value}" is not true or false`)
+  if (value === undefined || FALSE.includes(value)) return false
+  if (TRUE.includes(value)) return true
+  throw new ReproofError(
+    'E_USAGE',
+    `input ${name}: "${value}" is not a boolean (true, True, TRUE, false, False or FALSE)`,
+  )
 }
 
 type Env = Readonly<Record<string, string | undefined>>
+
+/** The command line the inputs make, and which input each of its flags came from. */
+export interface ActionArgv {
+  mode: 'build' | 'verify' | 'gate'
+  argv: string[]
+  /** For messages: `--out-dir` is input `out-dir`, `--env` in gate mode is `environment`. */
+  inputOf: Map<string, string>
+}
 
 /**
  * Maps the action's inputs to the command line of the same reproof command, so the
  * action and the CLI share one parser, one runner and one set of checks.
  */
-export function toArgv(env: Env): { mode: 'build' | 'verify' | 'gate'; argv: string[] } {
+export function toArgv(env: Env): ActionArgv {
   const mode = input(env, 'mode') ?? 'build'
-  if (mode === 'build') return { mode, argv: buildArgv(env) }
-  if (mode === 'verify') return { mode, argv: verifyArgv(env) }
-  if (mode === 'gate') return { mode, argv: gateArgv(env) }
-  throw new ReproofError('E_USAGE', `input mode: "${mode}" is not build, verify or gate`)
+  const args = new Args(env)
+  if (mode === 'build') buildArgv(args)
+  else if (mode === 'verify') verifyArgv(args)
+  else if (mode === 'gate') gateArgv(args)
+  else throw new ReproofError('E_USAGE', `input mode: "${mode}" is not build, verify or gate`)
+  return { mode, argv: args.argv, inputOf: args.inputOf }
 }
 
-/** `--name value` when the input is set, else nothing. */
-function opt(env: Env, name: string, cli = `--${name}`): string[] {
-  const value = input(env, name)
-  return value === undefined ? [] : [cli, value]
+/** A command line built from inputs, remembering which input gave which flag. */
+class Args {
+  readonly argv: string[] = []
+  readonly inputOf = new Map<string, string>()
+
+  constructor(readonly env: Env) {}
+
+  /** Plain words: the subcommand, `--json`. */
+  add(...words: string[]): void {
+    this.argv.push(...words)
+  }
+
+  /** `--name value` when the input is set. */
+  opt(name: string, cli = `--${name}`): void {
+    this.inputOf.set(cli, name)
+    const value = input(this.env, name)
+    if (value !== undefined) this.argv.push(cli, value)
+  }
+
+  /** `--name` when the input is true. */
+  bool(name: string, cli = `--${name}`): void {
+    this.inputOf.set(cli, name)
+    if (flag(this.env, name)) this.argv.push(cli)
+  }
+
+  /** `--name item` for each line of the input. */
+  each(name: string, cli = `--${name}`): string[] {
+    this.inputOf.set(cli, name)
+    const items = list(this.env, name)
+    for (const item of items) this.argv.push(cli, item)
+    return items
+  }
 }
 
-/** `--name` when the input is true. */
-function bool(env: Env, name: string, cli = `--${name}`): string[] {
-  return flag(env, name) ? [cli] : []
-}
-
-function buildArgv(env: Env): string[] {
-  const command = input(env, 'command')
+function buildArgv(args: Args): void {
+  const command = input(args.env, 'command')
   if (command === undefined)
     throw new ReproofError('E_USAGE', 'input command: required in build mode')
-  const outputs = list(env, 'outputs')
-  if (outputs.length === 0)
+  if (list(args.env, 'outputs').length === 0)
     throw new ReproofError('E_USAGE', 'input outputs: at least one glob is required in build mode')
-  return [
-    'build',
-    '--json',
-    ...opt(env, 'source'),
-    ...outputs.flatMap((o) => ['-o', o]),
-    ...opt(env, 'epoch'),
-    ...opt(env, 'out-dir'),
-    ...opt(env, 'record'),
-    ...opt(env, 'report'),
-    ...opt(env, 'bundle'),
-    ...opt(env, 'key'),
-    ...bool(env, 'keyless'),
-    ...opt(env, 'fulcio-url'),
-    ...opt(env, 'rekor-url'),
-    ...opt(env, 'tsa-url'),
-    ...opt(env, 'builder-id'),
-    ...opt(env, 'timeout'),
-    ...bool(env, 'normalize'),
-    ...bool(env, 'network'),
-    ...bool(env, 'require-sandbox'),
-    '--',
-    'sh',
-    '-c',
-    command,
-  ]
+  args.add('build', '--json')
+  args.opt('source')
+  args.each('outputs', '--out')
+  args.inputOf.set('-o', 'outputs')
+  args.opt('epoch')
+  args.opt('out-dir')
+  args.opt('record')
+  args.opt('report')
+  args.each('env')
+  args.each('vary')
+  args.each('no-vary')
+  args.each('exclude')
+  args.bool('keep')
+  args.opt('bundle')
+  args.opt('key')
+  args.opt('passphrase-env')
+  args.bool('keyless')
+  args.opt('fulcio-url')
+  args.opt('rekor-url')
+  args.opt('tsa-url')
+  args.opt('builder-id')
+  args.opt('timeout')
+  args.bool('normalize')
+  args.bool('network')
+  args.bool('require-sandbox')
+  args.add('--', 'sh', '-c', command)
 }
 
-function verifyArgv(env: Env): string[] {
-  const artifacts = list(env, 'artifacts')
-  if (artifacts.length === 0)
+function verifyArgv(args: Args): void {
+  if (list(args.env, 'artifacts').length === 0)
     throw new ReproofError('E_USAGE', 'input artifacts: at least one is required in verify mode')
-  return ['verify', '--json', ...opt(env, 'bundle'), ...trustArgv(env), ...artifacts]
+  args.add('verify', '--json')
+  args.opt('bundle')
+  trustArgv(args)
+  args.add(...list(args.env, 'artifacts'))
 }
 
-function gateArgv(env: Env): string[] {
-  const action = input(env, 'gate-action') ?? 'deploy'
-  const common = [
-    '--json',
-    ...opt(env, 'environment', '--env'),
-    ...opt(env, 'ledger'),
-    ...opt(env, 'bundle'),
-  ]
-  if (action === 'deploy') {
-    const artifact = list(env, 'artifacts')[0]
-    if (artifact === undefined)
-      throw new ReproofError(
-        'E_USAGE',
-        'input artifacts: the artifact to deploy is required in gate mode',
-      )
-    return ['gate', 'deploy', ...common, ...trustArgv(env), artifact]
-  }
-  if (action === 'rollback')
-    return [
-      'gate',
-      'rollback',
-      ...common,
-      ...trustArgv(env),
-      ...opt(env, 'to'),
-      ...opt(env, 'reason'),
-    ]
-  throw new ReproofError('E_USAGE', `input gate-action: "${action}" is not deploy or rollback`)
+function gateArgv(args: Args): void {
+  const action = input(args.env, 'gate-action') ?? 'deploy'
+  if (action !== 'deploy' && action !== 'rollback')
+    throw new ReproofError('E_USAGE', `input gate-action: "${action}" is not deploy or rollback`)
+  const artifact = list(args.env, 'artifacts')[0]
+  if (action === 'deploy' && artifact === undefined)
+    throw new ReproofError(
+      'E_USAGE',
+      'input artifacts: the artifact to deploy is required in gate mode',
+    )
+  args.add('gate', action, '--json')
+  args.opt('environment', '--env')
+  args.opt('ledger')
+  args.opt('bundle')
+  trustArgv(args)
+  if (action === 'rollback') {
+    args.opt('to')
+    args.opt('reason')
+  } else args.add(artifact ?? '')
 }
+
+/** The inputs of verification's trust and policy given as `--<name> <value>`, as the CLI names them. */
+export const TRUST_INPUTS = [
+  'certificate-identity',
+  'certificate-identity-regexp',
+  'certificate-oidc-issuer',
+  'certificate-oidc-issuer-regexp',
+  'trusted-root',
+  'builder-id',
+  'source-uri',
+  'source-ref',
+  'source-ref-regexp',
+  'source-digest',
+  'repo',
+  'owner',
+  'signer-workflow',
+  'signer-repo',
+  'signer-digest',
+  'predicate-type',
+  'max-age',
+  'policy',
+] as const
 
 /** What verification trusts and requires, as verify and the gate both take it. */
-function trustArgv(env: Env): string[] {
-  return [
-    ...list(env, 'public-key').flatMap((k) => ['--key', k]),
-    ...opt(env, 'certificate-identity'),
-    ...opt(env, 'certificate-identity-regexp'),
-    ...opt(env, 'certificate-oidc-issuer'),
-    ...opt(env, 'certificate-oidc-issuer-regexp'),
-    ...opt(env, 'trusted-root'),
-    ...opt(env, 'builder-id'),
-    ...opt(env, 'source-uri'),
-    ...opt(env, 'source-ref'),
-    ...opt(env, 'source-ref-regexp'),
-    ...opt(env, 'source-digest'),
-    ...opt(env, 'repo'),
-    ...opt(env, 'owner'),
-    ...opt(env, 'signer-workflow'),
-    ...opt(env, 'signer-repo'),
-    ...opt(env, 'signer-digest'),
-    ...bool(env, 'deny-self-hosted-runners'),
-    ...opt(env, 'predicate-type'),
-    ...bool(env, 'require-reproduced'),
-    ...opt(env, 'max-age'),
-    ...opt(env, 'policy'),
-  ]
+function trustArgv(args: Args): void {
+  args.each('public-key', '--key')
+  for (const name of TRUST_INPUTS) args.opt(name)
+  args.bool('deny-self-hosted-runners')
+  args.bool('require-reproduced')
+}
+
+/**
+ * A message of the CLI's in the Action's words: each flag that an input gave is named
+ * as that input (`--out-dir x: …` reads `input out-dir x: …`).
+ */
+export function inInputTerms(message: string, inputOf: ReadonlyMap<string, string>): string {
+  return message.replace(/(^|[\s(`'"])(--?[a-z][a-z-]*)\b/g, (whole, lead: string, cli: string) => {
+    const name = inputOf.get(cli)
+    return name === undefined ? whole : `${lead}input ${name}`
+  })
 }

@@ -1,33 +1,52 @@
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { main } from '../cli/main.js'
+import { describeVariations } from '../cli/views/build.js'
 import { renderDiffMarkdown } from '../cli/views/diff-markdown.js'
+import type { BuildResult } from '../twin/run-build.js'
 import type { DiffReport } from '../diff/report.js'
 import { EXIT, isReproofError } from '../errors.js'
 import { maskCommand } from '../sign/secrets.js'
-import { toArgv } from './inputs.js'
+import { inInputTerms, toArgv, type ActionArgv } from './inputs.js'
+import { annotate, buildLog, endGroup, group, type Log } from './workflow-log.js'
+
+type Env = Readonly<Record<string, string | undefined>>
+type Mode = ActionArgv['mode']
 
 /**
  * The GitHub Action: inputs become the command line of the same reproof command, its
- * JSON result becomes step outputs and a job summary, and failures become workflow
- * annotations. The exit code is the CLI's.
+ * JSON result becomes step outputs, a job summary and annotations, and its progress a
+ * log in groups. The exit code is the CLI's.
+ *
+ * 1. Parse: inputs into a command line (a bad input is exit 2, said in its own words).
+ * 2. Run the command (its decisions and writes are the CLI's own).
+ * 3. Acknowledge: outputs, then the summary (always, whatever the outcome, under the
+ *    runner's size limit), then the verdict as an annotation.
  */
-export async function runAction(
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<number> {
+export async function runAction(env: Env, log: Log = process.stdout): Promise<number> {
   // Before anything can print it: a token handed to the step is masked in the whole log.
   // (A token fetched from the runner's OIDC endpoint is masked by the signing code.)
-  process.stdout.write(maskCommand(env.SIGSTORE_ID_TOKEN ?? '', env))
-  let mode: 'build' | 'verify' | 'gate'
-  let argv: string[]
+  log.write(maskCommand(env.SIGSTORE_ID_TOKEN ?? '', env))
+  let parsed: ActionArgv
   try {
-    ;({ mode, argv } = toArgv(env))
+    parsed = withDefaultReport(toArgv(env), env)
   } catch (err) {
-    annotate('error', isReproofError(err) ? err.message : String(err))
+    const message = isReproofError(err) ? err.message : String(err)
+    annotate(log, 'error', message, 'reproof: bad input')
+    writeSummary(env, [`## reproof: bad input (exit ${EXIT.usage})`, '', message, ''])
     return EXIT.usage
   }
+  const { mode, argv, inputOf } = parsed
+  group(log, `reproof ${mode}: the command`)
+  log.write(`reproof ${argv.map(quote).join(' ')}\n`)
+  endGroup(log)
+
+  // 2. Run.
   let stdout = ''
   let stderr = ''
+  const progress = mode === 'build' ? buildLog(log) : undefined
   const code = await main(['node', 'reproof', ...argv], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: {
@@ -37,76 +56,221 @@ export async function runAction(
       },
     },
     env,
+    ...(progress === undefined ? {} : { onBuildEvent: progress.onEvent }),
   })
+  progress?.close()
+
+  // 3. Acknowledge.
   const result = parse(stdout)
   // An error is JSON too under --json ({ error }): it has no result to report.
   const failed =
     result === undefined || (typeof result === 'object' && result !== null && 'error' in result)
-  const { outputs, summary } = failed ? { outputs: {}, summary: [] } : REPORTS[mode](result)
+  const report = failed ? undefined : REPORTS[mode](result)
+  const outputs = report?.outputs ?? {}
   const bundle = env.INPUT_BUNDLE?.trim()
-  if (bundle !== undefined && bundle !== '' && fs.existsSync(bundle))
+  if (!failed && bundle !== undefined && bundle !== '' && fs.existsSync(bundle))
     outputs['bundle-path'] = bundle
+  const reportPath = argValue(argv, '--report')
+  if (mode === 'build' && reportPath !== undefined && fs.existsSync(reportPath))
+    outputs['report-path'] = reportPath
   writeOutputs(env.GITHUB_OUTPUT, outputs)
-  if (env.GITHUB_STEP_SUMMARY !== undefined && summary.length > 0)
-    fs.appendFileSync(env.GITHUB_STEP_SUMMARY, `${summary.join('\n')}\n`)
-  if (code !== EXIT.yes)
-    annotate(code === EXIT.no ? 'warning' : 'error', failureLine(result, stderr, mode, code))
+  if (report !== undefined) {
+    writeSummary(env, report.summary(MAX_SUMMARY_BYTES, outputs['report-path']))
+    annotate(
+      log,
+      code === EXIT.yes ? 'notice' : 'error',
+      inInputTerms(report.verdict, inputOf),
+      `reproof ${mode}`,
+    )
+  } else {
+    const line = inInputTerms(failureLine(result, stderr, mode, code), inputOf)
+    writeSummary(env, [`## reproof ${mode}: ${OUTCOME[code] ?? `exit ${code}`}`, '', line, ''])
+    annotate(log, code === EXIT.ambiguous ? 'warning' : 'error', line, `reproof ${mode}`)
+  }
   return code
 }
 
-interface Report {
-  outputs: Record<string, string>
-  summary: string[]
+const OUTCOME: Record<number, string> = {
+  [EXIT.no]: 'no',
+  [EXIT.usage]: 'bad input (exit 2)',
+  [EXIT.failed]: 'the build or the environment failed (exit 3)',
+  [EXIT.ambiguous]: 'outcome unknown (exit 4); a retry is safe',
+  [EXIT.interrupted]: 'interrupted',
 }
 
-/** Each mode's JSON result as step outputs and job summary lines. */
-const REPORTS: Record<'build' | 'verify' | 'gate', (result: unknown) => Report> = {
+// GitHub drops a step summary over 1 MiB: stay well below it.
+const MAX_SUMMARY_BYTES = 1000 * 1024
+
+interface Report {
+  outputs: Record<string, string>
+  /** The summary's lines, within `maxBytes`. */
+  summary: (maxBytes: number, reportPath: string | undefined) => string[]
+  /** The answer in one line, for the annotation. */
+  verdict: string
+}
+
+/** Each mode's JSON result as step outputs, a job summary and a verdict. */
+const REPORTS: Record<Mode, (result: unknown) => Report> = {
   build: (result) => {
     const build = result as {
       reproducible: boolean
+      verdict: string
       artifacts: { name: string; digest: { sha256: string } }[]
+      differences: unknown[]
+      variations: unknown[]
       explanation: DiffReport | null
     }
-    const summary = [
+    // Every variation that was not applied is named, as on the CLI's verdict line.
+    const conditions = describeVariations(build.variations as BuildResult['variations'])
+    const verdict = build.reproducible
+      ? `${build.verdict === 'reproducible' ? 'reproducible' : 'reproducible after normalization'} under ${conditions}: ${build.artifacts.length} artifact(s)`
+      : `NOT reproducible under ${conditions}: ${build.differences.length} of ${build.artifacts.length} artifact(s) differ${firstCause(build.explanation)}`
+    const head = [
       `## reproof build: ${build.reproducible ? 'reproducible' : 'NOT reproducible'}`,
+      '',
+      verdict,
       '',
       '| artifact | sha256 |',
       '| --- | --- |',
       ...build.artifacts.map((a) => `| \`${a.name}\` | \`${a.digest.sha256}\` |`),
       '',
     ]
-    if (build.explanation !== null) summary.push(renderDiffMarkdown(build.explanation))
     const digests = Object.fromEntries(build.artifacts.map((a) => [a.name, a.digest.sha256]))
     return {
       outputs: { reproducible: String(build.reproducible), digests: JSON.stringify(digests) },
-      summary,
+      summary: (max, reportPath) =>
+        build.explanation === null
+          ? capLines(head, max)
+          : fitExplanation(head, build.explanation, max, reportPath),
+      verdict,
     }
   },
   verify: (result) => {
     const verify = result as {
       verified: boolean
       reason: string | null
-      checks: { name: string; ok: boolean }[]
+      checks: { name: string; ok: boolean; detail?: string }[]
     }
+    const failedCheck = verify.checks.find((c) => !c.ok)
+    const verdict = verify.verified
+      ? `verified: ${verify.checks.length} checks passed`
+      : `rejected (${verify.reason ?? 'unknown'}): ${failedCheck?.detail ?? failedCheck?.name ?? 'a check failed'}`
+    const summary = [
+      `## reproof verify: ${verify.verified ? 'verified' : `rejected (${verify.reason ?? 'unknown'})`}`,
+      '',
+      ...verify.checks.map(
+        (c) => `- ${c.ok ? '✅' : '❌'} ${c.name}${c.detail === undefined ? '' : `: ${c.detail}`}`,
+      ),
+      '',
+    ]
     return {
       outputs: {
         decision: verify.verified ? 'verified' : `rejected: ${verify.reason ?? 'unknown'}`,
       },
-      summary: [
-        `## reproof verify: ${verify.verified ? 'verified' : `rejected (${verify.reason ?? 'unknown'})`}`,
-        '',
-        ...verify.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}`),
-        '',
-      ],
+      summary: (max) => capLines(summary, max),
+      verdict,
     }
   },
   gate: (result) => {
-    const gate = result as { decision: string; why: string; env: string }
+    const gate = result as { decision: string; why: string; env: string; reason?: string }
+    const verdict = `${gate.decision}${gate.reason === undefined ? '' : ` (${gate.reason})`}: ${gate.why}`
     return {
       outputs: { decision: gate.decision },
-      summary: [`## reproof gate (${gate.env}): ${gate.decision}`, '', gate.why, ''],
+      summary: (max) =>
+        capLines([`## reproof gate (${gate.env}): ${gate.decision}`, '', gate.why, ''], max),
+      verdict,
     }
   },
+}
+
+/** ` — path: cause` for the first differing item with a hint, if there is one. */
+function firstCause(report: DiffReport | null): string {
+  const item = report?.items.find((i) => i.hints.length > 0)
+  const hint = item?.hints[0]
+  return item === undefined || hint === undefined ? '' : `; ${item.path}: ${hint.cause}`
+}
+
+/**
+ * The summary with as many of the explanation's items as fit under `max` bytes, and
+ * how many more are in the full report when not all do.
+ */
+function fitExplanation(
+  head: string[],
+  report: DiffReport,
+  max: number,
+  reportPath: string | undefined,
+): string[] {
+  const render = (count: number): string =>
+    renderDiffMarkdown({ ...report, items: report.items.slice(0, count) })
+  const whole = [...head, render(report.items.length)]
+  if (bytes(whole) <= max) return whole
+  // The most items that fit, with room for the line that says how many are left out.
+  const room = max - bytes(head) - 400
+  let fits = 0
+  for (let lo = 0, hi = report.items.length; lo <= hi;) {
+    const mid = Math.floor((lo + hi) / 2)
+    if (Buffer.byteLength(render(mid)) <= room) {
+      fits = mid
+      lo = mid + 1
+    } else hi = mid - 1
+  }
+  const more = report.items.length - fits
+  return capLines(
+    [
+      ...head,
+      render(fits),
+      `_${more} more differences in the report${reportPath === undefined ? '' : ` (\`${reportPath}\`, output \`report-path\`)`}._`,
+      '',
+    ],
+    max,
+  )
+}
+
+/** Lines cut at a line's end so that they stay under `max` bytes, saying so. */
+function capLines(lines: string[], max: number): string[] {
+  if (bytes(lines) <= max) return lines
+  const text = lines.join('\n')
+  const cut = Buffer.from(text)
+    .subarray(0, max - 200)
+    .toString('utf8')
+  return [
+    cut.slice(0, Math.max(0, cut.lastIndexOf('\n'))),
+    '',
+    '_(cut here: the summary is limited to 1 MiB)_',
+    '',
+  ]
+}
+
+const bytes = (lines: readonly string[]): number => Buffer.byteLength(`${lines.join('\n')}\n`)
+
+function writeSummary(env: Env, lines: string[]): void {
+  if (env.GITHUB_STEP_SUMMARY === undefined || lines.length === 0) return
+  fs.appendFileSync(env.GITHUB_STEP_SUMMARY, `${lines.join('\n')}\n`)
+}
+
+/**
+ * A build always writes the full HTML report: where the input `report` says, or in the
+ * runner's temp directory, so that a summary cut short can point to it.
+ */
+function withDefaultReport(parsed: ActionArgv, env: Env): ActionArgv {
+  if (parsed.mode !== 'build' || argValue(parsed.argv, '--report') !== undefined) return parsed
+  const dir = env.RUNNER_TEMP ?? os.tmpdir()
+  const file = path.join(dir, `reproof-report-${randomUUID().slice(0, 8)}.html`)
+  const at = parsed.argv.indexOf('--')
+  const argv = [...parsed.argv.slice(0, at), '--report', file, ...parsed.argv.slice(at)]
+  return { ...parsed, argv }
+}
+
+/** The value after `flag` in an argv, before `--`. */
+function argValue(argv: readonly string[], flag: string): string | undefined {
+  const end = argv.indexOf('--')
+  const i = argv.indexOf(flag)
+  return i === -1 || (end !== -1 && i > end) ? undefined : argv[i + 1]
+}
+
+/** A word as a shell would need it, for the log. */
+function quote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
 /**
@@ -144,11 +308,4 @@ function writeOutputs(file: string | undefined, outputs: Record<string, string>)
     })
     .join('')
   fs.appendFileSync(file, text)
-}
-
-function annotate(level: 'error' | 'warning', message: string): void {
-  // Workflow commands: % and newlines are escaped as the runner expects.
-  process.stdout.write(
-    `::${level}::${message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`,
-  )
 }

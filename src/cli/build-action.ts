@@ -49,10 +49,11 @@ export async function buildAction(
     flags.bundle === undefined ? undefined : planAttestation(flags, flags.bundle, streams)
   const status = options.json ? undefined : createStatusDisplay(streams)
   try {
+    const onEvent = status?.onEvent ?? streams.onBuildEvent
     const { result, record } = await runBuild(options, {
       callerEnv: streams.env,
       signal,
-      ...(status === undefined ? {} : { onEvent: status.onEvent }),
+      ...(onEvent === undefined ? {} : { onEvent }),
     })
     status?.stop()
     const signed = await writeEvidence(result, record, options, attest, streams)

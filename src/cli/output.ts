@@ -1,3 +1,4 @@
+import type { BuildEvent } from '../twin/run-twice.js'
 import { isReproofError, exitCodeFor, EXIT } from '../errors.js'
 import { toDisplayText } from '../file-names.js'
 
@@ -6,6 +7,11 @@ export interface Streams {
   stdout: { write(text: string): unknown; isTTY?: boolean }
   stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number }
   env: Readonly<Record<string, string | undefined>>
+  /**
+   * Where a build's progress goes under --json, when someone reads it there (the
+   * Action's log); without --json it is shown on stderr.
+   */
+  onBuildEvent?: (event: BuildEvent) => void
 }
 
 /**

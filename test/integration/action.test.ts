@@ -90,7 +90,7 @@ function project(script: string): string {
 
 describe('the GitHub Action', () => {
   it('builds twice, signs, sets outputs and a job summary; verify and gate accept the result', async () => {
-    const dir = project('mkdir -p out && echo "release 1" > out/app.txt\n')
+    const dir = project('echo compiling app; mkdir -p out && echo "release 1" > out/app.txt\n')
     const build = await runAction(
       {
         mode: 'build',
@@ -111,6 +111,21 @@ describe('the GitHub Action', () => {
     expect(Object.values(digests)[0]).toMatch(/^[0-9a-f]{64}$/)
     expect(build.outputs['bundle-path']).toBe('app.sigstore.json')
     expect(build.summary).toContain('reproof build: reproducible')
+    // The log: the command, then each stage in a group, both runs' output inside theirs,
+    // and the verdict as a notice that names what was and was not varied.
+    expect(build.stdout).toMatch(/^::group::reproof build: the command\nreproof build --json /m)
+    expect(build.stdout).toMatch(
+      /^::group::reproof build: the two runs \(their output as A\| and B\|\)$/m,
+    )
+    expect(build.stdout).toMatch(/^A\| compiling app$/m)
+    expect(build.stdout).toMatch(/^B\| compiling app$/m)
+    expect(build.stdout).toMatch(
+      /^::notice title=reproof build::reproducible under .*not asked for: /m,
+    )
+    expect(build.stdout.match(/^::group::/gm)?.length).toBe(
+      build.stdout.match(/^::endgroup::/gm)?.length,
+    )
+    expect(build.outputs['report-path']).toMatch(/reproof-report-.*\.html$/)
     const artifact = path.join(dir, 'dist', Object.keys(digests)[0] ?? '')
     expect(fs.existsSync(artifact)).toBe(true)
 
@@ -137,7 +152,8 @@ describe('the GitHub Action', () => {
     )
     expect(wrongKey.code).toBe(1)
     expect(wrongKey.outputs.decision).toMatch(/^rejected: /)
-    expect(wrongKey.stdout).toMatch(/^::warning::/m)
+    expect(wrongKey.stdout).toMatch(/^::error title=reproof verify::rejected \([a-z-]+\): /m)
+    expect(wrongKey.summary).toMatch(/reproof verify: rejected/)
 
     const gate = await runAction(
       {
@@ -169,7 +185,10 @@ describe('the GitHub Action', () => {
     expect(run.outputs.reproducible).toBe('false')
     expect(run.summary).toContain('NOT reproducible')
     expect(run.summary).toContain('app.txt')
-    expect(run.stdout).toMatch(/^::warning::/m)
+    expect(run.stdout).toMatch(
+      /^::error title=reproof build::NOT reproducible under .*: 1 of 1 artifact/m,
+    )
+    expect(fs.readFileSync(run.outputs['report-path'] ?? '', 'utf8')).toContain('app.txt')
   })
 
   it('reports a build command that fails with exit 3 and an error annotation, not a crash', async () => {
@@ -179,8 +198,10 @@ describe('the GitHub Action', () => {
       dir,
     )
     expect(run.code).toBe(3)
-    expect(run.stdout).toMatch(/^::error::.*exit/m)
+    expect(run.stdout).toMatch(/^::error title=reproof build::.*exit/m)
+    expect(run.stdout).toMatch(/^A\| compiling$/m)
     expect(run.outputs).toEqual({})
+    expect(run.summary).toContain('reproof build: the build or the environment failed (exit 3)')
   })
 
   it('rejects missing or malformed inputs with exit 2, one annotation and no outputs', async () => {
@@ -196,9 +217,65 @@ describe('the GitHub Action', () => {
       const run = await runAction(inputs, dir)
       expect(run.code, JSON.stringify(inputs)).toBe(2)
       expect(run.stdout.trim().split('\n')).toHaveLength(1)
-      expect(run.stdout).toMatch(/^::error::input /)
+      expect(run.stdout).toMatch(/^::error title=reproof%3A bad input::input /)
       expect(run.outputs).toEqual({})
+      expect(run.summary).toMatch(/^## reproof: bad input \(exit 2\)\n\ninput /)
     }
+  })
+
+  it("keeps the job summary under the runner's 1 MiB, pointing to the full report for the rest", async () => {
+    // 400 files of 200 random lines each, different in each run.
+    const dir = project(
+      'mkdir -p out && for i in $(seq 1 400); do head -c 6400 /dev/urandom | od -An -tx1 -w32 > out/f$i.txt; done\n',
+    )
+    const run = await runAction(
+      {
+        mode: 'build',
+        source: 'src',
+        command: 'sh build.sh',
+        outputs: 'out/*.txt',
+        'no-vary': 'file-times',
+      },
+      dir,
+    )
+    expect(run.code).toBe(1)
+    expect(Buffer.byteLength(run.summary)).toBeLessThan(1024 * 1024)
+    expect(run.summary).toMatch(
+      /_\d+ more differences in the report \(`.*reproof-report-.*\.html`, output `report-path`\)\._/,
+    )
+    expect(fs.statSync(run.outputs['report-path'] ?? '').size).toBeGreaterThan(1024 * 1024)
+  })
+
+  it('reads lists one per line and booleans as @actions/core does, and passes env, exclude and keep', async () => {
+    const dir = project('mkdir -p out && echo "$GREETING" > out/a,b.txt && ls > out/listing.txt\n')
+    fs.writeFileSync(path.join(dir, 'src', 'secret.env'), 'x')
+    const run = await runAction(
+      {
+        mode: 'build',
+        source: 'src',
+        command: 'sh build.sh',
+        outputs: 'out/*.{txt,md}',
+        env: 'GREETING=hello from the step',
+        exclude: 'secret.env',
+        'no-vary': 'file-times\ntime',
+        normalize: 'False',
+        network: 'FALSE',
+      },
+      dir,
+    )
+    expect(run.code, run.stdout).toBe(0)
+    expect(Object.keys(JSON.parse(run.outputs.digests ?? '{}') as object).sort()).toEqual([
+      'out/a,b.txt',
+      'out/listing.txt',
+    ])
+    expect(fs.readFileSync(path.join(dir, 'src', 'out', 'a,b.txt'), 'utf8')).toBe(
+      'hello from the step\n',
+    )
+    expect(fs.readFileSync(path.join(dir, 'src', 'out', 'listing.txt'), 'utf8')).not.toContain(
+      'secret.env',
+    )
+    // Turned off, and said so on the verdict, in the Action's words.
+    expect(run.stdout).toMatch(/not asked for: time, file-times, .*\(input vary all\)/)
   })
 
   it('masks an identity token handed to the step before it prints anything', async () => {

@@ -2,24 +2,35 @@ import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { flag, input, list, toArgv } from '../../../src/action/inputs.js'
+import {
+  flag,
+  inInputTerms,
+  input,
+  list,
+  toArgv,
+  TRUST_INPUTS,
+} from '../../../src/action/inputs.js'
 import { REPO } from '../../helpers.js'
 
 const item = fc
   .string({ minLength: 1, maxLength: 20 })
-  .filter((s) => !/[\n,]/.test(s) && s.trim() === s && s !== '')
+  .filter((s) => !/[\r\n]/.test(s) && s.trim() === s && s !== '')
 
 describe('action inputs', () => {
-  it('reads a list written one per line or comma-separated, ignoring blanks', () => {
+  it('reads a list one item per line, ignoring blanks; a comma is part of an item', () => {
     fc.assert(
       fc.property(
         fc.array(item, { maxLength: 8 }),
-        fc.constantFrom('\n', ',', ', ', '\n\n'),
+        fc.constantFrom('\n', '\n\n', '\r\n'),
         (items, sep) => {
           expect(list({ INPUT_ARTIFACTS: items.join(sep) }, 'artifacts')).toEqual(items)
         },
       ),
     )
+    expect(list({ INPUT_OUTPUTS: 'out/*.{txt,md}\ndist/a,b.tgz' }, 'outputs')).toEqual([
+      'out/*.{txt,md}',
+      'dist/a,b.tgz',
+    ])
   })
 
   it('accepts the hyphenated and the underscored spelling of a name alike', () => {
@@ -31,16 +42,40 @@ describe('action inputs', () => {
     )
   })
 
-  it('takes only true and false as booleans', () => {
+  it('takes the booleans @actions/core takes (YAML 1.2 core schema), and nothing else', () => {
     fc.assert(
-      fc.property(fc.string(), (value) => {
-        const env = { INPUT_KEYLESS: value }
-        const t = value.trim()
-        if (t === '' || t === 'false') expect(flag(env, 'keyless')).toBe(false)
-        else if (t === 'true') expect(flag(env, 'keyless')).toBe(true)
-        else expect(() => flag(env, 'keyless')).toThrow(/input keyless/)
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.constantFrom('true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'yes', 'tRue'),
+        ),
+        (value) => {
+          const env = { INPUT_KEYLESS: value }
+          const t = value.trim()
+          if (t === '' || ['false', 'False', 'FALSE'].includes(t))
+            expect(flag(env, 'keyless')).toBe(false)
+          else if (['true', 'True', 'TRUE'].includes(t)) expect(flag(env, 'keyless')).toBe(true)
+          else expect(() => flag(env, 'keyless')).toThrow(/input keyless: .* is not a boolean/)
+        },
+      ),
     )
+  })
+
+  it('names inputs, not flags, in the messages it passes on', () => {
+    const { inputOf } = toArgv({
+      INPUT_MODE: 'gate',
+      INPUT_ARTIFACTS: 'a',
+      INPUT_ENVIRONMENT: 'prod',
+    })
+    expect(inInputTerms('--env prod: no such environment; see --key and --bundle', inputOf)).toBe(
+      'input environment prod: no such environment; see input public-key and input bundle',
+    )
+    const build = toArgv({ INPUT_COMMAND: 'make', INPUT_OUTPUTS: 'x' }).inputOf
+    expect(inInputTerms('--out-dir x: not a directory (--keyless needs --bundle)', build)).toBe(
+      'input out-dir x: not a directory (input keyless needs input bundle)',
+    )
+    // A flag no input gives stays as it is.
+    expect(inInputTerms('--max-bytes 1: too small', build)).toBe('--max-bytes 1: too small')
   })
 
   it('never lets the build command become reproof options', () => {
@@ -63,11 +98,12 @@ describe('action.yml', () => {
     ...(/^inputs:\n([\s\S]*?)^outputs:/m.exec(yml)?.[1] ?? '').matchAll(/^ {2}([a-z-]+):$/gm),
   ].map((m) => m[1] ?? '')
   const source = fs.readFileSync(path.join(REPO, 'src', 'action', 'inputs.ts'), 'utf8')
-  const read = new Set(
-    [...source.matchAll(/\b(?:input|list|flag|opt|bool)\(\s*(?:env,\s*)?'([a-z-]+)'/g)].map(
-      (m) => m[1] ?? '',
-    ),
-  )
+  const read = new Set([
+    ...[
+      ...source.matchAll(/\b(?:input|list|flag|opt|bool|each)\(\s*(?:[\w.]+,\s*)?'([a-z-]+)'/g),
+    ].map((m) => m[1] ?? ''),
+    ...TRUST_INPUTS,
+  ])
 
   it('reads every declared input', () => {
     expect(declared.length).toBeGreaterThan(10)
