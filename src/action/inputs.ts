@@ -1,4 +1,5 @@
 import { ReproofError } from '../errors.js'
+import { hasIdentityToken, isForkPullRequest } from './fork.js'
 
 /**
  * Reads an action input. The runner passes INPUT_<NAME>, upper case, hyphens kept;
@@ -44,6 +45,8 @@ export interface ActionArgv {
   argv: string[]
   /** For messages: `--out-dir` is input `out-dir`, `--env` in gate mode is `environment`. */
   inputOf: Map<string, string>
+  /** What the inputs asked for that will not happen, and why: said as notices. */
+  notices: string[]
 }
 
 /**
@@ -57,13 +60,14 @@ export function toArgv(env: Env): ActionArgv {
   else if (mode === 'verify') verifyArgv(args)
   else if (mode === 'gate') gateArgv(args)
   else throw new ReproofError('E_USAGE', `input mode: "${mode}" is not build, verify or gate`)
-  return { mode, argv: args.argv, inputOf: args.inputOf }
+  return { mode, argv: args.argv, inputOf: args.inputOf, notices: args.notices }
 }
 
 /** A command line built from inputs, remembering which input gave which flag. */
 class Args {
   readonly argv: string[] = []
   readonly inputOf = new Map<string, string>()
+  readonly notices: string[] = []
 
   constructor(readonly env: Env) {}
 
@@ -113,13 +117,22 @@ function buildArgv(args: Args): void {
   args.each('no-vary')
   args.each('exclude')
   args.bool('keep')
-  args.opt('bundle')
-  args.opt('key')
-  args.opt('passphrase-env')
-  args.bool('keyless')
-  args.opt('fulcio-url')
-  args.opt('rekor-url')
-  args.opt('tsa-url')
+  // A pull request from a fork gets no OIDC token: it is built and reported, unsigned,
+  // and the notice says so (the outputs say signed: false), rather than failing a
+  // contributor's check for what they cannot change.
+  if (flag(args.env, 'keyless') && !hasIdentityToken(args.env) && isForkPullRequest(args.env))
+    args.notices.push(
+      'a pull request from a fork gets no OIDC token, so this build is checked and reported but not signed (no bundle is written)',
+    )
+  else {
+    args.opt('bundle')
+    args.opt('key')
+    args.opt('passphrase-env')
+    args.bool('keyless')
+    args.opt('fulcio-url')
+    args.opt('rekor-url')
+    args.opt('tsa-url')
+  }
   args.opt('builder-id')
   args.opt('timeout')
   args.bool('normalize')

@@ -38,7 +38,11 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     writeSummary(env, [`## reproof: bad input (exit ${EXIT.usage})`, '', message, ''])
     return EXIT.usage
   }
-  const { mode, argv, inputOf } = parsed
+  const { mode, argv, inputOf, notices } = parsed
+  // Secrets the inputs name: masked before anything runs.
+  const passphraseVar = argValue(argv, '--passphrase-env')
+  if (passphraseVar !== undefined) log.write(maskCommand(env[passphraseVar] ?? '', env))
+  for (const notice of notices) annotate(log, 'notice', notice, `reproof ${mode}`)
   group(log, `reproof ${mode}: the command`)
   log.write(`reproof ${argv.map(quote).join(' ')}\n`)
   endGroup(log)
@@ -67,15 +71,20 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     result === undefined || (typeof result === 'object' && result !== null && 'error' in result)
   const report = failed ? undefined : REPORTS[mode](result)
   const outputs = report?.outputs ?? {}
-  const bundle = env.INPUT_BUNDLE?.trim()
-  if (!failed && bundle !== undefined && bundle !== '' && fs.existsSync(bundle))
-    outputs['bundle-path'] = bundle
+  // The bundle this build wrote (only a yes is signed), or the one verify and gate checked.
+  const bundle = argValue(argv, '--bundle')
+  const present = !failed && bundle !== undefined && fs.existsSync(bundle)
+  const signed = mode === 'build' ? present && code === EXIT.yes : present
+  if (signed && bundle !== undefined) outputs['bundle-path'] = bundle
+  if (mode === 'build' && !failed) outputs.signed = String(signed)
   const reportPath = argValue(argv, '--report')
   if (mode === 'build' && reportPath !== undefined && fs.existsSync(reportPath))
     outputs['report-path'] = reportPath
   writeOutputs(env.GITHUB_OUTPUT, outputs)
   if (report !== undefined) {
-    writeSummary(env, report.summary(MAX_SUMMARY_BYTES, outputs['report-path']))
+    const noted = notices.flatMap((n) => [`> ${n}`, ''])
+    writeSummary(env, report.summary(MAX_SUMMARY_BYTES - bytes(noted), outputs['report-path']))
+    writeSummary(env, noted)
     annotate(
       log,
       code === EXIT.yes ? 'notice' : 'error',

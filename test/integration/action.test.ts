@@ -278,6 +278,77 @@ describe('the GitHub Action', () => {
     expect(run.stdout).toMatch(/not asked for: time, file-times, .*\(input vary all\)/)
   })
 
+  it('on a pull request from a fork (no OIDC token), builds and reports without signing, and says so', async () => {
+    const dir = project('mkdir -p out && echo same > out/app.txt\n')
+    const event = (head: string) => {
+      const file = path.join(dir, `event-${head.replace('/', '-')}.json`)
+      fs.writeFileSync(
+        file,
+        JSON.stringify({
+          pull_request: {
+            head: { repo: { full_name: head, fork: head !== 'owner/repo' } },
+            base: { repo: { full_name: 'owner/repo' } },
+          },
+        }),
+      )
+      return { GITHUB_ACTIONS: 'true', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: file }
+    }
+    const inputs = {
+      mode: 'build',
+      source: 'src',
+      command: 'sh build.sh',
+      outputs: 'out/app.txt',
+      keyless: 'true',
+      bundle: 'app.sigstore.json',
+      'builder-id': 'https://ci.example.com',
+    }
+    const fork = await runAction(inputs, dir, event('someone/fork'))
+    expect(fork.code, fork.stdout).toBe(0)
+    expect(fork.stdout).toMatch(
+      /^::notice title=reproof build::a pull request from a fork gets no OIDC token/m,
+    )
+    expect(fork.outputs).toMatchObject({ reproducible: 'true', signed: 'false' })
+    expect(fork.outputs['bundle-path']).toBeUndefined()
+    expect(fs.existsSync(path.join(dir, 'app.sigstore.json'))).toBe(false)
+    expect(fork.summary).toContain('> a pull request from a fork gets no OIDC token')
+    // The same repository's own pull request has no excuse: the missing permission is an error.
+    const own = await runAction(inputs, dir, event('owner/repo'))
+    expect(own.code).toBe(2)
+    expect(own.stdout).toMatch(
+      /^::error title=reproof build::keyless signing in GitHub Actions needs an OIDC token.*id-token: write/m,
+    )
+  })
+
+  it('masks the passphrase of an encrypted key before anything runs', async () => {
+    const dir = project('mkdir -p out && echo same > out/app.txt\n')
+    const passphrase = 'correct horse battery staple'
+    expect(
+      (
+        await runCli(['keygen', '--out', path.join(dir, 'enc'), '--passphrase-env', 'PASS'], {
+          PASS: passphrase,
+        })
+      ).code,
+    ).toBe(0)
+    const run = await runAction(
+      {
+        mode: 'build',
+        source: 'src',
+        command: 'sh build.sh',
+        outputs: 'out/app.txt',
+        key: path.join(dir, 'enc.key'),
+        'passphrase-env': 'PASS',
+        bundle: 'app.sigstore.json',
+        'builder-id': 'https://ci.example.com',
+      },
+      dir,
+      { GITHUB_ACTIONS: 'true', PASS: passphrase },
+    )
+    expect(run.code, run.stdout).toBe(0)
+    expect(run.outputs.signed).toBe('true')
+    expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${passphrase}`)
+    expect(run.stdout.slice(run.stdout.indexOf('\n'))).not.toContain(passphrase)
+  })
+
   it('masks an identity token handed to the step before it prints anything', async () => {
     const dir = makeTemp()
     const token = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJzZWNyZXQtc3ViamVjdCJ9.'
