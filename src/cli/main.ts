@@ -34,10 +34,8 @@ export async function main(
     .description('Prove a build is reproducible, explain why not, and attest it.')
     .version(VERSION, '-V, --version')
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => streams.stdout.write(s),
-      writeErr: (s) => streams.stderr.write(s),
-    })
+    .configureOutput(output(streams))
+    .configureHelp(HELP)
     .showHelpAfterError('(run with --help for usage)')
   program.addCommand(buildCommand(streams, setExit, controller.signal))
   program.addCommand(diffCommand(streams, setExit, controller.signal))
@@ -47,10 +45,7 @@ export async function main(
   program.addCommand(verifyCommand(streams, setExit))
   program.addCommand(gateCommand(streams, setExit))
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
-    command.exitOverride().configureOutput({
-      writeOut: (s) => streams.stdout.write(s),
-      writeErr: (s) => streams.stderr.write(s),
-    })
+    command.exitOverride().configureOutput(output(streams)).configureHelp(HELP)
   }
 
   try {
@@ -68,6 +63,22 @@ export async function main(
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     process.off('SIGHUP', onSignal)
+  }
+}
+
+// Option descriptions wrap in what the terminal leaves beside them, down to 20 columns
+// (commander's default gives up below 40, which on an 80-column terminal is always).
+const HELP = { minWidthToWrap: 20 }
+
+/** Help and errors to the streams, help wrapped to the terminal's width (80 elsewhere). */
+function output(streams: Streams) {
+  const width = (stream: Streams['stdout']): number =>
+    stream.isTTY === true && stream.columns !== undefined ? stream.columns : 80
+  return {
+    writeOut: (s: string) => streams.stdout.write(s),
+    writeErr: (s: string) => streams.stderr.write(s),
+    getOutHelpWidth: () => width(streams.stdout),
+    getErrHelpWidth: () => width(streams.stderr),
   }
 }
 

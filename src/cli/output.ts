@@ -4,7 +4,7 @@ import { toDisplayText } from '../file-names.js'
 
 /** Where the CLI writes. Injected so that tests can run commands in-process. */
 export interface Streams {
-  stdout: { write(text: string): unknown; isTTY?: boolean }
+  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number }
   stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number }
   env: Readonly<Record<string, string | undefined>>
   /**

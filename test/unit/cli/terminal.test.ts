@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isSmartTerminal, useColor } from '../../../src/cli/output.js'
 import { createStatusDisplay } from '../../../src/cli/views/build-progress.js'
+import { main } from '../../../src/cli/main.js'
 
 const tty = { isTTY: true }
 const pipe = { isTTY: false }
@@ -63,5 +64,29 @@ describe('colour and the terminal', () => {
     const dumb = drawn({ TERM: 'dumb' })
     expect(dumb).not.toContain('\u001b[')
     expect(dumb).toContain('run A started')
+  })
+
+  it('wraps help to the terminal, and to 80 columns elsewhere', async () => {
+    const help = async (stdout: { isTTY?: boolean; columns?: number }) => {
+      let text = ''
+      const code = await main(['node', 'reproof', 'build', '--help'], {
+        stdout: { ...stdout, write: (s: string) => (text += s) },
+        stderr: { write: () => true },
+        env: {},
+      })
+      expect(code).toBe(0)
+      // Lines longer than the width are single words that cannot be broken.
+      return text.split('\n').filter((line) => line.trim().includes(' '))
+    }
+    for (const [stdout, width] of [
+      [{ isTTY: true, columns: 60 }, 60],
+      [{ isTTY: true, columns: 120 }, 120],
+      [{ isTTY: false, columns: 60 }, 80],
+      [{}, 80],
+    ] as const) {
+      const lines = await help(stdout)
+      expect(lines.length).toBeGreaterThan(20)
+      expect(lines.filter((line) => line.length > width)).toEqual([])
+    }
   })
 })
