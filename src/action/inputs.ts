@@ -160,6 +160,8 @@ function gateArgv(args: Args): void {
       'E_USAGE',
       'input artifacts: the artifact to deploy is required in gate mode',
     )
+  // Read by the action itself (see ledger-token.ts), never put on a command line.
+  input(args.env, 'ledger-token')
   args.add('gate', action, '--json')
   args.opt('environment', '--env')
   args.opt('ledger')

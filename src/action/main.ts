@@ -9,7 +9,8 @@ import type { BuildResult } from '../twin/run-build.js'
 import type { DiffReport } from '../diff/report.js'
 import { EXIT, isReproofError } from '../errors.js'
 import { maskCommand } from '../sign/secrets.js'
-import { inInputTerms, toArgv, type ActionArgv } from './inputs.js'
+import { inInputTerms, input, toArgv, type ActionArgv } from './inputs.js'
+import { withLedgerToken } from './ledger-token.js'
 import { annotate, buildLog, endGroup, group, type Log } from './workflow-log.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -42,6 +43,9 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   // Secrets the inputs name: masked before anything runs.
   const passphraseVar = argValue(argv, '--passphrase-env')
   if (passphraseVar !== undefined) log.write(maskCommand(env[passphraseVar] ?? '', env))
+  const token = mode === 'gate' ? input(env, 'ledger-token') : undefined
+  const ledger = token === undefined ? undefined : withLedgerToken(env, token)
+  for (const secret of ledger?.secrets ?? []) log.write(maskCommand(secret, env))
   for (const notice of notices) annotate(log, 'notice', notice, `reproof ${mode}`)
   group(log, `reproof ${mode}: the command`)
   log.write(`reproof ${argv.map(quote).join(' ')}\n`)
@@ -59,7 +63,7 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
         return process.stderr.write(s)
       },
     },
-    env,
+    env: ledger?.env ?? env,
     ...(progress === undefined ? {} : { onBuildEvent: progress.onEvent }),
   })
   progress?.close()

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { REPO, cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers.js'
@@ -347,6 +349,65 @@ describe('the GitHub Action', () => {
     expect(run.outputs.signed).toBe('true')
     expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${passphrase}`)
     expect(run.stdout.slice(run.stdout.indexOf('\n'))).not.toContain(passphrase)
+  })
+
+  it("gives the ledger token to the gate step's git only, as an HTTP header, masked", async () => {
+    const dir = project('mkdir -p out && echo same > out/app.txt\n')
+    const signing = {
+      key: path.join(keyDir, 'k.key'),
+      bundle: 'app.sigstore.json',
+      'builder-id': 'https://ci.example.com',
+    }
+    const build = await runAction(
+      {
+        mode: 'build',
+        source: 'src',
+        command: 'sh build.sh',
+        outputs: 'out/app.txt',
+        'out-dir': 'dist',
+        ...signing,
+      },
+      dir,
+    )
+    expect(build.code, build.stdout).toBe(0)
+    // A git remote on loopback that answers nothing but records who asked.
+    const seen: (string | undefined)[] = []
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization)
+      res.writeHead(404).end()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const token = 'ghs_0123456789abcdefghijklmnopqrstuvwxyzAB'
+    try {
+      const gate = await runAction(
+        {
+          mode: 'gate',
+          environment: 'production',
+          ledger: `git:http://127.0.0.1:${port}/owner/repo.git#reproof-ledger`,
+          'ledger-token': token,
+          artifacts: 'dist/out/app.txt',
+          bundle: 'app.sigstore.json',
+          'public-key': path.join(keyDir, 'k.pub'),
+        },
+        dir,
+        { GITHUB_ACTIONS: 'true', GITHUB_SERVER_URL: `http://127.0.0.1:${port}` },
+      )
+      expect(gate.code).not.toBe(0)
+      const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
+      expect(seen).toContain(`basic ${basic}`)
+      expect(gate.stdout.split('\n').slice(0, 2)).toEqual([
+        `::add-mask::${token}`,
+        `::add-mask::${basic}`,
+      ])
+      const rest = gate.stdout.split('\n').slice(2).join('\n')
+      expect(rest).not.toContain(token)
+      expect(rest).not.toContain(basic)
+    } finally {
+      server.close()
+    }
+    // Nothing written where later steps would find it.
+    expect(fs.existsSync(path.join(dir, '.gitconfig'))).toBe(false)
   })
 
   it('masks an identity token handed to the step before it prints anything', async () => {
