@@ -47,6 +47,8 @@ export interface ActionArgv {
   inputOf: Map<string, string>
   /** What the inputs asked for that will not happen, and why: said as notices. */
   notices: string[]
+  /** Build: store the signed bundle with GitHub's attestations (see attestation-upload.ts). */
+  upload: boolean
 }
 
 /**
@@ -60,7 +62,13 @@ export function toArgv(env: Env): ActionArgv {
   else if (mode === 'verify') verifyArgv(args)
   else if (mode === 'gate') gateArgv(args)
   else throw new ReproofError('E_USAGE', `input mode: "${mode}" is not build, verify or gate`)
-  return { mode, argv: args.argv, inputOf: args.inputOf, notices: args.notices }
+  return {
+    mode,
+    argv: args.argv,
+    inputOf: args.inputOf,
+    notices: args.notices,
+    upload: args.upload,
+  }
 }
 
 /** A command line built from inputs, remembering which input gave which flag. */
@@ -68,6 +76,7 @@ class Args {
   readonly argv: string[] = []
   readonly inputOf = new Map<string, string>()
   readonly notices: string[] = []
+  upload = false
 
   constructor(readonly env: Env) {}
 
@@ -120,11 +129,21 @@ function buildArgv(args: Args): void {
   // A pull request from a fork gets no OIDC token: it is built and reported, unsigned,
   // and the notice says so (the outputs say signed: false), rather than failing a
   // contributor's check for what they cannot change.
+  const upload = flag(args.env, 'upload-attestation')
+  if (
+    upload &&
+    (input(args.env, 'bundle') === undefined || input(args.env, 'github-token') === undefined)
+  )
+    throw new ReproofError(
+      'E_USAGE',
+      'input upload-attestation: needs input bundle (with key or keyless) and input github-token',
+    )
   if (flag(args.env, 'keyless') && !hasIdentityToken(args.env) && isForkPullRequest(args.env))
     args.notices.push(
       'a pull request from a fork gets no OIDC token, so this build is checked and reported but not signed (no bundle is written)',
     )
   else {
+    args.upload = upload
     args.opt('bundle')
     args.opt('key')
     args.opt('passphrase-env')

@@ -7,9 +7,10 @@ import { describeVariations } from '../cli/views/build.js'
 import { renderDiffMarkdown } from '../cli/views/diff-markdown.js'
 import type { BuildResult } from '../twin/run-build.js'
 import type { DiffReport } from '../diff/report.js'
-import { EXIT, isReproofError } from '../errors.js'
+import { EXIT, exitCodeFor, isReproofError } from '../errors.js'
 import { maskCommand } from '../sign/secrets.js'
 import { inInputTerms, input, toArgv, type ActionArgv } from './inputs.js'
+import { uploadAttestation } from './attestation-upload.js'
 import { withLedgerToken } from './ledger-token.js'
 import { annotate, buildLog, endGroup, group, type Log } from './workflow-log.js'
 
@@ -55,7 +56,7 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   let stdout = ''
   let stderr = ''
   const progress = mode === 'build' ? buildLog(log) : undefined
-  const code = await main(['node', 'reproof', ...argv], {
+  let code = await main(['node', 'reproof', ...argv], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: {
       write: (s: string) => {
@@ -81,17 +82,46 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   const signed = mode === 'build' ? present && code === EXIT.yes : present
   if (signed && bundle !== undefined) outputs['bundle-path'] = bundle
   if (mode === 'build' && !failed) outputs.signed = String(signed)
+  // Stored with GitHub's attestations before anything is acknowledged: an output that
+  // names an attestation is one GitHub holds.
+  let uploadFailure: string | undefined
+  if (mode === 'build' && signed && bundle !== undefined && parsed.upload) {
+    try {
+      const stored = await uploadAttestation(bundle, env, input(env, 'github-token') ?? '', {
+        timeoutMs: 30_000,
+        retries: 3,
+      })
+      outputs['attestation-id'] = stored.id
+      outputs['attestation-url'] = stored.url
+    } catch (err) {
+      code = isReproofError(err) ? exitCodeFor(err.code) : EXIT.failed
+      uploadFailure = isReproofError(err)
+        ? `${err.message}${err.context.hint === undefined ? '' : ` (${err.context.hint})`}`
+        : String(err)
+    }
+  }
   const reportPath = argValue(argv, '--report')
   if (mode === 'build' && reportPath !== undefined && fs.existsSync(reportPath))
     outputs['report-path'] = reportPath
   writeOutputs(env.GITHUB_OUTPUT, outputs)
+  if (uploadFailure !== undefined) {
+    writeSummary(env, [
+      `## reproof build: signed, but not stored with GitHub's attestations`,
+      '',
+      uploadFailure,
+      '',
+    ])
+    annotate(log, code === EXIT.ambiguous ? 'warning' : 'error', uploadFailure, 'reproof build')
+  } else if (outputs['attestation-url'] !== undefined)
+    notices.push(`attestation stored: ${outputs['attestation-url']}`)
   if (report !== undefined) {
     const noted = notices.flatMap((n) => [`> ${n}`, ''])
     writeSummary(env, report.summary(MAX_SUMMARY_BYTES - bytes(noted), outputs['report-path']))
     writeSummary(env, noted)
+    // The verdict stands whatever became of the upload (said above).
     annotate(
       log,
-      code === EXIT.yes ? 'notice' : 'error',
+      report.yes ? 'notice' : 'error',
       inInputTerms(report.verdict, inputOf),
       `reproof ${mode}`,
     )
@@ -120,6 +150,7 @@ interface Report {
   summary: (maxBytes: number, reportPath: string | undefined) => string[]
   /** The answer in one line, for the annotation. */
   verdict: string
+  yes: boolean
 }
 
 /** Each mode's JSON result as step outputs, a job summary and a verdict. */
@@ -156,6 +187,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
           ? capLines(head, max)
           : fitExplanation(head, build.explanation, max, reportPath),
       verdict,
+      yes: build.reproducible,
     }
   },
   verify: (result) => {
@@ -182,6 +214,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       },
       summary: (max) => capLines(summary, max),
       verdict,
+      yes: verify.verified,
     }
   },
   gate: (result) => {
@@ -192,6 +225,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       summary: (max) =>
         capLines([`## reproof gate (${gate.env}): ${gate.decision}`, '', gate.why, ''], max),
       verdict,
+      yes: gate.decision !== 'refused',
     }
   },
 }

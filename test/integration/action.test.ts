@@ -410,6 +410,77 @@ describe('the GitHub Action', () => {
     expect(fs.existsSync(path.join(dir, '.gitconfig'))).toBe(false)
   })
 
+  it('stores the signed bundle with GitHub attestations when asked, and says so when GitHub refuses', async () => {
+    const dir = project('mkdir -p out && echo same > out/app.txt\n')
+    let status = 201
+    const posted: { auth: string | undefined; body: string }[] = []
+    const server = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        posted.push({ auth: req.headers.authorization, body })
+        res
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(
+            status === 201 ? '{"id":991}' : '{"message":"Resource not accessible by integration"}',
+          )
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const github = {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_API_URL: `http://127.0.0.1:${port}`,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'owner/repo',
+    }
+    const inputs = {
+      mode: 'build',
+      source: 'src',
+      command: 'sh build.sh',
+      outputs: 'out/app.txt',
+      key: path.join(keyDir, 'k.key'),
+      bundle: 'app.sigstore.json',
+      'builder-id': 'https://ci.example.com',
+      'upload-attestation': 'true',
+      'github-token': 'ghs_uploadtoken0123456789',
+    }
+    try {
+      const stored = await runAction(inputs, dir, github)
+      expect(stored.code, stored.stdout).toBe(0)
+      expect(stored.outputs).toMatchObject({
+        signed: 'true',
+        'bundle-path': 'app.sigstore.json',
+        'attestation-id': '991',
+        'attestation-url': 'https://github.com/owner/repo/attestations/991',
+      })
+      expect(posted[0]?.auth).toBe('Bearer ghs_uploadtoken0123456789')
+      expect(JSON.parse(posted[0]?.body ?? '{}')).toEqual({
+        bundle: JSON.parse(fs.readFileSync(path.join(dir, 'app.sigstore.json'), 'utf8')) as unknown,
+      })
+      expect(stored.summary).toContain(
+        'attestation stored: https://github.com/owner/repo/attestations/991',
+      )
+
+      status = 403
+      const refused = await runAction(inputs, dir, github)
+      expect(refused.code).toBe(3)
+      // Signed and kept, but not stored: the outputs claim no attestation.
+      expect(refused.outputs).toMatchObject({ signed: 'true', 'bundle-path': 'app.sigstore.json' })
+      expect(refused.outputs['attestation-id']).toBeUndefined()
+      expect(refused.stdout).toMatch(
+        /^::error title=reproof build::GitHub's attestations API refused the bundle \(HTTP 403: Resource not accessible by integration\).*attestations: write/m,
+      )
+      expect(refused.summary).toContain("signed, but not stored with GitHub's attestations")
+    } finally {
+      server.close()
+    }
+    // Asked without what it needs: refused before building.
+    const bad = await runAction({ ...inputs, bundle: '' }, dir, github)
+    expect(bad.code).toBe(2)
+    expect(bad.stdout).toMatch(/input upload-attestation: needs input bundle/)
+  })
+
   it('masks an identity token handed to the step before it prints anything', async () => {
     const dir = makeTemp()
     const token = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJzZWNyZXQtc3ViamVjdCJ9.'
