@@ -47,6 +47,7 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   const token = mode === 'gate' ? input(env, 'ledger-token') : undefined
   const ledger = token === undefined ? undefined : withLedgerToken(env, token)
   for (const secret of ledger?.secrets ?? []) log.write(maskCommand(secret, env))
+  if (parsed.upload) log.write(maskCommand(input(env, 'github-token') ?? '', env))
   for (const notice of notices) annotate(log, 'notice', notice, `reproof ${mode}`)
   group(log, `reproof ${mode}: the command`)
   log.write(`reproof ${argv.map(quote).join(' ')}\n`)

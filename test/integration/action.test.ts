@@ -455,6 +455,7 @@ describe('the GitHub Action', () => {
         'attestation-url': 'https://github.com/owner/repo/attestations/991',
       })
       expect(posted[0]?.auth).toBe('Bearer ghs_uploadtoken0123456789')
+      expect(stored.stdout.split('\n')[0]).toBe('::add-mask::ghs_uploadtoken0123456789')
       expect(JSON.parse(posted[0]?.body ?? '{}')).toEqual({
         bundle: JSON.parse(fs.readFileSync(path.join(dir, 'app.sigstore.json'), 'utf8')) as unknown,
       })
