@@ -21,14 +21,24 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C')
 }
 
+/**
+ * An annotation. A message that starts by naming a file and line (`ledger.jsonl:3: …`,
+ * as reproof's messages about a line do) is pinned to that line of that file.
+ */
 export function annotate(
   log: Log,
   level: 'error' | 'warning' | 'notice',
   message: string,
   title?: string,
 ): void {
-  const props = title === undefined ? '' : ` title=${escapeProperty(title)}`
-  log.write(`::${level}${props}::${escapeData(message)}\n`)
+  const at = /^([^\s:]+):(\d+): /.exec(message)
+  const props = [
+    ...(title === undefined ? [] : [`title=${escapeProperty(title)}`]),
+    ...(at === null ? [] : [`file=${escapeProperty(at[1] ?? '')}`, `line=${at[2] ?? ''}`]),
+  ]
+  log.write(
+    `::${level}${props.length === 0 ? '' : ` ${props.join(',')}`}::${escapeData(message)}\n`,
+  )
 }
 
 export function group(log: Log, title: string): void {
@@ -65,7 +75,10 @@ export function buildLog(log: Log): { onEvent: (e: BuildEvent) => void; close: (
       }
       const run = e.id.toUpperCase()
       if (e.kind === 'run-started') log.write(`reproof: run ${run} started\n`)
-      else if (e.kind === 'run-output') log.write(`${run}| ${e.line}\n`)
+      else if (e.kind === 'run-output')
+        // A carriage return (a progress bar redrawn) starts a line of its own, prefixed
+        // too: a runner that takes it for a line break sees no command there either.
+        for (const part of e.line.split('\r')) log.write(`${run}| ${part}\n`)
       else
         log.write(
           `reproof: run ${run} finished (${e.signal ?? `status ${String(e.exitCode)}`}) in ${e.durationMs} ms\n`,
