@@ -12,7 +12,7 @@ import { maskCommand } from '../sign/secrets.js'
 import { inInputTerms, input, toArgv, type ActionArgv } from './inputs.js'
 import { uploadAttestation } from './attestation-upload.js'
 import { withLedgerToken } from './ledger-token.js'
-import { annotate, buildLog, endGroup, group, type Log } from './workflow-log.js'
+import { annotate, buildLog, endGroup, group, inert, inertLines, type Log } from './workflow-log.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 type Mode = ActionArgv['mode']
@@ -50,25 +50,29 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   if (parsed.upload) log.write(maskCommand(input(env, 'github-token') ?? '', env))
   for (const notice of notices) annotate(log, 'notice', notice, `reproof ${mode}`)
   group(log, `reproof ${mode}: the command`)
-  log.write(`reproof ${argv.map(quote).join(' ')}\n`)
+  log.write(`reproof ${inert(argv.map(quote).join(' '))}\n`)
   endGroup(log)
 
   // 2. Run.
   let stdout = ''
   let stderr = ''
   const progress = mode === 'build' ? buildLog(log) : undefined
+  // The CLI's messages quote artifacts and build logs: no command may come of them, so
+  // they are passed on by whole lines (a command cut between two writes is still seen).
+  const errLines = inertLines(process.stderr)
   let code = await main(['node', 'reproof', ...argv], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: {
       write: (s: string) => {
         stderr += s
-        return process.stderr.write(s)
+        return errLines.write(s)
       },
     },
     env: ledger?.env ?? env,
     ...(progress === undefined ? {} : { onBuildEvent: progress.onEvent }),
   })
   progress?.close()
+  errLines.end()
 
   // 3. Acknowledge.
   const result = parse(stdout)

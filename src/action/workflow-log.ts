@@ -2,10 +2,24 @@ import type { BuildEvent } from '../twin/run-twice.js'
 
 /*
  * The runner's workflow commands, written to stdout: groups that fold the log, and
- * annotations (error, warning, notice) that show on the run's page. A command is read
- * only at the start of a line, so nothing the build prints is written there: each of
- * its lines is prefixed with its run's letter.
+ * annotations (error, warning, notice) that show on the run's page. The runner reads a
+ * command from `::` at the start of a line (after any blanks) and from the older
+ * `##[` anywhere in a line, in everything the step prints: so what reproof did not
+ * write itself (the build's output, the CLI's messages, which quote artifacts) is
+ * passed through `inert` first.
  */
+
+// A zero-width space between the two characters: shown the same, read as no command.
+const ZWSP = '\u200b'
+
+/**
+ * Text that holds no workflow command, whatever it held: `##[` anywhere and `::` at a
+ * line's start (after blanks) get a zero-width space between their two characters;
+ * every other character is left as it was.
+ */
+export function inert(text: string): string {
+  return text.replace(/##\[/g, `#${ZWSP}#[`).replace(/(^|[\r\n])([ \t]*):(?=:)/g, `$1$2:${ZWSP}`)
+}
 
 export interface Log {
   write(text: string): unknown
@@ -25,6 +39,26 @@ function escapeProperty(text: string): string {
  * An annotation. A message that starts by naming a file and line (`ledger.jsonl:3: …`,
  * as reproof's messages about a line do) is pinned to that line of that file.
  */
+/** A stream of text passed on by whole lines, each made inert; `end` passes on the rest. */
+export function inertLines(out: Log): { write: (text: string) => boolean; end: () => void } {
+  let pending = ''
+  return {
+    write: (text) => {
+      pending += text
+      const cut = pending.lastIndexOf('\n') + 1
+      if (cut > 0) {
+        out.write(inert(pending.slice(0, cut)))
+        pending = pending.slice(cut)
+      }
+      return true
+    },
+    end: () => {
+      if (pending !== '') out.write(inert(pending))
+      pending = ''
+    },
+  }
+}
+
 export function annotate(
   log: Log,
   level: 'error' | 'warning' | 'notice',
@@ -78,7 +112,7 @@ export function buildLog(log: Log): { onEvent: (e: BuildEvent) => void; close: (
       else if (e.kind === 'run-output')
         // A carriage return (a progress bar redrawn) starts a line of its own, prefixed
         // too: a runner that takes it for a line break sees no command there either.
-        for (const part of e.line.split('\r')) log.write(`${run}| ${part}\n`)
+        for (const part of e.line.split('\r')) log.write(`${run}| ${inert(part)}\n`)
       else
         log.write(
           `reproof: run ${run} finished (${e.signal ?? `status ${String(e.exitCode)}`}) in ${e.durationMs} ms\n`,

@@ -14,6 +14,7 @@ const ACTION = path.join(REPO, '.github', 'action', 'index.mjs')
 interface ActionRun {
   code: number
   stdout: string
+  stderr: string
   outputs: Record<string, string>
   summary: string
 }
@@ -41,12 +42,14 @@ function runAction(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [ACTION], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
+    let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.resume()
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     child.on('close', (code) => {
       resolve({
         code: code ?? -1,
         stdout,
+        stderr,
         outputs: parseOutputs(fs.readFileSync(outputFile, 'utf8')),
         summary: fs.readFileSync(summaryFile, 'utf8'),
       })
@@ -480,6 +483,40 @@ describe('the GitHub Action', () => {
     const bad = await runAction({ ...inputs, bundle: '' }, dir, github)
     expect(bad.code).toBe(2)
     expect(bad.stdout).toMatch(/input upload-attestation: needs input bundle/)
+  })
+
+  it('lets nothing the build prints or writes become a workflow command, in either form', async () => {
+    // A build that tries both command forms in its log, and an artifact (different in
+    // each run, so the explanation quotes it) whose lines are commands.
+    const dir = project(
+      [
+        "echo 'compiling... ##[set-output name=attestation-id;]1234567'",
+        "echo '::add-mask::everything'",
+        'mkdir -p out',
+        'printf \'    ::error title=Verified::all checks passed\\n##[add-mask]x\\n%s\\n\' "$(head -c 8 /dev/urandom | od -An -tx1)" > out/app.txt',
+        '',
+      ].join('\n'),
+    )
+    const run = await runAction(
+      { mode: 'build', source: 'src', command: 'sh build.sh', outputs: 'out/app.txt' },
+      dir,
+      { GITHUB_ACTIONS: 'true' },
+    )
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain('A| compiling... #\u200b#[set-output')
+    expect(run.stderr).toContain('Verified')
+    // What the runner would take as commands: reproof's own, and nothing else.
+    const commands = `${run.stdout}\n${run.stderr}`
+      .split(/\r\n|\r|\n/)
+      .filter((line) => line.trimStart().startsWith('::') || line.includes('##['))
+    expect(
+      commands.every((line) => /^::(group|endgroup|error|notice|warning)[ :]/.test(line)),
+      commands.join('\n'),
+    ).toBe(true)
+    expect(
+      commands.filter((line) => line.includes('Verified') || line.includes('add-mask')),
+    ).toEqual([])
+    expect(run.outputs['attestation-id']).toBeUndefined()
   })
 
   it('masks an identity token handed to the step before it prints anything', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { annotate, buildLog } from '../../../src/action/workflow-log.js'
+import { annotate, buildLog, inert, inertLines } from '../../../src/action/workflow-log.js'
 
 function capture() {
   let text = ''
@@ -51,6 +51,56 @@ describe('the workflow log', () => {
           ])
         },
       ),
+    )
+  })
+
+  it('makes any text inert: no line reads as a command in either form, and nothing else changes', () => {
+    const risky = fc.constantFrom(
+      '::',
+      '##[',
+      ' ',
+      '\t',
+      '\n',
+      '\r',
+      'error',
+      'set-output name=x;]',
+      ':',
+      '#',
+      '[',
+      'a',
+    )
+    const text = fc.oneof(
+      fc.string(),
+      fc.array(risky).map((parts) => parts.join('')),
+    )
+    fc.assert(
+      fc.property(text, (raw) => {
+        const out = inert(raw)
+        for (const line of out.split(/\r\n|\r|\n/))
+          expect(line.trimStart().startsWith('::')).toBe(false)
+        expect(out).not.toContain('##[')
+        expect(out.replaceAll('\u200b', '')).toBe(raw.replaceAll('\u200b', ''))
+      }),
+    )
+  })
+
+  it('passes a stream on by whole lines, so a command cut between writes is caught', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(40)), (cuts) => {
+        const raw =
+          'build says: ##[set-output name=attestation-id;]1\n    ::error title=Verified::ok\nlast'
+        let out = ''
+        const lines = inertLines({ write: (s: string) => (out += s) })
+        let at = 0
+        for (const cut of [...cuts.map((c) => Math.min(raw.length, c)), raw.length].sort(
+          (a, b) => a - b,
+        )) {
+          lines.write(raw.slice(at, cut))
+          at = cut
+        }
+        lines.end()
+        expect(out).toBe(inert(raw))
+      }),
     )
   })
 })
