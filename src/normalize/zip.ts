@@ -127,7 +127,8 @@ export async function normalizeZip<T>(
       nested: [],
       nestedKept: [],
     }
-    const job: ZipJob = { zip, fd, flavor, rules, budget, where, changes, depth }
+    const digestsListedIn = await memberDigestsListedIn(zip, members, flavor, budget, where)
+    const job: ZipJob = { zip, fd, flavor, rules, budget, where, changes, depth, digestsListedIn }
     const planned: PlannedMember[] = []
     for (const member of sorted) planned.push(await planMember(job, member))
     alignAsBefore(planned, job.flavor)
@@ -165,6 +166,7 @@ function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {
 
 const JAR_SIGNATURE = /^META-INF\/([^/]+\.(SF|RSA|DSA|EC)|SIG-[^/]+)$/i
 const APK_SIGNING_BLOCK = Buffer.from('APK Sig Block 42')
+const OTHER_SIGNATURES = /^(\.signature\.p7s|package\/services\/digital-signature\/.+)$/i
 
 /**
  * Why rewriting this zip would break a signature: a jar's signature files (whose digests
@@ -179,6 +181,11 @@ function signatureOf(
   const file = members.find((m) => JAR_SIGNATURE.test(m.name))
   if (file !== undefined)
     return `a signed jar (${file.name}); any rewrite would break its signature`
+  // A NuGet package's signature covers the whole package; so does an OPC package's
+  // (VSIX) digital signature part.
+  const other = members.find((m) => OTHER_SIGNATURES.test(m.name))
+  if (other !== undefined)
+    return `a signed package (${other.name}); any rewrite would break its signature`
   const magic = Buffer.alloc(16)
   if (
     centralStart >= 16 &&
@@ -230,6 +237,28 @@ interface ZipJob {
   changes: ZipChanges
   /** How many zips this one is inside (see MAX_NESTING). */
   depth: number
+  /** What in it lists its members' digests (a wheel's RECORD), if anything does. */
+  digestsListedIn: string | undefined
+}
+
+/**
+ * What in a zip lists the digests of its members, so that a member rewritten (a zip
+ * inside, normalized) would no longer match: a wheel's RECORD, or a jar manifest with
+ * per-entry digests (`SHA-256-Digest:`). Undefined when nothing does.
+ */
+async function memberDigestsListedIn(
+  zip: yauzl.ZipFile,
+  members: readonly Member[],
+  flavor: ZipChanges['flavor'],
+  budget: Budget,
+  where: string,
+): Promise<string | undefined> {
+  if (flavor === 'wheel') return "the wheel's RECORD"
+  const manifest = members.find((m) => m.name === 'META-INF/MANIFEST.MF')
+  if (manifest === undefined) return undefined
+  budget.checkMemberSize(manifest.entry.uncompressedSize, `${where}!${manifest.name}`)
+  const text = (await inflate(zip, manifest.entry, where)).toString('utf8')
+  return /^[\w-]+-Digest:/im.test(text) ? "the jar manifest's per-entry digests" : undefined
 }
 
 /**
@@ -456,10 +485,17 @@ async function rewrittenContent(
       ? startsAsZip(job.fd, member.entry, dataStart)
       : original.subarray(0, 4).equals(LOCAL_HEADER))
   const tooDeep = job.depth >= MAX_NESTING
-  if (nested && (tooDeep || member.entry.uncompressedSize > NESTED_IN_MEMORY)) {
-    const why = tooDeep
-      ? `more than ${MAX_NESTING} zips deep`
-      : 'over 64 MiB (not read into memory)'
+  const listed = job.digestsListedIn
+  if (
+    nested &&
+    (listed !== undefined || tooDeep || member.entry.uncompressedSize > NESTED_IN_MEMORY)
+  ) {
+    const why =
+      listed !== undefined
+        ? `${listed} holds its digest`
+        : tooDeep
+          ? `more than ${MAX_NESTING} zips deep`
+          : 'over 64 MiB (not read into memory)'
     if (record) job.changes.nestedKept.push(`${member.name}: left as it is, ${why}`)
     nested = false
   }

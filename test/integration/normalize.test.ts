@@ -1071,6 +1071,70 @@ public class Main { public static void main(String[] a) throws Exception {
     expect(sh(dir, 'jarsigner -verify got.jar')).toMatch(/jar verified/)
   })
 
+  it("leaves a zip inside as it is where a list of digests names it (a wheel's RECORD, a manifest's digests), and signed NuGet and VSIX packages whole", async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import base64, hashlib, io, zipfile
+h = lambda b: 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b'=').decode()
+inner = io.BytesIO()
+with zipfile.ZipFile(inner, 'w') as z:
+    z.writestr(zipfile.ZipInfo('b.txt', (2020, 5, 5, 5, 5, 6)), 'bbb')
+    z.writestr(zipfile.ZipInfo('a.txt', (2020, 5, 5, 5, 5, 6)), 'aaa')
+inner = inner.getvalue()
+open('inner.jar', 'wb').write(inner)
+files = {'pkg/__init__.py': b'', 'pkg/data/lib.jar': inner, 'pkg-1.0.dist-info/WHEEL': b'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'}
+record = ''.join(f'{n},{h(b)},{len(b)}\\n' for n, b in files.items()) + 'pkg-1.0.dist-info/RECORD,,\\n'
+files['pkg-1.0.dist-info/RECORD'] = record.encode()
+with zipfile.ZipFile('pkg-1.0-py3-none-any.whl', 'w', zipfile.ZIP_DEFLATED) as z:
+    for n, b in files.items(): z.writestr(zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)), b)
+manifest = 'Manifest-Version: 1.0\\r\\n\\r\\nName: lib/inner.jar\\r\\nSHA-256-Digest: ' + base64.b64encode(hashlib.sha256(inner).digest()).decode() + '\\r\\n\\r\\n'
+with zipfile.ZipFile('digests.jar', 'w') as z:
+    z.writestr(zipfile.ZipInfo('META-INF/MANIFEST.MF', (2020, 1, 1, 0, 0, 0)), manifest)
+    z.writestr(zipfile.ZipInfo('lib/inner.jar', (2020, 1, 1, 0, 0, 0)), inner)
+for name, sig in [('signed.nupkg', '.signature.p7s'), ('signed.vsix', 'package/services/digital-signature/origin.psdor')]:
+    with zipfile.ZipFile(name, 'w') as z:
+        z.writestr(zipfile.ZipInfo('b.txt', (2020, 5, 5, 5, 5, 6)), 'b')
+        z.writestr(zipfile.ZipInfo(sig, (2020, 5, 5, 5, 5, 6)), 'signature')
+PY`,
+    )
+    fs.mkdirSync(path.join(dir, 'out'))
+    const run = await normalize(dir, [
+      'pkg-1.0-py3-none-any.whl',
+      'digests.jar',
+      'signed.nupkg',
+      'signed.vsix',
+      '-o',
+      'out',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const said = (i: number) =>
+      [...(run.files[i]?.changes ?? []), run.files[i]?.kept ?? ''].join('\n')
+    expect(said(0)).toContain(
+      "nested pkg/data/lib.jar: left as it is, the wheel's RECORD holds its digest",
+    )
+    expect(said(1)).toContain(
+      "nested lib/inner.jar: left as it is, the jar manifest's per-entry digests holds its digest",
+    )
+    expect(run.files[2]?.kept).toMatch(/a signed package \(\.signature\.p7s\)/)
+    expect(run.files[3]?.kept).toMatch(/a signed package \(package\/services\/digital-signature\//)
+    // What the lists say still holds.
+    const check = sh(
+      path.join(dir, 'out'),
+      `python3 -c "
+import base64, csv, hashlib, io, zipfile
+z = zipfile.ZipFile('pkg-1.0-py3-none-any.whl')
+for name, digest, size in csv.reader(io.StringIO(z.read('pkg-1.0.dist-info/RECORD').decode())):
+    if digest: assert digest == 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(z.read(name)).digest()).rstrip(b'=').decode(), name
+assert zipfile.ZipFile('digests.jar').read('lib/inner.jar') == open('../inner.jar', 'rb').read()
+print('ok')"`,
+    )
+    expect(check.trim()).toBe('ok')
+    for (const f of ['signed.nupkg', 'signed.vsix'])
+      expect(digest(path.join(dir, 'out', f))).toBe(digest(path.join(dir, f)))
+  })
+
   it('normalizes zips inside zips three deep, and says which deeper one it left as it is', async () => {
     const dir = makeTemp()
     sh(
