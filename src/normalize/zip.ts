@@ -298,7 +298,7 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   let content: Rewritten | undefined
   if (rules.mode === 'ship' && member.type !== 'directory') {
     const inflated = await checkData(job, entry, local.dataStart)
-    content = await rewrittenContent(job, member, local.dataStart, { inflated })
+    content = await rewrittenContent(job, member, local.dataStart, { inflated, planOnly: true })
   }
   if (content?.rewritten === true && content.nested !== true) changes.rewritten.push(member.name)
   if (content?.nested === true) changes.nested.push(member.name)
@@ -458,12 +458,19 @@ async function rewrittenContent(
     record = true,
     inflated,
     nested: known,
+    planOnly = false,
   }: {
     record?: boolean
     /** The content, when the caller has read it already. */
     inflated?: Buffer | undefined
     /** Whether it is a zip, when the caller knows. */
     nested?: boolean
+    /**
+     * Planning: for a zip inside, only whether it changes (its new bytes are made once,
+     * when written, so that each level of nesting is compressed once, not twice per
+     * level above it).
+     */
+    planOnly?: boolean
   } = {},
 ): Promise<Rewritten | undefined> {
   const { zip, flavor, rules, budget, where } = job
@@ -501,10 +508,15 @@ async function rewrittenContent(
   }
   if (!isRecord && !isManifest && !nested && rules.mode !== 'compare') return undefined
   original ??= await read()
+  if (nested && planOnly) {
+    const changes = (await normalizeNested(job, member.name, original, record, true)).changes
+    return changes ? NESTED_CHANGES : undefined
+  }
   let content = original
   if (isRecord) content = Buffer.from(sortWheelRecord(original.toString('utf8')), 'utf8')
   if (isManifest) content = Buffer.from(stripManifestHostHeaders(original.toString('utf8')), 'utf8')
-  if (nested) content = (await normalizeNested(job, member.name, original, record)) ?? original
+  if (nested)
+    content = (await normalizeNested(job, member.name, original, record, false)).bytes ?? original
   const rewritten = !content.equals(original)
   if (!rewritten && rules.mode !== 'compare') return undefined
   // Compare mode settles on one compression for everything; ship mode keeps the method
@@ -522,6 +534,16 @@ async function rewrittenContent(
 }
 
 const LOCAL_HEADER = Buffer.from([0x50, 0x4b, 3, 4])
+
+// Planning's answer for a zip inside that changes: no content, made when it is written.
+const NESTED_CHANGES: Rewritten = {
+  data: Buffer.alloc(0),
+  method: 0,
+  crc32: 0,
+  size: 0,
+  rewritten: true,
+  nested: true,
+}
 
 /**
  * Whether a member's content starts as a zip does: read from its first bytes, stored,
@@ -555,7 +577,9 @@ async function normalizeNested(
   name: string,
   bytes: Buffer,
   record: boolean,
-): Promise<Buffer | undefined> {
+  /** Only whether it changes: planned, not written. */
+  planOnly: boolean,
+): Promise<{ changes: boolean; bytes?: Buffer }> {
   const keep = (why: string, inside = `${name}: `): void => {
     if (record) job.changes.nestedKept.push(`${inside}${why}`)
   }
@@ -570,9 +594,10 @@ async function normalizeNested(
         for (const kept of plan.changes.nestedKept) keep(kept, `${name}!`)
         if (plan.signed !== undefined) {
           keep(plan.signed)
-          return undefined
+          return { changes: false }
         }
-        if (!plan.rewrite && !isCanonical(job.rules)) return undefined
+        if (!plan.rewrite && !isCanonical(job.rules)) return { changes: false }
+        if (planOnly) return { changes: true }
         const chunks: Buffer[] = []
         await write(
           new Writable({
@@ -582,14 +607,14 @@ async function normalizeNested(
             },
           }),
         )
-        return Buffer.concat(chunks)
+        return { changes: true, bytes: Buffer.concat(chunks) }
       },
       job.depth + 1,
     )
   } catch (err) {
     if (err instanceof ReproofError && err.code === 'E_INPUT' && err.context.limit === undefined) {
       keep(`left as it is: ${err.message.replace(`${job.where}!`, '')}`)
-      return undefined
+      return { changes: false }
     }
     throw err
   }
