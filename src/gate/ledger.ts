@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import * as v from 'valibot'
-import { ReproofError } from '../errors.js'
+import { ReproofError, unreadable } from '../errors.js'
 import { syncDir, writeFileAtomic, writeFileAtomicSync } from '../io/atomic-write.js'
 import { withFileLock } from '../io/file-lock.js'
 import {
@@ -345,7 +345,9 @@ export class FileLedger implements Ledger {
     // history, check) creates nothing; a step that appends takes the lock as always.
     // Not when this machine has verified records there before: that is a ledger cut,
     // which the locked read refuses.
-    if (!fs.existsSync(this.file) && (this.loadCheckpoint()?.bytes ?? 0) === 0) {
+    // Only a ledger that is not there: one that cannot be read (a file where its
+    // directory should be, a loop of links, no permission) is an error, as always.
+    if (isMissing(this.file) && (this.loadCheckpoint()?.bytes ?? 0) === 0) {
       const { append, result } = step(ledgerRead(toState([]), () => [], undefined))
       if (append === undefined) return result
     }
@@ -541,6 +543,17 @@ export class FileLedger implements Ledger {
   async withLock<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
     fs.mkdirSync(path.dirname(this.file), { recursive: true })
     return withFileLock(`${this.file}.lock`, timeoutMs, work)
+  }
+}
+
+/** Whether nothing is at `file`: ENOENT only (Node's throwIfNoEntry takes ENOTDIR too). */
+function isMissing(file: string): boolean {
+  try {
+    fs.statSync(file)
+    return false
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true
+    throw unreadable(`--ledger ${file}`, file, err)
   }
 }
 

@@ -154,6 +154,20 @@ describe('reproof gate', () => {
     // The first deploy makes it.
     await deploy(ledger, 0)
     expect(fs.existsSync(ledger)).toBe(true)
+    // A ledger that is there but cannot be read is no empty ledger.
+    const blocked = path.join(dir, 'file-not-dir')
+    fs.writeFileSync(blocked, 'x')
+    const loop = path.join(dir, 'loop.jsonl')
+    fs.symlinkSync(loop, loop)
+    for (const unreadable of [path.join(blocked, 'ledger.jsonl'), loop]) {
+      const run = await runCli(
+        ['gate', 'check', '--key', kit.pub, '--json', '--ledger', unreadable],
+        env,
+      )
+      expect(run.code, unreadable).not.toBe(0)
+      const read = await runCli(['gate', 'status', '--env', 'prod', '--ledger', unreadable], env)
+      expect(read.code, unreadable).not.toBe(0)
+    }
   })
 
   it('takes its clock as a dependency: the record says the time the clock gave', async () => {
