@@ -112,6 +112,13 @@ export async function normalizeZip<T>(
     }
     const flavor = zipFlavor(members.map((m) => m.name))
     const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
+    // EPUB and OpenDocument (and any OCF container) need their `mimetype` first: where
+    // it was first, it stays first.
+    const first = members[0]
+    if (first?.name === 'mimetype') {
+      sorted.splice(sorted.indexOf(first), 1)
+      sorted.unshift(first)
+    }
     const changes: ZipChanges = {
       entries: members.length,
       reordered: sorted.some((m, i) => m !== members[i]),

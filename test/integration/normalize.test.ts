@@ -1135,6 +1135,30 @@ print('ok')"`,
       expect(digest(path.join(dir, 'out', f))).toBe(digest(path.join(dir, f)))
   })
 
+  it("keeps an EPUB's mimetype first and stored, at the top and inside a jar", async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'mkdir -p book/META-INF book/OEBPS && printf application/epub+zip > book/mimetype',
+        'echo "<container/>" > book/META-INF/container.xml && echo "<package/>" > book/OEBPS/content.opf',
+        'cd book && zip -q0X ../book.epub mimetype && zip -qrX ../book.epub META-INF OEBPS && cd ..',
+        'mkdir -p app/templates && cp book.epub app/templates/ && cd app && zip -qr ../app.jar templates',
+      ].join(' && '),
+    )
+    const run = await normalize(dir, ['book.epub', 'app.jar', '--in-place'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.files[1]?.changes).toContain('1 nested archive normalized: templates/book.epub')
+    sh(dir, 'unzip -p app.jar templates/book.epub > inner.epub')
+    for (const epub of ['book.epub', 'inner.epub']) {
+      const entries = sh(
+        dir,
+        `python3 -c "import zipfile; print([(i.filename, i.compress_type) for i in zipfile.ZipFile('${epub}').infolist()])"`,
+      )
+      expect(entries.trim(), epub).toMatch(/^\[\('mimetype', 0\), \('META-INF\/', /)
+    }
+  })
+
   it('normalizes zips inside zips three deep, and says which deeper one it left as it is', async () => {
     const dir = makeTemp()
     sh(
