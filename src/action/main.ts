@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { main } from '../cli/main.js'
 import { describeVariations } from '../cli/views/build.js'
-import { renderDiffMarkdown } from '../cli/views/diff-markdown.js'
+import { cell, renderDiffMarkdown } from '../cli/views/diff-markdown.js'
+import { toDisplayText } from '../file-names.js'
 import type { BuildResult } from '../twin/run-build.js'
 import type { DiffReport } from '../diff/report.js'
 import { EXIT, exitCodeFor, isReproofError } from '../errors.js'
@@ -37,7 +38,7 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   } catch (err) {
     const message = isReproofError(err) ? err.message : String(err)
     annotate(log, 'error', message, 'reproof: bad input')
-    writeSummary(env, [`## reproof: bad input (exit ${EXIT.usage})`, '', message, ''])
+    writeSummary(env, [`## reproof: bad input (exit ${EXIT.usage})`, '', markdownText(message), ''])
     return EXIT.usage
   }
   const { mode, argv, inputOf, notices } = parsed
@@ -60,6 +61,8 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   // The CLI's messages quote artifacts and build logs: no command may come of them, so
   // they are passed on by whole lines (a command cut between two writes is still seen).
   const errLines = inertLines(process.stderr)
+  // A report already at the path is not this run's: only one written now is named.
+  const reportBefore = fileStamp(argValue(argv, '--report'))
   let code = await main(['node', 'reproof', ...argv], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: {
@@ -106,14 +109,15 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     }
   }
   const reportPath = argValue(argv, '--report')
-  if (mode === 'build' && reportPath !== undefined && fs.existsSync(reportPath))
-    outputs['report-path'] = reportPath
+  const reportAfter = fileStamp(reportPath)
+  if (mode === 'build' && reportPath !== undefined && reportAfter !== undefined)
+    if (reportAfter !== reportBefore) outputs['report-path'] = reportPath
   writeOutputs(env.GITHUB_OUTPUT, outputs)
   if (uploadFailure !== undefined) {
     writeSummary(env, [
       `## reproof build: signed, but not stored with GitHub's attestations`,
       '',
-      uploadFailure,
+      markdownText(uploadFailure),
       '',
     ])
     annotate(log, code === EXIT.ambiguous ? 'warning' : 'error', uploadFailure, 'reproof build')
@@ -132,7 +136,12 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     )
   } else {
     const line = inInputTerms(failureLine(result, stderr, mode, code), inputOf)
-    writeSummary(env, [`## reproof ${mode}: ${OUTCOME[code] ?? `exit ${code}`}`, '', line, ''])
+    writeSummary(env, [
+      `## reproof ${mode}: ${OUTCOME[code] ?? `exit ${code}`}`,
+      '',
+      markdownText(line),
+      '',
+    ])
     annotate(log, code === EXIT.ambiguous ? 'warning' : 'error', line, `reproof ${mode}`)
   }
   return code
@@ -174,14 +183,15 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
     const verdict = build.reproducible
       ? `${build.verdict === 'reproducible' ? 'reproducible' : 'reproducible after normalization'} under ${conditions}: ${build.artifacts.length} artifact(s)`
       : `NOT reproducible under ${conditions}: ${build.differences.length} of ${build.artifacts.length} artifact(s) differ${firstCause(build.explanation)}`
+    // Artifact names are the build's to choose: escaped, never markdown or HTML.
     const head = [
       `## reproof build: ${build.reproducible ? 'reproducible' : 'NOT reproducible'}`,
       '',
-      verdict,
+      markdownText(verdict),
       '',
       '| artifact | sha256 |',
       '| --- | --- |',
-      ...build.artifacts.map((a) => `| \`${a.name}\` | \`${a.digest.sha256}\` |`),
+      ...build.artifacts.map((a) => `| \`${cell(a.name)}\` | \`${cell(a.digest.sha256)}\` |`),
       '',
     ]
     const digests = Object.fromEntries(build.artifacts.map((a) => [a.name, a.digest.sha256]))
@@ -209,7 +219,8 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       `## reproof verify: ${verify.verified ? 'verified' : `rejected (${verify.reason ?? 'unknown'})`}`,
       '',
       ...verify.checks.map(
-        (c) => `- ${c.ok ? '✅' : '❌'} ${c.name}${c.detail === undefined ? '' : `: ${c.detail}`}`,
+        (c) =>
+          `- ${c.ok ? '✅' : '❌'} ${markdownText(c.name)}${c.detail === undefined ? '' : `: ${markdownText(c.detail)}`}`,
       ),
       '',
     ]
@@ -228,11 +239,24 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
     return {
       outputs: { decision: gate.decision },
       summary: (max) =>
-        capLines([`## reproof gate (${gate.env}): ${gate.decision}`, '', gate.why, ''], max),
+        capLines(
+          [
+            `## reproof gate (${markdownText(gate.env)}): ${gate.decision}`,
+            '',
+            markdownText(gate.why),
+            '',
+          ],
+          max,
+        ),
       verdict,
       yes: gate.decision !== 'refused',
     }
   },
+}
+
+/** Text in a summary, shown as it is: escaped, with markdown's and HTML's marks made plain. */
+function markdownText(text: string): string {
+  return toDisplayText(text).replace(/[\\`*_{}[\]<>()#+!|~]/g, '\\$&')
 }
 
 /** ` — path: cause` for the first differing item with a hint, if there is one. */
@@ -311,6 +335,17 @@ function withDefaultReport(parsed: ActionArgv, env: Env): ActionArgv {
   const at = parsed.argv.indexOf('--')
   const argv = [...parsed.argv.slice(0, at), '--report', file, ...parsed.argv.slice(at)]
   return { ...parsed, argv }
+}
+
+/** A file's identity and time, to tell whether it was written (atomically: a new inode) since. */
+function fileStamp(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined
+  try {
+    const stat = fs.statSync(file, { bigint: true })
+    return `${stat.ino}:${stat.mtimeNs}:${stat.size}`
+  } catch {
+    return undefined
+  }
 }
 
 /** The value after `flag` in an argv, before `--`. */

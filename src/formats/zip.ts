@@ -256,11 +256,17 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
       ...prefix,
     }
   const reader = new OffsetFileReader(file, base)
-  return {
-    zip: await opened((done) => {
-      yauzl.fromRandomAccessReader(reader, source.size - base, options, done)
-    }),
-    ...prefix,
+  try {
+    return {
+      zip: await opened((done) => {
+        yauzl.fromRandomAccessReader(reader, source.size - base, options, done)
+      }),
+      ...prefix,
+    }
+  } catch (err) {
+    // Not opened: the reader's descriptor is closed here, as no zip will close it.
+    reader.close(() => undefined)
+    throw err
   }
 }
 

@@ -830,13 +830,17 @@ function open(input: ZipInput, where: string): Promise<yauzl.ZipFile> {
     }
     if (input.bytes !== undefined) yauzl.fromBuffer(input.bytes, options, done)
     else if (input.base === 0) yauzl.open(input.file ?? '', options, done)
-    else
-      yauzl.fromRandomAccessReader(
-        new OffsetFileReader(input.file ?? '', input.base),
-        input.size - input.base,
-        options,
-        done,
-      )
+    else {
+      const reader = new OffsetFileReader(input.file ?? '', input.base)
+      yauzl.fromRandomAccessReader(reader, input.size - input.base, options, (err, zip) => {
+        // Not opened: the reader's descriptor is closed here, as no zip will close it.
+        if (err !== null)
+          reader.close(() => {
+            done(err, zip)
+          })
+        else done(err, zip)
+      })
+    }
   })
 }
 

@@ -1216,6 +1216,36 @@ printf '#!/bin/sh\\nexec java -jar "$0" "$@"\\n' > stub.sh && cat stub.sh hello.
     expect(sh(dir, 'unzip -t absolute.run 2>&1')).not.toMatch(/extra bytes/)
   })
 
+  it('reads and normalizes a zipapp too large to hold in memory, from the file', async () => {
+    const dir = makeTemp()
+    // 70 MB stored, so that neither diff (16 MiB) nor normalize (64 MiB) reads it whole.
+    sh(
+      dir,
+      `mkdir app && echo 'print("big zipapp runs")' > app/__main__.py && head -c 70000000 /dev/urandom > app/blob.bin
+python3 -c "
+import zipfile
+for name, extra in [('a.pyz', b'1'), ('b.pyz', b'2')]:
+    with open(name, 'wb') as f:
+        f.write(b'#!/usr/bin/env python3\\n')
+        with zipfile.ZipFile(f, 'w', zipfile.ZIP_STORED) as z:
+            z.write('app/__main__.py', '__main__.py')
+            z.write('app/blob.bin', 'blob.bin')
+            z.writestr('extra.txt', extra)
+"`,
+    )
+    const diff = await runCli(['diff', '--json', path.join(dir, 'a.pyz'), path.join(dir, 'b.pyz')])
+    expect(diff.code, diff.stderr).toBe(1)
+    const items = (JSON.parse(diff.stdout) as { items: { path: string; nested?: boolean }[] }).items
+    expect(items.filter((i) => i.nested !== true).map((i) => i.path)).toEqual(['a.pyz!extra.txt'])
+    const run = await normalize(dir, ['a.pyz', '--in-place'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.files[0]).toMatchObject({ format: 'zip', changed: true })
+    expect(sh(dir, 'python3 a.pyz').trim()).toBe('big zipapp runs')
+    expect(
+      sh(dir, 'python3 -c "import zipfile; print(zipfile.ZipFile(\'a.pyz\').testzip())"').trim(),
+    ).toBe('None')
+  })
+
   it('tells two zipapps apart by their #! line alone', async () => {
     const dir = makeTemp()
     sh(

@@ -71,7 +71,8 @@ export function renderDiffMarkdown(report: DiffReport): string {
   return `${out.join('\n')}\n`
 }
 
-function cell(text: string): string {
+/** Text for a table cell or a code span: shown escaped, no pipe, backtick or line break. */
+export function cell(text: string): string {
   return toDisplayText(text).replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\n/g, ' ')
 }
 
