@@ -2,11 +2,8 @@ import path from 'node:path'
 import { toDiffOptions, type DiffFlags } from '../config/diff-options.js'
 import { diffPaths } from '../diff/diff-inputs.js'
 import { defaultHintContext } from '../diff/hints.js'
-import { diffRecords, readBuildRecord } from '../records/diff-records.js'
+import { mayBeBuildRecord } from '../records/record-head.js'
 import type { DiffReport } from '../diff/report.js'
-import { renderDiffHtml } from './views/diff-html.js'
-import { renderDiffMarkdown } from './views/diff-markdown.js'
-import { renderDiffText } from './views/diff-text.js'
 import { EXIT } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { checkOutputFile } from '../io/output-path.js'
@@ -23,10 +20,19 @@ export async function diffAction(
   const options = toDiffOptions(flags)
   if (options.html !== undefined) checkOutputFile('--html', options.html)
   const report = await runDiff(a, b, options, signal)
-  if (options.html !== undefined) await writeFileAtomic(options.html, renderDiffHtml(report))
+  // Each view loads when it is asked for: most runs need one.
+  if (options.html !== undefined) {
+    const { renderDiffHtml } = await import('./views/diff-html.js')
+    await writeFileAtomic(options.html, renderDiffHtml(report))
+  }
   if (options.json) streams.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-  else if (options.markdown) streams.stdout.write(renderDiffMarkdown(report))
-  else streams.stdout.write(renderDiffText(report, useColor(streams.stdout, streams.env)))
+  else if (options.markdown) {
+    const { renderDiffMarkdown } = await import('./views/diff-markdown.js')
+    streams.stdout.write(renderDiffMarkdown(report))
+  } else {
+    const { renderDiffText } = await import('./views/diff-text.js')
+    streams.stdout.write(renderDiffText(report, useColor(streams.stdout, streams.env)))
+  }
   return report.identical ? EXIT.yes : EXIT.no
 }
 
@@ -37,28 +43,20 @@ async function runDiff(
   signal: AbortSignal,
 ): Promise<DiffReport> {
   const engine = { maxLines: options.maxLines, limits: options.limits, signal }
-  const [recordA, recordB] = [safeRecord(a), safeRecord(b)]
-  if (recordA !== undefined && recordB !== undefined)
-    return diffRecords(recordA, recordB, [a, b], {
-      ...engine,
-      context: defaultHintContext([[], []], 0),
-    })
+  // Two build records are compared as the builds they describe; the records' module
+  // (and its schema) loads only when both inputs may be records.
+  if (mayBeBuildRecord(a) && mayBeBuildRecord(b)) {
+    const { diffRecords, readBuildRecord } = await import('../records/diff-records.js')
+    const [recordA, recordB] = [readBuildRecord(a), readBuildRecord(b)]
+    if (recordA !== undefined && recordB !== undefined)
+      return diffRecords(recordA, recordB, [a, b], {
+        ...engine,
+        context: defaultHintContext([[], []], 0),
+      })
+  }
   const roots: [string[], string[]] = [[path.resolve(a)], [path.resolve(b)]]
   return diffPaths(a, b, {
     ...engine,
     context: defaultHintContext(roots, Math.floor(Date.now() / 1000)),
   })
-}
-
-function safeRecord(file: string): ReturnType<typeof readBuildRecord> {
-  try {
-    return readBuildRecord(file)
-  } catch (err) {
-    if (
-      (err as NodeJS.ErrnoException).code === 'ENOENT' ||
-      (err as NodeJS.ErrnoException).code === 'EISDIR'
-    )
-      return undefined
-    throw err
-  }
 }

@@ -2,14 +2,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as v from 'valibot'
 import { BUILD_RECORD_TYPE } from './build-record.js'
+import { mayBeBuildRecord } from './record-head.js'
 import { ReproofError } from '../errors.js'
 import { diffDirectories, toReport } from '../diff/diff-inputs.js'
 import { DiffEngine, type EngineOptions } from '../diff/engine.js'
 import type { HintContext } from '../diff/hints.js'
 import type { DiffReport } from '../diff/report.js'
-
-// Records list every artifact; a few MiB is plenty, more is not a record.
-const MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 /** The parts of a build record that diffing needs; other fields are allowed and ignored. */
 const RecordSchema = v.object({
@@ -43,16 +41,7 @@ export type DiffableRecord = v.InferOutput<typeof RecordSchema>
 
 /** Reads a file as a build record if it is one; undefined for any other file. */
 export function readBuildRecord(file: string): DiffableRecord | undefined {
-  const stat = fs.statSync(file)
-  if (!stat.isFile() || stat.size > MAX_RECORD_BYTES) return undefined
-  const head = Buffer.alloc(Math.min(stat.size, 4096))
-  const fd = fs.openSync(file, 'r')
-  try {
-    fs.readSync(fd, head, 0, head.length, 0)
-  } finally {
-    fs.closeSync(fd)
-  }
-  if (!head.includes(BUILD_RECORD_TYPE)) return undefined
+  if (!mayBeBuildRecord(file)) return undefined
   let json: unknown
   try {
     json = JSON.parse(fs.readFileSync(file, 'utf8'))
