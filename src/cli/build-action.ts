@@ -82,6 +82,10 @@ function signingFlagWithoutBundle(flags: BuildFlags): string | undefined {
     ['--passphrase-env', flags.passphraseEnv],
     ['--tsa-url', flags.tsaUrl],
     ['--statement', flags.statement],
+    ...(flags.signingGiven ?? []).map((name): [string, unknown] => [
+      `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+      true,
+    ]),
   ]
   return given.find(([, value]) => value !== undefined && value !== false)?.[0]
 }

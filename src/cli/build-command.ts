@@ -88,12 +88,18 @@ export function buildCommand(
   return (
     withSigningOptions(command, { timeout: '--sign-timeout', retries: '--sign-retries' })
       // The runner and everything below it load only when the command runs.
-      .action(async (argv: string[], raw: Record<string, unknown>) => {
+      .action(async (argv: string[], raw: Record<string, unknown>, self: Command) => {
         const { buildAction } = await import('./build-action.js')
-        setExit(await buildAction(argv, toBuildFlags(raw), streams, signal))
+        // Signing options with defaults: whether they were given, not only their value.
+        const given = SIGNING_WITH_DEFAULTS.filter((k) => self.getOptionValueSource(k) === 'cli')
+        setExit(
+          await buildAction(argv, { ...toBuildFlags(raw), signingGiven: given }, streams, signal),
+        )
       })
   )
 }
+
+const SIGNING_WITH_DEFAULTS = ['fulcioUrl', 'rekorUrl', 'signTimeout', 'signRetries']
 
 function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
   const list = (v: unknown): string[] | undefined =>

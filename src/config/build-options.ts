@@ -41,6 +41,8 @@ export interface BuildFlags {
   tsaUrl?: string
   signTimeout?: string
   signRetries?: string
+  /** Which signing options with a default were given on the command line (camelCase names). */
+  signingGiven?: string[]
 }
 
 export const CONFIG_FILE = 'reproof.config.json'

@@ -379,6 +379,8 @@ describe('reproof build --bundle', () => {
       ['--key', path.join(dir, 'k.key')],
       ['--keyless'],
       ['--statement', path.join(dir, 's.json')],
+      ['--rekor-url', 'https://rekor.example.org'],
+      ['--sign-retries', '1'],
     ]) {
       const run = await runCli([
         'build',
