@@ -1230,7 +1230,7 @@ for name, extra in [('a.pyz', b'1'), ('b.pyz', b'2')]:
         with zipfile.ZipFile(f, 'w', zipfile.ZIP_STORED) as z:
             z.write('app/__main__.py', '__main__.py')
             z.write('app/blob.bin', 'blob.bin')
-            z.writestr('extra.txt', extra)
+            z.writestr(zipfile.ZipInfo('extra.txt', (2020, 1, 1, 0, 0, 0)), extra)
 "`,
     )
     const diff = await runCli(['diff', '--json', path.join(dir, 'a.pyz'), path.join(dir, 'b.pyz')])
