@@ -182,12 +182,24 @@ describe('the GitHub Action', () => {
 
   it('reports a build that is not reproducible with exit 1, outputs and the explanation', async () => {
     const dir = project('mkdir -p out && head -c 16 /dev/urandom | od -An -tx1 > out/app.txt\n')
+    // A bundle left from an earlier run is not this run's: a no signs nothing.
+    fs.writeFileSync(path.join(dir, 'app.sigstore.json'), '{}')
     const run = await runAction(
-      { mode: 'build', source: 'src', command: 'sh build.sh', outputs: 'out/app.txt' },
+      {
+        mode: 'build',
+        source: 'src',
+        command: 'sh build.sh',
+        outputs: 'out/app.txt',
+        key: path.join(keyDir, 'k.key'),
+        bundle: 'app.sigstore.json',
+        'builder-id': 'https://ci.example.com',
+      },
       dir,
     )
     expect(run.code).toBe(1)
     expect(run.outputs.reproducible).toBe('false')
+    expect(run.outputs.signed).toBe('false')
+    expect(run.outputs['bundle-path']).toBeUndefined()
     expect(run.summary).toContain('NOT reproducible')
     expect(run.summary).toContain('app.txt')
     expect(run.stdout).toMatch(
