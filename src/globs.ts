@@ -1,6 +1,6 @@
-import micromatch from 'micromatch'
 import { ReproofError } from './errors.js'
 import { toDisplayText } from './file-names.js'
+import { micromatch } from './load-cjs.js'
 
 /** A glob as reproof hands it to fast-glob. */
 export interface CompiledGlob {
@@ -26,6 +26,8 @@ const MAX_PATTERNS = 4096
  * `what` says where the glob came from (`--out`), for the message.
  */
 export function compileGlob(glob: string, what?: string): CompiledGlob {
+  // The whole tree, as micromatch scans it, without loading micromatch.
+  if (glob === '**') return { glob, base: '', literal: false, patterns: ['**'] }
   const expanded = expandBraces(glob)
   if (expanded === undefined) {
     const shown = toDisplayText(glob)
@@ -35,7 +37,7 @@ export function compileGlob(glob: string, what?: string): CompiledGlob {
       { hint: 'give several globs, or fewer alternatives' },
     )
   }
-  const scan = micromatch.scan(glob)
+  const scan = micromatch().scan(glob)
   const base = scan.base.replace(/\/+$/, '')
   return {
     glob,
@@ -71,7 +73,9 @@ export function findClimb(glob: string): string | undefined {
 
 function standsForDotDot(segment: string): boolean {
   try {
-    return micromatch.isMatch('..', segment, OPTIONS) && !micromatch.isMatch('.x', segment, OPTIONS)
+    return (
+      micromatch().isMatch('..', segment, OPTIONS) && !micromatch().isMatch('.x', segment, OPTIONS)
+    )
   } catch {
     return false // not a valid glob segment on its own, as in a brace split by a `/`
   }
@@ -84,7 +88,7 @@ function expandBraces(glob: string): string[] | undefined {
   try {
     // fast-glob's own options: it expands the patterns it is given the same way again,
     // which changes nothing in patterns that are already expanded.
-    const patterns = micromatch.braces(glob, { expand: true, nodupes: true, keepEscaping: true })
+    const patterns = micromatch().braces(glob, { expand: true, nodupes: true, keepEscaping: true })
     return [...new Set(patterns.filter((p) => p !== ''))]
   } catch {
     return undefined // a range too large to expand

@@ -24,3 +24,6 @@ export const sigstoreTuf = (): typeof import('@sigstore/tuf') =>
 // fast-glob: 10 ms less to require than to import; a snapshot without globs loads none of it.
 export const fastGlob = (): typeof import('fast-glob') =>
   load('fast-glob') as typeof import('fast-glob')
+// micromatch: a glob of the whole tree (`**`) or a plain path needs none of it.
+export const micromatch = (): typeof import('micromatch') =>
+  load('micromatch') as typeof import('micromatch')

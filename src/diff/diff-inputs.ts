@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
-import { compareNames, fromNameBytes, toFsPath } from '../file-names.js'
+import { fromLatin1Name, fromNameBytes, sortNames, toFsPath } from '../file-names.js'
 import { compareEntry } from './compare-inventories.js'
 import { pairRenamed } from './renames.js'
 import type { MemberInfo } from '../formats/member.js'
@@ -65,7 +65,7 @@ export async function diffDirectories(
     names === undefined ? walk(rootA) : new Map(names.map((n) => [n, describe(rootA, n)] as const))
   const listB =
     names === undefined ? walk(rootB) : new Map(names.map((n) => [n, describe(rootB, n)] as const))
-  const all = [...new Set([...listA.keys(), ...listB.keys()])].sort(compareNames)
+  const all = sortNames([...new Set([...listA.keys(), ...listB.keys()])])
   const present = (e: Entry | undefined): boolean => e !== undefined && e.type !== 'missing'
   const both = all.filter((n) => present(listA.get(n)) && present(listB.get(n)))
   const onlyA = all.filter((n) => present(listA.get(n)) && !present(listB.get(n)))
@@ -221,9 +221,9 @@ function walk(root: string): Map<string, Entry> {
   const visit = (rel: string): void => {
     for (const dirent of fs.readdirSync(toFsPath(root, rel), {
       withFileTypes: true,
-      encoding: 'buffer',
+      encoding: 'latin1',
     })) {
-      const name = fromNameBytes(dirent.name)
+      const name = fromLatin1Name(dirent.name)
       const child = rel === '' ? name : `${rel}/${name}`
       // A regular file's mode and size come from the hashing's own fstat (see
       // hashTrees): one lstat fewer per file, a third of a small tree's system calls.

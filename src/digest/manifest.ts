@@ -5,6 +5,7 @@ import {
   compareNames,
   fromMatchName,
   fromNameBytes,
+  sortNames,
   toDisplayText,
   toFsPath,
 } from '../file-names.js'
@@ -76,7 +77,7 @@ async function collect(
     }
     matches.push({ glob, count })
   }
-  const sorted = [...names.keys()].sort(compareNames)
+  const sorted = sortNames([...names.keys()])
   const digests = await hashFiles(
     sorted.map((name) => names.get(name) ?? toFsPath(root, name)),
     { helpers },

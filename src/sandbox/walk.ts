@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { fromNameBytes, toFsPath } from '../file-names.js'
+import { fromLatin1Name, toFsPath } from '../file-names.js'
 
 export interface TreeEntry {
   /** Relative to the walk's root, `/`-separated, in the name form. */
@@ -18,9 +18,10 @@ export interface TreeEntry {
  */
 export function walkTree(root: string, from: string, visit: (entry: TreeEntry) => boolean): void {
   const walk = (rel: string): void => {
-    const dirents = fs.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: 'buffer' })
+    // Latin-1: every byte one character, so the exact bytes come back (fromLatin1Name).
+    const dirents = fs.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: 'latin1' })
     for (const dirent of dirents) {
-      const name = fromNameBytes(dirent.name)
+      const name = fromLatin1Name(dirent.name)
       const entry: TreeEntry = {
         rel: rel === '' ? name : `${rel}/${name}`,
         kind: dirent.isFile()

@@ -1,12 +1,16 @@
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import micromatch from 'micromatch'
 import { describe, expect, it } from 'vitest'
 import {
   compareNames,
+  fromLatin1Name,
   fromMatchName,
   fromNameBytes,
   isUtf8Name,
+  sortNames,
   toDisplayText,
   toFsPath,
   toMatchName,
@@ -53,6 +57,31 @@ describe('the name form', () => {
     )
   })
 
+  it('reads a name listed as Latin-1 into the same form as its bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          nameBytes,
+          nearUtf8.filter((b) => !b.includes(0)),
+        ),
+        (bytes) => {
+          expect(fromLatin1Name(Buffer.from(bytes).toString('latin1'))).toBe(fromNameBytes(bytes))
+        },
+      ),
+    )
+    // A listing in Latin-1 of a directory that holds such names, through Node itself.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'names-'))
+    try {
+      const names = ['plain', 'caf\u00e9', '\u2603', 'line\nbreak'].map((n) => Buffer.from(n))
+      names.push(Buffer.from([0x72, 0xff, 0x80]), Buffer.from([0xc3]))
+      for (const name of names) fs.writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), name]), '')
+      const listed = fs.readdirSync(dir, { encoding: 'latin1' }).map(fromLatin1Name).sort()
+      expect(listed).toEqual(names.map(fromNameBytes).sort())
+    } finally {
+      fs.rmSync(dir, { recursive: true })
+    }
+  })
+
   it('leaves every valid UTF-8 name exactly as Node decodes it', () => {
     fc.assert(
       fc.property(validText, (text) => {
@@ -88,6 +117,46 @@ describe('the name form', () => {
         expect(Math.sign(compareNames(fromNameBytes(a), fromNameBytes(b)))).toBe(expected)
       }),
     )
+  })
+
+  it('sorts lists of names by their bytes, plain text or not', () => {
+    const plain = fc.string({
+      unit: fc.constantFrom(
+        'a',
+        'B',
+        '/',
+        '.',
+        '~',
+        'é',
+        '\u07ff',
+        '\ud7ff',
+        '\ue000',
+        '\uffff',
+        '\u{1f600}',
+      ),
+    })
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            plain.map((t) => Buffer.from(t)),
+            nearUtf8,
+          ),
+          { maxLength: 20 },
+        ),
+        (list) => {
+          const byBytes = [...list].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+          expect(sortNames(list.map((b) => fromNameBytes(b)))).toEqual(
+            byBytes.map((b) => fromNameBytes(b)),
+          )
+        },
+      ),
+    )
+  })
+
+  it('sorts a name with an escaped byte after the plain names it precedes as text', () => {
+    const escaped = fromNameBytes(Buffer.from([0x61, 0xff]))
+    expect(sortNames([escaped, 'ab', 'a'])).toEqual(['a', 'ab', escaped])
   })
 
   it('comes back unchanged from the match form globs see, pairs of surrogates included', () => {

@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import fc from 'fast-check'
+import micromatch from 'micromatch'
 import { afterEach, describe, expect, it } from 'vitest'
 import { collectManifest } from '../../../src/digest/manifest.js'
 import { ReproofError } from '../../../src/errors.js'
-import { fromNameBytes, toMatchName } from '../../../src/file-names.js'
+import { compareNames, fromMatchName, fromNameBytes, toMatchName } from '../../../src/file-names.js'
+import { fastGlob } from '../../../src/load-cjs.js'
 import { compileGlob } from '../../../src/globs.js'
 import {
   confinedFileSystem,
@@ -63,6 +67,37 @@ describe('patterns and paths', () => {
     for (const glob of ['a/*', 'a[1]', '{a,b}', '!a', '@(a)', '**']) {
       expect(literalPath(glob), glob).toBeUndefined()
     }
+  })
+
+  it('takes a pattern for a plain path without fast-glob only where fast-glob would', () => {
+    const piece = fc.constantFrom(
+      ...'ab./\\*?[](){}!+@|,-'.split(''),
+      ...['{a,b}', '{1..3}', '[ab]', '@(a)', '!(a)', '(a|b)', '+(a)', '\\*', '**'],
+    )
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 8 }), (pieces) => {
+        const pattern = pieces.join('')
+        const scan = micromatch.scan(pattern)
+        // The answer fast-glob's own test leads to (the code before the shortcut).
+        const expected = !fastGlob().isDynamicPattern(pattern, { dot: true })
+          ? normalizeFound(pattern)
+          : scan.isGlob || scan.negated
+            ? undefined
+            : normalizeFound(pattern.replace(/\\(.)/gsu, '$1'))
+        expect(literalPath(pattern)).toBe(expected)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('compiles `**` as micromatch scans it', () => {
+    const scan = micromatch.scan('**')
+    expect(compileGlob('**')).toEqual({
+      glob: '**',
+      base: scan.base,
+      literal: !scan.isGlob,
+      patterns: ['**'],
+    })
   })
 
   it('makes what fast-glob gives plain', () => {
@@ -278,5 +313,75 @@ describe('matching the source listing with fast-glob', () => {
     })
     expect(tracked.entries.map((e) => e.rel)).toEqual(['src/main.c'])
     expect(tracked.excludedOutputs).toEqual(['out1'])
+  })
+})
+
+describe('`**` walked without fast-glob', () => {
+  // Name parts that fast-glob and a walk could see differently: dot files, glob syntax,
+  // line breaks, bytes that are not UTF-8.
+  const part = fc.constantFrom<Buffer>(
+    Buffer.from('a'),
+    Buffer.from('.hidden'),
+    Buffer.from('[x]*'),
+    Buffer.from('{a,b}'),
+    Buffer.from('line\nbreak'),
+    Buffer.from('caf\xc3\xa9', 'latin1'),
+    Buffer.from('raw\xff', 'latin1'),
+    Buffer.from('!neg'),
+  )
+  const node = fc.record({
+    dir: fc.integer({ min: 0, max: 3 }),
+    name: part,
+    kind: fc.constantFrom('file', 'dir', 'link-in', 'link-dir', 'link-out', 'fifo'),
+  })
+
+  it('finds what fast-glob finds: every entry, links unfollowed, names as bytes', () => {
+    fc.assert(
+      fc.property(fc.array(node, { maxLength: 14 }), fc.boolean(), (nodes, fromSub) => {
+        const { root, outside } = buildRoot()
+        const dirs = [Buffer.from('x')]
+        for (const [i, n] of nodes.entries()) {
+          const parent = dirs[n.dir % dirs.length] ?? Buffer.from('x')
+          const name = Buffer.concat([n.name, Buffer.from(String(i))])
+          const at = Buffer.concat([Buffer.from(`${root}/`), parent, Buffer.from('/'), name])
+          if (n.kind === 'file') fs.writeFileSync(at, 'x')
+          else if (n.kind === 'dir') {
+            fs.mkdirSync(at)
+            dirs.push(Buffer.concat([parent, Buffer.from('/'), name]))
+          } else if (n.kind === 'link-in') fs.symlinkSync('y', at)
+          else if (n.kind === 'link-dir') fs.symlinkSync(`${root}/x`, at)
+          else if (n.kind === 'link-out') fs.symlinkSync(outside, at)
+          else spawnSync('mkfifo', [at.toString('latin1')], { encoding: 'buffer' })
+        }
+        const from = fromSub ? 'x' : ''
+        const walked = globConfined(root, from, ['**'])
+        const globbed = fastGlob()
+          .sync(['**'], {
+            dot: true,
+            onlyFiles: false,
+            followSymbolicLinks: false,
+            suppressErrors: false,
+            unique: false,
+            objectMode: true,
+            cwd: path.join(root, from),
+            fs: confinedFileSystem(root),
+          })
+          .map((e) => {
+            const rel = fromMatchName(normalizeFound(e.path))
+            const kind = e.dirent.isFile()
+              ? 'file'
+              : e.dirent.isDirectory()
+                ? 'dir'
+                : e.dirent.isSymbolicLink()
+                  ? 'symlink'
+                  : 'other'
+            return { rel: from === '' ? rel : `${from}/${rel}`, kind }
+          })
+        const byName = (a: { rel: string }, b: { rel: string }) => compareNames(a.rel, b.rel)
+        expect([...walked].sort(byName)).toEqual([...globbed].sort(byName))
+        cleanupTemp()
+      }),
+      { numRuns: 60 },
+    )
   })
 })
