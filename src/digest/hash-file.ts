@@ -143,22 +143,62 @@ class SharedWork {
   }
 
   // Never rejects: a worker's error stops the others and waits for `finish`, so that
-  // no rejection goes unhandled while this thread is still hashing.
+  // no rejection goes unhandled while this thread is still hashing. Done once its
+  // digests are in: its exit (15 to 20 ms of tearing down here) is not waited for.
   private run(worker: Worker): Promise<void> {
     return new Promise((resolve) => {
-      worker.once('message', (digests: [number, FileDigest][]) => {
-        for (const [i, digest] of digests) this.results[i] = digest
+      worker.once('message', (done: WorkerDigests) => {
+        for (let k = 0; k < done.at.length; k++) {
+          this.results[done.at[k] ?? 0] = {
+            sha256: done.hex.slice(k * 64, k * 64 + 64),
+            size: done.sizes[k] ?? 0,
+            mode: done.modes[k] ?? 0,
+          }
+        }
+        worker.unref()
+        resolve()
       })
       worker.once('error', (err) => {
         this.stop(err)
+        resolve()
       })
       worker.once('exit', (code) => {
         if (code !== 0) this.stop(new Error(`hash worker exited with ${code}`))
         resolve()
       })
-      worker.postMessage({ files: this.files, next: this.next })
+      worker.postMessage({ ...packPaths(this.files), next: this.next })
     })
   }
+}
+
+/**
+ * A worker's digests, packed: the files' indexes, sizes and modes in typed arrays and
+ * the hex digests in one string, 64 characters each. As 10,000 objects they took 20 ms
+ * to copy from the worker, which this thread waited for at the end.
+ */
+interface WorkerDigests {
+  at: Int32Array
+  sizes: Float64Array
+  modes: Uint32Array
+  hex: string
+}
+
+/**
+ * The paths, packed for a worker: text paths in one string, split at NUL (which no path
+ * holds), and the few Buffer paths (names that are not UTF-8) by index. 20,000 strings
+ * took 6 ms to copy one by one.
+ */
+function packPaths(files: readonly (string | Buffer)[]): {
+  joined: string
+  raw: [number, Uint8Array][]
+} {
+  const raw: [number, Uint8Array][] = []
+  const texts = files.map((file, i) => {
+    if (typeof file === 'string') return file
+    raw.push([i, file])
+    return ''
+  })
+  return { joined: texts.join('\0'), raw }
 }
 
 async function hashInThisThread(files: readonly (string | Buffer)[]): Promise<FileDigest[]> {
@@ -178,35 +218,49 @@ const fs = require('node:fs')
 const crypto = require('node:crypto')
 parentPort.once('message', (work) => {
   // null: released unused. Either way the worker ends once this listener is gone.
-  if (work !== null) parentPort.postMessage(hashShare(work.files, work.next))
+  if (work === null) return
+  const files = work.joined.split('\\0')
+  for (const [i, bytes] of work.raw) files[i] = bytes
+  const done = hashShare(files, work.next)
+  parentPort.postMessage(done, [done.at.buffer, done.sizes.buffer, done.modes.buffer])
 })
 function hashShare(files, next) {
   const buffer = Buffer.allocUnsafe(${CHUNK})
-  const out = []
+  const at = [], sizes = [], modes = [], hex = []
   for (let i = Atomics.add(next, 0, 1); i < files.length; i = Atomics.add(next, 0, 1)) {
     const fd = fs.openSync(files[i], 'r')
     try {
       const { mode, size: statSize } = fs.fstatSync(fd)
       const first = fs.readSync(fd, buffer, 0, buffer.length, null)
       let size = first
+      let digest
       if (first < buffer.length && size >= statSize) {
-        out.push([i, { sha256: crypto.hash('sha256', buffer.subarray(0, first)), size, mode }])
-        continue
+        digest = crypto.hash('sha256', buffer.subarray(0, first))
+      } else {
+        const hash = crypto.createHash('sha256').update(buffer.subarray(0, first))
+        for (;;) {
+          const n = fs.readSync(fd, buffer, 0, buffer.length, null)
+          if (n === 0) break
+          hash.update(buffer.subarray(0, n))
+          size += n
+          if (n < buffer.length && size >= statSize) break
+        }
+        digest = hash.digest('hex')
       }
-      const hash = crypto.createHash('sha256').update(buffer.subarray(0, first))
-      for (;;) {
-        const n = fs.readSync(fd, buffer, 0, buffer.length, null)
-        if (n === 0) break
-        hash.update(buffer.subarray(0, n))
-        size += n
-        if (n < buffer.length && size >= statSize) break
-      }
-      out.push([i, { sha256: hash.digest('hex'), size, mode }])
+      at.push(i)
+      sizes.push(size)
+      modes.push(mode)
+      hex.push(digest)
     } finally {
       fs.closeSync(fd)
     }
   }
-  return out
+  return {
+    at: Int32Array.from(at),
+    sizes: Float64Array.from(sizes),
+    modes: Uint32Array.from(modes),
+    hex: hex.join(''),
+  }
 }
 `
 

@@ -13,7 +13,7 @@ const sha256 = (bytes: Uint8Array): string =>
   crypto.createHash('sha256').update(bytes).digest('hex')
 
 describe('hashFiles', () => {
-  it('gives each file its SHA-256, size and mode, in the order asked, in workers or not', async () => {
+  it('gives each file its SHA-256, size and mode, in the order asked, in workers or not, names as bytes', async () => {
     await fc.assert(
       fc.asyncProperty(
         // 64 files or more go to worker threads when the byte count given is large, or
@@ -25,8 +25,12 @@ describe('hashFiles', () => {
         fc.constantFrom(undefined, 1000, 1 << 30),
         async (contents, totalBytes) => {
           const dir = makeTemp()
+          // Every third name is not UTF-8, opened by its bytes (a Buffer path).
           const files = contents.map((bytes, i) => {
-            const file = path.join(dir, `f${i}`)
+            const file =
+              i % 3 === 1
+                ? Buffer.concat([Buffer.from(`${dir}/f${i}`), Buffer.from([0xff])])
+                : path.join(dir, `f${i}`)
             fs.writeFileSync(file, bytes, { mode: i % 2 === 0 ? 0o644 : 0o755 })
             return file
           })
@@ -62,6 +66,23 @@ describe('hashFiles', () => {
           .slice(files.length - digests.length)
           .map((file) => [sha256(fs.readFileSync(file)), fs.statSync(file).size]),
       )
+  })
+
+  it('hands names that are not UTF-8 to the worker threads as bytes', async () => {
+    // 300 sparse files of 1 MiB: long enough to hash that the workers, once started,
+    // take a share; every third name is not UTF-8.
+    const dir = makeTemp()
+    const files = Array.from({ length: 300 }, (_, i) => {
+      const file =
+        i % 3 === 1
+          ? Buffer.concat([Buffer.from(`${dir}/f${i}`), Buffer.from([0xff])])
+          : path.join(dir, `f${i}`)
+      fs.writeFileSync(file, `${i}:`)
+      fs.truncateSync(file, 1024 * 1024)
+      return file
+    })
+    const digests = await hashFiles(files, { totalBytes: 300 * 1024 * 1024 })
+    expect(digests.map((d) => d.sha256)).toEqual(files.map((f) => sha256(fs.readFileSync(f))))
   })
 
   it('fails with the error of a file that cannot be read, whichever thread meets it', async () => {
