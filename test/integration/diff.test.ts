@@ -314,6 +314,24 @@ describe('reproof diff', () => {
     ])
   })
 
+  it('names objects linked in another order ordering, from the symbol tables', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'a.c'), 'int fa(void) { return 1; }\n')
+    fs.writeFileSync(path.join(dir, 'b.c'), 'int fb(void) { return 2; }\n')
+    fs.writeFileSync(
+      path.join(dir, 'main.c'),
+      'int fa(void); int fb(void);\nint main(void) { return fa() + fb(); }\n',
+    )
+    sh(dir, 'gcc -O1 -c a.c b.c main.c && gcc -o x main.o a.o b.o && gcc -o y main.o b.o a.o')
+    const { code, report } = await diff(path.join(dir, 'x'), path.join(dir, 'y'))
+    expect(code).toBe(1)
+    const hints = report?.items[0]?.hints ?? []
+    expect(hints.map((h) => h.cause)).toEqual(['ordering'])
+    expect(hints[0]?.evidence).toMatch(
+      /functions laid out in another order: A has fa, fb…, B fb, fa…/,
+    )
+  })
+
   it('calls a checksum list derived when the lines that change are the files that differ', async () => {
     const dir = twoTrees({ 'bin/tool': 'v1\n', 'doc.txt': 'same\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'bin/tool'), 'v2\n')
