@@ -28,15 +28,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node22',
-  // commander is bundled in: every command loads it, and as a package it costs the
-  // CommonJS loader's start (about 5 ms of a 60 ms `--version`).
-  external: Object.keys(JSON.parse(fs.readFileSync('package.json', 'utf8')).dependencies)
-    .filter((name) => name !== 'commander')
-    .flatMap((name) => [name, `${name}/*`]),
-  // Bundled CommonJS (commander) requires Node's own modules: give it `require`.
-  banner: {
-    js: "import { createRequire as __reproofRequire } from 'node:module'; const require = __reproofRequire(import.meta.url);",
-  },
+  packages: 'external',
   logLevel: 'warning',
   // dist/ has no package.json beside it to read the version from.
   define: { __REPROOF_VERSION__: JSON.stringify(version) },
