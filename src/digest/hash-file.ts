@@ -56,7 +56,8 @@ export async function hashFiles(
     let bytes = 0
     try {
       for (let i = work.take(); i < files.length; i = work.take()) {
-        const digest = await hashOne(files[i] ?? '', buffer, clock)
+        const hashing = hashOne(files[i] ?? '', buffer, clock)
+        const digest = hashing instanceof Promise ? await hashing : hashing
         work.results[i] = digest
         hashed++
         bytes += digest.size
@@ -205,7 +206,10 @@ async function hashInThisThread(files: readonly (string | Buffer)[]): Promise<Fi
   const buffer = Buffer.allocUnsafe(CHUNK)
   const results: FileDigest[] = []
   const clock = { last: performance.now() }
-  for (const file of files) results.push(await hashOne(file, buffer, clock))
+  for (const file of files) {
+    const hashing = hashOne(file, buffer, clock)
+    results.push(hashing instanceof Promise ? await hashing : hashing)
+  }
   return results
 }
 
@@ -265,38 +269,57 @@ function hashShare(files, next) {
 `
 
 export async function hashFile(file: string | Buffer): Promise<FileDigest> {
-  return hashOne(file, Buffer.allocUnsafe(CHUNK), { last: performance.now() })
+  return await hashOne(file, Buffer.allocUnsafe(CHUNK), { last: performance.now() })
 }
 
-async function hashOne(
+/**
+ * One file's digest: at once when it fits one read (most files of a tree), so that a
+ * tree of small files costs no promise and no await per file; a promise for a longer
+ * one, which lets signals and timers in between reads.
+ */
+function hashOne(
   file: string | Buffer,
   buffer: Buffer,
   clock: { last: number },
-): Promise<FileDigest> {
+): FileDigest | Promise<FileDigest> {
   const fd = fs.openSync(file, 'r')
+  // Once the rest is read asynchronously, that reading closes the file.
+  let handedOver = false
   try {
     const { mode, size: statSize } = fs.fstatSync(fd)
     // Most files of a tree fit one read, and a short read at or past the size fstat
     // gave is the end: hashed in one call, with no hash object to make and collect and
     // no read to be told 0 (a third of a small file's system calls).
     const first = fs.readSync(fd, buffer, 0, buffer.length, null)
-    let size = first
-    if (first < buffer.length && size >= statSize)
-      return { sha256: crypto.hash('sha256', buffer.subarray(0, first)), size, mode }
-    const hash = crypto.createHash('sha256').update(buffer.subarray(0, first))
-    for (;;) {
-      const bytesRead = fs.readSync(fd, buffer, 0, buffer.length, null)
-      if (bytesRead === 0) break
-      hash.update(buffer.subarray(0, bytesRead))
-      size += bytesRead
-      if (bytesRead < buffer.length && size >= statSize) break
-      if (performance.now() - clock.last > SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve))
-        clock.last = performance.now()
-      }
-    }
-    return { sha256: hash.digest('hex'), size, mode }
+    if (first < buffer.length && first >= statSize)
+      return { sha256: crypto.hash('sha256', buffer.subarray(0, first)), size: first, mode }
+    handedOver = true
+    return hashRest(fd, buffer, clock, { first, statSize, mode }).finally(() => {
+      fs.closeSync(fd)
+    })
   } finally {
-    fs.closeSync(fd)
+    if (!handedOver) fs.closeSync(fd)
   }
+}
+
+async function hashRest(
+  fd: number,
+  buffer: Buffer,
+  clock: { last: number },
+  { first, statSize, mode }: { first: number; statSize: number; mode: number },
+): Promise<FileDigest> {
+  const hash = crypto.createHash('sha256').update(buffer.subarray(0, first))
+  let size = first
+  for (;;) {
+    const bytesRead = fs.readSync(fd, buffer, 0, buffer.length, null)
+    if (bytesRead === 0) break
+    hash.update(buffer.subarray(0, bytesRead))
+    size += bytesRead
+    if (bytesRead < buffer.length && size >= statSize) break
+    if (performance.now() - clock.last > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve))
+      clock.last = performance.now()
+    }
+  }
+  return { sha256: hash.digest('hex'), size, mode }
 }
