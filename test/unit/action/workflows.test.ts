@@ -29,4 +29,16 @@ describe('the example workflows', () => {
     const release = fs.readFileSync(path.join(dir, 'release.yml'), 'utf8')
     expect(release).toMatch(/ledger-token: \$\{\{ github\.token \}\}/)
   })
+
+  it('publish to npm with provenance, naming the repository they run in first', () => {
+    const publish = fs.readFileSync(path.join(dir, 'publish.yml'), 'utf8')
+    const name = publish.indexOf('npm pkg set repository.type=git')
+    const release = publish.indexOf('run: npm publish --provenance')
+    expect(name).toBeGreaterThan(-1)
+    expect(release).toBeGreaterThan(name)
+    expect(publish).toMatch(
+      /REPOSITORY: \$\{\{ github\.server_url \}\}\/\$\{\{ github\.repository \}\}/,
+    )
+    expect(publish).toMatch(/id-token: write/)
+  })
 })
