@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
-import { fromLatin1Name, fromNameBytes, sortNames, toFsPath } from '../file-names.js'
+import { fromNameBytes, sortNames, toFsPath } from '../file-names.js'
+import { listEntries } from '../sandbox/walk.js'
 import { compareEntry } from './compare-inventories.js'
 import { pairRenamed } from './renames.js'
 import type { MemberInfo } from '../formats/member.js'
@@ -219,16 +220,12 @@ function describe(root: string, name: string): Entry {
 function walk(root: string): Map<string, Entry> {
   const out = new Map<string, Entry>()
   const visit = (rel: string): void => {
-    for (const dirent of fs.readdirSync(toFsPath(root, rel), {
-      withFileTypes: true,
-      encoding: 'latin1',
-    })) {
-      const name = fromLatin1Name(dirent.name)
+    for (const { name, kind } of listEntries(root, rel)) {
       const child = rel === '' ? name : `${rel}/${name}`
       // A regular file's mode and size come from the hashing's own fstat (see
       // hashTrees): one lstat fewer per file, a third of a small tree's system calls.
-      out.set(child, dirent.isFile() ? { type: 'file', meta: {} } : describe(root, child))
-      if (dirent.isDirectory()) visit(child)
+      out.set(child, kind === 'file' ? { type: 'file', meta: {} } : describe(root, child))
+      if (kind === 'dir') visit(child)
     }
   }
   visit('')

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { fromLatin1Name, toFsPath } from '../file-names.js'
+import { fromLatin1Name, fromNameBytes, toFsPath } from '../file-names.js'
 
 export interface TreeEntry {
   /** Relative to the walk's root, `/`-separated, in the name form. */
@@ -18,22 +18,49 @@ export interface TreeEntry {
  */
 export function walkTree(root: string, from: string, visit: (entry: TreeEntry) => boolean): void {
   const walk = (rel: string): void => {
-    // Latin-1: every byte one character, so the exact bytes come back (fromLatin1Name).
-    const dirents = fs.readdirSync(toFsPath(root, rel), { withFileTypes: true, encoding: 'latin1' })
-    for (const dirent of dirents) {
-      const name = fromLatin1Name(dirent.name)
-      const entry: TreeEntry = {
-        rel: rel === '' ? name : `${rel}/${name}`,
-        kind: dirent.isFile()
-          ? 'file'
-          : dirent.isDirectory()
-            ? 'dir'
-            : dirent.isSymbolicLink()
-              ? 'symlink'
-              : 'other',
-      }
+    for (const { name, kind } of listEntries(root, rel)) {
+      const entry: TreeEntry = { rel: rel === '' ? name : `${rel}/${name}`, kind }
       if (visit(entry) && entry.kind === 'dir') walk(entry.rel)
     }
   }
   walk(from)
+}
+
+/**
+ * The entries of `root`/`rel` (in the name form), each with its kind, links not followed.
+ *
+ * Listed as Latin-1, every byte one character, so that the exact bytes come back
+ * (fromLatin1Name) without a Buffer per name: 20,000 names in 20 ms rather than 50. The
+ * kind of a name that is not ASCII is asked again by its exact bytes: where the file
+ * system gives no kind in the listing (XFS without ftype, some NFS and FUSE mounts),
+ * Node looks it up by the name it was given, which for such a name is other bytes (a
+ * symbolic link `café` would be taken for the file `cafÃ©` beside it). A directory whose
+ * own path is not UTF-8 is listed as bytes: Node cannot join a Latin-1 name to it.
+ */
+export function listEntries(
+  root: string,
+  rel: string,
+): { name: string; kind: TreeEntry['kind'] }[] {
+  const dir = toFsPath(root, rel)
+  if (typeof dir !== 'string') {
+    return fs
+      .readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })
+      .map((dirent) => ({ name: fromNameBytes(dirent.name), kind: kindOf(dirent) }))
+  }
+  return fs.readdirSync(dir, { withFileTypes: true, encoding: 'latin1' }).map((dirent) => {
+    const name = fromLatin1Name(dirent.name)
+    if (name === dirent.name) return { name, kind: kindOf(dirent) }
+    const exact = toFsPath(root, rel === '' ? name : `${rel}/${name}`)
+    return { name, kind: kindOf(fs.lstatSync(exact)) }
+  })
+}
+
+function kindOf(dirent: {
+  isFile(): boolean
+  isDirectory(): boolean
+  isSymbolicLink(): boolean
+}): TreeEntry['kind'] {
+  if (dirent.isFile()) return 'file'
+  if (dirent.isDirectory()) return 'dir'
+  return dirent.isSymbolicLink() ? 'symlink' : 'other'
 }

@@ -351,7 +351,15 @@ describe('`**` walked without fast-glob', () => {
           } else if (n.kind === 'link-in') fs.symlinkSync('y', at)
           else if (n.kind === 'link-dir') fs.symlinkSync(`${root}/x`, at)
           else if (n.kind === 'link-out') fs.symlinkSync(outside, at)
-          else spawnSync('mkfifo', [at.toString('latin1')], { encoding: 'buffer' })
+          else {
+            // Made by its bytes (mkfifo takes a path as text, which would encode them).
+            const made = spawnSync('python3', [
+              '-c',
+              'import os, sys; os.mkfifo(bytes.fromhex(sys.argv[1]))',
+              at.toString('hex'),
+            ])
+            expect(made.status).toBe(0)
+          }
         }
         const from = fromSub ? 'x' : ''
         const walked = globConfined(root, from, ['**'])
