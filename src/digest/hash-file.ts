@@ -195,6 +195,9 @@ function packPaths(files: readonly (string | Buffer)[]): {
 } {
   const raw: [number, Uint8Array][] = []
   const texts = files.map((file, i) => {
+    // The separator: a path holding one would shift every later index, and so digests.
+    if (typeof file === 'string' && file.includes('\0'))
+      throw new Error(`a path to hash holds a NUL byte: ${JSON.stringify(file)}`)
     if (typeof file === 'string') return file
     raw.push([i, file])
     return ''

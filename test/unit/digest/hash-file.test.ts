@@ -85,6 +85,14 @@ describe('hashFiles', () => {
     expect(digests.map((d) => d.sha256)).toEqual(files.map((f) => sha256(fs.readFileSync(f))))
   })
 
+  it('refuses a text path holding NUL rather than hand a worker shifted paths', async () => {
+    const dir = makeTemp()
+    const files = Array.from({ length: 70 }, (_, i) => path.join(dir, `f${i}`))
+    for (const file of files) fs.writeFileSync(file, 'x')
+    files[3] = `${dir}/f\u00003`
+    await expect(hashFiles(files, { totalBytes: 1 << 30 })).rejects.toThrow(/NUL/)
+  })
+
   it('fails with the error of a file that cannot be read, whichever thread meets it', async () => {
     const dir = makeTemp()
     const files = Array.from({ length: 300 }, (_, i) => {
