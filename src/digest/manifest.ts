@@ -106,9 +106,9 @@ async function findMatches(root: string, glob: CompiledGlob, seenAs: string): Pr
   // for naming `..`, would only match nothing. A plain path's own last component is
   // judged as a match is, below; its parents, as a glob's base is.
   await isWalkable(root, glob.glob, glob.literal ? parentOf(glob.base) : glob.base, seenAs)
-  const found = new Map<string, TreeEntry>()
+  const lists: (readonly TreeEntry[])[] = []
   const take = (entries: readonly TreeEntry[]): void => {
-    for (const entry of entries) found.set(entry.rel, entry)
+    lists.push(entries)
   }
   const dynamic: string[] = []
   for (const pattern of glob.patterns) {
@@ -129,7 +129,18 @@ async function findMatches(root: string, glob: CompiledGlob, seenAs: string): Pr
       take(globConfined(root, '', task.patterns))
     }
   }
-  return [...found.values()].filter((entry) => entry.kind !== 'dir')
+  return onePerName(lists).filter((entry) => entry.kind !== 'dir')
+}
+
+/**
+ * The entries of several lists, each name once. One walk's list has no name twice, and
+ * is taken as it is: a Map of 20,000 entries cost 7 to 12 ms.
+ */
+function onePerName(lists: readonly (readonly TreeEntry[])[]): readonly TreeEntry[] {
+  if (lists.length === 1) return lists[0] ?? []
+  const found = new Map<string, TreeEntry>()
+  for (const entries of lists) for (const entry of entries) found.set(entry.rel, entry)
+  return [...found.values()]
 }
 
 /** A path named outright: itself, or all below it if it is a directory. */

@@ -18,8 +18,7 @@ export interface TreeEntry {
  */
 export function walkTree(root: string, from: string, visit: (entry: TreeEntry) => boolean): void {
   const walk = (rel: string): void => {
-    for (const { name, kind } of listEntries(root, rel)) {
-      const entry: TreeEntry = { rel: rel === '' ? name : `${rel}/${name}`, kind }
+    for (const entry of listEntries(root, rel)) {
       if (visit(entry) && entry.kind === 'dir') walk(entry.rel)
     }
   }
@@ -27,7 +26,8 @@ export function walkTree(root: string, from: string, visit: (entry: TreeEntry) =
 }
 
 /**
- * The entries of `root`/`rel` (in the name form), each with its kind, links not followed.
+ * The entries of `root`/`rel`, each with its kind and its path below `root` (in the name
+ * form), links not followed.
  *
  * Listed as Latin-1, every byte one character, so that the exact bytes come back
  * (fromLatin1Name) without a Buffer per name: 20,000 names in 20 ms rather than 50. The
@@ -37,21 +37,19 @@ export function walkTree(root: string, from: string, visit: (entry: TreeEntry) =
  * symbolic link `café` would be taken for the file `cafÃ©` beside it). A directory whose
  * own path is not UTF-8 is listed as bytes: Node cannot join a Latin-1 name to it.
  */
-export function listEntries(
-  root: string,
-  rel: string,
-): { name: string; kind: TreeEntry['kind'] }[] {
+export function listEntries(root: string, rel: string): TreeEntry[] {
+  const below = (name: string): string => (rel === '' ? name : `${rel}/${name}`)
   const dir = toFsPath(root, rel)
   if (typeof dir !== 'string') {
     return fs
       .readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })
-      .map((dirent) => ({ name: fromNameBytes(dirent.name), kind: kindOf(dirent) }))
+      .map((dirent) => ({ rel: below(fromNameBytes(dirent.name)), kind: kindOf(dirent) }))
   }
   return fs.readdirSync(dir, { withFileTypes: true, encoding: 'latin1' }).map((dirent) => {
     const name = fromLatin1Name(dirent.name)
-    if (name === dirent.name) return { name, kind: kindOf(dirent) }
-    const exact = toFsPath(root, rel === '' ? name : `${rel}/${name}`)
-    return { name, kind: kindOf(fs.lstatSync(exact)) }
+    if (name === dirent.name) return { rel: below(name), kind: kindOf(dirent) }
+    const exact = below(name)
+    return { rel: exact, kind: kindOf(fs.lstatSync(toFsPath(root, exact))) }
   })
 }
 
