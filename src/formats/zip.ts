@@ -6,7 +6,7 @@ import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
 import { bufferSource, readUpTo, type ByteSource } from './source.js'
 import { Spool } from './spool.js'
-import { OffsetFileReader } from './zip-offset-reader.js'
+import { BytesReader, OffsetFileReader } from './zip-offset-reader.js'
 import { readTail, zipOffsetBase, zipPrefixLength } from './zip-prefix.js'
 import {
   isoTime,
@@ -225,7 +225,7 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
     const base = length === undefined ? 0 : (zipOffsetBase(whole, 0, length) ?? 0)
     const buffer = whole.subarray(base)
     const zip = await opened((done) => {
-      yauzl.fromBuffer(buffer, options, done)
+      yauzl.fromRandomAccessReader(new BytesReader(buffer), buffer.length, options, done)
     })
     return { zip, buffer, ...(length === undefined ? {} : { prefix: whole.subarray(0, length) }) }
   }

@@ -19,7 +19,7 @@ import {
   type ZipEntryType,
 } from './rules.js'
 import { orReencoded, type Job, type NormalizeOutcome } from './job.js'
-import { OffsetFileReader } from '../formats/zip-offset-reader.js'
+import { BytesReader, OffsetFileReader } from '../formats/zip-offset-reader.js'
 import { readTail, zipOffsetBase, zipPrefixLength } from '../formats/zip-prefix.js'
 
 export interface ZipChanges {
@@ -828,7 +828,8 @@ function open(input: ZipInput, where: string): Promise<yauzl.ZipFile> {
         )
       else resolve(zip)
     }
-    if (input.bytes !== undefined) yauzl.fromBuffer(input.bytes, options, done)
+    if (input.bytes !== undefined)
+      yauzl.fromRandomAccessReader(new BytesReader(input.bytes), input.bytes.length, options, done)
     else if (input.base === 0) yauzl.open(input.file ?? '', options, done)
     else {
       const reader = new OffsetFileReader(input.file ?? '', input.base)
