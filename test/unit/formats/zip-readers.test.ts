@@ -48,7 +48,10 @@ describe('BytesReader', () => {
           new BytesReader(b),
           b.length,
           { lazyEntries: true, autoClose: false },
-          (err, zip) => (err !== null ? reject(err) : resolve(zip)),
+          (err, zip) => {
+            if (err !== null) reject(err)
+            else resolve(zip)
+          },
         )
       })
     const zip = await open(bytes)
@@ -56,7 +59,10 @@ describe('BytesReader', () => {
       const out: Record<string, string> = {}
       zip.on('entry', (entry: yauzl.Entry) => {
         zip.openReadStream(entry, (err, stream) => {
-          if (err !== null) return reject(err)
+          if (err !== null) {
+            reject(err)
+            return
+          }
           const chunks: Buffer[] = []
           stream.on('data', (c: Buffer) => chunks.push(c))
           stream.on('end', () => {
@@ -65,7 +71,9 @@ describe('BytesReader', () => {
           })
         })
       })
-      zip.on('end', () => resolve(out))
+      zip.on('end', () => {
+        resolve(out)
+      })
       zip.on('error', reject)
       zip.readEntry()
     })
