@@ -122,6 +122,15 @@ async function verifyWithKeys(
   const { toTrustMaterial, Verifier } = sigstoreVerify()
   const { PublicKeyDetails } = sigstoreSpecs()
   const keys = trust.keys.map((file) => ({ file, key: loadPublicKey(file) }))
+  // A bundle signed under a certificate is no key's: @sigstore/verify would check its
+  // chain against the trusted root's CAs and never use the keys given, so any Fulcio
+  // certificate would pass as "signed with your key".
+  if (signed.key.$case !== 'public-key')
+    throw rejection(
+      'untrusted-key',
+      'the bundle is signed under a certificate, not with a key; verify it keyless (--certificate-identity, --certificate-oidc-issuer)',
+      { wanted: keys.map((k) => k.file), found: 'a certificate' },
+    )
   const { root, entity, unchecked } = await rootForKeys(trust.trustedRoot, signed)
   // The hint is not signed and its form varies (hex here, base64 from cosign and
   // sigstore-go, or none): the key it names is tried first, then every other key.
@@ -414,8 +423,9 @@ function loadPublicKey(file: string): crypto.KeyObject {
   } catch (err) {
     throw unreadable(`--key ${file}`, file, err)
   }
+  let key: crypto.KeyObject
   try {
-    return crypto.createPublicKey(pem)
+    key = crypto.createPublicKey(pem)
   } catch (err) {
     throw new ReproofError(
       'E_INPUT',
@@ -424,6 +434,19 @@ function loadPublicKey(file: string): crypto.KeyObject {
       { cause: err },
     )
   }
+  // The two kinds reproof signs with and the threat model names; another (an RSA key of
+  // any size, another curve) is refused rather than verified as whatever it is.
+  const curve = key.asymmetricKeyDetails?.namedCurve
+  if (
+    key.asymmetricKeyType !== 'ed25519' &&
+    !(key.asymmetricKeyType === 'ec' && curve === 'prime256v1')
+  )
+    throw new ReproofError(
+      'E_INPUT',
+      `--key ${file}: a ${key.asymmetricKeyType ?? 'unknown'}${curve === undefined ? '' : ` ${curve}`} key; reproof verifies ECDSA P-256 and Ed25519 keys only`,
+      { path: file },
+    )
+  return key
 }
 
 // The public-good trusted root is a few KB; anything near this is not one.

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle'
@@ -81,6 +82,50 @@ describe('reproof verify on real public-good bundles, offline', () => {
       })
     })
   }
+
+  it('never takes a certificate-signed bundle for one signed with the given key, trusted root or not', async () => {
+    const dir = makeTemp()
+    const keygen = await runCli(['keygen', '--out', path.join(dir, 'k')])
+    expect(keygen.code, keygen.stderr).toBe(0)
+    for (const root of [['--trusted-root', ROOT], []]) {
+      const { code, result } = await verify([
+        TGZ,
+        '--bundle',
+        path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+        '--key',
+        path.join(dir, 'k.pub'),
+        ...root,
+        '--predicate-type',
+        NPM_PUBLISH,
+      ])
+      expect(code).toBe(1)
+      expect(result?.verified).toBe(false)
+      expect(result?.checks.find((c) => !c.ok)?.reason).toBe('untrusted-key')
+    }
+  })
+
+  it('refuses a key of a kind reproof does not verify with (RSA, another curve), exit 2', async () => {
+    const dir = makeTemp()
+    const keys = {
+      rsa: crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey,
+      ec: crypto.generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey,
+    }
+    for (const [name, publicKey] of Object.entries(keys)) {
+      const file = path.join(dir, `${name}.pub`)
+      fs.writeFileSync(file, publicKey.export({ type: 'spki', format: 'pem' }))
+      const run = await runCli([
+        'verify',
+        TGZ,
+        '--bundle',
+        path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+        '--key',
+        file,
+      ])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain(`--key ${file}: a ${name}`)
+      expect(run.stderr).toContain('ECDSA P-256 and Ed25519 keys only')
+    }
+  })
 
   it('rejects another identity, another issuer, or an identity regexp that only matches part', async () => {
     const github = 'https://github.com/login/oauth'
