@@ -123,7 +123,9 @@ class BothRuns {
     record.format = outcome.format
     record.normalized[index] = outcome.digests.after
     record.changes[index] = [...record.changes[index], ...outcome.changes]
-    return { name: entry.name, sha256: outcome.digests.after, size: fs.statSync(file).size }
+    // Only the content changes: the entry keeps everything else it says of the file (its
+    // exec bit, which a build may set in one run only).
+    return { ...entry, sha256: outcome.digests.after, size: fs.statSync(file).size }
   }
 }
 

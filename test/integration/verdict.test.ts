@@ -130,6 +130,29 @@ describe.each<{
   )
 })
 
+describe('--normalize', () => {
+  it('never hides an exec bit set in one run only, in an archive or in a file of no format', async () => {
+    // Run B's build root holds the path variation's canary; only there is the bit set.
+    const script =
+      'mkdir -p out gen && echo hello > out/tool && echo hi > gen/a && tar cf out/gen.tar gen && case "$PWD" in *canary*) chmod 755 out/tool out/gen.tar;; esac'
+    for (const out of ['out/tool', 'out/gen.tar']) {
+      for (const normalize of [[], ['--normalize']]) {
+        const { code, result } = await build(project({ 'build.sh': script }), [
+          '-o',
+          out,
+          ...normalize,
+          '--',
+          'sh',
+          'build.sh',
+        ])
+        expect(code, `${out} ${normalize.join(' ')}`).toBe(1)
+        expect(result?.verdict).toBe('not-reproducible')
+        expect(result?.differences.map((d) => d.name)).toEqual([out])
+      }
+    }
+  })
+})
+
 /**
  * Runs the real executable where libfaketime is not installed: a mount namespace
  * hides its library, as on a machine that never had it.
