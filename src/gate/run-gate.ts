@@ -56,6 +56,8 @@ async function gateWith(
           bundleBytes: bundle,
           trust: common.trust,
           policy: common.policy,
+          // The record keeps the SHA-256: the attestation must name that one.
+          sha256Only: true,
         }
       : {
           artifacts: [],

@@ -78,17 +78,22 @@ function typeChecks(
   ]
 }
 
-/** That one of the statement's subjects carries the artifact's digest. */
+/**
+ * That one of the statement's subjects carries the artifact's digest: one algorithm
+ * both name agrees, and none disagrees. A subject whose SHA-512 is one file's and
+ * SHA-256 another's matches neither: the rebuild and reproduction checks compare
+ * SHA-256, and would vouch for the other file.
+ */
 function subjectCheck(
   artifact: ArtifactDigests,
   subjects: readonly Record<string, unknown>[],
 ): Check {
   const match = subjects.find((subject) => {
     const digest = isObject(subject.digest) ? subject.digest : {}
-    return (
-      (artifact.sha256 !== undefined && digest.sha256 === artifact.sha256) ||
-      (artifact.sha512 !== undefined && digest.sha512 === artifact.sha512)
+    const named = (['sha256', 'sha512'] as const).filter(
+      (algorithm) => artifact[algorithm] !== undefined && digest[algorithm] !== undefined,
     )
+    return named.length > 0 && named.every((algorithm) => digest[algorithm] === artifact[algorithm])
   })
   return checked({
     name: `subject for ${artifact.path}`,

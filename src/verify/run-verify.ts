@@ -25,6 +25,12 @@ export interface VerifyOptions {
   policy: Policy
   /** Rebuild from the provenance after every other check passed. */
   rebuild?: Omit<RebuildOptions, 'artifacts'>
+  /**
+   * Match subjects by SHA-256 alone, even where they name SHA-512: the gate records the
+   * SHA-256 and `gate check` verifies the release again by it, so a subject that names
+   * only SHA-512 must not be recorded as if it named the SHA-256 too.
+   */
+  sha256Only?: boolean
 }
 
 export interface VerifyResult {
@@ -70,7 +76,8 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     unchecked = signature.unchecked
     checks.push({ name: 'signature', ok: true, found: identity })
     const statement = readStatement(signature.payload)
-    if (namesSha512(statement)) artifacts.splice(0, artifacts.length, ...withSha512(options))
+    if (options.sha256Only !== true && namesSha512(statement))
+      artifacts.splice(0, artifacts.length, ...withSha512(options))
     checks.push(
       ...checkStatement(
         signature.payloadType,

@@ -159,6 +159,26 @@ describe('the statement itself', () => {
     expect(failed({}, KEY, bare, [{ path: 'a' }])).toEqual(['subject-mismatch'])
     expect(failed({}, KEY, provenance(SOURCE, { subject: 'all' }))).toEqual(['subject-mismatch'])
   })
+
+  it('matches no subject whose digests name two files, whichever agrees', () => {
+    const [mine, other] = [
+      { sha256: 'aa'.repeat(32), sha512: 'bb'.repeat(64) },
+      { sha256: 'cc'.repeat(32), sha512: 'dd'.repeat(64) },
+    ]
+    const artifact = { path: 'evil.txt', ...mine }
+    for (const digest of [
+      { sha256: other.sha256, sha512: mine.sha512 },
+      { sha256: mine.sha256, sha512: other.sha512 },
+    ]) {
+      const statement = provenance(SOURCE, { subject: [{ name: 'app', digest }] })
+      expect(failed({}, KEY, statement, [artifact])).toEqual(['subject-mismatch'])
+    }
+    // Both agreeing, or the one the subject names: a match.
+    for (const digest of [mine, { sha256: mine.sha256 }, { sha512: mine.sha512 }]) {
+      const statement = provenance(SOURCE, { subject: [{ name: 'app', digest }] })
+      expect(failed({}, KEY, statement, [artifact])).toEqual([])
+    }
+  })
 })
 
 describe('policies on the provenance', () => {
