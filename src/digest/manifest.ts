@@ -232,7 +232,17 @@ async function addArtifact(
       { found: toDisplayText(fromNameBytes(target)) },
     )
   }
-  if (!(await fs.stat(resolved.path)).isFile()) return false
+  // A link the glob matched that leads to no file: named and refused, never left out in
+  // silence (its files would be neither compared nor shipped).
+  const target = await fs.stat(resolved.path)
+  if (!target.isFile())
+    throw refusal(
+      glob,
+      `artifact ${displayRel(entry.rel)}`,
+      target.isDirectory()
+        ? 'symbolic link to a directory, whose files the glob does not take; name the directory it leads to, or its files'
+        : 'symbolic link to something that is not a file',
+    )
   names.set(entry.rel, resolved.path)
   return true
 }

@@ -331,6 +331,27 @@ describe('reproof build', () => {
     expect(stderr).toContain('artifact link: symbolic link leads outside the build root')
   })
 
+  it('refuses a matched link to a directory or a FIFO rather than leave its files out', async () => {
+    for (const [made, why] of [
+      [
+        'mkdir -p build/lib && pwd > build/lib/config && ln -s ../build/lib out/lib',
+        'symbolic link to a directory',
+      ],
+      [
+        'mkfifo build/pipe && ln -s ../build/pipe out/pipe',
+        'symbolic link to something that is not a file',
+      ],
+    ] as const) {
+      const source = copyFixture('hello-c')
+      const script = `mkdir -p out build && echo hi > out/app && ${made}`
+      for (const out of ['out', 'out/*']) {
+        const { code, stderr } = await build(source, ['-o', out, '--', 'sh', '-c', script])
+        expect(code, `${made} ${out}`).toBe(2)
+        expect(stderr).toContain(why)
+      }
+    }
+  })
+
   it('rejects a malformed epoch with exit 2 and no temp dirs', async () => {
     const source = copyFixture('hello-c')
     for (const epoch of ['-1', '1.5', ' 12', 'abc', '']) {
