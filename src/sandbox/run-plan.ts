@@ -110,8 +110,10 @@ const FAKETIME_OFFSET = `+${FAKETIME_OFFSET_DAYS}d`
 // that a file's times were not varied: with 2.1 s it said so for one `make` in three.
 const STAGGER_MS = 2500
 const VARIED_UID = 4242
-// Far apart: UTC-12 against UTC+14, written in POSIX form so that no tzdata is needed.
+// Far from run A's zone, written in POSIX form so that no tzdata is needed: UTC+14, or
+// UTC-12 when run A's zone (given with --env TZ) is already at +14.
 const FAR_TZ = '<+14>-14'
+const OTHER_FAR_TZ = '<-12>+12'
 // Run A's names in the sandbox; the kernel's own default domain name is "(none)".
 const FIXED_HOSTNAME = 'reproof'
 const FIXED_DOMAINNAME = '(none)'
@@ -137,6 +139,28 @@ export function baseEnvironment(input: {
     HOME: input.home,
     TMPDIR: input.tmp,
     SOURCE_DATE_EPOCH: String(input.epoch),
+  }
+}
+
+/**
+ * A zone's offset from UTC in hours at `at` (ms), when it can be told: a POSIX zone
+ * (`<+14>-14`, `EST5EDT`: the standard offset, whose sign is west-positive) or one Intl
+ * knows by name.
+ */
+export function offsetHours(zone: string | undefined, at: number): number | undefined {
+  if (zone === undefined) return undefined
+  const posix = /^(?:<[^>]*>|[A-Za-z]{3,})([+-]?)(\d{1,2})(?::(\d{2}))?/.exec(zone)
+  if (posix !== null)
+    return (posix[1] === '-' ? 1 : -1) * (Number(posix[2]) + Number(posix[3] ?? 0) / 60)
+  try {
+    const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+      .formatToParts(at)
+      .find((p) => p.type === 'timeZoneName')?.value
+    const m = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name ?? '')
+    if (m === null) return undefined
+    return m[1] === undefined ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) + Number(m[3]) / 60)
+  } catch {
+    return undefined
   }
 }
 
@@ -264,12 +288,21 @@ const APPLY: Record<VariationName, Applier> = {
     out.umaskB = '0002'
     record({ name, status: 'effective', a: '0022', b: '0002' }, true)
   },
-  tz: (name, { a, b, record }) => {
-    b.env.TZ = FAR_TZ
-    record({ name, status: 'effective', a: a.env.TZ ?? 'UTC', b: FAR_TZ })
+  tz: (name, { input, a, b, record }) => {
+    // At the build's own time (SOURCE_DATE_EPOCH), which is what a build formats.
+    const zone = offsetHours(a.env.TZ, input.epoch * 1000) === 14 ? OTHER_FAR_TZ : FAR_TZ
+    b.env.TZ = zone
+    record({ name, status: 'effective', a: a.env.TZ ?? 'UTC', b: zone })
   },
   locale: (name, { caps, a, b, record, notApplied }) => {
-    if (caps.unusualLocale !== undefined) {
+    if (caps.unusualLocale !== undefined && a.env.LC_ALL === caps.unusualLocale) {
+      notApplied(
+        name,
+        a.env.LC_ALL,
+        `run A's locale (--env LC_ALL) is already ${caps.unusualLocale}, the one locale with another collation that is installed`,
+        'leave LC_ALL to reproof, or install another locale',
+      )
+    } else if (caps.unusualLocale !== undefined) {
       b.env.LANG = caps.unusualLocale
       b.env.LC_ALL = caps.unusualLocale
       record({ name, status: 'effective', a: a.env.LC_ALL ?? '', b: caps.unusualLocale })

@@ -5,6 +5,7 @@ import {
   checkExplicitVariations,
   judgeEffectiveness,
   parseProbe,
+  offsetHours,
   planRuns,
   type Capabilities,
   type PlanInput,
@@ -228,6 +229,42 @@ describe('planRuns', () => {
     expect(runs.a.launcher.slice(0, 3)).toEqual(['taskset', '-c', '0'])
     expect(runs.a.env.MAKEFLAGS).toBe('-j1')
     expect(runs.b.env.MAKEFLAGS).toBe('-j4')
+  })
+
+  it('moves run B to a zone other than run A’s, whatever --env TZ gives run A', () => {
+    for (const [zoneA, hoursA] of [
+      [undefined, 0],
+      ['UTC', 0],
+      ['<+14>-14', 14],
+      ['Pacific/Kiritimati', 14],
+      ['EST5EDT', -5],
+      ['<-12>+12', -12],
+    ] as const) {
+      const plan = input(['path', 'tz'])
+      const { runs, variations } = planRuns({
+        ...plan,
+        epoch: 1_700_000_000,
+        passThrough: zoneA === undefined ? {} : { TZ: zoneA },
+      })
+      expect(offsetHours(runs.a.env.TZ, 1_700_000_000_000), String(zoneA)).toBe(hoursA)
+      const b = offsetHours(runs.b.env.TZ, 0)
+      expect(b, String(zoneA)).not.toBe(hoursA)
+      expect(variations.find((v) => v.name === 'tz')).toMatchObject({
+        status: 'effective',
+        b: runs.b.env.TZ,
+      })
+    }
+  })
+
+  it('does not call the locale varied when run A already has the one other locale', () => {
+    const plan = input(['path', 'locale'])
+    const same = planRuns({ ...plan, passThrough: { LC_ALL: 'et_EE.UTF-8' } })
+    expect(same.variations.find((v) => v.name === 'locale')?.status).toBe('not-applied')
+    expect(same.runs.b.env.LC_ALL).toBe('et_EE.UTF-8')
+    const other = planRuns(plan)
+    expect(other.variations.find((v) => v.name === 'locale')?.status).toBe('effective')
+    expect(other.runs.b.env.LC_ALL).toBe('et_EE.UTF-8')
+    expect(other.runs.a.env.LC_ALL).toBe('C.UTF-8')
   })
 
   it('returns to the caller’s uid after setting the hostname, unless user is varied', () => {
