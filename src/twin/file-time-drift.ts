@@ -96,6 +96,12 @@ export function withFileTimeDrift(
       drift.close.length > 0
         ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}${more}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
         : `file times were not compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries`
-    return { ...v, note: v.note === undefined ? note : `${v.note}; ${note}` }
+    // Not one file both runs wrote got another time: the variation did nothing here.
+    const none = drift.compared > 0 && drift.close.length === drift.compared
+    return {
+      ...v,
+      ...(none ? { status: 'no-effect' as const } : {}),
+      note: v.note === undefined ? note : `${v.note}; ${note}`,
+    }
   })
 }

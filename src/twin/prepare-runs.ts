@@ -167,7 +167,7 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
   }
 }
 
-function refuseUnappliedExplicit(
+export function refuseUnappliedExplicit(
   variations: readonly VariationRecord[],
   options: BuildOptions,
 ): void {

@@ -32,7 +32,12 @@ import { explainDifferences, judgeArtifacts, type Judgement } from './judge-arti
 import { buildFailure, runTwice, type BuildEvent, type RunOutcome } from './run-twice.js'
 import type { Isolation, Verdict } from '../records/build-record.js'
 import { explainVariations, type AttributionResult } from './explain-variations.js'
-import { prepareRuns, type PreparedRuns, type Sandboxes } from './prepare-runs.js'
+import {
+  prepareRuns,
+  refuseUnappliedExplicit,
+  type PreparedRuns,
+  type Sandboxes,
+} from './prepare-runs.js'
 import { describeSource, readInputs } from './read-inputs.js'
 
 export type { BuildEvent } from './run-twice.js'
@@ -217,6 +222,8 @@ async function buildBoth(
         await fileTimeDrift(roots, { a: started - 1000, b: started - 1000 }),
       )
     : judged
+  // Asked for by name and, as the runs went, of no effect: refused as before the runs.
+  refuseUnappliedExplicit(variations, options)
   return { outcomes, variations, window, started }
 }
 

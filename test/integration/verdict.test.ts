@@ -170,6 +170,39 @@ function runWithoutFaketime(args: string[]) {
 }
 
 describe('the times of the files a build writes', () => {
+  it('refuse --vary file-times when no file both runs wrote got another time (exit 3)', async () => {
+    // Run A (the one without the canary in its path) falls behind by as much as run B
+    // starts later: both write their files at the same moment.
+    const script =
+      'case "$PWD" in *canary*) ;; *) sleep 2.6;; esac; mkdir -p out && echo hi > gen.txt && tar cf out/x.tar gen.txt'
+    const files = { 'build.sh': script }
+    const explicit = await build(project(files), [
+      '-o',
+      'out/x.tar',
+      '--vary',
+      'file-times',
+      '--no-vary',
+      'time',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(explicit.code, explicit.stderr).toBe(3)
+    expect(explicit.stderr).toContain('--vary file-times: cannot take effect here')
+    // Not asked for by name: the verdict names it as of no effect.
+    const byDefault = await build(project(files), [
+      '-o',
+      'out/x.tar',
+      '--no-vary',
+      'time',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    const fileTimes = byDefault.result?.variations.find((v) => v.name === 'file-times')
+    expect(fileTimes?.status).toBe('no-effect')
+  })
+
   it('reach a tar of them: the runs start apart, whatever libfaketime does (exit 1)', async () => {
     const script = 'mkdir -p out gen && echo hello > gen/a.txt && tar cf out/gen.tar gen'
     const { code, result } = await build(project({ 'build.sh': script }), [

@@ -46,9 +46,16 @@ describe('withFileTimeDrift', () => {
       incomplete: false,
     })
     expect(out[0]).toEqual(variations[0])
+    expect(out[1]?.status).toBe('effective')
     expect(out[1]?.note).toMatch(
       /^kept; file times not varied for 4 of the 9 file\(s\) both runs wrote \(a, b, c and 1 more\)/,
     )
+  })
+
+  it('calls the variation of no effect when not one file both runs wrote drifted', () => {
+    const out = withFileTimeDrift(variations, { close: ['a', 'b'], compared: 2, incomplete: false })
+    expect(out[1]).toMatchObject({ name: 'file-times', status: 'no-effect' })
+    expect(out[1]?.note).toMatch(/file times not varied for 2 of the 2 file\(s\)/)
   })
 
   it('says when the trees were too large to compare, and changes nothing when every file drifted', () => {
