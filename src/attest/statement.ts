@@ -100,7 +100,13 @@ function buildDefinition(record: BuildRecord): Provenance['buildDefinition'] {
     internalParameters: {
       epoch: record.epoch,
       environment: record.environment,
-      variations: record.variations.map((v) => ({ name: v.name, status: v.status })),
+      // A variation's note says where it held only in part (files both runs wrote in
+      // the same second; tools that run on the real clock): evidence, so signed too.
+      variations: record.variations.map((v) => ({
+        name: v.name,
+        status: v.status,
+        ...(v.note === undefined ? {} : { note: v.note }),
+      })),
       isolation: {
         kind: record.isolation.kind,
         network: record.isolation.network,

@@ -125,6 +125,30 @@ describe('toStatement', () => {
     )
   })
 
+  it('signs each variation with its status and, where it held only in part, its note', () => {
+    fc.assert(
+      fc.property(recordArb, (record) => {
+        const noted: BuildRecord = {
+          ...record,
+          variations: [
+            { name: 'path', status: 'effective', a: 'x', b: 'y' },
+            { name: 'file-times', status: 'no-effect', a: 'a', b: 'b', note: 'not varied' },
+          ],
+        }
+        const statement = toStatement(noted, { builderId: 'b' })
+        const internal = statement.predicate.buildDefinition.internalParameters as {
+          variations: unknown
+        }
+        expect(internal.variations).toEqual([
+          { name: 'path', status: 'effective' },
+          { name: 'file-times', status: 'no-effect', note: 'not varied' },
+        ])
+        validateStatement(statement)
+      }),
+      { numRuns: 10 },
+    )
+  })
+
   it('is canonical: the same record gives the same bytes, whatever its key order', () => {
     const reverseKeys = (value: unknown): unknown =>
       Array.isArray(value)
