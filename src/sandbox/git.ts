@@ -52,7 +52,10 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     '--recurse-submodules',
     '.',
   ])
+  // fsmonitor off: a monitor that missed a change would make status call it clean.
   const status = await git(sourceDir, [
+    '-c',
+    'core.fsmonitor=false',
     'status',
     '--porcelain',
     '--untracked-files=no',
@@ -64,6 +67,10 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
       path: sourceDir,
     })
   }
+  // Files marked assume-unchanged (a lowercase tag) or skip-worktree (`S`): status does
+  // not look at them, yet the snapshot takes them as the work tree holds them.
+  const tags = await git(sourceDir, ['ls-files', '-v', '.'])
+  const hidden = (tags ?? '').split('\n').some((line) => /^([a-z]|S) /.test(line))
   const prefix = (await git(sourceDir, ['rev-parse', '--show-prefix']))?.trim() ?? ''
   const files = parseQuotedPaths(listing)
     .filter((f) => f.startsWith(prefix))
@@ -74,7 +81,7 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     topLevel,
     commit,
     commitTime: Number(time),
-    dirty: status.trim() !== '',
+    dirty: status.trim() !== '' || hidden || tags === undefined,
     repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
     ref: ref === undefined || ref === '' ? undefined : ref,
     files: [...new Set(files)],

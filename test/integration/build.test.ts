@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -249,6 +250,25 @@ describe('reproof build', () => {
     expect(written.source.git?.commit).toMatch(/^[0-9a-f]{40}$/)
     expect(written.source.git?.dirty).toBe(false)
     expect(written.epoch).toEqual({ value: 1500000000, source: 'git' })
+  })
+
+  it('calls the tree dirty when a tracked file is hidden from git status (skip-worktree, assume-unchanged)', async () => {
+    for (const flag of ['--skip-worktree', '--assume-unchanged']) {
+      const source = copyFixture('hello-c')
+      git(source, ['init', '-q'])
+      git(source, ['add', 'Makefile', 'hello.c'])
+      git(source, ['commit', '-qm', 'init'])
+      git(source, ['update-index', flag, 'hello.c'])
+      fs.appendFileSync(path.join(source, 'hello.c'), '\nint evil = 1;\n')
+      expect(
+        spawnSync('git', ['status', '--porcelain'], { cwd: source, encoding: 'utf8' }).stdout,
+      ).toBe('')
+      const record = path.join(makeTemp(), 'record.json')
+      const { code } = await build(source, ['-o', 'hello', '--record', record, '--', 'make'])
+      expect(code, flag).toBe(0)
+      const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
+      expect(written.source.git?.dirty, flag).toBe(true)
+    }
   })
 
   it('normalizes the snapshot: epoch mtimes and only the exec bit of the mode', async () => {
