@@ -11,6 +11,7 @@ import { signKeyless, type KeylessOptions } from '../sign/keyless.js'
 import { signWithKey } from '../sign/sign-statement.js'
 import { statementBytes, toStatement, type AttestContext } from './statement.js'
 import { validateStatement } from './validate-statement.js'
+import { recordInconsistency } from './record-consistency.js'
 import { sha256Hex } from '../sha256.js'
 
 export type SigningMethod =
@@ -53,6 +54,11 @@ export async function runAttest(
       },
     )
   }
+  const inconsistent = recordInconsistency(record)
+  if (inconsistent !== undefined)
+    throw new ReproofError('E_INPUT', `the build record contradicts itself: ${inconsistent}`, {
+      hint: 'sign the record `reproof build --record` wrote, as it wrote it',
+    })
   const key =
     options.signing.kind === 'key'
       ? loadPrivateKey(options.signing.key, options.signing.passphrase)

@@ -317,6 +317,24 @@ describe('reproof attest with a key', () => {
     expect(changed.code).toBe(2)
     expect(changed.stderr).toContain('not the one the build recorded')
   })
+
+  it('refuses a record edited by hand: a run whose digests were changed', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const edited = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      runs: { manifest: { sha256: string }[] }[]
+    }
+    for (const run of edited.runs) for (const entry of run.manifest) entry.sha256 = 'e'.repeat(64)
+    fs.writeFileSync(record, JSON.stringify(edited))
+    const bundle = path.join(dir, 'e.json')
+    const run = await attest(record, bundle, path.join(dir, 'k.key'))
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(
+      "the build record contradicts itself: run A's manifest does not match its digest",
+    )
+    expect(fs.existsSync(bundle)).toBe(false)
+  })
 })
 
 describe('reproof build --bundle', () => {
