@@ -210,7 +210,36 @@ function describe(root: string, name: string): Entry {
   // mtimes of a build's output tree differ by nature; the mode (with its exec bit) is what ships.
   if (stat.isFile()) return { type: 'file', meta: { mode: octal(stat.mode) }, size: stat.size }
   if (stat.isDirectory()) return { type: 'directory', meta: { mode: octal(stat.mode) } }
-  return { type: 'other', meta: {} }
+  // A FIFO, socket or device: what it is, its mode, and which device, so that a FIFO is
+  // never "identical" to a socket, nor /dev/null to /dev/zero.
+  return { type: 'other', meta: specialMeta(stat) }
+}
+
+function specialMeta(stat: fs.Stats): Record<string, string> {
+  const device = stat.isCharacterDevice() || stat.isBlockDevice()
+  const kind = stat.isFIFO()
+    ? 'fifo'
+    : stat.isSocket()
+      ? 'socket'
+      : stat.isCharacterDevice()
+        ? 'character device'
+        : stat.isBlockDevice()
+          ? 'block device'
+          : 'unknown'
+  return {
+    'file type': kind,
+    mode: octal(stat.mode),
+    ...(device ? { device: deviceNumbers(stat.rdev) } : {}),
+  }
+}
+
+/** `major,minor` of a device number, as Linux (glibc's gnu_dev_major/minor) splits it. */
+export function deviceNumbers(rdev: number): string {
+  const high = Math.floor(rdev / 0x1_0000_0000)
+  const low = rdev >>> 0
+  const major = (((low >>> 8) & 0xfff) | (high & 0xfffff000)) >>> 0
+  const minor = ((low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20)) >>> 0
+  return `${major},${minor}`
 }
 
 /**

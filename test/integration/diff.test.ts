@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -80,6 +80,33 @@ describe('reproof diff', () => {
     expect(fields('d')).toEqual([['type', 'directory', 'file']])
     expect(paths(report, 'only-in-a')).toEqual(['d/f'])
     expect(report?.items.some((i) => i.path === 'same')).toBe(false)
+  })
+
+  it('never calls FIFOs, sockets or devices identical when their kind, mode or device differs', async () => {
+    const dir = makeTemp()
+    const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')]
+    fs.mkdirSync(a)
+    fs.mkdirSync(b)
+    sh(
+      dir,
+      'mkfifo -m 644 a/p && mkfifo -m 600 b/p && mkfifo a/same && mkfifo b/same && mkfifo -m 600 b/s',
+    )
+    sh(dir, 'python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\'a/s\')"')
+    // Device nodes need CAP_MKNOD; where it is missing, the FIFOs and sockets still count.
+    const devices =
+      spawnSync('sh', ['-c', 'mknod a/d c 1 3 && mknod b/d c 1 5'], { cwd: dir }).status === 0
+    const { code, report } = await diff(a, b)
+    expect(code).toBe(1)
+    const fields = Object.fromEntries(
+      (report?.items ?? []).map((i) => [i.path, (i.fields ?? []).map((f) => [f.field, f.a, f.b])]),
+    )
+    expect(fields.p).toEqual([['mode', '0644', '0600']])
+    expect(fields.s).toEqual([
+      ['file type', 'socket', 'fifo'],
+      ['mode', expect.any(String) as unknown, '0600'],
+    ])
+    expect(fields.same).toBeUndefined()
+    if (devices) expect(fields.d).toEqual([['device', '1,3', '1,5']])
   })
 
   it('compares names that are not UTF-8 as the bytes they are: never "identical" by losing them', async () => {
@@ -905,5 +932,31 @@ describe('reproof diff of two build records', () => {
     expect(report?.items[0]?.message).toContain('--keep')
     const same = await diff(first.record, first.record)
     expect(same.code).toBe(0)
+  })
+
+  it('reports what the records say differs when the kept roots no longer show it', async () => {
+    const first = await recordBuild('mkdir -p out; echo 1 > out/app.txt\n', true)
+    const second = await recordBuild('mkdir -p out; echo 2 > out/app.txt\n', true)
+    const roots = [first.kept, second.kept].map((kept) => {
+      const record = JSON.parse(
+        fs.readFileSync(kept === first.kept ? first.record : second.record, 'utf8'),
+      ) as { runs: { root: string }[] }
+      return record.runs[0]?.root ?? ''
+    })
+    // Emptied since: the artifact is in neither root. Then the same bytes in both.
+    for (const root of roots) fs.rmSync(path.join(root, 'out'), { recursive: true })
+    const gone = await diff(first.record, second.record)
+    expect(gone.code).toBe(1)
+    expect(gone.report?.items.map((i) => [i.path, i.kind])).toEqual([['out/app.txt', 'content']])
+    expect(gone.report?.items[0]?.message).toContain('the recorded digests differ')
+    for (const root of roots) {
+      fs.mkdirSync(path.join(root, 'out'))
+      fs.writeFileSync(path.join(root, 'out/app.txt'), 'same\n')
+    }
+    const alike = await diff(first.record, second.record)
+    expect(alike.code).toBe(1)
+    expect(alike.report?.items.map((i) => i.path)).toEqual(['out/app.txt'])
+    for (const kept of [first.kept, second.kept])
+      fs.rmSync(kept ?? '', { recursive: true, force: true })
   })
 })
