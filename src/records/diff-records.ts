@@ -82,22 +82,34 @@ export async function diffRecords(
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256)
   const rootsExist = fs.existsSync(runA.root) && fs.existsSync(runB.root)
   engine.compared = names.length - differing.length
+  const byDigest = (name: string, message: string): void => {
+    const x = digestsA.get(name)
+    const y = digestsB.get(name)
+    engine.compared++
+    engine.items.push({
+      path: name,
+      kind: x === undefined ? 'only-in-b' : y === undefined ? 'only-in-a' : 'content',
+      digests: [x?.sha256 ?? null, y?.sha256 ?? null],
+      sizes: [x?.size ?? null, y?.size ?? null],
+      message,
+      hints: [],
+    })
+  }
   if (rootsExist) {
     await diffDirectories(engine, runA.root, runB.root, differing)
+    // The records say these differ: an artifact the roots no longer show differing
+    // (gone from both, or changed since) is still reported, by its recorded digests.
+    const shown = (name: string): boolean =>
+      engine.items.some((i) => i.path === name || i.path.startsWith(`${name}!`))
+    for (const name of differing)
+      if (!shown(name))
+        byDigest(
+          name,
+          'the build roots no longer hold what was recorded; the recorded digests differ',
+        )
   } else {
-    for (const name of differing) {
-      const x = digestsA.get(name)
-      const y = digestsB.get(name)
-      engine.compared++
-      engine.items.push({
-        path: name,
-        kind: x === undefined ? 'only-in-b' : y === undefined ? 'only-in-a' : 'content',
-        digests: [x?.sha256 ?? null, y?.sha256 ?? null],
-        sizes: [x?.size ?? null, y?.size ?? null],
-        message: 'the build roots no longer exist (build with --keep to compare contents)',
-        hints: [],
-      })
-    }
+    for (const name of differing)
+      byDigest(name, 'the build roots no longer exist (build with --keep to compare contents)')
   }
   return toReport(engine, labels)
 }
