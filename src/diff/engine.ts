@@ -56,7 +56,7 @@ const EAGER_TOTAL_BYTES = 32 * 1024 * 1024
 // BATCH_SPOOL_BYTES; a leaf larger than LEAF_MEMORY_BYTES a side is compared as it
 // streams, without its structure (content-diff.ts, streamed-diff.ts).
 export const MEMBER_MEMORY_BYTES = 8 * 1024 * 1024
-const HELD_BYTES = 64 * 1024 * 1024
+const HELD_BYTES = 48 * 1024 * 1024
 const BATCH_MEMORY_BYTES = 48 * 1024 * 1024
 const BATCH_SPOOL_BYTES = 1024 * 1024 * 1024
 export const LEAF_MEMORY_BYTES = 24 * 1024 * 1024
