@@ -137,7 +137,7 @@ export async function normalizeCpio(
   }
   const changes: CpioChanges = { entries: 0, headers: 0 }
   // Hard links share an inode number; the first position of each keeps them together.
-  const inodes = new Map<number, number>()
+  const inodes = new Map<string, number>()
   let layout: Layout | undefined
   for (;;) {
     const at = reader.offset
@@ -164,9 +164,11 @@ export async function normalizeCpio(
     const trailer =
       nameBytes.subarray(0, Math.max(0, namesize - 1)).toString('latin1') === 'TRAILER!!!'
     budget.spendEntry(where)
-    const ino = get('ino')
-    const position = inodes.get(ino) ?? changes.entries + 1
-    if (get('nlink') > 1) inodes.set(ino, position)
+    // A file is its inode on its device: the same inode number on two devices is two
+    // files, which must not become links of one another once the devices are set to 0.
+    const file = `${get('dev')}:${layout.fields.devminor === undefined ? 0 : get('devminor')}:${get('ino')}`
+    const position = inodes.get(file) ?? changes.entries + 1
+    if (get('nlink') > 1) inodes.set(file, position)
     const newHeader = stableHeader(header, layout, get, { trailer, position }, rules)
     if (!newHeader.equals(header)) changes.headers++
     if (!trailer) changes.entries++

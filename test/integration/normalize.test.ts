@@ -677,6 +677,30 @@ cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
       )
     })
 
+  it('keeps two files with one inode number on two devices apart (newc, made by hand)', async () => {
+    const dir = makeTemp()
+    // Two unrelated files, each linked elsewhere (nlink 2), inode 42 on devices 8 and 9.
+    const hex = (v: number): string => v.toString(16).padStart(8, '0')
+    const entry = (name: string, data: string, ino: number, dev: number, nlink: number) => {
+      const fields = [ino, 0o100644, 0, 0, nlink, 0, data.length, dev, 0, 0, 0, name.length + 1, 0]
+      const head = Buffer.from(`070701${fields.map(hex).join('')}${name}\0`)
+      const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)])
+      return Buffer.concat([pad(head), pad(Buffer.from(data))])
+    }
+    fs.writeFileSync(
+      path.join(dir, 'x.cpio'),
+      Buffer.concat([
+        entry('one', 'first file\n', 42, 8, 2),
+        entry('two', 'second file\n', 42, 9, 2),
+        entry('TRAILER!!!', '', 0, 0, 1),
+      ]),
+    )
+    await normalize(dir, ['x.cpio', '--in-place'])
+    sh(dir, 'mkdir out && cd out && cpio -id --quiet < ../x.cpio')
+    expect(fs.readFileSync(path.join(dir, 'out/one'), 'utf8')).toBe('first file\n')
+    expect(fs.readFileSync(path.join(dir, 'out/two'), 'utf8')).toBe('second file\n')
+  })
+
   it('sets the dates in a gettext catalog’s header without moving anything else', async () => {
     const dir = makeTemp()
     const po = (date: string) =>
