@@ -107,7 +107,10 @@ export function stableBlocks(
       padded(data),
     )
   }
-  blocks.push(patchMember(raw.header, newMode, newMtime, changes), ...raw.sparseBlocks)
+  // A PAX 1.0 sparse member's header holds a placeholder name with a process id in it
+  // (its real name is GNU.sparse.name); any other member's name is its own.
+  const placeholder = raw.pax.some((r) => r.key === 'GNU.sparse.name')
+  blocks.push(patchMember(raw.header, newMode, newMtime, placeholder, changes), ...raw.sparseBlocks)
   return blocks
 }
 
@@ -132,12 +135,19 @@ function hasOwner(block: Buffer): boolean {
 }
 
 /** A member's header with its stable mode, time and owners (and no GNU atime or ctime). */
-function patchMember(original: Buffer, mode: number, mtime: number, changes: TarChanges): Buffer {
+function patchMember(
+  original: Buffer,
+  mode: number,
+  mtime: number,
+  placeholder: boolean,
+  changes: TarChanges,
+): Buffer {
   const block = Buffer.from(original)
   if ((readNumber(block, 100, 8) ?? 0) !== mode) writeOctalLike(block, 100, 8, mode)
   if ((readNumber(block, 136, 12) ?? 0) !== mtime) writeOctalLike(block, 136, 12, mtime)
   clearOwners(block)
-  if (stableName(block, /GNUSparseFile\.\d+/g, 'GNUSparseFile.0')) changes.headerNames++
+  if (placeholder && stableName(block, /GNUSparseFile\.\d+/g, 'GNUSparseFile.0'))
+    changes.headerNames++
   return finish(block, original)
 }
 
