@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import path from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
+import { fromNameBytes, toDisplayText } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
@@ -117,6 +118,23 @@ export function planTar(
   const npm =
     members.length > 0 && members.every((e) => e.raw.name.subarray(0, 8).equals(NPM_PREFIX))
   const sorted = npm ? members : [...members].sort((a, b) => Buffer.compare(a.raw.name, b.raw.name))
+  // A hard link names its target by name: where that name is in the archive twice (an
+  // archive appended to with tar -r or -u), the link means the copy before it, which
+  // sorting could change. Refused rather than re-pointed.
+  const counts = new Map<string, number>()
+  for (const e of members) {
+    const name = e.raw.name.toString('latin1')
+    counts.set(name, (counts.get(name) ?? 0) + 1)
+  }
+  const ambiguous = members.find(
+    (e) => e.raw.type === '1' && (counts.get(e.raw.linkName.toString('latin1')) ?? 0) > 1,
+  )
+  if (ambiguous !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the hard link at byte ${ambiguous.raw.at} names ${toDisplayText(fromNameBytes(ambiguous.raw.linkName))}, which the archive holds more than once; sorting could point it at another copy`,
+      { path: where },
+    )
   const ordered = [...globals, ...linksAfterTargets(sorted)]
   const changes: TarChanges = {
     entries: members.length,

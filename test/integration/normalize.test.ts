@@ -677,6 +677,34 @@ cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
       )
     })
 
+  it('refuses to sort a tar whose hard link names a member it holds twice (tar -r)', async () => {
+    const dir = makeTemp()
+    // x, then a newer x appended, then a hard link L to x: L means the newer copy.
+    sh(
+      dir,
+      `python3 -c "
+import tarfile, io
+t = tarfile.open('orig.tar', 'w', format=tarfile.GNU_FORMAT)
+for d in (b'v1\\n', b'v2-new\\n'):
+    i = tarfile.TarInfo('x'); i.size = len(d); t.addfile(i, io.BytesIO(d))
+i = tarfile.TarInfo('L'); i.type = tarfile.LNKTYPE; i.linkname = 'x'; t.addfile(i)
+"`,
+    )
+    const run = await runCli([
+      'normalize',
+      '--epoch',
+      EPOCH,
+      path.join(dir, 'orig.tar'),
+      '-o',
+      path.join(dir, 'norm.tar'),
+    ])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(
+      /the hard link at byte \d+ names x, which the archive holds more than once/,
+    )
+    expect(fs.existsSync(path.join(dir, 'norm.tar'))).toBe(false)
+  })
+
   it('keeps two files with one inode number on two devices apart (newc, made by hand)', async () => {
     const dir = makeTemp()
     // Two unrelated files, each linked elsewhere (nlink 2), inode 42 on devices 8 and 9.
