@@ -16,9 +16,26 @@ export interface GitSource {
   files: string[]
 }
 
+/**
+ * Git with no replace refs and no grafts: a commit id then names its own tree, whatever
+ * a repository (a cache, a shared checkout) has planted in refs/replace or info/grafts.
+ * The graft file is pointed at a path that cannot exist.
+ */
+export const GIT_OBJECTS_AS_THEY_ARE = {
+  GIT_NO_REPLACE_OBJECTS: '1',
+  GIT_GRAFT_FILE: '/nonexistent/reproof-reads-no-grafts',
+} as const
+
 // Plain git, as the user has configured it, minus anything that could make output
-// differ between machines (pagers, colours, translations).
-const GIT_ENV = { ...process.env, GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' }
+// differ between machines (pagers, colours, translations), and with the objects as they
+// are: replace refs and grafts would let a commit id name another tree than its own.
+export const GIT_ENV = {
+  ...process.env,
+  GIT_PAGER: 'cat',
+  LC_ALL: 'C',
+  GIT_OPTIONAL_LOCKS: '0',
+  ...GIT_OBJECTS_AS_THEY_ARE,
+}
 
 async function git(cwd: string, args: string[]): Promise<string | undefined> {
   const result = await runCaptured(['git', ...args], { cwd, env: GIT_ENV, timeoutMs: 60_000 })

@@ -10,6 +10,7 @@ import { defaultHintContext } from '../diff/hints.js'
 import { DEFAULT_LIMITS } from '../formats/limits.js'
 import type { DiffItem } from '../diff/report.js'
 import { ReproofError } from '../errors.js'
+import { GIT_OBJECTS_AS_THEY_ARE } from '../sandbox/git.js'
 import { runCaptured } from '../sandbox/process.js'
 import type { Check } from './reasons.js'
 
@@ -235,14 +236,12 @@ function toRecipe(statement: unknown): Recipe {
 
 /** The tracked files at the commit, from the local repository: `git archive`, no fetch, no worktree left behind. */
 async function exportCommit(repository: string, commit: string, into: string): Promise<void> {
-  const exists = await runCaptured([
-    'git',
-    '-C',
-    repository,
-    'cat-file',
-    '-e',
-    `${commit}^{commit}`,
-  ])
+  // The commit's own tree: no replace refs or grafts of the repository given.
+  const env = { ...process.env, ...GIT_OBJECTS_AS_THEY_ARE }
+  const exists = await runCaptured(
+    ['git', '-C', repository, 'cat-file', '-e', `${commit}^{commit}`],
+    { env },
+  )
   if (exists.code !== 0) {
     throw new ReproofError(
       'E_INPUT',
@@ -254,7 +253,7 @@ async function exportCommit(repository: string, commit: string, into: string): P
   const archive = path.join(path.dirname(into), 'source.tar')
   const result = await runCaptured(
     ['git', '-C', repository, 'archive', '--format=tar', '-o', archive, commit],
-    { timeoutMs: 600_000 },
+    { timeoutMs: 600_000, env },
   )
   if (result.code !== 0)
     throw new ReproofError('E_ENVIRONMENT', `git archive ${commit} failed: ${result.stderr.trim()}`)

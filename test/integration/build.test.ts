@@ -271,6 +271,36 @@ describe('reproof build', () => {
     }
   })
 
+  it('reads the commit as it is: a replace ref that swaps its tree makes the tree dirty', async () => {
+    const source = copyFixture('hello-c')
+    git(source, ['init', '-q'])
+    git(source, ['add', 'Makefile', 'hello.c'])
+    git(source, ['commit', '-qm', 'good'])
+    const good = spawnSync('git', ['rev-parse', 'HEAD'], {
+      cwd: source,
+      encoding: 'utf8',
+    }).stdout.trim()
+    fs.appendFileSync(path.join(source, 'hello.c'), '\nint evil = 1;\n')
+    git(source, ['commit', '-qam', 'evil'])
+    const evil = spawnSync('git', ['rev-parse', 'HEAD'], {
+      cwd: source,
+      encoding: 'utf8',
+    }).stdout.trim()
+    git(source, ['replace', good, evil])
+    git(source, ['reset', '-q', '--hard', good])
+    // Seen through the replace ref, the work tree is clean at the good commit.
+    expect(
+      spawnSync('git', ['status', '--porcelain'], { cwd: source, encoding: 'utf8' }).stdout,
+    ).toBe('')
+    expect(fs.readFileSync(path.join(source, 'hello.c'), 'utf8')).toContain('evil')
+    const record = path.join(makeTemp(), 'record.json')
+    const { code } = await build(source, ['-o', 'hello', '--record', record, '--', 'make'])
+    expect(code).toBe(0)
+    const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
+    expect(written.source.git?.commit).toBe(good)
+    expect(written.source.git?.dirty).toBe(true)
+  })
+
   it('normalizes the snapshot: epoch mtimes and only the exec bit of the mode', async () => {
     const source = copyFixture('hello-c')
     fs.writeFileSync(path.join(source, 'tool.sh'), '#!/bin/sh\n')

@@ -534,6 +534,27 @@ describe('reproof verify --rebuild', () => {
     const { code, result } = await verify(rebuildArgs(artifact, bundle, pub, repo))
     expect(code, JSON.stringify(result?.checks)).toBe(0)
     expect(result?.checks.at(-1)).toMatchObject({ name: 'rebuild', ok: true })
+    // A replace ref in the repository given swaps the commit's tree for another: the
+    // rebuild reads the commit as it is, and still finds the same digests.
+    const { execFileSync } = await import('node:child_process')
+    const run = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: repo,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@x.invalid',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@x.invalid',
+        },
+      }).trim()
+    const recorded = run('rev-parse', 'HEAD')
+    fs.appendFileSync(path.join(repo, 'hello.c'), '\nint swapped = 1;\n')
+    run('commit', '-qam', 'another tree')
+    run('replace', recorded, run('rev-parse', 'HEAD'))
+    const swapped = await verify(rebuildArgs(artifact, bundle, pub, repo))
+    expect(swapped.code, JSON.stringify(swapped.result?.checks)).toBe(0)
   })
 
   it('says no, and explains, when the attested artifact was not built from the recorded commit', async () => {
