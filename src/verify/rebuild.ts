@@ -108,7 +108,13 @@ export async function rebuildCheck(
         check: {
           name: 'rebuild',
           ok: true,
-          found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests`,
+          // Where the sandbox could not be had here, the rebuild ran as a plain process
+          // (with the host's network): said, as the attestation may say otherwise.
+          found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests${
+            result.isolation.kind === 'process'
+              ? `, without the sandbox (${result.isolation.reason}; the host's network reachable)`
+              : ''
+          }`,
         },
       }
     }
