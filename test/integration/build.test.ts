@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -260,9 +259,7 @@ describe('reproof build', () => {
       git(source, ['commit', '-qm', 'init'])
       git(source, ['update-index', flag, 'hello.c'])
       fs.appendFileSync(path.join(source, 'hello.c'), '\nint evil = 1;\n')
-      expect(
-        spawnSync('git', ['status', '--porcelain'], { cwd: source, encoding: 'utf8' }).stdout,
-      ).toBe('')
+      expect(git(source, ['status', '--porcelain'])).toBe('')
       const record = path.join(makeTemp(), 'record.json')
       const { code } = await build(source, ['-o', 'hello', '--record', record, '--', 'make'])
       expect(code, flag).toBe(0)
@@ -276,22 +273,14 @@ describe('reproof build', () => {
     git(source, ['init', '-q'])
     git(source, ['add', 'Makefile', 'hello.c'])
     git(source, ['commit', '-qm', 'good'])
-    const good = spawnSync('git', ['rev-parse', 'HEAD'], {
-      cwd: source,
-      encoding: 'utf8',
-    }).stdout.trim()
+    const good = git(source, ['rev-parse', 'HEAD']).trim()
     fs.appendFileSync(path.join(source, 'hello.c'), '\nint evil = 1;\n')
     git(source, ['commit', '-qam', 'evil'])
-    const evil = spawnSync('git', ['rev-parse', 'HEAD'], {
-      cwd: source,
-      encoding: 'utf8',
-    }).stdout.trim()
+    const evil = git(source, ['rev-parse', 'HEAD']).trim()
     git(source, ['replace', good, evil])
     git(source, ['reset', '-q', '--hard', good])
     // Seen through the replace ref, the work tree is clean at the good commit.
-    expect(
-      spawnSync('git', ['status', '--porcelain'], { cwd: source, encoding: 'utf8' }).stdout,
-    ).toBe('')
+    expect(git(source, ['status', '--porcelain'])).toBe('')
     expect(fs.readFileSync(path.join(source, 'hello.c'), 'utf8')).toContain('evil')
     const record = path.join(makeTemp(), 'record.json')
     const { code } = await build(source, ['-o', 'hello', '--record', record, '--', 'make'])

@@ -6,7 +6,8 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
 import { deploy, gate, kit, race, release, rollback, useGateKit } from '../gate-kit.js'
-import { BIN, cleanupTemp, makeTemp, REPO, runCli } from '../helpers.js'
+import { BIN, cleanupTemp, makeTemp, runCli } from '../helpers.js'
+import { REAL_BUNDLE, REAL_IDENTITY, REAL_ROOT, REAL_TGZ } from '../real-sigstore.js'
 
 afterEach(cleanupTemp)
 useGateKit()
@@ -248,30 +249,19 @@ describe('reproof gate', () => {
     // npm's own publish attestation (public-good Sigstore, offline): its subject names
     // the tarball by SHA-512 alone. `reproof verify` accepts it; the gate, which records
     // and later checks the SHA-256, must not.
-    const real = path.join(REPO, 'fixtures', 'real-sigstore')
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
-    const args = [
-      '--bundle',
-      path.join(real, 'bundleV03-dsse.sigstore.json'),
-      '--trusted-root',
-      path.join(real, 'trusted_root.json'),
-      '--certificate-identity',
-      'brian@dehamer.com',
-      '--certificate-oidc-issuer',
-      'https://github.com/login/oauth',
-      '--predicate-type',
-      'https://github.com/npm/attestation/tree/main/specs/publish/v0.1',
+    const args = ['--bundle', REAL_BUNDLE, '--trusted-root', REAL_ROOT, ...REAL_IDENTITY]
+    const verified = await runCli(['verify', REAL_TGZ, ...args])
+    expect(verified.code, verified.stderr).toBe(0)
+    const refused = await gate(ledger, [
+      'deploy',
+      '--env',
+      'prod',
       '--max-age',
       '36500d',
-    ]
-    const tgz = path.join(real, 'sigstore-1.0.0.tgz')
-    const verified = await runCli([
-      'verify',
-      tgz,
-      ...args.filter((a) => a !== '--max-age' && a !== '36500d'),
+      ...args,
+      REAL_TGZ,
     ])
-    expect(verified.code, verified.stderr).toBe(0)
-    const refused = await gate(ledger, ['deploy', '--env', 'prod', ...args, tgz])
     expect([refused.code, refused.result?.decision]).toEqual([1, 'refused'])
     expect(fs.existsSync(ledger) ? fs.readFileSync(ledger, 'utf8') : '').toBe('')
   })

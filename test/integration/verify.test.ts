@@ -8,28 +8,22 @@ import type { VerifyResult } from '../../src/verify/run-verify.js'
 import {
   cleanupTemp,
   copyFixture,
+  git,
   makeTemp,
   makeTempParent,
-  REPO,
   runCli,
   signedMakeBuild,
 } from '../helpers.js'
+import {
+  NPM_PUBLISH,
+  REAL,
+  REAL_BUNDLE,
+  REAL_IDENTITY,
+  REAL_ROOT,
+  REAL_TGZ,
+} from '../real-sigstore.js'
 
 afterEach(cleanupTemp)
-
-const REAL = path.join(REPO, 'fixtures', 'real-sigstore')
-const TGZ = path.join(REAL, 'sigstore-1.0.0.tgz')
-const ROOT = path.join(REAL, 'trusted_root.json')
-// What the real bundles attest: an npm publication, not SLSA provenance, so it is asked for.
-const NPM_PUBLISH = 'https://github.com/npm/attestation/tree/main/specs/publish/v0.1'
-const IDENTITY = [
-  '--certificate-identity',
-  'brian@dehamer.com',
-  '--certificate-oidc-issuer',
-  'https://github.com/login/oauth',
-  '--predicate-type',
-  NPM_PUBLISH,
-]
 
 async function verify(args: string[]) {
   const run = await runCli(['verify', '--json', ...args])
@@ -64,12 +58,12 @@ describe('reproof verify on real public-good bundles, offline', () => {
   for (const bundle of ['bundleV03-dsse.sigstore.json', 'bundleV02-dsse.sigstore.json']) {
     it(`accepts ${bundle} with the right identity and issuer`, async () => {
       const { code, result } = await verify([
-        TGZ,
+        REAL_TGZ,
         '--bundle',
         path.join(REAL, bundle),
         '--trusted-root',
-        ROOT,
-        ...IDENTITY,
+        REAL_ROOT,
+        ...REAL_IDENTITY,
       ])
       expect(code).toBe(0)
       expect(result?.verified).toBe(true)
@@ -87,11 +81,11 @@ describe('reproof verify on real public-good bundles, offline', () => {
     const dir = makeTemp()
     const keygen = await runCli(['keygen', '--out', path.join(dir, 'k')])
     expect(keygen.code, keygen.stderr).toBe(0)
-    for (const root of [['--trusted-root', ROOT], []]) {
+    for (const root of [['--trusted-root', REAL_ROOT], []]) {
       const { code, result } = await verify([
-        TGZ,
+        REAL_TGZ,
         '--bundle',
-        path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+        REAL_BUNDLE,
         '--key',
         path.join(dir, 'k.pub'),
         ...root,
@@ -113,14 +107,7 @@ describe('reproof verify on real public-good bundles, offline', () => {
     for (const [name, publicKey] of Object.entries(keys)) {
       const file = path.join(dir, `${name}.pub`)
       fs.writeFileSync(file, publicKey.export({ type: 'spki', format: 'pem' }))
-      const run = await runCli([
-        'verify',
-        TGZ,
-        '--bundle',
-        path.join(REAL, 'bundleV03-dsse.sigstore.json'),
-        '--key',
-        file,
-      ])
+      const run = await runCli(['verify', REAL_TGZ, '--bundle', REAL_BUNDLE, '--key', file])
       expect(run.code).toBe(2)
       expect(run.stderr).toContain(`--key ${file}: a ${name}`)
       expect(run.stderr).toContain('ECDSA P-256 and Ed25519 keys only')
@@ -149,11 +136,11 @@ describe('reproof verify on real public-good bundles, offline', () => {
     ]
     for (const [flag, identity, issuer, code, reason] of cases) {
       const run = await verify([
-        TGZ,
+        REAL_TGZ,
         '--bundle',
-        path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+        REAL_BUNDLE,
         '--trusted-root',
-        ROOT,
+        REAL_ROOT,
         flag,
         identity,
         '--certificate-oidc-issuer',
@@ -170,16 +157,16 @@ describe('reproof verify on real public-good bundles, offline', () => {
 
   it('rejects one flipped byte in the tarball or in the bundle', async () => {
     const tarball = await verify([
-      flipped(TGZ, (n) => n >> 1),
+      flipped(REAL_TGZ, (n) => n >> 1),
       '--bundle',
-      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+      REAL_BUNDLE,
       '--trusted-root',
-      ROOT,
-      ...IDENTITY,
+      REAL_ROOT,
+      ...REAL_IDENTITY,
     ])
     expect([tarball.code, tarball.result?.reason]).toEqual([1, 'subject-mismatch'])
     // Flip a byte inside the base64 signature: still a bundle, no longer a valid one.
-    const bundleText = fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8')
+    const bundleText = fs.readFileSync(REAL_BUNDLE, 'utf8')
     const sig =
       (JSON.parse(bundleText) as { dsseEnvelope: { signatures: { sig: string }[] } }).dsseEnvelope
         .signatures[0]?.sig ?? ''
@@ -188,56 +175,77 @@ describe('reproof verify on real public-good bundles, offline', () => {
       tampered,
       bundleText.replace(sig, `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`),
     )
-    const bad = await verify([TGZ, '--bundle', tampered, '--trusted-root', ROOT, ...IDENTITY])
+    const bad = await verify([
+      REAL_TGZ,
+      '--bundle',
+      tampered,
+      '--trusted-root',
+      REAL_ROOT,
+      ...REAL_IDENTITY,
+    ])
     expect(bad.code).toBe(1)
     expect(bad.result?.reason).toBe('signature-invalid')
   })
 
   it('refuses a certificate that is not strict DER, or an unknown media type, which the library would accept', async () => {
-    const text = fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8')
+    const text = fs.readFileSync(REAL_BUNDLE, 'utf8')
     // Found by the mutation test below: this character turns the tag of the
     // certificate's signature BIT STRING (03) into D3; @sigstore/verify still said yes.
     expect(text[965]).toBe('A')
     const file = path.join(makeTemp(), 'm.json')
     fs.writeFileSync(file, `${text.slice(0, 965)}0${text.slice(966)}`)
-    const bad = await verify([TGZ, '--bundle', file, '--trusted-root', ROOT, ...IDENTITY])
+    const bad = await verify([
+      REAL_TGZ,
+      '--bundle',
+      file,
+      '--trusted-root',
+      REAL_ROOT,
+      ...REAL_IDENTITY,
+    ])
     expect(bad.code).toBe(1)
     expect(bad.result?.reason).toBe('bundle-invalid')
     // Also found by it: a media type naming no bundle version that exists.
     fs.writeFileSync(file, text.replace('bundle+json;version=0.3', 'bundle+json;version=0.0'))
-    const unknown = await verify([TGZ, '--bundle', file, '--trusted-root', ROOT, ...IDENTITY])
+    const unknown = await verify([
+      REAL_TGZ,
+      '--bundle',
+      file,
+      '--trusted-root',
+      REAL_ROOT,
+      ...REAL_IDENTITY,
+    ])
     expect(unknown.code).toBe(1)
     expect(unknown.result?.reason).toBe('bundle-invalid')
   })
 
   it('takes no time from a log entry whose inclusion promise was deleted, however recent it says it is', async () => {
-    const json = JSON.parse(
-      fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8'),
-    ) as { verificationMaterial: { tlogEntries: Record<string, unknown>[] } }
+    const json = JSON.parse(fs.readFileSync(REAL_BUNDLE, 'utf8')) as {
+      verificationMaterial: { tlogEntries: Record<string, unknown>[] }
+    }
     const entry = json.verificationMaterial.tlogEntries[0] ?? {}
     delete entry.inclusionPromise
     entry.integratedTime = String(Math.floor(Date.now() / 1000))
     const file = path.join(makeTemp(), 'now.json')
     fs.writeFileSync(file, JSON.stringify(json))
     const run = await verify([
-      TGZ,
+      REAL_TGZ,
       '--bundle',
       file,
       '--trusted-root',
-      ROOT,
-      ...IDENTITY,
+      REAL_ROOT,
+      ...REAL_IDENTITY,
       '--max-age',
       '1d',
     ])
     expect(run.code).toBe(1)
     // The original, with its promise, is years old by its verified time.
     const original = await verify([
-      TGZ,
+      REAL_TGZ,
       '--bundle',
-      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+      REAL_BUNDLE,
       '--trusted-root',
-      ROOT,
-      ...IDENTITY,
+      REAL_ROOT,
+      ...REAL_IDENTITY,
       '--max-age',
       '1d',
     ])
@@ -248,7 +256,7 @@ describe('reproof verify on real public-good bundles, offline', () => {
   })
 
   it('refuses a trusted root whose log key has no validity window, naming the field (exit 2)', async () => {
-    const root = JSON.parse(fs.readFileSync(ROOT, 'utf8')) as {
+    const root = JSON.parse(fs.readFileSync(REAL_ROOT, 'utf8')) as {
       tlogs: { publicKey: { validFor?: { start?: string } } }[]
     }
     delete root.tlogs[0]?.publicKey.validFor?.start
@@ -256,12 +264,12 @@ describe('reproof verify on real public-good bundles, offline', () => {
     fs.writeFileSync(file, JSON.stringify(root))
     const run = await runCli([
       'verify',
-      TGZ,
+      REAL_TGZ,
       '--bundle',
-      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
+      REAL_BUNDLE,
       '--trusted-root',
       file,
-      ...IDENTITY,
+      ...REAL_IDENTITY,
     ])
     expect(run.code).toBe(2)
     expect(run.stdout).toBe('')
@@ -271,7 +279,7 @@ describe('reproof verify on real public-good bundles, offline', () => {
   })
 
   it('never says yes to random mutations of a valid bundle', async () => {
-    const text = fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json'), 'utf8')
+    const text = fs.readFileSync(REAL_BUNDLE, 'utf8')
     const dir = makeTemp()
     await fc.assert(
       fc.asyncProperty(
@@ -284,12 +292,12 @@ describe('reproof verify on real public-good bundles, offline', () => {
           const run = await runCli([
             'verify',
             '--json',
-            TGZ,
+            REAL_TGZ,
             '--bundle',
             file,
             '--trusted-root',
-            ROOT,
-            ...IDENTITY,
+            REAL_ROOT,
+            ...REAL_IDENTITY,
           ])
           // A mutation the libraries cannot see (white space between tokens, an unknown
           // field, the DSSE keyid) may still verify; anything else must not.
@@ -306,35 +314,45 @@ describe('reproof verify on real public-good bundles, offline', () => {
     const big = path.join(dir, 'big.json')
     fs.writeFileSync(big, '')
     fs.truncateSync(big, 100 * 1024 * 1024)
-    const huge = await runCli(['verify', TGZ, '--bundle', big, '--trusted-root', ROOT, ...IDENTITY])
+    const huge = await runCli([
+      'verify',
+      REAL_TGZ,
+      '--bundle',
+      big,
+      '--trusted-root',
+      REAL_ROOT,
+      ...REAL_IDENTITY,
+    ])
     expect(huge.code).toBe(2)
     expect(huge.stderr).toContain('refused before parsing')
     const cut = path.join(dir, 'cut.json')
-    fs.writeFileSync(
-      cut,
-      fs.readFileSync(path.join(REAL, 'bundleV03-dsse.sigstore.json')).subarray(0, 500),
-    )
+    fs.writeFileSync(cut, fs.readFileSync(REAL_BUNDLE).subarray(0, 500))
     expect(
-      (await runCli(['verify', TGZ, '--bundle', cut, '--trusted-root', ROOT, ...IDENTITY])).code,
+      (
+        await runCli([
+          'verify',
+          REAL_TGZ,
+          '--bundle',
+          cut,
+          '--trusted-root',
+          REAL_ROOT,
+          ...REAL_IDENTITY,
+        ])
+      ).code,
     ).toBe(2)
   })
 
   it('needs a complete trust: keyless without issuer or identity is a usage error', async () => {
-    const bundle = [
-      '--bundle',
-      path.join(REAL, 'bundleV03-dsse.sigstore.json'),
-      '--trusted-root',
-      ROOT,
-    ]
+    const bundle = ['--bundle', REAL_BUNDLE, '--trusted-root', REAL_ROOT]
     expect(
-      (await runCli(['verify', TGZ, ...bundle, '--certificate-identity', 'brian@dehamer.com']))
+      (await runCli(['verify', REAL_TGZ, ...bundle, '--certificate-identity', 'brian@dehamer.com']))
         .code,
     ).toBe(2)
     expect(
       (
         await runCli([
           'verify',
-          TGZ,
+          REAL_TGZ,
           ...bundle,
           '--certificate-oidc-issuer',
           'https://github.com/login/oauth',
@@ -536,19 +554,7 @@ describe('reproof verify --rebuild', () => {
     expect(result?.checks.at(-1)).toMatchObject({ name: 'rebuild', ok: true })
     // A replace ref in the repository given swaps the commit's tree for another: the
     // rebuild reads the commit as it is, and still finds the same digests.
-    const { execFileSync } = await import('node:child_process')
-    const run = (...args: string[]) =>
-      execFileSync('git', args, {
-        cwd: repo,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          GIT_AUTHOR_NAME: 't',
-          GIT_AUTHOR_EMAIL: 't@x.invalid',
-          GIT_COMMITTER_NAME: 't',
-          GIT_COMMITTER_EMAIL: 't@x.invalid',
-        },
-      }).trim()
+    const run = (...args: string[]): string => git(repo, args).trim()
     const recorded = run('rev-parse', 'HEAD')
     fs.appendFileSync(path.join(repo, 'hello.c'), '\nint swapped = 1;\n')
     run('commit', '-qam', 'another tree')
