@@ -19,6 +19,19 @@ interface ActionRun {
   summary: string
 }
 
+/** The inputs of a signed build of the example project; `signer` says with what. */
+function signedBuild(signer: Record<string, string>): Record<string, string> {
+  return {
+    mode: 'build',
+    source: 'src',
+    command: 'sh build.sh',
+    outputs: 'out/app.txt',
+    ...signer,
+    bundle: 'app.sigstore.json',
+    'builder-id': 'https://ci.example.com',
+  }
+}
+
 /** Runs the action's entry the way the runner does: inputs in INPUT_*, outputs to files. */
 function runAction(
   inputs: Record<string, string>,
@@ -98,15 +111,9 @@ describe('the GitHub Action', () => {
     const dir = project('echo compiling app; mkdir -p out && echo "release 1" > out/app.txt\n')
     const build = await runAction(
       {
-        mode: 'build',
-        source: 'src',
-        command: 'sh build.sh',
-        outputs: 'out/app.txt',
+        ...signedBuild({ key: path.join(keyDir, 'k.key') }),
         epoch: '1700000000',
-        key: path.join(keyDir, 'k.key'),
-        bundle: 'app.sigstore.json',
         'out-dir': 'dist',
-        'builder-id': 'https://ci.example.com',
       },
       dir,
     )
@@ -184,18 +191,7 @@ describe('the GitHub Action', () => {
     const dir = project('mkdir -p out && head -c 16 /dev/urandom | od -An -tx1 > out/app.txt\n')
     // A bundle left from an earlier run is not this run's: a no signs nothing.
     fs.writeFileSync(path.join(dir, 'app.sigstore.json'), '{}')
-    const run = await runAction(
-      {
-        mode: 'build',
-        source: 'src',
-        command: 'sh build.sh',
-        outputs: 'out/app.txt',
-        key: path.join(keyDir, 'k.key'),
-        bundle: 'app.sigstore.json',
-        'builder-id': 'https://ci.example.com',
-      },
-      dir,
-    )
+    const run = await runAction(signedBuild({ key: path.join(keyDir, 'k.key') }), dir)
     expect(run.code).toBe(1)
     expect(run.outputs.reproducible).toBe('false')
     expect(run.outputs.signed).toBe('false')
@@ -310,15 +306,7 @@ describe('the GitHub Action', () => {
       )
       return { GITHUB_ACTIONS: 'true', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: file }
     }
-    const inputs = {
-      mode: 'build',
-      source: 'src',
-      command: 'sh build.sh',
-      outputs: 'out/app.txt',
-      keyless: 'true',
-      bundle: 'app.sigstore.json',
-      'builder-id': 'https://ci.example.com',
-    }
+    const inputs = signedBuild({ keyless: 'true' })
     const fork = await runAction(inputs, dir, event('someone/fork'))
     expect(fork.code, fork.stdout).toBe(0)
     expect(fork.stdout).toMatch(
@@ -347,16 +335,7 @@ describe('the GitHub Action', () => {
       ).code,
     ).toBe(0)
     const run = await runAction(
-      {
-        mode: 'build',
-        source: 'src',
-        command: 'sh build.sh',
-        outputs: 'out/app.txt',
-        key: path.join(dir, 'enc.key'),
-        'passphrase-env': 'PASS',
-        bundle: 'app.sigstore.json',
-        'builder-id': 'https://ci.example.com',
-      },
+      signedBuild({ key: path.join(dir, 'enc.key'), 'passphrase-env': 'PASS' }),
       dir,
       { GITHUB_ACTIONS: 'true', PASS: passphrase },
     )
@@ -450,13 +429,7 @@ describe('the GitHub Action', () => {
       GITHUB_REPOSITORY: 'owner/repo',
     }
     const inputs = {
-      mode: 'build',
-      source: 'src',
-      command: 'sh build.sh',
-      outputs: 'out/app.txt',
-      key: path.join(keyDir, 'k.key'),
-      bundle: 'app.sigstore.json',
-      'builder-id': 'https://ci.example.com',
+      ...signedBuild({ key: path.join(keyDir, 'k.key') }),
       'upload-attestation': 'true',
       'github-token': 'ghs_uploadtoken0123456789',
     }
