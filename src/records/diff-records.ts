@@ -99,10 +99,14 @@ export async function diffRecords(
     await diffDirectories(engine, runA.root, runB.root, differing)
     // The records say these differ: an artifact the roots no longer show differing
     // (gone from both, or changed since) is still reported, by its recorded digests.
-    const shown = (name: string): boolean =>
-      engine.items.some((i) => i.path === name || i.path.startsWith(`${name}!`))
+    // An item names the artifact, or a member inside it (`app.tgz!lib/x.js`).
+    const shown = new Set<string>()
+    for (const { path: at } of engine.items) {
+      shown.add(at)
+      for (let i = at.indexOf('!'); i !== -1; i = at.indexOf('!', i + 1)) shown.add(at.slice(0, i))
+    }
     for (const name of differing)
-      if (!shown(name))
+      if (!shown.has(name))
         byDigest(
           name,
           'the build roots no longer hold what was recorded; the recorded digests differ',
