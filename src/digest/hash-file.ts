@@ -137,10 +137,10 @@ class SharedWork {
   async finish(): Promise<FileDigest[]> {
     await Promise.all(this.workers)
     if (this.failure !== undefined) throw this.failure.err
-    return this.results.map((digest, i) => {
-      if (digest === undefined) throw new Error(`no digest for file ${i}`)
-      return digest
-    })
+    // A search in the engine rather than a copy made in script: 20,000 digests.
+    const missing = this.results.indexOf(undefined)
+    if (missing !== -1) throw new Error(`no digest for file ${missing}`)
+    return this.results as FileDigest[]
   }
 
   // Never rejects: a worker's error stops the others and waits for `finish`, so that

@@ -59,8 +59,11 @@ async function collect(
   seenAs: string,
   helpers: HashHelpers,
 ): Promise<{ manifest: Manifest; matches: GlobMatches[]; special: string[] }> {
-  // Each artifact's name, and the path its bytes are read from (a link's resolved target).
-  const names = new Map<string, string | Buffer>()
+  // Each artifact's name, once per glob that takes it, and where a link's bytes are read
+  // from (its resolved target). A list, not a Map by name: on 20,000 names the Map cost
+  // 5 to 15 ms, and a sorted list has its repeats side by side.
+  const names: string[] = []
+  const linkTargets = new Map<string, string | Buffer>()
   const matches: GlobMatches[] = []
   // FIFOs, sockets and devices an output glob matched: no bytes to compare, so named.
   const special = new Set<string>()
@@ -71,28 +74,29 @@ async function collect(
       // A plain file below the root is taken as it is, without a trip through the event
       // loop: 20,000 awaits cost more than hashing 20,000 small files.
       else if (entry.kind === 'file' && !DOT_DOT.test(entry.rel)) {
-        names.set(entry.rel, toFsPath(root, entry.rel))
+        names.push(entry.rel)
         count++
-      } else if (await addArtifact(root, glob, entry, names, seenAs)) count++
+      } else if (await addArtifact(root, glob, entry, { names, linkTargets }, seenAs)) count++
     }
     matches.push({ glob, count })
   }
-  const sorted = sortNames([...names.keys()])
+  const sorted = withoutRepeats(sortNames(names))
   const digests = await hashFiles(
-    sorted.map((name) => names.get(name) ?? toFsPath(root, name)),
+    sorted.map((name) => linkTargets.get(name) ?? toFsPath(root, name)),
     { helpers },
   )
-  const manifest: Manifest = []
-  for (const [i, name] of sorted.entries()) {
+  // Two literal shapes rather than a spread of a conditional object: the spread cost
+  // 10 to 20 ms on 20,000 entries, after every file was hashed.
+  const manifest: Manifest = new Array<Manifest[number]>(sorted.length)
+  for (let i = 0; i < sorted.length; i++) {
+    const name = sorted[i] ?? ''
     const digest = digests[i]
     if (digest === undefined) throw new Error(`no digest for ${name}`)
-    const { mode } = digest
-    manifest.push({
-      name,
-      sha256: digest.sha256,
-      size: digest.size,
-      ...((mode & 0o111) !== 0 ? { executable: true as const } : {}),
-    })
+    const { sha256, size } = digest
+    manifest[i] =
+      (digest.mode & 0o111) !== 0
+        ? { name, sha256, size, executable: true }
+        : { name, sha256, size }
   }
   return { manifest, matches, special: [...special].sort(compareNames) }
 }
@@ -205,7 +209,7 @@ async function addArtifact(
   root: string,
   glob: string,
   entry: TreeEntry,
-  names: Map<string, string | Buffer>,
+  found: { names: string[]; linkTargets: Map<string, string | Buffer> },
   seenAs: string,
 ): Promise<boolean> {
   // fast-glob found it below the root; this is the last word. Only a `..` can lead out
@@ -214,7 +218,7 @@ async function addArtifact(
     throw refusal(glob, `artifact ${displayRel(entry.rel)}`, 'is outside the build root')
   }
   if (entry.kind === 'file') {
-    names.set(entry.rel, toFsPath(root, entry.rel))
+    found.names.push(entry.rel)
     return true
   }
   if (entry.kind !== 'symlink') return false
@@ -243,8 +247,17 @@ async function addArtifact(
         ? 'symbolic link to a directory, whose files the glob does not take; name the directory it leads to, or its files'
         : 'symbolic link to something that is not a file',
     )
-  names.set(entry.rel, resolved.path)
+  found.names.push(entry.rel)
+  found.linkTargets.set(entry.rel, resolved.path)
   return true
+}
+
+/** A sorted list with each repeat (a name two globs took) dropped. */
+function withoutRepeats(sorted: string[]): string[] {
+  let kept = 0
+  for (const name of sorted) if (kept === 0 || sorted[kept - 1] !== name) sorted[kept++] = name
+  sorted.length = kept
+  return sorted
 }
 
 /** One line naming the glob and the path: `--out <glob>: <what>: <why>; refused`. */
