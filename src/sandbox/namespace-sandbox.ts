@@ -1,5 +1,6 @@
 import fsp from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
+import { hostSockets } from './host-sockets.js'
 import { runCaptured, startHolder, type Holder } from './process.js'
 
 /**
@@ -26,7 +27,9 @@ const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 
 // $1 the workspace (both runs' directories and logs), $2 the run's directory inside it,
 // $3 host name, $4 domain name, $5 "isolated" when the network namespace is new, $6 the
-// last process ID before the build's (0: the kernel's own). Prints "note ..." lines,
+// last process ID before the build's (0: the kernel's own), $7 the user's runtime
+// directory to hide when isolated ("" for none), then the Unix sockets to cover when
+// isolated (host-sockets.ts). Prints "note ..." lines,
 // then "ready"; then answers "kill" (every other process of its PID namespace, nested
 // namespaces included) with "killed", and ends when its standard input closes. Mounts
 // already read-only are left alone, and only a mount point with an escape in its name
@@ -43,6 +46,11 @@ while read -r _ _ _ _ mnt opts _; do
 done < /proc/self/mountinfo
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || exit 10
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit 11
+# The runtime directory holds the user's daemons' sockets (a rootless Docker's among
+# them, bound in a network namespace of its own, so not in the list below).
+if [ "$5" = isolated ] && [ -n "$7" ] && [ -d "$7" ]; then
+  mount -t tmpfs -o mode=0700,nosuid,nodev tmpfs "$7" || printf 'note runtime %s\n' "$7"
+fi
 mkdir -p -- "$1" && mount -t tmpfs -o mode=0700 tmpfs "$1" || exit 12
 mkdir -p -- "$2" || exit 12
 hostname -- "$3" || exit 13
@@ -52,6 +60,13 @@ if [ "$5" = isolated ]; then
 fi
 if [ "$6" != 0 ]; then
   echo "$6" > /proc/sys/kernel/ns_last_pid || printf 'note process IDs could not be moved\n'
+fi
+isolation=$5
+shift 7
+if [ "$isolation" = isolated ]; then
+  for socket do
+    mount --bind /dev/null "$socket" 2>/dev/null || printf 'note socket %s\n' "$socket"
+  done
 fi
 # The build enters a nested user namespace of its own (run-plan.ts): refuse now if it cannot.
 unshare --user --map-user=1 --map-group=1 -- true || exit 14
@@ -149,6 +164,11 @@ export async function openSandbox(options: SandboxOptions): Promise<RunSandbox> 
 export async function tryOpenSandbox(
   options: SandboxOptions,
 ): Promise<{ sandbox: RunSandbox } | { available: false; reason: string }> {
+  const runtimeDir = options.network ? '' : userRuntimeDir()
+  // Out of the build's sight already: replaced by private file systems below.
+  const sockets = options.network
+    ? { paths: [], notes: [] }
+    : await hostSockets(['/tmp', '/dev/shm', options.base, ...(runtimeDir ? [runtimeDir] : [])])
   const holder = startHolder(
     [
       ...holderArgv({ isolateNetwork: !options.network, pdeathsig: await hasPdeathsig() }),
@@ -158,10 +178,12 @@ export async function tryOpenSandbox(
       options.domainname,
       options.network ? 'shared' : 'isolated',
       String(options.firstPid),
+      runtimeDir,
+      ...sockets.paths,
     ],
     { PATH: SYSTEM_PATH },
   )
-  const notes: string[] = []
+  const notes: string[] = [...sockets.notes]
   try {
     for (;;) {
       const line = await holder.nextLine()
@@ -209,9 +231,20 @@ export async function tryOpenSandbox(
 }
 
 function describeNote(note: string): string {
-  return note.startsWith('writable ')
-    ? `${note.slice('writable '.length)} stayed writable to the build (the kernel refused a read-only remount)`
-    : note
+  const [kind = '', ...rest] = note.split(' ')
+  const subject = rest.join(' ')
+  if (kind === 'writable')
+    return `${subject} stayed writable to the build (the kernel refused a read-only remount)`
+  if (kind === 'socket')
+    return `the Unix socket ${subject} stayed reachable from the build (it could not be covered)`
+  if (kind === 'runtime')
+    return `the runtime directory ${subject} and its sockets stayed visible to the build (it could not be hidden)`
+  return note
+}
+
+/** The user's runtime directory (/run/user/<uid>), where the user's daemons listen. */
+function userRuntimeDir(): string {
+  return process.getuid === undefined ? '' : `/run/user/${process.getuid()}`
 }
 
 /** The holder is unshare; the namespace's init is its only child. */

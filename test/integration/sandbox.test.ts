@@ -135,6 +135,46 @@ withSandbox('the build sandbox', () => {
     }
   })
 
+  it('keeps the Unix sockets of the machine out of reach without --network', async () => {
+    // Outside /tmp, which the sandbox replaces: a daemon's socket there (as Docker's in
+    // /run) stays in sight, and a read-only mount does not stop a connect.
+    const dir = fs.mkdtempSync(
+      path.join(fs.existsSync('/var/tmp') ? '/var/tmp' : os.homedir(), 'reproof-socket-'),
+    )
+    const socketPath = path.join(dir, 'daemon.sock')
+    const server = net.createServer((socket) => socket.end('fetched for you\n'))
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve))
+    try {
+      const source = shellProject()
+      const connect = `import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(${JSON.stringify(socketPath)}); said = s.recv(100).decode()
+except OSError as e:
+    said = 'refused: %s' % e.strerror
+open('out.txt', 'w').write(said)`
+      const offline = await build(source, ['-o', 'out.txt', '--', 'python3', '-c', connect])
+      expect(offline.code).toBe(0)
+      expect(offline.result?.isolation).toMatchObject({ kind: 'namespaces', network: 'none' })
+      expect(fs.readFileSync(path.join(source, 'out.txt'), 'utf8')).toMatch(/^refused/)
+      // The same socket, with the network allowed: reached, so the cover is what stopped it.
+      const online = await build(source, [
+        '-o',
+        'out.txt',
+        '--network',
+        '--',
+        'python3',
+        '-c',
+        connect,
+      ])
+      expect(online.code).toBe(0)
+      expect(fs.readFileSync(path.join(source, 'out.txt'), 'utf8')).toBe('fetched for you\n')
+    } finally {
+      server.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('keeps the rest of the file system read-only, and /tmp private', async () => {
     const source = shellProject()
     // A directory of the machine's that the test may write to, outside /tmp (which the
