@@ -13,6 +13,7 @@ export async function gateAction(
   artifact: string | undefined,
   flags: GateFlags,
   streams: Streams,
+  signal?: AbortSignal,
 ): Promise<number> {
   const print = (json: unknown, text: string): void => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`)
@@ -21,7 +22,7 @@ export async function gateAction(
     case 'deploy':
     case 'rollback': {
       const action = toGateAction(sub, artifact, flags)
-      const result = await runGate(action, await toGateCommon(flags, streams.env, Date.now))
+      const result = await runGate(action, await toGateCommon(flags, streams.env, Date.now), signal)
       print(result, renderGateResult(result, useColor(streams.stdout, streams.env)))
       return result.decision === 'refused' ? EXIT.no : EXIT.yes
     }

@@ -4,7 +4,11 @@ import type { GateFlags } from '../config/flags.js'
 import { withTrust, withTrustAndPolicy } from './verify-command.js'
 
 /** `reproof gate deploy|rollback|status|history|check`: thin wiring, one action module. */
-export function gateCommand(streams: Streams, setExit: (code: number) => void): Command {
+export function gateCommand(
+  streams: Streams,
+  setExit: (code: number) => void,
+  signal?: AbortSignal,
+): Command {
   const gate = new Command('gate').description(
     'deploy and roll back only attested, reproduced artifacts, recorded in a crash-safe ledger',
   )
@@ -31,7 +35,7 @@ export function gateCommand(streams: Streams, setExit: (code: number) => void): 
       const flags = (args.length > 2 ? args[1] : args[0]) as GateFlags
       const artifact = args.length > 2 ? (args[0] as string) : undefined
       const { gateAction } = await import('./gate-action.js')
-      setExit(await gateAction(sub, artifact, flags, streams))
+      setExit(await gateAction(sub, artifact, flags, streams, signal))
     }
   gate.addCommand(
     common(

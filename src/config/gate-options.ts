@@ -1,7 +1,6 @@
 import os from 'node:os'
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
-import { positiveInt } from './diff-options.js'
 import { parseDuration } from './duration.js'
 import type { GateFlags } from './flags.js'
 import { readPolicyFlag, toPolicy, toTrust, type Policy, type Trust } from './verify-options.js'
@@ -51,7 +50,7 @@ export interface GateCheckOptions extends LedgerPlace {
 export function toGateRead(flags: GateFlags, callerEnv: CallerEnv): GateReadOptions {
   return {
     ledger: flags.ledger,
-    env: flags.env ?? '',
+    env: flags.env === undefined ? '' : envName(flags.env),
     stateDir: flags.stateDir ?? defaultStateDir(callerEnv),
     callerEnv,
     lockTimeoutMs: parseDuration(flags.lockTimeout, '--lock-timeout'),
@@ -71,10 +70,10 @@ export function toGateAction(
       bundle: flags.bundle ?? '',
       ...(flags.releaseVersion === undefined
         ? {}
-        : { version: positiveInt(flags.releaseVersion, '--release-version', 0) }),
+        : { version: versionNumber(flags.releaseVersion, '--release-version') }),
       ...(flags.minVersion === undefined
         ? {}
-        : { minVersion: positiveInt(flags.minVersion, '--min-version', 0) }),
+        : { minVersion: versionNumber(flags.minVersion, '--min-version') }),
     }
   if ((flags.reason ?? '').trim() === '') throw new ReproofError('E_USAGE', '--reason must say why')
   if (!/^[0-9a-f]{64}$/.test(flags.to ?? ''))
@@ -125,6 +124,26 @@ export function toGateCheck(
     clock,
     trust: toTrust({ ...flags, bundle: '' }),
   }
+}
+
+/**
+ * An environment's name: letters, digits, dot, dash and underscore. Checked for reads
+ * too: `status --env 'prod\n'` answered "no release in prod" of an environment that had one.
+ */
+export function envName(raw: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(raw))
+    throw new ReproofError(
+      'E_USAGE',
+      `--env ${JSON.stringify(raw)}: letters, digits, dot, dash and underscore only`,
+    )
+  return raw
+}
+
+/** A release version: digits only (a size such as `2K` is not a version). */
+function versionNumber(raw: string, flag: string): number {
+  if (!/^[0-9]{1,15}$/.test(raw))
+    throw new ReproofError('E_USAGE', `${flag} ${raw}: a whole number, digits only`)
+  return Number(raw)
 }
 
 /** `$XDG_STATE_HOME/reproof`, else `~/.local/state/reproof`: it must outlive the gate. */

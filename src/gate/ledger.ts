@@ -3,7 +3,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as v from 'valibot'
 import { ReproofError, unreadable } from '../errors.js'
-import { syncDir, writeFileAtomic, writeFileAtomicSync } from '../io/atomic-write.js'
+import {
+  mkdirDurableSync,
+  syncDir,
+  whyWriteFailed,
+  writeAllSync,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from '../io/atomic-write.js'
 import { withFileLock } from '../io/file-lock.js'
 import {
   GENESIS,
@@ -284,17 +291,52 @@ export interface Ledger {
 }
 
 export class FileLedger implements Ledger {
-  /** Where this machine keeps its checkpoint of the ledger, when it has a state directory. */
-  readonly checkpointFile: string | undefined
-
   constructor(
     readonly file: string,
     private readonly durability: Durability = { fsync: fs.fsyncSync, syncDir },
-    stateDir?: string,
-  ) {
-    const key = sha256Hex(path.resolve(file)).slice(0, 32)
-    this.checkpointFile =
-      stateDir === undefined ? undefined : path.join(stateDir, 'file-ledgers', `${key}.json`)
+    private readonly stateDir?: string,
+  ) {}
+
+  /**
+   * The ledger's file as the kernel finds it, links resolved: every path that leads to
+   * one ledger (a link to it, or to its directory) takes the same lock, keeps bundles in
+   * the same place and has the same checkpoint. Two gates that reached one ledger by two
+   * paths each took a lock of their own, and both appended the same sequence number.
+   */
+  private get real(): string {
+    try {
+      return fs.realpathSync(this.file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw unreadable(
+          `--ledger ${this.file}`,
+          this.file,
+          err,
+          'not there, or a parent is not a directory',
+        )
+    }
+    // A link to nothing: appending would make a file wherever it points, under a lock
+    // that another path to that file would not take.
+    if (fs.lstatSync(this.file, { throwIfNoEntry: false })?.isSymbolicLink() === true)
+      throw new ReproofError(
+        'E_INPUT',
+        `--ledger ${this.file}: a symbolic link to nothing; name the ledger file itself`,
+        { path: this.file },
+      )
+    // Not there yet: its directory resolved, when that is there.
+    const dir = path.dirname(path.resolve(this.file))
+    try {
+      return path.join(fs.realpathSync(dir), path.basename(this.file))
+    } catch {
+      return path.resolve(this.file)
+    }
+  }
+
+  /** Where this machine keeps its checkpoint of the ledger, when it has a state directory. */
+  get checkpointFile(): string | undefined {
+    if (this.stateDir === undefined) return undefined
+    const key = sha256Hex(this.real).slice(0, 32)
+    return path.join(this.stateDir, 'file-ledgers', `${key}.json`)
   }
 
   get label(): string {
@@ -308,7 +350,7 @@ export class FileLedger implements Ledger {
 
   /** Bundles are kept beside the ledger, named by their digest. */
   private kept(bundleDigest: string): string {
-    return path.join(path.dirname(this.file), keptBundleName(bundleDigest))
+    return path.join(path.dirname(this.real), keptBundleName(bundleDigest))
   }
 
   /** What the store holds under each name: the SHA-256 of its bytes, or undefined. */
@@ -316,15 +358,17 @@ export class FileLedger implements Ledger {
     const found = new Map<string, string | undefined>()
     for (const digest of new Set(bundleDigests)) {
       const file = this.kept(digest)
-      const size = fs.statSync(file, { throwIfNoEntry: false })?.size
+      const stat = fs.statSync(file, { throwIfNoEntry: false })
       // Anything past what a bundle may be is not one; it is not read to find that out.
       found.set(
         digest,
-        size === undefined
+        stat === undefined
           ? undefined
-          : size > MAX_BUNDLE_BYTES
-            ? `more than ${MAX_BUNDLE_BYTES} bytes`
-            : sha256Hex(fs.readFileSync(file)),
+          : !stat.isFile()
+            ? 'not a file'
+            : stat.size > MAX_BUNDLE_BYTES
+              ? `more than ${MAX_BUNDLE_BYTES} bytes`
+              : sha256Hex(fs.readFileSync(file)),
       )
     }
     return found
@@ -347,7 +391,7 @@ export class FileLedger implements Ledger {
     // which the locked read refuses.
     // Only a ledger that is not there: one that cannot be read (a file where its
     // directory should be, a loop of links, no permission) is an error, as always.
-    if (isMissing(this.file) && (this.loadCheckpoint()?.bytes ?? 0) === 0) {
+    if (isMissing(this.real) && (this.loadCheckpoint()?.bytes ?? 0) === 0) {
       const { append, result } = step(ledgerRead(toState([]), () => [], undefined))
       if (append === undefined) return result
     }
@@ -355,8 +399,11 @@ export class FileLedger implements Ledger {
       const checked = this.checkedRead()
       const { append, result } = step(checked.read)
       if (append !== undefined) {
-        const target = this.kept(append.bundleDigest)
-        if (!fs.existsSync(target)) await writeFileAtomic(target, append.bundle)
+        // Kept unless the store holds exactly these bytes under the name already: a
+        // record must never name a bundle the store does not have.
+        const { bundleDigest } = append
+        if (this.storedDigests([bundleDigest]).get(bundleDigest) !== bundleDigest)
+          await writeFileAtomic(this.kept(bundleDigest), append.bundle)
         const line = `${recordBytes(append.record)}\n`
         this.append(line)
         await this.syncDirectory()
@@ -401,12 +448,22 @@ export class FileLedger implements Ledger {
     let recovered: string | undefined
     const end = bytes.lastIndexOf(0x0a) + 1
     if (end < bytes.length) {
-      // Never silently kept, never silently dropped: the fragment is kept as evidence.
       const torn = bytes.subarray(end)
-      recovered = `${this.file}.torn-${sha256Hex(torn).slice(0, 16)}`
+      // Only what was never acknowledged is cut: not bytes this machine verified, and
+      // not a whole record whose line break was taken away (an acknowledged release,
+      // which cutting would make disappear while `gate check` said the ledger was fine).
+      if ((this.loadCheckpoint()?.bytes ?? 0) > end) throw this.cut()
+      if (isWholeJson(torn))
+        throw new ReproofError(
+          'E_LEDGER',
+          `${this.file}: the last line holds a whole record but no line break (cut or edited); an append never ends so, so the gate stops until a person has looked`,
+          { path: this.file },
+        )
+      // Never silently kept, never silently dropped: the fragment is kept as evidence.
+      recovered = `${this.real}.torn-${sha256Hex(torn).slice(0, 16)}`
       fs.writeFileSync(recovered, torn)
-      fs.truncateSync(this.file, end)
-      const fd = fs.openSync(this.file, 'r+')
+      fs.truncateSync(this.real, end)
+      const fd = fs.openSync(this.real, 'r+')
       this.durability.fsync(fd)
       fs.closeSync(fd)
       bytes = bytes.subarray(0, end)
@@ -439,11 +496,7 @@ export class FileLedger implements Ledger {
     // Continued over the rest of the bytes for the next checkpoint.
     const hash = crypto.createHash('sha256').update(prefix)
     if (bytes.length < checkpoint.bytes || hash.copy().digest('hex') !== checkpoint.sha256)
-      throw new ReproofError(
-        'E_LEDGER',
-        `${this.file}: its first ${checkpoint.bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFile ?? ''}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
-        { path: this.file },
-      )
+      throw this.cut(checkpoint.bytes)
     if (!('envs' in checkpoint)) {
       // The first form keeps too little to decide from: read the whole chain again.
       const read = fromStart()
@@ -481,12 +534,21 @@ export class FileLedger implements Ledger {
     return read
   }
 
+  /** The ledger no longer starts with the bytes this machine verified. */
+  private cut(bytes = this.loadCheckpoint()?.bytes ?? 0): ReproofError {
+    return new ReproofError(
+      'E_LEDGER',
+      `${this.file}: its first ${bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFile ?? ''}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
+      { path: this.file },
+    )
+  }
+
   private loadCheckpoint(): FileCheckpoint | undefined {
     if (this.checkpointFile === undefined) return undefined
     return readCheckpoint(
       this.checkpointFile,
       FileCheckpointSchema,
-      (c) => c.ledger === path.resolve(this.file),
+      (c) => c.ledger === this.real,
       this.file,
     )
   }
@@ -495,7 +557,7 @@ export class FileLedger implements Ledger {
   private saveCheckpoint({ bytes, records, sha256, state }: Verified): void {
     if (this.checkpointFile === undefined) return
     const checkpoint: FileCheckpoint = {
-      ledger: path.resolve(this.file),
+      ledger: this.real,
       bytes,
       sha256,
       records,
@@ -509,7 +571,7 @@ export class FileLedger implements Ledger {
   private readBytes(): Buffer | undefined {
     let fd: number
     try {
-      fd = fs.openSync(this.file, 'r')
+      fd = fs.openSync(this.real, 'r')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw err
@@ -525,24 +587,55 @@ export class FileLedger implements Ledger {
 
   /** Appends one record's line and makes it durable before returning. */
   private append(line: string): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true })
-    const fd = fs.openSync(this.file, 'a')
+    const file = this.real
+    mkdirDurableSync(path.dirname(file))
+    const fd = fs.openSync(file, 'a')
     try {
-      fs.writeSync(fd, line)
-      this.durability.fsync(fd)
+      const before = fs.fstatSync(fd).size
+      try {
+        // All of the line or an error: a short write (a full disk, a file size limit)
+        // once left part of a record and answered "recorded".
+        writeAllSync(fd, line)
+        this.durability.fsync(fd)
+      } catch (err) {
+        // Never acknowledged, so taken back; if that fails too, the next locked read
+        // moves the part that is there aside as a torn line.
+        try {
+          fs.ftruncateSync(fd, before)
+          this.durability.fsync(fd)
+        } catch {
+          // said below
+        }
+        throw new ReproofError(
+          'E_ENVIRONMENT',
+          `${this.file}: the record could not be appended (${whyWriteFailed(err)}); nothing was recorded`,
+          { path: this.file },
+          { cause: err },
+        )
+      }
     } finally {
       fs.closeSync(fd)
     }
   }
 
   async syncDirectory(): Promise<void> {
-    await this.durability.syncDir(path.dirname(this.file))
+    await this.durability.syncDir(path.dirname(this.real))
   }
 
   /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
   async withLock<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true })
-    return withFileLock(`${this.file}.lock`, timeoutMs, work)
+    mkdirDurableSync(path.dirname(this.real))
+    return withFileLock(`${this.real}.lock`, timeoutMs, work)
+  }
+}
+
+/** Whether `bytes` parse as JSON: a whole value, not a part of one cut by a crash. */
+function isWholeJson(bytes: Buffer): boolean {
+  try {
+    JSON.parse(bytes.toString('utf8'))
+    return true
+  } catch {
+    return false
   }
 }
 

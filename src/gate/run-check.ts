@@ -37,6 +37,13 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
       (r) => ({ result: r }),
       options.lockTimeoutMs,
     )
+    // A check of nothing is not a check that passed: a mistyped --ledger names no ledger.
+    if (records.length === 0)
+      throw new ReproofError(
+        'E_INPUT',
+        `--ledger ${ledger.label}: holds no record (no ledger there yet, or a mistyped path); nothing to check`,
+        { path: ledger.label },
+      )
     const problem = firstStoreProblem(
       records,
       ledger.storedDigests(records.map((r) => r.bundleDigest)),

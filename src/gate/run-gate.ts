@@ -1,9 +1,9 @@
-import { ReproofError } from '../errors.js'
+import { ReproofError, throwIfAborted } from '../errors.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
 import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
 import type { Ledger, Step } from './ledger.js'
 import { openLedger } from './open-ledger.js'
-import type { GateAction, GateCommon } from '../config/gate-options.js'
+import { envName, type GateAction, type GateCommon } from '../config/gate-options.js'
 import { sha256Hex } from '../sha256.js'
 
 interface GateAnswer {
@@ -25,16 +25,17 @@ export type GateResult =
  * then answer. A retry after a crash or a timeout finds its own record current and
  * changes nothing.
  */
-export async function runGate(action: GateAction, common: GateCommon): Promise<GateResult> {
+export async function runGate(
+  action: GateAction,
+  common: GateCommon,
+  // Ctrl-C or a cancelled job: honoured up to the write, never after it (see gateWith).
+  signal?: AbortSignal,
+): Promise<GateResult> {
   // 1. Parse and validate.
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(common.env))
-    throw new ReproofError(
-      'E_USAGE',
-      `--env ${common.env}: letters, digits, dot, dash and underscore only`,
-    )
+  envName(common.env)
   const ledger = openLedger(common.ledger, common)
   try {
-    return await gateWith(ledger, action, common)
+    return await gateWith(ledger, action, common, signal)
   } finally {
     ledger.close()
   }
@@ -44,6 +45,7 @@ async function gateWith(
   ledger: Ledger,
   action: GateAction,
   common: GateCommon,
+  signal: AbortSignal | undefined,
 ): Promise<GateResult> {
   const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, common.env)
 
@@ -86,6 +88,9 @@ async function gateWith(
       ...evidence,
     })
     const decision = decideGate(read.state, request, verification.verified)
+    // A gate stopped (the pipeline cancelled) records nothing: the last moment to stop is
+    // here, under the lock, before the write. Once written, the record stands and is said.
+    if (decision.kind === 'append') throwIfAborted(signal)
     // 4. Acknowledge only after the write: transact returns once the record is durable.
     // The same keys, in the same order, whatever the decision: the --json answer reads alike.
     const recovered = read.recovered ?? null

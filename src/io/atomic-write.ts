@@ -30,7 +30,7 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, m
   const dir = path.dirname(target)
   const temp = tempBeside(target)
   try {
-    fsSync.mkdirSync(dir, { recursive: true })
+    mkdirDurableSync(dir)
     const fd = fsSync.openSync(temp, 'wx', mode)
     try {
       fsSync.writeFileSync(fd, data)
@@ -72,7 +72,13 @@ export async function copyFileAtomic(
         const { bytesRead } = await input.read(buffer, 0, buffer.length, null)
         if (bytesRead === 0) break
         hash.update(buffer.subarray(0, bytesRead))
-        await handle.write(buffer, 0, bytesRead)
+        // A write may take fewer bytes than given (a full disk, a file size limit): the
+        // rest is written again, or the error it ends in is thrown, never dropped.
+        for (let at = 0; at < bytesRead;) {
+          const { bytesWritten } = await handle.write(buffer, at, bytesRead - at)
+          if (bytesWritten === 0) throw noProgress()
+          at += bytesWritten
+        }
       }
     } finally {
       await input.close()
@@ -91,7 +97,8 @@ async function replaceAtomic(
   const temp = tempBeside(target)
   let handle: fs.FileHandle
   try {
-    await fs.mkdir(dir, { recursive: true })
+    if (typeof dir === 'string') await mkdirDurable(dir)
+    else await fs.mkdir(dir, { recursive: true })
     handle = await fs.open(temp, 'wx', mode)
   } catch (err) {
     throw writeError(target, temp, err)
@@ -144,8 +151,14 @@ const WHY: Record<string, string> = {
  * A failed system call on the way to `target`, as a one-line error naming it. Errors about
  * other files (the source a copy reads) and errors that are not system calls pass as they are.
  */
+/** Why a write failed, in words (`no space left on the device`). */
+export function whyWriteFailed(err: unknown): string {
+  const { code } = err as NodeJS.ErrnoException
+  return (code !== undefined ? WHY[code] : undefined) ?? code ?? 'unknown error'
+}
+
 function writeError(targetPath: FsPath, tempPath: FsPath, err: unknown): unknown {
-  const { code, syscall, path: about } = err as NodeJS.ErrnoException
+  const { syscall, path: about } = err as NodeJS.ErrnoException
   // Node reports a Buffer path decoded as UTF-8, as String() does.
   const [target, temp] = [String(targetPath), String(tempPath)]
   // No path: a write or sync on our descriptor. Else the temp file, the target, or a
@@ -159,7 +172,7 @@ function writeError(targetPath: FsPath, tempPath: FsPath, err: unknown): unknown
   if (err instanceof ReproofError || syscall === undefined || !ours) return err
   return new ReproofError(
     'E_ENVIRONMENT',
-    `${toDisplayText(fromFsPath(targetPath))}: cannot write it: ${(code !== undefined ? WHY[code] : undefined) ?? code ?? 'unknown error'}`,
+    `${toDisplayText(fromFsPath(targetPath))}: cannot write it: ${whyWriteFailed(err)}`,
     { path: toDisplayText(fromFsPath(targetPath)) },
     { cause: err },
   )
@@ -260,6 +273,64 @@ export async function streamFileAtomic<T>(
   }
   await staged.commit()
   return { result: staged.result, written: true }
+}
+
+/**
+ * `mkdir -p` that lasts: each directory it makes is fsynced into its parent, so that a
+ * file fsynced below it is not lost after a crash with a directory the disk never had.
+ */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const first = await fs.mkdir(dir, { recursive: true })
+  if (first === undefined) return
+  for (const made of madeDirs(dir, first)) await syncDir(path.dirname(made))
+}
+
+/** mkdirDurable, synchronously. */
+export function mkdirDurableSync(dir: string): void {
+  const first = fsSync.mkdirSync(dir, { recursive: true })
+  if (first === undefined) return
+  for (const made of madeDirs(dir, first)) {
+    const fd = fsSync.openSync(path.dirname(made), 'r')
+    try {
+      fsSync.fsyncSync(fd)
+    } finally {
+      fsSync.closeSync(fd)
+    }
+  }
+}
+
+/** The directories a recursive mkdir of `dir` made, `first` (what it returned) to `dir`. */
+function madeDirs(dir: string, first: string): string[] {
+  const top = path.resolve(first)
+  const made: string[] = []
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    made.push(d)
+    if (d === top || d === path.dirname(d)) return made
+  }
+}
+
+/**
+ * Writes all of `data` at the file's offset (or at `position`): a write may take fewer
+ * bytes than given (a full disk, a file size limit), and the rest is written again, so
+ * that the call either writes everything or throws.
+ */
+export function writeAllSync(fd: number, data: string | Uint8Array, position?: number): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data
+  for (let at = 0; at < bytes.length;) {
+    const n = fsSync.writeSync(
+      fd,
+      bytes,
+      at,
+      bytes.length - at,
+      position === undefined ? null : position + at,
+    )
+    if (n === 0) throw noProgress()
+    at += n
+  }
+}
+
+function noProgress(): NodeJS.ErrnoException {
+  return Object.assign(new Error('a write made no progress'), { code: 'EIO' })
 }
 
 export async function syncDir(dir: FsPath): Promise<void> {

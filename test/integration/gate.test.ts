@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
-import { deploy, gate, kit, race, release, rollback, useGateKit } from '../gate-kit.js'
+import { deploy, deployArgs, gate, kit, race, release, rollback, useGateKit } from '../gate-kit.js'
 import { BIN, cleanupTemp, makeTemp, runCli } from '../helpers.js'
 import { REAL_BUNDLE, REAL_IDENTITY, REAL_ROOT, REAL_TGZ } from '../real-sigstore.js'
 
@@ -149,8 +149,9 @@ describe('reproof gate', () => {
       env,
     )
     expect([history.code, history.stdout.trim()]).toEqual([0, '[]'])
+    // Checked, it is nothing to check: not a check that passed.
     const check = await runCli(['gate', 'check', '--key', kit.pub, '--ledger', ledger], env)
-    expect(check.code, check.stderr).toBe(0)
+    expect(check.code, check.stderr).toBe(2)
     expect(fs.existsSync(path.join(dir, 'not-yet'))).toBe(false)
     // The first deploy makes it.
     await deploy(ledger, 0)
@@ -210,8 +211,20 @@ describe('reproof gate', () => {
       ])
       expect(run.code, env).toBe(2)
       expect(run.stderr).toContain(': letters, digits, dot, dash and underscore only')
+      // A read is asked the same: `prod\n` is not prod, and has no answer of its own.
+      for (const read of ['status', 'history']) {
+        const asked = await gate(ledger, [read, '--env', env])
+        expect(asked.code, `${read} ${env}`).toBe(2)
+      }
     }
     expect(fs.existsSync(ledger)).toBe(false)
+    // A version is a number, not a size.
+    const sized = await deploy(ledger, 0, ['--release-version', '2K'])
+    expect([sized.code, fs.existsSync(ledger)]).toEqual([2, false])
+    // Nothing to check is not a check that passed.
+    const nothing = await gate(ledger, ['check', '--key', kit.pub])
+    expect(nothing.code).toBe(2)
+    expect(nothing.stderr).toMatch(/holds no record .*nothing to check/)
     const ok = await gate(ledger, [
       'deploy',
       '--env',
@@ -278,6 +291,159 @@ describe('reproof gate', () => {
       '{"action":"deploy","actor":"x"',
     )
     expect((await gate(ledger, ['check', '--key', kit.pub])).code).toBe(0)
+  })
+
+  it('answers 3 with nothing recorded when the disk takes only part of the record', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    // Release 1's bundle kept already (staged first), so that the record is all it writes.
+    const staged = await gate(
+      ledger,
+      deployArgs(1).map((a) => (a === 'prod' ? 'staging' : a)),
+    )
+    expect(staged.result?.decision).toBe('recorded')
+    const before = fs.readFileSync(ledger)
+    // A file size limit that ends inside the next record: the write stops short, as on a
+    // full disk. (Node ignores SIGXFSZ, so the write returns what it wrote.)
+    const run = spawnSync(
+      'prlimit',
+      [
+        `--fsize=${before.length + 100}`,
+        process.execPath,
+        BIN,
+        'gate',
+        ...deployArgs(1),
+        '--ledger',
+        ledger,
+      ],
+      { env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: kit.state }, encoding: 'utf8' },
+    )
+    expect(run.status, run.stdout).toBe(3)
+    expect(run.stdout).not.toMatch(/recorded/)
+    expect(run.stderr).toMatch(/the record could not be appended \(.*\); nothing was recorded/)
+    expect(fs.readFileSync(ledger)).toEqual(before)
+    // Nothing acknowledged was lost, and the next gate finds the ledger as it was.
+    const next = await deploy(ledger, 1)
+    expect([next.code, next.result?.record?.seq]).toEqual([0, 2])
+    expect(fs.readdirSync(path.dirname(ledger)).filter((f) => f.includes('.torn-'))).toEqual([])
+  })
+
+  it('takes one lock for one ledger, whatever path leads to it', async () => {
+    const dir = makeTemp()
+    const ledger = path.join(dir, 'real', 'ledger.jsonl')
+    await deploy(ledger, 0)
+    fs.symlinkSync('real', path.join(dir, 'alias'))
+    const viaDir = path.join(dir, 'alias', 'ledger.jsonl')
+    const viaFile = path.join(dir, 'link.jsonl')
+    fs.symlinkSync(ledger, viaFile)
+    // A gate holding the ledger's lock, as reached by its own path: the others must wait
+    // for it, and here give up (exit 4) rather than append beside it.
+    const holder = spawn('flock', [`${ledger}.lock`, 'sleep', '30'], {
+      stdio: 'ignore',
+      detached: true,
+    })
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      for (const other of [viaDir, viaFile]) {
+        const run = await deploy(other, 1, ['--lock-timeout', '1s'])
+        expect(run.code, run.stderr).toBe(4)
+      }
+    } finally {
+      // flock and its sleep, which holds the lock too.
+      process.kill(-(holder.pid ?? 0), 'SIGKILL')
+    }
+    // The bundles are kept beside the ledger itself, whichever path named it.
+    expect((await deploy(viaFile, 1)).result?.record?.seq).toBe(2)
+    expect(fs.readdirSync(path.join(dir, 'real', 'bundles'))).toHaveLength(2)
+    expect(fs.existsSync(path.join(dir, 'bundles'))).toBe(false)
+    // A link to nothing is not a ledger to start.
+    fs.symlinkSync(path.join(dir, 'none', 'x.jsonl'), path.join(dir, 'dangling.jsonl'))
+    const dangling = await deploy(path.join(dir, 'dangling.jsonl'), 0)
+    expect(dangling.code).toBe(2)
+    expect(dangling.stderr).toMatch(/a symbolic link to nothing/)
+  })
+
+  it('stops on a whole record whose line break was taken away, and cuts nothing', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    fs.truncateSync(ledger, fs.statSync(ledger).size - 1)
+    const cut = fs.readFileSync(ledger)
+    // A machine that never saw this ledger, and one that verified it to its end.
+    for (const check of [
+      await runCli([
+        'gate',
+        'check',
+        '--key',
+        kit.pub,
+        '--ledger',
+        ledger,
+        '--state-dir',
+        makeTemp(),
+      ]),
+      await deploy(ledger, 2),
+    ]) {
+      expect(check.code, check.stdout).toBe(3)
+      expect(check.stderr).toMatch(
+        /whole record but no line break|not the ones this machine verified/,
+      )
+      expect(fs.readFileSync(ledger)).toEqual(cut)
+    }
+  })
+
+  it('records nothing when stopped before the write (a cancelled job)', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    const before = fs.readFileSync(ledger)
+    const holder = spawn('flock', [`${ledger}.lock`, 'sleep', '30'], {
+      stdio: 'ignore',
+      detached: true,
+    })
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const child = spawn(process.execPath, [BIN, 'gate', ...deployArgs(1), '--ledger', ledger], {
+        env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: kit.state },
+      })
+      let stderr = ''
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+      // Verified, and waiting for the lock: stopped there, then the lock is let go.
+      await new Promise((resolve) => setTimeout(resolve, 2500))
+      child.kill('SIGINT')
+      process.kill(-(holder.pid ?? 0), 'SIGKILL')
+      expect(await exited, stderr).toBe(130)
+      expect(stderr).toMatch(/interrupted; nothing was written/)
+    } finally {
+      try {
+        process.kill(-(holder.pid ?? 0), 'SIGKILL')
+      } catch {
+        // gone already
+      }
+    }
+    expect(fs.readFileSync(ledger)).toEqual(before)
+  })
+
+  it('keeps the bundle a record names, whatever sat under its name in the store', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    const name = `${crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(release(1).bundle))
+      .digest('hex')}.sigstore.json`
+    const kept = path.join(path.dirname(ledger), 'bundles', name)
+    fs.writeFileSync(kept, 'other bytes')
+    expect((await deploy(ledger, 1)).result?.record?.seq).toBe(2)
+    expect(fs.readFileSync(kept)).toEqual(fs.readFileSync(release(1).bundle))
+    // A directory there cannot be replaced: nothing is recorded.
+    const name2 = `${crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(release(2).bundle))
+      .digest('hex')}.sigstore.json`
+    fs.mkdirSync(path.join(path.dirname(ledger), 'bundles', name2))
+    const before = fs.readFileSync(ledger)
+    const refused = await deploy(ledger, 2)
+    expect(refused.code, refused.stdout).toBe(3)
+    expect(fs.readFileSync(ledger)).toEqual(before)
   })
 
   it('stops, naming the record, on an edited record or a forged link', async () => {

@@ -412,7 +412,9 @@ describe('a file ledger', () => {
   it('does not take a ledger it cannot open for an empty one', () => {
     const { file } = setUp()
     fs.writeFileSync(file, '')
-    expect(() => new FileLedger(path.join(file, 'ledger.jsonl')).read()).toThrow(/ENOTDIR/)
+    expect(() => new FileLedger(path.join(file, 'ledger.jsonl')).read()).toThrow(
+      /ledger\.jsonl: not there, or a parent is not a directory/,
+    )
   })
 
   // Linux lists a process's open descriptors in /proc/self/fd.
@@ -473,28 +475,33 @@ describe('a file ledger', () => {
     expect(ledger.bundleFile('d')).toBeUndefined()
   })
 
-  it('appends nothing when the step decides nothing, and never rewrites a kept bundle', async () => {
+  it('appends nothing when the step decides nothing, and keeps each bundle once, as the bytes its name says', async () => {
     const records = chain(1)
     const { file, synced, open } = setUp(records)
     const ledger = open()
     expect(await ledger.transact(() => ({ result: 'nothing' }), 1000)).toBe('nothing')
     expect(fs.readFileSync(file, 'utf8')).toBe(lines(records))
     expect(synced).toEqual([])
-    const kept = path.join(path.dirname(file), keptBundleName('f'.repeat(64)))
+    const bundle = Buffer.from('the bundle')
+    const bundleDigest = sha256(bundle)
+    const kept = path.join(path.dirname(file), keptBundleName(bundleDigest))
     fs.mkdirSync(path.dirname(kept))
-    fs.writeFileSync(kept, 'kept before')
-    const next = nth(chain(1, records), 1)
+    // Other bytes under its name: a record must not name a bundle the store lacks.
+    fs.writeFileSync(kept, 'other bytes')
+    const [next, after] = chain(2, records).slice(1)
     const seen: number[] = []
-    await ledger.transact((read) => {
-      seen.push(read.records.length)
-      return {
-        append: { record: next, bundle: Buffer.from('other'), bundleDigest: 'f'.repeat(64) },
-        result: undefined,
-      }
-    }, 1000)
-    expect(seen).toEqual([1])
-    expect(fs.readFileSync(kept, 'utf8')).toBe('kept before')
-    expect(open().read().records).toEqual([...records, next])
+    for (const record of [next, after]) {
+      if (record === undefined) throw new Error('no record')
+      await ledger.transact((read) => {
+        seen.push(read.records.length)
+        return { append: { record, bundle, bundleDigest }, result: undefined }
+      }, 1000)
+      if (record === next) expect(fs.readFileSync(kept)).toEqual(bundle)
+    }
+    expect(seen).toEqual([1, 2])
+    // The right bytes, kept once: the second record found them and wrote nothing.
+    expect(fs.readdirSync(path.dirname(kept))).toEqual([path.basename(kept)])
+    expect(open().read().records).toEqual([...records, next, after])
   })
 
   it('creates its directory on the first append', async () => {
