@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { main } from '../cli/main.js'
-import { describeVariations } from '../cli/views/build.js'
+import { describeIsolation, describeVariations } from '../cli/views/build.js'
 import { cell, renderDiffMarkdown } from '../cli/views/diff-markdown.js'
 import { toDisplayText } from '../file-names.js'
 import type { BuildResult } from '../twin/run-build.js'
@@ -176,10 +176,13 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       artifacts: { name: string; digest: { sha256: string } }[]
       differences: unknown[]
       variations: unknown[]
+      isolation: BuildResult['isolation']
       explanation: DiffReport | null
     }
     // Every variation that was not applied is named, as on the CLI's verdict line.
-    const conditions = describeVariations(build.variations as BuildResult['variations'])
+    // And how the runs were kept apart: a verdict without the sandbox, or with the
+    // network, is weaker evidence, and the summary says so as the CLI does.
+    const conditions = `${describeVariations(build.variations as BuildResult['variations'])}; ${describeIsolation(build)}`
     const verdict = build.reproducible
       ? `${build.verdict === 'reproducible' ? 'reproducible' : 'reproducible after normalization'} under ${conditions}: ${build.artifacts.length} artifact(s)`
       : `NOT reproducible under ${conditions}: ${build.differences.length} of ${build.artifacts.length} artifact(s) differ${firstCause(build.explanation)}`

@@ -138,6 +138,7 @@ export function toBuildOptions(
   configDir: string,
 ): BuildOptions {
   const source = path.resolve(cwd, flags.source ?? '.')
+  refuseLoosening(config)
   const fromConfig = (p: string | undefined): string | undefined =>
     p === undefined ? undefined : path.resolve(configDir, p)
   const fromFlag = (p: string | undefined): string | undefined =>
@@ -187,6 +188,40 @@ export function toBuildOptions(
     sandbox: flags.sandbox ?? config.sandbox ?? true,
     requireSandbox: flags.requireSandbox ?? config.requireSandbox ?? false,
     explain: flags.explain ?? config.explain ?? true,
+  }
+}
+
+/**
+ * The configuration file is part of the source tree, which may be anyone's (a pull
+ * request from a fork): it describes the build, but may not loosen what keeps the
+ * build from the machine. Turning the sandbox or the network on for a build, passing
+ * the caller's variables through, and places outside the tree to write to are for the
+ * command line only: a pull request once turned the sandbox off, reached the network,
+ * read a CI secret and wrote on the runner, and the result said reproducible.
+ */
+function refuseLoosening(config: BuildConfig): void {
+  const refuse = (what: string, instead: string): never => {
+    throw new ReproofError(
+      'E_INPUT',
+      `${CONFIG_FILE}: ${what}: a source tree may not loosen its own isolation; ${instead}`,
+      { path: CONFIG_FILE },
+    )
+  }
+  if (config.sandbox === false) refuse('"sandbox": false', 'pass --no-sandbox on the command line')
+  if (config.network === true) refuse('"network": true', 'pass --network on the command line')
+  for (const entry of config.env ?? [])
+    if (!entry.includes('='))
+      refuse(
+        `"env" passes ${entry} through from the caller`,
+        `pass --env ${entry} on the command line, or give its value here (${entry}=...)`,
+      )
+  for (const key of ['outDir', 'record', 'report', 'tempDir'] as const) {
+    const place = config[key]
+    if (place !== undefined && (path.isAbsolute(place) || place.split(/[\\/]/).includes('..')))
+      refuse(
+        `"${key}": ${place} is outside the source tree`,
+        `give a path inside it, or pass --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} on the command line`,
+      )
   }
 }
 

@@ -132,8 +132,10 @@ describe('the GitHub Action', () => {
     expect(build.stdout).toMatch(/^A\| compiling app$/m)
     expect(build.stdout).toMatch(/^B\| compiling app$/m)
     expect(build.stdout).toMatch(
-      /^::notice title=reproof build::reproducible under .*not asked for: /m,
+      /^::notice title=reproof build::reproducible under .*not asked for: .*; (sandbox: namespaces, no network|no sandbox \(.*\): process isolation only)/m,
     )
+    // How the runs were kept apart is in the summary too, not only on the CLI.
+    expect(build.summary).toMatch(/sandbox: namespaces, no network|no sandbox/)
     expect(build.stdout.match(/^::group::/gm)?.length).toBe(
       build.stdout.match(/^::endgroup::/gm)?.length,
     )

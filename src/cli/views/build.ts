@@ -184,11 +184,15 @@ export function describeVariations(variations: BuildResult['variations']): strin
   }`
 }
 
-function describeIsolation(result: BuildResult): string {
+/**
+ * How the runs were kept apart, for the verdict: what process isolation does not do is
+ * said, as it is what makes a verdict there weaker (the two runs can share state).
+ */
+export function describeIsolation(result: Pick<BuildResult, 'isolation'>): string {
   const iso = result.isolation
   const base =
     iso.kind === 'namespaces'
       ? `sandbox: namespaces, ${iso.network === 'none' ? 'no network' : 'network allowed (--network)'}`
-      : `no sandbox (${iso.reason}): process isolation only, network not isolated`
+      : `no sandbox (${iso.reason}): process isolation only; network, /tmp and the machine shared by both runs, and reproof's environment readable through /proc`
   return iso.notes.length > 0 ? `${base} (${iso.notes.join('; ')})` : base
 }

@@ -1,6 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { toBuildOptions, parseEnvRequest } from '../../../src/config/build-options.js'
+import {
+  toBuildOptions,
+  parseEnvRequest,
+  type BuildConfig,
+} from '../../../src/config/build-options.js'
 import { formatDuration, parseDuration } from '../../../src/config/duration.js'
 import { chooseEpoch, parseEpoch } from '../../../src/config/epoch.js'
 import { parseBuildConfig } from '../../../src/config/load-config.js'
@@ -207,6 +211,52 @@ describe('toBuildOptions', () => {
         bad,
       ).toBe('E_USAGE')
     }
+  })
+
+  it("lets the source tree's config describe the build, never loosen its isolation", () => {
+    const options = (config: BuildConfig) => () =>
+      toBuildOptions(base, ['make'], config, '/w', '/w/src')
+    // Tightening, and describing, are the tree's to say.
+    expect(
+      options({ sandbox: true, network: false, requireSandbox: true, env: ['CC=gcc'] })(),
+    ).toMatchObject({
+      sandbox: true,
+      network: false,
+      env: [{ name: 'CC', value: 'gcc' }],
+    })
+    expect(options({ outDir: 'dist', record: 'out/r.json' })().outDir).toBe('/w/src/dist')
+    for (const [config, said] of [
+      [
+        { sandbox: false },
+        /"sandbox": false: a source tree may not loosen its own isolation; pass --no-sandbox/,
+      ],
+      [{ network: true }, /"network": true: .*pass --network/],
+      [{ env: ['CI_TOKEN'] }, /"env" passes CI_TOKEN through from the caller/],
+      [
+        { outDir: '/home/runner/.ssh' },
+        /"outDir": \/home\/runner\/\.ssh is outside the source tree.*--out-dir/,
+      ],
+      [{ record: '../r.json' }, /"record": \.\.\/r\.json is outside/],
+      [{ tempDir: '/tmp/x' }, /"tempDir"/],
+      [{ report: 'a/../../b.html' }, /"report"/],
+    ] as [BuildConfig, RegExp][]) {
+      expect(options(config)).toThrow(said)
+      expect(codeOf(options(config))).toBe('E_INPUT')
+    }
+    // The same, given by the caller on the command line, is the caller's choice.
+    const chosen = toBuildOptions(
+      { ...base, sandbox: false, network: true, env: ['CI_TOKEN'], outDir: '/o' },
+      ['make'],
+      {},
+      '/w',
+      '/w/src',
+    )
+    expect(chosen).toMatchObject({
+      sandbox: false,
+      network: true,
+      outDir: '/o',
+      env: [{ name: 'CI_TOKEN' }],
+    })
   })
 
   it('needs a command and an output', () => {
