@@ -102,6 +102,29 @@ async function collect(
 }
 
 /**
+ * What the globs would take as artifacts below `root` now, by name, without hashing
+ * and without refusing: a glob that cannot be walked finds nothing here (the artifacts'
+ * collection after the build refuses it). For a fresh build root: what is there before
+ * the build runs was not built by it, wherever a link led the glob.
+ */
+export async function findOutputs(
+  root: string,
+  globs: readonly string[],
+  seenAs: string,
+): Promise<string[]> {
+  const found = new Set<string>()
+  for (const glob of globs) {
+    try {
+      for (const entry of await findMatches(root, compileGlob(glob, '--out'), seenAs))
+        if (entry.kind !== 'other') found.add(entry.rel)
+    } catch {
+      // refused, and said so, when the artifacts are collected
+    }
+  }
+  return sortNames([...found])
+}
+
+/**
  * The files (and links) a glob takes: each match, and everything below a matching
  * directory. Directories themselves are not artifacts.
  */

@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises'
 import type { BuildOptions } from '../config/build-options.js'
+import { findOutputs } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
+import { toDisplayText, toFsPath } from '../file-names.js'
 import type { Isolation } from '../records/build-record.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
 import {
@@ -92,6 +94,7 @@ export async function prepareRuns(
   }
   const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
   const snapshot = await fillRoots(plan, roots, view, options.source, inputs)
+  const stale = await removeStaleOutputs(roots, options.outputs, plan)
   const orderDiffers = await listingOrderDiffers({
     a: view('a', plan.runs.a.layout.dir),
     b: view('b', plan.runs.b.layout.dir),
@@ -100,7 +103,32 @@ export async function prepareRuns(
   const probes = { a, b }
   const judged = judgeEffectiveness(plan, probes, orderDiffers)
   refuseUnappliedExplicit(judged, options)
-  return { isolation, plan, contexts, roots, snapshot, judged }
+  return { isolation, plan, contexts, roots, snapshot, judged, stale }
+}
+
+/**
+ * Artifacts the snapshot brought into the roots, which the build would then find up to
+ * date and not make: the snapshot leaves out what an `--out` glob names, by the listed
+ * names, but a glob through a link (`out/app` where `out` leads to `build`) takes
+ * another name's file. Whatever the globs take in a root before the build runs is
+ * removed from both roots, and named with the outputs left out of the snapshot.
+ */
+async function removeStaleOutputs(
+  roots: { a: string; b: string },
+  outputs: readonly string[],
+  plan: RunPlan,
+): Promise<string[]> {
+  const stale = await findOutputs(roots.a, outputs, plan.runs.a.layout.root)
+  for (const root of [roots.a, roots.b])
+    for (const name of stale) await fs.rm(toFsPath(root, name), { force: true })
+  // Both roots held the same snapshot; run B's is checked too, rather than assumed.
+  const left = await findOutputs(roots.b, outputs, plan.runs.b.layout.root)
+  if (left.length > 0)
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `the build roots could not be cleared of outputs the source held: ${left.slice(0, 3).map(toDisplayText).join(', ')}`,
+    )
+  return stale
 }
 
 function sandboxOptions(

@@ -7,7 +7,7 @@ import type { DiffReport } from '../diff/report.js'
 import { collectManifest } from '../digest/manifest.js'
 import { fileTimeDrift, withFileTimeDrift } from './file-time-drift.js'
 import { ReproofError, throwIfAborted } from '../errors.js'
-import { toDisplayText } from '../file-names.js'
+import { sortNames, toDisplayText } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { FAKETIME_OFFSET_DAYS, type RunPlan, type VariationRecord } from '../sandbox/run-plan.js'
 import {
@@ -138,6 +138,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     throwIfAborted(deps.signal)
 
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
+    // Outputs the snapshot held through a link count with those it left out by name.
+    inputs.excludedOutputs = sortNames([...new Set([...inputs.excludedOutputs, ...prepared.stale])])
     const ran = await buildBoth(prepared, options, deps, inputs.excludedOutputs, warnings)
     throwIfAborted(deps.signal)
 

@@ -78,6 +78,39 @@ describe('artifacts are outputs, never inputs', () => {
     )
   })
 
+  it('builds afresh when the stale artifact is reached through a link in the glob', async () => {
+    const source = copyFixture('hello-c')
+    fs.writeFileSync(
+      path.join(source, 'Makefile'),
+      'out/hello: hello.c\n\tgcc -o out/hello hello.c\n',
+    )
+    fs.mkdirSync(path.join(source, 'build'))
+    fs.symlinkSync('build', path.join(source, 'out'))
+    // The first build copies out/hello back through the link, into build/hello.
+    expect((await build(source, ['-o', 'out/hello', '--', 'make'])).code).toBe(0)
+    expect(fs.existsSync(path.join(source, 'build', 'hello'))).toBe(true)
+    const hello = path.join(source, 'hello.c')
+    fs.writeFileSync(
+      hello,
+      fs.readFileSync(hello, 'utf8').replace('reproducible world', 'fresh build'),
+    )
+    const outDir = makeTemp()
+    const second = await build(source, [
+      '-o',
+      'out/hello',
+      '--json',
+      '--out-dir',
+      outDir,
+      '--',
+      'make',
+    ])
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.result?.excludedOutputs).toEqual(['out/hello'])
+    expect(execFileSync(path.join(outDir, 'out', 'hello'), { encoding: 'utf8' })).toBe(
+      'hello, fresh build\n',
+    )
+  })
+
   it('leaves tracked artifacts out of a git snapshot too, whole directories as one name', async () => {
     const source = copyFixture('hello-c')
     fs.mkdirSync(path.join(source, 'dist'))
