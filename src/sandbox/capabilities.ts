@@ -1,4 +1,6 @@
+import fs from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import type { VariationName } from '../config/variations.js'
 import { probeFaketime, type FaketimeProbe } from './faketime.js'
 import type { SandboxSupport } from './namespace-sandbox.js'
@@ -40,9 +42,17 @@ export async function detectCapabilities(
     taskset,
     cpuCount: os.availableParallelism(),
     unusualLocale: locale,
+    zoneNames: wants('tz') && hasZoneNames(),
     uid: info.uid,
     gid: info.gid,
   }
+}
+
+/** Whether tzdata holds the far zones run B is given by name; the sandbox shows the same files. */
+function hasZoneNames(): boolean {
+  return ['Etc/GMT-14', 'Etc/GMT+12'].every((zone) =>
+    fs.existsSync(path.join('/usr/share/zoneinfo', zone)),
+  )
 }
 
 async function succeeds(argv: string[]): Promise<boolean> {

@@ -33,6 +33,8 @@ export interface Capabilities {
   cpuCount: number
   /** An installed locale whose collation differs from C's, for the locale variation. */
   unusualLocale: string | undefined
+  /** tzdata has run B's far zones by name (see FAR_ZONES). */
+  zoneNames?: boolean
   uid: number
   gid: number
 }
@@ -110,10 +112,12 @@ const FAKETIME_OFFSET = `+${FAKETIME_OFFSET_DAYS}d`
 // that a file's times were not varied: with 2.1 s it said so for one `make` in three.
 const STAGGER_MS = 2500
 const VARIED_UID = 4242
-// Far from run A's zone, written in POSIX form so that no tzdata is needed: UTC+14, or
-// UTC-12 when run A's zone (given with --env TZ) is already at +14.
-const FAR_TZ = '<+14>-14'
-const OTHER_FAR_TZ = '<-12>+12'
+// Far from run A's zone: UTC+14, or UTC-12 when run A's zone (given with --env TZ) is
+// already at +14. By name where the machine has tzdata (glibc reads the file; ICU, and
+// so Node, and Java know the name themselves); in POSIX form where it has none, which
+// glibc reads without tzdata but ICU-based runtimes ignore (they see UTC: said in a note).
+const FAR_ZONES = { named: 'Etc/GMT-14', posix: '<+14>-14' }
+const OTHER_FAR_ZONES = { named: 'Etc/GMT+12', posix: '<-12>+12' }
 // Run A's names in the sandbox; the kernel's own default domain name is "(none)".
 const FIXED_HOSTNAME = 'reproof'
 const FIXED_DOMAINNAME = '(none)'
@@ -288,11 +292,22 @@ const APPLY: Record<VariationName, Applier> = {
     out.umaskB = '0002'
     record({ name, status: 'effective', a: '0022', b: '0002' }, true)
   },
-  tz: (name, { input, a, b, record }) => {
+  tz: (name, { input, caps, a, b, record }) => {
     // At the build's own time (SOURCE_DATE_EPOCH), which is what a build formats.
-    const zone = offsetHours(a.env.TZ, input.epoch * 1000) === 14 ? OTHER_FAR_TZ : FAR_TZ
+    const zones = offsetHours(a.env.TZ, input.epoch * 1000) === 14 ? OTHER_FAR_ZONES : FAR_ZONES
+    const zone = caps.zoneNames === true ? zones.named : zones.posix
     b.env.TZ = zone
-    record({ name, status: 'effective', a: a.env.TZ ?? 'UTC', b: zone })
+    record({
+      name,
+      status: 'effective',
+      a: a.env.TZ ?? 'UTC',
+      b: zone,
+      ...(caps.zoneNames === true
+        ? {}
+        : {
+            note: 'no tzdata here, so the zone is written in POSIX form: programs that read zones by name only (Node, ICU, Java) saw UTC in both runs',
+          }),
+    })
   },
   locale: (name, { caps, a, b, record, notApplied }) => {
     if (caps.unusualLocale !== undefined && a.env.LC_ALL === caps.unusualLocale) {

@@ -239,21 +239,37 @@ describe('planRuns', () => {
       ['Pacific/Kiritimati', 14],
       ['EST5EDT', -5],
       ['<-12>+12', -12],
+      ['Etc/GMT-14', 14],
     ] as const) {
-      const plan = input(['path', 'tz'])
-      const { runs, variations } = planRuns({
-        ...plan,
-        epoch: 1_700_000_000,
-        passThrough: zoneA === undefined ? {} : { TZ: zoneA },
-      })
-      expect(offsetHours(runs.a.env.TZ, 1_700_000_000_000), String(zoneA)).toBe(hoursA)
-      const b = offsetHours(runs.b.env.TZ, 0)
-      expect(b, String(zoneA)).not.toBe(hoursA)
-      expect(variations.find((v) => v.name === 'tz')).toMatchObject({
-        status: 'effective',
-        b: runs.b.env.TZ,
-      })
+      for (const zoneNames of [true, false]) {
+        const plan = input(['path', 'tz'], { ...fullCaps, zoneNames })
+        const { runs, variations } = planRuns({
+          ...plan,
+          epoch: 1_700_000_000,
+          passThrough: zoneA === undefined ? {} : { TZ: zoneA },
+        })
+        expect(offsetHours(runs.a.env.TZ, 1_700_000_000_000), String(zoneA)).toBe(hoursA)
+        const b = offsetHours(runs.b.env.TZ, 0)
+        expect(b, String(zoneA)).not.toBe(hoursA)
+        const tz = variations.find((v) => v.name === 'tz')
+        expect(tz).toMatchObject({ status: 'effective', b: runs.b.env.TZ })
+        // By name where tzdata has it, which ICU-based runtimes (Node, Java) honour too;
+        // in POSIX form, which they ignore, only without it, and said.
+        expect(runs.b.env.TZ?.startsWith('Etc/')).toBe(zoneNames)
+        expect(tz?.note === undefined).toBe(zoneNames)
+      }
     }
+  })
+
+  it('gives run B a zone that Node itself reads, where tzdata has it by name', () => {
+    const { runs } = planRuns({ ...input(['path', 'tz'], { ...fullCaps, zoneNames: true }) })
+    const hours = (zone: string | undefined) =>
+      new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hour: 'numeric',
+        hourCycle: 'h23',
+      }).format(0)
+    expect([hours(runs.a.env.TZ), hours(runs.b.env.TZ)].map(Number)).toEqual([0, 14])
   })
 
   it('does not call the locale varied when run A already has the one other locale', () => {
