@@ -40,7 +40,7 @@ export function checkStatement(
   return [
     ...typeChecks(payloadType, s._type, predicateType, policy),
     ...artifacts.map((artifact) => subjectCheck(artifact, subjects)),
-    ...timeChecks(policy, verifiedTimes, now),
+    ...timeChecks(policy, signer, verifiedTimes, now),
     ...provenanceChecks(policy, signer, predicateType, s.predicate, subjects),
   ]
 }
@@ -174,8 +174,19 @@ function asksForSource(policy: Policy): boolean {
  * A signed time from the future is refused, whatever the policy: it is a broken clock
  * or a forgery. The age is measured from the earliest verified time: a timestamp can be
  * asked for at any moment over an old signature, so only the earliest bounds the age.
+ *
+ * And only under a certificate, whose validity window (minutes, for Fulcio's) the
+ * signing fell in and every verified time must fall in too. A key has no window: the
+ * times in a key-signed bundle are outside what was signed, so an old signature with a
+ * fresh timestamp (its log entry left out, as a key bundle may) looked young. Its age
+ * cannot be told, and a policy that asks for one is not met.
  */
-function timeChecks(policy: Policy, times: readonly VerifiedTime[], now: number): Check[] {
+function timeChecks(
+  policy: Policy,
+  signer: Signer,
+  times: readonly VerifiedTime[],
+  now: number,
+): Check[] {
   const checks: Check[] = []
   const describe = (t: VerifiedTime): string => `${new Date(t.time).toISOString()} (${t.source})`
   const future = times.find((t) => t.time > now + FUTURE_SKEW_MS)
@@ -187,7 +198,16 @@ function timeChecks(policy: Policy, times: readonly VerifiedTime[], now: number)
       found: describe(future),
       reason: 'time-in-future',
     })
-  if (policy.maxAgeMs !== undefined) {
+  if (policy.maxAgeMs !== undefined && signer.kind === 'key') {
+    checks.push({
+      name: 'age',
+      ok: false,
+      wanted: `signed at most ${policy.maxAgeMs} ms ago`,
+      found:
+        'a bundle signed with a key: its times are not signed with it (a fresh timestamp can be put on an old signature), so its age cannot be told; --max-age needs a certificate-signed (keyless) bundle',
+      reason: 'too-old',
+    })
+  } else if (policy.maxAgeMs !== undefined) {
     const earliest = [...times].sort((a, b) => a.time - b.time)[0]
     checks.push(
       checked({

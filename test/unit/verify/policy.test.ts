@@ -492,16 +492,16 @@ describe('verified times', () => {
       time: now + offset,
       source: i === 0 ? ('timestamp authority' as const) : ('transparency log' as const),
     }))
-  const timeChecks = (verified: ReturnType<typeof times>, maxAgeMs?: number) =>
+  const timeChecks = (verified: ReturnType<typeof times>, maxAgeMs?: number, signer = CERT()) =>
     checkStatement(
       DSSE,
       provenance(SOURCE),
       [{ path: 'app.tgz', sha256: SHA }],
       maxAgeMs === undefined ? {} : { maxAgeMs },
-      KEY,
+      signer,
       verified,
       now,
-    ).slice(4)
+    ).slice(4, 5)
 
   it('allows five minutes of clock skew, and not a millisecond more', () => {
     expect(timeChecks(times(5 * 60_000))).toEqual([])
@@ -514,6 +514,21 @@ describe('verified times', () => {
         reason: 'time-in-future',
       },
     ])
+  })
+
+  it('cannot tell the age of a key signature, whatever times the bundle carries', () => {
+    expect(timeChecks(times(-1000, -500), 1000, KEY)).toEqual([
+      {
+        name: 'age',
+        ok: false,
+        wanted: 'signed at most 1000 ms ago',
+        found: expect.stringMatching(
+          /a bundle signed with a key: .* its age cannot be told/,
+        ) as string,
+        reason: 'too-old',
+      },
+    ])
+    expect(timeChecks(times(-1000), undefined, KEY)).toEqual([])
   })
 
   it('measures the age up to and including --max-age, from the earliest time', () => {
