@@ -207,13 +207,16 @@ export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
   }
   set('builderId', pick(flags.builderId, file.builderId))
   set('sourceUri', pick(flags.sourceUri, file.sourceUri))
-  set('repo', pick(flags.repo, file.repo))
-  set('owner', pick(flags.owner, file.owner))
+  set('repo', githubName(pick(flags.repo, file.repo), '--repo', 'repo'))
+  set('owner', githubName(pick(flags.owner, file.owner), '--owner', 'owner'))
   set('sourceRef', pick(flags.sourceRef, file.sourceRef))
   set('sourceRefRegexp', sourceRefRegexp)
   set('sourceDigest', pick(flags.sourceDigest, file.sourceDigest))
-  set('signerWorkflow', pick(flags.signerWorkflow, file.signerWorkflow))
-  set('signerRepo', pick(flags.signerRepo, file.signerRepo))
+  set(
+    'signerWorkflow',
+    githubName(pick(flags.signerWorkflow, file.signerWorkflow), '--signer-workflow', 'workflow'),
+  )
+  set('signerRepo', githubName(pick(flags.signerRepo, file.signerRepo), '--signer-repo', 'repo'))
   set('signerDigest', pick(flags.signerDigest, file.signerDigest))
   set(
     'denySelfHostedRunners',
@@ -229,6 +232,43 @@ export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
       : parseDuration(maxAge, '--max-age', { maxMs: MAX_AGE_LIMIT_MS }),
   )
   return policy
+}
+
+const NAME_SHAPES = {
+  owner: { parts: [1, 1], form: '[host/]owner' },
+  repo: { parts: [2, 2], form: '[host/]owner/repo' },
+  workflow: { parts: [3, Infinity], form: '[host/]owner/repo/path/to/workflow.yml' },
+} as const
+
+/**
+ * A repository, owner or workflow named as `gh attestation verify` names them, checked
+ * for its shape: matched as a prefix of the signer's URI, `--signer-repo acme` (or an
+ * empty value from an unset variable) took every repository of acme, or of anyone.
+ */
+function githubName(
+  value: string | undefined,
+  flag: string,
+  shape: keyof typeof NAME_SHAPES,
+): string | undefined {
+  if (value === undefined) return undefined
+  const parts = value
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '')
+    .split('/')
+  if (parts.length > 0 && (parts[0] ?? '').includes('.')) parts.shift()
+  const {
+    parts: [min, max],
+    form,
+  } = NAME_SHAPES[shape]
+  const named = parts.slice(0, 2)
+  if (
+    parts.length < min ||
+    parts.length > max ||
+    parts.some((p) => p === '' || /\s/.test(p)) ||
+    !named.every((p) => /^[A-Za-z0-9._-]+$/.test(p))
+  )
+    throw new ReproofError('E_USAGE', `${flag} ${JSON.stringify(value)}: not of the form ${form}`)
+  return value
 }
 
 // Any age a release policy could mean; beyond it the number is a mistake.

@@ -405,10 +405,20 @@ export function githubUrl(name: string): string {
   return `https://${hasHost ? parts.join('/') : ['github.com', ...parts].join('/')}`
 }
 
+/**
+ * `uri` begins with `prefix`. On github.com the owner and repository are not
+ * case-sensitive, but a workflow's path is a file in git: `Release.yml` is not
+ * `release.yml`, so only the host, owner and repository are compared without case.
+ */
 function startsWithUrl(uri: string, prefix: string): boolean {
-  return /^https:\/\/github\.com\//i.test(prefix)
-    ? uri.toLowerCase().startsWith(prefix.toLowerCase())
-    : uri.startsWith(prefix)
+  if (!/^https:\/\/github\.com\//i.test(prefix)) return uri.startsWith(prefix)
+  const head = /^https:\/\/[^/]+(?:\/[^/@]*){0,2}/i
+  const [uriHead = '', prefixHead = ''] = [head.exec(uri)?.[0], head.exec(prefix)?.[0]]
+  const cut = Math.min(prefixHead.length, uriHead.length)
+  return (
+    uri.slice(0, cut).toLowerCase() === prefix.slice(0, cut).toLowerCase() &&
+    uri.slice(cut).startsWith(prefix.slice(cut))
+  )
 }
 
 function ownerOf(repository: string | undefined): string | undefined {

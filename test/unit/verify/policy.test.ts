@@ -451,6 +451,16 @@ describe('source policy for a keyless statement', () => {
     expect(
       signer('https://git.example.com/acme/ci/w.yml@v1', 'https://git.example.com/acme/ci/w.yml'),
     ).toEqual([])
+    // The owner and repository without case; the workflow's path is a file, with it.
+    expect(
+      signer(
+        'https://github.com/acme/app/.github/workflows/Release.yml@refs/heads/main',
+        'acme/app/.github/workflows/release.yml',
+      ),
+    ).toEqual(['signer-workflow'])
+    expect(
+      signer('https://github.com/acme/ap/p/.github/w.yml@v1', 'acme/app/.github/w.yml'),
+    ).toEqual(['signer-workflow'])
   })
 })
 

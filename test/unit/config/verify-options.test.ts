@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { toPolicy, type VerifyFlags } from '../../../src/config/verify-options.js'
+import { ReproofError } from '../../../src/errors.js'
+
+const codeOf = (f: () => unknown): string | undefined => {
+  try {
+    f()
+    return undefined
+  } catch (err) {
+    return err instanceof ReproofError ? err.code : 'not a ReproofError'
+  }
+}
+
+describe('toPolicy', () => {
+  it('takes repositories, owners and workflows only in their own shape', () => {
+    expect(
+      toPolicy({
+        bundle: 'b.json',
+        repo: 'acme/app',
+        owner: 'github.example.com/acme',
+        signerRepo: 'https://github.com/acme/ci',
+        signerWorkflow: 'acme/ci/.github/workflows/release.yml',
+      }),
+    ).toMatchObject({ repo: 'acme/app', signerRepo: 'https://github.com/acme/ci' })
+    // Matched as a prefix of the signer's URI, an owner, an empty value (an unset shell
+    // variable) or a host alone took any repository.
+    for (const [flag, value] of [
+      ['signerRepo', 'acme'],
+      ['signerRepo', ''],
+      ['signerRepo', 'github.com'],
+      ['signerRepo', 'acme/app/extra'],
+      ['repo', 'acme'],
+      ['repo', ''],
+      ['owner', ''],
+      ['owner', 'acme/app'],
+      ['signerWorkflow', 'acme/app'],
+      ['signerWorkflow', ''],
+      ['signerWorkflow', 'acme//.github/w.yml'],
+    ] as const) {
+      const flags: VerifyFlags = { bundle: 'b.json' }
+      flags[flag] = value
+      expect(
+        codeOf(() => toPolicy(flags)),
+        `${flag} ${value}`,
+      ).toBe('E_USAGE')
+    }
+  })
+})
