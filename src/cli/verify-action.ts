@@ -26,9 +26,26 @@ export async function verifyAction(
       'E_USAGE',
       '--rebuild needs --source <dir>, a local git repository with the recorded commit',
     )
+  // Options of the rebuild without one: a verification that ignored them would be a
+  // yes to a question that was not asked (no rebuild ran).
+  const rebuildOnly = {
+    '--source': flags.source,
+    '--temp-dir': flags.tempDir,
+    '--rebuild-env': flags.rebuildEnv,
+    '--rebuild-network': flags.rebuildNetwork,
+  }
+  for (const [flag, value] of Object.entries(rebuildOnly))
+    if (flags.rebuild !== true && value !== undefined)
+      throw new ReproofError('E_USAGE', `${flag} is for --rebuild, which was not given`)
   const rebuild =
     flags.rebuild === true
-      ? { source: flags.source ?? '.', callerEnv: streams.env, tempDir: flags.tempDir }
+      ? {
+          source: flags.source ?? '.',
+          callerEnv: streams.env,
+          tempDir: flags.tempDir,
+          passEnv: flags.rebuildEnv ?? [],
+          allowNetwork: flags.rebuildNetwork === true,
+        }
       : undefined
   const result = await runVerify(
     {

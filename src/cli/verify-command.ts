@@ -21,6 +21,15 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
     .option('--rebuild', 'after every other check passed, rebuild from the provenance and compare')
     .option('--source <dir>', 'for --rebuild: a local git repository holding the recorded commit')
     .option('--temp-dir <dir>', 'for --rebuild: where the build roots go')
+    .option(
+      '--rebuild-env <NAME>',
+      "for --rebuild: pass this variable of yours on, where the attested build took it from its caller's environment (repeatable)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option(
+      '--rebuild-network',
+      'for --rebuild: let the rebuild reach the network, where the attested build did',
+    )
     .option('--json', 'print the result as JSON on stdout')
     .action(async (artifacts: string[], flags: VerifyFlags) => {
       const { verifyAction } = await import('./verify-action.js')

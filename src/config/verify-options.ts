@@ -70,6 +70,8 @@ export interface VerifyFlags extends Omit<Policy, 'maxAgeMs'> {
   rebuild?: boolean
   source?: string
   tempDir?: string
+  rebuildEnv?: string[]
+  rebuildNetwork?: boolean
   json?: boolean
 }
 

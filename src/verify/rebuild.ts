@@ -9,6 +9,7 @@ import { DiffEngine } from '../diff/engine.js'
 import { defaultHintContext } from '../diff/hints.js'
 import { DEFAULT_LIMITS } from '../formats/limits.js'
 import type { DiffItem } from '../diff/report.js'
+import { BUILD_TYPE, PROVENANCE_TYPE } from '../attest/statement.js'
 import { ReproofError } from '../errors.js'
 import { GIT_OBJECTS_AS_THEY_ARE } from '../sandbox/git.js'
 import { runCaptured } from '../sandbox/process.js'
@@ -17,6 +18,14 @@ import type { Check } from './reasons.js'
 export interface RebuildOptions {
   /** A local git repository that holds the recorded commit. */
   source: string
+  /**
+   * Variables of the verifier's environment the rebuild may pass on, by name
+   * (--rebuild-env): the attested build's own caller-passed variables are never taken
+   * from the verifier unasked, as the signer's command would read them.
+   */
+  passEnv?: readonly string[]
+  /** The rebuild may reach the network, as the attested build did (--rebuild-network). */
+  allowNetwork?: boolean
   /** The artifacts given to verify, by path; compared with the rebuilt ones on mismatch. */
   artifacts: { path: string; sha256?: string; file?: false }[]
   callerEnv: Readonly<Record<string, string | undefined>>
@@ -82,6 +91,7 @@ export async function rebuildCheck(
   options: RebuildOptions,
 ): Promise<{ check: Check; explanation?: DiffItem[] }> {
   const recipe = toRecipe(statement)
+  refuseUnasked(recipe, options)
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-rebuild-'))
   try {
     const tree = path.join(work, 'source')
@@ -108,9 +118,13 @@ export async function rebuildCheck(
         check: {
           name: 'rebuild',
           ok: true,
-          // Where the sandbox could not be had here, the rebuild ran as a plain process
-          // (with the host's network): said, as the attestation may say otherwise.
-          found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests${
+          // What was run is the signer's word (the command, its environment), so it is
+          // said with the yes. Where the sandbox could not be had here, the rebuild ran
+          // as a plain process (with the host's network): said, as the attestation may
+          // say otherwise.
+          found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(recipe.command)}${
+            recipe.env.length === 0 ? '' : ` with ${recipe.env.map((e) => e.name).join(', ')}`
+          }${recipe.network ? ', the network allowed (--rebuild-network)' : ''}${
             result.isolation.kind === 'process'
               ? `, without the sandbox (${result.isolation.reason}; the host's network reachable)`
               : ''
@@ -171,6 +185,26 @@ async function explain(
   return items
 }
 
+/**
+ * What the attested build took that the verifier must give on purpose: variables from
+ * its caller's environment (the verifier's would be read by the signer's command: a
+ * token, a key) and the network. Refused before anything runs, naming the flag.
+ */
+function refuseUnasked(recipe: Recipe, options: RebuildOptions): void {
+  const passed = new Set(options.passEnv ?? [])
+  const unasked = recipe.env.filter((e) => e.value === undefined && !passed.has(e.name))
+  if (unasked.length > 0)
+    throw new ReproofError(
+      'E_USAGE',
+      `--rebuild: the attested build took ${unasked.map((e) => e.name).join(', ')} from its caller's environment; give each with --rebuild-env NAME to pass yours on (the attested command will read it)`,
+    )
+  if (recipe.network && options.allowNetwork !== true)
+    throw new ReproofError(
+      'E_USAGE',
+      '--rebuild: the attested build reached the network; pass --rebuild-network to let the rebuild do so too',
+    )
+}
+
 function toRecipe(statement: unknown): Recipe {
   const bad = (what: string): ReproofError =>
     new ReproofError(
@@ -179,15 +213,27 @@ function toRecipe(statement: unknown): Recipe {
     )
   const s = statement as {
     subject?: { name?: unknown; digest?: { sha256?: unknown } }[]
+    predicateType?: unknown
     predicate?: {
       buildDefinition?: {
+        buildType?: unknown
         externalParameters?: Record<string, unknown>
         internalParameters?: Record<string, unknown>
       }
     }
   }
-  const external = s.predicate?.buildDefinition?.externalParameters ?? {}
-  const internal = s.predicate?.buildDefinition?.internalParameters ?? {}
+  // Only reproof's own provenance says how to rebuild, in the fields read below; and
+  // only as SLSA provenance are they the fields the policy checked (the source commit
+  // against a certificate's, above all). Another predicate's look-alike fields were
+  // rebuilt from unchecked.
+  const definition = s.predicate?.buildDefinition
+  if (s.predicateType !== PROVENANCE_TYPE || definition?.buildType !== BUILD_TYPE)
+    throw new ReproofError(
+      'E_INPUT',
+      `--rebuild: only reproof's own provenance (predicate type ${PROVENANCE_TYPE}, build type ${BUILD_TYPE}) says how to rebuild; this statement is not one`,
+    )
+  const external = definition.externalParameters ?? {}
+  const internal = definition.internalParameters ?? {}
   const command = external.command
   if (
     !Array.isArray(command) ||

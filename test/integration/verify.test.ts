@@ -593,6 +593,92 @@ describe('reproof verify --rebuild', () => {
     expect(partial.result?.reason).toBe('source-ref')
   })
 
+  it("rebuilds only reproof's provenance, and never gives the signer's command the verifier's variables or network unasked", async () => {
+    const { repo, bundle, artifact } = await signedRepo(false)
+    const { signWithKey } = await import('../../src/sign/sign-statement.js')
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const dir = makeTemp()
+    const pub = path.join(dir, 'signer.pub')
+    fs.writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }))
+    const original = JSON.parse(
+      Buffer.from(
+        (JSON.parse(fs.readFileSync(bundle, 'utf8')) as { dsseEnvelope: { payload: string } })
+          .dsseEnvelope.payload,
+        'base64',
+      ).toString('utf8'),
+    ) as {
+      predicateType: string
+      predicate: {
+        buildDefinition: { internalParameters: { environment: object[]; isolation: object } }
+      }
+    }
+    // The same statement, signed again after `edit`.
+    const resigned = async (name: string, edit: (s: typeof original) => void) => {
+      const statement = structuredClone(original)
+      edit(statement)
+      const file = path.join(dir, name)
+      const signed = await signWithKey(
+        Buffer.from(JSON.stringify(statement)),
+        privateKey,
+        'ecdsa-p256',
+      )
+      fs.writeFileSync(file, JSON.stringify(signed))
+      return file
+    }
+    const rebuild = (file: string, ...extra: string[]) =>
+      verify([...rebuildArgs(artifact, file, pub, repo), ...extra])
+    const asIs = await rebuild(await resigned('as-is.json', () => undefined))
+    expect(asIs.code, JSON.stringify(asIs.result?.checks)).toBe(0)
+    // What was run is said with the yes: the command is the signer's word.
+    expect(JSON.stringify(asIs.result?.checks.at(-1)?.found)).toMatch(
+      /running the attested command/,
+    )
+
+    // A variable the attested build took from its caller: the verifier's would be read.
+    const secret = await resigned('secret.json', (s) => {
+      s.predicate.buildDefinition.internalParameters.environment.push({
+        name: 'DEPLOY_TOKEN',
+        from: 'caller',
+      })
+    })
+    const unasked = await rebuild(secret)
+    expect(unasked.code).toBe(2)
+    expect(unasked.stderr).toMatch(/took DEPLOY_TOKEN from its caller's environment.*--rebuild-env/)
+    const given = await runCli(
+      ['verify', ...rebuildArgs(artifact, secret, pub, repo), '--rebuild-env', 'DEPLOY_TOKEN'],
+      { DEPLOY_TOKEN: 'the verifier chose to give this' },
+    )
+    expect(given.code, given.stderr).toBe(0)
+
+    // The network, as the signer recorded it: only with --rebuild-network.
+    const online = await resigned('online.json', (s) => {
+      s.predicate.buildDefinition.internalParameters.isolation = {
+        kind: 'namespaces',
+        network: 'host',
+      }
+    })
+    const offline = await rebuild(online)
+    expect(offline.code).toBe(2)
+    expect(offline.stderr).toMatch(/reached the network; pass --rebuild-network/)
+
+    // Another predicate's look-alike fields are not rebuilt from.
+    const custom = await resigned('custom.json', (s) => {
+      s.predicateType = 'https://example.com/custom-provenance/v1'
+    })
+    const other = await rebuild(
+      custom,
+      '--predicate-type',
+      'https://example.com/custom-provenance/v1',
+    )
+    expect(other.code).toBe(2)
+    expect(other.stderr).toMatch(/only reproof's own provenance/)
+
+    // The rebuild's options without --rebuild are a question nobody answered.
+    const stray = await verify([artifact, '--bundle', bundle, '--key', pub, '--source', repo])
+    expect(stray.code).toBe(2)
+    expect(stray.stderr).toMatch(/--source is for --rebuild/)
+  })
+
   it('refuses a commit the repository does not have, and never rebuilds an unverified statement', async () => {
     const { bundle, pub, artifact } = await signedRepo(false)
     const empty = makeTemp()

@@ -16,6 +16,10 @@ export function renderVerify(result: VerifyResult, color: boolean): string {
   for (const check of result.checks) {
     const mark = check.ok ? c.green('ok') : c.red('FAILED')
     lines.push(`  ${mark} ${shown(check.name)}`)
+    // A rebuild's yes says what it ran (the signer's command), and whether it had the
+    // sandbox: that is part of the answer, not a detail.
+    if (check.ok && check.name === 'rebuild' && typeof check.found === 'string')
+      lines.push(`       ${shown(check.found)}`)
     if (!check.ok)
       lines.push(
         `       wanted: ${JSON.stringify(check.wanted)}`,

@@ -16,8 +16,10 @@ const commit = 'a'.repeat(40)
 function statement(change?: (s: Statement) => void): Statement {
   const s: Statement = {
     subject: [{ name: 'hello', digest: { sha256: 'b'.repeat(64) } }],
+    predicateType: 'https://slsa.dev/provenance/v1',
     predicate: {
       buildDefinition: {
+        buildType: 'https://reproof.dev/build-types/twin-build/v1',
         externalParameters: { command: ['make'], source: { commit }, outputs: ['hello'] },
         internalParameters: { epoch: { value: 1_600_000_000 } },
       },
@@ -29,8 +31,10 @@ function statement(change?: (s: Statement) => void): Statement {
 
 interface Statement {
   subject?: unknown
+  predicateType?: unknown
   predicate: {
     buildDefinition: {
+      buildType?: unknown
       externalParameters: Record<string, unknown>
       internalParameters: Record<string, unknown>
     }
@@ -133,7 +137,12 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
 
   it('refuses a statement without a predicate or a build definition, as input', async () => {
     for (const s of [{}, { predicate: {} }, { predicate: { buildDefinition: null } }])
-      expect(await refusal(s)).toEqual(refused('the command'))
+      expect(await refusal(s)).toEqual(
+        expect.objectContaining({
+          code: 'E_INPUT',
+          message: expect.stringMatching(/^--rebuild: only reproof's own provenance/) as unknown,
+        }),
+      )
   })
 
   it('takes a subject without a SHA-256 as one no rebuild can match, never a crash', async () => {
@@ -216,8 +225,10 @@ function recipe(script: string, subject: { name: string; content: string }) {
     digest,
     statement: {
       subject: [{ name: subject.name, digest: { sha256: digest } }],
+      predicateType: 'https://slsa.dev/provenance/v1',
       predicate: {
         buildDefinition: {
+          buildType: 'https://reproof.dev/build-types/twin-build/v1',
           externalParameters: {
             command: ['sh', '-c', script],
             source: { commit: head },
@@ -243,6 +254,7 @@ async function rebuild(
   r: ReturnType<typeof recipe>,
   artifacts: { path: string; sha256: string }[] = [],
   callerEnv: Record<string, string> = {},
+  passEnv: string[] = [],
 ) {
   // A temporary directory of its own: other tests (and other processes) use the shared one.
   let answer: Awaited<ReturnType<typeof rebuildCheck>> | undefined
@@ -251,6 +263,7 @@ async function rebuild(
       source: r.repo,
       artifacts,
       callerEnv: { PATH: process.env.PATH, ...callerEnv },
+      passEnv,
       tempDir: makeTempParent(),
     })
   })
@@ -270,7 +283,7 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     expect(check).toEqual({
       name: 'rebuild',
       ok: true,
-      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests`,
+      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(r.statement.predicate.buildDefinition.externalParameters.command)} with GREETING`,
     })
     expect(explanation).toBeUndefined()
   })
@@ -320,7 +333,7 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     expect(explanation?.some((i) => i.path === 'out.txt')).toBe(true)
   })
 
-  it('takes a variable the original build took from its caller from this caller', async () => {
+  it('takes a variable the original build took from its caller from this caller, when named', async () => {
     const r = recipe('printf "%s" "$WHO" > out.txt', { name: 'out.txt', content: 'the caller' })
     const environment = r.statement.predicate.buildDefinition.internalParameters.environment as {
       name: string
@@ -328,7 +341,7 @@ describe('verify --rebuild builds the recorded commit again and compares every s
       from: string
     }[]
     environment.push({ name: 'WHO', from: 'caller' })
-    const { check } = await rebuild(r, [], { WHO: 'the caller' })
+    const { check } = await rebuild(r, [], { WHO: 'the caller' }, ['WHO'])
     expect(check.ok).toBe(true)
   })
 
