@@ -62,6 +62,7 @@ export function toArgv(env: Env): ActionArgv {
   else if (mode === 'verify') verifyArgv(args)
   else if (mode === 'gate') gateArgv(args)
   else throw new ReproofError('E_USAGE', `input mode: "${mode}" is not build, verify or gate`)
+  refuseUnused(env, mode, args)
   return {
     mode,
     argv: args.argv,
@@ -71,14 +72,45 @@ export function toArgv(env: Env): ActionArgv {
   }
 }
 
+// Set for every step by the runner (action.yml's defaults), whatever the mode.
+const ALWAYS_SET = new Set(['mode', 'github-token'])
+
+/**
+ * An input given that this mode does not read is an error, not a silence: `source` in
+ * verify mode (meant as `source-uri`) was dropped, and the answer was "verified" with
+ * a requirement nobody checked. A boolean left false, as action.yml's defaults set
+ * every one, asks for nothing.
+ */
+function refuseUnused(env: Env, mode: string, args: Args): void {
+  const read = new Set([...args.inputOf.values(), ...args.read])
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('INPUT_') || value === undefined || value.trim() === '') continue
+    const name = key.slice('INPUT_'.length).toLowerCase().replace(/_/g, '-')
+    if (read.has(name) || ALWAYS_SET.has(name) || FALSE.includes(value.trim())) continue
+    if (name === 'gate-action' && value.trim() === 'deploy') continue
+    throw new ReproofError(
+      'E_USAGE',
+      `input ${name}: not used in ${mode} mode; nothing would check or apply it`,
+    )
+  }
+}
+
 /** A command line built from inputs, remembering which input gave which flag. */
 class Args {
   readonly argv: string[] = []
   readonly inputOf = new Map<string, string>()
   readonly notices: string[] = []
+  /** Inputs this mode reads itself, beside those that become flags. */
+  readonly read = new Set<string>()
   upload = false
 
   constructor(readonly env: Env) {}
+
+  /** An input this mode reads itself. */
+  get(name: string): string | undefined {
+    this.read.add(name)
+    return input(this.env, name)
+  }
 
   /** Plain words: the subcommand, `--json`. */
   add(...words: string[]): void {
@@ -107,10 +139,23 @@ class Args {
   }
 }
 
+const SIGNING_INPUTS = [
+  'upload-attestation',
+  'github-token',
+  'bundle',
+  'key',
+  'passphrase-env',
+  'keyless',
+  'fulcio-url',
+  'rekor-url',
+  'tsa-url',
+]
+
 function buildArgv(args: Args): void {
-  const command = input(args.env, 'command')
+  const command = args.get('command')
   if (command === undefined)
     throw new ReproofError('E_USAGE', 'input command: required in build mode')
+  args.read.add('outputs')
   if (list(args.env, 'outputs').length === 0)
     throw new ReproofError('E_USAGE', 'input outputs: at least one glob is required in build mode')
   args.add('build', '--json')
@@ -129,6 +174,8 @@ function buildArgv(args: Args): void {
   // A pull request from a fork gets no OIDC token: it is built and reported, unsigned,
   // and the notice says so (the outputs say signed: false), rather than failing a
   // contributor's check for what they cannot change.
+  // Read in build mode whether or not a fork's pull request lets them sign.
+  for (const name of SIGNING_INPUTS) args.read.add(name)
   const upload = flag(args.env, 'upload-attestation')
   if (
     upload &&
@@ -161,6 +208,7 @@ function buildArgv(args: Args): void {
 }
 
 function verifyArgv(args: Args): void {
+  args.read.add('artifacts')
   if (list(args.env, 'artifacts').length === 0)
     throw new ReproofError('E_USAGE', 'input artifacts: at least one is required in verify mode')
   args.add('verify', '--json')
@@ -170,7 +218,8 @@ function verifyArgv(args: Args): void {
 }
 
 function gateArgv(args: Args): void {
-  const action = input(args.env, 'gate-action') ?? 'deploy'
+  const action = args.get('gate-action') ?? 'deploy'
+  args.read.add('artifacts')
   if (action !== 'deploy' && action !== 'rollback')
     throw new ReproofError('E_USAGE', `input gate-action: "${action}" is not deploy or rollback`)
   const artifact = list(args.env, 'artifacts')[0]
@@ -180,7 +229,7 @@ function gateArgv(args: Args): void {
       'input artifacts: the artifact to deploy is required in gate mode',
     )
   // Read by the action itself (see ledger-token.ts), never put on a command line.
-  input(args.env, 'ledger-token')
+  args.get('ledger-token')
   args.add('gate', action, '--json')
   args.opt('environment', '--env')
   args.opt('ledger')

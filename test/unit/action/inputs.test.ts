@@ -78,6 +78,38 @@ describe('action inputs', () => {
     expect(inInputTerms('--max-bytes 1: too small', build)).toBe('--max-bytes 1: too small')
   })
 
+  it('refuses an input its mode does not read, rather than answer without it', () => {
+    const verify = {
+      INPUT_MODE: 'verify',
+      INPUT_ARTIFACTS: 'dist/app',
+      INPUT_BUNDLE: 'b.json',
+      INPUT_PUBLIC_KEY: 'k.pub',
+      // As the runner sets them from action.yml's defaults: asking for nothing.
+      INPUT_KEEP: 'false',
+      INPUT_GITHUB_TOKEN: 'ghs_x',
+      INPUT_GATE_ACTION: 'deploy',
+    }
+    expect(toArgv(verify).mode).toBe('verify')
+    for (const [name, value] of [
+      ['SOURCE', 'https://github.com/some/other-repo'],
+      ['COMMAND', 'make'],
+      ['REQUIRE_SANDBOX', 'true'],
+      ['LEDGER', 'ledger.jsonl'],
+    ] as const) {
+      expect(() => toArgv({ ...verify, [`INPUT_${name}`]: value }), name).toThrow(
+        new RegExp(`^input ${name.toLowerCase().replace('_', '-')}: not used in verify mode`),
+      )
+    }
+    // Build mode reads the signing inputs even where a fork's pull request cannot sign.
+    expect(
+      toArgv({ INPUT_COMMAND: 'make', INPUT_OUTPUTS: 'out', INPUT_KEY: 'k', INPUT_BUNDLE: 'b' })
+        .mode,
+    ).toBe('build')
+    expect(() =>
+      toArgv({ INPUT_COMMAND: 'make', INPUT_OUTPUTS: 'out', INPUT_ARTIFACTS: 'dist/app' }),
+    ).toThrow(/^input artifacts: not used in build mode/)
+  })
+
   it('never lets the build command become reproof options', () => {
     fc.assert(
       fc.property(
@@ -100,7 +132,7 @@ describe('action.yml', () => {
   const source = fs.readFileSync(path.join(REPO, 'src', 'action', 'inputs.ts'), 'utf8')
   const read = new Set([
     ...[
-      ...source.matchAll(/\b(?:input|list|flag|opt|bool|each)\(\s*(?:[\w.]+,\s*)?'([a-z-]+)'/g),
+      ...source.matchAll(/\b(?:input|list|flag|opt|bool|each|get)\(\s*(?:[\w.]+,\s*)?'([a-z-]+)'/g),
     ].map((m) => m[1] ?? ''),
     ...TRUST_INPUTS,
   ])
