@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import type { VerifyFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
 
@@ -37,8 +37,28 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
     })
 }
 
+/**
+ * Each option taking a value that has no parser of its own may be given once: commander
+ * keeps the last of two, so a requirement a script appended after another (two
+ * `--certificate-identity`, two `--source-ref`) silently replaced it.
+ */
+function givenOnce(command: Command): Command {
+  for (const option of command.options)
+    if ((option.required || option.optional) && option.parseArg === undefined)
+      option.argParser((value: string, previous: unknown) => {
+        if (previous !== undefined)
+          throw new InvalidArgumentError('given twice; give each requirement once')
+        return value
+      })
+  return command
+}
+
 /** The trust options of verify: whose signatures count. */
 export function withTrust(command: Command): Command {
+  return givenOnce(withTrustOptions(command))
+}
+
+function withTrustOptions(command: Command): Command {
   return command
     .option('--key <pub.pem>', 'trusted public key (repeatable)', collect)
     .option('--certificate-identity <identity>', 'keyless: the exact certificate identity (SAN)')
@@ -62,7 +82,11 @@ export function withTrust(command: Command): Command {
 
 /** The trust and policy options of verify, shared with the gate. */
 export function withTrustAndPolicy(command: Command): Command {
-  return withTrust(command)
+  return givenOnce(withPolicyOptions(withTrust(command)))
+}
+
+function withPolicyOptions(command: Command): Command {
+  return command
     .option('--builder-id <id>', 'require this builder id (from the predicate)')
     .option('--source-uri <uri>', 'require this source repository')
     .option('--repo <[host/]owner/repo>', 'require this source repository, as gh names it')

@@ -195,6 +195,25 @@ describe('keyless policy from the certificate', () => {
       expect(run.stderr).toMatch(/is checked against a Fulcio certificate; a --key bundle has none/)
     }
   })
+
+  it('takes each requirement once: a second would silently replace the first', async () => {
+    for (const [command, twice] of [
+      ['verify', ['--certificate-identity', 'a@x', '--certificate-identity', 'b@x']],
+      ['verify', ['--source-ref', 'refs/tags/v1', '--source-ref', 'refs/heads/dev']],
+      ['gate', ['--builder-id', 'https://ci', '--builder-id', 'https://other']],
+    ] as const) {
+      const run = await runCli([
+        command,
+        ...(command === 'gate' ? ['deploy', '--env', 'prod', '--ledger', 'l.jsonl'] : []),
+        'x',
+        '--bundle',
+        'missing.json',
+        ...twice,
+      ])
+      expect(run.code, twice.join(' ')).toBe(2)
+      expect(run.stderr).toMatch(/given twice; give each requirement once/)
+    }
+  })
 })
 
 describe('verified times', () => {
