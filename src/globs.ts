@@ -43,10 +43,41 @@ export function compileGlob(glob: string, what?: string): CompiledGlob {
     glob,
     base: base === '.' ? '' : base,
     literal: !scan.isGlob,
-    patterns: expanded.filter(
-      (pattern) => !pattern.startsWith('/') && !pattern.split('/').includes('..'),
-    ),
+    patterns: expanded
+      .filter((pattern) => !pattern.startsWith('/') && !pattern.split('/').includes('..'))
+      .map(questionMarksAsClasses),
   }
+}
+
+/**
+ * Each `?` wildcard written as the class `[^/]`, which matches the same (any one
+ * character but `/`). fast-glob finds where to start walking with glob-parent, which
+ * takes `?` for a plain character: `ou?/app` was looked for under a directory named
+ * `ou?`, and `out/app` went unmatched. A `?` escaped, inside a class, or opening an
+ * extglob (`?(a|b)`) is left as it is.
+ */
+export function questionMarksAsClasses(pattern: string): string {
+  if (!pattern.includes('?')) return pattern
+  let out = ''
+  let inClass = false
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] ?? ''
+    if (c === '\\') {
+      out += c + (pattern[i + 1] ?? '')
+      i++
+    } else if (inClass) {
+      out += c
+      if (c === ']') inClass = false
+    } else if (c === '[') {
+      inClass = true
+      out += c
+      // A `]` first in a class is a member, not its end.
+      if (pattern[i + 1] === '!' || pattern[i + 1] === '^') out += pattern[++i] ?? ''
+      if (pattern[i + 1] === ']') out += pattern[++i] ?? ''
+    } else if (c === '?' && pattern[i + 1] !== '(') out += '[^/]'
+    else out += c
+  }
+  return out
 }
 
 // As fast-glob matches: dot files included, trailing slashes optional, `/` only.

@@ -88,7 +88,7 @@ export class HashHelpers {
   /** `count` workers (by default one per core besides this thread, four threads in all). */
   constructor(count = helperCount()) {
     for (let k = 0; k < count; k++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true })
+      const worker = startWorker()
       worker.unref()
       this.idle.push(worker)
     }
@@ -96,7 +96,7 @@ export class HashHelpers {
 
   /** An idle worker, or a new one. */
   take(): Worker {
-    const worker = this.idle.pop() ?? new Worker(WORKER_SOURCE, { eval: true })
+    const worker = this.idle.pop() ?? startWorker()
     worker.ref()
     return worker
   }
@@ -104,6 +104,15 @@ export class HashHelpers {
   release(): void {
     for (const worker of this.idle.splice(0)) worker.postMessage(null)
   }
+}
+
+/**
+ * A hash worker. Its source is CommonJS, and a worker inherits the process's flags: under
+ * `--input-type=module` (a script that imports reproof) it was read as a module, had no
+ * `require`, and died before its first file. None are passed on; it needs none.
+ */
+function startWorker(): Worker {
+  return new Worker(WORKER_SOURCE, { eval: true, execArgv: [] })
 }
 
 /** The files of one `hashFiles` call, a counter every thread takes the next from, and the digests. */

@@ -262,10 +262,21 @@ export function patternTasks(
   return fastGlob()
     .generateTasks([...patterns], OPTIONS)
     .map((task) => ({
-      base: fromMatchName(normalizeFound(task.base)),
+      base: fromMatchName(normalizeFound(task.dynamic ? beforeQuestionMark(task.base) : task.base)),
       dynamic: task.dynamic,
       patterns: task.dynamic ? task.patterns : task.positive.map(normalizeFound),
     }))
+}
+
+/**
+ * A base directory cut before its first component holding a `?` wildcard. fast-glob
+ * takes its bases from glob-parent, which reads `?` as a plain character: the base of
+ * `ou?/app` was the directory `ou?`, which does not exist, and `out/app` went unmatched.
+ */
+function beforeQuestionMark(base: string): string {
+  const parts = base.split('/')
+  const wild = parts.findIndex((part) => /(^|[^\\])\?/.test(part))
+  return wild === -1 ? base : parts.slice(0, wild).join('/') || '.'
 }
 
 /**

@@ -7,7 +7,7 @@ import { toBuildOptions } from '../../src/config/build-options.js'
 import { collectManifest } from '../../src/digest/manifest.js'
 import { ReproofError } from '../../src/errors.js'
 import { fromNameBytes } from '../../src/file-names.js'
-import { compileGlob, findClimb } from '../../src/globs.js'
+import { compileGlob, findClimb, questionMarksAsClasses } from '../../src/globs.js'
 import { cleanupTemp, makeTemp } from '../helpers.js'
 
 afterEach(cleanupTemp)
@@ -197,5 +197,61 @@ describe('copying artifacts out', () => {
     expect(fs.readdirSync(path.join(outDir, 'real'), { encoding: 'buffer' })).toEqual([
       Buffer.from([0xff]),
     ])
+  })
+})
+
+describe('the ? wildcard', () => {
+  it('is written as a class only where it is a wildcard', () => {
+    expect(
+      ['ou?/app', 'out/\\?pp', '[?]ut', '[!?]x', '[]?]y', '?(a|b)/c', 'a??'].map(
+        questionMarksAsClasses,
+      ),
+    ).toEqual(['ou[^/]/app', 'out/\\?pp', '[?]ut', '[!?]x', '[]?]y', '?(a|b)/c', 'a[^/][^/]'])
+  })
+
+  it('matches one character in any component, as micromatch says, directories taking what is below', async () => {
+    const { default: fc } = await import('fast-check')
+    const { default: micromatch } = await import('micromatch')
+    const names = ['a', 'b', 'ab', 'ba', 'a?']
+    const file = fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 3 })
+    const segment = fc
+      .array(fc.constantFrom('a', 'b', '?', '*'), { minLength: 1, maxLength: 3 })
+      .map((chars) => chars.join(''))
+      .filter((s) => s.includes('?'))
+    const pattern = fc
+      .array(fc.oneof(segment, fc.constantFrom(...names.slice(0, 4))), {
+        minLength: 1,
+        maxLength: 3,
+      })
+      .map((parts) => parts.join('/'))
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(file, { minLength: 1, maxLength: 6, selector: (parts) => parts.join('/') }),
+        pattern,
+        async (files, glob) => {
+          const root = makeTemp()
+          const made: string[] = []
+          for (const parts of files) {
+            const rel = parts.join('/')
+            // A file where another needs a directory, or the reverse, is left out.
+            if (made.some((m) => m.startsWith(`${rel}/`) || rel.startsWith(`${m}/`))) continue
+            fs.mkdirSync(path.join(root, ...parts.slice(0, -1)), { recursive: true })
+            fs.writeFileSync(path.join(root, rel), rel)
+            made.push(rel)
+          }
+          const expected = made
+            .filter((f) => {
+              const parts = f.split('/')
+              return parts.some((_, i) =>
+                micromatch.isMatch(parts.slice(0, i + 1).join('/'), glob, { dot: true }),
+              )
+            })
+            .sort()
+          const { manifest } = await collectManifest(root, [glob])
+          expect(manifest.map((e) => e.name).sort(), glob).toEqual(expected)
+        },
+      ),
+      { numRuns: 60 },
+    )
   })
 })
