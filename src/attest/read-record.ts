@@ -32,6 +32,7 @@ const RecordSchema = v.object({
         dirty: v.boolean(),
         repository: v.optional(v.string()),
         ref: v.optional(v.string()),
+        subdirectory: v.optional(v.string()),
       }),
     ),
     files: v.number(),

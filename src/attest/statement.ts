@@ -90,6 +90,8 @@ function buildDefinition(record: BuildRecord): Provenance['buildDefinition'] {
         ...(git?.repository === undefined ? {} : { uri: gitUri(git.repository) }),
         ...(git === undefined ? {} : { commit: git.commit }),
         ...(git?.ref === undefined ? {} : { ref: git.ref }),
+        // Where in the commit the build ran: a rebuild runs the command there too.
+        ...(git?.subdirectory === undefined ? {} : { subdirectory: git.subdirectory }),
       },
       outputs: record.outputs,
       ...(record.exclude.length === 0 ? {} : { exclude: record.exclude }),

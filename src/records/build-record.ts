@@ -69,6 +69,8 @@ export interface SourceInfo {
     repository?: string
     /** The ref built: the CI's ($GITHUB_REF) or the branch checked out. */
     ref?: string
+    /** The directory built, below the top of the repository; absent at the top. */
+    subdirectory?: string
   }
   files: number
   bytes: number
@@ -182,6 +184,7 @@ export function toSourceInfo(
             dirty: git.dirty,
             ...(git.repository === undefined ? {} : { repository: git.repository }),
             ...((ciRef ?? git.ref) === undefined ? {} : { ref: ciRef ?? git.ref }),
+            ...(git.subdirectory === '' ? {} : { subdirectory: git.subdirectory }),
           },
         }),
     files: snapshot.files,

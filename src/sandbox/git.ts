@@ -14,6 +14,8 @@ export interface GitSource {
   ref: string | undefined
   /** Tracked paths below the source dir, relative to it, in the name form (exact bytes). */
   files: string[]
+  /** The source dir below the top of the work tree (`app/web`), '' at the top. */
+  subdirectory: string
 }
 
 /**
@@ -102,6 +104,7 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
     ref: ref === undefined || ref === '' ? undefined : ref,
     files: [...new Set(files)],
+    subdirectory: prefix.replace(/\/+$/, ''),
   }
 }
 

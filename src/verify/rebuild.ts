@@ -35,6 +35,8 @@ export interface RebuildOptions {
 interface Recipe {
   command: string[]
   commit: string
+  /** The directory of the commit the build ran in, '' for its top. */
+  subdirectory: string
   outputs: string[]
   exclude: string[]
   epoch: number
@@ -94,8 +96,14 @@ export async function rebuildCheck(
   refuseUnasked(recipe, options)
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-rebuild-'))
   try {
-    const tree = path.join(work, 'source')
-    await exportCommit(options.source, recipe.commit, tree)
+    const exported = path.join(work, 'source')
+    await exportCommit(options.source, recipe.commit, exported)
+    const tree = path.join(exported, recipe.subdirectory)
+    if (!fs.statSync(tree, { throwIfNoEntry: false })?.isDirectory())
+      throw new ReproofError(
+        'E_INPUT',
+        `--rebuild: the recorded directory ${recipe.subdirectory} is not a directory of commit ${recipe.commit}`,
+      )
     const outDir = path.join(work, 'out')
     const buildOptions = toRebuildOptions(recipe, tree, outDir, options.tempDir)
     const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv })
@@ -241,9 +249,20 @@ function toRecipe(statement: unknown): Recipe {
     !command.every((c) => typeof c === 'string')
   )
     throw bad('the command')
-  const source = (external.source ?? {}) as { commit?: unknown }
+  const source = (external.source ?? {}) as { commit?: unknown; subdirectory?: unknown }
   if (typeof source.commit !== 'string' || !/^[0-9a-f]{40,64}$/.test(source.commit))
     throw bad('the source commit')
+  // A directory inside the commit, as git names it: never out of it.
+  const subdirectory = source.subdirectory ?? ''
+  if (
+    typeof subdirectory !== 'string' ||
+    subdirectory.startsWith('/') ||
+    subdirectory.includes('\0') ||
+    subdirectory
+      .split('/')
+      .some((part) => part === '..' || part === '.' || (part === '' && subdirectory !== ''))
+  )
+    throw bad('a directory inside the commit')
   const outputs = external.outputs
   if (!Array.isArray(outputs) || !outputs.every((o) => typeof o === 'string'))
     throw bad('the outputs')
@@ -271,6 +290,7 @@ function toRecipe(statement: unknown): Recipe {
   return {
     command: command,
     commit: source.commit,
+    subdirectory,
     outputs: outputs,
     exclude: Array.isArray(external.exclude) ? (external.exclude as string[]) : [],
     epoch: epoch.value,

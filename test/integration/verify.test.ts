@@ -563,6 +563,25 @@ describe('reproof verify --rebuild', () => {
     expect(swapped.code, JSON.stringify(swapped.result?.checks)).toBe(0)
   })
 
+  it('rebuilds a build made in a subdirectory of the repository, there', async () => {
+    const repo = makeTemp()
+    const app = path.join(repo, 'apps', 'hello')
+    fs.cpSync(copyFixture('hello-c'), app, { recursive: true })
+    fs.writeFileSync(path.join(repo, 'README'), 'the repository top\n')
+    git(repo, ['init', '-q'])
+    git(repo, ['add', '.'])
+    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'apps'])
+    const { run, bundle, pub, artifact } = await signedMakeBuild(
+      app,
+      makeTemp(),
+      'https://ci.example.com',
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const rebuilt = await verify(rebuildArgs(artifact, bundle, pub, repo))
+    expect(rebuilt.code, JSON.stringify(rebuilt.result?.checks)).toBe(0)
+    expect(rebuilt.result?.checks.at(-1)).toMatchObject({ name: 'rebuild', ok: true })
+  })
+
   it('says no, and explains, when the attested artifact was not built from the recorded commit', async () => {
     const { repo, bundle, pub, artifact } = await signedRepo(true)
     const { code, result, stdout } = await verify(rebuildArgs(artifact, bundle, pub, repo))

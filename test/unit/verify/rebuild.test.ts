@@ -198,6 +198,18 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
       )
   })
 
+  it('refuses a recorded directory that is not inside the commit', async () => {
+    for (const subdirectory of ['../x', '/etc', 'a/../../b', 'a//b', './a', 'a/', 5])
+      expect(
+        await refusal(
+          statement((s) => {
+            s.predicate.buildDefinition.externalParameters.source = { commit, subdirectory }
+          }),
+        ),
+        String(subdirectory),
+      ).toEqual(refused('a directory inside the commit'))
+  })
+
   it('refuses nothing it can read, and then looks for the commit in the repository given', async () => {
     // A complete recipe gets as far as the repository, which does not exist here.
     expect(await refusal(statement())).toEqual(
