@@ -1,6 +1,7 @@
 import { toGateAction, toGateCheck, toGateCommon, toGateRead } from '../config/gate-options.js'
 import type { GateFlags } from '../config/flags.js'
 import { EXIT } from '../errors.js'
+import { checkPolicyFitsTrust, readPolicyFlag } from '../config/verify-options.js'
 import { runGateCheck } from '../gate/run-check.js'
 import { runGate } from '../gate/run-gate.js'
 import { runGateHistory, runGateStatus } from '../gate/run-read.js'
@@ -27,7 +28,14 @@ export async function gateAction(
       return result.decision === 'refused' ? EXIT.no : EXIT.yes
     }
     case 'check': {
-      const result = await runGateCheck(toGateCheck(flags, streams.env, Date.now))
+      const options = toGateCheck(
+        flags,
+        streams.env,
+        Date.now,
+        await readPolicyFlag({ ...flags, bundle: '' }),
+      )
+      checkPolicyFitsTrust(options.policy, options.trust)
+      const result = await runGateCheck(options)
       print(result, renderGateCheck(result))
       return EXIT.yes
     }

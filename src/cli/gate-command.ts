@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import type { Streams } from './output.js'
 import type { GateFlags } from '../config/flags.js'
-import { withTrust, withTrustAndPolicy } from './verify-command.js'
+import { withTrustAndPolicy } from './verify-command.js'
 
 /** `reproof gate deploy|rollback|status|history|check`: thin wiring, one action module. */
 export function gateCommand(
@@ -85,9 +85,9 @@ export function gateCommand(
   )
   gate.addCommand(
     common(
-      withTrust(
+      withTrustAndPolicy(
         new Command('check').description(
-          'check the whole ledger: the chain, its history, and every kept bundle verified again',
+          'check the whole ledger: the chain, its history, and every kept bundle verified again, with the policy each record kept and over it the one given',
         ),
       ),
     ).action(run('check')),

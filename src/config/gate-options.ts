@@ -43,6 +43,8 @@ export interface GateCheckOptions extends LedgerPlace {
   clock: () => number
   /** Today's trust: every kept bundle must still verify under it. */
   trust: Trust
+  /** Requirements every record must meet, over the policy it recorded. */
+  policy: Policy
   lockTimeoutMs: number
 }
 
@@ -105,6 +107,7 @@ export function toGateCheck(
   flags: GateFlags,
   callerEnv: CallerEnv,
   clock: () => number,
+  policyFile: Parameters<typeof toPolicy>[1] = {},
 ): GateCheckOptions {
   if (
     (flags.key ?? []).length === 0 &&
@@ -123,6 +126,7 @@ export function toGateCheck(
     lockTimeoutMs,
     clock,
     trust: toTrust({ ...flags, bundle: '' }),
+    policy: toPolicy({ ...flags, bundle: '' }, policyFile),
   }
 }
 

@@ -6,6 +6,7 @@ import { recordedSigner, type LedgerRecord } from './decide.js'
 import { keptBundleName, type Ledger } from './ledger.js'
 import { openLedger } from './open-ledger.js'
 import type { GateCheckOptions } from '../config/gate-options.js'
+import type { Policy } from '../verify/policy.js'
 import { sha256Hex } from '../sha256.js'
 
 export interface GateCheckResult {
@@ -61,10 +62,11 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
     const done = new Map<string, VerifyResult>()
     for (const [i, record] of records.entries()) {
       const now = verificationTime(record)
-      const key = canonicalJson([record.bundleDigest, record.digest, record.policy, now])
+      const policy = checkedPolicy(record, options.policy)
+      const key = canonicalJson([record.bundleDigest, record.digest, policy, now])
       let result = done.get(key)
       if (result === undefined) {
-        result = await verifyKept(ledger, record, options, now, i + 1)
+        result = await verifyKept(ledger, record, { ...options, policy }, now, i + 1)
         done.set(key, result)
       }
       const fail = (what: string): ReproofError =>
@@ -113,15 +115,25 @@ function verificationTime(record: LedgerRecord): number {
   return Number.isFinite(at) ? at : Number.NaN
 }
 
+/**
+ * What a record is verified again with: the policy it recorded, and over it what the
+ * check was given. A record is a line anyone who can append may write, its policy
+ * included (`{}`, or none at all in the first format): the caller's requirements are
+ * what it must meet, whatever it says it met.
+ */
+function checkedPolicy(record: LedgerRecord, required: Policy): Policy {
+  return { ...(record.policy ?? {}), ...required }
+}
+
 async function verifyKept(
   ledger: Ledger,
   record: LedgerRecord,
-  { trust, clock }: Pick<GateCheckOptions, 'trust' | 'clock'>,
+  { trust, clock, policy }: Pick<GateCheckOptions, 'trust' | 'clock'> & { policy: Policy },
   now: number,
   line: number,
 ): Promise<VerifyResult> {
   const where = `${ledger.recordsLabel}:${line}`
-  if (record.policy?.maxAgeMs !== undefined && Number.isNaN(now))
+  if (policy.maxAgeMs !== undefined && Number.isNaN(now))
     throw new ReproofError(
       'E_LEDGER',
       `${where}: its time "${record.at}" is not a time, and its policy has a maximum age`,
@@ -145,7 +157,7 @@ async function verifyKept(
         bundle: file,
         bundleBytes: bytes,
         trust,
-        policy: record.policy ?? {},
+        policy,
       },
       Number.isNaN(now) ? clock() : now,
     )

@@ -47,6 +47,37 @@ describe('gate check verifies the evidence of every record, not only the links',
     ])
   })
 
+  it('holds every record to the policy it is given, whatever policy the record says it met', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0, ['--builder-id', 'https://ci.example.com'])
+    await deploy(ledger, 1, ['--builder-id', 'https://ci.example.com'])
+    // Anyone who can append can write a record's policy: here, none at all.
+    const records = read(ledger)
+    fs.writeFileSync(ledger, forge(records.map((r, i) => (i === 1 ? { ...r, policy: {} } : r))))
+    const state = ['--state-dir', makeTemp()]
+    expect((await gate(ledger, ['check', '--key', kit.pub, ...state])).code).toBe(0)
+    // What the check asks is asked of every record: the kit's builder is not this one.
+    const held = await gate(ledger, [
+      'check',
+      '--key',
+      kit.pub,
+      '--builder-id',
+      'https://other.example.com',
+      ...state,
+    ])
+    expect(held.code, held.stdout).toBe(3)
+    expect(held.stderr).toMatch(/builder-id/)
+    const met = await gate(ledger, [
+      'check',
+      '--key',
+      kit.pub,
+      '--builder-id',
+      'https://ci.example.com',
+      ...state,
+    ])
+    expect(met.code, met.stderr).toBe(0)
+  })
+
   it('refuses a recomputed chain whose current record names a digest no kept bundle attests', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
