@@ -109,9 +109,13 @@ function buildDefinition(record: BuildRecord): Provenance['buildDefinition'] {
         status: v.status,
         ...(v.note === undefined ? {} : { note: v.note }),
       })),
+      // With what the sandbox could not do here (a socket left reachable, a mount left
+      // writable): `network: none` alone said more than was true.
       isolation: {
         kind: record.isolation.kind,
         network: record.isolation.network,
+        ...(record.isolation.notes.length === 0 ? {} : { notes: record.isolation.notes }),
+        ...(record.isolation.kind === 'process' ? { reason: record.isolation.reason } : {}),
       },
       normalization: normalizationParameters(record),
       dirty: git?.dirty ?? null,

@@ -239,15 +239,12 @@ const APPLY: Record<VariationName, Applier> = {
           status: 'effective',
           a: 'real clock',
           b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
-          ...(shims.length > 0 || caps.faketime.unreachable.length > 0
-            ? {
-                note: clockNote(
-                  shims.map((f) => f.name),
-                  caps.faketime.unreachable,
-                  version,
-                ),
-              }
-            : {}),
+          // Always: what libfaketime cannot reach is not only what was found here.
+          note: clockNote(
+            shims.map((f) => f.name),
+            caps.faketime.unreachable,
+            version,
+          ),
         },
         true,
       )
@@ -515,9 +512,14 @@ function clockNote(
           `${shimmed.join(', ')} runs on the real clock, if the build uses ${them(shimmed)}: libfaketime${version} deadlocks ${them(shimmed)} at start-up (0.9.11 and later do not)`,
         ]
       : []),
-    ...(unreachable.includes('go')
-      ? ['Go programs read the real clock, if the build runs any: the Go runtime does not ask libc']
-      : []),
+    // libfaketime is preloaded into programs that load libc: a statically linked one (a
+    // Go binary, a `gcc -static` tool) reads the clock itself. A build that ran one and
+    // wrote its time came out the same in both runs, and the variation said effective.
+    `statically linked programs read the real clock${
+      unreachable.includes('go')
+        ? ' (Go programs among them: the Go runtime does not ask libc)'
+        : ''
+    }: libfaketime reaches only programs that load libc, so a time such a program writes is not varied`,
   ].join('; ')
 }
 

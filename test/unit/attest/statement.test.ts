@@ -149,6 +149,34 @@ describe('toStatement', () => {
     )
   })
 
+  it('signs what the sandbox could not do, and why there was none', () => {
+    fc.assert(
+      fc.property(recordArb, (record) => {
+        const leaky: BuildRecord = {
+          ...record,
+          isolation: {
+            kind: 'namespaces',
+            network: 'none',
+            notes: ['the Unix socket /run/x.sock stayed reachable from the build'],
+          },
+        }
+        const internal = (s: BuildRecord) =>
+          (
+            toStatement(s, { builderId: 'b' }).predicate.buildDefinition.internalParameters as {
+              isolation: unknown
+            }
+          ).isolation
+        expect(internal(leaky)).toEqual(leaky.isolation)
+        const none: BuildRecord = {
+          ...record,
+          isolation: { kind: 'process', reason: '--no-sandbox', network: 'host', notes: [] },
+        }
+        expect(internal(none)).toEqual({ kind: 'process', network: 'host', reason: '--no-sandbox' })
+      }),
+      { numRuns: 10 },
+    )
+  })
+
   it('is canonical: the same record gives the same bytes, whatever its key order', () => {
     const reverseKeys = (value: unknown): unknown =>
       Array.isArray(value)

@@ -193,20 +193,23 @@ describe('planRuns', () => {
     }
     const time = variations.find((v) => v.name === 'time')
     expect(time?.status).toBe('effective')
+    const STATIC =
+      'statically linked programs read the real clock: libfaketime reaches only programs that load libc, so a time such a program writes is not varied'
     expect(time?.note).toBe(
-      'rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not)',
+      `rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not); ${STATIC}`,
     )
     // A libfaketime that can skip the failing look-ups needs no shim.
     const skipping = { ...faketime, missingSymbols: ['__ftime'], realClockFor: [] }
     const plain = planRuns(input(['path', 'time'], { ...fullCaps, faketime: skipping }))
     expect(plain.runs.b.files).toEqual([])
     expect(plain.runs.b.env.FAKETIME_IGNORE_SYMBOLS).toBe('__ftime')
-    expect(plain.variations.find((v) => v.name === 'time')?.note).toBeUndefined()
-    // Go reads the clock without libc: where it is installed, the note says so.
+    // Never without a note: a static binary (gcc -static, Go) reads the clock itself.
+    expect(plain.variations.find((v) => v.name === 'time')?.note).toBe(STATIC)
+    // Go reads the clock without libc: where it is installed, the note names it.
     const withGo = { ...skipping, unreachable: ['go'] }
     const go = planRuns(input(['path', 'time'], { ...fullCaps, faketime: withGo }))
     expect(go.variations.find((v) => v.name === 'time')?.note).toBe(
-      'Go programs read the real clock, if the build runs any: the Go runtime does not ask libc',
+      'statically linked programs read the real clock (Go programs among them: the Go runtime does not ask libc): libfaketime reaches only programs that load libc, so a time such a program writes is not varied',
     )
   })
 
