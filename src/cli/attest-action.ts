@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import { readBuildRecordFile } from '../attest/read-record.js'
 import { runAttest } from '../attest/run-attest.js'
 import { EXIT } from '../errors.js'
-import { checkOutputFile } from '../io/output-path.js'
+import { checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
 import { generateKeyPair, keyHint, writeKeyPair } from '../sign/keys.js'
 import type { AttestFlags, KeygenFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
@@ -14,6 +14,16 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
   const record = readBuildRecordFile(flags.record)
   checkOutputFile('--bundle', flags.bundle)
   if (flags.statement !== undefined) checkOutputFile('--statement', flags.statement)
+  checkDistinctFiles(
+    [
+      { flag: '--bundle', file: flags.bundle },
+      { flag: '--statement', file: flags.statement },
+    ],
+    [
+      { flag: '--record', file: flags.record },
+      { flag: '--key', file: flags.key },
+    ],
+  )
   const result = await runAttest(
     record,
     {

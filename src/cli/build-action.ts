@@ -9,7 +9,7 @@ import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from './views/diff-text.js'
 import { runAttest } from '../attest/run-attest.js'
 import { EXIT, ReproofError } from '../errors.js'
-import { checkOutputFile } from '../io/output-path.js'
+import { checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
 import { loadPrivateKey } from '../sign/keys.js'
 import { builderContext, signingMethod } from './signing-method.js'
 import { renderBuildHuman } from './views/build.js'
@@ -34,6 +34,15 @@ export async function buildAction(
   ] as const) {
     if (file !== undefined) checkOutputFile(flag, file)
   }
+  checkDistinctFiles(
+    [
+      { flag: '--record', file: options.record },
+      { flag: '--report', file: options.report },
+      { flag: '--bundle', file: flags.bundle },
+      { flag: '--statement', file: flags.statement },
+    ],
+    [{ flag: '--key', file: flags.key }],
+  )
   // Signing is into a bundle: a key or an identity given without one would sign nothing,
   // and a build that says nothing of it reads as signed.
   if (flags.bundle === undefined) {

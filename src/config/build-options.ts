@@ -94,6 +94,8 @@ export interface BuildOptions {
   record: string | undefined
   /** HTML page explaining the differences. */
   report: string | undefined
+  /** What the command writes besides (the bundle, the statement): never where an artifact goes. */
+  alsoWrites?: { flag: string; file: string | undefined }[]
   env: EnvRequest[]
   timeoutMs: number | undefined
   keep: boolean
@@ -175,6 +177,10 @@ export function toBuildOptions(
     outDir: fromFlag(flags.outDir) ?? fromConfig(config.outDir) ?? source,
     record: fromFlag(flags.record) ?? fromConfig(config.record),
     report: fromFlag(flags.report) ?? fromConfig(config.report),
+    alsoWrites: [
+      { flag: '--bundle', file: fromFlag(flags.bundle) },
+      { flag: '--statement', file: fromFlag(flags.statement) },
+    ],
     env: mergeEnv(config.env ?? [], flags.env ?? []),
     timeoutMs: timeoutText === undefined ? undefined : parseDuration(timeoutText, '--timeout'),
     keep: flags.keep ?? config.keep ?? false,

@@ -28,3 +28,47 @@ export function checkOutputFile(flag: string, file: string): void {
     if (path.dirname(dir) === dir) return
   }
 }
+
+/** A file as the kernel will find it: links resolved, or its directory's when it is not there yet. */
+export function canonicalFile(file: string): string {
+  try {
+    return fs.realpathSync(file)
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(path.resolve(file))), path.basename(file))
+    } catch {
+      return path.resolve(file)
+    }
+  }
+}
+
+export interface NamedFile {
+  flag: string
+  file: string | undefined
+}
+
+/**
+ * Refuses, before any work, two outputs that are one file, and an output that is one of
+ * the inputs: `--statement` naming the bundle's file left an unsigned statement where the
+ * bundle was said written, and `--bundle` naming the key replaced the private key.
+ */
+export function checkDistinctFiles(
+  outputs: readonly NamedFile[],
+  inputs: readonly NamedFile[] = [],
+): void {
+  const seen = new Map<string, string>()
+  for (const { flag, file } of inputs) if (file !== undefined) seen.set(canonicalFile(file), flag)
+  const inputFlags = new Set(seen.values())
+  for (const { flag, file } of outputs) {
+    if (file === undefined) continue
+    const key = canonicalFile(file)
+    const other = seen.get(key)
+    if (other !== undefined)
+      throw new ReproofError(
+        'E_USAGE',
+        `${flag} ${file}: the same file as ${other}${inputFlags.has(other) ? ', which it would overwrite' : ''}; give each its own file`,
+        { path: file },
+      )
+    seen.set(key, flag)
+  }
+}

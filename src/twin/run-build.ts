@@ -7,8 +7,10 @@ import type { DiffReport } from '../diff/report.js'
 import { collectManifest } from '../digest/manifest.js'
 import { fileTimeDrift, withFileTimeDrift } from './file-time-drift.js'
 import { ReproofError, throwIfAborted } from '../errors.js'
-import { sortNames, toDisplayText } from '../file-names.js'
+import { sortNames, toDisplayText, toFsPath } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
+import { canonicalFile } from '../io/output-path.js'
+import type { Manifest } from '../digest/manifest.js'
 import { FAKETIME_OFFSET_DAYS, type RunPlan, type VariationRecord } from '../sandbox/run-plan.js'
 import {
   chooseTempParent,
@@ -293,6 +295,33 @@ async function compareRuns(
 }
 
 /**
+ * A record, report, bundle or statement written where an artifact is copied would
+ * replace it after its digest was taken: the record once overwrote the artifact it
+ * attested, and the bundle signed the artifact's digest. Refused before anything is
+ * copied.
+ */
+function refuseOutputsOverArtifacts(options: BuildOptions, artifacts: Manifest): void {
+  const outputs = [
+    { flag: '--record', file: options.record },
+    { flag: '--report', file: options.report },
+    ...(options.alsoWrites ?? []),
+  ].filter((o): o is { flag: string; file: string } => o.file !== undefined)
+  if (outputs.length === 0) return
+  const at = new Map(outputs.map((o) => [canonicalFile(o.file), o]))
+  for (const artifact of artifacts) {
+    const target = toFsPath(options.outDir, artifact.name)
+    if (typeof target !== 'string') continue
+    const output = at.get(canonicalFile(target))
+    if (output !== undefined)
+      throw new ReproofError(
+        'E_USAGE',
+        `${output.flag} ${output.file}: where artifact ${toDisplayText(artifact.name)} is copied; give it a path outside --out-dir's artifacts`,
+        { path: output.file },
+      )
+  }
+}
+
+/**
  * Stage 5: the artifacts copied out (only when reproducible), then the build record
  * written atomically (with --record). The record is returned either way: attestation
  * signs from it.
@@ -315,6 +344,7 @@ async function writeResults(
   const epoch = inputs.epoch
   let outDir: string | null = null
   if (judgement.reproducible) {
+    refuseOutputsOverArtifacts(options, judgement.final.a)
     const text = `copying ${judgement.final.a.length} artifact(s) to ${options.outDir}`
     deps.onEvent?.({ kind: 'phase', text })
     // prettier-ignore

@@ -318,6 +318,25 @@ describe('reproof attest with a key', () => {
     expect(changed.stderr).toContain('not the one the build recorded')
   })
 
+  it('refuses outputs that are one file, or an input, before signing anything', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const key = path.join(dir, 'k.key')
+    const keyBytes = fs.readFileSync(key)
+    const same = path.join(dir, 'same.json')
+    const both = await attest(record, same, key, ['--statement', same])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toMatch(/--statement .*same\.json: the same file as --bundle/)
+    const overKey = await attest(record, key, key)
+    expect(overKey.code).toBe(2)
+    expect(overKey.stderr).toMatch(/the same file as --key, which it would overwrite/)
+    expect(fs.readFileSync(key)).toEqual(keyBytes)
+    const overRecord = await attest(record, record, key)
+    expect(overRecord.code).toBe(2)
+    expect(fs.existsSync(same)).toBe(false)
+  })
+
   it('refuses a record edited by hand: a run whose digests were changed', async () => {
     const dir = makeTemp()
     const { record } = await buildRecord(dir)
@@ -347,6 +366,34 @@ describe('reproof build --bundle', () => {
       JSON.parse(fs.readFileSync(bundle, 'utf8')) as SerializedBundle,
       fs.readFileSync(pub, 'utf8'),
     )
+  })
+
+  it('refuses a record, report, bundle or statement written where an artifact is copied', async () => {
+    const dir = makeTemp()
+    const out = path.join(dir, 'out')
+    for (const flag of ['--record', '--report']) {
+      const run = await runCli([
+        'build',
+        '-C',
+        copyFixture('hello-c'),
+        '-o',
+        'hello',
+        '--epoch',
+        '1700000000',
+        '--out-dir',
+        out,
+        '--temp-dir',
+        makeTempParent(),
+        flag,
+        path.join(out, 'hello'),
+        '--',
+        'make',
+      ])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(new RegExp(`${flag} .*hello: where artifact hello is copied`))
+      // Refused before anything was copied.
+      expect(fs.existsSync(out)).toBe(false)
+    }
   })
 
   it('checks the signing options before building, and signs nothing that is not reproducible', async () => {
