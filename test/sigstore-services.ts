@@ -26,6 +26,8 @@ export interface Services {
   trustedRoot: object
   entriesCreated: () => number
   hangRekor: (on: boolean) => void
+  /** Makes the log answer without the entry's verification (no inclusion promise or proof). */
+  stripVerification: (on: boolean) => void
   /** Runs `hook` right after the log records an entry, before it answers. */
   onLogEntry: (hook: (() => void) | undefined) => void
   /** Makes Fulcio refuse every token, quoting it back in its error as some services do. */
@@ -60,6 +62,13 @@ function canonicalDsseBody(proposal: string): object {
   }
 }
 
+/** A log's answer with each entry's `verification` (its promise and proof) taken out. */
+function withoutVerification(response: string): string {
+  const entries = JSON.parse(response) as Record<string, Record<string, unknown>>
+  for (const entry of Object.values(entries)) delete entry.verification
+  return JSON.stringify(entries)
+}
+
 function b64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url')
 }
@@ -86,6 +95,7 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
   const timestamp = tsaHandler(tsa, { strict: true })
   const entries = new Map<string, { uuid: string; response: string }>()
   let hang = false
+  let strip = false
   let afterEntry: (() => void) | undefined
   let claims: Record<string, string> = {}
   let refuse = false
@@ -156,7 +166,7 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
             hanging.push(res)
             return
           }
-          reply(201, response)
+          reply(201, strip ? withoutVerification(response) : response)
           return
         }
         const match = /^\/api\/v1\/log\/entries\/([0-9a-f]+)$/.exec(url.pathname)
@@ -227,6 +237,9 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
     entriesCreated: () => entries.size,
     hangRekor: (on) => {
       hang = on
+    },
+    stripVerification: (on) => {
+      strip = on
     },
     onLogEntry: (hook) => {
       afterEntry = hook

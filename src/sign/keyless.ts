@@ -91,8 +91,58 @@ export async function signKeyless(
   } catch (err) {
     throw toSigningError(err, options, secrets)
   }
+  const json = bundleToJSON(bundle)
+  checkWitnessed(json, payload, options)
   // The pending signature stays until the caller has written the bundle durably.
-  return bundleToJSON(bundle)
+  return json
+}
+
+/**
+ * The bundle the services' answers made, checked before it is written: @sigstore/sign
+ * copies what the log and the timestamp authority return without looking. A log that
+ * answered without its entry's inclusion promise or proof gave a bundle that no verifier
+ * accepts, and it was written and reported as signed. The signature is checked against
+ * the certificate too, over this payload. Nothing is written if any fails; the signature
+ * kept beside the bundle lets a retry ask the log for the same entry.
+ */
+function checkWitnessed(bundle: SerializedBundle, payload: Buffer, options: KeylessOptions): void {
+  const fail = (what: string): never => {
+    throw new ReproofError('E_ENVIRONMENT', `signing: ${what}; nothing was written`, {
+      hint: `run the same command again: it reuses the signature kept in ${options.pendingFile}`,
+    })
+  }
+  const envelope = bundle.dsseEnvelope
+  if (envelope === undefined || Buffer.from(envelope.payload, 'base64').compare(payload) !== 0)
+    fail('the bundle does not hold the statement that was signed')
+  const entries = bundle.verificationMaterial.tlogEntries
+  if (entries.length === 0) fail(`the log (${options.rekorUrl}) gave no entry`)
+  for (const entry of entries)
+    if (entry.inclusionPromise === undefined && entry.inclusionProof === undefined)
+      fail(`the log (${options.rekorUrl}) answered without the entry's inclusion promise or proof`)
+  if (
+    options.tsaUrl !== undefined &&
+    (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).length === 0
+  )
+    fail(`the timestamp authority (${options.tsaUrl}) gave no timestamp`)
+  const certificate = bundle.verificationMaterial.certificate?.rawBytes
+  const signature = envelope?.signatures[0]?.sig
+  if (certificate === undefined || signature === undefined)
+    fail('the bundle has no certificate or signature')
+  const publicKey = new crypto.X509Certificate(Buffer.from(certificate ?? '', 'base64')).publicKey
+  const pae = dssePae(envelope?.payloadType ?? '', payload)
+  if (!crypto.verify('sha256', pae, publicKey, Buffer.from(signature ?? '', 'base64')))
+    fail("the bundle's signature does not verify with its certificate")
+}
+
+/** DSSE's pre-authentication encoding of a payload and its type: what is signed. */
+function dssePae(type: string, payload: Buffer): Buffer {
+  const t = Buffer.from(type)
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${t.length} `),
+    t,
+    Buffer.from(` ${payload.length} `),
+    payload,
+  ])
 }
 
 /**

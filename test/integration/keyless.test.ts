@@ -116,6 +116,24 @@ describe('reproof attest --keyless', () => {
     await retryCompletesWithoutNewEntry(recordFile, bundle, before + 1)
   })
 
+  it('writes no bundle whose log entry came without its inclusion promise or proof', async () => {
+    const dir = makeTemp()
+    const bundle = path.join(dir, 'bundle.json')
+    const recordFile = await record(dir)
+    const before = services.entriesCreated()
+    services.stripVerification(true)
+    const bare = await attest(recordFile, bundle)
+    services.stripVerification(false)
+    expect(bare.code, bare.stderr).toBe(3)
+    expect(bare.stderr).toMatch(
+      /answered without the entry's inclusion promise or proof; nothing was written/,
+    )
+    expect(fs.existsSync(bundle)).toBe(false)
+    expect(fs.existsSync(`${bundle}.pending`)).toBe(true)
+    // The retry asks the log for the same entry, which now comes with its promise.
+    await retryCompletesWithoutNewEntry(recordFile, bundle, before + 1)
+  })
+
   it('keeps the signature when the bundle cannot be written, so the retry adds no second log entry', async () => {
     const dir = makeTemp()
     const bundle = path.join(dir, 'bundle.json')
