@@ -15,7 +15,21 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
     if (manifestDigest(run.manifest) !== run.manifestDigest)
       return `run ${run.id.toUpperCase()}'s manifest does not match its digest`
   }
-  if (!record.result.reproducible) return undefined
+  // The verdict and "without normalization" are the result's own words for what the
+  // manifests show: both are derived again, or a hand-set flag was signed beside the
+  // two raw manifests that contradict it.
+  const { reproducible, reproducibleWithoutNormalization: raw, verdict } = record.result
+  const verdictFor = !reproducible
+    ? 'not-reproducible'
+    : raw
+      ? 'reproducible'
+      : 'reproducible-after-normalization'
+  if (verdict !== verdictFor)
+    return `its verdict "${verdict}" is not what its result says ("${verdictFor}")`
+  const [first, second] = record.runs
+  if (raw && (first === undefined || first.manifestDigest !== second?.manifestDigest))
+    return "it says reproducible without normalization, but the two runs' manifests differ"
+  if (!reproducible) return undefined
   const [a, b] = runEvidence(record)
   const shipped = (e: typeof a) =>
     JSON.stringify((e?.artifacts ?? []).map((x) => [x.name, x.sha256]))

@@ -150,8 +150,18 @@ export function stripCredentials(url: string): string {
       parsed.username = ''
       parsed.password = ''
     }
+    // A token can ride in the query too (`?private_token=`); a repository needs neither.
+    parsed.search = ''
+    parsed.hash = ''
     return parsed.toString()
   } catch {
-    return url // scp-like `git@host:path`: no password can hide in it
+    // Not a URL Node parses (`https://user:token@host:99999/x`, a port out of range): what
+    // stands before the last `@` of its authority is cut as a URL parser would read it,
+    // and so is a query. An scp-like `git@host:path` keeps its user, which is no secret.
+    const scheme = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/i.exec(url)
+    if (scheme === null) return url
+    const [, prefix = '', authority = '', rest = ''] = scheme
+    const host = authority.slice(authority.lastIndexOf('@') + 1)
+    return `${prefix}${host}${rest.replace(/[?#].*$/s, '')}`
   }
 }

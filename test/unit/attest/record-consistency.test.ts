@@ -27,12 +27,38 @@ function recordOf(a: Manifest, b: Manifest, reproducible = true): BuildRecord {
   })
   return {
     runs: [run('a', a), run('b', b)],
-    result: { reproducible },
+    result: {
+      reproducible,
+      reproducibleWithoutNormalization: reproducible,
+      verdict: reproducible ? 'reproducible' : 'not-reproducible',
+    },
     normalization: null,
   } as unknown as BuildRecord
 }
 
 describe('recordInconsistency', () => {
+  it('derives the verdict and "without normalization" again from the runs', () => {
+    fc.assert(
+      fc.property(manifestArb, hex64, (manifest, other) => {
+        const changed = manifest.map((e, k) => (k === 0 ? { ...e, sha256: other } : e))
+        fc.pre(manifest[0]?.sha256 !== other)
+        // Reproducible after normalization, flags set by hand to say without it.
+        const claimed = recordOf(manifest, changed, false)
+        claimed.result.reproducible = true
+        claimed.result.reproducibleWithoutNormalization = true
+        claimed.result.verdict = 'reproducible'
+        expect(recordInconsistency(claimed)).toMatch(
+          /without normalization, but the two runs' manifests differ/,
+        )
+        const mismatched = recordOf(manifest, structuredClone(manifest))
+        mismatched.result.verdict = 'reproducible-after-normalization'
+        expect(recordInconsistency(mismatched)).toMatch(
+          /its verdict "reproducible-after-normalization" is not what its result says/,
+        )
+      }),
+    )
+  })
+
   it('finds nothing in a record as the build wrote it', () => {
     fc.assert(
       fc.property(manifestArb, (manifest) => {
@@ -61,7 +87,12 @@ describe('recordInconsistency', () => {
           const { executable, ...rest } = e
           return executable === true ? rest : { ...rest, executable: true as const }
         })
-        expect(recordInconsistency(recordOf(manifest, flipped))).toMatch(/exec bits differ/)
+        // Raw manifests that differ say so first; after normalization, the exec bits.
+        expect(recordInconsistency(recordOf(manifest, flipped))).toMatch(/manifests differ/)
+        const normalized = recordOf(manifest, flipped)
+        normalized.result.reproducibleWithoutNormalization = false
+        normalized.result.verdict = 'reproducible-after-normalization'
+        expect(recordInconsistency(normalized)).toMatch(/exec bits differ/)
       }),
     )
   })
