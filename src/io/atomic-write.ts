@@ -61,7 +61,12 @@ type FsPath = string | Buffer
 export async function copyFileAtomic(
   source: FsPath,
   target: FsPath,
-  options: { mode: number; mtime: number },
+  // With `expect`, a copy whose bytes hash otherwise is never put in the target's place.
+  options: {
+    mode: number
+    mtime: number
+    expect?: { sha256: string; mismatch: (found: string) => Error }
+  },
 ): Promise<string> {
   const hash = crypto.createHash('sha256')
   await replaceAtomic(target, options.mode, async (handle) => {
@@ -84,6 +89,9 @@ export async function copyFileAtomic(
       await input.close()
     }
     await handle.utimes(options.mtime, options.mtime)
+    const found = hash.copy().digest('hex')
+    if (options.expect !== undefined && found !== options.expect.sha256)
+      throw options.expect.mismatch(found)
   })
   return hash.digest('hex')
 }

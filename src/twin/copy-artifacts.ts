@@ -25,20 +25,21 @@ export async function copyArtifacts(
     const resolved = await resolveInside(root, entry.name, seenAs)
     const source = resolved.kind === 'inside' ? resolved.path : toFsPath(root, entry.name)
     const mode = ((await fs.stat(source)).mode & 0o111) !== 0 ? 0o755 : 0o644
-    const written = await copyFileAtomic(source, toFsPath(outDir, entry.name), {
+    // Checked before the copy takes the artifact's place: a copy that is not what was
+    // hashed never lands in --out-dir.
+    await copyFileAtomic(source, toFsPath(outDir, entry.name), {
       mode,
       mtime: epoch,
+      expect: {
+        sha256: entry.sha256,
+        mismatch: (found) =>
+          new ReproofError(
+            'E_BUILD',
+            `artifact ${toDisplayText(entry.name)} changed while it was being copied out`,
+            { wanted: entry.sha256, found },
+          ),
+      },
     })
-    if (written !== entry.sha256) {
-      throw new ReproofError(
-        'E_BUILD',
-        `artifact ${toDisplayText(entry.name)} changed while it was being copied out`,
-        {
-          wanted: entry.sha256,
-          found: written,
-        },
-      )
-    }
   }
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { hashFile } from '../digest/hash-file.js'
 import type { Manifest, ManifestEntry } from '../digest/manifest-digest.js'
 import { DEFAULT_LIMITS } from '../formats/limits.js'
 import {
@@ -61,6 +62,18 @@ class BothRuns {
     for (const entry of manifest) {
       const chosen = only === undefined || only.has(entry.name)
       out.push(chosen ? await this.normalizeOne(side, entry, canonical) : entry)
+    }
+    // A link artifact reads what it leads to, which may be an artifact normalized just
+    // now (in either order): its digest is taken again once all are. Kept from before,
+    // it no longer matched the bytes copied out, and the copy stopped half done.
+    const index = side === 'a' ? 0 : 1
+    for (const [i, entry] of out.entries()) {
+      const file = path.join(this.roots[side], entry.name)
+      if (!fs.lstatSync(file).isSymbolicLink()) continue
+      const { sha256, size } = await hashFile(file)
+      out[i] = { ...entry, sha256, size }
+      const record = this.artifacts.get(entry.name)
+      if (record !== undefined) record.normalized[index] = sha256
     }
     return out
   }

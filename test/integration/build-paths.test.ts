@@ -111,6 +111,30 @@ describe('artifacts are outputs, never inputs', () => {
     )
   })
 
+  it('normalizes an archive a link artifact leads to, and ships the link as what it then reads', async () => {
+    const source = path.join(makeTemp(), 'src')
+    fs.mkdirSync(source)
+    fs.writeFileSync(path.join(source, 'f.txt'), 'hello\n')
+    const outDir = makeTemp()
+    // The tar's member time differs from the epoch: normalization rewrites it in place.
+    const script =
+      'mkdir -p dist && tar --mtime=@1000000 -cf dist/pkg.tar f.txt && ln -s pkg.tar dist/latest.tar'
+    const { code, result, stderr } = await shellBuild(source, ['dist'], script, [
+      '--json',
+      '--normalize',
+      '--out-dir',
+      outDir,
+    ])
+    expect(code, stderr).toBe(0)
+    const digests = Object.fromEntries(
+      result?.artifacts.map((a) => [a.name, a.digest.sha256]) ?? [],
+    )
+    expect(digests['dist/latest.tar']).toBe(digests['dist/pkg.tar'])
+    expect(fs.readFileSync(path.join(outDir, 'dist', 'latest.tar'))).toEqual(
+      fs.readFileSync(path.join(outDir, 'dist', 'pkg.tar')),
+    )
+  })
+
   it('leaves tracked artifacts out of a git snapshot too, whole directories as one name', async () => {
     const source = copyFixture('hello-c')
     fs.mkdirSync(path.join(source, 'dist'))
