@@ -33,6 +33,7 @@ export async function verifyAction(
     '--temp-dir': flags.tempDir,
     '--rebuild-env': flags.rebuildEnv,
     '--rebuild-network': flags.rebuildNetwork,
+    '--rebuild-without-sandbox': flags.rebuildWithoutSandbox,
   }
   for (const [flag, value] of Object.entries(rebuildOnly))
     if (flags.rebuild !== true && value !== undefined)
@@ -45,6 +46,7 @@ export async function verifyAction(
           tempDir: flags.tempDir,
           passEnv: flags.rebuildEnv ?? [],
           allowNetwork: flags.rebuildNetwork === true,
+          allowNoSandbox: flags.rebuildWithoutSandbox === true,
         }
       : undefined
   const result = await runVerify(

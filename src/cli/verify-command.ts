@@ -27,6 +27,10 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option(
+      '--rebuild-without-sandbox',
+      'for --rebuild: where namespaces are refused, rebuild without the sandbox (the attested command then sees your environment and network)',
+    )
+    .option(
       '--rebuild-network',
       'for --rebuild: let the rebuild reach the network, where the attested build did',
     )

@@ -72,6 +72,7 @@ export interface VerifyFlags extends Omit<Policy, 'maxAgeMs'> {
   tempDir?: string
   rebuildEnv?: string[]
   rebuildNetwork?: boolean
+  rebuildWithoutSandbox?: boolean
   json?: boolean
 }
 

@@ -26,6 +26,12 @@ export interface RebuildOptions {
   passEnv?: readonly string[]
   /** The rebuild may reach the network, as the attested build did (--rebuild-network). */
   allowNetwork?: boolean
+  /**
+   * The rebuild may run without the sandbox where namespaces are refused
+   * (--rebuild-without-sandbox): the signer's command then sees the verifier's machine,
+   * its environment and network included.
+   */
+  allowNoSandbox?: boolean
   /** The artifacts given to verify, by path; compared with the rebuilt ones on mismatch. */
   artifacts: { path: string; sha256?: string; file?: false }[]
   callerEnv: Readonly<Record<string, string | undefined>>
@@ -60,6 +66,7 @@ function toRebuildOptions(
   tree: string,
   outDir: string,
   tempDir: string | undefined,
+  allowNoSandbox: boolean,
 ): BuildOptions {
   return {
     source: tree,
@@ -82,7 +89,9 @@ function toRebuildOptions(
     normalize: recipe.normalize,
     network: recipe.network,
     sandbox: true,
-    requireSandbox: false,
+    // Without the sandbox the signer's command reads the verifier's environment through
+    // /proc and reaches the network, whatever --rebuild-env and --rebuild-network said.
+    requireSandbox: !allowNoSandbox,
     // The rebuild asks whether the artifact comes out again; why it might not is the builder's question.
     explain: false,
   }
@@ -105,8 +114,26 @@ export async function rebuildCheck(
         `--rebuild: the recorded directory ${recipe.subdirectory} is not a directory of commit ${recipe.commit}`,
       )
     const outDir = path.join(work, 'out')
-    const buildOptions = toRebuildOptions(recipe, tree, outDir, options.tempDir)
-    const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv })
+    const buildOptions = toRebuildOptions(
+      recipe,
+      tree,
+      outDir,
+      options.tempDir,
+      options.allowNoSandbox === true,
+    )
+    const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv }).catch(
+      (err: unknown) => {
+        // Said in the rebuild's own words: the verifier gave no --require-sandbox.
+        if (err instanceof ReproofError && err.message.startsWith('--require-sandbox: '))
+          throw new ReproofError(
+            'E_ENVIRONMENT',
+            `--rebuild: ${err.message.slice('--require-sandbox: '.length)}; pass --rebuild-without-sandbox to rebuild without it (the attested command then sees your environment and network)`,
+            {},
+            { cause: err },
+          )
+        throw err
+      },
+    )
     if (!result.reproducible) {
       return {
         check: {

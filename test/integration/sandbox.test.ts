@@ -10,10 +10,12 @@ import {
   BIN,
   cleanupTemp,
   copyFixture,
+  git,
   listDir,
   makeTemp,
   makeTempParent,
   runCli,
+  signedMakeBuild,
   spawnProgram,
   type CliRun,
 } from '../helpers.js'
@@ -445,6 +447,40 @@ withSandbox('where namespaces are not permitted', () => {
     expect(required.code).toBe(3)
     expect(required.stderr).toMatch(/--require-sandbox: the build sandbox cannot be set up here/)
     expect(listDir(parent)).toEqual([])
+  })
+
+  it("never rebuilds the signer's command without the sandbox unless asked", async () => {
+    const repo = copyFixture('hello-c')
+    git(repo, ['init', '-q'])
+    git(repo, ['add', '.'])
+    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'release'])
+    const dir = makeTemp()
+    const { run, bundle, pub, artifact } = await signedMakeBuild(
+      repo,
+      dir,
+      'https://ci.example.com',
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const verify = [
+      'verify',
+      artifact,
+      '--bundle',
+      bundle,
+      '--key',
+      pub,
+      '--rebuild',
+      '--source',
+      repo,
+    ]
+    // The command would see the verifier's environment and network: refused, not run.
+    const refused = await runWithoutNamespaces(verify)
+    expect(refused.code, refused.stdout).toBe(3)
+    expect(refused.stderr).toMatch(
+      /--rebuild: the build sandbox cannot be set up here .*pass --rebuild-without-sandbox/,
+    )
+    const asked = await runWithoutNamespaces([...verify, '--rebuild-without-sandbox'])
+    expect(asked.code, asked.stderr).toBe(0)
+    expect(asked.stdout).toMatch(/without the sandbox/)
   })
 })
 
