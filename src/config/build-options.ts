@@ -4,6 +4,7 @@ import { compareBytes } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { toDisplayText } from '../file-names.js'
 import { compileGlob, findClimb } from '../globs.js'
+import { canonicalFile } from '../io/output-path.js'
 import { parseDuration } from './duration.js'
 import { resolveVariations, splitList, type VariationName } from './variations.js'
 
@@ -140,7 +141,7 @@ export function toBuildOptions(
   configDir: string,
 ): BuildOptions {
   const source = path.resolve(cwd, flags.source ?? '.')
-  refuseLoosening(config)
+  refuseLoosening(config, configDir)
   const fromConfig = (p: string | undefined): string | undefined =>
     p === undefined ? undefined : path.resolve(configDir, p)
   const fromFlag = (p: string | undefined): string | undefined =>
@@ -205,7 +206,7 @@ export function toBuildOptions(
  * command line only: a pull request once turned the sandbox off, reached the network,
  * read a CI secret and wrote on the runner, and the result said reproducible.
  */
-function refuseLoosening(config: BuildConfig): void {
+function refuseLoosening(config: BuildConfig, configDir: string): void {
   const refuse = (what: string, instead: string): never => {
     throw new ReproofError(
       'E_INPUT',
@@ -223,12 +224,24 @@ function refuseLoosening(config: BuildConfig): void {
       )
   for (const key of ['outDir', 'record', 'report', 'tempDir'] as const) {
     const place = config[key]
-    if (place !== undefined && (path.isAbsolute(place) || place.split(/[\\/]/).includes('..')))
+    // By text, then where it leads: a link the tree holds (`escape -> /tmp/x`) took
+    // `"outDir": "escape"` out of it.
+    if (
+      place !== undefined &&
+      (path.isAbsolute(place) ||
+        place.split(/[\\/]/).includes('..') ||
+        !within(canonicalFile(configDir), canonicalFile(path.join(configDir, place))))
+    )
       refuse(
         `"${key}": ${place} is outside the source tree`,
         `give a path inside it, or pass --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} on the command line`,
       )
   }
+}
+
+function within(root: string, target: string): boolean {
+  const rel = path.relative(root, target)
+  return rel === '' || !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))
 }
 
 /** The command after "--", else the config file's; there must be one. */

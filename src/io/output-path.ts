@@ -29,15 +29,19 @@ export function checkOutputFile(flag: string, file: string): void {
   }
 }
 
-/** A file as the kernel will find it: links resolved, or its directory's when it is not there yet. */
+/**
+ * A file as the kernel will find it once written: its nearest existing ancestor with
+ * links resolved, then the parts not made yet. `lnk/new/b.json` and `real/new/b.json`,
+ * where `lnk` leads to `real`, are one file even before `new` exists.
+ */
 export function canonicalFile(file: string): string {
-  try {
-    return fs.realpathSync(file)
-  } catch {
+  const missing: string[] = []
+  for (let at = path.resolve(file); ; at = path.dirname(at)) {
     try {
-      return path.join(fs.realpathSync(path.dirname(path.resolve(file))), path.basename(file))
+      return path.join(fs.realpathSync(at), ...missing)
     } catch {
-      return path.resolve(file)
+      if (path.dirname(at) === at) return path.resolve(file)
+      missing.unshift(path.basename(at))
     }
   }
 }

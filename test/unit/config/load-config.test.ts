@@ -1,3 +1,6 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -242,6 +245,21 @@ describe('toBuildOptions', () => {
     ] as [BuildConfig, RegExp][]) {
       expect(options(config)).toThrow(said)
       expect(codeOf(options(config))).toBe('E_INPUT')
+    }
+    // Nor through a link the tree holds: `escape` leads out of it.
+    const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-config-'))
+    try {
+      fs.symlinkSync(os.tmpdir(), path.join(tree, 'escape'))
+      fs.mkdirSync(path.join(tree, 'dist'))
+      const inTree = (config: BuildConfig) => () =>
+        toBuildOptions(base, ['make'], config, tree, tree)
+      expect(inTree({ outDir: 'escape' })).toThrow(/"outDir": escape is outside the source tree/)
+      expect(inTree({ record: 'escape/new/r.json' })).toThrow(/"record"/)
+      expect(inTree({ outDir: 'dist', record: 'dist/new/r.json' })().outDir).toBe(
+        path.join(tree, 'dist'),
+      )
+    } finally {
+      fs.rmSync(tree, { recursive: true, force: true })
     }
     // The same, given by the caller on the command line, is the caller's choice.
     const chosen = toBuildOptions(

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { checkOutputFile } from '../../../src/io/output-path.js'
+import { canonicalFile, checkDistinctFiles, checkOutputFile } from '../../../src/io/output-path.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
 
 afterEach(cleanupTemp)
@@ -29,5 +29,28 @@ describe('checkOutputFile', () => {
     expect(() => {
       checkOutputFile('--bundle', path.join(dir, 'file', 'deeper', 'x.json'))
     }).toThrow(/^--bundle .*x\.json: /)
+  })
+})
+
+describe('checkDistinctFiles', () => {
+  it('sees one file through a link, even below directories not made yet', () => {
+    const dir = makeTemp()
+    fs.mkdirSync(path.join(dir, 'real'))
+    fs.symlinkSync('real', path.join(dir, 'lnk'))
+    const via = path.join(dir, 'lnk', 'new', 'b.json')
+    const real = path.join(dir, 'real', 'new', 'b.json')
+    expect(canonicalFile(via)).toBe(canonicalFile(real))
+    expect(() =>
+      checkDistinctFiles([
+        { flag: '--bundle', file: via },
+        { flag: '--statement', file: real },
+      ]),
+    ).toThrow(/--statement .*: the same file as --bundle/)
+    expect(() =>
+      checkDistinctFiles([
+        { flag: '--bundle', file: via },
+        { flag: '--statement', file: path.join(dir, 'real', 'new', 's.json') },
+      ]),
+    ).not.toThrow()
   })
 })
