@@ -40,17 +40,17 @@ describe('checkDistinctFiles', () => {
     const via = path.join(dir, 'lnk', 'new', 'b.json')
     const real = path.join(dir, 'real', 'new', 'b.json')
     expect(canonicalFile(via)).toBe(canonicalFile(real))
-    expect(() =>
+    expect(() => {
       checkDistinctFiles([
         { flag: '--bundle', file: via },
         { flag: '--statement', file: real },
-      ]),
-    ).toThrow(/--statement .*: the same file as --bundle/)
-    expect(() =>
+      ])
+    }).toThrow(/--statement .*: the same file as --bundle/)
+    expect(() => {
       checkDistinctFiles([
         { flag: '--bundle', file: via },
         { flag: '--statement', file: path.join(dir, 'real', 'new', 's.json') },
-      ]),
-    ).not.toThrow()
+      ])
+    }).not.toThrow()
   })
 })
