@@ -305,8 +305,19 @@ export class FileLedger implements Ledger {
    */
   private get real(): string {
     try {
-      return fs.realpathSync(this.file)
+      const real = fs.realpathSync(this.file)
+      // Hard links are names of one file that no path resolution joins: two gates, one
+      // through each name, took two locks and appended the same sequence number.
+      const links = fs.statSync(real).nlink
+      if (links > 1)
+        throw new ReproofError(
+          'E_INPUT',
+          `--ledger ${this.file}: the file has ${links} hard links; a ledger must have one name, or two gates could each lock their own`,
+          { path: this.file },
+        )
+      return real
     } catch (err) {
+      if (err instanceof ReproofError) throw err
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
         throw unreadable(
           `--ledger ${this.file}`,
@@ -453,7 +464,7 @@ export class FileLedger implements Ledger {
       // not a whole record whose line break was taken away (an acknowledged release,
       // which cutting would make disappear while `gate check` said the ledger was fine).
       if ((this.loadCheckpoint()?.bytes ?? 0) > end) throw this.cut()
-      if (isWholeJson(torn))
+      if (torn.length > MAX_LINE_BYTES || isWholeJson(torn))
         throw new ReproofError(
           'E_LEDGER',
           `${this.file}: the last line holds a whole record but no line break (cut or edited); an append never ends so, so the gate stops until a person has looked`,
@@ -629,14 +640,25 @@ export class FileLedger implements Ledger {
   }
 }
 
-/** Whether `bytes` parse as JSON: a whole value, not a part of one cut by a crash. */
+/**
+ * Whether `bytes` begin with a whole JSON value: a crash mid-append leaves a strict part
+ * of one record, never a whole one, whatever follows it (a line break swapped for other
+ * bytes hid a whole record from a check of the fragment as one value).
+ */
 function isWholeJson(bytes: Buffer): boolean {
-  try {
-    JSON.parse(bytes.toString('utf8'))
-    return true
-  } catch {
-    return false
+  const text = bytes.toString('utf8')
+  // A record closes few objects; past these many tries the fragment is no record's part.
+  let tries = 0
+  for (let end = text.indexOf('}'); end !== -1; end = text.indexOf('}', end + 1)) {
+    if (++tries > 64) return true
+    try {
+      JSON.parse(text.slice(0, end + 1))
+      return true
+    } catch {
+      // not yet whole
+    }
   }
+  return false
 }
 
 /** Whether nothing is at `file`: ENOENT only (Node's throwIfNoEntry takes ENOTDIR too). */

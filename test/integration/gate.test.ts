@@ -356,6 +356,12 @@ describe('reproof gate', () => {
     expect((await deploy(viaFile, 1)).result?.record?.seq).toBe(2)
     expect(fs.readdirSync(path.join(dir, 'real', 'bundles'))).toHaveLength(2)
     expect(fs.existsSync(path.join(dir, 'bundles'))).toBe(false)
+    // Two names of one file no path resolution joins: refused, not locked twice.
+    fs.linkSync(ledger, path.join(dir, 'hard.jsonl'))
+    const hard = await deploy(path.join(dir, 'hard.jsonl'), 2)
+    expect(hard.code).toBe(2)
+    expect(hard.stderr).toMatch(/hard links; a ledger must have one name/)
+    fs.rmSync(path.join(dir, 'hard.jsonl'))
     // A link to nothing is not a ledger to start.
     fs.symlinkSync(path.join(dir, 'none', 'x.jsonl'), path.join(dir, 'dangling.jsonl'))
     const dangling = await deploy(path.join(dir, 'dangling.jsonl'), 0)
@@ -368,6 +374,8 @@ describe('reproof gate', () => {
     await deploy(ledger, 0)
     await deploy(ledger, 1)
     fs.truncateSync(ledger, fs.statSync(ledger).size - 1)
+    // Its line break swapped for other bytes, as much as removed.
+    fs.appendFileSync(ledger, ' x')
     const cut = fs.readFileSync(ledger)
     // A machine that never saw this ledger, and one that verified it to its end.
     for (const check of [
