@@ -16,10 +16,10 @@ import fsp from 'node:fs/promises'
 export const MAX_COVERED_SOCKETS = 2048
 
 /**
- * The paths in a /proc/net/unix table: the eighth column, when it is absolute (an
+ * The paths in a /proc/net/unix table: the eighth column, when it is not abstract (an
  * abstract socket starts with `@`, and an unbound one has none). A path is printed as
- * its bytes, so a path holding a line break cannot be read back; such a socket is not
- * found here (see the threat model).
+ * its bytes, as it was given to bind(2), so it may be relative to the binder's working
+ * directory; a path holding a line break cannot be read back at all (see the threat model).
  */
 export function socketPathsOfTable(table: Buffer): Buffer[] {
   const paths: Buffer[] = []
@@ -37,13 +37,16 @@ export function socketPathsOfTable(table: Buffer): Buffer[] {
 // `Num: RefCount Protocol Flags Type St Inode Path`: seven fields, then the path, which
 // may hold spaces of its own.
 function pathOfLine(line: Buffer): Buffer | undefined {
+  // A row begins with its slot's address and a colon; the header (`Num RefCount...`) does not.
+  const first = line.indexOf(0x20)
+  if (first < 1 || line[first - 1] !== 0x3a) return undefined
   let at = 0
   for (let field = 0; field < 7; field++) {
     while (at < line.length && line[at] === 0x20) at++
     if (at === line.length) return undefined
     while (at < line.length && line[at] !== 0x20) at++
   }
-  if (line[at] !== 0x20 || line[at + 1] !== 0x2f) return undefined
+  if (line[at] !== 0x20 || at + 1 >= line.length || line[at + 1] === 0x40) return undefined
   return line.subarray(at + 1)
 }
 
@@ -74,19 +77,36 @@ export async function hostSockets(hidden: readonly string[]): Promise<HostSocket
   const seen = new Set<string>()
   const notes: string[] = []
   let unnamed = 0
+  const relative = new Set<string>()
   for (const bytes of socketPathsOfTable(table)) {
     const path = bytes.toString('utf8')
     // A path that is not UTF-8 cannot be passed to the set-up as text.
     if (!Buffer.from(path, 'utf8').equals(bytes)) unnamed++
+    else if (!path.startsWith('/')) relative.add(path)
     else if (!hidden.some((dir) => path.startsWith(`${dir}/`))) seen.add(path)
   }
   const paths: string[] = []
+  const lost: string[] = []
   for (const path of seen) {
     const stat = await fsp.lstat(path).catch(() => undefined)
     if (stat?.isSocket() === true) paths.push(path)
+    else lost.push(path)
   }
   if (unnamed > 0)
     notes.push(`${unnamed} Unix socket(s) whose path is not UTF-8 stayed reachable from the build`)
+  // Sockets the kernel lists by a name that does not lead to them here: bound by a
+  // relative path, moved since, or bound in another mount namespace. Where they are
+  // cannot be told, so they could not be covered; said, not assumed away.
+  const shown = (names: readonly string[]): string =>
+    `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`
+  if (relative.size > 0)
+    notes.push(
+      `${relative.size} Unix socket(s) bound by a relative path (${shown([...relative].sort())}) could not be found, so were not covered`,
+    )
+  if (lost.length > 0)
+    notes.push(
+      `${lost.length} Unix socket(s) not at the path they were bound to (${shown(lost.sort())}: moved, or bound in another mount namespace) could not be covered`,
+    )
   if (paths.length > MAX_COVERED_SOCKETS) {
     notes.push(
       `${paths.length - MAX_COVERED_SOCKETS} Unix socket(s) past the first ${MAX_COVERED_SOCKETS} stayed reachable from the build`,
