@@ -122,7 +122,12 @@ function verificationTime(record: LedgerRecord): number {
  * what it must meet, whatever it says it met.
  */
 function checkedPolicy(record: LedgerRecord, required: Policy): Policy {
-  return { ...(record.policy ?? {}), ...required }
+  // Every field but one only adds a requirement. The predicate type replaces the
+  // default one (SLSA provenance): from a record, it could let an SBOM by the same
+  // signer pass as provenance. Only the caller's counts.
+  const kept: Policy = { ...(record.policy ?? {}) }
+  delete kept.predicateType
+  return { ...kept, ...required }
 }
 
 async function verifyKept(

@@ -76,6 +76,19 @@ describe('gate check verifies the evidence of every record, not only the links',
       ...state,
     ])
     expect(met.code, met.stderr).toBe(0)
+    // A predicate type from a record would replace the default one (SLSA provenance),
+    // so that an SBOM by the same signer passed: only the caller's counts. Here the
+    // record names another type, and its SLSA bundle is still checked as SLSA.
+    fs.writeFileSync(
+      ledger,
+      forge(
+        records.map((r, i) =>
+          i === 1 ? { ...r, policy: { predicateType: 'https://example.com/sbom' } } : r,
+        ),
+      ),
+    )
+    const typed = await gate(ledger, ['check', '--key', kit.pub, '--state-dir', makeTemp()])
+    expect(typed.code, typed.stderr).toBe(0)
   })
 
   it('refuses a recomputed chain whose current record names a digest no kept bundle attests', async () => {
