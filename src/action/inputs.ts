@@ -219,14 +219,22 @@ function verifyArgv(args: Args): void {
 
 function gateArgv(args: Args): void {
   const action = args.get('gate-action') ?? 'deploy'
-  args.read.add('artifacts')
   if (action !== 'deploy' && action !== 'rollback')
     throw new ReproofError('E_USAGE', `input gate-action: "${action}" is not deploy or rollback`)
-  const artifact = list(args.env, 'artifacts')[0]
+  // A deploy records one artifact; a rollback names its digest with `to`, and an
+  // artifact given to it would be checked by nothing.
+  if (action === 'deploy') args.read.add('artifacts')
+  const artifacts = list(args.env, 'artifacts')
+  const artifact = artifacts[0]
   if (action === 'deploy' && artifact === undefined)
     throw new ReproofError(
       'E_USAGE',
       'input artifacts: the artifact to deploy is required in gate mode',
+    )
+  if (action === 'deploy' && artifacts.length > 1)
+    throw new ReproofError(
+      'E_USAGE',
+      `input artifacts: a deploy records one artifact, and ${artifacts.length} were given; use one gate step per artifact`,
     )
   // Read by the action itself (see ledger-token.ts), never put on a command line.
   args.get('ledger-token')

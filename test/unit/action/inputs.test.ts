@@ -108,6 +108,26 @@ describe('action inputs', () => {
     expect(() =>
       toArgv({ INPUT_COMMAND: 'make', INPUT_OUTPUTS: 'out', INPUT_ARTIFACTS: 'dist/app' }),
     ).toThrow(/^input artifacts: not used in build mode/)
+    // A rollback names its digest; an artifact beside it would be checked by nothing.
+    const gate = {
+      INPUT_MODE: 'gate',
+      INPUT_ENVIRONMENT: 'prod',
+      INPUT_LEDGER: 'l.jsonl',
+      INPUT_PUBLIC_KEY: 'k.pub',
+    }
+    expect(() =>
+      toArgv({
+        ...gate,
+        INPUT_GATE_ACTION: 'rollback',
+        INPUT_TO: 'a'.repeat(64),
+        INPUT_REASON: 'r',
+        INPUT_ARTIFACTS: 'dist/app',
+      }),
+    ).toThrow(/^input artifacts: not used in gate mode/)
+    // A deploy records one artifact: a second would be dropped.
+    expect(() =>
+      toArgv({ ...gate, INPUT_BUNDLE: 'b.json', INPUT_ARTIFACTS: 'dist/a\ndist/b' }),
+    ).toThrow(/^input artifacts: a deploy records one artifact, and 2 were given/)
   })
 
   it('never lets the build command become reproof options', () => {
