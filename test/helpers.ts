@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { main } from '../src/cli/main.js'
+import { ReproofError } from '../src/errors.js'
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const BIN = path.join(REPO, 'bin', 'reproof.js')
@@ -151,4 +152,14 @@ export function git(
     },
     encoding: 'utf8',
   })
+}
+
+/** The code of the ReproofError `f` throws, or undefined when it throws nothing. */
+export function codeOf(f: () => unknown): string | undefined {
+  try {
+    f()
+    return undefined
+  } catch (err) {
+    return err instanceof ReproofError ? err.code : 'not a ReproofError'
+  }
 }

@@ -16,16 +16,7 @@ import {
   resolveVariations,
   VARIATIONS,
 } from '../../../src/config/variations.js'
-import { ReproofError } from '../../../src/errors.js'
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f()
-    return undefined
-  } catch (err) {
-    return err instanceof ReproofError ? err.code : 'not a ReproofError'
-  }
-}
+import { codeOf } from '../../helpers.js'
 
 describe('parseEpoch', () => {
   it('accepts exactly the non-negative decimal integers up to year 9999', () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { toPolicy, type VerifyFlags } from '../../../src/config/verify-options.js'
-import { ReproofError } from '../../../src/errors.js'
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f()
-    return undefined
-  } catch (err) {
-    return err instanceof ReproofError ? err.code : 'not a ReproofError'
-  }
-}
+import { codeOf } from '../../helpers.js'
 
 describe('toPolicy', () => {
   it('takes repositories, owners and workflows only in their own shape', () => {
