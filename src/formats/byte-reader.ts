@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 
+const EMPTY = Buffer.alloc(0)
+
 /** Pull-style reads of exact byte counts from a stream, for formats with length-prefixed parts. */
 export class ByteReader {
   /** Bytes consumed so far (read, streamed or skipped): where the next read starts. */
@@ -13,22 +15,46 @@ export class ByteReader {
     this.iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
   }
 
-  private async fill(): Promise<boolean> {
-    if (this.ended) return false
+  private async nextChunk(): Promise<Buffer | undefined> {
+    if (this.ended) return undefined
     const next = await this.iterator.next()
     if (next.done === true) {
       this.ended = true
-      return false
+      return undefined
     }
-    this.pending =
-      this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value])
+    return next.value
+  }
+
+  private async fill(): Promise<boolean> {
+    const next = await this.nextChunk()
+    if (next === undefined) return false
+    this.pending = this.pending.length === 0 ? next : Buffer.concat([this.pending, next])
     return true
   }
 
   /** Exactly `n` bytes; fewer only at the very end of the stream, undefined if none are left. */
   async read(n: number): Promise<Buffer | undefined> {
-    while (this.pending.length < n && (await this.fill())) {
-      // keep filling
+    if (this.pending.length < n && !this.ended) {
+      // A read across chunks copies only the bytes it returns: joining the whole next
+      // chunk to what was left (a 512-byte header at the end of a 1 MiB chunk) copied
+      // every chunk of a tar once more.
+      const parts = [this.pending]
+      let have = this.pending.length
+      while (have < n) {
+        const next = await this.nextChunk()
+        if (next === undefined) break
+        parts.push(next)
+        have += next.length
+      }
+      const last = parts[parts.length - 1] ?? EMPTY
+      const over = Math.max(0, have - n)
+      const out = Buffer.concat(
+        [...parts.slice(0, -1), last.subarray(0, last.length - over)],
+        Math.min(have, n),
+      )
+      this.pending = last.subarray(last.length - over)
+      this.offset += out.length
+      return out.length === 0 ? undefined : out
     }
     if (this.pending.length === 0) return undefined
     const out = this.pending.subarray(0, n)

@@ -260,11 +260,14 @@ export function checksumOk(block: Buffer): boolean {
 }
 
 export function checksum(block: Buffer, signed = false): number {
+  // Every byte summed, then the checksum field's own bytes counted as spaces: one loop
+  // with no test in it, as this runs for every header read and every header written.
   let sum = 0
-  for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0)
-    sum += signed && byte >= 0x80 ? byte - 0x100 : byte
-  }
+  for (let i = 0; i < BLOCK; i++) sum += block[i] ?? 0
+  for (let i = 148; i < 156; i++) sum += 0x20 - (block[i] ?? 0)
+  if (!signed) return sum
+  // Signed bytes (as some old writers summed): each byte of 0x80 or more counts 256 less.
+  for (let i = 0; i < BLOCK; i++) if ((i < 148 || i >= 156) && (block[i] ?? 0) >= 0x80) sum -= 0x100
   return sum
 }
 

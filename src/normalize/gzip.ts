@@ -1,12 +1,11 @@
 import fs from 'node:fs'
 import { PassThrough, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
 import { decompressedSource } from '../formats/compressed.js'
 import { detectFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
-import { coalescer } from '../io/batched-file-sink.js'
+import { blockGzip } from '../io/block-gzip.js'
 import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
 import { describeTar, normalizeTar } from './tar.js'
 
@@ -108,13 +107,7 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
       const sink = new PassThrough()
       await Promise.all([
         fill(sink),
-        pipeline(
-          sink,
-          coalescer(),
-          zlib.createGzip({ level: GZIP_LEVEL, chunkSize: MiB }),
-          fixGzipOs(stableGzipOs(head[9])),
-          out,
-        ),
+        pipeline(sink, blockGzip({ level: GZIP_LEVEL, os: stableGzipOs(head[9]) }), out),
       ])
     })
   if (!isTar) {
@@ -132,19 +125,5 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
     if (!plan.rewrite && !job.canonical) return headerOnly()
     job.said.changes = [...headerChanges, ...describeTar(plan.changes, rules), recompressed]
     return gzipped(write)
-  })
-}
-
-/** zlib writes the OS byte of the platform it runs on; reproof writes the same one everywhere. */
-function fixGzipOs(os: number): PassThrough {
-  let first = true
-  return new PassThrough({
-    transform(chunk: Buffer, _encoding, callback) {
-      if (first && chunk.length >= 10) {
-        chunk[9] = os
-        first = false
-      }
-      callback(null, chunk)
-    },
   })
 }

@@ -23,6 +23,7 @@ export interface Spooled {
 // thousands of small pieces of a spool file was a sixth of a tar.gz of source files.
 const HELD_ENTRY = 64 * 1024
 const HELD_TOTAL = 32 * 1024 * 1024
+const EMPTY = Buffer.alloc(0)
 
 /** The decision for one archive: every entry in its new place with its stable blocks. */
 export interface TarPlan {
@@ -74,14 +75,34 @@ async function spoolEntries(
   const entries: Spooled[] = []
   let offset = 0
   let held = 0
+  // An entry whose data comes in one piece keeps that piece (a view into the chunk the
+  // reader was handed) rather than a copy; each chunk so kept counts whole against the
+  // bound, once, so that many small entries cannot pin more than it.
+  const pinned = new Set<ArrayBufferLike>()
+  const pin = (piece: Buffer): boolean => {
+    if (pinned.has(piece.buffer)) return true
+    if (held + piece.buffer.byteLength > HELD_TOTAL) return false
+    pinned.add(piece.buffer)
+    held += piece.buffer.byteLength
+    return true
+  }
   await readTarBlocks(input, where, budget, (raw) => {
     if (raw.size <= HELD_ENTRY && held + raw.size <= HELD_TOTAL) {
-      const data = Buffer.allocUnsafe(raw.size)
-      held += raw.size
+      const entry: Spooled = { raw, offset, held: EMPTY }
+      entries.push(entry)
+      let copy: Buffer | undefined
       let filled = 0
-      entries.push({ raw, offset, held: data })
       return (chunk) => {
-        filled += chunk.copy(data, filled)
+        if (copy === undefined && chunk.length === raw.size && pin(chunk)) {
+          entry.held = chunk
+          return
+        }
+        if (copy === undefined) {
+          copy = Buffer.allocUnsafe(raw.size)
+          held += raw.size
+          entry.held = copy
+        }
+        filled += chunk.copy(copy, filled)
       }
     }
     entries.push({ raw, offset })
@@ -202,8 +223,10 @@ function sameBlocks(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 }
 
 async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise<void> {
-  // Headers, data and padding gathered into 1 MiB writes, copied once: thousands of
-  // small writes, each through the streams to zlib, cost more than the compression.
+  // Headers, data and padding gathered into writes of exactly 1 MiB (the last one
+  // aside), copied once: thousands of small writes, each through the streams to zlib,
+  // cost more than the compression, and a compressor that works in 1 MiB blocks takes
+  // each write as a block of its own, with no second copy.
   let batch = Buffer.allocUnsafe(MiB)
   let filled = 0
   const flush = async (): Promise<void> => {
@@ -214,12 +237,19 @@ async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise
     if (!output.write(full)) await once(output, 'drain')
   }
   const put = async (bytes: Buffer): Promise<void> => {
-    if (filled + bytes.length > batch.length) await flush()
-    if (bytes.length >= batch.length) {
-      if (!output.write(bytes)) await once(output, 'drain')
-      return
+    let at = 0
+    while (at < bytes.length) {
+      const whole = Math.floor((bytes.length - at) / MiB) * MiB
+      if (filled === 0 && whole > 0) {
+        if (!output.write(bytes.subarray(at, at + whole))) await once(output, 'drain')
+        at += whole
+        continue
+      }
+      const n = bytes.copy(batch, filled, at)
+      filled += n
+      at += n
+      if (filled === MiB) await flush()
     }
-    filled += bytes.copy(batch, filled)
   }
   const buffer = Buffer.allocUnsafe(MiB)
   for (const { blocks, data } of plan.entries) {
