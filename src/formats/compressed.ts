@@ -6,6 +6,7 @@ import type { Budget } from './limits.js'
 import type { ByteSource } from './source.js'
 import type { Compression } from './compressions.js'
 import { isoTime } from './member.js'
+import { zstdContent } from './zstd-frames.js'
 
 const GZIP_OS: Record<number, string> = {
   0: 'FAT',
@@ -83,7 +84,7 @@ export function decompressedSource(
       const decoder =
         format === 'xz' && head !== undefined && xzCheck(head) === XZ_CHECK_SHA256
           ? xzProgram(input, inner.label)
-          : decoderFor(format, input)
+          : decoderFor(format, input, inner.label)
       // The decoder's own complaints are the input's; an error of reproof's (a missing
       // program) keeps its code.
       decoder.on('error', (err: Error) =>
@@ -113,12 +114,13 @@ export function decompressedSource(
   }
 }
 
-function decoderFor(format: Compression, input: Readable): Readable {
+function decoderFor(format: Compression, input: Readable, label: string): Readable {
   // 1 MiB chunks: with zlib's 16 KiB default, each chunk is a trip to the thread pool
   // and a 26 MB tar.gz spent a third of its time waiting on them.
   if (format === 'gzip') return input.pipe(zlib.createGunzip({ chunkSize: 1024 * 1024 }))
   // Node's zlib has Zstandard from 22.15 on, which every supported Node is.
-  if (format === 'zstd') return input.pipe(zlib.createZstdDecompress({ chunkSize: 1024 * 1024 }))
+  // Every frame, not only the first: Node's decoder ends at the end of its first frame.
+  if (format === 'zstd') return zstdContent(input, label, 1024 * 1024)
   // The xz and bzip2 decoders load only when an archive needs them; until then the
   // stream is a pass-through that the decoder is piped into.
   const out = new PassThrough()

@@ -1,4 +1,6 @@
-import type { Readable } from 'node:stream'
+import { once } from 'node:events'
+import { PassThrough, type Readable, type Transform } from 'node:stream'
+import zlib from 'node:zlib'
 import { ByteReader } from './byte-reader.js'
 import { unreadableAs } from './member.js'
 
@@ -6,37 +8,65 @@ const FRAME = 0xfd2fb528
 // Skippable frames: 0x184D2A50 to 0x184D2A5F.
 const SKIPPABLE = 0x184d2a50
 
+/** What a walk over a zstd stream found. */
+export interface ZstdFrames {
+  frames: number
+  /** Skippable frames: data outside the compressed content (a seekable stream's seek table). */
+  skippable: number
+}
+
+/** Where the bytes of each frame go as a walk passes them: data frames whole, headers included. */
+export interface FrameSink {
+  data(chunk: Buffer): void | Promise<void>
+  /** The end of a data frame. */
+  end(): void | Promise<void>
+}
+
+const NO_SINK: FrameSink = { data: () => undefined, end: () => undefined }
+
 /**
  * Walks the frames of a zstd stream (RFC 8878) without decompressing: each frame's
  * header, every block header and its size, the checksum when the frame has one. Node's
- * zstd decoder refuses a cut stream but ignores whatever follows the last frame; this
- * refuses both. Throws E_INPUT, with the byte offset, at the first thing out of place.
+ * zstd decoder refuses a cut stream but stops at the end of the first frame, whatever
+ * follows it; this refuses what is cut or out of place and sees every frame. Throws
+ * E_INPUT, with the byte offset, at the first thing out of place.
  */
-export async function checkZstdFrames(input: Readable, where: string): Promise<void> {
+export async function checkZstdFrames(
+  input: Readable,
+  where: string,
+  sink: FrameSink = NO_SINK,
+): Promise<ZstdFrames> {
   const bad = unreadableAs('zstd stream', where)
   const reader = new ByteReader(input)
   const need = async (n: number, what: string): Promise<Buffer> => {
     const at = reader.offset
     const bytes = await reader.read(n)
     if (bytes === undefined || bytes.length < n) throw bad(`cut short in ${what} at byte ${at}`)
+    await sink.data(bytes)
     return bytes
   }
+  let skippable = 0
   for (let frames = 0; ; frames++) {
     const at = reader.offset
     const magicBytes = await reader.read(4)
     if (magicBytes === undefined) {
       if (frames === 0) throw bad('empty')
-      return
+      return { frames, skippable }
     }
     if (magicBytes.length < 4) throw bad(`cut short in a frame's magic at byte ${at}`)
     const magic = magicBytes.readUInt32LE(0)
     if ((magic & 0xfffffff0) === SKIPPABLE) {
-      const size = (await need(4, 'a skippable frame')).readUInt32LE(0)
+      skippable++
+      const sizeBytes = await reader.read(4)
+      if (sizeBytes === undefined || sizeBytes.length < 4)
+        throw bad(`cut short in a skippable frame at byte ${at}`)
+      const size = sizeBytes.readUInt32LE(0)
       if ((await reader.forward(size, () => undefined)) < size)
         throw bad(`cut short in a skippable frame at byte ${at}`)
       continue
     }
     if (magic !== FRAME) throw bad(`no frame at byte ${at}`)
+    await sink.data(magicBytes)
     const descriptor = (await need(1, 'a frame header'))[0] ?? 0
     const contentSizeFlag = descriptor >> 6
     const singleSegment = (descriptor >> 5) & 1
@@ -55,10 +85,55 @@ export async function checkZstdFrames(input: Readable, where: string): Promise<v
       if (type === 3) throw bad(`a reserved block type at byte ${blockAt}`)
       // A run-length block stores its one byte; the others store `size` bytes.
       const stored = type === 1 ? 1 : size
-      if ((await reader.forward(stored, () => undefined)) < stored)
+      if ((await reader.forward(stored, (chunk) => sink.data(chunk))) < stored)
         throw bad(`cut short in a block at byte ${blockAt}`)
       if (last === 1) break
     }
     if (checksum === 1) await need(4, "a frame's checksum")
+    await sink.end()
   }
+}
+
+/**
+ * The decompressed content of every data frame of a zstd stream, in order (RFC 8878:
+ * a stream is its frames one after another). Each frame goes to a decoder of its own,
+ * as Node's ends at its first frame; skippable frames hold no content and are passed over.
+ */
+export function zstdContent(input: Readable, where: string, chunkSize: number): Readable {
+  const out = new PassThrough()
+  let decoder: Transform | undefined
+  const fail = (err: Error): void => {
+    decoder?.destroy()
+    input.destroy()
+    out.destroy(err)
+  }
+  const sink: FrameSink = {
+    data: async (chunk) => {
+      if (decoder === undefined) {
+        decoder = zlib.createZstdDecompress({ chunkSize })
+        decoder.on('error', fail)
+        decoder.pipe(out, { end: false })
+      }
+      if (!decoder.write(chunk)) await once(decoder, 'drain')
+    },
+    end: async () => {
+      const finishing = decoder
+      decoder = undefined
+      if (finishing === undefined) return
+      const ended = once(finishing, 'end')
+      finishing.end()
+      await ended
+    },
+  }
+  out.on('close', () => {
+    decoder?.destroy()
+    input.destroy()
+  })
+  checkZstdFrames(input, where, sink).then(
+    () => out.end(),
+    (err: unknown) => {
+      fail(err as Error)
+    },
+  )
+  return out
 }

@@ -30,9 +30,11 @@ const ZSTD_LEVEL = 3
  */
 export function normalizeCompressedFile(wrapper: Wrapper) {
   return async (job: Job): Promise<NormalizeOutcome> => {
-    // Node's zstd decoder ignores what follows the last frame: the frames are walked first.
-    if (wrapper === 'zstd')
-      await checkZstdFrames(fs.createReadStream(job.input, { highWaterMark: MiB }), job.input)
+    // The frames are walked first: a cut stream, or junk after the last frame, is refused.
+    const frames =
+      wrapper === 'zstd'
+        ? await checkZstdFrames(fs.createReadStream(job.input, { highWaterMark: MiB }), job.input)
+        : undefined
     const inner = decompressedSource(fileSource(job.input), wrapper, job.budget, job.head)
     const innerFormat = detectFormat(await readHead(inner, 512))
     const isTar = innerFormat.kind === 'archive' && innerFormat.format === 'tar'
@@ -46,6 +48,10 @@ export function normalizeCompressedFile(wrapper: Wrapper) {
       if (!plan.rewrite && !job.canonical) return job.keep()
       if (wrapper !== 'zstd') {
         job.said.kept = `a tar inside ${wrapper} that needs changes, and reproof writes no ${wrapper}; decompress it, normalize the tar, compress that`
+        return job.keep()
+      }
+      if (frames !== undefined && frames.skippable > 0) {
+        job.said.kept = `a tar inside zstd that needs changes, in a stream with ${frames.skippable} skippable frame(s) (a seek table, say) that a new stream would not have; decompress it, normalize the tar, compress that`
         return job.keep()
       }
       job.said.changes = [

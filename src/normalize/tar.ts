@@ -86,7 +86,7 @@ async function spoolEntries(
     held += piece.buffer.byteLength
     return true
   }
-  await readTarBlocks(input, where, budget, (raw) => {
+  const end = await readTarBlocks(input, where, budget, (raw) => {
     if (raw.size <= HELD_ENTRY && held + raw.size <= HELD_TOTAL) {
       const entry: Spooled = { raw, offset, held: EMPTY }
       entries.push(entry)
@@ -112,6 +112,14 @@ async function spoolEntries(
       offset += chunk.length
     }
   })
+  // A tar cut at an entry's edge reads as a whole, shorter one; only its end-of-archive
+  // blocks tell them apart. Rewriting would add them and make a cut archive look whole.
+  if (!end.marked)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the tar ends at byte ${end.at} without its end-of-archive blocks: it may be cut short, and normalizing would make it look whole`,
+      { path: where },
+    )
   return entries
 }
 
@@ -144,11 +152,11 @@ export function planTar(
   // sorting could change. Refused rather than re-pointed.
   const counts = new Map<string, number>()
   for (const e of members) {
-    const name = e.raw.name.toString('latin1')
+    const name = extractedAs(e.raw.name)
     counts.set(name, (counts.get(name) ?? 0) + 1)
   }
   const ambiguous = members.find(
-    (e) => e.raw.type === '1' && (counts.get(e.raw.linkName.toString('latin1')) ?? 0) > 1,
+    (e) => e.raw.type === '1' && (counts.get(extractedAs(e.raw.linkName)) ?? 0) > 1,
   )
   if (ambiguous !== undefined)
     throw new ReproofError(
@@ -157,6 +165,15 @@ export function planTar(
       { path: where },
     )
   const ordered = [...globals, ...linksAfterTargets(sorted)]
+  // Names that tar extracts to one path (`a` and `./a`, `a//b`): the last one written
+  // wins, so their order must not change.
+  const firstMoved = movedOverwrite(members, ordered, counts)
+  if (firstMoved !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the entry at byte ${firstMoved.raw.at} (${toDisplayText(fromNameBytes(firstMoved.raw.name))}) is extracted to the same path as another entry; sorting would change which one tar leaves there`,
+      { path: where },
+    )
   const changes: TarChanges = {
     entries: members.length,
     reordered: ordered.some((e, i) => e !== entries[i]),
@@ -185,11 +202,48 @@ export function planTar(
 const NPM_PREFIX = Buffer.from('package/')
 
 /**
+ * The path tar extracts a name to: GNU tar drops leading slashes, `.` parts and empty
+ * parts, so `./a`, `/a`, `a/` and `a` all land on `a`. As latin1, one character a byte.
+ */
+export function extractedAs(name: Buffer): string {
+  return name
+    .toString('latin1')
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/')
+}
+
+/** The first entry whose path another entry shares, where the new order is not the old one. */
+function movedOverwrite(
+  before: readonly Spooled[],
+  after: readonly Spooled[],
+  counts: ReadonlyMap<string, number>,
+): Spooled | undefined {
+  const shared = (e: Spooled): boolean => (counts.get(extractedAs(e.raw.name)) ?? 0) > 1
+  const groups = (list: readonly Spooled[]): Map<string, Spooled[]> => {
+    const map = new Map<string, Spooled[]>()
+    for (const e of list.filter(shared)) {
+      const key = extractedAs(e.raw.name)
+      map.set(key, [...(map.get(key) ?? []), e])
+    }
+    return map
+  }
+  const old = groups(before)
+  for (const [key, now] of groups(after)) {
+    const was = old.get(key) ?? []
+    const moved = now.find((e, i) => e !== was[i])
+    if (moved !== undefined) return moved
+  }
+  return undefined
+}
+
+/**
  * A hard link must come after the file it links to, or extraction fails: a link whose
- * target comes later waits and follows it. Names and roles are kept as they are.
+ * target comes later waits and follows it. Names and roles are kept as they are; a link
+ * and its target are matched by the path they extract to (`./z` is `z`).
  */
 function linksAfterTargets(entries: readonly Spooled[]): Spooled[] {
-  const key = (name: Buffer): string => name.toString('latin1')
+  const key = extractedAs
   const names = new Set(entries.map((e) => key(e.raw.name)))
   const emitted = new Set<string>()
   const waiting = new Map<string, Spooled[]>()

@@ -639,6 +639,19 @@ describe('reproof diff', () => {
     expect(which?.text?.unified).toContain('-a\n+b')
   })
 
+  it('reads every frame of a zstd stream, not only the first', async () => {
+    const dir = makeTemp()
+    // Two frames each (as `zstd -c x y` writes): only the second frame's content differs.
+    sh(
+      dir,
+      'echo first | zstd -q > x.zst && echo second | zstd -q > y.zst && echo SECOND | zstd -q > z.zst && cat x.zst y.zst > a.zst && cat x.zst z.zst > b.zst',
+    )
+    const { code, report } = await diff(path.join(dir, 'a.zst'), path.join(dir, 'b.zst'))
+    expect(code).toBe(1)
+    expect(report?.items[0]?.text?.unified).toContain('+SECOND')
+    expect(report?.items[0]?.hints.map((h) => h.cause)).not.toContain('compression')
+  })
+
   it('goes through Zstandard into a tar (.tar.zst, as a .deb of Ubuntu keeps its data)', async () => {
     const dir = twoTrees({ 'pkg/a.txt': 'one\n', 'pkg/b.txt': 'same\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'pkg/a.txt'), 'two\n')

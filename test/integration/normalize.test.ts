@@ -514,6 +514,30 @@ print(json.dumps(out))"`,
     }
   })
 
+  it('reads every frame of a zstd stream, and leaves one with skippable frames as it is, saying why', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    // A tar cut in two mid-entry, each half its own frame (as zstd -c a b, or pzstd, write).
+    sh(
+      dir,
+      [
+        'tar -cf a.tar pkg && head -c 1536 a.tar > one && tail -c +1537 a.tar > two',
+        '(zstd -qc one && zstd -qc two) > frames.tar.zst && zstd -dc frames.tar.zst | cmp - a.tar',
+        // A skippable frame (magic 0x184D2A5E), where a seekable stream keeps its seek table.
+        "cp frames.tar.zst skip.tar.zst && printf '\\x5e\\x2a\\x4d\\x18\\x04\\x00\\x00\\x00SEEK' >> skip.tar.zst",
+      ].join(' && '),
+    )
+    const run = await normalize(dir, ['frames.tar.zst', '-o', 'out.tar.zst'])
+    expect(run.code, run.stderr).toBe(0)
+    // Every member is still there, with its content.
+    expect(sh(dir, 'zstd -dc out.tar.zst | tar -t | sort')).toBe(sh(dir, 'tar -tf a.tar | sort'))
+    sh(dir, 'mkdir x && zstd -dc out.tar.zst | tar -x -C x && diff -r pkg/lib x/pkg/lib')
+    const skip = await normalize(dir, ['skip.tar.zst', '-o', 'skip.out'])
+    expect(skip.code).toBe(0)
+    expect(skip.files[0]?.kept).toMatch(/1 skippable frame/)
+    expect(digest(path.join(dir, 'skip.out'))).toBe(digest(path.join(dir, 'skip.tar.zst')))
+  })
+
   it('needs exactly one of -o and --in-place', async () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'x'), 'x')
@@ -688,6 +712,7 @@ t = tarfile.open('orig.tar', 'w', format=tarfile.GNU_FORMAT)
 for d in (b'v1\\n', b'v2-new\\n'):
     i = tarfile.TarInfo('x'); i.size = len(d); t.addfile(i, io.BytesIO(d))
 i = tarfile.TarInfo('L'); i.type = tarfile.LNKTYPE; i.linkname = 'x'; t.addfile(i)
+t.close()
 "`,
     )
     const run = await runCli([
@@ -703,6 +728,46 @@ i = tarfile.TarInfo('L'); i.type = tarfile.LNKTYPE; i.linkname = 'x'; t.addfile(
       /the hard link at byte \d+ names x, which the archive holds more than once/,
     )
     expect(fs.existsSync(path.join(dir, 'norm.tar'))).toBe(false)
+  })
+
+  it('refuses to reorder entries tar extracts to one path, and keeps a hard link after its target however each is spelt', async () => {
+    const dir = makeTemp()
+    // `a`, then a newer `./a` appended: tar leaves the second; sorted, `./a` would come first.
+    sh(dir, 'echo v1 > a && tar cf same.tar a && echo v2 > a && tar rf same.tar ./a')
+    const same = await normalize(dir, ['same.tar', '-o', 'same.out'])
+    expect(same.code).toBe(2)
+    expect(same.stderr).toMatch(
+      /same\.tar: the entry at byte 1024 \(\.\/a\) is extracted to the same path/,
+    )
+    expect(fs.existsSync(path.join(dir, 'same.out'))).toBe(false)
+    // A hard link `./a` to `./z`: by bytes it sorts before `z`, but must follow it.
+    sh(
+      dir,
+      `python3 -c "
+import tarfile, io
+t = tarfile.open('link.tar', 'w', format=tarfile.GNU_FORMAT)
+i = tarfile.TarInfo('z'); i.size = 3; t.addfile(i, io.BytesIO(b'zz\\n'))
+i = tarfile.TarInfo('./a'); i.type = tarfile.LNKTYPE; i.linkname = './z'; t.addfile(i)
+t.close()
+"`,
+    )
+    const link = await normalize(dir, ['link.tar', '-o', 'link.out'])
+    expect(link.code, link.stderr).toBe(0)
+    expect(sh(dir, 'mkdir x && tar -xf link.out -C x && cat x/a')).toBe('zz\n')
+  })
+
+  it('refuses a tar that ends without its end-of-archive blocks', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      'echo one > a && echo two > b && tar cf whole.tar a b && head -c 1024 whole.tar > cut.tar',
+    )
+    const cut = await normalize(dir, ['cut.tar', '-o', 'cut.out'])
+    expect(cut.code).toBe(2)
+    expect(cut.stderr).toMatch(
+      /cut\.tar: the tar ends at byte 1024 without its end-of-archive blocks/,
+    )
+    expect(fs.existsSync(path.join(dir, 'cut.out'))).toBe(false)
   })
 
   it('keeps two files with one inode number on two devices apart (newc, made by hand)', async () => {
