@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { once } from 'node:events'
 import { Writable } from 'node:stream'
@@ -135,7 +136,18 @@ export async function normalizeZip<T>(
       nestedKept: [],
     }
     const digestsListedIn = await memberDigestsListedIn(zip, members, flavor, budget, where)
-    const job: ZipJob = { zip, fd, flavor, rules, budget, where, changes, depth, digestsListedIn }
+    const job: ZipJob = {
+      zip,
+      fd,
+      flavor,
+      rules,
+      budget,
+      where,
+      changes,
+      depth,
+      digestsListedIn,
+      members,
+    }
     const planned: PlannedMember[] = []
     for (const member of sorted) planned.push(await planMember(job, member))
     alignAsBefore(planned, job.flavor)
@@ -173,7 +185,10 @@ function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {
 
 const JAR_SIGNATURE = /^META-INF\/([^/]+\.(SF|RSA|DSA|EC)|SIG-[^/]+)$/i
 const APK_SIGNING_BLOCK = Buffer.from('APK Sig Block 42')
-const OTHER_SIGNATURES = /^(\.signature\.p7s|package\/services\/digital-signature\/.+)$/i
+// NuGet, OPC (VSIX), and a wheel's RECORD signature (PEP 427: RECORD.jws, RECORD.p7s),
+// which signs RECORD's digest: sorting RECORD's lines would break it.
+const OTHER_SIGNATURES =
+  /^(\.signature\.p7s|package\/services\/digital-signature\/.+|[^/]+\.dist-info\/RECORD\.(jws|p7s))$/i
 
 /**
  * Why rewriting this zip would break a signature: a jar's signature files (whose digests
@@ -246,6 +261,9 @@ interface ZipJob {
   depth: number
   /** What in it lists its members' digests (a wheel's RECORD), if anything does. */
   digestsListedIn: string | undefined
+  members: readonly Member[]
+  /** The small members' contents, read once when a zip inside is first met (see digestNamedBy). */
+  contents?: { name: string; bytes: Buffer }[] | 'too-much'
 }
 
 /**
@@ -302,10 +320,12 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   // Ship mode copies compressed data unread: read it first, so that a corrupt body is
   // refused rather than passed on as normalized, and a rule that rewrites it starts from
   // what was read. (Compare mode inflates every member anyway, and checks it there.)
+  // A directory's data too, though readers ignore it: corrupt bytes are not copied on.
   let content: Rewritten | undefined
-  if (rules.mode === 'ship' && member.type !== 'directory') {
+  if (rules.mode === 'ship') {
     const inflated = await checkData(job, entry, local.dataStart)
-    content = await rewrittenContent(job, member, local.dataStart, { inflated, planOnly: true })
+    if (member.type !== 'directory')
+      content = await rewrittenContent(job, member, local.dataStart, { inflated, planOnly: true })
   }
   if (content?.rewritten === true && content.nested !== true) changes.rewritten.push(member.name)
   if (content?.nested === true) changes.nested.push(member.name)
@@ -499,19 +519,19 @@ async function rewrittenContent(
       ? startsAsZip(job.fd, member.entry, dataStart)
       : original.subarray(0, 4).equals(LOCAL_HEADER))
   const tooDeep = job.depth >= MAX_NESTING
-  const listed = job.digestsListedIn
-  if (
-    nested &&
-    (listed !== undefined || tooDeep || member.entry.uncompressedSize > NESTED_IN_MEMORY)
-  ) {
+  if (nested) {
     const why =
-      listed !== undefined
-        ? `${listed} holds its digest`
+      job.digestsListedIn !== undefined
+        ? `${job.digestsListedIn} holds its digest`
         : tooDeep
           ? `more than ${MAX_NESTING} zips deep`
-          : 'over 64 MiB (not read into memory)'
-    if (record) job.changes.nestedKept.push(`${member.name}: left as it is, ${why}`)
-    nested = false
+          : member.entry.uncompressedSize > NESTED_IN_MEMORY
+            ? 'over 64 MiB (not read into memory)'
+            : digestNamedBy(job, member, (original ??= await read()))
+    if (why !== undefined) {
+      if (record) job.changes.nestedKept.push(`${member.name}: left as it is, ${why}`)
+      nested = false
+    }
   }
   if (!isRecord && !isManifest && !nested && rules.mode !== 'compare') return undefined
   original ??= await read()
@@ -541,6 +561,72 @@ async function rewrittenContent(
 }
 
 const LOCAL_HEADER = Buffer.from([0x50, 0x4b, 3, 4])
+
+// Files that sign or check the file they are named after (`lib.jar.asc`, `lib.jar.sha1`).
+const BESIDE = /^\.(asc|sig|sign|p7s|jws|minisig|md5|sha1|sha256|sha512)$/i
+// What is read to look for a digest: members this small, this much in all.
+const DIGEST_SCAN_MEMBER = 4 * 1024 * 1024
+const DIGEST_SCAN_TOTAL = 64 * 1024 * 1024
+
+/**
+ * Whether anything else in the archive pins a zip inside to its bytes, so that
+ * normalizing it would break that: a signature or checksum file named after it, or any
+ * member holding one of its digests (MD5, SHA-1, SHA-256 or SHA-512, in hex or base64:
+ * a SHA256SUMS, a Maven bundle's .sha1, an SBOM). Undefined when nothing does. An archive
+ * with more to search than reproof reads counts as one that does: fail closed.
+ */
+function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | undefined {
+  const beside = job.members.find(
+    (m) => m.name.startsWith(member.name) && BESIDE.test(m.name.slice(member.name.length)),
+  )
+  if (beside !== undefined) return `${beside.name} beside it signs or checks it`
+  job.contents ??= smallContents(job)
+  if (job.contents === 'too-much')
+    return `the archive holds over ${DIGEST_SCAN_TOTAL / 1024 / 1024} MiB of other members, too much to search for a list of its digests`
+  const needles: Buffer[] = []
+  for (const algorithm of ['md5', 'sha1', 'sha256', 'sha512']) {
+    const digest = crypto.createHash(algorithm).update(bytes).digest()
+    const hex = digest.toString('hex')
+    needles.push(Buffer.from(hex), Buffer.from(hex.toUpperCase()))
+    if (algorithm !== 'md5')
+      for (const encoding of ['base64', 'base64url'] as const)
+        needles.push(Buffer.from(digest.toString(encoding).replace(/=+$/, '')))
+  }
+  const holder = job.contents.find(
+    (c) => c.name !== member.name && needles.some((n) => c.bytes.includes(n)),
+  )
+  return holder === undefined ? undefined : `${holder.name} holds its digest`
+}
+
+/** Every member small enough to hold a list of digests, inflated (those that do not inflate are left to the data check). */
+function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-much' {
+  const out: { name: string; bytes: Buffer }[] = []
+  let total = 0
+  for (const m of job.members) {
+    const { entry } = m
+    if (m.type !== 'file' || entry.uncompressedSize > DIGEST_SCAN_MEMBER) continue
+    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) continue
+    total += entry.uncompressedSize
+    if (total > DIGEST_SCAN_TOTAL) return 'too-much'
+    const data = job.fd.slice(
+      readLocalHeader(job.fd, entry, job.where).dataStart,
+      entry.compressedSize,
+    )
+    if (data === undefined) continue
+    try {
+      out.push({
+        name: m.name,
+        bytes:
+          entry.compressionMethod === 0
+            ? data
+            : zlib.inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 }),
+      })
+    } catch {
+      // Corrupt: the member's own check refuses the archive.
+    }
+  }
+  return out
+}
 
 // Planning's answer for a zip inside that changes: no content, made when it is written.
 const NESTED_CHANGES: Rewritten = {

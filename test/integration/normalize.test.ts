@@ -1188,6 +1188,79 @@ public class Main { public static void main(String[] a) throws Exception {
     expect(sh(dir, 'jarsigner -verify got.jar')).toMatch(/jar verified/)
   })
 
+  it('leaves a zip inside as it is where any other member holds its digest or signs it, and a signed wheel whole', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'mkdir c && echo class > c/A.class && (cd c && jar cf ../foo-1.0.jar A.class) && cp foo-1.0.jar lib.jar',
+        // A bundle with a SHA256SUMS, one with an SHA-1 in another layout, one with a signature beside it.
+        'sha256sum foo-1.0.jar > SHA256SUMS && zip -q -X sums.zip foo-1.0.jar SHA256SUMS',
+        "printf 'artifact: %s\\n' $(sha1sum lib.jar | cut -c1-40 | tr a-f A-F) > meta.txt && zip -q -X sha1.zip lib.jar meta.txt",
+        'echo signature > lib.jar.asc && zip -q -X signed.zip lib.jar lib.jar.asc',
+        'zip -q -X plain.zip lib.jar',
+      ].join(' && '),
+    )
+    fs.mkdirSync(path.join(dir, 'out'))
+    const run = await normalize(dir, [
+      'sums.zip',
+      'sha1.zip',
+      'signed.zip',
+      'plain.zip',
+      '-o',
+      'out',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const said = run.files.map((f) => (f.changes ?? []).join('\n'))
+    expect(said[0]).toContain('nested foo-1.0.jar: left as it is, SHA256SUMS holds its digest')
+    expect(said[1]).toContain('nested lib.jar: left as it is, meta.txt holds its digest')
+    expect(said[2]).toContain(
+      'nested lib.jar: left as it is, lib.jar.asc beside it signs or checks it',
+    )
+    // With nothing pinning it, the zip inside is normalized.
+    expect(said[3]).toContain('1 nested archive normalized: lib.jar')
+    sh(path.join(dir, 'out'), 'mkdir x && cd x && unzip -q ../sums.zip && sha256sum -c SHA256SUMS')
+    // A wheel whose RECORD is signed (PEP 427: RECORD.jws) is left whole: sorting RECORD would break it.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile('pkg-1.0-py3-none-any.whl', 'w') as z:
+    for n, b in [('pkg/__init__.py', ''), ('pkg-1.0.dist-info/RECORD', 'pkg/b.py,,\\npkg/a.py,,\\n'), ('pkg-1.0.dist-info/RECORD.jws', '{}')]:
+        z.writestr(zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)), b)
+PY`,
+    )
+    const wheel = await normalize(dir, ['pkg-1.0-py3-none-any.whl', '-o', 'wheel.out'])
+    expect(wheel.code, wheel.stderr).toBe(0)
+    expect(wheel.files[0]?.kept).toMatch(/a signed package \(pkg-1\.0\.dist-info\/RECORD\.jws\)/)
+    expect(digest(path.join(dir, 'wheel.out'))).toBe(
+      digest(path.join(dir, 'pkg-1.0-py3-none-any.whl')),
+    )
+  })
+
+  it('checks the data of a directory entry too', async () => {
+    const dir = makeTemp()
+    // A directory entry carrying deflate data, then that data corrupted.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile('dir.zip', 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo('d/', (2020, 1, 1, 0, 0, 0)), 'x' * 200 + 'some data of its own ' * 20)
+    z.writestr(zipfile.ZipInfo('f.txt', (2020, 1, 1, 0, 0, 0)), 'f')
+b = bytearray(open('dir.zip', 'rb').read())
+at = b.index(b'd/') + 2
+b[at + 4:at + 12] = b'\\xff' * 8
+open('bad.zip', 'wb').write(b)
+PY`,
+    )
+    expect(sh(dir, 'unzip -tq bad.zip 2>&1 || true')).not.toMatch(/No errors/)
+    const run = await normalize(dir, ['bad.zip', '-o', 'bad.out'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/bad\.zip!d\/: corrupt zip member/)
+    expect(fs.existsSync(path.join(dir, 'bad.out'))).toBe(false)
+  })
+
   it("leaves a zip inside as it is where a list of digests names it (a wheel's RECORD, a manifest's digests), and signed NuGet and VSIX packages whole", async () => {
     const dir = makeTemp()
     sh(
