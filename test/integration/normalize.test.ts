@@ -1211,7 +1211,7 @@ public class Main { public static void main(String[] a) throws Exception {
       'out',
     ])
     expect(run.code, run.stderr).toBe(0)
-    const said = run.files.map((f) => (f.changes ?? []).join('\n'))
+    const said = run.files.map((f) => f.changes.join('\n'))
     expect(said[0]).toContain('nested foo-1.0.jar: left as it is, SHA256SUMS holds its digest')
     expect(said[1]).toContain('nested lib.jar: left as it is, meta.txt holds its digest')
     expect(said[2]).toContain(
