@@ -141,6 +141,13 @@ export async function readTarBlocks(
     const name =
       lastRecord(pax, 'GNU.sparse.name') ?? lastRecord(pax, 'path') ?? longName ?? headerName(block)
     const linkName = lastRecord(pax, 'linkpath') ?? longLink ?? field(block, 157, 100)
+    // A link, device or FIFO whose size is not 0: GNU tar skips that much data after it,
+    // Python's tarfile and POSIX none, so what follows is another entry to one reader and
+    // data to the other. Refused rather than read one way.
+    if (NO_DATA.has(type) && type !== '5' && size !== 0)
+      throw bad(
+        `the entry of type ${type} at byte ${at} gives a size of ${size}: tar readers disagree on whether data follows it`,
+      )
     const dataSize = NO_DATA.has(type) ? 0 : size
     const member = entry(
       at,

@@ -142,7 +142,9 @@ export async function normalizeCpio(
   for (;;) {
     const at = reader.offset
     const first = await reader.read(6)
-    if (first === undefined) break
+    // An archive ends with its TRAILER!!! entry (below): one that stops before it may be
+    // cut short at an entry's edge, and a rewrite would make it look whole.
+    if (first === undefined) throw bad(`no TRAILER!!! entry: it ends at byte ${at}`)
     layout ??= cpioLayout(first)
     if (layout === undefined || cpioLayout(first) !== layout) throw bad(`bad magic at byte ${at}`)
     const rest = await reader.read(layout.size - 6)
@@ -169,6 +171,13 @@ export async function normalizeCpio(
     const file = `${get('dev')}:${layout.fields.devminor === undefined ? 0 : get('devminor')}:${get('ino')}`
     const position = inodes.get(file) ?? changes.entries + 1
     if (get('nlink') > 1) inodes.set(file, position)
+    // Numbered past what the field holds, an inode would wrap onto another file's and
+    // make the two hard links of one another.
+    const inoField = layout.fields.ino
+    if (!trailer && inoField !== undefined && position > fieldMax(inoField))
+      throw bad(
+        `more entries than its inode field can number (${fieldMax(inoField)}), at byte ${at}`,
+      )
     const newHeader = stableHeader(header, layout, get, { trailer, position }, rules)
     if (!newHeader.equals(header)) changes.headers++
     if (!trailer) changes.entries++
@@ -250,6 +259,13 @@ function stableHeader(
     writeField(out, field, layout, name === 'mtime' ? Math.max(0, value) : value)
   }
   return out
+}
+
+/** The largest value a field holds. */
+function fieldMax(field: Field): number {
+  if (field.kind === 'u16') return 0xffff
+  if (field.kind === 'u32') return 0xffffffff
+  return (field.kind === 'hex' ? 16 : 8) ** field.width - 1
 }
 
 function roundUp(n: number, to: number): number {

@@ -794,6 +794,42 @@ t.close()
     expect(fs.readFileSync(path.join(dir, 'out/two'), 'utf8')).toBe('second file\n')
   })
 
+  it('refuses a cpio archive cut before its trailer, and one with more entries than its inode field can number', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      'mkdir s && echo one > s/a && echo two > s/b && (cd s && ls | cpio -o -H newc --quiet > ../whole.cpio) && head -c $(grep -abo TRAILER whole.cpio | cut -d: -f1 | xargs -I{} expr {} - 110) whole.cpio > cut.cpio',
+    )
+    expect(sh(dir, 'cpio -it < cut.cpio 2>&1 || true')).toMatch(/premature end/)
+    const cut = await normalize(dir, ['cut.cpio', '-o', 'cut.out'])
+    expect(cut.code).toBe(2)
+    expect(cut.stderr).toMatch(/cut\.cpio: .*no TRAILER!!! entry/)
+    expect(fs.existsSync(path.join(dir, 'cut.out'))).toBe(false)
+    // Old binary cpio numbers inodes in 16 bits: a, 65,535 others, then b, each a hard link
+    // of one other file. Renumbered by position, b's would wrap onto a's.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import struct
+def entry(name, data, ino, nlink):
+    n = name.encode() + b'\\0'
+    head = struct.pack('<13H', 0o70707, 0, ino, 0o100644, 0, 0, nlink, 0, 0, 0, len(n), 0, len(data)) + n
+    if len(head) % 2: head += b'\\0'
+    return head + data + (b'\\0' if len(data) % 2 else b'')
+out = [entry('a', b'AAAA', 100, 2)]
+out += [entry('f%d' % i, b'', 1000 + i % 60000, 1) for i in range(65535)]
+out += [entry('b', b'BBBB', 200, 2), entry('TRAILER!!!', b'', 0, 1)]
+open('many.cpio', 'wb').write(b''.join(out))
+PY`,
+    )
+    const many = await normalize(dir, ['many.cpio', '-o', 'many.out'])
+    expect(many.code).toBe(2)
+    expect(many.stderr).toMatch(
+      /many\.cpio: .*more entries than its inode field can number \(65535\)/,
+    )
+    expect(fs.existsSync(path.join(dir, 'many.out'))).toBe(false)
+  })
+
   it('sets the dates in a gettext catalog’s header without moving anything else', async () => {
     const dir = makeTemp()
     const po = (date: string) =>

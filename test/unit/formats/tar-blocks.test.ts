@@ -181,4 +181,28 @@ describe('readTarBlocks', () => {
       /data after the end of the archive, at byte/,
     )
   })
+
+  it('refuses a link, device or FIFO with a size, which tar readers skip or not, and takes a directory with one', async () => {
+    const header = (type: string, size: number): Buffer => {
+      const block = Buffer.alloc(512)
+      block.write('node', 0, 'latin1')
+      block.write('0000644\0', 100, 'latin1')
+      block.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1')
+      block.write(type, 156, 'latin1')
+      block.write('ustar\x0000', 257, 'latin1')
+      writeChecksum(block)
+      return block
+    }
+    for (const type of ['1', '2', '3', '4', '6']) {
+      const archive = Buffer.concat([header(type, 512), Buffer.alloc(512), Buffer.alloc(1024)])
+      await expect(read(archive), type).rejects.toThrow(
+        new RegExp(`the entry of type ${type} at byte 0 gives a size of 512`),
+      )
+      await expect(
+        read(Buffer.concat([header(type, 0), Buffer.alloc(1024)])),
+      ).resolves.toBeDefined()
+    }
+    // A directory's size is ignored by GNU tar, Python and POSIX alike.
+    await expect(read(Buffer.concat([header('5', 512), Buffer.alloc(1024)]))).resolves.toBeDefined()
+  })
 })
