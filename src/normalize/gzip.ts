@@ -57,9 +57,24 @@ export function gzipBodyOffset(bytes: Buffer, where: string): number {
   return at
 }
 
-/** mtime 0, no name, comment, extra or header CRC, no flags, a stable OS byte; XFL kept (it describes the data). */
+/**
+ * mtime 0, no name, comment or header CRC, a stable OS byte; XFL kept (it describes the
+ * data), and so is the extra field: it carries meaning (BGZF keeps each block's size in
+ * it, which indexes of the file rely on).
+ */
 export function stableGzipHeader(original: Buffer): Buffer {
-  return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, original[8] ?? 0, stableGzipOs(original[9])])
+  const extra = extraField(original)
+  const fixed = [0x1f, 0x8b, 8, extra === undefined ? 0 : 0x04, 0, 0, 0, 0]
+  return Buffer.concat([
+    Buffer.from([...fixed, original[8] ?? 0, stableGzipOs(original[9])]),
+    extra ?? Buffer.alloc(0),
+  ])
+}
+
+/** The extra field with its length, as in the header, or undefined. */
+function extraField(header: Buffer): Buffer | undefined {
+  if (((header[3] ?? 0) & 0x04) === 0 || header.length < 12) return undefined
+  return header.subarray(10, 12 + header.readUInt16LE(10))
 }
 
 /** Which header fields a stable header changes, for the report. */
@@ -69,7 +84,6 @@ export function gzipHeaderChanges(original: Buffer): string[] {
   if (original.readUInt32LE(4) !== 0) changes.push('mtime set to 0')
   if ((flags & 0x08) !== 0) changes.push('file name removed')
   if ((flags & 0x10) !== 0) changes.push('comment removed')
-  if ((flags & 0x04) !== 0) changes.push('extra field removed')
   if ((flags & 0x02) !== 0) changes.push('header CRC removed')
   if ((flags & 0x01) !== 0) changes.push('text flag cleared')
   if (original[9] !== stableGzipOs(original[9]))
@@ -123,6 +137,11 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
   // compressed bytes are kept too, and at most the gzip header is rewritten.
   return normalizeTar(inner.open(), job.work, rules, job.budget, input, async (plan, write) => {
     if (!plan.rewrite && !job.canonical) return headerOnly()
+    if (extraField(head) !== undefined && rules.mode === 'ship') {
+      job.said.kept =
+        "a tar inside that needs changes, in a gzip stream whose header has an extra field (BGZF's block sizes, say) that a new stream would not keep; decompress it, normalize the tar, compress that"
+      return job.keep()
+    }
     job.said.changes = [...headerChanges, ...describeTar(plan.changes, rules), recompressed]
     return gzipped(write)
   })

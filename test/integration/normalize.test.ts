@@ -514,6 +514,53 @@ print(json.dumps(out))"`,
     }
   })
 
+  it("keeps a gzip header's extra field, and a BGZF file's blocks, whole", async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    // BGZF (as bgzip and samtools write): gzip members of at most 64 KiB, each with a BC
+    // extra field giving its own size, which the indexes of such files rely on.
+    fs.writeFileSync(
+      path.join(dir, 'bgzf.py'),
+      `import struct, sys, zlib
+data = open(sys.argv[1], 'rb').read()
+out = open(sys.argv[2], 'wb')
+for i in range(0, len(data), 30000):
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = c.compress(data[i:i + 30000]) + c.flush()
+    size = 18 + len(body) + 8
+    out.write(struct.pack('<4BI2BH2BHH', 31, 139, 8, 4, 123456, 0, 3, 6, 66, 67, 2, size - 1))
+    out.write(body + struct.pack('<II', zlib.crc32(data[i:i + 30000]), len(data[i:i + 30000])))
+`,
+    )
+    sh(
+      dir,
+      'tar -cf pkg.tar pkg && seq 100000 > numbers.txt && python3 bgzf.py pkg.tar pkg.tar.gz && python3 bgzf.py numbers.txt numbers.txt.gz',
+    )
+    const blocks = (file: string): string =>
+      sh(
+        dir,
+        `python3 -c "
+import struct, sys
+b = open('${file}', 'rb').read(); at = 0; n = 0
+while at < len(b):
+    assert b[at:at + 4] == bytes([31, 139, 8, 4]) and b[at + 12:at + 14] == b'BC', at
+    at += struct.unpack('<H', b[at + 16:at + 18])[0] + 1; n += 1
+print(n)"`,
+      ).trim()
+    const before = blocks('numbers.txt.gz')
+    const run = await normalize(dir, ['numbers.txt.gz', 'pkg.tar.gz', '-o', makeTemp()])
+    expect(run.code, run.stderr).toBe(0)
+    // Only the first header's mtime changed; every block keeps its BC field and size.
+    expect(run.files[0]?.changes).toEqual(['gzip header: mtime set to 0'])
+    expect(blocks(run.files[0]?.output ?? '')).toBe(before)
+    expect(sh(dir, `gzip -dc ${run.files[0]?.output ?? ''} | cmp - numbers.txt && echo same`)).toBe(
+      'same\n',
+    )
+    // A tar inside that needs changes cannot be recompressed without losing the blocks.
+    expect(run.files[1]?.kept).toMatch(/a gzip stream whose header has an extra field/)
+    expect(digest(run.files[1]?.output ?? '')).toBe(digest(path.join(dir, 'pkg.tar.gz')))
+  })
+
   it('reads every frame of a zstd stream, and leaves one with skippable frames as it is, saying why', async () => {
     const dir = makeTemp()
     tree(dir, 'pkg')
