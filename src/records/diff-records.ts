@@ -8,6 +8,9 @@ import { diffDirectories, toReport } from '../diff/diff-inputs.js'
 import { DiffEngine, type EngineOptions } from '../diff/engine.js'
 import type { HintContext } from '../diff/hints.js'
 import type { DiffReport } from '../diff/report.js'
+import { hashFiles } from '../digest/hash-file.js'
+import { toFsPath } from '../file-names.js'
+import { isInside } from '../sandbox/contain.js'
 
 /** The parts of a build record that diffing needs; other fields are allowed and ignored. */
 const RecordSchema = v.object({
@@ -96,7 +99,10 @@ export async function diffRecords(
     })
   }
   if (rootsExist) {
-    await diffDirectories(engine, runA.root, runB.root, differing)
+    // A record is input like any other: its roots and names could point anywhere. Only
+    // a regular file inside its root whose bytes are what the record says is read.
+    const verified = await recordedCopies(runA, runB, differing)
+    await diffDirectories(engine, runA.root, runB.root, verified)
     // The records say these differ: an artifact the roots no longer show differing
     // (gone from both, or changed since) is still reported, by its recorded digests.
     // An item names the artifact, or a member inside it (`app.tgz!lib/x.js`).
@@ -115,7 +121,56 @@ export async function diffRecords(
     for (const name of differing)
       byDigest(name, 'the build roots no longer exist (build with --keep to compare contents)')
   }
+  // Run A of each is what shipped and what is compared; a record whose own two runs
+  // disagree describes a build that did not reproduce, which "identical" must not hide.
+  const shipped = (run: DiffableRecord['runs'][number] | undefined): string =>
+    JSON.stringify((run?.manifest ?? []).map((e) => [e.name, e.sha256]))
+  for (const [i, record] of [a, b].entries())
+    if (shipped(record.runs[0]) !== shipped(record.runs[1]))
+      engine.warnings.push(
+        `${labels[i] ?? ''}: its run B made other artifacts than its run A (the build it records did not reproduce); only run A of each record is compared`,
+      )
   return toReport(engine, labels)
+}
+
+/**
+ * The names whose copy in each root is a regular file, reached without leaving the
+ * root, with the digest its record gives: what the records describe, not whatever the
+ * paths they name lead to now.
+ */
+async function recordedCopies(
+  runA: DiffableRecord['runs'][number],
+  runB: DiffableRecord['runs'][number],
+  names: readonly string[],
+): Promise<string[]> {
+  const recorded = [
+    new Map(runA.manifest.map((e) => [e.name, e.sha256])),
+    new Map(runB.manifest.map((e) => [e.name, e.sha256])),
+  ]
+  const roots = [runA.root, runB.root]
+  const real = roots.map((root) => fs.realpathSync(root))
+  const plain = names.filter((name) => {
+    const parts = name.split('/')
+    if (name.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..')) return false
+    return roots.every((root, i) => {
+      const file = toFsPath(root, name)
+      try {
+        return (
+          recorded[i]?.has(name) === true &&
+          fs.lstatSync(file).isFile() &&
+          isInside(real[i] ?? root, fs.realpathSync(file).toString())
+        )
+      } catch {
+        return false
+      }
+    })
+  })
+  const digests = await Promise.all(
+    roots.map((root) => hashFiles(plain.map((name) => toFsPath(root, name)))),
+  )
+  return plain.filter((name, k) =>
+    roots.every((_, i) => digests[i]?.[k]?.sha256 === recorded[i]?.get(name)),
+  )
 }
 
 const DAY = 86_400

@@ -972,4 +972,57 @@ describe('reproof diff of two build records', () => {
     for (const kept of [first.kept, second.kept])
       fs.rmSync(kept ?? '', { recursive: true, force: true })
   })
+
+  it('reads only what a record describes: a file in its root with the recorded digest, never a path it points elsewhere', async () => {
+    const first = await recordBuild('mkdir -p out; echo 1 > out/app.txt\n', false)
+    const second = await recordBuild('mkdir -p out; echo 2 > out/app.txt\n', false)
+    const secret = makeTemp()
+    fs.writeFileSync(path.join(secret, 'passwd'), 'root:secret-line\n')
+    const other = makeTemp()
+    fs.writeFileSync(path.join(other, 'passwd'), 'other\n')
+    // Hostile records: roots and names that lead to files the build never made.
+    const hostile = (file: string, root: string, name: string, digit: string): string => {
+      const record = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+        runs: { root: string; manifest: { name: string; sha256: string; size: number }[] }[]
+      }
+      for (const run of record.runs) {
+        run.root = root
+        run.manifest = [{ name, sha256: digit.repeat(64), size: 1 }]
+      }
+      const out = path.join(makeTemp(), 'record.json')
+      fs.writeFileSync(out, JSON.stringify(record))
+      return out
+    }
+    for (const [name, rootA, rootB] of [
+      ['passwd', secret, other],
+      ['../passwd', path.join(secret, 'sub'), path.join(other, 'sub')],
+    ] as const) {
+      for (const root of [rootA, rootB]) fs.mkdirSync(root, { recursive: true })
+      const run = await runCli([
+        'diff',
+        hostile(first.record, rootA, name, '1'),
+        hostile(second.record, rootB, name, '2'),
+      ])
+      expect(run.code, name).toBe(1)
+      expect(run.stdout).not.toContain('secret-line')
+      expect(run.stdout).toContain('the build roots no longer hold what was recorded')
+    }
+  })
+
+  it('says so when a record describes a build whose own two runs differ', async () => {
+    const first = await recordBuild('mkdir -p out; echo 1 > out/app.txt\n', false)
+    const record = JSON.parse(fs.readFileSync(first.record, 'utf8')) as {
+      runs: { manifest: { sha256: string }[] }[]
+    }
+    const entry = record.runs[1]?.manifest[0]
+    if (entry !== undefined) entry.sha256 = '0'.repeat(64)
+    const edited = path.join(makeTemp(), 'record.json')
+    fs.writeFileSync(edited, JSON.stringify(record))
+    const { code, report } = await diff(first.record, edited)
+    // Run A of each is the same: identical, but not without a word about run B.
+    expect(code).toBe(0)
+    expect(report?.warnings).toEqual([
+      `${edited}: its run B made other artifacts than its run A (the build it records did not reproduce); only run A of each record is compared`,
+    ])
+  })
 })
