@@ -158,7 +158,7 @@ async function recordedCopies(
         return (
           recorded[i]?.has(name) === true &&
           fs.lstatSync(file).isFile() &&
-          isInside(real[i] ?? root, fs.realpathSync(file).toString())
+          isInside(real[i] ?? root, fs.realpathSync(file))
         )
       } catch {
         return false
