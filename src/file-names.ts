@@ -196,6 +196,11 @@ export function toDisplayText(text: string): string {
   })
 }
 
+/** A line of a file's text made safe for a terminal as toDisplayText does, its tabs kept. */
+export function toDisplayLine(line: string): string {
+  return line.split('\t').map(toDisplayText).join('\t')
+}
+
 function isPlainAscii(bytes: Uint8Array): boolean {
   for (const byte of bytes) if (byte === 0 || byte >= 0x80) return false
   return true

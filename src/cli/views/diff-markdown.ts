@@ -1,4 +1,4 @@
-import { toDisplayText } from '../../file-names.js'
+import { toDisplayLine, toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import type { DiffReport } from '../../diff/report.js'
@@ -9,7 +9,11 @@ import { describeKind } from './diff-text.js'
 export function renderDiffMarkdown(report: DiffReport): string {
   const out: string[] = []
   if (report.identical)
-    return `**Identical**: \`${cell(report.a)}\` and \`${cell(report.b)}\` (${report.stats.compared} compared)\n`
+    return [
+      `**Identical**: \`${cell(report.a)}\` and \`${cell(report.b)}\` (${report.stats.compared} compared)`,
+      ...report.warnings.map((w) => `> warning: ${cell(w)}`),
+      '',
+    ].join('\n')
   out.push(
     `### ${report.stats.differing} of ${report.stats.compared} compared entries differ`,
     '',
@@ -77,7 +81,7 @@ export function cell(text: string): string {
 }
 
 function fence(text: string): string {
-  return text.replace(/```/g, '`\u200b``')
+  return text.split('\n').map(toDisplayLine).join('\n').replace(/```/g, '`\u200b``')
 }
 
 function html(text: string): string {

@@ -1,6 +1,6 @@
 import { paint } from '../../io/paint.js'
 import { describePlaces } from './binary-places.js'
-import { toDisplayText } from '../../file-names.js'
+import { toDisplayLine, toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import type { DiffItem, DiffReport } from '../../diff/report.js'
 import { isSummarized } from '../../diff/summarize.js'
@@ -9,13 +9,15 @@ import { isSummarized } from '../../diff/summarize.js'
 export function renderDiffText(report: DiffReport, color: boolean): string {
   const c = paint(color)
   const out: string[] = []
+  const [a, b] = [toDisplayText(report.a), toDisplayText(report.b)]
   if (report.identical) {
-    out.push(c.green(`identical: ${report.a} and ${report.b} (${report.stats.compared} compared)`))
+    out.push(c.green(`identical: ${a} and ${b} (${report.stats.compared} compared)`))
+    for (const warning of report.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`))
     return `${out.join('\n')}\n`
   }
   out.push(
     c.bold(
-      `${report.stats.differing} of ${report.stats.compared} compared entries differ: A = ${report.a}, B = ${report.b}`,
+      `${report.stats.differing} of ${report.stats.compared} compared entries differ: A = ${a}, B = ${b}`,
     ),
   )
   for (const item of report.items) {
@@ -45,7 +47,8 @@ function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
     lines.push(`  A: ${t(item.order.a.join(', '))}`, `  B: ${t(item.order.b.join(', '))}`)
   }
   if (item.text !== undefined) {
-    for (const line of item.text.unified.split('\n')) {
+    // A file's own text may hold escape sequences: shown, never sent to the terminal.
+    for (const line of item.text.unified.split('\n').map(toDisplayLine)) {
       lines.push(
         `  ${line.startsWith('-') && !line.startsWith('---') ? c.red(line) : line.startsWith('+') && !line.startsWith('+++') ? c.green(line) : line}`,
       )

@@ -9,9 +9,18 @@ import { renderDiffText } from '../../../../src/cli/views/diff-text.js'
 function hostile(text: string): DiffReport {
   return {
     identical: false,
-    a: 'a',
-    b: 'b',
+    a: `a${text}`,
+    b: `b${text}`,
     items: [
+      {
+        path: 'z.txt',
+        kind: 'content',
+        text: {
+          unified: `--- a/z\n+++ b/z\n@@ -1 +1 @@\n-l${text}\n+m${text}\tend`,
+          truncated: false,
+        },
+        hints: [],
+      },
       {
         path: `x${text}`,
         kind: 'metadata',
@@ -44,6 +53,18 @@ describe('the diff views', () => {
         expect(renderDiffText(report, false)).not.toMatch(CONTROL)
         expect(renderDiffMarkdown(report)).not.toMatch(CONTROL)
         expect(renderDiffHtml(report)).not.toMatch(CONTROL)
+      }),
+    )
+  })
+
+  it('show the warnings of an identical report, and its labels escaped', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const report = { ...hostile(text), identical: true, items: [] }
+        for (const view of [renderDiffText(report, false), renderDiffMarkdown(report)]) {
+          expect(view).not.toMatch(CONTROL)
+          expect(view).toContain('warning: w')
+        }
       }),
     )
   })
