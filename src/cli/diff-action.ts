@@ -4,7 +4,7 @@ import { diffPaths } from '../diff/diff-inputs.js'
 import { defaultHintContext } from '../diff/hints.js'
 import { mayBeBuildRecord } from '../records/record-head.js'
 import type { DiffReport } from '../diff/report.js'
-import { EXIT } from '../errors.js'
+import { EXIT, unreadable } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { checkOutputFile } from '../io/output-path.js'
 import { useColor, type Streams } from './output.js'
@@ -19,7 +19,14 @@ export async function diffAction(
 ): Promise<number> {
   const options = toDiffOptions(flags)
   if (options.html !== undefined) checkOutputFile('--html', options.html)
-  const report = await runDiff(a, b, options, signal)
+  const report = await runDiff(a, b, options, signal).catch((err: unknown) => {
+    // A file below an input that cannot be read is the input's problem (exit 2, named),
+    // not reproof's.
+    const e = err as NodeJS.ErrnoException
+    if ((e.code === 'EACCES' || e.code === 'EPERM') && typeof e.path === 'string')
+      throw unreadable(e.path, e.path, err)
+    throw err
+  })
   // Each view loads when it is asked for: most runs need one.
   if (options.html !== undefined) {
     const { renderDiffHtml } = await import('./views/diff-html.js')

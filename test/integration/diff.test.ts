@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../src/diff/report.js'
-import { cleanupTemp, makeTemp, runCli } from '../helpers.js'
+import { BIN, cleanupTemp, makeTemp, runCli, spawnProgram } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -882,6 +882,35 @@ describe('reproof build explains its differences', () => {
     expect(causes).toEqual({ 'out/stamp.txt': ['timestamp'], 'out/where.txt': ['build-path'] })
     expect(run.stderr).toContain('cause: build-path')
     expect(fs.readFileSync(report, 'utf8')).toContain('out/where.txt')
+  })
+})
+
+describe('reproof diff of what it may not read', () => {
+  // As another user: root reads everything. Needs setpriv, and root to switch users.
+  const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0
+  it.runIf(asNobody)('names a file or directory it may not read, exit 2', async () => {
+    // Directly in /tmp: the test's own temp directory is its user's alone.
+    const dir = makeTemp('reproof-test-', '/tmp')
+    fs.chmodSync(dir, 0o755)
+    for (const side of ['a', 'b']) {
+      fs.mkdirSync(path.join(dir, side, 'sub'), { recursive: true })
+      fs.writeFileSync(path.join(dir, side, 'f'), side)
+      fs.writeFileSync(path.join(dir, side, 'sub', 'g'), 'same')
+    }
+    // prettier-ignore
+    const nobody = (args: string[]) => spawnProgram([
+      'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args,
+    ].map((arg) => (arg === 'a' || arg === 'b' ? path.join(dir, arg) : arg)))
+    fs.chmodSync(path.join(dir, 'a', 'f'), 0o000)
+    const file = await nobody(['diff', 'a', 'b'])
+    expect(file.code).toBe(2)
+    expect(file.stderr.trim()).toBe(`reproof: ${dir}/a/f: permission denied`)
+    fs.chmodSync(path.join(dir, 'a', 'f'), 0o644)
+    fs.chmodSync(path.join(dir, 'b', 'sub'), 0o000)
+    const sub = await nobody(['diff', 'a', 'b'])
+    expect(sub.code).toBe(2)
+    expect(sub.stderr.trim()).toBe(`reproof: ${dir}/b/sub: permission denied`)
+    fs.chmodSync(path.join(dir, 'b', 'sub'), 0o755)
   })
 })
 
