@@ -18,6 +18,11 @@ import type { ByteSource } from './source.js'
 type Flavor = 'newc' | 'odc' | 'binary-le' | 'binary-be'
 
 interface Header {
+  /** The device and inode the file lived on (hard links share them), its link count, and a device's own number. */
+  dev: string
+  ino: number
+  nlink: number
+  rdev: string
   mode: number
   uid: number
   gid: number
@@ -33,6 +38,14 @@ const TYPES: Record<number, MemberInfo['type']> = {
   0o100000: 'file',
   0o040000: 'directory',
   0o120000: 'symlink',
+}
+const S_IFCHR = 0o020000
+const S_IFBLK = 0o060000
+const OTHER_TYPES: Record<number, string> = {
+  [S_IFCHR]: 'character-device',
+  [S_IFBLK]: 'block-device',
+  0o010000: 'fifo',
+  0o140000: 'socket',
 }
 // A name longer than this is not one a tool wrote (PATH_MAX is 4096).
 const MAX_NAME = 4096
@@ -62,6 +75,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
   const warnings: string[] = []
   const seen = new Map<string, number>()
   let flavor: Flavor | undefined
+  const inodes = new Map<string, number[]>()
   for (;;) {
     const first = await reader.read(6)
     if (first === undefined) throw bad('no TRAILER!!! entry')
@@ -112,9 +126,30 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
         mode: octal(header.mode),
         uid: String(header.uid),
         gid: String(header.gid),
+        ...(type === 'other' ? { type: OTHER_TYPES[header.mode & S_IFMT] ?? 'unknown type' } : {}),
+        ...((header.mode & S_IFMT) === S_IFCHR || (header.mode & S_IFMT) === S_IFBLK
+          ? { device: header.rdev }
+          : {}),
       },
       index: members.length,
     })
+    if (header.nlink > 1 && type === 'file') {
+      const file = `${header.dev}:${header.ino}`
+      inodes.set(file, [...(inodes.get(file) ?? []), members.length - 1])
+    }
+  }
+  // Hard links: which members are one file. newc stores the data once, with the last
+  // link; what each name holds once extracted depends on who it is linked with.
+  for (const group of inodes.values()) {
+    if (group.length < 2) continue
+    for (const i of group) {
+      const member = members[i]
+      if (member === undefined) continue
+      member.meta['hard link of'] = group
+        .filter((j) => j !== i)
+        .map((j) => members[j]?.name ?? '')
+        .join(', ')
+    }
   }
   return { inventory: { members, meta: { format: flavor }, warnings }, captured }
 }
@@ -148,6 +183,10 @@ async function readHeader(
     if (flavor === 'newc') {
       const hex = (i: number): number => field(6 + i * 8, 8, 16)
       return {
+        dev: `${hex(7)},${hex(8)}`,
+        ino: hex(0),
+        nlink: hex(4),
+        rdev: `${hex(9)},${hex(10)}`,
         mode: hex(1),
         uid: hex(2),
         gid: hex(3),
@@ -158,6 +197,10 @@ async function readHeader(
       }
     }
     return {
+      dev: String(field(6, 6, 8)),
+      ino: field(12, 6, 8),
+      nlink: field(36, 6, 8),
+      rdev: String(field(42, 6, 8)),
       mode: field(18, 6, 8),
       uid: field(24, 6, 8),
       gid: field(30, 6, 8),
@@ -172,6 +215,10 @@ async function readHeader(
   // 32-bit values are two 16-bit words, the most significant first, in either order.
   const u32 = (at: number): number => u16(at) * 0x10000 + u16(at + 2)
   return {
+    dev: String(u16(2)),
+    ino: u16(4),
+    nlink: u16(12),
+    rdev: String(u16(14)),
     mode: u16(6),
     uid: u16(8),
     gid: u16(10),

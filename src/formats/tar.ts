@@ -97,6 +97,22 @@ export async function scanTar(
   return { inventory: { members, meta, warnings }, captured }
 }
 
+/** An old GNU sparse map (header, then extension blocks): `offset+length` pieces and the real size. */
+function oldGnuSparseMap(raw: RawEntry): string {
+  const pieces: string[] = []
+  const read = (block: Buffer, at: number, count: number): void => {
+    for (let i = 0; i < count; i++) {
+      const offset = readNumber(block, at + i * 24, 12)
+      const length = readNumber(block, at + i * 24 + 12, 12)
+      if (offset === undefined || length === undefined || (offset === 0 && length === 0)) continue
+      pieces.push(`${offset}+${length}`)
+    }
+  }
+  read(raw.header, 386, 4)
+  for (const block of raw.sparseBlocks) read(block, 0, 21)
+  return `${pieces.join(' ')}; real size ${readNumber(raw.header, 483, 12) ?? 0}`
+}
+
 function describe(
   raw: RawEntry,
   key: string,
@@ -115,9 +131,21 @@ function describe(
     uname: named ? field(h, 265, 32).toString('utf8') : '',
     gname: named ? field(h, 297, 32).toString('utf8') : '',
   }
-  if (type === 'other') meta.type = TYPE_NAMES[raw.type] ?? `typeflag ${raw.type}`
-  for (const record of raw.pax)
-    if (!PAX_SKIP.has(record.key)) meta[`pax.${record.key}`] = record.value.toString('utf8')
+  // A file of another typeflag than the plain one ('7', 'S'), and anything of no kind.
+  if (type === 'other' || !['0', '5', '2', '1'].includes(raw.type))
+    meta.type = TYPE_NAMES[raw.type] ?? `typeflag ${raw.type}`
+  if (raw.type === '3' || raw.type === '4')
+    meta.device = `${readNumber(h, 329, 8) ?? 0},${readNumber(h, 337, 8) ?? 0}`
+  // An old GNU sparse file: where its data lies, and how large it really is. Its stored
+  // bytes alone say nothing of that.
+  if (raw.type === 'S') meta.sparse = oldGnuSparseMap(raw)
+  for (const record of raw.pax) {
+    if (PAX_SKIP.has(record.key)) continue
+    // Repeated keys (PAX 0.0 sparse maps: GNU.sparse.offset, GNU.sparse.numbytes) each count.
+    const key = `pax.${record.key}`
+    const value = record.value.toString('utf8')
+    meta[key] = meta[key] === undefined ? value : `${meta[key]},${value}`
+  }
   return {
     key,
     name,

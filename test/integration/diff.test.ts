@@ -652,6 +652,57 @@ describe('reproof diff', () => {
     expect(report?.items[0]?.hints.map((h) => h.cause)).not.toContain('compression')
   })
 
+  it('compares device numbers, file types and hard links inside tar and cpio, not only modes and times', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, tarfile
+def tar(name, entries):
+    with tarfile.open(name, 'w', format=tarfile.GNU_FORMAT) as t:
+        for info, data in entries:
+            t.addfile(info, io.BytesIO(data) if data else None)
+def dev(minor, kind=tarfile.CHRTYPE):
+    i = tarfile.TarInfo('null'); i.type = kind; i.devmajor = 1; i.devminor = minor; return (i, None)
+def reg(kind):
+    i = tarfile.TarInfo('f'); i.type = kind; i.size = 2; return (i, b'hi')
+tar('dev-a.tar', [dev(3)]); tar('dev-b.tar', [dev(5)])
+tar('type-a.tar', [reg(tarfile.REGTYPE)]); tar('type-b.tar', [reg(tarfile.CONTTYPE)])
+def newc(entries):
+    out = b''
+    for name, mode, data, ino, nlink, rdev in entries + [('TRAILER!!!', 0, b'', 0, 1, 0)]:
+        fields = [ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev >> 8, rdev & 255, len(name) + 1, 0]
+        head = ('070701' + ''.join('%08X' % f for f in fields) + name + '\\0').encode()
+        out += head + b'\\0' * (-len(head) % 4) + data + b'\\0' * (-len(data) % 4)
+    return out
+open('node-a.cpio', 'wb').write(newc([('dev', 0o20644, b'', 1, 1, 0x103)]))
+open('node-b.cpio', 'wb').write(newc([('dev', 0o10644, b'', 1, 1, 0)]))
+# x and y one file (newc keeps the data with the last link), against an empty x and a y.
+open('links-a.cpio', 'wb').write(newc([('x', 0o100644, b'', 7, 2, 0), ('y', 0o100644, b'secret', 7, 2, 0)]))
+open('links-b.cpio', 'wb').write(newc([('x', 0o100644, b'', 7, 1, 0), ('y', 0o100644, b'secret', 8, 1, 0)]))
+PY`,
+    )
+    const fields = async (name: string) => {
+      const { code, report } = await diff(
+        path.join(dir, `${name}-a.${name === 'node' || name === 'links' ? 'cpio' : 'tar'}`),
+        path.join(dir, `${name}-b.${name === 'node' || name === 'links' ? 'cpio' : 'tar'}`),
+      )
+      expect(code, name).toBe(1)
+      return report?.items.flatMap((i) =>
+        (i.fields ?? []).map((f) => `${i.path.split('!')[1] ?? ''} ${f.field}: ${f.a} → ${f.b}`),
+      )
+    }
+    expect(await fields('dev')).toEqual(['null device: 1,3 → 1,5'])
+    expect(await fields('type')).toContain('f type: (absent) → contiguous-file')
+    expect(await fields('node')).toEqual(
+      expect.arrayContaining(['dev type: character-device → fifo', 'dev device: 1,3 → (absent)']),
+    )
+    expect(await fields('links')).toEqual([
+      'x hard link of: y → (absent)',
+      'y hard link of: x → (absent)',
+    ])
+  })
+
   it('goes through Zstandard into a tar (.tar.zst, as a .deb of Ubuntu keeps its data)', async () => {
     const dir = twoTrees({ 'pkg/a.txt': 'one\n', 'pkg/b.txt': 'same\n' }, (b) => {
       fs.writeFileSync(path.join(b, 'pkg/a.txt'), 'two\n')
