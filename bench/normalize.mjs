@@ -71,8 +71,10 @@ for (const [label, tree, tgz] of [
   })
   const like = tarResult.reproof / tarResult['GNU extract + tar | gzip -n']
   const floor = tarResult.reproof / tarResult['GNU tar | gzip -n from the tree']
+  // #15's target is against GNU tar and gzip -n writing the same tree from the file
+  // system, which reads no archive: the harder of the two references.
   console.log(
-    `tar.gz, ${label} (${mb(tgz)} MB): reproof ${fmt(tarResult.reproof)}; GNU extract + re-create ${fmt(tarResult['GNU extract + tar | gzip -n'])} (${like.toFixed(2)}x, target ≤ 1.5x: ${like <= 1.5 ? 'met' : 'MISSED'}); GNU from the tree ${fmt(tarResult['GNU tar | gzip -n from the tree'])} (${floor.toFixed(2)}x)`,
+    `tar.gz, ${label} (${mb(tgz)} MB): reproof ${fmt(tarResult.reproof)}; GNU tar | gzip -n from the tree ${fmt(tarResult['GNU tar | gzip -n from the tree'])} (${floor.toFixed(2)}x, target ≤ 1.5x: ${floor <= 1.5 ? 'met' : 'MISSED'}); GNU extract + re-create ${fmt(tarResult['GNU extract + tar | gzip -n'])} (${like.toFixed(2)}x)`,
   )
 }
 

@@ -206,12 +206,17 @@ const NPM_PREFIX = Buffer.from('package/')
  * parts, so `./a`, `/a`, `a/` and `a` all land on `a`. As latin1, one character a byte.
  */
 export function extractedAs(name: Buffer): string {
-  return name
-    .toString('latin1')
+  const text = name.toString('latin1')
+  // Most names have no empty or `.` part: those are their own path.
+  if (!SPELT_OTHERWISE.test(text)) return text
+  return text
     .split('/')
     .filter((part) => part !== '' && part !== '.')
     .join('/')
 }
+
+// An empty part or a `.` part: at the start, between slashes, or at the end.
+const SPELT_OTHERWISE = /(^|\/)\.?(\/|$)/
 
 /** The first entry whose path another entry shares, where the new order is not the old one. */
 function movedOverwrite(
@@ -219,6 +224,7 @@ function movedOverwrite(
   after: readonly Spooled[],
   counts: ReadonlyMap<string, number>,
 ): Spooled | undefined {
+  if (before.length === counts.size) return undefined
   const shared = (e: Spooled): boolean => (counts.get(extractedAs(e.raw.name)) ?? 0) > 1
   const groups = (list: readonly Spooled[]): Map<string, Spooled[]> => {
     const map = new Map<string, Spooled[]>()
