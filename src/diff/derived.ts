@@ -7,11 +7,11 @@ import type { DiffItem, Hint } from './report.js'
  * `derived` in place of `unexplained`. Pure; the items are returned, changed or not.
  */
 export function markDerived(items: readonly DiffItem[]): DiffItem[] {
-  const differing = new Set(
-    items
-      .filter((i) => i.kind !== 'metadata' && i.kind !== 'order' && i.kind !== 'error')
-      .map((i) => plainName(i.path)),
+  const changed = items.filter(
+    (i) => i.kind !== 'metadata' && i.kind !== 'order' && i.kind !== 'error',
   )
+  const differing = new Set(changed.map((i) => plainName(i.path)))
+  const differingAt = new Set(changed.map((i) => normalPath(i.path)))
   return items.map((item) => {
     if (
       item.kind !== 'content' ||
@@ -25,7 +25,18 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
     const listed = changedLines(item.text.unified).map(listedName)
     if (listed.length === 0 || listed.some((n) => n === undefined || n === own)) return item
     const names = [...new Set(listed as string[])]
-    if (!names.every((n) => differing.has(n))) return item
+    // A Debian md5sums or a wheel's RECORD names files from the package's root (and a
+    // .deb keeps them in another archive than the list): matched by name. Any other
+    // list (SHA256SUMS, foo.sha256) names them from its own directory: `x` in
+    // `sub/SHA256SUMS` is `sub/x`, not another `x` that happens to differ.
+    const fromRoot = /(^|[/!])(md5sums|RECORD)$/.test(item.path)
+    const dir = item.path.slice(
+      0,
+      Math.max(item.path.lastIndexOf('/'), item.path.lastIndexOf('!')) + 1,
+    )
+    const differs = (n: string): boolean =>
+      fromRoot ? differing.has(n) : differingAt.has(normalPath(`${dir}${n}`))
+    if (!names.every(differs)) return item
     const hint: Hint = {
       cause: 'derived',
       evidence: `every changed line is the checksum of a file that differs itself: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`,
@@ -59,4 +70,17 @@ function listedName(line: string): string | undefined {
 function plainName(p: string): string {
   const inner = p.slice(p.lastIndexOf('!') + 1)
   return inner.replace(/^(?:\.\/|\/)+/, '')
+}
+
+/** A path with its `.` and empty parts left out, in each archive it passes through. */
+function normalPath(p: string): string {
+  return p
+    .split('!')
+    .map((part) =>
+      part
+        .split('/')
+        .filter((x) => x !== '' && x !== '.')
+        .join('/'),
+    )
+    .join('!')
 }

@@ -81,15 +81,21 @@ export function contentHints(
     movedPathEvidence(regionA, regionB) ??
     sectionPathEvidence(diff.sections ?? [])
   if (path !== undefined) hints.push({ cause: 'build-path', evidence: path, fix: FIX.path })
+  const written = timeEvidence(regionA, regionB, context)
   const time =
-    timeEvidence(regionA, regionB, context) ??
+    written?.evidence ??
     (diff.binary === undefined ? undefined : binaryTimeEvidence(a, b, diff.binary, context))
   if (time !== undefined) hints.push({ cause: 'timestamp', evidence: time, fix: FIX.time })
   const linked = diff.functions === undefined ? undefined : linkOrderEvidence(...diff.functions)
   if (linked !== undefined) hints.push({ cause: 'ordering', evidence: linked, fix: FIX.link })
   const keys = diff.text === undefined ? undefined : jsonKeyOrder(a, b)
   if (keys !== undefined) hints.push({ cause: 'ordering', evidence: keys, fix: FIX.jsonKeys })
-  if (keys === undefined && diff.text !== undefined && isReordering(diff.text)) {
+  if (
+    keys === undefined &&
+    diff.text !== undefined &&
+    isReordering(diff.text) &&
+    !onlyFinalNewline(a, b)
+  ) {
     hints.push({
       cause: 'ordering',
       evidence: `the same ${diff.text.removed.length} lines in another order`,
@@ -118,6 +124,19 @@ export function contentHints(
       })
     }
   }
+  // Times explain only themselves: a line that differs in more than its times (a
+  // version, a key) is not explained by SOURCE_DATE_EPOCH, and is said to be so.
+  // (Text only: a binary's other differing bytes follow from the times, a build id for one.)
+  if (
+    diff.text !== undefined &&
+    written?.rest !== undefined &&
+    hints.every((h) => h.cause === 'timestamp')
+  )
+    hints.push({
+      cause: 'unexplained',
+      evidence: `the lines differ besides their times too: ${written.rest}`,
+      fix: FIX.unexplained,
+    })
   if (hints.length === 0) {
     const places =
       diff.binary?.places ??
@@ -167,12 +186,35 @@ function movedPathEvidence(regionA: string, regionB: string): string | undefined
   const onlyA = withoutEach(pathsA, pathsB, byText)
   const onlyB = withoutEach(pathsB, pathsA, byText)
   for (const x of onlyA.slice(0, 32)) {
+    if (SYSTEM_PATH.test(x.text)) continue
     const tail = x.text.slice(x.text.lastIndexOf('/'))
-    const y = onlyB.find((p) => p.text.endsWith(tail) && p.text !== x.text)
+    const y = onlyB.find(
+      (p) =>
+        p.text.endsWith(tail) &&
+        p.text !== x.text &&
+        !SYSTEM_PATH.test(p.text) &&
+        sharesFileName(x.text, p.text),
+    )
     if (y !== undefined)
       return `A holds "${x.text}", B "${y.text}": the same name under another directory`
   }
   return undefined
+}
+
+// Where the system keeps its headers and libraries: a path there is the toolchain's,
+// not a build directory (two sides that include other system headers differ in code).
+const SYSTEM_PATH = /^\/(usr|lib|lib32|lib64|etc|bin|sbin|proc|sys|dev)(\/|$)/
+
+/**
+ * The same file under another directory: a last part that names a file (`x.c`, not a
+ * bare directory name such as `include`), or the last two parts alike.
+ */
+function sharesFileName(x: string, y: string): boolean {
+  const parts = (p: string): string[] => p.split('/').filter((s) => s !== '')
+  const [px, py] = [parts(x), parts(y)]
+  const last = px[px.length - 1] ?? ''
+  if (/^[^.].*\.[A-Za-z0-9]+$/.test(last)) return true
+  return px.length >= 2 && py.length >= 2 && px.slice(-2).join('/') === py.slice(-2).join('/')
 }
 
 // Debug sections hold the compilation directory (DW_AT_comp_dir) and source paths: two
@@ -191,8 +233,10 @@ function sectionPathEvidence(sections: readonly ElfSectionDifference[]): string 
     const moved = movedPathEvidence(s.strings.a.join('\n'), s.strings.b.join('\n'))
     if (moved !== undefined) return `${moved} (${s.name})`
     if (!DEBUG_STRINGS.test(s.name)) continue
-    const [x] = s.strings.a.flatMap((t) => [...t.matchAll(ABSOLUTE_PATH)].map((m) => m[0]))
-    const [y] = s.strings.b.flatMap((t) => [...t.matchAll(ABSOLUTE_PATH)].map((m) => m[0]))
+    const outside = (t: string): string[] =>
+      [...t.matchAll(ABSOLUTE_PATH)].map((m) => m[0]).filter((p) => !SYSTEM_PATH.test(p))
+    const [x] = s.strings.a.flatMap(outside)
+    const [y] = s.strings.b.flatMap(outside)
     if (x !== undefined && y !== undefined)
       return `A holds "${x}", B "${y}" in ${s.name}: the directories each side was compiled in`
   }
@@ -315,7 +359,14 @@ export function findTimes(region: string): FoundTime[] {
   return found
 }
 
-function timeEvidence(regionA: string, regionB: string, context: HintContext): string | undefined {
+const WEEKDAY_BEFORE_TIME =
+  /\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday)?,? ?(?=\ufffc)/g
+
+function timeEvidence(
+  regionA: string,
+  regionB: string,
+  context: HintContext,
+): { evidence: string; rest?: string } | undefined {
   // Without known times, a date written as one is a date whatever its year (a
   // catalog's revision date from years ago); a bare number must be near now to count.
   const plausible = (t: FoundTime, [guessFrom, to]: [number, number]): boolean => {
@@ -334,7 +385,20 @@ function timeEvidence(regionA: string, regionB: string, context: HintContext): s
   const [x, y] = [onlyA[0], onlyB[0]]
   if (x === undefined || y === undefined) return undefined
   const show = (t: FoundTime): string => `${t.text} (${isoSeconds(t.seconds)})`
-  return `A: ${show(x)}; B: ${show(y)}`
+  // With every time found taken out, what still differs.
+  // A weekday goes with its date (`date` writes `Tue Nov 14 ...`): it changes with it.
+  const masked = (region: string, times: readonly FoundTime[]): string =>
+    times
+      .reduce((text, t) => text.split(t.text).join('\ufffc'), region)
+      .replace(WEEKDAY_BEFORE_TIME, '\ufffc')
+  const [restA, restB] = [masked(regionA, timesA), masked(regionB, timesB)]
+  const evidence = `A: ${show(x)}; B: ${show(y)}`
+  if (restA === restB) return { evidence }
+  let at = 0
+  while (at < restA.length && restA[at] === restB[at]) at++
+  const around = (text: string): string =>
+    JSON.stringify(text.slice(Math.max(0, at - 12), at + 20).replace(/\ufffc/g, '…'))
+  return { evidence, rest: `A ${around(restA)}, B ${around(restB)}` }
 }
 
 /**
@@ -355,6 +419,13 @@ function jsonKeyOrder(a: Buffer, b: Buffer): string | undefined {
   // Equal as written again in their own key order: only white space differs, not order.
   if (JSON.stringify(x) === JSON.stringify(y)) return undefined
   return 'the same JSON values, with object keys in another order'
+}
+
+/** The same text but for a line break at the end of one side: no line moved. */
+function onlyFinalNewline(a: Buffer, b: Buffer): boolean {
+  const trimmed = (x: Buffer): Buffer =>
+    x.subarray(0, x.length - (x.at(-1) === 0x0a ? (x.at(-2) === 0x0d ? 2 : 1) : 0))
+  return trimmed(a).equals(trimmed(b))
 }
 
 function isReordering(text: TextDiff): boolean {

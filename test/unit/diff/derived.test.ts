@@ -45,6 +45,27 @@ describe('markDerived', () => {
     expect(markDerived([changed('x'), cut])[1]?.hints).toEqual(unexplained)
   })
 
+  it('reads the names in a checksum list from its own directory, md5sums and RECORD from the root', () => {
+    const sums = (at: string) => textItem(at, [`${'a'.repeat(64)}  x`], [`${'b'.repeat(64)}  x`])
+    // sub/SHA256SUMS lists sub/x: another x that differs does not explain it.
+    expect(markDerived([changed('x'), sums('sub/SHA256SUMS')])[1]?.hints).toEqual(unexplained)
+    expect(markDerived([changed('sub/x'), sums('sub/SHA256SUMS')])[1]?.hints[0]?.cause).toBe(
+      'derived',
+    )
+    expect(
+      markDerived([changed('a.tar!./sub/x'), sums('a.tar!sub/SHA256SUMS')])[1]?.hints[0]?.cause,
+    ).toBe('derived')
+    // A .deb's md5sums (in control.tar) lists paths in data.tar, from the package root.
+    const md5 = textItem(
+      'p.deb!control.tar.gz!./md5sums',
+      [`${'a'.repeat(32)}  usr/bin/x`],
+      [`${'b'.repeat(32)}  usr/bin/x`],
+    )
+    expect(markDerived([changed('p.deb!data.tar.xz!./usr/bin/x'), md5])[1]?.hints[0]?.cause).toBe(
+      'derived',
+    )
+  })
+
   it('only ever turns unexplained text items into derived ones', () => {
     const item = fc.record({
       path: fc.constantFrom('x', 'y', 'a!x', 'SUMS'),

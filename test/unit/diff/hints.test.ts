@@ -60,6 +60,19 @@ describe('content hints', () => {
     ).toBe('timestamp')
   })
 
+  it('names what else differs on a line whose times changed', async () => {
+    const [a, b] = [
+      'built 2026-11-18 11:07 version 1.2.3\n',
+      'built 2026-11-18 11:12 version 1.2.4\n',
+    ]
+    const hints = await hintsFor(a, b)
+    expect(hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
+    expect(hints[1]?.evidence).toContain('version 1.2.3')
+    // A weekday changes with its date: nothing else differs there.
+    const only = await hintsFor('Wed Nov 18 11:06:40 UTC 2026\n', 'Sun Dec 20 11:06:41 UTC 2027\n')
+    expect(only.map((h) => h.cause)).toEqual(['timestamp'])
+  })
+
   it('does not call numbers far from the builds times', async () => {
     expect((await hintsFor('id=1000000001\n', 'id=1000000002\n'))[0]?.cause).toBe('unexplained')
   })
@@ -181,6 +194,16 @@ describe('content hints', () => {
     expect((await hintsFor('x\n', 'see /usr/share/doc/x\n', guessed)).map((h) => h.cause)).toEqual([
       'unexplained',
     ])
+    // Two include directories of the system that end alike (other headers, other code),
+    // or two directories whose last names only match, are not one file moved.
+    const strings = (p: string) => Buffer.concat([Buffer.alloc(16), Buffer.from(`${p}\0`)])
+    for (const [x, y] of [
+      ['/usr/include', '/usr/lib/gcc/x86_64-linux-gnu/12/include'],
+      ['/home/a/include', '/srv/other/include'],
+    ] as const)
+      expect((await hintsFor(strings(x), strings(y), guessed)).map((h) => h.cause)).toEqual([
+        'unexplained',
+      ])
     // A URL's path is not a build path.
     expect(
       (await hintsFor('https://a.example/v1/x.js\n', 'https://b.example/v2/x.js\n', guessed)).map(
@@ -206,6 +229,8 @@ describe('content hints', () => {
 
   it('names reordered lines, and the locale when it was varied', async () => {
     expect((await hintsFor('a\nb\nc\n', 'c\na\nb\n')).map((h) => h.cause)).toEqual(['ordering'])
+    // A final line break on one side only moves no line.
+    expect((await hintsFor('a\nb', 'a\nb\n')).map((h) => h.cause)).toEqual(['unexplained'])
     const withLocale = contentHints(
       Buffer.from('x'),
       Buffer.from('y'),
