@@ -106,6 +106,7 @@ export async function normalizeZip<T>(
     // Where the central directory starts, before reading entries moves yauzl's cursor.
     const centralStart = (zip as unknown as { readEntryCursor: number }).readEntryCursor
     const members = await readMembers(zip, budget, where)
+    refuseUnlisted(members, fd, where)
     const signed = signatureOf(members, fd, centralStart)
     if (signed !== undefined && rules.mode === 'ship') {
       const changes = unchanged(members.length, zipFlavor(members.map((m) => m.name)))
@@ -165,6 +166,42 @@ export async function normalizeZip<T>(
     fd.close()
     opened?.close()
   }
+}
+
+// The hosts whose zips name files in a DOS code page unless the UTF-8 flag is set:
+// MS-DOS (FAT), OS/2 HPFS, Windows NTFS, VFAT.
+const CODE_PAGE_HOSTS = new Set([0, 6, 10, 11, 14])
+
+/**
+ * What a rewrite could not keep is refused before anything is planned: bytes before the
+ * first member that no member or known prefix holds (a zip appended to another, a
+ * self-extractor's stub: a streaming reader such as Java's ZipInputStream reads the
+ * members there, a rewrite would drop them), and a name whose meaning depends on the
+ * host that made it (a DOS code page: a stable header says Unix, and unzip would then
+ * read the same bytes as another name).
+ */
+function refuseUnlisted(members: readonly Member[], fd: ZipInput, where: string): void {
+  const first = Math.min(...members.map((m) => m.entry.relativeOffsetOfLocalHeader))
+  // The offsets count from the zip's start, or from the file's, after a kept prefix.
+  const held = fd.base === 0 ? fd.prefix.length : 0
+  if (members.length > 0 && first > held)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: its first ${first - held} bytes (after any prefix reproof keeps) belong to no member its central directory lists: a zip appended to another, or a stub reproof cannot keep; streaming readers see other members there`,
+      { path: where },
+    )
+  const named = members.find(
+    (m) =>
+      CODE_PAGE_HOSTS.has(m.entry.versionMadeBy >> 8) &&
+      (m.entry.generalPurposeBitFlag & 0x800) === 0 &&
+      m.nameBytes.some((byte) => byte >= 0x80),
+  )
+  if (named !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the name of the member at byte ${named.entry.relativeOffsetOfLocalHeader} is in a DOS code page (made on host ${named.entry.versionMadeBy >> 8}, without the UTF-8 flag); a stable header (made by Unix) would make readers decode it as another name`,
+      { path: where },
+    )
 }
 
 function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {

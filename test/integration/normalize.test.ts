@@ -1321,6 +1321,41 @@ PY`,
     )
   })
 
+  it('refuses a zip with bytes before its first member that it cannot keep, and a name in a DOS code page', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        // A zip appended to another, offsets fixed up: Java's ZipInputStream reads one.txt.
+        'echo one > one.txt && echo two > two.txt && zip -q -X first.zip one.txt && zip -q -X second.zip two.txt',
+        'cat first.zip second.zip > cat.zip && zip -q -A cat.zip && unzip -tq cat.zip',
+      ].join(' && '),
+    )
+    const cat = await normalize(dir, ['cat.zip', '-o', 'cat.out'])
+    expect(cat.code).toBe(2)
+    expect(cat.stderr).toMatch(
+      /cat\.zip: its first \d+ bytes .* belong to no member its central directory lists/,
+    )
+    expect(fs.existsSync(path.join(dir, 'cat.out'))).toBe(false)
+    // Made on MS-DOS, named in code page 437 (0x82 is é there), no UTF-8 flag.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile('dos.zip', 'w') as z:
+    info = zipfile.ZipInfo('cafX.txt', (2020, 1, 1, 0, 0, 0))
+    info.create_system = 0
+    z.writestr(info, 'x')
+data = open('dos.zip', 'rb').read().replace(b'cafX.txt', b'caf\\x82.txt')
+open('dos.zip', 'wb').write(data)
+PY`,
+    )
+    const dos = await normalize(dir, ['dos.zip', '-o', 'dos.out'])
+    expect(dos.code).toBe(2)
+    expect(dos.stderr).toMatch(/dos\.zip: the name of the member at byte 0 is in a DOS code page/)
+    expect(fs.existsSync(path.join(dir, 'dos.out'))).toBe(false)
+  })
+
   it('checks the data of a directory entry too', async () => {
     const dir = makeTemp()
     // A directory entry carrying deflate data, then that data corrupted.
