@@ -474,13 +474,20 @@ export function fieldHints(
     const known = KNOWN_TIME_FIELDS[f.field.replace(/ \d+$/, '')]
     if (known !== undefined) {
       add({ cause: 'timestamp', evidence, fix: known })
-    } else if (f.field === 'mtime' || (f.field.startsWith('pax.') && f.field.endsWith('time'))) {
+    } else if (
+      f.field === 'mtime' ||
+      f.field === 'local mtime' ||
+      (f.field.startsWith('pax.') && f.field.endsWith('time'))
+    ) {
       add({
         cause: 'timestamp',
         evidence,
         fix: 'clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize',
       })
-    } else if (f.field === 'extra fields' && /0x(5455|000a):/.test(`${f.a} ${f.b}`)) {
+    } else if (
+      (f.field === 'extra fields' || f.field === 'local extra fields') &&
+      /0x(5455|000a):/.test(`${f.a} ${f.b}`)
+    ) {
       add({
         cause: 'timestamp',
         evidence: 'zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ',

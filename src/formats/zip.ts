@@ -127,7 +127,7 @@ export async function scanZip(
         size,
         sha256: isDir || isLink ? '' : `zip:${rawKey.digest('hex')}`,
         ...(target === undefined ? {} : { linkTarget: target.toString('utf8') }),
-        meta: zipMeta(entry, unixMode),
+        meta: { ...zipMeta(entry, unixMode), ...localMeta(buffer, entry) },
         index: members.length,
       })
     }
@@ -177,6 +177,34 @@ function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
     'compressed size': String(entry.compressedSize),
     'extra fields': extra === '' ? '(none)' : extra,
     comment: entry.fileComment,
+  }
+}
+
+/**
+ * What only the local header holds: its own extra fields (the access time of 0x5455 is
+ * there, not in the central directory) and its time, when they are not the central
+ * directory's. Read from a zip in memory; a bad offset was refused already.
+ */
+function localMeta(zip: Buffer | undefined, entry: yauzl.Entry): Record<string, string> {
+  const at = entry.relativeOffsetOfLocalHeader
+  if (zip === undefined || at + 30 > zip.length) return {}
+  const nameLength = zip.readUInt16LE(at + 26)
+  const extraAt = at + 30 + nameLength
+  const extra = zip.subarray(extraAt, Math.min(zip.length, extraAt + zip.readUInt16LE(at + 28)))
+  const fields: string[] = []
+  for (let i = 0; i + 4 <= extra.length;) {
+    const length = extra.readUInt16LE(i + 2)
+    fields.push(
+      `0x${extra.readUInt16LE(i).toString(16).padStart(4, '0')}:${extra.subarray(i + 4, i + 4 + length).toString('hex')}`,
+    )
+    i += 4 + length
+  }
+  const [time, date] = [zip.readUInt16LE(at + 10), zip.readUInt16LE(at + 12)]
+  return {
+    'local extra fields': fields.length === 0 ? '(none)' : fields.join(' '),
+    ...(time === entry.lastModFileTime && date === entry.lastModFileDate
+      ? {}
+      : { 'local mtime': `${isoTime(Math.floor(dosToUtcSeconds(date, time)))} (DOS, no zone)` }),
   }
 }
 

@@ -639,6 +639,21 @@ describe('reproof diff', () => {
     expect(which?.text?.unified).toContain('-a\n+b')
   })
 
+  it("compares what only a zip member's local header holds: its extra fields and time", async () => {
+    const dir = makeTemp()
+    // The same file zipped twice; only its access time (in the local 0x5455 field) moved.
+    sh(
+      dir,
+      'mkdir z && echo content > z/f && touch -d @1700000000 z/f && (cd z && zip -q ../a.zip f) && touch -a -d @1710000000 z/f && touch -m -d @1700000000 z/f && (cd z && zip -q ../b.zip f)',
+    )
+    const { code, report } = await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))
+    expect(code).toBe(1)
+    const member = report?.items.find((i) => i.path === 'a.zip!f')
+    expect(member?.fields?.map((f) => f.field)).toEqual(['local extra fields'])
+    expect(member?.hints.map((h) => h.cause)).toEqual(['timestamp'])
+    expect(report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain('compression')
+  })
+
   it('reads every frame of a zstd stream, not only the first', async () => {
     const dir = makeTemp()
     // Two frames each (as `zstd -c x y` writes): only the second frame's content differs.
