@@ -43,17 +43,22 @@ export interface TarChanges {
   paxRecords: number
   /** Process ids GNU tar writes into the names of its extension headers. */
   headerNames: number
+  /** Entries whose setuid, setgid or sticky bit the stable mode left out. */
+  specialBits: number
 }
 
-// Records of times, owners and extended attributes: they differ between machines and
-// never change what is installed. Everything else is kept (path, linkpath, size,
-// hdrcharset, GNU.sparse.*, comment...).
+// Records of times, owners and extended attributes: they differ between machines
+// (an SELinux label, a desktop's origin URL). Everything else is kept (path, linkpath,
+// size, hdrcharset, GNU.sparse.*, comment...), and so are the attributes that change what
+// an installed file may do: file capabilities (`ping`'s cap_net_raw) and POSIX ACLs.
 const DROPPED_KEYS = new Set(['atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname'])
 const DROPPED_PREFIX =
   /^(SCHILY\.(xattr\.|fflags$|dev$|ino$|nlink$)|LIBARCHIVE\.xattr\.|RHT\.security\.)/
+const KEPT_ATTRIBUTE =
+  /^(SCHILY|LIBARCHIVE)\.xattr\.(security\.capability|system\.posix_acl_(access|default))$/
 
 export function isDroppedRecord(key: string): boolean {
-  return DROPPED_KEYS.has(key) || DROPPED_PREFIX.test(key)
+  return (DROPPED_KEYS.has(key) || DROPPED_PREFIX.test(key)) && !KEPT_ATTRIBUTE.test(key)
 }
 
 // The largest time an 11-digit octal field holds (year 2242).
@@ -80,8 +85,10 @@ export function stableBlocks(
   const type: EntryType = ENTRY_KINDS[raw.type] ?? 'other'
   const mode = readNumber(raw.header, 100, 8) ?? 0
   const newMode = type === 'other' ? mode & 0o777 : stableMode(type, mode)
-  // The whole field: file type or set-id bits in it are dropped too.
+  // The whole field: file type or set-id bits in it are dropped too, and counted apart,
+  // as what they did (run as its owner, a shared directory's sticky bit) goes with them.
   if (newMode !== mode) changes.modes++
+  if (type !== 'other' && (mode & 0o7000) !== 0) changes.specialBits++
   if (hasOwner(raw.header) || raw.pax.some((r) => ['uid', 'gid', 'uname', 'gname'].includes(r.key)))
     changes.owners++
   changes.paxRecords += raw.pax.filter((r) => isDroppedRecord(r.key)).length

@@ -183,6 +183,7 @@ export function planTar(
     paxRecords: 0,
     headerNames: 0,
     negativeTimes: 0,
+    specialBits: 0,
   }
   let rewritten = false
   const planned = ordered.map((data) => {
@@ -372,8 +373,11 @@ export function describeTar(c: TarChanges, rules: NormalizeRules): string[] {
     c.mtimes > 0 ? `${c.mtimes} mtimes ${rules.setMtime ? 'set' : 'clamped'} to the epoch` : '',
     c.negativeTimes > 0 ? `${c.negativeTimes} times before 1970 set to 0` : '',
     c.modes > 0 ? `${c.modes} modes set to 0644/0755` : '',
+    c.specialBits > 0
+      ? `${c.specialBits} setuid, setgid or sticky bits removed (the stable modes have none)`
+      : '',
     c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',
-    c.paxRecords > 0 ? `${c.paxRecords} PAX time, owner or xattr records removed` : '',
+    c.paxRecords > 0 ? `${c.paxRecords} PAX time, owner or xattr records removed (file capabilities and ACLs kept)` : '',
     c.headerNames > 0 ? `${c.headerNames} process ids in extension header names set to 0` : '',
   ].filter((x) => x !== '')
 }

@@ -803,6 +803,35 @@ t.close()
     expect(sh(dir, 'mkdir x && tar -xf link.out -C x && cat x/a')).toBe('zz\n')
   })
 
+  it('keeps file capabilities and ACLs, drops other extended attributes, and names set-id bits it removes', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, tarfile
+with tarfile.open('x.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+    info = tarfile.TarInfo('ping'); info.size = 2; info.mode = 0o4755
+    info.pax_headers = {'SCHILY.xattr.security.capability': 'CAP', 'SCHILY.xattr.security.selinux': 'label', 'SCHILY.xattr.system.posix_acl_access': 'ACL'}
+    t.addfile(info, io.BytesIO(b'hi'))
+PY`,
+    )
+    const run = await normalize(dir, ['x.tar', '-o', 'y.tar'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.files[0]?.changes).toContain(
+      '1 setuid, setgid or sticky bits removed (the stable modes have none)',
+    )
+    const kept = sh(
+      dir,
+      `python3 -c "
+import tarfile
+m = tarfile.open('y.tar').getmember('ping')
+print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith('SCHILY')))"`,
+    )
+    expect(kept.trim()).toBe(
+      "0o755 ['SCHILY.xattr.security.capability', 'SCHILY.xattr.system.posix_acl_access']",
+    )
+  })
+
   it('refuses a tar that ends without its end-of-archive blocks', async () => {
     const dir = makeTemp()
     sh(
