@@ -377,7 +377,9 @@ export function describeTar(c: TarChanges, rules: NormalizeRules): string[] {
       ? `${c.specialBits} setuid, setgid or sticky bits removed (the stable modes have none)`
       : '',
     c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',
-    c.paxRecords > 0 ? `${c.paxRecords} PAX time, owner or xattr records removed (file capabilities and ACLs kept)` : '',
+    c.paxRecords > 0
+      ? `${c.paxRecords} PAX time, owner or xattr records removed (file capabilities and ACLs kept)`
+      : '',
     c.headerNames > 0 ? `${c.headerNames} process ids in extension header names set to 0` : '',
   ].filter((x) => x !== '')
 }
