@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ReproofError, unreadable } from '../errors.js'
+import { checkOutputFile } from '../io/output-path.js'
 import { toLimits } from './diff-options.js'
 import { chooseEpoch, type Epoch } from './epoch.js'
 import type { NormalizeFlags } from './flags.js'
@@ -84,6 +85,10 @@ export function toNormalizeOptions(
       'E_USAGE',
       'two inputs would be written to the same output; give them distinct names',
     )
+  // Every output is checked before any input is read: one that cannot be written (a
+  // directory in its place, a parent that is a file) would otherwise fail at its rename,
+  // after the outputs before it had replaced what was there.
+  if (flags.inPlace !== true) for (const { output } of files) checkOutputFile('-o', output)
   return {
     files,
     epoch,

@@ -18,7 +18,7 @@ const HEADER = 60
  * (`//` table, `/N` references) and BSD long names (`#1/N`).
  */
 export const scanAr: StreamScan = async (input, where, budget, want) => {
-  const reader = new ByteReader(input)
+  const reader = new ByteReader(input, where)
   const bad = unreadableAs('ar archive', where)
   const magic = await reader.read(MAGIC.length)
   if (magic?.toString('latin1') !== MAGIC) throw bad('no !<arch> magic')

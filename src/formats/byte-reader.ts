@@ -11,7 +11,11 @@ export class ByteReader {
   private pending: Buffer = Buffer.alloc(0)
   private ended = false
 
-  constructor(input: Readable) {
+  /** `label` names the input in the one error this reader raises itself (a cut stream). */
+  constructor(
+    input: Readable,
+    private readonly label?: string,
+  ) {
     this.iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
   }
 
@@ -67,7 +71,11 @@ export class ByteReader {
   async stream(n: number, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
     const passed = await this.forward(n, onChunk)
     if (passed < n)
-      throw new ReproofError('E_INPUT', `truncated input: ${n - passed} more bytes were expected`)
+      throw new ReproofError(
+        'E_INPUT',
+        `${this.label === undefined ? '' : `${this.label}: `}truncated input: ${n - passed} more bytes were expected at byte ${this.offset}`,
+        this.label === undefined ? {} : { path: this.label },
+      )
   }
 
   /** Passes up to `n` bytes to `onChunk` as they come; how many there were before the end. */

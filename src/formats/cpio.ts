@@ -68,7 +68,7 @@ export function cpioFlavor(head: Buffer): Flavor | undefined {
  * anything is read or kept.
  */
 export const scanCpio: StreamScan = async (input, where, budget, want) => {
-  const reader = new ByteReader(input)
+  const reader = new ByteReader(input, where)
   const bad = unreadableAs('cpio archive', where)
   const members: MemberInfo[] = []
   const captured = new Map<string, ByteSource>()

@@ -89,7 +89,7 @@ const SIGNATURE_TAGS: Readonly<Record<number, string>> = {
 // itself: they change whenever any other tag's size does, and say nothing of their own.
 const REGION_TAGS = new Set([61, 62, 63])
 export const scanRpm: StreamScan = async (input, where, budget, want) => {
-  const reader = new ByteReader(input)
+  const reader = new ByteReader(input, where)
   const bad = unreadableAs('rpm package', where)
   const lead = await reader.read(LEAD)
   if (lead === undefined || lead.length < LEAD || lead.readUInt32BE(0) !== LEAD_MAGIC)

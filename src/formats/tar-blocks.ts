@@ -87,7 +87,7 @@ export async function readTarBlocks(
   options: { trailing?: 'zeros' | 'ignore' } = {},
 ): Promise<TarEnd> {
   const bad = unreadableAs('tar', where)
-  const reader = new ByteReader(input)
+  const reader = new ByteReader(input, where)
   let extensions: Extension[] = []
   let pax: PaxRecord[] = []
   let longName: Buffer | undefined

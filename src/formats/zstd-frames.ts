@@ -37,7 +37,7 @@ export async function checkZstdFrames(
   sink: FrameSink = NO_SINK,
 ): Promise<ZstdFrames> {
   const bad = unreadableAs('zstd stream', where)
-  const reader = new ByteReader(input)
+  const reader = new ByteReader(input, where)
   const need = async (n: number, what: string): Promise<Buffer> => {
     const at = reader.offset
     const bytes = await reader.read(n)

@@ -212,8 +212,11 @@ export async function stageFileAtomic<T>(
   // A numeric descriptor, not a FileHandle: a handle's close() waits for streams on it
   // that were told not to close it, which is a deadlock.
   let fd: number
+  // The first directory this made, if any: removed again with what it made below it
+  // when nothing is written, so that a refused input leaves no empty directory behind.
+  let made: string | undefined
   try {
-    await fs.mkdir(dir, { recursive: true })
+    made = await fs.mkdir(dir, { recursive: true })
     fd = fsSync.openSync(temp, 'wx', mode)
   } catch (err) {
     throw writeError(target, temp, err)
@@ -225,6 +228,19 @@ export async function stageFileAtomic<T>(
   }
   const discard = async (): Promise<void> => {
     await fs.rm(temp, { force: true })
+    const below = (d: string): boolean =>
+      made !== undefined && !path.relative(path.resolve(made), path.resolve(d)).startsWith('..')
+    for (let d = dir; below(d); d = path.dirname(d)) {
+      // Only empty ones: anything another writer put there meanwhile stays.
+      if (
+        !(await fs.rmdir(d).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break
+      if (d === made) break
+    }
   }
   try {
     const out = batchedFdSink(fd, false)

@@ -24,7 +24,7 @@ export async function normalizeAr(
   budget: Budget,
   where: string,
 ): Promise<ArChanges> {
-  const reader = new ByteReader(input)
+  const reader = new ByteReader(input, where)
   const bad = unreadableAs('ar archive', where)
   const write = async (bytes: Buffer): Promise<void> => {
     if (!output.write(Buffer.from(bytes))) await once(output, 'drain')

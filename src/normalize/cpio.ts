@@ -130,7 +130,7 @@ export async function normalizeCpio(
   budget: Budget,
   where: string,
 ): Promise<CpioChanges> {
-  const reader = new ByteReader(input)
+  const reader = new ByteReader(input, where)
   const bad = unreadableAs('cpio archive', where)
   const write = async (bytes: Buffer): Promise<void> => {
     if (!output.write(Buffer.from(bytes))) await once(output, 'drain')

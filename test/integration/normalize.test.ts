@@ -585,6 +585,23 @@ print(n)"`,
     expect(digest(path.join(dir, 'skip.out'))).toBe(digest(path.join(dir, 'skip.tar.zst')))
   })
 
+  it('checks every output before it writes any, and leaves no directory it made when it writes nothing', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      'echo hi > f && tar cf a.tar f && cp a.tar b.tar && mkdir -p out/b.tar && echo was > out/a.tar && printf "!<arch>\\nx/              0           0     0     644     10        \\x60\\nshort" > cut.a',
+    )
+    const blocked = await normalize(dir, ['a.tar', 'b.tar', '-o', 'out'])
+    expect(blocked.code).toBe(2)
+    expect(blocked.stderr).toMatch(/-o .*out\/b\.tar: is a directory/)
+    expect(fs.readFileSync(path.join(dir, 'out/a.tar'), 'utf8')).toBe('was\n')
+    const cut = await normalize(dir, ['cut.a', '-o', 'new/deeper/cut.a'])
+    expect(cut.code).toBe(2)
+    // The message names the file, and nothing made for it is left.
+    expect(cut.stderr).toMatch(/cut\.a: truncated input/)
+    expect(fs.existsSync(path.join(dir, 'new'))).toBe(false)
+  })
+
   it('needs exactly one of -o and --in-place', async () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'x'), 'x')
