@@ -196,6 +196,21 @@ export function toDisplayText(text: string): string {
   })
 }
 
+/**
+ * A `/`-separated path with its empty and `.` parts left out, as tar and a file system
+ * read it: `./a`, `/a`, `a/` and `a//.` are all `a`.
+ */
+export function withoutDotParts(p: string): string {
+  // Most paths have no empty or `.` part: those are returned as they are.
+  if (!EMPTY_OR_DOT_PART.test(p)) return p
+  return p
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/')
+}
+
+const EMPTY_OR_DOT_PART = /(^|\/)\.?(\/|$)/
+
 /** A line of a file's text made safe for a terminal as toDisplayText does, its tabs kept. */
 export function toDisplayLine(line: string): string {
   return line.split('\t').map(toDisplayText).join('\t')

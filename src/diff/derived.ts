@@ -1,3 +1,4 @@
+import { withoutDotParts } from '../file-names.js'
 import type { DiffItem, Hint } from './report.js'
 
 /**
@@ -74,13 +75,5 @@ function plainName(p: string): string {
 
 /** A path with its `.` and empty parts left out, in each archive it passes through. */
 function normalPath(p: string): string {
-  return p
-    .split('!')
-    .map((part) =>
-      part
-        .split('/')
-        .filter((x) => x !== '' && x !== '.')
-        .join('/'),
-    )
-    .join('!')
+  return p.split('!').map(withoutDotParts).join('!')
 }

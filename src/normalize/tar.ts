@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import path from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
-import { fromNameBytes, toDisplayText } from '../file-names.js'
+import { fromNameBytes, toDisplayText, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
@@ -202,22 +202,10 @@ export function planTar(
 
 const NPM_PREFIX = Buffer.from('package/')
 
-/**
- * The path tar extracts a name to: GNU tar drops leading slashes, `.` parts and empty
- * parts, so `./a`, `/a`, `a/` and `a` all land on `a`. As latin1, one character a byte.
- */
-export function extractedAs(name: Buffer): string {
-  const text = name.toString('latin1')
-  // Most names have no empty or `.` part: those are their own path.
-  if (!SPELT_OTHERWISE.test(text)) return text
-  return text
-    .split('/')
-    .filter((part) => part !== '' && part !== '.')
-    .join('/')
+/** The path tar extracts a name to (GNU tar drops leading slashes and `.` parts), one character a byte. */
+function extractedAs(name: Buffer): string {
+  return withoutDotParts(name.toString('latin1'))
 }
-
-// An empty part or a `.` part: at the start, between slashes, or at the end.
-const SPELT_OTHERWISE = /(^|\/)\.?(\/|$)/
 
 /** The first entry whose path another entry shares, where the new order is not the old one. */
 function movedOverwrite(

@@ -15,6 +15,7 @@ import {
   toFsPath,
   toMatchName,
   toNameBytes,
+  withoutDotParts,
 } from '../../src/file-names.js'
 import { compileGlob } from '../../src/globs.js'
 import { listedFileSystem, matchListed } from '../../src/sandbox/glob-fs.js'
@@ -281,6 +282,20 @@ describe('parseQuotedPaths', () => {
         const listing = names.map((n) => `${quoteLikeGit(n)}\n`).join('')
         expect(parseQuotedPaths(listing).map(toNameBytes)).toEqual(names.map((n) => Buffer.from(n)))
       }),
+    )
+  })
+})
+
+describe('withoutDotParts', () => {
+  it('leaves out empty and `.` parts, and nothing else, however the path is spelt', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('', '.', '..', 'a', '.b', 'c.', 'd e'), { maxLength: 8 }),
+        (parts) => {
+          const kept = parts.filter((p) => p !== '' && p !== '.')
+          expect(withoutDotParts(parts.join('/'))).toBe(kept.join('/'))
+        },
+      ),
     )
   })
 })
