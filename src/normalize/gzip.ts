@@ -6,6 +6,7 @@ import { decompressedSource } from '../formats/compressed.js'
 import { detectFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { blockGzip } from '../io/block-gzip.js'
+import { gzipMembers, type GzipMember } from './gzip-members.js'
 import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
 import { describeTar, normalizeTar } from './tar.js'
 
@@ -77,6 +78,11 @@ function extraField(header: Buffer): Buffer | undefined {
   return header.subarray(10, 12 + header.readUInt16LE(10))
 }
 
+/** Which header fields a stable header changes, for the report; of every member, once each. */
+function membersHeaderChanges(members: readonly GzipMember[]): string[] {
+  return [...new Set(members.flatMap((m) => gzipHeaderChanges(m.header)))]
+}
+
 /** Which header fields a stable header changes, for the report. */
 export function gzipHeaderChanges(original: Buffer): string[] {
   const changes: string[] = []
@@ -104,15 +110,28 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
   job.said.format = isTar ? 'tar.gz' : 'gzip'
   const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`)
   const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`
-  const headerOnly = (): Promise<NormalizeOutcome> => {
-    job.said.changes = headerChanges
+  // Every member's header made stable, each deflate stream and trailer copied as it is.
+  // Undefined when the file is not a clean run of members: it is then read in full
+  // (which names what is wrong) or written as one new stream.
+  const headerOnly = async (): Promise<NormalizeOutcome | undefined> => {
+    const members = await gzipMembers(input, job.budget, (h) => gzipBodyOffset(h, input))
+    if (members === undefined) return undefined
+    const many = members.length > 1 ? `s (${members.length} members)` : ''
+    job.said.changes = membersHeaderChanges(members).map((c) => `gzip header${many}: ${c}`)
     return job.write(async (out) => {
-      // Only the header changes: the deflate data is copied as it is.
-      out.write(stableGzipHeader(head))
-      await pipeline(
-        fs.createReadStream(input, { start: gzipBodyOffset(head, input), highWaterMark: MiB }),
-        out,
-      )
+      for (const member of members) {
+        out.write(stableGzipHeader(member.header))
+        await pipeline(
+          fs.createReadStream(input, {
+            start: member.body,
+            end: member.trailer + 7,
+            highWaterMark: MiB,
+          }),
+          out,
+          { end: false },
+        )
+      }
+      out.end()
     })
   }
   // A new gzip stream, from zlib, with the OS byte a stable header has.
@@ -125,18 +144,31 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
       ])
     })
   if (!isTar) {
-    // The deflate data is about to be copied unread: read it whole first, so that a
-    // corrupt, cut or junk-padded body (its CRC and length are checked at its end) is
-    // refused rather than passed on as normalized.
+    // The deflate data is about to be copied unread: every member is inflated and
+    // checked against its trailer first. What is not a clean run of members is read in
+    // full, so that a corrupt, cut or junk-padded body is refused rather than passed on
+    // as normalized.
+    if (rules.mode !== 'compare') {
+      const kept = await headerOnly()
+      if (kept !== undefined) return kept
+    }
     await pipeline(inner.open(), discard())
-    if (rules.mode !== 'compare') return headerOnly()
-    job.said.changes = [...headerChanges, recompressed]
+    const oneStream =
+      rules.mode === 'compare'
+        ? []
+        : [
+            'written as one new stream: the file is not a plain run of gzip members (it has padding after the last, say)',
+          ]
+    job.said.changes = [...headerChanges, ...oneStream, recompressed]
     return gzipped((sink) => pipeline(inner.open(), sink))
   }
   // The tar is read (and spooled) first: when none of its fields changes, its
   // compressed bytes are kept too, and at most the gzip header is rewritten.
   return normalizeTar(inner.open(), job.work, rules, job.budget, input, async (plan, write) => {
-    if (!plan.rewrite && !job.canonical) return headerOnly()
+    if (!plan.rewrite && !job.canonical) {
+      const kept = await headerOnly()
+      if (kept !== undefined) return kept
+    }
     if (extraField(head) !== undefined && rules.mode === 'ship') {
       job.said.kept =
         "a tar inside that needs changes, in a gzip stream whose header has an extra field (BGZF's block sizes, say) that a new stream would not keep; decompress it, normalize the tar, compress that"

@@ -836,6 +836,118 @@ describe('normalization of any archive', () => {
   })
 })
 
+describe('a gzip file of several members', () => {
+  interface GzipPart {
+    data: Uint8Array
+    mtime: number
+    os: number
+    extra: Uint8Array | null
+    name: string | null
+    comment: string | null
+    hcrc: boolean
+  }
+  // One member as writers lay it out, with any of the optional header fields.
+  const memberArb: fc.Arbitrary<GzipPart> = fc.record({
+    data: fc.uint8Array({ maxLength: 300 }),
+    mtime: fc.constantFrom(0, 1_800_000_000),
+    os: fc.constantFrom(3, 255, 11),
+    extra: fc.option(fc.uint8Array({ minLength: 4, maxLength: 12 }), { nil: null }),
+    name: fc.option(fc.constantFrom('a', 'b.txt'), { nil: null }),
+    comment: fc.option(fc.constantFrom('made here', ''), { nil: null }),
+    hcrc: fc.boolean(),
+  })
+  const layOut = (m: GzipPart): { header: Buffer; stable: Buffer; rest: Buffer } => {
+    const flags =
+      (m.extra !== null ? 4 : 0) |
+      (m.name !== null ? 8 : 0) |
+      (m.comment !== null ? 16 : 0) |
+      (m.hcrc ? 2 : 0)
+    const fixed = Buffer.from([0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, m.os])
+    fixed.writeUInt32LE(m.mtime, 4)
+    const extra = m.extra === null ? [] : [Buffer.from([m.extra.length, 0]), Buffer.from(m.extra)]
+    const parts = [fixed, ...extra]
+    if (m.name !== null) parts.push(Buffer.from(`${m.name}\0`))
+    if (m.comment !== null) parts.push(Buffer.from(`${m.comment}\0`))
+    if (m.hcrc) {
+      const crc = Buffer.alloc(2)
+      crc.writeUInt16LE(zlib.crc32(Buffer.concat(parts)) & 0xffff)
+      parts.push(crc)
+    }
+    const trailer = Buffer.alloc(8)
+    trailer.writeUInt32LE(zlib.crc32(m.data), 0)
+    trailer.writeUInt32LE(m.data.length, 4)
+    // What a stable header is, written out here rather than asked of the code under test.
+    const stableFixed = Buffer.from([0x1f, 0x8b, 8, m.extra !== null ? 4 : 0, 0, 0, 0, 0, 0])
+    return {
+      header: Buffer.concat(parts),
+      stable: Buffer.concat([stableFixed, Buffer.from([m.os === 255 ? 255 : 3]), ...extra]),
+      rest: Buffer.concat([zlib.deflateRawSync(m.data), trailer]),
+    }
+  }
+
+  it('makes every member header stable and copies each deflate stream as it is', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(memberArb, { minLength: 1, maxLength: 4 }), async (members) => {
+        const dir = makeTemp()
+        const laid = members.map(layOut)
+        const bytes = Buffer.concat(laid.flatMap((m) => [m.header, m.rest]))
+        const what = bytes.toString('base64')
+        fs.writeFileSync(path.join(dir, 'in'), bytes)
+        const out = path.join(dir, 'out')
+        const result = await normalizeFile(path.join(dir, 'in'), out, rules, DEFAULT_LIMITS)
+        const expected = Buffer.concat(laid.flatMap((m) => [m.stable, m.rest]))
+        expect(fs.readFileSync(out).equals(expected), what).toBe(true)
+        expect(result.changed, what).toBe(!expected.equals(bytes))
+        expect(zlib.gunzipSync(fs.readFileSync(out)).equals(zlib.gunzipSync(bytes)), what).toBe(
+          true,
+        )
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  it('is refused when a later member is corrupt, and rewritten whole when padding follows', async () => {
+    const dir = makeTemp()
+    const plain = {
+      data: Buffer.from('hello\n'),
+      mtime: 7,
+      os: 3,
+      extra: null,
+      name: 'a',
+      comment: null,
+      hcrc: false,
+    }
+    const one = layOut(plain)
+    const good = Buffer.concat([one.header, one.rest])
+    const badCrc = Buffer.from(good)
+    badCrc.writeUInt32LE(badCrc.readUInt32LE(badCrc.length - 8) ^ 1, badCrc.length - 8)
+    const badHeader = Buffer.concat([layOut({ ...plain, hcrc: true }).header, one.rest])
+    badHeader.writeUInt8(badHeader.readUInt8(10) ^ 1, 10)
+    fs.writeFileSync(path.join(dir, 'bad'), Buffer.concat([good, badCrc]))
+    fs.writeFileSync(path.join(dir, 'bad-header'), Buffer.concat([good, badHeader]))
+    await expect(
+      normalizeFile(path.join(dir, 'bad-header'), path.join(dir, 'bh.out'), rules, DEFAULT_LIMITS),
+    ).rejects.toMatchObject({ code: 'E_INPUT' })
+    await expect(
+      normalizeFile(path.join(dir, 'bad'), path.join(dir, 'bad.out'), rules, DEFAULT_LIMITS),
+    ).rejects.toMatchObject({ code: 'E_INPUT' })
+    expect(fs.existsSync(path.join(dir, 'bad.out'))).toBe(false)
+    // Zeros after the last member, as tape writers pad: gzip -d ignores them; the file
+    // is written as one new stream, and the report says so.
+    fs.writeFileSync(path.join(dir, 'padded'), Buffer.concat([good, good, Buffer.alloc(512)]))
+    const padded = await normalizeFile(
+      path.join(dir, 'padded'),
+      path.join(dir, 'padded.out'),
+      rules,
+      DEFAULT_LIMITS,
+    )
+    expect(padded.changes.join('\n')).toMatch(/one new stream/)
+    expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, 'padded.out'))).toString()).toBe(
+      'hello\nhello\n',
+    )
+  })
+})
+
 describe('zipFlavor', () => {
   it('calls a zip a wheel by its top-level RECORD, a jar by its manifest, and otherwise a zip', () => {
     expect(zipFlavor(['pkg/__init__.py', 'pkg-1.0.dist-info/RECORD', 'META-INF/MANIFEST.MF'])).toBe(

@@ -1,0 +1,119 @@
+import fs from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import zlib from 'node:zlib'
+import { ReproofError } from '../errors.js'
+import type { Budget } from '../formats/limits.js'
+
+/** One member of a gzip file, by offsets into the file. */
+export interface GzipMember {
+  /** Its header, as it is in the file. */
+  header: Buffer
+  /** Where its deflate data starts. */
+  body: number
+  /** Where its 8-byte trailer (CRC-32 and length) starts. */
+  trailer: number
+}
+
+// A header longer than this (a name or comment of 64 KiB) is refused, as the first
+// header is when the file is opened.
+const HEADER_MAX = 64 * 1024
+const READ = 64 * 1024
+
+/**
+ * Every member of a gzip file, each inflated (and checked against its trailer) to learn
+ * where it ends: zlib reports how much input a deflate stream consumed. Nothing inflated
+ * is held, and the ratio bound applies as it goes. Undefined when the file is not a clean
+ * run of members (corrupt data, a trailer that does not match, bytes after the last
+ * member): the full read that names such faults decides then.
+ *
+ * A header-only rewrite needs this: the deflate data is copied as it is, so a second
+ * member (`cat a.gz b.gz`, or what an appending writer leaves) would keep its own mtime
+ * and name while the file is said to be normalized.
+ */
+export async function gzipMembers(
+  input: string,
+  budget: Budget,
+  bodyOffset: (header: Buffer) => number,
+): Promise<GzipMember[] | undefined> {
+  const fd = await fs.promises.open(input, 'r')
+  try {
+    const { size } = await fd.stat()
+    const members: GzipMember[] = []
+    let at = 0
+    while (at < size) {
+      budget.spendEntry(input)
+      const head = Buffer.alloc(Math.min(HEADER_MAX, size - at))
+      await fd.read(head, 0, head.length, at)
+      let body: number
+      try {
+        body = at + bodyOffset(head)
+      } catch {
+        return undefined
+      }
+      const inflated = await inflateMember(fd, body, size, budget, input)
+      if (inflated === undefined) return undefined
+      const trailer = body + inflated.consumed
+      if (trailer + 8 > size) return undefined
+      const tail = Buffer.alloc(8)
+      await fd.read(tail, 0, 8, trailer)
+      if (
+        tail.readUInt32LE(0) !== inflated.crc ||
+        tail.readUInt32LE(4) !== inflated.length % 2 ** 32
+      )
+        return undefined
+      const header = head.subarray(0, body - at)
+      // A header CRC (FHCRC) is checked here, as zlib checks it on a full read.
+      if (((header[3] ?? 0) & 0x02) !== 0) {
+        const crc = zlib.crc32(header.subarray(0, header.length - 2)) & 0xffff
+        if (header.readUInt16LE(header.length - 2) !== crc) return undefined
+      }
+      members.push({ header, body, trailer })
+      at = trailer + 8
+    }
+    return members.length === 0 ? undefined : members
+  } finally {
+    await fd.close()
+  }
+}
+
+/** One deflate stream from `start`: its CRC-32, length and compressed size. */
+async function inflateMember(
+  fd: fs.promises.FileHandle,
+  start: number,
+  size: number,
+  budget: Budget,
+  input: string,
+): Promise<{ crc: number; length: number; consumed: number } | undefined> {
+  const inflate = zlib.createInflateRaw({ chunkSize: 1024 * 1024 })
+  const stream = { ended: false }
+  inflate.once('end', () => {
+    stream.ended = true
+  })
+  let length = 0
+  let crc = 0
+  // Reading stops soon after the stream ends (zlib ignores what follows its end), so a
+  // file of many members is read about once, not once per member.
+  async function* compressed(): AsyncGenerator<Buffer> {
+    let pos = start
+    while (!stream.ended && pos < size) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ, size - pos))
+      const { bytesRead } = await fd.read(chunk, 0, chunk.length, pos)
+      if (bytesRead === 0) return
+      pos += bytesRead
+      yield chunk.subarray(0, bytesRead)
+    }
+  }
+  try {
+    await pipeline(compressed, inflate, async (chunks: AsyncIterable<Buffer>) => {
+      for await (const chunk of chunks) {
+        length += chunk.length
+        budget.checkRatio(length, size, input)
+        crc = zlib.crc32(chunk, crc)
+      }
+    })
+  } catch (err) {
+    if (err instanceof ReproofError) throw err
+    return undefined
+  }
+  return stream.ended ? { crc: crc >>> 0, length, consumed: inflate.bytesWritten } : undefined
+}
