@@ -112,6 +112,7 @@ export async function normalizeZip<T>(
       const changes = unchanged(members.length, zipFlavor(members.map((m) => m.name)))
       return await use({ changes, rewrite: false, signed }, () => Promise.resolve())
     }
+    refuseGaps(members, fd, centralStart, where)
     const flavor = zipFlavor(members.map((m) => m.name))
     const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
     // EPUB and OpenDocument (and any OCF container) need their `mimetype` first: where
@@ -202,6 +203,69 @@ function refuseUnlisted(members: readonly Member[], fd: ZipInput, where: string)
       `${where}: the name of the member at byte ${named.entry.relativeOffsetOfLocalHeader} is in a DOS code page (made on host ${named.entry.versionMadeBy >> 8}, without the UTF-8 flag); a stable header (made by Unix) would make readers decode it as another name`,
       { path: where },
     )
+}
+
+/**
+ * Bytes between members, or between the last member and the central directory, that no
+ * member owns: a rewrite would drop them, and a streaming reader (`ZipInputStream`,
+ * `unzip -` from a pipe) may find members there that the central directory does not
+ * list. Refused, as bytes before the first member are. What a member legitimately leaves
+ * after its data is its data descriptor; what an APK leaves before its central directory
+ * is its signing block. Members that overlap (several entries over the same bytes, as
+ * zip bombs are made) are refused as well.
+ */
+function refuseGaps(
+  members: readonly Member[],
+  fd: ZipInput,
+  centralStart: number,
+  where: string,
+): void {
+  const byOffset = [...members].sort(
+    (a, b) => a.entry.relativeOffsetOfLocalHeader - b.entry.relativeOffsetOfLocalHeader,
+  )
+  const refuse = (at: number, what: string): never => {
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: ${what} at byte ${at}; a rewrite would drop them, and streaming readers may see members there that the central directory does not list`,
+      { path: where },
+    )
+  }
+  byOffset.forEach((member, i) => {
+    const { entry } = member
+    const end = readLocalHeader(fd, entry, where).dataStart + entry.compressedSize
+    const next = byOffset[i + 1]?.entry.relativeOffsetOfLocalHeader ?? centralStart
+    if (next < end) refuse(next, 'members that overlap')
+    const gap = next - end
+    if (gap === 0) return
+    if ((entry.generalPurposeBitFlag & 0x08) !== 0 && isDescriptor(fd, entry, end, gap)) return
+    if (next === centralStart && isApkSigningBlock(fd, centralStart, gap)) return
+    refuse(end, `${gap} bytes that belong to no member`)
+  })
+}
+
+/** Whether `length` bytes at `at` are the data descriptor of `entry`, in any of its forms. */
+function isDescriptor(fd: ZipInput, entry: yauzl.Entry, at: number, length: number): boolean {
+  const bytes = Buffer.alloc(length)
+  if (length > 24 || fd.read(bytes, 0, length, at) !== length) return false
+  const signed = length >= 16 && bytes.readUInt32LE(0) === 0x08074b50 ? 4 : 0
+  const wide = length - signed - 4 === 16
+  if (!wide && length - signed - 4 !== 8) return false
+  if (bytes.readUInt32LE(signed) !== entry.crc32 >>> 0) return false
+  const size = (n: number): number =>
+    wide
+      ? Number(bytes.readBigUInt64LE(signed + 4 + n * 8))
+      : bytes.readUInt32LE(signed + 4 + n * 4)
+  return size(0) === entry.compressedSize && size(1) === entry.uncompressedSize
+}
+
+/** Whether the `length` bytes before the central directory are an APK signing block. */
+function isApkSigningBlock(fd: ZipInput, centralStart: number, length: number): boolean {
+  const magic = Buffer.alloc(24)
+  if (length < 32 || fd.read(magic, 0, 24, centralStart - 24) !== 24) return false
+  // The block ends with its size (all of it but this first size field) and its magic.
+  return (
+    magic.subarray(8).equals(APK_SIGNING_BLOCK) && magic.readBigUInt64LE(0) === BigInt(length - 8)
+  )
 }
 
 function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {

@@ -1377,6 +1377,48 @@ PY`,
     )
   })
 
+  it('refuses a zip with bytes between members that no member owns, or members that overlap', async () => {
+    const dir = makeTemp()
+    // A member the central directory does not list: unzip and zipfile see two members,
+    // a streaming reader three. And two entries over the same bytes, as zip bombs are made.
+    sh(
+      dir,
+      `echo a > a.txt && echo hidden > hidden.txt && echo c > c.txt && zip -q -X full.zip a.txt hidden.txt c.txt && python3 - <<'PY'
+import struct
+data = open('full.zip', 'rb').read()
+end = data.rfind(b'PK\\x05\\x06')
+size, start = struct.unpack('<II', data[end + 12:end + 20])
+central, entries, p = data[start:start + size], [], 0
+while p < size:
+    n, m, k = struct.unpack('<HHH', central[p + 28:p + 34])
+    entries.append(central[p:p + 46 + n + m + k])
+    p += 46 + n + m + k
+def write(name, listed):
+    body = b''.join(listed)
+    tail = data[end:end + 8] + struct.pack('<HHII', len(listed), len(listed), len(body), start) + data[end + 20:end + 22]
+    open(name, 'wb').write(data[:start] + body + tail)
+write('hidden.zip', [e for e in entries if b'hidden' not in e])
+write('overlap.zip', entries + [entries[0].replace(b'a.txt', b'b.txt')])
+PY
+unzip -tq hidden.zip && python3 -c "import zipfile; assert len(zipfile.ZipFile('hidden.zip').namelist()) == 2"`,
+    )
+    const hidden = await normalize(dir, ['hidden.zip', '-o', 'hidden.out'])
+    expect(hidden.code).toBe(2)
+    expect(hidden.stderr).toMatch(/hidden\.zip: \d+ bytes that belong to no member at byte \d+/)
+    expect(fs.existsSync(path.join(dir, 'hidden.out'))).toBe(false)
+    const overlap = await normalize(dir, ['overlap.zip', '-o', 'overlap.out'])
+    expect(overlap.code).toBe(2)
+    expect(overlap.stderr).toMatch(/overlap\.zip: members that overlap/)
+    // Data descriptors (what jar and a zip written to a pipe leave after each member) are
+    // a member's own.
+    sh(
+      dir,
+      'rm -f a.jar && jar cf a.jar a.txt c.txt && printf x | zip -q -X - a.txt c.txt - > piped.zip',
+    )
+    const owned = await normalize(dir, ['a.jar', 'piped.zip', '-o', makeTemp()])
+    expect(owned.code, owned.stderr).toBe(0)
+  })
+
   it('refuses a zip with bytes before its first member that it cannot keep, and a name in a DOS code page', async () => {
     const dir = makeTemp()
     sh(
