@@ -96,6 +96,8 @@ export async function signedMakeBuild(
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv
   onStderr?: (text: string, child: ReturnType<typeof spawn>) => void
+  /** Sends SIGTERM this long after the start, as a CI runner cancelling a step does. */
+  killAfterMs?: number
 }
 
 /** Spawns the real executable. */
@@ -113,12 +115,17 @@ export function spawnProgram(argv: string[], options: SpawnOptions = {}): Promis
     })
     let stdout = ''
     let stderr = ''
+    const timer =
+      options.killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => child.kill('SIGTERM'), options.killAfterMs)
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString()
       options.onStderr?.(stderr, child)
     })
     child.on('close', (code, signal) => {
+      clearTimeout(timer)
       resolve({
         code: code ?? (signal === null ? -1 : 128 + os.constants.signals[signal]),
         stdout,

@@ -42,7 +42,7 @@ export async function main(
   program.addCommand(normalizeCommand(streams, setExit))
   program.addCommand(attestCommand(streams, setExit))
   program.addCommand(keygenCommand(streams, setExit))
-  program.addCommand(verifyCommand(streams, setExit))
+  program.addCommand(verifyCommand(streams, setExit, controller.signal))
   program.addCommand(gateCommand(streams, setExit, controller.signal))
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
     command.exitOverride().configureOutput(output(streams)).configureHelp(HELP)

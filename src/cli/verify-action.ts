@@ -1,4 +1,5 @@
 import { EXIT, ReproofError } from '../errors.js'
+import { parseDuration } from '../config/duration.js'
 import { runVerify } from '../verify/run-verify.js'
 import { useColor, type Streams } from './output.js'
 import { renderVerify } from './views/verify.js'
@@ -16,6 +17,7 @@ export async function verifyAction(
   artifacts: string[],
   flags: VerifyFlags,
   streams: Streams,
+  signal?: AbortSignal,
 ): Promise<number> {
   const trust = toTrust(flags)
   const policy = toPolicy(flags, await readPolicyFlag(flags))
@@ -34,6 +36,7 @@ export async function verifyAction(
     '--rebuild-env': flags.rebuildEnv,
     '--rebuild-network': flags.rebuildNetwork,
     '--rebuild-without-sandbox': flags.rebuildWithoutSandbox,
+    '--rebuild-timeout': flags.rebuildTimeout,
   }
   for (const [flag, value] of Object.entries(rebuildOnly))
     if (flags.rebuild !== true && value !== undefined)
@@ -47,6 +50,10 @@ export async function verifyAction(
           passEnv: flags.rebuildEnv ?? [],
           allowNetwork: flags.rebuildNetwork === true,
           allowNoSandbox: flags.rebuildWithoutSandbox === true,
+          ...(flags.rebuildTimeout === undefined
+            ? {}
+            : { timeoutMs: parseDuration(flags.rebuildTimeout, '--rebuild-timeout') }),
+          ...(signal === undefined ? {} : { signal }),
         }
       : undefined
   const result = await runVerify(

@@ -7,7 +7,11 @@ const collect = (value: string, previous: string[] | undefined): string[] => [
   value,
 ]
 
-export function verifyCommand(streams: Streams, setExit: (code: number) => void): Command {
+export function verifyCommand(
+  streams: Streams,
+  setExit: (code: number) => void,
+  signal?: AbortSignal,
+): Command {
   const command = new Command('verify')
     .description(
       'check an attestation: signature, identity, subject digests and policy; yes or no, with the reason',
@@ -31,13 +35,17 @@ export function verifyCommand(streams: Streams, setExit: (code: number) => void)
       'for --rebuild: where namespaces are refused, rebuild without the sandbox (the attested command then sees your environment and network)',
     )
     .option(
+      '--rebuild-timeout <duration>',
+      'for --rebuild: stop the rebuild after this long (e.g. 30m); the answer is then unknown (exit 4)',
+    )
+    .option(
       '--rebuild-network',
       'for --rebuild: let the rebuild reach the network, where the attested build did',
     )
     .option('--json', 'print the result as JSON on stdout')
     .action(async (artifacts: string[], flags: VerifyFlags) => {
       const { verifyAction } = await import('./verify-action.js')
-      setExit(await verifyAction(artifacts, flags, streams))
+      setExit(await verifyAction(artifacts, flags, streams, signal))
     })
 }
 

@@ -73,6 +73,7 @@ export interface VerifyFlags extends Omit<Policy, 'maxAgeMs'> {
   rebuildEnv?: string[]
   rebuildNetwork?: boolean
   rebuildWithoutSandbox?: boolean
+  rebuildTimeout?: string
   json?: boolean
 }
 
@@ -125,6 +126,14 @@ export function toTrust(flags: VerifyFlags): Trust {
         `keyless verification needs exactly one of ${flag} and ${flag}-regexp${orKey}`,
       )
   }
+  // An empty value (an unset variable, `--certificate-identity "$ID"`) requires nothing.
+  for (const [value, flag] of [
+    [flags.certificateIdentity, '--certificate-identity'],
+    [flags.certificateIdentityRegexp, '--certificate-identity-regexp'],
+    [flags.certificateOidcIssuer, '--certificate-oidc-issuer'],
+    [flags.certificateOidcIssuerRegexp, '--certificate-oidc-issuer-regexp'],
+  ] as const)
+    if (value?.trim() === '') throw new ReproofError('E_USAGE', `${flag} is empty`)
   checkRegexp(flags.certificateIdentityRegexp, '--certificate-identity-regexp')
   checkRegexp(flags.certificateOidcIssuerRegexp, '--certificate-oidc-issuer-regexp')
   return {

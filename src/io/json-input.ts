@@ -2,11 +2,14 @@ import { ReproofError } from '../errors.js'
 
 /**
  * Parses a file the user gave as JSON; anything else is bad input, named by `label`
- * (the flag and file, as the message should say it) with the parser's reason.
+ * (the flag and file, as the message should say it) with the parser's reason. A key
+ * given twice in one object is refused: JSON.parse keeps the last, another reader may
+ * keep the first, and a policy's `"builderId"` written twice would quietly be the second.
  */
 export function parseJsonInput(text: string, label: string, file: string): unknown {
+  let json: unknown
   try {
-    return JSON.parse(text)
+    json = JSON.parse(text)
   } catch (err) {
     throw new ReproofError(
       'E_INPUT',
@@ -15,4 +18,48 @@ export function parseJsonInput(text: string, label: string, file: string): unkno
       { cause: err },
     )
   }
+  const repeated = repeatedKey(text)
+  if (repeated !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${label}: the key ${JSON.stringify(repeated.key)} is given twice in one object (at character ${repeated.at})`,
+      { path: file },
+    )
+  return json
+}
+
+/**
+ * The first key that occurs twice in one object of `text`, which must be valid JSON.
+ * Keys compare as JSON.parse reads them (`"a"` and `"\u0061"` are one key).
+ */
+export function repeatedKey(text: string): { key: string; at: number } | undefined {
+  // One entry per open container: the keys seen so far (objects), or null (arrays).
+  const open: (Set<string> | null)[] = []
+  let expectKey = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22 /* " */) {
+      const start = i
+      for (i++; text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++
+      const keys = open.at(-1)
+      if (expectKey && keys) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string
+        if (keys.has(key)) return { key, at: start }
+        keys.add(key)
+        expectKey = false
+      }
+    } else if (c === 0x7b /* { */) {
+      open.push(new Set())
+      expectKey = true
+    } else if (c === 0x5b /* [ */) {
+      open.push(null)
+      expectKey = false
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      open.pop()
+      expectKey = false
+    } else if (c === 0x2c /* , */) {
+      expectKey = open.at(-1) instanceof Set
+    }
+  }
+  return undefined
 }

@@ -63,7 +63,8 @@ function typeChecks(
     }),
     checked({
       name: 'statement type',
-      ok: STATEMENT_TYPES.includes(String(statementType)),
+      // A string, and one of them: String(["…/Statement/v1"]) would pass for one.
+      ok: typeof statementType === 'string' && STATEMENT_TYPES.includes(statementType),
       wanted: STATEMENT_TYPES,
       found: statementType,
       reason: 'statement-type',
@@ -455,15 +456,23 @@ function reproducedCheck(
       } catch {
         entries = []
       }
+      // Only digests as a manifest writes them: an entry without one must not match a
+      // subject without one (undefined in both).
       const digests = new Set(
-        (Array.isArray(entries) ? entries.filter(isObject) : []).map((e) => e.sha256),
+        (Array.isArray(entries) ? entries.filter(isObject) : [])
+          .map((e) => e.sha256)
+          .filter((d): d is string => typeof d === 'string' && SHA256_HEX.test(d)),
       )
       return { name: String(b.name), intact, digests }
     })
   const runs = new Set(manifests.filter((m) => m.intact).map((m) => m.name))
   const everySubject = subjects.every((s) => {
     const d = isObject(s.digest) ? s.digest.sha256 : undefined
-    return manifests.filter((m) => m.intact).every((m) => m.digests.has(d))
+    return (
+      typeof d === 'string' &&
+      SHA256_HEX.test(d) &&
+      manifests.filter((m) => m.intact).every((m) => m.digests.has(d))
+    )
   })
   const ok = runs.size === 2 && everySubject
   return checked({
@@ -474,6 +483,8 @@ function reproducedCheck(
     reason: 'not-reproduced',
   })
 }
+
+const SHA256_HEX = /^[0-9a-f]{64}$/
 
 function anchored(pattern: string): RegExp {
   return new RegExp(`^(?:${pattern})$`)

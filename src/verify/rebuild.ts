@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -36,6 +37,10 @@ export interface RebuildOptions {
   artifacts: { path: string; sha256?: string; file?: false }[]
   callerEnv: Readonly<Record<string, string | undefined>>
   tempDir: string | undefined
+  /** How long the rebuild (both runs) may take (--rebuild-timeout); past it, the answer is unknown. */
+  timeoutMs?: number
+  /** Aborted on Ctrl-C or SIGTERM: the rebuild's processes are stopped, its roots removed. */
+  signal?: AbortSignal
 }
 
 interface Recipe {
@@ -50,7 +55,7 @@ interface Recipe {
   normalize: boolean
   /** The original build reached the network (--network, or no sandbox to stop it). */
   network: boolean
-  subjects: { name: string; sha256: string }[]
+  subjects: { name: string; sha256: string; sha512?: string }[]
 }
 
 /**
@@ -67,6 +72,7 @@ function toRebuildOptions(
   outDir: string,
   tempDir: string | undefined,
   allowNoSandbox: boolean,
+  timeoutMs: number | undefined,
 ): BuildOptions {
   return {
     source: tree,
@@ -79,7 +85,7 @@ function toRebuildOptions(
     record: undefined,
     report: undefined,
     env: recipe.env.map((e) => (e.value === undefined ? { name: e.name } : { ...e })),
-    timeoutMs: undefined,
+    timeoutMs,
     keep: false,
     sequential: false,
     variations: [...DEFAULT_VARIATIONS],
@@ -103,16 +109,22 @@ export async function rebuildCheck(
 ): Promise<{ check: Check; explanation?: DiffItem[] }> {
   const recipe = toRecipe(statement)
   refuseUnasked(recipe, options)
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-rebuild-'))
+  const work = fs.mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'reproof-rebuild-'))
   try {
     const exported = path.join(work, 'source')
     await exportCommit(options.source, recipe.commit, exported)
     const tree = path.join(exported, recipe.subdirectory)
-    if (!fs.statSync(tree, { throwIfNoEntry: false })?.isDirectory())
-      throw new ReproofError(
-        'E_INPUT',
-        `--rebuild: the recorded directory ${recipe.subdirectory} is not a directory of commit ${recipe.commit}`,
-      )
+    // Each part a directory of the commit, not a link: a committed `sub -> /elsewhere`
+    // would have the rebuild build what is elsewhere and say it came from the commit.
+    let at = exported
+    for (const part of recipe.subdirectory === '' ? [] : recipe.subdirectory.split('/')) {
+      at = path.join(at, part)
+      if (!fs.lstatSync(at, { throwIfNoEntry: false })?.isDirectory())
+        throw new ReproofError(
+          'E_INPUT',
+          `--rebuild: the recorded directory ${recipe.subdirectory} is not a directory of commit ${recipe.commit} (${path.relative(exported, at)} is not a directory there; a link is not followed)`,
+        )
+    }
     const outDir = path.join(work, 'out')
     const buildOptions = toRebuildOptions(
       recipe,
@@ -120,8 +132,13 @@ export async function rebuildCheck(
       outDir,
       options.tempDir,
       options.allowNoSandbox === true,
+      options.timeoutMs,
     )
-    const { result } = await runBuild(buildOptions, { callerEnv: options.callerEnv }).catch(
+    const deps = {
+      callerEnv: options.callerEnv,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    }
+    const { result } = await runBuild(buildOptions, deps).catch(
       (err: unknown) => {
         // Said in the rebuild's own words: the verifier gave no --require-sandbox.
         if (err instanceof ReproofError && err.message.startsWith('--require-sandbox: '))
@@ -147,7 +164,14 @@ export async function rebuildCheck(
       }
     }
     const rebuilt = new Map(result.artifacts.map((a) => [a.name, a.digest.sha256]))
-    const mismatches = recipe.subjects.filter((s) => rebuilt.get(s.name) !== s.sha256)
+    // Every digest the subject names must come out again: one whose SHA-256 is the
+    // rebuilt file's and whose SHA-512 another file's (which verify matched it by) is
+    // not rebuilt.
+    const mismatches = recipe.subjects.filter(
+      (s) =>
+        rebuilt.get(s.name) !== s.sha256 ||
+        (s.sha512 !== undefined && sha512Of(path.join(outDir, s.name)) !== s.sha512),
+    )
     if (mismatches.length === 0) {
       return {
         check: {
@@ -171,11 +195,21 @@ export async function rebuildCheck(
       check: {
         name: 'rebuild',
         ok: false,
-        wanted: mismatches.map((m) => ({ name: m.name, sha256: m.sha256 })),
-        found: mismatches.map((m) => ({ name: m.name, sha256: rebuilt.get(m.name) ?? null })),
+        wanted: mismatches.map((m) => ({
+          name: m.name,
+          sha256: m.sha256,
+          ...(m.sha512 === undefined ? {} : { sha512: m.sha512 }),
+        })),
+        found: mismatches.map((m) => ({
+          name: m.name,
+          sha256: rebuilt.get(m.name) ?? null,
+          ...(m.sha512 === undefined
+            ? {}
+            : { sha512: sha512Of(path.join(outDir, m.name)) ?? null }),
+        })),
         reason: 'rebuild-mismatch',
       },
-      explanation: await explain(mismatches, options.artifacts, outDir),
+      explanation: await explain(mismatches, options.artifacts, outDir, options.tempDir),
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
@@ -187,6 +221,7 @@ async function explain(
   mismatches: { name: string; sha256: string }[],
   given: RebuildOptions['artifacts'],
   outDir: string,
+  tempDir: string | undefined,
 ): Promise<DiffItem[]> {
   const items: DiffItem[] = []
   for (const m of mismatches) {
@@ -194,7 +229,7 @@ async function explain(
     const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false)
     const rebuilt = path.join(outDir, m.name)
     if (original === undefined || !fs.existsSync(rebuilt)) continue
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-explain-'))
+    const work = fs.mkdtempSync(path.join(tempDir ?? os.tmpdir(), 'reproof-explain-'))
     try {
       // Two single-file trees, so that the items are named after the artifact.
       for (const [side, file] of [
@@ -247,7 +282,7 @@ function toRecipe(statement: unknown): Recipe {
       `--rebuild: the provenance does not say ${what}; it cannot be rebuilt`,
     )
   const s = statement as {
-    subject?: { name?: unknown; digest?: { sha256?: unknown } }[]
+    subject?: { name?: unknown; digest?: { sha256?: unknown; sha512?: unknown } }[]
     predicateType?: unknown
     predicate?: {
       buildDefinition?: {
@@ -312,8 +347,18 @@ function toRecipe(statement: unknown): Recipe {
   const subjects = (Array.isArray(s.subject) ? s.subject : []).map((x) => ({
     name: String(x.name),
     sha256: typeof x.digest?.sha256 === 'string' ? x.digest.sha256 : '',
+    ...(typeof x.digest?.sha512 === 'string' ? { sha512: x.digest.sha512 } : {}),
   }))
   if (subjects.length === 0) throw bad('what it attests (it has no subject)')
+  // A subject is a file the build wrote into its output directory: its name is read
+  // and copied there, so one that leaves it (`../../home/me/.ssh/authorized_keys`) is
+  // refused before anything runs.
+  const outside = subjects.find((x) => !isPlainRelative(x.name))
+  if (outside !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `--rebuild: the subject ${JSON.stringify(outside.name)} is not a path inside the build's output directory; it cannot be rebuilt`,
+    )
   return {
     command: command,
     commit: source.commit,
@@ -331,6 +376,30 @@ function toRecipe(statement: unknown): Recipe {
       (internal.isolation as { network?: unknown }).network === 'host',
     subjects,
   }
+}
+
+/** A relative path with no empty, `.` or `..` part and no NUL: one that stays where it is joined. */
+function isPlainRelative(name: string): boolean {
+  return (
+    name !== '' &&
+    !name.startsWith('/') &&
+    !name.includes('\0') &&
+    name.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
+  )
+}
+
+/** The SHA-512 of a rebuilt file, or undefined when there is no regular file there. */
+function sha512Of(file: string): string | undefined {
+  if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) return undefined
+  const hash = crypto.createHash('sha512')
+  const fd = fs.openSync(file, 'r')
+  try {
+    const chunk = Buffer.allocUnsafe(1024 * 1024)
+    for (let n; (n = fs.readSync(fd, chunk)) > 0; ) hash.update(chunk.subarray(0, n))
+  } finally {
+    fs.closeSync(fd)
+  }
+  return hash.digest('hex')
 }
 
 /** The tracked files at the commit, from the local repository: `git archive`, no fetch, no worktree left behind. */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import type { SerializedBundle } from '@sigstore/bundle'
 import { ReproofError, unreadable } from '../errors.js'
+import { repeatedKey } from '../io/json-input.js'
 import type { DiffItem } from '../diff/report.js'
 import { checkStatement, type ArtifactDigests, type Policy } from './policy.js'
 import type { RebuildOptions } from './rebuild.js'
@@ -136,11 +137,21 @@ function withSha512(options: VerifyOptions) {
 function readStatement(payload: Buffer): unknown {
   if (payload.length > MAX_PAYLOAD_BYTES)
     throw rejection('bundle-invalid', `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`)
+  const text = payload.toString('utf8')
+  let statement: unknown
   try {
-    return JSON.parse(payload.toString('utf8'))
+    statement = JSON.parse(text)
   } catch {
     throw rejection('statement-type', 'the signed payload is not JSON')
   }
+  // Readers differ on which of two equal keys counts (a subject given twice, say): refused.
+  const repeated = repeatedKey(text)
+  if (repeated !== undefined)
+    throw rejection(
+      'statement-type',
+      `the signed statement gives the key ${JSON.stringify(repeated.key)} twice in one object`,
+    )
+  return statement
 }
 
 /**
@@ -153,7 +164,8 @@ function failedCheck(err: unknown): Check {
   if (reason !== undefined) {
     const { wanted, found } = (err as ReproofError).context
     return {
-      name: 'signature',
+      // A statement that cannot be read is not a bad signature: named for what failed.
+      name: reason === 'statement-type' ? 'statement' : 'signature',
       ok: false,
       wanted,
       found: found ?? (err as ReproofError).message,

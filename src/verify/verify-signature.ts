@@ -226,6 +226,18 @@ function verifyKeyless(
   const signer = run(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity))
   const san = signer.identity?.subjectAlternativeName ?? ''
   const issuer = signer.identity?.extensions?.issuer ?? ''
+  // A certificate without an identity or issuer matches nothing, not a pattern that
+  // happens to match the empty string.
+  if (san === '')
+    throw rejection('identity-mismatch', 'the certificate names no identity', {
+      wanted: trust.identity ?? trust.identityRegexp,
+      found: null,
+    })
+  if (issuer === '')
+    throw rejection('issuer-mismatch', 'the certificate names no OIDC issuer', {
+      wanted: trust.issuer ?? trust.issuerRegexp,
+      found: null,
+    })
   if (!matches(san, trust.identity, trust.identityRegexp))
     throw rejection('identity-mismatch', 'the certificate identity is not the one required', {
       wanted: trust.identity ?? trust.identityRegexp,

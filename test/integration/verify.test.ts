@@ -13,6 +13,7 @@ import {
   makeTempParent,
   runCli,
   signedMakeBuild,
+  spawnCli,
 } from '../helpers.js'
 import {
   NPM_PUBLISH,
@@ -359,6 +360,14 @@ describe('reproof verify on real public-good bundles, offline', () => {
         ])
       ).code,
     ).toBe(2)
+    // An empty value (an unset variable in a script) requires nothing: refused, not matched.
+    for (const [identity, issuer] of [
+      ['--certificate-identity-regexp', '--certificate-oidc-issuer'],
+      ['--certificate-identity', '--certificate-oidc-issuer-regexp'],
+    ] as const) {
+      const empty = await runCli(['verify', REAL_TGZ, ...bundle, identity, '', issuer, ' '])
+      expect([empty.code, empty.stderr]).toEqual([2, `reproof: ${identity} is empty\n`])
+    }
   })
 })
 
@@ -612,8 +621,24 @@ describe('reproof verify --rebuild', () => {
     expect(partial.result?.reason).toBe('source-ref')
   })
 
-  it("rebuilds only reproof's provenance, and never gives the signer's command the verifier's variables or network unasked", async () => {
-    const { repo, bundle, artifact } = await signedRepo(false)
+  interface Provenance {
+    _type: unknown
+    subject: { name: string; digest: Record<string, string> }[]
+    predicateType: string
+    predicate: {
+      buildDefinition: {
+        externalParameters: { command: string[]; source: { subdirectory?: string } }
+        internalParameters: { environment: object[]; isolation: object }
+      }
+      runDetails: { byproducts: { name: string; content?: string; digest?: object }[] }
+    }
+  }
+
+  /**
+   * A signer of its own (trusted by `pub`), who signs the statement of `bundle` again
+   * after `edit`: a trusted signer turned hostile, or a text written by hand (`raw`).
+   */
+  async function resigner(bundle: string) {
     const { signWithKey } = await import('../../src/sign/sign-statement.js')
     const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const dir = makeTemp()
@@ -625,25 +650,30 @@ describe('reproof verify --rebuild', () => {
           .dsseEnvelope.payload,
         'base64',
       ).toString('utf8'),
-    ) as {
-      predicateType: string
-      predicate: {
-        buildDefinition: { internalParameters: { environment: object[]; isolation: object } }
-      }
-    }
-    // The same statement, signed again after `edit`.
-    const resigned = async (name: string, edit: (s: typeof original) => void) => {
+    ) as Provenance
+    const resigned = async (
+      name: string,
+      edit: (s: Provenance) => void,
+      raw?: (text: string) => string,
+    ) => {
       const statement = structuredClone(original)
       edit(statement)
+      const text = JSON.stringify(statement)
       const file = path.join(dir, name)
       const signed = await signWithKey(
-        Buffer.from(JSON.stringify(statement)),
+        Buffer.from(raw === undefined ? text : raw(text)),
         privateKey,
         'ecdsa-p256',
       )
       fs.writeFileSync(file, JSON.stringify(signed))
       return file
     }
+    return { pub, resigned }
+  }
+
+  it("rebuilds only reproof's provenance, and never gives the signer's command the verifier's variables or network unasked", async () => {
+    const { repo, bundle, artifact } = await signedRepo(false)
+    const { pub, resigned } = await resigner(bundle)
     const rebuild = (file: string, ...extra: string[]) =>
       verify([...rebuildArgs(artifact, file, pub, repo), ...extra])
     const asIs = await rebuild(await resigned('as-is.json', () => undefined))
@@ -696,6 +726,108 @@ describe('reproof verify --rebuild', () => {
     const stray = await verify([artifact, '--bundle', bundle, '--key', pub, '--source', repo])
     expect(stray.code).toBe(2)
     expect(stray.stderr).toMatch(/--source is for --rebuild/)
+  })
+
+  it('holds a hostile signer to every digest, to the output directory and to the commit', async () => {
+    const { repo, bundle, artifact } = await signedRepo(false)
+    const { pub, resigned } = await resigner(bundle)
+    const dir = makeTemp()
+    const sha = (algorithm: string, file: string) =>
+      crypto.createHash(algorithm).update(fs.readFileSync(file)).digest('hex')
+    // The subject's SHA-256 is the real build's, its SHA-512 another file's: verify
+    // matches that file by SHA-512, and the rebuild must compare that digest too.
+    const evil = path.join(dir, 'evil.bin')
+    fs.writeFileSync(evil, 'not what was built\n')
+    const mixed = await resigned('mixed.json', (s) => {
+      s.subject[0] = {
+        name: s.subject[0]?.name ?? '',
+        digest: { ...s.subject[0]?.digest, sha512: sha('sha512', evil) },
+      }
+    })
+    const byOther = await verify([
+      ...rebuildArgs(`sha512:${sha('sha512', evil)}`, mixed, pub, repo),
+      '--require-reproduced',
+    ])
+    expect([byOther.code, byOther.result?.reason], byOther.stderr).toEqual([1, 'rebuild-mismatch'])
+
+    // A subject named out of the output directory: nothing runs, nothing is written.
+    const victim = path.join(dir, 'victim.txt')
+    fs.writeFileSync(victim, 'ORIGINAL')
+    const outside = await resigned('outside.json', (s) => {
+      s.subject.push({
+        name: path.relative('/', victim).replace(/^/, '../'.repeat(30)),
+        digest: { sha256: sha('sha256', artifact) },
+      })
+    })
+    const escaped = await verify(rebuildArgs(artifact, outside, pub, repo))
+    expect(escaped.code).toBe(2)
+    expect(escaped.stderr).toMatch(/is not a path inside the build's output directory/)
+    expect(fs.readFileSync(victim, 'utf8')).toBe('ORIGINAL')
+
+    // A directory of the commit that is a link out of it: not followed.
+    fs.symlinkSync(dir, path.join(repo, 'sub'))
+    git(repo, ['add', 'sub'])
+    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'link'])
+    const head = git(repo, ['rev-parse', 'HEAD']).trim()
+    const linked = await resigned('linked.json', (s) => {
+      const source = s.predicate.buildDefinition.externalParameters.source as Record<
+        string,
+        unknown
+      >
+      source.subdirectory = 'sub'
+      source.commit = head
+    })
+    const followed = await verify(rebuildArgs(artifact, linked, pub, repo))
+    expect(followed.code).toBe(2)
+    expect(followed.stderr).toMatch(/a link is not followed/)
+
+    // A statement type that is not a string, and a key given twice: not read as one.
+    const listed = await resigned('listed.json', (s) => {
+      s._type = [s._type]
+    })
+    const twice = await resigned(
+      'twice.json',
+      () => undefined,
+      (text) => text.replace(/^\{/, `{"subject":[],`),
+    )
+    for (const file of [listed, twice]) {
+      const read = await verify([artifact, '--bundle', file, '--key', pub])
+      expect([read.code, read.result?.reason], file).toEqual([1, 'statement-type'])
+    }
+
+    // Reproduced, for a subject with no SHA-256, by manifests whose entries have none.
+    const unnamed = Buffer.from('[{"name":"unrelated"}]')
+    const bare = await resigned('bare.json', (s) => {
+      s.subject = [{ name: 'evil.bin', digest: { sha512: sha('sha512', evil) } }]
+      for (const b of s.predicate.runDetails.byproducts) {
+        b.content = unnamed.toString('base64')
+        b.digest = { sha256: crypto.createHash('sha256').update(unnamed).digest('hex') }
+      }
+    })
+    const unproven = await verify([evil, '--bundle', bare, '--key', pub, '--require-reproduced'])
+    expect([unproven.code, unproven.result?.reason]).toEqual([1, 'not-reproduced'])
+  })
+
+  it('stops a rebuild past --rebuild-timeout (unknown, exit 4) and on SIGTERM (exit 130), saying nothing verified', async () => {
+    const { repo, bundle, artifact } = await signedRepo(false)
+    const { pub, resigned } = await resigner(bundle)
+    const slow = await resigned('slow.json', (s) => {
+      s.predicate.buildDefinition.externalParameters.command = ['sh', '-c', 'sleep 60; make']
+    })
+    const started = Date.now()
+    const timedOut = await verify([
+      ...rebuildArgs(artifact, slow, pub, repo),
+      '--rebuild-timeout',
+      '2s',
+    ])
+    expect(timedOut.code, timedOut.stderr).toBe(4)
+    expect(timedOut.result?.verified).not.toBe(true)
+    const stopped = await spawnCli(['verify', ...rebuildArgs(artifact, slow, pub, repo)], {
+      killAfterMs: 3000,
+    })
+    expect(stopped.code, stopped.stderr).toBe(130)
+    expect(stopped.stdout).not.toMatch(/verified/)
+    expect(Date.now() - started).toBeLessThan(50_000)
   })
 
   it('refuses a commit the repository does not have, and never rebuilds an unverified statement', async () => {

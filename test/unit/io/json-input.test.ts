@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseJsonInput } from '../../../src/io/json-input.js'
+import { parseJsonInput, repeatedKey } from '../../../src/io/json-input.js'
 import { ReproofError } from '../../../src/errors.js'
 
 describe('parseJsonInput', () => {
@@ -15,5 +16,55 @@ describe('parseJsonInput', () => {
     expect(thrown).toMatchObject({ code: 'E_INPUT', context: { path: 'p.json' } })
     expect((thrown as ReproofError).message).toMatch(/^--policy p\.json: not JSON \(.+\)$/)
     expect((thrown as ReproofError).cause).toBeInstanceOf(SyntaxError)
+  })
+})
+
+// JSON whose objects may repeat a key, written out by hand (JSON.stringify never repeats
+// one), with the answer known from how it was made.
+interface Made {
+  text: string
+  repeats: boolean
+}
+const keyArb = fc.constantFrom('a', 'b', 'é', '\\u0061', 'a"b', '\\\\', '{', ',')
+const madeArb: fc.Arbitrary<Made> = fc.letrec<{ value: Made }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom<Made>(
+      { text: '1', repeats: false },
+      { text: '"x,{]"', repeats: false },
+      { text: 'null', repeats: false },
+      { text: '"\\"}"', repeats: false },
+    ),
+    fc.array(tie('value'), { maxLength: 3 }).map((items) => ({
+      text: `[${items.map((i) => i.text).join(',')}]`,
+      repeats: items.some((i) => i.repeats),
+    })),
+    fc
+      .array(fc.tuple(keyArb, tie('value'), fc.constantFrom('', ' ', '\n')), { maxLength: 4 })
+      .map((pairs) => {
+        const keys = pairs.map(([k]) => JSON.parse(`"${k.replace(/"/g, '\\"')}"`) as string)
+        return {
+          text: `{${pairs.map(([k, v, ws]) => `${ws}"${k.replace(/"/g, '\\"')}"${ws}:${ws}${v.text}`).join(',')}}`,
+          repeats: new Set(keys).size < keys.length || pairs.some(([, v]) => v.repeats),
+        }
+      }),
+  ),
+})).value
+
+describe('repeatedKey', () => {
+  it('finds a key given twice in one object, however it is escaped, and nothing else', () => {
+    fc.assert(
+      fc.property(madeArb, ({ text, repeats }) => {
+        expect(() => JSON.parse(text) as unknown, text).not.toThrow()
+        expect(repeatedKey(text) !== undefined, text).toBe(repeats)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('refuses a policy that says a requirement twice', () => {
+    expect(() =>
+      parseJsonInput('{"builderId":"x","n":{"builderId":1},"builderId":"y"}', '--policy p', 'p'),
+    ).toThrow(/^--policy p: the key "builderId" is given twice in one object \(at character 37\)$/)
   })
 })

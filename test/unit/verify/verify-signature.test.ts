@@ -868,7 +868,7 @@ describe('runVerify', () => {
     expect((await no(Buffer.from('not json'))).reason).toBe('statement-type')
     const notJson = await no(Buffer.from('not json'))
     expect(notJson.checks.at(-1)).toMatchObject({
-      name: 'signature',
+      name: 'statement',
       ok: false,
       found: 'the signed payload is not JSON',
       reason: 'statement-type',
