@@ -138,19 +138,17 @@ export async function rebuildCheck(
       callerEnv: options.callerEnv,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     }
-    const { result } = await runBuild(buildOptions, deps).catch(
-      (err: unknown) => {
-        // Said in the rebuild's own words: the verifier gave no --require-sandbox.
-        if (err instanceof ReproofError && err.message.startsWith('--require-sandbox: '))
-          throw new ReproofError(
-            'E_ENVIRONMENT',
-            `--rebuild: ${err.message.slice('--require-sandbox: '.length)}; pass --rebuild-without-sandbox to rebuild without it (the attested command then sees your environment and network)`,
-            {},
-            { cause: err },
-          )
-        throw err
-      },
-    )
+    const { result } = await runBuild(buildOptions, deps).catch((err: unknown) => {
+      // Said in the rebuild's own words: the verifier gave no --require-sandbox.
+      if (err instanceof ReproofError && err.message.startsWith('--require-sandbox: '))
+        throw new ReproofError(
+          'E_ENVIRONMENT',
+          `--rebuild: ${err.message.slice('--require-sandbox: '.length)}; pass --rebuild-without-sandbox to rebuild without it (the attested command then sees your environment and network)`,
+          {},
+          { cause: err },
+        )
+      throw err
+    })
     if (!result.reproducible) {
       return {
         check: {
@@ -395,7 +393,7 @@ function sha512Of(file: string): string | undefined {
   const fd = fs.openSync(file, 'r')
   try {
     const chunk = Buffer.allocUnsafe(1024 * 1024)
-    for (let n; (n = fs.readSync(fd, chunk)) > 0; ) hash.update(chunk.subarray(0, n))
+    for (let n; (n = fs.readSync(fd, chunk)) > 0;) hash.update(chunk.subarray(0, n))
   } finally {
     fs.closeSync(fd)
   }
