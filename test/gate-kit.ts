@@ -132,6 +132,7 @@ export async function gate(ledger: string, args: string[]) {
             decision?: string
             why?: string
             record?: { seq: number } | null
+            verification?: object | null
           }),
   }
 }

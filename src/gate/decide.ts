@@ -135,6 +135,18 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
   // Fail closed first: even the current release is not re-confirmed on a failed verification.
   if (!verified)
     return { kind: 'reject', code: 'not-verified', why: 'the attestation does not verify' }
+  // A deploy that says it is below the minimum is a no even when its digest is current:
+  // the caller asked whether this version may run.
+  if (
+    request.kind === 'deploy' &&
+    request.minVersion !== undefined &&
+    (request.version === undefined || request.version < request.minVersion)
+  )
+    return {
+      kind: 'reject',
+      code: 'replay',
+      why: `version ${request.version ?? '(none)'} is below the minimum ${request.minVersion}`,
+    }
   if (request.digest === env?.current)
     return {
       kind: 'noop',
@@ -146,16 +158,6 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
         kind: 'reject',
         code: 'downgrade',
         why: `${request.digest.slice(0, 12)} was released to ${request.env} before and superseded; return to it with gate rollback and a reason`,
-      }
-    }
-    if (
-      request.minVersion !== undefined &&
-      (request.version === undefined || request.version < request.minVersion)
-    ) {
-      return {
-        kind: 'reject',
-        code: 'replay',
-        why: `version ${request.version ?? '(none)'} is below the minimum ${request.minVersion}`,
       }
     }
     if (

@@ -9,7 +9,8 @@ import { sha256Hex } from '../sha256.js'
 interface GateAnswer {
   why: string
   env: string
-  verification: VerifyResult
+  /** Null only for a rollback to a digest never released here: no, whatever verifies. */
+  verification: VerifyResult | null
   /** A torn last line found and moved aside while reading the ledger. */
   recovered: string | null
 }
@@ -47,6 +48,17 @@ async function gateWith(
   common: GateCommon,
   signal: AbortSignal | undefined,
 ): Promise<GateResult> {
+  // A rollback to what this environment never released is a no whatever bundle would
+  // verify: said as the gate's refusal, as any other no is (the Action reads its decision).
+  if (action.kind === 'rollback' && !releasedBefore(ledger, common.env, action.to))
+    return {
+      decision: 'refused',
+      why: `${action.to.slice(0, 12)} was never released to ${common.env}; a rollback can only return to a past release`,
+      env: common.env,
+      record: null,
+      verification: null,
+      recovered: null,
+    }
   const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, common.env)
 
   // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy.
@@ -162,6 +174,15 @@ function toRequest(
 }
 
 /**
+ * Whether this environment's records name the digest. Read before the lock, as the
+ * stored bundle is: a ledger only grows, so a digest released then is released under
+ * the lock too, and one not released then is refused as the decision would refuse it.
+ */
+function releasedBefore(ledger: Ledger, env: string, digest: string): boolean {
+  return ledger.peek().some((r) => r.env === env && r.digest === digest)
+}
+
+/**
  * The bundle a past release of this digest was deployed with, from the gate's own store.
  * Read before the lock on purpose: verifying is slow and must not hold it. The decision
  * reads the ledger again under the lock, so a record that changed meanwhile is judged
@@ -174,7 +195,8 @@ function storedBundle(
 ): { file: string; bundleDigest: string } {
   const record = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest)
   if (record === undefined) {
-    // The answer is no whatever bundle is given: say that, not "give --bundle".
+    // Released between the two reads is not possible (a ledger only grows); never
+    // released was answered before this is asked.
     throw new ReproofError(
       'E_REJECTED',
       `--to ${digest}: never released to ${env}; a rollback returns only to a past release`,

@@ -36,10 +36,12 @@ describe('reproof gate', () => {
     await deploy(ledger, 1)
     const never = await rollback(ledger, 2, 'test', kit.pub, ['--bundle', release(2).bundle])
     expect([never.code, never.result?.decision]).toEqual([1, 'refused'])
-    // Without a bundle to verify, the same answer, not a request for one.
+    // Without a bundle to verify, the same answer (the gate's refusal, which the Action
+    // reads as its decision), not a request for one.
     const neverStored = await rollback(ledger, 2, 'test', kit.pub)
-    expect(neverStored.code).toBe(1)
-    expect(neverStored.stderr).toContain('never released to prod')
+    expect([neverStored.code, neverStored.result?.decision]).toEqual([1, 'refused'])
+    expect(neverStored.result?.why).toContain('never released to prod')
+    expect(neverStored.result?.verification).toBeNull()
     // The key was "revoked": today's trust no longer includes it.
     const revoked = await rollback(ledger, 0, 'bad release', kit.otherPub)
     expect([revoked.code, revoked.result?.decision]).toEqual([1, 'refused'])

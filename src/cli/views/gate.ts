@@ -14,7 +14,9 @@ export function renderGateResult(result: GateResult, color: boolean): string {
         ? c.green('recorded')
         : 'unchanged'
   const reason =
-    result.decision === 'refused' && result.verification.reason !== null
+    result.decision === 'refused' &&
+    result.verification !== null &&
+    result.verification.reason !== null
       ? ` (${result.verification.reason})`
       : ''
   const recovered =

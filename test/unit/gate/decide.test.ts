@@ -184,6 +184,12 @@ describe('decideGate', () => {
       kind: 'noop',
       why: `${'b'.repeat(12)} is already current in prod`,
     })
+    // Current, but the request says it is below the minimum: a no, not "unchanged".
+    expect(decideGate(state, { ...deploy, digest: b, version: 6, minVersion: 7 }, true)).toEqual({
+      kind: 'reject',
+      code: 'replay',
+      why: 'version 6 is below the minimum 7',
+    })
     expect(decideGate(state, { ...deploy, digest: a, version: 9 }, true)).toEqual({
       kind: 'reject',
       code: 'downgrade',
