@@ -304,6 +304,15 @@ export class FileLedger implements Ledger {
    * paths each took a lock of their own, and both appended the same sequence number.
    */
   private get real(): string {
+    // Resolved once per command: a link swapped while it runs must not have the lock
+    // taken on one file and the record appended to another.
+    this.resolved ??= this.resolve()
+    return this.resolved
+  }
+
+  private resolved: string | undefined
+
+  private resolve(): string {
     try {
       const real = fs.realpathSync(this.file)
       // Hard links are names of one file that no path resolution joins: two gates, one
@@ -343,10 +352,16 @@ export class FileLedger implements Ledger {
     }
   }
 
-  /** Where this machine keeps its checkpoint of the ledger, when it has a state directory. */
+  /**
+   * Where this machine keeps its checkpoint of the ledger, when it has a state directory:
+   * by the path as given, not as resolved. Keyed by the resolved file, a link re-pointed
+   * at a fresh, shorter ledger found no checkpoint, and its history was taken as new
+   * (a superseded release deployed again, exit 0). The checkpoint names the file it
+   * verified; a path that now leads elsewhere stops the gate.
+   */
   get checkpointFile(): string | undefined {
     if (this.stateDir === undefined) return undefined
-    const key = sha256Hex(this.real).slice(0, 32)
+    const key = sha256Hex(path.resolve(this.file)).slice(0, 32)
     return path.join(this.stateDir, 'file-ledgers', `${key}.json`)
   }
 
@@ -559,7 +574,14 @@ export class FileLedger implements Ledger {
     return readCheckpoint(
       this.checkpointFile,
       FileCheckpointSchema,
-      (c) => c.ledger === this.real,
+      (c) => {
+        if (c.ledger === this.real) return true
+        throw new ReproofError(
+          'E_LEDGER',
+          `${this.checkpointFile ?? ''}: not the checkpoint of ${this.file}: it verified ${c.ledger}, and the path now leads to ${this.real} (a link on the way re-pointed, or the checkpoint edited); the gate stops until a person has looked`,
+          { path: this.checkpointFile ?? this.file },
+        )
+      },
       this.file,
     )
   }
@@ -633,10 +655,17 @@ export class FileLedger implements Ledger {
     await this.durability.syncDir(path.dirname(this.real))
   }
 
-  /** Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock). */
+  /**
+   * Runs `work` holding the ledger's lock, `<ledger>.lock` (see withFileLock), and a lock
+   * on the ledger file itself: a file bind-mounted at a second path (a container's
+   * volume) has a `.lock` beside each path, so two gates each took their own and both
+   * appended; the file's own lock is one whatever path reaches it.
+   */
   async withLock<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
     mkdirDurableSync(path.dirname(this.real))
-    return withFileLock(`${this.real}.lock`, timeoutMs, work)
+    return withFileLock(`${this.real}.lock`, timeoutMs, () =>
+      withFileLock(this.real, timeoutMs, work, 'data'),
+    )
   }
 }
 

@@ -23,15 +23,24 @@ export async function withFileLock<T>(
   lockFile: string,
   timeoutMs: number,
   work: () => Promise<T>,
+  /**
+   * `data`: lock a file that holds data (a ledger itself), if it is there: it is neither
+   * made nor written, and when it is not there `work` runs without this lock.
+   */
+  kind: 'lock' | 'data' = 'lock',
 ): Promise<T> {
   let fd: number
   try {
-    fd = fs.openSync(
-      lockFile,
-      fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
-      0o600,
-    )
+    fd =
+      kind === 'lock'
+        ? fs.openSync(
+            lockFile,
+            fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
+            0o600,
+          )
+        : fs.openSync(lockFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
   } catch (err) {
+    if (kind === 'data' && (err as NodeJS.ErrnoException).code === 'ENOENT') return work()
     throw new ReproofError(
       'E_ENVIRONMENT',
       `${lockFile}: cannot open the lock file: ${(err as Error).message}`,
@@ -41,8 +50,10 @@ export async function withFileLock<T>(
   }
   try {
     await acquire(fd, lockFile, timeoutMs)
-    fs.ftruncateSync(fd, 0)
-    fs.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os.hostname() })}\n`, 0)
+    if (kind === 'lock') {
+      fs.ftruncateSync(fd, 0)
+      fs.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os.hostname() })}\n`, 0)
+    }
     return await work()
   } finally {
     fs.closeSync(fd)

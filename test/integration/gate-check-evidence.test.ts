@@ -1,10 +1,20 @@
+import { spawn, spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GENESIS, recordBytes, type LedgerRecord } from '../../src/gate/decide.js'
 import { parseLedger } from '../../src/gate/ledger.js'
-import { cloneLedger, deploy, gate, kit, release, remote, useGateKit } from '../gate-kit.js'
+import {
+  cloneLedger,
+  deploy,
+  deployArgs,
+  gate,
+  kit,
+  release,
+  remote,
+  useGateKit,
+} from '../gate-kit.js'
 import { cleanupTemp, makeTemp, runCli, withOwnTmpdir } from '../helpers.js'
 
 afterEach(cleanupTemp)
@@ -238,6 +248,57 @@ describe('gate check verifies the evidence of every record, not only the links',
     // The same bytes back: accepted again; an appended record is checked as usual.
     fs.writeFileSync(ledger, text)
     expect((await here('check', '--key', kit.pub)).code).toBe(0)
+  })
+
+  it('on a machine that verified the ledger, refuses a link on its path re-pointed at another ledger', async () => {
+    const dir = makeTemp()
+    const state = makeTemp()
+    // A release directory behind a link, as `current -> v1` deployments are laid out.
+    fs.mkdirSync(path.join(dir, 'v1'))
+    fs.symlinkSync('v1', path.join(dir, 'current'))
+    const ledger = path.join(dir, 'current', 'ledger.jsonl')
+    const here = (at: string, args: string[]) => gate(at, [...args, '--state-dir', state])
+    expect((await here(ledger, deployArgs(0))).code).toBe(0)
+    expect((await here(ledger, deployArgs(1))).code).toBe(0)
+    const text = fs.readFileSync(ledger, 'utf8')
+    // Re-pointed at a copy cut back to its first record: release 0 is current there.
+    fs.mkdirSync(path.join(dir, 'v2'))
+    fs.writeFileSync(path.join(dir, 'v2', 'ledger.jsonl'), text.slice(0, text.indexOf('\n') + 1))
+    fs.rmSync(path.join(dir, 'current'))
+    fs.symlinkSync('v2', path.join(dir, 'current'))
+    const swapped = await here(ledger, deployArgs(0))
+    expect(swapped.code, swapped.stdout).toBe(3)
+    expect(swapped.stderr).toMatch(/not the checkpoint of .* the path now leads to/)
+    // The file itself made a link to a fresh, empty ledger.
+    const other = path.join(makeTemp(), 'ledger.jsonl')
+    expect((await here(other, deployArgs(0))).code).toBe(0)
+    expect((await here(other, deployArgs(1))).code).toBe(0)
+    fs.renameSync(other, `${other}.orig`)
+    fs.writeFileSync(`${other}.new`, '')
+    fs.symlinkSync(path.basename(`${other}.new`), other)
+    const fresh = await here(other, deployArgs(0))
+    expect(fresh.code, fresh.stdout).toBe(3)
+    expect(fresh.stderr).toMatch(/not the checkpoint of .* the path now leads to/)
+  })
+
+  it('locks the ledger file itself, which every path to it shares (a bind mount has its own .lock)', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    // Another holder of the file's own lock, as a gate through another mount would be.
+    // One process holds it (exec: killing it lets go), not flock(1) and a child.
+    const holder = spawn('sh', ['-c', 'exec 9<"$0"; flock -x 9; exec sleep 30', ledger], {
+      stdio: 'ignore',
+    })
+    try {
+      for (let i = 0; i < 100 && spawnSync('flock', ['-n', ledger, 'true']).status === 0; i++)
+        await new Promise((r) => setTimeout(r, 50))
+      const waited = await gate(ledger, [...deployArgs(1), '--lock-timeout', '1s'])
+      expect(waited.code, waited.stdout).toBe(4)
+      expect(waited.stderr).toMatch(/stayed locked by another gate/)
+    } finally {
+      holder.kill()
+    }
+    expect((await deploy(ledger, 1)).code).toBe(0)
   })
 
   it('needs the trust the gates use', async () => {
