@@ -237,8 +237,19 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
     }
   },
   gate: (result) => {
-    const gate = result as { decision: string; why: string; env: string; reason?: string }
+    const gate = result as {
+      decision: string
+      why: string
+      env: string
+      reason?: string
+      recovered?: string | null
+    }
     const verdict = `${gate.decision}${gate.reason === undefined ? '' : ` (${gate.reason})`}: ${gate.why}`
+    // A torn last line moved aside is never silent: in the summary as in the CLI's answer.
+    const torn =
+      typeof gate.recovered === 'string'
+        ? [`**A torn last line of the ledger was moved to ${markdownText(gate.recovered)}.**`, '']
+        : []
     return {
       outputs: { decision: gate.decision },
       summary: (max) =>
@@ -248,6 +259,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
             '',
             markdownText(gate.why),
             '',
+            ...torn,
           ],
           max,
         ),

@@ -5,7 +5,13 @@ import { checkPolicyFitsTrust, readPolicyFlag } from '../config/verify-options.j
 import { runGateCheck } from '../gate/run-check.js'
 import { runGate } from '../gate/run-gate.js'
 import { runGateHistory, runGateStatus } from '../gate/run-read.js'
-import { renderGateCheck, renderGateResult, renderHistory, renderStatus } from './views/gate.js'
+import {
+  renderGateCheck,
+  renderGateResult,
+  renderHistory,
+  renderStatus,
+  tornLine,
+} from './views/gate.js'
 import { useColor, type Streams } from './output.js'
 
 /** `reproof gate <sub>`: flags to options, the runner, then the answer (text or JSON). */
@@ -41,13 +47,18 @@ export async function gateAction(
     }
     case 'history': {
       const options = toGateRead(flags, streams.env)
-      const records = await runGateHistory(options)
+      const { records, recovered } = await runGateHistory(options)
+      // The JSON answer stays the list of records; a torn line moved aside is said on
+      // stderr, in either form.
       print(records, renderHistory(records, options.env))
+      if (recovered !== null) streams.stderr.write(`reproof: ${tornLine(recovered)}\n`)
       return EXIT.yes
     }
     case 'status': {
       const status = await runGateStatus(toGateRead(flags, streams.env))
       print(status, renderStatus(status))
+      if (status.recovered !== null && flags.json === true)
+        streams.stderr.write(`reproof: ${tornLine(status.recovered)}\n`)
       return EXIT.yes
     }
   }

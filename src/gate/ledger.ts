@@ -487,7 +487,9 @@ export class FileLedger implements Ledger {
         )
       // Never silently kept, never silently dropped: the fragment is kept as evidence.
       recovered = `${this.real}.torn-${sha256Hex(torn).slice(0, 16)}`
-      fs.writeFileSync(recovered, torn)
+      // Durable before the cut: a crash between the two must not keep the cut and lose
+      // the fragment.
+      writeFileAtomicSync(recovered, torn)
       fs.truncateSync(this.real, end)
       const fd = fs.openSync(this.real, 'r+')
       this.durability.fsync(fd)

@@ -10,19 +10,34 @@ export interface GateStatus {
   current: string | null
   /** The sequence number of the environment's last record; 0 before the first. */
   seq: number
+  /**
+   * Where a torn last line, found and moved aside by this read, was put; null when there
+   * was none. Said by every command that reads: a line cut off is never silent.
+   */
+  recovered: string | null
 }
 
 /** `gate status`: the current release of an environment, from the checked ledger. */
 export async function runGateStatus(options: GateReadOptions): Promise<GateStatus> {
   const read = await readLedger(options)
   const state = read.state.envs.get(options.env)
-  return { env: options.env, current: state?.current ?? null, seq: state?.seq ?? 0 }
+  return {
+    env: options.env,
+    current: state?.current ?? null,
+    seq: state?.seq ?? 0,
+    recovered: read.recovered ?? null,
+  }
 }
 
 /** `gate history`: an environment's records, oldest first, from the checked ledger. */
-export async function runGateHistory(options: GateReadOptions): Promise<LedgerRecord[]> {
+export async function runGateHistory(
+  options: GateReadOptions,
+): Promise<{ records: LedgerRecord[]; recovered: string | null }> {
   const read = await readLedger(options)
-  return read.records.filter((r) => r.env === options.env)
+  return {
+    records: read.records.filter((r) => r.env === options.env),
+    recovered: read.recovered ?? null,
+  }
 }
 
 /**

@@ -187,6 +187,22 @@ describe('the GitHub Action', () => {
     expect(fs.readFileSync(path.join(dir, 'ledger.jsonl'), 'utf8')).toContain(
       Object.values(digests)[0],
     )
+    // A torn last line the gate moved aside is in the summary, not only in the JSON.
+    fs.appendFileSync(path.join(dir, 'ledger.jsonl'), '{"seq":2,"env":"production"')
+    const again = await runAction(
+      {
+        mode: 'gate',
+        'gate-action': 'deploy',
+        environment: 'production',
+        ledger: 'ledger.jsonl',
+        artifacts: artifact,
+        bundle: 'app.sigstore.json',
+        'public-key': path.join(keyDir, 'k.pub'),
+      },
+      dir,
+    )
+    expect([again.code, again.outputs.decision], again.stdout).toEqual([0, 'unchanged'])
+    expect(again.summary).toMatch(/A torn last line of the ledger was moved to .*torn-/)
   })
 
   it('reports a build that is not reproducible with exit 1, outputs and the explanation', async () => {

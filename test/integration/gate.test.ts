@@ -145,7 +145,12 @@ describe('reproof gate', () => {
       env,
     )
     expect(status.code, status.stderr).toBe(0)
-    expect(JSON.parse(status.stdout)).toEqual({ env: 'prod', current: null, seq: 0 })
+    expect(JSON.parse(status.stdout)).toEqual({
+      env: 'prod',
+      current: null,
+      seq: 0,
+      recovered: null,
+    })
     const history = await runCli(
       ['gate', 'history', '--env', 'prod', '--json', '--ledger', ledger],
       env,
@@ -293,6 +298,32 @@ describe('reproof gate', () => {
       '{"action":"deploy","actor":"x"',
     )
     expect((await gate(ledger, ['check', '--key', kit.pub])).code).toBe(0)
+    // A read that moves one aside says so too: in its JSON, on stderr, and as text.
+    for (const form of [['--json'], []]) {
+      fs.appendFileSync(ledger, '{"seq":3,"env":"prod"')
+      const status = await runCli([
+        'gate',
+        'status',
+        '--env',
+        'prod',
+        '--ledger',
+        ledger,
+        '--state-dir',
+        makeTemp(),
+        ...form,
+      ])
+      expect(status.code, status.stderr).toBe(0)
+      expect(status.stdout + status.stderr).toMatch(
+        /a torn last line of the ledger .* was moved to/,
+      )
+      if (form.length > 0)
+        expect((JSON.parse(status.stdout) as { recovered: string }).recovered).toMatch(/\.torn-/)
+    }
+    fs.appendFileSync(ledger, '{"seq":3,"env":"prod"')
+    const history = await runCli(['gate', 'history', '--env', 'prod', '--ledger', ledger, '--json'])
+    expect(history.code).toBe(0)
+    expect(JSON.parse(history.stdout)).toHaveLength(2)
+    expect(history.stderr).toMatch(/a torn last line of the ledger .* was moved to/)
   })
 
   it('answers 3 with nothing recorded when the disk takes only part of the record', async () => {

@@ -3,6 +3,7 @@ import { paint } from '../../io/paint.js'
 import type { LedgerRecord } from '../../gate/decide.js'
 import type { GateCheckResult } from '../../gate/run-check.js'
 import type { GateResult } from '../../gate/run-gate.js'
+import type { GateStatus } from '../../gate/run-read.js'
 
 /** A deploy's or rollback's answer: the decision, why, and a torn line moved aside. */
 export function renderGateResult(result: GateResult, color: boolean): string {
@@ -19,10 +20,7 @@ export function renderGateResult(result: GateResult, color: boolean): string {
     result.verification.reason !== null
       ? ` (${result.verification.reason})`
       : ''
-  const recovered =
-    result.recovered === null
-      ? ''
-      : `\n${c.yellow(`a torn last line of the ledger was moved to ${result.recovered}`)}`
+  const recovered = result.recovered === null ? '' : `\n${c.yellow(tornLine(result.recovered))}`
   return `${mark}: ${result.why}${reason}${recovered}`
 }
 
@@ -46,9 +44,16 @@ export function renderHistory(records: readonly LedgerRecord[], env: string): st
     .join('\n')
 }
 
-/** What an environment runs now. */
-export function renderStatus(status: { env: string; current: string | null; seq: number }): string {
-  return status.current === null
-    ? `no release in ${status.env}`
-    : `${status.env}: ${status.current} (#${status.seq})`
+/** What an environment runs now, and a torn line this read moved aside. */
+export function renderStatus(status: GateStatus): string {
+  const current =
+    status.current === null
+      ? `no release in ${status.env}`
+      : `${status.env}: ${status.current} (#${status.seq})`
+  return status.recovered === null ? current : `${current}\n${tornLine(status.recovered)}`
+}
+
+/** A torn last line found and moved aside: a crash mid-append, or a cut record. */
+export function tornLine(recovered: string): string {
+  return `a torn last line of the ledger (a crash mid-append, or a record cut short) was moved to ${shown(recovered)}`
 }
