@@ -316,8 +316,18 @@ export class GitLedger implements Ledger {
       if (append === undefined) return { done: result }
       const commit = this.commit(read.tip, read.records, append)
       const pushed = this.push(commit)
-      // The commit appends one line to the ledger just verified: it is verified too.
-      if (pushed === undefined) return { done: this.verified(commit, result) }
+      // The commit appends one line to the ledger just verified: it is verified too. It
+      // counts once the ledger gates read holds it: git may send a push elsewhere
+      // (`url.*.pushInsteadOf`, a remote's `pushurl`, kept in the caller's settings),
+      // and "pushed" then said "recorded" of a ledger that never saw it.
+      if (pushed === undefined) {
+        if (this.readBack(commit)) return { done: this.verified(commit, result) }
+        throw new ReproofError(
+          'E_AMBIGUOUS',
+          `${this.label}: git pushed the record, but the ledger read back from ${this.url} does not hold it: git's settings may send pushes elsewhere (url.<base>.pushInsteadOf, remote.<name>.pushurl), or the server has not caught up. The release may or may not be on this ledger; a retry is safe`,
+          { path: this.label },
+        )
+      }
       if (pushed.kind === 'lost') {
         // Did it land anyway? Only a positive answer from the remote settles it.
         let tip: string | undefined
@@ -435,6 +445,17 @@ export class GitLedger implements Ledger {
     } catch (err) {
       return classifyPushFailure(errorText(err))
     }
+  }
+
+  /** Whether the branch, read again from the URL gates read, holds `commit`. */
+  private readBack(commit: string): boolean {
+    let tip: string | undefined
+    try {
+      tip = this.fetch()
+    } catch {
+      return false
+    }
+    return tip !== undefined && this.contains(tip, commit)
   }
 
   private contains(tip: string, commit: string): boolean {

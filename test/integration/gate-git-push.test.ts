@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deploy, hook, remote, useGateKit } from '../gate-kit.js'
-import { cleanupTemp, git } from '../helpers.js'
+import { deploy, deployArgs, hook, remote, useGateKit } from '../gate-kit.js'
+import { cleanupTemp, git, makeTemp, runCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
 useGateKit()
@@ -64,6 +64,22 @@ describe('what a refused or failed push of a git ledger means', () => {
     expect(fs.existsSync(`${bare}/lost`)).toBe(true)
     expect(read()).toHaveLength(2)
     expect(git(bare, ['rev-list', '--count', 'releases']).trim()).toBe('2')
+  })
+
+  it('is exit 4, not "recorded", when git sends the push to another repository than the one read', async () => {
+    const { bare, ledger } = remote()
+    const elsewhere = remote()
+    // The caller's git settings, which a gate keeps (they may carry credentials or a proxy).
+    const run = await runCli(['gate', ...deployArgs(0), '--ledger', ledger, '--json'], {
+      XDG_STATE_HOME: makeTemp(),
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `url.${elsewhere.bare}.pushInsteadOf`,
+      GIT_CONFIG_VALUE_0: bare,
+    })
+    expect(run.code, run.stderr).toBe(4)
+    expect(run.stderr).toMatch(/does not hold it: git's settings may send pushes elsewhere/)
+    expect(git(bare, ['branch', '--list', 'releases'])).toBe('')
+    expect(elsewhere.read()).toHaveLength(1)
   })
 
   it('is exit 4, retry safe, when every push loses its connection and none landed', async () => {
