@@ -197,3 +197,45 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
   }
   return { kind: 'append', record }
 }
+
+/**
+ * The first record that no gate would have appended, replaying the decision over the
+ * records before it, or undefined when every one is what `decideGate` writes for the
+ * request it records. The chain check proves who came after whom; this proves each step
+ * followed the rules (a superseded release deployed again, a rollback to what was never
+ * released or without a reason), which anyone who can append could otherwise forge with
+ * a valid chain. Pure.
+ */
+export function firstRecordNoGateWrites(
+  records: readonly LedgerRecord[],
+): { index: number; why: string } | undefined {
+  let state: LedgerState = { head: GENESIS, envs: new Map() }
+  for (const [index, r] of records.entries()) {
+    if (r.action === 'rollback' && (r.reason === undefined || r.reason === ''))
+      return { index, why: 'a rollback without a reason' }
+    if (r.action === 'deploy' && r.reason !== undefined)
+      return { index, why: 'a deploy with a reason, which only a rollback has' }
+    const evidence =
+      r.policy !== undefined && r.signer !== undefined
+        ? { evidence: { policy: r.policy, signer: r.signer } }
+        : {}
+    const base = {
+      env: r.env,
+      digest: r.digest,
+      bundleDigest: r.bundleDigest,
+      actor: r.actor,
+      at: r.at,
+      ...evidence,
+    }
+    const request: GateRequest =
+      r.action === 'deploy'
+        ? { kind: 'deploy', ...base, ...(r.version === undefined ? {} : { version: r.version }) }
+        : { kind: 'rollback', ...base, reason: r.reason ?? '' }
+    const decision = decideGate(state, request, true)
+    if (decision.kind !== 'append') return { index, why: decision.why }
+    if (recordBytes(decision.record) !== recordBytes(r))
+      return { index, why: 'its fields are not the ones a gate writes for its request' }
+    state = toState([r], state)
+  }
+  return undefined
+}

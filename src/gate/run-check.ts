@@ -2,7 +2,7 @@ import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
 import { firstStoreProblem } from './check-store.js'
-import { recordedSigner, type LedgerRecord } from './decide.js'
+import { firstRecordNoGateWrites, recordedSigner, type LedgerRecord } from './decide.js'
 import { keptBundleName, type Ledger } from './ledger.js'
 import { openLedger } from './open-ledger.js'
 import type { GateCheckOptions } from '../config/gate-options.js'
@@ -45,6 +45,17 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
         `--ledger ${ledger.label}: holds no record (no ledger there yet, or a mistyped path); nothing to check`,
         { path: ledger.label },
       )
+    // Every step by the rules: a record no gate would have written (forged with a valid
+    // chain by anyone who can append) is found by replaying the decisions.
+    const ruled = firstRecordNoGateWrites(records)
+    if (ruled !== undefined) {
+      const record = records[ruled.index]
+      throw new ReproofError(
+        'E_LEDGER',
+        `${ledger.recordsLabel}:${ruled.index + 1}: ${record?.env ?? ''} #${record?.seq ?? ''}: a record no gate writes (${ruled.why}); the gate stops until a person has looked`,
+        { path: ledger.label },
+      )
+    }
     const problem = firstStoreProblem(
       records,
       ledger.storedDigests(records.map((r) => r.bundleDigest)),

@@ -130,6 +130,27 @@ describe('gate check verifies the evidence of every record, not only the links',
     )
   })
 
+  it('replays every decision: a well-chained record no gate writes is found and named', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const [first, second] = read(ledger)
+    if (first === undefined || second === undefined) throw new Error('two records expected')
+    const next = { ...first, seq: 3, at: second.at }
+    for (const [record, why] of [
+      // Release 0 again as a deploy: superseded, it comes back only by a rollback.
+      [next, /was released to prod before and superseded/],
+      // A rollback with no reason.
+      [{ ...next, action: 'rollback' as const }, /a rollback without a reason/],
+    ] as const) {
+      fs.writeFileSync(ledger, forge([first, second, record]))
+      const run = await check(ledger)
+      expect(run.code, run.stderr).toBe(3)
+      expect(run.stderr).toMatch(/ledger\.jsonl:3: prod #3: a record no gate writes \(/)
+      expect(run.stderr).toMatch(why)
+    }
+  })
+
   it('refuses a record whose time is not a time when its policy has a maximum age', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)

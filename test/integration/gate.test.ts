@@ -297,7 +297,8 @@ describe('reproof gate', () => {
     expect(fs.readFileSync(path.join(path.dirname(ledger), torn[0] ?? ''), 'utf8')).toBe(
       '{"action":"deploy","actor":"x"',
     )
-    expect((await gate(ledger, ['check', '--key', kit.pub])).code).toBe(0)
+    const checked = await gate(ledger, ['check', '--key', kit.pub])
+    expect(checked.code, checked.stderr).toBe(0)
     // A read that moves one aside says so too: in its JSON, on stderr, and as text.
     for (const form of [['--json'], []]) {
       fs.appendFileSync(ledger, '{"seq":3,"env":"prod"')

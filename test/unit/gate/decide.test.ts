@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   decideGate,
+  firstRecordNoGateWrites,
   GENESIS,
   recordedSigner,
   recordHash,
@@ -71,6 +72,90 @@ describe('decideGate', () => {
         expect(verifiedAt.size).toBe(records.length)
       }),
     )
+  })
+
+  it('finds, replaying the decisions, the first record no gate writes, however well chained', () => {
+    // What gates wrote for any sequence of requests.
+    const written = (steps: { request: GateRequest; verified: boolean }[]): LedgerRecord[] => {
+      const records: LedgerRecord[] = []
+      for (const { request, verified } of steps) {
+        const decision = decideGate(toState(records), request, verified)
+        if (decision.kind === 'append') records.push(decision.record)
+      }
+      return records
+    }
+    // A record changed by hand, and every record after it chained again: the chain is valid.
+    const forged = (records: LedgerRecord[], at: number, edit: Partial<LedgerRecord>) => {
+      const out: LedgerRecord[] = []
+      for (const [i, r] of records.entries()) {
+        const changed: LedgerRecord = { ...r, ...(i === at ? edit : {}) }
+        if (i === at && edit.reason === undefined && 'reason' in edit) delete changed.reason
+        const last = out.at(-1)
+        out.push({ ...changed, prev: last === undefined ? GENESIS : recordHash(last) })
+      }
+      return out
+    }
+    fc.assert(
+      fc.property(
+        fc.array(requestArb, { minLength: 1, maxLength: 30 }),
+        fc.nat(),
+        fc.constantFrom<Partial<LedgerRecord>>(
+          { action: 'deploy', reason: undefined },
+          { action: 'rollback', reason: 'forged' },
+          { reason: undefined },
+          { digest: 'e'.repeat(64) },
+          { seq: 99 },
+          { version: 3 },
+        ),
+        (steps, pick, edit) => {
+          const records = written(steps)
+          expect(firstRecordNoGateWrites(records)).toBeUndefined()
+          if (records.length === 0) return
+          const at = pick % records.length
+          // The records before the edit are as gates wrote them: nothing is found there.
+          const found = firstRecordNoGateWrites(forged(records, at, edit))
+          expect(found === undefined || found.index >= at).toBe(true)
+          // Edits no gate could make are found at the record edited.
+          const target = records[at]
+          const never: Partial<LedgerRecord> =
+            target?.action === 'deploy' ? { reason: 'forged' } : { reason: undefined }
+          for (const wrong of [never, { seq: 99 }])
+            expect(firstRecordNoGateWrites(forged(records, at, wrong))?.index).toBe(at)
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+
+  it('names what no gate writes: a superseded release deployed again, a rollback to what was never released or without a reason', () => {
+    const a = 'a'.repeat(64)
+    const b = 'b'.repeat(64)
+    const first = recordOf(decideGate(toState([]), { ...deploy, digest: a }, true))
+    const second = recordOf(decideGate(toState([first]), { ...deploy, digest: b }, true))
+    const chained = (r: Omit<LedgerRecord, 'prev' | 'seq'>): LedgerRecord => ({
+      ...r,
+      seq: 3,
+      prev: recordHash(second),
+    })
+    expect(firstRecordNoGateWrites([first, second])).toBeUndefined()
+    expect(firstRecordNoGateWrites([first, second, chained({ ...second, digest: a })])).toEqual({
+      index: 2,
+      why: `${'a'.repeat(12)} was released to prod before and superseded; return to it with gate rollback and a reason`,
+    })
+    expect(
+      firstRecordNoGateWrites([
+        first,
+        second,
+        chained({ ...second, action: 'rollback', digest: 'c'.repeat(64), reason: 'r' }),
+      ])?.why,
+    ).toMatch(/was never released to prod/)
+    expect(
+      firstRecordNoGateWrites([
+        first,
+        second,
+        chained({ ...second, action: 'rollback', digest: a }),
+      ]),
+    ).toEqual({ index: 2, why: 'a rollback without a reason' })
   })
 
   it('refuses replays below a minimum or not above the last version', () => {
