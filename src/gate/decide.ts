@@ -67,6 +67,13 @@ export interface EnvState {
   released: Set<string>
   /** The highest version deployed, when versions are used. */
   version: number | undefined
+  /** The last rollback recorded here, as `rollbackKey` names it; a retry must not repeat it. */
+  lastRollback?: string
+}
+
+/** A rollback by what it asks: the digest and the reason (hex SHA-256 of both). */
+export function rollbackKey(digest: string, reason: string): string {
+  return sha256Hex(`${digest}\0${reason}`)
 }
 
 export interface LedgerState {
@@ -93,7 +100,7 @@ export type Decision =
   | { kind: 'noop'; why: string }
   | {
       kind: 'reject'
-      code: 'not-verified' | 'downgrade' | 'replay' | 'never-released'
+      code: 'not-verified' | 'downgrade' | 'replay' | 'never-released' | 'repeated'
       why: string
     }
 
@@ -118,6 +125,7 @@ export function toState(
     env.current = r.digest
     env.released.add(r.digest)
     if (r.version !== undefined) env.version = Math.max(env.version ?? r.version, r.version)
+    if (r.action === 'rollback') env.lastRollback = rollbackKey(r.digest, r.reason ?? '')
     envs.set(r.env, env)
   }
   const last = records.at(-1)
@@ -176,6 +184,14 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
       kind: 'reject',
       code: 'never-released',
       why: `${request.digest.slice(0, 12)} was never released to ${request.env}; a rollback can only return to a past release`,
+    }
+  } else if (env.lastRollback === rollbackKey(request.digest, request.reason)) {
+    // The same rollback again, after another release: the retry of one whose outcome was
+    // unknown (it landed, then another gate deployed) would roll that release back.
+    return {
+      kind: 'reject',
+      code: 'repeated',
+      why: `the last rollback of ${request.env} already returned to ${request.digest.slice(0, 12)} for this reason, and ${env.current?.slice(0, 12) ?? '(none)'} was released since; not repeated (a retry finds it here). To return to it again, give the new reason`,
     }
   }
   const record: LedgerRecord = {

@@ -185,6 +185,7 @@ const EnvCheckpointSchema = v.strictObject({
   // parse, where ten thousand would cost as much as the records themselves.
   released: v.pipe(v.string(), v.regex(/^(?:[0-9a-f]{64})+$/)),
   version: v.optional(count),
+  lastRollback: v.optional(hex64),
 })
 const FileCheckpointSchema = v.union([
   v.strictObject({
@@ -229,6 +230,7 @@ function stateToCheckpoint(state: LedgerState): StateCheckpoint {
       current: env.current ?? '',
       released: [...env.released].join(''),
       ...(env.version === undefined ? {} : { version: env.version }),
+      ...(env.lastRollback === undefined ? {} : { lastRollback: env.lastRollback }),
     }
   return { head: state.head, envs }
 }
@@ -238,7 +240,13 @@ function stateFromCheckpoint(checkpoint: StateCheckpoint): LedgerState {
   for (const [name, env] of Object.entries(checkpoint.envs)) {
     const released = new Set<string>()
     for (let i = 0; i < env.released.length; i += 64) released.add(env.released.slice(i, i + 64))
-    envs.set(name, { seq: env.seq, current: env.current, released, version: env.version })
+    envs.set(name, {
+      seq: env.seq,
+      current: env.current,
+      released,
+      version: env.version,
+      ...(env.lastRollback === undefined ? {} : { lastRollback: env.lastRollback }),
+    })
   }
   return { head: checkpoint.head, envs }
 }

@@ -286,6 +286,22 @@ describe('reproof gate', () => {
     expect(fs.existsSync(ledger) ? fs.readFileSync(ledger, 'utf8') : '').toBe('')
   })
 
+  it('does not repeat a rollback retried after another release landed (exit 4 said a retry is safe)', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    expect((await rollback(ledger, 0, 'release 1 is broken', kit.pub)).result?.decision).toBe(
+      'recorded',
+    )
+    await deploy(ledger, 2)
+    // The same request again (its first answer lost): release 2 stays current.
+    const retried = await rollback(ledger, 0, 'release 1 is broken', kit.pub)
+    expect([retried.code, retried.result?.decision]).toEqual([1, 'refused'])
+    expect(retried.result?.why).toMatch(/already returned to .* for this reason/)
+    const status = await gate(ledger, ['status', '--env', 'prod'])
+    expect(status.stdout).toContain(release(2).digest)
+  })
+
   it('moves a torn last line aside as evidence and goes on', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)

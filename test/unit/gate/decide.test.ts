@@ -308,6 +308,26 @@ describe('decideGate', () => {
     ).toBe('append')
   })
 
+  it('does not repeat the last rollback after another release: a retry of one whose outcome was unknown', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(64)) as [string, string, string]
+    let records: LedgerRecord[] = []
+    const step = (request: GateRequest) => {
+      const decision = decideGate(toState(records), request, true)
+      if (decision.kind === 'append') records = [...records, decision.record]
+      return decision
+    }
+    step({ ...deploy, digest: a })
+    step({ ...deploy, digest: b })
+    const back = { ...deploy, kind: 'rollback' as const, digest: a, reason: 'b is broken' }
+    expect(step(back).kind).toBe('append')
+    // Landed, then another gate released c: the same rollback again would undo c.
+    step({ ...deploy, digest: c })
+    expect(step(back)).toMatchObject({ kind: 'reject', code: 'repeated' })
+    expect(records).toHaveLength(4)
+    // A rollback that says why anew is a new request.
+    expect(step({ ...back, reason: 'c is broken too' }).kind).toBe('append')
+  })
+
   it('remembers the highest version an environment reached, whatever the order', () => {
     const at = (seq: number, digest: string, version?: number): LedgerRecord => ({
       seq,

@@ -73,8 +73,10 @@ const lines = (records: readonly LedgerRecord[]): string =>
 
 /** The checkpoint of a ledger holding `records`, worked out here from the records alone. */
 function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
-  const envs: Record<string, { seq: number; current: string; released: string; version?: number }> =
-    {}
+  const envs: Record<
+    string,
+    { seq: number; current: string; released: string; version?: number; lastRollback?: string }
+  > = {}
   for (const r of records) {
     const env = envs[r.env] ?? { seq: 0, current: '', released: '' }
     env.seq = r.seq
@@ -83,6 +85,8 @@ function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
     if (!(env.released.match(/.{64}/g) ?? ([] as string[])).includes(r.digest))
       env.released += r.digest
     if (r.version !== undefined) env.version = Math.max(env.version ?? 0, r.version)
+    // The last rollback, by its digest and reason, so that a retry does not repeat it.
+    if (r.action === 'rollback') env.lastRollback = sha256(`${r.digest}\0${r.reason ?? ''}`)
     envs[r.env] = env
   }
   const last = records.at(-1)
