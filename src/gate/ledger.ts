@@ -440,15 +440,32 @@ export class FileLedger implements Ledger {
           await writeFileAtomic(this.kept(bundleDigest), append.bundle)
         const line = `${recordBytes(append.record)}\n`
         this.append(line)
-        await this.syncDirectory()
+        try {
+          await this.syncDirectory()
+        } catch (err) {
+          // The line is written and synced; the directory entry of a ledger made just
+          // now may not be. Not "nothing was recorded", and not recorded either.
+          throw new ReproofError(
+            'E_AMBIGUOUS',
+            `${this.file}: the record was written, but its directory could not be synced (${(err as Error).message}); it may or may not be recorded, and a retry is safe`,
+            { path: this.file },
+            { cause: err },
+          )
+        }
         // The record was decided on the state just checked: the ledger is verified up to
-        // and including it, and the next gate starts from there.
-        this.saveCheckpoint({
-          bytes: checked.bytes + Buffer.byteLength(line),
-          records: checked.records + 1,
-          sha256: checked.hash.update(line).digest('hex'),
-          state: toState([append.record], checked.read.state),
-        })
+        // and including it, and the next gate starts from there. The record is durable
+        // now: a checkpoint that cannot be written (a full state disk) does not unsay it;
+        // the next read verifies the new lines from the checkpoint before, and writes it.
+        try {
+          this.saveCheckpoint({
+            bytes: checked.bytes + Buffer.byteLength(line),
+            records: checked.records + 1,
+            sha256: checked.hash.update(line).digest('hex'),
+            state: toState([append.record], checked.read.state),
+          })
+        } catch {
+          // said above
+        }
       }
       return result
     }, lockTimeoutMs)

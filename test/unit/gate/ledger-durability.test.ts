@@ -59,4 +59,33 @@ describe('a file ledger', () => {
       { kind: 'answer' },
     ])
   })
+
+  it('answers a directory that cannot be synced after the write as unknown (exit 4), not as nothing recorded', async () => {
+    const file = path.join(makeTemp(), 'ledger.jsonl')
+    const bundle = Buffer.from('{"bundle":true}')
+    const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+    const durability: Durability = {
+      fsync: fs.fsyncSync,
+      syncDir: () => Promise.reject(new Error('EIO: i/o error')),
+    }
+    const record: LedgerRecord = {
+      seq: 1,
+      env: 'prod',
+      action: 'deploy',
+      digest: 'a'.repeat(64),
+      bundleDigest,
+      prev: GENESIS,
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 'ci',
+    }
+    await expect(
+      new FileLedger(file, durability).transact(
+        () => ({ append: { record, bundle, bundleDigest }, result: 'recorded' }),
+        1000,
+      ),
+    ).rejects.toMatchObject({
+      code: 'E_AMBIGUOUS',
+      message: expect.stringMatching(/may or may not be recorded, and a retry is safe$/) as unknown,
+    })
+  })
 })
