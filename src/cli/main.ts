@@ -23,6 +23,9 @@ export async function main(
   }
   const controller = new AbortController()
   const onSignal = (): void => {
+    // A second signal while the first is being honoured: stop now, as a user pressing
+    // Ctrl-C twice expects (temporary files of a command that was stopping may stay).
+    if (controller.signal.aborted) process.exit(EXIT.interrupted)
     controller.abort()
   }
   process.on('SIGINT', onSignal)
@@ -39,7 +42,7 @@ export async function main(
     .showHelpAfterError('(run with --help for usage)')
   program.addCommand(buildCommand(streams, setExit, controller.signal))
   program.addCommand(diffCommand(streams, setExit, controller.signal))
-  program.addCommand(normalizeCommand(streams, setExit))
+  program.addCommand(normalizeCommand(streams, setExit, controller.signal))
   program.addCommand(attestCommand(streams, setExit))
   program.addCommand(keygenCommand(streams, setExit))
   program.addCommand(verifyCommand(streams, setExit, controller.signal))

@@ -10,11 +10,12 @@ export async function normalizeAction(
   files: string[],
   flags: NormalizeFlags,
   streams: Streams,
+  signal?: AbortSignal,
 ): Promise<number> {
   // 1. Parse and validate, before anything is written.
   const options = toNormalizeOptions(files, flags, streams.env)
   // 2-3. Decide and write, one file at a time, each atomically.
-  const result = await runNormalize(options)
+  const result = await runNormalize({ ...options, ...(signal === undefined ? {} : { signal }) })
   // 4. Acknowledge.
   if (flags.json === true) {
     streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)

@@ -2,7 +2,11 @@ import { Command, Option } from 'commander'
 import type { NormalizeFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
 
-export function normalizeCommand(streams: Streams, setExit: (code: number) => void): Command {
+export function normalizeCommand(
+  streams: Streams,
+  setExit: (code: number) => void,
+  signal?: AbortSignal,
+): Command {
   return new Command('normalize')
     .description(
       'remove archive metadata noise (times, order, owners, modes, gzip headers) without touching content',
@@ -35,6 +39,6 @@ export function normalizeCommand(streams: Streams, setExit: (code: number) => vo
     .option('--max-member-bytes <n>', 'largest member rewritten in memory')
     .action(async (files: string[], flags: NormalizeFlags) => {
       const { normalizeAction } = await import('./normalize-action.js')
-      setExit(await normalizeAction(files, flags, streams))
+      setExit(await normalizeAction(files, flags, streams, signal))
     })
 }

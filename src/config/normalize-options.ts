@@ -31,6 +31,8 @@ export interface NormalizeOptions {
   rules: NormalizeRules
   epoch: Epoch
   limits: DiffLimits
+  /** Aborted on Ctrl-C or SIGTERM. */
+  signal?: AbortSignal
 }
 
 /**

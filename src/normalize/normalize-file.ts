@@ -35,8 +35,10 @@ export async function prepareFile(
   output: string,
   rules: NormalizeRules,
   limits: DiffLimits,
+  /** Ctrl-C or SIGTERM: the readers stop at their next chunk, and nothing is put in place. */
+  signal?: AbortSignal,
 ): Promise<PreparedFile> {
-  const budget = new Budget(limits)
+  const budget = new Budget(limits, signal)
   const before = (await hashFile(input)).sha256
   const mode = (await fsp.stat(input)).mode & 0o777
   const head = await readHead(fileSource(input), 64 * 1024)

@@ -1,6 +1,7 @@
 import type { Epoch } from '../config/epoch.js'
 import type { NormalizeMode, NormalizeOptions } from '../config/normalize-options.js'
 import { prepareFile, type NormalizeOutcome, type PreparedFile } from './normalize-file.js'
+import { throwIfAborted } from '../errors.js'
 
 export interface NormalizeResult {
   epoch: number
@@ -22,7 +23,9 @@ export async function runNormalize(options: NormalizeOptions): Promise<Normalize
   const prepared: PreparedFile[] = []
   try {
     for (const { input, output } of options.files)
-      prepared.push(await prepareFile(input, output, options.rules, options.limits))
+      prepared.push(await prepareFile(input, output, options.rules, options.limits, options.signal))
+    // Stopped while the last one was read: none is put in place.
+    throwIfAborted(options.signal)
   } catch (err) {
     for (const file of prepared) await file.discard()
     throw err

@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NormalizeOutcome } from '../../src/normalize/normalize-file.js'
-import { cleanupTemp, makeTemp, runCli, withOwnTmpdir } from '../helpers.js'
+import { cleanupTemp, makeTemp, runCli, spawnCli, withOwnTmpdir } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -1375,6 +1375,22 @@ PY`,
     expect(digest(path.join(dir, 'wheel.out'))).toBe(
       digest(path.join(dir, 'pkg-1.0-py3-none-any.whl')),
     )
+  })
+
+  it('stops on SIGTERM (exit 130): nothing put in place, no temporary file left', async () => {
+    const dir = makeTemp()
+    const tmp = makeTemp()
+    sh(dir, 'head -c 400000000 /dev/zero > big && tar -cf big.tar big && rm big')
+    const run = await spawnCli(
+      ['normalize', 'big.tar', '--in-place'].map((a) => (a === 'big.tar' ? path.join(dir, a) : a)),
+      {
+        env: { PATH: process.env.PATH ?? '', TMPDIR: tmp },
+        killAfterMs: 400,
+      },
+    )
+    expect(run.code, run.stderr).toBe(130)
+    expect(fs.readdirSync(tmp)).toEqual([])
+    expect(fs.readdirSync(dir)).toEqual(['big.tar'])
   })
 
   it('refuses a zip with bytes between members that no member owns, or members that overlap', async () => {
