@@ -153,6 +153,7 @@ async function verifyWithKeys(
     })
     try {
       new Verifier(material, KEY_THRESHOLDS).verify(entity)
+      checkLogKeyWindows(root, entity)
       // The hint of the key that verified, in reproof's form: the bundle's own may be
       // base64, absent or wrong.
       return {
@@ -224,6 +225,7 @@ function verifyKeyless(
       'the bundle has no transparency-log entry; a keyless signature without one is not accepted',
     )
   const signer = run(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity))
+  checkLogKeyWindows(root, entity)
   const san = signer.identity?.subjectAlternativeName ?? ''
   const issuer = signer.identity?.extensions?.issuer ?? ''
   // A certificate without an identity or issuer matches nothing, not a pattern that
@@ -285,6 +287,45 @@ function verifiedTimes(entity: SignedEntity): VerifiedTime[] {
     if (t.tlogEntry.inclusionPromise === undefined) return []
     return [{ time: Number(t.tlogEntry.integratedTime) * 1000, source: 'transparency log' }]
   })
+}
+
+/** What of a trusted root's logs the window check reads. */
+interface RootLogs {
+  tlogs: readonly {
+    logId?: { keyId: Uint8Array }
+    publicKey?: { validFor?: { start?: Date; end?: Date } }
+  }[]
+}
+
+/**
+ * Every verified time lies within the validity window of each log key that may have
+ * vouched for the entry: the log named by the entry's log ID, and any log whose key hint
+ * (the first four bytes of its ID) a Rekor v2 checkpoint names it by. @sigstore/verify
+ * checks a v1 entry's promise against its key's window but picks a v2 checkpoint's key
+ * by hint and name alone, so a key the trusted root retired by its end date still
+ * verified checkpoints signed after it.
+ */
+export function checkLogKeyWindows(root: RootLogs, entity: SignedEntity): void {
+  const times = verifiedTimes(entity)
+  for (const entry of entity.tlogEntries) {
+    const id = Buffer.from(entry.logId.keyId)
+    for (const log of root.tlogs) {
+      if (log.logId === undefined) continue
+      const logId = Buffer.from(log.logId.keyId)
+      if (!logId.subarray(0, 4).equals(id.subarray(0, 4))) continue
+      const { start, end } = log.publicKey?.validFor ?? {}
+      const outside = times.find(
+        (t) =>
+          (start !== undefined && t.time < start.getTime()) ||
+          (end !== undefined && t.time > end.getTime()),
+      )
+      if (outside !== undefined)
+        throw rejection(
+          'signature-invalid',
+          `the transparency log key ${logId.toString('hex').slice(0, 16)}… is valid from ${start?.toISOString() ?? '(any time)'} to ${end?.toISOString() ?? '(no end)'}; the ${outside.source} time ${new Date(outside.time).toISOString()} lies outside it`,
+        )
+    }
+  }
 }
 
 /** The forms a bundle's key hint takes for this key: reproof's hex, and base64 of the same digest. */

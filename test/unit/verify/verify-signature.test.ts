@@ -11,7 +11,11 @@ import { signKeyless } from '../../../src/sign/keyless.js'
 import { signWithKey } from '../../../src/sign/sign-statement.js'
 import { MAX_BUNDLE_BYTES, readBundleBytes, runVerify } from '../../../src/verify/run-verify.js'
 import { rejectionReason, type Reason } from '../../../src/verify/reasons.js'
-import { verifySignature, type Trust } from '../../../src/verify/verify-signature.js'
+import {
+  checkLogKeyWindows,
+  verifySignature,
+  type Trust,
+} from '../../../src/verify/verify-signature.js'
 import { REPO, makeTemp } from '../../helpers.js'
 import { ISSUER, SUBJECT, startServices, type Services } from '../../sigstore-services.js'
 
@@ -1096,3 +1100,54 @@ describe('runVerify', () => {
     fs.rmSync(file)
   })
 })
+
+describe('checkLogKeyWindows', () => {
+  // A Rekor v2 entry is vouched for by a checkpoint whose key the library picks by its
+  // hint (the first four bytes of the log ID) and name, with no look at its window.
+  const logId = crypto.createHash('sha256').update('a log key').digest()
+  const entity = (signed: Date) =>
+    ({
+      tlogEntries: [{ logId: { keyId: logId } }],
+      timestamps: [{ $case: 'timestamp-authority', timestamp: { signingTime: signed } }],
+    }) as unknown as Parameters<typeof checkLogKeyWindows>[1]
+  const root = (validFor: { start?: Date; end?: Date }) => ({
+    tlogs: [{ logId: { keyId: logId }, publicKey: { validFor } }],
+  })
+  // The check as a function to throw from (or not).
+  const checking =
+    (...args: Parameters<typeof checkLogKeyWindows>) =>
+    (): void => {
+      checkLogKeyWindows(...args)
+    }
+  const start = new Date('2025-09-22T00:00:00Z')
+  const end = new Date('2025-09-23T00:00:00Z')
+
+  it('refuses a verified time after the log key was retired, or before it began', () => {
+    for (const at of ['2026-05-13T19:23:33Z', '2025-09-21T23:59:59Z']) {
+      expect(checking(root({ start, end }), entity(new Date(at))), at).toThrow(
+        /the transparency log key [0-9a-f]{16}… is valid from 2025-09-22T00:00:00\.000Z to 2025-09-23T00:00:00\.000Z; the timestamp authority time .* lies outside it/,
+      )
+      expect(rejectionReason(captured(checking(root({ start, end }), entity(new Date(at)))))).toBe(
+        'signature-invalid',
+      )
+    }
+  })
+
+  it('takes a time within the window, a window without an end, and logs of another hint', () => {
+    expect(checking(root({ start, end }), entity(new Date('2025-09-22T12:00:00Z')))).not.toThrow()
+    expect(checking(root({ start }), entity(new Date('2030-01-01T00:00:00Z')))).not.toThrow()
+    const other = {
+      tlogs: [{ logId: { keyId: Buffer.alloc(32, 7) }, publicKey: { validFor: { start, end } } }],
+    }
+    expect(checking(other, entity(new Date('2030-01-01T00:00:00Z')))).not.toThrow()
+  })
+})
+
+function captured(f: () => void): unknown {
+  try {
+    f()
+  } catch (err) {
+    return err
+  }
+  return undefined
+}
