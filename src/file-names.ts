@@ -211,6 +211,20 @@ export function withoutDotParts(p: string): string {
 
 const EMPTY_OR_DOT_PART = /(^|\/)\.?(\/|$)/
 
+/**
+ * A relative path with no empty, `.` or `..` part and no NUL: one that stays inside the
+ * directory it is joined to. What a manifest names; a name from a record or a signed
+ * statement that is not one must not be joined to a directory.
+ */
+export function isPlainRelativePath(name: string): boolean {
+  return (
+    name !== '' &&
+    !name.startsWith('/') &&
+    !name.includes('\0') &&
+    name.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
+  )
+}
+
 /** A line of a file's text made safe for a terminal as toDisplayText does, its tabs kept. */
 export function toDisplayLine(line: string): string {
   return line.split('\t').map(toDisplayText).join('\t')

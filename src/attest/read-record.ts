@@ -3,16 +3,31 @@ import { parseJsonInput } from '../io/json-input.js'
 import * as v from 'valibot'
 import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
 import { ReproofError, unreadable } from '../errors.js'
+import { isPlainRelativePath } from '../file-names.js'
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'))
-const manifest = v.array(
-  v.object({
-    name: v.string(),
-    sha256: hex64,
-    size: v.number(),
-    executable: v.optional(v.literal(true)),
-  }),
+// Names are joined to directories (`--sha512 <dir>`, a rebuild's output directory): each
+// a plain path inside one, and each once.
+const manifest = v.pipe(
+  v.array(
+    v.object({
+      name: v.pipe(
+        v.string(),
+        v.check(
+          isPlainRelativePath,
+          'must be a path inside the output directory (not absolute, no empty, . or .. part)',
+        ),
+      ),
+      sha256: hex64,
+      size: v.number(),
+      executable: v.optional(v.literal(true)),
+    }),
+  ),
+  v.check(
+    (entries) => new Set(entries.map((e) => e.name)).size === entries.length,
+    'names an artifact twice',
+  ),
 )
 
 /** What attestation reads from a build record: checked field by field, never trusted as is. */

@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS } from '../formats/limits.js'
 import type { DiffItem } from '../diff/report.js'
 import { BUILD_TYPE, PROVENANCE_TYPE } from '../attest/statement.js'
 import { ReproofError } from '../errors.js'
+import { isPlainRelativePath } from '../file-names.js'
 import { GIT_OBJECTS_AS_THEY_ARE } from '../sandbox/git.js'
 import { runCaptured } from '../sandbox/process.js'
 import type { Check } from './reasons.js'
@@ -351,7 +352,7 @@ function toRecipe(statement: unknown): Recipe {
   // A subject is a file the build wrote into its output directory: its name is read
   // and copied there, so one that leaves it (`../../home/me/.ssh/authorized_keys`) is
   // refused before anything runs.
-  const outside = subjects.find((x) => !isPlainRelative(x.name))
+  const outside = subjects.find((x) => !isPlainRelativePath(x.name))
   if (outside !== undefined)
     throw new ReproofError(
       'E_INPUT',
@@ -374,16 +375,6 @@ function toRecipe(statement: unknown): Recipe {
       (internal.isolation as { network?: unknown }).network === 'host',
     subjects,
   }
-}
-
-/** A relative path with no empty, `.` or `..` part and no NUL: one that stays where it is joined. */
-function isPlainRelative(name: string): boolean {
-  return (
-    name !== '' &&
-    !name.startsWith('/') &&
-    !name.includes('\0') &&
-    name.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
-  )
 }
 
 /** The SHA-512 of a rebuilt file, or undefined when there is no regular file there. */

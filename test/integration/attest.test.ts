@@ -316,6 +316,26 @@ describe('reproof attest with a key', () => {
     ])
     expect(changed.code).toBe(2)
     expect(changed.stderr).toContain('not the one the build recorded')
+    // A record naming an artifact outside its output directory, or one artifact twice:
+    // its names are joined to directories (--sha512, a rebuild), so it is not read at all.
+    const text = fs.readFileSync(record, 'utf8')
+    const parsed = JSON.parse(text) as { runs: { manifest: { name: string }[] }[] }
+    for (const [name, edit] of [
+      ['outside', (m: { name: string }[]) => m.map((e) => ({ ...e, name: `../../${e.name}` }))],
+      ['twice', (m: { name: string }[]) => [...m, ...m]],
+    ] as const) {
+      const copy = structuredClone(parsed)
+      for (const run of copy.runs) run.manifest = edit(run.manifest)
+      const file = path.join(dir, `${name}.json`)
+      fs.writeFileSync(file, JSON.stringify(copy))
+      const refused = await attest(file, path.join(dir, `${name}.b.json`), path.join(dir, 'k.key'))
+      expect(refused.code, name).toBe(2)
+      expect(refused.stderr, name).toMatch(
+        name === 'outside'
+          ? /must be a path inside the output directory/
+          : /names an artifact twice/,
+      )
+    }
   })
 
   it('refuses outputs that are one file, or an input, before signing anything', async () => {
