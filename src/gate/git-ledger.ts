@@ -96,7 +96,7 @@ export class GitLedger implements Ledger {
     stateDir: string,
     env: Readonly<Record<string, string | undefined>>,
   ): GitLedger {
-    const key = sha256Hex(`git:${url}#${branch}`).slice(0, 32)
+    const key = sha256Hex(`git:${checkpointUrl(url)}#${branch}`).slice(0, 32)
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
     const ledger = new GitLedger(
       url,
@@ -554,4 +554,20 @@ function gitSaid(err: unknown): string {
     .map((l) => l.trim())
     .filter((l) => l !== '')
   return lines.find((l) => /^(?:fatal|error):/.test(l)) ?? lines[0] ?? 'failed'
+}
+
+/**
+ * A ledger's URL as its checkpoint is kept by: one spelling of one repository, so that
+ * `/srv/ledger.git`, `/srv/ledger.git/`, `file:///srv/ledger.git` and a relative path to
+ * it share what this machine verified (with one each, a rewrite went unseen by the
+ * spelling that had not seen the ledger before). Remote URLs lose trailing slashes only.
+ */
+export function checkpointUrl(url: string): string {
+  const local = url.startsWith('file://')
+    ? decodeURIComponent(url.slice('file://'.length))
+    : // A scheme (https://, ssh://) or scp's host:path form names a remote.
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]*:/.test(url)
+      ? undefined
+      : url
+  return local === undefined ? url.replace(/\/+$/, '') : path.resolve(local)
 }

@@ -108,7 +108,7 @@ function holder(lockFile: string): string {
   try {
     const owner = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { pid?: unknown; host?: unknown }
     return typeof owner.pid === 'number' && typeof owner.host === 'string'
-      ? ` (pid ${owner.pid} on ${owner.host})`
+      ? ` (last taken by pid ${owner.pid} on ${owner.host})`
       : ''
   } catch {
     return ''

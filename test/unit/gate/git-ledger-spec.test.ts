@@ -1,7 +1,8 @@
+import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isReproofError } from '../../../src/errors.js'
-import { parseGitLedgerSpec } from '../../../src/gate/git-ledger.js'
+import { checkpointUrl, parseGitLedgerSpec } from '../../../src/gate/git-ledger.js'
 
 describe('git ledger address', () => {
   it('reads back the url and branch it was written with', () => {
@@ -63,5 +64,23 @@ describe('git ledger address', () => {
         `--ledger git:/r#${branch}: "${branch}" is not a usable branch name`,
       )
     expect(parseGitLedgerSpec('git:/r#a.locked').branch).toBe('a.locked')
+  })
+})
+
+describe('checkpointUrl', () => {
+  it('spells one local repository one way, and leaves remote URLs but for trailing slashes', () => {
+    const local = path.resolve('ledgers/r.git')
+    for (const spelling of [
+      local,
+      `${local}/`,
+      `${local}//`,
+      `file://${local}`,
+      'ledgers/r.git',
+      './ledgers/r.git/',
+    ])
+      expect(checkpointUrl(spelling), spelling).toBe(local)
+    expect(checkpointUrl('https://git.example/o/r.git/')).toBe('https://git.example/o/r.git')
+    expect(checkpointUrl('git@git.example:o/r.git')).toBe('git@git.example:o/r.git')
+    expect(checkpointUrl('ssh://git@git.example/o/r.git')).toBe('ssh://git@git.example/o/r.git')
   })
 })
