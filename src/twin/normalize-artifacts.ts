@@ -94,10 +94,18 @@ class BothRuns {
     )
   }
 
-  /** What the record keeps: artifacts of a known format, or that something changed. */
+  /**
+   * What the record keeps: artifacts of a known format, that something changed, or whose
+   * digest changed (a link to an artifact normalized: the statement's subject must be the
+   * digest of what ships, and it is taken from here; without it, the link's raw digest
+   * was signed).
+   */
   records(): ArtifactNormalization[] {
     return [...this.artifacts.values()].filter(
-      (x) => x.format !== 'unknown' || x.changes.some((c) => c.length > 0),
+      (x) =>
+        x.format !== 'unknown' ||
+        x.changes.some((c) => c.length > 0) ||
+        x.normalized.some((d, i) => d !== null && d !== x.raw[i]),
     )
   }
 

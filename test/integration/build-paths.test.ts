@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -119,11 +120,14 @@ describe('artifacts are outputs, never inputs', () => {
     // The tar's member time differs from the epoch: normalization rewrites it in place.
     const script =
       'mkdir -p dist && tar --mtime=@1000000 -cf dist/pkg.tar f.txt && ln -s pkg.tar dist/latest.tar'
+    const record = path.join(makeTemp(), 'record.json')
     const { code, result, stderr } = await shellBuild(source, ['dist'], script, [
       '--json',
       '--normalize',
       '--out-dir',
       outDir,
+      '--record',
+      record,
     ])
     expect(code, stderr).toBe(0)
     const digests = Object.fromEntries(
@@ -133,6 +137,28 @@ describe('artifacts are outputs, never inputs', () => {
     expect(fs.readFileSync(path.join(outDir, 'dist', 'latest.tar'))).toEqual(
       fs.readFileSync(path.join(outDir, 'dist', 'pkg.tar')),
     )
+    // What is signed is what ships: the link's subject is the normalized archive's
+    // digest, not the digest the link read before normalization.
+    const keys = makeTemp()
+    await runCli(['keygen', '--out', path.join(keys, 'k')])
+    const statement = path.join(keys, 'statement.json')
+    // prettier-ignore
+    const attested = await runCli([
+      'attest', '--record', record, '--bundle', path.join(keys, 'b.json'), '--key',
+      path.join(keys, 'k.key'), '--builder-id', 'test', '--statement', statement,
+      '--sha512', outDir,
+    ])
+    expect(attested.code, attested.stderr).toBe(0)
+    const { subject } = JSON.parse(fs.readFileSync(statement, 'utf8')) as {
+      subject: { name: string; digest: { sha256: string } }[]
+    }
+    for (const s of subject)
+      expect(s.digest.sha256, s.name).toBe(
+        crypto
+          .createHash('sha256')
+          .update(fs.readFileSync(path.join(outDir, s.name)))
+          .digest('hex'),
+      )
   })
 
   it('leaves tracked artifacts out of a git snapshot too, whole directories as one name', async () => {
