@@ -208,7 +208,8 @@ async function buildBoth(
   const started = clock()
   const outcomes = await runTwice(contexts, options, deps, deps.onEvent ?? (() => undefined))
   const window: [number, number] = [Math.floor(started / 1000), Math.ceil(clock() / 1000)]
-  for (const outcome of [outcomes.a, outcomes.b]) {
+  // The run that failed on its own is the one explained, not the one stopped after it.
+  for (const outcome of [outcomes.a, outcomes.b].filter((o) => !o.stoppedAfterOtherFailed)) {
     if (outcome.exitCode !== 0)
       throw await buildFailure(
         outcome,

@@ -74,6 +74,8 @@ export interface RunOutcome {
   error: string | undefined
   /** Processes the build left running when its command ended; reproof killed them. */
   leftovers: string[]
+  /** Stopped (or never started) by reproof because the other run had failed. */
+  stoppedAfterOtherFailed?: true
 }
 
 /**
@@ -103,9 +105,18 @@ export async function runTwice(
       resolve()
     })
   })
+  const failures: RunOutcome[] = []
   const start = (run: RunContext): Promise<RunOutcome> => {
     const begun = startRun(run, options.command, emit, controller.signal)
     started.push(begun)
+    // A run that failed decides the answer (exit 3): the other is stopped now rather
+    // than waited for, which with --timeout made the failure an unknown outcome (exit 4).
+    void begun.done.then((outcome) => {
+      if (!controller.signal.aborted && outcome.exitCode !== 0) {
+        failures.push(outcome)
+        controller.abort('failed')
+      }
+    })
     return begun.done
   }
   const waitUntil = (ms: number): Promise<void> =>
@@ -133,7 +144,22 @@ export async function runTwice(
     const running = started.filter((s) => !s.state.finished).map((s) => runs[s.id])
     const notStarted = (['a', 'b'] as const).filter((id) => !started.some((s) => s.id === id))
     await Promise.all(started.map((s) => s.kill()))
-    await Promise.all(started.map((s) => s.done))
+    const ended = await Promise.all(started.map((s) => s.done))
+    const failed = failures[0]
+    if (controller.signal.reason === 'failed' && failed !== undefined) {
+      const other = (id: RunId): RunOutcome =>
+        ended.find((o) => o.id === id && o !== failed) ?? {
+          id,
+          exitCode: null,
+          signal: null,
+          durationMs: 0,
+          error: `not started: run ${failed.id.toUpperCase()} had failed`,
+          leftovers: [],
+        }
+      const otherId = failed.id === 'a' ? 'b' : 'a'
+      const stopped = { ...other(otherId), stoppedAfterOtherFailed: true as const }
+      return failed.id === 'a' ? { a: failed, b: stopped } : { a: stopped, b: failed }
+    }
     throw controller.signal.reason === 'timeout'
       ? timedOut(running, notStarted, options.timeoutMs ?? 0)
       : new ReproofError(

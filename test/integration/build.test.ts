@@ -175,6 +175,32 @@ describe('reproof build', () => {
     )
   })
 
+  it('answers a run that fails at once (exit 3, that run named), stopping the other rather than waiting for it or for --timeout', async () => {
+    const source = copyFixture('hello-c')
+    // Run A fails; run B would sleep past the timeout. Then the other way round.
+    for (const [fails, sleeps] of [
+      ['a', 'b'],
+      ['b', 'a'],
+    ] as const) {
+      const started = Date.now()
+      const { code, stderr } = await build(source, [
+        '-o',
+        'hello',
+        '--timeout',
+        '15s',
+        '--',
+        'sh',
+        '-c',
+        `case $PWD in */${sleeps}-path*|*/${sleeps}/*) sleep 30;; *) exit 7;; esac`,
+      ])
+      expect(code, stderr).toBe(3)
+      expect(stderr).toMatch(
+        new RegExp(`^reproof: build run ${fails.toUpperCase()} exited with status 7$`, 'm'),
+      )
+      expect(Date.now() - started).toBeLessThan(12_000)
+    }
+  })
+
   it('refuses a glob that matches nothing with exit 2, naming the glob', async () => {
     const source = copyFixture('hello-c')
     const { code, stderr } = await build(source, ['-o', 'nothing/*.bin', '--', 'make'])
