@@ -309,6 +309,8 @@ function mergeEnv(config: readonly string[], flags: readonly string[]): EnvReque
  * it finds as well; this turns what can be seen in the pattern into a usage error.
  */
 function validateGlob(glob: string, what: string): void {
+  // An empty glob names nothing (and fast-glob throws on it: an internal error, exit 3).
+  if (glob.trim() === '') throw new ReproofError('E_USAGE', `${what}: an empty glob names no file`)
   const climb = path.isAbsolute(glob) || glob.includes('\0') ? glob : findClimb(glob)
   if (climb !== undefined) {
     throw new ReproofError(

@@ -151,8 +151,10 @@ export function baseEnvironment(input: {
  * (`<+14>-14`, `EST5EDT`: the standard offset, whose sign is west-positive) or one Intl
  * knows by name.
  */
-export function offsetHours(zone: string | undefined, at: number): number | undefined {
-  if (zone === undefined) return undefined
+export function offsetHours(given: string | undefined, at: number): number | undefined {
+  if (given === undefined) return undefined
+  // `:Zone` is the POSIX way to name a zone by its file; glibc reads it as `Zone`.
+  const zone = given.startsWith(':') ? given.slice(1) : given
   const posix = /^(?:<[^>]*>|[A-Za-z]{3,})([+-]?)(\d{1,2})(?::(\d{2}))?/.exec(zone)
   if (posix !== null)
     return (posix[1] === '-' ? 1 : -1) * (Number(posix[2]) + Number(posix[3] ?? 0) / 60)
@@ -291,7 +293,9 @@ const APPLY: Record<VariationName, Applier> = {
   },
   tz: (name, { input, caps, a, b, record }) => {
     // At the build's own time (SOURCE_DATE_EPOCH), which is what a build formats.
-    const zones = offsetHours(a.env.TZ, input.epoch * 1000) === 14 ? OTHER_FAR_ZONES : FAR_ZONES
+    // And now, where a zone's offset moved since (Pacific/Kiritimati was -10:40 in 1970).
+    const far = [input.epoch * 1000, Date.now()].some((at) => offsetHours(a.env.TZ, at) === 14)
+    const zones = far ? OTHER_FAR_ZONES : FAR_ZONES
     const zone = caps.zoneNames === true ? zones.named : zones.posix
     b.env.TZ = zone
     record({
@@ -307,7 +311,11 @@ const APPLY: Record<VariationName, Applier> = {
     })
   },
   locale: (name, { caps, a, b, record, notApplied }) => {
-    if (caps.unusualLocale !== undefined && a.env.LC_ALL === caps.unusualLocale) {
+    if (
+      caps.unusualLocale !== undefined &&
+      a.env.LC_ALL !== undefined &&
+      sameLocale(a.env.LC_ALL, caps.unusualLocale)
+    ) {
       notApplied(
         name,
         a.env.LC_ALL,
@@ -520,6 +528,9 @@ function clockNote(
         ? ' (Go programs among them: the Go runtime does not ask libc)'
         : ''
     }: libfaketime reaches only programs that load libc, so a time such a program writes is not varied`,
+    // It reaches them through LD_PRELOAD and FAKETIME in their environment: a build
+    // whose steps start with a cleared one wrote the real time in both runs.
+    'so do programs started with a cleared environment (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment',
   ].join('; ')
 }
 
@@ -606,4 +617,19 @@ export function judgeEffectiveness(
         : 'a probe run saw no difference between the runs'
     return { ...r, status: 'no-effect', note }
   })
+}
+
+/**
+ * Whether two locale names are one locale as glibc finds it: the codeset is compared
+ * without case or dashes (`en_US.UTF-8` is `en_US.utf8`).
+ */
+export function sameLocale(x: string, y: string): boolean {
+  const norm = (name: string): string => {
+    const dot = name.indexOf('.')
+    if (dot === -1) return name
+    const at = name.indexOf('@', dot)
+    const codeset = name.slice(dot + 1, at === -1 ? undefined : at)
+    return `${name.slice(0, dot)}.${codeset.toLowerCase().replace(/-/g, '')}${at === -1 ? '' : name.slice(at)}`
+  }
+  return norm(x) === norm(y)
 }

@@ -67,6 +67,14 @@ describe('globs that climb', () => {
   it('include a glob holding a NUL byte, which no path can', () => {
     expect(refusal(() => withOut('dist/a\0b')).code).toBe('E_USAGE')
   })
+
+  it('include an empty glob, which names nothing (fast-glob threw on it: exit 3)', () => {
+    for (const empty of ['', ' '])
+      expect(refusal(() => withOut(empty))).toMatchObject({
+        code: 'E_USAGE',
+        message: '--out: an empty glob names no file',
+      })
+  })
 })
 
 describe('negated globs', () => {

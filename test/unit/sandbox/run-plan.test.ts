@@ -193,8 +193,9 @@ describe('planRuns', () => {
     }
     const time = variations.find((v) => v.name === 'time')
     expect(time?.status).toBe('effective')
-    const STATIC =
-      'statically linked programs read the real clock: libfaketime reaches only programs that load libc, so a time such a program writes is not varied'
+    const CLEARED =
+      'so do programs started with a cleared environment (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment'
+    const STATIC = `statically linked programs read the real clock: libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${CLEARED}`
     expect(time?.note).toBe(
       `rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not); ${STATIC}`,
     )
@@ -209,7 +210,7 @@ describe('planRuns', () => {
     const withGo = { ...skipping, unreachable: ['go'] }
     const go = planRuns(input(['path', 'time'], { ...fullCaps, faketime: withGo }))
     expect(go.variations.find((v) => v.name === 'time')?.note).toBe(
-      'statically linked programs read the real clock (Go programs among them: the Go runtime does not ask libc): libfaketime reaches only programs that load libc, so a time such a program writes is not varied',
+      `statically linked programs read the real clock (Go programs among them: the Go runtime does not ask libc): libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${CLEARED}`,
     )
   })
 
@@ -243,6 +244,9 @@ describe('planRuns', () => {
       ['EST5EDT', -5],
       ['<-12>+12', -12],
       ['Etc/GMT-14', 14],
+      // The POSIX form that names a zone by its file.
+      [':Etc/GMT-14', 14],
+      [':Pacific/Kiritimati', 14],
     ] as const) {
       for (const zoneNames of [true, false]) {
         const plan = input(['path', 'tz'], { ...fullCaps, zoneNames })
@@ -279,6 +283,14 @@ describe('planRuns', () => {
     const plan = input(['path', 'locale'])
     const same = planRuns({ ...plan, passThrough: { LC_ALL: 'et_EE.UTF-8' } })
     expect(same.variations.find((v) => v.name === 'locale')?.status).toBe('not-applied')
+    // The same locale by another spelling of its codeset, as glibc reads it.
+    for (const spelt of ['et_EE.utf8', 'et_EE.Utf-8'])
+      expect(
+        planRuns({ ...plan, passThrough: { LC_ALL: spelt } }).variations.find(
+          (v) => v.name === 'locale',
+        )?.status,
+        spelt,
+      ).toBe('not-applied')
     expect(same.runs.b.env.LC_ALL).toBe('et_EE.UTF-8')
     const other = planRuns(plan)
     expect(other.variations.find((v) => v.name === 'locale')?.status).toBe('effective')
