@@ -271,12 +271,19 @@ async function reapNamespace(holder: Holder, init: number): Promise<string[]> {
   const nsProc = `/proc/${init}/root/proc`
   for (let round = 0; round < MAX_REAP_ROUNDS; round++) {
     const left = await runningIn(nsProc)
-    if (left.length === 0) break
+    if (left.length === 0) return names
     if (round === 0) names.push(...left)
     holder.send('kill')
     if ((await holder.nextLine()) !== 'killed') break
   }
-  return names
+  // Still running: its outputs may change while they are hashed, so nothing is compared
+  // (a build that forked faster than it was killed went on to be judged).
+  const left = await runningIn(nsProc)
+  if (left.length === 0) return names
+  throw new ReproofError(
+    'E_ENVIRONMENT',
+    `the build left processes that could not be stopped (${[...new Set(left)].slice(0, 5).join(', ')}); its outputs could still change, so nothing was compared`,
+  )
 }
 
 /** Names of the running processes (zombies aside) of a PID namespace's /proc, but its init. */
