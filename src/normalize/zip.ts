@@ -112,7 +112,7 @@ export async function normalizeZip<T>(
       const changes = unchanged(members.length, zipFlavor(members.map((m) => m.name)))
       return await use({ changes, rewrite: false, signed }, () => Promise.resolve())
     }
-    refuseGaps(members, fd, centralStart, where)
+    const locals = refuseGaps(members, fd, centralStart, where)
     const flavor = zipFlavor(members.map((m) => m.name))
     const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
     // EPUB and OpenDocument (and any OCF container) need their `mimetype` first: where
@@ -149,6 +149,7 @@ export async function normalizeZip<T>(
       depth,
       digestsListedIn,
       members,
+      locals,
     }
     const planned: PlannedMember[] = []
     for (const member of sorted) planned.push(await planMember(job, member))
@@ -219,7 +220,8 @@ function refuseGaps(
   fd: ZipInput,
   centralStart: number,
   where: string,
-): void {
+): Map<yauzl.Entry, LocalHeader> {
+  const locals = new Map<yauzl.Entry, LocalHeader>()
   const byOffset = [...members].sort(
     (a, b) => a.entry.relativeOffsetOfLocalHeader - b.entry.relativeOffsetOfLocalHeader,
   )
@@ -232,7 +234,9 @@ function refuseGaps(
   }
   byOffset.forEach((member, i) => {
     const { entry } = member
-    const end = readLocalHeader(fd, entry, where).dataStart + entry.compressedSize
+    const local = readLocalHeader(fd, entry, where)
+    locals.set(entry, local)
+    const end = local.dataStart + entry.compressedSize
     const next = byOffset[i + 1]?.entry.relativeOffsetOfLocalHeader ?? centralStart
     if (next < end) refuse(next, 'members that overlap')
     const gap = next - end
@@ -241,6 +245,7 @@ function refuseGaps(
     if (next === centralStart && isApkSigningBlock(fd, centralStart, gap)) return
     refuse(end, `${gap} bytes that belong to no member`)
   })
+  return locals
 }
 
 /** Whether `length` bytes at `at` are the data descriptor of `entry`, in any of its forms. */
@@ -363,6 +368,8 @@ interface ZipJob {
   /** What in it lists its members' digests (a wheel's RECORD), if anything does. */
   digestsListedIn: string | undefined
   members: readonly Member[]
+  /** Each member's local header, read once (by the check for bytes no member owns). */
+  locals: ReadonlyMap<yauzl.Entry, LocalHeader>
   /** The small members' contents, read once when a zip inside is first met (see digestNamedBy). */
   contents?: { name: string; bytes: Buffer }[] | 'too-much'
 }
@@ -405,7 +412,7 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`)
   // The local header repeats the time and has extra fields of its own (the access
   // time of 0x5455 lives only there): both copies must be stable to be kept.
-  const local = readLocalHeader(job.fd, entry, where)
+  const local = job.locals.get(entry) ?? readLocalHeader(job.fd, entry, where)
   const time = dosDateTime(
     stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules),
   )
