@@ -96,7 +96,7 @@ export class GitLedger implements Ledger {
     stateDir: string,
     env: Readonly<Record<string, string | undefined>>,
   ): GitLedger {
-    const key = sha256Hex(`git:${checkpointUrl(url)}#${branch}`).slice(0, 32)
+    const key = sha256Hex(ledgerKey(url, branch)).slice(0, 32)
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
     const ledger = new GitLedger(
       url,
@@ -228,7 +228,15 @@ export class GitLedger implements Ledger {
     return readCheckpoint(
       this.checkpointFile,
       CheckpointSchema,
-      (c) => c.ledger === this.label,
+      // Written under another spelling of the same ledger, it is this ledger's.
+      (c) => {
+        try {
+          const { url, branch } = parseGitLedgerSpec(c.ledger)
+          return ledgerKey(url, branch) === ledgerKey(this.url, this.branch)
+        } catch {
+          return false
+        }
+      },
       this.label,
     )?.commit
   }
@@ -554,6 +562,11 @@ function gitSaid(err: unknown): string {
     .map((l) => l.trim())
     .filter((l) => l !== '')
   return lines.find((l) => /^(?:fatal|error):/.test(l)) ?? lines[0] ?? 'failed'
+}
+
+/** One ledger, however its URL is spelt: what its checkpoint is found and checked by. */
+function ledgerKey(url: string, branch: string): string {
+  return `git:${checkpointUrl(url)}#${branch}`
 }
 
 /**

@@ -101,6 +101,17 @@ describe('a git ledger only ever appends, across its whole history', () => {
     // Put back, the history verifies again from the checkpoint.
     git(bare, ['update-ref', 'refs/heads/releases', tip])
     expect((await deployWithState(2)).code).toBe(0)
+    // The same ledger spelt another way finds the same checkpoint: a replaced history is
+    // seen whatever the spelling of the URL that reads it.
+    const spelt = ledger.replace('#', '/#').replace('git:', 'git:file://')
+    const sameLedger = (args: string[]) =>
+      runCli(['gate', ...args, '--ledger', spelt, '--state-dir', state, '--json'])
+    expect((await sameLedger(['status', '--env', 'prod'])).code).toBe(0)
+    expect(fs.readdirSync(path.join(state, 'git-ledgers'))).toHaveLength(1)
+    git(bare, ['fetch', '-q', other.bare, '+releases:releases'])
+    const respelt = await sameLedger(deployArgs(0))
+    expect(respelt.code).toBe(3)
+    expect(respelt.stderr).toContain('the last commit this machine verified')
   })
 
   it('stops on a checkpoint that is not one', async () => {
