@@ -170,3 +170,13 @@ export function codeOf(f: () => unknown): string | undefined {
     return err instanceof ReproofError ? err.code : 'not a ReproofError'
   }
 }
+
+/** What `f` throws, or undefined when it returns. */
+export function thrown(f: () => void): unknown {
+  try {
+    f()
+  } catch (err) {
+    return err
+  }
+  return undefined
+}

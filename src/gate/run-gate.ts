@@ -50,7 +50,8 @@ async function gateWith(
 ): Promise<GateResult> {
   // A rollback to what this environment never released is a no whatever bundle would
   // verify: said as the gate's refusal, as any other no is (the Action reads its decision).
-  if (action.kind === 'rollback' && !releasedBefore(ledger, common.env, action.to))
+  const past = action.kind === 'rollback' ? lastRelease(ledger, common.env, action.to) : undefined
+  if (action.kind === 'rollback' && past === undefined)
     return {
       decision: 'refused',
       why: `${action.to.slice(0, 12)} was never released to ${common.env}; a rollback can only return to a past release`,
@@ -59,7 +60,7 @@ async function gateWith(
       verification: null,
       recovered: null,
     }
-  const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, common.env)
+  const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, past)
 
   // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy.
   const verification = await runVerify(
@@ -135,11 +136,11 @@ async function gateWith(
 function gateBundle(
   ledger: Ledger,
   action: GateAction,
-  env: string,
+  past: LedgerRecord | undefined,
 ): { bundleFile: string; bundle: Buffer; bundleDigest: string } {
   const stored =
-    action.kind === 'rollback' && action.bundle === undefined
-      ? storedBundle(ledger, env, action.to)
+    action.kind === 'rollback' && action.bundle === undefined && past !== undefined
+      ? storedBundle(ledger, past)
       : undefined
   const bundleFile =
     action.kind === 'deploy' ? action.bundle : (action.bundle ?? stored?.file ?? '')
@@ -174,40 +175,26 @@ function toRequest(
 }
 
 /**
- * Whether this environment's records name the digest. Read before the lock, as the
- * stored bundle is: a ledger only grows, so a digest released then is released under
- * the lock too, and one not released then is refused as the decision would refuse it.
+ * This environment's last record of the digest, if it was ever released here. Read
+ * before the lock, as the stored bundle is: verifying is slow and must not hold it. A
+ * ledger only grows, so a digest released then is released under the lock too, one not
+ * released then is refused as the decision would refuse it, and the decision reads the
+ * ledger again under the lock.
  */
-function releasedBefore(ledger: Ledger, env: string, digest: string): boolean {
-  return ledger.peek().some((r) => r.env === env && r.digest === digest)
+function lastRelease(ledger: Ledger, env: string, digest: string): LedgerRecord | undefined {
+  return [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest)
 }
 
-/**
- * The bundle a past release of this digest was deployed with, from the gate's own store.
- * Read before the lock on purpose: verifying is slow and must not hold it. The decision
- * reads the ledger again under the lock, so a record that changed meanwhile is judged
- * on what the ledger holds then.
- */
+/** The bundle a past release was deployed with, from the gate's own store. */
 function storedBundle(
   ledger: Ledger,
-  env: string,
-  digest: string,
+  record: LedgerRecord,
 ): { file: string; bundleDigest: string } {
-  const record = [...ledger.peek()].reverse().find((r) => r.env === env && r.digest === digest)
-  if (record === undefined) {
-    // Released between the two reads is not possible (a ledger only grows); never
-    // released was answered before this is asked.
-    throw new ReproofError(
-      'E_REJECTED',
-      `--to ${digest}: never released to ${env}; a rollback returns only to a past release`,
-      { path: ledger.label },
-    )
-  }
   const file = ledger.bundleFile(record.bundleDigest)
   if (file === undefined) {
     throw new ReproofError(
       'E_INPUT',
-      `--to ${digest}: no stored bundle for it in ${env}; give --bundle`,
+      `--to ${record.digest}: no stored bundle for it in ${record.env}; give --bundle`,
       { path: ledger.label },
     )
   }

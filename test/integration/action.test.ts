@@ -169,18 +169,16 @@ describe('the GitHub Action', () => {
     expect(wrongKey.stdout).toMatch(/^::error title=reproof verify::rejected \([a-z-]+\): /m)
     expect(wrongKey.summary).toMatch(/reproof verify: rejected/)
 
-    const gate = await runAction(
-      {
-        mode: 'gate',
-        'gate-action': 'deploy',
-        environment: 'production',
-        ledger: 'ledger.jsonl',
-        artifacts: artifact,
-        bundle: 'app.sigstore.json',
-        'public-key': path.join(keyDir, 'k.pub'),
-      },
-      dir,
-    )
+    const deployInputs = {
+      mode: 'gate',
+      'gate-action': 'deploy',
+      environment: 'production',
+      ledger: 'ledger.jsonl',
+      artifacts: artifact,
+      bundle: 'app.sigstore.json',
+      'public-key': path.join(keyDir, 'k.pub'),
+    }
+    const gate = await runAction(deployInputs, dir)
     expect(gate.code, gate.stdout).toBe(0)
     expect(gate.outputs.decision).toBeTruthy()
     expect(gate.summary).toContain('reproof gate (production)')
@@ -189,18 +187,7 @@ describe('the GitHub Action', () => {
     )
     // A torn last line the gate moved aside is in the summary, not only in the JSON.
     fs.appendFileSync(path.join(dir, 'ledger.jsonl'), '{"seq":2,"env":"production"')
-    const again = await runAction(
-      {
-        mode: 'gate',
-        'gate-action': 'deploy',
-        environment: 'production',
-        ledger: 'ledger.jsonl',
-        artifacts: artifact,
-        bundle: 'app.sigstore.json',
-        'public-key': path.join(keyDir, 'k.pub'),
-      },
-      dir,
-    )
+    const again = await runAction(deployInputs, dir)
     expect([again.code, again.outputs.decision], again.stdout).toEqual([0, 'unchanged'])
     expect(again.summary).toMatch(/A torn last line of the ledger was moved to .*torn-/)
   })

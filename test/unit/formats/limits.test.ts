@@ -15,21 +15,12 @@ import {
 } from '../../../src/formats/limits.js'
 import { bufferSource, fileSource } from '../../../src/formats/source.js'
 import { ReproofError } from '../../../src/errors.js'
-import { cleanupTemp, makeTemp } from '../../helpers.js'
+import { cleanupTemp, makeTemp, thrown } from '../../helpers.js'
 
 afterAll(cleanupTemp)
 
 const MiB = 1024 * 1024
 const limits = (over: Partial<DiffLimits>): DiffLimits => ({ ...DEFAULT_LIMITS, ...over })
-
-function thrown(f: () => void): unknown {
-  try {
-    f()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}
 
 describe('the byte budget', () => {
   it('allows exactly the limit across calls and refuses the first byte past it', () => {

@@ -14,6 +14,18 @@ type Event =
   | { kind: 'sync-dir'; dir: string }
   | { kind: 'answer' }
 
+/** The first record of a ledger, deploying to prod with the bundle `bundleDigest`. */
+const firstRecord = (bundleDigest: string): LedgerRecord => ({
+  seq: 1,
+  env: 'prod',
+  action: 'deploy',
+  digest: 'a'.repeat(64),
+  bundleDigest,
+  prev: GENESIS,
+  at: '2026-01-01T00:00:00.000Z',
+  actor: 'ci',
+})
+
 describe('a file ledger', () => {
   it('fsyncs the appended record, then its directory, before the append is answered', async () => {
     const file = path.join(makeTemp(), 'ledger.jsonl')
@@ -37,16 +49,7 @@ describe('a file ledger', () => {
         events.push({ kind: 'sync-dir', dir })
       },
     }
-    const record: LedgerRecord = {
-      seq: 1,
-      env: 'prod',
-      action: 'deploy',
-      digest: 'a'.repeat(64),
-      bundleDigest,
-      prev: GENESIS,
-      at: '2026-01-01T00:00:00.000Z',
-      actor: 'ci',
-    }
+    const record = firstRecord(bundleDigest)
     const answer = await new FileLedger(file, durability).transact(
       () => ({ append: { record, bundle, bundleDigest }, result: 'recorded' }),
       1000,
@@ -68,16 +71,7 @@ describe('a file ledger', () => {
       fsync: fs.fsyncSync,
       syncDir: () => Promise.reject(new Error('EIO: i/o error')),
     }
-    const record: LedgerRecord = {
-      seq: 1,
-      env: 'prod',
-      action: 'deploy',
-      digest: 'a'.repeat(64),
-      bundleDigest,
-      prev: GENESIS,
-      at: '2026-01-01T00:00:00.000Z',
-      actor: 'ci',
-    }
+    const record = firstRecord(bundleDigest)
     await expect(
       new FileLedger(file, durability).transact(
         () => ({ append: { record, bundle, bundleDigest }, result: 'recorded' }),
