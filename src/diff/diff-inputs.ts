@@ -52,26 +52,34 @@ export async function diffPaths(
   return toReport(engine, options.labels ?? [a, b])
 }
 
+/** Where a name of a tree is, as lstat sees it. */
+type At = (name: string) => string | Buffer
+
 /**
  * Compares two trees. `names`, when given, restricts the comparison to those relative
  * paths (the artifacts of a build); otherwise every entry below both roots counts.
+ * `places` says where each name is when that is not its name below the root (a build
+ * artifact reached through a link).
  */
 export async function diffDirectories(
   engine: DiffEngine,
   rootA: string,
   rootB: string,
   names: readonly string[] | undefined,
+  places?: readonly [{ at: At }, { at: At }],
 ): Promise<void> {
+  const atA: At = places === undefined ? (n) => toFsPath(rootA, n) : (n) => places[0].at(n)
+  const atB: At = places === undefined ? (n) => toFsPath(rootB, n) : (n) => places[1].at(n)
   const listA =
-    names === undefined ? walk(rootA) : new Map(names.map((n) => [n, describe(rootA, n)] as const))
+    names === undefined ? walk(rootA) : new Map(names.map((n) => [n, describe(atA(n))] as const))
   const listB =
-    names === undefined ? walk(rootB) : new Map(names.map((n) => [n, describe(rootB, n)] as const))
+    names === undefined ? walk(rootB) : new Map(names.map((n) => [n, describe(atB(n))] as const))
   const all = sortNames([...new Set([...listA.keys(), ...listB.keys()])])
   const present = (e: Entry | undefined): boolean => e !== undefined && e.type !== 'missing'
   const both = all.filter((n) => present(listA.get(n)) && present(listB.get(n)))
   const onlyA = all.filter((n) => present(listA.get(n)) && !present(listB.get(n)))
   const onlyB = all.filter((n) => present(listB.get(n)) && !present(listA.get(n)))
-  const { digestOf, singleDigest } = await hashTrees([rootA, rootB], [listA, listB], {
+  const { digestOf, singleDigest } = await hashTrees([atA, atB], [listA, listB], {
     both,
     onlyA,
     onlyB,
@@ -115,13 +123,10 @@ export async function diffDirectories(
     )
     engine.items.push(...compared.items)
     if (compared.contentDiffers && sums !== undefined) {
-      await engine.compare(
-        name,
-        fileSource(toFsPath(rootA, name), name),
-        fileSource(toFsPath(rootB, otherName), name),
-        0,
-        [sums[0], sums[1]],
-      )
+      await engine.compare(name, fileSource(atA(name), name), fileSource(atB(otherName), name), 0, [
+        sums[0],
+        sums[1],
+      ])
     }
   }
 }
@@ -131,7 +136,7 @@ export async function diffDirectories(
  * and files on one side only (to find one renamed, see renames.ts).
  */
 async function hashTrees(
-  [rootA, rootB]: readonly [string, string],
+  [atA, atB]: readonly [At, At],
   [listA, listB]: readonly [Map<string, Entry>, Map<string, Entry>],
   { both, onlyA, onlyB }: { both: string[]; onlyA: string[]; onlyB: string[] },
 ) {
@@ -141,9 +146,9 @@ async function hashTrees(
   // Files on one side only are hashed too, to find one renamed (see renames.ts).
   const single = [...onlyA.filter(isFile(listA)), ...onlyB.filter(isFile(listB))]
   const paths = [
-    ...files.map((n) => toFsPath(rootA, n)),
-    ...files.map((n) => toFsPath(rootB, n)),
-    ...single.map((n) => toFsPath(present(listA.get(n)) ? rootA : rootB, n)),
+    ...files.map(atA),
+    ...files.map(atB),
+    ...single.map((n) => (present(listA.get(n)) ? atA(n) : atB(n))),
   ]
   // Sizes are known only when the entries were described one by one (a build's
   // artifacts); a walked tree learns them from the hashing itself.
@@ -168,14 +173,14 @@ async function hashTrees(
   single.forEach((n, i) => {
     learn(isFile(listA)(n) ? listA.get(n) : listB.get(n), 2 * files.length + i)
   })
-  for (const [root, list] of [
-    [rootA, listA],
-    [rootB, listB],
+  for (const [at, list] of [
+    [atA, listA],
+    [atB, listB],
   ] as const)
     for (const [name, entry] of list) {
       // A file that was not hashed (a file on one side, something else on the other)
       // or that was something else by the time it was opened: described by lstat.
-      if (entry.type === 'file' && entry.size === undefined) list.set(name, describe(root, name))
+      if (entry.type === 'file' && entry.size === undefined) list.set(name, describe(at(name)))
     }
   const digestOf = new Map(files.map((n, i) => [n, [sha(i), sha(i + files.length)] as const]))
   const singleDigest = new Map(single.map((n, i) => [n, sha(2 * files.length + i)]))
@@ -193,9 +198,8 @@ interface Entry {
   size?: number
 }
 
-/** What `name` (in the name form: bytes that are not UTF-8 escaped) is under `root`. */
-function describe(root: string, name: string): Entry {
-  const at = toFsPath(root, name)
+/** What is at `at` (a path for the file system: bytes where a name is not UTF-8). */
+function describe(at: string | Buffer): Entry {
   let stat
   try {
     stat = fs.lstatSync(at)
@@ -252,7 +256,7 @@ function walk(root: string): Map<string, Entry> {
     for (const { rel: child, kind } of listEntries(root, rel)) {
       // A regular file's mode and size come from the hashing's own fstat (see
       // hashTrees): one lstat fewer per file, a third of a small tree's system calls.
-      out.set(child, kind === 'file' ? { type: 'file', meta: {} } : describe(root, child))
+      out.set(child, kind === 'file' ? { type: 'file', meta: {} } : describe(toFsPath(root, child)))
       if (kind === 'dir') visit(child)
     }
   }

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { ArtifactPlaces } from '../digest/manifest.js'
 import { isUtf8Name } from '../file-names.js'
 import { diffDirectories, toReport } from './diff-inputs.js'
 import { DiffEngine } from './engine.js'
@@ -11,8 +12,11 @@ const DAY = 86_400
 export interface BuildRunFacts {
   /** The build roots as the builds saw them: what embedded paths are compared with. */
   roots: [string, string]
-  /** Where reproof reads the roots from, when not there (the sandbox's /proc/<pid>/root). */
-  views?: [string, string]
+  /**
+   * Where reproof reads each run's artifacts, when not below `roots` by name (the
+   * sandbox's /proc/<pid>/root, links on the way resolved by reproof).
+   */
+  places?: [ArtifactPlaces, ArtifactPlaces]
   canary: string
   /** Wall-clock seconds around both runs; only hints read them. */
   wallClock: [number, number]
@@ -56,8 +60,11 @@ export async function explainBuild(
     limits: DEFAULT_LIMITS,
     context: buildHintContext(facts),
   })
-  const [a, b] = facts.views ?? facts.roots
-  await diffDirectories(engine, a, b, names.filter(isUtf8Name))
+  const [a, b] = facts.places ?? [
+    new ArtifactPlaces(facts.roots[0]),
+    new ArtifactPlaces(facts.roots[1]),
+  ]
+  await diffDirectories(engine, a.root, b.root, names.filter(isUtf8Name), [a, b])
   return toReport(engine, ['run A', 'run B'])
 }
 

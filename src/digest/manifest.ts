@@ -25,6 +25,43 @@ export interface GlobMatches {
 }
 
 /**
+ * Where an artifact is below its root when that is not its name: `at`, the entry itself
+ * (a directory on its way is a link), and `readFrom`, where its bytes are (a link
+ * artifact's resolved target; otherwise `at`).
+ */
+export interface Place {
+  at: string | Buffer
+  readFrom: string | Buffer
+}
+
+/** A root's artifacts: hashed, counted per glob, and where each one is. */
+export interface CollectedOutputs {
+  manifest: Manifest
+  matches: GlobMatches[]
+  /** FIFOs, sockets and devices a glob matched: named, never compared. */
+  special: string[]
+  places: ArtifactPlaces
+}
+
+/** Where each artifact of a root is: its name below the root, unless `places` says otherwise. */
+export class ArtifactPlaces {
+  constructor(
+    readonly root: string,
+    private readonly places: ReadonlyMap<string, Place> = new Map(),
+  ) {}
+
+  /** The entry itself, as lstat sees it. */
+  at(name: string): string | Buffer {
+    return this.places.get(name)?.at ?? toFsPath(this.root, name)
+  }
+
+  /** Where its bytes are read. */
+  readFrom(name: string): string | Buffer {
+    return this.places.get(name)?.readFrom ?? toFsPath(this.root, name)
+  }
+}
+
+/**
  * Finds the artifacts the globs name below `root` and hashes them. A glob that names
  * a directory takes every file below it. Names are in the name form (see
  * file-names.ts): exact bytes, even when not UTF-8.
@@ -41,7 +78,7 @@ export async function collectManifest(
   root: string,
   globs: readonly string[],
   options: { seenAs?: string } = {},
-): Promise<{ manifest: Manifest; matches: GlobMatches[]; special: string[] }> {
+): Promise<CollectedOutputs> {
   const seenAs = options.seenAs ?? root
   // Hash workers start now, while the globs are walked; if the files turn out few or
   // small, they are released unused.
@@ -58,12 +95,13 @@ async function collect(
   globs: readonly string[],
   seenAs: string,
   helpers: HashHelpers,
-): Promise<{ manifest: Manifest; matches: GlobMatches[]; special: string[] }> {
-  // Each artifact's name, once per glob that takes it, and where a link's bytes are read
-  // from (its resolved target). A list, not a Map by name: on 20,000 names the Map cost
-  // 5 to 15 ms, and a sorted list has its repeats side by side.
+): Promise<CollectedOutputs> {
+  // Each artifact's name, once per glob that takes it, and where it is when that is not
+  // its name (a link's bytes are read from its resolved target). A list, not a Map by
+  // name: on 20,000 names the Map cost 5 to 15 ms, and a sorted list has its repeats
+  // side by side.
   const names: string[] = []
-  const linkTargets = new Map<string, string | Buffer>()
+  const places = new Map<string, Place>()
   const matches: GlobMatches[] = []
   // FIFOs, sockets and devices an output glob matched: no bytes to compare, so named.
   const special = new Set<string>()
@@ -75,14 +113,19 @@ async function collect(
       // loop: 20,000 awaits cost more than hashing 20,000 small files.
       else if (entry.kind === 'file' && !DOT_DOT.test(entry.rel)) {
         names.push(entry.rel)
+        if (entry.real !== undefined) {
+          const at = toFsPath(root, entry.real)
+          places.set(entry.rel, { at, readFrom: at })
+        }
         count++
-      } else if (await addArtifact(root, glob, entry, { names, linkTargets }, seenAs)) count++
+      } else if (await addArtifact(root, glob, entry, { names, places }, seenAs)) count++
     }
     matches.push({ glob, count })
   }
   const sorted = withoutRepeats(sortNames(names))
+  const located = new ArtifactPlaces(root, places)
   const digests = await hashFiles(
-    sorted.map((name) => linkTargets.get(name) ?? toFsPath(root, name)),
+    sorted.map((name) => located.readFrom(name)),
     { helpers },
   )
   // Two literal shapes rather than a spread of a conditional object: the spread cost
@@ -98,7 +141,7 @@ async function collect(
         ? { name, sha256, size, executable: true }
         : { name, sha256, size }
   }
-  return { manifest, matches, special: [...special].sort(compareNames) }
+  return { manifest, matches, special: [...special].sort(compareNames), places: located }
 }
 
 /**
@@ -132,7 +175,7 @@ async function findMatches(root: string, glob: CompiledGlob, seenAs: string): Pr
   // The fixed part as written: `../x/*` is refused, where its expansions, left out
   // for naming `..`, would only match nothing. A plain path's own last component is
   // judged as a match is, below; its parents, as a glob's base is.
-  await isWalkable(root, glob.glob, glob.literal ? parentOf(glob.base) : glob.base, seenAs)
+  await walkableDir(root, glob.glob, glob.literal ? parentOf(glob.base) : glob.base, seenAs)
   const lists: (readonly TreeEntry[])[] = []
   const take = (entries: readonly TreeEntry[]): void => {
     lists.push(entries)
@@ -152,8 +195,9 @@ async function findMatches(root: string, glob: CompiledGlob, seenAs: string): Pr
       // fast-glob would look these up from a base it merged them into, through any link
       // on their way; none are made today (all given are dynamic), but be safe.
       for (const p of task.patterns) take(await findPath(root, glob.glob, fromMatchName(p), seenAs))
-    } else if (await isWalkable(root, glob.glob, task.base, seenAs)) {
-      take(globConfined(root, '', task.patterns))
+    } else {
+      const real = await walkableDir(root, glob.glob, task.base, seenAs)
+      if (real !== undefined) take(globConfined(root, '', task.patterns, { rel: task.base, real }))
     }
   }
   return onePerName(lists).filter((entry) => entry.kind !== 'dir')
@@ -177,22 +221,25 @@ async function findPath(
   rel: string,
   seenAs: string,
 ): Promise<TreeEntry[]> {
-  if (!(await isWalkable(root, glob, parentOf(rel), seenAs))) return []
-  const entry = await describeLiteral(root, rel, seenAs)
-  if (entry?.kind === 'dir') return globConfined(root, rel, ['**'])
+  const parent = await walkableDir(root, glob, parentOf(rel), seenAs)
+  if (parent === undefined) return []
+  const entry = await describeLiteral(root, rel, parent, seenAs)
+  if (entry?.kind === 'dir')
+    return globConfined(root, rel, ['**'], { rel, real: entry.real ?? rel })
   return entry === undefined ? [] : [entry]
 }
 
 /**
- * Whether `rel` is a directory fast-glob may read: it must resolve inside the root,
- * links on the way followed as a shell would; if it leads outside, the glob is refused.
+ * Where `rel` really is, when it is a directory fast-glob may read: it must resolve
+ * inside the root, links on the way followed as a shell would (by reproof, never by the
+ * kernel); if it leads outside, the glob is refused.
  */
-async function isWalkable(
+async function walkableDir(
   root: string,
   glob: string,
   rel: string,
   seenAs: string,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const resolved = await resolveInside(root, rel, seenAs)
   if (resolved.kind === 'outside' || resolved.kind === 'loop') {
     throw refusal(
@@ -201,23 +248,33 @@ async function isWalkable(
       resolved.kind === 'loop' ? 'is a loop of symbolic links' : 'leads outside the build root',
     )
   }
-  return resolved.kind === 'inside' && (await fs.stat(resolved.path)).isDirectory()
+  if (resolved.kind !== 'inside') return undefined
+  return (await fs.stat(resolved.path)).isDirectory() ? resolved.rel : undefined
 }
 
-/** A path named outright; a link to a directory inside the root counts as that directory. */
+/**
+ * A path named outright, in the directory that is really `parent`; a link to a directory
+ * inside the root counts as that directory. `real` is where it is, if not at `rel`.
+ */
 async function describeLiteral(
   root: string,
   rel: string,
+  parent: string,
   seenAs: string,
 ): Promise<TreeEntry | undefined> {
-  const own = await fs.lstat(toFsPath(root, rel)).catch(() => undefined)
+  const name = rel.slice(rel.lastIndexOf('/') + 1)
+  const at = parent === '' ? name : `${parent}/${name}`
+  const real = at === rel ? undefined : at
+  const own = await fs.lstat(toFsPath(root, at)).catch(() => undefined)
   if (own === undefined) return undefined
   if (own.isSymbolicLink()) {
     const target = await resolveInside(root, rel, seenAs)
-    const isDir = target.kind === 'inside' && (await fs.stat(target.path)).isDirectory()
-    return { rel, kind: isDir ? 'dir' : 'symlink' }
+    if (target.kind === 'inside' && (await fs.stat(target.path)).isDirectory())
+      return { rel, kind: 'dir', real: target.rel }
+    return real === undefined ? { rel, kind: 'symlink' } : { rel, kind: 'symlink', real }
   }
-  return { rel, kind: own.isDirectory() ? 'dir' : own.isFile() ? 'file' : 'other' }
+  const kind = own.isDirectory() ? 'dir' : own.isFile() ? 'file' : 'other'
+  return real === undefined ? { rel, kind } : { rel, kind, real }
 }
 
 function parentOf(rel: string): string {
@@ -232,7 +289,7 @@ async function addArtifact(
   root: string,
   glob: string,
   entry: TreeEntry,
-  found: { names: string[]; linkTargets: Map<string, string | Buffer> },
+  found: { names: string[]; places: Map<string, Place> },
   seenAs: string,
 ): Promise<boolean> {
   // fast-glob found it below the root; this is the last word. Only a `..` can lead out
@@ -240,14 +297,16 @@ async function addArtifact(
   if (DOT_DOT.test(entry.rel) && !isInside(root, path.join(root, entry.rel))) {
     throw refusal(glob, `artifact ${displayRel(entry.rel)}`, 'is outside the build root')
   }
+  const at = toFsPath(root, entry.real ?? entry.rel)
   if (entry.kind === 'file') {
     found.names.push(entry.rel)
+    if (entry.real !== undefined) found.places.set(entry.rel, { at, readFrom: at })
     return true
   }
   if (entry.kind !== 'symlink') return false
   const resolved = await resolveInside(root, entry.rel, seenAs)
   if (resolved.kind !== 'inside') {
-    const target = await fs.readlink(toFsPath(root, entry.rel), 'buffer')
+    const target = await fs.readlink(at, 'buffer')
     throw refusal(
       glob,
       `artifact ${displayRel(entry.rel)}`,
@@ -271,7 +330,7 @@ async function addArtifact(
         : 'symbolic link to something that is not a file',
     )
   found.names.push(entry.rel)
-  found.linkTargets.set(entry.rel, resolved.path)
+  found.places.set(entry.rel, { at, readFrom: resolved.path })
   return true
 }
 

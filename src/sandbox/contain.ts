@@ -9,7 +9,7 @@ export function isInside(root: string, target: string): boolean {
 }
 
 export type Resolution =
-  | { kind: 'inside'; path: string | Buffer }
+  | { kind: 'inside'; path: string | Buffer; rel: string }
   | { kind: 'dangling'; path: string | Buffer }
   | { kind: 'outside'; via: string }
   | { kind: 'loop'; via: string }
@@ -70,5 +70,30 @@ export async function resolveInside(
       queue.unshift(...target.split('/'))
     }
   }
-  return { kind: 'inside', path: toFsPath(root, current.join('/')) }
+  const rel = current.join('/')
+  return { kind: 'inside', path: toFsPath(root, rel), rel }
+}
+
+/**
+ * Where the entry `relative` itself lies below `root`, its own last component not
+ * followed (as lstat sees it): its parent resolved by resolveInside, links and all, so
+ * that no file system call ever takes a link on the way to it, or undefined when the
+ * parent is not a directory inside the root. Through the sandbox's /proc/<pid>/root
+ * the kernel would read a link to an absolute path as the machine's path of that name.
+ */
+export async function locateInside(
+  root: string,
+  relative: string,
+  seenAs: string = root,
+): Promise<{ path: string | Buffer; rel: string } | undefined> {
+  const slash = relative.lastIndexOf('/')
+  const name = relative.slice(slash + 1)
+  if (name === '' || name === '.' || name === '..') {
+    const whole = await resolveInside(root, relative, seenAs)
+    return whole.kind === 'inside' ? { path: whole.path, rel: whole.rel } : undefined
+  }
+  const parent = await resolveInside(root, slash === -1 ? '' : relative.slice(0, slash), seenAs)
+  if (parent.kind !== 'inside') return undefined
+  const rel = parent.rel === '' ? name : `${parent.rel}/${name}`
+  return { path: toFsPath(root, rel), rel }
 }

@@ -68,10 +68,16 @@ interface GlobFileSystem {
  * fast-glob's view of a real directory tree below `root`: names read as bytes, paths
  * turned back into bytes on every call, and any path outside `root` refused unread.
  */
-export function confinedFileSystem(root: string): fg.FileSystemAdapter {
+export function confinedFileSystem(root: string, redirect?: Redirect): fg.FileSystemAdapter {
   const top = path.resolve(root)
+  // The same redirect in the match form, in which fast-glob gives its paths.
+  const moved =
+    redirect === undefined
+      ? undefined
+      : { rel: toMatchName(redirect.rel), real: toMatchName(redirect.real) }
   const toReal = (p: string): string | Buffer => {
-    const rel = relativeInside(top, p)
+    const given = relativeInside(top, p)
+    const rel = moved === undefined ? given : (movedTo(moved, given) ?? given)
     // No name read from disk holds a NUL in the match form; a glob that types one
     // (with two hex digits, the name form's escape) must not name a byte with it.
     if (rel.includes('\0')) throw noSuchPath(p)
@@ -192,18 +198,47 @@ export function listedFileSystem(
  * Synchronous, as the walk it replaced was: on 20,000 files fast-glob's asynchronous
  * walk took 20-30 ms longer, for reads that are all in the page cache.
  */
-export function globConfined(root: string, from: string, patterns: readonly string[]): TreeEntry[] {
-  if (isEverything(patterns)) return everythingBelow(root, from)
+export function globConfined(
+  root: string,
+  from: string,
+  patterns: readonly string[],
+  redirect?: Redirect,
+): TreeEntry[] {
+  const moved = redirect !== undefined && redirect.rel !== redirect.real ? redirect : undefined
+  if (isEverything(patterns)) return everythingBelow(root, from, moved)
   const found = fastGlob().sync([...patterns], {
     ...OPTIONS,
     objectMode: true,
     cwd: path.join(path.resolve(root), toMatchName(from)),
-    fs: confinedFileSystem(root),
+    fs: confinedFileSystem(root, moved),
   })
   return found.map((entry) => {
-    const rel = fromMatchName(normalizeFound(entry.path))
-    return { rel: from === '' ? rel : `${from}/${rel}`, kind: kindOf(entry.dirent) }
+    const found = fromMatchName(normalizeFound(entry.path))
+    const rel = from === '' ? found : `${from}/${found}`
+    const real = moved === undefined ? undefined : movedTo(moved, rel)
+    return real === undefined
+      ? { rel, kind: kindOf(entry.dirent) }
+      : { rel, kind: kindOf(entry.dirent), real }
   })
+}
+
+/**
+ * A directory a glob reaches as `rel` that is, its links resolved, the directory `real`
+ * (both in the name form, relative to the root). The walk reads `real` and names what it
+ * finds below `rel`: the kernel never follows the links itself, which through the
+ * sandbox's /proc/<pid>/root would read a link to an absolute path on the machine.
+ */
+export interface Redirect {
+  rel: string
+  real: string
+}
+
+/** Where `rel`, at or below `redirect.rel`, really is; undefined when it is elsewhere. */
+function movedTo(redirect: Redirect, rel: string): string | undefined {
+  if (redirect.rel === '') return redirect.real === '' ? rel : `${redirect.real}/${rel}`
+  if (rel !== redirect.rel && !rel.startsWith(`${redirect.rel}/`)) return undefined
+  const below = rel.slice(redirect.rel.length)
+  return redirect.real === '' ? below.slice(1) : `${redirect.real}${below}`
 }
 
 /**
@@ -220,10 +255,21 @@ function isEverything(patterns: readonly string[]): boolean {
  * match-form round trip of every name and no fast-glob to load. A 20,000-file walk took
  * 135 ms through fast-glob.
  */
-function everythingBelow(root: string, from: string): TreeEntry[] {
+function everythingBelow(root: string, from: string, redirect?: Redirect): TreeEntry[] {
   const found: TreeEntry[] = []
-  walkTree(root, from, (entry) => {
-    found.push(entry)
+  const real = redirect === undefined ? undefined : movedTo(redirect, from)
+  if (redirect === undefined || real === undefined) {
+    walkTree(root, from, (entry) => {
+      found.push(entry)
+      return true
+    })
+    return found
+  }
+  // Walked where it is, named as the glob reaches it.
+  const cut = real === '' ? 0 : real.length + 1
+  walkTree(root, real, (entry) => {
+    const below = entry.rel.slice(cut)
+    found.push({ rel: from === '' ? below : `${from}/${below}`, kind: entry.kind, real: entry.rel })
     return true
   })
   return found

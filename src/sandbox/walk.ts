@@ -5,6 +5,8 @@ export interface TreeEntry {
   /** Relative to the walk's root, `/`-separated, in the name form. */
   rel: string
   kind: 'file' | 'dir' | 'symlink' | 'other'
+  /** Where it really is, when a directory on its way is a link (see glob-fs.ts's Redirect). */
+  real?: string
 }
 
 /**

@@ -1,7 +1,7 @@
 import { compareManifests, type Difference } from '../diff/compare-manifests.js'
 import { explainBuild, itemsFor, type BuildRunFacts } from '../diff/explain-build.js'
 import type { DiffReport } from '../diff/report.js'
-import type { Manifest } from '../digest/manifest.js'
+import type { ArtifactPlaces, Manifest } from '../digest/manifest.js'
 import type { NormalizedManifests, Verdict } from '../records/build-record.js'
 import { artifactsMatchingAfterNormalization } from './normalize-artifacts.js'
 import { normalizeOpenableArtifacts } from './normalize-openable.js'
@@ -29,7 +29,7 @@ export interface Judgement {
  * only tells which differing artifacts it would have made match (in `scratch`).
  */
 export async function judgeArtifacts(
-  roots: { a: string; b: string },
+  places: { a: ArtifactPlaces; b: ArtifactPlaces },
   raw: { a: Manifest; b: Manifest },
   how: { normalize: boolean; epoch: number; scratch: string },
   emit: (event: BuildEvent) => void,
@@ -41,11 +41,11 @@ export async function judgeArtifacts(
   let wouldMatchAfterNormalization: string[] = []
   if (how.normalize) {
     emit({ kind: 'phase', text: 'normalizing archive artifacts (--normalize)' })
-    normalization = await normalizeOpenableArtifacts(roots, raw, how.epoch)
+    normalization = await normalizeOpenableArtifacts(places, raw, how.epoch)
     final = { a: normalization.a, b: normalization.b }
   } else if (!rawReproducible) {
     wouldMatchAfterNormalization = await artifactsMatchingAfterNormalization(
-      roots,
+      places,
       rawDifferences.map((d) => d.name),
       how.epoch,
       how.scratch,

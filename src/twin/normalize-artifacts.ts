@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { hashFile } from '../digest/hash-file.js'
+import type { ArtifactPlaces } from '../digest/manifest.js'
 import type { Manifest, ManifestEntry } from '../digest/manifest-digest.js'
 import { DEFAULT_LIMITS } from '../formats/limits.js'
 import {
@@ -25,11 +26,11 @@ const LAYOUT_KEPT = new Set<NormalizedFormat>(['tar', 'tar.gz', 'tar.zst', 'zip'
  * digest, with a warning: the verdict never depends on a normalizer that failed.
  */
 export async function normalizeArtifacts(
-  roots: { a: string; b: string },
+  places: { a: ArtifactPlaces; b: ArtifactPlaces },
   raw: { a: Manifest; b: Manifest },
   epoch: number,
 ): Promise<NormalizedManifests> {
-  const runs = new BothRuns(roots, { epoch, setMtime: false, mode: 'ship' })
+  const runs = new BothRuns(places, { epoch, setMtime: false, mode: 'ship' })
   let a = await runs.normalize('a', raw.a, false)
   let b = await runs.normalize('b', raw.b, false)
   const disagree = runs.stillDiffering()
@@ -47,7 +48,7 @@ class BothRuns {
   private readonly failed = new Set<string>()
 
   constructor(
-    private readonly roots: { a: string; b: string },
+    private readonly places: { a: ArtifactPlaces; b: ArtifactPlaces },
     private readonly rules: NormalizeRules,
   ) {}
 
@@ -68,9 +69,8 @@ class BothRuns {
     // it no longer matched the bytes copied out, and the copy stopped half done.
     const index = side === 'a' ? 0 : 1
     for (const [i, entry] of out.entries()) {
-      const file = path.join(this.roots[side], entry.name)
-      if (!fs.lstatSync(file).isSymbolicLink()) continue
-      const { sha256, size } = await hashFile(file)
+      if (!fs.lstatSync(this.places[side].at(entry.name)).isSymbolicLink()) continue
+      const { sha256, size } = await hashFile(this.places[side].readFrom(entry.name))
       out[i] = { ...entry, sha256, size }
       const record = this.artifacts.get(entry.name)
       if (record !== undefined) record.normalized[index] = sha256
@@ -115,7 +115,9 @@ class BothRuns {
     canonical: boolean,
   ): Promise<ManifestEntry> {
     const index = side === 'a' ? 0 : 1
-    const file = path.join(this.roots[side], entry.name)
+    const file = this.places[side].at(entry.name)
+    // normalizeOpenableArtifacts passes only artifacts whose places are strings.
+    if (typeof file !== 'string') throw new Error(`${entry.name}: no path to open it by`)
     const record = this.artifacts.get(entry.name) ?? {
       name: entry.name,
       format: 'unknown',
@@ -155,7 +157,7 @@ class BothRuns {
  * in the build roots changes: each copy is normalized into a scratch file.
  */
 export async function artifactsMatchingAfterNormalization(
-  roots: { a: string; b: string },
+  places: { a: ArtifactPlaces; b: ArtifactPlaces },
   names: readonly string[],
   epoch: number,
   scratch: string,
@@ -166,8 +168,10 @@ export async function artifactsMatchingAfterNormalization(
     for (const name of names) {
       const digests: string[] = []
       for (const side of ['a', 'b'] as const) {
-        const file = path.join(roots[side], name)
-        if (!fs.existsSync(file) || fs.lstatSync(file).isSymbolicLink()) break
+        const file = places[side].at(name)
+        // The normalizers open string paths; a name that is not UTF-8 is compared raw.
+        if (typeof file !== 'string' || !fs.existsSync(file) || fs.lstatSync(file).isSymbolicLink())
+          break
         try {
           const outcome = await normalizeFile(
             file,

@@ -2,9 +2,10 @@ import fs from 'node:fs/promises'
 import type { BuildOptions } from '../config/build-options.js'
 import { findOutputs } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
-import { toDisplayText, toFsPath } from '../file-names.js'
+import { toDisplayText } from '../file-names.js'
 import type { Isolation } from '../records/build-record.js'
 import { detectCapabilities } from '../sandbox/capabilities.js'
+import { locateInside } from '../sandbox/contain.js'
 import {
   openSandbox,
   tryOpenSandbox,
@@ -119,8 +120,13 @@ async function removeStaleOutputs(
   plan: RunPlan,
 ): Promise<string[]> {
   const stale = await findOutputs(roots.a, outputs, plan.runs.a.layout.root)
-  for (const root of [roots.a, roots.b])
-    for (const name of stale) await fs.rm(toFsPath(root, name), { force: true })
+  for (const side of ['a', 'b'] as const)
+    for (const name of stale) {
+      // Where it is, links on its way resolved by reproof: the kernel would take a link
+      // to an absolute path as the machine's own path of that name.
+      const place = await locateInside(roots[side], name, plan.runs[side].layout.root)
+      if (place !== undefined) await fs.rm(place.path, { force: true })
+    }
   // Both roots held the same snapshot; run B's is checked too, rather than assumed.
   const left = await findOutputs(roots.b, outputs, plan.runs.b.layout.root)
   if (left.length > 0)

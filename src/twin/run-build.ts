@@ -250,8 +250,9 @@ async function compareRuns(
   const { workspace, epoch, warnings } = at
   emit({ kind: 'phase', text: 'hashing artifacts' })
   const collected = await collectOutputs(roots, plan, options.outputs, warnings)
+  const places = { a: collected.a.places, b: collected.b.places }
   const judgement = await judgeArtifacts(
-    roots,
+    places,
     { a: collected.a.manifest, b: collected.b.manifest },
     { normalize: options.normalize, epoch, scratch: workspace.base },
     emit,
@@ -265,7 +266,7 @@ async function compareRuns(
     differences,
     {
       roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
-      views: [roots.a, roots.b],
+      places: [places.a, places.b],
       canary: workspace.canary,
       wallClock: ran.window,
       clockOffsetDays: isEffective(variations, 'time') ? FAKETIME_OFFSET_DAYS : 0,

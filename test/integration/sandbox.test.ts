@@ -258,6 +258,65 @@ open('out.txt', 'w').write(said)`
     )
   })
 
+  it('reaches artifacts through a link to an absolute directory inside the root, as the build saw it', async () => {
+    const source = shellProject()
+    // `out` leads to the build's own directory by its absolute path: read from outside
+    // the sandbox, the kernel would take that path as the machine's.
+    const script = [
+      'mkdir -p build',
+      'echo "$PWD" > build/where',
+      'echo same > build/same',
+      // Metadata only, different in each run (their paths differ in length).
+      'echo x > build/x && touch -d @$((1000000000 + ${#PWD})) build/x',
+      'tar -C build -cf build/app.tar x',
+      'ln -s "$PWD/build" out',
+    ].join(' && ')
+    for (const out of ['out/same', 'out/s*']) {
+      const outDir = makeTemp()
+      const run = await build(source, ['--out-dir', outDir, '-o', out, '--', 'sh', '-c', script])
+      expect(run.stderr).not.toMatch(/internal error|matched no file/)
+      expect(run.code).toBe(0)
+      expect(run.result?.artifacts.map((a) => a.name)).toEqual(['out/same'])
+      expect(fs.readFileSync(path.join(outDir, 'out/same'), 'utf8')).toBe('same\n')
+    }
+    // The directory named outright: every file below it, each compared and explained.
+    const whole = await runCli([
+      'build',
+      '-C',
+      source,
+      '--json',
+      '--no-explain',
+      '-o',
+      'out',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ])
+    expect(whole.stderr).not.toMatch(/internal error/)
+    expect(whole.code).toBe(1)
+    const result = JSON.parse(whole.stdout) as BuildResult
+    expect(result.differences.map((d) => d.name)).toEqual(['out/app.tar', 'out/where'])
+    const where = result.differences.find((d) => d.name === 'out/where')
+    expect(where?.explanation?.flatMap((i) => i.hints.map((h) => h.cause))).toContain('build-path')
+    // Normalized where they are: the archive's times, through the link.
+    const outDir = makeTemp()
+    const normalized = await build(source, [
+      '--out-dir',
+      outDir,
+      '--normalize',
+      '-o',
+      'out/app.tar',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ])
+    expect(normalized.code).toBe(0)
+    expect(normalized.result?.verdict).toBe('reproducible-after-normalization')
+    expect(fs.existsSync(path.join(outDir, 'out/app.tar'))).toBe(true)
+  })
+
   it('keeps /dev and /sys read-only, and the other run and both logs out of sight', async () => {
     const source = shellProject()
     const parent = makeTemp('disk-parent-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { isInside, resolveInside } from '../../../src/sandbox/contain.js'
+import { isInside, locateInside, resolveInside } from '../../../src/sandbox/contain.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
 
 afterEach(cleanupTemp)
@@ -35,8 +35,9 @@ describe('resolveInside', () => {
     expect(await resolveInside(root, 'dir//./file')).toEqual({
       kind: 'inside',
       path: path.join(root, 'dir', 'file'),
+      rel: 'dir/file',
     })
-    expect(await resolveInside(root, './')).toEqual({ kind: 'inside', path: root })
+    expect(await resolveInside(root, './')).toEqual({ kind: 'inside', path: root, rel: '' })
   })
 
   it('says where a path stops existing, with the rest of it', async () => {
@@ -54,6 +55,7 @@ describe('resolveInside', () => {
     expect(await resolveInside(root, 'to-dir/file')).toEqual({
       kind: 'inside',
       path: path.join(root, 'dir', 'file'),
+      rel: 'dir/file',
     })
     expect(await resolveInside(root, 'up/root/dir')).toEqual({
       kind: 'outside',
@@ -70,6 +72,7 @@ describe('resolveInside', () => {
     expect(await resolveInside(root, 'abs/file', seenAs)).toEqual({
       kind: 'inside',
       path: path.join(root, 'dir', 'file'),
+      rel: 'dir/file',
     })
     expect(await resolveInside(root, 'away/x', seenAs)).toEqual({ kind: 'outside', via: 'away' })
     // The machine's path of a directory outside is outside, whatever the kernel would read.
@@ -88,9 +91,35 @@ describe('resolveInside', () => {
     expect(await resolveInside(root, 'a0/file')).toEqual({
       kind: 'inside',
       path: path.join(root, 'dir', 'file'),
+      rel: 'dir/file',
     })
     expect(await resolveInside(root, 'b0/file')).toEqual({ kind: 'loop', via: 'b0/file' })
     fs.symlinkSync('self', path.join(root, 'self'))
     expect(await resolveInside(root, 'self')).toEqual({ kind: 'loop', via: 'self' })
+  })
+})
+
+describe('locateInside', () => {
+  it('resolves the parent, links and all, and leaves the last component as it is', async () => {
+    const { root } = tree()
+    const seenAs = '/build/src'
+    fs.symlinkSync('/build/src/dir', path.join(root, 'abs'))
+    fs.symlinkSync('file', path.join(root, 'dir', 'link'))
+    fs.symlinkSync('/etc', path.join(root, 'away'))
+    expect(await locateInside(root, 'abs/file', seenAs)).toEqual({
+      path: path.join(root, 'dir', 'file'),
+      rel: 'dir/file',
+    })
+    // The link itself, not where it leads.
+    expect(await locateInside(root, 'abs/link', seenAs)).toEqual({
+      path: path.join(root, 'dir', 'link'),
+      rel: 'dir/link',
+    })
+    expect(await locateInside(root, 'abs', seenAs)).toEqual({
+      path: path.join(root, 'abs'),
+      rel: 'abs',
+    })
+    expect(await locateInside(root, 'away/passwd', seenAs)).toBeUndefined()
+    expect(await locateInside(root, 'gone/x', seenAs)).toBeUndefined()
   })
 })

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
@@ -265,6 +266,40 @@ describe('matching artifacts with fast-glob', () => {
     await expect(collectManifest(root, ['{lnk/secret,x/y}'])).rejects.toThrow(
       '--out {lnk/secret,x/y}: lnk: leads outside the build root; refused',
     )
+  })
+
+  it('reads through a link to an absolute directory inside the root as the build saw it', async () => {
+    const { root } = buildRoot()
+    // The build saw its root at `seenAs`; on this machine that path holds a decoy, which
+    // the kernel would read if it followed the link itself.
+    const seenAs = path.join(makeTemp(), 'as-seen')
+    for (const [dir, content] of [
+      [root, 'built'],
+      [seenAs, 'decoy'],
+    ] as const) {
+      fs.mkdirSync(path.join(dir, 'build', 'sub'), { recursive: true })
+      fs.writeFileSync(path.join(dir, 'build', 'app'), content)
+      fs.writeFileSync(path.join(dir, 'build', 'sub', 'lib'), content)
+    }
+    fs.symlinkSync('app', path.join(root, 'build', 'link'))
+    fs.symlinkSync(path.join(seenAs, 'build'), path.join(root, 'out'))
+    const sha = crypto.createHash('sha256').update('built').digest('hex')
+    for (const [glob, names] of [
+      ['out/app', ['out/app']],
+      ['out/*', ['out/app', 'out/link', 'out/sub/lib']],
+      ['out/**', ['out/app', 'out/link', 'out/sub/lib']],
+      ['out', ['out/app', 'out/link', 'out/sub/lib']],
+      ['out/sub', ['out/sub/lib']],
+    ] as const) {
+      const { manifest, places } = await collectManifest(root, [glob], { seenAs })
+      expect(manifest.map((e) => e.name)).toEqual(names)
+      for (const entry of manifest) expect(entry.sha256, `${glob}: ${entry.name}`).toBe(sha)
+      expect(String(places.at(names[0]))).toBe(path.join(root, names[0].replace('out', 'build')))
+    }
+    // A link artifact is itself where it is, and read where it leads.
+    const { places } = await collectManifest(root, ['out/link'], { seenAs })
+    expect(fs.lstatSync(places.at('out/link')).isSymbolicLink()).toBe(true)
+    expect(places.readFrom('out/link')).toBe(path.join(root, 'build', 'app'))
   })
 
   it('refuses a glob whose braces expand too far to be matched', async () => {

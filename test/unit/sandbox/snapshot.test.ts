@@ -49,6 +49,7 @@ describe('resolveInside', () => {
     expect(await resolveInside(root, 'p/ok')).toEqual({
       kind: 'inside',
       path: path.join(root, 'p/q/file'),
+      rel: 'p/q/file',
     })
     expect((await resolveInside(root, 'p/up')).kind).toBe('inside')
     expect((await resolveInside(root, 'p/sneaky')).kind).toBe('outside')
