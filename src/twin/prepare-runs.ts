@@ -23,6 +23,7 @@ import {
   type RunSetup,
   type VariationRecord,
 } from '../sandbox/run-plan.js'
+import { noteRootChain } from '../sandbox/root-chain.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
 import type { SourceEntry } from '../sandbox/source-files.js'
 import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
@@ -104,7 +105,11 @@ export async function prepareRuns(
   const probes = { a, b }
   const judged = judgeEffectiveness(plan, probes, orderDiffers)
   refuseUnappliedExplicit(judged, options)
-  return { isolation, plan, contexts, roots, snapshot, judged, stale }
+  const chains = {
+    a: noteRootChain('A', workspace.base, plan.runs.a.layout.root, (p) => view('a', p)),
+    b: noteRootChain('B', workspace.base, plan.runs.b.layout.root, (p) => view('b', p)),
+  }
+  return { isolation, plan, contexts, roots, snapshot, judged, stale, chains }
 }
 
 /**

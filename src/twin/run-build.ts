@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../io/atomic-write.js'
 import { canonicalFile } from '../io/output-path.js'
 import type { Manifest } from '../digest/manifest.js'
 import { FAKETIME_OFFSET_DAYS, type RunPlan, type VariationRecord } from '../sandbox/run-plan.js'
+import { checkRootChain } from '../sandbox/root-chain.js'
 import {
   chooseTempParent,
   createWorkspace,
@@ -207,6 +208,9 @@ async function buildBoth(
   const { contexts, isolation, judged, roots } = prepared
   const started = clock()
   const outcomes = await runTwice(contexts, options, deps, deps.onEvent ?? (() => undefined))
+  // Nothing the build started runs now: its roots must still be where they were made.
+  checkRootChain(prepared.chains.a)
+  checkRootChain(prepared.chains.b)
   const window: [number, number] = [Math.floor(started / 1000), Math.ceil(clock() / 1000)]
   // The run that failed on its own is the one explained, not the one stopped after it.
   for (const outcome of [outcomes.a, outcomes.b].filter((o) => !o.stoppedAfterOtherFailed)) {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -394,6 +395,40 @@ describe('reproof build', () => {
     ])
     expect(code).toBe(2)
     expect(stderr).toContain('artifact link: symbolic link leads outside the build root')
+  })
+
+  it('reads nothing through a build root the build replaced with a link, and rewrites nothing', async () => {
+    // A directory of the machine's, with an archive --normalize would rewrite.
+    const victim = makeTemp()
+    fs.writeFileSync(path.join(victim, 'data.txt'), 'hello\n')
+    spawnSync('tar', ['-C', victim, '-cf', path.join(victim, 'app.tar'), 'data.txt'])
+    const before = fs.readFileSync(path.join(victim, 'app.tar'))
+    const source = copyFixture('hello-c')
+    const swaps = {
+      root: `me=$(basename "$PWD"); cd ..; mv "$me" "$me.x"; ln -s ${victim} "$me"`,
+      // The run's directory above the root: the link leads to a tree holding a `hello-c`.
+      'run directory': `run=$(dirname "$PWD"); cd "$run/.."; mv "$run" moved; mkdir -p ${victim}/up; ln -sfn ${victim} ${victim}/up/hello-c; ln -s ${victim}/up "$run"`,
+    }
+    for (const isolation of [[], ['--no-sandbox']])
+      for (const [what, script] of Object.entries(swaps)) {
+        const outDir = makeTemp()
+        const { code, stderr } = await build(source, [
+          ...isolation,
+          '--out-dir',
+          outDir,
+          '--normalize',
+          '-o',
+          'app.tar',
+          '--',
+          'sh',
+          '-c',
+          script,
+        ])
+        expect(code, `${what} ${isolation.join(' ')}: ${stderr}`).toBe(3)
+        expect(stderr).toMatch(/run A moved or replaced its build root/)
+        expect(listDir(outDir)).toEqual([])
+        expect(fs.readFileSync(path.join(victim, 'app.tar')).equals(before)).toBe(true)
+      }
   })
 
   it('refuses a matched link to a directory or a FIFO rather than leave its files out', async () => {
