@@ -153,8 +153,11 @@ export function baseEnvironment(input: {
  */
 export function offsetHours(given: string | undefined, at: number): number | undefined {
   if (given === undefined) return undefined
-  // `:Zone` is the POSIX way to name a zone by its file; glibc reads it as `Zone`.
-  const zone = given.startsWith(':') ? given.slice(1) : given
+  // `:Zone` is the POSIX way to name a zone by its file; glibc reads it as `Zone`. A
+  // zone file's path (`/usr/share/zoneinfo/Etc/GMT-14`) names the zone below zoneinfo/.
+  const file = given.startsWith(':') ? given.slice(1) : given
+  const below = /\/zoneinfo\/(?:posix\/|right\/)?(.+)$/.exec(file)
+  const zone = file.startsWith('/') && below !== null ? (below[1] ?? file) : file
   const posix = /^(?:<[^>]*>|[A-Za-z]{3,})([+-]?)(\d{1,2})(?::(\d{2}))?/.exec(zone)
   if (posix !== null)
     return (posix[1] === '-' ? 1 : -1) * (Number(posix[2]) + Number(posix[3] ?? 0) / 60)
@@ -298,17 +301,21 @@ const APPLY: Record<VariationName, Applier> = {
     const zones = far ? OTHER_FAR_ZONES : FAR_ZONES
     const zone = caps.zoneNames === true ? zones.named : zones.posix
     b.env.TZ = zone
-    record({
-      name,
-      status: 'effective',
-      a: a.env.TZ ?? 'UTC',
-      b: zone,
-      ...(caps.zoneNames === true
-        ? {}
-        : {
-            note: 'no tzdata here, so the zone is written in POSIX form: programs that read zones by name only (Node, ICU, Java) saw UTC in both runs',
-          }),
-    })
+    // Confirmed by the probes: run A's zone may be one reproof cannot place.
+    record(
+      {
+        name,
+        status: 'effective',
+        a: a.env.TZ ?? 'UTC',
+        b: zone,
+        ...(caps.zoneNames === true
+          ? {}
+          : {
+              note: 'no tzdata here, so the zone is written in POSIX form: programs that read zones by name only (Node, ICU, Java) saw UTC in both runs',
+            }),
+      },
+      true,
+    )
   },
   locale: (name, { caps, a, b, record, notApplied }) => {
     if (
@@ -576,17 +583,19 @@ export interface ProbeReport {
   hostname: string
   domain: string
   cpus: string
+  /** The offset from UTC that the C library gives the run's TZ now (`date +%z`). */
+  tz: string
 }
 
 export const PROBE_SCRIPT =
-  'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)"'
+  'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)" "$(date +%z)"'
 
 export function parseProbe(output: string): ProbeReport | undefined {
   const lines = output.split('\n')
-  if (lines.length < 6) return undefined
-  const [time = '', umask = '', uid = '', hostname = '', domain = '', cpus = ''] = lines
+  if (lines.length < 7) return undefined
+  const [time = '', umask = '', uid = '', hostname = '', domain = '', cpus = '', tz = ''] = lines
   if (!/^[0-9]+$/.test(time)) return undefined
-  return { time: Number(time), umask, uid, hostname, domain, cpus }
+  return { time: Number(time), umask, uid, hostname, domain, cpus, tz }
 }
 
 /**
@@ -607,6 +616,7 @@ export function judgeEffectiveness(
     hostname: probes.a.hostname !== probes.b.hostname,
     domain: probes.a.domain !== probes.b.domain,
     cpus: probes.a.cpus !== probes.b.cpus,
+    tz: probes.a.tz !== probes.b.tz,
   }
   return plan.variations.map((r) => {
     if (r.status !== 'effective' || !plan.toConfirm.includes(r.name)) return r

@@ -521,6 +521,37 @@ describe('reproof build', () => {
     }
   })
 
+  it.skipIf(!fs.existsSync('/usr/share/zoneinfo/Etc/GMT-14'))(
+    'moves run B out of a zone run A is given by its file, and says so when it cannot',
+    async () => {
+      const source = copyFixture('hello-c')
+      const inZone = (tz: string, vary: string) =>
+        build(source, [
+          '--env',
+          `TZ=${tz}`,
+          '--vary',
+          vary,
+          '-o',
+          'hour',
+          '--',
+          'sh',
+          '-c',
+          'date -d @0 +%H > hour',
+        ])
+      // Named by its path: run B goes elsewhere, and the hour differs.
+      const byPath = await inZone('/usr/share/zoneinfo/Etc/GMT-14', 'tz')
+      expect(byPath.code, byPath.stderr).toBe(1)
+      // A path reproof cannot place: the probes see run B in the zone it chose anyway,
+      // so the variation did nothing, and asked for by name, the build is refused.
+      const unplaced = await inZone('/usr/share/zoneinfo/../zoneinfo/Etc/GMT-14', 'tz')
+      expect(unplaced.code, unplaced.stderr).toBe(3)
+      expect(unplaced.stderr).toMatch(/tz/)
+      const all = await inZone('/usr/share/zoneinfo/../zoneinfo/Etc/GMT-14', 'all')
+      expect(all.code, all.stderr).toBe(0)
+      expect(all.result?.variations.find((v) => v.name === 'tz')?.status).toBe('no-effect')
+    },
+  )
+
   it('shows run B the varied world: clock, umask, uid, host name, TZ, HOME, PATH and CPUs', async () => {
     const source = copyFixture('hello-c')
     const parent = makeTempParent()

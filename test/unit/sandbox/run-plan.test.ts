@@ -153,7 +153,15 @@ describe('planRuns', () => {
     expect(missing[0]?.fix).toContain('faketime')
     expect(checkExplicitVariations(variations, [])).toEqual([])
     // Applied but shown to have no effect does not take effect either.
-    const same = { time: 1, umask: '0022', uid: '0', hostname: 'h', domain: 'd', cpus: '2' }
+    const same = {
+      time: 1,
+      umask: '0022',
+      uid: '0',
+      hostname: 'h',
+      domain: 'd',
+      cpus: '2',
+      tz: '+0000',
+    }
     const judged = judgeEffectiveness(
       planRuns(input(['path', 'ordering'])),
       { a: same, b: same },
@@ -247,6 +255,9 @@ describe('planRuns', () => {
       // The POSIX form that names a zone by its file.
       [':Etc/GMT-14', 14],
       [':Pacific/Kiritimati', 14],
+      // A zone file's path, as given or after a colon.
+      ['/usr/share/zoneinfo/Etc/GMT-14', 14],
+      [':/usr/share/zoneinfo/posix/Pacific/Kiritimati', 14],
     ] as const) {
       for (const zoneNames of [true, false]) {
         const plan = input(['path', 'tz'], { ...fullCaps, zoneNames })
@@ -314,27 +325,31 @@ describe('probes and effectiveness', () => {
     hostname: 'h',
     domain: '(none)',
     cpus: '2',
+    tz: '+0000',
     ...over,
   })
 
   it('parses what the probe script prints', () => {
-    expect(parseProbe('1700000000\n0022\n0\nhost\n(none)\n2\n')).toEqual({
+    expect(parseProbe('1700000000\n0022\n0\nhost\n(none)\n2\n+1400\n')).toEqual({
       time: 1700000000,
       umask: '0022',
       uid: '0',
       hostname: 'host',
       domain: '(none)',
       cpus: '2',
+      tz: '+1400',
     })
     expect(parseProbe('')).toBeUndefined()
     expect(parseProbe('soon\n0022\n0\nh\nd\n2\n')).toBeUndefined()
   })
 
   it('calls a variation effective only when the probes differ', () => {
-    const plan = planRuns(input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus']))
+    const plan = planRuns(
+      input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus', 'tz']),
+    )
     const none = judgeEffectiveness(plan, { a: probe(), b: probe() }, false)
     expect(none.filter((v) => v.status === 'effective').map((v) => v.name)).toEqual(['path'])
-    expect(none.filter((v) => v.status === 'no-effect')).toHaveLength(6)
+    expect(none.filter((v) => v.status === 'no-effect')).toHaveLength(7)
     expect(none.find((v) => v.name === 'ordering')?.note).toContain('same order')
     const all = judgeEffectiveness(
       plan,
@@ -346,6 +361,7 @@ describe('probes and effectiveness', () => {
           uid: '4242',
           hostname: 'x',
           cpus: '4',
+          tz: '+1400',
         }),
       },
       true,
