@@ -72,9 +72,13 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     '.',
   ])
   // fsmonitor off: a monitor that missed a change would make status call it clean.
+  // fileMode on: the snapshot takes each file's exec bit from the work tree, so a bit
+  // changed there is a change, whatever the repository's setting hides.
   const status = await git(sourceDir, [
     '-c',
     'core.fsmonitor=false',
+    '-c',
+    'core.fileMode=true',
     'status',
     '--porcelain',
     '--untracked-files=no',
@@ -88,7 +92,8 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
   }
   // Files marked assume-unchanged (a lowercase tag) or skip-worktree (`S`): status does
   // not look at them, yet the snapshot takes them as the work tree holds them.
-  const tags = await git(sourceDir, ['ls-files', '-v', '.'])
+  // In submodules too, whose files the snapshot takes.
+  const tags = await git(sourceDir, ['ls-files', '-v', '--recurse-submodules', '.'])
   const hidden = (tags ?? '').split('\n').some((line) => /^([a-z]|S) /.test(line))
   const prefix = (await git(sourceDir, ['rev-parse', '--show-prefix']))?.trim() ?? ''
   const files = parseQuotedPaths(listing)

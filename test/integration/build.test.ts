@@ -295,6 +295,43 @@ describe('reproof build', () => {
     }
   })
 
+  it('calls the tree dirty for an exec bit core.fileMode hides, and a file hidden in a submodule', async () => {
+    const commit = (dir: string, files: string[]): void => {
+      git(dir, ['init', '-q'])
+      git(dir, ['add', ...files])
+      git(dir, ['commit', '-qm', 'init'])
+    }
+    const dirtyOf = async (source: string, out: string): Promise<boolean | undefined> => {
+      const record = path.join(makeTemp(), 'record.json')
+      const { code, stderr } = await build(source, ['-o', out, '--record', record, '--', 'make'])
+      expect(code, stderr).toBe(0)
+      return (JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord).source.git?.dirty
+    }
+    // The snapshot takes the exec bit from the work tree; the commit has the file 0644.
+    const modes = copyFixture('hello-c')
+    commit(modes, ['Makefile', 'hello.c'])
+    git(modes, ['config', 'core.fileMode', 'false'])
+    fs.chmodSync(path.join(modes, 'hello.c'), 0o755)
+    expect(git(modes, ['status', '--porcelain'])).toBe('')
+    expect(await dirtyOf(modes, 'hello')).toBe(true)
+    // A file of a submodule marked assume-unchanged, then changed.
+    const sub = path.join(makeTemp(), 'sub')
+    fs.mkdirSync(sub)
+    fs.writeFileSync(path.join(sub, 'data.txt'), 'v1\n')
+    commit(sub, ['data.txt'])
+    const top = path.join(makeTemp(), 'top')
+    fs.mkdirSync(top)
+    fs.writeFileSync(path.join(top, 'Makefile'), 'all:\n\tcp lib/data.txt out.txt\n')
+    git(top, ['init', '-q'])
+    git(top, ['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'lib'])
+    git(top, ['add', 'Makefile'])
+    git(top, ['commit', '-qm', 'top'])
+    git(path.join(top, 'lib'), ['update-index', '--assume-unchanged', 'data.txt'])
+    fs.writeFileSync(path.join(top, 'lib', 'data.txt'), 'tampered\n')
+    expect(git(top, ['status', '--porcelain', '--ignore-submodules=none'])).toBe('')
+    expect(await dirtyOf(top, 'out.txt')).toBe(true)
+  })
+
   it('reads the commit as it is: a replace ref that swaps its tree makes the tree dirty', async () => {
     const source = copyFixture('hello-c')
     git(source, ['init', '-q'])
