@@ -342,8 +342,27 @@ function alignAsBefore(planned: PlannedMember[], flavor: ZipChanges['flavor']): 
   const all4 = stored.every((p) => p.dataStart % 4 === 0)
   if (!declared && !(all4 && (apk || stored.length >= 4))) return
   const libraries = stored.filter((p) => p.member.name.endsWith('.so'))
-  const paged = libraries.length > 0 && libraries.every((p) => p.dataStart % 4096 === 0)
-  for (const p of planned) p.header.align = paged && p.member.name.endsWith('.so') ? 4096 : 4
+  // Native libraries on the page size they were aligned for: 4 KiB (zipalign -p) or 16
+  // KiB (zipalign -P 16, for Android's devices with 16 KiB pages), as each one's field
+  // declares, else the larger that all of them meet. (The field holds 16 bits.)
+  const page =
+    PAGE_SIZES.find(
+      (size) => libraries.length > 0 && libraries.every((p) => p.dataStart % size === 0),
+    ) ?? 0
+  for (const p of planned) {
+    const library = page > 0 && p.member.name.endsWith('.so')
+    p.header.align = library ? (declaredAlignment(p) ?? page) : 4
+  }
+}
+
+const PAGE_SIZES = [16384, 4096]
+
+/** The alignment a member's own field declares, when its data meets it and it is a page size. */
+function declaredAlignment(p: PlannedMember): number | undefined {
+  const field = p.localExtra.find((f) => f.id === ALIGNMENT_FIELD)
+  if (field === undefined || field.data.length < 2) return undefined
+  const align = field.data.readUInt16LE(0)
+  return PAGE_SIZES.includes(align) && p.dataStart % align === 0 ? align : undefined
 }
 
 /** What kind of zip the member names say it is: a wheel has a RECORD, a jar a manifest. */
@@ -1039,6 +1058,31 @@ function open(input: ZipInput, where: string): Promise<yauzl.ZipFile> {
   })
 }
 
+// Hosts whose zips carry a Unix mode in the external attributes' upper half (Unix, OS X),
+// and hosts whose zips carry DOS attributes only (FAT, HPFS, NTFS, MVS, VFAT): readers
+// such as unzip take the upper half as a mode for the first alone. Python's zipfile on
+// Windows writes 0o777 there for a `.bat` made on host 0, which unzip makes a plain file.
+const UNIX_MODE_HOSTS = new Set([3, 19])
+const DOS_ATTRIBUTE_HOSTS = new Set([0, 6, 10, 11, 14])
+
+/**
+ * A member's Unix mode, as readers take it: from a Unix host, its attributes' upper
+ * half; from a DOS host, none (a plain file or directory, however the upper half reads).
+ * From another host, a mode that readers may or may not honour is refused: the rewrite,
+ * made by Unix, would make it one.
+ */
+function unixModeOf(entry: yauzl.Entry, where: string): number {
+  const host = entry.versionMadeBy >> 8
+  const mode = (entry.externalFileAttributes >>> 16) & 0xffff
+  if (UNIX_MODE_HOSTS.has(host) || mode === 0) return mode
+  if (DOS_ATTRIBUTE_HOSTS.has(host)) return 0
+  throw new ReproofError(
+    'E_INPUT',
+    `${where}: the member at byte ${entry.relativeOffsetOfLocalHeader} was made on host ${host}, whose mode bits (${mode.toString(8)}) readers may or may not honour; a stable header (made by Unix) would decide for them; refused`,
+    { path: where },
+  )
+}
+
 async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): Promise<Member[]> {
   const members: Member[] = []
   await new Promise<void>((resolve, reject) => {
@@ -1048,7 +1092,7 @@ async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): P
         const nameBytes = raw(entry.fileName)
         const utf8 = (entry.generalPurposeBitFlag & 0x800) !== 0
         const name = nameBytes.toString(utf8 ? 'utf8' : 'latin1')
-        const unixMode = (entry.externalFileAttributes >>> 16) & 0xffff
+        const unixMode = unixModeOf(entry, where)
         members.push({
           entry,
           name,

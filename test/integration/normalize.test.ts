@@ -404,19 +404,54 @@ public class Check {
     expect(text.stdout).toMatch(/left as it is: a signed jar/)
   })
 
-  it('keeps stored members of an aligned APK aligned, native libraries on 4096', async () => {
+  it('reads a member’s mode bits only where its host makes them a mode, as unzip does', async () => {
     const dir = makeTemp()
-    // Stored members padded as zipalign pads them (a 0xd935 field), listed out of order
-    // and with other times, so that normalizing rewrites the archive.
-    sh(
-      dir,
-      `python3 -c "
+    // Made on host 0 (FAT) with a Unix mode in the upper half, as Python's zipfile on
+    // Windows writes a `.bat`: unzip makes plain files of them, and so must the rewrite.
+    const zipOf = (name: string, host: number) =>
+      sh(
+        dir,
+        `python3 -c "
+import zipfile
+z = zipfile.ZipFile('${name}', 'w')
+for n, mode, data in [('notes.txt', 0o120777, b'/etc/passwd'), ('setup.bat', 0o100777, b'echo')]:
+    i = zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)); i.create_system = ${host}; i.external_attr = (mode << 16) | 0x20
+    z.writestr(i, data)
+z.close()"`,
+      )
+    zipOf('fat.zip', 0)
+    const fat = await normalize(dir, ['fat.zip', '-o', 'fat.out.zip'])
+    expect(fat.code, fat.stderr).toBe(0)
+    const listed = (file: string) =>
+      sh(
+        dir,
+        `rm -rf x && mkdir x && cd x && unzip -q ../${file} && ls -l --time-style=+ | tail -n +2 | cut -c1-10`,
+      )
+    expect(listed('fat.out.zip')).toBe(listed('fat.zip'))
+    expect(listed('fat.out.zip')).toBe('-rw-r--r--\n-rw-r--r--\n')
+    // A host whose readers may take the bits as a mode, or not: not decided for them.
+    zipOf('atari.zip', 5)
+    const atari = await normalize(dir, ['atari.zip', '-o', 'atari.out.zip'])
+    expect(atari.code).toBe(2)
+    expect(atari.stderr).toMatch(/made on host 5, whose mode bits \(120777\).*refused/)
+    expect(fs.existsSync(path.join(dir, 'atari.out.zip'))).toBe(false)
+  })
+
+  it.each([4096, 16384])(
+    'keeps stored members of an aligned APK aligned, native libraries on %i',
+    async (page) => {
+      const dir = makeTemp()
+      // Stored members padded as zipalign pads them (a 0xd935 field), listed out of order
+      // and with other times, so that normalizing rewrites the archive.
+      sh(
+        dir,
+        `python3 -c "
 import struct, zipfile, zlib
 members = [('res/raw/b.bin', b'b' * 1001, 0), ('AndroidManifest.xml', b'<manifest/>' * 7, 8), ('lib/arm64-v8a/libx.so', b'ELF' * 3001, 0), ('assets/a.txt', b'a' * 33, 0), ('classes.dex', b'dex' * 400, 8)]
 out = bytearray(); central = bytearray()
 for name, data, method in members:
     body = zlib.compress(data)[2:-4] if method else data
-    n = name.encode(); align = 4096 if name.endswith('.so') else 4
+    n = name.encode(); align = ${page} if name.endswith('.so') else 4
     pad = 0
     if method == 0:
         pad = (align - (len(out) + 30 + len(n) + 6) % align) % align
@@ -428,14 +463,14 @@ for name, data, method in members:
 end = struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, len(members), len(members), len(central), len(out), 0)
 open('app.apk', 'wb').write(bytes(out + central + end))
 "`,
-    )
-    const run = await normalize(dir, ['app.apk', '-o', 'out.apk'])
-    expect(run.code).toBe(0)
-    expect(run.files[0]?.changed).toBe(true)
-    const offsets = JSON.parse(
-      sh(
-        dir,
-        `python3 -c "
+      )
+      const run = await normalize(dir, ['app.apk', '-o', 'out.apk'])
+      expect(run.code).toBe(0)
+      expect(run.files[0]?.changed).toBe(true)
+      const offsets = JSON.parse(
+        sh(
+          dir,
+          `python3 -c "
 import json, zipfile
 z = zipfile.ZipFile('out.apk'); out = {}
 for i in z.infolist():
@@ -443,15 +478,16 @@ for i in z.infolist():
     f = z.fp; f.seek(i.header_offset + 26); import struct; nl, el = struct.unpack('<HH', f.read(4))
     out[i.filename] = [i.compress_type, i.header_offset + 30 + nl + el]
 print(json.dumps(out))"`,
-      ),
-    ) as Record<string, [number, number]>
-    for (const [name, [method, start]] of Object.entries(offsets)) {
-      if (method !== 0) continue
-      expect(start % (name.endsWith('.so') ? 4096 : 4), name).toBe(0)
-    }
-    expect(Object.keys(offsets)).toHaveLength(5)
-    sh(dir, 'unzip -tq out.apk')
-  })
+        ),
+      ) as Record<string, [number, number]>
+      for (const [name, [method, start]] of Object.entries(offsets)) {
+        if (method !== 0) continue
+        expect(start % (name.endsWith('.so') ? page : 4), name).toBe(0)
+      }
+      expect(Object.keys(offsets)).toHaveLength(5)
+      sh(dir, 'unzip -tq out.apk')
+    },
+  )
 
   it('normalizes a zip too large to hold, read from the file, and checks its members there too', async () => {
     const dir = makeTemp()
