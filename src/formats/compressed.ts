@@ -64,8 +64,14 @@ export function decompressedSource(
     size: -1,
     open: () => {
       let consumed = 0
+      // Where the last byte that is not zero was: zlib ends a gzip stream, in silence, at
+      // bytes after a member that start with a zero (padding, to it), whatever follows.
+      let lastNonZero = -1
       const input = inner.open()
       input.on('data', (chunk: Buffer) => {
+        let i = chunk.length - 1
+        while (i >= 0 && chunk[i] === 0) i--
+        if (i >= 0) lastNonZero = consumed + i
         consumed += chunk.length
       })
       let produced = 0
@@ -79,6 +85,19 @@ export function decompressedSource(
           } catch (err) {
             callback(err as Error)
           }
+        },
+        flush(callback) {
+          // Bytes after the last member that are not all zeros: junk, not padding.
+          const used = format === 'gzip' ? (decoder as zlib.Gunzip).bytesWritten : consumed
+          callback(
+            used < consumed && lastNonZero >= used
+              ? new ReproofError(
+                  'E_INPUT',
+                  `${inner.label}: ${consumed - used} bytes after the gzip data (from byte ${used}) are neither a gzip member nor zero padding`,
+                  { path: inner.label },
+                )
+              : null,
+          )
         },
       })
       const decoder =

@@ -252,6 +252,9 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
       [
         'head -c 60000 /dev/urandom | base64 > t.txt && gzip -c t.txt > t.gz && zip -q t.zip t.txt',
         'head -c 20000 t.gz > cut.gz && cp t.gz junk.gz && printf JUNK >> junk.gz',
+        // zlib stops, in silence, at bytes after a member that start with a zero.
+        "cp t.gz zjunk.gz && printf '\\0JUNK' >> zjunk.gz && tar -cf t.tar t.txt && gzip -c t.tar > t.tgz && cp t.tgz zjunk.tgz && printf '\\0\\0JUNK' >> zjunk.tgz",
+        'cp t.gz zeros.gz && head -c 512 /dev/zero >> zeros.gz',
         `cp t.gz crc.gz && printf X | dd of=crc.gz bs=1 seek=$(( $(stat -c %s t.gz) - 6 )) conv=notrunc 2>/dev/null`,
         'cp t.zip body.zip && printf XXXX | dd of=body.zip bs=1 seek=3000 conv=notrunc 2>/dev/null',
       ].join(' && '),
@@ -267,6 +270,9 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     const expected: Record<string, RegExp> = {
       'cut.gz': /cut\.gz: corrupt gzip data \(unexpected end of file\)/,
       'junk.gz': /junk\.gz: corrupt gzip data/,
+      'zjunk.gz':
+        /zjunk\.gz: 5 bytes after the gzip data \(from byte \d+\) are neither a gzip member nor zero padding/,
+      'zjunk.tgz': /zjunk\.tgz: 6 bytes after the gzip data \(from byte \d+\) are neither/,
       'crc.gz': /crc\.gz: corrupt gzip data \(incorrect data check\)/,
       'body.zip': /body\.zip!t\.txt: corrupt zip member/,
       'crc.zip': /crc\.zip!t\.txt: corrupt zip member \(its CRC-32 is [0-9a-f]{8}, its header says/,
@@ -278,9 +284,11 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
       expect(run.stderr).toMatch(message)
       expect(fs.readdirSync(dir).sort()).toEqual(before)
     }
+    // Zeros after the last member are padding, as gzip takes them.
     const good = await runCli([
       'normalize',
       path.join(dir, 't.gz'),
+      path.join(dir, 'zeros.gz'),
       path.join(dir, 't.zip'),
       '-o',
       makeTemp(),
