@@ -88,7 +88,7 @@ export function decompressedSource(
         },
         flush(callback) {
           // Bytes after the last member that are not all zeros: junk, not padding.
-          const used = format === 'gzip' ? (decoder as zlib.Gunzip).bytesWritten : consumed
+          const used = decoder instanceof zlib.Gunzip ? decoder.bytesWritten : consumed
           callback(
             used < consumed && lastNonZero >= used
               ? new ReproofError(
