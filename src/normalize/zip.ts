@@ -106,6 +106,7 @@ export async function normalizeZip<T>(
     // Where the central directory starts, before reading entries moves yauzl's cursor.
     const centralStart = (zip as unknown as { readEntryCursor: number }).readEntryCursor
     const members = await readMembers(zip, budget, where)
+    refuseCentralGap(fd, zip, where)
     refuseUnlisted(members, fd, where)
     const signed = signatureOf(members, fd, centralStart)
     if (signed !== undefined && rules.mode === 'ship') {
@@ -246,6 +247,40 @@ function refuseGaps(
     refuse(end, `${gap} bytes that belong to no member`)
   })
   return locals
+}
+
+/**
+ * Refuses bytes between the central directory's last entry and the end records: readers
+ * that look for the end record from the end still read the zip, others (unzip, Python's
+ * zipfile) call it corrupt, and a rewrite would drop the bytes.
+ */
+function refuseCentralGap(fd: ZipInput, zip: yauzl.ZipFile, where: string): void {
+  // Read after every entry: yauzl's cursor is then where the last one ended.
+  const centralEnd = (zip as unknown as { readEntryCursor: number }).readEntryCursor
+  const end = fd.size - fd.base - 22 - raw(zip.comment).length
+  let expected = end
+  // zip64: its end record, then its locator, come before the end record.
+  const locator = Buffer.alloc(20)
+  if (
+    end >= 20 &&
+    fd.read(locator, 0, 20, end - 20) === 20 &&
+    locator.readUInt32LE(0) === 0x07064b50
+  ) {
+    const record = Number(locator.readBigUInt64LE(8))
+    const head = Buffer.alloc(12)
+    if (
+      fd.read(head, 0, 12, record) === 12 &&
+      head.readUInt32LE(0) === 0x06064b50 &&
+      record + 12 + Number(head.readBigUInt64LE(4)) === end - 20
+    )
+      expected = record
+  }
+  if (centralEnd !== expected)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: ${expected - centralEnd} bytes between the central directory and its end record, at byte ${centralEnd}; refused`,
+      { path: where },
+    )
 }
 
 /** Whether `length` bytes at `at` are the data descriptor of `entry`, in any of its forms. */
@@ -1145,15 +1180,68 @@ function readLocalHeader(fd: ZipInput, entry: yauzl.Entry, where: string): Local
       { path: where },
     )
   }
-  const extraStart = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26)
+  const name = Buffer.alloc(header.readUInt16LE(26))
+  const named = fd.read(name, 0, name.length, entry.relativeOffsetOfLocalHeader + 30)
+  const extraStart = entry.relativeOffsetOfLocalHeader + 30 + name.length
   const extra = Buffer.alloc(header.readUInt16LE(28))
   const got = fd.read(extra, 0, extra.length, extraStart)
+  const fields = parseExtra(extra.subarray(0, got))
+  const disagreement =
+    named !== name.length || !name.equals(raw(entry.fileName))
+      ? 'its name'
+      : header.readUInt16LE(8) !== entry.compressionMethod
+        ? 'its compression method'
+        : localSizesDisagree(header, fields, entry)
+  if (disagreement !== undefined) {
+    // A streaming reader (Java's ZipInputStream, a browser's unzip) goes by the local
+    // header, others by the central directory: the two would read different archives.
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the local header at byte ${entry.relativeOffsetOfLocalHeader} disagrees with the central directory on ${disagreement}; refused`,
+      { path: where },
+    )
+  }
   return {
     dataStart: extraStart + extra.length,
     time: header.readUInt16LE(10),
     date: header.readUInt16LE(12),
-    extra: parseExtra(extra.subarray(0, got)),
+    extra: fields,
   }
+}
+
+/**
+ * Where a local header's CRC-32 or sizes say otherwise than the central directory: each
+ * must be the same, or zero when a data descriptor follows the data (bit 3), or, for a
+ * size, 0xffffffff with the zip64 field's value the same.
+ */
+function localSizesDisagree(
+  header: Buffer,
+  fields: readonly ExtraField[],
+  entry: yauzl.Entry,
+): string | undefined {
+  const deferred = (header.readUInt16LE(6) & 0x08) !== 0
+  const crc = header.readUInt32LE(14)
+  if (crc !== entry.crc32 >>> 0 && !(deferred && crc === 0)) return 'its CRC-32'
+  const zip64 = fields.find((f) => f.id === 0x0001)?.data
+  let next = 0
+  const wide = (): number | undefined => {
+    if (zip64 === undefined || next + 8 > zip64.length) return undefined
+    const value = Number(zip64.readBigUInt64LE(next))
+    next += 8
+    return value
+  }
+  // The zip64 field holds the uncompressed size first, then the compressed one.
+  const uncompressed = header.readUInt32LE(22)
+  const compressed = header.readUInt32LE(18)
+  const sizes: [string, number, number][] = [
+    ['its uncompressed size', uncompressed, entry.uncompressedSize],
+    ['its compressed size', compressed, entry.compressedSize],
+  ]
+  for (const [what, value, central] of sizes) {
+    const given = value === 0xffffffff ? wide() : value
+    if (given !== central && !(deferred && value === 0)) return what
+  }
+  return undefined
 }
 
 /** Extra fields as stored: id, length, data; a truncated last field is taken as it is. */

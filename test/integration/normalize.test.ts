@@ -1479,6 +1479,45 @@ unzip -tq hidden.zip && python3 -c "import zipfile; assert len(zipfile.ZipFile('
     expect(owned.code, owned.stderr).toBe(0)
   })
 
+  it('refuses a zip whose local headers and central directory disagree, or with bytes before its end record', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `echo hi > good.txt && zip -q -X z.zip good.txt && python3 - <<'PY'
+import struct
+data = bytearray(open('z.zip', 'rb').read())
+def save(name, change):
+    copy = bytearray(data); change(copy); open(name, 'wb').write(bytes(copy))
+# What a streaming reader sees: another name, method or size than the directory lists.
+save('name.zip', lambda b: b.__setitem__(slice(30, 38), b'evil.sh!'))
+save('method.zip', lambda b: b.__setitem__(slice(8, 10), struct.pack('<H', 0 if b[8] == 8 else 8)))
+save('size.zip', lambda b: b.__setitem__(slice(22, 26), struct.pack('<I', 999)))
+end = data.rfind(b'PK\\x05\\x06')
+open('gap.zip', 'wb').write(bytes(data[:end]) + b'JUNK' + bytes(data[end:]))
+PY`,
+    )
+    const expected: Record<string, RegExp> = {
+      'name.zip':
+        /name\.zip: the local header at byte 0 disagrees with the central directory on its name; refused/,
+      'method.zip':
+        /method\.zip: the local header at byte 0 disagrees with the central directory on its compression method/,
+      'size.zip':
+        /size\.zip: the local header at byte 0 disagrees with the central directory on its uncompressed size/,
+      'gap.zip':
+        /gap\.zip: 4 bytes between the central directory and its end record, at byte \d+; refused/,
+    }
+    for (const [file, message] of Object.entries(expected)) {
+      const run = await normalize(dir, [file, '-o', `${file}.out`])
+      expect(run.code, file).toBe(2)
+      expect(run.stderr).toMatch(message)
+      expect(fs.existsSync(path.join(dir, `${file}.out`))).toBe(false)
+    }
+    // A zip64 archive (forced by zip -fz) ends with its own end record and locator.
+    sh(dir, 'printf x | zip -q -X -fz z64.zip -')
+    const z64 = await normalize(dir, ['z64.zip', '-o', 'z64.out'])
+    expect(z64.code, z64.stderr).toBe(0)
+  })
+
   it('refuses a zip with bytes before its first member that it cannot keep, and a name in a DOS code page', async () => {
     const dir = makeTemp()
     sh(
