@@ -33,7 +33,15 @@ const RecordSchema = v.object({
       v.object({
         id: v.picklist(['a', 'b']),
         root: v.string(),
-        manifest: v.array(v.object({ name: v.string(), sha256: v.string(), size: v.number() })),
+        manifest: v.array(
+          v.object({
+            name: v.string(),
+            sha256: v.string(),
+            size: v.number(),
+            // Version 2: the exec bit is part of an artifact, as the build compares it.
+            executable: v.optional(v.boolean()),
+          }),
+        ),
       }),
     ),
     v.length(2, 'a build record has two runs'),
@@ -85,6 +93,30 @@ export async function diffRecords(
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256)
   const rootsExist = fs.existsSync(runA.root) && fs.existsSync(runB.root)
   engine.compared = names.length - differing.length
+  // The same bytes, executable in one record only: what ships differs.
+  for (const name of names) {
+    const x = digestsA.get(name)
+    const y = digestsB.get(name)
+    if (x === undefined || y === undefined || x.sha256 !== y.sha256) continue
+    if ((x.executable === true) === (y.executable === true)) continue
+    const field = {
+      field: 'executable',
+      a: String(x.executable === true),
+      b: String(y.executable === true),
+    }
+    engine.items.push({
+      path: name,
+      kind: 'metadata',
+      fields: [field],
+      hints: [
+        {
+          cause: 'permissions',
+          evidence: `executable: ${field.a} → ${field.b}`,
+          fix: 'set the exec bit the same way in every build (chmod, install -m)',
+        },
+      ],
+    })
+  }
   const byDigest = (name: string, message: string): void => {
     const x = digestsA.get(name)
     const y = digestsB.get(name)
@@ -124,7 +156,7 @@ export async function diffRecords(
   // Run A of each is what shipped and what is compared; a record whose own two runs
   // disagree describes a build that did not reproduce, which "identical" must not hide.
   const shipped = (run: DiffableRecord['runs'][number] | undefined): string =>
-    JSON.stringify((run?.manifest ?? []).map((e) => [e.name, e.sha256]))
+    JSON.stringify((run?.manifest ?? []).map((e) => [e.name, e.sha256, e.executable === true]))
   for (const [i, record] of [a, b].entries())
     if (shipped(record.runs[0]) !== shipped(record.runs[1]))
       engine.warnings.push(

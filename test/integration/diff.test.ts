@@ -1042,6 +1042,18 @@ describe('reproof diff of two build records', () => {
     expect(same.code).toBe(0)
   })
 
+  it('reports an artifact executable in one record only, as the build compares it', async () => {
+    const tool = (mode: string) =>
+      recordBuild(`mkdir -p out; printf '#!/bin/sh\\n' > out/tool; chmod ${mode} out/tool\n`, false)
+    const plain = await tool('644')
+    const executable = await tool('755')
+    const { code, report } = await diff(plain.record, executable.record)
+    expect(code).toBe(1)
+    expect(report?.items.map((i) => [i.path, i.kind])).toEqual([['out/tool', 'metadata']])
+    expect(report?.items[0]?.fields).toEqual([{ field: 'executable', a: 'false', b: 'true' }])
+    expect(report?.items[0]?.hints.map((h) => h.cause)).toEqual(['permissions'])
+  })
+
   it('reports what the records say differs when the kept roots no longer show it', async () => {
     const first = await recordBuild('mkdir -p out; echo 1 > out/app.txt\n', true)
     const second = await recordBuild('mkdir -p out; echo 2 > out/app.txt\n', true)
