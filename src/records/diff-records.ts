@@ -97,7 +97,7 @@ export async function diffRecords(
   for (const name of names) {
     const x = digestsA.get(name)
     const y = digestsB.get(name)
-    if (x === undefined || y === undefined || x.sha256 !== y.sha256) continue
+    if (x === undefined || x.sha256 !== y?.sha256) continue
     if ((x.executable === true) === (y.executable === true)) continue
     const field = {
       field: 'executable',
