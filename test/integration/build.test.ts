@@ -468,6 +468,22 @@ describe('reproof build', () => {
       }
   })
 
+  it('explains a link artifact by what it leads to, which is what was compared', async () => {
+    const source = copyFixture('hello-c')
+    const { code, result } = await build(source, [
+      '-o',
+      'out/app',
+      '--',
+      'sh',
+      '-c',
+      'mkdir -p out && echo "$PWD" > out/app.real && ln -s app.real out/app',
+    ])
+    expect(code).toBe(1)
+    const explanation = result?.differences[0]?.explanation ?? []
+    expect(explanation.map((i) => [i.path, i.kind])).toEqual([['out/app', 'content']])
+    expect(explanation[0]?.hints.map((h) => h.cause)).toContain('build-path')
+  })
+
   it('refuses a matched link to a directory or a FIFO rather than leave its files out', async () => {
     for (const [made, why] of [
       [
