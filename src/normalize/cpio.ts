@@ -138,6 +138,8 @@ export async function normalizeCpio(
   const changes: CpioChanges = { entries: 0, headers: 0 }
   // Hard links share an inode number; the first position of each keeps them together.
   const inodes = new Map<string, number>()
+  // Entries of the archive at hand (a concatenation's each numbers its own).
+  let numbered = 0
   let layout: Layout | undefined
   for (;;) {
     const at = reader.offset
@@ -169,7 +171,7 @@ export async function normalizeCpio(
     // A file is its inode on its device: the same inode number on two devices is two
     // files, which must not become links of one another once the devices are set to 0.
     const file = `${get('dev')}:${layout.fields.devminor === undefined ? 0 : get('devminor')}:${get('ino')}`
-    const position = inodes.get(file) ?? changes.entries + 1
+    const position = inodes.get(file) ?? numbered + 1
     if (get('nlink') > 1) inodes.set(file, position)
     // Numbered past what the field holds, an inode would wrap onto another file's and
     // make the two hard links of one another.
@@ -180,7 +182,10 @@ export async function normalizeCpio(
       )
     const newHeader = stableHeader(header, layout, get, { trailer, position }, rules)
     if (!newHeader.equals(header)) changes.headers++
-    if (!trailer) changes.entries++
+    if (!trailer) {
+      changes.entries++
+      numbered++
+    }
     await write(newHeader)
     await write(nameBytes)
     const dataPadded = roundUp(filesize, layout.align)
@@ -190,18 +195,39 @@ export async function normalizeCpio(
     })
     if (passed < dataPadded) throw bad(`truncated data of the entry at byte ${at}`)
     if (trailer) {
-      // Anything after the trailer (padding to a block size) is copied as it is.
-      for (;;) {
-        const tail = await reader.read(64 * 1024)
-        if (tail === undefined) break
-        await write(tail)
-      }
-      break
+      // Zeros after the trailer (padding to a block size) are copied as they are. What
+      // else follows must be another archive, normalized as one of its own (an initramfs
+      // is early archives, then the main one, and the kernel reads each by itself);
+      // anything else is refused, not copied on unread.
+      if (!(await copyZeros(reader, write))) break
+      const next = reader.offset
+      if (cpioLayout(await reader.peek(6)) === undefined)
+        throw bad(
+          `bytes after its TRAILER!!! entry, at byte ${next}, are neither zeros nor another cpio archive`,
+        )
+      layout = undefined
+      inodes.clear()
+      numbered = 0
     }
   }
   output.end()
   await once(output, 'finish')
   return changes
+}
+
+/** Copies the zeros that come next; whether anything else follows them. */
+async function copyZeros(
+  reader: ByteReader,
+  write: (bytes: Buffer) => Promise<void>,
+): Promise<boolean> {
+  for (;;) {
+    const ahead = await reader.peek(64 * 1024)
+    if (ahead.length === 0) return false
+    let zeros = 0
+    while (zeros < ahead.length && ahead[zeros] === 0) zeros++
+    if (zeros > 0) await write((await reader.read(zeros)) ?? Buffer.alloc(0))
+    if (zeros < ahead.length) return true
+  }
 }
 
 function readField(header: Buffer, field: Field, layout: Layout): number | undefined {

@@ -941,6 +941,35 @@ print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith('SCHILY')))"`
     expect(fs.readFileSync(path.join(dir, 'out/two'), 'utf8')).toBe('second file\n')
   })
 
+  it('normalizes each cpio archive of a concatenation, as an initramfs is made, and refuses junk after one', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'mkdir c1 c2 && echo one > c1/x && echo two > c2/y && touch -d 2002-02-02 c2/y',
+        '(cd c1 && echo x | cpio -o -H newc --quiet) > 1.cpio && (cd c2 && echo y | cpio -o -H newc --quiet) > 2.cpio',
+        'cat 1.cpio 2.cpio > both.cpio && (cat 1.cpio; printf JUNK) > junk.cpio',
+      ].join(' && '),
+    )
+    const both = await normalize(dir, ['both.cpio', '-o', 'both.out'])
+    expect(both.code, both.stderr).toBe(0)
+    // Each part, normalized alone, is what the concatenation's parts became.
+    const one = await normalize(dir, ['1.cpio', '-o', '1.out'])
+    const two = await normalize(dir, ['2.cpio', '-o', '2.out'])
+    expect(one.code + two.code).toBe(0)
+    const parts = Buffer.concat(['1.out', '2.out'].map((f) => fs.readFileSync(path.join(dir, f))))
+    expect(fs.readFileSync(path.join(dir, 'both.out')).equals(parts)).toBe(true)
+    expect(
+      sh(dir, `tail -c ${fs.statSync(path.join(dir, '2.out')).size} both.out | cpio -itv --quiet`),
+    ).toMatch(/1970|2023/)
+    const junk = await normalize(dir, ['junk.cpio', '-o', 'junk.out'])
+    expect(junk.code).toBe(2)
+    expect(junk.stderr).toMatch(
+      /junk\.cpio: .*bytes after its TRAILER!!! entry, at byte \d+, are neither zeros nor another cpio archive/,
+    )
+    expect(fs.existsSync(path.join(dir, 'junk.out'))).toBe(false)
+  })
+
   it('refuses a cpio archive cut before its trailer, and one with more entries than its inode field can number', async () => {
     const dir = makeTemp()
     sh(
