@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import { ReproofError, throwIfAborted } from '../errors.js'
 import { describeRegions, diffBinary, diffText } from './content-diff.js'
 import { compareClasses } from './class-diff.js'
@@ -190,7 +191,7 @@ export class DiffEngine {
     // Same content: the compressed bytes differ, but a header that differs may be
     // all of it (gzip's mtime). Only bodies of other sizes surely differ beside it.
     const bodiesDiffer = header === undefined || (a.size >= 0 && b.size >= 0 && a.size !== b.size)
-    if (this.items.length === before && bodiesDiffer && knownToDiffer(a, b, digests)) {
+    if (this.items.length === before && bodiesDiffer && (await this.bytesDiffer(a, b, digests))) {
       this.items.push({
         path,
         kind: 'content',
@@ -340,7 +341,7 @@ export class DiffEngine {
       }
     }
     // An archive whose only difference is its own bytes still says so.
-    this.settleContainer(before, containerFields.length > 0, knownToDiffer(a, b, digests))
+    await this.settleContainer(before, format, containerFields.length > 0, [a, b], digests)
   }
 
   /**
@@ -418,16 +419,32 @@ export class DiffEngine {
    * not known to differ (inside a compression layer nothing says they do), and otherwise
    * says that only the archive bytes differ (padding, trailers, compression).
    */
-  private settleContainer(before: number, ownFieldsDiffer: boolean, bytesDiffer: boolean): void {
+  private async settleContainer(
+    before: number,
+    format: ArchiveFormat,
+    ownFieldsDiffer: boolean,
+    [a, b]: readonly [ByteSource, ByteSource],
+    digests: [string, string] | undefined,
+  ): Promise<void> {
     const container = this.items[before]
     if (this.items.length !== before + 1 || container === undefined || ownFieldsDiffer) return
-    if (!bytesDiffer) {
+    if (!(await this.bytesDiffer(a, b, digests))) {
       this.items.pop()
       return
     }
     container.nested = false
+    // Only a zip compresses its members itself: another deflate level or implementation
+    // changes its bytes while every member stays the same. A tar, ar, cpio or rpm holds
+    // its members as they are; its other bytes are its format's (header fields no member
+    // owns, padding, what follows its end), which tell no cause of their own.
+    if (format !== 'zip') {
+      container.message =
+        "members and their metadata are identical; the archive's own bytes differ (format fields, padding, or what follows its end)"
+      container.hints = []
+      return
+    }
     container.message =
-      'members and their metadata are identical; the archive bytes differ (padding, trailer or compression)'
+      'members and their metadata are identical; the archive bytes differ (compression, padding or trailer)'
     container.hints = [
       {
         cause: 'compression',
@@ -435,6 +452,23 @@ export class DiffEngine {
         fix: 'use the same archiver and settings on both sides, or reproof normalize',
       },
     ]
+  }
+
+  /**
+   * Whether two sources' bytes differ: known from their digests (compare() returns early
+   * on equal ones) or their buffers, else read through again (a member spooled to disk,
+   * a decompressed stream) rather than assumed either way.
+   */
+  private async bytesDiffer(
+    a: ByteSource,
+    b: ByteSource,
+    digests: [string, string] | undefined,
+  ): Promise<boolean> {
+    if (digests !== undefined) return digests[0] !== digests[1]
+    if (a.buffer !== undefined && b.buffer !== undefined) return !a.buffer.equals(b.buffer)
+    this.throwIfAborted()
+    const [x, y] = await Promise.all([digestOf(a), digestOf(b)])
+    return x !== y
   }
 
   private async scanBoth(
@@ -693,13 +727,11 @@ function contentDigests(a: MemberInfo, b: MemberInfo): { digests?: [string, stri
     : { digests: [a.sha256, b.sha256] }
 }
 
-/** Sources whose raw bytes are known to differ (compare() returns early on equal ones). */
-function knownToDiffer(
-  a: ByteSource,
-  b: ByteSource,
-  digests: [string, string] | undefined,
-): boolean {
-  return digests !== undefined || (a.buffer !== undefined && b.buffer !== undefined)
+/** The SHA-256 of what a source holds, read through once more. */
+async function digestOf(source: ByteSource): Promise<string> {
+  const hash = crypto.createHash('sha256')
+  for await (const chunk of source.open()) hash.update(chunk as Buffer)
+  return hash.digest('hex')
 }
 
 const EXTENSION = { gzip: 'gz', bzip2: 'bz2', xz: 'xz', zstd: 'zst' } as const

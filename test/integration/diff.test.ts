@@ -294,6 +294,36 @@ describe('reproof diff', () => {
     expect(await causes('changed')).not.toContain('compression')
   })
 
+  it('says an archive’s own bytes differ, never compression, when its decompressed bytes do', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'echo hello > f && tar --format=gnu --mtime=@0 -cf g.tar f && tar --format=ustar --mtime=@0 -cf u.tar f',
+        'gzip -n -k g.tar u.tar',
+        // A large member, spooled rather than held, that differs only in its tar padding.
+        'head -c 9500000 /dev/urandom > blob && tar --format=gnu --mtime=@0 -cf x.tar blob && cp x.tar y.tar',
+        'printf X | dd of=y.tar bs=1 seek=$(( $(stat -c%s x.tar) - 100 )) conv=notrunc 2>/dev/null',
+        'mkdir A B && cp x.tar A/m.tar && cp y.tar B/m.tar && touch -d @1600000000 A/m.tar B/m.tar',
+        '(cd A && zip -q0X ../a.zip m.tar) && (cd B && zip -q0X ../b.zip m.tar)',
+      ].join(' && '),
+    )
+    const gz = await diff(path.join(dir, 'g.tar.gz'), path.join(dir, 'u.tar.gz'))
+    expect(gz.code).toBe(1)
+    expect(gz.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+      'compression',
+    )
+    expect(gz.report?.items.map((i) => i.message)).toContain(
+      "members and their metadata are identical; the archive's own bytes differ (format fields, padding, or what follows its end)",
+    )
+    const zip = await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))
+    expect(zip.code).toBe(1)
+    expect(paths(zip.report, 'content')).toContain('a.zip!m.tar')
+    expect(zip.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+      'compression',
+    )
+  })
+
   it('names the build path of objects compiled in two directories, without knowing the roots', async () => {
     const dir = makeTemp()
     for (const side of ['one', 'two-longer']) {
