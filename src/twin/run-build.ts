@@ -419,7 +419,16 @@ async function copyRootsOut(workspace: Workspace, sandboxes: Sandboxes): Promise
     const dir = workspace.layouts[id].dir
     const sandbox = sandboxes[id]
     if (sandbox !== undefined)
-      await fs.cp(sandbox.view(dir), dir, { recursive: true, verbatimSymlinks: true })
+      await fs.cp(sandbox.view(dir), dir, {
+        recursive: true,
+        verbatimSymlinks: true,
+        // A FIFO, socket or device the build made cannot be copied (fs.cp refuses it);
+        // left out, as it holds no bytes to inspect.
+        filter: async (source) => {
+          const stat = await fs.lstat(source)
+          return stat.isFile() || stat.isDirectory() || stat.isSymbolicLink()
+        },
+      })
   }
 }
 

@@ -408,6 +408,32 @@ open('out.txt', 'w').write(said)`
     fs.rmSync(result.kept ?? '', { recursive: true, force: true })
   })
 
+  it('keeps both roots with --keep when the build left a FIFO there, which holds nothing to copy', async () => {
+    const source = shellProject()
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      makeTempParent(),
+      '--json',
+      '--no-explain',
+      '--keep',
+      '-o',
+      'out.txt',
+      '--',
+      'sh',
+      '-c',
+      'echo x > out.txt && mkfifo pipe',
+    ])
+    expect(run.stderr).not.toMatch(/internal error/)
+    expect(run.code).toBe(0)
+    const result = JSON.parse(run.stdout) as BuildResult
+    for (const r of result.runs)
+      expect(fs.readFileSync(path.join(r.root, 'out.txt'), 'utf8')).toBe('x\n')
+    fs.rmSync(result.kept ?? '', { recursive: true, force: true })
+  })
+
   it('makes ordering bite on any host file system: the build root is a private tmpfs', async () => {
     const source = copyFixture('listing')
     // A disk directory, not a tmpfs: without the sandbox, listing order would not change.
