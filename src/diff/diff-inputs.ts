@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
-import { fromNameBytes, sortNames, toFsPath } from '../file-names.js'
+import { fromNameBytes, sortNames, toDisplayText, toFsPath } from '../file-names.js'
 import { listEntries } from '../sandbox/walk.js'
 import { compareEntry } from './compare-inventories.js'
 import { pairRenamed } from './renames.js'
@@ -250,10 +250,25 @@ export function deviceNumbers(rdev: number): string {
  * Every entry below `root`, by name as bytes (in the name form): a name that is not
  * UTF-8 is compared like any other, never decoded into another name and lost.
  */
+/** listEntries, with a path longer than the system takes said to be the input's fault. */
+function listed(root: string, rel: string): ReturnType<typeof listEntries> {
+  try {
+    return listEntries(root, rel)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') throw err
+    const shown = toDisplayText(`${root}/${rel.slice(0, 120)}…`)
+    throw new ReproofError(
+      'E_INPUT',
+      `${shown}: a path deeper than the system can open (${rel.split('/').length} directories below ${toDisplayText(root)}); not compared`,
+      { path: root },
+    )
+  }
+}
+
 function walk(root: string): Map<string, Entry> {
   const out = new Map<string, Entry>()
   const visit = (rel: string): void => {
-    for (const { rel: child, kind } of listEntries(root, rel)) {
+    for (const { rel: child, kind } of listed(root, rel)) {
       // A regular file's mode and size come from the hashing's own fstat (see
       // hashTrees): one lstat fewer per file, a third of a small tree's system calls.
       out.set(child, kind === 'file' ? { type: 'file', meta: {} } : describe(toFsPath(root, child)))

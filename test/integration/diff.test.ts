@@ -910,6 +910,31 @@ for name, body in (('a.tar', b'1'), ('b.tar', b'2')):
     expect(report?.items.some((i) => i.kind === 'error' || i.kind === 'content')).toBe(true)
   })
 
+  it('refuses a tree deeper than the system can open, exit 2, naming it', async () => {
+    const dir = makeTemp()
+    // Made one level at a time from the one above, as no path to the bottom can be opened.
+    sh(
+      dir,
+      `python3 -c "
+import os
+for side in 'ab':
+    os.makedirs(side); fd = os.open(side, os.O_RDONLY)
+    for _ in range(2100):
+        os.mkdir('dd', dir_fd=fd); below = os.open('dd', os.O_RDONLY, dir_fd=fd); os.close(fd); fd = below"`,
+    )
+    try {
+      const run = await runCli(['diff', path.join(dir, 'a'), path.join(dir, 'b')])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toMatch(
+        /a path deeper than the system can open \(\d+ directories below .*\/a\); not compared/,
+      )
+      expect(run.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1)
+    } finally {
+      // GNU rm goes down by descriptor; a path-based removal cannot reach the bottom.
+      sh(dir, 'rm -rf a b')
+    }
+  })
+
   it('refuses a file against a directory, and a missing input, with exit 2', async () => {
     const dir = twoTrees({ x: '1' })
     expect((await diff(path.join(dir, 'a/x'), path.join(dir, 'b'))).code).toBe(2)
