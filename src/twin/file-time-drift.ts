@@ -33,9 +33,11 @@ export interface FileTimeDrift {
 export async function fileTimeDrift(
   roots: { a: string; b: string },
   since: { a: number; b: number },
+  /** The time (ms) the snapshot gave the source's files: theirs, not written, when it is near the start. */
+  snapshotTime: number,
 ): Promise<FileTimeDrift> {
-  const a = await writtenFiles(roots.a, since.a)
-  const b = await writtenFiles(roots.b, since.b)
+  const a = await writtenFiles(roots.a, since.a, snapshotTime)
+  const b = await writtenFiles(roots.b, since.b, snapshotTime)
   const close: string[] = []
   let compared = 0
   for (const [name, timeA] of a.times) {
@@ -50,6 +52,7 @@ export async function fileTimeDrift(
 async function writtenFiles(
   root: string,
   since: number,
+  snapshotTime: number,
 ): Promise<{ times: Map<string, number>; incomplete: boolean }> {
   const times = new Map<string, number>()
   const pending = ['']
@@ -77,7 +80,8 @@ async function writtenFiles(
       if (entry.isDirectory()) pending.push(name)
       else if (entry.isFile()) {
         const stat = await fs.lstat(toFsPath(root, name)).catch(() => undefined)
-        if (stat !== undefined && stat.mtimeMs >= since) times.set(name, stat.mtimeMs)
+        if (stat !== undefined && stat.mtimeMs >= since && stat.mtimeMs !== snapshotTime)
+          times.set(name, stat.mtimeMs)
       }
     }
   }

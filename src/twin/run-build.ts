@@ -143,7 +143,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
     // Outputs the snapshot held through a link count with those it left out by name.
     inputs.excludedOutputs = sortNames([...new Set([...inputs.excludedOutputs, ...prepared.stale])])
-    const ran = await buildBoth(prepared, options, deps, inputs.excludedOutputs, warnings)
+    const ran = await buildBoth(prepared, options, deps, inputs, warnings)
     throwIfAborted(deps.signal)
 
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
@@ -201,7 +201,7 @@ async function buildBoth(
   prepared: PreparedRuns,
   options: BuildOptions,
   deps: BuildDeps,
-  excludedOutputs: readonly string[],
+  { excludedOutputs, epoch }: Pick<Inputs, 'excludedOutputs' | 'epoch'>,
   warnings: string[],
 ) {
   const clock = deps.clock ?? Date.now
@@ -228,7 +228,12 @@ async function buildBoth(
   const variations = judged.some((v) => v.name === 'file-times')
     ? withFileTimeDrift(
         judged,
-        await fileTimeDrift(roots, { a: started - 1000, b: started - 1000 }),
+        await fileTimeDrift(
+          roots,
+          { a: started - 1000, b: started - 1000 },
+          // What the snapshot holds has this time, to the nanosecond; no write does.
+          epoch.value * 1000,
+        ),
       )
     : judged
   // Asked for by name and, as the runs went, of no effect: refused as before the runs.

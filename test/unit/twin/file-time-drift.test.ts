@@ -28,7 +28,11 @@ describe('fileTimeDrift', () => {
     // From the snapshot (older than the run): varies by design in neither run.
     written(a, Buffer.from('old.txt'), start - 5000)
     written(b, Buffer.from('old.txt'), start - 5000)
-    const drift = await fileTimeDrift({ a, b }, { a: start, b: start })
+    // From the snapshot too, with a commit just made: its time is the snapshot's exactly.
+    const snapshot = start + 500
+    written(a, Buffer.from('source.c'), snapshot)
+    written(b, Buffer.from('source.c'), snapshot)
+    const drift = await fileTimeDrift({ a, b }, { a: start, b: start }, snapshot)
     expect(drift).toEqual({ close: ['x\u0000ff'], compared: 2, incomplete: false })
   })
 })
