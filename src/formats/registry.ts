@@ -55,9 +55,10 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
     scan: async (source, where, budget, want) =>
       (await import('./cpio.js')).scanCpio(source.open(), where, budget, want),
   },
-  // "ustar" at offset 257, POSIX and GNU alike.
+  // "ustar" at offset 257, POSIX and GNU alike; an old (v7) tar has no magic, and is
+  // known by a first header whose checksum holds.
   tar: {
-    detect: magic([...Buffer.from('ustar', 'latin1')], 257),
+    detect: (head) => magic([...Buffer.from('ustar', 'latin1')], 257)(head) || isV7TarHeader(head),
     scan: async (source, where, budget, want) =>
       (await import('./tar.js')).scanTar(source.open(), where, budget, want),
   },
@@ -73,3 +74,26 @@ export const OTHER_FORMATS: Readonly<Record<OtherFormat, Recognised>> = {
 }
 
 export { COMPRESSIONS, type Compression }
+
+/**
+ * Whether `head` starts with a v7 tar header: a name, a type that v7 knows, no magic
+ * where ustar has one, and the checksum of its 512 bytes (the checksum field counted as
+ * spaces) in its field, as an unsigned or, as some old tars wrote it, a signed sum.
+ */
+export function isV7TarHeader(head: Buffer): boolean {
+  if (head.length < 512 || head[0] === 0) return false
+  if (head.subarray(257, 265).some((byte) => byte !== 0)) return false
+  const type = head[156] ?? 0
+  if (type !== 0 && (type < 0x30 || type > 0x37)) return false
+  const field = /^ *([0-7]{1,7})[ \0]/.exec(head.toString('latin1', 148, 156))
+  if (field === null) return false
+  let unsigned = 0
+  let signed = 0
+  for (let i = 0; i < 512; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : (head[i] ?? 0)
+    unsigned += byte
+    signed += byte > 127 ? byte - 256 : byte
+  }
+  const stored = Number.parseInt(field[1] ?? '', 8)
+  return stored === unsigned || stored === signed
+}

@@ -187,6 +187,27 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     }
   })
 
+  it('knows an old (v7) tar, which has no magic, by its header checksum, alone and inside gzip', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(
+      dir,
+      'tar --format=v7 -cf v7.tar pkg && gzip -c v7.tar > v7.tgz && touch -d @1600000000 pkg/lib/deep/x.c',
+    )
+    sh(dir, 'tar --format=v7 -cf later.tar pkg')
+    const run = await normalize(dir, ['v7.tar', 'later.tar', 'v7.tgz', '--in-place'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.files.map((f) => f.format)).toEqual(['tar', 'tar', 'tar.gz'])
+    expect(
+      fs
+        .readFileSync(path.join(dir, 'v7.tar'))
+        .equals(fs.readFileSync(path.join(dir, 'later.tar'))),
+    ).toBe(true)
+    expect(sh(dir, 'tar -tvzf v7.tgz')).toMatch(
+      /^-rw-r--r-- .* 2023-11-14 22:13 pkg\/lib\/deep\/x\.c$/m,
+    )
+  })
+
   it('refuses a cut, corrupt or padded-with-junk tar with exit 2 and the offset, writing nothing', async () => {
     const dir = makeTemp()
     tree(dir, 'pkg')
