@@ -122,7 +122,7 @@ export function stableBlocks(
 }
 
 /** The time a member carries: its PAX record (whole seconds) over its header field. */
-function memberMtime(raw: RawEntry): number {
+export function memberMtime(raw: RawEntry): number {
   const record = [...raw.pax].reverse().find((r) => r.key === 'mtime')
   const fromPax = record === undefined ? NaN : Math.floor(Number(record.value.toString('latin1')))
   return Number.isSafeInteger(fromPax) ? fromPax : (readNumber(raw.header, 136, 12) ?? 0)

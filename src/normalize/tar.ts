@@ -7,8 +7,8 @@ import { fromNameBytes, toDisplayText, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
-import type { NormalizeRules } from './rules.js'
-import { stableBlocks, type TarChanges } from './tar-headers.js'
+import { NPM_MTIME, type NormalizeRules } from './rules.js'
+import { memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
 
 export type { TarChanges } from './tar-headers.js'
 
@@ -144,8 +144,14 @@ export function planTar(
     )
   const globals = entries.filter(isGlobal)
   const members = entries.filter((e) => !isGlobal(e))
+  // npm's own pack: every member below `package/`, at npm's fixed instant. Another tar of
+  // such names is sorted like any other (two of the same files in another order must
+  // come out the same).
   const npm =
-    members.length > 0 && members.every((e) => e.raw.name.subarray(0, 8).equals(NPM_PREFIX))
+    members.length > 0 &&
+    members.every(
+      (e) => e.raw.name.subarray(0, 8).equals(NPM_PREFIX) && memberMtime(e.raw) === NPM_MTIME,
+    )
   const sorted = npm ? members : [...members].sort((a, b) => Buffer.compare(a.raw.name, b.raw.name))
   // A hard link names its target by name: where that name is in the archive twice (an
   // archive appended to with tar -r or -u), the link means the copy before it, which

@@ -1195,6 +1195,15 @@ describe('reproof normalize keeps what needs no change', () => {
     expect(digest(tarball)).toBe(before)
     // The digest npm publishes under is the one reproof reports.
     expect(`sha512-${digest(tarball, 'sha512', 'base64')}`).toBe(integrity)
+    // A tar of `package/` names that npm did not make is sorted like any other: the same
+    // files in two orders come out the same.
+    sh(
+      dir,
+      'mkdir -p other/package && echo a > other/package/a && echo b > other/package/b && tar -C other -cf ab.tar package/a package/b && tar -C other -cf ba.tar package/b package/a',
+    )
+    const sorted = await normalize(dir, ['ab.tar', 'ba.tar', '--in-place'])
+    expect(sorted.code, sorted.stderr).toBe(0)
+    expect(digest(path.join(dir, 'ab.tar'))).toBe(digest(path.join(dir, 'ba.tar')))
   })
 
   it.each([[[]], [['--normalize']]])(
