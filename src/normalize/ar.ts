@@ -41,13 +41,18 @@ export async function normalizeAr(
     if (!Number.isSafeInteger(size) || size < 0) throw bad('bad member size')
     budget.spendEntry(where)
     const name = header.subarray(0, 16).toString('latin1').trimEnd()
-    // The symbol table and long-name table keep mode 0, as GNU ar writes them.
-    const special = name === '/' || name === '//' || name === '/SYM64/'
     const stable = Buffer.from(header)
-    stable.write('0'.padEnd(12), 16, 'latin1')
-    stable.write('0'.padEnd(6), 28, 'latin1')
-    stable.write('0'.padEnd(6), 34, 'latin1')
-    stable.write((special ? '0' : '644').padEnd(8), 40, 'latin1')
+    if (name === '//') {
+      // The long-name table has no time, owner or mode: GNU ar leaves them blank.
+      stable.write(' '.repeat(32), 16, 'latin1')
+    } else {
+      // The symbol table keeps mode 0, as GNU ar's deterministic mode (D) writes it.
+      const table = name === '/' || name === '/SYM64/'
+      stable.write('0'.padEnd(12), 16, 'latin1')
+      stable.write('0'.padEnd(6), 28, 'latin1')
+      stable.write('0'.padEnd(6), 34, 'latin1')
+      stable.write((table ? '0' : '644').padEnd(8), 40, 'latin1')
+    }
     if (!stable.equals(header)) changes.headers++
     changes.members++
     await write(stable)

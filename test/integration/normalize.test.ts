@@ -151,6 +151,20 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
       fs.readFileSync(path.join(dir, 'out.a')).equals(fs.readFileSync(path.join(dir, 'ref.a'))),
     ).toBe(true)
     expect(sh(dir, 'ar p out.a a.o')).toBe('two\n')
+    // With a long-name table (GNU ar leaves its time, owner and mode blank) and a symbol
+    // table: what deterministic mode writes is left as it is, byte for byte.
+    sh(
+      dir,
+      "echo 'int a;' > a.c && gcc -c a.c -o a_name_longer_than_sixteen.o && ar rcU long.a a_name_longer_than_sixteen.o b.o && ar rcD longref.a a_name_longer_than_sixteen.o b.o && mkdir long.out",
+    )
+    const long = await normalize(dir, ['long.a', 'longref.a', '-o', 'long.out'])
+    expect(long.code, long.stderr).toBe(0)
+    expect(long.files[1]?.changed).toBe(false)
+    expect(
+      fs
+        .readFileSync(path.join(dir, 'long.out/long.a'))
+        .equals(fs.readFileSync(path.join(dir, 'longref.a'))),
+    ).toBe(true)
   })
 
   it('reports unknown formats and leaves them alone', async () => {
