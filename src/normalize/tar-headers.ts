@@ -50,10 +50,10 @@ export interface TarChanges {
 // Records of times, owners and extended attributes: they differ between machines
 // (an SELinux label, a desktop's origin URL). Everything else is kept (path, linkpath,
 // size, hdrcharset, GNU.sparse.*, comment...), and so are the attributes that change what
-// an installed file may do: file capabilities (`ping`'s cap_net_raw) and POSIX ACLs.
+// an installed file may do: file capabilities (`ping`'s cap_net_raw), POSIX ACLs, and
+// BSD file flags (SCHILY.fflags: an immutable or append-only file stays one).
 const DROPPED_KEYS = new Set(['atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname'])
-const DROPPED_PREFIX =
-  /^(SCHILY\.(xattr\.|fflags$|dev$|ino$|nlink$)|LIBARCHIVE\.xattr\.|RHT\.security\.)/
+const DROPPED_PREFIX = /^(SCHILY\.(xattr\.|dev$|ino$|nlink$)|LIBARCHIVE\.xattr\.|RHT\.security\.)/
 const KEPT_ATTRIBUTE =
   /^(SCHILY|LIBARCHIVE)\.xattr\.(security\.capability|system\.posix_acl_(access|default))$/
 
