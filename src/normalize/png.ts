@@ -1,4 +1,5 @@
 import fsp from 'node:fs/promises'
+import zlib from 'node:zlib'
 import { unreadableAs } from '../formats/member.js'
 import { OTHER_FORMATS } from '../formats/registry.js'
 import { writeBytes, type Job, type NormalizeOutcome } from './job.js'
@@ -27,6 +28,9 @@ export function stablePng(png: Buffer, where: string): { bytes: Buffer; removed:
     if (length > 0x7fffffff || end > png.length) throw bad('chunk runs past the end of the file')
     const type = png.subarray(at + 4, at + 8).toString('latin1')
     const data = png.subarray(at + 8, at + 8 + length)
+    // A chunk is checked before it is kept or dropped: corrupt bytes are not passed on.
+    if (zlib.crc32(png.subarray(at + 4, at + 8 + length)) !== png.readUInt32BE(at + 8 + length))
+      throw bad(`the CRC of its ${JSON.stringify(type)} chunk at byte ${at} does not match`)
     const keyword =
       type === 'tEXt' || type === 'iTXt'
         ? data.subarray(0, Math.max(0, data.indexOf(0))).toString('latin1')
@@ -41,8 +45,8 @@ export function stablePng(png: Buffer, where: string): { bytes: Buffer; removed:
     }
   }
   if (!sawEnd) throw bad('no IEND chunk')
-  // Bytes after IEND are kept: they are not ours to judge.
-  kept.push(png.subarray(at))
+  // Bytes after IEND belong to no chunk: junk, or another file appended (a polyglot).
+  if (at < png.length) throw bad(`${png.length - at} bytes after its IEND chunk, at byte ${at}`)
   return { bytes: Buffer.concat(kept), removed }
 }
 

@@ -397,6 +397,50 @@ describe('PNG normalization', () => {
   })
 })
 
+describe('PNG chunks', () => {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(data.length, 0)
+    head.write(type, 4, 'latin1')
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])), 0)
+    return Buffer.concat([head, data, crc])
+  }
+  const chunksArb = fc.array(
+    fc.record({
+      type: fc.constantFrom('IHDR', 'IDAT', 'tEXt', 'tIME', 'zTXt', 'PLTE'),
+      data: fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u)),
+    }),
+    { minLength: 1, maxLength: 5 },
+  )
+
+  it('keeps every chunk whose CRC holds and refuses any byte changed in one, or bytes after IEND', () => {
+    fc.assert(
+      fc.property(
+        chunksArb,
+        fc.nat(),
+        fc.uint8Array({ minLength: 1, maxLength: 8 }),
+        (chunks, pick, tail) => {
+          const body = chunks.map((c) => chunk(c.type, c.data))
+          const png = Buffer.concat([signature, ...body, chunk('IEND', Buffer.alloc(0))])
+          const once = stablePng(png, 'x.png')
+          expect(stablePng(once.bytes, 'x.png').bytes.equals(once.bytes)).toBe(true)
+          // One byte of a chunk's type, data or CRC changed: CRC-32 catches every such change.
+          const first = body[0] ?? Buffer.alloc(0)
+          const at = 8 + 4 + (pick % (first.length - 4))
+          const corrupt = Buffer.from(png)
+          corrupt[at] = (corrupt[at] ?? 0) ^ 0x01
+          expect(() => stablePng(corrupt, 'x.png')).toThrow(ReproofError)
+          expect(() => stablePng(Buffer.concat([png, Buffer.from(tail)]), 'x.png')).toThrow(
+            /bytes after its IEND chunk/,
+          )
+        },
+      ),
+    )
+  })
+})
+
 describe('cpio and gettext normalization on hostile bytes', () => {
   it('gives a result or a reproof error, never a crash', async () => {
     const { normalizeCpio } = await import('../../../src/normalize/cpio.js')
