@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import { fromNameBytes } from '../file-names.js'
 import {
   isoTime,
   keyFor,
@@ -34,7 +35,9 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
       throw bad('truncated or corrupt member header')
     const field = (from: number, to: number): string =>
       header.subarray(from, to).toString('latin1').trimEnd()
-    let name = field(0, 16)
+    // Names as bytes (file-names.ts's name form): decoded, every byte that is not UTF-8
+    // became one U+FFFD, and two members of other names were compared as one.
+    let name = fromNameBytes(header.subarray(0, 16)).trimEnd()
     const size = Number.parseInt(field(48, 58), 10)
     if (!Number.isSafeInteger(size) || size < 0) throw bad(`bad member size "${field(48, 58)}"`)
     let dataSize = size
@@ -42,7 +45,7 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
       const length = Number.parseInt(name.slice(3), 10)
       if (!Number.isSafeInteger(length) || length < 0 || length > size)
         throw bad('bad BSD long name')
-      name = ((await reader.read(length)) ?? Buffer.alloc(0)).toString('utf8').replace(/\0+$/, '')
+      name = fromNameBytes((await reader.read(length)) ?? Buffer.alloc(0)).replace(/\0+$/, '')
       dataSize -= length
     } else if (name === '//') {
       budget.checkMemberSize(size, `${where}!//`)
@@ -52,7 +55,7 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
     } else if (/^\/[0-9]+$/.test(name) && longNames !== undefined) {
       const offset = Number(name.slice(1))
       const end = longNames.indexOf('/\n', offset)
-      name = longNames.subarray(offset, end === -1 ? undefined : end).toString('utf8')
+      name = fromNameBytes(longNames.subarray(offset, end === -1 ? undefined : end))
     } else if (name.endsWith('/') && name !== '/') {
       name = name.slice(0, -1)
     }

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import type { Readable } from 'node:stream'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
+import { fromNameBytes } from '../file-names.js'
 import type { Budget } from './limits.js'
 import { bufferSource, readUpTo, type ByteSource } from './source.js'
 import { Spool } from './spool.js'
@@ -86,7 +87,7 @@ export async function scanZip(
       const entry = await nextEntry(zip)
       if (entry === undefined) break
       budget.spendEntry(where)
-      const name = entry.fileName
+      const name = nameOf(entry)
       const key = keyFor(name, seen)
       const warning = nameWarning(name)
       if (warning !== undefined) warnings.push(warning)
@@ -134,10 +135,23 @@ export async function scanZip(
   } finally {
     zip.close()
   }
-  const meta: Record<string, string> = { comment: zip.comment }
+  const meta: Record<string, string> = { comment: fromNameBytes(asBytes(zip.comment)) }
   // A zipapp's `#!` line is part of what ships: two that differ there are not identical.
   if (prefix !== undefined) meta.prefix = printablePrefix(prefix)
   return { inventory: { members, meta, warnings }, captured }
+}
+
+/** With decodeStrings off, yauzl hands names and comments over as the bytes stored. */
+function asBytes(value: string | Buffer): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'latin1') : value
+}
+
+/**
+ * A member's name in the name form (file-names.ts): its bytes exactly, UTF-8 where they
+ * are, whether or not the entry's UTF-8 flag says so (most writers leave it off).
+ */
+function nameOf(entry: yauzl.Entry): string {
+  return fromNameBytes(asBytes(entry.fileName))
 }
 
 /**
@@ -148,7 +162,7 @@ function compressedBytes(zip: Buffer, entry: yauzl.Entry, where: string): Buffer
   const at = entry.relativeOffsetOfLocalHeader
   if (at + 30 > zip.length || zip.readUInt32LE(at) !== 0x04034b50) {
     throw corrupt(
-      `${where}!${entry.fileName}`,
+      `${where}!${nameOf(entry)}`,
       new Error('no local file header where the central directory points'),
     )
   }
@@ -156,7 +170,7 @@ function compressedBytes(zip: Buffer, entry: yauzl.Entry, where: string): Buffer
   const end = start + entry.compressedSize
   if (end > zip.length) {
     throw corrupt(
-      `${where}!${entry.fileName}`,
+      `${where}!${nameOf(entry)}`,
       new Error('compressed data runs past the end of the archive'),
     )
   }
@@ -176,7 +190,7 @@ function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
     method: String(entry.compressionMethod),
     'compressed size': String(entry.compressedSize),
     'extra fields': extra === '' ? '(none)' : extra,
-    comment: entry.fileComment,
+    comment: fromNameBytes(asBytes(entry.fileComment)),
   }
 }
 
@@ -234,9 +248,11 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
   const options: yauzl.Options = {
     lazyEntries: true,
     autoClose: false,
-    decodeStrings: true,
+    // Names as the bytes stored: decoded, `\` became `/` and every byte that is not UTF-8
+    // one U+FFFD, so two members of other names were compared as one (and the content
+    // that differed between them went unseen); and `../x` ended the whole comparison.
+    decodeStrings: false,
     validateEntrySizes: true,
-    strictFileNames: false,
   }
   const opened = (
     start: (done: (err: Error | null, zip?: yauzl.ZipFile) => void) => void,
@@ -345,7 +361,7 @@ function openEntry(
     // Stored entries are never "decompressed"; yauzl refuses the option for them.
     const options = entry.compressionMethod === 0 ? {} : { decompress }
     zip.openReadStream(entry, options, (err, stream) => {
-      if (err !== null) reject(corrupt(`${where}!${entry.fileName}`, err))
+      if (err !== null) reject(corrupt(`${where}!${nameOf(entry)}`, err))
       else resolve(stream)
     })
   })

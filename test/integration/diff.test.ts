@@ -910,6 +910,42 @@ for name, body in (('a.tar', b'1'), ('b.tar', b'2')):
     expect(report?.items.some((i) => i.kind === 'error' || i.kind === 'content')).toBe(true)
   })
 
+  it('compares zip and ar members by the bytes of their names, and goes on past a name that climbs out', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+def zipped(name, members):
+    with zipfile.ZipFile(name, 'w') as z:
+        for n, data in members:
+            z.writestr(zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)), data)
+# Other names that decoding made one: a backslash and a slash, two bytes that are not UTF-8.
+zipped('a.zip', [('d/x', b'one'), ('d\\\\x', b'two'), ('../evil', b'e'), ('ok.txt', b'one')])
+zipped('b.zip', [('d/x', b'two'), ('d\\\\x', b'one'), ('../evil', b'e'), ('ok.txt', b'two')])
+def ar(name, members):
+    out = b'!<arch>\\n'
+    for n, data in members:
+        out += b'#1/%d' % len(n) + b' ' * (16 - len(b'#1/%d' % len(n))) + b'0           0     0     644     ' + b'%-10d' % (len(n) + len(data)) + b'\`\\n' + n + data
+        if len(out) % 2: out += b'\\n'
+    open(name, 'wb').write(out)
+ar('a.a', [(b'\\xff.o', b'one'), (b'\\xfe.o', b'two')])
+ar('b.a', [(b'\\xff.o', b'two'), (b'\\xfe.o', b'one')])
+PY`,
+    )
+    const zip = await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))
+    expect(zip.code).toBe(1)
+    expect(paths(zip.report, 'content').filter((p) => p.includes('!'))).toEqual([
+      'a.zip!d/x',
+      'a.zip!d\\x',
+      'a.zip!ok.txt',
+    ])
+    expect(zip.report?.warnings.join('\n')).toMatch(/climbs out with "\.\.": \.\.\/evil/)
+    const ar = await diff(path.join(dir, 'a.a'), path.join(dir, 'b.a'))
+    expect(ar.code).toBe(1)
+    expect(paths(ar.report, 'content').filter((p) => p.includes('!'))).toHaveLength(2)
+  })
+
   it('refuses a tree deeper than the system can open, exit 2, naming it', async () => {
     const dir = makeTemp()
     // Made one level at a time from the one above, as no path to the bottom can be opened.
