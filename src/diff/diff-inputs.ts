@@ -43,10 +43,18 @@ export async function diffPaths(
     }
     engine.compared++
   } else {
+    // A FIFO, socket or device holds no bytes to compare: named as what it is.
+    const sides: [string, fs.Stats][] = [
+      [a, statA],
+      [b, statB],
+    ]
+    const special = sides.find(([, stat]) => !stat.isFile() && !stat.isDirectory())
     throw new ReproofError(
       'E_INPUT',
-      `${a} and ${b}: give two files or two directories, not one of each`,
-      { path: b },
+      special === undefined
+        ? `${a} and ${b}: give two files or two directories, not one of each`
+        : `${special[0]}: ${kindOf(special[1])}, not a file or directory; give two files or two directories`,
+      { path: special?.[0] ?? b },
     )
   }
   return toReport(engine, options.labels ?? [a, b])
@@ -185,6 +193,14 @@ async function hashTrees(
   const digestOf = new Map(files.map((n, i) => [n, [sha(i), sha(i + files.length)] as const]))
   const singleDigest = new Map(single.map((n, i) => [n, sha(2 * files.length + i)]))
   return { digestOf, singleDigest }
+}
+
+/** What a special file is, in a message. */
+function kindOf(stat: fs.Stats): string {
+  if (stat.isFIFO()) return 'a FIFO'
+  if (stat.isSocket()) return 'a socket'
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device'
+  return 'not a regular file'
 }
 
 /** A tree entry's type as an archive member's. */

@@ -977,6 +977,13 @@ for side in 'ab':
     const missing = await diff(path.join(dir, 'nope'), path.join(dir, 'b'))
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/^reproof: .*nope: no such file or directory$/m)
+    // A FIFO is named as what it is, not taken for "one of each".
+    sh(dir, 'mkfifo p1 p2')
+    const fifos = await diff(path.join(dir, 'p1'), path.join(dir, 'p2'))
+    expect(fifos.code).toBe(2)
+    expect(fifos.stderr).toMatch(
+      /p1: a FIFO, not a file or directory; give two files or two directories/,
+    )
   })
 
   it('renders Markdown with a table and collapsible details, and an HTML page', async () => {
