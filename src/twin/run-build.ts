@@ -506,9 +506,14 @@ async function collectOutputs(
     b: await collectManifest(roots.b, outputs, { seenAs: plan.runs.b.layout.root }),
   }
   const special = [...new Set([...collected.a.special, ...collected.b.special])].sort()
+  // One that only one run made is a difference in what the runs left, named as such.
+  const inA = new Set(collected.a.special)
+  const inB = new Set(collected.b.special)
+  const where = (name: string): string =>
+    inA.has(name) && inB.has(name) ? '' : inA.has(name) ? ' (run A only)' : ' (run B only)'
   if (special.length > 0)
     warnings.push(
-      `not compared (a FIFO, socket or device file holds no bytes): ${special.map(toDisplayText).join(', ')}`,
+      `not compared (a FIFO, socket or device file holds no bytes): ${special.map((n) => `${toDisplayText(n)}${where(n)}`).join(', ')}`,
     )
   const unmatched = outputs.filter(
     (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,

@@ -313,6 +313,16 @@ describe('names are bytes', () => {
     expect(result?.warnings).toContain(
       'not compared (a FIFO, socket or device file holds no bytes): out/pipe',
     )
+    // Made by one run alone (run B's path holds its canary): said so.
+    const one = await shellBuild(
+      source,
+      ['out'],
+      'mkdir -p out && echo same > out/x && case "$PWD" in *canary*) mkfifo out/pipe ;; esac',
+      ['--json'],
+    )
+    expect(one.result?.warnings).toContain(
+      'not compared (a FIFO, socket or device file holds no bytes): out/pipe (run B only)',
+    )
   })
 
   it('shows such names escaped, never raw, in the human view and in errors', async () => {
