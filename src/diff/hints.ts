@@ -195,11 +195,29 @@ function movedPathEvidence(regionA: string, regionB: string): string | undefined
         !SYSTEM_PATH.test(p.text) &&
         sharesFileName(x.text, p.text),
     )
-    if (y !== undefined)
+    if (y !== undefined && !isVersionMove(x.text, y.text))
       return `A holds "${x.text}", B "${y.text}": the same name under another directory`
   }
   return undefined
 }
+
+/**
+ * Whether two paths differ only in one directory's version (`/opt/deps/zlib-1.2.13/lib`
+ * and `/opt/deps/zlib-1.3.1/lib`): the same parts but one, and that one the same name
+ * around another dotted version. That is another dependency, not another build directory.
+ */
+function isVersionMove(x: string, y: string): boolean {
+  const [px, py] = [x.split('/'), y.split('/')]
+  if (px.length !== py.length) return false
+  const differing = px.flatMap((part, i) => (part === py[i] ? [] : [i]))
+  const at = differing[0]
+  if (at === undefined || differing.length !== 1) return false
+  const [vx, vy] = [VERSIONED.exec(px[at] ?? ''), VERSIONED.exec(py[at] ?? '')]
+  return vx !== null && vy !== null && vx[1] === vy[1] && vx[3] === vy[3]
+}
+
+// A name around a dotted version: `zlib-1.2.13`, `python3.11`, `gcc-12.2.0-r1`.
+const VERSIONED = /^(\D*?)(\d+(?:\.\d+)+)(.*)$/
 
 // Where the system keeps its headers and libraries: a path there is the toolchain's,
 // not a build directory (two sides that include other system headers differ in code).
@@ -497,7 +515,9 @@ export function fieldHints(
       add(modeHint(f))
     } else if (['uid', 'gid', 'uname', 'gname'].includes(f.field)) {
       add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
-    } else if (f.field === 'name') {
+    } else if (f.field === 'name' && (f.a.includes('/') || f.b.includes('/'))) {
+      // A path in the header is where the build wrote the file; two bare names (`big1`,
+      // `big2`) are two files, which says nothing of where either was built.
       add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
     } else if (f.field === 'build host') {
       add({

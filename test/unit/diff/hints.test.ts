@@ -185,6 +185,11 @@ describe('content hints', () => {
         'A holds "/home/self/src/x.c", B "/tmp/build-2/src/x.c": the same name under another directory',
     })
     expect(hints[0]?.fix).toContain('-ffile-prefix-map')
+    // A dependency of another version (libtool's .la files name it) is no build path.
+    const la = (version: string) => `libdir='/opt/deps/zlib-${version}/lib/libz.la'\n`
+    expect((await hintsFor(la('1.2.13'), la('1.3.1'), guessed)).map((h) => h.cause)).toEqual([
+      'unexplained',
+    ])
     // Another file, or a path on one side only, is a change of content, not of place.
     expect(
       (await hintsFor('use /usr/lib/libfoo.so\n', 'use /usr/lib/libbar.so\n', guessed)).map(
@@ -333,7 +338,10 @@ describe('field hints', () => {
     expect(causes('mtime')).toEqual(['timestamp'])
     expect(causes('pax.atime')).toEqual(['timestamp'])
     expect(causes('uname')).toEqual(['user'])
-    expect(causes('name')).toEqual(['build-path'])
+    expect(causes('name')).toEqual([])
+    expect(fieldHints([{ field: 'name', a: '/b/one/x', b: '/b/two/x' }])[0]?.cause).toBe(
+      'build-path',
+    )
     expect(causes('compressed size')).toEqual(['compression'])
     expect(causes('debug time 2')).toEqual(['timestamp'])
     expect(causes('debug time')).toEqual(['timestamp'])
