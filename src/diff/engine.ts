@@ -192,6 +192,12 @@ export class DiffEngine {
     // all of it (gzip's mtime). Only bodies of other sizes surely differ beside it.
     const bodiesDiffer = header === undefined || (a.size >= 0 && b.size >= 0 && a.size !== b.size)
     if (this.items.length === before && bodiesDiffer && (await this.bytesDiffer(a, b, digests))) {
+      // A gzip of several members: a later member's header may be what differs.
+      const later = format === 'gzip' ? await this.laterGzipHeaders(path, a, b) : undefined
+      if (later !== undefined) {
+        this.items.push(later)
+        return
+      }
       this.items.push({
         path,
         kind: 'content',
@@ -452,6 +458,44 @@ export class DiffEngine {
         fix: 'use the same archiver and settings on both sides, or reproof normalize',
       },
     ]
+  }
+
+  /**
+   * The headers of every member of two gzip files after the first (`cat a.gz b.gz`, or
+   * what an appending writer leaves), where any differs: numbered by member (`mtime 2`).
+   * Undefined when none does, or when the files are not on disk or not clean runs of
+   * members (the content comparison has said what it could).
+   */
+  private async laterGzipHeaders(
+    path: string,
+    a: ByteSource,
+    b: ByteSource,
+  ): Promise<DiffItem | undefined> {
+    if (typeof a.file !== 'string' || typeof b.file !== 'string') return undefined
+    const { gzipBodyOffset, gzipMembers } = await import('../formats/gzip-members.js')
+    const { parseGzipHeader } = await import('../formats/compressed.js')
+    const members = async (file: string) =>
+      gzipMembers(file, this.budget, (head) => gzipBodyOffset(head, file)).catch(() => undefined)
+    const [x, y] = [await members(a.file), await members(b.file)]
+    if (x === undefined || y === undefined) return undefined
+    const fields: FieldDifference[] =
+      x.length === y.length
+        ? x
+            .slice(1)
+            .flatMap((member, i) =>
+              diffFields(
+                parseGzipHeader(member.header),
+                parseGzipHeader(y[i + 1]?.header ?? Buffer.alloc(0)),
+              ).map((f) => ({ ...f, field: `${f.field} ${i + 2}` })),
+            )
+        : [{ field: 'gzip members', a: String(x.length), b: String(y.length) }]
+    if (fields.length === 0) return undefined
+    // Hints read each field by its own name, as the first member's would be.
+    const hints = fieldHints(
+      fields.map((f) => ({ ...f, field: f.field.replace(/ \d+$/, '') })),
+      { contentDiffers: false },
+    )
+    return { path, kind: 'metadata', format: 'gzip', fields, hints }
   }
 
   /**

@@ -1,14 +1,16 @@
 import fs from 'node:fs'
 import { PassThrough, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { ReproofError } from '../errors.js'
 import { decompressedSource } from '../formats/compressed.js'
 import { detectFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { blockGzip } from '../io/block-gzip.js'
-import { gzipMembers, type GzipMember } from './gzip-members.js'
+import { gzipBodyOffset, gzipMembers, type GzipMember } from '../formats/gzip-members.js'
 import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
 import { describeTar, normalizeTar } from './tar.js'
+
+// Where a gzip header ends is the formats' to say; normalizing uses it too.
+export { gzipBodyOffset }
 
 // gzip's own default: the same size as gzip -n gives, at half the time of level 9.
 const GZIP_LEVEL = 6
@@ -26,36 +28,6 @@ const GZIP_OS_UNKNOWN = 255
  */
 export function stableGzipOs(original: number | undefined): number {
   return original === GZIP_OS_UNKNOWN ? GZIP_OS_UNKNOWN : GZIP_OS_UNIX
-}
-
-/**
- * Where the deflate data of a gzip member starts: after the 10 fixed bytes and the
- * optional extra field, name, comment and header CRC (RFC 1952, 2.3).
- */
-export function gzipBodyOffset(bytes: Buffer, where: string): number {
-  if (bytes.length < 10 || bytes[0] !== 0x1f || bytes[1] !== 0x8b || bytes[2] !== 8) {
-    throw new ReproofError('E_INPUT', `${where}: not a gzip stream`, { path: where })
-  }
-  const flags = bytes[3] ?? 0
-  let at = 10
-  const need = (n: number): void => {
-    if (at + n > bytes.length)
-      throw new ReproofError('E_INPUT', `${where}: truncated gzip header`, { path: where })
-  }
-  if ((flags & 0x04) !== 0) {
-    need(2)
-    at += 2 + bytes.readUInt16LE(at)
-  }
-  for (const bit of [0x08, 0x10]) {
-    if ((flags & bit) === 0) continue
-    const end = bytes.indexOf(0, at)
-    if (end === -1)
-      throw new ReproofError('E_INPUT', `${where}: truncated gzip header`, { path: where })
-    at = end + 1
-  }
-  if ((flags & 0x02) !== 0) at += 2
-  need(0)
-  return at
 }
 
 /**

@@ -292,6 +292,19 @@ describe('reproof diff', () => {
       ).report?.items.flatMap((i) => i.hints.map((h) => h.cause))
     expect(await causes('same')).toContain('compression')
     expect(await causes('changed')).not.toContain('compression')
+    // Two members, the second's header time alone differing: that is the cause, not the
+    // compressor.
+    sh(
+      dir,
+      [
+        'echo one > p1 && echo two > p2 && gzip -nc p1 > head.gz',
+        'touch -d @1600000000 p2 && (cat head.gz; gzip -c p2) > a/two.gz',
+        'touch -d @1700000000 p2 && (cat head.gz; gzip -c p2) > b/two.gz',
+      ].join(' && '),
+    )
+    const two = await diff(path.join(dir, 'a/two.gz'), path.join(dir, 'b/two.gz'))
+    expect(two.report?.items.map((i) => i.fields?.map((f) => f.field))).toEqual([['mtime 2']])
+    expect(await causes('two')).toEqual(['timestamp'])
   })
 
   it('says an archive’s own bytes differ, never compression, when its decompressed bytes do', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
-import type { Budget } from '../formats/limits.js'
+import type { Budget } from './limits.js'
 
 /** One member of a gzip file, by offsets into the file. */
 export interface GzipMember {
@@ -116,4 +116,34 @@ async function inflateMember(
     return undefined
   }
   return stream.ended ? { crc: crc >>> 0, length, consumed: inflate.bytesWritten } : undefined
+}
+
+/**
+ * Where the deflate data of a gzip member starts: after the 10 fixed bytes and the
+ * optional extra field, name, comment and header CRC (RFC 1952, 2.3).
+ */
+export function gzipBodyOffset(bytes: Buffer, where: string): number {
+  if (bytes.length < 10 || bytes[0] !== 0x1f || bytes[1] !== 0x8b || bytes[2] !== 8) {
+    throw new ReproofError('E_INPUT', `${where}: not a gzip stream`, { path: where })
+  }
+  const flags = bytes[3] ?? 0
+  let at = 10
+  const need = (n: number): void => {
+    if (at + n > bytes.length)
+      throw new ReproofError('E_INPUT', `${where}: truncated gzip header`, { path: where })
+  }
+  if ((flags & 0x04) !== 0) {
+    need(2)
+    at += 2 + bytes.readUInt16LE(at)
+  }
+  for (const bit of [0x08, 0x10]) {
+    if ((flags & bit) === 0) continue
+    const end = bytes.indexOf(0, at)
+    if (end === -1)
+      throw new ReproofError('E_INPUT', `${where}: truncated gzip header`, { path: where })
+    at = end + 1
+  }
+  if ((flags & 0x02) !== 0) at += 2
+  need(0)
+  return at
 }
