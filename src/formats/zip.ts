@@ -78,6 +78,10 @@ export async function scanZip(
   want: WantMember,
 ): Promise<ScanResult> {
   const { zip, buffer, prefix } = await openZip(source, where)
+  // Where the central directory starts, before reading entries moves yauzl's cursor.
+  const centralStart = (zip as unknown as { readEntryCursor: number }).readEntryCursor
+  // Each member's bytes (header to end of data), to find bytes that none owns.
+  const spans: { start: number; end: number; descriptor: boolean }[] = []
   const members: MemberInfo[] = []
   const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
@@ -98,6 +102,14 @@ export async function scanZip(
       budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`)
       const sink = isDir ? undefined : want(key, entry.uncompressedSize)
       const rawKey = crypto.createHash('sha256').update(`${entry.compressionMethod}:`)
+      if (buffer !== undefined) {
+        const data = compressedBytes(buffer, entry, where)
+        spans.push({
+          start: entry.relativeOffsetOfLocalHeader,
+          end: data.byteOffset - buffer.byteOffset + data.length,
+          descriptor: (entry.generalPurposeBitFlag & 0x08) !== 0,
+        })
+      }
       if (!isDir) {
         const raw = buffer === undefined ? undefined : compressedBytes(buffer, entry, where)
         if (raw !== undefined) {
@@ -136,9 +148,47 @@ export async function scanZip(
     zip.close()
   }
   const meta: Record<string, string> = { comment: fromNameBytes(asBytes(zip.comment)) }
+  // A member the central directory does not list is still read by a streaming reader
+  // (Java's ZipInputStream): its bytes are the archive's own field, not "compression".
+  const unowned =
+    buffer === undefined
+      ? 0
+      : unownedBytes(spans, centralStart - apkSigningBlock(buffer, centralStart))
+  if (unowned > 0) meta['bytes no member owns'] = String(unowned)
   // A zipapp's `#!` line is part of what ships: two that differ there are not identical.
   if (prefix !== undefined) meta.prefix = printablePrefix(prefix)
   return { inventory: { members, meta, warnings }, captured }
+}
+
+/**
+ * How many bytes between the first member and the central directory no member's local
+ * header or data holds: a data descriptor after a member's data (12 to 24 bytes) is its
+ * own. (Directories hold no data and are listed like any member.)
+ */
+function unownedBytes(
+  spans: readonly { start: number; end: number; descriptor: boolean }[],
+  centralStart: number,
+): number {
+  const sorted = [...spans].sort((x, y) => x.start - y.start)
+  let unowned = 0
+  sorted.forEach((span, i) => {
+    const next = sorted[i + 1]?.start ?? centralStart
+    const gap = next - span.end
+    if (gap > 0 && !(span.descriptor && gap <= 24)) unowned += gap
+  })
+  return unowned
+}
+
+/** The size of an APK signing block just before the central directory (its own, not unowned), or 0. */
+function apkSigningBlock(zip: Buffer, centralStart: number): number {
+  if (
+    centralStart < 24 ||
+    zip.toString('latin1', centralStart - 16, centralStart) !== 'APK Sig Block 42'
+  )
+    return 0
+  // Its size, counted without this first size field, ends it: 8 more bytes.
+  const size = Number(zip.readBigUInt64LE(centralStart - 24)) + 8
+  return size <= centralStart ? size : 0
 }
 
 /** With decodeStrings off, yauzl hands names and comments over as the bytes stored. */

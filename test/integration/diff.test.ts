@@ -959,6 +959,41 @@ PY`,
     expect(paths(ar.report, 'content').filter((p) => p.includes('!'))).toHaveLength(2)
   })
 
+  it('names the bytes of a zip member its central directory does not list, never compression', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `echo a > a.txt && echo c > c.txt && echo hidden > h.txt && zip -q -X plain.zip a.txt c.txt && zip -q -X h.zip h.txt && python3 - <<'PY'
+import struct
+def central_start(data):
+    end = data.rfind(b'PK\\x05\\x06')
+    return end, struct.unpack('<I', data[end + 16:end + 20])[0]
+plain = open('plain.zip', 'rb').read()
+end, start = central_start(plain)
+# h.zip's local header and data, slipped in before plain.zip's central directory.
+local = open('h.zip', 'rb').read()[:central_start(open('h.zip', 'rb').read())[1]]
+tail = plain[end:end + 16] + struct.pack('<I', start + len(local)) + plain[end + 20:]
+open('hidden.zip', 'wb').write(plain[:start] + local + plain[start:end] + tail)
+PY
+unzip -tq hidden.zip`,
+    )
+    const { code, report } = await diff(path.join(dir, 'plain.zip'), path.join(dir, 'hidden.zip'))
+    expect(code).toBe(1)
+    expect(report?.items.map((i) => [i.path, i.fields])).toEqual([
+      [
+        'plain.zip',
+        [{ field: 'bytes no member owns', a: '(absent)', b: expect.stringMatching(/^\d+$/) }],
+      ],
+    ])
+    expect(report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain('compression')
+    // A jar's data descriptors are its members' own.
+    sh(dir, 'jar cf one.jar a.txt && jar cf two.jar a.txt c.txt')
+    const jars = await diff(path.join(dir, 'one.jar'), path.join(dir, 'two.jar'))
+    expect(jars.report?.items.flatMap((i) => i.fields ?? []).map((f) => f.field)).not.toContain(
+      'bytes no member owns',
+    )
+  })
+
   it('refuses a tree deeper than the system can open, exit 2, naming it', async () => {
     const dir = makeTemp()
     // Made one level at a time from the one above, as no path to the bottom can be opened.
