@@ -979,12 +979,10 @@ unzip -tq hidden.zip`,
     )
     const { code, report } = await diff(path.join(dir, 'plain.zip'), path.join(dir, 'hidden.zip'))
     expect(code).toBe(1)
-    expect(report?.items.map((i) => [i.path, i.fields])).toEqual([
-      [
-        'plain.zip',
-        [{ field: 'bytes no member owns', a: '(absent)', b: expect.stringMatching(/^\d+$/) }],
-      ],
-    ])
+    expect(report?.items.map((i) => i.path)).toEqual(['plain.zip'])
+    const fields = report?.items[0]?.fields ?? []
+    expect(fields.map((f) => [f.field, f.a])).toEqual([['bytes no member owns', '(absent)']])
+    expect(fields[0]?.b).toMatch(/^\d+$/)
     expect(report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain('compression')
     // A jar's data descriptors are its members' own.
     sh(dir, 'jar cf one.jar a.txt && jar cf two.jar a.txt c.txt')
