@@ -379,16 +379,20 @@ const APPLY: Record<VariationName, Applier> = {
   cpus: (name, { caps, a, b, record, notApplied }, out) => {
     if (caps.taskset && caps.cpuCount > 1) {
       out.pinA = true
-      a.env.MAKEFLAGS = '-j1'
-      b.env.MAKEFLAGS = `-j${caps.cpuCount}`
+      // After the MAKEFLAGS the build was given (--env), not instead of it: make takes
+      // the last -j, and the other flags (V=1, -k) stay as the user set them.
+      const given =
+        a.env.MAKEFLAGS === undefined || a.env.MAKEFLAGS === '' ? '' : `${a.env.MAKEFLAGS} `
+      a.env.MAKEFLAGS = `${given}-j1`
+      b.env.MAKEFLAGS = `${given}-j${caps.cpuCount}`
       record(
         {
           name,
           status: 'effective',
           // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
           // /sys still show every CPU (os.cpu_count(), getconf).
-          a: '1 CPU by affinity (nproc), MAKEFLAGS=-j1',
-          b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=-j${caps.cpuCount}`,
+          a: `1 CPU by affinity (nproc), MAKEFLAGS=${a.env.MAKEFLAGS}`,
+          b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=${b.env.MAKEFLAGS}`,
         },
         true,
       )

@@ -243,6 +243,14 @@ describe('planRuns', () => {
     expect(runs.a.launcher.slice(0, 3)).toEqual(['taskset', '-c', '0'])
     expect(runs.a.env.MAKEFLAGS).toBe('-j1')
     expect(runs.b.env.MAKEFLAGS).toBe('-j4')
+    // After the flags the build was given, which stay, and which the record shows.
+    const given = planRuns({ ...input(['path', 'cpus']), passThrough: { MAKEFLAGS: 'V=1 -k' } })
+    expect(given.runs.a.env.MAKEFLAGS).toBe('V=1 -k -j1')
+    expect(given.runs.b.env.MAKEFLAGS).toBe('V=1 -k -j4')
+    expect(given.variations.find((v) => v.name === 'cpus')).toMatchObject({
+      a: '1 CPU by affinity (nproc), MAKEFLAGS=V=1 -k -j1',
+      b: '4 CPUs by affinity (nproc), MAKEFLAGS=V=1 -k -j4',
+    })
   })
 
   it('moves run B to a zone other than run A’s, whatever --env TZ gives run A', () => {
