@@ -189,6 +189,9 @@ const EnvCheckpointSchema = v.strictObject({
 })
 const FileCheckpointSchema = v.union([
   v.strictObject({
+    // 3: each environment's last rollback is kept. A checkpoint of the second form
+    // (without it) may hold a state that lost one: it is read as the first form is.
+    form: v.optional(v.literal(3)),
     ledger: v.string(),
     bytes: count,
     sha256: hex64,
@@ -550,8 +553,9 @@ export class FileLedger implements Ledger {
     const hash = crypto.createHash('sha256').update(prefix)
     if (bytes.length < checkpoint.bytes || hash.copy().digest('hex') !== checkpoint.sha256)
       throw this.cut(checkpoint.bytes)
-    if (!('envs' in checkpoint)) {
-      // The first form keeps too little to decide from: read the whole chain again.
+    if (!('envs' in checkpoint) || checkpoint.form !== 3) {
+      // The first two forms keep too little to decide from (the second, no environment's
+      // last rollback, so a repeated one would pass): read the whole chain again.
       const read = fromStart()
       this.saveCheckpoint(verifiedBy(read))
       return read
@@ -617,6 +621,7 @@ export class FileLedger implements Ledger {
   private saveCheckpoint({ bytes, records, sha256, state }: Verified): void {
     if (this.checkpointFile === undefined) return
     const checkpoint: FileCheckpoint = {
+      form: 3,
       ledger: this.real,
       bytes,
       sha256,

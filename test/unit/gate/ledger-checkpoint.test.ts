@@ -91,6 +91,7 @@ function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
   }
   const last = records.at(-1)
   return {
+    form: 3,
     ledger: path.resolve(file),
     bytes: Buffer.byteLength(lines(records)),
     sha256: sha256(lines(records)),
@@ -143,6 +144,7 @@ describe('a file ledger checkpoint', () => {
     const ledger = open()
     expect(ledger.read().records).toEqual(records)
     expect(checkpointIn(ledger)).toEqual({
+      form: 3,
       ledger: path.resolve(file),
       bytes: Buffer.byteLength(lines(records)),
       sha256: sha256(lines(records)),
@@ -355,6 +357,37 @@ describe('a file ledger checkpoint', () => {
     fs.writeFileSync(ledger.checkpointFile ?? '', JSON.stringify(firstForm))
     fs.writeFileSync(file, lines(relink(records.map((r) => ({ ...r, actor: 'CI' })))))
     expect(() => open().read()).toThrow(/not the ones this machine verified/)
+  })
+
+  it('of the second form, which kept no last rollback, is read again whole, and the rollback found', () => {
+    // A rollback, then a checkpoint that does not know of it (written before the field was).
+    const deployed = chain(2)
+    const last = nth(deployed, 1)
+    const records = [
+      ...deployed,
+      {
+        ...last,
+        seq: 3,
+        env: 'prod',
+        action: 'rollback' as const,
+        digest: nth(deployed, 0).digest,
+        reason: 'bad release',
+        prev: recordHash(last),
+      },
+    ]
+    const { file, open } = setUp(records)
+    const ledger = open()
+    // The same checkpoint without its form and without any environment's last rollback.
+    const secondForm = JSON.stringify(checkpointOf(file, records), (key, value: unknown) =>
+      key === 'form' || key === 'lastRollback' ? undefined : value,
+    )
+    expect(secondForm).not.toMatch(/form|lastRollback/)
+    fs.mkdirSync(path.dirname(ledger.checkpointFile ?? ''), { recursive: true })
+    fs.writeFileSync(ledger.checkpointFile ?? '', secondForm)
+    expect(ledger.read().state.envs.get('prod')?.lastRollback).toBe(
+      sha256(`${nth(deployed, 0).digest}\0bad release`),
+    )
+    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, records))
   })
 
   it('of an empty ledger holds no records and starts the chain', () => {
