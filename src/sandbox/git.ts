@@ -1,3 +1,6 @@
+import fsp from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { ReproofError } from '../errors.js'
 import { fromNameBytes } from '../file-names.js'
 import { runCaptured } from './process.js'
@@ -39,9 +42,70 @@ export const GIT_ENV = {
   ...GIT_OBJECTS_AS_THEY_ARE,
 }
 
-async function git(cwd: string, args: string[]): Promise<string | undefined> {
-  const result = await runCaptured(['git', ...args], { cwd, env: GIT_ENV, timeoutMs: 60_000 })
+async function git(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = GIT_ENV,
+): Promise<string | undefined> {
+  const result = await runCaptured(['git', ...args], { cwd, env, timeoutMs: 60_000 })
   return result.code === 0 ? result.stdout : undefined
+}
+
+/**
+ * Whether every tracked file below `dir` holds what HEAD holds, by content, in this
+ * repository and in every submodule below it. `git status` trusts an index entry whose
+ * size and times still match the file, so a file rewritten and given its old time back
+ * reads as clean there; compared against an index freshly read from HEAD, which has no
+ * stat data to trust, git hashes each file (through the repository's own filters).
+ * False when git could not answer.
+ */
+export async function workTreeMatchesHead(dir: string): Promise<boolean> {
+  const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'reproof-git-index-'))
+  try {
+    const env = { ...GIT_ENV, GIT_INDEX_FILE: path.join(scratch, 'index') }
+    if ((await git(dir, ['read-tree', 'HEAD'], env)) === undefined) return false
+    const same = await runCaptured(
+      [
+        'git',
+        '-c',
+        'core.fsmonitor=false',
+        '-c',
+        'core.fileMode=true',
+        'diff',
+        '--quiet',
+        '--no-ext-diff',
+        '--no-textconv',
+        '--ignore-submodules=none',
+        '--',
+        '.',
+      ],
+      { cwd: dir, env, timeoutMs: 600_000 },
+    )
+    if (same.code !== 0) return false
+    // git asks a submodule for its own status, which trusts stat data in the same way.
+    const links = await git(dir, ['-c', 'core.quotePath=true', 'ls-tree', '-r', 'HEAD', '--', '.'])
+    if (links === undefined) return false
+    for (const line of links.split('\n')) {
+      const match = /^160000 commit [0-9a-f]+\t(.*)$/.exec(line)
+      if (match?.[1] === undefined) continue
+      // A quoted name holds bytes that are not printable ASCII: not followed, not clean.
+      if (match[1].startsWith('"')) return false
+      const sub = path.join(dir, match[1])
+      // A submodule never checked out has no work tree of its own (git would answer for
+      // the repository above it), and the snapshot takes none of its files.
+      const checkedOut = await fsp.lstat(path.join(sub, '.git')).then(
+        () => true,
+        () => false,
+      )
+      if (!checkedOut) continue
+      const top = (await git(sub, ['rev-parse', '--show-toplevel']))?.trim()
+      if (top === undefined || top !== (await fsp.realpath(sub))) return false
+      if (!(await workTreeMatchesHead(sub))) return false
+    }
+    return true
+  } finally {
+    await fsp.rm(scratch, { recursive: true, force: true })
+  }
 }
 
 /** Describes the git work tree that holds `sourceDir`, or returns undefined if there is none. */
@@ -105,7 +169,11 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     topLevel,
     commit,
     commitTime: Number(time),
-    dirty: status.trim() !== '' || hidden || tags === undefined,
+    dirty:
+      status.trim() !== '' ||
+      hidden ||
+      tags === undefined ||
+      !(await workTreeMatchesHead(sourceDir)),
     repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
     ref: ref === undefined || ref === '' ? undefined : ref,
     files: [...new Set(files)],

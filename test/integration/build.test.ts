@@ -295,7 +295,7 @@ describe('reproof build', () => {
     }
   })
 
-  it('calls the tree dirty for an exec bit core.fileMode hides, and a file hidden in a submodule', async () => {
+  describe('a dirty tree git status does not see', () => {
     const commit = (dir: string, files: string[]): void => {
       git(dir, ['init', '-q'])
       git(dir, ['add', ...files])
@@ -307,29 +307,68 @@ describe('reproof build', () => {
       expect(code, stderr).toBe(0)
       return (JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord).source.git?.dirty
     }
-    // The snapshot takes the exec bit from the work tree; the commit has the file 0644.
-    const modes = copyFixture('hello-c')
-    commit(modes, ['Makefile', 'hello.c'])
-    git(modes, ['config', 'core.fileMode', 'false'])
-    fs.chmodSync(path.join(modes, 'hello.c'), 0o755)
-    expect(git(modes, ['status', '--porcelain'])).toBe('')
-    expect(await dirtyOf(modes, 'hello')).toBe(true)
-    // A file of a submodule marked assume-unchanged, then changed.
-    const sub = path.join(makeTemp(), 'sub')
-    fs.mkdirSync(sub)
-    fs.writeFileSync(path.join(sub, 'data.txt'), 'v1\n')
-    commit(sub, ['data.txt'])
-    const top = path.join(makeTemp(), 'top')
-    fs.mkdirSync(top)
-    fs.writeFileSync(path.join(top, 'Makefile'), 'all:\n\tcp lib/data.txt out.txt\n')
-    git(top, ['init', '-q'])
-    git(top, ['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'lib'])
-    git(top, ['add', 'Makefile'])
-    git(top, ['commit', '-qm', 'top'])
-    git(path.join(top, 'lib'), ['update-index', '--assume-unchanged', 'data.txt'])
-    fs.writeFileSync(path.join(top, 'lib', 'data.txt'), 'tampered\n')
-    expect(git(top, ['status', '--porcelain', '--ignore-submodules=none'])).toBe('')
-    expect(await dirtyOf(top, 'out.txt')).toBe(true)
+    /** A repository `top` whose Makefile copies lib/data.txt, lib a submodule. */
+    const withSubmodule = (): string => {
+      const sub = path.join(makeTemp(), 'sub')
+      fs.mkdirSync(sub)
+      fs.writeFileSync(path.join(sub, 'data.txt'), 'v1\n')
+      commit(sub, ['data.txt'])
+      const top = path.join(makeTemp(), 'top')
+      fs.mkdirSync(top)
+      fs.writeFileSync(path.join(top, 'Makefile'), 'all:\n\tcp lib/data.txt out.txt\n')
+      git(top, ['init', '-q'])
+      git(top, ['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'lib'])
+      git(top, ['add', 'Makefile'])
+      git(top, ['commit', '-qm', 'top'])
+      return top
+    }
+    const statusOf = (top: string): string =>
+      git(top, ['status', '--porcelain', '--ignore-submodules=none', '--untracked-files=no'])
+
+    it('an exec bit core.fileMode hides, and a file hidden in a submodule', async () => {
+      // The snapshot takes the exec bit from the work tree; the commit has the file 0644.
+      const modes = copyFixture('hello-c')
+      commit(modes, ['Makefile', 'hello.c'])
+      git(modes, ['config', 'core.fileMode', 'false'])
+      fs.chmodSync(path.join(modes, 'hello.c'), 0o755)
+      expect(git(modes, ['status', '--porcelain'])).toBe('')
+      expect(await dirtyOf(modes, 'hello')).toBe(true)
+      // A file of a submodule marked assume-unchanged, then changed.
+      const top = withSubmodule()
+      git(path.join(top, 'lib'), ['update-index', '--assume-unchanged', 'data.txt'])
+      fs.writeFileSync(path.join(top, 'lib', 'data.txt'), 'tampered\n')
+      expect(statusOf(top)).toBe('')
+      expect(await dirtyOf(top, 'out.txt')).toBe(true)
+    })
+
+    it('a file rewritten and given its old size and times back, in a submodule too', async () => {
+      // git status trusts an index entry whose size and times match the file: a rewrite
+      // that keeps the size and puts the old modification time back (a restored backup, a
+      // tool that keeps times) is not seen, here with ctime not trusted (core.trustCtime).
+      const rewrite = (dir: string, file: string, text: string): void => {
+        const at = path.join(dir, file)
+        const old = new Date('2020-01-01T00:00:00Z')
+        fs.utimesSync(at, old, old)
+        git(dir, ['config', 'core.trustCtime', 'false'])
+        git(dir, ['update-index', '--refresh'])
+        expect(Buffer.byteLength(text)).toBe(fs.statSync(at).size)
+        fs.writeFileSync(at, text)
+        fs.utimesSync(at, old, old)
+      }
+      const plain = copyFixture('hello-c')
+      commit(plain, ['Makefile', 'hello.c'])
+      const original = fs.readFileSync(path.join(plain, 'hello.c'), 'utf8')
+      expect(original).toContain('hello, ')
+      rewrite(plain, 'hello.c', original.replace('hello, ', 'jello, '))
+      expect(git(plain, ['status', '--porcelain'])).toBe('')
+      expect(await dirtyOf(plain, 'hello')).toBe(true)
+
+      const top = withSubmodule()
+      expect(await dirtyOf(top, 'out.txt')).toBe(false)
+      rewrite(path.join(top, 'lib'), 'data.txt', 'v2\n')
+      expect(statusOf(top)).toBe('')
+      expect(await dirtyOf(top, 'out.txt')).toBe(true)
+    })
   })
 
   it('reads the commit as it is: a replace ref that swaps its tree makes the tree dirty', async () => {
