@@ -67,8 +67,11 @@ export interface EnvState {
   released: Set<string>
   /** The highest version deployed, when versions are used. */
   version: number | undefined
-  /** The last rollback recorded here, as `rollbackKey` names it; a retry must not repeat it. */
-  lastRollback?: string
+  /**
+   * Every rollback recorded here, as `rollbackKey` names it; a retry must not repeat one,
+   * whatever was recorded since (another rollback included).
+   */
+  rollbacks: Set<string>
 }
 
 /** A rollback by what it asks: the digest and the reason (hex SHA-256 of both). */
@@ -120,12 +123,13 @@ export function toState(
       current: undefined,
       released: new Set<string>(),
       version: undefined,
+      rollbacks: new Set<string>(),
     }
     env.seq = r.seq
     env.current = r.digest
     env.released.add(r.digest)
     if (r.version !== undefined) env.version = Math.max(env.version ?? r.version, r.version)
-    if (r.action === 'rollback') env.lastRollback = rollbackKey(r.digest, r.reason ?? '')
+    if (r.action === 'rollback') env.rollbacks.add(rollbackKey(r.digest, r.reason ?? ''))
     envs.set(r.env, env)
   }
   const last = records.at(-1)
@@ -185,13 +189,13 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
       code: 'never-released',
       why: `${request.digest.slice(0, 12)} was never released to ${request.env}; a rollback can only return to a past release`,
     }
-  } else if (env.lastRollback === rollbackKey(request.digest, request.reason)) {
-    // The same rollback again, after another release: the retry of one whose outcome was
-    // unknown (it landed, then another gate deployed) would roll that release back.
+  } else if (env.rollbacks.has(rollbackKey(request.digest, request.reason))) {
+    // The same rollback again, after other releases: the retry of one whose outcome was
+    // unknown (it landed, then another gate deployed or rolled back) would undo them.
     return {
       kind: 'reject',
       code: 'repeated',
-      why: `the last rollback of ${request.env} already returned to ${request.digest.slice(0, 12)} for this reason, and ${env.current?.slice(0, 12) ?? '(none)'} was released since; not repeated (a retry finds it here). To return to it again, give the new reason`,
+      why: `a rollback of ${request.env} already returned to ${request.digest.slice(0, 12)} for this reason, and ${env.current?.slice(0, 12) ?? '(none)'} is current since; not repeated (a retry finds it here). To return to it again, give the new reason`,
     }
   }
   const record: LedgerRecord = {

@@ -178,6 +178,36 @@ export interface Durability {
  * shorter, was rewritten or cut.
  */
 const count = v.pipe(v.number(), v.integer(), v.minValue(0))
+
+/**
+ * A JSON object read as a map, every key kept: valibot's record() drops the keys
+ * `__proto__`, `prototype` and `constructor` without an issue, and an environment may be
+ * named `prototype` or `constructor`. A checkpoint read without it started such an
+ * environment over: a superseded release deployed again, its sequence numbers repeated.
+ */
+function mapOf<TValue extends v.GenericSchema>(
+  key: v.GenericSchema<string, string>,
+  value: TValue,
+): v.GenericSchema<unknown, Record<string, v.InferOutput<TValue>>> {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(
+      (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+      'must be an object',
+    ),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const out = Object.create(null) as Record<string, v.InferOutput<TValue>>
+      for (const [name, entry] of Object.entries(dataset.value)) {
+        const parsedValue = v.safeParse(value, entry)
+        if (!v.is(key, name) || !parsedValue.success) {
+          addIssue({ message: `the entry ${JSON.stringify(name)} is not valid` })
+          return NEVER
+        }
+        out[name] = parsedValue.output
+      }
+      return out
+    }),
+  )
+}
 const EnvCheckpointSchema = v.strictObject({
   seq: v.pipe(v.number(), v.integer(), v.minValue(1)),
   current: hex64,
@@ -185,19 +215,23 @@ const EnvCheckpointSchema = v.strictObject({
   // parse, where ten thousand would cost as much as the records themselves.
   released: v.pipe(v.string(), v.regex(/^(?:[0-9a-f]{64})+$/)),
   version: v.optional(count),
+  // Every rollback's key (rollbackKey), 64 hex digits each, one after the other.
+  rollbacks: v.optional(v.pipe(v.string(), v.regex(/^(?:[0-9a-f]{64})+$/))),
+  // The third form's last rollback: such a checkpoint is read again whole.
   lastRollback: v.optional(hex64),
 })
 const FileCheckpointSchema = v.union([
   v.strictObject({
-    // 3: each environment's last rollback is kept. A checkpoint of the second form
-    // (without it) may hold a state that lost one: it is read as the first form is.
-    form: v.optional(v.literal(3)),
+    // 4: every rollback of each environment is kept. A checkpoint of the second form
+    // (none kept) or the third (each environment's last only) holds a state that may
+    // have lost one: it is read as the first form is.
+    form: v.optional(v.union([v.literal(3), v.literal(4)])),
     ledger: v.string(),
     bytes: count,
     sha256: hex64,
     records: count,
     head: hex64,
-    envs: v.record(v.pipe(v.string(), v.regex(ENV_NAME)), EnvCheckpointSchema),
+    envs: mapOf(v.pipe(v.string(), v.regex(ENV_NAME)), EnvCheckpointSchema),
   }),
   // The first form, with sequence numbers only: its bytes are still checked, then the
   // whole chain is read again and the checkpoint rewritten in the form above.
@@ -206,7 +240,7 @@ const FileCheckpointSchema = v.union([
     bytes: count,
     sha256: hex64,
     head: hex64,
-    seqs: v.record(v.string(), v.pipe(v.number(), v.integer(), v.minValue(1))),
+    seqs: mapOf(v.string(), v.pipe(v.number(), v.integer(), v.minValue(1))),
   }),
 ])
 type FileCheckpoint = v.InferOutput<typeof FileCheckpointSchema>
@@ -233,22 +267,27 @@ function stateToCheckpoint(state: LedgerState): StateCheckpoint {
       current: env.current ?? '',
       released: [...env.released].join(''),
       ...(env.version === undefined ? {} : { version: env.version }),
-      ...(env.lastRollback === undefined ? {} : { lastRollback: env.lastRollback }),
+      ...(env.rollbacks.size === 0 ? {} : { rollbacks: [...env.rollbacks].join('') }),
     }
   return { head: state.head, envs }
+}
+
+/** 64-hex-digit digests written one after the other, as a checkpoint keeps them. */
+function digestsIn(joined: string): Set<string> {
+  const out = new Set<string>()
+  for (let i = 0; i < joined.length; i += 64) out.add(joined.slice(i, i + 64))
+  return out
 }
 
 function stateFromCheckpoint(checkpoint: StateCheckpoint): LedgerState {
   const envs = new Map<string, EnvState>()
   for (const [name, env] of Object.entries(checkpoint.envs)) {
-    const released = new Set<string>()
-    for (let i = 0; i < env.released.length; i += 64) released.add(env.released.slice(i, i + 64))
     envs.set(name, {
       seq: env.seq,
       current: env.current,
-      released,
+      released: digestsIn(env.released),
       version: env.version,
-      ...(env.lastRollback === undefined ? {} : { lastRollback: env.lastRollback }),
+      rollbacks: digestsIn(env.rollbacks ?? ''),
     })
   }
   return { head: checkpoint.head, envs }
@@ -553,9 +592,10 @@ export class FileLedger implements Ledger {
     const hash = crypto.createHash('sha256').update(prefix)
     if (bytes.length < checkpoint.bytes || hash.copy().digest('hex') !== checkpoint.sha256)
       throw this.cut(checkpoint.bytes)
-    if (!('envs' in checkpoint) || checkpoint.form !== 3) {
-      // The first two forms keep too little to decide from (the second, no environment's
-      // last rollback, so a repeated one would pass): read the whole chain again.
+    if (!('envs' in checkpoint) || checkpoint.form !== 4) {
+      // The first three forms keep too little to decide from (the second no rollback, the
+      // third each environment's last, so a rollback repeated would pass): read the whole
+      // chain again.
       const read = fromStart()
       this.saveCheckpoint(verifiedBy(read))
       return read
@@ -621,7 +661,7 @@ export class FileLedger implements Ledger {
   private saveCheckpoint({ bytes, records, sha256, state }: Verified): void {
     if (this.checkpointFile === undefined) return
     const checkpoint: FileCheckpoint = {
-      form: 3,
+      form: 4,
       ledger: this.real,
       bytes,
       sha256,

@@ -326,6 +326,14 @@ describe('decideGate', () => {
     expect(records).toHaveLength(4)
     // A rollback that says why anew is a new request.
     expect(step({ ...back, reason: 'c is broken too' }).kind).toBe('append')
+    // Another rollback in between (to c, by another operator): the first one's retry would
+    // still undo it, so it is still a repeat; and so is the second's, after a deploy.
+    const toC = { ...back, digest: c, reason: 'a is broken after all' }
+    expect(step(toC).kind).toBe('append')
+    expect(step(back)).toMatchObject({ kind: 'reject', code: 'repeated' })
+    step({ ...deploy, digest: 'd'.repeat(64) })
+    expect(step(toC)).toMatchObject({ kind: 'reject', code: 'repeated' })
+    expect(records).toHaveLength(7)
   })
 
   it('remembers the highest version an environment reached, whatever the order', () => {
@@ -346,6 +354,7 @@ describe('decideGate', () => {
       current: 'c'.repeat(64),
       released: new Set(['a', 'b', 'c'].map((c) => c.repeat(64))),
       version: 7,
+      rollbacks: new Set(),
     })
     expect(toState([at(1, 'a', 2), at(2, 'b', 5)]).envs.get('prod')?.version).toBe(5)
     expect(toState([at(1, 'a')]).envs.get('prod')?.version).toBeUndefined()

@@ -24,11 +24,16 @@ afterEach(cleanupTemp)
 const sha256 = (bytes: string | Buffer): string =>
   crypto.createHash('sha256').update(bytes).digest('hex')
 
-/** A chain of releases over two environments, as a gate writes them. */
-function chain(count: number, from: LedgerRecord[] = []): LedgerRecord[] {
+/** A chain of releases over two environments (or those given, in turn), as a gate writes them. */
+function chain(count: number, from: LedgerRecord[] = [], envs?: readonly string[]): LedgerRecord[] {
   const records = [...from]
   for (let i = 0; i < count; i++) {
-    const env = records.length % 3 === 2 ? 'staging' : 'prod'
+    const env =
+      envs === undefined
+        ? records.length % 3 === 2
+          ? 'staging'
+          : 'prod'
+        : (envs[records.length % envs.length] ?? 'prod')
     const last = records.at(-1)
     records.push({
       seq: records.filter((r) => r.env === env).length + 1,
@@ -75,23 +80,32 @@ const lines = (records: readonly LedgerRecord[]): string =>
 function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
   const envs: Record<
     string,
-    { seq: number; current: string; released: string; version?: number; lastRollback?: string }
+    { seq: number; current: string; released: string; version?: number; rollbacks?: string }
   > = {}
   for (const r of records) {
-    const env = envs[r.env] ?? { seq: 0, current: '', released: '' }
+    const env = (Object.hasOwn(envs, r.env) ? envs[r.env] : undefined) ?? {
+      seq: 0,
+      current: '',
+      released: '',
+    }
     env.seq = r.seq
     env.current = r.digest
     // Each digest once, in the order it was first released.
     if (!(env.released.match(/.{64}/g) ?? ([] as string[])).includes(r.digest))
       env.released += r.digest
     if (r.version !== undefined) env.version = Math.max(env.version ?? 0, r.version)
-    // The last rollback, by its digest and reason, so that a retry does not repeat it.
-    if (r.action === 'rollback') env.lastRollback = sha256(`${r.digest}\0${r.reason ?? ''}`)
+    // Every rollback, by its digest and reason, each once, so that a retry repeats none.
+    const key = sha256(`${r.digest}\0${r.reason ?? ''}`)
+    if (
+      r.action === 'rollback' &&
+      !(env.rollbacks?.match(/.{64}/g) ?? ([] as string[])).includes(key)
+    )
+      env.rollbacks = (env.rollbacks ?? '') + key
     envs[r.env] = env
   }
   const last = records.at(-1)
   return {
-    form: 3,
+    form: 4,
     ledger: path.resolve(file),
     bytes: Buffer.byteLength(lines(records)),
     sha256: sha256(lines(records)),
@@ -144,7 +158,7 @@ describe('a file ledger checkpoint', () => {
     const ledger = open()
     expect(ledger.read().records).toEqual(records)
     expect(checkpointIn(ledger)).toEqual({
-      form: 3,
+      form: 4,
       ledger: path.resolve(file),
       bytes: Buffer.byteLength(lines(records)),
       sha256: sha256(lines(records)),
@@ -335,6 +349,21 @@ describe('a file ledger checkpoint', () => {
     expect(() => open().read()).toThrow(/not the ones this machine verified/)
   })
 
+  it('keeps environments whose names are properties of every object (prototype, constructor)', () => {
+    const names = ['prototype', 'constructor', 'toString', 'hasOwnProperty', 'prod']
+    const first = chain(10, [], names)
+    const { file, open } = setUp(first)
+    expect(open().read().state).toEqual(toState(first))
+    expect(checkpointIn(open())).toEqual(checkpointOf(file, first))
+    // Read again from the checkpoint: every environment is where it was.
+    const grown = chain(5, first, names)
+    fs.appendFileSync(file, lines(grown.slice(10)))
+    const state = open().read().state
+    expect(state).toEqual(toState(grown))
+    expect(state.envs.get('prototype')?.seq).toBe(3)
+    expect(state.envs.get('constructor')?.seq).toBe(3)
+  })
+
   it('of the first form is checked, then replaced after the whole chain was read again', () => {
     const records = chain(3)
     const { file, open } = setUp(records)
@@ -359,35 +388,43 @@ describe('a file ledger checkpoint', () => {
     expect(() => open().read()).toThrow(/not the ones this machine verified/)
   })
 
-  it('of the second form, which kept no last rollback, is read again whole, and the rollback found', () => {
-    // A rollback, then a checkpoint that does not know of it (written before the field was).
+  it('of the second and third forms, which kept no rollback or only the last, is read again whole', () => {
+    // Two rollbacks, then a checkpoint that does not know of both (written before it kept them).
     const deployed = chain(2)
-    const last = nth(deployed, 1)
-    const records = [
-      ...deployed,
-      {
-        ...last,
-        seq: 3,
-        env: 'prod',
-        action: 'rollback' as const,
-        digest: nth(deployed, 0).digest,
-        reason: 'bad release',
-        prev: recordHash(last),
-      },
+    const rollback = (to: LedgerRecord, reason: string, after: LedgerRecord): LedgerRecord => ({
+      ...after,
+      seq: after.seq + 1,
+      env: 'prod',
+      action: 'rollback',
+      digest: to.digest,
+      reason,
+      prev: recordHash(after),
+    })
+    const first = rollback(nth(deployed, 0), 'bad release', nth(deployed, 1))
+    const records = [...deployed, first, rollback(nth(deployed, 1), 'not so bad', first)]
+    const keys = [
+      sha256(`${nth(deployed, 0).digest}\0bad release`),
+      sha256(`${nth(deployed, 1).digest}\0not so bad`),
     ]
     const { file, open } = setUp(records)
     const ledger = open()
-    // The same checkpoint without its form and without any environment's last rollback.
-    const secondForm = JSON.stringify(checkpointOf(file, records), (key, value: unknown) =>
-      key === 'form' || key === 'lastRollback' ? undefined : value,
+    const complete = checkpointOf(file, records)
+    // The same checkpoint as the second form wrote it (no form, no rollback), and as the
+    // third (form 3, each environment's last rollback alone).
+    const secondForm = JSON.stringify(complete, (key, value: unknown) =>
+      key === 'form' || key === 'rollbacks' ? undefined : value,
     )
-    expect(secondForm).not.toMatch(/form|lastRollback/)
-    fs.mkdirSync(path.dirname(ledger.checkpointFile ?? ''), { recursive: true })
-    fs.writeFileSync(ledger.checkpointFile ?? '', secondForm)
-    expect(ledger.read().state.envs.get('prod')?.lastRollback).toBe(
-      sha256(`${nth(deployed, 0).digest}\0bad release`),
-    )
-    expect(checkpointIn(ledger)).toEqual(checkpointOf(file, records))
+    expect(secondForm).not.toMatch(/form|rollback/i)
+    const thirdForm = JSON.stringify(complete, (key, value: unknown) =>
+      key === 'form' ? 3 : key === 'rollbacks' ? undefined : value,
+    ).replace(/"seq":4,/, `"seq":4,"lastRollback":"${keys[1] ?? ''}",`)
+    expect(thirdForm).toMatch(/"lastRollback"/)
+    for (const older of [secondForm, thirdForm]) {
+      fs.mkdirSync(path.dirname(ledger.checkpointFile ?? ''), { recursive: true })
+      fs.writeFileSync(ledger.checkpointFile ?? '', older)
+      expect([...(ledger.read().state.envs.get('prod')?.rollbacks ?? [])]).toEqual(keys)
+      expect(checkpointIn(ledger)).toEqual(complete)
+    }
   })
 
   it('of an empty ledger holds no records and starts the chain', () => {
