@@ -72,6 +72,9 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
       },
     },
     env: ledger?.env ?? env,
+    // Straight to the runner: on the CLI's stderr the command would be made inert, and
+    // the token it names printed in clear.
+    onSecret: (secret: string) => log.write(maskCommand(secret, env)),
     ...(progress === undefined ? {} : { onBuildEvent: progress.onEvent }),
   })
   progress?.close()

@@ -18,8 +18,14 @@ const ZWSP = '\u200b'
  * every other character is left as it was.
  */
 export function inert(text: string): string {
-  return text.replace(/##\[/g, `#${ZWSP}#[`).replace(/(^|[\r\n])([ \t]*):(?=:)/g, `$1$2:${ZWSP}`)
+  return text.replace(/##\[/g, `#${ZWSP}#[`).replace(LINE_START_COMMAND, `$1$2:${ZWSP}`)
 }
+
+// A line's start, the blanks the runner strips there (.NET's TrimStart takes every
+// char.IsWhiteSpace: no-break, em and ideographic spaces, NEL, line and paragraph
+// separators, VT, FF), and the first colon of `::`.
+const LINE_START_COMMAND =
+  /(^|[\r\n])([\t\v\f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*):(?=:)/g
 
 export interface Log {
   write(text: string): unknown

@@ -12,6 +12,13 @@ export interface Streams {
    * Action's log); without --json it is shown on stderr.
    */
   onBuildEvent?: (event: BuildEvent) => void
+  /**
+   * Where a secret learned while running (an identity token fetched from the CI) is
+   * announced for masking, when someone reads commands there (the Action's log, which
+   * passes the CLI's stderr on with every workflow command made inert); without it the
+   * mask command goes to stderr.
+   */
+  onSecret?: (secret: string) => void
 }
 
 /**

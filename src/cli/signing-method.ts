@@ -52,11 +52,13 @@ export function signingMethod(
       timeoutMs: parseDuration(flags.timeout, '--timeout'),
       retries: positiveInt(flags.retries === '0' ? undefined : flags.retries, '--retries', 0),
       // In GitHub Actions the runner masks each token in the log from here on.
-      onSecret: (secret) => {
-        // On stderr: stdout may be JSON someone parses; the runner reads commands on both.
-        const command = maskCommand(secret, env)
-        if (command !== '') streams.stderr.write(command)
-      },
+      onSecret:
+        streams.onSecret ??
+        ((secret) => {
+          // On stderr: stdout may be JSON someone parses; the runner reads commands on both.
+          const command = maskCommand(secret, env)
+          if (command !== '') streams.stderr.write(command)
+        }),
     },
   }
 }

@@ -31,10 +31,12 @@ export function maskCommand(
   env: Readonly<Record<string, string | undefined>>,
 ): string {
   if (env.GITHUB_ACTIONS !== 'true' || secret === '') return ''
-  // One command per line: a value with a line break is masked line by line.
+  // One command per line: a value with a line break is masked line by line. The runner
+  // reads %25, %0D and %0A in a command's value as %, CR and LF, so a value holding them
+  // is escaped first, or the mask would be of another string.
   return secret
     .split(/\r?\n/)
     .filter((line) => line !== '')
-    .map((line) => `::add-mask::${line}\n`)
+    .map((line) => `::add-mask::${line.replace(/%/g, '%25').replace(/\r/g, '%0D')}\n`)
     .join('')
 }

@@ -544,6 +544,18 @@ describe('the GitHub Action', () => {
     )
     expect(build.code, build.stdout).toBe(0)
     expect(build.outputs['bundle-path']).toBe('hello.sigstore.json')
+    // The token fetched, and the one that fetched it, masked by commands the runner reads
+    // (on stdout, not made inert), and shown nowhere else.
+    const jwtStart = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')
+    const masks = build.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'))
+    expect(masks).toContain('::add-mask::request-token')
+    expect(masks.some((line) => line.startsWith(`::add-mask::${jwtStart}.`))).toBe(true)
+    const shown = [
+      ...build.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')),
+      ...build.stderr.split('\n'),
+    ].join('\n')
+    expect(shown).not.toContain(jwtStart)
+    expect(shown).not.toContain('request-token')
     const signed = JSON.parse(fs.readFileSync(path.join(dir, 'hello.sigstore.json'), 'utf8')) as {
       verificationMaterial: { timestampVerificationData: { rfc3161Timestamps: unknown[] } }
     }

@@ -2,6 +2,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { annotate, buildLog, inert, inertLines } from '../../../src/action/workflow-log.js'
 
+/** What the runner strips before it looks for `::` (String.TrimStart: char.IsWhiteSpace). */
+const dotnetTrimStart = (line: string): string =>
+  line.replace(/^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/, '')
+
 function capture() {
   let text = ''
   return { log: { write: (s: string) => (text += s) }, text: () => text }
@@ -68,6 +72,14 @@ describe('the workflow log', () => {
       '#',
       '[',
       'a',
+      // What .NET's TrimStart also takes for blanks before the runner reads a command.
+      '\u00a0',
+      '\u0085',
+      '\u2003',
+      '\u2028',
+      '\u3000',
+      '\v',
+      '\f',
     )
     const text = fc.oneof(
       fc.string(),
@@ -77,7 +89,7 @@ describe('the workflow log', () => {
       fc.property(text, (raw) => {
         const out = inert(raw)
         for (const line of out.split(/\r\n|\r|\n/))
-          expect(line.trimStart().startsWith('::')).toBe(false)
+          expect(dotnetTrimStart(line).startsWith('::')).toBe(false)
         expect(out).not.toContain('##[')
         expect(out.replaceAll('\u200b', '')).toBe(raw.replaceAll('\u200b', ''))
       }),

@@ -43,4 +43,26 @@ describe('maskCommand', () => {
     expect(maskCommand('one', {})).toBe('')
     expect(maskCommand('', { GITHUB_ACTIONS: 'true' })).toBe('')
   })
+
+  it('masks the very value: what the runner unescapes from each command is a line of the secret', () => {
+    // The runner's reading of a command's data (actions/runner, ActionCommand.UnescapeData).
+    const unescape = (data: string): string =>
+      data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+    expect(maskCommand('s3cr%25et', { GITHUB_ACTIONS: 'true' })).toBe('::add-mask::s3cr%2525et\n')
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', '%', '2', '5', '0', 'A', 'D', '\r', '\n') }),
+        (secret) => {
+          const masked = maskCommand(secret, { GITHUB_ACTIONS: 'true' })
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => {
+              expect(line.startsWith('::add-mask::')).toBe(true)
+              return unescape(line.slice('::add-mask::'.length))
+            })
+          expect(masked).toEqual(secret.split(/\r?\n/).filter((line) => line !== ''))
+        },
+      ),
+    )
+  })
 })
