@@ -32,6 +32,23 @@ export function signingMethod(
   const env = streams.env
   if ((flags.key === undefined) === (flags.keyless !== true))
     throw new ReproofError('E_USAGE', 'give exactly one of --key <file> and --keyless')
+  // A setting of the other method is refused, not dropped: a --tsa-url given with --key
+  // would otherwise sign with no timestamp while the caller believes it has one.
+  const otherMethod: [string, unknown][] =
+    flags.key !== undefined
+      ? [
+          ['--fulcio-url', flags.fulcioUrl],
+          ['--rekor-url', flags.rekorUrl],
+          ['--tsa-url', flags.tsaUrl],
+          ['--identity-token-file', flags.identityTokenFile],
+        ]
+      : [['--passphrase-env', flags.passphraseEnv]]
+  for (const [flag, value] of otherMethod)
+    if (value !== undefined)
+      throw new ReproofError(
+        'E_USAGE',
+        `${flag} applies to ${flags.key !== undefined ? '--keyless' : '--key'} signing only; it was given with ${flags.key !== undefined ? '--key' : '--keyless'}`,
+      )
   if (flags.key !== undefined)
     return { kind: 'key', key: flags.key, passphrase: passphraseFrom(flags.passphraseEnv, env) }
   for (const [flag, url] of [
@@ -46,8 +63,8 @@ export function signingMethod(
     kind: 'keyless',
     options: {
       tokenSource: chooseTokenSource(env, flags.identityTokenFile),
-      fulcioUrl: flags.fulcioUrl,
-      rekorUrl: flags.rekorUrl,
+      fulcioUrl: flags.fulcioUrl ?? 'https://fulcio.sigstore.dev',
+      rekorUrl: flags.rekorUrl ?? 'https://rekor.sigstore.dev',
       tsaUrl: flags.tsaUrl,
       timeoutMs: parseDuration(flags.timeout, '--timeout'),
       retries: positiveInt(flags.retries === '0' ? undefined : flags.retries, '--retries', 0),

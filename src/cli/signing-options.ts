@@ -16,9 +16,9 @@ export function withSigningOptions(
       '--identity-token-file <file>',
       'OIDC token for --keyless (default: GitHub Actions, or $SIGSTORE_ID_TOKEN)',
     )
-    .option('--fulcio-url <url>', 'Fulcio for --keyless', 'https://fulcio.sigstore.dev')
-    .option('--rekor-url <url>', 'Rekor for --keyless', 'https://rekor.sigstore.dev')
-    .option('--tsa-url <url>', 'also get an RFC 3161 timestamp from this authority')
+    .option('--fulcio-url <url>', 'Fulcio for --keyless (default: https://fulcio.sigstore.dev)')
+    .option('--rekor-url <url>', 'Rekor for --keyless (default: https://rekor.sigstore.dev)')
+    .option('--tsa-url <url>', 'also get an RFC 3161 timestamp from this authority (--keyless)')
     .option(`${limits.timeout} <duration>`, 'time limit per request to a signing service', '30s')
     .option(`${limits.retries} <n>`, 'retries per request to a signing service, with backoff', '3')
     .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')

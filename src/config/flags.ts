@@ -26,8 +26,9 @@ export interface AttestFlags {
   key?: string
   keyless?: boolean
   identityTokenFile?: string
-  fulcioUrl: string
-  rekorUrl: string
+  /** Unset: the public good instance (given only for --keyless). */
+  fulcioUrl?: string
+  rekorUrl?: string
   tsaUrl?: string
   timeout: string
   retries: string

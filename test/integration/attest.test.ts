@@ -357,6 +357,38 @@ describe('reproof attest with a key', () => {
     expect(fs.existsSync(same)).toBe(false)
   })
 
+  it("refuses the other signing method's settings rather than signing without them", async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const bundle = path.join(dir, 'b.json')
+    for (const [flag, value] of [
+      ['--tsa-url', 'http://127.0.0.1:9/tsa'],
+      ['--rekor-url', 'http://127.0.0.1:9/'],
+      ['--fulcio-url', 'http://127.0.0.1:9/'],
+      ['--identity-token-file', path.join(dir, 'token')],
+    ] as const) {
+      const refused = await attest(record, bundle, path.join(dir, 'k.key'), [flag, value])
+      expect(refused.code, flag).toBe(2)
+      expect(refused.stderr).toContain(`${flag} applies to --keyless signing only`)
+      expect(fs.existsSync(bundle)).toBe(false)
+    }
+    const keyless = await runCli([
+      'attest',
+      '--record',
+      record,
+      '--bundle',
+      bundle,
+      '--keyless',
+      '--builder-id',
+      BUILDER,
+      '--passphrase-env',
+      'HOME',
+    ])
+    expect(keyless.code).toBe(2)
+    expect(keyless.stderr).toContain('--passphrase-env applies to --key signing only')
+  })
+
   it('refuses a record edited by hand: a run whose digests were changed', async () => {
     const dir = makeTemp()
     const { record } = await buildRecord(dir)
