@@ -108,12 +108,19 @@ export async function normalizeZip<T>(
     const members = await readMembers(zip, budget, where)
     refuseCentralGap(fd, zip, where)
     refuseUnlisted(members, fd, where)
+    const locals = refuseGaps(members, fd, centralStart, where)
     const signed = signatureOf(members, fd, centralStart)
     if (signed !== undefined && rules.mode === 'ship') {
+      // Left as it is, but read as any other first: a signed archive whose member does
+      // not inflate or fails its CRC-32 is refused, not passed on as kept.
+      for (const member of members) {
+        const local = locals.get(member.entry)
+        if (local === undefined) throw new Error(`no local header read for ${member.name}`)
+        await checkData({ zip, fd, budget, where }, member.entry, local.dataStart)
+      }
       const changes = unchanged(members.length, zipFlavor(members.map((m) => m.name)))
       return await use({ changes, rewrite: false, signed }, () => Promise.resolve())
     }
-    const locals = refuseGaps(members, fd, centralStart, where)
     const flavor = zipFlavor(members.map((m) => m.name))
     const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
     // EPUB and OpenDocument (and any OCF container) need their `mimetype` first: where
@@ -924,7 +931,7 @@ const CHECK_IN_ONE_GO = 8 * 1024 * 1024
  * bytes: the content, when small enough to have been read in one go.
  */
 async function checkData(
-  job: ZipJob,
+  job: Pick<ZipJob, 'zip' | 'fd' | 'budget' | 'where'>,
   entry: yauzl.Entry,
   dataStart: number,
 ): Promise<Buffer | undefined> {

@@ -445,6 +445,18 @@ public class Check {
       '--in-place',
     ])
     expect(text.stdout).toMatch(/left as it is: a signed jar/)
+    // Left as it is, but read first: a signed jar with a corrupt member is refused.
+    const bytes = fs.readFileSync(path.join(dir, 'signed.jar'))
+    const header = bytes.indexOf(Buffer.from('PK\x03\x04A.txt', 'latin1').subarray(4)) - 30
+    expect(bytes.toString('latin1', header + 30, header + 35)).toBe('A.txt')
+    const dataStart =
+      header + 30 + bytes.readUInt16LE(header + 26) + bytes.readUInt16LE(header + 28)
+    bytes[dataStart] = (bytes[dataStart] ?? 0) ^ 0xff
+    fs.writeFileSync(path.join(dir, 'corrupt.jar'), bytes)
+    const corrupt = await normalize(dir, ['corrupt.jar', '-o', 'corrupt-out.jar'])
+    expect(corrupt.code).toBe(2)
+    expect(corrupt.stderr).toMatch(/corrupt\.jar!A\.txt: corrupt zip member/)
+    expect(fs.existsSync(path.join(dir, 'corrupt-out.jar'))).toBe(false)
   })
 
   it('reads a member’s mode bits only where its host makes them a mode, as unzip does', async () => {
