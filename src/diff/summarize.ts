@@ -8,12 +8,15 @@ const MIN_PATTERN = 10
  * identical") so that views can show one line where there would be thousands.
  */
 export function summarizePatterns(items: readonly DiffItem[]): PatternSummary[] {
-  const groups = new Map<string, { kind: DiffItem['kind']; fields: string[]; paths: string[] }>()
+  const groups = new Map<
+    string,
+    { kind: DiffItem['kind']; fields: string[]; message: string | undefined; paths: string[] }
+  >()
   for (const item of items) {
     if (!['metadata', 'only-in-a', 'only-in-b'].includes(item.kind)) continue
     const fields = (item.fields ?? []).map((f) => f.field).sort()
     const key = `${item.kind}|${fields.join(',')}|${item.message ?? ''}`
-    const group = groups.get(key) ?? { kind: item.kind, fields, paths: [] }
+    const group = groups.get(key) ?? { kind: item.kind, fields, message: item.message, paths: [] }
     group.paths.push(item.path)
     groups.set(key, group)
   }
@@ -23,17 +26,26 @@ export function summarizePatterns(items: readonly DiffItem[]): PatternSummary[] 
       count: g.paths.length,
       kind: g.kind,
       fields: g.fields,
-      description: describe(g.kind, g.fields, g.paths.length),
+      description: describe(g.kind, g.fields, g.message, g.paths.length),
       examples: g.paths.slice(0, 3),
     }))
     .sort((x, y) => y.count - x.count)
 }
 
-function describe(kind: DiffItem['kind'], fields: string[], count: number): string {
+function describe(
+  kind: DiffItem['kind'],
+  fields: string[],
+  message: string | undefined,
+  count: number,
+): string {
   const n = count.toLocaleString('en-US')
   if (kind === 'only-in-a') return `${n} entries only in A`
   if (kind === 'only-in-b') return `${n} entries only in B`
-  return `${n} entries: ${fields.join(', ')} ${fields.length === 1 ? 'differs' : 'differ'}, content identical`
+  const differ = `${n} entries: ${fields.join(', ')} ${fields.length === 1 ? 'differs' : 'differ'}`
+  // Only an item that says so had its content found identical; the others' content (a
+  // link's target) differs as well, and each of them is shown on its own.
+  if (message === 'content identical') return `${differ}, content identical`
+  return `${differ}, content not identical (each shown on its own)`
 }
 
 /** Whether a view should show this item on its own, or leave it to its pattern's summary. */

@@ -9,7 +9,7 @@ import {
   findTimes,
   type HintContext,
 } from '../../../src/diff/hints.js'
-import { summarizePatterns } from '../../../src/diff/summarize.js'
+import { isSummarized, summarizePatterns } from '../../../src/diff/summarize.js'
 import type { DiffItem } from '../../../src/diff/report.js'
 
 const NOW = 1_795_000_000 // 2026-11-18T11:06:40Z
@@ -436,6 +436,24 @@ describe('summarizePatterns', () => {
       count: 25,
       fields: ['mtime'],
       examples: ['t!f0', 't!f1', 't!f2'],
+      description: '25 entries: mtime differs, content identical',
     })
+  })
+
+  it('never calls content identical that is not: entries whose content differs too', () => {
+    const items: DiffItem[] = Array.from({ length: 12 }, (_, i) => ({
+      path: `t!f${i}`,
+      kind: 'metadata',
+      fields: [
+        { field: 'mode', a: '0700', b: '0755' },
+        { field: 'mtime', a: '1', b: '2' },
+      ],
+      hints: [],
+    }))
+    const summaries = summarizePatterns(items)
+    expect(summaries.map((s) => s.description)).toEqual([
+      '12 entries: mode, mtime differ, content not identical (each shown on its own)',
+    ])
+    expect(items.some((item) => isSummarized(item, summaries))).toBe(false)
   })
 })
