@@ -73,13 +73,18 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
     const done = new Map<string, VerifyResult>()
     for (const [i, record] of records.entries()) {
       const now = verificationTime(record)
-      const policy = checkedPolicy(record, options.policy)
-      const key = canonicalJson([record.bundleDigest, record.digest, policy, now])
-      let result = done.get(key)
-      if (result === undefined) {
-        result = await verifyKept(ledger, record, { ...options, policy }, now, i + 1)
-        done.set(key, result)
+      let result: VerifyResult | undefined
+      for (const policy of checkedPolicies(record, options.policy)) {
+        const key = canonicalJson([record.bundleDigest, record.digest, policy, now])
+        let one = done.get(key)
+        if (one === undefined) {
+          one = await verifyKept(ledger, record, { ...options, policy }, now, i + 1)
+          done.set(key, one)
+        }
+        // The first that does not verify is the answer; else any (the same signer).
+        if (result === undefined || result.verified) result = one
       }
+      if (result === undefined) throw new Error('no policy to verify a record with')
       const fail = (what: string): ReproofError =>
         new ReproofError(
           'E_LEDGER',
@@ -127,18 +132,31 @@ function verificationTime(record: LedgerRecord): number {
 }
 
 /**
- * What a record is verified again with: the policy it recorded, and over it what the
- * check was given. A record is a line anyone who can append may write, its policy
- * included (`{}`, or none at all in the first format): the caller's requirements are
- * what it must meet, whatever it says it met.
+ * What a record is verified again with: the policy it recorded, and what the check was
+ * given; it must meet both. A record is a line anyone who can append may write, its
+ * policy included (`{}`, or none at all in the first format): the caller's requirements
+ * are what it must meet, whatever it says it met, and what it says it met must hold too.
+ * One policy when the two ask nothing of the same field differently, else both in turn:
+ * merged, the caller's value replaced the record's (a --builder-id given to the check let
+ * a record whose bundle fails its own recorded policy pass as checked with it).
  */
-function checkedPolicy(record: LedgerRecord, required: Policy): Policy {
-  // Every field but one only adds a requirement. The predicate type replaces the
-  // default one (SLSA provenance): from a record, it could let an SBOM by the same
-  // signer pass as provenance. Only the caller's counts.
+export function checkedPolicies(record: LedgerRecord, required: Policy): Policy[] {
+  // The predicate type replaces the default one (SLSA provenance): from a record, it
+  // could let an SBOM by the same signer pass as provenance. Only the caller's counts.
   const kept: Policy = { ...(record.policy ?? {}) }
   delete kept.predicateType
-  return { ...kept, ...required }
+  const merged: Record<string, unknown> = { ...kept }
+  let conflicting = false
+  for (const [field, value] of Object.entries(required)) {
+    if (value === undefined) continue
+    const own = merged[field]
+    if (own !== undefined && canonicalJson(own) !== canonicalJson(value)) conflicting = true
+    merged[field] = value
+  }
+  if (!conflicting) return [merged as Policy]
+  const predicate =
+    required.predicateType === undefined ? {} : { predicateType: required.predicateType }
+  return [{ ...kept, ...predicate }, required]
 }
 
 async function verifyKept(

@@ -185,6 +185,19 @@ describe('gate check verifies the evidence of every record, not only the links',
     expect(policy.stderr).toContain(
       'ledger.jsonl:1: prod #1: its kept bundle does not verify now with the policy the record kept (builder-id: builder id)',
     )
+    // The check's own --builder-id, which the bundle meets, adds to the record's policy;
+    // it does not replace it.
+    const given = await gate(ledger, [
+      'check',
+      '--key',
+      kit.pub,
+      '--state-dir',
+      makeTemp(),
+      '--builder-id',
+      'https://ci.example.com',
+    ])
+    expect(given.code, given.stdout).toBe(3)
+    expect(given.stderr).toContain('the policy the record kept (builder-id: builder id)')
     fs.writeFileSync(ledger, forge([{ ...record, signer: { kind: 'key', hint: 'f'.repeat(64) } }]))
     const signer = await check(ledger)
     expect(signer.code).toBe(3)

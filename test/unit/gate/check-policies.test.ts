@@ -1,0 +1,49 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { GENESIS, type LedgerRecord } from '../../../src/gate/decide.js'
+import { checkedPolicies } from '../../../src/gate/run-check.js'
+import type { Policy } from '../../../src/verify/policy.js'
+
+const record = (policy: Policy): LedgerRecord => ({
+  seq: 1,
+  env: 'prod',
+  action: 'deploy',
+  digest: 'a'.repeat(64),
+  bundleDigest: 'b'.repeat(64),
+  prev: GENESIS,
+  at: '2026-01-01T00:00:00.000Z',
+  actor: 'ci',
+  format: 2,
+  policy,
+  signer: { kind: 'key', hint: 'c'.repeat(64) },
+})
+
+describe('the policies gate check holds a record to', () => {
+  it("keep every requirement of both the record's policy and the caller's", () => {
+    const builder = fc.constantFrom(undefined, 'https://a.example', 'https://b.example')
+    const flag = fc.constantFrom(undefined, true, false)
+    const policy = fc.record({ builderId: builder, requireReproduced: flag }, { requiredKeys: [] })
+    fc.assert(
+      fc.property(policy, policy, (kept, required) => {
+        const policies = checkedPolicies(record(kept), required)
+        // Whatever either asks, some policy checked asks it, unchanged.
+        for (const asked of [kept, required])
+          for (const [field, value] of Object.entries(asked))
+            if (value !== undefined)
+              expect(policies.some((p) => (p as Record<string, unknown>)[field] === value)).toBe(
+                true,
+              )
+        // One policy when they do not disagree.
+        const disagree = (['builderId', 'requireReproduced'] as const).some(
+          (f) => kept[f] !== undefined && required[f] !== undefined && kept[f] !== required[f],
+        )
+        expect(policies).toHaveLength(disagree ? 2 : 1)
+      }),
+    )
+  })
+
+  it('takes the predicate type from the caller only', () => {
+    const policies = checkedPolicies(record({ predicateType: 'https://spdx.dev/Document' }), {})
+    expect(policies).toEqual([{}])
+  })
+})
