@@ -153,7 +153,7 @@ export function checkedPolicies(record: LedgerRecord, required: Policy): Policy[
     if (own !== undefined && canonicalJson(own) !== canonicalJson(value)) conflicting = true
     merged[field] = value
   }
-  if (!conflicting) return [merged as Policy]
+  if (!conflicting) return [merged]
   const predicate =
     required.predicateType === undefined ? {} : { predicateType: required.predicateType }
   return [{ ...kept, ...predicate }, required]

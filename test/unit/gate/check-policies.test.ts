@@ -28,7 +28,7 @@ describe('the policies gate check holds a record to', () => {
         const policies = checkedPolicies(record(kept), required)
         // Whatever either asks, some policy checked asks it, unchanged.
         for (const asked of [kept, required])
-          for (const [field, value] of Object.entries(asked))
+          for (const [field, value] of Object.entries(asked as Record<string, unknown>))
             if (value !== undefined)
               expect(policies.some((p) => (p as Record<string, unknown>)[field] === value)).toBe(
                 true,
