@@ -1,9 +1,9 @@
-import fs from 'node:fs'
 import { parseJsonInput } from '../io/json-input.js'
 import * as v from 'valibot'
 import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
-import { ReproofError, unreadable } from '../errors.js'
+import { ReproofError } from '../errors.js'
 import { isPlainRelativePath } from '../file-names.js'
+import { readBounded } from '../io/read-bounded.js'
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'))
@@ -113,17 +113,7 @@ const RecordSchema = v.object({
 
 /** Reads and validates a build record written by `reproof build --record`. */
 export function readBuildRecordFile(file: string): BuildRecord {
-  let text: string
-  try {
-    if (fs.statSync(file).size > MAX_RECORD_BYTES)
-      throw new ReproofError('E_INPUT', `--record ${file}: larger than ${MAX_RECORD_BYTES} bytes`, {
-        path: file,
-      })
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if (err instanceof ReproofError) throw err
-    throw unreadable(`--record ${file}`, file, err)
-  }
+  const text = readBounded(file, MAX_RECORD_BYTES, `--record ${file}`).toString('utf8')
   const json = parseJsonInput(text, `--record ${file}`, file)
   const parsed = v.safeParse(RecordSchema, json)
   if (!parsed.success) {

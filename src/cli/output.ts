@@ -61,7 +61,7 @@ export function reportError(err: unknown, streams: Streams, json = false): numbe
     if (context.detail !== undefined && context.detail !== '') {
       lines.push(
         '  --- last lines of the build log ---',
-        ...context.detail.split('\n').map((l) => `  | ${l}`),
+        ...context.detail.split('\n').map((l) => `  | ${toDisplayText(l)}`),
       )
     }
   } else {

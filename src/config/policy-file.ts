@@ -1,7 +1,7 @@
-import fs from 'node:fs'
 import { parseJsonInput } from '../io/json-input.js'
 import * as v from 'valibot'
-import { ReproofError, unreadable } from '../errors.js'
+import { ReproofError } from '../errors.js'
+import { readBounded } from '../io/read-bounded.js'
 
 /** `--policy <file>`: the policy flags of verify and gate as a JSON object; unknown keys are errors. */
 const PolicyFileSchema = v.strictObject({
@@ -24,13 +24,11 @@ const PolicyFileSchema = v.strictObject({
 
 export type PolicyFile = v.InferOutput<typeof PolicyFileSchema>
 
+// A policy is a few lines; anything near this is not one.
+const MAX_POLICY_BYTES = 1024 * 1024
+
 export function readPolicyFile(file: string): PolicyFile {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    throw unreadable(`--policy ${file}`, file, err)
-  }
+  const text = readBounded(file, MAX_POLICY_BYTES, `--policy ${file}`).toString('utf8')
   const json = parseJsonInput(text, `--policy ${file}`, file)
   const parsed = v.safeParse(PolicyFileSchema, json)
   if (!parsed.success) {

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import { ReproofError, unreadable } from '../errors.js'
+import { ReproofError } from '../errors.js'
 import { sha256Hex } from '../sha256.js'
+import { readBounded } from '../io/read-bounded.js'
 
 /** Key types whose signatures every Sigstore verifier checks the same way. */
 export type KeyKind = 'ecdsa-p256' | 'ed25519'
@@ -60,17 +61,15 @@ function writeExclusive(file: string, text: string, mode: number): void {
   }
 }
 
+// A PEM key is a few hundred bytes; an RSA one of 16384 bits under 13 KB.
+const MAX_KEY_BYTES = 64 * 1024
+
 /** Reads a private key; only the key types in {@link KeyKind} are accepted. The key's bytes never reach an error message. */
 export function loadPrivateKey(
   file: string,
   passphrase: string | undefined,
 ): { key: crypto.KeyObject; kind: KeyKind } {
-  let pem: string
-  try {
-    pem = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    throw unreadable(`--key ${file}`, file, err)
-  }
+  const pem = readBounded(file, MAX_KEY_BYTES, `--key ${file}`).toString('utf8')
   let key: crypto.KeyObject
   try {
     key = crypto.createPrivateKey({

@@ -8,6 +8,7 @@ import { checkStatement, type ArtifactDigests, type Policy } from './policy.js'
 import type { RebuildOptions } from './rebuild.js'
 import { rejection, rejectionReason, type Check, type Reason } from './reasons.js'
 import { verifySignature, type SignatureResult, type Trust } from './verify-signature.js'
+import { readBounded } from '../io/read-bounded.js'
 
 // Real bundles are a few KB (keyless) to a few hundred KB (large subject lists).
 /** The most a bundle may be; larger files are refused before they are parsed. */
@@ -178,19 +179,7 @@ function failedCheck(err: unknown): Check {
 
 /** Reads a bundle file, refusing one too large to be a bundle before reading it. */
 export function readBundleBytes(file: string): Buffer {
-  let size: number
-  try {
-    size = fs.statSync(file).size
-  } catch (err) {
-    throw unreadable(`--bundle ${file}`, file, err)
-  }
-  if (size > MAX_BUNDLE_BYTES)
-    throw new ReproofError(
-      'E_INPUT',
-      `--bundle ${file}: ${size} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
-      { path: file },
-    )
-  return fs.readFileSync(file)
+  return readBounded(file, MAX_BUNDLE_BYTES, `--bundle ${file}`)
 }
 
 function parseBundle(file: string, bytes: Buffer): SerializedBundle {
@@ -213,18 +202,29 @@ function parseBundle(file: string, bytes: Buffer): SerializedBundle {
 function hashArtifact(file: string, algorithms: ('sha256' | 'sha512')[]): ArtifactDigests {
   let fd: number
   try {
-    fd = fs.openSync(file, 'r')
+    // Without blocking: a FIFO with no writer would hold the read forever.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
   } catch (err) {
     throw unreadable(file, file, err, 'no such artifact')
   }
   const hashes = algorithms.map((a) => crypto.createHash(a))
   const buffer = Buffer.allocUnsafe(1024 * 1024)
   try {
+    const stat = fs.fstatSync(fd)
+    if (!stat.isFile())
+      throw new ReproofError(
+        'E_INPUT',
+        `${file}: ${stat.isDirectory() ? 'a directory' : 'not a regular file (a FIFO, socket or device)'}; an artifact is a file`,
+        { path: file },
+      )
     for (;;) {
       const n = fs.readSync(fd, buffer, 0, buffer.length, null)
       if (n === 0) break
       for (const h of hashes) h.update(buffer.subarray(0, n))
     }
+  } catch (err) {
+    if (err instanceof ReproofError) throw err
+    throw unreadable(file, file, err, 'no such artifact')
   } finally {
     fs.closeSync(fd)
   }

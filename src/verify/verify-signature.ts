@@ -1,8 +1,7 @@
 import crypto from 'node:crypto'
 import { parseJsonInput } from '../io/json-input.js'
-import fs from 'node:fs'
 import type { SerializedBundle } from '@sigstore/bundle'
-import { ReproofError, unreadable } from '../errors.js'
+import { ReproofError } from '../errors.js'
 import { keyHint } from '../sign/keys.js'
 import { rejection } from './reasons.js'
 import type { Trust } from '../config/verify-options.js'
@@ -11,6 +10,7 @@ export type { Trust } from '../config/verify-options.js'
 import { certificateFacts, type CertificateFacts } from './certificate-facts.js'
 import { trustedRootProblem } from './trusted-root.js'
 import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
+import { readBounded } from '../io/read-bounded.js'
 
 /** A time a signature verifiably existed at: from a log's promise or a timestamp authority. */
 export interface VerifiedTime {
@@ -469,13 +469,11 @@ function run<T>(verify: () => T): T {
   }
 }
 
+// A PEM public key is a few hundred bytes; an RSA one of 16384 bits under 3 KB.
+const MAX_KEY_BYTES = 64 * 1024
+
 function loadPublicKey(file: string): crypto.KeyObject {
-  let pem: string
-  try {
-    pem = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    throw unreadable(`--key ${file}`, file, err)
-  }
+  const pem = readBounded(file, MAX_KEY_BYTES, `--key ${file}`).toString('utf8')
   let key: crypto.KeyObject
   try {
     key = crypto.createPublicKey(pem)
@@ -533,21 +531,7 @@ async function loadTrustedRoot<T>(
       )
     return root as unknown as T
   }
-  let bytes: Buffer
-  try {
-    if (fs.statSync(file).size > MAX_ROOT_BYTES)
-      throw new ReproofError(
-        'E_INPUT',
-        `--trusted-root ${file}: larger than ${MAX_ROOT_BYTES} bytes`,
-        {
-          path: file,
-        },
-      )
-    bytes = fs.readFileSync(file)
-  } catch (err) {
-    if (err instanceof ReproofError) throw err
-    throw unreadable(`--trusted-root ${file}`, file, err)
-  }
+  const bytes = readBounded(file, MAX_ROOT_BYTES, `--trusted-root ${file}`)
   const json = parseJsonInput(bytes.toString('utf8'), `--trusted-root ${file}`, file)
   const problem = trustedRootProblem(json)
   if (problem !== undefined)

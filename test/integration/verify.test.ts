@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -413,6 +414,42 @@ describe('reproof verify on bundles reproof made', () => {
       'builder id',
       'build type',
       'reproduced by two runs',
+    ])
+  })
+
+  it('refuses inputs that are no regular file at once: a bundle or root leading to a device or a FIFO, a directory artifact', async () => {
+    const odd = makeTemp()
+    const zero = path.join(odd, 'zero.json')
+    fs.symlinkSync('/dev/zero', zero)
+    const fifo = path.join(odd, 'fifo.json')
+    execFileSync('mkfifo', [fifo])
+    for (const args of [
+      [artifact, '--bundle', zero, '--key', pub],
+      [artifact, '--bundle', fifo, '--key', pub],
+      [artifact, '--bundle', bundle, '--key', zero],
+      [artifact, '--bundle', bundle, '--key', pub, '--policy', fifo],
+      [path.dirname(artifact), '--bundle', bundle, '--key', pub],
+    ]) {
+      const run = await runCli(['verify', ...args])
+      expect(run.code, args.join(' ')).toBe(2)
+      expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1)
+      expect(run.stderr).toMatch(/not a regular file|a directory/)
+    }
+    const root = await runCli([
+      'verify',
+      artifact,
+      '--bundle',
+      bundle,
+      '--trusted-root',
+      zero,
+      '--certificate-identity',
+      'x',
+      '--certificate-oidc-issuer',
+      'y',
+    ])
+    expect([root.code, root.stderr.trim()]).toEqual([
+      2,
+      `reproof: --trusted-root ${zero}: not a regular file (a FIFO, socket or device), not a file to read`,
     ])
   })
 

@@ -8,6 +8,11 @@ import type { VerifyResult } from '../../verify/run-verify.js'
  * from the command line, the statement and the certificate: each is escaped, so that
  * none can talk to the terminal.
  */
+/** A value as JSON; `undefined`, which has no JSON form, as the word. */
+function asJson(value: unknown): string {
+  return value === undefined ? 'undefined' : JSON.stringify(value)
+}
+
 export function renderVerify(result: VerifyResult, color: boolean): string {
   const c = paint(color)
   const lines = result.verified
@@ -22,8 +27,9 @@ export function renderVerify(result: VerifyResult, color: boolean): string {
       lines.push(`       ${shown(check.found)}`)
     if (!check.ok)
       lines.push(
-        `       wanted: ${JSON.stringify(check.wanted)}`,
-        `       found:  ${JSON.stringify(check.found)}`,
+        // JSON escapes C0 controls only; C1 (a CSI in one byte) and bidi overrides too.
+        `       wanted: ${shown(asJson(check.wanted))}`,
+        `       found:  ${shown(asJson(check.found))}`,
       )
   }
   for (const item of result.explanation ?? []) {

@@ -587,7 +587,7 @@ describe('verifySignature, trusted roots', () => {
     fs.truncateSync(file, 4 * 1024 * 1024 + 1)
     expect(await attempt()).toMatchObject({
       code: 'E_INPUT',
-      message: `--trusted-root ${file}: larger than ${4 * 1024 * 1024} bytes`,
+      message: `--trusted-root ${file}: more than ${4 * 1024 * 1024} bytes; refused before parsing`,
       context: { path: file },
     })
     fs.writeFileSync(file, '{')
@@ -1094,7 +1094,7 @@ describe('runVerify', () => {
     }
     expect(thrown).toMatchObject({
       code: 'E_INPUT',
-      message: `--bundle ${file}: ${MAX_BUNDLE_BYTES + 1} bytes, more than a bundle can be (${MAX_BUNDLE_BYTES}); refused before parsing`,
+      message: `--bundle ${file}: more than ${MAX_BUNDLE_BYTES} bytes; refused before parsing`,
       context: { path: file },
     })
     fs.rmSync(file)

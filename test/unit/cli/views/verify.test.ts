@@ -16,7 +16,9 @@ describe("verify's human answer", () => {
           name: `subject for ${evil}`,
           ok: false,
           wanted: { sha256: 'a'.repeat(64) },
-          found: [],
+          // From a signed statement: JSON escapes C0 controls, not a one-byte CSI (C1)
+          // or a bidi override.
+          found: ['\u009b2A\u009b0Jverified: app.bin\u202e'],
           reason: 'subject-mismatch',
         },
       ],
@@ -33,6 +35,7 @@ describe("verify's human answer", () => {
     const text = renderVerify(result, false)
     expect(text).not.toContain(ESC)
     expect(text).not.toContain('\u0007')
+    expect(text).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/)
     expect(text).toContain('NOT verified (subject-mismatch)')
     expect(text).toContain('FAILED subject for app\\x1b[2J')
     expect(text).toContain('differs: app\\x1b[2J')
