@@ -85,10 +85,15 @@ export async function uploadAttestation(
           },
         )
       const id = (parseJson(text) as { id?: unknown } | undefined)?.id
-      if ((typeof id !== 'number' && typeof id !== 'string') || String(id) === '')
+      // GitHub's ids are positive integers; anything else (0, text, a line break that
+      // would reach an output and the summary) is no answer to trust.
+      if (
+        !(typeof id === 'number' && Number.isSafeInteger(id) && id > 0) &&
+        !(typeof id === 'string' && /^[1-9][0-9]{0,15}$/.test(id))
+      )
         throw new ReproofError(
           'E_AMBIGUOUS',
-          `GitHub's attestations API answered HTTP ${status} without an id; whether the bundle was stored is unknown, a retry is safe`,
+          `GitHub's attestations API answered HTTP ${status} without an id it could be (a positive integer); whether the bundle was stored is unknown, a retry is safe`,
         )
       return { done: { id: String(id), url: `${server}/${repository}/attestations/${String(id)}` } }
     },

@@ -124,6 +124,13 @@ class Args {
     if (value !== undefined) this.argv.push(cli, value)
   }
 
+  /** `--name value`, and a usage error naming the input when it is not set. */
+  need(name: string, when: string, cli = `--${name}`): void {
+    if (input(this.env, name) === undefined)
+      throw new ReproofError('E_USAGE', `input ${name}: required ${when}`)
+    this.opt(name, cli)
+  }
+
   /** `--name` when the input is true. */
   bool(name: string, cli = `--${name}`): void {
     this.inputOf.set(cli, name)
@@ -212,7 +219,7 @@ function verifyArgv(args: Args): void {
   if (list(args.env, 'artifacts').length === 0)
     throw new ReproofError('E_USAGE', 'input artifacts: at least one is required in verify mode')
   args.add('verify', '--json')
-  args.opt('bundle')
+  args.need('bundle', 'in verify mode')
   trustArgv(args)
   args.add(...list(args.env, 'artifacts'))
 }
@@ -239,13 +246,14 @@ function gateArgv(args: Args): void {
   // Read by the action itself (see ledger-token.ts), never put on a command line.
   args.get('ledger-token')
   args.add('gate', action, '--json')
-  args.opt('environment', '--env')
+  args.need('environment', 'in gate mode', '--env')
   args.opt('ledger')
-  args.opt('bundle')
+  if (action === 'deploy') args.need('bundle', 'for a deploy')
+  else args.opt('bundle')
   trustArgv(args)
   if (action === 'rollback') {
-    args.opt('to')
-    args.opt('reason')
+    args.need('to', 'for a rollback')
+    args.need('reason', 'for a rollback')
   } else args.add(artifact ?? '')
 }
 

@@ -29,7 +29,11 @@ export async function gateAction(
     case 'deploy':
     case 'rollback': {
       const action = toGateAction(sub, artifact, flags)
-      const result = await runGate(action, await toGateCommon(flags, streams.env, Date.now), signal)
+      const common = await toGateCommon(flags, streams.env, Date.now)
+      // A certificate-only requirement with --key is a usage error, as for verify and
+      // check, not a no from the bundle after the ledger was locked.
+      checkPolicyFitsTrust(common.policy, common.trust)
+      const result = await runGate(action, common, signal)
       print(result, renderGateResult(result, useColor(streams.stdout, streams.env)))
       return result.decision === 'refused' ? EXIT.no : EXIT.yes
     }

@@ -103,7 +103,10 @@ export function toTrust(flags: VerifyFlags): Trust {
     flags.certificateOidcIssuer !== undefined ||
     flags.certificateOidcIssuerRegexp !== undefined
   if (keys.length > 0 && keyless)
-    throw new ReproofError('E_USAGE', 'give either --key or the --certificate-* options, not both')
+    throw new ReproofError(
+      'E_USAGE',
+      'give either --key or --certificate-identity and --certificate-oidc-issuer (or their -regexp forms), not both',
+    )
   if (keys.length > 0) return { kind: 'keys', keys, trustedRoot: flags.trustedRoot }
   // Exact or pattern, one of each: two would leave unsaid which one is meant.
   for (const [exact, pattern, flag, orKey] of [
@@ -173,7 +176,7 @@ export function checkPolicyFitsTrust(policy: Policy, trust: Trust): void {
     if (policy[key] !== undefined)
       throw new ReproofError(
         'E_USAGE',
-        `${flags[key] ?? key} is checked against a Fulcio certificate; a --key bundle has none`,
+        `${flags[key] ?? key} is checked against a Fulcio certificate; a bundle signed with --key has none`,
       )
   }
 }

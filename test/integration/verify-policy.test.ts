@@ -192,7 +192,30 @@ describe('keyless policy from the certificate', () => {
         ...flags,
       ])
       expect(run.code).toBe(2)
-      expect(run.stderr).toMatch(/is checked against a Fulcio certificate; a --key bundle has none/)
+      expect(run.stderr).toMatch(
+        /is checked against a Fulcio certificate; a bundle signed with --key has none/,
+      )
+      // The gate's deploy and rollback too, before the ledger is touched.
+      const ledger = path.join(dir, 'ledger.jsonl')
+      for (const gate of [
+        ['deploy', 'x', '--bundle', 'missing.json'],
+        ['rollback', '--to', 'a'.repeat(64), '--reason', 'r'],
+      ]) {
+        const refused = await runCli([
+          'gate',
+          ...gate,
+          '--env',
+          'prod',
+          '--ledger',
+          ledger,
+          '--key',
+          path.join(dir, 'k.pub'),
+          ...flags,
+        ])
+        expect(refused.code, gate[0]).toBe(2)
+        expect(refused.stderr).toMatch(/is checked against a Fulcio certificate/)
+        expect(fs.existsSync(ledger)).toBe(false)
+      }
     }
   })
 

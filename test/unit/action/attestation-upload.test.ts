@@ -86,6 +86,34 @@ describe('storing a bundle with GitHub attestations', () => {
     }
   })
 
+  it('takes an answer without an id GitHub could give (0, text, a line break) as no answer', async () => {
+    for (const body of [
+      '{"id":0}',
+      '{"id":-3}',
+      '{"id":1.5}',
+      '{"id":"1\\n::error::x"}',
+      `{"id":"${'9'.repeat(2000)}"}`,
+      '{"id":{}}',
+      '{}',
+    ]) {
+      const server = await api([[201, body]])
+      try {
+        await expect(
+          uploadAttestation(bundleFile(), server.env, 'tok', fast),
+          body,
+        ).rejects.toMatchObject({ code: 'E_AMBIGUOUS' })
+      } finally {
+        server.close()
+      }
+    }
+    const string = await api([[201, '{"id":"12"}']])
+    try {
+      expect((await uploadAttestation(bundleFile(), string.env, 'tok', fast)).id).toBe('12')
+    } finally {
+      string.close()
+    }
+  })
+
   it("takes a refusal as final, with the API's message and the permission it needs", async () => {
     const server = await api([[403, '{"message":"Resource not accessible by integration"}']])
     try {

@@ -66,6 +66,7 @@ describe('action inputs', () => {
       INPUT_MODE: 'gate',
       INPUT_ARTIFACTS: 'a',
       INPUT_ENVIRONMENT: 'prod',
+      INPUT_BUNDLE: 'b.json',
     })
     expect(inInputTerms('--env prod: no such environment; see --key and --bundle', inputOf)).toBe(
       'input environment prod: no such environment; see input public-key and input bundle',
@@ -130,6 +131,27 @@ describe('action inputs', () => {
     ).toThrow(/^input artifacts: a deploy records one artifact, and 2 were given/)
   })
 
+  it('names a required input that is missing, before the CLI would name its flag', () => {
+    const verify = { INPUT_MODE: 'verify', INPUT_ARTIFACTS: 'dist/app', INPUT_PUBLIC_KEY: 'k' }
+    expect(() => toArgv(verify)).toThrow(/^input bundle: required in verify mode$/)
+    const gate = { INPUT_MODE: 'gate', INPUT_PUBLIC_KEY: 'k', INPUT_BUNDLE: 'b.json' }
+    expect(() => toArgv({ ...gate, INPUT_ARTIFACTS: 'app' })).toThrow(
+      /^input environment: required in gate mode$/,
+    )
+    const prod = { ...gate, INPUT_ENVIRONMENT: 'prod' }
+    expect(() => toArgv({ ...prod, INPUT_BUNDLE: '', INPUT_ARTIFACTS: 'app' })).toThrow(
+      /^input bundle: required for a deploy$/,
+    )
+    const rollback = { ...prod, INPUT_GATE_ACTION: 'rollback' }
+    expect(() => toArgv({ ...rollback, INPUT_REASON: 'r' })).toThrow(
+      /^input to: required for a rollback$/,
+    )
+    expect(() => toArgv({ ...rollback, INPUT_TO: 'a'.repeat(64) })).toThrow(
+      /^input reason: required for a rollback$/,
+    )
+    expect(toArgv({ ...rollback, INPUT_TO: 'a'.repeat(64), INPUT_REASON: 'r' }).mode).toBe('gate')
+  })
+
   it('never lets the build command become reproof options', () => {
     fc.assert(
       fc.property(
@@ -152,7 +174,9 @@ describe('action.yml', () => {
   const source = fs.readFileSync(path.join(REPO, 'src', 'action', 'inputs.ts'), 'utf8')
   const read = new Set([
     ...[
-      ...source.matchAll(/\b(?:input|list|flag|opt|bool|each|get)\(\s*(?:[\w.]+,\s*)?'([a-z-]+)'/g),
+      ...source.matchAll(
+        /\b(?:input|list|flag|opt|need|bool|each|get)\(\s*(?:[\w.]+,\s*)?'([a-z-]+)'/g,
+      ),
     ].map((m) => m[1] ?? ''),
     ...TRUST_INPUTS,
   ])
