@@ -324,57 +324,122 @@ function isoSeconds(t: number): string {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
 interface FoundTime {
+  /** UTC seconds: the zone's offset taken off when the text gives one as a number. */
   seconds: number
   text: string
   /** Day precision (__DATE__): compared by day, not by second. */
   dayOnly: boolean
-  /** Written as a date (ISO 8601, `date`, `__DATE__`), not as a bare number. */
+  /** Written as a date (ISO 8601, RFC 2822, `date`, `__DATE__`), not as a bare number. */
   written?: boolean
+  /** A zone named, not given as an offset (`CET`): the time is as read there, not UTC. */
+  zoneName?: string
 }
 
-/** Every plausible time written in a region: epoch numbers (s, ms, µs, ns), ISO 8601, `date` and `__DATE__` forms. */
+/** `Z`, `+02:00`, `+0200` (or none) as minutes east of UTC; undefined for none. */
+function offsetMinutes(zone: string | undefined): number | undefined {
+  if (zone === undefined || zone === '') return undefined
+  if (zone === 'Z' || zone === 'UT' || zone === 'UTC' || zone === 'GMT') return 0
+  const m = /^([+-])([0-9]{2}):?([0-9]{2})$/.exec(zone)
+  if (m === null) return undefined
+  const minutes = Number(m[2]) * 60 + Number(m[3])
+  return m[1] === '-' ? -minutes : minutes
+}
+
+/** A written time: its fields read as UTC, then its zone's offset taken off. */
+function writtenTime(
+  text: string,
+  [year, month, day, hour, minute, second]: number[],
+  zone: string | undefined,
+): FoundTime {
+  const local =
+    Date.UTC(year ?? 0, month ?? 0, day ?? 1, hour ?? 0, minute ?? 0, second ?? 0) / 1000
+  const offset = offsetMinutes(zone)
+  const named = zone !== undefined && zone !== '' && offset === undefined
+  return {
+    seconds: local - (offset ?? 0) * 60,
+    text,
+    dayOnly: false,
+    written: true,
+    ...(named ? { zoneName: zone } : {}),
+  }
+}
+
+/**
+ * Every plausible time written in a region: epoch numbers (s, ms, µs, ns) standing on
+ * their own, ISO 8601 (with its zone), RFC 2822 (mail, Debian changelogs), `date` and
+ * `__DATE__` forms.
+ */
 export function findTimes(region: string): FoundTime[] {
   const found: FoundTime[] = []
-  for (const m of region.matchAll(/(?<![0-9])([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9])/g)) {
+  // A number inside a run of letters and digits (hex data, an id) is no time.
+  for (const m of region.matchAll(
+    /(?<![0-9A-Za-z])([0-9]{10})([0-9]{3}|[0-9]{6}|[0-9]{9})?(?![0-9A-Za-z])/g,
+  )) {
     found.push({ seconds: Number(m[1]), text: `${m[1]}${m[2] ?? ''}`, dayOnly: false })
   }
   for (const m of region.matchAll(
-    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?/g,
+    /([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?(?: ?(Z|[+-][0-9]{2}:?[0-9]{2})(?![0-9]))?/g,
   )) {
-    const t =
-      Date.UTC(
-        Number(m[1]),
-        Number(m[2]) - 1,
-        Number(m[3]),
-        Number(m[4]),
-        Number(m[5]),
-        Number(m[6] ?? 0),
-      ) / 1000
-    found.push({ seconds: t, text: m[0], dayOnly: false, written: true })
+    const [, y, mo, d, h, mi, sec, zone] = m
+    found.push(
+      writtenTime(
+        m[0],
+        [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec ?? 0)],
+        zone,
+      ),
+    )
   }
   const monthNames = MONTHS.join('|')
+  // RFC 2822: `24 Jun 2015 19:40:02 +0200` (after an optional weekday).
   for (const m of region.matchAll(
     new RegExp(
-      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: [A-Z]{2,5})? ([0-9]{4})`,
+      `(?<![0-9])([0-9]{1,2}) (${monthNames}) ([0-9]{4}) ([0-9]{2}):([0-9]{2})(?::([0-9]{2}))? ([+-][0-9]{4}|UT|UTC|GMT|Z|[A-Z]{3,5})(?![0-9A-Za-z])`,
       'g',
     ),
   )) {
-    const t =
-      Date.UTC(
-        Number(m[6]),
-        MONTHS.indexOf(m[1] ?? ''),
-        Number(m[2]),
-        Number(m[3]),
-        Number(m[4]),
-        Number(m[5]),
-      ) / 1000
-    found.push({ seconds: t, text: m[0], dayOnly: false, written: true })
+    const [, d, mon, y, h, mi, sec, zone] = m
+    found.push(
+      writtenTime(
+        m[0],
+        [Number(y), MONTHS.indexOf(mon ?? ''), Number(d), Number(h), Number(mi), Number(sec ?? 0)],
+        zone,
+      ),
+    )
+  }
+  // `date`'s default form: `Nov 21 14:20:33 CET 2015`.
+  for (const m of region.matchAll(
+    new RegExp(
+      `(${monthNames}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?: ([A-Z]{2,5}|[+-][0-9]{4}))? ([0-9]{4})`,
+      'g',
+    ),
+  )) {
+    const [, mon, d, h, mi, sec, zone, y] = m
+    found.push(
+      writtenTime(
+        m[0],
+        [Number(y), MONTHS.indexOf(mon ?? ''), Number(d), Number(h), Number(mi), Number(sec)],
+        zone,
+      ),
+    )
   }
   for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, 'g'))) {
     const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ''), Number((m[2] ?? '').trim())) / 1000
     found.push({ seconds: t, text: m[0], dayOnly: true, written: true })
   }
   return found
+}
+
+/**
+ * What a time looks like, digits and letters aside: a time that changed between the
+ * runs is written the same way in both (`2015-06-24 12:42+0200`, ten digits), where two
+ * numbers of another length, or a number and a date, are two unrelated things.
+ */
+function shapeOf(t: FoundTime): string {
+  if (t.written !== true) return `a number of ${t.text.length} digits`
+  return t.text
+    .replace(/[0-9]+/g, '0')
+    .replace(/[A-Za-z]+/g, 'a')
+    .replace(/\s+/g, ' ')
 }
 
 const WEEKDAY_BEFORE_TIME =
@@ -399,10 +464,16 @@ function timeEvidence(
   // another appears on both sides once, and the changed one is still only A's.
   const onlyA = withoutEach(timesA, timesB, byText)
   const onlyB = withoutEach(timesB, timesA, byText)
-  // A time on one side only is not a time that changed between the runs.
-  const [x, y] = [onlyA[0], onlyB[0]]
+  // A time on one side only is not a time that changed between the runs; nor is a
+  // pair written in two ways.
+  const x = onlyA.find((t) => onlyB.some((u) => shapeOf(u) === shapeOf(t)))
+  const y = x === undefined ? undefined : onlyB.find((u) => shapeOf(u) === shapeOf(x))
   if (x === undefined || y === undefined) return undefined
-  const show = (t: FoundTime): string => `${t.text} (${isoSeconds(t.seconds)})`
+  // A zone named, not given as an offset, cannot be turned into UTC here: shown as read.
+  const show = (t: FoundTime): string =>
+    t.zoneName === undefined
+      ? `${t.text} (${isoSeconds(t.seconds)})`
+      : `${t.text} (${isoSeconds(t.seconds).replace('T', ' ').replace('Z', ` ${t.zoneName}`)})`
   // With every time found taken out, what still differs.
   // A weekday goes with its date (`date` writes `Tue Nov 14 ...`): it changes with it.
   const masked = (region: string, times: readonly FoundTime[]): string =>

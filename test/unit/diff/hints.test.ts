@@ -135,7 +135,47 @@ describe('content hints', () => {
           guessed,
         )
       )[0]?.evidence,
-    ).toBe('A: 2015-06-24 12:42 (2015-06-24T12:42:00Z); B: 2015-06-24 14:57 (2015-06-24T14:57:00Z)')
+    ).toBe(
+      // The zone's offset is taken off: the time shown in UTC is the time it was.
+      'A: 2015-06-24 12:42+0200 (2015-06-24T10:42:00Z); B: 2015-06-24 14:57+0200 (2015-06-24T12:57:00Z)',
+    )
+    // RFC 2822, as a Debian changelog writes it; a zone by name is shown as read, not as UTC.
+    expect(
+      (
+        await hintsFor(
+          ' -- A <a@b>  Wed, 24 Jun 2015 19:40:02 +0200\n',
+          ' -- A <a@b>  Wed, 24 Jun 2015 19:40:25 +0200\n',
+          guessed,
+        )
+      )[0]?.evidence,
+    ).toBe(
+      'A: 24 Jun 2015 19:40:02 +0200 (2015-06-24T17:40:02Z); B: 24 Jun 2015 19:40:25 +0200 (2015-06-24T17:40:25Z)',
+    )
+    expect(
+      (
+        await hintsFor(
+          'Built Nov 21 14:20:33 CET 2015\n',
+          'Built Nov 21 14:21:03 CET 2015\n',
+          guessed,
+        )
+      )[0]?.evidence,
+    ).toBe(
+      'A: Nov 21 14:20:33 CET 2015 (2015-11-21 14:20:33 CET); B: Nov 21 14:21:03 CET 2015 (2015-11-21 14:21:03 CET)',
+    )
+    // Digits inside a run of hex (font data in a PostScript file) are no time, nor a
+    // ten-digit number paired with a sixteen-digit one.
+    expect(
+      (
+        await hintsFor(
+          'CC672A2E3269DC1588530888A81FA4688A01E64B9D449AB4D916EFA148F06381\n',
+          'F04C80FBF6E052087D557D1585821545730623BCD485D1E8F0803EFCE197F62D\n',
+          guessed,
+        )
+      ).map((h) => h.cause),
+    ).toEqual(['unexplained'])
+    expect(
+      (await hintsFor('t=1588530888 x\n', 't=1585821545730623 x\n', guessed)).map((h) => h.cause),
+    ).toEqual(['unexplained'])
     // Two lines with the same date, one of which changes: the changed one is the evidence.
     const head = 'POT-Creation-Date: 2015-06-24 12:42+0200\n'
     expect(
