@@ -9,14 +9,18 @@ import { MiB, type Job, type NormalizeOutcome } from './job.js'
 export interface ArChanges {
   members: number
   headers: number
+  /** Members whose exec bit was kept (mode 755). */
+  executables: number
 }
 
 const MAGIC = '!<arch>\n'
 
 /**
  * Rewrites member headers as GNU ar's deterministic mode (D) writes them: mtime 0,
- * uid and gid 0, mode 644. Names, sizes, order and data are untouched, so symbol
- * tables (which hold member offsets) and .deb member order stay valid.
+ * uid and gid 0, mode 644; but a member with an exec bit keeps it, as 755 (`ar x`
+ * restores the mode, and GNU ar's 644 for all would lose it). Names, sizes, order and
+ * data are untouched, so symbol tables (which hold member offsets) and .deb member
+ * order stay valid.
  */
 export async function normalizeAr(
   input: Readable,
@@ -31,7 +35,7 @@ export async function normalizeAr(
   }
   if ((await reader.read(MAGIC.length))?.toString('latin1') !== MAGIC) throw bad('no !<arch> magic')
   await write(Buffer.from(MAGIC, 'latin1'))
-  const changes: ArChanges = { members: 0, headers: 0 }
+  const changes: ArChanges = { members: 0, headers: 0, executables: 0 }
   for (;;) {
     const header = await reader.read(60)
     if (header === undefined) break
@@ -48,10 +52,14 @@ export async function normalizeAr(
     } else {
       // The symbol table keeps mode 0, as GNU ar's deterministic mode (D) writes it.
       const table = name === '/' || name === '/SYM64/'
+      const modeText = header.subarray(40, 48).toString('latin1').trim()
+      if (!/^[0-7]*$/.test(modeText)) throw bad(`member mode "${modeText}" is not octal`)
+      const executable = !table && (Number.parseInt(modeText || '0', 8) & 0o111) !== 0
+      if (executable) changes.executables++
       stable.write('0'.padEnd(12), 16, 'latin1')
       stable.write('0'.padEnd(6), 28, 'latin1')
       stable.write('0'.padEnd(6), 34, 'latin1')
-      stable.write((table ? '0' : '644').padEnd(8), 40, 'latin1')
+      stable.write((table ? '0' : executable ? '755' : '644').padEnd(8), 40, 'latin1')
     }
     if (!stable.equals(header)) changes.headers++
     changes.members++
@@ -74,7 +82,9 @@ export function normalizeArFile(job: Job): Promise<NormalizeOutcome> {
     const c = await normalizeAr(input, out, job.budget, job.input)
     job.said.changes =
       c.headers > 0
-        ? [`${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644`]
+        ? [
+            `${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644${c.executables > 0 ? ` (755 for the ${c.executables} with an exec bit, kept)` : ''}`,
+          ]
         : []
   })
 }

@@ -139,11 +139,11 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     expect(sh(dir, 'unzip -t demo-1.0-py3-none-any.whl')).toContain('No errors detected')
   })
 
-  it('sets ar headers as deterministic mode does, keeping members and order', async () => {
+  it('sets ar headers as deterministic mode does, keeping members, order and exec bits', async () => {
     const dir = makeTemp()
     sh(
       dir,
-      'echo one > b.o && echo two > a.o && chmod 755 a.o && ar rcU lib.a b.o a.o && ar rcD ref.a b.o a.o',
+      'echo one > b.o && echo two > a.o && chmod 644 a.o b.o && ar rcU lib.a b.o a.o && ar rcD ref.a b.o a.o',
     )
     const { files } = await normalize(dir, ['lib.a', '-o', 'out.a'])
     expect(files[0]?.format).toBe('ar')
@@ -151,6 +151,17 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
       fs.readFileSync(path.join(dir, 'out.a')).equals(fs.readFileSync(path.join(dir, 'ref.a'))),
     ).toBe(true)
     expect(sh(dir, 'ar p out.a a.o')).toBe('two\n')
+    // GNU ar's deterministic mode writes 644 for every member; an exec bit is kept, as 755,
+    // and said, so that `ar x` gives back an executable.
+    sh(dir, 'chmod 775 a.o && ar rcU exec.a b.o a.o')
+    const exec = await normalize(dir, ['exec.a', '-o', 'exec-out.a'])
+    expect(exec.files[0]?.changes).toEqual([
+      '2 of 2 member headers set to mtime 0, uid/gid 0, mode 644 (755 for the 1 with an exec bit, kept)',
+    ])
+    expect(sh(dir, 'ar tv exec-out.a').split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(/^rw-r--r-- 0\/0 +4 .* b\.o$/) as unknown,
+      expect.stringMatching(/^rwxr-xr-x 0\/0 +4 .* a\.o$/) as unknown,
+    ])
     // With a long-name table (GNU ar leaves its time, owner and mode blank) and a symbol
     // table: what deterministic mode writes is left as it is, byte for byte.
     sh(
