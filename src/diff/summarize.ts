@@ -48,6 +48,17 @@ function describe(
   return `${differ}, content not identical (each shown on its own)`
 }
 
+/**
+ * The headline of a report that is not identical. Entries can all agree while the
+ * files do not (a zip's comment, bytes between members, padding): said so, not "0 of N
+ * entries differ" under a verdict of different.
+ */
+export function differHeadline(stats: { differing: number; compared: number }): string {
+  return stats.differing === 0
+    ? `${stats.compared} compared entries agree, yet the files differ (see below)`
+    : `${stats.differing} of ${stats.compared} compared entries differ`
+}
+
 /** Whether a view should show this item on its own, or leave it to its pattern's summary. */
 export function isSummarized(item: DiffItem, summaries: readonly PatternSummary[]): boolean {
   if (

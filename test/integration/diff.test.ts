@@ -158,6 +158,10 @@ describe('reproof diff', () => {
     expect(text.stdout).toMatch(
       /one\.tar \[tar\] +archive differs\n +global comment: [0-9a-f]{40} → [0-9a-f]{40}/,
     )
+    // Every entry agrees; the headline says so, rather than "0 of N entries differ".
+    expect(text.stdout.split('\n')[0]).toMatch(
+      /^\d+ compared entries agree, yet the files differ \(see below\): A = /,
+    )
     const names = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
     // The same content under names that differ in one byte that is not UTF-8: renamed.
     const renamed = names.report?.items

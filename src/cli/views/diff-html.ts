@@ -2,7 +2,7 @@ import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import type { DiffItem, DiffReport } from '../../diff/report.js'
-import { isSummarized } from '../../diff/summarize.js'
+import { differHeadline, isSummarized } from '../../diff/summarize.js'
 import { describeKind } from './diff-text.js'
 
 /**
@@ -26,7 +26,7 @@ export function renderDiffHtml(report: DiffReport): string {
   const sections = shown.map((item, i) => section(item, i)).join('\n')
   const verdict = report.identical
     ? `<p class="same">Identical (${report.stats.compared} compared).</p>`
-    : `<p class="differ">${report.stats.differing} of ${report.stats.compared} compared entries differ.</p>`
+    : `<p class="differ">${differHeadline(report.stats)}.</p>`
   return `<!doctype html>
 <html lang="en">
 <head>

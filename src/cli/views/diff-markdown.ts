@@ -2,7 +2,7 @@ import { toDisplayLine, toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import type { DiffReport } from '../../diff/report.js'
-import { isSummarized } from '../../diff/summarize.js'
+import { differHeadline, isSummarized } from '../../diff/summarize.js'
 import { describeKind } from './diff-text.js'
 
 /** For a GitHub job summary: a table first, then collapsible details per path. */
@@ -15,7 +15,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
       '',
     ].join('\n')
   out.push(
-    `### ${report.stats.differing} of ${report.stats.compared} compared entries differ`,
+    `### ${differHeadline(report.stats)}`,
     '',
     `A: \`${cell(report.a)}\`  `,
     `B: \`${cell(report.b)}\``,

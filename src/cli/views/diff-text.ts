@@ -3,7 +3,7 @@ import { describePlaces } from './binary-places.js'
 import { toDisplayLine, toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import type { DiffItem, DiffReport } from '../../diff/report.js'
-import { isSummarized } from '../../diff/summarize.js'
+import { differHeadline, isSummarized } from '../../diff/summarize.js'
 
 /** The terminal view: one block per differing path, patterns summarized, causes last. */
 export function renderDiffText(report: DiffReport, color: boolean): string {
@@ -15,11 +15,7 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
     for (const warning of report.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`))
     return `${out.join('\n')}\n`
   }
-  out.push(
-    c.bold(
-      `${report.stats.differing} of ${report.stats.compared} compared entries differ: A = ${a}, B = ${b}`,
-    ),
-  )
+  out.push(c.bold(`${differHeadline(report.stats)}: A = ${a}, B = ${b}`))
   for (const item of report.items) {
     if (isSummarized(item, report.summaries)) continue
     out.push('', ...renderItem(item, c))
