@@ -54,8 +54,13 @@ export function reportError(err: unknown, streams: Streams, json = false): numbe
   if (isReproofError(err)) {
     lines.push(`reproof: ${toDisplayText(err.message)}`)
     const { context } = err
-    if (context.wanted !== undefined) lines.push(`  wanted: ${shown(context.wanted)}`)
-    if (context.found !== undefined) lines.push(`  found: ${shown(context.found)}`)
+    // What was wanted and found, unless the message already says it (`--max-age: "5x"
+    // is not a duration` is one line, not two): then it stays in the JSON form only.
+    const said = (value: unknown): boolean => err.message.includes(shown(value))
+    if (context.wanted !== undefined && !said(context.wanted))
+      lines.push(`  wanted: ${shown(context.wanted)}`)
+    if (context.found !== undefined && !said(context.found))
+      lines.push(`  found: ${shown(context.found)}`)
     // Several hints come one a line; each line is escaped on its own.
     for (const hint of context.hint?.split('\n') ?? []) lines.push(`  hint: ${toDisplayText(hint)}`)
     if (context.detail !== undefined && context.detail !== '') {

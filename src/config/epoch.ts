@@ -19,7 +19,7 @@ export function parseEpoch(text: string, what: string): number {
   if (!/^[0-9]+$/.test(text)) {
     throw new ReproofError(
       'E_INPUT',
-      `${what}: "${truncate(text)}" is not a non-negative decimal integer`,
+      `${what}: "${truncate(text)}" is not a non-negative decimal integer (seconds since 1970-01-01T00:00:00Z, digits only)`,
       { found: text, wanted: 'seconds since 1970-01-01T00:00:00Z, digits only' },
     )
   }

@@ -21,7 +21,7 @@ describe('the error printer', () => {
     const code = reportError(
       new ReproofError('E_INPUT', '--key k.pub: not a PEM public key', {
         path: 'k.pub',
-        wanted: 'a PEM public key',
+        wanted: 'SPKI, ECDSA P-256 or Ed25519',
         found: { bytes: 4 },
         hint: 'make one with reproof keygen\nor give the .pub file',
         detail: 'line 1\nline 2',
@@ -33,7 +33,7 @@ describe('the error printer', () => {
     expect(err()).toBe(
       [
         'reproof: --key k.pub: not a PEM public key',
-        '  wanted: a PEM public key',
+        '  wanted: SPKI, ECDSA P-256 or Ed25519',
         '  found: {"bytes":4}',
         '  hint: make one with reproof keygen',
         '  hint: or give the .pub file',
@@ -80,6 +80,15 @@ describe('the error printer', () => {
       found: 7,
       limit: '--max-member-bytes',
     })
+  })
+
+  it('keeps bad input to one line when the message already names the value', () => {
+    const { streams, err } = capture()
+    reportError(
+      new ReproofError('E_INPUT', '--max-age: "5x" is not a duration', { found: '5x' }),
+      streams,
+    )
+    expect(err()).toBe('reproof: --max-age: "5x" is not a duration\n')
   })
 
   it('calls anything else an internal error, exit 3, and escapes what it shows', () => {
