@@ -523,8 +523,17 @@ export class FileLedger implements Ledger {
    * next locked read to judge.
    */
   peek(): LedgerRecord[] {
-    const bytes = this.readBytes()
-    if (bytes === undefined) return []
+    const bytes = this.readBytes() ?? Buffer.alloc(0)
+    // A ledger cut back or rewritten under what this machine verified stops every gate
+    // command (exit 3), this lookup too: answered from it, a rollback was refused as
+    // "never released" (a no), as if the ledger were sound.
+    const checkpoint = this.loadCheckpoint()
+    if (
+      checkpoint !== undefined &&
+      (bytes.length < checkpoint.bytes ||
+        sha256Hex(bytes.subarray(0, checkpoint.bytes)) !== checkpoint.sha256)
+    )
+      throw this.cut(checkpoint.bytes)
     return parseLedger(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8'), this.file)
   }
 

@@ -221,6 +221,12 @@ describe('a file ledger checkpoint', () => {
     expect(() => open().read()).toThrow(
       `${file}: its first ${size} bytes are not the ones this machine verified`,
     )
+    // The lookup a rollback makes before the lock stops too, rather than answer from it.
+    expect(() => open().peek()).toThrow(
+      `${file}: its first ${size} bytes are not the ones this machine verified`,
+    )
+    fs.writeFileSync(file, lines(other))
+    expect(() => open().peek()).toThrow(/not the ones this machine verified/)
     fs.writeFileSync(file, '')
     expect(() => open().read()).toThrow(/not the ones this machine verified/)
   })
