@@ -16,6 +16,8 @@ export interface UploadOptions {
   retries: number
   /** The clock's part of the backoff, for tests. */
   wait?: (ms: number) => Promise<void>
+  /** Ctrl-C or a cancelled job: stop, the outcome unknown. */
+  signal?: AbortSignal
 }
 
 const BACKOFF: Backoff = { firstMs: 1000, factor: 2, maxMs: 8000 }
@@ -56,6 +58,7 @@ export async function uploadAttestation(
     async (): Promise<Attempt<StoredAttestation, string>> => {
       let status: number
       let text: string
+      throwIfStopped(options.signal, bundleFile)
       try {
         const response = await request(`${api}/repos/${repository}/attestations`, {
           method: 'POST',
@@ -68,11 +71,13 @@ export async function uploadAttestation(
           },
           body,
           headersTimeout: options.timeoutMs,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
           bodyTimeout: options.timeoutMs,
         })
         status = response.statusCode
         text = await response.body.text()
       } catch (err) {
+        throwIfStopped(options.signal, bundleFile)
         return { again: (err as Error).message }
       }
       if (status >= 500 || status === 429) return { again: `HTTP ${status}` }
@@ -104,6 +109,15 @@ export async function uploadAttestation(
     'E_AMBIGUOUS',
     `GitHub's attestations API did not answer (${outcome.reasons.at(-1) ?? 'no attempt'}); the bundle is signed and kept at ${bundleFile}, whether it was stored is unknown, and a retry is safe`,
   )
+}
+
+/** Stopped by a signal: whether the bundle was stored is unknown (it may have been sent). */
+function throwIfStopped(signal: AbortSignal | undefined, bundleFile: string): void {
+  if (signal?.aborted === true)
+    throw new ReproofError(
+      'E_INTERRUPTED',
+      `interrupted while storing the bundle with GitHub's attestations; the bundle is signed and kept at ${bundleFile}, whether it was stored is unknown, and a retry is safe`,
+    )
 }
 
 function parseJson(text: string): unknown {

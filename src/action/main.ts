@@ -97,10 +97,19 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   // names an attestation is one GitHub holds.
   let uploadFailure: string | undefined
   if (mode === 'build' && signed && bundle !== undefined && parsed.upload) {
+    // Ctrl-C or a cancelled job stops the upload, not the step: the outputs and the
+    // summary below are still written, saying the outcome is unknown.
+    const stop = new AbortController()
+    const onSignal = (): void => {
+      stop.abort()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     try {
       const stored = await uploadAttestation(bundle, env, input(env, 'github-token') ?? '', {
         timeoutMs: 30_000,
         retries: 3,
+        signal: stop.signal,
       })
       outputs['attestation-id'] = stored.id
       outputs['attestation-url'] = stored.url
@@ -109,6 +118,9 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
       uploadFailure = isReproofError(err)
         ? `${err.message}${err.context.hint === undefined ? '' : ` (${err.context.hint})`}`
         : String(err)
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
     }
   }
   const reportPath = argValue(argv, '--report')

@@ -37,6 +37,8 @@ function runAction(
   inputs: Record<string, string>,
   cwd: string,
   extraEnv: Record<string, string> = {},
+  /** When it settles, the runner cancels the step (SIGINT, as Ctrl-C and a cancelled job send). */
+  interrupt?: Promise<unknown>,
 ): Promise<ActionRun> {
   const outputFile = path.join(cwd, 'github-output')
   const summaryFile = path.join(cwd, 'github-summary')
@@ -54,6 +56,7 @@ function runAction(
   }
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [ACTION], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    void interrupt?.then(() => child.kill('SIGINT'))
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -407,6 +410,43 @@ describe('the GitHub Action', () => {
     }
     // Nothing written where later steps would find it.
     expect(fs.existsSync(path.join(dir, '.gitconfig'))).toBe(false)
+  })
+
+  it('still writes its outputs and summary when cancelled while storing the bundle', async () => {
+    const dir = project('mkdir -p out && echo same > out/app.txt\n')
+    let posted: () => void = () => undefined
+    const reached = new Promise<void>((resolve) => (posted = resolve))
+    // An attestations API that takes the bundle and never answers.
+    const server = http.createServer((req) => {
+      req.resume()
+      req.on('end', () => posted())
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const run = await runAction(
+        {
+          ...signedBuild({ key: path.join(keyDir, 'k.key') }),
+          'upload-attestation': 'true',
+          'github-token': 'ghs_uploadtoken0123456789',
+        },
+        dir,
+        {
+          GITHUB_ACTIONS: 'true',
+          GITHUB_API_URL: `http://127.0.0.1:${port}`,
+          GITHUB_REPOSITORY: 'owner/repo',
+        },
+        reached,
+      )
+      expect(run.code, run.stdout).toBe(130)
+      expect(run.outputs).toMatchObject({ signed: 'true', 'bundle-path': 'app.sigstore.json' })
+      expect(run.outputs['attestation-id']).toBeUndefined()
+      expect(run.summary).toContain('signed, but not stored')
+      expect(run.summary).toContain('whether it was stored is unknown')
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
   })
 
   it('stores the signed bundle with GitHub attestations when asked, and says so when GitHub refuses', async () => {
