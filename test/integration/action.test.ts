@@ -419,7 +419,9 @@ describe('the GitHub Action', () => {
     // An attestations API that takes the bundle and never answers.
     const server = http.createServer((req) => {
       req.resume()
-      req.on('end', () => { posted(); })
+      req.on('end', () => {
+        posted()
+      })
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo

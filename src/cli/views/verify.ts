@@ -25,12 +25,12 @@ export function renderVerify(result: VerifyResult, color: boolean): string {
     // sandbox: that is part of the answer, not a detail.
     if (check.ok && check.name === 'rebuild' && typeof check.found === 'string')
       lines.push(`       ${shown(check.found)}`)
-    if (!check.ok)
-      lines.push(
-        // JSON escapes C0 controls only; C1 (a CSI in one byte) and bidi overrides too.
-        `       wanted: ${shown(asJson(check.wanted))}`,
-        `       found:  ${shown(asJson(check.found))}`,
-      )
+    if (!check.ok) {
+      // JSON escapes C0 controls only; C1 (a CSI in one byte) and bidi overrides too.
+      // A check that wanted nothing in particular (the signature) says only what it found.
+      if (check.wanted !== undefined) lines.push(`       wanted: ${shown(asJson(check.wanted))}`)
+      lines.push(`       found:  ${shown(asJson(check.found))}`)
+    }
   }
   for (const item of result.explanation ?? []) {
     lines.push(

@@ -12,6 +12,7 @@ describe("verify's human answer", () => {
       artifacts: [{ path: evil, sha256: 'a'.repeat(64) }],
       checks: [
         { name: 'signature', ok: true },
+        { name: 'log entry', ok: false, found: 'no entry' },
         {
           name: `subject for ${evil}`,
           ok: false,
@@ -37,6 +38,9 @@ describe("verify's human answer", () => {
     expect(text).not.toContain('\u0007')
     expect(text).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/)
     expect(text).toContain('NOT verified (subject-mismatch)')
+    // A check that wanted nothing in particular says only what it found.
+    expect(text).toContain('FAILED log entry\n       found:  "no entry"\n')
+    expect(text).not.toContain('undefined')
     expect(text).toContain('FAILED subject for app\\x1b[2J')
     expect(text).toContain('differs: app\\x1b[2J')
     expect(text).toContain('signed by https://github.com/acme/app\\x1b[31m')
