@@ -7,7 +7,6 @@ import type { HintContext } from './hints.js'
 import { DEFAULT_LIMITS } from '../formats/limits.js'
 import type { DiffItem, DiffReport } from './report.js'
 
-const DAY = 86_400
 
 export interface BuildRunFacts {
   /** The build roots as the builds saw them: what embedded paths are compared with. */
@@ -20,15 +19,15 @@ export interface BuildRunFacts {
   canary: string
   /** Wall-clock seconds around both runs; only hints read them. */
   wallClock: [number, number]
-  /** Days run B's clock was moved ahead (time variation), 0 if not. */
-  clockOffsetDays: number
+  /** Seconds run B's clock was moved ahead (time variation), 0 if not. */
+  clockOffsetSeconds: number
   localeVaried: boolean
 }
 
 /** The hint context a twin build knows: both roots, the canary, and when each run's clock said it ran. */
 export function buildHintContext(facts: BuildRunFacts): HintContext {
   const [from, to] = [facts.wallClock[0] - 60, facts.wallClock[1] + 60]
-  const shift = facts.clockOffsetDays * DAY
+  const shift = facts.clockOffsetSeconds
   return {
     roots: [
       [facts.roots[0], path.dirname(facts.roots[0])],

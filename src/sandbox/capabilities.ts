@@ -5,7 +5,7 @@ import type { VariationName } from '../config/variations.js'
 import { probeFaketime, type FaketimeProbe } from './faketime.js'
 import type { SandboxSupport } from './namespace-sandbox.js'
 import { runCaptured } from './process.js'
-import { FAKETIME_OFFSET_DAYS, type Capabilities } from './run-plan.js'
+import { FAKETIME_OFFSET_SECONDS, type Capabilities } from './run-plan.js'
 
 const noFaketime: FaketimeProbe = { faketime: undefined }
 
@@ -26,7 +26,7 @@ export async function detectCapabilities(
   const wants = (...names: VariationName[]): boolean => names.some((n) => variations.includes(n))
   const [sandboxSupport, faketime, namespaces, taskset, locale] = await Promise.all([
     sandbox,
-    wants('time') ? probeFaketime(FAKETIME_OFFSET_DAYS, env) : noFaketime,
+    wants('time') ? probeFaketime(FAKETIME_OFFSET_SECONDS, env) : noFaketime,
     wants('user', 'hostname', 'domain')
       ? succeeds(['unshare', '--user', '--map-root-user', '--uts', 'true'])
       : false,

@@ -131,7 +131,7 @@ export interface FaketimeProbe {
  * which programs on the caller's PATH must therefore run on the real clock.
  */
 export async function probeFaketime(
-  offsetDays: number,
+  offsetSeconds: number,
   env: NodeJS.ProcessEnv,
 ): Promise<FaketimeProbe> {
   const wrapper = 'faketime'
@@ -145,7 +145,7 @@ export async function probeFaketime(
     realClockFor: [],
     unreachable: [],
   }
-  const offset = `+${offsetDays}d`
+  const offset = `+${offsetSeconds}`
   const launcher = faketimeLauncher(unprobed, offset)
   const probeEnv = { ...env, ...faketimeEnvironment(unprobed), FAKETIME_DEBUG_DLSYM: '1' }
   const clock = await runCaptured([...launcher, 'date', '+%s'], {
@@ -153,7 +153,7 @@ export async function probeFaketime(
     timeoutMs: 10_000,
   })
   const shifted = Number(clock.stdout.trim()) - Math.floor(Date.now() / 1000)
-  if (clock.code !== 0 || !(shifted > (offsetDays - 30) * 86_400)) return { faketime: undefined }
+  if (clock.code !== 0 || !(shifted > offsetSeconds - 30 * 86_400)) return { faketime: undefined }
   const missingSymbols = parseMissingSymbols(clock.stderr)
   const realClockFor =
     missingSymbols.length > 0

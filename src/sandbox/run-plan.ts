@@ -102,9 +102,12 @@ export interface RunPlan {
   toConfirm: VariationName[]
 }
 
-// Far enough that the date, the day of the week and the month all differ.
-export const FAKETIME_OFFSET_DAYS = 397
-const FAKETIME_OFFSET = `+${FAKETIME_OFFSET_DAYS}d`
+// Far enough that the date, the day of the week and the month all differ; and the time
+// of day too: whole days alone left `date +%H:%M` and __TIME__ the same in both runs.
+export const FAKETIME_OFFSET_SECONDS = 397 * 86_400 + 7 * 3600 + 13 * 60 + 17
+/** As the verdict and the record say it. */
+export const FAKETIME_OFFSET_TEXT = '+397 days 7 h 13 min 17 s'
+const FAKETIME_OFFSET = `+${FAKETIME_OFFSET_SECONDS}`
 // Stamps of one-second resolution (tar, gzip) differ when the runs start more than a
 // second apart, and DOS times (zip, jar: two seconds) when more than two: a 1.1 s gap let
 // a zip of generated files match in about half of the runs. The half second beyond two
@@ -243,7 +246,7 @@ const APPLY: Record<VariationName, Applier> = {
           name,
           status: 'effective',
           a: 'real clock',
-          b: `clock ${FAKETIME_OFFSET} (libfaketime)`,
+          b: `clock ${FAKETIME_OFFSET_TEXT} (libfaketime)`,
           // Always: what libfaketime cannot reach is not only what was found here.
           note: clockNote(
             shims.map((f) => f.name),

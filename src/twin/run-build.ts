@@ -11,7 +11,7 @@ import { sortNames, toDisplayText, toFsPath } from '../file-names.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { canonicalFile } from '../io/output-path.js'
 import type { Manifest } from '../digest/manifest.js'
-import { FAKETIME_OFFSET_DAYS, type RunPlan, type VariationRecord } from '../sandbox/run-plan.js'
+import { FAKETIME_OFFSET_SECONDS, type RunPlan, type VariationRecord } from '../sandbox/run-plan.js'
 import { checkRootChain } from '../sandbox/root-chain.js'
 import {
   chooseTempParent,
@@ -278,7 +278,7 @@ async function compareRuns(
       places: [places.a, places.b],
       canary: workspace.canary,
       wallClock: ran.window,
-      clockOffsetDays: isEffective(variations, 'time') ? FAKETIME_OFFSET_DAYS : 0,
+      clockOffsetSeconds: isEffective(variations, 'time') ? FAKETIME_OFFSET_SECONDS : 0,
       localeVaried: isEffective(variations, 'locale'),
     },
     warnings,

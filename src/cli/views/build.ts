@@ -2,7 +2,7 @@ import type { BuildResult } from '../../twin/run-build.js'
 import { formatDuration } from '../../config/duration.js'
 import { toDisplayText as shown } from '../../file-names.js'
 import { VARIATIONS } from '../../config/variations.js'
-import { FAKETIME_OFFSET_DAYS } from '../../sandbox/run-plan.js'
+import { FAKETIME_OFFSET_TEXT } from '../../sandbox/run-plan.js'
 import { paint } from '../../io/paint.js'
 
 // Beyond this many, the warning names the first ones and counts the rest (--json has all).
@@ -153,7 +153,7 @@ function countNames(result: BuildResult): number {
 }
 
 /**
- * "path, time (clock +397 days), file-times (+2.5 s), ordering; not varied: hostname (user namespaces are not
+ * "path, time (clock +397 days 7 h 13 min 17 s), file-times (+2.5 s), ordering; not varied: hostname (user namespaces are not
  * permitted here)": what was varied, and every variation that was not, with why.
  */
 export function describeVariations(variations: BuildResult['variations']): string {
@@ -161,7 +161,7 @@ export function describeVariations(variations: BuildResult['variations']): strin
     .filter((v) => v.status === 'effective')
     .map((v) =>
       v.name === 'time'
-        ? `time (clock +${FAKETIME_OFFSET_DAYS} days${v.note === undefined ? '' : `; ${v.note}`})`
+        ? `time (clock ${FAKETIME_OFFSET_TEXT}${v.note === undefined ? '' : `; ${v.note}`})`
         : v.name === 'file-times'
           ? `file-times (+2.5 s${v.note === undefined ? '' : `; ${v.note}`})`
           : v.name === 'ordering'
