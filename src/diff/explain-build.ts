@@ -7,7 +7,6 @@ import type { HintContext } from './hints.js'
 import { DEFAULT_LIMITS } from '../formats/limits.js'
 import type { DiffItem, DiffReport } from './report.js'
 
-
 export interface BuildRunFacts {
   /** The build roots as the builds saw them: what embedded paths are compared with. */
   roots: [string, string]

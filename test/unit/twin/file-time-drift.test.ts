@@ -39,7 +39,12 @@ describe('fileTimeDrift', () => {
 
 describe('withFileTimeDrift', () => {
   const variations: VariationRecord[] = [
-    { name: 'time', status: 'effective', a: 'real clock', b: 'clock +397 days 7 h 13 min 17 s (libfaketime)' },
+    {
+      name: 'time',
+      status: 'effective',
+      a: 'real clock',
+      b: 'clock +397 days 7 h 13 min 17 s (libfaketime)',
+    },
     { name: 'file-times', status: 'effective', a: 'real', b: 'later', note: 'kept' },
   ]
 
