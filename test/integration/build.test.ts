@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { describeVariations } from '../../src/cli/views/build.js'
 import type { BuildResult } from '../../src/twin/run-build.js'
 import type { BuildRecord } from '../../src/records/build-record.js'
 import {
@@ -690,7 +691,13 @@ describe('reproof build', () => {
     ])
     expect([a?.[5], b?.[5]]).toEqual(['home', 'none'])
     expect(b?.[6]).toMatch(canary)
-    if (applied.has('cpus')) expect(a?.[7]).toBe('1')
+    if (applied.has('cpus')) {
+      expect(a?.[7]).toBe('1')
+      // What affinity does not reach is said with the verdict.
+      expect(describeVariations(result.variations)).toContain(
+        'cpus (by affinity and -j only: /proc/cpuinfo, getconf _NPROCESSORS_ONLN and os.cpu_count() count every CPU in both runs)',
+      )
+    }
     expect([a?.[8], b?.[8]]).toEqual(['', expect.stringMatching(canary)])
     fs.rmSync(result.kept ?? '', { recursive: true, force: true })
   })

@@ -153,7 +153,7 @@ function countNames(result: BuildResult): number {
 }
 
 /**
- * "path, time (clock +397 days 7 h 13 min 17 s), file-times (+2.5 s), ordering; not varied: hostname (user namespaces are not
+ * "path, time (clock +397 days 7 h 13 min 17 s), file-times (+2.5 s for files the build writes; …), ordering; not varied: hostname (user namespaces are not
  * permitted here)": what was varied, and every variation that was not, with why.
  */
 export function describeVariations(variations: BuildResult['variations']): string {
@@ -163,10 +163,12 @@ export function describeVariations(variations: BuildResult['variations']): strin
       v.name === 'time'
         ? `time (clock ${FAKETIME_OFFSET_TEXT}${v.note === undefined ? '' : `; ${v.note}`})`
         : v.name === 'file-times'
-          ? `file-times (+2.5 s${v.note === undefined ? '' : `; ${v.note}`})`
+          ? `file-times (+2.5 s for files the build writes; the source's all at the epoch${v.note === undefined ? '' : `; ${v.note}`})`
           : v.name === 'ordering'
             ? 'ordering (of the source snapshot)'
-            : v.name,
+            : v.note === undefined
+              ? v.name
+              : `${v.name} (${v.note})`,
     )
   const notVaried = variations
     .filter((v) => v.status !== 'effective')
