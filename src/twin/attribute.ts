@@ -19,6 +19,8 @@ export interface Culprit {
    * does not come every time); `unknown`: the extra builds allowed ran out first.
    */
   cause: VariationName | 'path' | 'together' | 'unstable' | 'unknown'
+  /** Other variations that alone reproduce it too (the search found it under each). */
+  also?: VariationName[]
 }
 
 export interface PairTested {
@@ -47,6 +49,9 @@ export async function attribute(
 ): Promise<Attribution> {
   const pairs: PairTested[] = []
   const causes = new Map<string, Culprit['cause']>()
+  // A difference two variations each reproduce alone (a date written from the clock and
+  // from a file's time) is named under both: the first found, the others beside it.
+  const also = new Map<string, VariationName[]>()
   const run = async (
     variations: readonly VariationName[],
   ): Promise<ReadonlySet<string> | undefined> => {
@@ -66,7 +71,11 @@ export async function attribute(
     if (targets.length === 0) return
     const [only] = set
     if (set.length === 1 && only !== undefined) {
-      for (const t of targets) causes.set(t, only)
+      for (const t of targets) {
+        const first = causes.get(t)
+        if (first === undefined) causes.set(t, only)
+        else also.set(t, [...(also.get(t) ?? []), only])
+      }
       return
     }
     const half = Math.ceil(set.length / 2)
@@ -80,13 +89,21 @@ export async function attribute(
     }
     for (const [i, part] of parts.entries()) await search(part, found[i] ?? [])
     // Reproduced by the whole set, by neither half alone.
-    for (const t of targets) if (!found.some((f) => f.includes(t))) causes.set(t, 'together')
+    for (const t of targets)
+      if (!found.some((f) => f.includes(t)) && !causes.has(t)) causes.set(t, 'together')
   }
   const rest = differing.filter((a) => !causes.has(a))
   if (varied.length === 0) for (const t of rest) causes.set(t, 'unstable')
   else await search(varied, rest)
   return {
-    culprits: differing.map((artifact) => ({ artifact, cause: causes.get(artifact) ?? 'unknown' })),
+    culprits: differing.map((artifact) => {
+      const more = also.get(artifact)
+      return {
+        artifact,
+        cause: causes.get(artifact) ?? 'unknown',
+        ...(more === undefined ? {} : { also: more }),
+      }
+    }),
     pairs,
   }
 }

@@ -125,8 +125,10 @@ function describeAttribution(attribution: BuildResult['attribution']): string[] 
   if (attribution === null) return []
   const builds = `${attribution.extraBuilds} further build${attribution.extraBuilds === 1 ? '' : 's'}`
   const lines = [`which variation causes it (${builds}):`]
-  for (const { artifact, cause } of attribution.culprits ?? [])
-    lines.push(`  ${shown(artifact)}: ${CAUSES[cause] ?? `${cause} alone`}`)
+  for (const { artifact, cause, also } of attribution.culprits ?? [])
+    lines.push(
+      `  ${shown(artifact)}: ${CAUSES[cause] ?? `${[cause, ...(also ?? [])].join(' alone, and ')} alone`}`,
+    )
   if (attribution.skipped !== undefined) lines.push(`  not learnt: ${shown(attribution.skipped)}`)
   return lines
 }

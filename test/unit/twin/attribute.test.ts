@@ -5,11 +5,15 @@ import { attribute, MAX_EXPLAIN_PAIRS, pairsWithin } from '../../../src/twin/att
 
 const VARIED = VARIATIONS.filter((v) => v !== 'path')
 
-/** What truly makes an artifact differ: the path (or nothing), one variation, or two together. */
+/**
+ * What truly makes an artifact differ: the path (or nothing), one variation, two
+ * together, or either of two alone (a date from the clock and from a file's time).
+ */
 type Truth =
   | { kind: 'path' }
   | { kind: 'one'; v: VariationName }
   | { kind: 'two'; v: VariationName; w: VariationName }
+  | { kind: 'either'; v: VariationName; w: VariationName }
 
 const truthArb = (varied: readonly VariationName[]): fc.Arbitrary<Truth> =>
   fc.oneof(
@@ -19,6 +23,10 @@ const truthArb = (varied: readonly VariationName[]): fc.Arbitrary<Truth> =>
       .uniqueArray(fc.constantFrom(...varied), { minLength: 2, maxLength: 2 })
       .filter((p) => p.length === 2)
       .map(([v, w]): Truth => ({ kind: 'two', v: v ?? 'time', w: w ?? 'time' })),
+    fc
+      .uniqueArray(fc.constantFrom(...varied), { minLength: 2, maxLength: 2 })
+      .filter((p) => p.length === 2)
+      .map(([v, w]): Truth => ({ kind: 'either', v: v ?? 'time', w: w ?? 'time' })),
   )
 
 /** A build whose artifacts differ exactly as their truths say, under the variations given. */
@@ -31,7 +39,13 @@ function oracle(truths: ReadonlyMap<string, Truth>) {
       new Set(
         [...truths]
           .filter(([, t]) =>
-            t.kind === 'path' ? true : t.kind === 'one' ? on.has(t.v) : on.has(t.v) && on.has(t.w),
+            t.kind === 'path'
+              ? true
+              : t.kind === 'one'
+                ? on.has(t.v)
+                : t.kind === 'two'
+                  ? on.has(t.v) && on.has(t.w)
+                  : on.has(t.v) || on.has(t.w),
           )
           .map(([a]) => a),
       ),
@@ -60,12 +74,19 @@ describe('attribute', () => {
         expect(calls()).toBeLessThanOrEqual(maxPairs)
         expect(found.pairs).toHaveLength(calls())
         expect(found.pairs[0]?.variations).toEqual([])
-        for (const { artifact, cause } of found.culprits) {
+        for (const { artifact, cause, also } of found.culprits) {
           const truth = byArtifact.get(artifact)
           if (cause === 'unknown') continue
           if (truth?.kind === 'path') expect(cause).toBe('path')
-          if (truth?.kind === 'one') expect(cause).toBe(truth.v)
+          if (truth?.kind === 'one') expect([cause, also]).toEqual([truth.v, undefined])
           if (truth?.kind === 'two') expect(cause).toBe('together')
+          // Either alone: both named, whichever was found first, once the search got to both.
+          if (truth?.kind === 'either') {
+            const named = [cause, ...(also ?? [])]
+            expect(named.every((n) => n === truth.v || n === truth.w)).toBe(true)
+            if (maxPairs >= 2 * varied.length + 1)
+              expect(named.sort()).toEqual([truth.v, truth.w].sort())
+          }
         }
         // With pairs enough for the halving, nothing is left unknown.
         if (maxPairs >= 2 * varied.length + 1)
