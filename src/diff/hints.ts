@@ -630,6 +630,13 @@ function modeHint(f: FieldDifference): Hint {
       fix: 'set umask 022 for the build, or normalize modes: tar --mode=go-w',
     }
   }
+  // The exec bit is part of an artifact: normalizing keeps it, so the build must set it.
+  if ((changed & 0o111) !== 0)
+    return {
+      cause: 'permissions',
+      evidence: `${f.field}: ${f.a} → ${f.b} (the exec bit)`,
+      fix: 'set the exec bit explicitly in the build (chmod, install -m 0755 or 0644); normalizing keeps it as it is',
+    }
   return {
     cause: 'permissions',
     evidence: `${f.field}: ${f.a} → ${f.b}`,

@@ -368,6 +368,11 @@ describe('field hints', () => {
   it('tells umask from other permission changes', () => {
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0664' }])[0]?.cause).toBe('umask')
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0755' }])[0]?.cause).toBe('permissions')
+    // An exec bit is kept by normalizing: the fix is in the build, not in reproof normalize.
+    expect(fieldHints([{ field: 'mode', a: '0644', b: '0755' }])[0]?.fix).toMatch(
+      /^set the exec bit explicitly in the build/,
+    )
+    expect(fieldHints([{ field: 'mode', a: '0644', b: '4644' }])[0]?.fix).toMatch(/tar --mode/)
     expect(
       fieldHints([{ field: 'external attributes', a: '0x81a40000', b: '0x81b40000' }])[0]?.cause,
     ).toBe('umask')
