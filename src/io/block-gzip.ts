@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream'
 import zlib from 'node:zlib'
+import type { BlockPool } from './block-pool.js'
 
 /*
  * A gzip stream compressed in independent blocks on the thread pool, as pigz does:
@@ -25,56 +26,78 @@ export interface BlockGzipOptions {
   blockSize?: number
   /** Blocks being compressed at once, at most. */
   inFlight?: number
+  /**
+   * Where this stream's blocks come from and go back to once compressed: its own, and
+   * the writer's when it hands over whole blocks of the pool (the writer holds them no
+   * more). The pool's size is the block size.
+   */
+  pool?: BlockPool
 }
 
 /** A Transform from bytes to one gzip member, header and trailer included. */
 export function blockGzip(options: BlockGzipOptions): Transform {
-  const blockSize = options.blockSize ?? 1024 * 1024
+  const pool = options.pool
+  const blockSize = pool?.size ?? options.blockSize ?? 1024 * 1024
   const limit = options.inFlight ?? 4
+  const newBlock = (): Buffer => pool?.take() ?? Buffer.allocUnsafe(blockSize)
   const level = options.level
   // XFL as zlib writes it: 2 for the slowest level, 4 for the fastest, else 0.
   const xfl = level === 9 ? 2 : level === 1 ? 4 : 0
   const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, options.os])
-  let block = Buffer.allocUnsafe(blockSize)
+  let block = newBlock()
   let filled = 0
   let previous: Buffer | undefined
   let crc = 0
   let total = 0
   let started = false
-  const queue: Promise<Buffer>[] = []
+  const queue: { block: Buffer; out: Promise<Buffer> }[] = []
+  // A block goes back to the pool when it is compressed and the next block has taken
+  // its dictionary from it (zlib copies a dictionary when the job is made); the one
+  // compressed whose successor has not started yet waits here.
+  let waiting: Buffer | undefined
+  const release = (done: Buffer): void => {
+    if (done === previous) waiting = done
+    else pool?.give(done)
+  }
 
   const deflate = (block: Buffer, last: boolean): void => {
     const dictionary =
       previous === undefined ? undefined : previous.subarray(previous.length - WINDOW)
-    previous = block
     const flush = last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH
-    queue.push(
-      new Promise((resolve, reject) => {
-        zlib.deflateRaw(
-          block,
-          { level, finishFlush: flush, ...(dictionary === undefined ? {} : { dictionary }) },
-          (err, out) => {
-            if (err === null) resolve(out)
-            else reject(err)
-          },
-        )
-      }),
-    )
+    const out = new Promise<Buffer>((resolve, reject) => {
+      zlib.deflateRaw(
+        block,
+        { level, finishFlush: flush, ...(dictionary === undefined ? {} : { dictionary }) },
+        (err, out) => {
+          if (err === null) resolve(out)
+          else reject(err)
+        },
+      )
+    })
+    previous = block
+    if (waiting !== undefined) pool?.give(waiting)
+    waiting = undefined
+    queue.push({ block, out })
   }
   const drain = async (stream: Transform, keep: number): Promise<void> => {
     while (queue.length > keep) {
       const first = queue.shift()
-      if (first !== undefined) stream.push(await first)
+      if (first === undefined) break
+      stream.push(await first.out)
+      release(first.block)
     }
   }
   // Fills fixed-size blocks, sending each full one off; a run of whole blocks in one
-  // chunk goes as it is, not copied.
+  // chunk goes as it is, not copied. A pool's block that was copied whole is given back
+  // at once.
   const take = (chunk: Buffer): void => {
     let at = 0
+    let sent = false
     while (at < chunk.length) {
       if (filled === 0 && chunk.length - at >= blockSize) {
         deflate(chunk.subarray(at, at + blockSize), false)
         at += blockSize
+        sent = true
         continue
       }
       const n = chunk.copy(block, filled, at)
@@ -82,10 +105,11 @@ export function blockGzip(options: BlockGzipOptions): Transform {
       at += n
       if (filled === blockSize) {
         deflate(block, false)
-        block = Buffer.allocUnsafe(blockSize)
+        block = newBlock()
         filled = 0
       }
     }
+    if (!sent) pool?.give(chunk)
   }
 
   return new Transform({

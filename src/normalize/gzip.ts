@@ -5,6 +5,7 @@ import { decompressedSource } from '../formats/compressed.js'
 import { detectFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { blockGzip } from '../io/block-gzip.js'
+import { BlockPool } from '../io/block-pool.js'
 import { gzipBodyOffset, gzipMembers, type GzipMember } from '../formats/gzip-members.js'
 import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
 import { describeTar, normalizeTar } from './tar.js'
@@ -106,13 +107,18 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
       out.end()
     })
   }
-  // A new gzip stream, from zlib, with the OS byte a stable header has.
-  const gzipped = (fill: (sink: Writable) => Promise<void>): Promise<NormalizeOutcome> =>
+  // A new gzip stream, from zlib, with the OS byte a stable header has. The writer and
+  // the compressor share a pool of blocks, so that memory is reused, not touched anew
+  // for every MiB.
+  const gzipped = (
+    fill: (sink: Writable, pool: BlockPool) => Promise<void>,
+  ): Promise<NormalizeOutcome> =>
     job.write(async (out) => {
       const sink = new PassThrough()
+      const pool = new BlockPool(MiB)
       await Promise.all([
-        fill(sink),
-        pipeline(sink, blockGzip({ level: GZIP_LEVEL, os: stableGzipOs(head[9]) }), out),
+        fill(sink, pool),
+        pipeline(sink, blockGzip({ level: GZIP_LEVEL, os: stableGzipOs(head[9]), pool }), out),
       ])
     })
   if (!isTar) {

@@ -5,12 +5,19 @@ import type { Readable, Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 import { fromNameBytes, toDisplayText, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
+import type { BlockPool } from '../io/block-pool.js'
 import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { NPM_MTIME, type NormalizeRules } from './rules.js'
 import { memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
 
 export type { TarChanges } from './tar-headers.js'
+
+/**
+ * Writes the normalized tar to `output`; with a pool of 1 MiB blocks, every whole block
+ * written is lent from it, for the consumer to give back (see BlockPool).
+ */
+export type TarWriter = (output: Writable, pool?: BlockPool) => Promise<void>
 
 /** An entry as read: its blocks, and its data: held in memory, or where it lies in the spool. */
 export interface Spooled {
@@ -52,14 +59,14 @@ export async function normalizeTar<T>(
   rules: NormalizeRules,
   budget: Budget,
   where: string,
-  use: (plan: TarPlan, write: (output: Writable) => Promise<void>) => Promise<T>,
+  use: (plan: TarPlan, write: TarWriter) => Promise<T>,
 ): Promise<T> {
   const spoolPath = path.join(spoolDir, 'tar-spool')
   const spool = fs.openSync(spoolPath, 'w+')
   try {
     const entries = await spoolEntries(input, spool, budget, where)
     const plan = planTar(entries, rules, where)
-    return await use(plan, (output) => writeTar(plan, spool, output))
+    return await use(plan, (output, pool) => writeTar(plan, spool, output, pool))
   } finally {
     fs.closeSync(spool)
     fs.rmSync(spoolPath, { force: true })
@@ -277,17 +284,25 @@ function sameBlocks(a: readonly Buffer[], b: readonly Buffer[]): boolean {
   return Buffer.concat(a).equals(Buffer.concat(b))
 }
 
-async function writeTar(plan: TarPlan, spool: number, output: Writable): Promise<void> {
+async function writeTar(
+  plan: TarPlan,
+  spool: number,
+  output: Writable,
+  pool?: BlockPool,
+): Promise<void> {
   // Headers, data and padding gathered into writes of exactly 1 MiB (the last one
   // aside), copied once: thousands of small writes, each through the streams to zlib,
   // cost more than the compression, and a compressor that works in 1 MiB blocks takes
-  // each write as a block of its own, with no second copy.
-  let batch = Buffer.allocUnsafe(MiB)
+  // each write as a block of its own, with no second copy. With a pool, each batch is
+  // lent from it, and the compressor gives it back when done with it.
+  if (pool !== undefined && pool.size !== MiB) throw new Error('a tar is written in 1 MiB blocks')
+  const newBatch = (): Buffer => pool?.take() ?? Buffer.allocUnsafe(MiB)
+  let batch = newBatch()
   let filled = 0
   const flush = async (): Promise<void> => {
     if (filled === 0) return
-    const full = batch.subarray(0, filled)
-    batch = Buffer.allocUnsafe(MiB)
+    const full = filled === MiB ? batch : batch.subarray(0, filled)
+    batch = newBatch()
     filled = 0
     if (!output.write(full)) await once(output, 'drain')
   }

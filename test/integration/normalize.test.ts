@@ -67,6 +67,28 @@ describe('reproof normalize with real tools', () => {
     sh(dir, 'mkdir x && tar -xzf one.tgz -C x && diff -r pkg x/pkg')
   })
 
+  it('writes a tar.gz of many MiB, of small and large members, that GNU tar extracts whole', async () => {
+    // Several 1 MiB blocks on their way to the compressor, each lent and given back: a
+    // block reused too soon would show as content that differs after extraction.
+    const dir = makeTemp()
+    const files = Array.from({ length: 400 }, (_, i) => [
+      `big/d${i % 9}/f${i}.bin`,
+      crypto.randomBytes(i % 50 === 0 ? 700_000 + i : 3_000 + i * 7),
+    ])
+    for (const [name, data] of files) {
+      fs.mkdirSync(path.dirname(path.join(dir, String(name))), { recursive: true })
+      fs.writeFileSync(path.join(dir, String(name)), data as Buffer)
+    }
+    sh(dir, 'tar -czf one.tgz big && tar --owner=3 -cf - big | gzip -1 > two.tgz')
+    const { code } = await normalize(dir, ['one.tgz', 'two.tgz', '--in-place'])
+    expect(code).toBe(0)
+    expect(fs.statSync(path.join(dir, 'one.tgz')).size).toBeGreaterThan(6 * 1024 * 1024)
+    expect(
+      fs.readFileSync(path.join(dir, 'one.tgz')).equals(fs.readFileSync(path.join(dir, 'two.tgz'))),
+    ).toBe(true)
+    sh(dir, 'gzip -t one.tgz && mkdir x && tar -xzf one.tgz -C x && diff -r big x/big')
+  })
+
   it('leaves an already normal file untouched in place, and says so', async () => {
     const dir = makeTemp()
     tree(dir, 'pkg')
