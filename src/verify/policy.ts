@@ -149,12 +149,21 @@ function provenanceChecks(
     if (wanted !== undefined)
       checks.push(checked({ name, ok: found === wanted, wanted, found, reason }))
   }
+  const internal =
+    predicateType === PROVENANCE_TYPE && isObject(definition.internalParameters)
+      ? definition.internalParameters
+      : {}
   checks.push(
-    ...sourceChecks(policy, signer, {
-      repository: text(source.uri),
-      ref: text(source.ref),
-      digest: text(source.commit),
-    }),
+    ...sourceChecks(
+      policy,
+      signer,
+      {
+        repository: text(source.uri),
+        ref: text(source.ref),
+        digest: text(source.commit),
+      },
+      internal.dirty === true,
+    ),
   )
   if (policy.requireReproduced === true) checks.push(reproducedCheck(run, subjects))
   return checks
@@ -243,7 +252,17 @@ type Compare = (found: string, wanted: string) => boolean
  * must agree. For a key bundle there is nothing but the predicate: its facts are what
  * the key holder asserted, and each check says so.
  */
-function sourceChecks(policy: Policy, signer: Signer, predicate: SourceFacts): Check[] {
+function sourceChecks(
+  policy: Policy,
+  signer: Signer,
+  predicate: SourceFacts,
+  /**
+   * The provenance says the work tree differed from the commit when it was built: the
+   * artifact did not come from that commit, whoever names it (the certificate names the
+   * commit the CI run checked out, not what the build then changed in it).
+   */
+  dirty: boolean,
+): Check[] {
   const facts = signer.kind === 'certificate' ? signer.facts : undefined
   const fromCertificate: SourceFacts | undefined =
     facts === undefined
@@ -264,11 +283,24 @@ function sourceChecks(policy: Policy, signer: Signer, predicate: SourceFacts): C
     ['owner', policy.owner, owner, asRepository, 'owner'],
     ['source ref', policy.sourceRef, known.ref, (f, w) => f === w, 'source-ref'],
     ['source ref', policy.sourceRefRegexp, known.ref, (f, w) => anchored(w).test(f), 'source-ref'],
-    ['source digest', policy.sourceDigest, known.digest, (f, w) => f === w, 'source-digest'],
+  ]
+  const digestRow: PolicyRow = [
+    'source digest',
+    policy.sourceDigest,
+    known.digest,
+    (f, w) => f === w,
+    'source-digest',
   ]
   return [
     ...(fromCertificate === undefined ? [] : disagreements(fromCertificate, predicate)),
     ...policyChecks(rows, by),
+    ...(dirty
+      ? policyChecks(
+          [[...digestRow.slice(0, 4), 'source-dirty'] as PolicyRow],
+          by,
+          `${known.digest ?? '(none)'}, built with uncommitted changes (the provenance says dirty: true)`,
+        )
+      : policyChecks([digestRow], by)),
     ...certificateOnlyChecks(policy, facts),
   ]
 }

@@ -19,6 +19,7 @@ export const REASONS = [
   'source-uri',
   'source-ref',
   'source-digest',
+  'source-dirty',
   'source-disagreement',
   'repo',
   'owner',

@@ -695,3 +695,33 @@ describe('repository forms', () => {
     ).toEqual(['signer-workflow'])
   })
 })
+
+describe('a build from a work tree with uncommitted changes', () => {
+  const dirty = (value: unknown) => {
+    const statement = provenance(SOURCE)
+    Object.assign(statement.predicate.buildDefinition, {
+      internalParameters: { dirty: value },
+    })
+    return statement
+  }
+
+  it('never meets a source digest, whether the commit comes from the predicate or the certificate', () => {
+    for (const signer of [KEY, CERT()]) {
+      const checks = run({ sourceDigest: 'c0ffee' }, signer, dirty(true))
+      const digest = checks.find((c) => c.name.startsWith('source digest'))
+      expect(digest).toMatchObject({ ok: false, reason: 'source-dirty' })
+      expect(String(digest?.found)).toMatch(/^c0ffee, built with uncommitted changes/)
+    }
+  })
+
+  it('meets it when the provenance says clean, or says nothing of it', () => {
+    for (const value of [false, null, undefined])
+      expect(failed({ sourceDigest: 'c0ffee' }, KEY, dirty(value))).toEqual([])
+  })
+
+  it('still answers the other source policies from what was signed', () => {
+    expect(failed({ repo: 'acme/app', sourceRef: 'refs/heads/main' }, CERT(), dirty(true))).toEqual(
+      [],
+    )
+  })
+})
