@@ -110,10 +110,13 @@ export async function rebuildCheck(
 ): Promise<{ check: Check; explanation?: DiffItem[] }> {
   const recipe = toRecipe(statement)
   refuseUnasked(recipe, options)
-  const work = fs.mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'reproof-rebuild-'))
+  // Absolute: git runs in the source repository, and would take a relative path from there.
+  const work = fs.mkdtempSync(
+    path.join(path.resolve(options.tempDir ?? os.tmpdir()), 'reproof-rebuild-'),
+  )
   try {
     const exported = path.join(work, 'source')
-    await exportCommit(options.source, recipe.commit, exported)
+    await exportCommit(options.source, recipe.commit, exported, work)
     const tree = path.join(exported, recipe.subdirectory)
     // Each part a directory of the commit, not a link: a committed `sub -> /elsewhere`
     // would have the rebuild build what is elsewhere and say it came from the commit.
@@ -179,14 +182,15 @@ export async function rebuildCheck(
           // What was run is the signer's word (the command, its environment), so it is
           // said with the yes. Where the sandbox could not be had here, the rebuild ran
           // as a plain process (with the host's network): said, as the attestation may
-          // say otherwise.
+          // say otherwise. And what no sandbox here hides: the host's files, where a
+          // hostile command could find the artifact itself.
           found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(recipe.command)}${
             recipe.env.length === 0 ? '' : ` with ${recipe.env.map((e) => e.name).join(', ')}`
           }${recipe.network ? ', the network allowed (--rebuild-network)' : ''}${
             result.isolation.kind === 'process'
               ? `, without the sandbox (${result.isolation.reason}; the host's network reachable)`
               : ''
-          }`,
+          }; the command could read the host's files outside /tmp (a copy of the artifact there would pass)`,
         },
       }
     }
@@ -391,31 +395,69 @@ function sha512Of(file: string): string | undefined {
   return hash.digest('hex')
 }
 
-/** The tracked files at the commit, from the local repository: `git archive`, no fetch, no worktree left behind. */
-async function exportCommit(repository: string, commit: string, into: string): Promise<void> {
+/**
+ * The tracked files at the commit, from the local repository, as a checkout of it gives
+ * them: read into an index of our own and checked out from there, with no fetch and
+ * nothing of the repository's own index, work tree or refs touched.
+ *
+ * Not `git archive`: it obeys the commit's own `export-ignore` and `export-subst`, so a
+ * commit could leave a file out of the rebuild (and a VPATH build then find another in
+ * its place) or rewrite one, and be rebuilt "identical" from a tree no checkout has.
+ */
+async function exportCommit(
+  repository: string,
+  commit: string,
+  into: string,
+  scratch: string,
+): Promise<void> {
   // The commit's own tree: no replace refs or grafts of the repository given.
   const env = { ...process.env, ...GIT_OBJECTS_AS_THEY_ARE }
-  const exists = await runCaptured(
-    ['git', '-C', repository, 'cat-file', '-e', `${commit}^{commit}`],
-    { env },
-  )
-  if (exists.code !== 0) {
+  const git = (args: string[], extra: Record<string, string> = {}) =>
+    runCaptured(['git', '-C', repository, ...args], {
+      timeoutMs: 600_000,
+      env: { ...env, ...extra },
+    })
+  // The recorded name must be the commit's full id in this repository's hash: a string
+  // of hex digits that is not would be looked up as a ref (a tag named like a hash,
+  // which can be moved), and the rebuild would build whatever it points at.
+  const format = (await git(['rev-parse', '--show-object-format'])).stdout.trim()
+  const length = format === 'sha256' ? 64 : 40
+  const resolved = await git([
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    '--end-of-options',
+    `${commit}^{commit}`,
+  ])
+  if (resolved.code !== 0 || commit.length !== length || resolved.stdout.trim() !== commit) {
+    const why =
+      resolved.code !== 0
+        ? 'is not in this repository; fetch it first'
+        : `is not a full ${format === 'sha256' ? 'SHA-256' : 'SHA-1'} commit id of this repository (it names ${resolved.stdout.trim()})`
     throw new ReproofError(
       'E_INPUT',
-      `--source ${repository}: the recorded commit ${commit} is not in this repository; fetch it first`,
-      { path: repository },
+      `--source ${repository}: the recorded commit ${commit} ${why}`,
+      {
+        path: repository,
+      },
     )
   }
   fs.mkdirSync(into, { recursive: true })
-  const archive = path.join(path.dirname(into), 'source.tar')
-  const result = await runCaptured(
-    ['git', '-C', repository, 'archive', '--format=tar', '-o', archive, commit],
-    { timeoutMs: 600_000, env },
+  // The checkout as git makes it on any machine: no line-ending conversion or symlinks
+  // written as files because of the verifier's own settings.
+  const settings = ['-c', 'core.autocrlf=false', '-c', 'core.symlinks=true']
+  const index = { GIT_INDEX_FILE: path.join(scratch, 'rebuild-index') }
+  const read = await git([...settings, 'read-tree', '--end-of-options', commit], index)
+  if (read.code !== 0)
+    throw new ReproofError('E_ENVIRONMENT', `git read-tree ${commit} failed: ${read.stderr.trim()}`)
+  const checkout = await git(
+    [...settings, '--work-tree', into, 'checkout-index', '--all', '--force'],
+    index,
   )
-  if (result.code !== 0)
-    throw new ReproofError('E_ENVIRONMENT', `git archive ${commit} failed: ${result.stderr.trim()}`)
-  const untar = await runCaptured(['tar', '-xf', archive, '-C', into], { timeoutMs: 600_000 })
-  if (untar.code !== 0)
-    throw new ReproofError('E_ENVIRONMENT', `unpacking ${commit} failed: ${untar.stderr.trim()}`)
-  fs.rmSync(archive, { force: true })
+  fs.rmSync(index.GIT_INDEX_FILE, { force: true })
+  if (checkout.code !== 0)
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `checking out ${commit} failed: ${checkout.stderr.trim()}`,
+    )
 }

@@ -637,6 +637,55 @@ describe('reproof verify --rebuild', () => {
     expect(stdout).toContain('"rebuild-mismatch"')
   })
 
+  it("rebuilds the commit as a checkout has it, whatever the commit's own export attributes leave out", async () => {
+    // The commit holds hello.c, marked export-ignore, and a rogue alt/hello.c that make
+    // finds through VPATH only when hello.c is missing. The artifact is signed from a
+    // work tree without hello.c; `git archive` left hello.c out too, and the rogue build
+    // came out "identical" from a tree no checkout of the commit has.
+    const repo = makeTemp()
+    fs.cpSync(copyFixture('hello-c'), repo, { recursive: true })
+    const source = fs.readFileSync(path.join(repo, 'hello.c'), 'utf8')
+    fs.mkdirSync(path.join(repo, 'alt'))
+    fs.writeFileSync(path.join(repo, 'alt', 'hello.c'), source.replace(/hello/gi, 'ROGUE'))
+    fs.writeFileSync(
+      path.join(repo, 'Makefile'),
+      'VPATH = alt\nhello: hello.c\n\t$(CC) -O2 -o $@ $<\n',
+    )
+    fs.writeFileSync(
+      path.join(repo, '.gitattributes'),
+      '/hello.c export-ignore\n/README* export-subst\n',
+    )
+    git(repo, ['init', '-q'])
+    git(repo, ['add', '.'])
+    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'attrs'])
+    const built = makeTemp()
+    fs.cpSync(repo, built, { recursive: true })
+    fs.rmSync(path.join(built, 'hello.c'))
+    const { run, bundle, pub, artifact } = await signedMakeBuild(
+      built,
+      makeTemp(),
+      'https://ci.example.com',
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const { code, result } = await verify(rebuildArgs(artifact, bundle, pub, repo))
+    expect([code, result?.reason], JSON.stringify(result?.checks)).toEqual([1, 'rebuild-mismatch'])
+  })
+
+  it('rebuilds only a full commit id, never a ref whose name looks like one', async () => {
+    const { repo, bundle, artifact } = await signedRepo(false)
+    const { resigned, pub: signer } = await resigner(bundle)
+    // A tag named like a SHA-256 commit id, in a SHA-1 repository: git looks it up as a
+    // ref, which can be moved to any commit.
+    const name = crypto.createHash('sha256').update('x').digest('hex')
+    git(repo, ['tag', name, 'HEAD'])
+    const tagged = await resigned('tag.json', (s) => {
+      ;(s.predicate.buildDefinition.externalParameters.source as { commit?: string }).commit = name
+    })
+    const run = await verify(rebuildArgs(artifact, tagged, signer, repo))
+    expect(run.code, run.stderr).toBe(2)
+    expect(run.stderr).toMatch(/is not a full SHA-1 commit id of this repository/)
+  })
+
   it('checks the source ref recorded from the branch: exactly, or by an anchored regexp', async () => {
     const { bundle, pub, artifact } = await signedRepo(false)
     const withRef = (...flags: string[]) =>

@@ -295,7 +295,7 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     expect(check).toEqual({
       name: 'rebuild',
       ok: true,
-      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(r.statement.predicate.buildDefinition.externalParameters.command)} with GREETING`,
+      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(r.statement.predicate.buildDefinition.externalParameters.command)} with GREETING; the command could read the host's files outside /tmp (a copy of the artifact there would pass)`,
     })
     expect(explanation).toBeUndefined()
   })
