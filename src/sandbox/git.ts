@@ -1,8 +1,8 @@
+import crypto from 'node:crypto'
 import fsp from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
-import { fromNameBytes } from '../file-names.js'
+import { fromNameBytes, toFsPath } from '../file-names.js'
 import { runCaptured } from './process.js'
 
 export interface GitSource {
@@ -52,60 +52,92 @@ async function git(
 }
 
 /**
- * Whether every tracked file below `dir` holds what HEAD holds, by content, in this
- * repository and in every submodule below it. `git status` trusts an index entry whose
- * size and times still match the file, so a file rewritten and given its old time back
- * reads as clean there; compared against an index freshly read from HEAD, which has no
- * stat data to trust, git hashes each file (through the repository's own filters).
- * False when git could not answer.
+ * Whether every tracked file below `dir` holds what HEAD holds, byte for byte, in this
+ * repository and in every submodule below it: each file's raw bytes (a link's target)
+ * hashed as a git blob and compared with HEAD's entry, its exec bit and type too. False
+ * when git could not answer.
+ *
+ * Not `git status` or `git diff`: status trusts an index entry whose size and times still
+ * match the file, so a file rewritten and given its old time back read as clean; and
+ * both compare through the repository's filters and line-ending settings, so a file
+ * whose bytes a clean filter (or `core.autocrlf`) maps back to HEAD's read as clean while
+ * the build, which takes the raw bytes, built something else.
  */
 export async function workTreeMatchesHead(dir: string): Promise<boolean> {
-  const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'reproof-git-index-'))
-  try {
-    const env = { ...GIT_ENV, GIT_INDEX_FILE: path.join(scratch, 'index') }
-    if ((await git(dir, ['read-tree', 'HEAD'], env)) === undefined) return false
-    const same = await runCaptured(
-      [
-        'git',
-        '-c',
-        'core.fsmonitor=false',
-        '-c',
-        'core.fileMode=true',
-        'diff',
-        '--quiet',
-        '--no-ext-diff',
-        '--no-textconv',
-        '--ignore-submodules=none',
-        '--',
-        '.',
-      ],
-      { cwd: dir, env, timeoutMs: 600_000 },
-    )
-    if (same.code !== 0) return false
-    // git asks a submodule for its own status, which trusts stat data in the same way.
-    const links = await git(dir, ['-c', 'core.quotePath=true', 'ls-tree', '-r', 'HEAD', '--', '.'])
-    if (links === undefined) return false
-    for (const line of links.split('\n')) {
-      const match = /^160000 commit [0-9a-f]+\t(.*)$/.exec(line)
-      if (match?.[1] === undefined) continue
+  const format = (await git(dir, ['rev-parse', '--show-object-format']))?.trim()
+  const algorithm = format === 'sha256' ? 'sha256' : format === 'sha1' ? 'sha1' : undefined
+  if (algorithm === undefined) return false
+  const listing = await git(dir, ['-c', 'core.quotePath=true', 'ls-tree', '-r', 'HEAD', '--', '.'])
+  if (listing === undefined) return false
+  for (const line of listing.split('\n')) {
+    if (line === '') continue
+    const match = /^(\d{6}) (blob|commit) ([0-9a-f]+)\t(.*)$/.exec(line)
+    if (match === null) return false
+    const [, mode = '', kind, oid = '', quoted = ''] = match
+    const name = parseQuotedPaths(quoted)[0] ?? ''
+    const file = toFsPath(dir, name)
+    if (kind === 'commit') {
+      // git asks a submodule for its own status, which trusts stat data in the same way.
       // A quoted name holds bytes that are not printable ASCII: not followed, not clean.
-      if (match[1].startsWith('"')) return false
-      const sub = path.join(dir, match[1])
+      if (typeof file !== 'string') return false
       // A submodule never checked out has no work tree of its own (git would answer for
       // the repository above it), and the snapshot takes none of its files.
-      const checkedOut = await fsp.lstat(path.join(sub, '.git')).then(
+      const checkedOut = await fsp.lstat(path.join(file, '.git')).then(
         () => true,
         () => false,
       )
       if (!checkedOut) continue
-      const top = (await git(sub, ['rev-parse', '--show-toplevel']))?.trim()
-      if (top === undefined || top !== (await fsp.realpath(sub))) return false
-      if (!(await workTreeMatchesHead(sub))) return false
+      const top = (await git(file, ['rev-parse', '--show-toplevel']))?.trim()
+      if (top === undefined || top !== (await fsp.realpath(file))) return false
+      if ((await git(file, ['rev-parse', 'HEAD']))?.trim() !== oid) return false
+      if (!(await workTreeMatchesHead(file))) return false
+      continue
     }
-    return true
-  } finally {
-    await fsp.rm(scratch, { recursive: true, force: true })
+    if ((await blobIdOf(file, mode, algorithm)) !== oid) return false
   }
+  return true
+}
+
+/**
+ * The git blob id of what is at `file`, when it is what `mode` says (a link for 120000,
+ * a regular file with the exec bit for 100755, without for 100644); else undefined.
+ */
+async function blobIdOf(
+  file: string | Buffer,
+  mode: string,
+  algorithm: 'sha1' | 'sha256',
+): Promise<string | undefined> {
+  const stat = await fsp.lstat(file).catch(() => undefined)
+  if (stat === undefined) return undefined
+  let content: Buffer
+  if (mode === '120000') {
+    if (!stat.isSymbolicLink()) return undefined
+    content = await fsp.readlink(file, { encoding: 'buffer' })
+  } else {
+    if (!stat.isFile() || (mode === '100755') !== ((stat.mode & 0o100) !== 0)) return undefined
+    if (mode !== '100755' && mode !== '100644') return undefined
+    const hash = crypto.createHash(algorithm).update(`blob ${stat.size}\0`)
+    const handle = await fsp.open(file, 'r')
+    try {
+      // The size read must be the size hashed: a file that grows meanwhile is not clean.
+      const chunk = Buffer.allocUnsafe(1024 * 1024)
+      let total = 0
+      for (let n; (n = (await handle.read(chunk, 0, chunk.length, null)).bytesRead) > 0;) {
+        total += n
+        if (total > stat.size) return undefined
+        hash.update(chunk.subarray(0, n))
+      }
+      if (total !== stat.size) return undefined
+    } finally {
+      await handle.close()
+    }
+    return hash.digest('hex')
+  }
+  return crypto
+    .createHash(algorithm)
+    .update(`blob ${content.length}\0`)
+    .update(content)
+    .digest('hex')
 }
 
 /** Describes the git work tree that holds `sourceDir`, or returns undefined if there is none. */

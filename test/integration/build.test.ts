@@ -370,6 +370,25 @@ describe('reproof build', () => {
       expect(statusOf(top)).toBe('')
       expect(await dirtyOf(top, 'out.txt')).toBe(true)
     })
+
+    it("bytes that a clean filter maps back to the commit's, or core.autocrlf", async () => {
+      // git compares through the repository's filters; the build takes the raw bytes.
+      const filtered = copyFixture('hello-c')
+      commit(filtered, ['Makefile', 'hello.c'])
+      expect(await dirtyOf(filtered, 'hello')).toBe(false)
+      fs.writeFileSync(path.join(filtered, '.git', 'info', 'attributes'), 'hello.c filter=x\n')
+      git(filtered, ['config', 'filter.x.clean', 'sed s/JELLO/hello/'])
+      const original = fs.readFileSync(path.join(filtered, 'hello.c'), 'utf8')
+      fs.writeFileSync(path.join(filtered, 'hello.c'), original.replace('hello, ', 'JELLO, '))
+      expect(git(filtered, ['status', '--porcelain', '--untracked-files=no'])).toBe('')
+      expect(await dirtyOf(filtered, 'hello')).toBe(true)
+      // Line ends: the work tree has CRLF, which core.autocrlf=input takes back to LF.
+      const crlf = copyFixture('hello-c')
+      commit(crlf, ['Makefile', 'hello.c'])
+      git(crlf, ['config', 'core.autocrlf', 'input'])
+      fs.writeFileSync(path.join(crlf, 'hello.c'), original.replace(/\n/g, '\r\n'))
+      expect(await dirtyOf(crlf, 'hello')).toBe(true)
+    })
   })
 
   it('reads the commit as it is: a replace ref that swaps its tree makes the tree dirty', async () => {
