@@ -151,6 +151,18 @@ export async function rebuildCheck(
           {},
           { cause: err },
         )
+      // The build's own timeout is the verifier's --rebuild-timeout here.
+      if (
+        err instanceof ReproofError &&
+        err.code === 'E_AMBIGUOUS' &&
+        err.message.includes('--timeout')
+      )
+        throw new ReproofError(
+          'E_AMBIGUOUS',
+          `--rebuild: ${err.message.replace('within --timeout', 'within --rebuild-timeout')}`,
+          { hint: 'give it more time with --rebuild-timeout' },
+          { cause: err },
+        )
       throw err
     })
     if (!result.reproducible) {

@@ -908,6 +908,9 @@ describe('reproof verify --rebuild', () => {
     ])
     expect(timedOut.code, timedOut.stderr).toBe(4)
     expect(timedOut.result?.verified).not.toBe(true)
+    // In the verifier's words: its option is --rebuild-timeout, not build's --timeout.
+    expect(timedOut.stderr).toMatch(/did not finish within --rebuild-timeout 2(\.0)?s/)
+    expect(timedOut.stderr).not.toMatch(/ --timeout/)
     const stopped = await spawnCli(['verify', ...rebuildArgs(artifact, slow, pub, repo)], {
       killAfterMs: 3000,
     })
