@@ -1198,7 +1198,7 @@ function readLocalHeader(fd: ZipInput, entry: yauzl.Entry, where: string): Local
       ? 'its name'
       : header.readUInt16LE(8) !== entry.compressionMethod
         ? 'its compression method'
-        : localSizesDisagree(header, fields, entry)
+        : (localSizesDisagree(header, fields, entry) ?? localExtraDisagrees(fields, entry))
   if (disagreement !== undefined) {
     // A streaming reader (Java's ZipInputStream, a browser's unzip) goes by the local
     // header, others by the central directory: the two would read different archives.
@@ -1214,6 +1214,32 @@ function readLocalHeader(fd: ZipInput, entry: yauzl.Entry, where: string): Local
     date: header.readUInt16LE(12),
     extra: fields,
   }
+}
+
+/**
+ * Where a local header's extra fields that carry meaning say otherwise than the central
+ * directory's: libarchive (bsdtar) reads a member's mode, a link, from the local copy (its
+ * 0x6c78 field), and normalizing writes the central copy into both, so a member that
+ * extracted as a link would have become a file. Times, zip64 sizes, owners and padding
+ * are not compared: they differ between the two copies in ordinary zips, and
+ * normalizing sets them anyway.
+ */
+function localExtraDisagrees(
+  fields: readonly ExtraField[],
+  entry: yauzl.Entry,
+): string | undefined {
+  const meaningful = (list: readonly ExtraField[]): ExtraField[] =>
+    stableExtraFields(list).filter((f) => f.id !== ALIGNMENT_FIELD && f.id !== 0)
+  const local = meaningful(fields)
+  const central = meaningful(entry.extraFields.map((f) => ({ id: f.id, data: f.data })))
+  const differs = [...local, ...central].find(
+    (f) =>
+      !local.some((l) => l.id === f.id && l.data.equals(f.data)) ||
+      !central.some((c) => c.id === f.id && c.data.equals(f.data)),
+  )
+  return differs === undefined
+    ? undefined
+    : `its extra field 0x${differs.id.toString(16).padStart(4, '0')}`
 }
 
 /**

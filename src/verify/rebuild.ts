@@ -115,6 +115,18 @@ export async function rebuildCheck(
     path.join(path.resolve(options.tempDir ?? os.tmpdir()), 'reproof-rebuild-'),
   )
   try {
+    // A tree inside another repository's work tree would be built as part of it: its
+    // snapshot (that repository's tracked files there) would be empty.
+    const enclosing = await runCaptured(['git', 'rev-parse', '--show-toplevel'], {
+      cwd: work,
+      env: { ...process.env, ...GIT_OBJECTS_AS_THEY_ARE },
+    })
+    if (enclosing.code === 0)
+      throw new ReproofError(
+        'E_INPUT',
+        `--temp-dir ${options.tempDir ?? os.tmpdir()}: inside the git work tree ${enclosing.stdout.trim()}, where the rebuild's tree would be read as part of that repository; choose a directory outside any repository`,
+        { path: options.tempDir ?? os.tmpdir() },
+      )
     const exported = path.join(work, 'source')
     await exportCommit(options.source, recipe.commit, exported, work)
     const tree = path.join(exported, recipe.subdirectory)
@@ -134,7 +146,7 @@ export async function rebuildCheck(
       recipe,
       tree,
       outDir,
-      options.tempDir,
+      options.tempDir === undefined ? undefined : path.resolve(options.tempDir),
       options.allowNoSandbox === true,
       options.timeoutMs,
     )
@@ -224,7 +236,12 @@ export async function rebuildCheck(
         })),
         reason: 'rebuild-mismatch',
       },
-      explanation: await explain(mismatches, options.artifacts, outDir, options.tempDir),
+      explanation: await explain(
+        mismatches,
+        options.artifacts,
+        outDir,
+        options.tempDir === undefined ? undefined : path.resolve(options.tempDir),
+      ),
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true })

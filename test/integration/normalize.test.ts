@@ -1612,6 +1612,21 @@ save('method.zip', lambda b: b.__setitem__(slice(8, 10), struct.pack('<H', 0 if 
 save('size.zip', lambda b: b.__setitem__(slice(22, 26), struct.pack('<I', 999)))
 end = data.rfind(b'PK\\x05\\x06')
 open('gap.zip', 'wb').write(bytes(data[:end]) + b'JUNK' + bytes(data[end:]))
+# A field only in the local header: libarchive's 0x6c78, which bsdtar reads a member's
+# mode from (here a symlink's); the directory's copy says a plain file.
+xl = struct.pack('<HHH', 0x6c78, 2, 0o120777)
+n = struct.unpack('<H', data[26:28])[0]
+b = bytearray(data[:30 + n]) + xl + data[30 + n:]
+struct.pack_into('<H', b, 28, len(xl))
+e = b.rfind(b'PK\\x05\\x06')
+struct.pack_into('<I', b, e + 16, struct.unpack('<I', b[e + 16:e + 20])[0] + len(xl))
+open('xl.zip', 'wb').write(bytes(b))
+# The same field in both copies is the member's, and is kept.
+import zipfile
+info = zipfile.ZipInfo('good.txt', (2020, 1, 1, 0, 0, 0))
+info.extra = xl
+with zipfile.ZipFile('both.zip', 'w') as z:
+    z.writestr(info, 'hi\\n')
 PY`,
     )
     const expected: Record<string, RegExp> = {
@@ -1623,6 +1638,8 @@ PY`,
         /size\.zip: the local header at byte 0 disagrees with the central directory on its uncompressed size/,
       'gap.zip':
         /gap\.zip: 4 bytes between the central directory and its end record, at byte \d+; refused/,
+      'xl.zip':
+        /xl\.zip: the local header at byte 0 disagrees with the central directory on its extra field 0x6c78; refused/,
     }
     for (const [file, message] of Object.entries(expected)) {
       const run = await normalize(dir, [file, '-o', `${file}.out`])
@@ -1630,6 +1647,14 @@ PY`,
       expect(run.stderr).toMatch(message)
       expect(fs.existsSync(path.join(dir, `${file}.out`))).toBe(false)
     }
+    const both = await normalize(dir, ['both.zip', '-o', 'both.out'])
+    expect(both.code, both.stderr).toBe(0)
+    expect(
+      sh(
+        dir,
+        'python3 -c "import zipfile; print(zipfile.ZipFile(\'both.out\').infolist()[0].extra.hex())"',
+      ),
+    ).toBe('786c0200ffa1\n')
     // A zip64 archive (forced by zip -fz) ends with its own end record and locator.
     sh(dir, 'printf x | zip -q -X -fz z64.zip -')
     const z64 = await normalize(dir, ['z64.zip', '-o', 'z64.out'])

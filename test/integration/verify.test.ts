@@ -934,4 +934,28 @@ describe('reproof verify --rebuild', () => {
     expect(untrusted.result?.reason).toBe('untrusted-key')
     expect(untrusted.result?.checks.some((c) => c.name === 'rebuild')).toBe(false)
   })
+
+  it('refuses a --temp-dir inside a git work tree, and takes a relative one from where it runs', async () => {
+    const { repo, bundle, pub, artifact } = await signedRepo(false)
+    const args = rebuildArgs(artifact, bundle, pub, repo)
+    const inside = path.join(repo, 'scratch')
+    fs.mkdirSync(inside)
+    const refused = await runCli(['verify', ...args.slice(0, -1), inside])
+    expect(refused.code, refused.stderr).toBe(2)
+    expect(refused.stderr).toMatch(/--temp-dir .*scratch: inside the git work tree/)
+    expect(fs.readdirSync(inside)).toEqual([])
+    // Relative: from the directory verify runs in, not from the repository git runs in.
+    const here = makeTemp()
+    fs.mkdirSync(path.join(here, 'tmp'))
+    const cwd = process.cwd()
+    process.chdir(here)
+    try {
+      const relative = await verify([...args.slice(0, -1), 'tmp'])
+      expect(relative.code, relative.stderr).toBe(0)
+      expect(relative.result?.checks.at(-1)).toMatchObject({ name: 'rebuild', ok: true })
+    } finally {
+      process.chdir(cwd)
+    }
+    expect(fs.readdirSync(path.join(here, 'tmp'))).toEqual([])
+  })
 })
