@@ -35,6 +35,30 @@ export async function gzipMembers(
   budget: Budget,
   bodyOffset: (header: Buffer) => number,
 ): Promise<GzipMember[] | undefined> {
+  return walkMembers(input, budget, bodyOffset, false)
+}
+
+/**
+ * The headers of the members a gzip file starts with, up to the first bytes that are
+ * not a whole member (padding, junk, a corrupt one): what a rewrite as one new stream
+ * would drop, where the file is not a clean run of members.
+ */
+export async function leadingGzipHeaders(
+  input: string,
+  budget: Budget,
+  bodyOffset: (header: Buffer) => number,
+): Promise<Buffer[]> {
+  return ((await walkMembers(input, budget, bodyOffset, true)) ?? []).map((m) => m.header)
+}
+
+async function walkMembers(
+  input: string,
+  budget: Budget,
+  bodyOffset: (header: Buffer) => number,
+  /** Return the members read so far, rather than nothing, at the first that is not one. */
+  leading: boolean,
+): Promise<GzipMember[] | undefined> {
+  const stop = (members: GzipMember[]): GzipMember[] | undefined => (leading ? members : undefined)
   const fd = await fs.promises.open(input, 'r')
   try {
     const { size } = await fd.stat()
@@ -48,24 +72,24 @@ export async function gzipMembers(
       try {
         body = at + bodyOffset(head)
       } catch {
-        return undefined
+        return stop(members)
       }
       const inflated = await inflateMember(fd, body, size, budget, input)
-      if (inflated === undefined) return undefined
+      if (inflated === undefined) return stop(members)
       const trailer = body + inflated.consumed
-      if (trailer + 8 > size) return undefined
+      if (trailer + 8 > size) return stop(members)
       const tail = Buffer.alloc(8)
       await fd.read(tail, 0, 8, trailer)
       if (
         tail.readUInt32LE(0) !== inflated.crc ||
         tail.readUInt32LE(4) !== inflated.length % 2 ** 32
       )
-        return undefined
+        return stop(members)
       const header = head.subarray(0, body - at)
       // A header CRC (FHCRC) is checked here, as zlib checks it on a full read.
       if (((header[3] ?? 0) & 0x02) !== 0) {
         const crc = zlib.crc32(header.subarray(0, header.length - 2)) & 0xffff
-        if (header.readUInt16LE(header.length - 2) !== crc) return undefined
+        if (header.readUInt16LE(header.length - 2) !== crc) return stop(members)
       }
       members.push({ header, body, trailer })
       at = trailer + 8

@@ -6,7 +6,12 @@ import { detectFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { blockGzip } from '../io/block-gzip.js'
 import { BlockPool } from '../io/block-pool.js'
-import { gzipBodyOffset, gzipMembers, type GzipMember } from '../formats/gzip-members.js'
+import {
+  gzipBodyOffset,
+  gzipMembers,
+  leadingGzipHeaders,
+  type GzipMember,
+} from '../formats/gzip-members.js'
 import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
 import { describeTar, normalizeTar } from './tar.js'
 
@@ -83,6 +88,13 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
   job.said.format = isTar ? 'tar.gz' : 'gzip'
   const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`)
   const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`
+  // Whether any member's header has an extra field, which writing one new stream would
+  // drop: the first member's, or a later one's (gzip files are joined with cat).
+  const withExtraField = async (): Promise<boolean> =>
+    extraField(head) !== undefined ||
+    (await leadingGzipHeaders(input, job.budget, (h) => gzipBodyOffset(h, input))).some(
+      (h) => extraField(h) !== undefined,
+    )
   // Every member's header made stable, each deflate stream and trailer copied as it is.
   // Undefined when the file is not a clean run of members: it is then read in full
   // (which names what is wrong) or written as one new stream.
@@ -131,6 +143,11 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
       if (kept !== undefined) return kept
     }
     await pipeline(inner.open(), discard())
+    if (rules.mode === 'ship' && (await withExtraField())) {
+      job.said.kept =
+        "a gzip file that is not a plain run of members (it has padding after the last, say), with an extra field in a header (BGZF's block sizes, say) that one new stream would not keep"
+      return job.keep()
+    }
     const oneStream =
       rules.mode === 'compare'
         ? []
@@ -147,9 +164,9 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
       const kept = await headerOnly()
       if (kept !== undefined) return kept
     }
-    if (extraField(head) !== undefined && rules.mode === 'ship') {
+    if (rules.mode === 'ship' && (await withExtraField())) {
       job.said.kept =
-        "a tar inside that needs changes, in a gzip stream whose header has an extra field (BGZF's block sizes, say) that a new stream would not keep; decompress it, normalize the tar, compress that"
+        "a tar inside that needs changes, in a gzip stream with an extra field in a header (BGZF's block sizes, say) that a new stream would not keep; decompress it, normalize the tar, compress that"
       return job.keep()
     }
     job.said.changes = [...headerChanges, ...describeTar(plan.changes, rules), recompressed]

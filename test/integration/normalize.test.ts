@@ -691,8 +691,47 @@ print(sorted(t))"`,
       'same\n',
     )
     // A tar inside that needs changes cannot be recompressed without losing the blocks.
-    expect(run.files[1]?.kept).toMatch(/a gzip stream whose header has an extra field/)
+    expect(run.files[1]?.kept).toMatch(/a gzip stream with an extra field in a header/)
     expect(digest(run.files[1]?.output ?? '')).toBe(digest(path.join(dir, 'pkg.tar.gz')))
+  })
+
+  it("keeps an extra field in a later member's header, or before padding, as it keeps the first's", async () => {
+    // Two files that differ only in a later member's extra field, and two padded ones
+    // that differ in the first's: a new stream would make each pair the same bytes.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, struct, tarfile, zlib
+def member(data, extra=None):
+    head = b'\\x1f\\x8b\\x08' + bytes([4 if extra else 0]) + b'\\0\\0\\0\\0\\0\\x03'
+    if extra:
+        head += struct.pack('<H', len(extra)) + extra
+    c = zlib.compressobj(6, 8, -15)
+    return head + c.compress(data) + c.flush() + struct.pack('<II', zlib.crc32(data), len(data))
+b = io.BytesIO()
+with tarfile.open(fileobj=b, mode='w', format=tarfile.USTAR_FORMAT) as t:
+    i = tarfile.TarInfo('f'); i.size = 5; i.mtime = 1600000000; t.addfile(i, io.BytesIO(b'hello'))
+tar = b.getvalue()
+for side, x in (('a', b'xy'), ('b', b'zz')):
+    open('later.%s.tgz' % side, 'wb').write(member(tar[:512]) + member(tar[512:], b'AB\\x02\\x00' + x))
+    open('padded.%s.gz' % side, 'wb').write(member(b'hello', b'AB\\x02\\x00' + x) + b'\\0' * 16)
+PY`,
+    )
+    const files = ['later.a.tgz', 'later.b.tgz', 'padded.a.gz', 'padded.b.gz']
+    const run = await normalize(dir, [...files, '-o', makeTemp()])
+    expect(run.code, run.stderr).toBe(0)
+    expect(
+      run.files.map((f) => f.kept),
+      run.stdout,
+    ).toEqual([
+      expect.stringMatching(/a gzip stream with an extra field in a header/),
+      expect.stringMatching(/a gzip stream with an extra field in a header/),
+      expect.stringMatching(/not a plain run of members .* with an extra field in a header/),
+      expect.stringMatching(/not a plain run of members .* with an extra field in a header/),
+    ])
+    for (const [i, file] of files.entries())
+      expect(digest(run.files[i]?.output ?? '')).toBe(digest(path.join(dir, file)))
   })
 
   it('reads every frame of a zstd stream, and leaves one with skippable frames as it is, saying why', async () => {
