@@ -967,6 +967,36 @@ t.close()
     expect(fs.existsSync(path.join(dir, 'norm.tar'))).toBe(false)
   })
 
+  it('refuses to move an entry across a symbolic link above it, which would change where tar writes it', async () => {
+    // `l/f` before `l -> d`: GNU tar makes a directory l holding f. Sorted, `l` comes
+    // first, and f would be written through the link into d.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, tarfile
+kinds = {'d/': (tarfile.DIRTYPE, '', None), 'l': (tarfile.SYMTYPE, 'd', None), 'l/f': (tarfile.REGTYPE, '', b'secret\\n')}
+for name, order in (('before', ['d/', 'l/f', 'l']), ('after', ['d/', 'l', 'l/f'])):
+    with tarfile.open(name + '.tar', 'w', format=tarfile.USTAR_FORMAT) as t:
+        for n in order:
+            kind, target, data = kinds[n]
+            i = tarfile.TarInfo(n); i.type = kind; i.linkname = target; i.mtime = 1600000000
+            if data: i.size = len(data)
+            t.addfile(i, io.BytesIO(data) if data else None)
+PY
+mkdir x && (tar -xf before.tar -C x 2>/dev/null || true) && test -d x/l && test ! -L x/l && test -f x/l/f`,
+    )
+    const moved = await normalize(dir, ['before.tar', '-o', 'before.out'])
+    expect(moved.code, moved.stderr).toBe(2)
+    expect(moved.stderr).toMatch(
+      /before\.tar: the entry at byte 512 \(l\/f\) lies below l, a symbolic link of the archive; sorting would change/,
+    )
+    expect(fs.existsSync(path.join(dir, 'before.out'))).toBe(false)
+    // The link already before the entry: the order of the two stays, and it is normalized.
+    const kept = await normalize(dir, ['after.tar', '-o', 'after.out'])
+    expect(kept.code, kept.stderr).toBe(0)
+  })
+
   it('refuses to reorder entries tar extracts to one path, and keeps a hard link after its target however each is spelt', async () => {
     const dir = makeTemp()
     // `a`, then a newer `./a` appended: tar leaves the second; sorted, `./a` would come first.
