@@ -5,6 +5,7 @@ import { Writable } from 'node:stream'
 import zlib from 'node:zlib'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
+import { toDisplayText } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import {
   compareZipNames,
@@ -1135,6 +1136,14 @@ async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): P
         const utf8 = (entry.generalPurposeBitFlag & 0x800) !== 0
         const name = nameBytes.toString(utf8 ? 'utf8' : 'latin1')
         const unixMode = unixModeOf(entry, where)
+        // No mode, and the MS-DOS directory attribute on a name without a slash: unzip
+        // makes a file of it, libarchive a directory. A rewrite would have to pick one.
+        if (unixMode === 0 && (entry.externalFileAttributes & 0x10) !== 0 && !name.endsWith('/'))
+          throw new ReproofError(
+            'E_INPUT',
+            `${where}: the member at byte ${entry.relativeOffsetOfLocalHeader} (${toDisplayText(name)}) has the MS-DOS directory attribute but a name without a trailing slash: readers disagree on whether it is a directory; refused`,
+            { path: where },
+          )
         members.push({
           entry,
           name,

@@ -1763,6 +1763,28 @@ PY`,
     expect(dos.code).toBe(2)
     expect(dos.stderr).toMatch(/dos\.zip: the name of the member at byte 0 is in a DOS code page/)
     expect(fs.existsSync(path.join(dir, 'dos.out'))).toBe(false)
+    // Made on MS-DOS, the directory attribute on a name with no slash: bsdtar makes a
+    // directory of it, unzip a file; a rewrite (made by Unix, a file) would decide.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+for name, attr in (('dosdir.zip', 0x10), ('dosfile.zip', 0)):
+    with zipfile.ZipFile(name, 'w') as z:
+        info = zipfile.ZipInfo('p', (2020, 1, 1, 0, 0, 0))
+        info.create_system = 0
+        info.external_attr = attr
+        z.writestr(info, b'')
+PY`,
+    )
+    const dosdir = await normalize(dir, ['dosdir.zip', '-o', 'dosdir.out'])
+    expect(dosdir.code).toBe(2)
+    expect(dosdir.stderr).toMatch(
+      /dosdir\.zip: the member at byte 0 \(p\) has the MS-DOS directory attribute but a name without a trailing slash/,
+    )
+    expect(fs.existsSync(path.join(dir, 'dosdir.out'))).toBe(false)
+    const dosfile = await normalize(dir, ['dosfile.zip', '-o', 'dosfile.out'])
+    expect(dosfile.code, dosfile.stderr).toBe(0)
   })
 
   it('checks the data of a directory entry too', async () => {
