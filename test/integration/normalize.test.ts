@@ -967,7 +967,7 @@ t.close()
     expect(fs.existsSync(path.join(dir, 'norm.tar'))).toBe(false)
   })
 
-  it('refuses to move an entry across a symbolic link above it, which would change where tar writes it', async () => {
+  it('refuses to move an entry across a symbolic link above it (tar, zip), which would change where it is written', async () => {
     // `l/f` before `l -> d`: GNU tar makes a directory l holding f. Sorted, `l` comes
     // first, and f would be written through the link into d.
     const dir = makeTemp()
@@ -995,6 +995,26 @@ mkdir x && (tar -xf before.tar -C x 2>/dev/null || true) && test -d x/l && test 
     // The link already before the entry: the order of the two stays, and it is normalized.
     const kept = await normalize(dir, ['after.tar', '-o', 'after.out'])
     expect(kept.code, kept.stderr).toBe(0)
+    // The same in a zip: bsdtar makes a directory l when l/f comes first.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+for name, order in (('before.zip', ['l/f', 'l']), ('after.zip', ['l', 'l/f'])):
+    with zipfile.ZipFile(name, 'w') as z:
+        for n in order:
+            info = zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0))
+            info.create_system = 3
+            info.external_attr = (0o120777 if n == 'l' else 0o100644) << 16
+            z.writestr(info, 'd' if n == 'l' else 'secret\\n')
+PY`,
+    )
+    const zipMoved = await normalize(dir, ['before.zip', '-o', 'before.zout'])
+    expect(zipMoved.code, zipMoved.stderr).toBe(2)
+    expect(zipMoved.stderr).toMatch(/before\.zip: the member l\/f lies below l, a symbolic link/)
+    expect(fs.existsSync(path.join(dir, 'before.zout'))).toBe(false)
+    const zipKept = await normalize(dir, ['after.zip', '-o', 'after.zout'])
+    expect(zipKept.code, zipKept.stderr).toBe(0)
   })
 
   it('refuses to reorder entries tar extracts to one path, and keeps a hard link after its target however each is spelt', async () => {
