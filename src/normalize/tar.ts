@@ -10,6 +10,7 @@ import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { NPM_MTIME, type NormalizeRules } from './rules.js'
 import { memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
+import { movedBelowLink } from './link-order.js'
 
 export type { TarChanges } from './tar-headers.js'
 
@@ -187,7 +188,12 @@ export function planTar(
       `${where}: the entry at byte ${firstMoved.raw.at} (${toDisplayText(fromNameBytes(firstMoved.raw.name))}) is extracted to the same path as another entry; sorting would change which one tar leaves there`,
       { path: where },
     )
-  const below = movedBelowLink(members, ordered)
+  const below = movedBelowLink(
+    members,
+    ordered,
+    (e) => extractedAs(e.raw.name),
+    (e) => e.raw.type === '2',
+  )
   if (below !== undefined)
     throw new ReproofError(
       'E_INPUT',
@@ -225,37 +231,6 @@ const NPM_PREFIX = Buffer.from('package/')
 /** The path tar extracts a name to (GNU tar drops leading slashes and `.` parts), one character a byte. */
 function extractedAs(name: Buffer): string {
   return withoutDotParts(name.toString('latin1'))
-}
-
-/**
- * An entry below a path that a symbolic link of the archive takes (`l/f` with `l -> d`),
- * whose order relative to that link the new order changes: written before the link, it
- * lands in a directory `l`; after it, through the link into `d`.
- */
-function movedBelowLink(
-  before: readonly Spooled[],
-  after: readonly Spooled[],
-): { entry: Spooled; link: Spooled } | undefined {
-  const links = new Map<string, Spooled[]>()
-  for (const e of before)
-    if (e.raw.type === '2') {
-      const key = extractedAs(e.raw.name)
-      links.set(key, [...(links.get(key) ?? []), e])
-    }
-  if (links.size === 0) return undefined
-  const was = new Map(before.map((e, i) => [e, i]))
-  const now = new Map(after.map((e, i) => [e, i]))
-  for (const entry of before) {
-    const parts = extractedAs(entry.raw.name).split('/')
-    for (let n = 1; n < parts.length; n++) {
-      for (const link of links.get(parts.slice(0, n).join('/')) ?? []) {
-        const earlier = (order: Map<Spooled, number>): boolean =>
-          (order.get(link) ?? 0) < (order.get(entry) ?? 0)
-        if (earlier(was) !== earlier(now)) return { entry, link }
-      }
-    }
-  }
-  return undefined
 }
 
 /** The first entry whose path another entry shares, where the new order is not the old one. */

@@ -23,6 +23,7 @@ import {
 import { orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { BytesReader, OffsetFileReader } from '../formats/zip-offset-reader.js'
 import { readTail, zipOffsetBase, zipPrefixLength } from '../formats/zip-prefix.js'
+import { movedBelowLink } from './link-order.js'
 
 export interface ZipChanges {
   entries: number
@@ -131,11 +132,16 @@ export async function normalizeZip<T>(
       sorted.splice(sorted.indexOf(first), 1)
       sorted.unshift(first)
     }
-    const below = movedBelowLink(members, sorted)
+    const below = movedBelowLink(
+      members,
+      sorted,
+      (m) => m.name,
+      (m) => m.type === 'symlink',
+    )
     if (below !== undefined)
       throw new ReproofError(
         'E_INPUT',
-        `${where}: the member ${toDisplayText(below.member.name)} lies below ${toDisplayText(below.link.name)}, a symbolic link of the archive; sorting would change whether an extractor writes it through the link or into a directory of that name`,
+        `${where}: the member ${toDisplayText(below.entry.name)} lies below ${toDisplayText(below.link.name)}, a symbolic link of the archive; sorting would change whether an extractor writes it through the link or into a directory of that name`,
         { path: where },
       )
     const changes: ZipChanges = {
@@ -926,33 +932,6 @@ function inflate(
       })
     })
   })
-}
-
-/**
- * A member below a path that a symbolic link of the archive takes (`l/f` with `l -> d`),
- * whose order relative to that link the new order changes: bsdtar writes a member
- * before the link into a directory `l`, one after it through the link.
- */
-function movedBelowLink(
-  before: readonly Member[],
-  after: readonly Member[],
-): { member: Member; link: Member } | undefined {
-  const links = new Map<string, Member[]>()
-  for (const m of before)
-    if (m.type === 'symlink') links.set(m.name, [...(links.get(m.name) ?? []), m])
-  if (links.size === 0) return undefined
-  const was = new Map(before.map((m, i) => [m, i]))
-  const now = new Map(after.map((m, i) => [m, i]))
-  for (const member of before) {
-    const parts = member.name.split('/')
-    for (let n = 1; n < parts.length; n++)
-      for (const link of links.get(parts.slice(0, n).join('/')) ?? []) {
-        const earlier = (order: Map<Member, number>): boolean =>
-          (order.get(link) ?? 0) < (order.get(member) ?? 0)
-        if (earlier(was) !== earlier(now)) return { member, link }
-      }
-  }
-  return undefined
 }
 
 const hex = (n: number): string => (n >>> 0).toString(16).padStart(8, '0')
