@@ -128,8 +128,8 @@ function describe(
     mode: octal(readNumber(h, 100, 8) ?? 0),
     uid: String(readNumber(h, 108, 8) ?? 0),
     gid: String(readNumber(h, 116, 8) ?? 0),
-    uname: named ? field(h, 265, 32).toString('utf8') : '',
-    gname: named ? field(h, 297, 32).toString('utf8') : '',
+    uname: named ? exactText(field(h, 265, 32)) : '',
+    gname: named ? exactText(field(h, 297, 32)) : '',
   }
   // A file of another typeflag than the plain one ('7', 'S'), and anything of no kind.
   if (type === 'other' || !['0', '5', '2', '1'].includes(raw.type))
@@ -143,7 +143,7 @@ function describe(
     if (PAX_SKIP.has(record.key)) continue
     // Repeated keys (PAX 0.0 sparse maps: GNU.sparse.offset, GNU.sparse.numbytes) each count.
     const key = `pax.${record.key}`
-    const value = record.value.toString('utf8')
+    const value = exactText(record.value)
     meta[key] = meta[key] === undefined ? value : `${meta[key]},${value}`
   }
   return {
@@ -158,4 +158,13 @@ function describe(
     meta,
     index: 0,
   }
+}
+
+/**
+ * Bytes as text when they are UTF-8, else as hex: decoding `\xff` and `\xfe` both gave
+ * U+FFFD, and two binary values (a file capability, say) that differ compared equal.
+ */
+function exactText(bytes: Buffer): string {
+  const text = bytes.toString('utf8')
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : `0x${bytes.toString('hex')}`
 }

@@ -138,6 +138,8 @@ describe('reproof diff', () => {
     sh(
       dir,
       [
+        // One commit time for both: the entries' mtimes (the commit's time) then agree.
+        "export GIT_COMMITTER_DATE='@1600000000 +0000' GIT_AUTHOR_DATE='@1600000000 +0000'",
         'git init -q g && cd g && echo a > f && git add f && git -c user.email=a@b -c user.name=a commit -qm 1',
         'git archive --format=tar HEAD > ../one.tar && git -c user.email=a@b -c user.name=a commit -q --allow-empty -m 2',
         'git archive --format=tar HEAD > ../two.tar && cd ..',
@@ -170,6 +172,27 @@ describe('reproof diff', () => {
     expect([renamed?.a, renamed?.b]).toEqual(['./n\u0000ff', './n\u0000fe'])
     expect(paths(names.report, 'content')).toContain('a.tar!./sparse')
     expect(JSON.stringify(names.report)).not.toMatch(/GNUSparseFile/)
+  })
+
+  it('compares PAX values and owner names as bytes: two binary capabilities are never the same text', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, tarfile
+for name, v in (('a.tar', '\\udcff'), ('b.tar', '\\udcfe')):
+    with tarfile.open(name, 'w', format=tarfile.PAX_FORMAT) as t:
+        i = tarfile.TarInfo('f'); i.size = 1; i.mtime = 1600000000
+        i.pax_headers = {'SCHILY.xattr.security.capability': v}
+        t.addfile(i, io.BytesIO(b'x'))
+PY`,
+    )
+    const run = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    expect(run.code).toBe(1)
+    const field = run.report?.items
+      .flatMap((i) => i.fields ?? [])
+      .find((f) => f.field === 'pax.SCHILY.xattr.security.capability')
+    expect([field?.a, field?.b]).toEqual(['0xff', '0xfe'])
   })
 
   it('summarizes a tar pair that differs only in mtimes, content identical', async () => {
