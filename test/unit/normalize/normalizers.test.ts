@@ -199,6 +199,17 @@ const memberArb: fc.Arbitrary<Member[]> = fc
       ),
     ),
   )
+  // No link above another member (`l` and `l/f`): there the order is the meaning (the
+  // member lands in a directory or through the link), and normalizing refuses to sort
+  // across it (see link-order.test.ts), so "the same members in another order" is not
+  // the same archive.
+  .map((members) =>
+    members.map((m) =>
+      m.type === 'symlink' && members.some((o) => o.name.startsWith(`${m.name}/`))
+        ? { ...m, type: 'file' as const }
+        : m,
+    ),
+  )
 
 /** The same members with other metadata and in another order. */
 const variantArb = (members: Member[]): fc.Arbitrary<Member[]> =>
