@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
@@ -51,6 +52,12 @@ async function git(
   return result.code === 0 ? result.stdout : undefined
 }
 
+/** The hash the repository at `dir` names its objects with; undefined when git cannot say. */
+export async function objectFormat(dir: string): Promise<'sha1' | 'sha256' | undefined> {
+  const format = (await git(dir, ['rev-parse', '--show-object-format']))?.trim()
+  return format === 'sha256' || format === 'sha1' ? format : undefined
+}
+
 /**
  * Whether every tracked file below `dir` holds what HEAD holds, byte for byte, in this
  * repository and in every submodule below it: each file's raw bytes (a link's target)
@@ -64,12 +71,18 @@ async function git(
  * the build, which takes the raw bytes, built something else.
  */
 export async function workTreeMatchesHead(dir: string): Promise<boolean> {
-  const format = (await git(dir, ['rev-parse', '--show-object-format']))?.trim()
-  const algorithm = format === 'sha256' ? 'sha256' : format === 'sha1' ? 'sha1' : undefined
+  const algorithm = await objectFormat(dir)
   if (algorithm === undefined) return false
   const listing = await git(dir, ['-c', 'core.quotePath=true', 'ls-tree', '-r', 'HEAD', '--', '.'])
   if (listing === undefined) return false
+  const buffer = Buffer.allocUnsafe(1024 * 1024)
+  let turn = performance.now()
   for (const line of listing.split('\n')) {
+    // Hashing is synchronous: a turn of the event loop now and then lets a signal in.
+    if (performance.now() - turn > 50) {
+      await new Promise((resolve) => setImmediate(resolve))
+      turn = performance.now()
+    }
     if (line === '') continue
     const match = /^(\d{6}) (blob|commit) ([0-9a-f]+)\t(.*)$/.exec(line)
     if (match === null) return false
@@ -93,7 +106,7 @@ export async function workTreeMatchesHead(dir: string): Promise<boolean> {
       if (!(await workTreeMatchesHead(file))) return false
       continue
     }
-    if ((await blobIdOf(file, mode, algorithm)) !== oid) return false
+    if (blobIdOf(file, mode, algorithm, buffer) !== oid) return false
   }
   return true
 }
@@ -101,43 +114,47 @@ export async function workTreeMatchesHead(dir: string): Promise<boolean> {
 /**
  * The git blob id of what is at `file`, when it is what `mode` says (a link for 120000,
  * a regular file with the exec bit for 100755, without for 100644); else undefined.
+ * Read with synchronous calls into the caller's buffer: a promise and a fresh buffer per
+ * file made 20,000 small files take 6 s, against 0.5 s so.
  */
-async function blobIdOf(
+function blobIdOf(
   file: string | Buffer,
   mode: string,
   algorithm: 'sha1' | 'sha256',
-): Promise<string | undefined> {
-  const stat = await fsp.lstat(file).catch(() => undefined)
-  if (stat === undefined) return undefined
-  let content: Buffer
+  buffer: Buffer,
+): string | undefined {
+  const blob = (size: number) => crypto.createHash(algorithm).update(`blob ${size}\0`)
   if (mode === '120000') {
-    if (!stat.isSymbolicLink()) return undefined
-    content = await fsp.readlink(file, { encoding: 'buffer' })
-  } else {
-    if (!stat.isFile() || (mode === '100755') !== ((stat.mode & 0o100) !== 0)) return undefined
-    if (mode !== '100755' && mode !== '100644') return undefined
-    const hash = crypto.createHash(algorithm).update(`blob ${stat.size}\0`)
-    const handle = await fsp.open(file, 'r')
+    let target: Buffer
     try {
-      // The size read must be the size hashed: a file that grows meanwhile is not clean.
-      const chunk = Buffer.allocUnsafe(1024 * 1024)
-      let total = 0
-      for (let n; (n = (await handle.read(chunk, 0, chunk.length, null)).bytesRead) > 0;) {
-        total += n
-        if (total > stat.size) return undefined
-        hash.update(chunk.subarray(0, n))
-      }
-      if (total !== stat.size) return undefined
-    } finally {
-      await handle.close()
+      target = fs.readlinkSync(file, { encoding: 'buffer' })
+    } catch {
+      return undefined // not a link (or not there)
     }
-    return hash.digest('hex')
+    return blob(target.length).update(target).digest('hex')
   }
-  return crypto
-    .createHash(algorithm)
-    .update(`blob ${content.length}\0`)
-    .update(content)
-    .digest('hex')
+  if (mode !== '100755' && mode !== '100644') return undefined
+  let fd: number
+  try {
+    // Not through a link: the snapshot takes a link as a link.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+  } catch {
+    return undefined
+  }
+  try {
+    const stat = fs.fstatSync(fd)
+    if (!stat.isFile() || (mode === '100755') !== ((stat.mode & 0o100) !== 0)) return undefined
+    const hash = blob(stat.size)
+    // The size read must be the size hashed: a file that changes size meanwhile is not clean.
+    let total = 0
+    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;) {
+      total += n
+      hash.update(buffer.subarray(0, n))
+    }
+    return total === stat.size ? hash.digest('hex') : undefined
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 /** Describes the git work tree that holds `sourceDir`, or returns undefined if there is none. */
