@@ -13,7 +13,7 @@ import type { DiffItem } from '../diff/report.js'
 import { BUILD_TYPE, PROVENANCE_TYPE } from '../attest/statement.js'
 import { ReproofError } from '../errors.js'
 import { isPlainRelativePath } from '../file-names.js'
-import { GIT_OBJECTS_AS_THEY_ARE } from '../sandbox/git.js'
+import { GIT_OBJECTS_AS_THEY_ARE, objectFormat } from '../sandbox/git.js'
 import { runCaptured } from '../sandbox/process.js'
 import type { Check } from './reasons.js'
 
@@ -111,9 +111,8 @@ export async function rebuildCheck(
   const recipe = toRecipe(statement)
   refuseUnasked(recipe, options)
   // Absolute: git runs in the source repository, and would take a relative path from there.
-  const work = fs.mkdtempSync(
-    path.join(path.resolve(options.tempDir ?? os.tmpdir()), 'reproof-rebuild-'),
-  )
+  const tempDir = options.tempDir === undefined ? undefined : path.resolve(options.tempDir)
+  const work = fs.mkdtempSync(path.join(tempDir ?? os.tmpdir(), 'reproof-rebuild-'))
   try {
     // A tree inside another repository's work tree would be built as part of it: its
     // snapshot (that repository's tracked files there) would be empty.
@@ -146,7 +145,7 @@ export async function rebuildCheck(
       recipe,
       tree,
       outDir,
-      options.tempDir === undefined ? undefined : path.resolve(options.tempDir),
+      tempDir,
       options.allowNoSandbox === true,
       options.timeoutMs,
     )
@@ -236,12 +235,7 @@ export async function rebuildCheck(
         })),
         reason: 'rebuild-mismatch',
       },
-      explanation: await explain(
-        mismatches,
-        options.artifacts,
-        outDir,
-        options.tempDir === undefined ? undefined : path.resolve(options.tempDir),
-      ),
+      explanation: await explain(mismatches, options.artifacts, outDir, tempDir),
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
@@ -449,7 +443,7 @@ async function exportCommit(
   // The recorded name must be the commit's full id in this repository's hash: a string
   // of hex digits that is not would be looked up as a ref (a tag named like a hash,
   // which can be moved), and the rebuild would build whatever it points at.
-  const format = (await git(['rev-parse', '--show-object-format'])).stdout.trim()
+  const format = await objectFormat(repository)
   const length = format === 'sha256' ? 64 : 40
   const resolved = await git([
     'rev-parse',
