@@ -35,34 +35,33 @@ export async function gzipMembers(
   budget: Budget,
   bodyOffset: (header: Buffer) => number,
 ): Promise<GzipMember[] | undefined> {
-  return walkMembers(input, budget, bodyOffset, false)
+  const run = await gzipMemberRun(input, budget, bodyOffset)
+  return run.whole && run.members.length > 0 ? run.members : undefined
+}
+
+/** The members a gzip file starts with, and whether they are all of it. */
+export interface GzipMemberRun {
+  /** Up to the first bytes that are not a whole member (padding, junk, a corrupt one). */
+  members: GzipMember[]
+  /** The members are the whole file: nothing after the last. */
+  whole: boolean
 }
 
 /**
- * The headers of the members a gzip file starts with, up to the first bytes that are
- * not a whole member (padding, junk, a corrupt one): what a rewrite as one new stream
- * would drop, where the file is not a clean run of members.
+ * Every member a gzip file starts with, as `gzipMembers` reads them, and whether they
+ * are the whole file: a file that is not a clean run of members still has the headers
+ * of those before the first fault, which a rewrite as one new stream would drop.
  */
-export async function leadingGzipHeaders(
+export async function gzipMemberRun(
   input: string,
   budget: Budget,
   bodyOffset: (header: Buffer) => number,
-): Promise<Buffer[]> {
-  return ((await walkMembers(input, budget, bodyOffset, true)) ?? []).map((m) => m.header)
-}
-
-async function walkMembers(
-  input: string,
-  budget: Budget,
-  bodyOffset: (header: Buffer) => number,
-  /** Return the members read so far, rather than nothing, at the first that is not one. */
-  leading: boolean,
-): Promise<GzipMember[] | undefined> {
-  const stop = (members: GzipMember[]): GzipMember[] | undefined => (leading ? members : undefined)
+): Promise<GzipMemberRun> {
+  const members: GzipMember[] = []
+  const stop = (): GzipMemberRun => ({ members, whole: false })
   const fd = await fs.promises.open(input, 'r')
   try {
     const { size } = await fd.stat()
-    const members: GzipMember[] = []
     let at = 0
     while (at < size) {
       budget.spendEntry(input)
@@ -72,29 +71,29 @@ async function walkMembers(
       try {
         body = at + bodyOffset(head)
       } catch {
-        return stop(members)
+        return stop()
       }
       const inflated = await inflateMember(fd, body, size, budget, input)
-      if (inflated === undefined) return stop(members)
+      if (inflated === undefined) return stop()
       const trailer = body + inflated.consumed
-      if (trailer + 8 > size) return stop(members)
+      if (trailer + 8 > size) return stop()
       const tail = Buffer.alloc(8)
       await fd.read(tail, 0, 8, trailer)
       if (
         tail.readUInt32LE(0) !== inflated.crc ||
         tail.readUInt32LE(4) !== inflated.length % 2 ** 32
       )
-        return stop(members)
+        return stop()
       const header = head.subarray(0, body - at)
       // A header CRC (FHCRC) is checked here, as zlib checks it on a full read.
       if (((header[3] ?? 0) & 0x02) !== 0) {
         const crc = zlib.crc32(header.subarray(0, header.length - 2)) & 0xffff
-        if (header.readUInt16LE(header.length - 2) !== crc) return stop(members)
+        if (header.readUInt16LE(header.length - 2) !== crc) return stop()
       }
       members.push({ header, body, trailer })
       at = trailer + 8
     }
-    return members.length === 0 ? undefined : members
+    return { members, whole: true }
   } finally {
     await fd.close()
   }

@@ -8,9 +8,9 @@ import { blockGzip } from '../io/block-gzip.js'
 import { BlockPool } from '../io/block-pool.js'
 import {
   gzipBodyOffset,
-  gzipMembers,
-  leadingGzipHeaders,
+  gzipMemberRun,
   type GzipMember,
+  type GzipMemberRun,
 } from '../formats/gzip-members.js'
 import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
 import { describeTar, normalizeTar } from './tar.js'
@@ -88,19 +88,22 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
   job.said.format = isTar ? 'tar.gz' : 'gzip'
   const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`)
   const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`
+  // The file's members, walked once (each inflated to find where it ends) for whichever
+  // of the two questions below is asked first.
+  let walked: Promise<GzipMemberRun> | undefined
+  const memberRun = (): Promise<GzipMemberRun> =>
+    (walked ??= gzipMemberRun(input, job.budget, (h) => gzipBodyOffset(h, input)))
   // Whether any member's header has an extra field, which writing one new stream would
   // drop: the first member's, or a later one's (gzip files are joined with cat).
   const withExtraField = async (): Promise<boolean> =>
     extraField(head) !== undefined ||
-    (await leadingGzipHeaders(input, job.budget, (h) => gzipBodyOffset(h, input))).some(
-      (h) => extraField(h) !== undefined,
-    )
+    (await memberRun()).members.some((m) => extraField(m.header) !== undefined)
   // Every member's header made stable, each deflate stream and trailer copied as it is.
   // Undefined when the file is not a clean run of members: it is then read in full
   // (which names what is wrong) or written as one new stream.
   const headerOnly = async (): Promise<NormalizeOutcome | undefined> => {
-    const members = await gzipMembers(input, job.budget, (h) => gzipBodyOffset(h, input))
-    if (members === undefined) return undefined
+    const { members, whole } = await memberRun()
+    if (!whole || members.length === 0) return undefined
     const many = members.length > 1 ? `s (${members.length} members)` : ''
     job.said.changes = membersHeaderChanges(members).map((c) => `gzip header${many}: ${c}`)
     return job.write(async (out) => {
