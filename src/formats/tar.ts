@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { fromNameBytes } from '../file-names.js'
@@ -165,6 +166,5 @@ function describe(
  * U+FFFD, and two binary values (a file capability, say) that differ compared equal.
  */
 function exactText(bytes: Buffer): string {
-  const text = bytes.toString('utf8')
-  return Buffer.from(text, 'utf8').equals(bytes) ? text : `0x${bytes.toString('hex')}`
+  return isUtf8(bytes) ? bytes.toString('utf8') : `0x${bytes.toString('hex')}`
 }

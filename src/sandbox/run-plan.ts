@@ -104,9 +104,11 @@ export interface RunPlan {
 
 // Far enough that the date, the day of the week and the month all differ; and the time
 // of day too: whole days alone left `date +%H:%M` and __TIME__ the same in both runs.
-export const FAKETIME_OFFSET_SECONDS = 397 * 86_400 + 7 * 3600 + 13 * 60 + 17
+const OFFSET = { days: 397, hours: 7, minutes: 13, seconds: 17 }
+export const FAKETIME_OFFSET_SECONDS =
+  ((OFFSET.days * 24 + OFFSET.hours) * 60 + OFFSET.minutes) * 60 + OFFSET.seconds
 /** As the verdict and the record say it. */
-export const FAKETIME_OFFSET_TEXT = '+397 days 7 h 13 min 17 s'
+export const FAKETIME_OFFSET_TEXT = `+${OFFSET.days} days ${OFFSET.hours} h ${OFFSET.minutes} min ${OFFSET.seconds} s`
 const FAKETIME_OFFSET = `+${FAKETIME_OFFSET_SECONDS}`
 // Stamps of one-second resolution (tar, gzip) differ when the runs start more than a
 // second apart, and DOS times (zip, jar: two seconds) when more than two: a 1.1 s gap let

@@ -284,23 +284,20 @@ function sourceChecks(
     ['source ref', policy.sourceRef, known.ref, (f, w) => f === w, 'source-ref'],
     ['source ref', policy.sourceRefRegexp, known.ref, (f, w) => anchored(w).test(f), 'source-ref'],
   ]
-  const digestRow: PolicyRow = [
+  const digest: PolicyRow = [
     'source digest',
     policy.sourceDigest,
     known.digest,
     (f, w) => f === w,
-    'source-digest',
+    dirty ? 'source-dirty' : 'source-digest',
   ]
+  const dirtyTree = dirty
+    ? `${known.digest ?? '(none)'}, built with uncommitted changes (the provenance says dirty: true)`
+    : undefined
   return [
     ...(fromCertificate === undefined ? [] : disagreements(fromCertificate, predicate)),
     ...policyChecks(rows, by),
-    ...(dirty
-      ? policyChecks(
-          [[...digestRow.slice(0, 4), 'source-dirty'] as PolicyRow],
-          by,
-          `${known.digest ?? '(none)'}, built with uncommitted changes (the provenance says dirty: true)`,
-        )
-      : policyChecks([digestRow], by)),
+    ...policyChecks([digest], by, dirtyTree),
     ...certificateOnlyChecks(policy, facts),
   ]
 }
