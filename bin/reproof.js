@@ -19,5 +19,8 @@ for (const stream of [process.stdout, process.stderr])
   stream.on('error', (err) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err
   })
-const { main } = await import('../dist/cli/main.js')
+const { main, reportCrash } = await import('../dist/cli/main.js')
+const crash = (err) => process.exit(reportCrash(err, process.argv))
+// A promise rejection nothing handled arrives here too (Node's default, --unhandled-rejections=throw).
+process.on('uncaughtException', crash)
 process.exitCode = await main(process.argv)

@@ -59,14 +59,27 @@ export async function main(
       // Help and version print to stdout and succeed; everything else is a usage error.
       return err.exitCode === 0 ? EXIT.yes : EXIT.usage
     }
-    // `--json` among reproof's own arguments (never the build command's, after `--`).
-    const end = argv.indexOf('--')
-    return reportError(err, streams, argv.slice(0, end === -1 ? undefined : end).includes('--json'))
+    return reportError(err, streams, wantsJson(argv))
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     process.off('SIGHUP', onSignal)
   }
+}
+
+/** `--json` among reproof's own arguments (never the build command's, after `--`). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return argv.slice(0, end === -1 ? undefined : end).includes('--json')
+}
+
+/**
+ * An error nothing caught (a bug): reported like any other error, in one line with an
+ * exit code of its own kind, never Node's stack trace and exit 1, which would read as
+ * "not reproducible".
+ */
+export function reportCrash(err: unknown, argv: readonly string[]): number {
+  return reportError(err, processStreams(), wantsJson(argv))
 }
 
 // Option descriptions wrap in what the terminal leaves beside them, down to 20 columns

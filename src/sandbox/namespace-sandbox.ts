@@ -1,7 +1,13 @@
 import fsp from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
 import { hostSockets } from './host-sockets.js'
-import { runCaptured, startHolder, type Holder } from './process.js'
+import {
+  reapUntilGone,
+  runCaptured,
+  startHolder,
+  type Holder,
+  type ProcessInfo,
+} from './process.js'
 
 /**
  * The per-run sandbox, rootless, made of util-linux programs that every Linux
@@ -257,53 +263,46 @@ async function initPid(holder: Holder): Promise<number> {
   return pid
 }
 
-// A build that forks faster than it is killed is still bounded: the namespace's init
-// exits when the sandbox closes, and the kernel kills what is left.
-const MAX_REAP_ROUNDS = 50
-
 /**
  * Names and kills every process left in the run's PID namespace but its init, nested
  * namespaces included (a tool that runs its own sandbox): they are all listed in the
- * namespace's own /proc, and the init's kill(-1) reaches them all.
+ * namespace's own /proc, and the init's kill(-1) reaches them all. A build that forks
+ * faster than it is killed is still bounded: the namespace's init exits when the
+ * sandbox closes, and the kernel kills what is left.
  */
-async function reapNamespace(holder: Holder, init: number): Promise<string[]> {
-  const names: string[] = []
+function reapNamespace(holder: Holder, init: number): Promise<string[]> {
   const nsProc = `/proc/${init}/root/proc`
-  for (let round = 0; round < MAX_REAP_ROUNDS; round++) {
-    const left = await runningIn(nsProc)
-    if (left.length === 0) return names
-    if (round === 0) names.push(...left)
-    holder.send('kill')
-    if ((await holder.nextLine()) !== 'killed') break
-  }
-  // Still running: its outputs may change while they are hashed, so nothing is compared
-  // (a build that forked faster than it was killed went on to be judged).
-  const left = await runningIn(nsProc)
-  if (left.length === 0) return names
-  throw new ReproofError(
-    'E_ENVIRONMENT',
-    `the build left processes that could not be stopped (${[...new Set(left)].slice(0, 5).join(', ')}); its outputs could still change, so nothing was compared`,
+  return reapUntilGone(
+    () => runningIn(nsProc),
+    async () => {
+      holder.send('kill')
+      if ((await holder.nextLine()) !== 'killed')
+        throw new ReproofError('E_ENVIRONMENT', 'the build sandbox lost its init process')
+    },
   )
 }
 
 /** Names of the running processes (zombies aside) of a PID namespace's /proc, but its init. */
-async function runningIn(nsProc: string): Promise<string[]> {
+async function runningIn(nsProc: string): Promise<ProcessInfo[]> {
   let entries: string[]
   try {
     entries = await fsp.readdir(nsProc)
   } catch {
     return []
   }
-  const names: string[] = []
+  const found: ProcessInfo[] = []
   for (const pid of entries) {
     if (!/^[0-9]+$/.test(pid) || pid === '1') continue
     try {
       const stat = await fsp.readFile(`${nsProc}/${pid}/stat`, 'utf8')
       if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue
-      names.push((await fsp.readFile(`${nsProc}/${pid}/comm`, 'utf8')).trim())
+      found.push({
+        pid: Number(pid),
+        name: (await fsp.readFile(`${nsProc}/${pid}/comm`, 'utf8')).trim(),
+      })
     } catch {
       // gone meanwhile
     }
   }
-  return names
+  return found
 }

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
+import { ReproofError } from '../errors.js'
 
 /** The only module that starts processes: small queries, and build runs. */
 
@@ -219,24 +220,66 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
  * and, for processes that left the group (setsid, daemons), the unique HOME every
  * run's environment holds.
  */
-async function reapGroup(group: number | undefined, marker: string): Promise<string[]> {
+function reapGroup(group: number | undefined, marker: string): Promise<string[]> {
   const needle = Buffer.from(`\0${marker}\0`)
-  const left = await findProcesses(async (pid) => {
-    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the command name, which may itself hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (group !== undefined && Number(fields[2]) === group) return true
-    const environ = await fsp.readFile(`/proc/${pid}/environ`)
-    return Buffer.concat([Buffer.from('\0'), environ]).includes(needle)
-  })
-  for (const p of left) {
-    try {
-      process.kill(p.pid, 'SIGKILL')
-    } catch {
-      // Gone meanwhile.
+  return reapUntilGone(
+    () =>
+      findProcesses(async (pid) => {
+        const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8')
+        // Fields after the command name, which may itself hold spaces and parentheses.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        if (group !== undefined && Number(fields[2]) === group) return true
+        const environ = await fsp.readFile(`/proc/${pid}/environ`)
+        return Buffer.concat([Buffer.from('\0'), environ]).includes(needle)
+      }),
+    (left) => {
+      for (const p of left) {
+        try {
+          process.kill(p.pid, 'SIGKILL')
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+      return Promise.resolve()
+    },
+  )
+}
+
+// How long what a build left behind may take to die once killed. A killed process lives
+// on until the kernel schedules it, which on a loaded machine takes a while; one that
+// never dies (stuck in the kernel) or forks faster than it is killed fails the run.
+const REAP_DEADLINE_MS = 10_000
+
+/**
+ * Lists what a build left running and kills it, again and again, until a listing finds
+ * nothing. One listing is not enough: it can miss a process that is between fork and
+ * exec (its environment unreadable for a moment, its group not yet left), and a process
+ * sent SIGKILL is still listed until it has died. Returns the name of every process
+ * killed; throws when some are still running at the deadline, because the outputs
+ * could then still change while they are hashed.
+ */
+export async function reapUntilGone(
+  list: () => Promise<ProcessInfo[]>,
+  kill: (left: ProcessInfo[]) => Promise<void>,
+  deadlineMs = REAP_DEADLINE_MS,
+): Promise<string[]> {
+  const killed = new Map<number, string>()
+  const start = performance.now()
+  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    const left = await list()
+    if (left.length === 0) return [...killed.values()]
+    for (const p of left) if (!killed.has(p.pid)) killed.set(p.pid, p.name)
+    if (performance.now() - start > deadlineMs) {
+      const names = [...new Set(left.map((p) => p.name))].slice(0, 5)
+      throw new ReproofError(
+        'E_ENVIRONMENT',
+        `the build left processes that could not be stopped (${names.join(', ')}); its outputs could still change, so nothing was compared`,
+      )
     }
+    await kill(left)
+    // A timer that holds the process open: the build's own handles may all be closed.
+    await new Promise((resolve) => setTimeout(resolve, pause))
   }
-  return left.map((p) => p.name)
 }
 
 /**

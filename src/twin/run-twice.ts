@@ -111,12 +111,17 @@ export async function runTwice(
     started.push(begun)
     // A run that failed decides the answer (exit 3): the other is stopped now rather
     // than waited for, which with --timeout made the failure an unknown outcome (exit 4).
-    void begun.done.then((outcome) => {
-      if (!controller.signal.aborted && outcome.exitCode !== 0) {
-        failures.push(outcome)
-        controller.abort('failed')
-      }
-    })
+    // A run that could not be ended cleanly rejects `done`; the caller awaits it and
+    // reports that, so here it is only looked at, never left unhandled.
+    begun.done.then(
+      (outcome) => {
+        if (!controller.signal.aborted && outcome.exitCode !== 0) {
+          failures.push(outcome)
+          controller.abort('failed')
+        }
+      },
+      () => undefined,
+    )
     return begun.done
   }
   const waitUntil = (ms: number): Promise<void> =>
@@ -139,7 +144,15 @@ export async function runTwice(
   })()
 
   try {
-    const result = await Promise.race([both, aborted.then(() => undefined)])
+    const result = await Promise.race([both, aborted.then(() => undefined)]).catch(
+      async (err: unknown) => {
+        // A run that could not be ended (what it left behind would not die): the other
+        // run is stopped too, and the error is the answer.
+        await Promise.all(started.map((s) => s.kill().catch(() => undefined)))
+        await Promise.all(started.map((s) => s.done.catch(() => undefined)))
+        throw err
+      },
+    )
     if (result !== undefined) return result
     const running = started.filter((s) => !s.state.finished).map((s) => runs[s.id])
     const notStarted = (['a', 'b'] as const).filter((id) => !started.some((s) => s.id === id))

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BIN, REPO } from '../helpers.js'
@@ -46,6 +47,39 @@ describe('the runtime', () => {
       const r = runAs(version, ['--version'])
       expect(r.status, version).toBe(0)
       expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/)
+    }
+  })
+
+  it("reports an error nothing caught in one line, exit 3, never as Node's crash and exit 1", () => {
+    // Exit 1 means "not reproducible": a bug must never read as an answer.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-crash-'))
+    try {
+      fs.writeFileSync(path.join(dir, 'in.txt'), 'x\n')
+      const bug = `setTimeout(() => Promise.reject(new Error('a bug')), 1500)`
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          `data:text/javascript,${encodeURIComponent(bug)}`,
+          BIN,
+          'build',
+          '--no-sandbox',
+          '-C',
+          dir,
+          '-o',
+          'out.txt',
+          '--',
+          'sh',
+          '-c',
+          'sleep 5; echo built > out.txt',
+        ],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+      )
+      expect(r.status).toBe(3)
+      expect(r.stderr).toMatch(/^reproof: internal error: a bug$/m)
+      expect(r.stderr).not.toMatch(/ at /)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
     }
   })
 })
