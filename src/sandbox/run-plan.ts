@@ -549,11 +549,11 @@ function clockNote(
     }: libfaketime reaches only programs that load libc, so a time such a program writes is not varied`,
     // It reaches them through LD_PRELOAD and FAKETIME in their environment: a build
     // whose steps start with a cleared one wrote the real time in both runs.
-    'so do programs started with a cleared environment (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment',
+    'programs started with a cleared environment read the real clock too (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment',
     // The kernel stamps the files a build writes with the real time: a date read back
     // from one (`date -r file`, `stat`) is not moved 397 days; the file-times variation
     // (run B starts later) is what moves it, by seconds.
-    'and the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied',
+    'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied',
   ].join('; ')
 }
 

@@ -299,7 +299,7 @@ describe('the date a build writes', () => {
     // The date was never varied, so the yes is only about what was.
     expect(defaults.code).toBe(0)
     expect(defaults.stdout).toMatch(
-      /^reproducible under path, file-times \(\+2\.5 s for files the build writes; the source.s all at the epoch\), ordering \(of the source snapshot\); not varied: time \(libfaketime is not installed, so the clock was not varied\)/m,
+      /^reproducible under path, file-times, ordering: .*\n {2}file-times: .*\n {2}ordering: .*\n {2}not varied: time \(libfaketime is not installed, so the clock was not varied\)$/m,
     )
     const json = await runWithoutFaketime([...base, '--json', '-o', 'out/day.txt', '--', 'make'])
     const time = (JSON.parse(json.stdout) as BuildResult).variations.find((v) => v.name === 'time')

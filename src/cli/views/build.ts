@@ -24,18 +24,20 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
       `runs took ${result.runs.map((r) => `${r.id.toUpperCase()} ${formatDuration(r.durationMs)}`).join(', ')}`,
   )
   out.push('', ...artifactTable(result, c), '')
-  const conditions = describeVariations(result.variations)
+  const conditions = variedNames(result.variations)
+  const details = variationDetails(result.variations).map((line) => c.dim(`  ${line}`))
   if (result.verdict === 'reproducible') {
     out.push(
       c.green(
         `reproducible under ${conditions}: ${result.artifacts.length} artifact(s) byte-identical in both runs`,
       ),
+      ...details,
     )
     if (result.outDir !== null) out.push(`copied to ${result.outDir}`)
   } else if (result.verdict === 'reproducible-after-normalization') {
-    out.push(...normalizedVerdict(result, conditions, c))
+    out.push(...normalizedVerdict(result, conditions, details, c))
   } else {
-    out.push(...notReproducibleVerdict(result, conditions, c))
+    out.push(...notReproducibleVerdict(result, conditions, details, c))
   }
   if (result.record !== null) out.push(`build record: ${result.record}`)
   if (result.kept !== null) out.push(`build roots kept in ${result.kept}`)
@@ -68,12 +70,18 @@ function artifactTable(result: BuildResult, c: Paint): string[] {
 }
 
 /** The verdict with --normalize: which artifacts needed it, and what it changed per run. */
-function normalizedVerdict(result: BuildResult, conditions: string, c: Paint): string[] {
+function normalizedVerdict(
+  result: BuildResult,
+  conditions: string,
+  details: string[],
+  c: Paint,
+): string[] {
   const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1])
   const out = [
     c.green(
       `reproducible after normalization under ${conditions}: ${result.artifacts.length} artifact(s) identical once normalized (--normalize)`,
     ),
+    ...details,
     c.yellow(
       `  the builds wrote different bytes for ${touched.map((a) => shown(a.name)).join(', ')}; the normalized ones ship, and the record says how`,
     ),
@@ -91,11 +99,17 @@ function normalizedVerdict(result: BuildResult, conditions: string, c: Paint): s
 }
 
 /** The "no": each differing artifact's digests, what normalization would fix, the culprits. */
-function notReproducibleVerdict(result: BuildResult, conditions: string, c: Paint): string[] {
+function notReproducibleVerdict(
+  result: BuildResult,
+  conditions: string,
+  details: string[],
+  c: Paint,
+): string[] {
   const out = [
     c.red(
       `NOT reproducible under ${conditions}: ${result.differences.length} of ${countNames(result)} artifact(s) differ`,
     ),
+    ...details,
   ]
   if (result.wouldMatchAfterNormalization.length > 0) {
     out.push(
@@ -158,6 +172,45 @@ function countNames(result: BuildResult): number {
  * "path, time (clock +397 days 7 h 13 min 17 s), file-times (+2.5 s for files the build writes; …), ordering; not varied: hostname (user namespaces are not
  * permitted here)": what was varied, and every variation that was not, with why.
  */
+/** The variations that took effect, by name: what a verdict holds under. */
+function variedNames(variations: BuildResult['variations']): string {
+  const varied = variations.filter((v) => v.status === 'effective').map((v) => v.name)
+  return varied.length > 0 ? varied.join(', ') : 'no variation'
+}
+
+/**
+ * Below the verdict, a line each: how far each variation went and what it did not
+ * reach, what was asked for and not varied, and what was not asked for. The verdict's
+ * one line names only the variations; a "yes" holds for them alone.
+ */
+function variationDetails(variations: BuildResult['variations']): string[] {
+  const lines: string[] = []
+  for (const v of variations.filter((x) => x.status === 'effective')) {
+    // A note is a list of what the variation did not reach, one to a line.
+    const said = [EFFECT[v.name], ...(v.note?.split('; ') ?? [])].filter((x) => x !== undefined)
+    const [head, ...rest] = said
+    if (head === undefined) continue
+    lines.push(`${v.name}: ${head}`, ...rest.map((line) => `  ${line}`))
+  }
+  for (const v of variations.filter((x) => x.status !== 'effective'))
+    lines.push(
+      v.status === 'no-effect'
+        ? `not varied: ${v.name} (no effect here${v.note === undefined ? '' : `: ${v.note}`})`
+        : `not varied: ${v.name} (${v.note ?? 'not available'})`,
+    )
+  const asked = new Set<string>(variations.map((v) => v.name))
+  const notAsked = VARIATIONS.filter((name) => !asked.has(name))
+  if (notAsked.length > 0) lines.push(`not asked for: ${notAsked.join(', ')} (--vary all)`)
+  return lines
+}
+
+// How far the variations that need saying went.
+const EFFECT: Record<string, string> = {
+  time: `the clock moved ${FAKETIME_OFFSET_TEXT}`,
+  'file-times': "+2.5 s for files the build writes; the source's all at the epoch",
+  ordering: 'the source snapshot written in another order',
+}
+
 export function describeVariations(variations: BuildResult['variations']): string {
   const varied = variations
     .filter((v) => v.status === 'effective')

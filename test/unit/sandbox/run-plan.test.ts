@@ -202,9 +202,9 @@ describe('planRuns', () => {
     const time = variations.find((v) => v.name === 'time')
     expect(time?.status).toBe('effective')
     const CLEARED =
-      'so do programs started with a cleared environment (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment'
+      'programs started with a cleared environment read the real clock too (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment'
     const KERNEL =
-      'and the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied'
+      'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied'
     const STATIC = `statically linked programs read the real clock: libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${CLEARED}; ${KERNEL}`
     expect(time?.note).toBe(
       `rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not); ${STATIC}`,
