@@ -123,6 +123,12 @@ export interface BuildOptions {
    * causes each difference (twin/attribute.ts). On unless --no-explain.
    */
   explain: boolean
+  /**
+   * Paths the build must not read, covered inside the sandbox (verify --rebuild: the
+   * artifacts under verification, so that the command cannot copy them). Absolute, free
+   * of symbolic links and newlines. Not set from the command line.
+   */
+  hide?: readonly string[]
 }
 
 // reproof sets these itself for every run; letting --env override them would make the

@@ -34,8 +34,9 @@ const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 // $1 the workspace (both runs' directories and logs), $2 the run's directory inside it,
 // $3 host name, $4 domain name, $5 "isolated" when the network namespace is new, $6 the
 // last process ID before the build's (0: the kernel's own), $7 the user's runtime
-// directory to hide when isolated ("" for none), then the Unix sockets to cover when
-// isolated (host-sockets.ts). Prints "note ..." lines,
+// directory to hide when isolated ("" for none), $8 the paths to hide from the build, one
+// a line (a directory gets an empty file system, a file /dev/null), then the Unix
+// sockets to cover when isolated (host-sockets.ts). Prints "note ..." lines,
 // then "ready"; then answers "kill" (every other process of its PID namespace, nested
 // namespaces included) with "killed", and ends when its standard input closes. Mounts
 // already read-only are left alone, and only a mount point with an escape in its name
@@ -57,6 +58,12 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit 11
 if [ "$5" = isolated ] && [ -n "$7" ] && [ -d "$7" ]; then
   mount -t tmpfs -o mode=0700,nosuid,nodev tmpfs "$7" || printf 'note runtime %s\n' "$7"
 fi
+# Hidden before the workspace is mounted: a hidden directory may hold it.
+printf '%s\n' "$8" | while IFS= read -r hide; do
+  if [ -d "$hide" ]; then mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$hide" || exit 15
+  elif [ -e "$hide" ]; then mount --bind /dev/null "$hide" || exit 15
+  fi
+done || exit 15
 mkdir -p -- "$1" && mount -t tmpfs -o mode=0700 tmpfs "$1" || exit 12
 mkdir -p -- "$2" || exit 12
 hostname -- "$3" || exit 13
@@ -68,7 +75,7 @@ if [ "$6" != 0 ]; then
   echo "$6" > /proc/sys/kernel/ns_last_pid || printf 'note process IDs could not be moved\n'
 fi
 isolation=$5
-shift 7
+shift 8
 if [ "$isolation" = isolated ]; then
   for socket do
     mount --bind /dev/null "$socket" 2>/dev/null || printf 'note socket %s\n' "$socket"
@@ -88,6 +95,7 @@ const SETUP_FAILURES: Record<number, string> = {
   12: 'the workspace could not be mounted',
   13: 'the host name could not be set',
   14: 'a nested user namespace could not be made',
+  15: 'a path to hide from the build could not be covered',
 }
 
 export type SandboxSupport = { available: true } | { available: false; reason: string }
@@ -149,6 +157,11 @@ export interface SandboxOptions {
   network: boolean
   /** Process IDs of the build start above this (0: where the kernel starts them). */
   firstPid: number
+  /**
+   * Absolute paths, free of symbolic links, the build must not read: a directory is
+   * covered by an empty file system, a file by /dev/null. None may hold a newline.
+   */
+  hide: readonly string[]
 }
 
 /** Sets a run's sandbox up; exit 3 naming what failed when it cannot be had. */
@@ -174,7 +187,13 @@ export async function tryOpenSandbox(
   // Out of the build's sight already: replaced by private file systems below.
   const sockets = options.network
     ? { paths: [], notes: [] }
-    : await hostSockets(['/tmp', '/dev/shm', options.base, ...(runtimeDir ? [runtimeDir] : [])])
+    : await hostSockets([
+        '/tmp',
+        '/dev/shm',
+        options.base,
+        ...(runtimeDir ? [runtimeDir] : []),
+        ...options.hide,
+      ])
   const holder = startHolder(
     [
       ...holderArgv({ isolateNetwork: !options.network, pdeathsig: await hasPdeathsig() }),
@@ -185,6 +204,7 @@ export async function tryOpenSandbox(
       options.network ? 'shared' : 'isolated',
       String(options.firstPid),
       runtimeDir,
+      options.hide.join('\n'),
       ...sockets.paths,
     ],
     { PATH: SYSTEM_PATH },

@@ -57,13 +57,13 @@ export async function prepareRuns(
   // at once, alongside the other probes, and whether it opened is whether the sandbox
   // can be had here.
   const sandboxA: Promise<SandboxSupport> = options.sandbox
-    ? tryOpenSandbox(
-        sandboxOptions(workspace, { id: 'a', ...REFERENCE_SANDBOX }, options.network),
-      ).then((opened) => {
-        if (!('sandbox' in opened)) return opened
-        sandboxes.a = opened.sandbox
-        return { available: true }
-      })
+    ? tryOpenSandbox(sandboxOptions(workspace, { id: 'a', ...REFERENCE_SANDBOX }, options)).then(
+        (opened) => {
+          if (!('sandbox' in opened)) return opened
+          sandboxes.a = opened.sandbox
+          return { available: true }
+        },
+      )
     : Promise.resolve({ available: false, reason: 'turned off with --no-sandbox' })
   // Should another probe fail, run A's sandbox is waited for, so that the caller has
   // it to close.
@@ -84,7 +84,7 @@ export async function prepareRuns(
   refuseUnappliedExplicit(plan.variations, options)
   if (isolation.kind === 'namespaces') {
     const b = plan.runs.b
-    sandboxes.b = await openSandbox(sandboxOptions(workspace, b, options.network))
+    sandboxes.b = await openSandbox(sandboxOptions(workspace, b, options))
     for (const note of [...(sandboxes.a?.notes ?? []), ...sandboxes.b.notes])
       if (!isolation.notes.includes(note)) isolation.notes.push(note)
   }
@@ -145,15 +145,16 @@ async function removeStaleOutputs(
 function sandboxOptions(
   workspace: Workspace,
   run: Pick<RunSetup, 'id' | 'hostname' | 'domainname' | 'firstPid'>,
-  network: boolean,
+  options: Pick<BuildOptions, 'network' | 'hide'>,
 ): SandboxOptions {
   return {
     base: workspace.base,
     dir: workspace.layouts[run.id].dir,
     hostname: run.hostname,
     domainname: run.domainname,
-    network,
+    network: options.network,
     firstPid: run.firstPid,
+    hide: options.hide ?? [],
   }
 }
 

@@ -15,6 +15,7 @@ import { ReproofError } from '../errors.js'
 import { isPlainRelativePath } from '../file-names.js'
 import { GIT_OBJECTS_AS_THEY_ARE, objectFormat } from '../sandbox/git.js'
 import { runCaptured } from '../sandbox/process.js'
+import { planHiding, type HidePlan } from './hide-paths.js'
 import type { Check } from './reasons.js'
 
 export interface RebuildOptions {
@@ -74,6 +75,7 @@ function toRebuildOptions(
   tempDir: string | undefined,
   allowNoSandbox: boolean,
   timeoutMs: number | undefined,
+  hide: readonly string[],
 ): BuildOptions {
   return {
     source: tree,
@@ -101,6 +103,7 @@ function toRebuildOptions(
     requireSandbox: !allowNoSandbox,
     // The rebuild asks whether the artifact comes out again; why it might not is the builder's question.
     explain: false,
+    hide,
   }
 }
 
@@ -141,6 +144,7 @@ export async function rebuildCheck(
         )
     }
     const outDir = path.join(work, 'out')
+    const hiding = planHiding(await hideInputs(options))
     const buildOptions = toRebuildOptions(
       recipe,
       tree,
@@ -148,6 +152,7 @@ export async function rebuildCheck(
       tempDir,
       options.allowNoSandbox === true,
       options.timeoutMs,
+      hiding.hide,
     )
     const deps = {
       callerEnv: options.callerEnv,
@@ -213,7 +218,7 @@ export async function rebuildCheck(
             result.isolation.kind === 'process'
               ? `, without the sandbox (${result.isolation.reason}; the host's network reachable)`
               : ''
-          }; the command could read the host's files outside /tmp (a copy of the artifact there would pass)`,
+          }; ${hidingSaid(hiding, result.isolation.kind === 'namespaces')}`,
         },
       }
     }
@@ -405,6 +410,48 @@ function toRecipe(statement: unknown): Recipe {
 }
 
 /** The SHA-512 of a rebuilt file, or undefined when there is no regular file there. */
+/**
+ * The real paths to hide from the rebuild: the artifacts and their directories, the
+ * source repository's work tree and the working directory; and what the build may need.
+ */
+async function hideInputs(options: RebuildOptions) {
+  const real = (p: string): string | undefined => {
+    try {
+      return fs.realpathSync(p)
+    } catch {
+      return undefined
+    }
+  }
+  const given = options.artifacts.filter((a) => a.file !== false).map((a) => path.resolve(a.path))
+  const files = given.flatMap((p) => real(p) ?? [])
+  const top = await runCaptured(['git', '-C', options.source, 'rev-parse', '--show-toplevel'], {
+    env: { ...process.env, ...GIT_OBJECTS_AS_THEY_ARE },
+  })
+  const repository = top.code === 0 ? top.stdout.replace(/\n$/, '') : options.source
+  const dirs = [
+    ...files.map((f) => path.dirname(f)),
+    ...given.flatMap((p) => real(path.dirname(p)) ?? []),
+    ...[repository, process.cwd()].flatMap((p) => real(p) ?? []),
+  ]
+  const { HOME, PATH } = options.callerEnv
+  const needed = [HOME ?? '', ...(PATH ?? '').split(':')]
+    .filter((p) => p.startsWith('/'))
+    .flatMap((p) => real(p) ?? p)
+  return { files, dirs, needed }
+}
+
+/** What the command could read, for the yes: what was hidden from it, and what was not. */
+function hidingSaid(hiding: HidePlan, sandboxed: boolean): string {
+  if (!sandboxed)
+    return "without the sandbox nothing was hidden from the command: it could read the host's files, the artifacts under verification among them (a copy of an artifact would pass)"
+  const visible = [...hiding.visible, ...hiding.unhidden].map((v) => `${v.path} (${v.why})`)
+  return [
+    ...(hiding.hide.length > 0 ? [`hidden from the command: ${hiding.hide.join(', ')}`] : []),
+    ...(visible.length > 0 ? [`left visible: ${visible.join(', ')}`] : []),
+    "it could read the host's other files outside /tmp (a copy of an artifact elsewhere would pass)",
+  ].join('; ')
+}
+
 function sha512Of(file: string): string | undefined {
   if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) return undefined
   const hash = crypto.createHash('sha512')

@@ -30,6 +30,7 @@ const probe = await tryOpenSandbox({
   dir: path.join(probeDir, 'run'),
   ...REFERENCE_SANDBOX,
   network: false,
+  hide: [],
 })
 if ('sandbox' in probe) await probe.sandbox.close()
 fs.rmSync(probeDir, { recursive: true })

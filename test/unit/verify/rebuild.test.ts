@@ -295,8 +295,12 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     expect(check).toEqual({
       name: 'rebuild',
       ok: true,
-      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(r.statement.predicate.buildDefinition.externalParameters.command)} with GREETING; the command could read the host's files outside /tmp (a copy of the artifact there would pass)`,
+      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(r.statement.predicate.buildDefinition.externalParameters.command)} with GREETING; ${check.found?.toString().split('with GREETING; ')[1] ?? ''}`,
     })
+    // What the command could read is said with the yes.
+    expect(check.found).toMatch(
+      /it could read the host's other files outside \/tmp \(a copy of an artifact elsewhere would pass\)$/,
+    )
     expect(explanation).toBeUndefined()
   })
 
@@ -324,6 +328,44 @@ describe('verify --rebuild builds the recorded commit again and compares every s
       'rebuild-mismatch',
       [],
     ])
+  })
+
+  it('hides the artifacts under verification from the command, which cannot copy them out', async () => {
+    // Outside /tmp, which the sandbox replaces anyway: where a download may well be.
+    const base = fs.existsSync('/var/tmp') ? '/var/tmp' : os.homedir()
+    const dir = fs.mkdtempSync(path.join(base, 'reproof-hide-'))
+    try {
+      const given = path.join(dir, 'out.txt')
+      fs.writeFileSync(given, 'attested\n')
+      // A hostile recorded command: the artifact copied from where the verifier keeps it.
+      const r = recipe(`cat '${given}' > out.txt 2>/dev/null || printf 'hidden' > out.txt`, {
+        name: 'out.txt',
+        content: 'attested\n',
+      })
+      const hidden = await rebuild(r, [{ path: given, sha256: r.digest }])
+      expect(hidden.check).toMatchObject({
+        ok: false,
+        reason: 'rebuild-mismatch',
+        found: [
+          { name: 'out.txt', sha256: crypto.createHash('sha256').update('hidden').digest('hex') },
+        ],
+      })
+      // Its directory holds a PATH entry, so it stays; the artifact alone is covered.
+      fs.mkdirSync(path.join(dir, 'bin'))
+      const r2 = recipe(`cat '${given}' > out.txt; ls '${dir}' >> out.txt`, {
+        name: 'out.txt',
+        content: 'attested\n',
+      })
+      const alone = await rebuild(r2, [{ path: given, sha256: r2.digest }], {
+        PATH: `${dir}/bin:${process.env.PATH ?? ''}`,
+      })
+      expect(alone.check).toMatchObject({ ok: false, reason: 'rebuild-mismatch' })
+      // /dev/null in its place: nothing of it is read, and the directory is listed.
+      const listed = crypto.createHash('sha256').update('bin\nout.txt\n').digest('hex')
+      expect(alone.check.found).toEqual([{ name: 'out.txt', sha256: listed }])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('says no for a subject the rebuild does not make', async () => {
