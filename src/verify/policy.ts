@@ -1,4 +1,4 @@
-import { PROVENANCE_TYPE } from '../attest/statement.js'
+import { BUILD_TYPE, PROVENANCE_TYPE } from '../attest/statement.js'
 import type { ArtifactDigests, Policy } from '../config/verify-options.js'
 import { checked, type Check, type Reason } from './reasons.js'
 import type { CertificateFacts } from './certificate-facts.js'
@@ -162,11 +162,29 @@ function provenanceChecks(
         ref: text(source.ref),
         digest: text(source.commit),
       },
-      internal.dirty === true,
+      sourceState(definition.buildType, text(source.commit), internal.dirty),
     ),
   )
   if (policy.requireReproduced === true) checks.push(reproducedCheck(run, subjects))
   return checks
+}
+
+/**
+ * Whether the provenance says the artifact was built from its commit as it is. reproof's
+ * own provenance says it twice: the commit, and `dirty: false` (the work tree was the
+ * commit's). Without both (`dirty: null`, a build outside any git work tree: a copy, an
+ * export, an unpacked tarball) the commit a certificate names is only what the CI run
+ * checked out, not what was built. Other builders' provenance says no more than the
+ * commit, and is taken at its word unless it says the tree was dirty.
+ */
+function sourceState(
+  buildType: unknown,
+  commit: string | undefined,
+  dirty: unknown,
+): 'clean' | 'dirty' | 'unknown' {
+  if (dirty === true) return 'dirty'
+  if (buildType !== BUILD_TYPE) return 'clean'
+  return dirty === false && commit !== undefined ? 'clean' : 'unknown'
 }
 
 function asksForSource(policy: Policy): boolean {
@@ -257,11 +275,12 @@ function sourceChecks(
   signer: Signer,
   predicate: SourceFacts,
   /**
-   * The provenance says the work tree differed from the commit when it was built: the
-   * artifact did not come from that commit, whoever names it (the certificate names the
-   * commit the CI run checked out, not what the build then changed in it).
+   * `dirty`: the provenance says the work tree differed from the commit when it was
+   * built, so the artifact did not come from that commit, whoever names it (the
+   * certificate names the commit the CI run checked out, not what the build then changed
+   * in it). `unknown`: it does not say the build was of the commit as it is.
    */
-  dirty: boolean,
+  state: 'clean' | 'dirty' | 'unknown',
 ): Check[] {
   const facts = signer.kind === 'certificate' ? signer.facts : undefined
   const fromCertificate: SourceFacts | undefined =
@@ -289,15 +308,20 @@ function sourceChecks(
     policy.sourceDigest,
     known.digest,
     (f, w) => f === w,
-    dirty ? 'source-dirty' : 'source-digest',
+    state === 'dirty' ? 'source-dirty' : 'source-digest',
   ]
-  const dirtyTree = dirty
-    ? `${known.digest ?? '(none)'}, built with uncommitted changes (the provenance says dirty: true)`
-    : undefined
+  const unanswerable =
+    state === 'dirty'
+      ? `${known.digest ?? '(none)'}, built with uncommitted changes (the provenance says dirty: true)`
+      : state === 'unknown'
+        ? `${known.digest ?? '(none)'}, but the provenance does not say the build was of that commit as it is (${
+            predicate.digest === undefined ? 'it names no commit' : 'no dirty: false'
+          }: a build outside a clean git checkout, from a copy, an export or an unpacked tarball)`
+        : undefined
   return [
     ...(fromCertificate === undefined ? [] : disagreements(fromCertificate, predicate)),
     ...policyChecks(rows, by),
-    ...policyChecks([digest], by, dirtyTree),
+    ...policyChecks([digest], by, unanswerable),
     ...certificateOnlyChecks(policy, facts),
   ]
 }

@@ -55,7 +55,8 @@ export interface VerifyResult {
  */
 export async function runVerify(options: VerifyOptions, now: number): Promise<VerifyResult> {
   // 1. Parse and validate: sizes are checked before anything is read in full.
-  const json = parseBundle(options.bundle, options.bundleBytes ?? readBundleBytes(options.bundle))
+  const bundleBytes = options.bundleBytes ?? readBundleBytes(options.bundle)
+  const json = parseBundle(options.bundle, bundleBytes)
   const artifacts = [
     ...(options.digests ?? []),
     ...options.artifacts.map((file) => hashArtifact(file, ['sha256'])),
@@ -73,6 +74,14 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   let explanation: DiffItem[] | undefined
   let unchecked: string[] = []
   try {
+    // Readers differ on which of two equal keys counts (two envelopes, the first one
+    // unsigned): a bundle that gives one twice is not one bundle.
+    const repeated = repeatedKey(bundleBytes.toString('utf8'))
+    if (repeated !== undefined)
+      throw rejection(
+        'bundle-invalid',
+        `the bundle gives the key ${JSON.stringify(repeated.key)} twice in one object`,
+      )
     const signature = await verifySignature(json, options.trust)
     identity = signature.identity
     unchecked = signature.unchecked

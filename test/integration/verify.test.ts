@@ -880,6 +880,24 @@ describe('reproof verify --rebuild', () => {
       const read = await verify([artifact, '--bundle', file, '--key', pub])
       expect([read.code, read.result?.reason], file).toEqual([1, 'statement-type'])
     }
+    // A bundle with two envelopes, the first unsigned: JSON.parse keeps the second, a
+    // reader that keeps the first reads another statement.
+    const plain = await resigned('plain.json', () => undefined)
+    const sound = JSON.parse(fs.readFileSync(plain, 'utf8')) as { dsseEnvelope: object }
+    const unsigned = JSON.stringify({
+      ...sound.dsseEnvelope,
+      payload: Buffer.from('{"evil":true}').toString('base64'),
+    })
+    const doubled = path.join(path.dirname(plain), 'doubled.json')
+    fs.writeFileSync(
+      doubled,
+      fs
+        .readFileSync(plain, 'utf8')
+        .replace(/"dsseEnvelope":\s*/, `"dsseEnvelope":${unsigned},"dsseEnvelope":`),
+    )
+    expect((await verify([artifact, '--bundle', plain, '--key', pub])).code).toBe(0)
+    const two = await verify([artifact, '--bundle', doubled, '--key', pub])
+    expect([two.code, two.result?.reason]).toEqual([1, 'bundle-invalid'])
 
     // Reproduced, for a subject with no SHA-256, by manifests whose entries have none.
     const unnamed = Buffer.from('[{"name":"unrelated"}]')

@@ -714,9 +714,49 @@ describe('a build from a work tree with uncommitted changes', () => {
     }
   })
 
-  it('meets it when the provenance says clean, or says nothing of it', () => {
+  it("meets it, in another builder's provenance, when it says clean or nothing of it", () => {
     for (const value of [false, null, undefined])
       expect(failed({ sourceDigest: 'c0ffee' }, KEY, dirty(value))).toEqual([])
+  })
+
+  it("meets it, in reproof's own provenance, only when it names the commit and says the tree was clean", () => {
+    // A build outside any git work tree (a copy of the checkout, an export, a tarball)
+    // records no commit and dirty: null; the certificate still names the commit the CI
+    // run checked out, which says nothing of what was built.
+    const own = (source: object, value: unknown) => {
+      const statement = provenance(source)
+      Object.assign(statement.predicate.buildDefinition, {
+        buildType: 'https://reproof.dev/build-types/twin-build/v1',
+        internalParameters: value === undefined ? {} : { dirty: value },
+      })
+      return statement
+    }
+    for (const signer of [KEY, CERT()]) {
+      for (const [source, value] of [
+        [{}, null],
+        [{}, undefined],
+        [SOURCE, null],
+        [SOURCE, undefined],
+        [SOURCE, 'false'],
+      ] as const) {
+        const checks = run({ sourceDigest: 'c0ffee' }, signer, own(source, value))
+        const digest = checks.find((c) => c.name.startsWith('source digest'))
+        // With a key and no commit in the predicate, there is no fact at all to compare.
+        const missing = signer === KEY && !('commit' in source)
+        expect(digest).toMatchObject({
+          ok: false,
+          reason: missing ? 'policy-field-missing' : 'source-digest',
+        })
+        if (!missing)
+          expect(String(digest?.found)).toMatch(
+            /^c0ffee, but the provenance does not say the build was of that commit as it is/,
+          )
+      }
+      expect(failed({ sourceDigest: 'c0ffee' }, signer, own(SOURCE, false))).toEqual([])
+      expect(failed({ sourceDigest: 'c0ffee' }, signer, own(SOURCE, true))).toEqual([
+        'source-dirty',
+      ])
+    }
   })
 
   it('still answers the other source policies from what was signed', () => {
