@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { EXIT } from '../errors.js'
 import { VERSION } from '../version.js'
+import { committing } from '../io/commit-window.js'
 import { attestCommand, keygenCommand } from './attest-command.js'
 import { buildCommand } from './build-command.js'
 import { diffCommand } from './diff-command.js'
@@ -25,7 +26,16 @@ export async function main(
   const onSignal = (): void => {
     // A second signal while the first is being honoured: stop now, as a user pressing
     // Ctrl-C twice expects (temporary files of a command that was stopping may stay).
-    if (controller.signal.aborted) process.exit(EXIT.interrupted)
+    if (controller.signal.aborted) {
+      // In the middle of a durable write, what was written is not known.
+      if (committing()) {
+        streams.stderr.write(
+          'reproof: stopped while writing; whether it was written is unknown, and a retry is safe\n',
+        )
+        process.exit(EXIT.ambiguous)
+      }
+      process.exit(EXIT.interrupted)
+    }
     controller.abort()
   }
   process.on('SIGINT', onSignal)

@@ -78,12 +78,28 @@ export function toGateAction(
         : { minVersion: versionNumber(flags.minVersion, '--min-version') }),
     }
   if ((flags.reason ?? '').trim() === '') throw new ReproofError('E_USAGE', '--reason must say why')
+  boundedText('--reason', flags.reason ?? '', MAX_REASON_BYTES)
   if (!/^[0-9a-f]{64}$/.test(flags.to ?? ''))
     throw new ReproofError(
       'E_USAGE',
       `--to ${flags.to ?? ''}: a SHA-256 digest, 64 lowercase hex digits`,
     )
   return { kind: 'rollback', to: flags.to ?? '', reason: flags.reason ?? '', bundle: flags.bundle }
+}
+
+// A record is one line of at most 64 KiB, which every reader refuses past (ledger.ts):
+// what a person types goes in whole, or is refused before anything is verified.
+const MAX_REASON_BYTES = 4096
+const MAX_ACTOR_BYTES = 256
+
+function boundedText(name: string, value: string, max: number): string {
+  const size = Buffer.byteLength(value)
+  if (size > max)
+    throw new ReproofError(
+      'E_USAGE',
+      `${name}: ${size} bytes, more than the ${max} a ledger record keeps for it`,
+    )
+  return value
 }
 
 /** The rest of a deploy's or rollback's options: who acts, the trust and the policy. */
@@ -96,7 +112,11 @@ export async function toGateCommon(
   return {
     ...toGateRead(flags, callerEnv),
     clock,
-    actor: flags.actor ?? callerEnv.GITHUB_ACTOR ?? os.userInfo().username,
+    actor: boundedText(
+      flags.actor === undefined ? 'the actor ($GITHUB_ACTOR, or the user name)' : '--actor',
+      flags.actor ?? callerEnv.GITHUB_ACTOR ?? os.userInfo().username,
+      MAX_ACTOR_BYTES,
+    ),
     trust: toTrust(verifyFlags),
     policy: toPolicy(verifyFlags, await readPolicyFlag(verifyFlags)),
   }

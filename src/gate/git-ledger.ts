@@ -5,12 +5,14 @@ import * as v from 'valibot'
 import { canonicalJson } from '../canonical.js'
 import { withRetries, type Attempt, type Backoff } from '../io/retry.js'
 import { ReproofError } from '../errors.js'
+import { asCommit } from '../io/commit-window.js'
 import { runSync } from '../sandbox/process.js'
 import { ledgerGitEnv } from './git-env.js'
 import { writeFileAtomicSync } from '../io/atomic-write.js'
-import { recordBytes, toState, type LedgerRecord } from './decide.js'
+import { recordBytes, toState, type LedgerRecord, type LedgerState } from './decide.js'
 import { firstRewrite, type LedgerCommit } from './ledger-history.js'
 import {
+  checkAppendable,
   MAX_LEDGER_BYTES,
   keptBundleName,
   ledgerTooBig,
@@ -242,7 +244,14 @@ export class GitLedger implements Ledger {
   }
 
   private verified<T>(commit: string, result: T): T {
-    this.saveCheckpoint(commit)
+    // The record is on the branch: a checkpoint that cannot be written (a full or
+    // read-only state disk) does not unsay it. The next read verifies from the
+    // checkpoint before, and writes it.
+    try {
+      this.saveCheckpoint(commit)
+    } catch {
+      // said above
+    }
     return result
   }
 
@@ -318,47 +327,50 @@ export class GitLedger implements Ledger {
   }
 
   async transact<T>(step: (read: LedgerRead) => Step<T>, _lockTimeoutMs?: number): Promise<T> {
-    const outcome = await withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, (): Attempt<T, PushFailure> => {
-      const read = this.read()
-      const { append, result } = step(read)
-      if (append === undefined) return { done: result }
-      const commit = this.commit(read.tip, read.records, append)
-      const pushed = this.push(commit)
-      // The commit appends one line to the ledger just verified: it is verified too. It
-      // counts once the ledger gates read holds it: git may send a push elsewhere
-      // (`url.*.pushInsteadOf`, a remote's `pushurl`, kept in the caller's settings),
-      // and "pushed" then said "recorded" of a ledger that never saw it.
-      if (pushed === undefined) {
-        if (this.readBack(commit)) return { done: this.verified(commit, result) }
-        throw new ReproofError(
-          'E_AMBIGUOUS',
-          `${this.label}: git pushed the record, but the ledger read back from ${this.url} does not hold it: git's settings may send pushes elsewhere (url.<base>.pushInsteadOf, remote.<name>.pushurl), or the server has not caught up. The release may or may not be on this ledger; a retry is safe`,
-          { path: this.label },
-        )
-      }
-      if (pushed.kind === 'lost') {
-        // Did it land anyway? Only a positive answer from the remote settles it.
-        let tip: string | undefined
-        try {
-          tip = this.fetch()
-        } catch {
+    // Reads and pushes alike: a push may land whatever answer it gave.
+    const outcome = await asCommit(() =>
+      withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, (): Attempt<T, PushFailure> => {
+        const read = this.read()
+        const { append, result } = step(read)
+        if (append === undefined) return { done: result }
+        const commit = this.commit(read.tip, read.records, read.state, append)
+        const pushed = this.push(commit)
+        // The commit appends one line to the ledger just verified: it is verified too. It
+        // counts once the ledger gates read holds it: git may send a push elsewhere
+        // (`url.*.pushInsteadOf`, a remote's `pushurl`, kept in the caller's settings),
+        // and "pushed" then said "recorded" of a ledger that never saw it.
+        if (pushed === undefined) {
+          if (this.readBack(commit)) return { done: this.verified(commit, result) }
           throw new ReproofError(
             'E_AMBIGUOUS',
-            `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+            `${this.label}: git pushed the record, but the ledger read back from ${this.url} does not hold it: git's settings may send pushes elsewhere (url.<base>.pushInsteadOf, remote.<name>.pushurl), or the server has not caught up. The release may or may not be on this ledger; a retry is safe`,
+            { path: this.label },
           )
         }
-        if (tip !== undefined && this.contains(tip, commit))
-          return { done: this.verified(commit, result) }
-      } else if (pushed.kind === 'refused' && this.fetch() === read.tip) {
-        // Refused while the branch stood still: not a race another attempt could win.
-        throw new ReproofError(
-          'E_ENVIRONMENT',
-          `${this.label}: the remote refused the push: ${pushed.message}; the branch did not move, so another attempt would be refused too. Nothing was recorded`,
-          { path: this.label },
-        )
-      }
-      return { again: pushed }
-    })
+        if (pushed.kind === 'lost') {
+          // Did it land anyway? Only a positive answer from the remote settles it.
+          let tip: string | undefined
+          try {
+            tip = this.fetch()
+          } catch {
+            throw new ReproofError(
+              'E_AMBIGUOUS',
+              `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+            )
+          }
+          if (tip !== undefined && this.contains(tip, commit))
+            return { done: this.verified(commit, result) }
+        } else if (pushed.kind === 'refused' && this.fetch() === read.tip) {
+          // Refused while the branch stood still: not a race another attempt could win.
+          throw new ReproofError(
+            'E_ENVIRONMENT',
+            `${this.label}: the remote refused the push: ${pushed.message}; the branch did not move, so another attempt would be refused too. Nothing was recorded`,
+            { path: this.label },
+          )
+        }
+        return { again: pushed }
+      }),
+    )
     if (outcome.ok) return outcome.value
     const last = outcome.reasons.at(-1)
     throw new ReproofError(
@@ -405,9 +417,13 @@ export class GitLedger implements Ledger {
   private commit(
     parent: string | undefined,
     records: readonly LedgerRecord[],
+    state: LedgerState,
     append: NonNullable<Step<unknown>['append']>,
   ): string {
-    const text = [...records, append.record].map((r) => `${recordBytes(r)}\n`).join('')
+    const before = records.map((r) => `${recordBytes(r)}\n`).join('')
+    const line = `${recordBytes(append.record)}\n`
+    checkAppendable(line, Buffer.byteLength(before), state, this.label)
+    const text = before + line
     const index = path.join(this.work, 'index')
     fs.rmSync(index, { force: true })
     const env = { GIT_INDEX_FILE: index }

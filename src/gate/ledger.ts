@@ -11,6 +11,7 @@ import {
   writeFileAtomic,
   writeFileAtomicSync,
 } from '../io/atomic-write.js'
+import { asCommit } from '../io/commit-window.js'
 import { withFileLock } from '../io/file-lock.js'
 import {
   GENESIS,
@@ -330,7 +331,12 @@ export interface Ledger {
    * Reads and checks the ledger, hands what it holds to `step` (a pure decision), writes
    * the record it returns durably, and only then returns its result.
    */
-  transact<T>(step: (read: LedgerRead) => Step<T>, lockTimeoutMs: number): Promise<T>
+  transact<T>(
+    step: (read: LedgerRead) => Step<T>,
+    lockTimeoutMs: number,
+    /** Aborted on Ctrl-C or SIGTERM: a wait for the lock ends (exit 130). */
+    signal?: AbortSignal,
+  ): Promise<T>
   /** The records as they stand, checked, without a lock: for choosing a bundle to verify. */
   peek(): LedgerRecord[]
   /** For each kept bundle named: the digest of the bytes kept under its name, if any. */
@@ -460,7 +466,11 @@ export class FileLedger implements Ledger {
    * names it, so a crash between the two leaves an unreferenced bundle, never a record
    * whose bundle is missing.
    */
-  async transact<T>(step: (read: LedgerRead) => Step<T>, lockTimeoutMs: number): Promise<T> {
+  async transact<T>(
+    step: (read: LedgerRead) => Step<T>,
+    lockTimeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<T> {
     // A ledger not made yet is read as empty without its lock, so that a read (status,
     // history, check) creates nothing; a step that appends takes the lock as always.
     // Not when this machine has verified records there before: that is a ledger cut,
@@ -471,46 +481,52 @@ export class FileLedger implements Ledger {
       const { append, result } = step(ledgerRead(toState([]), () => [], undefined))
       if (append === undefined) return result
     }
-    return this.withLock(async () => {
-      const checked = this.checkedRead()
-      const { append, result } = step(checked.read)
-      if (append !== undefined) {
-        // Kept unless the store holds exactly these bytes under the name already: a
-        // record must never name a bundle the store does not have.
-        const { bundleDigest } = append
-        if (this.storedDigests([bundleDigest]).get(bundleDigest) !== bundleDigest)
-          await writeFileAtomic(this.kept(bundleDigest), append.bundle)
+    return this.withLock(
+      async () => {
+        const checked = this.checkedRead()
+        const { append, result } = step(checked.read)
+        if (append === undefined) return result
         const line = `${recordBytes(append.record)}\n`
-        this.append(line)
-        try {
-          await this.syncDirectory()
-        } catch (err) {
-          // The line is written and synced; the directory entry of a ledger made just
-          // now may not be. Not "nothing was recorded", and not recorded either.
-          throw new ReproofError(
-            'E_AMBIGUOUS',
-            `${this.file}: the record was written, but its directory could not be synced (${(err as Error).message}); it may or may not be recorded, and a retry is safe`,
-            { path: this.file },
-            { cause: err },
-          )
-        }
-        // The record was decided on the state just checked: the ledger is verified up to
-        // and including it, and the next gate starts from there. The record is durable
-        // now: a checkpoint that cannot be written (a full state disk) does not unsay it;
-        // the next read verifies the new lines from the checkpoint before, and writes it.
-        try {
-          this.saveCheckpoint({
-            bytes: checked.bytes + Buffer.byteLength(line),
-            records: checked.records + 1,
-            sha256: checked.hash.update(line).digest('hex'),
-            state: toState([append.record], checked.read.state),
-          })
-        } catch {
-          // said above
-        }
-      }
-      return result
-    }, lockTimeoutMs)
+        checkAppendable(line, checked.bytes, checked.read.state, this.file)
+        await asCommit(async () => {
+          // Kept unless the store holds exactly these bytes under the name already: a
+          // record must never name a bundle the store does not have.
+          const { bundleDigest } = append
+          if (this.storedDigests([bundleDigest]).get(bundleDigest) !== bundleDigest)
+            await writeFileAtomic(this.kept(bundleDigest), append.bundle)
+          this.append(line)
+          try {
+            await this.syncDirectory()
+          } catch (err) {
+            // The line is written and synced; the directory entry of a ledger made just
+            // now may not be. Not "nothing was recorded", and not recorded either.
+            throw new ReproofError(
+              'E_AMBIGUOUS',
+              `${this.file}: the record was written, but its directory could not be synced (${(err as Error).message}); it may or may not be recorded, and a retry is safe`,
+              { path: this.file },
+              { cause: err },
+            )
+          }
+          // The record was decided on the state just checked: the ledger is verified up to
+          // and including it, and the next gate starts from there. The record is durable
+          // now: a checkpoint that cannot be written (a full state disk) does not unsay it;
+          // the next read verifies the new lines from the checkpoint before, and writes it.
+          try {
+            this.saveCheckpoint({
+              bytes: checked.bytes + Buffer.byteLength(line),
+              records: checked.records + 1,
+              sha256: checked.hash.update(line).digest('hex'),
+              state: toState([append.record], checked.read.state),
+            })
+          } catch {
+            // said above
+          }
+        })
+        return result
+      },
+      lockTimeoutMs,
+      signal,
+    )
   }
 
   close(): void {
@@ -523,11 +539,13 @@ export class FileLedger implements Ledger {
    * next locked read to judge.
    */
   peek(): LedgerRecord[] {
+    // The checkpoint first: read after the bytes, another gate's append in between would
+    // move it past them, and a sound ledger would look cut back.
+    const checkpoint = this.loadCheckpoint()
     const bytes = this.readBytes() ?? Buffer.alloc(0)
     // A ledger cut back or rewritten under what this machine verified stops every gate
     // command (exit 3), this lookup too: answered from it, a rollback was refused as
     // "never released" (a no), as if the ledger were sound.
-    const checkpoint = this.loadCheckpoint()
     if (
       checkpoint !== undefined &&
       (bytes.length < checkpoint.bytes ||
@@ -546,7 +564,7 @@ export class FileLedger implements Ledger {
   }
 
   private checkedRead(): CheckedRead {
-    let bytes = this.readBytes() ?? Buffer.alloc(0)
+    let bytes = this.readBytes(true) ?? Buffer.alloc(0)
     let recovered: string | undefined
     const end = bytes.lastIndexOf(0x0a) + 1
     if (end < bytes.length) {
@@ -681,18 +699,28 @@ export class FileLedger implements Ledger {
     writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}\n`)
   }
 
-  /** The ledger's bytes, or undefined when there is none yet; bounded before reading. */
-  private readBytes(): Buffer | undefined {
+  /**
+   * The ledger's bytes, or undefined when there is none yet; bounded before reading.
+   * `durable`: made durable first (under the lock): a gate killed between its write and
+   * its fsync left its record in the page cache only, and a retry that found it there
+   * answered "unchanged" of a record a power cut could still take away.
+   */
+  private readBytes(durable = false): Buffer | undefined {
     let fd: number
     try {
-      fd = fs.openSync(this.real, 'r')
+      // Without blocking: a FIFO in the ledger's place would hold the open forever.
+      fd = fs.openSync(this.real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw err
     }
     try {
-      const { size } = fs.fstatSync(fd)
-      if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, size)
+      const stat = fs.fstatSync(fd)
+      // A device's size says nothing of what it gives (/dev/zero never ends).
+      if (!stat.isFile())
+        throw new ReproofError('E_INPUT', `${this.file}: not a regular file`, { path: this.file })
+      if (stat.size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, stat.size)
+      if (durable) this.durability.fsync(fd)
       return fs.readFileSync(fd)
     } finally {
       fs.closeSync(fd)
@@ -742,10 +770,14 @@ export class FileLedger implements Ledger {
    * volume) has a `.lock` beside each path, so two gates each took their own and both
    * appended; the file's own lock is one whatever path reaches it.
    */
-  async withLock<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
+  async withLock<T>(work: () => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     mkdirDurableSync(path.dirname(this.real))
-    return withFileLock(`${this.real}.lock`, timeoutMs, () =>
-      withFileLock(this.real, timeoutMs, work, 'data'),
+    return withFileLock(
+      `${this.real}.lock`,
+      timeoutMs,
+      () => withFileLock(this.real, timeoutMs, work, 'data', signal),
+      'lock',
+      signal,
     )
   }
 }
@@ -847,6 +879,48 @@ export function parseLedger(
     records.push(record)
   }
   return records
+}
+
+/**
+ * The reader's own checks on a record's line, before it is written: a line no reader
+ * accepts (one over MAX_LINE_BYTES, from a large policy) or a ledger grown past
+ * MAX_LEDGER_BYTES would be answered "recorded" here, then refused as corrupt by every
+ * reader without this machine's checkpoint, a git ledger's on every machine. Nothing is
+ * written when it fails.
+ */
+export function checkAppendable(
+  line: string,
+  sizeBefore: number,
+  state: LedgerState,
+  label: string,
+): void {
+  const size = Buffer.byteLength(line)
+  if (sizeBefore + size > MAX_LEDGER_BYTES)
+    throw new ReproofError(
+      'E_LEDGER',
+      `${label}: the record would take the ledger past the ${MAX_LEDGER_BYTES} bytes a ledger may hold; nothing was recorded. Start a new ledger, and keep this one for its history`,
+      { path: label },
+    )
+  if (size - 1 > MAX_LINE_BYTES)
+    throw new ReproofError(
+      'E_INPUT',
+      `${label}: the record would be ${size - 1} bytes, more than the ${MAX_LINE_BYTES} a ledger line may hold (its policy is too large); nothing was recorded`,
+      { path: label },
+    )
+  try {
+    parseLedger(line, label, {
+      head: state.head,
+      seqs: new Map([...state.envs].map(([env, s]) => [env, s.seq])),
+      line: 1,
+    })
+  } catch (err) {
+    throw new ReproofError(
+      'E_LEDGER',
+      `${label}: the record this gate would write is one no reader accepts (${(err as Error).message}); nothing was recorded`,
+      { path: label },
+      { cause: err },
+    )
+  }
 }
 
 /** The hash the next record's `prev` names: SHA-256 of the record's canonical line. */

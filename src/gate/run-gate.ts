@@ -93,39 +93,43 @@ async function gateWith(
     verification.identity === null
       ? {}
       : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } }
-  return ledger.transact((read): Step<GateResult> => {
-    const request = toRequest(action, common, {
-      digest,
-      bundleDigest,
-      at: new Date(common.clock()).toISOString(),
-      ...evidence,
-    })
-    const decision = decideGate(read.state, request, verification.verified)
-    // A gate stopped (the pipeline cancelled) records nothing: the last moment to stop is
-    // here, under the lock, before the write. Once written, the record stands and is said.
-    if (decision.kind === 'append') throwIfAborted(signal)
-    // 4. Acknowledge only after the write: transact returns once the record is durable.
-    // The same keys, in the same order, whatever the decision: the --json answer reads alike.
-    const recovered = read.recovered ?? null
-    if (decision.kind === 'append') {
-      const { record } = decision
-      const why = `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}`
-      return {
-        append: { record, bundle, bundleDigest },
-        result: { decision: 'recorded', why, env: common.env, record, verification, recovered },
+  return ledger.transact(
+    (read): Step<GateResult> => {
+      const request = toRequest(action, common, {
+        digest,
+        bundleDigest,
+        at: new Date(common.clock()).toISOString(),
+        ...evidence,
+      })
+      const decision = decideGate(read.state, request, verification.verified)
+      // A gate stopped (the pipeline cancelled) records nothing: the last moment to stop is
+      // here, under the lock, before the write. Once written, the record stands and is said.
+      if (decision.kind === 'append') throwIfAborted(signal)
+      // 4. Acknowledge only after the write: transact returns once the record is durable.
+      // The same keys, in the same order, whatever the decision: the --json answer reads alike.
+      const recovered = read.recovered ?? null
+      if (decision.kind === 'append') {
+        const { record } = decision
+        const why = `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}`
+        return {
+          append: { record, bundle, bundleDigest },
+          result: { decision: 'recorded', why, env: common.env, record, verification, recovered },
+        }
       }
-    }
-    return {
-      result: {
-        decision: decision.kind === 'noop' ? 'unchanged' : 'refused',
-        why: decision.why,
-        env: common.env,
-        record: null,
-        verification,
-        recovered,
-      },
-    }
-  }, common.lockTimeoutMs)
+      return {
+        result: {
+          decision: decision.kind === 'noop' ? 'unchanged' : 'refused',
+          why: decision.why,
+          env: common.env,
+          record: null,
+          verification,
+          recovered,
+        },
+      }
+    },
+    common.lockTimeoutMs,
+    signal,
+  )
 }
 
 /**

@@ -28,17 +28,18 @@ export async function withFileLock<T>(
    * made nor written, and when it is not there `work` runs without this lock.
    */
   kind: 'lock' | 'data' = 'lock',
+  /** Ctrl-C or SIGTERM while waiting: the wait ends, nothing was done (exit 130). */
+  signal?: AbortSignal,
 ): Promise<T> {
   let fd: number
   try {
+    // Without blocking: a FIFO put where the file should be would hold the open forever,
+    // past --lock-timeout and deaf to SIGTERM. Only a regular file is taken (below).
+    const flags = fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
     fd =
       kind === 'lock'
-        ? fs.openSync(
-            lockFile,
-            fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
-            0o600,
-          )
-        : fs.openSync(lockFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+        ? fs.openSync(lockFile, flags | fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600)
+        : fs.openSync(lockFile, flags | fs.constants.O_RDONLY)
   } catch (err) {
     if (kind === 'data' && (err as NodeJS.ErrnoException).code === 'ENOENT') return work()
     throw new ReproofError(
@@ -49,7 +50,9 @@ export async function withFileLock<T>(
     )
   }
   try {
-    await acquire(fd, lockFile, timeoutMs)
+    if (!fs.fstatSync(fd).isFile())
+      throw new ReproofError('E_INPUT', `${lockFile}: not a regular file`, { path: lockFile })
+    await acquire(fd, lockFile, timeoutMs, signal)
     if (kind === 'lock') {
       fs.ftruncateSync(fd, 0)
       fs.writeSync(fd, `${JSON.stringify({ pid: process.pid, host: os.hostname() })}\n`, 0)
@@ -60,14 +63,33 @@ export async function withFileLock<T>(
   }
 }
 
-function acquire(fd: number, lockFile: string, timeoutMs: number): Promise<void> {
+function acquire(
+  fd: number,
+  lockFile: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const seconds = String(Math.max(timeoutMs, 0) / 1000)
   return new Promise((resolve, reject) => {
+    const interrupted = () =>
+      new ReproofError(
+        'E_INTERRUPTED',
+        `${lockFile}: interrupted while waiting for the ledger's lock; nothing was recorded`,
+        { path: lockFile },
+      )
+    if (signal?.aborted === true) {
+      reject(interrupted())
+      return
+    }
     const child = spawn(
       'flock',
       ['--exclusive', '--wait', seconds, '--conflict-exit-code', String(TIMED_OUT), '3'],
       { stdio: ['ignore', 'ignore', 'pipe', fd] },
     )
+    const onAbort = (): void => {
+      child.kill('SIGKILL')
+    }
+    signal?.addEventListener('abort', onAbort)
     let stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -81,8 +103,11 @@ function acquire(fd: number, lockFile: string, timeoutMs: number): Promise<void>
         ),
       )
     })
-    child.on('close', (code) => {
-      if (code === 0) resolve()
+    child.on('close', (code, killedBy) => {
+      signal?.removeEventListener('abort', onAbort)
+      // Killed: by the abort above, or by the Ctrl-C a terminal sends its whole group.
+      if (killedBy !== null || signal?.aborted === true) reject(interrupted())
+      else if (code === 0) resolve()
       else if (code === TIMED_OUT)
         reject(
           new ReproofError(

@@ -30,6 +30,20 @@ describe('reproof gate', () => {
     expect(parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)).toHaveLength(2)
   })
 
+  it('refuses a --reason or --actor longer than a record keeps, before anything is recorded (exit 2)', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const before = fs.readFileSync(ledger, 'utf8')
+    const long = await rollback(ledger, 0, 'x'.repeat(70_000), kit.pub)
+    expect(long.code).toBe(2)
+    expect(long.stderr).toMatch(/^reproof: --reason: 70000 bytes, more than the 4096/)
+    const actor = await deploy(ledger, 2, ['--actor', 'a'.repeat(300)])
+    expect(actor.code).toBe(2)
+    expect(actor.stderr).toMatch(/^reproof: --actor: 300 bytes, more than the 256/)
+    expect(fs.readFileSync(ledger, 'utf8')).toBe(before)
+  })
+
   it('rolls back only to a past release that still verifies, with a reason, from the stored bundle', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
@@ -465,12 +479,25 @@ describe('reproof gate', () => {
       let stderr = ''
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-      // Verified, and waiting for the lock: stopped there, then the lock is let go.
+      // Verified, and waiting for the lock: stopped there, while the lock is still held.
       await new Promise((resolve) => setTimeout(resolve, 2500))
       child.kill('SIGINT')
-      process.kill(-(holder.pid ?? 0), 'SIGKILL')
       expect(await exited, stderr).toBe(130)
-      expect(stderr).toMatch(/interrupted; nothing was written/)
+      expect(stderr).toMatch(
+        /interrupted while waiting for the ledger's lock; nothing was recorded/,
+      )
+      // Ctrl-C at a terminal goes to the whole group, flock(1) included, which dies of it.
+      const group = spawn(process.execPath, [BIN, 'gate', ...deployArgs(1), '--ledger', ledger], {
+        env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: kit.state },
+        detached: true,
+      })
+      let said = ''
+      group.stderr.on('data', (d: Buffer) => (said += d.toString()))
+      const ended = new Promise<number | null>((resolve) => group.on('close', resolve))
+      await new Promise((resolve) => setTimeout(resolve, 2500))
+      process.kill(-(group.pid ?? 0), 'SIGINT')
+      expect(await ended, said).toBe(130)
+      expect(said).toMatch(/nothing was recorded/)
     } finally {
       try {
         process.kill(-(holder.pid ?? 0), 'SIGKILL')
@@ -537,6 +564,19 @@ describe('reproof gate', () => {
     expect(records.length).toBe(decisions.filter((d) => d === 'recorded').length)
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1))
     expect(lockIsFree(ledger)).toBe(true)
+  })
+
+  it('refuses a ledger that is not a regular file, at once (exit 2), never waiting on it', async () => {
+    const dir = makeTemp()
+    const ledger = path.join(dir, 'ledger.jsonl')
+    spawnSync('mkfifo', [ledger])
+    const t0 = Date.now()
+    for (const args of [deployArgs(0), ['status', '--env', 'prod']]) {
+      const run = await gate(ledger, [...args, '--lock-timeout', '60s'])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(/ledger\.jsonl: not a regular file/)
+    }
+    expect(Date.now() - t0).toBeLessThan(30_000)
   })
 
   it('waits for a gate holding the lock, then answers 4 with nothing recorded', async () => {
