@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -14,7 +15,7 @@ import {
   rollback,
   useGateKit,
 } from '../gate-kit.js'
-import { cleanupTemp, git, makeTemp } from '../helpers.js'
+import { BIN, cleanupTemp, git, makeTemp, spawnProgram } from '../helpers.js'
 
 afterEach(cleanupTemp)
 useGateKit()
@@ -266,5 +267,68 @@ describe('a git ledger racing other gates', () => {
       `${ledger}: other gates kept moving the ledger; nothing was recorded after 8 attempts, and a retry is safe`,
     )
     expect(read()).toHaveLength(1)
+  })
+})
+
+// As root, a directory's mode stops nothing: the state disk that cannot be written is
+// played by an unprivileged user and a read-only directory.
+const asNobody =
+  process.getuid?.() === 0 && fs.existsSync('/usr/sbin/runuser') ? describe : describe.skip
+
+asNobody('a git ledger whose checkpoint cannot be saved', () => {
+  it('still answers "recorded" once the push landed, and the next gate reads on', async () => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-nobody-gate-'))
+    try {
+      fs.chmodSync(top, 0o755)
+      const files = [0, 1].flatMap((i) => [release(i).bundle, release(i).artifact])
+      for (const [i, file] of [...files, kit.pub].entries()) {
+        const copy = path.join(top, `${i}-${path.basename(file)}`)
+        fs.copyFileSync(file, copy)
+        fs.chmodSync(copy, 0o644)
+      }
+      const copyOf = (file: string): string =>
+        path.join(top, `${[...files, kit.pub].indexOf(file)}-${path.basename(file)}`)
+      fs.chownSync(top, 65534, 65534)
+      const nobody = (args: string[]) =>
+        spawnProgram(['runuser', '-u', 'nobody', '--', ...args], {
+          env: { PATH: process.env.PATH ?? '', HOME: top },
+        })
+      const bare = path.join(top, 'ledger.git')
+      expect((await nobody(['git', 'init', '-q', '--bare', bare])).code).toBe(0)
+      const state = path.join(top, 'state')
+      const deployOf = (i: number) =>
+        nobody([
+          process.execPath,
+          BIN,
+          'gate',
+          'deploy',
+          '--ledger',
+          `git:${bare}#releases`,
+          '--state-dir',
+          state,
+          '--env',
+          'prod',
+          '--bundle',
+          copyOf(release(i).bundle),
+          '--key',
+          copyOf(kit.pub),
+          copyOf(release(i).artifact),
+        ])
+      const first = await deployOf(0)
+      expect(first.code, first.stderr).toBe(0)
+      fs.chmodSync(path.join(state, 'git-ledgers'), 0o555)
+      const second = await deployOf(1)
+      expect(second.code, second.stderr).toBe(0)
+      expect(second.stdout).toMatch(/recorded as prod #2/)
+      const onBranch = git(bare, ['-c', 'safe.directory=*', 'show', 'releases:ledger.jsonl'])
+      expect(onBranch.trim().split('\n')).toHaveLength(2)
+      // The next gate verifies from the checkpoint it has, and finds #2 current.
+      fs.chmodSync(path.join(state, 'git-ledgers'), 0o755)
+      const again = await deployOf(1)
+      expect(again.code, again.stderr).toBe(0)
+      expect(again.stdout).toMatch(/already current/)
+    } finally {
+      fs.rmSync(top, { recursive: true, force: true })
+    }
   })
 })
