@@ -1,4 +1,4 @@
-import { EXIT, ReproofError } from '../errors.js'
+import { EXIT, ReproofError, throwIfAborted } from '../errors.js'
 import { parseDuration } from '../config/duration.js'
 import { runVerify } from '../verify/run-verify.js'
 import { useColor, type Streams } from './output.js'
@@ -67,6 +67,8 @@ export async function verifyAction(
     },
     Date.now(),
   )
+  // Ctrl-C while verifying: what the user stopped is not answered as if it had not been.
+  throwIfAborted(signal)
   if (flags.json === true) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   else streams.stdout.write(renderVerify(result, useColor(streams.stdout, streams.env)))
   return result.verified ? EXIT.yes : EXIT.no
