@@ -474,6 +474,15 @@ const MAX_KEY_BYTES = 64 * 1024
 
 function loadPublicKey(file: string): crypto.KeyObject {
   const pem = readBounded(file, MAX_KEY_BYTES, `--key ${file}`).toString('utf8')
+  // Node reads the first PEM block and ignores the rest: keys after it would not be
+  // trusted, whatever the file's author meant.
+  const blocks = pem.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0
+  if (blocks > 1)
+    throw new ReproofError(
+      'E_INPUT',
+      `--key ${file}: holds ${blocks} PEM blocks; give each key in a file of its own, with a --key each`,
+      { path: file },
+    )
   let key: crypto.KeyObject
   try {
     key = crypto.createPublicKey(pem)

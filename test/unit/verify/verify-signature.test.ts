@@ -695,6 +695,18 @@ describe('verifySignature, keys', () => {
     })
   })
 
+  it('refuses a key file holding more than one key: only the first would be trusted', async () => {
+    const file = path.join(dir, 'two.pub')
+    fs.writeFileSync(
+      file,
+      `${fs.readFileSync(keyB.pub, 'utf8')}${fs.readFileSync(keyA.pub, 'utf8')}`,
+    )
+    expect(await refusal(verifySignature(await sign(keyA), keyTrust([file])))).toMatchObject({
+      code: 'E_INPUT',
+      message: `--key ${file}: holds 2 PEM blocks; give each key in a file of its own, with a --key each`,
+    })
+  })
+
   it('names the log entries it could not check without a trusted root, and checks them with one', async () => {
     const [a] = [keyA]
     // As cosign signs by default: the key's signature, and a Rekor entry for it.
