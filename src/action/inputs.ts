@@ -221,7 +221,9 @@ function verifyArgv(args: Args): void {
   args.add('verify', '--json')
   args.need('bundle', 'in verify mode')
   trustArgv(args)
-  args.add(...list(args.env, 'artifacts'))
+  // After `--`: a line of the input is a file, never an option (`--help` verified
+  // nothing and passed; `--key=other.pub` added a key the workflow did not trust).
+  args.add('--', ...list(args.env, 'artifacts'))
 }
 
 function gateArgv(args: Args): void {
@@ -247,14 +249,16 @@ function gateArgv(args: Args): void {
   args.get('ledger-token')
   args.add('gate', action, '--json')
   args.need('environment', 'in gate mode', '--env')
-  args.opt('ledger')
+  // Named, never the default in the workspace: a ledger that goes with the job's runner
+  // forgets every release, and a superseded one is "recorded" again in the next job.
+  args.need('ledger', 'in gate mode (a path or git URL that outlives the job)')
   if (action === 'deploy') args.need('bundle', 'for a deploy')
   else args.opt('bundle')
   trustArgv(args)
   if (action === 'rollback') {
     args.need('to', 'for a rollback')
     args.need('reason', 'for a rollback')
-  } else args.add(artifact ?? '')
+  } else args.add('--', artifact ?? '')
 }
 
 /** The inputs of verification's trust and policy given as `--<name> <value>`, as the CLI names them. */

@@ -86,6 +86,9 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   const failed =
     result === undefined || (typeof result === 'object' && result !== null && 'error' in result)
   const report = failed ? undefined : REPORTS[mode](result)
+  // Success is a result that says yes, nothing else: an exit 0 with no result (commander
+  // printing help) or with a result that says no is not passed on as a green step.
+  if (code === EXIT.yes && report?.yes !== true) code = failed ? EXIT.failed : EXIT.no
   const outputs = report?.outputs ?? {}
   // The bundle this build wrote (only a yes is signed), or the one verify and gate checked.
   const bundle = argValue(argv, '--bundle')
@@ -279,7 +282,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
           max,
         ),
       verdict,
-      yes: gate.decision !== 'refused',
+      yes: gate.decision === 'recorded' || gate.decision === 'unchanged',
     }
   },
 }

@@ -171,6 +171,21 @@ describe('the GitHub Action', () => {
     expect(wrongKey.outputs.decision).toMatch(/^rejected: /)
     expect(wrongKey.stdout).toMatch(/^::error title=reproof verify::rejected \([a-z-]+\): /m)
     expect(wrongKey.summary).toMatch(/reproof verify: rejected/)
+    // An artifact line is a path, never an option: `--help` verified nothing and passed,
+    // and `--key=` added a key the workflow did not name.
+    for (const line of ['--help', `--key=${path.join(keyDir, 'k.pub')}`]) {
+      const smuggled = await runAction(
+        {
+          mode: 'verify',
+          artifacts: `${artifact}\n${line}`,
+          bundle: 'app.sigstore.json',
+          'public-key': path.join(keyDir, 'other.pub'),
+        },
+        dir,
+      )
+      expect(smuggled.code, line).not.toBe(0)
+      expect(smuggled.outputs.decision ?? '', line).not.toBe('verified')
+    }
 
     const deployInputs = {
       mode: 'gate',

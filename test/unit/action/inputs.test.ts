@@ -67,6 +67,7 @@ describe('action inputs', () => {
       INPUT_ARTIFACTS: 'a',
       INPUT_ENVIRONMENT: 'prod',
       INPUT_BUNDLE: 'b.json',
+      INPUT_LEDGER: 'git:https://example.com/releases.git#ledger',
     })
     expect(inInputTerms('--env prod: no such environment; see --key and --bundle', inputOf)).toBe(
       'input environment prod: no such environment; see input public-key and input bundle',
@@ -138,7 +139,12 @@ describe('action inputs', () => {
     expect(() => toArgv({ ...gate, INPUT_ARTIFACTS: 'app' })).toThrow(
       /^input environment: required in gate mode$/,
     )
-    const prod = { ...gate, INPUT_ENVIRONMENT: 'prod' }
+    // The ledger is named: the workspace's default goes with the runner, and with it
+    // every release it recorded.
+    expect(() => toArgv({ ...gate, INPUT_ENVIRONMENT: 'prod', INPUT_ARTIFACTS: 'app' })).toThrow(
+      /^input ledger: required in gate mode/,
+    )
+    const prod = { ...gate, INPUT_ENVIRONMENT: 'prod', INPUT_LEDGER: '/srv/ledger.jsonl' }
     expect(() => toArgv({ ...prod, INPUT_BUNDLE: '', INPUT_ARTIFACTS: 'app' })).toThrow(
       /^input bundle: required for a deploy$/,
     )
@@ -150,6 +156,34 @@ describe('action inputs', () => {
       /^input reason: required for a rollback$/,
     )
     expect(toArgv({ ...rollback, INPUT_TO: 'a'.repeat(64), INPUT_REASON: 'r' }).mode).toBe('gate')
+  })
+
+  it('never lets an artifact line become a reproof option', () => {
+    const verify = { INPUT_MODE: 'verify', INPUT_BUNDLE: 'b.json', INPUT_PUBLIC_KEY: 'k.pub' }
+    const gate = {
+      ...verify,
+      INPUT_MODE: 'gate',
+      INPUT_ENVIRONMENT: 'prod',
+      INPUT_LEDGER: '/srv/ledger.jsonl',
+    }
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.constantFrom('--help', '-h', '-V', '--version', '--key=other.pub', '--', '-'),
+          fc.string({ minLength: 1 }).map((s) => `-${s}`),
+        ),
+        (line) => {
+          fc.pre(line.trim() !== '' && !/[\r\n]/.test(line))
+          for (const env of [verify, gate]) {
+            const { argv } = toArgv({ ...env, INPUT_ARTIFACTS: line })
+            const end = argv.indexOf('--')
+            // Every artifact after the end of options: read as a path, whatever it says.
+            expect(end).toBeGreaterThan(0)
+            expect(argv.slice(end + 1)).toEqual([line.trim()])
+          }
+        },
+      ),
+    )
   })
 
   it('never lets the build command become reproof options', () => {
