@@ -192,6 +192,10 @@ function buildArgv(args: Args): void {
       'E_USAGE',
       'input upload-attestation: needs input bundle (with key or keyless) and input github-token',
     )
+  // Contradictory signing inputs are refused everywhere, a fork's pull request included,
+  // where they would otherwise be dropped with the rest and the step pass.
+  if (flag(args.env, 'keyless') && input(args.env, 'key') !== undefined)
+    throw new ReproofError('E_USAGE', 'input key and input keyless: give exactly one')
   if (flag(args.env, 'keyless') && !hasIdentityToken(args.env) && isForkPullRequest(args.env))
     args.notices.push(
       'a pull request from a fork gets no OIDC token, so this build is checked and reported but not signed (no bundle is written)',

@@ -339,6 +339,14 @@ describe('the GitHub Action', () => {
     expect(fork.outputs['bundle-path']).toBeUndefined()
     expect(fs.existsSync(path.join(dir, 'app.sigstore.json'))).toBe(false)
     expect(fork.summary).toContain('> a pull request from a fork gets no OIDC token')
+    // Contradictory signing inputs are refused there too, not dropped with the rest.
+    const both = await runAction(
+      { ...inputs, key: path.join(keyDir, 'k.key') },
+      dir,
+      event('someone/fork'),
+    )
+    expect(both.code).toBe(2)
+    expect(both.stdout).toMatch(/input key and input keyless: give exactly one/)
     // The same repository's own pull request has no excuse: the missing permission is an error.
     const own = await runAction(inputs, dir, event('owner/repo'))
     expect(own.code).toBe(2)
