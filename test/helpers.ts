@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
+import { GENESIS, type LedgerRecord } from '../src/gate/decide.js'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -179,4 +180,19 @@ export function thrown(f: () => void): unknown {
     return err
   }
   return undefined
+}
+
+/** The first record of a ledger: a deploy to prod, `over` changing any field. */
+export function firstLedgerRecord(over: Partial<LedgerRecord> = {}): LedgerRecord {
+  return {
+    seq: 1,
+    env: 'prod',
+    action: 'deploy',
+    digest: 'a'.repeat(64),
+    bundleDigest: 'b'.repeat(64),
+    prev: GENESIS,
+    at: '2026-01-01T00:00:00.000Z',
+    actor: 'ci',
+    ...over,
+  }
 }

@@ -13,24 +13,15 @@ import {
   type Ledger,
 } from '../../../src/gate/ledger.js'
 import { isReproofError } from '../../../src/errors.js'
-import { cleanupTemp, makeTemp } from '../../helpers.js'
+import { cleanupTemp, firstLedgerRecord, makeTemp } from '../../helpers.js'
 
 afterEach(cleanupTemp)
 
 const bundle = Buffer.from('{"bundle":true}')
 const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
 
-const record = (over: Partial<LedgerRecord> = {}): LedgerRecord => ({
-  seq: 1,
-  env: 'prod',
-  action: 'deploy',
-  digest: 'a'.repeat(64),
-  bundleDigest,
-  prev: GENESIS,
-  at: '2026-01-01T00:00:00.000Z',
-  actor: 'ci',
-  ...over,
-})
+const record = (over: Partial<LedgerRecord> = {}): LedgerRecord =>
+  firstLedgerRecord({ bundleDigest, ...over })
 
 const append = (ledger: Ledger, r: LedgerRecord) =>
   ledger.transact(() => ({ append: { record: r, bundle, bundleDigest }, result: 'recorded' }), 5000)

@@ -2,10 +2,10 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { GENESIS, recordBytes, type LedgerRecord } from '../../../src/gate/decide.js'
+import { recordBytes, type LedgerRecord } from '../../../src/gate/decide.js'
 import { FileLedger, keptBundleName, type Durability } from '../../../src/gate/ledger.js'
 import { syncDir } from '../../../src/io/atomic-write.js'
-import { cleanupTemp, makeTemp } from '../../helpers.js'
+import { cleanupTemp, firstLedgerRecord, makeTemp } from '../../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -15,16 +15,7 @@ type Event =
   | { kind: 'answer' }
 
 /** The first record of a ledger, deploying to prod with the bundle `bundleDigest`. */
-const firstRecord = (bundleDigest: string): LedgerRecord => ({
-  seq: 1,
-  env: 'prod',
-  action: 'deploy',
-  digest: 'a'.repeat(64),
-  bundleDigest,
-  prev: GENESIS,
-  at: '2026-01-01T00:00:00.000Z',
-  actor: 'ci',
-})
+const firstRecord = (bundleDigest: string): LedgerRecord => firstLedgerRecord({ bundleDigest })
 
 describe('a file ledger', () => {
   it('fsyncs the appended record, then its directory, before the append is answered', async () => {
