@@ -196,3 +196,30 @@ export function firstLedgerRecord(over: Partial<LedgerRecord> = {}): LedgerRecor
     ...over,
   }
 }
+
+/**
+ * A zip rearranged the way Mozilla's build optimizes jars (omni.ja): a 4-byte
+ * read-ahead length, the central directory and its end record, then the members, each
+ * central entry's offset moved by what now comes before them. `zip` must have no
+ * prefix, no zip64 records and no comment after its end record's fixed part.
+ */
+export function toMozillaZip(zip: Buffer, readAhead = 0): Buffer {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 5, 6]))
+  const size = zip.readUInt32LE(end + 12)
+  const offset = zip.readUInt32LE(end + 16)
+  const central = Buffer.from(zip.subarray(offset, offset + size))
+  const record = Buffer.from(zip.subarray(end, end + 22))
+  const shift = 4 + size + record.length
+  for (let at = 0; at < central.length;) {
+    central.writeUInt32LE(central.readUInt32LE(at + 42) + shift, at + 42)
+    at +=
+      46 +
+      central.readUInt16LE(at + 28) +
+      central.readUInt16LE(at + 30) +
+      central.readUInt16LE(at + 32)
+  }
+  record.writeUInt32LE(4, 16)
+  const head = Buffer.alloc(4)
+  head.writeUInt32LE(readAhead, 0)
+  return Buffer.concat([head, central, record, zip.subarray(0, offset)])
+}

@@ -1,4 +1,4 @@
-import { zipPrefixLength } from './zip-prefix.js'
+import { isMozillaZip, zipPrefixLength } from './zip-prefix.js'
 import { COMPRESSIONS, magic, type Compression, type Recognised } from './compressions.js'
 import type { Budget } from './limits.js'
 import type { ScanResult, WantMember } from './member.js'
@@ -25,12 +25,14 @@ export interface ArchiveReader extends Recognised {
 
 export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
   // A local file header, or the end record of an empty zip; or a local file header after
-  // a `#!` line (a Python zipapp) or a jmod's magic (see zip-prefix.ts).
+  // a `#!` line (a Python zipapp) or a jmod's magic; or a Mozilla-optimized zip's
+  // central directory after its read-ahead length (see zip-prefix.ts).
   zip: {
     detect: (head) =>
       magic([0x50, 0x4b, 3, 4])(head) ||
       magic([0x50, 0x4b, 5, 6])(head) ||
-      zipPrefixLength(head) !== undefined,
+      zipPrefixLength(head) !== undefined ||
+      isMozillaZip(head),
     scan: async (source, where, budget, want) =>
       (await import('./zip.js')).scanZipSource(source, where, budget, want),
   },

@@ -6,6 +6,8 @@ import yauzl from 'yauzl'
  * A file from byte `base` on, as yauzl's random-access reader: a zip too large to hold,
  * read with its offsets counted from its own start. The file is opened once, so that
  * every read is of the file that was opened, whatever is renamed into its place.
+ * `appended` is read as if it followed the file's `size` bytes (a Mozilla zip's end
+ * record, copied where readers look for it).
  */
 export class OffsetFileReader extends yauzl.RandomAccessReader {
   private readonly fd: number
@@ -13,6 +15,7 @@ export class OffsetFileReader extends yauzl.RandomAccessReader {
   constructor(
     file: string | Buffer,
     private readonly base: number,
+    private readonly appended?: { bytes: Buffer; at: number },
   ) {
     super()
     this.fd = fs.openSync(file, 'r')
@@ -20,12 +23,45 @@ export class OffsetFileReader extends yauzl.RandomAccessReader {
 
   override _readStreamForRange(start: number, end: number): Readable {
     if (end <= start) return Readable.from([])
-    // createReadStream's end is inclusive; the descriptor stays open for the next range.
-    return fs.createReadStream('', {
-      fd: this.fd,
-      start: this.base + start,
-      end: this.base + end - 1,
-      autoClose: false,
+    const tail = this.appended
+    if (tail !== undefined && end > tail.at) {
+      const after = tail.bytes.subarray(Math.max(0, start - tail.at), end - tail.at)
+      if (start >= tail.at) return Readable.from([after])
+      const before = this.fileRange(start, tail.at)
+      return Readable.from(
+        (async function* () {
+          for await (const chunk of before) yield chunk as Buffer
+          yield after
+        })(),
+      )
+    }
+    return this.fileRange(start, end)
+  }
+
+  private fileRange(start: number, end: number): Readable {
+    // Read by position on the one descriptor. Not fs.createReadStream: yauzl destroys
+    // each stream it is done with, and a file stream destroyed closes its descriptor,
+    // autoClose or not, so the next read of the zip failed with EBADF.
+    const fd = this.fd
+    let at = this.base + start
+    const stop = this.base + end
+    return new Readable({
+      read(size) {
+        const n = Math.min(Math.max(size, 64 * 1024), stop - at)
+        if (n <= 0) {
+          this.push(null)
+          return
+        }
+        const buffer = Buffer.allocUnsafe(n)
+        fs.read(fd, buffer, 0, n, at, (err, got) => {
+          if (err !== null) this.destroy(err)
+          else if (got === 0) this.push(null)
+          else {
+            at += got
+            this.push(buffer.subarray(0, got))
+          }
+        })
+      },
     })
   }
 

@@ -80,3 +80,74 @@ export function readTail(fd: number, size: number): { tail: Buffer; tailAt: numb
   }
   return { tail: tail.subarray(0, got), tailAt }
 }
+
+/*
+ * Mozilla's optimized zips (omni.ja, the jars of Firefox and Thunderbird) put the
+ * central directory first: a 4-byte little-endian read-ahead length, the central
+ * directory at byte 4, its end record right after it, then the members. The offsets
+ * are the file's own; only the end record is not at the end, where readers look for it.
+ */
+const CENTRAL = Buffer.from([0x50, 0x4b, 1, 2])
+const CENTRAL_SIZE = 46
+// A central directory of more entries than a zip without zip64 can list is not walked.
+const MAX_MOZILLA_ENTRIES = 0xffff
+
+/** Whether a file's first bytes are those of a Mozilla-optimized zip. */
+export function isMozillaZip(head: Buffer): boolean {
+  return head.length >= 8 && head.subarray(4, 8).equals(CENTRAL)
+}
+
+export interface MozillaLayout {
+  /** The read-ahead length the file starts with. */
+  readAhead: number
+  /** The end record (and its comment) that follows the central directory. */
+  end: Buffer
+}
+
+/**
+ * Walks a Mozilla zip's central directory from byte 4 through `read(at, length)` (fewer
+ * bytes at the end of the file) to the end record after it. Undefined when the walk
+ * does not end in an end record that names that central directory (a file that only
+ * looks like one, or a zip64 directory, which this layout is not written with).
+ */
+export function mozillaLayout(
+  read: (at: number, length: number) => Buffer,
+  size: number,
+): MozillaLayout | undefined {
+  let at = 4
+  for (let entries = 0; ; entries++) {
+    const header = read(at, CENTRAL_SIZE)
+    if (header.length < 4) return undefined
+    const signature = header.readUInt32LE(0)
+    if (signature === END) {
+      const record = read(at, END_SIZE)
+      if (record.length < END_SIZE) return undefined
+      const count = record.readUInt16LE(10)
+      const length = record.readUInt32LE(12)
+      const offset = record.readUInt32LE(16)
+      if (count !== entries || length !== at - 4 || offset !== 4) return undefined
+      const end = read(at, END_SIZE + record.readUInt16LE(20))
+      if (end.length < END_SIZE + record.readUInt16LE(20)) return undefined
+      return { readAhead: read(0, 4).readUInt32LE(0), end: Buffer.from(end) }
+    }
+    if (signature !== CENTRAL.readUInt32LE(0) || header.length < CENTRAL_SIZE) return undefined
+    if (entries >= MAX_MOZILLA_ENTRIES) return undefined
+    at += CENTRAL_SIZE + header.readUInt16LE(28) + header.readUInt16LE(30) + header.readUInt16LE(32)
+    if (at > size) return undefined
+  }
+}
+
+/** `read` for mozillaLayout over a file descriptor, a window at a time. */
+export function windowedReader(fd: number): (at: number, length: number) => Buffer {
+  const WINDOW = 64 * 1024
+  let window = Buffer.alloc(0)
+  let windowAt = 0
+  return (at, length) => {
+    if (at < windowAt || at + length > windowAt + window.length) {
+      window = Buffer.alloc(Math.max(WINDOW, length))
+      window = window.subarray(0, fs.readSync(fd, window, 0, window.length, at))
+      windowAt = at
+    }
+    return window.subarray(at - windowAt, at - windowAt + length)
+  }
+}

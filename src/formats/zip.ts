@@ -8,7 +8,15 @@ import type { Budget } from './limits.js'
 import { bufferSource, readUpTo, type ByteSource } from './source.js'
 import { Spool } from './spool.js'
 import { BytesReader, OffsetFileReader } from './zip-offset-reader.js'
-import { readTail, zipOffsetBase, zipPrefixLength } from './zip-prefix.js'
+import {
+  isMozillaZip,
+  mozillaLayout,
+  readTail,
+  windowedReader,
+  zipOffsetBase,
+  zipPrefixLength,
+  type MozillaLayout,
+} from './zip-prefix.js'
 import {
   isoTime,
   keyFor,
@@ -77,7 +85,7 @@ export async function scanZip(
   budget: Budget,
   want: WantMember,
 ): Promise<ScanResult> {
-  const { zip, buffer, prefix } = await openZip(source, where)
+  const { zip, buffer, prefix, mozilla } = await openZip(source, where)
   // Where the central directory starts, before reading entries moves yauzl's cursor.
   const centralStart = (zip as unknown as { readEntryCursor: number }).readEntryCursor
   // Each member's bytes (header to end of data), to find bytes that none owns.
@@ -150,11 +158,18 @@ export async function scanZip(
   const meta: Record<string, string> = { comment: fromNameBytes(asBytes(zip.comment)) }
   // A member the central directory does not list is still read by a streaming reader
   // (Java's ZipInputStream): its bytes are the archive's own field, not "compression".
+  // In a Mozilla zip the members follow the central directory and run to the file's end.
   const unowned =
     buffer === undefined
       ? 0
-      : unownedBytes(spans, centralStart - apkSigningBlock(buffer, centralStart))
+      : unownedBytes(
+          spans,
+          mozilla !== undefined
+            ? buffer.length
+            : centralStart - apkSigningBlock(buffer, centralStart),
+        )
   if (unowned > 0) meta['bytes no member owns'] = String(unowned)
+  if (mozilla !== undefined) meta['read-ahead length'] = String(mozilla.readAhead)
   // A zipapp's `#!` line is part of what ships: two that differ there are not identical.
   if (prefix !== undefined) meta.prefix = printablePrefix(prefix)
   return { inventory: { members, meta, warnings }, captured }
@@ -288,6 +303,17 @@ interface OpenedZip {
   buffer?: Buffer
   /** What comes before its first member (a zipapp's `#!` line, a jmod's magic), if anything. */
   prefix?: Buffer
+  /** A Mozilla-optimized zip's layout (zip-prefix.ts): its central directory comes first. */
+  mozilla?: MozillaLayout
+}
+
+function notMozilla(where: string): ReproofError {
+  return corrupt(
+    where,
+    new Error(
+      'it starts as a Mozilla-optimized zip (central directory first), but its directory does not end in an end record that lists it',
+    ),
+  )
 }
 
 /**
@@ -315,6 +341,16 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
     })
   if (source.buffer !== undefined) {
     const whole = source.buffer
+    if (isMozillaZip(whole)) {
+      const mozilla = mozillaLayout((at, n) => whole.subarray(at, at + n), whole.length)
+      if (mozilla === undefined) throw notMozilla(where)
+      // The end record copied to the end, where yauzl looks for it; the offsets are the file's.
+      const readable = Buffer.concat([whole, mozilla.end])
+      const zip = await opened((done) => {
+        yauzl.fromRandomAccessReader(new BytesReader(readable), readable.length, options, done)
+      })
+      return { zip, buffer: whole, mozilla }
+    }
     const length = zipPrefixLength(whole.subarray(0, 512))
     const base = length === undefined ? 0 : (zipOffsetBase(whole, 0, length) ?? 0)
     const buffer = whole.subarray(base)
@@ -329,9 +365,14 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
   let head: Buffer
   let base = 0
   let length: number | undefined
+  let mozilla: MozillaLayout | undefined
   try {
     head = Buffer.alloc(512)
     head = head.subarray(0, fs.readSync(fd, head, 0, 512, 0))
+    if (isMozillaZip(head)) {
+      mozilla = mozillaLayout(windowedReader(fd), source.size)
+      if (mozilla === undefined) throw notMozilla(where)
+    }
     length = zipPrefixLength(head)
     if (length !== undefined) {
       const { tail, tailAt } = readTail(fd, source.size)
@@ -341,6 +382,21 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
     fs.closeSync(fd)
   }
   const prefix = length === undefined ? {} : { prefix: head.subarray(0, length) }
+  if (mozilla !== undefined) {
+    const end = mozilla.end
+    const reader = new OffsetFileReader(file, 0, { bytes: end, at: source.size })
+    try {
+      return {
+        zip: await opened((done) => {
+          yauzl.fromRandomAccessReader(reader, source.size + end.length, options, done)
+        }),
+        mozilla,
+      }
+    } catch (err) {
+      reader.close(() => undefined)
+      throw err
+    }
+  }
   // yauzl hands the path to fs.open, which takes a Buffer path as well.
   if (base === 0)
     return {

@@ -22,7 +22,7 @@ import {
 } from './rules.js'
 import { orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { BytesReader, OffsetFileReader } from '../formats/zip-offset-reader.js'
-import { readTail, zipOffsetBase, zipPrefixLength } from '../formats/zip-prefix.js'
+import { isMozillaZip, readTail, zipOffsetBase, zipPrefixLength } from '../formats/zip-prefix.js'
 import { movedBelowLink } from './link-order.js'
 
 export interface ZipChanges {
@@ -103,6 +103,13 @@ export async function normalizeZip<T>(
   const fd = typeof input === 'string' ? ZipInput.open(input) : ZipInput.of(input)
   let opened: yauzl.ZipFile | undefined
   try {
+    const head = Buffer.alloc(8)
+    if (isMozillaZip(head.subarray(0, fd.read(head, 0, 8, 0))))
+      throw new ReproofError(
+        'E_INPUT',
+        `${where}: a Mozilla-optimized zip (central directory first): reproof normalize does not rewrite this layout`,
+        { path: where },
+      )
     const zip = await open(fd, where)
     opened = zip
     // Where the central directory starts, before reading entries moves yauzl's cursor.

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../src/diff/report.js'
-import { BIN, cleanupTemp, makeTemp, runCli, spawnProgram } from '../helpers.js'
+import { BIN, cleanupTemp, makeTemp, runCli, spawnProgram, toMozillaZip } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -256,6 +256,56 @@ PY`,
     expect(extra?.kind).toBe('metadata')
     expect(extra?.message).toBe('content identical')
     expect(extra?.hints.map((h) => h.cause)).toContain('timestamp')
+  })
+
+  it('reads a Mozilla-optimized zip (central directory first), and a zip after a prefix, member by member, held or from the file', async () => {
+    // Made by zip, then laid out as Mozilla's build lays out omni.ja.
+    const dir = twoTrees({ 'dir/text': 'lorem\n', 'dir/same': 'same\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'dir/text'), 'ipsum\n')
+    })
+    // Past the size a zip is read into memory at (16 MiB), it is read from the file.
+    const big = Buffer.alloc(17 * 1024 * 1024)
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(Math.imul(i, 2654435761) >>> 0, i)
+    for (const side of ['a', 'b']) fs.writeFileSync(path.join(dir, side, 'big.bin'), big)
+    sh(
+      dir,
+      'for s in a b; do (cd $s && zip -q -X -0 -r ../$s-large.zip . && zip -q -X -r ../$s-small.zip . -x big.bin); done',
+    )
+    for (const [name, members] of [
+      ['small', ['dir/', 'dir/same', 'dir/text']],
+      ['large', ['big.bin', 'dir/', 'dir/same', 'dir/text']],
+    ] as const) {
+      for (const side of ['a', 'b']) {
+        const zip = fs.readFileSync(path.join(dir, `${side}-${name}.zip`))
+        fs.writeFileSync(
+          path.join(dir, `${side}-${name}.ja`),
+          toMozillaZip(zip, side === 'a' ? 0 : 64),
+        )
+      }
+      const { code, report } = await diff(
+        path.join(dir, `a-${name}.ja`),
+        path.join(dir, `b-${name}.ja`),
+      )
+      expect(code, name).toBe(1)
+      expect(report?.stats.compared, name).toBe(members.length + 1)
+      expect(paths(report, 'content'), name).toEqual([`a-${name}.ja`, `a-${name}.ja!dir/text`])
+      const container = report?.items.find((i) => i.path === `a-${name}.ja`)
+      expect(container?.fields, name).toEqual([{ field: 'read-ahead length', a: '0', b: '64' }])
+      const text = report?.items.find((i) => i.path === `a-${name}.ja!dir/text`)
+      expect(text?.text?.unified, name).toContain('+ipsum')
+    }
+    // The same members, the same layout: identical.
+    const same = await diff(path.join(dir, 'a-large.ja'), path.join(dir, 'a-large.ja'))
+    expect(same.code).toBe(0)
+    // A zip too large to hold after a `#!` line its offsets do not count (a zipapp made
+    // with cat) is read from the file at its own start, member after member.
+    sh(
+      dir,
+      "for s in a b; do (printf '#!/usr/bin/env python3\\n'; cat $s-large.zip) > $s.pyz; done",
+    )
+    const zipapp = await diff(path.join(dir, 'a.pyz'), path.join(dir, 'b.pyz'))
+    expect(zipapp.report?.stats.compared).toBe(5)
+    expect(paths(zipapp.report, 'content')).toEqual(['a.pyz', 'a.pyz!dir/text'])
   })
 
   it('recurses into a jar inside a tgz', async () => {

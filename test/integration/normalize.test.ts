@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NormalizeOutcome } from '../../src/normalize/normalize-file.js'
-import { cleanupTemp, makeTemp, runCli, spawnCli, withOwnTmpdir } from '../helpers.js'
+import { cleanupTemp, makeTemp, runCli, spawnCli, toMozillaZip, withOwnTmpdir } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -232,6 +232,28 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
       )
       expect(fs.readdirSync(dir).sort()).toEqual(before)
     }
+  })
+
+  it('refuses a Mozilla-optimized zip (central directory first), whose layout it would not keep, writing nothing', async () => {
+    const dir = makeTemp()
+    tree(dir, 'pkg')
+    sh(dir, '(cd pkg && zip -q -X -r ../good.zip .)')
+    fs.writeFileSync(
+      path.join(dir, 'omni.ja'),
+      toMozillaZip(fs.readFileSync(path.join(dir, 'good.zip'))),
+    )
+    const before = fs.readdirSync(dir).sort()
+    const run = await runCli([
+      'normalize',
+      path.join(dir, 'omni.ja'),
+      '-o',
+      path.join(dir, 'out.ja'),
+    ])
+    expect(run.code).toBe(2)
+    expect(run.stderr.trim()).toMatch(
+      /^reproof: .*omni\.ja: a Mozilla-optimized zip .*does not rewrite this layout$/,
+    )
+    expect(fs.readdirSync(dir).sort()).toEqual(before)
   })
 
   it('knows an old (v7) tar, which has no magic, by its header checksum, alone and inside gzip', async () => {

@@ -3,8 +3,15 @@ import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readTail, zipOffsetBase, zipPrefixLength } from '../../../src/formats/zip-prefix.js'
-import { cleanupTemp, makeTemp } from '../../helpers.js'
+import {
+  isMozillaZip,
+  mozillaLayout,
+  readTail,
+  windowedReader,
+  zipOffsetBase,
+  zipPrefixLength,
+} from '../../../src/formats/zip-prefix.js'
+import { cleanupTemp, makeTemp, toMozillaZip } from '../../helpers.js'
 
 let dir: string
 let zip: Buffer
@@ -82,5 +89,53 @@ describe('zips after a prefix', () => {
     expect(zipOffsetBase(shifted, 0, 10)).toBeUndefined()
     // No end record at all.
     expect(zipOffsetBase(relative.subarray(0, relative.length - 22), 0, 10)).toBeUndefined()
+  })
+})
+
+describe('a Mozilla-optimized zip', () => {
+  const readerOf = (bytes: Buffer) => (at: number, n: number) => bytes.subarray(at, at + n)
+
+  it('is found by its central directory after the read-ahead length, and its end record after that', () => {
+    const moz = toMozillaZip(zip, 1234)
+    expect(isMozillaZip(moz)).toBe(true)
+    expect(isMozillaZip(zip)).toBe(false)
+    const layout = mozillaLayout(readerOf(moz), moz.length)
+    expect(layout?.readAhead).toBe(1234)
+    expect(layout?.end.subarray(0, 4)).toEqual(Buffer.from([0x50, 0x4b, 5, 6]))
+    expect(layout?.end.readUInt32LE(16)).toBe(4)
+  })
+
+  it('reads the same through a file a window at a time', () => {
+    const file = path.join(dir, 'moz.zip')
+    const moz = toMozillaZip(zip)
+    fs.writeFileSync(file, moz)
+    const fd = fs.openSync(file, 'r')
+    try {
+      expect(mozillaLayout(windowedReader(fd), moz.length)).toEqual(
+        mozillaLayout(readerOf(moz), moz.length),
+      )
+    } finally {
+      fs.closeSync(fd)
+    }
+  })
+
+  it('is refused (undefined) when cut anywhere before its end record ends, or when a byte of its directory is changed', () => {
+    const moz = toMozillaZip(zip)
+    const whole = mozillaLayout(readerOf(moz), moz.length)
+    const endAt = moz.indexOf(Buffer.from([0x50, 0x4b, 5, 6]))
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: endAt + 21 }), (cut) => {
+        const short = moz.subarray(0, cut)
+        expect(mozillaLayout(readerOf(short), short.length)).toBeUndefined()
+      }),
+    )
+    // The entry count, the directory's size or its offset in the end record: each
+    // must name the directory walked.
+    for (const field of [10, 12, 16]) {
+      const bad = Buffer.from(moz)
+      bad[endAt + field] = (bad[endAt + field] ?? 0) ^ 1
+      expect(mozillaLayout(readerOf(bad), bad.length), `field ${field}`).toBeUndefined()
+    }
+    expect(whole).toBeDefined()
   })
 })
