@@ -538,6 +538,35 @@ const KNOWN_TIME_FIELDS: Readonly<Record<string, string>> = {
   'file mtimes':
     "set SOURCE_DATE_EPOCH and define %clamp_mtime_to_source_date_epoch 1 (rpmbuild --define 'clamp_mtime_to_source_date_epoch 1')",
   tIME: 'leave the tIME chunk out (optipng -strip all, convert -define png:exclude-chunks=date,time) or reproof normalize',
+  ...Object.fromEntries(
+    [
+      'volume creation time',
+      'volume modification time',
+      'volume expiration time',
+      'volume effective time',
+      'root directory time',
+    ].map((field) => [
+      field,
+      'make the image with xorriso, which takes the volume dates from SOURCE_DATE_EPOCH (genisoimage does not), after giving the files a fixed mtime (find DIR -exec touch -h -d @$SOURCE_DATE_EPOCH {} +), whence the directory records take theirs',
+    ]),
+  ),
+  ...Object.fromEntries(
+    [
+      'superblock mount time',
+      'superblock write time',
+      'superblock check time',
+      'file system creation time',
+    ].map((field) => [
+      field,
+      'make the image with mke2fs -d DIR rather than by mounting it, with SOURCE_DATE_EPOCH set (E2FSPROGS_FAKE_TIME before e2fsprogs 1.47.1) and fixed ids: -U UUID -E hash_seed=UUID',
+    ]),
+  ),
+  'profile creation time':
+    "write the profile with a fixed creation date in its header (the tool that makes it stamps the clock's; its profile ID changes with it)",
+  'head created':
+    "set SOURCE_DATE_EPOCH: fontTools and FontForge take the head table's times from it",
+  'head modified':
+    "set SOURCE_DATE_EPOCH: fontTools and FontForge take the head table's times from it",
 }
 
 /** The last component of a Windows or POSIX path. */
@@ -590,6 +619,18 @@ export function fieldHints(
       // A path in the header is where the build wrote the file; two bare names (`big1`,
       // `big2`) are two files, which says nothing of where either was built.
       add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
+    } else if (f.field === 'unique font identifier' && sameButDates(f.a, f.b)) {
+      add({
+        cause: 'timestamp',
+        evidence,
+        fix: 'set SOURCE_DATE_EPOCH: FontForge takes the date in the unique identifier from it',
+      })
+    } else if (f.field === 'last mounted on' && f.a !== '' && f.b !== '') {
+      add({
+        cause: 'build-path',
+        evidence,
+        fix: 'make the image with mke2fs -d DIR rather than by mounting it where the build runs',
+      })
     } else if (f.field === 'build host') {
       add({
         cause: 'hostname',
@@ -617,6 +658,20 @@ export function fieldHints(
     }
   }
   return hints
+}
+
+// A day-month-year date as FontForge writes it (`23-6-2015`).
+const DMY = /\b([0-3]?\d)-([01]?\d)-((?:19|20)\d\d)\b/g
+
+/** Two texts that differ only in valid day-month-year dates, which differ. */
+function sameButDates(a: string, b: string): boolean {
+  const valid = (text: string): boolean =>
+    [...text.matchAll(DMY)].every(
+      ([, d, m]) => Number(d) >= 1 && Number(d) <= 31 && Number(m) >= 1 && Number(m) <= 12,
+    )
+  const strip = (text: string): string => text.replace(DMY, 'DATE')
+  // matchAll, not test: a global pattern's test starts where its last match ended.
+  return a !== b && [...a.matchAll(DMY)].length > 0 && valid(a) && valid(b) && strip(a) === strip(b)
 }
 
 function modeHint(f: FieldDifference): Hint {

@@ -1,3 +1,4 @@
+import { imageHeaderFields } from './image-headers.js'
 import { isJavaClass } from './java-class.js'
 import { OTHER_FORMATS } from './registry.js'
 
@@ -10,14 +11,20 @@ import { OTHER_FORMATS } from './registry.js'
  */
 
 export interface HeaderFields {
-  /** `pyc`, `PE` or `PNG`. */
+  /** `pyc`, `PE`, `PNG`, `Java class`, `ISO 9660`, `ext4`, `ICC` or `font`. */
   format: string
   /** Field name to its value as shown: times as ISO 8601 with the raw number. */
   fields: Record<string, string>
 }
 
 export function knownHeaderFields(bytes: Buffer): HeaderFields | undefined {
-  return pycHeader(bytes) ?? peHeader(bytes) ?? pngTime(bytes) ?? classVersion(bytes)
+  return (
+    pycHeader(bytes) ??
+    peHeader(bytes) ??
+    pngTime(bytes) ??
+    classVersion(bytes) ??
+    imageHeaderFields(bytes)
+  )
 }
 
 /** A Java class file's version, major.minor (52.0 is Java 8): which compiler target made it. */

@@ -526,6 +526,29 @@ PY`,
     expect(item?.hints[0]?.fix).toContain('SOURCE_DATE_EPOCH')
   })
 
+  it("names an ISO image's volume dates as the timestamps they are, and the fix that makes them equal", async () => {
+    const dir = makeTemp()
+    fs.mkdirSync(path.join(dir, 'tree'))
+    fs.writeFileSync(path.join(dir, 'tree', 'a.txt'), 'hello\n')
+    sh(
+      dir,
+      'touch -d @1600000000 tree/a.txt tree && for t in 1700000000 1700000100; do SOURCE_DATE_EPOCH=$t xorriso -as mkisofs -o $t.iso tree 2>/dev/null; done',
+    )
+    const { code, report } = await diff(
+      path.join(dir, '1700000000.iso'),
+      path.join(dir, '1700000100.iso'),
+    )
+    expect(code).toBe(1)
+    const item = report?.items.find((i) => i.path === '1700000000.iso')
+    expect(item?.fields).toContainEqual({
+      field: 'volume creation time',
+      a: '2023-11-14T22:13:20.00+00:00',
+      b: '2023-11-14T22:15:00.00+00:00',
+    })
+    expect(item?.hints.map((h) => h.cause)).toEqual(['timestamp'])
+    expect(item?.hints[0]?.fix).toMatch(/SOURCE_DATE_EPOCH/)
+  })
+
   it("names a Java class's differing constants and the methods that use them, inside a jar", async () => {
     const source = (where: string, answer: number) =>
       `public class App {\n  public static String where() { return "${where}/src/App.java"; }\n  public static int answer() { return ${answer}; }\n  public static int same() { return 7; }\n}\n`

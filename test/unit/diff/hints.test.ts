@@ -367,6 +367,22 @@ describe('link order', () => {
 describe('field hints', () => {
   it('tells umask from other permission changes', () => {
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0664' }])[0]?.cause).toBe('umask')
+    // A font's unique identifier: a date as FontForge writes it, and nothing else, differs.
+    const font = (a: string, b: string) =>
+      fieldHints([{ field: 'unique font identifier', a, b }])[0]?.cause
+    expect(font('FontForge 2.0 : Demo : 23-6-2015', 'FontForge 2.0 : Demo : 25-6-2015')).toBe(
+      'timestamp',
+    )
+    expect(font('Demo : 1.0 : 23-6-2015', 'Demo : 1.1 : 25-6-2015')).toBeUndefined()
+    expect(font('Demo : 45-13-2015', 'Demo : 23-6-2015')).toBeUndefined()
+    expect(font('Demo 1.0', 'Demo 1.1')).toBeUndefined()
+    // Twice in a row: a pattern's state from one call never decides the next.
+    expect(font('A : 1-2-2015', 'A : 2-2-2015')).toBe('timestamp')
+    expect(font('A : 1-2-2015', 'A : 2-2-2015')).toBe('timestamp')
+    expect(fieldHints([{ field: 'last mounted on', a: '/mnt/a', b: '/mnt/b' }])[0]?.cause).toBe(
+      'build-path',
+    )
+    expect(fieldHints([{ field: 'last mounted on', a: '', b: '/mnt/b' }])).toEqual([])
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0755' }])[0]?.cause).toBe('permissions')
     // An exec bit is kept by normalizing: the fix is in the build, not in reproof normalize.
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0755' }])[0]?.fix).toMatch(

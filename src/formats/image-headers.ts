@@ -1,0 +1,192 @@
+import type { HeaderFields } from './binary-headers.js'
+
+/*
+ * Time fields at known places in file-system images, colour profiles and fonts: an ISO
+ * 9660 image's volume dates, an ext2/3/4 superblock's times, an ICC profile's creation
+ * date, a TrueType or OpenType font's `head` times. Read from the bytes alone, every
+ * offset checked against the length; anything else gives undefined.
+ */
+
+export function imageHeaderFields(bytes: Buffer): HeaderFields | undefined {
+  return iso9660(bytes) ?? ext4(bytes) ?? iccProfile(bytes) ?? sfntFont(bytes)
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0')
+
+const SECTOR = 2048
+const FIRST_DESCRIPTOR = 16 * SECTOR
+// Images carry a primary descriptor, a Joliet one, a boot record, a terminator.
+const MAX_DESCRIPTORS = 16
+const VOLUME_DATES = [
+  ['volume creation time', 813],
+  ['volume modification time', 830],
+  ['volume expiration time', 847],
+  ['volume effective time', 864],
+] as const
+
+/**
+ * An ISO 9660 image: the primary and supplementary volume descriptors from sector 16
+ * on, each with four dates written as digits (`YYYYMMDDHHMMSScc`, then the zone in
+ * quarter hours) and its root directory's recording time (seven bytes, years from 1900).
+ * A second descriptor's fields are numbered (`volume creation time 2`).
+ */
+function iso9660(bytes: Buffer): HeaderFields | undefined {
+  const fields: Record<string, string> = {}
+  let found = 0
+  for (let i = 0; i < MAX_DESCRIPTORS; i++) {
+    const at = FIRST_DESCRIPTOR + i * SECTOR
+    if (at + SECTOR > bytes.length || bytes.toString('latin1', at + 1, at + 6) !== 'CD001') break
+    const type = bytes[at]
+    if (type === 255) break
+    if (type !== 1 && type !== 2) continue
+    found++
+    const suffix = found === 1 ? '' : ` ${found}`
+    for (const [name, offset] of VOLUME_DATES)
+      fields[`${name}${suffix}`] = digitDate(bytes, at + offset)
+    fields[`root directory time${suffix}`] = recordingDate(bytes, at + 156 + 18)
+  }
+  return found === 0 ? undefined : { format: 'ISO 9660', fields }
+}
+
+function zone(quarters: number): string {
+  const minutes = Math.abs(quarters) * 15
+  return `${quarters < 0 ? '-' : '+'}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`
+}
+
+/** `YYYYMMDDHHMMSScc` and a zone byte, as written; all zeros means no date. */
+function digitDate(bytes: Buffer, at: number): string {
+  const digits = bytes.toString('latin1', at, at + 16)
+  if (!/^\d{16}$/.test(digits)) return `(not digits) ${bytes.toString('hex', at, at + 17)}`
+  if (/^0+$/.test(digits)) return 'none'
+  const d = (from: number, to: number): string => digits.slice(from, to)
+  return `${d(0, 4)}-${d(4, 6)}-${d(6, 8)}T${d(8, 10)}:${d(10, 12)}:${d(12, 14)}.${d(14, 16)}${zone(bytes.readInt8(at + 16))}`
+}
+
+function recordingDate(bytes: Buffer, at: number): string {
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0] = bytes.subarray(at, at + 6)
+  return `${1900 + y}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}${zone(bytes.readInt8(at + 6))}`
+}
+
+const SUPERBLOCK = 1024
+const EXT_MAGIC = 0xef53
+// Each time's offset in the superblock, and the offset of its high byte (ext4, 2038 on).
+const EXT_TIMES = [
+  ['superblock mount time', 0x2c, 0x275],
+  ['superblock write time', 0x30, 0x274],
+  ['superblock check time', 0x40, 0x277],
+  ['file system creation time', 0x108, 0x276],
+] as const
+
+/**
+ * An ext2, ext3 or ext4 image: the superblock at byte 1024, its magic 0xEF53, its times
+ * (mkfs writes the clock's, as does every mount), its UUID and directory hash seed
+ * (random unless given) and where it was last mounted.
+ */
+function ext4(bytes: Buffer): HeaderFields | undefined {
+  if (bytes.length < SUPERBLOCK + 1024 || bytes.readUInt16LE(SUPERBLOCK + 0x38) !== EXT_MAGIC)
+    return undefined
+  const sb = bytes.subarray(SUPERBLOCK, SUPERBLOCK + 1024)
+  const fields: Record<string, string> = {}
+  for (const [name, low, high] of EXT_TIMES) {
+    const seconds = sb.readUInt32LE(low) + (sb[high] ?? 0) * 2 ** 32
+    fields[name] =
+      seconds === 0
+        ? 'none'
+        : `${new Date(seconds * 1000).toISOString().replace('.000Z', 'Z')} (${seconds})`
+  }
+  fields['file system UUID'] = sb.toString('hex', 0x68, 0x78)
+  fields['directory hash seed'] = sb.toString('hex', 0xec, 0xfc)
+  const mounted = sb.subarray(0x88, 0xc8)
+  const nul = mounted.indexOf(0)
+  fields['last mounted on'] = mounted.toString('latin1', 0, nul === -1 ? mounted.length : nul)
+  return { format: 'ext4', fields }
+}
+
+/**
+ * An ICC colour profile: `acsp` at byte 36, the creation date at byte 24 (six 16-bit
+ * numbers, UTC) and the profile ID at 84 (an MD5 of the profile, so it changes with
+ * anything else, the date included; zeros when not computed).
+ */
+function iccProfile(bytes: Buffer): HeaderFields | undefined {
+  if (bytes.length < 128 || bytes.toString('latin1', 36, 40) !== 'acsp') return undefined
+  const n = (i: number): number => bytes.readUInt16BE(24 + i * 2)
+  return {
+    format: 'ICC',
+    fields: {
+      'profile creation time': `${pad(n(0), 4)}-${pad(n(1))}-${pad(n(2))}T${pad(n(3))}:${pad(n(4))}:${pad(n(5))}Z`,
+      'profile ID': bytes.toString('hex', 84, 100),
+    },
+  }
+}
+
+const SFNT_VERSIONS = new Set([0x00010000, 0x4f54544f /* OTTO */, 0x74727565 /* true */])
+// Seconds from 1904-01-01, the fonts' epoch, to 1970-01-01.
+const MAC_EPOCH = 2_082_844_800
+const MAX_TABLES = 256
+
+/**
+ * A TrueType or OpenType font: the table directory, then the `head` table's created
+ * and modified times (seconds from 1904) and its checksum adjustment, which changes
+ * with any byte of the font.
+ */
+function sfntFont(bytes: Buffer): HeaderFields | undefined {
+  if (bytes.length < 12 || !SFNT_VERSIONS.has(bytes.readUInt32BE(0))) return undefined
+  const tables = bytes.readUInt16BE(4)
+  if (tables === 0 || tables > MAX_TABLES || 12 + tables * 16 > bytes.length) return undefined
+  for (let i = 0; i < tables; i++) {
+    const record = 12 + i * 16
+    if (bytes.toString('latin1', record, record + 4) !== 'head') continue
+    const head = bytes.readUInt32BE(record + 8)
+    if (head + 36 > bytes.length) return undefined
+    const time = (at: number): string => {
+      const seconds = Number(bytes.readBigInt64BE(head + at)) - MAC_EPOCH
+      const date = new Date(seconds * 1000)
+      return Number.isNaN(date.getTime())
+        ? `(out of range) ${seconds}`
+        : `${date.toISOString().replace('.000Z', 'Z')} (${seconds})`
+    }
+    const unique = uniqueId(bytes, tables)
+    return {
+      format: 'font',
+      fields: {
+        'head created': time(20),
+        'head modified': time(28),
+        'head checksum adjustment': bytes.toString('hex', head + 8, head + 12),
+        ...(unique === undefined ? {} : { 'unique font identifier': unique }),
+      },
+    }
+  }
+  return undefined
+}
+
+/**
+ * The `name` table's unique font identifier (name ID 3), where FontForge writes the
+ * date it made the font: the first record of it in UTF-16 (Windows, Unicode) or Mac Roman
+ * (taken as Latin-1).
+ */
+function uniqueId(bytes: Buffer, tables: number): string | undefined {
+  for (let i = 0; i < tables; i++) {
+    const record = 12 + i * 16
+    if (bytes.toString('latin1', record, record + 4) !== 'name') continue
+    const table = bytes.readUInt32BE(record + 8)
+    if (table + 6 > bytes.length) return undefined
+    const count = bytes.readUInt16BE(table + 2)
+    const strings = table + bytes.readUInt16BE(table + 4)
+    for (let r = 0; r < count; r++) {
+      const at = table + 6 + r * 12
+      if (at + 12 > bytes.length) return undefined
+      if (bytes.readUInt16BE(at + 6) !== 3) continue
+      const platform = bytes.readUInt16BE(at)
+      const start = strings + bytes.readUInt16BE(at + 10)
+      const end = start + bytes.readUInt16BE(at + 8)
+      if (end > bytes.length) return undefined
+      if (platform === 1) return bytes.toString('latin1', start, end)
+      if (platform === 0 || platform === 3) {
+        const utf16 = Buffer.from(bytes.subarray(start, end - ((end - start) % 2)))
+        return utf16.swap16().toString('utf16le')
+      }
+    }
+    return undefined
+  }
+  return undefined
+}
