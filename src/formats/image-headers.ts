@@ -1,11 +1,15 @@
-import type { HeaderFields } from './binary-headers.js'
-
 /*
  * Time fields at known places in file-system images, colour profiles and fonts: an ISO
  * 9660 image's volume dates, an ext2/3/4 superblock's times, an ICC profile's creation
  * date, a TrueType or OpenType font's `head` times. Read from the bytes alone, every
  * offset checked against the length; anything else gives undefined.
  */
+
+/** As binary-headers.ts's HeaderFields (which this module's caller is): a format and its fields. */
+interface HeaderFields {
+  format: string
+  fields: Record<string, string>
+}
 
 export function imageHeaderFields(bytes: Buffer): HeaderFields | undefined {
   return iso9660(bytes) ?? ext4(bytes) ?? iccProfile(bytes) ?? sfntFont(bytes)
