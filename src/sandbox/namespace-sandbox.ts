@@ -74,6 +74,15 @@ fi
 if [ "$6" != 0 ]; then
   echo "$6" > /proc/sys/kernel/ns_last_pid || printf 'note process IDs could not be moved\n'
 fi
+# The kernel's knobs under /proc, read-only from here on (as container runtimes make
+# them): to their permission checks a build run by root is root of the host, whatever
+# namespace it is in, so /proc/sys/kernel/core_pattern would run a program of its choice
+# outside every namespace. Covered, they also keep a nested /proc from being mounted.
+for knob in /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus /proc/fs; do
+  [ -e "$knob" ] || continue
+  { mount --bind -- "$knob" "$knob" && mount -o remount,bind,ro -- "$knob"; } 2>/dev/null ||
+    { [ "$knob" = /proc/sys ] && exit 16; printf 'note writable %s\n' "$knob"; }
+done
 isolation=$5
 shift 8
 if [ "$isolation" = isolated ]; then
@@ -96,6 +105,7 @@ const SETUP_FAILURES: Record<number, string> = {
   13: 'the host name could not be set',
   14: 'a nested user namespace could not be made',
   15: 'a path to hide from the build could not be covered',
+  16: '/proc/sys could not be made read-only',
 }
 
 export type SandboxSupport = { available: true } | { available: false; reason: string }
@@ -209,7 +219,7 @@ export async function tryOpenSandbox(
     ],
     { PATH: SYSTEM_PATH },
   )
-  const notes: string[] = [...sockets.notes]
+  const notes: string[] = [...sockets.notes, ...rootNote()]
   try {
     for (;;) {
       const line = await holder.nextLine()
@@ -266,6 +276,19 @@ function describeNote(note: string): string {
   if (kind === 'runtime')
     return `the runtime directory ${subject} and its sockets stayed visible to the build (it could not be hidden)`
   return note
+}
+
+/**
+ * Run by root, the build maps to root of the host: namespaces take its capabilities over
+ * the machine, not the kernel's checks of file owners, so what root may write and is not
+ * behind a read-only mount (a device file) stays within its reach.
+ */
+function rootNote(): string[] {
+  return process.getuid?.() === 0
+    ? [
+        'reproof runs as root, so the build is root of the host to the kernel: device files and anything else root may write outside the read-only mounts stay within its reach (run reproof as an ordinary user to keep them out)',
+      ]
+    : []
 }
 
 /** The user's runtime directory (/run/user/<uid>), where the user's daemons listen. */

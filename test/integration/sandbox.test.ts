@@ -318,24 +318,32 @@ open('out.txt', 'w').write(said)`
     expect(fs.existsSync(path.join(outDir, 'out/app.tar'))).toBe(true)
   })
 
-  it('keeps /dev and /sys read-only, and the other run and both logs out of sight', async () => {
+  it('keeps /dev, /sys and the kernel knobs of /proc read-only, and the other run and both logs out of sight', async () => {
     const source = shellProject()
     const parent = makeTemp('disk-parent-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
     // A name of its own, so that what an earlier broken run left cannot answer for this one.
     const escape = `reproof-escape-${process.pid}-${Date.now()}`
     const script = [
       `{ touch /dev/${escape} 2>&1; mkdir /sys/fs/cgroup/${escape} 2>&1; } | sed "s/ .\\/dev.*//" > dev.txt`,
+      // The kernel's knobs: its own value written back, which a writable /proc/sys takes.
+      'cat /proc/sys/vm/swappiness > knob; { cat knob > /proc/sys/vm/swappiness && echo written; } > proc.txt 2>&1; rm knob',
       // The workspace holds this run's directory only; the run's directory no log.
       'ls ../.. | wc -l > seen.txt; ls .. | sort | tr "\\n" " " >> seen.txt',
     ].join('; ')
     const { code, result } = await build(
       source,
-      ['-o', 'dev.txt', '-o', 'seen.txt', '--', 'sh', '-c', script],
+      ['-o', 'dev.txt', '-o', 'seen.txt', '-o', 'proc.txt', '--', 'sh', '-c', script],
       parent,
     )
     expect(code).toBe(0)
-    expect(result?.isolation.notes).toEqual([])
+    // Run by root, the one thing the sandbox cannot take away is said.
+    expect(result?.isolation.notes).toEqual(
+      process.getuid?.() === 0
+        ? [expect.stringMatching(/^reproof runs as root, so the build is root of the host/)]
+        : [],
+    )
     expect(fs.readFileSync(path.join(source, 'dev.txt'), 'utf8')).toMatch(/Read-only file system/)
+    expect(fs.readFileSync(path.join(source, 'proc.txt'), 'utf8')).toMatch(/Read-only file system/)
     expect(fs.existsSync(`/dev/${escape}`)).toBe(false)
     expect(fs.existsSync(`/sys/fs/cgroup/${escape}`)).toBe(false)
     const [count, listing] = fs.readFileSync(path.join(source, 'seen.txt'), 'utf8').split('\n')
