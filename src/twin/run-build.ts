@@ -42,6 +42,7 @@ import {
   type Sandboxes,
 } from './prepare-runs.js'
 import { describeSource, readInputs } from './read-inputs.js'
+import { hideSource } from './hide-source.js'
 
 export type { BuildEvent } from './run-twice.js'
 export type { AttributionResult } from './explain-variations.js'
@@ -133,11 +134,18 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const sandboxes: Sandboxes = {}
   let keep = false
   try {
-    const prepared = await prepareRuns(options, deps.callerEnv, workspace, sandboxes, {
+    const hiding = hideSource(options.source, inputs.git?.topLevel, deps.callerEnv)
+    const runOptions = { ...options, hide: [...(options.hide ?? []), ...hiding.hide] }
+    const prepared = await prepareRuns(runOptions, deps.callerEnv, workspace, sandboxes, {
       epoch: inputs.epoch.value,
       passThrough: inputs.passThrough,
       entries: inputs.entries,
     })
+    if (prepared.isolation.kind === 'namespaces')
+      for (const { path: dir, why } of hiding.visible)
+        prepared.isolation.notes.push(
+          `the source checkout ${toDisplayText(dir)} stayed visible to the build (${why})`,
+        )
     throwIfAborted(deps.signal)
 
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
@@ -265,6 +273,7 @@ async function compareRuns(
     { a: collected.a.manifest, b: collected.b.manifest },
     { normalize: options.normalize, epoch, scratch: workspace.base },
     emit,
+    { a: collected.a.special, b: collected.b.special },
   )
   warnings.push(...(judgement.normalization?.warnings ?? []))
   if (judgement.reproducible) return { collected, judgement, explanation: null, attribution: null }

@@ -15,7 +15,7 @@ import { ReproofError } from '../errors.js'
 import { isPlainRelativePath } from '../file-names.js'
 import { GIT_OBJECTS_AS_THEY_ARE, objectFormat } from '../sandbox/git.js'
 import { runCaptured } from '../sandbox/process.js'
-import { planHiding, type HidePlan } from './hide-paths.js'
+import { planHiding, type HidePlan } from '../sandbox/hide-paths.js'
 import type { Check } from './reasons.js'
 
 export interface RebuildOptions {

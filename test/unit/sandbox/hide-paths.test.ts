@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { planHiding } from '../../../src/verify/hide-paths.js'
+import { planHiding } from '../../../src/sandbox/hide-paths.js'
 
 const under = (p: string, dir: string): boolean =>
   dir === '/' || p === dir || p.startsWith(`${dir}/`)

@@ -1,5 +1,6 @@
 /**
- * What a rebuild hides from the command it runs. The command is the signer's: were it
+ * What a build hides from its command: every build, the checkout it was taken from
+ * (twin/hide-source.ts); a rebuild, more, as follows. What a rebuild hides from the command it runs. The command is the signer's: were it
  * hostile, it could look for the artifact under verification on the verifier's disk and
  * copy it out as "rebuilt". So the artifacts, the directories they are in, the source
  * repository and the working directory are covered inside the sandbox, except a

@@ -1,0 +1,32 @@
+import fs from 'node:fs'
+import { planHiding, type HidePlan } from '../sandbox/hide-paths.js'
+
+/**
+ * What a build must not see of the host: the checkout its snapshot was taken from (the
+ * source directory and its git work tree). The build works in the snapshot; reading the
+ * checkout instead (an absolute path, a lookup upward from a temp dir inside it) reads
+ * untracked files both runs agree on, and a yes from a commit that does not build. A
+ * directory holding the home directory, a PATH entry or the system's files stays
+ * visible (hide-paths.ts), and the caller names it.
+ */
+export function hideSource(
+  source: string,
+  topLevel: string | undefined,
+  callerEnv: Readonly<Record<string, string | undefined>>,
+): HidePlan {
+  const real = (p: string): string[] => {
+    try {
+      return [fs.realpathSync(p)]
+    } catch {
+      return []
+    }
+  }
+  const needed = [callerEnv.HOME ?? '', ...(callerEnv.PATH ?? '').split(':')]
+    .filter((p) => p.startsWith('/'))
+    .flatMap((p) => real(p)[0] ?? p)
+  return planHiding({
+    files: [],
+    dirs: [source, ...(topLevel === undefined ? [] : [topLevel])].flatMap(real),
+    needed,
+  })
+}
