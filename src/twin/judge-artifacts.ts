@@ -1,3 +1,4 @@
+import { compareBytes } from '../canonical.js'
 import { compareManifests, type Difference } from '../diff/compare-manifests.js'
 import { explainBuild, itemsFor, type BuildRunFacts } from '../diff/explain-build.js'
 import type { DiffReport } from '../diff/report.js'
@@ -33,8 +34,12 @@ export async function judgeArtifacts(
   raw: { a: Manifest; b: Manifest },
   how: { normalize: boolean; epoch: number; scratch: string },
   emit: (event: BuildEvent) => void,
+  /** Outputs that hold no bytes (FIFOs, sockets, devices), by run: not hashed, but counted. */
+  special: { a: readonly string[]; b: readonly string[] } = { a: [], b: [] },
 ): Promise<Judgement> {
-  const rawDifferences = compareManifests(raw.a, raw.b)
+  const oneSided = specialOnOneSide(special)
+  const hashed = compareManifests(raw.a, raw.b)
+  const rawDifferences = byName([...hashed, ...oneSided])
   const rawReproducible = rawDifferences.length === 0
   let final = raw
   let normalization: NormalizedManifests | null = null
@@ -44,14 +49,15 @@ export async function judgeArtifacts(
     normalization = await normalizeOpenableArtifacts(places, raw, how.epoch)
     final = { a: normalization.a, b: normalization.b }
   } else if (!rawReproducible) {
+    // Never a FIFO's name: opening one to read it waits for a writer that never comes.
     wouldMatchAfterNormalization = await artifactsMatchingAfterNormalization(
       places,
-      rawDifferences.map((d) => d.name),
+      hashed.map((d) => d.name),
       how.epoch,
       how.scratch,
     )
   }
-  const differences = compareManifests(final.a, final.b)
+  const differences = byName([...compareManifests(final.a, final.b), ...oneSided])
   const reproducible = differences.length === 0
   return {
     verdict: decideVerdict(rawReproducible, reproducible),
@@ -62,6 +68,27 @@ export async function judgeArtifacts(
     normalization,
     wouldMatchAfterNormalization,
   }
+}
+
+/**
+ * A FIFO, socket or device only one run left among the outputs: the runs did not leave
+ * the same outputs, whatever the bytes of the rest say. Pure.
+ */
+export function specialOnOneSide(special: {
+  a: readonly string[]
+  b: readonly string[]
+}): Difference[] {
+  const inA = new Set(special.a)
+  const inB = new Set(special.b)
+  const only = (names: Set<string>, other: Set<string>, kind: 'only-in-a' | 'only-in-b') =>
+    [...names]
+      .filter((name) => !other.has(name))
+      .map((name): Difference => ({ name, kind, digests: [null, null], sizes: [null, null] }))
+  return byName([...only(inA, inB, 'only-in-a'), ...only(inB, inA, 'only-in-b')])
+}
+
+function byName(differences: Difference[]): Difference[] {
+  return differences.sort((x, y) => compareBytes(x.name, y.name))
 }
 
 /** The verdict: only identical bytes are "reproducible"; normalized ones say so. */
@@ -81,8 +108,10 @@ export async function explainDifferences(
   warnings: string[],
 ): Promise<DiffReport | null> {
   try {
+    // Only what was hashed is read again: a FIFO, socket or device one run left (its
+    // digests null on both sides) holds no bytes, and a FIFO opened to read waits forever.
     const explanation = await explainBuild(
-      differences.map((d) => d.name),
+      differences.filter((d) => d.digests.some((x) => x !== null)).map((d) => d.name),
       facts,
     )
     for (const d of differences) d.explanation = itemsFor(explanation, d.name)

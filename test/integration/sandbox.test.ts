@@ -351,6 +351,38 @@ open('out.txt', 'w').write(said)`
     expect(listing).toMatch(/^home project (real-clock )?tmp $/)
   })
 
+  it('hides the checkout the snapshot was taken from, wherever the temp dir is: its untracked files never reach the build', async () => {
+    // Not under /tmp, which the sandbox replaces anyway.
+    const top = makeTemp('checkout-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
+    const source = path.join(top, 'project')
+    fs.mkdirSync(source)
+    const secret = path.join(source, 'secret.txt')
+    fs.writeFileSync(path.join(source, '.gitignore'), 'secret.txt\nout.txt\n.reproof-tmp/\n')
+    fs.writeFileSync(
+      path.join(source, 'build.sh'),
+      `{ cat ${secret} 2>/dev/null || echo hidden; } > out.txt\nls ${top} >> out.txt 2>&1\n`,
+    )
+    git(source, ['init', '-q'])
+    git(source, ['add', '.gitignore', 'build.sh'])
+    git(source, ['commit', '-qm', 'build'])
+    fs.writeFileSync(secret, 'an untracked file of the checkout\n')
+    const inside = path.join(source, '.reproof-tmp')
+    fs.mkdirSync(inside)
+    for (const parent of [makeTempParent(), inside]) {
+      const { code, result } = await build(
+        source,
+        ['-o', 'out.txt', '--', 'sh', 'build.sh'],
+        parent,
+      )
+      expect(code, parent).toBe(0)
+      expect(result?.verdict, parent).toBe('reproducible')
+      // The checkout's directory is covered by an empty one; its parent shows only that.
+      expect(fs.readFileSync(path.join(source, 'out.txt'), 'utf8'), parent).toBe(
+        'hidden\nproject\n',
+      )
+    }
+  })
+
   it('names and kills what a build leaves in nested PID namespaces', async () => {
     const source = shellProject()
     const seconds = String(4000 + Math.floor(Math.random() * 999))
@@ -441,6 +473,27 @@ open('out.txt', 'w').write(said)`
     for (const r of result.runs)
       expect(fs.readFileSync(path.join(r.root, 'out.txt'), 'utf8')).toBe('x\n')
     fs.rmSync(result.kept ?? '', { recursive: true, force: true })
+  })
+
+  it('calls outputs not reproducible when one run left a FIFO among them and the other did not', async () => {
+    const source = shellProject()
+    // Run A's host name is fixed (reproof), run B's varied: a FIFO in run A only.
+    const script =
+      'mkdir -p out && echo same > out/f && if [ "$(hostname)" = reproof ]; then mkfifo out/p; fi'
+    const both = await build(source, ['-o', 'out', '--vary', 'hostname', '--', 'sh', '-c', script])
+    expect(both.code).toBe(1)
+    expect(both.result?.verdict).toBe('not-reproducible')
+    expect(both.result?.differences.map((d) => [d.name, d.kind])).toEqual([['out/p', 'only-in-a']])
+    // A FIFO both runs left is the same output: still reproducible.
+    const same = await build(source, [
+      '-o',
+      'out',
+      '--',
+      'sh',
+      '-c',
+      'mkdir -p out && echo same > out/f && mkfifo out/p',
+    ])
+    expect(same.code).toBe(0)
   })
 
   it('makes ordering bite on any host file system: the build root is a private tmpfs', async () => {
