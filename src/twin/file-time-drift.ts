@@ -21,8 +21,11 @@ export interface FileTimeDrift {
   close: string[]
   /** How many files both runs wrote. */
   compared: number
-  /** True when the trees held more entries than are looked at. */
-  incomplete: boolean
+  /**
+   * Why the check could not look at every file, if it could not: the trees held more
+   * entries than are looked at, or a directory could not be listed.
+   */
+  incomplete: false | 'too-many' | 'unlisted'
 }
 
 /**
@@ -53,7 +56,7 @@ async function writtenFiles(
   root: string,
   since: number,
   snapshotTime: number,
-): Promise<{ times: Map<string, number>; incomplete: boolean }> {
+): Promise<{ times: Map<string, number>; incomplete: FileTimeDrift['incomplete'] }> {
   const times = new Map<string, number>()
   const pending = ['']
   let seen = 0
@@ -74,7 +77,7 @@ async function writtenFiles(
       continue
     }
     for (const entry of entries) {
-      if (++seen > MAX_ENTRIES) return { times, incomplete: true }
+      if (++seen > MAX_ENTRIES) return { times, incomplete: 'too-many' }
       const own = fromNameBytes(entry.name)
       const name = rel === '' ? own : `${rel}/${own}`
       if (entry.isDirectory()) pending.push(name)
@@ -85,7 +88,7 @@ async function writtenFiles(
       }
     }
   }
-  return { times, incomplete: unlisted }
+  return { times, incomplete: unlisted ? 'unlisted' : false }
 }
 
 /**
@@ -103,9 +106,13 @@ export function withFileTimeDrift(
     const note =
       drift.close.length > 0
         ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}${more}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
-        : `file times were not compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries`
-    // Not one file both runs wrote got another time: the variation did nothing here.
-    const none = drift.compared > 0 && drift.close.length === drift.compared
+        : drift.incomplete === 'unlisted'
+          ? 'file times could not be compared between the runs: the build left a directory reproof cannot list, so whether the later start held is not known'
+          : `file times could not be compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries, so whether the later start held is not known`
+    // Not one file both runs wrote got another time, or whether any did is not known: the
+    // variation is not claimed.
+    const none =
+      (drift.compared > 0 && drift.close.length === drift.compared) || drift.incomplete !== false
     return {
       ...v,
       ...(none ? { status: 'no-effect' as const } : {}),

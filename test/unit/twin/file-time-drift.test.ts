@@ -67,9 +67,15 @@ describe('withFileTimeDrift', () => {
     expect(out[1]?.note).toMatch(/file times not varied for 2 of the 2 file\(s\)/)
   })
 
-  it('says when the trees were too large to compare, and changes nothing when every file drifted', () => {
-    const big = withFileTimeDrift(variations, { close: [], compared: 0, incomplete: true })
-    expect(big[1]?.note).toMatch(/^kept; file times were not compared between the runs/)
+  it('claims no effect, and says why, when the check could not look at every file; changes nothing when every file drifted', () => {
+    const big = withFileTimeDrift(variations, { close: [], compared: 0, incomplete: 'too-many' })
+    expect(big[1]).toMatchObject({ name: 'file-times', status: 'no-effect' })
+    expect(big[1]?.note).toMatch(
+      /^kept; file times could not be compared between the runs: the build trees hold more than/,
+    )
+    const locked = withFileTimeDrift(variations, { close: [], compared: 4, incomplete: 'unlisted' })
+    expect(locked[1]).toMatchObject({ name: 'file-times', status: 'no-effect' })
+    expect(locked[1]?.note).toMatch(/a directory reproof cannot list/)
     expect(withFileTimeDrift(variations, { close: [], compared: 3, incomplete: false })).toEqual(
       variations,
     )
