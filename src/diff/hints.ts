@@ -602,15 +602,22 @@ export function fieldHints(
         evidence,
         fix: 'clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize',
       })
-    } else if (
-      (f.field === 'extra fields' || f.field === 'local extra fields') &&
-      /0x(5455|000a):/.test(`${f.a} ${f.b}`)
-    ) {
-      add({
-        cause: 'timestamp',
-        evidence: 'zip extra fields with timestamps (0x5455 extended time, 0x000a NTFS) differ',
-        fix: 'zip -X leaves them out; or reproof normalize',
-      })
+    } else if (f.field === 'extra fields' || f.field === 'local extra fields') {
+      // By the fields that differ, not the fields there are: a time field alike on both
+      // sides says nothing of an owner field that is not.
+      const changed = changedExtraFields(f.a, f.b)
+      if (changed.has('0x5455') || changed.has('0x000a'))
+        add({
+          cause: 'timestamp',
+          evidence: `zip extra fields with timestamps differ (${['0x5455', '0x000a'].filter((id) => changed.has(id)).join(', ')}: ${f.a} → ${f.b})`,
+          fix: 'zip -X leaves them out; or reproof normalize',
+        })
+      if (changed.has('0x7875') || changed.has('0x7855'))
+        add({
+          cause: 'user',
+          evidence: `zip extra fields with owners differ (${['0x7875', '0x7855'].filter((id) => changed.has(id)).join(', ')}: ${f.a} → ${f.b})`,
+          fix: 'zip -X leaves them out; or reproof normalize',
+        })
     } else if (f.field === 'mode' || f.field === 'external attributes') {
       add(modeHint(f))
     } else if (['uid', 'gid', 'uname', 'gname'].includes(f.field)) {
@@ -658,6 +665,23 @@ export function fieldHints(
     }
   }
   return hints
+}
+
+/** The ids of zip extra fields (`0xID:hex`, space-separated) whose values differ between the sides. */
+function changedExtraFields(a: string, b: string): Set<string> {
+  const fields = (text: string): Map<string, string[]> => {
+    const out = new Map<string, string[]>()
+    for (const token of text.split(' ')) {
+      const [id = '', value = ''] = token.split(':')
+      out.set(id, [...(out.get(id) ?? []), value])
+    }
+    return out
+  }
+  const [x, y] = [fields(a), fields(b)]
+  const changed = new Set<string>()
+  for (const id of new Set([...x.keys(), ...y.keys()]))
+    if ((x.get(id) ?? []).join(' ') !== (y.get(id) ?? []).join(' ')) changed.add(id)
+  return changed
 }
 
 // A day-month-year date as FontForge writes it (`23-6-2015`).

@@ -74,7 +74,9 @@ export function keyFor(name: string, seen: Map<string, number>): string {
 
 /** Names that would escape an extraction root or confuse a reader. */
 export function nameWarning(name: string): string | undefined {
-  if (name.includes('\0')) return `member name contains NUL: ${JSON.stringify(name)}`
+  // In the name form a NUL byte is written `\u0000` `00`; a NUL before other hex digits
+  // is a byte that is not UTF-8 (file-names.ts), not a NUL.
+  if (name.includes('\u000000')) return `member name contains NUL: ${JSON.stringify(name)}`
   if (name.startsWith('/')) return `member name is absolute: ${name}`
   if (name.split('/').includes('..')) return `member name climbs out with "..": ${name}`
   return undefined

@@ -383,6 +383,17 @@ describe('field hints', () => {
       'build-path',
     )
     expect(fieldHints([{ field: 'last mounted on', a: '', b: '/mnt/b' }])).toEqual([])
+    // Zip extra fields: the cause of the field that differs, not of every field there is.
+    const extra = (a: string, b: string) =>
+      fieldHints([{ field: 'extra fields', a, b }]).map((h) => h.cause)
+    expect(
+      extra('0x5455:0380009265 0x7875:0104000000', '0x5455:0380009265 0x7875:0104e803'),
+    ).toEqual(['user'])
+    expect(
+      extra('0x5455:0380009265 0x7875:0104000000', '0x5455:0380009266 0x7875:0104000000'),
+    ).toEqual(['timestamp'])
+    expect(extra('0x000a:00', '0x000a:01 0x7855:00')).toEqual(['timestamp', 'user'])
+    expect(extra('0x5455:01 0xcafe:00', '0x5455:01 0xcafe:01')).toEqual([])
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0755' }])[0]?.cause).toBe('permissions')
     // An exec bit is kept by normalizing: the fix is in the build, not in reproof normalize.
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0755' }])[0]?.fix).toMatch(
