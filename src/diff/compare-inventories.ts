@@ -115,8 +115,10 @@ export function compareEntry(
             kind: 'metadata',
             fields,
             hints: fieldHints(fields, { contentDiffers }),
-            // A link's content is its target: one whose target changed is not "identical".
-            ...(contentDiffers || fields.some((f) => f.field === 'link target')
+            // A link's content is its target, an entry of no known kind's its data: one
+            // whose target or data changed is not "identical".
+            ...(contentDiffers ||
+            fields.some((f) => f.field === 'link target' || f.field === 'data')
               ? {}
               : { message: 'content identical' }),
           },

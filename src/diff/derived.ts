@@ -11,7 +11,6 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
   const changed = items.filter(
     (i) => i.kind !== 'metadata' && i.kind !== 'order' && i.kind !== 'error',
   )
-  const differing = new Set(changed.map((i) => plainName(i.path)))
   const differingAt = new Set(changed.map((i) => normalPath(i.path)))
   return items.map((item) => {
     if (
@@ -26,17 +25,33 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
     const listed = changedLines(item.text.unified).map(listedName)
     if (listed.length === 0 || listed.some((n) => n === undefined || n === own)) return item
     const names = [...new Set(listed as string[])]
-    // A Debian md5sums or a wheel's RECORD names files from the package's root (and a
-    // .deb keeps them in another archive than the list): matched by name. Any other
-    // list (SHA256SUMS, foo.sha256) names them from its own directory: `x` in
-    // `sub/SHA256SUMS` is `sub/x`, not another `x` that happens to differ.
-    const fromRoot = /(^|[/!])(md5sums|RECORD)$/.test(item.path)
+    // A wheel's RECORD names files from the wheel's root, a .deb's md5sums from its
+    // data archive's root (the list is in control.tar.*, beside it): matched there, in
+    // the same package, never in another archive that happens to hold a file of that
+    // name. Any other list (SHA256SUMS, foo.sha256, an md5sums outside a package) names
+    // them from its own directory: `x` in `sub/SHA256SUMS` is `sub/x`.
+    const levels = item.path.split('!')
     const dir = item.path.slice(
       0,
       Math.max(item.path.lastIndexOf('/'), item.path.lastIndexOf('!')) + 1,
     )
-    const differs = (n: string): boolean =>
-      fromRoot ? differing.has(n) : differingAt.has(normalPath(`${dir}${n}`))
+    const differs = (n: string): boolean => {
+      if (/(^|\/)RECORD$/.test(levels.at(-1) ?? '') && levels.length >= 2)
+        return differingAt.has(normalPath(`${levels.slice(0, -1).join('!')}!${n}`))
+      if (/(^|\/)md5sums$/.test(levels.at(-1) ?? '') && levels.length >= 2) {
+        // The package: where the control archive is (`x.deb!`, or a directory of both).
+        const control = levels.at(-2) ?? ''
+        const outer = levels.slice(0, -2).join('!')
+        const deb = `${outer}${outer === '' ? '' : '!'}${control.slice(0, control.lastIndexOf('/') + 1)}`
+        return changed.some(
+          (i) =>
+            i.path.startsWith(deb) &&
+            i.path.split('!').length === levels.length &&
+            plainName(i.path) === n,
+        )
+      }
+      return differingAt.has(normalPath(`${dir}${n}`))
+    }
     if (!names.every(differs)) return item
     const hint: Hint = {
       cause: 'derived',

@@ -30,10 +30,22 @@ export async function diffPaths(
 ): Promise<DiffReport> {
   const [statA, statB] = [statInput(a), statInput(b)]
   const engine = new DiffEngine(options)
+  // The two inputs' own modes, as any entry's below them: a tree or file made private
+  // (0700, 0600) or executable on one side only is not the same.
+  const ownModes = (name: string, type: 'file' | 'directory', sums?: [string, string]) =>
+    compareEntry(
+      name,
+      { type, meta: { mode: octal(statA.mode) }, sha256: sums?.[0] },
+      { type, meta: { mode: octal(statB.mode) }, sha256: sums?.[1] },
+    ).items
   if (statA.isDirectory() && statB.isDirectory()) {
+    engine.items.push(...ownModes('.', 'directory'))
     await diffDirectories(engine, a, b, undefined)
   } else if (statA.isFile() && statB.isFile()) {
     const [digestA, digestB] = await hashFiles([a, b])
+    engine.items.push(
+      ...ownModes(path.basename(a), 'file', [digestA?.sha256 ?? '', digestB?.sha256 ?? '']),
+    )
     if (digestA?.sha256 !== digestB?.sha256) {
       // Members are named after A's file: `app.tgz!package/index.js`.
       await engine.compare(path.basename(a), fileSource(a), fileSource(b), 0, [

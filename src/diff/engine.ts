@@ -21,7 +21,7 @@ import {
 } from '../formats/member.js'
 import { Spool } from '../formats/spool.js'
 import { compareInventories, diffFields, membersByKey } from './compare-inventories.js'
-import { contentHints, fieldHints, type HintContext } from './hints.js'
+import { contentHints, fieldHints, UNEXPLAINED_FIX, type HintContext } from './hints.js'
 import {
   Budget,
   isLimitError,
@@ -329,6 +329,7 @@ export class DiffEngine {
           const memberA = members[0].get(keyA)
           const memberB = members[1].get(keyB)
           if (memberA === undefined || memberB === undefined) continue
+          const found = this.items.length
           await this.compareMembers(
             path,
             memberA,
@@ -337,6 +338,11 @@ export class DiffEngine {
             captured[1].get(keyB),
             depth,
           )
+          // A zip member is keyed by its compressed bytes: read, its content proved the
+          // same, so its metadata item says so, with the compression it then shows.
+          const bothRead = captured[0].has(keyA) && captured[1].has(keyB)
+          if (bothRead && this.items.length === found && memberA.sha256.startsWith('zip:'))
+            this.contentProvedSame(`${path}!${memberA.name}`)
           release(captured[0].get(keyA))
           release(captured[1].get(keyB))
           for (const held of [captured[0], scanA.captured]) held.delete(keyA)
@@ -380,6 +386,14 @@ export class DiffEngine {
       new Map([...scanA.captured, ...second[0].captured]),
       new Map([...scanB.captured, ...second[1].captured]),
     ]
+  }
+
+  /** A member's metadata item, once its content was read and found the same on both sides. */
+  private contentProvedSame(memberPath: string): void {
+    const item = this.items.find((i) => i.path === memberPath && i.kind === 'metadata')
+    if (item?.kind !== 'metadata') return
+    item.message = 'content identical'
+    item.hints = fieldHints(item.fields)
   }
 
   /** Two members of the same key whose content differs: compared in depth, or named too large. */
@@ -471,12 +485,33 @@ export class DiffEngine {
     a: ByteSource,
     b: ByteSource,
   ): Promise<DiffItem | undefined> {
-    if (typeof a.file !== 'string' || typeof b.file !== 'string') return undefined
     const { gzipBodyOffset, gzipMembers } = await import('../formats/gzip-members.js')
     const { parseGzipHeader } = await import('../formats/compressed.js')
-    const members = async (file: string) =>
-      gzipMembers(file, this.budget, (head) => gzipBodyOffset(head, file)).catch(() => undefined)
-    const [x, y] = [await members(a.file), await members(b.file)]
+    // The members are read from a file: a gzip held in memory (a member of an archive)
+    // is written to the spool first, so that one inside a tar is read as one outside.
+    const spool = new Spool()
+    const onDisk = (source: ByteSource): string | undefined => {
+      if (typeof source.file === 'string') return source.file
+      if (source.buffer === undefined) return undefined
+      const sink = spool.sink(path)
+      sink.add(source.buffer)
+      const file = sink.done().file
+      return typeof file === 'string' ? file : undefined
+    }
+    const members = async (file: string | undefined) =>
+      file === undefined
+        ? undefined
+        : gzipMembers(file, this.budget, (head) => gzipBodyOffset(head, file)).catch(
+            () => undefined,
+          )
+    let x: Awaited<ReturnType<typeof gzipMembers>>
+    let y: Awaited<ReturnType<typeof gzipMembers>>
+    try {
+      x = await members(onDisk(a))
+      y = await members(onDisk(b))
+    } finally {
+      spool.remove()
+    }
     if (x === undefined || y === undefined) return undefined
     const fields: FieldDifference[] =
       x.length === y.length
@@ -624,8 +659,13 @@ export class DiffEngine {
       layout === undefined
         ? withStructure('java-class', compareClasses(bytesA, bytesB))
         : withStructure('elf', compareElfSections(bytesA, bytesB, layout))
-    const fields = headerFields(bytesA, bytesB)
+    const { fields, spans } = headerFields(bytesA, bytesB)
     const format = (structuredFormat(bytesA, bytesB) ?? pairFormat(kinds)) + suffix
+    const fromFields = fieldHints(fields)
+    // A field explains only its own bytes: a .pyc whose code changed with its mtime, a PNG
+    // whose pixels changed with its tIME, is not explained by the time alone.
+    const beyond =
+      fromFields.length > 0 && spans !== undefined ? bytesBeyond(bytesA, bytesB, spans) : undefined
     return {
       ...base,
       format,
@@ -640,7 +680,7 @@ export class DiffEngine {
       },
       ...(fields.length === 0 ? {} : { fields }),
       hints: withFieldHints(
-        fieldHints(fields),
+        fromFields,
         contentHints(
           bytesA,
           bytesB,
@@ -651,6 +691,16 @@ export class DiffEngine {
           },
           this.options.context,
         ),
+      ).concat(
+        beyond === undefined
+          ? []
+          : [
+              {
+                cause: 'unexplained',
+                evidence: `${beyond.count} differing ${beyond.count === 1 ? 'byte lies' : 'bytes lie'} outside the fields named, the first at offset ${beyond.first} (0x${beyond.first.toString(16)}): the fields do not explain ${beyond.count === 1 ? 'it' : 'them'}`,
+                fix: UNEXPLAINED_FIX,
+              },
+            ],
       ),
     }
   }
@@ -747,11 +797,45 @@ function withStructure(
     : { structure, sections: found.sections, unlistedSections: found.unlisted }
 }
 
-/** The known header fields (a .pyc's source mtime, a PE's COFF time) that differ. */
-function headerFields(a: Buffer, b: Buffer): FieldDifference[] {
+/**
+ * The known header fields (a .pyc's source mtime, a PE's COFF time) that differ, and
+ * where both sides' fields lie, when the format locates them all.
+ */
+function headerFields(
+  a: Buffer,
+  b: Buffer,
+): { fields: FieldDifference[]; spans?: [number, number][] } {
   const [x, y] = [knownHeaderFields(a), knownHeaderFields(b)]
-  if (x === undefined || y === undefined) return []
-  return x.format === y.format ? diffFields(x.fields, y.fields) : []
+  if (x === undefined || x.format !== y?.format) return { fields: [] }
+  const fields = diffFields(x.fields, y.fields)
+  return x.spans === undefined || y.spans === undefined
+    ? { fields }
+    : { fields, spans: [...x.spans, ...y.spans] }
+}
+
+/**
+ * The bytes that differ outside `spans` (a length that differs counts its extra bytes),
+ * and the first of them; undefined when every differing byte lies inside. Pure.
+ */
+export function bytesBeyond(
+  a: Buffer,
+  b: Buffer,
+  spans: readonly (readonly [number, number])[],
+): { count: number; first: number } | undefined {
+  const inside = (at: number): boolean => spans.some(([start, end]) => at >= start && at < end)
+  let count = 0
+  let first = -1
+  const common = Math.min(a.length, b.length)
+  for (let at = 0; at < common; at++) {
+    if (a[at] === b[at] || inside(at)) continue
+    count++
+    if (first === -1) first = at
+  }
+  if (a.length !== b.length) {
+    count += Math.max(a.length, b.length) - common
+    if (first === -1) first = common
+  }
+  return count === 0 ? undefined : { count, first }
 }
 
 /** Hints from known fields first; "unexplained" is dropped once a field explains something. */

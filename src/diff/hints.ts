@@ -44,6 +44,10 @@ export function defaultHintContext(
   return { roots, timeWindows: [window, window] }
 }
 
+/** What to do about differences nothing in them explains. */
+export const UNEXPLAINED_FIX =
+  'nothing in the differing bytes points to a cause: rebuild with one variation at a time (--no-vary) to learn which one triggers it, or none (a seed, uninitialized memory, parallel output)'
+
 const FIX = {
   path: 'do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), build with -trimpath (go), or use relative paths',
   time: 'use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)',
@@ -55,8 +59,7 @@ const FIX = {
   locale: 'collation depends on the locale: set LC_ALL=C where the build sorts or formats',
   host: 'do not embed the host name (uname -n, hostname) in build output',
   env: 'a value from the build environment reaches the output: do not embed environment variables, PATH or HOME',
-  unexplained:
-    'nothing in the differing bytes points to a cause: rebuild with one variation at a time (--no-vary) to learn which one triggers it, or none (a seed, uninitialized memory, parallel output)',
+  unexplained: UNEXPLAINED_FIX,
 } as const
 
 export function contentHints(
@@ -76,12 +79,16 @@ export function contentHints(
     diff.text !== undefined
       ? [diff.text.removed.join('\n'), diff.text.added.join('\n')]
       : binaryRegions(a, b, diff.binary)
+  // A binary's regions are windows at the same offsets: after an insertion, a string both
+  // sides hold falls at another offset, so it must be missing from the other side's
+  // bytes altogether to count as one that changed.
+  const whole = diff.text === undefined ? ([a, b] as const) : undefined
   const path =
     pathEvidence(a, b, context) ??
-    movedPathEvidence(regionA, regionB) ??
+    movedPathEvidence(regionA, regionB, whole) ??
     sectionPathEvidence(diff.sections ?? [])
   if (path !== undefined) hints.push({ cause: 'build-path', evidence: path, fix: FIX.path })
-  const written = timeEvidence(regionA, regionB, context)
+  const written = timeEvidence(regionA, regionB, context, whole)
   const time =
     written?.evidence ??
     (diff.binary === undefined ? undefined : binaryTimeEvidence(a, b, diff.binary, context))
@@ -179,12 +186,16 @@ const ABSOLUTE_PATH = /(?<![A-Za-z0-9._~:/-])\/(?:[A-Za-z0-9._+@~-]+\/)+[A-Za-z0
  * both sides, absolute paths to the same file under other directories, which is what
  * a build in another directory leaves (`/home/a/src/x.c` and `/tmp/b/src/x.c`).
  */
-function movedPathEvidence(regionA: string, regionB: string): string | undefined {
+function movedPathEvidence(
+  regionA: string,
+  regionB: string,
+  whole?: readonly [Buffer, Buffer],
+): string | undefined {
   const paths = (region: string): { text: string }[] =>
     [...region.matchAll(ABSOLUTE_PATH)].map((m) => ({ text: m[0] }))
   const [pathsA, pathsB] = [paths(regionA), paths(regionB)]
-  const onlyA = withoutEach(pathsA, pathsB, byText)
-  const onlyB = withoutEach(pathsB, pathsA, byText)
+  const onlyA = withoutEach(pathsA, pathsB, byText).filter((x) => moreIn(whole, 0, x.text))
+  const onlyB = withoutEach(pathsB, pathsA, byText).filter((y) => moreIn(whole, 1, y.text))
   for (const x of onlyA.slice(0, 32)) {
     if (SYSTEM_PATH.test(x.text)) continue
     const tail = x.text.slice(x.text.lastIndexOf('/'))
@@ -255,10 +266,35 @@ function sectionPathEvidence(sections: readonly ElfSectionDifference[]): string 
       [...t.matchAll(ABSOLUTE_PATH)].map((m) => m[0]).filter((p) => !SYSTEM_PATH.test(p))
     const [x] = s.strings.a.flatMap(outside)
     const [y] = s.strings.b.flatMap(outside)
-    if (x !== undefined && y !== undefined)
+    if (x === undefined || y === undefined) continue
+    // Two directories only when moving one to the other turns every string only A holds
+    // into one only B holds: two include directories of other libraries (their headers
+    // differ too) are not where each side was compiled.
+    const [from, to] = differingPrefixes(x, y)
+    if (
+      sameMultiset(
+        s.strings.a.map((t) => t.replaceAll(from, to)),
+        s.strings.b,
+      )
+    )
       return `A holds "${x}", B "${y}" in ${s.name}: the directories each side was compiled in`
   }
   return undefined
+}
+
+/** Two paths without the last components they share (`/a/one/src`, `/a/two/src`: `/a/one`, `/a/two`). */
+function differingPrefixes(x: string, y: string): [string, string] {
+  const [px, py] = [x.split('/'), y.split('/')]
+  while (px.length > 1 && py.length > 1 && px[px.length - 1] === py[py.length - 1]) {
+    px.pop()
+    py.pop()
+  }
+  return [px.join('/'), py.join('/')]
+}
+
+function sameMultiset(a: readonly string[], b: readonly string[]): boolean {
+  const sorted = (xs: readonly string[]): string => JSON.stringify([...xs].sort())
+  return a.length === b.length && sorted(a) === sorted(b)
 }
 
 /**
@@ -445,10 +481,28 @@ function shapeOf(t: FoundTime): string {
 const WEEKDAY_BEFORE_TIME =
   /\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday)?,? ?(?=\ufffc)/g
 
+/**
+ * `text` (latin1, as regions are read) occurs more often in side `side`'s bytes than in
+ * the other's: one both hold as often moved, it did not change. True without the bytes.
+ */
+function moreIn(whole: readonly [Buffer, Buffer] | undefined, side: 0 | 1, text: string): boolean {
+  if (whole === undefined) return true
+  const needle = Buffer.from(text, 'latin1')
+  const count = (bytes: Buffer, cap: number): number => {
+    let n = 0
+    for (let at = bytes.indexOf(needle); at !== -1 && n <= cap; at = bytes.indexOf(needle, at + 1))
+      n++
+    return n
+  }
+  const own = count(whole[side], 1000)
+  return count(whole[side === 0 ? 1 : 0], own) < own
+}
+
 function timeEvidence(
   regionA: string,
   regionB: string,
   context: HintContext,
+  whole?: readonly [Buffer, Buffer],
 ): { evidence: string; rest?: string } | undefined {
   // Without known times, a date written as one is a date whatever its year (a
   // catalog's revision date from years ago); a bare number must be near now to count.
@@ -462,8 +516,8 @@ function timeEvidence(
   const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]))
   // Counted, not merely looked up: a date that stayed in one line and changed in
   // another appears on both sides once, and the changed one is still only A's.
-  const onlyA = withoutEach(timesA, timesB, byText)
-  const onlyB = withoutEach(timesB, timesA, byText)
+  const onlyA = withoutEach(timesA, timesB, byText).filter((t) => moreIn(whole, 0, t.text))
+  const onlyB = withoutEach(timesB, timesA, byText).filter((t) => moreIn(whole, 1, t.text))
   // A time on one side only is not a time that changed between the runs; nor is a
   // pair written in two ways.
   const x = onlyA.find((t) => onlyB.some((u) => shapeOf(u) === shapeOf(t)))
@@ -507,8 +561,16 @@ function jsonKeyOrder(a: Buffer, b: Buffer): string | undefined {
   if (typeof x !== 'object' || x === null || canonicalJson(x) !== canonicalJson(y)) return undefined
   // Equal as written again in their own key order: only white space differs, not order.
   if (JSON.stringify(x) === JSON.stringify(y)) return undefined
+  // Parsed, a key given twice keeps its last value and a number past 2^53 rounds: the
+  // values as written must be the same too, each string and number as many times.
+  const tokens = (bytes: Buffer): string =>
+    JSON.stringify([...bytes.toString('utf8').matchAll(JSON_TOKEN)].map((m) => m[0]).sort())
+  if (tokens(a) !== tokens(b)) return undefined
   return 'the same JSON values, with object keys in another order'
 }
+
+// A JSON string or number as written (not its punctuation).
+const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/g
 
 /** The same text but for a line break at the end of one side: no line moved. */
 function onlyFinalNewline(a: Buffer, b: Buffer): boolean {
@@ -619,7 +681,8 @@ export function fieldHints(
           fix: 'zip -X leaves them out; or reproof normalize',
         })
     } else if (f.field === 'mode' || f.field === 'external attributes') {
-      add(modeHint(f))
+      const hint = modeHint(f)
+      if (hint !== undefined) add(hint)
     } else if (['uid', 'gid', 'uname', 'gname'].includes(f.field)) {
       add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
     } else if (f.field === 'name' && (f.a.includes('/') || f.b.includes('/'))) {
@@ -698,10 +761,12 @@ function sameButDates(a: string, b: string): boolean {
   return a !== b && [...a.matchAll(DMY)].length > 0 && valid(a) && valid(b) && strip(a) === strip(b)
 }
 
-function modeHint(f: FieldDifference): Hint {
+function modeHint(f: FieldDifference): Hint | undefined {
   const a = Number.parseInt(f.a, f.field === 'mode' ? 8 : 16)
   const b = Number.parseInt(f.b, f.field === 'mode' ? 8 : 16)
   const changed = (f.field === 'mode' ? a ^ b : (a ^ b) >>> 16) & 0o7777
+  // Only an MS-DOS attribute (the archive bit) or the file type differs: no permission did.
+  if (changed === 0 && f.field === 'external attributes') return undefined
   if (changed !== 0 && (changed & ~0o022) === 0) {
     return {
       cause: 'umask',

@@ -97,7 +97,8 @@ const parentOf = (name: string): string => {
 
 /**
  * Directories on one side only, in the same parent, whose trees hold exactly the same
- * names (and at least one): each is the other renamed, and so is each member below.
+ * names (and at least one), one file of them at least alike in content: each is the
+ * other renamed, and so is each member below.
  * Outer directories first; where two could match, none is taken.
  */
 function movedDirectories(onlyA: readonly MemberInfo[], onlyB: readonly MemberInfo[]): Renamed[] {
@@ -138,6 +139,13 @@ function movedDirectories(onlyA: readonly MemberInfo[], onlyB: readonly MemberIn
     )
     if (rivals.length > 0) continue
     const treeB = below(onlyB, b)
+    // And a file of the same content in the same place below both: two packages of the
+    // same layout (`left-pad/index.js`, `right-pad/index.js`) are not one renamed.
+    const shared = [...treeA].some(
+      ([name, m]) =>
+        m.type === 'file' && m.size > 0 && m.sha256 !== '' && treeB.get(name)?.sha256 === m.sha256,
+    )
+    if (!shared) continue
     const inside = [...treeA].map(([name, m]): [MemberInfo, MemberInfo | undefined] => [
       m,
       treeB.get(name),

@@ -15,6 +15,12 @@ export interface HeaderFields {
   format: string
   /** Field name to its value as shown: times as ISO 8601 with the raw number. */
   fields: Record<string, string>
+  /**
+   * Where the fields' bytes are, with the checksums that follow from them, as [start,
+   * end) ranges: bytes that differ elsewhere are not explained by the fields. Undefined
+   * where the format's fields are not all located (their differences then stand alone).
+   */
+  spans?: [number, number][]
 }
 
 export function knownHeaderFields(bytes: Buffer): HeaderFields | undefined {
@@ -57,6 +63,7 @@ function pycHeader(bytes: Buffer): HeaderFields | undefined {
         'source mtime': showTime(bytes.readUInt32LE(4)),
         'source size': String(bytes.readUInt32LE(8)),
       },
+      spans: [[0, 12]],
     }
   }
   const flags = bytes.readUInt32LE(4)
@@ -68,6 +75,7 @@ function pycHeader(bytes: Buffer): HeaderFields | undefined {
         flags: String(flags),
         'source hash': bytes.subarray(8, 16).toString('hex'),
       },
+      spans: [[0, 16]],
     }
   return {
     format: 'pyc',
@@ -77,6 +85,7 @@ function pycHeader(bytes: Buffer): HeaderFields | undefined {
       'source mtime': showTime(bytes.readUInt32LE(8)),
       'source size': String(bytes.readUInt32LE(12)),
     },
+    spans: [[0, 16]],
   }
 }
 
@@ -175,7 +184,8 @@ function pngTime(bytes: Buffer): HeaderFields | undefined {
       const d = at + 8
       const p = (n: number | undefined, w = 2): string => String(n ?? 0).padStart(w, '0')
       const time = `${p(bytes.readUInt16BE(d), 4)}-${p(bytes[d + 2])}-${p(bytes[d + 3])}T${p(bytes[d + 4])}:${p(bytes[d + 5])}:${p(bytes[d + 6])}Z`
-      return { format: 'PNG', fields: { tIME: time } }
+      // The chunk's data and its CRC, which follows from it.
+      return { format: 'PNG', fields: { tIME: time }, spans: [[d, d + 11]] }
     }
     if (type === 'IEND' || length > bytes.length) break
     at += 12 + length

@@ -9,6 +9,7 @@
 interface HeaderFields {
   format: string
   fields: Record<string, string>
+  spans?: [number, number][]
 }
 
 export function imageHeaderFields(bytes: Buffer): HeaderFields | undefined {
@@ -120,6 +121,10 @@ function iccProfile(bytes: Buffer): HeaderFields | undefined {
       'profile creation time': `${pad(n(0), 4)}-${pad(n(1))}-${pad(n(2))}T${pad(n(3))}:${pad(n(4))}:${pad(n(5))}Z`,
       'profile ID': bytes.toString('hex', 84, 100),
     },
+    spans: [
+      [24, 36],
+      [84, 100],
+    ],
   }
 }
 
@@ -156,8 +161,16 @@ function sfntFont(bytes: Buffer): HeaderFields | undefined {
         'head created': time(20),
         'head modified': time(28),
         'head checksum adjustment': bytes.toString('hex', head + 8, head + 12),
-        ...(unique === undefined ? {} : { 'unique font identifier': unique }),
+        ...(unique === undefined ? {} : { 'unique font identifier': unique.text }),
       },
+      // The times, the checksum adjustment and the head table's checksum; the unique
+      // identifier's text and the name table's checksum.
+      spans: [
+        [head + 8, head + 12],
+        [head + 20, head + 36],
+        [record + 4, record + 8],
+        ...(unique === undefined ? [] : unique.spans),
+      ],
     }
   }
   return undefined
@@ -168,7 +181,10 @@ function sfntFont(bytes: Buffer): HeaderFields | undefined {
  * date it made the font: the first record of it in UTF-16 (Windows, Unicode) or Mac Roman
  * (taken as Latin-1).
  */
-function uniqueId(bytes: Buffer, tables: number): string | undefined {
+function uniqueId(
+  bytes: Buffer,
+  tables: number,
+): { text: string; spans: [number, number][] } | undefined {
   for (let i = 0; i < tables; i++) {
     const record = 12 + i * 16
     if (bytes.toString('latin1', record, record + 4) !== 'name') continue
@@ -176,6 +192,9 @@ function uniqueId(bytes: Buffer, tables: number): string | undefined {
     if (table + 6 > bytes.length) return undefined
     const count = bytes.readUInt16BE(table + 2)
     const strings = table + bytes.readUInt16BE(table + 4)
+    // Every record of it (a font keeps one per platform), its text from the first.
+    let text: string | undefined
+    const spans: [number, number][] = [[record + 4, record + 8]]
     for (let r = 0; r < count; r++) {
       const at = table + 6 + r * 12
       if (at + 12 > bytes.length) return undefined
@@ -184,13 +203,15 @@ function uniqueId(bytes: Buffer, tables: number): string | undefined {
       const start = strings + bytes.readUInt16BE(at + 10)
       const end = start + bytes.readUInt16BE(at + 8)
       if (end > bytes.length) return undefined
-      if (platform === 1) return bytes.toString('latin1', start, end)
-      if (platform === 0 || platform === 3) {
-        const utf16 = Buffer.from(bytes.subarray(start, end - ((end - start) % 2)))
-        return utf16.swap16().toString('utf16le')
-      }
+      spans.push([start, end])
+      if (text !== undefined) continue
+      if (platform === 1) text = bytes.toString('latin1', start, end)
+      else if (platform === 0 || platform === 3)
+        text = Buffer.from(bytes.subarray(start, end - ((end - start) % 2)))
+          .swap16()
+          .toString('utf16le')
     }
-    return undefined
+    return text === undefined ? undefined : { text, spans }
   }
   return undefined
 }

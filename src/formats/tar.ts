@@ -140,6 +140,9 @@ function describe(
   // An old GNU sparse file: where its data lies, and how large it really is. Its stored
   // bytes alone say nothing of that.
   if (raw.type === 'S') meta.sparse = oldGnuSparseMap(raw)
+  // An entry of no kind a comparison knows that carries data (GNU's dumpdir `D`, its
+  // listing of a directory for incremental backups): its data is one of its fields.
+  if (type === 'other' && size > 0) meta.data = `${size} bytes, sha256 ${sha256}`
   for (const record of raw.pax) {
     if (PAX_SKIP.has(record.key)) continue
     // Repeated keys (PAX 0.0 sparse maps: GNU.sparse.offset, GNU.sparse.numbytes) each count.

@@ -161,14 +161,15 @@ export async function scanZip(
   // In a Mozilla zip the members follow the central directory and run to the file's end.
   const unowned =
     buffer === undefined
-      ? 0
+      ? undefined
       : unownedBytes(
+          buffer,
           spans,
           mozilla !== undefined
             ? buffer.length
             : centralStart - apkSigningBlock(buffer, centralStart),
         )
-  if (unowned > 0) meta['bytes no member owns'] = String(unowned)
+  if (unowned !== undefined) meta['bytes no member owns'] = unowned
   if (mozilla !== undefined) meta['read-ahead length'] = String(mozilla.readAhead)
   // A zipapp's `#!` line is part of what ships: two that differ there are not identical.
   if (prefix !== undefined) meta.prefix = printablePrefix(prefix)
@@ -181,17 +182,23 @@ export async function scanZip(
  * own. (Directories hold no data and are listed like any member.)
  */
 function unownedBytes(
+  zip: Buffer,
   spans: readonly { start: number; end: number; descriptor: boolean }[],
   centralStart: number,
-): number {
+): string | undefined {
   const sorted = [...spans].sort((x, y) => x.start - y.start)
   let unowned = 0
+  // Their digest too: two zips hiding as many bytes, but other ones, are not the same.
+  const hash = crypto.createHash('sha256')
   sorted.forEach((span, i) => {
     const next = sorted[i + 1]?.start ?? centralStart
     const gap = next - span.end
-    if (gap > 0 && !(span.descriptor && gap <= 24)) unowned += gap
+    if (gap > 0 && !(span.descriptor && gap <= 24)) {
+      unowned += gap
+      hash.update(zip.subarray(span.end, next))
+    }
   })
-  return unowned
+  return unowned === 0 ? undefined : `${unowned} (sha256 ${hash.digest('hex')})`
 }
 
 /** The size of an APK signing block just before the central directory (its own, not unowned), or 0. */
@@ -279,7 +286,12 @@ function localMeta(zip: Buffer | undefined, entry: yauzl.Entry): Record<string, 
     i += 4 + length
   }
   const [time, date] = [zip.readUInt16LE(at + 10), zip.readUInt16LE(at + 12)]
+  // The name a streaming reader (Java's ZipInputStream, unzip -) takes the member by.
+  const localName = zip.subarray(at + 30, Math.min(zip.length, at + 30 + nameLength))
   return {
+    ...(localName.equals(asBytes(entry.fileName))
+      ? {}
+      : { 'local name': fromNameBytes(localName) }),
     'local extra fields': fields.length === 0 ? '(none)' : fields.join(' '),
     ...(time === entry.lastModFileTime && date === entry.lastModFileDate
       ? {}

@@ -44,6 +44,21 @@ describe('reproof diff', () => {
     expect(report?.identical).toBe(true)
   })
 
+  it("compares the two inputs' own modes: a tree made private or a file made executable is not identical", async () => {
+    const dir = twoTrees({ 'f.txt': 'same\n' })
+    fs.chmodSync(path.join(dir, 'b'), 0o700)
+    const trees = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
+    expect(trees.code).toBe(1)
+    expect(trees.report?.items.map((i) => [i.path, i.kind, i.fields?.[0]?.field])).toEqual([
+      ['.', 'metadata', 'mode'],
+    ])
+    fs.chmodSync(path.join(dir, 'b', 'f.txt'), 0o755)
+    const files = await diff(path.join(dir, 'a', 'f.txt'), path.join(dir, 'b', 'f.txt'))
+    expect(files.code).toBe(1)
+    expect(files.report?.items[0]?.hints[0]?.cause).toBe('permissions')
+    expect(files.report?.items[0]?.message).toBe('content identical')
+  })
+
   it('finds a changed, an added and a removed file in two trees', async () => {
     const dir = twoTrees(
       { 'keep.txt': 'k\n', 'lib/change.txt': 'before\n', 'gone.txt': 'g\n' },
@@ -193,6 +208,20 @@ PY`,
       .flatMap((i) => i.fields ?? [])
       .find((f) => f.field === 'pax.SCHILY.xattr.security.capability')
     expect([field?.a, field?.b]).toEqual(['0xff', '0xfe'])
+  })
+
+  it("compares the data of a tar entry of no kind it knows (GNU's dumpdir), never calling it identical", async () => {
+    const dir = twoTrees({ x: 'a\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'y'), 'b\n')
+    })
+    sh(
+      dir,
+      'for s in a b; do (cd $s && tar --mtime=@0 --owner=0 --group=0 -g ../$s.snar -cf ../$s.tar .); done',
+    )
+    const { report } = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    const root = report?.items.find((i) => i.path === 'a.tar!./')
+    expect(root?.fields?.map((f) => f.field)).toContain('data')
+    expect(root?.message).toBeUndefined()
   })
 
   it('summarizes a tar pair that differs only in mtimes, content identical', async () => {
@@ -382,6 +411,22 @@ PY`,
     const two = await diff(path.join(dir, 'a/two.gz'), path.join(dir, 'b/two.gz'))
     expect(two.report?.items.map((i) => i.fields?.map((f) => f.field))).toEqual([['mtime 2']])
     expect(await causes('two')).toEqual(['timestamp'])
+    // The same gzip inside a tar: read from memory, its second header still tells.
+    sh(dir, 'for s in a b; do tar --mtime=@0 --owner=0 --group=0 -cf $s/two.tar -C $s two.gz; done')
+    const inTar = await diff(path.join(dir, 'a/two.tar'), path.join(dir, 'b/two.tar'))
+    expect(inTar.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).toEqual(['timestamp'])
+    // Zips of the same members at two levels: each member's content, read, is the same,
+    // and its compressed size is the compressor's doing, said of every member.
+    sh(
+      dir,
+      '(cd a && zip -q -X -1 ../one.zip same.txt changed.txt) && (cd a && zip -q -X -9 ../nine.zip same.txt changed.txt)',
+    )
+    const levels = await diff(path.join(dir, 'one.zip'), path.join(dir, 'nine.zip'))
+    const members = levels.report?.items.filter((i) => i.path.includes('!')) ?? []
+    expect(members.map((i) => [i.path, i.kind, i.message, i.hints.map((h) => h.cause)])).toEqual([
+      ['one.zip!same.txt', 'metadata', 'content identical', ['compression']],
+      ['one.zip!changed.txt', 'metadata', 'content identical', ['compression']],
+    ])
   })
 
   it('says an archive’s own bytes differ, never compression, when its decompressed bytes do', async () => {
@@ -459,6 +504,26 @@ PY`,
         `A holds "${dir}/p1", B "${dir}/p2" in .debug_line_str: the directories each side was compiled in`,
       ],
     ])
+    // Compiled in one directory against two libraries' headers: the include directories
+    // differ, and so do the headers in them, which no move of a directory explains.
+    for (const lib of ['zlibng', 'miniz']) {
+      fs.mkdirSync(path.join(dir, 'inc', lib), { recursive: true })
+      fs.writeFileSync(
+        path.join(dir, 'inc', lib, `${lib}.h`),
+        `static inline int ${lib}(void) { return 1; }\n`,
+      )
+    }
+    fs.mkdirSync(path.join(dir, 'same'))
+    fs.writeFileSync(
+      path.join(dir, 'same', 'k.c'),
+      '#ifdef USE_MZ\n#include "miniz.h"\n#define LIB miniz\n#else\n#include "zlibng.h"\n#define LIB zlibng\n#endif\nint k(void) { return LIB(); }\n',
+    )
+    sh(
+      path.join(dir, 'same'),
+      `gcc -g -c -I${dir}/inc/zlibng k.c -o a.o && gcc -g -c -DUSE_MZ -I${dir}/inc/miniz k.c -o b.o`,
+    )
+    const libs = await diff(path.join(dir, 'same/a.o'), path.join(dir, 'same/b.o'))
+    expect(libs.report?.items[0]?.hints.map((h) => h.cause)).not.toContain('build-path')
   })
 
   it('names objects linked in another order ordering, from the symbol tables', async () => {
@@ -511,7 +576,8 @@ PY`,
     const dir = twoTrees({ 'm.py': 'X = 1\n' })
     sh(
       dir,
-      "touch -d @1700000000 a/m.py; touch -d @1700000100 b/m.py; for s in a b; do env -u SOURCE_DATE_EPOCH python3 -c \"import py_compile; py_compile.compile('$s/m.py', '$s/m.pyc')\"; done",
+      // Compiled where it is: a .pyc holds the source's path as given (a/m.py, b/m.py).
+      "touch -d @1700000000 a/m.py; touch -d @1700000100 b/m.py; for s in a b; do (cd $s && env -u SOURCE_DATE_EPOCH python3 -c \"import py_compile; py_compile.compile('m.py', 'm.pyc')\"); done",
     )
     const { report } = await diff(path.join(dir, 'a/m.pyc'), path.join(dir, 'b/m.pyc'))
     const item = report?.items[0]
@@ -524,6 +590,16 @@ PY`,
     ])
     expect(item?.hints.map((h) => h.cause)).toEqual(['timestamp'])
     expect(item?.hints[0]?.fix).toContain('SOURCE_DATE_EPOCH')
+    // Its code changed too: the time is named, and so are the bytes it does not explain.
+    sh(
+      dir,
+      "echo 'X = 2' > b/m.py; touch -d @1700000100 b/m.py; cd b && env -u SOURCE_DATE_EPOCH python3 -c \"import py_compile; py_compile.compile('m.py', 'm.pyc')\"",
+    )
+    const changed = (await diff(path.join(dir, 'a/m.pyc'), path.join(dir, 'b/m.pyc'))).report
+    expect(changed?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
+    expect(changed?.items[0]?.hints[1]?.evidence).toMatch(
+      /^1 differing byte lies outside the fields named/,
+    )
   })
 
   it("names an ISO image's volume dates as the timestamps they are, and the fix that makes them equal", async () => {
@@ -735,6 +811,11 @@ PY`,
     // A temporary directory's random name: the same tree below it.
     put('a/tmp.Xy12Ab/conf/a.cfg', 'one\n')
     put('b/tmp.Qw98Zz/conf/a.cfg', 'two\n')
+    put('a/tmp.Xy12Ab/conf/same.cfg', 'kept\n')
+    put('b/tmp.Qw98Zz/conf/same.cfg', 'kept\n')
+    // Two packages of one layout, no file alike: not one renamed.
+    put('a/pkgs/left-pad/index.js', 'module.exports = leftPad\n')
+    put('b/pkgs/right-pad/index.js', 'module.exports = rightPad\n')
     const { code, report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
     expect(code).toBe(1)
     const renamed = (report?.items ?? []).flatMap((i) =>
@@ -746,6 +827,7 @@ PY`,
       ['tmp.Xy12Ab', 'tmp.Qw98Zz', 'content identical'],
       ['tmp.Xy12Ab/conf', 'tmp.Qw98Zz/conf', 'content identical'],
       ['tmp.Xy12Ab/conf/a.cfg', 'tmp.Qw98Zz/conf/a.cfg', undefined],
+      ['tmp.Xy12Ab/conf/same.cfg', 'tmp.Qw98Zz/conf/same.cfg', 'content identical'],
     ])
     const bundle = report?.items.find(
       (i) => i.path === 'dist/index.3f2a1b9c.js' && i.kind === 'content',
@@ -756,8 +838,13 @@ PY`,
     )
     expect(config?.text?.unified).toContain('-one\n+two')
     // doc/ holds more than share/ did: they stay one-sided, as does what only B has.
-    expect(paths(report, 'only-in-a')).toEqual(['share'])
-    expect(paths(report, 'only-in-b')).toEqual(['doc', 'doc/more.txt'])
+    expect(paths(report, 'only-in-a')).toEqual(['pkgs/left-pad', 'pkgs/left-pad/index.js', 'share'])
+    expect(paths(report, 'only-in-b')).toEqual([
+      'doc',
+      'doc/more.txt',
+      'pkgs/right-pad',
+      'pkgs/right-pad/index.js',
+    ])
   })
 
   it('reads a .deb whose data.tar.xz takes many reads, with both sides decompressed at once', async () => {
@@ -1059,7 +1146,7 @@ PY`,
     expect(paths(ar.report, 'content').filter((p) => p.includes('!'))).toHaveLength(2)
   })
 
-  it('names the bytes of a zip member its central directory does not list, never compression', async () => {
+  it('names the bytes of a zip member its central directory does not list, and a local header naming another, never compression', async () => {
     const dir = makeTemp()
     sh(
       dir,
@@ -1082,8 +1169,35 @@ unzip -tq hidden.zip`,
     expect(report?.items.map((i) => i.path)).toEqual(['plain.zip'])
     const fields = report?.items[0]?.fields ?? []
     expect(fields.map((f) => [f.field, f.a])).toEqual([['bytes no member owns', '(absent)']])
-    expect(fields[0]?.b).toMatch(/^\d+$/)
+    expect(fields[0]?.b).toMatch(/^\d+ \(sha256 [0-9a-f]{64}\)$/)
     expect(report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain('compression')
+    // As many hidden bytes, other ones; and a local header naming its member otherwise
+    // than the central directory (a streaming reader extracts another file).
+    sh(
+      dir,
+      `python3 - <<'PY'
+data = open('hidden.zip', 'rb').read()
+open('hidden2.zip', 'wb').write(data.replace(b'hidden\\n', b'HIDDEN\\n'))
+plain = open('plain.zip', 'rb').read()
+at = plain.index(b'PK\\x03\\x04')
+open('renamed.zip', 'wb').write(plain[:at + 30] + b'x' + plain[at + 31:])
+PY`,
+    )
+    const other = await diff(path.join(dir, 'hidden.zip'), path.join(dir, 'hidden2.zip'))
+    expect(other.code).toBe(1)
+    expect(other.report?.items[0]?.fields?.map((f) => f.field)).toEqual(['bytes no member owns'])
+    expect(other.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+      'compression',
+    )
+    const renamed = await diff(path.join(dir, 'plain.zip'), path.join(dir, 'renamed.zip'))
+    expect(renamed.report?.items.flatMap((i) => i.fields ?? [])).toContainEqual({
+      field: 'local name',
+      a: '(absent)',
+      b: 'x.txt',
+    })
+    expect(renamed.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+      'compression',
+    )
     // A jar's data descriptors are its members' own.
     sh(dir, 'jar cf one.jar a.txt && jar cf two.jar a.txt c.txt')
     const jars = await diff(path.join(dir, 'one.jar'), path.join(dir, 'two.jar'))

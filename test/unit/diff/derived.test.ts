@@ -93,3 +93,31 @@ describe('markDerived', () => {
     )
   })
 })
+
+describe('markDerived, in the package the list belongs to', () => {
+  const sums = (path: string) =>
+    textItem(path, [`${'a'.repeat(32)}  usr/bin/foo`], [`${'b'.repeat(32)}  usr/bin/foo`])
+  it("matches a .deb's md5sums with its own data archive, never another package's file of that name", () => {
+    const list = sums('x.deb!control.tar.xz!./md5sums')
+    expect(
+      markDerived([changed('x.deb!data.tar.xz!./usr/bin/foo'), list])[1]?.hints[0]?.cause,
+    ).toBe('derived')
+    expect(markDerived([changed('y.deb!data.tar.xz!./usr/bin/foo'), list])[1]?.hints).toEqual(
+      unexplained,
+    )
+  })
+
+  it("matches a wheel's RECORD only inside that wheel, and a list outside a package from its own directory", () => {
+    const record = textItem(
+      'a.whl!a-1.dist-info/RECORD',
+      ['x.py,sha256=AAAA,1'],
+      ['x.py,sha256=BBBB,1'],
+    )
+    expect(markDerived([changed('b.whl!x.py'), record])[1]?.hints).toEqual(unexplained)
+    // A top-level md5sums lists top-level files: a file of that name inside an archive
+    // beside it is another file.
+    const top = sums('md5sums')
+    expect(markDerived([changed('bundle.tar!usr/bin/foo'), top])[1]?.hints).toEqual(unexplained)
+    expect(markDerived([changed('usr/bin/foo'), top])[1]?.hints[0]?.cause).toBe('derived')
+  })
+})

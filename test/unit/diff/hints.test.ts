@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { bytesBeyond } from '../../../src/diff/engine.js'
 import { diffBinary, diffText } from '../../../src/diff/content-diff.js'
 import { parseGzipHeader } from '../../../src/formats/compressed.js'
 import {
@@ -383,6 +384,13 @@ describe('field hints', () => {
       'build-path',
     )
     expect(fieldHints([{ field: 'last mounted on', a: '', b: '/mnt/b' }])).toEqual([])
+    // The MS-DOS archive bit alone is no permission.
+    expect(
+      fieldHints([{ field: 'external attributes', a: '0x81a40020', b: '0x81a40000' }]),
+    ).toEqual([])
+    expect(
+      fieldHints([{ field: 'external attributes', a: '0x81a40000', b: '0x81ed0000' }])[0]?.cause,
+    ).toBe('permissions')
     // Zip extra fields: the cause of the field that differs, not of every field there is.
     const extra = (a: string, b: string) =>
       fieldHints([{ field: 'extra fields', a, b }]).map((h) => h.cause)
@@ -527,5 +535,78 @@ describe('summarizePatterns', () => {
       '12 entries: mode, mtime differ, content not identical (each shown on its own)',
     ])
     expect(items.some((item) => isSummarized(item, summaries))).toBe(false)
+  })
+})
+
+describe('bytesBeyond', () => {
+  it('counts exactly the differing bytes outside the spans, and none when the spans hold them all', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.array(fc.tuple(fc.nat({ max: 80 }), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.array(fc.tuple(fc.nat({ max: 70 }), fc.nat({ max: 10 })), { maxLength: 4 }),
+        fc.nat({ max: 3 }),
+        (bytes, changes, rawSpans, extra) => {
+          const a = Buffer.from(bytes)
+          const b = Buffer.concat([Buffer.from(bytes), Buffer.alloc(extra)])
+          for (const [at, value] of changes) if (at < b.length) b[at] = value
+          const spans = rawSpans.map(([start, length]) => [start, start + length] as const)
+          const inside = (at: number) => spans.some(([s, e]) => at >= s && at < e)
+          let expected = extra
+          let first = extra > 0 ? a.length : -1
+          for (let at = a.length - 1; at >= 0; at--)
+            if (a[at] !== b[at] && !inside(at)) {
+              expected++
+              first = at
+            }
+          const got = bytesBeyond(a, b, spans)
+          if (expected === 0) expect(got).toBeUndefined()
+          else expect(got).toEqual({ count: expected, first })
+        },
+      ),
+    )
+  })
+})
+
+describe('hints in a binary after an insertion', () => {
+  it('never takes a date or path both sides hold, shifted to another offset, for one that changed', async () => {
+    const record = (i: number, date: string) =>
+      Buffer.concat([
+        Buffer.from(
+          `\u0001\u0002rec${i}\u0000${date}\u0000/srv/tenant${String(i).padStart(3, '0')}/config.yml\u0000`,
+        ),
+        Buffer.alloc(7, i),
+      ])
+    const dates = ['2023-02-03 11:00:00', '2023-03-04 12:00:00', '2023-04-05 13:00:00']
+    const a = Buffer.concat(dates.map((d, i) => record(i, d)))
+    // B: one record more, at the front, with its own date and path; the rest unchanged.
+    const b = Buffer.concat([record(999, '2023-06-01 12:00:00'), a])
+    const causes = (await hintsFor(a, b, guessed)).map((h) => h.cause)
+    expect(causes).not.toContain('timestamp')
+    expect(causes).not.toContain('build-path')
+    // The same date changed in place is still one.
+    const c = Buffer.from(
+      a.toString('latin1').replace('2023-02-03 11:00:00', '2023-02-03 11:05:00'),
+      'latin1',
+    )
+    expect((await hintsFor(a, c, guessed)).map((h) => h.cause)).toContain('timestamp')
+  })
+})
+
+describe('JSON key order', () => {
+  it('is named only when the values as written are the same, not when a number rounds or a key repeats', async () => {
+    const causes = async (a: string, b: string) => (await hintsFor(a, b)).map((h) => h.cause)
+    expect(await causes('{"id": 1, "name": "x"}\n', '{"name": "x", "id": 1}\n')).toContain(
+      'ordering',
+    )
+    expect(
+      await causes(
+        '{"id": 9007199254740993, "name": "x"}\n',
+        '{"name": "x", "id": 9007199254740992}\n',
+      ),
+    ).not.toContain('ordering')
+    expect(await causes('{"a": 1, "b": 2, "a": 3}\n', '{"b": 2, "a": 3}\n')).not.toContain(
+      'ordering',
+    )
   })
 })

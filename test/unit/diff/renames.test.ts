@@ -60,17 +60,20 @@ describe('pairRenamed', () => {
     )
   })
 
-  it('pairs a renamed directory and every member below it by place, and nothing when two could match', () => {
+  it('pairs a renamed directory and every member below it by place, and nothing when two could match or no file below is alike', () => {
     const suffix = fc.stringMatching(/^[a-z]{1,4}(\/[a-z]{1,4})?$/)
     fc.assert(
       fc.property(
         fc.uniqueArray(suffix, { minLength: 1, maxLength: 5 }),
         side,
         fc.boolean(),
-        (below, noise, twin) => {
+        fc.boolean(),
+        (below, noise, twin, unlike) => {
+          // Unlike: no file below holds what its counterpart does (two packages of one
+          // layout), so nothing says the one is the other renamed.
           const tree = (dir: string) => [
             member(`${dir}/`, '', 0, 'directory'),
-            ...below.map((x) => member(`${dir}/${x}`, `${dir}${x}`)),
+            ...below.map((x) => member(`${dir}/${x}`, unlike ? `${dir}${x}` : x)),
           ]
           // With a twin, two directories of A hold the same tree: neither is taken.
           const a = [...tree('tmp.one'), ...(twin ? tree('tmp.two') : []), ...noise]
@@ -79,7 +82,7 @@ describe('pairRenamed', () => {
             ...noise.map((m) => ({ ...m, name: `n/${m.name}`, key: `n/${m.name}` })),
           ]
           const moved = pairRenamed(a, b).filter((p) => p.by === 'directory')
-          if (twin) {
+          if (twin || unlike) {
             expect(moved).toEqual([])
             return
           }
