@@ -484,6 +484,26 @@ open('out.txt', 'w').write(said)`
     expect(both.code).toBe(1)
     expect(both.result?.verdict).toBe('not-reproducible')
     expect(both.result?.differences.map((d) => [d.name, d.kind])).toEqual([['out/p', 'only-in-a']])
+    const said = await runCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      makeTempParent(),
+      '--no-explain',
+      '-o',
+      'out',
+      '--vary',
+      'hostname',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ])
+    expect(said.code).toBe(1)
+    expect(said.stdout).toContain(
+      'out/p: a FIFO, socket or device file that run A left and run B did not',
+    )
     // A FIFO both runs left is the same output: still reproducible.
     const same = await build(source, [
       '-o',

@@ -125,6 +125,14 @@ function notReproducibleVerdict(
       out.push(`  ${shown(d.name)}: the same bytes, but executable in run ${only} only`)
       continue
     }
+    // An output that holds no bytes (a FIFO, socket or device) one run left: no digest on
+    // either side, and the side it is on says so.
+    if (a === null && b === null) {
+      out.push(
+        `  ${shown(d.name)}: a FIFO, socket or device file that run ${d.kind === 'only-in-a' ? 'A' : 'B'} left and run ${d.kind === 'only-in-a' ? 'B' : 'A'} did not`,
+      )
+      continue
+    }
     out.push(`  ${shown(d.name)}`)
     out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
     out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
