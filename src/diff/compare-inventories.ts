@@ -114,7 +114,10 @@ export function compareEntry(
             path,
             kind: 'metadata',
             fields,
-            hints: fieldHints(fields, { contentDiffers }),
+            // Data that differs (a zip directory's) is no compressor's doing either.
+            hints: fieldHints(fields, {
+              contentDiffers: contentDiffers || fields.some((f) => f.field === 'data'),
+            }),
             // A link's content is its target, an entry of no known kind's its data: one
             // whose target or data changed is not "identical".
             ...(contentDiffers ||

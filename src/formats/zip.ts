@@ -147,8 +147,16 @@ export async function scanZip(
         type: isDir ? 'directory' : isLink ? 'symlink' : 'file',
         size,
         sha256: isDir || isLink ? '' : `zip:${rawKey.digest('hex')}`,
-        ...(target === undefined ? {} : { linkTarget: target.toString('utf8') }),
-        meta: { ...zipMeta(entry, unixMode), ...localMeta(buffer, entry) },
+        // As bytes: two targets that differ in a byte that is not UTF-8 are two targets.
+        ...(target === undefined ? {} : { linkTarget: fromNameBytes(target) }),
+        meta: {
+          ...zipMeta(entry, unixMode),
+          ...localMeta(buffer, entry),
+          // A directory holds no content to compare, so data it carries is a field of it.
+          ...(isDir && entry.uncompressedSize > 0
+            ? { data: `${entry.uncompressedSize} bytes, crc32 ${entry.crc32.toString(16)}` }
+            : {}),
+        },
         index: members.length,
       })
     }

@@ -1146,6 +1146,30 @@ PY`,
     expect(paths(ar.report, 'content').filter((p) => p.includes('!'))).toHaveLength(2)
   })
 
+  it('compares a zip link target as bytes, and the data a zip directory entry carries', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+for side, target, data in (('a', b'caf\\xe9', b'five!'), ('b', b'caf\\xe8', b'forty-three bytes of data in a directory...')):
+    with zipfile.ZipFile(side + '.zip', 'w') as z:
+        link = zipfile.ZipInfo('link', date_time=(2020, 1, 1, 0, 0, 0))
+        link.create_system = 3
+        link.external_attr = 0o120777 << 16
+        z.writestr(link, target)
+        z.writestr(zipfile.ZipInfo('foo/', date_time=(2020, 1, 1, 0, 0, 0)), data)
+PY`,
+    )
+    const { code, report } = await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))
+    expect(code).toBe(1)
+    const fields = (p: string) =>
+      report?.items.find((i) => i.path === p)?.fields?.map((f) => f.field)
+    expect(fields('a.zip!link')).toContain('link target')
+    expect(fields('a.zip!foo/')).toContain('data')
+    expect(report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain('compression')
+  })
+
   it('names the bytes of a zip member its central directory does not list, and a local header naming another, never compression', async () => {
     const dir = makeTemp()
     sh(
