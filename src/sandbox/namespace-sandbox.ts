@@ -286,7 +286,7 @@ function describeNote(note: string): string {
 function rootNote(): string[] {
   return process.getuid?.() === 0
     ? [
-        'reproof runs as root, so the build is root of the host to the kernel: device files and anything else root may write outside the read-only mounts stay within its reach (run reproof as an ordinary user to keep them out)',
+        "reproof runs as root, so the build is root of the host to the kernel's file checks: device files stay within its reach (run reproof as an ordinary user)",
       ]
     : []
 }
