@@ -105,7 +105,7 @@ export function contentHints(
   ) {
     hints.push({
       cause: 'ordering',
-      evidence: `the same ${diff.text.removed.length} lines in another order`,
+      evidence: `the same ${diff.text.removed.length} lines in another order${(a.at(-1) === 0x0a) !== (b.at(-1) === 0x0a) ? ', and only one side ends in a line break' : ''}`,
       fix: FIX.order,
     })
     if (context.localeVaried === true)

@@ -610,3 +610,14 @@ describe('JSON key order', () => {
     )
   })
 })
+
+describe('lines in another order', () => {
+  it('says when only one side ends in a line break, which no reordering explains', async () => {
+    const [hint] = await hintsFor('b\na', 'a\nb\n')
+    expect(hint?.cause).toBe('ordering')
+    expect(hint?.evidence).toMatch(/, and only one side ends in a line break$/)
+    expect((await hintsFor('b\na\n', 'a\nb\n'))[0]?.evidence).toMatch(
+      /^the same \d+ lines in another order$/,
+    )
+  })
+})
