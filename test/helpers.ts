@@ -203,13 +203,14 @@ export function firstLedgerRecord(over: Partial<LedgerRecord> = {}): LedgerRecor
  * central entry's offset moved by what now comes before them. `zip` must have no
  * prefix, no zip64 records and no comment after its end record's fixed part.
  */
-export function toMozillaZip(zip: Buffer, readAhead = 0): Buffer {
+export function toMozillaZip(zip: Buffer, readAhead = 0, gap = Buffer.alloc(0)): Buffer {
   const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 5, 6]))
   const size = zip.readUInt32LE(end + 12)
   const offset = zip.readUInt32LE(end + 16)
   const central = Buffer.from(zip.subarray(offset, offset + size))
   const record = Buffer.from(zip.subarray(end, end + 22))
-  const shift = 4 + size + record.length
+  // `gap`: bytes between the end record and the first member, which no member owns.
+  const shift = 4 + size + record.length + gap.length
   for (let at = 0; at < central.length;) {
     central.writeUInt32LE(central.readUInt32LE(at + 42) + shift, at + 42)
     at +=
@@ -221,5 +222,5 @@ export function toMozillaZip(zip: Buffer, readAhead = 0): Buffer {
   record.writeUInt32LE(4, 16)
   const head = Buffer.alloc(4)
   head.writeUInt32LE(readAhead, 0)
-  return Buffer.concat([head, central, record, zip.subarray(0, offset)])
+  return Buffer.concat([head, central, record, gap, zip.subarray(0, offset)])
 }

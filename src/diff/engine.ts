@@ -341,7 +341,11 @@ export class DiffEngine {
           // A zip member is keyed by its compressed bytes: read, its content proved the
           // same, so its metadata item says so, with the compression it then shows.
           const bothRead = captured[0].has(keyA) && captured[1].has(keyB)
-          if (bothRead && this.items.length === found && memberA.sha256.startsWith('zip:'))
+          // Items are found by path: where two members share a name, whose item is whose
+          // is not known, and neither is said to be the same.
+          const named = (side: 0 | 1, name: string): boolean => members[side].has(`${name}#2`)
+          const alone = !named(0, memberA.name) && !named(1, memberB.name)
+          if (bothRead && alone && this.items.length === found && memberA.sha256.startsWith('zip:'))
             this.contentProvedSame(`${path}!${memberA.name}`)
           release(captured[0].get(keyA))
           release(captured[1].get(keyB))

@@ -37,6 +37,7 @@ const VOLUME_DATES = [
  */
 function iso9660(bytes: Buffer): HeaderFields | undefined {
   const fields: Record<string, string> = {}
+  const spans: [number, number][] = []
   let found = 0
   for (let i = 0; i < MAX_DESCRIPTORS; i++) {
     const at = FIRST_DESCRIPTOR + i * SECTOR
@@ -49,8 +50,12 @@ function iso9660(bytes: Buffer): HeaderFields | undefined {
     for (const [name, offset] of VOLUME_DATES)
       fields[`${name}${suffix}`] = digitDate(bytes, at + offset)
     fields[`root directory time${suffix}`] = recordingDate(bytes, at + 156 + 18)
+    // The four dates (17 bytes each, one after another) and the root's recording time.
+    spans.push([at + 813, at + 881], [at + 174, at + 181])
   }
-  return found === 0 ? undefined : { format: 'ISO 9660', fields }
+  // The directory records' own times elsewhere are not located: a difference there is
+  // not explained by these fields.
+  return found === 0 ? undefined : { format: 'ISO 9660', fields, spans }
 }
 
 function zone(quarters: number): string {
@@ -91,6 +96,16 @@ function ext4(bytes: Buffer): HeaderFields | undefined {
   if (bytes.length < SUPERBLOCK + 1024 || bytes.readUInt16LE(SUPERBLOCK + 0x38) !== EXT_MAGIC)
     return undefined
   const sb = bytes.subarray(SUPERBLOCK, SUPERBLOCK + 1024)
+  // Two magic bytes alone are in one file of 65,536: the fields a superblock must hold
+  // too (inodes and blocks, a block size of 1 to 64 KiB, the first data block, a revision).
+  if (
+    sb.readUInt32LE(0) === 0 ||
+    sb.readUInt32LE(4) === 0 ||
+    sb.readUInt32LE(0x18) > 6 ||
+    sb.readUInt32LE(0x14) > 1 ||
+    sb.readUInt32LE(0x4c) > 1
+  )
+    return undefined
   const fields: Record<string, string> = {}
   for (const [name, low, high] of EXT_TIMES) {
     const seconds = sb.readUInt32LE(low) + (sb[high] ?? 0) * 2 ** 32
@@ -104,7 +119,16 @@ function ext4(bytes: Buffer): HeaderFields | undefined {
   const mounted = sb.subarray(0x88, 0xc8)
   const nul = mounted.indexOf(0)
   fields['last mounted on'] = mounted.toString('latin1', 0, nul === -1 ? mounted.length : nul)
-  return { format: 'ext4', fields }
+  // The times (with their high bytes) and the superblock's checksum, which follows from
+  // them; not the ids or the mount point, nor the inodes' times elsewhere.
+  const spans: [number, number][] = [
+    [0x2c, 0x34],
+    [0x40, 0x44],
+    [0x108, 0x10c],
+    [0x274, 0x278],
+    [0x3fc, 0x400],
+  ].map(([from = 0, to = 0]) => [SUPERBLOCK + from, SUPERBLOCK + to])
+  return { format: 'ext4', fields, spans }
 }
 
 /**

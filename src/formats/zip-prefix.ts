@@ -92,9 +92,17 @@ const CENTRAL_SIZE = 46
 // A central directory of more entries than a zip without zip64 can list is not walked.
 const MAX_MOZILLA_ENTRIES = 0xffff
 
-/** Whether a file's first bytes are those of a Mozilla-optimized zip. */
+/**
+ * Whether a file's first bytes are those of a Mozilla-optimized zip: the signature at
+ * byte 4, and a first central entry that holds together (a method zips use, a name of
+ * some length without a NUL where the head holds it), not four bytes any file may have.
+ */
 export function isMozillaZip(head: Buffer): boolean {
-  return head.length >= 8 && head.subarray(4, 8).equals(CENTRAL)
+  if (head.length < 4 + CENTRAL_SIZE || !head.subarray(4, 8).equals(CENTRAL)) return false
+  const method = head.readUInt16LE(4 + 10)
+  const nameLength = head.readUInt16LE(4 + 28)
+  const name = head.subarray(4 + CENTRAL_SIZE, 4 + CENTRAL_SIZE + nameLength)
+  return [0, 8, 9, 12, 14, 93, 95].includes(method) && nameLength > 0 && !name.includes(0)
 }
 
 export interface MozillaLayout {

@@ -176,6 +176,8 @@ export async function scanZip(
           mozilla !== undefined
             ? buffer.length
             : centralStart - apkSigningBlock(buffer, centralStart),
+          // After a Mozilla zip's end record (and its comment) come its members.
+          mozilla === undefined ? undefined : 4 + mozilla.end.readUInt32LE(12) + mozilla.end.length,
         )
   if (unowned !== undefined) meta['bytes no member owns'] = unowned
   if (mozilla !== undefined) meta['read-ahead length'] = String(mozilla.readAhead)
@@ -193,11 +195,18 @@ function unownedBytes(
   zip: Buffer,
   spans: readonly { start: number; end: number; descriptor: boolean }[],
   centralStart: number,
+  /** Where members may start, when bytes before the first count too (a Mozilla zip's). */
+  from?: number,
 ): string | undefined {
   const sorted = [...spans].sort((x, y) => x.start - y.start)
   let unowned = 0
   // Their digest too: two zips hiding as many bytes, but other ones, are not the same.
   const hash = crypto.createHash('sha256')
+  const first = sorted[0]?.start ?? centralStart
+  if (from !== undefined && first > from) {
+    unowned += first - from
+    hash.update(zip.subarray(from, first))
+  }
   sorted.forEach((span, i) => {
     const next = sorted[i + 1]?.start ?? centralStart
     const gap = next - span.end

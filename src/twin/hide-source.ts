@@ -21,12 +21,34 @@ export function hideSource(
       return []
     }
   }
-  const needed = [callerEnv.HOME ?? '', ...(callerEnv.PATH ?? '').split(':')]
-    .filter((p) => p.startsWith('/'))
-    .flatMap((p) => real(p)[0] ?? p)
-  return planHiding({
-    files: [],
-    dirs: [source, ...(topLevel === undefined ? [] : [topLevel])].flatMap(real),
-    needed,
+  const dirs = [source, ...(topLevel === undefined ? [] : [topLevel])].flatMap(real)
+  const pathDirs = (callerEnv.PATH ?? '').split(':').filter((p) => p.startsWith('/'))
+  const needed = [
+    ...[callerEnv.HOME ?? '', ...pathDirs]
+      .filter((p) => p.startsWith('/'))
+      .flatMap((p) => real(p)[0] ?? p),
+    // A command on the PATH that is a link into the checkout (what `npm link` makes).
+    ...pathDirs.flatMap((dir) => linksInto(dir, dirs)),
+  ]
+  return planHiding({ files: [], dirs, needed })
+}
+
+/** The real paths of the links in `dir` that lead into any of `roots`. */
+function linksInto(dir: string, roots: readonly string[]): string[] {
+  let entries: fs.Dirent[]
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return []
+  }
+  const inside = (p: string): boolean => roots.some((r) => p === r || p.startsWith(`${r}/`))
+  return entries.flatMap((entry) => {
+    if (!entry.isSymbolicLink()) return []
+    try {
+      const target = fs.realpathSync(`${dir}/${entry.name}`)
+      return inside(target) ? [target] : []
+    } catch {
+      return []
+    }
   })
 }

@@ -37,7 +37,10 @@ export async function judgeArtifacts(
   /** Outputs that hold no bytes (FIFOs, sockets, devices), by run: not hashed, but counted. */
   special: { a: readonly string[]; b: readonly string[] } = { a: [], b: [] },
 ): Promise<Judgement> {
-  const oneSided = specialOnOneSide(special)
+  const oneSided = specialOnOneSide(special, raw)
+  // Never a name either run left as a FIFO, socket or device: opening one to read it
+  // (to normalize or explain it) can wait forever.
+  const unreadable = new Set([...special.a, ...special.b])
   const hashed = compareManifests(raw.a, raw.b)
   const rawDifferences = byName([...hashed, ...oneSided])
   const rawReproducible = rawDifferences.length === 0
@@ -52,7 +55,7 @@ export async function judgeArtifacts(
     // Never a FIFO's name: opening one to read it waits for a writer that never comes.
     wouldMatchAfterNormalization = await artifactsMatchingAfterNormalization(
       places,
-      hashed.map((d) => d.name),
+      hashed.map((d) => d.name).filter((name) => !unreadable.has(name)),
       how.epoch,
       how.scratch,
     )
@@ -74,15 +77,18 @@ export async function judgeArtifacts(
  * A FIFO, socket or device only one run left among the outputs: the runs did not leave
  * the same outputs, whatever the bytes of the rest say. Pure.
  */
-export function specialOnOneSide(special: {
-  a: readonly string[]
-  b: readonly string[]
-}): Difference[] {
+export function specialOnOneSide(
+  special: { a: readonly string[]; b: readonly string[] },
+  hashed: { a: Manifest; b: Manifest } = { a: [], b: [] },
+): Difference[] {
   const inA = new Set(special.a)
   const inB = new Set(special.b)
+  // A name the other run left as a file is that file's difference already (only in it).
+  const filesA = new Set(hashed.a.map((e) => e.name))
+  const filesB = new Set(hashed.b.map((e) => e.name))
   const only = (names: Set<string>, other: Set<string>, kind: 'only-in-a' | 'only-in-b') =>
     [...names]
-      .filter((name) => !other.has(name))
+      .filter((name) => !other.has(name) && !(kind === 'only-in-a' ? filesB : filesA).has(name))
       .map((name): Difference => ({ name, kind, digests: [null, null], sizes: [null, null] }))
   return byName([...only(inA, inB, 'only-in-a'), ...only(inB, inA, 'only-in-b')])
 }

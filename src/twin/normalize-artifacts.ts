@@ -170,8 +170,8 @@ export async function artifactsMatchingAfterNormalization(
       for (const side of ['a', 'b'] as const) {
         const file = places[side].at(name)
         // The normalizers open string paths; a name that is not UTF-8 is compared raw.
-        if (typeof file !== 'string' || !fs.existsSync(file) || fs.lstatSync(file).isSymbolicLink())
-          break
+        // A regular file only: a FIFO opened to read waits for a writer that never comes.
+        if (typeof file !== 'string' || !fs.existsSync(file) || !fs.lstatSync(file).isFile()) break
         try {
           const outcome = await normalizeFile(
             file,

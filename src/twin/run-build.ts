@@ -134,7 +134,11 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const sandboxes: Sandboxes = {}
   let keep = false
   try {
-    const hiding = hideSource(options.source, inputs.git?.topLevel, deps.callerEnv)
+    const hiding = hideSource(options.source, inputs.git?.topLevel, {
+      ...deps.callerEnv,
+      // The PATH the build runs with: --env PATH=... replaces the caller's.
+      PATH: inputs.passThrough.PATH ?? deps.callerEnv.PATH,
+    })
     const runOptions = { ...options, hide: [...(options.hide ?? []), ...hiding.hide] }
     const prepared = await prepareRuns(runOptions, deps.callerEnv, workspace, sandboxes, {
       epoch: inputs.epoch.value,
@@ -151,7 +155,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
     // Outputs the snapshot held through a link count with those it left out by name.
     inputs.excludedOutputs = sortNames([...new Set([...inputs.excludedOutputs, ...prepared.stale])])
-    const ran = await buildBoth(prepared, options, deps, inputs, warnings)
+    const ran = await buildBoth(prepared, runOptions, deps, inputs, warnings)
     throwIfAborted(deps.signal)
 
     // 4. Collect, hash and compare (the verdict is a pure function of the manifests).
@@ -227,7 +231,7 @@ async function buildBoth(
         outcome,
         contexts[outcome.id],
         outcomes,
-        whatReproofChanged(judged, isolation, excludedOutputs),
+        whatReproofChanged(judged, isolation, excludedOutputs, options.hide ?? []),
       )
   }
   warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
@@ -280,8 +284,10 @@ async function compareRuns(
 
   const { differences } = judgement
   emit({ kind: 'phase', text: `explaining ${differences.length} difference(s)` })
+  // Nothing either run left as a FIFO, socket or device is opened to explain it.
+  const special = new Set([...collected.a.special, ...collected.b.special])
   const explanation = await explainDifferences(
-    differences,
+    differences.filter((d) => !special.has(d.name)),
     {
       roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
       places: [places.a, places.b],
@@ -545,6 +551,7 @@ function whatReproofChanged(
   variations: readonly VariationRecord[],
   isolation: Isolation,
   excludedOutputs: readonly string[],
+  hidden: readonly string[],
 ): string[] {
   return [
     // A broad --out glob can take sources out of the snapshot: say so where it bites.
@@ -558,6 +565,12 @@ function whatReproofChanged(
     ...(isolation.network === 'none' ? ['no network'] : []),
     ...(isolation.kind === 'namespaces'
       ? ['a read-only file system outside the build root and its temp dirs']
+      : []),
+    // The build reads its snapshot: a tool it ran from the checkout is not there.
+    ...(isolation.kind === 'namespaces' && hidden.length > 0
+      ? [
+          `hidden, each under an empty directory or /dev/null: ${hidden.map(toDisplayText).join(', ')}`,
+        ]
       : []),
     `variations in run B: ${variations
       .filter((v) => v.status === 'effective')

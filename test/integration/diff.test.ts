@@ -326,6 +326,23 @@ PY`,
     // The same members, the same layout: identical.
     const same = await diff(path.join(dir, 'a-large.ja'), path.join(dir, 'a-large.ja'))
     expect(same.code).toBe(0)
+    // Bytes between the end record and the first member: no member's, and compared.
+    const small = fs.readFileSync(path.join(dir, 'a-small.zip'))
+    fs.writeFileSync(path.join(dir, 'gap-a.ja'), toMozillaZip(small, 0, Buffer.from('AAAA')))
+    fs.writeFileSync(path.join(dir, 'gap-b.ja'), toMozillaZip(small, 0, Buffer.from('BBBB')))
+    const gap = await diff(path.join(dir, 'gap-a.ja'), path.join(dir, 'gap-b.ja'))
+    expect(gap.code).toBe(1)
+    expect(gap.report?.items[0]?.fields?.map((f) => f.field)).toEqual(['bytes no member owns'])
+    expect(gap.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+      'compression',
+    )
+    // Four bytes of anything and the signature are not a zip: two such files are compared
+    // as the bytes they are.
+    fs.writeFileSync(path.join(dir, 'junk-a'), 'xxxxPK\u0001\u0002garbage1')
+    fs.writeFileSync(path.join(dir, 'junk-b'), 'xxxxPK\u0001\u0002garbage2')
+    const junk = await diff(path.join(dir, 'junk-a'), path.join(dir, 'junk-b'))
+    expect(junk.code).toBe(1)
+    expect(junk.report?.items.map((i) => [i.kind, i.format])).toEqual([['content', 'binary']])
     // A zip too large to hold after a `#!` line its offsets do not count (a zipapp made
     // with cat) is read from the file at its own start, member after member.
     sh(
@@ -1168,6 +1185,27 @@ PY`,
     expect(fields('a.zip!link')).toContain('link target')
     expect(fields('a.zip!foo/')).toContain('data')
     expect(report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain('compression')
+  })
+
+  it('never says a zip member of a name two members share is the same, for either of them', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY' 2>/dev/null
+import zipfile
+text = b'a line of text that compresses well\\n' * 40
+for side, first, year, level in (('d1', b'aaa', 2020, 9), ('d2', b'bbb', 2021, 1)):
+    with zipfile.ZipFile(side + '.zip', 'w', compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo('x', date_time=(year, 1, 1, 0, 0, 0)), first)
+        same = zipfile.ZipInfo('x', date_time=(2020, 1, 1, 0, 0, 0))
+        same.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(same, text, compresslevel=level)
+PY`,
+    )
+    const { code, report } = await diff(path.join(dir, 'd1.zip'), path.join(dir, 'd2.zip'))
+    expect(code).toBe(1)
+    expect(report?.items.some((i) => i.path === 'd1.zip!x' && i.kind === 'content')).toBe(true)
+    expect(report?.items.filter((i) => i.message === 'content identical')).toEqual([])
   })
 
   it('names the bytes of a zip member its central directory does not list, and a local header naming another, never compression', async () => {

@@ -381,6 +381,29 @@ open('out.txt', 'w').write(said)`
         'hidden\nproject\n',
       )
     }
+    // A tool the build runs from the checkout, on the PATH it is given (--env PATH) or
+    // through a link on it (npm link): the checkout stays visible, and the result says so.
+    fs.mkdirSync(path.join(source, 'bin'))
+    fs.writeFileSync(path.join(source, 'bin', 'mytool'), '#!/bin/sh\necho tool\n', { mode: 0o755 })
+    const linked = path.join(top, 'linked-bin')
+    fs.mkdirSync(linked)
+    fs.symlinkSync(path.join(source, 'bin', 'mytool'), path.join(linked, 'mytool'))
+    for (const pathVar of [`${source}/bin:/usr/bin:/bin`, `${linked}:/usr/bin:/bin`]) {
+      const { code, result } = await build(source, [
+        '-o',
+        'tool.txt',
+        '--env',
+        `PATH=${pathVar}`,
+        '--',
+        'sh',
+        '-c',
+        'mytool > tool.txt',
+      ])
+      expect(code, pathVar).toBe(0)
+      expect(result?.isolation.notes.join('\n'), pathVar).toMatch(
+        /the source checkout .* stayed visible to the build/,
+      )
+    }
   })
 
   it('names and kills what a build leaves in nested PID namespaces', async () => {
@@ -504,6 +527,27 @@ open('out.txt', 'w').write(said)`
     expect(said.stdout).toContain(
       'out/p: a FIFO, socket or device file that run A left and run B did not',
     )
+    // A FIFO in run A where run B wrote a file: one difference, and nothing opens the
+    // FIFO (to normalize or explain it), which would wait for a writer forever.
+    const swapped = await runCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      makeTempParent(),
+      '--json',
+      '-o',
+      'out',
+      '--vary',
+      'hostname',
+      '--',
+      'sh',
+      '-c',
+      'mkdir -p out && if [ "$(hostname)" = reproof ]; then mkfifo out/x; else echo data > out/x; fi',
+    ])
+    expect(swapped.code).toBe(1)
+    const result = JSON.parse(swapped.stdout) as BuildResult
+    expect(result.differences.map((d) => [d.name, d.kind])).toEqual([['out/x', 'only-in-b']])
     // A FIFO both runs left is the same output: still reproducible.
     const same = await build(source, [
       '-o',
