@@ -507,44 +507,35 @@ open('out.txt', 'w').write(said)`
     expect(both.code).toBe(1)
     expect(both.result?.verdict).toBe('not-reproducible')
     expect(both.result?.differences.map((d) => [d.name, d.kind])).toEqual([['out/p', 'only-in-a']])
-    const said = await runCli([
-      'build',
-      '-C',
-      source,
-      '--temp-dir',
-      makeTempParent(),
-      '--no-explain',
-      '-o',
-      'out',
-      '--vary',
-      'hostname',
-      '--',
-      'sh',
-      '-c',
-      script,
-    ])
+    // As people read it, and with the explanation on (the helper above turns it off).
+    const cli = (flags: string[], command: string) =>
+      runCli([
+        'build',
+        '-C',
+        source,
+        '--temp-dir',
+        makeTempParent(),
+        ...flags,
+        '-o',
+        'out',
+        '--vary',
+        'hostname',
+        '--',
+        'sh',
+        '-c',
+        command,
+      ])
+    const said = await cli(['--no-explain'], script)
     expect(said.code).toBe(1)
     expect(said.stdout).toContain(
       'out/p: a FIFO, socket or device file that run A left and run B did not',
     )
     // A FIFO in run A where run B wrote a file: one difference, and nothing opens the
     // FIFO (to normalize or explain it), which would wait for a writer forever.
-    const swapped = await runCli([
-      'build',
-      '-C',
-      source,
-      '--temp-dir',
-      makeTempParent(),
-      '--json',
-      '-o',
-      'out',
-      '--vary',
-      'hostname',
-      '--',
-      'sh',
-      '-c',
+    const swapped = await cli(
+      ['--json'],
       'mkdir -p out && if [ "$(hostname)" = reproof ]; then mkfifo out/x; else echo data > out/x; fi',
-    ])
+    )
     expect(swapped.code).toBe(1)
     const result = JSON.parse(swapped.stdout) as BuildResult
     expect(result.differences.map((d) => [d.name, d.kind])).toEqual([['out/x', 'only-in-b']])
