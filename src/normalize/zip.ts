@@ -103,8 +103,8 @@ export async function normalizeZip<T>(
   const fd = typeof input === 'string' ? ZipInput.open(input) : ZipInput.of(input)
   let opened: yauzl.ZipFile | undefined
   try {
-    const head = Buffer.alloc(8)
-    if (isMozillaZip(head.subarray(0, fd.read(head, 0, 8, 0))))
+    const head = Buffer.alloc(512)
+    if (isMozillaZip(head.subarray(0, fd.read(head, 0, 512, 0))))
       throw new ReproofError(
         'E_INPUT',
         `${where}: a Mozilla-optimized zip (central directory first): reproof normalize does not rewrite this layout`,
