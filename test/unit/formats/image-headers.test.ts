@@ -168,3 +168,16 @@ describe('time fields of images, profiles and fonts, as their tools write them',
     )
   })
 })
+
+describe('what is not an image', () => {
+  it('takes no file for ext4 by its magic alone', () => {
+    const bytes = Buffer.alloc(4096)
+    bytes.writeUInt16LE(0xef53, 1024 + 0x38)
+    expect(knownHeaderFields(bytes)).toBeUndefined()
+    // With what a superblock must hold besides, it is one.
+    bytes.writeUInt32LE(128, 1024)
+    bytes.writeUInt32LE(1024, 1024 + 4)
+    bytes.writeUInt32LE(1, 1024 + 0x4c)
+    expect(knownHeaderFields(bytes)?.format).toBe('ext4')
+  })
+})
