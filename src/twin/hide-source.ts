@@ -14,23 +14,32 @@ export function hideSource(
   topLevel: string | undefined,
   callerEnv: Readonly<Record<string, string | undefined>>,
 ): HidePlan {
-  const real = (p: string): string[] => {
-    try {
-      return [fs.realpathSync(p)]
-    } catch {
-      return []
-    }
-  }
-  const dirs = [source, ...(topLevel === undefined ? [] : [topLevel])].flatMap(real)
-  const pathDirs = (callerEnv.PATH ?? '').split(':').filter((p) => p.startsWith('/'))
+  const dirs = [source, ...(topLevel === undefined ? [] : [topLevel])].flatMap(realPath)
   const needed = [
-    ...[callerEnv.HOME ?? '', ...pathDirs]
-      .filter((p) => p.startsWith('/'))
-      .flatMap((p) => real(p)[0] ?? p),
+    ...neededPaths(callerEnv),
     // A command on the PATH that is a link into the checkout (what `npm link` makes).
-    ...pathDirs.flatMap((dir) => linksInto(dir, dirs)),
+    ...pathDirs(callerEnv).flatMap((dir) => linksInto(dir, dirs)),
   ]
   return planHiding({ files: [], dirs, needed })
+}
+
+/** `p` with every link resolved, as a list of one; none when it does not exist. */
+export function realPath(p: string): string[] {
+  try {
+    return [fs.realpathSync(p)]
+  } catch {
+    return []
+  }
+}
+
+const pathDirs = (env: Readonly<Record<string, string | undefined>>): string[] =>
+  (env.PATH ?? '').split(':').filter((p) => p.startsWith('/'))
+
+/** What a build may need of the host: the home directory and the PATH entries, as real paths. */
+export function neededPaths(env: Readonly<Record<string, string | undefined>>): string[] {
+  return [env.HOME ?? '', ...pathDirs(env)]
+    .filter((p) => p.startsWith('/'))
+    .flatMap((p) => realPath(p)[0] ?? p)
 }
 
 /** The real paths of the links in `dir` that lead into any of `roots`. */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { neededPaths, realPath } from '../twin/hide-source.js'
 import { runBuild } from '../twin/run-build.js'
 import type { BuildOptions } from '../config/build-options.js'
 import { DEFAULT_VARIATIONS } from '../config/variations.js'
@@ -415,29 +416,18 @@ function toRecipe(statement: unknown): Recipe {
  * source repository's work tree and the working directory; and what the build may need.
  */
 async function hideInputs(options: RebuildOptions) {
-  const real = (p: string): string | undefined => {
-    try {
-      return fs.realpathSync(p)
-    } catch {
-      return undefined
-    }
-  }
   const given = options.artifacts.filter((a) => a.file !== false).map((a) => path.resolve(a.path))
-  const files = given.flatMap((p) => real(p) ?? [])
+  const files = given.flatMap(realPath)
   const top = await runCaptured(['git', '-C', options.source, 'rev-parse', '--show-toplevel'], {
     env: { ...process.env, ...GIT_OBJECTS_AS_THEY_ARE },
   })
   const repository = top.code === 0 ? top.stdout.replace(/\n$/, '') : options.source
   const dirs = [
     ...files.map((f) => path.dirname(f)),
-    ...given.flatMap((p) => real(path.dirname(p)) ?? []),
-    ...[repository, process.cwd()].flatMap((p) => real(p) ?? []),
+    ...given.flatMap((p) => realPath(path.dirname(p))),
+    ...[repository, process.cwd()].flatMap(realPath),
   ]
-  const { HOME, PATH } = options.callerEnv
-  const needed = [HOME ?? '', ...(PATH ?? '').split(':')]
-    .filter((p) => p.startsWith('/'))
-    .flatMap((p) => real(p) ?? p)
-  return { files, dirs, needed }
+  return { files, dirs, needed: neededPaths(options.callerEnv) }
 }
 
 /** What the command could read, for the yes: what was hidden from it, and what was not. */

@@ -1,22 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { GENESIS, type LedgerRecord } from '../../../src/gate/decide.js'
+import type { LedgerRecord } from '../../../src/gate/decide.js'
 import { checkedPolicies } from '../../../src/gate/run-check.js'
 import type { Policy } from '../../../src/verify/policy.js'
+import { firstLedgerRecord } from '../../helpers.js'
 
-const record = (policy: Policy): LedgerRecord => ({
-  seq: 1,
-  env: 'prod',
-  action: 'deploy',
-  digest: 'a'.repeat(64),
-  bundleDigest: 'b'.repeat(64),
-  prev: GENESIS,
-  at: '2026-01-01T00:00:00.000Z',
-  actor: 'ci',
-  format: 2,
-  policy,
-  signer: { kind: 'key', hint: 'c'.repeat(64) },
-})
+const record = (policy: Policy): LedgerRecord =>
+  firstLedgerRecord({ format: 2, policy, signer: { kind: 'key', hint: 'c'.repeat(64) } })
 
 describe('the policies gate check holds a record to', () => {
   it("keep every requirement of both the record's policy and the caller's", () => {
