@@ -4,6 +4,7 @@ import { describeRegions, diffBinary, diffText } from './content-diff.js'
 import { compareClasses } from './class-diff.js'
 import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
 import { elfLayout, functionsInOrder, isElf, type ElfPart } from '../formats/elf.js'
+import { compareCode } from '../formats/elf-code.js'
 import { isJavaClass } from '../formats/java-class.js'
 import type { Compression } from '../formats/compressions.js'
 import {
@@ -670,6 +671,19 @@ export class DiffEngine {
     // whose pixels changed with its tIME, is not explained by the time alone.
     const beyond =
       fromFields.length > 0 && spans !== undefined ? bytesBeyond(bytesA, bytesB, spans) : undefined
+    const hints = withFieldHints(
+      fromFields,
+      contentHints(
+        bytesA,
+        bytesB,
+        {
+          binary,
+          sections: structure?.sections ?? [],
+          ...functionOrder(bytesA, bytesB, layout, structure),
+        },
+        this.options.context,
+      ),
+    )
     return {
       ...base,
       format,
@@ -683,19 +697,7 @@ export class DiffEngine {
         ...(structure ?? {}),
       },
       ...(fields.length === 0 ? {} : { fields }),
-      hints: withFieldHints(
-        fromFields,
-        contentHints(
-          bytesA,
-          bytesB,
-          {
-            binary,
-            sections: structure?.sections ?? [],
-            ...functionOrder(bytesA, bytesB, layout, structure),
-          },
-          this.options.context,
-        ),
-      ).concat(
+      hints: hints.concat(
         beyond === undefined
           ? []
           : [
@@ -705,6 +707,10 @@ export class DiffEngine {
                 fix: UNEXPLAINED_FIX,
               },
             ],
+        // A cause found in an ELF file's strings or layout says nothing of its code.
+        layout !== undefined && hints.some((h) => h.cause !== 'unexplained')
+          ? codeHints(bytesA, bytesB)
+          : [],
       ),
     }
   }
@@ -776,7 +782,7 @@ function functionOrder(
     structure.unlistedSections === 0 &&
     !(structure.sections ?? []).some((s) => s.name === '.symtab' || s.name === '.strtab')
   if (tablesAlike) return {}
-  const [x, y] = [functionsInOrder(a, layoutA), functionsInOrder(b)]
+  const [x, y] = [functionsInOrder(a), functionsInOrder(b)]
   return x === undefined || y === undefined ? {} : { functions: [x, y] }
 }
 
@@ -815,6 +821,45 @@ function headerFields(
   return x.spans === undefined || y.spans === undefined
     ? { fields }
     : { fields, spans: [...x.spans, ...y.spans] }
+}
+
+/**
+ * `unexplained` for ELF code that differs beyond the addresses a move changes: a
+ * function whose code changed is not explained by the path, time or order found beside it.
+ */
+function codeHints(a: Buffer, b: Buffer): Hint[] {
+  const code = compareCode(a, b)
+  if (code === undefined) return []
+  if (code.changed.length === 0)
+    return code.incomplete
+      ? [
+          {
+            cause: 'unexplained',
+            evidence:
+              'the code was not compared in full (a section table is missing, or it differs in more places than the comparison reads): it may have changed beyond what the cause named explains',
+            fix: UNEXPLAINED_FIX,
+          },
+        ]
+      : []
+  const count = code.changed.length + code.unlisted
+  const shown = code.changed
+    .map(
+      (c) =>
+        `${c.name === c.section ? 'section ' : ''}${printableName(c.name)} (${printableName(c.section)}${c.offset === -1 ? ', on one side only or of another size' : ` at +0x${c.offset.toString(16)}`})`,
+    )
+    .join(', ')
+  return [
+    {
+      cause: 'unexplained',
+      evidence: `code differs beyond the addresses a move changes, in ${count} ${count === 1 ? 'function or section' : 'functions or sections'}: ${shown}${code.unlisted > 0 ? `, and ${code.unlisted} more` : ''}${code.incomplete ? ' (the comparison stopped at its bound; there may be more)' : ''}; the cause named does not explain ${count === 1 ? 'it' : 'them'}`,
+      fix: UNEXPLAINED_FIX,
+    },
+  ]
+}
+
+/** A name from a binary as text a terminal shows as it is: other bytes as \xNN. */
+function printableName(name: string): string {
+  return name.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 /**

@@ -26,21 +26,44 @@ export function isElf(bytes: Buffer): boolean {
   return bytes.length >= 16 && bytes.subarray(0, 4).equals(MAGIC)
 }
 
-/** The parts of an ELF file that occupy bytes, in file order, or undefined if it is not one. */
-export function elfLayout(bytes: Buffer): ElfPart[] | undefined {
+/** One section header, as read: where its bytes are in the file and at what address it loads. */
+export interface ElfSection {
+  index: number
+  name: string
+  type: number
+  flags: number
+  /** The address it loads at (0 in a relocatable object, whose symbols count from the section). */
+  address: number
+  offset: number
+  size: number
+}
+
+/** An ELF file's header fields that reading it needs, and its section headers, checked. */
+export interface ElfFile {
+  wide: boolean
+  little: boolean
+  /** e_type: 1 a relocatable object, 2 an executable, 3 a shared object or PIE. */
+  type: number
+  /** e_machine: 62 x86-64, 3 i386, 183 AArch64. */
+  machine: number
+  headerSize: number
+  programHeaders?: { offset: number; size: number }
+  sectionHeaders?: { offset: number; size: number }
+  /** Every section but the null one, in table order, that lies within the file or has no bytes in it. */
+  sections: ElfSection[]
+}
+
+export const ET_REL = 1
+
+/** An ELF file's header and section table, or undefined if it is not one. */
+export function readElf(bytes: Buffer): ElfFile | undefined {
   if (!isElf(bytes)) return undefined
   const wide = bytes[4] === 2
   const little = bytes[5] === 1
   if (![1, 2].includes(bytes[4] ?? 0) || ![1, 2].includes(bytes[5] ?? 0)) return undefined
   const headerSize = wide ? 64 : 52
   if (bytes.length < headerSize) return undefined
-  const u16 = (at: number): number => (little ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at))
-  const u32 = (at: number): number => (little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at))
-  const word = (at: number): number => {
-    if (!wide) return u32(at)
-    const n = little ? bytes.readBigUInt64LE(at) : bytes.readBigUInt64BE(at)
-    return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n)
-  }
+  const { u16, u32, word } = fieldReaders(bytes, wide, little)
   const phoff = word(wide ? 32 : 28)
   const shoff = word(wide ? 40 : 32)
   const phentsize = u16(wide ? 54 : 42)
@@ -50,16 +73,23 @@ export function elfLayout(bytes: Buffer): ElfPart[] | undefined {
   let shstrndx = u16(wide ? 62 : 50)
   const fits = (offset: number, size: number): boolean =>
     offset >= 0 && size >= 0 && offset <= bytes.length && size <= bytes.length - offset
-  const parts: ElfPart[] = [{ name: 'ELF header', offset: 0, size: headerSize }]
+  const file: ElfFile = {
+    wide,
+    little,
+    type: u16(16),
+    machine: u16(18),
+    headerSize,
+    sections: [],
+  }
   if (phnum > 0 && fits(phoff, phnum * phentsize))
-    parts.push({ name: 'program headers', offset: phoff, size: phnum * phentsize })
+    file.programHeaders = { offset: phoff, size: phnum * phentsize }
   const entry = wide ? 64 : 40
-  if (shoff === 0 || shentsize < entry || !fits(shoff, shentsize)) return parts
+  if (shoff === 0 || shentsize < entry || !fits(shoff, shentsize)) return file
   // With 0xff00 sections or more, the count and the name table's index live in section 0.
   if (shnum === 0) shnum = u32(shoff + (wide ? 32 : 20))
   if (shstrndx === 0xffff) shstrndx = u32(shoff + (wide ? 40 : 24))
-  if (shnum > MAX_SECTIONS || !fits(shoff, shnum * shentsize)) return parts
-  parts.push({ name: 'section headers', offset: shoff, size: shnum * shentsize })
+  if (shnum > MAX_SECTIONS || !fits(shoff, shnum * shentsize)) return file
+  file.sectionHeaders = { offset: shoff, size: shnum * shentsize }
   const section = (i: number) => {
     const at = shoff + i * shentsize
     return {
@@ -67,6 +97,7 @@ export function elfLayout(bytes: Buffer): ElfPart[] | undefined {
       type: u32(at + 4),
       // The flags' low word is all that matters here, at either width.
       flags: u32(at + 8),
+      address: word(at + (wide ? 16 : 12)),
       offset: word(at + (wide ? 24 : 16)),
       size: word(at + (wide ? 32 : 20)),
     }
@@ -82,10 +113,54 @@ export function elfLayout(bytes: Buffer): ElfPart[] | undefined {
   }
   for (let i = 1; i < shnum; i++) {
     const s = section(i)
-    if (s.type === SHT_NOBITS || s.size === 0 || !fits(s.offset, s.size)) continue
+    if (s.type !== SHT_NOBITS && !fits(s.offset, s.size)) continue
+    file.sections.push({
+      index: i,
+      name: nameOf(s.nameAt),
+      type: s.type,
+      flags: s.flags,
+      address: s.address,
+      offset: s.offset,
+      size: s.size,
+    })
+  }
+  return file
+}
+
+/**
+ * Readers of a file's 16-bit, 32-bit and address-sized fields in its byte order; an
+ * address past 2^53 reads as the largest safe integer (no file holds one). Two 32-bit
+ * halves, not a BigInt per field (a tenth of an object file's comparison, per symbol).
+ */
+export function fieldReaders(
+  bytes: Buffer,
+  wide: boolean,
+  little: boolean,
+): { u16: (at: number) => number; u32: (at: number) => number; word: (at: number) => number } {
+  const u16 = (at: number): number => (little ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at))
+  const u32 = (at: number): number => (little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at))
+  const word = (at: number): number => {
+    if (!wide) return u32(at)
+    const [high, low] = little ? [u32(at + 4), u32(at)] : [u32(at), u32(at + 4)]
+    return high >= 0x200000 ? Number.MAX_SAFE_INTEGER : high * 0x1_0000_0000 + low
+  }
+  return { u16, u32, word }
+}
+
+/** The parts of an ELF file that occupy bytes, in file order, or undefined if it is not one. */
+export function elfLayout(bytes: Buffer): ElfPart[] | undefined {
+  const file = readElf(bytes)
+  if (file === undefined) return undefined
+  const parts: ElfPart[] = [{ name: 'ELF header', offset: 0, size: file.headerSize }]
+  if (file.programHeaders !== undefined)
+    parts.push({ name: 'program headers', ...file.programHeaders })
+  if (file.sectionHeaders === undefined) return parts
+  parts.push({ name: 'section headers', ...file.sectionHeaders })
+  for (const s of file.sections) {
+    if (s.type === SHT_NOBITS || s.size === 0) continue
     const strings = s.type === SHT_STRTAB || (s.flags & SHF_STRINGS) !== 0
     parts.push({
-      name: nameOf(s.nameAt),
+      name: s.name,
       offset: s.offset,
       size: s.size,
       ...(strings ? { strings } : {}),
@@ -107,52 +182,75 @@ export function partAt(parts: readonly ElfPart[], offset: number): string | unde
   return best?.name
 }
 
-// STT_FUNC in a symbol's st_info, and the symbols read at most (a large library has ~1e5).
-const STT_FUNC = 2
+export const STT_OBJECT = 1
+export const STT_FUNC = 2
+const SHT_SYMTAB = 2
+// Symbols read at most (a large library has ~1e5).
 const MAX_SYMBOLS = 1_000_000
 
-/**
- * The functions of an ELF file's symbol table (.symtab, with .strtab for names) in the
- * order of their addresses: the order the linker laid them out in. Undefined when the
- * file has no symbol table (stripped) or it does not hold together.
- */
-export function functionsInOrder(
-  bytes: Buffer,
-  layout: readonly ElfPart[] | undefined = elfLayout(bytes),
-): string[] | undefined {
-  const symtab = layout?.find((p) => p.name === '.symtab')
-  const strtab = layout?.find((p) => p.name === '.strtab')
-  if (symtab === undefined || strtab === undefined) return undefined
-  const wide = bytes[4] === 2
-  const little = bytes[5] === 1
-  const size = wide ? 24 : 16
-  const count = Math.floor(symtab.size / size)
-  if (count > MAX_SYMBOLS) return undefined
-  const u32 = (at: number): number => (little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at))
-  // Two 32-bit halves, not a BigInt per symbol (a tenth of an object file's comparison).
-  const value = (at: number): number => {
-    if (!wide) return u32(at)
-    const [high, low] = little ? [u32(at + 4), u32(at)] : [u32(at), u32(at + 4)]
-    return high >= 0x200000 ? Number.MAX_SAFE_INTEGER : high * 0x1_0000_0000 + low
-  }
-  const functions: { name: string; address: number }[] = []
+/** A function or data object of the symbol table. */
+export interface ElfSymbol {
+  name: string
+  /** st_value: an address, or in a relocatable object the offset in its section. */
+  address: number
+  size: number
+  type: number
+  /** The index of the section it lies in. */
+  section: number
+}
+
+/** The symbol table's symbols of the given types (.symtab, named by its linked string table), every field read within the file. */
+export function readSymbols(bytes: Buffer, file: ElfFile, types: readonly number[]): ElfSymbol[] {
+  const table = file.sections.find((s) => s.type === SHT_SYMTAB)
+  const strings = table === undefined ? undefined : linkedSection(bytes, file, table)
+  if (table === undefined || strings === undefined) return []
+  const { wide, little } = file
+  const entry = wide ? 24 : 16
+  const count = Math.floor(table.size / entry)
+  if (count > MAX_SYMBOLS) return []
+  const { u16, u32, word } = fieldReaders(bytes, wide, little)
+  const symbols: ElfSymbol[] = []
   for (let i = 1; i < count; i++) {
-    const at = symtab.offset + i * size
-    const info = bytes[at + (wide ? 4 : 12)] ?? 0
-    if ((info & 0xf) !== STT_FUNC || value(at + (wide ? 16 : 8)) === 0) continue
+    const at = table.offset + i * entry
+    const type = (bytes[at + (wide ? 4 : 12)] ?? 0) & 0xf
+    if (!types.includes(type)) continue
     const nameAt = u32(at)
-    if (nameAt >= strtab.size) continue
-    const from = strtab.offset + nameAt
+    if (nameAt >= strings.size) continue
+    const from = strings.offset + nameAt
     // By hand: Buffer#indexOf crosses into C++ for each of thousands of short names.
-    const limit = Math.min(strtab.offset + strtab.size, from + 256)
+    const limit = Math.min(strings.offset + strings.size, from + 256)
     let to = from
     while (to < limit && bytes[to] !== 0) to++
-    functions.push({
+    symbols.push({
       name: bytes.toString('latin1', from, to),
-      address: value(at + (wide ? 8 : 4)),
+      address: word(at + (wide ? 8 : 4)),
+      size: word(at + (wide ? 16 : 8)),
+      type,
+      section: u16(at + (wide ? 6 : 14)),
     })
   }
-  return functions
+  return symbols
+}
+
+/** The section a table's sh_link names (a symbol table's string table), if it has bytes. */
+function linkedSection(bytes: Buffer, file: ElfFile, table: ElfSection): ElfSection | undefined {
+  const at =
+    (file.sectionHeaders?.offset ?? 0) + table.index * (file.wide ? 64 : 40) + (file.wide ? 40 : 24)
+  if (at + 4 > bytes.length) return undefined
+  const link = file.little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at)
+  return file.sections.find((s) => s.index === link && s.type !== SHT_NOBITS)
+}
+
+/**
+ * The functions of an ELF file's symbol table in the order of their addresses: the
+ * order the linker laid them out in. Undefined when the file has no symbol table
+ * (stripped) or it does not hold together.
+ */
+export function functionsInOrder(bytes: Buffer): string[] | undefined {
+  const file = readElf(bytes)
+  if (file?.sections.some((s) => s.type === SHT_SYMTAB) !== true) return undefined
+  return readSymbols(bytes, file, [STT_FUNC])
+    .filter((f) => f.size !== 0)
     .sort((x, y) => x.address - y.address || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
     .map((f) => f.name)
 }

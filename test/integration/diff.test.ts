@@ -559,6 +559,16 @@ PY`,
     expect(hints[0]?.evidence).toMatch(
       /functions laid out in another order: A has fa, fb…, B fb, fa…/,
     )
+    // The same link order with one function's code changed too: the order does not
+    // explain the code, and the function is named.
+    fs.writeFileSync(path.join(dir, 'b.c'), 'int fb(void) { return 3; }\n')
+    sh(dir, 'gcc -O1 -c b.c && gcc -o z main.o b.o a.o')
+    const changed = await diff(path.join(dir, 'x'), path.join(dir, 'z'))
+    const both = changed.report?.items[0]?.hints ?? []
+    expect(both.map((h) => h.cause)).toEqual(['ordering', 'unexplained'])
+    expect(both[1]?.evidence).toMatch(
+      /code differs beyond the addresses a move changes, in 1 function or section: fb \(\.text at \+0x/,
+    )
   })
 
   it('calls a checksum list derived when the lines that change are the files that differ', async () => {

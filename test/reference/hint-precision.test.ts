@@ -171,7 +171,6 @@ const CASES: Case[] = [
   {
     name: 'objects linked in another order',
     truth: 'ordering',
-    alsoRight: ['unexplained'],
     make(dir) {
       write(path.join(dir, 'a.c'), 'int fa(void) { return 1; }\n')
       write(path.join(dir, 'b.c'), 'int fb(void) { return 2; }\n')
@@ -181,6 +180,42 @@ const CASES: Case[] = [
       )
       sh(dir, 'gcc -O1 -c a.c b.c main.c && gcc -o x main.o a.o b.o && gcc -o y main.o b.o a.o')
       return [path.join(dir, 'x'), path.join(dir, 'y')]
+    },
+  },
+  {
+    name: 'objects linked in another order, one function of them changed',
+    truth: 'unexplained',
+    alsoRight: ['ordering'],
+    make(dir) {
+      write(path.join(dir, 'a.c'), 'int fa(void) { return 1; }\n')
+      write(path.join(dir, 'b.c'), 'int fb(void) { return 2; }\n')
+      write(path.join(dir, 'b2.c'), 'int fb(void) { return 3; }\n')
+      write(
+        path.join(dir, 'main.c'),
+        'int fa(void); int fb(void);\nint main(void) { return fa() + fb(); }\n',
+      )
+      sh(
+        dir,
+        'gcc -O1 -c a.c b.c b2.c main.c && gcc -o x main.o a.o b.o && gcc -o y main.o b2.o a.o',
+      )
+      return [path.join(dir, 'x'), path.join(dir, 'y')]
+    },
+  },
+  {
+    name: 'program holding __FILE__, built from two directories, its code changed',
+    truth: 'unexplained',
+    alsoRight: ['build-path'],
+    make(dir) {
+      for (const [side, n] of [
+        ['one', 1],
+        ['two', 2],
+      ] as const)
+        write(
+          path.join(dir, side, 'main.c'),
+          `#include <stdio.h>\nint main(void) { puts(__FILE__); return ${n}; }\n`,
+        )
+      sh(dir, 'for s in one two; do gcc -O1 -o $s/app "$PWD/$s/main.c"; done')
+      return [path.join(dir, 'one/app'), path.join(dir, 'two/app')]
     },
   },
   {

@@ -1,0 +1,194 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compareCode } from '../../../src/formats/elf-code.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterAll(cleanupTemp)
+
+const sh = (cwd: string, script: string): void => {
+  execFileSync('sh', ['-ec', script], { cwd, stdio: 'pipe' })
+}
+
+/**
+ * A program of several files whose functions call each other, with a static helper of
+ * one name in every file, a switch (a jump table in .rodata), strings, __FILE__ and
+ * globals: what a link in another order or a build in another directory moves around.
+ */
+function writeProgram(dir: string, files = 8): void {
+  fs.mkdirSync(dir, { recursive: true })
+  const declarations = Array.from({ length: files }, (_, i) =>
+    Array.from({ length: 4 }, (_, j) => `int fn${i}_${j}(int x);\n`).join(''),
+  ).join('')
+  for (let i = 0; i < files; i++) {
+    const body = Array.from(
+      { length: 4 },
+      (_, j) => `int fn${i}_${j}(int x) {
+  if (x <= 0) return helper(g${i});
+  switch (x % 7) {
+    case 0: puts(tab${i}[0]); break;
+    case 1: puts(tab${i}[1]); break;
+    case 2: return (int)strlen(tab${i}[2]);
+    case 3: g${i} += 3; break;
+    case 4: printf("%s:%d\\n", __FILE__, __LINE__); break;
+    case 5: return g${i} ^ ${j};
+    default: break;
+  }
+  return fn${(i * 5 + j + 1) % files}_${(j + 1) % 4}(x - 1) + fn${(i + 3) % files}_${j}(x - 2) + helper(x);
+}
+`,
+    ).join('')
+    fs.writeFileSync(
+      path.join(dir, `f${i}.c`),
+      `#include <stdio.h>\n#include <string.h>\n${declarations}static int helper(int x) { return x * ${i + 3} + ${i}; }\nint g${i} = ${i * 7};\nstatic const char *tab${i}[] = {"s${i}a", "s${i}b", "common"};\n${body}`,
+    )
+  }
+  fs.writeFileSync(
+    path.join(dir, 'main.c'),
+    'int fn0_0(int);\nint main(int c, char **v) { (void)v; return fn0_0(c + 3); }\n',
+  )
+}
+
+const read = (file: string): Buffer => fs.readFileSync(file)
+
+describe('compareCode', () => {
+  let dir: string
+  beforeAll(() => {
+    dir = makeTemp()
+    writeProgram(dir)
+    // Two link orders, position-independent and not; then one constant changed in one function.
+    sh(
+      dir,
+      `gcc -O2 -c *.c
+       gcc -o pie-ab main.o f*.o && gcc -o pie-ba $(ls f*.o | sort -r) main.o
+       gcc -no-pie -o abs-ab main.o f*.o && gcc -no-pie -o abs-ba $(ls f*.o | sort -r) main.o
+       sed -i 's/return g5 ^ 2;/return g5 ^ 9;/' f5.c && gcc -O2 -c f5.c -o f5.o
+       gcc -o pie-ba-changed $(ls f*.o | sort -r) main.o
+       gcc -no-pie -o abs-ba-changed $(ls f*.o | sort -r) main.o`,
+    )
+  })
+
+  it('finds no change of code in a link in another order, with or without PIE', () => {
+    for (const kind of ['pie', 'abs']) {
+      const [a, b] = [read(path.join(dir, `${kind}-ab`)), read(path.join(dir, `${kind}-ba`))]
+      expect(a.equals(b)).toBe(false)
+      expect(compareCode(a, b)).toEqual({ changed: [], unlisted: 0, incomplete: false })
+    }
+  })
+
+  it('names the one function whose code changed beside a link in another order', () => {
+    for (const kind of ['pie', 'abs']) {
+      const found = compareCode(
+        read(path.join(dir, `${kind}-ab`)),
+        read(path.join(dir, `${kind}-ba-changed`)),
+      )
+      expect(found?.changed.map((c) => [c.name, c.section])).toEqual([['fn5_2', '.text']])
+      expect(found?.changed[0]?.offset).toBeGreaterThan(0)
+    }
+  })
+
+  it('finds no change of code in a build in another directory, stripped or not', () => {
+    const far = path.join(makeTemp(), 'a', 'much', 'longer', 'path')
+    const near = path.join(makeTemp(), 'b')
+    for (const d of [far, near]) {
+      writeProgram(d, 4)
+      // __FILE__ is the absolute path: the strings grow, and all that follows them moves.
+      sh(d, `gcc -O2 -o app "$PWD"/*.c && strip -o app.stripped app && gcc -g -O2 -c "$PWD/f1.c"`)
+    }
+    for (const file of ['app', 'app.stripped', 'f1.o']) {
+      const [a, b] = [read(path.join(far, file)), read(path.join(near, file))]
+      expect(a.equals(b)).toBe(false)
+      expect(compareCode(a, b)).toEqual({ changed: [], unlisted: 0, incomplete: false })
+    }
+    // A changed function is found in a stripped program too, by its section.
+    fs.writeFileSync(
+      path.join(near, 'f2.c'),
+      fs.readFileSync(path.join(near, 'f2.c'), 'utf8').replace('return g2 ^ 1;', 'return g2 ^ 7;'),
+    )
+    sh(near, 'gcc -O2 -o app "$PWD"/*.c && strip -o app.stripped app')
+    const stripped = compareCode(
+      read(path.join(far, 'app.stripped')),
+      read(path.join(near, 'app.stripped')),
+    )
+    expect(stripped?.changed.map((c) => c.name)).toEqual(['.text'])
+  })
+
+  it('names a function that points to another thing: another element, string or table', () => {
+    const d = makeTemp()
+    const data =
+      'int tbl[4] = {1, 2, 3, 4};\nstatic const int one[4] = {11, 12, 13, 14};\nstatic const int two[4] = {21, 22, 23, 24};\n' +
+      'const int *pick(int i) { return i ? one : two; }\nconst char *word(int i) { return i ? "first words" : "second words"; }\n'
+    fs.writeFileSync(path.join(d, 'data.c'), data)
+    fs.writeFileSync(path.join(d, 'other.c'), 'int other(int x) { return x * 5; }\n')
+    const uses = (element: number, text: string, array: string): string =>
+      `#include <stdio.h>\nextern int tbl[4];\nstatic const int one[4] = {11, 12, 13, 14};\nstatic const int two[4] = {21, 22, 23, 24};\n` +
+      `static const int *volatile keep[2] = {one, two};\n` +
+      `int use(int i) { puts(i ? "first words" : "second words"); return tbl[${element}] + keep[i & 1][i] + ${array}[i & 3]; }\n` +
+      `void text(void) { puts("${text}"); }\nint main(int c, char **v) { (void)v; text(); return use(c); }\n`
+    fs.writeFileSync(path.join(d, 'a.c'), uses(1, 'first words', 'one'))
+    fs.writeFileSync(path.join(d, 'b.c'), uses(2, 'first words', 'one'))
+    fs.writeFileSync(path.join(d, 'c.c'), uses(1, 'second words', 'one'))
+    fs.writeFileSync(path.join(d, 'e.c'), uses(1, 'first words', 'two'))
+    sh(
+      d,
+      `gcc -O1 -c data.c other.c a.c b.c c.c e.c
+       gcc -o a data.o other.o a.o && strip -o a.s a
+       for s in b c e; do gcc -o $s $s.o other.o data.o && gcc -o $s.in-order data.o other.o $s.o && strip -o $s.s $s.in-order; done
+       gcc -o same a.o other.o data.o`,
+    )
+    const code = (x: string, y: string): string[] | undefined =>
+      compareCode(read(path.join(d, x)), read(path.join(d, y)))?.changed.map((c) => c.name)
+    // Linked in another order, and (stripped) in the same order: the same code.
+    expect(code('a', 'same')).toEqual([])
+    expect(code('a.s', 'a.s')).toEqual([])
+    // Another element of the same array; another string; another table of the same size.
+    for (const changed of ['b', 'c', 'e']) {
+      expect(code('a', changed)).toContain(changed === 'c' ? 'text' : 'use')
+      expect(code('a.s', `${changed}.s`)).toEqual(['.text'])
+    }
+  })
+
+  it('names a changed function of an object file, and one that only one side has', () => {
+    const d = makeTemp()
+    const write = (name: string, code: string): void => {
+      fs.writeFileSync(path.join(d, name), code)
+    }
+    write('a.c', 'extern int g;\nint fa(int x) { return x + 3 + g; }\n')
+    // Of the same size: only an immediate differs.
+    write('b.c', 'extern int g;\nint fa(int x) { return x + 4 + g; }\n')
+    write('c.c', 'extern int g;\nint fa(int x) { return x + 3 + g; }\nint fc(void) { return 1; }\n')
+    sh(d, 'gcc -O2 -c a.c b.c c.c')
+    const [a, b, c] = ['a.o', 'b.o', 'c.o'].map((f) => read(path.join(d, f))) as [
+      Buffer,
+      Buffer,
+      Buffer,
+    ]
+    expect(compareCode(a, b)?.changed.map((x) => x.name)).toEqual(['fa'])
+    expect(compareCode(a, c)?.changed).toEqual([{ name: 'fc', section: '.text', offset: -1 }])
+    expect(compareCode(a, a)?.changed).toEqual([])
+  })
+
+  it('is undefined for what is not ELF, and bounded and safe on damaged or hostile bytes', () => {
+    expect(compareCode(Buffer.from('not elf'), Buffer.from('not elf either'))).toBeUndefined()
+    const real = read(path.join(dir, 'pie-ab'))
+    const other = read(path.join(dir, 'pie-ba'))
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.nat({ max: real.length - 1 }), value: fc.nat({ max: 255 }) }), {
+          maxLength: 24,
+        }),
+        fc.nat({ max: real.length }),
+        (edits, cut) => {
+          const bytes = Buffer.from(real.subarray(0, Math.max(cut, 64)))
+          for (const e of edits) if (e.at < bytes.length) bytes[e.at] = e.value
+          const found = compareCode(bytes, other)
+          expect(found === undefined).toBe(!bytes.subarray(0, 4).equals(real.subarray(0, 4)))
+          expect(found?.changed.length ?? 0).toBeLessThanOrEqual(8)
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+})
