@@ -100,9 +100,20 @@ function peHeader(bytes: Buffer): HeaderFields | undefined {
   if (bytes.length < 0x40 || bytes[0] !== 0x4d || bytes[1] !== 0x5a) return undefined
   const pe = bytes.readUInt32LE(0x3c)
   if (pe > bytes.length - 24 || bytes.readUInt32BE(pe) !== 0x50450000) return undefined
+  const debug = peDebug(bytes, pe)
+  // The optional header's CheckSum (at 64 in PE32 and PE32+) follows from every other byte.
+  const checksum = pe + 24 + 64
   return {
     format: 'PE',
-    fields: { 'COFF time': showTime(bytes.readUInt32LE(pe + 8)), ...peDebug(bytes, pe) },
+    fields: { 'COFF time': showTime(bytes.readUInt32LE(pe + 8)), ...debug.fields },
+    ...(debug.spans === undefined
+      ? {}
+      : {
+          spans: [[pe + 8, pe + 12], [checksum, checksum + 4], ...debug.spans] satisfies [
+            number,
+            number,
+          ][],
+        }),
   }
 }
 
@@ -111,8 +122,14 @@ const IMAGE_DEBUG_TYPE_REPRO = 16
 // Debug directory entries read at most: linkers write one to four.
 const MAX_DEBUG_ENTRIES = 16
 
-/** The debug directory's fields; empty when the file has none or it does not hold together. */
-function peDebug(bytes: Buffer, pe: number): Record<string, string> {
+/**
+ * The debug directory's fields, and where they are; no fields when the file has none, and
+ * no spans when it does not hold together (its fields are then not all located).
+ */
+function peDebug(
+  bytes: Buffer,
+  pe: number,
+): { fields: Record<string, string>; spans?: [number, number][] } {
   const u16 = (at: number): number | undefined =>
     at >= 0 && at + 2 <= bytes.length ? bytes.readUInt16LE(at) : undefined
   const u32 = (at: number): number | undefined =>
@@ -124,7 +141,11 @@ function peDebug(bytes: Buffer, pe: number): Record<string, string> {
   const magic = u16(optional)
   const directories = magic === 0x10b ? optional + 96 : magic === 0x20b ? optional + 112 : -1
   const count = u32(magic === 0x10b ? optional + 92 : optional + 108) ?? 0
-  if (directories < 0 || count < 7 || directories + 7 * 8 > optional + optionalSize) return {}
+  if (magic === undefined || optionalSize < 68 || optional + 68 > bytes.length)
+    return { fields: {} }
+  // No debug directory: the COFF time and the checksum are all there is.
+  if (directories < 0 || count < 7 || directories + 7 * 8 > optional + optionalSize)
+    return { fields: {}, spans: [] }
   const rva = u32(directories + 6 * 8) ?? 0
   const size = u32(directories + 6 * 8 + 4) ?? 0
   // An address in the loaded image, to a place in the file, through the section table.
@@ -138,10 +159,15 @@ function peDebug(bytes: Buffer, pe: number): Record<string, string> {
     }
     return undefined
   }
-  const start = rva === 0 ? undefined : fileOffset(rva)
-  if (start === undefined) return {}
+  if (rva === 0) return { fields: {}, spans: [] }
+  const start = fileOffset(rva)
+  if (start === undefined) return { fields: {} }
   const fields: Record<string, string> = {}
-  for (let i = 0; i < Math.min(Math.floor(size / 28), MAX_DEBUG_ENTRIES); i++) {
+  const spans: [number, number][] = []
+  const entries = Math.floor(size / 28)
+  // More entries than are read: the rest are not located.
+  let located = entries <= MAX_DEBUG_ENTRIES
+  for (let i = 0; i < Math.min(entries, MAX_DEBUG_ENTRIES); i++) {
     const entry = start + 28 * i
     const [time, type, length, pointer] = [
       u32(entry + 4),
@@ -149,12 +175,20 @@ function peDebug(bytes: Buffer, pe: number): Record<string, string> {
       u32(entry + 16),
       u32(entry + 24),
     ]
-    if (time === undefined || type === undefined || length === undefined || pointer === undefined)
+    if (time === undefined || type === undefined || length === undefined || pointer === undefined) {
+      located = false
       break
+    }
     const n = i === 0 ? '' : ` ${i + 1}`
     if (time !== 0) fields[`debug time${n}`] = showTime(time)
+    spans.push([entry + 4, entry + 8])
     const data =
       pointer + length <= bytes.length ? bytes.subarray(pointer, pointer + length) : undefined
+    // The record the entry points to: CodeView (GUID, age, path) or the REPRO hash, both
+    // made from the build; another type's data is not a field here.
+    if (type === IMAGE_DEBUG_TYPE_REPRO || type === IMAGE_DEBUG_TYPE_CODEVIEW)
+      if (data === undefined) located = false
+      else spans.push([pointer, pointer + length])
     if (type === IMAGE_DEBUG_TYPE_REPRO && data !== undefined)
       fields['repro hash'] = data.toString('hex')
     // "RSDS", a GUID, an age, then the PDB path, NUL-terminated.
@@ -170,7 +204,7 @@ function peDebug(bytes: Buffer, pe: number): Record<string, string> {
       fields['PDB path'] = data.subarray(24, end === -1 ? data.length : end).toString('utf8')
     }
   }
-  return fields
+  return located ? { fields, spans } : { fields }
 }
 
 /** A PNG's tIME chunk (when the image was last changed, UTC), if it has one. */

@@ -629,6 +629,39 @@ PY`,
     )
   })
 
+  it("names a PE file's link time, and the bytes of another change it does not explain", async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'x.c'), 'int start(void) { return 42; }\n')
+    fs.writeFileSync(path.join(dir, 'y.c'), 'int start(void) { return 43; }\n')
+    // GNU ld's PE linker (as MinGW uses it), at two times: the COFF time and the
+    // checksum that follows from it differ, and the CodeView GUID is made from the content.
+    const link = (obj: string, out: string, time: string): string =>
+      `faketime -f '@${time}' ld -m i386pep --insert-timestamp --build-id -e start -o ${out} ${obj} 2>/dev/null`
+    sh(
+      dir,
+      [
+        'gcc -O1 -c -fno-asynchronous-unwind-tables x.c y.c',
+        'objcopy -O pe-x86-64 x.o x.obj && objcopy -O pe-x86-64 y.o y.obj',
+        link('x.obj', 'a.exe', '2023-11-14 22:13:20'),
+        link('x.obj', 'b.exe', '2023-11-14 22:15:00'),
+        link('y.obj', 'c.exe', '2023-11-14 22:15:00'),
+      ].join(' && '),
+    )
+    const { report } = await diff(path.join(dir, 'a.exe'), path.join(dir, 'b.exe'))
+    const item = report?.items[0]
+    expect(item?.fields).toEqual([
+      {
+        field: 'COFF time',
+        a: '2023-11-14T22:13:20Z (1700000000)',
+        b: '2023-11-14T22:15:00Z (1700000100)',
+      },
+    ])
+    expect(item?.hints.map((h) => h.cause)).toEqual(['timestamp'])
+    const changed = (await diff(path.join(dir, 'a.exe'), path.join(dir, 'c.exe'))).report
+    expect(changed?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
+    expect(changed?.items[0]?.hints[1]?.evidence).toMatch(/lie outside the fields named/)
+  })
+
   it("names an ISO image's volume dates as the timestamps they are, and the fix that makes them equal", async () => {
     const dir = makeTemp()
     fs.mkdirSync(path.join(dir, 'tree'))

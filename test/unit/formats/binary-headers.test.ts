@@ -126,6 +126,16 @@ describe('knownHeaderFields', () => {
         'debug time 2': '2023-11-14T22:13:20Z (1700000000)',
         'repro hash': 'ab'.repeat(8),
       },
+      // Where they are: the COFF time, the checksum, each entry's time and the records
+      // the entries point to (CodeView: 24 bytes and the path with its NUL).
+      spans: [
+        [0x88, 0x8c],
+        [0xd8, 0xdc],
+        [0x404, 0x408],
+        [0x440, 0x440 + 24 + 17],
+        [0x420, 0x424],
+        [0x500, 0x508],
+      ],
     })
     // Cut or corrupted anywhere, it never throws: a field that does not hold together is left out.
     fc.assert(
