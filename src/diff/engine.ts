@@ -319,6 +319,7 @@ export class DiffEngine {
       weight(members[0].get(keyA)?.size) + weight(members[1].get(keyB)?.size)
     // Differing members are compared a batch at a time, each batch given back (memory
     // and spool) before the next is read.
+    let recompressed = 0
     for (const batch of inBatches(inventories.differing, sizeOf, BATCH_MEMORY_BYTES)) {
       const spool = new Spool()
       try {
@@ -348,6 +349,14 @@ export class DiffEngine {
           const alone = !named(0, memberA.name) && !named(1, memberB.name)
           if (bothRead && alone && this.items.length === found && memberA.sha256.startsWith('zip:'))
             this.contentProvedSame(`${path}!${memberA.name}`)
+          // The same content in other compressed bytes, and nothing else of it differs.
+          if (
+            bothRead &&
+            this.items.length === found &&
+            memberA.sha256.startsWith('zip:') &&
+            memberA.sha256 !== memberB.sha256
+          )
+            recompressed++
           release(captured[0].get(keyA))
           release(captured[1].get(keyB))
           for (const held of [captured[0], scanA.captured]) held.delete(keyA)
@@ -358,7 +367,14 @@ export class DiffEngine {
       }
     }
     // An archive whose only difference is its own bytes still says so.
-    await this.settleContainer(before, format, containerFields.length > 0, [a, b], digests)
+    await this.settleContainer(
+      before,
+      format,
+      containerFields.length > 0,
+      [a, b],
+      digests,
+      recompressed,
+    )
   }
 
   /**
@@ -450,6 +466,8 @@ export class DiffEngine {
     ownFieldsDiffer: boolean,
     [a, b]: readonly [ByteSource, ByteSource],
     digests: [string, string] | undefined,
+    /** Zip members whose content was found the same in other compressed bytes. */
+    recompressed: number,
   ): Promise<void> {
     const container = this.items[before]
     if (this.items.length !== before + 1 || container === undefined || ownFieldsDiffer) return
@@ -459,9 +477,17 @@ export class DiffEngine {
     }
     container.nested = false
     // Only a zip compresses its members itself: another deflate level or implementation
-    // changes its bytes while every member stays the same. A tar, ar, cpio or rpm holds
-    // its members as they are; its other bytes are its format's (header fields no member
-    // owns, padding, what follows its end), which tell no cause of their own.
+    // changes its bytes while every member stays the same, which is seen as members whose
+    // compressed bytes differ. A tar, ar, cpio or rpm holds its members as they are; its
+    // other bytes are its format's (header fields no member owns, padding, what follows
+    // its end), which tell no cause of their own; and so are a zip's, when every member's
+    // compressed bytes are the same too.
+    if (format === 'zip' && recompressed === 0) {
+      container.message =
+        "members, their metadata and their compressed bytes are identical; the archive's own bytes differ (fields of its headers and directory not compared, padding, or what follows its end)"
+      container.hints = []
+      return
+    }
     if (format !== 'zip') {
       container.message =
         "members and their metadata are identical; the archive's own bytes differ (format fields, padding, or what follows its end)"
@@ -473,7 +499,7 @@ export class DiffEngine {
     container.hints = [
       {
         cause: 'compression',
-        evidence: 'identical members in differing archive bytes',
+        evidence: `${recompressed} ${recompressed === 1 ? 'member holds' : 'members hold'} the same content in other compressed bytes, and nothing else of the members differs`,
         fix: 'use the same archiver and settings on both sides, or reproof normalize',
       },
     ]

@@ -85,15 +85,24 @@ export async function scanZip(
   budget: Budget,
   want: WantMember,
 ): Promise<ScanResult> {
-  const { zip, buffer, prefix, mozilla } = await openZip(source, where)
+  const { zip, buffer, prefix, mozilla, base } = await openZip(source, where)
   // Where the central directory starts, before reading entries moves yauzl's cursor.
   const centralStart = (zip as unknown as { readEntryCursor: number }).readEntryCursor
+  // The zip's own bytes by position, in memory or from its file: the local headers and
+  // the bytes no member owns are read either way.
+  const bytes =
+    buffer !== undefined
+      ? inMemory(buffer)
+      : source.file === undefined
+        ? undefined
+        : onDisk(source.file, base ?? 0, source.size - (base ?? 0))
   // Each member's bytes (header to end of data), to find bytes that none owns.
   const spans: { start: number; end: number; descriptor: boolean }[] = []
   const members: MemberInfo[] = []
   const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
   const seen = new Map<string, number>()
+  let unowned: string | undefined
   try {
     for (;;) {
       const entry = await nextEntry(zip)
@@ -110,18 +119,22 @@ export async function scanZip(
       budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`)
       const sink = isDir ? undefined : want(key, entry.uncompressedSize)
       const rawKey = crypto.createHash('sha256').update(`${entry.compressionMethod}:`)
-      if (buffer !== undefined) {
-        const data = compressedBytes(buffer, entry, where)
+      const local = bytes === undefined ? undefined : localHeader(bytes, entry, where)
+      if (local !== undefined) {
         spans.push({
           start: entry.relativeOffsetOfLocalHeader,
-          end: data.byteOffset - buffer.byteOffset + data.length,
+          end: local.end,
           descriptor: (entry.generalPurposeBitFlag & 0x08) !== 0,
         })
       }
       if (!isDir) {
-        const raw = buffer === undefined ? undefined : compressedBytes(buffer, entry, where)
+        // In memory, the compressed bytes are a slice where the local header says: no
+        // stream per entry.
+        const raw =
+          buffer === undefined || local === undefined
+            ? undefined
+            : buffer.subarray(local.end - entry.compressedSize, local.end)
         if (raw !== undefined) {
-          // In memory, the compressed bytes are a slice: no stream per entry.
           budget.spendBytes(raw.length, where)
           rawKey.update(raw)
         } else {
@@ -151,7 +164,7 @@ export async function scanZip(
         ...(target === undefined ? {} : { linkTarget: fromNameBytes(target) }),
         meta: {
           ...zipMeta(entry, unixMode),
-          ...localMeta(buffer, entry),
+          ...(local === undefined ? {} : localMeta(local, entry)),
           // A directory holds no content to compare, so data it carries is a field of it.
           ...(isDir && entry.uncompressedSize > 0
             ? { data: `${entry.uncompressedSize} bytes, crc32 ${entry.crc32.toString(16)}` }
@@ -160,25 +173,28 @@ export async function scanZip(
         index: members.length,
       })
     }
+    // A member the central directory does not list is still read by a streaming reader
+    // (Java's ZipInputStream): its bytes are the archive's own field, not "compression".
+    // In a Mozilla zip the members follow the central directory and run to the file's end.
+    unowned =
+      bytes === undefined
+        ? undefined
+        : unownedBytes(
+            bytes,
+            spans,
+            mozilla !== undefined
+              ? bytes.length
+              : centralStart - apkSigningBlock(bytes, centralStart),
+            // After a Mozilla zip's end record (and its comment) come its members.
+            mozilla === undefined
+              ? undefined
+              : 4 + mozilla.end.readUInt32LE(12) + mozilla.end.length,
+          )
   } finally {
     zip.close()
+    bytes?.close()
   }
   const meta: Record<string, string> = { comment: fromNameBytes(asBytes(zip.comment)) }
-  // A member the central directory does not list is still read by a streaming reader
-  // (Java's ZipInputStream): its bytes are the archive's own field, not "compression".
-  // In a Mozilla zip the members follow the central directory and run to the file's end.
-  const unowned =
-    buffer === undefined
-      ? undefined
-      : unownedBytes(
-          buffer,
-          spans,
-          mozilla !== undefined
-            ? buffer.length
-            : centralStart - apkSigningBlock(buffer, centralStart),
-          // After a Mozilla zip's end record (and its comment) come its members.
-          mozilla === undefined ? undefined : 4 + mozilla.end.readUInt32LE(12) + mozilla.end.length,
-        )
   if (unowned !== undefined) meta['bytes no member owns'] = unowned
   if (mozilla !== undefined) meta['read-ahead length'] = String(mozilla.readAhead)
   // A zipapp's `#!` line is part of what ships: two that differ there are not identical.
@@ -192,7 +208,7 @@ export async function scanZip(
  * own. (Directories hold no data and are listed like any member.)
  */
 function unownedBytes(
-  zip: Buffer,
+  zip: ZipBytes,
   spans: readonly { start: number; end: number; descriptor: boolean }[],
   centralStart: number,
   /** Where members may start, when bytes before the first count too (a Mozilla zip's). */
@@ -202,31 +218,31 @@ function unownedBytes(
   let unowned = 0
   // Their digest too: two zips hiding as many bytes, but other ones, are not the same.
   const hash = crypto.createHash('sha256')
-  const first = sorted[0]?.start ?? centralStart
-  if (from !== undefined && first > from) {
-    unowned += first - from
-    hash.update(zip.subarray(from, first))
+  const take = (start: number, end: number): void => {
+    unowned += end - start
+    // A chunk at a time: the bytes hidden in a zip on disk may be many.
+    for (let at = start; at < end; at += HASH_CHUNK)
+      hash.update(zip.read(at, Math.min(HASH_CHUNK, end - at)))
   }
+  const first = sorted[0]?.start ?? centralStart
+  if (from !== undefined && first > from) take(from, first)
   sorted.forEach((span, i) => {
     const next = sorted[i + 1]?.start ?? centralStart
     const gap = next - span.end
-    if (gap > 0 && !(span.descriptor && gap <= 24)) {
-      unowned += gap
-      hash.update(zip.subarray(span.end, next))
-    }
+    if (gap > 0 && !(span.descriptor && gap <= 24)) take(span.end, next)
   })
   return unowned === 0 ? undefined : `${unowned} (sha256 ${hash.digest('hex')})`
 }
 
+const HASH_CHUNK = 1024 * 1024
+
 /** The size of an APK signing block just before the central directory (its own, not unowned), or 0. */
-function apkSigningBlock(zip: Buffer, centralStart: number): number {
-  if (
-    centralStart < 24 ||
-    zip.toString('latin1', centralStart - 16, centralStart) !== 'APK Sig Block 42'
-  )
-    return 0
+function apkSigningBlock(zip: ZipBytes, centralStart: number): number {
+  if (centralStart < 24) return 0
+  const tail = zip.read(centralStart - 24, 24)
+  if (tail.length < 24 || tail.toString('latin1', 8, 24) !== 'APK Sig Block 42') return 0
   // Its size, counted without this first size field, ends it: 8 more bytes.
-  const size = Number(zip.readBigUInt64LE(centralStart - 24)) + 8
+  const size = Number(tail.readBigUInt64LE(0)) + 8
   return size <= centralStart ? size : 0
 }
 
@@ -243,27 +259,86 @@ function nameOf(entry: yauzl.Entry): string {
   return fromNameBytes(asBytes(entry.fileName))
 }
 
+/** A zip's bytes by position (counted from where its offsets count), and its length. */
+interface ZipBytes {
+  length: number
+  /** Up to `n` bytes from `at`; fewer at the end. */
+  read(at: number, n: number): Buffer
+  close(): void
+}
+
+function inMemory(buffer: Buffer): ZipBytes {
+  return {
+    length: buffer.length,
+    read: (at, n) => buffer.subarray(at, at + n),
+    close: () => undefined,
+  }
+}
+
 /**
- * Locates an entry's compressed bytes in an in-memory zip through its local header,
- * checking every offset against the buffer: a hostile archive may point anywhere.
+ * A zip on disk, read by position on one descriptor (of the file that was opened,
+ * whatever is renamed into its place): a header or a gap at a time, never the whole.
  */
-function compressedBytes(zip: Buffer, entry: yauzl.Entry, where: string): Buffer {
+function onDisk(file: string | Buffer, base: number, length: number): ZipBytes {
+  const fd = fs.openSync(file, 'r')
+  return {
+    length,
+    read: (at, n) => {
+      const want = Math.max(0, Math.min(n, length - at))
+      const out = Buffer.allocUnsafe(want)
+      let got = 0
+      while (got < want) {
+        const read = fs.readSync(fd, out, got, want - got, base + at + got)
+        if (read === 0) break
+        got += read
+      }
+      return out.subarray(0, got)
+    },
+    close: () => {
+      fs.closeSync(fd)
+    },
+  }
+}
+
+/** A member's local header as read: its fixed part, its name and extra field, and where its data ends. */
+interface LocalHeader {
+  fixed: Buffer
+  name: Buffer
+  extra: Buffer
+  end: number
+}
+
+// Read with the fixed part, enough for the name and extra field of nearly every member:
+// one read per member from a zip on disk.
+const LOCAL_READ = 30 + 512
+
+/**
+ * A member's local header, where the central directory points, and where its data ends,
+ * checking every offset against the zip: a hostile archive may point anywhere.
+ */
+function localHeader(zip: ZipBytes, entry: yauzl.Entry, where: string): LocalHeader {
   const at = entry.relativeOffsetOfLocalHeader
-  if (at + 30 > zip.length || zip.readUInt32LE(at) !== 0x04034b50) {
+  let head = zip.read(at, LOCAL_READ)
+  if (head.length < 30 || head.readUInt32LE(0) !== 0x04034b50)
     throw corrupt(
       `${where}!${nameOf(entry)}`,
       new Error('no local file header where the central directory points'),
     )
-  }
-  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28)
-  const end = start + entry.compressedSize
-  if (end > zip.length) {
+  const [nameLength, extraLength] = [head.readUInt16LE(26), head.readUInt16LE(28)]
+  if (30 + nameLength + extraLength > head.length)
+    head = zip.read(at, 30 + nameLength + extraLength)
+  const end = at + 30 + nameLength + extraLength + entry.compressedSize
+  if (end > zip.length)
     throw corrupt(
       `${where}!${nameOf(entry)}`,
       new Error('compressed data runs past the end of the archive'),
     )
+  return {
+    fixed: head.subarray(0, 30),
+    name: head.subarray(30, 30 + nameLength),
+    extra: head.subarray(30 + nameLength, 30 + nameLength + extraLength),
+    end,
   }
-  return zip.subarray(start, end)
 }
 
 function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
@@ -286,14 +361,10 @@ function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
 /**
  * What only the local header holds: its own extra fields (the access time of 0x5455 is
  * there, not in the central directory) and its time, when they are not the central
- * directory's. Read from a zip in memory; a bad offset was refused already.
+ * directory's. A bad offset was refused already.
  */
-function localMeta(zip: Buffer | undefined, entry: yauzl.Entry): Record<string, string> {
-  const at = entry.relativeOffsetOfLocalHeader
-  if (zip === undefined || at + 30 > zip.length) return {}
-  const nameLength = zip.readUInt16LE(at + 26)
-  const extraAt = at + 30 + nameLength
-  const extra = zip.subarray(extraAt, Math.min(zip.length, extraAt + zip.readUInt16LE(at + 28)))
+function localMeta(local: LocalHeader, entry: yauzl.Entry): Record<string, string> {
+  const { fixed, extra } = local
   const fields: string[] = []
   for (let i = 0; i + 4 <= extra.length;) {
     const length = extra.readUInt16LE(i + 2)
@@ -302,9 +373,9 @@ function localMeta(zip: Buffer | undefined, entry: yauzl.Entry): Record<string, 
     )
     i += 4 + length
   }
-  const [time, date] = [zip.readUInt16LE(at + 10), zip.readUInt16LE(at + 12)]
+  const [time, date] = [fixed.readUInt16LE(10), fixed.readUInt16LE(12)]
   // The name a streaming reader (Java's ZipInputStream, unzip -) takes the member by.
-  const localName = zip.subarray(at + 30, Math.min(zip.length, at + 30 + nameLength))
+  const localName = local.name
   return {
     ...(localName.equals(asBytes(entry.fileName))
       ? {}
@@ -334,6 +405,8 @@ interface OpenedZip {
   prefix?: Buffer
   /** A Mozilla-optimized zip's layout (zip-prefix.ts): its central directory comes first. */
   mozilla?: MozillaLayout
+  /** On disk: where in the file its offsets count from (after a prefix they do not count). */
+  base?: number
 }
 
 function notMozilla(where: string): ReproofError {
@@ -441,6 +514,7 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
         yauzl.fromRandomAccessReader(reader, source.size - base, options, done)
       }),
       ...prefix,
+      base,
     }
   } catch (err) {
     // Not opened: the reader's descriptor is closed here, as no zip will close it.

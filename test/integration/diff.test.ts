@@ -1251,6 +1251,51 @@ PY`,
     expect(report?.items.filter((i) => i.message === 'content identical')).toEqual([])
   })
 
+  it('reads the local headers and hidden bytes of a zip too large to hold, from its file', async () => {
+    const dir = makeTemp()
+    // Over 16 MiB on disk (random bytes do not compress): read in place, not in memory.
+    sh(
+      dir,
+      `head -c 17000000 /dev/urandom > big.bin && echo a > a.txt && echo hidden > h.txt && zip -q -X plain.zip a.txt big.bin && zip -q -X h.zip h.txt && python3 - <<'PY'
+import struct
+def central_start(data):
+    end = data.rfind(b'PK\x05\x06')
+    return end, struct.unpack('<I', data[end + 16:end + 20])[0]
+plain = open('plain.zip', 'rb').read()
+end, start = central_start(plain)
+local = open('h.zip', 'rb').read()[:central_start(open('h.zip', 'rb').read())[1]]
+tail = plain[end:end + 16] + struct.pack('<I', start + len(local)) + plain[end + 20:]
+open('hidden.zip', 'wb').write(plain[:start] + local + plain[start:end] + tail)
+# The first local header's time, then its "version needed", neither in the central directory.
+timed = bytearray(plain); timed[10] ^= 1
+open('timed.zip', 'wb').write(timed)
+needs = bytearray(plain); needs[4] += 1
+open('needs.zip', 'wb').write(needs)
+PY`,
+    )
+    expect(fs.statSync(path.join(dir, 'plain.zip')).size).toBeGreaterThan(16 * 1024 * 1024)
+    const hidden = await diff(path.join(dir, 'plain.zip'), path.join(dir, 'hidden.zip'))
+    expect(hidden.code).toBe(1)
+    expect(hidden.report?.items[0]?.fields?.map((f) => [f.field, f.a])).toEqual([
+      ['bytes no member owns', '(absent)'],
+    ])
+    const timed = await diff(path.join(dir, 'plain.zip'), path.join(dir, 'timed.zip'))
+    expect(timed.report?.items.flatMap((i) => (i.fields ?? []).map((f) => f.field))).toEqual([
+      'local mtime',
+    ])
+    expect(timed.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).toEqual(['timestamp'])
+    // Nothing reproof compares differs, and no member's compressed bytes: not compression.
+    const needs = await diff(path.join(dir, 'plain.zip'), path.join(dir, 'needs.zip'))
+    expect(needs.code).toBe(1)
+    expect(needs.report?.items.map((i) => [i.path, i.message, i.hints])).toEqual([
+      [
+        'plain.zip',
+        "members, their metadata and their compressed bytes are identical; the archive's own bytes differ (fields of its headers and directory not compared, padding, or what follows its end)",
+        [],
+      ],
+    ])
+  })
+
   it('names the bytes of a zip member its central directory does not list, and a local header naming another, never compression', async () => {
     const dir = makeTemp()
     sh(
