@@ -30,11 +30,13 @@ export function compareClasses(
     const refs =
       m !== undefined && n !== undefined ? onlyEachSide(m.refs, n.refs, MAX_STRINGS) : undefined
     // A method whose code is the same bytes may still load a constant that changed.
-    if (m !== undefined && n !== undefined && m.code.equals(n.code) && refs === undefined) continue
+    const sameCode = m !== undefined && n !== undefined && m.code.equals(n.code)
+    if (sameCode && refs === undefined) continue
     parts.push({
       name: `method ${name}`,
       sizes: [m?.code.length ?? null, n?.code.length ?? null],
       ...(refs === undefined ? {} : { strings: refs }),
+      ...(sameCode ? { sameCode } : {}),
     })
   }
   if (parts.length === 0) return undefined

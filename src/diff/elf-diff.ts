@@ -9,6 +9,8 @@ export interface ElfSectionDifference {
   sizes: [number | null, number | null]
   /** For a string section: the strings only one side holds (a few of each). */
   strings?: { a: string[]; b: string[] }
+  /** A method or code object whose code is the same bytes: what differs is in `strings`. */
+  sameCode?: true
 }
 
 // Sections listed per item, and strings shown per section and side.

@@ -6,6 +6,7 @@ import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
 import { elfLayout, functionsInOrder, isElf, type ElfPart } from '../formats/elf.js'
 import { compareCode } from '../formats/elf-code.js'
 import { isJavaClass } from '../formats/java-class.js'
+import { isPyc } from '../formats/pyc.js'
 import type { Compression } from '../formats/compressions.js'
 import {
   detectFormat,
@@ -22,6 +23,7 @@ import {
 } from '../formats/member.js'
 import { Spool } from '../formats/spool.js'
 import { compareInventories, diffFields, membersByKey } from './compare-inventories.js'
+import { comparePycs, PYC_FILE_NAMES } from './pyc-diff.js'
 import { contentHints, fieldHints, UNEXPLAINED_FIX, type HintContext } from './hints.js'
 import {
   Budget,
@@ -687,16 +689,14 @@ export class DiffEngine {
     const layout = elfLayout(bytesA)
     const regions = describeRegions(bytesA, bytesB, binary, layout)
     const structure: StructureDifference | undefined =
-      layout === undefined
-        ? withStructure('java-class', compareClasses(bytesA, bytesB))
-        : withStructure('elf', compareElfSections(bytesA, bytesB, layout))
+      layout !== undefined
+        ? withStructure('elf', compareElfSections(bytesA, bytesB, layout))
+        : isPyc(bytesA) && isPyc(bytesB)
+          ? withStructure('pyc', comparePycs(bytesA, bytesB))
+          : withStructure('java-class', compareClasses(bytesA, bytesB))
     const { fields, spans } = headerFields(bytesA, bytesB)
     const format = (structuredFormat(bytesA, bytesB) ?? pairFormat(kinds)) + suffix
     const fromFields = fieldHints(fields)
-    // A field explains only its own bytes: a .pyc whose code changed with its mtime, a PNG
-    // whose pixels changed with its tIME, is not explained by the time alone.
-    const beyond =
-      fromFields.length > 0 && spans !== undefined ? bytesBeyond(bytesA, bytesB, spans) : undefined
     const hints = withFieldHints(
       fromFields,
       contentHints(
@@ -710,6 +710,19 @@ export class DiffEngine {
         this.options.context,
       ),
     )
+    // A field explains only its own bytes: a .pyc whose code changed with its mtime, a PNG
+    // whose pixels changed with its tIME, is not explained by the time alone. (A .pyc
+    // whose code objects differ in nothing but the path they were compiled from, shown as
+    // a build path, has no other bytes to explain.)
+    const pathOnly =
+      structure?.structure === 'pyc' &&
+      (structure.sections ?? []).every((s) => s.name === PYC_FILE_NAMES) &&
+      structure.unlistedSections === 0 &&
+      hints.some((h) => h.cause === 'build-path')
+    const beyond =
+      fromFields.length > 0 && spans !== undefined && !pathOnly
+        ? bytesBeyond(bytesA, bytesB, spans)
+        : undefined
     return {
       ...base,
       format,
@@ -812,10 +825,11 @@ function functionOrder(
   return x === undefined || y === undefined ? {} : { functions: [x, y] }
 }
 
-/** `elf` or `java-class` when both sides are one (reproof reads their structure), else undefined. */
+/** `elf`, `java-class` or `pyc` when both sides are one (reproof reads their structure), else undefined. */
 function structuredFormat(a: Buffer, b: Buffer): string | undefined {
   if (isElf(a) && isElf(b)) return 'elf'
   if (isJavaClass(a) && isJavaClass(b)) return 'java-class'
+  if (isPyc(a) && isPyc(b)) return 'pyc'
   return undefined
 }
 
@@ -825,7 +839,7 @@ type StructureDifference = Pick<
 >
 
 function withStructure(
-  structure: 'elf' | 'java-class',
+  structure: 'elf' | 'java-class' | 'pyc',
   found: { sections: ElfSectionDifference[]; unlisted: number } | undefined,
 ): StructureDifference | undefined {
   return found === undefined

@@ -62,12 +62,14 @@ interface Parts {
     regions?: BinaryRegion[]
     /** Places not in `regions`. */
     unlistedPlaces?: number
-    /** What `sections` are parts of: ELF sections, or a Java class's constants and methods. */
-    structure?: 'elf' | 'java-class'
+    /** What `sections` are parts of: ELF sections, a Java class's constants and methods, or a .pyc's code objects. */
+    structure?: 'elf' | 'java-class' | 'pyc'
     /**
      * For two ELF files: the sections whose bytes differ, matched by name. For two Java
      * classes: the constant pool (sizes counted in constants) and the methods whose code
-     * differs (sizes in bytes of code).
+     * differs (sizes in bytes of code). For two .pyc files: the file names they were
+     * compiled from (sizes counted in names) and each code object whose bytecode,
+     * constants or names differ (sizes in bytes of bytecode).
      */
     sections?: ElfSectionDifference[]
     /** Differing sections not in `sections`. */

@@ -629,6 +629,59 @@ PY`,
     )
   })
 
+  it('reads a .pyc by its code objects: the path it was compiled from, and the constants that changed', async () => {
+    const dir = makeTemp()
+    const source = 'X = 1\ndef f():\n    return "hello"\n'
+    for (const side of ['one/src', 'other/longer/src']) {
+      fs.mkdirSync(path.join(dir, side), { recursive: true })
+      fs.writeFileSync(path.join(dir, side, 'm.py'), source)
+    }
+    // Compiled by absolute path, at two source times: the path and the time differ.
+    sh(
+      dir,
+      `touch -d @1700000000 one/src/m.py && touch -d @1700000100 other/longer/src/m.py && for s in one/src other/longer/src; do python3 -c "import py_compile; py_compile.compile('$PWD/$s/m.py', '$PWD/$s/m.pyc')"; done`,
+    )
+    const moved = await diff(
+      path.join(dir, 'one/src/m.pyc'),
+      path.join(dir, 'other/longer/src/m.pyc'),
+    )
+    const item = moved.report?.items[0]
+    expect(item?.format).toBe('pyc')
+    expect(item?.binary?.structure).toBe('pyc')
+    expect(item?.binary?.sections).toEqual([
+      {
+        name: 'file names',
+        sizes: [1, 1],
+        strings: { a: [`${dir}/one/src/m.py`], b: [`${dir}/other/longer/src/m.py`] },
+      },
+    ])
+    // The path explains the bytes beyond the time: nothing is left unexplained.
+    expect(item?.hints.map((h) => h.cause)).toEqual(['timestamp', 'build-path'])
+    // Another constant in f, in the same place: the constant is named, and it is not explained.
+    fs.writeFileSync(path.join(dir, 'other/longer/src/m.py'), source.replace('hello', 'howdy'))
+    sh(
+      dir,
+      `touch -d @1700000100 other/longer/src/m.py && python3 -c "import py_compile; py_compile.compile('$PWD/other/longer/src/m.py', '$PWD/other/longer/src/m.pyc')"`,
+    )
+    const changed = (
+      await diff(path.join(dir, 'one/src/m.pyc'), path.join(dir, 'other/longer/src/m.pyc'))
+    ).report?.items[0]
+    expect(changed?.binary?.sections?.find((s) => s.name === 'code object f')).toEqual({
+      name: 'code object f',
+      sizes: [expect.any(Number), expect.any(Number)],
+      strings: { a: ['"hello"'], b: ['"howdy"'] },
+      sameCode: true,
+    })
+    expect(changed?.hints.map((h) => h.cause)).toEqual(['timestamp', 'build-path', 'unexplained'])
+    const human = await runCli([
+      'diff',
+      path.join(dir, 'one/src/m.pyc'),
+      path.join(dir, 'other/longer/src/m.pyc'),
+    ])
+    expect(human.stdout).toContain('code object f: ')
+    expect(human.stdout).toContain('A only: ""hello""')
+  })
+
   it("names a PE file's link time, and the bytes of another change it does not explain", async () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'x.c'), 'int start(void) { return 42; }\n')
@@ -715,6 +768,7 @@ PY`,
           a: [JSON.stringify(string('/home/one'))],
           b: [JSON.stringify(string('/tmp/two'))],
         },
+        sameCode: true,
       },
       // answer() changed its code (bipush 42 → iconst_m1); same() did not, so it is not listed.
       { name: 'method answer()I', sizes: [3, 2] },
@@ -723,6 +777,7 @@ PY`,
     const text = await runCli(['diff', path.join(dir, 'a/app.jar'), path.join(dir, 'b/app.jar')])
     expect(text.stdout).toContain('A only: "/home/one/src/App.java"')
     expect(text.stdout).toContain('method answer()I: 3 bytes of code → 2 bytes of code')
+    expect(text.stdout).toContain('method where()Ljava/lang/String;: 3 bytes of code, the same')
   })
 
   it("reads an rpm's header tags and the members of its payload, whatever it is compressed with", async () => {

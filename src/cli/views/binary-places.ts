@@ -1,4 +1,5 @@
 import { toDisplayText } from '../../file-names.js'
+import { PYC_FILE_NAMES } from '../../diff/pyc-diff.js'
 import type { DiffItem } from '../../diff/report.js'
 
 type BinaryPart = NonNullable<DiffItem['binary']>
@@ -36,26 +37,36 @@ export function describePlaces(binary: BinaryPart): string[] {
  * grows, so places by offset would mostly be the shift), with the strings of a string
  * section that only one side holds. Two Java classes: the constants only one side
  * holds, and each method whose code differs with the constants it uses on one side only.
+ * Two .pyc files: the file names they were compiled from, and each code object whose
+ * bytecode, constants or names differ.
  */
 function describeSections(binary: BinaryPart): string[] {
   const t = toDisplayText
-  const java = binary.structure === 'java-class'
+  // A class's methods and a module's code objects are parts named as they are.
+  const named = binary.structure === 'java-class' || binary.structure === 'pyc'
   const lines = (binary.sections ?? []).flatMap((s) => {
     const [a, b] = s.sizes
-    // A class's constant pool is counted in constants, a method by its code.
-    const pool = java && s.name === 'constant pool'
+    // A class's constant pool is counted in constants, a module's file names in names,
+    // a method or code object by its code.
+    const unit =
+      binary.structure === 'java-class' && s.name === 'constant pool'
+        ? 'constants'
+        : binary.structure === 'pyc' && s.name === PYC_FILE_NAMES
+          ? 'names'
+          : undefined
+    const noun = (n: number, plural: string): string => (n === 1 ? plural.slice(0, -1) : plural)
     const size = (n: number | null): string =>
       n === null
         ? 'absent'
-        : `${n} ${pool ? 'constants' : 'bytes'}${java && !pool ? ' of code' : ''}`
-    const what = java
-      ? pool
-        ? 'the constant pool'
+        : `${n} ${noun(n, unit ?? 'bytes')}${named && unit === undefined ? ' of code' : ''}`
+    const what = named
+      ? unit !== undefined
+        ? `the ${s.name}`
         : t(s.name)
       : HEADERS.has(s.name)
         ? `the ${s.name}`
         : `section ${t(s.name)}`
-    const head = `${what}: ${a === b ? `${size(a)}, other ${pool ? 'constants' : 'bytes'}` : `${size(a)} → ${size(b)}`}`
+    const head = `${what}: ${s.sameCode === true ? `${size(a)}, the same` : a === b ? `${size(a)}, other ${unit ?? 'bytes'}` : `${size(a)} → ${size(b)}`}`
     if (s.strings === undefined) return [head]
     return [
       head,
@@ -64,7 +75,7 @@ function describeSections(binary: BinaryPart): string[] {
     ]
   })
   const unlisted = binary.unlistedSections ?? 0
-  const noun = java ? 'part' : 'section'
+  const noun = named ? 'part' : 'section'
   if (unlisted > 0) lines.push(`… and ${unlisted} more ${noun}${unlisted === 1 ? '' : 's'}`)
   return lines
 }
