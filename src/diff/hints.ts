@@ -607,6 +607,7 @@ const KNOWN_TIME_FIELDS: Readonly<Record<string, string>> = {
       'volume expiration time',
       'volume effective time',
       'root directory time',
+      'file times',
     ].map((field) => [
       field,
       'make the image with xorriso, which takes the volume dates from SOURCE_DATE_EPOCH (genisoimage does not), after giving the files a fixed mtime (find DIR -exec touch -h -d @$SOURCE_DATE_EPOCH {} +), whence the directory records take theirs',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 /*
  * Time fields at known places in file-system images, colour profiles and fonts: an ISO
  * 9660 image's volume dates, an ext2/3/4 superblock's times, an ICC profile's creation
@@ -52,10 +53,94 @@ function iso9660(bytes: Buffer): HeaderFields | undefined {
     fields[`root directory time${suffix}`] = recordingDate(bytes, at + 156 + 18)
     // The four dates (17 bytes each, one after another) and the root's recording time.
     spans.push([at + 813, at + 881], [at + 174, at + 181])
+    // Every directory record's time below the root, and the Rock Ridge times (TF) in it.
+    const times = recordTimes(bytes, at + 156)
+    if (times === undefined) return { format: 'ISO 9660', fields }
+    fields[`file times${suffix}`] = times.summary
+    spans.push(...times.spans)
   }
-  // The directory records' own times elsewhere are not located: a difference there is
-  // not explained by these fields.
   return found === 0 ? undefined : { format: 'ISO 9660', fields, spans }
+}
+
+// Directory records read at most over one tree: a disc holds a few hundred thousand.
+const MAX_RECORDS = 1_000_000
+const MAX_CONTINUATIONS = 8
+
+/**
+ * The times of every directory record of the tree under a root record: its recording
+ * date (7 bytes at 18) and the timestamps of a Rock Ridge TF entry in its system use
+ * area; summed up as their count, the latest recording date and a digest of them all,
+ * so that any change shows. Undefined when the tree does not hold together (or a record
+ * chains more continuation areas than are followed): its times are then not all located.
+ */
+function recordTimes(
+  bytes: Buffer,
+  root: number,
+): { summary: string; spans: [number, number][] } | undefined {
+  const spans: [number, number][] = []
+  const hash = createHash('sha256')
+  let count = 0
+  let latest = ''
+  const extentOf = (record: number): [number, number] => [
+    bytes.readUInt32LE(record + 2) * SECTOR,
+    bytes.readUInt32LE(record + 10),
+  ]
+  const seen = new Set<number>()
+  const pending: [number, number][] = [extentOf(root)]
+  while (pending.length > 0) {
+    const [start, length] = pending.pop() ?? [0, 0]
+    if (seen.has(start)) continue
+    seen.add(start)
+    if (start + length > bytes.length || length > bytes.length) return undefined
+    for (let at = start; at < start + length;) {
+      const size = bytes[at] ?? 0
+      // A record never crosses a sector: a zero length pads to the next.
+      if (size === 0) {
+        at = (Math.floor(at / SECTOR) + 1) * SECTOR
+        continue
+      }
+      if (size < 34 || at + size > start + length || ++count > MAX_RECORDS) return undefined
+      spans.push([at + 18, at + 25])
+      hash.update(bytes.subarray(at + 18, at + 25))
+      const date = recordingDate(bytes, at + 18)
+      if (date > latest) latest = date
+      const nameLength = bytes[at + 32] ?? 0
+      const name = bytes[at + 33]
+      // A directory other than `.` and `..` (names 0 and 1) is walked in turn.
+      if (((bytes[at + 25] ?? 0) & 2) !== 0 && !(nameLength === 1 && (name === 0 || name === 1)))
+        pending.push(extentOf(at))
+      // The system use area after the name (and a pad byte after a name of even length),
+      // and the continuation areas (CE) it points to, a few at most.
+      const areas: [number, number][] = [
+        [at + 33 + nameLength + (nameLength % 2 === 0 ? 1 : 0), at + size],
+      ]
+      for (let k = 0; k < areas.length && k <= MAX_CONTINUATIONS; k++) {
+        const [from, to] = areas[k] ?? [0, 0]
+        for (let use = from; use + 4 <= to;) {
+          const signature = bytes.toString('latin1', use, use + 2)
+          const entryLength = bytes[use + 2] ?? 0
+          if (entryLength < 4 || use + entryLength > to) break
+          if (signature === 'TF') {
+            spans.push([use + 4, use + entryLength])
+            hash.update(bytes.subarray(use + 4, use + entryLength))
+          }
+          if (signature === 'CE' && entryLength >= 28) {
+            const next = bytes.readUInt32LE(use + 4) * SECTOR + bytes.readUInt32LE(use + 12)
+            const length = bytes.readUInt32LE(use + 20)
+            if (next + length > bytes.length) return undefined
+            areas.push([next, next + length])
+          }
+          use += entryLength
+        }
+      }
+      if (areas.length > MAX_CONTINUATIONS + 1) return undefined
+      at += size
+    }
+  }
+  return {
+    summary: `${count} records, the latest recorded ${latest || 'never'} (times sha256 ${hash.digest('hex').slice(0, 16)})`,
+    spans,
+  }
 }
 
 function zone(quarters: number): string {

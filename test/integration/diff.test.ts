@@ -736,6 +736,27 @@ PY`,
     })
     expect(item?.hints.map((h) => h.cause)).toEqual(['timestamp'])
     expect(item?.hints[0]?.fix).toMatch(/SOURCE_DATE_EPOCH/)
+    // Made at two times with no SOURCE_DATE_EPOCH, with Rock Ridge and Joliet and a tree
+    // below the root: every directory record and Rock Ridge time differs, and is a time.
+    fs.mkdirSync(path.join(dir, 'tree', 'sub', 'deeper'), { recursive: true })
+    fs.writeFileSync(path.join(dir, 'tree', 'sub', 'deeper', 'b.txt'), 'b\n')
+    const make = (time: string, out: string): string =>
+      `faketime -f '@${time}' xorriso -as mkisofs -R -J -o ${out} tree 2>/dev/null`
+    sh(
+      dir,
+      [
+        make('2024-01-01 00:00:00', 'one.iso'),
+        make('2024-01-02 00:00:00', 'two.iso'),
+        'echo changed > tree/sub/deeper/b.txt',
+        make('2024-01-02 00:00:00', 'three.iso'),
+      ].join(' && '),
+    )
+    const clock = (await diff(path.join(dir, 'one.iso'), path.join(dir, 'two.iso'))).report
+    expect(clock?.items[0]?.fields?.map((f) => f.field)).toContain('file times')
+    expect(clock?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp'])
+    // A file's content changed too: the times do not explain it.
+    const content = (await diff(path.join(dir, 'one.iso'), path.join(dir, 'three.iso'))).report
+    expect(content?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
   })
 
   it("names a Java class's differing constants and the methods that use them, inside a jar", async () => {
