@@ -321,7 +321,6 @@ export class DiffEngine {
       weight(members[0].get(keyA)?.size) + weight(members[1].get(keyB)?.size)
     // Differing members are compared a batch at a time, each batch given back (memory
     // and spool) before the next is read.
-    let recompressed = 0
     for (const batch of inBatches(inventories.differing, sizeOf, BATCH_MEMORY_BYTES)) {
       const spool = new Spool()
       try {
@@ -349,16 +348,19 @@ export class DiffEngine {
           // is not known, and neither is said to be the same.
           const named = (side: 0 | 1, name: string): boolean => members[side].has(`${name}#2`)
           const alone = !named(0, memberA.name) && !named(1, memberB.name)
-          if (bothRead && alone && this.items.length === found && memberA.sha256.startsWith('zip:'))
-            this.contentProvedSame(`${path}!${memberA.name}`)
-          // The same content in other compressed bytes, and nothing else of it differs.
           if (
             bothRead &&
+            alone &&
             this.items.length === found &&
-            memberA.sha256.startsWith('zip:') &&
-            memberA.sha256 !== memberB.sha256
-          )
-            recompressed++
+            memberA.sha256.startsWith('zip:')
+          ) {
+            const memberPath = `${path}!${memberA.name}`
+            if (this.items.some((i) => i.path === memberPath)) this.contentProvedSame(memberPath)
+            // The same content in other compressed bytes, and nothing else of it differs:
+            // another deflate level or implementation. Said of the member itself.
+            else if (memberA.sha256 !== memberB.sha256)
+              this.items.push(recompressedItem(memberPath, memberA, memberB))
+          }
           release(captured[0].get(keyA))
           release(captured[1].get(keyB))
           for (const held of [captured[0], scanA.captured]) held.delete(keyA)
@@ -369,14 +371,7 @@ export class DiffEngine {
       }
     }
     // An archive whose only difference is its own bytes still says so.
-    await this.settleContainer(
-      before,
-      format,
-      containerFields.length > 0,
-      [a, b],
-      digests,
-      recompressed,
-    )
+    await this.settleContainer(before, format, containerFields.length > 0, [a, b], digests)
   }
 
   /**
@@ -468,8 +463,6 @@ export class DiffEngine {
     ownFieldsDiffer: boolean,
     [a, b]: readonly [ByteSource, ByteSource],
     digests: [string, string] | undefined,
-    /** Zip members whose content was found the same in other compressed bytes. */
-    recompressed: number,
   ): Promise<void> {
     const container = this.items[before]
     if (this.items.length !== before + 1 || container === undefined || ownFieldsDiffer) return
@@ -478,33 +471,15 @@ export class DiffEngine {
       return
     }
     container.nested = false
-    // Only a zip compresses its members itself: another deflate level or implementation
-    // changes its bytes while every member stays the same, which is seen as members whose
-    // compressed bytes differ. A tar, ar, cpio or rpm holds its members as they are; its
-    // other bytes are its format's (header fields no member owns, padding, what follows
-    // its end), which tell no cause of their own; and so are a zip's, when every member's
-    // compressed bytes are the same too.
-    if (format === 'zip' && recompressed === 0) {
-      container.message =
-        "members, their metadata and their compressed bytes are identical; the archive's own bytes differ (fields of its headers and directory not compared, padding, or what follows its end)"
-      container.hints = []
-      return
-    }
-    if (format !== 'zip') {
-      container.message =
-        "members and their metadata are identical; the archive's own bytes differ (format fields, padding, or what follows its end)"
-      container.hints = []
-      return
-    }
+    // A member in other compressed bytes has an item of its own (compareArchive), so what
+    // is left here is the format's own bytes: header fields no member owns, fields of a
+    // zip's headers and directory not compared, padding, what follows its end. They tell
+    // no cause of their own.
     container.message =
-      'members and their metadata are identical; the archive bytes differ (compression, padding or trailer)'
-    container.hints = [
-      {
-        cause: 'compression',
-        evidence: `${recompressed} ${recompressed === 1 ? 'member holds' : 'members hold'} the same content in other compressed bytes, and nothing else of the members differs`,
-        fix: 'use the same archiver and settings on both sides, or reproof normalize',
-      },
-    ]
+      format === 'zip'
+        ? "members, their metadata and their compressed bytes are identical; the archive's own bytes differ (fields of its headers and directory not compared, padding, or what follows its end)"
+        : "members and their metadata are identical; the archive's own bytes differ (format fields, padding, or what follows its end)"
+    container.hints = []
   }
 
   /**
@@ -723,6 +698,15 @@ export class DiffEngine {
       fromFields.length > 0 && spans !== undefined && !pathOnly
         ? bytesBeyond(bytesA, bytesB, spans)
         : undefined
+    // A format whose fields this file does not let be all located (a damaged or crafted
+    // debug directory, a tree that does not hold together): other bytes may differ, and
+    // the field is not said to explain them. (A Java class's version is never located:
+    // its structure's comparison says what else differs.)
+    const unlocated =
+      fromFields.length > 0 &&
+      spans === undefined &&
+      !pathOnly &&
+      !(isJavaClass(bytesA) && isJavaClass(bytesB))
     return {
       ...base,
       format,
@@ -737,6 +721,16 @@ export class DiffEngine {
       },
       ...(fields.length === 0 ? {} : { fields }),
       hints: hints.concat(
+        unlocated
+          ? [
+              {
+                cause: 'unexplained',
+                evidence:
+                  'the places of the fields named could not all be located in this file, so whether other bytes differ too is not known',
+                fix: UNEXPLAINED_FIX,
+              },
+            ]
+          : [],
         beyond === undefined
           ? []
           : [
@@ -935,6 +929,28 @@ function withFieldHints(fromFields: readonly Hint[], fromContent: readonly Hint[
       !(h.cause === 'unexplained' && fromFields.length > 0),
   )
   return [...fromFields, ...rest]
+}
+
+/** A zip member whose content is the same in other compressed bytes of the same size. */
+function recompressedItem(path: string, a: MemberInfo, b: MemberInfo): DiffItem {
+  const field = {
+    field: 'compressed bytes',
+    a: `sha256:${a.sha256.slice('zip:'.length)}`,
+    b: `sha256:${b.sha256.slice('zip:'.length)}`,
+  }
+  return {
+    path,
+    kind: 'metadata',
+    message: 'content identical',
+    fields: [field],
+    hints: [
+      {
+        cause: 'compression',
+        evidence: `the same content in other compressed bytes (${field.a.slice(0, 19)}… → ${field.b.slice(0, 19)}…)`,
+        fix: 'use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)',
+      },
+    ],
+  }
 }
 
 /** Members' content digests, where the scanner computed them (zip keys hash compressed bytes). */

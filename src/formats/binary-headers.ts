@@ -184,11 +184,18 @@ function peDebug(
     spans.push([entry + 4, entry + 8])
     const data =
       pointer + length <= bytes.length ? bytes.subarray(pointer, pointer + length) : undefined
-    // The record the entry points to: CodeView (GUID, age, path) or the REPRO hash, both
-    // made from the build; another type's data is not a field here.
-    if (type === IMAGE_DEBUG_TYPE_REPRO || type === IMAGE_DEBUG_TYPE_CODEVIEW)
-      if (data === undefined) located = false
+    // The record the entry points to: the REPRO hash (a digest, 64 bytes at most) or the
+    // CodeView record as far as it reaches (24 bytes, the path and its NUL), not as far as
+    // the entry claims: a crafted length must not cover the code.
+    if (type === IMAGE_DEBUG_TYPE_REPRO) {
+      if (data === undefined || length > 64) located = false
       else spans.push([pointer, pointer + length])
+    }
+    if (type === IMAGE_DEBUG_TYPE_CODEVIEW) {
+      const end = data === undefined || data.length < 24 ? -1 : data.indexOf(0, 24)
+      if (end === -1 || data?.toString('latin1', 0, 4) !== 'RSDS') located = false
+      else spans.push([pointer, pointer + end + 1])
+    }
     if (type === IMAGE_DEBUG_TYPE_REPRO && data !== undefined)
       fields['repro hash'] = data.toString('hex')
     // "RSDS", a GUID, an age, then the PDB path, NUL-terminated.

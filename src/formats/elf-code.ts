@@ -5,7 +5,9 @@ import {
   readElf,
   readSymbols,
   STT_FUNC,
+  STT_NOTYPE,
   STT_OBJECT,
+  STT_SECTION,
   type ElfFile,
   type ElfSection,
   type ElfSymbol,
@@ -46,6 +48,7 @@ export interface CodeComparison {
 }
 
 const SHF_EXECINSTR = 0x4
+const SHF_STRINGS = 0x20
 const SHT_RELA = 4
 const SHT_REL = 9
 const SHT_NOBITS = 8
@@ -62,14 +65,26 @@ const MAX_STRING = 4096
 // large binaries that differ everywhere cost seconds, not minutes.
 const MAX_FIELD_CHECKS = 1_000_000
 
-/** One side, read: its bytes, header, symbols by address, and relocated places. */
+/** A relocation of an object file: what it fills a field with, by symbol and addend. */
+interface Relocation {
+  type: number
+  /** The symbol's key (symbolKey), or `section NAME` for a section's own symbol. */
+  symbol: string
+  /** The section the symbol is, for a section symbol: its addend is a place in it. */
+  sectionSymbol?: ElfSection
+  /** RELA's addend; undefined for REL, whose addend is in the field. */
+  addend?: number
+}
+
+/** One side, read: its bytes, header, symbols by address, and relocations. */
 interface Side {
   bytes: Buffer
   file: ElfFile
+  sections: Map<number, ElfSection>
   symbols: ElfSymbol[]
   byAddress: ElfSymbol[]
-  /** Per section index, the offsets (within it) relocations fill, for an object file. */
-  relocated: Map<number, Set<number>>
+  /** Per section index, the relocations of an object file by offset within it. */
+  relocations: Map<number, Map<number, Relocation>>
 }
 
 /** Both sides, and the work left. */
@@ -94,11 +109,11 @@ export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
   }
   const pair: Pair = { x, y, work: { left: MAX_FIELD_CHECKS } }
   const changed: CodeChange[] = []
-  const hasFunctions = functionsOf(x).length > 0 && functionsOf(y).length > 0
-  const units = hasFunctions ? functionUnits(pair) : sectionUnits(x, y)
+  const named = x.symbols.length > 0 && y.symbols.length > 0
+  const units = named ? pairUnits(x, y) : sectionUnits(x, y)
   for (const unit of units) {
     if (pair.work.left <= 0) break
-    const change = unit.change === null ? compareUnit(pair, unit) : unit.change
+    const change = compareUnit(pair, unit)
     if (change !== undefined) changed.push(change)
   }
   return {
@@ -114,8 +129,6 @@ interface Unit {
   section: string
   a?: Placed
   b?: Placed
-  /** Its comparison, where pairing it made one already; null where not yet compared. */
-  change: CodeChange | undefined | null
 }
 
 interface Placed {
@@ -130,28 +143,91 @@ interface Placed {
 function side(bytes: Buffer): Side | undefined {
   const file = readElf(bytes)
   if (file?.sectionHeaders === undefined) return undefined
-  const symbols = readSymbols(bytes, file, [STT_FUNC, STT_OBJECT])
+  const sections = new Map(file.sections.map((t) => [t.index, t]))
+  const all = readSymbols(bytes, file, [STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_SECTION])
+  const symbols = all.filter((t) => t.type !== STT_SECTION && t.name !== '')
   const byAddress = symbols
-    .filter((s) => s.type === STT_FUNC || s.type === STT_OBJECT)
+    .filter((t) => t.type === STT_FUNC || t.type === STT_OBJECT)
     .sort((p, q) => p.address - q.address || q.size - p.size)
-  const relocated =
-    file.type === ET_REL ? readRelocated(bytes, file) : new Map<number, Set<number>>()
-  return { bytes, file, symbols, byAddress, relocated }
+  const relocations =
+    file.type === ET_REL
+      ? readRelocations(bytes, file, new Map(all.map((t) => [t.index, t])), sections)
+      : new Map<number, Map<number, Relocation>>()
+  return { bytes, file, sections, symbols, byAddress, relocations }
 }
 
-const executable = (s: ElfSection): boolean =>
-  (s.flags & SHF_EXECINSTR) !== 0 && s.type !== SHT_NOBITS && s.size > 0
+const executable = (t: ElfSection | undefined): boolean =>
+  t !== undefined && (t.flags & SHF_EXECINSTR) !== 0 && t.type !== SHT_NOBITS && t.size > 0
 
-function functionsOf(s: Side): ElfSymbol[] {
-  return s.symbols.filter((f) => {
-    const section = s.file.sections.find((x) => x.index === f.section)
-    return f.type === STT_FUNC && f.size > 0 && section !== undefined && executable(section)
-  })
+/**
+ * A symbol's identity across the two sides: its name, and for a static one the source
+ * file it comes from (by base name: a build in another directory keeps it), so that two
+ * files' `static helper` are two functions, whatever order they were linked in.
+ */
+function symbolKey(t: ElfSymbol): string {
+  return t.local ? `${t.file}:${t.name}` : t.name
+}
+
+/**
+ * The code units of a side: each sized function; each label without a size in an
+ * executable section (an assembly function, `_init`), running to the next symbol or the
+ * section's end; and each executable section no symbol is in (`.plt`).
+ */
+function codeUnits(s: Side): { key: string; name: string; at: Placed }[] {
+  const units: { key: string; name: string; at: Placed }[] = []
+  const inCode = s.symbols.filter(
+    (t) =>
+      (t.type === STT_FUNC || t.type === STT_NOTYPE) &&
+      executable(s.sections.get(t.section)) &&
+      !t.name.startsWith('$') &&
+      !t.name.startsWith('.L'),
+  )
+  // Where symbols start in each executable section, for the labels that have no size.
+  const starts = new Map<number, number[]>()
+  for (const t of s.symbols) {
+    if (!executable(s.sections.get(t.section))) continue
+    const list = starts.get(t.section) ?? []
+    list.push(t.address)
+    starts.set(t.section, list)
+  }
+  for (const list of starts.values()) list.sort((p, q) => p - q)
+  const holding = new Set<number>()
+  for (const t of inCode) {
+    holding.add(t.section)
+    const section = s.sections.get(t.section)
+    let size = t.size
+    if (size === 0 && section !== undefined) {
+      const end = (s.file.type === ET_REL ? 0 : section.address) + section.size
+      size = (nextAfter(starts.get(t.section) ?? [], t.address) ?? end) - t.address
+    }
+    const at = place(s, { ...t, size })
+    const name = t.local && t.file !== '' ? `${t.name} (${t.file})` : t.name
+    if (at !== undefined && size > 0) units.push({ key: symbolKey(t), name, at })
+  }
+  for (const t of s.file.sections)
+    if (executable(t) && !holding.has(t.index))
+      units.push({
+        key: `section ${t.name}`,
+        name: t.name,
+        at: { offset: t.offset, address: t.address, size: t.size, section: t.index, within: 0 },
+      })
+  return units
+}
+
+/** The first value above `address` in a sorted list, by binary search. */
+function nextAfter(sorted: readonly number[], address: number): number | undefined {
+  let [low, high] = [0, sorted.length]
+  while (low < high) {
+    const mid = (low + high) >> 1
+    if ((sorted[mid] ?? 0) <= address) low = mid + 1
+    else high = mid
+  }
+  return sorted[low]
 }
 
 /** Where a symbol's bytes are, if they lie within its section and the file. */
 function place(s: Side, f: ElfSymbol): Placed | undefined {
-  const section = s.file.sections.find((x) => x.index === f.section)
+  const section = s.sections.get(f.section)
   if (section === undefined) return undefined
   const within = s.file.type === ET_REL ? f.address : f.address - section.address
   if (within < 0 || f.size > section.size - within) return undefined
@@ -165,47 +241,41 @@ function place(s: Side, f: ElfSymbol): Placed | undefined {
 }
 
 /**
- * Functions paired by name. Several of one name (static functions of other files) are
- * paired in address order; a pair that differs is matched again against the others of
- * that name, so a link order that swaps two of them is not a change.
+ * Units paired by key: a function by its name (and a static one by its file too), a
+ * section by its name. Several of one key (two files of one base name) are paired in
+ * address order.
  */
-function functionUnits(pair: Pair): Unit[] {
-  const { x, y } = pair
-  const group = (s: Side): Map<string, Placed[]> => {
-    const byName = new Map<string, Placed[]>()
-    for (const f of functionsOf(s).sort((p, q) => p.address - q.address)) {
-      const at = place(s, f)
-      if (at === undefined) continue
-      const list = byName.get(f.name) ?? []
-      // Aliases (one body, two names, or one name twice at one address) count once.
-      if (!list.some((p) => p.address === at.address)) list.push(at)
-      byName.set(f.name, list)
+function pairUnits(x: Side, y: Side): Unit[] {
+  const group = (s: Side): Map<string, { name: string; at: Placed }[]> => {
+    const byKey = new Map<string, { name: string; at: Placed }[]>()
+    const seen = new Set<string>()
+    for (const unit of codeUnits(s).sort((p, q) => p.at.address - q.at.address)) {
+      // Aliases (one body, two names, or one name twice at one place) count once.
+      const here = `${unit.key}@${unit.at.section}:${unit.at.within}`
+      if (seen.has(here)) continue
+      seen.add(here)
+      const list = byKey.get(unit.key) ?? []
+      list.push(unit)
+      byKey.set(unit.key, list)
     }
-    return byName
+    return byKey
   }
   const [gx, gy] = [group(x), group(y)]
-  const sectionName = (s: Side, p: Placed | undefined): string =>
-    s.file.sections.find((t) => t.index === p?.section)?.name ?? '?'
+  const sectionName = (s: Side, at: Placed): string => s.sections.get(at.section)?.name ?? '?'
   const units: Unit[] = []
-  for (const name of new Set([...gx.keys(), ...gy.keys()])) {
-    const [as, bs] = [gx.get(name) ?? [], gy.get(name) ?? []]
-    const left = [...bs]
-    for (const a of as) {
-      const section = sectionName(x, a)
-      let found: Unit | undefined
-      for (const b of left) {
-        const unit: Unit = { name, section, a, b, change: null }
-        unit.change = compareUnit(pair, unit)
-        found ??= unit
-        if (unit.change === undefined) {
-          found = unit
-          break
-        }
-      }
-      if (found?.b !== undefined) left.splice(left.indexOf(found.b), 1)
-      units.push(found ?? { name, section, a, change: null })
+  for (const key of new Set([...gx.keys(), ...gy.keys()])) {
+    const [as, bs] = [gx.get(key) ?? [], gy.get(key) ?? []]
+    for (let i = 0; i < Math.max(as.length, bs.length); i++) {
+      const [a, b] = [as[i], bs[i]]
+      if (a !== undefined)
+        units.push({
+          name: a.name,
+          section: sectionName(x, a.at),
+          a: a.at,
+          ...(b === undefined ? {} : { b: b.at }),
+        })
+      else if (b !== undefined) units.push({ name: b.name, section: sectionName(y, b.at), b: b.at })
     }
-    for (const b of left) units.push({ name, section: sectionName(y, b), b, change: null })
   }
   return units
 }
@@ -227,7 +297,6 @@ function sectionUnits(x: Side, y: Side): Unit[] {
     return {
       name,
       section: name,
-      change: null,
       ...(a === undefined ? {} : { a: whole(a) }),
       ...(b === undefined ? {} : { b: whole(b) }),
     }
@@ -246,6 +315,11 @@ function compareUnit(pair: Pair, unit: Unit): CodeChange | undefined {
   if (a === undefined || b?.size !== a.size) return change(-1)
   const bodyA = x.bytes.subarray(a.offset, a.offset + a.size)
   const bodyB = y.bytes.subarray(b.offset, b.offset + b.size)
+  if (x.file.type === ET_REL) {
+    // What the linker will put in each field: the same symbol and place on both sides.
+    const mismatch = relocationMismatch(pair, a, b, bodyA, bodyB)
+    if (mismatch !== undefined) return change(mismatch)
+  }
   if (bodyA.equals(bodyB)) return undefined
   const explains = fieldCheck(pair, a, b)
   let covered = 0
@@ -268,6 +342,104 @@ function compareUnit(pair: Pair, unit: Unit): CodeChange | undefined {
   return undefined
 }
 
+/**
+ * Where an object file's unit is relocated otherwise on the two sides (its offset in the
+ * unit), or undefined: every field a relocation fills must be filled on both, by the
+ * same type, with the same symbol and the same place in it. A place in a string section
+ * may differ where the string there is the same (strings merged in another order, a
+ * path under another directory).
+ */
+function relocationMismatch(
+  { x, y }: Pair,
+  a: Placed,
+  b: Placed,
+  bodyA: Buffer,
+  bodyB: Buffer,
+): number | undefined {
+  const [ra, rb] = [within(x, a), within(y, b)]
+  if (ra.length !== rb.length) return ra.length === 0 ? (rb[0]?.[0] ?? 0) : (ra[0]?.[0] ?? 0)
+  for (let i = 0; i < ra.length; i++) {
+    const [ea, eb] = [ra[i], rb[i]]
+    if (ea === undefined || eb === undefined) return 0
+    const [[at, p], [bt, q]] = [ea, eb]
+    if (at !== bt || p.type !== q.type) return Math.min(at, bt)
+    if (p.symbol !== q.symbol) return at
+    // REL keeps its addend in the field.
+    const addend = (r: Relocation, body: Buffer): number | undefined =>
+      r.addend ??
+      (at + 4 <= body.length
+        ? x.file.little
+          ? body.readInt32LE(at)
+          : body.readInt32BE(at)
+        : undefined)
+    const [da, db] = [addend(p, bodyA), addend(q, bodyB)]
+    if (da === db) continue
+    const [sa, sb] = [p.sectionSymbol, q.sectionSymbol]
+    if (
+      sa === undefined ||
+      sb === undefined ||
+      (sa.flags & SHF_STRINGS) === 0 ||
+      da === undefined ||
+      db === undefined
+    )
+      return at
+    const text = (side: Side, t: ElfSection, offset: number): string | undefined =>
+      offset < 0 || offset >= t.size
+        ? undefined
+        : cString(
+            side.bytes.subarray(
+              t.offset + offset,
+              t.offset + Math.min(t.size, offset + MAX_STRING),
+            ),
+          )
+    const [ta, tb] = [text(x, sa, da), text(y, sb, db)]
+    if (ta === undefined || tb === undefined || !(ta === tb || sameFileElsewhere(ta, tb))) return at
+  }
+  return undefined
+}
+
+/** A unit's relocations, in offset order, as offsets within the unit. */
+function within(s: Side, at: Placed): [number, Relocation][] {
+  const sorted = sortedRelocations(s, at.section)
+  const out: [number, Relocation][] = []
+  let i = lowerBound(sorted, at.within)
+  for (; i < sorted.length; i++) {
+    const [offset, r] = sorted[i] ?? [0, undefined]
+    if (r === undefined || offset >= at.within + at.size) break
+    out.push([offset - at.within, r])
+  }
+  return out
+}
+
+const sortedCache = new WeakMap<Side, Map<number, [number, Relocation][]>>()
+
+/** A section's relocations sorted by offset, once per side. */
+function sortedRelocations(s: Side, section: number): [number, Relocation][] {
+  let bySection = sortedCache.get(s)
+  if (bySection === undefined) {
+    bySection = new Map()
+    sortedCache.set(s, bySection)
+  }
+  let sorted = bySection.get(section)
+  if (sorted === undefined) {
+    sorted = [...(s.relocations.get(section) ?? new Map<number, Relocation>())].sort(
+      (p, q) => p[0] - q[0],
+    )
+    bySection.set(section, sorted)
+  }
+  return sorted
+}
+
+function lowerBound(sorted: readonly [number, Relocation][], value: number): number {
+  let [low, high] = [0, sorted.length]
+  while (low < high) {
+    const mid = (low + high) >> 1
+    if ((sorted[mid]?.[0] ?? 0) < value) low = mid + 1
+    else high = mid
+  }
+  return low
+}
+
 /** How a 4-byte field at a unit offset is checked: x86 at any byte, AArch64 per word. */
 function fieldCheck(
   { x, y }: Pair,
@@ -277,8 +449,9 @@ function fieldCheck(
   const read = (side: Side, at: number): number =>
     side.file.little ? side.bytes.readInt32LE(at) : side.bytes.readInt32BE(at)
   if (x.file.type === ET_REL) {
-    // An object's relocated fields: zeros or addends, filled in at link time.
-    const [rx, ry] = [x.relocated.get(a.section), y.relocated.get(b.section)]
+    // An object's relocated fields: zeros or addends, filled in at link time, and
+    // compared as relocations already (relocationMismatch).
+    const [rx, ry] = [x.relocations.get(a.section), y.relocations.get(b.section)]
     return {
       width: 1,
       at: (s) => rx?.has(a.within + s) === true && ry?.has(b.within + s) === true,
@@ -324,10 +497,10 @@ function sameTarget(x: Side, y: Side, p: number, q: number, deep = true): boolea
   const [sp, sq] = [symbolAt(x, p), symbolAt(y, q)]
   if (sp !== undefined || sq !== undefined)
     return (
-      sp?.name === sq?.name &&
-      sp?.type === sq?.type &&
       sp !== undefined &&
       sq !== undefined &&
+      symbolKey(sp) === symbolKey(sq) &&
+      sp.type === sq.type &&
       p - sp.address === q - sq.address
     )
   const [tp, tq] = [sectionAt(x, p), sectionAt(y, q)]
@@ -337,7 +510,7 @@ function sameTarget(x: Side, y: Side, p: number, q: number, deep = true): boolea
   const [at, bt] = [tp.offset + (p - tp.address), tq.offset + (q - tq.address)]
   // As many bytes as both sections hold there.
   const n = Math.min(tp.offset + tp.size - at, tq.offset + tq.size - bt, TARGET_BYTES)
-  if (n <= 0) return false
+  if (n < 4) return false
   const [a, b] = [x.bytes.subarray(at, at + n), y.bytes.subarray(bt, bt + n)]
   // A string may be longer than the window (a path): read it to its end, within bounds.
   const text = (bytes: Buffer, from: number, end: number): string | undefined =>
@@ -345,17 +518,26 @@ function sameTarget(x: Side, y: Side, p: number, q: number, deep = true): boolea
   const [sa, sb] = [text(x.bytes, at, tp.offset + tp.size), text(y.bytes, bt, tq.offset + tq.size)]
   if (sa !== undefined || sb !== undefined)
     return sa !== undefined && sb !== undefined && (sa === sb || sameFileElsewhere(sa, sb))
+  // Unnamed code (a stripped program's function) is the same bytes, not only the same start.
+  if (executable(tp)) return a.equals(b) && a.some((byte) => byte !== 0)
   // Data: each word the same, or an address of the same thing: absolute, or from the
   // table's start (a jump table's entries). Where an unnamed object ends is not known,
   // and what follows it may be another file's data after a link in another order: the
-  // words are compared up to the first that does not correspond, and one must.
+  // words are compared up to the first that does not correspond, and four must (or all
+  // there are), not all of them zero.
   let base = 0
   let matched = 0
+  let nonzero = false
   for (let i = 0; i + 4 <= n; i += 4, matched++) {
-    if (a.readUInt32LE(i) === b.readUInt32LE(i)) continue
+    const word = a.readUInt32LE(i)
+    if (word === b.readUInt32LE(i)) {
+      nonzero ||= word !== 0
+      continue
+    }
     const [va, vb] = x.file.little
       ? [a.readInt32LE(i), b.readInt32LE(i)]
       : [a.readInt32BE(i), b.readInt32BE(i)]
+    nonzero = true
     if (sameTarget(x, y, p + base + va, q + base + vb, false)) continue
     if (i !== base && sameTarget(x, y, p + i + va, q + i + vb, false)) {
       base = i
@@ -364,7 +546,7 @@ function sameTarget(x: Side, y: Side, p: number, q: number, deep = true): boolea
     if (sameTarget(x, y, va >>> 0, vb >>> 0, false)) continue
     break
   }
-  return matched > 0 || (n < 4 && a.equals(b))
+  return nonzero && (matched >= 4 || matched === Math.floor(n / 4))
 }
 
 /** The printable string that starts a buffer and ends in its NUL, if it does. */
@@ -409,26 +591,61 @@ function sectionAt(s: Side, address: number): ElfSection | undefined {
   )
 }
 
-/** An object file's relocated offsets, per section they apply to (sh_info). */
-function readRelocated(bytes: Buffer, file: ElfFile): Map<number, Set<number>> {
+/**
+ * An object file's relocations, per section they apply to (sh_info), by offset: the
+ * symbol each names (a section symbol by its section), its type and, for RELA, its addend.
+ */
+function readRelocations(
+  bytes: Buffer,
+  file: ElfFile,
+  symbols: Map<number, ElfSymbol>,
+  sections: Map<number, ElfSection>,
+): Map<number, Map<number, Relocation>> {
   const { wide, little } = file
   const shoff = file.sectionHeaders?.offset ?? 0
   const header = wide ? 64 : 40
   const { u32, word } = fieldReaders(bytes, wide, little)
-  const relocated = new Map<number, Set<number>>()
+  const relocations = new Map<number, Map<number, Relocation>>()
   let read = 0
   for (const s of file.sections) {
     if (s.type !== SHT_REL && s.type !== SHT_RELA) continue
     const infoAt = shoff + s.index * header + (wide ? 44 : 28)
     if (infoAt + 4 > bytes.length) continue
     const target = u32(infoAt)
-    const entry = (s.type === SHT_RELA ? 3 : 2) * (wide ? 8 : 4)
+    const size = wide ? 8 : 4
+    const entry = (s.type === SHT_RELA ? 3 : 2) * size
     const count = Math.floor(s.size / entry)
     if (read + count > MAX_RELOCATIONS) break
     read += count
-    const set = relocated.get(target) ?? new Set<number>()
-    for (let i = 0; i < count; i++) set.add(word(s.offset + i * entry))
-    relocated.set(target, set)
+    const byOffset = relocations.get(target) ?? new Map<number, Relocation>()
+    for (let i = 0; i < count; i++) {
+      const at = s.offset + i * entry
+      // r_info: the symbol above the type (64-bit: high and low words; 32-bit: 24 and 8 bits).
+      const info = wide
+        ? [u32(at + size + (little ? 4 : 0)), u32(at + size + (little ? 0 : 4))]
+        : [u32(at + size) >>> 8, u32(at + size) & 0xff]
+      const [index = 0, type = 0] = info
+      const symbol = symbols.get(index)
+      const sectionSymbol = symbol?.type === STT_SECTION ? sections.get(symbol.section) : undefined
+      byOffset.set(word(at), {
+        type,
+        symbol:
+          sectionSymbol !== undefined
+            ? `section ${sectionSymbol.name}`
+            : symbol === undefined
+              ? `#${index}`
+              : symbolKey(symbol),
+        ...(sectionSymbol === undefined ? {} : { sectionSymbol }),
+        ...(s.type === SHT_RELA ? { addend: addendAt(bytes, at + 2 * size, file) } : {}),
+      })
+    }
+    relocations.set(target, byOffset)
   }
-  return relocated
+  return relocations
+}
+
+/** A RELA addend: signed, at the file's width (exact: a negative 64-bit one is common). */
+function addendAt(bytes: Buffer, at: number, file: ElfFile): number {
+  if (!file.wide) return file.little ? bytes.readInt32LE(at) : bytes.readInt32BE(at)
+  return Number(file.little ? bytes.readBigInt64LE(at) : bytes.readBigInt64BE(at))
 }

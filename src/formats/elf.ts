@@ -190,14 +190,24 @@ const MAX_SYMBOLS = 1_000_000
 
 /** A function or data object of the symbol table. */
 export interface ElfSymbol {
+  /** Its index in the symbol table (what a relocation names it by). */
+  index: number
   name: string
   /** st_value: an address, or in a relocatable object the offset in its section. */
   address: number
   size: number
   type: number
+  /** Whether it is local to its file (STB_LOCAL): a static function or object. */
+  local: boolean
+  /** For a local symbol, the source file it belongs to (the last STT_FILE before it, its base name). */
+  file: string
   /** The index of the section it lies in. */
   section: number
 }
+
+export const STT_NOTYPE = 0
+export const STT_SECTION = 3
+const STT_FILE = 4
 
 /** The symbol table's symbols of the given types (.symtab, named by its linked string table), every field read within the file. */
 export function readSymbols(bytes: Buffer, file: ElfFile, types: readonly number[]): ElfSymbol[] {
@@ -210,22 +220,36 @@ export function readSymbols(bytes: Buffer, file: ElfFile, types: readonly number
   if (count > MAX_SYMBOLS) return []
   const { u16, u32, word } = fieldReaders(bytes, wide, little)
   const symbols: ElfSymbol[] = []
-  for (let i = 1; i < count; i++) {
-    const at = table.offset + i * entry
-    const type = (bytes[at + (wide ? 4 : 12)] ?? 0) & 0xf
-    if (!types.includes(type)) continue
-    const nameAt = u32(at)
-    if (nameAt >= strings.size) continue
-    const from = strings.offset + nameAt
+  const nameAt = (at: number): string => {
+    const offset = u32(at)
+    if (offset >= strings.size) return ''
+    const from = strings.offset + offset
     // By hand: Buffer#indexOf crosses into C++ for each of thousands of short names.
     const limit = Math.min(strings.offset + strings.size, from + 256)
     let to = from
     while (to < limit && bytes[to] !== 0) to++
+    return bytes.toString('latin1', from, to)
+  }
+  // Local symbols follow the STT_FILE symbol of the file they come from.
+  let source = ''
+  for (let i = 1; i < count; i++) {
+    const at = table.offset + i * entry
+    const info = bytes[at + (wide ? 4 : 12)] ?? 0
+    const type = info & 0xf
+    if (type === STT_FILE) {
+      const path = nameAt(at)
+      source = path.slice(path.lastIndexOf('/') + 1)
+    }
+    if (!types.includes(type)) continue
+    const local = info >> 4 === 0
     symbols.push({
-      name: bytes.toString('latin1', from, to),
+      index: i,
+      name: nameAt(at),
       address: word(at + (wide ? 8 : 4)),
       size: word(at + (wide ? 16 : 8)),
       type,
+      local,
+      file: local ? source : '',
       section: u16(at + (wide ? 6 : 14)),
     })
   }

@@ -376,7 +376,29 @@ function localMeta(local: LocalHeader, entry: yauzl.Entry): Record<string, strin
   const [time, date] = [fixed.readUInt16LE(10), fixed.readUInt16LE(12)]
   // The name a streaming reader (Java's ZipInputStream, unzip -) takes the member by.
   const localName = local.name
+  // What else a streaming reader takes from the local header: the method, the flags and,
+  // unless a data descriptor follows (bit 3, when they may be zero) or zip64 holds them
+  // (0xFFFFFFFF), the CRC-32 and the sizes. Named only where they are not the directory's.
+  const [flags, method] = [fixed.readUInt16LE(6), fixed.readUInt16LE(8)]
+  const [crc, compressed, size] = [
+    fixed.readUInt32LE(14),
+    fixed.readUInt32LE(18),
+    fixed.readUInt32LE(22),
+  ]
+  const deferred = (flags & 0x08) !== 0 && crc === 0 && compressed === 0 && size === 0
+  const zip64 = compressed === 0xffffffff || size === 0xffffffff
+  const disagreeing: Record<string, string> = {
+    ...(flags === entry.generalPurposeBitFlag ? {} : { 'local flags': `0x${flags.toString(16)}` }),
+    ...(method === entry.compressionMethod ? {} : { 'local method': String(method) }),
+    ...(deferred || crc === entry.crc32 >>> 0 ? {} : { 'local crc32': crc.toString(16) }),
+    ...(deferred ||
+    zip64 ||
+    (compressed === entry.compressedSize && size === entry.uncompressedSize)
+      ? {}
+      : { 'local sizes': `${compressed} compressed, ${size}` }),
+  }
   return {
+    ...disagreeing,
     ...(localName.equals(asBytes(entry.fileName))
       ? {}
       : { 'local name': fromNameBytes(localName) }),

@@ -713,6 +713,18 @@ PY`,
     const changed = (await diff(path.join(dir, 'a.exe'), path.join(dir, 'c.exe'))).report
     expect(changed?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
     expect(changed?.items[0]?.hints[1]?.evidence).toMatch(/lie outside the fields named/)
+    // Its debug directory made to claim more entries than are read: the fields are not all
+    // located, and the time is not said to explain the rest.
+    const crafted = fs.readFileSync(path.join(dir, 'c.exe'))
+    const optional = crafted.readUInt32LE(0x3c) + 24
+    crafted.writeUInt32LE(17 * 28, optional + 112 + 6 * 8 + 4)
+    fs.writeFileSync(path.join(dir, 'd.exe'), crafted)
+    fs.chmodSync(path.join(dir, 'd.exe'), fs.statSync(path.join(dir, 'a.exe')).mode)
+    const unlocated = (await diff(path.join(dir, 'a.exe'), path.join(dir, 'd.exe'))).report
+    expect(unlocated?.items[0]?.hints.map((h) => [h.cause, h.evidence.slice(0, 40)])).toEqual([
+      ['timestamp', expect.any(String)],
+      ['unexplained', 'the places of the fields named could not'],
+    ])
   })
 
   it("names an ISO image's volume dates as the timestamps they are, and the fix that makes them equal", async () => {

@@ -137,6 +137,14 @@ describe('knownHeaderFields', () => {
         [0x500, 0x508],
       ],
     })
+    // A record's span ends where its path does, whatever length its entry claims (a
+    // crafted one must not cover the code); more entries than are read locate nothing.
+    const claims = Buffer.from(pe)
+    claims.writeUInt32LE(0x100, 0x400 + 16)
+    expect(knownHeaderFields(claims)?.spans).toContainEqual([0x440, 0x440 + 24 + 17])
+    const many = Buffer.from(pe)
+    many.writeUInt32LE(17 * 28, 0x98 + 112 + 6 * 8 + 4)
+    expect(knownHeaderFields(many)?.spans).toBeUndefined()
     // Cut or corrupted anywhere, it never throws: a field that does not hold together is left out.
     fc.assert(
       fc.property(

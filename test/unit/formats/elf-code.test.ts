@@ -118,12 +118,12 @@ describe('compareCode', () => {
   it('names a function that points to another thing: another element, string or table', () => {
     const d = makeTemp()
     const data =
-      'int tbl[4] = {1, 2, 3, 4};\nstatic const int one[4] = {11, 12, 13, 14};\nstatic const int two[4] = {21, 22, 23, 24};\n' +
+      'int tbl[4] = {1, 2, 3, 4};\nstatic const int one[4] = {11, 12, 13, 14};\nstatic const int two[4] = {11, 22, 23, 24};\n' +
       'const int *pick(int i) { return i ? one : two; }\nconst char *word(int i) { return i ? "first words" : "second words"; }\n'
     fs.writeFileSync(path.join(d, 'data.c'), data)
     fs.writeFileSync(path.join(d, 'other.c'), 'int other(int x) { return x * 5; }\n')
     const uses = (element: number, text: string, array: string): string =>
-      `#include <stdio.h>\nextern int tbl[4];\nstatic const int one[4] = {11, 12, 13, 14};\nstatic const int two[4] = {21, 22, 23, 24};\n` +
+      `#include <stdio.h>\nextern int tbl[4];\nstatic const int one[4] = {11, 12, 13, 14};\nstatic const int two[4] = {11, 22, 23, 24};\n` +
       `static const int *volatile keep[2] = {one, two};\n` +
       `int use(int i) { puts(i ? "first words" : "second words"); return tbl[${element}] + keep[i & 1][i] + ${array}[i & 3]; }\n` +
       `void text(void) { puts("${text}"); }\nint main(int c, char **v) { (void)v; text(); return use(c); }\n`
@@ -148,6 +148,86 @@ describe('compareCode', () => {
       expect(code('a', changed)).toContain(changed === 'c' ? 'text' : 'use')
       expect(code('a.s', `${changed}.s`)).toEqual(['.text'])
     }
+  })
+
+  it('names code a build path does not explain: another call in a stripped program, an unsized function, swapped statics', () => {
+    const d = makeTemp()
+    const built = (dir: string, script: string): void => {
+      fs.mkdirSync(path.join(d, dir), { recursive: true })
+      sh(path.join(d, dir), script)
+    }
+    // Built in two directories (__FILE__ holds the path), each with one change of code.
+    const sides = [
+      ['a', ''],
+      ['b/much/deeper', 'B'],
+    ] as const
+    for (const [dir, b] of sides) {
+      const main = (body: string): string => `#include <stdio.h>\n${body}`
+      fs.mkdirSync(path.join(d, dir), { recursive: true })
+      fs.writeFileSync(
+        path.join(d, dir, 'call.c'),
+        main(
+          'int grant(int u) { return 1; }\nint deny(int u) { return 0; }\nint main(int c, char **v) { printf("%s %d\\n", __FILE__, CHECK(c)); return 0; }\n',
+        ),
+      )
+      fs.writeFileSync(
+        path.join(d, dir, 'asm.c'),
+        main(
+          'extern int magic(void);\nint main(void) { printf("%s %d\\n", __FILE__, magic()); return 0; }\n',
+        ),
+      )
+      // An assembly function with no size in the symbol table.
+      fs.writeFileSync(
+        path.join(d, dir, 'magic.s'),
+        `\t.section .note.GNU-stack,"",@progbits\n\t.text\n\t.globl magic\n\t.type magic, @function\nmagic:\n\tmovl $${b === '' ? 42 : 1337}, %eax\n\tret\n`,
+      )
+      const helper = (body: string, name: string): string =>
+        `__attribute__((noinline)) static int helper(int x) { return ${body}; }\nint ${name}(int x) { return helper(x); }\n`
+      // Two files' static helpers of one name, their bodies swapped on the B side.
+      fs.writeFileSync(path.join(d, dir, 'f1.c'), helper(b === '' ? 'x + 10' : 'x * 3', 'one'))
+      fs.writeFileSync(path.join(d, dir, 'f2.c'), helper(b === '' ? 'x * 3' : 'x + 10', 'two'))
+      fs.writeFileSync(
+        path.join(d, dir, 'statics.c'),
+        main(
+          'int one(int), two(int);\nint main(int c, char **v) { printf("%s %d %d\\n", __FILE__, one(c), two(c)); return 0; }\n',
+        ),
+      )
+      built(
+        dir,
+        `gcc -O0 -DCHECK=${b === '' ? 'deny' : 'grant'} -o call "$PWD/call.c" && strip call
+         gcc -O2 -o asm "$PWD/asm.c" magic.s
+         gcc -O2 -o statics "$PWD/statics.c" f1.c f2.c`,
+      )
+    }
+    const code = (file: string): string[] | undefined =>
+      compareCode(
+        read(path.join(d, 'a', file)),
+        read(path.join(d, 'b/much/deeper', file)),
+      )?.changed.map((c) => c.name)
+    expect(code('call')).toEqual(['.text'])
+    expect(code('asm')).toEqual(['magic'])
+    expect(code('statics')).toEqual(['helper (f1.c)', 'helper (f2.c)'])
+  })
+
+  it('names an object file whose relocations name another symbol or place, though its bytes are the same', () => {
+    const d = makeTemp()
+    const write = (name: string, code: string): void => {
+      fs.writeFileSync(path.join(d, name), code)
+    }
+    write('a.c', 'void foo(void); void bar(void);\nvoid run(void) { foo(); }\n')
+    write('b.c', 'void foo(void); void bar(void);\nvoid run(void) { bar(); }\n')
+    write('c.c', 'extern int table[8];\nint pick(void) { return table[2]; }\n')
+    write('e.c', 'extern int table[8];\nint pick(void) { return table[5]; }\n')
+    sh(d, 'gcc -O2 -c a.c b.c c.c e.c')
+    const [a, b, c, e] = ['a.o', 'b.o', 'c.o', 'e.o'].map((f) => read(path.join(d, f))) as [
+      Buffer,
+      Buffer,
+      Buffer,
+      Buffer,
+    ]
+    // The code bytes are the same: only the relocation's symbol, or its addend, differs.
+    expect(compareCode(a, b)?.changed.map((x) => x.name)).toEqual(['run'])
+    expect(compareCode(c, e)?.changed.map((x) => x.name)).toEqual(['pick'])
   })
 
   it('names a changed function of an object file, and one that only one side has', () => {
