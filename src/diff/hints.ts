@@ -58,6 +58,7 @@ const FIX = {
   link: 'link objects in a fixed order: sort the list the linker is given (LC_ALL=C sort, $(sort $(wildcard *.o)) in make)',
   locale: 'collation depends on the locale: set LC_ALL=C where the build sorts or formats',
   host: 'do not embed the host name (uname -n, hostname) in build output',
+  domain: 'do not embed the domain name (domainname, hostname -d, uname -a) in build output',
   env: 'a value from the build environment reaches the output: do not embed environment variables, PATH or HOME',
   unexplained: UNEXPLAINED_FIX,
 } as const
@@ -117,11 +118,18 @@ export function contentHints(
   }
   if (context.canary !== undefined) {
     const host = `reproof-${context.canary}`
-    if (b.includes(host) && !a.includes(host)) {
+    // Run B's domain name is the host name's canary under `.invalid`: which one appears
+    // is told by what follows it.
+    const domain = `${host}.invalid`
+    const at = b.indexOf(host)
+    if (at !== -1 && !a.includes(host)) {
+      const isDomain = b.subarray(at, at + domain.length).toString('latin1') === domain
       hints.push({
         cause: 'hostname',
-        evidence: `run B's host name "${host}" appears in B at offset ${b.indexOf(host)}`,
-        fix: FIX.host,
+        evidence: isDomain
+          ? `run B's domain name "${domain}" appears in B at offset ${at}`
+          : `run B's host name "${host}" appears in B at offset ${at}`,
+        fix: isDomain ? FIX.domain : FIX.host,
       })
     } else if (path === undefined && b.includes(context.canary) && !a.includes(context.canary)) {
       hints.push({

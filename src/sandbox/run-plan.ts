@@ -623,10 +623,12 @@ export function judgeEffectiveness(
   plan: Pick<RunPlan, 'variations' | 'toConfirm'>,
   probes: { a: ProbeReport; b: ProbeReport },
   listingOrderDiffers: boolean,
+  /** Whether the source has a directory of two entries or more, whose order can differ. */
+  sourceHasOrder = true,
 ): VariationRecord[] {
   const differs: Partial<Record<VariationName, boolean>> = {
     time: Math.abs(probes.b.time - probes.a.time) > 86_400,
-    ordering: listingOrderDiffers,
+    ordering: listingOrderDiffers && sourceHasOrder,
     umask: probes.a.umask !== probes.b.umask,
     user: probes.a.uid !== probes.b.uid,
     hostname: probes.a.hostname !== probes.b.hostname,
@@ -638,9 +640,11 @@ export function judgeEffectiveness(
     if (r.status !== 'effective' || !plan.toConfirm.includes(r.name)) return r
     if (differs[r.name] !== false) return r
     const note =
-      r.name === 'ordering'
-        ? 'directory listings came back in the same order in both runs on this filesystem'
-        : 'a probe run saw no difference between the runs'
+      r.name !== 'ordering'
+        ? 'a probe run saw no difference between the runs'
+        : sourceHasOrder
+          ? 'directory listings came back in the same order in both runs on this filesystem'
+          : 'no directory of the source holds two entries or more, so there was no order to reverse'
     return { ...r, status: 'no-effect', note }
   })
 }

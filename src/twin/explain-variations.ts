@@ -10,6 +10,11 @@ export interface AttributionResult extends Partial<Attribution> {
   extraBuilds: number
   /** Why no culprit was searched for, or why the search stopped. */
   skipped?: string
+  /**
+   * The pairs' runs ran one after the other (--sequential): each pair's runs also saw
+   * other times of day, so the control pair does not tell the clock from the path.
+   */
+  sequential?: true
 }
 
 /** Builds one more pair with these options; resolves to the names of the artifacts that differ. */
@@ -58,7 +63,11 @@ export async function explainVariations(
   }
   try {
     const found = await attribute(inputs.differing, varied, test, budget.maxPairs)
-    return { ...found, extraBuilds: 2 * found.pairs.length }
+    return {
+      ...found,
+      extraBuilds: 2 * found.pairs.length,
+      ...(options.sequential ? { sequential: true as const } : {}),
+    }
   } catch (err) {
     if (inputs.signal?.aborted === true) throw err
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err)

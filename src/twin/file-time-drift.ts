@@ -100,19 +100,27 @@ export function withFileTimeDrift(
   drift: FileTimeDrift,
 ): VariationRecord[] {
   return variations.map((v) => {
-    if (v.name !== 'file-times' || (drift.close.length === 0 && !drift.incomplete)) return v
+    // No file both runs wrote kept the time it was written at (the build set them all,
+    // or wrote none): whether run B's later writes were stamped later is not known.
+    const unseen = drift.compared === 0 && drift.incomplete === false
+    if (v.name !== 'file-times' || (drift.close.length === 0 && !drift.incomplete && !unseen))
+      return v
     const shown = drift.close.slice(0, 3).map(toDisplayText).join(', ')
     const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : ''
     const note =
       drift.close.length > 0
         ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}${more}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
-        : drift.incomplete === 'unlisted'
-          ? 'file times could not be compared between the runs: the build left a directory reproof cannot list, so whether the later start held is not known'
-          : `file times could not be compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries, so whether the later start held is not known`
+        : unseen
+          ? 'file times could not be compared between the runs: no file both runs wrote kept the time it was written at (the build set their times, or wrote none), so whether run B wrote later than run A is not known; a time stamp taken from them before they were set may not differ'
+          : drift.incomplete === 'unlisted'
+            ? 'file times could not be compared between the runs: the build left a directory reproof cannot list, so whether the later start held is not known'
+            : `file times could not be compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries, so whether the later start held is not known`
     // Not one file both runs wrote got another time, or whether any did is not known: the
     // variation is not claimed.
     const none =
-      (drift.compared > 0 && drift.close.length === drift.compared) || drift.incomplete !== false
+      unseen ||
+      (drift.compared > 0 && drift.close.length === drift.compared) ||
+      drift.incomplete !== false
     return {
       ...v,
       ...(none ? { status: 'no-effect' as const } : {}),

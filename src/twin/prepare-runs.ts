@@ -103,7 +103,9 @@ export async function prepareRuns(
   })
   const [a, b] = await Promise.all([probeRun(contexts.a), probeRun(contexts.b)])
   const probes = { a, b }
-  const judged = judgeEffectiveness(plan, probes, orderDiffers)
+  // Created in reverse order, a directory of one entry lists as it did: a source with
+  // no directory of two entries or more has no order to vary.
+  const judged = judgeEffectiveness(plan, probes, orderDiffers, hasSiblings(inputs.entries))
   refuseUnappliedExplicit(judged, options)
   const chains = {
     a: noteRootChain('A', workspace.base, plan.runs.a.layout.root, (p) => view('a', p)),
@@ -183,13 +185,36 @@ async function fillRoots(
   return snapshot
 }
 
+/** Whether some directory of the source (its root included) holds two entries or more. */
+function hasSiblings(entries: readonly SourceEntry[]): boolean {
+  const seen = new Set<string>()
+  for (const entry of entries) {
+    const slash = entry.rel.lastIndexOf('/')
+    const parent = slash === -1 ? '' : entry.rel.slice(0, slash)
+    if (seen.has(parent)) return true
+    seen.add(parent)
+  }
+  return false
+}
+
 /**
  * The namespace sandbox when it can be had; otherwise process isolation, said so, or
  * exit 3 with --require-sandbox.
  */
 function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Isolation {
   if (capabilities.sandbox.available)
-    return { kind: 'namespaces', network: options.network ? 'host' : 'none', notes: [] }
+    return {
+      kind: 'namespaces',
+      network: options.network ? 'host' : 'none',
+      // The host's network is one for both runs, loopback included: what run A serves
+      // there (a compile cache, a build server) run B can take, unless A has ended.
+      notes:
+        options.network && !options.sequential
+          ? [
+              'both runs share the host network, loopback included: run B can take what run A serves on it (--sequential keeps them apart)',
+            ]
+          : [],
+    }
   if (options.requireSandbox) {
     throw new ReproofError(
       'E_ENVIRONMENT',

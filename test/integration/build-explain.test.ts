@@ -63,6 +63,29 @@ describe('reproof build: which variation causes each difference', () => {
     expect(result.attribution?.extraBuilds).toBe(2 * pairs.length)
   })
 
+  it('says the clock is not told from the path when the runs ran one after the other', async () => {
+    const source = makeTemp()
+    fs.writeFileSync(path.join(source, 'Makefile'), 'all:\n\tdate +%s%N > stamp.txt\n')
+    const run = await runCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      makeTempParent(),
+      '-o',
+      'stamp.txt',
+      '--out-dir',
+      makeTemp(),
+      '--sequential',
+      '--',
+      'make',
+    ])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain(
+      'stamp.txt: differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, or nothing reproof varies',
+    )
+  })
+
   it('builds nothing more with --no-explain, and names what did not fit in --timeout', async () => {
     const off = await build(project(), ['--no-explain'])
     expect(off.code).toBe(1)

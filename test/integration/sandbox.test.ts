@@ -133,6 +133,10 @@ withSandbox('the build sandbox', () => {
       const online = await build(source, ['-o', 'out.txt', '--network', ...command])
       expect(online.code).toBe(0)
       expect(online.result?.isolation).toMatchObject({ kind: 'namespaces', network: 'host' })
+      // One network for both runs: the verdict says what run B could take from run A there.
+      expect(online.result?.isolation.notes).toContainEqual(
+        expect.stringMatching(/^both runs share the host network, loopback included/),
+      )
     } finally {
       server.close()
     }

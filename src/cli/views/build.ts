@@ -149,11 +149,15 @@ function describeAttribution(attribution: BuildResult['attribution']): string[] 
   const lines = [`which variation causes it (${builds}):`]
   for (const { artifact, cause, also } of attribution.culprits ?? [])
     lines.push(
-      `  ${shown(artifact)}: ${CAUSES[cause] ?? `${[cause, ...(also ?? [])].join(' alone, and ')} alone`}`,
+      `  ${shown(artifact)}: ${(cause === 'path' && attribution.sequential === true ? SEQUENTIAL_PATH : CAUSES[cause]) ?? `${[cause, ...(also ?? [])].join(' alone, and ')} alone`}`,
     )
   if (attribution.skipped !== undefined) lines.push(`  not learnt: ${shown(attribution.skipped)}`)
   return lines
 }
+
+// Run one after the other, the control pair's runs saw other times of day as well.
+const SEQUENTIAL_PATH =
+  'differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, or nothing reproof varies (concurrency, random seeds, the network)'
 
 const CAUSES: Record<string, string> = {
   path: 'differs with only the build path varied: the path, or nothing reproof varies (concurrency, random seeds, the network)',

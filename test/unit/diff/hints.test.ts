@@ -300,6 +300,15 @@ describe('content hints', () => {
     expect((await hintsFor('v=\n', 'v=canary0123456789\n')).map((h) => h.cause)).toEqual([
       'environment',
     ])
+    // Run B's domain name holds the host name's canary: it is named as the domain.
+    const domain = await hintsFor('d=(none)\n', 'd=reproof-canary0123456789.invalid\n')
+    expect(domain.map((h) => [h.cause, h.evidence])).toEqual([
+      [
+        'hostname',
+        'run B\'s domain name "reproof-canary0123456789.invalid" appears in B at offset 2',
+      ],
+    ])
+    expect(domain[0]?.fix).toMatch(/domain name/)
   })
 
   it('falls back to unexplained, saying what it looked for', async () => {

@@ -377,5 +377,10 @@ describe('probes and effectiveness', () => {
       true,
     )
     expect(all.every((v) => v.status === 'effective')).toBe(true)
+    // A source with no directory of two entries: reversing it reverses nothing.
+    const single = judgeEffectiveness(plan, { a: probe(), b: probe() }, true, false)
+    const ordering = single.find((v) => v.name === 'ordering')
+    expect(ordering?.status).toBe('no-effect')
+    expect(ordering?.note).toMatch(/no directory of the source holds two entries or more/)
   })
 })

@@ -80,4 +80,10 @@ describe('withFileTimeDrift', () => {
       variations,
     )
   })
+
+  it('claims no effect when no file both runs wrote kept its time (the build set them all): the check had nothing to look at', () => {
+    const reset = withFileTimeDrift(variations, { close: [], compared: 0, incomplete: false })
+    expect(reset[1]).toMatchObject({ name: 'file-times', status: 'no-effect' })
+    expect(reset[1]?.note).toMatch(/no file both runs wrote kept the time it was written at/)
+  })
 })
