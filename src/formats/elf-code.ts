@@ -49,6 +49,8 @@ export interface CodeComparison {
 
 const SHF_EXECINSTR = 0x4
 const SHF_STRINGS = 0x20
+const SHT_SYMTAB = 2
+const SHT_STRTAB = 3
 const SHT_RELA = 4
 const SHT_REL = 9
 const SHT_NOBITS = 8
@@ -99,6 +101,7 @@ interface Pair {
  */
 export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
   if (!isElf(a) || !isElf(b)) return undefined
+  if (sameCodeBytes(a, b)) return { changed: [], unlisted: 0, incomplete: false }
   const [x, y] = [side(a), side(b)]
   // Without section tables the code cannot be found, so it was not compared.
   if (x === undefined || y === undefined) return { changed: [], unlisted: 0, incomplete: true }
@@ -121,6 +124,111 @@ export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
     unlisted: Math.max(0, changed.length - MAX_LISTED),
     incomplete: pair.work.left <= 0,
   }
+}
+
+/**
+ * Whether every executable section is the same bytes at the same address on both sides
+ * (and, in an object file, so are their relocations and the symbol and string tables
+ * those name): then the code is the same, whatever else moved, and nothing needs reading.
+ */
+function sameCodeBytes(a: Buffer, b: Buffer): boolean {
+  const [x, y] = [readElf(a), readElf(b)]
+  if (x?.sectionHeaders === undefined || y?.sectionHeaders === undefined) return false
+  if (x.type !== y.type || x.machine !== y.machine) return false
+  const relocatable = x.type === ET_REL
+  const matters = (file: ElfFile): ElfSection[] => {
+    const code = new Set(file.sections.filter(executable).map((t) => t.name))
+    return file.sections.filter(
+      (t) =>
+        code.has(t.name) ||
+        // Which function each PLT slot calls is in the dynamic relocations and symbols.
+        DYNAMIC_BINDING.has(t.name) ||
+        (relocatable &&
+          (t.type === SHT_SYMTAB ||
+            t.type === SHT_STRTAB ||
+            (t.type === SHT_REL && code.has(t.name.slice(4))) ||
+            (t.type === SHT_RELA && code.has(t.name.slice(5))))),
+    )
+  }
+  const [mx, my] = [matters(x), matters(y)]
+  if (mx.length !== my.length || !mx.some(executable)) return false
+  return mx.every((t, i) => {
+    const u = my[i]
+    return (
+      u !== undefined &&
+      u.name === t.name &&
+      u.type === t.type &&
+      (relocatable || u.address === t.address) &&
+      t.type !== SHT_NOBITS &&
+      a.subarray(t.offset, t.offset + t.size).equals(b.subarray(u.offset, u.offset + u.size))
+    )
+  })
+}
+
+const DYNAMIC_BINDING = new Set(['.rela.plt', '.rel.plt', '.dynsym', '.dynstr'])
+// An x86 PLT entry's size; the lazy `.plt` starts with one entry of its own.
+const PLT_ENTRY = 16
+
+/**
+ * A dynamically linked x86 program's PLT entries as functions named after what each
+ * calls (`puts@plt`): `.rela.plt`'s n-th relocation binds `.plt.sec`'s n-th entry, or
+ * `.plt`'s (n+1)-th. A call to another entry is a call to another function, though each
+ * is the same bytes at the same place.
+ */
+function pltEntries(bytes: Buffer, file: ElfFile): ElfSymbol[] {
+  if (file.machine !== EM_X86_64 && file.machine !== EM_386) return []
+  const named = (name: string): ElfSection | undefined =>
+    file.sections.find((t) => t.name === name && t.type !== SHT_NOBITS)
+  const relocations = named('.rela.plt') ?? named('.rel.plt')
+  const [dynsym, dynstr] = [named('.dynsym'), named('.dynstr')]
+  const sec = named('.plt.sec')
+  const plt = sec ?? named('.plt')
+  if (
+    relocations === undefined ||
+    dynsym === undefined ||
+    dynstr === undefined ||
+    plt === undefined
+  )
+    return []
+  const { wide, little } = file
+  const { u32 } = fieldReaders(bytes, wide, little)
+  const rela = relocations.type === SHT_RELA
+  const entry = (rela ? 3 : 2) * (wide ? 8 : 4)
+  const symbolSize = wide ? 24 : 16
+  const first = sec === undefined ? 1 : 0
+  const count = Math.min(
+    Math.floor(relocations.size / entry),
+    Math.floor(plt.size / PLT_ENTRY) - first,
+  )
+  const out: ElfSymbol[] = []
+  for (let i = 0; i < count && i < MAX_RELOCATIONS; i++) {
+    const at = relocations.offset + i * entry + (wide ? 8 : 4)
+    const index = wide ? u32(at + (little ? 4 : 0)) : u32(at) >>> 8
+    const symbolAt = dynsym.offset + index * symbolSize
+    if (index * symbolSize + 4 > dynsym.size) continue
+    const nameAt = u32(symbolAt)
+    if (nameAt >= dynstr.size) continue
+    const from = dynstr.offset + nameAt
+    const end = bytes.indexOf(0, from)
+    const name = bytes.toString(
+      'latin1',
+      from,
+      end === -1 || end > dynstr.offset + dynstr.size
+        ? dynstr.offset + dynstr.size
+        : Math.min(end, from + 256),
+    )
+    out.push({
+      index: -1,
+      name: `${name}@plt`,
+      address: plt.address + (i + first) * PLT_ENTRY,
+      size: PLT_ENTRY,
+      type: STT_FUNC,
+      local: false,
+      file: '',
+      section: plt.index,
+    })
+  }
+  return out
 }
 
 /** A unit of code: where it starts on each side (file offset and load address), its size. */
@@ -146,9 +254,10 @@ function side(bytes: Buffer): Side | undefined {
   const sections = new Map(file.sections.map((t) => [t.index, t]))
   const all = readSymbols(bytes, file, [STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_SECTION])
   const symbols = all.filter((t) => t.type !== STT_SECTION && t.name !== '')
-  const byAddress = symbols
-    .filter((t) => t.type === STT_FUNC || t.type === STT_OBJECT)
-    .sort((p, q) => p.address - q.address || q.size - p.size)
+  const byAddress = [
+    ...symbols.filter((t) => t.type === STT_FUNC || t.type === STT_OBJECT),
+    ...pltEntries(bytes, file),
+  ].sort((p, q) => p.address - q.address || q.size - p.size)
   const relocations =
     file.type === ET_REL
       ? readRelocations(bytes, file, new Map(all.map((t) => [t.index, t])), sections)
@@ -612,6 +721,8 @@ function readRelocations(
     const infoAt = shoff + s.index * header + (wide ? 44 : 28)
     if (infoAt + 4 > bytes.length) continue
     const target = u32(infoAt)
+    // Only code is compared: the relocations of debug and data sections are not read.
+    if (!executable(sections.get(target))) continue
     const size = wide ? 8 : 4
     const entry = (s.type === SHT_RELA ? 3 : 2) * size
     const count = Math.floor(s.size / entry)
