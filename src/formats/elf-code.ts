@@ -155,8 +155,7 @@ function sameCodeBytes(a: Buffer, b: Buffer): boolean {
   return mx.every((t, i) => {
     const u = my[i]
     return (
-      u !== undefined &&
-      u.name === t.name &&
+      u?.name === t.name &&
       u.type === t.type &&
       (relocatable || u.address === t.address) &&
       t.type !== SHT_NOBITS &&
