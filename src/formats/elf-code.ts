@@ -20,15 +20,18 @@ import {
  * the file (a path in the debug strings, functions in another order) must not hide a
  * function whose code changed too.
  *
- * Functions are matched by name (from the symbol table), so one laid out elsewhere is
- * compared with itself; without a symbol table each executable section is one unit.
- * Within a unit, every differing byte must lie in a 4-byte field that, read on each side
- * as an address (relative to the instruction on x86, absolute or PC-relative), points to
- * the same thing on both: the same symbol at the same offset, the same place in a section
- * of the same name, or the same bytes (a string that moved; a path under another
- * directory, same file name). In a relocatable object the field must be one a relocation
- * fills on both sides. Other machines' code is compared byte for byte (an AArch64 branch
- * aside). Hostile input: every read is bounded by the buffer, the work by the caps below.
+ * Functions are matched by name from the symbol table (a static one by its source file
+ * too), so one laid out elsewhere is compared with itself; a label with no size runs to
+ * the next symbol; an executable section no symbol is in, and each one of a stripped
+ * file, is one unit. Within a unit, every differing byte must lie in a 4-byte field that,
+ * read on each side as an address (relative to the instruction on x86, absolute or
+ * PC-relative), points to the same thing on both: the same symbol at the same offset (a
+ * PLT entry named after what it calls), the same place in a section of the same name, the
+ * same string (a path may name the same file under another directory), the same unnamed
+ * code, or unnamed data that corresponds. In a relocatable object the field must be one a
+ * relocation fills on both sides, and every relocation must name the same symbol and
+ * place. Other machines' code is compared byte for byte (an AArch64 branch aside).
+ * Hostile input: every read is bounded by the buffer, the work by the caps below.
  */
 
 export interface CodeChange {
