@@ -115,6 +115,18 @@ export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
   }
   const pair: Pair = { x, y, work: { left: MAX_FIELD_CHECKS } }
   const changed: CodeChange[] = []
+  // Functions called through the PLT on one side only: no path, time or link order
+  // changes what a program imports, and a call to another one may be the same bytes
+  // (the same slot, bound to another name).
+  const imports = (s: Side): string[] =>
+    s.byAddress.filter((t) => t.index === -1 && t.name.endsWith('@plt')).map((t) => t.name)
+  const calls = namesOnOneSide(imports(x), imports(y))
+  if (calls !== undefined)
+    changed.push({
+      name: `functions called through the PLT (A only: ${calls.a.join(', ') || 'none'}; B only: ${calls.b.join(', ') || 'none'})`,
+      section: '.rela.plt',
+      offset: -1,
+    })
   const named = x.symbols.length > 0 && y.symbols.length > 0
   const units = named ? pairUnits(x, y) : sectionUnits(x, y)
   for (const unit of units) {
@@ -323,6 +335,17 @@ function codeUnits(s: Side): { key: string; name: string; at: Placed }[] {
         at: { offset: t.offset, address: t.address, size: t.size, section: t.index, within: 0 },
       })
   return units
+}
+
+/** What of two lists only one side holds, a few of each; undefined when they hold the same. */
+function namesOnOneSide(
+  xs: readonly string[],
+  ys: readonly string[],
+): { a: string[]; b: string[] } | undefined {
+  const [sx, sy] = [new Set(xs), new Set(ys)]
+  const a = [...sx].filter((n) => !sy.has(n)).slice(0, 4)
+  const b = [...sy].filter((n) => !sx.has(n)).slice(0, 4)
+  return a.length === 0 && b.length === 0 ? undefined : { a, b }
 }
 
 /** The first value above `address` in a sorted list, by binary search. */

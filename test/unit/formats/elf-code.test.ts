@@ -230,6 +230,27 @@ describe('compareCode', () => {
     expect(compareCode(c, e)?.changed.map((x) => x.name)).toEqual(['pick'])
   })
 
+  it('names a call bound to another library function, though the calling code is the same bytes', () => {
+    const d = makeTemp()
+    for (const [dir, call] of [
+      ['puts', 'puts("x")'],
+      ['free', 'free((void *)"x")'],
+    ] as const) {
+      fs.mkdirSync(path.join(d, dir))
+      fs.writeFileSync(
+        path.join(d, dir, 'm.c'),
+        `#include <stdio.h>\n#include <stdlib.h>\nint main(void) { ${call}; return 0; }\n`,
+      )
+      sh(path.join(d, dir), 'gcc -O1 -w -o app m.c')
+    }
+    // The same slot of the PLT, bound to puts on one side and free on the other.
+    expect(
+      compareCode(read(path.join(d, 'puts/app')), read(path.join(d, 'free/app')))?.changed.map(
+        (c) => c.name,
+      ),
+    ).toEqual(['functions called through the PLT (A only: puts@plt; B only: free@plt)'])
+  })
+
   it('names a changed function of an object file, and one that only one side has', () => {
     const d = makeTemp()
     const write = (name: string, code: string): void => {
