@@ -1384,6 +1384,44 @@ PY`,
     ])
   })
 
+  it('names a zip member recompressed at the same size, and a local header CRC-32 the directory does not hold', async () => {
+    const dir = makeTemp()
+    // The same content as two stored deflate blocks split at another place: the same
+    // compressed size, other bytes; and m2's local header given another CRC-32.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import struct, zlib
+def stored(data, split):
+    out = b''
+    for i, p in enumerate([data[:split], data[split:]]):
+        out += bytes([i]) + struct.pack('<HH', len(p), len(p) ^ 0xffff) + p
+    return out
+def zipbytes(members):
+    body = b''; central = b''
+    for name, content, comp in members:
+        crc = zlib.crc32(content); off = len(body)
+        body += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 8, 0, 0x21, crc, len(comp), len(content), len(name), 0) + name + comp
+        central += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 0x031e, 20, 0, 8, 0, 0x21, crc, len(comp), len(content), len(name), 0, 0, 0, 0, 0o100644 << 16, off) + name
+    return body + central + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, len(members), len(members), len(central), len(body), 0)
+data = b'hello reproducible world\\n' * 20
+open('a.zip', 'wb').write(zipbytes([(b'm1.txt', data, stored(data, 3)), (b'm2.txt', data, stored(data, 3))]))
+b = bytearray(zipbytes([(b'm1.txt', data, stored(data, 5)), (b'm2.txt', data, stored(data, 3))]))
+struct.pack_into('<I', b, b.index(b'PK\\x03\\x04', 1) + 14, 0xdeadbeef)
+open('b.zip', 'wb').write(b)
+PY`,
+    )
+    const { code, report } = await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))
+    expect(code).toBe(1)
+    const item = (name: string) => report?.items.find((i) => i.path === `a.zip!${name}`)
+    expect(item('m2.txt')?.fields).toEqual([{ field: 'local crc32', a: '(absent)', b: 'deadbeef' }])
+    expect(item('m2.txt')?.hints.map((h) => h.cause)).not.toContain('compression')
+    expect(item('m1.txt')?.fields?.map((f) => f.field)).toEqual(['compressed bytes'])
+    expect(item('m1.txt')?.hints.map((h) => h.cause)).toEqual(['compression'])
+    // The archive's own item names no cause.
+    expect(report?.items.find((i) => i.path === 'a.zip')?.hints).toEqual([])
+  })
+
   it('names the bytes of a zip member its central directory does not list, and a local header naming another, never compression', async () => {
     const dir = makeTemp()
     sh(
