@@ -1,7 +1,7 @@
 import { keyFor } from '../formats/member.js'
 import { parseJavaClass, type JavaClass } from '../formats/java-class.js'
-import { MAX_SECTIONS, MAX_STRINGS, type ElfSectionDifference } from './elf-diff.js'
-import { onlyEachSide } from './multiset.js'
+import { capped, MAX_STRINGS, type ElfSectionDifference } from './elf-diff.js'
+import { onlyEachSide } from '../multiset.js'
 
 /**
  * Two Java class files compared the way a reader of `javap -v` would: the constants
@@ -39,11 +39,7 @@ export function compareClasses(
       ...(sameCode ? { sameCode } : {}),
     })
   }
-  if (parts.length === 0) return undefined
-  return {
-    sections: parts.slice(0, MAX_SECTIONS),
-    unlisted: Math.max(0, parts.length - MAX_SECTIONS),
-  }
+  return parts.length === 0 ? undefined : capped(parts)
 }
 
 /** Methods by name and descriptor, a repeated one as `name#2` (as archive members are keyed). */

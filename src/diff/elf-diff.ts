@@ -1,6 +1,6 @@
 import { elfLayout, type ElfPart } from '../formats/elf.js'
 import { keyFor } from '../formats/member.js'
-import { onlyEachSide } from './multiset.js'
+import { onlyEachSide } from '../multiset.js'
 
 /** One ELF section (or header) whose bytes differ between the two sides. */
 export interface ElfSectionDifference {
@@ -48,9 +48,17 @@ export function compareElfSections(
       ...(strings === undefined ? {} : { strings }),
     })
   }
+  return capped(differing)
+}
+
+/** Parts of a structure listed up to MAX_SECTIONS, with a count of the rest. */
+export function capped(parts: ElfSectionDifference[]): {
+  sections: ElfSectionDifference[]
+  unlisted: number
+} {
   return {
-    sections: differing.slice(0, MAX_SECTIONS),
-    unlisted: Math.max(0, differing.length - MAX_SECTIONS),
+    sections: parts.slice(0, MAX_SECTIONS),
+    unlisted: Math.max(0, parts.length - MAX_SECTIONS),
   }
 }
 

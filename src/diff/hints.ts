@@ -1,5 +1,5 @@
 import { canonicalJson } from '../canonical.js'
-import { withoutEach } from './multiset.js'
+import { withoutEach } from '../multiset.js'
 import { isPrintable, type BinaryDiff, type TextDiff } from './content-diff.js'
 import type { ElfSectionDifference } from './elf-diff.js'
 import type { FieldDifference, Hint } from './report.js'

@@ -1,7 +1,7 @@
 import { keyFor } from '../formats/member.js'
 import { parsePyc, type PycCode } from '../formats/pyc.js'
-import { MAX_SECTIONS, MAX_STRINGS, type ElfSectionDifference } from './elf-diff.js'
-import { onlyEachSide } from './multiset.js'
+import { capped, MAX_STRINGS, type ElfSectionDifference } from './elf-diff.js'
+import { onlyEachSide } from '../multiset.js'
 
 /** The part that holds the paths each code object was compiled from. */
 export const PYC_FILE_NAMES = 'file names'
@@ -40,11 +40,7 @@ export function comparePycs(
       ...(sameCode ? { sameCode } : {}),
     })
   }
-  if (parts.length === 0) return undefined
-  return {
-    sections: parts.slice(0, MAX_SECTIONS),
-    unlisted: Math.max(0, parts.length - MAX_SECTIONS),
-  }
+  return parts.length === 0 ? undefined : capped(parts)
 }
 
 /** Code objects by qualified name, a repeated one as `name#2` (two lambdas of one scope). */

@@ -1,3 +1,4 @@
+import { onlyEachSide } from '../multiset.js'
 import {
   ET_REL,
   fieldReaders,
@@ -104,8 +105,9 @@ interface Pair {
  */
 export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
   if (!isElf(a) || !isElf(b)) return undefined
-  if (sameCodeBytes(a, b)) return { changed: [], unlisted: 0, incomplete: false }
-  const [x, y] = [side(a), side(b)]
+  const [fa, fb] = [readElf(a), readElf(b)]
+  if (sameCodeBytes(a, b, fa, fb)) return { changed: [], unlisted: 0, incomplete: false }
+  const [x, y] = [side(a, fa), side(b, fb)]
   // Without section tables the code cannot be found, so it was not compared.
   if (x === undefined || y === undefined) return { changed: [], unlisted: 0, incomplete: true }
   if (x.file.machine !== y.file.machine || x.file.type !== y.file.type) {
@@ -120,7 +122,7 @@ export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
   // (the same slot, bound to another name).
   const imports = (s: Side): string[] =>
     s.byAddress.filter((t) => t.index === -1 && t.name.endsWith('@plt')).map((t) => t.name)
-  const calls = namesOnOneSide(imports(x), imports(y))
+  const calls = onlyEachSide(imports(x), imports(y), 4)
   if (calls !== undefined)
     changed.push({
       name: `functions called through the PLT (A only: ${calls.a.join(', ') || 'none'}; B only: ${calls.b.join(', ') || 'none'})`,
@@ -146,8 +148,12 @@ export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
  * (and, in an object file, so are their relocations and the symbol and string tables
  * those name): then the code is the same, whatever else moved, and nothing needs reading.
  */
-function sameCodeBytes(a: Buffer, b: Buffer): boolean {
-  const [x, y] = [readElf(a), readElf(b)]
+function sameCodeBytes(
+  a: Buffer,
+  b: Buffer,
+  x: ElfFile | undefined,
+  y: ElfFile | undefined,
+): boolean {
   if (x?.sectionHeaders === undefined || y?.sectionHeaders === undefined) return false
   if (x.type !== y.type || x.machine !== y.machine) return false
   const relocatable = x.type === ET_REL
@@ -262,8 +268,7 @@ interface Placed {
   within: number
 }
 
-function side(bytes: Buffer): Side | undefined {
-  const file = readElf(bytes)
+function side(bytes: Buffer, file: ElfFile | undefined): Side | undefined {
   if (file?.sectionHeaders === undefined) return undefined
   const sections = new Map(file.sections.map((t) => [t.index, t]))
   const all = readSymbols(bytes, file, [STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_SECTION])
@@ -335,17 +340,6 @@ function codeUnits(s: Side): { key: string; name: string; at: Placed }[] {
         at: { offset: t.offset, address: t.address, size: t.size, section: t.index, within: 0 },
       })
   return units
-}
-
-/** What of two lists only one side holds, a few of each; undefined when they hold the same. */
-function namesOnOneSide(
-  xs: readonly string[],
-  ys: readonly string[],
-): { a: string[]; b: string[] } | undefined {
-  const [sx, sy] = [new Set(xs), new Set(ys)]
-  const a = [...sx].filter((n) => !sy.has(n)).slice(0, 4)
-  const b = [...sy].filter((n) => !sx.has(n)).slice(0, 4)
-  return a.length === 0 && b.length === 0 ? undefined : { a, b }
 }
 
 /** The first value above `address` in a sorted list, by binary search. */
