@@ -309,6 +309,13 @@ export class DiffEngine {
       }
     }
     const members = [membersByKey(scanA.inventory), membersByKey(scanB.inventory)] as const
+    // A member's metadata item, found by its path in one step whatever the member count.
+    const inventoryItem = new Map<string, DiffItem>()
+    for (const item of inventories.items) {
+      const seen = inventoryItem.get(item.path)
+      if (seen === undefined || (seen.kind !== 'metadata' && item.kind === 'metadata'))
+        inventoryItem.set(item.path, item)
+    }
     // A batch is planned in memory bytes; a spooled member weighs what its size is of
     // BATCH_SPOOL_BYTES, so that a batch also spools no more than that.
     const weight = (size: number | undefined): number =>
@@ -355,7 +362,8 @@ export class DiffEngine {
             memberA.sha256.startsWith('zip:')
           ) {
             const memberPath = `${path}!${memberA.name}`
-            if (this.items.some((i) => i.path === memberPath)) this.contentProvedSame(memberPath)
+            const listed = inventoryItem.get(memberPath)
+            if (listed !== undefined) contentProvedSame(listed)
             // The same content in other compressed bytes, and nothing else of it differs:
             // another deflate level or implementation. Said of the member itself.
             else if (memberA.sha256 !== memberB.sha256)
@@ -404,14 +412,6 @@ export class DiffEngine {
       new Map([...scanA.captured, ...second[0].captured]),
       new Map([...scanB.captured, ...second[1].captured]),
     ]
-  }
-
-  /** A member's metadata item, once its content was read and found the same on both sides. */
-  private contentProvedSame(memberPath: string): void {
-    const item = this.items.find((i) => i.path === memberPath && i.kind === 'metadata')
-    if (item?.kind !== 'metadata') return
-    item.message = 'content identical'
-    item.hints = fieldHints(item.fields)
   }
 
   /** Two members of the same key whose content differs: compared in depth, or named too large. */
@@ -933,6 +933,13 @@ function withFieldHints(fromFields: readonly Hint[], fromContent: readonly Hint[
 }
 
 /** A zip member whose content is the same in other compressed bytes of the same size. */
+/** A member's metadata item, once its content was read and found the same on both sides. */
+function contentProvedSame(item: DiffItem): void {
+  if (item.kind !== 'metadata') return
+  item.message = 'content identical'
+  item.hints = fieldHints(item.fields)
+}
+
 function recompressedItem(path: string, a: MemberInfo, b: MemberInfo): DiffItem {
   const field = {
     field: 'compressed bytes',

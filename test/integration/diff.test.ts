@@ -10,6 +10,14 @@ afterEach(cleanupTemp)
 const sh = (cwd: string, script: string): string =>
   execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8' })
 
+/** A directory holding `tree/a.txt`, to make images of. */
+function treeOfOneFile(): string {
+  const dir = makeTemp()
+  fs.mkdirSync(path.join(dir, 'tree'))
+  fs.writeFileSync(path.join(dir, 'tree', 'a.txt'), 'hello\n')
+  return dir
+}
+
 async function diff(a: string, b: string, ...flags: string[]) {
   const run = await runCli(['diff', a, b, '--json', ...flags])
   const report = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as DiffReport)
@@ -728,9 +736,7 @@ PY`,
   })
 
   it("names an ISO image's volume dates as the timestamps they are, and the fix that makes them equal", async () => {
-    const dir = makeTemp()
-    fs.mkdirSync(path.join(dir, 'tree'))
-    fs.writeFileSync(path.join(dir, 'tree', 'a.txt'), 'hello\n')
+    const dir = treeOfOneFile()
     sh(
       dir,
       'touch -d @1600000000 tree/a.txt tree && for t in 1700000000 1700000100; do SOURCE_DATE_EPOCH=$t xorriso -as mkisofs -o $t.iso tree 2>/dev/null; done',
@@ -769,6 +775,57 @@ PY`,
     // A file's content changed too: the times do not explain it.
     const content = (await diff(path.join(dir, 'one.iso'), path.join(dir, 'three.iso'))).report
     expect(content?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
+  })
+
+  it("follows an ISO record's Rock Ridge entries into a continuation area to find its times", async () => {
+    const dir = treeOfOneFile()
+    sh(
+      dir,
+      `for t in '2024-01-01 00:00:00' '2024-01-02 00:00:00'; do faketime -f "@$t" xorriso -as mkisofs -R -o "\${t%% *}.iso" tree 2>/dev/null; done`,
+    )
+    // A record whose entries outgrow its 255 bytes goes on in a continuation area (CE):
+    // here a.txt's PX and TF entries are moved to the free system area (sector 1) and
+    // replaced by a CE entry pointing there and padding (PD), as a long name would need.
+    const both = (at: number, value: number, bytes: Buffer): void => {
+      bytes.writeUInt32LE(value, at)
+      bytes.writeUInt32BE(value, at + 4)
+    }
+    const moved = (file: string): string => {
+      const bytes = fs.readFileSync(path.join(dir, file))
+      const root = 16 * 2048 + 156
+      const extent = bytes.readUInt32LE(root + 2) * 2048
+      for (let at = extent; bytes[at] !== 0; at += bytes[at] ?? 0) {
+        const nameLength = bytes[at + 32] ?? 0
+        if (bytes.toString('latin1', at + 33, at + 33 + nameLength) !== 'A.TXT;1') continue
+        const area = at + 33 + nameLength + (nameLength % 2 === 0 ? 1 : 0)
+        const px = bytes.indexOf('PX', area, 'latin1')
+        const tf = px + (bytes[px + 2] ?? 0)
+        expect(bytes.toString('latin1', tf, tf + 2)).toBe('TF')
+        const length = tf + (bytes[tf + 2] ?? 0) - px
+        const entries = Buffer.from(bytes.subarray(px, px + length))
+        expect(bytes.subarray(2048, 2048 + length).every((b) => b === 0)).toBe(true)
+        entries.copy(bytes, 2048)
+        const ce = Buffer.alloc(length)
+        ce.write('CE', 0, 'latin1')
+        ce[2] = 28
+        ce[3] = 1
+        both(4, 1, ce)
+        both(12, 0, ce)
+        both(20, length, ce)
+        ce.write('PD', 28, 'latin1')
+        ce[30] = length - 28
+        ce[31] = 1
+        ce.copy(bytes, px)
+        const out = `moved-${file}`
+        fs.writeFileSync(path.join(dir, out), bytes)
+        return path.join(dir, out)
+      }
+      throw new Error(`no record of a.txt in ${file}`)
+    }
+    const { code, report } = await diff(moved('2024-01-01.iso'), moved('2024-01-02.iso'))
+    expect(code).toBe(1)
+    // The times in the continuation area are located: a timestamp, nothing unexplained.
+    expect(report?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp'])
   })
 
   it("names a Java class's differing constants and the methods that use them, inside a jar", async () => {

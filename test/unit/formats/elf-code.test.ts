@@ -209,6 +209,48 @@ describe('compareCode', () => {
     expect(code('statics')).toEqual(['helper (f1.c)', 'helper (f2.c)'])
   })
 
+  it('names a call to other unnamed code whose first words are the same as the code called before', () => {
+    const d = makeTemp()
+    // Two functions alike for their first 26 bytes (-O0 stores of the argument), then
+    // returning 1 or 0; stripped, so nothing names them. Directories of one length keep
+    // every address in place: the call's target and the path are all that differ.
+    for (const [dir, check] of [
+      ['a', 'deny'],
+      ['b', 'grant'],
+    ] as const) {
+      fs.mkdirSync(path.join(d, dir))
+      fs.writeFileSync(
+        path.join(d, dir, 'call.c'),
+        `#include <stdio.h>\nint grant(int u) { volatile int a = u, b = u, c = u; return 1; }\nint deny(int u) { volatile int a = u, b = u, c = u; return 0; }\nint main(int c, char **v) { printf("%s %d\\n", __FILE__, ${check}(c)); return 0; }\n`,
+      )
+      sh(path.join(d, dir), 'gcc -O0 -o call "$PWD/call.c" && strip call')
+    }
+    const [a, b] = [read(path.join(d, 'a/call')), read(path.join(d, 'b/call'))]
+    expect(a.length).toBe(b.length)
+    expect(compareCode(a, b)?.changed.map((c) => c.name)).toEqual(['.text'])
+  })
+
+  it('names a change in an executable section that no symbol is in', () => {
+    const d = makeTemp()
+    for (const [dir, byte] of [
+      ['a', 1],
+      ['b', 2],
+    ] as const) {
+      fs.mkdirSync(path.join(d, dir))
+      // Code in a section of its own with no label: only the section can name it.
+      fs.writeFileSync(
+        path.join(d, dir, 'm.c'),
+        `#include <stdio.h>\n__asm__(".section .nosym,\\"ax\\",@progbits\\n.byte 0x90,0x90,${byte},0xc3\\n.previous");\nint main(void) { puts(__FILE__); return 0; }\n`,
+      )
+      sh(path.join(d, dir), 'gcc -O2 -o app "$PWD/m.c"')
+    }
+    expect(
+      compareCode(read(path.join(d, 'a/app')), read(path.join(d, 'b/app')))?.changed.map(
+        (c) => c.name,
+      ),
+    ).toEqual(['.nosym'])
+  })
+
   it('names an object file whose relocations name another symbol or place, though its bytes are the same', () => {
     const d = makeTemp()
     const write = (name: string, code: string): void => {
