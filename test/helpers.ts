@@ -224,3 +224,19 @@ export function toMozillaZip(zip: Buffer, readAhead = 0, gap = Buffer.alloc(0)):
   head.writeUInt32LE(readAhead, 0)
   return Buffer.concat([head, central, record, gap, zip.subarray(0, offset)])
 }
+
+/** Every Python 3 on PATH that this machine has (python3 at least), by version. */
+export function pythons(): string[] {
+  const found = new Map<string, string>()
+  for (const name of ['python3', ...Array.from({ length: 10 }, (_, i) => `python3.${i + 6}`)]) {
+    try {
+      const version = execFileSync(name, ['-c', 'import sys; print(sys.version_info[1])'], {
+        encoding: 'utf8',
+      }).trim()
+      if (!found.has(version)) found.set(version, name)
+    } catch {
+      // Not installed.
+    }
+  }
+  return [...found.values()]
+}

@@ -23,7 +23,8 @@ import {
 } from '../formats/member.js'
 import { Spool } from '../formats/spool.js'
 import { compareInventories, diffFields, membersByKey } from './compare-inventories.js'
-import { comparePycs, PYC_FILE_NAMES } from './pyc-diff.js'
+import { comparePycs } from './pyc-diff.js'
+import { withStructureCauses } from './structure-causes.js'
 import { contentHints, fieldHints, UNEXPLAINED_FIX, type HintContext } from './hints.js'
 import {
   Budget,
@@ -663,16 +664,23 @@ export class DiffEngine {
     // A's layout is read once, for the places' sections and the section comparison.
     const layout = elfLayout(bytesA)
     const regions = describeRegions(bytesA, bytesB, binary, layout)
+    // A .pyc's or a class's comparison is complete: it also says whether a path or a
+    // time accounts for every byte that differs.
+    const compared =
+      layout === undefined
+        ? isPyc(bytesA) && isPyc(bytesB)
+          ? { kind: 'pyc' as const, found: comparePycs(bytesA, bytesB) }
+          : { kind: 'java-class' as const, found: compareClasses(bytesA, bytesB) }
+        : undefined
+    const explanation = compared?.found?.explanation
     const structure: StructureDifference | undefined =
-      layout !== undefined
+      compared === undefined
         ? withStructure('elf', compareElfSections(bytesA, bytesB, layout))
-        : isPyc(bytesA) && isPyc(bytesB)
-          ? withStructure('pyc', comparePycs(bytesA, bytesB))
-          : withStructure('java-class', compareClasses(bytesA, bytesB))
+        : withStructure(compared.kind, compared.found)
     const { fields, spans } = headerFields(bytesA, bytesB)
     const format = (structuredFormat(bytesA, bytesB) ?? pairFormat(kinds)) + suffix
     const fromFields = fieldHints(fields)
-    const hints = withFieldHints(
+    const found = withFieldHints(
       fromFields,
       contentHints(
         bytesA,
@@ -685,28 +693,21 @@ export class DiffEngine {
         this.options.context,
       ),
     )
+    // What a complete comparison of the structure shows joins what the bytes do; where it
+    // accounts for every byte, no byte-level check is needed (the bytes after a path of
+    // another length have all moved).
+    const hints = withStructureCauses(found, explanation)
+    const complete = explanation !== undefined
     // A field explains only its own bytes: a .pyc whose code changed with its mtime, a PNG
-    // whose pixels changed with its tIME, is not explained by the time alone. (A .pyc
-    // whose code objects differ in nothing but the path they were compiled from, shown as
-    // a build path, has no other bytes to explain.)
-    const pathOnly =
-      structure?.structure === 'pyc' &&
-      (structure.sections ?? []).every((s) => s.name === PYC_FILE_NAMES) &&
-      structure.unlistedSections === 0 &&
-      hints.some((h) => h.cause === 'build-path')
+    // whose pixels changed with its tIME, is not explained by the time alone.
     const beyond =
-      fromFields.length > 0 && spans !== undefined && !pathOnly
+      fromFields.length > 0 && spans !== undefined && !complete
         ? bytesBeyond(bytesA, bytesB, spans)
         : undefined
     // A format whose fields this file does not let be all located (a damaged or crafted
-    // debug directory, a tree that does not hold together): other bytes may differ, and
-    // the field is not said to explain them. (A Java class's version is never located:
-    // its structure's comparison says what else differs.)
-    const unlocated =
-      fromFields.length > 0 &&
-      spans === undefined &&
-      !pathOnly &&
-      !(isJavaClass(bytesA) && isJavaClass(bytesB))
+    // debug directory, a tree that does not hold together, a class file that cannot be
+    // read): other bytes may differ, and the field is not said to explain them.
+    const unlocated = fromFields.length > 0 && spans === undefined && !complete
     return {
       ...base,
       format,
@@ -836,7 +837,7 @@ function withStructure(
   structure: 'elf' | 'java-class' | 'pyc',
   found: { sections: ElfSectionDifference[]; unlisted: number } | undefined,
 ): StructureDifference | undefined {
-  return found === undefined
+  return found === undefined || (found.sections.length === 0 && found.unlisted === 0)
     ? undefined
     : { structure, sections: found.sections, unlistedSections: found.unlisted }
 }

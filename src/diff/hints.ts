@@ -48,7 +48,7 @@ export function defaultHintContext(
 export const UNEXPLAINED_FIX =
   'nothing in the differing bytes points to a cause: rebuild with one variation at a time (--no-vary) to learn which one triggers it, or none (a seed, uninitialized memory, parallel output)'
 
-const FIX = {
+export const FIX = {
   path: 'do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), build with -trimpath (go), or use relative paths',
   time: 'use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)',
   order:
@@ -187,7 +187,7 @@ function pathEvidence(a: Buffer, b: Buffer, context: HintContext): string | unde
 }
 
 // An absolute path of two components or more, as a build embeds it (not a URL's path).
-const ABSOLUTE_PATH = /(?<![A-Za-z0-9._~:/-])\/(?:[A-Za-z0-9._+@~-]+\/)+[A-Za-z0-9._+@~-]+/g
+export const ABSOLUTE_PATH = /(?<![A-Za-z0-9._~:/-])\/(?:[A-Za-z0-9._+@~-]+\/)+[A-Za-z0-9._+@~-]+/g
 
 /**
  * Without the build roots (a plain diff of copied files): the differing parts hold, on
@@ -221,6 +221,43 @@ function movedPathEvidence(
 }
 
 /**
+ * The causes that turn one value into the other at one place of a structure (a .pyc's
+ * constant, a class's string): the same file under another directory (build-path), a
+ * written time (timestamp), or both; undefined when neither does. A bare number is not
+ * read as a time here: a changed constant of ten digits is a changed constant.
+ */
+export function causesBetween(a: string, b: string): ('build-path' | 'timestamp')[] | undefined {
+  if (a === b) return []
+  const causes: ('build-path' | 'timestamp')[] = []
+  let moved = a
+  const [pa] = a.match(ABSOLUTE_PATH) ?? []
+  const [pb] = b.match(ABSOLUTE_PATH) ?? []
+  if (pa !== undefined && pb !== undefined && pa !== pb) {
+    const [from, to] = differingPrefixes(pa, pb)
+    const tail = pa.slice(pa.lastIndexOf('/'))
+    if (
+      pb.endsWith(tail) &&
+      from !== pa &&
+      !SYSTEM_PATH.test(pa) &&
+      !SYSTEM_PATH.test(pb) &&
+      sharesFileName(pa, pb) &&
+      !isVersionMove(pa, pb)
+    ) {
+      moved = a.replaceAll(from, to)
+      causes.push('build-path')
+    }
+  }
+  if (moved === b) return causes
+  const masked = (text: string): string | undefined => {
+    const times = findTimes(text).filter((t) => t.written === true)
+    if (times.length === 0) return undefined
+    return times.reduce((out, t) => out.replaceAll(t.text, '\ufffc'), text)
+  }
+  const [x, y] = [masked(moved), masked(b)]
+  return x !== undefined && x === y ? [...causes, 'timestamp'] : undefined
+}
+
+/**
  * Whether two paths differ only in one directory's version (`/opt/deps/zlib-1.2.13/lib`
  * and `/opt/deps/zlib-1.3.1/lib`): the same parts but one, and that one the same name
  * around another dotted version. That is another dependency, not another build directory.
@@ -240,7 +277,7 @@ const VERSIONED = /^(\D*?)(\d+(?:\.\d+)+)(.*)$/
 
 // Where the system keeps its headers and libraries: a path there is the toolchain's,
 // not a build directory (two sides that include other system headers differ in code).
-const SYSTEM_PATH = /^\/(usr|lib|lib32|lib64|etc|bin|sbin|proc|sys|dev)(\/|$)/
+export const SYSTEM_PATH = /^\/(usr|lib|lib32|lib64|etc|bin|sbin|proc|sys|dev)(\/|$)/
 
 /**
  * The same file under another directory: a last part that names a file (`x.c`, not a
@@ -291,7 +328,7 @@ function sectionPathEvidence(sections: readonly ElfSectionDifference[]): string 
 }
 
 /** Two paths without the last components they share (`/a/one/src`, `/a/two/src`: `/a/one`, `/a/two`). */
-function differingPrefixes(x: string, y: string): [string, string] {
+export function differingPrefixes(x: string, y: string): [string, string] {
   const [px, py] = [x.split('/'), y.split('/')]
   while (px.length > 1 && py.length > 1 && px[px.length - 1] === py[py.length - 1]) {
     px.pop()

@@ -63,7 +63,9 @@ function pycHeader(bytes: Buffer): HeaderFields | undefined {
         'source mtime': showTime(bytes.readUInt32LE(4)),
         'source size': String(bytes.readUInt32LE(8)),
       },
-      spans: [[0, 12]],
+      // Only the time is located: it explains its own bytes, and a source of another
+      // size, or another version, is not explained by it.
+      spans: [[4, 8]],
     }
   }
   const flags = bytes.readUInt32LE(4)
@@ -75,7 +77,7 @@ function pycHeader(bytes: Buffer): HeaderFields | undefined {
         flags: String(flags),
         'source hash': bytes.subarray(8, 16).toString('hex'),
       },
-      spans: [[0, 16]],
+      spans: [],
     }
   return {
     format: 'pyc',
@@ -85,7 +87,7 @@ function pycHeader(bytes: Buffer): HeaderFields | undefined {
       'source mtime': showTime(bytes.readUInt32LE(8)),
       'source size': String(bytes.readUInt32LE(12)),
     },
-    spans: [[0, 16]],
+    spans: [[8, 12]],
   }
 }
 

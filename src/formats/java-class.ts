@@ -20,6 +20,17 @@ export interface JavaClass {
   /** Every constant holding a value (strings, names, numbers), as shown. */
   constants: string[]
   methods: ClassMethod[]
+  /** Each slot of the constant pool in order: its tag, its bytes, and its value where it holds one. */
+  pool: PoolSlot[]
+  /** Everything after the constant pool: flags, the class's names, fields, methods, attributes. */
+  afterPool: Buffer
+}
+
+export interface PoolSlot {
+  /** 0 for the unusable slot after a Long or Double. */
+  tag: number
+  bytes: Buffer
+  value?: string
 }
 
 interface Constant {
@@ -108,18 +119,28 @@ function read(bytes: Buffer): JavaClass | undefined {
   }
   const version = `${bytes.readUInt16BE(6)}.${bytes.readUInt16BE(4)}`
   const pool: (Constant | undefined)[] = [undefined]
+  const slots: PoolSlot[] = []
   const count = u2()
   for (let i = 1; i < count; i++) {
+    const start = at
     const tag = u1()
     const constant = readConstant(tag, u1, u2, u4, take)
     if (constant === undefined) return undefined
     pool.push(constant)
+    const raw = bytes.subarray(start, at)
+    slots.push(
+      constant.value === undefined
+        ? { tag, bytes: raw }
+        : { tag, bytes: raw, value: constant.value },
+    )
     // A Long or Double takes two entries (JVM specification 4.4.5).
     if (tag === 5 || tag === 6) {
       pool.push(undefined)
+      slots.push({ tag: 0, bytes: bytes.subarray(at, at) })
       i++
     }
   }
+  const afterPool = bytes.subarray(at)
   const show = (index: number, seen = 0): string => showConstant(pool, index, seen)
   at += 6 // access flags, this class, super class
   const interfaces = u2()
@@ -155,7 +176,7 @@ function read(bytes: Buffer): JavaClass | undefined {
     methods.push({ name, code, refs: constantsUsed(code).map((index) => show(index)) })
   }
   const constants = pool.flatMap((c) => (c?.value === undefined ? [] : [c.value]))
-  return { version, constants, methods }
+  return { version, constants, methods, pool: slots, afterPool }
 }
 
 function readConstant(

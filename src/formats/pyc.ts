@@ -8,6 +8,8 @@
  * not read (undefined): the places by offset still say where the bytes differ.
  */
 
+import { createHash } from 'node:crypto'
+
 export interface PycCode {
   /** `<module>`, `f`, `C.method`, `f.<locals>.g`: the qualified name (3.11 on), or names joined by dots. */
   qualname: string
@@ -19,12 +21,21 @@ export interface PycCode {
   /** co_names: globals and attributes the code uses. */
   names: string[]
   bytecode: Buffer
+  /**
+   * Everything else the code object holds but its file name, each as `what value`: the
+   * argument counts, flags, stack size, local, free and cell variable names, its name,
+   * first line and line and exception tables. Two code objects whose bytecode,
+   * constants, names and these are the same differ at most in the file they came from.
+   */
+  rest: string[]
 }
 
 export interface Pyc {
   /** Python's version as [major, minor], from the magic number. */
   version: [number, number]
   codes: PycCode[]
+  /** Where the module's code object ends: what follows is not read by Python. */
+  end: number
 }
 
 // Magic numbers (the first two bytes, little-endian) of each version's final release range.
@@ -77,7 +88,7 @@ export function parsePyc(bytes: Buffer): Pyc | undefined {
     if (top.t !== 'code') return undefined
     for (const [code, consts] of reader.constants)
       code.constants = consts.t === 'seq' ? consts.items.map(show) : []
-    return { version: [3, minor], codes: reader.codes }
+    return { version: [3, minor], codes: reader.codes, end: reader.offset }
   } catch (err) {
     if (err instanceof Bad || err instanceof RangeError) return undefined
     throw err
@@ -95,6 +106,10 @@ class Marshal {
     private at: number,
     private readonly minor: number,
   ) {}
+
+  get offset(): number {
+    return this.at
+  }
 
   private need(n: number): void {
     if (n < 0 || n > this.bytes.length - this.at) throw new Bad('cut short')
@@ -157,15 +172,13 @@ class Marshal {
       }
       case 'l':
         return done({ t: 'atom', v: this.long() })
-      case 'g': {
-        const v = this.take(8).readDoubleLE(0)
-        return done({ t: 'atom', v: String(v) })
-      }
+      case 'g':
+        return done({ t: 'atom', v: float(this.take(8).readDoubleLE(0)) })
       case 'f':
         return done({ t: 'atom', v: this.take(this.u8()).toString('latin1') })
       case 'y': {
         const [re, im] = [this.take(8).readDoubleLE(0), this.take(8).readDoubleLE(0)]
-        return done({ t: 'atom', v: `(${re}+${im}j)` })
+        return done({ t: 'atom', v: `(${float(re)}+${float(im)}j)` })
       }
       case 'x': {
         const re = this.take(this.u8()).toString('latin1')
@@ -176,7 +189,7 @@ class Marshal {
         return done({ t: 'bytes', v: this.take(this.count(this.i32())) })
       case 'u':
       case 't':
-        return done({ t: 'str', v: this.take(this.count(this.i32())).toString('utf8') })
+        return done({ t: 'str', v: utf8(this.take(this.count(this.i32()))) })
       case 'a':
       case 'A':
         return done({ t: 'str', v: this.take(this.count(this.i32())).toString('latin1') })
@@ -246,8 +259,13 @@ class Marshal {
 
   private code(depth: number, scope: string, slot: number): Value {
     // The integer fields before the bytecode: 3.8 added posonlyargcount, 3.11 took nlocals.
-    const ints = this.minor >= 11 ? 5 : this.minor >= 8 ? 6 : 5
-    for (let i = 0; i < ints; i++) this.i32()
+    const ints =
+      this.minor >= 11
+        ? ['argcount', 'posonlyargcount', 'kwonlyargcount', 'stacksize', 'flags']
+        : this.minor >= 8
+          ? ['argcount', 'posonlyargcount', 'kwonlyargcount', 'nlocals', 'stacksize', 'flags']
+          : ['argcount', 'kwonlyargcount', 'nlocals', 'stacksize', 'flags']
+    const rest = ints.map((field) => `${field} ${this.i32()}`)
     const entry: PycCode = {
       qualname: '',
       filename: '',
@@ -255,6 +273,7 @@ class Marshal {
       constants: [],
       names: [],
       bytecode: Buffer.alloc(0),
+      rest,
     }
     const value: Value = { t: 'code', code: entry }
     if (slot !== -1) this.refs[slot] = value
@@ -264,14 +283,22 @@ class Marshal {
     // constants: they are read under a placeholder, put right below.
     const consts = this.value(depth + 1, PLACEHOLDER)
     const names = this.value(depth + 1, scope)
+    const shown = (field: string): void => {
+      rest.push(`${field} ${summary(this.value(depth + 1, scope))}`)
+    }
     // 3.11 on: localsplusnames, localspluskinds; before: varnames, freevars, cellvars.
-    for (let i = 0; i < (this.minor >= 11 ? 2 : 3); i++) this.value(depth + 1, scope)
+    for (const field of this.minor >= 11
+      ? ['localsplusnames', 'localspluskinds']
+      : ['varnames', 'freevars', 'cellvars'])
+      shown(field)
     const filename = this.value(depth + 1, scope)
     const name = this.value(depth + 1, scope)
     const qualname = this.minor >= 11 ? this.value(depth + 1, scope) : undefined
     entry.firstLine = this.i32()
+    rest.push(`name ${show(name)}`, `first line ${entry.firstLine}`)
     // The line table, and from 3.11 the exception table.
-    for (let i = 0; i < (this.minor >= 11 ? 2 : 1); i++) this.value(depth + 1, scope)
+    for (const field of this.minor >= 11 ? ['line table', 'exception table'] : ['line table'])
+      shown(field)
     const text = (v: Value): string => (v.t === 'str' ? v.v : show(v))
     entry.qualname =
       qualname !== undefined ? text(qualname) : scope === '' ? text(name) : `${scope}.${text(name)}`
@@ -289,6 +316,31 @@ class Marshal {
 
 // Stands for the name of the code whose constants are being read (no name holds a NUL).
 const PLACEHOLDER = '\u0000'
+
+/** A float as Python writes it: `1.0` is not the integer `1`, and `-0.0` is not `0.0`. */
+function float(v: number): string {
+  if (Object.is(v, -0)) return '-0.0'
+  return Number.isInteger(v) && Math.abs(v) < 1e21 ? v.toFixed(1) : String(v)
+}
+
+/**
+ * UTF-8 text as Python wrote it (with surrogates passed through): where it does not
+ * decode, its bytes are shown too, so that two strings of other bytes never show alike.
+ */
+function utf8(bytes: Buffer): string {
+  const text = bytes.toString('utf8')
+  return text.includes('\ufffd') ? `${text} (bytes ${bytes.toString('hex')})` : text
+}
+
+/** A value as `show` writes it, or a long one by its length and digest: still tells two apart. */
+function summary(v: Value): string {
+  const text = show(v)
+  return text.length <= MAX_SHOWN
+    ? text
+    : `(${text.length} characters, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 16)})`
+}
+
+const MAX_SHOWN = 120
 
 /** A value as Python's repr would write it, roughly: enough to tell two apart. */
 function show(v: Value): string {

@@ -632,9 +632,8 @@ PY`,
     )
     const changed = (await diff(path.join(dir, 'a/m.pyc'), path.join(dir, 'b/m.pyc'))).report
     expect(changed?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
-    expect(changed?.items[0]?.hints[1]?.evidence).toMatch(
-      /^1 differing byte lies outside the fields named/,
-    )
+    // The constant the time does not explain is named, by its code object.
+    expect(changed?.items[0]?.hints[1]?.evidence).toBe('constant 0 of <module>: 1 → 2')
   })
 
   it('reads a .pyc by its code objects: the path it was compiled from, and the constants that changed', async () => {
@@ -863,11 +862,37 @@ PY`,
       // answer() changed its code (bipush 42 → iconst_m1); same() did not, so it is not listed.
       { name: 'method answer()I', sizes: [3, 2] },
     ])
-    expect(item?.hints.map((h) => h.cause)).toEqual(['build-path'])
+    // The path explains the string, not answer()'s code.
+    expect(item?.hints.map((h) => [h.cause, h.evidence])).toEqual([
+      ['build-path', expect.stringContaining('/tmp/two/src/App.java')],
+      ['unexplained', 'the code of method answer()I differs'],
+    ])
     const text = await runCli(['diff', path.join(dir, 'a/app.jar'), path.join(dir, 'b/app.jar')])
     expect(text.stdout).toContain('A only: "/home/one/src/App.java"')
     expect(text.stdout).toContain('method answer()I: 3 bytes of code → 2 bytes of code')
     expect(text.stdout).toContain('method where()Ljava/lang/String;: 3 bytes of code, the same')
+    // With the same answer, the path is all that differs, and all is explained.
+    fs.writeFileSync(path.join(dir, 'b/App.java'), source('/tmp/two', 42))
+    sh(dir, 'cd b && javac -g:none --release 11 App.java')
+    const moved = await diff(path.join(dir, 'a/App.class'), path.join(dir, 'b/App.class'))
+    expect(moved.report?.items[0]?.hints.map((h) => h.cause)).toEqual(['build-path'])
+    // A constant in the same slot that the path does not explain, beside it: named.
+    for (const [side, where, value] of [
+      ['c', '/home/one', 70000],
+      ['d', '/tmp/two', 70001],
+    ] as const) {
+      fs.mkdirSync(path.join(dir, side))
+      fs.writeFileSync(
+        path.join(dir, side, 'App.java'),
+        source(where, 42).replace('return 7;', `return ${value};`),
+      )
+      sh(path.join(dir, side), 'javac -g:none --release 11 App.java')
+    }
+    const constant = await diff(path.join(dir, 'c/App.class'), path.join(dir, 'd/App.class'))
+    expect(constant.report?.items[0]?.hints.map((h) => [h.cause, h.evidence])).toEqual([
+      ['build-path', expect.any(String)],
+      ['unexplained', expect.stringMatching(/^constant #\d+: 70000 → 70001$/)],
+    ])
   })
 
   it("reads an rpm's header tags and the members of its payload, whatever it is compressed with", async () => {

@@ -4,6 +4,7 @@ import { bytesBeyond } from '../../../src/diff/engine.js'
 import { diffBinary, diffText } from '../../../src/diff/content-diff.js'
 import { parseGzipHeader } from '../../../src/formats/compressed.js'
 import {
+  causesBetween,
   contentHints,
   defaultHintContext,
   fieldHints,
@@ -628,5 +629,33 @@ describe('lines in another order', () => {
     expect((await hintsFor('b\na\n', 'a\nb\n'))[0]?.evidence).toMatch(
       /^the same \d+ lines in another order$/,
     )
+  })
+})
+
+describe('causesBetween', () => {
+  const part = fc.stringMatching(/^[a-z0-9_]{1,8}$/)
+  it('names a build path for the same file under other directories, and nothing for another file', () => {
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 4 }), part, part, (dirs, x, y) => {
+        const [a, b] = [`/home/${x}/${dirs.join('/')}/m.py`, `/tmp/${y}/${dirs.join('/')}/m.py`]
+        expect(causesBetween(a, b)).toEqual(['build-path'])
+        expect(causesBetween(`path = "${a}"`, `path = "${b}"`)).toEqual(['build-path'])
+        // Another file, or the path beside another change, is not explained.
+        expect(causesBetween(a, b.replace('m.py', 'n.py'))).toBeUndefined()
+        expect(causesBetween(`${a} 1`, `${b} 2`)).toBeUndefined()
+      }),
+    )
+  })
+
+  it('names a written time, never a bare number', () => {
+    expect(causesBetween('built 2024-01-01T00:00:00Z', 'built 2024-01-02T10:00:00Z')).toEqual([
+      'timestamp',
+    ])
+    expect(causesBetween('1700000000', '1700000100')).toBeUndefined()
+    expect(causesBetween('/a/one/x.c 2024-01-01 10:00', '/b/x.c 2024-01-01 11:00')).toEqual([
+      'build-path',
+      'timestamp',
+    ])
+    expect(causesBetween('/usr/lib/x.so', '/usr/lib64/x.so')).toBeUndefined()
   })
 })

@@ -4,7 +4,7 @@ import path from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parsePyc } from '../../../src/formats/pyc.js'
-import { cleanupTemp, makeTemp } from '../../helpers.js'
+import { cleanupTemp, makeTemp, pythons } from '../../helpers.js'
 
 afterAll(cleanupTemp)
 
@@ -19,22 +19,6 @@ class C:
 def f(x):
     return os.path.join("a", str(x)) + "const"
 `
-
-/** Every Python 3 on PATH that this machine has (python3 at least), by version. */
-function pythons(): string[] {
-  const found = new Map<string, string>()
-  for (const name of ['python3', ...Array.from({ length: 10 }, (_, i) => `python3.${i + 6}`)]) {
-    try {
-      const version = execFileSync(name, ['-c', 'import sys; print(sys.version_info[1])'], {
-        encoding: 'utf8',
-      }).trim()
-      if (!found.has(version)) found.set(version, name)
-    } catch {
-      // Not installed.
-    }
-  }
-  return [...found.values()]
-}
 
 function compile(python: string, dir: string, source = MODULE): Buffer {
   fs.mkdirSync(dir, { recursive: true })
