@@ -933,7 +933,6 @@ function withFieldHints(fromFields: readonly Hint[], fromContent: readonly Hint[
   return [...fromFields, ...rest]
 }
 
-/** A zip member whose content is the same in other compressed bytes of the same size. */
 /** A member's metadata item, once its content was read and found the same on both sides. */
 function contentProvedSame(item: DiffItem): void {
   if (item.kind !== 'metadata') return
@@ -941,6 +940,7 @@ function contentProvedSame(item: DiffItem): void {
   item.hints = fieldHints(item.fields)
 }
 
+/** A zip member whose content is the same in other compressed bytes of the same size. */
 function recompressedItem(path: string, a: MemberInfo, b: MemberInfo): DiffItem {
   const field = {
     field: 'compressed bytes',
