@@ -25,7 +25,13 @@ import { Spool } from '../formats/spool.js'
 import { compareInventories, diffFields, membersByKey } from './compare-inventories.js'
 import { comparePycs } from './pyc-diff.js'
 import { withStructureCauses } from './structure-causes.js'
-import { contentHints, fieldHints, UNEXPLAINED_FIX, type HintContext } from './hints.js'
+import {
+  causesBetween,
+  contentHints,
+  fieldHints,
+  UNEXPLAINED_FIX,
+  type HintContext,
+} from './hints.js'
 import {
   Budget,
   isLimitError,
@@ -859,11 +865,14 @@ function headerFields(
 }
 
 /**
- * `unexplained` for ELF code that differs beyond the addresses a move changes: a
- * function whose code changed is not explained by the path, time or order found beside it.
+ * `unexplained` for ELF code or named data that differs beyond the addresses a move
+ * changes: a function whose code changed, or a global whose value did, is not explained
+ * by the path, time or order found beside it.
  */
 function codeHints(a: Buffer, b: Buffer): Hint[] {
-  const code = compareCode(a, b)
+  const code = compareCode(a, b, {
+    textExplained: (p, q) => causesBetween(p, q) !== undefined,
+  })
   if (code === undefined) return []
   if (code.changed.length === 0)
     return code.incomplete
@@ -887,7 +896,7 @@ function codeHints(a: Buffer, b: Buffer): Hint[] {
   return [
     {
       cause: 'unexplained',
-      evidence: `code differs beyond the addresses a move changes, in ${count} ${count === 1 ? 'function or section' : 'functions or sections'}: ${shown}${code.unlisted > 0 ? `, and ${code.unlisted} more` : ''}${code.incomplete ? ' (the comparison stopped at its bound; there may be more)' : ''}; the cause named does not explain ${count === 1 ? 'it' : 'them'}`,
+      evidence: `code or data differs beyond the addresses a move changes, in ${count} ${count === 1 ? 'function, object or section' : 'functions, objects or sections'}: ${shown}${code.unlisted > 0 ? `, and ${code.unlisted} more` : ''}${code.incomplete ? ' (the comparison stopped at its bound; there may be more)' : ''}; the cause named does not explain ${count === 1 ? 'it' : 'them'}`,
       fix: UNEXPLAINED_FIX,
     },
   ]

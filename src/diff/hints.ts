@@ -251,7 +251,10 @@ export function causesBetween(a: string, b: string): ('build-path' | 'timestamp'
   const masked = (text: string): string | undefined => {
     const times = findTimes(text).filter((t) => t.written === true)
     if (times.length === 0) return undefined
-    return times.reduce((out, t) => out.replaceAll(t.text, '\ufffc'), text)
+    // With a date, a clock time written apart from it (`__DATE__ " " __TIME__`) too.
+    return times
+      .reduce((out, t) => out.replaceAll(t.text, '\ufffc'), text)
+      .replace(/(?<![0-9])[0-2][0-9]:[0-5][0-9](?::[0-5][0-9])?(?![0-9])/g, '\ufffc')
   }
   const [x, y] = [masked(moved), masked(b)]
   return x !== undefined && x === y ? [...causes, 'timestamp'] : undefined

@@ -1,4 +1,4 @@
-import { onlyEachSide } from '../multiset.js'
+import { onlyEachSide, withoutEach } from '../multiset.js'
 import {
   ET_REL,
   fieldReaders,
@@ -51,7 +51,10 @@ export interface CodeComparison {
   incomplete: boolean
 }
 
+const SHF_ALLOC = 0x2
 const SHF_EXECINSTR = 0x4
+const SHT_PROGBITS = 1
+const SHF_MERGE = 0x10
 const SHF_STRINGS = 0x20
 const SHT_SYMTAB = 2
 const SHT_STRTAB = 3
@@ -76,8 +79,11 @@ interface Relocation {
   type: number
   /** The symbol's key (symbolKey), or `section NAME` for a section's own symbol. */
   symbol: string
-  /** The section the symbol is, for a section symbol: its addend is a place in it. */
-  sectionSymbol?: ElfSection
+  /**
+   * Where the symbol lies when that is a section the linker merges (SHF_MERGE: strings,
+   * constants): the section, and the symbol's place in it (0 for the section's own symbol).
+   */
+  merged?: { section: ElfSection; value: number }
   /** RELA's addend; undefined for REL, whose addend is in the field. */
   addend?: number
 }
@@ -98,12 +104,22 @@ interface Pair {
   x: Side
   y: Side
   work: { left: number }
+  textExplained: (a: string, b: string) => boolean
+}
+
+export interface CompareOptions {
+  /** Whether a path or time accounts for the difference between two texts a data object holds. */
+  textExplained?: (a: string, b: string) => boolean
 }
 
 /**
  * The code units that differ beyond moved addresses; undefined unless both are ELF.
  */
-export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
+export function compareCode(
+  a: Buffer,
+  b: Buffer,
+  { textExplained = () => false }: CompareOptions = {},
+): CodeComparison | undefined {
   if (!isElf(a) || !isElf(b)) return undefined
   const [fa, fb] = [readElf(a), readElf(b)]
   if (sameCodeBytes(a, b, fa, fb)) return { changed: [], unlisted: 0, incomplete: false }
@@ -115,7 +131,7 @@ export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
     const offset = x.file.type !== y.file.type ? 16 : 18
     return { changed: [{ ...header, offset }], unlisted: 0, incomplete: false }
   }
-  const pair: Pair = { x, y, work: { left: MAX_FIELD_CHECKS } }
+  const pair: Pair = { x, y, work: { left: MAX_FIELD_CHECKS }, textExplained }
   const changed: CodeChange[] = []
   // Functions called through the PLT on one side only: no path, time or link order
   // changes what a program imports, and a call to another one may be the same bytes
@@ -130,12 +146,23 @@ export function compareCode(a: Buffer, b: Buffer): CodeComparison | undefined {
       offset: -1,
     })
   const named = x.symbols.length > 0 && y.symbols.length > 0
-  const units = named ? pairUnits(x, y) : sectionUnits(x, y)
+  const units = named ? pairUnits(x, y, codeUnits) : sectionUnits(x, y)
   for (const unit of units) {
     if (pair.work.left <= 0) break
     const change = compareUnit(pair, unit)
     if (change !== undefined) changed.push(change)
   }
+  // Named data (a global's initial value, a table): the same bytes, or addresses of the
+  // same things, or text that differs only by a path or a written time.
+  if (named)
+    for (const unit of pairUnits(x, y, dataUnits)) {
+      if (pair.work.left <= 0) break
+      const change = compareData(pair, unit)
+      if (change !== undefined) changed.push(change)
+    }
+  // The strings of each data section, wherever they lie and whoever loads them (code that
+  // moved with its strings loads another one in the same bytes).
+  changed.push(...stringChanges(pair))
   return {
     changed: changed.slice(0, MAX_LISTED),
     unlisted: Math.max(0, changed.length - MAX_LISTED),
@@ -158,7 +185,10 @@ function sameCodeBytes(
   if (x.type !== y.type || x.machine !== y.machine) return false
   const relocatable = x.type === ET_REL
   const matters = (file: ElfFile): ElfSection[] => {
-    const code = new Set(file.sections.filter(executable).map((t) => t.name))
+    // Code, and the data it loads (a build id's note, or debug sections, may differ).
+    const code = new Set(
+      file.sections.filter((t) => executable(t) || holdsData(t)).map((t) => t.name),
+    )
     return file.sections.filter(
       (t) =>
         code.has(t.name) ||
@@ -342,6 +372,134 @@ function codeUnits(s: Side): { key: string; name: string; at: Placed }[] {
   return units
 }
 
+/** Initialized data the program loads (`.data`, `.rodata`): each object with a size. */
+const holdsData = (t: ElfSection | undefined): boolean =>
+  t?.type === SHT_PROGBITS &&
+  (t.flags & SHF_ALLOC) !== 0 &&
+  (t.flags & SHF_EXECINSTR) === 0 &&
+  t.size > 0
+
+/** The data units of a side: each sized object in a section of initialized data. */
+function dataUnits(s: Side): { key: string; name: string; at: Placed }[] {
+  const units: { key: string; name: string; at: Placed }[] = []
+  for (const t of s.symbols) {
+    if (t.type !== STT_OBJECT || t.size === 0 || !holdsData(s.sections.get(t.section))) continue
+    const at = place(s, t)
+    const name = t.local && t.file !== '' ? `${t.name} (${t.file})` : t.name
+    if (at !== undefined) units.push({ key: symbolKey(t), name, at })
+  }
+  return units
+}
+
+/**
+ * A data object's first change, or undefined: in an object file, relocated alike and the
+ * same bytes elsewhere; in a linked file, each differing word an address of the same
+ * thing, or the whole a text whose difference a path or a written time accounts for.
+ */
+function compareData(pair: Pair, unit: Unit): CodeChange | undefined {
+  const { x, y } = pair
+  const { a, b } = unit
+  const change = changeOf(unit)
+  if (a === undefined || b === undefined) return change(-1)
+  const [bodyA, bodyB] = bodies(pair, a, b)
+  // Text a path or time accounts for, whatever its length (`char where[] = __FILE__`).
+  const [ta, tb] = [text(bodyA), text(bodyB)]
+  const explainedText = ta !== undefined && tb !== undefined && pair.textExplained(ta, tb)
+  if (b.size !== a.size) return explainedText ? undefined : change(-1)
+  if (x.file.type === ET_REL) {
+    const mismatch = relocationMismatch(pair, a, b, bodyA, bodyB)
+    if (mismatch !== undefined) return change(mismatch)
+  }
+  if (bodyA.equals(bodyB) || explainedText) return undefined
+  const [rx, ry] = [x.relocations.get(a.section), y.relocations.get(b.section)]
+  for (let k = 0; k < a.size; k++) {
+    if (bodyA[k] === bodyB[k]) continue
+    if (pair.work.left-- <= 0) return undefined
+    const word = k - (k % 4)
+    if (x.file.type === ET_REL) {
+      // Filled in at link time, and compared as relocations already.
+      if (rx?.has(a.within + word) === true && ry?.has(b.within + word) === true) continue
+      return change(k)
+    }
+    if (word + 4 > a.size) return change(k)
+    const read = (side: Side, at: number): number =>
+      side.file.little ? side.bytes.readUInt32LE(at) : side.bytes.readUInt32BE(at)
+    if (!sameTarget(pair, read(x, a.offset + word), read(y, b.offset + word), false))
+      return change(k)
+    k = word + 3
+  }
+  return undefined
+}
+
+// Strings shorter than this are not read from data sections: a few printable bytes
+// before a NUL are as often part of a number or a table.
+const MIN_STRING = 4
+// Strings one side holds and the other not, matched at most: more is a change of its own.
+const MAX_UNMATCHED = 4096
+
+/**
+ * Each data section of one name on both sides whose strings differ in a way no path or
+ * written time accounts for: every string only one side holds must be matched, one for
+ * one, by one the other side holds that `sameText` takes as the same.
+ */
+function stringChanges(pair: Pair): CodeChange[] {
+  const { x, y } = pair
+  const data = (s: Side): Map<string, ElfSection> =>
+    new Map(s.file.sections.filter(holdsData).map((t) => [t.name, t]))
+  const [dx, dy] = [data(x), data(y)]
+  const changes: CodeChange[] = []
+  for (const [name, t] of dx) {
+    const u = dy.get(name)
+    if (u === undefined) continue
+    const [a, b] = [
+      x.bytes.subarray(t.offset, t.offset + t.size),
+      y.bytes.subarray(u.offset, u.offset + u.size),
+    ]
+    if (a.equals(b)) continue
+    const [sa, sb] = [stringsIn(a), stringsIn(b)]
+    const key = (e: { text: string }): string => e.text
+    const onlyA = withoutEach(sa, sb, key)
+    const left = withoutEach(sb, sa, key)
+    const unmatched =
+      onlyA.length + left.length > MAX_UNMATCHED
+        ? onlyA[0]
+        : onlyA.find((e) => {
+            const i = left.findIndex((f) => sameText(pair, e.text, f.text))
+            if (i === -1) return true
+            left.splice(i, 1)
+            return false
+          })
+    const first = unmatched ?? left[0]
+    if (first !== undefined)
+      changes.push({ name: `strings of ${name}`, section: name, offset: first.at })
+  }
+  return changes
+}
+
+/** The NUL-terminated printable strings of a data section, with their offsets. */
+function stringsIn(bytes: Buffer): { text: string; at: number }[] {
+  const found: { text: string; at: number }[] = []
+  let start = 0
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i] ?? 0
+    if (c === 0) {
+      if (i - start >= MIN_STRING)
+        found.push({ text: bytes.toString('latin1', start, i), at: start })
+      start = i + 1
+    } else if (!((c >= 0x20 && c <= 0x7e) || c === 0x09 || c === 0x0a)) start = i + 1
+  }
+  return found
+}
+
+/** The text a data object holds (a C string, padded with NULs), if it is text. */
+function text(body: Buffer): string | undefined {
+  const end = body.indexOf(0)
+  const used = end === -1 ? body : body.subarray(0, end)
+  if (used.length === 0 || (end !== -1 && body.subarray(end).some((c) => c !== 0))) return undefined
+  const shown = used.toString('latin1')
+  return /^[\x20-\x7e\t\n]*$/.test(shown) ? shown : undefined
+}
+
 /** The first value above `address` in a sorted list, by binary search. */
 function nextAfter(sorted: readonly number[], address: number): number | undefined {
   let [low, high] = [0, sorted.length]
@@ -373,11 +531,15 @@ function place(s: Side, f: ElfSymbol): Placed | undefined {
  * section by its name. Several of one key (two files of one base name) are paired in
  * address order.
  */
-function pairUnits(x: Side, y: Side): Unit[] {
+function pairUnits(
+  x: Side,
+  y: Side,
+  unitsOf: (s: Side) => { key: string; name: string; at: Placed }[],
+): Unit[] {
   const group = (s: Side): Map<string, { name: string; at: Placed }[]> => {
     const byKey = new Map<string, { name: string; at: Placed }[]>()
     const seen = new Set<string>()
-    for (const unit of codeUnits(s).sort((p, q) => p.at.address - q.at.address)) {
+    for (const unit of unitsOf(s).sort((p, q) => p.at.address - q.at.address)) {
       // Aliases (one body, two names, or one name twice at one place) count once.
       const here = `${unit.key}@${unit.at.section}:${unit.at.within}`
       if (seen.has(here)) continue
@@ -431,18 +593,26 @@ function sectionUnits(x: Side, y: Side): Unit[] {
   })
 }
 
+/** A change of a unit at an offset in it (-1: on one side only, or of another size). */
+const changeOf =
+  (unit: Unit) =>
+  (offset: number): CodeChange => ({ name: unit.name, section: unit.section, offset })
+
+/** A unit's bytes on each side. */
+function bodies({ x, y }: Pair, a: Placed, b: Placed): [Buffer, Buffer] {
+  return [
+    x.bytes.subarray(a.offset, a.offset + a.size),
+    y.bytes.subarray(b.offset, b.offset + b.size),
+  ]
+}
+
 /** The unit's first change, or undefined when it is the same code. */
 function compareUnit(pair: Pair, unit: Unit): CodeChange | undefined {
-  const { x, y } = pair
+  const { x } = pair
   const { a, b } = unit
-  const change = (offset: number): CodeChange => ({
-    name: unit.name,
-    section: unit.section,
-    offset,
-  })
+  const change = changeOf(unit)
   if (a === undefined || b?.size !== a.size) return change(-1)
-  const bodyA = x.bytes.subarray(a.offset, a.offset + a.size)
-  const bodyB = y.bytes.subarray(b.offset, b.offset + b.size)
+  const [bodyA, bodyB] = bodies(pair, a, b)
   if (x.file.type === ET_REL) {
     // What the linker will put in each field: the same symbol and place on both sides.
     const mismatch = relocationMismatch(pair, a, b, bodyA, bodyB)
@@ -478,12 +648,13 @@ function compareUnit(pair: Pair, unit: Unit): CodeChange | undefined {
  * path under another directory).
  */
 function relocationMismatch(
-  { x, y }: Pair,
+  pair: Pair,
   a: Placed,
   b: Placed,
   bodyA: Buffer,
   bodyB: Buffer,
 ): number | undefined {
+  const { x, y } = pair
   const [ra, rb] = [within(x, a), within(y, b)]
   if (ra.length !== rb.length) return ra.length === 0 ? (rb[0]?.[0] ?? 0) : (ra[0]?.[0] ?? 0)
   for (let i = 0; i < ra.length; i++) {
@@ -501,29 +672,29 @@ function relocationMismatch(
           : body.readInt32BE(at)
         : undefined)
     const [da, db] = [addend(p, bodyA), addend(q, bodyB)]
-    if (da === db) continue
-    const [sa, sb] = [p.sectionSymbol, q.sectionSymbol]
-    if (
-      sa === undefined ||
-      sb === undefined ||
-      (sa.flags & SHF_STRINGS) === 0 ||
-      da === undefined ||
-      db === undefined
-    )
-      return at
-    const text = (side: Side, t: ElfSection, offset: number): string | undefined =>
-      offset < 0 || offset >= t.size
-        ? undefined
-        : cString(
-            side.bytes.subarray(
-              t.offset + offset,
-              t.offset + Math.min(t.size, offset + MAX_STRING),
-            ),
-          )
-    const [ta, tb] = [text(x, sa, da), text(y, sb, db)]
-    if (ta === undefined || tb === undefined || !(ta === tb || sameFileElsewhere(ta, tb))) return at
+    if (da === undefined || db === undefined) return at
+    // A place in a merged section (strings, constants, each where the linker fits it):
+    // the place says nothing, and what lies there must be the same (a string may name
+    // the same file elsewhere). Elsewhere the same symbol and addend are the same thing.
+    const [ma, mb] = [p.merged, q.merged]
+    if (ma !== undefined && mb !== undefined) {
+      const [oa, ob] = [ma.value + da + pcBias(x, p.type), mb.value + db + pcBias(y, q.type)]
+      if (!sameMerged(pair, ma.section, mb.section, oa, ob)) return at
+    } else if (da !== db) return at
   }
   return undefined
+}
+
+// x86 relocations relative to the field (PC32, PLT32, GOTPCREL and its relaxable forms):
+// the addend counts from the field's end, 4 bytes on, where the instruction usually ends.
+const PC_RELATIVE = new Map<number, Set<number>>([
+  [EM_X86_64, new Set([2, 4, 9, 41, 42])],
+  [EM_386, new Set([2, 4])],
+])
+
+/** What to add to a relocation's addend to find the place in its section it refers to. */
+function pcBias(s: Side, type: number): number {
+  return PC_RELATIVE.get(s.file.machine)?.has(type) === true ? 4 : 0
 }
 
 /** A unit's relocations, in offset order, as offsets within the unit. */
@@ -570,10 +741,11 @@ function lowerBound(sorted: readonly [number, Relocation][], value: number): num
 
 /** How a 4-byte field at a unit offset is checked: x86 at any byte, AArch64 per word. */
 function fieldCheck(
-  { x, y }: Pair,
+  pair: Pair,
   a: Placed,
   b: Placed,
 ): { width: 1 | 4; at: (s: number) => boolean } {
+  const { x, y } = pair
   const read = (side: Side, at: number): number =>
     side.file.little ? side.bytes.readInt32LE(at) : side.bytes.readInt32BE(at)
   if (x.file.type === ET_REL) {
@@ -594,9 +766,9 @@ function fieldCheck(
         // Relative to the end of the instruction, which an immediate may follow.
         for (const after of [0, 1, 2, 4]) {
           const end = 4 + after + s
-          if (sameTarget(x, y, a.address + end + va, b.address + end + vb)) return true
+          if (sameTarget(pair, a.address + end + va, b.address + end + vb)) return true
         }
-        return sameTarget(x, y, va >>> 0, vb >>> 0)
+        return sameTarget(pair, va >>> 0, vb >>> 0)
       },
     }
   }
@@ -609,7 +781,7 @@ function fieldCheck(
         const branch = (w: number): boolean => (w & 0x7c000000) === 0x14000000
         if (!branch(wa) || (wa & 0xfc000000) !== (wb & 0xfc000000)) return false
         const offset = (w: number): number => ((w << 6) >> 6) * 4
-        return sameTarget(x, y, a.address + s + offset(wa), b.address + s + offset(wb))
+        return sameTarget(pair, a.address + s + offset(wa), b.address + s + offset(wb))
       },
     }
   }
@@ -621,7 +793,8 @@ function fieldCheck(
  * lies there unnamed may be compared by content, whose words may be addresses in turn
  * (a jump table's entries, relative to the table; a table of pointers).
  */
-function sameTarget(x: Side, y: Side, p: number, q: number, deep = true): boolean {
+function sameTarget(pair: Pair, p: number, q: number, deep = true): boolean {
+  const { x, y } = pair
   const [sp, sq] = [symbolAt(x, p), symbolAt(y, q)]
   if (sp !== undefined || sq !== undefined)
     return (
@@ -633,7 +806,8 @@ function sameTarget(x: Side, y: Side, p: number, q: number, deep = true): boolea
     )
   const [tp, tq] = [sectionAt(x, p), sectionAt(y, q)]
   if (tp?.name !== tq?.name || tp === undefined || tq === undefined) return false
-  if (p - tp.address === q - tq.address) return true
+  if (p - tp.address === q - tq.address)
+    return sameMerged(pair, tp, tq, p - tp.address, p - tp.address)
   if (!deep || tp.type === SHT_NOBITS || tq.type === SHT_NOBITS) return false
   const [at, bt] = [tp.offset + (p - tp.address), tq.offset + (q - tq.address)]
   // As many bytes as both sections hold there.
@@ -645,7 +819,7 @@ function sameTarget(x: Side, y: Side, p: number, q: number, deep = true): boolea
     cString(bytes.subarray(from, Math.min(end, from + MAX_STRING)))
   const [sa, sb] = [text(x.bytes, at, tp.offset + tp.size), text(y.bytes, bt, tq.offset + tq.size)]
   if (sa !== undefined || sb !== undefined)
-    return sa !== undefined && sb !== undefined && (sa === sb || sameFileElsewhere(sa, sb))
+    return sa !== undefined && sb !== undefined && sameText(pair, sa, sb)
   // Unnamed code (a stripped program's function) is the same bytes, not only the same start.
   if (executable(tp)) return a.equals(b) && a.some((byte) => byte !== 0)
   // Data: each word the same, or an address of the same thing: absolute, or from the
@@ -666,15 +840,45 @@ function sameTarget(x: Side, y: Side, p: number, q: number, deep = true): boolea
       ? [a.readInt32LE(i), b.readInt32LE(i)]
       : [a.readInt32BE(i), b.readInt32BE(i)]
     nonzero = true
-    if (sameTarget(x, y, p + base + va, q + base + vb, false)) continue
-    if (i !== base && sameTarget(x, y, p + i + va, q + i + vb, false)) {
+    if (sameTarget(pair, p + base + va, q + base + vb, false)) continue
+    if (i !== base && sameTarget(pair, p + i + va, q + i + vb, false)) {
       base = i
       continue
     }
-    if (sameTarget(x, y, va >>> 0, vb >>> 0, false)) continue
+    if (sameTarget(pair, va >>> 0, vb >>> 0, false)) continue
     break
   }
   return nonzero && (matched >= 4 || matched === Math.floor(n / 4))
+}
+
+/** Two strings a reference may point to: the same, or another only by a path or a written time. */
+function sameText(pair: Pair, a: string, b: string): boolean {
+  return a === b || sameFileElsewhere(a, b) || pair.textExplained(a, b)
+}
+
+/**
+ * Whether places in two sections of one name hold the same thing. In a section the
+ * linker merges (constants and strings, each where it fits) the place says nothing, and
+ * what lies there must be the same (a string, as `sameText` allows). Elsewhere one place
+ * is the same thing (what lies in a data section is compared on its own: its named
+ * objects and its strings).
+ */
+function sameMerged(pair: Pair, tp: ElfSection, tq: ElfSection, at: number, bt: number): boolean {
+  if ((tp.flags & SHF_MERGE) === 0 || tp.type === SHT_NOBITS || tq.type === SHT_NOBITS) return true
+  const bytes = (side: Side, t: ElfSection, offset: number, n: number): Buffer | undefined =>
+    offset < 0 || offset >= t.size
+      ? undefined
+      : side.bytes.subarray(t.offset + offset, t.offset + Math.min(t.size, offset + n))
+  if ((tp.flags & SHF_STRINGS) !== 0) {
+    const [a, b] = [bytes(pair.x, tp, at, MAX_STRING), bytes(pair.y, tq, bt, MAX_STRING)]
+    const [sa, sb] = [a && cString(a), b && cString(b)]
+    if (sa === undefined || sb === undefined)
+      return a !== undefined && b !== undefined && a.equals(b)
+    return sameText(pair, sa, sb)
+  }
+  const n = Math.max(1, Math.min(tp.entrySize, TARGET_BYTES))
+  const [a, b] = [bytes(pair.x, tp, at, n), bytes(pair.y, tq, bt, n)]
+  return a !== undefined && b !== undefined && a.equals(b)
 }
 
 /** The printable string that starts a buffer and ends in its NUL, if it does. */
@@ -740,8 +944,8 @@ function readRelocations(
     const infoAt = shoff + s.index * header + (wide ? 44 : 28)
     if (infoAt + 4 > bytes.length) continue
     const target = u32(infoAt)
-    // Only code is compared: the relocations of debug and data sections are not read.
-    if (!executable(sections.get(target))) continue
+    // Code and data are compared: the relocations of debug sections are not read.
+    if (!executable(sections.get(target)) && !holdsData(sections.get(target))) continue
     const size = wide ? 8 : 4
     const entry = (s.type === SHT_RELA ? 3 : 2) * size
     const count = Math.floor(s.size / entry)
@@ -757,15 +961,23 @@ function readRelocations(
       const [index = 0, type = 0] = info
       const symbol = symbols.get(index)
       const sectionSymbol = symbol?.type === STT_SECTION ? sections.get(symbol.section) : undefined
+      const home = symbol === undefined ? undefined : sections.get(symbol.section)
+      const merged =
+        home !== undefined && symbol !== undefined && (home.flags & SHF_MERGE) !== 0
+          ? { section: home, value: symbol.type === STT_SECTION ? 0 : symbol.address }
+          : undefined
       byOffset.set(word(at), {
         type,
+        // A symbol in a merged section (`.LC0`) is a place there, not a name to match.
         symbol:
           sectionSymbol !== undefined
             ? `section ${sectionSymbol.name}`
             : symbol === undefined
               ? `#${index}`
-              : symbolKey(symbol),
-        ...(sectionSymbol === undefined ? {} : { sectionSymbol }),
+              : merged !== undefined
+                ? `section ${merged.section.name}`
+                : symbolKey(symbol),
+        ...(merged === undefined ? {} : { merged }),
         ...(s.type === SHT_RELA ? { addend: addendAt(bytes, at + 2 * size, file) } : {}),
       })
     }

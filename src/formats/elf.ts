@@ -36,6 +36,8 @@ export interface ElfSection {
   address: number
   offset: number
   size: number
+  /** sh_entsize: the size of each entry of a table, or of each constant of a merged section. */
+  entrySize: number
 }
 
 /** An ELF file's header fields that reading it needs, and its section headers, checked. */
@@ -100,6 +102,7 @@ export function readElf(bytes: Buffer): ElfFile | undefined {
       address: word(at + (wide ? 16 : 12)),
       offset: word(at + (wide ? 24 : 16)),
       size: word(at + (wide ? 32 : 20)),
+      entrySize: word(at + (wide ? 56 : 36)),
     }
   }
   const names = shstrndx < shnum ? section(shstrndx) : undefined
@@ -122,6 +125,7 @@ export function readElf(bytes: Buffer): ElfFile | undefined {
       address: s.address,
       offset: s.offset,
       size: s.size,
+      entrySize: s.entrySize,
     })
   }
   return file

@@ -575,7 +575,7 @@ PY`,
     const both = changed.report?.items[0]?.hints ?? []
     expect(both.map((h) => h.cause)).toEqual(['ordering', 'unexplained'])
     expect(both[1]?.evidence).toMatch(
-      /code differs beyond the addresses a move changes, in 1 function or section: fb \(\.text at \+0x/,
+      /code or data differs beyond the addresses a move changes, in 1 function, object or section: fb \(\.text at \+0x/,
     )
   })
 

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { causesBetween } from '../../../src/diff/hints.js'
 import { compareCode } from '../../../src/formats/elf-code.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
 
@@ -42,7 +43,7 @@ function writeProgram(dir: string, files = 8): void {
     ).join('')
     fs.writeFileSync(
       path.join(dir, `f${i}.c`),
-      `#include <stdio.h>\n#include <string.h>\n${declarations}static int helper(int x) { return x * ${i + 3} + ${i}; }\nint g${i} = ${i * 7};\nstatic const char *tab${i}[] = {"s${i}a", "s${i}b", "common"};\n${body}`,
+      `#include <stdio.h>\n#include <string.h>\n${declarations}static int helper(int x) { return x * ${i + 3} + ${i}; }\nint g${i} = ${i * 7};\nstatic const char *tab${i}[] = {"s${i}a-text", "s${i}b-text", "common"};\n${body}`,
     )
   }
   fs.writeFileSync(
@@ -333,5 +334,105 @@ describe('compareCode', () => {
       ),
       { numRuns: 60 },
     )
+  })
+})
+
+describe('compareCode on named data', () => {
+  const explained = (p: string, q: string): boolean => causesBetween(p, q) !== undefined
+
+  it('names a global whose value changed beside a build path, and no text a path or time explains', () => {
+    const root = makeTemp()
+    const program = (value: number, text: string): string =>
+      `#include <stdio.h>\nint limit = ${value};\nconst char greeting[] = "${text}";\nconst char where[] = __FILE__;\nconst char when[] = __DATE__ " " __TIME__;\nint main(void) { printf("%d %s %s %s\\n", limit, greeting, where, when); return 0; }\n`
+    const sides = [
+      ['one', 'faketime -f "@2024-01-01 10:00:00"'],
+      ['two/deeper', 'faketime -f "@2024-03-02 11:30:00"'],
+    ] as const
+    const make = (value: number, text: string): Buffer[] =>
+      sides.map(([dir, clock]) => {
+        const d = path.join(root, dir)
+        fs.mkdirSync(d, { recursive: true })
+        fs.writeFileSync(path.join(d, 'm.c'), program(value, text))
+        sh(d, `${clock} gcc -O2 -o app "$PWD/m.c"`)
+        return read(path.join(d, 'app'))
+      })
+    const [a, b] = make(5, 'hello')
+    expect(
+      compareCode(a ?? Buffer.alloc(0), b ?? Buffer.alloc(0), { textExplained: explained }),
+    ).toEqual({
+      changed: [],
+      unlisted: 0,
+      incomplete: false,
+    })
+    // Without a judge of text, the path in `where` is a change of data.
+    expect(
+      compareCode(a ?? Buffer.alloc(0), b ?? Buffer.alloc(0))
+        ?.changed.map((c) => c.name)
+        .sort(),
+    ).toEqual(['strings of .rodata', 'when', 'where'])
+    const [, changed] = make(6, 'howdy')
+    expect(
+      compareCode(a ?? Buffer.alloc(0), changed ?? Buffer.alloc(0), {
+        textExplained: explained,
+      })
+        ?.changed.map((c) => c.name)
+        .sort(),
+    ).toEqual(['greeting', 'limit', 'strings of .rodata'])
+  })
+
+  it('names a function whose constant in a merged section changed, though its bytes are the same', () => {
+    const d = makeTemp()
+    for (const [name, value] of [
+      ['a', '3.25'],
+      ['b', '2.75'],
+    ] as const) {
+      fs.writeFileSync(
+        path.join(d, `${name}.c`),
+        `double scale(double x) { return x * ${value}; }\n`,
+      )
+      sh(d, `gcc -O2 -c ${name}.c`)
+    }
+    // The constant lies in .rodata.cst8, at the same place on both sides.
+    expect(
+      compareCode(read(path.join(d, 'a.o')), read(path.join(d, 'b.o')), {
+        textExplained: explained,
+      })?.changed.map((c) => c.name),
+    ).toEqual(['scale'])
+  })
+
+  it('names a global whose value changed beside a link in another order, in programs and objects', () => {
+    const d = makeTemp()
+    writeProgram(d)
+    sh(
+      d,
+      `gcc -O2 -c *.c
+       gcc -o ab main.o f*.o && gcc -o ba $(ls f*.o | sort -r) main.o
+       sed -i 's/int g5 = 35;/int g5 = 36;/' f5.c && cp f5.o f5-before.old && gcc -O2 -c f5.c -o f5.o
+       gcc -o ba-changed $(ls f*.o | sort -r) main.o`,
+    )
+    const names = (p: string, q: string): string[] | undefined =>
+      compareCode(read(path.join(d, p)), read(path.join(d, q)), {
+        textExplained: explained,
+      })?.changed.map((c) => c.name)
+    expect(names('ab', 'ba')).toEqual([])
+    expect(names('ab', 'ba-changed')).toEqual(['g5'])
+    expect(names('f5-before.old', 'f5.o')).toEqual(['g5'])
+    // A string the code loads changed in place (the compiler folded the table into the
+    // functions that index it): in an object file, at one place in a merged section,
+    // named by the functions that load it; linked beside a link in another order, in the
+    // strings of .rodata (the code that loads it moved with it: the same bytes).
+    sh(
+      d,
+      `cp f3.o f3-before.old && sed -i 's/"s3b-text"/"s3x-text"/' f3.c && gcc -O2 -c f3.c -o f3.o
+       gcc -o ba-string $(ls f*.o | sort -r) main.o`,
+    )
+    expect(names('f3-before.old', 'f3.o')).toEqual([
+      'fn3_0',
+      'fn3_1',
+      'fn3_2',
+      'fn3_3',
+      'strings of .rodata.str1.1',
+    ])
+    expect(names('ab', 'ba-string')).toEqual(['g5', 'strings of .rodata'])
   })
 })
