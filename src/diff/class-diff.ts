@@ -1,5 +1,5 @@
 import { keyFor } from '../formats/member.js'
-import { parseJavaClass, type JavaClass } from '../formats/java-class.js'
+import { isJavaClass, parseJavaClass, type JavaClass } from '../formats/java-class.js'
 import { capped, MAX_STRINGS, type ElfSectionDifference } from './elf-diff.js'
 import { onlyEachSide } from '../multiset.js'
 import { Explainer, type StructureExplanation } from './structure-causes.js'
@@ -8,7 +8,7 @@ import { Explainer, type StructureExplanation } from './structure-causes.js'
  * Two Java class files compared the way a reader of `javap -v` would: the constants
  * only one side holds (strings, names, numbers), then each method, matched by name and
  * descriptor, whose code differs or uses a constant that does (with those constants).
- * Undefined unless both are class files.
+ * Undefined unless both are class files (one that cannot be read is the explanation).
  *
  * `explanation`: whether a build path or a written time accounts for every differing
  * byte. Only where the two constant pools have the same slots (the same kinds, the same
@@ -22,8 +22,16 @@ export function compareClasses(
 ):
   | { sections: ElfSectionDifference[]; unlisted: number; explanation: StructureExplanation }
   | undefined {
+  if (!isJavaClass(a) || !isJavaClass(b)) return undefined
   const [x, y] = [parseJavaClass(a), parseJavaClass(b)]
-  if (x === undefined || y === undefined) return undefined
+  if (x === undefined || y === undefined)
+    return {
+      sections: [],
+      unlisted: 0,
+      explanation: {
+        unexplained: `side ${x === undefined ? 'A' : 'B'} could not be read as a class file, so what else differs is not known`,
+      },
+    }
   const explanation = explain(x, y)
   const parts: ElfSectionDifference[] = []
   const constants = onlyEachSide(x.constants, y.constants, MAX_STRINGS)

@@ -6,7 +6,7 @@ import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
 import { elfLayout, functionsInOrder, isElf, type ElfPart } from '../formats/elf.js'
 import { compareCode } from '../formats/elf-code.js'
 import { isJavaClass } from '../formats/java-class.js'
-import { isPyc } from '../formats/pyc.js'
+import { isPyc, looksLikePyc } from '../formats/pyc.js'
 import type { Compression } from '../formats/compressions.js'
 import {
   detectFormat,
@@ -674,7 +674,7 @@ export class DiffEngine {
     // time accounts for every byte that differs.
     const compared =
       layout === undefined
-        ? isPyc(bytesA) && isPyc(bytesB)
+        ? looksLikePyc(bytesA) && looksLikePyc(bytesB)
           ? { kind: 'pyc' as const, found: comparePycs(bytesA, bytesB) }
           : { kind: 'java-class' as const, found: compareClasses(bytesA, bytesB) }
         : undefined

@@ -1,5 +1,5 @@
 import { keyFor } from '../formats/member.js'
-import { parsePyc, type Pyc, type PycCode } from '../formats/pyc.js'
+import { looksLikePyc, parsePyc, type Pyc, type PycCode } from '../formats/pyc.js'
 import { capped, MAX_STRINGS, type ElfSectionDifference } from './elf-diff.js'
 import { onlyEachSide } from '../multiset.js'
 import { Explainer, type StructureExplanation } from './structure-causes.js'
@@ -12,8 +12,8 @@ export const PYC_FILE_NAMES = 'file names'
  * they were compiled from, then each code object (module, class, function), matched by
  * qualified name, whose bytecode, constants, names or any other field differ (argument
  * counts, flags, variable names, line numbers), with what only one side holds; then any
- * bytes after the module. Undefined unless both are .pyc files of one Python version
- * this reads.
+ * bytes after the module. Undefined unless both are .pyc files; where their versions
+ * differ, or one cannot be read, nothing is listed and that is the explanation.
  *
  * Nothing else is in a .pyc, so the comparison is complete, and `explanation` says
  * whether a build path or a written time accounts for all of it: every file name and
@@ -26,8 +26,22 @@ export function comparePycs(
 ):
   | { sections: ElfSectionDifference[]; unlisted: number; explanation: StructureExplanation }
   | undefined {
+  if (!looksLikePyc(a) || !looksLikePyc(b)) return undefined
   const [x, y] = [parsePyc(a), parsePyc(b)]
-  if (x === undefined || x.version.join() !== y?.version.join()) return undefined
+  // Nothing else is compared: what the two hold in common is not known.
+  const unknown = (why: string) => ({
+    sections: [],
+    unlisted: 0,
+    explanation: { unexplained: why },
+  })
+  if (x === undefined || y === undefined)
+    return unknown(
+      `the code of side ${x === undefined ? 'A' : 'B'} could not be read, so what else differs is not known`,
+    )
+  if (x.version.join() !== y.version.join() || a.readUInt16LE(0) !== b.readUInt16LE(0))
+    return unknown(
+      `compiled by Python ${x.version.join('.')} and ${y.version.join('.')} (magic ${a.readUInt16LE(0)} → ${b.readUInt16LE(0)})`,
+    )
   const explainer = new Explainer()
   explainHeader(a, b, x, explainer)
   const parts: ElfSectionDifference[] = []

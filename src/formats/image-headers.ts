@@ -86,6 +86,8 @@ function recordTimes(
     bytes.readUInt32LE(record + 10),
   ]
   const seen = new Set<number>()
+  const continued = new Set<number>()
+  let scanned = 0
   const pending: [number, number][] = [extentOf(root)]
   while (pending.length > 0) {
     const [start, length] = pending.pop() ?? [0, 0]
@@ -116,6 +118,12 @@ function recordTimes(
       ]
       for (let k = 0; k < areas.length && k <= MAX_CONTINUATIONS; k++) {
         const [from, to] = areas[k] ?? [0, 0]
+        // A continuation area read once (another record pointing to it again is read
+        // already), and no more system use bytes read in all than the image holds.
+        if (k > 0 && continued.has(from)) continue
+        continued.add(from)
+        scanned += to - from
+        if (scanned > bytes.length) return undefined
         for (let use = from; use + 4 <= to;) {
           const signature = bytes.toString('latin1', use, use + 2)
           const entryLength = bytes[use + 2] ?? 0

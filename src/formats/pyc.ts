@@ -54,6 +54,7 @@ const VERSIONS: readonly [number, number, number][] = [
 // Nesting of containers and code objects, and objects read in all: a module has a few
 // thousand; more than this is not what a compiler wrote.
 const MAX_DEPTH = 100
+const MAX_LONG_DIGITS = 4096
 const MAX_OBJECTS = 2_000_000
 const FLAG_REF = 0x80
 
@@ -70,6 +71,16 @@ class Bad extends Error {}
 
 export function isPyc(bytes: Buffer): boolean {
   return versionOf(bytes) !== undefined
+}
+
+/**
+ * A .pyc's header of any Python 3 (magic 3230 on, then \r\n), whether or not this reads
+ * its version: two such files are compared as .pyc, and one it cannot read says so.
+ */
+export function looksLikePyc(bytes: Buffer): boolean {
+  if (bytes.length < 16 || bytes[2] !== 0x0d || bytes[3] !== 0x0a) return false
+  const magic = bytes.readUInt16LE(0)
+  return magic >= 3230 && magic <= 20_000
 }
 
 function versionOf(bytes: Buffer): number | undefined {
@@ -99,6 +110,8 @@ class Marshal {
   readonly codes: PycCode[] = []
   readonly constants: [PycCode, Value][] = []
   private readonly refs: (Value | undefined)[] = []
+  /** Containers and code objects being read: a reference to one would make a cycle. */
+  private readonly filling = new Set<Value>()
   private objects = 0
 
   constructor(
@@ -200,6 +213,8 @@ class Marshal {
         const index = this.i32()
         const v = this.refs[index]
         if (v === undefined) throw new Bad('a reference to nothing read yet')
+        // No compiler writes a value that holds itself: refusing it keeps values acyclic.
+        if (this.filling.has(v)) throw new Bad('a reference to a value still being read')
         return v
       }
       case '(':
@@ -220,16 +235,20 @@ class Marshal {
         // Filled in place: a reference inside to the container itself finds it.
         const seq: Value = { t: 'seq', open, close, items }
         if (slot !== -1) this.refs[slot] = seq
+        this.filling.add(seq)
         for (let i = 0; i < n; i++) items.push(this.value(depth + 1, scope))
+        this.filling.delete(seq)
         return seq
       }
       case '{': {
         const items: [Value, Value][] = []
         const dict: Value = { t: 'dict', items }
         if (slot !== -1) this.refs[slot] = dict
+        this.filling.add(dict)
         for (;;) {
           if (this.bytes[this.at] === 0x30) {
             this.at++
+            this.filling.delete(dict)
             return dict
           }
           const key = this.value(depth + 1, scope)
@@ -252,6 +271,12 @@ class Marshal {
   private long(): string {
     const n = this.i32()
     const digits = this.count(Math.abs(n) * 2) / 2
+    // Each digit shifted into a growing BigInt costs its length: quadratic. A number this
+    // long (over 18,000 decimal digits) is told apart by its digest instead.
+    if (digits > MAX_LONG_DIGITS) {
+      const raw = this.take(digits * 2)
+      return `<int of ${digits} 15-bit digits${n < 0 ? ', negative' : ''}, sha256 ${createHash('sha256').update(raw).digest('hex').slice(0, 16)}>`
+    }
     let v = 0n
     for (let i = 0; i < digits; i++) v |= BigInt(this.take(2).readUInt16LE(0)) << BigInt(15 * i)
     return String(n < 0 ? -v : v)
@@ -277,6 +302,7 @@ class Marshal {
     }
     const value: Value = { t: 'code', code: entry }
     if (slot !== -1) this.refs[slot] = value
+    this.filling.add(value)
     const index = this.codes.push(entry) - 1
     const bytecode = this.value(depth + 1, scope)
     // Before 3.11 nested code is named after this one, whose name comes after its
@@ -310,6 +336,7 @@ class Marshal {
     entry.names = names.t === 'seq' ? names.items.map(text) : []
     // Shown once every name is final (nested code is renamed by its enclosing code).
     this.constants.push([entry, consts])
+    this.filling.delete(value)
     return value
   }
 }
@@ -342,20 +369,40 @@ function summary(v: Value): string {
 
 const MAX_SHOWN = 120
 
-/** A value as Python's repr would write it, roughly: enough to tell two apart. */
+// A value's text longer than this is shortened to its start and a digest: a value that
+// references another twice at each of many levels would otherwise double at each.
+const MAX_TEXT = 1024
+const shown = new WeakMap<Value, string>()
+
+/**
+ * A value as Python's repr would write it, roughly: enough to tell two apart. Each value
+ * is written once (references share it) and a long text is kept as its start and digest.
+ */
 function show(v: Value): string {
-  switch (v.t) {
-    case 'str':
-      return JSON.stringify(v.v)
-    case 'bytes':
-      return `b${JSON.stringify(v.v.toString('latin1'))}`
-    case 'atom':
-      return v.v
-    case 'seq':
-      return `${v.open}${v.items.map(show).join(', ')}${v.close}`
-    case 'dict':
-      return `{${v.items.map(([k, x]) => `${show(k)}: ${show(x)}`).join(', ')}}`
-    case 'code':
-      return `<code ${v.code.qualname || '?'}>`
-  }
+  // A code object's name is final only once the module is read: never kept.
+  const known = v.t === 'code' ? undefined : shown.get(v)
+  if (known !== undefined) return known
+  const text = ((): string => {
+    switch (v.t) {
+      case 'str':
+        return JSON.stringify(v.v)
+      case 'bytes':
+        return `b${JSON.stringify(v.v.toString('latin1'))}`
+      case 'atom':
+        return v.v
+      case 'seq':
+        return `${v.open}${v.items.map(show).join(', ')}${v.close}`
+      case 'dict':
+        return `{${v.items.map(([k, x]) => `${show(k)}: ${show(x)}`).join(', ')}}`
+      case 'code':
+        return `<code ${v.code.qualname || '?'}>`
+    }
+  })()
+  const kept =
+    text.length <= MAX_TEXT
+      ? text
+      : `${text.slice(0, 96)}… (${text.length} characters, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 16)})`
+  // Nor a text that holds a code object's name before it is final.
+  if (v.t !== 'code' && !kept.includes(PLACEHOLDER)) shown.set(v, kept)
+  return kept
 }

@@ -876,6 +876,15 @@ PY`,
     sh(dir, 'cd b && javac -g:none --release 11 App.java')
     const moved = await diff(path.join(dir, 'a/App.class'), path.join(dir, 'b/App.class'))
     expect(moved.report?.items[0]?.hints.map((h) => h.cause)).toEqual(['build-path'])
+    // A class file that cannot be read: nothing beside the path is known, and that is said.
+    const broken = fs.readFileSync(path.join(dir, 'b/App.class'))
+    broken[10] = 99
+    fs.writeFileSync(path.join(dir, 'b/Broken.class'), broken)
+    const unread = await diff(path.join(dir, 'a/App.class'), path.join(dir, 'b/Broken.class'))
+    expect(unread.report?.items[0]?.hints.at(-1)).toMatchObject({
+      cause: 'unexplained',
+      evidence: 'side B could not be read as a class file, so what else differs is not known',
+    })
     // A constant in the same slot that the path does not explain, beside it: named.
     for (const [side, where, value] of [
       ['c', '/home/one', 70000],

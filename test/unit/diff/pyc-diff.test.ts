@@ -83,6 +83,15 @@ describe('comparePycs: whether a path or a time explains every difference', () =
       expect(comparePycs(a, Buffer.concat([b, Buffer.from('JUNK')]))?.explanation).toEqual({
         unexplained: "bytes after the module's code differ (0 and 4)",
       })
+      // Another Python's magic, or one this does not read: nothing else is known.
+      for (const magic of [a.readUInt16LE(0) + 1, 19_999]) {
+        const other = Buffer.from(b)
+        other.writeUInt16LE(magic, 0)
+        const found = comparePycs(a, other)?.explanation
+        expect(found !== undefined && 'unexplained' in found ? found.unexplained : '').toMatch(
+          /^(compiled by Python|the code of side B could not be read)/,
+        )
+      }
     }
   })
 })

@@ -169,6 +169,65 @@ describe('time fields of images, profiles and fonts, as their tools write them',
   })
 })
 
+describe('an ISO image whose records all point to one continuation area', () => {
+  it('reads that area once, so the work is bounded by the image', () => {
+    const SECTOR = 2048
+    const both32 = (n: number): Buffer => {
+      const b = Buffer.alloc(8)
+      b.writeUInt32LE(n, 0)
+      b.writeUInt32BE(n, 4)
+      return b
+    }
+    const record = (
+      extent: number,
+      length: number,
+      flags: number,
+      name: Buffer,
+      use: Buffer,
+    ): Buffer => {
+      const body = Buffer.concat([
+        Buffer.from([0]),
+        both32(extent),
+        both32(length),
+        Buffer.from([100, 1, 1, 0, 0, 0, 0, flags, 0, 0, 1, 0, 0, 1, name.length]),
+        name,
+        name.length % 2 === 0 ? Buffer.from([0]) : Buffer.alloc(0),
+      ])
+      return Buffer.concat([Buffer.from([body.length + use.length + 1]), body, use])
+    }
+    // 40 sectors of records, each pointing to one area of 400 sectors of 4-byte entries.
+    const [dirAt, dirSectors, areaSectors] = [20, 40, 400]
+    const ce = Buffer.concat([
+      Buffer.from('CE\x1c\x01', 'latin1'),
+      both32(dirAt + dirSectors),
+      both32(0),
+      both32(areaSectors * SECTOR),
+    ])
+    const one = record(0, 0, 0, Buffer.from('A'), ce)
+    const sector = Buffer.alloc(SECTOR)
+    for (let at = 0; at + one.length <= SECTOR; at += one.length) one.copy(sector, at)
+    const pvd = Buffer.alloc(SECTOR)
+    pvd[0] = 1
+    pvd.write('CD001', 1, 'latin1')
+    pvd[6] = 1
+    record(dirAt, dirSectors * SECTOR, 2, Buffer.from([0]), Buffer.alloc(0)).copy(pvd, 156)
+    const end = Buffer.alloc(SECTOR)
+    end[0] = 255
+    end.write('CD001', 1, 'latin1')
+    const image = Buffer.concat([
+      Buffer.alloc(16 * SECTOR),
+      pvd,
+      end,
+      Buffer.alloc(2 * SECTOR),
+      ...Array.from({ length: dirSectors }, () => sector),
+      Buffer.from('AB\x04\x01'.repeat((areaSectors * SECTOR) / 4), 'latin1'),
+    ])
+    // Read once per record, the area would take minutes (a million entries, 1,300 times),
+    // past the test's time limit.
+    expect(knownHeaderFields(image)?.fields['file times']).toMatch(/records/)
+  })
+})
+
 describe('what is not an image', () => {
   it('takes no file for ext4 by its magic alone', () => {
     const bytes = Buffer.alloc(4096)

@@ -89,4 +89,70 @@ describe('parsePyc', () => {
     ])
     expect(parsePyc(huge)).toBeUndefined()
   })
+
+  /** A Python 3.12 module whose constants are `consts` (marshal bytes of a tuple). */
+  const module312 = (consts: Buffer): Buffer => {
+    const i32 = (n: number): Buffer => {
+      const b = Buffer.alloc(4)
+      b.writeInt32LE(n)
+      return b
+    }
+    const str = (t: string): Buffer =>
+      Buffer.concat([Buffer.from([0x7a, t.length]), Buffer.from(t)])
+    const bytes = (b: Buffer): Buffer => Buffer.concat([Buffer.from('s'), i32(b.length), b])
+    const empty = Buffer.concat([Buffer.from('('), i32(0)])
+    const header = Buffer.concat([Buffer.from([0xcb, 0x0d, 0x0d, 0x0a]), Buffer.alloc(12)])
+    return Buffer.concat([
+      header,
+      Buffer.from('c'),
+      Buffer.alloc(20),
+      bytes(Buffer.from([0x97, 0x00, 0x79, 0x00])),
+      consts,
+      empty,
+      empty,
+      bytes(Buffer.alloc(0)),
+      str('/x/m.py'),
+      str('<module>'),
+      str('<module>'),
+      i32(1),
+      bytes(Buffer.alloc(0)),
+      bytes(Buffer.alloc(0)),
+    ])
+  }
+  const tuple = (items: Buffer[], ref = false): Buffer => {
+    const head = Buffer.from([ref ? 0x28 | 0x80 : 0x28, 0, 0, 0, 0])
+    head.writeInt32LE(items.length, 1)
+    return Buffer.concat([head, ...items])
+  }
+  const ref = (slot: number): Buffer => {
+    const b = Buffer.from('r\0\0\0\0', 'latin1')
+    b.writeInt32LE(slot, 1)
+    return b
+  }
+
+  it('reads references that double at each level, and a very long integer, in bounded work', () => {
+    // t0 = (None, None); t_k = (t_k-1, t_k-1), 25 deep: written out, 2^25 items.
+    const levels = [tuple([Buffer.from('N'), Buffer.from('N')], true)]
+    for (let k = 1; k < 25; k++) levels.push(tuple([ref(k - 1), ref(k - 1)], true))
+    const dag = parsePyc(module312(tuple([...levels, ref(24)])))
+    const last = dag?.codes[0]?.constants.at(-1) ?? ''
+    // Each level's text is its items' (each kept short), not the whole of what is below it.
+    expect(last).toMatch(/characters, sha256 [0-9a-f]{16}\)/)
+    expect(last.length).toBeLessThan(1200)
+    // 100,000 digits of 15 bits: told apart by its digest, read in linear time.
+    const digits = Buffer.alloc(5 + 200_000, 0xff)
+    digits.write('l', 0, 'latin1')
+    digits.writeInt32LE(100_000, 1)
+    const long = parsePyc(module312(tuple([digits])))
+    expect(long?.codes[0]?.constants).toEqual([
+      expect.stringMatching(/^<int of 100000 15-bit digits, sha256 [0-9a-f]{16}>$/),
+    ])
+  })
+
+  it('refuses a value that holds itself', () => {
+    // A tuple whose only item is a reference to the tuple being read.
+    expect(parsePyc(module312(tuple([tuple([ref(0)], true)])))).toBeUndefined()
+    // The same reference once the tuple is read is fine.
+    expect(parsePyc(module312(tuple([tuple([Buffer.from('N')], true), ref(0)])))).toBeDefined()
+  })
 })
