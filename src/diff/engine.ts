@@ -708,7 +708,7 @@ export class DiffEngine {
     // whose pixels changed with its tIME, is not explained by the time alone.
     const beyond =
       fromFields.length > 0 && spans !== undefined && !complete
-        ? bytesBeyond(bytesA, bytesB, spans)
+        ? bytesBeyond(bytesA, bytesB, spans.a, spans.b)
         : undefined
     // A format whose fields this file does not let be all located (a damaged or crafted
     // debug directory, a tree that does not hold together, a class file that cannot be
@@ -855,13 +855,13 @@ function withStructure(
 function headerFields(
   a: Buffer,
   b: Buffer,
-): { fields: FieldDifference[]; spans?: [number, number][] } {
+): { fields: FieldDifference[]; spans?: { a: [number, number][]; b: [number, number][] } } {
   const [x, y] = [knownHeaderFields(a), knownHeaderFields(b)]
   if (x === undefined || x.format !== y?.format) return { fields: [] }
   const fields = diffFields(x.fields, y.fields)
   return x.spans === undefined || y.spans === undefined
     ? { fields }
-    : { fields, spans: [...x.spans, ...y.spans] }
+    : { fields, spans: { a: x.spans, b: y.spans } }
 }
 
 /**
@@ -908,20 +908,24 @@ function printableName(name: string): string {
 }
 
 /**
- * The bytes that differ outside `spans` (a length that differs counts its extra bytes),
- * and the first of them; undefined when every differing byte lies inside. Pure.
+ * The bytes that differ outside the spans (a length that differs counts its extra
+ * bytes), and the first of them; undefined when every differing byte lies inside. A byte
+ * lies inside when it is in a span of A and in one of B (`spansB`, A's by default): a
+ * field one side has where the other has something else explains nothing. Pure, and
+ * linear in the bytes and spans.
  */
 export function bytesBeyond(
   a: Buffer,
   b: Buffer,
   spans: readonly (readonly [number, number])[],
+  spansB: readonly (readonly [number, number])[] = spans,
 ): { count: number; first: number } | undefined {
-  const inside = (at: number): boolean => spans.some(([start, end]) => at >= start && at < end)
+  const [inA, inB] = [sweep(spans), sweep(spansB)]
   let count = 0
   let first = -1
   const common = Math.min(a.length, b.length)
   for (let at = 0; at < common; at++) {
-    if (a[at] === b[at] || inside(at)) continue
+    if (a[at] === b[at] || (inA(at) && inB(at))) continue
     count++
     if (first === -1) first = at
   }
@@ -930,6 +934,24 @@ export function bytesBeyond(
     if (first === -1) first = common
   }
   return count === 0 ? undefined : { count, first }
+}
+
+/** Whether an offset lies in one of the spans, asked of offsets in increasing order. */
+function sweep(spans: readonly (readonly [number, number])[]): (at: number) => boolean {
+  const sorted = [...spans].sort((p, q) => p[0] - q[0])
+  let i = 0
+  let reach = -1
+  let start = 0
+  return (at) => {
+    // Merge every span that starts at or before `at` into the current reach.
+    while (i < sorted.length && (sorted[i]?.[0] ?? 0) <= at) {
+      const [from = 0, to = 0] = sorted[i] ?? []
+      if (from > reach) start = from
+      reach = Math.max(reach, to)
+      i++
+    }
+    return at >= start && at < reach
+  }
 }
 
 /** Hints from known fields first; "unexplained" is dropped once a field explains something. */

@@ -549,19 +549,25 @@ describe('summarizePatterns', () => {
 })
 
 describe('bytesBeyond', () => {
-  it('counts exactly the differing bytes outside the spans, and none when the spans hold them all', () => {
+  it('counts exactly the differing bytes outside the spans both sides share, and none when they hold them all', () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 1, maxLength: 64 }),
         fc.array(fc.tuple(fc.nat({ max: 80 }), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
         fc.array(fc.tuple(fc.nat({ max: 70 }), fc.nat({ max: 10 })), { maxLength: 4 }),
         fc.nat({ max: 3 }),
-        (bytes, changes, rawSpans, extra) => {
+        fc.option(fc.array(fc.tuple(fc.nat({ max: 70 }), fc.nat({ max: 10 })), { maxLength: 4 })),
+        (bytes, changes, rawSpans, extra, rawSpansB) => {
           const a = Buffer.from(bytes)
           const b = Buffer.concat([Buffer.from(bytes), Buffer.alloc(extra)])
           for (const [at, value] of changes) if (at < b.length) b[at] = value
           const spans = rawSpans.map(([start, length]) => [start, start + length] as const)
-          const inside = (at: number) => spans.some(([s, e]) => at >= s && at < e)
+          const spansB = (rawSpansB ?? rawSpans).map(
+            ([start, length]) => [start, start + length] as const,
+          )
+          // Inside a span of each side (overlapping and in any order).
+          const inside = (at: number) =>
+            spans.some(([s, e]) => at >= s && at < e) && spansB.some(([s, e]) => at >= s && at < e)
           let expected = extra
           let first = extra > 0 ? a.length : -1
           for (let at = a.length - 1; at >= 0; at--)
@@ -569,7 +575,7 @@ describe('bytesBeyond', () => {
               expected++
               first = at
             }
-          const got = bytesBeyond(a, b, spans)
+          const got = bytesBeyond(a, b, spans, spansB)
           if (expected === 0) expect(got).toBeUndefined()
           else expect(got).toEqual({ count: expected, first })
         },
