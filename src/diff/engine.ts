@@ -888,7 +888,7 @@ function codeHints(a: Buffer, b: Buffer): Hint[] {
   const count = code.changed.length + code.unlisted
   const shown = code.changed
     .map((c) =>
-      c.section === '.rela.plt'
+      c.placeless === true
         ? printableName(c.name)
         : `${c.name === c.section ? 'section ' : ''}${printableName(c.name)} (${printableName(c.section)}${c.offset === -1 ? ', on one side only or of another size' : ` at +0x${c.offset.toString(16)}`})`,
     )

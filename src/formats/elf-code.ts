@@ -41,6 +41,8 @@ export interface CodeChange {
   section: string
   /** Where in it the first unexplained byte is; -1 when it is on one side only or its size changed. */
   offset: number
+  /** Said by its name alone, with no place in a function or section (the imports through the PLT). */
+  placeless?: true
 }
 
 export interface CodeComparison {
@@ -144,6 +146,7 @@ export function compareCode(
       name: `functions called through the PLT (A only: ${calls.a.join(', ') || 'none'}; B only: ${calls.b.join(', ') || 'none'})`,
       section: '.rela.plt',
       offset: -1,
+      placeless: true,
     })
   const named = x.symbols.length > 0 && y.symbols.length > 0
   const units = named ? pairUnits(x, y, codeUnits) : sectionUnits(x, y)

@@ -577,6 +577,19 @@ PY`,
     expect(both[1]?.evidence).toMatch(
       /code or data differs beyond the addresses a move changes, in 1 function, object or section: fb \(\.text at \+0x/,
     )
+    // Linked in another order and calling another library function from the same slot:
+    // the imports are named as such, with no place.
+    const calling = (call: string): string =>
+      `#include <stdio.h>\n#include <stdlib.h>\nint fa(void) { ${call}; return 1; }\n`
+    fs.writeFileSync(path.join(dir, 'b.c'), 'int fb(void) { return 2; }\n')
+    fs.writeFileSync(path.join(dir, 'a.c'), calling('puts("x")'))
+    sh(dir, 'gcc -O1 -w -c a.c b.c && gcc -o p main.o a.o b.o')
+    fs.writeFileSync(path.join(dir, 'a.c'), calling('free((void *)"x")'))
+    sh(dir, 'gcc -O1 -w -c a.c && gcc -o q main.o b.o a.o')
+    const imports = (await diff(path.join(dir, 'p'), path.join(dir, 'q'))).report?.items[0]?.hints
+    expect(imports?.map((h) => h.cause)).toEqual(['ordering', 'unexplained'])
+    expect(imports?.[1]?.evidence).toContain('functions called through the PLT')
+    expect(imports?.[1]?.evidence).not.toContain('.rela.plt')
   })
 
   it('calls a checksum list derived when the lines that change are the files that differ', async () => {
