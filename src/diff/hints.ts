@@ -248,16 +248,29 @@ export function causesBetween(a: string, b: string): ('build-path' | 'timestamp'
     }
   }
   if (moved === b) return causes
+  // `__TIME__` on its own: a clock time and nothing else.
+  if (CLOCK_ONLY.test(moved) && CLOCK_ONLY.test(b)) return [...causes, 'timestamp']
   const masked = (text: string): string | undefined => {
     const times = findTimes(text).filter((t) => t.written === true)
     if (times.length === 0) return undefined
-    // With a date, a clock time written apart from it (`__DATE__ " " __TIME__`) too.
-    return times
-      .reduce((out, t) => out.replaceAll(t.text, '\ufffc'), text)
-      .replace(/(?<![0-9])[0-2][0-9]:[0-5][0-9](?::[0-5][0-9])?(?![0-9])/g, '\ufffc')
+    // A date, and the clock time that follows it after a space (`__DATE__ " " __TIME__`).
+    return times.reduce(
+      (out, t) =>
+        out.replace(
+          new RegExp(`${escapeRegExp(t.text)}(?: [0-2][0-9]:[0-5][0-9]:[0-5][0-9])?`, 'g'),
+          '\ufffc',
+        ),
+      text,
+    )
   }
   const [x, y] = [masked(moved), masked(b)]
   return x !== undefined && x === y ? [...causes, 'timestamp'] : undefined
+}
+
+const CLOCK_ONLY = /^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$/
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /**

@@ -1,4 +1,4 @@
-import { onlyEachSide, withoutEach } from '../multiset.js'
+import { onlyEachSide } from '../multiset.js'
 import {
   ET_REL,
   fieldReaders,
@@ -163,9 +163,6 @@ export function compareCode(
       const change = compareData(pair, unit)
       if (change !== undefined) changed.push(change)
     }
-  // The strings of each data section, wherever they lie and whoever loads them (code that
-  // moved with its strings loads another one in the same bytes).
-  changed.push(...stringChanges(pair))
   return {
     changed: changed.slice(0, MAX_LISTED),
     unlisted: Math.max(0, changed.length - MAX_LISTED),
@@ -263,12 +260,14 @@ function pltEntries(bytes: Buffer, file: ElfFile): ElfSymbol[] {
     if (nameAt >= dynstr.size) continue
     const from = dynstr.offset + nameAt
     const end = bytes.indexOf(0, from)
+    // At most 256 bytes, whether a NUL ends it within .dynstr or not.
     const name = bytes.toString(
       'latin1',
       from,
-      end === -1 || end > dynstr.offset + dynstr.size
-        ? dynstr.offset + dynstr.size
-        : Math.min(end, from + 256),
+      Math.min(
+        end === -1 || end > dynstr.offset + dynstr.size ? dynstr.offset + dynstr.size : end,
+        from + 256,
+      ),
     )
     out.push({
       index: -1,
@@ -427,71 +426,11 @@ function compareData(pair: Pair, unit: Unit): CodeChange | undefined {
     if (word + 4 > a.size) return change(k)
     const read = (side: Side, at: number): number =>
       side.file.little ? side.bytes.readUInt32LE(at) : side.bytes.readUInt32BE(at)
-    if (!sameTarget(pair, read(x, a.offset + word), read(y, b.offset + word), false))
-      return change(k)
+    // A pointer to a string that moved is compared by the string (deep).
+    if (!sameTarget(pair, read(x, a.offset + word), read(y, b.offset + word))) return change(k)
     k = word + 3
   }
   return undefined
-}
-
-// Strings shorter than this are not read from data sections: a few printable bytes
-// before a NUL are as often part of a number or a table.
-const MIN_STRING = 4
-// Strings one side holds and the other not, matched at most: more is a change of its own.
-const MAX_UNMATCHED = 4096
-
-/**
- * Each data section of one name on both sides whose strings differ in a way no path or
- * written time accounts for: every string only one side holds must be matched, one for
- * one, by one the other side holds that `sameText` takes as the same.
- */
-function stringChanges(pair: Pair): CodeChange[] {
-  const { x, y } = pair
-  const data = (s: Side): Map<string, ElfSection> =>
-    new Map(s.file.sections.filter(holdsData).map((t) => [t.name, t]))
-  const [dx, dy] = [data(x), data(y)]
-  const changes: CodeChange[] = []
-  for (const [name, t] of dx) {
-    const u = dy.get(name)
-    if (u === undefined) continue
-    const [a, b] = [
-      x.bytes.subarray(t.offset, t.offset + t.size),
-      y.bytes.subarray(u.offset, u.offset + u.size),
-    ]
-    if (a.equals(b)) continue
-    const [sa, sb] = [stringsIn(a), stringsIn(b)]
-    const key = (e: { text: string }): string => e.text
-    const onlyA = withoutEach(sa, sb, key)
-    const left = withoutEach(sb, sa, key)
-    const unmatched =
-      onlyA.length + left.length > MAX_UNMATCHED
-        ? onlyA[0]
-        : onlyA.find((e) => {
-            const i = left.findIndex((f) => sameText(pair, e.text, f.text))
-            if (i === -1) return true
-            left.splice(i, 1)
-            return false
-          })
-    const first = unmatched ?? left[0]
-    if (first !== undefined)
-      changes.push({ name: `strings of ${name}`, section: name, offset: first.at })
-  }
-  return changes
-}
-
-/** The NUL-terminated printable strings of a data section, with their offsets. */
-function stringsIn(bytes: Buffer): { text: string; at: number }[] {
-  const found: { text: string; at: number }[] = []
-  let start = 0
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i] ?? 0
-    if (c === 0) {
-      if (i - start >= MIN_STRING)
-        found.push({ text: bytes.toString('latin1', start, i), at: start })
-      start = i + 1
-    } else if (!((c >= 0x20 && c <= 0x7e) || c === 0x09 || c === 0x0a)) start = i + 1
-  }
-  return found
 }
 
 /** The text a data object holds (a C string, padded with NULs), if it is text. */
@@ -659,6 +598,9 @@ function relocationMismatch(
 ): number | undefined {
   const { x, y } = pair
   const [ra, rb] = [within(x, a), within(y, b)]
+  // Out of work: no mismatch is claimed, and the comparison says it is incomplete.
+  pair.work.left -= ra.length + rb.length
+  if (pair.work.left <= 0) return undefined
   if (ra.length !== rb.length) return ra.length === 0 ? (rb[0]?.[0] ?? 0) : (ra[0]?.[0] ?? 0)
   for (let i = 0; i < ra.length; i++) {
     const [ea, eb] = [ra[i], rb[i]]
@@ -894,10 +836,13 @@ function cString(bytes: Buffer): string | undefined {
 
 /** Two absolute paths that name the same file under other directories. */
 function sameFileElsewhere(x: string, y: string): boolean {
-  if (!x.startsWith('/') || !y.startsWith('/')) return false
+  // Paths and nothing else: a command line that ends in a path is not one.
+  if (!ONLY_PATH.test(x) || !ONLY_PATH.test(y)) return false
   const tail = (s: string): string => s.slice(s.lastIndexOf('/'))
   return tail(x) === tail(y) && tail(x).length > 1
 }
+
+const ONLY_PATH = /^\/[A-Za-z0-9._+@~/-]+$/
 
 /** The function or object whose bytes hold `address` (or that starts there). */
 function symbolAt(s: Side, address: number): ElfSymbol | undefined {
@@ -921,10 +866,38 @@ function symbolAt(s: Side, address: number): ElfSymbol | undefined {
 }
 
 function sectionAt(s: Side, address: number): ElfSection | undefined {
-  return s.file.sections.find(
-    (t) => t.address !== 0 && address >= t.address && address < t.address + t.size,
-  )
+  // Loaded sections by address, once per side; the first that holds it, as a scan in
+  // header order would find (sections may overlap in a crafted file).
+  let sorted = loadedCache.get(s)
+  if (sorted === undefined) {
+    sorted = s.file.sections
+      .filter((t) => t.address !== 0 && t.size > 0)
+      .sort((p, q) => p.address - q.address || p.index - q.index)
+    loadedCache.set(s, sorted)
+  }
+  let [low, high] = [0, sorted.length]
+  while (low < high) {
+    const mid = (low + high) >> 1
+    if ((sorted[mid]?.address ?? 0) <= address) low = mid + 1
+    else high = mid
+  }
+  // Of those starting at or below it, the ones that reach it: nearest first.
+  let found: ElfSection | undefined
+  for (let i = low - 1, seen = 0; i >= 0 && seen < MAX_OVERLAP; i--, seen++) {
+    const t = sorted[i]
+    if (
+      t !== undefined &&
+      address < t.address + t.size &&
+      (found === undefined || t.index < found.index)
+    )
+      found = t
+  }
+  return found
 }
+
+const loadedCache = new WeakMap<Side, ElfSection[]>()
+// Sections looked back over for one that holds an address: a real file's do not overlap.
+const MAX_OVERLAP = 64
 
 /**
  * An object file's relocations, per section they apply to (sh_info), by offset: the
@@ -971,14 +944,16 @@ function readRelocations(
           : undefined
       byOffset.set(word(at), {
         type,
-        // A symbol in a merged section (`.LC0`) is a place there, not a name to match.
+        // A symbol in a merged section (`.LC0`) is a place there, not a name to match; and
+        // which merged section a string is put in follows its length (`.rodata.str1.1`,
+        // `.rodata.str1.8` for a longer path): a place in merged strings or constants.
         symbol:
-          sectionSymbol !== undefined
-            ? `section ${sectionSymbol.name}`
-            : symbol === undefined
-              ? `#${index}`
-              : merged !== undefined
-                ? `section ${merged.section.name}`
+          merged !== undefined
+            ? mergedKey(merged.section)
+            : sectionSymbol !== undefined
+              ? `section ${sectionSymbol.name}`
+              : symbol === undefined
+                ? `#${index}`
                 : symbolKey(symbol),
         ...(merged === undefined ? {} : { merged }),
         ...(s.type === SHT_RELA ? { addend: addendAt(bytes, at + 2 * size, file) } : {}),
@@ -987,6 +962,11 @@ function readRelocations(
     relocations.set(target, byOffset)
   }
   return relocations
+}
+
+/** What a place in a merged section is keyed by: strings, or constants of a size. */
+function mergedKey(t: ElfSection): string {
+  return (t.flags & SHF_STRINGS) !== 0 ? 'merged strings' : `merged constants of ${t.entrySize}`
 }
 
 /** A RELA addend: signed, at the file's width (exact: a negative 64-bit one is common). */

@@ -658,6 +658,15 @@ describe('causesBetween', () => {
       'timestamp',
     ])
     expect(causesBetween('1700000000', '1700000100')).toBeUndefined()
+    // __TIME__ on its own, and a date with the time after it; not a time elsewhere in a text.
+    expect(causesBetween('10:00:00', '11:30:00')).toEqual(['timestamp'])
+    expect(causesBetween('Jan  1 2024 10:00:00', 'Mar  2 2024 11:30:00')).toEqual(['timestamp'])
+    expect(
+      causesBetween(
+        'valid until Jan  1 2025, backup at 02:00',
+        'valid until Dec 31 2035, backup at 23:59',
+      ),
+    ).toBeUndefined()
     expect(causesBetween('/a/one/x.c 2024-01-01 10:00', '/b/x.c 2024-01-01 11:00')).toEqual([
       'build-path',
       'timestamp',

