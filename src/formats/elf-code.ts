@@ -86,6 +86,8 @@ interface Relocation {
    * constants): the section, and the symbol's place in it (0 for the section's own symbol).
    */
   merged?: { section: ElfSection; value: number }
+  /** A section's own symbol: the section, whose place the addend is. */
+  sectionSymbol?: ElfSection
   /** RELA's addend; undefined for REL, whose addend is in the field. */
   addend?: number
 }
@@ -625,7 +627,23 @@ function relocationMismatch(
     if (ma !== undefined && mb !== undefined) {
       const [oa, ob] = [ma.value + da + pcBias(x, p.type), mb.value + db + pcBias(y, q.type)]
       if (!sameMerged(pair, ma.section, mb.section, oa, ob)) return at
-    } else if (da !== db) return at
+    } else if (da !== db) {
+      // Another place in a data section that is not merged (at -O0 string literals lie in
+      // `.rodata`, after a path of another length): the same string must lie there.
+      const [sa, sb] = [p.sectionSymbol, q.sectionSymbol]
+      if (sa === undefined || sb === undefined || executable(sa)) return at
+      const text = (side: Side, t: ElfSection, offset: number): string | undefined =>
+        offset < 0 || offset >= t.size || t.type === SHT_NOBITS
+          ? undefined
+          : cString(
+              side.bytes.subarray(
+                t.offset + offset,
+                t.offset + Math.min(t.size, offset + MAX_STRING),
+              ),
+            )
+      const [ta, tb] = [text(x, sa, da + pcBias(x, p.type)), text(y, sb, db + pcBias(y, q.type))]
+      if (ta === undefined || tb === undefined || !sameText(pair, ta, tb)) return at
+    }
   }
   return undefined
 }
@@ -956,6 +974,7 @@ function readRelocations(
                 ? `#${index}`
                 : symbolKey(symbol),
         ...(merged === undefined ? {} : { merged }),
+        ...(sectionSymbol === undefined ? {} : { sectionSymbol }),
         ...(s.type === SHT_RELA ? { addend: addendAt(bytes, at + 2 * size, file) } : {}),
       })
     }

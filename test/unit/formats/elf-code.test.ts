@@ -432,13 +432,13 @@ describe('compareCode on named data', () => {
 describe('compareCode on what a build in another directory moves', () => {
   const explained = (p: string, q: string): boolean => causesBetween(p, q) !== undefined
   /** One source built in a short and a long directory: [object, program] of each. */
-  const both = (source: string, flags = ''): [Buffer, Buffer][] => {
+  const both = (source: string, flags = '', sourceB = source): [Buffer, Buffer][] => {
     // A short root: __FILE__ under 32 bytes goes to .rodata.str1.1, a longer one to .str1.8.
     const root = makeTemp('r')
     const dirs = ['s', 'a-much-longer-build-directory/b'].map((d) => path.join(root, d))
     for (const d of dirs) {
       fs.mkdirSync(d, { recursive: true })
-      fs.writeFileSync(path.join(d, 'm.c'), source)
+      fs.writeFileSync(path.join(d, 'm.c'), d === dirs[0] ? source : sourceB)
       sh(d, `gcc -O2 ${flags} -c "$PWD/m.c" -o m.o && gcc ${flags} m.o -o prog`)
     }
     return ['m.o', 'prog'].map((f) => dirs.map((d) => read(path.join(d, f))) as [Buffer, Buffer])
@@ -450,6 +450,15 @@ describe('compareCode on what a build in another directory moves', () => {
     const options = `#include <assert.h>\n#include <getopt.h>\n#include <stdio.h>\nstatic const struct option opts[] = {{"help", no_argument, 0, 'h'}, {"verbose", no_argument, 0, 'v'}, {0, 0, 0, 0}};\nint main(int argc, char **argv) { assert(argc > 0); int c; while ((c = getopt_long(argc, argv, "hv", opts, 0)) != -1) printf("%c\\n", c); return 0; }\n`
     for (const flags of ['', '-no-pie -fno-pie'])
       for (const pair of both(options, flags)) expect(changed(pair), flags).toEqual([])
+  })
+
+  it('follows a string the code loads from .rodata at another place, as -O0 leaves it', () => {
+    const program = (text: string): string =>
+      `#include <assert.h>\n#include <stdio.h>\nint main(int argc, char **argv) { assert(argc > 0); puts("${text}"); return 0; }\n`
+    const [same] = both(program('hello'), '-O0')
+    expect(changed(same ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual([])
+    const [other] = both(program('hello'), '-O0', program('howdy'))
+    expect(changed(other ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main'])
   })
 
   it('takes a path as the same file elsewhere only when it is a path and nothing else', () => {
