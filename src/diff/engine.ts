@@ -236,11 +236,11 @@ export class DiffEngine {
     // What this archive holds in memory, given back as its members are compared and,
     // whatever is left, when it is done.
     let reserved = 0
-    const hold = (key: string, size: number) => {
+    const hold = (key: string, size: number, keepView?: (piece: Buffer) => boolean) => {
       if (this.held + size > HELD_BYTES) return undefined
       this.held += size
       reserved += size
-      return memorySink(`${path}!${key}`)
+      return memorySink(`${path}!${key}`, keepView)
     }
     const release = (source: ByteSource | undefined): void => {
       const size = source?.buffer?.length ?? 0
@@ -268,14 +268,29 @@ export class DiffEngine {
     [a, b]: readonly [ByteSource, ByteSource],
     depth: number,
     { digests, layers }: { digests: [string, string] | undefined; layers: readonly string[] },
-    hold: (key: string, size: number) => MemberSink | undefined,
+    hold: (
+      key: string,
+      size: number,
+      keepView?: (piece: Buffer) => boolean,
+    ) => MemberSink | undefined,
     release: (source: ByteSource | undefined) => void,
   ): Promise<void> {
+    // The first pass keeps small members as views of the blocks they were read in where
+    // it can: every block kept is charged in full, once, beside the members' sizes, so
+    // that what is held stays under EAGER_TOTAL_BYTES however the members lie.
     let eager = 0
+    const kept = new Set<ArrayBufferLike>()
+    const keepView = (piece: Buffer): boolean => {
+      if (kept.has(piece.buffer)) return true
+      if (eager + piece.buffer.byteLength > EAGER_TOTAL_BYTES) return false
+      kept.add(piece.buffer)
+      eager += piece.buffer.byteLength
+      return true
+    }
     const eagerly: WantMember = (key, size) => {
       if (size > EAGER_MEMBER_BYTES || eager + size > EAGER_TOTAL_BYTES) return undefined
       eager += size
-      return hold(key, size)
+      return hold(key, size, keepView)
     }
     // Zip members are keyed by their compressed bytes and read again at will: no eager pass.
     const first = await this.scanBoth(path, format, a, b, () =>

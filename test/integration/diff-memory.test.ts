@@ -80,6 +80,32 @@ describe('reproof diff on large differing members', () => {
   }, 120_000)
 })
 
+describe('reproof diff on many small members', () => {
+  it('keeps small members as views of their read blocks only while the blocks kept stay bounded', async () => {
+    // Each small differing member lies in a 1 MiB read block of its own, between two
+    // large identical members: keeping each as a view of its block, uncharged, held
+    // every block of both archives (over 400 MiB).
+    const count = 220
+    const { dir, tmp } = tarPair((side) => {
+      const files: Record<string, Buffer> = {}
+      const large = Buffer.alloc(MiB, 0x33)
+      for (let i = 0; i < count; i++) {
+        const n = String(i).padStart(3, '0')
+        files[`${n}-large.bin`] = large
+        files[`${n}-small.txt`] = Buffer.from(`${side} ${i}\n`)
+      }
+      return files
+    })
+    const run = await diffMeasured(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'), tmp)
+    expect(run.code, run.stderr).toBe(1)
+    const differing = run.report.items.filter((i) => i.kind === 'content' && i.text !== undefined)
+    expect(differing).toHaveLength(count)
+    expect(differing[7]?.text?.unified).toContain('-a 7')
+    expect(run.peakMiB).toBeLessThan(256)
+    expect(listDir(tmp)).toEqual([])
+  }, 180_000)
+})
+
 describe('reproof diff on nested and compressed members', () => {
   it('stays under 256 MiB through three levels of nested tars, each holding members', async () => {
     const dir = makeTemp()
