@@ -10,7 +10,7 @@ import type { MemberInfo } from '../formats/member.js'
 import { markDerived } from './derived.js'
 import { DiffEngine, type EngineOptions } from './engine.js'
 import { octal } from '../formats/member.js'
-import type { DiffReport } from './report.js'
+import { NOT_COMPARED_ON_DISK, type DiffReport } from './report.js'
 import { fileSource } from '../formats/source.js'
 import { summarizePatterns } from './summarize.js'
 
@@ -328,5 +328,6 @@ export function toReport(engine: DiffEngine, labels: [string, string]): DiffRepo
       compared: engine.compared,
       differing: new Set(items.filter((i) => i.nested !== true).map((i) => i.path)).size,
     },
+    notCompared: [...NOT_COMPARED_ON_DISK],
   }
 }

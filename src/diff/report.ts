@@ -113,7 +113,20 @@ export interface DiffReport {
   summaries: PatternSummary[]
   warnings: string[]
   stats: { compared: number; differing: number }
+  /**
+   * What of the two files or trees was not compared, so that `identical` is read for
+   * what it covers: the same bytes, types, modes and link targets, not the same owners.
+   */
+  notCompared: string[]
 }
+
+/** Of files and trees on disk: what no comparison looks at (inside archives, all of it is). */
+export const NOT_COMPARED_ON_DISK: readonly string[] = [
+  'owners',
+  'extended attributes',
+  'hard links',
+  'mtimes',
+]
 
 /** The report on two sides found identical: `count` things compared, none differing. */
 export function identicalReport(count: number, sides: [string, string]): DiffReport {
@@ -125,5 +138,14 @@ export function identicalReport(count: number, sides: [string, string]): DiffRep
     summaries: [],
     warnings: [],
     stats: { compared: count, differing: 0 },
+    notCompared: [...NOT_COMPARED_ON_DISK],
   }
+}
+
+/** `owners, extended attributes, hard links and mtimes not compared`, or nothing. */
+export function notComparedText(report: DiffReport): string {
+  const n = report.notCompared
+  if (n.length === 0) return ''
+  const list = n.length === 1 ? (n[0] ?? '') : `${n.slice(0, -1).join(', ')} and ${n.at(-1) ?? ''}`
+  return `; ${list} not compared`
 }

@@ -52,6 +52,21 @@ describe('reproof diff', () => {
     expect(report?.identical).toBe(true)
   })
 
+  it('says what an identical verdict on two trees did not look at: owners, hard links, extended attributes, mtimes', async () => {
+    const dir = twoTrees({ 'x.txt': 'same\n' })
+    // Two names of one file beside two files, and another owner: both identical.
+    fs.linkSync(path.join(dir, 'a/x.txt'), path.join(dir, 'a/y.txt'))
+    fs.copyFileSync(path.join(dir, 'b/x.txt'), path.join(dir, 'b/y.txt'))
+    if (process.getuid?.() === 0) fs.chownSync(path.join(dir, 'b/y.txt'), 4321, 4321)
+    const { code, report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
+    expect(code).toBe(0)
+    expect(report?.notCompared).toEqual(['owners', 'extended attributes', 'hard links', 'mtimes'])
+    const text = await runCli(['diff', path.join(dir, 'a'), path.join(dir, 'b')])
+    expect(text.stdout).toMatch(
+      /^identical: .* \(2 compared; owners, extended attributes, hard links and mtimes not compared\)$/m,
+    )
+  })
+
   it("compares the two inputs' own modes: a tree made private or a file made executable is not identical", async () => {
     const dir = twoTrees({ 'f.txt': 'same\n' })
     fs.chmodSync(path.join(dir, 'b'), 0o700)

@@ -1,7 +1,7 @@
 import { toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
-import type { DiffItem, DiffReport } from '../../diff/report.js'
+import { notComparedText, type DiffItem, type DiffReport } from '../../diff/report.js'
 import { differHeadline, isSummarized } from '../../diff/summarize.js'
 import { describeKind } from './diff-text.js'
 
@@ -25,7 +25,7 @@ export function renderDiffHtml(report: DiffReport): string {
     .join('\n')
   const sections = shown.map((item, i) => section(item, i)).join('\n')
   const verdict = report.identical
-    ? `<p class="same">Identical (${report.stats.compared} compared).</p>`
+    ? `<p class="same">Identical (${report.stats.compared} compared${esc(notComparedText(report))}).</p>`
     : `<p class="differ">${differHeadline(report.stats)}.</p>`
   return `<!doctype html>
 <html lang="en">

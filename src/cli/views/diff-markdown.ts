@@ -1,7 +1,7 @@
 import { toDisplayLine, toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
-import type { DiffReport } from '../../diff/report.js'
+import { notComparedText, type DiffReport } from '../../diff/report.js'
 import { differHeadline, isSummarized } from '../../diff/summarize.js'
 import { describeKind } from './diff-text.js'
 
@@ -10,7 +10,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
   const out: string[] = []
   if (report.identical)
     return [
-      `**Identical**: \`${cell(report.a)}\` and \`${cell(report.b)}\` (${report.stats.compared} compared)`,
+      `**Identical**: \`${cell(report.a)}\` and \`${cell(report.b)}\` (${report.stats.compared} compared${notComparedText(report)})`,
       ...report.warnings.map((w) => `> warning: ${cell(w)}`),
       '',
     ].join('\n')

@@ -2,7 +2,7 @@ import { paint } from '../../io/paint.js'
 import { describePlaces } from './binary-places.js'
 import { toDisplayLine, toDisplayText } from '../../file-names.js'
 import { plural } from './plural.js'
-import type { DiffItem, DiffReport } from '../../diff/report.js'
+import { notComparedText, type DiffItem, type DiffReport } from '../../diff/report.js'
 import { differHeadline, isSummarized } from '../../diff/summarize.js'
 
 /** The terminal view: one block per differing path, patterns summarized, causes last. */
@@ -11,7 +11,11 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
   const out: string[] = []
   const [a, b] = [toDisplayText(report.a), toDisplayText(report.b)]
   if (report.identical) {
-    out.push(c.green(`identical: ${a} and ${b} (${report.stats.compared} compared)`))
+    out.push(
+      c.green(
+        `identical: ${a} and ${b} (${report.stats.compared} compared${notComparedText(report)})`,
+      ),
+    )
     for (const warning of report.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`))
     return `${out.join('\n')}\n`
   }

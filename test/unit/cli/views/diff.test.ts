@@ -38,6 +38,7 @@ function hostile(text: string): DiffReport {
     summaries: [],
     warnings: [`w${text}`],
     stats: { compared: 2, differing: 2 },
+    notCompared: [],
   }
 }
 
