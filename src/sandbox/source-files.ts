@@ -121,3 +121,46 @@ function describe(sourceDir: string, rel: string): SourceEntry | undefined {
     { path: shown, hint: 'exclude it with --exclude' },
   )
 }
+
+// Names that compilers, linkers and byte-compilers write, not people.
+const BUILT_NAME =
+  /(?:^|\/)__pycache__\/|\.(?:o|obj|lo|a|la|lib|so|dylib|dll|exe|pyc|pyo|class|rlib|rmeta|gch|pch)$|\.so\.\d[\d.]*$/
+// The first bytes of a compiled program: ELF, and Mach-O in both byte orders and widths.
+const PROGRAM_MAGIC = [
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46]),
+  Buffer.from([0xfe, 0xed, 0xfa, 0xce]),
+  Buffer.from([0xfe, 0xed, 0xfa, 0xcf]),
+  Buffer.from([0xce, 0xfa, 0xed, 0xfe]),
+  Buffer.from([0xcf, 0xfa, 0xed, 0xfe]),
+]
+
+/**
+ * Files of a source that is not a git checkout that look like the output of an earlier
+ * build: object files, libraries, byte-compiled modules by name, and executables that
+ * are compiled programs (the first four bytes of each file with an exec bit). Snapshot
+ * times are all the epoch, so `make` finds such a file as new as its sources and uses it
+ * as it is: both runs then agree on what neither built. Paths in the name form.
+ */
+export function looksBuilt(sourceDir: string, entries: readonly SourceEntry[]): string[] {
+  const found: string[] = []
+  const head = Buffer.alloc(4)
+  for (const entry of entries) {
+    if (entry.kind !== 'file') continue
+    if (BUILT_NAME.test(entry.rel)) {
+      found.push(entry.rel)
+      continue
+    }
+    if ((entry.mode & 0o111) === 0 || entry.size < 4) continue
+    let fd: number | undefined
+    try {
+      fd = fs.openSync(toFsPath(sourceDir, entry.rel), 'r')
+      const n = fs.readSync(fd, head, 0, 4, 0)
+      if (n === 4 && PROGRAM_MAGIC.some((m) => m.equals(head))) found.push(entry.rel)
+    } catch {
+      // Unreadable here: the snapshot, which reads every file, says so.
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd)
+    }
+  }
+  return found
+}

@@ -3,11 +3,11 @@ import type { BuildOptions, EnvRequest } from '../config/build-options.js'
 import { chooseEpoch } from '../config/epoch.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
-import { toFsPath } from '../file-names.js'
+import { toDisplayText, toFsPath } from '../file-names.js'
 import { findLockfiles } from '../attest/lockfiles.js'
 import { toSourceInfo, type SourceInfo } from '../records/build-record.js'
 import { readGitSource, type GitSource } from '../sandbox/git.js'
-import { listSourceEntries, type SourceEntry } from '../sandbox/source-files.js'
+import { listSourceEntries, looksBuilt, type SourceEntry } from '../sandbox/source-files.js'
 
 type CallerEnv = Readonly<Record<string, string | undefined>>
 
@@ -40,6 +40,10 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     exclude: options.exclude,
     outputs: options.outputs,
   })
+  if (git === undefined) {
+    const built = looksBuilt(options.source, entries)
+    if (built.length > 0) warnings.push(builtWarning(built))
+  }
   return { git, epoch, passThrough, entries, excludedOutputs }
 }
 
@@ -80,6 +84,22 @@ export async function describeSource(
   const digests = await hashFiles(names.map((n) => toFsPath(options.source, n)))
   const lockfiles = names.map((n, i) => ({ path: n, sha256: digests[i]?.sha256 ?? '' }))
   return toSourceInfo(options.source, git, callerEnv.GITHUB_REF, snapshot, lockfiles)
+}
+
+// Beyond this many, the warning names the first ones and counts the rest.
+const MAX_BUILT_NAMES = 10
+
+/** What a snapshot of a tree that holds an earlier build's output means for a yes. */
+function builtWarning(built: readonly string[]): string {
+  const names = built.slice(0, MAX_BUILT_NAMES).map(toDisplayText).join(', ')
+  const more = built.length > MAX_BUILT_NAMES ? `, and ${built.length - MAX_BUILT_NAMES} more` : ''
+  return (
+    `the source is not a git checkout, so all of it was snapshotted, and ${built.length} ` +
+    `${built.length === 1 ? 'file looks' : 'files look'} like the output of an earlier build ` +
+    `(${names}${more}): a build that finds such a file up to date uses it as it is, in ` +
+    `both runs, so a yes does not cover how it was made; build from a clean tree or a git ` +
+    `checkout (only tracked files are taken), or leave them out with --exclude`
+  )
 }
 
 async function checkSourceDir(source: string): Promise<void> {

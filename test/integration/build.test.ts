@@ -56,6 +56,30 @@ describe('reproof build', () => {
     expect(result?.runs[0]?.manifestDigest).toBe(result?.runs[1]?.manifestDigest)
   })
 
+  it('names what looks like an earlier build’s output in a source that is not a git checkout', async () => {
+    // A developer built here before: `make` in either run may find these up to date and
+    // use them as they are, so both runs agree on what neither built.
+    const source = copyFixture('hello-c')
+    fs.mkdirSync(path.join(source, 'lib/__pycache__'), { recursive: true })
+    fs.writeFileSync(path.join(source, 'lib/util.c'), 'int util(void) { return 1; }\n')
+    spawnSync('gcc', ['-c', 'lib/util.c', '-o', 'lib/util.o'], { cwd: source })
+    spawnSync('gcc', ['hello.c', '-o', 'old-tool'], { cwd: source })
+    fs.writeFileSync(path.join(source, 'lib/__pycache__/m.cpython-311.pyc'), 'x')
+    fs.writeFileSync(path.join(source, 'run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 })
+    const { code, result } = await build(source, ['-o', 'hello', '--epoch', '1', '--', 'make'])
+    expect(code).toBe(0)
+    const warning = result?.warnings.find((w) => w.includes('not a git checkout'))
+    expect(warning).toContain('3 files look like the output of an earlier build')
+    expect(warning).toContain('(lib/__pycache__/m.cpython-311.pyc, lib/util.o, old-tool)')
+    // In a git checkout only tracked files are taken: the same debris is no concern.
+    git(source, ['init', '-q'])
+    git(source, ['add', 'Makefile', 'hello.c'])
+    git(source, ['commit', '-qm', 'init'])
+    const tracked = await build(source, ['-o', 'hello', '--', 'make'])
+    expect(tracked.code).toBe(0)
+    expect(tracked.result?.warnings.join('\n')).not.toContain('not a git checkout')
+  })
+
   it('finds __DATE__ reproducible, because gcc honours SOURCE_DATE_EPOCH', async () => {
     const source = copyFixture('date-macro')
     const { code, result } = await build(source, [
@@ -120,6 +144,23 @@ describe('reproof build', () => {
     expect(code).toBe(1)
     expect(result?.differences.map((d) => d.name)).toEqual(['prog'])
     expect(result?.variations.map((v) => v.name)).toEqual(['path'])
+  })
+
+  it('catches an output named after its build directory through the path variation', async () => {
+    // As Gradle names a project after its directory: the same name in both runs hid it.
+    const source = copyFixture('hello-c')
+    const { code, result } = await build(source, [
+      '-o',
+      'name.txt',
+      '--no-vary',
+      'time,file-times,ordering',
+      '--',
+      'sh',
+      '-c',
+      'basename "$PWD" > name.txt',
+    ])
+    expect(code).toBe(1)
+    expect(result?.differences.map((d) => d.name)).toEqual(['name.txt'])
   })
 
   it('catches an unsorted directory listing through the ordering variation', async () => {
