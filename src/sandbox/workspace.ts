@@ -58,8 +58,8 @@ export async function chooseTempParent(requested: string | undefined): Promise<s
 
 /**
  * Makes one private base directory holding both runs. The two build roots differ in
- * their absolute paths and in the paths' lengths, and run B's path carries the canary,
- * so that a path embedded in an output can be told apart and traced.
+ * their absolute paths, in the paths' lengths and in their own names, and run B's path
+ * carries the canary, so that a path embedded in an output can be told apart and traced.
  */
 export async function createWorkspace(options: {
   parent: string
@@ -70,19 +70,24 @@ export async function createWorkspace(options: {
   const base = await fsp.mkdtemp(path.join(options.parent, 'reproof-'))
   live.add(base)
   await fsp.writeFile(path.join(base, OWNER_FILE), ownerMark(process.pid) ?? '')
-  const layout = (id: 'a' | 'b', dirName: string): RunLayout => {
+  const layout = (id: 'a' | 'b', dirName: string, rootName: string): RunLayout => {
     const dir = path.join(base, dirName)
     return {
       id,
       dir,
-      root: path.join(dir, options.name),
+      root: path.join(dir, rootName),
       home: path.join(dir, 'home'),
       tmp: path.join(dir, 'tmp'),
       stdoutLog: path.join(dir, 'stdout.log'),
       stderrLog: path.join(dir, 'stderr.log'),
     }
   }
-  const layouts = { a: layout('a', 'a'), b: layout('b', `b-path-${canary}`) }
+  // Run B's root has a name of its own too: a build that names what it makes after its
+  // directory (Gradle's project name, a tarball's top directory) differs by it.
+  const layouts = {
+    a: layout('a', 'a', options.name),
+    b: layout('b', `b-path-${canary}`, `${options.name}-${canary}`),
+  }
   await fsp.mkdir(layouts.a.dir)
   await fsp.mkdir(layouts.b.dir)
   let removed = false
