@@ -547,6 +547,8 @@ function clockNote(
         ? ' (Go programs among them: the Go runtime does not ask libc)'
         : ''
     }: libfaketime reaches only programs that load libc, so a time such a program writes is not varied`,
+    // A program that loads libc but makes the system call itself bypasses the wrapper.
+    'a program that makes the clock_gettime system call itself (syscall(SYS_clock_gettime), raw assembly) reads the real clock though it loads libc: libfaketime wraps the library’s functions, not the kernel’s calls',
     // It reaches them through LD_PRELOAD and FAKETIME in their environment: a build
     // whose steps start with a cleared one wrote the real time in both runs.
     'programs started with a cleared environment read the real clock too (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment',

@@ -201,11 +201,13 @@ describe('planRuns', () => {
     }
     const time = variations.find((v) => v.name === 'time')
     expect(time?.status).toBe('effective')
+    const SYSCALL =
+      'a program that makes the clock_gettime system call itself (syscall(SYS_clock_gettime), raw assembly) reads the real clock though it loads libc: libfaketime wraps the library’s functions, not the kernel’s calls'
     const CLEARED =
       'programs started with a cleared environment read the real clock too (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment'
     const KERNEL =
       'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied'
-    const STATIC = `statically linked programs read the real clock: libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${CLEARED}; ${KERNEL}`
+    const STATIC = `statically linked programs read the real clock: libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`
     expect(time?.note).toBe(
       `rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not); ${STATIC}`,
     )
@@ -220,7 +222,7 @@ describe('planRuns', () => {
     const withGo = { ...skipping, unreachable: ['go'] }
     const go = planRuns(input(['path', 'time'], { ...fullCaps, faketime: withGo }))
     expect(go.variations.find((v) => v.name === 'time')?.note).toBe(
-      `statically linked programs read the real clock (Go programs among them: the Go runtime does not ask libc): libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${CLEARED}; ${KERNEL}`,
+      `statically linked programs read the real clock (Go programs among them: the Go runtime does not ask libc): libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`,
     )
   })
 
