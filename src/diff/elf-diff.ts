@@ -39,9 +39,13 @@ export function compareElfSections(
     if (bytesX !== undefined && bytesY !== undefined && bytesX.equals(bytesY)) continue
     const name = (x ?? y)?.name ?? key
     const strings =
-      x?.strings === true && y?.strings === true && bytesX !== undefined && bytesY !== undefined
-        ? differingStrings(bytesX, bytesY)
-        : undefined
+      bytesX === undefined || bytesY === undefined
+        ? undefined
+        : x?.strings === true && y?.strings === true
+          ? differingStrings(bytesX, bytesY)
+          : READ_ONLY_DATA.test(name)
+            ? differingStrings(bytesX, bytesY, textRuns)
+            : undefined
     differing.push({
       name,
       sizes: [x?.size ?? null, y?.size ?? null],
@@ -68,12 +72,34 @@ function keyed(parts: readonly ElfPart[]): Map<string, ElfPart> {
   return new Map(parts.map((p) => [keyFor(p.name, seen), p]))
 }
 
-/** The strings of two string tables that only one side holds, a few each. */
-function differingStrings(a: Buffer, b: Buffer): { a: string[]; b: string[] } | undefined {
-  const split = (bytes: Buffer): string[] =>
-    bytes
-      .toString('latin1')
-      .split('\0')
-      .filter((s) => s !== '')
+// A linked program's read-only data: its string literals lie there among other
+// constants, in a section not marked as strings (the linker merged .rodata.str1.1 in).
+const READ_ONLY_DATA = /^\.rodata(?:\..*)?$/
+// Text in read-only data as `strings` finds it, but whole: printable bytes up to a NUL.
+const TEXT_RUN = /[\x20-\x7e\t]{4,}(?=\0)/g
+
+/** The strings of a string table, each between NULs. */
+function tableStrings(bytes: Buffer): string[] {
+  return bytes
+    .toString('latin1')
+    .split('\0')
+    .filter((s) => s !== '')
+}
+
+/** The NUL-terminated printable runs of data that is not all strings. */
+function textRuns(bytes: Buffer): string[] {
+  return bytes.toString('latin1').match(TEXT_RUN) ?? []
+}
+
+/**
+ * The strings of two sections that only one side holds, a few each: a build path or
+ * date among a static program's thousands of moved constants is found here, where the
+ * differing byte ranges, too many to keep, may never reach it.
+ */
+function differingStrings(
+  a: Buffer,
+  b: Buffer,
+  split: (bytes: Buffer) => string[] = tableStrings,
+): { a: string[]; b: string[] } | undefined {
   return onlyEachSide(split(a), split(b), MAX_STRINGS)
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { onlyEachSide } from '../multiset.js'
 import {
   ET_REL,
@@ -768,7 +769,12 @@ function sameTarget(pair: Pair, p: number, q: number, deep = true): boolean {
       p - sp.address === q - sq.address
     )
   const [tp, tq] = [sectionAt(x, p), sectionAt(y, q)]
-  if (tp?.name !== tq?.name || tp === undefined || tq === undefined) return false
+  if (tp?.name !== tq?.name || tp === undefined || tq === undefined) {
+    // Just past a section's end (`__stop_` and `_edata` bounds, a loop's end), which may
+    // be in no section or at the start of another, on either side.
+    const [ep, eq] = [sectionEndingAt(x, p), sectionEndingAt(y, q)]
+    return ep !== undefined && ep.name === eq?.name
+  }
   if (p - tp.address === q - tq.address)
     return sameMerged(pair, tp, tq, p - tp.address, p - tp.address)
   if (!deep || tp.type === SHT_NOBITS || tq.type === SHT_NOBITS) return false
@@ -781,8 +787,14 @@ function sameTarget(pair: Pair, p: number, q: number, deep = true): boolean {
   const text = (bytes: Buffer, from: number, end: number): string | undefined =>
     cString(bytes.subarray(from, Math.min(end, from + MAX_STRING)))
   const [sa, sb] = [text(x.bytes, at, tp.offset + tp.size), text(y.bytes, bt, tq.offset + tq.size)]
-  if (sa !== undefined || sb !== undefined)
-    return sa !== undefined && sb !== undefined && sameText(pair, sa, sb)
+  if (sa !== undefined && sb !== undefined) return sameText(pair, sa, sb)
+  // Text on one side only is a change of text, unless the other side holds the same
+  // bytes up to where the text's NUL is: then a NUL merely follows a constant on one side
+  // (sixteen spaces an SSE load reads, before a table whose first byte is zero on that
+  // side only), and the bytes are compared as data below.
+  const one = sa ?? sb
+  if (one !== undefined && !a.subarray(0, one.length).equals(b.subarray(0, one.length)))
+    return false
   // Unnamed code (a stripped program's function) is the same bytes, not only the same start.
   if (executable(tp)) return a.equals(b) && a.some((byte) => byte !== 0)
   // Data: each word the same, or an address of the same thing: absolute, or from the
@@ -844,12 +856,16 @@ function sameMerged(pair: Pair, tp: ElfSection, tq: ElfSection, at: number, bt: 
   return a !== undefined && b !== undefined && a.equals(b)
 }
 
-/** The printable string that starts a buffer and ends in its NUL, if it does. */
+/**
+ * The text that starts a buffer and ends in its NUL, if it does: printable ASCII, or
+ * UTF-8 (a literal with `©` or `ö` in it is text too). As Latin-1, one character a byte.
+ */
 function cString(bytes: Buffer): string | undefined {
   const end = bytes.indexOf(0)
   if (end < 1) return undefined
   const s = bytes.toString('latin1', 0, end)
-  return /^[\x20-\x7e\t\n]+$/.test(s) ? s : undefined
+  if (!/^[\x20-\x7e\t\n\x80-\xff]+$/.test(s)) return undefined
+  return /[\x80-\xff]/.test(s) && !isUtf8(bytes.subarray(0, end)) ? undefined : s
 }
 
 /** Two absolute paths that name the same file under other directories. */
@@ -883,9 +899,8 @@ function symbolAt(s: Side, address: number): ElfSymbol | undefined {
   return undefined
 }
 
-function sectionAt(s: Side, address: number): ElfSection | undefined {
-  // Loaded sections by address, once per side; the first that holds it, as a scan in
-  // header order would find (sections may overlap in a crafted file).
+/** Loaded sections by address, once per side. */
+function loadedSections(s: Side): ElfSection[] {
   let sorted = loadedCache.get(s)
   if (sorted === undefined) {
     sorted = s.file.sections
@@ -893,6 +908,31 @@ function sectionAt(s: Side, address: number): ElfSection | undefined {
       .sort((p, q) => p.address - q.address || p.index - q.index)
     loadedCache.set(s, sorted)
   }
+  return sorted
+}
+
+/** The loaded section that ends just before `address` (the first in header order). */
+function sectionEndingAt(s: Side, address: number): ElfSection | undefined {
+  const sorted = loadedSections(s)
+  let [low, high] = [0, sorted.length]
+  while (low < high) {
+    const mid = (low + high) >> 1
+    if ((sorted[mid]?.address ?? 0) < address) low = mid + 1
+    else high = mid
+  }
+  let found: ElfSection | undefined
+  for (let i = low - 1, seen = 0; i >= 0 && seen < MAX_OVERLAP; i--, seen++) {
+    const t = sorted[i]
+    if (t !== undefined && t.address + t.size === address && (found?.index ?? Infinity) > t.index)
+      found = t
+  }
+  return found
+}
+
+function sectionAt(s: Side, address: number): ElfSection | undefined {
+  // The first loaded section that holds it, as a scan in header order would find
+  // (sections may overlap in a crafted file).
+  const sorted = loadedSections(s)
   let [low, high] = [0, sorted.length]
   while (low < high) {
     const mid = (low + high) >> 1

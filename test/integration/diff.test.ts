@@ -566,6 +566,47 @@ PY`,
     expect(libs.report?.items[0]?.hints.map((h) => h.cause)).not.toContain('build-path')
   })
 
+  it('names the build path of static programs built in directories of other lengths, and code that changed beside it', async () => {
+    // Every address after the path moves: thousands of differing places, too many for
+    // the byte ranges kept; the path is found among the strings of the read-only data.
+    const dir = makeTemp()
+    const sides = ['s', 'a-much-longer-build-directory/b']
+    const build = (out: string, text: string): void => {
+      for (const side of sides) {
+        fs.mkdirSync(path.join(dir, side), { recursive: true })
+        fs.writeFileSync(
+          path.join(dir, side, 'm.c'),
+          `#include <assert.h>\n#include <stdio.h>\nint main(int c, char **v) { (void)v; assert(c > 0); puts("${side === sides[0] ? 'hello' : text}"); return 0; }\n`,
+        )
+        sh(path.join(dir, side), `gcc -O2 -static "$PWD/m.c" -o ${out}`)
+      }
+    }
+    build('same', 'hello')
+    build('changed', 'howdy')
+    const causes = async (out: string) => {
+      const { code, report } = await diff(
+        path.join(dir, sides[0] ?? '', out),
+        path.join(dir, sides[1] ?? '', out),
+      )
+      expect(code).toBe(1)
+      expect(report?.items[0]?.binary?.places).toBeGreaterThan(64)
+      return report?.items[0]?.hints ?? []
+    }
+    const same = await causes('same')
+    expect(same[0]?.cause).toBe('build-path')
+    expect(same[0]?.evidence).toContain(`B "${dir}/a-much-longer-build-directory/b/m.c"`)
+    expect(same[0]?.evidence).toContain('(.rodata)')
+    // (A C library function whose constant is made of two addresses may still be named:
+    // such a constant is not read as addresses. main is not, nor the C library's exit,
+    // whose loop ends at a `__stop_` bound just past a section, in no section itself.)
+    const unexplained = same.find((h) => h.cause === 'unexplained')?.evidence ?? ''
+    expect(unexplained).not.toMatch(/\bmain \(/)
+    expect(unexplained).not.toContain('__run_exit_handlers')
+    const changed = await causes('changed')
+    expect(changed[0]?.cause).toBe('build-path')
+    expect(changed.find((h) => h.cause === 'unexplained')?.evidence).toMatch(/\bmain \(/)
+  })
+
   it('names objects linked in another order ordering, from the symbol tables', async () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'a.c'), 'int fa(void) { return 1; }\n')

@@ -462,6 +462,22 @@ describe('compareCode on what a build in another directory moves', () => {
       expect(changed(pair)).toEqual(['names'])
   })
 
+  it('reads a string literal with letters beyond ASCII as text, whatever its first 16 bytes', () => {
+    const program = (text: string): string =>
+      `#include <assert.h>\n#include <stdio.h>\nint main(int argc, char **argv) { (void)argv; assert(argc > 0); puts("${text}"); return 0; }\n`
+    const [, same] = both(program('Ceci est très agréable, merci'))
+    expect(changed(same ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual([])
+    const [, other] = both(
+      program('Ceci est très agréable, merci'),
+      '',
+      program('Ceci est très agréable, mercI'),
+    )
+    expect(changed(other ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main'])
+    // Text on one side, a control byte after the same 16 bytes on the other: a change.
+    const [, control] = both(program('0123456789abcdefXYZ'), '', program('0123456789abcdef\\001YZ'))
+    expect(changed(control ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main'])
+  })
+
   it('follows a string the code loads from .rodata at another place, as -O0 leaves it', () => {
     const program = (text: string): string =>
       `#include <assert.h>\n#include <stdio.h>\nint main(int argc, char **argv) { assert(argc > 0); puts("${text}"); return 0; }\n`
