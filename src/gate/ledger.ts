@@ -416,8 +416,23 @@ export class FileLedger implements Ledger {
    * verified; a path that now leads elsewhere stops the gate.
    */
   get checkpointFile(): string | undefined {
+    return this.checkpointOf(path.resolve(this.file))
+  }
+
+  /**
+   * Every checkpoint that speaks for this ledger: the one of the path as given, and the
+   * one of the file it resolves to. By the path alone, the same file reached by another
+   * path (a link to its directory) had no checkpoint, and a ledger cut back under the
+   * first path was taken as new under the second, and written to ("recorded").
+   */
+  private get checkpointFiles(): string[] {
+    const files = [this.checkpointFile, this.checkpointOf(this.real)]
+    return [...new Set(files.filter((f) => f !== undefined))]
+  }
+
+  private checkpointOf(file: string): string | undefined {
     if (this.stateDir === undefined) return undefined
-    const key = sha256Hex(path.resolve(this.file)).slice(0, 32)
+    const key = sha256Hex(file).slice(0, 32)
     return path.join(this.stateDir, 'file-ledgers', `${key}.json`)
   }
 
@@ -552,6 +567,7 @@ export class FileLedger implements Ledger {
         sha256Hex(bytes.subarray(0, checkpoint.bytes)) !== checkpoint.sha256)
     )
       throw this.cut(checkpoint.bytes)
+    this.checkShorter(bytes)
     return parseLedger(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8'), this.file)
   }
 
@@ -619,6 +635,7 @@ export class FileLedger implements Ledger {
     const hash = crypto.createHash('sha256').update(prefix)
     if (bytes.length < checkpoint.bytes || hash.copy().digest('hex') !== checkpoint.sha256)
       throw this.cut(checkpoint.bytes)
+    this.checkShorter(bytes)
     if (!('envs' in checkpoint) || checkpoint.form !== 4) {
       // The first three forms keep too little to decide from (the second no rollback, the
       // third each environment's last, so a rollback repeated would pass): read the whole
@@ -667,26 +684,56 @@ export class FileLedger implements Ledger {
     )
   }
 
+  /**
+   * What this machine verified of the ledger: of its checkpoints (see checkpointFiles),
+   * the one that verified the most bytes, once each has been found to be of this file
+   * and every one a prefix of the others, so that each must still hold.
+   */
   private loadCheckpoint(): FileCheckpoint | undefined {
-    if (this.checkpointFile === undefined) return undefined
-    return readCheckpoint(
-      this.checkpointFile,
-      FileCheckpointSchema,
-      (c) => {
-        if (c.ledger === this.real) return true
+    let most: FileCheckpoint | undefined
+    const found: { file: string; checkpoint: FileCheckpoint }[] = []
+    for (const file of this.checkpointFiles) {
+      const checkpoint = readCheckpoint(
+        file,
+        FileCheckpointSchema,
+        (c) => {
+          if (c.ledger === this.real) return true
+          throw new ReproofError(
+            'E_LEDGER',
+            `${file}: not the checkpoint of ${this.file}: it verified ${c.ledger}, and the path now leads to ${this.real} (a link on the way re-pointed, or the checkpoint edited); the gate stops until a person has looked`,
+            { path: file },
+          )
+        },
+        this.file,
+      )
+      if (checkpoint === undefined) continue
+      found.push({ file, checkpoint })
+      if (most === undefined || checkpoint.bytes > most.bytes) most = checkpoint
+    }
+    // Two that verified the same count of bytes must have verified the same bytes; a
+    // shorter one is checked against the ledger when it is read (each prefix is hashed).
+    for (const { file, checkpoint } of found)
+      if (checkpoint.bytes === most?.bytes && checkpoint.sha256 !== most.sha256)
         throw new ReproofError(
           'E_LEDGER',
-          `${this.checkpointFile ?? ''}: not the checkpoint of ${this.file}: it verified ${c.ledger}, and the path now leads to ${this.real} (a link on the way re-pointed, or the checkpoint edited); the gate stops until a person has looked`,
-          { path: this.checkpointFile ?? this.file },
+          `${file}: this machine's checkpoints of ${this.file} disagree on its first ${checkpoint.bytes} bytes: the ledger was rewritten between them; the gate stops until a person has looked`,
+          { path: file },
         )
-      },
-      this.file,
-    )
+    this.shorter = found.map((f) => f.checkpoint).filter((c) => c !== most)
+    return most
+  }
+
+  /** The checkpoints loadCheckpoint found beside the one it returned: each must hold too. */
+  private shorter: FileCheckpoint[] = []
+
+  private checkShorter(bytes: Buffer): void {
+    for (const c of this.shorter)
+      if (bytes.length < c.bytes || sha256Hex(bytes.subarray(0, c.bytes)) !== c.sha256)
+        throw this.cut(c.bytes)
   }
 
   /** Keeps what was verified; written atomically, so a crash leaves the old checkpoint or the new. */
   private saveCheckpoint({ bytes, records, sha256, state }: Verified): void {
-    if (this.checkpointFile === undefined) return
     const checkpoint: FileCheckpoint = {
       form: 4,
       ledger: this.real,
@@ -695,8 +742,10 @@ export class FileLedger implements Ledger {
       records,
       ...stateToCheckpoint(state),
     }
-    fs.mkdirSync(path.dirname(this.checkpointFile), { recursive: true })
-    writeFileAtomicSync(this.checkpointFile, `${JSON.stringify(checkpoint)}\n`)
+    for (const file of this.checkpointFiles) {
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      writeFileAtomicSync(file, `${JSON.stringify(checkpoint)}\n`)
+    }
   }
 
   /**

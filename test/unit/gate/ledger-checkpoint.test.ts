@@ -231,6 +231,48 @@ describe('a file ledger checkpoint', () => {
     expect(() => open().read()).toThrow(/not the ones this machine verified/)
   })
 
+  it('stops the gate on a ledger cut back under one path when it is reached by another', () => {
+    // Verified through its own path; cut back; then named through a link to its directory.
+    const records = chain(3)
+    const { dir, file, state, open } = setUp(records)
+    open().read()
+    const link = path.join(dir, 'other-way')
+    fs.symlinkSync(path.dirname(file), link)
+    const through = path.join(link, path.basename(file))
+    fs.writeFileSync(file, lines(records.slice(0, 1)))
+    const size = Buffer.byteLength(lines(records))
+    expect(() => new FileLedger(through, undefined, state).read()).toThrow(
+      `${through}: its first ${size} bytes are not the ones this machine verified`,
+    )
+    expect(() => new FileLedger(through, undefined, state).peek()).toThrow(
+      /not the ones this machine verified/,
+    )
+    // And the other way about: verified through the link first, cut under the file's path.
+    fs.writeFileSync(file, lines(records))
+    const { file: second, state: state2, dir: dir2 } = setUp(records)
+    const link2 = path.join(dir2, 'via')
+    fs.symlinkSync(path.dirname(second), link2)
+    new FileLedger(path.join(link2, path.basename(second)), undefined, state2).read()
+    fs.writeFileSync(second, lines(records.slice(0, 2)))
+    expect(() => new FileLedger(second, undefined, state2).read()).toThrow(
+      /not the ones this machine verified/,
+    )
+    // Every checkpoint must hold, not only the longest: one of a path kept from before
+    // (a gate that kept none of the file itself) still stops a rewritten history.
+    const { dir: dir3, file: third, state: state3 } = setUp(records)
+    const link3 = path.join(dir3, 'old-way')
+    fs.symlinkSync(path.dirname(third), link3)
+    const old = new FileLedger(path.join(link3, path.basename(third)), undefined, state3)
+    old.read()
+    fs.rmSync(new FileLedger(third, undefined, state3).checkpointFile ?? '')
+    const other = relink(chain(5).map((r) => ({ ...r, actor: 'CI' })))
+    fs.writeFileSync(third, lines(other))
+    expect(new FileLedger(third, undefined, state3).read().records).toEqual(other)
+    expect(() =>
+      new FileLedger(path.join(link3, path.basename(third)), undefined, state3).read(),
+    ).toThrow(/not the ones this machine verified/)
+  })
+
   it('stops the gate when it is not a checkpoint, or not of this ledger', () => {
     const { file, open } = setUp(chain(2))
     const ledger = open()
