@@ -11,6 +11,7 @@ import { certificateFacts, type CertificateFacts } from './certificate-facts.js'
 import { trustedRootProblem } from './trusted-root.js'
 import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
 import { readBounded } from '../io/read-bounded.js'
+import { matchesWhole, type BoundedMatch } from '../bounded-regexp.js'
 
 /** A time a signature verifiably existed at: from a log's promise or a timestamp authority. */
 export interface VerifiedTime {
@@ -240,15 +241,17 @@ function verifyKeyless(
       wanted: trust.issuer ?? trust.issuerRegexp,
       found: null,
     })
-  if (!matches(san, trust.identity, trust.identityRegexp))
+  const identityMatch = matches(san, trust.identity, trust.identityRegexp)
+  if (identityMatch !== true)
     throw rejection('identity-mismatch', 'the certificate identity is not the one required', {
       wanted: trust.identity ?? trust.identityRegexp,
-      found: san,
+      found: foundAs(san, identityMatch),
     })
-  if (!matches(issuer, trust.issuer, trust.issuerRegexp))
+  const issuerMatch = matches(issuer, trust.issuer, trust.issuerRegexp)
+  if (issuerMatch !== true)
     throw rejection('issuer-mismatch', 'the certificate was issued for another OIDC issuer', {
       wanted: trust.issuer ?? trust.issuerRegexp,
-      found: issuer,
+      found: foundAs(issuer, issuerMatch),
     })
   return {
     identity: {
@@ -263,8 +266,17 @@ function verifyKeyless(
 }
 
 /** `found` is `exact` when that is given, else matches all of `regexp` (anchored). */
-function matches(found: string, exact: string | undefined, regexp: string | undefined): boolean {
-  return exact !== undefined ? found === exact : anchored(regexp ?? '').test(found)
+function matches(
+  found: string,
+  exact: string | undefined,
+  regexp: string | undefined,
+): BoundedMatch {
+  return exact !== undefined ? found === exact : matchesWhole(regexp ?? '', found)
+}
+
+/** What was found, and why a pattern could not say whether it matched. */
+function foundAs(found: string, match: BoundedMatch): string {
+  return typeof match === 'object' ? `${found} (${match.undecided})` : found
 }
 
 type SignedEntity = ReturnType<ReturnType<typeof sigstoreVerify>['toSignedEntity']>
@@ -334,10 +346,6 @@ function hintsOf(key: crypto.KeyObject): string[] {
   return [hex, Buffer.from(hex, 'hex').toString('base64')]
 }
 
-function anchored(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`)
-}
-
 // The bundle versions reproof reads, as the protobuf-specs name them. The library only
 // looks at the media type to tell v0.1 from later versions, so "version=0.0" passed.
 const BUNDLE_MEDIA_TYPES = new Set([
@@ -375,19 +383,30 @@ const BASE64_FIELDS = new Set([
  * a bundle: one encoding per value, and no bytes that the signature does not cover.
  */
 function checkCanonicalBase64(json: SerializedBundle): void {
-  const visit = (value: unknown, key: string): void => {
+  // A walk with its own stack: a bundle nested a million levels deep (an unknown field
+  // inside another) overflowed the call stack, an internal error rather than a refusal.
+  const stack: [value: unknown, key: string, depth: number][] = [[json, '', 0]]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [value, key, depth] = next
     if (typeof value === 'string') {
       if (BASE64_FIELDS.has(key) && Buffer.from(value, 'base64').toString('base64') !== value) {
         throw rejection('bundle-invalid', `the bundle's "${key}" is not canonical base64`)
       }
-    } else if (Array.isArray(value)) {
-      for (const item of value) visit(item, key)
-    } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) visit(v, k)
+      continue
     }
+    if (value === null || typeof value !== 'object') continue
+    if (depth >= MAX_BUNDLE_DEPTH)
+      throw rejection(
+        'bundle-invalid',
+        `the bundle nests more than ${MAX_BUNDLE_DEPTH} levels deep; a Sigstore bundle nests a few`,
+      )
+    if (Array.isArray(value)) for (const item of value) stack.push([item, key, depth + 1])
+    else for (const [k, v] of Object.entries(value)) stack.push([v, k, depth + 1])
   }
-  visit(json, '')
 }
+
+// A bundle's deepest field is about six levels down; unknown fields may add some.
+const MAX_BUNDLE_DEPTH = 64
 
 /**
  * The library's ASN.1 reader is lenient: a certificate whose signature BIT STRING tag

@@ -284,6 +284,19 @@ describe('source policy for a key-signed statement', () => {
     expect(ok('x|refs/heads/ma')).toBe(false)
   })
 
+  it('stops a ref pattern that backtracks without end at its time limit, as not matching', () => {
+    // As a record in a ledger may keep one: anyone who can append can write its policy.
+    const started = performance.now()
+    const checks = run({
+      sourceRefRegexp: '(?:[a-z/]|[a-z/]|[a-z/]|[a-z/]|[a-z/]|[a-z/]|(?=Y)\\1)*X(.)?',
+    }).slice(4)
+    expect(performance.now() - started).toBeLessThan(20_000)
+    expect(checks.map((c) => [c.ok, c.reason])).toEqual([[false, 'source-ref']])
+    expect(checks[0]?.found).toBe(
+      'refs/heads/main (the pattern did not finish matching within 1 s (it backtracks without end on this value), so it is taken as not matching)',
+    )
+  })
+
   it('fails, as a missing field, every fact the predicate does not state', () => {
     const checks = run(
       {
