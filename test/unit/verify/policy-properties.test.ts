@@ -92,6 +92,19 @@ describe('repository names', () => {
       }),
     )
   })
+
+  it('takes bounded work on an address written to be worked over (a signed statement may hold 8 MiB)', () => {
+    const started = performance.now()
+    const long = ['.git', '/', ' git+'].map((part) =>
+      repositoryKey(`https://github.com/acme/app${part.repeat(40_000)}`),
+    )
+    expect(repositoryKey(`git+${'git+'.repeat(1000)}https://github.com/acme/app.git/`)).toBe(
+      'https://github.com/acme/app',
+    )
+    expect(performance.now() - started).toBeLessThan(5_000)
+    // Too long to be a repository's address: compared as written, never as acme/app.
+    for (const key of long) expect(key).not.toBe('https://github.com/acme/app')
+  })
 })
 
 describe('verified times', () => {
