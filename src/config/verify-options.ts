@@ -210,6 +210,25 @@ export async function readPolicyFlag(flags: VerifyFlags): Promise<PolicyFile> {
   return readPolicyFile(flags.policy)
 }
 
+/** Each policy field as the flag (or the policy file's key) that sets it. */
+const POLICY_FLAGS: Record<keyof Policy, string> = {
+  builderId: '--builder-id (policy builderId)',
+  sourceUri: '--source-uri (policy sourceUri)',
+  repo: '--repo (policy repo)',
+  owner: '--owner (policy owner)',
+  sourceRef: '--source-ref (policy sourceRef)',
+  sourceRefRegexp: '--source-ref-regexp (policy sourceRefRegexp)',
+  sourceDigest: '--source-digest (policy sourceDigest)',
+  signerWorkflow: '--signer-workflow (policy signerWorkflow)',
+  signerRepo: '--signer-repo (policy signerRepo)',
+  signerDigest: '--signer-digest (policy signerDigest)',
+  denySelfHostedRunners: '--deny-self-hosted-runners (policy denySelfHostedRunners)',
+  predicateType: '--predicate-type (policy predicateType)',
+  buildType: '--build-type (policy buildType)',
+  requireReproduced: '--require-reproduced (policy requireReproduced)',
+  maxAgeMs: '--max-age (policy maxAge)',
+}
+
 /** The policy from the flags and the policy file's settings; flags win. */
 export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
   const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp
@@ -218,6 +237,13 @@ export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
   const pick = <T>(a: T | undefined, b: T | undefined): T | undefined => a ?? b
   const policy: Policy = {}
   const set = <K extends keyof Policy>(key: K, value: Policy[K] | undefined): void => {
+    // An empty value is not a requirement: `--builder-id "$UNSET"` would have required a
+    // statement to name no builder, and one that did would have passed.
+    if (value === '')
+      throw new ReproofError(
+        'E_USAGE',
+        `${POLICY_FLAGS[key]}: empty; give a value, or leave it out to not require one`,
+      )
     if (value !== undefined) policy[key] = value
   }
   set('builderId', pick(flags.builderId, file.builderId))

@@ -36,4 +36,29 @@ describe('toPolicy', () => {
       ).toBe('E_USAGE')
     }
   })
+
+  it('refuses an empty value, from a flag or the policy file, rather than require it', () => {
+    // `--builder-id "$UNSET"` required a statement naming no builder, which one could.
+    for (const flag of [
+      'builderId',
+      'sourceUri',
+      'sourceRef',
+      'sourceRefRegexp',
+      'sourceDigest',
+    ] as const) {
+      const flags: VerifyFlags = { bundle: 'b.json' }
+      flags[flag] = ''
+      expect(
+        codeOf(() => toPolicy(flags)),
+        flag,
+      ).toBe('E_USAGE')
+      expect(
+        codeOf(() => toPolicy({ bundle: 'b.json' }, { [flag]: '' })),
+        flag,
+      ).toBe('E_USAGE')
+    }
+    expect(() => toPolicy({ bundle: 'b.json', builderId: '' })).toThrow(
+      '--builder-id (policy builderId): empty; give a value, or leave it out to not require one',
+    )
+  })
 })
