@@ -350,6 +350,16 @@ describe('verifySignature, the bundle itself', () => {
       /^the bundle's "canonicalizedBody" is not canonical base64$/,
     ],
     [
+      'an unknown field nested a million levels deep',
+      (b) => {
+        let deep: unknown = {}
+        for (let i = 0; i < 1_000_000; i++) deep = { x: deep }
+        ;(b as unknown as Record<string, unknown>).extra = deep
+      },
+      'bundle-invalid',
+      /^the bundle nests more than 64 levels deep; a Sigstore bundle nests a few$/,
+    ],
+    [
       'base64 inside a list',
       (b) => {
         const hashes = entryOf(b).inclusionProof.hashes
