@@ -100,12 +100,14 @@ export function unreadable(
   err: unknown,
   missing = 'no such file',
 ): ReproofError {
-  return new ReproofError(
-    'E_INPUT',
-    `${where}: ${fileProblem(err, missing)}`,
-    { path: file },
-    { cause: err },
-  )
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  // Node reads a command line as UTF-8: a name that is not becomes U+FFFD there, and
+  // no file of that name is found, though the one meant is there.
+  const why =
+    (code === 'ENOENT' || code === 'ENOTDIR') && file.includes('\ufffd')
+      ? `${missing}; its name holds U+FFFD, which a name that is not UTF-8 becomes on a command line (Node reads arguments as UTF-8): rename it, or name it through a path that is UTF-8`
+      : fileProblem(err, missing)
+  return new ReproofError('E_INPUT', `${where}: ${why}`, { path: file }, { cause: err })
 }
 
 /** Ctrl-C (or SIGTERM, SIGHUP) was pressed: stop here, with nothing written. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { exitCodeFor, fileProblem, ReproofError } from '../../src/errors.js'
+import { exitCodeFor, fileProblem, ReproofError, unreadable } from '../../src/errors.js'
 import { cleanupTemp, makeTemp } from '../helpers.js'
 
 afterEach(cleanupTemp)
@@ -64,5 +64,23 @@ describe('ReproofError', () => {
         ] as const
       ).map(exitCodeFor),
     ).toEqual([1, 2, 2, 3, 3, 3, 4, 130])
+  })
+})
+
+describe('unreadable', () => {
+  it('says why a name given on a command line with U+FFFD is not found', () => {
+    const dir = makeTemp()
+    // The file is there under its bytes; the command line could only carry U+FFFD.
+    fs.writeFileSync(Buffer.from(`${dir}/app\xff.txt`, 'latin1'), 'x')
+    const given = path.join(dir, 'app\ufffd.txt')
+    const err = unreadable(given, given, readError(given), 'no such artifact')
+    expect(err.code).toBe('E_INPUT')
+    expect(err.message).toBe(
+      `${given}: no such artifact; its name holds U+FFFD, which a name that is not UTF-8 becomes on a command line (Node reads arguments as UTF-8): rename it, or name it through a path that is UTF-8`,
+    )
+    const plain = path.join(dir, 'missing.txt')
+    expect(unreadable(plain, plain, readError(plain), 'no such artifact').message).toBe(
+      `${plain}: no such artifact`,
+    )
   })
 })
