@@ -332,7 +332,8 @@ open('out.txt', 'w').write(said)`
       // The kernel's knobs: its own value written back, which a writable /proc/sys takes.
       'cat /proc/sys/vm/swappiness > knob; { cat knob > /proc/sys/vm/swappiness && echo written; } > proc.txt 2>&1; rm knob',
       // The workspace holds this run's directory only; the run's directory no log.
-      'ls ../.. | wc -l > seen.txt; ls .. | sort | tr "\\n" " " >> seen.txt',
+      // (Run B's root is named apart by the canary: taken off, so that both runs agree.)
+      'ls ../.. | wc -l > seen.txt; ls .. | sed "s/-canary[0-9a-f]*$//" | sort | tr "\\n" " " >> seen.txt',
     ].join('; ')
     const { code, result } = await build(
       source,
