@@ -230,7 +230,16 @@ export function firstRecordNoGateWrites(
   records: readonly LedgerRecord[],
 ): { index: number; why: string } | undefined {
   let state: LedgerState = { head: GENESIS, envs: new Map() }
+  let kept = false
   for (const [index, r] of records.entries()) {
+    // Gates keep the policy and signer from some record on, and never stop: a record of
+    // the first form after one of the second escapes the check of its signer.
+    if (r.format === 2) kept = true
+    else if (kept)
+      return {
+        index,
+        why: 'one of the first form, without its policy and signer, after records that keep them',
+      }
     if (r.action === 'rollback' && (r.reason === undefined || r.reason === ''))
       return { index, why: 'a rollback without a reason' }
     if (r.action === 'deploy' && r.reason !== undefined)

@@ -158,6 +158,26 @@ describe('decideGate', () => {
     ).toEqual({ index: 2, why: 'a rollback without a reason' })
   })
 
+  it('names a record of the first form after one that keeps its policy and signer', () => {
+    const evidence = {
+      policy: {},
+      signer: { kind: 'key' as const, hint: 'e'.repeat(64) },
+    }
+    const legacy = recordOf(decideGate(toState([]), { ...deploy, digest: 'a'.repeat(64) }, true))
+    const kept = recordOf(
+      decideGate(toState([legacy]), { ...deploy, digest: 'b'.repeat(64), evidence }, true),
+    )
+    // Upgraded gates: the first form, then the second. The other way about, never.
+    expect(firstRecordNoGateWrites([legacy, kept])).toBeUndefined()
+    const after = recordOf(
+      decideGate(toState([legacy, kept]), { ...deploy, digest: 'c'.repeat(64) }, true),
+    )
+    expect(firstRecordNoGateWrites([legacy, kept, after])).toEqual({
+      index: 2,
+      why: 'one of the first form, without its policy and signer, after records that keep them',
+    })
+  })
+
   it('refuses replays below a minimum or not above the last version', () => {
     const base = {
       kind: 'deploy' as const,
