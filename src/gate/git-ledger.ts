@@ -393,7 +393,10 @@ export class GitLedger implements Ledger {
         { cause: err },
       )
     }
-    if (out.trim() === '') return undefined
+    // ls-remote matches a pattern by its tail: `refs/heads/x/refs/heads/main` answers for
+    // `main`. Only the branch itself says the ledger is there.
+    const wanted = `refs/heads/${this.branch}`
+    if (!out.split('\n').some((line) => line.split('\t')[1] === wanted)) return undefined
     try {
       this.git([
         'fetch',

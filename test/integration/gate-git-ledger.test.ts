@@ -62,6 +62,20 @@ describe('what a git ledger says when it cannot be used', () => {
     expect(run.stderr).toMatch(/cannot fetch the ledger: (?:fatal|error): /)
   })
 
+  it('takes a branch whose name only ends as the ledger’s for no ledger, not for the ledger', async () => {
+    const { bare, ledger } = remote()
+    // `git ls-remote` matches by the tail: refs/heads/x/refs/heads/releases answers too.
+    const tree = makeTree(bare, { 'README.md': blob(bare, 'a decoy\n') })
+    git(bare, [
+      'update-ref',
+      'refs/heads/x/refs/heads/releases',
+      commitTree(bare, tree, [], 'decoy'),
+    ])
+    const run = await freshGate()(ledger, ['status', '--env', 'prod'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({ env: 'prod', current: null })
+  })
+
   it('refuses a branch without ledger.jsonl', async () => {
     const { bare, ledger } = remote()
     const tree = makeTree(bare, { 'README.md': blob(bare, 'not a ledger\n') })
