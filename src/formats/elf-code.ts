@@ -633,16 +633,10 @@ function relocationMismatch(
       // `.rodata`, after a path of another length): the same string must lie there.
       const [sa, sb] = [p.sectionSymbol, q.sectionSymbol]
       if (sa === undefined || sb === undefined || executable(sa)) return at
-      const text = (side: Side, t: ElfSection, offset: number): string | undefined =>
-        offset < 0 || offset >= t.size || t.type === SHT_NOBITS
-          ? undefined
-          : cString(
-              side.bytes.subarray(
-                t.offset + offset,
-                t.offset + Math.min(t.size, offset + MAX_STRING),
-              ),
-            )
-      const [ta, tb] = [text(x, sa, da + pcBias(x, p.type)), text(y, sb, db + pcBias(y, q.type))]
+      const [ta, tb] = [
+        textAt(x, sa, da + pcBias(x, p.type)),
+        textAt(y, sb, db + pcBias(y, q.type)),
+      ]
       if (ta === undefined || tb === undefined || !sameText(pair, ta, tb)) return at
     }
   }
@@ -784,9 +778,7 @@ function sameTarget(pair: Pair, p: number, q: number, deep = true): boolean {
   if (n < 4) return false
   const [a, b] = [x.bytes.subarray(at, at + n), y.bytes.subarray(bt, bt + n)]
   // A string may be longer than the window (a path): read it to its end, within bounds.
-  const text = (bytes: Buffer, from: number, end: number): string | undefined =>
-    cString(bytes.subarray(from, Math.min(end, from + MAX_STRING)))
-  const [sa, sb] = [text(x.bytes, at, tp.offset + tp.size), text(y.bytes, bt, tq.offset + tq.size)]
+  const [sa, sb] = [textAt(x, tp, p - tp.address), textAt(y, tq, q - tq.address)]
   if (sa !== undefined && sb !== undefined) return sameText(pair, sa, sb)
   // Text on one side only is a change of text, unless the other side holds the same
   // bytes up to where the text's NUL is: then a NUL merely follows a constant on one side
@@ -840,20 +832,28 @@ function sameText(pair: Pair, a: string, b: string): boolean {
  */
 function sameMerged(pair: Pair, tp: ElfSection, tq: ElfSection, at: number, bt: number): boolean {
   if ((tp.flags & SHF_MERGE) === 0 || tp.type === SHT_NOBITS || tq.type === SHT_NOBITS) return true
-  const bytes = (side: Side, t: ElfSection, offset: number, n: number): Buffer | undefined =>
-    offset < 0 || offset >= t.size
-      ? undefined
-      : side.bytes.subarray(t.offset + offset, t.offset + Math.min(t.size, offset + n))
   if ((tp.flags & SHF_STRINGS) !== 0) {
-    const [a, b] = [bytes(pair.x, tp, at, MAX_STRING), bytes(pair.y, tq, bt, MAX_STRING)]
+    const [a, b] = [bytesAt(pair.x, tp, at, MAX_STRING), bytesAt(pair.y, tq, bt, MAX_STRING)]
     const [sa, sb] = [a && cString(a), b && cString(b)]
     if (sa === undefined || sb === undefined)
       return a !== undefined && b !== undefined && a.equals(b)
     return sameText(pair, sa, sb)
   }
   const n = Math.max(1, Math.min(tp.entrySize, TARGET_BYTES))
-  const [a, b] = [bytes(pair.x, tp, at, n), bytes(pair.y, tq, bt, n)]
+  const [a, b] = [bytesAt(pair.x, tp, at, n), bytesAt(pair.y, tq, bt, n)]
   return a !== undefined && b !== undefined && a.equals(b)
+}
+
+/** Up to `n` bytes at `offset` in a section, within it; undefined outside it or in no bytes. */
+function bytesAt(side: Side, t: ElfSection, offset: number, n: number): Buffer | undefined {
+  if (offset < 0 || offset >= t.size || t.type === SHT_NOBITS) return undefined
+  return side.bytes.subarray(t.offset + offset, t.offset + Math.min(t.size, offset + n))
+}
+
+/** The text at `offset` in a section (see cString), read to its NUL within MAX_STRING. */
+function textAt(side: Side, t: ElfSection, offset: number): string | undefined {
+  const bytes = bytesAt(side, t, offset, MAX_STRING)
+  return bytes === undefined ? undefined : cString(bytes)
 }
 
 /**
