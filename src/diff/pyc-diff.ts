@@ -60,6 +60,7 @@ export function comparePycs(
       ...c.constants,
       ...c.names.map((s) => `name ${s}`),
       ...c.rest,
+      ...c.lines,
     ]
     const strings =
       m !== undefined && n !== undefined ? onlyEachSide(used(m), used(n), MAX_STRINGS) : undefined
@@ -106,8 +107,6 @@ function explainHeader(a: Buffer, b: Buffer, x: Pyc, explainer: Explainer): void
     explainer.fail(`source size ${u32(a, 12)} → ${u32(b, 12)}: compiled from other sources`)
 }
 
-const LINES = /^(first line|line table|exception table) /
-
 /** One code object on both sides: its file name and constants may differ by a path or time, nothing else. */
 function explainCode(name: string, m: PycCode, n: PycCode, explainer: Explainer): void {
   if (!m.bytecode.equals(n.bytecode)) explainer.fail(`the bytecode of ${name} differs`)
@@ -115,8 +114,12 @@ function explainCode(name: string, m: PycCode, n: PycCode, explainer: Explainer)
     explainer.fail(`the names ${name} uses differ`)
   m.rest.forEach((r, i) => {
     const s = n.rest[i] ?? '(none)'
-    // Line numbers and tables move with any edit above or within: named last.
-    if (r !== s) explainer.fail(`${name}: ${r} → ${s}`, { minor: LINES.test(r) })
+    if (r !== s) explainer.fail(`${name}: ${r} → ${s}`)
+  })
+  // Line numbers and tables move with any edit above or within: named last.
+  m.lines.forEach((r, i) => {
+    const s = n.lines[i] ?? '(none)'
+    if (r !== s) explainer.fail(`${name}: ${r} → ${s}`, { minor: true })
   })
   if (m.constants.length !== n.constants.length)
     explainer.fail(`${name} holds ${m.constants.length} and ${n.constants.length} constants`)

@@ -22,12 +22,17 @@ export interface PycCode {
   names: string[]
   bytecode: Buffer
   /**
-   * Everything else the code object holds but its file name, each as `what value`: the
-   * argument counts, flags, stack size, local, free and cell variable names, its name,
-   * first line and line and exception tables. Two code objects whose bytecode,
-   * constants, names and these are the same differ at most in the file they came from.
+   * Everything else the code object holds but its file name and where its lines are,
+   * each as `what value`: the argument counts, flags, stack size, local, free and cell
+   * variable names, and its name.
    */
   rest: string[]
+  /**
+   * Where its lines are, each as `what value`: its first line and its line and exception
+   * tables, which move with any edit above or within. Two code objects whose bytecode,
+   * constants, names, `rest` and these are the same differ at most in their file.
+   */
+  lines: string[]
 }
 
 export interface Pyc {
@@ -299,6 +304,7 @@ class Marshal {
       names: [],
       bytecode: Buffer.alloc(0),
       rest,
+      lines: [],
     }
     const value: Value = { t: 'code', code: entry }
     if (slot !== -1) this.refs[slot] = value
@@ -309,8 +315,8 @@ class Marshal {
     // constants: they are read under a placeholder, put right below.
     const consts = this.value(depth + 1, PLACEHOLDER)
     const names = this.value(depth + 1, scope)
-    const shown = (field: string): void => {
-      rest.push(`${field} ${summary(this.value(depth + 1, scope))}`)
+    const shown = (field: string, into = rest): void => {
+      into.push(`${field} ${summary(this.value(depth + 1, scope))}`)
     }
     // 3.11 on: localsplusnames, localspluskinds; before: varnames, freevars, cellvars.
     for (const field of this.minor >= 11
@@ -321,10 +327,11 @@ class Marshal {
     const name = this.value(depth + 1, scope)
     const qualname = this.minor >= 11 ? this.value(depth + 1, scope) : undefined
     entry.firstLine = this.i32()
-    rest.push(`name ${show(name)}`, `first line ${entry.firstLine}`)
+    rest.push(`name ${show(name)}`)
+    entry.lines.push(`first line ${entry.firstLine}`)
     // The line table, and from 3.11 the exception table.
     for (const field of this.minor >= 11 ? ['line table', 'exception table'] : ['line table'])
-      shown(field)
+      shown(field, entry.lines)
     const text = (v: Value): string => (v.t === 'str' ? v.v : show(v))
     entry.qualname =
       qualname !== undefined ? text(qualname) : scope === '' ? text(name) : `${scope}.${text(name)}`
