@@ -121,17 +121,7 @@ function buildDefinition(record: BuildRecord): Provenance['buildDefinition'] {
       dirty: git?.dirty ?? null,
     },
     resolvedDependencies: [
-      ...(git === undefined
-        ? []
-        : [
-            {
-              ...(git.repository === undefined
-                ? {}
-                : { uri: `${gitUri(git.repository)}@${git.commit}` }),
-              name: 'source',
-              digest: { gitCommit: git.commit },
-            },
-          ]),
+      ...(git === undefined ? [] : sourceDependency(git)),
       ...record.source.lockfiles.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } })),
     ],
   }
@@ -209,4 +199,30 @@ export function gitUri(repository: string): string {
 /** The exact bytes that are signed: canonical JSON, so the same inputs give the same bytes. */
 export function statementBytes(statement: Statement): Buffer {
   return Buffer.from(canonicalJson(statement), 'utf8')
+}
+
+/**
+ * The source as a resolved dependency: the commit, by its digest. A build of a tree with
+ * uncommitted changes was not a build of that commit, and a consumer reads this entry as
+ * what was built: it names the repository only, without a digest, and says so in its
+ * annotations (with no repository to name, there is no entry).
+ */
+function sourceDependency(git: NonNullable<BuildRecord['source']['git']>): ResourceDescriptor[] {
+  if (git.dirty)
+    return git.repository === undefined
+      ? []
+      : [
+          {
+            uri: gitUri(git.repository),
+            name: 'source',
+            annotations: { dirty: true, basedOnCommit: git.commit },
+          },
+        ]
+  return [
+    {
+      ...(git.repository === undefined ? {} : { uri: `${gitUri(git.repository)}@${git.commit}` }),
+      name: 'source',
+      digest: { gitCommit: git.commit },
+    },
+  ]
 }

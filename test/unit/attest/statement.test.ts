@@ -15,6 +15,7 @@ const recordArb: fc.Arbitrary<BuildRecord> = fc
       maxLength: 5,
     }),
     commit: fc.option(hex(40)),
+    dirty: fc.boolean(),
     repository: fc.option(
       fc.constantFrom('https://github.com/acme/app.git', 'git@github.com:acme/app.git'),
     ),
@@ -22,7 +23,7 @@ const recordArb: fc.Arbitrary<BuildRecord> = fc
     epoch: fc.nat(2_000_000_000),
     normalized: fc.boolean(),
   })
-  .map(({ artifacts, commit, repository, lockfiles, epoch, normalized }) => {
+  .map(({ artifacts, commit, dirty, repository, lockfiles, epoch, normalized }) => {
     const manifest = artifacts.map((a) => ({ ...a }))
     return {
       recordType: 'https://reproof.dev/build-record',
@@ -37,7 +38,7 @@ const recordArb: fc.Arbitrary<BuildRecord> = fc
               git: {
                 commit,
                 commitTime: 1,
-                dirty: false,
+                dirty,
                 ...(repository === null ? {} : { repository }),
               },
             }),
@@ -121,6 +122,26 @@ describe('toStatement', () => {
         )
         expect(manifests).toHaveLength(2)
         for (const m of manifests) expect(m).toEqual(shipped)
+      }),
+    )
+  })
+
+  it('names the commit built as its source by digest only when the tree was that commit', () => {
+    fc.assert(
+      fc.property(recordArb, (record) => {
+        const git = record.source.git
+        const source = toStatement(record, {
+          builderId: 'b',
+        }).predicate.buildDefinition.resolvedDependencies.filter((d) => d.name === 'source')
+        if (git === undefined) expect(source).toEqual([])
+        else if (!git.dirty) expect(source[0]?.digest).toEqual({ gitCommit: git.commit })
+        else {
+          // Uncommitted changes: not a build of that commit, so no digest claims it.
+          expect(source.every((d) => d.digest === undefined)).toBe(true)
+          expect(source.every((d) => !(d.uri ?? '').endsWith(`@${git.commit}`))).toBe(true)
+          for (const d of source)
+            expect(d.annotations).toEqual({ dirty: true, basedOnCommit: git.commit })
+        }
       }),
     )
   })
