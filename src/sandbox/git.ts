@@ -52,6 +52,19 @@ async function git(
   return result.code === 0 ? result.stdout : undefined
 }
 
+/** The commit `ref` names in the repository at `dir`; undefined when it names none there. */
+export async function commitOfRef(dir: string, ref: string): Promise<string | undefined> {
+  const out = await git(dir, [
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    '--end-of-options',
+    `${ref}^{commit}`,
+  ])
+  const commit = out?.trim()
+  return commit === '' ? undefined : commit
+}
+
 /** The hash the repository at `dir` names its objects with; undefined when git cannot say. */
 export async function objectFormat(dir: string): Promise<'sha1' | 'sha256' | undefined> {
   const format = (await git(dir, ['rev-parse', '--show-object-format']))?.trim()

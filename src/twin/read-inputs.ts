@@ -6,7 +6,7 @@ import { ReproofError, unreadable } from '../errors.js'
 import { toDisplayText, toFsPath } from '../file-names.js'
 import { findLockfiles } from '../attest/lockfiles.js'
 import { toSourceInfo, type SourceInfo } from '../records/build-record.js'
-import { readGitSource, type GitSource } from '../sandbox/git.js'
+import { commitOfRef, readGitSource, type GitSource } from '../sandbox/git.js'
 import { listSourceEntries, looksBuilt, type SourceEntry } from '../sandbox/source-files.js'
 
 type CallerEnv = Readonly<Record<string, string | undefined>>
@@ -34,6 +34,7 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     warnings.push(
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )
+  const ciRef = await checkedCiRef(options.source, git, callerEnv, warnings)
   const passThrough = resolvePassThrough(options.env, callerEnv)
   const { entries, excludedOutputs } = listSourceEntries(options.source, {
     tracked: git?.files,
@@ -44,7 +45,30 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     const built = looksBuilt(options.source, entries)
     if (built.length > 0) warnings.push(builtWarning(built))
   }
-  return { git, epoch, passThrough, entries, excludedOutputs }
+  return { git, epoch, passThrough, entries, excludedOutputs, ciRef }
+}
+
+/**
+ * The ref the CI says it built (`$GITHUB_REF`), when it is the commit built: the ref
+ * names that commit in the source's repository, or, not known there (a shallow
+ * checkout), the CI's own commit (`$GITHUB_SHA`) is it. A workflow started by a tag that
+ * checks out another commit would otherwise sign that tag as the source of what it built.
+ */
+async function checkedCiRef(
+  source: string,
+  git: GitSource | undefined,
+  callerEnv: CallerEnv,
+  warnings: string[],
+): Promise<string | undefined> {
+  const ref = callerEnv.GITHUB_REF
+  if (ref === undefined || ref === '' || git === undefined) return undefined
+  const named = await commitOfRef(source, ref)
+  if (named === git.commit || (named === undefined && callerEnv.GITHUB_SHA === git.commit))
+    return ref
+  warnings.push(
+    `GITHUB_REF names ${ref}, which is ${named === undefined ? `not known here, and GITHUB_SHA is ${callerEnv.GITHUB_SHA ?? '(unset)'}` : `commit ${named.slice(0, 12)}`}, not the commit built (${git.commit.slice(0, 12)}): the record names no ref from it`,
+  )
+  return undefined
 }
 
 /** `--env NAME` takes the caller's value; a name the caller does not have is an error. */
@@ -76,14 +100,14 @@ export function resolvePassThrough(
 export async function describeSource(
   options: BuildOptions,
   git: GitSource | undefined,
-  callerEnv: CallerEnv,
+  ciRef: string | undefined,
   snapshot: Parameters<typeof toSourceInfo>[3],
   entries: readonly SourceEntry[],
 ): Promise<SourceInfo> {
   const names = findLockfiles(entries)
   const digests = await hashFiles(names.map((n) => toFsPath(options.source, n)))
   const lockfiles = names.map((n, i) => ({ path: n, sha256: digests[i]?.sha256 ?? '' }))
-  return toSourceInfo(options.source, git, callerEnv.GITHUB_REF, snapshot, lockfiles)
+  return toSourceInfo(options.source, git, ciRef, snapshot, lockfiles)
 }
 
 // Beyond this many, the warning names the first ones and counts the rest.

@@ -380,7 +380,7 @@ async function writeResults(
   const source = await describeSource(
     options,
     inputs.git,
-    deps.callerEnv,
+    inputs.ciRef,
     prepared.snapshot,
     inputs.entries,
   )

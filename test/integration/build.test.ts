@@ -320,6 +320,45 @@ describe('reproof build', () => {
     expect(written.epoch).toEqual({ value: 1500000000, source: 'git' })
   })
 
+  it('records the ref the CI names only when it is the commit built', async () => {
+    const source = copyFixture('hello-c')
+    git(source, ['init', '-q'])
+    git(source, ['add', 'Makefile', 'hello.c'])
+    git(source, ['commit', '-qm', 'v1'])
+    git(source, ['tag', 'v1'])
+    fs.appendFileSync(path.join(source, 'hello.c'), '\n')
+    git(source, ['commit', '-qam', 'v2'])
+    git(source, ['tag', 'v2'])
+    const head = git(source, ['rev-parse', 'HEAD']).trim()
+    const refOf = async (env: Record<string, string>) => {
+      const record = path.join(makeTemp(), 'record.json')
+      const { code, result } = await build(
+        source,
+        ['-o', 'hello', '--record', record, '--', 'make'],
+        env,
+      )
+      expect(code).toBe(0)
+      const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
+      return { ref: written.source.git?.ref, warnings: result?.warnings ?? [] }
+    }
+    // A tag workflow that checked out another commit: the tag is not what was built.
+    // (The branch checked out, which holds it, is named instead.)
+    const branch = `refs/heads/${git(source, ['branch', '--show-current']).trim()}`
+    const moved = await refOf({ GITHUB_REF: 'refs/tags/v1', GITHUB_SHA: head })
+    expect(moved.ref).toBe(branch)
+    expect(moved.warnings.join('\n')).toMatch(
+      /GITHUB_REF names refs\/tags\/v1, which is commit [0-9a-f]{12}, not the commit built/,
+    )
+    expect((await refOf({ GITHUB_REF: 'refs/tags/v2' })).ref).toBe('refs/tags/v2')
+    // Not known here (a shallow checkout): the CI's own commit must be the one built.
+    expect((await refOf({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: head })).ref).toBe(
+      'refs/pull/7/merge',
+    )
+    expect(
+      (await refOf({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: 'f'.repeat(40) })).ref,
+    ).toBe(branch)
+  })
+
   it('calls the tree dirty when a tracked file is hidden from git status (skip-worktree, assume-unchanged)', async () => {
     for (const flag of ['--skip-worktree', '--assume-unchanged']) {
       const source = copyFixture('hello-c')
