@@ -354,9 +354,9 @@ describe('reproof build', () => {
     expect((await refOf({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: head })).ref).toBe(
       'refs/pull/7/merge',
     )
-    expect(
-      (await refOf({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: 'f'.repeat(40) })).ref,
-    ).toBe(branch)
+    expect((await refOf({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: 'f'.repeat(40) })).ref).toBe(
+      branch,
+    )
   })
 
   it('calls the tree dirty when a tracked file is hidden from git status (skip-worktree, assume-unchanged)', async () => {
