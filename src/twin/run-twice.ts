@@ -237,15 +237,22 @@ function startRun(
 }
 
 /** The builds outran --timeout: an unknown outcome (exit 4), naming the runs it stopped. */
-function timedOut(
+export function timedOut(
   running: readonly RunContext[],
   notStarted: readonly RunId[],
   timeoutMs: number,
 ): ReproofError {
   const still = running.map((r) => `run ${r.setup.id.toUpperCase()} (varied with ${r.variedWith})`)
+  const waiting =
+    notStarted.length > 0 ? `run ${notStarted.join(', ').toUpperCase()} had not started` : ''
+  // Stopped before a run was under way (its setup took the time), none is still running.
+  const where =
+    still.length === 0
+      ? `no run was under way yet${waiting === '' ? '' : ` (${waiting})`}`
+      : `${still.join(' and ')} ${still.length === 1 ? 'was' : 'were'} still running${waiting === '' ? '' : `, ${waiting}`}`
   return new ReproofError(
     'E_AMBIGUOUS',
-    `the builds did not finish within --timeout ${formatDuration(timeoutMs)}: ${still.join(' and ')} ${still.length === 1 ? 'was' : 'were'} still running${notStarted.length > 0 ? `, run ${notStarted.join(', ').toUpperCase()} had not started` : ''}. Whether the build is reproducible is unknown; nothing was written and a retry is safe`,
+    `the builds did not finish within --timeout ${formatDuration(timeoutMs)}: ${where}. Whether the build is reproducible is unknown; nothing was written and a retry is safe`,
     {
       hint: 'give it more time with --timeout, or keep the roots with --keep to see where it stopped',
     },

@@ -168,16 +168,12 @@ export async function rebuildCheck(
           {},
           { cause: err },
         )
-      // The build's own timeout is the verifier's --rebuild-timeout here.
-      if (
-        err instanceof ReproofError &&
-        err.code === 'E_AMBIGUOUS' &&
-        err.message.includes('--timeout')
-      )
+      // The build's flags are the verifier's --rebuild-* flags here: said in its words.
+      if (err instanceof ReproofError)
         throw new ReproofError(
-          'E_AMBIGUOUS',
-          `--rebuild: ${err.message.replace('within --timeout', 'within --rebuild-timeout')}`,
-          { hint: 'give it more time with --rebuild-timeout' },
+          err.code,
+          `--rebuild: ${inRebuildWords(err.message)}`,
+          { ...err.context, ...rebuildHint(err) },
           { cause: err },
         )
       throw err
@@ -520,4 +516,19 @@ async function exportCommit(
       'E_ENVIRONMENT',
       `checking out ${commit} failed: ${checkout.stderr.trim()}`,
     )
+}
+
+/** A build's message as the verifier reads it: `--env` is its `--rebuild-env`, and so on. */
+export function inRebuildWords(text: string): string {
+  return text.replace(/(?<![\w-])--(env|network|timeout)\b/g, '--rebuild-$1')
+}
+
+/** The build's hint in the verifier's words, or one of its own where the flags differ. */
+function rebuildHint(err: ReproofError): { hint?: string } {
+  const { hint } = err.context
+  if (err.code === 'E_AMBIGUOUS') return { hint: 'give it more time with --rebuild-timeout' }
+  if (hint === undefined) return {}
+  // --rebuild-env takes a name only: the value is the verifier's own.
+  if (hint.includes('=VALUE')) return { hint: 'set it in your environment, then verify again' }
+  return { hint: inRebuildWords(hint) }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { failureHints } from '../../../src/twin/run-twice.js'
+import { failureHints, timedOut } from '../../../src/twin/run-twice.js'
 
 const changed = ['a fresh, empty HOME', 'no network', 'variations in run B: path, time']
 
@@ -34,5 +34,14 @@ describe('failureHints', () => {
     expect(hints.at(-1)).toBe(
       'reproof changed: a fresh, empty HOME, no network, variations in run B: path, time; pass variables through with --env NAME, allow the network with --network',
     )
+  })
+})
+
+describe('timedOut', () => {
+  it('says no run was under way when the time ran out before one was', () => {
+    expect(timedOut([], ['b'], 1000).message).toBe(
+      'the builds did not finish within --timeout 1.0s: no run was under way yet (run B had not started). Whether the build is reproducible is unknown; nothing was written and a retry is safe',
+    )
+    expect(timedOut([], [], 1000).message).toContain(': no run was under way yet.')
   })
 })

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { rebuildCheck } from '../../../src/verify/rebuild.js'
+import { inRebuildWords, rebuildCheck } from '../../../src/verify/rebuild.js'
 import { cleanupTemp, git, makeTemp, makeTempParent, withOwnTmpdir } from '../../helpers.js'
 
 // What `verify --rebuild` reads from a verified statement before it builds anything: a
@@ -430,5 +430,21 @@ describe('verify --rebuild builds the recorded commit again and compares every s
       ok: false,
       reason: 'rebuild-mismatch',
     })
+  })
+})
+
+describe('a rebuild says what its build says in the verifier’s words', () => {
+  it('names the build’s flags as --rebuild-* flags, and nothing else', () => {
+    expect(
+      inRebuildWords(
+        'pass variables through with --env NAME, allow the network with --network; --timeout 5s',
+      ),
+    ).toBe(
+      'pass variables through with --rebuild-env NAME, allow the network with --rebuild-network; --rebuild-timeout 5s',
+    )
+    // Already the verifier's, or another flag that starts alike: left as it is.
+    expect(inRebuildWords('--rebuild-env X --environment --networks')).toBe(
+      '--rebuild-env X --environment --networks',
+    )
   })
 })
