@@ -212,17 +212,20 @@ export function withoutDotParts(p: string): string {
 const EMPTY_OR_DOT_PART = /(^|\/)\.?(\/|$)/
 
 /**
- * A relative path with no empty, `.` or `..` part and no NUL: one that stays inside the
- * directory it is joined to. What a manifest names; a name from a record or a signed
- * statement that is not one must not be joined to a directory.
+ * A name (in the name form: a byte that is not UTF-8 escaped after U+0000) whose bytes
+ * are a relative path with no empty, `.` or `..` part and no NUL: one that stays inside
+ * the directory it is joined to. What a manifest names; a name from a record or a signed
+ * statement that is not one must not be joined to a directory. Judged by its bytes: the
+ * escape of a byte that is not UTF-8 is no NUL, and a refused name that held one was
+ * a file a build really wrote.
  */
 export function isPlainRelativePath(name: string): boolean {
-  return (
-    name !== '' &&
-    !name.startsWith('/') &&
-    !name.includes('\0') &&
-    name.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
-  )
+  const bytes = toNameBytes(name)
+  if (bytes.length === 0 || bytes[0] === 0x2f || bytes.includes(0)) return false
+  return bytes
+    .toString('latin1')
+    .split('/')
+    .every((part) => part !== '' && part !== '.' && part !== '..')
 }
 
 /** A line of a file's text made safe for a terminal as toDisplayText does, its tabs kept. */

@@ -9,6 +9,7 @@ import {
   fromLatin1Name,
   fromMatchName,
   fromNameBytes,
+  isPlainRelativePath,
   isUtf8Name,
   sortNames,
   toDisplayText,
@@ -296,6 +297,27 @@ describe('withoutDotParts', () => {
           expect(withoutDotParts(parts.join('/'))).toBe(kept.join('/'))
         },
       ),
+    )
+  })
+})
+
+describe('isPlainRelativePath', () => {
+  it('judges a name by its bytes: a byte that is not UTF-8 is no NUL, and .. is .. however written', () => {
+    const name = (bytes: string) => fromNameBytes(Buffer.from(bytes, 'latin1'))
+    expect(isPlainRelativePath(name('out/f\xff'))).toBe(true)
+    expect(isPlainRelativePath(name('out/\xfe\xff/x.bin'))).toBe(true)
+    for (const bad of ['', '/etc/passwd', '../x', 'a/../b', 'a//b', './a', 'a/.', 'a\0b'])
+      expect(isPlainRelativePath(name(bad)), JSON.stringify(bad)).toBe(false)
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 24 }), (raw) => {
+        const bytes = Buffer.from(raw)
+        const parts = bytes.toString('latin1').split('/')
+        const plain =
+          bytes.length > 0 &&
+          !bytes.includes(0) &&
+          parts.every((p) => p !== '' && p !== '.' && p !== '..')
+        expect(isPlainRelativePath(fromNameBytes(bytes))).toBe(plain)
+      }),
     )
   })
 })
