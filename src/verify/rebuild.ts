@@ -498,6 +498,19 @@ async function exportCommit(
       },
     )
   }
+  // A submodule is a commit of another repository, which this one does not hold: the
+  // files the attested build had there would be missing, and the rebuild fail on that.
+  const tree = await git(['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', commit])
+  const submodules = tree.stdout
+    .split('\0')
+    .filter((entry) => entry.startsWith('160000 '))
+    .map((entry) => entry.slice(entry.indexOf('\t') + 1))
+  if (submodules.length > 0)
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `--rebuild: the recorded commit ${commit.slice(0, 12)} holds submodules (${submodules.slice(0, 5).join(', ')}${submodules.length > 5 ? `, and ${submodules.length - 5} more` : ''}), whose files a rebuild does not check out: it cannot be rebuilt from ${repository}`,
+      { path: repository },
+    )
   fs.mkdirSync(into, { recursive: true })
   // The checkout as git makes it on any machine: no line-ending conversion or symlinks
   // written as files because of the verifier's own settings.

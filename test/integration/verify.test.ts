@@ -628,6 +628,31 @@ describe('reproof verify --rebuild', () => {
     expect(rebuilt.result?.checks.at(-1)).toMatchObject({ name: 'rebuild', ok: true })
   })
 
+  it('refuses to rebuild a commit that holds a submodule, naming it, rather than fail on its missing files', async () => {
+    const lib = makeTemp()
+    fs.writeFileSync(path.join(lib, 'msg.h'), '#define MSG "hi"\n')
+    const id = ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid']
+    git(lib, ['init', '-q'])
+    git(lib, ['add', '.'])
+    git(lib, [...id, 'commit', '-qm', 'lib'])
+    const repo = copyFixture('hello-c')
+    git(repo, ['init', '-q'])
+    git(repo, ['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib, 'lib'])
+    git(repo, ['add', '.'])
+    git(repo, [...id, 'commit', '-qm', 'with a submodule'])
+    const { run, bundle, pub, artifact } = await signedMakeBuild(
+      repo,
+      makeTemp(),
+      'https://ci.example.com',
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const rebuilt = await verify(rebuildArgs(artifact, bundle, pub, repo))
+    expect(rebuilt.code).toBe(3)
+    expect(rebuilt.stderr).toMatch(
+      /--rebuild: the recorded commit [0-9a-f]{12} holds submodules \(lib\), whose files a rebuild does not check out/,
+    )
+  })
+
   it('says no, and explains, when the attested artifact was not built from the recorded commit', async () => {
     const { repo, bundle, pub, artifact } = await signedRepo(true)
     const { code, result, stdout } = await verify(rebuildArgs(artifact, bundle, pub, repo))
