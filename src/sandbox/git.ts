@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { ReproofError } from '../errors.js'
-import { fromNameBytes, toFsPath } from '../file-names.js'
+import { fromNameBytes, toFsPath, toNameBytes } from '../file-names.js'
 import { runCaptured } from './process.js'
 
 export interface GitSource {
@@ -89,6 +91,7 @@ export async function workTreeMatchesHead(dir: string): Promise<boolean> {
   const listing = await git(dir, ['-c', 'core.quotePath=true', 'ls-tree', '-r', 'HEAD', '--', '.'])
   if (listing === undefined) return false
   const buffer = Buffer.allocUnsafe(1024 * 1024)
+  const regular: RegularFile[] = []
   let turn = performance.now()
   for (const line of listing.split('\n')) {
     // Hashing is synchronous: a turn of the event loop now and then lets a signal in.
@@ -119,10 +122,81 @@ export async function workTreeMatchesHead(dir: string): Promise<boolean> {
       if (!(await workTreeMatchesHead(file))) return false
       continue
     }
-    if (blobIdOf(file, mode, algorithm, buffer) !== oid) return false
+    const id = blobIdOf(file, mode, algorithm, buffer)
+    if (id === undefined) return false
+    regular.push({ name, oid, file, raw: id === oid })
+  }
+  return await checkedOutAsIs(dir, regular)
+}
+
+/** A tracked file of the work tree: its name, its blob, and whether its bytes are the blob's. */
+interface RegularFile {
+  name: string
+  oid: string
+  file: string | Buffer
+  raw: boolean
+}
+
+// Files a checkout converts, each read back through git: a few (a Gradle wrapper's
+// `gradlew.bat`), not a tree of them; past this many the tree is not known to be clean.
+const MAX_CONVERTED = 100
+// Attributes by which a checkout writes other bytes than the blob's, with no program run.
+const CONVERTING = ['eol', 'working-tree-encoding', 'ident', 'filter'] as const
+
+/**
+ * Whether the work tree holds what a checkout of HEAD writes, as the rebuild checks a
+ * commit out (core.autocrlf off). A file whose attributes convert it on checkout is
+ * compared with that: a `.bat` kept with CRLF line ends by `text eol=crlf` (Gradle's own
+ * .gitattributes) is LF in its blob, and its checkout is clean, while the same file with
+ * the blob's LF line ends is not what a checkout gives. Converted by git's own means
+ * (line ends, working-tree-encoding, ident), never through a filter, which runs a program
+ * (Git LFS fetches): a file under one is clean only as its blob's bytes. Any other file
+ * is clean as its blob's bytes.
+ */
+async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promise<boolean> {
+  if (files.length === 0) return true
+  const listing = await runCaptured(['git', 'check-attr', '--stdin', '-z', ...CONVERTING], {
+    cwd: dir,
+    env: GIT_ENV,
+    timeoutMs: 60_000,
+    input: Buffer.concat(files.flatMap((f) => [toNameBytes(f.name), Buffer.from([0])])),
+  })
+  if (listing.code !== 0) return false
+  // Per file in the order given, per attribute: path, attribute, value, each ended by a
+  // NUL. Read by place: a path that is not UTF-8 comes back as other text.
+  const fields = listing.stdout.split('\0')
+  if (fields.length < files.length * CONVERTING.length * 3) return false
+  const converts = new Set<RegularFile>()
+  const filtered = new Set<RegularFile>()
+  files.forEach((f, k) => {
+    CONVERTING.forEach((attribute, a) => {
+      const value = fields[(k * CONVERTING.length + a) * 3 + 2] ?? ''
+      if (['unspecified', 'unset'].includes(value) || (attribute === 'eol' && value === 'lf'))
+        return
+      if (attribute === 'filter') filtered.add(f)
+      else converts.add(f)
+    })
+  })
+  const check = files.filter((f) => converts.has(f) && !filtered.has(f))
+  if (files.some((f) => !f.raw && !check.includes(f))) return false
+  if (check.length > MAX_CONVERTED) return false
+  for (const { name, oid, file } of check) {
+    if (typeof file !== 'string') return false
+    const checkout = await execFileAsync(
+      'git',
+      ['-c', 'core.autocrlf=false', 'cat-file', '--filters', `--path=${name}`, oid],
+      { cwd: dir, env: GIT_ENV, timeout: 60_000, encoding: 'buffer', maxBuffer: 1024 ** 3 },
+    ).then(
+      (r) => r.stdout,
+      () => undefined,
+    )
+    const bytes = await fsp.readFile(file).catch(() => undefined)
+    if (checkout === undefined || bytes === undefined || !bytes.equals(checkout)) return false
   }
   return true
 }
+
+const execFileAsync = promisify(execFile)
 
 /**
  * The git blob id of what is at `file`, when it is what `mode` says (a link for 120000,

@@ -48,7 +48,12 @@ export function runSync(
 /** Runs a short query command and captures its output, with a hard time limit. */
 export function runCaptured(
   argv: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+  options: {
+    cwd?: string
+    env?: NodeJS.ProcessEnv
+    timeoutMs?: number
+    input?: string | Buffer
+  } = {},
 ): Promise<CapturedResult> {
   const [file, ...args] = argv
   if (file === undefined) throw new TypeError('runCaptured: empty argv')

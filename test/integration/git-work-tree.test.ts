@@ -55,4 +55,34 @@ describe('workTreeMatchesHead', () => {
       expect(await workTreeMatchesHead(dir), what).toBe(false)
     }
   })
+
+  it('holds for files a checkout converts by their attributes (CRLF line ends), never through a filter', async () => {
+    // Gradle's own .gitattributes keeps gradlew.bat with CRLF; its blob is LF.
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, '.gitattributes'), '*.bat text eol=crlf\n*.bin filter=fake\n')
+    fs.writeFileSync(path.join(dir, 'gradlew.bat'), '@echo off\r\necho hi\r\n')
+    git(dir, ['init', '-q'])
+    git(dir, ['add', '.'])
+    git(dir, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'c'])
+    fs.rmSync(path.join(dir, 'gradlew.bat'))
+    git(dir, ['checkout', '--', 'gradlew.bat'])
+    expect(fs.readFileSync(path.join(dir, 'gradlew.bat'), 'utf8')).toContain('\r\n')
+    expect(await workTreeMatchesHead(dir)).toBe(true)
+    // The same file with LF line ends: its blob's bytes, but not what a checkout writes.
+    fs.writeFileSync(path.join(dir, 'gradlew.bat'), '@echo off\necho hi\n')
+    expect(await workTreeMatchesHead(dir)).toBe(false)
+    fs.writeFileSync(path.join(dir, 'gradlew.bat'), '@echo off\r\necho ho\r\n')
+    expect(await workTreeMatchesHead(dir)).toBe(false)
+    // A file under a filter is not read back through it (it would run a program).
+    const filtered = makeTemp()
+    fs.writeFileSync(path.join(filtered, '.gitattributes'), '*.bin filter=upper\n')
+    fs.writeFileSync(path.join(filtered, 'x.bin'), 'abc\n')
+    const id = ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid']
+    const upper = ['-c', 'filter.upper.clean=cat', '-c', 'filter.upper.smudge=tr a-z A-Z']
+    git(filtered, ['init', '-q'])
+    git(filtered, [...upper, 'add', '.'])
+    git(filtered, [...id, 'commit', '-qm', 'c'])
+    fs.writeFileSync(path.join(filtered, 'x.bin'), 'ABC\n')
+    expect(await workTreeMatchesHead(filtered)).toBe(false)
+  })
 })
