@@ -191,7 +191,7 @@ async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promi
       () => undefined,
     )
     const bytes = await fsp.readFile(file).catch(() => undefined)
-    if (checkout === undefined || bytes === undefined || !bytes.equals(checkout)) return false
+    if (checkout === undefined || bytes?.equals(checkout) !== true) return false
   }
   return true
 }
