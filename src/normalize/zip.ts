@@ -753,7 +753,7 @@ async function rewrittenContent(
 const LOCAL_HEADER = Buffer.from([0x50, 0x4b, 3, 4])
 
 // Files that sign or check the file they are named after (`lib.jar.asc`, `lib.jar.sha1`).
-const BESIDE = /^\.(asc|sig|sign|p7s|jws|minisig|md5|sha1|sha256|sha512)$/i
+const BESIDE = /^\.(asc|sig|sign|p7s|jws|minisig|md5|sha1|sha224|sha256|sha384|sha512)$/i
 // What is read to look for a digest: members this small, this much in all.
 const DIGEST_SCAN_MEMBER = 4 * 1024 * 1024
 const DIGEST_SCAN_TOTAL = 64 * 1024 * 1024
@@ -772,9 +772,9 @@ function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | und
   if (beside !== undefined) return `${beside.name} beside it signs or checks it`
   job.contents ??= smallContents(job)
   if (job.contents === 'too-much')
-    return `the archive holds over ${DIGEST_SCAN_TOTAL / 1024 / 1024} MiB of other members, too much to search for a list of its digests`
+    return `the archive holds members reproof does not search for a list of its digests (one over ${DIGEST_SCAN_MEMBER / 1024 / 1024} MiB, one compressed by another method, or over ${DIGEST_SCAN_TOTAL / 1024 / 1024} MiB in all)`
   const needles: Buffer[] = []
-  for (const algorithm of ['md5', 'sha1', 'sha256', 'sha512']) {
+  for (const algorithm of ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']) {
     const digest = crypto.createHash(algorithm).update(bytes).digest()
     const hex = digest.toString('hex')
     needles.push(Buffer.from(hex), Buffer.from(hex.toUpperCase()))
@@ -794,8 +794,18 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
   let total = 0
   for (const m of job.members) {
     const { entry } = m
-    if (m.type !== 'file' || entry.uncompressedSize > DIGEST_SCAN_MEMBER) continue
-    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) continue
+    if (m.type !== 'file') continue
+    // A member not searched might hold the digest: fail closed (an SBOM over 4 MiB held
+    // a nested jar's SHA-256, and the jar was rewritten). A zip, a fat jar's library,
+    // holds its text compressed, where no digest is found either way: not searched.
+    const searchable =
+      entry.uncompressedSize <= DIGEST_SCAN_MEMBER &&
+      (entry.compressionMethod === 0 || entry.compressionMethod === 8)
+    if (!searchable) {
+      const local = readLocalHeader(job.fd, entry, job.where)
+      if (startsAsZip(job.fd, entry, local.dataStart)) continue
+      return 'too-much'
+    }
     total += entry.uncompressedSize
     if (total > DIGEST_SCAN_TOTAL) return 'too-much'
     const data = job.fd.slice(

@@ -1611,6 +1611,9 @@ public class Main { public static void main(String[] a) throws Exception {
         "printf 'artifact: %s\\n' $(sha1sum lib.jar | cut -c1-40 | tr a-f A-F) > meta.txt && zip -q -X sha1.zip lib.jar meta.txt",
         'echo signature > lib.jar.asc && zip -q -X signed.zip lib.jar lib.jar.asc',
         'zip -q -X plain.zip lib.jar',
+        // A SHA-384 list; and an SBOM over 4 MiB, which is not searched, holding the SHA-256.
+        'sha384sum lib.jar > SHA384SUMS && zip -q -X sha384.zip lib.jar SHA384SUMS',
+        '{ head -c 4000000 /dev/urandom | base64; sha256sum lib.jar; } > sbom.json && zip -q -X big.zip lib.jar sbom.json',
       ].join(' && '),
     )
     fs.mkdirSync(path.join(dir, 'out'))
@@ -1619,6 +1622,8 @@ public class Main { public static void main(String[] a) throws Exception {
       'sha1.zip',
       'signed.zip',
       'plain.zip',
+      'sha384.zip',
+      'big.zip',
       '-o',
       'out',
     ])
@@ -1631,6 +1636,10 @@ public class Main { public static void main(String[] a) throws Exception {
     )
     // With nothing pinning it, the zip inside is normalized.
     expect(said[3]).toContain('1 nested archive normalized: lib.jar')
+    expect(said[4]).toContain('nested lib.jar: left as it is, SHA384SUMS holds its digest')
+    expect(said[5]).toContain(
+      'nested lib.jar: left as it is, the archive holds members reproof does not search',
+    )
     sh(path.join(dir, 'out'), 'mkdir x && cd x && unzip -q ../sums.zip && sha256sum -c SHA256SUMS')
     // A wheel whose RECORD is signed (PEP 427: RECORD.jws) is left whole: sorting RECORD would break it.
     sh(
