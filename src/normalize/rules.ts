@@ -101,9 +101,32 @@ export function stripManifestHostHeaders(manifest: string): string {
   return out.join('\r\n')
 }
 
-/** Wheels: RECORD lines sorted, its own line (with empty hash and size) kept among them. */
+/**
+ * Wheels: RECORD's rows sorted, its own row (with empty hash and size) kept among them.
+ * RECORD is CSV: a quoted path may hold a line break, and such a row spans lines, so rows
+ * are split where a line ends outside quotes (sorting lines cut one row in two and folded
+ * others together). One whose quotes never close is not CSV: kept as it is.
+ */
 export function sortWheelRecord(record: string): string {
   const newline = record.includes('\r\n') ? '\r\n' : '\n'
-  const lines = record.split(/\r?\n/).filter((l) => l !== '')
-  return lines.sort(compareBytes).join(newline) + newline
+  const rows: string[] = []
+  let quoted = false
+  let start = 0
+  for (let i = 0; i < record.length; i++) {
+    const c = record[i]
+    if (c === '"') quoted = !quoted
+    else if (c === '\n' && !quoted) {
+      const end = i > start && record[i - 1] === '\r' ? i - 1 : i
+      rows.push(record.slice(start, end))
+      start = i + 1
+    }
+  }
+  if (quoted) return record
+  rows.push(record.slice(start))
+  return (
+    rows
+      .filter((r) => r !== '')
+      .sort(compareBytes)
+      .join(newline) + newline
+  )
 }

@@ -116,6 +116,13 @@ describe('normalization rules', () => {
         },
       ),
     )
+    // A quoted path with a line break is one row, sorted whole; unclosed quotes: kept.
+    expect(
+      sortWheelRecord(
+        '"pkg/a\nzzz.py",sha256=x,1\npkg/__init__.py,sha256=y,2\np-1.dist-info/RECORD,,\n',
+      ),
+    ).toBe('"pkg/a\nzzz.py",sha256=x,1\np-1.dist-info/RECORD,,\npkg/__init__.py,sha256=y,2\n')
+    expect(sortWheelRecord('b,,\n"a\n')).toBe('b,,\n"a\n')
     const manifest =
       'Manifest-Version: 1.0\r\nBuilt-By: alice\r\nCreated-By: 17.0.15 (Debian)\r\nMain-Class: app.Main\r\nBuild-Jdk-Spec: 17\r\n  continued\r\n\r\n'
     expect(stripManifestHostHeaders(manifest)).toBe(
