@@ -31,3 +31,31 @@ export function movedBelowLink<T>(
   }
   return undefined
 }
+
+/**
+ * An entry, or the target a hard link names (`linkOf`), below a path that a symbolic
+ * link of the archive takes (pure). Extracted, it is written or found through the link,
+ * where what the link points at was made by other entries, in their order: sorting an
+ * archive that holds one may have a directory made after what is written into it, or a
+ * hard link made before the path it names can be reached.
+ */
+export function throughLink<T>(
+  entries: readonly T[],
+  pathOf: (entry: T) => string,
+  isLink: (entry: T) => boolean,
+  linkOf: (entry: T) => string | undefined,
+): { entry: T; link: T } | undefined {
+  const links = new Map<string, T>()
+  for (const e of entries) if (isLink(e)) links.set(pathOf(e), e)
+  if (links.size === 0) return undefined
+  for (const entry of entries)
+    for (const target of [pathOf(entry), linkOf(entry)]) {
+      if (target === undefined) continue
+      const parts = target.split('/')
+      for (let n = 1; n < parts.length; n++) {
+        const link = links.get(parts.slice(0, n).join('/'))
+        if (link !== undefined) return { entry, link }
+      }
+    }
+  return undefined
+}

@@ -10,7 +10,7 @@ import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { NPM_MTIME, type NormalizeRules } from './rules.js'
 import { memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
-import { movedBelowLink } from './link-order.js'
+import { movedBelowLink, throughLink } from './link-order.js'
 
 export type { TarChanges } from './tar-headers.js'
 
@@ -200,9 +200,24 @@ export function planTar(
       `${where}: the entry at byte ${below.entry.raw.at} (${toDisplayText(fromNameBytes(below.entry.raw.name))}) lies below ${toDisplayText(fromNameBytes(below.link.raw.name))}, a symbolic link of the archive; sorting would change whether tar writes it through the link or into a directory of that name`,
       { path: where },
     )
+  const reordered = ordered.some((e, i) => e !== entries[i])
+  const through = reordered
+    ? throughLink(
+        members,
+        (e) => extractedAs(e.raw.name),
+        (e) => e.raw.type === '2',
+        (e) => (e.raw.type === '1' ? extractedAs(e.raw.linkName) : undefined),
+      )
+    : undefined
+  if (through !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the entry at byte ${through.entry.raw.at} (${toDisplayText(fromNameBytes(through.entry.raw.name))}) is written or found through ${toDisplayText(fromNameBytes(through.link.raw.name))}, a symbolic link of the archive; sorting could make what the link points at after it, so such an archive is not reordered`,
+      { path: where },
+    )
   const changes: TarChanges = {
     entries: members.length,
-    reordered: ordered.some((e, i) => e !== entries[i]),
+    reordered,
     mtimes: 0,
     modes: 0,
     owners: 0,

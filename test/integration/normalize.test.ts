@@ -1039,6 +1039,39 @@ PY`,
     expect(zipKept.code, zipKept.stderr).toBe(0)
   })
 
+  it('refuses to reorder a tar with an entry or a hard link’s target reached through a link of the archive', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, tarfile
+def make(name, entries):
+    with tarfile.open(name, 'w', format=tarfile.USTAR_FORMAT) as t:
+        for n, kind, target, data in entries:
+            i = tarfile.TarInfo(n); i.type = kind; i.linkname = target; i.mtime = 1600000000
+            if data: i.size = len(data)
+            t.addfile(i, io.BytesIO(data) if data else None)
+D, S, L, F = tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.REGTYPE
+# Sorted, the hard link a_h comes before m_l, through which its target is reached.
+make('hard.tar', [('z_dir/', D, '', None), ('z_dir/f', F, '', b'x\\n'), ('m_l', S, 'z_dir', None), ('a_h', L, 'm_l/f', None)])
+# Sorted, y/q/f is written through y before zz/q/ is made.
+make('dirs.tar', [('zz/', D, '', None), ('zz/q/', D, '', None), ('y', S, 'zz', None), ('y/q/f', F, '', b'x\\n')])
+PY
+mkdir x1 x2 && tar -xf hard.tar -C x1 && tar -xf dirs.tar -C x2 && test -f x1/a_h && test -f x2/zz/q/f`,
+    )
+    for (const [name, entry, link] of [
+      ['hard', 'a_h', 'm_l'],
+      ['dirs', 'y/q/f', 'y'],
+    ]) {
+      const run = await normalize(dir, [`${name}.tar`, '-o', `${name}.out`])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toContain(
+        `(${entry}) is written or found through ${link}, a symbolic link of the archive`,
+      )
+      expect(fs.existsSync(path.join(dir, `${name}.out`))).toBe(false)
+    }
+  })
+
   it('refuses to reorder entries tar extracts to one path, and keeps a hard link after its target however each is spelt', async () => {
     const dir = makeTemp()
     // `a`, then a newer `./a` appended: tar leaves the second; sorted, `./a` would come first.
