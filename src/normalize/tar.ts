@@ -178,6 +178,21 @@ export function planTar(
       `${where}: the hard link at byte ${ambiguous.raw.at} names ${toDisplayText(fromNameBytes(ambiguous.raw.linkName))}, which the archive holds more than once; sorting could point it at another copy`,
       { path: where },
     )
+  // A hard link written before its target does not extract (tar cannot link to what is
+  // not there yet): moved after it, a broken archive would come out a working one.
+  const seenNames = new Set<string>()
+  const early = members.find((e) => {
+    const target = extractedAs(e.raw.linkName)
+    const first = e.raw.type === '1' && !seenNames.has(target) && counts.has(target)
+    seenNames.add(extractedAs(e.raw.name))
+    return first
+  })
+  if (early !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the hard link at byte ${early.raw.at} (${toDisplayText(fromNameBytes(early.raw.name))}) comes before ${toDisplayText(fromNameBytes(early.raw.linkName))}, the file it links to, so tar cannot make it; moving it after would change what the archive extracts to`,
+      { path: where },
+    )
   const ordered = [...globals, ...linksAfterTargets(sorted)]
   // Names that tar extracts to one path (`a` and `./a`, `a//b`): the last one written
   // wins, so their order must not change.

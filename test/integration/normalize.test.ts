@@ -1096,6 +1096,23 @@ t.close()
     const link = await normalize(dir, ['link.tar', '-o', 'link.out'])
     expect(link.code, link.stderr).toBe(0)
     expect(sh(dir, 'mkdir x && tar -xf link.out -C x && cat x/a')).toBe('zz\n')
+    // Written before its target, a hard link does not extract: moved after it, the
+    // archive would extract what it did not. Refused.
+    sh(
+      dir,
+      `python3 -c "
+import tarfile, io
+t = tarfile.open('early.tar', 'w', format=tarfile.GNU_FORMAT)
+i = tarfile.TarInfo('a'); i.type = tarfile.LNKTYPE; i.linkname = 'z'; t.addfile(i)
+i = tarfile.TarInfo('z'); i.size = 3; t.addfile(i, io.BytesIO(b'zz\\n'))
+t.close()
+"`,
+    )
+    const early = await normalize(dir, ['early.tar', '-o', 'early.out'])
+    expect(early.code, early.stderr).toBe(2)
+    expect(early.stderr).toContain(
+      'early.tar: the hard link at byte 0 (a) comes before z, the file it links to, so tar cannot make it',
+    )
   })
 
   it('keeps file capabilities, ACLs and BSD file flags, drops other extended attributes, and names set-id bits it removes', async () => {
