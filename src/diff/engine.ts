@@ -247,6 +247,14 @@ export class DiffEngine {
       this.held -= size
       reserved -= size
     }
+    // A block a kept view holds alive counts against what is held over every level, until
+    // this archive is done.
+    const retain = (bytes: number): boolean => {
+      if (this.held + bytes > HELD_BYTES) return false
+      this.held += bytes
+      reserved += bytes
+      return true
+    }
     try {
       await this.compareArchivesHeld(
         path,
@@ -256,6 +264,7 @@ export class DiffEngine {
         { digests, layers },
         hold,
         release,
+        retain,
       )
     } finally {
       this.held -= reserved
@@ -274,6 +283,7 @@ export class DiffEngine {
       keepView?: (piece: Buffer) => boolean,
     ) => MemberSink | undefined,
     release: (source: ByteSource | undefined) => void,
+    retain: (bytes: number) => boolean,
   ): Promise<void> {
     // The first pass keeps small members as views of the blocks they were read in where
     // it can: every block kept is charged in full, once, beside the members' sizes, so
@@ -283,6 +293,7 @@ export class DiffEngine {
     const keepView = (piece: Buffer): boolean => {
       if (kept.has(piece.buffer)) return true
       if (eager + piece.buffer.byteLength > EAGER_TOTAL_BYTES) return false
+      if (!retain(piece.buffer.byteLength)) return false
       kept.add(piece.buffer)
       eager += piece.buffer.byteLength
       return true
