@@ -73,6 +73,27 @@ describe('workTreeMatchesHead', () => {
     expect(await workTreeMatchesHead(dir)).toBe(false)
     fs.writeFileSync(path.join(dir, 'gradlew.bat'), '@echo off\r\necho ho\r\n')
     expect(await workTreeMatchesHead(dir)).toBe(false)
+    // Another encoding in the work tree than in the blob: clean as the checkout writes it.
+    const encoded = makeTemp()
+    fs.writeFileSync(path.join(encoded, '.gitattributes'), '*.txt working-tree-encoding=UTF-16LE\n')
+    fs.writeFileSync(path.join(encoded, 'a.txt'), Buffer.from('héllo\n', 'utf16le'))
+    git(encoded, ['init', '-q'])
+    git(encoded, ['add', '.'])
+    git(encoded, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'c'])
+    expect(await workTreeMatchesHead(encoded)).toBe(true)
+    // A file under a filter is not read back through it (it would run a program), even
+    // where another of its attributes converts it: its filter would run, here leaving a mark.
+    const marked = makeTemp()
+    const mark = path.join(marked, 'ran')
+    fs.writeFileSync(path.join(marked, '.gitattributes'), '*.bat filter=mark text eol=crlf\n')
+    fs.writeFileSync(path.join(marked, 'x.bat'), 'a\r\n')
+    git(marked, ['init', '-q'])
+    git(marked, ['config', 'filter.mark.clean', 'cat'])
+    git(marked, ['config', 'filter.mark.smudge', `sh -c 'touch ${mark}; cat'`])
+    git(marked, ['add', '.'])
+    git(marked, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'c'])
+    expect(await workTreeMatchesHead(marked)).toBe(false)
+    expect(fs.existsSync(mark)).toBe(false)
     // A file under a filter is not read back through it (it would run a program).
     const filtered = makeTemp()
     fs.writeFileSync(path.join(filtered, '.gitattributes'), '*.bin filter=upper\n')

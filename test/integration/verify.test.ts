@@ -809,6 +809,17 @@ describe('reproof verify --rebuild', () => {
       { DEPLOY_TOKEN: 'the verifier chose to give this' },
     )
     expect(given.code, given.stderr).toBe(0)
+    // Asked for but not set: said in the verifier's flags, with a hint it can follow.
+    const unset = await runCli([
+      'verify',
+      ...rebuildArgs(artifact, secret, pub, repo),
+      '--rebuild-env',
+      'DEPLOY_TOKEN',
+    ])
+    expect(unset.code).toBe(2)
+    expect(unset.stderr).toContain('--rebuild: --rebuild-env DEPLOY_TOKEN: not set')
+    expect(unset.stderr).toContain('set it in your environment, then verify again')
+    expect(unset.stderr).not.toMatch(/(?<![\w-])--env\b/)
 
     // The network, as the signer recorded it: only with --rebuild-network.
     const online = await resigned('online.json', (s) => {
