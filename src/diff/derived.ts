@@ -1,5 +1,6 @@
 import { withoutDotParts } from '../file-names.js'
 import type { DiffItem, Hint } from './report.js'
+import { firstFew } from '../first-few.js'
 
 /**
  * Checksum lists (md5sums, SHA256SUMS, a wheel's RECORD) change whenever a file they
@@ -55,7 +56,7 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
     if (!names.every(differs)) return item
     const hint: Hint = {
       cause: 'derived',
-      evidence: `every changed line is the checksum of a file that differs itself: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`,
+      evidence: `every changed line is the checksum of a file that differs itself: ${firstFew(names, 3)}`,
       fix: 'nothing to fix here: the list follows the files it lists; fix those',
     }
     return { ...item, hints: [hint] }

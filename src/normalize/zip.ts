@@ -24,6 +24,7 @@ import { orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { BytesReader, OffsetFileReader } from '../formats/zip-offset-reader.js'
 import { isMozillaZip, readTail, zipOffsetBase, zipPrefixLength } from '../formats/zip-prefix.js'
 import { movedBelowLink } from './link-order.js'
+import { firstFew } from '../first-few.js'
 
 export interface ZipChanges {
   entries: number
@@ -1562,14 +1563,8 @@ function describeZip(c: ZipChanges, rules: NormalizeRules): string[] {
     c.recompressed > 0 ? `${c.recompressed} members recompressed (compare mode)` : '',
     c.commentsCleared ? 'comments cleared (compare mode)' : '',
     c.nested.length > 0
-      ? `${c.nested.length} nested ${c.nested.length === 1 ? 'archive' : 'archives'} normalized: ${listed(c.nested)}`
+      ? `${c.nested.length} nested ${c.nested.length === 1 ? 'archive' : 'archives'} normalized: ${firstFew(c.nested, 3)}`
       : '',
     ...c.nestedKept.map((n) => `nested ${n}`),
   ].filter((x) => x !== '')
-}
-
-/** Names for a report line: the first few, then how many more. */
-function listed(names: readonly string[]): string {
-  const shown = names.slice(0, 3).join(', ')
-  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown
 }

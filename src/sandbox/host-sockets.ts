@@ -1,4 +1,5 @@
 import fsp from 'node:fs/promises'
+import { firstFew } from '../first-few.js'
 
 /**
  * The Unix sockets of the machine that a build without a network could still reach.
@@ -97,8 +98,7 @@ export async function hostSockets(hidden: readonly string[]): Promise<HostSocket
   // Sockets the kernel lists by a name that does not lead to them here: bound by a
   // relative path, moved since, or bound in another mount namespace. Where they are
   // cannot be told, so they could not be covered; said, not assumed away.
-  const shown = (names: readonly string[]): string =>
-    `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`
+  const shown = (names: readonly string[]): string => firstFew(names, 3)
   if (relative.size > 0)
     notes.push(
       `${relative.size} Unix socket(s) bound by a relative path (${shown([...relative].sort())}) could not be found, so were not covered`,

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import type { VariationRecord } from '../sandbox/run-plan.js'
 import { compareNames, fromNameBytes, toDisplayText, toFsPath } from '../file-names.js'
+import { firstFew } from '../first-few.js'
 
 /*
  * Run B starts later than run A so that the kernel stamps the files it writes with later
@@ -105,11 +106,10 @@ export function withFileTimeDrift(
     const unseen = drift.compared === 0 && drift.incomplete === false
     if (v.name !== 'file-times' || (drift.close.length === 0 && !drift.incomplete && !unseen))
       return v
-    const shown = drift.close.slice(0, 3).map(toDisplayText).join(', ')
-    const more = drift.close.length > 3 ? ` and ${drift.close.length - 3} more` : ''
+    const shown = firstFew(drift.close.map(toDisplayText), 3)
     const note =
       drift.close.length > 0
-        ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}${more}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
+        ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
         : unseen
           ? 'file times could not be compared between the runs: no file both runs wrote kept the time it was written at (the build set their times, or wrote none), so whether run B wrote later than run A is not known; a time stamp taken from them before they were set may not differ'
           : drift.incomplete === 'unlisted'

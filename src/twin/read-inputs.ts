@@ -8,6 +8,7 @@ import { findLockfiles } from '../attest/lockfiles.js'
 import { toSourceInfo, type SourceInfo } from '../records/build-record.js'
 import { commitOfRef, readGitSource, type GitSource } from '../sandbox/git.js'
 import { listSourceEntries, looksBuilt, type SourceEntry } from '../sandbox/source-files.js'
+import { firstFew } from '../first-few.js'
 
 type CallerEnv = Readonly<Record<string, string | undefined>>
 
@@ -115,12 +116,10 @@ const MAX_BUILT_NAMES = 10
 
 /** What a snapshot of a tree that holds an earlier build's output means for a yes. */
 function builtWarning(built: readonly string[]): string {
-  const names = built.slice(0, MAX_BUILT_NAMES).map(toDisplayText).join(', ')
-  const more = built.length > MAX_BUILT_NAMES ? `, and ${built.length - MAX_BUILT_NAMES} more` : ''
   return (
     `the source is not a git checkout, so all of it was snapshotted, and ${built.length} ` +
     `${built.length === 1 ? 'file looks' : 'files look'} like the output of an earlier build ` +
-    `(${names}${more}): a build that finds such a file up to date uses it as it is, in ` +
+    `(${firstFew(built.map(toDisplayText), MAX_BUILT_NAMES)}): a build that finds such a file up to date uses it as it is, in ` +
     `both runs, so a yes does not cover how it was made; build from a clean tree or a git ` +
     `checkout (only tracked files are taken), or leave them out with --exclude`
   )

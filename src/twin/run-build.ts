@@ -43,6 +43,7 @@ import {
 } from './prepare-runs.js'
 import { describeSource, readInputs } from './read-inputs.js'
 import { hideSource } from './hide-source.js'
+import { firstFew } from '../first-few.js'
 
 export type { BuildEvent } from './run-twice.js'
 export type { AttributionResult } from './explain-variations.js'
@@ -557,7 +558,7 @@ function whatReproofChanged(
     // A broad --out glob can take sources out of the snapshot: say so where it bites.
     ...(excludedOutputs.length > 0
       ? [
-          `left out of the snapshot because --out matches them: ${excludedOutputs.slice(0, 5).map(toDisplayText).join(', ')}${excludedOutputs.length > 5 ? ` and ${excludedOutputs.length - 5} more` : ''}`,
+          `left out of the snapshot because --out matches them: ${firstFew(excludedOutputs.map(toDisplayText), 5)}`,
         ]
       : []),
     'a fresh, empty HOME',

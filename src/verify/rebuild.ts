@@ -18,6 +18,7 @@ import { GIT_OBJECTS_AS_THEY_ARE, objectFormat } from '../sandbox/git.js'
 import { runCaptured } from '../sandbox/process.js'
 import { planHiding, type HidePlan } from '../sandbox/hide-paths.js'
 import type { Check } from './reasons.js'
+import { firstFew } from '../first-few.js'
 
 export interface RebuildOptions {
   /** A local git repository that holds the recorded commit. */
@@ -508,7 +509,7 @@ async function exportCommit(
   if (submodules.length > 0)
     throw new ReproofError(
       'E_ENVIRONMENT',
-      `--rebuild: the recorded commit ${commit.slice(0, 12)} holds submodules (${submodules.slice(0, 5).join(', ')}${submodules.length > 5 ? `, and ${submodules.length - 5} more` : ''}), whose files a rebuild does not check out: it cannot be rebuilt from ${repository}`,
+      `--rebuild: the recorded commit ${commit.slice(0, 12)} holds submodules (${firstFew(submodules, 5)}), whose files a rebuild does not check out: it cannot be rebuilt from ${repository}`,
       { path: repository },
     )
   fs.mkdirSync(into, { recursive: true })

@@ -4,6 +4,7 @@ import { toDisplayText as shown } from '../../file-names.js'
 import { VARIATIONS } from '../../config/variations.js'
 import { FAKETIME_OFFSET_TEXT } from '../../sandbox/run-plan.js'
 import { paint } from '../../io/paint.js'
+import { firstFew } from '../../first-few.js'
 
 // Beyond this many, the warning names the first ones and counts the rest (--json has all).
 const MAX_NAMES_IN_WARNING = 10
@@ -169,10 +170,7 @@ const CAUSES: Record<string, string> = {
 }
 
 function excludedWarning(names: readonly string[]): string {
-  const listed = names.slice(0, MAX_NAMES_IN_WARNING).map(shown).join(', ')
-  const more =
-    names.length > MAX_NAMES_IN_WARNING ? ` and ${names.length - MAX_NAMES_IN_WARNING} more` : ''
-  return `left out of the snapshot because --out matches them (artifacts are built, never taken from the source): ${listed}${more}`
+  return `left out of the snapshot because --out matches them (artifacts are built, never taken from the source): ${firstFew(names.map(shown), MAX_NAMES_IN_WARNING)}`
 }
 
 function countNames(result: BuildResult): number {
