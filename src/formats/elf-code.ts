@@ -913,42 +913,37 @@ function loadedSections(s: Side): ElfSection[] {
 
 /** The loaded section that ends just before `address` (the first in header order). */
 function sectionEndingAt(s: Side, address: number): ElfSection | undefined {
-  const sorted = loadedSections(s)
-  let [low, high] = [0, sorted.length]
-  while (low < high) {
-    const mid = (low + high) >> 1
-    if ((sorted[mid]?.address ?? 0) < address) low = mid + 1
-    else high = mid
-  }
-  let found: ElfSection | undefined
-  for (let i = low - 1, seen = 0; i >= 0 && seen < MAX_OVERLAP; i--, seen++) {
-    const t = sorted[i]
-    if (t !== undefined && t.address + t.size === address && (found?.index ?? Infinity) > t.index)
-      found = t
-  }
-  return found
+  return firstLoaded(s, address, false, (t) => t.address + t.size === address)
 }
 
+/** The loaded section that holds `address` (the first in header order). */
 function sectionAt(s: Side, address: number): ElfSection | undefined {
-  // The first loaded section that holds it, as a scan in header order would find
-  // (sections may overlap in a crafted file).
+  return firstLoaded(s, address, true, (t) => address < t.address + t.size)
+}
+
+/**
+ * Of the loaded sections starting below `address` (or at it, when `atToo`), the
+ * one first in header order that `fits`, as a scan in header order would find:
+ * sections may overlap in a crafted file, so a few nearest are looked back over.
+ */
+function firstLoaded(
+  s: Side,
+  address: number,
+  atToo: boolean,
+  fits: (t: ElfSection) => boolean,
+): ElfSection | undefined {
   const sorted = loadedSections(s)
   let [low, high] = [0, sorted.length]
   while (low < high) {
     const mid = (low + high) >> 1
-    if ((sorted[mid]?.address ?? 0) <= address) low = mid + 1
+    const start = sorted[mid]?.address ?? 0
+    if (start < address || (atToo && start === address)) low = mid + 1
     else high = mid
   }
-  // Of those starting at or below it, the ones that reach it: nearest first.
   let found: ElfSection | undefined
   for (let i = low - 1, seen = 0; i >= 0 && seen < MAX_OVERLAP; i--, seen++) {
     const t = sorted[i]
-    if (
-      t !== undefined &&
-      address < t.address + t.size &&
-      (found === undefined || t.index < found.index)
-    )
-      found = t
+    if (t !== undefined && fits(t) && (found === undefined || t.index < found.index)) found = t
   }
   return found
 }

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { ReproofError } from '../errors.js'
 import { fromNameBytes, toFsPath, toNameBytes } from '../file-names.js'
 import { runCaptured } from './process.js'
@@ -177,26 +175,22 @@ async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promi
       else converts.add(f)
     })
   })
-  const check = files.filter((f) => converts.has(f) && !filtered.has(f))
-  if (files.some((f) => !f.raw && !check.includes(f))) return false
-  if (check.length > MAX_CONVERTED) return false
+  const check = new Set(files.filter((f) => converts.has(f) && !filtered.has(f)))
+  if (files.some((f) => !f.raw && !check.has(f))) return false
+  if (check.size > MAX_CONVERTED) return false
   for (const { name, oid, file } of check) {
     if (typeof file !== 'string') return false
-    const checkout = await execFileAsync(
-      'git',
-      ['-c', 'core.autocrlf=false', 'cat-file', '--filters', `--path=${name}`, oid],
-      { cwd: dir, env: GIT_ENV, timeout: 60_000, encoding: 'buffer', maxBuffer: 1024 ** 3 },
-    ).then(
-      (r) => r.stdout,
-      () => undefined,
-    )
     const bytes = await fsp.readFile(file).catch(() => undefined)
-    if (checkout === undefined || bytes?.equals(checkout) !== true) return false
+    if (bytes === undefined) return false
+    // A checkout longer than the file is not it: no more is read than one byte past it.
+    const checkout = await runCaptured(
+      ['git', '-c', 'core.autocrlf=false', 'cat-file', '--filters', `--path=${name}`, oid],
+      { cwd: dir, env: GIT_ENV, timeoutMs: 60_000, maxBytes: bytes.length + 1 },
+    )
+    if (checkout.code !== 0 || !bytes.equals(checkout.stdoutBytes)) return false
   }
   return true
 }
-
-const execFileAsync = promisify(execFile)
 
 /**
  * The git blob id of what is at `file`, when it is what `mode` says (a link for 120000,

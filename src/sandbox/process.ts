@@ -9,6 +9,8 @@ export interface CapturedResult {
   code: number | null
   signal: NodeJS.Signals | null
   stdout: string
+  /** The same output as bytes, for output that is not text (a file's contents). */
+  stdoutBytes: Buffer
   stderr: string
   /** True when the process could not be started at all (ENOENT, EACCES). */
   failedToStart: boolean
@@ -45,7 +47,10 @@ export function runSync(
   })
 }
 
-/** Runs a short query command and captures its output, with a hard time limit. */
+/**
+ * Runs a short query command and captures its output, with a hard time limit. Past
+ * `maxBytes` of standard output (16 MiB unless told), or 16 MiB of errors, it is killed: that is not the answer expected.
+ */
 export function runCaptured(
   argv: readonly string[],
   options: {
@@ -53,6 +58,7 @@ export function runCaptured(
     env?: NodeJS.ProcessEnv
     timeoutMs?: number
     input?: string | Buffer
+    maxBytes?: number
   } = {},
 ): Promise<CapturedResult> {
   const [file, ...args] = argv
@@ -70,6 +76,7 @@ export function runCaptured(
         code: null,
         signal: null,
         stdout: '',
+        stdoutBytes: Buffer.alloc(0),
         stderr: '',
         failedToStart: true,
         pid: undefined,
@@ -78,14 +85,16 @@ export function runCaptured(
     }
     const out: Buffer[] = []
     const err: Buffer[] = []
-    let size = 0
-    const collect = (into: Buffer[]) => (chunk: Buffer) => {
-      size += chunk.length
-      if (size > MAX_CAPTURE_BYTES) child.kill('SIGKILL')
-      else into.push(chunk)
+    const collect = (into: Buffer[], max: number) => {
+      let size = 0
+      return (chunk: Buffer) => {
+        size += chunk.length
+        if (size > max) child.kill('SIGKILL')
+        else into.push(chunk)
+      }
     }
-    child.stdout?.on('data', collect(out))
-    child.stderr?.on('data', collect(err))
+    child.stdout?.on('data', collect(out, options.maxBytes ?? MAX_CAPTURE_BYTES))
+    child.stderr?.on('data', collect(err, MAX_CAPTURE_BYTES))
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000)
     let failedToStart = false
     child.on('error', () => {
@@ -95,10 +104,12 @@ export function runCaptured(
     child.stdin?.end(options.input ?? '')
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      const stdoutBytes = Buffer.concat(out)
       resolve({
         code,
         signal,
-        stdout: Buffer.concat(out).toString('utf8'),
+        stdout: stdoutBytes.toString('utf8'),
+        stdoutBytes,
         stderr: Buffer.concat(err).toString('utf8'),
         failedToStart,
         pid: child.pid,
