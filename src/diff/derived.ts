@@ -12,7 +12,7 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
   const changed = items.filter(
     (i) => i.kind !== 'metadata' && i.kind !== 'order' && i.kind !== 'error',
   )
-  const differingAt = new Set(changed.map((i) => normalPath(i.path)))
+  const differingAt = new Map(changed.map((i) => [normalPath(i.path), i]))
   return items.map((item) => {
     if (
       item.kind !== 'content' ||
@@ -23,7 +23,8 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
     )
       return item
     const own = plainName(item.path)
-    const listed = changedLines(item.text.unified).map(listedName)
+    const lines = changedLines(item.text.unified)
+    const listed = lines.map((l) => listedName(l.text))
     if (listed.length === 0 || listed.some((n) => n === undefined || n === own)) return item
     const names = [...new Set(listed as string[])]
     // A wheel's RECORD names files from the wheel's root, a .deb's md5sums from its
@@ -36,39 +37,60 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
       0,
       Math.max(item.path.lastIndexOf('/'), item.path.lastIndexOf('!')) + 1,
     )
-    const differs = (n: string): boolean => {
+    // The item of the file a name lists, where that file differs.
+    const itemOf = (n: string): DiffItem | undefined => {
       if (/(^|\/)RECORD$/.test(levels.at(-1) ?? '') && levels.length >= 2)
-        return differingAt.has(normalPath(`${levels.slice(0, -1).join('!')}!${n}`))
+        return differingAt.get(normalPath(`${levels.slice(0, -1).join('!')}!${n}`))
       if (/(^|\/)md5sums$/.test(levels.at(-1) ?? '') && levels.length >= 2) {
         // The package: where the control archive is (`x.deb!`, or a directory of both).
         const control = levels.at(-2) ?? ''
         const outer = levels.slice(0, -2).join('!')
         const deb = `${outer}${outer === '' ? '' : '!'}${control.slice(0, control.lastIndexOf('/') + 1)}`
-        return changed.some(
+        return changed.find(
           (i) =>
             i.path.startsWith(deb) &&
             i.path.split('!').length === levels.length &&
             plainName(i.path) === n,
         )
       }
-      return differingAt.has(normalPath(`${dir}${n}`))
+      return differingAt.get(normalPath(`${dir}${n}`))
     }
-    if (!names.every(differs)) return item
+    const listedItems = new Map(names.map((n) => [n, itemOf(n)]))
+    if ([...listedItems.values()].includes(undefined)) return item
+    // A SHA-256 in a changed line must be the one of the file it lists, on its side: a
+    // list whose line is wrong (zeros, a stale sum) is not the files' doing. Other
+    // algorithms (md5sums) cannot be checked against what the diff hashes.
+    let unchecked = 0
+    for (const [k, line] of lines.entries()) {
+      const digests = listedItems.get(listed[k] ?? '')?.digests
+      const sum = sha256Of(line.text)
+      if (sum === undefined || digests === undefined) unchecked++
+      else if (digests[line.side === '-' ? 0 : 1] !== sum) return item
+    }
     const hint: Hint = {
       cause: 'derived',
-      evidence: `every changed line is the checksum of a file that differs itself: ${firstFew(names, 3)}`,
+      evidence: `every changed line is the checksum of a file that differs itself${unchecked === 0 ? ', and is that file’s SHA-256' : ` (${unchecked === lines.length ? 'the sums are not SHA-256 and were not checked' : `${unchecked} of ${lines.length} lines not checked: not SHA-256`})`}: ${firstFew(names, 3)}`,
       fix: 'nothing to fix here: the list follows the files it lists; fix those',
     }
     return { ...item, hints: [hint] }
   })
 }
 
-/** The lines a unified diff removes or adds, without its two header lines. */
-function changedLines(unified: string): string[] {
+/** The lines a unified diff removes (`-`, side A) or adds (`+`, side B), without its two header lines. */
+function changedLines(unified: string): { side: '-' | '+'; text: string }[] {
   return unified
     .split('\n')
     .filter((l) => /^[-+]/.test(l) && !l.startsWith('--- ') && !l.startsWith('+++ '))
-    .map((l) => l.slice(1))
+    .map((l) => ({ side: l.startsWith('-') ? '-' : '+', text: l.slice(1) }))
+}
+
+/** The SHA-256 a checksum line gives, in hex: 64 hex digits, or a RECORD's `sha256=` in base64url. */
+function sha256Of(line: string): string | undefined {
+  const sums = /^([0-9a-fA-F]{64}) [ *]/.exec(line)
+  if (sums?.[1] !== undefined) return sums[1].toLowerCase()
+  const record = /,sha256=([A-Za-z0-9_-]{43}),[0-9]*$/.exec(line)
+  if (record?.[1] !== undefined) return Buffer.from(record[1], 'base64url').toString('hex')
+  return undefined
 }
 
 /**

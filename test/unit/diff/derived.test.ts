@@ -36,6 +36,31 @@ describe('markDerived', () => {
     expect(markDerived([record])[0]?.hints).toEqual(unexplained)
   })
 
+  it('checks each SHA-256 a changed line gives against the digest of the file it lists, on its side', () => {
+    const [a, b] = ['a'.repeat(64), 'b'.repeat(64)]
+    const file: DiffItem = { ...changed('x'), digests: [a, b] }
+    const sums = (before: string, after: string) =>
+      textItem('SHA256SUMS', [`${before}  x`], [`${after}  x`])
+    const right = markDerived([file, sums(a, b)])[1]?.hints
+    expect(right).toMatchObject([{ cause: 'derived' }])
+    expect(right?.[0]?.evidence).toMatch(/is that file’s SHA-256/)
+    // A list of zeros (or a stale sum) on either side is not the file's doing.
+    expect(markDerived([file, sums(a, '0'.repeat(64))])[1]?.hints).toEqual(unexplained)
+    expect(markDerived([file, sums(b, b)])[1]?.hints).toEqual(unexplained)
+    // A wheel's RECORD writes it in base64url.
+    const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url')
+    const record = (after: string) =>
+      textItem('w.whl!d/RECORD', [`x,sha256=${b64(a)},1`], [`x,sha256=${b64(after)},1`])
+    const member: DiffItem = { ...changed('w.whl!x'), digests: [a, b] }
+    expect(markDerived([member, record(b)])[1]?.hints[0]?.cause).toBe('derived')
+    expect(markDerived([member, record('c'.repeat(64))])[1]?.hints).toEqual(unexplained)
+    // MD5 cannot be checked against what the diff hashes: said so.
+    const md5 = textItem('MD5SUMS', [`${'a'.repeat(32)}  x`], [`${'b'.repeat(32)}  x`])
+    expect(markDerived([file, md5])[1]?.hints[0]?.evidence).toMatch(
+      /not SHA-256 and were not checked/,
+    )
+  })
+
   it('leaves a list alone when any changed line is not a checksum of a differing file, or the diff was cut', () => {
     const sums = (extra: string[]) =>
       textItem('SHA256SUMS', [`${'a'.repeat(64)}  x`], [`${'b'.repeat(64)}  x`, ...extra])
