@@ -27,3 +27,26 @@ export const fastGlob = (): typeof import('fast-glob') =>
 // micromatch: a glob of the whole tree (`**`) or a plain path needs none of it.
 export const micromatch = (): typeof import('micromatch') =>
   load('micromatch') as typeof import('micromatch')
+
+/** unbzip2-stream's block decoder, driven by formats/bzip2-content.ts. */
+export interface Bzip2Blocks {
+  header(bits: Bzip2Bits): number
+  decompress(
+    bits: Bzip2Bits,
+    write: (byte: number) => void,
+    buf: Int32Array,
+    bufsize: number,
+    streamCRC: number | null,
+  ): number | null
+}
+/** A function reading `n` bits (null: to the next byte), counting the bytes it started. */
+export type Bzip2Bits = ((n: number | null) => number) & { bytesRead: number }
+export const bzip2Blocks = (): {
+  bzip2: Bzip2Blocks
+  bitIterator: (next: () => Buffer | undefined) => Bzip2Bits
+} => ({
+  bzip2: load('unbzip2-stream/lib/bzip2') as Bzip2Blocks,
+  bitIterator: load('unbzip2-stream/lib/bit_iterator') as (
+    next: () => Buffer | undefined,
+  ) => Bzip2Bits,
+})

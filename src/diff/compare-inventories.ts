@@ -39,7 +39,7 @@ export function compareInventories(
   const renamedFrom = new Set(renamed.map((r) => r.b.key))
   for (const member of a.members) {
     const other = mapB.get(member.key) ?? renamedTo.get(member.key)
-    const memberPath = `${path}!${member.name}`
+    const memberPath = `${path}!${member.key}`
     if (other === undefined) {
       items.push({ path: memberPath, kind: 'only-in-a', sizes: [member.size, null], hints: [] })
       continue
@@ -55,7 +55,7 @@ export function compareInventories(
   for (const member of b.members)
     if (!mapA.has(member.key) && !renamedFrom.has(member.key))
       items.push({
-        path: `${path}!${member.name}`,
+        path: `${path}!${member.key}`,
         kind: 'only-in-b',
         sizes: [null, member.size],
         hints: [],
@@ -104,8 +104,12 @@ export function compareEntry(
     a.name !== undefined && b.name !== undefined && a.name !== b.name
       ? [{ field: 'renamed', a: a.name, b: b.name }]
       : []
-  const fields = [...renamed, ...diffFields(a.meta, b.meta)]
   const contentDiffers = a.type === 'file' && a.sha256 !== b.sha256
+  // A zip member's check and size follow from its content: beside content that differs
+  // they say nothing more.
+  const fields = [...renamed, ...diffFields(a.meta, b.meta)].filter(
+    (f) => !(contentDiffers && FOLLOW_CONTENT.has(f.field)),
+  )
   const items: DiffItem[] =
     fields.length === 0
       ? []
@@ -128,6 +132,8 @@ export function compareEntry(
         ]
   return { items, contentDiffers }
 }
+
+const FOLLOW_CONTENT = new Set(['crc32', 'size'])
 
 /** The fields of `a` and `b` that differ, each name once; a missing one is "(absent)". */
 export function diffFields(

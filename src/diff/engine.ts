@@ -15,6 +15,7 @@ import {
   type Detected,
 } from '../formats/detect.js'
 import {
+  duplicateWarnings,
   memorySink,
   type MemberInfo,
   type MemberSink,
@@ -180,7 +181,8 @@ export class DiffEngine {
   ): Promise<void> {
     // Loaded when a compressed stream is met: zlib and child_process are 4 ms of a
     // 90 ms diff of two object files, which never needs them.
-    const { compressionHeader, decompressedSource } = await import('../formats/compressed.js')
+    const { compressionHeader, decompressedSource, readGzipHeader } =
+      await import('../formats/compressed.js')
     const fields = diffFields(compressionHeader(format, headA), compressionHeader(format, headB))
     const header: DiffItem | undefined =
       fields.length === 0 ? undefined : { path, kind: 'metadata', format, fields, hints: [] }
@@ -199,8 +201,15 @@ export class DiffEngine {
     if (header !== undefined)
       header.hints = fieldHints(fields, { contentDiffers: this.items.length > before })
     // Same content: the compressed bytes differ, but a header that differs may be
-    // all of it (gzip's mtime). Only bodies of other sizes surely differ beside it.
-    const bodiesDiffer = header === undefined || (a.size >= 0 && b.size >= 0 && a.size !== b.size)
+    // all of it (gzip's mtime, or its name, which makes the file longer). Only bodies of
+    // other sizes surely differ beside it.
+    const headerLengths =
+      format === 'gzip' ? [readGzipHeader(headA).length, readGzipHeader(headB).length] : [0, 0]
+    const [bodyA, bodyB] = [a.size - (headerLengths[0] ?? 0), b.size - (headerLengths[1] ?? 0)]
+    const bodiesDiffer =
+      header === undefined ||
+      headerLengths.includes(undefined) ||
+      (a.size >= 0 && b.size >= 0 && bodyA !== bodyB)
     if (this.items.length === before && bodiesDiffer && (await this.bytesDiffer(a, b, digests))) {
       // A gzip of several members: a later member's header may be what differs.
       const later = format === 'gzip' ? await this.laterGzipHeaders(path, a, b) : undefined
@@ -212,11 +221,14 @@ export class DiffEngine {
         path,
         kind: 'content',
         format,
-        message: 'the compressed bytes differ; the header and the decompressed content do not',
+        message:
+          header === undefined
+            ? 'the compressed bytes differ; the header and the decompressed content do not'
+            : 'the compressed bytes differ beside the header; the decompressed content does not',
         hints: [
           {
             cause: 'compression',
-            evidence: `same ${format} header and content, different compressed bytes (level, implementation or trailing data)`,
+            evidence: `${header === undefined ? `same ${format} header and content` : 'same content'}, different compressed bytes (level, implementation or trailing data)`,
             fix: 'compress with the same tool, version and level on both sides (gzip -n -9), or compare with reproof normalize --mode compare',
           },
         ],
@@ -310,7 +322,12 @@ export class DiffEngine {
     // A side that cannot be read as the archive it claims to be is reported as such.
     if (first === undefined) return
     const [scanA, scanB] = first
-    for (const warning of [...scanA.inventory.warnings, ...scanB.inventory.warnings])
+    for (const warning of [
+      ...scanA.inventory.warnings,
+      ...duplicateWarnings(scanA.inventory.members),
+      ...scanB.inventory.warnings,
+      ...duplicateWarnings(scanB.inventory.members),
+    ])
       this.warnings.push(`${path}: ${warning}`)
     const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta)
     const before = this.items.length
@@ -394,7 +411,7 @@ export class DiffEngine {
             this.items.length === found &&
             memberA.sha256.startsWith('zip:')
           ) {
-            const memberPath = `${path}!${memberA.name}`
+            const memberPath = `${path}!${memberA.key}`
             const listed = inventoryItem.get(memberPath)
             if (listed !== undefined) contentProvedSame(listed)
             // The same content in other compressed bytes, and nothing else of it differs:
@@ -456,7 +473,7 @@ export class DiffEngine {
     bytesB: ByteSource | undefined,
     depth: number,
   ): Promise<void> {
-    const memberPath = `${path}!${memberA.name}`
+    const memberPath = `${path}!${memberA.key}`
     if (bytesA === undefined || bytesB === undefined) {
       const size = Math.max(memberA.size, memberB.size)
       const limit = this.options.limits.maxMemberBytes

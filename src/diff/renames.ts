@@ -44,7 +44,13 @@ export function nameShape(name: string): string {
  * shape, where exactly one on each side has it and the shape holds a hash at all (two
  * names alike but for a word are two members, not one renamed).
  */
-export function pairRenamed(onlyA: readonly MemberInfo[], onlyB: readonly MemberInfo[]): Renamed[] {
+export function pairRenamed(allA: readonly MemberInfo[], allB: readonly MemberInfo[]): Renamed[] {
+  // A second member of one name (`x#2`) is no rename: it shadows the first when
+  // extracted, and pairing it by content would call that harmless.
+  const [onlyA, onlyB] = [allA, allB].map((side) => side.filter((m) => m.key === m.name)) as [
+    MemberInfo[],
+    MemberInfo[],
+  ]
   const pairs = movedDirectories(onlyA, onlyB)
   const movedA = new Set(pairs.map((p) => p.a))
   const movedB = new Set(pairs.map((p) => p.b))

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import { Readable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 
@@ -78,7 +79,7 @@ export class ByteReader {
       )
   }
 
-  /** Passes up to `n` bytes to `onChunk` as they come; how many there were before the end. */
+  /** Passes up to `n` bytes to `onChunk` as they come; how many there were before the end (of a finite `n`). */
   async forward(n: number, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<number> {
     let left = n
     while (left > 0) {
@@ -94,6 +95,31 @@ export class ByteReader {
 
   async skip(n: number): Promise<void> {
     await this.stream(n, () => undefined)
+  }
+
+  /** Reads past zero bytes up to the next one that is not (left to be read) or the end; how many. */
+  async skipZeros(): Promise<number> {
+    let skipped = 0
+    for (;;) {
+      if (this.pending.length === 0 && !(await this.fill())) return skipped
+      let i = 0
+      while (i < this.pending.length && this.pending[i] === 0) i++
+      this.pending = this.pending.subarray(i)
+      this.offset += i
+      skipped += i
+      if (this.pending.length > 0) return skipped
+    }
+  }
+
+  /** Reads the rest of the input, holding none of it: how many bytes, and their SHA-256. */
+  async digestRest(): Promise<{ bytes: number; sha256: string }> {
+    const hash = crypto.createHash('sha256')
+    let bytes = 0
+    await this.forward(Infinity, (chunk) => {
+      bytes += chunk.length
+      hash.update(chunk)
+    })
+    return { bytes, sha256: hash.digest('hex') }
   }
 
   /** The next `n` bytes (fewer at the end), left to be read again. */

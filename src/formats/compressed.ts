@@ -5,6 +5,7 @@ import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
 import type { ByteSource } from './source.js'
 import type { Compression } from './compressions.js'
+import { fromNameBytes } from '../file-names.js'
 import { isoTime } from './member.js'
 import { zstdContent } from './zstd-frames.js'
 
@@ -26,26 +27,49 @@ export function compressionHeader(format: Compression, head: Buffer): Record<str
   return parseGzipHeader(head)
 }
 
-/** RFC 1952: mtime, extra flags, OS, and the optional name and comment fields. */
+/** RFC 1952: mtime, extra flags, OS, and the optional extra, name, comment and header CRC fields. */
 export function parseGzipHeader(head: Buffer): Record<string, string> {
+  return readGzipHeader(head).fields
+}
+
+/**
+ * A gzip header's fields, and its length when `head` holds all of it. The name and the
+ * comment are bytes (written exactly, as names are), the extra field in hex.
+ */
+export function readGzipHeader(head: Buffer): {
+  fields: Record<string, string>
+  length: number | undefined
+} {
   const flags = head[3] ?? 0
-  const meta: Record<string, string> = {
+  const fields: Record<string, string> = {
     mtime: head.length >= 8 ? isoTime(head.readUInt32LE(4)) : '(truncated)',
     'extra flags': String(head[8] ?? ''),
     os: GZIP_OS[head[9] ?? 255] ?? String(head[9]),
     flags: `0x${flags.toString(16)}`,
   }
   let at = 10
-  if ((flags & 0x04) !== 0 && head.length >= at + 2) at += 2 + head.readUInt16LE(at)
+  let whole = head.length >= at
+  if ((flags & 0x04) !== 0) {
+    const length = head.length >= at + 2 ? head.readUInt16LE(at) : Infinity
+    whole &&= at + 2 + length <= head.length
+    fields.extra = head.subarray(at + 2, at + 2 + length).toString('hex')
+    at += 2 + length
+  }
   const zeroTerminated = (): string => {
     const end = head.indexOf(0, at)
-    const value = head.subarray(at, end === -1 ? head.length : end).toString('latin1')
+    whole &&= end !== -1
+    const value = fromNameBytes(head.subarray(at, end === -1 ? head.length : end))
     at = end === -1 ? head.length : end + 1
     return value
   }
-  if ((flags & 0x08) !== 0) meta.name = zeroTerminated()
-  if ((flags & 0x10) !== 0) meta.comment = zeroTerminated()
-  return meta
+  if ((flags & 0x08) !== 0) fields.name = zeroTerminated()
+  if ((flags & 0x10) !== 0) fields.comment = zeroTerminated()
+  if ((flags & 0x02) !== 0) {
+    whole &&= at + 2 <= head.length
+    fields['header crc'] = head.subarray(at, at + 2).toString('hex')
+    at += 2
+  }
+  return { fields, length: whole ? at : undefined }
 }
 
 /**
@@ -103,7 +127,9 @@ export function decompressedSource(
       const decoder =
         format === 'xz' && head !== undefined && xzCheck(head) === XZ_CHECK_SHA256
           ? xzProgram(input, inner.label)
-          : decoderFor(format, input, inner.label)
+          : decoderFor(format, input, inner.label, (produced) => {
+              budget.checkRatio(produced, consumed, inner.label)
+            })
       // The decoder's own complaints are the input's; an error of reproof's (a missing
       // program) keeps its code.
       decoder.on('error', (err: Error) =>
@@ -133,7 +159,13 @@ export function decompressedSource(
   }
 }
 
-function decoderFor(format: Compression, input: Readable, label: string): Readable {
+function decoderFor(
+  format: Compression,
+  input: Readable,
+  label: string,
+  /** Told how much a decoder that writes in bursts (bzip2's, a block at a time) has written so far. */
+  check: (produced: number) => void,
+): Readable {
   // 1 MiB chunks: with zlib's 16 KiB default, each chunk is a trip to the thread pool
   // and a 26 MB tar.gz spent a third of its time waiting on them.
   if (format === 'gzip') return input.pipe(zlib.createGunzip({ chunkSize: 1024 * 1024 }))
@@ -163,15 +195,9 @@ function decoderFor(format: Compression, input: Readable, label: string): Readab
       input.resume()
       return
     }
-    // unbzip2-stream is an old-style stream; bridge it into a modern one.
-    const m = (await import('unbzip2-stream')) as unknown as {
-      default: () => NodeJS.ReadWriteStream
-    }
-    const bunzip = m.default()
-    bunzip.on('data', (chunk: Buffer) => out.write(chunk))
-    bunzip.on('end', () => out.end())
-    bunzip.on('error', fail)
-    input.pipe(bunzip)
+    const { bzip2Content } = await import('./bzip2-content.js')
+    bzip2Content(input, check).on('error', fail).pipe(out)
+    out.on('close', () => input.destroy())
   }
   wire().catch(fail)
   return out

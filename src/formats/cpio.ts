@@ -65,7 +65,9 @@ export function cpioFlavor(head: Buffer): Flavor | undefined {
 /**
  * Streams a cpio archive (initramfs, RPM payloads, old tape archives) in any of its
  * three header forms. Names are bytes; every size is checked against the budget before
- * anything is read or kept.
+ * anything is read or kept. Archives one after another (an initramfs: microcode, then
+ * the root file system), with zeros between, are all read, as the kernel unpacks them
+ * all; anything else after the last trailer is the archive's own field.
  */
 export const scanCpio: StreamScan = async (input, where, budget, want) => {
   const reader = new ByteReader(input, where)
@@ -75,12 +77,15 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
   const warnings: string[] = []
   const seen = new Map<string, number>()
   let flavor: Flavor | undefined
+  const flavors: Flavor[] = []
   const inodes = new Map<string, number[]>()
+  let trailing: { bytes: number; sha256: string } | undefined
   for (;;) {
     const first = await reader.read(6)
     if (first === undefined) throw bad('no TRAILER!!! entry')
     flavor ??= cpioFlavor(first)
     if (flavor === undefined || cpioFlavor(first) !== flavor) throw bad('bad header magic')
+    if (flavors.length === 0) flavors.push(flavor)
     const header = await readHeader(reader, flavor, first, bad)
     if (header.nameSize < 1 || header.nameSize > MAX_NAME) throw bad('bad name size')
     const rawName = await reader.read(header.nameSize)
@@ -91,7 +96,19 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
     )
     await reader.skip(pad(flavor, header.length + header.nameSize))
     const name = fromNameBytes(nameBytes)
-    if (name === 'TRAILER!!!') break
+    if (name === 'TRAILER!!!') {
+      await reader.skipZeros()
+      const next = cpioFlavor(await reader.peek(6))
+      if (next === undefined) {
+        const rest = await reader.digestRest()
+        if (rest.bytes > 0) trailing = rest
+        break
+      }
+      // Another archive: hard links are within one only.
+      flavor = next
+      flavors.push(next)
+      continue
+    }
     budget.spendEntry(where)
     const type = TYPES[header.mode & S_IFMT] ?? 'other'
     const key = keyFor(name, seen)
@@ -134,24 +151,27 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
       index: members.length,
     })
     if (header.nlink > 1 && type === 'file') {
-      const file = `${header.dev}:${header.ino}`
-      inodes.set(file, [...(inodes.get(file) ?? []), members.length - 1])
+      const file = `${flavors.length}:${header.dev}:${header.ino}`
+      const group = inodes.get(file)
+      if (group === undefined) inodes.set(file, [members.length - 1])
+      else group.push(members.length - 1)
     }
   }
   // Hard links: which members are one file. newc stores the data once, with the last
-  // link; what each name holds once extracted depends on who it is linked with.
+  // link; what each name holds once extracted depends on who it is linked with. Each
+  // is named by the group's first member, which says the whole grouping in one field a
+  // member (a list of every other name was quadratic in a group's size).
   for (const group of inodes.values()) {
     if (group.length < 2) continue
-    for (const i of group) {
-      const member = members[i]
-      if (member === undefined) continue
-      member.meta['hard link of'] = group
-        .filter((j) => j !== i)
-        .map((j) => members[j]?.name ?? '')
-        .join(', ')
-    }
+    const [leader, ...rest] = group.map((i) => members[i])
+    if (leader === undefined) continue
+    leader.meta['hard links'] = String(group.length)
+    for (const member of rest) if (member !== undefined) member.meta['hard link of'] = leader.name
   }
-  return { inventory: { members, meta: { format: flavor }, warnings }, captured }
+  const meta: Record<string, string> = { format: flavors.join(', ') }
+  if (trailing !== undefined)
+    meta['data after the trailer'] = `${trailing.bytes} bytes, sha256 ${trailing.sha256}`
+  return { inventory: { members, meta, warnings }, captured }
 }
 
 /** Padding after a part that ends `length` bytes into its record: newc to 4, binary to 2. */

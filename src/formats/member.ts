@@ -84,6 +84,16 @@ export function keyFor(name: string, seen: Map<string, number>): string {
   return count === 1 ? name : `${name}#${count}`
 }
 
+/** A warning for each name more than one member of an archive has (keyed `x`, `x#2`...). */
+export function duplicateWarnings(members: readonly MemberInfo[]): string[] {
+  const counts = new Map<string, number>()
+  for (const m of members) if (m.key !== m.name) counts.set(m.name, (counts.get(m.name) ?? 1) + 1)
+  return [...counts].map(
+    ([name, n]) =>
+      `${n} members are named ${JSON.stringify(name)}: an extraction keeps one of them, and which one depends on the reader; compared as ${JSON.stringify(name)}, ${JSON.stringify(`${name}#2`)}…`,
+  )
+}
+
 /** Names that would escape an extraction root or confuse a reader. */
 export function nameWarning(name: string): string | undefined {
   // In the name form a NUL byte is written `\u0000` `00`; a NUL before other hex digits

@@ -1,3 +1,4 @@
+import { fromNameBytes } from '../file-names.js'
 import { sha256Hex } from '../sha256.js'
 import { ByteReader } from './byte-reader.js'
 import { decompressedSource } from './compressed.js'
@@ -100,8 +101,8 @@ export const scanRpm: StreamScan = async (input, where, budget, want) => {
   const main = await readHeader(reader, budget, where, bad)
   const meta: Record<string, string> = {
     format: `rpm ${lead[4] ?? 0}.${lead[5] ?? 0}`,
-    ...fieldsOf(signature.bytes, signature.entries, SIGNATURE_TAGS, 'signature '),
-    ...fieldsOf(main.bytes, main.entries, TAGS, ''),
+    ...fieldsOf(signature.bytes, signature.entries, SIGNATURE_TAGS, 'signature ', bad),
+    ...fieldsOf(main.bytes, main.entries, TAGS, '', bad),
   }
   const payloadFormat = meta['payload format'] ?? 'cpio'
   if (payloadFormat !== 'cpio') throw bad(`payload format ${payloadFormat} is not read`)
@@ -170,25 +171,36 @@ function fieldsOf(
   entries: readonly Entry[],
   names: Readonly<Record<number, string>>,
   prefix: string,
+  bad: (what: string) => Error,
 ): Record<string, string> {
   const fields: Record<string, string> = {}
+  // The bytes all entries' values span: a written header's entries do not overlap, so
+  // about the store's size; a hostile one points 65,535 entries at all of it.
+  let spanned = 0
+  const limit = 4 * store.length + 65_536
+  const charge = (bytes: number): void => {
+    spanned += bytes
+    if (spanned > limit)
+      throw bad(`its header's entries span ${spanned} bytes of a store of ${store.length}`)
+  }
   for (const e of entries) {
     if (REGION_TAGS.has(e.tag)) continue
     const name = `${prefix}${names[e.tag] ?? `tag ${e.tag}`}`
-    const value = valueOf(store, e)
+    const value = valueOf(store, e, charge)
     fields[name] = e.tag === 1006 && /^\d+$/.test(value) ? isoTime(Number(value)) : value
   }
   return fields
 }
 
 /** One entry's value as text; one that does not fit in the store says so. */
-function valueOf(store: Buffer, e: Entry): string {
+function valueOf(store: Buffer, e: Entry, charge: (bytes: number) => void): string {
   const widths: Readonly<Record<number, number>> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8 }
   const width = widths[e.type]
   let values: string[]
   if (width !== undefined) {
     if (e.count > store.length || e.offset + width * e.count > store.length)
       return '(out of bounds)'
+    charge(width * e.count)
     values = Array.from({ length: e.count }, (_, i) => {
       const at = e.offset + width * i
       if (width === 1) return String(store[at] ?? 0)
@@ -198,6 +210,7 @@ function valueOf(store: Buffer, e: Entry): string {
     })
   } else if (e.type === 7) {
     if (e.offset + e.count > store.length) return '(out of bounds)'
+    charge(e.count)
     values = [store.subarray(e.offset, e.offset + e.count).toString('hex')]
   } else if (e.type === 6 || e.type === 8 || e.type === 9) {
     // Strings, NUL-terminated, one after another.
@@ -205,8 +218,9 @@ function valueOf(store: Buffer, e: Entry): string {
     let at = e.offset
     for (let i = 0; i < (e.type === 6 ? 1 : e.count); i++) {
       const end = store.indexOf(0, at)
+      charge((end === -1 ? store.length : end) - at + 1)
       if (at > store.length || end === -1) return '(out of bounds)'
-      values.push(store.subarray(at, end).toString('utf8'))
+      values.push(fromNameBytes(store.subarray(at, end)))
       at = end + 1
     }
   } else {

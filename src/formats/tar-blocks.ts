@@ -34,6 +34,7 @@ export const ENTRY_KINDS: Readonly<Record<string, 'file' | 'directory' | 'symlin
   }
 
 export interface PaxRecord {
+  /** Its bytes, one character each (latin1): keys are ASCII but for hostile ones, kept exact. */
   key: string
   /** Bytes: a path may be in any encoding (hdrcharset=BINARY). */
   value: Buffer
@@ -70,6 +71,8 @@ export interface RawEntry {
 export interface TarEnd {
   at: number
   marked: boolean
+  /** With `trailing: 'hash'`: how many bytes after the end-of-archive blocks are not zeros, and their digest. */
+  trailing?: { bytes: number; sha256: string }
 }
 
 /**
@@ -83,8 +86,11 @@ export async function readTarBlocks(
   where: string,
   budget: Budget,
   onEntry: (entry: RawEntry) => (chunk: Buffer) => void,
-  /** What may follow the end-of-archive blocks: only zeros (the default), or anything, read and left out. */
-  options: { trailing?: 'zeros' | 'ignore' } = {},
+  /**
+   * What may follow the end-of-archive blocks: only zeros (the default), or anything,
+   * read and hashed (tar leaves it out; another reader, `tar -i`, does not).
+   */
+  options: { trailing?: 'zeros' | 'hash' } = {},
 ): Promise<TarEnd> {
   const bad = unreadableAs('tar', where)
   const reader = new ByteReader(input, where)
@@ -92,6 +98,9 @@ export async function readTarBlocks(
   let pax: PaxRecord[] = []
   let longName: Buffer | undefined
   let longLink: Buffer | undefined
+  // What an entry's extension headers hold in all: many headers before one entry are
+  // as much input as one large one.
+  let extensionBytes = 0
   for (;;) {
     const at = reader.offset
     const block = (await reader.read(BLOCK)) ?? EMPTY
@@ -103,8 +112,11 @@ export async function readTarBlocks(
     if (block.length < BLOCK) throw bad(`truncated: a header at byte ${at} is cut short`)
     if (isZeroBlock(block)) {
       if (extensions.length > 0) throw bad(`an extension header before byte ${at} has no entry`)
-      if (options.trailing === 'ignore') await reader.forward(Infinity, () => undefined)
-      else await expectZeros(reader, bad)
+      if (options.trailing === 'hash') {
+        await reader.skipZeros()
+        return { at, marked: true, trailing: await reader.digestRest() }
+      }
+      await expectZeros(reader, bad)
       return { at, marked: true }
     }
     if (!checksumOk(block)) throw bad(`corrupt header at byte ${at}: its checksum does not match`)
@@ -112,20 +124,32 @@ export async function readTarBlocks(
     const headerSize = readNumber(block, 124, 12)
     if (headerSize === undefined) throw bad(`corrupt header at byte ${at}: size field`)
     if ('xXgLK'.includes(type)) {
-      if (headerSize > MAX_EXTENSION_BYTES)
-        throw bad(`an extension header at byte ${at} holds ${headerSize} bytes (at most 1 MiB)`)
+      extensionBytes += headerSize
+      if (headerSize > MAX_EXTENSION_BYTES || extensionBytes > MAX_EXTENSION_BYTES)
+        throw bad(
+          `the extension headers up to byte ${at} hold ${extensionBytes} bytes for one entry (at most 1 MiB)`,
+        )
       const data = await readPadded(reader, headerSize, at, bad)
       if (type === 'g') {
         if (extensions.length > 0) throw bad(`an extension header before byte ${at} has no entry`)
+        extensionBytes = 0
         budget.spendEntry(where)
-        parsePax(data, bad, at)
+        const records = parsePax(data, bad, at)
+        // GNU tar and Python's tarfile apply a global header to every entry after it,
+        // libarchive and busybox do not: with a name or a size in it, they extract
+        // other files.
+        const moving = records.find((r) => GLOBAL_REFUSED.test(r.key))
+        if (moving !== undefined)
+          throw bad(
+            `the global header at byte ${at} sets ${JSON.stringify(moving.key)}: tar readers disagree on whether it applies to the entries after it`,
+          )
         onEntry(entry(at, type, [], Buffer.from(block), [], [], data, 0))
         continue
       }
       extensions.push({ header: Buffer.from(block), data })
       if (type === 'L') longName = untilNul(data)
       else if (type === 'K') longLink = untilNul(data)
-      else pax = [...pax, ...parsePax(data, bad, at)]
+      else for (const record of parsePax(data, bad, at)) pax.push(record)
       continue
     }
     if (type === 'M' || type === 'N')
@@ -173,10 +197,14 @@ export async function readTarBlocks(
       throw bad(`truncated: the padding of the entry at byte ${at} is cut short`)
     extensions = []
     pax = []
+    extensionBytes = 0
     longName = undefined
     longLink = undefined
   }
 }
+
+// Global records that change which entries an archive holds or where their data is.
+const GLOBAL_REFUSED = /^(path|linkpath|size|GNU\.sparse\..*)$/
 
 function entry(
   at: number,
@@ -379,7 +407,7 @@ export function parsePax(data: Buffer, bad: (what: string) => Error, at: number)
     if (equals === -1 || record[record.length - 1] !== 0x0a)
       throw bad(`malformed PAX record in the header at byte ${at}`)
     records.push({
-      key: record.toString('utf8', 0, equals),
+      key: record.toString('latin1', 0, equals),
       value: Buffer.from(record.subarray(equals + 1, record.length - 1)),
     })
     i += length
@@ -390,7 +418,7 @@ export function parsePax(data: Buffer, bad: (what: string) => Error, at: number)
 /** PAX records as data, each with its exact length prefix. */
 export function encodePax(records: readonly PaxRecord[]): Buffer {
   const parts = records.map(({ key, value }) => {
-    const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')])
+    const body = Buffer.concat([Buffer.from(` ${key}=`, 'latin1'), value, Buffer.from('\n')])
     // The length counts its own digits: find the fixed point.
     let length = body.length + 1
     while (String(length).length + body.length !== length)

@@ -10,6 +10,7 @@ import {
   parsePax,
   readNumber,
   readTarBlocks,
+  type PaxRecord,
   type RawEntry,
 } from './tar-blocks.js'
 import {
@@ -39,13 +40,17 @@ const TYPE_NAMES: Record<string, string> = {
 
 // PAX records that the name, link target and size already say.
 const PAX_SKIP = new Set(['path', 'linkpath', 'size'])
+// A global record that no reader applies to what it extracts: kept as the archive's own field only.
+const GLOBAL_ONLY = new Set(['comment'])
 
 /**
  * Streams a tar archive once, block by block (see tar-blocks.ts): hashes every member,
  * keeps the content of those in `want`. Names are bytes (a name that is not UTF-8 is
  * compared as the bytes it is); a sparse file is named by its real name; PAX global
- * headers (`git archive`'s commit id) are the archive's own fields. Data after the end
- * of the archive is read and left out, as tar does.
+ * headers (`git archive`'s commit id) are the archive's own fields, each in the order
+ * given, and apply to every member after them, as GNU tar and Python's tarfile read
+ * them. Data after the end of the archive is left out by tar, but not by every reader
+ * (`tar -i` reads a second archive there): it is the archive's own field.
  */
 export async function scanTar(
   input: Readable,
@@ -58,9 +63,11 @@ export async function scanTar(
   const warnings: string[] = []
   const meta: Record<string, string> = {}
   const seen = new Map<string, number>()
+  // The global records in effect, by key: a later global header overrides an earlier one.
+  const globals = new Map<string, PaxRecord>()
   let finish: (() => void) | undefined
   const bad = (what: string): Error => new Error(what)
-  await readTarBlocks(
+  const end = await readTarBlocks(
     input,
     where,
     budget,
@@ -68,8 +75,13 @@ export async function scanTar(
       finish?.()
       finish = undefined
       if (raw.type === 'g') {
-        for (const record of parsePax(raw.data, bad, raw.at))
-          meta[`global ${record.key}`] = record.value.toString('utf8')
+        for (const record of parsePax(raw.data, bad, raw.at)) {
+          const field = `global ${keyText(record.key)}`
+          const value = exactText(record.value)
+          meta[field] = meta[field] === undefined ? value : `${meta[field]},${value}`
+          globals.delete(record.key)
+          if (!GLOBAL_ONLY.has(record.key)) globals.set(record.key, record)
+        }
         return () => undefined
       }
       const name = fromNameBytes(raw.name)
@@ -79,10 +91,11 @@ export async function scanTar(
       const sink = want(key, raw.size)
       const hash = crypto.createHash('sha256')
       let size = 0
+      const inEffect = [...globals.values()]
       finish = () => {
         if (sink !== undefined) captured.set(key, sink.done())
         members.push({
-          ...describe(raw, key, name, size, hash.digest('hex')),
+          ...describe(raw, key, name, size, hash.digest('hex'), inEffect),
           index: members.length,
         })
       }
@@ -92,9 +105,11 @@ export async function scanTar(
         sink?.add(chunk)
       }
     },
-    { trailing: 'ignore' },
+    { trailing: 'hash' },
   )
   finish?.()
+  if (end.trailing !== undefined && end.trailing.bytes > 0)
+    meta['data after the end'] = `${end.trailing.bytes} bytes, sha256 ${end.trailing.sha256}`
   return { inventory: { members, meta, warnings }, captured }
 }
 
@@ -120,6 +135,7 @@ function describe(
   name: string,
   size: number,
   sha256: string,
+  globals: readonly PaxRecord[],
 ): MemberInfo {
   const type = ENTRY_KINDS[raw.type] ?? 'other'
   const h = raw.header
@@ -143,10 +159,12 @@ function describe(
   // An entry of no kind a comparison knows that carries data (GNU's dumpdir `D`, its
   // listing of a directory for incremental backups): its data is one of its fields.
   if (type === 'other' && size > 0) meta.data = `${size} bytes, sha256 ${sha256}`
-  for (const record of raw.pax) {
+  // The global records it has no record of its own for, then its own.
+  const own = new Set(raw.pax.map((r) => r.key))
+  for (const record of [...globals.filter((r) => !own.has(r.key)), ...raw.pax]) {
     if (PAX_SKIP.has(record.key)) continue
     // Repeated keys (PAX 0.0 sparse maps: GNU.sparse.offset, GNU.sparse.numbytes) each count.
-    const key = `pax.${record.key}`
+    const key = `pax.${keyText(record.key)}`
     const value = exactText(record.value)
     meta[key] = meta[key] === undefined ? value : `${meta[key]},${value}`
   }
@@ -162,6 +180,11 @@ function describe(
     meta,
     index: 0,
   }
+}
+
+/** A PAX key (its bytes one character each) as text, exactly. */
+function keyText(key: string): string {
+  return fromNameBytes(Buffer.from(key, 'latin1'))
 }
 
 /**

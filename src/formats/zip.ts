@@ -97,7 +97,7 @@ export async function scanZip(
         ? undefined
         : onDisk(source.file, base ?? 0, source.size - (base ?? 0))
   // Each member's bytes (header to end of data), to find bytes that none owns.
-  const spans: { start: number; end: number; descriptor: boolean }[] = []
+  const spans: { start: number; end: number }[] = []
   const members: MemberInfo[] = []
   const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
@@ -123,8 +123,7 @@ export async function scanZip(
       if (local !== undefined) {
         spans.push({
           start: entry.relativeOffsetOfLocalHeader,
-          end: local.end,
-          descriptor: (entry.generalPurposeBitFlag & 0x08) !== 0,
+          end: local.end + local.descriptor.length,
         })
       }
       if (!isDir) {
@@ -185,9 +184,13 @@ export async function scanZip(
             mozilla !== undefined
               ? bytes.length
               : centralStart - apkSigningBlock(bytes, centralStart),
-            // After a Mozilla zip's end record (and its comment) come its members.
+            // After a Mozilla zip's end record (and its comment) come its members; in
+            // any other, from its first byte past a prefix (a stub before the first
+            // member listed may be one a streaming reader takes: its bytes count).
             mozilla === undefined
-              ? undefined
+              ? (base ?? 0) === 0
+                ? (prefix?.length ?? 0)
+                : 0
               : 4 + mozilla.end.readUInt32LE(12) + mozilla.end.length,
           )
   } finally {
@@ -203,16 +206,15 @@ export async function scanZip(
 }
 
 /**
- * How many bytes between the first member and the central directory no member's local
- * header or data holds: a data descriptor after a member's data (12 to 24 bytes) is its
- * own. (Directories hold no data and are listed like any member.)
+ * How many bytes from `from` to the central directory no member's local header, data
+ * or data descriptor holds. (Directories hold no data and are listed like any member.)
  */
 function unownedBytes(
   zip: ZipBytes,
-  spans: readonly { start: number; end: number; descriptor: boolean }[],
+  spans: readonly { start: number; end: number }[],
   centralStart: number,
-  /** Where members may start, when bytes before the first count too (a Mozilla zip's). */
-  from?: number,
+  /** Where members may start: a Mozilla zip's after its end record, any other's at 0. */
+  from: number,
 ): string | undefined {
   const sorted = [...spans].sort((x, y) => x.start - y.start)
   let unowned = 0
@@ -225,11 +227,10 @@ function unownedBytes(
       hash.update(zip.read(at, Math.min(HASH_CHUNK, end - at)))
   }
   const first = sorted[0]?.start ?? centralStart
-  if (from !== undefined && first > from) take(from, first)
+  if (first > from) take(from, first)
   sorted.forEach((span, i) => {
     const next = sorted[i + 1]?.start ?? centralStart
-    const gap = next - span.end
-    if (gap > 0 && !(span.descriptor && gap <= 24)) take(span.end, next)
+    if (next > span.end) take(span.end, next)
   })
   return unowned === 0 ? undefined : `${unowned} (sha256 ${hash.digest('hex')})`
 }
@@ -305,7 +306,10 @@ interface LocalHeader {
   fixed: Buffer
   name: Buffer
   extra: Buffer
+  /** Where its data ends. */
   end: number
+  /** The data descriptor after its data (flag bit 3), as stored; empty when there is none. */
+  descriptor: Buffer
 }
 
 // Read with the fixed part, enough for the name and extra field of nearly every member:
@@ -333,12 +337,40 @@ function localHeader(zip: ZipBytes, entry: yauzl.Entry, where: string): LocalHea
       `${where}!${nameOf(entry)}`,
       new Error('compressed data runs past the end of the archive'),
     )
+  const extra = head.subarray(30 + nameLength, 30 + nameLength + extraLength)
   return {
     fixed: head.subarray(0, 30),
     name: head.subarray(30, 30 + nameLength),
-    extra: head.subarray(30 + nameLength, 30 + nameLength + extraLength),
+    extra,
     end,
+    descriptor:
+      (entry.generalPurposeBitFlag & 0x08) === 0 ? Buffer.alloc(0) : descriptorAt(zip, end, extra),
   }
+}
+
+/**
+ * The data descriptor at `at`: its optional signature, the CRC-32 and both sizes, of 8
+ * bytes each where the local header has a zip64 field (of 4 otherwise). What is there,
+ * cut at the archive's end.
+ */
+function descriptorAt(zip: ZipBytes, at: number, extra: Buffer): Buffer {
+  const head = zip.read(at, 4)
+  const signed = head.length === 4 && head.readUInt32LE(0) === 0x08074b50
+  let zip64 = false
+  for (let i = 0; i + 4 <= extra.length; i += 4 + extra.readUInt16LE(i + 2))
+    if (extra.readUInt16LE(i) === 0x0001) zip64 = true
+  return zip.read(at, (signed ? 4 : 0) + 4 + (zip64 ? 16 : 8))
+}
+
+/** A data descriptor's CRC-32 and sizes, as the directory's fields are written. */
+function descriptorFields(descriptor: Buffer): string {
+  const signed = descriptor.length >= 4 && descriptor.readUInt32LE(0) === 0x08074b50
+  const body = descriptor.subarray(signed ? 4 : 0)
+  if (body.length !== 12 && body.length !== 20) return `${descriptor.toString('hex')} (cut short)`
+  const wide = body.length === 20
+  const size = (i: number): string =>
+    String(wide ? body.readBigUInt64LE(4 + 8 * i) : body.readUInt32LE(4 + 4 * i))
+  return `crc32 ${body.readUInt32LE(0).toString(16)}, ${size(0)} compressed, ${size(1)}`
 }
 
 function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
@@ -353,6 +385,10 @@ function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
     flags: `0x${entry.generalPurposeBitFlag.toString(16)}`,
     method: String(entry.compressionMethod),
     'compressed size': String(entry.compressedSize),
+    // The check and the size a reader holds the content to: one that is not the
+    // content's fails `unzip -t` and Java's reader. Left out beside content that differs.
+    crc32: (entry.crc32 >>> 0).toString(16),
+    size: String(entry.uncompressedSize),
     'extra fields': extra === '' ? '(none)' : extra,
     comment: fromNameBytes(asBytes(entry.fileComment)),
   }
@@ -397,8 +433,12 @@ function localMeta(local: LocalHeader, entry: yauzl.Entry): Record<string, strin
       ? {}
       : { 'local sizes': `${compressed} compressed, ${size}` }),
   }
+  // A streaming reader holds the content to the descriptor's check and sizes.
+  const described = local.descriptor.length === 0 ? undefined : descriptorFields(local.descriptor)
+  const directory = `crc32 ${(entry.crc32 >>> 0).toString(16)}, ${entry.compressedSize} compressed, ${entry.uncompressedSize}`
   return {
     ...disagreeing,
+    ...(described === undefined || described === directory ? {} : { 'data descriptor': described }),
     ...(localName.equals(asBytes(entry.fileName))
       ? {}
       : { 'local name': fromNameBytes(localName) }),
@@ -481,7 +521,12 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
     const zip = await opened((done) => {
       yauzl.fromRandomAccessReader(new BytesReader(buffer), buffer.length, options, done)
     })
-    return { zip, buffer, ...(length === undefined ? {} : { prefix: whole.subarray(0, length) }) }
+    return {
+      zip,
+      buffer,
+      base,
+      ...(length === undefined ? {} : { prefix: whole.subarray(0, length) }),
+    }
   }
   const file = source.file
   if (file === undefined) throw new Error('zip source must be a file or a buffer')

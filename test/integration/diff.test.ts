@@ -1251,7 +1251,7 @@ PY`,
       expect.arrayContaining(['dev type: character-device → fifo', 'dev device: 1,3 → (absent)']),
     )
     expect(await fields('links')).toEqual([
-      'x hard link of: y → (absent)',
+      'x hard links: 2 → (absent)',
       'y hard link of: x → (absent)',
     ])
   })

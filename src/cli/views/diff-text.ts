@@ -26,7 +26,9 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
   }
   if (report.summaries.length > 0) {
     out.push('', c.bold('repeated patterns:'))
-    for (const s of report.summaries) out.push(`  ${s.description} (e.g. ${s.examples.join(', ')})`)
+    // A pattern names the fields and members it covers: from the inputs, so escaped.
+    for (const s of report.summaries)
+      out.push(`  ${toDisplayText(s.description)} (e.g. ${toDisplayText(s.examples.join(', '))})`)
   }
   for (const warning of report.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`))
   return `${out.join('\n')}\n`
@@ -62,11 +64,16 @@ function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
     lines.push(
       ...item.binary.hex[0].split('\n').map((l) => `  A ${l}`),
       ...item.binary.hex[1].split('\n').map((l) => `  B ${l}`),
-      ...describePlaces(item.binary).map((l) => `  ${l}`),
+      // Section and symbol names come from the file.
+      ...describePlaces(item.binary).map((l) => `  ${t(l)}`),
     )
   }
+  // Evidence quotes the inputs (the two paths, an owner's name, the members out of order).
   for (const hint of item.hints) {
-    lines.push(`  ${c.yellow(`cause: ${hint.cause}`)} — ${hint.evidence}`, `    fix: ${hint.fix}`)
+    lines.push(
+      `  ${c.yellow(`cause: ${hint.cause}`)} — ${t(hint.evidence)}`,
+      `    fix: ${t(hint.fix)}`,
+    )
   }
   return lines
 }

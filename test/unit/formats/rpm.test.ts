@@ -101,6 +101,29 @@ const shown = (t: Tag): string =>
       : t.value.map(String).join(', ')
 
 describe('scanRpm', () => {
+  it('refuses entries that point at the same bytes over and over, before decoding them all', async () => {
+    // 60,000 entries, each the whole 64 KiB store as 16,384 numbers: 4 GB of values to
+    // decode from a 1 MB file. A written header's entries do not overlap.
+    const store = Buffer.alloc(65_536, 1)
+    const count = 60_000
+    const index = Buffer.alloc(16 * count)
+    for (let i = 0; i < count; i++) {
+      index.writeUInt32BE(100_000 + i, 16 * i)
+      index.writeUInt32BE(4, 16 * i + 4)
+      index.writeUInt32BE(0, 16 * i + 8)
+      index.writeUInt32BE(store.length / 4, 16 * i + 12)
+    }
+    const intro = Buffer.alloc(16)
+    intro.writeUInt32BE(0x8eade801, 0)
+    intro.writeUInt32BE(count, 8)
+    intro.writeUInt32BE(store.length, 12)
+    const good = rpm([])
+    // The main header of an rpm with no tags is its last 16 bytes before the payload.
+    const lead = good.subarray(0, 96 + header([]).length)
+    const bytes = Buffer.concat([lead, intro, index, store, good.subarray(lead.length + 16)])
+    await expect(scan(bytes)).rejects.toThrow(/entries span \d+ bytes of a store of 65536/)
+  })
+
   it('reads back every tag of a header, whatever its type, as the field it is', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -1,0 +1,350 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { DiffReport } from '../../src/diff/report.js'
+import { cleanupTemp, makeTemp, runCli, spawnCli } from '../helpers.js'
+
+// What an archive holds beside its members, and members a reader takes that a listing
+// hides: each a difference that was dropped, or a cause given wrongly, before.
+
+afterEach(cleanupTemp)
+
+async function diff(dir: string, a: string, b: string, ...flags: string[]) {
+  const run = await runCli(['diff', '--json', ...flags, path.join(dir, a), path.join(dir, b)])
+  const report = run.stdout === '' ? undefined : (JSON.parse(run.stdout) as DiffReport)
+  return { ...run, report }
+}
+
+/** Every field that differs, as `member field: a → b` (the archive's own with no member). */
+function fieldsOf(report: DiffReport | undefined): string[] {
+  return (report?.items ?? []).flatMap((i) =>
+    (i.fields ?? []).map((f) => `${i.path.split('!')[1] ?? ''} ${f.field}: ${f.a} → ${f.b}`),
+  )
+}
+
+const contentItems = (report: DiffReport | undefined): string[] =>
+  (report?.items ?? []).filter((i) => i.kind === 'content' && i.nested !== true).map((i) => i.path)
+
+/** Runs shell commands in `dir`. */
+const shellIn =
+  (dir: string) =>
+  (cmd: string): void => {
+    execFileSync('sh', ['-c', cmd], { cwd: dir })
+  }
+
+function python(dir: string, script: string): void {
+  execFileSync('python3', ['-c', script], { cwd: dir })
+}
+
+describe('tar', () => {
+  it('names data after the end of the archive, also beside a member that differs', async () => {
+    const dir = makeTemp()
+    const sh = shellIn(dir)
+    sh('echo one > one && echo evil > evil && tar --format=gnu --mtime=@0 -cf base.tar one')
+    sh('tar --format=gnu --mtime=@0 -cf evil.tar evil && cp base.tar plain.tar')
+    sh(
+      'echo ONE > one && tar --format=gnu --mtime=@0 -cf base2.tar one && cat base2.tar evil.tar > joined.tar',
+    )
+    // GNU tar itself reads the appended archive with -i.
+    expect(execFileSync('tar', ['-itf', 'joined.tar'], { cwd: dir, encoding: 'utf8' })).toBe(
+      'one\nevil\n',
+    )
+    const { code, report } = await diff(dir, 'base.tar', 'joined.tar')
+    expect(code).toBe(1)
+    expect(fieldsOf(report)).toEqual([
+      expect.stringMatching(/^ data after the end: \(absent\) → 10240 bytes, sha256 [0-9a-f]{64}$/),
+    ])
+    expect(contentItems(report)).toEqual(['base.tar!one'])
+    // Zeros after the end are tar's padding, not data.
+    sh('head -c 4096 /dev/zero >> plain.tar')
+    expect(fieldsOf((await diff(dir, 'base.tar', 'plain.tar')).report)).toEqual([])
+  })
+
+  it('applies a global header to the members after it, and compares record keys as bytes', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import tarfile
+def rec(k, v):
+    r = b' ' + k + b'=' + v + b'\\n'; n = len(r) + 1
+    while len(str(n)) + len(r) != n: n = len(str(n)) + len(r)
+    return str(n).encode() + r
+def ext(t, body, name='x'):
+    h = tarfile.TarInfo(name); h.type = t; h.size = len(body)
+    return h.tobuf(format=tarfile.USTAR_FORMAT) + body + b'\\0' * (-len(body) % 512)
+def member(n, d):
+    t = tarfile.TarInfo(n); t.size = len(d); t.uname = 'root'
+    return t.tobuf(format=tarfile.USTAR_FORMAT) + d + b'\\0' * (-len(d) % 512)
+g = lambda k, v: ext(tarfile.XGLTYPE, rec(k, v), 'pax_global_header')
+END = b'\\0' * 1024
+open('glob-a.tar', 'wb').write(g(b'uname', b'alice') + member('f1', b'1\\n') + g(b'uname', b'bob') + member('f2', b'2\\n') + END)
+open('glob-b.tar', 'wb').write(g(b'uname', b'bob') + member('f1', b'1\\n') + g(b'uname', b'bob') + member('f2', b'two\\n') + END)
+open('key-a.tar', 'wb').write(ext(tarfile.XHDTYPE, rec(b'SCHILY.xattr.user.\\xff', b'1')) + member('f', b'x') + END)
+open('key-b.tar', 'wb').write(ext(tarfile.XHDTYPE, rec(b'SCHILY.xattr.user.\\xfe', b'1')) + member('f', b'x') + END)
+open('path.tar', 'wb').write(g(b'path', b'elsewhere') + member('f', b'x') + END)
+bomb = ext(tarfile.XHDTYPE, rec(b'a', b'b') * 80)
+open('bomb.tar', 'wb').write(bomb * 4000 + member('f', b'x') + END)
+`,
+    )
+    // Python's tarfile reads f1 as alice's: so must the comparison.
+    const owners = execFileSync(
+      'python3',
+      ['-c', "import tarfile; print([m.uname for m in tarfile.open('glob-a.tar')])"],
+      { cwd: dir, encoding: 'utf8' },
+    )
+    expect(owners.trim()).toBe("['alice', 'bob']")
+    const glob = await diff(dir, 'glob-a.tar', 'glob-b.tar')
+    expect(fieldsOf(glob.report)).toEqual([
+      ' global uname: alice,bob → bob,bob',
+      'f1 pax.uname: alice → bob',
+    ])
+    expect(contentItems(glob.report)).toEqual(['glob-a.tar!f2'])
+    expect(fieldsOf((await diff(dir, 'key-a.tar', 'key-b.tar')).report)).toEqual([
+      'f pax.SCHILY.xattr.user.\u0000ff: 1 → (absent)',
+      'f pax.SCHILY.xattr.user.\u0000fe: (absent) → 1',
+    ])
+    // A global path: GNU tar and tarfile move every member, libarchive none.
+    const moved = await diff(dir, 'path.tar', 'glob-a.tar')
+    expect(moved.report?.items[0]?.message).toMatch(/sets "path": tar readers disagree/)
+    // 4,000 extension headers before one entry: refused at 1 MiB, not read for minutes.
+    const started = process.hrtime.bigint()
+    const bomb = await diff(dir, 'bomb.tar', 'glob-a.tar')
+    expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(10)
+    expect(bomb.report?.items[0]?.message).toMatch(/extension headers .* for one entry/)
+  })
+
+  it('never calls a second member of one name a rename of another, and warns of it', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import tarfile, io
+def make(p, entries):
+    with tarfile.open(p, 'w', format=tarfile.GNU_FORMAT) as t:
+        for n, d in entries:
+            i = tarfile.TarInfo(n); i.size = len(d); t.addfile(i, io.BytesIO(d))
+make('a.tar', [('x', b'version one\\n'), ('y', b'version two\\n')])
+make('b.tar', [('x', b'version one\\n'), ('x', b'version two\\n')])
+`,
+    )
+    const { code, report } = await diff(dir, 'a.tar', 'b.tar')
+    expect(code).toBe(1)
+    expect(report?.items.map((i) => `${i.path} ${i.kind}`)).toEqual([
+      'a.tar content',
+      'a.tar!y only-in-a',
+      'a.tar!x#2 only-in-b',
+    ])
+    expect(report?.warnings).toEqual([expect.stringMatching(/2 members are named "x"/)])
+  })
+})
+
+describe('cpio', () => {
+  it('reads every archive of a concatenated initramfs, and names what follows the last', async () => {
+    const dir = makeTemp()
+    const sh = shellIn(dir)
+    sh('mkdir e m1 m2 && echo micro > e/ucode && echo init-v1 > m1/init && echo init-v2 > m2/init')
+    sh('touch -d @0 e/ucode m1/init m2/init')
+    for (const d of ['e', 'm1', 'm2']) sh(`cd ${d} && ls | cpio -o -H newc --quiet > ../${d}.cpio`)
+    sh('cat e.cpio m1.cpio > one.img && cat e.cpio m2.cpio > two.img')
+    sh('cat e.cpio m1.cpio > tail.img && printf "junk" >> tail.img')
+    const { code, report } = await diff(dir, 'one.img', 'two.img')
+    expect(code).toBe(1)
+    expect(contentItems(report)).toEqual(['one.img!init'])
+    expect(fieldsOf((await diff(dir, 'one.img', 'tail.img')).report)).toEqual([
+      expect.stringMatching(/^ data after the trailer: \(absent\) → 4 bytes, sha256 [0-9a-f]{64}$/),
+    ])
+  })
+
+  it('names hard links by the first of their group, in time linear in the group', async () => {
+    const dir = makeTemp()
+    // 20,000 names of one inode: a list of all the others per name was 2 GB at 10,000.
+    python(
+      dir,
+      `
+def newc(entries):
+    out = []
+    for name, data, ino, nlink in entries + [('TRAILER!!!', b'', 0, 1)]:
+        f = [ino, 0o100644, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0]
+        h = ('070701' + ''.join('%08X' % v for v in f) + name + '\\0').encode()
+        out.append(h + b'\\0' * (-len(h) % 4) + data + b'\\0' * (-len(data) % 4))
+    return b''.join(out)
+n = 20000
+open('a.cpio', 'wb').write(newc([('f%d' % i, b'', 7, n) for i in range(n)]))
+open('b.cpio', 'wb').write(newc([('f%d' % i, b'', 7 if i else 8, n) for i in range(n)]))
+`,
+    )
+    // In its own process: the bundled CLI, as a user runs it.
+    const run = await spawnCli([
+      'diff',
+      '--json',
+      path.join(dir, 'a.cpio'),
+      path.join(dir, 'b.cpio'),
+    ])
+    expect(run.code).toBe(1)
+    const fields = fieldsOf(JSON.parse(run.stdout) as DiffReport)
+    expect(fields.slice(0, 2)).toEqual([
+      'f0 hard links: 20000 → (absent)',
+      'f1 hard link of: f0 → (absent)',
+    ])
+    expect(fields).toContain('f1 hard links: (absent) → 19999')
+  })
+})
+
+describe('zip', () => {
+  // A zip whose central directory leaves out its first entry, which a streaming reader
+  // (Java's ZipInputStream) still takes; then another member that differs.
+  const HIDDEN = `
+import zipfile, struct, io, sys
+def hidden(path, first, last):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w') as z:
+        for n, d in (('evil.txt', first), ('a.txt', 'hello\\n'), ('b.txt', last)):
+            z.writestr(zipfile.ZipInfo(n, (1980, 1, 1, 0, 0, 0)), d)
+    d = b.getvalue(); e = d.rfind(b'PK\\x05\\x06'); size, off = struct.unpack('<II', d[e+12:e+20])
+    cd = d[off:off+size]; n, x, c = struct.unpack('<HHH', cd[28:34]); cd = cd[46+n+x+c:]
+    t = bytearray(d[e:]); struct.pack_into('<HHII', t, 8, 2, 2, len(cd), off)
+    open(path, 'wb').write(d[:off] + cd + bytes(t))
+hidden('h-a.zip', 'harmless', 'one')
+hidden('h-b.zip', 'EVIL!!!!', 'two')
+`
+
+  it('counts the bytes before the first member listed as bytes no member owns', async () => {
+    const dir = makeTemp()
+    python(dir, HIDDEN)
+    const { report } = await diff(dir, 'h-a.zip', 'h-b.zip')
+    expect(fieldsOf(report)).toEqual([
+      expect.stringMatching(
+        /^ bytes no member owns: 46 \(sha256 [0-9a-f]{64}\) → 46 \(sha256 [0-9a-f]{64}\)$/,
+      ),
+    ])
+    expect(contentItems(report)).toEqual(['h-a.zip!b.txt'])
+  })
+
+  it('compares data descriptors and checks with what the directory says, beside other differences', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import zipfile, io, struct
+class Stream(io.RawIOBase):
+    def __init__(s): s.b = bytearray()
+    def writable(s): return True
+    def write(s, x): s.b += x; return len(x)
+def make(extra):
+    u = Stream()
+    with zipfile.ZipFile(u, 'w', zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo('a.txt', (1980, 1, 1, 0, 0, 0)), b'hello hello hello\\n', zipfile.ZIP_DEFLATED)
+        z.writestr(zipfile.ZipInfo('b.txt', (1980, 1, 1, 0, 0, 0)), extra, zipfile.ZIP_DEFLATED)
+    return bytearray(u.b)
+open('dd-a.zip', 'wb').write(make(b'one'))
+d = make(b'two'); i = d.find(b'PK\\x07\\x08'); d[i + 4] ^= 1
+open('dd-b.zip', 'wb').write(d)
+# A CRC-32 that is not the content's, in both headers: unzip -t fails on it.
+d = make(b'two'); crc = zipfile.crc32(b'hello hello hello\\n')
+bad = struct.pack('<I', crc ^ 1); good = struct.pack('<I', crc)
+open('crc-b.zip', 'wb').write(bytes(d).replace(good, bad))
+`,
+    )
+    const dd = await diff(dir, 'dd-a.zip', 'dd-b.zip')
+    expect(fieldsOf(dd.report)).toEqual([
+      expect.stringMatching(
+        /^a\.txt data descriptor: \(absent\) → crc32 [0-9a-f]+, \d+ compressed, 18$/,
+      ),
+    ])
+    expect(contentItems(dd.report)).toEqual(['dd-a.zip!b.txt'])
+    expect(() => execFileSync('unzip', ['-tq', 'crc-b.zip'], { cwd: dir, stdio: 'pipe' })).toThrow()
+    const crc = await diff(dir, 'dd-a.zip', 'crc-b.zip')
+    expect(fieldsOf(crc.report)).toContainEqual(
+      expect.stringMatching(/^a\.txt crc32: [0-9a-f]+ → [0-9a-f]+$/),
+    )
+    // Beside content that differs, its check and size say nothing more.
+    expect(fieldsOf(crc.report).filter((f) => f.startsWith('b.txt'))).toEqual([])
+  })
+})
+
+describe('gzip', () => {
+  it('blames the header, not compression, when only the name or the extra field differs', async () => {
+    const dir = makeTemp()
+    const sh = shellIn(dir)
+    sh('mkdir g1 g2 && echo same > g1/short && echo same > g2/a-much-longer-name')
+    sh('touch -d @1000 g1/short g2/a-much-longer-name')
+    sh('gzip -c g1/short > a.gz && gzip -c g2/a-much-longer-name > b.gz')
+    python(
+      dir,
+      `
+import gzip, struct
+body = gzip.compress(b'payload\\n', mtime=0)[10:]
+for name, extra in (('x1.gz', b'AB\\x02\\x00xy'), ('x2.gz', b'AB\\x02\\x00zz')):
+    open(name, 'wb').write(b'\\x1f\\x8b\\x08\\x04' + b'\\0' * 4 + b'\\x00\\x03' + struct.pack('<H', len(extra)) + extra + body)
+`,
+    )
+    const named = await diff(dir, 'a.gz', 'b.gz')
+    expect(named.report?.items.map((i) => i.kind)).toEqual(['metadata'])
+    expect(fieldsOf(named.report)).toEqual([' name: short → a-much-longer-name'])
+    const extra = await diff(dir, 'x1.gz', 'x2.gz')
+    expect(fieldsOf(extra.report)).toEqual([' extra: 414202007879 → 414202007a7a'])
+    expect(extra.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+      'compression',
+    )
+  })
+})
+
+describe('bzip2', () => {
+  it('stops a bomb at the ratio limit without expanding a whole block first', async () => {
+    const dir = makeTemp()
+    const sh = shellIn(dir)
+    sh(
+      'head -c 45000000 /dev/zero | bzip2 -9 > z1.bz2 && (head -c 45000000 /dev/zero; echo) | bzip2 -9 > z2.bz2',
+    )
+    const before = process.memoryUsage().rss
+    const { code, stderr } = await diff(dir, 'z1.bz2', 'z2.bz2')
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/decompresses to more than 1000 times its compressed size/)
+    // The old decoder held the block as an array of numbers: over a gigabyte.
+    expect((process.memoryUsage().rss - before) / 1024 ** 2).toBeLessThan(200)
+  })
+
+  it('reads streams one after another, and what a block holds, exactly', async () => {
+    const dir = makeTemp()
+    const lines = Array.from({ length: 300_000 }, (_, i) => `${i}\n`).join('')
+    fs.writeFileSync(path.join(dir, 'seq'), lines)
+    fs.writeFileSync(path.join(dir, 'seq2'), lines.replace('\n77777\n', '\nchanged\n'))
+    const sh = shellIn(dir)
+    sh(
+      'bzip2 -k -c seq > a.bz2 && bzip2 -c seq2 > b.bz2 && cat a.bz2 a.bz2 > aa.bz2 && cat seq seq > seqseq',
+    )
+    const changed = await diff(dir, 'a.bz2', 'b.bz2')
+    expect(changed.report?.items[0]?.text?.unified).toContain('-77777\n+changed')
+    sh('bzip2 -c seqseq > same.bz2')
+    // Two streams of the content, against one stream of both: the same content.
+    const joined = await diff(dir, 'aa.bz2', 'same.bz2')
+    expect(
+      joined.report?.items.filter((i) => i.kind === 'content' && i.text !== undefined),
+    ).toEqual([])
+  })
+})
+
+describe('the terminal view', () => {
+  it('sends no control character from an archive to the terminal', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import tarfile, io
+for side, mtime in (('a', 0), ('b', 1)):
+    with tarfile.open(side + '.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+        for i in range(10):
+            ti = tarfile.TarInfo('\\x1b[31mRED\\x1b]0;TITLE\\x07%d' % i); ti.size = 1; ti.mtime = mtime
+            ti.uname = '\\x1b[2J' + side
+            t.addfile(ti, io.BytesIO(b'x'))
+`,
+    )
+    const run = await runCli(['diff', path.join(dir, 'a.tar'), path.join(dir, 'b.tar')])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/repeated patterns/)
+    // eslint-disable-next-line no-control-regex
+    expect(run.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)
+  })
+})
