@@ -346,5 +346,20 @@ for side, mtime in (('a', 0), ('b', 1)):
     expect(run.stdout).toMatch(/repeated patterns/)
     // eslint-disable-next-line no-control-regex
     expect(run.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)
+    // One member, so that its item and the evidence of its cause (the owner) are shown.
+    python(
+      dir,
+      `
+import tarfile, io
+for side in ('a', 'b'):
+    with tarfile.open('one-' + side + '.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+        ti = tarfile.TarInfo('f'); ti.size = 1; ti.uname = '\\x1b[2J' + side
+        t.addfile(ti, io.BytesIO(b'x'))
+`,
+    )
+    const one = await runCli(['diff', path.join(dir, 'one-a.tar'), path.join(dir, 'one-b.tar')])
+    expect(one.stdout).toMatch(/cause: user — .*\\x1b\[2J/)
+    // eslint-disable-next-line no-control-regex
+    expect(one.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)
   })
 })

@@ -764,8 +764,10 @@ PY`,
     fs.writeFileSync(path.join(dir, 'y.c'), 'int start(void) { return 43; }\n')
     // GNU ld's PE linker (as MinGW uses it), at two times: the COFF time and the
     // checksum that follows from it differ, and the CodeView GUID is made from the content.
+    // The clock stopped at each time (no `@`): a running one, on a loaded machine, had
+    // moved a second on by the time ld read it.
     const link = (obj: string, out: string, time: string): string =>
-      `faketime -f '@${time}' ld -m i386pep --insert-timestamp --build-id -e start -o ${out} ${obj} 2>/dev/null`
+      `TZ=UTC faketime -f '${time}' ld -m i386pep --insert-timestamp --build-id -e start -o ${out} ${obj} 2>/dev/null`
     sh(
       dir,
       [
