@@ -59,3 +59,56 @@ export function throughLink<T>(
     }
   return undefined
 }
+
+/**
+ * The first entry that shares the path it extracts to with another, where their order
+ * in `after` is not the one in `before` (pure): the last one written is what an
+ * extractor leaves there (`a` and `./a`, `d//y` and `d/y`).
+ */
+export function movedOverwrite<T>(
+  before: readonly T[],
+  after: readonly T[],
+  pathOf: (entry: T) => string,
+): T | undefined {
+  const groups = (list: readonly T[]): Map<string, T[]> => {
+    const map = new Map<string, T[]>()
+    for (const e of list) {
+      const key = pathOf(e)
+      const group = map.get(key)
+      if (group === undefined) map.set(key, [e])
+      else group.push(e)
+    }
+    return map
+  }
+  const old = groups(before)
+  if (old.size === before.length) return undefined
+  for (const [key, now] of groups(after)) {
+    if (now.length < 2) continue
+    const was = old.get(key) ?? []
+    const moved = now.find((e, i) => e !== was[i])
+    if (moved !== undefined) return moved
+  }
+  return undefined
+}
+
+/**
+ * An entry below the path of an entry that is not a directory (`a/b` beside a file `a`),
+ * and that one (pure): which of the two an extractor keeps depends on which comes
+ * first, so an archive that holds such a pair is not reordered.
+ */
+export function belowAFile<T>(
+  entries: readonly T[],
+  pathOf: (entry: T) => string,
+  isDirectory: (entry: T) => boolean,
+): { entry: T; file: T } | undefined {
+  const files = new Map<string, T>()
+  for (const e of entries) if (!isDirectory(e)) files.set(pathOf(e), e)
+  for (const entry of entries) {
+    const parts = pathOf(entry).split('/')
+    for (let n = 1; n < parts.length; n++) {
+      const file = files.get(parts.slice(0, n).join('/'))
+      if (file !== undefined) return { entry, file }
+    }
+  }
+  return undefined
+}

@@ -36,11 +36,23 @@ export function stableMode(type: EntryType, mode: number): number {
 
 /**
  * Entry order for jars: `META-INF/` then `META-INF/MANIFEST.MF` first, as the JAR
- * specification expects (java.util.jar reads the manifest from the start); then byte order.
+ * specification expects (java.util.jar's JarInputStream reads the manifest from the
+ * start, and matches both names in any case: `META-INF/Manifest.mf` is the manifest);
+ * then byte order.
  */
 export function compareZipNames(a: string, b: string): number {
-  const rank = (n: string): number => (n === 'META-INF/' ? 0 : n === 'META-INF/MANIFEST.MF' ? 1 : 2)
+  const rank = (n: string): number => {
+    const upper = n.toUpperCase()
+    return upper === 'META-INF/' ? 0 : upper === MANIFEST ? 1 : 2
+  }
   return rank(a) - rank(b) || compareBytes(a, b)
+}
+
+const MANIFEST = 'META-INF/MANIFEST.MF'
+
+/** Whether a member is a jar's manifest, as java.util.jar finds it (in any case). */
+export function isManifestName(name: string): boolean {
+  return name.toUpperCase() === MANIFEST
 }
 
 /** DOS date and time fields for a UTC instant, floored at 1980-01-01 (the format's first day). */
@@ -86,7 +98,8 @@ const HOST_HEADERS =
 
 /** Compare mode only: drops the headers a manifest carries about its build host. */
 export function stripManifestHostHeaders(manifest: string): string {
-  const lines = manifest.replace(/\r\n/g, '\n').split('\n')
+  // A line ends at CR LF, LF or a lone CR, as the JAR specification reads it.
+  const lines = manifest.split(/\r\n|\r|\n/)
   const out: string[] = []
   let skipping = false
   for (const line of lines) {

@@ -10,7 +10,7 @@ import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { NPM_MTIME, type NormalizeRules } from './rules.js'
 import { memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
-import { movedBelowLink, throughLink } from './link-order.js'
+import { belowAFile, movedBelowLink, movedOverwrite, throughLink } from './link-order.js'
 
 export type { TarChanges } from './tar-headers.js'
 
@@ -196,7 +196,7 @@ export function planTar(
   const ordered = [...globals, ...linksAfterTargets(sorted)]
   // Names that tar extracts to one path (`a` and `./a`, `a//b`): the last one written
   // wins, so their order must not change.
-  const firstMoved = movedOverwrite(members, ordered, counts)
+  const firstMoved = movedOverwrite(members, ordered, (e) => extractedAs(e.raw.name))
   if (firstMoved !== undefined)
     throw new ReproofError(
       'E_INPUT',
@@ -230,6 +230,19 @@ export function planTar(
       `${where}: the entry at byte ${through.entry.raw.at} (${toDisplayText(fromNameBytes(through.entry.raw.name))}) is written or found through ${toDisplayText(fromNameBytes(through.link.raw.name))}, a symbolic link of the archive; sorting could make what the link points at after it, so such an archive is not reordered`,
       { path: where },
     )
+  const clash = reordered
+    ? belowAFile(
+        members,
+        (e) => extractedAs(e.raw.name),
+        (e) => e.raw.type === '5',
+      )
+    : undefined
+  if (clash !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the entry at byte ${clash.entry.raw.at} (${toDisplayText(fromNameBytes(clash.entry.raw.name))}) lies below ${toDisplayText(fromNameBytes(clash.file.raw.name))}, which is not a directory; which of the two tar keeps depends on their order, so such an archive is not reordered`,
+      { path: where },
+    )
   const changes: TarChanges = {
     entries: members.length,
     reordered,
@@ -261,31 +274,6 @@ const NPM_PREFIX = Buffer.from('package/')
 /** The path tar extracts a name to (GNU tar drops leading slashes and `.` parts), one character a byte. */
 function extractedAs(name: Buffer): string {
   return withoutDotParts(name.toString('latin1'))
-}
-
-/** The first entry whose path another entry shares, where the new order is not the old one. */
-function movedOverwrite(
-  before: readonly Spooled[],
-  after: readonly Spooled[],
-  counts: ReadonlyMap<string, number>,
-): Spooled | undefined {
-  if (before.length === counts.size) return undefined
-  const shared = (e: Spooled): boolean => (counts.get(extractedAs(e.raw.name)) ?? 0) > 1
-  const groups = (list: readonly Spooled[]): Map<string, Spooled[]> => {
-    const map = new Map<string, Spooled[]>()
-    for (const e of list.filter(shared)) {
-      const key = extractedAs(e.raw.name)
-      map.set(key, [...(map.get(key) ?? []), e])
-    }
-    return map
-  }
-  const old = groups(before)
-  for (const [key, now] of groups(after)) {
-    const was = old.get(key) ?? []
-    const moved = now.find((e, i) => e !== was[i])
-    if (moved !== undefined) return moved
-  }
-  return undefined
 }
 
 /**

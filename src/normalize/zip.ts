@@ -5,12 +5,13 @@ import { Writable } from 'node:stream'
 import zlib from 'node:zlib'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
-import { toDisplayText } from '../file-names.js'
+import { toDisplayText, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import {
   compareZipNames,
   dosDateTime,
   isCanonical,
+  isManifestName,
   sortWheelRecord,
   stableExternalAttributes,
   stableExtraFields,
@@ -23,7 +24,7 @@ import {
 import { orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { BytesReader, OffsetFileReader } from '../formats/zip-offset-reader.js'
 import { isMozillaZip, readTail, zipOffsetBase, zipPrefixLength } from '../formats/zip-prefix.js'
-import { movedBelowLink } from './link-order.js'
+import { belowAFile, movedBelowLink, movedOverwrite } from './link-order.js'
 import { firstFew } from '../first-few.js'
 
 export interface ZipChanges {
@@ -54,6 +55,7 @@ interface Member {
 
 const S_IFMT = 0o170000
 const S_IFDIR = 0o040000
+const S_IFREG = 0o100000
 const S_IFLNK = 0o120000
 const ZIP64_LIMIT = 0xffffffff
 
@@ -133,28 +135,23 @@ export async function normalizeZip<T>(
     }
     const flavor = zipFlavor(members.map((m) => m.name))
     const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
+    // Two orders are read: the central directory's (unzip's, Java's ZipFile) and where
+    // the data lies (a streaming reader's: Java's ZipInputStream, libarchive, the magic
+    // bytes of an EPUB). The rewrite has one, so what either would change is refused.
+    const physical = [...members].sort(
+      (a, b) => a.entry.relativeOffsetOfLocalHeader - b.entry.relativeOffsetOfLocalHeader,
+    )
     // EPUB and OpenDocument (and any OCF container) need their `mimetype` first: where
-    // it was first, it stays first.
-    const first = members[0]
-    if (first?.name === 'mimetype') {
+    // it was first, in either order, it stays first.
+    const first = [members[0], physical[0]].find((m) => m?.name === 'mimetype')
+    if (first !== undefined) {
       sorted.splice(sorted.indexOf(first), 1)
       sorted.unshift(first)
     }
-    const below = movedBelowLink(
-      members,
-      sorted,
-      (m) => m.name,
-      (m) => m.type === 'symlink',
-    )
-    if (below !== undefined)
-      throw new ReproofError(
-        'E_INPUT',
-        `${where}: the member ${toDisplayText(below.entry.name)} lies below ${toDisplayText(below.link.name)}, a symbolic link of the archive; sorting would change whether an extractor writes it through the link or into a directory of that name`,
-        { path: where },
-      )
+    refuseOrderThatMatters([members, physical], sorted, where)
     const changes: ZipChanges = {
       entries: members.length,
-      reordered: sorted.some((m, i) => m !== members[i]),
+      reordered: sorted.some((m, i) => m !== members[i] || m !== physical[i]),
       times: 0,
       extraFields: 0,
       attributes: 0,
@@ -200,6 +197,43 @@ export async function normalizeZip<T>(
   }
 }
 
+/**
+ * What an extractor makes of an archive that `sorted` would change, from either order it
+ * reads in (`befores`), is refused: a member written through a symbolic link or into a
+ * directory of that name; two members extracted to one path (`x` and `./x`), the last
+ * of which stays; and, once the order changes at all, a member below a file or a link
+ * (which of the two stays, or where what is written through the link lands).
+ */
+function refuseOrderThatMatters(
+  befores: readonly (readonly Member[])[],
+  sorted: readonly Member[],
+  where: string,
+): void {
+  const path = (m: Member): string => withoutDotParts(m.nameBytes.toString('latin1'))
+  const isLink = (m: Member): boolean => m.type === 'symlink'
+  const refuse = (what: string): ReproofError =>
+    new ReproofError('E_INPUT', `${where}: ${what}`, { path: where })
+  for (const before of befores) {
+    const below = movedBelowLink(before, sorted, path, isLink)
+    if (below !== undefined)
+      throw refuse(
+        `the member ${toDisplayText(below.entry.name)} lies below ${toDisplayText(below.link.name)}, a symbolic link of the archive; sorting would change whether an extractor writes it through the link or into a directory of that name`,
+      )
+    const moved = movedOverwrite(before, sorted, path)
+    if (moved !== undefined)
+      throw refuse(
+        `the member ${toDisplayText(moved.name)} is extracted to the same path as another member; sorting would change which one an extractor leaves there`,
+      )
+  }
+  if (befores.every((before) => sorted.every((m, i) => m === before[i]))) return
+  // Below a link, a member is written through it, into what other members made.
+  const clash = belowAFile(sorted, path, (m) => m.type === 'directory')
+  if (clash !== undefined)
+    throw refuse(
+      `the member ${toDisplayText(clash.entry.name)} lies below ${toDisplayText(clash.file.name)}, which is not a directory; which of the two an extractor keeps, or what it writes through a link, depends on their order, so such an archive is not reordered`,
+    )
+}
+
 // The hosts whose zips name files in a DOS code page unless the UTF-8 flag is set:
 // MS-DOS (FAT), OS/2 HPFS, Windows NTFS, VFAT.
 const CODE_PAGE_HOSTS = new Set([0, 6, 10, 11, 14])
@@ -228,6 +262,16 @@ function refuseUnlisted(members: readonly Member[], fd: ZipInput, where: string)
       (m.entry.generalPurposeBitFlag & 0x800) === 0 &&
       m.nameBytes.some((byte) => byte >= 0x80),
   )
+  // unzip reads `\` as `/` in a name from a DOS host (old .NET writers), not from Unix.
+  const slashed = members.find(
+    (m) => m.entry.versionMadeBy >> 8 !== UNIX_HOST && m.nameBytes.includes(0x5c),
+  )
+  if (slashed !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the name of the member at byte ${slashed.entry.relativeOffsetOfLocalHeader} holds a backslash and was made on host ${slashed.entry.versionMadeBy >> 8}, where unzip reads it as a directory separator; a stable header (made by Unix) would make it part of the name`,
+      { path: where },
+    )
   if (named !== undefined)
     throw new ReproofError(
       'E_INPUT',
@@ -432,7 +476,7 @@ function declaredAlignment(p: PlannedMember): number | undefined {
 /** What kind of zip the member names say it is: a wheel has a RECORD, a jar a manifest. */
 export function zipFlavor(names: readonly string[]): ZipChanges['flavor'] {
   if (names.some((n) => /^[^/]+\.dist-info\/RECORD$/.test(n))) return 'wheel'
-  return names.includes('META-INF/MANIFEST.MF') ? 'jar' : 'zip'
+  return names.some(isManifestName) ? 'jar' : 'zip'
 }
 
 /** One zip being normalized: what planning and writing its members share. */
@@ -470,7 +514,7 @@ async function memberDigestsListedIn(
   where: string,
 ): Promise<string | undefined> {
   if (flavor === 'wheel') return "the wheel's RECORD"
-  const manifest = members.find((m) => m.name === 'META-INF/MANIFEST.MF')
+  const manifest = members.find((m) => isManifestName(m.name))
   if (manifest === undefined) return undefined
   budget.checkMemberSize(manifest.entry.uncompressedSize, `${where}!${manifest.name}`)
   const text = (await inflate(zip, manifest.entry, where)).toString('utf8')
@@ -697,7 +741,7 @@ async function rewrittenContent(
   const isManifest =
     flavor === 'jar' &&
     (rules.mode === 'compare' || rules.dropBuildHost === true) &&
-    member.name === 'META-INF/MANIFEST.MF'
+    isManifestName(member.name)
   const read = async (): Promise<Buffer> => {
     budget.checkMemberSize(member.entry.uncompressedSize, `${where}!${member.name}`)
     return inflated ?? (await inflate(zip, member.entry, where))
@@ -1132,24 +1176,34 @@ function open(input: ZipInput, where: string): Promise<yauzl.ZipFile> {
   })
 }
 
-// Hosts whose zips carry a Unix mode in the external attributes' upper half (Unix, OS X),
-// and hosts whose zips carry DOS attributes only (FAT, HPFS, NTFS, MVS, VFAT): readers
-// such as unzip take the upper half as a mode for the first alone. Python's zipfile on
-// Windows writes 0o777 there for a `.bat` made on host 0, which unzip makes a plain file.
-const UNIX_MODE_HOSTS = new Set([3, 19])
+// Hosts whose zips carry DOS attributes only (FAT, HPFS, NTFS, MVS, VFAT). Unix (3) is
+// the one host whose mode, in the external attributes' upper half, every reader takes
+// (unzip 6 and libarchive take it from no other: not from OS X's 19). Python's zipfile
+// on Windows writes 0o777 there for a `.bat` made on host 0, which unzip makes a plain
+// file; but a file type there (a link's 0o120000) unzip honours from a DOS host and
+// libarchive does not.
+const UNIX_HOST = 3
 const DOS_ATTRIBUTE_HOSTS = new Set([0, 6, 10, 11, 14])
 
 /**
  * A member's Unix mode, as readers take it: from a Unix host, its attributes' upper
- * half; from a DOS host, none (a plain file or directory, however the upper half reads).
- * From another host, a mode that readers may or may not honour is refused: the rewrite,
- * made by Unix, would make it one.
+ * half; from a DOS host, none (a plain file or directory) where the upper half holds no
+ * file type. A mode that readers may or may not honour is refused: the rewrite, made by
+ * Unix, would make it one for all of them.
  */
 function unixModeOf(entry: yauzl.Entry, where: string): number {
   const host = entry.versionMadeBy >> 8
   const mode = (entry.externalFileAttributes >>> 16) & 0xffff
-  if (UNIX_MODE_HOSTS.has(host) || mode === 0) return mode
-  if (DOS_ATTRIBUTE_HOSTS.has(host)) return 0
+  if (host === UNIX_HOST || mode === 0) return mode
+  if (DOS_ATTRIBUTE_HOSTS.has(host)) {
+    // unzip keeps the upper half from a DOS host when its owner bits are what the DOS
+    // attributes say (read, write unless read-only, search for a directory); libarchive
+    // never. Kept, a file type other than a file's or a directory's is a disagreement.
+    const dos = entry.externalFileAttributes & 0xff
+    const owner = 0o400 | ((dos & 1) === 0 ? 0o200 : 0) | ((dos & 0x10) !== 0 ? 0o100 : 0)
+    const type = mode & S_IFMT
+    if ((mode & 0o700) !== owner || type === 0 || type === S_IFREG || type === S_IFDIR) return 0
+  }
   throw new ReproofError(
     'E_INPUT',
     `${where}: the member at byte ${entry.relativeOffsetOfLocalHeader} was made on host ${host}, whose mode bits (${mode.toString(8)}) readers may or may not honour; a stable header (made by Unix) would decide for them; refused`,
@@ -1312,7 +1366,8 @@ function localSizesDisagree(
   ]
   for (const [what, value, central] of sizes) {
     const given = value === 0xffffffff ? wide() : value
-    if (given !== central && !(deferred && value === 0)) return what
+    // Deferred to the descriptor: 0, or 0xffffffff with a zip64 value of 0 (CPython).
+    if (given !== central && !(deferred && (value === 0 || given === 0))) return what
   }
   return undefined
 }

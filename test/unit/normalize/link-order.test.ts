@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { movedBelowLink } from '../../../src/normalize/link-order.js'
+import { belowAFile, movedBelowLink, movedOverwrite } from '../../../src/normalize/link-order.js'
 
 interface Entry {
   path: string
@@ -53,5 +53,44 @@ describe('movedBelowLink', () => {
       entry: entries[0],
       link: entries[1],
     })
+  })
+})
+
+describe('movedOverwrite', () => {
+  it('finds an entry whose order among those of its path changes, and only then', () => {
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 8 }), fc.func(fc.integer()), (before, key) => {
+        const after = [...before].sort((x, y) => key(x) - key(y))
+        const found = movedOverwrite(before, after, pathOf)
+        // Per path, the entries in the order each list has them.
+        const same = before.every((e) => {
+          const path = (list: Entry[]) => list.filter((o) => o.path === e.path)
+          return path(before).every((o, i) => o === path(after)[i])
+        })
+        if (same) expect(found).toBeUndefined()
+        else {
+          expect(found).toBeDefined()
+          expect(before.filter((o) => o.path === found?.path).length).toBeGreaterThan(1)
+        }
+      }),
+    )
+  })
+})
+
+describe('belowAFile', () => {
+  it('finds an entry below one that is not a directory, and only such a pair', () => {
+    const isDirectory = (e: Entry): boolean => !e.link
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 8 }), (entries) => {
+        const found = belowAFile(entries, pathOf, isDirectory)
+        const pairs = entries.flatMap((e) =>
+          entries
+            .filter((f) => !isDirectory(f) && e.path.startsWith(`${f.path}/`))
+            .map((file) => ({ entry: e, file })),
+        )
+        if (pairs.length === 0) expect(found).toBeUndefined()
+        else expect(pairs).toContainEqual(found)
+      }),
+    )
   })
 })

@@ -187,8 +187,16 @@ interface Member {
   target?: string
 }
 
+/** Names without one that another lies below (`a` beside `a/b`). */
+function withoutFilesAbove(names: string[]): string[] {
+  return names.filter((o) => !names.some((n) => n.startsWith(`${o}/`)))
+}
+
 const memberArb: fc.Arbitrary<Member[]> = fc
   .uniqueArray(fc.stringMatching(/^[a-z]{1,6}(\/[a-z]{1,6}){0,2}$/), { minLength: 1, maxLength: 8 })
+  // No file above another member (`a` and `a/b`): which of the two an extractor keeps
+  // depends on their order, and normalizing refuses to sort such an archive.
+  .map(withoutFilesAbove)
   .chain((names) =>
     fc.tuple(
       ...names.map((name) =>
@@ -666,10 +674,12 @@ function makeZip(members: ZipMember[], madeBy: number): Buffer {
 
 const zipArb: fc.Arbitrary<Made> = fc
   .record({
-    names: fc.uniqueArray(fc.stringMatching(/^[a-z]{1,6}(\/[a-z]{1,6})?$/), {
-      minLength: 1,
-      maxLength: 6,
-    }),
+    names: fc
+      .uniqueArray(fc.stringMatching(/^[a-z]{1,6}(\/[a-z]{1,6})?$/), {
+        minLength: 1,
+        maxLength: 6,
+      })
+      .map(withoutFilesAbove),
     flavor: fc.constantFrom('zip', 'jar', 'wheel'),
     stable: fc.boolean(),
     madeBy: fc.constantFrom(0x031e, 0x0014, 0x0314),

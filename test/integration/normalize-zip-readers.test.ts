@@ -1,0 +1,226 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cleanupTemp, makeTemp, runCli } from '../helpers.js'
+
+// A zip is read in two orders (the central directory's by unzip and Java's ZipFile,
+// where the data lies by streaming readers) and with a host byte that says whether its
+// attributes hold a Unix mode, and `\` a separator. A rewrite has one order and is made
+// by Unix: what any of that would change for some reader is refused, never "normalized".
+
+afterEach(cleanupTemp)
+
+const python = (cwd: string, script: string): void => {
+  execFileSync('python3', ['-c', script], { cwd })
+}
+
+const run = (cwd: string, cmd: string): string =>
+  execFileSync('sh', ['-c', cmd], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+
+/** A zip of `[name, content, host, unix mode]` members, in that order, by Python's zipfile. */
+function makeZip(dir: string, file: string, members: [string, string, number, number][]): void {
+  execFileSync('python3', ['-c', MAKE_ZIP, file, JSON.stringify(members)], { cwd: dir })
+}
+const MAKE_ZIP = `
+import sys, zipfile, json
+z = zipfile.ZipFile(sys.argv[1], 'w')
+for n, c, host, mode in json.loads(sys.argv[2]):
+    i = zipfile.ZipInfo(n, (1980, 1, 1, 0, 0, 0)); i.create_system = host; i.external_attr = mode << 16
+    z.writestr(i, c)
+z.close()
+`
+
+async function normalize(dir: string, file: string, ...flags: string[]) {
+  const out = path.join(dir, `out-${file}`)
+  const result = await runCli([
+    'normalize',
+    '--epoch',
+    '315532800',
+    ...flags,
+    '-o',
+    out,
+    path.join(dir, file),
+  ])
+  return { ...result, out, written: fs.existsSync(out) }
+}
+
+/** Each input refused (exit 2, its message, no output written). */
+async function refused(dir: string, cases: readonly (readonly [string, RegExp])[]): Promise<void> {
+  for (const [file, message] of cases) {
+    const result = await normalize(dir, file)
+    expect(result.code, file).toBe(2)
+    expect(result.stderr).toMatch(message)
+    expect(result.written).toBe(false)
+  }
+}
+
+/** What unzip extracts: each path, its type and mode. */
+function unzipped(dir: string, file: string): string {
+  return run(
+    dir,
+    `rm -rf x && mkdir x && cd x && unzip -qo ../${file} 2>/dev/null; find . -mindepth 1 -printf '%p %y %m\\n' | sort`,
+  )
+}
+
+describe('reproof normalize on zips whose readers disagree', () => {
+  it('refuses modes that some readers honour and others do not, and DOS backslashes', async () => {
+    const dir = makeTemp()
+    // OS X (host 19): unzip and libarchive ignore its mode; made by Unix, it would count.
+    makeZip(dir, 'osx.zip', [['lnk', 'run.sh', 19, 0o120755]])
+    // FAT (host 0) with a link's mode whose owner bits match the DOS attributes: unzip
+    // makes a link of it, libarchive a file.
+    makeZip(dir, 'fat.zip', [['link', 'target.txt', 0, 0o120644]])
+    expect(unzipped(dir, 'fat.zip')).toBe('./link l 777\n')
+    // unzip reads `\` as `/` in a name from a DOS host only.
+    makeZip(dir, 'slash.zip', [['dir\\a.txt', 'A', 0, 0]])
+    await refused(dir, [
+      ['osx.zip', /made on host 19, whose mode bits \(120755\)/],
+      ['fat.zip', /made on host 0, whose mode bits \(120644\)/],
+      ['slash.zip', /holds a backslash and was made on host 0/],
+    ])
+    // A mode unzip does not take from a DOS host (owner bits that are not the DOS
+    // attributes', as Python on Windows writes 0o777) is no mode: kept as a plain file.
+    makeZip(dir, 'plain.zip', [['notes.txt', '/etc/passwd', 0, 0o120777]])
+    const plain = await normalize(dir, 'plain.zip')
+    expect(plain.code, plain.stderr).toBe(0)
+    expect(unzipped(dir, 'out-plain.zip')).toBe(unzipped(dir, 'plain.zip'))
+  })
+
+  it('refuses to reorder members that extract to one path, or one below a file or a link', async () => {
+    const dir = makeTemp()
+    for (const [file, first, second] of [
+      ['alias.zip', 'x', './x'],
+      ['slashes.zip', 'd/y', 'd//y'],
+      ['file.zip', 'a/b', 'a'],
+    ] as const)
+      makeZip(dir, file, [
+        [first, 'first', 3, 0o100644],
+        [second, 'second', 3, 0o100644],
+      ])
+    // `./l/f` is `l/f`: written through the link `l` before sorting, into a directory after.
+    makeZip(dir, 'link.zip', [
+      ['t/', '', 3, 0o40755],
+      ['l', 't', 3, 0o120777],
+      ['./l/f', 'via link', 3, 0o100644],
+    ])
+    expect(unzipped(dir, 'alias.zip')).toBe('./x f 644\n')
+    expect(run(dir, 'cat x/x')).toBe('second')
+    await refused(dir, [
+      ['alias.zip', /extracted to the same path as another member/],
+      ['slashes.zip', /extracted to the same path as another member/],
+      ['file.zip', /lies below a, which is not a directory/],
+      ['link.zip', /lies below l, a symbolic link of the archive/],
+    ])
+    // A tar alike: GNU tar keeps the directory `a` (the file `a` cannot replace it).
+    python(
+      dir,
+      `
+import tarfile, io
+with tarfile.open('file.tar', 'w') as t:
+    for n in ('a/b', 'a'):
+        i = tarfile.TarInfo(n); i.size = 1; t.addfile(i, io.BytesIO(b'x'))
+`,
+    )
+    const tar = await normalize(dir, 'file.tar')
+    expect(tar.code).toBe(2)
+    expect(tar.stderr).toMatch(/\(a\/b\) lies below a, which is not a directory/)
+    // In the order they would be sorted to already, nothing moves: kept.
+    makeZip(dir, 'sorted.zip', [
+      ['x', 'first', 3, 0o100644],
+      ['x/', '', 3, 0o40755],
+    ])
+    expect((await normalize(dir, 'sorted.zip')).code).toBe(0)
+  })
+
+  it('judges order where the data lies too: an EPUB keeps its mimetype first', async () => {
+    const dir = makeTemp()
+    // The data in one order, the central directory in another.
+    python(
+      dir,
+      `
+import zipfile
+def make(path, entries, order):
+    z = zipfile.ZipFile(path, 'w')
+    for n, c, m, method in entries:
+        i = zipfile.ZipInfo(n, (1980, 1, 1, 0, 0, 0)); i.create_system = 3; i.external_attr = m << 16; i.compress_type = method
+        z.writestr(i, c)
+    z.filelist = [z.filelist[k] for k in order]; z.close()
+S, D = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
+make('book.epub', [('mimetype', 'application/epub+zip', 0o100644, S), ('META-INF/container.xml', '<container/>', 0o100644, D), ('OEBPS/c.opf', '<package/>', 0o100644, D)], [1, 0, 2])
+make('phys.zip', [('l/f', 'data', 0o100644, S), ('t/', '', 0o40755, S), ('l', 't', 0o120777, S)], [2, 1, 0])
+`,
+    )
+    const book = await normalize(dir, 'book.epub')
+    expect(book.code, book.stderr).toBe(0)
+    // An OCF reader checks the first local header: `mimetype`, stored.
+    expect(fs.readFileSync(book.out).subarray(30, 38).toString('latin1')).toBe('mimetype')
+    // Streamed, `l/f` came before the link (into a directory `l`); in the central
+    // directory's order, after it: either way a sort moves it across the link.
+    const phys = await normalize(dir, 'phys.zip')
+    expect(phys.code).toBe(2)
+    expect(phys.stderr).toMatch(/lies below l, a symbolic link/)
+  })
+
+  it("keeps a jar's manifest first and whole whatever its case and line ends, as Java reads it", async () => {
+    const dir = makeTemp()
+    const sources = {
+      'Main.java':
+        'package app; public class Main { public static void main(String[] a) { System.out.println("Main ran"); } }\n',
+      'ReadManifest.java':
+        'import java.util.jar.*; import java.io.*;\npublic class ReadManifest { public static void main(String[] a) throws Exception { try (JarInputStream j = new JarInputStream(new FileInputStream(a[0]))) { Manifest m = j.getManifest(); System.out.println(m == null ? "none" : m.getMainAttributes().getValue("Main-Class")); } } }\n',
+    }
+    for (const [name, text] of Object.entries(sources)) fs.writeFileSync(path.join(dir, name), text)
+    run(dir, 'javac -d . Main.java')
+    python(
+      dir,
+      `
+import zipfile
+z = zipfile.ZipFile('mixed.jar', 'w', zipfile.ZIP_DEFLATED)
+z.writestr('META-INF/', ''); z.writestr('META-INF/Manifest.mf', 'Manifest-Version: 1.0\\r\\nBuilt-By: me\\r\\nMain-Class: app.Main\\r\\n\\r\\n')
+z.writestr('META-INF/LICENSE', 'lic'); z.write('app/Main.class'); z.close()
+z = zipfile.ZipFile('cr.jar', 'w', zipfile.ZIP_DEFLATED)
+z.writestr('META-INF/MANIFEST.MF', b'Manifest-Version: 1.0\\nBuilt-By: me\\rMain-Class: app.Main\\n\\n')
+z.write('app/Main.class'); z.close()
+`,
+    )
+    const mixed = await normalize(dir, 'mixed.jar')
+    expect(mixed.code, mixed.stderr).toBe(0)
+    expect(run(dir, `java ReadManifest.java ${mixed.out}`).trim()).toBe('app.Main')
+    // It is the jar's manifest, whose build host goes when asked.
+    const dropped = await normalize(dir, 'mixed.jar', '--drop-build-host')
+    expect(run(dir, `unzip -p ${dropped.out} META-INF/Manifest.mf`)).toBe(
+      'Manifest-Version: 1.0\r\nMain-Class: app.Main\r\n\r\n',
+    )
+    // A lone CR ends a manifest line: Main-Class is a header of its own, and stays.
+    expect(run(dir, 'java -jar cr.jar').trim()).toBe('Main ran')
+    const cr = await normalize(dir, 'cr.jar', '--drop-build-host')
+    expect(cr.code, cr.stderr).toBe(0)
+    expect(run(dir, `java -jar ${cr.out}`).trim()).toBe('Main ran')
+    expect(run(dir, `unzip -p ${cr.out} META-INF/MANIFEST.MF`)).not.toMatch(/Built-By/)
+  })
+
+  it('reads a streamed zip64 member whose local sizes are deferred to its descriptor', async () => {
+    const dir = makeTemp()
+    // CPython writes 0xffffffff in the local header and zeros in its zip64 field.
+    python(
+      dir,
+      `
+import zipfile, io
+class Unseekable(io.RawIOBase):
+    def __init__(s, f): s.f = f
+    def writable(s): return True
+    def write(s, b): return s.f.write(b)
+with open('streamed.zip', 'wb') as raw:
+    z = zipfile.ZipFile(Unseekable(raw), 'w', zipfile.ZIP_DEFLATED)
+    with z.open('a.txt', 'w', force_zip64=True) as w: w.write(b'a' * 500)
+    z.close()
+`,
+    )
+    run(dir, 'unzip -tq streamed.zip')
+    const streamed = await normalize(dir, 'streamed.zip')
+    expect(streamed.code, streamed.stderr).toBe(0)
+    run(dir, `unzip -tq ${streamed.out}`)
+    expect(run(dir, `unzip -p ${streamed.out} a.txt`)).toBe('a'.repeat(500))
+  })
+})
