@@ -180,7 +180,7 @@ export async function readTarBlocks(
       Buffer.from(block),
       sparseBlocks,
       pax,
-      Buffer.alloc(0),
+      EMPTY,
       dataSize,
     )
     member.name = Buffer.from(name)
@@ -223,8 +223,9 @@ function entry(
     header,
     sparseBlocks,
     pax,
-    name: Buffer.alloc(0),
-    linkName: Buffer.alloc(0),
+    // Set by the caller for a member; empty (and shared: nothing writes to it) else.
+    name: EMPTY,
+    linkName: EMPTY,
     size,
     data,
   }

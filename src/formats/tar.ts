@@ -89,18 +89,21 @@ export async function scanTar(
       const warning = nameWarning(name)
       if (warning !== undefined) warnings.push(warning)
       const sink = want(key, raw.size)
-      const hash = crypto.createHash('sha256')
+      // Most members come in one piece: hashed in one call then, a hash object made
+      // only for the others (two per member of a 2,000-member pair were 16 ms).
+      let first: Buffer | undefined
+      let hash: crypto.Hash | undefined
       let size = 0
       const inEffect = [...globals.values()]
       finish = () => {
         if (sink !== undefined) captured.set(key, sink.done())
-        members.push({
-          ...describe(raw, key, name, size, hash.digest('hex'), inEffect),
-          index: members.length,
-        })
+        const sha256 = hash?.digest('hex') ?? crypto.hash('sha256', first ?? Buffer.alloc(0), 'hex')
+        members.push({ ...describe(raw, key, name, size, sha256, inEffect), index: members.length })
       }
       return (chunk) => {
-        hash.update(chunk)
+        if (hash !== undefined) hash.update(chunk)
+        else if (first === undefined) first = chunk
+        else hash = crypto.createHash('sha256').update(first).update(chunk)
         size += chunk.length
         sink?.add(chunk)
       }
