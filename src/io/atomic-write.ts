@@ -206,6 +206,8 @@ export async function stageFileAtomic<T>(
   target: string,
   mode: number,
   fill: (out: Writable) => Promise<T>,
+  /** The owner to give it (a file replaced in place keeps its own); failing that, nothing is staged. */
+  owner?: { uid: number; gid: number },
 ): Promise<StagedFile<T>> {
   const dir = path.dirname(target)
   const temp = tempBeside(target)
@@ -251,6 +253,19 @@ export async function stageFileAtomic<T>(
     const result = await fill(out)
     if (!out.writableEnded) out.end()
     await finished
+    // Owner first: a change of owner clears the setuid and setgid bits the mode sets.
+    if (owner !== undefined) {
+      try {
+        fsSync.fchownSync(fd, owner.uid, owner.gid)
+      } catch (err) {
+        throw new ReproofError(
+          'E_ENVIRONMENT',
+          `${toDisplayText(fromFsPath(target))}: cannot give the file written in its place its owner (${owner.uid}:${owner.gid}): ${whyWriteFailed(err)}`,
+          { path: toDisplayText(fromFsPath(target)) },
+          { cause: err },
+        )
+      }
+    }
     fsSync.fchmodSync(fd, mode)
     fsSync.fsyncSync(fd)
     closeFd()

@@ -10,6 +10,8 @@ import { MiB, type Job, type NormalizeOutcome } from './job.js'
 export interface CpioChanges {
   entries: number
   headers: number
+  /** Entries whose setuid, setgid or sticky bit the stable mode left out. */
+  specialBits: number
 }
 
 const S_IFMT = 0o170000
@@ -135,7 +137,7 @@ export async function normalizeCpio(
   const write = async (bytes: Buffer): Promise<void> => {
     if (!output.write(Buffer.from(bytes))) await once(output, 'drain')
   }
-  const changes: CpioChanges = { entries: 0, headers: 0 }
+  const changes: CpioChanges = { entries: 0, headers: 0, specialBits: 0 }
   // Hard links share an inode number; the first position of each keeps them together.
   const inodes = new Map<string, number>()
   // Entries of the archive at hand (a concatenation's each numbers its own).
@@ -182,6 +184,13 @@ export async function normalizeCpio(
       )
     const newHeader = stableHeader(header, layout, get, { trailer, position }, rules)
     if (!newHeader.equals(header)) changes.headers++
+    // A file or directory's setuid, setgid or sticky bit: not in a stable mode, said so.
+    if (
+      !trailer &&
+      (TYPES[get('mode') & S_IFMT] ?? 'other') !== 'other' &&
+      (get('mode') & 0o7000) !== 0
+    )
+      changes.specialBits++
     if (!trailer) {
       changes.entries++
       numbered++
@@ -308,6 +317,11 @@ export function normalizeCpioFile(job: Job): Promise<NormalizeOutcome> {
       c.headers > 0
         ? [
             `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`,
+            ...(c.specialBits > 0
+              ? [
+                  `${c.specialBits} setuid, setgid or sticky bits removed (the stable modes have none)`,
+                ]
+              : []),
           ]
         : []
   })

@@ -40,11 +40,15 @@ export async function prepareFile(
 ): Promise<PreparedFile> {
   const budget = new Budget(limits, signal)
   const before = (await hashFile(input)).sha256
-  const mode = (await fsp.stat(input)).mode & 0o777
+  const stat = await fsp.stat(input)
+  const inPlace = path.resolve(input) === path.resolve(output)
+  // Replaced in place, the file keeps its owner and every mode bit (setuid included);
+  // written elsewhere, the new file is the caller's, with the input's permissions.
+  const mode = stat.mode & (inPlace ? 0o7777 : 0o777)
+  const owner = inPlace ? { uid: stat.uid, gid: stat.gid } : undefined
   const head = await readHead(fileSource(input), 64 * 1024)
   const format = detectFileFormat(head.subarray(0, 512))
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'reproof-normalize-'))
-  const inPlace = path.resolve(input) === path.resolve(output)
   const said: Job['said'] = { format: 'unknown', changes: [] }
   let staged: StagedFile<void> | undefined
   const job: Job = {
@@ -56,7 +60,7 @@ export async function prepareFile(
     head,
     said,
     write: async (fill) => {
-      staged = await stageFileAtomic(output, mode, fill)
+      staged = await stageFileAtomic(output, mode, fill, owner)
       const after = (await hashFile(staged.temp)).sha256
       if (inPlace && after === before) {
         await staged.discard()

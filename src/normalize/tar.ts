@@ -6,7 +6,7 @@ import { ReproofError } from '../errors.js'
 import { fromNameBytes, toDisplayText, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import type { BlockPool } from '../io/block-pool.js'
-import { padded, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
+import { padded, parsePax, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { NPM_MTIME, type NormalizeRules } from './rules.js'
 import { memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
@@ -131,6 +131,73 @@ async function spoolEntries(
   return entries
 }
 
+// Global records that apply to no member's extraction: `git archive`'s commit id.
+const INERT_GLOBAL_KEYS = new Set(['comment'])
+// The numeric fields of a header that readers parse: mode, uid, gid, size, mtime,
+// checksum, device major and minor.
+const NUMBER_FIELDS: readonly [string, number, number][] = [
+  ['mode', 100, 8],
+  ['uid', 108, 8],
+  ['gid', 116, 8],
+  ['size', 124, 12],
+  ['mtime', 136, 12],
+  ['checksum', 148, 8],
+  ['device major', 329, 8],
+  ['device minor', 337, 8],
+]
+
+/**
+ * What the rewrite would not keep as it is, refused (pure): a GNU volume label (its
+ * data and long name are not carried over); a global header with records that apply to
+ * the members after it (their times and owners, which the rewrite does not make
+ * stable); and a header with a numeric field that not every reader parses (GNU tar
+ * reads digits up to a space or NUL and stops, Python's tarfile wants the whole field
+ * as digits and stops reading the archive there): rewritten, the field would parse, and
+ * what a reader extracts would change.
+ */
+function refuseUnkept(entries: readonly Spooled[], where: string): void {
+  for (const { raw } of entries) {
+    if (raw.type === 'V')
+      throw new ReproofError(
+        'E_INPUT',
+        `${where}: a GNU volume label at byte ${raw.at}: reproof normalize does not rewrite one`,
+        { path: where },
+      )
+    if (raw.type === 'g') {
+      const active = parsePax(raw.data, (what) => new Error(what), raw.at).find(
+        (r) => !INERT_GLOBAL_KEYS.has(r.key),
+      )
+      if (active !== undefined)
+        throw new ReproofError(
+          'E_INPUT',
+          `${where}: the global header at byte ${raw.at} sets ${JSON.stringify(toDisplayText(active.key))} for every member after it; reproof normalize does not rewrite global records`,
+          { path: where },
+        )
+      continue
+    }
+    for (const [field, offset, length] of NUMBER_FIELDS)
+      if (!readersAgreeOnNumber(raw.header, offset, length))
+        throw new ReproofError(
+          'E_INPUT',
+          `${where}: the ${field} field of the header at byte ${raw.at} is not a number every reader parses (${JSON.stringify(toDisplayText(raw.header.toString('latin1', offset, offset + length)))})`,
+          { path: where },
+        )
+  }
+}
+
+/**
+ * A numeric field that GNU tar and Python's tarfile both read, and read alike: base-256,
+ * or octal digits with only spaces around them, up to a NUL.
+ */
+function readersAgreeOnNumber(block: Buffer, offset: number, length: number): boolean {
+  const first = block[offset] ?? 0
+  if (first === 0x80 || first === 0xff) return true
+  const field = block.subarray(offset, offset + length)
+  const nul = field.indexOf(0)
+  const text = field.toString('latin1', 0, nul === -1 ? field.length : nul)
+  return /^[ ]*[0-7]*[ ]*$/.test(text)
+}
+
 /**
  * Pure: the new order and blocks, what they change, and whether anything does. Global
  * headers stay first, in their order; members are sorted by the bytes of their names
@@ -150,6 +217,7 @@ export function planTar(
       `${where}: a global header at byte ${late.raw.at} comes after members; it applies to those after it, so the archive cannot be sorted without changing what it means`,
       { path: where },
     )
+  refuseUnkept(entries, where)
   const globals = entries.filter(isGlobal)
   const members = entries.filter((e) => !isGlobal(e))
   // npm's own pack: every member below `package/`, at npm's fixed instant. Another tar of

@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cleanupTemp, listDir, makeTemp, runCli } from '../helpers.js'
+
+// What a rewrite of a tar or cpio would not keep, refused; what it changes, said; and a
+// file replaced in place that stays the file it was.
+
+afterEach(cleanupTemp)
+
+const python = (cwd: string, script: string): void => {
+  execFileSync('python3', ['-c', script], { cwd })
+}
+
+async function normalize(dir: string, file: string, ...flags: string[]) {
+  const result = await runCli([
+    'normalize',
+    '--epoch',
+    '1000000',
+    ...flags,
+    ...(flags.includes('--in-place') ? [] : ['-o', path.join(dir, `out-${file}`)]),
+    path.join(dir, file),
+  ])
+  return { ...result, written: fs.existsSync(path.join(dir, `out-${file}`)) }
+}
+
+describe('reproof normalize keeps a tar whole or refuses it', () => {
+  it('refuses a volume label, active global records and fields readers parse apart', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import tarfile, io
+def add(t, name, **kw):
+    ti = tarfile.TarInfo(name); ti.size = 1; ti.mtime = 99
+    for k, v in kw.items(): setattr(ti, k, v)
+    t.addfile(ti, io.BytesIO(b'x'))
+with tarfile.open('label.tar', 'w', format=tarfile.GNU_FORMAT) as t:
+    ti = tarfile.TarInfo('backup-label'); ti.type = b'V'; ti.size = 5; t.addfile(ti, io.BytesIO(b'hello'))
+    add(t, 'b'); add(t, 'a')
+with tarfile.open('global.tar', 'w', format=tarfile.PAX_FORMAT, pax_headers={'mtime': '1600000000', 'uname': 'alice'}) as t:
+    add(t, 'b'); add(t, 'a')
+with tarfile.open('comment.tar', 'w', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'abc123'}) as t:
+    add(t, 'b'); add(t, 'a')
+with tarfile.open('field.tar', 'w', format=tarfile.GNU_FORMAT) as t:
+    add(t, 'a'); add(t, 'b'); add(t, 'c')
+# b's mtime with a letter in it, its checksum made right: GNU tar stops, tarfile lists a alone.
+data = bytearray(open('field.tar', 'rb').read())
+h = data[1024:1536]; h[136:148] = b'x0000000001\\0'; h[148:156] = b'        '
+h[148:156] = ('%06o\\0 ' % sum(h)).encode(); data[1024:1536] = h
+open('field.tar', 'wb').write(bytes(data))
+`,
+    )
+    expect(
+      execFileSync(
+        'python3',
+        ['-c', "import tarfile; print([m.name for m in tarfile.open('field.tar')])"],
+        { cwd: dir, encoding: 'utf8' },
+      ).trim(),
+    ).toBe("['a']")
+    for (const [file, message] of [
+      ['label.tar', /a GNU volume label at byte 0/],
+      ['global.tar', /the global header at byte 0 sets "(mtime|uname)" for every member after it/],
+      [
+        'field.tar',
+        /the mtime field of the header at byte 1024 is not a number every reader parses/,
+      ],
+    ] as const) {
+      const result = await normalize(dir, file)
+      expect(result.code, file).toBe(2)
+      expect(result.stderr).toMatch(message)
+      expect(result.written).toBe(false)
+    }
+    // `git archive`'s commit id applies to no member: kept, and the tar normalized.
+    const comment = await normalize(dir, 'comment.tar')
+    expect(comment.code, comment.stderr).toBe(0)
+    expect(
+      execFileSync('tar', ['-tf', path.join(dir, 'out-comment.tar')], { encoding: 'utf8' }),
+    ).toBe('a\nb\n')
+  })
+
+  it('says a cpio lost its setuid, setgid and sticky bits', async () => {
+    const dir = makeTemp()
+    fs.mkdirSync(path.join(dir, 'tree'))
+    fs.writeFileSync(path.join(dir, 'tree', 'tool'), 'x')
+    fs.chmodSync(path.join(dir, 'tree', 'tool'), 0o4755)
+    execFileSync('sh', ['-c', 'cd tree && ls | cpio -o -H newc --quiet > ../suid.cpio'], {
+      cwd: dir,
+    })
+    const result = await normalize(dir, 'suid.cpio')
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/1 setuid, setgid or sticky bits removed/)
+    expect(
+      execFileSync('cpio', ['-tv', '--quiet'], {
+        input: fs.readFileSync(path.join(dir, 'out-suid.cpio')),
+        encoding: 'utf8',
+      }),
+    ).toMatch(/^-rwxr-xr-x/)
+  })
+})
+
+describe('reproof normalize --in-place', () => {
+  it('keeps the file’s owner and every bit of its mode', async () => {
+    const dir = makeTemp()
+    const file = path.join(dir, 'a.tar')
+    fs.writeFileSync(path.join(dir, 'f'), 'x')
+    execFileSync('tar', ['--mtime=@99', '-cf', 'a.tar', 'f'], { cwd: dir })
+    // Root can give it another owner; anyone can keep their own and a setgid bit.
+    const owner = process.getuid?.() === 0 ? { uid: 1000, gid: 1000 } : fs.statSync(file)
+    fs.chownSync(file, owner.uid, owner.gid)
+    fs.chmodSync(file, 0o2640)
+    const result = await normalize(dir, 'a.tar', '--in-place')
+    expect(result.code, result.stderr).toBe(0)
+    const after = fs.statSync(file)
+    expect(after.mode & 0o7777).toBe(0o2640)
+    expect([after.uid, after.gid]).toEqual([owner.uid, owner.gid])
+    expect(execFileSync('tar', ['-tvf', file], { encoding: 'utf8' })).toMatch(/1970-01-12/)
+    expect(listDir(dir).sort()).toEqual(['a.tar', 'f'])
+  })
+})
