@@ -129,7 +129,7 @@ function oldGnuSparseMap(raw: RawEntry): string {
   }
   read(raw.header, 386, 4)
   for (const block of raw.sparseBlocks) read(block, 0, 21)
-  return `${pieces.join(' ')}; real size ${readNumber(raw.header, 483, 12) ?? 0}`
+  return `${pieces.join(' ')}; real size ${numberField(raw.header, 483, 12, String)}`
 }
 
 function describe(
@@ -144,10 +144,10 @@ function describe(
   const h = raw.header
   const named = magicOf(h) !== 'v7'
   const meta: Record<string, string> = {
-    mtime: isoTime(readNumber(h, 136, 12) ?? 0),
-    mode: octal(readNumber(h, 100, 8) ?? 0),
-    uid: String(readNumber(h, 108, 8) ?? 0),
-    gid: String(readNumber(h, 116, 8) ?? 0),
+    mtime: numberField(h, 136, 12, isoTime),
+    mode: numberField(h, 100, 8, octal),
+    uid: numberField(h, 108, 8, String),
+    gid: numberField(h, 116, 8, String),
     uname: named ? exactText(field(h, 265, 32)) : '',
     gname: named ? exactText(field(h, 297, 32)) : '',
   }
@@ -155,7 +155,7 @@ function describe(
   if (type === 'other' || !['0', '5', '2', '1'].includes(raw.type))
     meta.type = TYPE_NAMES[raw.type] ?? `typeflag ${raw.type}`
   if (raw.type === '3' || raw.type === '4')
-    meta.device = `${readNumber(h, 329, 8) ?? 0},${readNumber(h, 337, 8) ?? 0}`
+    meta.device = `${numberField(h, 329, 8, String)},${numberField(h, 337, 8, String)}`
   // An old GNU sparse file: where its data lies, and how large it really is. Its stored
   // bytes alone say nothing of that.
   if (raw.type === 'S') meta.sparse = oldGnuSparseMap(raw)
@@ -183,6 +183,22 @@ function describe(
     meta,
     index: 0,
   }
+}
+
+/**
+ * A numeric header field as `shown`, or, where it is no number, its bytes: two fields
+ * that are not numbers in other ways are two values, not both 0.
+ */
+function numberField(
+  block: Buffer,
+  offset: number,
+  length: number,
+  shown: (n: number) => string,
+): string {
+  const n = readNumber(block, offset, length)
+  return n === undefined
+    ? `not a number: ${JSON.stringify(block.toString('latin1', offset, offset + length))}`
+    : shown(n)
 }
 
 /** A PAX key (its bytes one character each) as text, exactly. */

@@ -115,6 +115,28 @@ open('bomb.tar', 'wb').write(bomb * 4000 + member('f', b'x') + END)
     expect(bomb.report?.items[0]?.message).toMatch(/extension headers .* for one entry/)
   })
 
+  it('shows a numeric field that is no number as its bytes, not as 0', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import tarfile, io
+for side, mtime in (('a', b'x0000000001'), ('b', b'y0000000002')):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.GNU_FORMAT) as t:
+        for n, d in (('f', b'x'), ('g', side.encode())):
+            i = tarfile.TarInfo(n); i.size = 1; t.addfile(i, io.BytesIO(d))
+    data = bytearray(buf.getvalue()); h = data[0:512]
+    h[136:148] = mtime + b'\\0'; h[148:156] = b'        '; h[148:156] = ('%06o\\0 ' % sum(h)).encode()
+    data[0:512] = h; open(side + '.tar', 'wb').write(bytes(data))
+`,
+    )
+    const { report } = await diff(dir, 'a.tar', 'b.tar')
+    expect(fieldsOf(report)).toEqual([
+      'f mtime: not a number: "x0000000001\\u0000" → not a number: "y0000000002\\u0000"',
+    ])
+  })
+
   it('never calls a second member of one name a rename of another, and warns of it', async () => {
     const dir = makeTemp()
     python(
