@@ -18,6 +18,7 @@ import {
   keyFor,
   nameWarning,
   octal,
+  unreadableAs,
   type MemberInfo,
   type ScanResult,
   type WantMember,
@@ -40,6 +41,8 @@ const TYPE_NAMES: Record<string, string> = {
 
 // PAX records that the name, link target and size already say.
 const PAX_SKIP = new Set(['path', 'linkpath', 'size'])
+// Global records in effect at once, at most: each becomes a field of every member after it.
+const MAX_GLOBAL_RECORDS = 64
 // A global record that no reader applies to what it extracts: kept as the archive's own field only.
 const GLOBAL_ONLY = new Set(['comment'])
 
@@ -65,6 +68,8 @@ export async function scanTar(
   const seen = new Map<string, number>()
   // The global records in effect, by key: a later global header overrides an earlier one.
   const globals = new Map<string, PaxRecord>()
+  // Its values, made again only when a global header changes them.
+  let inEffect: PaxRecord[] = []
   let finish: (() => void) | undefined
   const bad = (what: string): Error => new Error(what)
   const end = await readTarBlocks(
@@ -82,6 +87,15 @@ export async function scanTar(
           globals.delete(record.key)
           if (!GLOBAL_ONLY.has(record.key)) globals.set(record.key, record)
         }
+        // Each is a field of every member after it: a few, not a megabyte of them.
+        if (globals.size > MAX_GLOBAL_RECORDS)
+          throw unreadableAs(
+            'tar',
+            where,
+          )(
+            `the global header at byte ${raw.at} puts ${globals.size} records in effect (at most ${MAX_GLOBAL_RECORDS})`,
+          )
+        inEffect = [...globals.values()]
         return () => undefined
       }
       const name = fromNameBytes(raw.name)
@@ -94,11 +108,14 @@ export async function scanTar(
       let first: Buffer | undefined
       let hash: crypto.Hash | undefined
       let size = 0
-      const inEffect = [...globals.values()]
+      const globalsHere = inEffect
       finish = () => {
         if (sink !== undefined) captured.set(key, sink.done())
         const sha256 = hash?.digest('hex') ?? crypto.hash('sha256', first ?? Buffer.alloc(0), 'hex')
-        members.push({ ...describe(raw, key, name, size, sha256, inEffect), index: members.length })
+        members.push({
+          ...describe(raw, key, name, size, sha256, globalsHere),
+          index: members.length,
+        })
       }
       return (chunk) => {
         if (hash !== undefined) hash.update(chunk)
@@ -163,8 +180,12 @@ function describe(
   // listing of a directory for incremental backups): its data is one of its fields.
   if (type === 'other' && size > 0) meta.data = `${size} bytes, sha256 ${sha256}`
   // The global records it has no record of its own for, then its own.
-  const own = new Set(raw.pax.map((r) => r.key))
-  for (const record of [...globals.filter((r) => !own.has(r.key)), ...raw.pax]) {
+  let records = raw.pax
+  if (globals.length > 0) {
+    const own = new Set(raw.pax.map((r) => r.key))
+    records = [...globals.filter((r) => !own.has(r.key)), ...raw.pax]
+  }
+  for (const record of records) {
     if (PAX_SKIP.has(record.key)) continue
     // Repeated keys (PAX 0.0 sparse maps: GNU.sparse.offset, GNU.sparse.numbytes) each count.
     const key = `pax.${keyText(record.key)}`
