@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { main } from '../cli/main.js'
-import { describeIsolation, describeVariations } from '../cli/views/build.js'
+import { describeIsolation, describeVariations, excludedWarning } from '../cli/views/build.js'
 import { cell, renderDiffMarkdown } from '../cli/views/diff-markdown.js'
 import { toDisplayText } from '../file-names.js'
 import type { BuildResult } from '../twin/run-build.js'
@@ -143,8 +143,16 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     notices.push(`attestation stored: ${outputs['attestation-url']}`)
   if (report !== undefined) {
     const noted = notices.flatMap((n) => [`> ${n}`, ''])
-    writeSummary(env, report.summary(MAX_SUMMARY_BYTES - bytes(noted), outputs['report-path']))
-    writeSummary(env, noted)
+    // What qualifies the answer (a dirty tree, a ref not recorded, a check not made) is
+    // said beside it, in the log and in the summary, as the CLI says it.
+    const caveats = report.caveats.map((c) => inInputTerms(c, inputOf))
+    const cautioned = caveats.flatMap((c) => [`> **warning:** ${markdownText(c)}`, ''])
+    for (const caveat of caveats) annotate(log, 'warning', caveat, `reproof ${mode}`)
+    writeSummary(
+      env,
+      report.summary(MAX_SUMMARY_BYTES - bytes(noted) - bytes(cautioned), outputs['report-path']),
+    )
+    writeSummary(env, [...cautioned, ...noted])
     // The verdict stands whatever became of the upload (said above).
     annotate(
       log,
@@ -183,6 +191,8 @@ interface Report {
   /** The answer in one line, for the annotation. */
   verdict: string
   yes: boolean
+  /** What qualifies the answer: warnings, and checks that were not made. */
+  caveats: string[]
 }
 
 /** Each mode's JSON result as step outputs, a job summary and a verdict. */
@@ -196,6 +206,10 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       variations: unknown[]
       isolation: BuildResult['isolation']
       explanation: DiffReport | null
+      warnings: string[]
+      excludedOutputs: string[]
+      epoch: number
+      epochSource: string
     }
     // Every variation that was not applied is named, as on the CLI's verdict line.
     // And how the runs were kept apart: a verdict without the sandbox, or with the
@@ -209,6 +223,8 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       `## reproof build: ${build.reproducible ? 'reproducible' : 'NOT reproducible'}`,
       '',
       markdownText(verdict),
+      '',
+      markdownText(`epoch ${build.epoch} (${build.epochSource})`),
       '',
       '| artifact | sha256 |',
       '| --- | --- |',
@@ -224,6 +240,10 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
           : fitExplanation(head, build.explanation, max, reportPath),
       verdict,
       yes: build.reproducible,
+      caveats: [
+        ...(build.excludedOutputs.length > 0 ? [excludedWarning(build.excludedOutputs)] : []),
+        ...build.warnings.map(toDisplayText),
+      ],
     }
   },
   verify: (result) => {
@@ -231,6 +251,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       verified: boolean
       reason: string | null
       checks: { name: string; ok: boolean; detail?: string }[]
+      unchecked: string[]
     }
     const failedCheck = verify.checks.find((c) => !c.ok)
     const verdict = verify.verified
@@ -252,6 +273,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       summary: (max) => capLines(summary, max),
       verdict,
       yes: verify.verified,
+      caveats: verify.unchecked.map((u) => `not checked: ${toDisplayText(u)}`),
     }
   },
   gate: (result) => {
@@ -261,6 +283,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       env: string
       reason?: string
       recovered?: string | null
+      verification?: { unchecked?: string[] } | null
     }
     const verdict = `${gate.decision}${gate.reason === undefined ? '' : ` (${gate.reason})`}: ${gate.why}`
     // A torn last line moved aside is never silent: in the summary as in the CLI's answer.
@@ -283,6 +306,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
         ),
       verdict,
       yes: gate.decision === 'recorded' || gate.decision === 'unchanged',
+      caveats: (gate.verification?.unchecked ?? []).map((u) => `not checked: ${toDisplayText(u)}`),
     }
   },
 }

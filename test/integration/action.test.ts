@@ -227,6 +227,49 @@ describe('the GitHub Action', () => {
     expect(fs.readFileSync(run.outputs['report-path'] ?? '', 'utf8')).toContain('app.txt')
   })
 
+  it('says beside a yes what qualifies it: the build’s warnings, and what verify did not check', async () => {
+    const dir = project('mkdir -p out && echo same > out/app.txt\n')
+    // No epoch and no git checkout: the build warns that SOURCE_DATE_EPOCH defaults to 0.
+    const build = await runAction(
+      { ...signedBuild({ key: path.join(keyDir, 'k.key') }), 'out-dir': 'release' },
+      dir,
+    )
+    expect(build.code, build.stdout).toBe(0)
+    expect(build.outputs.reproducible).toBe('true')
+    expect(build.stdout).toMatch(/^::warning title=reproof build::SOURCE_DATE_EPOCH/m)
+    // Markdown's marks made plain in the summary (`\_`, `\(`).
+    expect(build.summary).toMatch(/^> \*\*warning:\*\* SOURCE\\_DATE\\_EPOCH defaults to 0/m)
+    expect(build.summary).toMatch(/^epoch 0 \\\(default\\\)$/m)
+    // A transparency-log entry (another signer's, as a bundle may carry any) and no
+    // trusted root to check it against: verified by the key, the entry said not checked.
+    const bundlePath = path.join(dir, 'app.sigstore.json')
+    const bundle = JSON.parse(fs.readFileSync(bundlePath, 'utf8')) as {
+      verificationMaterial: { tlogEntries: unknown[] }
+    }
+    const logged = JSON.parse(
+      fs.readFileSync(
+        path.join(REPO, 'fixtures/real-sigstore/bundleV03-dsse.sigstore.json'),
+        'utf8',
+      ),
+    ) as typeof bundle
+    bundle.verificationMaterial.tlogEntries = logged.verificationMaterial.tlogEntries
+    fs.writeFileSync(bundlePath, JSON.stringify(bundle))
+    const verify = await runAction(
+      {
+        mode: 'verify',
+        artifacts: 'release/out/app.txt',
+        bundle: 'app.sigstore.json',
+        'public-key': path.join(keyDir, 'k.pub'),
+      },
+      dir,
+    )
+    expect([verify.code, verify.outputs.decision], verify.stdout).toEqual([0, 'verified'])
+    expect(verify.stdout).toMatch(
+      /^::warning title=reproof verify::not checked: .*transparency-log/m,
+    )
+    expect(verify.summary).toMatch(/> \*\*warning:\*\* not checked: /)
+  })
+
   it('reports a build command that fails with exit 3 and an error annotation, not a crash', async () => {
     const dir = project('echo compiling; exit 7\n')
     const run = await runAction(

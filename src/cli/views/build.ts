@@ -169,7 +169,7 @@ const CAUSES: Record<string, string> = {
   unknown: 'not learnt within the further builds allowed',
 }
 
-function excludedWarning(names: readonly string[]): string {
+export function excludedWarning(names: readonly string[]): string {
   return `left out of the snapshot because --out matches them (artifacts are built, never taken from the source): ${firstFew(names.map(shown), MAX_NAMES_IN_WARNING)}`
 }
 
