@@ -183,7 +183,13 @@ export class DiffEngine {
     // 90 ms diff of two object files, which never needs them.
     const { compressionHeader, decompressedSource, readGzipHeader } =
       await import('../formats/compressed.js')
-    const fields = diffFields(compressionHeader(format, headA), compressionHeader(format, headB))
+    // A gzip header read once: its fields, and its length (its name and extra field vary it).
+    const gzip =
+      format === 'gzip' ? ([readGzipHeader(headA), readGzipHeader(headB)] as const) : undefined
+    const fields = diffFields(
+      gzip?.[0].fields ?? compressionHeader(format, headA),
+      gzip?.[1].fields ?? compressionHeader(format, headB),
+    )
     const header: DiffItem | undefined =
       fields.length === 0 ? undefined : { path, kind: 'metadata', format, fields, hints: [] }
     if (header !== undefined) this.items.push(header)
@@ -203,13 +209,12 @@ export class DiffEngine {
     // Same content: the compressed bytes differ, but a header that differs may be
     // all of it (gzip's mtime, or its name, which makes the file longer). Only bodies of
     // other sizes surely differ beside it.
-    const headerLengths =
-      format === 'gzip' ? [readGzipHeader(headA).length, readGzipHeader(headB).length] : [0, 0]
-    const [bodyA, bodyB] = [a.size - (headerLengths[0] ?? 0), b.size - (headerLengths[1] ?? 0)]
+    const [lengthA, lengthB] = gzip === undefined ? [0, 0] : [gzip[0].length, gzip[1].length]
     const bodiesDiffer =
       header === undefined ||
-      headerLengths.includes(undefined) ||
-      (a.size >= 0 && b.size >= 0 && bodyA !== bodyB)
+      lengthA === undefined ||
+      lengthB === undefined ||
+      (a.size >= 0 && b.size >= 0 && a.size - lengthA !== b.size - lengthB)
     if (this.items.length === before && bodiesDiffer && (await this.bytesDiffer(a, b, digests))) {
       // A gzip of several members: a later member's header may be what differs.
       const later = format === 'gzip' ? await this.laterGzipHeaders(path, a, b) : undefined
