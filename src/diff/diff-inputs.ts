@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { hashFiles } from '../digest/hash-file.js'
+import { hashFiles, hashFilesAside } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
 import { fromNameBytes, sortNames, toDisplayText, toFsPath } from '../file-names.js'
 import { listEntries } from '../sandbox/walk.js'
@@ -10,7 +10,7 @@ import type { MemberInfo } from '../formats/member.js'
 import { markDerived } from './derived.js'
 import { DiffEngine, type EngineOptions } from './engine.js'
 import { octal } from '../formats/member.js'
-import { NOT_COMPARED_ON_DISK, type DiffReport } from './report.js'
+import { NOT_COMPARED_ON_DISK, type DiffItem, type DiffReport } from './report.js'
 import { fileSource } from '../formats/source.js'
 import { summarizePatterns } from './summarize.js'
 
@@ -42,7 +42,13 @@ export async function diffPaths(
     engine.items.push(...ownModes('.', 'directory'))
     await diffDirectories(engine, a, b, undefined)
   } else if (statA.isFile() && statB.isFile()) {
-    const [digestA, digestB] = await hashFiles([a, b])
+    const totalBytes = statA.size + statB.size
+    if (totalBytes >= ASIDE_BYTES && headsDiffer(a, b, statA.size, statB.size)) {
+      await compareKnownToDiffer(engine, [a, b], [statA.size, statB.size], ownModes)
+      engine.compared++
+      return toReport(engine, options.labels ?? [a, b])
+    }
+    const [digestA, digestB] = await hashFiles([a, b], { totalBytes })
     engine.items.push(
       ...ownModes(path.basename(a), 'file', [digestA?.sha256 ?? '', digestB?.sha256 ?? '']),
     )
@@ -70,6 +76,61 @@ export async function diffPaths(
     )
   }
   return toReport(engine, options.labels ?? [a, b])
+}
+
+// Two files this large that surely differ are hashed beside their comparison rather
+// than before it: on two 49 MB tars, 100 ms of reading and hashing taken off the path.
+const ASIDE_BYTES = 16 * 1024 * 1024
+const HEAD_BYTES = 64 * 1024
+
+/** Whether two files surely differ: by size, or in their first bytes. */
+function headsDiffer(a: string, b: string, sizeA: number, sizeB: number): boolean {
+  if (sizeA !== sizeB) return true
+  const head = (file: string): Buffer => {
+    const fd = fs.openSync(file, 'r')
+    try {
+      const buffer = Buffer.allocUnsafe(HEAD_BYTES)
+      return buffer.subarray(0, fs.readSync(fd, buffer, 0, HEAD_BYTES, 0))
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+  return !head(a).equals(head(b))
+}
+
+/**
+ * Two files known to differ, compared while worker threads hash them. The comparison
+ * needs no digest to decide anything (they differ), only to report: it is given a pair
+ * of stand-ins, distinct as the real digests are, that its items hold by reference and
+ * that are filled in once the hashing is done, before anything reads the items.
+ */
+async function compareKnownToDiffer(
+  engine: DiffEngine,
+  [a, b]: readonly [string, string],
+  sizes: readonly [number, number],
+  ownModes: (name: string, type: 'file', sums: [string, string]) => DiffItem[],
+): Promise<void> {
+  const digesting = hashFilesAside([a, b])
+  const digests: [string, string] = ['(digest of A to come)', '(digest of B to come)']
+  const name = path.basename(a)
+  try {
+    engine.items.push(...ownModes(name, 'file', digests))
+    // Members are named after A's file: `app.tgz!package/index.js`.
+    await engine.compare(name, fileSource(a), fileSource(b), 0, digests)
+  } catch (err) {
+    // The hashing is waited for and its own failure dropped: the comparison's is the news.
+    await digesting.catch(() => undefined)
+    throw err
+  }
+  const [digestA, digestB] = await digesting
+  if (digestA?.size !== sizes[0] || digestB?.size !== sizes[1] || digestA.sha256 === digestB.sha256)
+    throw new ReproofError(
+      'E_INPUT',
+      `${a} and ${b}: their bytes changed while they were compared`,
+      { path: a },
+    )
+  digests[0] = digestA.sha256
+  digests[1] = digestB.sha256
 }
 
 /** Where a name of a tree is, as lstat sees it. */

@@ -320,9 +320,14 @@ export class DiffEngine {
       eager += size
       return hold(key, size, keepView)
     }
-    // Zip members are keyed by their compressed bytes and read again at will: no eager pass.
-    const first = await this.scanBoth(path, format, a, b, () =>
-      format === 'zip' ? never : eagerly,
+    // Zip members are keyed by their compressed bytes and read again at will, a tar on
+    // disk is read again cheaply: no eager pass.
+    const sides = [a, b] as const
+    const first = await this.scanBoth(path, format, a, b, (side) =>
+      format === 'zip' ||
+      (ARCHIVES[format].readsFilesAgainCheaply === true && sides[side].file !== undefined)
+        ? never
+        : eagerly,
     )
     // A side that cannot be read as the archive it claims to be is reported as such.
     if (first === undefined) return

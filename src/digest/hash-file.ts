@@ -42,10 +42,12 @@ export async function hashFiles(
   const helpers = options.helpers ?? new HashHelpers(0)
   try {
     const { totalBytes } = options
-    if (files.length < MIN_FILES_FOR_WORKERS || helperCount() < 1)
+    // A few files are worth a worker when the caller knows they are large (two 50 MB
+    // archives compared: each thread hashes one).
+    const large = totalBytes !== undefined && totalBytes >= MIN_BYTES_FOR_WORKERS
+    if (helperCount() < 1 || (files.length < MIN_FILES_FOR_WORKERS && !large))
       return await hashInThisThread(files)
-    if (totalBytes !== undefined && totalBytes < MIN_BYTES_FOR_WORKERS)
-      return await hashInThisThread(files)
+    if (totalBytes !== undefined && !large) return await hashInThisThread(files)
     const work = new SharedWork(files)
     // Sizes unknown (a walked tree, listed without a stat per file): the first files
     // hashed here say whether the rest is worth the workers.
@@ -75,6 +77,22 @@ export async function hashFiles(
 }
 
 const helperCount = (): number => Math.min(os.availableParallelism(), 4) - 1
+
+/**
+ * Files hashed by worker threads alone, while this thread goes on with other work (a
+ * comparison reading the same files); with no core to spare, here, between its reads.
+ */
+export async function hashFilesAside(files: readonly (string | Buffer)[]): Promise<FileDigest[]> {
+  if (helperCount() < 1) return await hashInThisThread(files)
+  const helpers = new HashHelpers(0)
+  try {
+    const work = new SharedWork(files)
+    work.hire(helpers)
+    return await work.finish()
+  } finally {
+    helpers.release()
+  }
+}
 
 /**
  * Hash workers started ahead of their files: a worker takes 30 to 50 ms to start here,

@@ -1,39 +1,82 @@
 import crypto from 'node:crypto'
 import { Readable } from 'node:stream'
 import { ReproofError } from '../errors.js'
+import { FileChunks } from './file-chunks.js'
 
 const EMPTY = Buffer.alloc(0)
 
-/** Pull-style reads of exact byte counts from a stream, for formats with length-prefixed parts. */
+/**
+ * Pull-style reads of exact byte counts from a stream, for formats with length-prefixed
+ * parts.
+ *
+ * Read from a stream, what it returns is the caller's to keep. Read from FileChunks
+ * (a file read into reused buffers), a view it returns is valid only until the next call
+ * on the reader, and a piece handed to `forward`/`stream` only until that callback
+ * returns: the reader gives each chunk back to be read into again once nothing it
+ * returned can still be in use, and a caller that keeps bytes copies them.
+ */
 export class ByteReader {
   /** Bytes consumed so far (read, streamed or skipped): where the next read starts. */
   offset = 0
-  private readonly iterator: AsyncIterator<Buffer>
+  private readonly pull: () => Promise<Buffer | undefined>
+  private readonly lender: FileChunks | undefined
+  /** Chunks lent to this reader and not yet given back. */
+  private held: Buffer[] = []
   private pending: Buffer = Buffer.alloc(0)
   private ended = false
 
   /** `label` names the input in the one error this reader raises itself (a cut stream). */
   constructor(
-    input: Readable,
+    input: Readable | FileChunks,
     private readonly label?: string,
   ) {
-    this.iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
+    if (input instanceof FileChunks) {
+      this.lender = input
+      this.pull = () => input.next()
+    } else {
+      this.lender = undefined
+      const iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
+      this.pull = async () => {
+        const next = await iterator.next()
+        return next.done === true ? undefined : next.value
+      }
+    }
+  }
+
+  /** Whether what this reader returns is only lent (see the class comment). */
+  get lends(): boolean {
+    return this.lender !== undefined
   }
 
   private async nextChunk(): Promise<Buffer | undefined> {
     if (this.ended) return undefined
-    const next = await this.iterator.next()
-    if (next.done === true) {
+    const next = await this.pull()
+    if (next === undefined) {
       this.ended = true
       return undefined
     }
-    return next.value
+    if (this.lender !== undefined) this.held.push(next)
+    return next
+  }
+
+  /** Gives back every lent chunk but the one still being read (what `pending` views). */
+  private settle(): void {
+    const lender = this.lender
+    if (lender === undefined || this.held.length === 0) return
+    const reading = this.pending.buffer
+    const kept: Buffer[] = []
+    for (const chunk of this.held) {
+      if (chunk.buffer === reading) kept.push(chunk)
+      else lender.giveBack(chunk)
+    }
+    this.held = kept
   }
 
   private async fill(): Promise<boolean> {
     const next = await this.nextChunk()
     if (next === undefined) return false
     this.pending = this.pending.length === 0 ? next : Buffer.concat([this.pending, next])
+    this.settle()
     return true
   }
 
@@ -58,6 +101,7 @@ export class ByteReader {
         Math.min(have, n),
       )
       this.pending = last.subarray(last.length - over)
+      this.settle()
       this.offset += out.length
       return out.length === 0 ? undefined : out
     }
@@ -132,18 +176,24 @@ export class ByteReader {
 
   /** What is left of the input from here on, as a stream of its own (this reader is done). */
   rest(): Readable {
-    const first = this.pending
-    this.pending = Buffer.alloc(0)
-    const iterator = this.iterator
-    const ended = this.ended
+    // A stream's reader keeps what it is given: lent chunks go out as copies.
+    const own = (chunk: Buffer): Buffer => (this.lender === undefined ? chunk : Buffer.from(chunk))
+    const first = own(this.pending)
+    const release = (): void => {
+      this.pending = EMPTY
+      this.settle()
+    }
+    release()
+    const next = (): Promise<Buffer | undefined> => this.nextChunk()
     return Readable.from(
       (async function* () {
         if (first.length > 0) yield first
-        if (ended) return
         for (;;) {
-          const next = await iterator.next()
-          if (next.done === true) return
-          yield next.value
+          const chunk = await next()
+          if (chunk === undefined) return
+          const copy = own(chunk)
+          release()
+          yield copy
         }
       })(),
     )

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import type { FileChunks } from './file-chunks.js'
 import { ByteReader } from './byte-reader.js'
 import type { Budget } from './limits.js'
 import { unreadableAs } from './member.js'
@@ -77,12 +78,13 @@ export interface TarEnd {
 
 /**
  * Reads a tar stream block by block. `onEntry` is called for every entry, global
- * headers included, and returns where its data goes (chunk by chunk, in order).
+ * headers included, and returns where its data goes (chunk by chunk, in order; read
+ * from FileChunks, a chunk is valid only until that call returns).
  * Truncation, a bad header checksum, a malformed PAX record or anything but zeros after
  * the end-of-archive blocks is an E_INPUT error naming `where` and the byte offset.
  */
 export async function readTarBlocks(
-  input: Readable,
+  input: Readable | FileChunks,
   where: string,
   budget: Budget,
   onEntry: (entry: RawEntry) => (chunk: Buffer) => void,
@@ -103,7 +105,10 @@ export async function readTarBlocks(
   let extensionBytes = 0
   for (;;) {
     const at = reader.offset
-    const block = (await reader.read(BLOCK)) ?? EMPTY
+    const view = (await reader.read(BLOCK)) ?? EMPTY
+    // The header is read again after the reads that follow it (an extension's data, a
+    // sparse map), and is kept: its own copy, whatever the reader does with its chunks.
+    const block = Buffer.from(view)
     if (block.length === 0) {
       if (extensions.length > 0)
         throw bad(`truncated: an extension header at byte ${at} has no entry`)
@@ -143,10 +148,10 @@ export async function readTarBlocks(
           throw bad(
             `the global header at byte ${at} sets ${JSON.stringify(moving.key)}: tar readers disagree on whether it applies to the entries after it`,
           )
-        onEntry(entry(at, type, [], Buffer.from(block), [], [], data, 0))
+        onEntry(entry(at, type, [], block, [], [], data, 0))
         continue
       }
-      extensions.push({ header: Buffer.from(block), data })
+      extensions.push({ header: block, data })
       if (type === 'L') longName = untilNul(data)
       else if (type === 'K') longLink = untilNul(data)
       else for (const record of parsePax(data, bad, at)) pax.push(record)
@@ -173,16 +178,7 @@ export async function readTarBlocks(
         `the entry of type ${type} at byte ${at} gives a size of ${size}: tar readers disagree on whether data follows it`,
       )
     const dataSize = NO_DATA.has(type) ? 0 : size
-    const member = entry(
-      at,
-      type,
-      extensions,
-      Buffer.from(block),
-      sparseBlocks,
-      pax,
-      EMPTY,
-      dataSize,
-    )
+    const member = entry(at, type, extensions, block, sparseBlocks, pax, EMPTY, dataSize)
     member.name = Buffer.from(name)
     member.linkName = Buffer.from(linkName)
     const sink = onEntry(member)
@@ -278,8 +274,10 @@ export function padded(data: Buffer): Buffer {
   return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rest)])
 }
 
+const ZERO_BLOCK = Buffer.alloc(BLOCK)
+
 export function isZeroBlock(block: Buffer): boolean {
-  return !block.some((byte) => byte !== 0)
+  return block.length === BLOCK ? block.equals(ZERO_BLOCK) : !block.some((byte) => byte !== 0)
 }
 
 /** The typeflag as a character; NUL (an old regular file) reads as '0'. */

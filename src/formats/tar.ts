@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer'
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { fromNameBytes } from '../file-names.js'
+import { FileChunks } from './file-chunks.js'
 import type { Budget } from './limits.js'
 import {
   ENTRY_KINDS,
@@ -45,6 +46,7 @@ const PAX_SKIP = new Set(['path', 'linkpath', 'size'])
 const MAX_GLOBAL_RECORDS = 64
 // A global record that no reader applies to what it extracts: kept as the archive's own field only.
 const GLOBAL_ONLY = new Set(['comment'])
+const EMPTY_SHA256 = crypto.hash('sha256', Buffer.alloc(0), 'hex')
 
 /**
  * Streams a tar archive once, block by block (see tar-blocks.ts): hashes every member,
@@ -56,11 +58,13 @@ const GLOBAL_ONLY = new Set(['comment'])
  * (`tar -i` reads a second archive there): it is the archive's own field.
  */
 export async function scanTar(
-  input: Readable,
+  input: Readable | FileChunks,
   where: string,
   budget: Budget,
   want: WantMember,
 ): Promise<ScanResult> {
+  // Chunks read into reused buffers: what a sink keeps is copied out of them.
+  const lent = input instanceof FileChunks
   const members: MemberInfo[] = []
   const captured = new Map<string, ByteSource>()
   const warnings: string[] = []
@@ -104,25 +108,25 @@ export async function scanTar(
       if (warning !== undefined) warnings.push(warning)
       const sink = want(key, raw.size)
       // Most members come in one piece: hashed in one call then, a hash object made
-      // only for the others (two per member of a 2,000-member pair were 16 ms).
-      let first: Buffer | undefined
+      // only for the others (two per member of a 2,000-member pair were 16 ms). Nothing
+      // is hashed later than its chunk arrives: a lent chunk is read into again after.
+      let whole: string | undefined
       let hash: crypto.Hash | undefined
       let size = 0
       const globalsHere = inEffect
       finish = () => {
         if (sink !== undefined) captured.set(key, sink.done())
-        const sha256 = hash?.digest('hex') ?? crypto.hash('sha256', first ?? Buffer.alloc(0), 'hex')
+        const sha256 = whole ?? hash?.digest('hex') ?? EMPTY_SHA256
         members.push({
           ...describe(raw, key, name, size, sha256, globalsHere),
           index: members.length,
         })
       }
       return (chunk) => {
-        if (hash !== undefined) hash.update(chunk)
-        else if (first === undefined) first = chunk
-        else hash = crypto.createHash('sha256').update(first).update(chunk)
+        if (size === 0 && chunk.length === raw.size) whole = crypto.hash('sha256', chunk, 'hex')
+        else (hash ??= crypto.createHash('sha256')).update(chunk)
         size += chunk.length
-        sink?.add(chunk)
+        sink?.add(lent ? Buffer.from(chunk) : chunk)
       }
     },
     { trailing: 'hash' },

@@ -82,9 +82,10 @@ describe('reproof diff on large differing members', () => {
 
 describe('reproof diff on many small members', () => {
   it('keeps small members as views of their read blocks only while the blocks kept stay bounded', async () => {
-    // Each small differing member lies in a 1 MiB read block of its own, between two
-    // large identical members: keeping each as a view of its block, uncharged, held
-    // every block of both archives (over 400 MiB).
+    // Each small differing member lies in a block of its own, between two large identical
+    // members: keeping each as a view of its block, uncharged, held every block of both
+    // archives (over 400 MiB). Gzipped: the members of a tar on disk are not kept in a
+    // first pass at all (it is read again), those of a decompressed stream are.
     const count = 220
     const { dir, tmp } = tarPair((side) => {
       const files: Record<string, Buffer> = {}
@@ -96,7 +97,8 @@ describe('reproof diff on many small members', () => {
       }
       return files
     })
-    const run = await diffMeasured(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'), tmp)
+    execFileSync('gzip', ['-1', '-n', 'a.tar', 'b.tar'], { cwd: dir })
+    const run = await diffMeasured(path.join(dir, 'a.tar.gz'), path.join(dir, 'b.tar.gz'), tmp)
     expect(run.code, run.stderr).toBe(1)
     const differing = run.report.items.filter((i) => i.kind === 'content' && i.text !== undefined)
     expect(differing).toHaveLength(count)

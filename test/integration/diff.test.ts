@@ -268,6 +268,38 @@ PY`,
     expect(text.stdout.split('\n').length).toBeLessThan(20)
   })
 
+  it('reports the digests of two large tars hashed beside their comparison, and the members that differ across read blocks', async () => {
+    // 17 MiB a side, past the size at which the files' digests are taken on another
+    // thread while the members are read; a member that spans read blocks differs in its
+    // last byte, read again from the file.
+    const big = Buffer.alloc(17 * 1024 * 1024, 0x41)
+    const dir = twoTrees({ 'pkg/big.bin': '', 'pkg/note.txt': 'same\n' })
+    fs.writeFileSync(path.join(dir, 'a/pkg/big.bin'), big)
+    big[big.length - 1] = 0x42
+    fs.writeFileSync(path.join(dir, 'b/pkg/big.bin'), big)
+    // Same first bytes and size (mtimes alike): the digests are taken first; another
+    // mtime: the heads differ and the digests are taken beside.
+    sh(
+      dir,
+      'tar --sort=name --mtime=@1000000000 -cf a.tar -C a pkg && tar --sort=name --mtime=@1000000000 -cf b.tar -C b pkg && tar --sort=name --mtime=@1100000000 -cf c.tar -C b pkg',
+    )
+    const sha = (file: string) => sh(dir, `sha256sum ${file}`).split(' ')[0]
+    for (const other of ['b.tar', 'c.tar']) {
+      const { code, report } = await diff(path.join(dir, 'a.tar'), path.join(dir, other))
+      expect(code).toBe(1)
+      const archive = report?.items.find((i) => i.path === 'a.tar')
+      expect(archive?.digests).toEqual([sha('a.tar'), sha(other)])
+      const member = report?.items.find(
+        (i) => i.path === 'a.tar!pkg/big.bin' && i.kind === 'content',
+      )
+      expect(member?.digests).toEqual([
+        sh(dir, 'sha256sum a/pkg/big.bin').split(' ')[0],
+        sh(dir, 'sha256sum b/pkg/big.bin').split(' ')[0],
+      ])
+      expect(paths(report, 'content').filter((p) => p.includes('note'))).toEqual([])
+    }
+  })
+
   it('goes through gzip into tar to the changed member, and reports the gzip header', async () => {
     const dir = twoTrees(
       { 'package/lib/index.js': 'module.exports = 1\n', 'package/README': 'r\n' },

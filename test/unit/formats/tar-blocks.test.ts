@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import fc from 'fast-check'
-import tar from 'tar-stream'
+import { packTar as packed } from '../../tar-pack.js'
 import { describe, expect, it } from 'vitest'
 import { ReproofError } from '../../../src/errors.js'
 import { Budget, DEFAULT_LIMITS } from '../../../src/formats/limits.js'
@@ -16,15 +16,6 @@ import {
 } from '../../../src/formats/tar-blocks.js'
 
 const fail = (what: string): Error => new Error(what)
-
-async function packed(entries: { name: string; body: string }[]): Promise<Buffer> {
-  const pack = tar.pack()
-  for (const e of entries) pack.entry({ name: e.name, mtime: new Date(0) }, e.body)
-  pack.finalize()
-  const chunks: Buffer[] = []
-  for await (const chunk of pack as unknown as AsyncIterable<Buffer>) chunks.push(chunk)
-  return Buffer.concat(chunks)
-}
 
 /** Every entry and its data, read from `bytes` given in pieces of `piece` bytes. */
 async function read(bytes: Buffer, piece = bytes.length || 1) {
