@@ -160,6 +160,11 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
     job.said.changes = [...headerChanges, ...oneStream, recompressed]
     return gzipped((sink) => pipeline(inner.open(), sink))
   }
+  // In ship mode the members are walked whatever the tar needs (to keep its compressed
+  // bytes, or to look for extra fields before writing a new stream): begun now, the walk
+  // inflates on the thread pool while this thread reads the tar, rather than after it.
+  // A failure is waited for where the walk is (its rejection handled until then).
+  if (rules.mode === 'ship') memberRun().catch(() => undefined)
   // The tar is read (and spooled) first: when none of its fields changes, its
   // compressed bytes are kept too, and at most the gzip header is rewritten.
   return normalizeTar(inner.open(), job.work, rules, job.budget, input, async (plan, write) => {

@@ -4,7 +4,8 @@
  * the link, the entry lands in a directory `l`; after it, through the link into `d`. So
  * sorting such an archive would change what it extracts to.
  *
- * `pathOf` gives the path an entry extracts to, parts joined by `/`.
+ * `pathOf` gives the path an entry extracts to, parts joined by `/` (none empty: each
+ * `/` ends the path of a directory above it).
  */
 export function movedBelowLink<T>(
   before: readonly T[],
@@ -24,9 +25,9 @@ export function movedBelowLink<T>(
   const earlier = (order: Map<T, number>, link: T, entry: T): boolean =>
     (order.get(link) ?? 0) < (order.get(entry) ?? 0)
   for (const entry of before) {
-    const parts = pathOf(entry).split('/')
-    for (let n = 1; n < parts.length; n++)
-      for (const link of links.get(parts.slice(0, n).join('/')) ?? [])
+    const path = pathOf(entry)
+    for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1))
+      for (const link of links.get(path.slice(0, i)) ?? [])
         if (earlier(was, link, entry) !== earlier(now, link, entry)) return { entry, link }
   }
   return undefined
@@ -51,9 +52,8 @@ export function throughLink<T>(
   for (const entry of entries)
     for (const target of [pathOf(entry), linkOf(entry)]) {
       if (target === undefined) continue
-      const parts = target.split('/')
-      for (let n = 1; n < parts.length; n++) {
-        const link = links.get(parts.slice(0, n).join('/'))
+      for (let i = target.indexOf('/'); i !== -1; i = target.indexOf('/', i + 1)) {
+        const link = links.get(target.slice(0, i))
         if (link !== undefined) return { entry, link }
       }
     }
@@ -104,9 +104,9 @@ export function belowAFile<T>(
   const files = new Map<string, T>()
   for (const e of entries) if (!isDirectory(e)) files.set(pathOf(e), e)
   for (const entry of entries) {
-    const parts = pathOf(entry).split('/')
-    for (let n = 1; n < parts.length; n++) {
-      const file = files.get(parts.slice(0, n).join('/'))
+    const path = pathOf(entry)
+    for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+      const file = files.get(path.slice(0, i))
       if (file !== undefined) return { entry, file }
     }
   }

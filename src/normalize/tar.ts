@@ -192,10 +192,14 @@ function refuseUnkept(entries: readonly Spooled[], where: string): void {
 function readersAgreeOnNumber(block: Buffer, offset: number, length: number): boolean {
   const first = block[offset] ?? 0
   if (first === 0x80 || first === 0xff) return true
-  const field = block.subarray(offset, offset + length)
-  const nul = field.indexOf(0)
-  const text = field.toString('latin1', 0, nul === -1 ? field.length : nul)
-  return /^[ ]*[0-7]*[ ]*$/.test(text)
+  // Up to a NUL: spaces, octal digits, spaces (eight fields of every header: a loop on
+  // its bytes, where a string and a pattern each cost more than the rest of the check).
+  const end = offset + length
+  let i = offset
+  while (i < end && block[i] === 0x20) i++
+  while (i < end && (block[i] ?? 0) >= 0x30 && (block[i] ?? 0) <= 0x37) i++
+  while (i < end && block[i] === 0x20) i++
+  return i === end || block[i] === 0
 }
 
 /**
@@ -220,6 +224,10 @@ export function planTar(
   refuseUnkept(entries, where)
   const globals = entries.filter(isGlobal)
   const members = entries.filter((e) => !isGlobal(e))
+  // The path each member extracts to, worked out once: every check below asks for it
+  // (ten times a member, when each worked it out anew).
+  const paths = new Map(members.map((e) => [e, extractedAs(e.raw.name)]))
+  const pathOf = (e: Spooled): string => paths.get(e) ?? extractedAs(e.raw.name)
   // npm's own pack: every member below `package/`, at npm's fixed instant. Another tar of
   // such names is sorted like any other (two of the same files in another order must
   // come out the same).
@@ -234,7 +242,7 @@ export function planTar(
   // sorting could change. Refused rather than re-pointed.
   const counts = new Map<string, number>()
   for (const e of members) {
-    const name = extractedAs(e.raw.name)
+    const name = pathOf(e)
     counts.set(name, (counts.get(name) ?? 0) + 1)
   }
   const ambiguous = members.find(
@@ -250,9 +258,9 @@ export function planTar(
   // not there yet): moved after it, a broken archive would come out a working one.
   const seenNames = new Set<string>()
   const early = members.find((e) => {
-    const target = extractedAs(e.raw.linkName)
-    const first = e.raw.type === '1' && !seenNames.has(target) && counts.has(target)
-    seenNames.add(extractedAs(e.raw.name))
+    const target = e.raw.type === '1' ? extractedAs(e.raw.linkName) : undefined
+    const first = target !== undefined && !seenNames.has(target) && counts.has(target)
+    seenNames.add(pathOf(e))
     return first
   })
   if (early !== undefined)
@@ -261,22 +269,17 @@ export function planTar(
       `${where}: the hard link at byte ${early.raw.at} (${toDisplayText(fromNameBytes(early.raw.name))}) comes before ${toDisplayText(fromNameBytes(early.raw.linkName))}, the file it links to, so tar cannot make it; moving it after would change what the archive extracts to`,
       { path: where },
     )
-  const ordered = [...globals, ...linksAfterTargets(sorted)]
+  const ordered = [...globals, ...linksAfterTargets(sorted, pathOf)]
   // Names that tar extracts to one path (`a` and `./a`, `a//b`): the last one written
   // wins, so their order must not change.
-  const firstMoved = movedOverwrite(members, ordered, (e) => extractedAs(e.raw.name))
+  const firstMoved = movedOverwrite(members, ordered, pathOf)
   if (firstMoved !== undefined)
     throw new ReproofError(
       'E_INPUT',
       `${where}: the entry at byte ${firstMoved.raw.at} (${toDisplayText(fromNameBytes(firstMoved.raw.name))}) is extracted to the same path as another entry; sorting would change which one tar leaves there`,
       { path: where },
     )
-  const below = movedBelowLink(
-    members,
-    ordered,
-    (e) => extractedAs(e.raw.name),
-    (e) => e.raw.type === '2',
-  )
+  const below = movedBelowLink(members, ordered, pathOf, (e) => e.raw.type === '2')
   if (below !== undefined)
     throw new ReproofError(
       'E_INPUT',
@@ -287,7 +290,7 @@ export function planTar(
   const through = reordered
     ? throughLink(
         members,
-        (e) => extractedAs(e.raw.name),
+        pathOf,
         (e) => e.raw.type === '2',
         (e) => (e.raw.type === '1' ? extractedAs(e.raw.linkName) : undefined),
       )
@@ -298,13 +301,7 @@ export function planTar(
       `${where}: the entry at byte ${through.entry.raw.at} (${toDisplayText(fromNameBytes(through.entry.raw.name))}) is written or found through ${toDisplayText(fromNameBytes(through.link.raw.name))}, a symbolic link of the archive; sorting could make what the link points at after it, so such an archive is not reordered`,
       { path: where },
     )
-  const clash = reordered
-    ? belowAFile(
-        members,
-        (e) => extractedAs(e.raw.name),
-        (e) => e.raw.type === '5',
-      )
-    : undefined
+  const clash = reordered ? belowAFile(members, pathOf, (e) => e.raw.type === '5') : undefined
   if (clash !== undefined)
     throw new ReproofError(
       'E_INPUT',
@@ -349,23 +346,23 @@ function extractedAs(name: Buffer): string {
  * target comes later waits and follows it. Names and roles are kept as they are; a link
  * and its target are matched by the path they extract to (`./z` is `z`).
  */
-function linksAfterTargets(entries: readonly Spooled[]): Spooled[] {
-  const key = extractedAs
-  const names = new Set(entries.map((e) => key(e.raw.name)))
+function linksAfterTargets(entries: readonly Spooled[], pathOf: (e: Spooled) => string): Spooled[] {
+  const names = new Set(entries.map(pathOf))
   const emitted = new Set<string>()
   const waiting = new Map<string, Spooled[]>()
   const out: Spooled[] = []
   const emit = (entry: Spooled): void => {
     out.push(entry)
-    const name = key(entry.raw.name)
+    const name = pathOf(entry)
     emitted.add(name)
-    const links = waiting.get(name) ?? []
+    const links = waiting.get(name)
+    if (links === undefined) return
     waiting.delete(name)
     for (const link of links) emit(link)
   }
   for (const entry of entries) {
-    const target = key(entry.raw.linkName)
-    if (entry.raw.type === '1' && names.has(target) && !emitted.has(target)) {
+    const target = entry.raw.type === '1' ? extractedAs(entry.raw.linkName) : undefined
+    if (target !== undefined && names.has(target) && !emitted.has(target)) {
       waiting.set(target, [...(waiting.get(target) ?? []), entry])
     } else {
       emit(entry)

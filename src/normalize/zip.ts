@@ -209,7 +209,10 @@ function refuseOrderThatMatters(
   sorted: readonly Member[],
   where: string,
 ): void {
-  const path = (m: Member): string => withoutDotParts(m.nameBytes.toString('latin1'))
+  // Each member's path worked out once, for every check and both orders.
+  const paths = new Map(sorted.map((m) => [m, withoutDotParts(m.nameBytes.toString('latin1'))]))
+  const path = (m: Member): string =>
+    paths.get(m) ?? withoutDotParts(m.nameBytes.toString('latin1'))
   const isLink = (m: Member): boolean => m.type === 'symlink'
   const refuse = (what: string): ReproofError =>
     new ReproofError('E_INPUT', `${where}: ${what}`, { path: where })

@@ -50,6 +50,15 @@ data = bytearray(open('field.tar', 'rb').read())
 h = data[1024:1536]; h[136:148] = b'x0000000001\\0'; h[148:156] = b'        '
 h[148:156] = ('%06o\\0 ' % sum(h)).encode(); data[1024:1536] = h
 open('field.tar', 'wb').write(bytes(data))
+# An octal field holding a 9, which GNU tar stops at and tarfile refuses; and one of
+# spaces around its digits, as old tars wrote them, which both read alike.
+for name, value in (('digit.tar', b'00000000019\\0'), ('spaced.tar', b' 0000000001 ')):
+    with tarfile.open(name, 'w', format=tarfile.GNU_FORMAT) as t:
+        add(t, 'b'); add(t, 'a')
+    data = bytearray(open(name, 'rb').read())
+    h = data[1024:1536]; h[136:148] = value; h[148:156] = b'        '
+    h[148:156] = ('%06o\\0 ' % sum(h)).encode(); data[1024:1536] = h
+    open(name, 'wb').write(bytes(data))
 `,
     )
     expect(
@@ -66,12 +75,22 @@ open('field.tar', 'wb').write(bytes(data))
         'field.tar',
         /the mtime field of the header at byte 1024 is not a number every reader parses/,
       ],
+      [
+        'digit.tar',
+        /the mtime field of the header at byte 1024 is not a number every reader parses/,
+      ],
     ] as const) {
       const result = await normalize(dir, file)
       expect(result.code, file).toBe(2)
       expect(result.stderr).toMatch(message)
       expect(result.written).toBe(false)
     }
+    // Spaces around the digits: every reader takes them, and so does normalize.
+    const spaced = await normalize(dir, 'spaced.tar')
+    expect(spaced.code, spaced.stderr).toBe(0)
+    expect(
+      execFileSync('tar', ['-tf', path.join(dir, 'out-spaced.tar')], { encoding: 'utf8' }),
+    ).toBe('a\nb\n')
     // `git archive`'s commit id applies to no member: kept, and the tar normalized.
     const comment = await normalize(dir, 'comment.tar')
     expect(comment.code, comment.stderr).toBe(0)
