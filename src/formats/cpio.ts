@@ -47,8 +47,8 @@ const OTHER_TYPES: Record<number, string> = {
   0o010000: 'fifo',
   0o140000: 'socket',
 }
-// A name longer than this is not one a tool wrote (PATH_MAX is 4096).
-const MAX_NAME = 4096
+/** The longest name a header may give, its NUL included: PATH_MAX, as the kernel bounds it. */
+export const MAX_NAME = 4096
 // A symlink's target is its data: read whole, so bounded.
 const MAX_LINK = 4096
 

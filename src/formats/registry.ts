@@ -42,8 +42,11 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
     scan: async (source, where, budget, want) =>
       (await import('./zip.js')).scanZipSource(source, where, budget, want),
   },
+  // The magic, and the first member header's end (a text file may start with the magic).
   ar: {
-    detect: magic([...Buffer.from('!<arch>\n', 'latin1')]),
+    detect: (head) =>
+      magic([...Buffer.from('!<arch>\n', 'latin1')])(head) &&
+      (head.length < 68 || head.toString('latin1', 66, 68) === '`\n'),
     scan: async (source, where, budget, want) =>
       (await import('./ar.js')).scanAr(source.open(), where, budget, want),
   },
@@ -55,11 +58,18 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
   },
   // "newc" (with or without its checksum), POSIX "odc", and old binary in either byte
   // order: 070707 octal as a 16-bit word.
+  // The magic, and the first header's fields as far as the head holds them: digits for
+  // the text forms, a name size a path can have for the binary one. A text file that
+  // starts with the magic is not a cpio archive refused as corrupt.
   cpio: {
-    detect: (head) =>
-      ['070701', '070702', '070707'].includes(head.subarray(0, 6).toString('latin1')) ||
-      magic([0xc7, 0x71])(head) ||
-      magic([0x71, 0xc7])(head),
+    detect: (head) => {
+      const text = head.subarray(0, 6).toString('latin1')
+      if (text === '070701' || text === '070702') return digitsUpTo(head, 110, /^[0-9a-fA-F]*$/)
+      if (text === '070707') return digitsUpTo(head, 76, /^[0-7]*$/)
+      if (magic([0xc7, 0x71])(head)) return plausibleBinaryCpio(head, true)
+      if (magic([0x71, 0xc7])(head)) return plausibleBinaryCpio(head, false)
+      return false
+    },
     scan: async (source, where, budget, want) =>
       (await import('./cpio.js')).scanCpio(source.open(), where, budget, want),
   },
@@ -116,4 +126,17 @@ export function isV7TarHeader(head: Buffer): boolean {
   }
   const stored = Number.parseInt(field[1] ?? '', 8)
   return stored === unsigned || stored === signed
+}
+
+/** Whether a text header's fields, up to its end or the head's, are all digits. */
+function digitsUpTo(head: Buffer, headerSize: number, digits: RegExp): boolean {
+  return digits.test(head.toString('latin1', 6, Math.min(head.length, headerSize)))
+}
+
+/** An old binary cpio header whose name size a path can have (its NUL included). */
+function plausibleBinaryCpio(head: Buffer, littleEndian: boolean): boolean {
+  if (head.length < 22) return true
+  const nameSize = littleEndian ? head.readUInt16LE(20) : head.readUInt16BE(20)
+  if (nameSize < 1 || nameSize > 4096) return false
+  return head.length < 26 + nameSize || head[26 + nameSize - 1] === 0
 }

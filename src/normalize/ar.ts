@@ -5,12 +5,15 @@ import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
 import type { Budget } from '../formats/limits.js'
 import { MiB, type Job, type NormalizeOutcome } from './job.js'
+import { specialBitsChange } from './rules.js'
 
 export interface ArChanges {
   members: number
   headers: number
   /** Members whose exec bit was kept (mode 755). */
   executables: number
+  /** Members whose setuid, setgid or sticky bit the stable mode left out (`ar x` restores a mode). */
+  specialBits: number
 }
 
 const MAGIC = '!<arch>\n'
@@ -35,7 +38,7 @@ export async function normalizeAr(
   }
   if ((await reader.read(MAGIC.length))?.toString('latin1') !== MAGIC) throw bad('no !<arch> magic')
   await write(Buffer.from(MAGIC, 'latin1'))
-  const changes: ArChanges = { members: 0, headers: 0, executables: 0 }
+  const changes: ArChanges = { members: 0, headers: 0, executables: 0, specialBits: 0 }
   for (;;) {
     const header = await reader.read(60)
     if (header === undefined) break
@@ -54,8 +57,10 @@ export async function normalizeAr(
       const table = name === '/' || name === '/SYM64/'
       const modeText = header.subarray(40, 48).toString('latin1').trim()
       if (!/^[0-7]*$/.test(modeText)) throw bad(`member mode "${modeText}" is not octal`)
-      const executable = !table && (Number.parseInt(modeText || '0', 8) & 0o111) !== 0
+      const mode = Number.parseInt(modeText || '0', 8)
+      const executable = !table && (mode & 0o111) !== 0
       if (executable) changes.executables++
+      if (!table && (mode & 0o7000) !== 0) changes.specialBits++
       stable.write('0'.padEnd(12), 16, 'latin1')
       stable.write('0'.padEnd(6), 28, 'latin1')
       stable.write('0'.padEnd(6), 34, 'latin1')
@@ -84,6 +89,7 @@ export function normalizeArFile(job: Job): Promise<NormalizeOutcome> {
       c.headers > 0
         ? [
             `${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644${c.executables > 0 ? ` (755 for the ${c.executables} with an exec bit, kept)` : ''}`,
+            ...(c.specialBits > 0 ? [specialBitsChange(c.specialBits)] : []),
           ]
         : []
   })

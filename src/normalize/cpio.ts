@@ -4,7 +4,15 @@ import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
 import type { Budget } from '../formats/limits.js'
-import { stableMode, stableMtime, type EntryType, type NormalizeRules } from './rules.js'
+import { MAX_NAME } from '../formats/cpio.js'
+import {
+  lateTimesChange,
+  specialBitsChange,
+  stableMode,
+  stableMtime,
+  type EntryType,
+  type NormalizeRules,
+} from './rules.js'
 import { MiB, type Job, type NormalizeOutcome } from './job.js'
 
 export interface CpioChanges {
@@ -12,6 +20,10 @@ export interface CpioChanges {
   headers: number
   /** Entries whose setuid, setgid or sticky bit the stable mode left out. */
   specialBits: number
+  /** Entries whose stable time is past the largest the header's mtime field holds: given that one. */
+  lateTimes: number
+  /** That largest time, where one was given (seconds). */
+  latest?: number
 }
 
 const S_IFMT = 0o170000
@@ -137,7 +149,7 @@ export async function normalizeCpio(
   const write = async (bytes: Buffer): Promise<void> => {
     if (!output.write(Buffer.from(bytes))) await once(output, 'drain')
   }
-  const changes: CpioChanges = { entries: 0, headers: 0, specialBits: 0 }
+  const changes: CpioChanges = { entries: 0, headers: 0, specialBits: 0, lateTimes: 0 }
   // Hard links share an inode number; the first position of each keeps them together.
   const inodes = new Map<string, number>()
   // Entries of the archive at hand (a concatenation's each numbers its own).
@@ -163,6 +175,9 @@ export async function normalizeCpio(
       return value
     }
     const namesize = get('namesize')
+    // A name is a path and its NUL: bounded before it is read, as the kernel bounds it.
+    if (namesize < 1 || namesize > MAX_NAME)
+      throw bad(`the name size ${namesize} at byte ${at} is not 1 to ${MAX_NAME} bytes`)
     const filesize = get('filesize')
     const namePadded = roundUp(layout.size + namesize, layout.align) - layout.size
     const nameBytes = (await reader.read(namePadded)) ?? Buffer.alloc(0)
@@ -182,6 +197,15 @@ export async function normalizeCpio(
       throw bad(
         `more entries than its inode field can number (${fieldMax(inoField)}), at byte ${at}`,
       )
+    const mtimeField = layout.fields.mtime
+    if (
+      !trailer &&
+      mtimeField !== undefined &&
+      stableMtime(get('mtime'), rules) > fieldMax(mtimeField)
+    ) {
+      changes.lateTimes++
+      changes.latest = fieldMax(mtimeField)
+    }
     const newHeader = stableHeader(header, layout, get, { trailer, position }, rules)
     if (!newHeader.equals(header)) changes.headers++
     // A file or directory's setuid, setgid or sticky bit: not in a stable mode, said so.
@@ -291,7 +315,13 @@ function stableHeader(
   for (const [name, value] of Object.entries(wanted) as [FieldName, number][]) {
     const field = layout.fields[name]
     if (field === undefined || get(name) === value) continue
-    writeField(out, field, layout, name === 'mtime' ? Math.max(0, value) : value)
+    // A time the field cannot hold is written as the largest it can (counted by the caller).
+    writeField(
+      out,
+      field,
+      layout,
+      name === 'mtime' ? Math.min(Math.max(0, value), fieldMax(field)) : value,
+    )
   }
   return out
 }
@@ -317,10 +347,9 @@ export function normalizeCpioFile(job: Job): Promise<NormalizeOutcome> {
       c.headers > 0
         ? [
             `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`,
-            ...(c.specialBits > 0
-              ? [
-                  `${c.specialBits} setuid, setgid or sticky bits removed (the stable modes have none)`,
-                ]
+            ...(c.specialBits > 0 ? [specialBitsChange(c.specialBits)] : []),
+            ...(c.lateTimes > 0 && c.latest !== undefined
+              ? [lateTimesChange(c.lateTimes, c.latest, 'cpio header')]
               : []),
           ]
         : []

@@ -19,10 +19,26 @@ export const NPM_MTIME = 499162500
 
 /** The earliest time a zip (DOS) timestamp can hold: 1980-01-01T00:00:00Z. */
 export const DOS_EPOCH = 315532800
+/** The latest a DOS date and time hold: 2107-12-31 23:59:58 UTC. */
+export const DOS_LATEST = 4354819198
 
 /** min(mtime, epoch), as the reproducible-builds spec recommends, or the epoch when forced. */
 export function stableMtime(mtime: number, rules: NormalizeRules): number {
   return rules.setMtime ? rules.epoch : Math.min(mtime, rules.epoch)
+}
+
+/** What a report says of setuid, setgid and sticky bits a stable mode left out. */
+export function specialBitsChange(count: number): string {
+  return `${count} setuid, setgid or sticky bits removed (the stable modes have none)`
+}
+
+/**
+ * What a report says of stable times a format's field cannot hold (an epoch past 2106
+ * for a cpio header, 2107 for a zip's DOS time): each written as the latest it holds.
+ */
+export function lateTimesChange(count: number, latest: number, field: string): string {
+  const when = new Date(latest * 1000).toISOString().replace('.000Z', 'Z')
+  return `${count} times past ${when}, the latest a ${field} holds, written as that`
 }
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
@@ -57,8 +73,10 @@ export function isManifestName(name: string): boolean {
 
 /** DOS date and time fields for a UTC instant, floored at 1980-01-01 (the format's first day). */
 export function dosDateTime(seconds: number): { date: number; time: number } {
-  const d = new Date(Math.max(seconds, DOS_EPOCH) * 1000)
-  const year = Math.min(d.getUTCFullYear(), 2107)
+  // Before 1980 or after 2107, the nearest time the fields hold (not 2107 with the
+  // month and day of a later year).
+  const d = new Date(Math.min(Math.max(seconds, DOS_EPOCH), DOS_LATEST) * 1000)
+  const year = d.getUTCFullYear()
   return {
     date: ((year - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
     time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | Math.floor(d.getUTCSeconds() / 2),

@@ -38,6 +38,8 @@ export interface TarChanges {
   mtimes: number
   /** Times before 1970 (no ustar field holds one), set to 0. */
   negativeTimes: number
+  /** Stable times past the largest an octal mtime field holds (2242): written as that. */
+  lateTimes: number
   modes: number
   owners: number
   paxRecords: number
@@ -62,7 +64,7 @@ export function isDroppedRecord(key: string): boolean {
 }
 
 // The largest time an 11-digit octal field holds (year 2242).
-const MAX_OCTAL_TIME = 0o77777777777
+export const MAX_OCTAL_TIME = 0o77777777777
 
 export function stableBlocks(
   raw: RawEntry,
@@ -82,6 +84,7 @@ export function stableBlocks(
     if (wanted < 0) changes.negativeTimes++
     else changes.mtimes++
   }
+  if (wanted > MAX_OCTAL_TIME) changes.lateTimes++
   const type: EntryType = ENTRY_KINDS[raw.type] ?? 'other'
   const mode = readNumber(raw.header, 100, 8) ?? 0
   const newMode = type === 'other' ? mode & 0o777 : stableMode(type, mode)

@@ -8,8 +8,8 @@ import type { Budget } from '../formats/limits.js'
 import type { BlockPool } from '../io/block-pool.js'
 import { padded, parsePax, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
-import { NPM_MTIME, type NormalizeRules } from './rules.js'
-import { memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
+import { lateTimesChange, NPM_MTIME, specialBitsChange, type NormalizeRules } from './rules.js'
+import { MAX_OCTAL_TIME, memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
 import { belowAFile, movedBelowLink, movedOverwrite, throughLink } from './link-order.js'
 
 export type { TarChanges } from './tar-headers.js'
@@ -317,6 +317,7 @@ export function planTar(
     paxRecords: 0,
     headerNames: 0,
     negativeTimes: 0,
+    lateTimes: 0,
     specialBits: 0,
   }
   let rewritten = false
@@ -477,10 +478,9 @@ export function describeTar(c: TarChanges, rules: NormalizeRules): string[] {
     c.reordered ? `${c.entries} entries sorted by name` : '',
     c.mtimes > 0 ? `${c.mtimes} mtimes ${rules.setMtime ? 'set' : 'clamped'} to the epoch` : '',
     c.negativeTimes > 0 ? `${c.negativeTimes} times before 1970 set to 0` : '',
+    c.lateTimes > 0 ? lateTimesChange(c.lateTimes, MAX_OCTAL_TIME, 'tar header') : '',
     c.modes > 0 ? `${c.modes} modes set to 0644/0755` : '',
-    c.specialBits > 0
-      ? `${c.specialBits} setuid, setgid or sticky bits removed (the stable modes have none)`
-      : '',
+    c.specialBits > 0 ? specialBitsChange(c.specialBits) : '',
     c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',
     c.paxRecords > 0
       ? `${c.paxRecords} PAX time, owner or xattr records removed (file capabilities and ACLs kept)`

@@ -10,8 +10,10 @@ import type { Budget } from '../formats/limits.js'
 import {
   compareZipNames,
   dosDateTime,
+  DOS_LATEST,
   isCanonical,
   isManifestName,
+  lateTimesChange,
   sortWheelRecord,
   stableExternalAttributes,
   stableExtraFields,
@@ -31,6 +33,8 @@ export interface ZipChanges {
   entries: number
   reordered: boolean
   times: number
+  /** Stable times past the latest a DOS time holds (2107): written as that. */
+  lateTimes: number
   extraFields: number
   attributes: number
   /** Members whose content was rewritten (wheel RECORD, jar manifest in compare mode). */
@@ -153,6 +157,7 @@ export async function normalizeZip<T>(
       entries: members.length,
       reordered: sorted.some((m, i) => m !== members[i] || m !== physical[i]),
       times: 0,
+      lateTimes: 0,
       extraFields: 0,
       attributes: 0,
       rewritten: [],
@@ -389,6 +394,7 @@ function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {
     entries,
     reordered: false,
     times: 0,
+    lateTimes: 0,
     extraFields: 0,
     attributes: 0,
     rewritten: [],
@@ -543,9 +549,9 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   // The local header repeats the time and has extra fields of its own (the access
   // time of 0x5455 lives only there): both copies must be stable to be kept.
   const local = job.locals.get(entry) ?? readLocalHeader(job.fd, entry, where)
-  const time = dosDateTime(
-    stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules),
-  )
+  const stable = stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules)
+  if (stable > DOS_LATEST) changes.lateTimes++
+  const time = dosDateTime(stable)
   if (
     [entry.lastModFileDate, local.date].some((d) => d !== time.date) ||
     [entry.lastModFileTime, local.time].some((t) => t !== time.time)
@@ -1613,6 +1619,7 @@ function describeZip(c: ZipChanges, rules: NormalizeRules): string[] {
     c.times > 0
       ? `${c.times} DOS times ${rules.setMtime ? 'set' : 'clamped'} to the epoch (UTC)`
       : '',
+    c.lateTimes > 0 ? lateTimesChange(c.lateTimes, DOS_LATEST, 'DOS time') : '',
     c.extraFields > 0
       ? `${c.extraFields} extra fields cleaned (timestamps and uid/gid removed)`
       : '',

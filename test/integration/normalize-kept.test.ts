@@ -119,6 +119,97 @@ for name, value in (('digit.tar', b'00000000019\\0'), ('spaced.tar', b' 00000000
   })
 })
 
+describe('reproof normalize of times, names and modes a format cannot hold', () => {
+  it('writes an epoch past what a time field holds as the latest it holds, and says so', async () => {
+    const dir = makeTemp()
+    fs.mkdirSync(path.join(dir, 'tree'))
+    fs.writeFileSync(path.join(dir, 'tree', 'f'), 'hi\n')
+    for (const format of ['newc', 'odc', 'bin'])
+      execFileSync(
+        'sh',
+        ['-c', `cd tree && echo f | cpio -o -H ${format} --quiet > ../${format}.cpio`],
+        {
+          cwd: dir,
+        },
+      )
+    execFileSync('tar', ['-cf', 'a.tar', '-C', 'tree', 'f'], { cwd: dir })
+    execFileSync('zip', ['-qX', '../a.zip', 'f'], { cwd: path.join(dir, 'tree') })
+    // 5,000,000,000 is 2128: past newc's and the binary header's 32 bits (2106) and a
+    // DOS time (2107); 10,000,000,000 (2286) is past tar's and odc's 11 octal digits.
+    const listing = (file: string): string =>
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          file.endsWith('.cpio')
+            ? `TZ=UTC cpio -itv --quiet < out-${file}`
+            : file.endsWith('.tar')
+              ? `TZ=UTC tar -tvf out-${file} --full-time`
+              : `TZ=UTC unzip -Z -T out-${file}`,
+        ],
+        { cwd: dir, encoding: 'utf8' },
+      )
+    for (const [file, epoch, latest, shown] of [
+      ['newc.cpio', '5000000000', '2106-02-07T06:28:15Z', /Feb +7 +2106/],
+      ['bin.cpio', '5000000000', '2106-02-07T06:28:15Z', /Feb +7 +2106/],
+      ['odc.cpio', '10000000000', '2242-03-16T12:56:31Z', /Mar +16 +2242/],
+      ['a.tar', '10000000000', '2242-03-16T12:56:31Z', /2242-03-16 12:56:31/],
+      ['a.zip', '5000000000', '2107-12-31T23:59:58Z', /21071231\.235958/],
+    ] as const) {
+      const result = await runCli([
+        'normalize',
+        '--epoch',
+        epoch,
+        '-o',
+        path.join(dir, `out-${file}`),
+        path.join(dir, file),
+      ])
+      expect(result.code, `${file}: ${result.stderr}`).toBe(0)
+      expect(result.stdout, file).toContain(`1 times past ${latest}, the latest a `)
+      expect(listing(file), file).toMatch(shown)
+    }
+  })
+
+  it('refuses a cpio name longer than a path before reading it', async () => {
+    const dir = makeTemp()
+    // A newc header naming 553,648,128 bytes of name, and nothing after it.
+    const header = `07070100000001000081A4${'0'.repeat(16)}00000001${'0'.repeat(8)}00000000${'0'.repeat(32)}21000000${'0'.repeat(8)}`
+    fs.writeFileSync(path.join(dir, 'name.cpio'), header)
+    const result = await normalize(dir, 'name.cpio')
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/the name size 553648128 at byte 0 is not 1 to 4096 bytes/)
+    expect(result.written).toBe(false)
+  })
+
+  it('says an ar member lost its setuid bit', async () => {
+    const dir = makeTemp()
+    const member = (name: string, mode: string, data: string): string =>
+      `${name.padEnd(16)}${'1700000000'.padEnd(12)}${'1000'.padEnd(6)}${'1000'.padEnd(6)}${mode.padEnd(8)}${String(data.length).padEnd(10)}\x60\n${data}`
+    fs.writeFileSync(
+      path.join(dir, 'suid.a'),
+      `!<arch>\n${member('a/', '104755', 'hi')}${member('b/', '100600', 'hi')}`,
+      'latin1',
+    )
+    const result = await normalize(dir, 'suid.a')
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/1 setuid, setgid or sticky bits removed/)
+  })
+
+  it('leaves a text file that starts like a cpio or ar archive as a file of no format', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'phones.txt'), '0707010000 phone list\n')
+    fs.writeFileSync(
+      path.join(dir, 'notes.txt'),
+      '!<arch>\nnot an archive, a note about one\n'.repeat(3),
+    )
+    for (const file of ['phones.txt', 'notes.txt']) {
+      const result = await normalize(dir, file)
+      expect(result.code, `${file}: ${result.stderr}`).toBe(0)
+      expect(result.stdout).toMatch(/unknown/)
+    }
+  })
+})
+
 describe('reproof normalize --in-place', () => {
   it('keeps the file’s owner and every bit of its mode', async () => {
     const dir = makeTemp()
