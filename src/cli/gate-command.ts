@@ -10,7 +10,7 @@ export function gateCommand(
   signal?: AbortSignal,
 ): Command {
   const gate = new Command('gate').description(
-    'deploy and roll back only attested, reproduced artifacts, recorded in a crash-safe ledger',
+    'deploy and roll back only attested artifacts (reproduced ones, with --require-reproduced), recorded in a crash-safe ledger',
   )
   const common = (command: Command): Command =>
     command

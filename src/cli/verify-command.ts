@@ -124,7 +124,10 @@ function withPolicyOptions(command: Command): Command {
       'require this predicate type (default: SLSA Provenance v1, https://slsa.dev/provenance/v1)',
     )
     .option('--build-type <uri>', 'require this build type')
-    .option('--require-reproduced', 'require proof that two runs produced every subject')
+    .option(
+      '--require-reproduced',
+      "require the signed record to say two runs produced every subject (the signer's word; --rebuild checks it)",
+    )
     .option(
       '--max-age <duration>',
       'require the earliest verified log or timestamp time to be no older than this (e.g. 90d, 2w, 12h)',

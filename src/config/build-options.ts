@@ -124,6 +124,12 @@ export interface BuildOptions {
    */
   explain: boolean
   /**
+   * A further pair built to explain a difference: an --out glob that matches in neither
+   * of its runs (an artifact the first pair's run B alone made) is no difference there,
+   * not bad input.
+   */
+  unmatchedOutputsAllowed?: true
+  /**
    * Paths the build must not read, covered inside the sandbox (verify --rebuild: the
    * artifacts under verification, so that the command cannot copy them). Absolute, free
    * of symbolic links and newlines. Not set from the command line.

@@ -5,7 +5,7 @@ import { diffDirectories, toReport } from './diff-inputs.js'
 import { DiffEngine } from './engine.js'
 import type { HintContext } from './hints.js'
 import { DEFAULT_LIMITS } from '../formats/limits.js'
-import type { DiffItem, DiffReport } from './report.js'
+import type { DiffItem, DiffReport, FieldDifference } from './report.js'
 
 export interface BuildRunFacts {
   /** The build roots as the builds saw them: what embedded paths are compared with. */
@@ -64,11 +64,40 @@ export async function explainBuild(
   ]
   // Each artifact where its bytes are: a link artifact's digest is its target's, so its
   // target's content is what differs (its link text may well be the same in both runs).
-  await diffDirectories(engine, a.root, b.root, names.filter(isUtf8Name), [
+  const artifacts = names.filter(isUtf8Name)
+  await diffDirectories(engine, a.root, b.root, artifacts, [
     { at: (name) => a.readFrom(name) },
     { at: (name) => b.readFrom(name) },
   ])
+  const kept = withoutIgnoredModeBits(engine.items, new Set(artifacts))
+  engine.items.length = 0
+  for (const item of kept) engine.items.push(item)
   return toReport(engine, ['run A', 'run B'])
+}
+
+/**
+ * The verdict compares an artifact's bytes and its exec bit, nothing else of its mode:
+ * a mode on disk that differs in other bits only (0644 and 0664, under another umask)
+ * is no difference of the build, and the explanation names no cause for it. Inside an
+ * archive a mode is part of the artifact's bytes, and stays.
+ */
+function withoutIgnoredModeBits(items: DiffItem[], artifacts: ReadonlySet<string>): DiffItem[] {
+  const ignored = (f: FieldDifference): boolean =>
+    f.field === 'mode' && ((Number.parseInt(f.a, 8) ^ Number.parseInt(f.b, 8)) & 0o111) === 0
+  return items.flatMap((item): DiffItem[] => {
+    if (item.kind !== 'metadata' || !artifacts.has(item.path)) return [item]
+    const fields = item.fields.filter((f) => !ignored(f))
+    if (fields.length === item.fields.length) return [item]
+    if (fields.length === 0) return []
+    const gone = item.fields.filter(ignored).map((f) => `${f.field}: `)
+    return [
+      {
+        ...item,
+        fields,
+        hints: item.hints.filter((h) => !gone.some((g) => h.evidence.startsWith(g))),
+      },
+    ]
+  })
 }
 
 /** The report's items that belong to one artifact (itself and its archive members). */

@@ -153,13 +153,16 @@ export function contentHints(
       fix: FIX.unexplained,
     })
   if (hints.length === 0) {
-    const places =
-      diff.binary?.places ??
-      (diff.text === undefined ? 0 : diff.text.removed.length + diff.text.added.length)
     const bytes = diff.binary?.differingBytes
+    const places = diff.binary?.places ?? 0
+    const lines = (n: number, what: string): string => `${n} ${n === 1 ? 'line' : 'lines'} ${what}`
+    const what =
+      bytes !== undefined
+        ? `${bytes} ${bytes === 1 ? 'byte differs' : 'bytes differ'} in ${places} ${places === 1 ? 'place' : 'places'}`
+        : `${lines(diff.text?.removed.length ?? 0, 'removed')}, ${lines(diff.text?.added.length ?? 0, 'added')}`
     hints.push({
       cause: 'unexplained',
-      evidence: `${bytes === undefined ? `${places} changed lines` : `${bytes} ${bytes === 1 ? 'byte differs' : 'bytes differ'} in ${places} ${places === 1 ? 'place' : 'places'}`} with no time, path, order or host name found`,
+      evidence: `${what} with no time, path, order or host name found`,
       fix: FIX.unexplained,
     })
   }
@@ -463,8 +466,8 @@ function writtenTime(
 
 /**
  * Every plausible time written in a region: epoch numbers (s, ms, µs, ns) standing on
- * their own, ISO 8601 (with its zone), RFC 2822 (mail, Debian changelogs), `date` and
- * `__DATE__` forms.
+ * their own, ISO 8601 (with its zone, or a day alone), RFC 2822 (mail, Debian
+ * changelogs), `date` and `__DATE__` forms.
  */
 export function findTimes(region: string): FoundTime[] {
   const found: FoundTime[] = []
@@ -521,6 +524,13 @@ export function findTimes(region: string): FoundTime[] {
   }
   for (const m of region.matchAll(new RegExp(`(${monthNames}) ([ 0-9][0-9]) ([0-9]{4})`, 'g'))) {
     const t = Date.UTC(Number(m[3]), MONTHS.indexOf(m[1] ?? ''), Number((m[2] ?? '').trim())) / 1000
+    found.push({ seconds: t, text: m[0], dayOnly: true, written: true })
+  }
+  // A day alone in ISO 8601 (`date +%F`), not the start of a time the pattern above took.
+  for (const m of region.matchAll(
+    /(?<![0-9A-Za-z-])((?:19|2[0-9])[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(?![0-9A-Za-z-]|[T ][0-9]{2}:)/g,
+  )) {
+    const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 1000
     found.push({ seconds: t, text: m[0], dayOnly: true, written: true })
   }
   return found

@@ -15,8 +15,10 @@ export interface Culprit {
    * varies: concurrency, random seeds, the network); a variation: that one alone (with
    * the path, which the control cleared) reproduces it; `together`: no single variation
    * does (several at once, or a difference that does not come every time); `unstable`:
-   * the build varied nothing but the path and the control pair did not differ again (it
-   * does not come every time); `unknown`: the extra builds allowed ran out first.
+   * it comes and goes (the build varied nothing but the path and the control pair did
+   * not differ again; a pair with every variation that applied did not; or a second
+   * control pair did, after a variation was found); `unknown`: the extra builds allowed
+   * ran out first.
    */
   cause: VariationName | 'path' | 'together' | 'unstable' | 'unknown'
   /** Other variations that alone reproduce it too (the search found it under each). */
@@ -39,7 +41,14 @@ export type PairTest = (variations: readonly VariationName[]) => Promise<Readonl
 
 /**
  * Finds the culprit of each of `differing`, testing at most `maxPairs` pairs. `varied`
- * are the variations of the build that differed, without `path`.
+ * are the variations the build applied, without `path`.
+ *
+ * A variation is named only from a pair that varied it: the search starts from a pair
+ * with every variation of `varied` (the first build varied more than those: run B's
+ * later start, its process ids), and halves the set where a pair reproduces a
+ * difference. A difference that the control pair did not show may still come and go:
+ * once a variation is named, a second control pair is built, and an artifact that
+ * differs in it is `unstable`, not that variation's.
  */
 export async function attribute(
   differing: readonly string[],
@@ -52,18 +61,22 @@ export async function attribute(
   // A difference two variations each reproduce alone (a date written from the clock and
   // from a file's time) is named under both: the first found, the others beside it.
   const also = new Map<string, VariationName[]>()
+  // The search leaves one pair (`kept`) for the second control, which confirms what it names.
   const run = async (
     variations: readonly VariationName[],
+    kept = 1,
   ): Promise<ReadonlySet<string> | undefined> => {
-    if (pairs.length >= maxPairs) return undefined
+    if (pairs.length >= maxPairs - kept) return undefined
     const found = await test(variations)
     pairs.push({ variations: [...variations], differing: [...found].sort() })
     return found
   }
-  const control = await run([])
+  const control = await run([], 0)
   if (control === undefined)
     return { culprits: differing.map((artifact) => ({ artifact, cause: 'unknown' })), pairs }
   for (const artifact of differing) if (control.has(artifact)) causes.set(artifact, 'path')
+  // `set` reproduced each of `targets` in a pair of its own: one variation is the
+  // culprit; more are halved, each half in a pair.
   const search = async (
     set: readonly VariationName[],
     targets: readonly string[],
@@ -73,7 +86,9 @@ export async function attribute(
     if (set.length === 1 && only !== undefined) {
       for (const t of targets) {
         const first = causes.get(t)
-        if (first === undefined) causes.set(t, only)
+        // Found alone under one half, after the other half's search had found it under
+        // neither of its own quarters: this one is what it is.
+        if (first === undefined || first === 'together') causes.set(t, only)
         else also.set(t, [...(also.get(t) ?? []), only])
       }
       return
@@ -94,7 +109,29 @@ export async function attribute(
   }
   const rest = differing.filter((a) => !causes.has(a))
   if (varied.length === 0) for (const t of rest) causes.set(t, 'unstable')
-  else await search(varied, rest)
+  else if (rest.length > 0) {
+    const all = await run(varied)
+    if (all !== undefined) {
+      // Not again with every variation that applied: it comes and goes.
+      for (const t of rest) if (!all.has(t)) causes.set(t, 'unstable')
+      await search(
+        varied,
+        rest.filter((t) => all.has(t)),
+      )
+    }
+  }
+  // A second control pair, once a variation is named: what differs there too differs
+  // with nothing varied, sometimes, and is no variation's doing.
+  const named = differing.filter((a) => isVariation(causes.get(a)))
+  if (named.length > 0) {
+    const again = await run([], 0)
+    if (again !== undefined)
+      for (const t of named)
+        if (again.has(t)) {
+          causes.set(t, 'unstable')
+          also.delete(t)
+        }
+  }
   return {
     culprits: differing.map((artifact) => {
       const more = also.get(artifact)
@@ -108,9 +145,20 @@ export async function attribute(
   }
 }
 
-// Pairs built to explain, at most: the control, then two per halving of the variations;
-// the four default variations need at most seven.
-export const MAX_EXPLAIN_PAIRS = 12
+function isVariation(cause: Culprit['cause'] | undefined): boolean {
+  return (
+    cause !== undefined &&
+    cause !== 'path' &&
+    cause !== 'together' &&
+    cause !== 'unstable' &&
+    cause !== 'unknown'
+  )
+}
+
+// Pairs built to explain, at most: the control, every variation together, two per
+// halving of the variations, and a second control; the default variations need at most
+// nine.
+export const MAX_EXPLAIN_PAIRS = 14
 
 /**
  * How many further pairs may be built: all of them together, at the first pair's pace,

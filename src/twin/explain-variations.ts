@@ -38,8 +38,11 @@ export async function explainVariations(
   buildPair: BuildPair,
   emit: (event: BuildEvent) => void,
 ): Promise<AttributionResult> {
+  // Every variation that was applied, with or without an effect seen: one judged to have
+  // none may still have changed something (the file-time variation starts run B later,
+  // and a build that resets its files' times still reads the clock).
   const varied = inputs.variations
-    .filter((v) => v.status === 'effective' && v.name !== 'path')
+    .filter((v) => v.status !== 'not-applied' && v.name !== 'path')
     .map((v) => v.name)
   const budget = pairsWithin(options.timeoutMs, inputs.pairMs)
   if ('skipped' in budget) return { extraBuilds: 0, skipped: budget.skipped }
@@ -59,6 +62,7 @@ export async function explainVariations(
       report: undefined,
       keep: false,
       explain: false,
+      unmatchedOutputsAllowed: true,
     })
   }
   try {

@@ -271,7 +271,9 @@ async function compareRuns(
   const { variations } = ran
   const { workspace, epoch, warnings } = at
   emit({ kind: 'phase', text: 'hashing artifacts' })
-  const collected = await collectOutputs(roots, plan, options.outputs, warnings)
+  const collected = await collectOutputs(roots, plan, options.outputs, warnings, {
+    unmatchedAllowed: options.unmatchedOutputsAllowed === true,
+  })
   const places = { a: collected.a.places, b: collected.b.places }
   const judgement = await judgeArtifacts(
     places,
@@ -516,6 +518,7 @@ async function collectOutputs(
   plan: RunPlan,
   outputs: readonly string[],
   warnings: string[],
+  { unmatchedAllowed }: { unmatchedAllowed: boolean },
 ) {
   const collected = {
     a: await collectManifest(roots.a, outputs, { seenAs: plan.runs.a.layout.root }),
@@ -534,7 +537,7 @@ async function collectOutputs(
   const unmatched = outputs.filter(
     (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,
   )
-  if (unmatched.length > 0) {
+  if (unmatched.length > 0 && !unmatchedAllowed) {
     throw new ReproofError(
       'E_INPUT',
       `--out ${unmatched.join(', ')}: matched no file in either build`,

@@ -45,6 +45,31 @@ async function build(source: string, args: string[]) {
   return { ...run, result: JSON.parse(run.stdout) as BuildResult }
 }
 
+/** `reproof build` of a project of one Makefile (and a README), in temp dirs; `--json` unless `text`. */
+async function buildMakefile(makefile: string, args: string[], { text = false } = {}) {
+  const source = makeTemp()
+  fs.writeFileSync(path.join(source, 'README'), 'x\n')
+  fs.writeFileSync(path.join(source, 'Makefile'), makefile)
+  const run = await runCli([
+    'build',
+    '-C',
+    source,
+    '--temp-dir',
+    makeTempParent(),
+    ...(text ? [] : ['--json']),
+    '--out-dir',
+    makeTemp(),
+    ...args,
+    '--',
+    'make',
+  ])
+  return {
+    code: run.code,
+    stdout: run.stdout,
+    result: text ? undefined : (JSON.parse(run.stdout) as BuildResult),
+  }
+}
+
 describe('reproof build: which variation causes each difference', () => {
   it('builds further pairs and names the variation alone that reproduces each difference', async () => {
     const { code, result } = await build(project(), ['--vary', 'umask'])
@@ -57,6 +82,15 @@ describe('reproof build: which variation causes each difference', () => {
     // The clock is varied only with libfaketime; without it the date cannot be blamed on it.
     if (time?.status === 'effective') expect(causes['day.txt']).toBe('time')
     expect(Object.keys(causes).sort()).toEqual(result.differences.map((d) => d.name).sort())
+    // Under another umask the files are 0664 in run B: bits the verdict does not compare,
+    // which the explanation names no cause for.
+    const modes = (result.explanation?.items ?? []).filter(
+      (i) => i.kind === 'metadata' && i.fields.some((f) => f.field === 'mode'),
+    )
+    expect(modes).toEqual([])
+    expect(
+      (result.explanation?.items ?? []).flatMap((i) => i.hints).some((h) => h.cause === 'umask'),
+    ).toBe(false)
     // The control first, with nothing but the build path varied; then halves.
     const pairs = result.attribution?.pairs ?? []
     expect(pairs[0]).toEqual({ variations: [], differing: [] })
@@ -64,26 +98,40 @@ describe('reproof build: which variation causes each difference', () => {
   })
 
   it('says the clock is not told from the path when the runs ran one after the other', async () => {
-    const source = makeTemp()
-    fs.writeFileSync(path.join(source, 'Makefile'), 'all:\n\tdate +%s%N > stamp.txt\n')
-    const run = await runCli([
-      'build',
-      '-C',
-      source,
-      '--temp-dir',
-      makeTempParent(),
-      '-o',
-      'stamp.txt',
-      '--out-dir',
-      makeTemp(),
-      '--sequential',
-      '--',
-      'make',
-    ])
+    const run = await buildMakefile(
+      'all:\n\tdate +%s%N > stamp.txt\n',
+      ['-o', 'stamp.txt', '--sequential'],
+      { text: true },
+    )
     expect(run.code).toBe(1)
     expect(run.stdout).toContain(
-      'stamp.txt: differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, or nothing reproof varies',
+      'stamp.txt: differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, the process ids',
     )
+  })
+
+  it('names no variation untested: a clock read by a build that resets its files is run B’s later start, not the order', async () => {
+    // The clock is not varied (--no-vary time) and the build sets its file's time, so the
+    // file-time variation is judged to have had no effect; but run B still started later,
+    // and the date it wrote differs. Ordering, the one variation left, used to be named
+    // without a pair that varied it.
+    const { code, result } = await buildMakefile(
+      'out.txt:\n\tdate +%s > out.txt\n\ttouch -d @0 out.txt\n',
+      ['--no-vary', 'time', '-o', 'out.txt'],
+    )
+    expect(code).toBe(1)
+    expect(result?.attribution?.culprits).toEqual([{ artifact: 'out.txt', cause: 'file-times' }])
+    // Every variation named has a pair that varied it.
+    expect(result?.attribution?.pairs?.some((p) => p.variations.includes('file-times'))).toBe(true)
+  })
+
+  it('explains an artifact only one run made, without calling the pairs that made it in neither run failed', async () => {
+    const { code, result } = await buildMakefile(
+      'all:\n\tmkdir -p outdir/sub\n\tif [ "$$(umask)" = 0002 ]; then touch outdir/x; fi\n\ttouch y\n',
+      ['--vary', 'umask', '-o', 'outdir', '-o', 'y'],
+    )
+    expect(code).toBe(1)
+    expect(result?.attribution?.skipped).toBeUndefined()
+    expect(result?.attribution?.culprits).toEqual([{ artifact: 'outdir/x', cause: 'umask' }])
   })
 
   it('builds nothing more with --no-explain, and names what did not fit in --timeout', async () => {

@@ -148,25 +148,33 @@ function describeAttribution(attribution: BuildResult['attribution']): string[] 
   if (attribution === null) return []
   const builds = `${attribution.extraBuilds} further build${attribution.extraBuilds === 1 ? '' : 's'}`
   const lines = [`which variation causes it (${builds}):`]
-  for (const { artifact, cause, also } of attribution.culprits ?? [])
-    lines.push(
-      `  ${shown(artifact)}: ${(cause === 'path' && attribution.sequential === true ? SEQUENTIAL_PATH : CAUSES[cause]) ?? `${[cause, ...(also ?? [])].join(' alone, and ')} alone`}`,
-    )
+  for (const { artifact, cause, also } of attribution.culprits ?? []) {
+    const text =
+      cause === 'path' && attribution.sequential === true
+        ? SEQUENTIAL_PATH
+        : also === undefined
+          ? (CAUSES[cause] ?? `${cause} alone`)
+          : `${[cause, ...also].join(' alone, and ')} alone`
+    lines.push(`  ${shown(artifact)}: ${text}`)
+  }
   if (attribution.skipped !== undefined) lines.push(`  not learnt: ${shown(attribution.skipped)}`)
   return lines
 }
 
 // Run one after the other, the control pair's runs saw other times of day as well.
 const SEQUENTIAL_PATH =
-  'differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, or nothing reproof varies (concurrency, random seeds, the network)'
+  'differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, the process ids (run B’s start at 10,000 or above), or nothing reproof varies (concurrency, random seeds, the network)'
 
 const CAUSES: Record<string, string> = {
-  path: 'differs with only the build path varied: the path, or nothing reproof varies (concurrency, random seeds, the network)',
+  path: 'differs with only the build path varied: the path, the process ids (run B’s start at 10,000 or above), or nothing reproof varies (concurrency, random seeds, the network)',
   together:
     'no single variation alone: several together, or a difference that does not come every time',
   unstable:
-    'did not differ again: a difference that does not come every time (concurrency, random seeds)',
+    'comes and goes: it did not differ again with the variations that applied, or differed with none (concurrency, random seeds)',
   unknown: 'not learnt within the further builds allowed',
+  // Its later start is what a build that sets its files' times still sees: the clock.
+  'file-times':
+    'file-times alone: run B started 2.5 s later (the clock it read, or the times of the files it wrote)',
 }
 
 export function excludedWarning(names: readonly string[]): string {

@@ -60,6 +60,13 @@ describe('content hints', () => {
     expect(
       (await hintsFor('version 1 (Nov 18 2026)\n', 'version 1 (Dec 20 2027)\n'))[0]?.cause,
     ).toBe('timestamp')
+    // A day alone, as `date +%F` writes it; not a version or an id that looks like one.
+    expect((await hintsFor('built on 2026-11-18\n', 'built on 2027-12-20\n'))[0]?.cause).toBe(
+      'timestamp',
+    )
+    expect((await hintsFor('id 2026-11-18-a\n', 'id 2027-12-20-a\n'))[0]?.cause).toBe(
+      'unexplained',
+    )
   })
 
   it('names what else differs on a line whose times changed', async () => {
@@ -318,6 +325,8 @@ describe('content hints', () => {
     expect(hints[0]?.cause).toBe('unexplained')
     expect(hints[0]?.fix).not.toMatch(/random seed/)
     expect(hints[0]?.evidence).toContain('2 bytes differ in 2 places')
+    const text = await hintsFor('version 1\n', 'version 2\n')
+    expect(text[0]?.evidence).toMatch(/^1 line removed, 1 line added with no time/)
   })
 
   it('always gives at least one hint, each with evidence and a fix', () => {

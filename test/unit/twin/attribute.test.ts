@@ -4,52 +4,75 @@ import { VARIATIONS, type VariationName } from '../../../src/config/variations.j
 import { attribute, MAX_EXPLAIN_PAIRS, pairsWithin } from '../../../src/twin/attribute.js'
 
 const VARIED = VARIATIONS.filter((v) => v !== 'path')
+const isVaried = (c: string): c is VariationName => (VARIED as readonly string[]).includes(c)
 
 /**
  * What truly makes an artifact differ: the path (or nothing), one variation, two
- * together, or either of two alone (a date from the clock and from a file's time).
+ * together, either of two alone (a date from the clock and from a file's time), one
+ * alone or two others together; what the first build varied beside the variations
+ * searched (run B's later start, its process ids), which no further pair reproduces; or
+ * chance, differing in the pairs a pattern picks whatever they vary.
  */
 type Truth =
   | { kind: 'path' }
   | { kind: 'one'; v: VariationName }
   | { kind: 'two'; v: VariationName; w: VariationName }
   | { kind: 'either'; v: VariationName; w: VariationName }
+  | { kind: 'oneOrTwo'; v: VariationName; w: VariationName; x: VariationName }
+  | { kind: 'hidden' }
+  | { kind: 'chance'; pattern: readonly boolean[] }
+
+const some = (varied: readonly VariationName[], n: number) =>
+  fc.shuffledSubarray([...varied], { minLength: n, maxLength: n })
 
 const truthArb = (varied: readonly VariationName[]): fc.Arbitrary<Truth> =>
   fc.oneof(
     fc.constant<Truth>({ kind: 'path' }),
     fc.constantFrom(...varied).map((v): Truth => ({ kind: 'one', v })),
+    some(varied, 2).map(([v, w]): Truth => ({ kind: 'two', v: v ?? 'time', w: w ?? 'time' })),
+    some(varied, 2).map(([v, w]): Truth => ({ kind: 'either', v: v ?? 'time', w: w ?? 'time' })),
+    fc.constant<Truth>({ kind: 'hidden' }),
     fc
-      .uniqueArray(fc.constantFrom(...varied), { minLength: 2, maxLength: 2 })
-      .filter((p) => p.length === 2)
-      .map(([v, w]): Truth => ({ kind: 'two', v: v ?? 'time', w: w ?? 'time' })),
-    fc
-      .uniqueArray(fc.constantFrom(...varied), { minLength: 2, maxLength: 2 })
-      .filter((p) => p.length === 2)
-      .map(([v, w]): Truth => ({ kind: 'either', v: v ?? 'time', w: w ?? 'time' })),
+      .array(fc.boolean(), { minLength: 1, maxLength: 16 })
+      .map((pattern): Truth => ({ kind: 'chance', pattern })),
+    // One alone, or two others together (umask; or the year and a listing's order).
+    ...(varied.length < 3
+      ? []
+      : [
+          some(varied, 3).map(([v, w, x]): Truth => ({
+            kind: 'oneOrTwo',
+            v: v ?? 'time',
+            w: w ?? 'time',
+            x: x ?? 'time',
+          })),
+        ]),
   )
 
 /** A build whose artifacts differ exactly as their truths say, under the variations given. */
 function oracle(truths: ReadonlyMap<string, Truth>) {
   let calls = 0
+  const differs = (t: Truth, on: ReadonlySet<VariationName>): boolean => {
+    switch (t.kind) {
+      case 'path':
+        return true
+      case 'one':
+        return on.has(t.v)
+      case 'two':
+        return on.has(t.v) && on.has(t.w)
+      case 'either':
+        return on.has(t.v) || on.has(t.w)
+      case 'oneOrTwo':
+        return on.has(t.v) || (on.has(t.w) && on.has(t.x))
+      case 'hidden':
+        return false
+      case 'chance':
+        return t.pattern[(calls - 1) % t.pattern.length] ?? false
+    }
+  }
   const test = (vs: readonly VariationName[]): Promise<ReadonlySet<string>> => {
     calls++
     const on = new Set(vs)
-    return Promise.resolve(
-      new Set(
-        [...truths]
-          .filter(([, t]) =>
-            t.kind === 'path'
-              ? true
-              : t.kind === 'one'
-                ? on.has(t.v)
-                : t.kind === 'two'
-                  ? on.has(t.v) && on.has(t.w)
-                  : on.has(t.v) || on.has(t.w),
-          )
-          .map(([a]) => a),
-      ),
-    )
+    return Promise.resolve(new Set([...truths].filter(([, t]) => differs(t, on)).map(([a]) => a)))
   }
   return { test, calls: () => calls }
 }
@@ -74,9 +97,22 @@ describe('attribute', () => {
         expect(calls()).toBeLessThanOrEqual(maxPairs)
         expect(found.pairs).toHaveLength(calls())
         expect(found.pairs[0]?.variations).toEqual([])
+        const controls = found.pairs.filter((p) => p.variations.length === 0)
         for (const { artifact, cause, also } of found.culprits) {
           const truth = byArtifact.get(artifact)
+          // Evidence for every variation named: a pair that varied it differed, and no
+          // control pair did. So chance can mislead it only as far as the pairs it built
+          // did, and never without a pair behind the name.
+          for (const v of [cause, ...(also ?? [])].filter(isVaried)) {
+            expect(
+              found.pairs.some((p) => p.variations.includes(v) && p.differing.includes(artifact)),
+            ).toBe(true)
+            expect(controls.some((p) => p.differing.includes(artifact))).toBe(false)
+          }
           if (cause === 'unknown') continue
+          if (truth?.kind === 'hidden') expect(cause).toBe('unstable')
+          // One variation alone reproduces it: never `together`, whatever else does.
+          if (truth?.kind === 'oneOrTwo') expect(cause).toBe(truth.v)
           if (truth?.kind === 'path') expect(cause).toBe('path')
           if (truth?.kind === 'one') expect([cause, also]).toEqual([truth.v, undefined])
           if (truth?.kind === 'two') expect(cause).toBe('together')
@@ -90,9 +126,29 @@ describe('attribute', () => {
         }
         // With pairs enough for the halving, nothing is left unknown.
         if (maxPairs >= 2 * varied.length + 1)
-          expect(found.culprits.filter((c) => c.cause === 'unknown')).toEqual([])
+          expect(
+            found.culprits.filter(
+              (c) => c.cause === 'unknown' && byArtifact.get(c.artifact)?.kind !== 'chance',
+            ),
+          ).toEqual([])
+        // A variation named was confirmed by a second control pair, the last one built.
+        if (found.culprits.some((c) => isVaried(c.cause)))
+          expect(found.pairs.at(-1)?.variations).toEqual([])
       }),
     )
+  })
+
+  it('names no variation it did not build a pair with: one left varied is tested before it is named', async () => {
+    // The first build differed for a reason no variation searched has (run B's later
+    // start); with one variation left to search, it used to be named untested.
+    const found = await attribute(
+      ['out.txt'],
+      ['ordering'],
+      () => Promise.resolve(new Set<string>()),
+      12,
+    )
+    expect(found.culprits).toEqual([{ artifact: 'out.txt', cause: 'unstable' }])
+    expect(found.pairs.map((p) => p.variations)).toEqual([[], ['ordering']])
   })
 
   it('calls a difference that did not come again, with nothing but the path varied, unstable', async () => {
