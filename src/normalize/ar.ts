@@ -1,4 +1,6 @@
 import fs from 'node:fs'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { unreadableAs } from '../formats/member.js'
 import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
@@ -10,6 +12,10 @@ import { specialBitsChange } from './rules.js'
 export interface ArChanges {
   members: number
   headers: number
+  /** A `.deb`'s tars normalized as files of their own, each with what changed in it. */
+  nested: string[]
+  /** Those left as they are, each with the reason. */
+  nestedKept: string[]
   /** Members whose exec bit was kept (mode 755). */
   executables: number
   /** Members whose setuid, setgid or sticky bit the stable mode left out (`ar x` restores a mode). */
@@ -17,6 +23,8 @@ export interface ArChanges {
 }
 
 const MAGIC = '!<arch>\n'
+// The members of a .deb that are archives of their own: its control and its files.
+const DEB_TAR = /^(control|data)\.tar(\.(gz|xz|zst|bz2|lzma))?$/
 
 /**
  * Rewrites member headers as GNU ar's deterministic mode (D) writes them: mtime 0,
@@ -30,6 +38,11 @@ export async function normalizeAr(
   output: Writable,
   budget: Budget,
   where: string,
+  /**
+   * A `.deb`'s `control.tar.*` and `data.tar.*`, each taken out to a file in `dir` and
+   * normalized by its own format's rules; absent, every member's data is copied.
+   */
+  nested?: { dir: string; normalize: Job['normalizeMember'] },
 ): Promise<ArChanges> {
   const reader = new ByteReader(input, where)
   const bad = unreadableAs('ar archive', where)
@@ -38,7 +51,16 @@ export async function normalizeAr(
   }
   if ((await reader.read(MAGIC.length))?.toString('latin1') !== MAGIC) throw bad('no !<arch> magic')
   await write(Buffer.from(MAGIC, 'latin1'))
-  const changes: ArChanges = { members: 0, headers: 0, executables: 0, specialBits: 0 }
+  const changes: ArChanges = {
+    members: 0,
+    headers: 0,
+    executables: 0,
+    specialBits: 0,
+    nested: [],
+    nestedKept: [],
+  }
+  // A Debian package: its first member is debian-binary (dpkg wants it first).
+  let deb = false
   for (;;) {
     const header = await reader.read(60)
     if (header === undefined) break
@@ -66,8 +88,38 @@ export async function normalizeAr(
       stable.write('0'.padEnd(6), 34, 'latin1')
       stable.write((table ? '0' : executable ? '755' : '644').padEnd(8), 40, 'latin1')
     }
-    if (!stable.equals(header)) changes.headers++
+    if (changes.members === 0) deb = name === 'debian-binary'
     changes.members++
+    if (deb && nested?.normalize !== undefined && DEB_TAR.test(name)) {
+      const file = path.join(nested.dir, `member-${changes.members}`)
+      const fd = fs.openSync(file, 'w')
+      try {
+        await reader.stream(size, (chunk) => {
+          budget.spendBytes(chunk.length, where)
+          for (let at = 0; at < chunk.length;) at += fs.writeSync(fd, chunk, at)
+        })
+      } finally {
+        fs.closeSync(fd)
+      }
+      await reader.skip(size % 2)
+      const done = await nested.normalize(name, file, nested.dir)
+      const data = done.file ?? file
+      const newName = done.name ?? name
+      const newSize = fs.statSync(data).size
+      stable.write(newName.padEnd(16), 0, 'latin1')
+      stable.write(String(newSize).padEnd(10), 48, 'latin1')
+      if (done.kept !== undefined) changes.nestedKept.push(`${name}: ${done.kept}`)
+      if (done.changes.length > 0)
+        changes.nested.push(
+          `${name}${newName === name ? '' : ` → ${newName}`} (${done.changes.join('; ')})`,
+        )
+      if (!stable.equals(header) || done.file !== undefined) changes.headers++
+      await write(stable)
+      await pipeline(fs.createReadStream(data, { highWaterMark: MiB }), output, { end: false })
+      if (newSize % 2 === 1) await write(Buffer.from('\n', 'latin1'))
+      continue
+    }
+    if (!stable.equals(header)) changes.headers++
     await write(stable)
     await reader.stream(size + (size % 2), async (chunk) => {
       budget.spendBytes(chunk.length, where)
@@ -84,12 +136,23 @@ export function normalizeArFile(job: Job): Promise<NormalizeOutcome> {
   job.said.format = 'ar'
   return job.write(async (out) => {
     const input = fs.createReadStream(job.input, { highWaterMark: MiB })
-    const c = await normalizeAr(input, out, job.budget, job.input)
+    // A .deb's tars are normalized in compare mode only: by a tar's rules their owners
+    // and modes would become 0/0 and 0644/0755, and dpkg installs what they say (a
+    // setuid passwd, a 0440 sudoers, files of root:shadow). Ship mode copies them.
+    const c = await normalizeAr(
+      input,
+      out,
+      job.budget,
+      job.input,
+      job.rules.mode === 'compare' ? { dir: job.work, normalize: job.normalizeMember } : undefined,
+    )
+    if (c.nestedKept.length > 0) job.said.kept = c.nestedKept.join('; ')
     job.said.changes =
       c.headers > 0
         ? [
             `${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644${c.executables > 0 ? ` (755 for the ${c.executables} with an exec bit, kept)` : ''}`,
             ...(c.specialBits > 0 ? [specialBitsChange(c.specialBits)] : []),
+            ...c.nested,
           ]
         : []
   })

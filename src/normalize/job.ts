@@ -58,6 +58,24 @@ export interface Job {
   write(fill: (out: Writable) => Promise<void>): Promise<NormalizeOutcome>
   /** Nothing to change: the output is the input, byte for byte. */
   keep(): Promise<NormalizeOutcome>
+  /**
+   * A member taken out to `file` (a `.deb`'s `data.tar.gz`) normalized as a file of its
+   * own, its output in `dir` (see member-file.ts). Absent for a member's own job: one
+   * level deep.
+   */
+  normalizeMember?: (name: string, file: string, dir: string) => Promise<NormalizedMember>
+}
+
+/** A member of an archive normalized as a file of its own: where its new bytes are. */
+export interface NormalizedMember {
+  /** The new content, or undefined when it stays as it is. */
+  file?: string
+  /** A new member name, when compare mode wrote a compressed tar out as a plain one. */
+  name?: string
+  format: NormalizedFormat
+  changes: string[]
+  /** Why it was left as it is, when it needed a change. */
+  kept?: string
 }
 
 /** A format's normalizer: rewrites the job's file, or keeps it when nothing needs a change. */

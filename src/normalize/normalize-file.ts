@@ -10,6 +10,7 @@ import { fileSource, readHead } from '../formats/source.js'
 import { stageFileAtomic, type StagedFile } from '../io/atomic-write.js'
 import { NORMALIZERS } from './formats.js'
 import { MiB, type Job, type NormalizeOutcome } from './job.js'
+import { normalizeMemberFile } from './member-file.js'
 import { isCanonical, type NormalizeRules } from './rules.js'
 
 export type { NormalizedFormat, NormalizeOutcome } from './job.js'
@@ -77,6 +78,7 @@ export async function prepareFile(
         digests: { before, after },
       }
     },
+    normalizeMember: (name, file, dir) => normalizeMemberFile(job, name, file, dir),
     keep: async () => {
       said.changes = []
       if (!inPlace)

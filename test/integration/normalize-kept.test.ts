@@ -210,6 +210,51 @@ describe('reproof normalize of times, names and modes a format cannot hold', () 
   })
 })
 
+describe('reproof normalize of a .deb', () => {
+  it('makes two packages of the same files compare equal in compare mode, and keeps what dpkg installs in ship mode', async () => {
+    const dir = makeTemp()
+    const pkg = path.join(dir, 'pkg')
+    fs.mkdirSync(path.join(pkg, 'DEBIAN'), { recursive: true })
+    fs.mkdirSync(path.join(pkg, 'usr', 'bin'), { recursive: true })
+    fs.writeFileSync(
+      path.join(pkg, 'DEBIAN', 'control'),
+      'Package: x\nVersion: 1\nArchitecture: all\nMaintainer: a <a@example.org>\nDescription: x\n',
+    )
+    fs.writeFileSync(path.join(pkg, 'usr', 'bin', 'tool'), 'x\n')
+    fs.chmodSync(path.join(pkg, 'usr', 'bin', 'tool'), 0o4755)
+    const deb = (name: string, compression: string, mtime: number): void => {
+      for (const f of ['usr/bin/tool', 'DEBIAN/control'])
+        fs.utimesSync(path.join(pkg, f), mtime, mtime)
+      execFileSync('dpkg-deb', ['--root-owner-group', `-Z${compression}`, '-b', pkg, name], {
+        cwd: dir,
+        stdio: 'ignore',
+      })
+    }
+    deb('a.deb', 'gzip', 1_600_000_000)
+    deb('b.deb', 'gzip', 1_700_000_000)
+    deb('c.deb', 'xz', 1_700_000_000)
+    const normalized = async (file: string, mode: string): Promise<Buffer> => {
+      const result = await normalize(dir, file, '--mode', mode)
+      expect(result.code, result.stderr).toBe(0)
+      return fs.readFileSync(path.join(dir, `out-${file}`))
+    }
+    const listing = (file: string): string =>
+      execFileSync('dpkg-deb', ['-c', path.join(dir, file)], { encoding: 'utf8' })
+    // Compare mode: the tars inside are normalized too, an xz one written as a plain tar.
+    const [a, b, c] = [
+      await normalized('a.deb', 'compare'),
+      await normalized('b.deb', 'compare'),
+      await normalized('c.deb', 'compare'),
+    ]
+    expect(a.equals(b)).toBe(true)
+    expect(a.equals(c)).toBe(true)
+    expect(listing('out-c.deb')).toMatch(/\.\/usr\/bin\/tool/)
+    // Ship mode: the tars are copied, the setuid bit dpkg would install with them too.
+    await normalized('a.deb', 'ship')
+    expect(listing('out-a.deb')).toMatch(/^-rwsr-xr-x .*\.\/usr\/bin\/tool$/m)
+  })
+})
+
 describe('reproof normalize --in-place', () => {
   it('keeps the file’s owner and every bit of its mode', async () => {
     const dir = makeTemp()

@@ -64,9 +64,7 @@ describe('content hints', () => {
     expect((await hintsFor('built on 2026-11-18\n', 'built on 2027-12-20\n'))[0]?.cause).toBe(
       'timestamp',
     )
-    expect((await hintsFor('id 2026-11-18-a\n', 'id 2027-12-20-a\n'))[0]?.cause).toBe(
-      'unexplained',
-    )
+    expect((await hintsFor('id 2026-11-18-a\n', 'id 2027-12-20-a\n'))[0]?.cause).toBe('unexplained')
   })
 
   it('names what else differs on a line whose times changed', async () => {

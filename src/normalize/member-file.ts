@@ -1,0 +1,105 @@
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import { once } from 'node:events'
+import { pipeline } from 'node:stream/promises'
+import { decompressedSource } from '../formats/compressed.js'
+import { detectFileFormat } from '../formats/detect.js'
+import { fileSource, readHead } from '../formats/source.js'
+import { NORMALIZERS } from './formats.js'
+import type { Job, NormalizedMember } from './job.js'
+
+/**
+ * Normalizes `file`, a member taken out of the archive `parent` is normalizing, by the
+ * normalizer of its own format and the parent's rules and budget: a `.deb`'s
+ * `control.tar.gz` and `data.tar.zst`. Its output goes to a file in `dir`. In compare
+ * mode a compressed tar is written out decompressed and normalized, under its name
+ * without the compression's suffix: two packages of the same files compare equal
+ * however each was compressed (and reproof writes no xz or bzip2 stream).
+ */
+export async function normalizeMemberFile(
+  parent: Job,
+  name: string,
+  file: string,
+  dir: string,
+): Promise<NormalizedMember> {
+  const suffix = /\.tar\.([a-z0-9]+)$/.exec(name)?.[1]
+  const head = await readHead(fileSource(file), 64 * 1024)
+  const format = detectFileFormat(head.subarray(0, 512))
+  if (
+    parent.rules.mode !== 'compare' ||
+    suffix === undefined ||
+    (format !== 'gzip' && format !== 'xz' && format !== 'zstd' && format !== 'bzip2')
+  )
+    return await normalizeAsFile(parent, file, dir)
+  // Decompressed (its checks verified on the way), then normalized as a plain tar.
+  const plain = path.join(dir, `${path.basename(file)}.tar`)
+  await pipeline(
+    decompressedSource(fileSource(file), format, parent.budget, head).open(),
+    fs.createWriteStream(plain),
+  )
+  const tar = await normalizeAsFile(parent, plain, dir)
+  return {
+    file: tar.file ?? plain,
+    name: name.slice(0, name.length - suffix.length - 1),
+    format: tar.format,
+    changes: [`decompressed (compare mode)`, ...tar.changes],
+    ...(tar.kept === undefined ? {} : { kept: tar.kept }),
+  }
+}
+
+let made = 0
+
+/** One file through its format's normalizer, as a job of its own whose output is a file in `dir`. */
+async function normalizeAsFile(parent: Job, input: string, dir: string): Promise<NormalizedMember> {
+  const head = await readHead(fileSource(input), 64 * 1024)
+  const format = detectFileFormat(head.subarray(0, 512))
+  const normalizer = format === undefined ? null : NORMALIZERS[format]
+  const work = await fsp.mkdtemp(path.join(dir, 'work-'))
+  const output = path.join(dir, `out-${++made}`)
+  const said: Job['said'] = { format: 'unknown', changes: [] }
+  const state = { written: false }
+  const outcome = (changed: boolean) => ({
+    input,
+    output: changed ? output : null,
+    format: said.format,
+    mode: parent.rules.mode,
+    changed,
+    changes: changed ? said.changes : [],
+    ...(said.kept === undefined ? {} : { kept: said.kept }),
+    digests: { before: '', after: '' },
+  })
+  const job: Job = {
+    input,
+    work,
+    rules: parent.rules,
+    budget: parent.budget,
+    canonical: parent.canonical,
+    head,
+    said,
+    write: async (fill) => {
+      const out = fs.createWriteStream(output)
+      const closed = once(out, 'close')
+      await fill(out)
+      if (!out.writableFinished) out.end()
+      await closed
+      state.written = true
+      return outcome(true)
+    },
+    keep: () => {
+      said.changes = []
+      return Promise.resolve(outcome(false))
+    },
+  }
+  try {
+    if (normalizer !== null) await normalizer(job)
+  } finally {
+    await fsp.rm(work, { recursive: true, force: true })
+  }
+  return {
+    ...(state.written ? { file: output } : {}),
+    format: said.format,
+    changes: state.written ? said.changes : [],
+    ...(said.kept === undefined ? {} : { kept: said.kept }),
+  }
+}
