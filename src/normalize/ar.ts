@@ -61,7 +61,11 @@ export async function normalizeAr(
   }
   // A Debian package: its first member is debian-binary (dpkg wants it first).
   let deb = false
+  // A member cut short, named as the ar archive's fault, by where its header is.
+  const truncated = (at: number, wanted: number, got: number): Error =>
+    bad(`truncated: the member at byte ${at} holds ${got} of its ${wanted} bytes`)
   for (;;) {
+    const at = reader.offset
     const header = await reader.read(60)
     if (header === undefined) break
     if (header.length < 60 || header.subarray(58, 60).toString('latin1') !== '`\n')
@@ -94,14 +98,16 @@ export async function normalizeAr(
       const file = path.join(nested.dir, `member-${changes.members}`)
       const fd = fs.openSync(file, 'w')
       try {
-        await reader.stream(size, (chunk) => {
+        const got = await reader.forward(size, (chunk) => {
           budget.spendBytes(chunk.length, where)
-          for (let at = 0; at < chunk.length;) at += fs.writeSync(fd, chunk, at)
+          for (let done = 0; done < chunk.length;) done += fs.writeSync(fd, chunk, done)
         })
+        if (got < size) throw truncated(at, size, got)
       } finally {
         fs.closeSync(fd)
       }
-      await reader.skip(size % 2)
+      if ((await reader.forward(size % 2, () => undefined)) < size % 2)
+        throw truncated(at, size + 1, size)
       const done = await nested.normalize(name, file, nested.dir)
       const data = done.file ?? file
       const newName = done.name ?? name
@@ -121,10 +127,12 @@ export async function normalizeAr(
     }
     if (!stable.equals(header)) changes.headers++
     await write(stable)
-    await reader.stream(size + (size % 2), async (chunk) => {
+    const padded = size + (size % 2)
+    const got = await reader.forward(padded, async (chunk) => {
       budget.spendBytes(chunk.length, where)
       await write(chunk)
     })
+    if (got < padded) throw truncated(at, padded, got)
   }
   output.end()
   await once(output, 'finish')

@@ -181,6 +181,18 @@ describe('reproof normalize of times, names and modes a format cannot hold', () 
     expect(result.written).toBe(false)
   })
 
+  it('names a cut ar member as the archive’s fault, by where its header is', async () => {
+    const dir = makeTemp()
+    const header = `${'data.bin'.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'100644'.padEnd(8)}${'100'.padEnd(10)}\x60\n`
+    fs.writeFileSync(path.join(dir, 'cut.a'), `!<arch>\n${header}only 18 bytes here`, 'latin1')
+    const result = await normalize(dir, 'cut.a')
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim()).toBe(
+      `reproof: ${path.join(dir, 'cut.a')}: not a readable ar archive (truncated: the member at byte 8 holds 18 of its 100 bytes)`,
+    )
+    expect(result.written).toBe(false)
+  })
+
   it('says an ar member lost its setuid bit', async () => {
     const dir = makeTemp()
     const member = (name: string, mode: string, data: string): string =>
