@@ -38,7 +38,7 @@ function describe(
   message: string | undefined,
   count: number,
 ): string {
-  const n = count.toLocaleString('en-US')
+  const n = withThousands(count)
   if (kind === 'only-in-a') return `${n} entries only in A`
   if (kind === 'only-in-b') return `${n} entries only in B`
   const differ = `${n} entries: ${fields.join(', ')} ${fields.length === 1 ? 'differs' : 'differ'}`
@@ -71,4 +71,12 @@ export function isSummarized(item: DiffItem, summaries: readonly PatternSummary[
     .sort()
     .join(',')
   return summaries.some((s) => s.kind === item.kind && s.fields.join(',') === fields)
+}
+
+/**
+ * `2,101`, as `toLocaleString('en-US')` writes it, without loading the locale data:
+ * the first such call took 15 to 50 ms of a diff here.
+ */
+export function withThousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }
