@@ -11,7 +11,7 @@ import { markDerived } from './derived.js'
 import { DiffEngine, type EngineOptions } from './engine.js'
 import { octal } from '../formats/member.js'
 import { NOT_COMPARED_ON_DISK, type DiffItem, type DiffReport } from './report.js'
-import { fileSource } from '../formats/source.js'
+import { fileSource, heldFileSource } from '../formats/source.js'
 import { summarizePatterns } from './summarize.js'
 
 export interface DiffInputsOptions extends EngineOptions {
@@ -204,10 +204,13 @@ export async function diffDirectories(
     )
     engine.items.push(...compared.items)
     if (compared.contentDiffers && sums !== undefined) {
-      await engine.compare(name, fileSource(atA(name), name), fileSource(atB(otherName), name), 0, [
-        sums[0],
-        sums[1],
-      ])
+      await engine.compare(
+        name,
+        heldFileSource(atA(name), name),
+        heldFileSource(atB(otherName), name),
+        0,
+        [sums[0], sums[1]],
+      )
     }
   }
 }

@@ -27,6 +27,40 @@ export function fileSource(file: string | Buffer, label: string = file.toString(
   }
 }
 
+/**
+ * A file of a tree, read whole into memory when it is small: its head, its content and
+ * its text are then read from one buffer, where a file on disk was opened again for
+ * each (three opens, two of them through promises, per differing file of a tree). A
+ * larger one is a file on disk, read as it is needed.
+ */
+export function heldFileSource(
+  file: string | Buffer,
+  label: string = file.toString(),
+  hold = 1024 * 1024,
+): ByteSource {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const { size } = fs.fstatSync(fd)
+    if (size > hold)
+      return {
+        label,
+        size,
+        file,
+        open: () => fs.createReadStream(file, { highWaterMark: 1024 * 1024 }),
+      }
+    const buffer = Buffer.allocUnsafe(size)
+    let got = 0
+    while (got < size) {
+      const n = fs.readSync(fd, buffer, got, size - got, got)
+      if (n === 0) break
+      got += n
+    }
+    return bufferSource(buffer.subarray(0, got), label)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 export function bufferSource(buffer: Buffer, label: string): ByteSource {
   return { label, size: buffer.length, buffer, open: () => Readable.from([buffer]) }
 }

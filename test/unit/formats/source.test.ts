@@ -1,0 +1,34 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { heldFileSource, readHead } from '../../../src/formats/source.js'
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'source-'))
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+describe('heldFileSource', () => {
+  it('holds a small file whole and leaves a larger one on disk, the same bytes either way', async () => {
+    for (const size of [0, 1, 4096, 4097]) {
+      const file = path.join(dir, `f${size}`)
+      const bytes = Buffer.alloc(size, 0x61)
+      if (size > 0) bytes[size - 1] = 0x62
+      fs.writeFileSync(file, bytes)
+      const source = heldFileSource(file, 'label', 4096)
+      expect(source.label).toBe('label')
+      expect(source.size).toBe(size)
+      expect(source.buffer !== undefined).toBe(size <= 4096)
+      expect(source.file !== undefined).toBe(size > 4096)
+      expect(await readAll(source.open() as AsyncIterable<Buffer>)).toEqual(bytes)
+      expect(await readHead(source, 10)).toEqual(bytes.subarray(0, 10))
+    }
+  })
+})
