@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import path from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
+import { FileChunks } from '../formats/file-chunks.js'
 import { fromNameBytes, toDisplayText, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import type { BlockPool } from '../io/block-pool.js'
@@ -55,7 +56,7 @@ export interface TarPlan {
  * to change rewritten.
  */
 export async function normalizeTar<T>(
-  input: Readable,
+  input: Readable | FileChunks,
   spoolDir: string,
   rules: NormalizeRules,
   budget: Budget,
@@ -75,11 +76,13 @@ export async function normalizeTar<T>(
 }
 
 async function spoolEntries(
-  input: Readable,
+  input: Readable | FileChunks,
   spool: number,
   budget: Budget,
   where: string,
 ): Promise<Spooled[]> {
+  // Chunks read into reused buffers (a tar on disk) are lent: what is held is copied.
+  const lent = input instanceof FileChunks
   const entries: Spooled[] = []
   let offset = 0
   let held = 0
@@ -101,7 +104,7 @@ async function spoolEntries(
       let copy: Buffer | undefined
       let filled = 0
       return (chunk) => {
-        if (copy === undefined && chunk.length === raw.size && pin(chunk)) {
+        if (copy === undefined && chunk.length === raw.size && !lent && pin(chunk)) {
           entry.held = chunk
           return
         }
@@ -454,22 +457,26 @@ async function writeTar(
 /** A tar file: sorted, stable headers; kept byte for byte when nothing needs a change. */
 export async function normalizeTarFile(job: Job): Promise<NormalizeOutcome> {
   job.said.format = 'tar'
-  const tarStream = fs.createReadStream(job.input, { highWaterMark: MiB })
-  return normalizeTar(
-    tarStream,
-    job.work,
-    job.rules,
-    job.budget,
-    job.input,
-    async (plan, write) => {
-      if (!plan.rewrite && !job.canonical) return job.keep()
-      job.said.changes = orReencoded(
-        describeTar(plan.changes, job.rules),
-        'ustar, PAX for long names',
-      )
-      return job.write(write)
-    },
-  )
+  const chunks = new FileChunks(job.input)
+  try {
+    return await normalizeTar(
+      chunks,
+      job.work,
+      job.rules,
+      job.budget,
+      job.input,
+      async (plan, write) => {
+        if (!plan.rewrite && !job.canonical) return job.keep()
+        job.said.changes = orReencoded(
+          describeTar(plan.changes, job.rules),
+          'ustar, PAX for long names',
+        )
+        return job.write(write)
+      },
+    )
+  } finally {
+    chunks.close()
+  }
 }
 
 /** What a tar's normalization changed, in words. */

@@ -222,6 +222,28 @@ describe('reproof normalize of times, names and modes a format cannot hold', () 
   })
 })
 
+describe('reproof normalize of a tar on disk', () => {
+  it('keeps every member’s content of a tar many read buffers long', async () => {
+    // 600 members of 5 KB each, 3 MB in all: read into reused 1 MiB buffers, the small
+    // members held for the rewrite must be copies, not views of a buffer read into again.
+    const dir = makeTemp()
+    const tree = path.join(dir, 'tree')
+    fs.mkdirSync(tree)
+    for (let i = 0; i < 600; i++)
+      fs.writeFileSync(path.join(tree, `m${String(i).padStart(3, '0')}`), `${i} `.repeat(1000))
+    execFileSync('tar', ['-cf', 'big.tar', '-C', 'tree', '.'], { cwd: dir })
+    const result = await normalize(dir, 'big.tar')
+    expect(result.code, result.stderr).toBe(0)
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    execFileSync('tar', ['-xf', path.join(dir, 'out-big.tar'), '-C', out])
+    for (let i = 0; i < 600; i++) {
+      const name = `m${String(i).padStart(3, '0')}`
+      expect(fs.readFileSync(path.join(out, name), 'utf8'), name).toBe(`${i} `.repeat(1000))
+    }
+  })
+})
+
 describe('reproof normalize of a .deb', () => {
   it('makes two packages of the same files compare equal in compare mode, and keeps what dpkg installs in ship mode', async () => {
     const dir = makeTemp()
