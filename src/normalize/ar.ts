@@ -92,9 +92,11 @@ export async function normalizeAr(
       stable.write('0'.padEnd(6), 34, 'latin1')
       stable.write((table ? '0' : executable ? '755' : '644').padEnd(8), 40, 'latin1')
     }
-    if (changes.members === 0) deb = name === 'debian-binary'
+    // GNU ar ends a name with a slash, dpkg-deb does not; dpkg reads both.
+    const bare = name.endsWith('/') ? name.slice(0, -1) : name
+    if (changes.members === 0) deb = bare === 'debian-binary'
     changes.members++
-    if (deb && nested?.normalize !== undefined && DEB_TAR.test(name)) {
+    if (deb && nested?.normalize !== undefined && DEB_TAR.test(bare)) {
       const file = path.join(nested.dir, `member-${changes.members}`)
       const fd = fs.openSync(file, 'w')
       try {
@@ -108,9 +110,9 @@ export async function normalizeAr(
       }
       if ((await reader.forward(size % 2, () => undefined)) < size % 2)
         throw truncated(at, size + 1, size)
-      const done = await nested.normalize(name, file, nested.dir)
+      const done = await nested.normalize(bare, file, nested.dir)
       const data = done.file ?? file
-      const newName = done.name ?? name
+      const newName = done.name === undefined ? name : `${done.name}${bare === name ? '' : '/'}`
       const newSize = fs.statSync(data).size
       stable.write(newName.padEnd(16), 0, 'latin1')
       stable.write(String(newSize).padEnd(10), 48, 'latin1')

@@ -3,7 +3,9 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
+import { ReproofError } from '../errors.js'
 import { decompressedSource } from '../formats/compressed.js'
+import type { Compression } from '../formats/compressions.js'
 import { detectFileFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { NORMALIZERS } from './formats.js'
@@ -23,27 +25,60 @@ export async function normalizeMemberFile(
   file: string,
   dir: string,
 ): Promise<NormalizedMember> {
-  const suffix = /\.tar\.([a-z0-9]+)$/.exec(name)?.[1]
+  const where = `${parent.input}!${name}`
+  const plain = path.join(dir, `${path.basename(file)}.tar`)
+  // What goes wrong inside is said of the member, not of the file it was taken out to.
+  const named = (err: unknown): unknown =>
+    err instanceof ReproofError
+      ? new ReproofError(
+          err.code,
+          err.message.replaceAll(plain, where).replaceAll(file, where),
+          { ...err.context, path: parent.input },
+          { cause: err },
+        )
+      : err
+  try {
+    return await normalizeNamed(parent, name, file, plain, dir, where)
+  } catch (err) {
+    throw named(err)
+  }
+}
+
+async function normalizeNamed(
+  parent: Job,
+  name: string,
+  file: string,
+  plain: string,
+  dir: string,
+  where: string,
+): Promise<NormalizedMember> {
+  const suffix = /\.tar(?:\.([a-z0-9]+))?$/.exec(name)
   const head = await readHead(fileSource(file), 64 * 1024)
   const format = detectFileFormat(head.subarray(0, 512))
-  if (
-    parent.rules.mode !== 'compare' ||
-    suffix === undefined ||
-    (format !== 'gzip' && format !== 'xz' && format !== 'zstd' && format !== 'bzip2')
-  )
+  if (parent.rules.mode !== 'compare' || suffix === null)
     return await normalizeAsFile(parent, file, dir)
-  // Decompressed (its checks verified on the way), then normalized as a plain tar.
-  const plain = path.join(dir, `${path.basename(file)}.tar`)
-  await pipeline(
-    decompressedSource(fileSource(file), format, parent.budget, head).open(),
-    fs.createWriteStream(plain),
-  )
-  const tar = await normalizeAsFile(parent, plain, dir)
+  const compressed = suffix[1] !== undefined
+  if (compressed && format !== 'gzip' && format !== 'xz' && format !== 'zstd' && format !== 'bzip2')
+    throw new ReproofError('E_INPUT', `${where}: not a stream reproof can decompress`, {
+      path: parent.input,
+    })
+  // Decompressed (its checks verified on the way), then normalized as a plain tar; one
+  // that is not a tar is refused, not stored as one.
+  if (compressed)
+    await pipeline(
+      decompressedSource(fileSource(file), format as Compression, parent.budget, head).open(),
+      fs.createWriteStream(plain),
+    )
+  const tarFile = compressed ? plain : file
+  const inner = detectFileFormat((await readHead(fileSource(tarFile), 512)).subarray(0, 512))
+  if (inner !== 'tar')
+    throw new ReproofError('E_INPUT', `${where}: not a tar archive inside`, { path: parent.input })
+  const tar = await normalizeAsFile(parent, tarFile, dir)
   return {
-    file: tar.file ?? plain,
-    name: name.slice(0, name.length - suffix.length - 1),
+    file: tar.file ?? tarFile,
+    name: compressed ? name.slice(0, name.length - (suffix[1]?.length ?? 0) - 1) : name,
     format: tar.format,
-    changes: [`decompressed (compare mode)`, ...tar.changes],
+    changes: [...(compressed ? ['decompressed (compare mode)'] : []), ...tar.changes],
     ...(tar.kept === undefined ? {} : { kept: tar.kept }),
   }
 }

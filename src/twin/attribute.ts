@@ -75,6 +75,8 @@ export async function attribute(
   if (control === undefined)
     return { culprits: differing.map((artifact) => ({ artifact, cause: 'unknown' })), pairs }
   for (const artifact of differing) if (control.has(artifact)) causes.set(artifact, 'path')
+  // Targets whose search ran out of pairs somewhere: `together` is not known of them.
+  const cutShort = new Set<string>()
   // `set` reproduced each of `targets` in a pair of its own: one variation is the
   // culprit; more are halved, each half in a pair.
   const search = async (
@@ -98,8 +100,12 @@ export async function attribute(
     const found: string[][] = []
     for (const part of parts) {
       const seen = await run(part)
-      // Out of pairs: what is not learnt yet stays unknown.
-      if (seen === undefined) return
+      // Out of pairs: what is not learnt yet stays unknown, and so does what another
+      // half called `together`, which this one might have found alone.
+      if (seen === undefined) {
+        for (const t of targets) cutShort.add(t)
+        return
+      }
       found.push(targets.filter((t) => seen.has(t)))
     }
     for (const [i, part] of parts.entries()) await search(part, found[i] ?? [])
@@ -120,6 +126,7 @@ export async function attribute(
       )
     }
   }
+  for (const t of cutShort) if (causes.get(t) === 'together') causes.delete(t)
   // A second control pair, once a variation is named: what differs there too differs
   // with nothing varied, sometimes, and is no variation's doing.
   const named = differing.filter((a) => isVariation(causes.get(a)))

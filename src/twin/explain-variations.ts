@@ -38,11 +38,17 @@ export async function explainVariations(
   buildPair: BuildPair,
   emit: (event: BuildEvent) => void,
 ): Promise<AttributionResult> {
-  // Every variation that was applied, with or without an effect seen: one judged to have
-  // none may still have changed something (the file-time variation starts run B later,
-  // and a build that resets its files' times still reads the clock).
+  // The variations that took effect, and the file-time one whatever was seen of it: it
+  // starts run B later, and a build that resets its files' times still reads the clock.
+  // Another judged to have had none (no directory to list in another order, a probe
+  // that saw no difference) changes nothing in a pair, and a difference that comes and
+  // goes would land on it.
   const varied = inputs.variations
-    .filter((v) => v.status !== 'not-applied' && v.name !== 'path')
+    .filter(
+      (v) =>
+        v.name !== 'path' &&
+        (v.status === 'effective' || (v.status === 'no-effect' && v.name === 'file-times')),
+    )
     .map((v) => v.name)
   const budget = pairsWithin(options.timeoutMs, inputs.pairMs)
   if ('skipped' in budget) return { extraBuilds: 0, skipped: budget.skipped }

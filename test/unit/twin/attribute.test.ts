@@ -151,6 +151,28 @@ describe('attribute', () => {
     expect(found.pairs.map((p) => p.variations)).toEqual([[], ['ordering']])
   })
 
+  it('says no `together` of a difference whose search ran out of pairs before every half was tried', async () => {
+    // cpus alone reproduces it, and so do domain and home together: the first half's
+    // search finds it under neither quarter, and the pairs run out before cpus is tried.
+    const truths = new Map<string, Truth>([
+      ['art0', { kind: 'oneOrTwo', v: 'cpus', w: 'domain', x: 'home' }],
+    ])
+    const varied: VariationName[] = [
+      'env',
+      'home',
+      'domain',
+      'ordering',
+      'tz',
+      'user',
+      'exec-path',
+      'cpus',
+    ]
+    const found = await attribute(['art0'], varied, oracle(truths).test, 7)
+    expect(found.culprits).toEqual([{ artifact: 'art0', cause: 'unknown' }])
+    const more = await attribute(['art0'], varied, oracle(truths).test, 20)
+    expect(more.culprits).toEqual([{ artifact: 'art0', cause: 'cpus' }])
+  })
+
   it('calls a difference that did not come again, with nothing but the path varied, unstable', async () => {
     const found = await attribute(['x'], [], () => Promise.resolve(new Set<string>()), 5)
     expect(found.culprits).toEqual([{ artifact: 'x', cause: 'unstable' }])
