@@ -13,7 +13,16 @@ import { maskCommand } from '../sign/secrets.js'
 import { inInputTerms, input, toArgv, type ActionArgv } from './inputs.js'
 import { uploadAttestation } from './attestation-upload.js'
 import { withLedgerToken } from './ledger-token.js'
-import { annotate, buildLog, endGroup, group, inert, inertLines, type Log } from './workflow-log.js'
+import {
+  annotate,
+  buildLog,
+  endGroup,
+  group,
+  inert,
+  inertLines,
+  summaryText as markdownText,
+  type Log,
+} from './workflow-log.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 type Mode = ActionArgv['mode']
@@ -312,9 +321,6 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
 }
 
 /** Text in a summary, shown as it is: escaped, with markdown's and HTML's marks made plain. */
-function markdownText(text: string): string {
-  return toDisplayText(text).replace(/[\\`*_{}[\]<>()#+!|~]/g, '\\$&')
-}
 
 /** ` — path: cause` for the first differing item with a hint, if there is one. */
 function firstCause(report: DiffReport | null): string {

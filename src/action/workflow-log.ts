@@ -1,3 +1,4 @@
+import { toDisplayText } from '../file-names.js'
 import type { BuildEvent } from '../twin/run-twice.js'
 
 /*
@@ -129,4 +130,16 @@ export function buildLog(log: Log): { onEvent: (e: BuildEvent) => void; close: (
       open = false
     },
   }
+}
+
+/**
+ * Text as the job summary's Markdown shows it: control characters escaped, Markdown's
+ * own characters escaped, and each line of a message of several (a hint with steps) on a
+ * line of its own, where one escaped line break showed as a literal `\n`.
+ */
+export function summaryText(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((line) => toDisplayText(line).replace(/[\\`*_{}[\]<>()#+!|~]/g, '\\$&'))
+    .join('<br>')
 }

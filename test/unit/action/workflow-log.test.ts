@@ -1,6 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { annotate, buildLog, inert, inertLines } from '../../../src/action/workflow-log.js'
+import {
+  annotate,
+  buildLog,
+  inert,
+  inertLines,
+  summaryText,
+} from '../../../src/action/workflow-log.js'
 
 /** What the runner strips before it looks for `::` (String.TrimStart: char.IsWhiteSpace). */
 const dotnetTrimStart = (line: string): string =>
@@ -112,6 +118,23 @@ describe('the workflow log', () => {
         }
         lines.end()
         expect(out).toBe(inert(raw))
+      }),
+    )
+  })
+})
+
+describe('the job summary', () => {
+  it('shows each line of a message on its own, its Markdown and control characters escaped', () => {
+    expect(summaryText('first step\nthen *this*\r\nand `that`\u0007')).toBe(
+      'first step<br>then \\*this\\*<br>and \\`that\\`\\\\x07',
+    )
+    fc.assert(
+      fc.property(fc.array(fc.string(), { minLength: 1, maxLength: 5 }), (lines) => {
+        const shown = summaryText(lines.join('\n'))
+        // No raw line break or control character reaches the Markdown.
+        const controls = Array.from({ length: shown.length }, (_, i) => shown.charCodeAt(i))
+        expect(controls.some((code) => code < 0x20 || code === 0x7f)).toBe(false)
+        expect(shown.split('<br>').length).toBeGreaterThanOrEqual(lines.length)
       }),
     )
   })
