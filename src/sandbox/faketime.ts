@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { runCaptured } from './process.js'
+import { runCaptured, sweepStaleFaketimeMemory } from './process.js'
 
 /**
  * How run B gets a shifted wall clock from libfaketime without hanging the toolchains
@@ -148,12 +148,23 @@ export async function probeFaketime(
   const offset = `+${offsetSeconds}`
   const launcher = faketimeLauncher(unprobed, offset)
   const probeEnv = { ...env, ...faketimeEnvironment(unprobed), FAKETIME_DEBUG_DLSYM: '1' }
+  await sweepStaleFaketimeMemory()
   const clock = await runCaptured([...launcher, 'date', '+%s'], {
     env: probeEnv,
     timeoutMs: 10_000,
   })
   const shifted = Number(clock.stdout.trim()) - Math.floor(Date.now() / 1000)
-  if (clock.code !== 0 || !(shifted > offsetSeconds - 30 * 86_400)) return { faketime: undefined }
+  if (clock.code !== 0 || !(shifted > offsetSeconds - 30 * 86_400)) {
+    // The wrapper without its preload library: libfaketime is not installed.
+    if (clock.stderr.includes('cannot be preloaded')) return { faketime: undefined }
+    // Installed but not working is not "not installed": say what it printed.
+    const said =
+      lastLine(clock.stderr) ?? (clock.code === 0 ? 'the real time' : `exit ${clock.code}`)
+    return {
+      faketime: undefined,
+      refused: `libfaketime did not shift the clock (faketime -f ${offset} date: ${said})`,
+    }
+  }
   const missingSymbols = parseMissingSymbols(clock.stderr)
   const realClockFor =
     missingSymbols.length > 0
@@ -164,6 +175,11 @@ export async function probeFaketime(
         })
   const unreachable = UNREACHABLE.filter((name) => findOnPath(name, env.PATH) !== undefined)
   return { faketime: { ...unprobed, missingSymbols, realClockFor, unreachable } }
+}
+
+function lastLine(text: string): string | undefined {
+  const lines = text.split('\n').filter((line) => line.trim() !== '')
+  return lines.at(-1)?.trim()
 }
 
 function findOnPath(name: string, searchPath: string | undefined): string | undefined {

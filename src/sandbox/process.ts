@@ -304,14 +304,44 @@ export async function reapUntilGone(
  * (Inside the sandbox it lands on the run's private /dev/shm and goes with it.)
  */
 export async function removeFaketimeMemory(pid: number): Promise<void> {
-  // Only a plain file of this user's: another user's file under a reused PID is not the
-  // run's, and a failure to clean up after the run is no reason to fail the build.
-  const uid = process.getuid?.()
-  for (const file of [`/dev/shm/faketime_shm_${pid}`, `/dev/shm/sem.faketime_sem_${pid}`]) {
-    const stat = await fsp.lstat(file).catch(() => undefined)
-    if (stat?.isFile() !== true || (uid !== undefined && stat.uid !== uid)) continue
-    await fsp.unlink(file).catch(() => undefined)
+  for (const name of [`faketime_shm_${pid}`, `sem.faketime_sem_${pid}`])
+    await removeOwnFile(`${SHARED_MEMORY}/${name}`)
+}
+
+const SHARED_MEMORY = '/dev/shm'
+const FAKETIME_MEMORY = /^(?:faketime_shm_|sem\.faketime_sem_)([1-9][0-9]{0,9})$/
+
+/**
+ * Removes the shared memory libfaketime left behind for processes that are gone (a
+ * wrapper killed by a timeout, a program that exec'd before its clean-up ran, earlier
+ * runs of anything). libfaketime names it by its creator's PID and creates it with
+ * O_EXCL: when a later process gets that PID, as it soon does where PIDs wrap at 32768,
+ * the faketime wrapper stops with "shm_open: File exists" and the build fails for no
+ * fault of its own. A name whose PID is running is left alone, whoever made it.
+ */
+export async function sweepStaleFaketimeMemory(): Promise<void> {
+  let names: string[]
+  try {
+    names = await fsp.readdir(SHARED_MEMORY)
+  } catch {
+    return
   }
+  for (const name of names) {
+    const pid = FAKETIME_MEMORY.exec(name)?.[1]
+    if (pid === undefined || fs.existsSync(`/proc/${pid}`)) continue
+    await removeOwnFile(`${SHARED_MEMORY}/${name}`)
+  }
+}
+
+/**
+ * Only a plain file of this user's: another user's file under a reused PID is not ours,
+ * and a failure to clean up is no reason to fail the build.
+ */
+async function removeOwnFile(file: string): Promise<void> {
+  const uid = process.getuid?.()
+  const stat = await fsp.lstat(file).catch(() => undefined)
+  if (stat?.isFile() !== true || (uid !== undefined && stat.uid !== uid)) return
+  await fsp.unlink(file).catch(() => undefined)
 }
 
 function lineSplitter(onLine: ((line: string) => void) | undefined): (chunk: Buffer) => void {

@@ -263,7 +263,9 @@ const APPLY: Record<VariationName, Applier> = {
         name,
         'real clock',
         `${caps.faketimeRefused ?? 'libfaketime is not installed'}, so the clock was not varied`,
-        'install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)',
+        caps.faketimeRefused === undefined
+          ? 'install libfaketime (apt-get install faketime, dnf install libfaketime, brew install libfaketime)'
+          : undefined,
       )
     }
   },

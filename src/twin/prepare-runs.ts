@@ -24,6 +24,7 @@ import {
   type VariationRecord,
 } from '../sandbox/run-plan.js'
 import { noteRootChain } from '../sandbox/root-chain.js'
+import { sweepStaleFaketimeMemory } from '../sandbox/process.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
 import type { SourceEntry } from '../sandbox/source-files.js'
 import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
@@ -101,6 +102,8 @@ export async function prepareRuns(
     a: view('a', plan.runs.a.layout.dir),
     b: view('b', plan.runs.b.layout.dir),
   })
+  // Outside the sandbox run B's libfaketime shares the machine's /dev/shm.
+  if (isolation.kind === 'process') await sweepStaleFaketimeMemory()
   const [a, b] = await Promise.all([probeRun(contexts.a), probeRun(contexts.b)])
   const probes = { a, b }
   // Created in reverse order, a directory of one entry lists as it did: a source with

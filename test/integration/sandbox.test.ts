@@ -645,13 +645,13 @@ withSandbox('where namespaces are not permitted', () => {
     const parent = makeTempParent()
     const args = ['build', '-C', source, '--temp-dir', parent, '-o', 'hello', '--vary', 'all']
     const fallback = await runWithoutNamespaces([...args, '--', 'make'])
-    expect(fallback.code).toBe(0)
+    expect(fallback.code, fallback.stderr).toBe(0)
     expect(fallback.stdout).toMatch(
       /no sandbox \(.*\): process isolation only; network, \/tmp and the machine shared by both runs/,
     )
     expect(fallback.stdout).toMatch(/not varied: .*user \(user namespaces are not permitted/)
     const required = await runWithoutNamespaces([...args, '--require-sandbox', '--', 'make'])
-    expect(required.code).toBe(3)
+    expect(required.code, required.stderr).toBe(3)
     expect(required.stderr).toMatch(/--require-sandbox: the build sandbox cannot be set up here/)
     expect(listDir(parent)).toEqual([])
   })

@@ -336,3 +336,38 @@ describe('the date a build writes', () => {
     expect(listDir(parent)).toEqual([])
   })
 })
+
+describe('libfaketime outside the sandbox', () => {
+  // libfaketime names its shared memory by its creator's PID and creates it exclusively:
+  // left behind by a process that is gone, it made the faketime wrapper of the next
+  // process with that PID stop ("shm_open: File exists"), and the build fail, where PIDs
+  // wrap at 32768. Such leftovers are planted ahead of the PIDs the next processes take.
+  it.runIf(hasFaketime)('is not stopped by the shared memory a gone process left', async () => {
+    const pidMax = Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'))
+    const next = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }))
+    const planted: string[] = []
+    try {
+      for (let i = 1; i <= 3000; i++) {
+        const pid = ((next + i) % pidMax) + (next + i >= pidMax ? 300 : 0)
+        const file = `/dev/shm/faketime_shm_${pid}`
+        if (fs.existsSync(`/proc/${pid}`) || fs.existsSync(file)) continue
+        fs.writeFileSync(file, '')
+        planted.push(file)
+      }
+      const source = project({ Makefile: 'out.txt:\n\techo same > out.txt\n' })
+      const { code, stderr, result } = await build(source, [
+        '-o',
+        'out.txt',
+        '--no-sandbox',
+        '--vary',
+        'time',
+        '--',
+        'make',
+      ])
+      expect(code, stderr).toBe(0)
+      expect(result?.variations.find((v) => v.name === 'time')?.status).toBe('effective')
+    } finally {
+      for (const file of planted) fs.rmSync(file, { force: true })
+    }
+  })
+})
