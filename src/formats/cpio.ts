@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import { ReproofError } from '../errors.js'
 import { fromNameBytes } from '../file-names.js'
 import { ByteReader } from './byte-reader.js'
+import { CPIO_MAX_NAME } from './cpio-bounds.js'
 import {
   isoTime,
   keyFor,
@@ -47,8 +48,8 @@ const OTHER_TYPES: Record<number, string> = {
   0o010000: 'fifo',
   0o140000: 'socket',
 }
-/** The longest name a header may give, its NUL included: PATH_MAX, as the kernel bounds it. */
-export const MAX_NAME = 4096
+/** The longest name a header may give (detection checks the same bound). */
+export const MAX_NAME = CPIO_MAX_NAME
 // A symlink's target is its data: read whole, so bounded.
 const MAX_LINK = 4096
 

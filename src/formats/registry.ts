@@ -1,3 +1,4 @@
+import { CPIO_MAX_NAME } from './cpio-bounds.js'
 import { isMozillaZip, zipPrefixLength } from './zip-prefix.js'
 import { COMPRESSIONS, magic, type Compression, type Recognised } from './compressions.js'
 import type { Budget } from './limits.js'
@@ -137,6 +138,6 @@ function digitsUpTo(head: Buffer, headerSize: number, digits: RegExp): boolean {
 function plausibleBinaryCpio(head: Buffer, littleEndian: boolean): boolean {
   if (head.length < 22) return true
   const nameSize = littleEndian ? head.readUInt16LE(20) : head.readUInt16BE(20)
-  if (nameSize < 1 || nameSize > 4096) return false
+  if (nameSize < 1 || nameSize > CPIO_MAX_NAME) return false
   return head.length < 26 + nameSize || head[26 + nameSize - 1] === 0
 }
