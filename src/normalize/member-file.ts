@@ -44,6 +44,9 @@ export async function normalizeMemberFile(
   }
 }
 
+// What detection and the normalizers look at first, as for a file given on the command line.
+const HEAD_BYTES = 64 * 1024
+
 async function normalizeNamed(
   parent: Job,
   name: string,
@@ -53,10 +56,10 @@ async function normalizeNamed(
   where: string,
 ): Promise<NormalizedMember> {
   const suffix = /\.tar(?:\.([a-z0-9]+))?$/.exec(name)
-  const head = await readHead(fileSource(file), 64 * 1024)
+  const head = await readHead(fileSource(file), HEAD_BYTES)
   const format = detectFileFormat(head.subarray(0, 512))
   if (parent.rules.mode !== 'compare' || suffix === null)
-    return await normalizeAsFile(parent, file, dir)
+    return await normalizeAsFile(parent, file, dir, head)
   const compressed = suffix[1] !== undefined
   if (compressed && format !== 'gzip' && format !== 'xz' && format !== 'zstd' && format !== 'bzip2')
     throw new ReproofError('E_INPUT', `${where}: not a stream reproof can decompress`, {
@@ -70,10 +73,10 @@ async function normalizeNamed(
       fs.createWriteStream(plain),
     )
   const tarFile = compressed ? plain : file
-  const inner = detectFileFormat((await readHead(fileSource(tarFile), 512)).subarray(0, 512))
-  if (inner !== 'tar')
+  const tarHead = compressed ? await readHead(fileSource(tarFile), HEAD_BYTES) : head
+  if (detectFileFormat(tarHead.subarray(0, 512)) !== 'tar')
     throw new ReproofError('E_INPUT', `${where}: not a tar archive inside`, { path: parent.input })
-  const tar = await normalizeAsFile(parent, tarFile, dir)
+  const tar = await normalizeAsFile(parent, tarFile, dir, tarHead)
   return {
     file: tar.file ?? tarFile,
     name: compressed ? name.slice(0, name.length - (suffix[1]?.length ?? 0) - 1) : name,
@@ -85,9 +88,16 @@ async function normalizeNamed(
 
 let made = 0
 
-/** One file through its format's normalizer, as a job of its own whose output is a file in `dir`. */
-async function normalizeAsFile(parent: Job, input: string, dir: string): Promise<NormalizedMember> {
-  const head = await readHead(fileSource(input), 64 * 1024)
+/**
+ * One file through its format's normalizer, as a job of its own whose output is a file
+ * in `dir`; `head` is its first HEAD_BYTES (or all of it, when shorter).
+ */
+async function normalizeAsFile(
+  parent: Job,
+  input: string,
+  dir: string,
+  head: Buffer,
+): Promise<NormalizedMember> {
   const format = detectFileFormat(head.subarray(0, 512))
   const normalizer = format === undefined ? null : NORMALIZERS[format]
   const work = await fsp.mkdtemp(path.join(dir, 'work-'))
