@@ -99,6 +99,11 @@ export interface SpawnOptions {
   onStderr?: (text: string, child: ReturnType<typeof spawn>) => void
   /** Sends SIGTERM this long after the start, as a CI runner cancelling a step does. */
   killAfterMs?: number
+  /**
+   * Sends SIGTERM once this holds (asked every 10 ms): at a point of the work, not of the
+   * clock, which a loaded machine reaches before the program has even started.
+   */
+  killWhen?: () => boolean
 }
 
 /** Spawns the real executable. */
@@ -120,6 +125,14 @@ export function spawnProgram(argv: string[], options: SpawnOptions = {}): Promis
       options.killAfterMs === undefined
         ? undefined
         : setTimeout(() => child.kill('SIGTERM'), options.killAfterMs)
+    const poll =
+      options.killWhen === undefined
+        ? undefined
+        : setInterval(() => {
+            if (options.killWhen?.() !== true) return
+            clearInterval(poll)
+            child.kill('SIGTERM')
+          }, 10)
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString()
@@ -127,6 +140,7 @@ export function spawnProgram(argv: string[], options: SpawnOptions = {}): Promis
     })
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      clearInterval(poll)
       resolve({
         code: code ?? (signal === null ? -1 : 128 + os.constants.signals[signal]),
         stdout,

@@ -1719,7 +1719,8 @@ PY`,
       ['normalize', 'big.tar', '--in-place'].map((a) => (a === 'big.tar' ? path.join(dir, a) : a)),
       {
         env: { PATH: process.env.PATH ?? '', TMPDIR: tmp },
-        killAfterMs: 400,
+        // Once its work directory is made: the 400 MB are then being read.
+        killWhen: () => fs.readdirSync(tmp).length > 0,
       },
     )
     expect(run.code, run.stderr).toBe(130)
