@@ -119,7 +119,12 @@ describe('reproof build: which variation causes each difference', () => {
       ['--no-vary', 'time', '-o', 'out.txt'],
     )
     expect(code).toBe(1)
-    expect(result?.attribution?.culprits).toEqual([{ artifact: 'out.txt', cause: 'file-times' }])
+    // Run B's later start, or, when the two runs of a pair that varies nothing straddle
+    // a second (a loaded machine), a build that is rightly called unstable: never the
+    // order, which no pair varied alone.
+    const culprits = result?.attribution?.culprits ?? []
+    expect(culprits.map((c) => c.artifact)).toEqual(['out.txt'])
+    expect(['file-times', 'unstable']).toContain(culprits[0]?.cause)
     // Every variation named has a pair that varied it.
     expect(result?.attribution?.pairs?.some((p) => p.variations.includes('file-times'))).toBe(true)
   })
