@@ -46,9 +46,54 @@ const RecordSchema = v.object({
     ),
     v.length(2, 'a build record has two runs'),
   ),
+  // With --normalize, what each run shipped is its artifacts as normalized.
+  normalization: v.optional(
+    v.nullable(
+      v.object({
+        artifacts: v.array(
+          v.object({
+            name: v.string(),
+            normalized: v.tuple([v.nullable(v.string()), v.nullable(v.string())]),
+          }),
+        ),
+      }),
+    ),
+  ),
 })
 
 export type DiffableRecord = v.InferOutput<typeof RecordSchema>
+type RecordRun = DiffableRecord['runs'][number]
+
+/** An artifact as its run shipped it; its size only where the record gives it (raw bytes). */
+interface ShippedEntry {
+  name: string
+  sha256: string
+  size: number | undefined
+  executable: boolean | undefined
+}
+
+/**
+ * What each run of a record shipped: its artifacts' digests as normalized where
+ * normalization changed them (as the statement's subjects are), raw otherwise. Compared
+ * raw, two builds whose normalized, shipped artifacts differ were "identical".
+ */
+function shippedRuns(record: DiffableRecord): { run: RecordRun; shipped: ShippedEntry[] }[] {
+  const normalized = new Map(
+    (record.normalization?.artifacts ?? []).map((x) => [x.name, x.normalized]),
+  )
+  return record.runs.map((run) => ({
+    run,
+    shipped: run.manifest.map((e) => {
+      const sha256 = normalized.get(e.name)?.[run.id === 'a' ? 0 : 1] ?? e.sha256
+      return {
+        name: e.name,
+        sha256,
+        size: sha256 === e.sha256 ? e.size : undefined,
+        executable: e.executable,
+      }
+    }),
+  }))
+}
 
 /** Reads a file as a build record if it is one; undefined for any other file. */
 export function readBuildRecord(file: string): DiffableRecord | undefined {
@@ -84,11 +129,13 @@ export async function diffRecords(
   options: EngineOptions,
 ): Promise<DiffReport> {
   const engine = new DiffEngine({ ...options, context: recordContext(a, b) })
-  const [runA, runB] = [a.runs[0], b.runs[0]]
-  if (runA === undefined || runB === undefined)
+  const [runsA, runsB] = [shippedRuns(a), shippedRuns(b)]
+  const [firstA, firstB] = [runsA[0], runsB[0]]
+  if (firstA === undefined || firstB === undefined)
     throw new ReproofError('E_INPUT', 'a build record needs two runs')
-  const digestsA = new Map(runA.manifest.map((e) => [e.name, e]))
-  const digestsB = new Map(runB.manifest.map((e) => [e.name, e]))
+  const [runA, runB] = [firstA.run, firstB.run]
+  const digestsA = new Map(firstA.shipped.map((e) => [e.name, e]))
+  const digestsB = new Map(firstB.shipped.map((e) => [e.name, e]))
   const names = [...new Set([...digestsA.keys(), ...digestsB.keys()])].sort()
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256)
   const rootsExist = fs.existsSync(runA.root) && fs.existsSync(runB.root)
@@ -133,7 +180,7 @@ export async function diffRecords(
   if (rootsExist) {
     // A record is input like any other: its roots and names could point anywhere. Only
     // a regular file inside its root whose bytes are what the record says is read.
-    const verified = await recordedCopies(runA, runB, differing)
+    const verified = await recordedCopies([runA, runB], [firstA.shipped, firstB.shipped], differing)
     await diffDirectories(engine, runA.root, runB.root, verified)
     // The records say these differ: an artifact the roots no longer show differing
     // (gone from both, or changed since) is still reported, by its recorded digests.
@@ -155,10 +202,10 @@ export async function diffRecords(
   }
   // Run A of each is what shipped and what is compared; a record whose own two runs
   // disagree describes a build that did not reproduce, which "identical" must not hide.
-  const shipped = (run: DiffableRecord['runs'][number] | undefined): string =>
-    JSON.stringify((run?.manifest ?? []).map((e) => [e.name, e.sha256, e.executable === true]))
-  for (const [i, record] of [a, b].entries())
-    if (shipped(record.runs[0]) !== shipped(record.runs[1]))
+  const shipped = (entries: readonly ShippedEntry[] | undefined): string =>
+    JSON.stringify((entries ?? []).map((e) => [e.name, e.sha256, e.executable === true]))
+  for (const [i, runs] of [runsA, runsB].entries())
+    if (shipped(runs[0]?.shipped) !== shipped(runs[1]?.shipped))
       engine.warnings.push(
         `${labels[i] ?? ''}: its run B made other artifacts than its run A (the build it records did not reproduce); only run A of each record is compared`,
       )
@@ -171,14 +218,11 @@ export async function diffRecords(
  * paths they name lead to now.
  */
 async function recordedCopies(
-  runA: DiffableRecord['runs'][number],
-  runB: DiffableRecord['runs'][number],
+  [runA, runB]: readonly [RecordRun, RecordRun],
+  shipped: readonly [readonly ShippedEntry[], readonly ShippedEntry[]],
   names: readonly string[],
 ): Promise<string[]> {
-  const recorded = [
-    new Map(runA.manifest.map((e) => [e.name, e.sha256])),
-    new Map(runB.manifest.map((e) => [e.name, e.sha256])),
-  ]
+  const recorded = shipped.map((entries) => new Map(entries.map((e) => [e.name, e.sha256])))
   const roots = [runA.root, runB.root]
   const real = roots.map((root) => fs.realpathSync(root))
   const plain = names.filter((name) => {

@@ -1812,6 +1812,7 @@ describe('reproof diff of two build records', () => {
   async function recordBuild(
     script: string,
     keep: boolean,
+    flags: string[] = [],
   ): Promise<{ record: string; kept: string | null }> {
     const source = makeTemp()
     fs.writeFileSync(path.join(source, 'build.sh'), script)
@@ -1828,11 +1829,12 @@ describe('reproof diff of two build records', () => {
       '--no-vary',
       'time,file-times,ordering',
       ...(keep ? ['--keep'] : []),
+      ...flags,
       '--',
       'sh',
       'build.sh',
     ])
-    expect(run.code).toBe(0)
+    expect(run.code, run.stderr).toBe(0)
     return { record, kept: (JSON.parse(run.stdout) as { kept: string | null }).kept }
   }
 
@@ -1868,6 +1870,43 @@ describe('reproof diff of two build records', () => {
     expect(report?.items[0]?.message).toContain('--keep')
     const same = await diff(first.record, first.record)
     expect(same.code).toBe(0)
+  })
+
+  it('compares what each build shipped: its artifacts as normalized with --normalize', async () => {
+    // A tar stamped with a time of its own: normalized, its member's time is the epoch.
+    const tar = (time: string) =>
+      `mkdir -p out; echo hello > f; tar --mtime=@${time} --owner=0 --group=0 --numeric-owner -cf out/app.tar f\n`
+    const raw = await recordBuild(tar('2000000000'), false, ['--epoch', '1700000000'])
+    const normalized = await recordBuild(tar('2000000000'), false, [
+      '--epoch',
+      '1700000000',
+      '--normalize',
+    ])
+    const otherEpoch = await recordBuild(tar('2000000000'), false, [
+      '--epoch',
+      '1000000000',
+      '--normalize',
+    ])
+    // Each run stamps another time after the epoch (its build path is longer in run B),
+    // which normalization clamps: only the normalized tars are the same in both runs.
+    const stamped = await recordBuild(tar('$((2000000000 + ${#PWD}))'), true, [
+      '--epoch',
+      '1700000000',
+      '--normalize',
+    ])
+    for (const [x, y] of [
+      [raw, normalized],
+      [normalized, otherEpoch],
+    ] as const) {
+      const { code, report } = await diff(x.record, y.record)
+      expect(code).toBe(1)
+      expect(report?.items.map((i) => [i.path, i.kind])).toEqual([['out/app.tar', 'content']])
+    }
+    const same = await diff(normalized.record, stamped.record)
+    expect(same.code).toBe(0)
+    // Its two runs shipped the same artifacts, though they wrote other raw bytes.
+    expect(same.report?.warnings).toEqual([])
+    fs.rmSync(stamped.kept ?? '', { recursive: true, force: true })
   })
 
   it('reports an artifact executable in one record only, as the build compares it', async () => {
