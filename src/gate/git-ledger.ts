@@ -589,10 +589,14 @@ function ledgerKey(url: string, branch: string): string {
 }
 
 /**
- * A ledger's URL as its checkpoint is kept by: one spelling of one repository, so that
- * `/srv/ledger.git`, `/srv/ledger.git/`, `file:///srv/ledger.git` and a relative path to
- * it share what this machine verified (with one each, a rewrite went unseen by the
- * spelling that had not seen the ledger before). Remote URLs lose trailing slashes only.
+ * A ledger's repository as its checkpoint is kept by: one key for every spelling that
+ * reaches one repository, so that what this machine verified is checked whichever is
+ * used. With a key each, a branch replaced was recorded on by a spelling that had not
+ * seen it before (`/srv/ledger` for `/srv/ledger.git`, a link to it). A local path is
+ * the directory git opens for it, links resolved; a remote one, its host and path
+ * without scheme, user, port, trailing slashes, `.git` or case, as forges serve them. Two
+ * repositories taken for one would make each refuse the other's history: a stop, never
+ * a replaced history passed.
  */
 export function checkpointUrl(url: string): string {
   const local = url.startsWith('file://')
@@ -601,5 +605,45 @@ export function checkpointUrl(url: string): string {
       /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]*:/.test(url)
       ? undefined
       : url
-  return local === undefined ? url.replace(/\/+$/, '') : path.resolve(local)
+  return local === undefined ? remoteKey(url) : repositoryDir(path.resolve(local))
+}
+
+/**
+ * The directory git opens for a local path: the first of `p/.git`, `p`, `p.git/.git` and
+ * `p.git` that is a repository (git's own order), links resolved; the path itself when
+ * none is, as for a repository not made yet.
+ */
+function repositoryDir(p: string): string {
+  const bare = p.replace(/\/+$/, '') || '/'
+  for (const candidate of [`${bare}/.git`, bare, `${bare}.git/.git`, `${bare}.git`]) {
+    try {
+      if (!fs.statSync(path.join(candidate, 'objects')).isDirectory()) continue
+      if (!fs.statSync(path.join(candidate, 'HEAD')).isFile()) continue
+      return fs.realpathSync(candidate)
+    } catch {
+      // Not this one.
+    }
+  }
+  return bare
+}
+
+/** `https://Host:443/o/r.git/`, `ssh://git@host/o/r` and `git@host:o/r.git` alike: `remote:host/o/r`. */
+function remoteKey(url: string): string {
+  let host: string
+  let where: string
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/\/)(.*)$/.exec(url)
+  if (scp !== null) {
+    host = scp[1] ?? ''
+    where = scp[2] ?? ''
+  } else {
+    try {
+      const parsed = new URL(url)
+      host = parsed.hostname
+      where = decodeURIComponent(parsed.pathname)
+    } catch {
+      return url.replace(/\/+$/, '')
+    }
+  }
+  const trimmed = where.replace(/^\/+/, '').replace(/(?:\/|\.git)+$/i, '')
+  return `remote:${host}/${trimmed}`.toLowerCase()
 }

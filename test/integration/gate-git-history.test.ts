@@ -114,6 +114,26 @@ describe('a git ledger only ever appends, across its whole history', () => {
     expect(respelt.stderr).toContain('the last commit this machine verified')
   })
 
+  it('refuses a deleted branch whatever path leads git to the repository: without .git, through a link', async () => {
+    const { bare, ledger } = remote()
+    const state = makeTemp()
+    const withState = (spec: string, args: string[]) =>
+      runCli(['gate', ...args, '--ledger', spec, '--state-dir', state, '--json'])
+    expect((await withState(ledger, deployArgs(0))).code).toBe(0)
+    expect((await withState(ledger, deployArgs(1))).code).toBe(0)
+    git(bare, ['update-ref', '-d', 'refs/heads/releases'])
+    const link = path.join(makeTemp(), 'alias.git')
+    fs.symlinkSync(bare, link)
+    // git opens `ledger` as `ledger.git`, and a link as what it leads to: one repository,
+    // whose history this machine verified. Release 0 was superseded there.
+    for (const spelt of [bare.replace(/\.git$/, ''), link, link.replace(/\.git$/, '')]) {
+      const run = await withState(`git:${spelt}#releases`, deployArgs(0))
+      expect(run.code, `${spelt}: ${run.stdout}`).toBe(3)
+      expect(run.stderr).toContain('the branch is gone, but this machine verified it at')
+    }
+    expect(fs.readdirSync(path.join(state, 'git-ledgers'))).toHaveLength(1)
+  })
+
   it('stops on a checkpoint that is not one', async () => {
     const { ledger } = remote()
     const state = makeTemp()

@@ -1,8 +1,13 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { isReproofError } from '../../../src/errors.js'
 import { checkpointUrl, parseGitLedgerSpec } from '../../../src/gate/git-ledger.js'
+import { cleanupTemp, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
 
 describe('git ledger address', () => {
   it('reads back the url and branch it was written with', () => {
@@ -68,7 +73,7 @@ describe('git ledger address', () => {
 })
 
 describe('checkpointUrl', () => {
-  it('spells one local repository one way, and leaves remote URLs but for trailing slashes', () => {
+  it('spells one local path one way while no repository is there', () => {
     const local = path.resolve('ledgers/r.git')
     for (const spelling of [
       local,
@@ -79,8 +84,51 @@ describe('checkpointUrl', () => {
       './ledgers/r.git/',
     ])
       expect(checkpointUrl(spelling), spelling).toBe(local)
-    expect(checkpointUrl('https://git.example/o/r.git/')).toBe('https://git.example/o/r.git')
-    expect(checkpointUrl('git@git.example:o/r.git')).toBe('git@git.example:o/r.git')
-    expect(checkpointUrl('ssh://git@git.example/o/r.git')).toBe('ssh://git@git.example/o/r.git')
+  })
+
+  it('keys every path git opens one repository by as that repository', () => {
+    const dir = fs.realpathSync(makeTemp())
+    execFileSync('git', ['init', '-q', '--bare', path.join(dir, 'ledger.git')])
+    execFileSync('git', ['init', '-q', path.join(dir, 'work')])
+    fs.symlinkSync(path.join(dir, 'ledger.git'), path.join(dir, 'alias.git'))
+    fs.symlinkSync(dir, path.join(dir, 'up'))
+    const bare = path.join(dir, 'ledger.git')
+    // git adds `.git` itself, and a link leads to the same repository.
+    for (const spelling of [
+      bare,
+      `${bare}/`,
+      path.join(dir, 'ledger'),
+      `file://${path.join(dir, 'ledger')}`,
+      path.join(dir, 'alias.git'),
+      path.join(dir, 'alias'),
+      path.join(dir, 'up', 'ledger.git'),
+    ])
+      expect(checkpointUrl(spelling), spelling).toBe(bare)
+    // A work tree and its .git directory are one repository.
+    for (const spelling of [path.join(dir, 'work'), path.join(dir, 'work', '.git')])
+      expect(checkpointUrl(spelling), spelling).toBe(path.join(dir, 'work', '.git'))
+  })
+
+  it("takes the spellings of a forge's repository for one, and other repositories apart", () => {
+    const one = [
+      'https://git.example/o/r.git/',
+      'https://git.example/o/r',
+      'https://GIT.example:443/O/R.git',
+      'https://user@git.example/o/r.git',
+      'git@git.example:o/r.git',
+      'git.example:o/r',
+      'ssh://git@git.example/o/r.git',
+      'ssh://git@git.example:2222/o/r',
+      'git://git.example/o/r.git',
+    ]
+    for (const spelling of one)
+      expect(checkpointUrl(spelling), spelling).toBe('remote:git.example/o/r')
+    for (const other of [
+      'https://git.example/o/r2',
+      'https://git.example/o2/r',
+      'https://other.example/o/r',
+      'git@git.example:o/r/sub.git',
+    ])
+      expect(checkpointUrl(other), other).not.toBe('remote:git.example/o/r')
   })
 })
