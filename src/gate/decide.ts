@@ -218,6 +218,9 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
   return { kind: 'append', record }
 }
 
+/** How far the clocks of the machines appending to one ledger may disagree. */
+export const CLOCK_SKEW_MS = 5 * 60_000
+
 /**
  * The first record that no gate would have appended, replaying the decision over the
  * records before it, or undefined when every one is what `decideGate` writes for the
@@ -231,7 +234,21 @@ export function firstRecordNoGateWrites(
 ): { index: number; why: string } | undefined {
   let state: LedgerState = { head: GENESIS, envs: new Map() }
   let kept = false
+  let latest: { at: string; ms: number } | undefined
   for (const [index, r] of records.entries()) {
+    // A record's time is not signed, and `gate check --max-age` judges its attestation as
+    // of that time: set back, a too-old attestation passed. Gates write the time they
+    // run at, so a record's is never much before one written earlier; the margin is for
+    // the clocks of the machines that append.
+    const ms = Date.parse(r.at)
+    if (Number.isFinite(ms)) {
+      if (latest !== undefined && ms < latest.ms - CLOCK_SKEW_MS)
+        return {
+          index,
+          why: `its time ${r.at} is more than ${CLOCK_SKEW_MS / 60_000} minutes before ${latest.at}, the time of a record written before it`,
+        }
+      if (latest === undefined || ms > latest.ms) latest = { at: r.at, ms }
+    }
     // Gates keep the policy and signer from some record on, and never stop: a record of
     // the first form after one of the second escapes the check of its signer.
     if (r.format === 2) kept = true

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
+  CLOCK_SKEW_MS,
   decideGate,
   firstRecordNoGateWrites,
   GENESIS,
@@ -156,6 +157,50 @@ describe('decideGate', () => {
         chained({ ...second, action: 'rollback', digest: a }),
       ]),
     ).toEqual({ index: 2, why: 'a rollback without a reason' })
+  })
+
+  it('names a record whose time is set back further than the clocks of appending machines differ', () => {
+    const start = Date.parse('2026-01-01T00:00:00.000Z')
+    fc.assert(
+      fc.property(
+        // Each gate's clock: forward any amount, or back within the margin.
+        fc.array(fc.integer({ min: -CLOCK_SKEW_MS, max: 10 * CLOCK_SKEW_MS }), {
+          minLength: 2,
+          maxLength: 12,
+        }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 30 * 86_400_000 }),
+        (steps, pick, back) => {
+          const records: LedgerRecord[] = []
+          let clock = start
+          let latest = start
+          for (const [i, step] of steps.entries()) {
+            // Back within the margin of the latest time written, never further.
+            clock = Math.max(clock + step, latest - CLOCK_SKEW_MS)
+            latest = Math.max(latest, clock)
+            const at = new Date(clock).toISOString()
+            const digest = i.toString(16).padStart(64, '0')
+            records.push(recordOf(decideGate(toState(records), { ...deploy, digest, at }, true)))
+          }
+          expect(firstRecordNoGateWrites(records)).toBeUndefined()
+          // One record (not the first) set back further than that, its successors chained again.
+          const at = 1 + (pick % (records.length - 1))
+          const before = Math.max(...records.slice(0, at).map((r) => Date.parse(r.at)))
+          const out: LedgerRecord[] = []
+          for (const [i, r] of records.entries()) {
+            const moved =
+              i === at ? { ...r, at: new Date(before - CLOCK_SKEW_MS - back).toISOString() } : r
+            const last = out.at(-1)
+            out.push({ ...moved, prev: last === undefined ? GENESIS : recordHash(last) })
+          }
+          const found = firstRecordNoGateWrites(out)
+          expect(found?.index).toBe(at)
+          expect(found?.why).toMatch(
+            /^its time .* is more than 5 minutes before .*, the time of a record written before it$/,
+          )
+        },
+      ),
+    )
   })
 
   it('names a record of the first form after one that keeps its policy and signer', () => {
