@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import { compareBytes } from '../canonical.js'
 import { compareManifests, type Difference } from '../diff/compare-manifests.js'
 import { explainBuild, itemsFor, type BuildRunFacts } from '../diff/explain-build.js'
@@ -37,7 +38,10 @@ export async function judgeArtifacts(
   /** Outputs that hold no bytes (FIFOs, sockets, devices), by run: not hashed, but counted. */
   special: { a: readonly string[]; b: readonly string[] } = { a: [], b: [] },
 ): Promise<Judgement> {
-  const oneSided = specialOnOneSide(special, raw)
+  const oneSided = [
+    ...specialOnOneSide(special, raw),
+    ...specialOfOtherKinds(special, (side, name) => specialKind(places[side].at(name))),
+  ]
   // Never a name either run left as a FIFO, socket or device: opening one to read it
   // (to normalize or explain it) can wait forever.
   const unreadable = new Set([...special.a, ...special.b])
@@ -91,6 +95,51 @@ export function specialOnOneSide(
       .filter((name) => !other.has(name) && !(kind === 'only-in-a' ? filesB : filesA).has(name))
       .map((name): Difference => ({ name, kind, digests: [null, null], sizes: [null, null] }))
   return byName([...only(inA, inB, 'only-in-a'), ...only(inB, inA, 'only-in-b')])
+}
+
+/**
+ * Outputs both runs left as FIFOs, sockets or devices, but not the same kind (a FIFO and
+ * a socket, devices of other numbers): what the runs left differs, though neither holds
+ * bytes. `kindOf` says what a run left under a name. Pure.
+ */
+export function specialOfOtherKinds(
+  special: { a: readonly string[]; b: readonly string[] },
+  kindOf: (side: 'a' | 'b', name: string) => string,
+): Difference[] {
+  const inB = new Set(special.b)
+  const out: Difference[] = []
+  for (const name of special.a) {
+    if (!inB.has(name)) continue
+    const kinds: [string, string] = [kindOf('a', name), kindOf('b', name)]
+    if (kinds[0] !== kinds[1])
+      out.push({
+        name,
+        kind: 'content',
+        digests: [null, null],
+        sizes: [null, null],
+        special: kinds,
+      })
+  }
+  return byName(out)
+}
+
+/** What an output that holds no bytes is, as lstat sees it now. */
+function specialKind(at: string | Buffer): string {
+  let stat: fs.Stats
+  try {
+    stat = fs.lstatSync(at)
+  } catch {
+    return 'nothing (gone since)'
+  }
+  if (stat.isFIFO()) return 'a FIFO'
+  if (stat.isSocket()) return 'a socket'
+  // Linux's dev_t: the major number in bits 8-19 and 32 up, the minor in the rest.
+  const major = Math.floor(stat.rdev / 256) % 4096
+  const minor = (stat.rdev % 256) + Math.floor(stat.rdev / 1048576) * 256
+  const numbers = `${major}:${minor}`
+  if (stat.isCharacterDevice()) return `a character device ${numbers}`
+  if (stat.isBlockDevice()) return `a block device ${numbers}`
+  return `a file of mode ${(stat.mode & 0o170000).toString(8)}`
 }
 
 function byName(differences: Difference[]): Difference[] {

@@ -323,6 +323,23 @@ describe('names are bytes', () => {
     expect(one.result?.warnings).toContain(
       'not compared (a FIFO, socket or device file holds no bytes): out/pipe (run B only)',
     )
+    // Left by both runs, but a FIFO by one and a socket by the other: not the same outputs.
+    const other = await shellBuild(
+      source,
+      ['out'],
+      `mkdir -p out && echo same > out/x && case "$PWD" in *canary*) python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("out/pipe")' ;; *) mkfifo out/pipe ;; esac`,
+      ['--json', '--no-explain'],
+    )
+    expect(other.code, other.stderr).toBe(1)
+    expect(other.result?.differences).toEqual([
+      {
+        name: 'out/pipe',
+        kind: 'content',
+        digests: [null, null],
+        sizes: [null, null],
+        special: ['a FIFO', 'a socket'],
+      },
+    ])
   })
 
   it('shows such names escaped, never raw, in the human view and in errors', async () => {

@@ -126,6 +126,10 @@ function notReproducibleVerdict(
       out.push(`  ${shown(d.name)}: the same bytes, but executable in run ${only} only`)
       continue
     }
+    if (d.special !== undefined) {
+      out.push(`  ${shown(d.name)}: ${d.special[0]} in run A, ${d.special[1]} in run B`)
+      continue
+    }
     // An output that holds no bytes (a FIFO, socket or device) one run left: no digest on
     // either side, and the side it is on says so.
     if (a === null && b === null) {
