@@ -99,25 +99,42 @@ async function writtenFiles(
 export function withFileTimeDrift(
   variations: readonly VariationRecord[],
   drift: FileTimeDrift,
+  /** How long after run A's command run B's ended (ms), when known. */
+  endGapMs?: number,
 ): VariationRecord[] {
   return variations.map((v) => {
     // No file both runs wrote kept the time it was written at (the build set them all,
     // or wrote none): whether run B's later writes were stamped later is not known.
     const unseen = drift.compared === 0 && drift.incomplete === false
-    if (v.name !== 'file-times' || (drift.close.length === 0 && !drift.incomplete && !unseen))
+    // Run B caught up: what both wrote last (the artifacts, as a rule) was written less
+    // than the resolution apart, whatever the files left to compare say. A build that
+    // deletes its intermediate files, or sets its artifacts' times, leaves nothing else
+    // to see it by.
+    const caughtUp = endGapMs !== undefined && endGapMs < RESOLUTION_MS
+    if (
+      v.name !== 'file-times' ||
+      (drift.close.length === 0 && !drift.incomplete && !unseen && !caughtUp)
+    )
       return v
     const shown = firstFew(drift.close.map(toDisplayText), 3)
-    const note =
-      drift.close.length > 0
-        ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
-        : unseen
-          ? 'file times could not be compared between the runs: no file both runs wrote kept the time it was written at (the build set their times, or wrote none), so whether run B wrote later than run A is not known; a time stamp taken from them before they were set may not differ'
-          : drift.incomplete === 'unlisted'
-            ? 'file times could not be compared between the runs: the build left a directory reproof cannot list, so whether the later start held is not known'
-            : `file times could not be compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries, so whether the later start held is not known`
+    const last = caughtUp
+      ? `file times not varied for what both runs wrote last: run B's command ended ${((endGapMs ?? 0) / 1000).toFixed(1)} s after run A's, less than ${RESOLUTION_MS / 1000} s, as run A fell behind; a time stamp taken from what they wrote last would not differ`
+      : undefined
+    const files =
+      drift.close.length === 0 && !drift.incomplete && !unseen
+        ? undefined
+        : drift.close.length > 0
+          ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
+          : unseen
+            ? 'file times could not be compared between the runs: no file both runs wrote kept the time it was written at (the build set their times, or wrote none), so whether run B wrote later than run A is not known; a time stamp taken from them before they were set may not differ'
+            : drift.incomplete === 'unlisted'
+              ? 'file times could not be compared between the runs: the build left a directory reproof cannot list, so whether the later start held is not known'
+              : `file times could not be compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries, so whether the later start held is not known`
+    const note = [last, files].filter((n) => n !== undefined).join('; ')
     // Not one file both runs wrote got another time, or whether any did is not known: the
     // variation is not claimed.
     const none =
+      caughtUp ||
       unseen ||
       (drift.compared > 0 && drift.close.length === drift.compared) ||
       drift.incomplete !== false

@@ -247,11 +247,19 @@ async function buildBoth(
           // What the snapshot holds has this time, to the nanosecond; no write does.
           epoch.value * 1000,
         ),
+        endGap(outcomes.a, outcomes.b),
       )
     : judged
   // Asked for by name and, as the runs went, of no effect: refused as before the runs.
   refuseUnappliedExplicit(variations, options)
   return { outcomes, variations, window, started }
+}
+
+/** How long after run A's command run B's ended (ms), when both ended. */
+function endGap(a: RunOutcome, b: RunOutcome): number | undefined {
+  return a.endedAtMs === undefined || b.endedAtMs === undefined
+    ? undefined
+    : b.endedAtMs - a.endedAtMs
 }
 
 /**

@@ -76,6 +76,8 @@ export interface RunOutcome {
   leftovers: string[]
   /** Stopped (or never started) by reproof because the other run had failed. */
   stoppedAfterOtherFailed?: true
+  /** When its command ended, on this process's monotonic clock (ms). */
+  endedAtMs?: number
 }
 
 /**
@@ -227,6 +229,7 @@ function startRun(
       exitCode: status.code,
       signal: status.signal,
       durationMs: Math.round(performance.now() - t0),
+      endedAtMs: performance.now(),
       error: status.error,
       leftovers: status.leftovers,
     }

@@ -81,6 +81,22 @@ describe('withFileTimeDrift', () => {
     )
   })
 
+  it('claims no effect when run B ended less than two seconds after run A, whatever the files left say', () => {
+    // Files left to compare all drifted, but what both wrote last (deleted since, or its
+    // time set) was written at about the same moment.
+    const drifted = { close: [], compared: 3, incomplete: false as const }
+    for (const gap of [-3000, 0, 1999]) {
+      const out = withFileTimeDrift(variations, drifted, gap)
+      expect(out[0]).toEqual(variations[0])
+      expect(out[1]).toMatchObject({ name: 'file-times', status: 'no-effect' })
+      expect(out[1]?.note).toMatch(
+        /^kept; file times not varied for what both runs wrote last: run B's command ended -?[0-9.]+ s after run A's, less than 2 s/,
+      )
+    }
+    for (const gap of [2000, 2600, undefined])
+      expect(withFileTimeDrift(variations, drifted, gap)).toEqual(variations)
+  })
+
   it('claims no effect when no file both runs wrote kept its time (the build set them all): the check had nothing to look at', () => {
     const reset = withFileTimeDrift(variations, { close: [], compared: 0, incomplete: false })
     expect(reset[1]).toMatchObject({ name: 'file-times', status: 'no-effect' })
