@@ -118,7 +118,7 @@ export function withFileTimeDrift(
       return v
     const shown = firstFew(drift.close.map(toDisplayText), 3)
     const last = caughtUp
-      ? `file times not varied for what both runs wrote last: run B's command ended ${((endGapMs ?? 0) / 1000).toFixed(1)} s after run A's, less than ${RESOLUTION_MS / 1000} s, as run A fell behind; a time stamp taken from what they wrote last would not differ`
+      ? `file times not varied for what both runs wrote last: run B's command ended ${(endGapMs / 1000).toFixed(1)} s after run A's, less than ${RESOLUTION_MS / 1000} s, as run A fell behind; a time stamp taken from what they wrote last would not differ`
       : undefined
     const files =
       drift.close.length === 0 && !drift.incomplete && !unseen
