@@ -210,8 +210,14 @@ const utsName: Applier = (name, { input, canary, b, record, notApplied, hasNames
     const value = name === 'hostname' ? `reproof-${canary}` : `reproof-${canary}.invalid`
     if (name === 'hostname') b.hostname = value
     else b.domainname = value
+    // Only the kernel's name moves: the files that name the machine are its own in both
+    // runs, and a build that reads one sees the same name twice.
+    const note =
+      name === 'hostname'
+        ? 'the kernel’s name only (uname -n, hostname, gethostname()): /etc/hostname, /etc/hosts and /etc/mailname are the machine’s in both runs'
+        : 'the kernel’s NIS domain name only (domainname, uname): the DNS domain (hostname -d, dnsdomainname, /etc/resolv.conf) is the machine’s in both runs'
     record(
-      { name, status: 'effective', a: input.sandbox ? fixed : 'the machine’s', b: value },
+      { name, status: 'effective', a: input.sandbox ? fixed : 'the machine’s', b: value, note },
       true,
     )
   } else {

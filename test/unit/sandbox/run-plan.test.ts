@@ -129,6 +129,14 @@ describe('planRuns', () => {
     expect(runs.a.domainname).toBe('(none)')
     expect(runs.b.hostname).toBe('reproof-canaryX')
     expect(runs.b.domainname).toBe('reproof-canaryX.invalid')
+    // Only the kernel's names move; the files that name the machine are said not to.
+    const note = (name: string) => variations.find((v) => v.name === name)?.note
+    expect(note('hostname')).toMatch(
+      /\/etc\/hostname, \/etc\/hosts and \/etc\/mailname are the machine’s in both runs/,
+    )
+    expect(note('domain')).toMatch(
+      /the DNS domain \(hostname -d, dnsdomainname, \/etc\/resolv\.conf\) is the machine’s/,
+    )
     // Both runs drop to an ordinary user in a nested namespace; only B's uid differs.
     expect(runs.a.launcher.slice(0, 5)).toEqual([
       'unshare',
