@@ -122,10 +122,11 @@ export function compareEntry(
             hints: fieldHints(fields, {
               contentDiffers: contentDiffers || fields.some((f) => f.field === 'data'),
             }),
-            // A link's content is its target, an entry of no known kind's its data: one
-            // whose target or data changed is not "identical".
-            ...(contentDiffers ||
-            fields.some((f) => f.field === 'link target' || f.field === 'data')
+            // A link's content is its target, an entry of no known kind's its data, and
+            // a sparse file's where its stored bytes go: one whose target, data or map
+            // changed is not "identical" (the same stored bytes at other offsets
+            // extract to another file).
+            ...(contentDiffers || fields.some((f) => shapesContent(f.field))
               ? {}
               : { message: 'content identical' }),
           },
@@ -134,6 +135,16 @@ export function compareEntry(
 }
 
 const FOLLOW_CONTENT = new Set(['crc32', 'size'])
+
+/** Fields that are part of what an entry extracts to, beside its stored bytes. */
+function shapesContent(field: string): boolean {
+  return (
+    field === 'link target' ||
+    field === 'data' ||
+    field === 'sparse' ||
+    field.startsWith('pax.GNU.sparse.')
+  )
+}
 
 /** The fields of `a` and `b` that differ, each name once; a missing one is "(absent)". */
 export function diffFields(
