@@ -1,6 +1,5 @@
 import path from 'node:path'
 import { ArtifactPlaces } from '../digest/manifest.js'
-import { isUtf8Name } from '../file-names.js'
 import { diffDirectories, toReport } from './diff-inputs.js'
 import { DiffEngine } from './engine.js'
 import type { HintContext } from './hints.js'
@@ -64,7 +63,8 @@ export async function explainBuild(
   ]
   // Each artifact where its bytes are: a link artifact's digest is its target's, so its
   // target's content is what differs (its link text may well be the same in both runs).
-  const artifacts = names.filter(isUtf8Name)
+  // Names that are not UTF-8 too: left out, the only one that differed was "identical".
+  const artifacts = [...names]
   await diffDirectories(engine, a.root, b.root, artifacts, [
     { at: (name) => a.readFrom(name) },
     { at: (name) => b.readFrom(name) },

@@ -342,6 +342,22 @@ describe('names are bytes', () => {
     ])
   })
 
+  it('explains an artifact whose name is not UTF-8, never calling the runs identical', async () => {
+    const source = sourceWithOddNames()
+    const { code, result, stdout } = await shellBuild(
+      source,
+      ['out'],
+      'mkdir -p out && date +%N > "$(printf \'out/n\\377\')"',
+      ['--json', '--no-explain'],
+    )
+    expect(code).toBe(1)
+    expect(stdout).not.toMatch(/identical: run A and run B/)
+    const [difference] = result?.differences ?? []
+    expect(difference?.explanation?.map((i) => [i.path, i.kind])).toEqual([
+      [difference?.name, 'content'],
+    ])
+  })
+
   it('shows such names escaped, never raw, in the human view and in errors', async () => {
     const source = sourceWithOddNames()
     const ok = await shellBuild(source, ['out/*'], SCRIPT, ['--out-dir', makeTemp()])
