@@ -15,7 +15,7 @@ export interface Difference {
   executable?: [boolean, boolean]
   /**
    * For an output that holds no bytes in both runs, but not the same kind of one: what
-   * each run left ("a FIFO", "a socket", "a character device 1:3").
+   * each run left ("a FIFO", "a socket", "a character device 1,3").
    */
   special?: [string, string]
   /** What differs inside, and the likely causes (filled in by the diff engine). */

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { compareBytes } from '../canonical.js'
 import { compareManifests, type Difference } from '../diff/compare-manifests.js'
+import { deviceNumbers } from '../diff/diff-inputs.js'
 import { explainBuild, itemsFor, type BuildRunFacts } from '../diff/explain-build.js'
 import type { DiffReport } from '../diff/report.js'
 import type { ArtifactPlaces, Manifest } from '../digest/manifest.js'
@@ -133,12 +134,8 @@ function specialKind(at: string | Buffer): string {
   }
   if (stat.isFIFO()) return 'a FIFO'
   if (stat.isSocket()) return 'a socket'
-  // Linux's dev_t: the major number in bits 8-19 and 32 up, the minor in the rest.
-  const major = Math.floor(stat.rdev / 256) % 4096
-  const minor = (stat.rdev % 256) + Math.floor(stat.rdev / 1048576) * 256
-  const numbers = `${major}:${minor}`
-  if (stat.isCharacterDevice()) return `a character device ${numbers}`
-  if (stat.isBlockDevice()) return `a block device ${numbers}`
+  if (stat.isCharacterDevice()) return `a character device ${deviceNumbers(stat.rdev)}`
+  if (stat.isBlockDevice()) return `a block device ${deviceNumbers(stat.rdev)}`
   return `a file of mode ${(stat.mode & 0o170000).toString(8)}`
 }
 

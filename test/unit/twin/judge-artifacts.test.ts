@@ -18,7 +18,7 @@ describe('specialOfOtherKinds', () => {
     const kinds: Record<string, [string, string]> = {
       'out/p': ['a FIFO', 'a socket'],
       'out/same': ['a FIFO', 'a FIFO'],
-      'out/dev': ['a character device 1:3', 'a character device 1:5'],
+      'out/dev': ['a character device 1,3', 'a character device 1,5'],
     }
     const kindOf = (side: 'a' | 'b', name: string) => kinds[name]?.[side === 'a' ? 0 : 1] ?? ''
     expect(
@@ -32,7 +32,7 @@ describe('specialOfOtherKinds', () => {
         kind: 'content',
         digests: [null, null],
         sizes: [null, null],
-        special: ['a character device 1:3', 'a character device 1:5'],
+        special: ['a character device 1,3', 'a character device 1,5'],
       },
       {
         name: 'out/p',
