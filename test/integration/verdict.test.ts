@@ -170,35 +170,20 @@ function runWithoutFaketime(args: string[]) {
 }
 
 describe('the times of the files a build writes', () => {
+  // A build.sh that writes out/x.tar, the clock left alone: only the file times vary.
+  const tarOnly = ['-o', 'out/x.tar', '--no-vary', 'time', '--', 'sh', 'build.sh']
+
   it('refuse --vary file-times when no file both runs wrote got another time (exit 3)', async () => {
     // Run A (the one without the canary in its path) falls behind by as much as run B
     // starts later: both write their files at the same moment.
     const script =
       'case "$PWD" in *canary*) ;; *) sleep 2.6;; esac; mkdir -p out && echo hi > gen.txt && tar cf out/x.tar gen.txt'
     const files = { 'build.sh': script }
-    const explicit = await build(project(files), [
-      '-o',
-      'out/x.tar',
-      '--vary',
-      'file-times',
-      '--no-vary',
-      'time',
-      '--',
-      'sh',
-      'build.sh',
-    ])
+    const explicit = await build(project(files), ['--vary', 'file-times', ...tarOnly])
     expect(explicit.code, explicit.stderr).toBe(3)
     expect(explicit.stderr).toContain('--vary file-times: cannot take effect here')
     // Not asked for by name: the verdict names it as of no effect.
-    const byDefault = await build(project(files), [
-      '-o',
-      'out/x.tar',
-      '--no-vary',
-      'time',
-      '--',
-      'sh',
-      'build.sh',
-    ])
+    const byDefault = await build(project(files), tarOnly)
     const fileTimes = byDefault.result?.variations.find((v) => v.name === 'file-times')
     expect(fileTimes?.status).toBe('no-effect')
   })
@@ -214,15 +199,7 @@ describe('the times of the files a build writes', () => {
       'tar --owner=0 --group=0 --numeric-owner -cf out/x.tar -C gen late.txt',
       'touch -d @1700000000 out/x.tar && rm -r gen',
     ].join('\n')
-    const { result } = await build(project({ 'build.sh': script }), [
-      '-o',
-      'out/x.tar',
-      '--no-vary',
-      'time',
-      '--',
-      'sh',
-      'build.sh',
-    ])
+    const { result } = await build(project({ 'build.sh': script }), tarOnly)
     const fileTimes = result?.variations.find((v) => v.name === 'file-times')
     expect(fileTimes?.status).toBe('no-effect')
     expect(fileTimes?.note).toMatch(/file times not varied for what both runs wrote last/)
