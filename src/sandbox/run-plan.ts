@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { VariationName } from '../config/variations.js'
 import { faketimeEnvironment, faketimeLauncher, realClockShims, type Faketime } from './faketime.js'
 
@@ -240,10 +241,12 @@ const APPLY: Record<VariationName, Applier> = {
       out.fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET)
       Object.assign(b.env, faketimeEnvironment(caps.faketime))
       const shims = realClockShims(caps.faketime)
-      // Both runs get the shims' directory, so that PATH differs only by the run's
-      // own directory, as every other path does.
+      // Both runs get the shims' directory, at one path beside both runs' directories
+      // (in each sandbox's own workspace): a build that writes its PATH then writes the
+      // same in both. Inside each run's directory, PATH differed whenever the clock was
+      // varied, and such a build was blamed on the clock.
       for (const run of shims.length > 0 ? [a, b] : []) {
-        const dir = `${run.layout.dir}/real-clock`
+        const dir = path.join(path.dirname(run.layout.dir), 'real-clock')
         run.env.PATH = `${dir}:${run.env.PATH ?? ''}`
         run.mkdirs.push(dir)
         run.files.push(...shims.map((f) => ({ path: `${dir}/${f.name}`, content: f.content })))

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { VARIATIONS, type VariationName } from '../../../src/config/variations.js'
@@ -198,8 +199,10 @@ describe('planRuns', () => {
       unreachable: [],
     }
     const { runs, variations } = planRuns(input(['path', 'time'], { ...fullCaps, faketime }))
+    // One directory beside both runs' own: a build that writes its PATH writes the same.
+    expect(runs.a.env.PATH).toBe(runs.b.env.PATH)
     for (const run of [runs.a, runs.b]) {
-      const dir = `${run.layout.dir}/real-clock`
+      const dir = `${path.dirname(run.layout.dir)}/real-clock`
       expect(run.env.PATH?.split(':')[0]).toBe(dir)
       expect(run.mkdirs).toContain(dir)
       expect(run.files.map((f) => f.path)).toEqual([`${dir}/rustc`])
