@@ -27,9 +27,16 @@ export function stableMtime(mtime: number, rules: NormalizeRules): number {
   return rules.setMtime ? rules.epoch : Math.min(mtime, rules.epoch)
 }
 
+const SPECIAL_BITS_REMOVED = ' setuid, setgid or sticky bits removed (the stable modes have none)'
+
 /** What a report says of setuid, setgid and sticky bits a stable mode left out. */
 export function specialBitsChange(count: number): string {
-  return `${count} setuid, setgid or sticky bits removed (the stable modes have none)`
+  return `${count}${SPECIAL_BITS_REMOVED}`
+}
+
+/** Whether a line of a report is `specialBitsChange`'s. */
+export function isSpecialBitsChange(line: string): boolean {
+  return /^\d+$/.test(line.split(' ')[0] ?? '') && line.endsWith(SPECIAL_BITS_REMOVED)
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type NormalizedFormat,
   type NormalizeOutcome,
 } from '../normalize/normalize-file.js'
-import type { NormalizeRules } from '../normalize/rules.js'
+import { isSpecialBitsChange, type NormalizeRules } from '../normalize/rules.js'
 import type { ArtifactNormalization, NormalizedManifests } from '../records/build-record.js'
 
 // Formats whose writer's layout is kept when no field changes, and can be rewritten in
@@ -38,7 +38,29 @@ export async function normalizeArtifacts(
     a = await runs.normalize('a', a, true, disagree)
     b = await runs.normalize('b', b, true, disagree)
   }
-  return { a, b, artifacts: runs.records(), warnings: runs.warnings }
+  const artifacts = runs.records()
+  return { a, b, artifacts, warnings: [...runs.warnings, ...setIdDisagreements(artifacts)] }
+}
+
+/**
+ * Artifacts normalized alike from runs that set setuid, setgid or sticky bits apart:
+ * the stable modes have none, so what ships is the same, but a build that sets such a
+ * bit in one run only is not what was reproduced. Told by each run's count.
+ */
+function setIdDisagreements(artifacts: readonly ArtifactNormalization[]): string[] {
+  const removed = (changes: readonly string[]): string =>
+    changes.find(isSpecialBitsChange)?.split(' ')[0] ?? 'no'
+  return artifacts
+    .filter(
+      (x) =>
+        x.normalized[0] !== null &&
+        x.normalized[0] === x.normalized[1] &&
+        removed(x.changes[0]) !== removed(x.changes[1]),
+    )
+    .map(
+      (x) =>
+        `${x.name}: normalizing removed ${removed(x.changes[0])} setuid, setgid or sticky bits from run A's copy and ${removed(x.changes[1])} from run B's: the build sets them unreliably, and what ships has none`,
+    )
 }
 
 /** Both runs' artifacts as normalization goes: what each became, and what failed. */

@@ -131,6 +131,24 @@ describe.each<{
 })
 
 describe('--normalize', () => {
+  it('warns when the runs set a setuid bit apart in an archive, which normalizing removes from both', async () => {
+    const script =
+      'mkdir -p out gen && echo hi > gen/tool && chmod 755 gen/tool && case "$PWD" in *canary*) chmod u+s gen/tool;; esac && tar --owner=0 --group=0 --numeric-owner -cf out/gen.tar gen'
+    const { code, result } = await build(project({ 'build.sh': script }), [
+      '-o',
+      'out/gen.tar',
+      '--normalize',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(code).toBe(0)
+    expect(result?.verdict).toBe('reproducible-after-normalization')
+    expect(result?.warnings).toContain(
+      "out/gen.tar: normalizing removed no setuid, setgid or sticky bits from run A's copy and 1 from run B's: the build sets them unreliably, and what ships has none",
+    )
+  })
+
   it('never hides an exec bit set in one run only, in an archive or in a file of no format', async () => {
     // Run B's build root holds the path variation's canary; only there is the bit set.
     const script =

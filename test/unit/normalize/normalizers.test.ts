@@ -14,8 +14,11 @@ import {
   compareZipNames,
   DOS_EPOCH,
   dosDateTime,
+  isSpecialBitsChange,
+  lateTimesChange,
   NPM_MTIME,
   sortWheelRecord,
+  specialBitsChange,
   stableExtraFields,
   stableMode,
   stableMtime,
@@ -33,6 +36,17 @@ afterAll(cleanupTemp)
 const rules = { epoch: 1_700_000_000, setMtime: false, mode: 'ship' as const }
 
 describe('normalization rules', () => {
+  it('knows its own line about set-id bits removed, and no other line', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.string(), (count, other) => {
+        expect(isSpecialBitsChange(specialBitsChange(count))).toBe(true)
+        expect(isSpecialBitsChange(other)).toBe(false)
+        expect(isSpecialBitsChange(`${other}${specialBitsChange(count)}`)).toBe(/^\d*$/.test(other))
+      }),
+    )
+    expect(isSpecialBitsChange(lateTimesChange(3, 0o77777777777, 'tar header'))).toBe(false)
+  })
+
   it('clamps mtimes to the epoch, or forces them', () => {
     fc.assert(
       fc.property(fc.nat(4_000_000_000), fc.nat(4_000_000_000), (mtime, epoch) => {
