@@ -303,26 +303,27 @@ function sourceChecks(
     ['owner', policy.owner, owner, asRepository, 'owner'],
     ['source ref', policy.sourceRef, known.ref, (f, w) => f === w, 'source-ref'],
     ['source ref', policy.sourceRefRegexp, known.ref, (f, w) => matchesWhole(w, f), 'source-ref'],
+    ['source digest', policy.sourceDigest, known.digest, (f, w) => f === w, 'source-digest'],
   ]
-  const digest: PolicyRow = [
-    'source digest',
-    policy.sourceDigest,
-    known.digest,
-    (f, w) => f === w,
-    state === 'dirty' ? 'source-dirty' : 'source-digest',
-  ]
-  const unanswerable =
+  // Every source policy says where the artifact came from: a repository, a ref and a
+  // commit alike. What the certificate names is what the CI run checked out, and a
+  // policy "from a tag" met by a build of an edited tree was a yes for other sources.
+  const why =
     state === 'dirty'
-      ? `${known.digest ?? '(none)'}, built with uncommitted changes (the provenance says dirty: true)`
-      : state === 'unknown'
-        ? `${known.digest ?? '(none)'}, but the provenance does not say the build was of that commit as it is (${
-            predicate.digest === undefined ? 'it names no commit' : 'no dirty: false'
-          }: a build outside a clean git checkout, from a copy, an export or an unpacked tarball)`
-        : undefined
+      ? 'built with uncommitted changes (the provenance says dirty: true)'
+      : `but the provenance does not say the build was of a commit as committed (${
+          predicate.digest === undefined ? 'it names no commit' : 'no dirty: false'
+        }: a build outside a clean git checkout, from a copy, an export or an unpacked tarball)`
+  const unanswerable: Unanswerable | undefined =
+    state === 'clean'
+      ? undefined
+      : {
+          found: (fact) => `${fact ?? '(none)'}, ${why}`,
+          ...(state === 'dirty' ? { reason: 'source-dirty' as const } : {}),
+        }
   return [
     ...(fromCertificate === undefined ? [] : disagreements(fromCertificate, predicate)),
-    ...policyChecks(rows, by),
-    ...policyChecks([digest], by, unanswerable),
+    ...policyChecks(rows, by, unanswerable),
     ...certificateOnlyChecks(policy, facts),
   ]
 }
@@ -336,12 +337,22 @@ type PolicyRow = [
   reason: Reason,
 ]
 
+/** Why no policy of some rows can be met: what each found says, and `reason` over the row's own. */
+interface Unanswerable {
+  found: (fact: string | undefined) => string
+  reason?: Reason
+}
+
 /**
  * One check per policy asked for (a row whose wanted value is undefined was not asked
  * for); a fact the source does not state fails it, never skips it. `unanswerable` fails
- * every row it is given for, with that as what was found.
+ * every row it is given for, saying why beside what was found.
  */
-function policyChecks(rows: readonly PolicyRow[], by: string, unanswerable?: string): Check[] {
+function policyChecks(
+  rows: readonly PolicyRow[],
+  by: string,
+  unanswerable?: Unanswerable,
+): Check[] {
   return rows.flatMap(([name, wanted, found, ok, reason]) => {
     if (wanted === undefined) return []
     const matched = unanswerable === undefined && found !== undefined ? ok(found, wanted) : false
@@ -351,9 +362,12 @@ function policyChecks(rows: readonly PolicyRow[], by: string, unanswerable?: str
         ok: matched === true,
         wanted,
         found:
-          unanswerable ??
-          (typeof matched === 'object' ? `${found ?? ''} (${matched.undecided})` : found),
-        reason: found === undefined ? 'policy-field-missing' : reason,
+          unanswerable !== undefined
+            ? unanswerable.found(found)
+            : typeof matched === 'object'
+              ? `${found ?? ''} (${matched.undecided})`
+              : found,
+        reason: found === undefined ? 'policy-field-missing' : (unanswerable?.reason ?? reason),
       }),
     ]
   })
@@ -419,7 +433,7 @@ function certificateOnlyChecks(policy: Policy, facts: CertificateFacts | undefin
   return policyChecks(
     rows,
     'from the certificate',
-    facts === undefined ? 'a key-signed bundle has no certificate' : undefined,
+    facts === undefined ? { found: () => 'a key-signed bundle has no certificate' } : undefined,
   )
 }
 

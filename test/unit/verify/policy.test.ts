@@ -762,7 +762,7 @@ describe('a build from a work tree with uncommitted changes', () => {
         })
         if (!missing)
           expect(String(digest?.found)).toMatch(
-            /^c0ffee, but the provenance does not say the build was of that commit as it is/,
+            /^c0ffee, but the provenance does not say the build was of a commit as committed/,
           )
       }
       expect(failed({ sourceDigest: 'c0ffee' }, signer, own(SOURCE, false))).toEqual([])
@@ -772,9 +772,30 @@ describe('a build from a work tree with uncommitted changes', () => {
     }
   })
 
-  it('still answers the other source policies from what was signed', () => {
-    expect(failed({ repo: 'acme/app', sourceRef: 'refs/heads/main' }, CERT(), dirty(true))).toEqual(
-      [],
-    )
+  it('meets no other source policy either: an edited tree came from no repository, ref or owner', () => {
+    const policies = [
+      { repo: 'acme/app' },
+      { owner: 'acme' },
+      { sourceUri: 'https://github.com/acme/app' },
+      { sourceRef: 'refs/heads/main' },
+      { sourceRefRegexp: 'refs/heads/.*' },
+    ]
+    for (const policy of policies) {
+      // Met by the same facts from a clean tree.
+      expect(failed(policy, CERT(), dirty(false))).toEqual([])
+      const checks = run(policy, CERT(), dirty(true))
+      expect(checks.filter((c) => !c.ok).map((c) => c.reason)).toEqual(['source-dirty'])
+      expect(String(checks.find((c) => !c.ok)?.found)).toMatch(/, built with uncommitted changes/)
+    }
+  })
+
+  it("meets none, in reproof's own provenance, when it does not say the build was of a commit as committed", () => {
+    const own = provenance({})
+    Object.assign(own.predicate.buildDefinition, {
+      buildType: 'https://reproof.dev/build-types/twin-build/v1',
+      internalParameters: { dirty: null },
+    })
+    expect(failed({ repo: 'acme/app' }, CERT(), own)).toEqual(['repo'])
+    expect(failed({ sourceRefRegexp: 'refs/heads/.*' }, CERT(), own)).toEqual(['source-ref'])
   })
 })
