@@ -42,7 +42,7 @@ export function checkStatement(
     ...typeChecks(payloadType, s._type, predicateType, policy),
     ...artifacts.map((artifact) => subjectCheck(artifact, subjects)),
     ...timeChecks(policy, signer, verifiedTimes, now),
-    ...provenanceChecks(policy, signer, predicateType, s.predicate, subjects),
+    ...provenanceChecks(policy, signer, predicateType, s.predicate, subjects, artifacts),
   ]
 }
 
@@ -117,6 +117,7 @@ function provenanceChecks(
   predicateType: string | undefined,
   rawPredicate: unknown,
   subjects: readonly Record<string, unknown>[],
+  artifacts: readonly ArtifactDigests[],
 ): Check[] {
   const readsPredicate =
     [policy.builderId, policy.buildType].some((x) => x !== undefined) ||
@@ -166,7 +167,7 @@ function provenanceChecks(
       sourceState(definition.buildType, text(source.commit), internal.dirty),
     ),
   )
-  if (policy.requireReproduced === true) checks.push(reproducedCheck(run, subjects))
+  if (policy.requireReproduced === true) checks.push(reproducedCheck(run, subjects, artifacts))
   return checks
 }
 
@@ -515,7 +516,19 @@ function text(value: unknown): string | undefined {
 function reproducedCheck(
   run: Record<string, unknown>,
   subjects: readonly Record<string, unknown>[],
+  artifacts: readonly ArtifactDigests[],
 ): Check {
+  // The runs' manifests name SHA-256 digests: an artifact known only by its SHA-512 is
+  // tied to them by nothing but its subject's word (whose SHA-256 may be another file's).
+  const bySha512Only = artifacts.filter((a) => a.sha256 === undefined)
+  if (bySha512Only.length > 0)
+    return checked({
+      name: 'reproduced by two runs',
+      ok: false,
+      wanted: 'every artifact known by its SHA-256, which the run manifests hold',
+      found: `${bySha512Only.map((a) => a.path).join(', ')}: a SHA-512 only (give the file, or its sha256:)`,
+      reason: 'not-reproduced',
+    })
   const byproducts = Array.isArray(run.byproducts) ? run.byproducts.filter(isObject) : []
   const manifests = byproducts
     .filter(

@@ -589,14 +589,14 @@ describe('the reproduced check, on what a statement may hold', () => {
     { name: 'a', digest: { sha256: sha('a') } },
     { name: 'b', digest: { sha256: sha('b') } },
   ]
-  const decide = (byproducts: unknown) =>
+  const decide = (byproducts: unknown, artifacts: readonly ArtifactDigests[] = []) =>
     checkStatement(
       DSSE,
       provenance(SOURCE, {
         subject: subjects,
         predicate: { runDetails: { byproducts } },
       }),
-      [],
+      artifacts,
       { requireReproduced: true },
       KEY,
       [],
@@ -622,6 +622,20 @@ describe('the reproduced check, on what a statement may hold', () => {
     expect(decide([a])).toMatchObject({ ok: false, found: '1 intact run manifest(s)' })
     expect(decide('none')).toMatchObject({ ok: false, found: '0 intact run manifest(s)' })
     expect(decide([null, 'x', a, b])).toMatchObject({ ok: true })
+  })
+
+  it('does not vouch for an artifact given by its SHA-512 only, which no manifest names', () => {
+    // The subject's SHA-256 (what the manifests hold) may be another file's than its SHA-512.
+    const sha512 = 'f'.repeat(128)
+    const bySha512 = { path: `sha512:${sha512}`, sha512, file: false as const }
+    expect(decide([a, b], [bySha512])).toEqual({
+      name: 'reproduced by two runs',
+      ok: false,
+      wanted: 'every artifact known by its SHA-256, which the run manifests hold',
+      found: `sha512:${sha512}: a SHA-512 only (give the file, or its sha256:)`,
+      reason: 'not-reproduced',
+    })
+    expect(decide([a, b], [{ path: 'a', sha256: sha('a'), sha512 }])).toMatchObject({ ok: true })
   })
 
   it('counts only the two manifests by their exact names, with their content inline', () => {
