@@ -65,6 +65,11 @@ export interface RunSetup {
    * runs the same IDs, and an ID written into an output would never differ.
    */
   firstPid: number
+  /**
+   * Inode numbers to take before the run's files are made (sandbox only): a fresh tmpfs
+   * numbers its files from the same start, and both runs would get the same numbers.
+   */
+  inodeOffset: number
 }
 
 /**
@@ -198,7 +203,7 @@ interface Varied {
   umaskB: string
   uidB: number
   gidB: number
-  pinA: boolean
+  pinB: boolean
   fakeTimeB: string[]
 }
 
@@ -394,21 +399,24 @@ const APPLY: Record<VariationName, Applier> = {
   },
   cpus: (name, { caps, a, b, record, notApplied }, out) => {
     if (caps.taskset && caps.cpuCount > 1) {
-      out.pinA = true
+      // Run B, which starts later (file-times), gets the one CPU: slower as well as later,
+      // it never catches up with run A in a step that goes faster on more CPUs. Given
+      // every CPU, it did, and a file both wrote there carried the same time.
+      out.pinB = true
       // After the MAKEFLAGS the build was given (--env), not instead of it: make takes
       // the last -j, and the other flags (V=1, -k) stay as the user set them.
       const given =
         a.env.MAKEFLAGS === undefined || a.env.MAKEFLAGS === '' ? '' : `${a.env.MAKEFLAGS} `
-      a.env.MAKEFLAGS = `${given}-j1`
-      b.env.MAKEFLAGS = `${given}-j${caps.cpuCount}`
+      a.env.MAKEFLAGS = `${given}-j${caps.cpuCount}`
+      b.env.MAKEFLAGS = `${given}-j1`
       record(
         {
           name,
           status: 'effective',
           // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
           // /sys still show every CPU (os.cpu_count(), getconf).
-          a: `1 CPU by affinity (nproc), MAKEFLAGS=${a.env.MAKEFLAGS}`,
-          b: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=${b.env.MAKEFLAGS}`,
+          a: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=${a.env.MAKEFLAGS}`,
+          b: `1 CPU by affinity (nproc), MAKEFLAGS=${b.env.MAKEFLAGS}`,
           // Said with the verdict, as the clock's limits are: a build that counts CPUs
           // another way saw the same number in both runs.
           note: 'by affinity and -j only: /proc/cpuinfo, getconf _NPROCESSORS_ONLN and os.cpu_count() count every CPU in both runs',
@@ -445,11 +453,14 @@ export function planRuns(input: PlanInput): RunPlan {
     minStartGapMs: 0,
     mkdirs: [layouts[id].home, layouts[id].tmp],
     files: [],
+    inodeOffset: 0,
     ...REFERENCE_SANDBOX,
   })
   const a = setup('a')
   const b = setup('b')
   b.firstPid = firstPidFor(canary)
+  // Outside the sandbox both runs share one file system, where run B's files come later.
+  b.inodeOffset = input.sandbox ? 64 + (firstPidFor(canary) % 64) : 0
   const records: VariationRecord[] = []
   const toConfirm: VariationName[] = []
   const record = (r: VariationRecord, confirm = false): void => {
@@ -465,7 +476,7 @@ export function planRuns(input: PlanInput): RunPlan {
     umaskB: '0022',
     uidB: caps.uid,
     gidB: caps.gid,
-    pinA: false,
+    pinB: false,
     fakeTimeB: [],
   }
   const planning: Planning = {
@@ -500,7 +511,7 @@ function addLaunchers(
     layouts,
   }: { sandbox: boolean; caps: Capabilities; layouts: PlanInput['layouts'] },
 ): void {
-  const { umaskB, uidB, gidB, pinA, fakeTimeB } = out
+  const { umaskB, uidB, gidB, pinB, fakeTimeB } = out
 
   if (sandbox) {
     // Inside the sandbox the build gets a user namespace of its own, nested in the run's:
@@ -531,7 +542,7 @@ function addLaunchers(
   } else if (uidB !== caps.uid) {
     b.launcher.push(...userLauncher(uidB, gidB))
   }
-  if (pinA) a.launcher.push('taskset', '-c', '0')
+  if (pinB) b.launcher.push('taskset', '-c', '0')
   b.launcher.push(...fakeTimeB)
   a.launcher.push(...shellLauncher('0022', layouts.a.root))
   b.launcher.push(...shellLauncher(umaskB, layouts.b.root))

@@ -27,6 +27,7 @@ import { noteRootChain } from '../sandbox/root-chain.js'
 import { sweepStaleFaketimeMemory } from '../sandbox/process.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
 import type { SourceEntry } from '../sandbox/source-files.js'
+import { useUpInodes } from '../sandbox/use-up-inodes.js'
 import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
 import { probeRun, type RunContext } from './run-twice.js'
 
@@ -176,6 +177,8 @@ async function fillRoots(
 ): Promise<{ files: number; bytes: number }> {
   let snapshot = { files: 0, bytes: 0 }
   for (const run of [plan.runs.a, plan.runs.b]) {
+    // The build's directory and /tmp are fresh tmpfs file systems of the run's own.
+    for (const dir of [run.layout.dir, '/tmp']) useUpInodes(view(run.id, dir), run.inodeOffset)
     const stats = await snapshotSource(inputs.entries, source, roots[run.id], {
       epoch: inputs.epoch,
       order: run.creationOrder,

@@ -116,6 +116,27 @@ describe.each([
 })
 
 withSandbox('the build sandbox', () => {
+  it('numbers the files run B makes other than run A, as two builds on one disk are', async () => {
+    // cpio's newc headers carry each file's inode number; and /tmp's files', too.
+    const script = [
+      'mkdir -p root out && echo a > root/a && echo b > root/b && touch -d @1700000000 root/a root/b',
+      '(cd root && printf "a\\nb\\n" | cpio -o -H newc --ignore-devno -R 0:0 2>/dev/null) > out/root.cpio',
+      'echo t > /tmp/t && stat -c %i /tmp/t > out/tmp-inode',
+    ].join(' && ')
+    const { code, result } = await build(shellProject(), [
+      '-o',
+      'out/root.cpio',
+      '-o',
+      'out/tmp-inode',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ])
+    expect(code).toBe(1)
+    expect(result?.differences.map((d) => d.name)).toEqual(['out/root.cpio', 'out/tmp-inode'])
+  })
+
   it('gives the build no network unless --network, and names --network when it fails', async () => {
     const server = net.createServer((socket) => socket.end('hello\n'))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

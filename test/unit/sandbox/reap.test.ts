@@ -98,6 +98,7 @@ describe('runTwice, when what a run left behind cannot be stopped', () => {
           hostname: 'h',
           domainname: 'd',
           firstPid: 0,
+          inodeOffset: 0,
         } satisfies RunSetup
         return { setup, enter: [], cwd: runDir, reap, variedWith: 'path' }
       }

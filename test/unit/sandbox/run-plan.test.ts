@@ -251,18 +251,19 @@ describe('planRuns', () => {
     expect(faked.runs.b.launcher.slice(0, 3)).toEqual(['faketime', '-f', '+34326797'])
   })
 
-  it('pins run A to one CPU and sets MAKEFLAGS for the cpus variation', () => {
+  it('pins run B, which starts later, to one CPU and sets MAKEFLAGS for the cpus variation', () => {
     const { runs } = planRuns(input(['path', 'cpus']))
-    expect(runs.a.launcher.slice(0, 3)).toEqual(['taskset', '-c', '0'])
-    expect(runs.a.env.MAKEFLAGS).toBe('-j1')
-    expect(runs.b.env.MAKEFLAGS).toBe('-j4')
+    expect(runs.b.launcher.slice(0, 3)).toEqual(['taskset', '-c', '0'])
+    expect(runs.a.launcher).not.toContain('taskset')
+    expect(runs.a.env.MAKEFLAGS).toBe('-j4')
+    expect(runs.b.env.MAKEFLAGS).toBe('-j1')
     // After the flags the build was given, which stay, and which the record shows.
     const given = planRuns({ ...input(['path', 'cpus']), passThrough: { MAKEFLAGS: 'V=1 -k' } })
-    expect(given.runs.a.env.MAKEFLAGS).toBe('V=1 -k -j1')
-    expect(given.runs.b.env.MAKEFLAGS).toBe('V=1 -k -j4')
+    expect(given.runs.a.env.MAKEFLAGS).toBe('V=1 -k -j4')
+    expect(given.runs.b.env.MAKEFLAGS).toBe('V=1 -k -j1')
     expect(given.variations.find((v) => v.name === 'cpus')).toMatchObject({
-      a: '1 CPU by affinity (nproc), MAKEFLAGS=V=1 -k -j1',
-      b: '4 CPUs by affinity (nproc), MAKEFLAGS=V=1 -k -j4',
+      a: '4 CPUs by affinity (nproc), MAKEFLAGS=V=1 -k -j4',
+      b: '1 CPU by affinity (nproc), MAKEFLAGS=V=1 -k -j1',
     })
   })
 
