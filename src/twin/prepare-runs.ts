@@ -212,14 +212,14 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
     return {
       kind: 'namespaces',
       network: options.network ? 'host' : 'none',
-      // The host's network is one for both runs, loopback included: what run A serves
-      // there (a compile cache, a build server) run B can take, unless A has ended.
-      notes:
-        options.network && !options.sequential
-          ? [
-              'both runs share the host network, loopback included: run B can take what run A serves on it (--sequential keeps them apart)',
-            ]
-          : [],
+      // The host's network is one for both runs, loopback included: what run A stores
+      // there (a remote build cache, a compile cache server of the host's) run B can
+      // take, one after the other (--sequential) as well as together.
+      notes: options.network
+        ? [
+            'both runs share the host network, loopback included: run B can take what run A stored or serves there (a remote build cache, sccache, a build server), --sequential or not',
+          ]
+        : [],
     }
   if (options.requireSandbox) {
     throw new ReproofError(
