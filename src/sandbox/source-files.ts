@@ -164,3 +164,23 @@ export function looksBuilt(sourceDir: string, entries: readonly SourceEntry[]): 
   }
   return found
 }
+
+/**
+ * Whether some directory of the source (its root included) holds two entries or more.
+ * A directory counts as an entry of its parent whether it is listed (a walk lists it) or
+ * only implied by the paths below it (git lists files only): a root holding `a/x`,
+ * `b/y` and `build.sh` holds three.
+ */
+export function hasSiblings(entries: readonly SourceEntry[]): boolean {
+  const children = new Map<string, string>()
+  for (const { rel } of entries) {
+    let parent = ''
+    for (const name of rel.split('/')) {
+      const first = children.get(parent)
+      if (first === undefined) children.set(parent, name)
+      else if (first !== name) return true
+      parent = parent === '' ? name : `${parent}/${name}`
+    }
+  }
+  return false
+}

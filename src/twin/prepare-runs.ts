@@ -26,7 +26,7 @@ import {
 import { noteRootChain } from '../sandbox/root-chain.js'
 import { sweepStaleFaketimeMemory } from '../sandbox/process.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
-import type { SourceEntry } from '../sandbox/source-files.js'
+import { hasSiblings, type SourceEntry } from '../sandbox/source-files.js'
 import { useUpInodes } from '../sandbox/use-up-inodes.js'
 import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
 import { probeRun, type RunContext } from './run-twice.js'
@@ -189,18 +189,6 @@ async function fillRoots(
       await fs.writeFile(view(run.id, file.path), file.content, { mode: 0o755 })
   }
   return snapshot
-}
-
-/** Whether some directory of the source (its root included) holds two entries or more. */
-function hasSiblings(entries: readonly SourceEntry[]): boolean {
-  const seen = new Set<string>()
-  for (const entry of entries) {
-    const slash = entry.rel.lastIndexOf('/')
-    const parent = slash === -1 ? '' : entry.rel.slice(0, slash)
-    if (seen.has(parent)) return true
-    seen.add(parent)
-  }
-  return false
 }
 
 /**
