@@ -49,7 +49,29 @@ export function parseGitLedgerSpec(spec: string): { url: string; branch: string 
     branch.endsWith('.lock')
   )
     throw new ReproofError('E_USAGE', `--ledger ${spec}: "${branch}" is not a usable branch name`)
-  return { url, branch }
+  // A local path made absolute here: git runs in a repository of the gate's own, where
+  // `.` was that temporary repository (a release "recorded" there, then deleted).
+  let local: string | undefined
+  try {
+    local = localPath(url)
+  } catch {
+    throw new ReproofError('E_USAGE', `--ledger ${spec}: "${url}" has a broken % escape`)
+  }
+  return { url: local === undefined ? url : path.resolve(local), branch }
+}
+
+/**
+ * The path a local ledger address names, as git reads it: `file://` with any host (git
+ * ignores it) and percent escapes decoded, or a path; undefined for a remote (a scheme
+ * such as https:// or ssh://, or scp's host:path form).
+ */
+function localPath(url: string): string | undefined {
+  if (/^file:\/\//i.test(url)) {
+    const rest = url.slice('file://'.length)
+    const slash = rest.indexOf('/')
+    return decodeURIComponent(slash === -1 ? '/' : rest.slice(slash))
+  }
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]*:/.test(url) ? undefined : url
 }
 
 const CheckpointSchema = v.strictObject({
@@ -599,12 +621,7 @@ function ledgerKey(url: string, branch: string): string {
  * a replaced history passed.
  */
 export function checkpointUrl(url: string): string {
-  const local = url.startsWith('file://')
-    ? decodeURIComponent(url.slice('file://'.length))
-    : // A scheme (https://, ssh://) or scp's host:path form names a remote.
-      /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]*:/.test(url)
-      ? undefined
-      : url
+  const local = localPath(url)
   return local === undefined ? remoteKey(url) : repositoryDir(path.resolve(local))
 }
 

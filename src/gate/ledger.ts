@@ -500,7 +500,22 @@ export class FileLedger implements Ledger {
       async () => {
         const checked = this.checkedRead()
         const { append, result } = step(checked.read)
-        if (append === undefined) return result
+        if (append === undefined) {
+          // The answer may rest on a record a gate appended and synced, then died before
+          // it synced the ledger's directory (a ledger made just then): the read synced
+          // the file; its directory entry is made durable too, before anything is said.
+          try {
+            await this.syncDirectory()
+          } catch (err) {
+            throw new ReproofError(
+              'E_AMBIGUOUS',
+              `${this.file}: the ledger's directory could not be synced (${(err as Error).message}); what it holds may not last, and a retry is safe`,
+              { path: this.file },
+              { cause: err },
+            )
+          }
+          return result
+        }
         const line = `${recordBytes(append.record)}\n`
         checkAppendable(line, checked.bytes, checked.read.state, this.file)
         await asCommit(async () => {

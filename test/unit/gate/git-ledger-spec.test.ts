@@ -13,12 +13,31 @@ describe('git ledger address', () => {
   it('reads back the url and branch it was written with', () => {
     const url = fc
       .stringMatching(/^[a-z/:.@]{1,30}$/)
-      .filter((u) => !u.startsWith('-') && !u.includes('#'))
+      .filter((u) => !u.startsWith('-') && !u.includes('#') && !u.startsWith('file:'))
     const branch = fc.stringMatching(/^[a-z0-9][a-z0-9/_-]{0,20}$/)
     fc.assert(
       fc.property(url, branch, (u, b) => {
-        expect(parseGitLedgerSpec(`git:${u}#${b}`)).toEqual({ url: u, branch: b })
+        const remote = /^[a-z]+:\/\//.test(u) || /^[^/]*:/.test(u)
+        // A local path comes back absolute: git runs elsewhere than the caller.
+        expect(parseGitLedgerSpec(`git:${u}#${b}`)).toEqual({
+          url: remote ? u : path.resolve(u),
+          branch: b,
+        })
       }),
+    )
+  })
+
+  it('makes a local path absolute, from wherever it was written and however spelled', () => {
+    expect(parseGitLedgerSpec('git:.#ledger').url).toBe(process.cwd())
+    expect(parseGitLedgerSpec('git:remote.git#ledger').url).toBe(path.resolve('remote.git'))
+    // git reads file:// with any host as the local path after it.
+    for (const spelling of ['file:///srv/a b', 'file://localhost/srv/a%20b', 'FILE://x/srv/a b'])
+      expect(parseGitLedgerSpec(`git:${spelling}#l`).url, spelling).toBe('/srv/a b')
+    expect(() => parseGitLedgerSpec('git:file:///srv/a%zz#l')).toThrow(
+      '--ledger git:file:///srv/a%zz#l: "file:///srv/a%zz" has a broken % escape',
+    )
+    expect(parseGitLedgerSpec('git:https://example.com/r.git#l').url).toBe(
+      'https://example.com/r.git',
     )
   })
 
@@ -80,6 +99,7 @@ describe('checkpointUrl', () => {
       `${local}/`,
       `${local}//`,
       `file://${local}`,
+      `file://localhost${local}`,
       'ledgers/r.git',
       './ledgers/r.git/',
     ])

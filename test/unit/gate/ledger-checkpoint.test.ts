@@ -613,9 +613,10 @@ describe('a file ledger', () => {
     const ledger = open()
     expect(await ledger.transact(() => ({ result: 'nothing' }), 1000)).toBe('nothing')
     expect(fs.readFileSync(file, 'utf8')).toBe(lines(records))
-    // Nothing appended; what was read, made durable before it was decided on: a record
-    // a killed gate wrote and never synced is not answered "unchanged" from the page cache.
-    expect(synced).toEqual([`fd:${Buffer.byteLength(lines(records))}`])
+    // Nothing appended; what was read, made durable before it was decided on, its
+    // directory entry too: a record a killed gate wrote and never synced is not answered
+    // "unchanged" from the page cache.
+    expect(synced).toEqual([`fd:${Buffer.byteLength(lines(records))}`, `dir:${path.dirname(file)}`])
     const bundle = Buffer.from('the bundle')
     const bundleDigest = sha256(bundle)
     const kept = path.join(path.dirname(file), keptBundleName(bundleDigest))

@@ -73,4 +73,43 @@ describe('a file ledger', () => {
       message: expect.stringMatching(/may or may not be recorded, and a retry is safe$/) as unknown,
     })
   })
+
+  it('syncs the directory before a retry answers from a record already there, and answers unknown when it cannot', async () => {
+    // A gate appended and synced the line, then died before syncing the directory of the
+    // ledger it had just made: the retry finds its record and says so, after both syncs.
+    const file = path.join(makeTemp(), 'ledger.jsonl')
+    const bundle = Buffer.from('{"bundle":true}')
+    const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+    const record = firstRecord(bundleDigest)
+    fs.writeFileSync(file, `${recordBytes(record)}\n`)
+    const events: string[] = []
+    const durability: Durability = {
+      fsync: (fd) => {
+        events.push('fsync')
+        fs.fsyncSync(fd)
+      },
+      syncDir: async (dir) => {
+        await syncDir(dir)
+        events.push(`sync-dir ${dir}`)
+      },
+    }
+    const answer = await new FileLedger(file, durability).transact(
+      () => ({ result: 'unchanged' }),
+      1000,
+    )
+    events.push('answer')
+    expect(answer).toBe('unchanged')
+    expect(events.slice(-2)).toEqual([`sync-dir ${path.dirname(file)}`, 'answer'])
+    expect(events).toContain('fsync')
+    const failing: Durability = {
+      fsync: fs.fsyncSync,
+      syncDir: () => Promise.reject(new Error('EIO: i/o error')),
+    }
+    await expect(
+      new FileLedger(file, failing).transact(() => ({ result: 'unchanged' }), 1000),
+    ).rejects.toMatchObject({
+      code: 'E_AMBIGUOUS',
+      message: expect.stringMatching(/could not be synced .*a retry is safe$/) as unknown,
+    })
+  })
 })
