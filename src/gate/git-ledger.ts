@@ -278,6 +278,13 @@ export class GitLedger implements Ledger {
   }
 
   private saveCheckpoint(commit: string): void {
+    // Only forward. Another gate of this machine may have verified a later commit since
+    // this one loaded the checkpoint (a read is slow: fetch, history, blobs); written
+    // over, the checkpoint went back to what this one fetched, and a history rewritten
+    // behind the later commit passed. A stored commit this one cannot place (never
+    // fetched here: pushed since) is taken for later.
+    const stored = this.loadCheckpoint()
+    if (stored !== undefined && stored !== commit && !this.contains(commit, stored)) return
     writeFileAtomicSync(this.checkpointFile, `${canonicalJson({ commit, ledger: this.label })}\n`)
   }
 

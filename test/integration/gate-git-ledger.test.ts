@@ -270,6 +270,39 @@ describe('a git ledger racing other gates', () => {
     ])
   })
 
+  it('never moves this machine’s checkpoint back to an older commit another gate of it verified past', async () => {
+    const { ledger } = remote()
+    const other = makeTemp()
+    await freshGate(other)(ledger, deployArgs(0))
+    // The checkpoint's name is the ledger's, on every machine.
+    const [name] = fs.readdirSync(path.join(other, 'git-ledgers'))
+    const state = makeTemp()
+    const file = path.join(state, 'git-ledgers', name ?? '')
+    // While this read checks the history it fetched, a gate of this machine verifies a
+    // later commit (here one this read never fetched) and keeps it as the checkpoint.
+    const later = 'f'.repeat(40)
+    const dir = makeTemp()
+    const real = execFileSync('sh', ['-c', 'command -v git']).toString().trim()
+    fs.writeFileSync(
+      path.join(dir, 'git'),
+      [
+        '#!/bin/sh',
+        `if [ "$3" = rev-list ] && [ ! -e '${file}' ]; then`,
+        `  mkdir -p '${path.dirname(file)}'`,
+        `  printf '%s\\n' '{"commit":"${later}","ledger":"${ledger}"}' > '${file}'`,
+        'fi',
+        `exec ${real} "$@"`,
+        '',
+      ].join('\n'),
+    )
+    fs.chmodSync(path.join(dir, 'git'), 0o755)
+    const run = await freshGate(state)(ledger, ['status', '--env', 'prod'], {
+      PATH: `${dir}:${process.env.PATH}`,
+    })
+    expect(run.code, run.stderr).toBe(0)
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ commit: later, ledger })
+  })
+
   it('is exit 4, retry safe, when other gates keep winning, naming them as the reason', async () => {
     const { bare, ledger, read } = remote()
     await deploy(ledger, 0)
