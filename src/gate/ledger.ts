@@ -426,8 +426,24 @@ export class FileLedger implements Ledger {
    * first path was taken as new under the second, and written to ("recorded").
    */
   private get checkpointFiles(): string[] {
-    const files = [this.checkpointFile, this.checkpointOf(this.real)]
+    const files = [this.checkpointFile, this.checkpointOf(this.real), this.fileCheckpoint]
     return [...new Set(files.filter((f) => f !== undefined))]
+  }
+
+  /**
+   * The checkpoint of the file itself, whatever path reaches it: by its device, inode and
+   * birth time. A bind mount or a hard link gives one file another real path, and a
+   * ledger cut back under one was taken as new under the other (a superseded release
+   * recorded, `gate check` "ok"). Undefined while there is no file.
+   */
+  private get fileCheckpoint(): string | undefined {
+    try {
+      const stat = fs.statSync(this.real, { bigint: true })
+      if (!stat.isFile()) return undefined
+      return this.checkpointOf(`file ${stat.dev}:${stat.ino}:${stat.birthtimeNs}`)
+    } catch {
+      return undefined
+    }
   }
 
   private checkpointOf(file: string): string | undefined {
@@ -694,7 +710,7 @@ export class FileLedger implements Ledger {
   private cut(bytes = this.loadCheckpoint()?.bytes ?? 0): ReproofError {
     return new ReproofError(
       'E_LEDGER',
-      `${this.file}: its first ${bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFile ?? ''}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
+      `${this.file}: its first ${bytes} bytes are not the ones this machine verified (checkpoint ${this.checkpointFiles.filter((f) => fs.existsSync(f)).join(', ')}): the ledger was cut or rewritten; a ledger only ever grows by appended records, so the gate stops until a person has looked`,
       { path: this.file },
     )
   }
@@ -707,12 +723,14 @@ export class FileLedger implements Ledger {
   private loadCheckpoint(): FileCheckpoint | undefined {
     let most: FileCheckpoint | undefined
     const found: { file: string; checkpoint: FileCheckpoint }[] = []
+    const itself = this.fileCheckpoint
     for (const file of this.checkpointFiles) {
       const checkpoint = readCheckpoint(
         file,
         FileCheckpointSchema,
         (c) => {
-          if (c.ledger === this.real) return true
+          // The file's own checkpoint is of this file, by whichever path it was verified.
+          if (c.ledger === this.real || file === itself) return true
           throw new ReproofError(
             'E_LEDGER',
             `${file}: not the checkpoint of ${this.file}: it verified ${c.ledger}, and the path now leads to ${this.real} (a link on the way re-pointed, or the checkpoint edited); the gate stops until a person has looked`,

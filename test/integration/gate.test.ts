@@ -17,7 +17,35 @@ function lockIsFree(ledger: string): boolean {
   return spawnSync('flock', ['--nonblock', `${ledger}.lock`, 'true']).status === 0
 }
 
+// A mount namespace of one's own, where a bind mount needs no privilege.
+const canBindMount =
+  spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0
+
 describe('reproof gate', () => {
+  it.runIf(canBindMount)(
+    'stops on a ledger cut back under one path when a bind mount reaches the file by another',
+    async () => {
+      const dir = makeTemp()
+      const ledger = path.join(dir, 'ledgers', 'ledger.jsonl')
+      fs.mkdirSync(path.dirname(ledger))
+      for (const i of [0, 1, 2]) expect((await deploy(ledger, i)).code).toBe(0)
+      const [first] = fs.readFileSync(ledger, 'utf8').split('\n')
+      fs.writeFileSync(ledger, `${first ?? ''}\n`)
+      const mounted = path.join(dir, 'mounted')
+      fs.mkdirSync(mounted)
+      // prettier-ignore
+      const run = spawnSync('unshare', [
+        '--user', '--map-root-user', '--mount', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'bind',
+        path.dirname(ledger), mounted,
+        process.execPath, BIN, 'gate', ...deployArgs(1), '--ledger', path.join(mounted, 'ledger.jsonl'), '--json',
+      ], { env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: kit.state }, encoding: 'utf8' })
+      // Release 1, superseded by 2, was not deployed again as the ledger's second record.
+      expect(run.status, run.stderr).toBe(3)
+      expect(run.stderr).toContain('are not the ones this machine verified')
+      expect(fs.readFileSync(ledger, 'utf8')).toBe(`${first ?? ''}\n`)
+    },
+  )
+
   it('records releases, treats the current one as done, and refuses a downgrade', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     expect((await deploy(ledger, 0)).result?.decision).toBe('recorded')
