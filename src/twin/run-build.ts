@@ -453,6 +453,8 @@ async function copyRootsOut(workspace: Workspace, sandboxes: Sandboxes): Promise
       await fs.cp(sandbox.view(dir), dir, {
         recursive: true,
         verbatimSymlinks: true,
+        // The times the build gave its files, which a time-related difference is read by.
+        preserveTimestamps: true,
         // A FIFO, socket or device the build made cannot be copied (fs.cp refuses it);
         // left out, as it holds no bytes to inspect.
         filter: async (source) => {

@@ -506,7 +506,7 @@ open('out.txt', 'w').write(said)`
     fs.rmSync(result.kept ?? '', { recursive: true, force: true })
   })
 
-  it('keeps both roots with --keep when the build left a FIFO there, which holds nothing to copy', async () => {
+  it('keeps both roots with --keep, file times too, when the build left a FIFO there, which holds nothing to copy', async () => {
     const source = shellProject()
     const run = await runCli([
       'build',
@@ -522,13 +522,16 @@ open('out.txt', 'w').write(said)`
       '--',
       'sh',
       '-c',
-      'echo x > out.txt && mkfifo pipe',
+      'echo x > out.txt && mkfifo pipe && touch -d @1234567890 old.txt',
     ])
     expect(run.stderr).not.toMatch(/internal error/)
     expect(run.code).toBe(0)
     const result = JSON.parse(run.stdout) as BuildResult
-    for (const r of result.runs)
+    for (const r of result.runs) {
       expect(fs.readFileSync(path.join(r.root, 'out.txt'), 'utf8')).toBe('x\n')
+      // With the times the build gave them.
+      expect(fs.statSync(path.join(r.root, 'old.txt')).mtimeMs).toBe(1234567890_000)
+    }
     fs.rmSync(result.kept ?? '', { recursive: true, force: true })
   })
 
