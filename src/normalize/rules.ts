@@ -36,7 +36,10 @@ export function specialBitsChange(count: number): string {
 
 /** Whether a line of a report is `specialBitsChange`'s. */
 export function isSpecialBitsChange(line: string): boolean {
-  return /^\d+$/.test(line.split(' ')[0] ?? '') && line.endsWith(SPECIAL_BITS_REMOVED)
+  return (
+    line.endsWith(SPECIAL_BITS_REMOVED) &&
+    /^\d+$/.test(line.slice(0, line.length - SPECIAL_BITS_REMOVED.length))
+  )
 }
 
 /**
