@@ -122,7 +122,7 @@ export async function normalizeZip<T>(
     // Where the central directory starts, before reading entries moves yauzl's cursor.
     const centralStart = (zip as unknown as { readEntryCursor: number }).readEntryCursor
     const members = await readMembers(zip, budget, where)
-    refuseCentralGap(fd, zip, where)
+    refuseCentralGap(fd, zip, centralStart, where)
     refuseUnlisted(members, fd, where)
     const locals = refuseGaps(members, fd, centralStart, where)
     const signed = signatureOf(members, fd, centralStart)
@@ -322,8 +322,17 @@ function refuseGaps(
     const next = byOffset[i + 1]?.entry.relativeOffsetOfLocalHeader ?? centralStart
     if (next < end) refuse(next, 'members that overlap')
     const gap = next - end
+    const described = (entry.generalPurposeBitFlag & 0x08) !== 0
+    // A member whose flags promise a data descriptor has one: without it, unzip and
+    // Java's ZipInputStream refuse the zip, and the rewrite (which needs none) mended it.
+    if (gap === 0 && described)
+      throw new ReproofError(
+        'E_INPUT',
+        `${where}!${toDisplayText(member.name)}: its flags promise a data descriptor, and none follows its data at byte ${end}; refused`,
+        { path: where },
+      )
     if (gap === 0) return
-    if ((entry.generalPurposeBitFlag & 0x08) !== 0 && isDescriptor(fd, entry, end, gap)) return
+    if (described && isDescriptor(fd, entry, end, gap)) return
     if (next === centralStart && isApkSigningBlock(fd, centralStart, gap)) return
     refuse(end, `${gap} bytes that belong to no member`)
   })
@@ -335,10 +344,19 @@ function refuseGaps(
  * that look for the end record from the end still read the zip, others (unzip, Python's
  * zipfile) call it corrupt, and a rewrite would drop the bytes.
  */
-function refuseCentralGap(fd: ZipInput, zip: yauzl.ZipFile, where: string): void {
+function refuseCentralGap(
+  fd: ZipInput,
+  zip: yauzl.ZipFile,
+  centralStart: number,
+  where: string,
+): void {
   // Read after every entry: yauzl's cursor is then where the last one ended.
   const centralEnd = (zip as unknown as { readEntryCursor: number }).readEntryCursor
   const end = fd.size - fd.base - 22 - raw(zip.comment).length
+  // The size the end record gives the central directory, which yauzl does not check:
+  // unzip and Python's zipfile refuse a zip where it is wrong, and the rewrite made it right.
+  const record22 = Buffer.alloc(22)
+  let size = fd.read(record22, 0, 22, end) === 22 ? record22.readUInt32LE(12) : -1
   let expected = end
   // zip64: its end record, then its locator, come before the end record.
   const locator = Buffer.alloc(20)
@@ -353,9 +371,19 @@ function refuseCentralGap(fd: ZipInput, zip: yauzl.ZipFile, where: string): void
       fd.read(head, 0, 12, record) === 12 &&
       head.readUInt32LE(0) === 0x06064b50 &&
       record + 12 + Number(head.readBigUInt64LE(4)) === end - 20
-    )
+    ) {
       expected = record
+      const sizeField = Buffer.alloc(8)
+      if (size === 0xffffffff && fd.read(sizeField, 0, 8, record + 40) === 8)
+        size = Number(sizeField.readBigUInt64LE(0))
+    }
   }
+  if (size !== centralEnd - centralStart)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: its end record says the central directory holds ${size} bytes, but it holds ${centralEnd - centralStart}; refused`,
+      { path: where },
+    )
   if (centralEnd !== expected)
     throw new ReproofError(
       'E_INPUT',

@@ -1785,6 +1785,14 @@ save('method.zip', lambda b: b.__setitem__(slice(8, 10), struct.pack('<H', 0 if 
 save('size.zip', lambda b: b.__setitem__(slice(22, 26), struct.pack('<I', 999)))
 end = data.rfind(b'PK\\x05\\x06')
 open('gap.zip', 'wb').write(bytes(data[:end]) + b'JUNK' + bytes(data[end:]))
+# The end record's size of the central directory, 10 bytes off (unzip and zipfile refuse it).
+save('cdsize.zip', lambda b: struct.pack_into('<I', b, end + 12, struct.unpack('<I', b[end + 12:end + 16])[0] + 10))
+# Flags that promise a data descriptor, in both headers, and none after the data.
+cd = data.find(b'PK\\x01\\x02')
+def nodesc(b):
+    struct.pack_into('<H', b, 6, struct.unpack('<H', b[6:8])[0] | 8)
+    struct.pack_into('<H', b, cd + 8, struct.unpack('<H', b[cd + 8:cd + 10])[0] | 8)
+save('nodesc.zip', nodesc)
 # A field only in the local header: libarchive's 0x6c78, which bsdtar reads a member's
 # mode from (here a symlink's); the directory's copy says a plain file.
 xl = struct.pack('<HHH', 0x6c78, 2, 0o120777)
@@ -1811,6 +1819,10 @@ PY`,
         /size\.zip: the local header at byte 0 disagrees with the central directory on its uncompressed size/,
       'gap.zip':
         /gap\.zip: 4 bytes between the central directory and its end record, at byte \d+; refused/,
+      'cdsize.zip':
+        /cdsize\.zip: its end record says the central directory holds \d+ bytes, but it holds \d+; refused/,
+      'nodesc.zip':
+        /nodesc\.zip!good\.txt: its flags promise a data descriptor, and none follows its data at byte \d+; refused/,
       'xl.zip':
         /xl\.zip: the local header at byte 0 disagrees with the central directory on its extra field 0x6c78; refused/,
     }
