@@ -1770,6 +1770,35 @@ unzip -tq hidden.zip && python3 -c "import zipfile; assert len(zipfile.ZipFile('
     expect(owned.code, owned.stderr).toBe(0)
   })
 
+  it('refuses a zip member whose mode makes it a FIFO, a device or a socket, which the rewrite would make a file', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import stat, zipfile
+for name, kind in [('fifo', stat.S_IFIFO), ('chr', stat.S_IFCHR), ('blk', stat.S_IFBLK), ('sock', stat.S_IFSOCK)]:
+    with zipfile.ZipFile(name + '.zip', 'w') as z:
+        info = zipfile.ZipInfo('m', (2020, 1, 1, 0, 0, 0))
+        info.create_system = 3
+        info.external_attr = (kind | 0o644) << 16
+        z.writestr(info, '')
+PY`,
+    )
+    for (const [file, kind] of [
+      ['fifo.zip', 'FIFO'],
+      ['chr.zip', 'character device'],
+      ['blk.zip', 'block device'],
+      ['sock.zip', 'socket'],
+    ] as const) {
+      const run = await normalize(dir, [file, '-o', `${file}.out`])
+      expect(run.code, file).toBe(2)
+      expect(run.stderr).toContain(
+        `${file}: the member m is a ${kind} by its mode; the rewrite would make a plain file of it; refused`,
+      )
+      expect(fs.existsSync(path.join(dir, `${file}.out`))).toBe(false)
+    }
+  })
+
   it('refuses a zip whose local headers and central directory disagree, or with bytes before its end record', async () => {
     const dir = makeTemp()
     sh(
