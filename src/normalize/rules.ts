@@ -117,7 +117,11 @@ export type ZipEntryType = Extract<EntryType, 'file' | 'directory' | 'symlink'>
 export function stableExternalAttributes(type: ZipEntryType, mode: number): number {
   if (type === 'directory') return ((0o040755 << 16) | 0x10) >>> 0
   if (type === 'symlink') return ((0o120000 | stableMode('symlink', mode)) << 16) >>> 0
-  return ((0o100000 | stableMode('file', mode)) << 16) >>> 0
+  // A FIFO, a device or a socket keeps its type (bsdtar makes one; a FIFO is also what
+  // `zip -` records for what it read from a pipe): made a plain file, it was not kept.
+  const kind = mode & 0o170000
+  const kept = [0o010000, 0o020000, 0o060000, 0o140000].includes(kind) ? kind : 0o100000
+  return ((kept | stableMode('file', mode)) << 16) >>> 0
 }
 
 // Manifest headers that name the machine, person or tool version that built a jar.

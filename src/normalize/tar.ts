@@ -227,6 +227,18 @@ export function planTar(
   refuseUnkept(entries, where)
   const globals = entries.filter(isGlobal)
   const members = entries.filter((e) => !isGlobal(e))
+  // A `..` part: GNU tar drops what comes before it, Python's tarfile refuses it, so what
+  // a name or a hard link's target means depends on the extractor, and the checks of
+  // order below could not tell which member a link leads to.
+  const climbing = members.find(
+    (e) => hasDotDotPart(e.raw.name) || (e.raw.type === '1' && hasDotDotPart(e.raw.linkName)),
+  )
+  if (climbing !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the entry at byte ${climbing.raw.at} (${toDisplayText(fromNameBytes(climbing.raw.name))}) has a ".." part in its ${hasDotDotPart(climbing.raw.name) ? 'name' : 'hard link target'}: GNU tar drops what comes before it and Python's tarfile refuses it, so what it names depends on the extractor; refused`,
+      { path: where },
+    )
   // The path each member extracts to, worked out once: every check below asks for it
   // (ten times a member, when each worked it out anew).
   const paths = new Map(members.map((e) => [e, extractedAs(e.raw.name)]))
@@ -339,6 +351,10 @@ export function planTar(
 }
 
 const NPM_PREFIX = Buffer.from('package/')
+
+function hasDotDotPart(name: Buffer): boolean {
+  return name.toString('latin1').split('/').includes('..')
+}
 
 /** The path tar extracts a name to (GNU tar drops leading slashes and `.` parts), one character a byte. */
 function extractedAs(name: Buffer): string {

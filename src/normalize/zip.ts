@@ -57,14 +57,6 @@ interface Member {
   unixMode: number
 }
 
-// What a member's mode makes it, beside files, directories and links.
-const SPECIAL_KINDS: Record<number, string> = {
-  0o010000: 'FIFO',
-  0o020000: 'character device',
-  0o060000: 'block device',
-  0o140000: 'socket',
-}
-
 const S_IFMT = 0o170000
 const S_IFDIR = 0o040000
 const S_IFREG = 0o100000
@@ -1274,13 +1266,16 @@ async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): P
             `${where}: the member at byte ${entry.relativeOffsetOfLocalHeader} (${toDisplayText(name)}) has the MS-DOS directory attribute but a name without a trailing slash: readers disagree on whether it is a directory; refused`,
             { path: where },
           )
-        // A FIFO, a device or a socket (Go's archive/zip writes their modes): bsdtar makes
-        // one of it, and the rewrite, which keeps files, directories and links, a file.
-        const kind = unixMode & S_IFMT
-        if (kind !== 0 && kind !== S_IFREG && kind !== S_IFDIR && kind !== S_IFLNK)
+        // A `..` part (unzip and Python's zipfile drop it, others write outside), or an
+        // Info-ZIP Unicode Path field (0x7075, which unzip extracts to and Python's
+        // zipfile ignores) naming another path: which path the member is extracted to
+        // depends on the reader, and the checks of order could not tell.
+        const unicodePath = entry.extraFields.find((f) => f.id === 0x7075)?.data.subarray(5)
+        const other = unicodePath !== undefined && !unicodePath.equals(nameBytes)
+        if (nameBytes.toString('latin1').split('/').includes('..') || other)
           throw new ReproofError(
             'E_INPUT',
-            `${where}: the member ${toDisplayText(name)} is a ${SPECIAL_KINDS[kind] ?? `file of type 0o${kind.toString(8)}`} by its mode; the rewrite would make a plain file of it; refused`,
+            `${where}: the member ${toDisplayText(name)} ${other ? `has an Info-ZIP Unicode Path field naming another path (${toDisplayText(unicodePath.toString('utf8'))}), which unzip extracts it to and Python's zipfile does not` : 'has a ".." part in its name, which unzip and Python\'s zipfile drop'}: where it lands depends on the reader; refused`,
             { path: where },
           )
         members.push({

@@ -1770,33 +1770,69 @@ unzip -tq hidden.zip && python3 -c "import zipfile; assert len(zipfile.ZipFile('
     expect(owned.code, owned.stderr).toBe(0)
   })
 
-  it('refuses a zip member whose mode makes it a FIFO, a device or a socket, which the rewrite would make a file', async () => {
+  it('refuses a ".." part in a name or a hard link target, and a zip member whose Unicode Path field names another path', async () => {
+    // Where such a member lands (or which file such a link means) depends on the
+    // extractor: GNU tar and unzip drop what comes before, Python refuses or ignores it.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, struct, tarfile, zipfile, zlib
+def tar(name, members):
+    with tarfile.open(name, 'w', format=tarfile.GNU_FORMAT) as t:
+        for m, data in members:
+            t.addfile(m, io.BytesIO(data) if data is not None else None)
+def info(name, size=0, link=None):
+    i = tarfile.TarInfo(name); i.size = size
+    if link is not None: i.type = tarfile.LNKTYPE; i.linkname = link
+    return i
+tar('link.tar', [(info('b', 3), b'bbb'), (info('a', link='d/../b'), None)])
+tar('name.tar', [(info('../x', 3), b'xxx')])
+with zipfile.ZipFile('dots.zip', 'w') as z:
+    z.writestr(zipfile.ZipInfo('b', (2020, 1, 1, 0, 0, 0)), 'v1')
+    z.writestr(zipfile.ZipInfo('../b', (2020, 1, 1, 0, 0, 0)), 'v2')
+with zipfile.ZipFile('upath.zip', 'w') as z:
+    i = zipfile.ZipInfo('zzz', (2020, 1, 1, 0, 0, 0))
+    i.extra = struct.pack('<HHBI', 0x7075, 9, 1, zlib.crc32(b'zzz')) + b'same'
+    z.writestr(i, 'v1')
+PY`,
+    )
+    const expected: Record<string, string> = {
+      'link.tar':
+        'link.tar: the entry at byte 1024 (a) has a ".." part in its hard link target: GNU tar drops what comes before it',
+      'name.tar': 'name.tar: the entry at byte 0 (../x) has a ".." part in its name',
+      'dots.zip': `dots.zip: the member ../b has a ".." part in its name, which unzip and Python's zipfile drop: where it lands depends on the reader; refused`,
+      'upath.zip': `upath.zip: the member zzz has an Info-ZIP Unicode Path field naming another path (same), which unzip extracts it to and Python's zipfile does not`,
+    }
+    for (const [file, message] of Object.entries(expected)) {
+      const run = await normalize(dir, [file, '-o', `${file}.out`])
+      expect(run.code, `${file}: ${run.stderr}`).toBe(2)
+      expect(run.stderr).toContain(message)
+      expect(fs.existsSync(path.join(dir, `${file}.out`))).toBe(false)
+    }
+  })
+
+  it('keeps a zip member a FIFO, a device or a socket when its mode makes it one', async () => {
     const dir = makeTemp()
     sh(
       dir,
       `python3 - <<'PY'
 import stat, zipfile
-for name, kind in [('fifo', stat.S_IFIFO), ('chr', stat.S_IFCHR), ('blk', stat.S_IFBLK), ('sock', stat.S_IFSOCK)]:
-    with zipfile.ZipFile(name + '.zip', 'w') as z:
-        info = zipfile.ZipInfo('m', (2020, 1, 1, 0, 0, 0))
+with zipfile.ZipFile('kinds.zip', 'w') as z:
+    for name, kind in [('fifo', stat.S_IFIFO), ('chr', stat.S_IFCHR), ('blk', stat.S_IFBLK), ('sock', stat.S_IFSOCK), ('file', stat.S_IFREG)]:
+        info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
         info.create_system = 3
-        info.external_attr = (kind | 0o644) << 16
+        info.external_attr = (kind | 0o640) << 16
         z.writestr(info, '')
 PY`,
     )
-    for (const [file, kind] of [
-      ['fifo.zip', 'FIFO'],
-      ['chr.zip', 'character device'],
-      ['blk.zip', 'block device'],
-      ['sock.zip', 'socket'],
-    ] as const) {
-      const run = await normalize(dir, [file, '-o', `${file}.out`])
-      expect(run.code, file).toBe(2)
-      expect(run.stderr).toContain(
-        `${file}: the member m is a ${kind} by its mode; the rewrite would make a plain file of it; refused`,
-      )
-      expect(fs.existsSync(path.join(dir, `${file}.out`))).toBe(false)
-    }
+    const run = await normalize(dir, ['kinds.zip', '-o', 'kinds.out.zip'])
+    expect(run.code, run.stderr).toBe(0)
+    const modes = sh(
+      dir,
+      "python3 -c \"import zipfile; print(*(f'{i.filename} {i.external_attr >> 16:o}' for i in zipfile.ZipFile('kinds.out.zip').infolist()))\"",
+    )
+    expect(modes.trim()).toBe('blk 60644 chr 20644 fifo 10644 file 100644 sock 140644')
   })
 
   it('refuses a zip whose local headers and central directory disagree, or with bytes before its end record', async () => {
