@@ -103,7 +103,7 @@ export type Decision =
   | { kind: 'noop'; why: string }
   | {
       kind: 'reject'
-      code: 'not-verified' | 'downgrade' | 'replay' | 'never-released' | 'repeated'
+      code: 'not-verified' | 'downgrade' | 'replay' | 'never-released' | 'repeated' | 'env-spelling'
       why: string
     }
 
@@ -158,6 +158,19 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
       kind: 'reject',
       code: 'replay',
       why: `version ${request.version ?? '(none)'} is below the minimum ${request.minVersion}`,
+    }
+  // Names that differ in case only are two environments to the ledger: a release
+  // superseded in `prod` would be new in `Prod`. The first request to such a name is
+  // refused rather than taken for a new environment.
+  const spelt =
+    env === undefined
+      ? [...state.envs.keys()].find((name) => name.toLowerCase() === request.env.toLowerCase())
+      : undefined
+  if (spelt !== undefined)
+    return {
+      kind: 'reject',
+      code: 'env-spelling',
+      why: `${request.env} is no environment of this ledger, but ${spelt} is: names that differ in case only would be two environments; give the name as the ledger has it`,
     }
   if (request.digest === env?.current)
     return {

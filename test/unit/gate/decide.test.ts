@@ -401,6 +401,27 @@ describe('decideGate', () => {
     expect(records).toHaveLength(7)
   })
 
+  it('refuses a new environment whose name differs only in case from one the ledger has', () => {
+    const [a, b] = ['a', 'b'].map((x) => x.repeat(64)) as [string, string]
+    let records: LedgerRecord[] = []
+    const step = (request: GateRequest) => {
+      const decision = decideGate(toState(records), request, true)
+      if (decision.kind === 'append') records = [...records, decision.record]
+      return decision
+    }
+    step({ ...deploy, env: 'prod', digest: a })
+    step({ ...deploy, env: 'prod', digest: b })
+    // a, superseded in prod, would be a first release of "Prod".
+    for (const env of ['Prod', 'PROD'])
+      expect(step({ ...deploy, env, digest: a })).toEqual({
+        kind: 'reject',
+        code: 'env-spelling',
+        why: `${env} is no environment of this ledger, but prod is: names that differ in case only would be two environments; give the name as the ledger has it`,
+      })
+    expect(step({ ...deploy, env: 'prod-eu', digest: a }).kind).toBe('append')
+    expect(records).toHaveLength(3)
+  })
+
   it('remembers the highest version an environment reached, whatever the order', () => {
     const at = (seq: number, digest: string, version?: number): LedgerRecord => ({
       seq,
