@@ -100,6 +100,8 @@ export interface PatternSummary {
   kind: ItemKind
   /** The fields that differ, for metadata patterns. */
   fields: string[]
+  /** What every item of the pattern says (`content identical`), when they say anything. */
+  message?: string
   description: string
   /** A few of the paths, for orientation. */
   examples: string[]

@@ -26,6 +26,7 @@ export function summarizePatterns(items: readonly DiffItem[]): PatternSummary[] 
       count: g.paths.length,
       kind: g.kind,
       fields: g.fields,
+      ...(g.message === undefined ? {} : { message: g.message }),
       description: describe(g.kind, g.fields, g.message, g.paths.length),
       examples: g.paths.slice(0, 3),
     }))
@@ -70,7 +71,11 @@ export function isSummarized(item: DiffItem, summaries: readonly PatternSummary[
     .map((f) => f.field)
     .sort()
     .join(',')
-  return summaries.some((s) => s.kind === item.kind && s.fields.join(',') === fields)
+  // The message too: an item whose content was found identical is not one of a pattern
+  // whose items' content differs (each of which is shown), and was shown nowhere.
+  return summaries.some(
+    (s) => s.kind === item.kind && s.fields.join(',') === fields && s.message === item.message,
+  )
 }
 
 /**

@@ -553,6 +553,53 @@ describe('summarizePatterns', () => {
     ])
     expect(items.some((item) => isSummarized(item, summaries))).toBe(false)
   })
+
+  it('folds an item only into a pattern of its kind, fields and message: none is left unshown', () => {
+    const item = fc.record({
+      kind: fc.constantFrom('metadata' as const, 'only-in-a' as const, 'content' as const),
+      fields: fc.subarray(['mode', 'mtime', 'uid']),
+      message: fc.constantFrom(undefined, 'content identical', 'link target differs'),
+    })
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 40 }), (drawn) => {
+        const items: DiffItem[] = drawn.map((d, i) => ({
+          path: `t!f${i}`,
+          kind: d.kind,
+          fields: d.fields.map((field) => ({ field, a: '1', b: '2' })),
+          ...(d.message === undefined ? {} : { message: d.message }),
+          hints: [],
+        }))
+        const summaries = summarizePatterns(items)
+        for (const it of items.filter((x) => isSummarized(x, summaries))) {
+          const fields = (it.fields ?? []).map((f) => f.field).sort()
+          // The pattern it is folded into counts it and says what it says.
+          expect(
+            summaries.some(
+              (s) =>
+                s.kind === it.kind &&
+                s.fields.join(',') === fields.join(',') &&
+                s.message === it.message,
+            ),
+          ).toBe(true)
+        }
+      }),
+    )
+    // As a tar of ten files whose mode and content differ beside one whose mode only does.
+    const many: DiffItem[] = Array.from({ length: 10 }, (_, i) => ({
+      path: `t!f${i}`,
+      kind: 'metadata',
+      fields: [{ field: 'mode', a: '0644', b: '0664' }],
+      hints: [],
+    }))
+    const alone: DiffItem = {
+      path: 't!run.sh',
+      kind: 'metadata',
+      fields: [{ field: 'mode', a: '0755', b: '0664' }],
+      message: 'content identical',
+      hints: [],
+    }
+    expect(isSummarized(alone, summarizePatterns([...many, alone]))).toBe(false)
+  })
 })
 
 describe('bytesBeyond', () => {
