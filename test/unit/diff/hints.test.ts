@@ -562,13 +562,16 @@ describe('summarizePatterns', () => {
     })
     fc.assert(
       fc.property(fc.array(item, { maxLength: 40 }), (drawn) => {
-        const items: DiffItem[] = drawn.map((d, i) => ({
-          path: `t!f${i}`,
-          kind: d.kind,
-          fields: d.fields.map((field) => ({ field, a: '1', b: '2' })),
-          ...(d.message === undefined ? {} : { message: d.message }),
-          hints: [],
-        }))
+        const items = drawn.map(
+          (d, i) =>
+            ({
+              path: `t!f${i}`,
+              kind: d.kind,
+              fields: d.fields.map((field) => ({ field, a: '1', b: '2' })),
+              ...(d.message === undefined ? {} : { message: d.message }),
+              hints: [],
+            }) as DiffItem,
+        )
         const summaries = summarizePatterns(items)
         for (const it of items.filter((x) => isSummarized(x, summaries))) {
           const fields = (it.fields ?? []).map((f) => f.field).sort()
