@@ -45,6 +45,11 @@ const RecordSchema = v.object({
       }),
     ),
     v.length(2, 'a build record has two runs'),
+    // One of each: two runs named alike, or in another order, had run B compared as A.
+    v.check(
+      (runs) => runs.some((r) => r.id === 'a') && runs.some((r) => r.id === 'b'),
+      'a build record has a run a and a run b',
+    ),
   ),
   // With --normalize, what each run shipped is its artifacts as normalized.
   normalization: v.optional(
@@ -129,7 +134,10 @@ export async function diffRecords(
   options: EngineOptions,
 ): Promise<DiffReport> {
   const engine = new DiffEngine({ ...options, context: recordContext(a, b) })
-  const [runsA, runsB] = [shippedRuns(a), shippedRuns(b)]
+  // By id, in run order (a, b) whatever order the record lists them in.
+  const byId = (record: DiffableRecord) =>
+    shippedRuns(record).sort((x, y) => x.run.id.localeCompare(y.run.id))
+  const [runsA, runsB] = [byId(a), byId(b)]
   const [firstA, firstB] = [runsA[0], runsB[0]]
   if (firstA === undefined || firstB === undefined)
     throw new ReproofError('E_INPUT', 'a build record needs two runs')

@@ -1909,6 +1909,28 @@ describe('reproof diff of two build records', () => {
     fs.rmSync(stamped.kept ?? '', { recursive: true, force: true })
   })
 
+  it('compares run A with run A whatever order a record lists its runs in, and refuses two of one name', async () => {
+    const first = await recordBuild('mkdir -p out; echo 1 > out/app.txt\n', false)
+    const second = await recordBuild('mkdir -p out; echo 1 > out/app.txt\n', false)
+    // Edited: run B listed first, and run A's artifact another than it was.
+    const json = JSON.parse(fs.readFileSync(second.record, 'utf8')) as {
+      runs: { id: string; manifest: { sha256: string }[] }[]
+    }
+    const [runA, runB] = json.runs
+    if (runA === undefined || runB === undefined) throw new Error('two runs expected')
+    for (const entry of runA.manifest) entry.sha256 = 'f'.repeat(64)
+    const reordered = path.join(path.dirname(second.record), 'reordered.json')
+    fs.writeFileSync(reordered, JSON.stringify({ ...json, runs: [runB, runA] }))
+    const { code, report } = await diff(first.record, reordered)
+    expect(code).toBe(1)
+    expect(report?.items.map((i) => [i.path, i.kind])).toEqual([['out/app.txt', 'content']])
+    const twice = path.join(path.dirname(second.record), 'twice.json')
+    fs.writeFileSync(twice, JSON.stringify({ ...json, runs: [runB, { ...runB }] }))
+    const refused = await diff(first.record, twice)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('a build record has a run a and a run b')
+  })
+
   it('reports an artifact executable in one record only, as the build compares it', async () => {
     const tool = (mode: string) =>
       recordBuild(`mkdir -p out; printf '#!/bin/sh\\n' > out/tool; chmod ${mode} out/tool\n`, false)
