@@ -375,6 +375,7 @@ describe('`**` walked without fast-glob', () => {
       fc.property(fc.array(node, { maxLength: 14 }), fc.boolean(), (nodes, fromSub) => {
         const { root, outside } = buildRoot()
         const dirs = [Buffer.from('x')]
+        const fifos: Buffer[] = []
         for (const [i, n] of nodes.entries()) {
           const parent = dirs[n.dir % dirs.length] ?? Buffer.from('x')
           const name = Buffer.concat([n.name, Buffer.from(String(i))])
@@ -386,15 +387,17 @@ describe('`**` walked without fast-glob', () => {
           } else if (n.kind === 'link-in') fs.symlinkSync('y', at)
           else if (n.kind === 'link-dir') fs.symlinkSync(`${root}/x`, at)
           else if (n.kind === 'link-out') fs.symlinkSync(outside, at)
-          else {
-            // Made by its bytes (mkfifo takes a path as text, which would encode them).
-            const made = spawnSync('python3', [
-              '-c',
-              'import os, sys; os.mkfifo(bytes.fromhex(sys.argv[1]))',
-              at.toString('hex'),
-            ])
-            expect(made.status).toBe(0)
-          }
+          else fifos.push(at)
+        }
+        // Made by their bytes (mkfifo takes a path as text, which would encode them), in
+        // one process: one each made the test slow enough to time out on a loaded machine.
+        if (fifos.length > 0) {
+          const made = spawnSync('python3', [
+            '-c',
+            'import os, sys; [os.mkfifo(bytes.fromhex(p)) for p in sys.argv[1:]]',
+            ...fifos.map((f) => f.toString('hex')),
+          ])
+          expect(made.status).toBe(0)
         }
         const from = fromSub ? 'x' : ''
         const walked = globConfined(root, from, ['**'])
@@ -426,5 +429,6 @@ describe('`**` walked without fast-glob', () => {
       }),
       { numRuns: 60 },
     )
-  })
+    // Sixty trees made, walked twice and removed: 30 s and more on a loaded machine.
+  }, 180_000)
 })
