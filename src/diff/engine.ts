@@ -100,6 +100,10 @@ export function inBatches<T>(keys: readonly T[], sizeOf: (key: T) => number, cap
  * binary diff of what really differs, each with its likely cause. Streams everything;
  * only members that differ are kept, in memory or in a spool file, and only up to the limits.
  */
+// The most of a gzip header read to compare it (an extra field holds 64 KiB; a name or a
+// comment ends at its NUL).
+const GZIP_HEADER_BOUND = 1024 * 1024
+
 export class DiffEngine {
   readonly items: DiffItem[] = []
   readonly warnings: string[] = []
@@ -183,13 +187,27 @@ export class DiffEngine {
     // 90 ms diff of two object files, which never needs them.
     const { compressionHeader, decompressedSource, readGzipHeader } =
       await import('../formats/compressed.js')
-    // A gzip header read once: its fields, and its length (its name and extra field vary it).
+    // A gzip header read once: its fields, and its length (its name and extra field vary
+    // it). One longer than the first bytes read (an extra field, a name or a comment past
+    // them) is read again whole, up to a bound: compared cut short, two that differ at
+    // their ends were "the same header", and the difference was blamed on compression.
+    const whole = async (source: ByteSource, head: Buffer): Promise<Buffer> =>
+      readGzipHeader(head).length === undefined && head.length >= 1024
+        ? await readHead(source, GZIP_HEADER_BOUND)
+        : head
     const gzip =
-      format === 'gzip' ? ([readGzipHeader(headA), readGzipHeader(headB)] as const) : undefined
+      format === 'gzip'
+        ? ([readGzipHeader(await whole(a, headA)), readGzipHeader(await whole(b, headB))] as const)
+        : undefined
+    // Beyond the bound, the headers are not known to be the same, whatever their start says.
     const fields = diffFields(
       gzip?.[0].fields ?? compressionHeader(format, headA),
       gzip?.[1].fields ?? compressionHeader(format, headB),
     )
+    const cut = (g: { length: number | undefined }): string =>
+      g.length === undefined ? `longer than ${GZIP_HEADER_BOUND} bytes` : 'whole'
+    if (gzip?.some((g) => g.length === undefined))
+      fields.push({ field: 'header', a: cut(gzip[0]), b: cut(gzip[1]) })
     const header: DiffItem | undefined =
       fields.length === 0 ? undefined : { path, kind: 'metadata', format, fields, hints: [] }
     if (header !== undefined) this.items.push(header)

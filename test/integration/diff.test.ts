@@ -456,6 +456,35 @@ PY`,
     expect(report?.warnings).toEqual([])
   })
 
+  it('compares a gzip header whole when its extra field, name or comment runs past its first KiB', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import struct, zlib
+body = zlib.compressobj(9, zlib.DEFLATED, -15)
+data = b'same content\\n'
+deflated = body.compress(data) + body.flush()
+trailer = struct.pack('<II', zlib.crc32(data), len(data))
+def gz(name, flags, field):
+    open(name, 'wb').write(b'\\x1f\\x8b\\x08' + bytes([flags]) + b'\\0\\0\\0\\0\\0\\x03' + field + deflated + trailer)
+gz('x1.gz', 4, struct.pack('<H', 2000) + b'a' * 1999 + b'1')
+gz('x2.gz', 4, struct.pack('<H', 2000) + b'a' * 1999 + b'2')
+gz('n1.gz', 8, b'n' * 1500 + b'1\\0')
+gz('n2.gz', 8, b'n' * 1500 + b'2\\0')
+PY`,
+    )
+    for (const [x, y, field] of [
+      ['x1.gz', 'x2.gz', 'extra'],
+      ['n1.gz', 'n2.gz', 'name'],
+    ] as const) {
+      const { code, report } = await diff(path.join(dir, x), path.join(dir, y))
+      expect(code).toBe(1)
+      expect(report?.items.map((i) => i.fields?.map((f) => f.field))).toEqual([[field]])
+      expect(report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain('compression')
+    }
+  })
+
   it('names compression for another gzip level only when the content inside is the same', async () => {
     const dir = twoTrees({ 'same.txt': 'x'.repeat(5000), 'changed.txt': 'y'.repeat(5000) }, (b) => {
       fs.writeFileSync(path.join(b, 'changed.txt'), 'z'.repeat(5000))
