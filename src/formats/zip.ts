@@ -126,7 +126,10 @@ export async function scanZip(
           end: local.end + local.descriptor.length,
         })
       }
-      if (!isDir) {
+      // A directory's data too, when it carries any (unzip makes a file of a member whose
+      // mode alone says directory): told by its CRC-32 alone, forged data passed as same.
+      const carriesData = entry.compressedSize > 0 || entry.uncompressedSize > 0
+      if (!isDir || carriesData) {
         // In memory, the compressed bytes are a slice where the local header says: no
         // stream per entry.
         const raw =
@@ -153,20 +156,23 @@ export async function scanZip(
       if (sink !== undefined) captured.set(key, sink.done())
       const target = link?.done().buffer
       const size = entry.uncompressedSize
+      const rawDigest = rawKey.digest('hex')
       members.push({
         key,
         name,
         type: isDir ? 'directory' : isLink ? 'symlink' : 'file',
         size,
-        sha256: isDir || isLink ? '' : `zip:${rawKey.digest('hex')}`,
+        sha256: isDir || isLink ? '' : `zip:${rawDigest}`,
         // As bytes: two targets that differ in a byte that is not UTF-8 are two targets.
         ...(target === undefined ? {} : { linkTarget: fromNameBytes(target) }),
         meta: {
           ...zipMeta(entry, unixMode),
           ...(local === undefined ? {} : localMeta(local, entry)),
           // A directory holds no content to compare, so data it carries is a field of it.
-          ...(isDir && entry.uncompressedSize > 0
-            ? { data: `${entry.uncompressedSize} bytes, crc32 ${entry.crc32.toString(16)}` }
+          ...(isDir && carriesData
+            ? {
+                data: `${entry.uncompressedSize} bytes, crc32 ${entry.crc32.toString(16)}, compressed sha256 ${rawDigest}`,
+              }
             : {}),
         },
         index: members.length,

@@ -456,6 +456,32 @@ PY`,
     expect(report?.warnings).toEqual([])
   })
 
+  it('compares the data a zip member carries though its mode says directory', async () => {
+    // unzip makes a file of it; its CRC-32 alone told it apart, and forged data (here
+    // the same CRC over other bytes) passed as the same.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile('d1.zip', 'w') as z:
+    i = zipfile.ZipInfo('x', (2020, 1, 1, 0, 0, 0))
+    i.create_system = 3
+    i.external_attr = 0o40755 << 16
+    z.writestr(i, 'print("good")\\n')
+data = bytearray(open('d1.zip', 'rb').read())
+at = data.find(b'good')
+data[at:at + 4] = b'evil'
+open('d2.zip', 'wb').write(bytes(data))
+PY`,
+    )
+    const { code, report } = await diff(path.join(dir, 'd1.zip'), path.join(dir, 'd2.zip'))
+    expect(code).toBe(1)
+    const member = report?.items.find((i) => i.path === 'd1.zip!x')
+    expect(member?.fields?.map((f) => f.field)).toEqual(['data'])
+    expect(member?.fields?.[0]?.a).not.toBe(member?.fields?.[0]?.b)
+  })
+
   it('compares a gzip header whole when its extra field, name or comment runs past its first KiB', async () => {
     const dir = makeTemp()
     sh(
