@@ -58,11 +58,11 @@ export function looksLikeText(bytes: Buffer): boolean {
     )
       return false
   }
-  // A multi-byte sequence may be cut at the end of a sample; decode all but the last 3 bytes strictly.
+  // A multi-byte sequence may be cut at the end of a sample: decoded as a stream, a
+  // sequence that is only unfinished is held back, not refused. (Dropping the last 3
+  // bytes cut a short text's own sequences: a BOM and one letter was "binary".)
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(
-      bytes.subarray(0, Math.max(0, bytes.length - 3)),
-    )
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true })
     return true
   } catch {
     return false
