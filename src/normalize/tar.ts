@@ -506,7 +506,7 @@ export function describeTar(c: TarChanges, rules: NormalizeRules): string[] {
     c.specialBits > 0 ? specialBitsChange(c.specialBits) : '',
     c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',
     c.paxRecords > 0
-      ? `${c.paxRecords} PAX time, owner or xattr records removed (file capabilities and ACLs kept)`
+      ? `${c.paxRecords} PAX time, owner or xattr records removed (file capabilities, ACLs and IMA/EVM signatures kept)`
       : '',
     c.headerNames > 0 ? `${c.headerNames} process ids in extension header names set to 0` : '',
   ].filter((x) => x !== '')

@@ -1117,7 +1117,7 @@ t.close()
     )
   })
 
-  it('keeps file capabilities, ACLs and BSD file flags, drops other extended attributes, and names set-id bits it removes', async () => {
+  it('keeps file capabilities, ACLs, IMA/EVM signatures and BSD file flags, drops other extended attributes, and names set-id bits it removes', async () => {
     const dir = makeTemp()
     sh(
       dir,
@@ -1125,7 +1125,7 @@ t.close()
 import io, tarfile
 with tarfile.open('x.tar', 'w', format=tarfile.PAX_FORMAT) as t:
     info = tarfile.TarInfo('ping'); info.size = 2; info.mode = 0o4755
-    info.pax_headers = {'SCHILY.xattr.security.capability': 'CAP', 'SCHILY.xattr.security.selinux': 'label', 'SCHILY.xattr.system.posix_acl_access': 'ACL', 'SCHILY.fflags': 'schg,uappnd'}
+    info.pax_headers = {'SCHILY.xattr.security.capability': 'CAP', 'SCHILY.xattr.security.selinux': 'label', 'SCHILY.xattr.system.posix_acl_access': 'ACL', 'SCHILY.xattr.security.ima': 'IMA', 'SCHILY.xattr.security.evm': 'EVM', 'SCHILY.xattr.user.origin': 'url', 'SCHILY.fflags': 'schg,uappnd'}
     t.addfile(info, io.BytesIO(b'hi'))
 PY`,
     )
@@ -1142,7 +1142,7 @@ m = tarfile.open('y.tar').getmember('ping')
 print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith('SCHILY')))"`,
     )
     expect(kept.trim()).toBe(
-      "0o755 ['SCHILY.fflags', 'SCHILY.xattr.security.capability', 'SCHILY.xattr.system.posix_acl_access']",
+      "0o755 ['SCHILY.fflags', 'SCHILY.xattr.security.capability', 'SCHILY.xattr.security.evm', 'SCHILY.xattr.security.ima', 'SCHILY.xattr.system.posix_acl_access']",
     )
   })
 
