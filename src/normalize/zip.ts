@@ -1033,6 +1033,19 @@ function inflate(
   })
 }
 
+// The methods of APPNOTE 4.4.5 met in the wild, for a refusal that says what it met.
+const METHOD_NAMES: Readonly<Record<number, string>> = {
+  1: 'shrink',
+  6: 'implode',
+  9: 'deflate64',
+  12: 'bzip2',
+  14: 'LZMA',
+  93: 'Zstandard',
+  95: 'xz',
+  98: 'PPMd',
+  99: 'AE-x encryption',
+}
+
 const hex = (n: number): string => (n >>> 0).toString(16).padStart(8, '0')
 
 // Members this small are checked in one synchronous inflate: a stream per member cost
@@ -1049,19 +1062,27 @@ async function checkData(
   dataStart: number,
 ): Promise<Buffer | undefined> {
   const { budget, where } = job
+  const at = `${where}!${raw(entry.fileName).toString('utf8')}`
+  const bad = (what: string) =>
+    new ReproofError('E_INPUT', `${at}: corrupt zip member (${what})`, { path: where })
+  const method = entry.compressionMethod
+  if (method !== 0 && method !== 8) {
+    // Not corrupt: compressed in a way reproof cannot check against its CRC-32.
+    const name = METHOD_NAMES[method]
+    throw new ReproofError(
+      'E_INPUT',
+      `${at}: compressed by method ${method}${name === undefined ? '' : ` (${name})`}, which reproof cannot check (it reads stored and deflated members); refused`,
+      { path: where },
+    )
+  }
   const small =
-    (entry.compressionMethod === 0 || entry.compressionMethod === 8) &&
-    entry.compressedSize <= CHECK_IN_ONE_GO &&
-    entry.uncompressedSize <= CHECK_IN_ONE_GO * 8
+    entry.compressedSize <= CHECK_IN_ONE_GO && entry.uncompressedSize <= CHECK_IN_ONE_GO * 8
   if (!small) {
     await inflate(job.zip, entry, where, (chunk) => {
       budget.spendBytes(chunk.length, where)
     })
     return undefined
   }
-  const at = `${where}!${raw(entry.fileName).toString('utf8')}`
-  const bad = (what: string) =>
-    new ReproofError('E_INPUT', `${at}: corrupt zip member (${what})`, { path: where })
   const data = job.fd.slice(dataStart, entry.compressedSize)
   if (data === undefined) throw bad('its data is cut short')
   let content = data

@@ -1835,6 +1835,30 @@ PY`,
     expect(modes.trim()).toBe('blk 60644 chr 20644 fifo 10644 file 100644 sock 140644')
   })
 
+  it('refuses a zip member compressed by a method it cannot check, naming the method', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 -c "
+import zipfile
+for method, name in [(zipfile.ZIP_LZMA, 'lzma.zip'), (zipfile.ZIP_BZIP2, 'bzip2.zip')]:
+    with zipfile.ZipFile(name, 'w', method) as z:
+        z.writestr('a.txt', 'hello ' * 100)
+"`,
+    )
+    for (const [file, method] of [
+      ['lzma.zip', '14 (LZMA)'],
+      ['bzip2.zip', '12 (bzip2)'],
+    ] as const) {
+      const run = await normalize(dir, [file, '-o', `${file}.out`])
+      expect(run.code).toBe(2)
+      expect(run.stderr.trim()).toBe(
+        `reproof: ${path.join(dir, file)}!a.txt: compressed by method ${method}, which reproof cannot check (it reads stored and deflated members); refused`,
+      )
+      expect(fs.existsSync(path.join(dir, `${file}.out`))).toBe(false)
+    }
+  })
+
   it('refuses a zip whose local headers and central directory disagree, or with bytes before its end record', async () => {
     const dir = makeTemp()
     sh(
