@@ -8,6 +8,7 @@ import { compareCode } from '../formats/elf-code.js'
 import { isJavaClass } from '../formats/java-class.js'
 import { isPyc, looksLikePyc } from '../formats/pyc.js'
 import type { Compression } from '../formats/compressions.js'
+import type { SkippableFrame } from '../formats/zstd-frames.js'
 import {
   detectFormat,
   looksLikeText,
@@ -239,6 +240,13 @@ export class DiffEngine {
       if (later !== undefined) {
         this.items.push(later)
         return
+      }
+      // A zstd stream's skippable frames (a seek table, a writer's metadata) hold no
+      // content: when they differ and the data frames do not, no compressor is to blame.
+      const skippable = format === 'zstd' ? await this.zstdSkippableFrames(path, a, b) : undefined
+      if (skippable !== undefined) {
+        this.items.push(skippable.item)
+        if (!skippable.dataDiffers) return
       }
       this.items.push({
         path,
@@ -617,6 +625,69 @@ export class DiffEngine {
       { contentDiffers: false },
     )
     return { path, kind: 'metadata', format: 'gzip', fields, hints }
+  }
+
+  /**
+   * Two zstd streams of the same content, compared frame by frame: an item naming the
+   * skippable frames that differ, and whether the data frames differ too; undefined when
+   * the skippable frames are the same (or a stream could not be walked: the caller's
+   * cause stands, as before).
+   */
+  private async zstdSkippableFrames(
+    path: string,
+    a: ByteSource,
+    b: ByteSource,
+  ): Promise<{ item: DiffItem; dataDiffers: boolean } | undefined> {
+    const { zstdLayout, SKIPPABLE_SHOWN } = await import('../formats/zstd-frames.js')
+    this.throwIfAborted()
+    let x: Awaited<ReturnType<typeof zstdLayout>>
+    let y: Awaited<ReturnType<typeof zstdLayout>>
+    try {
+      ;[x, y] = await Promise.all([zstdLayout(a.open(), a.label), zstdLayout(b.open(), b.label)])
+    } catch {
+      return undefined
+    }
+    if (x.skippableSha256 === y.skippableSha256) return undefined
+    const describe = (f: SkippableFrame | undefined): string =>
+      f === undefined
+        ? 'none'
+        : `magic 0x${f.magic.toString(16)} at byte ${f.at}, ${f.size} bytes, sha256:${f.sha256}, starting "${printableName(f.head.toString('latin1'))}"`
+    const fields: FieldDifference[] = []
+    for (let i = 0; i < Math.max(x.skippable.length, y.skippable.length); i++) {
+      const [p, q] = [x.skippable[i], y.skippable[i]]
+      if (p?.magic === q?.magic && p?.size === q?.size && p?.sha256 === q?.sha256) continue
+      fields.push({ field: `skippable frame ${i + 1}`, a: describe(p), b: describe(q) })
+    }
+    if (x.skippableCount !== y.skippableCount)
+      fields.push({
+        field: 'skippable frames',
+        a: String(x.skippableCount),
+        b: String(y.skippableCount),
+      })
+    // Past the frames shown, the two may still differ: say so rather than nothing.
+    if (fields.length === 0)
+      fields.push({
+        field: `skippable frames after the first ${SKIPPABLE_SHOWN}`,
+        a: `sha256:${x.skippableSha256}`,
+        b: `sha256:${y.skippableSha256}`,
+      })
+    const dataDiffers = x.dataSha256 !== y.dataSha256
+    return {
+      item: {
+        path,
+        kind: 'metadata',
+        format: 'zstd',
+        fields,
+        hints: [
+          {
+            cause: 'unexplained',
+            evidence: `the skippable frames differ (data outside the compressed content: a seekable stream's seek table, or the writer's own metadata)${dataDiffers ? '' : '; the data frames are identical'}`,
+            fix: UNEXPLAINED_FIX,
+          },
+        ],
+      },
+      dataDiffers,
+    }
   }
 
   /**

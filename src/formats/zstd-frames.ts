@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import { once } from 'node:events'
 import { PassThrough, type Readable, type Transform } from 'node:stream'
 import zlib from 'node:zlib'
@@ -20,6 +21,9 @@ export interface FrameSink {
   data(chunk: Buffer): void | Promise<void>
   /** The end of a data frame. */
   end(): void | Promise<void>
+  /** A skippable frame's magic, where it starts and its size, then its payload. */
+  skippable?(frame: { magic: number; at: number; size: number }): void
+  skippableData?(chunk: Buffer): void
 }
 
 const NO_SINK: FrameSink = { data: () => undefined, end: () => undefined }
@@ -61,7 +65,9 @@ export async function checkZstdFrames(
       if (sizeBytes === undefined || sizeBytes.length < 4)
         throw bad(`cut short in a skippable frame at byte ${at}`)
       const size = sizeBytes.readUInt32LE(0)
-      if ((await reader.forward(size, () => undefined)) < size)
+      sink.skippable?.({ magic, at, size })
+      const payload = sink.skippableData ?? (() => undefined)
+      if ((await reader.forward(size, payload)) < size)
         throw bad(`cut short in a skippable frame at byte ${at}`)
       continue
     }
@@ -136,4 +142,80 @@ export function zstdContent(input: Readable, where: string, chunkSize: number): 
     },
   )
   return out
+}
+
+/** A skippable frame: its place, its magic, and its payload's digest and first bytes. */
+export interface SkippableFrame {
+  at: number
+  magic: number
+  size: number
+  sha256: string
+  head: Buffer
+}
+
+/** What a zstd stream holds besides its content: the data frames' bytes, the skippable frames. */
+export interface ZstdLayout {
+  /** The digest of every data frame's bytes, in order: the compressed content alone. */
+  dataSha256: string
+  /** The first skippable frames, up to `SKIPPABLE_SHOWN`. */
+  skippable: SkippableFrame[]
+  /** All skippable frames: their count, and a digest of their magics, sizes and payloads. */
+  skippableCount: number
+  skippableSha256: string
+}
+
+export const SKIPPABLE_SHOWN = 8
+const HEAD_SHOWN = 32
+
+/**
+ * Splits a zstd stream into its data frames and its skippable frames, without
+ * decompressing: two streams of the same content whose bytes differ may differ only in
+ * a skippable frame (a seek table, a writer's metadata), which is no compressor's doing.
+ * Memory stays a few digests, whatever the number of frames.
+ */
+export async function zstdLayout(input: Readable, where: string): Promise<ZstdLayout> {
+  const data = crypto.createHash('sha256')
+  const all = crypto.createHash('sha256')
+  const skippable: SkippableFrame[] = []
+  let count = 0
+  let current: { frame: SkippableFrame; hash: crypto.Hash } | undefined
+  const close = (): void => {
+    if (current === undefined) return
+    current.frame.sha256 = current.hash.digest('hex')
+    current = undefined
+  }
+  await checkZstdFrames(input, where, {
+    data: (chunk) => {
+      close()
+      data.update(chunk)
+    },
+    end: () => undefined,
+    skippable: ({ magic, at, size }) => {
+      close()
+      count++
+      const header = Buffer.alloc(8)
+      header.writeUInt32LE(magic, 0)
+      header.writeUInt32LE(size, 4)
+      all.update(header)
+      if (skippable.length >= SKIPPABLE_SHOWN) return
+      const frame = { at, magic, size, sha256: '', head: Buffer.alloc(0) }
+      skippable.push(frame)
+      current = { frame, hash: crypto.createHash('sha256') }
+    },
+    skippableData: (chunk) => {
+      all.update(chunk)
+      if (current === undefined) return
+      current.hash.update(chunk)
+      const { frame } = current
+      if (frame.head.length < HEAD_SHOWN)
+        frame.head = Buffer.concat([frame.head, chunk.subarray(0, HEAD_SHOWN - frame.head.length)])
+    },
+  })
+  close()
+  return {
+    dataSha256: data.digest('hex'),
+    skippable,
+    skippableCount: count,
+    skippableSha256: all.digest('hex'),
+  }
 }

@@ -1294,6 +1294,42 @@ PY`,
     expect(report?.items[0]?.hints.map((h) => h.cause)).not.toContain('compression')
   })
 
+  it('names the skippable frames of a zstd stream that differ, and blames compression only when the data frames do', async () => {
+    const dir = makeTemp()
+    // A skippable frame (magic 0x184D2A50 to 5F, a size, a payload) after the data
+    // frame, as a seekable stream's seek table is; the second pair also compresses the
+    // same content at another level.
+    sh(
+      dir,
+      `seq 1 20000 > c && zstd -q -3 c -o fast.zst && zstd -q -19 c -o slow.zst && python3 -c "
+import struct
+skip = lambda magic, payload: struct.pack('<II', magic, len(payload)) + payload
+fast, slow = open('fast.zst', 'rb').read(), open('slow.zst', 'rb').read()
+open('a.zst', 'wb').write(fast + skip(0x184D2A50, b'seek table one'))
+open('b.zst', 'wb').write(fast + skip(0x184D2A50, b'seek table two'))
+open('c.zst', 'wb').write(slow + skip(0x184D2A5E, b'\\x01other'))
+"`,
+    )
+    const same = await diff(path.join(dir, 'a.zst'), path.join(dir, 'b.zst'))
+    expect(same.code).toBe(1)
+    expect(same.report?.items).toHaveLength(1)
+    const frame = same.report?.items[0]
+    expect(frame?.kind).toBe('metadata')
+    expect(frame?.fields?.map((f) => f.field)).toEqual(['skippable frame 1'])
+    expect(frame?.fields?.[0]?.a).toContain('starting "seek table one"')
+    expect(frame?.fields?.[0]?.b).toContain('starting "seek table two"')
+    expect(frame?.hints.map((h) => h.cause)).toEqual(['unexplained'])
+    expect(frame?.hints[0]?.evidence).toContain('the data frames are identical')
+
+    const other = await diff(path.join(dir, 'a.zst'), path.join(dir, 'c.zst'))
+    expect(other.code).toBe(1)
+    const items = other.report?.items ?? []
+    expect(items.map((i) => i.kind)).toEqual(['metadata', 'content'])
+    expect(items[0]?.fields?.[0]?.b).toContain('magic 0x184d2a5e')
+    expect(items[0]?.fields?.[0]?.b).toContain('starting "\\x01other"')
+    expect(items[1]?.hints.map((h) => h.cause)).toEqual(['compression'])
+  })
+
   it('compares device numbers, file types and hard links inside tar and cpio, not only modes and times', async () => {
     const dir = makeTemp()
     sh(

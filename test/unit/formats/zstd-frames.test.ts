@@ -3,7 +3,13 @@ import zlib from 'node:zlib'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { buffer } from 'node:stream/consumers'
-import { checkZstdFrames, zstdContent } from '../../../src/formats/zstd-frames.js'
+import crypto from 'node:crypto'
+import {
+  checkZstdFrames,
+  SKIPPABLE_SHOWN,
+  zstdContent,
+  zstdLayout,
+} from '../../../src/formats/zstd-frames.js'
 
 const check = (bytes: Buffer) => checkZstdFrames(Readable.from([bytes]), 'x.zst')
 
@@ -73,6 +79,73 @@ describe('checkZstdFrames', () => {
     const whole = frame(Buffer.from('hello'), true)
     await expect(check(Buffer.concat([whole, Buffer.from('junk')]))).rejects.toThrow(
       new RegExp(`no frame at byte ${whole.length}`),
+    )
+  })
+})
+
+describe('zstdLayout', () => {
+  it('splits a stream into its data frames and its skippable frames, however they interleave', async () => {
+    const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex')
+    interface Part {
+      bytes: Buffer
+      skip: { magic: number; data: Uint8Array } | undefined
+    }
+    const part: fc.Arbitrary<Part> = fc.oneof(
+      fc
+        .uint8Array({ maxLength: 2000 })
+        .map((content): Part => ({ bytes: frame(content, false), skip: undefined })),
+      fc
+        .tuple(fc.integer({ min: 0, max: 15 }), fc.uint8Array({ maxLength: 100 }))
+        .map(([nibble, data]): Part => {
+          const head = Buffer.alloc(8)
+          head.writeUInt32LE(0x184d2a50 + nibble, 0)
+          head.writeUInt32LE(data.length, 4)
+          return { bytes: Buffer.concat([head, data]), skip: { magic: 0x184d2a50 + nibble, data } }
+        }),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(part, { minLength: 1, maxLength: 14 }),
+        fc.integer({ min: 1, max: 4096 }),
+        async (parts, chunk) => {
+          if (parts.every((p) => p.skip !== undefined))
+            parts.push({ bytes: frame(Buffer.from('x'), false), skip: undefined })
+          const whole = Buffer.concat(parts.map((p) => p.bytes))
+          // Fed in pieces of any size: a frame's payload split across reads is one frame.
+          const pieces = Array.from({ length: Math.ceil(whole.length / chunk) }, (_, i) =>
+            whole.subarray(i * chunk, (i + 1) * chunk),
+          )
+          const layout = await zstdLayout(Readable.from(pieces), 'x.zst')
+          const data = Buffer.concat(parts.flatMap((p) => (p.skip === undefined ? [p.bytes] : [])))
+          expect(layout.dataSha256).toBe(sha(data))
+          const skips = parts.flatMap((p, i) =>
+            p.skip === undefined
+              ? []
+              : [{ ...p.skip, at: Buffer.concat(parts.slice(0, i).map((q) => q.bytes)).length }],
+          )
+          expect(layout.skippableCount).toBe(skips.length)
+          expect(layout.skippable).toEqual(
+            skips.slice(0, SKIPPABLE_SHOWN).map((f) => ({
+              at: f.at,
+              magic: f.magic,
+              size: f.data.length,
+              sha256: sha(f.data),
+              head: Buffer.from(f.data.subarray(0, 32)),
+            })),
+          )
+          // Two streams whose skippable frames differ anywhere, past those shown too, differ here.
+          const last = skips.at(-1)
+          if (last !== undefined) {
+            const changed = Buffer.from(whole)
+            // Its magic's low bit: another skippable frame's magic (0x184D2A50 to 5F).
+            changed[last.at] = (changed[last.at] ?? 0) ^ 1
+            const other = await zstdLayout(Readable.from([changed]), 'x.zst')
+            expect(other.skippableSha256).not.toBe(layout.skippableSha256)
+            expect(other.dataSha256).toBe(layout.dataSha256)
+          }
+        },
+      ),
+      { numRuns: 100 },
     )
   })
 })
