@@ -22,8 +22,8 @@ export interface FrameSink {
   /** The end of a data frame. */
   end(): void | Promise<void>
   /** A skippable frame's magic, where it starts and its size, then its payload. */
-  skippable?(frame: { magic: number; at: number; size: number }): void
-  skippableData?(chunk: Buffer): void
+  skippable?: (frame: { magic: number; at: number; size: number }) => void
+  skippableData?: (chunk: Buffer) => void
 }
 
 const NO_SINK: FrameSink = { data: () => undefined, end: () => undefined }
