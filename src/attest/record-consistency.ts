@@ -29,6 +29,8 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
   const [first, second] = record.runs
   if (raw && (first === undefined || first.manifestDigest !== second?.manifestDigest))
     return "it says reproducible without normalization, but the two runs' manifests differ"
+  const normalization = normalizationInconsistency(record)
+  if (normalization !== undefined) return normalization
   if (!reproducible) return undefined
   const [a, b] = runEvidence(record)
   const shipped = (e: typeof a) =>
@@ -43,5 +45,48 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
       ]),
     )
   if (bits('a') !== bits('b')) return "it says reproducible, but the two runs' exec bits differ"
+  return undefined
+}
+
+/**
+ * What the normalization block says against the runs' own manifests. Its normalized
+ * digests are what the statement signs, so each must follow from the raw digest beside
+ * it: the raw digests are the manifests' (an artifact a run did not write has none), and
+ * a digest that normalizing changed has changes to show for it, or is a link's, whose
+ * digest is its target's (it reads the same raw bytes and ends as what they became).
+ * Pure.
+ */
+function normalizationInconsistency(record: BuildRecord): string | undefined {
+  const artifacts = record.normalization?.artifacts ?? []
+  const sides = (['a', 'b'] as const).map(
+    (id) => new Map((record.runs.find((r) => r.id === id)?.manifest ?? []).map((e) => [e.name, e])),
+  )
+  const seen = new Set<string>()
+  for (const artifact of artifacts) {
+    const { name } = artifact
+    const where = `its normalization of ${JSON.stringify(name)}`
+    if (seen.has(name)) return `${where} is given twice`
+    seen.add(name)
+    if (!sides.some((side) => side.has(name)))
+      return `${where} names an artifact neither run's manifest has`
+    if (artifact.format === 'unknown' && artifact.changes.some((c) => c.length > 0))
+      return `${where} lists changes to a file of no format reproof normalizes`
+    for (const [i, side] of sides.entries()) {
+      const run = i === 0 ? 'A' : 'B'
+      const raw = side.get(name)?.sha256 ?? null
+      const normalized = artifact.normalized[i] ?? null
+      if ((artifact.raw[i] ?? null) !== raw)
+        return `${where} gives run ${run}'s raw digest as ${String(artifact.raw[i])}, its manifest as ${String(raw)}`
+      if ((normalized === null) !== (raw === null))
+        return `${where} gives run ${run} ${normalized === null ? 'no normalized digest' : 'a normalized digest of an artifact it did not write'}`
+      if (normalized === raw || (artifact.changes[i]?.length ?? 0) > 0) continue
+      const isLink = artifacts.some(
+        (target) =>
+          target.name !== name && target.raw[i] === raw && target.normalized[i] === normalized,
+      )
+      if (!isLink)
+        return `${where} gives run ${run} a normalized digest other than its raw one, with no change to show for it`
+    }
+  }
   return undefined
 }

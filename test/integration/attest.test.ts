@@ -406,6 +406,65 @@ describe('reproof attest with a key', () => {
     )
     expect(fs.existsSync(bundle)).toBe(false)
   })
+
+  it("refuses a record whose normalization turns run B's digest into run A's with no change to show for it", async () => {
+    const dir = makeTemp()
+    const record = path.join(dir, 'record.json')
+    const build = await runCli([
+      'build',
+      '-C',
+      copyFixture('timestamp'),
+      '-o',
+      'out/*',
+      '--out-dir',
+      path.join(dir, 'out'),
+      '--record',
+      record,
+      '--no-explain',
+      '--temp-dir',
+      makeTempParent(),
+      '--',
+      'make',
+    ])
+    expect(build.code).toBe(1)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    // A stamp that never reproduced, passed off as reproducible after normalization.
+    const edited = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      result: Record<string, unknown>
+      runs: { id: string; manifest: { name: string; sha256: string }[] }[]
+      normalization: unknown
+    }
+    const digest = (id: string) =>
+      edited.runs.find((r) => r.id === id)?.manifest.find((e) => e.name === 'out/stamp.txt')?.sha256
+    const [a, b] = [digest('a'), digest('b')]
+    expect(a).not.toBe(b)
+    edited.result = {
+      ...edited.result,
+      reproducible: true,
+      verdict: 'reproducible-after-normalization',
+      reproducibleWithoutNormalization: false,
+    }
+    edited.normalization = {
+      mode: 'ship',
+      artifacts: [
+        {
+          name: 'out/stamp.txt',
+          format: 'unknown',
+          raw: [a, b],
+          normalized: [a, a],
+          changes: [[], []],
+        },
+      ],
+    }
+    fs.writeFileSync(record, JSON.stringify(edited))
+    const bundle = path.join(dir, 'n.json')
+    const run = await attest(record, bundle, path.join(dir, 'k.key'))
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(
+      'the build record contradicts itself: its normalization of "out/stamp.txt" gives run B a normalized digest other than its raw one, with no change to show for it',
+    )
+    expect(fs.existsSync(bundle)).toBe(false)
+  })
 })
 
 describe('reproof build --bundle', () => {

@@ -97,3 +97,110 @@ describe('recordInconsistency', () => {
     )
   })
 })
+
+describe('recordInconsistency, of the normalization block', () => {
+  /**
+   * A record as a build with --normalize writes it: both runs wrote the same files with
+   * other raw bytes, each normalized to one digest with changes to show for it, and a
+   * link artifact whose digests are its target's.
+   */
+  const normalizedRecord = fc
+    .tuple(manifestArb, hex64, hex64)
+    .filter(([, x, y]) => x !== y)
+    .map(([manifest, other, normalizedDigest]) => {
+      const b = manifest.map((e) => ({ ...e, sha256: other }))
+      const record = recordOf(manifest, b, true)
+      record.result.reproducibleWithoutNormalization = false
+      record.result.verdict = 'reproducible-after-normalization'
+      const [first, ...rest] = manifest
+      record.normalization = {
+        mode: 'ship',
+        artifacts: [
+          {
+            name: first?.name ?? '',
+            format: 'tar',
+            raw: [first?.sha256 ?? null, other],
+            normalized: [normalizedDigest, normalizedDigest],
+            changes: [['1 mtime set'], ['1 mtime set']],
+          },
+          // Every other artifact a link to the first: read through it, the same bytes.
+          ...rest.map((e) => ({
+            name: e.name,
+            format: 'unknown' as const,
+            raw: [first?.sha256 ?? null, other] as [string | null, string | null],
+            normalized: [normalizedDigest, normalizedDigest] as [string | null, string | null],
+            changes: [[], []] as [string[], string[]],
+          })),
+        ],
+      }
+      // The links' raw digests are their target's.
+      for (const run of record.runs) {
+        run.manifest = run.manifest.map((e) => ({
+          ...e,
+          sha256: run.id === 'a' ? (first?.sha256 ?? '') : other,
+        }))
+        run.manifestDigest = manifestDigest(run.manifest)
+      }
+      return record
+    })
+
+  it('finds nothing in a normalized record as the build wrote it', () => {
+    fc.assert(
+      fc.property(normalizedRecord, (record) => {
+        expect(recordInconsistency(record)).toBeUndefined()
+      }),
+    )
+  })
+
+  it("finds a normalized digest with nothing to show for it, a raw digest not the manifest's, and changes with no format", () => {
+    fc.assert(
+      fc.property(normalizedRecord, hex64, fc.constantFrom(0, 1), (record, forged, side) => {
+        const artifacts = record.normalization?.artifacts ?? []
+        const first = artifacts[0]
+        if (first === undefined) return
+        fc.pre(forged !== first.normalized[side] && forged !== first.raw[side])
+        const edit = (change: (r: BuildRecord) => void): BuildRecord => {
+          const copy = structuredClone(record)
+          change(copy)
+          return copy
+        }
+        const at = (r: BuildRecord) => r.normalization?.artifacts[0]
+        // Run B's raw bytes "normalized" to run A's digest, with no change made.
+        const unexplained = edit((r) => {
+          const x = at(r)
+          if (x === undefined) return
+          x.changes[side] = []
+          x.normalized[side] = forged
+        })
+        expect(recordInconsistency(unexplained)).toMatch(/with no change to show for it/)
+        const raw = edit((r) => {
+          const x = at(r)
+          if (x !== undefined) x.raw[side] = forged
+        })
+        expect(recordInconsistency(raw)).toMatch(/raw digest as/)
+        const noFormat = edit((r) => {
+          const x = at(r)
+          if (x !== undefined) x.format = 'unknown'
+        })
+        expect(recordInconsistency(noFormat)).toMatch(/no format reproof normalizes/)
+        const twice = edit((r) => {
+          const x = at(r)
+          if (x !== undefined) r.normalization?.artifacts.push(structuredClone(x))
+        })
+        expect(recordInconsistency(twice)).toMatch(/is given twice/)
+        const stranger = edit((r) => {
+          const x = at(r)
+          if (x !== undefined) x.name = 'not/in/any/manifest'
+        })
+        expect(recordInconsistency(stranger)).toMatch(/neither run's manifest has/)
+        const nothing = edit((r) => {
+          const x = at(r)
+          if (x === undefined) return
+          x.raw = [null, null]
+          x.normalized = [null, null]
+        })
+        expect(recordInconsistency(nothing)).toMatch(/raw digest as null/)
+      }),
+    )
+  })
+})
