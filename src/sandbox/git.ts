@@ -84,12 +84,47 @@ export async function objectFormat(dir: string): Promise<'sha1' | 'sha256' | und
  * the build, which takes the raw bytes, built something else.
  */
 export async function workTreeMatchesHead(dir: string): Promise<boolean> {
+  return await treeMatchesCommit(dir, 'HEAD', dir)
+}
+
+/**
+ * Whether a copy of the tracked files below `dir` (the snapshot a build runs on, at
+ * `root`) holds what `commit` holds, byte for byte, as `workTreeMatchesHead` tells of the
+ * work tree. A copy leaves out what `--exclude` and the outputs name: `only` is the names
+ * it holds, each of which must be the commit's, and nothing else is looked for. A work
+ * tree checked clean and then copied may have changed in between: this is what was built.
+ */
+export async function snapshotMatchesCommit(
+  dir: string,
+  commit: string,
+  root: string,
+  only: ReadonlySet<string>,
+): Promise<boolean> {
+  return await treeMatchesCommit(dir, commit, root, { only, seen: new Set() })
+}
+
+async function treeMatchesCommit(
+  dir: string,
+  commit: string,
+  root: string,
+  copy?: { only: ReadonlySet<string>; seen: Set<string>; prefix?: string },
+): Promise<boolean> {
   const algorithm = await objectFormat(dir)
   if (algorithm === undefined) return false
-  const listing = await git(dir, ['-c', 'core.quotePath=true', 'ls-tree', '-r', 'HEAD', '--', '.'])
+  const listing = await git(dir, [
+    '-c',
+    'core.quotePath=true',
+    'ls-tree',
+    '-r',
+    '--end-of-options',
+    commit,
+    '--',
+    '.',
+  ])
   if (listing === undefined) return false
   const buffer = Buffer.allocUnsafe(1024 * 1024)
   const regular: RegularFile[] = []
+  const prefix = copy?.prefix ?? ''
   let turn = performance.now()
   for (const line of listing.split('\n')) {
     // Hashing is synchronous: a turn of the event loop now and then lets a signal in.
@@ -102,29 +137,42 @@ export async function workTreeMatchesHead(dir: string): Promise<boolean> {
     if (match === null) return false
     const [, mode = '', kind, oid = '', quoted = ''] = match
     const name = parseQuotedPaths(quoted)[0] ?? ''
-    const file = toFsPath(dir, name)
+    const file = toFsPath(root, name)
     if (kind === 'commit') {
+      const work = toFsPath(dir, name)
       // git asks a submodule for its own status, which trusts stat data in the same way.
       // A quoted name holds bytes that are not printable ASCII: not followed, not clean.
-      if (typeof file !== 'string') return false
+      if (typeof work !== 'string' || typeof file !== 'string') return false
       // A submodule never checked out has no work tree of its own (git would answer for
       // the repository above it), and the snapshot takes none of its files.
-      const checkedOut = await fsp.lstat(path.join(file, '.git')).then(
+      const checkedOut = await fsp.lstat(path.join(work, '.git')).then(
         () => true,
         () => false,
       )
       if (!checkedOut) continue
-      const top = (await git(file, ['rev-parse', '--show-toplevel']))?.trim()
-      if (top === undefined || top !== (await fsp.realpath(file))) return false
-      if ((await git(file, ['rev-parse', 'HEAD']))?.trim() !== oid) return false
-      if (!(await workTreeMatchesHead(file))) return false
+      const top = (await git(work, ['rev-parse', '--show-toplevel']))?.trim()
+      if (top === undefined || top !== (await fsp.realpath(work))) return false
+      if (copy === undefined) {
+        if ((await git(work, ['rev-parse', 'HEAD']))?.trim() !== oid) return false
+        if (!(await treeMatchesCommit(work, 'HEAD', work))) return false
+      } else if (
+        !(await treeMatchesCommit(work, oid, file, { ...copy, prefix: `${prefix}${name}/` }))
+      )
+        return false
       continue
+    }
+    if (copy !== undefined) {
+      // Left out of the copy (--exclude, an output): not looked for.
+      if (!copy.only.has(prefix + name)) continue
+      copy.seen.add(prefix + name)
     }
     const id = blobIdOf(file, mode, algorithm, buffer)
     if (id === undefined) return false
     regular.push({ name, oid, file, raw: id === oid })
   }
-  return await checkedOutAsIs(dir, regular)
+  if (!(await checkedOutAsIs(dir, regular))) return false
+  // Every file the copy holds was the commit's.
+  return copy === undefined || prefix !== '' || copy.seen.size === copy.only.size
 }
 
 /** A tracked file of the work tree: its name, its blob, and whether its bytes are the blob's. */

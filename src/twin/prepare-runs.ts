@@ -179,7 +179,11 @@ async function fillRoots(
   for (const run of [plan.runs.a, plan.runs.b]) {
     // The build's directory and /tmp are fresh tmpfs file systems of the run's own.
     for (const dir of [run.layout.dir, '/tmp']) useUpInodes(view(run.id, dir), run.inodeOffset)
-    const stats = await snapshotSource(inputs.entries, source, roots[run.id], {
+    // Run B's snapshot is copied from run A's, not from the source again: a source that
+    // changes meanwhile would give the two runs different inputs, and only run A's
+    // snapshot is checked against the commit.
+    const from = run.id === 'a' ? source : roots.a
+    const stats = await snapshotSource(inputs.entries, from, roots[run.id], {
       epoch: inputs.epoch,
       order: run.creationOrder,
     })

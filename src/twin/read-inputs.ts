@@ -6,7 +6,12 @@ import { ReproofError, unreadable } from '../errors.js'
 import { toDisplayText, toFsPath } from '../file-names.js'
 import { findLockfiles } from '../attest/lockfiles.js'
 import { toSourceInfo, type SourceInfo } from '../records/build-record.js'
-import { commitOfRef, readGitSource, type GitSource } from '../sandbox/git.js'
+import {
+  commitOfRef,
+  readGitSource,
+  snapshotMatchesCommit,
+  type GitSource,
+} from '../sandbox/git.js'
 import { listSourceEntries, looksBuilt, type SourceEntry } from '../sandbox/source-files.js'
 import { firstFew } from '../first-few.js'
 
@@ -95,19 +100,45 @@ export function resolvePassThrough(
 }
 
 /**
- * What the record says of the source: where it came from (git state, the ref CI names),
- * the snapshot's digest, and the digests of the lockfiles in it.
+ * What the snapshot run A builds on holds, read before either build runs (a build may
+ * rewrite its own lockfile): the digests of its lockfiles, and, for a work tree found
+ * clean, whether it is the commit. The tree was checked, then copied, and a file changed
+ * in between is in the snapshot and not in the commit: the record then says the tree had
+ * uncommitted changes, as it did for the build, and a warning says why.
  */
-export async function describeSource(
+export async function readSnapshot(
+  source: string,
+  git: GitSource | undefined,
+  root: string,
+  entries: readonly SourceEntry[],
+  warnings: string[],
+): Promise<{ lockfiles: { path: string; sha256: string }[] }> {
+  const names = findLockfiles(entries)
+  const digests = await hashFiles(names.map((n) => toFsPath(root, n)))
+  const lockfiles = names.map((n, i) => ({ path: n, sha256: digests[i]?.sha256 ?? '' }))
+  if (git !== undefined && !git.dirty) {
+    const copied = new Set(entries.filter((e) => e.kind !== 'dir').map((e) => e.rel))
+    if (!(await snapshotMatchesCommit(source, git.commit, root, copied))) {
+      git.dirty = true
+      warnings.push(
+        `the work tree changed while it was copied: the snapshot built is not commit ${git.commit.slice(0, 12)}, so the record says the tree had uncommitted changes`,
+      )
+    }
+  }
+  return { lockfiles }
+}
+
+/**
+ * What the record says of the source: where it came from (git state, the ref CI names),
+ * the snapshot's size, and the digests of the lockfiles in it.
+ */
+export function describeSource(
   options: BuildOptions,
   git: GitSource | undefined,
   ciRef: string | undefined,
   snapshot: Parameters<typeof toSourceInfo>[3],
-  entries: readonly SourceEntry[],
-): Promise<SourceInfo> {
-  const names = findLockfiles(entries)
-  const digests = await hashFiles(names.map((n) => toFsPath(options.source, n)))
-  const lockfiles = names.map((n, i) => ({ path: n, sha256: digests[i]?.sha256 ?? '' }))
+  lockfiles: { path: string; sha256: string }[],
+): SourceInfo {
   return toSourceInfo(options.source, git, ciRef, snapshot, lockfiles)
 }
 

@@ -41,7 +41,7 @@ import {
   type PreparedRuns,
   type Sandboxes,
 } from './prepare-runs.js'
-import { describeSource, readInputs } from './read-inputs.js'
+import { describeSource, readInputs, readSnapshot } from './read-inputs.js'
 import { hideSource } from './hide-source.js'
 import { firstFew } from '../first-few.js'
 
@@ -151,6 +151,14 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         prepared.isolation.notes.push(
           `the source checkout ${toDisplayText(dir)} stayed visible to the build (${why})`,
         )
+    // What the snapshot holds, read before a build can change it.
+    const snapshotFacts = await readSnapshot(
+      options.source,
+      inputs.git,
+      prepared.roots.a,
+      inputs.entries,
+      warnings,
+    )
     throwIfAborted(deps.signal)
 
     // 3. Run both builds. Whatever a build leaves running is killed when its command ends.
@@ -177,6 +185,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       compared,
       canary: workspace.canary,
       startedAt,
+      lockfiles: snapshotFacts.lockfiles,
     })
     keep = options.keep
     const result = toBuildResult(record, {
@@ -373,6 +382,7 @@ async function writeResults(
     compared: Compared
     canary: string
     startedAt: string
+    lockfiles: { path: string; sha256: string }[]
   },
 ): Promise<{ record: BuildRecord; outDir: string | null }> {
   const { inputs, prepared, ran, compared } = done
@@ -388,12 +398,12 @@ async function writeResults(
     await copyArtifacts(roots.a, judgement.final.a, options.outDir, epoch.value, plan.runs.a.layout.root)
     outDir = options.outDir
   }
-  const source = await describeSource(
+  const source = describeSource(
     options,
     inputs.git,
     inputs.ciRef,
     prepared.snapshot,
-    inputs.entries,
+    done.lockfiles,
   )
   const record: BuildRecord = toBuildRecord({
     reproofVersion: VERSION,

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { workTreeMatchesHead } from '../../src/sandbox/git.js'
+import { snapshotMatchesCommit, workTreeMatchesHead } from '../../src/sandbox/git.js'
 import { cleanupTemp, git, makeTemp } from '../helpers.js'
 
 afterEach(cleanupTemp)
@@ -105,5 +105,43 @@ describe('workTreeMatchesHead', () => {
     git(filtered, [...id, 'commit', '-qm', 'c'])
     fs.writeFileSync(path.join(filtered, 'x.bin'), 'ABC\n')
     expect(await workTreeMatchesHead(filtered)).toBe(false)
+  })
+})
+
+describe('snapshotMatchesCommit', () => {
+  /** A copy as the snapshot makes it: files, the exec bit, the link as a link. */
+  function copyOf(dir: string, names: readonly string[]): string {
+    const copy = makeTemp()
+    for (const name of names) {
+      const from = path.join(dir, name)
+      if (fs.lstatSync(from).isSymbolicLink())
+        fs.symlinkSync(fs.readlinkSync(from), path.join(copy, name))
+      else fs.copyFileSync(from, path.join(copy, name))
+    }
+    return copy
+  }
+
+  it('holds for a copy of the commit, whole or with names left out, and fails for a copy that differs', async () => {
+    const dir = repository()
+    const commit = git(dir, ['rev-parse', 'HEAD']).trim()
+    const all = ['data.txt', 'run.sh', 'link']
+    expect(await snapshotMatchesCommit(dir, commit, copyOf(dir, all), new Set(all))).toBe(true)
+    // Left out (--exclude, an output): not looked for.
+    const some = ['data.txt', 'link']
+    expect(await snapshotMatchesCommit(dir, commit, copyOf(dir, some), new Set(some))).toBe(true)
+    // A file changed in the copy, though the work tree is clean.
+    const edited = copyOf(dir, all)
+    fs.writeFileSync(path.join(edited, 'data.txt'), 'other bytes\n')
+    expect(await snapshotMatchesCommit(dir, commit, edited, new Set(all))).toBe(false)
+    // A name the copy holds that the commit does not.
+    const extra = copyOf(dir, all)
+    fs.writeFileSync(path.join(extra, 'new.txt'), 'x')
+    expect(await snapshotMatchesCommit(dir, commit, extra, new Set([...all, 'new.txt']))).toBe(
+      false,
+    )
+    // The work tree's later commit is not the one named.
+    fs.writeFileSync(path.join(dir, 'data.txt'), 'committed later\n')
+    git(dir, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qam', 'd'])
+    expect(await snapshotMatchesCommit(dir, commit, copyOf(dir, all), new Set(all))).toBe(false)
   })
 })
