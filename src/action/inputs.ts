@@ -137,6 +137,17 @@ class Args {
     if (flag(this.env, name)) this.argv.push(cli)
   }
 
+  /**
+   * `--name` or `--no-name`, whichever the input says: the workflow's word, where a
+   * source tree's reproof.config.json could otherwise say the other (a pull request's own
+   * config turning normalization on made a build that did not reproduce pass).
+   */
+  either(name: string): void {
+    this.inputOf.set(`--${name}`, name)
+    this.inputOf.set(`--no-${name}`, name)
+    this.argv.push(flag(this.env, name) ? `--${name}` : `--no-${name}`)
+  }
+
   /** `--name item` for each line of the input. */
   each(name: string, cli = `--${name}`): string[] {
     this.inputOf.set(cli, name)
@@ -147,6 +158,7 @@ class Args {
 }
 
 const SIGNING_INPUTS = [
+  'builder-id',
   'upload-attestation',
   'github-token',
   'bundle',
@@ -196,12 +208,17 @@ function buildArgv(args: Args): void {
   // where they would otherwise be dropped with the rest and the step pass.
   if (flag(args.env, 'keyless') && input(args.env, 'key') !== undefined)
     throw new ReproofError('E_USAGE', 'input key and input keyless: give exactly one')
-  if (flag(args.env, 'keyless') && !hasIdentityToken(args.env) && isForkPullRequest(args.env))
-    args.notices.push(
-      'a pull request from a fork gets no OIDC token, so this build is checked and reported but not signed (no bundle is written)',
+  if (flag(args.env, 'keyless') && !hasIdentityToken(args.env) && isForkPullRequest(args.env)) {
+    // Every signing input given is named as not applied, not only the signature.
+    const dropped = ['upload-attestation', 'builder-id', 'tsa-url'].filter((name) =>
+      name === 'upload-attestation' ? upload : input(args.env, name) !== undefined,
     )
-  else {
+    args.notices.push(
+      `a pull request from a fork gets no OIDC token, so this build is checked and reported but not signed (no bundle is written${dropped.length > 0 ? `; not applied: ${dropped.map((n) => `input ${n}`).join(', ')}` : ''})`,
+    )
+  } else {
     args.upload = upload
+    args.opt('builder-id')
     args.opt('bundle')
     args.opt('key')
     args.opt('passphrase-env')
@@ -210,9 +227,8 @@ function buildArgv(args: Args): void {
     args.opt('rekor-url')
     args.opt('tsa-url')
   }
-  args.opt('builder-id')
   args.opt('timeout')
-  args.bool('normalize')
+  args.either('normalize')
   args.bool('network')
   args.bool('require-sandbox')
   args.add('--', 'sh', '-c', command)

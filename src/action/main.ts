@@ -229,7 +229,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       : `NOT reproducible under ${conditions}: ${build.differences.length} of ${build.artifacts.length} artifact(s) differ${firstCause(build.explanation)}`
     // Artifact names are the build's to choose: escaped, never markdown or HTML.
     const head = [
-      `## reproof build: ${build.reproducible ? 'reproducible' : 'NOT reproducible'}`,
+      `## reproof build: ${build.reproducible ? (build.verdict === 'reproducible' ? 'reproducible' : 'reproducible after normalization') : 'NOT reproducible'}`,
       '',
       markdownText(verdict),
       '',

@@ -31,6 +31,7 @@ export async function buildAction(
     ['--report', options.report],
     ['--bundle', flags.bundle],
     ['--statement', flags.statement],
+    ['--builder-id', flags.builderId],
   ] as const) {
     if (file !== undefined) checkOutputFile(flag, file)
   }
@@ -91,6 +92,7 @@ function signingFlagWithoutBundle(flags: BuildFlags): string | undefined {
     ['--passphrase-env', flags.passphraseEnv],
     ['--tsa-url', flags.tsaUrl],
     ['--statement', flags.statement],
+    ['--builder-id', flags.builderId],
     ...(flags.signingGiven ?? []).map((name): [string, unknown] => [
       `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
       true,

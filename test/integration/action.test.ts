@@ -227,6 +227,22 @@ describe('the GitHub Action', () => {
     expect(fs.readFileSync(run.outputs['report-path'] ?? '', 'utf8')).toContain('app.txt')
   })
 
+  it("takes normalization from the workflow's input, not from the source tree's config", async () => {
+    // A tar whose member times differ between the runs: reproducible only once normalized.
+    const dir = project('mkdir -p out && echo same > out/t && tar -cf out/app.tar -C out t\n')
+    fs.writeFileSync(path.join(dir, 'src', 'reproof.config.json'), '{"normalize": true}\n')
+    const inputs = { mode: 'build', source: 'src', command: 'sh build.sh', outputs: 'out/app.tar' }
+    // The input's default, false, is the workflow's word: a pull request's own config
+    // cannot turn a build that did not reproduce into a pass.
+    const plain = await runAction(inputs, dir)
+    expect(plain.code, plain.stdout).toBe(1)
+    expect(plain.outputs.reproducible).toBe('false')
+    const asked = await runAction({ ...inputs, normalize: 'true' }, dir)
+    expect(asked.code, asked.stdout).toBe(0)
+    expect(asked.outputs.reproducible).toBe('true')
+    expect(asked.summary).toContain('## reproof build: reproducible after normalization')
+  })
+
   it('says beside a yes what qualifies it: the build’s warnings, and what verify did not check', async () => {
     const dir = project('mkdir -p out && echo same > out/app.txt\n')
     // No epoch and no git checkout: the build warns that SOURCE_DATE_EPOCH defaults to 0.
@@ -382,6 +398,17 @@ describe('the GitHub Action', () => {
     expect(fork.outputs['bundle-path']).toBeUndefined()
     expect(fs.existsSync(path.join(dir, 'app.sigstore.json'))).toBe(false)
     expect(fork.summary).toContain('> a pull request from a fork gets no OIDC token')
+    // What signing would have done and did not is named: the upload, the builder id.
+    const uploading = await runAction(
+      { ...inputs, 'upload-attestation': 'true', 'github-token': 'ghs_x' },
+      dir,
+      event('someone/fork'),
+    )
+    expect(uploading.code, uploading.stdout).toBe(0)
+    expect(uploading.stdout).toContain(
+      'not signed (no bundle is written; not applied: input upload-attestation, input builder-id)',
+    )
+    expect(uploading.outputs['attestation-id']).toBeUndefined()
     // Contradictory signing inputs are refused there too, not dropped with the rest.
     const both = await runAction(
       { ...inputs, key: path.join(keyDir, 'k.key') },

@@ -557,6 +557,7 @@ describe('reproof build --bundle', () => {
       ['--statement', path.join(dir, 's.json')],
       ['--rekor-url', 'https://rekor.example.org'],
       ['--sign-retries', '1'],
+      ['--builder-id', 'https://ci.example.com'],
     ]) {
       const run = await runCli([
         'build',
