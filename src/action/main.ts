@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { main } from '../cli/main.js'
 import { describeIsolation, describeVariations, excludedWarning } from '../cli/views/build.js'
-import { cell, renderDiffMarkdown } from '../cli/views/diff-markdown.js'
+import { code, renderDiffMarkdown } from '../cli/views/diff-markdown.js'
 import { toDisplayText } from '../file-names.js'
 import type { BuildResult } from '../twin/run-build.js'
 import type { DiffReport } from '../diff/report.js'
@@ -237,7 +237,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       '',
       '| artifact | sha256 |',
       '| --- | --- |',
-      ...build.artifacts.map((a) => `| \`${cell(a.name)}\` | \`${cell(a.digest.sha256)}\` |`),
+      ...build.artifacts.map((a) => `| ${code(a.name)} | ${code(a.digest.sha256)} |`),
       '',
     ]
     const digests = Object.fromEntries(build.artifacts.map((a) => [a.name, a.digest.sha256]))

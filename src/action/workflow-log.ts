@@ -1,4 +1,4 @@
-import { toDisplayText } from '../file-names.js'
+import { inlineText } from '../cli/views/diff-markdown.js'
 import type { BuildEvent } from '../twin/run-twice.js'
 
 /*
@@ -138,8 +138,5 @@ export function buildLog(log: Log): { onEvent: (e: BuildEvent) => void; close: (
  * line of its own, where one escaped line break showed as a literal `\n`.
  */
 export function summaryText(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((line) => toDisplayText(line).replace(/[\\`*_{}[\]<>()#+!|~]/g, '\\$&'))
-    .join('<br>')
+  return text.split(/\r?\n/).map(inlineText).join('<br>')
 }

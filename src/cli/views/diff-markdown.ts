@@ -10,15 +10,15 @@ export function renderDiffMarkdown(report: DiffReport): string {
   const out: string[] = []
   if (report.identical)
     return [
-      `**Identical**: \`${cell(report.a)}\` and \`${cell(report.b)}\` (${report.stats.compared} compared${notComparedText(report)})`,
+      `**Identical**: ${code(report.a)} and ${code(report.b)} (${report.stats.compared} compared${notComparedText(report)})`,
       ...report.warnings.map((w) => `> warning: ${cell(w)}`),
       '',
     ].join('\n')
   out.push(
     `### ${differHeadline(report.stats)}`,
     '',
-    `A: \`${cell(report.a)}\`  `,
-    `B: \`${cell(report.b)}\``,
+    `A: ${code(report.a)}  `,
+    `B: ${code(report.b)}`,
     '',
   )
   const shown = report.items.filter((i) => !isSummarized(i, report.summaries))
@@ -26,7 +26,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
   for (const item of shown) {
     const causes = [...new Set(item.hints.map((h) => h.cause))].join(', ') || '—'
     out.push(
-      `| \`${cell(item.path)}\` | ${describeKind(item)}${item.format === undefined ? '' : ` (${item.format})`} | ${causes} |`,
+      `| ${code(item.path)} | ${describeKind(item)}${item.format === undefined ? '' : ` (${item.format})`} | ${causes} |`,
     )
   }
   for (const s of report.summaries)
@@ -37,12 +37,11 @@ export function renderDiffMarkdown(report: DiffReport): string {
   for (const item of shown) {
     const body: string[] = []
     if (item.message !== undefined) body.push(cell(item.message), '')
-    for (const f of item.fields ?? [])
-      body.push(`- \`${cell(f.field)}\`: \`${cell(f.a)}\` → \`${cell(f.b)}\``)
+    for (const f of item.fields ?? []) body.push(`- ${code(f.field)}: ${code(f.a)} → ${code(f.b)}`)
     if (item.order !== undefined)
       body.push(
-        `- A order: ${item.order.a.map((n) => `\`${cell(n)}\``).join(', ')}`,
-        `- B order: ${item.order.b.map((n) => `\`${cell(n)}\``).join(', ')}`,
+        `- A order: ${item.order.a.map((n) => code(n)).join(', ')}`,
+        `- B order: ${item.order.b.map((n) => code(n)).join(', ')}`,
       )
     if (item.text !== undefined) body.push('', '```diff', fence(item.text.unified), '```')
     if (item.binary !== undefined) {
@@ -75,9 +74,33 @@ export function renderDiffMarkdown(report: DiffReport): string {
   return `${out.join('\n')}\n`
 }
 
-/** Text for a table cell or a code span: shown escaped, no pipe, backtick or line break. */
+/**
+ * Text for a line or a table cell: shown escaped, on one line, and inert. What a build
+ * writes (a member's name, a warning) reaches a job summary, which GitHub renders with
+ * HTML: a name holding `<h2>` or `[text](url)` showed a heading or a link of its own
+ * choosing, a second verdict beside reproof's.
+ */
 export function cell(text: string): string {
-  return toDisplayText(text).replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\n/g, ' ')
+  return inlineText(text.replace(/\r?\n/g, ' '))
+}
+
+/** One line of text as Markdown that renders as that text: every marker escaped. */
+export function inlineText(line: string): string {
+  return toDisplayText(line).replace(MARKERS, '\\$&')
+}
+
+// What Markdown reads as a marker, and the same but for what `code` writes as entities.
+const MARKERS = /[\\`*_{}[\]<>()#+!|~]/g
+const MARKERS_BUT_ANGLES = /[\\`*_{}[\]()#+!|~]/g
+
+/**
+ * Text shown as code, as an HTML element: a code span's backticks let a tag that
+ * straddles them (`<a title="` and `">` on either side) take precedence. Inside `<code>`
+ * Markdown is still read (an emphasis could open in one element and close in the next):
+ * its markers are escaped as in `cell`, and `<`, `>` and `&` are entities.
+ */
+export function code(text: string): string {
+  return `<code>${html(text.replace(/\r?\n/g, ' ')).replace(MARKERS_BUT_ANGLES, '\\$&')}</code>`
 }
 
 function fence(text: string): string {

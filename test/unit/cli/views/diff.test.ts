@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../../../src/diff/report.js'
 import { renderDiffHtml } from '../../../../src/cli/views/diff-html.js'
@@ -67,6 +68,45 @@ describe('the diff views', () => {
           expect(view).toContain('warning: w')
         }
       }),
+    )
+  })
+
+  it('render as Markdown with no element the inputs chose: names, fields, messages and warnings stay text', () => {
+    // GitHub renders a job summary with HTML allowed: a member named `<h2>...` or
+    // `[text](url)` showed a heading or a link of its own beside the verdict.
+    const md = new MarkdownIt({ html: true })
+    const tags = (markdown: string) =>
+      [...md.render(markdown).matchAll(/<\/?([a-zA-Z][\w-]*)/g)].map((m) => m[1]).join(' ')
+    const shape = tags(renderDiffMarkdown(hostile('plain')))
+    const piece = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.constantFrom(
+        '<h2>reproducible</h2>',
+        '[download](https://evil.example)',
+        '![i](https://evil.example/i.png)',
+        '<a href="https://evil.example">',
+        '<details><summary>x',
+        '<!--',
+        '`',
+        '``',
+        '"',
+        '*',
+        '_',
+        '#',
+        '|',
+        '\\',
+        '&lt;h1&gt;',
+        '&#60;b&#62;',
+        '<https://evil.example>',
+        '\n# heading\n',
+        '\n---\n',
+      ),
+    )
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 6 }), (pieces) => {
+        expect(tags(renderDiffMarkdown(hostile(pieces.join(''))))).toBe(shape)
+      }),
+      { numRuns: 300 },
     )
   })
 
