@@ -209,7 +209,7 @@ describe('action.yml', () => {
   const read = new Set([
     ...[
       ...source.matchAll(
-        /\b(?:input|list|flag|opt|need|bool|each|get)\(\s*(?:[\w.]+,\s*)?'([a-z-]+)'/g,
+        /\b(?:input|list|flag|opt|need|bool|either|each|get)\(\s*(?:[\w.]+,\s*)?'([a-z-]+)'/g,
       ),
     ].map((m) => m[1] ?? ''),
     ...TRUST_INPUTS,
