@@ -102,13 +102,15 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   // The bundle this build wrote (only a yes is signed), or the one verify and gate checked.
   const bundle = argValue(argv, '--bundle')
   const present = !failed && bundle !== undefined && fs.existsSync(bundle)
-  const signed = mode === 'build' ? present && code === EXIT.yes : present
-  if (signed && bundle !== undefined) outputs['bundle-path'] = bundle
+  // Only beside a yes: a step keyed on `bundle-path` reads it as success, and a bundle
+  // verify rejected or the gate refused is no bundle to pass on.
+  const signed = present && code === EXIT.yes
+  if (signed) outputs['bundle-path'] = bundle
   if (mode === 'build' && !failed) outputs.signed = String(signed)
   // Stored with GitHub's attestations before anything is acknowledged: an output that
   // names an attestation is one GitHub holds.
   let uploadFailure: string | undefined
-  if (mode === 'build' && signed && bundle !== undefined && parsed.upload) {
+  if (mode === 'build' && signed && parsed.upload) {
     // Ctrl-C or a cancelled job stops the upload, not the step: the outputs and the
     // summary below are still written, saying the outcome is unknown.
     const stop = new AbortController()
@@ -154,7 +156,7 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     const noted = notices.flatMap((n) => [`> ${n}`, ''])
     // What qualifies the answer (a dirty tree, a ref not recorded, a check not made) is
     // said beside it, in the log and in the summary, as the CLI says it.
-    const caveats = report.caveats.map((c) => inInputTerms(c, inputOf))
+    const caveats = boundedCaveats(report.caveats.map((c) => inInputTerms(c, inputOf)))
     const cautioned = caveats.flatMap((c) => [`> **warning:** ${markdownText(c)}`, ''])
     for (const caveat of caveats) annotate(log, 'warning', caveat, `reproof ${mode}`)
     writeSummary(
@@ -365,12 +367,39 @@ function fitExplanation(
   )
 }
 
+// What the warnings beside a verdict may take of the summary, each and all together: the
+// verdict and its table come first, whatever a build warns of.
+const MAX_CAVEAT_BYTES = 4 * 1024
+const MAX_CAVEATS_BYTES = 64 * 1024
+
+/** The caveats, each cut to a bound, as many as fit in theirs, then how many more. */
+function boundedCaveats(caveats: readonly string[]): string[] {
+  const out: string[] = []
+  let total = 0
+  for (const [i, caveat] of caveats.entries()) {
+    const one =
+      Buffer.byteLength(caveat) <= MAX_CAVEAT_BYTES
+        ? caveat
+        : `${Buffer.from(caveat)
+            .subarray(0, MAX_CAVEAT_BYTES)
+            .toString('utf8')
+            .replace(/\uFFFD$/, '')}… (cut short)`
+    total += Buffer.byteLength(one)
+    if (total > MAX_CAVEATS_BYTES) {
+      out.push(`and ${caveats.length - i} more warnings, not shown`)
+      break
+    }
+    out.push(one)
+  }
+  return out
+}
+
 /** Lines cut at a line's end so that they stay under `max` bytes, saying so. */
 function capLines(lines: string[], max: number): string[] {
   if (bytes(lines) <= max) return lines
   const text = lines.join('\n')
   const cut = Buffer.from(text)
-    .subarray(0, max - 200)
+    .subarray(0, Math.max(0, max - 200))
     .toString('utf8')
   return [
     cut.slice(0, Math.max(0, cut.lastIndexOf('\n'))),

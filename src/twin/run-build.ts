@@ -552,7 +552,10 @@ async function collectOutputs(
     inA.has(name) && inB.has(name) ? '' : inA.has(name) ? ' (run A only)' : ' (run B only)'
   if (special.length > 0)
     warnings.push(
-      `not compared (a FIFO, socket or device file holds no bytes): ${special.map((n) => `${toDisplayText(n)}${where(n)}`).join(', ')}`,
+      `not compared (a FIFO, socket or device file holds no bytes): ${firstFew(
+        special.map((n) => `${toDisplayText(n)}${where(n)}`),
+        MAX_NAMED,
+      )}`,
     )
   const unmatched = outputs.filter(
     (_, i) => (collected.a.matches[i]?.count ?? 0) + (collected.b.matches[i]?.count ?? 0) === 0,
@@ -603,12 +606,16 @@ function whatReproofChanged(
   ]
 }
 
+// A warning names this many, then counts the rest: a build that leaves thousands made
+// one line of megabytes, more than a job summary holds.
+const MAX_NAMED = 20
+
 function leftoverWarnings(outcomes: readonly RunOutcome[]): string[] {
   return outcomes
     .filter((o) => o.leftovers.length > 0)
     .map(
       (o) =>
-        `run ${o.id.toUpperCase()}: the build left ${o.leftovers.length} process${o.leftovers.length === 1 ? '' : 'es'} running, killed when its command ended: ${o.leftovers.join(', ')}`,
+        `run ${o.id.toUpperCase()}: the build left ${o.leftovers.length} process${o.leftovers.length === 1 ? '' : 'es'} running, killed when its command ended: ${firstFew(o.leftovers, MAX_NAMED)}`,
     )
 }
 

@@ -157,6 +157,7 @@ describe('the GitHub Action', () => {
     )
     expect(verify.code, verify.stdout).toBe(0)
     expect(verify.outputs.decision).toBe('verified')
+    expect(verify.outputs['bundle-path']).toBe('app.sigstore.json')
 
     const wrongKey = await runAction(
       {
@@ -169,6 +170,8 @@ describe('the GitHub Action', () => {
     )
     expect(wrongKey.code).toBe(1)
     expect(wrongKey.outputs.decision).toMatch(/^rejected: /)
+    // A bundle verify rejected is not passed on as one checked.
+    expect(wrongKey.outputs['bundle-path']).toBeUndefined()
     expect(wrongKey.stdout).toMatch(/^::error title=reproof verify::rejected \([a-z-]+\): /m)
     expect(wrongKey.summary).toMatch(/reproof verify: rejected/)
     // An artifact line is a path, never an option: `--help` verified nothing and passed,
@@ -339,6 +342,26 @@ describe('the GitHub Action', () => {
       /_\d+ more differences in the report \(`.*reproof-report-.*\.html`, output `report-path`\)\._/,
     )
     expect(fs.statSync(run.outputs['report-path'] ?? '').size).toBeGreaterThan(1024 * 1024)
+  })
+
+  it('keeps the verdict and the summary under 1 MiB whatever a build warns of', async () => {
+    // 5,000 FIFOs with long names: a warning names what it did not compare.
+    const long = 'f'.repeat(200)
+    const dir = project(
+      `mkdir -p out && echo same > out/app.txt && cd out && python3 -c "import os\nfor i in range(5000): os.mkfifo('${long}%d' % i)"\n`,
+    )
+    const run = await runAction(
+      { mode: 'build', source: 'src', command: 'sh build.sh', outputs: 'out' },
+      dir,
+    )
+    expect(run.code, run.stdout.slice(0, 2000)).toBe(0)
+    expect(Buffer.byteLength(run.summary)).toBeLessThan(64 * 1024 + 32 * 1024)
+    expect(run.summary).toMatch(/^## reproof build: reproducible\n/)
+    expect(run.summary).toContain('app.txt')
+    // Twenty names of 200 bytes, then a count: past 4 KiB the warning is cut, and says so.
+    expect(run.summary).toContain('… \\(cut short\\)')
+    // The log's annotation is bounded too.
+    for (const line of run.stdout.split('\n')) expect(line.length).toBeLessThan(8 * 1024)
   })
 
   it('reads lists one per line and booleans as @actions/core does, and passes env, exclude and keep', async () => {

@@ -323,6 +323,17 @@ describe('names are bytes', () => {
     expect(one.result?.warnings).toContain(
       'not compared (a FIFO, socket or device file holds no bytes): out/pipe (run B only)',
     )
+    // Many: the first twenty named, the rest counted, in one bounded line.
+    const many = await shellBuild(
+      source,
+      ['out'],
+      'mkdir -p out && echo same > out/x && for i in $(seq 10 59); do mkfifo out/p$i; done',
+      ['--json'],
+    )
+    const names = Array.from({ length: 20 }, (_, i) => `out/p${i + 10}`).join(', ')
+    expect(many.result?.warnings).toContain(
+      `not compared (a FIFO, socket or device file holds no bytes): ${names} and 30 more`,
+    )
     // Left by both runs, but a FIFO by one and a socket by the other: not the same outputs.
     const other = await shellBuild(
       source,
