@@ -120,7 +120,7 @@ function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {
   if (signing.kind === 'key') loadPrivateKey(signing.key, signing.passphrase)
   return {
     options: { bundle, signing, statement: flags.statement, sha512From: undefined },
-    context: builderContext(flags.builderId, streams.env),
+    context: builderContext(flags.builderId, streams.env, flags.keyless === true),
   }
 }
 

@@ -102,14 +102,24 @@ export function passphraseFrom(
 export function builderContext(
   builderId: string | undefined,
   env: Streams['env'],
+  keyless = false,
 ): Omit<AttestContext, 'sha512'> {
   const inActions =
     env.GITHUB_ACTIONS === 'true' &&
     env.GITHUB_SERVER_URL !== undefined &&
     env.GITHUB_WORKFLOW_REF !== undefined
-  const id =
-    builderId ??
-    (inActions ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_WORKFLOW_REF ?? ''}` : undefined)
+  const workflow = inActions
+    ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_WORKFLOW_REF ?? ''}`
+    : undefined
+  // Signed keyless in Actions, the certificate names the workflow: a builder id that
+  // says another would claim a build the certificate does not vouch for (verify checks
+  // the two agree, and would refuse the bundle).
+  if (keyless && workflow !== undefined && builderId !== undefined && builderId !== workflow)
+    throw new ReproofError(
+      'E_USAGE',
+      `--builder-id ${builderId}: signed keyless in GitHub Actions, the builder is the workflow the certificate names (${workflow}); leave --builder-id out`,
+    )
+  const id = builderId ?? workflow
   if (id === undefined || id === '') {
     throw new ReproofError(
       'E_USAGE',

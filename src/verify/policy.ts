@@ -151,6 +151,21 @@ function provenanceChecks(
     if (wanted !== undefined)
       checks.push(checked({ name, ok: found === wanted, wanted, found, reason }))
   }
+  // The builder id is the signer's claim. Under a certificate that names the workflow
+  // it ran as (Fulcio's Build Config URI: GitHub Actions', as `$GITHUB_SERVER_URL/
+  // $GITHUB_WORKFLOW_REF`), the claim must be that workflow: a workflow of one
+  // repository could otherwise write another's id and pass a policy on it.
+  const config = signer.kind === 'certificate' ? signer.facts.buildConfigUri : undefined
+  if (policy.builderId !== undefined && config !== undefined)
+    checks.push(
+      checked({
+        name: 'builder id is the workflow the certificate names',
+        ok: builder.id === config,
+        wanted: config,
+        found: builder.id,
+        reason: 'builder-id',
+      }),
+    )
   const internal =
     predicateType === PROVENANCE_TYPE && isObject(definition.internalParameters)
       ? definition.internalParameters

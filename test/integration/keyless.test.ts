@@ -99,6 +99,23 @@ describe('reproof attest --keyless', () => {
     expect(fs.existsSync(`${bundle}.pending`)).toBe(false)
   })
 
+  it('refuses a builder id other than the workflow the certificate will name, before signing', async () => {
+    const dir = makeTemp()
+    const bundle = path.join(dir, 'bundle.json')
+    const other = 'https://github.com/victim/app/.github/workflows/release.yml@refs/tags/v1'
+    const run = await attest(await record(dir), bundle, ['--builder-id', other])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(
+      `--builder-id ${other}: signed keyless in GitHub Actions, the builder is the workflow the certificate names`,
+    )
+    expect(fs.existsSync(bundle)).toBe(false)
+    // The workflow's own id is that builder: taken.
+    const env = githubEnv()
+    const own = `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_WORKFLOW_REF ?? ''}`
+    const same = await attest(await record(dir), bundle, ['--builder-id', own])
+    expect(same.code, same.stderr).toBe(0)
+  })
+
   it('reports a log that never answers as ambiguous (exit 4), and the retry completes without a duplicate entry', async () => {
     const dir = makeTemp()
     const bundle = path.join(dir, 'bundle.json')

@@ -208,6 +208,28 @@ describe('policies on the provenance', () => {
     ])
   })
 
+  it('under a certificate that names the workflow, takes the builder id only when it is that workflow', () => {
+    const workflow = 'https://github.com/acme/app/.github/workflows/release.yml'
+    const named = CERT({ ...FACTS, buildConfigUri: workflow })
+    expect(failed({ builderId: workflow }, named)).toEqual([])
+    // A workflow of another repository that wrote acme/app's id into its provenance.
+    const other = CERT({
+      ...FACTS,
+      buildConfigUri: 'https://github.com/mallory/app/.github/workflows/release.yml',
+    })
+    expect(failed({ builderId: workflow }, other)).toEqual(['builder-id'])
+    expect(run({ builderId: workflow }, other).at(-1)).toEqual({
+      name: 'builder id is the workflow the certificate names',
+      ok: false,
+      wanted: 'https://github.com/mallory/app/.github/workflows/release.yml',
+      found: workflow,
+      reason: 'builder-id',
+    })
+    // No policy on the builder, no check; a certificate naming no workflow, the claim alone.
+    expect(failed({}, other)).toEqual([])
+    expect(failed({ builderId: workflow }, CERT())).toEqual([])
+  })
+
   it('needs the provenance predicate for any policy that reads it, and checks nothing more', () => {
     const other = provenance(SOURCE, { predicateType: 'https://example.com/x' })
     const policies: Policy[] = [
