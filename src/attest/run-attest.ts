@@ -72,7 +72,7 @@ export async function runAttest(
   const payload = statementBytes(statement)
 
   // 3. Sign, then write durably: the bundle (and the statement) atomically.
-  const pendingFile = `${options.bundle}.pending`
+  const pendingFile = pendingFileOf(options.bundle)
   const bundle =
     key !== undefined
       ? await signWithKey(payload, key.key, key.kind)
@@ -83,12 +83,20 @@ export async function runAttest(
           })
         : undefined
   if (bundle === undefined) throw new Error('no signing method')
-  await writeFileAtomic(options.bundle, `${JSON.stringify(bundle)}\n`)
+  // The statement first, then the bundle: a statement that cannot be written leaves no
+  // bundle behind as though all had gone well, and one whose bundle cannot be written is
+  // taken away again.
+  if (options.statement !== undefined)
+    await writeFileAtomic(options.statement, `${canonicalJson(statement)}\n`)
+  try {
+    await writeFileAtomic(options.bundle, `${JSON.stringify(bundle)}\n`)
+  } catch (err) {
+    if (options.statement !== undefined) fs.rmSync(options.statement, { force: true })
+    throw err
+  }
   // Only now: a crash before this point leaves the signature for the retry to reuse,
   // so the log is asked for the same entry again rather than given a second one.
   fs.rmSync(pendingFile, { force: true })
-  if (options.statement !== undefined)
-    await writeFileAtomic(options.statement, `${canonicalJson(statement)}\n`)
 
   // 4. Acknowledge with what was signed.
   return {
@@ -143,4 +151,9 @@ function hashShipped(record: BuildRecord, dir: string): Record<string, string> {
     out[entry.name] = crypto.createHash('sha512').update(bytes).digest('hex')
   }
   return out
+}
+
+/** Where a keyless signature is kept until its bundle is written, for a retry to reuse. */
+export function pendingFileOf(bundle: string): string {
+  return `${bundle}.pending`
 }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { readBuildRecordFile } from '../attest/read-record.js'
-import { runAttest } from '../attest/run-attest.js'
+import { pendingFileOf, runAttest } from '../attest/run-attest.js'
 import { EXIT } from '../errors.js'
 import { checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
 import { generateKeyPair, keyHint, writeKeyPair } from '../sign/keys.js'
@@ -18,6 +18,11 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
     [
       { flag: '--bundle', file: flags.bundle },
       { flag: '--statement', file: flags.statement },
+      // Where a keyless signature waits for its bundle: an input there would be deleted.
+      {
+        flag: "--bundle's pending signature",
+        file: pendingFileOf(flags.bundle),
+      },
     ],
     [
       { flag: '--record', file: flags.record },

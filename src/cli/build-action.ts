@@ -7,7 +7,7 @@ import type { BuildRecord } from '../records/build-record.js'
 import { toBuildOptions, type BuildFlags, type BuildOptions } from '../config/build-options.js'
 import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from './views/diff-text.js'
-import { runAttest } from '../attest/run-attest.js'
+import { pendingFileOf, runAttest } from '../attest/run-attest.js'
 import { EXIT, ReproofError } from '../errors.js'
 import { checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
 import { loadPrivateKey } from '../sign/keys.js'
@@ -41,6 +41,11 @@ export async function buildAction(
       { flag: '--report', file: options.report },
       { flag: '--bundle', file: flags.bundle },
       { flag: '--statement', file: flags.statement },
+      // Where a keyless signature waits for its bundle: an input there would be deleted.
+      {
+        flag: "--bundle's pending signature",
+        file: flags.bundle === undefined ? undefined : pendingFileOf(flags.bundle),
+      },
     ],
     [{ flag: '--key', file: flags.key }],
   )

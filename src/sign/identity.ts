@@ -15,7 +15,15 @@ export function chooseTokenSource(
   env: Readonly<Record<string, string | undefined>>,
   tokenFile: string | undefined,
 ): TokenSource {
-  if (tokenFile !== undefined) return { kind: 'file', file: tokenFile }
+  if (tokenFile !== undefined) {
+    // Checked now, before a build it would otherwise fail after; read when signing.
+    try {
+      fs.accessSync(tokenFile, fs.constants.R_OK)
+    } catch (err) {
+      throw unreadable(`--identity-token-file ${tokenFile}`, tokenFile, err)
+    }
+    return { kind: 'file', file: tokenFile }
+  }
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
   if (url !== undefined && requestToken !== undefined) return { kind: 'github', url, requestToken }

@@ -357,6 +357,25 @@ describe('reproof attest with a key', () => {
     expect(fs.existsSync(same)).toBe(false)
   })
 
+  it('never takes its input as the place of its pending signature, and leaves no bundle when the statement cannot be written', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const key = path.join(dir, 'k.key')
+    const pending = path.join(dir, 'p.json.pending')
+    fs.copyFileSync(record, pending)
+    const over = await attest(pending, path.join(dir, 'p.json'), key)
+    expect(over.code).toBe(2)
+    expect(over.stderr).toContain("--bundle's pending signature")
+    expect(fs.existsSync(pending)).toBe(true)
+    // A statement that cannot be written: nothing is left as though signing had gone well.
+    const bundle = path.join(dir, 's.json')
+    // /proc takes no new file, whoever asks (root included), and is only found out by writing.
+    const unwritable = await attest(record, bundle, key, ['--statement', '/proc/statement.json'])
+    expect(unwritable.code, unwritable.stderr).toBe(3)
+    expect(fs.existsSync(bundle)).toBe(false)
+  })
+
   it("refuses the other signing method's settings rather than signing without them", async () => {
     const dir = makeTemp()
     const { record } = await buildRecord(dir)
@@ -468,6 +487,35 @@ describe('reproof attest with a key', () => {
 })
 
 describe('reproof build --bundle', () => {
+  it('checks an identity token file before it builds', async () => {
+    const dir = makeTemp()
+    const missing = path.join(dir, 'no-such-token')
+    const run = await runCli([
+      'build',
+      '-C',
+      copyFixture('hello-c'),
+      '-o',
+      'hello',
+      '--out-dir',
+      path.join(dir, 'out'),
+      '--record',
+      path.join(dir, 'r.json'),
+      '--bundle',
+      path.join(dir, 'b.json'),
+      '--keyless',
+      '--builder-id',
+      BUILDER,
+      '--identity-token-file',
+      missing,
+      '--',
+      'make',
+    ])
+    expect(run.code, run.stderr).toBe(2)
+    expect(run.stderr).toContain(`--identity-token-file ${missing}`)
+    for (const file of ['out', 'r.json', 'b.json'])
+      expect(fs.existsSync(path.join(dir, file))).toBe(false)
+  })
+
   it('builds, then signs, in one go', async () => {
     const dir = makeTemp()
     const { run, bundle, pub } = await signedMakeBuild(copyFixture('hello-c'), dir, BUILDER)
