@@ -226,7 +226,12 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
     kind: 'process',
     reason: capabilities.sandbox.reason,
     network: 'host',
-    notes: options.network ? [] : ['the network could not be taken away without the sandbox'],
+    notes: [
+      ...(options.network ? [] : ['the network could not be taken away without the sandbox']),
+      // Both roots sit side by side in one workspace any process of the user can read:
+      // a build that looks for its sibling's output (run B copying run A's) finds it.
+      "the two runs can read each other's build roots and the rest of the host's files: a build that takes what the other run wrote (a shared cache, a sibling's output) reproduces it",
+    ],
   }
 }
 

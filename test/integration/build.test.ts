@@ -607,6 +607,22 @@ describe('reproof build', () => {
       }
   })
 
+  it("says without the sandbox that a run can take the other's output, which the sandbox stops", async () => {
+    // Run B copies what run A wrote beside it, when it can see it; else a fresh stamp.
+    const source = makeTemp()
+    fs.writeFileSync(
+      path.join(source, 'build.sh'),
+      'for f in ../../*/*/out.txt ../../../*/*/*/out.txt; do [ -f "$f" ] && [ "$f" != ./out.txt ] && cp "$f" out.txt && exit 0; done; date +%s%N > out.txt\n',
+    )
+    const args = ['--sequential', '-o', 'out.txt', '--', 'sh', 'build.sh']
+    const sandboxed = await build(source, args)
+    expect(sandboxed.code, sandboxed.stderr).toBe(1)
+    const open = await build(source, ['--no-sandbox', ...args])
+    expect(open.result?.isolation.notes).toContain(
+      "the two runs can read each other's build roots and the rest of the host's files: a build that takes what the other run wrote (a shared cache, a sibling's output) reproduces it",
+    )
+  })
+
   it('explains a link artifact by what it leads to, which is what was compared', async () => {
     const source = copyFixture('hello-c')
     const { code, result } = await build(source, [
