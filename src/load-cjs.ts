@@ -19,6 +19,8 @@ export const sigstoreSpecs = (): typeof import('@sigstore/protobuf-specs') =>
   load('@sigstore/protobuf-specs') as typeof import('@sigstore/protobuf-specs')
 export const sigstoreSign = (): typeof import('@sigstore/sign') =>
   load('@sigstore/sign') as typeof import('@sigstore/sign')
+export const sigstoreCore = (): typeof import('@sigstore/core') =>
+  load('@sigstore/core') as typeof import('@sigstore/core')
 export const sigstoreTuf = (): typeof import('@sigstore/tuf') =>
   load('@sigstore/tuf') as typeof import('@sigstore/tuf')
 // fast-glob: 10 ms less to require than to import; a snapshot without globs loads none of it.

@@ -28,6 +28,8 @@ export interface Services {
   hangRekor: (on: boolean) => void
   /** Makes the log answer without the entry's verification (no inclusion promise or proof). */
   stripVerification: (on: boolean) => void
+  /** Makes the log, or the timestamp authority, answer with its previous answer (a replay). */
+  replay: (what: 'log' | 'timestamp' | undefined) => void
   /** Runs `hook` right after the log records an entry, before it answers. */
   onLogEntry: (hook: (() => void) | undefined) => void
   /** Makes Fulcio refuse every token, quoting it back in its error as some services do. */
@@ -96,6 +98,10 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
   const entries = new Map<string, { uuid: string; response: string }>()
   let hang = false
   let strip = false
+  let replaying: 'log' | 'timestamp' | undefined
+  let lastEntry: string | undefined
+  let lastStamp:
+    { statusCode: number; response: string | ArrayBufferView; contentType?: string } | undefined
   let afterEntry: (() => void) | undefined
   let claims: Record<string, string> = {}
   let refuse = false
@@ -141,7 +147,9 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
           return
         }
         if (req.method === 'POST' && url.pathname === timestamp.path) {
-          const r = await timestamp.fn(body)
+          const fresh = await timestamp.fn(body)
+          const r = replaying === 'timestamp' && lastStamp !== undefined ? lastStamp : fresh
+          lastStamp = fresh
           reply(r.statusCode, r.response, r.contentType ?? 'application/timestamp-reply')
           return
         }
@@ -166,7 +174,9 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
             hanging.push(res)
             return
           }
-          reply(201, strip ? withoutVerification(response) : response)
+          const answer = replaying === 'log' && lastEntry !== undefined ? lastEntry : response
+          lastEntry = response
+          reply(201, strip ? withoutVerification(answer) : answer)
           return
         }
         const match = /^\/api\/v1\/log\/entries\/([0-9a-f]+)$/.exec(url.pathname)
@@ -235,6 +245,9 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
     base,
     trustedRoot,
     entriesCreated: () => entries.size,
+    replay: (what) => {
+      replaying = what
+    },
     hangRekor: (on) => {
       hang = on
     },

@@ -7,7 +7,7 @@ import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { fetchIdentityToken, type TokenSource } from './identity.js'
 import { redact } from './secrets.js'
-import { sigstoreBundle, sigstoreSign } from '../load-cjs.js'
+import { sigstoreBundle, sigstoreCore, sigstoreSign } from '../load-cjs.js'
 import { sha256Hex } from '../sha256.js'
 
 export interface KeylessOptions {
@@ -130,8 +130,77 @@ function checkWitnessed(bundle: SerializedBundle, payload: Buffer, options: Keyl
     fail('the bundle has no certificate or signature')
   const publicKey = new crypto.X509Certificate(Buffer.from(certificate ?? '', 'base64')).publicKey
   const pae = dssePae(envelope?.payloadType ?? '', payload)
-  if (!crypto.verify('sha256', pae, publicKey, Buffer.from(signature ?? '', 'base64')))
+  const signatureBytes = Buffer.from(signature ?? '', 'base64')
+  if (!crypto.verify('sha256', pae, publicKey, signatureBytes))
     fail("the bundle's signature does not verify with its certificate")
+  // Present is not enough: a log or authority that answers with an entry or a timestamp
+  // of another signature (a replayed answer) gave a bundle no verifier accepts.
+  for (const entry of entries) {
+    const mismatch = entryMismatch(entry.canonicalizedBody, signatureBytes, payload)
+    if (mismatch !== undefined)
+      fail(`the log (${options.rekorUrl}) gave an entry that is not this signature's (${mismatch})`)
+  }
+  const { RFC3161Timestamp } = sigstoreCore()
+  for (const stamp of bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ??
+    []) {
+    try {
+      RFC3161Timestamp.parse(Buffer.from(stamp.signedTimestamp, 'base64')).tstInfo.verify(
+        signatureBytes,
+      )
+    } catch {
+      fail(
+        `the timestamp authority (${options.tsaUrl ?? ''}) gave a timestamp of something else than this signature`,
+      )
+    }
+  }
+}
+
+/**
+ * What in a log entry's body says it is not of this signature over this payload, or
+ * undefined: Rekor's `dsse` (0.0.1) and `intoto` (0.0.2) entries, the kinds a DSSE
+ * envelope is logged as, name the signature and the payload's SHA-256. Pure.
+ */
+export function entryMismatch(
+  canonicalizedBody: string,
+  signature: Buffer,
+  payload: Buffer,
+): string | undefined {
+  let body: unknown
+  try {
+    body = JSON.parse(Buffer.from(canonicalizedBody, 'base64').toString('utf8'))
+  } catch {
+    return 'its body is not JSON'
+  }
+  const at = (value: unknown, ...keys: (string | number)[]): unknown =>
+    keys.reduce<unknown>(
+      (v, k) =>
+        typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined,
+      value,
+    )
+  const digest = sha256Hex(payload)
+  const kind = at(body, 'kind')
+  const version = at(body, 'apiVersion')
+  if (kind === 'dsse' && version === '0.0.1') {
+    const signatures = at(body, 'spec', 'signatures')
+    if (!Array.isArray(signatures) || signatures.length !== 1) return 'not one signature'
+    if (at(signatures, 0, 'signature') !== signature.toString('base64')) return 'another signature'
+    return at(body, 'spec', 'payloadHash', 'value') === digest ? undefined : 'another payload'
+  }
+  if (kind === 'intoto' && version === '0.0.2') {
+    const signatures = at(body, 'spec', 'content', 'envelope', 'signatures')
+    if (!Array.isArray(signatures) || signatures.length !== 1) return 'not one signature'
+    // Base64 twice over, in this kind.
+    const sig = at(signatures, 0, 'sig')
+    if (
+      typeof sig !== 'string' ||
+      Buffer.from(sig, 'base64').toString() !== signature.toString('base64')
+    )
+      return 'another signature'
+    return at(body, 'spec', 'content', 'payloadHash', 'value') === digest
+      ? undefined
+      : 'another payload'
+  }
+  return `an entry of kind ${String(kind)} ${String(version)}`
 }
 
 /** DSSE's pre-authentication encoding of a payload and its type: what is signed. */

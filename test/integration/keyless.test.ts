@@ -151,6 +151,29 @@ describe('reproof attest --keyless', () => {
     await retryCompletesWithoutNewEntry(recordFile, bundle, before + 1)
   })
 
+  it('writes no bundle whose log entry or timestamp is of another signature (a replayed answer)', async () => {
+    const dir = makeTemp()
+    const recordFile = await record(dir)
+    // An earlier signature, so that there is an answer to replay.
+    expect(
+      (await attest(recordFile, path.join(dir, 'first.json'), ['--tsa-url', services.base])).code,
+    ).toBe(0)
+    for (const what of ['log', 'timestamp'] as const) {
+      const bundle = path.join(dir, `${what}.json`)
+      services.replay(what)
+      const run = await attest(recordFile, bundle, ['--tsa-url', services.base]).finally(() => {
+        services.replay(undefined)
+      })
+      expect(run.code, run.stderr).toBe(3)
+      expect(run.stderr).toContain(
+        what === 'log'
+          ? "gave an entry that is not this signature's (another signature)"
+          : 'gave a timestamp of something else than this signature',
+      )
+      expect(fs.existsSync(bundle)).toBe(false)
+    }
+  })
+
   it('keeps the signature when the bundle cannot be written, so the retry adds no second log entry', async () => {
     const dir = makeTemp()
     const bundle = path.join(dir, 'bundle.json')
