@@ -75,12 +75,24 @@ const RecordSchema = v.object({
     v.looseObject({
       name: v.string(),
       status: v.picklist(['effective', 'no-effect', 'not-applied']),
+      note: v.optional(v.string()),
     }),
   ),
-  isolation: v.looseObject({
-    kind: v.picklist(['namespaces', 'process']),
-    network: v.picklist(['none', 'host']),
-  }),
+  // What the statement copies from it is read as what it is: a record without its notes
+  // (or a process isolation without its reason) is refused here, not met as a crash.
+  isolation: v.variant('kind', [
+    v.looseObject({
+      kind: v.literal('namespaces'),
+      network: v.picklist(['none', 'host']),
+      notes: v.array(v.string()),
+    }),
+    v.looseObject({
+      kind: v.literal('process'),
+      network: v.literal('host'),
+      reason: v.string(),
+      notes: v.array(v.string()),
+    }),
+  ]),
   runs: v.pipe(
     v.array(v.looseObject({ id: v.picklist(['a', 'b']), manifest, manifestDigest: hex64 })),
     v.length(2, 'a build record has two runs'),

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import { ReproofError } from '../errors.js'
+import { fileProblem, ReproofError } from '../errors.js'
 import { sha256Hex } from '../sha256.js'
 import { readBounded } from '../io/read-bounded.js'
 
@@ -34,11 +34,9 @@ export function writeKeyPair(
 ): { privateFile: string; publicFile: string } {
   const privateFile = `${base}.key`
   const publicFile = `${base}.pub`
+  // lstat, not exists: a link (dangling or not) is there too, and is not written through.
   for (const file of [privateFile, publicFile]) {
-    if (fs.existsSync(file))
-      throw new ReproofError('E_INPUT', `${file}: already exists; reproof never overwrites a key`, {
-        path: file,
-      })
+    if (fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined) throw alreadyThere(file)
   }
   writeExclusive(privateFile, pair.privatePem, 0o600)
   try {
@@ -50,8 +48,25 @@ export function writeKeyPair(
   return { privateFile, publicFile }
 }
 
+const alreadyThere = (file: string): ReproofError =>
+  new ReproofError('E_INPUT', `${file}: already exists; reproof never overwrites a key`, {
+    path: file,
+  })
+
 function writeExclusive(file: string, text: string, mode: number): void {
-  const fd = fs.openSync(file, 'wx', mode)
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'wx', mode)
+  } catch (err) {
+    // Made meanwhile: the same answer as found before.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyThere(file)
+    throw new ReproofError(
+      'E_INPUT',
+      `${file}: cannot be written (${fileProblem(err, 'no such directory')})`,
+      { path: file },
+      { cause: err },
+    )
+  }
   try {
     fs.writeFileSync(fd, text)
     fs.fchmodSync(fd, mode)

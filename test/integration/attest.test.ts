@@ -82,6 +82,18 @@ describe('reproof keygen', () => {
     const again = await runCli(['keygen', '--out', base])
     expect(again.code).toBe(2)
     expect(again.stderr).toContain('never overwrites')
+    // A link, dangling or not, is there too: refused, never written through.
+    const dangling = path.join(dir, 'dangling')
+    fs.symlinkSync(path.join(dir, 'nowhere'), `${dangling}.key`)
+    const linked = await runCli(['keygen', '--out', dangling])
+    expect(linked.code, linked.stderr).toBe(2)
+    expect(linked.stderr).toContain(
+      `${dangling}.key: already exists; reproof never overwrites a key`,
+    )
+    expect(fs.existsSync(path.join(dir, 'nowhere'))).toBe(false)
+    const noDir = await runCli(['keygen', '--out', path.join(dir, 'no', 'such', 'k')])
+    expect(noDir.code, noDir.stderr).toBe(2)
+    expect(noDir.stderr).toContain('cannot be written (no such directory)')
   })
 
   it('encrypts the private key with a passphrase from the environment', async () => {
@@ -406,6 +418,21 @@ describe('reproof attest with a key', () => {
     ])
     expect(keyless.code).toBe(2)
     expect(keyless.stderr).toContain('--passphrase-env applies to --key signing only')
+  })
+
+  it('refuses a record whose isolation lacks what the statement copies from it, as bad input', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const edited = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      isolation: Record<string, unknown>
+    }
+    delete edited.isolation.notes
+    fs.writeFileSync(record, JSON.stringify(edited))
+    const run = await attest(record, path.join(dir, 'b.json'), path.join(dir, 'k.key'))
+    expect(run.code, run.stderr).toBe(2)
+    expect(run.stderr).not.toContain('internal error')
+    expect(fs.existsSync(path.join(dir, 'b.json'))).toBe(false)
   })
 
   it('refuses a record edited by hand: a run whose digests were changed', async () => {
