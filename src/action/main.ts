@@ -84,6 +84,17 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     // Straight to the runner: on the CLI's stderr the command would be made inert, and
     // the token it names printed in clear.
     onSecret: (secret: string) => log.write(maskCommand(secret, env)),
+    // A second signal (a cancelled job's SIGTERM after its SIGINT) ends the process at
+    // once: the summary and the annotation are written first, as for any other end.
+    onHardStop: (stopped: number) => {
+      progress?.close()
+      errLines.end()
+      const line =
+        stopped === EXIT.ambiguous
+          ? 'stopped by a second signal while writing: whether it was written is unknown, and a retry is safe'
+          : 'stopped by a second signal before it finished: nothing was signed or recorded'
+      acknowledgeFailure(env, log, mode, stopped, line)
+    },
     ...(progress === undefined ? {} : { onBuildEvent: progress.onEvent }),
   })
   progress?.close()
@@ -173,15 +184,20 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     )
   } else {
     const line = inInputTerms(failureLine(result, stderr, mode, code), inputOf)
-    writeSummary(env, [
-      `## reproof ${mode}: ${OUTCOME[code] ?? `exit ${code}`}`,
-      '',
-      markdownText(line),
-      '',
-    ])
-    annotate(log, code === EXIT.ambiguous ? 'warning' : 'error', line, `reproof ${mode}`)
+    acknowledgeFailure(env, log, mode, code, line)
   }
   return code
+}
+
+/** A run with no result to report: its outcome in the summary, and as an annotation. */
+function acknowledgeFailure(env: Env, log: Log, mode: Mode, code: number, line: string): void {
+  writeSummary(env, [
+    `## reproof ${mode}: ${OUTCOME[code] ?? `exit ${code}`}`,
+    '',
+    markdownText(line),
+    '',
+  ])
+  annotate(log, code === EXIT.ambiguous ? 'warning' : 'error', line, `reproof ${mode}`)
 }
 
 const OUTCOME: Record<number, string> = {

@@ -32,8 +32,10 @@ export async function main(
         streams.stderr.write(
           'reproof: stopped while writing; whether it was written is unknown, and a retry is safe\n',
         )
+        streams.onHardStop?.(EXIT.ambiguous)
         process.exit(EXIT.ambiguous)
       }
+      streams.onHardStop?.(EXIT.interrupted)
       process.exit(EXIT.interrupted)
     }
     controller.abort()

@@ -19,6 +19,12 @@ export interface Streams {
    * mask command goes to stderr.
    */
   onSecret?: (secret: string) => void
+  /**
+   * Called, synchronously, right before a second signal ends the process with `code`
+   * (130, or 4 in the middle of a durable write): the last moment for an embedder (the
+   * Action) to say what became of the run, which it would otherwise never get to say.
+   */
+  onHardStop?: (code: number) => void
 }
 
 /**

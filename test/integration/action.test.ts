@@ -39,6 +39,8 @@ function runAction(
   extraEnv: Record<string, string> = {},
   /** When it settles, the runner cancels the step (SIGINT, as Ctrl-C and a cancelled job send). */
   interrupt?: Promise<unknown>,
+  /** The signals sent then, a few milliseconds apart. */
+  signals: NodeJS.Signals[] = ['SIGINT'],
 ): Promise<ActionRun> {
   const outputFile = path.join(cwd, 'github-output')
   const summaryFile = path.join(cwd, 'github-summary')
@@ -56,7 +58,12 @@ function runAction(
   }
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [ACTION], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    void interrupt?.then(() => child.kill('SIGINT'))
+    void interrupt?.then(async () => {
+      for (const signal of signals) {
+        child.kill(signal)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -526,6 +533,22 @@ describe('the GitHub Action', () => {
     }
     // Nothing written where later steps would find it.
     expect(fs.existsSync(path.join(dir, '.gitconfig'))).toBe(false)
+  })
+
+  it('writes its summary and annotation when a second signal stops it at once', async () => {
+    const dir = project('mkdir -p out && sleep 30 && echo same > out/app.txt\n')
+    // A cancelled job: SIGINT, and SIGTERM right after, while the build runs.
+    const run = await runAction(
+      { mode: 'build', source: 'src', command: 'sh build.sh', outputs: 'out/app.txt' },
+      dir,
+      {},
+      new Promise((resolve) => setTimeout(resolve, 3000)),
+      ['SIGINT', 'SIGTERM'],
+    )
+    expect(run.code, run.stdout).toBe(130)
+    expect(run.summary).toMatch(/^## reproof build: interrupted\n/)
+    expect(run.stdout).toMatch(/^::error title=reproof build::/m)
+    expect(run.outputs).toEqual({})
   })
 
   it('still writes its outputs and summary when cancelled while storing the bundle', async () => {
