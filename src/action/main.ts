@@ -105,7 +105,9 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   // An error is JSON too under --json ({ error }): it has no result to report.
   const failed =
     result === undefined || (typeof result === 'object' && result !== null && 'error' in result)
-  const report = failed ? undefined : REPORTS[mode](result)
+  // The summary speaks of the Action's inputs, as the annotations do, not the CLI's flags.
+  const terms = (text: string): string => inInputTerms(text, inputOf)
+  const report = failed ? undefined : REPORTS[mode](result, terms)
   // Success is a result that says yes, nothing else: an exit 0 with no result (commander
   // printing help) or with a result that says no is not passed on as a green step.
   if (code === EXIT.yes && report?.yes !== true) code = failed ? EXIT.failed : EXIT.no
@@ -167,7 +169,7 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     const noted = notices.flatMap((n) => [`> ${n}`, ''])
     // What qualifies the answer (a dirty tree, a ref not recorded, a check not made) is
     // said beside it, in the log and in the summary, as the CLI says it.
-    const caveats = boundedCaveats(report.caveats.map((c) => inInputTerms(c, inputOf)))
+    const caveats = boundedCaveats(report.caveats.map(terms))
     const cautioned = caveats.flatMap((c) => [`> **warning:** ${markdownText(c)}`, ''])
     for (const caveat of caveats) annotate(log, 'warning', caveat, `reproof ${mode}`)
     writeSummary(
@@ -176,14 +178,9 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
     )
     writeSummary(env, [...cautioned, ...noted])
     // The verdict stands whatever became of the upload (said above).
-    annotate(
-      log,
-      report.yes ? 'notice' : 'error',
-      inInputTerms(report.verdict, inputOf),
-      `reproof ${mode}`,
-    )
+    annotate(log, report.yes ? 'notice' : 'error', terms(report.verdict), `reproof ${mode}`)
   } else {
-    const line = inInputTerms(failureLine(result, stderr, mode, code), inputOf)
+    const line = terms(failureLine(result, stderr, mode, code))
     acknowledgeFailure(env, log, mode, code, line)
   }
   return code
@@ -223,8 +220,8 @@ interface Report {
 }
 
 /** Each mode's JSON result as step outputs, a job summary and a verdict. */
-const REPORTS: Record<Mode, (result: unknown) => Report> = {
-  build: (result) => {
+const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) => Report> = {
+  build: (result, terms) => {
     const build = result as {
       reproducible: boolean
       verdict: string
@@ -249,7 +246,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
     const head = [
       `## reproof build: ${build.reproducible ? (build.verdict === 'reproducible' ? 'reproducible' : 'reproducible after normalization') : 'NOT reproducible'}`,
       '',
-      markdownText(verdict),
+      markdownText(terms(verdict)),
       '',
       markdownText(`epoch ${build.epoch} (${build.epochSource})`),
       '',
@@ -273,7 +270,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       ],
     }
   },
-  verify: (result) => {
+  verify: (result, terms) => {
     const verify = result as {
       verified: boolean
       reason: string | null
@@ -289,7 +286,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       '',
       ...verify.checks.map(
         (c) =>
-          `- ${c.ok ? '✅' : '❌'} ${markdownText(c.name)}${c.detail === undefined ? '' : `: ${markdownText(c.detail)}`}`,
+          `- ${c.ok ? '✅' : '❌'} ${markdownText(c.name)}${c.detail === undefined ? '' : `: ${markdownText(terms(c.detail))}`}`,
       ),
       '',
     ]
@@ -303,7 +300,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
       caveats: verify.unchecked.map((u) => `not checked: ${toDisplayText(u)}`),
     }
   },
-  gate: (result) => {
+  gate: (result, terms) => {
     const gate = result as {
       decision: string
       why: string
@@ -325,7 +322,7 @@ const REPORTS: Record<Mode, (result: unknown) => Report> = {
           [
             `## reproof gate (${markdownText(gate.env)}): ${gate.decision}`,
             '',
-            markdownText(gate.why),
+            markdownText(terms(gate.why)),
             '',
             ...torn,
           ],

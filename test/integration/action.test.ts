@@ -150,6 +150,9 @@ describe('the GitHub Action', () => {
       build.stdout.match(/^::endgroup::/gm)?.length,
     )
     expect(build.outputs['report-path']).toMatch(/reproof-report-.*\.html$/)
+    // In the Action's own terms, as its annotations are.
+    expect(build.summary).toContain('input vary all')
+    expect(build.summary).not.toContain('--vary')
     const artifact = path.join(dir, 'dist', Object.keys(digests)[0] ?? '')
     expect(fs.existsSync(artifact)).toBe(true)
 
