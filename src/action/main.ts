@@ -228,6 +228,7 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
       artifacts: { name: string; digest: { sha256: string } }[]
       differences: unknown[]
       variations: unknown[]
+      turnedOff?: BuildResult['turnedOff']
       isolation: BuildResult['isolation']
       explanation: DiffReport | null
       warnings: string[]
@@ -238,7 +239,7 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
     // Every variation that was not applied is named, as on the CLI's verdict line.
     // And how the runs were kept apart: a verdict without the sandbox, or with the
     // network, is weaker evidence, and the summary says so as the CLI does.
-    const conditions = `${describeVariations(build.variations as BuildResult['variations'])}; ${describeIsolation(build)}`
+    const conditions = `${describeVariations(build.variations as BuildResult['variations'], build.turnedOff)}; ${describeIsolation(build)}`
     const verdict = build.reproducible
       ? `${build.verdict === 'reproducible' ? 'reproducible' : 'reproducible after normalization'} under ${conditions}: ${build.artifacts.length} artifact(s)`
       : `NOT reproducible under ${conditions}: ${build.differences.length} of ${build.artifacts.length} artifact(s) differ${firstCause(build.explanation)}`

@@ -104,6 +104,8 @@ export interface BuildOptions {
   variations: VariationName[]
   /** Variations asked for by name: one that cannot be applied stops the build. */
   explicitVariations: VariationName[]
+  /** Default variations a no-vary list turned off, and which list. */
+  turnedOff?: { name: VariationName; by: string }[]
   exclude: string[]
   tempDir: string | undefined
   /**
@@ -173,11 +175,13 @@ export function toBuildOptions(
       vary: splitList(config.vary ?? []),
       noVary: splitList(config.noVary ?? []),
       where: 'reproof.config.json',
+      noVaryName: 'reproof.config.json "noVary"',
     },
     {
       vary: splitList(flags.vary ?? []),
       noVary: splitList(flags.noVary ?? []),
       where: '--vary/--no-vary',
+      noVaryName: '--no-vary',
     },
   ])
   return {
@@ -200,6 +204,7 @@ export function toBuildOptions(
     sequential: flags.sequential ?? config.sequential ?? false,
     variations: variations.names,
     explicitVariations: variations.explicit,
+    turnedOff: variations.turnedOff,
     exclude,
     tempDir: fromFlag(flags.tempDir) ?? fromConfig(config.tempDir),
     normalize: flags.normalize ?? config.normalize ?? false,

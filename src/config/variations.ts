@@ -47,6 +47,8 @@ export interface ChosenVariations {
    * these that cannot be applied stops the build instead of being noted.
    */
   explicit: VariationName[]
+  /** Defaults a no-vary list took away, and which list: named so, not as "not asked for". */
+  turnedOff: { name: VariationName; by: string }[]
 }
 
 /**
@@ -56,10 +58,17 @@ export interface ChosenVariations {
  * all --no-vary time` means every variation but time.
  */
 export function resolveVariations(
-  layers: readonly { vary: readonly string[]; noVary: readonly string[]; where: string }[],
+  layers: readonly {
+    vary: readonly string[]
+    noVary: readonly string[]
+    where: string
+    /** How its no-vary list is named where a variation it turned off is reported. */
+    noVaryName?: string
+  }[],
 ): ChosenVariations {
   const chosen = new Set<VariationName>(DEFAULT_VARIATIONS)
   const explicit = new Set<VariationName>()
+  const turnedOff = new Map<VariationName, string>()
   for (const layer of layers) {
     const add = expand(layer.vary, `${layer.where} vary`)
     // `no-vary all` means every variation that can be turned off.
@@ -77,15 +86,27 @@ export function resolveVariations(
         `${layer.where} no-vary: "path" cannot be turned off; the two build roots always differ`,
       )
     }
-    for (const name of add) chosen.add(name)
+    for (const name of add) {
+      chosen.add(name)
+      turnedOff.delete(name)
+    }
     for (const name of layer.vary) if (isVariationName(name)) explicit.add(name)
     for (const name of remove) {
       chosen.delete(name)
       explicit.delete(name)
+      if (DEFAULT_VARIATIONS.includes(name))
+        turnedOff.set(name, layer.noVaryName ?? `${layer.where} no-vary`)
     }
   }
   const names = VARIATIONS.filter((name) => chosen.has(name))
-  return { names, explicit: names.filter((name) => explicit.has(name)) }
+  return {
+    names,
+    explicit: names.filter((name) => explicit.has(name)),
+    turnedOff: VARIATIONS.filter((name) => turnedOff.has(name)).map((name) => ({
+      name,
+      by: turnedOff.get(name) ?? '',
+    })),
+  }
 }
 function expand(values: readonly string[], where: string): VariationName[] {
   const out: VariationName[] = []

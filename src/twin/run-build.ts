@@ -88,6 +88,8 @@ export interface BuildResult {
   runs: (Omit<RunRecord, 'manifest'> & { logs?: { stdout: string; stderr: string } })[]
   /** Every variation, with its status: only `effective` ones were varied. */
   variations: VariationRecord[]
+  /** Default variations a no-vary list turned off, and which (`--no-vary`, `reproof.config.json "noVary"`). */
+  turnedOff: { name: string; by: string }[]
   source: SourceInfo
   /** Where the artifacts were copied, when the build was reproducible. */
   outDir: string | null
@@ -197,6 +199,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       attribution: compared.attribution,
       kept: keep ? workspace.base : null,
       warnings,
+      turnedOff: options.turnedOff ?? [],
     })
     return { result, record }
   } catch (err) {
@@ -488,6 +491,7 @@ function toBuildResult(
     /** The workspace left for inspection by --keep. */
     kept: string | null
     warnings: string[]
+    turnedOff: { name: string; by: string }[]
   },
 ): BuildResult {
   const { judgement, plan, kept } = where
@@ -518,6 +522,7 @@ function toBuildResult(
           }),
     })),
     variations: record.variations,
+    turnedOff: where.turnedOff,
     source: record.source,
     outDir: where.outDir,
     record: where.recordPath,

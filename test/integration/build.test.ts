@@ -607,6 +607,31 @@ describe('reproof build', () => {
       }
   })
 
+  it('names the variations a no-vary list turned off, and which list, apart from those not asked for', async () => {
+    const source = makeTemp()
+    fs.writeFileSync(path.join(source, 'build.sh'), 'echo same > out.txt\n')
+    fs.writeFileSync(path.join(source, 'reproof.config.json'), '{"noVary": ["ordering"]}\n')
+    const args = ['-o', 'out.txt', '--no-vary', 'file-times', '--', 'sh', 'build.sh']
+    const json = await build(source, args)
+    expect(json.code, json.stderr).toBe(0)
+    expect(json.result?.turnedOff).toEqual([
+      { name: 'file-times', by: '--no-vary' },
+      { name: 'ordering', by: 'reproof.config.json "noVary"' },
+    ])
+    const human = await runCli([
+      'build',
+      '-C',
+      source,
+      '--temp-dir',
+      makeTempParent(),
+      '--no-explain',
+      ...args,
+    ])
+    expect(human.stdout).toContain('turned off: file-times (--no-vary)')
+    expect(human.stdout).toContain('turned off: ordering (reproof.config.json "noVary")')
+    expect(human.stdout).toMatch(/not asked for: (?!.*ordering)(?!.*file-times).*\(--vary all\)/)
+  })
+
   it("says without the sandbox that a run can take the other's output, which the sandbox stops", async () => {
     // Run B copies what run A wrote beside it, when it can see it; else a fresh stamp.
     const source = makeTemp()

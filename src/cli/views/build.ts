@@ -26,7 +26,9 @@ export function renderBuildHuman(result: BuildResult, color: boolean): string {
   )
   out.push('', ...artifactTable(result, c), '')
   const conditions = variedNames(result.variations)
-  const details = variationDetails(result.variations).map((line) => c.dim(`  ${line}`))
+  const details = variationDetails(result.variations, result.turnedOff).map((line) =>
+    c.dim(`  ${line}`),
+  )
   if (result.verdict === 'reproducible') {
     out.push(
       c.green(
@@ -205,7 +207,10 @@ function variedNames(variations: BuildResult['variations']): string {
  * reach, what was asked for and not varied, and what was not asked for. The verdict's
  * one line names only the variations; a "yes" holds for them alone.
  */
-function variationDetails(variations: BuildResult['variations']): string[] {
+function variationDetails(
+  variations: BuildResult['variations'],
+  turnedOff: BuildResult['turnedOff'] = [],
+): string[] {
   const lines: string[] = []
   for (const v of variations.filter((x) => x.status === 'effective')) {
     // A note is a list of what the variation did not reach, one to a line.
@@ -220,10 +225,27 @@ function variationDetails(variations: BuildResult['variations']): string[] {
         ? `not varied: ${v.name} (no effect here${v.note === undefined ? '' : `: ${v.note}`})`
         : `not varied: ${v.name} (${v.note ?? 'not available'})`,
     )
-  const asked = new Set<string>(variations.map((v) => v.name))
-  const notAsked = VARIATIONS.filter((name) => !asked.has(name))
+  for (const [by, names] of turnedOffBy(turnedOff))
+    lines.push(`turned off: ${names.join(', ')} (${by})`)
+  const notAsked = notAskedFor(variations, turnedOff)
   if (notAsked.length > 0) lines.push(`not asked for: ${notAsked.join(', ')} (--vary all)`)
   return lines
+}
+
+/** The variations neither run asked for nor a no-vary list turned off. */
+function notAskedFor(
+  variations: BuildResult['variations'],
+  turnedOff: BuildResult['turnedOff'],
+): string[] {
+  const named = new Set<string>([...variations, ...turnedOff].map((v) => v.name))
+  return VARIATIONS.filter((name) => !named.has(name))
+}
+
+/** The variations turned off, grouped by the list that did it (a source tree's config, or a flag). */
+function turnedOffBy(turnedOff: BuildResult['turnedOff']): Map<string, string[]> {
+  const by = new Map<string, string[]>()
+  for (const { name, by: list } of turnedOff) by.set(list, [...(by.get(list) ?? []), name])
+  return by
 }
 
 // How far the variations that need saying went.
@@ -233,7 +255,10 @@ const EFFECT: Record<string, string> = {
   ordering: 'the source snapshot written in another order',
 }
 
-export function describeVariations(variations: BuildResult['variations']): string {
+export function describeVariations(
+  variations: BuildResult['variations'],
+  turnedOff: BuildResult['turnedOff'] = [],
+): string {
   const varied = variations
     .filter((v) => v.status === 'effective')
     .map((v) =>
@@ -256,11 +281,11 @@ export function describeVariations(variations: BuildResult['variations']): strin
     )
   // The variations nobody asked for are named too: a "reproducible" holds only for what
   // was varied, and reprotest's defaults vary more than reproof's.
-  const asked = new Set<string>(variations.map((v) => v.name))
-  const notAsked = VARIATIONS.filter((name) => !asked.has(name))
+  const off = [...turnedOffBy(turnedOff)].map(([by, names]) => `${names.join(', ')} (${by})`)
+  const notAsked = notAskedFor(variations, turnedOff)
   return `${varied.join(', ')}${notVaried.length > 0 ? `; not varied: ${notVaried.join('; ')}` : ''}${
-    notAsked.length > 0 ? `; not asked for: ${notAsked.join(', ')} (--vary all)` : ''
-  }`
+    off.length > 0 ? `; turned off: ${off.join('; ')}` : ''
+  }${notAsked.length > 0 ? `; not asked for: ${notAsked.join(', ')} (--vary all)` : ''}`
 }
 
 /**

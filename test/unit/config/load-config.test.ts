@@ -109,7 +109,11 @@ describe('resolveVariations', () => {
   const names = (layers: ReturnType<typeof layer>[]) => resolveVariations(layers).names
 
   it('starts from path, time and ordering, none of them asked for by name', () => {
-    expect(resolveVariations([])).toEqual({ names: DEFAULT_VARIATIONS, explicit: [] })
+    expect(resolveVariations([])).toEqual({
+      names: DEFAULT_VARIATIONS,
+      explicit: [],
+      turnedOff: [],
+    })
   })
 
   it('adds and removes, and never loses path', () => {
@@ -135,13 +139,42 @@ describe('resolveVariations', () => {
   })
 
   it('expands all, and no-vary all keeps path', () => {
-    expect(resolveVariations([layer(['all'])])).toEqual({ names: [...VARIATIONS], explicit: [] })
+    expect(resolveVariations([layer(['all'])])).toEqual({
+      names: [...VARIATIONS],
+      explicit: [],
+      turnedOff: [],
+    })
     expect(names([layer([], ['all'])])).toEqual(['path'])
   })
 
   it('takes all but the ones turned off', () => {
     const result = names([layer(['all'], ['time'])])
     expect(result).toEqual(VARIATIONS.filter((v) => v !== 'time'))
+  })
+
+  it('names the defaults a no-vary list turned off, by the last list that did', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.subarray([...VARIATIONS]), fc.subarray([...VARIATIONS]))),
+        (lists) => {
+          const layers = lists.map(([vary, noVary], i) => ({
+            vary: vary.filter((v) => !noVary.includes(v)),
+            noVary: noVary.filter((v) => v !== 'path') as string[],
+            where: `layer ${i}`,
+            noVaryName: `list ${i}`,
+          }))
+          const { names: chosen, turnedOff } = resolveVariations(layers)
+          // Exactly the defaults not chosen in the end, each by the last list that removed it.
+          expect(turnedOff.map((t) => t.name)).toEqual(
+            DEFAULT_VARIATIONS.filter((v) => !chosen.includes(v)),
+          )
+          for (const { name, by } of turnedOff) {
+            const last = layers.findLastIndex((l) => l.noVary.includes(name))
+            expect(by).toBe(`list ${last}`)
+          }
+        },
+      ),
+    )
   })
 
   it('refuses unknown names, contradictions and turning path off', () => {
