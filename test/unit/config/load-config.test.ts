@@ -159,7 +159,7 @@ describe('resolveVariations', () => {
         (lists) => {
           const layers = lists.map(([vary, noVary], i) => ({
             vary: vary.filter((v) => !noVary.includes(v)),
-            noVary: noVary.filter((v) => v !== 'path') as string[],
+            noVary: noVary.filter((v) => v !== 'path'),
             where: `layer ${i}`,
             noVaryName: `list ${i}`,
           }))
@@ -169,7 +169,7 @@ describe('resolveVariations', () => {
             DEFAULT_VARIATIONS.filter((v) => !chosen.includes(v)),
           )
           for (const { name, by } of turnedOff) {
-            const last = layers.findLastIndex((l) => l.noVary.includes(name))
+            const last = layers.findLastIndex((l) => (l.noVary as readonly string[]).includes(name))
             expect(by).toBe(`list ${last}`)
           }
         },
