@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
+import { ledgerGitEnv } from '../io/git-env.js'
 import { fromNameBytes, toFsPath, toNameBytes } from '../file-names.js'
 import { runCaptured } from './process.js'
 
@@ -32,11 +33,19 @@ export const GIT_OBJECTS_AS_THEY_ARE = {
   GIT_GRAFT_FILE: '/nonexistent/reproof-reads-no-grafts',
 } as const
 
+/**
+ * The same on git's command line: a repository's `core.useReplaceRefs=true` turns
+ * replace refs back on over GIT_NO_REPLACE_OBJECTS; only a `-c` setting outranks it.
+ */
+export const OBJECTS_AS_THEY_ARE: readonly string[] = ['-c', 'core.useReplaceRefs=false']
+
 // Plain git, as the user has configured it, minus anything that could make output
 // differ between machines (pagers, colours, translations), and with the objects as they
 // are: replace refs and grafts would let a commit id name another tree than its own.
 export const GIT_ENV = {
-  ...process.env,
+  // Nor the caller's GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE...: a build run from a hook, or
+  // by a tool that exports them, would describe another repository than its source.
+  ...ledgerGitEnv(process.env),
   GIT_PAGER: 'cat',
   LC_ALL: 'C',
   GIT_OPTIONAL_LOCKS: '0',
@@ -48,7 +57,11 @@ async function git(
   args: string[],
   env: NodeJS.ProcessEnv = GIT_ENV,
 ): Promise<string | undefined> {
-  const result = await runCaptured(['git', ...args], { cwd, env, timeoutMs: 60_000 })
+  const result = await runCaptured(['git', ...OBJECTS_AS_THEY_ARE, ...args], {
+    cwd,
+    env,
+    timeoutMs: 60_000,
+  })
   return result.code === 0 ? result.stdout : undefined
 }
 
@@ -162,8 +175,14 @@ async function treeMatchesCommit(
       continue
     }
     if (copy !== undefined) {
-      // Left out of the copy (--exclude, an output): not looked for.
-      if (!copy.only.has(prefix + name)) continue
+      if (!copy.only.has(prefix + name)) {
+        // Left out of the copy on purpose (--exclude, an output), it is still in the work
+        // tree; one the work tree lost (deleted before the listing) is a change the build
+        // saw, whatever the listing says.
+        const there = toFsPath(dir, name)
+        if (fs.lstatSync(there, { throwIfNoEntry: false }) === undefined) return false
+        continue
+      }
       copy.seen.add(prefix + name)
     }
     const id = blobIdOf(file, mode, algorithm, buffer)
@@ -201,12 +220,15 @@ const CONVERTING = ['eol', 'working-tree-encoding', 'ident', 'filter'] as const
  */
 async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promise<boolean> {
   if (files.length === 0) return true
-  const listing = await runCaptured(['git', 'check-attr', '--stdin', '-z', ...CONVERTING], {
-    cwd: dir,
-    env: GIT_ENV,
-    timeoutMs: 60_000,
-    input: Buffer.concat(files.flatMap((f) => [toNameBytes(f.name), Buffer.from([0])])),
-  })
+  const listing = await runCaptured(
+    ['git', ...OBJECTS_AS_THEY_ARE, 'check-attr', '--stdin', '-z', ...CONVERTING],
+    {
+      cwd: dir,
+      env: GIT_ENV,
+      timeoutMs: 60_000,
+      input: Buffer.concat(files.flatMap((f) => [toNameBytes(f.name), Buffer.from([0])])),
+    },
+  )
   if (listing.code !== 0) return false
   // Per file in the order given, per attribute: path, attribute, value, each ended by a
   // NUL. Read by place: a path that is not UTF-8 comes back as other text.
@@ -232,7 +254,16 @@ async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promi
     if (bytes === undefined) return false
     // A checkout longer than the file is not it: no more is read than one byte past it.
     const checkout = await runCaptured(
-      ['git', '-c', 'core.autocrlf=false', 'cat-file', '--filters', `--path=${name}`, oid],
+      [
+        'git',
+        ...OBJECTS_AS_THEY_ARE,
+        '-c',
+        'core.autocrlf=false',
+        'cat-file',
+        '--filters',
+        `--path=${name}`,
+        oid,
+      ],
       { cwd: dir, env: GIT_ENV, timeoutMs: 60_000, maxBytes: bytes.length + 1 },
     )
     if (checkout.code !== 0 || !bytes.equals(checkout.stdoutBytes)) return false

@@ -14,7 +14,8 @@ import type { DiffItem } from '../diff/report.js'
 import { BUILD_TYPE, PROVENANCE_TYPE } from '../attest/statement.js'
 import { ReproofError } from '../errors.js'
 import { isPlainRelativePath } from '../file-names.js'
-import { GIT_OBJECTS_AS_THEY_ARE, objectFormat } from '../sandbox/git.js'
+import { GIT_OBJECTS_AS_THEY_ARE, OBJECTS_AS_THEY_ARE, objectFormat } from '../sandbox/git.js'
+import { ledgerGitEnv } from '../io/git-env.js'
 import { runCaptured } from '../sandbox/process.js'
 import { planHiding, type HidePlan } from '../sandbox/hide-paths.js'
 import type { Check } from './reasons.js'
@@ -467,10 +468,11 @@ async function exportCommit(
   into: string,
   scratch: string,
 ): Promise<void> {
-  // The commit's own tree: no replace refs or grafts of the repository given.
-  const env = { ...process.env, ...GIT_OBJECTS_AS_THEY_ARE }
+  // The commit's own tree: no replace refs or grafts of the repository given (a
+  // repository's core.useReplaceRefs outranks the environment; the command line wins).
+  const env = { ...ledgerGitEnv(process.env), ...GIT_OBJECTS_AS_THEY_ARE }
   const git = (args: string[], extra: Record<string, string> = {}) =>
-    runCaptured(['git', '-C', repository, ...args], {
+    runCaptured(['git', ...OBJECTS_AS_THEY_ARE, '-C', repository, ...args], {
       timeoutMs: 600_000,
       env: { ...env, ...extra },
     })
@@ -513,23 +515,62 @@ async function exportCommit(
       { path: repository },
     )
   fs.mkdirSync(into, { recursive: true })
-  // The checkout as git makes it on any machine: no line-ending conversion or symlinks
-  // written as files because of the verifier's own settings.
-  const settings = ['-c', 'core.autocrlf=false', '-c', 'core.symlinks=true']
-  const index = { GIT_INDEX_FILE: path.join(scratch, 'rebuild-index') }
-  const read = await git([...settings, 'read-tree', '--end-of-options', commit], index)
-  if (read.code !== 0)
-    throw new ReproofError('E_ENVIRONMENT', `git read-tree ${commit} failed: ${read.stderr.trim()}`)
-  const checkout = await git(
-    [...settings, '--work-tree', into, 'checkout-index', '--all', '--force'],
-    index,
+  // The checkout as git makes it on any machine, from the commit's own .gitattributes
+  // alone: in a repository of its own that borrows the source's objects, so that the
+  // source's config (a `filter.*.smudge`, which runs a program), its info/attributes,
+  // its replace refs and its promisor remote (a partial clone would fetch) play no part,
+  // nor do the verifier's global and system settings; no line-ending conversion, and
+  // symlinks as symlinks.
+  const objects = await git(['rev-parse', '--path-format=absolute', '--git-path', 'objects'])
+  if (objects.code !== 0)
+    throw new ReproofError('E_ENVIRONMENT', `git rev-parse failed: ${objects.stderr.trim()}`)
+  const gitDir = path.join(scratch, 'rebuild.git')
+  const bare = {
+    ...env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ATTR_NOSYSTEM: '1',
+  }
+  const init = await runCaptured(
+    ['git', 'init', '-q', '--bare', `--object-format=${format ?? 'sha1'}`, gitDir],
+    { timeoutMs: 60_000, env: bare },
   )
-  fs.rmSync(index.GIT_INDEX_FILE, { force: true })
-  if (checkout.code !== 0)
-    throw new ReproofError(
-      'E_ENVIRONMENT',
-      `checking out ${commit} failed: ${checkout.stderr.trim()}`,
+  if (init.code !== 0)
+    throw new ReproofError('E_ENVIRONMENT', `git init failed: ${init.stderr.trim()}`)
+  fs.writeFileSync(path.join(gitDir, 'objects', 'info', 'alternates'), `${objects.stdout.trim()}\n`)
+  const own = (args: string[]) =>
+    runCaptured(
+      [
+        'git',
+        ...OBJECTS_AS_THEY_ARE,
+        '-c',
+        'core.autocrlf=false',
+        '-c',
+        'core.symlinks=true',
+        ...args,
+      ],
+      {
+        timeoutMs: 600_000,
+        env: { ...bare, GIT_DIR: gitDir, GIT_INDEX_FILE: path.join(scratch, 'rebuild-index') },
+      },
     )
+  try {
+    const read = await own(['read-tree', '--end-of-options', commit])
+    if (read.code !== 0)
+      throw new ReproofError(
+        'E_ENVIRONMENT',
+        `git read-tree ${commit} failed: ${read.stderr.trim()}`,
+      )
+    const checkout = await own(['--work-tree', into, 'checkout-index', '--all', '--force'])
+    if (checkout.code !== 0)
+      throw new ReproofError(
+        'E_ENVIRONMENT',
+        `checking out ${commit} failed: ${checkout.stderr.trim()}`,
+      )
+  } finally {
+    fs.rmSync(path.join(scratch, 'rebuild-index'), { force: true })
+    fs.rmSync(gitDir, { recursive: true, force: true })
+  }
 }
 
 /** A build's message as the verifier reads it: `--env` is its `--rebuild-env`, and so on. */

@@ -139,9 +139,33 @@ describe('snapshotMatchesCommit', () => {
     expect(await snapshotMatchesCommit(dir, commit, extra, new Set([...all, 'new.txt']))).toBe(
       false,
     )
+    // A file the commit has that the copy left out and the work tree no longer has:
+    // deleted before the listing, not excluded.
+    fs.rmSync(path.join(dir, 'run.sh'))
+    expect(await snapshotMatchesCommit(dir, commit, copyOf(dir, some), new Set(some))).toBe(false)
+    git(dir, ['checkout', '--', 'run.sh'])
     // The work tree's later commit is not the one named.
     fs.writeFileSync(path.join(dir, 'data.txt'), 'committed later\n')
     git(dir, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qam', 'd'])
     expect(await snapshotMatchesCommit(dir, commit, copyOf(dir, all), new Set(all))).toBe(false)
+  })
+})
+
+describe('a repository whose config turns replace refs back on', () => {
+  it('is read as its commits are, so a work tree of the replacement is not clean', async () => {
+    const dir = repository()
+    const recorded = git(dir, ['rev-parse', 'HEAD']).trim()
+    fs.writeFileSync(path.join(dir, 'data.txt'), 'the replacement\n')
+    git(dir, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qam', 'r'])
+    const replacement = git(dir, ['rev-parse', 'HEAD']).trim()
+    git(dir, ['reset', '-q', '--hard', recorded])
+    git(dir, ['replace', recorded, replacement])
+    git(dir, ['config', 'core.useReplaceRefs', 'true'])
+    // Checked out through the replacement: the work tree holds its file, not the commit's.
+    git(dir, ['checkout', '-q', '-f', 'HEAD'])
+    fs.rmSync(path.join(dir, 'data.txt'))
+    git(dir, ['checkout', '--', 'data.txt'])
+    expect(fs.readFileSync(path.join(dir, 'data.txt'), 'utf8')).toBe('the replacement\n')
+    expect(await workTreeMatchesHead(dir)).toBe(false)
   })
 })

@@ -607,6 +607,14 @@ describe('reproof verify --rebuild', () => {
     run('replace', recorded, run('rev-parse', 'HEAD'))
     const swapped = await verify(rebuildArgs(artifact, bundle, pub, repo))
     expect(swapped.code, JSON.stringify(swapped.result?.checks)).toBe(0)
+    // The repository's own settings: replace refs turned back on by its config, which
+    // outranks git's environment, and a smudge filter and attributes of its own (outside
+    // the commit) that would rewrite the source on checkout. None is the commit's.
+    run('config', 'core.useReplaceRefs', 'true')
+    run('config', 'filter.x.smudge', "sed 's/int main/int smudged; int main/'")
+    fs.writeFileSync(path.join(repo, '.git', 'info', 'attributes'), 'hello.c filter=x ident\n')
+    const configured = await verify(rebuildArgs(artifact, bundle, pub, repo))
+    expect(configured.code, JSON.stringify(configured.result?.checks)).toBe(0)
   })
 
   it('rebuilds a build made in a subdirectory of the repository, there', async () => {

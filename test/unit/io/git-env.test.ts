@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ledgerGitEnv, REPOSITORY_ENV } from '../../../src/gate/git-env.js'
+import { ledgerGitEnv, REPOSITORY_ENV } from '../../../src/io/git-env.js'
 
 describe('ledgerGitEnv', () => {
   it('drops every variable this git says locates a repository, but the -c settings', () => {
