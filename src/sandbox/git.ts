@@ -220,20 +220,39 @@ const CONVERTING = ['eol', 'working-tree-encoding', 'ident', 'filter'] as const
  */
 async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promise<boolean> {
   if (files.length === 0) return true
-  const listing = await runCaptured(
-    ['git', ...OBJECTS_AS_THEY_ARE, 'check-attr', '--stdin', '-z', ...CONVERTING],
-    {
-      cwd: dir,
-      env: GIT_ENV,
-      timeoutMs: 60_000,
-      input: Buffer.concat(files.flatMap((f) => [toNameBytes(f.name), Buffer.from([0])])),
-    },
-  )
-  if (listing.code !== 0) return false
-  // Per file in the order given, per attribute: path, attribute, value, each ended by a
-  // NUL. Read by place: a path that is not UTF-8 comes back as other text.
-  const fields = listing.stdout.split('\0')
-  if (fields.length < files.length * CONVERTING.length * 3) return false
+  // The attributes the commit gives: from the .gitattributes files of the index alone,
+  // without the user's (core.attributesFile) or the system's. The same asked of the work
+  // tree must agree: an untracked or edited .gitattributes (above a subdirectory built,
+  // where `git status .` does not look) would make other bytes pass as the commit's.
+  const attributes = async (cached: boolean): Promise<string[] | undefined> => {
+    const listing = await runCaptured(
+      [
+        'git',
+        ...OBJECTS_AS_THEY_ARE,
+        ...OWN_ATTRIBUTES,
+        'check-attr',
+        ...(cached ? ['--cached'] : []),
+        '--stdin',
+        '-z',
+        ...CONVERTING,
+      ],
+      {
+        cwd: dir,
+        env: ATTRIBUTE_ENV,
+        timeoutMs: 60_000,
+        input: Buffer.concat(files.flatMap((f) => [toNameBytes(f.name), Buffer.from([0])])),
+      },
+    )
+    // Per file in the order given, per attribute: path, attribute, value, each ended by a
+    // NUL. Read by place: a path that is not UTF-8 comes back as other text.
+    const fields = listing.stdout.split('\0')
+    return listing.code !== 0 || fields.length < files.length * CONVERTING.length * 3
+      ? undefined
+      : fields
+  }
+  const fields = await attributes(true)
+  const inTree = await attributes(false)
+  if (fields === undefined || fields.join('\0') !== inTree?.join('\0')) return false
   const converts = new Set<RegularFile>()
   const filtered = new Set<RegularFile>()
   files.forEach((f, k) => {
@@ -248,6 +267,16 @@ async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promi
   const check = new Set(files.filter((f) => converts.has(f) && !filtered.has(f)))
   if (files.some((f) => !f.raw && !check.has(f))) return false
   if (check.size > MAX_CONVERTED) return false
+  if (check.size === 0) return true
+  // The repository's own info/attributes are not the commit's either: a file clean only
+  // through a conversion is not known to be clean while there are any.
+  const info = (
+    await git(dir, ['rev-parse', '--path-format=absolute', '--git-path', 'info/attributes'])
+  )?.trim()
+  if (info === undefined || (fs.statSync(info, { throwIfNoEntry: false })?.size ?? 0) > 0)
+    return false
+  // cat-file takes --path from the top of the work tree.
+  const prefix = (await git(dir, ['rev-parse', '--show-prefix']))?.trim() ?? ''
   for (const { name, oid, file } of check) {
     if (typeof file !== 'string') return false
     const bytes = await fsp.readFile(file).catch(() => undefined)
@@ -257,19 +286,24 @@ async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promi
       [
         'git',
         ...OBJECTS_AS_THEY_ARE,
+        ...OWN_ATTRIBUTES,
         '-c',
         'core.autocrlf=false',
         'cat-file',
         '--filters',
-        `--path=${name}`,
+        `--path=${prefix}${name}`,
         oid,
       ],
-      { cwd: dir, env: GIT_ENV, timeoutMs: 60_000, maxBytes: bytes.length + 1 },
+      { cwd: dir, env: ATTRIBUTE_ENV, timeoutMs: 60_000, maxBytes: bytes.length + 1 },
     )
     if (checkout.code !== 0 || !bytes.equals(checkout.stdoutBytes)) return false
   }
   return true
 }
+
+// Attributes from the repository's files alone: not the user's file nor the system's.
+const OWN_ATTRIBUTES: readonly string[] = ['-c', 'core.attributesFile=/dev/null']
+const ATTRIBUTE_ENV = { ...GIT_ENV, GIT_ATTR_NOSYSTEM: '1' }
 
 /**
  * The git blob id of what is at `file`, when it is what `mode` says (a link for 120000,

@@ -106,6 +106,49 @@ describe('workTreeMatchesHead', () => {
     fs.writeFileSync(path.join(filtered, 'x.bin'), 'ABC\n')
     expect(await workTreeMatchesHead(filtered)).toBe(false)
   })
+
+  it('takes conversions from the commit alone, not from attributes beside it', async () => {
+    const id = ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid']
+    // A CRLF file whose commit says nothing of line ends: other bytes than the blob's.
+    const crlf = (dir: string): void => {
+      fs.rmSync(path.join(dir, 'app', 'x.txt'))
+      git(dir, ['checkout', '--', 'app/x.txt'])
+      expect(fs.readFileSync(path.join(dir, 'app', 'x.txt'), 'utf8')).toBe('a\r\nb\r\n')
+    }
+    const repo = (): string => {
+      const dir = makeTemp()
+      fs.mkdirSync(path.join(dir, 'app'))
+      fs.writeFileSync(path.join(dir, 'app', 'x.txt'), 'a\nb\n')
+      fs.writeFileSync(path.join(dir, '.gitattributes'), '*.md text\n')
+      git(dir, ['init', '-q'])
+      git(dir, ['add', '.'])
+      git(dir, [...id, 'commit', '-qm', 'c'])
+      return dir
+    }
+    // The repository's info/attributes.
+    const info = repo()
+    fs.writeFileSync(path.join(info, '.git', 'info', 'attributes'), '*.txt text eol=crlf\n')
+    crlf(info)
+    expect(await workTreeMatchesHead(info)).toBe(false)
+    // An untracked .gitattributes in the work tree.
+    const untracked = repo()
+    fs.writeFileSync(path.join(untracked, 'app', '.gitattributes'), '*.txt text eol=crlf\n')
+    crlf(untracked)
+    expect(await workTreeMatchesHead(path.join(untracked, 'app'))).toBe(false)
+    // The tracked .gitattributes above a subdirectory, edited: status of the subdirectory
+    // does not see it.
+    const above = repo()
+    fs.writeFileSync(path.join(above, '.gitattributes'), '*.txt text eol=crlf\n')
+    crlf(above)
+    expect(await workTreeMatchesHead(path.join(above, 'app'))).toBe(false)
+    // The same conversion committed, built from the subdirectory: clean.
+    const committed = repo()
+    fs.writeFileSync(path.join(committed, '.gitattributes'), '*.txt text eol=crlf\n')
+    git(committed, ['add', '.'])
+    git(committed, [...id, 'commit', '-qm', 'd'])
+    crlf(committed)
+    expect(await workTreeMatchesHead(path.join(committed, 'app'))).toBe(true)
+  })
 })
 
 describe('snapshotMatchesCommit', () => {
