@@ -358,13 +358,16 @@ export class DiffEngine {
     // A side that cannot be read as the archive it claims to be is reported as such.
     if (first === undefined) return
     const [scanA, scanB] = first
-    for (const warning of [
-      ...scanA.inventory.warnings,
-      ...duplicateWarnings(scanA.inventory.members),
-      ...scanB.inventory.warnings,
-      ...duplicateWarnings(scanB.inventory.members),
-    ])
-      this.warnings.push(`${path}: ${warning}`)
+    // Items are named by A's path; a warning says which side it is of, once for both.
+    const warningsOf = (scan: ScanResult): string[] => [
+      ...scan.inventory.warnings,
+      ...duplicateWarnings(scan.inventory.members),
+    ]
+    const [warnedA, warnedB] = [warningsOf(scanA), warningsOf(scanB)]
+    for (const warning of warnedA)
+      this.warnings.push(`${path} (${warnedB.includes(warning) ? 'A and B' : 'A'}): ${warning}`)
+    for (const warning of warnedB)
+      if (!warnedA.includes(warning)) this.warnings.push(`${path} (B): ${warning}`)
     const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta)
     const before = this.items.length
     this.items.push({

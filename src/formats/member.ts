@@ -77,21 +77,38 @@ export type StreamScan = (
   want: WantMember,
 ) => Promise<ScanResult>
 
-/** Keys members by name, numbering repeats, so that duplicate entries stay distinct. */
+/**
+ * Keys members by name, numbering repeats, so that duplicate entries stay distinct; a key
+ * is never handed out twice, whatever the names: a member really named `x#2`, before or
+ * after a second `x`, keeps a key of its own (`x#2#2`, or the second `x` takes `x#3`).
+ * Two members under one key were one member: the other was never compared.
+ */
 export function keyFor(name: string, seen: Map<string, number>): string {
-  const count = (seen.get(name) ?? 0) + 1
+  let count = seen.get(name) ?? 0
+  let key: string
+  do {
+    count++
+    key = count === 1 ? name : `${name}#${count}`
+  } while (seen.has(KEY + key))
   seen.set(name, count)
-  return count === 1 ? name : `${name}#${count}`
+  seen.set(KEY + key, 1)
+  return key
 }
+
+// The keys handed out, beside the counts of names in the same map: a lone surrogate is
+// in no name (names are the bytes' UTF-8, or escapes of what is not).
+const KEY = '\udfff'
 
 /** A warning for each name more than one member of an archive has (keyed `x`, `x#2`...). */
 export function duplicateWarnings(members: readonly MemberInfo[]): string[] {
   const counts = new Map<string, number>()
-  for (const m of members) if (m.key !== m.name) counts.set(m.name, (counts.get(m.name) ?? 1) + 1)
-  return [...counts].map(
-    ([name, n]) =>
-      `${n} members are named ${JSON.stringify(name)}: an extraction keeps one of them, and which one depends on the reader; compared as ${JSON.stringify(name)}, ${JSON.stringify(`${name}#2`)}…`,
-  )
+  for (const m of members) counts.set(m.name, (counts.get(m.name) ?? 0) + 1)
+  return [...counts]
+    .filter(([, n]) => n > 1)
+    .map(
+      ([name, n]) =>
+        `${n} members are named ${JSON.stringify(name)}: an extraction keeps one of them, and which one depends on the reader; compared as ${JSON.stringify(name)}, ${JSON.stringify(`${name}#2`)}…`,
+    )
 }
 
 /** Names that would escape an extraction root or confuse a reader. */

@@ -1294,6 +1294,32 @@ PY`,
     expect(report?.items[0]?.hints.map((h) => h.cause)).not.toContain('compression')
   })
 
+  it('compares a member really named like a repeat (x#2) as a member of its own', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 -c "
+import io, tarfile
+def tar(path, members):
+    with tarfile.open(path, 'w') as t:
+        for name, data in members:
+            info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+tar('a.tar', [('x', b'P'), ('x', b'Q')])
+tar('b.tar', [('x', b'P'), ('x#2', b'R'), ('x', b'Q')])
+"`,
+    )
+    const { code, report } = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    expect(code).toBe(1)
+    // b.tar holds a member more than a.tar: one is only in B, and the member R is
+    // compared with what a.tar holds under its key (Q), not lost behind a shared key.
+    const items = report?.items ?? []
+    expect(items.filter((i) => i.kind === 'only-in-b')).toHaveLength(1)
+    expect(items.find((i) => i.text !== undefined)?.text?.unified).toContain('+R')
+    expect((report?.items ?? []).flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+      'ordering',
+    )
+  })
+
   it('names the skippable frames of a zstd stream that differ, and blames compression only when the data frames do', async () => {
     const dir = makeTemp()
     // A skippable frame (magic 0x184D2A50 to 5F, a size, a payload) after the data
