@@ -777,8 +777,8 @@ export class DiffEngine {
     const textual =
       kinds[0].kind === 'text' &&
       kinds[1].kind === 'text' &&
-      looksLikeText(bytesA) &&
-      looksLikeText(bytesB)
+      looksLikeText(bytesA, true) &&
+      looksLikeText(bytesB, true)
     const text = textual
       ? await diffText(
           bytesA.toString('utf8'),

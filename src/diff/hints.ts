@@ -729,7 +729,8 @@ export function fieldHints(
     } else if (
       f.field === 'mtime' ||
       f.field === 'local mtime' ||
-      (f.field.startsWith('pax.') && f.field.endsWith('time'))
+      // PAX's own time records, not every key that ends so (`SCHILY.xattr.user.runtime`).
+      /^pax\.(mtime|atime|ctime|LIBARCHIVE\.creationtime)$/.test(f.field)
     ) {
       add({
         cause: 'timestamp',

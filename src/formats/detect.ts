@@ -45,7 +45,7 @@ export function detectFileFormat(head: Buffer): FormatName | undefined {
 }
 
 /** UTF-8 without NUL or other control bytes but tab, newline, carriage return, form feed and escape. */
-export function looksLikeText(bytes: Buffer): boolean {
+export function looksLikeText(bytes: Buffer, whole = false): boolean {
   for (const byte of bytes) {
     if (byte === 0) return false
     if (
@@ -61,8 +61,10 @@ export function looksLikeText(bytes: Buffer): boolean {
   // A multi-byte sequence may be cut at the end of a sample: decoded as a stream, a
   // sequence that is only unfinished is held back, not refused. (Dropping the last 3
   // bytes cut a short text's own sequences: a BOM and one letter was "binary".)
+  // The whole of a file is not cut: a sequence left unfinished at its end is not text
+  // (shown as text, two such ends both became U+FFFD, and the diff was empty).
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true })
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: !whole })
     return true
   } catch {
     return false

@@ -1294,6 +1294,29 @@ PY`,
     expect(report?.items[0]?.hints.map((h) => h.cause)).not.toContain('compression')
   })
 
+  it('calls a PAX record a time only when it is one, and shows a text cut mid-character as bytes', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 -c "
+import io, tarfile
+for path, value in [('a.tar', 'low'), ('b.tar', 'high')]:
+    with tarfile.open(path, 'w', format=tarfile.PAX_FORMAT) as t:
+        info = tarfile.TarInfo('f'); info.size = 1; info.pax_headers = {'SCHILY.xattr.user.runtime': value}
+        t.addfile(info, io.BytesIO(b'x'))
+" && printf 'hello\\n\\342\\202' > u_a && printf 'hello\\n\\342\\203' > u_b`,
+    )
+    const pax = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    expect(pax.code).toBe(1)
+    const causes = (pax.report?.items ?? []).flatMap((i) => i.hints.map((h) => h.cause))
+    expect(causes).not.toContain('timestamp')
+    const cut = await diff(path.join(dir, 'u_a'), path.join(dir, 'u_b'))
+    expect(cut.code).toBe(1)
+    const item = cut.report?.items[0]
+    expect(item?.text).toBeUndefined()
+    expect(item?.binary?.differingBytes).toBe(1)
+  })
+
   it('compares a member really named like a repeat (x#2) as a member of its own', async () => {
     const dir = makeTemp()
     sh(

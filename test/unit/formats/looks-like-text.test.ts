@@ -28,6 +28,20 @@ describe('looksLikeText', () => {
     expect(looksLikeText(Buffer.from('é'))).toBe(true)
   })
 
+  it('takes a whole file that ends mid-sequence for binary, and a whole text for text', () => {
+    fc.assert(
+      fc.property(text, fc.nat(), (s, cut) => {
+        const bytes = Buffer.from(s)
+        expect(looksLikeText(bytes, true)).toBe(true)
+        const part = bytes.subarray(0, cut % (bytes.length + 1))
+        // Whole, a cut text is text only when the cut fell between characters.
+        const between = Buffer.from(part.toString('utf8')).equals(part)
+        expect(looksLikeText(part, true)).toBe(between)
+      }),
+    )
+    expect(looksLikeText(Buffer.from([0x68, 0x0a, 0xe2, 0x82]), true)).toBe(false)
+  })
+
   it('takes bytes that are not UTF-8, or hold NUL or other controls, for binary', () => {
     for (const bytes of [
       [0xff, 0x61],
