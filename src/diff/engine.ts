@@ -229,11 +229,15 @@ export class DiffEngine {
     // all of it (gzip's mtime, or its name, which makes the file longer). Only bodies of
     // other sizes surely differ beside it.
     const [lengthA, lengthB] = gzip === undefined ? [0, 0] : [gzip[0].length, gzip[1].length]
+    // Bodies of one size may still differ (another deflate encoding, a later member's
+    // header): read past the headers to know, rather than take the header for all of it.
     const bodiesDiffer =
       header === undefined ||
       lengthA === undefined ||
       lengthB === undefined ||
-      (a.size >= 0 && b.size >= 0 && a.size - lengthA !== b.size - lengthB)
+      (a.size >= 0 && b.size >= 0 && a.size - lengthA !== b.size - lengthB) ||
+      (this.items.length === before &&
+        (await digestOf(a, lengthA)) !== (await digestOf(b, lengthB)))
     if (this.items.length === before && bodiesDiffer && (await this.bytesDiffer(a, b, digests))) {
       // A gzip of several members: a later member's header may be what differs.
       const later = format === 'gzip' ? await this.laterGzipHeaders(path, a, b) : undefined
@@ -1146,9 +1150,18 @@ function contentDigests(a: MemberInfo, b: MemberInfo): { digests?: [string, stri
 }
 
 /** The SHA-256 of what a source holds, read through once more. */
-async function digestOf(source: ByteSource): Promise<string> {
+async function digestOf(source: ByteSource, from = 0): Promise<string> {
   const hash = crypto.createHash('sha256')
-  for await (const chunk of source.open()) hash.update(chunk as Buffer)
+  let skip = from
+  for await (const chunk of source.open()) {
+    const bytes = chunk as Buffer
+    if (skip >= bytes.length) {
+      skip -= bytes.length
+      continue
+    }
+    hash.update(skip > 0 ? bytes.subarray(skip) : bytes)
+    skip = 0
+  }
   return hash.digest('hex')
 }
 

@@ -1294,6 +1294,26 @@ PY`,
     expect(report?.items[0]?.hints.map((h) => h.cause)).not.toContain('compression')
   })
 
+  it("reads past a gzip's first header that differs: a later member's header is named too", async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import struct, zlib
+def member(data, mtime, name=None):
+    head = b'\\x1f\\x8b\\x08' + bytes([8 if name else 0]) + struct.pack('<I', mtime) + b'\\0\\x03' + ((name + b'\\0') if name else b'')
+    c = zlib.compressobj(9, 8, -15)
+    return head + c.compress(data) + c.flush() + struct.pack('<II', zlib.crc32(data), len(data))
+open('a.gz', 'wb').write(member(b'one\\n', 1000) + member(b'two\\n', 5, b'aaa'))
+open('b.gz', 'wb').write(member(b'one\\n', 2000) + member(b'two\\n', 5, b'bbb'))
+PY`,
+    )
+    const { code, report } = await diff(path.join(dir, 'a.gz'), path.join(dir, 'b.gz'))
+    expect(code).toBe(1)
+    const fields = (report?.items ?? []).flatMap((i) => (i.fields ?? []).map((f) => f.field))
+    expect(fields).toEqual(['mtime', 'name 2'])
+  })
+
   it('calls a PAX record a time only when it is one, and shows a text cut mid-character as bytes', async () => {
     const dir = makeTemp()
     sh(
