@@ -64,8 +64,10 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
     for (const [k, line] of lines.entries()) {
       const digests = listedItems.get(listed[k] ?? '')?.digests
       const sum = sha256Of(line.text)
-      if (sum === undefined || digests === undefined) unchecked++
-      else if (digests[line.side === '-' ? 0 : 1] !== sum) return item
+      // A SHA-256 is checked or the hint is not given: a file with no digest to hold it
+      // against (on one side only, a container) leaves a made-up sum unexplained.
+      if (sum === undefined) unchecked++
+      else if (digests?.[line.side === '-' ? 0 : 1] !== sum) return item
     }
     const hint: Hint = {
       cause: 'derived',

@@ -46,6 +46,10 @@ describe('markDerived', () => {
     expect(right?.[0]?.evidence).toMatch(/is that file’s SHA-256/)
     // A list of zeros (or a stale sum) on either side is not the file's doing.
     expect(markDerived([file, sums(a, '0'.repeat(64))])[1]?.hints).toEqual(unexplained)
+    // Nor one for a file with no digest to hold it against (on one side only): unchecked
+    // is not checked.
+    const unhashed: DiffItem = { path: 'x', kind: 'only-in-b', hints: [] }
+    expect(markDerived([unhashed, sums(a, '0'.repeat(64))])[1]?.hints).toEqual(unexplained)
     expect(markDerived([file, sums(b, b)])[1]?.hints).toEqual(unexplained)
     // A wheel's RECORD writes it in base64url.
     const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url')
@@ -72,13 +76,18 @@ describe('markDerived', () => {
 
   it('reads the names in a checksum list from its own directory, md5sums and RECORD from the root', () => {
     const sums = (at: string) => textItem(at, [`${'a'.repeat(64)}  x`], [`${'b'.repeat(64)}  x`])
+    // Files whose digests are the sums listed.
+    const hashed = (at: string): DiffItem => ({
+      ...changed(at),
+      digests: ['a'.repeat(64), 'b'.repeat(64)],
+    })
     // sub/SHA256SUMS lists sub/x: another x that differs does not explain it.
-    expect(markDerived([changed('x'), sums('sub/SHA256SUMS')])[1]?.hints).toEqual(unexplained)
-    expect(markDerived([changed('sub/x'), sums('sub/SHA256SUMS')])[1]?.hints[0]?.cause).toBe(
+    expect(markDerived([hashed('x'), sums('sub/SHA256SUMS')])[1]?.hints).toEqual(unexplained)
+    expect(markDerived([hashed('sub/x'), sums('sub/SHA256SUMS')])[1]?.hints[0]?.cause).toBe(
       'derived',
     )
     expect(
-      markDerived([changed('a.tar!./sub/x'), sums('a.tar!sub/SHA256SUMS')])[1]?.hints[0]?.cause,
+      markDerived([hashed('a.tar!./sub/x'), sums('a.tar!sub/SHA256SUMS')])[1]?.hints[0]?.cause,
     ).toBe('derived')
     // A .deb's md5sums (in control.tar) lists paths in data.tar, from the package root.
     const md5 = textItem(
