@@ -170,16 +170,20 @@ export function contentHints(
 }
 
 function pathEvidence(a: Buffer, b: Buffer, context: HintContext): string | undefined {
-  const find = (bytes: Buffer, roots: readonly string[]): string | undefined => {
+  // A side's root counts only where that side holds it more often than the other side
+  // does: a line naming A's directory on both sides (a path copied into the text, the
+  // same in both) is not what the build path changed.
+  const find = (own: Buffer, other: Buffer, roots: readonly string[]): string | undefined => {
     for (const root of roots) {
       if (root.length < 4) continue
-      const at = bytes.indexOf(root)
-      if (at !== -1) return `"${root}" at offset ${at}`
+      const at = own.indexOf(root)
+      if (at !== -1 && occurrences(own, root) > occurrences(other, root))
+        return `"${root}" at offset ${at}`
     }
     return undefined
   }
-  const inA = find(a, context.roots[0])
-  const inB = find(b, context.roots[1])
+  const inA = find(a, b, context.roots[0])
+  const inB = find(b, a, context.roots[1])
   if (inA === undefined && inB === undefined) return undefined
   return [
     inA === undefined ? undefined : `A holds its build path ${inA}`,
@@ -187,6 +191,14 @@ function pathEvidence(a: Buffer, b: Buffer, context: HintContext): string | unde
   ]
     .filter((x) => x !== undefined)
     .join('; ')
+}
+
+/** How many times `needle` occurs in `bytes`, counting to 10,000 at most. */
+function occurrences(bytes: Buffer, needle: string): number {
+  let count = 0
+  for (let at = bytes.indexOf(needle); at !== -1 && count < 10_000; count++)
+    at = bytes.indexOf(needle, at + 1)
+  return count
 }
 
 // An absolute path of two components or more, as a build embeds it (not a URL's path).

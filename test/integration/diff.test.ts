@@ -1294,6 +1294,23 @@ PY`,
     expect(report?.items[0]?.hints.map((h) => h.cause)).not.toContain('compression')
   })
 
+  it("names no build path for a line both sides hold alike, that names one side's directory", async () => {
+    const dir = makeTemp()
+    const [a, b] = [path.join(dir, 'out-a'), path.join(dir, 'out-b')]
+    for (const [side, value] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
+      fs.mkdirSync(side)
+      fs.writeFileSync(path.join(side, 'f.txt'), `docs are in ${a}/docs\nvalue=${value}\n`)
+    }
+    const { code, report } = await diff(a, b)
+    expect(code).toBe(1)
+    const causes = (report?.items ?? []).flatMap((i) => i.hints.map((h) => h.cause))
+    expect(causes).not.toContain('build-path')
+    expect(causes).toContain('unexplained')
+  })
+
   it("reads past a gzip's first header that differs: a later member's header is named too", async () => {
     const dir = makeTemp()
     sh(
