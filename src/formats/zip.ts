@@ -103,6 +103,7 @@ export async function scanZip(
   const warnings: string[] = []
   const seen = new Map<string, number>()
   let unowned: string | undefined
+  let signingBlock: { size: number; digest: string } | undefined
   try {
     for (;;) {
       const entry = await nextEntry(zip)
@@ -181,15 +182,17 @@ export async function scanZip(
     // A member the central directory does not list is still read by a streaming reader
     // (Java's ZipInputStream): its bytes are the archive's own field, not "compression".
     // In a Mozilla zip the members follow the central directory and run to the file's end.
+    signingBlock =
+      bytes === undefined || mozilla !== undefined
+        ? undefined
+        : apkSigningBlock(bytes, centralStart)
     unowned =
       bytes === undefined
         ? undefined
         : unownedBytes(
             bytes,
             spans,
-            mozilla !== undefined
-              ? bytes.length
-              : centralStart - apkSigningBlock(bytes, centralStart),
+            mozilla !== undefined ? bytes.length : centralStart - (signingBlock?.size ?? 0),
             // After a Mozilla zip's end record (and its comment) come its members; in
             // any other, from its first byte past a prefix (a stub before the first
             // member listed may be one a streaming reader takes: its bytes count).
@@ -205,6 +208,9 @@ export async function scanZip(
   }
   const meta: Record<string, string> = { comment: fromNameBytes(asBytes(zip.comment)) }
   if (unowned !== undefined) meta['bytes no member owns'] = unowned
+  // An APK's v2/v3 signatures: two builds signed alike hold the same block.
+  if (signingBlock !== undefined)
+    meta['APK signing block'] = `${signingBlock.size} bytes (sha256 ${signingBlock.digest})`
   if (mozilla !== undefined) meta['read-ahead length'] = String(mozilla.readAhead)
   // A zipapp's `#!` line is part of what ships: two that differ there are not identical.
   if (prefix !== undefined) meta.prefix = printablePrefix(prefix)
@@ -243,14 +249,28 @@ function unownedBytes(
 
 const HASH_CHUNK = 1024 * 1024
 
-/** The size of an APK signing block just before the central directory (its own, not unowned), or 0. */
-function apkSigningBlock(zip: ZipBytes, centralStart: number): number {
-  if (centralStart < 24) return 0
+/**
+ * The APK signing block just before the central directory (its bytes are its own, not
+ * unowned): its size and digest, or undefined. Both of its size fields must agree, so
+ * that a forged trailer cannot claim bytes a block does not hold.
+ */
+function apkSigningBlock(
+  zip: ZipBytes,
+  centralStart: number,
+): { size: number; digest: string } | undefined {
+  if (centralStart < 32) return undefined
   const tail = zip.read(centralStart - 24, 24)
-  if (tail.length < 24 || tail.toString('latin1', 8, 24) !== 'APK Sig Block 42') return 0
-  // Its size, counted without this first size field, ends it: 8 more bytes.
-  const size = Number(tail.readBigUInt64LE(0)) + 8
-  return size <= centralStart ? size : 0
+  if (tail.length < 24 || tail.toString('latin1', 8, 24) !== 'APK Sig Block 42') return undefined
+  // The size counts the block without its first size field: 8 bytes more in all.
+  const counted = tail.readBigUInt64LE(0)
+  if (counted > BigInt(centralStart - 8)) return undefined
+  const size = Number(counted) + 8
+  const head = zip.read(centralStart - size, 8)
+  if (head.length < 8 || head.readBigUInt64LE(0) !== counted) return undefined
+  const hash = crypto.createHash('sha256')
+  for (let at = centralStart - size; at < centralStart; at += HASH_CHUNK)
+    hash.update(zip.read(at, Math.min(HASH_CHUNK, centralStart - at)))
+  return { size, digest: hash.digest('hex') }
 }
 
 /** With decodeStrings off, yauzl hands names and comments over as the bytes stored. */

@@ -251,6 +251,42 @@ hidden('h-b.zip', 'EVIL!!!!', 'two')
     expect(contentItems(report)).toEqual(['h-a.zip!b.txt'])
   })
 
+  it('compares APK signing blocks, and does not take a forged trailer for one', async () => {
+    const dir = makeTemp()
+    // A block of 40 bytes of its own before the central directory; `forge` breaks its
+    // leading size field, so the trailer alone claims the bytes.
+    python(
+      dir,
+      `
+import zipfile, io, struct
+def apk(path, filler, forge=False):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w') as z:
+        z.writestr(zipfile.ZipInfo('a.txt', (1980, 1, 1, 0, 0, 0)), 'hello\\n')
+    d = b.getvalue(); e = d.rfind(b'PK\\x05\\x06'); off = struct.unpack('<I', d[e+16:e+20])[0]
+    size = 40 + 8 + 16
+    block = struct.pack('<Q', 1 if forge else size) + filler * 40 + struct.pack('<Q', size) + b'APK Sig Block 42'
+    t = bytearray(d[e:]); struct.pack_into('<I', t, 16, off + len(block))
+    open(path, 'wb').write(d[:off] + block + d[off:e] + bytes(t))
+apk('s-a.apk', b'X'); apk('s-b.apk', b'Y'); apk('f-a.apk', b'X', True); apk('f-b.apk', b'Y', True)
+`,
+    )
+    const signed = await diff(dir, 's-a.apk', 's-b.apk')
+    expect(signed.code).toBe(1)
+    expect(fieldsOf(signed.report)).toEqual([
+      expect.stringMatching(
+        /^ APK signing block: 72 bytes \(sha256 [0-9a-f]{64}\) → 72 bytes \(sha256 [0-9a-f]{64}\)$/,
+      ),
+    ])
+    const forged = await diff(dir, 'f-a.apk', 'f-b.apk')
+    expect(forged.code).toBe(1)
+    expect(fieldsOf(forged.report)).toEqual([
+      expect.stringMatching(
+        /^ bytes no member owns: 72 \(sha256 [0-9a-f]{64}\) → 72 \(sha256 [0-9a-f]{64}\)$/,
+      ),
+    ])
+  })
+
   it('compares data descriptors and checks with what the directory says, beside other differences', async () => {
     const dir = makeTemp()
     python(
