@@ -136,6 +136,17 @@ export function compareEntry(
 
 const FOLLOW_CONTENT = new Set(['crc32', 'size'])
 
+/**
+ * The fields left out beside content that differs (a zip member's check and size), as
+ * they differ: once the content is read and proved the same, they no longer follow from
+ * it, and one side's check or size is not its content's.
+ */
+export function checksBesideSameContent(a: MemberInfo, b: MemberInfo): FieldDifference[] {
+  const pick = (meta: Record<string, string>): Record<string, string> =>
+    Object.fromEntries(Object.entries(meta).filter(([field]) => FOLLOW_CONTENT.has(field)))
+  return diffFields(pick(a.meta), pick(b.meta))
+}
+
 /** Fields that are part of what an entry extracts to, beside its stored bytes. */
 function shapesContent(field: string): boolean {
   return (

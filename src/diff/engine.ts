@@ -24,7 +24,12 @@ import {
   type WantMember,
 } from '../formats/member.js'
 import { Spool } from '../formats/spool.js'
-import { compareInventories, diffFields, membersByKey } from './compare-inventories.js'
+import {
+  checksBesideSameContent,
+  compareInventories,
+  diffFields,
+  membersByKey,
+} from './compare-inventories.js'
 import { comparePycs } from './pyc-diff.js'
 import { withStructureCauses } from './structure-causes.js'
 import {
@@ -456,11 +461,12 @@ export class DiffEngine {
           ) {
             const memberPath = `${path}!${memberA.key}`
             const listed = inventoryItem.get(memberPath)
-            if (listed !== undefined) contentProvedSame(listed)
+            const checks = checksBesideSameContent(memberA, memberB)
+            if (listed !== undefined) contentProvedSame(listed, checks)
             // The same content in other compressed bytes, and nothing else of it differs:
             // another deflate level or implementation. Said of the member itself.
-            else if (memberA.sha256 !== memberB.sha256)
-              this.items.push(recompressedItem(memberPath, memberA, memberB))
+            else if (memberA.sha256 !== memberB.sha256 || checks.length > 0)
+              this.items.push(recompressedItem(memberPath, memberA, memberB, checks))
           }
           release(captured[0].get(keyA))
           release(captured[1].get(keyB))
@@ -1114,31 +1120,51 @@ function withFieldHints(fromFields: readonly Hint[], fromContent: readonly Hint[
 }
 
 /** A member's metadata item, once its content was read and found the same on both sides. */
-function contentProvedSame(item: DiffItem): void {
+function contentProvedSame(item: DiffItem, checks: readonly FieldDifference[]): void {
   if (item.kind !== 'metadata') return
-  item.message = 'content identical'
-  item.hints = fieldHints(item.fields)
+  item.fields = [...item.fields, ...checks]
+  item.message = sameContentMessage(checks)
+  item.hints = fieldHints(item.fields.filter((f) => !checks.includes(f)))
 }
 
-/** A zip member whose content is the same in other compressed bytes of the same size. */
-function recompressedItem(path: string, a: MemberInfo, b: MemberInfo): DiffItem {
+/**
+ * What a member whose content is proved the same says, with the checks beside it that
+ * differ: one side's CRC-32 or size is then not its content's, and a reader that checks
+ * it refuses that side. No cause is given for it: it is a damaged or forged header.
+ */
+function sameContentMessage(checks: readonly FieldDifference[]): string {
+  return checks.length === 0
+    ? 'content identical'
+    : `content identical, yet its ${checks.map((f) => f.field).join(' and ')} ${checks.length === 1 ? 'differs' : 'differ'}: one side's is not its content's (a reader that checks it refuses that side)`
+}
+
+/** A zip member whose content is the same in other compressed bytes. */
+function recompressedItem(
+  path: string,
+  a: MemberInfo,
+  b: MemberInfo,
+  checks: readonly FieldDifference[],
+): DiffItem {
   const field = {
     field: 'compressed bytes',
     a: `sha256:${a.sha256.slice('zip:'.length)}`,
     b: `sha256:${b.sha256.slice('zip:'.length)}`,
   }
+  const recompressed = a.sha256 !== b.sha256
   return {
     path,
     kind: 'metadata',
-    message: 'content identical',
-    fields: [field],
-    hints: [
-      {
-        cause: 'compression',
-        evidence: `the same content in other compressed bytes (${field.a.slice(0, 19)}… → ${field.b.slice(0, 19)}…)`,
-        fix: 'use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)',
-      },
-    ],
+    message: sameContentMessage(checks),
+    fields: [...(recompressed ? [field] : []), ...checks],
+    hints: recompressed
+      ? [
+          {
+            cause: 'compression',
+            evidence: `the same content in other compressed bytes (${field.a.slice(0, 19)}… → ${field.b.slice(0, 19)}…)`,
+            fix: 'use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)',
+          },
+        ]
+      : [],
   }
 }
 

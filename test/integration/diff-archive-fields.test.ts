@@ -327,6 +327,44 @@ open('crc-b.zip', 'wb').write(bytes(d).replace(good, bad))
     // Beside content that differs, its check and size say nothing more.
     expect(fieldsOf(crc.report).filter((f) => f.startsWith('b.txt'))).toEqual([])
   })
+
+  it('names a check that is not its content, where the content proves the same in other compressed bytes', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import zipfile, struct
+text = ''.join('line %d abcabc\\n' % i for i in range(3000)).encode()
+def make(path, level, mtime=(1980, 1, 1, 0, 0, 0)):
+    with zipfile.ZipFile(path, 'w') as z:
+        z.writestr(zipfile.ZipInfo('m.txt', mtime), text, zipfile.ZIP_DEFLATED, level)
+make('a.zip', 1); make('b.zip', 9); make('c.zip', 9, (1990, 1, 1, 0, 0, 0))
+crc = struct.pack('<I', zipfile.crc32(text)); bad = struct.pack('<I', zipfile.crc32(text) ^ 1)
+for name in ('b.zip', 'c.zip'):
+    open('bad-' + name, 'wb').write(open(name, 'rb').read().replace(crc, bad))
+`,
+    )
+    expect(() => execFileSync('unzip', ['-tq', 'bad-b.zip'], { cwd: dir, stdio: 'pipe' })).toThrow()
+    // Only the compression differs: the compressor is the cause.
+    const recompressed = await diff(dir, 'a.zip', 'b.zip')
+    expect(recompressed.report?.items.at(-1)?.message).toBe('content identical')
+    expect(recompressed.report?.items.at(-1)?.hints.map((h) => h.cause)).toEqual(['compression'])
+    // The same content and a CRC-32 that is not its: said, not passed over.
+    for (const [bad, other] of [
+      ['bad-b.zip', []],
+      ['bad-c.zip', [expect.stringMatching(/^m\.txt mtime: /)]],
+    ] as const) {
+      const { report } = await diff(dir, 'a.zip', bad)
+      const item = report?.items.find((i) => i.path.endsWith('!m.txt'))
+      expect(item?.message).toMatch(/^content identical, yet its crc32 differs: one side's/)
+      expect(fieldsOf(report)).toEqual(
+        expect.arrayContaining([
+          ...other,
+          expect.stringMatching(/^m\.txt crc32: [0-9a-f]+ → [0-9a-f]+$/),
+        ]),
+      )
+    }
+  })
 })
 
 describe('gzip', () => {
