@@ -226,7 +226,13 @@ function valueOf(store: Buffer, e: Entry, charge: (bytes: number) => void): stri
   } else {
     return `(type ${e.type})`
   }
-  const text = values.join(', ')
+  // Joined for reading; as JSON where a value holds the separator or the list would read
+  // as JSON, so that two lists never read alike (["a, b"] against "a" and "b", or against
+  // '["a' and 'b"]'): a joined text never starts with "[", and splits back one way only.
+  const text =
+    values.some((v) => v.includes(', ')) || values[0]?.startsWith('[') === true
+      ? JSON.stringify(values)
+      : values.join(', ')
   if (text.length <= MAX_SHOWN) return text
   return `${values.length} values, ${text.length} characters, sha256 ${sha256Hex(text)}`
 }

@@ -98,7 +98,10 @@ const shown = (t: Tag): string =>
     ? t.value
     : t.kind === 'bin'
       ? Buffer.from(t.value).toString('hex')
-      : t.value.map(String).join(', ')
+      : t.kind === 'strings' &&
+          (t.value.some((v) => v.includes(', ')) || t.value[0]?.startsWith('['))
+        ? JSON.stringify(t.value)
+        : t.value.map(String).join(', ')
 
 describe('scanRpm', () => {
   it('refuses entries that point at the same bytes over and over, before decoding them all', async () => {
@@ -136,6 +139,26 @@ describe('scanRpm', () => {
         },
       ),
     )
+  })
+
+  it('never reads two different lists of strings alike', async () => {
+    const list = fc.array(
+      fc.constantFrom('a', 'b', ', ', 'a, b', '', '"', '["a"]', '["a', 'b"]', '['),
+      {
+        minLength: 1,
+        maxLength: 3,
+      },
+    )
+    await fc.assert(
+      fc.asyncProperty(list, list, async (x, y) => {
+        const read = async (value: string[]) =>
+          (await scan(rpm([{ tag: 100_000, kind: 'strings', value }]))).inventory.meta['tag 100000']
+        if (JSON.stringify(x) !== JSON.stringify(y)) expect(await read(x)).not.toBe(await read(y))
+      }),
+    )
+    const split = (await scan(rpm([{ tag: 100_000, kind: 'strings', value: ['a', 'b'] }])))
+      .inventory.meta
+    expect(split['tag 100000']).toBe('a, b')
   })
 
   it('names a payload compressor it does not read rather than misreading the payload', async () => {
