@@ -184,6 +184,33 @@ export function offsetHours(given: string | undefined, at: number): number | und
   }
 }
 
+/**
+ * Run B's zone: at another offset than run A's (at the build's time and now), and where
+ * one can, on another calendar day at the build's time. Zones 14 hours apart leave a
+ * build that writes the local date of SOURCE_DATE_EPOCH alike for ten hours of every
+ * day; of UTC+14 and UTC-12 (26 hours apart) one always moves the date.
+ */
+export function farZones(
+  zoneA: string | undefined,
+  epochMs: number,
+  nowMs: number,
+): { named: string; posix: string } {
+  const candidates = [FAR_ZONES, OTHER_FAR_ZONES].filter(
+    (zone) =>
+      ![epochMs, nowMs].some((at) => offsetHours(zoneA, at) === offsetHours(zone.posix, at)),
+  )
+  const hoursA = offsetHours(zoneA ?? 'UTC', epochMs)
+  const day = (hours: number | undefined): string | undefined =>
+    hours === undefined
+      ? undefined
+      : new Date(epochMs + hours * 3_600_000).toISOString().slice(0, 10)
+  return (
+    candidates.find((zone) => day(offsetHours(zone.posix, epochMs)) !== day(hoursA)) ??
+    candidates[0] ??
+    FAR_ZONES
+  )
+}
+
 /** What every variation's row is handed: the plan so far, and how to record. */
 interface Planning {
   input: PlanInput
@@ -318,8 +345,7 @@ const APPLY: Record<VariationName, Applier> = {
   tz: (name, { input, caps, a, b, record }) => {
     // At the build's own time (SOURCE_DATE_EPOCH), which is what a build formats.
     // And now, where a zone's offset moved since (Pacific/Kiritimati was -10:40 in 1970).
-    const far = [input.epoch * 1000, Date.now()].some((at) => offsetHours(a.env.TZ, at) === 14)
-    const zones = far ? OTHER_FAR_ZONES : FAR_ZONES
+    const zones = farZones(a.env.TZ, input.epoch * 1000, Date.now())
     const zone = caps.zoneNames === true ? zones.named : zones.posix
     b.env.TZ = zone
     // Confirmed by the probes: run A's zone may be one reproof cannot place.

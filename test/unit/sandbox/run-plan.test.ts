@@ -5,6 +5,7 @@ import { VARIATIONS, type VariationName } from '../../../src/config/variations.j
 import {
   checkExplicitVariations,
   judgeEffectiveness,
+  farZones,
   parseProbe,
   offsetHours,
   planRuns,
@@ -311,7 +312,31 @@ describe('planRuns', () => {
         hour: 'numeric',
         hourCycle: 'h23',
       }).format(0)
-    expect([hours(runs.a.env.TZ), hours(runs.b.env.TZ)].map(Number)).toEqual([0, 14])
+    // At 00:01 UTC (the plan's epoch, 99) UTC+14 is the same day: run B goes to UTC-12.
+    expect([hours(runs.a.env.TZ), hours(runs.b.env.TZ)].map(Number)).toEqual([0, 12])
+  })
+
+  it('puts run B on another calendar day than run A at the build’s time, whatever the time', () => {
+    const day = (zone: string | undefined, at: number) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone: zone ?? 'UTC' }).format(at)
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 315_532_800, max: 4_000_000_000 }),
+        fc.constantFrom(
+          undefined,
+          'UTC',
+          'Etc/GMT-14',
+          'Etc/GMT+12',
+          'America/New_York',
+          'Asia/Kolkata',
+          'Pacific/Chatham',
+        ),
+        (epoch, zoneA) => {
+          const zone = farZones(zoneA, epoch * 1000, Date.now()).named
+          expect(day(zone, epoch * 1000)).not.toBe(day(zoneA, epoch * 1000))
+        },
+      ),
+    )
   })
 
   it('does not call the locale varied when run A already has the one other locale', () => {
