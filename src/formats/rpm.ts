@@ -226,11 +226,11 @@ function valueOf(store: Buffer, e: Entry, charge: (bytes: number) => void): stri
   } else {
     return `(type ${e.type})`
   }
-  // Joined for reading; as JSON where a value holds the separator or the list would read
-  // as JSON, so that two lists never read alike (["a, b"] against "a" and "b", or against
+  // A list joined for reading; as JSON where a value holds the separator or the list
+  // would read as JSON, so that two lists never read alike (["a, b"] against "a" and "b", or against
   // '["a' and 'b"]'): a joined text never starts with "[", and splits back one way only.
   const text =
-    values.some((v) => v.includes(', ')) || values[0]?.startsWith('[') === true
+    e.type !== 6 && (values.some((v) => v.includes(', ')) || values[0]?.startsWith('[') === true)
       ? JSON.stringify(values)
       : values.join(', ')
   if (text.length <= MAX_SHOWN) return text

@@ -50,15 +50,17 @@ export interface TarChanges {
 }
 
 // Records of times, owners and extended attributes: they differ between machines
-// (an SELinux label, a desktop's origin URL). Everything else is kept (path, linkpath,
-// size, hdrcharset, GNU.sparse.*, comment...), and so are the attributes that change what
-// an installed file may do: file capabilities (`ping`'s cap_net_raw), POSIX ACLs, IMA and
-// EVM signatures (under an appraisal policy a file without its signature does not run),
-// and BSD file flags (SCHILY.fflags: an immutable or append-only file stays one).
+// (an SELinux label, which the installing system sets again; a desktop's origin URL).
+// Everything else is kept (path, linkpath, size, hdrcharset, GNU.sparse.*, comment...),
+// and so are the attributes that change what an installed file may do: every other
+// security.* attribute (file capabilities, `ping`'s cap_net_raw; IMA and EVM signatures,
+// without which a file does not run under an appraisal policy; Smack labels, SMACK64EXEC
+// the domain a program runs in), POSIX ACLs, PaX flags (user.pax.flags), and BSD file
+// flags (SCHILY.fflags: an immutable or append-only file stays one).
 const DROPPED_KEYS = new Set(['atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname'])
 const DROPPED_PREFIX = /^(SCHILY\.(xattr\.|dev$|ino$|nlink$)|LIBARCHIVE\.xattr\.|RHT\.security\.)/
 const KEPT_ATTRIBUTE =
-  /^(SCHILY|LIBARCHIVE)\.xattr\.(security\.(capability|ima|evm)|system\.posix_acl_(access|default))$/
+  /^(SCHILY|LIBARCHIVE)\.xattr\.(security\.(?!selinux$).+|system\.posix_acl_(access|default)|user\.pax\.flags)$/
 
 export function isDroppedRecord(key: string): boolean {
   return (DROPPED_KEYS.has(key) || DROPPED_PREFIX.test(key)) && !KEPT_ATTRIBUTE.test(key)

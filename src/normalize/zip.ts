@@ -436,10 +436,11 @@ function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {
 
 const JAR_SIGNATURE = /^META-INF\/([^/]+\.(SF|RSA|DSA|EC)|SIG-[^/]+)$/i
 const APK_SIGNING_BLOCK = Buffer.from('APK Sig Block 42')
-// NuGet, OPC (VSIX), and a wheel's RECORD signature (PEP 427: RECORD.jws, RECORD.p7s),
-// which signs RECORD's digest: sorting RECORD's lines would break it.
+// NuGet, OPC (VSIX), a wheel's RECORD signature (PEP 427: RECORD.jws, RECORD.p7s),
+// which signs RECORD's digest: sorting RECORD's lines would break it, and an MSIX or
+// AppX package's, whose digests cover the zip's local headers and central directory.
 const OTHER_SIGNATURES =
-  /^(\.signature\.p7s|package\/services\/digital-signature\/.+|[^/]+\.dist-info\/RECORD\.(jws|p7s))$/i
+  /^(\.signature\.p7s|package\/services\/digital-signature\/.+|[^/]+\.dist-info\/RECORD\.(jws|p7s)|AppxSignature\.p7x)$/i
 
 /**
  * Why rewriting this zip would break a signature: a jar's signature files (whose digests
@@ -496,7 +497,9 @@ function alignAsBefore(planned: PlannedMember[], flavor: ZipChanges['flavor']): 
     ) ?? 0
   for (const p of planned) {
     const library = page > 0 && p.member.name.endsWith('.so')
-    p.header.align = library ? (declaredAlignment(p) ?? page) : 4
+    // A member's own field is kept wherever its data meets it (zipalign -f 4096, an
+    // APEX payload mapped in place), not only for libraries.
+    p.header.align = declaredAlignment(p) ?? (library ? page : 4)
   }
 }
 
@@ -620,7 +623,9 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
       uncompressedSize: entry.uncompressedSize,
       extra,
       comment: rules.mode === 'compare' ? Buffer.alloc(0) : raw(entry.fileComment),
-      internal: entry.internalFileAttributes,
+      // The text bit is a guess of the writer's (Info-ZIP sets it, Python never): in
+      // compare mode it would keep two zips of the same content apart.
+      internal: rules.mode === 'compare' ? 0 : entry.internalFileAttributes,
       external,
     },
   }

@@ -557,11 +557,11 @@ z.close()"`,
         dir,
         `python3 -c "
 import struct, zipfile, zlib
-members = [('res/raw/b.bin', b'b' * 1001, 0), ('AndroidManifest.xml', b'<manifest/>' * 7, 8), ('lib/arm64-v8a/libx.so', b'ELF' * 3001, 0), ('assets/a.txt', b'a' * 33, 0), ('classes.dex', b'dex' * 400, 8)]
+members = [('res/raw/b.bin', b'b' * 1001, 0), ('AndroidManifest.xml', b'<manifest/>' * 7, 8), ('lib/arm64-v8a/libx.so', b'ELF' * 3001, 0), ('assets/a.txt', b'a' * 33, 0), ('classes.dex', b'dex' * 400, 8), ('apex_payload.img', b'img' * 99, 0)]
 out = bytearray(); central = bytearray()
 for name, data, method in members:
     body = zlib.compress(data)[2:-4] if method else data
-    n = name.encode(); align = ${page} if name.endswith('.so') else 4
+    n = name.encode(); align = ${page} if name.endswith('.so') else 4096 if name.endswith('.img') else 4
     pad = 0
     if method == 0:
         pad = (align - (len(out) + 30 + len(n) + 6) % align) % align
@@ -592,9 +592,12 @@ print(json.dumps(out))"`,
       ) as Record<string, [number, number]>
       for (const [name, [method, start]] of Object.entries(offsets)) {
         if (method !== 0) continue
-        expect(start % (name.endsWith('.so') ? page : 4), name).toBe(0)
+        // A member's own declared 4096 (zipalign -f 4096, an APEX payload) is kept too.
+        expect(start % (name.endsWith('.so') ? page : name.endsWith('.img') ? 4096 : 4), name).toBe(
+          0,
+        )
       }
-      expect(Object.keys(offsets)).toHaveLength(5)
+      expect(Object.keys(offsets)).toHaveLength(6)
       sh(dir, 'unzip -tq out.apk')
     },
   )
@@ -823,6 +826,25 @@ PY`,
       fs.readFileSync(path.join(dir, 'a.jar')).equals(fs.readFileSync(path.join(dir, 'b.jar'))),
     ).toBe(true)
     expect(sh(dir, 'unzip -p a.jar META-INF/MANIFEST.MF')).not.toContain('Built-By')
+  })
+
+  it('makes one zip of the same content whoever wrote it, in compare mode', async () => {
+    const dir = makeTemp()
+    // Info-ZIP marks a text member with the internal text bit; Python never does.
+    sh(
+      dir,
+      `mkdir t && echo hello > t/t.txt && (cd t && zip -q ../info.zip t.txt) && python3 -c "
+import zipfile
+with zipfile.ZipFile('py.zip', 'w') as z:
+    i = zipfile.ZipInfo('t.txt', (2001, 1, 1, 0, 0, 0)); i.external_attr = 0o100644 << 16; i.create_system = 3
+    z.writestr(i, 'hello\\n')
+"`,
+    )
+    const run = await normalize(dir, ['info.zip', 'py.zip', '--in-place', '--mode', 'compare'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(
+      fs.readFileSync(path.join(dir, 'info.zip')).equals(fs.readFileSync(path.join(dir, 'py.zip'))),
+    ).toBe(true)
   })
 })
 
@@ -1125,7 +1147,7 @@ t.close()
 import io, tarfile
 with tarfile.open('x.tar', 'w', format=tarfile.PAX_FORMAT) as t:
     info = tarfile.TarInfo('ping'); info.size = 2; info.mode = 0o4755
-    info.pax_headers = {'SCHILY.xattr.security.capability': 'CAP', 'SCHILY.xattr.security.selinux': 'label', 'SCHILY.xattr.system.posix_acl_access': 'ACL', 'SCHILY.xattr.security.ima': 'IMA', 'SCHILY.xattr.security.evm': 'EVM', 'SCHILY.xattr.user.origin': 'url', 'SCHILY.fflags': 'schg,uappnd'}
+    info.pax_headers = {'SCHILY.xattr.security.capability': 'CAP', 'SCHILY.xattr.security.selinux': 'label', 'SCHILY.xattr.system.posix_acl_access': 'ACL', 'SCHILY.xattr.security.ima': 'IMA', 'SCHILY.xattr.security.evm': 'EVM', 'SCHILY.xattr.user.origin': 'url', 'SCHILY.fflags': 'schg,uappnd', 'SCHILY.xattr.security.SMACK64EXEC': 'Net', 'SCHILY.xattr.user.pax.flags': 'm'}
     t.addfile(info, io.BytesIO(b'hi'))
 PY`,
     )
@@ -1142,7 +1164,7 @@ m = tarfile.open('y.tar').getmember('ping')
 print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith('SCHILY')))"`,
     )
     expect(kept.trim()).toBe(
-      "0o755 ['SCHILY.fflags', 'SCHILY.xattr.security.capability', 'SCHILY.xattr.security.evm', 'SCHILY.xattr.security.ima', 'SCHILY.xattr.system.posix_acl_access']",
+      "0o755 ['SCHILY.fflags', 'SCHILY.xattr.security.SMACK64EXEC', 'SCHILY.xattr.security.capability', 'SCHILY.xattr.security.evm', 'SCHILY.xattr.security.ima', 'SCHILY.xattr.system.posix_acl_access', 'SCHILY.xattr.user.pax.flags']",
     )
   })
 
@@ -2037,7 +2059,7 @@ manifest = 'Manifest-Version: 1.0\\r\\n\\r\\nName: lib/inner.jar\\r\\nSHA-256-Di
 with zipfile.ZipFile('digests.jar', 'w') as z:
     z.writestr(zipfile.ZipInfo('META-INF/MANIFEST.MF', (2020, 1, 1, 0, 0, 0)), manifest)
     z.writestr(zipfile.ZipInfo('lib/inner.jar', (2020, 1, 1, 0, 0, 0)), inner)
-for name, sig in [('signed.nupkg', '.signature.p7s'), ('signed.vsix', 'package/services/digital-signature/origin.psdor')]:
+for name, sig in [('signed.nupkg', '.signature.p7s'), ('signed.vsix', 'package/services/digital-signature/origin.psdor'), ('signed.msix', 'AppxSignature.p7x')]:
     with zipfile.ZipFile(name, 'w') as z:
         z.writestr(zipfile.ZipInfo('b.txt', (2020, 5, 5, 5, 5, 6)), 'b')
         z.writestr(zipfile.ZipInfo(sig, (2020, 5, 5, 5, 5, 6)), 'signature')
@@ -2049,6 +2071,7 @@ PY`,
       'digests.jar',
       'signed.nupkg',
       'signed.vsix',
+      'signed.msix',
       '-o',
       'out',
     ])
@@ -2063,6 +2086,7 @@ PY`,
     )
     expect(run.files[2]?.kept).toMatch(/a signed package \(\.signature\.p7s\)/)
     expect(run.files[3]?.kept).toMatch(/a signed package \(package\/services\/digital-signature\//)
+    expect(run.files[4]?.kept).toMatch(/a signed package \(AppxSignature\.p7x\)/)
     // What the lists say still holds.
     const check = sh(
       path.join(dir, 'out'),
