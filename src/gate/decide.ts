@@ -67,6 +67,8 @@ export interface EnvState {
   released: Set<string>
   /** The highest version deployed, when versions are used. */
   version: number | undefined
+  /** The version each digest was deployed as, where its deploy gave one. */
+  versions: Map<string, number>
   /**
    * Every rollback recorded here, as `rollbackKey` names it; a retry must not repeat one,
    * whatever was recorded since (another rollback included).
@@ -82,6 +84,8 @@ export function rollbackKey(digest: string, reason: string): string {
 export interface LedgerState {
   head: string
   envs: Map<string, EnvState>
+  /** The latest time any record holds, as written (a gate's clock, not evidence). */
+  latestAt?: string
 }
 
 /** What every gate request says: where, what (by digest and bundle), who and when. */
@@ -103,7 +107,14 @@ export type Decision =
   | { kind: 'noop'; why: string }
   | {
       kind: 'reject'
-      code: 'not-verified' | 'downgrade' | 'replay' | 'never-released' | 'repeated' | 'env-spelling'
+      code:
+        | 'not-verified'
+        | 'downgrade'
+        | 'replay'
+        | 'never-released'
+        | 'repeated'
+        | 'env-spelling'
+        | 'clock-behind'
       why: string
     }
 
@@ -123,17 +134,31 @@ export function toState(
       current: undefined,
       released: new Set<string>(),
       version: undefined,
+      versions: new Map<string, number>(),
       rollbacks: new Set<string>(),
     }
     env.seq = r.seq
     env.current = r.digest
     env.released.add(r.digest)
-    if (r.version !== undefined) env.version = Math.max(env.version ?? r.version, r.version)
+    if (r.version !== undefined) {
+      env.version = Math.max(env.version ?? r.version, r.version)
+      env.versions.set(r.digest, r.version)
+    }
     if (r.action === 'rollback') env.rollbacks.add(rollbackKey(r.digest, r.reason ?? ''))
     envs.set(r.env, env)
   }
+  let latestAt = from.latestAt
+  for (const r of records) {
+    const ms = Date.parse(r.at)
+    if (Number.isFinite(ms) && (latestAt === undefined || ms > Date.parse(latestAt)))
+      latestAt = r.at
+  }
   const last = records.at(-1)
-  return { head: last === undefined ? from.head : recordHash(last), envs }
+  return {
+    head: last === undefined ? from.head : recordHash(last),
+    envs,
+    ...(latestAt === undefined ? {} : { latestAt }),
+  }
 }
 
 /**
@@ -159,6 +184,16 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
       code: 'replay',
       why: `version ${request.version ?? '(none)'} is below the minimum ${request.minVersion}`,
     }
+  // A record whose time is well before one already written is one `gate check` calls
+  // forged (firstRecordNoGateWrites): this machine's clock is behind, or another's was
+  // ahead. Not written, so that one clock cannot leave the ledger failing for good.
+  const latest = state.latestAt === undefined ? NaN : Date.parse(state.latestAt)
+  if (Date.parse(request.at) < latest - CLOCK_SKEW_MS)
+    return {
+      kind: 'reject',
+      code: 'clock-behind',
+      why: `this gate's time ${request.at} is more than ${CLOCK_SKEW_MS / 60_000} minutes before ${state.latestAt ?? ''}, the time of a record already in the ledger; a clock is wrong (this machine's, or that of the gate that wrote it)`,
+    }
   // Names that differ in case only are two environments to the ledger: a release
   // superseded in `prod` would be new in `Prod`. The first request to such a name is
   // refused rather than taken for a new environment.
@@ -172,6 +207,21 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
       code: 'env-spelling',
       why: `${request.env} is no environment of this ledger, but ${spelt} is: names that differ in case only would be two environments; give the name as the ledger has it`,
     }
+  // Current already, it runs as the version the ledger recorded for it: that version,
+  // not the one claimed now, is held to the minimum.
+  if (
+    request.kind === 'deploy' &&
+    request.minVersion !== undefined &&
+    request.digest === env?.current
+  ) {
+    const recorded = env.versions.get(request.digest)
+    if (recorded === undefined || recorded < request.minVersion)
+      return {
+        kind: 'reject',
+        code: 'replay',
+        why: `${request.digest.slice(0, 12)} is current in ${request.env} as version ${recorded ?? '(none)'}, below the minimum ${request.minVersion}`,
+      }
+  }
   if (request.digest === env?.current)
     return {
       kind: 'noop',

@@ -356,56 +356,74 @@ export class GitLedger implements Ledger {
   }
 
   async transact<T>(step: (read: LedgerRead) => Step<T>, _lockTimeoutMs?: number): Promise<T> {
-    // Reads and pushes alike: a push may land whatever answer it gave.
+    // Reads and pushes alike: a push may land whatever answer it gave. Once one went
+    // unanswered, no later failure can say "nothing was recorded": the server may apply
+    // it late (it did not hold it when read back), so a later error is an unknown outcome.
+    let unanswered: string | undefined
     const outcome = await asCommit(() =>
       withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, (): Attempt<T, PushFailure> => {
-        const read = this.read()
-        const { append, result } = step(read)
-        if (append === undefined) return { done: result }
-        const commit = this.commit(read.tip, read.records, read.state, append)
-        const pushed = this.push(commit)
-        // The commit appends one line to the ledger just verified: it is verified too. It
-        // counts once the ledger gates read holds it: git may send a push elsewhere
-        // (`url.*.pushInsteadOf`, a remote's `pushurl`, kept in the caller's settings),
-        // and "pushed" then said "recorded" of a ledger that never saw it.
-        if (pushed === undefined) {
-          if (this.readBack(commit)) return { done: this.verified(commit, result) }
-          throw new ReproofError(
-            'E_AMBIGUOUS',
-            `${this.label}: git pushed the record, but the ledger read back from ${this.url} does not hold it: git's settings may send pushes elsewhere (url.<base>.pushInsteadOf, remote.<name>.pushurl), or the server has not caught up. The release may or may not be on this ledger; a retry is safe`,
-            { path: this.label },
-          )
-        }
-        if (pushed.kind === 'lost') {
-          // Did it land anyway? Only a positive answer from the remote settles it.
-          let tip: string | undefined
-          try {
-            tip = this.fetch()
-          } catch {
+        try {
+          const read = this.read()
+          const { append, result } = step(read)
+          if (append === undefined) return { done: result }
+          const commit = this.commit(read.tip, read.records, read.state, append)
+          const pushed = this.push(commit)
+          // The commit appends one line to the ledger just verified: it is verified too. It
+          // counts once the ledger gates read holds it: git may send a push elsewhere
+          // (`url.*.pushInsteadOf`, a remote's `pushurl`, kept in the caller's settings),
+          // and "pushed" then said "recorded" of a ledger that never saw it.
+          if (pushed === undefined) {
+            if (this.readBack(commit)) return { done: this.verified(commit, result) }
             throw new ReproofError(
               'E_AMBIGUOUS',
-              `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+              `${this.label}: git pushed the record, but the ledger read back from ${this.url} does not hold it: git's settings may send pushes elsewhere (url.<base>.pushInsteadOf, remote.<name>.pushurl), or the server has not caught up. The release may or may not be on this ledger; a retry is safe`,
+              { path: this.label },
             )
           }
-          if (tip !== undefined && this.contains(tip, commit))
-            return { done: this.verified(commit, result) }
-        } else if (pushed.kind === 'refused' && this.fetch() === read.tip) {
-          // Refused while the branch stood still: not a race another attempt could win.
+          if (pushed.kind === 'lost') {
+            unanswered = pushed.message
+            // Did it land anyway? Only a positive answer from the remote settles it.
+            let tip: string | undefined
+            try {
+              tip = this.fetch()
+            } catch {
+              throw new ReproofError(
+                'E_AMBIGUOUS',
+                `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+              )
+            }
+            if (tip !== undefined && this.contains(tip, commit))
+              return { done: this.verified(commit, result) }
+          } else if (pushed.kind === 'refused' && this.fetch() === read.tip) {
+            // Refused while the branch stood still: not a race another attempt could win.
+            throw new ReproofError(
+              'E_ENVIRONMENT',
+              `${this.label}: the remote refused the push: ${pushed.message}; the branch did not move, so another attempt would be refused too. Nothing was recorded`,
+              { path: this.label },
+            )
+          }
+          return { again: pushed }
+        } catch (err) {
+          if (
+            unanswered === undefined ||
+            (err instanceof ReproofError && err.code === 'E_AMBIGUOUS')
+          )
+            throw err
           throw new ReproofError(
-            'E_ENVIRONMENT',
-            `${this.label}: the remote refused the push: ${pushed.message}; the branch did not move, so another attempt would be refused too. Nothing was recorded`,
+            'E_AMBIGUOUS',
+            `${this.label}: a push did not answer (${unanswered}), and then: ${err instanceof Error ? err.message : String(err)}; the release may or may not be recorded, and a retry is safe`,
             { path: this.label },
+            { cause: err },
           )
         }
-        return { again: pushed }
       }),
     )
     if (outcome.ok) return outcome.value
     const last = outcome.reasons.at(-1)
     throw new ReproofError(
       'E_AMBIGUOUS',
-      last?.kind === 'lost'
-        ? `${this.label}: the push kept failing (${last.message}); nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`
+      unanswered !== undefined
+        ? `${this.label}: the push kept failing (${last?.message ?? unanswered}); after ${MAX_ATTEMPTS} attempts the ledger read back does not hold the record, but an unanswered push may still land: the release may or may not be recorded, and a retry is safe`
         : `${this.label}: other gates kept moving the ledger; nothing was recorded after ${MAX_ATTEMPTS} attempts, and a retry is safe`,
     )
   }

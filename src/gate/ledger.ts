@@ -220,18 +220,24 @@ const EnvCheckpointSchema = v.strictObject({
   rollbacks: v.optional(v.pipe(v.string(), v.regex(/^(?:[0-9a-f]{64})+$/))),
   // The third form's last rollback: such a checkpoint is read again whole.
   lastRollback: v.optional(hex64),
+  // The version each digest was deployed as (fifth form on): digest, then the version.
+  versions: v.optional(mapOf(hex64, count)),
 })
 const FileCheckpointSchema = v.union([
   v.strictObject({
     // 4: every rollback of each environment is kept. A checkpoint of the second form
     // (none kept) or the third (each environment's last only) holds a state that may
     // have lost one: it is read as the first form is.
-    form: v.optional(v.union([v.literal(3), v.literal(4)])),
+    // 5: and the version each digest was deployed as; a fourth-form checkpoint lacks them
+    // and is read as the first form is.
+    form: v.optional(v.union([v.literal(3), v.literal(4), v.literal(5)])),
     ledger: v.string(),
     bytes: count,
     sha256: hex64,
     records: count,
     head: hex64,
+    // The latest time of any record (fifth form on).
+    latestAt: v.optional(v.string()),
     envs: mapOf(v.pipe(v.string(), v.regex(ENV_NAME)), EnvCheckpointSchema),
   }),
   // The first form, with sequence numbers only: its bytes are still checked, then the
@@ -249,6 +255,7 @@ type EnvCheckpoint = v.InferOutput<typeof EnvCheckpointSchema>
 /** The part of a checkpoint that holds a state. */
 interface StateCheckpoint {
   head: string
+  latestAt?: string | undefined
   envs: Record<string, EnvCheckpoint>
 }
 /** What a checkpoint records as verified. */
@@ -269,8 +276,13 @@ function stateToCheckpoint(state: LedgerState): StateCheckpoint {
       released: [...env.released].join(''),
       ...(env.version === undefined ? {} : { version: env.version }),
       ...(env.rollbacks.size === 0 ? {} : { rollbacks: [...env.rollbacks].join('') }),
+      ...(env.versions.size === 0 ? {} : { versions: Object.fromEntries(env.versions) }),
     }
-  return { head: state.head, envs }
+  return {
+    head: state.head,
+    ...(state.latestAt === undefined ? {} : { latestAt: state.latestAt }),
+    envs,
+  }
 }
 
 /** 64-hex-digit digests written one after the other, as a checkpoint keeps them. */
@@ -288,10 +300,15 @@ function stateFromCheckpoint(checkpoint: StateCheckpoint): LedgerState {
       current: env.current,
       released: digestsIn(env.released),
       version: env.version,
+      versions: new Map(Object.entries(env.versions ?? {})),
       rollbacks: digestsIn(env.rollbacks ?? ''),
     })
   }
-  return { head: checkpoint.head, envs }
+  return {
+    head: checkpoint.head,
+    envs,
+    ...(checkpoint.latestAt === undefined ? {} : { latestAt: checkpoint.latestAt }),
+  }
 }
 
 /** A read, with what the next checkpoint continues from: the bytes read and their hash. */
@@ -667,10 +684,10 @@ export class FileLedger implements Ledger {
     if (bytes.length < checkpoint.bytes || hash.copy().digest('hex') !== checkpoint.sha256)
       throw this.cut(checkpoint.bytes)
     this.checkShorter(bytes)
-    if (!('envs' in checkpoint) || checkpoint.form !== 4) {
-      // The first three forms keep too little to decide from (the second no rollback, the
-      // third each environment's last, so a rollback repeated would pass): read the whole
-      // chain again.
+    if (!('envs' in checkpoint) || checkpoint.form !== 5) {
+      // The first four forms keep too little to decide from (the second no rollback, the
+      // third each environment's last, so a rollback repeated would pass, the fourth no
+      // digest's version): read the whole chain again.
       const read = fromStart()
       this.saveCheckpoint(verifiedBy(read))
       return read
@@ -768,7 +785,7 @@ export class FileLedger implements Ledger {
   /** Keeps what was verified; written atomically, so a crash leaves the old checkpoint or the new. */
   private saveCheckpoint({ bytes, records, sha256, state }: Verified): void {
     const checkpoint: FileCheckpoint = {
-      form: 4,
+      form: 5,
       ledger: this.real,
       bytes,
       sha256,

@@ -62,7 +62,10 @@ async function gateWith(
     }
   const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, past)
 
-  // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy.
+  // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy. The
+  // record carries this moment, not the one after the lock wait: `gate check` verifies
+  // again as of the record's time, and a --max-age met here must be met there.
+  const verifiedAt = common.clock()
   const verification = await runVerify(
     action.kind === 'deploy'
       ? {
@@ -82,7 +85,7 @@ async function gateWith(
           trust: common.trust,
           policy: common.policy,
         },
-    common.clock(),
+    verifiedAt,
   )
   const digest = action.kind === 'deploy' ? (verification.artifacts[0]?.sha256 ?? '') : action.to
 
@@ -98,7 +101,7 @@ async function gateWith(
       const request = toRequest(action, common, {
         digest,
         bundleDigest,
-        at: new Date(common.clock()).toISOString(),
+        at: new Date(verifiedAt).toISOString(),
         ...evidence,
       })
       const decision = decideGate(read.state, request, verification.verified)

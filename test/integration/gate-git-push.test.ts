@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { deploy, deployArgs, hook, remote, useGateKit } from '../gate-kit.js'
 import { cleanupTemp, git, makeTemp, runCli } from '../helpers.js'
@@ -90,7 +92,41 @@ describe('what a refused or failed push of a git ledger means', () => {
     expect(run.result).toEqual({
       error: expect.objectContaining({ code: 'E_AMBIGUOUS', exit: 4 }) as unknown,
     })
-    expect(run.stderr).toMatch(/the push kept failing \(.*\); nothing was recorded .*retry is safe/)
+    expect(run.stderr).toMatch(
+      /the push kept failing \(.*\); .* an unanswered push may still land: the release may or may not be recorded, and a retry is safe/,
+    )
     expect(git(bare, ['branch', '--list', 'releases'])).toBe('')
+  })
+
+  it('is exit 4, not "cannot read the ledger", when reading fails after a push went unanswered', async () => {
+    const { bare, ledger } = remote()
+    await deploy(ledger, 0)
+    // A git that loses the push's answer (the push itself not made), then answers the
+    // read-back that follows, then loses the connection on the next read.
+    const bin = makeTemp()
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+    fs.writeFileSync(
+      path.join(bin, 'git'),
+      [
+        '#!/bin/sh',
+        `state=${bin}/state`,
+        'case " $* " in',
+        `  *" push "*) touch "$state.pushed"; echo "fatal: the remote end hung up unexpectedly" >&2; exit 128 ;;`,
+        `  *" ls-remote "*) if [ -e "$state.pushed" ]; then if [ -e "$state.read" ]; then echo "fatal: unable to access: Connection reset by peer" >&2; exit 128; fi; touch "$state.read"; fi ;;`,
+        'esac',
+        `exec ${real} "$@"`,
+      ].join('\n'),
+      { mode: 0o755 },
+    )
+    const run = await runCli(['gate', ...deployArgs(1), '--ledger', ledger, '--json'], {
+      XDG_STATE_HOME: makeTemp(),
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+    })
+    expect(fs.existsSync(path.join(bin, 'state.read'))).toBe(true)
+    expect(run.code, run.stderr).toBe(4)
+    expect(run.stderr).toMatch(
+      /a push did not answer \(.*\), and then: .*Connection reset by peer.*; the release may or may not be recorded/,
+    )
+    expect(git(bare, ['rev-list', '--count', 'releases']).trim()).toBe('1')
   })
 })

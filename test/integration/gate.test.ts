@@ -245,6 +245,28 @@ describe('reproof gate', () => {
     )
   })
 
+  it('records the time it verified at, not a later one after waiting for the lock', async () => {
+    const { runGate } = await import('../../src/gate/run-gate.js')
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    // Each reading of the clock a minute later: what --max-age judged must be the time kept.
+    let now = Date.parse('2031-05-06T07:08:09.000Z')
+    const result = await runGate(
+      { kind: 'deploy', artifact: release(0).artifact, bundle: release(0).bundle },
+      {
+        env: 'prod',
+        ledger,
+        stateDir: makeTemp(),
+        callerEnv: { PATH: process.env.PATH },
+        clock: () => (now += 60_000) - 60_000,
+        actor: 'test',
+        trust: { kind: 'keys', keys: [kit.pub], trustedRoot: undefined },
+        policy: {},
+        lockTimeoutMs: 5000,
+      },
+    )
+    expect([result.decision, result.record?.at]).toEqual(['recorded', '2031-05-06T07:08:09.000Z'])
+  })
+
   it('takes environment names of letters, digits, dot, dash and underscore only', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     for (const env of ['a/b', '.hidden', 'x y', 'é', `a${'b'.repeat(64)}`, 'prod\n']) {

@@ -340,6 +340,16 @@ describe('decideGate', () => {
       code: 'replay',
       why: 'version 6 is below the minimum 7',
     })
+    // Current as the version the ledger recorded, whatever version the request claims.
+    expect(decideGate(state, { ...deploy, digest: b, version: 9, minVersion: 7 }, true)).toEqual({
+      kind: 'reject',
+      code: 'replay',
+      why: `${'b'.repeat(12)} is current in prod as version 6, below the minimum 7`,
+    })
+    expect(decideGate(state, { ...deploy, digest: b, version: 9, minVersion: 6 }, true)).toEqual({
+      kind: 'noop',
+      why: `${'b'.repeat(12)} is already current in prod`,
+    })
     expect(decideGate(state, { ...deploy, digest: a, version: 9 }, true)).toEqual({
       kind: 'reject',
       code: 'downgrade',
@@ -371,6 +381,27 @@ describe('decideGate', () => {
       decideGate(state, { ...deploy, digest: 'c'.repeat(64), version: 7, minVersion: 7 }, true)
         .kind,
     ).toBe('append')
+  })
+
+  it('writes no record well before one the ledger holds, which gate check would call forged', () => {
+    const first = recordOf(
+      decideGate(
+        toState([]),
+        { ...deploy, digest: 'a'.repeat(64), at: '2026-01-01T01:00:00.000Z' },
+        true,
+      ),
+    )
+    const state = toState([first])
+    expect(state.latestAt).toBe('2026-01-01T01:00:00.000Z')
+    const at = (time: string) =>
+      decideGate(state, { ...deploy, digest: 'b'.repeat(64), at: time }, true)
+    // Within the margin for the clocks of the machines that append: written.
+    expect(at('2026-01-01T00:55:00.000Z').kind).toBe('append')
+    const behind = at('2026-01-01T00:54:59.999Z')
+    expect(behind).toMatchObject({ kind: 'reject', code: 'clock-behind' })
+    // What the gate writes, its own check passes.
+    const next = recordOf(at('2026-01-01T00:55:00.000Z'))
+    expect(firstRecordNoGateWrites([first, next])).toBeUndefined()
   })
 
   it('does not repeat the last rollback after another release: a retry of one whose outcome was unknown', () => {
@@ -440,6 +471,10 @@ describe('decideGate', () => {
       current: 'c'.repeat(64),
       released: new Set(['a', 'b', 'c'].map((c) => c.repeat(64))),
       version: 7,
+      versions: new Map([
+        ['a'.repeat(64), 7],
+        ['b'.repeat(64), 3],
+      ]),
       rollbacks: new Set(),
     })
     expect(toState([at(1, 'a', 2), at(2, 'b', 5)]).envs.get('prod')?.version).toBe(5)

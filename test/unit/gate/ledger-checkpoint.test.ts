@@ -80,7 +80,14 @@ const lines = (records: readonly LedgerRecord[]): string =>
 function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
   const envs: Record<
     string,
-    { seq: number; current: string; released: string; version?: number; rollbacks?: string }
+    {
+      seq: number
+      current: string
+      released: string
+      version?: number
+      rollbacks?: string
+      versions?: Record<string, number>
+    }
   > = {}
   for (const r of records) {
     const env = (Object.hasOwn(envs, r.env) ? envs[r.env] : undefined) ?? {
@@ -93,7 +100,10 @@ function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
     // Each digest once, in the order it was first released.
     if (!(env.released.match(/.{64}/g) ?? ([] as string[])).includes(r.digest))
       env.released += r.digest
-    if (r.version !== undefined) env.version = Math.max(env.version ?? 0, r.version)
+    if (r.version !== undefined) {
+      env.version = Math.max(env.version ?? 0, r.version)
+      env.versions = { ...env.versions, [r.digest]: r.version }
+    }
     // Every rollback, by its digest and reason, each once, so that a retry repeats none.
     const key = sha256(`${r.digest}\0${r.reason ?? ''}`)
     if (
@@ -104,8 +114,15 @@ function checkpointOf(file: string, records: readonly LedgerRecord[]): object {
     envs[r.env] = env
   }
   const last = records.at(-1)
+  const latestAt = records
+    .map((r) => r.at)
+    .reduce<string | undefined>(
+      (x, y) => (x === undefined || Date.parse(y) > Date.parse(x) ? y : x),
+      undefined,
+    )
   return {
-    form: 4,
+    form: 5,
+    ...(latestAt === undefined ? {} : { latestAt }),
     ledger: path.resolve(file),
     bytes: Buffer.byteLength(lines(records)),
     sha256: sha256(lines(records)),
@@ -158,12 +175,13 @@ describe('a file ledger checkpoint', () => {
     const ledger = open()
     expect(ledger.read().records).toEqual(records)
     expect(checkpointIn(ledger)).toEqual({
-      form: 4,
+      form: 5,
       ledger: path.resolve(file),
       bytes: Buffer.byteLength(lines(records)),
       sha256: sha256(lines(records)),
       records: 5,
       head: recordHash(nth(records, 4)),
+      latestAt: '2026-01-01T00:00:00.000Z',
       envs: {
         prod: {
           seq: 4,
