@@ -177,6 +177,14 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
         "a tar inside that needs changes, in a gzip stream with an extra field in a header (BGZF's block sizes, say) that a new stream would not keep; decompress it, normalize the tar, compress that"
       return job.keep()
     }
+    // A tar split over several streams (an Alpine package: its signature covers the
+    // control stream's compressed bytes, its data hash the data stream's) would become
+    // one stream, and both would be lost.
+    const run = rules.mode === 'ship' ? await memberRun() : undefined
+    if (run?.whole === true && run.members.length > 1) {
+      job.said.kept = `a tar inside that needs changes, split over ${run.members.length} gzip streams (as an Alpine package is, whose signature and data hash each cover a stream of their own) that one new stream would merge`
+      return job.keep()
+    }
     job.said.changes = [...headerChanges, ...describeTar(plan.changes, rules), recompressed]
     return gzipped(write)
   })

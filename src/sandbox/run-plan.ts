@@ -587,14 +587,15 @@ function clockNote(
           `${shimmed.join(', ')} runs on the real clock, if the build uses ${them(shimmed)}: libfaketime${version} deadlocks ${them(shimmed)} at start-up (0.9.11 and later do not)`,
         ]
       : []),
-    // libfaketime is preloaded into programs that load libc: a statically linked one (a
-    // Go binary, a `gcc -static` tool) reads the clock itself. A build that ran one and
-    // wrote its time came out the same in both runs, and the variation said effective.
+    // libfaketime is preloaded into programs that load glibc: a statically linked one (a
+    // Go binary, a `gcc -static` tool), or one linked against musl, reads the clock itself.
+    // A build that ran one and wrote its time came out the same in both runs, and the
+    // variation said effective.
     `statically linked programs read the real clock${
       unreachable.includes('go')
         ? ' (Go programs among them: the Go runtime does not ask libc)'
         : ''
-    }: libfaketime reaches only programs that load libc, so a time such a program writes is not varied`,
+    }: libfaketime reaches only programs that load the C library it was built for (glibc), not those of musl or another libc, so a time such a program writes is not varied`,
     // A program that loads libc but makes the system call itself bypasses the wrapper.
     'a program that makes the clock_gettime system call itself (syscall(SYS_clock_gettime), raw assembly) reads the real clock though it loads libc: libfaketime wraps the library’s functions, not the kernel’s calls',
     // It reaches them through LD_PRELOAD and FAKETIME in their environment: a build

@@ -1426,6 +1426,32 @@ print(demo.ANSWER)
 })
 
 describe('reproof normalize keeps what needs no change', () => {
+  it('leaves a tar split over several gzip streams (an Alpine package) as it is, rather than merge them', async () => {
+    const dir = makeTemp()
+    // As abuild writes one: signature, control and data, each its own gzip stream, the
+    // first two tars without their end blocks; the members' owners and times need a change.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import gzip, io, tarfile
+def part(name, data, end):
+    b = io.BytesIO()
+    t = tarfile.open(fileobj=b, mode='w', format=tarfile.USTAR_FORMAT)
+    i = tarfile.TarInfo(name); i.size = len(data); i.mtime = 1700000000; i.uid = 1000
+    t.addfile(i, io.BytesIO(data))
+    if end: t.close()
+    return gzip.compress(b.getvalue(), mtime=0)
+open('hello.apk', 'wb').write(part('.SIGN.RSA.key.pub', b'sig', False) + part('.PKGINFO', b'pkgname = hello\\n', False) + part('usr/bin/hello', b'#!/bin/sh\\n', True))
+PY`,
+    )
+    expect(sh(dir, 'tar -tzf hello.apk')).toBe('.SIGN.RSA.key.pub\n.PKGINFO\nusr/bin/hello\n')
+    const before = digest(path.join(dir, 'hello.apk'))
+    const run = await normalize(dir, ['hello.apk', '-o', 'out.apk'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.files[0]?.kept).toMatch(/split over 3 gzip streams/)
+    expect(digest(path.join(dir, 'out.apk'))).toBe(before)
+  })
+
   it('keeps a real npm pack tarball byte for byte, to another file and in place', async () => {
     const dir = makeTemp()
     const { tarball, integrity } = npmPack(dir)

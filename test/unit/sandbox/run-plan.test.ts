@@ -219,7 +219,7 @@ describe('planRuns', () => {
       'programs started with a cleared environment read the real clock too (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment'
     const KERNEL =
       'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied'
-    const STATIC = `statically linked programs read the real clock: libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`
+    const STATIC = `statically linked programs read the real clock: libfaketime reaches only programs that load the C library it was built for (glibc), not those of musl or another libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`
     expect(time?.note).toBe(
       `rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not); ${STATIC}`,
     )
@@ -234,7 +234,7 @@ describe('planRuns', () => {
     const withGo = { ...skipping, unreachable: ['go'] }
     const go = planRuns(input(['path', 'time'], { ...fullCaps, faketime: withGo }))
     expect(go.variations.find((v) => v.name === 'time')?.note).toBe(
-      `statically linked programs read the real clock (Go programs among them: the Go runtime does not ask libc): libfaketime reaches only programs that load libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`,
+      `statically linked programs read the real clock (Go programs among them: the Go runtime does not ask libc): libfaketime reaches only programs that load the C library it was built for (glibc), not those of musl or another libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`,
     )
   })
 
