@@ -6,7 +6,11 @@ import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
 import type { Budget } from '../formats/limits.js'
-import { MiB, type Job, type NormalizeOutcome } from './job.js'
+import { decompressedSource } from '../formats/compressed.js'
+import { detectCompression, type Compression } from '../formats/compressions.js'
+import { fileSource, readHead } from '../formats/source.js'
+import { ReproofError } from '../errors.js'
+import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
 import { specialBitsChange } from './rules.js'
 
 export interface ArChanges {
@@ -43,6 +47,11 @@ export async function normalizeAr(
    * normalized by its own format's rules; absent, every member's data is copied.
    */
   nested?: { dir: string; normalize: Job['normalizeMember'] },
+  /**
+   * Ship mode's `.deb` tars, copied as they are: each is first taken out to a file in
+   * `dir` and read through by `check`, so that a corrupt one is refused, not copied.
+   */
+  checked?: { dir: string; check: (name: string, file: string) => Promise<void> },
 ): Promise<ArChanges> {
   const reader = new ByteReader(input, where)
   const bad = unreadableAs('ar archive', where)
@@ -96,8 +105,9 @@ export async function normalizeAr(
     const bare = name.endsWith('/') ? name.slice(0, -1) : name
     if (changes.members === 0) deb = bare === 'debian-binary'
     changes.members++
-    if (deb && nested?.normalize !== undefined && DEB_TAR.test(bare)) {
-      const file = path.join(nested.dir, `member-${changes.members}`)
+    const spoolDir = nested?.normalize !== undefined ? nested.dir : checked?.dir
+    if (deb && spoolDir !== undefined && DEB_TAR.test(bare)) {
+      const file = path.join(spoolDir, `member-${changes.members}`)
       const fd = fs.openSync(file, 'w')
       try {
         const got = await reader.forward(size, (chunk) => {
@@ -110,6 +120,15 @@ export async function normalizeAr(
       }
       if ((await reader.forward(size % 2, () => undefined)) < size % 2)
         throw truncated(at, size + 1, size)
+      if (nested?.normalize === undefined) {
+        await checked?.check(bare, file)
+        if (!stable.equals(header)) changes.headers++
+        await write(stable)
+        await pipeline(fs.createReadStream(file, { highWaterMark: MiB }), output, { end: false })
+        if (size % 2 === 1) await write(Buffer.from('\n', 'latin1'))
+        fs.rmSync(file, { force: true })
+        continue
+      }
       const done = await nested.normalize(bare, file, nested.dir)
       const data = done.file ?? file
       const newName = done.name === undefined ? name : `${done.name}${bare === name ? '' : '/'}`
@@ -155,6 +174,7 @@ export function normalizeArFile(job: Job): Promise<NormalizeOutcome> {
       job.budget,
       job.input,
       job.rules.mode === 'compare' ? { dir: job.work, normalize: job.normalizeMember } : undefined,
+      { dir: job.work, check: (name, file) => readThrough(job, name, file) },
     )
     if (c.nestedKept.length > 0) job.said.kept = c.nestedKept.join('; ')
     job.said.changes =
@@ -166,4 +186,30 @@ export function normalizeArFile(job: Job): Promise<NormalizeOutcome> {
           ]
         : []
   })
+}
+
+const DEB_COMPRESSIONS: Readonly<Record<string, Compression>> = {
+  gz: 'gzip',
+  xz: 'xz',
+  zst: 'zstd',
+  bz2: 'bzip2',
+}
+
+/**
+ * A `.deb` tar copied as it is, read through first: its compressed stream whole and
+ * sound (checks and lengths), so that a corrupt package is refused rather than called
+ * normalized. An lzma stream (a format reproof does not decode) is copied unread.
+ */
+async function readThrough(job: Job, name: string, file: string): Promise<void> {
+  const suffix = /\.tar\.([a-z0-9]+)$/.exec(name)?.[1]
+  const expected = suffix === undefined ? undefined : DEB_COMPRESSIONS[suffix]
+  if (expected === undefined) return
+  const where = `${job.input}!${name}`
+  const head = await readHead(fileSource(file), 512)
+  if (detectCompression(head) !== expected)
+    throw new ReproofError('E_INPUT', `${where}: not a ${expected} stream, as its name says`, {
+      path: job.input,
+    })
+  const source = { ...fileSource(file), label: where }
+  await pipeline(decompressedSource(source, expected, job.budget, head).open(), discard())
 }

@@ -308,6 +308,21 @@ describe('reproof normalize of a .deb', () => {
       )
       expect(refused.written).toBe(false)
     }
+    // Ship mode copies the tars, but reads each through first: a corrupt one is refused.
+    const xz = fs.readFileSync(path.join(dir, 'c.deb'))
+    const data = xz.indexOf('data.tar.xz')
+    const corrupt = Buffer.from(xz)
+    corrupt[data + 60 + 200] = (corrupt[data + 60 + 200] ?? 0) ^ 0xff
+    fs.writeFileSync(path.join(dir, 'corrupt.deb'), corrupt)
+    expect(() =>
+      execFileSync('dpkg-deb', ['-c', path.join(dir, 'corrupt.deb')], { stdio: 'pipe' }),
+    ).toThrow()
+    const shipped = await normalize(dir, 'corrupt.deb', '--mode', 'ship')
+    expect(shipped.code).toBe(2)
+    expect(shipped.stderr).toContain(`${path.join(dir, 'corrupt.deb')}!data.tar.xz`)
+    expect(shipped.written).toBe(false)
+    await normalized('c.deb', 'ship')
+    expect(listing('out-c.deb')).toMatch(/^-rwsr-xr-x .*\.\/usr\/bin\/tool$/m)
   })
 })
 
