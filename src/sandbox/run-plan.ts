@@ -379,7 +379,9 @@ const APPLY: Record<VariationName, Applier> = {
     } else if (caps.unusualLocale !== undefined) {
       b.env.LANG = caps.unusualLocale
       b.env.LC_ALL = caps.unusualLocale
-      record({ name, status: 'effective', a: a.env.LC_ALL ?? '', b: caps.unusualLocale })
+      // Confirmed by the probes: `locale -a` lists what reproof's own environment finds,
+      // and the build's may not load it (LOCPATH, LOCALE_ARCHIVE, GUIX_LOCPATH).
+      record({ name, status: 'effective', a: a.env.LC_ALL ?? '', b: caps.unusualLocale }, true)
     } else {
       notApplied(
         name,
@@ -652,17 +654,28 @@ export interface ProbeReport {
   cpus: string
   /** The offset from UTC that the C library gives the run's TZ now (`date +%z`). */
   tz: string
+  /** How the run's locale sorts a few letters (`sort`): what a build that sorts sees. */
+  collation: string
 }
 
 export const PROBE_SCRIPT =
-  'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)" "$(date +%z)"'
+  'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)" "$(date +%z)" "$(printf "b\\nA\\na\\nB\\nt\\nz\\ns\\n" | sort 2>/dev/null | tr -d "\\n")"'
 
 export function parseProbe(output: string): ProbeReport | undefined {
   const lines = output.split('\n')
   if (lines.length < 7) return undefined
-  const [time = '', umask = '', uid = '', hostname = '', domain = '', cpus = '', tz = ''] = lines
+  const [
+    time = '',
+    umask = '',
+    uid = '',
+    hostname = '',
+    domain = '',
+    cpus = '',
+    tz = '',
+    collation = '',
+  ] = lines
   if (!/^[0-9]+$/.test(time)) return undefined
-  return { time: Number(time), umask, uid, hostname, domain, cpus, tz }
+  return { time: Number(time), umask, uid, hostname, domain, cpus, tz, collation }
 }
 
 /**
@@ -686,6 +699,8 @@ export function judgeEffectiveness(
     domain: probes.a.domain !== probes.b.domain,
     cpus: probes.a.cpus !== probes.b.cpus,
     tz: probes.a.tz !== probes.b.tz,
+    // C sorts capitals first, most locales do not, and some (Estonian) put z before t.
+    locale: probes.a.collation !== probes.b.collation,
   }
   return plan.variations.map((r) => {
     if (r.status !== 'effective' || !plan.toConfirm.includes(r.name)) return r

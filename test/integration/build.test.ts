@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -756,6 +756,35 @@ describe('reproof build', () => {
       if (v.status === 'not-applied') expect(v.note, v.name).toBeTruthy()
     }
   })
+
+  it.skipIf(
+    !/^(et_EE|fr_CH|tr_TR|de_DE|en_US)\./im.test(
+      execFileSync('locale', ['-a'], { encoding: 'utf8' }),
+    ),
+  )(
+    'confirms that run B sorts in its locale, and refuses a locale variation that never reached the build',
+    async () => {
+      const source = copyFixture('hello-c')
+      const sorted = (env: string[]) =>
+        build(source, [
+          ...env,
+          '--vary',
+          'locale',
+          '-o',
+          'sorted',
+          '--',
+          'sh',
+          '-c',
+          'printf "b\\nA\\na\\nB\\n" | sort > sorted',
+        ])
+      const varied = await sorted([])
+      expect(varied.code, varied.stderr).toBe(1)
+      // glibc then looks for locales where there are none: run B sorts as run A does.
+      const unloaded = await sorted(['--env', 'LOCPATH=/nonexistent'])
+      expect(unloaded.code, unloaded.stderr).toBe(3)
+      expect(unloaded.stderr).toMatch(/locale/)
+    },
+  )
 
   it('catches a build that writes the local date of SOURCE_DATE_EPOCH, whatever its hour', async () => {
     const source = copyFixture('hello-c')

@@ -171,6 +171,7 @@ describe('planRuns', () => {
       domain: 'd',
       cpus: '2',
       tz: '+0000',
+      collation: 'ABabstz',
     }
     const judged = judgeEffectiveness(
       planRuns(input(['path', 'ordering'])),
@@ -375,11 +376,12 @@ describe('probes and effectiveness', () => {
     domain: '(none)',
     cpus: '2',
     tz: '+0000',
+    collation: 'ABabstz',
     ...over,
   })
 
   it('parses what the probe script prints', () => {
-    expect(parseProbe('1700000000\n0022\n0\nhost\n(none)\n2\n+1400\n')).toEqual({
+    expect(parseProbe('1700000000\n0022\n0\nhost\n(none)\n2\n+1400\naAbBszt\n')).toEqual({
       time: 1700000000,
       umask: '0022',
       uid: '0',
@@ -387,6 +389,7 @@ describe('probes and effectiveness', () => {
       domain: '(none)',
       cpus: '2',
       tz: '+1400',
+      collation: 'aAbBszt',
     })
     expect(parseProbe('')).toBeUndefined()
     expect(parseProbe('soon\n0022\n0\nh\nd\n2\n')).toBeUndefined()
@@ -394,11 +397,11 @@ describe('probes and effectiveness', () => {
 
   it('calls a variation effective only when the probes differ', () => {
     const plan = planRuns(
-      input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus', 'tz']),
+      input(['path', 'time', 'ordering', 'umask', 'user', 'hostname', 'cpus', 'tz', 'locale']),
     )
     const none = judgeEffectiveness(plan, { a: probe(), b: probe() }, false)
     expect(none.filter((v) => v.status === 'effective').map((v) => v.name)).toEqual(['path'])
-    expect(none.filter((v) => v.status === 'no-effect')).toHaveLength(7)
+    expect(none.filter((v) => v.status === 'no-effect')).toHaveLength(8)
     expect(none.find((v) => v.name === 'ordering')?.note).toContain('same order')
     const all = judgeEffectiveness(
       plan,
@@ -411,6 +414,7 @@ describe('probes and effectiveness', () => {
           hostname: 'x',
           cpus: '4',
           tz: '+1400',
+          collation: 'aAbBszt',
         }),
       },
       true,
