@@ -28,6 +28,7 @@ import { sweepStaleFaketimeMemory } from '../sandbox/process.js'
 import { snapshotSource } from '../sandbox/snapshot.js'
 import { hasSiblings, type SourceEntry } from '../sandbox/source-files.js'
 import { useUpInodes } from '../sandbox/use-up-inodes.js'
+import { sharedKeyringNote } from '../sandbox/keyrings.js'
 import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
 import { probeRun, type RunContext } from './run-twice.js'
 
@@ -207,11 +208,14 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
       // The host's network is one for both runs, loopback included: what run A stores
       // there (a remote build cache, a compile cache server of the host's) run B can
       // take, one after the other (--sequential) as well as together.
-      notes: options.network
-        ? [
-            'both runs share the host network, loopback included: run B can take what run A stored or serves there (a remote build cache, sccache, a build server), --sequential or not',
-          ]
-        : [],
+      notes: [
+        ...(options.network
+          ? [
+              'both runs share the host network, loopback included: run B can take what run A stored or serves there (a remote build cache, sccache, a build server), --sequential or not',
+            ]
+          : []),
+        ...[sharedKeyringNote()].filter((note) => note !== undefined),
+      ],
     }
   if (options.requireSandbox) {
     throw new ReproofError(

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BuildResult } from '../../src/twin/run-build.js'
+import { inheritedKeyrings } from '../../src/sandbox/keyrings.js'
 import { tryOpenSandbox } from '../../src/sandbox/namespace-sandbox.js'
 import { REFERENCE_SANDBOX } from '../../src/sandbox/run-plan.js'
 import {
@@ -169,6 +170,50 @@ withSandbox('the build sandbox', () => {
       server.close()
     }
   })
+
+  // keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) by its x86-64 system call number, from Perl,
+  // which Debian always has: reproof started in a session keyring, as a login is.
+  it.skipIf(process.arch !== 'x64' || !fs.existsSync('/usr/bin/perl'))(
+    'names a session keyring both runs inherit, which namespaces do not reach',
+    async () => {
+      const source = shellProject()
+      const args = ['build', '-C', source, '--temp-dir', makeTempParent(), '--json']
+      const run = async (session: boolean) => {
+        const argv = [
+          process.execPath,
+          BIN,
+          ...args,
+          '-o',
+          'out.txt',
+          '--',
+          'sh',
+          '-c',
+          'echo x > out.txt',
+        ]
+        const done = await spawnProgram(
+          session
+            ? [
+                '/usr/bin/perl',
+                '-e',
+                'syscall(250, 1, 0) >= 0 or die "keyctl: $!"; exec @ARGV',
+                ...argv,
+              ]
+            : argv,
+          { env: { PATH: process.env.PATH ?? '' } },
+        )
+        expect(done.code, done.stderr).toBe(0)
+        return (JSON.parse(done.stdout) as BuildResult).isolation.notes
+      }
+      expect(await run(true)).toContainEqual(
+        expect.stringMatching(
+          /^both runs hold reproof's session keyring \(_ses\): a key one run adds there, the other can read/,
+        ),
+      )
+      // Without one (unless this test itself runs in a session keyring), nothing is said.
+      if (inheritedKeyrings(fs.readFileSync('/proc/keys', 'utf8')).length === 0)
+        expect((await run(false)).join('\n')).not.toMatch(/keyring/)
+    },
+  )
 
   it('keeps the Unix sockets of the machine out of reach without --network', async () => {
     // Outside /tmp, which the sandbox replaces: a daemon's socket there (as Docker's in
