@@ -86,6 +86,8 @@ export interface LedgerState {
   envs: Map<string, EnvState>
   /** The latest time any record holds, as written (a gate's clock, not evidence). */
   latestAt?: string
+  /** Whether a record keeps its policy and signer (format 2): every later one must. */
+  kept?: boolean
 }
 
 /** What every gate request says: where, what (by digest and bundle), who and when. */
@@ -148,16 +150,19 @@ export function toState(
     envs.set(r.env, env)
   }
   let latestAt = from.latestAt
+  let kept = from.kept === true
   for (const r of records) {
     const ms = Date.parse(r.at)
     if (Number.isFinite(ms) && (latestAt === undefined || ms > Date.parse(latestAt)))
       latestAt = r.at
+    if (r.format === 2) kept = true
   }
   const last = records.at(-1)
   return {
     head: last === undefined ? from.head : recordHash(last),
     envs,
     ...(latestAt === undefined ? {} : { latestAt }),
+    ...(kept ? { kept } : {}),
   }
 }
 
@@ -295,9 +300,25 @@ export const CLOCK_SKEW_MS = 5 * 60_000
 export function firstRecordNoGateWrites(
   records: readonly LedgerRecord[],
 ): { index: number; why: string } | undefined {
-  let state: LedgerState = { head: GENESIS, envs: new Map() }
-  let kept = false
-  let latest: { at: string; ms: number } | undefined
+  const ruled = stateByRules(records)
+  return 'why' in ruled ? ruled : undefined
+}
+
+/**
+ * The state after `records`, each replayed by the rules from `from` (extended in place,
+ * as toState extends it: give a state nobody else holds), or the first record no gate
+ * would have appended there (its index in `records`). What every reader of a ledger
+ * runs over the records it has not checked before, so that a status or a decision never
+ * stands on a forged record that `gate check` would refuse. Pure.
+ */
+export function stateByRules(
+  records: readonly LedgerRecord[],
+  from: LedgerState = { head: GENESIS, envs: new Map() },
+): { state: LedgerState } | { index: number; why: string } {
+  let state = from
+  let kept = from.kept === true
+  let latest: { at: string; ms: number } | undefined =
+    from.latestAt === undefined ? undefined : { at: from.latestAt, ms: Date.parse(from.latestAt) }
   for (const [index, r] of records.entries()) {
     // A record's time is not signed, and `gate check --max-age` judges its attestation as
     // of that time: set back, a too-old attestation passed. Gates write the time they
@@ -346,5 +367,5 @@ export function firstRecordNoGateWrites(
       return { index, why: 'its fields are not the ones a gate writes for its request' }
     state = toState([r], state)
   }
-  return undefined
+  return { state }
 }

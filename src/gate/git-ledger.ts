@@ -19,6 +19,7 @@ import {
   parseLedger,
   readCheckpoint,
   ledgerRead,
+  ruledState,
   type LedgerRead,
   type Ledger,
   type Step,
@@ -194,7 +195,7 @@ export class GitLedger implements Ledger {
     const records = parseLedger(bytes.toString('utf8'), this.recordsLabel)
     if (tip !== checkpoint) this.saveCheckpoint(tip)
     return Object.assign(
-      ledgerRead(toState(records), () => records, undefined),
+      ledgerRead(ruledState(records, this.recordsLabel, 1), () => records, undefined),
       { tip },
     )
   }

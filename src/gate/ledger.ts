@@ -16,6 +16,7 @@ import { withFileLock } from '../io/file-lock.js'
 import {
   GENESIS,
   recordBytes,
+  stateByRules,
   toState,
   type EnvState,
   type LedgerRecord,
@@ -144,6 +145,29 @@ export interface LedgerRead {
   recovered: string | undefined
 }
 
+/**
+ * The state after records a reader had not checked before, each replayed by the rules
+ * from `from`: a forged record with a valid chain (a superseded release deployed again,
+ * a record of the first form after the second, a time set back) stops every gate
+ * command, as `gate check` would, instead of being reported as current or decided on.
+ * `firstLine` is the line number of the first of them.
+ */
+export function ruledState(
+  records: readonly LedgerRecord[],
+  label: string,
+  firstLine: number,
+  from?: LedgerState,
+): LedgerState {
+  const ruled = stateByRules(records, from)
+  if ('state' in ruled) return ruled.state
+  const record = records[ruled.index]
+  throw new ReproofError(
+    'E_LEDGER',
+    `${label}:${firstLine + ruled.index}: ${record?.env ?? ''} #${record?.seq ?? ''}: a record no gate writes (${ruled.why}); the gate stops until a person has looked`,
+    { path: label },
+  )
+}
+
 /** A read whose records are parsed only when asked for, once. */
 export function ledgerRead(
   state: LedgerState,
@@ -236,8 +260,10 @@ const FileCheckpointSchema = v.union([
     sha256: hex64,
     records: count,
     head: hex64,
-    // The latest time of any record (fifth form on).
+    // The latest time of any record, and whether one kept its policy and signer (fifth
+    // form on): the rules a reader replays over the records after the checkpoint.
     latestAt: v.optional(v.string()),
+    kept: v.optional(v.literal(true)),
     envs: mapOf(v.pipe(v.string(), v.regex(ENV_NAME)), EnvCheckpointSchema),
   }),
   // The first form, with sequence numbers only: its bytes are still checked, then the
@@ -256,6 +282,7 @@ type EnvCheckpoint = v.InferOutput<typeof EnvCheckpointSchema>
 interface StateCheckpoint {
   head: string
   latestAt?: string | undefined
+  kept?: true | undefined
   envs: Record<string, EnvCheckpoint>
 }
 /** What a checkpoint records as verified. */
@@ -281,6 +308,7 @@ function stateToCheckpoint(state: LedgerState): StateCheckpoint {
   return {
     head: state.head,
     ...(state.latestAt === undefined ? {} : { latestAt: state.latestAt }),
+    ...(state.kept === true ? { kept: true as const } : {}),
     envs,
   }
 }
@@ -308,6 +336,7 @@ function stateFromCheckpoint(checkpoint: StateCheckpoint): LedgerState {
     head: checkpoint.head,
     envs,
     ...(checkpoint.latestAt === undefined ? {} : { latestAt: checkpoint.latestAt }),
+    ...(checkpoint.kept === true ? { kept: true } : {}),
   }
 }
 
@@ -667,7 +696,7 @@ export class FileLedger implements Ledger {
     const fromStart = (): CheckedRead => {
       const records = parseLedger(bytes.toString('utf8'), this.file)
       return {
-        read: ledgerRead(toState(records), () => records, recovered),
+        read: ledgerRead(ruledState(records, this.file, 1), () => records, recovered),
         bytes: bytes.length,
         records: records.length,
         hash: crypto.createHash('sha256').update(bytes),
@@ -701,7 +730,7 @@ export class FileLedger implements Ledger {
     })
     const read: CheckedRead = {
       read: ledgerRead(
-        toState(tail, known),
+        ruledState(tail, this.file, checkpoint.records + 1, known),
         // Verified bytes: each line is a canonical record already (one JSON object, no
         // line break inside), so parsing is enough, as one array: a third faster than
         // line by line.

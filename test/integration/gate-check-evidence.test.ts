@@ -151,6 +151,31 @@ describe('gate check verifies the evidence of every record, not only the links',
     }
   })
 
+  it('stops status and deploy, not only check, on a well-chained record no gate writes', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const state = makeTemp()
+    const at = (args: string[]) => gate(ledger, [...args, '--state-dir', state])
+    expect((await at(deployArgs(0))).code).toBe(0)
+    expect((await at(deployArgs(1))).code).toBe(0)
+    const [first, second] = read(ledger)
+    if (first === undefined || second === undefined) throw new Error('two records expected')
+    // Appended by hand after the checkpoint: a record of the first form, no policy or
+    // signer kept, of a digest never attested.
+    const forged: Omit<LedgerRecord, 'prev'> = { ...second, seq: 3, digest: 'e'.repeat(64) }
+    delete forged.format
+    delete forged.policy
+    delete forged.signer
+    fs.writeFileSync(ledger, forge([first, second, forged]))
+    for (const args of [['status', '--env', 'prod'], deployArgs(2)]) {
+      const run = await at(args)
+      expect(run.code, args.join(' ')).toBe(3)
+      expect(run.stderr).toMatch(
+        /ledger\.jsonl:3: prod #3: a record no gate writes \(one of the first form/,
+      )
+      expect(run.stdout).not.toContain('e'.repeat(12))
+    }
+  })
+
   it('refuses a record whose time is not a time when its policy has a maximum age', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)

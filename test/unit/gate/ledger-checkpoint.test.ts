@@ -4,6 +4,7 @@ import path from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  decideGate,
   GENESIS,
   recordBytes,
   recordHash,
@@ -366,23 +367,29 @@ describe('a file ledger checkpoint', () => {
     })
     fc.assert(
       fc.property(fc.array(draft, { maxLength: 14 }), fc.nat(), fc.nat(), (drafts, a, b) => {
-        const seqs = new Map<string, number>()
-        const records = relink(
-          drafts.map((d) => {
-            seqs.set(d.env, (seqs.get(d.env) ?? 0) + 1)
-            return {
-              seq: seqs.get(d.env) ?? 1,
-              env: d.env,
-              action: d.action,
-              digest: d.digest,
-              bundleDigest: 'f'.repeat(64),
-              prev: GENESIS,
-              at: '2026-01-01T00:00:00.000Z',
-              actor: 'ci',
-              ...(d.version === undefined ? {} : { version: d.version }),
-            }
-          }),
-        )
+        // A ledger gates could have written: each draft decided on what came before it.
+        let records: LedgerRecord[] = []
+        for (const d of drafts) {
+          const base = {
+            env: d.env,
+            digest: d.digest,
+            bundleDigest: 'f'.repeat(64),
+            at: '2026-01-01T00:00:00.000Z',
+            actor: 'ci',
+          }
+          const decision = decideGate(
+            toState(records),
+            d.action === 'deploy'
+              ? {
+                  kind: 'deploy',
+                  ...base,
+                  ...(d.version === undefined ? {} : { version: d.version }),
+                }
+              : { kind: 'rollback', ...base, reason: 'r' },
+            true,
+          )
+          if (decision.kind === 'append') records = [...records, decision.record]
+        }
         // Checkpoints after the first `first` records, then after `second`, then all.
         const first = a % (records.length + 1)
         const second = first + (b % (records.length - first + 1))
