@@ -853,10 +853,16 @@ const DIGEST_SCAN_TOTAL = 64 * 1024 * 1024
  * with more to search than reproof reads counts as one that does: fail closed.
  */
 function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | undefined {
-  const beside = job.members.find(
-    (m) => m.name.startsWith(member.name) && BESIDE.test(m.name.slice(member.name.length)),
-  )
-  if (beside !== undefined) return `${beside.name} beside it signs or checks it`
+  // Beside it, or anywhere in the archive under its base name (signatures/app.jar.asc).
+  const base = member.name.slice(member.name.lastIndexOf('/') + 1)
+  const beside = job.members.find((m) => {
+    const name = m.name.slice(m.name.lastIndexOf('/') + 1)
+    return name.startsWith(base) && BESIDE.test(name.slice(base.length))
+  })
+  if (beside !== undefined)
+    return beside.name.startsWith(member.name)
+      ? `${beside.name} beside it signs or checks it`
+      : `${beside.name} signs or checks it`
   job.contents ??= smallContents(job)
   if (job.contents === 'too-much')
     return `the archive holds members reproof does not search for a list of its digests (one over ${DIGEST_SCAN_MEMBER / 1024 / 1024} MiB, one compressed by another method, or over ${DIGEST_SCAN_TOTAL / 1024 / 1024} MiB in all)`
@@ -869,10 +875,34 @@ function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | und
       for (const encoding of ['base64', 'base64url'] as const)
         needles.push(Buffer.from(digest.toString(encoding).replace(/=+$/, '')))
   }
+  // A name that holds it: a content-addressed store (blobs/sha256/<digest>).
+  const named = job.members.find((m) => needles.some((n) => m.nameBytes.includes(n)))
+  if (named !== undefined) return `${named.name} is named by its digest`
   const holder = job.contents.find(
     (c) => c.name !== member.name && needles.some((n) => c.bytes.includes(n)),
   )
   return holder === undefined ? undefined : `${holder.name} holds its digest`
+}
+
+/**
+ * What a member's content says when unwrapped once: a gzip member (SHA256SUMS.gz)
+ * decompressed, and the base64 payload of a DSSE envelope or an in-toto bundle (whose
+ * statement names its subjects by digest) decoded. Bounded as the members are.
+ */
+function unwrapped(name: string, bytes: Buffer): { name: string; bytes: Buffer }[] {
+  const out: { name: string; bytes: Buffer }[] = []
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      out.push({ name, bytes: zlib.gunzipSync(bytes, { maxOutputLength: DIGEST_SCAN_MEMBER }) })
+    } catch {
+      // Not a whole gzip stream, or larger than is searched: its bytes as they are only.
+    }
+  }
+  if (bytes.length <= DIGEST_SCAN_MEMBER && bytes.includes('"payload"')) {
+    for (const match of bytes.toString('latin1').matchAll(/"payload"\s*:\s*"([A-Za-z0-9+/_=-]+)"/g))
+      out.push({ name, bytes: Buffer.from(match[1] ?? '', 'base64') })
+  }
+  return out
 }
 
 /** Every member small enough to hold a list of digests, inflated (those that do not inflate are left to the data check). */
@@ -901,16 +931,17 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
     )
     if (data === undefined) continue
     try {
-      out.push({
-        name: m.name,
-        bytes:
-          entry.compressionMethod === 0
-            ? data
-            : zlib.inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 }),
-      })
+      const bytes =
+        entry.compressionMethod === 0
+          ? data
+          : zlib.inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 })
+      const inside = unwrapped(m.name, bytes)
+      for (const x of inside) total += x.bytes.length
+      out.push({ name: m.name, bytes }, ...inside)
     } catch {
       // Corrupt: the member's own check refuses the archive.
     }
+    if (total > DIGEST_SCAN_TOTAL) return 'too-much'
   }
   return out
 }

@@ -2063,6 +2063,59 @@ PY`,
     expect(fs.existsSync(path.join(dir, 'bad.out'))).toBe(false)
   })
 
+  it('leaves a zip inside as it is where an attestation, a compressed list, its name or a signature elsewhere pins it', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import base64, gzip, hashlib, io, json, zipfile
+inner = io.BytesIO()
+with zipfile.ZipFile(inner, 'w') as z:
+    z.writestr(zipfile.ZipInfo('b.txt', (2020, 5, 5, 5, 5, 6)), 'bbb')
+    z.writestr(zipfile.ZipInfo('a.txt', (2020, 5, 5, 5, 5, 6)), 'aaa')
+inner = inner.getvalue()
+digest = hashlib.sha256(inner).hexdigest()
+statement = json.dumps({'_type': 'https://in-toto.io/Statement/v1', 'subject': [{'name': 'app.jar', 'digest': {'sha256': digest}}]})
+envelope = json.dumps({'payloadType': 'application/vnd.in-toto+json', 'payload': base64.b64encode(statement.encode()).decode(), 'signatures': []})
+def outer(path, members):
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as z:
+        for n, b in members: z.writestr(zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)), b)
+outer('dsse.zip', [('app.jar', inner), ('app.jar.intoto.jsonl', envelope)])
+outer('sums.zip', [('app.jar', inner), ('SHA256SUMS.gz', gzip.compress(f'{digest}  app.jar\\n'.encode()))])
+outer('cas.zip', [('blobs/sha256/' + digest, inner)])
+outer('sig.zip', [('lib/app.jar', inner), ('signatures/app.jar.asc', 'signature')])
+outer('plain.zip', [('lib/app.jar', inner), ('README', 'nothing pins it')])
+PY`,
+    )
+    const zips = ['dsse.zip', 'sums.zip', 'cas.zip', 'sig.zip', 'plain.zip']
+    fs.mkdirSync(path.join(dir, 'out'))
+    const run = await normalize(dir, [...zips, '-o', 'out'])
+    expect(run.code, run.stderr).toBe(0)
+    const said = run.files.map((f) => f.changes.join('\n'))
+    expect(said[0]).toContain(
+      'nested app.jar: left as it is, app.jar.intoto.jsonl holds its digest',
+    )
+    expect(said[1]).toContain('nested app.jar: left as it is, SHA256SUMS.gz holds its digest')
+    expect(said[2]).toMatch(/left as it is, blobs\/sha256\/[0-9a-f]{64} is named by its digest/)
+    expect(said[3]).toContain(
+      'nested lib/app.jar: left as it is, signatures/app.jar.asc signs or checks it',
+    )
+    // Nothing pins it: normalized.
+    expect(said[4]).toMatch(/1 nested archive normalized: lib\/app\.jar/)
+    const inner = (zip: string, name: string) =>
+      sh(
+        dir,
+        `python3 -c "import hashlib, zipfile; print(hashlib.sha256(zipfile.ZipFile('out/${zip}').read('${name}')).hexdigest())"`,
+      ).trim()
+    const pinned = sh(
+      dir,
+      `python3 -c "import hashlib, zipfile; print(hashlib.sha256(zipfile.ZipFile('dsse.zip').read('app.jar')).hexdigest())"`,
+    ).trim()
+    expect(inner('dsse.zip', 'app.jar')).toBe(pinned)
+    expect(inner('sig.zip', 'lib/app.jar')).toBe(pinned)
+    expect(inner('plain.zip', 'lib/app.jar')).not.toBe(pinned)
+  })
+
   it("leaves a zip inside as it is where a list of digests names it (a wheel's RECORD, a manifest's digests), and signed NuGet and VSIX packages whole", async () => {
     const dir = makeTemp()
     sh(
