@@ -472,7 +472,12 @@ export class FileLedger implements Ledger {
    * first path was taken as new under the second, and written to ("recorded").
    */
   private get checkpointFiles(): string[] {
-    const files = [this.checkpointFile, this.checkpointOf(this.real), this.fileCheckpoint]
+    const files = [
+      this.checkpointFile,
+      this.checkpointOf(this.real),
+      this.fileCheckpoint,
+      this.entryCheckpoint,
+    ]
     return [...new Set(files.filter((f) => f !== undefined))]
   }
 
@@ -487,6 +492,24 @@ export class FileLedger implements Ledger {
       const stat = fs.statSync(this.real, { bigint: true })
       if (!stat.isFile()) return undefined
       return this.checkpointOf(`file ${stat.dev}:${stat.ino}:${stat.birthtimeNs}`)
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * The checkpoint of the ledger's name in its directory, by the directory's device, inode
+   * and birth time: a bind mount of the directory reaches the same entry by another real
+   * path, and a ledger replaced there (cp and mv, `sed -i`, an editor: a new file, a new
+   * inode) by a cut-back copy was taken as new through the other path. Undefined while
+   * there is no directory.
+   */
+  private get entryCheckpoint(): string | undefined {
+    try {
+      const dir = fs.statSync(path.dirname(this.real), { bigint: true })
+      return this.checkpointOf(
+        `entry ${dir.dev}:${dir.ino}:${dir.birthtimeNs}:${path.basename(this.real)}`,
+      )
     } catch {
       return undefined
     }
@@ -770,13 +793,15 @@ export class FileLedger implements Ledger {
     let most: FileCheckpoint | undefined
     const found: { file: string; checkpoint: FileCheckpoint }[] = []
     const itself = this.fileCheckpoint
+    const entry = this.entryCheckpoint
     for (const file of this.checkpointFiles) {
       const checkpoint = readCheckpoint(
         file,
         FileCheckpointSchema,
         (c) => {
-          // The file's own checkpoint is of this file, by whichever path it was verified.
-          if (c.ledger === this.real || file === itself) return true
+          // The file's own checkpoint is of this file, by whichever path it was verified;
+          // its directory entry's, of whatever file that name holds now.
+          if (c.ledger === this.real || file === itself || file === entry) return true
           throw new ReproofError(
             'E_LEDGER',
             `${file}: not the checkpoint of ${this.file}: it verified ${c.ledger}, and the path now leads to ${this.real} (a link on the way re-pointed, or the checkpoint edited); the gate stops until a person has looked`,

@@ -22,15 +22,20 @@ const canBindMount =
   spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0
 
 describe('reproof gate', () => {
-  it.runIf(canBindMount)(
-    'stops on a ledger cut back under one path when a bind mount reaches the file by another',
-    async () => {
+  it.runIf(canBindMount).each(['cut in place', 'replaced by a cut-back copy'])(
+    'stops on a ledger %s under one path when a bind mount reaches it by another',
+    async (how) => {
       const dir = makeTemp()
       const ledger = path.join(dir, 'ledgers', 'ledger.jsonl')
       fs.mkdirSync(path.dirname(ledger))
       for (const i of [0, 1, 2]) expect((await deploy(ledger, i)).code).toBe(0)
       const [first] = fs.readFileSync(ledger, 'utf8').split('\n')
-      fs.writeFileSync(ledger, `${first ?? ''}\n`)
+      if (how === 'cut in place') fs.writeFileSync(ledger, `${first ?? ''}\n`)
+      else {
+        // A new file (cp and mv, sed -i, an editor): another inode under the same name.
+        fs.writeFileSync(`${ledger}.new`, `${first ?? ''}\n`)
+        fs.renameSync(`${ledger}.new`, ledger)
+      }
       const mounted = path.join(dir, 'mounted')
       fs.mkdirSync(mounted)
       // prettier-ignore

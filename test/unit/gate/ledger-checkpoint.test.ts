@@ -226,9 +226,10 @@ describe('a file ledger checkpoint', () => {
     const ledger = open()
     ledger.read()
     const size = Buffer.byteLength(lines(records))
-    // Named with the checkpoint of the file itself (by device and inode): remove both to accept it.
+    // Named with the checkpoints of the file itself (by device and inode) and of its name
+    // in its directory: remove them all to accept it.
     const stop = new RegExp(
-      `^${escapeRegExp(`${file}: its first ${size} bytes are not the ones this machine verified (checkpoint ${ledger.checkpointFile ?? ''}, `)}[^ ]+\\.json\\): the ledger was cut or rewritten`,
+      `^${escapeRegExp(`${file}: its first ${size} bytes are not the ones this machine verified (checkpoint ${ledger.checkpointFile ?? ''}, `)}[^ ]+\\.json, [^ ]+\\.json\\): the ledger was cut or rewritten`,
     )
     // A valid chain of the same length, other records: only the checkpoint tells.
     const other = relink(records.map((r) => ({ ...r, actor: 'CI' })))
