@@ -67,7 +67,7 @@ const RecordSchema = v.object({
     v.object({
       name: v.string(),
       value: v.optional(v.string()),
-      from: v.picklist(['reproof', 'flag', 'caller']),
+      from: v.picklist(['reproof', 'flag', 'config', 'caller']),
     }),
   ),
   canary: v.string(),

@@ -82,6 +82,8 @@ export interface EnvRequest {
   name: string
   /** Absent when the value is passed through from reproof's own environment. */
   value?: string
+  /** Given in the source tree's reproof.config.json rather than with --env. */
+  fromConfig?: true
 }
 
 export interface BuildOptions {
@@ -313,7 +315,11 @@ export function parseEnvRequest(text: string): EnvRequest {
 /** Later entries (flags) win over earlier ones (config) for the same name. */
 function mergeEnv(config: readonly string[], flags: readonly string[]): EnvRequest[] {
   const byName = new Map<string, EnvRequest>()
-  for (const text of [...config, ...flags]) {
+  for (const text of config) {
+    const request = parseEnvRequest(text)
+    byName.set(request.name, { ...request, fromConfig: true })
+  }
+  for (const text of flags) {
     const request = parseEnvRequest(text)
     byName.set(request.name, request)
   }

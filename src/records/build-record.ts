@@ -57,7 +57,7 @@ export interface EnvironmentEntry {
   name: string
   /** Omitted for values passed through from the caller: they may be secrets. */
   value?: string
-  from: 'reproof' | 'flag' | 'caller'
+  from: 'reproof' | 'flag' | 'config' | 'caller'
 }
 
 export interface SourceInfo {
@@ -160,7 +160,11 @@ export function toEnvironmentEntries(
     .map((name): EnvironmentEntry => {
       const request = requested.get(name)
       if (request?.value !== undefined)
-        return { name, value: passThrough[name] ?? '', from: 'flag' }
+        return {
+          name,
+          value: passThrough[name] ?? '',
+          from: request.fromConfig === true ? 'config' : 'flag',
+        }
       if (request !== undefined) return { name, from: 'caller' }
       return { name, value: env[name] ?? '', from: 'reproof' }
     })

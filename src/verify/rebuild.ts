@@ -365,7 +365,7 @@ function toRecipe(statement: unknown): Recipe {
     : []
   // reproof sets HOME, TMPDIR, SOURCE_DATE_EPOCH, TZ, LANG, LC_ALL and PATH itself; only what was passed comes back.
   const env = environment
-    .filter((e) => e.from === 'flag' || e.from === 'caller')
+    .filter((e) => e.from === 'flag' || e.from === 'config' || e.from === 'caller')
     .map((e) =>
       typeof e.value === 'string'
         ? { name: String(e.name), value: e.value }

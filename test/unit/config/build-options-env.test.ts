@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { toBuildOptions, parseEnvRequest } from '../../../src/config/build-options.js'
+import { toEnvironmentEntries } from '../../../src/records/build-record.js'
 import { resolvePassThrough } from '../../../src/twin/read-inputs.js'
 import { ReproofError } from '../../../src/errors.js'
 
@@ -72,10 +73,25 @@ describe('--env requests', () => {
       '/w',
     )
     expect(options.env).toEqual([
-      { name: 'B', value: '2' },
+      { name: 'B', value: '2', fromConfig: true },
       { name: 'C' },
-      { name: 'a', value: '1' },
+      { name: 'a', value: '1', fromConfig: true },
       { name: 'b', value: 'flag' },
+    ])
+    // The record says where each value came from: the source tree's config is no flag.
+    expect(
+      toEnvironmentEntries({ B: '2', C: 'c', a: '1', b: 'flag', PATH: '/bin' }, options.env, {
+        B: '2',
+        C: 'c',
+        a: '1',
+        b: 'flag',
+      }),
+    ).toEqual([
+      { name: 'B', value: '2', from: 'config' },
+      { name: 'C', from: 'caller' },
+      { name: 'PATH', value: '/bin', from: 'reproof' },
+      { name: 'a', value: '1', from: 'config' },
+      { name: 'b', value: 'flag', from: 'flag' },
     ])
   })
 })

@@ -223,7 +223,7 @@ describe('toBuildOptions', () => {
     )
     expect(options.env).toEqual([
       { name: 'A', value: 'flag' },
-      { name: 'B', value: '1' },
+      { name: 'B', value: '1', fromConfig: true },
     ])
     for (const bad of [
       'HOME=/x',
