@@ -39,6 +39,15 @@ export const GIT_OBJECTS_AS_THEY_ARE = {
  */
 export const OBJECTS_AS_THEY_ARE: readonly string[] = ['-c', 'core.useReplaceRefs=false']
 
+/**
+ * For a source tree's own git calls: no repository found by walking into a directory
+ * that merely looks like one. A tree can commit a bare repository's files (HEAD, objects,
+ * a config with `core.worktree` and a filter command): run from there, git takes that
+ * directory for a repository and runs its filters, on the host, before any sandbox (git
+ * 2.38 and later honour it; a repository named with --git-dir or with a .git is unaffected).
+ */
+const NO_BARE_DISCOVERY: readonly string[] = ['-c', 'safe.bareRepository=explicit']
+
 // Plain git, as the user has configured it, minus anything that could make output
 // differ between machines (pagers, colours, translations), and with the objects as they
 // are: replace refs and grafts would let a commit id name another tree than its own.
@@ -56,8 +65,11 @@ async function git(
   cwd: string,
   args: string[],
   env: NodeJS.ProcessEnv = GIT_ENV,
+  /** For a repository the user names (verify --rebuild --source), which may be bare. */
+  bareAllowed = false,
 ): Promise<string | undefined> {
-  const result = await runCaptured(['git', ...OBJECTS_AS_THEY_ARE, ...args], {
+  const flags = bareAllowed ? OBJECTS_AS_THEY_ARE : [...OBJECTS_AS_THEY_ARE, ...NO_BARE_DISCOVERY]
+  const result = await runCaptured(['git', ...flags, ...args], {
     cwd,
     env,
     timeoutMs: 60_000,
@@ -79,8 +91,13 @@ export async function commitOfRef(dir: string, ref: string): Promise<string | un
 }
 
 /** The hash the repository at `dir` names its objects with; undefined when git cannot say. */
-export async function objectFormat(dir: string): Promise<'sha1' | 'sha256' | undefined> {
-  const format = (await git(dir, ['rev-parse', '--show-object-format']))?.trim()
+export async function objectFormat(
+  dir: string,
+  bareAllowed = false,
+): Promise<'sha1' | 'sha256' | undefined> {
+  const format = (
+    await git(dir, ['rev-parse', '--show-object-format'], GIT_ENV, bareAllowed)
+  )?.trim()
   return format === 'sha256' || format === 'sha1' ? format : undefined
 }
 
@@ -229,6 +246,7 @@ async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promi
       [
         'git',
         ...OBJECTS_AS_THEY_ARE,
+        ...NO_BARE_DISCOVERY,
         ...OWN_ATTRIBUTES,
         'check-attr',
         ...(cached ? ['--cached'] : []),
@@ -286,6 +304,7 @@ async function checkedOutAsIs(dir: string, files: readonly RegularFile[]): Promi
       [
         'git',
         ...OBJECTS_AS_THEY_ARE,
+        ...NO_BARE_DISCOVERY,
         ...OWN_ATTRIBUTES,
         '-c',
         'core.autocrlf=false',

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { neededPaths, realPath } from '../twin/hide-source.js'
 import { runBuild } from '../twin/run-build.js'
-import type { BuildOptions } from '../config/build-options.js'
+import { parseEnvRequest, type BuildOptions } from '../config/build-options.js'
 import { DEFAULT_VARIATIONS } from '../config/variations.js'
 import { diffDirectories, toReport } from '../diff/diff-inputs.js'
 import { DiffEngine } from '../diff/engine.js'
@@ -69,6 +69,28 @@ interface Recipe {
  * recorded epoch and environment, and the rebuilt digests compared with the subjects.
  */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * A variable of the attested environment as the yes says it: with its value, which
+ * decides what the command builds as much as the command does (MAKEFLAGS can hold a
+ * whole recipe); a value from the verifier's own environment by its name.
+ */
+function shownVariable(e: { name: string; value?: string }): string {
+  if (e.value === undefined) return `${e.name} (yours)`
+  const value =
+    e.value.length > 200 ? `${e.value.slice(0, 200)}… (${e.value.length} characters)` : e.value
+  return `${e.name}=${JSON.stringify(value)}`
+}
+
+/** Whether reproof sets this variable for every run itself (--env refuses it). */
+function managedByReproof(name: string): boolean {
+  try {
+    parseEnvRequest(name)
+    return false
+  } catch {
+    return true
+  }
+}
 
 /** The twin build the provenance describes, of the exported commit (pure). */
 function toRebuildOptions(
@@ -212,7 +234,11 @@ export async function rebuildCheck(
           // say otherwise. And what no sandbox here hides: the host's files, where a
           // hostile command could find the artifact itself.
           found: `${recipe.subjects.length} subject(s) rebuilt from ${recipe.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(recipe.command)}${
-            recipe.env.length === 0 ? '' : ` with ${recipe.env.map((e) => e.name).join(', ')}`
+            recipe.env.length === 0 ? '' : ` with ${recipe.env.map(shownVariable).join(', ')}`
+          }${recipe.subdirectory === '' ? '' : ` in ${JSON.stringify(recipe.subdirectory)}`}${
+            recipe.exclude.length === 0
+              ? ''
+              : `, leaving out ${recipe.exclude.map((e) => JSON.stringify(e)).join(', ')}`
           }${recipe.network ? ', the network allowed (--rebuild-network)' : ''}${
             result.isolation.kind === 'process'
               ? `, without the sandbox (${result.isolation.reason}; the host's network reachable)`
@@ -371,8 +397,11 @@ function toRecipe(statement: unknown): Recipe {
         ? { name: String(e.name), value: e.value }
         : { name: String(e.name) },
     )
-  // A name is a name: "LD_PRELOAD=x" must not become a variable and its value.
-  if (!env.every((e) => ENV_NAME.test(e.name))) throw bad('the environment')
+  // A name is a name: "LD_PRELOAD=x" must not become a variable and its value. And none
+  // that reproof sets itself (HOME, LD_PRELOAD, SOURCE_DATE_EPOCH...): refused for --env,
+  // refused from a statement.
+  if (!env.every((e) => ENV_NAME.test(e.name) && !managedByReproof(e.name)))
+    throw bad('the environment')
   // Never a yes about nothing: the check compares the subjects, and there must be one.
   const subjects = (Array.isArray(s.subject) ? s.subject : []).map((x) => ({
     name: String(x.name),
@@ -479,7 +508,7 @@ async function exportCommit(
   // The recorded name must be the commit's full id in this repository's hash: a string
   // of hex digits that is not would be looked up as a ref (a tag named like a hash,
   // which can be moved), and the rebuild would build whatever it points at.
-  const format = await objectFormat(repository)
+  const format = await objectFormat(repository, true)
   const length = format === 'sha256' ? 64 : 40
   const resolved = await git([
     'rev-parse',

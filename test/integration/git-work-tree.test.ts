@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { snapshotMatchesCommit, workTreeMatchesHead } from '../../src/sandbox/git.js'
-import { cleanupTemp, git, makeTemp } from '../helpers.js'
+import { cleanupTemp, git, makeTemp, makeTempParent, runCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
@@ -210,5 +210,48 @@ describe('a repository whose config turns replace refs back on', () => {
     git(dir, ['checkout', '--', 'data.txt'])
     expect(fs.readFileSync(path.join(dir, 'data.txt'), 'utf8')).toBe('the replacement\n')
     expect(await workTreeMatchesHead(dir)).toBe(false)
+  })
+})
+
+describe('a source tree that holds the files of a bare repository', () => {
+  it('is never taken for a repository: its config and filters do not run', async () => {
+    const outer = makeTemp()
+    const app = path.join(outer, 'app')
+    const marker = path.join(makeTemp(), 'filter-ran')
+    fs.mkdirSync(app)
+    fs.writeFileSync(path.join(app, 'Makefile'), 'all:\n\techo hello > out.txt\n')
+    git(outer, ['init', '-q'])
+    // app/ made a bare repository whose work tree is itself, with a clean filter that
+    // leaves a mark; then its files committed as plain files of the outer repository.
+    git(app, ['init', '-q', '--bare', '.'])
+    git(app, ['config', 'core.bare', 'false'])
+    git(app, ['config', 'core.worktree', '.'])
+    git(app, ['config', 'filter.x.clean', `sh -c 'touch ${marker}; cat'`])
+    git(app, ['add', 'Makefile'])
+    git(app, ['commit', '-qm', 'inner'])
+    fs.mkdirSync(path.join(app, 'info'), { recursive: true })
+    fs.writeFileSync(path.join(app, 'info', 'attributes'), 'Makefile filter=x\n')
+    // Its index then says the Makefile changed since: git must read it, through the filter.
+    fs.utimesSync(path.join(app, 'Makefile'), 1, 1)
+    fs.rmSync(path.join(app, 'hooks'), { recursive: true, force: true })
+    git(outer, ['add', '-f', 'app'])
+    git(outer, ['commit', '-qm', 'c'])
+    fs.rmSync(marker, { force: true })
+    // Built from there, as `reproof build -C app` or a rebuild of a commit holding it is.
+    const run = await runCli([
+      'build',
+      '-C',
+      app,
+      '--temp-dir',
+      makeTempParent(),
+      '--no-explain',
+      '-o',
+      'out.txt',
+      '--',
+      'make',
+    ])
+    expect(fs.existsSync(marker), run.stderr).toBe(false)
+    expect(await workTreeMatchesHead(app)).toBe(false)
+    expect(fs.existsSync(marker)).toBe(false)
   })
 })

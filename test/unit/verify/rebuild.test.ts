@@ -295,13 +295,25 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     expect(check).toEqual({
       name: 'rebuild',
       ok: true,
-      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(r.statement.predicate.buildDefinition.externalParameters.command)} with GREETING; ${check.found?.toString().split('with GREETING; ')[1] ?? ''}`,
+      found: `1 subject(s) rebuilt from ${r.statement.predicate.buildDefinition.externalParameters.source.commit.slice(0, 12)} with identical digests, running the attested command ${JSON.stringify(r.statement.predicate.buildDefinition.externalParameters.command)} with GREETING="hi"; ${check.found?.toString().split('with GREETING="hi"; ')[1] ?? ''}`,
     })
     // What the command could read is said with the yes.
     expect(check.found).toMatch(
       /it could read the host's other files outside \/tmp \(a copy of an artifact elsewhere would pass\)$/,
     )
     expect(explanation).toBeUndefined()
+  })
+
+  it('refuses a recorded environment that sets what reproof sets itself, before anything runs', async () => {
+    for (const name of ['LD_PRELOAD', 'HOME', 'SOURCE_DATE_EPOCH', 'FAKETIME']) {
+      const r = recipe('printf x > out.txt', { name: 'out.txt', content: 'x' })
+      r.statement.predicate.buildDefinition.internalParameters.environment.push({
+        name,
+        value: '/tmp/x',
+        from: 'flag',
+      })
+      await expect(rebuild(r), name).rejects.toThrow(/the environment/)
+    }
   })
 
   it('says no when a subject rebuilds to other bytes, and shows how they differ from the given artifact', async () => {
