@@ -152,6 +152,11 @@ function shapesContent(field: string): boolean {
   return (
     field === 'link target' ||
     field === 'data' ||
+    // What a hard link or a device extracts to, beside its own stored bytes.
+    field === 'linked content' ||
+    field === 'hard links' ||
+    field === 'hard link of' ||
+    field === 'device' ||
     field === 'sparse' ||
     field.startsWith('pax.GNU.sparse.')
   )

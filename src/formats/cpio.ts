@@ -168,6 +168,17 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
     if (leader === undefined) continue
     leader.meta['hard links'] = String(group.length)
     for (const member of rest) if (member !== undefined) member.meta['hard link of'] = leader.name
+    // newc stores the data once, with one link (the last, as GNU cpio writes it); the
+    // others, stored empty, extract to that data: said of each, so that a member that
+    // extracts to other bytes differs though its own stored bytes are the same.
+    const holders = group.map((i) => members[i]).filter((m) => m !== undefined && m.size > 0)
+    const [holder] = holders
+    if (holders.length === 1 && holder !== undefined)
+      for (const i of group) {
+        const member = members[i]
+        if (member?.size === 0)
+          member.meta['linked content'] = `${holder.size} bytes, sha256 ${holder.sha256}`
+      }
   }
   const meta: Record<string, string> = { format: flavors.join(', ') }
   if (trailing !== undefined)

@@ -72,6 +72,8 @@ export async function scanTar(
   const seen = new Map<string, number>()
   // The global records in effect, by key: a later global header overrides an earlier one.
   const globals = new Map<string, PaxRecord>()
+  // Every value each global key was given, in order, for the archive's own fields.
+  const globalValues = new Map<string, string[]>()
   // Its values, made again only when a global header changes them.
   let inEffect: PaxRecord[] = []
   let finish: (() => void) | undefined
@@ -86,8 +88,9 @@ export async function scanTar(
       if (raw.type === 'g') {
         for (const record of parsePax(raw.data, bad, raw.at)) {
           const field = `global ${keyText(record.key)}`
-          const value = exactText(record.value)
-          meta[field] = meta[field] === undefined ? value : `${meta[field]},${value}`
+          const all = [...(globalValues.get(field) ?? []), exactText(record.value)]
+          globalValues.set(field, all)
+          meta[field] = recordValues(all)
           globals.delete(record.key)
           if (!GLOBAL_ONLY.has(record.key)) globals.set(record.key, record)
         }
@@ -189,13 +192,16 @@ function describe(
     const own = new Set(raw.pax.map((r) => r.key))
     records = [...globals.filter((r) => !own.has(r.key)), ...raw.pax]
   }
+  // Repeated keys (PAX 0.0 sparse maps: GNU.sparse.offset, GNU.sparse.numbytes) each count.
+  const values = new Map<string, string[]>()
   for (const record of records) {
     if (PAX_SKIP.has(record.key)) continue
-    // Repeated keys (PAX 0.0 sparse maps: GNU.sparse.offset, GNU.sparse.numbytes) each count.
     const key = `pax.${keyText(record.key)}`
-    const value = exactText(record.value)
-    meta[key] = meta[key] === undefined ? value : `${meta[key]},${value}`
+    const seen = values.get(key)
+    if (seen === undefined) values.set(key, [exactText(record.value)])
+    else seen.push(exactText(record.value))
   }
+  for (const [key, all] of values) meta[key] = recordValues(all)
   return {
     key,
     name,
@@ -237,4 +243,16 @@ function keyText(key: string): string {
  */
 function exactText(bytes: Buffer): string {
   return isUtf8(bytes) ? bytes.toString('utf8') : `0x${bytes.toString('hex')}`
+}
+
+/**
+ * The values a PAX key was given, as one field: the value itself when there is one, as a
+ * JSON list when there are more (or when the one would read as a list), so that one
+ * record `a,b` and two records `a` and `b` never read alike (readers keep the last).
+ */
+function recordValues(values: readonly string[]): string {
+  const [only] = values
+  return values.length === 1 && only !== undefined && !only.startsWith('[')
+    ? only
+    : JSON.stringify(values)
 }

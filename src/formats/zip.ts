@@ -408,6 +408,8 @@ function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
     mode: unixMode === 0 ? '(none)' : octal(unixMode),
     'external attributes': `0x${entry.externalFileAttributes.toString(16)}`,
     'made by': `${entry.versionMadeBy >> 8}/${entry.versionMadeBy & 0xff}`,
+    // A reader older than this refuses the member (unzip: "need PK compat. v9.9").
+    'version needed': `${Math.floor(entry.versionNeededToExtract / 10)}.${entry.versionNeededToExtract % 10}`,
     flags: `0x${entry.generalPurposeBitFlag.toString(16)}`,
     method: String(entry.compressionMethod),
     'compressed size': String(entry.compressedSize),
@@ -442,6 +444,7 @@ function localMeta(local: LocalHeader, entry: yauzl.Entry): Record<string, strin
   // unless a data descriptor follows (bit 3, when they may be zero) or zip64 holds them
   // (0xFFFFFFFF), the CRC-32 and the sizes. Named only where they are not the directory's.
   const [flags, method] = [fixed.readUInt16LE(6), fixed.readUInt16LE(8)]
+  const needed = fixed.readUInt16LE(4)
   const [crc, compressed, size] = [
     fixed.readUInt32LE(14),
     fixed.readUInt32LE(18),
@@ -450,6 +453,9 @@ function localMeta(local: LocalHeader, entry: yauzl.Entry): Record<string, strin
   const deferred = (flags & 0x08) !== 0 && crc === 0 && compressed === 0 && size === 0
   const zip64 = compressed === 0xffffffff || size === 0xffffffff
   const disagreeing: Record<string, string> = {
+    ...(needed === entry.versionNeededToExtract
+      ? {}
+      : { 'local version needed': `${Math.floor(needed / 10)}.${needed % 10}` }),
     ...(flags === entry.generalPurposeBitFlag ? {} : { 'local flags': `0x${flags.toString(16)}` }),
     ...(method === entry.compressionMethod ? {} : { 'local method': String(method) }),
     ...(deferred || crc === entry.crc32 >>> 0 ? {} : { 'local crc32': crc.toString(16) }),

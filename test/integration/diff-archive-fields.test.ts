@@ -38,6 +38,44 @@ function python(dir: string, script: string): void {
 }
 
 describe('tar', () => {
+  it('never reads one PAX record and the same key repeated alike', async () => {
+    const dir = makeTemp()
+    // One record `a,b`, against two records `a` and `b` (tar and tarfile keep the last).
+    python(
+      dir,
+      `
+import tarfile, io
+def rec(k, v):
+    body = f' {k}={v}\\n'
+    n = len(body) + 1
+    while len(f'{n}{body}') != n: n += 1
+    return f'{n}{body}'
+def mk(path, records):
+    data = ''.join(rec(k, v) for k, v in records).encode()
+    info = tarfile.TarInfo('f'); info.size = 1
+    h = tarfile.TarInfo('././@PaxHeader'); h.type = tarfile.XHDTYPE; h.size = len(data)
+    out = io.BytesIO()
+    out.write(h.tobuf(tarfile.USTAR_FORMAT)); out.write(data + b'\\0' * ((512 - len(data) % 512) % 512))
+    out.write(info.tobuf(tarfile.USTAR_FORMAT)); out.write(b'x' + b'\\0' * 511); out.write(b'\\0' * 1024)
+    open(path, 'wb').write(out.getvalue())
+mk('one.tar', [('SCHILY.xattr.user.k', 'a,b')])
+mk('two.tar', [('SCHILY.xattr.user.k', 'a'), ('SCHILY.xattr.user.k', 'b')])
+`,
+    )
+    const kept = execFileSync(
+      'python3',
+      [
+        '-c',
+        "import tarfile; print(tarfile.open('two.tar').getmember('f').pax_headers['SCHILY.xattr.user.k'])",
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    )
+    expect(kept.trim()).toBe('b')
+    const { code, report } = await diff(dir, 'one.tar', 'two.tar')
+    expect(code).toBe(1)
+    expect(fieldsOf(report)).toEqual(['f pax.SCHILY.xattr.user.k: a,b → ["a","b"]'])
+  })
+
   it('names data after the end of the archive, also beside a member that differs', async () => {
     const dir = makeTemp()
     const sh = shellIn(dir)
@@ -99,7 +137,7 @@ open('many.tar', 'wb').write(many + member('f', b'x') + END)
     expect(owners.trim()).toBe("['alice', 'bob']")
     const glob = await diff(dir, 'glob-a.tar', 'glob-b.tar')
     expect(fieldsOf(glob.report)).toEqual([
-      ' global uname: alice,bob → bob,bob',
+      ' global uname: ["alice","bob"] → ["bob","bob"]',
       'f1 pax.uname: alice → bob',
     ])
     expect(contentItems(glob.report)).toEqual(['glob-a.tar!f2'])
@@ -170,6 +208,43 @@ make('b.tar', [('x', b'version one\\n'), ('x', b'version two\\n')])
 })
 
 describe('cpio', () => {
+  it('names a hard link that extracts to other bytes, though its own stored bytes are the same', async () => {
+    const dir = makeTemp()
+    // newc stores a link group's data once, with its last link: x is stored empty in both,
+    // and extracts to y's data in one and to z's in the other.
+    python(
+      dir,
+      `
+def newc(name, mode, ino, nlink, data):
+    n = name.encode() + b'\\0'
+    h = b'070701' + b''.join(b'%08X' % v for v in [ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(n), 0])
+    out = h + n
+    out += b'\\0' * ((4 - len(out) % 4) % 4) + data
+    return out + b'\\0' * ((4 - len(out) % 4) % 4)
+def arch(path, entries):
+    out = b''.join(newc(*e) for e in entries) + newc('TRAILER!!!', 0, 0, 1, b'')
+    open(path, 'wb').write(out + b'\\0' * ((512 - len(out) % 512) % 512))
+arch('c.cpio', [('x', 0o100644, 5, 2, b''), ('y', 0o100644, 5, 2, b'secret data\\n'), ('z', 0o100644, 7, 1, b'other data\\n')])
+arch('d.cpio', [('x', 0o100644, 5, 2, b''), ('y', 0o100644, 6, 1, b'secret data\\n'), ('z', 0o100644, 5, 2, b'other data\\n')])
+`,
+    )
+    const extracted = (file: string) =>
+      execFileSync(
+        'sh',
+        ['-c', `mkdir -p out-${file} && cd out-${file} && cpio -id --quiet < ../${file} && cat x`],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+        },
+      )
+    expect([extracted('c.cpio'), extracted('d.cpio')]).toEqual(['secret data\n', 'other data\n'])
+    const { code, report } = await diff(dir, 'c.cpio', 'd.cpio')
+    expect(code).toBe(1)
+    const x = report?.items.find((i) => i.path === 'c.cpio!x')
+    expect(x?.fields?.map((f) => f.field)).toEqual(['linked content'])
+    expect(x?.message).toBeUndefined()
+  })
+
   it('reads every archive of a concatenated initramfs, and names what follows the last', async () => {
     const dir = makeTemp()
     const sh = shellIn(dir)
@@ -249,6 +324,28 @@ hidden('h-b.zip', 'EVIL!!!!', 'two')
       ),
     ])
     expect(contentItems(report)).toEqual(['h-a.zip!b.txt'])
+  })
+
+  it('compares the version a reader needs to extract a member, in both headers', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import zipfile, struct
+with zipfile.ZipFile('a.zip', 'w') as z:
+    z.writestr(zipfile.ZipInfo('x.txt', (2020, 1, 1, 0, 0, 0)), 'x')
+d = bytearray(open('a.zip', 'rb').read())
+struct.pack_into('<H', d, 4, 99)
+c = d.find(b'PK\\x01\\x02'); struct.pack_into('<H', d, c + 6, 99)
+open('b.zip', 'wb').write(bytes(d))
+`,
+    )
+    expect(() => execFileSync('unzip', ['-tq', 'b.zip'], { cwd: dir, stdio: 'pipe' })).toThrow()
+    const { code, report } = await diff(dir, 'a.zip', 'b.zip')
+    expect(code).toBe(1)
+    expect(fieldsOf(report)).toEqual([
+      expect.stringMatching(/^x\.txt version needed: \d\.\d → 9\.9$/),
+    ])
   })
 
   it('compares APK signing blocks, and does not take a forged trailer for one', async () => {
