@@ -104,6 +104,7 @@ export async function scanZip(
   const seen = new Map<string, number>()
   let unowned: string | undefined
   let signingBlock: { size: number; digest: string } | undefined
+  let uncounted: string | undefined
   try {
     for (;;) {
       const entry = await nextEntry(zip)
@@ -182,6 +183,13 @@ export async function scanZip(
     // A member the central directory does not list is still read by a streaming reader
     // (Java's ZipInputStream): its bytes are the archive's own field, not "compression".
     // In a Mozilla zip the members follow the central directory and run to the file's end.
+    // yauzl stops at the count the end record gives; a directory whose size holds more
+    // entries has members Python's zipfile extracts and this listing does not show.
+    const centralEnd = (zip as unknown as { readEntryCursor: number }).readEntryCursor
+    uncounted =
+      bytes === undefined || mozilla !== undefined
+        ? undefined
+        : uncountedDirectory(bytes, centralStart, centralEnd)
     signingBlock =
       bytes === undefined || mozilla !== undefined
         ? undefined
@@ -208,6 +216,7 @@ export async function scanZip(
   }
   const meta: Record<string, string> = { comment: fromNameBytes(asBytes(zip.comment)) }
   if (unowned !== undefined) meta['bytes no member owns'] = unowned
+  if (uncounted !== undefined) meta['central directory past its count'] = uncounted
   // An APK's v2/v3 signatures: two builds signed alike hold the same block.
   if (signingBlock !== undefined)
     meta['APK signing block'] = `${signingBlock.size} bytes (sha256 ${signingBlock.digest})`
@@ -248,6 +257,32 @@ function unownedBytes(
 }
 
 const HASH_CHUNK = 1024 * 1024
+
+/**
+ * The bytes of the central directory, by the size its end record gives, past the entries
+ * its count lists (where the last counted entry ended), with their digest; undefined
+ * when there are none, or when the size is a zip64 one (0xFFFFFFFF, given elsewhere).
+ */
+function uncountedDirectory(
+  zip: ZipBytes,
+  centralStart: number,
+  centralEnd: number,
+): string | undefined {
+  const tailLength = Math.min(zip.length, 65_557)
+  const tail = zip.read(zip.length - tailLength, tailLength)
+  const end = tail.lastIndexOf(END_SIGNATURE)
+  if (end === -1 || end + 22 > tail.length) return undefined
+  const size = tail.readUInt32LE(end + 12)
+  if (size === 0xffffffff) return undefined
+  const extra = centralStart + size - centralEnd
+  if (extra <= 0) return undefined
+  const hash = crypto.createHash('sha256')
+  for (let at = centralEnd; at < centralEnd + extra; at += HASH_CHUNK)
+    hash.update(zip.read(at, Math.min(HASH_CHUNK, centralEnd + extra - at)))
+  return `${extra} bytes (sha256 ${hash.digest('hex')})`
+}
+
+const END_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06])
 
 /**
  * The APK signing block just before the central directory (its bytes are its own, not

@@ -326,6 +326,49 @@ hidden('h-b.zip', 'EVIL!!!!', 'two')
     expect(contentItems(report)).toEqual(['h-a.zip!b.txt'])
   })
 
+  it('names central directory entries past the count of the end record, which Python extracts', async () => {
+    const dir = makeTemp()
+    // B's directory, by its size, holds a second entry pointing into a.txt's stored data;
+    // the end record still counts one.
+    python(
+      dir,
+      `
+import struct, zlib
+def local(name, data):
+    n = name.encode()
+    return struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 0, 0, 0x21, zlib.crc32(data), len(data), len(data), len(n), 0) + n + data
+def central(name, data, off):
+    n = name.encode()
+    return struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 0x031e, 20, 0, 0, 0, 0x21, zlib.crc32(data), len(data), len(data), len(n), 0, 0, 0, 0, 0o100644 << 16, off) + n
+def end(count, size, off):
+    return struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, count, count, size, off, 0)
+hidden = b'#!/bin/sh\\necho pwned\\n'
+content = b'README\\n' + local('evil.sh', hidden) + b'\\nend\\n'
+lf = local('a.txt', content)
+a = central('a.txt', content, 0)
+b = a + central('evil.sh', hidden, 30 + len('a.txt') + len(b'README\\n'))
+open('a.zip', 'wb').write(lf + a + end(1, len(a), len(lf)))
+open('b.zip', 'wb').write(lf + b + end(1, len(b), len(lf)))
+`,
+    )
+    const names = execFileSync(
+      'python3',
+      ['-c', "import zipfile; print(zipfile.ZipFile('b.zip').namelist())"],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    )
+    expect(names.trim()).toBe("['a.txt', 'evil.sh']")
+    const { code, report } = await diff(dir, 'a.zip', 'b.zip')
+    expect(code).toBe(1)
+    expect(fieldsOf(report)).toEqual([
+      expect.stringMatching(
+        /^ central directory past its count: \(absent\) → 53 bytes \(sha256 [0-9a-f]{64}\)$/,
+      ),
+    ])
+  })
+
   it('compares the version a reader needs to extract a member, in both headers', async () => {
     const dir = makeTemp()
     python(
