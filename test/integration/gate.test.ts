@@ -226,10 +226,10 @@ describe('reproof gate', () => {
     }
   })
 
-  it('takes its clock as a dependency: the record says the time the clock gave', async () => {
+  /** Release 0 deployed in-process to a fresh ledger, with the given clock. */
+  async function deployWithClock(clock: () => number) {
     const { runGate } = await import('../../src/gate/run-gate.js')
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
-    const fixed = Date.parse('2031-05-06T07:08:09.000Z')
     const result = await runGate(
       { kind: 'deploy', artifact: release(0).artifact, bundle: release(0).bundle },
       {
@@ -237,13 +237,19 @@ describe('reproof gate', () => {
         ledger,
         stateDir: makeTemp(),
         callerEnv: { PATH: process.env.PATH },
-        clock: () => fixed,
+        clock,
         actor: 'test',
         trust: { kind: 'keys', keys: [kit.pub], trustedRoot: undefined },
         policy: {},
         lockTimeoutMs: 5000,
       },
     )
+    return { ledger, result }
+  }
+
+  it('takes its clock as a dependency: the record says the time the clock gave', async () => {
+    const fixed = Date.parse('2031-05-06T07:08:09.000Z')
+    const { ledger, result } = await deployWithClock(() => fixed)
     expect([result.decision, result.record?.at]).toEqual(['recorded', '2031-05-06T07:08:09.000Z'])
     expect(parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)[0]?.at).toBe(
       '2031-05-06T07:08:09.000Z',
@@ -251,24 +257,9 @@ describe('reproof gate', () => {
   })
 
   it('records the time it verified at, not a later one after waiting for the lock', async () => {
-    const { runGate } = await import('../../src/gate/run-gate.js')
-    const ledger = path.join(makeTemp(), 'ledger.jsonl')
     // Each reading of the clock a minute later: what --max-age judged must be the time kept.
     let now = Date.parse('2031-05-06T07:08:09.000Z')
-    const result = await runGate(
-      { kind: 'deploy', artifact: release(0).artifact, bundle: release(0).bundle },
-      {
-        env: 'prod',
-        ledger,
-        stateDir: makeTemp(),
-        callerEnv: { PATH: process.env.PATH },
-        clock: () => (now += 60_000) - 60_000,
-        actor: 'test',
-        trust: { kind: 'keys', keys: [kit.pub], trustedRoot: undefined },
-        policy: {},
-        lockTimeoutMs: 5000,
-      },
-    )
+    const { result } = await deployWithClock(() => (now += 60_000) - 60_000)
     expect([result.decision, result.record?.at]).toEqual(['recorded', '2031-05-06T07:08:09.000Z'])
   })
 
