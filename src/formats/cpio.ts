@@ -16,7 +16,7 @@ import {
 import type { ByteSource } from './source.js'
 
 /** The three cpio headers in use: "newc" (and its "crc" twin), POSIX "odc", and old binary. */
-type Flavor = 'newc' | 'odc' | 'binary-le' | 'binary-be'
+type Flavor = 'newc' | 'crc' | 'odc' | 'binary-le' | 'binary-be'
 
 interface Header {
   /** The device and inode the file lived on (hard links share them), its link count, and a device's own number. */
@@ -30,6 +30,8 @@ interface Header {
   mtime: number
   nameSize: number
   fileSize: number
+  /** newc's check field: in "crc" archives the sum of the data's bytes, elsewhere zero. */
+  check: number
   /** Bytes the header takes, for the alignment of what follows. */
   length: number
 }
@@ -56,7 +58,8 @@ const MAX_LINK = 4096
 /** The flavor of a cpio archive from its first bytes, or undefined. */
 export function cpioFlavor(head: Buffer): Flavor | undefined {
   const magic = head.subarray(0, 6).toString('latin1')
-  if (magic === '070701' || magic === '070702') return 'newc'
+  if (magic === '070701') return 'newc'
+  if (magic === '070702') return 'crc'
   if (magic === '070707') return 'odc'
   if (head.length >= 2 && head.readUInt16LE(0) === 0o070707) return 'binary-le'
   if (head.length >= 2 && head.readUInt16BE(0) === 0o070707) return 'binary-be'
@@ -84,8 +87,13 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
   for (;;) {
     const first = await reader.read(6)
     if (first === undefined) throw bad('no TRAILER!!! entry')
-    flavor ??= cpioFlavor(first)
-    if (flavor === undefined || cpioFlavor(first) !== flavor) throw bad('bad header magic')
+    const own = cpioFlavor(first)
+    flavor ??= own
+    // newc and crc headers may mix, as the kernel reads them; each entry's check field is
+    // read by its own magic.
+    if (own === undefined || flavor === undefined || family(own) !== family(flavor))
+      throw bad('bad header magic')
+    flavor = own
     if (flavors.length === 0) flavors.push(flavor)
     const header = await readHeader(reader, flavor, first, bad)
     if (header.nameSize < 1 || header.nameSize > MAX_NAME) throw bad('bad name size')
@@ -122,10 +130,12 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
     const sink = link ?? (type === 'file' ? want(key, header.fileSize) : undefined)
     if (sink !== undefined) budget.checkMemberSize(header.fileSize, `${where}!${name}`)
     const hash = crypto.createHash('sha256')
+    let sum = 0
     await reader.stream(header.fileSize, (chunk) => {
       budget.spendBytes(chunk.length, where)
       hash.update(chunk)
       sink?.add(chunk)
+      if (flavor === 'crc') sum = byteSum(chunk, sum)
     })
     await reader.skip(pad(flavor, header.fileSize))
     const content = sink?.done()
@@ -148,6 +158,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
         ...((header.mode & S_IFMT) === S_IFCHR || (header.mode & S_IFMT) === S_IFBLK
           ? { device: header.rdev }
           : {}),
+        ...checkField(flavor, header.check, sum),
       },
       index: members.length,
     })
@@ -186,9 +197,35 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
   return { inventory: { members, meta, warnings }, captured }
 }
 
+const family = (flavor: Flavor): string => (flavor === 'crc' ? 'newc' : flavor)
+
+/** The running sum, modulo 2^32, of a file's bytes: what "crc" archives call a CRC. */
+function byteSum(chunk: Buffer, sum: number): number {
+  let s = sum
+  for (const byte of chunk) s += byte
+  return s >>> 0
+}
+
+const hex8 = (n: number): string => n.toString(16).toUpperCase().padStart(8, '0')
+
+/**
+ * The check field, where it says anything: a "crc" archive's stored sum (and the data's
+ * own, when they disagree: GNU cpio refuses such a member), or a nonzero field in a newc
+ * archive, where it must be zero. Otherwise two archives whose members extract alike, or
+ * one of which cpio refuses, would differ only in "the archive's own bytes".
+ */
+function checkField(flavor: Flavor, check: number, sum: number): Record<string, string> {
+  if (flavor === 'crc')
+    return {
+      checksum: check === sum ? hex8(check) : `${hex8(check)} (the data sums to ${hex8(sum)})`,
+    }
+  if (flavor === 'newc' && check !== 0) return { 'check field': hex8(check) }
+  return {}
+}
+
 /** Padding after a part that ends `length` bytes into its record: newc to 4, binary to 2. */
 function pad(flavor: Flavor, length: number): number {
-  if (flavor === 'newc') return (4 - (length % 4)) % 4
+  if (flavor === 'newc' || flavor === 'crc') return (4 - (length % 4)) % 4
   if (flavor === 'odc') return 0
   return length % 2
 }
@@ -199,12 +236,12 @@ async function readHeader(
   first: Buffer,
   bad: (what: string) => ReproofError,
 ): Promise<Header> {
-  const lengths = { newc: 110, odc: 76, 'binary-le': 26, 'binary-be': 26 }
+  const lengths = { newc: 110, crc: 110, odc: 76, 'binary-le': 26, 'binary-be': 26 }
   const length = lengths[flavor]
   const rest = await reader.read(length - first.length)
   if (rest === undefined || rest.length < length - first.length) throw bad('truncated header')
   const h = Buffer.concat([first, rest])
-  if (flavor === 'newc' || flavor === 'odc') {
+  if (flavor === 'newc' || flavor === 'crc' || flavor === 'odc') {
     const text = h.toString('latin1')
     const field = (at: number, width: number, radix: number): number => {
       const digits = text.slice(at, at + width)
@@ -212,7 +249,7 @@ async function readHeader(
         throw bad(`bad header field "${digits}"`)
       return Number.parseInt(digits, radix)
     }
-    if (flavor === 'newc') {
+    if (flavor === 'newc' || flavor === 'crc') {
       const hex = (i: number): number => field(6 + i * 8, 8, 16)
       return {
         dev: `${hex(7)},${hex(8)}`,
@@ -225,6 +262,7 @@ async function readHeader(
         mtime: hex(5),
         fileSize: hex(6),
         nameSize: hex(11),
+        check: hex(12),
         length,
       }
     }
@@ -239,6 +277,7 @@ async function readHeader(
       mtime: field(48, 11, 8),
       nameSize: field(59, 6, 8),
       fileSize: field(65, 11, 8),
+      check: 0,
       length,
     }
   }
@@ -257,6 +296,7 @@ async function readHeader(
     mtime: u32(16),
     nameSize: u16(20),
     fileSize: u32(22),
+    check: 0,
     length,
   }
 }

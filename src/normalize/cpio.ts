@@ -222,11 +222,25 @@ export async function normalizeCpio(
     await write(newHeader)
     await write(nameBytes)
     const dataPadded = roundUp(filesize, layout.align)
+    // A "crc" entry's check field is the sum of its data's bytes: one that disagrees is a
+    // corrupt body (GNU cpio refuses it), not copied on as if it were whole.
+    const summed = first.toString('latin1') === '070702' ? { bytes: 0, sum: 0 } : undefined
     const passed = await reader.forward(dataPadded, async (chunk) => {
       budget.spendBytes(chunk.length, where)
+      if (summed !== undefined) {
+        const data = chunk.subarray(0, Math.max(0, filesize - summed.bytes))
+        for (const byte of data) summed.sum += byte
+        summed.sum >>>= 0
+        summed.bytes += data.length
+      }
       await write(chunk)
     })
     if (passed < dataPadded) throw bad(`truncated data of the entry at byte ${at}`)
+    const check = readField(header, hex(12), layout)
+    if (summed !== undefined && check !== summed.sum)
+      throw bad(
+        `the checksum of the entry at byte ${at} is ${hex8(check)}, but its data sums to ${hex8(summed.sum)}`,
+      )
     if (trailer) {
       // Zeros after the trailer (padding to a block size) are copied as they are. What
       // else follows must be another archive, normalized as one of its own (an initramfs
@@ -332,6 +346,9 @@ function fieldMax(field: Field): number {
   if (field.kind === 'u32') return 0xffffffff
   return (field.kind === 'hex' ? 16 : 8) ** field.width - 1
 }
+
+const hex8 = (n: number | undefined): string =>
+  n === undefined ? 'not a number' : n.toString(16).toUpperCase().padStart(8, '0')
 
 function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to

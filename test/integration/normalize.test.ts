@@ -1206,6 +1206,27 @@ print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith('SCHILY')))"`
     expect(fs.readFileSync(path.join(dir, 'out/two'), 'utf8')).toBe('second file\n')
   })
 
+  it('refuses a crc cpio archive whose checksum disagrees with its data, as GNU cpio does', async () => {
+    const dir = makeTemp()
+    sh(dir, 'mkdir t && echo hello > t/f && (cd t && echo f | cpio -o -H crc --quiet) > ok.cpio')
+    const ok = fs.readFileSync(path.join(dir, 'ok.cpio'))
+    // The check field is the header's thirteenth: 6 + 12 * 8 bytes in.
+    const bad = Buffer.from(ok)
+    bad.write('00001234', 102, 'latin1')
+    fs.writeFileSync(path.join(dir, 'bad.cpio'), bad)
+    // GNU cpio says so, though its exit status stays 0.
+    expect(sh(dir, 'mkdir x && cd x && cpio -id --quiet < ../bad.cpio 2>&1')).toMatch(
+      /checksum error/,
+    )
+    expect((await normalize(dir, ['ok.cpio', '-o', 'ok.out'])).code).toBe(0)
+    const run = await normalize(dir, ['bad.cpio', '-o', 'bad.out'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(
+      /bad\.cpio: .*the checksum of the entry at byte 0 is 00001234, but its data sums to 0000021E/,
+    )
+    expect(fs.existsSync(path.join(dir, 'bad.out'))).toBe(false)
+  })
+
   it('normalizes each cpio archive of a concatenation, as an initramfs is made, and refuses junk after one', async () => {
     const dir = makeTemp()
     sh(

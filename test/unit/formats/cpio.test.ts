@@ -47,6 +47,21 @@ describe('scanCpio', () => {
     })
   }
 
+  it("shows a crc archive's checksum, and the sum of the data where the two disagree", async () => {
+    const good = archive('crc')
+    const at = good.indexOf('070702', 1, 'latin1')
+    const bad = Buffer.from(good)
+    // The second header is the file's; its check field is the thirteenth, 6 + 12 * 8 in.
+    bad.write('00001234', at + 102, 'latin1')
+    const meta = async (bytes: Buffer) =>
+      (await scan(bytes)).inventory.members.find((m) => m.name === 'd/file.txt')?.meta
+    // "hello\n" sums to 0x21E.
+    expect((await meta(good))?.checksum).toBe('0000021E')
+    expect((await meta(bad))?.checksum).toBe('00001234 (the data sums to 0000021E)')
+    expect((await scan(good)).inventory.meta.format).toBe('crc')
+    expect((await meta(archive('newc')))?.checksum).toBeUndefined()
+  })
+
   it('refuses every truncation or corruption with a reproof error, never anything else', async () => {
     const real = archive('newc')
     const old = archive('bin')
