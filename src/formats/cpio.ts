@@ -84,6 +84,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
   const flavors: Flavor[] = []
   const inodes = new Map<string, number[]>()
   let trailing: { bytes: number; sha256: string } | undefined
+  const trailerData: string[] = []
   for (;;) {
     const first = await reader.read(6)
     if (first === undefined) throw bad('no TRAILER!!! entry')
@@ -106,6 +107,17 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
     await reader.skip(pad(flavor, header.length + header.nameSize))
     const name = fromNameBytes(nameBytes)
     if (name === 'TRAILER!!!') {
+      // A trailer's own data (a writer's, or hidden there) is neither a member nor the
+      // next archive: its count and digest are said, not read as a header.
+      if (header.fileSize > 0) {
+        const hash = crypto.createHash('sha256')
+        await reader.stream(header.fileSize, (chunk) => {
+          budget.spendBytes(chunk.length, where)
+          hash.update(chunk)
+        })
+        await reader.skip(pad(flavor, header.fileSize))
+        trailerData.push(`${header.fileSize} bytes, sha256 ${hash.digest('hex')}`)
+      }
       await reader.skipZeros()
       const next = cpioFlavor(await reader.peek(6))
       if (next === undefined) {
@@ -192,6 +204,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
       }
   }
   const meta: Record<string, string> = { format: flavors.join(', ') }
+  if (trailerData.length > 0) meta['data of the trailer'] = trailerData.join('; ')
   if (trailing !== undefined)
     meta['data after the trailer'] = `${trailing.bytes} bytes, sha256 ${trailing.sha256}`
   return { inventory: { members, meta, warnings }, captured }

@@ -261,6 +261,29 @@ arch('d.cpio', [('x', 0o100644, 5, 2, b''), ('y', 0o100644, 6, 1, b'secret data\
     ])
   })
 
+  it("reads data stored in a trailer as the trailer's, not as the next archive", async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+def newc(name, data):
+    n = name.encode() + b'\\0'
+    f = [1, 0o100644 if data is not None else 0, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0]
+    h = b'070701' + b''.join(b'%08X' % v for v in f) + n
+    return h + b'\\0' * (-len(h) % 4) + data + b'\\0' * (-len(data) % 4)
+for path, hidden in (('a.cpio', b'hidden one\\n'), ('b.cpio', b'hidden two\\n')):
+    open(path, 'wb').write(newc('x', b'same\\n') + newc('TRAILER!!!', hidden))
+`,
+    )
+    const { code, report } = await diff(dir, 'a.cpio', 'b.cpio')
+    expect(code).toBe(1)
+    expect(fieldsOf(report)).toEqual([
+      expect.stringMatching(
+        /^ data of the trailer: 11 bytes, sha256 [0-9a-f]{64} → 11 bytes, sha256 [0-9a-f]{64}$/,
+      ),
+    ])
+  })
+
   it('names hard links by the first of their group, in time linear in the group', async () => {
     const dir = makeTemp()
     // 20,000 names of one inode: a list of all the others per name was 2 GB at 10,000.
