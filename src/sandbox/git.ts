@@ -21,6 +21,8 @@ export interface GitSource {
   files: string[]
   /** The source dir below the top of the work tree (`app/web`), '' at the top. */
   subdirectory: string
+  /** Submodules below the source dir (at any depth) that are not checked out, whose files the build had none of. */
+  missingSubmodules: string[]
 }
 
 /**
@@ -174,12 +176,13 @@ async function treeMatchesCommit(
       // A quoted name holds bytes that are not printable ASCII: not followed, not clean.
       if (typeof work !== 'string' || typeof file !== 'string') return false
       // A submodule never checked out has no work tree of its own (git would answer for
-      // the repository above it), and the snapshot takes none of its files.
+      // the repository above it), and the snapshot takes none of its files: the tree
+      // built is not the commit, whose build a checkout with submodules makes.
       const checkedOut = await fsp.lstat(path.join(work, '.git')).then(
         () => true,
         () => false,
       )
-      if (!checkedOut) continue
+      if (!checkedOut) return false
       const top = (await git(work, ['rev-parse', '--show-toplevel']))?.trim()
       if (top === undefined || top !== (await fsp.realpath(work))) return false
       if (copy === undefined) {
@@ -425,6 +428,12 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
   const files = parseQuotedPaths(listing)
     .filter((f) => f.startsWith(prefix))
     .map((f) => f.slice(prefix.length))
+  // `-` marks a submodule not checked out; paths are relative to the source dir.
+  const submodules = await git(sourceDir, ['submodule', 'status', '--recursive', '--', '.'])
+  const missingSubmodules = (submodules ?? '')
+    .split('\n')
+    .filter((line) => line.startsWith('-'))
+    .map((line) => line.slice(1).replace(/^[0-9a-f]+ /, ''))
   const remote = (await git(sourceDir, ['remote', 'get-url', 'origin']))?.trim()
   const ref = (await git(sourceDir, ['symbolic-ref', '-q', 'HEAD']))?.trim()
   return {
@@ -440,6 +449,7 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     ref: ref === undefined || ref === '' ? undefined : ref,
     files: [...new Set(files)],
     subdirectory: prefix.replace(/\/+$/, ''),
+    missingSubmodules,
   }
 }
 

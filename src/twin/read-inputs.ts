@@ -36,7 +36,11 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
       'SOURCE_DATE_EPOCH defaults to 0: no --epoch, no SOURCE_DATE_EPOCH and no git commit to take it from',
     )
   }
-  if (git?.dirty === true)
+  if (git?.dirty === true && git.missingSubmodules.length > 0)
+    warnings.push(
+      `submodules are not checked out (${firstFew(git.missingSubmodules, 5)}): the build had none of their files, so the record says the tree differs from commit ${git.commit.slice(0, 12)}; run git submodule update --init --recursive`,
+    )
+  else if (git?.dirty === true)
     warnings.push(
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )

@@ -451,6 +451,24 @@ describe('reproof build', () => {
       expect(await dirtyOf(top, 'out.txt')).toBe(true)
     })
 
+    it('a submodule not checked out, whose files the build never had', async () => {
+      const top = withSubmodule()
+      fs.writeFileSync(path.join(top, 'Makefile'), 'all:\n\techo built > out.txt\n')
+      git(top, ['commit', '-qam', 'no lib needed'])
+      expect(await dirtyOf(top, 'out.txt')).toBe(false)
+      git(top, ['submodule', 'deinit', '-q', '-f', 'lib'])
+      expect(statusOf(top)).toBe('')
+      const record = path.join(makeTemp(), 'record.json')
+      const { code, result } = await build(top, ['-o', 'out.txt', '--record', record, '--', 'make'])
+      expect(code).toBe(0)
+      expect((JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord).source.git?.dirty).toBe(
+        true,
+      )
+      expect(result?.warnings.join('\n')).toMatch(
+        /submodules are not checked out \(lib\): the build had none of their files/,
+      )
+    })
+
     it("bytes that a clean filter maps back to the commit's, or core.autocrlf", async () => {
       // git compares through the repository's filters; the build takes the raw bytes.
       const filtered = copyFixture('hello-c')
