@@ -368,6 +368,12 @@ function toRecipe(statement: unknown): Recipe {
   )
     throw bad('the command')
   const source = (external.source ?? {}) as { commit?: unknown; subdirectory?: unknown }
+  // A build outside any git work tree names no commit: nothing to check out.
+  if (source.commit === undefined || source.commit === null)
+    throw new ReproofError(
+      'E_INPUT',
+      '--rebuild: the provenance names no source commit (the attested build ran outside a git work tree), so there is nothing to check out; only a build of a commit can be rebuilt',
+    )
   if (typeof source.commit !== 'string' || !/^[0-9a-f]{40,64}$/.test(source.commit))
     throw bad('the source commit')
   // A directory inside the commit, as git names it: never out of it.

@@ -661,6 +661,22 @@ describe('reproof verify --rebuild', () => {
     )
   })
 
+  it('says a build made outside git has no commit to rebuild, not that its provenance is short', async () => {
+    const repo = makeTemp()
+    git(repo, ['init', '-q'])
+    const { run, bundle, pub, artifact } = await signedMakeBuild(
+      copyFixture('hello-c'),
+      makeTemp(),
+      'https://ci.example.com',
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const rebuilt = await verify(rebuildArgs(artifact, bundle, pub, repo))
+    expect(rebuilt.code).toBe(2)
+    expect(rebuilt.stderr).toMatch(
+      /^reproof: --rebuild: the provenance names no source commit \(the attested build ran outside a git work tree\)[^\n]*\n$/,
+    )
+  })
+
   it('says no, and explains, when the attested artifact was not built from the recorded commit', async () => {
     const { repo, bundle, pub, artifact } = await signedRepo(true)
     const { code, result, stdout } = await verify(rebuildArgs(artifact, bundle, pub, repo))
