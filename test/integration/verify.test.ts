@@ -562,6 +562,17 @@ describe('reproof verify --rebuild', () => {
     makeTempParent(),
   ]
 
+  /** A signed build of `built`, rebuilt from the repository `repo`. */
+  async function rebuildOf(built: string, repo: string) {
+    const { run, bundle, pub, artifact } = await signedMakeBuild(
+      built,
+      makeTemp(),
+      'https://ci.example.com',
+    )
+    expect(run.code, run.stderr).toBe(0)
+    return await verify(rebuildArgs(artifact, bundle, pub, repo))
+  }
+
   async function signedRepo(dirty: boolean) {
     const dir = makeTemp()
     const repo = copyFixture('hello-c')
@@ -648,13 +659,7 @@ describe('reproof verify --rebuild', () => {
     git(repo, ['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib, 'lib'])
     git(repo, ['add', '.'])
     git(repo, [...id, 'commit', '-qm', 'with a submodule'])
-    const { run, bundle, pub, artifact } = await signedMakeBuild(
-      repo,
-      makeTemp(),
-      'https://ci.example.com',
-    )
-    expect(run.code, run.stderr).toBe(0)
-    const rebuilt = await verify(rebuildArgs(artifact, bundle, pub, repo))
+    const rebuilt = await rebuildOf(repo, repo)
     expect(rebuilt.code).toBe(3)
     expect(rebuilt.stderr).toMatch(
       /--rebuild: the recorded commit [0-9a-f]{12} holds submodules \(lib\), whose files a rebuild does not check out/,
@@ -664,13 +669,7 @@ describe('reproof verify --rebuild', () => {
   it('says a build made outside git has no commit to rebuild, not that its provenance is short', async () => {
     const repo = makeTemp()
     git(repo, ['init', '-q'])
-    const { run, bundle, pub, artifact } = await signedMakeBuild(
-      copyFixture('hello-c'),
-      makeTemp(),
-      'https://ci.example.com',
-    )
-    expect(run.code, run.stderr).toBe(0)
-    const rebuilt = await verify(rebuildArgs(artifact, bundle, pub, repo))
+    const rebuilt = await rebuildOf(copyFixture('hello-c'), repo)
     expect(rebuilt.code).toBe(2)
     expect(rebuilt.stderr).toMatch(
       /^reproof: --rebuild: the provenance names no source commit \(the attested build ran outside a git work tree\)[^\n]*\n$/,
