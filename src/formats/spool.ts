@@ -4,6 +4,7 @@ import path from 'node:path'
 import { ReproofError } from '../errors.js'
 import type { MemberSink } from './member.js'
 import { fileSource } from './source.js'
+import { ownedTempDir } from '../owned-temp.js'
 
 /**
  * A private temporary directory for members too large to hold in memory: each is
@@ -20,7 +21,7 @@ export class Spool {
   /** A sink that writes one member's content to a new file of the spool. */
   sink(label: string): MemberSink {
     const { file, fd } = this.attempt(() => {
-      this.dir ??= fs.mkdtempSync(path.join(this.parent, 'reproof-spool-'))
+      this.dir ??= ownedTempDir(this.parent, 'reproof-spool-')
       const name = path.join(this.dir, String(this.count++))
       // 'wx': the spool is reproof's own, and a file there is never written twice.
       return { file: name, fd: fs.openSync(name, 'wx', 0o600) }

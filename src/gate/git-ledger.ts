@@ -26,6 +26,7 @@ import {
 } from './ledger.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
 import { sha256Hex } from '../sha256.js'
+import { ownedTempDir } from '../owned-temp.js'
 
 const LEDGER_FILE = 'ledger.jsonl'
 const MAX_ATTEMPTS = 8
@@ -122,7 +123,7 @@ export class GitLedger implements Ledger {
     env: Readonly<Record<string, string | undefined>>,
   ): GitLedger {
     const key = sha256Hex(ledgerKey(url, branch)).slice(0, 32)
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-ledger-'))
+    const work = ownedTempDir(os.tmpdir(), 'reproof-ledger-')
     const ledger = new GitLedger(
       url,
       branch,

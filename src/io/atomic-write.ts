@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 import { fromFsPath, toDisplayText } from '../file-names.js'
 import { batchedFdSink } from './batched-file-sink.js'
+import { ownedTempSuffix, removeOrphanedTemps } from '../owned-temp.js'
 
 /**
  * Replaces `target` all at once: write a temp file beside it, fsync it, rename it over
@@ -125,14 +126,20 @@ async function replaceAtomic(
   await syncDir(dir)
 }
 
-/** A temp file beside `target`, with our prefix, so a crash leaves something recognizable. */
+/**
+ * A temp file beside `target`, named with our prefix and its owner, so a crash leaves
+ * something recognizable, which the next write of the same target removes once its
+ * owner is gone (owned-temp.ts).
+ */
 function tempBeside<P extends FsPath>(target: P): P
 function tempBeside(target: FsPath): FsPath {
-  const suffix = `.reproof-${crypto.randomBytes(6).toString('hex')}`
+  const suffix = ownedTempSuffix()
   if (typeof target === 'string') {
+    removeOrphanedTemps(path.dirname(target), path.basename(target))
     return path.join(path.dirname(target), `.${path.basename(target)}${suffix}`)
   }
   const slash = target.lastIndexOf(0x2f)
+  removeOrphanedTemps(dirnameOf(target), target.subarray(slash + 1))
   return Buffer.concat([
     target.subarray(0, slash + 1),
     Buffer.from('.'),

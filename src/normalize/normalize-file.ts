@@ -12,6 +12,7 @@ import { NORMALIZERS } from './formats.js'
 import { MiB, type Job, type NormalizeOutcome } from './job.js'
 import { normalizeMemberFile } from './member-file.js'
 import { isCanonical, type NormalizeRules } from './rules.js'
+import { ownedTempDir } from '../owned-temp.js'
 
 export type { NormalizedFormat, NormalizeOutcome } from './job.js'
 
@@ -49,7 +50,7 @@ export async function prepareFile(
   const owner = inPlace ? { uid: stat.uid, gid: stat.gid } : undefined
   const head = await readHead(fileSource(input), 64 * 1024)
   const format = detectFileFormat(head.subarray(0, 512))
-  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'reproof-normalize-'))
+  const work = ownedTempDir(os.tmpdir(), 'reproof-normalize-')
   const said: Job['said'] = { format: 'unknown', changes: [] }
   let staged: StagedFile<void> | undefined
   const job: Job = {

@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
+import { disown, ownedTempDir } from '../owned-temp.js'
 import type { RunLayout } from './run-plan.js'
 
 // statfs(2) magic for tmpfs. On tmpfs, directory listings follow creation order, which
@@ -66,10 +67,10 @@ export async function createWorkspace(options: {
   name: string
 }): Promise<Workspace> {
   const canary = `canary${crypto.randomBytes(5).toString('hex')}`
-  await removeOrphanedWorkspaces(options.parent)
-  const base = await fsp.mkdtemp(path.join(options.parent, 'reproof-'))
+  // A workspace names the process that made it: one a reproof killed with SIGKILL could
+  // not remove, the next run in the same parent does, once that process is gone.
+  const base = ownedTempDir(options.parent, 'reproof-')
   live.add(base)
-  await fsp.writeFile(path.join(base, OWNER_FILE), ownerMark(process.pid) ?? '')
   const layout = (id: 'a' | 'b', dirName: string, rootName: string): RunLayout => {
     const dir = path.join(base, dirName)
     return {
@@ -108,51 +109,7 @@ export async function createWorkspace(options: {
 export function keepWorkspace(workspace: Workspace): void {
   live.delete(workspace.base)
   // Kept on purpose: no later run may take it for an orphan.
-  fs.rmSync(path.join(workspace.base, OWNER_FILE), { force: true })
-}
-
-// A workspace names the process that made it, by pid and start time (a pid alone may
-// be reused). A reproof killed with SIGKILL cannot remove its workspace; the next run
-// in the same parent does, once that process is gone.
-const OWNER_FILE = '.reproof-owner'
-
-/** `<pid> <start time in clock ticks since boot>`, from /proc; undefined if unreadable. */
-function ownerMark(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return `${pid} ${fields[19] ?? ''}`
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Removes the workspaces in `parent` whose owner is gone: only directories named as
- * reproof names them, holding an owner mark that names a process which no longer runs
- * (or a pid now used by a process started at another time). Kept workspaces hold no
- * mark; anything unreadable is left alone.
- */
-async function removeOrphanedWorkspaces(parent: string): Promise<void> {
-  let entries: fs.Dirent[]
-  try {
-    entries = await fsp.readdir(parent, { withFileTypes: true })
-  } catch {
-    return
-  }
-  for (const entry of entries) {
-    if (!entry.isDirectory() || !/^reproof-[A-Za-z0-9]{6}$/.test(entry.name)) continue
-    const dir = path.join(parent, entry.name)
-    let mark: string
-    try {
-      mark = (await fsp.readFile(path.join(dir, OWNER_FILE), 'utf8')).trim()
-    } catch {
-      continue
-    }
-    const pid = Number(mark.split(' ')[0])
-    if (!Number.isInteger(pid) || pid <= 0 || ownerMark(pid) === mark) continue
-    await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined)
-  }
+  disown(workspace.base)
 }
 
 /**

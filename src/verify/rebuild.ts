@@ -20,6 +20,7 @@ import { runCaptured } from '../sandbox/process.js'
 import { planHiding, type HidePlan } from '../sandbox/hide-paths.js'
 import type { Check } from './reasons.js'
 import { firstFew } from '../first-few.js'
+import { ownedTempDir } from '../owned-temp.js'
 
 export interface RebuildOptions {
   /** A local git repository that holds the recorded commit. */
@@ -140,7 +141,7 @@ export async function rebuildCheck(
   refuseUnasked(recipe, options)
   // Absolute: git runs in the source repository, and would take a relative path from there.
   const tempDir = options.tempDir === undefined ? undefined : path.resolve(options.tempDir)
-  const work = fs.mkdtempSync(path.join(tempDir ?? os.tmpdir(), 'reproof-rebuild-'))
+  const work = ownedTempDir(tempDir ?? os.tmpdir(), 'reproof-rebuild-')
   try {
     // A tree inside another repository's work tree would be built as part of it: its
     // snapshot (that repository's tracked files there) would be empty.
@@ -285,7 +286,7 @@ async function explain(
     const original = given.find((a) => a.sha256 === m.sha256 && a.file !== false)
     const rebuilt = path.join(outDir, m.name)
     if (original === undefined || !fs.existsSync(rebuilt)) continue
-    const work = fs.mkdtempSync(path.join(tempDir ?? os.tmpdir(), 'reproof-explain-'))
+    const work = ownedTempDir(tempDir ?? os.tmpdir(), 'reproof-explain-')
     try {
       // Two single-file trees, so that the items are named after the artifact.
       for (const [side, file] of [

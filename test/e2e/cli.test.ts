@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { ownedTempSuffix } from '../../src/owned-temp.js'
 import {
   BIN,
   cleanupTemp,
@@ -10,6 +11,7 @@ import {
   makeTemp,
   makeTempParent,
   spawnCli,
+  spawnProgram,
 } from '../helpers.js'
 
 afterEach(cleanupTemp)
@@ -234,5 +236,35 @@ describe('the reproof executable', () => {
     expect(result.kept.startsWith(run.parent)).toBe(true)
     for (const r of result.runs)
       expect(fs.existsSync(path.join(r.root, 'out', 'stamp.txt'))).toBe(true)
+  })
+})
+
+describe('reproof normalize after a SIGKILL', () => {
+  it('leaves a temp file and a work dir, which the next normalize of the same file removes', async () => {
+    const dir = makeTemp()
+    const tmp = makeTempParent()
+    // A tar of 512 MiB of zeros: long enough to be killed while its output is written.
+    execFileSync('sh', ['-c', 'truncate -s 512M big && tar cf in.tar big && rm big'], { cwd: dir })
+    const [input, output] = [path.join(dir, 'in.tar'), path.join(dir, 'out.tar')]
+    const args = [BIN, 'normalize', '--epoch', '0', input, '-o', output]
+    const env = { PATH: process.env.PATH ?? '', TMPDIR: tmp }
+    const temps = () => listDir(dir).filter((f) => f.startsWith('.out.tar.reproof-'))
+    const child = spawn(process.execPath, args, { env, stdio: 'ignore' })
+    const closed = new Promise((resolve) => child.on('close', resolve))
+    await waitFor(() => temps().some((f) => fs.statSync(path.join(dir, f)).size > 0))
+    child.kill('SIGKILL')
+    await closed
+    expect(temps()).toHaveLength(1)
+    expect(listDir(tmp).filter((f) => f.startsWith('reproof-normalize-'))).toHaveLength(1)
+    // A temp file of a process that still runs (this one), and one of another pid
+    // namespace, are not the next run's to remove.
+    const own = `.out.tar${ownedTempSuffix()}`
+    const foreign = '.out.tar.reproof-1.1.1-0123456789ab'
+    for (const name of [own, foreign]) fs.writeFileSync(path.join(dir, name), '')
+    execFileSync('sh', ['-c', 'echo small > f && tar cf in.tar f'], { cwd: dir })
+    const again = await spawnProgram([process.execPath, ...args], { env })
+    expect(again.code, again.stderr).toBe(0)
+    expect(temps().sort()).toEqual([own, foreign].sort())
+    expect(listDir(tmp)).toEqual([])
   })
 })
