@@ -715,6 +715,27 @@ const KNOWN_TIME_FIELDS: Readonly<Record<string, string>> = {
     "set SOURCE_DATE_EPOCH: fontTools and FontForge take the head table's times from it",
 }
 
+/** Time fields that list a time per file: an RPM's file mtimes, an ISO image's record times. */
+const TIME_LISTS: ReadonlySet<string> = new Set(['file mtimes', 'file times'])
+
+/**
+ * How many times a list field holds, as the scanners write it: `N values, ...` or
+ * `N records, ...` when summed up, a JSON array, or values joined by ", ".
+ */
+function timeListLength(value: string): number {
+  const counted = /^(\d+) (?:values|records)\b/.exec(value)
+  if (counted !== null) return Number(counted[1])
+  if (value.startsWith('[')) {
+    try {
+      const list: unknown = JSON.parse(value)
+      if (Array.isArray(list)) return list.length
+    } catch {
+      // Not JSON after all: counted as joined text.
+    }
+  }
+  return value === '' || value === '(absent)' ? 0 : value.split(', ').length
+}
+
 /** The last component of a Windows or POSIX path. */
 function baseName(p: string): string {
   return p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1)
@@ -735,9 +756,13 @@ export function fieldHints(
   for (const f of fields) {
     const evidence = `${f.field}: ${f.a} → ${f.b}`
     // The second and later entries of a kind are numbered (`debug time 2`).
-    const known = KNOWN_TIME_FIELDS[f.field.replace(/ \d+$/, '')]
+    const kind = f.field.replace(/ \d+$/, '')
+    const known = KNOWN_TIME_FIELDS[kind]
     if (known !== undefined) {
-      add({ cause: 'timestamp', evidence, fix: known })
+      // A list of every file's time that grew or shrank differs for the files, whatever
+      // their times: a file added is no time stamp.
+      const lists = TIME_LISTS.has(kind) ? [f.a, f.b].map(timeListLength) : []
+      if (lists[0] === lists[1]) add({ cause: 'timestamp', evidence, fix: known })
     } else if (
       f.field === 'mtime' ||
       f.field === 'local mtime' ||

@@ -401,6 +401,24 @@ describe('field hints', () => {
       'build-path',
     )
     expect(fieldHints([{ field: 'last mounted on', a: '', b: '/mnt/b' }])).toEqual([])
+    // A list of every file's time that grew: a file was added, whatever its time.
+    const times = (field: string, a: string, b: string) =>
+      fieldHints([{ field, a, b }]).map((h) => h.cause)
+    expect(times('file mtimes', '1700000000, 1700000000', '1700000000, 1700000001')).toEqual([
+      'timestamp',
+    ])
+    expect(times('file mtimes', '1700000000', '1700000000, 1700000000')).toEqual([])
+    expect(
+      times(
+        'file mtimes',
+        '3 values, 35 characters, sha256 aa',
+        '4 values, 46 characters, sha256 bb',
+      ),
+    ).toEqual([])
+    const iso = (n: number, latest: string) =>
+      `${n} records, the latest recorded ${latest} (times sha256 ab)`
+    expect(times('file times', iso(5, '2024'), iso(6, '2024'))).toEqual([])
+    expect(times('file times 2', iso(5, '2024'), iso(5, '2025'))).toEqual(['timestamp'])
     // The MS-DOS archive bit alone is no permission.
     expect(
       fieldHints([{ field: 'external attributes', a: '0x81a40020', b: '0x81a40000' }]),
