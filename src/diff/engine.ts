@@ -664,11 +664,17 @@ export class DiffEngine {
     const describe = (f: SkippableFrame | undefined): string =>
       f === undefined
         ? 'none'
-        : `magic 0x${f.magic.toString(16)} at byte ${f.at}, ${f.size} bytes, sha256:${f.sha256}, starting "${printableName(f.head.toString('latin1'))}"`
+        : `magic 0x${f.magic.toString(16)} at byte ${f.at} (after ${f.dataBefore} bytes of data frames), ${f.size} bytes, sha256:${f.sha256}, starting "${printableName(f.head.toString('latin1'))}"`
     const fields: FieldDifference[] = []
     for (let i = 0; i < Math.max(x.skippable.length, y.skippable.length); i++) {
       const [p, q] = [x.skippable[i], y.skippable[i]]
-      if (p?.magic === q?.magic && p?.size === q?.size && p?.sha256 === q?.sha256) continue
+      if (
+        p?.magic === q?.magic &&
+        p?.size === q?.size &&
+        p?.sha256 === q?.sha256 &&
+        p?.dataBefore === q?.dataBefore
+      )
+        continue
       fields.push({ field: `skippable frame ${i + 1}`, a: describe(p), b: describe(q) })
     }
     if (x.skippableCount !== y.skippableCount)

@@ -31,8 +31,20 @@ export const COMPRESSIONS: Readonly<Record<Compression, Recognised>> = {
       head[3] <= 0x39,
   },
   xz: { detect: magic([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
-  // A Zstandard frame (a skippable frame first is not recognised).
-  zstd: { detect: magic([0x28, 0xb5, 0x2f, 0xfd]) },
+  // A Zstandard frame, or skippable frames and then one within the head (pzstd writes
+  // a skippable frame first, a frame's size for its parallel decoder).
+  zstd: { detect: (head) => zstdFrameAt(head, 0) },
+}
+
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd]
+
+/** Whether a zstd data frame starts at `at`, after as many skippable frames as the head holds. */
+function zstdFrameAt(head: Buffer, at: number): boolean {
+  let start = at
+  while (start + 8 <= head.length && (head.readUInt32LE(start) & 0xfffffff0) === 0x184d2a50)
+    // A skippable frame: magic 0x184D2A50 to 0x184D2A5F, then its payload's size.
+    start += 8 + head.readUInt32LE(start + 4)
+  return magic(ZSTD_MAGIC, start)(head)
 }
 
 /** The compression these first bytes start, if any: the first of the table that says yes. */

@@ -147,6 +147,8 @@ export function zstdContent(input: Readable, where: string, chunkSize: number): 
 /** A skippable frame: its place, its magic, and its payload's digest and first bytes. */
 export interface SkippableFrame {
   at: number
+  /** How many bytes of data frames come before it: where it lies among them. */
+  dataBefore: number
   magic: number
   size: number
   sha256: string
@@ -178,6 +180,7 @@ export async function zstdLayout(input: Readable, where: string): Promise<ZstdLa
   const all = crypto.createHash('sha256')
   const skippable: SkippableFrame[] = []
   let count = 0
+  let dataBytes = 0
   let current: { frame: SkippableFrame; hash: crypto.Hash } | undefined
   const close = (): void => {
     if (current === undefined) return
@@ -188,17 +191,21 @@ export async function zstdLayout(input: Readable, where: string): Promise<ZstdLa
     data: (chunk) => {
       close()
       data.update(chunk)
+      dataBytes += chunk.length
     },
     end: () => undefined,
     skippable: ({ magic, at, size }) => {
       close()
       count++
-      const header = Buffer.alloc(8)
+      // Where it lies among the data frames too: a frame moved (a seek table written
+      // first rather than last) is a difference of the layout, not of the compressor.
+      const header = Buffer.alloc(16)
       header.writeUInt32LE(magic, 0)
       header.writeUInt32LE(size, 4)
+      header.writeBigUInt64LE(BigInt(dataBytes), 8)
       all.update(header)
       if (skippable.length >= SKIPPABLE_SHOWN) return
-      const frame = { at, magic, size, sha256: '', head: Buffer.alloc(0) }
+      const frame = { at, dataBefore: dataBytes, magic, size, sha256: '', head: Buffer.alloc(0) }
       skippable.push(frame)
       current = { frame, hash: crypto.createHash('sha256') }
     },

@@ -1394,6 +1394,9 @@ fast, slow = open('fast.zst', 'rb').read(), open('slow.zst', 'rb').read()
 open('a.zst', 'wb').write(fast + skip(0x184D2A50, b'seek table one'))
 open('b.zst', 'wb').write(fast + skip(0x184D2A50, b'seek table two'))
 open('c.zst', 'wb').write(slow + skip(0x184D2A5E, b'\\x01other'))
+half = open('fast.zst', 'rb').read()
+open('d.zst', 'wb').write(half + skip(0x184D2A50, b'moved') + half)
+open('e.zst', 'wb').write(half + half + skip(0x184D2A50, b'moved'))
 "`,
     )
     const same = await diff(path.join(dir, 'a.zst'), path.join(dir, 'b.zst'))
@@ -1414,6 +1417,16 @@ open('c.zst', 'wb').write(slow + skip(0x184D2A5E, b'\\x01other'))
     expect(items[0]?.fields?.[0]?.b).toContain('magic 0x184d2a5e')
     expect(items[0]?.fields?.[0]?.b).toContain('starting "\\x01other"')
     expect(items[1]?.hints.map((h) => h.cause)).toEqual(['compression'])
+
+    // The same frames, the skippable one moved past a data frame: its place, no compressor.
+    const moved = await diff(path.join(dir, 'd.zst'), path.join(dir, 'e.zst'))
+    expect(moved.report?.items.map((i) => i.kind)).toEqual(['metadata'])
+    const field = moved.report?.items[0]?.fields?.[0]
+    expect(field?.a).toMatch(/\(after \d+ bytes of data frames\)/)
+    expect(field?.a.replace(/\d+ bytes of data frames|at byte \d+/g, '')).toBe(
+      field?.b.replace(/\d+ bytes of data frames|at byte \d+/g, ''),
+    )
+    expect(moved.report?.items[0]?.hints.map((h) => h.cause)).toEqual(['unexplained'])
   })
 
   it('compares device numbers, file types and hard links inside tar and cpio, not only modes and times', async () => {

@@ -121,12 +121,21 @@ describe('zstdLayout', () => {
           const skips = parts.flatMap((p, i) =>
             p.skip === undefined
               ? []
-              : [{ ...p.skip, at: Buffer.concat(parts.slice(0, i).map((q) => q.bytes)).length }],
+              : [
+                  {
+                    ...p.skip,
+                    at: Buffer.concat(parts.slice(0, i).map((q) => q.bytes)).length,
+                    dataBefore: Buffer.concat(
+                      parts.slice(0, i).flatMap((q) => (q.skip === undefined ? [q.bytes] : [])),
+                    ).length,
+                  },
+                ],
           )
           expect(layout.skippableCount).toBe(skips.length)
           expect(layout.skippable).toEqual(
             skips.slice(0, SKIPPABLE_SHOWN).map((f) => ({
               at: f.at,
+              dataBefore: f.dataBefore,
               magic: f.magic,
               size: f.data.length,
               sha256: sha(f.data),
@@ -140,6 +149,18 @@ describe('zstdLayout', () => {
             // Its magic's low bit: another skippable frame's magic (0x184D2A50 to 5F).
             changed[last.at] = (changed[last.at] ?? 0) ^ 1
             const other = await zstdLayout(Readable.from([changed]), 'x.zst')
+            expect(other.skippableSha256).not.toBe(layout.skippableSha256)
+            expect(other.dataSha256).toBe(layout.dataSha256)
+          }
+          // A skippable frame moved past a data frame: the same frames, another layout.
+          const [first, second] = parts
+          if (first?.skip !== undefined && second !== undefined && second.skip === undefined) {
+            const moved = Buffer.concat([
+              second.bytes,
+              first.bytes,
+              ...parts.slice(2).map((q) => q.bytes),
+            ])
+            const other = await zstdLayout(Readable.from([moved]), 'x.zst')
             expect(other.skippableSha256).not.toBe(layout.skippableSha256)
             expect(other.dataSha256).toBe(layout.dataSha256)
           }
