@@ -83,8 +83,23 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
     expect(await refusal(statement(change))).toEqual(refused('the command'))
   })
 
+  it('refuses a statement that names no source commit, as made outside git', async () => {
+    for (const change of [
+      (s: Statement) => delete s.predicate.buildDefinition.externalParameters.source,
+      (s: Statement) => (s.predicate.buildDefinition.externalParameters.source = {}),
+      (s: Statement) => (s.predicate.buildDefinition.externalParameters.source = { commit: null }),
+    ])
+      expect(await refusal(statement(change))).toEqual(
+        expect.objectContaining({
+          code: 'E_INPUT',
+          message: expect.stringMatching(
+            /^--rebuild: the provenance names no source commit \(the attested build ran outside a git work tree\)/,
+          ) as unknown,
+        }),
+      )
+  })
+
   it.each([
-    ['no source', (s: Statement) => delete s.predicate.buildDefinition.externalParameters.source],
     [
       'a short commit',
       (s: Statement) =>
