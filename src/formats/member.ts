@@ -111,6 +111,20 @@ export function duplicateWarnings(members: readonly MemberInfo[]): string[] {
     )
 }
 
+/**
+ * A list of values as one field, so that two lists never read alike: joined by
+ * `separator` (with none, only a list of one is shown bare), and as a JSON list where
+ * a value holds the separator or the text would read as JSON (["a, b"] against "a" and
+ * "b", or against '["a' and 'b"]'). A joined text never starts with "[", and splits
+ * back one way only.
+ */
+export function listField(values: readonly string[], separator?: string): string {
+  const plain =
+    values[0]?.startsWith('[') !== true &&
+    (separator === undefined ? values.length === 1 : !values.some((v) => v.includes(separator)))
+  return plain ? values.join(separator ?? '') : JSON.stringify(values)
+}
+
 /** Names that would escape an extraction root or confuse a reader. */
 export function nameWarning(name: string): string | undefined {
   // In the name form a NUL byte is written `\u0000` `00`; a NUL before other hex digits

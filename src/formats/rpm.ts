@@ -4,7 +4,7 @@ import { ByteReader } from './byte-reader.js'
 import { decompressedSource } from './compressed.js'
 import type { Budget } from './limits.js'
 import { scanCpio } from './cpio.js'
-import { isoTime, unreadableAs, type StreamScan } from './member.js'
+import { isoTime, listField, unreadableAs, type StreamScan } from './member.js'
 import { detectCompression } from './compressions.js'
 
 /**
@@ -226,13 +226,8 @@ function valueOf(store: Buffer, e: Entry, charge: (bytes: number) => void): stri
   } else {
     return `(type ${e.type})`
   }
-  // A list joined for reading; as JSON where a value holds the separator or the list
-  // would read as JSON, so that two lists never read alike (["a, b"] against "a" and "b", or against
-  // '["a' and 'b"]'): a joined text never starts with "[", and splits back one way only.
-  const text =
-    e.type !== 6 && (values.some((v) => v.includes(', ')) || values[0]?.startsWith('[') === true)
-      ? JSON.stringify(values)
-      : values.join(', ')
+  // A list joined for reading, never read alike with another; a single string as it is.
+  const text = e.type === 6 ? values.join('') : listField(values, ', ')
   if (text.length <= MAX_SHOWN) return text
   return `${values.length} values, ${text.length} characters, sha256 ${sha256Hex(text)}`
 }

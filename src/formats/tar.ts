@@ -17,6 +17,7 @@ import {
 import {
   isoTime,
   keyFor,
+  listField,
   nameWarning,
   octal,
   unreadableAs,
@@ -90,7 +91,7 @@ export async function scanTar(
           const field = `global ${keyText(record.key)}`
           const all = [...(globalValues.get(field) ?? []), exactText(record.value)]
           globalValues.set(field, all)
-          meta[field] = recordValues(all)
+          meta[field] = listField(all)
           globals.delete(record.key)
           if (!GLOBAL_ONLY.has(record.key)) globals.set(record.key, record)
         }
@@ -201,7 +202,9 @@ function describe(
     if (seen === undefined) values.set(key, [exactText(record.value)])
     else seen.push(exactText(record.value))
   }
-  for (const [key, all] of values) meta[key] = recordValues(all)
+  // The values a PAX key was given: readers keep the last, so one record `a,b` and two
+  // records `a` and `b` must not read alike.
+  for (const [key, all] of values) meta[key] = listField(all)
   return {
     key,
     name,
@@ -243,16 +246,4 @@ function keyText(key: string): string {
  */
 function exactText(bytes: Buffer): string {
   return isUtf8(bytes) ? bytes.toString('utf8') : `0x${bytes.toString('hex')}`
-}
-
-/**
- * The values a PAX key was given, as one field: the value itself when there is one, as a
- * JSON list when there are more (or when the one would read as a list), so that one
- * record `a,b` and two records `a` and `b` never read alike (readers keep the last).
- */
-function recordValues(values: readonly string[]): string {
-  const [only] = values
-  return values.length === 1 && only !== undefined && !only.startsWith('[')
-    ? only
-    : JSON.stringify(values)
 }
