@@ -242,8 +242,15 @@ function verifyArgv(args: Args): void {
   args.need('bundle', 'in verify mode')
   trustArgv(args)
   // After `--`: a line of the input is a file, never an option (`--help` verified
-  // nothing and passed; `--key=other.pub` added a key the workflow did not trust).
-  args.add('--', ...list(args.env, 'artifacts'))
+  // nothing and passed; `--key=other.pub` added a key the workflow did not trust). Nor
+  // a digest: the CLI reads `sha256:<hex>` as one, so a file of that name (whatever it
+  // holds) would pass unread as the digest it is named after; `./` keeps it a path.
+  args.add(
+    '--',
+    ...list(args.env, 'artifacts').map((line) =>
+      /^sha(256|512):/i.test(line) ? `./${line}` : line,
+    ),
+  )
 }
 
 function gateArgv(args: Args): void {

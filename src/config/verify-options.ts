@@ -183,12 +183,21 @@ export function checkPolicyFitsTrust(policy: Policy, trust: Trust): void {
 
 const DIGEST_SUBJECT = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/
 
-/** `sha256:<hex>` and `sha512:<hex>` arguments are digests to match; every other argument is a file. */
+/**
+ * `sha256:<hex>` and `sha512:<hex>` arguments are digests to match; every other argument
+ * is a file. One that is both (a file named as a digest) is refused: read as the digest,
+ * the file's own bytes would never be checked.
+ */
 export function splitSubjects(args: string[]): { files: string[]; digests: ArtifactDigests[] } {
   const files: string[] = []
   const digests: ArtifactDigests[] = []
   for (const arg of args) {
-    if (DIGEST_SUBJECT.test(arg)) {
+    if (DIGEST_SUBJECT.test(arg) && fs.lstatSync(arg, { throwIfNoEntry: false }) !== undefined) {
+      throw new ReproofError(
+        'E_USAGE',
+        `${arg}: both a digest and a file of that name; write ./${arg} to verify the file`,
+      )
+    } else if (DIGEST_SUBJECT.test(arg)) {
       const [algorithm, hex] = arg.split(':') as ['sha256' | 'sha512', string]
       digests.push({ path: arg, [algorithm]: hex, file: false })
     } else if (/^sha(256|512):/i.test(arg) && !fs.existsSync(arg)) {

@@ -199,6 +199,21 @@ describe('the GitHub Action', () => {
       expect(smuggled.code, line).not.toBe(0)
       expect(smuggled.outputs.decision ?? '', line).not.toBe('verified')
     }
+    // Nor a digest: a file named after the attested artifact's digest, holding other
+    // bytes, is read and hashed, never taken for the digest it is named after.
+    const named = `sha256:${Object.values(digests)[0] ?? ''}`
+    fs.writeFileSync(path.join(dir, named), 'other bytes\n')
+    const asDigest = await runAction(
+      {
+        mode: 'verify',
+        artifacts: named,
+        bundle: 'app.sigstore.json',
+        'public-key': path.join(keyDir, 'k.pub'),
+      },
+      dir,
+    )
+    expect(asDigest.code, asDigest.stdout).toBe(1)
+    expect(asDigest.outputs.decision).toMatch(/^rejected: subject-mismatch/)
 
     const deployInputs = {
       mode: 'gate',

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest'
-import { toPolicy, type VerifyFlags } from '../../../src/config/verify-options.js'
-import { codeOf } from '../../helpers.js'
+import fs from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { splitSubjects, toPolicy, type VerifyFlags } from '../../../src/config/verify-options.js'
+import { cleanupTemp, codeOf, makeTemp } from '../../helpers.js'
+
+afterEach(cleanupTemp)
 
 describe('toPolicy', () => {
   it('takes repositories, owners and workflows only in their own shape', () => {
@@ -60,5 +63,25 @@ describe('toPolicy', () => {
     expect(() => toPolicy({ bundle: 'b.json', builderId: '' })).toThrow(
       '--builder-id (policy builderId): empty; give a value, or leave it out to not require one',
     )
+  })
+})
+
+describe('splitSubjects', () => {
+  it('takes a digest as a digest and a file as a file, and refuses an argument that is both', () => {
+    const dir = makeTemp()
+    const digest = `sha256:${'a'.repeat(64)}`
+    const cwd = process.cwd()
+    process.chdir(dir)
+    try {
+      expect(splitSubjects([digest, 'x.txt'])).toEqual({
+        files: ['x.txt'],
+        digests: [{ path: digest, sha256: 'a'.repeat(64), file: false }],
+      })
+      fs.writeFileSync(digest, 'other bytes\n')
+      expect(codeOf(() => splitSubjects([digest]))).toBe('E_USAGE')
+      expect(splitSubjects([`./${digest}`]).files).toEqual([`./${digest}`])
+    } finally {
+      process.chdir(cwd)
+    }
   })
 })
