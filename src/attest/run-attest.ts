@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { BuildRecord } from '../records/build-record.js'
 import { canonicalJson } from '../canonical.js'
-import { ReproofError, unreadable } from '../errors.js'
+import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { keyHint, loadPrivateKey } from '../sign/keys.js'
 import type { SerializedBundle } from '@sigstore/bundle'
@@ -13,6 +13,8 @@ import { statementBytes, toStatement, type AttestContext } from './statement.js'
 import { validateStatement } from './validate-statement.js'
 import { recordInconsistency } from './record-consistency.js'
 import { sha256Hex } from '../sha256.js'
+import { toDisplayText, toFsPath } from '../file-names.js'
+import { hashArtifact } from '../digest/hash-artifact.js'
 
 export type SigningMethod =
   | { kind: 'key'; key: string; passphrase: string | undefined }
@@ -132,23 +134,19 @@ function hashShipped(record: BuildRecord, dir: string): Record<string, string> {
     (record.normalization?.artifacts ?? []).map((a) => [a.name, a.normalized[0]]),
   )
   for (const entry of record.runs[0]?.manifest ?? []) {
-    const file = path.join(dir, entry.name)
-    let bytes: Buffer
-    try {
-      bytes = fs.readFileSync(file)
-    } catch (err) {
-      throw unreadable(`--sha512 ${file}`, file, err, 'the artifact is not there')
-    }
+    // The name form: bytes where the name is not UTF-8, escaped where it is shown.
+    const file = toFsPath(dir, entry.name)
+    const label = `--sha512 ${toDisplayText(path.join(dir, entry.name))}`
+    const { sha256: found, sha512 } = hashArtifact(file, label, ['sha256', 'sha512'])
     const expected = shipped.get(entry.name) ?? entry.sha256
-    const found = sha256Hex(bytes)
     if (found !== expected) {
       throw new ReproofError(
         'E_INPUT',
-        `${file}: its SHA-256 is not the one the build recorded; refusing to attest it`,
-        { path: file, wanted: expected, found },
+        `${label}: its SHA-256 is not the one the build recorded; refusing to attest it`,
+        { path: label, wanted: expected, found },
       )
     }
-    out[entry.name] = crypto.createHash('sha512').update(bytes).digest('hex')
+    out[entry.name] = sha512
   }
   return out
 }

@@ -2,6 +2,8 @@ import crypto from 'node:crypto'
 import { readBuildRecordFile } from '../attest/read-record.js'
 import { pendingFileOf, runAttest } from '../attest/run-attest.js'
 import { EXIT } from '../errors.js'
+import { toDisplayText, toFsPath } from '../file-names.js'
+import type { BuildRecord } from '../records/build-record.js'
 import { checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
 import { generateKeyPair, keyHint, writeKeyPair } from '../sign/keys.js'
 import type { AttestFlags, KeygenFlags } from '../config/flags.js'
@@ -27,6 +29,10 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
     [
       { flag: '--record', file: flags.record },
       { flag: '--key', file: flags.key },
+      // The artifacts --sha512 reads: a bundle written over one replaced what was signed.
+      ...(flags.sha512 === undefined
+        ? []
+        : shippedFiles(record, flags.sha512).map((file) => ({ flag: '--sha512', file }))),
     ],
   )
   const result = await runAttest(
@@ -43,12 +49,21 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
     streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   } else {
     streams.stdout.write(
-      `signed ${result.subjects.length} subject(s) with ${result.signer} → ${result.bundle}\n`,
+      `signed ${result.subjects.length} subject(s) with ${toDisplayText(result.signer)} → ${toDisplayText(result.bundle)}\n`,
     )
+    // Names come from the build: escaped, so that none can rewrite what the terminal shows.
     for (const s of result.subjects)
-      streams.stdout.write(`  ${s.name}  sha256:${s.digest.sha256 ?? ''}\n`)
+      streams.stdout.write(`  ${toDisplayText(s.name)}  sha256:${s.digest.sha256 ?? ''}\n`)
   }
   return EXIT.yes
+}
+
+/** The shipped artifacts' paths (a name that is not UTF-8 is no path a flag can give). */
+function shippedFiles(record: BuildRecord, dir: string): string[] {
+  return (record.runs[0]?.manifest ?? []).flatMap((entry) => {
+    const file = toFsPath(dir, entry.name)
+    return typeof file === 'string' ? [file] : []
+  })
 }
 
 export function keygenAction(flags: KeygenFlags, streams: Streams): number {

@@ -1,7 +1,5 @@
-import crypto from 'node:crypto'
-import fs from 'node:fs'
 import type { SerializedBundle } from '@sigstore/bundle'
-import { ReproofError, unreadable } from '../errors.js'
+import { ReproofError } from '../errors.js'
 import { repeatedKey } from '../io/json-input.js'
 import type { DiffItem } from '../diff/report.js'
 import { checkStatement, type ArtifactDigests, type Policy } from './policy.js'
@@ -9,6 +7,7 @@ import type { RebuildOptions } from './rebuild.js'
 import { rejection, rejectionReason, type Check, type Reason } from './reasons.js'
 import { verifySignature, type SignatureResult, type Trust } from './verify-signature.js'
 import { readBounded } from '../io/read-bounded.js'
+import { hashArtifact } from '../digest/hash-artifact.js'
 
 // Real bundles are a few KB (keyless) to a few hundred KB (large subject lists).
 /** The most a bundle may be; larger files are refused before they are parsed. */
@@ -59,7 +58,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   const json = parseBundle(options.bundle, bundleBytes)
   const artifacts = [
     ...(options.digests ?? []),
-    ...options.artifacts.map((file) => hashArtifact(file, ['sha256'])),
+    ...options.artifacts.map((file) => hashArtifactFile(file, ['sha256'])),
   ]
   // A statement about nothing is not verified by finding nothing wrong with it.
   if (artifacts.length === 0)
@@ -139,7 +138,7 @@ function namesSha512(statement: unknown): boolean {
 function withSha512(options: VerifyOptions) {
   return [
     ...(options.digests ?? []),
-    ...options.artifacts.map((file) => hashArtifact(file, ['sha256', 'sha512'])),
+    ...options.artifacts.map((file) => hashArtifactFile(file, ['sha256', 'sha512'])),
   ]
 }
 
@@ -207,36 +206,11 @@ function parseBundle(file: string, bytes: Buffer): SerializedBundle {
   }
 }
 
-/** The digests asked for, in one streaming pass with one reused buffer. */
-function hashArtifact(file: string, algorithms: ('sha256' | 'sha512')[]): ArtifactDigests {
-  let fd: number
-  try {
-    // Without blocking: a FIFO with no writer would hold the read forever.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
-  } catch (err) {
-    throw unreadable(file, file, err, 'no such artifact')
+/** The digests asked for, in one streaming pass (a regular file only). */
+function hashArtifactFile(file: string, algorithms: ('sha256' | 'sha512')[]): ArtifactDigests {
+  const { sha256, sha512 } = hashArtifact(file, file, algorithms) as {
+    sha256: string
+    sha512?: string
   }
-  const hashes = algorithms.map((a) => crypto.createHash(a))
-  const buffer = Buffer.allocUnsafe(1024 * 1024)
-  try {
-    const stat = fs.fstatSync(fd)
-    if (!stat.isFile())
-      throw new ReproofError(
-        'E_INPUT',
-        `${file}: ${stat.isDirectory() ? 'a directory' : 'not a regular file (a FIFO, socket or device)'}; an artifact is a file`,
-        { path: file },
-      )
-    for (;;) {
-      const n = fs.readSync(fd, buffer, 0, buffer.length, null)
-      if (n === 0) break
-      for (const h of hashes) h.update(buffer.subarray(0, n))
-    }
-  } catch (err) {
-    if (err instanceof ReproofError) throw err
-    throw unreadable(file, file, err, 'no such artifact')
-  } finally {
-    fs.closeSync(fd)
-  }
-  const [sha256, sha512] = hashes.map((h) => h.digest('hex'))
-  return { path: file, sha256: sha256 ?? '', ...(sha512 === undefined ? {} : { sha512 }) }
+  return { path: file, sha256, ...(sha512 === undefined ? {} : { sha512 }) }
 }

@@ -653,3 +653,70 @@ describe('reproof build --bundle', () => {
     }
   })
 })
+
+describe('reproof attest --sha512 on names a terminal or a path cannot take as they are', () => {
+  it('escapes names it shows, reads names that are not UTF-8, and refuses a FIFO or a bundle over an artifact', async () => {
+    const dir = makeTemp()
+    const source = makeTemp()
+    // One name that would move the cursor and erase a line, one that is not UTF-8.
+    fs.writeFileSync(
+      path.join(source, 'build.sh'),
+      `mkdir -p out && printf a > "out/$(printf 'x\\033[1A\\033[2K')" && printf b > "out/$(printf 'y\\377z')"\n`,
+    )
+    const [record, out] = [path.join(dir, 'record.json'), path.join(dir, 'out')]
+    const built = await runCli([
+      'build',
+      '-C',
+      source,
+      '-o',
+      'out/*',
+      '--record',
+      record,
+      '--out-dir',
+      out,
+      '--temp-dir',
+      makeTempParent(),
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(built.code, built.stderr).toBe(0)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const key = path.join(dir, 'k.key')
+    const sign = (bundle: string) =>
+      runCli([
+        'attest',
+        '--record',
+        record,
+        '--bundle',
+        bundle,
+        '--key',
+        key,
+        '--builder-id',
+        BUILDER,
+        '--sha512',
+        out,
+      ])
+    const signed = await sign(path.join(dir, 'b.json'))
+    expect(signed.code, signed.stderr).toBe(0)
+    expect(signed.stdout).not.toContain('\u001b')
+    expect(signed.stdout).toContain('out/x\\x1b[1A\\x1b[2K')
+    const statement = decodeStatement(
+      JSON.parse(fs.readFileSync(path.join(dir, 'b.json'), 'utf8')) as SerializedBundle,
+    )
+    expect(statement.subject.every((s) => /^[0-9a-f]{128}$/.test(s.digest.sha512 ?? ''))).toBe(true)
+    // A bundle written over an artifact --sha512 reads replaced what was signed.
+    const artifact = path.join(out, 'out', 'x\u001b[1A\u001b[2K')
+    const over = await sign(artifact)
+    expect(over.code).toBe(2)
+    expect(over.stderr).toMatch(/--bundle .*: the same file as --sha512, which it would overwrite/)
+    expect(fs.readFileSync(artifact, 'utf8')).toBe('a')
+    // A FIFO where an artifact was: refused at once, never a read that blocks.
+    fs.rmSync(artifact)
+    execFileSync('mkfifo', [artifact])
+    const fifo = await sign(path.join(dir, 'c.json'))
+    expect(fifo.code).toBe(2)
+    expect(fifo.stderr).toMatch(/not a regular file \(a FIFO, socket or device\)/)
+    expect(fs.existsSync(path.join(dir, 'c.json'))).toBe(false)
+  })
+})
