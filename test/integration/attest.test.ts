@@ -20,9 +20,14 @@ afterEach(cleanupTemp)
 
 const BUILDER = 'https://ci.example.com/pipelines/release'
 
-async function buildRecord(dir: string): Promise<{ record: string; out: string }> {
-  const source = copyFixture('hello-c')
-  fs.writeFileSync(path.join(source, 'package-lock.json'), '{"lockfileVersion":3}\n')
+/** A build of hello-c (or of `build.source`) with its record and shipped artifacts in `dir`. */
+async function buildRecord(
+  dir: string,
+  build?: { source: string; outputs: string; command: string[] },
+): Promise<{ record: string; out: string }> {
+  const source = build?.source ?? copyFixture('hello-c')
+  if (build === undefined)
+    fs.writeFileSync(path.join(source, 'package-lock.json'), '{"lockfileVersion":3}\n')
   const record = path.join(dir, 'record.json')
   const out = path.join(dir, 'out')
   const run = await runCli([
@@ -30,7 +35,7 @@ async function buildRecord(dir: string): Promise<{ record: string; out: string }
     '-C',
     source,
     '-o',
-    'hello',
+    build?.outputs ?? 'hello',
     '--epoch',
     '1700000000',
     '--record',
@@ -40,9 +45,9 @@ async function buildRecord(dir: string): Promise<{ record: string; out: string }
     '--temp-dir',
     makeTempParent(),
     '--',
-    'make',
+    ...(build?.command ?? ['make']),
   ])
-  expect(run.code).toBe(0)
+  expect(run.code, run.stderr).toBe(0)
   return { record, out }
 }
 
@@ -663,24 +668,11 @@ describe('reproof attest --sha512 on names a terminal or a path cannot take as t
       path.join(source, 'build.sh'),
       `mkdir -p out && printf a > "out/$(printf 'x\\033[1A\\033[2K')" && printf b > "out/$(printf 'y\\377z')"\n`,
     )
-    const [record, out] = [path.join(dir, 'record.json'), path.join(dir, 'out')]
-    const built = await runCli([
-      'build',
-      '-C',
+    const { record, out } = await buildRecord(dir, {
       source,
-      '-o',
-      'out/*',
-      '--record',
-      record,
-      '--out-dir',
-      out,
-      '--temp-dir',
-      makeTempParent(),
-      '--',
-      'sh',
-      'build.sh',
-    ])
-    expect(built.code, built.stderr).toBe(0)
+      outputs: 'out/*',
+      command: ['sh', 'build.sh'],
+    })
     await runCli(['keygen', '--out', path.join(dir, 'k')])
     const key = path.join(dir, 'k.key')
     const sign = (bundle: string) =>
