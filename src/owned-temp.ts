@@ -4,71 +4,117 @@ import path from 'node:path'
 
 /**
  * Temporary files and directories that name the process that made them, so that what a
- * process killed with SIGKILL (or by the OOM killer, or a lost machine) could not remove
- * is removed by the next reproof that makes one of the same kind in the same place, once
- * that process is gone. The recovery of every crash point that leaves a temp file.
+ * process killed with SIGKILL (or by the OOM killer) could not remove is removed by the
+ * next reproof that makes one of the same kind in the same place, once that process is
+ * surely gone. The recovery of every crash point that leaves a temp file.
  *
- * A process is named by its pid namespace, pid and start time: a pid alone may be reused,
- * and a process of another namespace (a container sharing the directory) is not ours to
- * judge, so its files are always left alone, as is anything unreadable.
+ * Only what is surely an orphan is removed, since a live process's temp file removed
+ * under it fails that process:
+ * - made on this machine since its last boot, in this pid namespace (a host id from the
+ *   boot id and the namespace: a temp dir shared between machines or containers holds
+ *   others' files, whose pids mean nothing here);
+ * - owned by this user (another's is not ours to judge, and may not be ours to remove);
+ * - by a process whose pid runs no more, or runs a process started at another time;
+ * - judged only where /proc is this process's own namespace's (in a container with the
+ *   host's /proc, a pid there names another process).
+ * Anything unreadable, and any removal that fails, leaves the entry where it is.
  */
 
-/** The file in an owned directory that names its owner. */
+/** The file in an owned directory that names its owner, `<pid> <start time>`. */
 export const OWNER_FILE = '.reproof-owner'
+/** Beside it, the host id the pid is of. */
+const HOST_FILE = '.reproof-host'
 
-/** `<pid namespace> <pid> <start time in clock ticks since boot>`; undefined if unreadable. */
-export function ownerMark(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const start = fields[19]
-    if (start === undefined || start === '') return undefined
-    return `${pidNamespace() ?? '?'} ${pid} ${start}`
-  } catch {
-    return undefined
-  }
+interface Self {
+  pid: number
+  start: string
+  host: string
 }
 
-let ownNamespace: string | null | undefined
-function pidNamespace(): string | undefined {
-  if (ownNamespace === undefined) {
-    try {
-      ownNamespace = /\[(\d+)\]/.exec(fs.readlinkSync('/proc/self/ns/pid'))?.[1] ?? null
-    } catch {
-      ownNamespace = null
-    }
+let self: Self | null | undefined
+/** This process as /proc sees it, or null where /proc is not its namespace's. */
+function whoAmI(): Self | null {
+  if (self !== undefined) return self
+  self = null
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8')
+    const start = startTime(stat)
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    const namespace = fs.readlinkSync('/proc/self/ns/pid')
+    if (Number(stat.split(' ')[0]) === process.pid && start !== undefined && boot !== '')
+      self = {
+        pid: process.pid,
+        start,
+        host: crypto.createHash('sha256').update(`${boot}\n${namespace}`).digest('hex').slice(0, 8),
+      }
+  } catch {
+    // No /proc to read: nothing is marked, so nothing is ever judged an orphan.
   }
-  return ownNamespace ?? undefined
+  return self
+}
+
+/** Field 22 of a /proc stat line: the start time in clock ticks since boot. */
+function startTime(stat: string): string | undefined {
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined
 }
 
 /**
- * Whether the process a mark names is surely gone: the mark is of this pid namespace,
- * and its pid runs no more or runs a process started at another time (pure but for
- * /proc). Anything else (another namespace, a mark not read whole) is not gone.
+ * Whether the process `pid`, started at `start`, is surely gone: its /proc entry is
+ * missing and a signal finds no such process, or the pid now runs a process started at
+ * another time. A /proc entry unreadable for any other reason (hidepid, no descriptors
+ * left) is not gone.
  */
-export function ownerGone(mark: string): boolean {
-  const [namespace, pidText, start] = mark.trim().split(' ')
-  const pid = Number(pidText)
-  const ours = pidNamespace()
-  if (ours === undefined || namespace !== ours) return false
-  if (!Number.isInteger(pid) || pid <= 0 || start === undefined || !/^\d+$/.test(start))
-    return false
-  return ownerMark(pid) !== mark.trim()
+function processGone(pid: number, start: string): boolean {
+  try {
+    return startTime(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) !== start
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false
+    try {
+      process.kill(pid, 0)
+      return false
+    } catch (signal) {
+      return (signal as NodeJS.ErrnoException).code === 'ESRCH'
+    }
+  }
+}
+
+/**
+ * Whether an owner's mark, read from a temp dir or name, names a process surely gone
+ * (pure but for /proc): of this host id, and gone by `processGone`.
+ */
+export function ownerGone(owner: { host: string; pid: string; start: string }): boolean {
+  const me = whoAmI()
+  if (me?.host !== owner.host) return false
+  const pid = Number(owner.pid)
+  if (!/^\d+$/.test(owner.pid) || !Number.isSafeInteger(pid) || pid <= 0) return false
+  if (!/^\d+$/.test(owner.start)) return false
+  return processGone(pid, owner.start)
+}
+
+/** This process's mark: what a temp dir's owner file holds. Undefined where it cannot be told. */
+export function ownMark(): { host: string; pid: string; start: string } | undefined {
+  const me = whoAmI()
+  return me === null ? undefined : { host: me.host, pid: String(me.pid), start: me.start }
 }
 
 // Each place is swept once a process: a sweep reads the whole directory.
 const swept = new Set<string>()
 
 /**
- * A new private directory `<parent>/<prefix>XXXXXX` holding the owner file, after the
+ * A new private directory `<parent>/<prefix>XXXXXX` holding the owner files, after the
  * orphans of the same prefix in `parent` are removed. Synchronous: callers that cannot
  * wait (a spool opened while a stream is read) use it too.
  */
 export function ownedTempDir(parent: string, prefix: string): string {
   removeOrphanedDirs(parent, prefix)
   const dir = fs.mkdtempSync(path.join(parent, prefix))
-  const mark = ownerMark(process.pid)
-  if (mark !== undefined) fs.writeFileSync(path.join(dir, OWNER_FILE), mark, { mode: 0o600 })
+  const me = whoAmI()
+  if (me !== null) {
+    // The host first: a dir with an owner file and no host file is never judged.
+    fs.writeFileSync(path.join(dir, HOST_FILE), me.host, { mode: 0o600 })
+    fs.writeFileSync(path.join(dir, OWNER_FILE), `${me.pid} ${me.start}`, { mode: 0o600 })
+  }
   return dir
 }
 
@@ -79,30 +125,40 @@ export function disown(dir: string): void {
 
 /**
  * Removes the directories in `parent` named `<prefix>` and six characters, as mkdtemp
- * names them, whose owner file names a process that is gone. Unowned ones (kept on
- * purpose, or made before owners were written) are left alone.
+ * names them, that this user owns and whose owner is surely gone. Unowned ones (kept on
+ * purpose, or of another host id) are left alone, as is any that cannot be removed.
  */
 export function removeOrphanedDirs(parent: string, prefix: string): void {
   const key = `${parent}\0${prefix}`
-  if (swept.has(key)) return
+  const me = whoAmI()
+  if (swept.has(key) || me === null) return
   swept.add(key)
-  let entries: fs.Dirent[]
-  try {
-    entries = fs.readdirSync(parent, { withFileTypes: true })
-  } catch {
-    return
-  }
-  for (const entry of entries) {
-    if (!entry.isDirectory() || !isTempName(entry.name, prefix)) continue
-    const dir = path.join(parent, entry.name)
-    let mark: string
+  for (const name of listNames(parent)) {
+    if (!isTempName(name, prefix)) continue
+    const dir = path.join(parent, name)
     try {
-      mark = fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8')
+      if (!ownedByMe(dir, 'directory')) continue
+      const host = fs.readFileSync(path.join(dir, HOST_FILE), 'utf8')
+      const [pid = '', start = ''] = fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8').split(' ')
+      if (ownerGone({ host, pid, start })) fs.rmSync(dir, { recursive: true, force: true })
     } catch {
-      continue
+      // Unreadable, or not removable: left as it is.
     }
-    if (ownerGone(mark)) fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+function listNames(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+function ownedByMe(file: string | Buffer, kind: 'directory' | 'file'): boolean {
+  const stat = fs.lstatSync(file)
+  const isKind = kind === 'directory' ? stat.isDirectory() : stat.isFile()
+  return isKind && stat.uid === process.geteuid?.()
 }
 
 function isTempName(name: string, prefix: string): boolean {
@@ -113,25 +169,32 @@ function isTempName(name: string, prefix: string): boolean {
   )
 }
 
+/** The suffix of an owned temp file beside a target; `.reproof-`, then the owner, then random hex. */
+const OWNED_SUFFIX = /\.reproof-o([0-9a-f]{8})\.([0-9a-z]+)\.([0-9a-z]+)\.[0-9a-f]{8}$/
+const NAME_MAX = 255
+
 /**
- * The suffix of a temp file beside a target: `.reproof-` and the owner's mark in the
- * name (`<namespace>.<pid>.<start>`), then random hex. A file cannot hold an owner file.
+ * The suffix of a temp file beside a target named `base`: its owner in the name (host id,
+ * pid and start time, the numbers in base 36), since a file cannot hold an owner file.
+ * Where that would make the name too long, or the owner cannot be told, an unowned one
+ * as before: never removed by a sweep, and the name still fits.
  */
-export function ownedTempSuffix(): string {
-  const mark = ownerMark(process.pid)
-  const owner = mark === undefined ? 'x' : mark.split(' ').join('.')
-  return `.reproof-${owner}-${crypto.randomBytes(6).toString('hex')}`
+export function ownedTempSuffix(base: string | Buffer): string {
+  const random = crypto.randomBytes(6).toString('hex')
+  const me = whoAmI()
+  if (me === null) return `.reproof-${random}`
+  const owned = `.reproof-o${me.host}.${me.pid.toString(36)}.${Number(me.start).toString(36)}.${random.slice(0, 8)}`
+  return 1 + Buffer.byteLength(base) + owned.length <= NAME_MAX ? owned : `.reproof-${random}`
 }
 
 /**
- * Removes the temp files beside `target` (its basename with our suffix) that a process
- * now gone left behind. `dir` and `base` are bytes where the name is not UTF-8.
+ * Removes the temp files in `dir` (any target's) that this user's processes now gone left
+ * behind. Once a directory a process: many targets written to one directory read it once.
  */
-export function removeOrphanedTemps(dir: string | Buffer, base: string | Buffer): void {
-  const key = `${Buffer.from(dir).toString('latin1')}\0${Buffer.from(base).toString('latin1')}`
-  if (swept.has(key)) return
+export function removeOrphanedTemps(dir: string | Buffer): void {
+  const key = `\0${Buffer.from(dir).toString('latin1')}`
+  if (swept.has(key) || whoAmI() === null) return
   swept.add(key)
-  const head = Buffer.concat([Buffer.from('.'), Buffer.from(base), Buffer.from('.reproof-')])
   let names: Buffer[]
   try {
     names = fs.readdirSync(dir, { encoding: 'buffer' })
@@ -139,11 +202,22 @@ export function removeOrphanedTemps(dir: string | Buffer, base: string | Buffer)
     return
   }
   for (const name of names) {
-    if (name.length <= head.length || !name.subarray(0, head.length).equals(head)) continue
-    const owner = /^(\d+)\.(\d+)\.(\d+)-[0-9a-f]{12}$/.exec(
-      name.subarray(head.length).toString('latin1'),
-    )
-    if (owner === null || !ownerGone(`${owner[1]} ${owner[2]} ${owner[3]}`)) continue
-    fs.rmSync(Buffer.concat([Buffer.from(dir), Buffer.from('/'), name]), { force: true })
+    if (name[0] !== 0x2e) continue
+    const owner = OWNED_SUFFIX.exec(name.toString('latin1'))
+    if (owner === null) continue
+    const [, host = '', pid36 = '', start36 = ''] = owner
+    const file = Buffer.concat([Buffer.from(dir), Buffer.from('/'), name])
+    try {
+      if (!ownedByMe(file, 'file')) continue
+      const owned = { host, pid: fromBase36(pid36), start: fromBase36(start36) }
+      if (ownerGone(owned)) fs.rmSync(file, { force: true })
+    } catch {
+      // Unreadable, or not removable: left as it is.
+    }
   }
+}
+
+function fromBase36(text: string): string {
+  const n = Number.parseInt(text, 36)
+  return Number.isSafeInteger(n) ? String(n) : ''
 }

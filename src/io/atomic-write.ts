@@ -133,18 +133,19 @@ async function replaceAtomic(
  */
 function tempBeside<P extends FsPath>(target: P): P
 function tempBeside(target: FsPath): FsPath {
-  const suffix = ownedTempSuffix()
   if (typeof target === 'string') {
-    removeOrphanedTemps(path.dirname(target), path.basename(target))
-    return path.join(path.dirname(target), `.${path.basename(target)}${suffix}`)
+    removeOrphanedTemps(path.dirname(target))
+    const base = path.basename(target)
+    return path.join(path.dirname(target), `.${base}${ownedTempSuffix(base)}`)
   }
   const slash = target.lastIndexOf(0x2f)
-  removeOrphanedTemps(dirnameOf(target), target.subarray(slash + 1))
+  const base = target.subarray(slash + 1)
+  removeOrphanedTemps(dirnameOf(target))
   return Buffer.concat([
     target.subarray(0, slash + 1),
     Buffer.from('.'),
-    target.subarray(slash + 1),
-    Buffer.from(suffix),
+    base,
+    Buffer.from(ownedTempSuffix(base)),
   ])
 }
 

@@ -258,8 +258,8 @@ describe('reproof normalize after a SIGKILL', () => {
     expect(listDir(tmp).filter((f) => f.startsWith('reproof-normalize-'))).toHaveLength(1)
     // A temp file of a process that still runs (this one), and one of another pid
     // namespace, are not the next run's to remove.
-    const own = `.out.tar${ownedTempSuffix()}`
-    const foreign = '.out.tar.reproof-1.1.1-0123456789ab'
+    const own = `.out.tar${ownedTempSuffix('out.tar')}`
+    const foreign = '.out.tar.reproof-o00000000.1.1.01234567'
     for (const name of [own, foreign]) fs.writeFileSync(path.join(dir, name), '')
     execFileSync('sh', ['-c', 'echo small > f && tar cf in.tar f'], { cwd: dir })
     const again = await spawnProgram([process.execPath, ...args], { env })

@@ -6,74 +6,104 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   OWNER_FILE,
   ownedTempDir,
+  ownedTempSuffix,
   ownerGone,
-  ownerMark,
+  ownMark,
   removeOrphanedDirs,
+  removeOrphanedTemps,
 } from '../../src/owned-temp.js'
 import { cleanupTemp, makeTemp } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
 /** The pid of a process that has ended. */
-function endedPid(): number {
-  const run = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' })
-  return Number(run.stdout.trim())
+function endedPid(): string {
+  return spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim()
 }
 
-describe('owner marks', () => {
-  const mine = ownerMark(process.pid) ?? ''
-  const [namespace = '', , start = ''] = mine.split(' ')
+const me = ownMark()
 
+describe('owner marks', () => {
   it('call this process alive, and an ended one or a reused pid gone', () => {
-    expect(mine).toMatch(/^\d+ \d+ \d+$/)
-    expect(ownerGone(mine)).toBe(false)
-    expect(ownerGone(`${namespace} ${endedPid()} ${start}`)).toBe(true)
+    expect(me).toBeDefined()
+    if (me === undefined) return
+    expect(ownerGone(me)).toBe(false)
+    expect(ownerGone({ ...me, pid: endedPid() })).toBe(true)
     // The same pid, started at another time: another process.
-    expect(ownerGone(`${namespace} ${process.pid} ${Number(start) + 1}`)).toBe(true)
+    expect(ownerGone({ ...me, start: String(Number(me.start) + 1) })).toBe(true)
   })
 
-  it('never judge a process of another pid namespace, nor a mark not read whole', () => {
+  it('never judge a process of another host id, nor a mark not read whole', () => {
+    if (me === undefined) return
     fc.assert(
-      fc.property(fc.string(), fc.nat(), fc.nat(), (text, pid, time) => {
-        // Never throws; anything not of this namespace is not gone.
-        const gone = ownerGone(text)
-        if (!text.trim().startsWith(`${namespace} `)) expect(gone).toBe(false)
-        const foreign = `${Number(namespace) + 1 + (time % 7)} ${pid + 1} ${time}`
-        expect(ownerGone(foreign)).toBe(false)
+      fc.property(fc.string(), fc.string(), fc.string(), (host, pid, start) => {
+        // Never throws; a mark of another host id (another machine, boot or pid
+        // namespace) is never gone, whatever its pid.
+        const gone = ownerGone({ host, pid, start })
+        if (host !== me.host) expect(gone).toBe(false)
+        // Not all digits: no pid or start time, never gone.
+        if (!/^\d+$/.test(pid) || !/^\d+$/.test(start))
+          expect(ownerGone({ host: me.host, pid, start })).toBe(false)
       }),
+      { numRuns: 300 },
     )
-    expect(ownerGone(`${namespace} ${endedPid()}`)).toBe(false)
-    expect(ownerGone('')).toBe(false)
+    const ended = endedPid()
+    expect(ownerGone({ host: 'ffffffff', pid: ended, start: me.start })).toBe(false)
+    expect(ownerGone({ host: me.host, pid: ended, start: '' })).toBe(false)
+    expect(ownerGone({ host: me.host, pid: '', start: me.start })).toBe(false)
   })
 })
 
-describe('owned temp dirs', () => {
-  it('removes only the orphans of its own prefix, never one kept, unowned or alive', () => {
+describe('owned temp dirs and files', () => {
+  it('removes only the orphans of its own prefix, never one kept, unowned, alive or of another host', () => {
+    if (me === undefined) return
     const parent = makeTemp()
-    const make = (name: string, mark?: string): string => {
+    const make = (name: string, host?: string, owner?: string): string => {
       const dir = path.join(parent, name)
       fs.mkdirSync(dir)
-      if (mark !== undefined) fs.writeFileSync(path.join(dir, OWNER_FILE), mark)
+      if (host !== undefined) fs.writeFileSync(path.join(dir, '.reproof-host'), host)
+      if (owner !== undefined) fs.writeFileSync(path.join(dir, OWNER_FILE), owner)
       return name
     }
-    const [namespace = '', , start = ''] = (ownerMark(process.pid) ?? '').split(' ')
-    const dead = `${namespace} ${endedPid()} ${start}`
-    make('reproof-x-Orphan', dead)
+    const dead = `${endedPid()} ${me.start}`
+    make('reproof-x-Orphan', me.host, dead)
     const kept = [
       make('reproof-x-unownd'),
-      make('reproof-x-Alive1', ownerMark(process.pid)),
-      make('reproof-y-Orphan', dead),
-      make('reproof-x-toolong', dead),
-      make('reproof-x-Foreig', `${Number(namespace) + 1} 1 1`),
+      make('reproof-x-NoHost', undefined, dead),
+      make('reproof-x-Alive1', me.host, `${me.pid} ${me.start}`),
+      make('reproof-y-Orphan', me.host, dead),
+      make('reproof-x-toolong', me.host, dead),
+      make('reproof-x-Foreig', 'ffffffff', dead),
     ]
     const made = path.basename(ownedTempDir(parent, 'reproof-x-'))
     expect(fs.readdirSync(parent).sort()).toEqual([...kept, made].sort())
+    // An older reproof reads `<pid> <start>` from the owner file, as this one writes it.
     expect(fs.readFileSync(path.join(parent, made, OWNER_FILE), 'utf8')).toBe(
-      ownerMark(process.pid),
+      `${me.pid} ${me.start}`,
     )
     // Swept once a process: a second call reads the directory no more.
-    make('reproof-x-Later1', dead)
+    make('reproof-x-Later1', me.host, dead)
     removeOrphanedDirs(parent, 'reproof-x-')
     expect(fs.existsSync(path.join(parent, 'reproof-x-Later1'))).toBe(true)
+  })
+
+  it('names a temp file by its owner where the name fits, and removes only orphans', () => {
+    if (me === undefined) return
+    const dir = makeTemp()
+    const own = `.a.tar${ownedTempSuffix('a.tar')}`
+    expect(own).toMatch(/^\.a\.tar\.reproof-o[0-9a-f]{8}\.[0-9a-z]+\.[0-9a-z]+\.[0-9a-f]{8}$/)
+    // A name near the limit gets an unowned suffix that still fits.
+    const long = 'n'.repeat(225)
+    expect(1 + long.length + ownedTempSuffix(long).length).toBeLessThanOrEqual(255)
+    const b36 = (n: string) => Number(n).toString(36)
+    const orphan = `.b.tar.reproof-o${me.host}.${b36(endedPid())}.${b36(me.start)}.01234567`
+    const foreign = `.c.tar.reproof-offffffff.${b36(endedPid())}.${b36(me.start)}.01234567`
+    const unowned = '.d.tar.reproof-0123456789ab'
+    for (const name of [own, orphan, foreign, unowned]) fs.writeFileSync(path.join(dir, name), '')
+    fs.mkdirSync(path.join(dir, orphan.replace('.b.', '.e.')))
+    removeOrphanedTemps(dir)
+    expect(fs.readdirSync(dir).sort()).toEqual(
+      [own, foreign, unowned, orphan.replace('.b.', '.e.')].sort(),
+    )
   })
 })
