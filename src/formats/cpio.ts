@@ -147,7 +147,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
       budget.spendBytes(chunk.length, where)
       hash.update(chunk)
       sink?.add(chunk)
-      if (flavor === 'crc') sum = byteSum(chunk, sum)
+      if (flavor === 'crc' && type === 'file') sum = byteSum(chunk, sum)
     })
     await reader.skip(pad(flavor, header.fileSize))
     const content = sink?.done()
@@ -170,7 +170,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
         ...((header.mode & S_IFMT) === S_IFCHR || (header.mode & S_IFMT) === S_IFBLK
           ? { device: header.rdev }
           : {}),
-        ...checkField(flavor, header.check, sum),
+        ...checkField(type === 'file' ? flavor : 'newc', header.check, sum),
       },
       index: members.length,
     })
@@ -222,9 +222,10 @@ function byteSum(chunk: Buffer, sum: number): number {
 const hex8 = (n: number): string => n.toString(16).toUpperCase().padStart(8, '0')
 
 /**
- * The check field, where it says anything: a "crc" archive's stored sum (and the data's
- * own, when they disagree: GNU cpio refuses such a member), or a nonzero field in a newc
- * archive, where it must be zero. Otherwise two archives whose members extract alike, or
+ * The check field, where it says anything: a "crc" archive's stored sum of a regular
+ * file (and the data's own, when they disagree: GNU cpio refuses such a member; a link's
+ * or a directory's is not summed, as GNU cpio and the kernel's gen_init_cpio write 0), or
+ * a nonzero field elsewhere, where it is zero. Otherwise two archives whose members extract alike, or
  * one of which cpio refuses, would differ only in "the archive's own bytes".
  */
 function checkField(flavor: Flavor, check: number, sum: number): Record<string, string> {

@@ -224,7 +224,11 @@ export async function normalizeCpio(
     const dataPadded = roundUp(filesize, layout.align)
     // A "crc" entry's check field is the sum of its data's bytes: one that disagrees is a
     // corrupt body (GNU cpio refuses it), not copied on as if it were whole.
-    const summed = first.toString('latin1') === '070702' ? { bytes: 0, sum: 0 } : undefined
+    // Of a regular file only: GNU cpio writes 0 for a link's target, which is data too.
+    const summed =
+      first.toString('latin1') === '070702' && (get('mode') & S_IFMT) === 0o100000
+        ? { bytes: 0, sum: 0 }
+        : undefined
     const passed = await reader.forward(dataPadded, async (chunk) => {
       budget.spendBytes(chunk.length, where)
       if (summed !== undefined) {

@@ -23,6 +23,8 @@ export interface GitSource {
   subdirectory: string
   /** Submodules below the source dir (at any depth) that are not checked out, whose files the build had none of. */
   missingSubmodules: string[]
+  /** Whether anything beside those submodules differs from the commit (dirty says either). */
+  uncommitted: boolean
 }
 
 /**
@@ -119,6 +121,11 @@ export async function workTreeMatchesHead(dir: string): Promise<boolean> {
   return await treeMatchesCommit(dir, 'HEAD', dir)
 }
 
+/** As workTreeMatchesHead, but a submodule not checked out passes: what else differs. */
+async function workTreeMatchesHeadBesideSubmodules(dir: string): Promise<boolean> {
+  return await treeMatchesCommit(dir, 'HEAD', dir, undefined, true)
+}
+
 /**
  * Whether a copy of the tracked files below `dir` (the snapshot a build runs on, at
  * `root`) holds what `commit` holds, byte for byte, as `workTreeMatchesHead` tells of the
@@ -140,6 +147,7 @@ async function treeMatchesCommit(
   commit: string,
   root: string,
   copy?: { only: ReadonlySet<string>; seen: Set<string>; prefix?: string },
+  missingSubmodulesPass = false,
 ): Promise<boolean> {
   const algorithm = await objectFormat(dir)
   if (algorithm === undefined) return false
@@ -182,12 +190,16 @@ async function treeMatchesCommit(
         () => true,
         () => false,
       )
-      if (!checkedOut) return false
+      if (!checkedOut) {
+        if (missingSubmodulesPass) continue
+        return false
+      }
       const top = (await git(work, ['rev-parse', '--show-toplevel']))?.trim()
       if (top === undefined || top !== (await fsp.realpath(work))) return false
       if (copy === undefined) {
         if ((await git(work, ['rev-parse', 'HEAD']))?.trim() !== oid) return false
-        if (!(await treeMatchesCommit(work, 'HEAD', work))) return false
+        if (!(await treeMatchesCommit(work, 'HEAD', work, undefined, missingSubmodulesPass)))
+          return false
       } else if (
         !(await treeMatchesCommit(work, oid, file, { ...copy, prefix: `${prefix}${name}/` }))
       )
@@ -436,15 +448,21 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     .map((line) => line.slice(1).replace(/^[0-9a-f]+ /, ''))
   const remote = (await git(sourceDir, ['remote', 'get-url', 'origin']))?.trim()
   const ref = (await git(sourceDir, ['symbolic-ref', '-q', 'HEAD']))?.trim()
+  const matches = await workTreeMatchesHead(sourceDir)
+  // Changes beside the submodules not checked out, said apart: the tree is walked again
+  // only when there are such submodules.
+  const uncommitted =
+    status.trim() !== '' ||
+    hidden ||
+    tags === undefined ||
+    (!matches &&
+      (missingSubmodules.length === 0 || !(await workTreeMatchesHeadBesideSubmodules(sourceDir))))
   return {
     topLevel,
     commit,
     commitTime: Number(time),
-    dirty:
-      status.trim() !== '' ||
-      hidden ||
-      tags === undefined ||
-      !(await workTreeMatchesHead(sourceDir)),
+    dirty: uncommitted || !matches,
+    uncommitted,
     repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
     ref: ref === undefined || ref === '' ? undefined : ref,
     files: [...new Set(files)],

@@ -40,7 +40,7 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     warnings.push(
       `submodules are not checked out (${firstFew(git.missingSubmodules, 5)}): the build had none of their files, so the record says the tree differs from commit ${git.commit.slice(0, 12)}; run git submodule update --init --recursive`,
     )
-  else if (git?.dirty === true)
+  if (git?.dirty === true && (git.uncommitted || git.missingSubmodules.length === 0))
     warnings.push(
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )

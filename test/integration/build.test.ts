@@ -467,6 +467,13 @@ describe('reproof build', () => {
       expect(result?.warnings.join('\n')).toMatch(
         /submodules are not checked out \(lib\): the build had none of their files/,
       )
+      expect(result?.warnings.join('\n')).not.toMatch(/uncommitted changes/)
+      // A change beside it is said too: checking the submodule out would not clean it.
+      fs.appendFileSync(path.join(top, 'Makefile'), '\n')
+      const both = await build(top, ['-o', 'out.txt', '--', 'make'])
+      expect(both.code).toBe(0)
+      expect(both.result?.warnings.join('\n')).toMatch(/submodules are not checked out \(lib\)/)
+      expect(both.result?.warnings.join('\n')).toMatch(/uncommitted changes to tracked files/)
     })
 
     it("bytes that a clean filter maps back to the commit's, or core.autocrlf", async () => {
