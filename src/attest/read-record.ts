@@ -2,7 +2,7 @@ import { parseJsonInput } from '../io/json-input.js'
 import * as v from 'valibot'
 import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
 import { ReproofError } from '../errors.js'
-import { isPlainRelativePath } from '../file-names.js'
+import { fromNameBytes, isPlainRelativePath, toNameBytes } from '../file-names.js'
 import { readBounded } from '../io/read-bounded.js'
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -17,6 +17,13 @@ const manifest = v.pipe(
         v.check(
           isPlainRelativePath,
           'must be a path inside the output directory (not absolute, no empty, . or .. part)',
+        ),
+        // One spelling per name: an escaped byte that is valid UTF-8 (`\u0000` and its hex)
+        // or a lone surrogate is another string for the same bytes, which the check for a
+        // name given twice below would take for another name.
+        v.check(
+          (name) => fromNameBytes(toNameBytes(name)) === name,
+          'must be a name as reproof writes it (each byte spelled one way)',
         ),
       ),
       sha256: hex64,

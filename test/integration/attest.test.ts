@@ -340,6 +340,14 @@ describe('reproof attest with a key', () => {
     for (const [name, edit] of [
       ['outside', (m: { name: string }[]) => m.map((e) => ({ ...e, name: `../../${e.name}` }))],
       ['twice', (m: { name: string }[]) => [...m, ...m]],
+      // The same bytes spelled another way (`h` as an escaped byte): a name given twice.
+      [
+        'respelled',
+        (m: { name: string }[]) => [
+          ...m,
+          ...m.map((e) => ({ ...e, name: e.name.replace(/^h/, '\u000068') })),
+        ],
+      ],
     ] as const) {
       const copy = structuredClone(parsed)
       for (const run of copy.runs) run.manifest = edit(run.manifest)
@@ -350,7 +358,9 @@ describe('reproof attest with a key', () => {
       expect(refused.stderr, name).toMatch(
         name === 'outside'
           ? /must be a path inside the output directory/
-          : /names an artifact twice/,
+          : name === 'twice'
+            ? /names an artifact twice/
+            : /must be a name as reproof writes it/,
       )
     }
   })
