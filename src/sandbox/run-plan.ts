@@ -273,12 +273,13 @@ const APPLY: Record<VariationName, Applier> = {
       out.fakeTimeB = faketimeLauncher(caps.faketime, FAKETIME_OFFSET)
       Object.assign(b.env, faketimeEnvironment(caps.faketime))
       const shims = realClockShims(caps.faketime)
-      // Both runs get the shims' directory, at one path beside both runs' directories
-      // (in each sandbox's own workspace): a build that writes its PATH then writes the
-      // same in both. Inside each run's directory, PATH differed whenever the clock was
-      // varied, and such a build was blamed on the clock.
+      // Each run gets the shims' directory in its own directory, beside its root: a build
+      // that writes its PATH then differs between the runs (and is blamed on the clock,
+      // without which there is no such directory). One directory for both, in the
+      // workspace, had a new random name each invocation: both runs wrote the same PATH
+      // and were called reproducible, though no other build would write that PATH again.
       for (const run of shims.length > 0 ? [a, b] : []) {
-        const dir = path.join(path.dirname(run.layout.dir), 'real-clock')
+        const dir = path.join(run.layout.dir, 'real-clock')
         run.env.PATH = `${dir}:${run.env.PATH ?? ''}`
         run.mkdirs.push(dir)
         run.files.push(...shims.map((f) => ({ path: `${dir}/${f.name}`, content: f.content })))

@@ -406,8 +406,8 @@ open('out.txt', 'w').write(said)`
       'cat /proc/sys/vm/swappiness > knob; { cat knob > /proc/sys/vm/swappiness && echo written; } > proc.txt 2>&1; rm knob',
       // The workspace holds this run's directory only; the run's directory no log.
       // (Run B's root is named apart by the canary: taken off, so that both runs agree.)
-      // (The real-clock shims, with rustc on PATH, sit beside it, the same in both runs.)
-      'ls ../.. | grep -vx real-clock | wc -l > seen.txt; ls .. | sed "s/-canary[0-9a-f]*$//" | sort | tr "\\n" " " >> seen.txt',
+      // (The real-clock shims, with rustc on PATH, sit beside the root, in each run's own.)
+      'ls ../.. | wc -l > seen.txt; ls .. | grep -vx real-clock | sed "s/-canary[0-9a-f]*$//" | sort | tr "\\n" " " >> seen.txt',
     ].join('; ')
     const { code, result } = await build(
       source,
