@@ -323,6 +323,9 @@ const APPLY: Record<VariationName, Applier> = {
       status: 'effective',
       a: 'written files stamped with the real time',
       b: `run B starts ${STAGGER_MS / 1000} s later, so the files it writes carry times ${STAGGER_MS / 1000} s later`,
+      // The snapshot sets the source's access and modification times; no call sets a
+      // change time, which is when each run's copy was made, milliseconds apart.
+      note: "the source's change times (ctime, stat -c %Z) are when its snapshot was copied, within a second of each other in both runs: a time read from one is not varied",
     })
   },
   ordering: (name, { b, record }) => {
@@ -608,6 +611,8 @@ function clockNote(
     // from one (`date -r file`, `stat`) is not moved 397 days; the file-times variation
     // (run B starts later) is what moves it, by seconds.
     'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied',
+    // Times the kernel reports as counts since boot, made a date by the reader.
+    'a date made from what the kernel counts since boot is the real one: a process’s start time (ps -o lstart), the boot time and uptime (/proc/stat btime plus /proc/uptime), and the monotonic and boot clocks, which libfaketime leaves alone',
   ].join('; ')
 }
 

@@ -219,7 +219,7 @@ describe('planRuns', () => {
     const CLEARED =
       'programs started with a cleared environment read the real clock too (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment'
     const KERNEL =
-      'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied'
+      'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied; a date made from what the kernel counts since boot is the real one: a process’s start time (ps -o lstart), the boot time and uptime (/proc/stat btime plus /proc/uptime), and the monotonic and boot clocks, which libfaketime leaves alone'
     const STATIC = `statically linked programs read the real clock: libfaketime reaches only programs that load the C library it was built for (glibc), not those of musl or another libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`
     expect(time?.note).toBe(
       `rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not); ${STATIC}`,
