@@ -29,6 +29,7 @@ import { snapshotSource } from '../sandbox/snapshot.js'
 import { hasSiblings, type SourceEntry } from '../sandbox/source-files.js'
 import { useUpInodes } from '../sandbox/use-up-inodes.js'
 import { sharedKeyringNote } from '../sandbox/keyrings.js'
+import { overlapNote, vsockNote } from '../sandbox/shared-kernel.js'
 import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
 import { probeRun, type RunContext } from './run-twice.js'
 
@@ -214,7 +215,9 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
               'both runs share the host network, loopback included: run B can take what run A stored or serves there (a remote build cache, sccache, a build server), --sequential or not',
             ]
           : []),
-        ...[sharedKeyringNote()].filter((note) => note !== undefined),
+        ...[sharedKeyringNote(), overlapNote(options.sequential), vsockNote()].filter(
+          (note) => note !== undefined,
+        ),
       ],
     }
   if (options.requireSandbox) {
