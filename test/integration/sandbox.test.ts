@@ -422,7 +422,11 @@ open('out.txt', 'w').write(said)`
       overlapNote(false),
       ...[vsockNote()].filter((note) => note !== undefined),
       ...(process.getuid?.() === 0
-        ? [expect.stringMatching(/^reproof runs as root, so the build is root of the host/)]
+        ? [
+            expect.stringMatching(
+              /^reproof runs as root, so the build is root of the host/,
+            ) as unknown as string,
+          ]
         : []),
     ])
     expect(fs.readFileSync(path.join(source, 'dev.txt'), 'utf8')).toMatch(/Read-only file system/)
