@@ -14,7 +14,7 @@ import fs from 'node:fs'
  */
 export function overlapNote(sequential: boolean): string | undefined {
   if (sequential) return undefined
-  return "the two runs overlap in time and share the host's pseudo-terminals (/dev/pts) and the locks taken on files both can read (/etc/passwd, a compiler): a build that passes a value from one run to the other through them reproduces it; --sequential runs them one after the other, where neither outlives its run"
+  return "both runs are alive at once and share the host's pseudo-terminals (/dev/pts) and the locks taken on files both can read (/etc/passwd, a compiler): a build that passes a value from one run to the other through them reproduces it; --sequential runs them one after the other, where neither outlives its run"
 }
 
 /**
