@@ -102,7 +102,8 @@ export function ownMark(): { host: string; pid: string; start: string } | undefi
 const swept = new Set<string>()
 
 /**
- * A new private directory `<parent>/<prefix>XXXXXX` holding the owner files, after the
+ * A new private directory in `parent`, named `prefix` and six random characters (as
+ * mkdtemp names it), holding the owner files, after the
  * orphans of the same prefix in `parent` are removed. Synchronous: callers that cannot
  * wait (a spool opened while a stream is read) use it too.
  */
