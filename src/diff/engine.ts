@@ -230,6 +230,21 @@ export class DiffEngine {
     // block size is no cause of its own.
     if (header !== undefined)
       header.hints = fieldHints(fields, { contentDiffers: this.items.length > before })
+    // Content that differs does not make a later member's header the same: a stream of
+    // several members (an appending writer, bgzip) is walked when either side may have
+    // one, so that what else differs reaches the report too.
+    if (
+      format === 'gzip' &&
+      this.items.length > before &&
+      (await import('../formats/gzip-members.js').then(
+        async ({ mayHoldLaterMember }) =>
+          (await mayHoldLaterMember(a)) || (await mayHoldLaterMember(b)),
+      ))
+    ) {
+      const later = await this.laterGzipHeaders(path, a, b, true)
+      if (later !== undefined) this.items.push(later)
+      return
+    }
     // Same content: the compressed bytes differ, but a header that differs may be
     // all of it (gzip's mtime, or its name, which makes the file longer). Only bodies of
     // other sizes surely differ beside it.
@@ -245,7 +260,7 @@ export class DiffEngine {
         (await digestOf(a, lengthA)) !== (await digestOf(b, lengthB)))
     if (this.items.length === before && bodiesDiffer && (await this.bytesDiffer(a, b, digests))) {
       // A gzip of several members: a later member's header may be what differs.
-      const later = format === 'gzip' ? await this.laterGzipHeaders(path, a, b) : undefined
+      const later = format === 'gzip' ? await this.laterGzipHeaders(path, a, b, false) : undefined
       if (later !== undefined) {
         this.items.push(later)
         return
@@ -591,6 +606,7 @@ export class DiffEngine {
     path: string,
     a: ByteSource,
     b: ByteSource,
+    contentDiffers: boolean,
   ): Promise<DiffItem | undefined> {
     const { gzipBodyOffset, gzipMembers } = await import('../formats/gzip-members.js')
     const { parseGzipHeader } = await import('../formats/compressed.js')
@@ -635,7 +651,7 @@ export class DiffEngine {
     // Hints read each field by its own name, as the first member's would be.
     const hints = fieldHints(
       fields.map((f) => ({ ...f, field: f.field.replace(/ \d+$/, '') })),
-      { contentDiffers: false },
+      { contentDiffers },
     )
     return { path, kind: 'metadata', format: 'gzip', fields, hints }
   }

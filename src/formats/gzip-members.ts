@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
+import type { ByteSource } from './source.js'
 
 /** One member of a gzip file, by offsets into the file. */
 export interface GzipMember {
@@ -37,6 +38,28 @@ export async function gzipMembers(
 ): Promise<GzipMember[] | undefined> {
   const run = await gzipMemberRun(input, budget, bodyOffset)
   return run.whole && run.members.length > 0 ? run.members : undefined
+}
+
+/**
+ * Whether a gzip stream may hold a member after its first: false only when the magic
+ * and method that start every member (1f 8b 08) appear nowhere after the first header's
+ * fixed bytes. A scan at memory speed, where walking the members inflates all of it:
+ * most streams have one member, and the walk is left for those that may not.
+ */
+export async function mayHoldLaterMember(source: ByteSource): Promise<boolean> {
+  const MAGIC = Buffer.from([0x1f, 0x8b, 0x08])
+  if (source.buffer !== undefined) return source.buffer.indexOf(MAGIC, 10) !== -1
+  // The last two bytes of each chunk are kept, so that a magic split between two is found.
+  let carry = Buffer.alloc(0)
+  let at = 0
+  for await (const chunk of source.open() as AsyncIterable<Buffer>) {
+    const joined = carry.length === 0 ? chunk : Buffer.concat([carry, chunk])
+    const from = Math.max(0, 10 - at + carry.length)
+    if (joined.indexOf(MAGIC, from) !== -1) return true
+    at += chunk.length
+    carry = Buffer.from(joined.subarray(Math.max(0, joined.length - 2)))
+  }
+  return false
 }
 
 /** The members a gzip file starts with, and whether they are all of it. */

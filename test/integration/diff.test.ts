@@ -542,6 +542,22 @@ PY`,
     sh(dir, 'for s in a b; do tar --mtime=@0 --owner=0 --group=0 -cf $s/two.tar -C $s two.gz; done')
     const inTar = await diff(path.join(dir, 'a/two.tar'), path.join(dir, 'b/two.tar'))
     expect(inTar.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).toEqual(['timestamp'])
+    // Content that differs too: the later header's time is still named, beside it.
+    sh(
+      dir,
+      [
+        'echo changed > q2 && touch -d @1700000000 q2',
+        '(cat head.gz; gzip -c q2) > b/both.gz && cp a/two.gz a/both.gz',
+        'for s in a b; do tar --mtime=@0 --owner=0 --group=0 -cf $s/both.tar -C $s both.gz; done',
+      ].join(' && '),
+    )
+    for (const name of ['both.gz', 'both.tar']) {
+      const both = await diff(path.join(dir, `a/${name}`), path.join(dir, `b/${name}`))
+      expect(both.code).toBe(1)
+      const fields = both.report?.items.flatMap((i) => i.fields?.map((f) => f.field) ?? [])
+      expect(fields).toContain('mtime 2')
+      expect(both.report?.items.some((i) => i.kind === 'content')).toBe(true)
+    }
     // Zips of the same members at two levels: each member's content, read, is the same,
     // and its compressed size is the compressor's doing, said of every member.
     sh(
