@@ -29,6 +29,8 @@ interface Self {
   pid: number
   start: string
   host: string
+  /** The start of this process's temp-file suffixes, all but the random part. */
+  suffix: string
 }
 
 let self: Self | null | undefined
@@ -41,12 +43,15 @@ function whoAmI(): Self | null {
     const start = startTime(stat)
     const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
     const namespace = fs.readlinkSync('/proc/self/ns/pid')
-    if (Number(stat.split(' ')[0]) === process.pid && start !== undefined && boot !== '')
-      self = {
-        pid: process.pid,
-        start,
-        host: crypto.createHash('sha256').update(`${boot}\n${namespace}`).digest('hex').slice(0, 8),
-      }
+    if (Number(stat.split(' ')[0]) === process.pid && start !== undefined && boot !== '') {
+      const host = crypto
+        .createHash('sha256')
+        .update(`${boot}\n${namespace}`)
+        .digest('hex')
+        .slice(0, 8)
+      const suffix = `.reproof-o${host}.${process.pid.toString(36)}.${Number(start).toString(36)}.`
+      self = { pid: process.pid, start, host, suffix }
+    }
   } catch {
     // No /proc to read: nothing is marked, so nothing is ever judged an orphan.
   }
@@ -184,7 +189,7 @@ export function ownedTempSuffix(base: string | Buffer): string {
   const random = crypto.randomBytes(6).toString('hex')
   const me = whoAmI()
   if (me === null) return `.reproof-${random}`
-  const owned = `.reproof-o${me.host}.${me.pid.toString(36)}.${Number(me.start).toString(36)}.${random.slice(0, 8)}`
+  const owned = `${me.suffix}${random.slice(0, 8)}`
   return 1 + Buffer.byteLength(base) + owned.length <= NAME_MAX ? owned : `.reproof-${random}`
 }
 

@@ -1,35 +1,27 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { ReproofError, unreadable } from '../errors.js'
+import { openRegularFile } from '../io/open-regular-file.js'
 
 /**
  * The digests of an artifact named on the command line or in a record, in one streaming
- * pass with one reused buffer. Opened without blocking and refused unless a regular file:
- * a FIFO with no writer held the read forever (no signal could end a synchronous open),
- * and a device (`/dev/zero`) read without end. `label` names it in messages; `file` is
- * bytes where its name is not UTF-8.
+ * pass with one reused buffer; refused unless a regular file (`openRegularFile`).
+ * `label` names it in messages; `file` is bytes where its name is not UTF-8.
  */
 export function hashArtifact<A extends 'sha256' | 'sha512'>(
   file: string | Buffer,
   label: string,
   algorithms: readonly A[],
 ): Record<A, string> {
-  let fd: number
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
-  } catch (err) {
-    throw unreadable(label, label, err, 'no such artifact')
-  }
+  const { fd } = openRegularFile(file, {
+    name: label,
+    path: label,
+    then: '; an artifact is a file',
+    missing: 'no such artifact',
+  })
   const hashes = algorithms.map((a) => crypto.createHash(a))
   const buffer = Buffer.allocUnsafe(1024 * 1024)
   try {
-    const stat = fs.fstatSync(fd)
-    if (!stat.isFile())
-      throw new ReproofError(
-        'E_INPUT',
-        `${label}: ${stat.isDirectory() ? 'a directory' : 'not a regular file (a FIFO, socket or device)'}; an artifact is a file`,
-        { path: label },
-      )
     for (;;) {
       const n = fs.readSync(fd, buffer, 0, buffer.length, null)
       if (n === 0) break

@@ -213,13 +213,14 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
 const family = (flavor: Flavor): string => (flavor === 'crc' ? 'newc' : flavor)
 
 /** The running sum, modulo 2^32, of a file's bytes: what "crc" archives call a CRC. */
-function byteSum(chunk: Buffer, sum: number): number {
+export function byteSum(chunk: Uint8Array, sum: number): number {
   let s = sum
   for (const byte of chunk) s += byte
   return s >>> 0
 }
 
-const hex8 = (n: number): string => n.toString(16).toUpperCase().padStart(8, '0')
+/** A check field as cpio writes it: eight upper-case hex digits. */
+export const hex8 = (n: number): string => n.toString(16).toUpperCase().padStart(8, '0')
 
 /**
  * The check field, where it says anything: a "crc" archive's stored sum of a regular

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { ReproofError, unreadable } from '../errors.js'
+import { openRegularFile } from './open-regular-file.js'
 
 /**
  * A small input file (a bundle, a trusted root, a key, a policy, a record) read whole,
@@ -13,20 +14,8 @@ import { ReproofError, unreadable } from '../errors.js'
  * one line naming it.
  */
 export function readBounded(file: string, max: number, name: string): Buffer {
-  let fd: number
+  const { fd, stat } = openRegularFile(file, { name, path: file, then: ', not a file to read' })
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
-  } catch (err) {
-    throw unreadable(name, file, err)
-  }
-  try {
-    const stat = fs.fstatSync(fd)
-    if (!stat.isFile())
-      throw new ReproofError(
-        'E_INPUT',
-        `${name}: ${stat.isDirectory() ? 'a directory' : 'not a regular file (a FIFO, socket or device)'}, not a file to read`,
-        { path: file },
-      )
     const tooLarge = (): ReproofError =>
       new ReproofError('E_INPUT', `${name}: more than ${max} bytes; refused before parsing`, {
         path: file,

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
 import type { Budget } from '../formats/limits.js'
-import { MAX_NAME } from '../formats/cpio.js'
+import { MAX_NAME, byteSum, hex8 } from '../formats/cpio.js'
 import {
   lateTimesChange,
   specialBitsChange,
@@ -233,8 +233,7 @@ export async function normalizeCpio(
       budget.spendBytes(chunk.length, where)
       if (summed !== undefined) {
         const data = chunk.subarray(0, Math.max(0, filesize - summed.bytes))
-        for (const byte of data) summed.sum += byte
-        summed.sum >>>= 0
+        summed.sum = byteSum(data, summed.sum)
         summed.bytes += data.length
       }
       await write(chunk)
@@ -243,7 +242,7 @@ export async function normalizeCpio(
     const check = readField(header, hex(12), layout)
     if (summed !== undefined && check !== summed.sum)
       throw bad(
-        `the checksum of the entry at byte ${at} is ${hex8(check)}, but its data sums to ${hex8(summed.sum)}`,
+        `the checksum of the entry at byte ${at} is ${checkText(check)}, but its data sums to ${hex8(summed.sum)}`,
       )
     if (trailer) {
       // Zeros after the trailer (padding to a block size) are copied as they are. What
@@ -351,8 +350,7 @@ function fieldMax(field: Field): number {
   return (field.kind === 'hex' ? 16 : 8) ** field.width - 1
 }
 
-const hex8 = (n: number | undefined): string =>
-  n === undefined ? 'not a number' : n.toString(16).toUpperCase().padStart(8, '0')
+const checkText = (n: number | undefined): string => (n === undefined ? 'not a number' : hex8(n))
 
 function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to
