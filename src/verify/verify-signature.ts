@@ -305,6 +305,7 @@ function verifiedTimes(entity: SignedEntity): VerifiedTime[] {
 interface RootLogs {
   tlogs: readonly {
     logId?: { keyId: Uint8Array }
+    checkpointKeyId?: { keyId: Uint8Array }
     publicKey?: { validFor?: { start?: Date; end?: Date } }
   }[]
 }
@@ -315,16 +316,20 @@ interface RootLogs {
  * (the first four bytes of its ID) a Rekor v2 checkpoint names it by. @sigstore/verify
  * checks a v1 entry's promise against its key's window but picks a v2 checkpoint's key
  * by hint and name alone, so a key the trusted root retired by its end date still
- * verified checkpoints signed after it.
+ * verified checkpoints signed after it. A log is known by either of its IDs: the library
+ * takes a root log's `checkpointKeyId` before its `logId` (for an Ed25519 log, as Rekor
+ * v2's are, the two differ), so a window looked up by `logId` alone was never found.
  */
 export function checkLogKeyWindows(root: RootLogs, entity: SignedEntity): void {
   const times = verifiedTimes(entity)
   for (const entry of entity.tlogEntries) {
     const id = Buffer.from(entry.logId.keyId)
     for (const log of root.tlogs) {
-      if (log.logId === undefined) continue
-      const logId = Buffer.from(log.logId.keyId)
-      if (!logId.subarray(0, 4).equals(id.subarray(0, 4))) continue
+      const ids = [log.checkpointKeyId?.keyId, log.logId?.keyId].flatMap((k) =>
+        k === undefined ? [] : [Buffer.from(k)],
+      )
+      const logId = ids.find((k) => k.subarray(0, 4).equals(id.subarray(0, 4)))
+      if (logId === undefined) continue
       const { start, end } = log.publicKey?.validFor ?? {}
       const outside = times.find(
         (t) =>

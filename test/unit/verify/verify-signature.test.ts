@@ -1163,4 +1163,21 @@ describe('checkLogKeyWindows', () => {
     }
     expect(checking(other, entity(new Date('2030-01-01T00:00:00Z')))).not.toThrow()
   })
+
+  it('finds a log by its checkpoint key ID, which the library prefers to its log ID', () => {
+    // An Ed25519 log (Rekor v2): its checkpoint key ID is not its log ID, and entries
+    // name it by the former.
+    const rootLogId = crypto.createHash('sha256').update('the key in DER').digest()
+    const retired = {
+      tlogs: [
+        {
+          logId: { keyId: rootLogId },
+          checkpointKeyId: { keyId: logId },
+          publicKey: { validFor: { start, end } },
+        },
+      ],
+    }
+    expect(checking(retired, entity(new Date('2026-05-13T19:23:33Z')))).toThrow(/lies outside it/)
+    expect(checking(retired, entity(new Date('2025-09-22T12:00:00Z')))).not.toThrow()
+  })
 })
