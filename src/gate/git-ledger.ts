@@ -100,8 +100,12 @@ export class GitLedger implements Ledger {
   private constructor(
     readonly url: string,
     readonly branch: string,
-    /** The last commit of this branch this machine verified; kept across runs. */
-    readonly checkpointFile: string,
+    /**
+     * Where this machine keeps the last commit of this branch it verified, across runs:
+     * one file under the key of the repository the address now opens, one under the
+     * address as given (see {@link checkpointKeys}). Every one must hold.
+     */
+    readonly checkpointFiles: readonly string[],
     /** A bare repository of this gate's own for what it fetches; removed by close. */
     private readonly work: string,
     /**
@@ -122,15 +126,11 @@ export class GitLedger implements Ledger {
     stateDir: string,
     env: Readonly<Record<string, string | undefined>>,
   ): GitLedger {
-    const key = sha256Hex(ledgerKey(url, branch)).slice(0, 32)
-    const work = ownedTempDir(os.tmpdir(), 'reproof-ledger-')
-    const ledger = new GitLedger(
-      url,
-      branch,
-      path.join(stateDir, 'git-ledgers', `${key}.json`),
-      work,
-      ledgerGitEnv(env),
+    const files = checkpointKeys(url, branch).map((key) =>
+      path.join(stateDir, 'git-ledgers', `${sha256Hex(key).slice(0, 32)}.json`),
     )
+    const work = ownedTempDir(os.tmpdir(), 'reproof-ledger-')
+    const ledger = new GitLedger(url, branch, files, work, ledgerGitEnv(env))
     try {
       ledger.git(['init', '-q', '--bare'])
     } catch (err) {
@@ -168,13 +168,14 @@ export class GitLedger implements Ledger {
     // The checkpoint first: another gate on this machine may push and move it meanwhile,
     // and a checkpoint read after the tip could be newer than the tip (not a rewrite).
     // Read before, it names a commit that was on the branch before the tip was read.
-    const checkpoint = this.loadCheckpoint()
+    const checkpoints = this.loadCheckpoints()
     const tip = this.fetch()
     this.lastTip = tip
     if (tip === undefined) {
-      if (checkpoint !== undefined)
+      const [gone] = checkpoints
+      if (gone !== undefined)
         throw this.rewritten(
-          `the branch is gone, but this machine verified it at ${checkpoint} (checkpoint ${this.checkpointFile})`,
+          `the branch is gone, but this machine verified it at ${gone.commit} (checkpoint ${gone.file})`,
         )
       return Object.assign(
         ledgerRead(toState([]), () => [], undefined),
@@ -192,9 +193,24 @@ export class GitLedger implements Ledger {
     }
     if (size > MAX_LEDGER_BYTES) throw ledgerTooBig(`${this.label}:${LEDGER_FILE}`, size)
     const bytes = this.gitBytes(['cat-file', 'blob', `${tip}:${LEDGER_FILE}`])
+    // Every checkpoint is on the branch: one missing from it is a history replaced,
+    // whichever repository the address now opens.
+    for (const { file, commit } of checkpoints)
+      if (!this.contains(tip, commit))
+        throw this.rewritten(
+          `its tip ${tip} does not descend from ${commit}, the last commit this machine verified (checkpoint ${file})`,
+        )
+    // From the latest of them: every commit up to it was checked when it was written.
+    const checkpoint = checkpoints
+      .map((c) => c.commit)
+      .reduce<string | undefined>(
+        (latest, c) => (latest === undefined || this.contains(c, latest) ? c : latest),
+        undefined,
+      )
     this.checkHistory(tip, checkpoint, bytes)
     const records = parseLedger(bytes.toString('utf8'), this.recordsLabel)
-    if (tip !== checkpoint) this.saveCheckpoint(tip)
+    if (checkpoints.length < this.checkpointFiles.length || tip !== checkpoint)
+      this.saveCheckpoint(tip)
     return Object.assign(
       ledgerRead(ruledState(records, this.recordsLabel, 1), () => records, undefined),
       { tip },
@@ -203,10 +219,6 @@ export class GitLedger implements Ledger {
 
   /** Every commit after the checkpoint (or from the first) only appended whole lines. */
   private checkHistory(tip: string, checkpoint: string | undefined, tipLedger: Buffer): void {
-    if (checkpoint !== undefined && !this.contains(tip, checkpoint))
-      throw this.rewritten(
-        `its tip ${tip} does not descend from ${checkpoint}, the last commit this machine verified (checkpoint ${this.checkpointFile})`,
-      )
     const ids = this.git([
       'rev-list',
       '--reverse',
@@ -250,21 +262,26 @@ export class GitLedger implements Ledger {
     )
   }
 
-  private loadCheckpoint(): string | undefined {
-    return readCheckpoint(
-      this.checkpointFile,
-      CheckpointSchema,
-      // Written under another spelling of the same ledger, it is this ledger's.
-      (c) => {
-        try {
-          const { url, branch } = parseGitLedgerSpec(c.ledger)
-          return ledgerKey(url, branch) === ledgerKey(this.url, this.branch)
-        } catch {
-          return false
-        }
-      },
-      this.label,
-    )?.commit
+  /** The checkpoints this machine holds for this ledger, under each of its keys. */
+  private loadCheckpoints(): { file: string; commit: string }[] {
+    const keys = checkpointKeys(this.url, this.branch)
+    return this.checkpointFiles.flatMap((file, i) => {
+      const commit = readCheckpoint(
+        file,
+        CheckpointSchema,
+        // Written under another spelling of the same ledger, it is this ledger's.
+        (c) => {
+          try {
+            const { url, branch } = parseGitLedgerSpec(c.ledger)
+            return keys[i] !== undefined && checkpointKeys(url, branch).includes(keys[i])
+          } catch {
+            return false
+          }
+        },
+        this.label,
+      )?.commit
+      return commit === undefined ? [] : [{ file, commit }]
+    })
   }
 
   private verified<T>(commit: string, result: T): T {
@@ -285,9 +302,13 @@ export class GitLedger implements Ledger {
     // over, the checkpoint went back to what this one fetched, and a history rewritten
     // behind the later commit passed. A stored commit this one cannot place (never
     // fetched here: pushed since) is taken for later.
-    const stored = this.loadCheckpoint()
-    if (stored !== undefined && stored !== commit && !this.contains(commit, stored)) return
-    writeFileAtomicSync(this.checkpointFile, `${canonicalJson({ commit, ledger: this.label })}\n`)
+    const stored = new Map(this.loadCheckpoints().map((c) => [c.file, c.commit]))
+    for (const file of this.checkpointFiles) {
+      const before = stored.get(file)
+      if (before !== undefined && before !== commit && !this.contains(commit, before)) continue
+      if (before === commit) continue
+      writeFileAtomicSync(file, `${canonicalJson({ commit, ledger: this.label })}\n`)
+    }
   }
 
   /** The records at the branch's tip, for lookups before deciding. */
@@ -632,9 +653,19 @@ function gitSaid(err: unknown): string {
   return lines.find((l) => /^(?:fatal|error):/.test(l)) ?? lines[0] ?? 'failed'
 }
 
-/** One ledger, however its URL is spelt: what its checkpoint is found and checked by. */
-function ledgerKey(url: string, branch: string): string {
-  return `git:${checkpointUrl(url)}#${branch}`
+/**
+ * The keys a ledger's checkpoints are kept under: the repository its address opens now,
+ * shared by every spelling that reaches it (see {@link checkpointUrl}), and the address as
+ * given, local paths made absolute but links not followed. With the first alone, an
+ * address re-pointed to another repository (a link changed, or `ledger` made beside the
+ * `ledger.git` it used to open) had no checkpoint, and a history cut back there was
+ * taken for a new ledger. One key where the two are the same.
+ */
+function checkpointKeys(url: string, branch: string): string[] {
+  const opened = `git:${checkpointUrl(url)}#${branch}`
+  const local = localPath(url)
+  const given = `git:${local === undefined ? remoteKey(url) : path.resolve(local).replace(/(.)\/+$/, '$1')}#${branch}`
+  return opened === given ? [opened] : [opened, given]
 }
 
 /**

@@ -134,6 +134,37 @@ describe('a git ledger only ever appends, across its whole history', () => {
     expect(fs.readdirSync(path.join(state, 'git-ledgers'))).toHaveLength(1)
   })
 
+  it('refuses a history cut back in another repository that the same address now opens', async () => {
+    // The address stays; what it opens changes: a link re-pointed, or a repository made
+    // at the bare name git tries before `.git`. Each is a replaced history for this
+    // machine, which verified the release that superseded the one deployed again.
+    for (const how of ['link', 'beside'] as const) {
+      const { bare } = remote()
+      const dir = path.dirname(bare)
+      const address = path.join(dir, how === 'link' ? 'current' : 'ledger')
+      if (how === 'link') fs.symlinkSync(bare, address)
+      const spec = `git:${address}#releases`
+      const state = makeTemp()
+      const withState = (args: string[]) =>
+        runCli(['gate', ...args, '--ledger', spec, '--state-dir', state, '--json'])
+      for (const i of [0, 1, 2]) expect((await withState(deployArgs(i))).code).toBe(0)
+      const first = git(bare, ['rev-list', '--reverse', 'releases']).split('\n')[0] ?? ''
+      const copy = path.join(dir, how === 'link' ? 'copy.git' : 'ledger')
+      git(dir, ['clone', '-q', '--bare', bare, copy])
+      git(copy, ['update-ref', 'refs/heads/releases', first])
+      if (how === 'link') {
+        fs.rmSync(address)
+        fs.symlinkSync(copy, address)
+      }
+      const run = await withState(deployArgs(1))
+      expect(run.code, `${how}: ${run.stdout}`).toBe(3)
+      expect(run.stderr).toContain('the last commit this machine verified')
+      expect(git(copy, ['rev-parse', 'releases']).trim()).toBe(first)
+      const check = await withState(['check', '--key', kit.pub])
+      expect(check.code, how).toBe(3)
+    }
+  })
+
   it('stops on a checkpoint that is not one', async () => {
     const { ledger } = remote()
     const state = makeTemp()
