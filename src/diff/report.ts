@@ -100,6 +100,10 @@ export interface PatternSummary {
   kind: ItemKind
   /** The fields that differ, for metadata patterns. */
   fields: string[]
+  /** The causes every item's hints name, sorted (none for items without hints). */
+  causes: string[]
+  /** The values of mode fields, the same in every item (others, such as times, vary). */
+  values?: { field: string; a: string; b: string }[]
   /** What every item of the pattern says (`content identical`), when they say anything. */
   message?: string
   description: string

@@ -4,19 +4,57 @@ import type { DiffItem, PatternSummary } from './report.js'
 const MIN_PATTERN = 10
 
 /**
+ * What an item is folded by: its kind, the fields that differ, its message, the causes
+ * its hints name and the values of its mode fields. Items told apart by any of these are
+ * not one pattern: 12 files made under another umask and one that became setuid were
+ * "13 entries: mode differs", with neither the values nor the causes shown.
+ */
+function patternOf(item: DiffItem): {
+  key: string
+  fields: string[]
+  causes: string[]
+  values: { field: string; a: string; b: string }[]
+} {
+  const fields = (item.fields ?? []).map((f) => f.field).sort()
+  const causes = [...new Set(item.hints.map((h) => h.cause))].sort()
+  const values = (item.fields ?? [])
+    .filter((f) => MODE_FIELD.test(f.field))
+    .map((f) => ({ field: f.field, a: f.a, b: f.b }))
+    .sort((x, y) => (x.field < y.field ? -1 : x.field > y.field ? 1 : 0))
+  const key = JSON.stringify([item.kind, fields, item.message ?? null, causes, values])
+  return { key, fields, causes, values }
+}
+
+// Fields whose values are few and each of which matters (a setuid bit): kept in the key.
+const MODE_FIELD = /mode|permission|attributes/i
+
+/**
  * Groups items that differ in the same way ("22,089 entries: mtime differs, content
  * identical") so that views can show one line where there would be thousands.
  */
 export function summarizePatterns(items: readonly DiffItem[]): PatternSummary[] {
   const groups = new Map<
     string,
-    { kind: DiffItem['kind']; fields: string[]; message: string | undefined; paths: string[] }
+    {
+      kind: DiffItem['kind']
+      fields: string[]
+      causes: string[]
+      values: { field: string; a: string; b: string }[]
+      message: string | undefined
+      paths: string[]
+    }
   >()
   for (const item of items) {
     if (!['metadata', 'only-in-a', 'only-in-b'].includes(item.kind)) continue
-    const fields = (item.fields ?? []).map((f) => f.field).sort()
-    const key = `${item.kind}|${fields.join(',')}|${item.message ?? ''}`
-    const group = groups.get(key) ?? { kind: item.kind, fields, message: item.message, paths: [] }
+    const { key, fields, causes, values } = patternOf(item)
+    const group = groups.get(key) ?? {
+      kind: item.kind,
+      fields,
+      causes,
+      values,
+      message: item.message,
+      paths: [],
+    }
     group.paths.push(item.path)
     groups.set(key, group)
   }
@@ -26,27 +64,41 @@ export function summarizePatterns(items: readonly DiffItem[]): PatternSummary[] 
       count: g.paths.length,
       kind: g.kind,
       fields: g.fields,
+      causes: g.causes,
+      ...(g.values.length === 0 ? {} : { values: g.values }),
       ...(g.message === undefined ? {} : { message: g.message }),
-      description: describe(g.kind, g.fields, g.message, g.paths.length),
+      description: describe(g, g.paths.length),
       examples: g.paths.slice(0, 3),
     }))
     .sort((x, y) => y.count - x.count)
 }
 
 function describe(
-  kind: DiffItem['kind'],
-  fields: string[],
-  message: string | undefined,
+  {
+    kind,
+    fields,
+    causes,
+    values,
+    message,
+  }: {
+    kind: DiffItem['kind']
+    fields: string[]
+    causes: string[]
+    values: { field: string; a: string; b: string }[]
+    message: string | undefined
+  },
   count: number,
 ): string {
   const n = withThousands(count)
   if (kind === 'only-in-a') return `${n} entries only in A`
   if (kind === 'only-in-b') return `${n} entries only in B`
-  const differ = `${n} entries: ${fields.join(', ')} ${fields.length === 1 ? 'differs' : 'differ'}`
+  const shown = values.map((v) => ` (${v.field} ${v.a} → ${v.b})`).join('')
+  const differ = `${n} entries: ${fields.join(', ')} ${fields.length === 1 ? 'differs' : 'differ'}${shown}`
+  const cause = causes.length === 0 ? '' : `; cause: ${causes.join(', ')}`
   // Only an item that says so had its content found identical; the others' content (a
   // link's target) differs as well, and each of them is shown on its own.
-  if (message === 'content identical') return `${differ}, content identical`
-  return `${differ}, content not identical (each shown on its own)`
+  if (message === 'content identical') return `${differ}, content identical${cause}`
+  return `${differ}, content not identical (each shown on its own)${cause}`
 }
 
 /**
@@ -67,14 +119,12 @@ export function isSummarized(item: DiffItem, summaries: readonly PatternSummary[
     (item.kind === 'metadata' && item.message === undefined)
   )
     return false
-  const fields = (item.fields ?? [])
-    .map((f) => f.field)
-    .sort()
-    .join(',')
-  // The message too: an item whose content was found identical is not one of a pattern
-  // whose items' content differs (each of which is shown), and was shown nowhere.
+  // The whole pattern: an item whose content was found identical is not one of a
+  // pattern whose items' content differs (each of which is shown), nor is one of other
+  // causes or mode values; either was shown nowhere.
+  const { key } = patternOf(item)
   return summaries.some(
-    (s) => s.kind === item.kind && s.fields.join(',') === fields && s.message === item.message,
+    (s) => JSON.stringify([s.kind, s.fields, s.message ?? null, s.causes, s.values ?? []]) === key,
   )
 }
 

@@ -260,11 +260,13 @@ PY`,
     expect(code).toBe(1)
     expect(paths(report, 'content')).toEqual(['a.tar'])
     expect(report?.summaries[0]).toMatchObject({ count: 31, kind: 'metadata', fields: ['mtime'] })
-    expect(report?.summaries[0]?.description).toBe('31 entries: mtime differs, content identical')
+    expect(report?.summaries[0]?.description).toBe(
+      '31 entries: mtime differs, content identical; cause: timestamp',
+    )
     expect(report?.items.find((i) => i.kind === 'metadata')?.hints[0]?.cause).toBe('timestamp')
     expect(stdout.length).toBeLessThan(100_000)
     const text = await runCli(['diff', path.join(dir, 'a.tar'), path.join(dir, 'b.tar')])
-    expect(text.stdout).toContain('31 entries: mtime differs, content identical')
+    expect(text.stdout).toContain('31 entries: mtime differs, content identical; cause: timestamp')
     expect(text.stdout.split('\n').length).toBeLessThan(20)
   })
 

@@ -567,7 +567,7 @@ describe('summarizePatterns', () => {
     }))
     const summaries = summarizePatterns(items)
     expect(summaries.map((s) => s.description)).toEqual([
-      '12 entries: mode, mtime differ, content not identical (each shown on its own)',
+      '12 entries: mode, mtime differ (mode 0700 → 0755), content not identical (each shown on its own)',
     ])
     expect(items.some((item) => isSummarized(item, summaries))).toBe(false)
   })
@@ -620,6 +620,33 @@ describe('summarizePatterns', () => {
       hints: [],
     }
     expect(isSummarized(alone, summarizePatterns([...many, alone]))).toBe(false)
+  })
+
+  it('folds no item into a pattern of other causes or other mode values: a setuid bit is shown', () => {
+    const umask = (i: number): DiffItem => ({
+      path: `t!f${i}`,
+      kind: 'metadata',
+      fields: [{ field: 'mode', a: '0644', b: '0664' }],
+      message: 'content identical',
+      hints: [{ cause: 'umask', evidence: 'group write', fix: 'umask 022' }],
+    })
+    const setuid: DiffItem = {
+      path: 't!bin/su',
+      kind: 'metadata',
+      fields: [{ field: 'mode', a: '0755', b: '04755' }],
+      message: 'content identical',
+      hints: [{ cause: 'umask', evidence: 'made up, to share the cause', fix: 'x' }],
+    }
+    const items = [...Array.from({ length: 12 }, (_, i) => umask(i)), setuid]
+    const summaries = summarizePatterns(items)
+    expect(summaries.map((s) => s.description)).toEqual([
+      '12 entries: mode differs (mode 0644 → 0664), content identical; cause: umask',
+    ])
+    expect(isSummarized(setuid, summaries)).toBe(false)
+    expect(items.filter((i) => isSummarized(i, summaries))).toHaveLength(12)
+    // The same values under another cause are not one pattern either.
+    const other = { ...umask(99), hints: [{ cause: 'permissions', evidence: 'e', fix: 'f' }] }
+    expect(isSummarized(other, summarizePatterns([...items, other]))).toBe(false)
   })
 })
 
