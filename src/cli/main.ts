@@ -69,7 +69,15 @@ export async function main(
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version print to stdout and succeed; everything else is a usage error.
-      return err.exitCode === 0 ? EXIT.yes : EXIT.usage
+      if (err.exitCode !== 0) return EXIT.usage
+      // Exit 0 is "yes": help or version asked for among other arguments (an artifact
+      // named `-V`, `reproof verify "$f" --bundle b.json`) would pass a verify that never
+      // ran. Only a request for help or the version alone succeeds.
+      if (askedOnlyForHelp(argv.slice(2), program)) return EXIT.yes
+      streams.stderr.write(
+        `reproof: ${err.code === 'commander.version' ? '--version' : '--help'} among other arguments: nothing was run or checked (put a file whose name starts with - after --)\n`,
+      )
+      return EXIT.usage
     }
     return reportError(err, streams, wantsJson(argv))
   } finally {
@@ -77,6 +85,22 @@ export async function main(
     process.off('SIGTERM', onSignal)
     process.off('SIGHUP', onSignal)
   }
+}
+
+/** Whether the arguments are command names and help or version flags, nothing else. */
+function askedOnlyForHelp(args: readonly string[], program: Command): boolean {
+  const flags = new Set(['-h', '--help', '-V', '--version'])
+  let command: Command = program
+  for (const arg of args) {
+    if (flags.has(arg)) continue
+    const sub: Command | undefined =
+      arg === 'help'
+        ? command
+        : command.commands.find((c) => c.name() === arg || c.aliases().includes(arg))
+    if (sub === undefined) return false
+    command = sub
+  }
+  return true
 }
 
 /** `--json` among reproof's own arguments (never the build command's, after `--`). */

@@ -645,7 +645,10 @@ describe('summarizePatterns', () => {
     expect(isSummarized(setuid, summaries)).toBe(false)
     expect(items.filter((i) => isSummarized(i, summaries))).toHaveLength(12)
     // The same values under another cause are not one pattern either.
-    const other = { ...umask(99), hints: [{ cause: 'permissions', evidence: 'e', fix: 'f' }] }
+    const other: DiffItem = {
+      ...umask(99),
+      hints: [{ cause: 'permissions', evidence: 'e', fix: 'f' }],
+    }
     expect(isSummarized(other, summarizePatterns([...items, other]))).toBe(false)
   })
 })

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { main } from '../../../src/cli/main.js'
+
+// The exit code and stderr of one command line, with nothing of it run.
+const run = async (args: string[]) => {
+  let stdout = ''
+  let stderr = ''
+  const code = await main(['node', 'reproof', ...args], {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: {},
+  })
+  return { code, stdout, stderr }
+}
+
+describe('help and version', () => {
+  it('succeed when they are all that is asked', async () => {
+    for (const args of [
+      ['--help'],
+      ['-V'],
+      ['--version'],
+      ['verify', '--help'],
+      ['gate', 'deploy', '-h'],
+      ['help', 'verify'],
+      ['help'],
+    ]) {
+      const { code, stdout } = await run(args)
+      expect(code, args.join(' ')).toBe(0)
+      expect(stdout, args.join(' ')).not.toBe('')
+    }
+  })
+
+  it('are a usage error among other arguments: exit 0 would be a verify that never ran', async () => {
+    for (const args of [
+      ['verify', '-V', '--bundle', 'b.json', '--key', 'k.pub'],
+      ['verify', 'out/app', '-V', '--bundle', 'b.json'],
+      ['verify', '-h', '--bundle', 'b.json'],
+      ['verify', 'out/app', '--bundle', 'b.json', '--help'],
+      ['gate', 'deploy', '--env', 'prod', '--version'],
+      ['diff', 'a', 'b', '--help'],
+    ]) {
+      const { code, stderr } = await run(args)
+      expect(code, args.join(' ')).toBe(2)
+      expect(stderr).toMatch(
+        /^reproof: --(help|version) among other arguments: nothing was run or checked/,
+      )
+    }
+  })
+})
