@@ -30,6 +30,14 @@ const MAX_POLICY_BYTES = 1024 * 1024
 export function readPolicyFile(file: string): PolicyFile {
   const text = readBounded(file, MAX_POLICY_BYTES, `--policy ${file}`).toString('utf8')
   const json = parseJsonInput(text, `--policy ${file}`, file)
+  // valibot's strictObject takes an array (every key of this one is optional), and `[]`
+  // passed as a policy that asks nothing.
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ReproofError(
+      'E_INPUT',
+      `--policy ${file}: must be a JSON object, not ${Array.isArray(json) ? 'an array' : json === null ? 'null' : typeof json}`,
+      { path: file },
+    )
   const parsed = v.safeParse(PolicyFileSchema, json)
   if (!parsed.success) {
     const issue = parsed.issues[0]

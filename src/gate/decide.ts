@@ -297,6 +297,27 @@ export const CLOCK_SKEW_MS = 5 * 60_000
  * released or without a reason), which anyone who can append could otherwise forge with
  * a valid chain. Pure.
  */
+/**
+ * The first record dated more than the clock skew after `now`: no gate could have
+ * written it yet. Such a record (forged, or from a gate whose clock ran far ahead) passed
+ * every check, and then refused every deploy and rollback until its date came, since a
+ * request may not be dated well before a record already written. Pure.
+ */
+export function firstRecordFromTheFuture(
+  records: readonly LedgerRecord[],
+  now: number,
+): { index: number; why: string } | undefined {
+  for (const [index, r] of records.entries()) {
+    const ms = Date.parse(r.at)
+    if (Number.isFinite(ms) && ms > now + CLOCK_SKEW_MS)
+      return {
+        index,
+        why: `its time ${r.at} is more than ${CLOCK_SKEW_MS / 60_000} minutes after this machine's, ${new Date(now).toISOString()}: no gate could have written it yet, or a clock is wrong`,
+      }
+  }
+  return undefined
+}
+
 export function firstRecordNoGateWrites(
   records: readonly LedgerRecord[],
 ): { index: number; why: string } | undefined {

@@ -2,7 +2,12 @@ import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
 import { firstStoreProblem } from './check-store.js'
-import { firstRecordNoGateWrites, recordedSigner, type LedgerRecord } from './decide.js'
+import {
+  firstRecordFromTheFuture,
+  firstRecordNoGateWrites,
+  recordedSigner,
+  type LedgerRecord,
+} from './decide.js'
 import { keptBundleName, type Ledger } from './ledger.js'
 import { openLedger } from './open-ledger.js'
 import type { GateCheckOptions } from '../config/gate-options.js'
@@ -47,7 +52,8 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
       )
     // Every step by the rules: a record no gate would have written (forged with a valid
     // chain by anyone who can append) is found by replaying the decisions.
-    const ruled = firstRecordNoGateWrites(records)
+    const ruled =
+      firstRecordNoGateWrites(records) ?? firstRecordFromTheFuture(records, options.clock())
     if (ruled !== undefined) {
       const record = records[ruled.index]
       throw new ReproofError(

@@ -151,6 +151,28 @@ describe('gate check verifies the evidence of every record, not only the links',
     }
   })
 
+  it('names a record dated after this machine’s clock, which no gate could have written yet', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const [first, second] = read(ledger)
+    if (first === undefined || second === undefined) throw new Error('two records expected')
+    // A rollback to release 0 with a reason, dated in 2100: every rule holds but time.
+    const future = {
+      ...first,
+      seq: 3,
+      action: 'rollback' as const,
+      reason: 'x',
+      at: '2100-01-01T00:00:00.000Z',
+    }
+    fs.writeFileSync(ledger, forge([first, second, future]))
+    const run = await check(ledger)
+    expect(run.code, run.stderr).toBe(3)
+    expect(run.stderr).toMatch(
+      /ledger\.jsonl:3: prod #3: a record no gate writes \(its time 2100-01-01T00:00:00\.000Z is more than 5 minutes after this machine's/,
+    )
+  })
+
   it('stops status and deploy, not only check, on a well-chained record no gate writes', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     const state = makeTemp()

@@ -544,6 +544,27 @@ describe('reproof verify on bundles reproof made', () => {
       (await runCli(['verify', artifact, '--bundle', bundle, '--key', pub, '--policy', policy]))
         .code,
     ).toBe(2)
+    // Not an object: an array asks nothing, and is refused rather than taken for that.
+    for (const [text, what] of [
+      ['[]', 'an array'],
+      ['[{"requireReproduced": true}]', 'an array'],
+      ['null', 'null'],
+      ['7', 'number'],
+    ] as const) {
+      fs.writeFileSync(policy, text)
+      const run = await runCli([
+        'verify',
+        artifact,
+        '--bundle',
+        bundle,
+        '--key',
+        pub,
+        '--policy',
+        policy,
+      ])
+      expect(run.code, text).toBe(2)
+      expect(run.stderr).toContain(`--policy ${policy}: must be a JSON object, not ${what}`)
+    }
   })
 })
 

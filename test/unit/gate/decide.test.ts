@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   CLOCK_SKEW_MS,
   decideGate,
+  firstRecordFromTheFuture,
   firstRecordNoGateWrites,
   GENESIS,
   recordedSigner,
@@ -198,6 +199,24 @@ describe('decideGate', () => {
           expect(found?.why).toMatch(
             /^its time .* is more than 5 minutes before .*, the time of a record written before it$/,
           )
+        },
+      ),
+    )
+  })
+
+  it('names the first record dated more than the skew after the reader’s clock', () => {
+    const now = Date.parse('2026-06-01T00:00:00.000Z')
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -30 * 86_400_000, max: 2 * CLOCK_SKEW_MS }), { maxLength: 12 }),
+        (offsets) => {
+          const records = offsets.map(
+            (o) => ({ at: new Date(now + o).toISOString() }) as LedgerRecord,
+          )
+          const expected = offsets.findIndex((o) => o > CLOCK_SKEW_MS)
+          const found = firstRecordFromTheFuture(records, now)
+          expect(found?.index ?? -1).toBe(expected)
+          if (found !== undefined) expect(found.why).toMatch(/is more than 5 minutes after/)
         },
       ),
     )
