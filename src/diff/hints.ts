@@ -139,17 +139,18 @@ export function contentHints(
       })
     }
   }
-  // Times explain only themselves: a line that differs in more than its times (a
-  // version, a key) is not explained by SOURCE_DATE_EPOCH, and is said to be so.
-  // (Text only: a binary's other differing bytes follow from the times, a build id for one.)
-  if (
-    diff.text !== undefined &&
-    written?.rest !== undefined &&
-    hints.every((h) => h.cause === 'timestamp')
-  )
+  // Times, paths and host names explain only themselves: a line that differs in more
+  // than those (a version, a key, a flag) is not explained by SOURCE_DATE_EPOCH or a
+  // prefix map, and is said to be so. (Text only: a binary's other differing bytes follow
+  // from them, a build id for one.)
+  const rest =
+    diff.text === undefined
+      ? undefined
+      : residue(hints, written?.masked ?? [regionA, regionB], context)
+  if (rest !== undefined)
     hints.push({
       cause: 'unexplained',
-      evidence: `the lines differ besides their times too: ${written.rest}`,
+      evidence: `the lines differ besides their ${rest.what} too: ${rest.where}`,
       fix: FIX.unexplained,
     })
   if (hints.length === 0) {
@@ -167,6 +168,65 @@ export function contentHints(
     })
   }
   return hints
+}
+
+// The causes whose evidence is a value in the text, which can be taken out of it.
+const IN_THE_TEXT: Record<string, string> = {
+  timestamp: 'times',
+  'build-path': 'build paths',
+  hostname: 'host names',
+  environment: 'variation canaries',
+}
+
+/**
+ * What two differing regions of text still differ in with the values every hint names
+ * taken out (times, absolute paths, host names and canaries), where every hint is of such
+ * a value; undefined when nothing is left, or when a hint of another kind (an order)
+ * explains the lines as a whole.
+ */
+function residue(
+  hints: readonly Hint[],
+  /** The regions, with the times the time evidence found taken out. */
+  [restA, restB]: readonly [string, string],
+  context: HintContext,
+): { what: string; where: string } | undefined {
+  if (hints.length === 0 || !hints.every((h) => h.cause in IN_THE_TEXT)) return undefined
+  const causes = new Set(hints.map((h) => h.cause))
+  const masks: ((text: string) => string)[] = []
+  if (causes.has('build-path')) masks.push((text) => text.replace(ABSOLUTE_PATH, '\ufffc'))
+  // Run B's canary is known, not what run A wrote in its place (its own host name): the
+  // word holding the canary in B stands for any one word in A.
+  const canary =
+    context.canary !== undefined && (causes.has('hostname') || causes.has('environment'))
+      ? context.canary
+      : undefined
+  // Each side's own build roots first: a root of one component is no ABSOLUTE_PATH.
+  const roots = (text: string, side: 0 | 1): string =>
+    causes.has('build-path')
+      ? context.roots[side]
+          .filter((root) => root.length >= 4)
+          .reduce((t, root) => t.split(root).join('\ufffc'), text)
+      : text
+  const [maskedA, maskedB] = [roots(restA, 0), roots(restB, 1)].map((text) =>
+    masks.reduce((t, m) => m(t), text),
+  )
+  if (maskedA === undefined || maskedB === undefined || maskedA === maskedB) return undefined
+  if (canary !== undefined) {
+    // Bounded: a pattern of a region's size, with a wildcard per canary, only for a few
+    // lines' worth; beyond that the canary's hint stands alone, as before.
+    if (maskedB.length > 64 * 1024) return undefined
+    const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const words = maskedB.split(new RegExp(`[^\\s"'=:,;]*${escape(canary)}[^\\s"'=:,;]*`))
+    if (words.length > 65) return undefined
+    const pattern = new RegExp(`^${words.map(escape).join(`[^\\s"'=:,;]*`)}$`)
+    if (words.length > 1 && pattern.test(maskedA)) return undefined
+  }
+  let at = 0
+  while (at < maskedA.length && maskedA[at] === maskedB[at]) at++
+  const around = (text: string): string =>
+    JSON.stringify(text.slice(Math.max(0, at - 12), at + 20).replace(/\ufffc/g, '…'))
+  const what = [...causes].map((c) => IN_THE_TEXT[c]).join(' and ')
+  return { what, where: `A ${around(maskedA)}, B ${around(maskedB)}` }
 }
 
 function pathEvidence(a: Buffer, b: Buffer, context: HintContext): string | undefined {
@@ -586,7 +646,7 @@ function timeEvidence(
   regionB: string,
   context: HintContext,
   whole?: readonly [Buffer, Buffer],
-): { evidence: string; rest?: string } | undefined {
+): { evidence: string; masked: readonly [string, string] } | undefined {
   // Without known times, a date written as one is a date whatever its year (a
   // catalog's revision date from years ago); a bare number must be near now to count.
   const plausible = (t: FoundTime, [guessFrom, to]: [number, number]): boolean => {
@@ -617,14 +677,10 @@ function timeEvidence(
     times
       .reduce((text, t) => text.split(t.text).join('\ufffc'), region)
       .replace(WEEKDAY_BEFORE_TIME, '\ufffc')
-  const [restA, restB] = [masked(regionA, timesA), masked(regionB, timesB)]
-  const evidence = `A: ${show(x)}; B: ${show(y)}`
-  if (restA === restB) return { evidence }
-  let at = 0
-  while (at < restA.length && restA[at] === restB[at]) at++
-  const around = (text: string): string =>
-    JSON.stringify(text.slice(Math.max(0, at - 12), at + 20).replace(/\ufffc/g, '…'))
-  return { evidence, rest: `A ${around(restA)}, B ${around(restB)}` }
+  return {
+    evidence: `A: ${show(x)}; B: ${show(y)}`,
+    masked: [masked(regionA, timesA), masked(regionB, timesB)],
+  }
 }
 
 /**

@@ -317,6 +317,49 @@ describe('content hints', () => {
     expect(domain[0]?.fix).toMatch(/domain name/)
   })
 
+  it('says what a path, host name or canary leaves unexplained beside it', async () => {
+    const causes = async (a: string, b: string, known = context) =>
+      (await hintsFor(a, b, known)).map((h) => h.cause)
+    const [rootA, rootB] = ['/tmp/reproof-x/a/proj', '/tmp/reproof-x/b-path-canary0123456789/proj']
+    // The build's own roots, and a key beside them.
+    expect(await causes(`built_in=${rootA}\nkey=1a2b\n`, `built_in=${rootB}\nkey=ffee\n`)).toEqual([
+      'build-path',
+      'unexplained',
+    ])
+    expect(await causes(`built_in=${rootA}\nkey=1a2b\n`, `built_in=${rootB}\nkey=1a2b\n`)).toEqual([
+      'build-path',
+    ])
+    // A plain diff of copied files: the same file under two directories.
+    const plain = async (a: string, b: string) => causes(a, b, guessed)
+    expect(
+      await plain(
+        'source=/home/alice/src/proj/main.c\nverify_tls=true\n',
+        'source=/tmp/build-b/proj/main.c\nverify_tls=false\n',
+      ),
+    ).toEqual(['build-path', 'unexplained'])
+    const [, last] = await hintsFor(
+      'source=/home/alice/src/proj/main.c\nverify_tls=true\n',
+      'source=/tmp/build-b/proj/main.c\nverify_tls=false\n',
+      guessed,
+    )
+    expect(last?.evidence).toMatch(
+      /^the lines differ besides their build paths too: .*verify_tls=false/,
+    )
+    expect(
+      await plain(
+        'source=/home/alice/src/proj/main.c\nverify_tls=true\n',
+        'source=/tmp/build-b/proj/main.c\nverify_tls=true\n',
+      ),
+    ).toEqual(['build-path'])
+    // Run A's host name is not known: the word holding B's canary stands for any word.
+    expect(
+      await causes('host=builder\nseed=1\n', 'host=reproof-canary0123456789\nseed=2\n'),
+    ).toEqual(['hostname', 'unexplained'])
+    expect(
+      await causes('host=builder\nseed=1\n', 'host=reproof-canary0123456789\nseed=1\n'),
+    ).toEqual(['hostname'])
+  })
+
   it('falls back to unexplained, saying what it looked for', async () => {
     const hints = await hintsFor(Buffer.from([1, 2, 3, 4]), Buffer.from([1, 9, 3, 8]))
     expect(hints).toHaveLength(1)
