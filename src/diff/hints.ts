@@ -849,6 +849,12 @@ export function fieldHints(
     } else if (f.field === 'mode' || f.field === 'external attributes') {
       const hint = modeHint(f)
       if (hint !== undefined) add(hint)
+    } else if (['inode', 'links', 'file system device'].includes(f.field)) {
+      add({
+        cause: 'filesystem',
+        evidence,
+        fix: 'cpio --reproducible (GNU cpio: --ignore-devno --renumber-inodes), or reproof normalize',
+      })
     } else if (['uid', 'gid', 'uname', 'gname'].includes(f.field)) {
       add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
     } else if (f.field === 'name' && (f.a.includes('/') || f.b.includes('/'))) {

@@ -14,6 +14,7 @@ export type Cause =
   | 'hostname'
   | 'environment'
   | 'compression'
+  | 'filesystem'
   | 'derived'
   | 'unexplained'
 

@@ -167,8 +167,20 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
         uid: String(header.uid),
         gid: String(header.gid),
         ...(type === 'other' ? { type: OTHER_TYPES[header.mode & S_IFMT] ?? 'unknown type' } : {}),
-        ...((header.mode & S_IFMT) === S_IFCHR || (header.mode & S_IFMT) === S_IFBLK
+        ...((header.mode & S_IFMT) === S_IFCHR ||
+        (header.mode & S_IFMT) === S_IFBLK ||
+        !/^0(,0)?$/.test(header.rdev)
           ? { device: header.rdev }
+          : {}),
+        // What the building file system gave the entry: they make the archive's bytes
+        // differ though every member is the same (GNU cpio without --reproducible).
+        inode: String(header.ino),
+        links: String(header.nlink),
+        'file system device': header.dev,
+        // The data an entry other than a file or link carries (a directory's, one of an
+        // unknown type): extracted or not, it is bytes of the archive.
+        ...(type !== 'file' && type !== 'symlink' && header.fileSize > 0
+          ? { data: `${header.fileSize} bytes, sha256 ${hash.digest('hex')}` }
           : {}),
         ...checkField(type === 'file' ? flavor : 'newc', header.check, sum),
       },

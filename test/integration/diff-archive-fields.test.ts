@@ -311,7 +311,8 @@ open('b.cpio', 'wb').write(newc([('f%d' % i, b'', 7 if i else 8, n) for i in ran
     ])
     expect(run.code).toBe(1)
     const fields = fieldsOf(JSON.parse(run.stdout) as DiffReport)
-    expect(fields.slice(0, 2)).toEqual([
+    expect(fields.slice(0, 3)).toEqual([
+      'f0 inode: 7 → 8',
       'f0 hard links: 20000 → (absent)',
       'f1 hard link of: f0 → (absent)',
     ])

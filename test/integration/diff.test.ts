@@ -1493,8 +1493,11 @@ PY`,
       expect.arrayContaining(['dev type: character-device → fifo', 'dev device: 1,3 → (absent)']),
     )
     expect(await fields('links')).toEqual([
+      'x links: 2 → 1',
       'x hard links: 2 → (absent)',
       expect.stringMatching(/^x linked content: 6 bytes, sha256 [0-9a-f]{64} → \(absent\)$/),
+      expect.stringMatching(/^y inode: \d+ → \d+$/),
+      'y links: 2 → 1',
       'y hard link of: x → (absent)',
     ])
   })
@@ -1549,8 +1552,13 @@ PY`,
       )
       expect(code).toBe(1)
       const item = (p: string) => report?.items.find((i) => i.path === `a.${format}!${p}`)
-      expect(item('x.txt')?.text?.unified).toContain('+two')
+      const text = report?.items.find((i) => i.path === `a.${format}!x.txt` && i.kind === 'content')
+      expect(text?.text?.unified).toContain('+two')
       expect(item('y.txt')?.fields?.find((f) => f.field === 'mode')?.b).toBe('0600')
+      // Each side's inode numbers are the building file system's: named, with their cause.
+      const inode = item('y.txt')?.fields?.find((f) => f.field === 'inode')
+      expect(inode?.a).not.toBe(inode?.b)
+      expect(item('y.txt')?.hints.map((h) => h.cause)).toContain('filesystem')
     }
   })
 

@@ -89,3 +89,57 @@ describe('scanCpio', () => {
     )
   })
 })
+
+/** One newc entry: its header's fields as given (the rest 0), its name and its data. */
+function newcEntry(
+  name: string,
+  fields: { mode: number; ino?: number; nlink?: number; devmajor?: number; rdevmajor?: number },
+  data = Buffer.alloc(0),
+): Buffer {
+  const hex = (n: number): string => n.toString(16).padStart(8, '0')
+  const nameBytes = Buffer.from(`${name}\0`)
+  const values = [
+    fields.ino ?? 0,
+    fields.mode,
+    0,
+    0,
+    fields.nlink ?? 1,
+    0,
+    data.length,
+    fields.devmajor ?? 0,
+    0,
+    fields.rdevmajor ?? 0,
+    0,
+    nameBytes.length,
+    0,
+  ]
+  const header = Buffer.from(`070701${values.map(hex).join('')}`)
+  const pad = (n: number): Buffer => Buffer.alloc((4 - (n % 4)) % 4)
+  return Buffer.concat([
+    header,
+    nameBytes,
+    pad(header.length + nameBytes.length),
+    data,
+    pad(data.length),
+  ])
+}
+
+describe('scanCpio: what the file system gave, and data beside no file', () => {
+  it('names inode, link count, file system device, a non-device rdev and a directory’s data', async () => {
+    const bytes = Buffer.concat([
+      newcEntry('d', { mode: 0o40755, ino: 7, nlink: 2, devmajor: 8 }, Buffer.from('hidden')),
+      newcEntry('f', { mode: 0o100644, ino: 9, rdevmajor: 3 }, Buffer.from('x')),
+      newcEntry('TRAILER!!!', { mode: 0 }),
+    ])
+    const { inventory } = await scan(bytes)
+    const [d, f] = inventory.members
+    expect(d?.meta).toMatchObject({
+      inode: '7',
+      links: '2',
+      'file system device': '8,0',
+      data: expect.stringMatching(/^6 bytes, sha256 [0-9a-f]{64}$/) as unknown,
+    })
+    expect(f?.meta).toMatchObject({ inode: '9', links: '1', device: '3,0' })
+    expect(f?.meta.data).toBeUndefined()
+  })
+})
