@@ -939,10 +939,12 @@ function modeHint(f: FieldDifference): Hint | undefined {
   const changed = (f.field === 'mode' ? a ^ b : (a ^ b) >>> 16) & 0o7777
   // Only an MS-DOS attribute (the archive bit) or the file type differs: no permission did.
   if (changed === 0 && f.field === 'external attributes') return undefined
-  if (changed !== 0 && (changed & ~0o022) === 0) {
+  // Only group and other bits: what a umask takes away (022 against 002 for write, 077
+  // against 022 for a private one, which takes the exec bits of group and other too).
+  if (changed !== 0 && (changed & ~0o077) === 0) {
     return {
       cause: 'umask',
-      evidence: `${f.field}: ${f.a} → ${f.b} (group/other write bits)`,
+      evidence: `${f.field}: ${f.a} → ${f.b} (group/other ${(changed & ~0o022) === 0 ? 'write bits' : 'permission bits'})`,
       fix: 'set umask 022 for the build, or normalize modes: tar --mode=go-w',
     }
   }

@@ -486,6 +486,19 @@ describe('field hints', () => {
       /^set the exec bit explicitly in the build/,
     )
     expect(fieldHints([{ field: 'mode', a: '0644', b: '4644' }])[0]?.fix).toMatch(/tar --mode/)
+    // A private umask (077) against 022: group and other bits only, exec bits among them.
+    for (const [a, b] of [
+      ['0700', '0755'],
+      ['0600', '0644'],
+      ['040700', '040755'],
+    ] as const)
+      expect(fieldHints([{ field: 'mode', a, b }])[0], `${a} ${b}`).toMatchObject({
+        cause: 'umask',
+        evidence: `mode: ${a} → ${b} (group/other permission bits)`,
+      })
+    // The owner's exec bit, or a setuid bit, is never a umask's doing.
+    expect(fieldHints([{ field: 'mode', a: '0600', b: '0700' }])[0]?.cause).toBe('permissions')
+    expect(fieldHints([{ field: 'mode', a: '0755', b: '04755' }])[0]?.cause).toBe('permissions')
     expect(
       fieldHints([{ field: 'external attributes', a: '0x81a40000', b: '0x81b40000' }])[0]?.cause,
     ).toBe('umask')
