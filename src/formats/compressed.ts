@@ -22,9 +22,28 @@ const GZIP_OS: Record<number, string> = {
 export function compressionHeader(format: Compression, head: Buffer): Record<string, string> {
   if (format === 'bzip2') return { 'block size': `${String.fromCharCode(head[3] ?? 0x30)}00k` }
   if (format === 'xz') return { 'stream flags': head.subarray(6, 8).toString('hex') }
-  // Which optional fields (content size, checksum, dictionary id) the frame carries.
-  if (format === 'zstd') return { 'frame descriptor': `0x${(head[4] ?? 0).toString(16)}` }
+  // Which optional fields (content size, checksum, dictionary id) the first data frame
+  // carries: past any skippable frames before it (pzstd writes one first), whose size
+  // field was read as a descriptor.
+  if (format === 'zstd') {
+    const at = firstZstdDataFrame(head)
+    return at === undefined || at + 4 >= head.length
+      ? {}
+      : { 'frame descriptor': `0x${(head[at + 4] ?? 0).toString(16)}` }
+  }
   return parseGzipHeader(head)
+}
+
+/** Where the first zstd data frame starts in `head`, past skippable frames; undefined beyond it. */
+function firstZstdDataFrame(head: Buffer): number | undefined {
+  let at = 0
+  while (at + 8 <= head.length) {
+    const magic = head.readUInt32LE(at)
+    if (magic === 0xfd2fb528) return at
+    if ((magic & 0xfffffff0) >>> 0 !== 0x184d2a50) return undefined
+    at += 8 + head.readUInt32LE(at + 4)
+  }
+  return undefined
 }
 
 /** RFC 1952: mtime, extra flags, OS, and the optional extra, name, comment and header CRC fields. */
