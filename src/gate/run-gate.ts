@@ -151,7 +151,7 @@ function gateBundle(
       : undefined
   const bundleFile =
     action.kind === 'deploy' ? action.bundle : (action.bundle ?? stored?.file ?? '')
-  const bundle = readBundleBytes(bundleFile)
+  const bundle = stored === undefined ? readBundleBytes(bundleFile) : readStoredBundle(bundleFile)
   const bundleDigest = sha256Hex(bundle)
   // The store names each bundle by its digest: any other content was put there by hand.
   if (stored !== undefined && stored.bundleDigest !== bundleDigest) {
@@ -162,6 +162,25 @@ function gateBundle(
     )
   }
   return { bundleFile, bundle, bundleDigest }
+}
+
+/**
+ * A bundle from the ledger's store, which the gate wrote: one that cannot be read as a
+ * file (replaced by a FIFO or a directory, cut beyond a bundle's size) is a store edited
+ * by hand, exit 3 as the docs say, not the caller's bad input.
+ */
+function readStoredBundle(file: string): Buffer {
+  try {
+    return readBundleBytes(file)
+  } catch (err) {
+    if (!(err instanceof ReproofError) || err.code !== 'E_INPUT') throw err
+    throw new ReproofError(
+      'E_LEDGER',
+      `${file}: the bundle the ledger keeps cannot be read as one (${err.message.replace(`--bundle ${file}: `, '')}); the store was edited, and the gate stops until a person has looked`,
+      { path: file },
+      { cause: err },
+    )
+  }
 }
 
 /** What the decision is asked: the action, on this digest and bundle, by whom and when. */

@@ -105,6 +105,15 @@ describe('reproof gate', () => {
     expect(swapped.stderr).toContain(
       'its content is not the bundle its name and the ledger record say',
     )
+    // Replaced by what is not a file: the store edited too (exit 3), not the caller's input.
+    fs.rmSync(storedFile)
+    fs.mkdirSync(storedFile)
+    const notAFile = await rollback(ledger, 0, 'bad release', kit.pub)
+    expect(notAFile.code, notAFile.stderr).toBe(3)
+    expect(notAFile.stderr).toContain(
+      'the bundle the ledger keeps cannot be read as one (a directory',
+    )
+    fs.rmdirSync(storedFile)
     fs.writeFileSync(storedFile, kept)
     const back = await rollback(ledger, 0, 'bad release', kit.pub)
     expect([back.code, back.result?.decision]).toEqual([0, 'recorded'])
