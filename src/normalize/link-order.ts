@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 /**
  * An entry below a path that a symbolic link of the archive takes (`l/f` with `l -> d`)
  * whose order relative to that link `after` changes from `before` (pure): written before
@@ -89,6 +90,18 @@ export function movedOverwrite<T>(
     if (moved !== undefined) return moved
   }
   return undefined
+}
+
+/**
+ * The path as a file system that ignores case and Unicode normalization (macOS's and
+ * Windows' defaults) sees it: `path` holds one character per byte; a name that is not
+ * UTF-8 is kept as it is. Two entries of one such path are one file there, and the last
+ * written is what stays, as for `a` and `./a` everywhere.
+ */
+export function foldedPath(path: string): string {
+  const bytes = Buffer.from(path, 'latin1')
+  if (!isUtf8(bytes)) return path
+  return bytes.toString('utf8').normalize('NFD').toLowerCase().normalize('NFC')
 }
 
 /**

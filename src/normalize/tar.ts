@@ -11,7 +11,13 @@ import { padded, parsePax, readTarBlocks, type RawEntry } from '../formats/tar-b
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { lateTimesChange, NPM_MTIME, specialBitsChange, type NormalizeRules } from './rules.js'
 import { MAX_OCTAL_TIME, memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
-import { belowAFile, movedBelowLink, movedOverwrite, throughLink } from './link-order.js'
+import {
+  belowAFile,
+  foldedPath,
+  movedBelowLink,
+  movedOverwrite,
+  throughLink,
+} from './link-order.js'
 
 export type { TarChanges } from './tar-headers.js'
 
@@ -292,6 +298,13 @@ export function planTar(
     throw new ReproofError(
       'E_INPUT',
       `${where}: the entry at byte ${firstMoved.raw.at} (${toDisplayText(fromNameBytes(firstMoved.raw.name))}) is extracted to the same path as another entry; sorting would change which one tar leaves there`,
+      { path: where },
+    )
+  const folded = movedOverwrite(members, ordered, (e) => foldedPath(pathOf(e)))
+  if (folded !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the entry at byte ${folded.raw.at} (${toDisplayText(fromNameBytes(folded.raw.name))}) is extracted to the same path as another entry where case or Unicode normalization is ignored (macOS, Windows); sorting would change which one tar leaves there`,
       { path: where },
     )
   const below = movedBelowLink(members, ordered, pathOf, (e) => e.raw.type === '2')

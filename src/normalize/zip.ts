@@ -26,7 +26,7 @@ import {
 import { orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { BytesReader, OffsetFileReader } from '../formats/zip-offset-reader.js'
 import { isMozillaZip, readTail, zipOffsetBase, zipPrefixLength } from '../formats/zip-prefix.js'
-import { belowAFile, movedBelowLink, movedOverwrite } from './link-order.js'
+import { belowAFile, foldedPath, movedBelowLink, movedOverwrite } from './link-order.js'
 import { firstFew } from '../first-few.js'
 
 export interface ZipChanges {
@@ -231,6 +231,11 @@ function refuseOrderThatMatters(
     if (moved !== undefined)
       throw refuse(
         `the member ${toDisplayText(moved.name)} is extracted to the same path as another member; sorting would change which one an extractor leaves there`,
+      )
+    const folded = movedOverwrite(before, sorted, (m) => foldedPath(path(m)))
+    if (folded !== undefined)
+      throw refuse(
+        `the member ${toDisplayText(folded.name)} is extracted to the same path as another member where case or Unicode normalization is ignored (macOS, Windows); sorting would change which one an extractor there leaves`,
       )
   }
   if (befores.every((before) => sorted.every((m, i) => m === before[i]))) return

@@ -133,6 +133,51 @@ with tarfile.open('file.tar', 'w') as t:
     expect((await normalize(dir, 'sorted.zip')).code).toBe(0)
   })
 
+  it('refuses to reorder members one path apart only in case or Unicode normalization', async () => {
+    const dir = makeTemp()
+    // On macOS and Windows each pair is one file, and the last written stays.
+    const nfc = '\u00e9.txt'
+    const nfd = 'e\u0301.txt'
+    makeZip(dir, 'case.zip', [
+      ['a.txt', 'lower', 3, 0o100644],
+      ['A.txt', 'upper', 3, 0o100644],
+    ])
+    makeZip(dir, 'nfc.zip', [
+      [nfc, 'composed', 3, 0o100644],
+      [nfd, 'decomposed', 3, 0o100644],
+    ])
+    await refused(dir, [
+      [
+        'case.zip',
+        /A\.txt is extracted to the same path as another member where case or Unicode normalization is ignored/,
+      ],
+      [
+        'nfc.zip',
+        /extracted to the same path as another member where case or Unicode normalization is ignored/,
+      ],
+    ])
+    python(
+      dir,
+      `
+import tarfile, io
+with tarfile.open('case.tar', 'w') as t:
+    for n in ('a.txt', 'A.txt'):
+        i = tarfile.TarInfo(n); i.size = 1; t.addfile(i, io.BytesIO(b'x'))
+`,
+    )
+    const tar = await normalize(dir, 'case.tar')
+    expect(tar.code).toBe(2)
+    expect(tar.stderr).toMatch(
+      /\(A\.txt\) is extracted to the same path as another entry where case/,
+    )
+    // Already in the order sorting gives: nothing moves, and nothing is refused.
+    makeZip(dir, 'kept.zip', [
+      ['A.txt', 'upper', 3, 0o100644],
+      ['a.txt', 'lower', 3, 0o100644],
+    ])
+    expect((await normalize(dir, 'kept.zip')).code).toBe(0)
+  })
+
   it('judges order where the data lies too: an EPUB keeps its mimetype first', async () => {
     const dir = makeTemp()
     // The data in one order, the central directory in another.

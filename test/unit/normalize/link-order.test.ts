@@ -1,6 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { belowAFile, movedBelowLink, movedOverwrite } from '../../../src/normalize/link-order.js'
+import {
+  belowAFile,
+  foldedPath,
+  movedBelowLink,
+  movedOverwrite,
+} from '../../../src/normalize/link-order.js'
 
 interface Entry {
   path: string
@@ -92,5 +97,28 @@ describe('belowAFile', () => {
         else expect(pairs).toContainEqual(found)
       }),
     )
+  })
+})
+
+describe('foldedPath', () => {
+  const latin1 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1')
+  it('is one path for names apart only in case or Unicode normalization', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 12 }), (name) => {
+        const folded = foldedPath(latin1(name))
+        expect(foldedPath(latin1(name.toUpperCase()))).toBe(
+          foldedPath(latin1(name.toUpperCase().toLowerCase())),
+        )
+        expect(foldedPath(latin1(name.normalize('NFD')))).toBe(folded)
+        expect(foldedPath(latin1(name.normalize('NFC')))).toBe(folded)
+      }),
+    )
+    expect(foldedPath(latin1('Makefile'))).toBe(foldedPath(latin1('makefile')))
+  })
+
+  it('keeps a name that is not UTF-8 as it is, and names that differ otherwise apart', () => {
+    const bytes = Buffer.from([0x41, 0xff, 0x62]).toString('latin1')
+    expect(foldedPath(bytes)).toBe(bytes)
+    expect(foldedPath(latin1('a.txt'))).not.toBe(foldedPath(latin1('b.txt')))
   })
 })
