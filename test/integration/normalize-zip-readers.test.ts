@@ -63,6 +63,20 @@ function unzipped(dir: string, file: string): string {
   )
 }
 
+/** A tar of one-byte files of these names, in this order, written by Python's tarfile, then normalized. */
+async function normalizedTar(dir: string, file: string, names: string[]) {
+  python(
+    dir,
+    `
+import tarfile, io
+with tarfile.open(${JSON.stringify(file)}, 'w') as t:
+    for n in ${JSON.stringify(names)}:
+        i = tarfile.TarInfo(n); i.size = 1; t.addfile(i, io.BytesIO(b'x'))
+`,
+  )
+  return normalize(dir, file)
+}
+
 describe('reproof normalize on zips whose readers disagree', () => {
   it('refuses modes that some readers honour and others do not, and DOS backslashes', async () => {
     const dir = makeTemp()
@@ -113,16 +127,7 @@ describe('reproof normalize on zips whose readers disagree', () => {
       ['link.zip', /lies below l, a symbolic link of the archive/],
     ])
     // A tar alike: GNU tar keeps the directory `a` (the file `a` cannot replace it).
-    python(
-      dir,
-      `
-import tarfile, io
-with tarfile.open('file.tar', 'w') as t:
-    for n in ('a/b', 'a'):
-        i = tarfile.TarInfo(n); i.size = 1; t.addfile(i, io.BytesIO(b'x'))
-`,
-    )
-    const tar = await normalize(dir, 'file.tar')
+    const tar = await normalizedTar(dir, 'file.tar', ['a/b', 'a'])
     expect(tar.code).toBe(2)
     expect(tar.stderr).toMatch(/\(a\/b\) lies below a, which is not a directory/)
     // In the order they would be sorted to already, nothing moves: kept.
@@ -156,16 +161,7 @@ with tarfile.open('file.tar', 'w') as t:
         /extracted to the same path as another member where case or Unicode normalization is ignored/,
       ],
     ])
-    python(
-      dir,
-      `
-import tarfile, io
-with tarfile.open('case.tar', 'w') as t:
-    for n in ('a.txt', 'A.txt'):
-        i = tarfile.TarInfo(n); i.size = 1; t.addfile(i, io.BytesIO(b'x'))
-`,
-    )
-    const tar = await normalize(dir, 'case.tar')
+    const tar = await normalizedTar(dir, 'case.tar', ['a.txt', 'A.txt'])
     expect(tar.code).toBe(2)
     expect(tar.stderr).toMatch(
       /\(A\.txt\) is extracted to the same path as another entry where case/,
