@@ -664,8 +664,11 @@ export interface ProbeReport {
   collation: string
 }
 
+// The CPU count as the affinity mask gives it: GNU nproc prints OMP_NUM_THREADS (or
+// OMP_THREAD_LIMIT) instead when the build's environment sets it, and run B's one CPU
+// then read as no difference.
 export const PROBE_SCRIPT =
-  'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)" "$(date +%z)" "$(printf "b\\nA\\na\\nB\\nt\\nz\\ns\\n" | sort 2>/dev/null | tr -d "\\n")"'
+  'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(unset OMP_NUM_THREADS OMP_THREAD_LIMIT; nproc 2>/dev/null || echo 0)" "$(date +%z)" "$(printf "b\\nA\\na\\nB\\nt\\nz\\ns\\n" | sort 2>/dev/null | tr -d "\\n")"'
 
 export function parseProbe(output: string): ProbeReport | undefined {
   const lines = output.split('\n')

@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -781,6 +782,26 @@ describe('reproof build', () => {
       if (v.status === 'not-applied') expect(v.note, v.name).toBeTruthy()
     }
   })
+
+  it.skipIf(os.availableParallelism() < 2)(
+    'confirms the CPU variation by the affinity mask, whatever OMP_NUM_THREADS the build is given',
+    async () => {
+      // GNU nproc prints OMP_NUM_THREADS when it is set: both runs' probes said 2.
+      const source = copyFixture('hello-c')
+      const { code, result } = await build(source, [
+        '--env',
+        'OMP_NUM_THREADS=2',
+        '--vary',
+        'cpus',
+        '-o',
+        'hello',
+        '--',
+        'make',
+      ])
+      expect(code).toBe(0)
+      expect(result?.variations.find((v) => v.name === 'cpus')?.status).toBe('effective')
+    },
+  )
 
   it.skipIf(
     !/^(et_EE|fr_CH|tr_TR|de_DE|en_US)\./im.test(
