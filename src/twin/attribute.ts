@@ -35,6 +35,31 @@ export interface Attribution {
   culprits: Culprit[]
   /** Every pair built, in order, the control first. */
   pairs: PairTested[]
+  /**
+   * Artifacts the first pair found identical that differed in a further pair with
+   * nothing varied: their "identical" was one sample, by chance.
+   */
+  unstableElsewhere?: string[]
+}
+
+/**
+ * An artifact's name with what changes from pair to pair taken out: runs of six or more
+ * hex digits holding a digit (a hash of the build path, run B's host name canary, a pid
+ * in hex). Each further pair builds in a new workspace under a new canary, so a name
+ * made from them is never seen again, and a difference that came every time was taken
+ * for one that comes and goes.
+ */
+export function nameShape(name: string): string {
+  return name.replace(/[0-9a-f]{6,}/gi, (run) => (/[0-9]/.test(run) ? '#' : run))
+}
+
+/** Whether a pair that found `seen` differing reproduced the difference in `artifact`. */
+function reproduces(seen: ReadonlySet<string>, artifact: string): boolean {
+  if (seen.has(artifact)) return true
+  const shape = nameShape(artifact)
+  if (shape === artifact) return false
+  for (const name of seen) if (nameShape(name) === shape) return true
+  return false
 }
 
 export type PairTest = (variations: readonly VariationName[]) => Promise<ReadonlySet<string>>
@@ -74,7 +99,7 @@ export async function attribute(
   const control = await run([], 0)
   if (control === undefined)
     return { culprits: differing.map((artifact) => ({ artifact, cause: 'unknown' })), pairs }
-  for (const artifact of differing) if (control.has(artifact)) causes.set(artifact, 'path')
+  for (const artifact of differing) if (reproduces(control, artifact)) causes.set(artifact, 'path')
   // Targets whose search ran out of pairs somewhere: `together` is not known of them.
   const cutShort = new Set<string>()
   // `set` reproduced each of `targets` in a pair of its own: one variation is the
@@ -106,7 +131,7 @@ export async function attribute(
         for (const t of targets) cutShort.add(t)
         return
       }
-      found.push(targets.filter((t) => seen.has(t)))
+      found.push(targets.filter((t) => reproduces(seen, t)))
     }
     for (const [i, part] of parts.entries()) await search(part, found[i] ?? [])
     // Reproduced by the whole set, by neither half alone.
@@ -119,10 +144,10 @@ export async function attribute(
     const all = await run(varied)
     if (all !== undefined) {
       // Not again with every variation that applied: it comes and goes.
-      for (const t of rest) if (!all.has(t)) causes.set(t, 'unstable')
+      for (const t of rest) if (!reproduces(all, t)) causes.set(t, 'unstable')
       await search(
         varied,
-        rest.filter((t) => all.has(t)),
+        rest.filter((t) => reproduces(all, t)),
       )
     }
   }
@@ -134,12 +159,24 @@ export async function attribute(
     const again = await run([], 0)
     if (again !== undefined)
       for (const t of named)
-        if (again.has(t)) {
+        if (reproduces(again, t)) {
           causes.set(t, 'unstable')
           also.delete(t)
         }
   }
+  // What differed with nothing varied beyond the first pair's differences: identical
+  // there by chance, and said so.
+  const first = new Set(differing.map(nameShape))
+  const unstableElsewhere = [
+    ...new Set(
+      pairs
+        .filter((p) => p.variations.length === 0)
+        .flatMap((p) => p.differing)
+        .filter((name) => !first.has(nameShape(name))),
+    ),
+  ].sort()
   return {
+    ...(unstableElsewhere.length === 0 ? {} : { unstableElsewhere }),
     culprits: differing.map((artifact) => {
       const more = also.get(artifact)
       return {

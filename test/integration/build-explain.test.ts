@@ -139,6 +139,18 @@ describe('reproof build: which variation causes each difference', () => {
     expect(result?.attribution?.culprits).toEqual([{ artifact: 'outdir/x', cause: 'umask' }])
   })
 
+  it('follows an artifact named after a hash of the build path from pair to pair', async () => {
+    // Each pair builds under a new root: the name is new each time, the difference not.
+    const { code, result } = await buildMakefile(
+      'all:\n\tmkdir -p out && echo data > "out/cache-$$(pwd | md5sum | cut -c1-8).bin"\n',
+      ['-o', 'out'],
+    )
+    expect(code).toBe(1)
+    const culprits = result?.attribution?.culprits ?? []
+    expect(culprits.length).toBe(2)
+    for (const c of culprits) expect(c.cause, c.artifact).toBe('path')
+  })
+
   it('builds nothing more with --no-explain, and names what did not fit in --timeout', async () => {
     const off = await build(project(), ['--no-explain'])
     expect(off.code).toBe(1)

@@ -163,6 +163,10 @@ function describeAttribution(attribution: BuildResult['attribution']): string[] 
           : `${[cause, ...also].join(' alone, and ')} alone`
     lines.push(`  ${shown(artifact)}: ${text}`)
   }
+  if (attribution.unstableElsewhere !== undefined)
+    lines.push(
+      `  also differed in a further pair with nothing varied, though identical in the first (one sample, by chance; concurrency, random seeds): ${firstFew(attribution.unstableElsewhere.map(shown), MAX_NAMES_IN_WARNING)}`,
+    )
   if (attribution.skipped !== undefined) lines.push(`  not learnt: ${shown(attribution.skipped)}`)
   return lines
 }

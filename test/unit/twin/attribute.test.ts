@@ -173,6 +173,59 @@ describe('attribute', () => {
     expect(more.culprits).toEqual([{ artifact: 'art0', cause: 'cpus' }])
   })
 
+  it('follows an artifact whose name each pair makes anew (a hash of the path, a canary)', async () => {
+    // Every pair builds under a new root and canary: a name made from them is new each
+    // time, and the difference, which comes every time, was called unstable.
+    let pair = 0
+    const hostname = (variations: readonly VariationName[]) => {
+      pair++
+      const tag = `${pair}a${pair}b${pair}c9`
+      return Promise.resolve(
+        new Set(
+          variations.includes('hostname')
+            ? ['logs/build-host.log', `logs/build-reproof-canary${tag}.log`]
+            : [],
+        ),
+      )
+    }
+    const found = await attribute(
+      ['logs/build-host.log', 'logs/build-reproof-canary0a0b0c9.log'],
+      ['hostname', 'ordering'],
+      hostname,
+      12,
+    )
+    expect(found.culprits).toEqual([
+      { artifact: 'logs/build-host.log', cause: 'hostname' },
+      { artifact: 'logs/build-reproof-canary0a0b0c9.log', cause: 'hostname' },
+    ])
+    let again = 0
+    const byPath = () => {
+      again++
+      return Promise.resolve(new Set([`out/cache-${again}f${again}e${again}d.bin`]))
+    }
+    const path = await attribute(['out/cache-afd33109.bin'], ['ordering'], byPath, 12)
+    expect(path.culprits).toEqual([{ artifact: 'out/cache-afd33109.bin', cause: 'path' }])
+  })
+
+  it('names what differed with nothing varied in a further pair though identical in the first', async () => {
+    const found = await attribute(
+      ['o-time.txt'],
+      ['time'],
+      (variations) =>
+        Promise.resolve(new Set(variations.includes('time') ? ['o-time.txt'] : ['o-rand.txt'])),
+      12,
+    )
+    expect(found.culprits).toEqual([{ artifact: 'o-time.txt', cause: 'time' }])
+    expect(found.unstableElsewhere).toEqual(['o-rand.txt'])
+    const steady = await attribute(
+      ['o-time.txt'],
+      ['time'],
+      (variations) => Promise.resolve(new Set(variations.includes('time') ? ['o-time.txt'] : [])),
+      12,
+    )
+    expect(steady.unstableElsewhere).toBeUndefined()
+  })
+
   it('calls a difference that did not come again, with nothing but the path varied, unstable', async () => {
     const found = await attribute(['x'], [], () => Promise.resolve(new Set<string>()), 5)
     expect(found.culprits).toEqual([{ artifact: 'x', cause: 'unstable' }])
