@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { BuildOptions } from '../config/build-options.js'
 import type { VariationName } from '../config/variations.js'
 import type { VariationRecord } from '../sandbox/run-plan.js'
-import { attribute, pairsWithin, type Attribution } from './attribute.js'
+import { attribute, pairsWithin, type Attribution, type PairTested } from './attribute.js'
 import type { BuildEvent } from './run-twice.js'
 
 export interface AttributionResult extends Partial<Attribution> {
@@ -53,13 +53,16 @@ export async function explainVariations(
   const budget = pairsWithin(options.timeoutMs, inputs.pairMs)
   if ('skipped' in budget) return { extraBuilds: 0, skipped: budget.skipped }
   let built = 0
+  // Every pair that finished, kept as it finishes: a later pair that fails leaves the
+  // evidence of those before it in the result, not nothing.
+  const finished: PairTested[] = []
   const test = async (vs: readonly VariationName[]): Promise<ReadonlySet<string>> => {
     built++
     emit({
       kind: 'phase',
       text: `explaining: pair ${built} with ${vs.length === 0 ? 'only the build path' : vs.join(', ')} varied`,
     })
-    return buildPair({
+    const differing = await buildPair({
       ...options,
       variations: ['path', ...vs],
       explicitVariations: [],
@@ -70,17 +73,30 @@ export async function explainVariations(
       explain: false,
       unmatchedOutputsAllowed: true,
     })
+    finished.push({ variations: [...vs], differing: [...differing].sort() })
+    return differing
   }
   try {
     const found = await attribute(inputs.differing, varied, test, budget.maxPairs)
+    // A search that stopped at its limit says so, as one that did not run does.
+    const stopped = found.culprits.some((c) => c.cause === 'unknown')
     return {
       ...found,
+      ...(stopped
+        ? {
+            skipped: `the ${budget.maxPairs} further pairs allowed${options.timeoutMs === undefined ? '' : ' within --timeout'} ran out before every difference was explained`,
+          }
+        : {}),
       extraBuilds: 2 * found.pairs.length,
       ...(options.sequential ? { sequential: true as const } : {}),
     }
   } catch (err) {
     if (inputs.signal?.aborted === true) throw err
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
-    return { extraBuilds: 2 * built, skipped: `pair ${built} failed: ${why}` }
+    return {
+      extraBuilds: 2 * built,
+      ...(finished.length === 0 ? {} : { pairs: finished }),
+      skipped: `pair ${built} failed: ${why}; the pairs before it are in pairs`,
+    }
   }
 }

@@ -173,10 +173,10 @@ function describeAttribution(attribution: BuildResult['attribution']): string[] 
 
 // Run one after the other, the control pair's runs saw other times of day as well.
 const SEQUENTIAL_PATH =
-  'differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, the process ids (run B’s start at 10,000 or above), or nothing reproof varies (concurrency, random seeds, the network)'
+  'differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, the process ids (run B’s start at 10,000 or above), the inode numbers (run B’s skip 64 to 127 first), or nothing reproof varies (concurrency, random seeds, the network)'
 
 const CAUSES: Record<string, string> = {
-  path: 'differs with only the build path varied: the path, the process ids (run B’s start at 10,000 or above), or nothing reproof varies (concurrency, random seeds, the network)',
+  path: 'differs with only the build path varied: the path, the process ids (run B’s start at 10,000 or above), the inode numbers (run B’s skip 64 to 127 first), or nothing reproof varies (concurrency, random seeds, the network)',
   together:
     'no single variation alone: several together, or a difference that does not come every time',
   unstable:

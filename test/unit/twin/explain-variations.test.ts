@@ -42,3 +42,51 @@ describe('explainVariations', () => {
     expect(found.culprits?.map((c) => c.cause)).not.toContain('ordering')
   })
 })
+
+describe('explainVariations, when a pair fails', () => {
+  it('keeps the pairs that finished before it, and says which failed', async () => {
+    let n = 0
+    const found = await explainVariations(
+      { timeoutMs: undefined, sequential: false } as unknown as BuildOptions,
+      {
+        differing: ['out'],
+        variations: [record('path', 'effective'), record('umask', 'effective')],
+        pairMs: 1,
+        scratch: '/nonexistent',
+      },
+      () => {
+        n++
+        // The control pair finishes; the next fails, as a flaky build does.
+        return n === 1
+          ? Promise.resolve(new Set<string>())
+          : Promise.reject(new Error('build run B exited with status 1'))
+      },
+      () => undefined,
+    )
+    expect(found.skipped).toBe(
+      'pair 2 failed: build run B exited with status 1; the pairs before it are in pairs',
+    )
+    expect(found.pairs).toEqual([{ variations: [], differing: [] }])
+    expect(found.extraBuilds).toBe(4)
+  })
+
+  it('says the search stopped when the pairs allowed ran out', async () => {
+    const found = await explainVariations(
+      { timeoutMs: 2, sequential: false } as unknown as BuildOptions,
+      {
+        differing: ['out'],
+        variations: [record('path', 'effective'), record('umask', 'effective')],
+        pairMs: 1,
+        scratch: '/nonexistent',
+      },
+      // The control does not reproduce it, every other pair does: two pairs are not enough.
+      (options) =>
+        Promise.resolve(new Set(options.variations.length > 1 ? ['out'] : ([] as string[]))),
+      () => undefined,
+    )
+    expect(found.culprits?.map((c) => c.cause)).toContain('unknown')
+    expect(found.skipped).toBe(
+      'the 2 further pairs allowed within --timeout ran out before every difference was explained',
+    )
+  })
+})
