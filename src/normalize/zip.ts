@@ -58,6 +58,11 @@ interface Member {
 }
 
 const S_IFMT = 0o170000
+// No type (a mode of permissions only), a file, a directory, a link, a FIFO, a character
+// or block device, a socket.
+const KNOWN_TYPES = new Set([
+  0, 0o100000, 0o040000, 0o120000, 0o010000, 0o020000, 0o060000, 0o140000,
+])
 const S_IFDIR = 0o040000
 const S_IFREG = 0o100000
 const S_IFLNK = 0o120000
@@ -1293,6 +1298,14 @@ const DOS_ATTRIBUTE_HOSTS = new Set([0, 6, 10, 11, 14])
 function unixModeOf(entry: yauzl.Entry, where: string): number {
   const host = entry.versionMadeBy >> 8
   const mode = (entry.externalFileAttributes >>> 16) & 0xffff
+  // A file type no system has (0o160000, a flipped bit): readers make what they will of
+  // it, and the rewrite would have made it a plain file.
+  if (host === UNIX_HOST && !KNOWN_TYPES.has(mode & S_IFMT))
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the member at byte ${entry.relativeOffsetOfLocalHeader} has a file type no system has (mode ${mode.toString(8)}); it cannot be kept as what it is; refused`,
+      { path: where },
+    )
   if (host === UNIX_HOST || mode === 0) return mode
   if (DOS_ATTRIBUTE_HOSTS.has(host)) {
     // unzip keeps the upper half from a DOS host when its owner bits are what the DOS
@@ -1403,7 +1416,11 @@ function readLocalHeader(fd: ZipInput, entry: yauzl.Entry, where: string): Local
       ? 'its name'
       : header.readUInt16LE(8) !== entry.compressionMethod
         ? 'its compression method'
-        : (localSizesDisagree(header, fields, entry) ?? localExtraDisagrees(fields, entry))
+        : ((header.readUInt16LE(6) ^ entry.generalPurposeBitFlag) & MEANING_FLAGS) !== 0
+          ? `its flags (${hex4(header.readUInt16LE(6))} against ${hex4(entry.generalPurposeBitFlag)}: encryption or the UTF-8 name flag)`
+          : extraOverruns(extra.subarray(0, got))
+            ? 'its extra field (a field runs past the end of the extra data: unzip refuses it)'
+            : (localSizesDisagree(header, fields, entry) ?? localExtraDisagrees(fields, entry))
   if (disagreement !== undefined) {
     // A streaming reader (Java's ZipInputStream, a browser's unzip) goes by the local
     // header, others by the central directory: the two would read different archives.
@@ -1484,6 +1501,23 @@ function localSizesDisagree(
 }
 
 /** Extra fields as stored: id, length, data; a truncated last field is taken as it is. */
+// Flags that change how a member is read: encrypted (0), strongly encrypted (6), a UTF-8
+// name (11), an encrypted central directory (13). A streaming reader reads them from the
+// local header, others from the central directory.
+const MEANING_FLAGS = 0x0001 | 0x0040 | 0x0800 | 0x2000
+
+const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`
+
+/**
+ * Whether an extra block's last field claims more bytes than the block holds (fewer than
+ * four left over are padding, as zipalign writes, not a field).
+ */
+function extraOverruns(bytes: Buffer): boolean {
+  let at = 0
+  while (at + 4 <= bytes.length) at += 4 + bytes.readUInt16LE(at + 2)
+  return at > bytes.length
+}
+
 function parseExtra(bytes: Buffer): ExtraField[] {
   const fields: ExtraField[] = []
   for (let at = 0; at + 4 <= bytes.length;) {

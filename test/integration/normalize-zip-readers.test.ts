@@ -138,6 +138,47 @@ describe('reproof normalize on zips whose readers disagree', () => {
     expect((await normalize(dir, 'sorted.zip')).code).toBe(0)
   })
 
+  it('refuses a local header whose flags or extra field say what the central directory does not', async () => {
+    const dir = makeTemp()
+    // Three members; then b.txt's local header alone is marked encrypted, or its extra
+    // field's time field claims 200 bytes where it holds 5 (unzip -t refuses that).
+    python(
+      dir,
+      `
+import zipfile, struct
+def make(path):
+    with zipfile.ZipFile(path, 'w') as z:
+        for n in ('a.txt', 'b.txt', 'c.txt'):
+            i = zipfile.ZipInfo(n, (1980, 1, 1, 0, 0, 0)); i.create_system = 3; i.external_attr = 0o100644 << 16
+            if n == 'b.txt': i.extra = struct.pack('<HHB4s', 0x5455, 5, 1, b'\\0\\0\\0\\0')
+            z.writestr(i, n * 3)
+    with zipfile.ZipFile(path) as z:
+        return z.getinfo('b.txt').header_offset
+for path, patch in (('flags.zip', 'flags'), ('extra.zip', 'extra')):
+    at = make(path)
+    data = bytearray(open(path, 'rb').read())
+    if patch == 'flags': data[at + 6] |= 1
+    else:
+        name = struct.unpack('<H', data[at + 26:at + 28])[0]
+        struct.pack_into('<H', data, at + 30 + name + 2, 200)
+    open(path, 'wb').write(bytes(data))
+`,
+    )
+    await refused(dir, [
+      ['flags.zip', /disagrees with the central directory on its flags \(0x0001 against 0x0000/],
+      ['extra.zip', /disagrees with the central directory on its extra field \(a field runs past/],
+    ])
+  })
+
+  it('refuses a member of a file type no system has, which the rewrite would make a plain file', async () => {
+    const dir = makeTemp()
+    makeZip(dir, 'type.zip', [['link', 'dir/sub', 3, 0o160777]])
+    await refused(dir, [['type.zip', /has a file type no system has \(mode 160777\)/]])
+    // The types there are stay what they are.
+    makeZip(dir, 'fifo.zip', [['pipe', '', 3, 0o010644]])
+    expect((await normalize(dir, 'fifo.zip')).code).toBe(0)
+  })
+
   it('refuses to reorder members one path apart only in case or Unicode normalization', async () => {
     const dir = makeTemp()
     // On macOS and Windows each pair is one file, and the last written stays.
