@@ -388,6 +388,24 @@ function refuseCentralGap(
         size = Number(sizeField.readBigUInt64LE(0))
     }
   }
+  // The disk fields (this disk, the central directory's disk) and the entries on this
+  // disk against all of them: a zip of one disk has 0, 0 and the same count. Other values
+  // send bsdtar to reading the members as a stream, and the rewrite would write them right.
+  // (A zip64 end record may hold 0xffff in each, its own record the values.)
+  const field = (at: number): number => {
+    const value = record22.readUInt16LE(at)
+    return expected !== end && value === 0xffff ? -1 : value
+  }
+  if (
+    ![0, -1].includes(field(4)) ||
+    ![0, -1].includes(field(6)) ||
+    (field(8) !== -1 && field(10) !== -1 && field(8) !== field(10))
+  )
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: its end record names disk ${record22.readUInt16LE(4)}, the central directory on disk ${record22.readUInt16LE(6)}, ${record22.readUInt16LE(8)} of ${record22.readUInt16LE(10)} entries on this disk: a split or spanned zip, or a damaged one; refused`,
+      { path: where },
+    )
   if (size !== centralEnd - centralStart)
     throw new ReproofError(
       'E_INPUT',

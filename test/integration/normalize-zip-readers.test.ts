@@ -170,6 +170,19 @@ for path, patch in (('flags.zip', 'flags'), ('extra.zip', 'extra')):
     ])
   })
 
+  it('refuses an end record that names another disk, which sends bsdtar to stream it', async () => {
+    const dir = makeTemp()
+    makeZip(dir, 'disk.zip', [['a.sh', 'echo\n', 3, 0o100755]])
+    const file = path.join(dir, 'disk.zip')
+    const bytes = fs.readFileSync(file)
+    // The central directory's disk, in the end record (22 bytes from the end, no comment).
+    bytes.writeUInt16LE(8, bytes.length - 22 + 6)
+    fs.writeFileSync(file, bytes)
+    await refused(dir, [
+      ['disk.zip', /the central directory on disk 8, 1 of 1 entries on this disk/],
+    ])
+  })
+
   it('refuses a member of a file type no system has, which the rewrite would make a plain file', async () => {
     const dir = makeTemp()
     makeZip(dir, 'type.zip', [['link', 'dir/sub', 3, 0o160777]])
