@@ -10,7 +10,7 @@ import { decompressedSource } from '../formats/compressed.js'
 import { detectCompression, type Compression } from '../formats/compressions.js'
 import { fileSource, readHead } from '../formats/source.js'
 import { ReproofError } from '../errors.js'
-import { discard, MiB, type Job, type NormalizeOutcome } from './job.js'
+import { MiB, type Job, type NormalizeOutcome } from './job.js'
 import { specialBitsChange } from './rules.js'
 
 export interface ArChanges {
@@ -201,15 +201,27 @@ const DEB_COMPRESSIONS: Readonly<Record<string, Compression>> = {
  * normalized. An lzma stream (a format reproof does not decode) is copied unread.
  */
 async function readThrough(job: Job, name: string, file: string): Promise<void> {
+  const where = `${job.input}!${name}`
+  const { scanTar } = await import('../formats/tar.js')
+  // An uncompressed tar (dpkg-deb -Znone) is read as one: its headers' checksums and
+  // sizes checked, as a compressed one's stream is, and its tar then too.
+  if (name.endsWith('.tar')) {
+    await scanTar(fs.createReadStream(file), where, job.budget, () => undefined)
+    return
+  }
   const suffix = /\.tar\.([a-z0-9]+)$/.exec(name)?.[1]
   const expected = suffix === undefined ? undefined : DEB_COMPRESSIONS[suffix]
   if (expected === undefined) return
-  const where = `${job.input}!${name}`
   const head = await readHead(fileSource(file), 512)
   if (detectCompression(head) !== expected)
     throw new ReproofError('E_INPUT', `${where}: not a ${expected} stream, as its name says`, {
       path: job.input,
     })
   const source = { ...fileSource(file), label: where }
-  await pipeline(decompressedSource(source, expected, job.budget, head).open(), discard())
+  await scanTar(
+    decompressedSource(source, expected, job.budget, head).open(),
+    where,
+    job.budget,
+    () => undefined,
+  )
 }

@@ -323,6 +323,22 @@ describe('reproof normalize of a .deb', () => {
     expect(shipped.written).toBe(false)
     await normalized('c.deb', 'ship')
     expect(listing('out-c.deb')).toMatch(/^-rwsr-xr-x .*\.\/usr\/bin\/tool$/m)
+    // Uncompressed (dpkg-deb -Znone), a tar is read through as a tar: a header byte
+    // flipped is refused as the corrupt stream of a compressed one is.
+    deb('n.deb', 'none', 1_700_000_000)
+    await normalized('n.deb', 'ship')
+    const plain = fs.readFileSync(path.join(dir, 'n.deb'))
+    const flipped = Buffer.from(plain)
+    // The second header of data.tar: its ar header is 60 bytes, its first tar header 512.
+    const at = plain.indexOf('data.tar') + 60 + 512 + 100
+    flipped[at] = (flipped[at] ?? 0) ^ 0x01
+    fs.writeFileSync(path.join(dir, 'flipped.deb'), flipped)
+    const plainBad = await normalize(dir, 'flipped.deb', '--mode', 'ship')
+    expect(plainBad.code, plainBad.stderr).toBe(2)
+    expect(plainBad.stderr).toContain(
+      `${path.join(dir, 'flipped.deb')}!data.tar: not a readable tar`,
+    )
+    expect(plainBad.written).toBe(false)
   })
 })
 
