@@ -190,7 +190,7 @@ export async function normalizeZip<T>(
     }
     const planned: PlannedMember[] = []
     for (const member of sorted) planned.push(await planMember(job, member))
-    alignAsBefore(planned, job.flavor)
+    alignAsBefore(planned)
     const rewrite =
       changes.reordered ||
       changes.commentsCleared ||
@@ -508,11 +508,12 @@ const ALIGNMENT_FIELD = 0xd935
  * so that chance alignment does not count). Rewritten, they are padded again as
  * zipalign pads them.
  */
-function alignAsBefore(planned: PlannedMember[], flavor: ZipChanges['flavor']): void {
+function alignAsBefore(planned: PlannedMember[]): void {
   const stored = planned.filter((p) => p.header.method === 0 && p.member.entry.compressedSize > 0)
   if (stored.length === 0) return
   const declared = planned.some((p) => p.localExtra.some((f) => f.id === ALIGNMENT_FIELD))
-  const apk = flavor === 'zip' && planned.some((p) => p.member.name === 'AndroidManifest.xml')
+  // An APK by its manifest, whatever else it holds (a META-INF/MANIFEST.MF makes it a jar too).
+  const apk = planned.some((p) => p.member.name === 'AndroidManifest.xml')
   const all4 = stored.every((p) => p.dataStart % 4 === 0)
   if (!declared && !(all4 && (apk || stored.length >= 4))) return
   const libraries = stored.filter((p) => p.member.name.endsWith('.so'))

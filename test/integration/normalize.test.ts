@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -31,6 +31,12 @@ function tree(dir: string, name: string): string {
     `mkdir -p ${name}/bin ${name}/lib/deep && echo 'int x;' > ${name}/lib/deep/x.c && printf '#!/bin/sh\\necho hi\\n' > ${name}/bin/run && chmod 775 ${name}/bin/run && chmod 664 ${name}/lib/deep/x.c && ln -s deep/x.c ${name}/lib/link && touch -d @1800000000 ${name}/bin/run`,
   )
   return root
+}
+
+/** A program's exit status when run with no arguments, or undefined when it is not there. */
+function spawnSyncStatus(program: string): number | undefined {
+  const run = spawnSync(program, [], { stdio: 'ignore' })
+  return run.error === undefined ? (run.status ?? undefined) : undefined
 }
 
 describe('reproof normalize with real tools', () => {
@@ -546,6 +552,29 @@ z.close()"`,
     expect(atari.stderr).toMatch(/made on host 5, whose mode bits \(120777\).*refused/)
     expect(fs.existsSync(path.join(dir, 'atari.out.zip'))).toBe(false)
   })
+
+  it.skipIf(spawnSyncStatus('zipalign') === undefined)(
+    'keeps an APK that zipalign aligned aligned, though a META-INF/MANIFEST.MF makes it a jar too',
+    async () => {
+      const dir = makeTemp()
+      // Debian's zipalign pads with zeros and writes no 0xd935 field: the APK is known
+      // by its AndroidManifest.xml, whatever else it holds.
+      sh(
+        dir,
+        `python3 -c "
+import zipfile
+with zipfile.ZipFile('raw.apk', 'w') as z:
+    for name, data, method in [('classes.dex', b'dex' * 400, 8), ('res/raw.bin', b'b' * 1001, 0), ('META-INF/MANIFEST.MF', b'Manifest-Version: 1.0' + bytes([10]), 8), ('lib/arm64-v8a/libz.so', b'ELF' * 3001, 0), ('AndroidManifest.xml', b'<manifest/>' * 7, 8)]:
+        i = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)); i.compress_type = method; i.create_system = 3; i.external_attr = 0o100644 << 16
+        z.writestr(i, data)
+" && zipalign -p 4 raw.apk app.apk && zipalign -c -p 4 app.apk`,
+      )
+      const run = await normalize(dir, ['app.apk', '-o', 'out.apk'])
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.files[0]?.changed).toBe(true)
+      sh(dir, 'zipalign -c -p 4 out.apk')
+    },
+  )
 
   it.each([4096, 16384])(
     'keeps stored members of an aligned APK aligned, native libraries on %i',
