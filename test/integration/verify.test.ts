@@ -539,11 +539,11 @@ describe('reproof verify on bundles reproof made', () => {
         ])
       ).code,
     ).toBe(0)
+    // The policy file alone, as the command line gives it.
+    const withPolicy = () =>
+      runCli(['verify', artifact, '--bundle', bundle, '--key', pub, '--policy', policy])
     fs.writeFileSync(policy, JSON.stringify({ builderID: BUILDER }))
-    expect(
-      (await runCli(['verify', artifact, '--bundle', bundle, '--key', pub, '--policy', policy]))
-        .code,
-    ).toBe(2)
+    expect((await withPolicy()).code).toBe(2)
     // Not an object: an array asks nothing, and is refused rather than taken for that.
     for (const [text, what] of [
       ['[]', 'an array'],
@@ -552,16 +552,7 @@ describe('reproof verify on bundles reproof made', () => {
       ['7', 'number'],
     ] as const) {
       fs.writeFileSync(policy, text)
-      const run = await runCli([
-        'verify',
-        artifact,
-        '--bundle',
-        bundle,
-        '--key',
-        pub,
-        '--policy',
-        policy,
-      ])
+      const run = await withPolicy()
       expect(run.code, text).toBe(2)
       expect(run.stderr).toContain(`--policy ${policy}: must be a JSON object, not ${what}`)
     }
