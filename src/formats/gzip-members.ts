@@ -49,15 +49,18 @@ export async function gzipMembers(
 export async function mayHoldLaterMember(source: ByteSource): Promise<boolean> {
   const MAGIC = Buffer.from([0x1f, 0x8b, 0x08])
   if (source.buffer !== undefined) return source.buffer.indexOf(MAGIC, 10) !== -1
-  // The last two bytes of each chunk are kept, so that a magic split between two is found.
+  // The last two bytes before each chunk are kept, so that a magic split between two is
+  // found: only they and the chunk's first two are joined, never the chunk itself.
   let carry = Buffer.alloc(0)
   let at = 0
   for await (const chunk of source.open() as AsyncIterable<Buffer>) {
-    const joined = carry.length === 0 ? chunk : Buffer.concat([carry, chunk])
-    const from = Math.max(0, 10 - at + carry.length)
-    if (joined.indexOf(MAGIC, from) !== -1) return true
+    const seam = Buffer.concat([carry, chunk.subarray(0, 2)])
+    if (seam.indexOf(MAGIC, Math.max(0, 10 - at + carry.length)) !== -1) return true
+    if (chunk.indexOf(MAGIC, Math.max(0, 10 - at)) !== -1) return true
     at += chunk.length
-    carry = Buffer.from(joined.subarray(Math.max(0, joined.length - 2)))
+    carry = Buffer.from(
+      chunk.length >= 2 ? chunk.subarray(-2) : Buffer.concat([carry, chunk]).subarray(-2),
+    )
   }
   return false
 }
