@@ -359,11 +359,35 @@ function readOctal(block: Buffer, offset: number, length: number): number | unde
 
 export type Magic = 'ustar' | 'gnu' | 'v7'
 
+/**
+ * A header's format as GNU tar and libarchive tell it: POSIX ustar only under the exact
+ * magic `ustar\0` (the version is not read), old GNU under `ustar  \0`. A magic of
+ * `ustarX` is no ustar to GNU tar, which then reads no prefix and no owner names.
+ */
 export function magicOf(block: Buffer): Magic {
   const magic = block.toString('latin1', 257, 265)
   if (magic === 'ustar  \0') return 'gnu'
-  if (magic.startsWith('ustar')) return 'ustar'
+  if (magic.startsWith('ustar\0')) return 'ustar'
   return 'v7'
+}
+
+/**
+ * Why tar readers would read an entry's name or link target as different paths, or
+ * undefined when they agree (pure). Python's tarfile joins bytes 345 to 499 to a
+ * header's name whatever its magic (but for GNU's own types), libarchive under a magic
+ * that starts `ustar` (but old GNU's), GNU tar only under ustar's exact one: there old
+ * GNU keeps its access and change times, and a header of another magic its garbage. A
+ * name from a PAX record or a GNU long name replaces the header's for all of them.
+ */
+export function nameMisreading(raw: RawEntry): string | undefined {
+  const replaced =
+    lastRecord(raw.pax, 'GNU.sparse.name') !== undefined ||
+    lastRecord(raw.pax, 'path') !== undefined ||
+    raw.extensions.some((x) => typeOf(x.header) === 'L')
+  if (replaced || 'LKS'.includes(raw.type) || magicOf(raw.header) === 'ustar') return undefined
+  const prefix = field(raw.header, 345, 155)
+  if (prefix.length === 0) return undefined
+  return `bytes 345 to 499 of its header are not empty, which Python's tarfile reads as a prefix of the name (${JSON.stringify(Buffer.concat([prefix, Buffer.from('/'), field(raw.header, 0, 100)]).toString('latin1'))}) and GNU tar does not, its magic not being ustar's`
 }
 
 /** A NUL-terminated field's bytes (the whole field when it fills it). */
@@ -371,7 +395,8 @@ export function field(block: Buffer, offset: number, length: number): Buffer {
   return untilNul(block.subarray(offset, offset + length))
 }
 
-function untilNul(bytes: Buffer): Buffer {
+/** The bytes before the first NUL (all of them when there is none). */
+export function untilNul(bytes: Buffer): Buffer {
   const end = bytes.indexOf(0)
   return end === -1 ? bytes : bytes.subarray(0, end)
 }

@@ -7,7 +7,14 @@ import { FileChunks } from '../formats/file-chunks.js'
 import { fromNameBytes, toDisplayText, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import type { BlockPool } from '../io/block-pool.js'
-import { padded, parsePax, readTarBlocks, type RawEntry } from '../formats/tar-blocks.js'
+import {
+  nameMisreading,
+  padded,
+  parsePax,
+  readTarBlocks,
+  untilNul,
+  type RawEntry,
+} from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
 import { lateTimesChange, NPM_MTIME, specialBitsChange, type NormalizeRules } from './rules.js'
 import { MAX_OCTAL_TIME, memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
@@ -245,6 +252,15 @@ export function planTar(
       `${where}: the entry at byte ${climbing.raw.at} (${toDisplayText(fromNameBytes(climbing.raw.name))}) has a ".." part in its ${hasDotDotPart(climbing.raw.name) ? 'name' : 'hard link target'}: GNU tar drops what comes before it and Python's tarfile refuses it, so what it names depends on the extractor; refused`,
       { path: where },
     )
+  const misread = members
+    .map((e) => ({ e, why: nameMisreading(e.raw) }))
+    .find((m) => m.why !== undefined)
+  if (misread !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the entry at byte ${misread.e.raw.at} (${toDisplayText(fromNameBytes(misread.e.raw.name))}): ${misread.why}; which path it names depends on the extractor, so it is refused`,
+      { path: where },
+    )
   // The path each member extracts to, worked out once: every check below asks for it
   // (ten times a member, when each worked it out anew).
   const paths = new Map(members.map((e) => [e, extractedAs(e.raw.name)]))
@@ -365,13 +381,19 @@ export function planTar(
 
 const NPM_PREFIX = Buffer.from('package/')
 
+/** A `..` part in the name as given or as GNU tar reads it (up to a NUL). */
 function hasDotDotPart(name: Buffer): boolean {
-  return name.toString('latin1').split('/').includes('..')
+  const parts = (bytes: Buffer): string[] => bytes.toString('latin1').split('/')
+  return parts(name).includes('..') || parts(untilNul(name)).includes('..')
 }
 
-/** The path tar extracts a name to (GNU tar drops leading slashes and `.` parts), one character a byte. */
+/**
+ * The path tar extracts a name to, one character a byte: GNU tar and libarchive end a
+ * name from a PAX record at a NUL (Python's tarfile keeps it, and cannot make the
+ * file), and drop leading slashes and `.` parts.
+ */
 function extractedAs(name: Buffer): string {
-  return withoutDotParts(name.toString('latin1'))
+  return withoutDotParts(untilNul(name).toString('latin1'))
 }
 
 /**

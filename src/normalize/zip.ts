@@ -220,9 +220,8 @@ function refuseOrderThatMatters(
   where: string,
 ): void {
   // Each member's path worked out once, for every check and both orders.
-  const paths = new Map(sorted.map((m) => [m, withoutDotParts(m.nameBytes.toString('latin1'))]))
-  const path = (m: Member): string =>
-    paths.get(m) ?? withoutDotParts(m.nameBytes.toString('latin1'))
+  const paths = new Map(sorted.map((m) => [m, extractedAs(m.nameBytes)]))
+  const path = (m: Member): string => paths.get(m) ?? extractedAs(m.nameBytes)
   const isLink = (m: Member): boolean => m.type === 'symlink'
   const refuse = (what: string): ReproofError =>
     new ReproofError('E_INPUT', `${where}: ${what}`, { path: where })
@@ -250,6 +249,18 @@ function refuseOrderThatMatters(
     throw refuse(
       `the member ${toDisplayText(clash.entry.name)} lies below ${toDisplayText(clash.file.name)}, which is not a directory; which of the two an extractor keeps, or what it writes through a link, depends on their order, so such an archive is not reordered`,
     )
+}
+
+/**
+ * The path a member's name is extracted to, one character a byte, as the readers that
+ * see the fewest paths see it: unzip, libarchive and Python's zipfile all end a name at a
+ * NUL, libarchive reads a backslash as `/` whatever host made the zip, and all drop empty
+ * and `.` parts. Two names one reader extracts to one path are one path here.
+ */
+function extractedAs(name: Buffer): string {
+  const nul = name.indexOf(0)
+  const read = nul === -1 ? name : name.subarray(0, nul)
+  return withoutDotParts(read.toString('latin1').replaceAll('\\', '/'))
 }
 
 // The hosts whose zips name files in a DOS code page unless the UTF-8 flag is set:
@@ -1366,7 +1377,10 @@ async function readMembers(zip: yauzl.ZipFile, budget: Budget, where: string): P
         // depends on the reader, and the checks of order could not tell.
         const unicodePath = entry.extraFields.find((f) => f.id === 0x7075)?.data.subarray(5)
         const other = unicodePath !== undefined && !unicodePath.equals(nameBytes)
-        if (nameBytes.toString('latin1').split('/').includes('..') || other)
+        const climbs = [nameBytes.toString('latin1'), extractedAs(nameBytes)].some((path) =>
+          path.split('/').includes('..'),
+        )
+        if (climbs || other)
           throw new ReproofError(
             'E_INPUT',
             `${where}: the member ${toDisplayText(name)} ${other ? `has an Info-ZIP Unicode Path field naming another path (${toDisplayText(unicodePath.toString('utf8'))}), which unzip extracts it to and Python's zipfile does not` : 'has a ".." part in its name, which unzip and Python\'s zipfile drop'}: where it lands depends on the reader; refused`,

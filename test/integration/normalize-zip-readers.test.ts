@@ -138,6 +138,85 @@ describe('reproof normalize on zips whose readers disagree', () => {
     expect((await normalize(dir, 'sorted.zip')).code).toBe(0)
   })
 
+  it('refuses to reorder names that some reader extracts to one path: at a NUL, or `\\` as `/`', async () => {
+    const dir = makeTemp()
+    // Every zip reader ends a name at a NUL; libarchive reads `\\` as `/` whoever made
+    // the zip. Each pair is in the order sorting would swap.
+    makeZip(dir, 'nul.zip', [
+      ['aQc', 'first', 3, 0o100644],
+      ['aQb', 'second', 3, 0o100644],
+    ])
+    const file = path.join(dir, 'nul.zip')
+    fs.writeFileSync(
+      file,
+      Buffer.from(fs.readFileSync(file).toString('latin1').replaceAll('aQ', 'a\0'), 'latin1'),
+    )
+    makeZip(dir, 'backslash.zip', [
+      ['d\\x', 'first', 3, 0o100644],
+      ['d/x', 'second', 3, 0o100644],
+    ])
+    expect(run(dir, 'rm -rf n && mkdir n && cd n && unzip -qo ../nul.zip && ls && cat a')).toBe(
+      'a\nsecond',
+    )
+    expect(run(dir, 'rm -rf b && mkdir b && cd b && bsdtar -xf ../backslash.zip && cat d/x')).toBe(
+      'second',
+    )
+    await refused(dir, [
+      ['nul.zip', /extracted to the same path as another member/],
+      ['backslash.zip', /extracted to the same path as another member/],
+    ])
+    // A tar: GNU tar ends a PAX path at a NUL (Python's tarfile cannot make the file).
+    python(
+      dir,
+      `
+import tarfile, io
+with tarfile.open('nul.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+    for n, pax, c in (('b', {'path': 'b\\x00z'}, b'first'), ('b', {}, b'second')):
+        i = tarfile.TarInfo(n); i.size = len(c); i.pax_headers = pax; t.addfile(i, io.BytesIO(c))
+`,
+    )
+    expect(run(dir, 'rm -rf t && mkdir t && cd t && tar -xf ../nul.tar && ls && cat b')).toBe(
+      'b\nsecond',
+    )
+    await refused(dir, [['nul.tar', /is extracted to the same path as another entry/]])
+  })
+
+  it("refuses a tar name whose header's prefix bytes GNU tar and Python's tarfile read apart", async () => {
+    const dir = makeTemp()
+    // A ustar header with a prefix, its magic then made another's: GNU tar reads no
+    // prefix there, Python's tarfile (and libarchive under `ustarX`) does. Old GNU keeps
+    // its access time there (tar -G), which Python's tarfile reads as a prefix too.
+    python(
+      dir,
+      `
+import tarfile, io
+for path, magic in (('other.tar', b'ustarX'), ('gnu.tar', b'ustar  \\0'), ('ustar.tar', b'ustar\\0')):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.USTAR_FORMAT) as t:
+        i = tarfile.TarInfo('p' * 60 + '/' + 'n' * 60); i.size = 1; t.addfile(i, io.BytesIO(b'x'))
+    data = bytearray(buf.getvalue())
+    data[257:257 + len(magic)] = magic
+    if path == 'gnu.tar': data[345:500] = b'14612345670\\0'.ljust(155, b'\\0')
+    data[148:156] = b' ' * 8
+    data[148:156] = b'%06o\\0 ' % sum(data[:512])
+    open(path, 'wb').write(bytes(data))
+`,
+    )
+    expect(run(dir, 'tar -tf other.tar')).toBe(`${'n'.repeat(60)}\n`)
+    expect(
+      run(dir, `python3 -c "import tarfile; print(tarfile.open('other.tar').getnames()[0])"`),
+    ).toBe(`${'p'.repeat(60)}/${'n'.repeat(60)}\n`)
+    await refused(dir, [
+      [
+        'other.tar',
+        /bytes 345 to 499 of its header are not empty, which Python's tarfile reads as a prefix/,
+      ],
+      ['gnu.tar', /reads as a prefix of the name \("14612345670\/n+"\)/],
+    ])
+    // Under ustar's own magic every reader joins the prefix: normalized.
+    expect((await normalize(dir, 'ustar.tar')).code).toBe(0)
+  })
+
   it('refuses a local header whose flags or extra field say what the central directory does not', async () => {
     const dir = makeTemp()
     // Three members; then b.txt's local header alone is marked encrypted, or its extra
