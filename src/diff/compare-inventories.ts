@@ -122,10 +122,9 @@ export function compareEntry(
             hints: fieldHints(fields, {
               contentDiffers: contentDiffers || fields.some((f) => f.field === 'data'),
             }),
-            // A link's content is its target, an entry of no known kind's its data, and
-            // a sparse file's where its stored bytes go: one whose target, data or map
-            // changed is not "identical" (the same stored bytes at other offsets
-            // extract to another file).
+            // A link's content is its target, an entry of no known kind's its data: one
+            // whose target or data changed is not "identical". (A sparse file's content
+            // is hashed with its holes made again: another map of the same file is.)
             ...(contentDiffers || fields.some((f) => shapesContent(f.field))
               ? {}
               : { message: 'content identical' }),
@@ -156,9 +155,7 @@ function shapesContent(field: string): boolean {
     field === 'linked content' ||
     field === 'hard links' ||
     field === 'hard link of' ||
-    field === 'device' ||
-    field === 'sparse' ||
-    field.startsWith('pax.GNU.sparse.')
+    field === 'device'
   )
 }
 

@@ -26,6 +26,7 @@ import {
   type WantMember,
 } from './member.js'
 import type { ByteSource } from './source.js'
+import { isSparseRecord, SparseExpander, sparseField, sparseLayoutOf } from './tar-sparse.js'
 
 // Typeflags as named in reports (tar-stream's names, which earlier reports used).
 const TYPE_NAMES: Record<string, string> = {
@@ -110,7 +111,12 @@ export async function scanTar(
       const key = keyFor(name, seen)
       const warning = nameWarning(name)
       if (warning !== undefined) warnings.push(warning)
-      const sink = want(key, raw.size)
+      const layout = sparseLayoutOf(raw)
+      if (typeof layout === 'string')
+        throw unreadableAs('tar', where)(`the sparse file at byte ${raw.at}: ${layout}`)
+      // A sparse file is its content with the holes made again, as tar extracts it.
+      const expected = layout?.realSize ?? raw.size
+      const sink = want(key, expected)
       // Most members come in one piece: hashed in one call then, a hash object made
       // only for the others (two per member of a 2,000-member pair were 16 ms). Nothing
       // is hashed later than its chunk arrives: a lent chunk is read into again after.
@@ -118,20 +124,39 @@ export async function scanTar(
       let hash: crypto.Hash | undefined
       let size = 0
       const globalsHere = inEffect
-      finish = () => {
-        if (sink !== undefined) captured.set(key, sink.done())
-        const sha256 = whole ?? hash?.digest('hex') ?? EMPTY_SHA256
-        members.push({
-          ...describe(raw, key, name, size, sha256, globalsHere),
-          index: members.length,
-        })
-      }
-      return (chunk) => {
-        if (size === 0 && chunk.length === raw.size) whole = crypto.hash('sha256', chunk, 'hex')
+      const take = (chunk: Buffer): void => {
+        if (size === 0 && chunk.length === expected) whole = crypto.hash('sha256', chunk, 'hex')
         else (hash ??= crypto.createHash('sha256')).update(chunk)
         size += chunk.length
         sink?.add(lent ? Buffer.from(chunk) : chunk)
       }
+      const expander =
+        layout === undefined
+          ? undefined
+          : new SparseExpander(
+              layout,
+              take,
+              (bytes) => {
+                budget.spendBytes(bytes, where)
+              },
+              (what) => unreadableAs('tar', where)(`the sparse file at byte ${raw.at}: ${what}`),
+            )
+      finish = () => {
+        expander?.end()
+        if (sink !== undefined) captured.set(key, sink.done())
+        const sha256 = whole ?? hash?.digest('hex') ?? EMPTY_SHA256
+        const sparse =
+          layout === undefined ? undefined : sparseField(layout, expander?.segments ?? [])
+        members.push({
+          ...describe(raw, key, name, size, sha256, globalsHere, sparse),
+          index: members.length,
+        })
+      }
+      return expander === undefined
+        ? take
+        : (chunk) => {
+            expander.add(chunk)
+          }
     },
     { trailing: 'hash' },
   )
@@ -141,22 +166,6 @@ export async function scanTar(
   return { inventory: { members, meta, warnings }, captured }
 }
 
-/** An old GNU sparse map (header, then extension blocks): `offset+length` pieces and the real size. */
-function oldGnuSparseMap(raw: RawEntry): string {
-  const pieces: string[] = []
-  const read = (block: Buffer, at: number, count: number): void => {
-    for (let i = 0; i < count; i++) {
-      const offset = readNumber(block, at + i * 24, 12)
-      const length = readNumber(block, at + i * 24 + 12, 12)
-      if (offset === undefined || length === undefined || (offset === 0 && length === 0)) continue
-      pieces.push(`${offset}+${length}`)
-    }
-  }
-  read(raw.header, 386, 4)
-  for (const block of raw.sparseBlocks) read(block, 0, 21)
-  return `${pieces.join(' ')}; real size ${numberField(raw.header, 483, 12, String)}`
-}
-
 function describe(
   raw: RawEntry,
   key: string,
@@ -164,6 +173,7 @@ function describe(
   size: number,
   sha256: string,
   globals: readonly PaxRecord[],
+  sparse: string | undefined,
 ): MemberInfo {
   const type = ENTRY_KINDS[raw.type] ?? 'other'
   const h = raw.header
@@ -181,9 +191,9 @@ function describe(
     meta.type = TYPE_NAMES[raw.type] ?? `typeflag ${raw.type}`
   if (raw.type === '3' || raw.type === '4')
     meta.device = `${numberField(h, 329, 8, String)},${numberField(h, 337, 8, String)}`
-  // An old GNU sparse file: where its data lies, and how large it really is. Its stored
-  // bytes alone say nothing of that.
-  if (raw.type === 'S') meta.sparse = oldGnuSparseMap(raw)
+  // A sparse file: where its data lies, how large it really is, in which layout. Its
+  // content is compared with the holes made again.
+  if (sparse !== undefined) meta.sparse = sparse
   // An entry of no kind a comparison knows that carries data (GNU's dumpdir `D`, its
   // listing of a directory for incremental backups): its data is one of its fields.
   if (type === 'other' && size > 0) meta.data = `${size} bytes, sha256 ${sha256}`
@@ -196,7 +206,7 @@ function describe(
   // Repeated keys (PAX 0.0 sparse maps: GNU.sparse.offset, GNU.sparse.numbytes) each count.
   const values = new Map<string, string[]>()
   for (const record of records) {
-    if (PAX_SKIP.has(record.key)) continue
+    if (PAX_SKIP.has(record.key) || (sparse !== undefined && isSparseRecord(record))) continue
     const key = `pax.${keyText(record.key)}`
     const seen = values.get(key)
     if (seen === undefined) values.set(key, [exactText(record.value)])

@@ -212,6 +212,45 @@ describe('reproof diff', () => {
     expect(JSON.stringify(names.report)).not.toMatch(/GNUSparseFile/)
   })
 
+  it('compares a sparse file by what tar extracts: its holes are zeros, in every layout GNU tar writes', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'mkdir s d e',
+        // A hole, then data, then a hole: made sparse by truncate, whole by printf.
+        "truncate -s 64K s/f && printf 'mid' | dd of=s/f bs=1 seek=40000 conv=notrunc status=none && truncate -s 1M s/f",
+        'cp --sparse=never s/f d/f && cp --sparse=never s/f e/f',
+        "printf 'x' | dd of=e/f bs=1 seek=1000 conv=notrunc status=none",
+        'tar --format=gnu -cf dense.tar -C d f && tar --format=gnu -cf edited.tar -C e f',
+        'tar --format=gnu --sparse -cf old.tar -C s f',
+        'for v in 0.0 0.1 1.0; do tar --format=posix --sparse --sparse-version=$v --mtime=@0 --pax-option=delete=atime,delete=ctime -cf pax-$v.tar -C s f; done',
+      ].join(' && '),
+    )
+    for (const [file, layout] of [
+      ['old.tar', 'old GNU'],
+      ['pax-0.0.tar', 'GNU 0.0'],
+      ['pax-0.1.tar', 'GNU 0.1'],
+      ['pax-1.0.tar', 'GNU 1.0'],
+    ] as const) {
+      const same = await diff(path.join(dir, file), path.join(dir, 'dense.tar'))
+      expect(
+        paths(same.report, 'content').filter((p) => p.includes('!')),
+        file,
+      ).toEqual([])
+      const fields = same.report?.items.flatMap((i) => i.fields ?? []) ?? []
+      // Where the data lies is what the file system says (a block, here, not 3 bytes).
+      expect(fields.find((f) => f.field === 'sparse')?.a).toMatch(
+        new RegExp(`^\\d+\\+\\d+ 1048576\\+0; real size 1048576 \\(${layout}\\)$`),
+      )
+      expect(fields.map((f) => f.field)).not.toContain('pax.GNU.sparse.name')
+      // A byte written into its first hole: one byte differs, where it was written.
+      const edited = await runCli(['diff', path.join(dir, file), path.join(dir, 'edited.tar')])
+      expect(edited.code).toBe(1)
+      expect(edited.stdout).toMatch(/first difference at offset 1000 \(0x3e8\); 1 bytes? differs?/)
+    }
+  })
+
   it('compares PAX values and owner names as bytes: two binary capabilities are never the same text', async () => {
     const dir = makeTemp()
     sh(

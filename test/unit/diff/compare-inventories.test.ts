@@ -225,26 +225,6 @@ describe('compareEntry', () => {
     expect(changed.items[0]?.hints).toEqual([])
   })
 
-  it('does not call a sparse file whose map changed "content identical": the same stored bytes elsewhere are another file', () => {
-    const sparse = (meta: Record<string, string>) => ({ type: 'file', meta, sha256: '1' })
-    for (const [a, b] of [
-      [{ sparse: '0+4096; real size 1048576' }, { sparse: '1044480+4096; real size 1048576' }],
-      [{ 'pax.GNU.sparse.map': '0,4096' }, { 'pax.GNU.sparse.map': '1044480,4096' }],
-      [{ 'pax.GNU.sparse.offset': '0' }, { 'pax.GNU.sparse.offset': '8192' }],
-    ] as const) {
-      const { items } = compareEntry('a.tar!f', sparse(a), sparse(b))
-      expect(items).toHaveLength(1)
-      expect(items[0]?.message).toBeUndefined()
-    }
-    // Its mode alone changed: the same file.
-    const { items } = compareEntry(
-      'a.tar!f',
-      sparse({ sparse: '0+1', mode: '644' }),
-      sparse({ sparse: '0+1', mode: '755' }),
-    )
-    expect(items[0]?.message).toBe('content identical')
-  })
-
   it('does not call a link whose target changed "content identical": its target is its content', () => {
     const link = (target: string) => ({ type: 'symlink', meta: { 'link target': target } })
     const { items } = compareEntry('a.tar!l', link('broken'), link('really-broken'))
