@@ -27,6 +27,7 @@ export interface CpioChanges {
 }
 
 const S_IFMT = 0o170000
+const TRAILER = Buffer.from('TRAILER!!!\0', 'latin1')
 const TYPES: Record<number, EntryType> = {
   0o100000: 'file',
   0o040000: 'directory',
@@ -182,8 +183,17 @@ export async function normalizeCpio(
     const namePadded = roundUp(layout.size + namesize, layout.align) - layout.size
     const nameBytes = (await reader.read(namePadded)) ?? Buffer.alloc(0)
     if (nameBytes.length < namePadded) throw bad(`truncated name at byte ${at + layout.size}`)
-    const trailer =
-      nameBytes.subarray(0, Math.max(0, namesize - 1)).toString('latin1') === 'TRAILER!!!'
+    // The trailer is the name `TRAILER!!!` and its NUL, 11 bytes, as libarchive reads
+    // it; GNU cpio compares up to the first NUL. A name one of them reads as the
+    // trailer and the other as a file (`TRAILER!!!\0x`) is refused; `TRAILER!!!X` is a
+    // file to both.
+    const name = nameBytes.subarray(0, namesize)
+    const trailer = name.equals(TRAILER)
+    const nul = name.indexOf(0)
+    if (!trailer && (nul === -1 ? name : name.subarray(0, nul)).equals(TRAILER.subarray(0, 10)))
+      throw bad(
+        `the entry at byte ${at} is named TRAILER!!! up to a NUL, with ${namesize - 11} bytes after it: GNU cpio reads it as the end of the archive, libarchive as a file`,
+      )
     budget.spendEntry(where)
     // A file is its inode on its device: the same inode number on two devices is two
     // files, which must not become links of one another once the devices are set to 0.

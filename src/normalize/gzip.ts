@@ -179,13 +179,25 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
     }
     // A tar split over several streams (an Alpine package: its signature covers the
     // control stream's compressed bytes, its data hash the data stream's) would become
-    // one stream, and both would be lost.
+    // one stream, and both would be lost. Zeros after the last member (which gzip
+    // reads past) change nothing of that.
     const run = rules.mode === 'ship' ? await memberRun() : undefined
-    if (run?.whole === true && run.members.length > 1) {
+    if (run !== undefined && run.members.length > 1) {
       job.said.kept = `a tar inside that needs changes, split over ${run.members.length} gzip streams (as an Alpine package is, whose signature and data hash each cover a stream of their own) that one new stream would merge`
       return job.keep()
     }
-    job.said.changes = [...headerChanges, ...describeTar(plan.changes, rules), recompressed]
+    const oneStream =
+      run?.whole === false
+        ? [
+            'written as one new stream: the file is not a plain run of gzip members (it has padding after the last, say)',
+          ]
+        : []
+    job.said.changes = [
+      ...headerChanges,
+      ...describeTar(plan.changes, rules),
+      ...oneStream,
+      recompressed,
+    ]
     return gzipped(write)
   })
 }

@@ -67,11 +67,56 @@ export function stableMo(
       },
     )
     if (changed.length === 0) return { bytes: mo, changed }
+    // Strings are found by offset and length alone: one that shares the header's bytes
+    // (or a table that does) would change with it.
+    const shared = sharingBytes(u32, count, originals, translations, at, at + length)
+    if (shared !== undefined)
+      throw new ReproofError(
+        'E_INPUT',
+        `${where}: ${shared} shares bytes with the header entry, whose dates a rewrite would change in it too`,
+        { path: where },
+      )
     const out = Buffer.from(mo)
     out.write(stable, at, 'latin1')
     return { bytes: out, changed }
   }
   return { bytes: mo, changed: [] }
+}
+
+/**
+ * What else lies in bytes `start` to `end` (the header's translation, entry 0's): another
+ * message's id or translation, or the tables; undefined when nothing does (pure, but for
+ * reading the file through `u32`, which refuses a table past its end).
+ */
+function sharingBytes(
+  u32: (at: number) => number,
+  count: number,
+  originals: number,
+  translations: number,
+  start: number,
+  end: number,
+): string | undefined {
+  const overlaps = (from: number, to: number): boolean => from < end && start < to && from < to
+  if (
+    overlaps(originals, originals + count * 8) ||
+    overlaps(translations, translations + count * 8)
+  )
+    return 'a table of strings'
+  const hashSize = u32(20)
+  const hashAt = u32(24)
+  if (hashSize > 0 && overlaps(hashAt, hashAt + hashSize * 4)) return 'the hash table'
+  for (let i = 0; i < count; i++) {
+    for (const [table, what] of [
+      [originals, 'the id'],
+      [translations, 'the translation'],
+    ] as const) {
+      if (i === 0 && table === translations) continue
+      const length = u32(table + i * 8)
+      const at = u32(table + i * 8 + 4)
+      if (overlaps(at, at + length)) return `${what} of message ${i}`
+    }
+  }
+  return undefined
 }
 
 /** A gettext catalog: its header's dates clamped, read whole within the member limit. */

@@ -1261,6 +1261,40 @@ print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith('SCHILY')))"`
     expect(fs.existsSync(path.join(dir, 'bad.out'))).toBe(false)
   })
 
+  it('reads only TRAILER!!! and its NUL as the end of a cpio archive, as extractors do', async () => {
+    const dir = makeTemp()
+    // Two files of two links each, with an entry between them named `TRAILER!!!X`
+    // (11 bytes, no NUL): a file to GNU cpio and libarchive, whose inode numbering must
+    // not start again after it (the two files would become links of one another).
+    sh(
+      dir,
+      `python3 - <<'PY'
+def newc(name, data=b'', ino=0, nlink=1, mode=0o100644):
+    head = '070701' + ''.join('%08X' % v for v in (ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(name), 0))
+    named = head.encode() + name
+    pad = lambda b: b + bytes((4 - len(b) % 4) % 4)
+    return pad(named) + pad(data)
+end = newc(b'TRAILER!!!\\0', nlink=1, mode=0)
+open('fake.cpio', 'wb').write(newc(b'a\\0', b'AAAA\\n', 100, 2) + newc(b'TRAILER!!!X', b'', 5) + newc(b'b\\0', b'BBBB\\n', 200, 2) + end)
+open('nul.cpio', 'wb').write(newc(b'a\\0', b'AAAA\\n', 100) + newc(b'TRAILER!!!\\0x\\0', b'', 5) + newc(b'b\\0', b'BBBB\\n', 200) + end)
+PY`,
+    )
+    expect(
+      sh(dir, 'mkdir in && cd in && cpio -id --quiet < ../fake.cpio 2>/dev/null; cat a b'),
+    ).toBe('AAAA\nBBBB\n')
+    const run = await normalize(dir, ['fake.cpio', '-o', 'fake.out'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(
+      sh(dir, 'mkdir out && cd out && cpio -id --quiet < ../fake.out 2>/dev/null; cat a b'),
+    ).toBe('AAAA\nBBBB\n')
+    expect(sh(dir, 'mkdir bsd && cd bsd && bsdtar -xf ../fake.out && cat a b')).toBe('AAAA\nBBBB\n')
+    // `TRAILER!!!` up to a NUL, and more: GNU cpio stops there, libarchive reads on.
+    const nul = await normalize(dir, ['nul.cpio', '-o', 'nul.out'])
+    expect(nul.code).toBe(2)
+    expect(nul.stderr).toMatch(/GNU cpio reads it as the end of the archive, libarchive as a file/)
+    expect(fs.existsSync(path.join(dir, 'nul.out'))).toBe(false)
+  })
+
   it('normalizes each cpio archive of a concatenation, as an initramfs is made, and refuses junk after one', async () => {
     const dir = makeTemp()
     sh(
@@ -1500,11 +1534,22 @@ open('hello.apk', 'wb').write(part('.SIGN.RSA.key.pub', b'sig', False) + part('.
 PY`,
     )
     expect(sh(dir, 'tar -tzf hello.apk')).toBe('.SIGN.RSA.key.pub\n.PKGINFO\nusr/bin/hello\n')
-    const before = digest(path.join(dir, 'hello.apk'))
-    const run = await normalize(dir, ['hello.apk', '-o', 'out.apk'])
-    expect(run.code, run.stderr).toBe(0)
-    expect(run.files[0]?.kept).toMatch(/split over 3 gzip streams/)
-    expect(digest(path.join(dir, 'out.apk'))).toBe(before)
+    // Zero padding after the last stream (which gzip -t reads past) changes nothing.
+    sh(dir, 'cp hello.apk padded.apk && head -c 512 /dev/zero >> padded.apk && gzip -t padded.apk')
+    for (const file of ['hello.apk', 'padded.apk']) {
+      const before = digest(path.join(dir, file))
+      const run = await normalize(dir, [file, '-o', `out-${file}`])
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.files[0]?.kept).toMatch(/split over 3 gzip streams/)
+      expect(digest(path.join(dir, `out-${file}`))).toBe(before)
+    }
+    // One stream and padding: written as one new stream, and the report says so.
+    sh(dir, 'echo x > f && tar -czf one.tgz f && head -c 512 /dev/zero >> one.tgz')
+    const one = await normalize(dir, ['one.tgz', '-o', 'out-one.tgz'])
+    expect(one.code, one.stderr).toBe(0)
+    expect(one.files[0]?.changes).toContain(
+      'written as one new stream: the file is not a plain run of gzip members (it has padding after the last, say)',
+    )
   })
 
   it('keeps a real npm pack tarball byte for byte, to another file and in place', async () => {

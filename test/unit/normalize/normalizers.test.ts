@@ -529,6 +529,49 @@ describe('cpio and gettext normalization on hostile bytes', () => {
   })
 })
 
+describe('gettext normalization of a catalog whose strings share bytes', () => {
+  it("refuses to rewrite the header's dates where another string reads the same bytes", async () => {
+    const { stableMo } = await import('../../../src/normalize/mo.js')
+    // Two messages: the header, and "hi", whose translation is the tail of the header's
+    // bytes (legal: strings are found by offset and length alone).
+    const header = Buffer.from(
+      'Content-Type: text/plain; charset=UTF-8\nPOT-Creation-Date: 2023-01-02 03:04+0100\n',
+    )
+    const make = (shared: boolean): Buffer => {
+      const strings = 28 + 32
+      const hi = strings + 1
+      const head = hi + 3
+      const date = header.indexOf('POT-Creation-Date')
+      const ints = [
+        0x950412de,
+        0,
+        2,
+        28,
+        44,
+        0,
+        0,
+        // originals: "" and "hi"
+        0,
+        strings,
+        2,
+        hi,
+        // translations: the header, and "hi"'s
+        header.length,
+        head,
+        shared ? header.length - date : 2,
+        shared ? head + date : hi,
+      ]
+      const tables = Buffer.alloc(ints.length * 4)
+      ints.forEach((v, i) => tables.writeUInt32LE(v, i * 4))
+      return Buffer.concat([tables, Buffer.from('\0hi\0'), header, Buffer.from('\0')])
+    }
+    expect(stableMo(make(false), rules, 'x.mo').changed).toEqual(['POT-Creation-Date'])
+    expect(() => stableMo(make(true), rules, 'x.mo')).toThrow(
+      /the translation of message 1 shares bytes with the header entry/,
+    )
+  })
+})
+
 const EPOCH = rules.epoch
 
 /** An archive to normalize, and whether every field in it is already stable. */
