@@ -28,6 +28,11 @@ export interface Services {
   hangRekor: (on: boolean) => void
   /** Makes the log answer without the entry's verification (no inclusion promise or proof). */
   stripVerification: (on: boolean) => void
+  /**
+   * Makes the log's answers wrong in one way: its inclusion proof left out (the promise
+   * kept), its promise garbage, or its time later than a certificate lives.
+   */
+  tamperLog: (how: 'no-proof' | 'bad-promise' | 'late' | undefined) => void
   /** Makes the log, or the timestamp authority, answer with its previous answer (a replay). */
   replay: (what: 'log' | 'timestamp' | undefined) => void
   /** Runs `hook` right after the log records an entry, before it answers. */
@@ -64,6 +69,19 @@ function canonicalDsseBody(proposal: string): object {
   }
 }
 
+/** A log's answer made wrong as `tamperLog` says. */
+function tampered(response: string, how: 'no-proof' | 'bad-promise' | 'late'): string {
+  const entries = JSON.parse(response) as Record<string, Record<string, unknown>>
+  for (const entry of Object.values(entries)) {
+    const verification = entry.verification as Record<string, unknown>
+    if (how === 'no-proof') delete verification.inclusionProof
+    if (how === 'bad-promise')
+      verification.signedEntryTimestamp = Buffer.from('not a signature').toString('base64')
+    if (how === 'late') entry.integratedTime = Number(entry.integratedTime) + 3600
+  }
+  return JSON.stringify(entries)
+}
+
 /** A log's answer with each entry's `verification` (its promise and proof) taken out. */
 function withoutVerification(response: string): string {
   const entries = JSON.parse(response) as Record<string, Record<string, unknown>>
@@ -98,6 +116,7 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
   const entries = new Map<string, { uuid: string; response: string }>()
   let hang = false
   let strip = false
+  let tamper: 'no-proof' | 'bad-promise' | 'late' | undefined
   let replaying: 'log' | 'timestamp' | undefined
   let lastEntry: string | undefined
   let lastStamp:
@@ -176,7 +195,8 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
           }
           const answer = replaying === 'log' && lastEntry !== undefined ? lastEntry : response
           lastEntry = response
-          reply(201, strip ? withoutVerification(answer) : answer)
+          const shown = tamper === undefined ? answer : tampered(answer, tamper)
+          reply(201, strip ? withoutVerification(shown) : shown)
           return
         }
         const match = /^\/api\/v1\/log\/entries\/([0-9a-f]+)$/.exec(url.pathname)
@@ -253,6 +273,9 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
     },
     stripVerification: (on) => {
       strip = on
+    },
+    tamperLog: (how) => {
+      tamper = how
     },
     onLogEntry: (hook) => {
       afterEntry = hook

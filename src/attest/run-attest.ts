@@ -2,7 +2,6 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { BuildRecord } from '../records/build-record.js'
-import { canonicalJson } from '../canonical.js'
 import { ReproofError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { keyHint, loadPrivateKey } from '../sign/keys.js'
@@ -35,6 +34,13 @@ export interface AttestResult {
   statementSha256: string
   /** The public key's hint (key signing) or the certificate's identity (keyless). */
   signer: string
+  /**
+   * Keyless: why the bundle was not verified against a trusted root before it was
+   * written (its shape, times, signature and log entry were checked all the same), or
+   * null when it was. Key signing: null (the signature is checked by whoever holds the
+   * public key; there are no services to trust).
+   */
+  notVerified: string | null
 }
 
 /**
@@ -75,21 +81,21 @@ export async function runAttest(
 
   // 3. Sign, then write durably: the bundle (and the statement) atomically.
   const pendingFile = pendingFileOf(options.bundle)
-  const bundle =
+  const signed =
     key !== undefined
-      ? await signWithKey(payload, key.key, key.kind)
+      ? { bundle: await signWithKey(payload, key.key, key.kind), notVerified: undefined }
       : options.signing.kind === 'keyless'
         ? await signKeyless(payload, {
             ...options.signing.options,
             pendingFile,
           })
         : undefined
-  if (bundle === undefined) throw new Error('no signing method')
+  if (signed === undefined) throw new Error('no signing method')
+  const { bundle } = signed
   // The statement first, then the bundle: a statement that cannot be written leaves no
   // bundle behind as though all had gone well, and one whose bundle cannot be written is
-  // taken away again.
-  if (options.statement !== undefined)
-    await writeFileAtomic(options.statement, `${canonicalJson(statement)}\n`)
+  // taken away again. The statement file holds exactly the bytes signed (no newline).
+  if (options.statement !== undefined) await writeFileAtomic(options.statement, payload)
   try {
     await writeFileAtomic(options.bundle, `${JSON.stringify(bundle)}\n`)
   } catch (err) {
@@ -110,6 +116,7 @@ export async function runAttest(
       key !== undefined
         ? `key ${keyHint(crypto.createPublicKey(key.key)).slice(0, 16)}`
         : `certificate ${certificateIdentity(bundle)}`,
+    notVerified: signed.notVerified ?? null,
   }
 }
 

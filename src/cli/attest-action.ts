@@ -55,6 +55,10 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
     for (const s of result.subjects)
       streams.stdout.write(`  ${toDisplayText(s.name)}  sha256:${s.digest.sha256 ?? ''}\n`)
   }
+  if (result.notVerified !== null)
+    streams.stderr.write(
+      `reproof: note: the bundle was not verified against a trusted root before it was written (${result.notVerified}); run reproof verify with the root these services answer to\n`,
+    )
   return EXIT.yes
 }
 

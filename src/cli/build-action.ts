@@ -76,7 +76,11 @@ export async function buildAction(
     else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)))
     if (signed !== undefined)
       streams.stderr.write(
-        `reproof: signed ${signed.subjects.length} subject(s) → ${signed.bundle}\n`,
+        `reproof: signed ${signed.subjects.length} subject(s) → ${signed.bundle}\n${
+          signed.notVerified === null
+            ? ''
+            : `reproof: note: the bundle was not verified against a trusted root before it was written (${signed.notVerified})\n`
+        }`,
       )
     else if (attest !== undefined)
       streams.stderr.write('reproof: not reproducible, so nothing was signed\n')
@@ -96,6 +100,7 @@ function signingFlagWithoutBundle(flags: BuildFlags): string | undefined {
     ['--identity-token-file', flags.identityTokenFile],
     ['--passphrase-env', flags.passphraseEnv],
     ['--tsa-url', flags.tsaUrl],
+    ['--trusted-root', flags.trustedRoot],
     ['--statement', flags.statement],
     ['--builder-id', flags.builderId],
     ...(flags.signingGiven ?? []).map((name): [string, unknown] => [
@@ -117,6 +122,7 @@ function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {
       fulcioUrl: flags.fulcioUrl,
       rekorUrl: flags.rekorUrl,
       tsaUrl: flags.tsaUrl,
+      trustedRoot: flags.trustedRoot,
       timeout: flags.signTimeout ?? '30s',
       retries: flags.signRetries ?? '3',
     },

@@ -138,6 +138,7 @@ function toBuildFlags(raw: Record<string, unknown>): BuildFlags {
     fulcioUrl: text(raw.fulcioUrl),
     rekorUrl: text(raw.rekorUrl),
     tsaUrl: text(raw.tsaUrl),
+    trustedRoot: text(raw.trustedRoot),
     signTimeout: text(raw.signTimeout),
     signRetries: text(raw.signRetries),
   }

@@ -24,6 +24,7 @@ export function signingMethod(
     | 'fulcioUrl'
     | 'rekorUrl'
     | 'tsaUrl'
+    | 'trustedRoot'
     | 'timeout'
     | 'retries'
   >,
@@ -40,6 +41,7 @@ export function signingMethod(
           ['--fulcio-url', flags.fulcioUrl],
           ['--rekor-url', flags.rekorUrl],
           ['--tsa-url', flags.tsaUrl],
+          ['--trusted-root', flags.trustedRoot],
           ['--identity-token-file', flags.identityTokenFile],
         ]
       : [['--passphrase-env', flags.passphraseEnv]]
@@ -59,6 +61,14 @@ export function signingMethod(
     if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url))
       throw new ReproofError('E_USAGE', `${flag} ${url}: not an http(s) URL`)
   }
+  // The public services' root comes from their TUF repository; other services' only
+  // from the user, who alone knows which root they answer to.
+  const trustedRoot =
+    flags.trustedRoot !== undefined
+      ? { file: flags.trustedRoot }
+      : flags.fulcioUrl === undefined && flags.rekorUrl === undefined && flags.tsaUrl === undefined
+        ? ('public-good' as const)
+        : undefined
   return {
     kind: 'keyless',
     options: {
@@ -66,6 +76,10 @@ export function signingMethod(
       fulcioUrl: flags.fulcioUrl ?? 'https://fulcio.sigstore.dev',
       rekorUrl: flags.rekorUrl ?? 'https://rekor.sigstore.dev',
       tsaUrl: flags.tsaUrl,
+      verifyBeforeWriting: async (bundle) => {
+        const { verifyAsSigned } = await import('../verify/verify-signature.js')
+        return verifyAsSigned(bundle, trustedRoot)
+      },
       timeoutMs: parseDuration(flags.timeout, '--timeout'),
       retries: positiveInt(flags.retries === '0' ? undefined : flags.retries, '--retries', 0),
       // In GitHub Actions the runner masks each token in the log from here on.

@@ -19,6 +19,10 @@ export function withSigningOptions(
     .option('--fulcio-url <url>', 'Fulcio for --keyless (default: https://fulcio.sigstore.dev)')
     .option('--rekor-url <url>', 'Rekor for --keyless (default: https://rekor.sigstore.dev)')
     .option('--tsa-url <url>', 'also get an RFC 3161 timestamp from this authority (--keyless)')
+    .option(
+      '--trusted-root <file>',
+      'verify the keyless bundle against this trusted root before writing it (default: the public-good root, for the public services)',
+    )
     .option(`${limits.timeout} <duration>`, 'time limit per request to a signing service', '30s')
     .option(`${limits.retries} <n>`, 'retries per request to a signing service, with backoff', '3')
     .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')

@@ -40,6 +40,7 @@ export interface BuildFlags {
   fulcioUrl?: string
   rekorUrl?: string
   tsaUrl?: string
+  trustedRoot?: string
   signTimeout?: string
   signRetries?: string
   /** Which signing options with a default were given on the command line (camelCase names). */

@@ -30,6 +30,8 @@ export interface AttestFlags {
   fulcioUrl?: string
   rekorUrl?: string
   tsaUrl?: string
+  /** The trusted root a keyless bundle is verified against before it is written. */
+  trustedRoot?: string
   timeout: string
   retries: string
   passphraseEnv?: string

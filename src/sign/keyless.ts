@@ -21,6 +21,19 @@ export interface KeylessOptions {
   pendingFile: string
   /** Told of each secret (a token, the request token) before it is used, to mask it in CI logs. */
   onSecret?: (secret: string) => void
+  /**
+   * Verifies the bundle as a verifier will, before it is written (verify-signature.ts's
+   * `verifyAsSigned`, given by the caller: verifying is a layer above signing). Returns
+   * why it could not be verified against a trusted root, or undefined when it was; throws
+   * a rejection for what fails.
+   */
+  verifyBeforeWriting: (bundle: SerializedBundle) => Promise<string | undefined>
+}
+
+export interface KeylessResult {
+  bundle: SerializedBundle
+  /** Why the bundle was not verified against a trusted root before it was written, if it was not. */
+  notVerified: string | undefined
 }
 
 interface Pending {
@@ -39,7 +52,7 @@ interface Pending {
 export async function signKeyless(
   payload: Buffer,
   options: KeylessOptions,
-): Promise<SerializedBundle> {
+): Promise<KeylessResult> {
   const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = sigstoreSign()
   const { bundleToJSON } = sigstoreBundle()
   // Every secret this signing handles, so that no error message can carry one out.
@@ -93,8 +106,33 @@ export async function signKeyless(
   }
   const json = bundleToJSON(bundle)
   checkWitnessed(json, payload, options)
+  const notVerified = await verifiedAsSigned(json, options)
   // The pending signature stays until the caller has written the bundle durably.
-  return json
+  return { bundle: json, notVerified }
+}
+
+/**
+ * The bundle verified as a verifier will verify it (verify-signature.ts), before it is
+ * written: a log whose promise is garbage, or whose proof is missing where the bundle's
+ * version needs one, gave a bundle that is "signed" and that no one can verify.
+ */
+async function verifiedAsSigned(
+  json: SerializedBundle,
+  options: KeylessOptions,
+): Promise<string | undefined> {
+  try {
+    return await options.verifyBeforeWriting(json)
+  } catch (err) {
+    if (!(err instanceof ReproofError) || err.code !== 'E_REJECTED') throw err
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `signing: the bundle the services' answers make would not verify (${err.message}); nothing was written`,
+      {
+        hint: `run the same command again: it reuses the signature kept in ${options.pendingFile}`,
+      },
+      { cause: err },
+    )
+  }
 }
 
 /**
@@ -128,7 +166,19 @@ function checkWitnessed(bundle: SerializedBundle, payload: Buffer, options: Keyl
   const signature = envelope?.signatures[0]?.sig
   if (certificate === undefined || signature === undefined)
     fail('the bundle has no certificate or signature')
-  const publicKey = new crypto.X509Certificate(Buffer.from(certificate ?? '', 'base64')).publicKey
+  const x509 = new crypto.X509Certificate(Buffer.from(certificate ?? '', 'base64'))
+  const publicKey = x509.publicKey
+  // The log's time must fall while the certificate was valid, or no verifier accepts the
+  // entry: a log (or retries) slow enough to pass the certificate's ten minutes did that.
+  const validFrom = Date.parse(x509.validFrom)
+  const validTo = Date.parse(x509.validTo)
+  for (const entry of entries) {
+    const at = Number(entry.integratedTime) * 1000
+    if (!(at >= validFrom && at <= validTo))
+      fail(
+        `the log (${options.rekorUrl}) recorded the entry at ${Number.isFinite(at) ? new Date(at).toISOString() : entry.integratedTime}, outside the certificate's validity (${x509.validFrom} to ${x509.validTo})`,
+      )
+  }
   const pae = dssePae(envelope?.payloadType ?? '', payload)
   const signatureBytes = Buffer.from(signature ?? '', 'base64')
   if (!crypto.verify('sha256', pae, publicKey, signatureBytes))

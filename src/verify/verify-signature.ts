@@ -74,6 +74,37 @@ export async function verifySignature(
 }
 
 /**
+ * A bundle keyless signing has just made, checked before it is written as `reproof
+ * verify` will check it, but for the signer's identity (its own, whatever it is): its
+ * shape always; given a trusted root (or `'public-good'`, fetched through TUF), every
+ * signature, inclusion promise and proof, certificate chain, SCT and time as well.
+ * Returns why the second part could not run (the root could not be had), or undefined
+ * when it ran; throws a rejection for what fails.
+ */
+export async function verifyAsSigned(
+  json: SerializedBundle,
+  trustedRoot: { file: string } | 'public-good' | undefined,
+): Promise<string | undefined> {
+  const { entity } = readBundle(json)
+  if (trustedRoot === undefined) return 'no --trusted-root was given for these services'
+  const { TrustedRoot } = sigstoreSpecs()
+  let root
+  try {
+    root = await loadTrustedRoot(
+      trustedRoot === 'public-good' ? undefined : trustedRoot.file,
+      (r) => TrustedRoot.fromJSON(r),
+    )
+  } catch (err) {
+    if (trustedRoot === 'public-good' && err instanceof ReproofError) return err.message
+    throw err
+  }
+  const { toTrustMaterial, Verifier } = sigstoreVerify()
+  run(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity))
+  checkLogKeyWindows(root, entity)
+  return undefined
+}
+
+/**
  * The bundle parsed and held to the rules the library leaves open (media type, canonical
  * base64, strict certificates, consistent proofs), as a DSSE bundle and its signed entity.
  */
@@ -84,9 +115,12 @@ function readBundle(json: SerializedBundle) {
   try {
     bundle = bundleFromJSON(json)
   } catch (err) {
+    // The library's validation error names the fields at fault apart from its message.
+    const fields = (err as { fields?: unknown }).fields
+    const which = Array.isArray(fields) && fields.length > 0 ? `: ${fields.join(', ')}` : ''
     throw rejection(
       'bundle-invalid',
-      `the bundle is not a valid Sigstore bundle (${(err as Error).message})`,
+      `the bundle is not a valid Sigstore bundle (${(err as Error).message}${which})`,
       { cause: err },
     )
   }

@@ -185,8 +185,12 @@ describe('reproof attest with a key', () => {
       ).trim(),
     ).toBe('Verified OK')
 
-    // The statement signed is the one written, byte for byte.
-    expect(fs.readFileSync(statementPath, 'utf8').trim()).toBe(body.toString('utf8'))
+    // The statement signed is the one written, byte for byte, and its digest the one said.
+    const written = fs.readFileSync(statementPath)
+    expect(written.equals(body)).toBe(true)
+    expect((JSON.parse(run.stdout) as { statementSha256: string }).statementSha256).toBe(
+      crypto.createHash('sha256').update(written).digest('hex'),
+    )
     // No private key material anywhere in the output.
     const keyBody = fs.readFileSync(`${base}.key`, 'utf8').split('\n')[1] ?? 'none'
     expect(fs.readFileSync(bundlePath, 'utf8')).not.toContain(keyBody)

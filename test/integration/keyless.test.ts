@@ -151,6 +151,53 @@ describe('reproof attest --keyless', () => {
     await retryCompletesWithoutNewEntry(recordFile, bundle, before + 1)
   })
 
+  it('writes no bundle a verifier would refuse: no proof, a garbage promise, a time past the certificate', async () => {
+    const dir = makeTemp()
+    const recordFile = await record(dir)
+    const root = path.join(dir, 'root.json')
+    fs.writeFileSync(root, JSON.stringify(services.trustedRoot))
+    for (const [how, withRoot, message] of [
+      // Without a root: the bundle's shape (v0.3 needs the proof) and the times.
+      [
+        'no-proof',
+        false,
+        /would not verify \(the bundle is not a valid Sigstore bundle .*inclusionProof/,
+      ],
+      ['late', false, /recorded the entry at .*, outside the certificate's validity/],
+      // Only the log's key can tell a garbage promise: with the root.
+      ['bad-promise', true, /would not verify \(.*TLOG_INCLUSION_PROMISE_ERROR/],
+    ] as const) {
+      const bundle = path.join(dir, `${how}.json`)
+      services.tamperLog(how)
+      const run = await attest(
+        recordFile,
+        bundle,
+        withRoot ? ['--trusted-root', root] : [],
+      ).finally(() => {
+        services.tamperLog(undefined)
+      })
+      expect(run.code, `${how}: ${run.stderr}`).toBe(3)
+      expect(run.stderr).toMatch(message)
+      expect(run.stderr).toMatch(/nothing was written/)
+      expect(fs.existsSync(bundle)).toBe(false)
+    }
+    // Untampered: with the root, verified before it was written, and no note; without
+    // it, written with a note that says it was not.
+    const checked = await attest(recordFile, path.join(dir, 'ok.json'), [
+      '--trusted-root',
+      root,
+      '--json',
+    ])
+    expect(checked.code, checked.stderr).toBe(0)
+    expect((JSON.parse(checked.stdout) as { notVerified: unknown }).notVerified).toBeNull()
+    expect(checked.stderr).not.toMatch(/not verified against a trusted root/)
+    const unchecked = await attest(recordFile, path.join(dir, 'unchecked.json'))
+    expect(unchecked.code, unchecked.stderr).toBe(0)
+    expect(unchecked.stderr).toMatch(
+      /note: the bundle was not verified against a trusted root before it was written \(no --trusted-root was given for these services\)/,
+    )
+  })
+
   it('writes no bundle whose log entry or timestamp is of another signature (a replayed answer)', async () => {
     const dir = makeTemp()
     const recordFile = await record(dir)

@@ -13,6 +13,7 @@ import { MAX_BUNDLE_BYTES, readBundleBytes, runVerify } from '../../../src/verif
 import { rejectionReason, type Reason } from '../../../src/verify/reasons.js'
 import {
   checkLogKeyWindows,
+  verifyAsSigned,
   verifySignature,
   type Trust,
 } from '../../../src/verify/verify-signature.js'
@@ -187,15 +188,18 @@ beforeAll(async () => {
       headers: { authorization: 'bearer request-token' },
     })
   ).json()) as { value: string }
-  keylessBundle = await signKeyless(Buffer.from(JSON.stringify(provenance())), {
+  const signed = await signKeyless(Buffer.from(JSON.stringify(provenance())), {
     tokenSource: { kind: 'environment', token: token.value },
     fulcioUrl: services.base,
     rekorUrl: services.base,
     tsaUrl: undefined,
+    verifyBeforeWriting: (bundle) => verifyAsSigned(bundle, { file: servicesRoot }),
     timeoutMs: 5000,
     retries: 0,
     pendingFile: path.join(dir, 'pending.json'),
   })
+  expect(signed.notVerified).toBeUndefined()
+  keylessBundle = signed.bundle
 })
 afterAll(async () => {
   await services.close()
@@ -425,7 +429,7 @@ describe('verifySignature, the bundle itself', () => {
         envelopeOf(b).signatures.push(...envelopeOf(b).signatures)
       },
       'bundle-invalid',
-      /^the bundle is not a valid Sigstore bundle \(invalid bundle\)$/,
+      /^the bundle is not a valid Sigstore bundle \(invalid bundle: content\.dsseEnvelope\.signatures\)$/,
     ],
     [
       'no signature',
