@@ -20,6 +20,7 @@ import {
 
 export const ISSUER = 'https://token.actions.githubusercontent.com'
 export const SUBJECT = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main'
+const WORKFLOW_REF = 'acme/app/.github/workflows/release.yml@refs/heads/main'
 
 export interface Services {
   base: string
@@ -150,7 +151,9 @@ export async function startServices(options: { clockOffsetMs?: number } = {}): P
             reply(403, '{}')
             return
           }
-          const jwt = `${b64url({ alg: 'none' })}.${b64url({ ...claims, iss: ISSUER, sub: claims.sub ?? SUBJECT, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600 })}.sig`
+          // The workflow the runner's environment names (runnerEnv), as GitHub's token
+          // carries it: Fulcio writes it into the certificate as its Build Config URI.
+          const jwt = `${b64url({ alg: 'none' })}.${b64url({ workflow_ref: WORKFLOW_REF, ...claims, iss: ISSUER, sub: claims.sub ?? SUBJECT, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600 })}.sig`
           reply(200, JSON.stringify({ value: jwt }))
           return
         }
@@ -303,7 +306,7 @@ export function runnerEnv(services: Services): Record<string, string> {
   return {
     GITHUB_ACTIONS: 'true',
     GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
+    GITHUB_WORKFLOW_REF: WORKFLOW_REF,
     GITHUB_REPOSITORY: 'acme/app',
     GITHUB_RUN_ID: '7',
     ACTIONS_ID_TOKEN_REQUEST_URL: `${services.base}/token?api-version=2.0`,

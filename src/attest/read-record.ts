@@ -49,12 +49,19 @@ const RecordSchema = v.object({
     path: v.string(),
     git: v.optional(
       v.object({
-        commit: v.pipe(v.string(), v.regex(/^[0-9a-f]{40,64}$/)),
+        // A full commit id: SHA-1's 40 digits or SHA-256's 64, nothing between.
+        commit: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
         commitTime: v.number(),
         dirty: v.boolean(),
         repository: v.optional(v.string()),
         ref: v.optional(v.string()),
-        subdirectory: v.optional(v.string()),
+        // Joined to the repository's root by a rebuild: a path below it, nothing else.
+        subdirectory: v.optional(
+          v.pipe(
+            v.string(),
+            v.check(isPlainRelativePath, 'the subdirectory must be a relative path below the root'),
+          ),
+        ),
       }),
     ),
     files: v.number(),

@@ -18,11 +18,19 @@ const digestSet = v.pipe(
     'gitCommit must be 40 or 64 lowercase hex digits',
   ),
 )
-// RFC 3339 in UTC, as SLSA requires for timestamps.
+// RFC 3339 in UTC, as SLSA requires for timestamps, and a time there is: month 19 or
+// second 99 has the form and is none.
 const utcTime = v.pipe(
   v.string(),
   v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'must be an RFC 3339 time in UTC'),
+  v.check(isRealTime, 'must be a time that exists'),
 )
+
+/** Whether an RFC 3339 UTC time names an instant: its fields read back as they are written. */
+function isRealTime(text: string): boolean {
+  const at = Date.parse(text)
+  return Number.isFinite(at) && new Date(at).toISOString().slice(0, 19) === text.slice(0, 19)
+}
 const resourceDescriptor = v.pipe(
   v.object({
     name: v.optional(v.string()),
@@ -67,11 +75,20 @@ const StatementSchema = v.object({
         version: v.optional(v.record(v.string(), v.string())),
       }),
       metadata: v.optional(
-        v.object({
-          invocationId: v.optional(v.string()),
-          startedOn: v.optional(utcTime),
-          finishedOn: v.optional(utcTime),
-        }),
+        v.pipe(
+          v.object({
+            invocationId: v.optional(v.string()),
+            startedOn: v.optional(utcTime),
+            finishedOn: v.optional(utcTime),
+          }),
+          v.check(
+            (m) =>
+              m.startedOn === undefined ||
+              m.finishedOn === undefined ||
+              Date.parse(m.startedOn) <= Date.parse(m.finishedOn),
+            'a build cannot finish before it started',
+          ),
+        ),
       ),
       byproducts: v.optional(v.array(resourceDescriptor)),
     }),

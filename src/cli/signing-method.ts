@@ -6,6 +6,8 @@ import type { AttestFlags } from '../config/flags.js'
 import { ReproofError } from '../errors.js'
 import { chooseTokenSource } from '../sign/identity.js'
 import { maskCommand } from '../sign/secrets.js'
+import { sigstoreCore } from '../load-cjs.js'
+import { utf8String } from '../verify/certificate-facts.js'
 import type { Streams } from './output.js'
 
 // The signing flags (cli/signing-options.ts) mapped onto a signing method and a builder,
@@ -61,6 +63,7 @@ export function signingMethod(
     if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url))
       throw new ReproofError('E_USAGE', `${flag} ${url}: not an http(s) URL`)
   }
+  const workflow = actionsWorkflow(env)
   // The public services' root comes from their TUF repository; other services' only
   // from the user, who alone knows which root they answer to.
   const trustedRoot =
@@ -76,6 +79,9 @@ export function signingMethod(
       fulcioUrl: flags.fulcioUrl ?? 'https://fulcio.sigstore.dev',
       rekorUrl: flags.rekorUrl ?? 'https://rekor.sigstore.dev',
       tsaUrl: flags.tsaUrl,
+      ...(workflow === undefined
+        ? {}
+        : { certificateProblem: (pem: string) => workflowProblem(pem, workflow) }),
       verifyBeforeWriting: async (bundle) => {
         const { verifyAsSigned } = await import('../verify/verify-signature.js')
         return verifyAsSigned(bundle, trustedRoot)
@@ -113,18 +119,44 @@ export function passphraseFrom(
  * Who built it. In GitHub Actions the workflow identity; elsewhere --builder-id is
  * required: a silent default would put a made-up identity into signed provenance.
  */
+/** The workflow a GitHub Actions job runs (its URL), from the runner's variables; undefined elsewhere. */
+function actionsWorkflow(env: Streams['env']): string | undefined {
+  const { GITHUB_ACTIONS, GITHUB_SERVER_URL, GITHUB_WORKFLOW_REF } = env
+  return GITHUB_ACTIONS === 'true' &&
+    GITHUB_SERVER_URL !== undefined &&
+    GITHUB_WORKFLOW_REF !== undefined
+    ? `${GITHUB_SERVER_URL}/${GITHUB_WORKFLOW_REF}`
+    : undefined
+}
+
+// Fulcio's Build Config URI: the workflow a GitHub token was issued to (its workflow_ref).
+const BUILD_CONFIG_URI = '1.3.6.1.4.1.57264.1.18'
+
+/**
+ * Keyless in GitHub Actions, the provenance names the job's workflow as its builder,
+ * read from the runner's variables: the certificate must name that workflow too, or a
+ * token of another (a fork's) would sign a claim the certificate does not back. Pure
+ * but for parsing the certificate.
+ */
+function workflowProblem(pem: string, workflow: string): string | undefined {
+  let named: string | undefined
+  try {
+    const extension = sigstoreCore().X509Certificate.parse(pem).extension(BUILD_CONFIG_URI)
+    named = extension === undefined ? undefined : utf8String(extension.value)
+  } catch {
+    named = undefined
+  }
+  if (named === workflow) return undefined
+  return `the certificate Fulcio issued names ${named === undefined ? 'no workflow' : `the workflow ${named}`}, not ${workflow}, which GITHUB_WORKFLOW_REF says this job runs and the provenance would name as its builder`
+}
+
 export function builderContext(
   builderId: string | undefined,
   env: Streams['env'],
   keyless = false,
 ): Omit<AttestContext, 'sha512'> {
-  const inActions =
-    env.GITHUB_ACTIONS === 'true' &&
-    env.GITHUB_SERVER_URL !== undefined &&
-    env.GITHUB_WORKFLOW_REF !== undefined
-  const workflow = inActions
-    ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_WORKFLOW_REF ?? ''}`
-    : undefined
+  const workflow = actionsWorkflow(env)
+  const inActions = workflow !== undefined
   // Signed keyless in Actions, the certificate names the workflow: a builder id that
   // says another would claim a build the certificate does not vouch for (verify checks
   // the two agree, and would refuse the bundle).

@@ -28,6 +28,12 @@ export interface KeylessOptions {
    * a rejection for what fails.
    */
   verifyBeforeWriting: (bundle: SerializedBundle) => Promise<string | undefined>
+  /**
+   * What is wrong with the certificate Fulcio issued for what the statement claims (in
+   * GitHub Actions: it must name the workflow the provenance gives as its builder), or
+   * undefined; asked before the log is, so that nothing is published under it.
+   */
+  certificateProblem?: (certificatePem: string) => string | undefined
 }
 
 export interface KeylessResult {
@@ -94,7 +100,7 @@ export async function signKeyless(
       : [new TSAWitness({ tsaBaseURL: options.tsaUrl, ...fetchOptions })]),
   ]
   const builder = new DSSEBundleBuilder({
-    signer: persistingSigner(fulcio, options.pendingFile),
+    signer: persistingSigner(fulcio, options),
     witnesses,
     certificateChain: false,
   })
@@ -269,15 +275,26 @@ function dssePae(type: string, payload: Buffer): Buffer {
  * the same payload while its certificate is still valid; otherwise signs and keeps the
  * result before anything is sent to the log.
  */
-function persistingSigner(inner: Signer, pendingFile: string): Signer {
+function persistingSigner(inner: Signer, options: KeylessOptions): Signer {
+  const { pendingFile } = options
+  // Before anything reaches the log: a certificate that does not vouch for the claim.
+  const checked = (signature: Signature): Signature => {
+    const problem =
+      signature.key.$case === 'x509Certificate'
+        ? options.certificateProblem?.(signature.key.certificate)
+        : 'Fulcio gave no certificate'
+    if (problem !== undefined)
+      throw new ReproofError('E_ENVIRONMENT', `signing: ${problem}; nothing was logged or written`)
+    return signature
+  }
   return {
     async sign(data: Buffer): Promise<Signature> {
       const digest = sha256Hex(data)
       const pending = readPending(pendingFile)
       if (pending?.payloadSha256 === digest && certificateStillValid(pending.key)) {
-        return { signature: Buffer.from(pending.signature, 'base64'), key: pending.key }
+        return checked({ signature: Buffer.from(pending.signature, 'base64'), key: pending.key })
       }
-      const signature = await inner.sign(data)
+      const signature = checked(await inner.sign(data))
       const kept: Pending = {
         payloadSha256: digest,
         signature: signature.signature.toString('base64'),

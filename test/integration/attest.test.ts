@@ -454,6 +454,49 @@ describe('reproof attest with a key', () => {
     expect(fs.existsSync(path.join(dir, 'b.json'))).toBe(false)
   })
 
+  it('refuses times that do not exist or run backwards, a commit id of no hash, a subdirectory out of the tree', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const original = JSON.parse(fs.readFileSync(record, 'utf8')) as Record<string, unknown>
+    const git = (extra: Record<string, unknown>) => ({
+      ...(original.source as object),
+      git: { commit: 'a'.repeat(40), commitTime: 0, dirty: true, ...extra },
+    })
+    for (const [what, edit, message] of [
+      ['month 19', { startedAt: '2026-19-45T29:99:99Z' }, /must be a time that exists/],
+      [
+        'finished before started',
+        { startedAt: '2026-01-02T00:00:00Z', finishedAt: '2026-01-01T00:00:00Z' },
+        /cannot finish before it started/,
+      ],
+      [
+        'a 50-digit commit',
+        { source: git({ commit: 'a'.repeat(50) }) },
+        /not a valid build record/,
+      ],
+      [
+        'a subdirectory out of the tree',
+        { source: git({ subdirectory: '../../../../etc' }) },
+        /subdirectory must be a relative path below the root/,
+      ],
+    ] as const) {
+      fs.writeFileSync(record, JSON.stringify({ ...original, ...edit }))
+      const bundle = path.join(dir, 'b.json')
+      const run = await attest(record, bundle, path.join(dir, 'k.key'))
+      expect(run.code, `${what}: ${run.stderr}`).toBe(2)
+      expect(run.stderr, what).toMatch(message)
+      expect(fs.existsSync(bundle)).toBe(false)
+    }
+    // The same edits within the rules: signed.
+    fs.writeFileSync(
+      record,
+      JSON.stringify({ ...original, source: git({ commit: 'b'.repeat(64), subdirectory: 'a/b' }) }),
+    )
+    const fine = await attest(record, path.join(dir, 'ok.json'), path.join(dir, 'k.key'))
+    expect(fine.code, fine.stderr).toBe(0)
+  })
+
   it('refuses a record edited by hand: a run whose digests were changed', async () => {
     const dir = makeTemp()
     const { record } = await buildRecord(dir)

@@ -116,6 +116,24 @@ describe('reproof attest --keyless', () => {
     expect(same.code, same.stderr).toBe(0)
   })
 
+  it("refuses a certificate of another workflow than the runner's variables name, before the log is asked", async () => {
+    const dir = makeTemp()
+    const bundle = path.join(dir, 'bundle.json')
+    const recordFile = await record(dir)
+    const before = services.entriesCreated()
+    // A token of a fork's workflow, with the variables of acme's release job.
+    services.setClaims({ workflow_ref: 'evil/fork/.github/workflows/x.yml@refs/heads/main' })
+    const run = await attest(recordFile, bundle).finally(() => {
+      services.setClaims({})
+    })
+    expect(run.code, run.stderr).toBe(3)
+    expect(run.stderr).toContain(
+      'the certificate Fulcio issued names the workflow https://github.com/evil/fork/.github/workflows/x.yml@refs/heads/main, not https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main',
+    )
+    expect(services.entriesCreated()).toBe(before)
+    expect(fs.existsSync(bundle)).toBe(false)
+  })
+
   it('reports a log that never answers as ambiguous (exit 4), and the retry completes without a duplicate entry', async () => {
     const dir = makeTemp()
     const bundle = path.join(dir, 'bundle.json')
