@@ -171,12 +171,13 @@ function gateBundle(
  */
 function readStoredBundle(file: string): Buffer {
   try {
-    return readBundleBytes(file)
+    // The message below names the file; what it quotes names only what is wrong with it.
+    return readBundleBytes(file, 'the file')
   } catch (err) {
     if (!(err instanceof ReproofError) || err.code !== 'E_INPUT') throw err
     throw new ReproofError(
       'E_LEDGER',
-      `${file}: the bundle the ledger keeps cannot be read as one (${err.message.replace(`--bundle ${file}: `, '')}); the store was edited, and the gate stops until a person has looked`,
+      `${file}: the bundle the ledger keeps cannot be read as one (${err.message}); the store was edited, and the gate stops until a person has looked`,
       { path: file },
       { cause: err },
     )

@@ -186,8 +186,9 @@ function failedCheck(err: unknown): Check {
 }
 
 /** Reads a bundle file, refusing one too large to be a bundle before reading it. */
-export function readBundleBytes(file: string): Buffer {
-  return readBounded(file, MAX_BUNDLE_BYTES, `--bundle ${file}`)
+/** A bundle's bytes, bounded; `name` is how messages name it (the flag, by default). */
+export function readBundleBytes(file: string, name = `--bundle ${file}`): Buffer {
+  return readBounded(file, MAX_BUNDLE_BYTES, name)
 }
 
 function parseBundle(file: string, bytes: Buffer): SerializedBundle {

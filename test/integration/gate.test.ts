@@ -111,7 +111,7 @@ describe('reproof gate', () => {
     const notAFile = await rollback(ledger, 0, 'bad release', kit.pub)
     expect(notAFile.code, notAFile.stderr).toBe(3)
     expect(notAFile.stderr).toContain(
-      'the bundle the ledger keeps cannot be read as one (a directory',
+      'the bundle the ledger keeps cannot be read as one (the file: a directory',
     )
     fs.rmdirSync(storedFile)
     fs.writeFileSync(storedFile, kept)
