@@ -611,13 +611,16 @@ export class DiffEngine {
     const { gzipBodyOffset, gzipMembers } = await import('../formats/gzip-members.js')
     const { parseGzipHeader } = await import('../formats/compressed.js')
     // The members are read from a file: a gzip held in memory (a member of an archive)
-    // is written to the spool first, so that one inside a tar is read as one outside.
+    // or known only as a stream (inside another compression, xz over gzip) is written to
+    // the spool first, so that one inside a tar or an xz is read as one outside. (A
+    // gzip that could not be walked gave no item, and the caller called the difference
+    // the compressor's, with the later headers unread.)
     const spool = new Spool()
-    const onDisk = (source: ByteSource): string | undefined => {
+    const onDisk = async (source: ByteSource): Promise<string | undefined> => {
       if (typeof source.file === 'string') return source.file
-      if (source.buffer === undefined) return undefined
       const sink = spool.sink(path)
-      sink.add(source.buffer)
+      if (source.buffer !== undefined) sink.add(source.buffer)
+      else for await (const chunk of source.open()) sink.add(chunk as Buffer)
       const file = sink.done().file
       return typeof file === 'string' ? file : undefined
     }
@@ -630,8 +633,8 @@ export class DiffEngine {
     let x: Awaited<ReturnType<typeof gzipMembers>>
     let y: Awaited<ReturnType<typeof gzipMembers>>
     try {
-      x = await members(onDisk(a))
-      y = await members(onDisk(b))
+      x = await members(await onDisk(a))
+      y = await members(await onDisk(b))
     } finally {
       spool.remove()
     }

@@ -123,7 +123,15 @@ export const scanRpm: StreamScan = async (input, where, budget, want) => {
           head,
         ).open()
   const cpio = await scanCpio(payload, `${where} payload`, budget, want)
-  return { inventory: { ...cpio.inventory, meta }, captured: cpio.captured }
+  // The payload's own fields (its format, what follows its trailer) beside the
+  // package's: each named as the payload's, so neither hides the other.
+  const payloadMeta = Object.fromEntries(
+    Object.entries(cpio.inventory.meta).map(([key, value]) => [`payload ${key}`, value]),
+  )
+  return {
+    inventory: { ...cpio.inventory, meta: { ...payloadMeta, ...meta } },
+    captured: cpio.captured,
+  }
 }
 
 interface Entry {

@@ -439,7 +439,9 @@ function zipMeta(entry: yauzl.Entry, unixMode: number): Record<string, string> {
     .map((f) => `0x${f.id.toString(16).padStart(4, '0')}:${f.data.toString('hex')}`)
     .join(' ')
   return {
-    mtime: `${isoTime(Math.floor(dosToUtcSeconds(entry.lastModFileDate, entry.lastModFileTime)))} (DOS, no zone)`,
+    mtime: dosTimeText(entry.lastModFileDate, entry.lastModFileTime),
+    // The text bit (unzip -a converts line ends by it) and the rest of the word.
+    'internal attributes': `0x${entry.internalFileAttributes.toString(16)}`,
     mode: unixMode === 0 ? '(none)' : octal(unixMode),
     'external attributes': `0x${entry.externalFileAttributes.toString(16)}`,
     'made by': `${entry.versionMadeBy >> 8}/${entry.versionMadeBy & 0xff}`,
@@ -512,18 +514,34 @@ function localMeta(local: LocalHeader, entry: yauzl.Entry): Record<string, strin
     'local extra fields': fields.length === 0 ? '(none)' : fields.join(' '),
     ...(time === entry.lastModFileTime && date === entry.lastModFileDate
       ? {}
-      : { 'local mtime': `${isoTime(Math.floor(dosToUtcSeconds(date, time)))} (DOS, no zone)` }),
+      : { 'local mtime': dosTimeText(date, time) }),
   }
 }
 
-/** DOS date and time, read as UTC: zip stores no zone, so this is the honest reading. */
-function dosToUtcSeconds(date: number, time: number): number {
+/**
+ * DOS date and time as a field, read as UTC (zip stores no zone, so this is the honest
+ * reading). Fields out of range (second 60, day 0, month 13) are shown as the words they
+ * are: `Date.UTC` carries them over, and two stored times that differ (00:00:60 and
+ * 00:01:00) read alike. Pure.
+ */
+export function dosTimeText(date: number, time: number): string {
   const year = ((date >> 9) & 0x7f) + 1980
-  const month = ((date >> 5) & 0x0f) - 1
+  const month = (date >> 5) & 0x0f
   const day = date & 0x1f
-  return (
-    Date.UTC(year, month, day, (time >> 11) & 0x1f, (time >> 5) & 0x3f, (time & 0x1f) * 2) / 1000
-  )
+  const [hour, minute, second] = [(time >> 11) & 0x1f, (time >> 5) & 0x3f, (time & 0x1f) * 2]
+  const seconds = Date.UTC(year, month - 1, day, hour, minute, second) / 1000
+  const exact =
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    new Date(seconds * 1000).getUTCDate() === day &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59
+  const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`
+  return exact
+    ? `${isoTime(seconds)} (DOS, no zone)`
+    : `not a time: DOS date ${hex(date)}, time ${hex(time)}`
 }
 
 interface OpenedZip {

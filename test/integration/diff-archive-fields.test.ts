@@ -558,6 +558,72 @@ for name, extra in (('x1.gz', b'AB\\x02\\x00xy'), ('x2.gz', b'AB\\x02\\x00zz')):
   })
 })
 
+describe('zip times and attributes', () => {
+  it('never reads two stored DOS times alike, and compares the internal attributes', async () => {
+    const dir = makeTemp()
+    // Member y: 00:00:60 against 00:01:00, day 0 of February against January 31, the
+    // text bit against none; member x the same in each pair.
+    python(
+      dir,
+      `
+import zipfile, struct
+def mk(name, t=None, d=None, internal=0):
+    with zipfile.ZipFile(name, 'w') as z:
+        z.writestr(zipfile.ZipInfo('x', (2020, 1, 1, 0, 0, 0)), 'x')
+        i = zipfile.ZipInfo('y', (2020, 1, 1, 0, 0, 0)); i.internal_attr = internal
+        z.writestr(i, 'same')
+    b = bytearray(open(name, 'rb').read())
+    local = b.find(b'PK\\x03\\x04', 1); central = b.find(b'PK\\x01\\x02', b.find(b'PK\\x01\\x02') + 1)
+    if t is not None: struct.pack_into('<H', b, local + 10, t); struct.pack_into('<H', b, central + 12, t)
+    if d is not None: struct.pack_into('<H', b, local + 12, d); struct.pack_into('<H', b, central + 14, d)
+    open(name, 'wb').write(b)
+mk('s60.zip', t=30); mk('m1.zip', t=1 << 5)
+mk('feb0.zip', d=(40 << 9) | (2 << 5)); mk('jan31.zip', d=(40 << 9) | (1 << 5) | 31)
+mk('binary.zip'); mk('text.zip', internal=1)
+`,
+    )
+    const seconds = await diff(dir, 's60.zip', 'm1.zip')
+    expect(seconds.code).toBe(1)
+    expect(fieldsOf(seconds.report)).toEqual([
+      'y mtime: not a time: DOS date 0x5021, time 0x001e → 2020-01-01T00:01:00Z (1577836860) (DOS, no zone)',
+    ])
+    const days = await diff(dir, 'feb0.zip', 'jan31.zip')
+    expect(fieldsOf(days.report)).toEqual([
+      'y mtime: not a time: DOS date 0x5040, time 0x0000 → 2020-01-31T00:00:00Z (1580428800) (DOS, no zone)',
+    ])
+    const attributes = await diff(dir, 'binary.zip', 'text.zip')
+    expect(fieldsOf(attributes.report)).toEqual(['y internal attributes: 0x0 → 0x1'])
+  })
+})
+
+describe('gzip inside another compression', () => {
+  it("reads a later member's header there too, rather than blame the compressor", async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import gzip
+for name, t in (('a.gz', 5), ('b.gz', 6)):
+    open(name, 'wb').write(gzip.compress(b'hello', mtime=0) + gzip.compress(b'world', mtime=t))
+`,
+    )
+    shellIn(dir)('xz -k a.gz && xz -k b.gz')
+    for (const [a, b] of [
+      ['a.gz', 'b.gz'],
+      ['a.gz.xz', 'b.gz.xz'],
+    ] as const) {
+      const run = await diff(dir, a, b)
+      expect(run.code).toBe(1)
+      expect(fieldsOf(run.report), a).toEqual([
+        ' mtime 2: 1970-01-01T00:00:05Z (5) → 1970-01-01T00:00:06Z (6)',
+      ])
+      expect(run.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+        'compression',
+      )
+    }
+  })
+})
+
 describe('bzip2', () => {
   it('stops a bomb at the ratio limit without expanding a whole block first', async () => {
     const dir = makeTemp()

@@ -1165,6 +1165,35 @@ PY`,
         ),
       ).toBe(false)
     }
+    // What follows the payload's trailer is the payload's own field, beside the
+    // package's: a package field did not hide it.
+    sh(
+      dir,
+      `HOME=${dir} rpmbuild -bb --quiet --define "_topdir ${dir}/top-g" --define "greeting hi" --define "_binary_payload w9.gzdio" hello.spec && mv top-g/RPMS/noarch/hello-1.0-1.noarch.rpm g.rpm && rm -rf top-g`,
+    )
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        `
+import gzip, struct
+d = open('g.rpm', 'rb').read()
+def end(o):
+    n, s = struct.unpack('>II', d[o + 8:o + 16])
+    return o + 16 + 16 * n + s
+o = end(96); o += (8 - o % 8) % 8; o = end(o)
+cpio = gzip.decompress(d[o:])
+for name, junk in (('ja.rpm', b'AAAA'), ('jb.rpm', b'BBBB')):
+    open(name, 'wb').write(d[:o] + gzip.compress(cpio + junk * 64, mtime=0))
+`,
+      ],
+      { cwd: dir },
+    )
+    const junk = await diff(path.join(dir, 'ja.rpm'), path.join(dir, 'jb.rpm'))
+    expect(junk.code).toBe(1)
+    expect(junk.report?.items.flatMap((i) => i.fields ?? []).map((f) => f.field)).toContain(
+      'payload data after the trailer',
+    )
     // Cut short in its payload, an rpm is named unreadable, never identical.
     fs.writeFileSync(
       path.join(dir, 'cut.rpm'),

@@ -135,7 +135,11 @@ describe('scanRpm', () => {
           const { inventory } = await scan(rpm(tags))
           expect(inventory.members).toEqual([])
           const expected = Object.fromEntries(tags.map((t) => [`tag ${t.tag}`, shown(t)]))
-          expect(inventory.meta).toEqual({ format: 'rpm 3.0', ...expected })
+          expect(inventory.meta).toEqual({
+            format: 'rpm 3.0',
+            'payload format': 'newc',
+            ...expected,
+          })
         },
       ),
     )
