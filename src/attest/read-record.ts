@@ -92,6 +92,7 @@ const RecordSchema = v.object({
       note: v.optional(v.string()),
     }),
   ),
+  turnedOff: v.optional(v.array(v.object({ name: v.string(), by: v.string() }))),
   // What the statement copies from it is read as what it is: a record without its notes
   // (or a process isolation without its reason) is refused here, not met as a crash.
   isolation: v.variant('kind', [

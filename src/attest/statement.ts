@@ -109,6 +109,10 @@ function buildDefinition(record: BuildRecord): Provenance['buildDefinition'] {
         status: v.status,
         ...(v.note === undefined ? {} : { note: v.note }),
       })),
+      // Which default variations a no-vary list (the source tree's own, say) turned off.
+      ...(record.turnedOff === undefined || record.turnedOff.length === 0
+        ? {}
+        : { turnedOff: record.turnedOff }),
       // With what the sandbox could not do here (a socket left reachable, a mount left
       // writable): `network: none` alone said more than was true.
       isolation: {

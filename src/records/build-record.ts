@@ -104,6 +104,13 @@ export interface BuildRecord {
   environment: EnvironmentEntry[]
   canary: string
   variations: VariationRecord[]
+  /**
+   * Default variations a no-vary list turned off, and which list (`--no-vary`, or the
+   * source tree's own `reproof.config.json "noVary"`): a variation a pull request's own
+   * config switched off reads otherwise as one never asked for. Absent in records from
+   * before it was kept.
+   */
+  turnedOff?: { name: string; by: string }[]
   runs: RunRecord[]
   isolation: Isolation
   result: {

@@ -441,14 +441,21 @@ const APPLY: Record<VariationName, Applier> = {
         a.env.MAKEFLAGS === undefined || a.env.MAKEFLAGS === '' ? '' : `${a.env.MAKEFLAGS} `
       a.env.MAKEFLAGS = `${given}-j${caps.cpuCount}`
       b.env.MAKEFLAGS = `${given}-j1`
+      // OpenMP's count, where the build was given one (--env): nproc prints it rather
+      // than the affinity's, and the runtimes use it. Run B's is its one CPU; a count
+      // the build was given as 1 stays the same in both runs, which the probe then sees.
+      const omp = OMP_COUNTS.filter((v) => a.env[v] !== undefined)
+      for (const v of omp) b.env[v] = '1'
+      const shown = (env: Record<string, string | undefined>): string =>
+        [`MAKEFLAGS=${env.MAKEFLAGS ?? ''}`, ...omp.map((v) => `${v}=${env[v] ?? ''}`)].join(', ')
       record(
         {
           name,
           status: 'effective',
           // Affinity is what nproc and sched_getaffinity see; /proc/cpuinfo and
           // /sys still show every CPU (os.cpu_count(), getconf).
-          a: `${caps.cpuCount} CPUs by affinity (nproc), MAKEFLAGS=${a.env.MAKEFLAGS}`,
-          b: `1 CPU by affinity (nproc), MAKEFLAGS=${b.env.MAKEFLAGS}`,
+          a: `${caps.cpuCount} CPUs by affinity (nproc), ${shown(a.env)}`,
+          b: `1 CPU by affinity (nproc), ${shown(b.env)}`,
           // Said with the verdict, as the clock's limits are: a build that counts CPUs
           // another way saw the same number in both runs.
           note: 'by affinity and -j only: /proc/cpuinfo, getconf _NPROCESSORS_ONLN and os.cpu_count() count every CPU in both runs',
@@ -664,11 +671,14 @@ export interface ProbeReport {
   collation: string
 }
 
-// The CPU count as the affinity mask gives it: GNU nproc prints OMP_NUM_THREADS (or
-// OMP_THREAD_LIMIT) instead when the build's environment sets it, and run B's one CPU
-// then read as no difference.
+// The CPU count as the build's nproc gives it, in the build's environment: GNU nproc
+// prints OMP_NUM_THREADS (capped by OMP_THREAD_LIMIT) where that sets it, as OpenMP
+// runtimes take it, so a count the environment fixes in both runs is seen as one.
+/** The variables that set OpenMP's thread count, which GNU nproc prints too. */
+const OMP_COUNTS = ['OMP_NUM_THREADS', 'OMP_THREAD_LIMIT'] as const
+
 export const PROBE_SCRIPT =
-  'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(unset OMP_NUM_THREADS OMP_THREAD_LIMIT; nproc 2>/dev/null || echo 0)" "$(date +%z)" "$(printf "b\\nA\\na\\nB\\nt\\nz\\ns\\n" | sort 2>/dev/null | tr -d "\\n")"'
+  'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)" "$(date +%z)" "$(printf "b\\nA\\na\\nB\\nt\\nz\\ns\\n" | sort 2>/dev/null | tr -d "\\n")"'
 
 export function parseProbe(output: string): ProbeReport | undefined {
   const lines = output.split('\n')

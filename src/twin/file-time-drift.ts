@@ -39,9 +39,30 @@ export async function fileTimeDrift(
   since: { a: number; b: number },
   /** The time (ms) the snapshot gave the source's files: theirs, not written, when it is near the start. */
   snapshotTime: number,
+  /**
+   * Each run's own temporary directory ($TMPDIR): a build stages there what it archives
+   * (a tree to tar), and those files' times are what the archive carries. Named
+   * `$TMPDIR/...` so that the two runs' pair up.
+   */
+  tmp?: { a: string; b: string },
 ): Promise<FileTimeDrift> {
-  const a = await writtenFiles(roots.a, since.a, snapshotTime)
-  const b = await writtenFiles(roots.b, since.b, snapshotTime)
+  const written = async (side: 'a' | 'b') => {
+    const own = await writtenFiles(roots[side], since[side], snapshotTime)
+    // A build may remove its $TMPDIR: then nothing is staged there to compare.
+    if (
+      tmp === undefined ||
+      !(await fs.stat(tmp[side]).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      return own
+    const staged = await writtenFiles(tmp[side], since[side], snapshotTime)
+    for (const [name, time] of staged.times) own.times.set(`$TMPDIR/${name}`, time)
+    return { times: own.times, incomplete: own.incomplete || staged.incomplete }
+  }
+  const a = await written('a')
+  const b = await written('b')
   const close: string[] = []
   let compared = 0
   for (const [name, timeA] of a.times) {

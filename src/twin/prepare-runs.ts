@@ -99,6 +99,8 @@ export async function prepareRuns(
     b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
   }
   const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
+  // Each run's $TMPDIR, where reproof sees it (the file-time check reads it after the runs).
+  const tmps = { a: view('a', plan.runs.a.layout.tmp), b: view('b', plan.runs.b.layout.tmp) }
   const snapshot = await fillRoots(plan, roots, view, options.source, inputs)
   const stale = await removeStaleOutputs(roots, options.outputs, plan)
   const orderDiffers = await listingOrderDiffers({
@@ -117,7 +119,7 @@ export async function prepareRuns(
     a: noteRootChain('A', workspace.base, plan.runs.a.layout.root, (p) => view('a', p)),
     b: noteRootChain('B', workspace.base, plan.runs.b.layout.root, (p) => view('b', p)),
   }
-  return { isolation, plan, contexts, roots, snapshot, judged, stale, chains }
+  return { isolation, plan, contexts, roots, tmps, snapshot, judged, stale, chains }
 }
 
 /**

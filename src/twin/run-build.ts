@@ -258,6 +258,7 @@ async function buildBoth(
           { a: started - 1000, b: started - 1000 },
           // What the snapshot holds has this time, to the nanosecond; no write does.
           epoch.value * 1000,
+          prepared.tmps,
         ),
         endGap(outcomes.a, outcomes.b),
       )
@@ -419,6 +420,7 @@ async function writeResults(
     environment: toEnvironmentEntries(plan.runs.a.env, options.env, inputs.passThrough),
     canary: done.canary,
     variations: ran.variations,
+    turnedOff: options.turnedOff ?? [],
     runs: [
       toRunRecord(ran.outcomes.a, plan.runs.a.layout.root, collected.a.manifest),
       toRunRecord(ran.outcomes.b, plan.runs.b.layout.root, collected.b.manifest),

@@ -638,12 +638,18 @@ describe('reproof build', () => {
     fs.writeFileSync(path.join(source, 'build.sh'), 'echo same > out.txt\n')
     fs.writeFileSync(path.join(source, 'reproof.config.json'), '{"noVary": ["ordering"]}\n')
     const args = ['-o', 'out.txt', '--no-vary', 'file-times', '--', 'sh', 'build.sh']
-    const json = await build(source, args)
+    const recordFile = path.join(makeTemp(), 'record.json')
+    const json = await build(source, ['--record', recordFile, ...args])
     expect(json.code, json.stderr).toBe(0)
-    expect(json.result?.turnedOff).toEqual([
+    const turnedOff = [
       { name: 'file-times', by: '--no-vary' },
       { name: 'ordering', by: 'reproof.config.json "noVary"' },
-    ])
+    ]
+    expect(json.result?.turnedOff).toEqual(turnedOff)
+    // The record keeps it too: a source's own config that switched one off is evidence.
+    expect(
+      (JSON.parse(fs.readFileSync(recordFile, 'utf8')) as { turnedOff: unknown }).turnedOff,
+    ).toEqual(turnedOff)
     const human = await runCli([
       'build',
       '-C',
@@ -784,22 +790,37 @@ describe('reproof build', () => {
   })
 
   it.skipIf(os.availableParallelism() < 2)(
-    'confirms the CPU variation by the affinity mask, whatever OMP_NUM_THREADS the build is given',
+    'gives run B one CPU in the OpenMP count the build is given too, and says so when that count is 1 in both',
     async () => {
-      // GNU nproc prints OMP_NUM_THREADS when it is set: both runs' probes said 2.
-      const source = copyFixture('hello-c')
-      const { code, result } = await build(source, [
-        '--env',
-        'OMP_NUM_THREADS=2',
-        '--vary',
-        'cpus',
-        '-o',
-        'hello',
-        '--',
-        'make',
-      ])
-      expect(code).toBe(0)
-      expect(result?.variations.find((v) => v.name === 'cpus')?.status).toBe('effective')
+      // GNU nproc prints OMP_NUM_THREADS when it is set, and OpenMP runtimes take it.
+      const source = makeTemp()
+      fs.writeFileSync(
+        path.join(source, 'build.sh'),
+        '#!/bin/sh\nmkdir -p out && nproc > out/n\n',
+        {
+          mode: 0o755,
+        },
+      )
+      const given = (count: string) =>
+        build(source, [
+          '--env',
+          `OMP_NUM_THREADS=${count}`,
+          '--vary',
+          'cpus',
+          '-o',
+          'out/n',
+          '--',
+          './build.sh',
+        ])
+      const two = await given('2')
+      expect(two.code, two.stderr).toBe(1)
+      const cpus = two.result?.variations.find((v) => v.name === 'cpus')
+      expect(cpus?.status).toBe('effective')
+      expect(cpus?.b).toMatch(/OMP_NUM_THREADS=1/)
+      // Given as 1, the count is the same in both runs: asked for by name, that is exit 3.
+      const one = await given('1')
+      expect(one.code, one.stderr).toBe(3)
+      expect(one.stderr).toMatch(/cpus/)
     },
   )
 

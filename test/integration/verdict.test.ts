@@ -299,6 +299,28 @@ with zipfile.ZipFile('out/gen.zip', 'w') as z:
     // Whether the tars match then depends on where the second boundaries fall.
     expect([0, 1]).toContain(code)
   })
+
+  it("look in each run's $TMPDIR too, where a build stages the tree it archives", async () => {
+    // Run A is slow before it stages, run B after: the archives are written seconds
+    // apart, the staged file they hold at nearly the same time.
+    const script = [
+      'case "$PWD" in *canary*) ;; *) sleep 2.5;; esac',
+      'mkdir -p "$TMPDIR/stage" && echo hi > "$TMPDIR/stage/f"',
+      'case "$PWD" in *canary*) sleep 3;; esac',
+      'mkdir -p out && tar -C "$TMPDIR" -cf out/x.tar stage',
+    ].join('\n')
+    const { result } = await build(project({ 'build.sh': script }), [
+      '-o',
+      'out/x.tar',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    const fileTimes = result?.variations.find((v) => v.name === 'file-times')
+    expect(fileTimes?.note).toMatch(
+      /file times not varied for 1 of the \d+ file\(s\) both runs wrote \(\$TMPDIR\/stage\/f\)/,
+    )
+  })
 })
 
 describe('the date a build writes', () => {

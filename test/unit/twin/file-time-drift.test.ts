@@ -37,6 +37,23 @@ describe('fileTimeDrift', () => {
   })
 })
 
+describe("fileTimeDrift over each run's $TMPDIR", () => {
+  it('names what both runs staged there within two seconds, and passes over a $TMPDIR the build removed', async () => {
+    const [a, b, tmpA, tmpB] = [makeTemp(), makeTemp(), makeTemp(), makeTemp()]
+    const start = 1_700_000_000_000
+    // A tree staged to be archived: the archive carries these times, not the archive's own.
+    written(tmpA, Buffer.from('stage/f'), start + 1000)
+    written(tmpB, Buffer.from('stage/f'), start + 1100)
+    written(a, Buffer.from('out/x.tar'), start + 1000)
+    written(b, Buffer.from('out/x.tar'), start + 4000)
+    const drift = await fileTimeDrift({ a, b }, { a: start, b: start }, 0, { a: tmpA, b: tmpB })
+    expect(drift).toEqual({ close: ['$TMPDIR/stage/f'], compared: 2, incomplete: false })
+    fs.rmSync(tmpB, { recursive: true })
+    const gone = await fileTimeDrift({ a, b }, { a: start, b: start }, 0, { a: tmpA, b: tmpB })
+    expect(gone).toEqual({ close: [], compared: 1, incomplete: false })
+  })
+})
+
 describe('withFileTimeDrift', () => {
   const variations: VariationRecord[] = [
     {
