@@ -174,11 +174,13 @@ export function fromMatchName(text: string): string {
   })
 }
 
-// C0 and C1 controls, DEL, and the invisible characters that reorder or break lines on
-// a terminal (bidirectional overrides and isolates, line and paragraph separators).
+// C0 and C1 controls, DEL, the invisible characters that reorder or break lines on a
+// terminal (bidirectional overrides and isolates, line and paragraph separators), and
+// those that show as nothing at all (zero-width spaces and joiners, the word joiner,
+// a byte order mark): two names or lines apart only by one would look the same.
 const UNSAFE =
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  /\u0000([0-9a-f]{2})|[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]|\p{Cs}/gu
+  /\u0000([0-9a-f]{2})|[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]|\p{Cs}/gu
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
 /**
@@ -231,6 +233,18 @@ export function isPlainRelativePath(name: string): boolean {
 /** A line of a file's text made safe for a terminal as toDisplayText does, its tabs kept. */
 export function toDisplayLine(line: string): string {
   return line.split('\t').map(toDisplayText).join('\t')
+}
+
+/**
+ * A line with every character outside printable ASCII escaped (`\u{301}`): for a removed
+ * and an added line that would show alike (`é` composed and decomposed), so that what
+ * differs can be seen.
+ */
+export function toEscapedLine(line: string): string {
+  return toDisplayLine(line).replace(
+    /[^\t\x20-\x7e]/gu,
+    (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`,
+  )
 }
 
 function isPlainAscii(bytes: Uint8Array): boolean {

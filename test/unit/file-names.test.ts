@@ -230,6 +230,8 @@ describe('toDisplayText', () => {
       'a\\nb\\x1b[31m\\u{9b}\\u{202e}.txt',
     )
     expect(toDisplayText('plain/é.txt')).toBe('plain/é.txt')
+    // What shows as nothing: a zero-width space, a word joiner, a byte order mark.
+    expect(toDisplayText('a\u200bb\u2060c\ufeffd')).toBe('a\\u{200b}b\\u{2060}c\\u{feff}d')
   })
 })
 

@@ -1,4 +1,5 @@
 import { toDisplayLine, toDisplayText } from '../../file-names.js'
+import { displayedLines } from './diff-text.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import { notComparedText, type DiffReport } from '../../diff/report.js'
@@ -43,7 +44,8 @@ export function renderDiffMarkdown(report: DiffReport): string {
         `- A order: ${item.order.a.map((n) => code(n)).join(', ')}`,
         `- B order: ${item.order.b.map((n) => code(n)).join(', ')}`,
       )
-    if (item.text !== undefined) body.push('', '```diff', fence(item.text.unified), '```')
+    if (item.text !== undefined)
+      body.push('', '```diff', fence(displayedLines(item.text.unified).join('\n')), '```')
     if (item.binary !== undefined) {
       body.push(
         `First difference at offset ${item.binary.offset}; ${plural(item.binary.differingBytes, 'byte')} differ.`,

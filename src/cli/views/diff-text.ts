@@ -1,6 +1,6 @@
 import { paint } from '../../io/paint.js'
 import { describePlaces } from './binary-places.js'
-import { toDisplayLine, toDisplayText } from '../../file-names.js'
+import { toDisplayLine, toDisplayText, toEscapedLine } from '../../file-names.js'
 import { plural } from './plural.js'
 import { notComparedText, type DiffItem, type DiffReport } from '../../diff/report.js'
 import { differHeadline, isSummarized } from '../../diff/summarize.js'
@@ -50,7 +50,7 @@ function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
   }
   if (item.text !== undefined) {
     // A file's own text may hold escape sequences: shown, never sent to the terminal.
-    for (const line of item.text.unified.split('\n').map(toDisplayLine)) {
+    for (const line of displayedLines(item.text.unified)) {
       lines.push(
         `  ${line.startsWith('-') && !line.startsWith('---') ? c.red(line) : line.startsWith('+') && !line.startsWith('+++') ? c.green(line) : line}`,
       )
@@ -96,4 +96,34 @@ export function describeKind(item: DiffItem): string {
     case 'error':
       return 'could not be compared'
   }
+}
+
+/**
+ * A unified diff's lines as shown: each made safe for a terminal, and a removed and an
+ * added line that would then look the same (apart only by Unicode normalization, or a
+ * character that shows as nothing) with everything past ASCII escaped in both.
+ */
+export function displayedLines(unified: string): string[] {
+  const raw = unified.split('\n')
+  const shown = raw.map(toDisplayLine)
+  const changed = (line: string, sign: string): boolean =>
+    line.startsWith(sign) && !line.startsWith(sign.repeat(3))
+  // How a line looks: composed and decomposed forms alike.
+  const looks = (line: string): string => line.slice(1).normalize('NFC')
+  const removed = new Map<string, string[]>()
+  raw.forEach((line, i) => {
+    if (!changed(line, '-')) return
+    const body = looks(shown[i] ?? '')
+    removed.set(body, [...(removed.get(body) ?? []), line])
+  })
+  const alike = new Set<string>()
+  raw.forEach((line, i) => {
+    if (!changed(line, '+')) return
+    const twins = removed.get(looks(shown[i] ?? '')) ?? []
+    if (twins.some((twin) => twin.slice(1) !== line.slice(1))) {
+      alike.add(line)
+      for (const twin of twins) alike.add(twin)
+    }
+  })
+  return raw.map((line, i) => (alike.has(line) ? toEscapedLine(line) : (shown[i] ?? '')))
 }

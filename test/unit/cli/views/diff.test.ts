@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../../../src/diff/report.js'
 import { renderDiffHtml } from '../../../../src/cli/views/diff-html.js'
 import { renderDiffMarkdown } from '../../../../src/cli/views/diff-markdown.js'
-import { renderDiffText } from '../../../../src/cli/views/diff-text.js'
+import { displayedLines, renderDiffText } from '../../../../src/cli/views/diff-text.js'
 
 /** A report whose every string came from a hostile archive. */
 function hostile(text: string): DiffReport {
@@ -113,5 +113,43 @@ describe('the diff views', () => {
   it('shows a terminal escape in a link target as text', () => {
     const text = renderDiffText(hostile('\u001b]0;pwned\u0007'), false)
     expect(text).toContain('a\\x1b]0;pwned\\x07')
+  })
+})
+
+describe('displayedLines', () => {
+  it('escapes a removed and an added line that would look the same, and only those', () => {
+    const unified = [
+      '--- a/x',
+      '+++ b/x',
+      '@@ -1,3 +1,3 @@',
+      ' same é',
+      '-caf\u00e9',
+      '-plain',
+      '+cafe\u0301',
+      '+other',
+    ].join('\n')
+    expect(displayedLines(unified)).toEqual([
+      '--- a/x',
+      '+++ b/x',
+      '@@ -1,3 +1,3 @@',
+      ' same é',
+      '-caf\\u{e9}',
+      '-plain',
+      '+cafe\\u{301}',
+      '+other',
+    ])
+  })
+
+  it('never shows two lines that differ alike', () => {
+    const text = fc.string({
+      unit: fc.constantFrom('a', 'é', 'e\u0301', '\ufeff', '\u200b', ' ', '\t'),
+    })
+    fc.assert(
+      fc.property(text, text, (x, y) => {
+        fc.pre(x !== y)
+        const [removed, added] = displayedLines(`-${x}\n+${y}`)
+        expect(removed?.slice(1)).not.toBe(added?.slice(1))
+      }),
+    )
   })
 })
