@@ -180,7 +180,9 @@ function describe(
   const named = magicOf(h) !== 'v7'
   const meta: Record<string, string> = {
     mtime: numberField(h, 136, 12, isoTime),
-    mode: numberField(h, 100, 8, octal),
+    // Bits past the permissions (a writer's S_IFREG, 0100644) are shown when there: a
+    // mode of 0644 and one of 0100644 are other bytes, and read alike otherwise.
+    mode: numberField(h, 100, 8, (n) => (n > 0o7777 ? `0${n.toString(8)}` : octal(n))),
     uid: numberField(h, 108, 8, String),
     gid: numberField(h, 116, 8, String),
     uname: named ? exactText(field(h, 265, 32)) : '',
@@ -189,8 +191,14 @@ function describe(
   // A file of another typeflag than the plain one ('7', 'S'), and anything of no kind.
   if (type === 'other' || !['0', '5', '2', '1'].includes(raw.type))
     meta.type = TYPE_NAMES[raw.type] ?? `typeflag ${raw.type}`
-  if (raw.type === '3' || raw.type === '4')
-    meta.device = `${numberField(h, 329, 8, String)},${numberField(h, 337, 8, String)}`
+  // A device's numbers; on any other entry only when they are not 0 (ustar's fields,
+  // which readers ignore there: other bytes all the same, shown rather than hidden
+  // beside a difference elsewhere).
+  const device = `${numberField(h, 329, 8, String)},${numberField(h, 337, 8, String)}`
+  if (raw.type === '3' || raw.type === '4' || (named && device !== '0,0')) meta.device = device
+  // A directory's size field, which no reader takes data for: shown when not 0.
+  const sizeField = numberField(h, 124, 12, String)
+  if (raw.type === '5' && sizeField !== '0') meta['size field'] = sizeField
   // A sparse file: where its data lies, how large it really is, in which layout. Its
   // content is compared with the holes made again.
   if (sparse !== undefined) meta.sparse = sparse

@@ -558,6 +558,44 @@ for name, extra in (('x1.gz', b'AB\\x02\\x00xy'), ('x2.gz', b'AB\\x02\\x00zz')):
   })
 })
 
+describe('tar fields readers ignore', () => {
+  it('shows a mode past its permissions, device numbers on a file and a directory size, beside a content difference', async () => {
+    const dir = makeTemp()
+    // In each pair, f's content differs too: the fields must show beside it, not only
+    // when nothing else differs.
+    python(
+      dir,
+      `
+import tarfile, io
+def make(name, data):
+    with tarfile.open(name, 'w', format=tarfile.USTAR_FORMAT) as t:
+        i = tarfile.TarInfo('f'); i.size = 1; t.addfile(i, io.BytesIO(data))
+        d = tarfile.TarInfo('d'); d.type = tarfile.DIRTYPE; t.addfile(d)
+def patched(src, dst, at, value):
+    b = bytearray(open(src, 'rb').read())
+    b[at:at + len(value)] = value
+    start = at - at % 512
+    b[start + 148:start + 156] = b' ' * 8
+    b[start + 148:start + 156] = b'%06o\\0 ' % sum(b[start:start + 512])
+    open(dst, 'wb').write(b)
+make('x.tar', b'x'); make('y.tar', b'y')
+patched('y.tar', 'mode.tar', 100, b'0100644\\0')
+patched('y.tar', 'dev.tar', 329, b'0000005\\0')
+patched('y.tar', 'dsize.tar', 1024 + 124, b'00000000005\\0')
+`,
+    )
+    for (const [file, field] of [
+      ['mode.tar', 'f mode: 0644 → 0100644'],
+      ['dev.tar', 'f device: (absent) → 5,0'],
+      ['dsize.tar', 'd/ size field: (absent) → 5'],
+    ] as const) {
+      const run = await diff(dir, 'x.tar', file)
+      expect(fieldsOf(run.report), file).toContain(field)
+      expect(contentItems(run.report)).toContain('x.tar!f')
+    }
+  })
+})
+
 describe('zip times and attributes', () => {
   it('never reads two stored DOS times alike, and compares the internal attributes', async () => {
     const dir = makeTemp()
