@@ -937,8 +937,9 @@ function modeHint(f: FieldDifference): Hint | undefined {
   const a = Number.parseInt(f.a, f.field === 'mode' ? 8 : 16)
   const b = Number.parseInt(f.b, f.field === 'mode' ? 8 : 16)
   const changed = (f.field === 'mode' ? a ^ b : (a ^ b) >>> 16) & 0o7777
-  // Only an MS-DOS attribute (the archive bit) or the file type differs: no permission did.
-  if (changed === 0 && f.field === 'external attributes') return undefined
+  // Only an MS-DOS attribute (the archive bit) or the file type bits differ (a writer's
+  // 0100644 against 0644): no permission did.
+  if (changed === 0) return undefined
   // Only group and other bits: what a umask takes away (022 against 002 for write, 077
   // against 022 for a private one, which takes the exec bits of group and other too).
   if (changed !== 0 && (changed & ~0o077) === 0) {

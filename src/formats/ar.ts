@@ -84,7 +84,9 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
         mtime: isoTime(Number.parseInt(field(16, 28) || '0', 10)),
         uid: field(28, 34),
         gid: field(34, 40),
-        mode: Number.isNaN(mode) ? field(40, 48) : `0${(mode & 0o7777).toString(8)}`,
+        // All of it: GNU ar writes the file type too (100644), another writer may not,
+        // and the two are other bytes.
+        mode: Number.isNaN(mode) ? field(40, 48) : `0${mode.toString(8)}`,
       },
       index: members.length,
     })

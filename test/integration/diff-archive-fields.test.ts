@@ -592,7 +592,18 @@ patched('y.tar', 'dsize.tar', 1024 + 124, b'00000000005\\0')
       const run = await diff(dir, 'x.tar', file)
       expect(fieldsOf(run.report), file).toContain(field)
       expect(contentItems(run.report)).toContain('x.tar!f')
+      // No permission bit changed: no cause says one did.
+      expect(run.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
+        'permissions',
+      )
     }
+    // ar alike: a writer may put the file type in the mode (100644), GNU ar -D does not.
+    shellIn(dir)('echo one > m.o && ar rcD x.a m.o && echo two > m.o && ar rcD y.a m.o')
+    const bytes = fs.readFileSync(path.join(dir, 'y.a'))
+    bytes.write('100644  ', 8 + 40, 'latin1')
+    fs.writeFileSync(path.join(dir, 'z.a'), bytes)
+    const ar = await diff(dir, 'x.a', 'z.a')
+    expect(fieldsOf(ar.report)).toContain('m.o mode: 0644 → 0100644')
   })
 })
 
