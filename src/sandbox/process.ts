@@ -265,14 +265,18 @@ function reapGroup(group: number | undefined, marker: string): Promise<string[]>
 // on until the kernel schedules it, which on a loaded machine takes a while; one that
 // never dies (stuck in the kernel) or forks faster than it is killed fails the run.
 const REAP_DEADLINE_MS = 10_000
+// The pause before the listing that confirms an empty one: long enough for a process
+// caught between fork and exec to be readable again.
+const CONFIRM_MS = 20
 
 /**
  * Lists what a build left running and kills it, again and again, until a listing finds
  * nothing. One listing is not enough: it can miss a process that is between fork and
  * exec (its environment unreadable for a moment, its group not yet left), and a process
- * sent SIGKILL is still listed until it has died. Returns the name of every process
- * killed; throws when some are still running at the deadline, because the outputs
- * could then still change while they are hashed.
+ * sent SIGKILL is still listed until it has died. Nor is one empty listing: the process
+ * it missed would go on running, so a second, a moment later, must find nothing too.
+ * Returns the name of every process killed; throws when some are still running at the
+ * deadline, because the outputs could then still change while they are hashed.
  */
 export async function reapUntilGone(
   list: () => Promise<ProcessInfo[]>,
@@ -282,8 +286,12 @@ export async function reapUntilGone(
   const killed = new Map<number, string>()
   const start = performance.now()
   for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
-    const left = await list()
-    if (left.length === 0) return [...killed.values()]
+    let left = await list()
+    if (left.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, CONFIRM_MS))
+      left = await list()
+      if (left.length === 0) return [...killed.values()]
+    }
     for (const p of left) if (!killed.has(p.pid)) killed.set(p.pid, p.name)
     if (performance.now() - start > deadlineMs) {
       const names = [...new Set(left.map((p) => p.name))].slice(0, 5)

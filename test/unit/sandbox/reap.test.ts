@@ -60,6 +60,19 @@ describe('reapUntilGone', () => {
     expect(alive(missed)).toBe(false)
   })
 
+  it('takes no single empty listing for the end: a second one finds what it missed', async () => {
+    const missed = sleeper()
+    let listings = 0
+    // The first listing finds nothing (the process between fork and exec, say).
+    const list = (): Promise<ProcessInfo[]> => {
+      listings++
+      const pids = listings === 1 ? [] : [missed]
+      return Promise.resolve(pids.filter(alive).map((pid) => ({ pid, name: 'late' })))
+    }
+    expect(await reapUntilGone(list, killAll)).toEqual(['late'])
+    expect(alive(missed)).toBe(false)
+  })
+
   it('fails the run, naming them, when what was left is still running at the deadline', async () => {
     const pid = sleeper()
     const list = (): Promise<ProcessInfo[]> => Promise.resolve([{ pid, name: 'stubborn' }])
