@@ -628,6 +628,7 @@ def mk(name, t=None, d=None, internal=0):
     open(name, 'wb').write(b)
 mk('s60.zip', t=30); mk('m1.zip', t=1 << 5)
 mk('feb0.zip', d=(40 << 9) | (2 << 5)); mk('jan31.zip', d=(40 << 9) | (1 << 5) | 31)
+mk('feb30.zip', d=(40 << 9) | (2 << 5) | 30); mk('mar1.zip', d=(40 << 9) | (3 << 5) | 1)
 mk('binary.zip'); mk('text.zip', internal=1)
 `,
     )
@@ -639,6 +640,11 @@ mk('binary.zip'); mk('text.zip', internal=1)
     const days = await diff(dir, 'feb0.zip', 'jan31.zip')
     expect(fieldsOf(days.report)).toEqual([
       'y mtime: not a time: DOS date 0x5040, time 0x0000 → 2020-01-31T00:00:00Z (1580428800) (DOS, no zone)',
+    ])
+    // A day the month does not have (February 30 of 2020 is March 1 to Date.UTC).
+    const pastMonth = await diff(dir, 'feb30.zip', 'mar1.zip')
+    expect(fieldsOf(pastMonth.report)).toEqual([
+      'y mtime: not a time: DOS date 0x505e, time 0x0000 → 2020-03-01T00:00:00Z (1583020800) (DOS, no zone)',
     ])
     const attributes = await diff(dir, 'binary.zip', 'text.zip')
     expect(fieldsOf(attributes.report)).toEqual(['y internal attributes: 0x0 → 0x1'])

@@ -537,7 +537,7 @@ describe('gettext normalization of a catalog whose strings share bytes', () => {
     const header = Buffer.from(
       'Content-Type: text/plain; charset=UTF-8\nPOT-Creation-Date: 2023-01-02 03:04+0100\n',
     )
-    const make = (shared: boolean): Buffer => {
+    const make = (shared: boolean, hashed = false): Buffer => {
       const strings = 28 + 32
       const hi = strings + 1
       const head = hi + 3
@@ -548,8 +548,9 @@ describe('gettext normalization of a catalog whose strings share bytes', () => {
         2,
         28,
         44,
-        0,
-        0,
+        // a hash table of one slot, which lies in the header's bytes when `hashed`
+        hashed ? 1 : 0,
+        hashed ? head + date : 0,
         // originals: "" and "hi"
         0,
         strings,
@@ -568,6 +569,9 @@ describe('gettext normalization of a catalog whose strings share bytes', () => {
     expect(stableMo(make(false), rules, 'x.mo').changed).toEqual(['POT-Creation-Date'])
     expect(() => stableMo(make(true), rules, 'x.mo')).toThrow(
       /the translation of message 1 shares bytes with the header entry/,
+    )
+    expect(() => stableMo(make(false, true), rules, 'x.mo')).toThrow(
+      /the hash table shares bytes with the header entry/,
     )
   })
 })
