@@ -278,3 +278,12 @@ function utf8SequenceLength(bytes: Uint8Array, i: number): number {
   if (b0 === 0xf4) return inRange(1, 0x80, 0x8f) && tail(2, 4) ? 4 : 0
   return 0
 }
+
+/**
+ * The bytes before the first NUL (all of them when there is none): a name as C readers
+ * (tar, unzip, libarchive, cpio) take it from a field or a buffer it may not fill.
+ */
+export function untilNul(bytes: Buffer): Buffer {
+  const end = bytes.indexOf(0)
+  return end === -1 ? bytes : bytes.subarray(0, end)
+}

@@ -72,7 +72,11 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
       sink?.add(chunk)
     })
     if (sink !== undefined) captured.set(key, sink.done())
-    await reader.skip(size % 2)
+    // The byte that pads an odd member to an even offset: `\n` from GNU and BSD ar,
+    // anything from another writer; no extractor reads it, but two archives can differ
+    // there alone.
+    const padding = size % 2 === 1 ? await reader.read(1) : undefined
+    if (size % 2 === 1 && padding === undefined) throw bad('truncated member padding')
     const mode = Number.parseInt(field(40, 48) || '0', 8)
     members.push({
       key,
@@ -87,6 +91,9 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
         // All of it: GNU ar writes the file type too (100644), another writer may not,
         // and the two are other bytes.
         mode: Number.isNaN(mode) ? field(40, 48) : `0${mode.toString(8)}`,
+        ...(padding !== undefined && padding[0] !== 0x0a
+          ? { 'padding byte': `0x${padding.toString('hex')}` }
+          : {}),
       },
       index: members.length,
     })

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { ReproofError } from '../errors.js'
-import { fromNameBytes } from '../file-names.js'
+import { fromNameBytes, untilNul } from '../file-names.js'
 import { ByteReader } from './byte-reader.js'
 import { CPIO_MAX_NAME } from './cpio-bounds.js'
 import {
@@ -100,10 +100,10 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
     if (header.nameSize < 1 || header.nameSize > MAX_NAME) throw bad('bad name size')
     const rawName = await reader.read(header.nameSize)
     if (rawName === undefined || rawName.length < header.nameSize) throw bad('truncated name')
-    const nameBytes = rawName.subarray(
-      0,
-      rawName.indexOf(0) === -1 ? undefined : rawName.indexOf(0),
-    )
+    const nameBytes = untilNul(rawName)
+    // What the name field holds past its NUL: no reader extracts it, but it is bytes of
+    // the archive, and two archives can differ there alone.
+    const afterNul = rawName.subarray(nameBytes.length + 1)
     await reader.skip(pad(flavor, header.length + header.nameSize))
     const name = fromNameBytes(nameBytes)
     if (name === 'TRAILER!!!') {
@@ -176,6 +176,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
         // differ though every member is the same (GNU cpio without --reproducible).
         inode: String(header.ino),
         links: String(header.nlink),
+        ...(afterNul.length > 0 ? { 'name field after its NUL': afterNul.toString('hex') } : {}),
         'file system device': header.dev,
         // The data an entry other than a file or link carries (a directory's, one of an
         // unknown type): extracted or not, it is bytes of the archive.

@@ -1,4 +1,4 @@
-import { fromNameBytes } from '../file-names.js'
+import { fromNameBytes, untilNul } from '../file-names.js'
 import { sha256Hex } from '../sha256.js'
 import { ByteReader } from './byte-reader.js'
 import { decompressedSource } from './compressed.js'
@@ -89,6 +89,29 @@ const SIGNATURE_TAGS: Readonly<Record<number, string>> = {
 // The region tags (header signatures, immutable region) hold offsets into the header
 // itself: they change whenever any other tag's size does, and say nothing of their own.
 const REGION_TAGS = new Set([61, 62, 63])
+/**
+ * The lead's fields beside its magic and version: rpm itself reads none of them any
+ * more (the headers say it all), but they are bytes of the package, and rpmbuild fills
+ * the name from the package's, so two builds can differ there.
+ */
+function leadFields(lead: Buffer): Record<string, string> {
+  const field = lead.subarray(10, 76)
+  const name = untilNul(field)
+  const afterName = field.subarray(name.length + 1)
+  const reserved = lead.subarray(80, 96)
+  return {
+    'lead type': String(lead.readUInt16BE(6)),
+    'lead arch': String(lead.readUInt16BE(8)),
+    'lead name': fromNameBytes(name),
+    ...(afterName.some((byte) => byte !== 0)
+      ? { 'lead name field after its NUL': afterName.toString('hex') }
+      : {}),
+    'lead os': String(lead.readUInt16BE(76)),
+    'lead signature type': String(lead.readUInt16BE(78)),
+    ...(reserved.some((byte) => byte !== 0) ? { 'lead reserved': reserved.toString('hex') } : {}),
+  }
+}
+
 export const scanRpm: StreamScan = async (input, where, budget, want) => {
   const reader = new ByteReader(input, where)
   const bad = unreadableAs('rpm package', where)
@@ -96,11 +119,15 @@ export const scanRpm: StreamScan = async (input, where, budget, want) => {
   if (lead === undefined || lead.length < LEAD || lead.readUInt32BE(0) !== LEAD_MAGIC)
     throw bad('bad lead')
   const signature = await readHeader(reader, budget, where, bad)
-  // The signature header is padded to a multiple of 8 bytes.
-  await reader.skip((8 - (signature.length % 8)) % 8)
+  // The signature header is padded to a multiple of 8 bytes, with zeros by rpm.
+  const padLength = (8 - (signature.length % 8)) % 8
+  const padding = padLength === 0 ? Buffer.alloc(0) : await reader.read(padLength)
+  if (padding === undefined || padding.length < padLength) throw bad('truncated signature padding')
   const main = await readHeader(reader, budget, where, bad)
   const meta: Record<string, string> = {
     format: `rpm ${lead[4] ?? 0}.${lead[5] ?? 0}`,
+    ...leadFields(lead),
+    ...(padding.some((byte) => byte !== 0) ? { 'signature padding': padding.toString('hex') } : {}),
     ...fieldsOf(signature.bytes, signature.entries, SIGNATURE_TAGS, 'signature ', bad),
     ...fieldsOf(main.bytes, main.entries, TAGS, '', bad),
   }

@@ -3,6 +3,7 @@ import type { FileChunks } from './file-chunks.js'
 import { ByteReader } from './byte-reader.js'
 import type { Budget } from './limits.js'
 import { unreadableAs } from './member.js'
+import { untilNul } from '../file-names.js'
 
 /*
  * tar at the level of its 512-byte blocks, for rewriting an archive without losing
@@ -393,12 +394,6 @@ export function nameMisreading(raw: RawEntry): string | undefined {
 /** A NUL-terminated field's bytes (the whole field when it fills it). */
 export function field(block: Buffer, offset: number, length: number): Buffer {
   return untilNul(block.subarray(offset, offset + length))
-}
-
-/** The bytes before the first NUL (all of them when there is none). */
-export function untilNul(bytes: Buffer): Buffer {
-  const end = bytes.indexOf(0)
-  return end === -1 ? bytes : bytes.subarray(0, end)
 }
 
 /** The name a header holds: POSIX ustar joins its prefix field with `/`. */

@@ -197,8 +197,10 @@ function describe(
   const device = `${numberField(h, 329, 8, String)},${numberField(h, 337, 8, String)}`
   if (raw.type === '3' || raw.type === '4' || (named && device !== '0,0')) meta.device = device
   // A directory's size field, which no reader takes data for: shown when not 0.
-  const sizeField = numberField(h, 124, 12, String)
-  if (raw.type === '5' && sizeField !== '0') meta['size field'] = sizeField
+  if (raw.type === '5') {
+    const sizeField = numberField(h, 124, 12, String)
+    if (sizeField !== '0') meta['size field'] = sizeField
+  }
   // A sparse file: where its data lies, how large it really is, in which layout. Its
   // content is compared with the holes made again.
   if (sparse !== undefined) meta.sparse = sparse

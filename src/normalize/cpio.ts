@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { unreadableAs } from '../formats/member.js'
+import { untilNul } from '../file-names.js'
 import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
@@ -189,8 +190,7 @@ export async function normalizeCpio(
     // file to both.
     const name = nameBytes.subarray(0, namesize)
     const trailer = name.equals(TRAILER)
-    const nul = name.indexOf(0)
-    if (!trailer && (nul === -1 ? name : name.subarray(0, nul)).equals(TRAILER.subarray(0, 10)))
+    if (!trailer && untilNul(name).equals(TRAILER.subarray(0, 10)))
       throw bad(
         `the entry at byte ${at} is named TRAILER!!! up to a NUL, with ${namesize - 11} bytes after it: GNU cpio reads it as the end of the archive, libarchive as a file`,
       )

@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 import { FileChunks } from '../formats/file-chunks.js'
-import { fromNameBytes, toDisplayText, withoutDotParts } from '../file-names.js'
+import { fromNameBytes, toDisplayText, untilNul, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import type { BlockPool } from '../io/block-pool.js'
 import {
@@ -12,7 +12,6 @@ import {
   padded,
   parsePax,
   readTarBlocks,
-  untilNul,
   type RawEntry,
 } from '../formats/tar-blocks.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import zlib from 'node:zlib'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
-import { toDisplayText, withoutDotParts } from '../file-names.js'
+import { toDisplayText, untilNul, withoutDotParts } from '../file-names.js'
 import type { Budget } from '../formats/limits.js'
 import {
   compareZipNames,
@@ -258,9 +258,7 @@ function refuseOrderThatMatters(
  * and `.` parts. Two names one reader extracts to one path are one path here.
  */
 function extractedAs(name: Buffer): string {
-  const nul = name.indexOf(0)
-  const read = nul === -1 ? name : name.subarray(0, nul)
-  return withoutDotParts(read.toString('latin1').replaceAll('\\', '/'))
+  return withoutDotParts(untilNul(name).toString('latin1').replaceAll('\\', '/'))
 }
 
 // The hosts whose zips name files in a DOS code page unless the UTF-8 flag is set:

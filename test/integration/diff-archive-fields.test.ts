@@ -605,6 +605,18 @@ patched('y.tar', 'dsize.tar', 1024 + 124, b'00000000005\\0')
     const ar = await diff(dir, 'x.a', 'z.a')
     expect(fieldsOf(ar.report)).toContain('m.o mode: 0644 → 0100644')
   })
+
+  it("names an ar member's padding byte when it is not a line feed", async () => {
+    const dir = makeTemp()
+    shellIn(dir)('printf abc > odd && ar rcD x.a odd')
+    const bytes = fs.readFileSync(path.join(dir, 'x.a'))
+    expect(bytes[bytes.length - 1]).toBe(0x0a)
+    bytes[bytes.length - 1] = 0x58
+    fs.writeFileSync(path.join(dir, 'y.a'), bytes)
+    const run = await diff(dir, 'x.a', 'y.a')
+    expect(run.code).toBe(1)
+    expect(fieldsOf(run.report)).toContain('odd padding byte: (absent) → 0x58')
+  })
 })
 
 describe('zip times and attributes', () => {

@@ -141,5 +141,16 @@ describe('scanCpio: what the file system gave, and data beside no file', () => {
     })
     expect(f?.meta).toMatchObject({ inode: '9', links: '1', device: '3,0' })
     expect(f?.meta.data).toBeUndefined()
+    expect(f?.meta['name field after its NUL']).toBeUndefined()
+  })
+
+  it('names the bytes a name field holds past its NUL, which no reader extracts', async () => {
+    const bytes = Buffer.concat([
+      newcEntry('f\0xy', { mode: 0o100644 }, Buffer.from('x')),
+      newcEntry('TRAILER!!!', { mode: 0 }),
+    ])
+    const [f] = (await scan(bytes)).inventory.members
+    expect(f?.name).toBe('f')
+    expect(f?.meta['name field after its NUL']).toBe('787900')
   })
 })

@@ -137,6 +137,11 @@ describe('scanRpm', () => {
           const expected = Object.fromEntries(tags.map((t) => [`tag ${t.tag}`, shown(t)]))
           expect(inventory.meta).toEqual({
             format: 'rpm 3.0',
+            'lead type': '0',
+            'lead arch': '0',
+            'lead name': '',
+            'lead os': '0',
+            'lead signature type': '0',
             'payload format': 'newc',
             ...expected,
           })
@@ -163,6 +168,34 @@ describe('scanRpm', () => {
     const split = (await scan(rpm([{ tag: 100_000, kind: 'strings', value: ['a', 'b'] }])))
       .inventory.meta
     expect(split['tag 100000']).toBe('a, b')
+  })
+
+  it("compares the lead's fields and the signature's padding, bytes rpm itself no longer reads", async () => {
+    const good = rpm([])
+    const edited = Buffer.from(good)
+    edited.writeUInt16BE(1, 6)
+    edited.write('hello-1.0-1\0junk', 10, 'latin1')
+    edited[95] = 7
+    const meta = (await scan(edited)).inventory.meta
+    expect(meta).toMatchObject({
+      'lead type': '1',
+      'lead name': 'hello-1.0-1',
+      'lead name field after its NUL': expect.stringMatching(/^6a756e6b0+$/) as unknown,
+      'lead reserved': `${'00'.repeat(15)}07`,
+    })
+    expect((await scan(good)).inventory.meta['lead reserved']).toBeUndefined()
+    // A signature header of 20 bytes' store is padded by 4 bytes, which are read.
+    const signature = header([{ tag: 1000, kind: 'int32', value: [5] }])
+    const padded = (fill: number) =>
+      Buffer.concat([
+        good.subarray(0, 96),
+        signature,
+        Buffer.alloc((8 - (signature.length % 8)) % 8, fill),
+        good.subarray(96 + 16),
+      ])
+    expect(signature.length % 8 !== 0).toBe(true)
+    expect((await scan(padded(0))).inventory.meta['signature padding']).toBeUndefined()
+    expect((await scan(padded(9))).inventory.meta['signature padding']).toMatch(/^(09)+$/)
   })
 
   it('names a payload compressor it does not read rather than misreading the payload', async () => {
