@@ -9,6 +9,7 @@ import { normalizeCommand } from './normalize-command.js'
 import { gateCommand } from './gate-command.js'
 import { verifyCommand } from './verify-command.js'
 import { reportError, type Streams } from './output.js'
+import { refuseMangledArguments } from './raw-arguments.js'
 
 /**
  * Parses the command line, runs one command, and returns the exit code. Every error,
@@ -64,6 +65,7 @@ export async function main(
   }
 
   try {
+    refuseMangledArguments(argv)
     await program.parseAsync([...argv])
     return exitCode
   } catch (err) {

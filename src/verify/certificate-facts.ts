@@ -86,3 +86,99 @@ export function utf8String(der: Buffer): string | undefined {
   const text = bytes.toString('utf8')
   return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined
 }
+
+const SUBJECT_ALT_NAME = '2.5.29.17'
+const ISSUER_V1 = `${FULCIO}.1`
+const ISSUER_V2 = `${FULCIO}.8`
+
+/** What a certificate's identity or issuer reads as, or why it reads as nothing. */
+export type StrictText = { text: string } | { problem: string }
+
+/**
+ * The signer's identity, read from the certificate's own bytes as Sigstore picks it (the
+ * first URI of the subject alternative names, else the first email address), and only
+ * when it is plain ASCII. @sigstore/core decodes it with Node's 'ascii', which drops
+ * each byte's high bit: a name holding 0xE1 read as `a`, and a certificate for
+ * `github.com/\xE1cme` matched a policy for `github.com/acme`. A certificate with two
+ * such extensions, or two names of the kind picked, names no one identity.
+ */
+export function subjectAlternativeName(extensions: readonly ExtensionValue[]): StrictText {
+  const found = extensions.filter((e) => e.oid?.id.join('.') === SUBJECT_ALT_NAME)
+  if (found.length !== 1) return { problem: `${found.length} subject alternative name extensions` }
+  const names = derChildren(found[0]?.value ?? Buffer.alloc(0), 0x30)
+  if (names === undefined) return { problem: 'subject alternative names that are not DER' }
+  for (const [tag, kind] of [
+    [0x86, 'URI'],
+    [0x81, 'email address'],
+  ] as const) {
+    const values = names.filter((n) => n.tag === tag)
+    if (values.length === 0) continue
+    if (values.length > 1) return { problem: `${values.length} identities of the kind ${kind}` }
+    return asciiText(values[0]?.content ?? Buffer.alloc(0), `its ${kind}`)
+  }
+  return { problem: 'no URI or email address among its subject alternative names' }
+}
+
+/**
+ * The OIDC issuer Fulcio wrote, as Sigstore picks it (the UTF8String of 1.8, else the
+ * raw text of 1.1), read strictly: the library's 'ascii' decoding would read bytes of
+ * another issuer as this one.
+ */
+export function oidcIssuer(extensions: readonly ExtensionValue[]): StrictText {
+  const v2 = extensions.filter((e) => e.oid?.id.join('.') === ISSUER_V2)
+  if (v2.length > 1) return { problem: `${v2.length} issuer extensions` }
+  if (v2.length === 1) {
+    const text = utf8String(v2[0]?.value ?? Buffer.alloc(0))
+    return text === undefined
+      ? { problem: 'an issuer that is not a DER UTF8String' }
+      : asciiText(Buffer.from(text, 'utf8'), 'its issuer')
+  }
+  const v1 = extensions.filter((e) => e.oid?.id.join('.') === ISSUER_V1)
+  if (v1.length !== 1) return { problem: `${v1.length} issuer extensions` }
+  return asciiText(v1[0]?.value ?? Buffer.alloc(0), 'its issuer')
+}
+
+/** Printable ASCII, and nothing else: no identity or issuer URL needs more. */
+function asciiText(bytes: Buffer, what: string): StrictText {
+  for (const byte of bytes)
+    if (byte < 0x21 || byte > 0x7e)
+      return {
+        problem: `${what} holds the byte 0x${byte.toString(16).padStart(2, '0')}, which is not printable ASCII`,
+      }
+  return bytes.length === 0 ? { problem: `${what} is empty` } : { text: bytes.toString('latin1') }
+}
+
+/** The TLVs inside one DER element of tag `outer` that fills `der` exactly, or undefined. */
+function derChildren(der: Buffer, outer: number): { tag: number; content: Buffer }[] | undefined {
+  const top = derElement(der, 0)
+  if (top?.tag !== outer || top.end !== der.length) return undefined
+  const children: { tag: number; content: Buffer }[] = []
+  for (let at = top.start; at < top.end;) {
+    const child = derElement(der.subarray(0, top.end), at)
+    if (child === undefined) return undefined
+    children.push({ tag: child.tag, content: der.subarray(child.start, child.end) })
+    at = child.end
+  }
+  return children
+}
+
+/** One DER element at `at`: its tag and where its content lies; undefined when it is not DER. */
+function derElement(
+  der: Buffer,
+  at: number,
+): { tag: number; start: number; end: number } | undefined {
+  const tag = der[at]
+  let length = der[at + 1]
+  if (tag === undefined || length === undefined || (tag & 0x1f) === 0x1f) return undefined
+  let start = at + 2
+  if (length & 0x80) {
+    const count = length & 0x7f
+    if (count === 0 || count > 4 || der[start] === 0 || start + count > der.length) return undefined
+    length = 0
+    for (let i = 0; i < count; i++) length = length * 256 + (der[start + i] ?? 0)
+    if (length < 0x80) return undefined
+    start += count
+  }
+  const end = start + length
+  return end > der.length ? undefined : { tag, start, end }
+}

@@ -7,7 +7,12 @@ import { rejection } from './reasons.js'
 import type { Trust } from '../config/verify-options.js'
 
 export type { Trust } from '../config/verify-options.js'
-import { certificateFacts, type CertificateFacts } from './certificate-facts.js'
+import {
+  certificateFacts,
+  oidcIssuer,
+  subjectAlternativeName,
+  type CertificateFacts,
+} from './certificate-facts.js'
 import { trustedRootProblem } from './trusted-root.js'
 import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
 import { readBounded } from '../io/read-bounded.js'
@@ -261,20 +266,32 @@ function verifyKeyless(
     )
   const signer = run(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity))
   checkLogKeyWindows(root, entity)
-  const san = signer.identity?.subjectAlternativeName ?? ''
-  const issuer = signer.identity?.extensions?.issuer ?? ''
-  // A certificate without an identity or issuer matches nothing, not a pattern that
-  // happens to match the empty string.
-  if (san === '')
-    throw rejection('identity-mismatch', 'the certificate names no identity', {
-      wanted: trust.identity ?? trust.identityRegexp,
-      found: null,
-    })
-  if (issuer === '')
-    throw rejection('issuer-mismatch', 'the certificate names no OIDC issuer', {
-      wanted: trust.issuer ?? trust.issuerRegexp,
-      found: null,
-    })
+  // Read from the certificate's bytes, strictly, not as the library decodes them (see
+  // subjectAlternativeName). A certificate without a readable identity or issuer
+  // matches nothing, not a pattern that happens to match the empty string.
+  const oids = signer.identity?.oids ?? []
+  const sanRead = subjectAlternativeName(oids)
+  if (!('text' in sanRead))
+    throw rejection(
+      'identity-mismatch',
+      `the certificate names no identity reproof can read: ${sanRead.problem}`,
+      {
+        wanted: trust.identity ?? trust.identityRegexp,
+        found: null,
+      },
+    )
+  const issuerRead = oidcIssuer(oids)
+  if (!('text' in issuerRead))
+    throw rejection(
+      'issuer-mismatch',
+      `the certificate names no OIDC issuer reproof can read: ${issuerRead.problem}`,
+      {
+        wanted: trust.issuer ?? trust.issuerRegexp,
+        found: null,
+      },
+    )
+  const san = sanRead.text
+  const issuer = issuerRead.text
   const identityMatch = matches(san, trust.identity, trust.identityRegexp)
   if (identityMatch !== true)
     throw rejection('identity-mismatch', 'the certificate identity is not the one required', {
@@ -292,7 +309,7 @@ function verifyKeyless(
       kind: 'certificate',
       subjectAlternativeName: san,
       issuer,
-      facts: certificateFacts(signer.identity?.oids ?? []),
+      facts: certificateFacts(oids),
     },
     entity,
     unchecked: [],

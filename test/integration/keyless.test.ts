@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { bundleFromJSON, type SerializedBundle } from '@sigstore/bundle'
+import { bundleFromJSON, bundleToJSON, type SerializedBundle } from '@sigstore/bundle'
+import { DSSEBundleBuilder, FulcioSigner, RekorWitness } from '@sigstore/sign'
 import { TrustedRoot } from '@sigstore/protobuf-specs'
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -69,6 +70,17 @@ function verify(bundleFile: string, timestamps = 1): void {
     subjectAlternativeName: SUBJECT,
     extensions: { issuer: ISSUER },
   })
+}
+
+/** `reproof verify` of the hello fixture built into `dir`, keylessly, as SUBJECT of ISSUER. */
+function verifyArgs(dir: string, bundle: string, root: string): string[] {
+  const artifact = path.join(dir, 'out', 'hello')
+  return ['verify', artifact, '--bundle', bundle, '--trusted-root', root].concat([
+    '--certificate-identity',
+    SUBJECT,
+    '--certificate-oidc-issuer',
+    ISSUER,
+  ])
 }
 
 /** The retry of an interrupted attest: it completes, the log holds `entries` still, nothing pending. */
@@ -317,20 +329,7 @@ describe('reproof attest --keyless', () => {
     expect((await attest(await record(dir), bundle)).code).toBe(0)
     const root = path.join(dir, 'trusted_root.json')
     fs.writeFileSync(root, JSON.stringify(services.trustedRoot))
-    const artifact = path.join(dir, 'out', 'hello')
-    const args = [
-      'verify',
-      artifact,
-      '--bundle',
-      bundle,
-      '--trusted-root',
-      root,
-      '--certificate-identity',
-      SUBJECT,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      '--require-reproduced',
-    ]
+    const args = [...verifyArgs(dir, bundle, root), '--require-reproduced']
     const ok = await runCli(args)
     expect(ok.code, ok.stdout + ok.stderr).toBe(0)
     const json = JSON.parse(fs.readFileSync(bundle, 'utf8')) as SerializedBundle
@@ -351,6 +350,47 @@ describe('reproof attest --keyless', () => {
     ])
     expect(noLog.code).toBe(1)
     expect((JSON.parse(noLog.stdout) as { reason: string }).reason).toBe('tlog-missing')
+  })
+
+  it('reads the identity and issuer from the certificate as bytes: a high bit is not dropped', async () => {
+    const dir = makeTemp()
+    const bundle = path.join(dir, 'bundle.json')
+    expect((await attest(await record(dir), bundle)).code).toBe(0)
+    const root = path.join(dir, 'trusted_root.json')
+    fs.writeFileSync(root, JSON.stringify(services.trustedRoot))
+    const statement = Buffer.from(
+      (JSON.parse(fs.readFileSync(bundle, 'utf8')) as { dsseEnvelope: { payload: string } })
+        .dsseEnvelope.payload,
+      'base64',
+    )
+    // The same statement, signed for an identity whose certificate holds the byte 0xE1
+    // where SUBJECT has `a` (Node's 'ascii' decoding reads one as the other).
+    const resign = async (claims: Record<string, string>, file: string) => {
+      const b64url = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+      const jwt = `${b64url({ alg: 'none' })}.${b64url({ iss: ISSUER, sub: SUBJECT, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600, ...claims })}.sig`
+      const signer = new FulcioSigner({
+        fulcioBaseURL: services.base,
+        identityProvider: { getToken: () => Promise.resolve(jwt) },
+      })
+      const builder = new DSSEBundleBuilder({
+        signer,
+        witnesses: [new RekorWitness({ rekorBaseURL: services.base })],
+      })
+      const signed = await builder.create({ data: statement, type: 'application/vnd.in-toto+json' })
+      fs.writeFileSync(file, JSON.stringify(bundleToJSON(signed)))
+    }
+    const lookalike = path.join(dir, 'lookalike.json')
+    await resign({ sub: SUBJECT.replace('acme', '\u00e1cme') }, lookalike)
+    const args = (file: string) => [...verifyArgs(dir, file, root), '--json']
+    const run = await runCli(args(lookalike))
+    expect(run.code, run.stdout + run.stderr).toBe(1)
+    expect((JSON.parse(run.stdout) as { reason: string }).reason).toBe('identity-mismatch')
+    expect(run.stdout).toContain('0xe1')
+    // Re-signed as SUBJECT itself, the same statement verifies: the refusal is the byte's.
+    const same = path.join(dir, 'same.json')
+    await resign({}, same)
+    const ok = await runCli(args(same))
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0)
   })
 
   it('never shows a token a service refused, and masks it first in GitHub Actions', async () => {

@@ -1,5 +1,12 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { certificateFacts, utf8String } from '../../../src/verify/certificate-facts.js'
+import {
+  certificateFacts,
+  oidcIssuer,
+  subjectAlternativeName,
+  utf8String,
+} from '../../../src/verify/certificate-facts.js'
+import { derElement } from '../../der.js'
 
 const utf8 = (length: Buffer, body: Buffer) => Buffer.concat([Buffer.from([0x0c]), length, body])
 const oid = (n: number) => ({ id: [1, 3, 6, 1, 4, 1, 57264, 1, n] })
@@ -72,5 +79,75 @@ describe('certificate facts', () => {
     ])
     expect(facts).toStrictEqual({})
     expect(Object.keys(facts)).toEqual([])
+  })
+})
+
+const der = derElement
+const SAN = { id: [2, 5, 29, 17] }
+const san = (...names: [number, string | Buffer][]) => ({
+  oid: SAN,
+  value: der(0x30, Buffer.concat(names.map(([tag, v]) => der(tag, Buffer.from(v))))),
+})
+
+describe('the identity and issuer, read as bytes', () => {
+  const uri = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main'
+
+  it('picks the URI, else the email address, as Sigstore does, and only printable ASCII', () => {
+    expect(subjectAlternativeName([san([0x81, 'a@b.c'], [0x86, uri])])).toEqual({ text: uri })
+    expect(subjectAlternativeName([san([0x82, 'host'], [0x81, 'a@b.c'])])).toEqual({
+      text: 'a@b.c',
+    })
+    // 0xE1 is `a` to Node's 'ascii' decoding, which @sigstore/core reads names with.
+    const lookalike = Buffer.from(uri.replace('acme', '\xe1cme'), 'latin1')
+    expect(subjectAlternativeName([san([0x86, lookalike])])).toEqual({
+      problem: 'its URI holds the byte 0xe1, which is not printable ASCII',
+    })
+    expect('problem' in subjectAlternativeName([san([0x86, uri]), san([0x86, uri])])).toBe(true)
+    expect('problem' in subjectAlternativeName([san([0x86, uri], [0x86, 'https://x'])])).toBe(true)
+    expect('problem' in subjectAlternativeName([san([0x82, 'only.a.host'])])).toBe(true)
+    expect('problem' in subjectAlternativeName([])).toBe(true)
+  })
+
+  it('reads the issuer of 1.8 as a UTF8String, else the raw text of 1.1, strictly', () => {
+    const issuer = 'https://token.actions.githubusercontent.com'
+    const v2 = { oid: oid(8), value: der(0x0c, Buffer.from(issuer)) }
+    const v1 = { oid: oid(1), value: Buffer.from('https://other.example') }
+    expect(oidcIssuer([v1, v2])).toEqual({ text: issuer })
+    expect(oidcIssuer([v1])).toEqual({ text: 'https://other.example' })
+    expect(
+      'problem' in oidcIssuer([{ oid: oid(1), value: Buffer.from('https://\xf4ther', 'latin1') }]),
+    ).toBe(true)
+    expect(
+      'problem' in oidcIssuer([{ oid: oid(8), value: der(0x0c, Buffer.from('https://ämple')) }]),
+    ).toBe(true)
+    expect('problem' in oidcIssuer([v2, v2])).toBe(true)
+    expect('problem' in oidcIssuer([])).toBe(true)
+  })
+
+  it('reads any bytes as a name or a problem, never as another name, never throwing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.constantFrom(0x81, 0x82, 0x86, 0xa0), fc.uint8Array({ maxLength: 40 })),
+          { maxLength: 4 },
+        ),
+        fc.uint8Array({ maxLength: 60 }),
+        (names, junk) => {
+          const ext = san(...names.map(([t, v]) => [t, Buffer.from(v)] as [number, Buffer]))
+          const read = subjectAlternativeName([ext])
+          const pick = names.filter(([t]) => t === 0x86)
+          const chosen = pick.length > 0 ? pick : names.filter(([t]) => t === 0x81)
+          if ('text' in read) {
+            expect(chosen).toHaveLength(1)
+            expect(Buffer.from(read.text, 'latin1').equals(Buffer.from(chosen[0]?.[1] ?? []))).toBe(
+              true,
+            )
+            expect(read.text).toMatch(/^[\x21-\x7e]+$/)
+          }
+          // Random bytes as the extension's value: a name only if they were DER.
+          subjectAlternativeName([{ oid: SAN, value: Buffer.from(junk) }])
+        },
+      ),
+    )
   })
 })

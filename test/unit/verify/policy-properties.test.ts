@@ -13,19 +13,10 @@ import {
 import { trustedRootProblem } from '../../../src/verify/trusted-root.js'
 import type { VerifiedTime } from '../../../src/verify/verify-signature.js'
 import { REPO } from '../../helpers.js'
+import { derElement } from '../../der.js'
 
 /** A DER UTF8String of `text`, in the shortest length form. */
-function der(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8')
-  const n = body.length
-  const length =
-    n < 0x80
-      ? Buffer.from([n])
-      : n < 0x100
-        ? Buffer.from([0x81, n])
-        : Buffer.from([0x82, n >> 8, n & 0xff])
-  return Buffer.concat([Buffer.from([0x0c]), length, body])
-}
+const der = (text: string): Buffer => derElement(0x0c, Buffer.from(text, 'utf8'))
 
 const oid = (n: number) => ({ id: [1, 3, 6, 1, 4, 1, 57264, 1, n] })
 
