@@ -4,15 +4,30 @@ import { hasIdentityToken, isForkPullRequest } from './fork.js'
 /**
  * Reads an action input. The runner passes INPUT_<NAME>, upper case, hyphens kept;
  * the underscored spelling is accepted too, for callers (shells) that cannot set a
- * variable whose name holds a hyphen.
+ * variable whose name holds a hyphen, but only alone. The runner sets every declared
+ * input, to its default or to '', so a workflow's `builder_id:` arrives beside an
+ * empty `builder-id` (and `require_reproduced: true` beside `require-reproduced:
+ * false`): read as the hyphenated one, the check it asked for was silently not made.
  */
 export function input(
   env: Readonly<Record<string, string | undefined>>,
   name: string,
 ): string | undefined {
   const key = `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
-  const value = (env[key] ?? env[key.replace(/-/g, '_')])?.trim()
+  const underscoredKey = key.replace(/-/g, '_')
+  const underscored = underscoredKey === key ? undefined : env[underscoredKey]
+  if (env[key] !== undefined && underscored !== undefined && underscored.trim() !== '')
+    throw misspelled(name)
+  const value = (env[key] ?? underscored)?.trim()
   return value === undefined || value === '' ? undefined : value
+}
+
+function misspelled(name: string): ReproofError {
+  const underscored = name.replace(/-/g, '_')
+  return new ReproofError(
+    'E_USAGE',
+    `input ${underscored}: this action's input is ${name}, with hyphens; ${underscored} is another input, which nothing reads (and ${name} keeps its default)`,
+  )
 }
 
 /** A list input: one item per line (a comma may be part of a glob: `out/*.{txt,md}`). */
@@ -86,6 +101,10 @@ function refuseUnused(env: Env, mode: string, args: Args): void {
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith('INPUT_') || value === undefined || value.trim() === '') continue
     const name = key.slice('INPUT_'.length).toLowerCase().replace(/_/g, '-')
+    // The underscored spelling beside the runner's own (an input always set, which
+    // the checks below let through): see input().
+    if (key.includes('_', 'INPUT_'.length) && env[`INPUT_${name.toUpperCase()}`] !== undefined)
+      throw misspelled(name)
     if (read.has(name) || ALWAYS_SET.has(name) || FALSE.includes(value.trim())) continue
     if (name === 'gate-action' && value.trim() === 'deploy') continue
     throw new ReproofError(

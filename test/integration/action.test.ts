@@ -32,6 +32,22 @@ function signedBuild(signer: Record<string, string>): Record<string, string> {
   }
 }
 
+/**
+ * What the runner sets for a step that gives no inputs: every input action.yml declares,
+ * to its default or to '' (github.token stands in for the job's token).
+ */
+function runnerDefaults(): Record<string, string> {
+  const yml = fs.readFileSync(path.join(REPO, 'action.yml'), 'utf8')
+  const inputs = yml.slice(yml.indexOf('\ninputs:\n'), yml.indexOf('\noutputs:\n'))
+  const defaults: Record<string, string> = {}
+  for (const [, name = '', body = ''] of inputs.matchAll(/^ {2}([a-z-]+):\n((?: {4}.*\n)*)/gm)) {
+    const given = /^ {4}default: (.*)$/m.exec(body)?.[1] ?? ''
+    defaults[name] =
+      given === '${{ github.token }}' ? 'ghs_the-jobs-token' : given.replace(/^'(.*)'$/, '$1')
+  }
+  return defaults
+}
+
 /** Runs the action's entry the way the runner does: inputs in INPUT_*, outputs to files. */
 function runAction(
   inputs: Record<string, string>,
@@ -53,7 +69,7 @@ function runAction(
     GITHUB_WORKSPACE: cwd,
     ...extraEnv,
   }
-  for (const [name, value] of Object.entries(inputs)) {
+  for (const [name, value] of Object.entries({ ...runnerDefaults(), ...inputs })) {
     env[`INPUT_${name.toUpperCase()}`] = value
   }
   return new Promise((resolve) => {
@@ -168,6 +184,21 @@ describe('the GitHub Action', () => {
     expect(verify.code, verify.stdout).toBe(0)
     expect(verify.outputs.decision).toBe('verified')
     expect(verify.outputs['bundle-path']).toBe('app.sigstore.json')
+    // A workflow's `builder_id:` is another input to the runner, which sets builder-id
+    // to '' beside it: refused, not dropped (verify passed without the check before).
+    const underscored = await runAction(
+      {
+        mode: 'verify',
+        artifacts: artifact,
+        bundle: 'app.sigstore.json',
+        'public-key': path.join(keyDir, 'k.pub'),
+        builder_id: 'https://wrong.example',
+      },
+      dir,
+    )
+    expect(underscored.code, underscored.stdout).toBe(2)
+    expect(underscored.outputs.decision ?? '').not.toBe('verified')
+    expect(underscored.stdout).toMatch(/input builder_id: this action's input is builder-id/)
 
     const wrongKey = await runAction(
       {

@@ -42,6 +42,36 @@ describe('action inputs', () => {
     )
   })
 
+  it('refuses the underscored spelling beside the one the runner sets, rather than drop it', () => {
+    // The runner sets every declared input (to its default, or ''): a workflow's
+    // `builder_id:` came beside an empty `builder-id`, and verify passed unchecked.
+    fc.assert(
+      fc.property(item, fc.constantFrom('', 'false', 'x'), (value, preset) => {
+        expect(() =>
+          input({ 'INPUT_BUILDER-ID': preset, INPUT_BUILDER_ID: value }, 'builder-id'),
+        ).toThrow(/^input builder_id: this action's input is builder-id, with hyphens/)
+      }),
+    )
+    // Empty beside it is no input at all.
+    expect(input({ 'INPUT_BUILDER-ID': 'x', INPUT_BUILDER_ID: '' }, 'builder-id')).toBe('x')
+    const verify = {
+      INPUT_MODE: 'verify',
+      INPUT_ARTIFACTS: 'dist/app',
+      INPUT_BUNDLE: 'b.json',
+      'INPUT_PUBLIC-KEY': 'k.pub',
+      'INPUT_REQUIRE-REPRODUCED': 'false',
+      'INPUT_GITHUB-TOKEN': 'ghs_x',
+    }
+    expect(() => toArgv({ ...verify, INPUT_REQUIRE_REPRODUCED: 'true' })).toThrow(
+      /^input require_reproduced: /,
+    )
+    // An input always set, which a mode that does not read it lets through.
+    expect(() => toArgv({ ...verify, INPUT_GITHUB_TOKEN: 'ghs_y' })).toThrow(
+      /^input github_token: /,
+    )
+    expect(toArgv(verify).argv).toContain('dist/app')
+  })
+
   it('takes the booleans @actions/core takes (YAML 1.2 core schema), and nothing else', () => {
     fc.assert(
       fc.property(
