@@ -187,6 +187,7 @@ const SIGNING_INPUTS = [
   'fulcio-url',
   'rekor-url',
   'tsa-url',
+  'trusted-root',
 ]
 
 function buildArgv(args: Args): void {
@@ -225,11 +226,31 @@ function buildArgv(args: Args): void {
     )
   // Contradictory signing inputs are refused everywhere, a fork's pull request included,
   // where they would otherwise be dropped with the rest and the step pass.
-  if (flag(args.env, 'keyless') && input(args.env, 'key') !== undefined)
+  const keyless = flag(args.env, 'keyless')
+  const key = input(args.env, 'key')
+  if (keyless && key !== undefined)
     throw new ReproofError('E_USAGE', 'input key and input keyless: give exactly one')
-  if (flag(args.env, 'keyless') && !hasIdentityToken(args.env) && isForkPullRequest(args.env)) {
+  const otherMethod = keyless
+    ? ['passphrase-env']
+    : key === undefined
+      ? []
+      : ['fulcio-url', 'rekor-url', 'tsa-url', 'trusted-root']
+  for (const name of otherMethod)
+    if (input(args.env, name) !== undefined)
+      throw new ReproofError(
+        'E_USAGE',
+        `input ${name}: applies to ${keyless ? 'key' : 'keyless'} signing only; it was given with input ${keyless ? 'keyless' : 'key'}`,
+      )
+  if (keyless && !hasIdentityToken(args.env) && isForkPullRequest(args.env)) {
     // Every signing input given is named as not applied, not only the signature.
-    const dropped = ['upload-attestation', 'builder-id', 'tsa-url'].filter((name) =>
+    const dropped = [
+      'upload-attestation',
+      'builder-id',
+      'fulcio-url',
+      'rekor-url',
+      'tsa-url',
+      'trusted-root',
+    ].filter((name) =>
       name === 'upload-attestation' ? upload : input(args.env, name) !== undefined,
     )
     args.notices.push(
@@ -245,6 +266,7 @@ function buildArgv(args: Args): void {
     args.opt('fulcio-url')
     args.opt('rekor-url')
     args.opt('tsa-url')
+    args.opt('trusted-root')
   }
   args.opt('timeout')
   args.either('normalize')

@@ -235,6 +235,7 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
       excludedOutputs: string[]
       epoch: number
       epochSource: string
+      signature?: { notVerified: string | null } | null
     }
     // Every variation that was not applied is named, as on the CLI's verdict line.
     // And how the runs were kept apart: a verdict without the sandbox, or with the
@@ -268,6 +269,13 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
       caveats: [
         ...(build.excludedOutputs.length > 0 ? [excludedWarning(build.excludedOutputs)] : []),
         ...build.warnings.map(toDisplayText),
+        // Signed, but the bundle was not checked against the root its services answer to
+        // (custom services without input trusted-root): the CLI's note, said here too.
+        ...(build.signature?.notVerified == null
+          ? []
+          : [
+              `the bundle was not verified against a trusted root before it was written (${toDisplayText(build.signature.notVerified)}); give input trusted-root for these services`,
+            ]),
       ],
     }
   },

@@ -72,7 +72,17 @@ export async function buildAction(
     })
     status?.stop()
     const signed = await writeEvidence(result, record, options, attest, streams)
-    if (options.json) streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    // What was signed, and whether the bundle was verified before it was written: a
+    // caller reading the JSON (the Action) must not learn less than the note below says.
+    const signature =
+      signed === undefined
+        ? null
+        : {
+            bundle: signed.bundle,
+            subjects: signed.subjects.length,
+            notVerified: signed.notVerified,
+          }
+    if (options.json) streams.stdout.write(`${JSON.stringify({ ...result, signature }, null, 2)}\n`)
     else streams.stdout.write(renderBuildHuman(result, useColor(streams.stdout, streams.env)))
     if (signed !== undefined)
       streams.stderr.write(

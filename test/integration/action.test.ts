@@ -499,6 +499,20 @@ describe('the GitHub Action', () => {
     )
     expect(both.code).toBe(2)
     expect(both.stdout).toMatch(/input key and input keyless: give exactly one/)
+    const passphrase = await runAction(
+      { ...inputs, 'passphrase-env': 'PASS' },
+      dir,
+      event('someone/fork'),
+    )
+    expect(passphrase.code).toBe(2)
+    expect(passphrase.stdout).toMatch(/input passphrase-env: applies to key signing only/)
+    const urls = await runAction(
+      { ...inputs, 'fulcio-url': 'http://127.0.0.1:1' },
+      dir,
+      event('someone/fork'),
+    )
+    expect(urls.code, urls.stdout).toBe(0)
+    expect(urls.stdout).toContain('not applied: input builder-id, input fulcio-url)')
     // The same repository's own pull request has no excuse: the missing permission is an error.
     const own = await runAction(inputs, dir, event('owner/repo'))
     expect(own.code).toBe(2)
@@ -777,6 +791,13 @@ describe('the GitHub Action', () => {
     )
     expect(build.code, build.stdout).toBe(0)
     expect(build.outputs['bundle-path']).toBe('hello.sigstore.json')
+    // Services of its own and no trusted root: signed, and said to be unverified.
+    const unverified = /the bundle was not verified against a trusted root before it was written/
+    expect(build.outputs.signed).toBe('true')
+    expect(build.stdout).toMatch(
+      new RegExp(`^::warning title=reproof build::${unverified.source}`, 'm'),
+    )
+    expect(build.summary).toMatch(unverified)
     // The token fetched, and the one that fetched it, masked by commands the runner reads
     // (on stdout, not made inert), and shown nowhere else.
     const jwtStart = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')
@@ -817,5 +838,25 @@ describe('the GitHub Action', () => {
       dir,
     )
     expect(stranger.code).toBe(1)
+    // With the root those services answer to, the bundle is verified before it is written.
+    const checked = await runAction(
+      {
+        source,
+        command: 'make',
+        outputs: 'hello',
+        epoch: '1700000000',
+        'out-dir': 'release2',
+        keyless: 'true',
+        'fulcio-url': services.base,
+        'rekor-url': services.base,
+        'trusted-root': 'root.json',
+        bundle: 'hello2.sigstore.json',
+      },
+      dir,
+      github,
+    )
+    expect(checked.code, checked.stdout).toBe(0)
+    expect(checked.outputs.signed).toBe('true')
+    expect(checked.stdout + checked.summary).not.toMatch(unverified)
   })
 })
