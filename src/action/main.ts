@@ -12,6 +12,7 @@ import { EXIT, exitCodeFor, isReproofError } from '../errors.js'
 import { maskCommand } from '../sign/secrets.js'
 import { inInputTerms, input, toArgv, type ActionArgv } from './inputs.js'
 import { uploadAttestation } from './attestation-upload.js'
+import { refuseConfigLoosening } from './config-loosening.js'
 import { withLedgerToken } from './ledger-token.js'
 import {
   annotate,
@@ -44,6 +45,7 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   let parsed: ActionArgv
   try {
     parsed = withDefaultReport(toArgv(env), env)
+    if (parsed.mode === 'build') await refuseConfigLoosening(env, process.cwd())
   } catch (err) {
     const message = isReproofError(err) ? err.message : String(err)
     annotate(log, 'error', message, 'reproof: bad input')

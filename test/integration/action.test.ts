@@ -133,6 +133,38 @@ function project(script: string): string {
 }
 
 describe('the GitHub Action', () => {
+  it("refuses a source tree's config that turns off a variation the workflow does not", async () => {
+    // A pull request's own config turned the time variation off, and a build that wrote
+    // the time passed: the workflow decides what a build is checked under.
+    const dir = project('mkdir -p out && date +%s%N > out/app.txt\n')
+    fs.writeFileSync(
+      path.join(dir, 'src', 'reproof.config.json'),
+      JSON.stringify({ noVary: ['time', 'file-times'] }),
+    )
+    const inputs = {
+      mode: 'build',
+      source: 'src',
+      command: 'sh build.sh',
+      outputs: 'out/app.txt',
+      epoch: '1700000000',
+    }
+    const refused = await runAction(inputs, dir)
+    expect(refused.code, refused.stdout).toBe(2)
+    expect(refused.stdout).toMatch(
+      /reproof\.config\.json "noVary" turns off time, file-times, which the workflow does not/,
+    )
+    expect(refused.outputs.reproducible).toBeUndefined()
+    // Accepted by the workflow (no-vary), or overruled by it (vary): the build runs.
+    for (const extra of [
+      { 'no-vary': 'time\nfile-times' },
+      { vary: 'time', 'no-vary': 'file-times' },
+    ]) {
+      const run = await runAction({ ...inputs, ...extra }, dir)
+      expect(run.code, run.stdout).toBe(1)
+      expect(run.outputs.reproducible).toBe('false')
+    }
+  })
+
   it('builds twice, signs, sets outputs and a job summary; verify and gate accept the result', async () => {
     const dir = project('echo compiling app; mkdir -p out && echo "release 1" > out/app.txt\n')
     const build = await runAction(

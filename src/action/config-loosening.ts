@@ -1,0 +1,39 @@
+import path from 'node:path'
+import { ReproofError } from '../errors.js'
+import { loadBuildConfig } from '../config/load-config.js'
+import { resolveVariations, splitList } from '../config/variations.js'
+import { input, list } from './inputs.js'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * In the Action, the workflow decides what a build is checked under, not the tree it
+ * builds: a pull request's own reproof.config.json turned the time variation off, and a
+ * build that wrote the date passed (named as turned off, but green). A default variation
+ * the source tree's config turns off is refused unless the step's `no-vary` input turns
+ * it off too (the workflow accepts it) or its `vary` input turns it back on. The CLI
+ * leaves this to its caller, who chose the tree (see resolveVariations).
+ */
+export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void> {
+  const source = path.resolve(cwd, input(env, 'source') ?? '.')
+  const config = await loadBuildConfig(source)
+  const noVary = splitList(config.noVary ?? [])
+  if (noVary.length === 0) return
+  const { turnedOff } = resolveVariations([{ vary: [], noVary, where: 'reproof.config.json' }])
+  const workflowOff = splitList(list(env, 'no-vary'))
+  const workflowOn = splitList(list(env, 'vary'))
+  const loosened = turnedOff
+    .map((t) => t.name)
+    .filter(
+      (name) =>
+        !workflowOff.includes(name) &&
+        !workflowOff.includes('all') &&
+        !workflowOn.includes(name) &&
+        !workflowOn.includes('all'),
+    )
+  if (loosened.length > 0)
+    throw new ReproofError(
+      'E_USAGE',
+      `reproof.config.json "noVary" turns off ${loosened.join(', ')}, which the workflow does not: a source tree (a pull request's) may not loosen the check its workflow runs; to accept it, add ${loosened.join(', ')} to input no-vary`,
+    )
+}
