@@ -200,7 +200,6 @@ function buildArgv(args: Args): void {
   args.add('build', '--json')
   args.opt('source')
   args.each('outputs', '--out')
-  args.inputOf.set('-o', 'outputs')
   args.opt('epoch')
   args.opt('out-dir')
   args.opt('record')

@@ -38,9 +38,12 @@ export function runSync(
   const [file, ...args] = argv
   if (file === undefined) throw new TypeError('runSync: empty argv')
   return execFileSync(file, args, {
+    // stdio given either way: without it, execFileSync also copies the child's stderr to
+    // this process's, which reached the log unfiltered (in the Action, past the filter
+    // that keeps workflow commands inert).
     ...(options.input === undefined
       ? { stdio: ['ignore', 'pipe', 'pipe'] }
-      : { input: options.input }),
+      : { input: options.input, stdio: ['pipe', 'pipe', 'pipe'] }),
     env: options.env,
     timeout: options.timeoutMs,
     maxBuffer: options.maxBuffer,

@@ -108,6 +108,10 @@ describe('action inputs', () => {
     )
     // A flag no input gives stays as it is.
     expect(inInputTerms('--max-bytes 1: too small', build)).toBe('--max-bytes 1: too small')
+    // Nor a short option in prose (the verdict quotes `ps -o lstart`).
+    const prose = 'process start times (ps -o lstart) differ'
+    expect(inInputTerms(prose, build)).toBe(prose)
+    expect(inInputTerms('--out x: matched no file', build)).toBe('input outputs x: matched no file')
   })
 
   it('refuses an input its mode does not read, rather than answer without it', () => {
