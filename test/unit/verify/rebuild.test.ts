@@ -357,6 +357,21 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     ])
   })
 
+  it('says no when the attested outputs match no file in the rebuild, in its own words', async () => {
+    // The recorded command makes nothing: the subject did not come out again. That is a
+    // no, not bad input naming an --out the verifier never gave.
+    const r = recipe('true', { name: 'out.txt', content: 'attested\n' })
+    const given = path.join(makeTemp(), 'out.txt')
+    fs.writeFileSync(given, 'attested\n')
+    const { check } = await rebuild(r, [{ path: given, sha256: r.digest }])
+    expect(check).toMatchObject({
+      ok: false,
+      reason: 'rebuild-mismatch',
+      wanted: [{ name: 'out.txt', sha256: r.digest }],
+      found: [{ name: 'out.txt', sha256: null }],
+    })
+  })
+
   it('hides the artifacts under verification from the command, which cannot copy them out', async () => {
     // Outside /tmp, which the sandbox replaces anyway: where a download may well be.
     const base = fs.existsSync('/var/tmp') ? '/var/tmp' : os.homedir()
