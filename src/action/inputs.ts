@@ -140,7 +140,7 @@ class Args {
   opt(name: string, cli = `--${name}`): void {
     this.inputOf.set(cli, name)
     const value = input(this.env, name)
-    if (value !== undefined) this.argv.push(cli, value)
+    if (value !== undefined) this.argv.push(cli, flagValue(name, value))
   }
 
   /** `--name value`, and a usage error naming the input when it is not set. */
@@ -171,9 +171,20 @@ class Args {
   each(name: string, cli = `--${name}`): string[] {
     this.inputOf.set(cli, name)
     const items = list(this.env, name)
-    for (const item of items) this.argv.push(cli, item)
+    for (const item of items) this.argv.push(cli, flagValue(name, item))
     return items
   }
+}
+
+/**
+ * A flag's value, never `--`: the CLI would take it as the value, but the Action reads
+ * its own command line up to the first `--` (the build command's start) to find a flag
+ * and to put the default report before it, and would misplace both.
+ */
+function flagValue(name: string, value: string): string {
+  if (value === '--')
+    throw new ReproofError('E_USAGE', `input ${name}: "--" is not a value it takes`)
+  return value
 }
 
 const SIGNING_INPUTS = [

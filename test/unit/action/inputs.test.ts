@@ -108,6 +108,12 @@ describe('action inputs', () => {
     )
     // A flag no input gives stays as it is.
     expect(inInputTerms('--max-bytes 1: too small', build)).toBe('--max-bytes 1: too small')
+    expect(() =>
+      toArgv({ INPUT_COMMAND: 'make', INPUT_OUTPUTS: 'x', 'INPUT_OUT-DIR': '--' }),
+    ).toThrow(/^input out-dir: "--" is not a value it takes/)
+    expect(() =>
+      toArgv({ INPUT_COMMAND: 'make', INPUT_OUTPUTS: 'x', INPUT_EXCLUDE: 'a\n--' }),
+    ).toThrow(/^input exclude: /)
     // Nor a short option in prose (the verdict quotes `ps -o lstart`).
     const prose = 'process start times (ps -o lstart) differ'
     expect(inInputTerms(prose, build)).toBe(prose)
