@@ -261,7 +261,12 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
     ]
     const digests = Object.fromEntries(build.artifacts.map((a) => [a.name, a.digest.sha256]))
     return {
-      outputs: { reproducible: String(build.reproducible), digests: JSON.stringify(digests) },
+      // The digests only of a yes: on a no they are run A's of outputs that did not
+      // reproduce, which a later step (`if: always()`) could take for attested ones.
+      outputs: {
+        reproducible: String(build.reproducible),
+        ...(build.reproducible ? { digests: JSON.stringify(digests) } : {}),
+      },
       summary: (max, reportPath) =>
         build.explanation === null
           ? capLines(head, max)

@@ -163,6 +163,7 @@ describe('the GitHub Action', () => {
       const run = await runAction({ ...inputs, ...extra }, dir)
       expect(run.code, run.stdout).toBe(1)
       expect(run.outputs.reproducible).toBe('false')
+      expect(run.outputs.digests).toBeUndefined()
     }
   })
 
