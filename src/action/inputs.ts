@@ -240,6 +240,14 @@ function buildArgv(args: Args): void {
   const key = input(args.env, 'key')
   if (keyless && key !== undefined)
     throw new ReproofError('E_USAGE', 'input key and input keyless: give exactly one')
+  // GitHub's attestations are checked (gh attestation verify) against a certificate's
+  // identity: a bundle signed with a key would be stored, named by an id and a URL,
+  // and verified by no one who looks there.
+  if (upload && key !== undefined)
+    throw new ReproofError(
+      'E_USAGE',
+      'input upload-attestation: needs keyless signing; a bundle signed with input key is not one gh attestation verify can check',
+    )
   const otherMethod = keyless
     ? ['passphrase-env']
     : key === undefined

@@ -32,6 +32,16 @@ function signedBuild(signer: Record<string, string>): Record<string, string> {
   }
 }
 
+/** signedBuild, keyless through the loopback Fulcio and Rekor (the runner's token: runnerEnv). */
+function keylessSigned(): Record<string, string> {
+  const { 'builder-id': _, ...inputs } = signedBuild({
+    keyless: 'true',
+    'fulcio-url': services.base,
+    'rekor-url': services.base,
+  })
+  return inputs
+}
+
 /**
  * What the runner sets for a step that gives no inputs: every input action.yml declares,
  * to its default or to '' (github.token stands in for the job's token).
@@ -667,12 +677,13 @@ describe('the GitHub Action', () => {
     try {
       const run = await runAction(
         {
-          ...signedBuild({ key: path.join(keyDir, 'k.key') }),
+          ...keylessSigned(),
           'upload-attestation': 'true',
           'github-token': 'ghs_uploadtoken0123456789',
         },
         dir,
         {
+          ...runnerEnv(services),
           GITHUB_ACTIONS: 'true',
           GITHUB_API_URL: `http://127.0.0.1:${port}`,
           GITHUB_REPOSITORY: 'owner/repo',
@@ -709,13 +720,14 @@ describe('the GitHub Action', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
     const github = {
+      ...runnerEnv(services),
       GITHUB_ACTIONS: 'true',
       GITHUB_API_URL: `http://127.0.0.1:${port}`,
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_REPOSITORY: 'owner/repo',
     }
     const inputs = {
-      ...signedBuild({ key: path.join(keyDir, 'k.key') }),
+      ...keylessSigned(),
       'upload-attestation': 'true',
       'github-token': 'ghs_uploadtoken0123456789',
     }
