@@ -34,11 +34,13 @@ function signedBuild(signer: Record<string, string>): Record<string, string> {
 
 /** signedBuild, keyless through the loopback Fulcio and Rekor (the runner's token: runnerEnv). */
 function keylessSigned(): Record<string, string> {
-  const { 'builder-id': _, ...inputs } = signedBuild({
+  // No builder id: keyless, the builder is the workflow the certificate names.
+  const inputs = signedBuild({
     keyless: 'true',
     'fulcio-url': services.base,
     'rekor-url': services.base,
   })
+  delete inputs['builder-id']
   return inputs
 }
 
