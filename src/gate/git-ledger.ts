@@ -540,6 +540,12 @@ export class GitLedger implements Ledger {
       this.git(['push', '--porcelain', '--', this.url, `${commit}:refs/heads/${this.branch}`])
       return undefined
     } catch (err) {
+      // Killed at the time limit (or by a signal): the remote may be accepting it still,
+      // whatever its hooks printed before (a policy banner read as a refusal, and the
+      // record landed after "nothing was recorded").
+      const e = err as { code?: string; signal?: string | null }
+      if (e.code === 'ETIMEDOUT' || (e.signal !== undefined && e.signal !== null))
+        return { kind: 'lost', message: `no answer within ${GIT_TIMEOUT_MS / 1000} s` }
       return classifyPushFailure(errorText(err))
     }
   }
@@ -621,10 +627,13 @@ export function classifyPushFailure(text: string): PushFailure {
   if (rejection?.includes('[rejected]') === true) return { kind: 'raced', message }
   if (rejection !== undefined) return { kind: 'refused', message }
   // No ref was reported on: refused before any ref was looked at, for good (credentials,
-  // permissions), or the connection failed.
+  // permissions), or the connection failed. Read from what git and an ssh server said,
+  // not from `remote:` lines: a hook prints those while the push may still land (a
+  // banner "force pushes are denied to everyone" is no refusal of this one).
+  const own = lines.filter((l) => !l.startsWith('remote:')).join('\n')
   if (
     /permission denied|permission to \S+ denied|access denied|denied to |not allowed to push|authentication failed|could not read (?:username|password)|returned error: 40[13]|repository not found|read-only/i.test(
-      text,
+      own,
     )
   )
     return { kind: 'refused', message }

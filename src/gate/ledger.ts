@@ -893,14 +893,24 @@ export class FileLedger implements Ledger {
         writeAllSync(fd, line)
         this.durability.fsync(fd)
       } catch (err) {
-        // Never acknowledged, so taken back; if that fails too, the next locked read
-        // moves the part that is there aside as a torn line.
+        // Never acknowledged, so taken back. "Nothing was recorded" only once the file
+        // is its old length again, durably: a whole line the fsync failed on is read back
+        // as a record (the page cache has it), and was counted after that answer.
+        let takenBack = false
         try {
           fs.ftruncateSync(fd, before)
           this.durability.fsync(fd)
+          takenBack = true
         } catch {
           // said below
         }
+        if (!takenBack)
+          throw new ReproofError(
+            'E_AMBIGUOUS',
+            `${this.file}: the record could not be made durable (${whyWriteFailed(err)}) nor taken back; whether it is recorded is unknown, and a retry is safe`,
+            { path: this.file },
+            { cause: err },
+          )
         throw new ReproofError(
           'E_ENVIRONMENT',
           `${this.file}: the record could not be appended (${whyWriteFailed(err)}); nothing was recorded`,
@@ -909,7 +919,14 @@ export class FileLedger implements Ledger {
         )
       }
     } finally {
-      fs.closeSync(fd)
+      // After the fsync a close can report nothing about the record's bytes, and on a
+      // failure the error above is the one to say: it was an internal error, exit 3,
+      // for a record that was durable.
+      try {
+        fs.closeSync(fd)
+      } catch {
+        // nothing to add
+      }
     }
   }
 

@@ -43,6 +43,13 @@ describe('classifyPushFailure', () => {
     })
   })
 
+  it("never reads a hook's words as a refusal when no ref was refused: the push may land", () => {
+    // A pre-receive hook's banner, then git killed at its time limit while the hook ran.
+    const text =
+      'remote: policy: force pushes are denied to everyone on this branch (ok)\nremote: permission denied is said of force pushes only'
+    expect(classifyPushFailure(text).kind).toBe('lost')
+  })
+
   it('reads the rejection git prints without --porcelain too', () => {
     expect(
       classifyPushFailure(

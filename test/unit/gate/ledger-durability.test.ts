@@ -54,6 +54,39 @@ describe('a file ledger', () => {
     ])
   })
 
+  it('says nothing was recorded only once the line is durably taken back, else that it is unknown', async () => {
+    const bundle = Buffer.from('{"bundle":true}')
+    const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+    const record = firstRecord(bundleDigest)
+    // The fsync of the appended line fails (EIO); the take-back's fsync fails too, or not.
+    for (const takeBackFails of [false, true]) {
+      const file = path.join(makeTemp(), 'ledger.jsonl')
+      let appended = false
+      const durability: Durability = {
+        fsync: (fd) => {
+          const holds = fs.existsSync(file) && fs.readFileSync(file).length > 0
+          if (holds) appended = true
+          if (holds || (appended && takeBackFails)) throw new Error('EIO: i/o error, fsync')
+          fs.fsyncSync(fd)
+        },
+        syncDir,
+      }
+      const answer = new FileLedger(file, durability).transact(
+        () => ({ append: { record, bundle, bundleDigest }, result: 'recorded' }),
+        1000,
+      )
+      if (takeBackFails) {
+        await expect(answer).rejects.toMatchObject({ code: 'E_AMBIGUOUS' })
+      } else {
+        await expect(answer).rejects.toMatchObject({
+          code: 'E_ENVIRONMENT',
+          message: expect.stringMatching(/nothing was recorded$/) as unknown,
+        })
+        expect(fs.readFileSync(file, 'utf8')).toBe('')
+      }
+    }
+  })
+
   it('answers a directory that cannot be synced after the write as unknown (exit 4), not as nothing recorded', async () => {
     const file = path.join(makeTemp(), 'ledger.jsonl')
     const bundle = Buffer.from('{"bundle":true}')
