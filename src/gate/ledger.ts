@@ -607,8 +607,21 @@ export class FileLedger implements Ledger {
           // Kept unless the store holds exactly these bytes under the name already: a
           // record must never name a bundle the store does not have.
           const { bundleDigest } = append
+          const kept = this.kept(bundleDigest)
           if (this.storedDigests([bundleDigest]).get(bundleDigest) !== bundleDigest)
-            await writeFileAtomic(this.kept(bundleDigest), append.bundle)
+            await writeFileAtomic(kept, append.bundle)
+          else {
+            // Found, but maybe only in the page cache: a gate killed between its rename
+            // and the sync of the store's directory left it so, and the record about to
+            // be made durable must not outlive its bundle across a power cut.
+            const fd = fs.openSync(kept, 'r')
+            try {
+              this.durability.fsync(fd)
+            } finally {
+              fs.closeSync(fd)
+            }
+            await this.durability.syncDir(path.dirname(kept))
+          }
           this.append(line)
           try {
             await this.syncDirectory()

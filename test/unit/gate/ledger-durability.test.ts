@@ -87,6 +87,38 @@ describe('a file ledger', () => {
     }
   })
 
+  it('makes a bundle found in the store durable before the record that names it', async () => {
+    // A gate killed between its rename of the bundle and the sync of the store's
+    // directory: the retry finds the bundle, and must not trust the page cache for it.
+    const file = path.join(makeTemp(), 'ledger.jsonl')
+    const bundle = Buffer.from('{"bundle":true}')
+    const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+    const kept = path.join(path.dirname(file), keptBundleName(bundleDigest))
+    fs.mkdirSync(path.dirname(kept), { recursive: true })
+    fs.writeFileSync(kept, bundle)
+    const events: string[] = []
+    const durability: Durability = {
+      fsync: (fd) => {
+        events.push(
+          fs.existsSync(file) && fs.readFileSync(file).length > 0 ? 'fsync ledger' : 'fsync',
+        )
+        fs.fsyncSync(fd)
+      },
+      syncDir: async (dir) => {
+        await syncDir(dir)
+        events.push(`sync-dir ${dir}`)
+      },
+    }
+    const record = firstRecord(bundleDigest)
+    await new FileLedger(file, durability).transact(
+      () => ({ append: { record, bundle, bundleDigest }, result: 'recorded' }),
+      1000,
+    )
+    const storeSynced = events.indexOf(`sync-dir ${path.dirname(kept)}`)
+    expect(storeSynced).toBeGreaterThan(-1)
+    expect(storeSynced).toBeLessThan(events.indexOf('fsync ledger'))
+  })
+
   it('answers a directory that cannot be synced after the write as unknown (exit 4), not as nothing recorded', async () => {
     const file = path.join(makeTemp(), 'ledger.jsonl')
     const bundle = Buffer.from('{"bundle":true}')
