@@ -346,7 +346,15 @@ export function stateByRules(
     // run at, so a record's is never much before one written earlier; the margin is for
     // the clocks of the machines that append.
     const ms = Date.parse(r.at)
-    if (Number.isFinite(ms)) {
+    // A UTC time as a gate writes it (toISOString; the milliseconds may be left out):
+    // anything else escaped the check below and, with no --max-age, every check of its
+    // time. Read back exactly, so that no day past its month's end passes as the next.
+    if (!Number.isFinite(ms) || new Date(ms).toISOString() !== r.at.replace(/(:\d\d)Z$/, '$1.000Z'))
+      return {
+        index,
+        why: `its time ${JSON.stringify(r.at)} is not one a gate writes (an ISO 8601 UTC time, as 2026-01-31T12:00:00.000Z)`,
+      }
+    {
       if (latest !== undefined && ms < latest.ms - CLOCK_SKEW_MS)
         return {
           index,
