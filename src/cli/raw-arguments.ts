@@ -29,9 +29,13 @@ export function refuseMangledArguments(
     // options come before the script, and are not in argv).
     const typed = raw?.[raw.length - (argv.length - i)]
     if (typed !== undefined && isUtf8(typed) && typed.toString('utf8') === arg) continue
+    const why =
+      typed !== undefined && !isUtf8(typed)
+        ? `'${toDisplayText(fromNameBytes(typed))}' is not UTF-8: Node reads a command line as UTF-8 and turned its other bytes into U+FFFD`
+        : `'${toDisplayText(arg)}' holds U+FFFD, which Node makes of bytes that are not UTF-8, and what was given cannot be read back here`
     throw new ReproofError(
       'E_USAGE',
-      `argument '${toDisplayText(typed === undefined ? arg : fromNameBytes(typed))}' is not UTF-8: Node reads a command line as UTF-8 and turned its other bytes into U+FFFD, so which file or value was meant cannot be known; rename it, or name it through a path that is UTF-8`,
+      `argument ${why}, so which file or value was meant cannot be known; rename it, or name it through a path that is UTF-8`,
     )
   }
 }

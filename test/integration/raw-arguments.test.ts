@@ -38,7 +38,7 @@ describe('arguments that are not UTF-8', () => {
     const dir = makeTemp()
     const run = await runCli(['diff', path.join(dir, 'a\ufffd'), path.join(dir, 'b')])
     expect(run.code).toBe(2)
-    expect(run.stderr).toMatch(/is not UTF-8/)
+    expect(run.stderr).toMatch(/holds U\+FFFD, which Node makes of bytes that are not UTF-8/)
     expect(() => {
       refuseMangledArguments(['node', 'reproof', 'diff', 'a', 'b'])
     }).not.toThrow()
