@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { identicalReport } from '../diff/report.js'
 import { renderDiffHtml } from './views/diff-html.js'
@@ -9,7 +10,7 @@ import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from './views/diff-text.js'
 import { pendingFileOf, runAttest } from '../attest/run-attest.js'
 import { EXIT, ReproofError } from '../errors.js'
-import { checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
+import { canonicalFile, checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
 import { loadPrivateKey } from '../sign/keys.js'
 import { builderContext, signingMethod } from './signing-method.js'
 import { renderBuildHuman } from './views/build.js'
@@ -25,6 +26,11 @@ export async function buildAction(
 ): Promise<number> {
   const config = await loadBuildConfig(resolveSource(flags))
   const options = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags))
+  // A record or report inside the source tree replaces what is there: a source file
+  // (`--record src/main.c`, or a config's "record") was overwritten with exit 0. Only a
+  // file reproof wrote there before is replaced.
+  refuseOverwritingSource('--record', options.record, options.source, RECORD_MARK)
+  refuseOverwritingSource('--report', options.report, options.source, REPORT_MARK)
   // Outputs that cannot be written are refused now, not after the build.
   for (const [flag, file] of [
     ['--record', options.record],
@@ -101,6 +107,40 @@ export async function buildAction(
 }
 
 type Attestation = ReturnType<typeof planAttestation>
+
+// How the files reproof writes begin (a record's first field, the report's title).
+const RECORD_MARK = /^\{\s*"recordType": "https:\/\/reproof\.dev\/build-record"/
+const REPORT_MARK = /^<!doctype html>\s*<html lang="en">[\s\S]*<title>reproof diff: /
+
+function refuseOverwritingSource(
+  flag: string,
+  file: string | undefined,
+  source: string,
+  mark: RegExp,
+): void {
+  if (file === undefined) return
+  const relative = path.relative(canonicalFile(source), canonicalFile(file))
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return
+  let head: Buffer
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+    try {
+      if (!fs.fstatSync(fd).isFile()) return // said by checkOutputFile
+      head = Buffer.alloc(1024)
+      head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0))
+    } finally {
+      fs.closeSync(fd)
+    }
+  } catch {
+    return // not there (or not readable, which checkOutputFile and the write say)
+  }
+  if (!mark.test(head.toString('utf8')))
+    throw new ReproofError(
+      'E_USAGE',
+      `${flag} ${file}: a file of the source tree that reproof did not write; it would be overwritten (and built from, changed); give a path outside the source, or one of a file reproof wrote`,
+      { path: file },
+    )
+}
 
 /** The first signing flag given, of those that mean something only with --bundle. */
 function signingFlagWithoutBundle(flags: BuildFlags): string | undefined {

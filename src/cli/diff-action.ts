@@ -6,7 +6,7 @@ import { mayBeBuildRecord } from '../records/record-head.js'
 import type { DiffReport } from '../diff/report.js'
 import { EXIT, unreadable } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
-import { checkOutputFile } from '../io/output-path.js'
+import { checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
 import { useColor, type Streams } from './output.js'
 
 /** `reproof diff`: two inputs in, a report printed, exit code out. */
@@ -18,7 +18,16 @@ export async function diffAction(
   signal: AbortSignal,
 ): Promise<number> {
   const options = toDiffOptions(flags)
-  if (options.html !== undefined) checkOutputFile('--html', options.html)
+  if (options.html !== undefined) {
+    checkOutputFile('--html', options.html)
+    checkDistinctFiles(
+      [{ flag: '--html', file: options.html }],
+      [
+        { flag: 'input A', file: a },
+        { flag: 'input B', file: b },
+      ],
+    )
+  }
   const report = await runDiff(a, b, options, signal).catch((err: unknown) => {
     // A file below an input that cannot be read is the input's problem (exit 2, named),
     // not reproof's.

@@ -18,6 +18,10 @@ export function checkOutputFile(flag: string, file: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw bad((err as Error).message)
   }
   if (stat?.isDirectory() === true) throw bad('is a directory; give a file path')
+  // An output is written beside and renamed over: a device (`-o /dev/null`, as root the
+  // system's own), a FIFO or a socket there would be replaced by a regular file.
+  if (stat !== undefined && !stat.isFile())
+    throw bad('is not a regular file (a device, FIFO or socket), which writing would replace')
   if (stat !== undefined) return
   for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
     const parent = fs.statSync(dir, { throwIfNoEntry: false })

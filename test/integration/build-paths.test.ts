@@ -178,6 +178,34 @@ describe('artifacts are outputs, never inputs', () => {
   })
 })
 
+describe('what a build writes never replaces its inputs', () => {
+  it('refuses a record or report that would overwrite a source file, and rewrites its own', async () => {
+    const source = makeTemp()
+    fs.writeFileSync(path.join(source, 'main.c'), 'int main(void) { return 0; }\n')
+    const script = 'echo x > out.txt'
+    for (const [flag, name] of [
+      ['--record', 'main.c'],
+      ['--report', 'main.c'],
+    ] as const) {
+      const run = await shellBuild(source, ['out.txt'], script, [flag, path.join(source, name)])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(/a file of the source tree that reproof did not write/)
+    }
+    // From the source tree's own config too.
+    fs.writeFileSync(path.join(source, 'reproof.config.json'), '{"record": "main.c"}')
+    expect((await shellBuild(source, ['out.txt'], script)).code).toBe(2)
+    expect(fs.readFileSync(path.join(source, 'main.c'), 'utf8')).toBe(
+      'int main(void) { return 0; }\n',
+    )
+    // A record reproof wrote there is written again, run after run.
+    fs.writeFileSync(path.join(source, 'reproof.config.json'), '{"record": "build-record.json"}')
+    for (let i = 0; i < 2; i++) {
+      const run = await shellBuild(source, ['out.txt'], script, ['--no-vary', 'file-times'])
+      expect(run.code, run.stderr).toBe(0)
+    }
+  })
+})
+
 describe('globs stay inside the build root', () => {
   it('refuses a glob that brace expansion turns into `..`, from a flag or the config file', async () => {
     const source = copyFixture('hello-c')

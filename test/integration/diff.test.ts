@@ -2063,6 +2063,25 @@ describe('reproof build explains its differences', () => {
 })
 
 describe('reproof diff of what it may not read', () => {
+  it('refuses an --html report that would overwrite one of its inputs, writing nothing', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'a'), 'one\n')
+    fs.writeFileSync(path.join(dir, 'b'), 'two\n')
+    const run = await runCli([
+      'diff',
+      '--html',
+      path.join(dir, 'a'),
+      path.join(dir, 'a'),
+      path.join(dir, 'b'),
+    ])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(
+      /^reproof: --html .*: the same file as input A, which it would overwrite/,
+    )
+    expect(run.stdout).toBe('')
+    expect(fs.readFileSync(path.join(dir, 'a'), 'utf8')).toBe('one\n')
+  })
+
   // As another user: root reads everything. Needs setpriv, and root to switch users.
   const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0
   it.runIf(asNobody)('names a file or directory it may not read, exit 2', async () => {

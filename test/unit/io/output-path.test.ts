@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -14,6 +15,17 @@ describe('checkOutputFile', () => {
       expect(() => {
         checkOutputFile('--out', path.join(dir, file))
       }).not.toThrow()
+  })
+
+  it('refuses a device or a FIFO, which the rename would replace with a regular file', () => {
+    const dir = makeTemp()
+    const fifo = path.join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    for (const file of [fifo, '/dev/null'])
+      expect(() => {
+        checkOutputFile('-o', file)
+      }).toThrow(/is not a regular file \(a device, FIFO or socket\)/)
+    expect(fs.statSync('/dev/null').isCharacterDevice()).toBe(true)
   })
 
   it('refuses a directory, and a path under a file, naming the flag and the path', () => {
