@@ -85,6 +85,12 @@ export function fileProblem(err: unknown, missing: string): string {
       return 'is a directory'
     case 'ELOOP':
       return 'a loop of symbolic links'
+    case 'ENOSPC':
+      return 'no space left on the device'
+    case 'EDQUOT':
+      return 'the disk quota is used up'
+    case 'EROFS':
+      return 'a read-only file system'
     default:
       return `cannot be read (${code ?? (err instanceof Error ? err.message : String(err))})`
   }

@@ -177,6 +177,7 @@ function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {
       retries: flags.signRetries ?? '3',
     },
     streams,
+    { timeout: '--sign-timeout', retries: '--sign-retries' },
   )
   if (signing.kind === 'key') loadPrivateKey(signing.key, signing.passphrase)
   return {

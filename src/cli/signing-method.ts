@@ -31,8 +31,14 @@ export function signingMethod(
     | 'retries'
   >,
   streams: Streams,
+  // How the command names them: build's are --sign-timeout and --sign-retries.
+  names: { timeout: string; retries: string } = { timeout: '--timeout', retries: '--retries' },
 ): SigningMethod {
   const env = streams.env
+  // Checked whichever the method: a key's signature asks no service, but a value that
+  // is no duration or count is bad input all the same (it was taken, with exit 0).
+  const timeoutMs = parseDuration(flags.timeout, names.timeout)
+  const retries = positiveInt(flags.retries === '0' ? undefined : flags.retries, names.retries, 0)
   if ((flags.key === undefined) === (flags.keyless !== true))
     throw new ReproofError('E_USAGE', 'give exactly one of --key <file> and --keyless')
   // A setting of the other method is refused, not dropped: a --tsa-url given with --key
@@ -86,8 +92,8 @@ export function signingMethod(
         const { verifyAsSigned } = await import('../verify/verify-signature.js')
         return verifyAsSigned(bundle, trustedRoot)
       },
-      timeoutMs: parseDuration(flags.timeout, '--timeout'),
-      retries: positiveInt(flags.retries === '0' ? undefined : flags.retries, '--retries', 0),
+      timeoutMs,
+      retries,
       // In GitHub Actions the runner masks each token in the log from here on.
       onSecret:
         streams.onSecret ??

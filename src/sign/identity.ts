@@ -17,11 +17,9 @@ export function chooseTokenSource(
 ): TokenSource {
   if (tokenFile !== undefined) {
     // Checked now, before a build it would otherwise fail after; read when signing.
-    try {
-      fs.accessSync(tokenFile, fs.constants.R_OK)
-    } catch (err) {
-      throw unreadable(`--identity-token-file ${tokenFile}`, tokenFile, err)
-    }
+    // A regular file: a FIFO held the command forever (past Ctrl-C, after the build),
+    // and /dev/zero was read until memory ran out.
+    readTokenFile(tokenFile, { check: true })
     return { kind: 'file', file: tokenFile }
   }
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL
@@ -44,6 +42,38 @@ export function chooseTokenSource(
   )
 }
 
+/**
+ * A token file's token: a regular file (opened without blocking, so that a FIFO is
+ * refused rather than waited on), of at most 64 KiB, read no further than that.
+ * With `check`, only whether it would be read (at the CLI's edge, before a build).
+ */
+function readTokenFile(file: string, { check }: { check: boolean }): string {
+  const where = `--identity-token-file ${file}`
+  const bad = (what: string) => new ReproofError('E_INPUT', `${where}: ${what}`, { path: file })
+  let fd: number
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+  } catch (err) {
+    throw unreadable(where, file, err)
+  }
+  try {
+    const stat = fs.fstatSync(fd)
+    if (!stat.isFile()) throw bad('not a regular file')
+    if (stat.size > MAX_TOKEN_BYTES) throw bad('too large for a token')
+    if (check) return ''
+    const buffer = Buffer.alloc(MAX_TOKEN_BYTES + 1)
+    let length = 0
+    for (let n = -1; n !== 0 && length < buffer.length; length += n)
+      n = fs.readSync(fd, buffer, length, buffer.length - length, null)
+    if (length > MAX_TOKEN_BYTES) throw bad('too large for a token')
+    const token = buffer.toString('utf8', 0, length).trim()
+    if (token === '') throw bad('empty')
+    return token
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 export interface FetchTokenOptions {
   timeoutMs: number
   retries: number
@@ -59,26 +89,7 @@ export async function fetchIdentityToken(
   options: FetchTokenOptions,
 ): Promise<string> {
   if (source.kind === 'environment') return source.token
-  if (source.kind === 'file') {
-    let stat
-    try {
-      stat = fs.statSync(source.file)
-    } catch (err) {
-      throw unreadable(`--identity-token-file ${source.file}`, source.file, err)
-    }
-    if (stat.size > MAX_TOKEN_BYTES)
-      throw new ReproofError(
-        'E_INPUT',
-        `--identity-token-file ${source.file}: too large for a token`,
-        { path: source.file },
-      )
-    const token = fs.readFileSync(source.file, 'utf8').trim()
-    if (token === '')
-      throw new ReproofError('E_INPUT', `--identity-token-file ${source.file}: empty`, {
-        path: source.file,
-      })
-    return token
-  }
+  if (source.kind === 'file') return readTokenFile(source.file, { check: false })
   const { request } = await import('undici')
   const url = new URL(source.url)
   url.searchParams.set('audience', 'sigstore')

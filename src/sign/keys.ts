@@ -32,11 +32,28 @@ export function writeKeyPair(
   base: string,
   pair: { privatePem: string; publicPem: string },
 ): { privateFile: string; publicFile: string } {
+  // `--out ''` wrote the hidden files `.key` and `.pub`; `--out dir/` likewise in dir.
+  if (base === '' || base.endsWith('/'))
+    throw new ReproofError(
+      'E_USAGE',
+      `--out ${JSON.stringify(base)}: a base name is needed (--out release gives release.key and release.pub)`,
+    )
   const privateFile = `${base}.key`
   const publicFile = `${base}.pub`
   // lstat, not exists: a link (dangling or not) is there too, and is not written through.
   for (const file of [privateFile, publicFile]) {
-    if (fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined) throw alreadyThere(file)
+    let there
+    try {
+      there = fs.lstatSync(file, { throwIfNoEntry: false })
+    } catch (err) {
+      throw new ReproofError(
+        'E_INPUT',
+        `${file}: cannot be written (${fileProblem(err, 'no such directory')})`,
+        { path: file },
+        { cause: err },
+      )
+    }
+    if (there !== undefined) throw alreadyThere(file)
   }
   writeExclusive(privateFile, pair.privatePem, 0o600)
   try {
@@ -71,9 +88,18 @@ function writeExclusive(file: string, text: string, mode: number): void {
     fs.writeFileSync(fd, text)
     fs.fchmodSync(fd, mode)
     fs.fsyncSync(fd)
-  } finally {
+  } catch (err) {
+    // No key left half-written: an empty one blocked the retry ("already exists").
     fs.closeSync(fd)
+    fs.rmSync(file, { force: true })
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `${file}: cannot be written (${fileProblem(err, 'no such directory')}); nothing was kept`,
+      { path: file },
+      { cause: err },
+    )
   }
+  fs.closeSync(fd)
 }
 
 // A PEM key is a few hundred bytes; an RSA one of 16384 bits under 13 KB.

@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cleanupTemp, listDir, makeTemp, runCli } from '../helpers.js'
+
+afterEach(cleanupTemp)
+
+/** A build that would sign with `signing`: refused before it builds, or not. */
+function signedBuild(dir: string, signing: string[]) {
+  return runCli([
+    'build',
+    '-C',
+    dir,
+    '-o',
+    'out.txt',
+    '--bundle',
+    path.join(dir, 'b.json'),
+    '--builder-id',
+    'https://ci.example.com',
+    ...signing,
+    '--',
+    'sh',
+    '-c',
+    'echo x > out.txt',
+  ])
+}
+
+describe('signing inputs are checked before anything is built or written', () => {
+  it('refuses a timeout or retry count that is none, whichever the method', async () => {
+    const dir = makeTemp()
+    expect((await runCli(['keygen', '--out', path.join(dir, 'k')])).code).toBe(0)
+    const key = ['--key', path.join(dir, 'k.key')]
+    for (const [flag, value] of [
+      ['--sign-timeout', 'garbage'],
+      ['--sign-timeout', '0s'],
+      ['--sign-timeout', '1y'],
+      ['--sign-retries', 'garbage'],
+      ['--sign-retries', '-1'],
+      ['--sign-retries', '1e999'],
+    ] as const) {
+      const run = await signedBuild(dir, [...key, flag, value])
+      expect(run.code, `${flag} ${value}: ${run.stderr}`).toBe(2)
+      expect(run.stderr).toContain(flag)
+      expect(fs.existsSync(path.join(dir, 'out.txt'))).toBe(false)
+    }
+  })
+
+  it('refuses an identity token file that is no regular file, at once', async () => {
+    const dir = makeTemp()
+    const fifo = path.join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    for (const file of [fifo, '/dev/zero']) {
+      const run = await signedBuild(dir, ['--keyless', '--identity-token-file', file])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(/--identity-token-file .*: not a regular file/)
+    }
+  })
+
+  it('refuses a key base name that is none, or under a file, leaving nothing', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'file'), '')
+    for (const out of ['', `${dir}/`, path.join(dir, 'file', 'k')]) {
+      const run = await runCli(['keygen', '--out', out])
+      expect(run.code, `${out}: ${run.stderr}`).toBe(2)
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    }
+    expect(listDir(dir)).toEqual(['file'])
+  })
+})
