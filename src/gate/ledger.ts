@@ -693,7 +693,7 @@ export class FileLedger implements Ledger {
   }
 
   private checkedRead(): CheckedRead {
-    let bytes = this.readBytes(true) ?? Buffer.alloc(0)
+    const bytes = this.readBytes(true) ?? Buffer.alloc(0)
     let recovered: string | undefined
     const end = bytes.lastIndexOf(0x0a) + 1
     if (end < bytes.length) {
@@ -708,6 +708,17 @@ export class FileLedger implements Ledger {
           `${this.file}: the last line holds a whole record but no line break (cut or edited); an append never ends so, so the gate stops until a person has looked`,
           { path: this.file },
         )
+      // Only the tail of a ledger is cut, and only what begins as a record does: a file
+      // that is no ledger (notes, a tar given as --ledger) was cut, its tail moved aside,
+      // before its first line was found to be no record. The whole lines are checked
+      // first, so that nothing is cut from a file they do not make a ledger of.
+      if (torn[0] !== 0x7b)
+        throw new ReproofError(
+          'E_LEDGER',
+          `${this.file}: its last line is no part of a record (a record's line begins with "{"); this is no ledger reproof wrote, and nothing was changed`,
+          { path: this.file },
+        )
+      const whole = this.checked(bytes.subarray(0, end), undefined)
       // Never silently kept, never silently dropped: the fragment is kept as evidence.
       recovered = `${this.real}.torn-${sha256Hex(torn).slice(0, 16)}`
       // Durable before the cut: a crash between the two must not keep the cut and lose
@@ -717,7 +728,7 @@ export class FileLedger implements Ledger {
       const fd = fs.openSync(this.real, 'r+')
       this.durability.fsync(fd)
       fs.closeSync(fd)
-      bytes = bytes.subarray(0, end)
+      return { ...whole, read: ledgerRead(whole.read.state, () => whole.read.records, recovered) }
     }
     return this.checked(bytes, recovered)
   }

@@ -371,6 +371,32 @@ describe('reproof gate', () => {
     expect(status.stdout).toContain(release(2).digest)
   })
 
+  it('cuts nothing from a file that is no ledger, whatever its last line', async () => {
+    const dir = makeTemp()
+    const notes = 'this is not a ledger\nimportant last line without newline'
+    for (const [name, bytes] of [
+      ['notes.txt', Buffer.from(notes)],
+      ['archive.bin', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0xff])],
+      ['first-line.jsonl', Buffer.from('not a record\n{"action":"deploy"')],
+    ] as const) {
+      const file = path.join(dir, name)
+      fs.writeFileSync(file, bytes)
+      const run = await runCli([
+        'gate',
+        'status',
+        '--env',
+        'prod',
+        '--ledger',
+        file,
+        '--state-dir',
+        makeTemp(),
+      ])
+      expect(run.code, `${name}: ${run.stderr}`).toBe(3)
+      expect(fs.readFileSync(file).equals(bytes), name).toBe(true)
+    }
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.torn-'))).toEqual([])
+  })
+
   it('moves a torn last line aside as evidence and goes on', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
