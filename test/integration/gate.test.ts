@@ -381,16 +381,8 @@ describe('reproof gate', () => {
     ] as const) {
       const file = path.join(dir, name)
       fs.writeFileSync(file, bytes)
-      const run = await runCli([
-        'gate',
-        'status',
-        '--env',
-        'prod',
-        '--ledger',
-        file,
-        '--state-dir',
-        makeTemp(),
-      ])
+      const state = `--state-dir=${makeTemp()}`
+      const run = await runCli(['gate', 'status', '--env=prod', `--ledger=${file}`, state])
       expect(run.code, `${name}: ${run.stderr}`).toBe(3)
       expect(fs.readFileSync(file).equals(bytes), name).toBe(true)
     }
