@@ -258,6 +258,10 @@ export async function stageFileAtomic<T>(
       out.on('finish', resolve)
       out.on('error', reject)
     })
+    // Awaited below, after `fill`: a write that fails while `fill` still runs (a full
+    // disk at the last flush) rejected it first, unhandled, and the process crashed as an
+    // internal error with the temp file left. The rejection is still seen below.
+    finished.catch(() => undefined)
     const result = await fill(out)
     if (!out.writableEnded) out.end()
     await finished

@@ -13,6 +13,7 @@ import { MiB, type Job, type NormalizeOutcome } from './job.js'
 import { normalizeMemberFile } from './member-file.js'
 import { isCanonical, type NormalizeRules } from './rules.js'
 import { ownedTempDir } from '../owned-temp.js'
+import { unreadable } from '../errors.js'
 
 export type { NormalizedFormat, NormalizeOutcome } from './job.js'
 
@@ -41,7 +42,15 @@ export async function prepareFile(
   signal?: AbortSignal,
 ): Promise<PreparedFile> {
   const budget = new Budget(limits, signal)
-  const before = (await hashFile(input)).sha256
+  // An input that cannot be opened (no permission, as a user other than its owner) is
+  // the input's problem, exit 2, not an internal error.
+  const before = (
+    await hashFile(input).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EACCES' || code === 'EPERM') throw unreadable(input, input, err)
+      throw err
+    })
+  ).sha256
   const stat = await fsp.stat(input)
   const inPlace = path.resolve(input) === path.resolve(output)
   // Replaced in place, the file keeps its owner and every mode bit (setuid included);

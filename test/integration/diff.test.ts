@@ -2107,6 +2107,11 @@ describe('reproof diff of what it may not read', () => {
     expect(sub.code).toBe(2)
     expect(sub.stderr.trim()).toBe(`reproof: ${dir}/b/sub: permission denied`)
     fs.chmodSync(path.join(dir, 'b', 'sub'), 0o755)
+    // normalize alike: an input it may not read is bad input, not an internal error.
+    fs.chmodSync(path.join(dir, 'a', 'f'), 0o000)
+    const normalize = await nobody(['normalize', '--epoch', '0', '-o', `${dir}/out`, `${dir}/a/f`])
+    expect(normalize.code).toBe(2)
+    expect(normalize.stderr.trim()).toBe(`reproof: ${dir}/a/f: permission denied`)
   })
 })
 
