@@ -371,6 +371,18 @@ describe('reproof gate', () => {
     expect(status.stdout).toContain(release(2).digest)
   })
 
+  it('refuses a --state-dir that is no directory, or under a file, before reading', async () => {
+    const dir = makeTemp()
+    const file = path.join(dir, 'file')
+    fs.writeFileSync(file, 'x')
+    for (const state of [file, path.join(file, 'below')]) {
+      const ledger = `--ledger=${path.join(dir, 'ledger.jsonl')}`
+      const run = await runCli(['gate', 'status', '--env=prod', ledger, `--state-dir=${state}`])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(/^reproof: --state-dir .*(not a directory|is not a directory)\n$/)
+    }
+  })
+
   it('cuts nothing from a file that is no ledger, whatever its last line', async () => {
     const dir = makeTemp()
     const notes = 'this is not a ledger\nimportant last line without newline'
