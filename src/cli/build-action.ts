@@ -10,7 +10,12 @@ import { loadBuildConfig } from '../config/load-config.js'
 import { renderDiffText } from './views/diff-text.js'
 import { pendingFileOf, runAttest } from '../attest/run-attest.js'
 import { EXIT, ReproofError } from '../errors.js'
-import { canonicalFile, checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
+import {
+  canonicalFile,
+  checkDistinctFiles,
+  checkOutputDir,
+  checkOutputFile,
+} from '../io/output-path.js'
 import { loadPrivateKey } from '../sign/keys.js'
 import { builderContext, signingMethod } from './signing-method.js'
 import { renderBuildHuman } from './views/build.js'
@@ -32,6 +37,7 @@ export async function buildAction(
   refuseOverwritingSource('--record', options.record, options.source, RECORD_MARK)
   refuseOverwritingSource('--report', options.report, options.source, REPORT_MARK)
   // Outputs that cannot be written are refused now, not after the build.
+  if (options.outDir !== options.source) checkOutputDir('--out-dir', options.outDir)
   for (const [flag, file] of [
     ['--record', options.record],
     ['--report', options.report],

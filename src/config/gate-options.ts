@@ -1,7 +1,7 @@
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileProblem, ReproofError } from '../errors.js'
+import { ReproofError } from '../errors.js'
+import { checkOutputDir } from '../io/output-path.js'
 import { parseDuration } from './duration.js'
 import type { GateFlags } from './flags.js'
 import { readPolicyFlag, toPolicy, toTrust, type Policy, type Trust } from './verify-options.js'
@@ -62,27 +62,8 @@ export function toGateRead(flags: GateFlags, callerEnv: CallerEnv): GateReadOpti
 
 /** --state-dir: a directory, or a path where one can be made (a file there was an internal error). */
 function stateDirOf(given: string | undefined): string | undefined {
-  if (given === undefined) return undefined
-  for (let at = path.resolve(given); ; at = path.dirname(at)) {
-    let stat: fs.Stats | undefined
-    try {
-      stat = fs.statSync(at, { throwIfNoEntry: false })
-    } catch (err) {
-      throw new ReproofError(
-        'E_USAGE',
-        `--state-dir ${given}: ${fileProblem(err, 'not reachable')}`,
-      )
-    }
-    if (stat !== undefined) {
-      if (!stat.isDirectory())
-        throw new ReproofError(
-          'E_USAGE',
-          `--state-dir ${given}: ${at === path.resolve(given) ? 'not a directory' : `${at} is not a directory`}`,
-        )
-      return given
-    }
-    if (path.dirname(at) === at) return given
-  }
+  if (given !== undefined) checkOutputDir('--state-dir', given)
+  return given
 }
 
 /** What a deploy or rollback asks for, checked before anything is read. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { ReproofError } from '../errors.js'
+import { fileProblem, ReproofError } from '../errors.js'
 
 /**
  * Refuses, before any work is done, an output file that cannot be written: one that is
@@ -78,5 +78,34 @@ export function checkDistinctFiles(
         { path: file },
       )
     seen.set(key, flag)
+  }
+}
+
+/**
+ * An output directory as it can be checked before the work: a directory there, or a
+ * path under directories where one can be made, writable (a read-only file system
+ * says so at once; it was found after both builds had run).
+ */
+export function checkOutputDir(flag: string, dir: string): void {
+  const bad = (what: string): ReproofError =>
+    new ReproofError('E_INPUT', `${flag} ${dir}: ${what}`, { path: dir })
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    let stat: fs.Stats | undefined
+    try {
+      stat = fs.statSync(at, { throwIfNoEntry: false })
+    } catch (err) {
+      throw bad(fileProblem(err, 'a parent is not a directory'))
+    }
+    if (stat !== undefined) {
+      if (!stat.isDirectory())
+        throw bad(at === path.resolve(dir) ? 'not a directory' : `${at} is not a directory`)
+      try {
+        fs.accessSync(at, fs.constants.W_OK)
+      } catch (err) {
+        throw bad(`cannot be written (${fileProblem(err, 'no such directory')})`)
+      }
+      return
+    }
+    if (path.dirname(at) === at) return
   }
 }

@@ -179,7 +179,7 @@ describe('artifacts are outputs, never inputs', () => {
 })
 
 describe('what a build writes never replaces its inputs', () => {
-  it('refuses a record or report that would overwrite a source file, and rewrites its own', async () => {
+  it('refuses a record or report that would overwrite a source file, or an --out-dir no directory can be, before building', async () => {
     const source = makeTemp()
     fs.writeFileSync(path.join(source, 'main.c'), 'int main(void) { return 0; }\n')
     const script = 'echo x > out.txt'
@@ -197,6 +197,17 @@ describe('what a build writes never replaces its inputs', () => {
     expect(fs.readFileSync(path.join(source, 'main.c'), 'utf8')).toBe(
       'int main(void) { return 0; }\n',
     )
+    // An --out-dir that is a file, or under one, is refused before building.
+    fs.writeFileSync(path.join(source, 'reproof.config.json'), '{}')
+    for (const outDir of [path.join(source, 'main.c'), path.join(source, 'main.c', 'out')]) {
+      const run = await shellBuild(source, ['out.txt'], 'echo built >&2; echo x > out.txt', [
+        '--out-dir',
+        outDir,
+      ])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(/^reproof: --out-dir .*not a directory\n$/)
+      expect(run.stderr).not.toContain('built')
+    }
     // A record reproof wrote there is written again, run after run.
     fs.writeFileSync(path.join(source, 'reproof.config.json'), '{"record": "build-record.json"}')
     for (let i = 0; i < 2; i++) {
