@@ -4,7 +4,7 @@ import { diffPaths } from '../diff/diff-inputs.js'
 import { defaultHintContext } from '../diff/hints.js'
 import { mayBeBuildRecord } from '../records/record-head.js'
 import type { DiffReport } from '../diff/report.js'
-import { EXIT, unreadable } from '../errors.js'
+import { EXIT, throwIfAborted, unreadable } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { checkDistinctFiles, checkOutputFile } from '../io/output-path.js'
 import { useColor, type Streams } from './output.js'
@@ -36,6 +36,9 @@ export async function diffAction(
       throw unreadable(e.path, e.path, err)
     throw err
   })
+  // Stopped while a last stage ran that does not look at the signal: nothing is written
+  // or printed (the report and the HTML page came out after Ctrl-C).
+  throwIfAborted(signal)
   // Each view loads when it is asked for: most runs need one.
   if (options.html !== undefined) {
     const { renderDiffHtml } = await import('./views/diff-html.js')
