@@ -157,7 +157,10 @@ export function decompressedSource(
             ? err
             : new ReproofError(
                 'E_INPUT',
-                `${inner.label}: corrupt ${format} data (${err.message})`,
+                // Node's zlib says what is wrong in words ("incorrect header check"); the
+                // other decoders' words are their own ("I gave up a while ago on writing
+                // error messages", "error code 8", a TypeError): not passed on.
+                `${inner.label}: corrupt ${format} data${typeof (err as NodeJS.ErrnoException).code === 'string' && /^(Z_|ERR_ZLIB|ZSTD_)/.test((err as NodeJS.ErrnoException).code ?? '') ? ` (${err.message})` : ''}`,
                 {
                   path: inner.label,
                 },

@@ -692,6 +692,16 @@ for name, t in (('a.gz', 5), ('b.gz', 6)):
 })
 
 describe('bzip2', () => {
+  it("says a stream is corrupt in reproof's words, not a decoder's", async () => {
+    const dir = makeTemp()
+    const head = Buffer.from('BZh91AY&SY\x00\x00\x00\x00garbagegarbage', 'latin1')
+    fs.writeFileSync(path.join(dir, 'a.bz2'), head)
+    fs.writeFileSync(path.join(dir, 'b.bz2'), Buffer.concat([head, Buffer.from('x')]))
+    const run = await diff(dir, 'a.bz2', 'b.bz2')
+    const said = (run.report?.items ?? []).map((i) => i.message ?? '').join('\n')
+    expect(said).toMatch(/\.bz2: corrupt bzip2 data$/m)
+  })
+
   it('stops a bomb at the ratio limit without expanding a whole block first', async () => {
     const dir = makeTemp()
     const sh = shellIn(dir)
