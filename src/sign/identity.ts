@@ -19,14 +19,15 @@ export function chooseTokenSource(
     // Checked now, before a build it would otherwise fail after; read when signing.
     // A regular file: a FIFO held the command forever (past Ctrl-C, after the build),
     // and /dev/zero was read until memory ran out.
-    readTokenFile(tokenFile, { check: true })
+    // Its shape too, now: said after a build, inside the signer's error, it was exit 3.
+    asJwt(readTokenFile(tokenFile), `--identity-token-file ${tokenFile}`)
     return { kind: 'file', file: tokenFile }
   }
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
   if (url !== undefined && requestToken !== undefined) return { kind: 'github', url, requestToken }
   if (env.SIGSTORE_ID_TOKEN !== undefined && env.SIGSTORE_ID_TOKEN !== '')
-    return { kind: 'environment', token: env.SIGSTORE_ID_TOKEN }
+    return { kind: 'environment', token: asJwt(env.SIGSTORE_ID_TOKEN, 'SIGSTORE_ID_TOKEN') }
   if (env.GITHUB_ACTIONS === 'true') {
     throw new ReproofError(
       'E_USAGE',
@@ -45,9 +46,8 @@ export function chooseTokenSource(
 /**
  * A token file's token: a regular file (opened without blocking, so that a FIFO is
  * refused rather than waited on), of at most 64 KiB, read no further than that.
- * With `check`, only whether it would be read (at the CLI's edge, before a build).
  */
-function readTokenFile(file: string, { check }: { check: boolean }): string {
+function readTokenFile(file: string): string {
   const where = `--identity-token-file ${file}`
   const bad = (what: string) => new ReproofError('E_INPUT', `${where}: ${what}`, { path: file })
   let fd: number
@@ -60,7 +60,6 @@ function readTokenFile(file: string, { check }: { check: boolean }): string {
     const stat = fs.fstatSync(fd)
     if (!stat.isFile()) throw bad('not a regular file')
     if (stat.size > MAX_TOKEN_BYTES) throw bad('too large for a token')
-    if (check) return ''
     const buffer = Buffer.alloc(MAX_TOKEN_BYTES + 1)
     let length = 0
     for (let n = -1; n !== 0 && length < buffer.length; length += n)
@@ -72,6 +71,31 @@ function readTokenFile(file: string, { check }: { check: boolean }): string {
   } finally {
     fs.closeSync(fd)
   }
+}
+
+/**
+ * A token given by the user, in the shape an OIDC identity token has (three base64url
+ * parts, the middle one a JSON object): anything else failed deep in the signer with a
+ * TypeError for a message. What the token says is Fulcio's to judge; its bytes are
+ * never shown.
+ */
+function asJwt(token: string, where: string): string {
+  const parts = token.split('.')
+  let claims: unknown
+  try {
+    claims =
+      parts.length === 3 && parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))
+        ? JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8'))
+        : undefined
+  } catch {
+    claims = undefined
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: not an OIDC identity token (a JWT: three base64url parts, the second a JSON object)`,
+    )
+  return token
 }
 
 export interface FetchTokenOptions {
@@ -88,8 +112,9 @@ export async function fetchIdentityToken(
   source: TokenSource,
   options: FetchTokenOptions,
 ): Promise<string> {
-  if (source.kind === 'environment') return source.token
-  if (source.kind === 'file') return readTokenFile(source.file, { check: false })
+  if (source.kind === 'environment') return asJwt(source.token, 'SIGSTORE_ID_TOKEN')
+  if (source.kind === 'file')
+    return asJwt(readTokenFile(source.file), `--identity-token-file ${source.file}`)
   const { request } = await import('undici')
   const url = new URL(source.url)
   url.searchParams.set('audience', 'sigstore')

@@ -57,6 +57,32 @@ describe('signing inputs are checked before anything is built or written', () =>
     }
   })
 
+  it('refuses a token that is no JWT in words, never showing it', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'out.txt'), '')
+    const record = path.join(dir, 'record.json')
+    const built = await runCli([
+      ...['build', '-C', dir, '-o', 'out.txt', '--record', record, '--no-vary', 'file-times'],
+      ...['--', 'sh', '-c', 'echo x > out.txt'],
+    ])
+    expect(built.code, built.stderr).toBe(0)
+    for (const token of [
+      'not-a-token-at-all',
+      'a.b.c',
+      `x.${Buffer.from('[1]').toString('base64url')}.y`,
+    ]) {
+      fs.writeFileSync(path.join(dir, 'token'), token)
+      const run = await runCli([
+        ...['attest', '--record', record, '--bundle', path.join(dir, 'b.json'), '--keyless'],
+        ...['--identity-token-file', path.join(dir, 'token'), '--fulcio-url', 'http://127.0.0.1:1'],
+        ...['--rekor-url', 'http://127.0.0.1:1', '--builder-id', 'https://ci.example.com'],
+      ])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(/: not an OIDC identity token \(a JWT/)
+      expect(run.stderr).not.toContain(token)
+    }
+  })
+
   it('refuses a key base name that is none, or under a file, leaving nothing', async () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'file'), '')
