@@ -60,9 +60,12 @@ export function positiveInt(text: string | undefined, what: string, fallback: nu
   const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2]?.[0] ?? '').toLowerCase()] ?? 1
   const value = m === null ? Number.NaN : Number(m[1]) * unit
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ReproofError('E_USAGE', `${what} ${text}: not a positive whole number`, {
-      found: text,
-    })
+    const tooLarge = m !== null && value > 0 && !Number.isSafeInteger(value)
+    throw new ReproofError(
+      'E_USAGE',
+      `${what} ${text}: ${tooLarge ? `too large (at most ${Number.MAX_SAFE_INTEGER})` : 'not a positive whole number'}`,
+      { found: text },
+    )
   }
   return value
 }
