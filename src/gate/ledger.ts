@@ -965,6 +965,11 @@ export class FileLedger implements Ledger {
    * appended; the file's own lock is one whatever path reaches it.
    */
   async withLock<T>(work: () => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    // Said before the lock is taken: a FIFO or a device there was refused under it, and
+    // its `.lock` was left beside it.
+    const there = fs.statSync(this.real, { throwIfNoEntry: false })
+    if (there !== undefined && !there.isFile())
+      throw new ReproofError('E_INPUT', `${this.file}: not a regular file`, { path: this.file })
     mkdirDurableSync(path.dirname(this.real))
     return withFileLock(
       `${this.real}.lock`,

@@ -662,6 +662,8 @@ describe('reproof gate', () => {
       expect(run.stderr).toMatch(/ledger\.jsonl: not a regular file/)
     }
     expect(Date.now() - t0).toBeLessThan(30_000)
+    // Refused before its lock was taken: nothing is left beside it.
+    expect(fs.readdirSync(dir)).toEqual(['ledger.jsonl'])
   })
 
   it('waits for a gate holding the lock, then answers 4 with nothing recorded', async () => {
