@@ -16,9 +16,9 @@ export interface Culprit {
    * the path, which the control cleared) reproduces it; `together`: no single variation
    * does (several at once, or a difference that does not come every time); `unstable`:
    * it comes and goes (the build varied nothing but the path and the control pair did
-   * not differ again; a pair with every variation that applied did not; or a second
-   * control pair did, after a variation was found); `unknown`: the extra builds allowed
-   * ran out first.
+   * not differ again; a pair with every variation that applied did not; a second control
+   * pair did, after a variation was found; or it did not, after the first control pair
+   * did); `unknown`: the extra builds allowed ran out first.
    */
   cause: VariationName | 'path' | 'together' | 'unstable' | 'unknown'
   /** Other variations that alone reproduce it too (the search found it under each). */
@@ -71,9 +71,9 @@ export type PairTest = (variations: readonly VariationName[]) => Promise<Readonl
  * A variation is named only from a pair that varied it: the search starts from a pair
  * with every variation of `varied` (the first build varied more than those: run B's
  * later start, its process ids), and halves the set where a pair reproduces a
- * difference. A difference that the control pair did not show may still come and go:
- * once a variation is named, a second control pair is built, and an artifact that
- * differs in it is `unstable`, not that variation's.
+ * difference. A difference may come and go: once the path or a variation is named, a
+ * second control pair is built. An artifact named for a variation that differs in it,
+ * or named for the path that does not, is `unstable`.
  */
 export async function attribute(
   differing: readonly string[],
@@ -152,14 +152,15 @@ export async function attribute(
     }
   }
   for (const t of cutShort) if (causes.get(t) === 'together') causes.delete(t)
-  // A second control pair, once a variation is named: what differs there too differs
-  // with nothing varied, sometimes, and is no variation's doing.
-  const named = differing.filter((a) => isVariation(causes.get(a)))
+  // A second control pair, once the path or a variation is named: what the path makes
+  // differ differs there again, and what a variation makes differ does not. Otherwise it
+  // comes and goes (two parallel runs that straddle a second, a seed): no one's doing.
+  const named = differing.filter((a) => causes.get(a) === 'path' || isVariation(causes.get(a)))
   if (named.length > 0) {
     const again = await run([], 0)
     if (again !== undefined)
       for (const t of named)
-        if (reproduces(again, t)) {
+        if (reproduces(again, t) !== (causes.get(t) === 'path')) {
           causes.set(t, 'unstable')
           also.delete(t)
         }

@@ -176,11 +176,11 @@ const SEQUENTIAL_PATH =
   'differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, the process ids (run B’s start at 10,000 or above), the inode numbers (run B’s skip 64 to 127 first), or nothing reproof varies (concurrency, random seeds, the network)'
 
 const CAUSES: Record<string, string> = {
-  path: 'differs with only the build path varied: the path, the process ids (run B’s start at 10,000 or above), the inode numbers (run B’s skip 64 to 127 first), or nothing reproof varies (concurrency, random seeds, the network)',
+  path: 'differs with only the build path varied: the path, the clock below the second (the runs start together, not in the same instant), the process ids (run B’s start at 10,000 or above), the inode numbers (run B’s skip 64 to 127 first), or nothing reproof varies (concurrency, random seeds, the network)',
   together:
     'no single variation alone: several together, or a difference that does not come every time',
   unstable:
-    'comes and goes: it did not differ again with the variations that applied, or differed with none (concurrency, random seeds)',
+    'comes and goes: with the same variations it differed in one pair and not in another (concurrency, random seeds, a clock read as the second turns)',
   unknown: 'not learnt within the further builds allowed',
   // Its later start is what a build that sets its files' times still sees: the clock.
   'file-times':

@@ -131,9 +131,14 @@ describe('attribute', () => {
               (c) => c.cause === 'unknown' && byArtifact.get(c.artifact)?.kind !== 'chance',
             ),
           ).toEqual([])
-        // A variation named was confirmed by a second control pair, the last one built.
+        // A variation named was confirmed by a second control pair, the last one built;
+        // so was the path, when pairs were left for it: every control pair differed.
         if (found.culprits.some((c) => isVaried(c.cause)))
           expect(found.pairs.at(-1)?.variations).toEqual([])
+        for (const { artifact } of found.culprits.filter((c) => c.cause === 'path')) {
+          expect(controls.every((p) => p.differing.includes(artifact))).toBe(true)
+          if (maxPairs >= 2) expect(controls.length).toBeGreaterThanOrEqual(2)
+        }
       }),
     )
   })
@@ -224,6 +229,19 @@ describe('attribute', () => {
       12,
     )
     expect(steady.unstableElsewhere).toBeUndefined()
+  })
+
+  it('calls a difference the first control pair showed and the second did not unstable, not the path', async () => {
+    // Two parallel runs that read the clock as the second turned: the first control pair
+    // differed by chance, and naming the path would send the reader after the wrong thing.
+    let pair = 0
+    const straddled = () => Promise.resolve(new Set(++pair === 1 ? ['out.txt'] : []))
+    const found = await attribute(['out.txt'], ['file-times', 'ordering'], straddled, 12)
+    expect(found.culprits).toEqual([{ artifact: 'out.txt', cause: 'unstable' }])
+    expect(found.pairs).toEqual([
+      { variations: [], differing: ['out.txt'] },
+      { variations: [], differing: [] },
+    ])
   })
 
   it('calls a difference that did not come again, with nothing but the path varied, unstable', async () => {
