@@ -23,13 +23,29 @@ export function checkOutputFile(flag: string, file: string): void {
   if (stat !== undefined && !stat.isFile())
     throw bad('is not a regular file (a device, FIFO or socket), which writing would replace')
   if (stat !== undefined) return
-  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
-    const parent = fs.statSync(dir, { throwIfNoEntry: false })
-    if (parent !== undefined) {
-      if (!parent.isDirectory()) throw bad(`${dir} is not a directory`)
-      return
+  const parent = nearestExisting(path.dirname(path.resolve(file)), bad)
+  if (parent !== undefined && !parent.stat.isDirectory())
+    throw bad(`${parent.at} is not a directory`)
+}
+
+/**
+ * The nearest of `start` and its ancestors that is there, with what stat says of it; none
+ * up to the root. What keeps one from being looked at (a file on the way, no search
+ * permission) is said through `bad`.
+ */
+function nearestExisting(
+  start: string,
+  bad: (what: string) => ReproofError,
+): { at: string; stat: fs.Stats } | undefined {
+  for (let at = start; ; at = path.dirname(at)) {
+    let stat: fs.Stats | undefined
+    try {
+      stat = fs.statSync(at, { throwIfNoEntry: false })
+    } catch (err) {
+      throw bad(fileProblem(err, 'a parent is not a directory'))
     }
-    if (path.dirname(dir) === dir) return
+    if (stat !== undefined) return { at, stat }
+    if (path.dirname(at) === at) return undefined
   }
 }
 
@@ -89,23 +105,14 @@ export function checkDistinctFiles(
 export function checkOutputDir(flag: string, dir: string): void {
   const bad = (what: string): ReproofError =>
     new ReproofError('E_INPUT', `${flag} ${dir}: ${what}`, { path: dir })
-  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    let stat: fs.Stats | undefined
-    try {
-      stat = fs.statSync(at, { throwIfNoEntry: false })
-    } catch (err) {
-      throw bad(fileProblem(err, 'a parent is not a directory'))
-    }
-    if (stat !== undefined) {
-      if (!stat.isDirectory())
-        throw bad(at === path.resolve(dir) ? 'not a directory' : `${at} is not a directory`)
-      try {
-        fs.accessSync(at, fs.constants.W_OK)
-      } catch (err) {
-        throw bad(`cannot be written (${fileProblem(err, 'no such directory')})`)
-      }
-      return
-    }
-    if (path.dirname(at) === at) return
+  const found = nearestExisting(path.resolve(dir), bad)
+  if (found === undefined) return
+  const { at, stat } = found
+  if (!stat.isDirectory())
+    throw bad(at === path.resolve(dir) ? 'not a directory' : `${at} is not a directory`)
+  try {
+    fs.accessSync(at, fs.constants.W_OK)
+  } catch (err) {
+    throw bad(`cannot be written (${fileProblem(err, 'no such directory')})`)
   }
 }

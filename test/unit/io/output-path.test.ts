@@ -2,7 +2,12 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { canonicalFile, checkDistinctFiles, checkOutputFile } from '../../../src/io/output-path.js'
+import {
+  canonicalFile,
+  checkDistinctFiles,
+  checkOutputDir,
+  checkOutputFile,
+} from '../../../src/io/output-path.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
 
 afterEach(cleanupTemp)
@@ -41,6 +46,23 @@ describe('checkOutputFile', () => {
     expect(() => {
       checkOutputFile('--bundle', path.join(dir, 'file', 'deeper', 'x.json'))
     }).toThrow(/^--bundle .*x\.json: /)
+  })
+})
+
+describe('checkOutputDir', () => {
+  it('accepts a directory or a path where one can be made, and names the file in the way', () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'file'), '')
+    for (const ok of [dir, path.join(dir, 'a', 'b')])
+      expect(() => {
+        checkOutputDir('--out-dir', ok)
+      }).not.toThrow()
+    expect(() => {
+      checkOutputDir('--out-dir', path.join(dir, 'file'))
+    }).toThrow(/^--out-dir .*file: not a directory$/)
+    expect(() => {
+      checkOutputDir('--state-dir', path.join(dir, 'file', 'a', 'b'))
+    }).toThrow(/^--state-dir .*b: .*file is not a directory$/)
   })
 })
 
