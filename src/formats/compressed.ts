@@ -157,10 +157,7 @@ export function decompressedSource(
             ? err
             : new ReproofError(
                 'E_INPUT',
-                // Node's zlib says what is wrong in words ("incorrect header check"); the
-                // other decoders' words are their own ("I gave up a while ago on writing
-                // error messages", "error code 8", a TypeError): not passed on.
-                `${inner.label}: corrupt ${format} data${typeof (err as NodeJS.ErrnoException).code === 'string' && /^(Z_|ERR_ZLIB|ZSTD_)/.test((err as NodeJS.ErrnoException).code ?? '') ? ` (${err.message})` : ''}`,
+                `${inner.label}: corrupt ${format} data${zlibReason(err)}`,
                 {
                   path: inner.label,
                 },
@@ -279,4 +276,14 @@ function xzProgram(input: Readable, label: string): Readable {
 
 interface XzModule {
   XzReadableStream: new (s: ReadableStream) => ReadableStream
+}
+
+/**
+ * Node's zlib says what is wrong in words ("incorrect header check"), as " (words)"; the
+ * other decoders' words are their own ("I gave up a while ago on writing error
+ * messages", "error code 8", a TypeError): not passed on.
+ */
+function zlibReason(err: Error): string {
+  const { code } = err as NodeJS.ErrnoException
+  return typeof code === 'string' && /^(Z_|ERR_ZLIB|ZSTD_)/.test(code) ? ` (${err.message})` : ''
 }
