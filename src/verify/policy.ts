@@ -34,13 +34,15 @@ export function checkStatement(
   signer: Signer,
   verifiedTimes: readonly VerifiedTime[],
   now: number,
+  /** A subject must name the artifact's SHA-256 (the gate records that digest alone). */
+  { sha256Required = false }: { sha256Required?: boolean } = {},
 ): Check[] {
   const s = isObject(statement) ? statement : {}
   const predicateType = typeof s.predicateType === 'string' ? s.predicateType : undefined
   const subjects = Array.isArray(s.subject) ? s.subject.filter(isObject) : []
   return [
     ...typeChecks(payloadType, s._type, predicateType, policy),
-    ...artifacts.map((artifact) => subjectCheck(artifact, subjects)),
+    ...artifacts.map((artifact) => subjectCheck(artifact, subjects, sha256Required)),
     ...timeChecks(policy, signer, verifiedTimes, now),
     ...provenanceChecks(policy, signer, predicateType, s.predicate, subjects, artifacts),
   ]
@@ -89,12 +91,14 @@ function typeChecks(
 function subjectCheck(
   artifact: ArtifactDigests,
   subjects: readonly Record<string, unknown>[],
+  sha256Required: boolean,
 ): Check {
   const match = subjects.find((subject) => {
     const digest = isObject(subject.digest) ? subject.digest : {}
     const named = (['sha256', 'sha512'] as const).filter(
       (algorithm) => artifact[algorithm] !== undefined && digest[algorithm] !== undefined,
     )
+    if (sha256Required && !named.includes('sha256')) return false
     return named.length > 0 && named.every((algorithm) => digest[algorithm] === artifact[algorithm])
   })
   return checked({

@@ -27,9 +27,10 @@ export interface VerifyOptions {
   /** Rebuild from the provenance after every other check passed. */
   rebuild?: Omit<RebuildOptions, 'artifacts'>
   /**
-   * Match subjects by SHA-256 alone, even where they name SHA-512: the gate records the
-   * SHA-256 and `gate check` verifies the release again by it, so a subject that names
-   * only SHA-512 must not be recorded as if it named the SHA-256 too.
+   * A subject must name the artifact's SHA-256: the gate records the SHA-256 and `gate
+   * check` verifies the release again by it, so a subject that names only SHA-512 must
+   * not be recorded as if it named the SHA-256 too. A SHA-512 the subject names beside
+   * it must still be the file's: one that is another file's makes the subject no one's.
    */
   sha256Only?: boolean
 }
@@ -86,8 +87,16 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     unchecked = signature.unchecked
     checks.push({ name: 'signature', ok: true, found: identity })
     const statement = readStatement(signature.payload)
-    if (options.sha256Only !== true && namesSha512(statement))
+    if (namesSha512(statement)) {
       artifacts.splice(0, artifacts.length, ...withSha512(options))
+      // A digest argument carries one algorithm: what a subject says by the other is
+      // not checked, and is said so.
+      if (artifacts.some((a) => a.sha512 === undefined))
+        unchecked = [
+          ...unchecked,
+          'the SHA-512 a subject names, which an artifact given as a sha256: digest cannot be checked against',
+        ]
+    }
     checks.push(
       ...checkStatement(
         signature.payloadType,
@@ -99,6 +108,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
           : { kind: 'certificate', facts: signature.identity.facts },
         signature.verifiedTimes,
         now,
+        { sha256Required: options.sha256Only === true },
       ),
     )
     // The provenance's command runs only once its signer, identity and every other

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
 import { deploy, deployArgs, gate, kit, race, release, rollback, useGateKit } from '../gate-kit.js'
 import { BIN, cleanupTemp, makeTemp, runCli } from '../helpers.js'
+import { resigner } from '../resigner.js'
 import { REAL_BUNDLE, REAL_IDENTITY, REAL_ROOT, REAL_TGZ } from '../real-sigstore.js'
 
 afterEach(cleanupTemp)
@@ -353,6 +354,36 @@ describe('reproof gate', () => {
     ])
     expect([refused.code, refused.result?.decision]).toEqual([1, 'refused'])
     expect(fs.existsSync(ledger) ? fs.readFileSync(ledger, 'utf8') : '').toBe('')
+  })
+
+  it("refuses a subject whose SHA-256 is the artifact's and whose SHA-512 is another file's", async () => {
+    // `reproof verify` matches neither file to such a subject; the gate, matching by
+    // SHA-256, recorded it, and `gate check` called the record sound.
+    const { pub, resigned } = await resigner(release(0).bundle)
+    const sha512 = (file: string) =>
+      crypto.createHash('sha512').update(fs.readFileSync(file)).digest('hex')
+    const resign = (name: string, digest: Record<string, string>) =>
+      resigned(name, (s) => {
+        s.subject = [{ name: 'app', digest }]
+      })
+    const sha256 = release(0).digest.replace(/^sha256:/, '')
+    const mixed = await resign('mixed.json', { sha256, sha512: sha512(release(1).artifact) })
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const args = (bundle: string) => ['deploy', '--env', 'prod', '--bundle', bundle, '--key', pub]
+    const refused = await gate(ledger, [...args(mixed), release(0).artifact])
+    expect([refused.code, refused.result?.decision], refused.stderr).toEqual([1, 'refused'])
+    expect(refused.stdout).toContain('subject-mismatch')
+    expect(fs.existsSync(ledger) ? fs.readFileSync(ledger, 'utf8') : '').toBe('')
+    // Both digests the file's: recorded, as before.
+    const both = await resign('both.json', { sha256, sha512: sha512(release(0).artifact) })
+    const recorded = await gate(ledger, [...args(both), release(0).artifact])
+    expect([recorded.code, recorded.result?.decision], recorded.stderr).toEqual([0, 'recorded'])
+    // A digest argument cannot check the SHA-512 beside it, and says so.
+    const byDigest = await runCli(['verify', `sha256:${sha256}`, '--bundle', mixed, '--key', pub])
+    expect(byDigest.code).toBe(0)
+    expect(byDigest.stdout).toContain(
+      'not checked: the SHA-512 a subject names, which an artifact given as a sha256: digest cannot be checked against',
+    )
   })
 
   it('does not repeat a rollback retried after another release landed (exit 4 said a retry is safe)', async () => {

@@ -6,6 +6,7 @@ import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle'
 import fc from 'fast-check'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { VerifyResult } from '../../src/verify/run-verify.js'
+import { resigner } from '../resigner.js'
 import {
   cleanupTemp,
   copyFixture,
@@ -766,56 +767,6 @@ describe('reproof verify --rebuild', () => {
     const partial = await withRef('--source-ref-regexp', 'refs/heads')
     expect(partial.result?.reason).toBe('source-ref')
   })
-
-  interface Provenance {
-    _type: unknown
-    subject: { name: string; digest: Record<string, string> }[]
-    predicateType: string
-    predicate: {
-      buildDefinition: {
-        externalParameters: { command: string[]; source: { subdirectory?: string } }
-        internalParameters: { environment: object[]; isolation: object }
-      }
-      runDetails: { byproducts: { name: string; content?: string; digest?: object }[] }
-    }
-  }
-
-  /**
-   * A signer of its own (trusted by `pub`), who signs the statement of `bundle` again
-   * after `edit`: a trusted signer turned hostile, or a text written by hand (`raw`).
-   */
-  async function resigner(bundle: string) {
-    const { signWithKey } = await import('../../src/sign/sign-statement.js')
-    const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    const dir = makeTemp()
-    const pub = path.join(dir, 'signer.pub')
-    fs.writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }))
-    const original = JSON.parse(
-      Buffer.from(
-        (JSON.parse(fs.readFileSync(bundle, 'utf8')) as { dsseEnvelope: { payload: string } })
-          .dsseEnvelope.payload,
-        'base64',
-      ).toString('utf8'),
-    ) as Provenance
-    const resigned = async (
-      name: string,
-      edit: (s: Provenance) => void,
-      raw?: (text: string) => string,
-    ) => {
-      const statement = structuredClone(original)
-      edit(statement)
-      const text = JSON.stringify(statement)
-      const file = path.join(dir, name)
-      const signed = await signWithKey(
-        Buffer.from(raw === undefined ? text : raw(text)),
-        privateKey,
-        'ecdsa-p256',
-      )
-      fs.writeFileSync(file, JSON.stringify(signed))
-      return file
-    }
-    return { pub, resigned }
-  }
 
   it("rebuilds only reproof's provenance, and never gives the signer's command the verifier's variables or network unasked", async () => {
     const { repo, bundle, artifact } = await signedRepo(false)

@@ -98,6 +98,46 @@ describe('repository names', () => {
   })
 })
 
+describe('subjects', () => {
+  const artifact = { path: 'a', sha256: 'a256', sha512: 'a512' }
+  // Each algorithm a subject names: the artifact's digest, another file's, or none.
+  const digestArb = fc.record(
+    {
+      sha256: fc.constantFrom('a256', 'b256'),
+      sha512: fc.constantFrom('a512', 'b512'),
+    },
+    { requiredKeys: [] },
+  )
+  const subjectOk = (subjects: Record<string, string>[], sha256Required: boolean) =>
+    checkStatement(
+      'application/vnd.in-toto+json',
+      {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: subjects.map((digest, i) => ({ name: `s${i}`, digest })),
+        predicateType: 'https://slsa.dev/provenance/v1',
+        predicate: {},
+      },
+      [artifact],
+      {},
+      { kind: 'key' },
+      [],
+      0,
+      { sha256Required },
+    ).find((c) => c.name === 'subject for a')?.ok
+
+  it("matches a subject only when a digest it names is the file's and none is another file's, and by SHA-256 where the gate needs it", () => {
+    fc.assert(
+      fc.property(fc.array(digestArb, { maxLength: 4 }), fc.boolean(), (subjects, required) => {
+        const agrees = (d: Record<string, string>) =>
+          Object.keys(d).length > 0 &&
+          Object.entries(d).every(([k, v]) => v === artifact[k as 'sha256' | 'sha512'])
+        const expected = subjects.some((d) => agrees(d) && (!required || 'sha256' in d))
+        expect(subjectOk(subjects, required)).toBe(expected)
+      }),
+    )
+  })
+})
+
 describe('verified times', () => {
   const statement = {
     _type: 'https://in-toto.io/Statement/v1',
