@@ -5,6 +5,7 @@ import {
   reapUntilGone,
   runCaptured,
   startHolder,
+  stillRunning,
   type Holder,
   type ProcessInfo,
 } from './process.js'
@@ -325,7 +326,7 @@ function reapNamespace(holder: Holder, init: number): Promise<string[]> {
   )
 }
 
-/** Names of the running processes (zombies aside) of a PID namespace's /proc, but its init. */
+/** Names of the running processes (see stillRunning) of a PID namespace's /proc, but its init. */
 async function runningIn(nsProc: string): Promise<ProcessInfo[]> {
   let entries: string[]
   try {
@@ -337,8 +338,7 @@ async function runningIn(nsProc: string): Promise<ProcessInfo[]> {
   for (const pid of entries) {
     if (!/^[0-9]+$/.test(pid) || pid === '1') continue
     try {
-      const stat = await fsp.readFile(`${nsProc}/${pid}/stat`, 'utf8')
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue
+      if (!(await stillRunning(nsProc, pid))) continue
       found.push({
         pid: Number(pid),
         name: (await fsp.readFile(`${nsProc}/${pid}/comm`, 'utf8')).trim(),

@@ -447,10 +447,40 @@ export interface ProcessInfo {
   name: string
 }
 
+/** A process's state letter, from the text of its `stat`. */
+const stateOf = (stat: string): string =>
+  stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+
 /**
- * Running processes (by /proc) for which `select` holds. Zombies are not running: they
- * hold nothing open, and inside the sandbox only the namespace's end reaps them.
- * Processes that vanish meanwhile are skipped.
+ * Whether process `pid` of a /proc (the machine's, or a PID namespace's) runs. A zombie
+ * holds nothing open, unless only its main thread has ended: a main thread that calls
+ * pthread_exit shows `Z` while the process's other threads go on, holding what they
+ * hold. Throws when the process is gone.
+ */
+export async function stillRunning(proc: string, pid: string): Promise<boolean> {
+  if (stateOf(await fsp.readFile(`${proc}/${pid}/stat`, 'utf8')) !== 'Z') return true
+  let threads: string[]
+  try {
+    threads = await fsp.readdir(`${proc}/${pid}/task`)
+  } catch {
+    return false
+  }
+  for (const tid of threads) {
+    if (tid === pid) continue
+    try {
+      if (stateOf(await fsp.readFile(`${proc}/${pid}/task/${tid}/stat`, 'utf8')) !== 'Z')
+        return true
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return false
+}
+
+/**
+ * Running processes (by /proc) for which `select` holds (see stillRunning: a zombie
+ * whose threads have all ended is not running; inside the sandbox only the namespace's
+ * end reaps it). Processes that vanish meanwhile are skipped.
  */
 export async function findProcesses(
   select: (pid: number) => Promise<boolean>,
@@ -465,8 +495,7 @@ export async function findProcesses(
   for (const pid of pids) {
     if (pid === process.pid) continue
     try {
-      const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8')
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue
+      if (!(await stillRunning('/proc', String(pid)))) continue
       if (!(await select(pid))) continue
       const name = (await fsp.readFile(`/proc/${pid}/comm`, 'utf8')).trim()
       found.push({ pid, name })

@@ -82,6 +82,8 @@ describe.each([
   ['in the sandbox', [] as string[], sandboxAvailable],
   ['with process isolation (--no-sandbox)', ['--no-sandbox'], true],
 ])('a build that leaves processes behind, %s', (_label, flags, runnable) => {
+  const shellBuild = (source: string, script: string) =>
+    build(source, [...flags, '-o', 'out.txt', '--', 'sh', '-c', script])
   it.runIf(runnable)(
     'kills them when the command ends, names them, and never waits on them',
     async () => {
@@ -89,15 +91,10 @@ describe.each([
       // A unique duration, so that the check below finds only these sleeps.
       const seconds = String(3000 + Math.floor(Math.random() * 999))
       const started = Date.now()
-      const { code, result } = await build(source, [
-        ...flags,
-        '-o',
-        'out.txt',
-        '--',
-        'sh',
-        '-c',
+      const { code, result } = await shellBuild(
+        source,
         `sleep ${seconds} & setsid sleep ${seconds} & echo built > out.txt`,
-      ])
+      )
       // The sleeps hold the build's output pipes open: nothing may wait for them.
       expect(Date.now() - started).toBeLessThan(30_000)
       expect(code).toBe(0)
@@ -113,6 +110,30 @@ describe.each([
         }
       }
       expect(processesWith(`sleep\0${seconds}`)).toEqual([])
+    },
+  )
+
+  it.runIf(runnable)(
+    'kills and names a process whose main thread has ended while its others run on',
+    async () => {
+      // Its main thread calls pthread_exit: /proc shows it as a zombie while a thread
+      // holds the build's files and could write run A's output into run B's.
+      const source = shellProject()
+      const marker = `ghost-${String(Math.floor(Math.random() * 1e9))}`
+      fs.writeFileSync(
+        path.join(source, 'ghost.c'),
+        [
+          '#include <pthread.h>',
+          '#include <unistd.h>',
+          'static void *hold(void *arg) { (void)arg; sleep(600); return 0; }',
+          'int main(void) { pthread_t t; pthread_create(&t, 0, hold, 0); pthread_exit(0); }',
+        ].join('\n'),
+      )
+      const script = `cc -pthread -o ${marker} ghost.c && (./${marker} &) && sleep 0.5 && echo built > out.txt`
+      const { code, result } = await shellBuild(source, script)
+      expect(code, JSON.stringify(result?.warnings)).toBe(0)
+      for (const run of result?.runs ?? []) expect(run.leftovers).toContain(marker.slice(0, 15))
+      expect(processesWith(`./${marker}`)).toEqual([])
     },
   )
 })
