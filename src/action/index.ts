@@ -1,5 +1,9 @@
 import { EXIT } from '../errors.js'
+import { closeInheritedDescriptors } from '../io/inherited-descriptors.js'
 import { runAction } from './main.js'
+
+// What the runner left open is not the build's to inherit (see inherited-descriptors.ts).
+closeInheritedDescriptors()
 
 // A crash of the Action itself after the CLI answered: one line and exit 3, never Node's
 // stack trace and exit 1, which a workflow reads as "no".

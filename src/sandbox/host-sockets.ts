@@ -12,6 +12,14 @@ import { firstFew } from '../first-few.js'
  * in /proc/net/unix; the sandbox covers each one the build can see with /dev/null.
  */
 
+/**
+ * What the covering cannot reach, said on every verdict of a build without a network:
+ * the kernel's table lists only the sockets bound in reproof's own network namespace,
+ * by the path each was bound to.
+ */
+export const UNCOVERED_SOCKETS_NOTE =
+  "Unix sockets are covered only at the paths the kernel lists for reproof's own network namespace: one bound in another network namespace (a daemon's socket mounted in from a container or its host) or reached by a second name (a hard link, a bind mount) stays reachable by both runs"
+
 // More sockets than this are not covered one by one: each is a mount, and an argument
 // of the sandbox's set-up. Past it, the rest are named as left reachable.
 export const MAX_COVERED_SOCKETS = 2048

@@ -29,6 +29,7 @@ import { snapshotSource } from '../sandbox/snapshot.js'
 import { hasSiblings, type SourceEntry } from '../sandbox/source-files.js'
 import { useUpInodes } from '../sandbox/use-up-inodes.js'
 import { sharedKeyringNote } from '../sandbox/keyrings.js'
+import { UNCOVERED_SOCKETS_NOTE } from '../sandbox/host-sockets.js'
 import { overlapNote, vsockNote } from '../sandbox/shared-kernel.js'
 import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
 import { probeRun, type RunContext } from './run-twice.js'
@@ -212,11 +213,9 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
       // there (a remote build cache, a compile cache server of the host's) run B can
       // take, one after the other (--sequential) as well as together.
       notes: [
-        ...(options.network
-          ? [
-              'both runs share the host network, loopback included: run B can take what run A stored or serves there (a remote build cache, sccache, a build server), --sequential or not',
-            ]
-          : []),
+        options.network
+          ? 'both runs share the host network, loopback included: run B can take what run A stored or serves there (a remote build cache, sccache, a build server), --sequential or not'
+          : UNCOVERED_SOCKETS_NOTE,
         ...[sharedKeyringNote(), overlapNote(options.sequential), vsockNote()].filter(
           (note) => note !== undefined,
         ),

@@ -222,6 +222,31 @@ describe('the reproof executable', () => {
     expect(kept.stdout).toContain(`build roots kept in ${path.join(parent, after[0] ?? '')}`)
   })
 
+  it.each([[[]], [['--no-sandbox']]])(
+    'hands the build no descriptor its own caller left open (%j)',
+    async (flags: string[]) => {
+      // A caller's descriptor reached both runs: run A wrote a random value through it and
+      // run B read it back, and the two "reproduced"; it also let the build write to a
+      // host file past the read-only mounts.
+      const dir = makeTemp()
+      const chan = path.join(dir, 'chan')
+      fs.writeFileSync(chan, '')
+      const script =
+        'if [ -e /proc/self/fd/20 ]; then echo handed > out.txt; echo seen >> /proc/self/fd/20; else echo clean > out.txt; fi'
+      const source = copyFixture('hello-c')
+      const out = path.join(dir, 'out')
+      // prettier-ignore
+      const run = await spawnProgram([
+        'bash', '-c', 'exec "$@" 20<>"$0"', chan,
+        process.execPath, BIN, 'build', '-C', source, '--temp-dir', makeTempParent(), '--out-dir', out,
+        '--no-explain', ...flags, '-o', 'out.txt', '--', 'sh', '-c', script,
+      ])
+      expect(run.code, run.stderr).toBe(0)
+      expect(fs.readFileSync(path.join(out, 'out.txt'), 'utf8')).toBe('clean\n')
+      expect(fs.readFileSync(chan, 'utf8')).toBe('')
+    },
+  )
+
   it('leaves no temp dirs after a failing build', async () => {
     const run = await spawnBuild('hello-c', ['-o', 'hello', '--', 'false'])
     expect(run.code).toBe(3)

@@ -20,6 +20,7 @@ import {
   spawnProgram,
   type CliRun,
 } from '../helpers.js'
+import { UNCOVERED_SOCKETS_NOTE } from '../../src/sandbox/host-sockets.js'
 import { overlapNote, vsockNote } from '../../src/sandbox/shared-kernel.js'
 
 afterEach(cleanupTemp)
@@ -437,9 +438,11 @@ open('out.txt', 'w').write(said)`
       parent,
     )
     expect(code).toBe(0)
-    // What the namespaces do not cover is said: the runs' overlap, a VM's sockets where
-    // this machine offers them, and, run by root, that root is root.
+    // What the namespaces do not cover is said: the sockets the covering cannot find, the
+    // runs' overlap, a VM's sockets where this machine offers them, and, run by root,
+    // that root is root.
     expect(result?.isolation.notes).toEqual([
+      UNCOVERED_SOCKETS_NOTE,
       overlapNote(false),
       ...[vsockNote()].filter((note) => note !== undefined),
       ...(process.getuid?.() === 0
