@@ -240,6 +240,15 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
         why: `${request.digest.slice(0, 12)} was released to ${request.env} before and superseded; return to it with gate rollback and a reason`,
       }
     }
+    // Once an environment has versions, a deploy without one would step round the order
+    // they keep: an old release, signed and never deployed here, would go in unversioned.
+    if (env?.version !== undefined && request.version === undefined) {
+      return {
+        kind: 'reject',
+        code: 'replay',
+        why: `${request.env} has versioned releases (up to ${env.version}); give --release-version above it`,
+      }
+    }
     if (
       request.version !== undefined &&
       env?.version !== undefined &&

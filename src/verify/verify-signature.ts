@@ -558,6 +558,16 @@ function loadPublicKey(file: string): crypto.KeyObject {
       `--key ${file}: holds ${blocks} PEM blocks; give each key in a file of its own, with a --key each`,
       { path: file },
     )
+  // Node derives a public key from a private key or a certificate as readily: a
+  // certificate's validity and identity would go unchecked under a yes, and a private
+  // key is not what a verifier should be handed. Only a public key is taken as one.
+  const kind = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1]
+  if (kind !== undefined && kind !== 'PUBLIC KEY')
+    throw new ReproofError(
+      'E_INPUT',
+      `--key ${file}: a PEM ${kind.toLowerCase()}, not a public key${kind.includes('PRIVATE') ? ' (give the .pub file keygen wrote beside it)' : kind === 'CERTIFICATE' ? ' (a certificate is verified keyless, with --trusted-root and the identity flags)' : ''}`,
+      { path: file },
+    )
   let key: crypto.KeyObject
   try {
     key = crypto.createPublicKey(pem)

@@ -263,9 +263,21 @@ describe('decideGate', () => {
         true,
       ),
     ).toMatchObject({ kind: 'reject', code: 'replay' })
+    // Without a version, once the environment has versions: the order is not stepped round.
+    expect(decideGate(toState(records), { ...base, digest: 'b'.repeat(64) }, true)).toMatchObject({
+      kind: 'reject',
+      code: 'replay',
+      why: expect.stringMatching(/up to 5/) as unknown,
+    })
     expect(
       decideGate(toState(records), { ...base, digest: 'b'.repeat(64), version: 6 }, true).kind,
     ).toBe('append')
+    // An environment without versions takes a deploy without one.
+    const plain = decideGate(toState([]), { ...base, digest: 'a'.repeat(64) }, true)
+    const plainRecords = plain.kind === 'append' ? [plain.record] : []
+    expect(decideGate(toState(plainRecords), { ...base, digest: 'b'.repeat(64) }, true).kind).toBe(
+      'append',
+    )
   })
 
   const deploy = {
@@ -303,7 +315,7 @@ describe('decideGate', () => {
       signer: evidence.signer,
     })
     const second = recordOf(
-      decideGate(toState([first]), { ...deploy, digest: 'b'.repeat(64) }, true),
+      decideGate(toState([first]), { ...deploy, digest: 'b'.repeat(64), version: 4 }, true),
     )
     expect(second).toStrictEqual({
       seq: 2,
@@ -314,6 +326,7 @@ describe('decideGate', () => {
       prev: recordHash(first),
       at: '2026-01-01T00:00:00.000Z',
       actor: 'ci',
+      version: 4,
     })
     const back = recordOf(
       decideGate(

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -707,6 +708,40 @@ describe('verifySignature, keys', () => {
       message: `--key ${file}: not a PEM public key`,
       context: { path: file },
     })
+  })
+
+  it('refuses a private key or a certificate given as --key: a yes would check neither as such', async () => {
+    // Node derives the public key from either; a certificate's validity and identity
+    // would go unchecked under the yes.
+    const privatePem = path.join(dir, 'a.key')
+    fs.writeFileSync(privatePem, keyA.privateKey.export({ type: 'pkcs8', format: 'pem' }))
+    const certificate = path.join(dir, 'a.crt')
+    execFileSync('openssl', [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      privatePem,
+      '-subj',
+      '/CN=signer',
+      '-days',
+      '1',
+      '-out',
+      certificate,
+    ])
+    const bundle = await sign(keyA)
+    expect(await refusal(verifySignature(bundle, keyTrust([privatePem])))).toMatchObject({
+      code: 'E_INPUT',
+      message: `--key ${privatePem}: a PEM private key, not a public key (give the .pub file keygen wrote beside it)`,
+    })
+    expect(await refusal(verifySignature(bundle, keyTrust([certificate])))).toMatchObject({
+      code: 'E_INPUT',
+      message: expect.stringMatching(
+        /^--key .*a\.crt: a PEM certificate, not a public key/,
+      ) as unknown,
+    })
+    // The public key of the same pair verifies.
+    await expect(verifySignature(bundle, keyTrust([keyA.pub]))).resolves.toBeDefined()
   })
 
   it('refuses a key file holding more than one key: only the first would be trusted', async () => {
