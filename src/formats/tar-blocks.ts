@@ -3,7 +3,7 @@ import type { FileChunks } from './file-chunks.js'
 import { ByteReader } from './byte-reader.js'
 import type { Budget } from './limits.js'
 import { unreadableAs } from './member.js'
-import { untilNul } from '../file-names.js'
+import { fromNameBytes, toDisplayText, untilNul } from '../file-names.js'
 
 /*
  * tar at the level of its 512-byte blocks, for rewriting an archive without losing
@@ -163,7 +163,9 @@ export async function readTarBlocks(
     budget.spendEntry(where)
     const sparseBlocks = type === 'S' ? await readSparseBlocks(reader, block, at, bad) : []
     const paxSize = lastRecord(pax, 'size')
-    const size = paxSize === undefined ? headerSize : Number(paxSize.toString('latin1'))
+    // Decimal digits only, as GNU tar and Python's tarfile read it: `0x400` was 1,024
+    // bytes here, where they refuse it or read 0, and the next header was hidden as data.
+    const size = paxSize === undefined ? headerSize : decimal(paxSize.toString('latin1'))
     if (!Number.isSafeInteger(size) || size < 0)
       throw bad(`corrupt size of the entry at byte ${at}`)
     // A PAX sparse file (GNU's 0.1 and 1.0) has its real name in GNU.sparse.name; its
@@ -381,6 +383,17 @@ export function magicOf(block: Buffer): Magic {
  * name from a PAX record or a GNU long name replaces the header's for all of them.
  */
 export function nameMisreading(raw: RawEntry): string | undefined {
+  // A GNU long name and a PAX path both: GNU tar takes the PAX path, Python's tarfile
+  // whichever header came last. Named twice alike, they agree.
+  for (const [type, key, what] of [
+    ['L', 'path', 'name'],
+    ['K', 'linkpath', 'link target'],
+  ] as const) {
+    const long = raw.extensions.findLast((x) => typeOf(x.header) === type)
+    const record = lastRecord(raw.pax, key)
+    if (long !== undefined && record !== undefined && !untilNul(long.data).equals(record))
+      return `its ${what} is given twice, by a GNU long ${what} (${shownName(untilNul(long.data))}) and a PAX ${key} record (${shownName(record)}), which tar readers choose between differently`
+  }
   const replaced =
     lastRecord(raw.pax, 'GNU.sparse.name') !== undefined ||
     lastRecord(raw.pax, 'path') !== undefined ||
@@ -404,6 +417,13 @@ export function headerName(block: Buffer): Buffer {
   return prefix.length === 0 ? name : Buffer.concat([prefix, Buffer.from('/'), name])
 }
 
+const shownName = (bytes: Buffer): string => toDisplayText(fromNameBytes(bytes))
+
+/** A number written in decimal digits and nothing else; NaN otherwise. */
+function decimal(text: string): number {
+  return /^[0-9]{1,16}$/.test(text) ? Number(text) : NaN
+}
+
 function lastRecord(records: readonly PaxRecord[], key: string): Buffer | undefined {
   for (let i = records.length - 1; i >= 0; i--)
     if (records[i]?.key === key) return records[i]?.value
@@ -418,7 +438,9 @@ export function parsePax(data: Buffer, bad: (what: string) => Error, at: number)
     // Some writers pad the data with NULs.
     if (data[i] === 0) break
     const space = data.indexOf(0x20, i)
-    const length = space === -1 ? NaN : Number(data.toString('latin1', i, space))
+    // Decimal digits only: `0x14` read as 20 found a record GNU tar and Python's tarfile
+    // do not, and rewritten, it renamed a member.
+    const length = space === -1 ? NaN : decimal(data.toString('latin1', i, space))
     if (!Number.isSafeInteger(length) || length <= space - i + 1 || i + length > data.length)
       throw bad(`malformed PAX record in the header at byte ${at}`)
     const record = data.subarray(space + 1, i + length)

@@ -1013,6 +1013,53 @@ cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
       )
     })
 
+  it('refuses a PAX number that is not decimal, and a name given twice that readers choose between differently', async () => {
+    // Each was read one way here and another by GNU tar and Python's tarfile: `size=0x400`
+    // hid the next header as data, a record length `0x14` found a path they do not, and
+    // a GNU long name beside a PAX path is chosen by the order of the headers in Python.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import tarfile
+def pad(b): return b + b'\\0' * (-len(b) % 512)
+def hdr(name, size, typ=tarfile.REGTYPE, uid=0, mtime=0):
+    i = tarfile.TarInfo(name); i.size = size; i.type = typ; i.uid = uid; i.mtime = mtime
+    return i.tobuf(format=tarfile.USTAR_FORMAT)
+def member(name, data, **kw): return hdr(name, len(data), **kw) + pad(data)
+def pax(records): return hdr('PaxHeader', len(records), tarfile.XHDTYPE) + pad(records)
+def longname(name): return hdr('././@LongLink', len(name) + 1, tarfile.GNUTYPE_LONGNAME) + pad(name + b'\\0')
+end = b'\\0' * 1024
+cases = {
+  'hexsize.tar': member('b-first', b'B') + pax(b'14 size=0x400\\n') + hdr('a', 0) + member('b-first', b'EVIL', uid=1000, mtime=100000000),
+  'hexlength.tar': pax(b'18 mtime=999999.5\\n0x14 path=evil-name\\n') + member('innocent', b'x'),
+  'twonames.tar': longname(b'dup') + pax(b'12 path=zzz\\n') + member('q', b'V2') + member('dup', b'V1'),
+  'samename.tar': longname(b'zzz') + pax(b'12 path=zzz\\n') + member('q', b'V2') + member('dup', b'V1'),
+}
+for name, body in cases.items(): open(name, 'wb').write(body + end)
+PY`,
+    )
+    const refused = {
+      'hexsize.tar': /hexsize\.tar: .*corrupt size of the entry at byte 2048/,
+      'hexlength.tar': /hexlength\.tar: .*malformed PAX record in the header at byte 0/,
+      'twonames.tar':
+        /twonames\.tar: the entry at byte 2048 \(zzz\): its name is given twice, by a GNU long name \(dup\) and a PAX path record \(zzz\)/,
+    }
+    for (const [name, message] of Object.entries(refused)) {
+      const run = await normalize(dir, [name, '-o', `${name}.out`])
+      expect(run.code, `${name}: ${run.stderr}`).toBe(2)
+      expect(run.stderr).toMatch(message)
+      expect(fs.existsSync(path.join(dir, `${name}.out`))).toBe(false)
+    }
+    // The same name given both ways: every reader agrees, and it is normalized.
+    const same = await normalize(dir, ['samename.tar', '-o', 'samename.out'])
+    expect(same.code, same.stderr).toBe(0)
+    expect(sh(dir, 'tar -tf samename.out').split('\n').filter(Boolean).sort()).toEqual([
+      'dup',
+      'zzz',
+    ])
+  })
+
   it('refuses to sort a tar whose hard link names a member it holds twice (tar -r)', async () => {
     const dir = makeTemp()
     // x, then a newer x appended, then a hard link L to x: L means the newer copy.

@@ -64,6 +64,33 @@ describe('PAX records', () => {
     for (const bad of ['5 a=b\n', '99 path=x\n', 'x path=y\n', '9 pathxy\n'])
       expect(() => parsePax(Buffer.from(bad), fail, 0), bad).toThrow(/malformed PAX record/)
   })
+
+  it('reads a length only as decimal digits, as GNU tar and Python do: any other spelling of the same number is refused', () => {
+    // `0x14` was read as 20, finding a record the other readers do not.
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 20 }).filter((v) => !v.includes('\n')),
+        fc.constantFrom(
+          (n: number) => `0x${n.toString(16)}`,
+          (n: number) => `+${n}`,
+          (n: number) => `0o${n.toString(8)}`,
+          (n: number) => `0b${n.toString(2)}`,
+          (n: number) => ` ${n}`,
+          (n: number) => `${n}e0`,
+        ),
+        (value, spell) => {
+          const body = ` k=${value}\n`
+          // The length of the record as spelt, counting its own spelling.
+          let length = body.length + 1
+          for (let i = 0; i < 8 && spell(length).length + body.length !== length; i++)
+            length = spell(length).length + body.length
+          fc.pre(spell(length).length + body.length === length)
+          const record = Buffer.from(`${spell(length)}${body}`)
+          expect(() => parsePax(record, fail, 0)).toThrow(/malformed PAX record/)
+        },
+      ),
+    )
+  })
 })
 
 describe('numeric fields', () => {
