@@ -81,6 +81,7 @@ const RecordSchema = v.object({
     v.object({
       name: v.string(),
       value: v.optional(v.string()),
+      effective: v.optional(v.string()),
       from: v.picklist(['reproof', 'flag', 'config', 'caller']),
     }),
   ),

@@ -55,8 +55,16 @@ export const BUILD_RECORD_VERSION = 2
 
 export interface EnvironmentEntry {
   name: string
-  /** Omitted for values passed through from the caller: they may be secrets. */
+  /**
+   * Omitted for values passed through from the caller: they may be secrets. For a value
+   * given by `--env` or the config, the value given: what a rebuild gives again.
+   */
   value?: string
+  /**
+   * Run A's value where it was not the value given: a variation changed it (the clock's
+   * real-clock programs put before PATH, the CPU count added to MAKEFLAGS as `-j`).
+   */
+  effective?: string
   from: 'reproof' | 'flag' | 'config' | 'caller'
 }
 
@@ -155,7 +163,10 @@ export function toRunRecord(
   }
 }
 
-/** The record keeps every value but those passed through from the caller. */
+/**
+ * The record keeps every value but those passed through from the caller: run A's, and for
+ * a value given, the value given with run A's beside it where a variation changed it.
+ */
 export function toEnvironmentEntries(
   env: Record<string, string>,
   requests: readonly EnvRequest[],
@@ -166,12 +177,16 @@ export function toEnvironmentEntries(
     .sort()
     .map((name): EnvironmentEntry => {
       const request = requested.get(name)
-      if (request?.value !== undefined)
+      if (request?.value !== undefined) {
+        const given = passThrough[name] ?? ''
+        const ran = env[name] ?? ''
         return {
           name,
-          value: passThrough[name] ?? '',
+          value: given,
+          ...(ran === given ? {} : { effective: ran }),
           from: request.fromConfig === true ? 'config' : 'flag',
         }
+      }
       if (request !== undefined) return { name, from: 'caller' }
       return { name, value: env[name] ?? '', from: 'reproof' }
     })

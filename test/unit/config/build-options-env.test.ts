@@ -93,6 +93,16 @@ describe('--env requests', () => {
       { name: 'a', value: '1', from: 'config' },
       { name: 'b', value: 'flag', from: 'flag' },
     ])
+    // A value a variation changed in run A (MAKEFLAGS with the CPU count's -j): the value
+    // given, which a rebuild gives again, and what run A had.
+    expect(
+      toEnvironmentEntries({ B: '2 -j2', C: 'c', a: '1', b: 'flag' }, options.env, {
+        B: '2',
+        C: 'c',
+        a: '1',
+        b: 'flag',
+      }).find((e) => e.name === 'B'),
+    ).toEqual({ name: 'B', value: '2', effective: '2 -j2', from: 'config' })
   })
 })
 
