@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
-import type { BuildOptions, EnvRequest } from '../config/build-options.js'
+import path from 'node:path'
+import { CONFIG_FILE, type BuildOptions, type EnvRequest } from '../config/build-options.js'
 import { chooseEpoch } from '../config/epoch.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { ReproofError, unreadable } from '../errors.js'
@@ -18,13 +19,35 @@ import { firstFew } from '../first-few.js'
 type CallerEnv = Readonly<Record<string, string | undefined>>
 
 /**
+ * The config shapes the build (variations it turns off, its environment) and is read
+ * from the work tree: one the commit does not hold (untracked, or ignored) changes the
+ * build as the commit does not say, so the tree is called dirty, and a warning says why.
+ */
+async function withStrayConfig(
+  git: GitSource | undefined,
+  source: string,
+  warnings: string[],
+): Promise<GitSource | undefined> {
+  if (git === undefined || git.files.includes(CONFIG_FILE)) return git
+  try {
+    await fs.lstat(path.join(source, CONFIG_FILE))
+  } catch {
+    return git
+  }
+  warnings.push(
+    `${CONFIG_FILE} is not in commit ${git.commit.slice(0, 12)} (untracked or ignored), yet it shaped the build: the record says the tree differs from the commit`,
+  )
+  return { ...git, dirty: true, uncommitted: true }
+}
+
+/**
  * The build's inputs, read and checked before anything is created: the source and its
  * git state, the epoch, the environment passed through, and the entries to snapshot.
  * What the caller should know about them goes into `warnings`.
  */
 export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, warnings: string[]) {
   await checkSourceDir(options.source)
-  const git = await readGitSource(options.source)
+  let git = await readGitSource(options.source)
   const epoch = chooseEpoch({
     flag: options.epochFlag,
     config: options.epochConfig,
@@ -44,6 +67,7 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     warnings.push(
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )
+  git = await withStrayConfig(git, options.source, warnings)
   const ciRef = await checkedCiRef(options.source, git, callerEnv, warnings)
   const passThrough = resolvePassThrough(options.env, callerEnv)
   const { entries, excludedOutputs } = listSourceEntries(options.source, {

@@ -377,6 +377,30 @@ describe('reproof build', () => {
     }
   })
 
+  it('calls the tree dirty when a reproof.config.json the commit does not hold shaped the build', async () => {
+    // Untracked (or ignored), it turned the clock variation off, and the record said the
+    // clean commit itself had.
+    const source = copyFixture('hello-c')
+    git(source, ['init', '-q'])
+    git(source, ['add', 'Makefile', 'hello.c'])
+    git(source, ['commit', '-qm', 'init'])
+    const built = async () => {
+      const record = path.join(makeTemp(), 'record.json')
+      const run = await build(source, ['-o', 'hello', '--record', record, '--', 'make'])
+      expect(run.code, run.stderr).toBe(0)
+      return { run, written: JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord }
+    }
+    expect((await built()).written.source.git?.dirty).toBe(false)
+    fs.writeFileSync(path.join(source, 'reproof.config.json'), '{"noVary":["time"]}\n')
+    const stray = await built()
+    expect(stray.written.source.git?.dirty).toBe(true)
+    expect(stray.run.stderr + stray.run.stdout).toContain('reproof.config.json is not in commit')
+    // Committed, it is the commit's own: clean again.
+    git(source, ['add', 'reproof.config.json'])
+    git(source, ['commit', '-qm', 'config'])
+    expect((await built()).written.source.git?.dirty).toBe(false)
+  })
+
   describe('a dirty tree git status does not see', () => {
     const commit = (dir: string, files: string[]): void => {
       git(dir, ['init', '-q'])
