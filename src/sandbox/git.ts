@@ -15,8 +15,14 @@ export interface GitSource {
   dirty: boolean
   /** `origin`'s URL when there is one, credentials removed. */
   repository: string | undefined
-  /** The branch checked out (`refs/heads/...`), when HEAD is not detached. */
+  /**
+   * The branch checked out (`refs/heads/...`), when HEAD is not detached and the branch's
+   * upstream holds HEAD: a ref is read beside origin's URL as "this commit of that
+   * repository's branch", which a commit not pushed is not.
+   */
   ref: string | undefined
+  /** The branch checked out, when its upstream does not hold HEAD (none, or not pushed). */
+  unpushedRef?: string
   /** Tracked paths below the source dir, relative to it, in the name form (exact bytes). */
   files: string[]
   /** The source dir below the top of the work tree (`app/web`), '' at the top. */
@@ -447,7 +453,13 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     .filter((line) => line.startsWith('-'))
     .map((line) => line.slice(1).replace(/^[0-9a-f]+ /, ''))
   const remote = (await git(sourceDir, ['remote', 'get-url', 'origin']))?.trim()
-  const ref = (await git(sourceDir, ['symbolic-ref', '-q', 'HEAD']))?.trim()
+  const branch = (await git(sourceDir, ['symbolic-ref', '-q', 'HEAD']))?.trim()
+  const ref = branch === undefined || branch === '' ? undefined : branch
+  // Its upstream (origin/main) has HEAD or a descendant of it: the commit was pushed, or
+  // fetched from there. The remote-tracking ref is as the last fetch left it.
+  const pushed =
+    ref !== undefined &&
+    (await git(sourceDir, ['merge-base', '--is-ancestor', 'HEAD', '@{upstream}'])) !== undefined
   const matches = await workTreeMatchesHead(sourceDir)
   // Changes beside the submodules not checked out, said apart: the tree is walked again
   // only when there are such submodules.
@@ -464,7 +476,8 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     dirty: uncommitted || !matches,
     uncommitted,
     repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
-    ref: ref === undefined || ref === '' ? undefined : ref,
+    ref: pushed ? ref : undefined,
+    ...(ref !== undefined && !pushed ? { unpushedRef: ref } : {}),
     files: [...new Set(files)],
     subdirectory: prefix.replace(/\/+$/, ''),
     missingSubmodules,

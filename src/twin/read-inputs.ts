@@ -68,6 +68,10 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )
   git = await withStrayConfig(git, options.source, warnings)
+  if (git?.unpushedRef !== undefined)
+    warnings.push(
+      `commit ${git.commit.slice(0, 12)} is not on the upstream of ${git.unpushedRef} (not pushed, or no upstream): the record names no branch for it`,
+    )
   const ciRef = await checkedCiRef(options.source, git, callerEnv, warnings)
   const passThrough = resolvePassThrough(options.env, callerEnv)
   const { entries, excludedOutputs } = listSourceEntries(options.source, {

@@ -331,6 +331,11 @@ describe('reproof build', () => {
     git(source, ['commit', '-qam', 'v2'])
     git(source, ['tag', 'v2'])
     const head = git(source, ['rev-parse', 'HEAD']).trim()
+    // Pushed to its upstream, so the branch can be named.
+    const origin = path.join(makeTemp(), 'origin.git')
+    git(path.dirname(origin), ['init', '-q', '--bare', origin])
+    git(source, ['remote', 'add', 'origin', origin])
+    git(source, ['push', '-q', '-u', 'origin', 'HEAD'])
     const refOf = async (env: Record<string, string>) => {
       const record = path.join(makeTemp(), 'record.json')
       const { code, result } = await build(
@@ -357,6 +362,15 @@ describe('reproof build', () => {
     )
     expect((await refOf({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: 'f'.repeat(40) })).ref).toBe(
       branch,
+    )
+    // A commit its upstream does not have: no branch named, read beside origin's URL as
+    // that repository's branch.
+    fs.appendFileSync(path.join(source, 'hello.c'), '\n')
+    git(source, ['commit', '-qam', 'local only'])
+    const local = await refOf({})
+    expect(local.ref).toBeUndefined()
+    expect(local.warnings.join('\n')).toMatch(
+      new RegExp(`is not on the upstream of ${branch} \\(not pushed, or no upstream\\)`),
     )
   })
 

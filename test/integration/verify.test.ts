@@ -606,6 +606,11 @@ describe('reproof verify --rebuild', () => {
     git('init', '-q')
     git('add', '.')
     git('commit', '-qm', 'release')
+    // Pushed to its upstream: the record names the branch.
+    const origin = path.join(dir, 'origin.git')
+    execFileSync('git', ['init', '-q', '--bare', origin])
+    git('remote', 'add', 'origin', origin)
+    git('push', '-q', '-u', 'origin', 'HEAD')
     // A build from uncommitted changes: the signature is valid, the provenance is not true.
     if (dirty) fs.appendFileSync(path.join(repo, 'hello.c'), '\nint extra = 42;\n')
     const { run, bundle, pub, artifact } = await signedMakeBuild(
