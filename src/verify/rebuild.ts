@@ -245,6 +245,12 @@ export async function rebuildCheck(
               ? ''
               : `, leaving out ${recipe.exclude.map((e) => JSON.stringify(e)).join(', ')}`
           }${recipe.network ? ', the network allowed (--rebuild-network)' : ''}${
+            // The digests compared are of the archives as normalized: the yes says so, as
+            // the provenance does.
+            recipe.normalize
+              ? ', its archives normalized before they were compared, as the provenance records'
+              : ''
+          }${
             result.isolation.kind === 'process'
               ? `, without the sandbox (${result.isolation.reason}; the host's network reachable)`
               : ''

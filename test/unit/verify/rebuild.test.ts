@@ -472,6 +472,19 @@ describe('verify --rebuild builds the recorded commit again and compares every s
       ok: false,
       reason: 'rebuild-mismatch',
     })
+    // A yes says the digests it compared are of normalized archives.
+    const plain = recipe('echo hi > out.txt', { name: 'out.txt', content: 'hi\n' })
+    const said = (await rebuild(plain)).check
+    expect(said.ok).toBe(true)
+    expect(String(said.found)).not.toContain('normalized')
+    Object.assign(plain.statement.predicate.buildDefinition.externalParameters, {
+      normalize: true,
+    })
+    const normalizedYes = (await rebuild(plain)).check
+    expect(normalizedYes.ok).toBe(true)
+    expect(String(normalizedYes.found)).toContain(
+      'its archives normalized before they were compared, as the provenance records',
+    )
   })
 })
 
