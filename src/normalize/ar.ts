@@ -79,8 +79,11 @@ export async function normalizeAr(
     if (header === undefined) break
     if (header.length < 60 || header.subarray(58, 60).toString('latin1') !== '`\n')
       throw bad('truncated or corrupt member header')
-    const size = Number.parseInt(header.subarray(48, 58).toString('latin1').trim(), 10)
-    if (!Number.isSafeInteger(size) || size < 0) throw bad('bad member size')
+    // Decimal digits only, as dpkg reads it: `12abc` was 12 here, and the archive one that
+    // dpkg refuses came out "normalized".
+    const sizeText = header.subarray(48, 58).toString('latin1').trim()
+    const size = /^[0-9]+$/.test(sizeText) ? Number(sizeText) : NaN
+    if (!Number.isSafeInteger(size)) throw bad(`bad member size "${sizeText}"`)
     budget.spendEntry(where)
     const name = header.subarray(0, 16).toString('latin1').trimEnd()
     const stable = Buffer.from(header)

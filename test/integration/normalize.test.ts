@@ -1558,6 +1558,13 @@ print(demo.ANSWER)
       dir,
       'dpkg-deb --extract demo.deb x && cmp x/usr/share/demo/hello.txt pkg/usr/share/demo/hello.txt',
     )
+    // A size that is not all digits (`4abc`): dpkg refuses it, and so does normalize.
+    const header = (name: string, size: string) =>
+      `${name.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'100644'.padEnd(8)}${size.padEnd(10)}\`\n`
+    fs.writeFileSync(path.join(dir, 'odd.a'), `!<arch>\n${header('debian-binary', '4abc')}2.0\n`)
+    const odd = await normalize(dir, ['odd.a', '-o', 'odd.out'])
+    expect([odd.code, odd.stderr]).toEqual([2, expect.stringMatching(/bad member size "4abc"/)])
+    expect(fs.existsSync(path.join(dir, 'odd.out'))).toBe(false)
   })
 })
 
