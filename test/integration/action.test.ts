@@ -69,6 +69,8 @@ function runAction(
   interrupt?: Promise<unknown>,
   /** The signals sent then, a few milliseconds apart. */
   signals: NodeJS.Signals[] = ['SIGINT'],
+  /** A program that starts the entry (`bash -c 'exec "$@" 20<>file'`), as a runner might. */
+  launcher: string[] = [],
 ): Promise<ActionRun> {
   const outputFile = path.join(cwd, 'github-output')
   const summaryFile = path.join(cwd, 'github-summary')
@@ -85,7 +87,12 @@ function runAction(
     env[`INPUT_${name.toUpperCase()}`] = value
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [ACTION], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const argv = [...launcher, process.execPath, ACTION]
+    const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     void interrupt?.then(async () => {
       for (const signal of signals) {
         child.kill(signal)
@@ -330,6 +337,26 @@ describe('the GitHub Action', () => {
       /^::error title=reproof build::NOT reproducible under .*: 1 of 1 artifact/m,
     )
     expect(fs.readFileSync(run.outputs['report-path'] ?? '', 'utf8')).toContain('app.txt')
+  })
+
+  it('hands the build no descriptor the runner left open', async () => {
+    // Inherited by both runs, it let run A pass a value to run B, and write to the host.
+    const chan = path.join(makeTemp(), 'chan')
+    fs.writeFileSync(chan, '')
+    const dir = project(
+      'mkdir -p out && if [ -e /proc/self/fd/20 ]; then echo seen >> /proc/self/fd/20; fi; echo built > out/app.txt\n',
+    )
+    const run = await runAction(
+      signedBuild({ key: path.join(keyDir, 'k.key') }),
+      dir,
+      {},
+      undefined,
+      ['SIGINT'],
+      ['bash', '-c', 'exec "$@" 20<>"$0"', chan],
+    )
+    expect(run.code, run.stdout).toBe(0)
+    expect(run.outputs.reproducible).toBe('true')
+    expect(fs.readFileSync(chan, 'utf8')).toBe('')
   })
 
   it("takes normalization from the workflow's input, not from the source tree's config", async () => {
