@@ -10,6 +10,7 @@ import {
 } from './member.js'
 import type { ByteSource } from './source.js'
 import { ByteReader } from './byte-reader.js'
+import { decimal } from './decimal.js'
 
 const MAGIC = '!<arch>\n'
 const HEADER = 60
@@ -38,11 +39,11 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
     // Names as bytes (file-names.ts's name form): decoded, every byte that is not UTF-8
     // became one U+FFFD, and two members of other names were compared as one.
     let name = fromNameBytes(header.subarray(0, 16)).trimEnd()
-    const size = Number.parseInt(field(48, 58), 10)
+    const size = decimal(field(48, 58).trimStart())
     if (!Number.isSafeInteger(size) || size < 0) throw bad(`bad member size "${field(48, 58)}"`)
     let dataSize = size
     if (name.startsWith('#1/')) {
-      const length = Number.parseInt(name.slice(3), 10)
+      const length = decimal(name.slice(3))
       if (!Number.isSafeInteger(length) || length < 0 || length > size)
         throw bad('bad BSD long name')
       name = fromNameBytes((await reader.read(length)) ?? Buffer.alloc(0)).replace(/\0+$/, '')
@@ -78,6 +79,7 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
     const padding = size % 2 === 1 ? await reader.read(1) : undefined
     if (size % 2 === 1 && padding === undefined) throw bad('truncated member padding')
     const mode = Number.parseInt(field(40, 48) || '0', 8)
+    const mtime = decimal(field(16, 28).trimStart() || '0')
     members.push({
       key,
       name,
@@ -85,7 +87,7 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
       size: dataSize,
       sha256: hash.digest('hex'),
       meta: {
-        mtime: isoTime(Number.parseInt(field(16, 28) || '0', 10)),
+        mtime: Number.isNaN(mtime) ? field(16, 28) : isoTime(mtime),
         uid: field(28, 34),
         gid: field(34, 40),
         // All of it: GNU ar writes the file type too (100644), another writer may not,

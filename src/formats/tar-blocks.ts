@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
 import type { FileChunks } from './file-chunks.js'
 import { ByteReader } from './byte-reader.js'
+import { decimal } from './decimal.js'
 import type { Budget } from './limits.js'
 import { unreadableAs } from './member.js'
 import { fromNameBytes, toDisplayText, untilNul } from '../file-names.js'
@@ -418,11 +419,6 @@ export function headerName(block: Buffer): Buffer {
 }
 
 const shownName = (bytes: Buffer): string => toDisplayText(fromNameBytes(bytes))
-
-/** A number written in decimal digits and nothing else; NaN otherwise. */
-function decimal(text: string): number {
-  return /^[0-9]{1,16}$/.test(text) ? Number(text) : NaN
-}
 
 function lastRecord(records: readonly PaxRecord[], key: string): Buffer | undefined {
   for (let i = records.length - 1; i >= 0; i--)

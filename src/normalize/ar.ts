@@ -5,6 +5,7 @@ import { unreadableAs } from '../formats/member.js'
 import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { ByteReader } from '../formats/byte-reader.js'
+import { decimal } from '../formats/decimal.js'
 import type { Budget } from '../formats/limits.js'
 import { decompressedSource } from '../formats/compressed.js'
 import { detectCompression, type Compression } from '../formats/compressions.js'
@@ -79,10 +80,9 @@ export async function normalizeAr(
     if (header === undefined) break
     if (header.length < 60 || header.subarray(58, 60).toString('latin1') !== '`\n')
       throw bad('truncated or corrupt member header')
-    // Decimal digits only, as dpkg reads it: `12abc` was 12 here, and the archive one that
-    // dpkg refuses came out "normalized".
+    // Decimal digits only, as dpkg reads it: an archive dpkg refuses is not "normalized".
     const sizeText = header.subarray(48, 58).toString('latin1').trim()
-    const size = /^[0-9]+$/.test(sizeText) ? Number(sizeText) : NaN
+    const size = decimal(sizeText)
     if (!Number.isSafeInteger(size)) throw bad(`bad member size "${sizeText}"`)
     budget.spendEntry(where)
     const name = header.subarray(0, 16).toString('latin1').trimEnd()

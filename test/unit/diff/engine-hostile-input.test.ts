@@ -131,6 +131,17 @@ describe('the diff engine on hostile input', () => {
     )
   })
 
+  it('reads an ar member size as dpkg does: decimal digits and nothing else', async () => {
+    const ar = (size: string, body: string): Buffer =>
+      Buffer.from(
+        `!<arch>\n${'a.txt/'.padEnd(16)}${'0'.padEnd(12)}0     0     100644  ${size.padEnd(10)}\`\n${body}`,
+        'latin1',
+      )
+    const engine = await compareBuffers(ar('4', 'abcd'), ar('4x', 'abce'))
+    expect(engine.items.map((item) => [item.path, item.kind])).toEqual([['x', 'error']])
+    expect(engine.items[0]?.message).toContain('bad member size "4x"')
+  })
+
   it('finds exactly the members whose content differs in generated tar pairs', async () => {
     await fc.assert(
       fc.asyncProperty(
