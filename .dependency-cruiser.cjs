@@ -1,7 +1,8 @@
 // The layers of src/, lowest first: a module may import from its own folder and from
 // lower layers, never from a higher one or a sibling in its layer. ARCHITECTURE.md says
 // what each folder holds. The top-level modules of src/ (errors, canonical, file-names,
-// globs, version, load-cjs, multiset) are the base every layer may use.
+// globs, version, load-cjs, multiset, inherited-descriptors...) are the base every layer
+// may use.
 const LAYERS = [
   ['io', 'formats'],
   ['config'],

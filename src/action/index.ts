@@ -1,5 +1,5 @@
 import { EXIT } from '../errors.js'
-import { closeInheritedDescriptors } from '../io/inherited-descriptors.js'
+import { closeInheritedDescriptors } from '../inherited-descriptors.js'
 import { runAction } from './main.js'
 
 // What the runner left open is not the build's to inherit (see inherited-descriptors.ts).

@@ -11,8 +11,6 @@ import { verifyCommand } from './verify-command.js'
 import { reportError, type Streams } from './output.js'
 import { refuseMangledArguments } from './raw-arguments.js'
 
-export { closeInheritedDescriptors } from '../io/inherited-descriptors.js'
-
 /**
  * Parses the command line, runs one command, and returns the exit code. Every error,
  * from commander or from a command, is turned into text and a code in one place.

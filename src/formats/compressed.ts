@@ -8,6 +8,7 @@ import type { Compression } from './compressions.js'
 import { fromNameBytes } from '../file-names.js'
 import { isoTime } from './member.js'
 import { zstdContent } from './zstd-frames.js'
+import { beforeFirstChild } from '../inherited-descriptors.js'
 
 const GZIP_OS: Record<number, string> = {
   0: 'FAT',
@@ -239,6 +240,7 @@ function xzCheck(head: Buffer): number | undefined {
  */
 function xzProgram(input: Readable, label: string): Readable {
   const out = new PassThrough()
+  beforeFirstChild()
   const child = spawn('xz', ['-dcq', `--memlimit-decompress=${XZ_MEMORY_LIMIT}`], {
     stdio: ['pipe', 'pipe', 'pipe'],
   })

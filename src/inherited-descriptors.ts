@@ -12,6 +12,10 @@ const O_CLOEXEC = 0o2000000
  * `20<>file`, a CI runner's leaked pipe, make's jobserver). The IPC channel a parent
  * Node process gave is kept. Linux only: elsewhere there is no /proc to read, and
  * nothing is closed. Returns the descriptors closed.
+ *
+ * Called before a program is first started (`beforeFirstChild`), not at start-up: a
+ * command that starts none (diff, gate status) pays nothing, and a descriptor the caller
+ * left open keeps its number until then, so Node's own never take its place.
  */
 export function closeInheritedDescriptors(): number[] {
   let open: string[]
@@ -42,4 +46,13 @@ export function closeInheritedDescriptors(): number[] {
     }
   }
   return closed
+}
+
+let closedOnce = false
+
+/** closeInheritedDescriptors, once per process: every place that starts a program calls it. */
+export function beforeFirstChild(): void {
+  if (closedOnce) return
+  closedOnce = true
+  closeInheritedDescriptors()
 }
