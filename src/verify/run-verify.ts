@@ -57,10 +57,9 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   // 1. Parse and validate: sizes are checked before anything is read in full.
   const bundleBytes = options.bundleBytes ?? readBundleBytes(options.bundle)
   const json = parseBundle(options.bundle, bundleBytes)
-  const artifacts = [
-    ...(options.digests ?? []),
-    ...options.artifacts.map((file) => hashArtifactFile(file, ['sha256'])),
-  ]
+  // Each file is read once: with SHA-512 beside SHA-256 when the statement names one.
+  const sha512Peeked = namesSha512(unverifiedStatement(json))
+  const artifacts = hashAll(options, sha512Peeked)
   // A statement about nothing is not verified by finding nothing wrong with it.
   if (artifacts.length === 0)
     throw new ReproofError(
@@ -88,7 +87,8 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     checks.push({ name: 'signature', ok: true, found: identity })
     const statement = readStatement(signature.payload)
     if (namesSha512(statement)) {
-      artifacts.splice(0, artifacts.length, ...withSha512(options))
+      // The verified payload is the bytes peeked at; this is for one read another way.
+      if (!sha512Peeked) artifacts.splice(0, artifacts.length, ...hashAll(options, true))
       // A digest argument carries one algorithm: what a subject says by the other is
       // not checked, and is said so.
       if (artifacts.some((a) => a.sha512 === undefined))
@@ -144,11 +144,30 @@ function namesSha512(statement: unknown): boolean {
   )
 }
 
-/** The artifacts' digests again, SHA-512 with SHA-256; digests given as such stay as given. */
-function withSha512(options: VerifyOptions) {
+/**
+ * The statement the bundle carries, read before its signature is checked: it decides
+ * only how much hashing to do, never an answer. Undefined when it cannot be read (the
+ * verification then says why).
+ */
+function unverifiedStatement(json: SerializedBundle): unknown {
+  const payload = (json as { dsseEnvelope?: { payload?: unknown } }).dsseEnvelope?.payload
+  // Base64 holds 3 bytes in 4 characters: a larger one is refused when it is verified.
+  if (typeof payload !== 'string' || payload.length > (MAX_PAYLOAD_BYTES / 3) * 4 + 4)
+    return undefined
+  try {
+    return JSON.parse(Buffer.from(payload, 'base64').toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** The artifacts' digests, SHA-512 with SHA-256 when asked; digests given as such stay as given. */
+function hashAll(options: VerifyOptions, sha512: boolean): ArtifactDigests[] {
   return [
     ...(options.digests ?? []),
-    ...options.artifacts.map((file) => hashArtifactFile(file, ['sha256', 'sha512'])),
+    ...options.artifacts.map((file) =>
+      hashArtifactFile(file, sha512 ? ['sha256', 'sha512'] : ['sha256']),
+    ),
   ]
 }
 
