@@ -16,7 +16,9 @@ export function chooseTokenSource(
   tokenFile: string | undefined,
 ): TokenSource {
   if (tokenFile !== undefined) {
-    // Checked now, before a build it would otherwise fail after; read when signing.
+    // Checked now, before a build it would otherwise fail after, and read again when
+    // signing: a file something refreshes (a projected service-account token) holds a
+    // live token then, where the one read before a long build may have expired.
     // A regular file: a FIFO held the command forever (past Ctrl-C, after the build),
     // and /dev/zero was read until memory ran out.
     // Its shape too, now: said after a build, inside the signer's error, it was exit 3.
@@ -112,7 +114,8 @@ export async function fetchIdentityToken(
   source: TokenSource,
   options: FetchTokenOptions,
 ): Promise<string> {
-  if (source.kind === 'environment') return asJwt(source.token, 'SIGSTORE_ID_TOKEN')
+  // Its shape was checked when the source was chosen.
+  if (source.kind === 'environment') return source.token
   if (source.kind === 'file')
     return asJwt(readTokenFile(source.file), `--identity-token-file ${source.file}`)
   const { request } = await import('undici')

@@ -551,17 +551,17 @@ function loadPublicKey(file: string): crypto.KeyObject {
   const pem = readBounded(file, MAX_KEY_BYTES, `--key ${file}`).toString('utf8')
   // Node reads the first PEM block and ignores the rest: keys after it would not be
   // trusted, whatever the file's author meant.
-  const blocks = pem.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0
-  if (blocks > 1)
+  const kinds = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1])
+  if (kinds.length > 1)
     throw new ReproofError(
       'E_INPUT',
-      `--key ${file}: holds ${blocks} PEM blocks; give each key in a file of its own, with a --key each`,
+      `--key ${file}: holds ${kinds.length} PEM blocks; give each key in a file of its own, with a --key each`,
       { path: file },
     )
   // Node derives a public key from a private key or a certificate as readily: a
   // certificate's validity and identity would go unchecked under a yes, and a private
   // key is not what a verifier should be handed. Only a public key is taken as one.
-  const kind = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1]
+  const kind = kinds[0]
   if (kind !== undefined && kind !== 'PUBLIC KEY')
     throw new ReproofError(
       'E_INPUT',
