@@ -37,6 +37,11 @@ export class Budget {
     private readonly signal?: AbortSignal,
   ) {}
 
+  /** Ctrl-C or SIGTERM: a writer that reads no input (the rewrite from a spool) stops here. */
+  stopIfAborted(): void {
+    throwIfAborted(this.signal)
+  }
+
   spendBytes(n: number, where: string): void {
     throwIfAborted(this.signal)
     this.bytes += n
@@ -61,6 +66,9 @@ export class Budget {
   }
 
   checkRatio(decompressed: number, compressed: number, where: string): void {
+    // A reader that checks only the ratio (a walk of gzip members beside the tar's read)
+    // stops at Ctrl-C too: it ran on for seconds after everything else had stopped.
+    throwIfAborted(this.signal)
     // Tiny inputs are exempt: 100 bytes of zeros compress 1000-fold and harm no one.
     if (
       decompressed > 1024 * 1024 &&

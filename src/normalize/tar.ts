@@ -80,7 +80,7 @@ export async function normalizeTar<T>(
   try {
     const entries = await spoolEntries(input, spool, budget, where)
     const plan = planTar(entries, rules, where)
-    return await use(plan, (output, pool) => writeTar(plan, spool, output, pool))
+    return await use(plan, (output, pool) => writeTar(plan, spool, budget, output, pool))
   } finally {
     fs.closeSync(spool)
     fs.rmSync(spoolPath, { force: true })
@@ -437,6 +437,7 @@ function sameBlocks(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 async function writeTar(
   plan: TarPlan,
   spool: number,
+  budget: Budget,
   output: Writable,
   pool?: BlockPool,
 ): Promise<void> {
@@ -485,6 +486,8 @@ async function writeTar(
     }
     if (data.raw.data.length > 0) continue
     for (let at = 0; at < data.raw.size;) {
+      // Each MiB: the rewrite of a large archive took seconds to hear Ctrl-C.
+      budget.stopIfAborted()
       const n = fs.readSync(
         spool,
         buffer,

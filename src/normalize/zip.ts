@@ -1095,8 +1095,10 @@ function inflate(
         if (keep === undefined) chunks.push(c)
         else keep(c)
       })
+      // What `keep` threw (a limit reached, Ctrl-C) is not the member's fault: called
+      // "corrupt" it was exit 2 for an interrupt, and a nested zip over a limit was kept.
       stream.on('error', (e: Error) => {
-        reject(bad(e.message))
+        reject(e instanceof ReproofError ? e : bad(e.message))
       })
       stream.on('end', () => {
         if (crc >>> 0 !== entry.crc32 >>> 0)

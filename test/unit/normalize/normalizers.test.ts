@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
@@ -26,7 +27,8 @@ import {
   type NormalizeRules,
 } from '../../../src/normalize/rules.js'
 import { normalizeTar } from '../../../src/normalize/tar.js'
-import { normalizeFile } from '../../../src/normalize/normalize-file.js'
+import { normalizeFile, prepareFile } from '../../../src/normalize/normalize-file.js'
+import { gzipMemberRun } from '../../../src/formats/gzip-members.js'
 import { stablePng } from '../../../src/normalize/png.js'
 import { ReproofError } from '../../../src/errors.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
@@ -1092,5 +1094,68 @@ describe('zipFlavor', () => {
     expect(zipFlavor(['a/pkg-1.0.dist-info/RECORD', 'META-INF/MANIFEST.MF'])).toBe('jar')
     expect(zipFlavor(['META-INF/MANIFEST.MF/', 'x.dist-info/RECORDS'])).toBe('zip')
     expect(zipFlavor([])).toBe('zip')
+  })
+})
+
+describe('Ctrl-C while normalizing', () => {
+  // Each stage that reads or writes a large file hears the signal at its next MiB: one
+  // that did not ran on for seconds, or named the interrupt as the input's fault.
+  const interrupted = { code: 'E_INTERRUPTED' }
+  const random = (n: number): Buffer => crypto.randomBytes(n)
+
+  it('stops the rewrite of a tar from its spool', async () => {
+    const controller = new AbortController()
+    const file = (name: string, body: Buffer): Member => {
+      return { name, type: 'file', body, mtime: 1_800_000_000, mode: 0o644, uid: 7, uname: 'u' }
+    }
+    // Out of order, with owners: a rewrite, and its large member read back from the spool.
+    const bytes = await packTar([
+      file('b.bin', random(3 * 1024 * 1024)),
+      file('a', Buffer.from('a')),
+    ])
+    const written = normalizeTar(
+      Readable.from([bytes]),
+      makeTemp(),
+      rules,
+      new Budget(DEFAULT_LIMITS, controller.signal),
+      'x.tar',
+      (plan, write) => {
+        expect(plan.rewrite).toBe(true)
+        controller.abort()
+        const out = new PassThrough()
+        out.resume()
+        return write(out)
+      },
+    )
+    await expect(written).rejects.toMatchObject(interrupted)
+  })
+
+  it('stops the walk of gzip members', async () => {
+    const controller = new AbortController()
+    const file = path.join(makeTemp(), 'x.gz')
+    fs.writeFileSync(file, zlib.gzipSync(random(3 * 1024 * 1024)))
+    controller.abort()
+    const walk = gzipMemberRun(file, new Budget(DEFAULT_LIMITS, controller.signal), (h) =>
+      gzipBodyOffset(h, file),
+    )
+    await expect(walk).rejects.toMatchObject(interrupted)
+  })
+
+  it('names an interrupt, or a limit, in a large zip member as what it is, not as corruption', async () => {
+    const dir = makeTemp()
+    // Stored and over 8 MiB: read as a stream, not in one go.
+    fs.writeFileSync(path.join(dir, 'big.bin'), random(9 * 1024 * 1024))
+    execFileSync('zip', ['-q', '-0', '-X', 'x.zip', 'big.bin'], { cwd: dir })
+    const zip = path.join(dir, 'x.zip')
+    const controller = new AbortController()
+    controller.abort()
+    const out = path.join(dir, 'out.zip')
+    await expect(
+      prepareFile(zip, out, rules, DEFAULT_LIMITS, controller.signal),
+    ).rejects.toMatchObject(interrupted)
+    const limited = prepareFile(zip, out, rules, { ...DEFAULT_LIMITS, maxBytes: 1024 * 1024 })
+    await expect(limited).rejects.toMatchObject({ context: { limit: '--max-bytes' } })
+    await expect(limited).rejects.not.toThrow(/corrupt/)
+    expect(fs.readdirSync(dir).sort()).toEqual(['big.bin', 'x.zip'])
   })
 })
