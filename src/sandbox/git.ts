@@ -21,7 +21,11 @@ export interface GitSource {
    * repository's branch", which a commit not pushed is not.
    */
   ref: string | undefined
-  /** The branch checked out, when its upstream does not hold HEAD (none, or not pushed). */
+  /**
+   * The branch checked out, when its upstream does not hold HEAD (none, or not pushed):
+   * for the warning only. Kept apart from `ref` rather than as a flag beside it, so that
+   * what reads `ref` into a record can only ever find one it may claim.
+   */
   unpushedRef?: string
   /** Tracked paths below the source dir, relative to it, in the name form (exact bytes). */
   files: string[]
