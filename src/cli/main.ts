@@ -10,6 +10,7 @@ import { gateCommand } from './gate-command.js'
 import { verifyCommand } from './verify-command.js'
 import { reportError, type Streams } from './output.js'
 import { refuseMangledArguments } from './raw-arguments.js'
+import { refuseRepeatedOptions } from './given-once.js'
 
 /**
  * Parses the command line, runs one command, and returns the exit code. Every error,
@@ -63,6 +64,7 @@ export async function main(
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
     command.exitOverride().configureOutput(output(streams)).configureHelp(HELP)
   }
+  refuseRepeatedOptions(program)
 
   try {
     refuseMangledArguments(argv)

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander'
+import { Command } from 'commander'
 import type { VerifyFlags } from '../config/flags.js'
 import type { Streams } from './output.js'
 
@@ -49,25 +49,9 @@ export function verifyCommand(
     })
 }
 
-/**
- * Each option taking a value that has no parser of its own may be given once: commander
- * keeps the last of two, so a requirement a script appended after another (two
- * `--certificate-identity`, two `--source-ref`) silently replaced it.
- */
-function givenOnce(command: Command): Command {
-  for (const option of command.options)
-    if ((option.required || option.optional) && option.parseArg === undefined)
-      option.argParser((value: string, previous: unknown) => {
-        if (previous !== undefined)
-          throw new InvalidArgumentError('given twice; give each requirement once')
-        return value
-      })
-  return command
-}
-
 /** The trust options of verify: whose signatures count. */
 export function withTrust(command: Command): Command {
-  return givenOnce(withTrustOptions(command))
+  return withTrustOptions(command)
 }
 
 function withTrustOptions(command: Command): Command {
@@ -94,7 +78,7 @@ function withTrustOptions(command: Command): Command {
 
 /** The trust and policy options of verify, shared with the gate. */
 export function withTrustAndPolicy(command: Command): Command {
-  return givenOnce(withPolicyOptions(withTrust(command)))
+  return withPolicyOptions(withTrust(command))
 }
 
 function withPolicyOptions(command: Command): Command {

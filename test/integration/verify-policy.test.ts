@@ -219,22 +219,86 @@ describe('keyless policy from the certificate', () => {
     }
   })
 
-  it('takes each requirement once: a second would silently replace the first', async () => {
-    for (const [command, twice] of [
-      ['verify', ['--certificate-identity', 'a@x', '--certificate-identity', 'b@x']],
-      ['verify', ['--source-ref', 'refs/tags/v1', '--source-ref', 'refs/heads/dev']],
-      ['gate', ['--builder-id', 'https://ci', '--builder-id', 'https://other']],
-    ] as const) {
-      const run = await runCli([
-        command,
-        ...(command === 'gate' ? ['deploy', '--env', 'prod', '--ledger', 'l.jsonl'] : []),
+  it('takes each option once, in every command: a second would silently replace the first', async () => {
+    const gate = (sub: string, ...rest: string[]): string[] => [
+      'gate',
+      sub,
+      '--env',
+      'prod',
+      ...rest,
+    ]
+    for (const args of [
+      [
+        'verify',
         'x',
         '--bundle',
-        'missing.json',
-        ...twice,
-      ])
-      expect(run.code, twice.join(' ')).toBe(2)
-      expect(run.stderr).toMatch(/given twice; give each requirement once/)
+        'b.json',
+        '--certificate-identity',
+        'a@x',
+        '--certificate-identity',
+        'b@x',
+      ],
+      [
+        'verify',
+        'x',
+        '--bundle',
+        'b.json',
+        '--source-ref',
+        'refs/tags/v1',
+        '--source-ref',
+        'refs/heads/dev',
+      ],
+      ['verify', 'x', '--bundle', 'b.json', '--rebuild', '--temp-dir', 'a', '--temp-dir', 'b'],
+      [
+        ...gate(
+          'deploy',
+          '--ledger',
+          'l.jsonl',
+          '--builder-id',
+          'https://ci',
+          '--builder-id',
+          'https://other',
+        ),
+        'x',
+      ],
+      [
+        ...gate(
+          'deploy',
+          '--ledger',
+          'l.jsonl',
+          '--release-version',
+          '3',
+          '--min-version',
+          '5',
+          '--min-version',
+          '1',
+        ),
+        'x',
+      ],
+      [...gate('deploy', '--ledger', '/nonexistent/l.jsonl', '--ledger', 'l.jsonl'), 'x'],
+      [
+        ...gate(
+          'rollback',
+          '--ledger',
+          'l.jsonl',
+          '--to',
+          'sha256:00',
+          '--reason',
+          'r',
+          '--bundle',
+          'a',
+          '--bundle',
+          'b',
+        ),
+      ],
+      ['gate', 'check', '--ledger', 'l.jsonl', '--state-dir', 's1', '--state-dir', 's2'],
+      ['build', '-o', 'x', '--epoch', '1', '--epoch', '2', '--', 'true'],
+      ['build', '-o', 'x', '-C', 'a', '-C', 'b', '--', 'true'],
+      ['normalize', '--epoch', '1', '--epoch', '2', 'x.zip'],
+    ]) {
+      const run = await runCli(args)
+      expect(run.code, args.join(' ')).toBe(2)
+      expect(run.stderr, args.join(' ')).toMatch(/given twice; give it once/)
     }
   })
 })
