@@ -9,6 +9,12 @@ import { sha256Hex } from '../sha256.js'
 interface GateAnswer {
   why: string
   env: string
+  /**
+   * What a record begins: `ledger` for the first of a ledger that was empty or not there,
+   * `environment` for the first release to its environment; null otherwise. A mistyped
+   * `--ledger` or `--env` starts one, and every rule that reads the past passes there.
+   */
+  begins: 'ledger' | 'environment' | null
   /** Null only for a rollback to a digest never released here: no, whatever verifies. */
   verification: VerifyResult | null
   /** A torn last line found and moved aside while reading the ledger. */
@@ -56,6 +62,7 @@ async function gateWith(
       decision: 'refused',
       why: `${action.to.slice(0, 12)} was never released to ${common.env}; a rollback can only return to a past release`,
       env: common.env,
+      begins: null,
       record: null,
       verification: null,
       recovered: null,
@@ -113,10 +120,24 @@ async function gateWith(
       const recovered = read.recovered ?? null
       if (decision.kind === 'append') {
         const { record } = decision
-        const why = `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}`
+        const begins =
+          read.state.envs.size === 0
+            ? 'ledger'
+            : read.state.envs.has(common.env)
+              ? null
+              : 'environment'
+        const why = `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}${beginsText(begins, common)}`
         return {
           append: { record, bundle, bundleDigest },
-          result: { decision: 'recorded', why, env: common.env, record, verification, recovered },
+          result: {
+            decision: 'recorded',
+            why,
+            env: common.env,
+            begins,
+            record,
+            verification,
+            recovered,
+          },
         }
       }
       return {
@@ -124,6 +145,7 @@ async function gateWith(
           decision: decision.kind === 'noop' ? 'unchanged' : 'refused',
           why: decision.why,
           env: common.env,
+          begins: null,
           record: null,
           verification,
           recovered,
@@ -133,6 +155,15 @@ async function gateWith(
     common.lockTimeoutMs,
     signal,
   )
+}
+
+/** What a first record says of itself, so that a mistyped place is seen at once. */
+function beginsText(begins: GateAnswer['begins'], common: GateCommon): string {
+  if (begins === 'ledger')
+    return `, the first record of ${common.ledger}, which was empty or not there (if a ledger with releases was meant, check --ledger)`
+  if (begins === 'environment')
+    return `, the first release to ${common.env} in this ledger (if an environment with releases was meant, check --env)`
+  return ''
 }
 
 /**

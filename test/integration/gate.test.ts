@@ -64,6 +64,53 @@ describe('reproof gate', () => {
     expect(parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)).toHaveLength(2)
   })
 
+  it('says when a record begins a ledger or an environment: a mistyped --ledger or --env starts one', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const begins = (run: Awaited<ReturnType<typeof deploy>>): unknown =>
+      (JSON.parse(run.stdout) as { begins: unknown }).begins
+    const first = await deploy(ledger, 0)
+    expect([first.code, begins(first)]).toEqual([0, 'ledger'])
+    expect(first.result?.why).toContain(
+      `the first record of ${ledger}, which was empty or not there`,
+    )
+    const next = await deploy(ledger, 1)
+    expect([next.code, begins(next), next.result?.why]).toEqual([
+      0,
+      null,
+      `deploy of ${next.result?.why?.slice(10, 22)} recorded as prod #2`,
+    ])
+    const staging = await gate(ledger, [...deployArgs(0).map((a) => (a === 'prod' ? 'prdo' : a))])
+    expect([staging.code, begins(staging)]).toEqual([0, 'environment'])
+    expect(staging.result?.why).toContain('the first release to prdo in this ledger')
+    expect(begins(await deploy(ledger, 1))).toBeNull()
+  })
+
+  it('refuses a --ledger that looks like a URL but is not git: (exit 2), creating nothing', async () => {
+    const dir = makeTemp()
+    for (const spec of [
+      'GIT:/x/ledger.git#rel',
+      'https://git.example/l.git#l',
+      `file://${dir}/l`,
+    ]) {
+      const run = await runCli(['gate', ...deployArgs(0), '--ledger', spec], {
+        XDG_STATE_HOME: kit.state,
+      })
+      expect(run.code, spec).toBe(2)
+      expect(run.stderr).toMatch(
+        /is not a ledger scheme; a ledger on a git branch is git:<url>#<branch>/,
+      )
+    }
+    // A file name with a colon is still a file, given as a path.
+    expect((await deploy(path.join(dir, 'a:b.jsonl'), 0)).code).toBe(0)
+    expect(fs.readdirSync(dir).filter((f) => !f.startsWith('.'))).toEqual([
+      'a:b.jsonl',
+      'a:b.jsonl.lock',
+      'bundles',
+    ])
+    expect(fs.existsSync(path.join(process.cwd(), 'GIT:'))).toBe(false)
+    expect(fs.existsSync(path.join(process.cwd(), 'https:'))).toBe(false)
+  })
+
   it('refuses a --reason or --actor longer than a record keeps, before anything is recorded (exit 2)', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
