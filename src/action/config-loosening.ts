@@ -17,11 +17,11 @@ type Env = Readonly<Record<string, string | undefined>>
 export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void> {
   const source = path.resolve(cwd, input(env, 'source') ?? '.')
   const config = await loadBuildConfig(source)
-  const noVary = splitList(config.noVary ?? [])
+  const noVary = splitList(config.noVary ?? [], 'reproof.config.json "noVary"')
   if (noVary.length === 0) return
   const { turnedOff } = resolveVariations([{ vary: [], noVary, where: 'reproof.config.json' }])
-  const workflowOff = splitList(list(env, 'no-vary'))
-  const workflowOn = splitList(list(env, 'vary'))
+  const workflowOff = splitList(list(env, 'no-vary'), 'input no-vary')
+  const workflowOn = splitList(list(env, 'vary'), 'input vary')
   const loosened = turnedOff
     .map((t) => t.name)
     .filter(

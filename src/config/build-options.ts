@@ -175,14 +175,14 @@ export function toBuildOptions(
   }
   const variations = resolveVariations([
     {
-      vary: splitList(config.vary ?? []),
-      noVary: splitList(config.noVary ?? []),
+      vary: splitList(config.vary ?? [], 'reproof.config.json "vary"'),
+      noVary: splitList(config.noVary ?? [], 'reproof.config.json "noVary"'),
       where: 'reproof.config.json',
       noVaryName: 'reproof.config.json "noVary"',
     },
     {
-      vary: splitList(flags.vary ?? []),
-      noVary: splitList(flags.noVary ?? []),
+      vary: splitList(flags.vary ?? [], '--vary'),
+      noVary: splitList(flags.noVary ?? [], '--no-vary'),
       where: '--vary/--no-vary',
       noVaryName: '--no-vary',
     },

@@ -35,8 +35,17 @@ export function isVariationName(name: string): name is VariationName {
 }
 
 /** Splits `a,b c` lists as given on the command line or in the config file. */
-export function splitList(values: readonly string[]): string[] {
-  return values.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== '')
+export function splitList(values: readonly string[], where: string): string[] {
+  return values.flatMap((value) => {
+    const names = value.split(/[\s,]+/).filter((v) => v !== '')
+    // `--vary "$UNSET"` asked for something and got the defaults without a word.
+    if (names.length === 0)
+      throw new ReproofError(
+        'E_USAGE',
+        `${where}: an empty value; name variations (${VARIATIONS.join(', ')}, all), or leave it out`,
+      )
+    return names
+  })
 }
 
 /** The variations run B gets, and which of them were asked for by name. */
@@ -71,9 +80,11 @@ export function resolveVariations(
   const turnedOff = new Map<VariationName, string>()
   for (const layer of layers) {
     const add = expand(layer.vary, `${layer.where} vary`)
-    // `no-vary all` means every variation that can be turned off.
+    // `no-vary all` means every variation that can be turned off, and those this layer
+    // names in its vary list are not among them: `--vary umask --no-vary all` is umask
+    // alone, as `--vary all --no-vary umask` is all but umask.
     const remove = expand(layer.noVary, `${layer.where} no-vary`).filter(
-      (name) => !(name === 'path' && !layer.noVary.includes('path')),
+      (name) => !(name === 'path' && !layer.noVary.includes('path')) && !layer.vary.includes(name),
     )
     for (const name of layer.vary) {
       if (name !== 'all' && layer.noVary.includes(name)) {
@@ -92,10 +103,12 @@ export function resolveVariations(
     }
     for (const name of layer.vary) if (isVariationName(name)) explicit.add(name)
     for (const name of remove) {
+      // A default, or one an earlier layer (the config file) asked for: turned off, and
+      // said so, not "not asked for".
+      if (chosen.has(name) || DEFAULT_VARIATIONS.includes(name) || turnedOff.has(name))
+        turnedOff.set(name, layer.noVaryName ?? `${layer.where} no-vary`)
       chosen.delete(name)
       explicit.delete(name)
-      if (DEFAULT_VARIATIONS.includes(name))
-        turnedOff.set(name, layer.noVaryName ?? `${layer.where} no-vary`)
     }
   }
   const names = VARIATIONS.filter((name) => chosen.has(name))

@@ -14,6 +14,7 @@ import { parseBuildConfig } from '../../../src/config/load-config.js'
 import {
   DEFAULT_VARIATIONS,
   resolveVariations,
+  splitList,
   VARIATIONS,
 } from '../../../src/config/variations.js'
 import { codeOf } from '../../helpers.js'
@@ -152,7 +153,36 @@ describe('resolveVariations', () => {
     expect(result).toEqual(VARIATIONS.filter((v) => v !== 'time'))
   })
 
-  it('names the defaults a no-vary list turned off, by the last list that did', () => {
+  it('keeps what a layer names in its vary list when its no-vary list says all', () => {
+    expect(resolveVariations([layer(['umask'], ['all'])])).toEqual({
+      names: ['path', 'umask'],
+      explicit: ['umask'],
+      turnedOff: DEFAULT_VARIATIONS.filter((v) => v !== 'path').map((name) => ({
+        name,
+        by: 'test no-vary',
+      })),
+    })
+  })
+
+  it('names a variation an earlier layer asked for and a later one turned off', () => {
+    const { names: chosen, turnedOff } = resolveVariations([
+      layer(['umask']),
+      { ...layer([], ['all']), noVaryName: '--no-vary' },
+    ])
+    expect(chosen).toEqual(['path'])
+    expect(turnedOff).toContainEqual({ name: 'umask', by: '--no-vary' })
+  })
+
+  it('refuses an empty value in a list of variations', () => {
+    for (const value of ['', ' ', ',', ' , '])
+      expect(
+        codeOf(() => splitList([value], '--vary')),
+        JSON.stringify(value),
+      ).toBe('E_USAGE')
+    expect(splitList(['time,umask', 'tz'], '--vary')).toEqual(['time', 'umask', 'tz'])
+  })
+
+  it('names the variations a no-vary list turned off, by the last list that did', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.subarray([...VARIATIONS]), fc.subarray([...VARIATIONS]))),
@@ -164,9 +194,14 @@ describe('resolveVariations', () => {
             noVaryName: `list ${i}`,
           }))
           const { names: chosen, turnedOff } = resolveVariations(layers)
-          // Exactly the defaults not chosen in the end, each by the last list that removed it.
+          // Exactly those on at some point (a default, or asked for) and not chosen in the
+          // end, each by the last list that removed it.
           expect(turnedOff.map((t) => t.name)).toEqual(
-            DEFAULT_VARIATIONS.filter((v) => !chosen.includes(v)),
+            VARIATIONS.filter(
+              (v) =>
+                !chosen.includes(v) &&
+                (DEFAULT_VARIATIONS.includes(v) || layers.some((l) => l.vary.includes(v))),
+            ),
           )
           for (const { name, by } of turnedOff) {
             const last = layers.findLastIndex((l) => (l.noVary as readonly string[]).includes(name))
