@@ -484,8 +484,9 @@ function keyPass(uri: string): string {
   let u = uri.trim().replace(/^(?:git\+)+/, '')
   const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u)
   if (scp !== null && !u.includes('://')) u = `https://${scp[1]}/${scp[2]}`
-  // Credentials end at the last `@` before the path, as a URL parser reads them.
-  u = u.replace(/^(?:ssh|git|http|https):\/\/(?:[^/]*@)?/, 'https://')
+  // Credentials end at the last `@` before the path, query or fragment, as a URL parser
+  // reads them: `https://evil.example#@github.com/acme/app` is evil.example's.
+  u = u.replace(/^(?:ssh|git|http|https):\/\/(?:[^/?#]*@)?/, 'https://')
   // Every trailing slash and `.git` at once: one a pass made a 40,000-fold `.git` take a minute.
   u = u.replace(/(?:\/|\.git)+$/, '')
   const m = /^https:\/\/([^/]+)(.*)$/.exec(u)

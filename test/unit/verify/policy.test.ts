@@ -704,6 +704,18 @@ describe('repository forms', () => {
     }
   })
 
+  it('takes credentials only from before the path, query or fragment, as a URL parser does', () => {
+    expect(key('https://user:token@github.com/acme/app')).toBe('https://github.com/acme/app')
+    for (const form of [
+      'https://evil.example#@github.com/acme/app',
+      'https://evil.example?@github.com/acme/app',
+      'https://evil.example/x@github.com/acme/app',
+    ]) {
+      expect(key(form), form).not.toBe('https://github.com/acme/app')
+      expect(new URL(form).host, form).toBe('evil.example')
+    }
+  })
+
   it('rewrites only what starts as a URL or an address, and keeps what only looks like one inside', () => {
     expect(key('mirror+ssh://github.com/Acme/App')).toBe('mirror+ssh://github.com/Acme/App')
     expect(key('mirror+https://github.com/Acme/App')).toBe('mirror+https://github.com/Acme/App')
