@@ -18,6 +18,8 @@ export interface SourceListing {
    * each (a directory stands for everything below it), in byte order.
    */
   excludedOutputs: string[]
+  /** In a git work tree, the tracked files an `--exclude` glob left out, in byte order. */
+  excludedTracked: string[]
 }
 
 /**
@@ -62,9 +64,14 @@ export function listSourceEntries(
   const outputs = match(options.outputs, '--out')
   const entries: SourceEntry[] = []
   const excludedOutputs = new Set<string>()
+  const excludedTracked: string[] = []
   for (const rel of listed.map((name) => name.rel).sort(compareNames)) {
     const ancestors = selfAndAncestors(rel)
-    if (ancestors.some((p) => isGitDir(p) || excluded.has(p))) continue
+    if (ancestors.some((p) => isGitDir(p))) continue
+    if (ancestors.some((p) => excluded.has(p))) {
+      if (options.tracked !== undefined) excludedTracked.push(rel)
+      continue
+    }
     // The topmost: `dist` rather than each file below it.
     const output = ancestors.findLast((p) => outputs.has(p))
     if (output !== undefined) {
@@ -74,7 +81,7 @@ export function listSourceEntries(
     const entry = describe(sourceDir, rel)
     if (entry !== undefined) entries.push(entry)
   }
-  return { entries, excludedOutputs: [...excludedOutputs].sort(compareNames) }
+  return { entries, excludedOutputs: [...excludedOutputs].sort(compareNames), excludedTracked }
 }
 
 /** Every path below `root`, `.git` left out. */

@@ -74,11 +74,19 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     )
   const ciRef = await checkedCiRef(options.source, git, callerEnv, warnings)
   const passThrough = resolvePassThrough(options.env, callerEnv)
-  const { entries, excludedOutputs } = listSourceEntries(options.source, {
+  const { entries, excludedOutputs, excludedTracked } = listSourceEntries(options.source, {
     tracked: git?.files,
     exclude: options.exclude,
     outputs: options.outputs,
   })
+  // The build had none of them: it is not of the commit as it is, which a verifier's
+  // --source-digest asks (a tracked file left out can change what is built).
+  if (git !== undefined && excludedTracked.length > 0) {
+    git.dirty = true
+    warnings.push(
+      `--exclude leaves out ${excludedTracked.length} tracked file(s) of commit ${git.commit.slice(0, 12)} (${firstFew(excludedTracked.map(toDisplayText), 5)}): the build had none of them, so the record says the tree differs from the commit`,
+    )
+  }
   if (git === undefined) {
     const built = looksBuilt(options.source, entries)
     if (built.length > 0) warnings.push(builtWarning(built))

@@ -415,6 +415,30 @@ describe('reproof build', () => {
     expect((await built()).written.source.git?.dirty).toBe(false)
   })
 
+  it('calls the tree dirty when --exclude leaves out a tracked file: the build had none of it', async () => {
+    // A file the commit holds and the build never saw (a hardening config, say) can change
+    // what is built, and --source-digest would have passed it as the commit as it is.
+    const source = copyFixture('hello-c')
+    fs.writeFileSync(path.join(source, 'notes.txt'), 'kept out\n')
+    git(source, ['init', '-q'])
+    git(source, ['add', 'Makefile', 'hello.c', 'notes.txt'])
+    git(source, ['commit', '-qm', 'init'])
+    const built = async (extra: string[]) => {
+      const record = path.join(makeTemp(), 'record.json')
+      const run = await build(source, ['-o', 'hello', '--record', record, ...extra, '--', 'make'])
+      expect(run.code, run.stderr).toBe(0)
+      return { run, written: JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord }
+    }
+    const left = await built(['--exclude', 'notes.txt'])
+    expect(left.written.source.git?.dirty).toBe(true)
+    expect(left.run.stderr + left.run.stdout).toContain(
+      '--exclude leaves out 1 tracked file(s) of commit',
+    )
+    // An untracked file left out is no part of the commit: still clean.
+    fs.writeFileSync(path.join(source, 'scratch.log'), 'x\n')
+    expect((await built(['--exclude', 'scratch.log'])).written.source.git?.dirty).toBe(false)
+  })
+
   describe('a dirty tree git status does not see', () => {
     const commit = (dir: string, files: string[]): void => {
       git(dir, ['init', '-q'])
