@@ -7,6 +7,7 @@ import { withRetries, type Attempt, type Backoff } from '../io/retry.js'
 import { ReproofError } from '../errors.js'
 import { asCommit } from '../io/commit-window.js'
 import { runSync } from '../sandbox/process.js'
+import { stripCredentials } from '../sandbox/git.js'
 import { ledgerGitEnv } from '../io/git-env.js'
 import { writeFileAtomicSync } from '../io/atomic-write.js'
 import { recordBytes, toState, type LedgerRecord, type LedgerState } from './decide.js'
@@ -42,22 +43,28 @@ export function parseGitLedgerSpec(spec: string): { url: string; branch: string 
   const hash = rest.lastIndexOf('#')
   const url = hash === -1 ? rest : rest.slice(0, hash)
   const branch = hash === -1 ? 'reproof-ledger' : rest.slice(hash + 1)
+  // Named without the URL's credentials, as everywhere else (see label).
+  const shown = `git:${stripCredentials(url)}${hash === -1 ? '' : `#${branch}`}`
   if (url === '' || url.startsWith('-'))
-    throw new ReproofError('E_USAGE', `--ledger ${spec}: expected git:<url>#<branch>`)
-  // check-ref-format's rules, the part that matters here: no option, no "..", no odd bytes.
+    throw new ReproofError('E_USAGE', `--ledger ${shown}: expected git:<url>#<branch>`)
+  // check-ref-format's rules, the part that matters here: no option, no "..", no odd
+  // bytes, no empty component or one that starts with a dot or ends in .lock, no end in
+  // "/" or ".". A name git refuses was an empty ledger to status and eight failed pushes
+  // ("unknown, retry") to deploy.
   if (
     !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/.test(branch) ||
     branch.includes('..') ||
-    branch.endsWith('.lock')
+    branch.endsWith('.') ||
+    branch.split('/').some((part) => part === '' || part.startsWith('.') || part.endsWith('.lock'))
   )
-    throw new ReproofError('E_USAGE', `--ledger ${spec}: "${branch}" is not a usable branch name`)
+    throw new ReproofError('E_USAGE', `--ledger ${shown}: "${branch}" is not a usable branch name`)
   // A local path made absolute here: git runs in a repository of the gate's own, where
   // `.` was that temporary repository (a release "recorded" there, then deleted).
   let local: string | undefined
   try {
     local = localPath(url)
   } catch {
-    throw new ReproofError('E_USAGE', `--ledger ${spec}: "${url}" has a broken % escape`)
+    throw new ReproofError('E_USAGE', `--ledger ${shown}: the address has a broken % escape`)
   }
   return { url: local === undefined ? url : path.resolve(local), branch }
 }
@@ -145,8 +152,18 @@ export class GitLedger implements Ledger {
     return ledger
   }
 
+  /**
+   * How messages, the JSON and the checkpoint name the ledger: without the URL's user,
+   * password or query, which git leaves out of its own messages (a token in the URL
+   * reached stderr, the error's `path`, and a state dir kept in a CI cache).
+   */
   get label(): string {
-    return `git:${this.url}#${this.branch}`
+    return `git:${stripCredentials(this.url)}#${this.branch}`
+  }
+
+  /** What git said, without the address's password or query (git keeps a query). */
+  private redact(text: string): string {
+    return redactAddress(text, this.url)
   }
 
   /** Where the records are, as errors that name a line say it. */
@@ -399,7 +416,7 @@ export class GitLedger implements Ledger {
             if (this.readBack(commit)) return { done: this.verified(commit, result) }
             throw new ReproofError(
               'E_AMBIGUOUS',
-              `${this.label}: git pushed the record, but the ledger read back from ${this.url} does not hold it: git's settings may send pushes elsewhere (url.<base>.pushInsteadOf, remote.<name>.pushurl), or the server has not caught up. The release may or may not be on this ledger; a retry is safe`,
+              `${this.label}: git pushed the record, but the ledger read back from ${stripCredentials(this.url)} does not hold it: git's settings may send pushes elsewhere (url.<base>.pushInsteadOf, remote.<name>.pushurl), or the server has not caught up. The release may or may not be on this ledger; a retry is safe`,
               { path: this.label },
             )
           }
@@ -458,7 +475,7 @@ export class GitLedger implements Ledger {
     } catch (err) {
       throw new ReproofError(
         'E_LEDGER',
-        `${this.label}: cannot read the ledger: ${gitSaid(err)}`,
+        `${this.label}: cannot read the ledger: ${this.redact(gitSaid(err))}`,
         {},
         { cause: err },
       )
@@ -479,7 +496,7 @@ export class GitLedger implements Ledger {
     } catch (err) {
       throw new ReproofError(
         'E_LEDGER',
-        `${this.label}: cannot fetch the ledger: ${gitSaid(err)}`,
+        `${this.label}: cannot fetch the ledger: ${this.redact(gitSaid(err))}`,
         {},
         { cause: err },
       )
@@ -546,7 +563,7 @@ export class GitLedger implements Ledger {
       const e = err as { code?: string; signal?: string | null }
       if (e.code === 'ETIMEDOUT' || (e.signal !== undefined && e.signal !== null))
         return { kind: 'lost', message: `no answer within ${GIT_TIMEOUT_MS / 1000} s` }
-      return classifyPushFailure(errorText(err))
+      return classifyPushFailure(this.redact(errorText(err)))
     }
   }
 
@@ -625,6 +642,16 @@ export function classifyPushFailure(text: string): PushFailure {
     ) ??
       'no answer')
   if (rejection?.includes('[rejected]') === true) return { kind: 'raced', message }
+  // The remote could not take the ref's lock, or found it moved under it: another push
+  // held it (a server that runs hooks with the lock held, as Gitaly does). A race,
+  // whether or not the branch has moved yet when it is read again.
+  if (
+    rejection !== undefined &&
+    /cannot lock ref|failed to lock|unable to lock|is at [0-9a-f]+ but expected|reference already exists|incorrect old value/i.test(
+      `${rejection}\n${remote.join('\n')}`,
+    )
+  )
+    return { kind: 'raced', message }
   if (rejection !== undefined) return { kind: 'refused', message }
   // No ref was reported on: refused before any ref was looked at, for good (credentials,
   // permissions), or the connection failed. Read from what git and an ssh server said,
@@ -638,6 +665,40 @@ export function classifyPushFailure(text: string): PushFailure {
   )
     return { kind: 'refused', message }
   return { kind: 'lost', message }
+}
+
+/**
+ * `text` with the secrets of `url` (its user, password and query, raw and decoded)
+ * replaced by `***`, and the address itself by its form without them.
+ */
+export function redactAddress(text: string, url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return text.split(url).join(stripCredentials(url))
+  }
+  let out = text.split(url).join(stripCredentials(url))
+  // The user alone is no secret (`ssh://git@host`), and replacing every `git` would
+  // leave nothing to read; beside a password it may be a token.
+  const secrets = [
+    parsed.password === '' ? '' : parsed.username,
+    parsed.password,
+    parsed.search.slice(1),
+  ]
+    .flatMap((raw) => {
+      let decoded = raw
+      try {
+        decoded = decodeURIComponent(raw)
+      } catch {
+        // kept raw
+      }
+      return [raw, decoded]
+    })
+    .filter((secret) => secret.length > 0)
+    .sort((a, b) => b.length - a.length)
+  for (const secret of secrets) out = out.split(secret).join('***')
+  return out
 }
 
 function errorText(err: unknown): string {

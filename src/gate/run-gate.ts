@@ -126,7 +126,7 @@ async function gateWith(
             : read.state.envs.has(common.env)
               ? null
               : 'environment'
-        const why = `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}${beginsText(begins, common)}`
+        const why = `${record.action} of ${digest.slice(0, 12)} recorded as ${common.env} #${record.seq}${beginsText(begins, ledger.label, common.env)}`
         return {
           append: { record, bundle, bundleDigest },
           result: {
@@ -158,11 +158,11 @@ async function gateWith(
 }
 
 /** What a first record says of itself, so that a mistyped place is seen at once. */
-function beginsText(begins: GateAnswer['begins'], common: GateCommon): string {
+function beginsText(begins: GateAnswer['begins'], label: string, env: string): string {
   if (begins === 'ledger')
-    return `, the first record of ${common.ledger}, which was empty or not there (if a ledger with releases was meant, check --ledger)`
+    return `, the first record of ${label}, which was empty or not there (if a ledger with releases was meant, check --ledger)`
   if (begins === 'environment')
-    return `, the first release to ${common.env} in this ledger (if an environment with releases was meant, check --env)`
+    return `, the first release to ${env} in this ledger (if an environment with releases was meant, check --env)`
   return ''
 }
 

@@ -58,6 +58,32 @@ describe('reproof gate with a git ledger', () => {
     )
   })
 
+  it('never says the credentials of the ledger address, in messages, the JSON or the state it keeps', async () => {
+    // Port 9 on loopback: nothing listens, and git says so at once.
+    const ledger = 'git:http://alice:s3cr3tTOKEN@127.0.0.1:9/r.git?private_token=t0k#rel'
+    for (const args of [
+      ['status', '--env', 'prod'],
+      [
+        'deploy',
+        '--env',
+        'prod',
+        '--bundle',
+        release(0).bundle,
+        '--key',
+        kit.pub,
+        release(0).artifact,
+      ],
+    ]) {
+      const run = await gate(ledger, args)
+      expect(run.code, run.stderr).toBe(3)
+      expect(run.stdout + run.stderr, args[0]).toContain('git:http://127.0.0.1:9/r.git#rel')
+      expect(run.stdout + run.stderr, args[0]).not.toMatch(/s3cr3t|t0k|alice/)
+    }
+    const state = path.join(kit.state, 'reproof', 'git-ledgers')
+    for (const file of fs.existsSync(state) ? fs.readdirSync(state) : [])
+      expect(fs.readFileSync(path.join(state, file), 'utf8')).not.toMatch(/s3cr3t|t0k/)
+  })
+
   it('gate check finds a kept bundle missing or edited, naming the record', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)

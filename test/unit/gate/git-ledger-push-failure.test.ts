@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyPushFailure } from '../../../src/gate/git-ledger.js'
+import { classifyPushFailure, redactAddress } from '../../../src/gate/git-ledger.js'
 
 // What git 2.39 prints for `git push --porcelain` (stdout, then stderr).
 describe('classifyPushFailure', () => {
@@ -17,6 +17,20 @@ describe('classifyPushFailure', () => {
         "To /r.git\n!\tabc:refs/heads/releases\t[remote rejected] (pre-receive hook declined)\nDone\nremote: frozen        \nerror: failed to push some refs to '/r.git'",
       ),
     ).toEqual({ kind: 'refused', message: 'pre-receive hook declined: frozen' })
+  })
+
+  it('a ref the remote could not lock, or found moved under it, lost a race', () => {
+    for (const reason of [
+      "failed to update ref: error: cannot lock ref 'refs/heads/rel': Unable to create '/r.git/refs/heads/rel.lock': File exists.",
+      "failed to update ref: cannot lock ref 'refs/heads/rel': is at 1111111 but expected 2222222",
+      'failed to lock',
+    ])
+      expect(
+        classifyPushFailure(
+          `To /r.git\n!\tabc:refs/heads/rel\t[remote rejected] (${reason})\nDone\nerror: failed to push some refs to '/r.git'`,
+        ).kind,
+        reason,
+      ).toBe('raced')
   })
 
   it('credentials or permissions refused before any ref was looked at', () => {
@@ -108,5 +122,22 @@ describe('classifyPushFailure', () => {
     expect(classifyPushFailure('Killed by signal 9').message).toBe('Killed by signal 9')
     expect(classifyPushFailure('the hint: none').message).toBe('the hint: none')
     expect(classifyPushFailure('remote: \nremote: busy').message).toBe('busy')
+  })
+})
+
+describe('redactAddress', () => {
+  it("takes the address's user, password and query out of what git said", () => {
+    const url = 'https://alice:s3cr%2Ft@git.example/r.git?private_token=t0k'
+    const said = `fatal: unable to access 'https://git.example/r.git?private_token=t0k/': 403 for alice s3cr/t ${url}`
+    const out = redactAddress(said, url)
+    expect(out).not.toMatch(/alice|s3cr|t0k/)
+    expect(out).toContain('https://git.example/r.git')
+    expect(redactAddress('git@host: Permission denied', 'ssh://git@host/r.git')).toBe(
+      'git@host: Permission denied',
+    )
+    // A local path has no secret: left as it is.
+    expect(redactAddress('fatal: /srv/r.git: not found', '/srv/r.git')).toBe(
+      'fatal: /srv/r.git: not found',
+    )
   })
 })

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
@@ -14,7 +14,7 @@ describe('git ledger address', () => {
     const url = fc
       .stringMatching(/^[a-z/:.@]{1,30}$/)
       .filter((u) => !u.startsWith('-') && !u.includes('#') && !u.startsWith('file:'))
-    const branch = fc.stringMatching(/^[a-z0-9][a-z0-9/_-]{0,20}$/)
+    const branch = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,9}(\/[a-z0-9][a-z0-9_-]{0,9})?$/)
     fc.assert(
       fc.property(url, branch, (u, b) => {
         const remote = /^[a-z]+:\/\//.test(u) || /^[^/]*:/.test(u)
@@ -34,7 +34,7 @@ describe('git ledger address', () => {
     for (const spelling of ['file:///srv/a b', 'file://localhost/srv/a%20b', 'FILE://x/srv/a b'])
       expect(parseGitLedgerSpec(`git:${spelling}#l`).url, spelling).toBe('/srv/a b')
     expect(() => parseGitLedgerSpec('git:file:///srv/a%zz#l')).toThrow(
-      '--ledger git:file:///srv/a%zz#l: "file:///srv/a%zz" has a broken % escape',
+      '--ledger git:file:///srv/a%zz#l: the address has a broken % escape',
     )
     expect(parseGitLedgerSpec('git:https://example.com/r.git#l').url).toBe(
       'https://example.com/r.git',
@@ -79,6 +79,11 @@ describe('git ledger address', () => {
       '/b',
       'a..b',
       'a.lock',
+      'a/',
+      'a//b',
+      'a/.b',
+      'a.',
+      'x.lock/y',
       'a b',
       'a~1',
       `a${'b'.repeat(100)}`,
@@ -88,6 +93,43 @@ describe('git ledger address', () => {
         `--ledger git:/r#${branch}: "${branch}" is not a usable branch name`,
       )
     expect(parseGitLedgerSpec('git:/r#a.locked').branch).toBe('a.locked')
+  })
+
+  it('takes a branch name exactly when git would make that branch', () => {
+    const name = fc.stringMatching(/^[a-z0-9./_-]{1,12}$/)
+    fc.assert(
+      fc.property(name, (branch) => {
+        let ours = true
+        try {
+          parseGitLedgerSpec(`git:/r#${branch}`)
+        } catch {
+          ours = false
+        }
+        const gits =
+          spawnSync('git', ['check-ref-format', `refs/heads/${branch}`]).status === 0 &&
+          !branch.startsWith('-') &&
+          /^[a-z0-9]/.test(branch)
+        // Ours is stricter in one way only: a name begins with a letter or a digit.
+        expect(ours, branch).toBe(gits)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('names the address without its credentials in every refusal', () => {
+    for (const spec of [
+      'git:https://alice:s3cr3t@git.example/r.git#a..b',
+      'git:https://alice:s3cr3t@git.example/r.git?t=1#a/.b',
+    ]) {
+      let message = ''
+      try {
+        parseGitLedgerSpec(spec)
+      } catch (err) {
+        message = (err as Error).message
+      }
+      expect(message, spec).toMatch(/^--ledger git:https:\/\/git\.example\//)
+      expect(message).not.toContain('s3cr3t')
+    }
   })
 })
 
