@@ -400,10 +400,22 @@ export class GitLedger implements Ledger {
     // unanswered, no later failure can say "nothing was recorded": the server may apply
     // it late (it did not hold it when read back), so a later error is an unknown outcome.
     let unanswered: string | undefined
+    // The commits whose push did not answer, with what each was to answer. One may land
+    // after it was looked for (a server that applies a push after the client gave up on
+    // it): the branch then holds this gate's own record, and a decision made again on it
+    // ("unchanged", or "superseded" once another gate deployed on top) would deny it.
+    const pending: { commit: string; result: T }[] = []
     const outcome = await asCommit(() =>
       withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, (): Attempt<T, PushFailure> => {
         try {
           const read = this.read()
+          const { tip } = read
+          const landed =
+            tip === undefined ? undefined : pending.find((p) => this.contains(tip, p.commit))
+          if (landed !== undefined) return { done: this.verified(landed.commit, landed.result) }
+          // A push that did not answer and is not on the branch now never will be: git
+          // moves a ref only from the commit the push was made on, and the branch has
+          // moved (the same state would have been decided the same way, with a write).
           const { append, result } = step(read)
           if (append === undefined) return { done: result }
           const commit = this.commit(read.tip, read.records, read.state, append)
@@ -422,6 +434,7 @@ export class GitLedger implements Ledger {
           }
           if (pushed.kind === 'lost') {
             unanswered = pushed.message
+            pending.push({ commit, result })
             // Did it land anyway? Only a positive answer from the remote settles it.
             let tip: string | undefined
             try {

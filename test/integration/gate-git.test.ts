@@ -125,6 +125,34 @@ describe('reproof gate with a git ledger', () => {
     expect(read()).toHaveLength(1)
   })
 
+  it('counts its own record as recorded when a push that did not answer lands after it was looked for', async () => {
+    const { bare, ledger, read } = remote()
+    // The first push: its objects kept and the ref moved a second later, after the
+    // connection died; the second push is held, then refused, while the first lands.
+    // Decided again on the branch that then holds its own record, the gate said
+    // "unchanged" (or "superseded", had another gate deployed on top) of a release it
+    // had just recorded.
+    hook(
+      bare,
+      'pre-receive',
+      [
+        'n=$(cat calls 2>/dev/null || echo 0); n=$((n+1)); echo $n > calls',
+        'read old new ref',
+        'if [ $n = 1 ]; then',
+        '  cp -a "$GIT_QUARANTINE_PATH/." objects/',
+        '  (sleep 1; env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git --git-dir=. update-ref "$ref" "$new" "$old") </dev/null >/dev/null 2>&1 &',
+        '  kill -9 $PPID',
+        'fi',
+        'if [ $n = 2 ]; then sleep 2; exit 1; fi',
+      ].join('\n'),
+    )
+    const run = await deploy(ledger, 0)
+    expect([run.code, run.result?.decision], run.stderr).toEqual([0, 'recorded'])
+    expect(run.result?.record?.seq).toBe(1)
+    expect(read()).toHaveLength(1)
+    expect(fs.readFileSync(path.join(bare, 'calls'), 'utf8').trim()).toBe('2')
+  })
+
   it('answers "unknown" (exit 4) when the push result cannot be learned, and the retry is safe', async () => {
     const { bare, ledger, read } = remote()
     const gone = `${bare}.gone`
