@@ -611,7 +611,9 @@ export class GitLedger implements Ledger {
     args: string[],
     options: { input?: string | Buffer; env?: Record<string, string> } = {},
   ): Buffer {
-    return runSync(['git', '-C', this.work, ...args], {
+    // Named with --git-dir, not found from a directory: a user's safe.bareRepository=explicit
+    // (a hardening git recommends) refused every command run in the bare repository by -C.
+    return runSync(['git', `--git-dir=${this.work}`, ...args], {
       ...(options.input === undefined ? {} : { input: options.input }),
       // A gate must never wait on a password prompt.
       env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...options.env },

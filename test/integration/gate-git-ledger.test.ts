@@ -239,7 +239,7 @@ describe('a git ledger racing other gates', () => {
       file,
       [
         '#!/bin/sh',
-        `if [ "$3" = push ] && [ "$(ls ${dir}/raced-* 2>/dev/null | wc -l)" -lt ${times} ]; then`,
+        `if [ "$2" = push ] && [ "$(ls ${dir}/raced-* 2>/dev/null | wc -l)" -lt ${times} ]; then`,
         `  touch ${dir}/raced-$$`,
         `  tip=$(${real} -C ${bare} rev-parse releases)`,
         '  export GIT_AUTHOR_NAME=other GIT_AUTHOR_EMAIL=o@example.com GIT_COMMITTER_NAME=other GIT_COMMITTER_EMAIL=o@example.com',
@@ -287,7 +287,7 @@ describe('a git ledger racing other gates', () => {
       path.join(dir, 'git'),
       [
         '#!/bin/sh',
-        `if [ "$3" = rev-list ] && [ ! -e '${file}' ]; then`,
+        `if [ "$2" = rev-list ] && [ ! -e '${file}' ]; then`,
         `  mkdir -p '${path.dirname(file)}'`,
         `  printf '%s\\n' '{"commit":"${later}","ledger":"${ledger}"}' > '${file}'`,
         'fi',

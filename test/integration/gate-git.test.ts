@@ -84,6 +84,28 @@ describe('reproof gate with a git ledger', () => {
       expect(fs.readFileSync(path.join(state, file), 'utf8')).not.toMatch(/s3cr3t|t0k/)
   })
 
+  it("works under a user's safe.bareRepository=explicit", async () => {
+    const { ledger, read } = remote()
+    const home = makeTemp()
+    fs.writeFileSync(path.join(home, '.gitconfig'), '[safe]\n\tbareRepository = explicit\n')
+    const args = [
+      'gate',
+      'deploy',
+      '--env',
+      'prod',
+      '--bundle',
+      release(0).bundle,
+      '--key',
+      kit.pub,
+    ]
+    const run = await runCli([...args, release(0).artifact, '--ledger', ledger, '--json'], {
+      XDG_STATE_HOME: kit.state,
+      HOME: home,
+    })
+    expect(run.code, run.stderr).toBe(0)
+    expect(read()).toHaveLength(1)
+  })
+
   it('gate check finds a kept bundle missing or edited, naming the record', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
