@@ -11,7 +11,12 @@ import { stripCredentials } from '../sandbox/git.js'
 import { ledgerGitEnv } from '../io/git-env.js'
 import { writeFileAtomicSync } from '../io/atomic-write.js'
 import { recordBytes, toState, type LedgerRecord, type LedgerState } from './decide.js'
-import { firstRewrite, type LedgerCommit } from './ledger-history.js'
+import {
+  firstExtraChange,
+  firstRewrite,
+  type LedgerCommit,
+  type PathChange,
+} from './ledger-history.js'
 import {
   checkAppendable,
   MAX_LEDGER_BYTES,
@@ -269,6 +274,42 @@ export class GitLedger implements Ledger {
       this.gitBytes(['cat-file', 'blob', blob]),
     )
     if (problem !== undefined) throw this.rewritten(`commit ${problem.commit}: ${problem.why}`)
+    const extra = firstExtraChange(base, commits, tipLedger, this.changedPaths(tip, checkpoint))
+    if (extra !== undefined) throw this.rewritten(`commit ${extra.commit}: ${extra.why}`)
+  }
+
+  /** The paths each commit after the checkpoint changed, in one `git log`. */
+  private changedPaths(tip: string, checkpoint: string | undefined): Map<string, PathChange[]> {
+    const out = this.git([
+      '-c',
+      'core.quotePath=true',
+      '-c',
+      'log.showRoot=true',
+      'log',
+      '--no-color',
+      '--no-renames',
+      '--no-ext-diff',
+      '--no-show-signature',
+      '--format=%x00%H',
+      '--name-status',
+      tip,
+      ...(checkpoint === undefined ? [] : [`^${checkpoint}`]),
+      '--',
+    ])
+    const changes = new Map<string, PathChange[]>()
+    for (const entry of out.split('\0').slice(1)) {
+      const [id = '', ...lines] = entry.split('\n')
+      changes.set(
+        id,
+        lines
+          .filter((l) => l !== '')
+          .map((l) => {
+            const tab = l.indexOf('\t')
+            return { status: l.slice(0, tab), path: l.slice(tab + 1) }
+          }),
+      )
+    }
+    return changes
   }
 
   private rewritten(what: string): ReproofError {

@@ -133,3 +133,71 @@ function firstNonAppend(
   }
   return undefined
 }
+
+/** A path one commit changed, as `git log --name-status` lists it (A, M, D...). */
+export interface PathChange {
+  status: string
+  path: string
+}
+
+/**
+ * The first commit that did more than a gate does, once the history is known to append
+ * only: a gate's commit appends exactly one record to ledger.jsonl and adds, at most, the
+ * bundle that record names under bundles/. A second record in one commit, a file beside
+ * them in the store, or a kept bundle replaced or removed (which deploys never read,
+ * and carried forward) is refused here for every command, not only by `check`. Files
+ * outside ledger.jsonl and bundles/ are not the ledger's, and a commit that changes
+ * neither holds no record: both are let be.
+ * Pure: `changes` holds each commit's changed paths, `tip` the tip's ledger.
+ */
+export function firstExtraChange(
+  base: LedgerCommit | undefined,
+  commits: readonly LedgerCommit[],
+  tip: Uint8Array,
+  changes: ReadonlyMap<string, readonly PathChange[]>,
+): HistoryProblem | undefined {
+  const bytes = Buffer.from(tip.buffer, tip.byteOffset, tip.byteLength)
+  let before = base?.ledger?.size ?? 0
+  for (const commit of commits) {
+    const fail = (why: string): HistoryProblem => ({ commit: commit.id, why })
+    const size = commit.ledger?.size ?? 0
+    // Only the ledger and its store are the ledger's: a README beside them is not.
+    const changed = (changes.get(commit.id) ?? []).filter(
+      (c) => c.path === 'ledger.jsonl' || c.path.startsWith('bundles/'),
+    )
+    // A commit that touches neither holds no record (an empty one, one before the first).
+    if (changed.length === 0) continue
+    const appended = bytes.subarray(before, size)
+    let digest: unknown
+    try {
+      digest = (JSON.parse(appended.toString('utf8')) as { bundleDigest?: unknown }).bundleDigest
+    } catch {
+      digest = undefined
+    }
+    for (const { status, path } of changed) {
+      if (path === 'ledger.jsonl' && (status === 'A' || status === 'M')) continue
+      if (
+        status === 'A' &&
+        typeof digest === 'string' &&
+        path === `bundles/${digest}.sigstore.json`
+      )
+        continue
+      return fail(
+        `it ${CHANGE_WORDS[status] ?? `changes (${status})`} ${path}, which a gate never does: each commit appends one record and adds the bundle that record names`,
+      )
+    }
+    let records = 0
+    for (const byte of appended) if (byte === 0x0a) records++
+    if (records !== 1)
+      return fail(`it appends ${records} records; a gate appends one record per commit`)
+    before = size
+  }
+  return undefined
+}
+
+const CHANGE_WORDS: Readonly<Record<string, string>> = {
+  A: 'adds',
+  M: 'changes',
+  D: 'removes',
+  T: 'changes the type of',
+}

@@ -47,15 +47,59 @@ describe('reproof gate with a git ledger', () => {
     fs.appendFileSync(path.join(work, kept), ' ')
     git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qam', 'edit'])
     git(work, ['push', '-q', 'origin', 'releases'])
-    const edited = await gate(ledger, ['check', '--key', kit.pub])
-    expect(edited.code).toBe(3)
-    expect(edited.stderr).toContain(`ledger.jsonl:2: the bundle kept for prod #2 (${kept})`)
+    // Every command stops at that commit, not only check: a deploy carried it forward.
+    const editCommit = git(work, ['rev-parse', 'HEAD']).trim()
+    for (const args of [
+      ['check', '--key', kit.pub],
+      ['status', '--env', 'prod'],
+      [
+        'deploy',
+        '--env',
+        'prod',
+        '--bundle',
+        release(2).bundle,
+        '--key',
+        kit.pub,
+        release(2).artifact,
+      ],
+    ]) {
+      const edited = await gate(ledger, args)
+      expect(edited.code, args[0]).toBe(3)
+      expect(edited.stderr).toContain(
+        `commit ${editCommit}: it changes ${kept}, which a gate never does`,
+      )
+    }
     git(work, ['rm', '-q', kept])
     git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qm', 'remove'])
     git(work, ['push', '-q', 'origin', 'releases'])
     expect((await gate(ledger, ['check', '--key', kit.pub])).stderr).toContain(
-      `(${kept}) is missing`,
+      `commit ${editCommit}: it changes ${kept}`,
     )
+    expect(read()).toHaveLength(3)
+  })
+
+  it('stops every command at a commit that adds a file to the store, or two records at once', async () => {
+    for (const how of ['a file beside', 'two records'] as const) {
+      const { bare, ledger } = remote()
+      await deploy(ledger, 0)
+      const work = makeTemp()
+      git(work, ['clone', '-q', '--branch', 'releases', bare, '.'])
+      if (how === 'a file beside') fs.writeFileSync(path.join(work, 'bundles', 'notes.txt'), 'x\n')
+      else {
+        const [line] = fs.readFileSync(path.join(work, 'ledger.jsonl'), 'utf8').split('\n')
+        fs.appendFileSync(path.join(work, 'ledger.jsonl'), `${line ?? ''}\n${line ?? ''}\n`)
+      }
+      git(work, ['add', '-A'])
+      git(work, ['-c', 'user.name=m', '-c', 'user.email=m@example', 'commit', '-qm', how])
+      git(work, ['push', '-q', 'origin', 'releases'])
+      const run = await deploy(ledger, 1)
+      expect(run.code, how).toBe(3)
+      expect(run.stderr, how).toMatch(
+        how === 'a file beside'
+          ? /it adds bundles\/notes\.txt, which a gate never does/
+          : /it appends 2 records/,
+      )
+    }
   })
 
   it('never says the credentials of the ledger address, in messages, the JSON or the state it keeps', async () => {
