@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import fs from 'node:fs'
 import { PassThrough, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -107,17 +108,17 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
     const many = members.length > 1 ? `s (${members.length} members)` : ''
     job.said.changes = membersHeaderChanges(members).map((c) => `gzip header${many}: ${c}`)
     return job.write(async (out) => {
+      // Copied by hand: a pipeline into `out` per member left its listeners there, and a
+      // file of many members (bgzip writes thousands) printed Node's leak warning.
       for (const member of members) {
-        out.write(stableGzipHeader(member.header))
-        await pipeline(
-          fs.createReadStream(input, {
-            start: member.body,
-            end: member.trailer + 7,
-            highWaterMark: MiB,
-          }),
-          out,
-          { end: false },
-        )
+        if (!out.write(stableGzipHeader(member.header))) await once(out, 'drain')
+        const body = fs.createReadStream(input, {
+          start: member.body,
+          end: member.trailer + 7,
+          highWaterMark: MiB,
+        })
+        for await (const chunk of body as AsyncIterable<Buffer>)
+          if (!out.write(chunk)) await once(out, 'drain')
       }
       out.end()
     })
