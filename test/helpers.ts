@@ -96,6 +96,8 @@ export async function signedMakeBuild(
 
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv
+  /** Where it runs (default: the tests' own directory). */
+  cwd?: string
   onStderr?: (text: string, child: ReturnType<typeof spawn>) => void
   /** Sends SIGTERM this long after the start, as a CI runner cancelling a step does. */
   killAfterMs?: number
@@ -116,6 +118,7 @@ export function spawnProgram(argv: string[], options: SpawnOptions = {}): Promis
   const [file = '', ...args] = argv
   return new Promise((resolve) => {
     const child = spawn(file, args, {
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: options.env ?? { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
