@@ -11,6 +11,7 @@ import {
   renderHistory,
   renderStatus,
   tornLine,
+  UNANCHORED,
 } from './views/gate.js'
 import { useColor, type Streams } from './output.js'
 
@@ -25,6 +26,11 @@ export async function gateAction(
   const print = (json: unknown, text: string): void => {
     streams.stdout.write(flags.json === true ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`)
   }
+  // On stderr in either form (the JSON has `unanchored` too): the answer stands, and
+  // what it could not see is said where a person reads.
+  const warnIfUnanchored = (read: { unanchored: boolean }): void => {
+    if (read.unanchored) streams.stderr.write(`reproof: warning: ${UNANCHORED}\n`)
+  }
   switch (sub) {
     case 'deploy':
     case 'rollback': {
@@ -35,6 +41,7 @@ export async function gateAction(
       checkPolicyFitsTrust(common.policy, common.trust)
       const result = await runGate(action, common, signal)
       print(result, renderGateResult(result, useColor(streams.stdout, streams.env)))
+      warnIfUnanchored(result)
       return result.decision === 'refused' ? EXIT.no : EXIT.yes
     }
     case 'check': {
@@ -47,11 +54,13 @@ export async function gateAction(
       checkPolicyFitsTrust(options.policy, options.trust)
       const result = await runGateCheck(options)
       print(result, renderGateCheck(result))
+      warnIfUnanchored(result)
       return EXIT.yes
     }
     case 'history': {
       const options = toGateRead(flags, streams.env)
-      const { records, recovered } = await runGateHistory(options)
+      const { records, recovered, unanchored } = await runGateHistory(options)
+      warnIfUnanchored({ unanchored })
       // The JSON answer stays the list of records; a torn line moved aside is said on
       // stderr, in either form.
       print(records, renderHistory(records, options.env))
@@ -61,6 +70,7 @@ export async function gateAction(
     case 'status': {
       const status = await runGateStatus(toGateRead(flags, streams.env))
       print(status, renderStatus(status))
+      warnIfUnanchored(status)
       if (status.recovered !== null && flags.json === true)
         streams.stderr.write(`reproof: ${tornLine(status.recovered)}\n`)
       return EXIT.yes

@@ -234,7 +234,12 @@ export class GitLedger implements Ledger {
     if (checkpoints.length < this.checkpointFiles.length || tip !== checkpoint)
       this.saveCheckpoint(tip)
     return Object.assign(
-      ledgerRead(ruledState(records, this.recordsLabel, 1), () => records, undefined),
+      ledgerRead(
+        ruledState(records, this.recordsLabel, 1),
+        () => records,
+        undefined,
+        checkpoint === undefined && records.length > 0,
+      ),
       { tip },
     )
   }

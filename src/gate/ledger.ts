@@ -143,6 +143,13 @@ export interface LedgerRead {
   readonly records: LedgerRecord[]
   /** Where a torn last line was moved, when one was found. */
   recovered: string | undefined
+  /**
+   * The ledger held records and this machine kept no checkpoint of it (another state
+   * dir, a CI runner's fresh one): its records were checked against each other, not
+   * against what this machine verified before, so a ledger cut back or rewritten before
+   * this read cannot be seen. Said by every command; this read is the checkpoint from now.
+   */
+  unanchored: boolean
 }
 
 /**
@@ -173,6 +180,7 @@ export function ledgerRead(
   state: LedgerState,
   records: () => LedgerRecord[],
   recovered: string | undefined,
+  unanchored = false,
 ): LedgerRead {
   let parsed: LedgerRecord[] | undefined
   return {
@@ -182,6 +190,7 @@ export function ledgerRead(
       return parsed
     },
     recovered,
+    unanchored,
   }
 }
 
@@ -728,7 +737,15 @@ export class FileLedger implements Ledger {
       const fd = fs.openSync(this.real, 'r+')
       this.durability.fsync(fd)
       fs.closeSync(fd)
-      return { ...whole, read: ledgerRead(whole.read.state, () => whole.read.records, recovered) }
+      return {
+        ...whole,
+        read: ledgerRead(
+          whole.read.state,
+          () => whole.read.records,
+          recovered,
+          whole.read.unanchored,
+        ),
+      }
     }
     return this.checked(bytes, recovered)
   }
@@ -740,17 +757,22 @@ export class FileLedger implements Ledger {
    */
   private checked(bytes: Buffer, recovered: string | undefined): CheckedRead {
     const checkpoint = this.loadCheckpoint()
-    const fromStart = (): CheckedRead => {
+    const fromStart = (unanchored = false): CheckedRead => {
       const records = parseLedger(bytes.toString('utf8'), this.file)
       return {
-        read: ledgerRead(ruledState(records, this.file, 1), () => records, recovered),
+        read: ledgerRead(
+          ruledState(records, this.file, 1),
+          () => records,
+          recovered,
+          unanchored && records.length > 0,
+        ),
         bytes: bytes.length,
         records: records.length,
         hash: crypto.createHash('sha256').update(bytes),
       }
     }
     if (checkpoint === undefined) {
-      const read = fromStart()
+      const read = fromStart(true)
       this.saveCheckpoint(verifiedBy(read))
       return read
     }

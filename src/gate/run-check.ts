@@ -25,6 +25,8 @@ export interface GateCheckResult {
   legacy: number
   /** A torn last line found and moved aside while reading the ledger. */
   recovered: string | null
+  /** No checkpoint of this ledger on this machine before this read (see LedgerRead). */
+  unanchored: boolean
 }
 
 /**
@@ -39,7 +41,7 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
   // 1. Read: the same lock (or fetch) as a write, so a torn tail is recovered by one reader only.
   const ledger = openLedger(options.ledger, options)
   try {
-    const { records, recovered } = await ledger.transact(
+    const { records, recovered, unanchored } = await ledger.transact(
       (r) => ({ result: r }),
       options.lockTimeoutMs,
     )
@@ -121,6 +123,7 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
       reverified: records.filter((r) => r.format === 2).length,
       legacy: records.filter((r) => r.format === undefined).length,
       recovered: recovered ?? null,
+      unanchored,
     }
   } finally {
     ledger.close()

@@ -19,6 +19,8 @@ interface GateAnswer {
   verification: VerifyResult | null
   /** A torn last line found and moved aside while reading the ledger. */
   recovered: string | null
+  /** No checkpoint of this ledger on this machine before this read (see LedgerRead). */
+  unanchored: boolean
 }
 
 /** A gate's answer: a record exactly when one was written. */
@@ -66,6 +68,7 @@ async function gateWith(
       record: null,
       verification: null,
       recovered: null,
+      unanchored: false,
     }
   const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, past)
 
@@ -118,6 +121,7 @@ async function gateWith(
       // 4. Acknowledge only after the write: transact returns once the record is durable.
       // The same keys, in the same order, whatever the decision: the --json answer reads alike.
       const recovered = read.recovered ?? null
+      const { unanchored } = read
       if (decision.kind === 'append') {
         const { record } = decision
         const begins =
@@ -137,6 +141,7 @@ async function gateWith(
             record,
             verification,
             recovered,
+            unanchored,
           },
         }
       }
@@ -149,6 +154,7 @@ async function gateWith(
           record: null,
           verification,
           recovered,
+          unanchored,
         },
       }
     },

@@ -15,6 +15,8 @@ export interface GateStatus {
    * was none. Said by every command that reads: a line cut off is never silent.
    */
   recovered: string | null
+  /** No checkpoint of this ledger on this machine before this read (see LedgerRead). */
+  unanchored: boolean
 }
 
 /** `gate status`: the current release of an environment, from the checked ledger. */
@@ -26,17 +28,19 @@ export async function runGateStatus(options: GateReadOptions): Promise<GateStatu
     current: state?.current ?? null,
     seq: state?.seq ?? 0,
     recovered: read.recovered ?? null,
+    unanchored: read.unanchored,
   }
 }
 
 /** `gate history`: an environment's records, oldest first, from the checked ledger. */
 export async function runGateHistory(
   options: GateReadOptions,
-): Promise<{ records: LedgerRecord[]; recovered: string | null }> {
+): Promise<{ records: LedgerRecord[]; recovered: string | null; unanchored: boolean }> {
   const read = await readLedger(options)
   return {
     records: read.records.filter((r) => r.env === options.env),
     recovered: read.recovered ?? null,
+    unanchored: read.unanchored,
   }
 }
 

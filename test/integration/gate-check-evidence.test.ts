@@ -53,7 +53,15 @@ describe('gate check verifies the evidence of every record, not only the links',
     const run = await check(ledger)
     expect([run.code, JSON.parse(run.stdout)], run.stderr).toEqual([
       0,
-      { ok: true, records: 1, bundles: 1, reverified: 1, legacy: 0, recovered: null },
+      {
+        ok: true,
+        records: 1,
+        bundles: 1,
+        reverified: 1,
+        legacy: 0,
+        recovered: null,
+        unanchored: true,
+      },
     ])
   })
 
@@ -299,7 +307,15 @@ describe('gate check verifies the evidence of every record, not only the links',
     const run = await check(ledger)
     expect([run.code, JSON.parse(run.stdout)], run.stderr).toEqual([
       0,
-      { ok: true, records: 1, bundles: 1, reverified: 0, legacy: 1, recovered: null },
+      {
+        ok: true,
+        records: 1,
+        bundles: 1,
+        reverified: 0,
+        legacy: 1,
+        recovered: null,
+        unanchored: true,
+      },
     ])
     // Still checked for what it names: another digest is refused.
     fs.writeFileSync(ledger, forge(legacy.map((r) => ({ ...r, digest: release(1).digest }))))
@@ -398,7 +414,15 @@ describe('gate check verifies the evidence of every record, not only the links',
     const run = await check(ledger)
     expect([run.code, JSON.parse(run.stdout)], run.stderr).toEqual([
       0,
-      { ok: true, records: 3, bundles: 3, reverified: 3, legacy: 0, recovered: null },
+      {
+        ok: true,
+        records: 3,
+        bundles: 3,
+        reverified: 3,
+        legacy: 0,
+        recovered: null,
+        unanchored: true,
+      },
     ])
   })
 

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
 import {
   deploy,
+  freshGate,
   gate,
   hook,
   kit,
@@ -38,7 +39,15 @@ describe('reproof gate with a git ledger', () => {
     const check = await gate(ledger, ['check', '--key', kit.pub])
     expect([check.code, JSON.parse(check.stdout)]).toEqual([
       0,
-      { ok: true, records: 3, bundles: 2, reverified: 3, legacy: 0, recovered: null },
+      {
+        ok: true,
+        records: 3,
+        bundles: 2,
+        reverified: 3,
+        legacy: 0,
+        recovered: null,
+        unanchored: false,
+      },
     ])
     // Someone with push access edits a kept bundle in a fast-forward commit.
     const work = makeTemp()
@@ -126,6 +135,23 @@ describe('reproof gate with a git ledger', () => {
     const state = path.join(kit.state, 'reproof', 'git-ledgers')
     for (const file of fs.existsSync(state) ? fs.readdirSync(state) : [])
       expect(fs.readFileSync(path.join(state, file), 'utf8')).not.toMatch(/s3cr3t|t0k/)
+  })
+
+  it('says when this machine kept no checkpoint of the branch, once', async () => {
+    const { ledger } = remote()
+    await deploy(ledger, 0)
+    const elsewhere = freshGate()
+    const first = await elsewhere(ledger, ['status', '--env', 'prod'])
+    expect([first.code, (JSON.parse(first.stdout) as { unanchored: boolean }).unanchored]).toEqual([
+      0,
+      true,
+    ])
+    expect(first.stderr).toMatch(/^reproof: warning: this machine kept no checkpoint/)
+    const again = await elsewhere(ledger, ['status', '--env', 'prod'])
+    expect([
+      (JSON.parse(again.stdout) as { unanchored: boolean }).unanchored,
+      again.stderr,
+    ]).toEqual([false, ''])
   })
 
   it("works under a user's safe.bareRepository=explicit", async () => {

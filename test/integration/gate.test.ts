@@ -5,7 +5,17 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
-import { deploy, deployArgs, gate, kit, race, release, rollback, useGateKit } from '../gate-kit.js'
+import {
+  deploy,
+  deployArgs,
+  freshGate,
+  gate,
+  kit,
+  race,
+  release,
+  rollback,
+  useGateKit,
+} from '../gate-kit.js'
 import { BIN, cleanupTemp, makeTemp, runCli, spawnCli } from '../helpers.js'
 import { resigner } from '../resigner.js'
 import { REAL_BUNDLE, REAL_IDENTITY, REAL_ROOT, REAL_TGZ } from '../real-sigstore.js'
@@ -83,6 +93,31 @@ describe('reproof gate', () => {
     expect([staging.code, begins(staging)]).toEqual([0, 'environment'])
     expect(staging.result?.why).toContain('the first release to prdo in this ledger')
     expect(begins(await deploy(ledger, 1))).toBeNull()
+  })
+
+  it('says when this machine kept no checkpoint of the ledger: a cut before the read cannot be seen', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const here = freshGate()
+    for (const i of [0, 1, 2]) expect((await here(ledger, deployArgs(i))).code).toBe(0)
+    const anchored = (run: { stdout: string }): unknown =>
+      (JSON.parse(run.stdout) as { unanchored: unknown }).unanchored
+    const status = (gate: ReturnType<typeof freshGate>) => gate(ledger, ['status', '--env', 'prod'])
+    const known = await status(here)
+    expect([known.code, anchored(known), known.stderr]).toEqual([0, false, ''])
+    // Cut back to its first record: this machine stops; one with no checkpoint cannot
+    // tell, answers from it, and says what it could not see.
+    const [first] = fs.readFileSync(ledger, 'utf8').split('\n')
+    fs.writeFileSync(ledger, `${first ?? ''}\n`)
+    expect((await status(here)).code).toBe(3)
+    const elsewhere = freshGate()
+    const blind = await status(elsewhere)
+    expect([blind.code, anchored(blind)]).toEqual([0, true])
+    expect(blind.stderr).toMatch(
+      /^reproof: warning: this machine kept no checkpoint of this ledger/,
+    )
+    const deployed = await elsewhere(ledger, deployArgs(1))
+    expect([deployed.code, anchored(deployed)]).toEqual([0, false])
+    expect(deployed.stderr).toBe('')
   })
 
   it('refuses a --ledger that looks like a URL but is not git: (exit 2), creating nothing', async () => {
@@ -254,6 +289,7 @@ describe('reproof gate', () => {
       current: null,
       seq: 0,
       recovered: null,
+      unanchored: false,
     })
     const history = await runCli(
       ['gate', 'history', '--env', 'prod', '--json', '--ledger', ledger],

@@ -57,3 +57,7 @@ export function renderStatus(status: GateStatus): string {
 export function tornLine(recovered: string): string {
   return `a torn last line of the ledger (a crash mid-append, or a record cut short) was moved to ${shown(recovered)}`
 }
+
+/** What a read without this machine's checkpoint of the ledger could not see. */
+export const UNANCHORED =
+  "this machine kept no checkpoint of this ledger (another --state-dir, or a CI runner's fresh one): its records were checked against each other, not against what was verified here before, so a ledger cut back or rewritten before now cannot be seen; this read is the checkpoint from now on (keep the state dir, as docs/ledger.md says)"
