@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parseLedger } from '../../src/gate/ledger.js'
 import {
   deploy,
+  deployArgs,
   freshGate,
   gate,
   hook,
@@ -58,20 +59,7 @@ describe('reproof gate with a git ledger', () => {
     git(work, ['push', '-q', 'origin', 'releases'])
     // Every command stops at that commit, not only check: a deploy carried it forward.
     const editCommit = git(work, ['rev-parse', 'HEAD']).trim()
-    for (const args of [
-      ['check', '--key', kit.pub],
-      ['status', '--env', 'prod'],
-      [
-        'deploy',
-        '--env',
-        'prod',
-        '--bundle',
-        release(2).bundle,
-        '--key',
-        kit.pub,
-        release(2).artifact,
-      ],
-    ]) {
+    for (const args of [['check', '--key', kit.pub], ['status', '--env', 'prod'], deployArgs(2)]) {
       const edited = await gate(ledger, args)
       expect(edited.code, args[0]).toBe(3)
       expect(edited.stderr).toContain(
@@ -114,19 +102,7 @@ describe('reproof gate with a git ledger', () => {
   it('never says the credentials of the ledger address, in messages, the JSON or the state it keeps', async () => {
     // Port 9 on loopback: nothing listens, and git says so at once.
     const ledger = 'git:http://alice:s3cr3tTOKEN@127.0.0.1:9/r.git?private_token=t0k#rel'
-    for (const args of [
-      ['status', '--env', 'prod'],
-      [
-        'deploy',
-        '--env',
-        'prod',
-        '--bundle',
-        release(0).bundle,
-        '--key',
-        kit.pub,
-        release(0).artifact,
-      ],
-    ]) {
+    for (const args of [['status', '--env', 'prod'], deployArgs(0)]) {
       const run = await gate(ledger, args)
       expect(run.code, run.stderr).toBe(3)
       expect(run.stdout + run.stderr, args[0]).toContain('git:http://127.0.0.1:9/r.git#rel')
@@ -158,17 +134,7 @@ describe('reproof gate with a git ledger', () => {
     const { ledger, read } = remote()
     const home = makeTemp()
     fs.writeFileSync(path.join(home, '.gitconfig'), '[safe]\n\tbareRepository = explicit\n')
-    const args = [
-      'gate',
-      'deploy',
-      '--env',
-      'prod',
-      '--bundle',
-      release(0).bundle,
-      '--key',
-      kit.pub,
-    ]
-    const run = await runCli([...args, release(0).artifact, '--ledger', ledger, '--json'], {
+    const run = await runCli(['gate', ...deployArgs(0), '--ledger', ledger, '--json'], {
       XDG_STATE_HOME: kit.state,
       HOME: home,
     })
