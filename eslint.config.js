@@ -28,6 +28,23 @@ export default tseslint.config(
     },
   },
   {
+    // Every program reproof starts goes through src/child-process.ts, which closes the
+    // descriptors its caller left open before the first one.
+    files: ['src/**/*.ts'],
+    ignores: ['src/child-process.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:child_process', 'child_process'].map((name) => ({
+            name,
+            message: 'start programs through src/child-process.ts',
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {

@@ -13,7 +13,8 @@ const O_CLOEXEC = 0o2000000
  * Node process gave is kept. Linux only: elsewhere there is no /proc to read, and
  * nothing is closed. Returns the descriptors closed.
  *
- * Called before a program is first started (`beforeFirstChild`), not at start-up: a
+ * Called before a program is first started (`beforeFirstChild`, through the one door to
+ * node:child_process), not at start-up: a
  * command that starts none (diff, gate status) pays nothing, and a descriptor the caller
  * left open keeps its number until then, so Node's own never take its place.
  */
@@ -50,7 +51,7 @@ export function closeInheritedDescriptors(): number[] {
 
 let closedOnce = false
 
-/** closeInheritedDescriptors, once per process: every place that starts a program calls it. */
+/** closeInheritedDescriptors, once per process: src/child-process.ts calls it before each start. */
 export function beforeFirstChild(): void {
   if (closedOnce) return
   closedOnce = true

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn } from '../child-process.js'
 import { PassThrough, Readable, Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
@@ -8,7 +8,6 @@ import type { Compression } from './compressions.js'
 import { fromNameBytes } from '../file-names.js'
 import { isoTime } from './member.js'
 import { zstdContent } from './zstd-frames.js'
-import { beforeFirstChild } from '../inherited-descriptors.js'
 
 const GZIP_OS: Record<number, string> = {
   0: 'FAT',
@@ -240,7 +239,6 @@ function xzCheck(head: Buffer): number | undefined {
  */
 function xzProgram(input: Readable, label: string): Readable {
   const out = new PassThrough()
-  beforeFirstChild()
   const child = spawn('xz', ['-dcq', `--memlimit-decompress=${XZ_MEMORY_LIMIT}`], {
     stdio: ['pipe', 'pipe', 'pipe'],
   })

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process'
+import { spawn } from '../child-process.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import { ReproofError } from '../errors.js'
-import { beforeFirstChild } from '../inherited-descriptors.js'
 
 /** What flock(1) answers when the wait ran out, chosen apart from its error statuses. */
 const TIMED_OUT = 75
@@ -82,7 +81,6 @@ function acquire(
       reject(interrupted())
       return
     }
-    beforeFirstChild()
     const child = spawn(
       'flock',
       ['--exclusive', '--wait', seconds, '--conflict-exit-code', String(TIMED_OUT), '3'],

@@ -1,10 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from '../child-process.js'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import { ReproofError } from '../errors.js'
-import { beforeFirstChild } from '../inherited-descriptors.js'
 
-/** The only module that starts processes: small queries, and build runs. */
+/** Small queries, and build runs: the programs reproof starts, through src/child-process.ts. */
 
 export interface CapturedResult {
   code: number | null
@@ -38,7 +37,6 @@ export function runSync(
 ): Buffer {
   const [file, ...args] = argv
   if (file === undefined) throw new TypeError('runSync: empty argv')
-  beforeFirstChild()
   return execFileSync(file, args, {
     // stdio given either way: without it, execFileSync also copies the child's stderr to
     // this process's, which reached the log unfiltered (in the Action, past the filter
@@ -68,7 +66,6 @@ export function runCaptured(
 ): Promise<CapturedResult> {
   const [file, ...args] = argv
   if (file === undefined) throw new TypeError('runCaptured: empty argv')
-  beforeFirstChild()
   return new Promise((resolve) => {
     let child: ChildProcess
     try {
@@ -168,7 +165,6 @@ const PIPE_DRAIN_MS = 2000
 export function startBuildProcess(options: BuildProcessOptions, marker: string): BuildProcess {
   const [file, ...args] = options.argv
   if (file === undefined) throw new TypeError('startBuildProcess: empty argv')
-  beforeFirstChild()
   const stdout = fs.openSync(options.stdoutLog, 'w')
   const stderr = fs.openSync(options.stderrLog, 'w')
   const child = spawn(file, args, {
@@ -393,7 +389,6 @@ export interface Holder {
 export function startHolder(argv: readonly string[], env: Record<string, string>): Holder {
   const [file, ...args] = argv
   if (file === undefined) throw new TypeError('startHolder: empty argv')
-  beforeFirstChild()
   const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] })
   const lines: string[] = []
   const waiting: ((line: string | undefined) => void)[] = []
