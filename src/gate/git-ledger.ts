@@ -125,7 +125,9 @@ export class GitLedger implements Ledger {
      * helpers), without what would point git at another repository.
      */
     private readonly env: Readonly<Record<string, string | undefined>>,
-  ) {}
+  ) {
+    this.label = `git:${stripCredentials(url)}#${branch}`
+  }
 
   /**
    * Opens the ledger on `branch` of `url`: a temporary bare repository to fetch into, and
@@ -162,9 +164,7 @@ export class GitLedger implements Ledger {
    * password or query, which git leaves out of its own messages (a token in the URL
    * reached stderr, the error's `path`, and a state dir kept in a CI cache).
    */
-  get label(): string {
-    return `git:${stripCredentials(this.url)}#${this.branch}`
-  }
+  readonly label: string
 
   /** What git said, without the address's password or query (git keeps a query). */
   private redact(text: string): string {
