@@ -338,6 +338,7 @@ function gateArgv(args: Args): void {
   // Named, never the default in the workspace: a ledger that goes with the job's runner
   // forgets every release, and a superseded one is "recorded" again in the next job.
   args.need('ledger', 'in gate mode (a path or git URL that outlives the job)')
+  args.opt('state-dir')
   if (action === 'deploy') args.need('bundle', 'for a deploy')
   else args.opt('bundle')
   trustArgv(args)

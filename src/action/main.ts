@@ -323,6 +323,7 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
       env: string
       reason?: string
       recovered?: string | null
+      unanchored?: boolean
       verification?: { unchecked?: string[] } | null
     }
     const verdict = `${gate.decision}${gate.reason === undefined ? '' : ` (${gate.reason})`}: ${gate.why}`
@@ -346,10 +347,18 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
         ),
       verdict,
       yes: gate.decision === 'recorded' || gate.decision === 'unchanged',
-      caveats: (gate.verification?.unchecked ?? []).map((u) => `not checked: ${toDisplayText(u)}`),
+      caveats: [
+        // A fresh runner's gate checked the ledger against itself only: said every time,
+        // as the CLI says it on stderr.
+        ...(gate.unanchored === true ? [UNANCHORED_IN_ACTION] : []),
+        ...(gate.verification?.unchecked ?? []).map((u) => `not checked: ${toDisplayText(u)}`),
+      ],
     }
   },
 }
+
+const UNANCHORED_IN_ACTION =
+  "this runner kept no checkpoint of the ledger: its records were checked against each other, not against what an earlier gate verified, so a ledger cut back or rewritten before now cannot be seen; keep input state-dir across jobs (a self-hosted runner's disk, or actions/cache in runs on one branch), and protect the ledger's branch, as docs/action.md says"
 
 /** Text in a summary, shown as it is: escaped, with markdown's and HTML's marks made plain. */
 

@@ -307,6 +307,7 @@ describe('the GitHub Action', () => {
       artifacts: artifact,
       bundle: 'app.sigstore.json',
       'public-key': path.join(keyDir, 'k.pub'),
+      'state-dir': path.join(dir, 'state'),
     }
     const gate = await runAction(deployInputs, dir)
     expect(gate.code, gate.stdout).toBe(0)
@@ -320,6 +321,14 @@ describe('the GitHub Action', () => {
     const again = await runAction(deployInputs, dir)
     expect([again.code, again.outputs.decision], again.stdout).toEqual([0, 'unchanged'])
     expect(again.summary).toMatch(/A torn last line of the ledger was moved to .*torn-/)
+    expect(again.stdout + again.summary).not.toContain('no checkpoint')
+    // A runner that kept nothing of the ledger says so, in the log and in the summary.
+    const fresh = await runAction({ ...deployInputs, 'state-dir': path.join(dir, 'new') }, dir)
+    expect([fresh.code, fresh.outputs.decision], fresh.stdout).toEqual([0, 'unchanged'])
+    expect(fresh.stdout).toMatch(
+      /^::warning title=reproof gate::this runner kept no checkpoint of the ledger: .*input state-dir/m,
+    )
+    expect(fresh.summary).toContain('**warning:** this runner kept no checkpoint of the ledger')
   })
 
   it('reports a build that is not reproducible with exit 1, outputs and the explanation', async () => {
