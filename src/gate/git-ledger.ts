@@ -446,10 +446,11 @@ export class GitLedger implements Ledger {
     // unanswered, no later failure can say "nothing was recorded": the server may apply
     // it late (it did not hold it when read back), so a later error is an unknown outcome.
     let unanswered: string | undefined
-    // The commits whose push did not answer, with what each was to answer. One may land
-    // after it was looked for (a server that applies a push after the client gave up on
-    // it): the branch then holds this gate's own record, and a decision made again on it
-    // ("unchanged", or "superseded" once another gate deployed on top) would deny it.
+    // The commits whose push failed, with what each was to answer. One may land after it
+    // was looked for (a server that applies a push after the client gave up on it), or
+    // have landed whatever git said (a proxy's 403 after the backend took it): the branch
+    // then holds this gate's own record, and a decision made again on it ("unchanged", or
+    // "superseded" once another gate deployed on top) would deny it.
     const pending: { commit: string; result: T }[] = []
     const outcome = await asCommit(() =>
       withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, (): Attempt<T, PushFailure> => {
@@ -478,22 +479,22 @@ export class GitLedger implements Ledger {
               { path: this.label },
             )
           }
-          if (pushed.kind === 'lost') {
-            unanswered = pushed.message
-            pending.push({ commit, result })
-            // Did it land anyway? Only a positive answer from the remote settles it.
-            let tip: string | undefined
-            try {
-              tip = this.fetch()
-            } catch {
-              throw new ReproofError(
-                'E_AMBIGUOUS',
-                `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
-              )
-            }
-            if (tip !== undefined && this.contains(tip, commit))
-              return { done: this.verified(commit, result) }
-          } else if (pushed.kind === 'refused' && this.fetch() === read.tip) {
+          pending.push({ commit, result })
+          if (pushed.kind === 'lost') unanswered = pushed.message
+          // Did it land anyway? Only a positive answer from the remote settles it.
+          let now: string | undefined
+          try {
+            now = this.fetch()
+          } catch (err) {
+            if (pushed.kind !== 'lost') throw err
+            throw new ReproofError(
+              'E_AMBIGUOUS',
+              `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+            )
+          }
+          if (now !== undefined && this.contains(now, commit))
+            return { done: this.verified(commit, result) }
+          if (pushed.kind === 'refused' && now === read.tip) {
             // Refused while the branch stood still: not a race another attempt could win.
             throw new ReproofError(
               'E_ENVIRONMENT',
@@ -560,7 +561,23 @@ export class GitLedger implements Ledger {
         { cause: err },
       )
     }
-    return this.git(['rev-parse', 'refs/ledger/tip']).trim()
+    // The branch names a commit, and nothing else: a tag object there was no ledger a
+    // gate wrote, and became the parent of the next record (git refused it: exit 3,
+    // "internal error").
+    const [tip, type] = this.git([
+      'for-each-ref',
+      '--format=%(objectname) %(objecttype)',
+      'refs/ledger/tip',
+    ])
+      .trim()
+      .split(' ')
+    if (tip === undefined || type !== 'commit')
+      throw new ReproofError(
+        'E_LEDGER',
+        `${this.label}: the branch points at a ${type ?? 'nothing'} (${tip ?? ''}), not a commit; a gate writes only commits there, so the gate stops until a person has looked`,
+        { path: this.label },
+      )
+    return tip
   }
 
   private commit(
@@ -759,6 +776,19 @@ export function redactAddress(text: string, url: string): string {
     .filter((secret) => secret.length > 0)
     .sort((a, b) => b.length - a.length)
   for (const secret of secrets) out = out.split(secret).join('***')
+  // Over http a user without a password is most often a token (`https://<token>@host`):
+  // git names it in its prompts ("could not read Password for 'https://<token>@host'").
+  // Cut where it stands before the host, so that a plain user's name elsewhere stays.
+  if (parsed.password === '' && parsed.username !== '' && /^https?:$/.test(parsed.protocol)) {
+    let decoded = parsed.username
+    try {
+      decoded = decodeURIComponent(parsed.username)
+    } catch {
+      // kept raw
+    }
+    for (const user of new Set([parsed.username, decoded]))
+      out = out.split(`${user}@${parsed.host}`).join(`***@${parsed.host}`)
+  }
   return out
 }
 

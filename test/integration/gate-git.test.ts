@@ -20,6 +20,11 @@ import { cleanupTemp, git, makeTemp, runCli, withOwnTmpdir } from '../helpers.js
 afterEach(cleanupTemp)
 useGateKit()
 
+// In a pre-receive hook: what the server does to apply a push, whatever it answers.
+const KEEP_OBJECTS = 'cp -a "$GIT_QUARANTINE_PATH/." objects/'
+const MOVE_REF =
+  'env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git --git-dir=. update-ref "$ref" "$new" "$old"'
+
 describe('reproof gate with a git ledger', () => {
   it('records each release as one fast-forward commit holding the record and its bundle', async () => {
     const { bare, ledger, read } = remote()
@@ -197,8 +202,8 @@ describe('reproof gate with a git ledger', () => {
         'n=$(cat calls 2>/dev/null || echo 0); n=$((n+1)); echo $n > calls',
         'read old new ref',
         'if [ $n = 1 ]; then',
-        '  cp -a "$GIT_QUARANTINE_PATH/." objects/',
-        '  (sleep 1; env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git --git-dir=. update-ref "$ref" "$new" "$old") </dev/null >/dev/null 2>&1 &',
+        `  ${KEEP_OBJECTS}`,
+        `  (sleep 1; ${MOVE_REF}) </dev/null >/dev/null 2>&1 &`,
         '  kill -9 $PPID',
         'fi',
         'if [ $n = 2 ]; then sleep 2; exit 1; fi',
@@ -209,6 +214,38 @@ describe('reproof gate with a git ledger', () => {
     expect(run.result?.record?.seq).toBe(1)
     expect(read()).toHaveLength(1)
     expect(fs.readFileSync(path.join(bare, 'calls'), 'utf8').trim()).toBe('2')
+  })
+
+  it('counts its own record as recorded when a push git reported refused had landed', async () => {
+    const { bare, ledger, read } = remote()
+    // A proxy that answers 403 after the backend took the push: git says "refused", the
+    // branch holds the gate's commit, and the decision made again on it said
+    // "unchanged" (or "superseded" once another gate deployed on top).
+    hook(
+      bare,
+      'pre-receive',
+      ['read old new ref', KEEP_OBJECTS, MOVE_REF, 'echo "permission denied" >&2', 'exit 1'].join(
+        '\n',
+      ),
+    )
+    const run = await deploy(ledger, 0)
+    expect([run.code, run.result?.decision], run.stderr).toEqual([0, 'recorded'])
+    expect(run.result?.record?.seq).toBe(1)
+    expect(read()).toHaveLength(1)
+  })
+
+  it('stops at a branch that points at a tag, not a commit', async () => {
+    const { bare, ledger } = remote()
+    expect((await deploy(ledger, 0)).code).toBe(0)
+    const tip = git(bare, ['rev-parse', 'refs/heads/releases']).trim()
+    const tagObject = `object ${tip}\ntype commit\ntag t\ntagger x <x@x> 0 +0000\n\nm\n`
+    const tag = git(bare, ['hash-object', '-t', 'tag', '-w', '--stdin'], {}, tagObject).trim()
+    // Written as a file: update-ref refuses anything but a commit under refs/heads/.
+    fs.writeFileSync(path.join(bare, 'refs', 'heads', 'releases'), `${tag}\n`)
+    const run = await deploy(ledger, 1)
+    expect(run.code, run.stderr).toBe(3)
+    expect(run.stderr).toMatch(/the branch points at a tag \([0-9a-f]{40}\), not a commit/)
+    expect(run.stderr).not.toContain('internal error')
   })
 
   it('answers "unknown" (exit 4) when the push result cannot be learned, and the retry is safe', async () => {

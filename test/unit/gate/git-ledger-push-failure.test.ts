@@ -135,6 +135,16 @@ describe('redactAddress', () => {
     expect(redactAddress('git@host: Permission denied', 'ssh://git@host/r.git')).toBe(
       'git@host: Permission denied',
     )
+    // A user alone over http is a token as often as not, and git's prompt names it.
+    const token = 'http://ghp_T0KEN@127.0.0.1:8765/o/r.git'
+    expect(
+      redactAddress(
+        "fatal: could not read Password for 'http://ghp_T0KEN@127.0.0.1:8765': terminal prompts disabled",
+        token,
+      ),
+    ).toBe(
+      "fatal: could not read Password for 'http://***@127.0.0.1:8765': terminal prompts disabled",
+    )
     // A local path has no secret: left as it is.
     expect(redactAddress('fatal: /srv/r.git: not found', '/srv/r.git')).toBe(
       'fatal: /srv/r.git: not found',
