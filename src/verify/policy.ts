@@ -482,6 +482,11 @@ const MAX_URI_LENGTH = 4096
 
 function keyPass(uri: string): string {
   let u = uri.trim().replace(/^(?:git\+)+/, '')
+  // A backslash is a slash to a URL parser (`https://evil.example\@github.com/x` is
+  // evil.example's), and a control character or space is dropped or kept depending on
+  // who reads it: no repository's address holds one, and one that does is compared as it
+  // is, never taken apart.
+  if (/[\\\x00-\x20\x7f]/.test(u)) return u
   const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u)
   if (scp !== null && !u.includes('://')) u = `https://${scp[1]}/${scp[2]}`
   // Credentials end at the last `@` before the path, query or fragment, as a URL parser

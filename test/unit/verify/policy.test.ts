@@ -710,6 +710,8 @@ describe('repository forms', () => {
       'https://evil.example#@github.com/acme/app',
       'https://evil.example?@github.com/acme/app',
       'https://evil.example/x@github.com/acme/app',
+      'https://evil.example\\@github.com/acme/app',
+      'https://evil.example\\x@github.com/acme/app',
     ]) {
       expect(key(form), form).not.toBe('https://github.com/acme/app')
       expect(new URL(form).host, form).toBe('evil.example')
