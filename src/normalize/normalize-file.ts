@@ -133,6 +133,16 @@ export async function prepareFile(
 }
 
 /** One file normalized and put in place at once (see prepareFile). */
+/**
+ * Whether `prepareFile` would normalize `input` rather than keep it as it is: its first
+ * bytes are of a format reproof normalizes. A cheap look before the whole work (a hash,
+ * a temp dir and a copy of a file kept as it is).
+ */
+export async function isNormalizable(input: string): Promise<boolean> {
+  const format = detectFileFormat(await readHead(fileSource(input), 512))
+  return format !== undefined && NORMALIZERS[format] !== null
+}
+
 export async function normalizeFile(
   input: string,
   output: string,

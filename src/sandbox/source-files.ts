@@ -20,6 +20,8 @@ export interface SourceListing {
   excludedOutputs: string[]
   /** In a git work tree, the tracked files an `--exclude` glob left out, in byte order. */
   excludedTracked: string[]
+  /** In a git work tree, the tracked files an `--out` glob left out, in byte order. */
+  outputTracked: string[]
 }
 
 /**
@@ -65,6 +67,7 @@ export function listSourceEntries(
   const entries: SourceEntry[] = []
   const excludedOutputs = new Set<string>()
   const excludedTracked: string[] = []
+  const outputTracked: string[] = []
   for (const rel of listed.map((name) => name.rel).sort(compareNames)) {
     const ancestors = selfAndAncestors(rel)
     if (ancestors.some((p) => isGitDir(p))) continue
@@ -76,12 +79,18 @@ export function listSourceEntries(
     const output = ancestors.findLast((p) => outputs.has(p))
     if (output !== undefined) {
       excludedOutputs.add(output)
+      if (options.tracked !== undefined) outputTracked.push(rel)
       continue
     }
     const entry = describe(sourceDir, rel)
     if (entry !== undefined) entries.push(entry)
   }
-  return { entries, excludedOutputs: [...excludedOutputs].sort(compareNames), excludedTracked }
+  return {
+    entries,
+    excludedOutputs: [...excludedOutputs].sort(compareNames),
+    excludedTracked,
+    outputTracked,
+  }
 }
 
 /** Every path below `root`, `.git` left out. */

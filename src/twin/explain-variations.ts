@@ -72,6 +72,7 @@ export async function explainVariations(
       keep: false,
       explain: false,
       unmatchedOutputsAllowed: true,
+      namesOnly: true,
     })
     finished.push({ variations: [...vs], differing: [...differing].sort() })
     return differing

@@ -74,17 +74,28 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     )
   const ciRef = await checkedCiRef(options.source, git, callerEnv, warnings)
   const passThrough = resolvePassThrough(options.env, callerEnv)
-  const { entries, excludedOutputs, excludedTracked } = listSourceEntries(options.source, {
-    tracked: git?.files,
-    exclude: options.exclude,
-    outputs: options.outputs,
-  })
+  const { entries, excludedOutputs, excludedTracked, outputTracked } = listSourceEntries(
+    options.source,
+    {
+      tracked: git?.files,
+      exclude: options.exclude,
+      outputs: options.outputs,
+    },
+  )
   // The build had none of them: it is not of the commit as it is, which a verifier's
   // --source-digest asks (a tracked file left out can change what is built).
   if (git !== undefined && excludedTracked.length > 0) {
     git.dirty = true
     warnings.push(
       `--exclude leaves out ${excludedTracked.length} tracked file(s) of commit ${git.commit.slice(0, 12)} (${firstFew(excludedTracked.map(toDisplayText), 5)}): the build had none of them, so the record says the tree differs from the commit`,
+    )
+  }
+  // The same for outputs the commit holds: built afresh here, where a build of the
+  // commit as it is may keep them (make finds them up to date) and ship what was committed.
+  if (git !== undefined && outputTracked.length > 0) {
+    git.dirty = true
+    warnings.push(
+      `--out matches ${outputTracked.length} tracked file(s) of commit ${git.commit.slice(0, 12)} (${firstFew(outputTracked.map(toDisplayText), 5)}): the build had none of them, where a build of the commit may ship them as they are, so the record says the tree differs from the commit; stop tracking them for a clean record`,
     )
   }
   if (git === undefined) {

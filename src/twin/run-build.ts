@@ -304,7 +304,8 @@ async function compareRuns(
     { a: collected.a.special, b: collected.b.special },
   )
   warnings.push(...(judgement.normalization?.warnings ?? []))
-  if (judgement.reproducible) return { collected, judgement, explanation: null, attribution: null }
+  if (judgement.reproducible || options.namesOnly === true)
+    return { collected, judgement, explanation: null, attribution: null }
 
   const { differences } = judgement
   emit({ kind: 'phase', text: `explaining ${differences.length} difference(s)` })

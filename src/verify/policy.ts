@@ -486,6 +486,7 @@ function keyPass(uri: string): string {
   // evil.example's), and a control character or space is dropped or kept depending on
   // who reads it: no repository's address holds one, and one that does is compared as it
   // is, never taken apart.
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   if (/[\\\x00-\x20\x7f]/.test(u)) return u
   const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u)
   if (scp !== null && !u.includes('://')) u = `https://${scp[1]}/${scp[2]}`

@@ -437,6 +437,16 @@ describe('reproof build', () => {
     // An untracked file left out is no part of the commit: still clean.
     fs.writeFileSync(path.join(source, 'scratch.log'), 'x\n')
     expect((await built(['--exclude', 'scratch.log'])).written.source.git?.dirty).toBe(false)
+    // An output the commit holds is left out too: the build made it afresh, where make
+    // in a checkout of the commit finds it up to date and ships what was committed.
+    fs.writeFileSync(path.join(source, 'hello'), 'prebuilt\n')
+    git(source, ['add', 'hello'])
+    git(source, ['commit', '-qm', 'prebuilt'])
+    const output = await built([])
+    expect(output.written.source.git?.dirty).toBe(true)
+    expect(output.run.stderr + output.run.stdout).toContain(
+      '--out matches 1 tracked file(s) of commit',
+    )
   })
 
   describe('a dirty tree git status does not see', () => {
