@@ -18,9 +18,11 @@ export interface Culprit {
    * it comes and goes (the build varied nothing but the path and the control pair did
    * not differ again; a pair with every variation that applied did not; a second control
    * pair did, after a variation was found; or it did not, after the first control pair
-   * did); `unknown`: the extra builds allowed ran out first.
+   * did); `unknown`: the extra builds allowed ran out first. `clock`: `path` by the
+   * builds, and every difference the explanation found in it is a time (see
+   * {@link withTimeEvidence}).
    */
-  cause: VariationName | 'path' | 'together' | 'unstable' | 'unknown'
+  cause: VariationName | 'path' | 'clock' | 'together' | 'unstable' | 'unknown'
   /** Other variations that alone reproduce it too (the search found it under each). */
   also?: VariationName[]
 }
@@ -220,4 +222,42 @@ export function pairsWithin(
     : {
         skipped: `a further pair would not fit in --timeout (the first took ${Math.round(pairMs)} ms)`,
       }
+}
+
+/** What of the explanation {@link withTimeEvidence} reads: each difference's path and hints. */
+export interface ExplainedItem {
+  path: string
+  nested?: boolean
+  hints: readonly { cause: string }[]
+}
+
+/**
+ * The builds' answer merged with the evidence: an artifact that differs with only the
+ * build path varied, every difference in which is a time (or a checksum that follows
+ * from one), is the clock's, not the path's. The two runs of a pair start together
+ * but do not finish together: a time the build writes as it goes (a jar's entry times,
+ * a date stamp) differs by as much as one run lags the other, seconds on a loaded
+ * machine, and "path" sent people to `-ffile-prefix-map`. An item that is only a
+ * container of others (`nested`) says nothing itself. Pure.
+ */
+export function withTimeEvidence(
+  culprits: readonly Culprit[],
+  items: readonly ExplainedItem[],
+): Culprit[] {
+  return culprits.map((culprit) => {
+    if (culprit.cause !== 'path') return culprit
+    const own = items.filter(
+      (item) =>
+        item.nested !== true &&
+        (item.path === culprit.artifact || item.path.startsWith(`${culprit.artifact}!`)),
+    )
+    const causes = own.flatMap((item) =>
+      item.hints.length === 0 ? ['none'] : item.hints.map((h) => h.cause),
+    )
+    const times =
+      own.length > 0 &&
+      causes.includes('timestamp') &&
+      causes.every((cause) => cause === 'timestamp' || cause === 'derived')
+    return times ? { ...culprit, cause: 'clock' } : culprit
+  })
 }

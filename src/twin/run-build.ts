@@ -34,6 +34,7 @@ import { copyArtifacts } from './copy-artifacts.js'
 import { explainDifferences, judgeArtifacts, type Judgement } from './judge-artifacts.js'
 import { buildFailure, runTwice, type BuildEvent, type RunOutcome } from './run-twice.js'
 import type { Isolation, Verdict } from '../records/build-record.js'
+import { withTimeEvidence } from './attribute.js'
 import { explainVariations, type AttributionResult } from './explain-variations.js'
 import {
   prepareRuns,
@@ -342,7 +343,15 @@ async function compareRuns(
         emit,
       )
     : null
-  return { collected, judgement, explanation, attribution }
+  return {
+    collected,
+    judgement,
+    explanation,
+    attribution:
+      attribution?.culprits === undefined || explanation === null
+        ? attribution
+        : { ...attribution, culprits: withTimeEvidence(attribution.culprits, explanation.items) },
+  }
 }
 
 /**

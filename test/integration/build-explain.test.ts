@@ -104,8 +104,19 @@ describe('reproof build: which variation causes each difference', () => {
       { text: true },
     )
     expect(run.code).toBe(1)
+    // Every difference in it is a time: the clock, whatever the path did.
     expect(run.stdout).toContain(
-      'stamp.txt: differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, the process ids',
+      'stamp.txt: differs with only the build path varied, and every difference in it is a time: the two runs of a pair do not write at the same moment (started together, one lags the other; with --sequential, one runs after the other)',
+    )
+    // Random bytes are no time: the path, the clock or what reproof does not vary.
+    const random = await buildMakefile(
+      'all:\n\tod -An -N8 -tx1 /dev/urandom > seed.txt\n',
+      ['-o', 'seed.txt', '--sequential'],
+      { text: true },
+    )
+    expect(random.code).toBe(1)
+    expect(random.stdout).toContain(
+      'seed.txt: differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, the process ids',
     )
   })
 

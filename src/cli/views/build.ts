@@ -177,6 +177,8 @@ const SEQUENTIAL_PATH =
 
 const CAUSES: Record<string, string> = {
   path: 'differs with only the build path varied: the path, the clock below the second (the runs start together, not in the same instant), the process ids (run B’s start at 10,000 or above), the inode numbers (run B’s skip 64 to 127 first), or nothing reproof varies (concurrency, random seeds, the network)',
+  clock:
+    'differs with only the build path varied, and every difference in it is a time: the two runs of a pair do not write at the same moment (started together, one lags the other; with --sequential, one runs after the other), so a time the build writes as it goes (an archive’s entry times, a date stamp) differs; take such times from SOURCE_DATE_EPOCH',
   together:
     'no single variation alone: several together, or a difference that does not come every time',
   unstable:

@@ -1,7 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { VARIATIONS, type VariationName } from '../../../src/config/variations.js'
-import { attribute, MAX_EXPLAIN_PAIRS, pairsWithin } from '../../../src/twin/attribute.js'
+import {
+  attribute,
+  MAX_EXPLAIN_PAIRS,
+  pairsWithin,
+  withTimeEvidence,
+  type Culprit,
+  type ExplainedItem,
+} from '../../../src/twin/attribute.js'
 
 const VARIED = VARIATIONS.filter((v) => v !== 'path')
 const isVaried = (c: string): c is VariationName => (VARIED as readonly string[]).includes(c)
@@ -263,6 +270,70 @@ describe('attribute', () => {
         expect(n * Math.max(1, pair)).toBeLessThanOrEqual(timeout)
         if (n < MAX_EXPLAIN_PAIRS) expect((n + 1) * Math.max(1, pair)).toBeGreaterThan(timeout)
       }),
+    )
+  })
+})
+
+describe('withTimeEvidence', () => {
+  const item = (path: string, ...causes: string[]): ExplainedItem => ({
+    path,
+    hints: causes.map((cause) => ({ cause })),
+  })
+  const path = (artifact: string): Culprit => ({ artifact, cause: 'path' })
+
+  it('names the clock for a path-only difference whose every difference is a time', () => {
+    // A jar written as the build goes: its entry times differ by the lag between the runs.
+    const items = [
+      { path: 'out/app.jar', nested: true, hints: [] },
+      item('out/app.jar!a.class', 'timestamp'),
+      item('out/app.jar!META-INF/MANIFEST.MF', 'timestamp'),
+      item('out/app.jar!SHA256SUMS', 'derived'),
+      item('out/lib.so', 'build-path'),
+      item('out/notes.txt', 'timestamp', 'build-path'),
+      item('out/seed.txt'),
+    ]
+    const culprits = ['out/app.jar', 'out/lib.so', 'out/notes.txt', 'out/seed.txt', 'out/none']
+    expect(withTimeEvidence(culprits.map(path), items).map((c) => c.cause)).toEqual([
+      'clock',
+      'path',
+      'path',
+      'path',
+      'path',
+    ])
+  })
+
+  it('changes only path culprits, and a derived checksum alone is no time', () => {
+    const items = [item('a', 'timestamp'), item('b', 'derived')]
+    expect(
+      withTimeEvidence(
+        [
+          { artifact: 'a', cause: 'time' },
+          { artifact: 'a', cause: 'unstable' },
+          path('b'),
+          path('a'),
+        ],
+        items,
+      ).map((c) => c.cause),
+    ).toEqual(['time', 'unstable', 'path', 'clock'])
+  })
+
+  it('never moves an artifact whose items include anything but times to the clock', () => {
+    const causes = ['timestamp', 'derived', 'build-path', 'ordering', 'unexplained'] as const
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.constantFrom(...causes), { maxLength: 3 }), { maxLength: 5 }),
+        (perItem) => {
+          const items = perItem.map((c, i) => item(`x!m${i}`, ...c))
+          const [culprit] = withTimeEvidence([path('x')], items)
+          const all = perItem.flat()
+          const onlyTimes =
+            perItem.length > 0 &&
+            perItem.every((c) => c.length > 0) &&
+            all.includes('timestamp') &&
+            all.every((c) => c === 'timestamp' || c === 'derived')
+          expect(culprit?.cause).toBe(onlyTimes ? 'clock' : 'path')
+        },
+      ),
     )
   })
 })
