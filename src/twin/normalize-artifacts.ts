@@ -31,7 +31,7 @@ export async function normalizeArtifacts(
   raw: { a: Manifest; b: Manifest },
   epoch: number,
 ): Promise<NormalizedManifests> {
-  const runs = new BothRuns(places, { epoch, setMtime: false, mode: 'ship' })
+  const runs = new BothRuns(places, { epoch, setMtime: true, mode: 'ship' })
   let a = await runs.normalize('a', raw.a, false)
   let b = await runs.normalize('b', raw.b, false)
   const disagree = runs.stillDiffering()
@@ -203,7 +203,7 @@ export async function artifactsMatchingAfterNormalization(
             file,
             path.join(dir, side),
             // As --normalize does for copies that still differ: reproof's own layout.
-            { epoch, setMtime: false, mode: 'ship', canonical: true },
+            { epoch, setMtime: true, mode: 'ship', canonical: true },
             DEFAULT_LIMITS,
           )
           if (outcome.format !== 'unknown') digests.push(outcome.digests.after)

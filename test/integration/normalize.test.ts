@@ -964,7 +964,27 @@ describe('reproof build and archive metadata', () => {
     expect(written.result.verdict).toBe('reproducible-after-normalization')
     expect(written.normalization.mode).toBe('ship')
     expect(written.normalization.artifacts[0]?.changes[1]).toContainEqual(
-      expect.stringMatching(/mtimes clamped/),
+      expect.stringMatching(/mtimes set to the epoch/),
+    )
+  })
+})
+
+describe('reproof build --normalize and times before the epoch', () => {
+  it('sets every time to the epoch, as reproof normalize does, so that older times agree too', async () => {
+    // Each run stamps its file with another time long before the epoch: clamped, both
+    // stayed as they were, and the build was "not reproducible" after normalization.
+    const source = makeTemp()
+    fs.writeFileSync(path.join(source, 'a.txt'), 'a\n')
+    const script =
+      'mkdir -p out && touch -d @$(od -An -N2 -tu2 /dev/urandom | tr -d " ") a.txt && tar -cf out/app.tar a.txt'
+    // prettier-ignore
+    const run = await runCli([
+      'build', '-C', source, '-o', 'out/app.tar', '--epoch', EPOCH, '--json', '--out-dir', makeTemp(),
+      '--normalize', '--no-explain', '--', 'sh', '-c', script,
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    expect((JSON.parse(run.stdout) as { verdict: string }).verdict).toBe(
+      'reproducible-after-normalization',
     )
   })
 })
