@@ -261,6 +261,17 @@ describe('the reproof executable', () => {
     expect(result.kept.startsWith(run.parent)).toBe(true)
     for (const r of result.runs)
       expect(fs.existsSync(path.join(r.root, 'out', 'stamp.txt'))).toBe(true)
+    // The text says where, and asks for no --keep it was given.
+    const text = await spawnBuild('timestamp', [
+      '-o',
+      'out/*',
+      '--keep',
+      '--no-explain',
+      '--',
+      'make',
+    ])
+    expect(text.stdout).toContain('build roots kept in ')
+    expect(text.stdout).not.toContain('use --keep')
   })
 })
 

@@ -145,7 +145,13 @@ function notReproducibleVerdict(
     out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
   }
   out.push(...describeAttribution(result.attribution))
-  out.push(c.dim('nothing was copied out; use --keep to inspect both build roots'))
+  out.push(
+    c.dim(
+      result.kept === null
+        ? 'nothing was copied out; use --keep to inspect both build roots'
+        : 'nothing was copied out',
+    ),
+  )
   return out
 }
 
