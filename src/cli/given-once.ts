@@ -9,13 +9,17 @@ import { InvalidArgumentError, type Command } from 'commander'
  */
 export function refuseRepeatedOptions(command: Command): void {
   for (const option of command.options) {
-    if (!(option.required || option.optional) || option.parseArg !== undefined) continue
+    if (!(option.required || option.optional)) continue
+    // A parser of its own collects (a repeatable option), unless it is the one
+    // `.choices()` puts there, which checks one value (`--mode compare --mode ship`).
+    const own = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined
+    if (own !== undefined && (option.argChoices === undefined || option.variadic)) continue
     // Seen, not "a value is there": an option with a default has one before it is given.
     let seen = false
-    option.argParser((value: string) => {
+    option.argParser((value: string, previous: unknown) => {
       if (seen) throw new InvalidArgumentError('given twice; give it once')
       seen = true
-      return value
+      return own === undefined ? value : own(value, previous)
     })
   }
   for (const sub of command.commands) refuseRepeatedOptions(sub)

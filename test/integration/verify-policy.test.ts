@@ -295,6 +295,8 @@ describe('keyless policy from the certificate', () => {
       ['build', '-o', 'x', '--epoch', '1', '--epoch', '2', '--', 'true'],
       ['build', '-o', 'x', '-C', 'a', '-C', 'b', '--', 'true'],
       ['normalize', '--epoch', '1', '--epoch', '2', 'x.zip'],
+      // A choice too: commander's own check of the value is kept.
+      ['normalize', '--mode', 'compare', '--mode', 'ship', 'x.zip'],
     ]) {
       const run = await runCli(args)
       expect(run.code, args.join(' ')).toBe(2)
