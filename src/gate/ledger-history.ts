@@ -161,9 +161,14 @@ export function firstExtraChange(
   for (const commit of commits) {
     const fail = (why: string): HistoryProblem => ({ commit: commit.id, why })
     const size = commit.ledger?.size ?? 0
-    // Only the ledger and its store are the ledger's: a README beside them is not.
+    // Only the ledger and its store are the ledger's: a README beside them is not. A
+    // name git quotes (`"bundles/\303\251.json"`: not ASCII, or a tab in it) is never
+    // one a gate writes, and is the store's all the same.
     const changed = (changes.get(commit.id) ?? []).filter(
-      (c) => c.path === 'ledger.jsonl' || c.path.startsWith('bundles/'),
+      (c) =>
+        c.path === 'ledger.jsonl' ||
+        c.path.startsWith('bundles/') ||
+        c.path.startsWith('"bundles/'),
     )
     // A commit that touches neither holds no record (an empty one, one before the first).
     if (changed.length === 0) continue

@@ -81,12 +81,15 @@ describe('reproof gate with a git ledger', () => {
   })
 
   it('stops every command at a commit that adds a file to the store, or two records at once', async () => {
-    for (const how of ['a file beside', 'two records'] as const) {
+    for (const how of ['a file beside', 'a quoted name', 'two records'] as const) {
       const { bare, ledger } = remote()
       await deploy(ledger, 0)
       const work = makeTemp()
       git(work, ['clone', '-q', '--branch', 'releases', bare, '.'])
       if (how === 'a file beside') fs.writeFileSync(path.join(work, 'bundles', 'notes.txt'), 'x\n')
+      // A name git quotes in its listing: "bundles/\303\251\tx.txt".
+      else if (how === 'a quoted name')
+        fs.writeFileSync(path.join(work, 'bundles', 'é\tx.txt'), 'x\n')
       else {
         const [line] = fs.readFileSync(path.join(work, 'ledger.jsonl'), 'utf8').split('\n')
         fs.appendFileSync(path.join(work, 'ledger.jsonl'), `${line ?? ''}\n${line ?? ''}\n`)
@@ -99,7 +102,9 @@ describe('reproof gate with a git ledger', () => {
       expect(run.stderr, how).toMatch(
         how === 'a file beside'
           ? /it adds bundles\/notes\.txt, which a gate never does/
-          : /it appends 2 records/,
+          : how === 'a quoted name'
+            ? /it adds "bundles\/\\303\\251\\tx\.txt", which a gate never does/
+            : /it appends 2 records/,
       )
     }
   })
