@@ -210,7 +210,9 @@ function countNames(result: BuildResult): number {
  */
 /** The variations that took effect, by name: what a verdict holds under. */
 function variedNames(variations: BuildResult['variations']): string {
-  const varied = variations.filter((v) => v.status === 'effective').map((v) => v.name)
+  const varied = variations
+    .filter((v) => v.status === 'effective')
+    .map((v) => (v.reach === undefined ? v.name : `${v.name} (${v.reach})`))
   return varied.length > 0 ? varied.join(', ') : 'no variation'
 }
 

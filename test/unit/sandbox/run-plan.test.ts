@@ -237,6 +237,9 @@ describe('planRuns', () => {
     expect(go.variations.find((v) => v.name === 'time')?.note).toBe(
       `statically linked programs read the real clock (Go programs among them: the Go runtime does not ask libc): libfaketime reaches only programs that load the C library it was built for (glibc), not those of musl or another libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`,
     )
+    // And the verdict's one line says it, not only the note below it.
+    expect(go.variations.find((v) => v.name === 'time')?.reach).toBe('not Go programs')
+    expect(plain.variations.find((v) => v.name === 'time')?.reach).toBeUndefined()
   })
 
   it('starts run B later for the file-times variation alone, with or without libfaketime', () => {
