@@ -20,6 +20,8 @@ export interface BuildRunFacts {
   /** Seconds run B's clock was moved ahead (time variation), 0 if not. */
   clockOffsetSeconds: number
   localeVaried: boolean
+  /** With the time zone varied, the epoch: a date written from it differs by the zone. */
+  epochInZones?: number
 }
 
 /** The hint context a twin build knows: both roots, the canary, and when each run's clock said it ran. */
@@ -40,6 +42,10 @@ export function buildHintContext(facts: BuildRunFacts): HintContext {
     ],
     localeVaried: facts.localeVaried,
     timesKnown: true,
+    // UTC-12 to UTC+14: the zones the epoch can be written in.
+    ...(facts.epochInZones === undefined
+      ? {}
+      : { epochInZones: [facts.epochInZones - 12 * 3600, facts.epochInZones + 14 * 3600] }),
   }
 }
 

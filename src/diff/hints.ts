@@ -27,6 +27,12 @@ export interface HintContext {
   timesKnown?: boolean
   /** Whether the locale was varied (ordering differences may then be collation). */
   localeVaried?: boolean
+  /**
+   * With the time zone varied, the epoch, give or take the zones' reach: a date written
+   * from SOURCE_DATE_EPOCH in each run's zone is a day apart, and far from when the runs
+   * ran. A written time there, on both sides, is the epoch in two zones.
+   */
+  epochInZones?: [number, number]
 }
 
 const DAY = 86_400
@@ -51,6 +57,7 @@ export const UNEXPLAINED_FIX =
 export const FIX = {
   path: 'do not embed absolute paths: compile with -ffile-prefix-map=$PWD=. (gcc, clang), set --remap-path-prefix (rustc), build with -trimpath (go), or use relative paths',
   time: 'use SOURCE_DATE_EPOCH instead of the current time (gcc and most tools honour it)',
+  zone: 'write the time in UTC, not the time zone the build runs in: date -u, TZ=UTC, gmtime()',
   order:
     'sort before writing: LC_ALL=C sort, find ... | sort, tar --sort=name, sorted(os.listdir())',
   jsonKeys:
@@ -93,7 +100,12 @@ export function contentHints(
   const time =
     written?.evidence ??
     (diff.binary === undefined ? undefined : binaryTimeEvidence(a, b, diff.binary, context))
-  if (time !== undefined) hints.push({ cause: 'timestamp', evidence: time, fix: FIX.time })
+  if (time !== undefined)
+    hints.push({
+      cause: 'timestamp',
+      evidence: time,
+      fix: written?.inZones === true ? FIX.zone : FIX.time,
+    })
   const linked = diff.functions === undefined ? undefined : linkOrderEvidence(...diff.functions)
   if (linked !== undefined) hints.push({ cause: 'ordering', evidence: linked, fix: FIX.link })
   const keys = diff.text === undefined ? undefined : jsonKeyOrder(a, b)
@@ -646,7 +658,7 @@ function timeEvidence(
   regionB: string,
   context: HintContext,
   whole?: readonly [Buffer, Buffer],
-): { evidence: string; masked: readonly [string, string] } | undefined {
+): { evidence: string; masked: readonly [string, string]; inZones?: true } | undefined {
   // Without known times, a date written as one is a date whatever its year (a
   // catalog's revision date from years ago); a bare number must be near now to count.
   const plausible = (t: FoundTime, [guessFrom, to]: [number, number]): boolean => {
@@ -655,8 +667,15 @@ function timeEvidence(
       ? t.seconds >= from - DAY && t.seconds <= to + DAY
       : t.seconds >= from && t.seconds <= to
   }
-  const timesA = findTimes(regionA).filter((t) => plausible(t, context.timeWindows[0]))
-  const timesB = findTimes(regionB).filter((t) => plausible(t, context.timeWindows[1]))
+  const zones = context.epochInZones
+  const inZones = (t: FoundTime): boolean =>
+    zones !== undefined && t.written === true && plausible(t, zones)
+  const timesA = findTimes(regionA).filter(
+    (t) => plausible(t, context.timeWindows[0]) || inZones(t),
+  )
+  const timesB = findTimes(regionB).filter(
+    (t) => plausible(t, context.timeWindows[1]) || inZones(t),
+  )
   // Counted, not merely looked up: a date that stayed in one line and changed in
   // another appears on both sides once, and the changed one is still only A's.
   const onlyA = withoutEach(timesA, timesB, byText).filter((t) => moreIn(whole, 0, t.text))
@@ -677,9 +696,16 @@ function timeEvidence(
     times
       .reduce((text, t) => text.split(t.text).join('\ufffc'), region)
       .replace(WEEKDAY_BEFORE_TIME, '\ufffc')
+  // Both the epoch in two zones, and neither when the runs ran: the zone's doing.
+  const zoned =
+    inZones(x) &&
+    inZones(y) &&
+    !plausible(x, context.timeWindows[0]) &&
+    !plausible(y, context.timeWindows[1])
   return {
-    evidence: `A: ${show(x)}; B: ${show(y)}`,
+    evidence: `A: ${show(x)}; B: ${show(y)}${zoned ? ': SOURCE_DATE_EPOCH written in two time zones' : ''}`,
     masked: [masked(regionA, timesA), masked(regionB, timesB)],
+    ...(zoned ? { inZones: true as const } : {}),
   }
 }
 

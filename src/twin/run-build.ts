@@ -321,6 +321,7 @@ async function compareRuns(
       wallClock: ran.window,
       clockOffsetSeconds: isEffective(variations, 'time') ? FAKETIME_OFFSET_SECONDS : 0,
       localeVaried: isEffective(variations, 'locale'),
+      ...(isEffective(variations, 'tz') ? { epochInZones: epoch } : {}),
     },
     warnings,
   )

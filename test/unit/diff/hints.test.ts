@@ -67,6 +67,27 @@ describe('content hints', () => {
     expect((await hintsFor('id 2026-11-18-a\n', 'id 2027-12-20-a\n'))[0]?.cause).toBe('unexplained')
   })
 
+  it('reads the epoch written in two time zones as a time, when the zone was varied', async () => {
+    // SOURCE_DATE_EPOCH 2023-11-14T22:13:20Z, written by `date +%F` in UTC and in UTC+14.
+    const epoch = 1_700_000_000
+    const [a, b] = ['2023-11-14\n', '2023-11-15\n']
+    // Far from when the runs ran, and the zone not varied: no time of theirs.
+    expect((await hintsFor(a, b)).map((h) => h.cause)).toEqual(['unexplained'])
+    const zoned: HintContext = {
+      ...context,
+      epochInZones: [epoch - 12 * 3600, epoch + 14 * 3600],
+    }
+    const [hint] = await hintsFor(a, b, zoned)
+    expect(hint?.cause).toBe('timestamp')
+    expect(hint?.evidence).toContain('SOURCE_DATE_EPOCH written in two time zones')
+    expect(hint?.fix).toContain('UTC')
+    // A time of the runs themselves keeps the usual fix.
+    const [now] = await hintsFor('built on 2026-11-18\n', 'built on 2027-12-20\n', zoned)
+    expect(now?.fix).toContain('SOURCE_DATE_EPOCH instead of the current time')
+    // Days far from the epoch are not its.
+    expect((await hintsFor('2020-01-01\n', '2020-01-02\n', zoned))[0]?.cause).toBe('unexplained')
+  })
+
   it('names what else differs on a line whose times changed', async () => {
     const [a, b] = [
       'built 2026-11-18 11:07 version 1.2.3\n',
