@@ -32,6 +32,7 @@ import {
 } from './compare-inventories.js'
 import { comparePycs } from './pyc-diff.js'
 import { withStructureCauses } from './structure-causes.js'
+import { symbolTableMoved } from '../formats/ar.js'
 import {
   causesBetween,
   contentHints,
@@ -882,7 +883,8 @@ export class DiffEngine {
     // What a complete comparison of the structure shows joins what the bytes do; where it
     // accounts for every byte, no byte-level check is needed (the bytes after a path of
     // another length have all moved).
-    const hints = withStructureCauses(found, explanation)
+    const hints =
+      symbolTableHints(base.path, bytesA, bytesB) ?? withStructureCauses(found, explanation)
     const complete = explanation !== undefined
     // A field explains only its own bytes: a .pyc whose code changed with its mtime, a PNG
     // whose pixels changed with its tIME, is not explained by the time alone.
@@ -1240,4 +1242,23 @@ function endsTheDiff(err: unknown): boolean {
 function errorText(err: unknown): string {
   if (err instanceof ReproofError) return err.message
   return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * A static library's symbol table whose symbols are the same and only their offsets
+ * moved: it follows from the members that changed size before them, as a checksum list
+ * follows from the files it lists (`derived`), not a cause of its own.
+ */
+function symbolTableHints(path: string, a: Buffer, b: Buffer): Hint[] | undefined {
+  const member = path.slice(path.lastIndexOf('!') + 1)
+  if (path.lastIndexOf('!') === -1 || (member !== '/' && member !== '/SYM64/')) return undefined
+  const count = symbolTableMoved(a, b, member === '/SYM64/')
+  if (count === undefined) return undefined
+  return [
+    {
+      cause: 'derived',
+      evidence: `the same ${count} symbols, at other offsets: the members they are in moved, as members before them changed size`,
+      fix: 'follows from the members that differ: fix those',
+    },
+  ]
 }

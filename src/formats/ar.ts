@@ -102,3 +102,35 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
   }
   return { inventory: { members, meta: {}, warnings }, captured }
 }
+
+/**
+ * How many symbols two GNU ar symbol tables (the member named `/`, or `/SYM64/` with
+ * 64-bit offsets) both list, when they list the same names in the same order and differ
+ * only in the offsets: the members those point into moved, because a member before
+ * them changed size. Undefined otherwise, or when either is not such a table. Bounded
+ * by the bytes given: no count is trusted beyond what they can hold.
+ */
+export function symbolTableMoved(a: Buffer, b: Buffer, wide: boolean): number | undefined {
+  const read = (table: Buffer): { offsets: Buffer; names: Buffer; count: number } | undefined => {
+    const width = wide ? 8 : 4
+    if (table.length < width) return undefined
+    const count = wide ? Number(table.readBigUInt64BE(0)) : table.readUInt32BE(0)
+    const namesAt = width + count * width
+    if (!Number.isSafeInteger(namesAt) || namesAt > table.length) return undefined
+    const names = table.subarray(namesAt)
+    // Exactly `count` names, each ended by a NUL (padding after them aside).
+    let ends = 0
+    for (let i = 0; i < names.length && ends < count; i++) if (names[i] === 0) ends++
+    if (ends !== count) return undefined
+    return { offsets: table.subarray(width, namesAt), names, count }
+  }
+  const [x, y] = [read(a), read(b)]
+  if (x === undefined || y?.count !== x.count || x.count === 0) return undefined
+  const trim = (names: Buffer): Buffer => {
+    let end = names.length
+    while (end > 0 && names[end - 1] === 0) end--
+    return names.subarray(0, end)
+  }
+  if (!trim(x.names).equals(trim(y.names)) || x.offsets.equals(y.offsets)) return undefined
+  return x.count
+}

@@ -207,6 +207,27 @@ make('b.tar', [('x', b'version one\\n'), ('x', b'version two\\n')])
   })
 })
 
+describe('ar', () => {
+  it('calls a static library’s symbol table derived when only its offsets moved, not when its symbols changed', async () => {
+    const dir = makeTemp()
+    const sh = shellIn(dir)
+    sh('printf "int f(void){return 1;}\\n" > a1.c && printf "int h(void){return 7;}\\n" > b.c')
+    sh('printf "int f(void){int x = 2; return x * 3 + 1;}\\n" > a2.c')
+    sh('printf "int f(void){return 1;}\\nint g(void){return 5;}\\n" > a3.c')
+    sh('gcc -c b.c -o b.o')
+    // The first member grows, or gains a symbol; the second is the same.
+    for (const n of ['1', '2', '3'])
+      sh(`gcc -c a${n}.c -o a.o && rm -f lib${n}.a && ar rcsD lib${n}.a a.o b.o`)
+    const hintOf = async (other: string): Promise<string[]> => {
+      const { report } = await diff(dir, 'lib1.a', other)
+      const table = report?.items.find((i) => i.path.endsWith('lib1.a!/'))
+      return table?.hints.map((h) => h.cause) ?? []
+    }
+    expect(await hintOf('lib2.a')).toEqual(['derived'])
+    expect(await hintOf('lib3.a')).toEqual(['unexplained'])
+  })
+})
+
 describe('cpio', () => {
   it('names a hard link that extracts to other bytes, though its own stored bytes are the same', async () => {
     const dir = makeTemp()

@@ -1,0 +1,70 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { symbolTableMoved } from '../../../src/formats/ar.js'
+
+/** A GNU ar symbol table: a count, one offset per symbol, the names each ended by a NUL. */
+function table(names: readonly string[], offsets: readonly number[], wide: boolean): Buffer {
+  const width = wide ? 8 : 4
+  const head = Buffer.alloc(width * (1 + names.length))
+  const put = (value: number, at: number): void => {
+    if (wide) head.writeBigUInt64BE(BigInt(value), at)
+    else head.writeUInt32BE(value, at)
+  }
+  put(names.length, 0)
+  offsets.forEach((o, i) => {
+    put(o, width * (i + 1))
+  })
+  return Buffer.concat([head, Buffer.from(names.map((n) => `${n}\0`).join(''))])
+}
+
+const names = fc.array(fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/), { minLength: 1, maxLength: 8 })
+
+describe('symbolTableMoved', () => {
+  it('counts the symbols of two tables that differ only in their offsets', () => {
+    fc.assert(
+      fc.property(names, fc.boolean(), fc.nat(1000), (list, wide, shift) => {
+        const offsets = list.map((_, i) => 8 + i * 100)
+        const moved = offsets.map((o) => o + shift + 2)
+        expect(symbolTableMoved(table(list, offsets, wide), table(list, moved, wide), wide)).toBe(
+          list.length,
+        )
+        // The same offsets: nothing moved, nothing to say.
+        const same = table(list, offsets, wide)
+        expect(symbolTableMoved(same, same, wide)).toBeUndefined()
+      }),
+    )
+  })
+
+  it('says nothing of tables whose names differ, or of bytes that are no table', () => {
+    fc.assert(
+      fc.property(names, names, (x, y) => {
+        const [a, b] = [
+          table(
+            x,
+            x.map(() => 8),
+            false,
+          ),
+          table(
+            y,
+            y.map(() => 12),
+            false,
+          ),
+        ]
+        const expected = x.join('\0') === y.join('\0') ? x.length : undefined
+        expect(symbolTableMoved(a, b, false)).toBe(expected)
+      }),
+    )
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.boolean(),
+        (a, b, wide) => {
+          // Hostile counts (up to 2^64 - 1) never allocate or throw.
+          const n = symbolTableMoved(Buffer.from(a), Buffer.from(b), wide)
+          if (n !== undefined) expect(n).toBeLessThanOrEqual(a.length)
+        },
+      ),
+    )
+  })
+})
