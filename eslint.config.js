@@ -42,6 +42,19 @@ export default tseslint.config(
           })),
         },
       ],
+      // The same module loaded at run time: `await import(...)`, or a require made by
+      // createRequire.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^(node:)?child_process$/]',
+          message: 'start programs through src/child-process.ts',
+        },
+        {
+          selector: 'CallExpression[arguments.0.value=/^(node:)?child_process$/]',
+          message: 'start programs through src/child-process.ts',
+        },
+      ],
     },
   },
   {

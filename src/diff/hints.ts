@@ -696,12 +696,13 @@ function timeEvidence(
     times
       .reduce((text, t) => text.split(t.text).join('\ufffc'), region)
       .replace(WEEKDAY_BEFORE_TIME, '\ufffc')
-  // Both the epoch in two zones, and neither when the runs ran: the zone's doing.
+  // Both the epoch, apart by what a zone makes of it (the same instant written with two
+  // offsets, whole quarter hours of a zone, a day): the zone's doing, even where the
+  // epoch is also when the runs ran (a commit of the day). Two clock readings seconds
+  // apart are not.
+  const apart = Math.abs(x.seconds - y.seconds)
   const zoned =
-    inZones(x) &&
-    inZones(y) &&
-    !plausible(x, context.timeWindows[0]) &&
-    !plausible(y, context.timeWindows[1])
+    inZones(x) && inZones(y) && (x.dayOnly ? apart <= DAY : apart % 900 === 0 && apart <= 26 * 3600)
   return {
     evidence: `A: ${show(x)}; B: ${show(y)}${zoned ? ': SOURCE_DATE_EPOCH written in two time zones' : ''}`,
     masked: [masked(regionA, timesA), masked(regionB, timesB)],

@@ -486,10 +486,13 @@ export class GitLedger implements Ledger {
           try {
             now = this.fetch()
           } catch (err) {
-            if (pushed.kind !== 'lost') throw err
+            // Rejected as not a fast-forward, it did not land; refused, it may have.
+            if (pushed.kind === 'raced') throw err
             throw new ReproofError(
               'E_AMBIGUOUS',
-              `${this.label}: the push did not answer (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+              `${this.label}: the push ${pushed.kind === 'lost' ? 'did not answer' : 'was refused'} (${pushed.message}) and the ledger cannot be read back; the release may or may not be recorded, and a retry is safe`,
+              { path: this.label },
+              { cause: err },
             )
           }
           if (now !== undefined && this.contains(now, commit))
@@ -778,7 +781,7 @@ export function redactAddress(text: string, url: string): string {
   for (const secret of secrets) out = out.split(secret).join('***')
   // Over http a user without a password is most often a token (`https://<token>@host`):
   // git names it in its prompts ("could not read Password for 'https://<token>@host'").
-  // Cut where it stands before the host, so that a plain user's name elsewhere stays.
+  // Cut where it stands before an @, so that a plain user's name elsewhere stays.
   if (parsed.password === '' && parsed.username !== '' && /^https?:$/.test(parsed.protocol)) {
     let decoded = parsed.username
     try {
@@ -786,8 +789,9 @@ export function redactAddress(text: string, url: string): string {
     } catch {
       // kept raw
     }
-    for (const user of new Set([parsed.username, decoded]))
-      out = out.split(`${user}@${parsed.host}`).join(`***@${parsed.host}`)
+    // Before any host, in any case: git writes the host as given (`LocalHost`), where
+    // the parser has it in lower case.
+    for (const user of new Set([parsed.username, decoded])) out = out.split(`${user}@`).join('***@')
   }
   return out
 }

@@ -132,7 +132,6 @@ export async function prepareFile(
   }
 }
 
-/** One file normalized and put in place at once (see prepareFile). */
 /**
  * Whether `prepareFile` would normalize `input` rather than keep it as it is: its first
  * bytes are of a format reproof normalizes. A cheap look before the whole work (a hash,
@@ -143,6 +142,7 @@ export async function isNormalizable(input: string): Promise<boolean> {
   return format !== undefined && NORMALIZERS[format] !== null
 }
 
+/** One file normalized and put in place at once (see prepareFile). */
 export async function normalizeFile(
   input: string,
   output: string,

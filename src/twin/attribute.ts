@@ -1,4 +1,6 @@
 import type { VariationName } from '../config/variations.js'
+import { fieldHints } from '../diff/hints.js'
+import type { DiffItem } from '../diff/report.js'
 
 /**
  * Which variation makes each differing artifact differ, learnt by building again: first
@@ -224,25 +226,21 @@ export function pairsWithin(
       }
 }
 
-/** What of the explanation {@link withTimeEvidence} reads: each difference's path and hints. */
-export interface ExplainedItem {
-  path: string
-  nested?: boolean
-  hints: readonly { cause: string }[]
-}
-
 /**
  * The builds' answer merged with the evidence: an artifact that differs with only the
  * build path varied, every difference in which is a time (or a checksum that follows
  * from one), is the clock's, not the path's. The two runs of a pair start together
  * but do not finish together: a time the build writes as it goes (a jar's entry times,
  * a date stamp) differs by as much as one run lags the other, seconds on a loaded
- * machine, and "path" sent people to `-ffile-prefix-map`. An item that is only a
+ * machine, and "path" sent people to `-ffile-prefix-map`. Only differences whose every
+ * part a time accounts for count: a text whose other changed lines are named apart
+ * (`unexplained` beside `timestamp`), and header fields each of which is a time. A
+ * binary's time word says nothing of its other bytes, and an item that is only a
  * container of others (`nested`) says nothing itself. Pure.
  */
 export function withTimeEvidence(
   culprits: readonly Culprit[],
-  items: readonly ExplainedItem[],
+  items: readonly DiffItem[],
 ): Culprit[] {
   return culprits.map((culprit) => {
     if (culprit.cause !== 'path') return culprit
@@ -251,13 +249,25 @@ export function withTimeEvidence(
         item.nested !== true &&
         (item.path === culprit.artifact || item.path.startsWith(`${culprit.artifact}!`)),
     )
-    const causes = own.flatMap((item) =>
-      item.hints.length === 0 ? ['none'] : item.hints.map((h) => h.cause),
-    )
     const times =
       own.length > 0 &&
-      causes.includes('timestamp') &&
-      causes.every((cause) => cause === 'timestamp' || cause === 'derived')
+      own.some((item) => item.hints.some((h) => h.cause === 'timestamp')) &&
+      own.every(onlyTimes)
     return times ? { ...culprit, cause: 'clock' } : culprit
   })
+}
+
+/** Whether a time (or a checksum that follows from one) accounts for all of an item. */
+function onlyTimes(item: DiffItem): boolean {
+  const causes = item.hints.map((h) => h.cause)
+  if (causes.length === 0 || !causes.every((c) => c === 'timestamp' || c === 'derived'))
+    return false
+  if (item.kind === 'metadata')
+    // Each field a time on its own: hints are given once per cause, so an mtime beside
+    // a link target that changed reads as "timestamp" alone.
+    return item.fields.every((f) => {
+      const own = fieldHints([f])
+      return own.length > 0 && own.every((h) => h.cause === 'timestamp')
+    })
+  return item.kind === 'content' && item.text !== undefined && !item.text.truncated
 }

@@ -239,6 +239,19 @@ describe('reproof gate with a git ledger', () => {
     expect(read()).toHaveLength(1)
   })
 
+  it('answers "unknown" when a push git reported refused had landed and the ledger cannot be read back', async () => {
+    const { bare, ledger, read } = remote()
+    // Applied, then the remote gone before it was read again: "nothing recorded" (exit 3)
+    // would be untrue.
+    const steps = ['read old new ref', KEEP_OBJECTS, MOVE_REF, 'mv "$PWD" "$PWD.gone"']
+    hook(bare, 'pre-receive', [...steps, 'echo "permission denied" >&2', 'exit 1'].join('\n'))
+    const run = await deploy(ledger, 0)
+    expect(run.code, run.stderr).toBe(4)
+    expect(run.stderr).toMatch(/the push was refused \(.*\) and the ledger cannot be read back/)
+    fs.renameSync(`${bare}.gone`, bare)
+    expect(read()).toHaveLength(1)
+  })
+
   it('stops at a branch that points at a tag, not a commit', async () => {
     const { bare, ledger } = remote()
     expect((await deploy(ledger, 0)).code).toBe(0)

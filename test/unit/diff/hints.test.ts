@@ -84,6 +84,17 @@ describe('content hints', () => {
     // A time of the runs themselves keeps the usual fix.
     const [now] = await hintsFor('built on 2026-11-18\n', 'built on 2027-12-20\n', zoned)
     expect(now?.fix).toContain('SOURCE_DATE_EPOCH instead of the current time')
+    // The epoch of a commit of the day is also when the runs ran: still the zone's doing.
+    const today: HintContext = { ...context, epochInZones: [NOW - 12 * 3600, NOW + 14 * 3600] }
+    const [fresh] = await hintsFor('built 2026-11-18 11:06\n', 'built 2026-11-18 21:36\n', today)
+    expect(fresh?.fix).toContain('UTC')
+    // Two readings of the clock seconds apart are not a zone's.
+    const [ticks] = await hintsFor(
+      'built 2026-11-18 11:06:40\n',
+      'built 2026-11-18 11:06:47\n',
+      today,
+    )
+    expect(ticks?.fix).toContain('SOURCE_DATE_EPOCH instead of the current time')
     // Days far from the epoch are not its.
     expect((await hintsFor('2020-01-01\n', '2020-01-02\n', zoned))[0]?.cause).toBe('unexplained')
   })

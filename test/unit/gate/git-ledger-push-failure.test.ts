@@ -145,6 +145,13 @@ describe('redactAddress', () => {
     ).toBe(
       "fatal: could not read Password for 'http://***@127.0.0.1:8765': terminal prompts disabled",
     )
+    // git writes the host as given; the parser has it in lower case.
+    expect(
+      redactAddress(
+        "fatal: could not read Password for 'http://SeCrEt@LocalHost:8765'",
+        'http://SeCrEt@LocalHost:8765/x.git',
+      ),
+    ).toBe("fatal: could not read Password for 'http://***@LocalHost:8765'")
     // A local path has no secret: left as it is.
     expect(redactAddress('fatal: /srv/r.git: not found', '/srv/r.git')).toBe(
       'fatal: /srv/r.git: not found',

@@ -7,8 +7,8 @@ import {
   pairsWithin,
   withTimeEvidence,
   type Culprit,
-  type ExplainedItem,
 } from '../../../src/twin/attribute.js'
+import type { Cause, DiffItem, Hint } from '../../../src/diff/report.js'
 
 const VARIED = VARIATIONS.filter((v) => v !== 'path')
 const isVaried = (c: string): c is VariationName => (VARIED as readonly string[]).includes(c)
@@ -275,35 +275,52 @@ describe('attribute', () => {
 })
 
 describe('withTimeEvidence', () => {
-  const item = (path: string, ...causes: string[]): ExplainedItem => ({
+  const hint = (cause: Cause): Hint => ({ cause, evidence: '', fix: '' })
+  // A text difference, with the hints its lines got.
+  const text = (path: string, ...causes: Cause[]): DiffItem => ({
+    kind: 'content',
     path,
-    hints: causes.map((cause) => ({ cause })),
+    text: { unified: '', truncated: false },
+    hints: causes.map(hint),
+  })
+  const fields = (path: string, ...names: string[]): DiffItem => ({
+    kind: 'metadata',
+    path,
+    fields: names.map((field) => ({ field, a: '1', b: '2' })),
+    hints: [hint('timestamp')],
   })
   const path = (artifact: string): Culprit => ({ artifact, cause: 'path' })
 
   it('names the clock for a path-only difference whose every difference is a time', () => {
     // A jar written as the build goes: its entry times differ by the lag between the runs.
-    const items = [
-      { path: 'out/app.jar', nested: true, hints: [] },
-      item('out/app.jar!a.class', 'timestamp'),
-      item('out/app.jar!META-INF/MANIFEST.MF', 'timestamp'),
-      item('out/app.jar!SHA256SUMS', 'derived'),
-      item('out/lib.so', 'build-path'),
-      item('out/notes.txt', 'timestamp', 'build-path'),
-      item('out/seed.txt'),
+    const items: DiffItem[] = [
+      { kind: 'content', path: 'out/app.jar', nested: true, hints: [] },
+      fields('out/app.jar!a.class', 'mtime'),
+      text('out/app.jar!META-INF/MANIFEST.MF', 'timestamp'),
+      text('out/app.jar!SHA256SUMS', 'derived'),
+      text('out/lib.so', 'build-path'),
+      text('out/notes.txt', 'timestamp', 'unexplained'),
+      text('out/seed.txt'),
+      // A time word in a binary says nothing of its other bytes.
+      {
+        kind: 'content',
+        path: 'out/app.bin',
+        binary: { offset: 0, differingBytes: 9, hex: ['', ''] },
+        hints: [hint('timestamp')],
+      },
+      // An mtime beside a link target that changed: hints are one per cause.
+      fields('out/t.tar!l', 'mtime', 'linkname'),
     ]
     const culprits = ['out/app.jar', 'out/lib.so', 'out/notes.txt', 'out/seed.txt', 'out/none']
-    expect(withTimeEvidence(culprits.map(path), items).map((c) => c.cause)).toEqual([
-      'clock',
-      'path',
-      'path',
-      'path',
-      'path',
-    ])
+    expect(
+      withTimeEvidence([...culprits, 'out/app.bin', 'out/t.tar'].map(path), items).map(
+        (c) => c.cause,
+      ),
+    ).toEqual(['clock', 'path', 'path', 'path', 'path', 'path', 'path'])
   })
 
   it('changes only path culprits, and a derived checksum alone is no time', () => {
-    const items = [item('a', 'timestamp'), item('b', 'derived')]
+    const items = [text('a', 'timestamp'), text('b', 'derived')]
     expect(
       withTimeEvidence(
         [
@@ -323,7 +340,7 @@ describe('withTimeEvidence', () => {
       fc.property(
         fc.array(fc.array(fc.constantFrom(...causes), { maxLength: 3 }), { maxLength: 5 }),
         (perItem) => {
-          const items = perItem.map((c, i) => item(`x!m${i}`, ...c))
+          const items = perItem.map((c, i) => text(`x!m${i}`, ...c))
           const [culprit] = withTimeEvidence([path('x')], items)
           const all = perItem.flat()
           const onlyTimes =
