@@ -10,3 +10,4 @@ node bench/hashing.mjs
 node bench/verify.mjs
 node bench/gate.mjs
 node bench/compile-cache.mjs
+node bench/explain.mjs
