@@ -300,10 +300,7 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
     const summary = [
       `## reproof verify: ${verify.verified ? 'verified' : `rejected (${verify.reason ?? 'unknown'})`}`,
       '',
-      ...verify.checks.map(
-        (c) =>
-          `- ${c.ok ? '✅' : '❌'} ${markdownText(c.name)}${c.detail === undefined ? '' : `: ${markdownText(terms(c.detail))}`}`,
-      ),
+      ...checkLines(verify.checks, terms),
       '',
     ]
     return {
@@ -324,8 +321,13 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
       reason?: string
       recovered?: string | null
       unanchored?: boolean
-      verification?: { unchecked?: string[] } | null
+      verification?: {
+        unchecked?: string[]
+        checks?: { name: string; ok: boolean; detail?: string }[]
+      } | null
     }
+    // Which checks the release passed: what the policy inputs given (or not) came to.
+    const checks = gate.verification?.checks ?? []
     const verdict = `${gate.decision}${gate.reason === undefined ? '' : ` (${gate.reason})`}: ${gate.why}`
     // A torn last line moved aside is never silent: in the summary as in the CLI's answer.
     const torn =
@@ -342,6 +344,7 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
             markdownText(terms(gate.why)),
             '',
             ...torn,
+            ...(checks.length === 0 ? [] : ['Verification:', '', ...checkLines(checks, terms), '']),
           ],
           max,
         ),
@@ -355,6 +358,17 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
       ],
     }
   },
+}
+
+/** Each check a verification made, passed or not, as a list item. */
+function checkLines(
+  checks: readonly { name: string; ok: boolean; detail?: string }[],
+  terms: (text: string) => string,
+): string[] {
+  return checks.map(
+    (c) =>
+      `- ${c.ok ? '✅' : '❌'} ${markdownText(c.name)}${c.detail === undefined ? '' : `: ${markdownText(terms(c.detail))}`}`,
+  )
 }
 
 const UNANCHORED_IN_ACTION =

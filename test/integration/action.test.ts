@@ -313,6 +313,8 @@ describe('the GitHub Action', () => {
     expect(gate.code, gate.stdout).toBe(0)
     expect(gate.outputs.decision).toBeTruthy()
     expect(gate.summary).toContain('reproof gate (production)')
+    // Which checks the release passed, as verify mode lists them.
+    expect(gate.summary).toMatch(/\nVerification:\n\n- ✅ [a-z]/)
     expect(fs.readFileSync(path.join(dir, 'ledger.jsonl'), 'utf8')).toContain(
       Object.values(digests)[0],
     )
