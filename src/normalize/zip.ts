@@ -665,6 +665,17 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
       // compare mode it would keep two zips of the same content apart.
       internal: rules.mode === 'compare' ? 0 : entry.internalFileAttributes,
       external,
+      // The writer's versions, kept as its other fields are: rewritten to 2.0 only when a
+      // time needed setting, a zip of the same members came out apart from one already
+      // at the epoch, kept as it was. reproof's own layout writes its own.
+      ...(isCanonical(rules)
+        ? {}
+        : {
+            versions: {
+              madeBy: entry.versionMadeBy & 0xff,
+              needed: entry.versionNeededToExtract,
+            },
+          }),
     },
   }
 }
@@ -1600,6 +1611,12 @@ interface LocalEntry {
   external: number
   /** Data start alignment for a stored member (see alignAsBefore). */
   align?: number
+  /**
+   * The writer's "version made by" (its low byte: the version of the specification) and
+   * "version needed to extract", kept outside reproof's own layout; the host is Unix
+   * either way, so that the mode in the external attributes counts.
+   */
+  versions?: { madeBy: number; needed: number }
 }
 
 /** Writes local headers and data as they come, then the central directory, with zip64 where needed. */
@@ -1629,7 +1646,12 @@ class ZipWriter {
       entry.compressedSize >= ZIP64_LIMIT ||
       entry.uncompressedSize >= ZIP64_LIMIT ||
       start >= ZIP64_LIMIT
-    const needed = zip64 ? 45 : 20
+    // What the member as written needs at least: zip64 4.5, deflate 2.0, stored 1.0; the
+    // writer's own value where it asked for more.
+    const least = zip64 ? 45 : entry.method === 0 ? 10 : 20
+    const needed =
+      entry.versions === undefined ? (zip64 ? 45 : 20) : Math.max(entry.versions.needed, least)
+    const madeBy = entry.versions === undefined ? needed : entry.versions.madeBy
     const localZip64 = zip64 ? [zip64Field([entry.uncompressedSize, entry.compressedSize])] : []
     const fields = [...localZip64, ...entry.extra.filter((f) => f.id !== ALIGNMENT_FIELD)]
     const localExtra = encodeExtra([
@@ -1649,7 +1671,7 @@ class ZipWriter {
     const centralExtra = encodeExtra([...centralZip64, ...entry.extra])
     const record = Buffer.alloc(46)
     record.writeUInt32LE(0x02014b50, 0)
-    record.writeUInt16LE((3 << 8) | needed, 4) // made by Unix, so the mode in the external attributes counts
+    record.writeUInt16LE((3 << 8) | madeBy, 4) // made by Unix, so the mode in the external attributes counts
     record.writeUInt16LE(needed, 6)
     writeSharedFields(record, 8, entry, zip64, centralExtra.length)
     record.writeUInt16LE(entry.comment.length, 32)

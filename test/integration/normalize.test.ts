@@ -1613,6 +1613,23 @@ print(demo.ANSWER)
 })
 
 describe('reproof normalize keeps what needs no change', () => {
+  it('gives a zip whose times needed setting the bytes of the same zip already at the epoch', async () => {
+    // Info-ZIP writes "made by 3.0, needs 1.0" for stored members. The rewrite wrote 2.0
+    // in both, so whether a build's times happened to be at the epoch decided the bytes.
+    const dir = makeTemp()
+    sh(dir, 'mkdir s && echo a > s/a.txt && echo b > s/b.txt')
+    // At the epoch (1700000000, an even second, as DOS times are), and a year after.
+    sh(dir, `touch -d @${EPOCH} s/* && cd s && TZ=UTC zip -q -X -0 ../early.zip a.txt b.txt`)
+    sh(dir, 'touch -d @1730000000 s/* && cd s && TZ=UTC zip -q -X -0 ../late.zip a.txt b.txt')
+    const early = await normalize(dir, ['early.zip', '-o', 'early.n.zip'])
+    const late = await normalize(dir, ['late.zip', '-o', 'late.n.zip'])
+    expect([early.code, late.code]).toEqual([0, 0])
+    expect(early.files[0]?.changed).toBe(false)
+    expect(late.files[0]?.changed).toBe(true)
+    expect(digest(path.join(dir, 'late.n.zip'))).toBe(digest(path.join(dir, 'early.zip')))
+    sh(dir, 'unzip -tq late.n.zip')
+  })
+
   it('leaves a tar split over several gzip streams (an Alpine package) as it is, rather than merge them', async () => {
     const dir = makeTemp()
     // As abuild writes one: signature, control and data, each its own gzip stream, the
