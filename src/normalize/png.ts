@@ -6,12 +6,14 @@ import { writeBytes, type Job, type NormalizeOutcome } from './job.js'
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 
-// Text keywords that image tools fill with the time of writing (ImageMagick, GIMP).
-const TIME_KEYWORDS = new Set(['date:create', 'date:modify', 'date:timestamp', 'Creation Time'])
+// Text keywords that image tools fill with the time of writing: ImageMagick's `date:`
+// family (create, modify, timestamp, and whatever it adds), GIMP's `Creation Time`.
+const isTimeKeyword = (keyword: string): boolean =>
+  keyword.startsWith('date:') || keyword === 'Creation Time'
 
 /**
- * Drops the chunks that record when a PNG was written: tIME always, and tEXt/iTXt
- * chunks whose keyword is a date. Pixel data and every other chunk are kept byte for
+ * Drops the chunks that record when a PNG was written: tIME always, and tEXt, zTXt and
+ * iTXt chunks whose keyword is a date. Pixel data and every other chunk are kept byte for
  * byte, CRCs included, so the image is unchanged.
  */
 export function stablePng(png: Buffer, where: string): { bytes: Buffer; removed: string[] } {
@@ -32,10 +34,11 @@ export function stablePng(png: Buffer, where: string): { bytes: Buffer; removed:
     if (zlib.crc32(png.subarray(at + 4, at + 8 + length)) !== png.readUInt32BE(at + 8 + length))
       throw bad(`the CRC of its ${JSON.stringify(type)} chunk at byte ${at} does not match`)
     const keyword =
-      type === 'tEXt' || type === 'iTXt'
+      // A text chunk's keyword ends at its first NUL, compressed (zTXt) or not.
+      type === 'tEXt' || type === 'iTXt' || type === 'zTXt'
         ? data.subarray(0, Math.max(0, data.indexOf(0))).toString('latin1')
         : ''
-    if (type === 'tIME' || TIME_KEYWORDS.has(keyword))
+    if (type === 'tIME' || isTimeKeyword(keyword))
       removed.push(keyword === '' ? type : `${type} ${keyword}`)
     else kept.push(png.subarray(at, end))
     at = end
