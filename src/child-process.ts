@@ -9,16 +9,13 @@ import { beforeFirstChild } from './inherited-descriptors.js'
 
 export type { ChildProcess } from 'node:child_process'
 
-export const spawn: typeof childProcess.spawn = ((
-  ...args: Parameters<typeof childProcess.spawn>
-) => {
-  beforeFirstChild()
-  return childProcess.spawn(...args)
-}) as typeof childProcess.spawn
+/** `start`, after the caller's descriptors are closed once. */
+function throughDoor<F extends (...args: never[]) => unknown>(start: F): F {
+  return ((...args: Parameters<F>) => {
+    beforeFirstChild()
+    return start(...args)
+  }) as F
+}
 
-export const execFileSync: typeof childProcess.execFileSync = ((
-  ...args: Parameters<typeof childProcess.execFileSync>
-) => {
-  beforeFirstChild()
-  return childProcess.execFileSync(...args)
-}) as typeof childProcess.execFileSync
+export const spawn = throughDoor(childProcess.spawn)
+export const execFileSync = throughDoor(childProcess.execFileSync)
