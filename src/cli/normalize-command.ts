@@ -14,7 +14,7 @@ export function normalizeCommand(
     .argument('<files...>', 'tar, tar.gz, gzip, zip (jar, whl...) or ar files; detected by content')
     .option(
       '--epoch <seconds>',
-      'SOURCE_DATE_EPOCH: every time is set to it (default: $SOURCE_DATE_EPOCH)',
+      'SOURCE_DATE_EPOCH: member times are set to it; gzip and ar headers get 0 (default: $SOURCE_DATE_EPOCH)',
     )
     .option('--clamp-mtime', 'clamp times to the epoch (min(time, epoch)) instead of setting them')
     .option('--set-mtime', 'set every time to the epoch (the default)')
