@@ -1,3 +1,4 @@
+import type { StructuredPatchHunk } from 'diff'
 import { toDisplayText } from '../file-names.js'
 import { partAt, type ElfPart } from '../formats/elf.js'
 
@@ -49,14 +50,6 @@ export async function diffText(
   return { unified: lines.slice(0, maxLines).join('\n'), truncated, removed, added }
 }
 
-export interface Hunk {
-  oldStart: number
-  oldLines: number
-  newStart: number
-  newLines: number
-  lines: string[]
-}
-
 /**
  * The patch of two texts that share no line (lines as jsdiff tokenizes them): every line
  * of A removed, every line of B added, in the form structuredPatch gives. Myers' search
@@ -64,7 +57,10 @@ export interface Hunk {
  * for two 200-line files, and a rebuilt file of hashes or random bytes is just that.
  * Undefined when they share a line, or are both empty.
  */
-export function disjointHunk(a: readonly string[], b: readonly string[]): Hunk | undefined {
+export function disjointHunk(
+  a: readonly string[],
+  b: readonly string[],
+): StructuredPatchHunk | undefined {
   if (a.length + b.length === 0) return undefined
   const inA = new Set(a)
   if (b.some((line) => inA.has(line))) return undefined
