@@ -242,13 +242,19 @@ export function withTimeEvidence(
   culprits: readonly Culprit[],
   items: readonly DiffItem[],
 ): Culprit[] {
+  // Items by the culprit artifact they lie in (the whole path, or the path before one of
+  // its `!`s: a name may hold a `!` itself), once, not items × culprits.
+  const byArtifact = new Map<string, DiffItem[]>()
+  for (const culprit of culprits) if (culprit.cause === 'path') byArtifact.set(culprit.artifact, [])
+  for (const item of items) {
+    if (item.nested === true) continue
+    for (let end = item.path.indexOf('!'); end !== -1; end = item.path.indexOf('!', end + 1))
+      byArtifact.get(item.path.slice(0, end))?.push(item)
+    byArtifact.get(item.path)?.push(item)
+  }
   return culprits.map((culprit) => {
     if (culprit.cause !== 'path') return culprit
-    const own = items.filter(
-      (item) =>
-        item.nested !== true &&
-        (item.path === culprit.artifact || item.path.startsWith(`${culprit.artifact}!`)),
-    )
+    const own = byArtifact.get(culprit.artifact) ?? []
     const times =
       own.length > 0 &&
       own.some((item) => item.hints.some((h) => h.cause === 'timestamp')) &&

@@ -334,6 +334,21 @@ describe('withTimeEvidence', () => {
     ).toEqual(['time', 'unstable', 'path', 'clock'])
   })
 
+  it('finds the items of an artifact whose name holds a `!`, and no others', () => {
+    // `out/a!b` is one artifact; `out/a` another, whose members' paths start the same way.
+    const items = [
+      text('out/a!b', 'timestamp'),
+      text('out/a!b!m', 'timestamp'),
+      text('out/a!c', 'build-path'),
+    ]
+    expect(
+      withTimeEvidence([path('out/a!b'), path('out/a'), path('out/a!c')], items).map(
+        (c) => c.cause,
+      ),
+    ).toEqual(['clock', 'path', 'path'])
+    expect(withTimeEvidence([path('out/a')], items.slice(0, 2))[0]?.cause).toBe('clock')
+  })
+
   it('never moves an artifact whose items include anything but times to the clock', () => {
     const causes = ['timestamp', 'derived', 'build-path', 'ordering', 'unexplained'] as const
     fc.assert(
