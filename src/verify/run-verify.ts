@@ -137,10 +137,20 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   }
 }
 
-/** SHA-512 is computed only when a subject is named by it: it costs as much again as SHA-256. */
+/**
+ * SHA-512 is computed only when a subject is named by it: it costs as much again as
+ * SHA-256. Read one level into each subject, never walked: the payload is peeked at
+ * before its signature is checked, and a subject nested 200,000 lists deep overflowed
+ * the stack of a walk (an internal error where the answer is a no).
+ */
 function namesSha512(statement: unknown): boolean {
-  return JSON.stringify((statement as { subject?: unknown } | null)?.subject ?? []).includes(
-    '"sha512"',
+  const subject = (statement as { subject?: unknown } | null)?.subject
+  return (
+    Array.isArray(subject) &&
+    subject.some((s: unknown) => {
+      const digest = (s as { digest?: unknown } | null)?.digest
+      return typeof digest === 'object' && digest !== null && Object.hasOwn(digest, 'sha512')
+    })
   )
 }
 

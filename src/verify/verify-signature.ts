@@ -17,6 +17,7 @@ import { trustedRootProblem } from './trusted-root.js'
 import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
 import { readBounded } from '../io/read-bounded.js'
 import { matchesWhole, type BoundedMatch } from '../bounded-regexp.js'
+import { misshapenField } from './bundle-shape.js'
 
 /** A time a signature verifiably existed at: from a log's promise or a timestamp authority. */
 export interface VerifiedTime {
@@ -116,6 +117,13 @@ export async function verifyAsSigned(
 function readBundle(json: SerializedBundle) {
   const { bundleFromJSON, isBundleWithDsseEnvelope } = sigstoreBundle()
   const { toSignedEntity } = sigstoreVerify()
+  // Before the library reads it: it converts what it finds (an array of numbers to bytes).
+  const misshapen = misshapenField(json)
+  if (misshapen !== undefined)
+    throw rejection(
+      'bundle-invalid',
+      `the bundle's ${misshapen.path} is not ${misshapen.wanted}, as the bundle format has it`,
+    )
   let bundle
   try {
     bundle = bundleFromJSON(json)

@@ -386,6 +386,36 @@ describe('verifySignature, the bundle itself', () => {
       /^a certificate in the bundle is not valid DER$/,
     ],
     [
+      // The library turns the numbers into bytes: the strict-DER check saw no string.
+      'a certificate given as a list of byte values, not strict DER',
+      (b) => {
+        const der = Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64')
+        ;(b.verificationMaterial.certificate as { rawBytes: unknown }).rawBytes = [
+          ...Buffer.concat([der, Buffer.from([0])]),
+        ]
+      },
+      'bundle-invalid',
+      /^the bundle's verificationMaterial\.certificate\.rawBytes is not a string, as the bundle format has it$/,
+    ],
+    [
+      'a payload given as a list of byte values',
+      (b) => {
+        ;(envelopeOf(b) as { payload: unknown }).payload = [
+          ...Buffer.from(envelopeOf(b).payload, 'base64'),
+        ]
+      },
+      'bundle-invalid',
+      /^the bundle's dsseEnvelope\.payload is not a string/,
+    ],
+    [
+      'a checkpoint that is not text',
+      (b) => {
+        ;(entryOf(b).inclusionProof.checkpoint as { envelope: unknown }).envelope = 5
+      },
+      'bundle-invalid',
+      /^the bundle's verificationMaterial\.tlogEntries\[0\]\.inclusionProof\.checkpoint\.envelope is not a string/,
+    ],
+    [
       'a certificate that is not one',
       (b) => {
         b.verificationMaterial.certificate.rawBytes =
@@ -877,6 +907,29 @@ describe('runVerify', () => {
     expect(result.checks.length).toBeGreaterThan(1)
     expect(result.checks.every((c) => c.ok && !('reason' in c))).toBe(true)
     expect(result).not.toHaveProperty('explanation')
+  })
+
+  it('answers no to a payload nested deeper than any walk goes, before its signature', async () => {
+    // Peeked at to learn whether to hash with SHA-512: the peek once overflowed the stack.
+    const signed = await sign(keyA)
+    const deep = `{"subject":${'['.repeat(200_000)}${']'.repeat(200_000)}}`
+    const bytes = Buffer.from(
+      JSON.stringify({
+        ...signed,
+        dsseEnvelope: { ...signed.dsseEnvelope, payload: Buffer.from(deep).toString('base64') },
+      }),
+    )
+    const result = await runVerify(
+      {
+        artifacts: [artifact],
+        bundle: 'deep.json',
+        bundleBytes: bytes,
+        trust: trust(),
+        policy: {},
+      },
+      Date.now(),
+    )
+    expect([result.verified, result.reason]).toEqual([false, 'signature-invalid'])
   })
 
   it('uses the bytes given, and digests named without a file', async () => {
