@@ -27,6 +27,12 @@ export interface GateCheckResult {
   recovered: string | null
   /** No checkpoint of this ledger on this machine before this read (see LedgerRead). */
   unanchored: boolean
+  /**
+   * What the verifications could not check (a SHA-512 a subject names beside the
+   * recorded SHA-256; log entries of a key bundle without a trusted root), each with the
+   * lines of the records it concerns: it vouches for nothing, and is said.
+   */
+  unchecked: { note: string; lines: number[] }[]
 }
 
 /**
@@ -79,6 +85,7 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
     // 2. Verify every record's evidence again; records sharing a bundle, digest, policy
     // and signer (a rollback to a past release) share one verification.
     const done = new Map<string, VerifyResult>()
+    const unchecked = new Map<string, number[]>()
     for (const [i, record] of records.entries()) {
       const now = verificationTime(record)
       let result: VerifyResult | undefined
@@ -93,6 +100,8 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
         if (result === undefined || result.verified) result = one
       }
       if (result === undefined) throw new Error('no policy to verify a record with')
+      for (const note of result.unchecked)
+        unchecked.set(note, [...(unchecked.get(note) ?? []), i + 1])
       const fail = (what: string): ReproofError =>
         new ReproofError(
           'E_LEDGER',
@@ -124,6 +133,7 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
       legacy: records.filter((r) => r.format === undefined).length,
       recovered: recovered ?? null,
       unanchored,
+      unchecked: [...unchecked].map(([note, lines]) => ({ note, lines })),
     }
   } finally {
     ledger.close()

@@ -467,6 +467,38 @@ describe('reproof gate', () => {
     expect(byDigest.stdout).toContain(
       'not checked: the SHA-512 a subject names, which an artifact given as a sha256: digest cannot be checked against',
     )
+    // A rollback names a digest, as that verify did: the gate says what it did not check,
+    // in its answer and in every check of the ledger after.
+    const other = await resign('other.json', {
+      sha256: release(1).digest.replace(/^sha256:/, ''),
+    })
+    expect((await gate(ledger, [...args(other), release(1).artifact])).code).toBe(0)
+    const text = (extra: string[]) =>
+      runCli(['gate', ...extra, '--ledger', ledger, '--key', pub], { XDG_STATE_HOME: kit.state })
+    const back = await text([
+      'rollback',
+      '--env',
+      'prod',
+      '--to',
+      sha256,
+      '--reason',
+      'r',
+      '--bundle',
+      mixed,
+    ])
+    expect([back.code, back.stdout.trimEnd().split('\n').slice(1)], back.stderr).toEqual([
+      0,
+      [
+        '  not checked: the SHA-512 a subject names, which an artifact given as a sha256: digest cannot be checked against',
+      ],
+    ])
+    const check = await text(['check'])
+    expect([check.code, check.stdout.trimEnd().split('\n').slice(1)], check.stderr).toEqual([
+      0,
+      [
+        '  not checked: the SHA-512 a subject names, which an artifact given as a sha256: digest cannot be checked against (the records on lines 1, 3)',
+      ],
+    ])
   })
 
   it('does not repeat a rollback retried after another release landed (exit 4 said a retry is safe)', async () => {

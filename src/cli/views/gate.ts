@@ -1,4 +1,5 @@
 import { toDisplayText as shown } from '../../file-names.js'
+import { firstFew } from '../../first-few.js'
 import { paint } from '../../io/paint.js'
 import type { LedgerRecord } from '../../gate/decide.js'
 import type { GateCheckResult } from '../../gate/run-check.js'
@@ -21,7 +22,11 @@ export function renderGateResult(result: GateResult, color: boolean): string {
       ? ` (${result.verification.reason})`
       : ''
   const recovered = result.recovered === null ? '' : `\n${c.yellow(tornLine(result.recovered))}`
-  return `${mark}: ${result.why}${reason}${recovered}`
+  // What the verification could not check vouches for nothing: said as verify says it.
+  const unchecked = (result.verification?.unchecked ?? [])
+    .map((note) => `\n  not checked: ${shown(note)}`)
+    .join('')
+  return `${mark}: ${result.why}${reason}${unchecked}${recovered}`
 }
 
 /** `gate check`'s yes: what was checked, and how many records were verified how. */
@@ -29,7 +34,16 @@ export function renderGateCheck(result: GateCheckResult): string {
   const { records, bundles, reverified, legacy, recovered } = result
   const how = `${reverified} with the policy and signer recorded${legacy === 0 ? '' : `, ${legacy} recorded before policies were kept: with no policy`}`
   const torn = recovered === null ? '' : `; a torn last line was moved to ${recovered}`
-  return `ledger ok: ${records} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${how})${torn}`
+  const unchecked = result.unchecked
+    .map(({ note, lines }) => `\n  not checked: ${shown(note)} (${firstLines(lines)})`)
+    .join('')
+  return `ledger ok: ${records} record(s), chain intact, ${bundles} kept bundle(s) match; every record's digest is attested by its kept bundle, verified again now (${how})${torn}${unchecked}`
+}
+
+/** The ledger lines a note concerns, the first few of them. */
+function firstLines(lines: readonly number[]): string {
+  const which = firstFew(lines.map(String), 5)
+  return lines.length === 1 ? `the record on line ${which}` : `the records on lines ${which}`
 }
 
 /** One line per release of an environment. */
