@@ -399,8 +399,17 @@ function toRecipe(statement: unknown): Recipe {
   )
     throw bad('a directory inside the commit')
   const outputs = external.outputs
-  if (!Array.isArray(outputs) || !outputs.every((o) => typeof o === 'string'))
+  if (
+    !Array.isArray(outputs) ||
+    outputs.length === 0 ||
+    !outputs.every((o) => typeof o === 'string')
+  )
     throw bad('the outputs')
+  // Absent is none; anything else must be what a build writes: a list of globs. A string
+  // read as "no exclusion" rebuilt more than was attested, silently.
+  const exclude = external.exclude ?? []
+  if (!Array.isArray(exclude) || !exclude.every((o) => typeof o === 'string'))
+    throw bad('what it excluded from the outputs')
   const epoch = (internal.epoch ?? {}) as { value?: unknown }
   if (typeof epoch.value !== 'number') throw bad('the epoch')
   const environment = Array.isArray(internal.environment)
@@ -440,7 +449,7 @@ function toRecipe(statement: unknown): Recipe {
     commit: source.commit,
     subdirectory,
     outputs: outputs,
-    exclude: Array.isArray(external.exclude) ? (external.exclude as string[]) : [],
+    exclude,
     epoch: epoch.value,
     env,
     normalize:
@@ -454,7 +463,6 @@ function toRecipe(statement: unknown): Recipe {
   }
 }
 
-/** The SHA-512 of a rebuilt file, or undefined when there is no regular file there. */
 /**
  * The real paths to hide from the rebuild: the artifacts and their directories, the
  * source repository's work tree and the working directory; and what the build may need.

@@ -187,6 +187,18 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
       ).toEqual(refused('the source commit'))
   })
 
+  it('refuses an empty list of outputs, and excluded outputs that are not a list of globs', async () => {
+    const external = (s: Statement) => s.predicate.buildDefinition.externalParameters
+    expect(await refusal(statement((s) => (external(s).outputs = [])))).toEqual(
+      refused('the outputs'),
+    )
+    // A string once read as "nothing excluded"; a list with a number, a crash.
+    for (const exclude of ['x', [1], { 0: 'x' }])
+      expect(await refusal(statement((s) => (external(s).exclude = exclude)))).toEqual(
+        refused('what it excluded from the outputs'),
+      )
+  })
+
   it('refuses outputs of which any one is not a glob', async () => {
     expect(
       await refusal(
