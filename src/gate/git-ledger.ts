@@ -22,6 +22,7 @@ import {
   MAX_LEDGER_BYTES,
   keptBundleName,
   ledgerTooBig,
+  ledgerText,
   parseLedger,
   readCheckpoint,
   ledgerRead,
@@ -108,6 +109,12 @@ const CheckpointSchema = v.strictObject({
 export class GitLedger implements Ledger {
   /** The tip the last read saw; a bundle named by that read comes from the same commit. */
   private lastTip: string | undefined
+  /**
+   * Whether any read of this command found no checkpoint of a ledger with records: the
+   * first read saves one (a rollback's lookup, an attempt that lost a push race), and
+   * the next read, finding it, said the command was anchored when it was not.
+   */
+  private unanchored = false
 
   private constructor(
     readonly url: string,
@@ -186,7 +193,7 @@ export class GitLedger implements Ledger {
    * the chain at its tip. The tip then becomes the checkpoint: a later tip that does not
    * descend from it means the history was rewritten, however consistent the rewrite.
    */
-  read(): LedgerRead & { tip: string | undefined } {
+  read(): LedgerRead & { tip: string | undefined; bytes: Buffer } {
     // The checkpoint first: another gate on this machine may push and move it meanwhile,
     // and a checkpoint read after the tip could be newer than the tip (not a rewrite).
     // Read before, it names a commit that was on the branch before the tip was read.
@@ -201,7 +208,7 @@ export class GitLedger implements Ledger {
         )
       return Object.assign(
         ledgerRead(toState([]), () => [], undefined),
-        { tip },
+        { tip, bytes: Buffer.alloc(0) },
       )
     }
     let size: number
@@ -230,7 +237,7 @@ export class GitLedger implements Ledger {
         undefined,
       )
     this.checkHistory(tip, checkpoint, bytes)
-    const records = parseLedger(bytes.toString('utf8'), this.recordsLabel)
+    const records = parseLedger(ledgerText(bytes, this.recordsLabel), this.recordsLabel)
     if (checkpoints.length < this.checkpointFiles.length || tip !== checkpoint)
       this.saveCheckpoint(tip)
     return Object.assign(
@@ -238,9 +245,9 @@ export class GitLedger implements Ledger {
         ruledState(records, this.recordsLabel, 1),
         () => records,
         undefined,
-        checkpoint === undefined && records.length > 0,
+        (this.unanchored ||= checkpoint === undefined && records.length > 0),
       ),
-      { tip },
+      { tip, bytes },
     )
   }
 
@@ -465,7 +472,7 @@ export class GitLedger implements Ledger {
           // moved (the same state would have been decided the same way, with a write).
           const { append, result } = step(read)
           if (append === undefined) return { done: result }
-          const commit = this.commit(read.tip, read.records, read.state, append)
+          const commit = this.commit(read.tip, read.bytes, read.state, append)
           const pushed = this.push(commit)
           // The commit appends one line to the ledger just verified: it is verified too. It
           // counts once the ledger gates read holds it: git may send a push elsewhere
@@ -585,14 +592,15 @@ export class GitLedger implements Ledger {
 
   private commit(
     parent: string | undefined,
-    records: readonly LedgerRecord[],
+    before: Buffer,
     state: LedgerState,
     append: NonNullable<Step<unknown>['append']>,
   ): string {
-    const before = records.map((r) => `${recordBytes(r)}\n`).join('')
+    // The bytes read, and the new line after them: a commit only ever appends, and the
+    // history check of every other machine holds it to that byte for byte.
     const line = `${recordBytes(append.record)}\n`
-    checkAppendable(line, Buffer.byteLength(before), state, this.label)
-    const text = before + line
+    checkAppendable(line, before.length, state, this.label)
+    const text = Buffer.concat([before, Buffer.from(line)])
     const index = path.join(this.work, 'index')
     fs.rmSync(index, { force: true })
     const env = { GIT_INDEX_FILE: index }

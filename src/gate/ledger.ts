@@ -426,9 +426,17 @@ export class FileLedger implements Ledger {
   private resolve(): string {
     try {
       const real = fs.realpathSync(this.file)
+      const stat = fs.statSync(real)
+      // Said before the links: a directory's count is of its subdirectories.
+      if (!stat.isFile())
+        throw new ReproofError(
+          'E_INPUT',
+          `--ledger ${this.file}: not a regular file (${stat.isDirectory() ? 'a directory' : 'a device, pipe or socket'}); name the ledger file itself`,
+          { path: this.file },
+        )
       // Hard links are names of one file that no path resolution joins: two gates, one
       // through each name, took two locks and appended the same sequence number.
-      const links = fs.statSync(real).nlink
+      const links = stat.nlink
       if (links > 1)
         throw new ReproofError(
           'E_INPUT',
@@ -663,7 +671,19 @@ export class FileLedger implements Ledger {
       },
       lockTimeoutMs,
       signal,
-    )
+    ).catch((err: unknown) => {
+      // A system call failing before the record's line is written (the read's fsync, the
+      // bundle's store): every one from the line on is said above, as recorded, taken
+      // back or unknown. Said as the disk's failure, not as reproof's ("internal error").
+      if (err instanceof ReproofError || typeof (err as { syscall?: unknown }).syscall !== 'string')
+        throw err
+      throw new ReproofError(
+        'E_ENVIRONMENT',
+        `${this.file}: ${(err as Error).message}; nothing was recorded`,
+        { path: this.file },
+        { cause: err },
+      )
+    })
   }
 
   close(): void {
@@ -690,7 +710,10 @@ export class FileLedger implements Ledger {
     )
       throw this.cut(checkpoint.bytes)
     this.checkShorter(bytes)
-    return parseLedger(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8'), this.file)
+    return parseLedger(
+      ledgerText(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1), this.file),
+      this.file,
+    )
   }
 
   /**
@@ -758,7 +781,7 @@ export class FileLedger implements Ledger {
   private checked(bytes: Buffer, recovered: string | undefined): CheckedRead {
     const checkpoint = this.loadCheckpoint()
     const fromStart = (unanchored = false): CheckedRead => {
-      const records = parseLedger(bytes.toString('utf8'), this.file)
+      const records = parseLedger(ledgerText(bytes, this.file), this.file)
       return {
         read: ledgerRead(
           ruledState(records, this.file, 1),
@@ -792,11 +815,16 @@ export class FileLedger implements Ledger {
     }
     const known = stateFromCheckpoint(checkpoint)
     const seqs = new Map([...known.envs].map(([env, state]) => [env, state.seq]))
-    const tail = parseLedger(bytes.subarray(checkpoint.bytes).toString('utf8'), this.file, {
-      head: checkpoint.head,
-      seqs,
-      line: checkpoint.records + 1,
-    })
+    const from = checkpoint.records + 1
+    const tail = parseLedger(
+      ledgerText(bytes.subarray(checkpoint.bytes), this.file, from),
+      this.file,
+      {
+        head: checkpoint.head,
+        seqs,
+        line: from,
+      },
+    )
     const read: CheckedRead = {
       read: ledgerRead(
         ruledState(tail, this.file, checkpoint.records + 1, known),
@@ -1040,6 +1068,36 @@ function isMissing(file: string): boolean {
  * linked to the previous line's hash, with per-environment sequence numbers going up
  * by one. Any break stops the gate, naming the line: a person must decide.
  */
+/**
+ * A ledger's bytes as text, refused (naming the line) where they are not UTF-8. Decoded
+ * leniently, a stray byte became U+FFFD: the record passed as canonical, its hash bound
+ * the replacement rather than the byte, and a git ledger's next commit, written from
+ * the records read, changed the earlier line, which every other machine then refused.
+ * A byte-order mark is kept, so that a line that starts with one is no record.
+ */
+export function ledgerText(bytes: Buffer, file: string, firstLine = 1): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    let line = firstLine
+    for (let start = 0; start < bytes.length; line++) {
+      const eol = bytes.indexOf(0x0a, start)
+      const end = eol === -1 ? bytes.length : eol
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, end))
+      } catch {
+        break
+      }
+      start = end + 1
+    }
+    throw new ReproofError(
+      'E_LEDGER',
+      `${file}:${line}: not UTF-8 text, which no gate writes; the gate stops until a person has looked (reproof gate check)`,
+      { path: file },
+    )
+  }
+}
+
 export function parseLedger(
   text: string,
   file: string,

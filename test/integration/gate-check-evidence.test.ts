@@ -61,6 +61,7 @@ describe('gate check verifies the evidence of every record, not only the links',
         legacy: 0,
         recovered: null,
         unanchored: true,
+        unchecked: [],
       },
     ])
   })
@@ -315,6 +316,7 @@ describe('gate check verifies the evidence of every record, not only the links',
         legacy: 1,
         recovered: null,
         unanchored: true,
+        unchecked: [],
       },
     ])
     // Still checked for what it names: another digest is refused.
@@ -422,6 +424,7 @@ describe('gate check verifies the evidence of every record, not only the links',
         legacy: 0,
         recovered: null,
         unanchored: true,
+        unchecked: [],
       },
     ])
   })

@@ -1,8 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { recordBytes, recordHash } from '../../src/gate/decide.js'
 import { parseLedger } from '../../src/gate/ledger.js'
 import {
+  cloneLedger,
   deploy,
   deployArgs,
   freshGate,
@@ -22,6 +24,34 @@ useGateKit()
 
 // In a pre-receive hook: what the server does to apply a push, whatever it answers.
 const KEEP_OBJECTS = 'cp -a "$GIT_QUARANTINE_PATH/." objects/'
+/** A pre-receive hook that runs `first` for the first push, then `later` for every push. */
+const onPush = (bare: string, first: string[], later: string[] = []) => {
+  hook(
+    bare,
+    'pre-receive',
+    [
+      // Which push this is, in $n, counted in the repository.
+      'n=$(cat calls 2>/dev/null || echo 0); n=$((n+1)); echo $n > calls',
+      'read old new ref',
+      'if [ $n = 1 ]; then',
+      ...first.map((line) => `  ${line}`),
+      'fi',
+      ...later,
+    ].join('\n'),
+  )
+}
+const rollbackFresh = (ledger: string) =>
+  freshGate()(ledger, [
+    'rollback',
+    '--env',
+    'prod',
+    '--to',
+    release(0).digest,
+    '--reason',
+    'r',
+    '--key',
+    kit.pub,
+  ])
 const MOVE_REF =
   'env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git --git-dir=. update-ref "$ref" "$new" "$old"'
 
@@ -53,6 +83,7 @@ describe('reproof gate with a git ledger', () => {
         legacy: 0,
         recovered: null,
         unanchored: false,
+        unchecked: [],
       },
     ])
     // Someone with push access edits a kept bundle in a fast-forward commit.
@@ -140,6 +171,57 @@ describe('reproof gate with a git ledger', () => {
     ]).toEqual([false, ''])
   })
 
+  it("says so whichever read found no checkpoint: a rollback's lookup, a push race lost", async () => {
+    // The first read saved the checkpoint, and the read that decided found it.
+    const unanchored = (run: { stdout: string; stderr: string }) => [
+      (JSON.parse(run.stdout) as { decision: string; unanchored: boolean }).decision,
+      (JSON.parse(run.stdout) as { unanchored: boolean }).unanchored,
+      run.stderr.startsWith('reproof: warning: this machine kept no checkpoint'),
+    ]
+    const { bare, ledger } = remote()
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    const back = await rollbackFresh(ledger)
+    expect(unanchored(back), back.stderr).toEqual(['recorded', true, true])
+    // Another gate moves the branch as this one pushes: it reads, decides and pushes again.
+    onPush(bare, [
+      'new=$(env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git -c user.name=o -c user.email=o@example --git-dir=. commit-tree "$old^{tree}" -p "$old" -m other)',
+      MOVE_REF,
+      'exit 1',
+    ])
+    const raced = await freshGate()(ledger, deployArgs(2))
+    expect(unanchored(raced), raced.stderr).toEqual(['recorded', true, true])
+    expect(fs.readFileSync(path.join(bare, 'calls'), 'utf8').trim()).toBe('2')
+  })
+
+  it('stops at a ledger line that is not UTF-8, and never rewrites it', async () => {
+    // A record whose actor holds a raw 0xFF, chained and committed by someone who can
+    // push: read as U+FFFD, it passed, and the next gate's commit changed the line.
+    const { bare, ledger } = remote()
+    await deploy(ledger, 0)
+    const { work, commit, push } = cloneLedger(bare)
+    const file = path.join(work, 'ledger.jsonl')
+    const [first] = parseLedger(fs.readFileSync(file, 'utf8'), file)
+    if (first === undefined) throw new Error('no record')
+    const forged = recordBytes({ ...first, seq: 2, prev: recordHash(first), actor: 'evilXX' })
+    const [head, tail] = forged.split('XX')
+    fs.appendFileSync(
+      file,
+      Buffer.concat([Buffer.from(head ?? ''), Buffer.from([0xff]), Buffer.from(`${tail ?? ''}\n`)]),
+    )
+    commit('forged')
+    push()
+    const tip = git(bare, ['rev-parse', 'releases']).trim()
+    for (const args of [['status', '--env', 'prod'], deployArgs(1)]) {
+      const run = await gate(ledger, args)
+      expect([run.code, run.stderr], args[0]).toEqual([
+        3,
+        expect.stringContaining('ledger.jsonl:2: not UTF-8 text, which no gate writes'),
+      ])
+    }
+    expect(git(bare, ['rev-parse', 'releases']).trim()).toBe(tip)
+  })
+
   it("works under a user's safe.bareRepository=explicit", async () => {
     const { ledger, read } = remote()
     const home = makeTemp()
@@ -200,19 +282,10 @@ describe('reproof gate with a git ledger', () => {
     // Decided again on the branch that then holds its own record, the gate said
     // "unchanged" (or "superseded", had another gate deployed on top) of a release it
     // had just recorded.
-    hook(
+    onPush(
       bare,
-      'pre-receive',
-      [
-        'n=$(cat calls 2>/dev/null || echo 0); n=$((n+1)); echo $n > calls',
-        'read old new ref',
-        'if [ $n = 1 ]; then',
-        `  ${KEEP_OBJECTS}`,
-        `  (sleep 1; ${MOVE_REF}) </dev/null >/dev/null 2>&1 &`,
-        '  kill -9 $PPID',
-        'fi',
-        'if [ $n = 2 ]; then sleep 2; exit 1; fi',
-      ].join('\n'),
+      [KEEP_OBJECTS, `(sleep 1; ${MOVE_REF}) </dev/null >/dev/null 2>&1 &`, 'kill -9 $PPID'],
+      ['if [ $n = 2 ]; then sleep 2; exit 1; fi'],
     )
     const run = await deploy(ledger, 0)
     expect([run.code, run.result?.decision], run.stderr).toEqual([0, 'recorded'])

@@ -810,6 +810,12 @@ describe('reproof gate', () => {
     expect(Date.now() - t0).toBeLessThan(30_000)
     // Refused before its lock was taken: nothing is left beside it.
     expect(fs.readdirSync(dir)).toEqual(['ledger.jsonl'])
+    // A directory, named as one: its link count is not the ledger's hard links.
+    const status = await gate(dir, ['status', '--env', 'prod'])
+    expect([status.code, status.stderr]).toEqual([
+      2,
+      `reproof: --ledger ${dir}: not a regular file (a directory); name the ledger file itself\n`,
+    ])
   })
 
   it('waits for a gate holding the lock, then answers 4 with nothing recorded', async () => {

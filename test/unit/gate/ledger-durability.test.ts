@@ -54,6 +54,44 @@ describe('a file ledger', () => {
     ])
   })
 
+  it("says a disk's failure before the line is written as the disk's, with nothing recorded", async () => {
+    // The read's fsync (the ledger is there) and the stored bundle's: an internal error once.
+    const bundle = Buffer.from('{"bundle":true}')
+    const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+    const record = firstRecord(bundleDigest)
+    const append = () => ({ append: { record, bundle, bundleDigest }, result: 'recorded' })
+    for (const failing of [1, 2]) {
+      const file = path.join(makeTemp(), 'ledger.jsonl')
+      fs.writeFileSync(file, '')
+      if (failing === 2) {
+        // Stored already: its fsync is the second call, after the read's.
+        fs.mkdirSync(path.join(path.dirname(file), 'bundles'))
+        fs.writeFileSync(path.join(path.dirname(file), keptBundleName(bundleDigest)), bundle)
+      }
+      let calls = 0
+      const durability: Durability = {
+        fsync: (fd) => {
+          if (++calls === failing)
+            throw Object.assign(new Error('EIO: i/o error, fsync'), {
+              code: 'EIO',
+              syscall: 'fsync',
+            })
+          fs.fsyncSync(fd)
+        },
+        syncDir,
+      }
+      const err = await new FileLedger(file, durability).transact(append, 1000).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err, String(failing)).toMatchObject({
+        code: 'E_ENVIRONMENT',
+        message: `${file}: EIO: i/o error, fsync; nothing was recorded`,
+      })
+      expect(fs.readFileSync(file, 'utf8')).toBe('')
+    }
+  })
+
   it('says nothing was recorded only once the line is durably taken back, else that it is unknown', async () => {
     const bundle = Buffer.from('{"bundle":true}')
     const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')

@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { GENESIS, recordBytes, type LedgerRecord } from '../../../src/gate/decide.js'
-import { parseLedger } from '../../../src/gate/ledger.js'
+import { ledgerText, parseLedger } from '../../../src/gate/ledger.js'
 
 const sha256 = (text: string): string => crypto.createHash('sha256').update(text).digest('hex')
 
@@ -309,5 +309,36 @@ describe('a ledger record', () => {
     } catch (err) {
       expect(err).toMatchObject({ code: 'E_LEDGER', context: { path: 'ledger.jsonl' } })
     }
+  })
+})
+
+describe('ledgerText', () => {
+  it('reads UTF-8 as it is, and names the first line that is not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'grapheme', maxLength: 12 }), { maxLength: 8 }),
+        fc.nat(),
+        fc.constantFrom([0xff], [0xc3], [0xed, 0xa0, 0x80], [0xe2, 0x82]),
+        (lines, at, bad) => {
+          const text = lines.map((l) => `${l.replaceAll('\n', ' ')}\n`).join('')
+          // Valid text comes back the same, a byte-order mark included.
+          expect(ledgerText(Buffer.from(`\uFEFF${text}`), 'l')).toBe(`\uFEFF${text}`)
+          if (lines.length === 0) return
+          const line = at % lines.length
+          const bytes = Buffer.concat(
+            lines.map((l, i) =>
+              Buffer.concat([
+                Buffer.from(l.replaceAll('\n', ' ')),
+                Buffer.from(i === line ? bad : []),
+                Buffer.from('\n'),
+              ]),
+            ),
+          )
+          expect(() => ledgerText(bytes, 'l', 5)).toThrow(
+            `l:${String(line + 5)}: not UTF-8 text, which no gate writes`,
+          )
+        },
+      ),
+    )
   })
 })
