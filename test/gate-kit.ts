@@ -171,25 +171,26 @@ export const deployArgs = (i: number) => [
 export const deploy = (ledger: string, i: number, extra: string[] = []) =>
   gate(ledger, [...deployArgs(i), ...extra])
 
+/** The arguments of a rollback of prod to release `i`. */
+export const rollbackArgs = (i: number, reason: string, key: string) => [
+  'rollback',
+  '--env',
+  'prod',
+  '--to',
+  release(i).digest,
+  '--reason',
+  reason,
+  '--key',
+  key,
+]
+
 export const rollback = (
   ledger: string,
   i: number,
   reason: string,
   key: string,
   extra: string[] = [],
-) =>
-  gate(ledger, [
-    'rollback',
-    '--env',
-    'prod',
-    '--to',
-    release(i).digest,
-    '--reason',
-    reason,
-    '--key',
-    key,
-    ...extra,
-  ])
+) => gate(ledger, [...rollbackArgs(i, reason, key), ...extra])
 
 /** A bare repository standing in for the shared remote, and the ledger on it. */
 export function remote(): { bare: string; ledger: string; read: () => LedgerRecord[] } {

@@ -15,6 +15,7 @@ import {
   release,
   remote,
   rollback,
+  rollbackArgs,
   useGateKit,
 } from '../gate-kit.js'
 import { cleanupTemp, git, makeTemp, runCli, withOwnTmpdir } from '../helpers.js'
@@ -40,18 +41,6 @@ const onPush = (bare: string, first: string[], later: string[] = []) => {
     ].join('\n'),
   )
 }
-const rollbackFresh = (ledger: string) =>
-  freshGate()(ledger, [
-    'rollback',
-    '--env',
-    'prod',
-    '--to',
-    release(0).digest,
-    '--reason',
-    'r',
-    '--key',
-    kit.pub,
-  ])
 const MOVE_REF =
   'env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git --git-dir=. update-ref "$ref" "$new" "$old"'
 
@@ -181,7 +170,7 @@ describe('reproof gate with a git ledger', () => {
     const { bare, ledger } = remote()
     await deploy(ledger, 0)
     await deploy(ledger, 1)
-    const back = await rollbackFresh(ledger)
+    const back = await freshGate()(ledger, rollbackArgs(0, 'r', kit.pub))
     expect(unanchored(back), back.stderr).toEqual(['recorded', true, true])
     // Another gate moves the branch as this one pushes: it reads, decides and pushes again.
     onPush(bare, [
