@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { VariationName } from '../config/variations.js'
+import { readAddressRandomization, type AddressRandomization } from './address-randomization.js'
 import { probeFaketime, type FaketimeProbe } from './faketime.js'
 import type { SandboxSupport } from './namespace-sandbox.js'
 import { runCaptured } from './process.js'
@@ -35,6 +36,7 @@ export async function detectCapabilities(
   ])
   const info = os.userInfo()
   return {
+    addressRandomization: await detectAddressRandomization(),
     sandbox: sandboxSupport,
     faketime: faketime.faketime,
     ...(faketime.refused === undefined ? {} : { faketimeRefused: faketime.refused }),
@@ -45,6 +47,26 @@ export async function detectCapabilities(
     zoneNames: wants('tz') && hasZoneNames(),
     uid: info.uid,
     gid: info.gid,
+  }
+}
+
+/** Randomization as the runs will have it; setarch turns an inherited "off" back on. */
+async function detectAddressRandomization(): Promise<AddressRandomization> {
+  const { kernelOff, inheritedOff } = readAddressRandomization()
+  if (kernelOff) return { kind: 'kernel-off' }
+  if (!inheritedOff) return { kind: 'on' }
+  // `setarch <machine>` sets the personality to the machine's, with no flag but those
+  // given: the one that turns randomization off is cleared.
+  const restore = ['setarch', os.machine(), '--']
+  const cleared = await runCaptured([...restore, 'cat', '/proc/self/personality'], {
+    timeoutMs: 10_000,
+  })
+  return {
+    kind: 'inherited-off',
+    restore:
+      cleared.code === 0 && !readAddressRandomization(() => cleared.stdout).inheritedOff
+        ? restore
+        : undefined,
   }
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { VariationName } from '../config/variations.js'
 import { faketimeEnvironment, faketimeLauncher, realClockShims, type Faketime } from './faketime.js'
+import type { AddressRandomization } from './address-randomization.js'
 
 /**
  * Planning the two runs is pure: given the machine's capabilities and the directories
@@ -38,6 +39,8 @@ export interface Capabilities {
   zoneNames?: boolean
   uid: number
   gid: number
+  /** Address-space randomization as the runs would inherit it (on where not said). */
+  addressRandomization?: AddressRandomization
 }
 
 export interface RunSetup {
@@ -333,8 +336,9 @@ const APPLY: Record<VariationName, Applier> = {
       a: 'written files stamped with the real time',
       b: `run B starts ${STAGGER_MS / 1000} s later, so the files it writes carry times ${STAGGER_MS / 1000} s later`,
       // The snapshot sets the source's access and modification times; no call sets a
-      // change time, which is when each run's copy was made, milliseconds apart.
-      note: "the source's change times (ctime, stat -c %Z) are when its snapshot was copied, within a second of each other in both runs: a time read from one is not varied",
+      // change or birth time, which is when each run's copy was made, both before run A
+      // starts; HOME and TMPDIR are made then too.
+      note: "the source's change and birth times (stat -c %Z, %W) are when its snapshot was copied, and the times of the HOME and TMPDIR reproof makes when they were made, within a second of each other in both runs: a time read from one of them (not written by the build) is not varied",
     })
   },
   ordering: (name, { b, record }) => {
@@ -561,6 +565,13 @@ function addLaunchers(
 ): void {
   const { umaskB, uidB, gidB, pinB, fakeTimeB } = out
 
+  // Randomization turned off in reproof's own process is turned back on in both runs:
+  // passed on, it made a build that writes its addresses reproduce.
+  const aslr = caps.addressRandomization
+  if (aslr?.kind === 'inherited-off' && aslr.restore !== undefined) {
+    a.launcher.push(...aslr.restore)
+    b.launcher.push(...aslr.restore)
+  }
   if (sandbox) {
     // Inside the sandbox the build gets a user namespace of its own, nested in the run's:
     // it runs as an ordinary user there (root in a namespace would be a variation of its

@@ -8,13 +8,14 @@ import fs from 'node:fs'
 /**
  * While both runs are alive at once (the default), a process of one can leave a value
  * where a process of the other finds it: a pseudo-terminal of the host's devpts (its
- * window size, its contents), or a lock taken on a file both can read (/etc/passwd, a
+ * window size, its contents), a named pipe of the host's (a read-only mount still
+ * opens a FIFO for writing), or a lock taken on a file both can read (/etc/passwd, a
  * compiler). A build that passes a value that way came out "reproducible" with a random
  * one. Run one after the other, neither outlives its run's PID namespace.
  */
 export function overlapNote(sequential: boolean): string | undefined {
   if (sequential) return undefined
-  return "both runs are alive at once and share the host's pseudo-terminals (/dev/pts) and the locks taken on files both can read (/etc/passwd, a compiler): a build that passes a value from one run to the other through them reproduces it; --sequential runs them one after the other, where neither outlives its run"
+  return "both runs are alive at once and share the host's pseudo-terminals (/dev/pts), its named pipes (a FIFO on a read-only mount still opens for writing) and the locks taken on files both can read (/etc/passwd, a compiler): a build that passes a value from one run to the other through them reproduces it; --sequential runs them one after the other, where neither outlives its run"
 }
 
 /**

@@ -31,6 +31,7 @@ import { useUpInodes } from '../sandbox/use-up-inodes.js'
 import { sharedKeyringNote } from '../sandbox/keyrings.js'
 import { UNCOVERED_SOCKETS_NOTE } from '../sandbox/host-sockets.js'
 import { overlapNote, vsockNote } from '../sandbox/shared-kernel.js'
+import { addressRandomizationNote } from '../sandbox/address-randomization.js'
 import { listingOrderDiffers, type Workspace } from '../sandbox/workspace.js'
 import { probeRun, type RunContext } from './run-twice.js'
 
@@ -216,9 +217,12 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
         options.network
           ? 'both runs share the host network, loopback included: run B can take what run A stored or serves there (a remote build cache, sccache, a build server), --sequential or not'
           : UNCOVERED_SOCKETS_NOTE,
-        ...[sharedKeyringNote(), overlapNote(options.sequential), vsockNote()].filter(
-          (note) => note !== undefined,
-        ),
+        ...[
+          sharedKeyringNote(),
+          overlapNote(options.sequential),
+          vsockNote(),
+          aslrNote(capabilities),
+        ].filter((note) => note !== undefined),
       ],
     }
   if (options.requireSandbox) {
@@ -239,8 +243,13 @@ function chooseIsolation(capabilities: Capabilities, options: BuildOptions): Iso
       // Both roots sit side by side in one workspace any process of the user can read:
       // a build that looks for its sibling's output (run B copying run A's) finds it.
       "the two runs can read each other's build roots and the rest of the host's files: a build that takes what the other run wrote (a shared cache, a sibling's output) reproduces it",
+      ...[aslrNote(capabilities)].filter((note) => note !== undefined),
     ],
   }
+}
+
+function aslrNote(capabilities: Capabilities): string | undefined {
+  return addressRandomizationNote(capabilities.addressRandomization ?? { kind: 'on' })
 }
 
 export function refuseUnappliedExplicit(

@@ -541,6 +541,31 @@ open('out.txt', 'w').write(said)`
     expect(human.stdout).toMatch(/^ {2}tool: the same bytes, but executable in run A only$/m)
   })
 
+  it.runIf(fs.existsSync('/usr/bin/setarch'))(
+    'turns address randomization back on for both runs when reproof was started without it',
+    async () => {
+      // Where a program is loaded, as a build that prints a pointer writes it. Started
+      // under `setarch -R` (a debugger, a wrapper), both runs loaded it at one address.
+      const source = shellProject()
+      const parent = makeTempParent()
+      const run = await spawnProgram(
+        [
+          'setarch',
+          os.machine(),
+          '-R',
+          process.execPath,
+          BIN,
+          ...['build', '-C', source, '--temp-dir', parent, '--json', '--no-explain'],
+          ...['-o', 'maps.txt', '--no-vary', 'time,file-times', '--'],
+          ...['sh', '-c', 'head -c 12 /proc/self/maps > maps.txt'],
+        ],
+        { env: { PATH: process.env.PATH ?? '' } },
+      )
+      expect(run.code, run.stderr).toBe(1)
+      expect(listDir(parent)).toEqual([])
+    },
+  )
+
   it('gives run B process IDs of its own', async () => {
     const source = shellProject()
     const { code } = await build(source, [

@@ -256,6 +256,30 @@ describe('planRuns', () => {
     expect(faked.runs.b.launcher.slice(0, 3)).toEqual(['faketime', '-f', '+34326797'])
   })
 
+  it('turns address randomization back on in both runs when reproof was started without it', () => {
+    const restore = ['setarch', 'x86_64', '--']
+    for (const sandbox of [false, true]) {
+      const off = planRuns(
+        input(
+          ['path', 'cpus'],
+          { ...fullCaps, addressRandomization: { kind: 'inherited-off', restore } },
+          sandbox,
+        ),
+      )
+      // First, so that everything the run starts inherits it.
+      expect(off.runs.a.launcher.slice(0, 3)).toEqual(restore)
+      expect(off.runs.b.launcher.slice(0, 3)).toEqual(restore)
+    }
+    for (const addressRandomization of [
+      { kind: 'on' } as const,
+      { kind: 'kernel-off' } as const,
+      { kind: 'inherited-off', restore: undefined } as const,
+    ]) {
+      const { runs } = planRuns(input(['path', 'cpus'], { ...fullCaps, addressRandomization }))
+      expect([...runs.a.launcher, ...runs.b.launcher]).not.toContain('setarch')
+    }
+  })
+
   it('pins run B, which starts later, to one CPU and sets MAKEFLAGS for the cpus variation', () => {
     const { runs } = planRuns(input(['path', 'cpus']))
     expect(runs.b.launcher.slice(0, 3)).toEqual(['taskset', '-c', '0'])
