@@ -32,17 +32,23 @@ process.once('exit', () => {
 
 export async function chooseTempParent(requested: string | undefined): Promise<string> {
   if (requested !== undefined) {
+    // Never made: a mistyped path made directories wherever it led.
+    let directory = false
     try {
-      await fsp.mkdir(requested, { recursive: true })
+      directory = (await fsp.stat(requested)).isDirectory()
       await fsp.access(requested, fs.constants.W_OK)
     } catch (err) {
       throw new ReproofError(
         'E_INPUT',
-        `--temp-dir ${requested}: not a writable directory`,
+        `--temp-dir ${requested}: ${directory ? 'not writable' : 'not an existing directory'}`,
         { path: requested },
         { cause: err },
       )
     }
+    if (!directory)
+      throw new ReproofError('E_INPUT', `--temp-dir ${requested}: not a directory`, {
+        path: requested,
+      })
     return requested
   }
   for (const candidate of ['/dev/shm']) {

@@ -129,11 +129,11 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
 
   // 1. Parse and validate what needs the filesystem.
   const inputs = await readInputs(options, deps.callerEnv, warnings)
+  const parent = await chooseTempParent(options.tempDir)
   throwIfAborted(deps.signal)
 
   // 2. Decide the plan, then lay out both runs.
   emit({ kind: 'phase', text: 'preparing two isolated build roots' })
-  const parent = await chooseTempParent(options.tempDir)
   const workspace = await createWorkspace({ parent, name: rootName(options.source) })
   const sandboxes: Sandboxes = {}
   let keep = false

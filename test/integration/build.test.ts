@@ -789,6 +789,30 @@ describe('reproof build', () => {
     }
   })
 
+  it('refuses a --temp-dir that is not an existing directory, making nothing and saying one line', async () => {
+    const source = copyFixture('hello-c')
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'file'), '')
+    for (const [given, why] of [
+      [path.join(dir, 'typo', 'tmp'), 'not an existing directory'],
+      [path.join(dir, 'file'), 'not a directory'],
+    ] as const) {
+      const run = await runCli([
+        'build',
+        '-C',
+        source,
+        '--temp-dir',
+        given,
+        '-o',
+        'hello',
+        '--',
+        'make',
+      ])
+      expect([run.code, run.stderr]).toEqual([2, `reproof: --temp-dir ${given}: ${why}\n`])
+    }
+    expect(fs.readdirSync(dir)).toEqual(['file'])
+  })
+
   it('rejects a malformed epoch with exit 2 and no temp dirs', async () => {
     const source = copyFixture('hello-c')
     for (const epoch of ['-1', '1.5', ' 12', 'abc', '']) {
