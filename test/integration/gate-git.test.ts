@@ -264,6 +264,21 @@ describe('reproof gate with a git ledger', () => {
     expect(read()).toHaveLength(1)
   })
 
+  it('takes a push git was killed in (its time limit) as unanswered: recorded if it landed, else pushed again', async () => {
+    // The hook's parents: receive-pack, the shell git runs it in, and `git push` itself.
+    const KILL_CLIENT =
+      "kill -9 $(awk '{print $4}' /proc/$(awk '{print $4}' /proc/$PPID/stat)/stat)"
+    for (const landed of [true, false]) {
+      const { bare, ledger, read } = remote()
+      onPush(bare, [...(landed ? [KEEP_OBJECTS, MOVE_REF] : []), KILL_CLIENT, 'exit 1'])
+      const run = await deploy(ledger, 0)
+      expect([run.code, run.result?.decision], run.stderr).toEqual([0, 'recorded'])
+      expect(read()).toHaveLength(1)
+      // Landed, it was found by the read that followed; else the next attempt pushed.
+      expect(fs.readFileSync(path.join(bare, 'calls'), 'utf8').trim()).toBe(landed ? '1' : '2')
+    }
+  })
+
   it('counts its own record as recorded when a push that did not answer lands after it was looked for', async () => {
     const { bare, ledger, read } = remote()
     // The first push: its objects kept and the ref moved a second later, after the
