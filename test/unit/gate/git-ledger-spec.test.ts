@@ -2,9 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { isReproofError } from '../../../src/errors.js'
-import { checkpointUrl, parseGitLedgerSpec } from '../../../src/gate/git-ledger.js'
+import { checkpointUrl, GitLedger, parseGitLedgerSpec } from '../../../src/gate/git-ledger.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
 
 afterEach(cleanupTemp)
@@ -192,5 +192,23 @@ describe('checkpointUrl', () => {
       'git@git.example:o/r/sub.git',
     ])
       expect(checkpointUrl(other), other).not.toBe('remote:git.example/o/r')
+  })
+})
+
+describe('git ledger close', () => {
+  it('never throws: it runs after the answer, a pushed record included', () => {
+    const ledger = GitLedger.open(path.join(makeTemp(), 'r.git'), 'l', makeTemp(), process.env)
+    const spy = vi.spyOn(fs, 'rmSync').mockImplementation(() => {
+      throw Object.assign(new Error('EBUSY: resource busy or locked, rmdir'), { code: 'EBUSY' })
+    })
+    try {
+      expect(() => {
+        ledger.close()
+      }).not.toThrow()
+      expect(spy).toHaveBeenCalled()
+    } finally {
+      spy.mockRestore()
+      ledger.close()
+    }
   })
 })
