@@ -111,6 +111,8 @@ export interface BuildOptions {
   turnedOff?: { name: VariationName; by: string }[]
   exclude: string[]
   tempDir: string | undefined
+  /** Whether tempDir came from the configuration file (made if missing) or the command line. */
+  tempDirFromConfig?: boolean
   /**
    * Normalization is part of the build: archive artifacts are normalized in both runs
    * before comparing, and the normalized ones ship. Off by default: the verdict is then
@@ -216,6 +218,7 @@ export function toBuildOptions(
     turnedOff: variations.turnedOff,
     exclude,
     tempDir: fromFlag(flags.tempDir) ?? fromConfig(config.tempDir),
+    tempDirFromConfig: fromFlag(flags.tempDir) === undefined && config.tempDir !== undefined,
     normalize: flags.normalize ?? config.normalize ?? false,
     network: flags.network ?? config.network ?? false,
     sandbox: flags.sandbox ?? config.sandbox ?? true,

@@ -30,26 +30,38 @@ process.once('exit', () => {
   for (const dir of live) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-export async function chooseTempParent(requested: string | undefined): Promise<string> {
+/**
+ * Where the workspace goes. One given on the command line must be there already: a
+ * mistyped path made directories wherever it led. One from the configuration file lies
+ * inside the source tree (checked when the file is read), and is made if missing.
+ */
+export async function chooseTempParent(
+  requested: { dir: string; from: 'flag' | 'config' } | undefined,
+): Promise<string> {
   if (requested !== undefined) {
-    // Never made: a mistyped path made directories wherever it led.
-    let directory = false
+    const { dir, from } = requested
+    const name = from === 'flag' ? `--temp-dir ${dir}` : `"tempDir" of the configuration: ${dir}`
+    let stat: fs.Stats | undefined
     try {
-      directory = (await fsp.stat(requested)).isDirectory()
-      await fsp.access(requested, fs.constants.W_OK)
+      if (from === 'config') await fsp.mkdir(dir, { recursive: true })
+      stat = await fsp.stat(dir)
     } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT'
       throw new ReproofError(
         'E_INPUT',
-        `--temp-dir ${requested}: ${directory ? 'not writable' : 'not an existing directory'}`,
-        { path: requested },
+        `${name}: ${missing ? 'no such directory' : `cannot be read (${(err as Error).message})`}`,
+        { path: dir },
         { cause: err },
       )
     }
-    if (!directory)
-      throw new ReproofError('E_INPUT', `--temp-dir ${requested}: not a directory`, {
-        path: requested,
-      })
-    return requested
+    if (!stat.isDirectory())
+      throw new ReproofError('E_INPUT', `${name}: not a directory`, { path: dir })
+    try {
+      await fsp.access(dir, fs.constants.W_OK)
+    } catch (err) {
+      throw new ReproofError('E_INPUT', `${name}: not writable`, { path: dir }, { cause: err })
+    }
+    return dir
   }
   for (const candidate of ['/dev/shm']) {
     try {

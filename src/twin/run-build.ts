@@ -129,7 +129,11 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
 
   // 1. Parse and validate what needs the filesystem.
   const inputs = await readInputs(options, deps.callerEnv, warnings)
-  const parent = await chooseTempParent(options.tempDir)
+  const parent = await chooseTempParent(
+    options.tempDir === undefined
+      ? undefined
+      : { dir: options.tempDir, from: options.tempDirFromConfig === true ? 'config' : 'flag' },
+  )
   throwIfAborted(deps.signal)
 
   // 2. Decide the plan, then lay out both runs.

@@ -794,7 +794,7 @@ describe('reproof build', () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'file'), '')
     for (const [given, why] of [
-      [path.join(dir, 'typo', 'tmp'), 'not an existing directory'],
+      [path.join(dir, 'typo', 'tmp'), 'no such directory'],
       [path.join(dir, 'file'), 'not a directory'],
     ] as const) {
       const run = await runCli([
@@ -811,6 +811,14 @@ describe('reproof build', () => {
       expect([run.code, run.stderr]).toEqual([2, `reproof: --temp-dir ${given}: ${why}\n`])
     }
     expect(fs.readdirSync(dir)).toEqual(['file'])
+    // The configuration's lies in the source tree, and is made as it always was.
+    fs.writeFileSync(
+      path.join(source, 'reproof.config.json'),
+      JSON.stringify({ out: ['hello'], command: ['make'], tempDir: '.reproof-tmp/work' }),
+    )
+    const configured = await runCli(['build', '-C', source])
+    expect(configured.code, configured.stderr).toBe(0)
+    expect(fs.readdirSync(path.join(source, '.reproof-tmp', 'work'))).toEqual([])
   })
 
   it('rejects a malformed epoch with exit 2 and no temp dirs', async () => {
