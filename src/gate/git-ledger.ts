@@ -24,6 +24,7 @@ import {
   ledgerTooBig,
   ledgerText,
   parseLedger,
+  systemFailure,
   readCheckpoint,
   ledgerRead,
   ruledState,
@@ -114,7 +115,7 @@ export class GitLedger implements Ledger {
    * first read saves one (a rollback's lookup, an attempt that lost a push race), and
    * the next read, finding it, said the command was anchored when it was not.
    */
-  private unanchored = false
+  anyReadUnanchored = false
 
   private constructor(
     readonly url: string,
@@ -201,6 +202,15 @@ export class GitLedger implements Ledger {
    * descend from it means the history was rewritten, however consistent the rewrite.
    */
   read(): LedgerRead & { tip: string | undefined; bytes: Buffer } {
+    try {
+      return this.readTip()
+    } catch (err) {
+      // The state directory's checkpoint, the work repository: the machine's failure.
+      throw systemFailure(err, this.label)
+    }
+  }
+
+  private readTip(): LedgerRead & { tip: string | undefined; bytes: Buffer } {
     // The checkpoint first: another gate on this machine may push and move it meanwhile,
     // and a checkpoint read after the tip could be newer than the tip (not a rewrite).
     // Read before, it names a commit that was on the branch before the tip was read.
@@ -252,7 +262,7 @@ export class GitLedger implements Ledger {
         ruledState(records, this.recordsLabel, 1),
         () => records,
         undefined,
-        (this.unanchored ||= checkpoint === undefined && records.length > 0),
+        (this.anyReadUnanchored ||= checkpoint === undefined && records.length > 0),
       ),
       { tip, bytes },
     )

@@ -394,6 +394,12 @@ export interface Ledger {
   ): Promise<T>
   /** The records as they stand, checked, without a lock: for choosing a bundle to verify. */
   peek(): LedgerRecord[]
+  /**
+   * Whether any read of this command so far (a peek included) found no checkpoint of a
+   * ledger holding records: an answer given from such a read says so, whatever a later
+   * read found (the first may have saved one).
+   */
+  readonly anyReadUnanchored: boolean
   /** For each kept bundle named: the digest of the bytes kept under its name, if any. */
   storedDigests(bundleDigests: readonly string[]): Map<string, string | undefined>
   /** A file holding the kept bundle, if there is one. */
@@ -402,6 +408,8 @@ export interface Ledger {
 }
 
 export class FileLedger implements Ledger {
+  anyReadUnanchored = false
+
   constructor(
     readonly file: string,
     private readonly durability: Durability = { fsync: fs.fsyncSync, syncDir },
@@ -674,15 +682,8 @@ export class FileLedger implements Ledger {
     ).catch((err: unknown) => {
       // A system call failing before the record's line is written (the read's fsync, the
       // bundle's store): every one from the line on is said above, as recorded, taken
-      // back or unknown. Said as the disk's failure, not as reproof's ("internal error").
-      if (err instanceof ReproofError || typeof (err as { syscall?: unknown }).syscall !== 'string')
-        throw err
-      throw new ReproofError(
-        'E_ENVIRONMENT',
-        `${this.file}: ${(err as Error).message}; nothing was recorded`,
-        { path: this.file },
-        { cause: err },
-      )
+      // back or unknown.
+      throw systemFailure(err, this.file, '; nothing was recorded')
     })
   }
 
@@ -696,6 +697,14 @@ export class FileLedger implements Ledger {
    * next locked read to judge.
    */
   peek(): LedgerRecord[] {
+    try {
+      return this.peekRecords()
+    } catch (err) {
+      throw systemFailure(err, this.file)
+    }
+  }
+
+  private peekRecords(): LedgerRecord[] {
     // The checkpoint first: read after the bytes, another gate's append in between would
     // move it past them, and a sound ledger would look cut back.
     const checkpoint = this.loadCheckpoint()
@@ -710,10 +719,12 @@ export class FileLedger implements Ledger {
     )
       throw this.cut(checkpoint.bytes)
     this.checkShorter(bytes)
-    return parseLedger(
+    const records = parseLedger(
       ledgerText(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1), this.file),
       this.file,
     )
+    this.anyReadUnanchored ||= checkpoint === undefined && records.length > 0
+    return records
   }
 
   /**
@@ -721,7 +732,11 @@ export class FileLedger implements Ledger {
    * mid-append) is moved aside and cut off.
    */
   read(): LedgerRead {
-    return this.checkedRead().read
+    try {
+      return this.checkedRead().read
+    } catch (err) {
+      throw systemFailure(err, this.file)
+    }
   }
 
   private checkedRead(): CheckedRead {
@@ -782,6 +797,7 @@ export class FileLedger implements Ledger {
     const checkpoint = this.loadCheckpoint()
     const fromStart = (unanchored = false): CheckedRead => {
       const records = parseLedger(ledgerText(bytes, this.file), this.file)
+      this.anyReadUnanchored ||= unanchored && records.length > 0
       return {
         read: ledgerRead(
           ruledState(records, this.file, 1),
@@ -1068,6 +1084,22 @@ function isMissing(file: string): boolean {
  * linked to the previous line's hash, with per-environment sequence numbers going up
  * by one. Any break stops the gate, naming the line: a person must decide.
  */
+/**
+ * A system call's failure (a disk's EIO, a permission refused) said as the machine's
+ * (exit 3, naming the ledger), not as reproof's own ("internal error"); anything else as
+ * it is.
+ */
+export function systemFailure(err: unknown, label: string, after = ''): unknown {
+  if (err instanceof ReproofError || typeof (err as { syscall?: unknown }).syscall !== 'string')
+    return err
+  return new ReproofError(
+    'E_ENVIRONMENT',
+    `${label}: ${(err as Error).message}${after}`,
+    { path: label },
+    { cause: err },
+  )
+}
+
 /**
  * A ledger's bytes as text, refused (naming the line) where they are not UTF-8. Decoded
  * leniently, a stray byte became U+FFFD: the record passed as canonical, its hash bound

@@ -68,7 +68,8 @@ async function gateWith(
       record: null,
       verification: null,
       recovered: null,
-      unanchored: false,
+      // The lookup read the ledger: a git ledger's read saved a checkpoint as it went.
+      unanchored: ledger.anyReadUnanchored,
     }
   const { bundleFile, bundle, bundleDigest } = gateBundle(ledger, action, past)
 

@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { VariationName } from '../config/variations.js'
 import { readAddressRandomization, type AddressRandomization } from './address-randomization.js'
 import { probeFaketime, type FaketimeProbe } from './faketime.js'
+import { findOnPath } from './find-on-path.js'
 import type { SandboxSupport } from './namespace-sandbox.js'
 import { runCaptured } from './process.js'
 import { FAKETIME_OFFSET_SECONDS, type Capabilities } from './run-plan.js'
@@ -36,7 +37,7 @@ export async function detectCapabilities(
   ])
   const info = os.userInfo()
   return {
-    addressRandomization: await detectAddressRandomization(),
+    addressRandomization: await detectAddressRandomization(env),
     sandbox: sandboxSupport,
     faketime: faketime.faketime,
     ...(faketime.refused === undefined ? {} : { faketimeRefused: faketime.refused }),
@@ -51,13 +52,16 @@ export async function detectCapabilities(
 }
 
 /** Randomization as the runs will have it; setarch turns an inherited "off" back on. */
-async function detectAddressRandomization(): Promise<AddressRandomization> {
+async function detectAddressRandomization(env: NodeJS.ProcessEnv): Promise<AddressRandomization> {
   const { kernelOff, inheritedOff } = readAddressRandomization()
   if (kernelOff) return { kind: 'kernel-off' }
   if (!inheritedOff) return { kind: 'on' }
   // `setarch <machine>` sets the personality to the machine's, with no flag but those
-  // given: the one that turns randomization off is cleared.
-  const restore = ['setarch', os.machine(), '--']
+  // given: the one that turns randomization off is cleared. By its path: the build's
+  // own PATH (--env PATH) need not have it.
+  const setarch = findOnPath('setarch', env.PATH)
+  if (setarch === undefined) return { kind: 'inherited-off', restore: undefined }
+  const restore = [setarch, os.machine(), '--']
   const cleared = await runCaptured([...restore, 'cat', '/proc/self/personality'], {
     timeoutMs: 10_000,
   })

@@ -1,6 +1,5 @@
-import fs from 'node:fs'
-import path from 'node:path'
 import { runCaptured, sweepStaleFaketimeMemory } from './process.js'
+import { findOnPath } from './find-on-path.js'
 
 /**
  * How run B gets a shifted wall clock from libfaketime without hanging the toolchains
@@ -180,20 +179,6 @@ export async function probeFaketime(
 function lastLine(text: string): string | undefined {
   const lines = text.split('\n').filter((line) => line.trim() !== '')
   return lines.at(-1)?.trim()
-}
-
-function findOnPath(name: string, searchPath: string | undefined): string | undefined {
-  for (const dir of (searchPath ?? '').split(':')) {
-    if (dir === '' || !path.isAbsolute(dir)) continue
-    const candidate = path.join(dir, name)
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK)
-      if (fs.statSync(candidate).isFile()) return candidate
-    } catch {
-      // not here
-    }
-  }
-  return undefined
 }
 
 /**

@@ -172,6 +172,9 @@ describe('reproof gate with a git ledger', () => {
     await deploy(ledger, 1)
     const back = await freshGate()(ledger, rollbackArgs(0, 'r', kit.pub))
     expect(unanchored(back), back.stderr).toEqual(['recorded', true, true])
+    // Refused by the lookup alone (never released): the lookup's read is the one.
+    const never = await freshGate()(ledger, rollbackArgs(2, 'r', kit.pub))
+    expect(unanchored(never), never.stderr).toEqual(['refused', true, true])
     // Another gate moves the branch as this one pushes: it reads, decides and pushes again.
     onPush(bare, [
       'new=$(env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git -c user.name=o -c user.email=o@example --git-dir=. commit-tree "$old^{tree}" -p "$old" -m other)',

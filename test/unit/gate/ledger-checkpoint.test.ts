@@ -562,6 +562,32 @@ describe('a file ledger', () => {
     expect(open().peek()).toEqual([])
   })
 
+  it("says a system call that fails in a lookup or a read as the machine's, naming the ledger", () => {
+    // A directory where the checkpoint should be: EISDIR, an internal error once.
+    const { file, open } = setUp(chain(2))
+    const checkpoint = open().checkpointFile ?? ''
+    fs.mkdirSync(checkpoint, { recursive: true })
+    for (const read of [() => open().peek(), () => open().read()])
+      expect(thrown(read)).toMatchObject({
+        code: 'E_ENVIRONMENT',
+        message: expect.stringMatching(new RegExp(`^${file}: EISDIR`)) as unknown,
+      })
+  })
+
+  it('says whether any read of the command found no checkpoint, a lookup included', () => {
+    const { open } = setUp(chain(2))
+    const ledger = open()
+    expect(ledger.anyReadUnanchored).toBe(false)
+    ledger.peek()
+    expect(ledger.anyReadUnanchored).toBe(true)
+    // The first full read saved one: a new command's reads are anchored.
+    ledger.read()
+    const next = open()
+    next.peek()
+    next.read()
+    expect(next.anyReadUnanchored).toBe(false)
+  })
+
   it('refuses a ledger larger than any history before reading it', () => {
     const { file, open } = setUp()
     fs.writeFileSync(file, '')
