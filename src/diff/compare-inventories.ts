@@ -1,3 +1,4 @@
+import { appendAll } from '../append-all.js'
 import type { ArchiveInventory, MemberInfo } from '../formats/member.js'
 import { fieldHints, orderHint } from './hints.js'
 import { pairRenamed } from './renames.js'
@@ -49,7 +50,7 @@ export function compareInventories(
       { name: member.name, type: member.type, meta: shownFields(member), sha256: member.sha256 },
       { name: other.name, type: other.type, meta: shownFields(other), sha256: other.sha256 },
     )
-    items.push(...compared.items)
+    appendAll(items, compared.items)
     if (compared.contentDiffers) differing.push([member.key, other.key])
   }
   for (const member of b.members)

@@ -1,3 +1,4 @@
+import { appendAll } from '../append-all.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { hashFiles, hashFilesAside } from '../digest/hash-file.js'
@@ -202,7 +203,7 @@ export async function diffDirectories(
       { name, type: x.type, meta: x.meta, sha256: sums?.[0] },
       { name: otherName, type: y.type, meta: y.meta, sha256: sums?.[1] },
     )
-    engine.items.push(...compared.items)
+    appendAll(engine.items, compared.items)
     if (compared.contentDiffers && sums !== undefined) {
       await engine.compare(
         name,

@@ -1,3 +1,4 @@
+import { appendAll } from '../append-all.js'
 import crypto from 'node:crypto'
 import { ReproofError, throwIfAborted } from '../errors.js'
 import { describeRegions, diffBinary, diffText } from './content-diff.js'
@@ -405,7 +406,7 @@ export class DiffEngine {
       hints: fieldHints(containerFields),
     })
     const inventories = compareInventories(path, scanA.inventory, scanB.inventory)
-    this.items.push(...inventories.items)
+    appendAll(this.items, inventories.items)
     this.compared += inventories.compared
     // Members kept in the first pass that turned out the same are given back at once.
     const differing = [

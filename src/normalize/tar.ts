@@ -1,3 +1,4 @@
+import { appendAll } from '../append-all.js'
 import fs from 'node:fs'
 import { once } from 'node:events'
 import path from 'node:path'
@@ -423,7 +424,7 @@ function linksAfterTargets(entries: readonly Spooled[], pathOf: (e: Spooled) => 
     }
   }
   // Links in a cycle (a broken archive): where they were in the sorted order.
-  for (const links of waiting.values()) out.push(...links)
+  for (const links of waiting.values()) appendAll(out, links)
   return out
 }
 

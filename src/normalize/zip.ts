@@ -274,7 +274,9 @@ const CODE_PAGE_HOSTS = new Set([0, 6, 10, 11, 14])
  * read the same bytes as another name).
  */
 function refuseUnlisted(members: readonly Member[], fd: ZipInput, where: string): void {
-  const first = Math.min(...members.map((m) => m.entry.relativeOffsetOfLocalHeader))
+  // A loop, not Math.min(...): 200,000 arguments overflowed the stack.
+  let first = Infinity
+  for (const m of members) first = Math.min(first, m.entry.relativeOffsetOfLocalHeader)
   // The offsets count from the zip's start, or from the file's, after a kept prefix.
   const held = fd.base === 0 ? fd.prefix.length : 0
   if (members.length > 0 && first > held)

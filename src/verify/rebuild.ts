@@ -1,3 +1,4 @@
+import { appendAll } from '../append-all.js'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -314,7 +315,7 @@ async function explain(
       await diffDirectories(engine, path.join(work, 'attested'), path.join(work, 'rebuilt'), [
         m.name,
       ])
-      items.push(...toReport(engine, ['attested', 'rebuilt']).items)
+      appendAll(items, toReport(engine, ['attested', 'rebuilt']).items)
     } finally {
       fs.rmSync(work, { recursive: true, force: true })
     }

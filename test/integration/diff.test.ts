@@ -251,6 +251,27 @@ describe('reproof diff', () => {
     }
   })
 
+  it('compares archives of 130,000 differing members, more than a call takes as arguments', async () => {
+    // Pushed as the arguments of one call, their items overflowed the stack: "could not
+    // be compared", every detail and hint lost.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import tarfile
+for name, mtime in (('a.tar', 1700000000), ('b.tar', 1700000100)):
+    with tarfile.open(name, 'w', format=tarfile.USTAR_FORMAT) as t:
+        for i in range(130000):
+            info = tarfile.TarInfo('f%d' % i); info.mtime = mtime; t.addfile(info)
+PY`,
+    )
+    const run = await runCli(['diff', path.join(dir, 'a.tar'), path.join(dir, 'b.tar')])
+    expect([run.code, run.stderr]).toEqual([1, ''])
+    expect(run.stdout).toContain(
+      '130,000 entries: mtime differs, content identical; cause: timestamp',
+    )
+  })
+
   it('compares PAX values and owner names as bytes: two binary capabilities are never the same text', async () => {
     const dir = makeTemp()
     sh(

@@ -41,6 +41,23 @@ function spawnSyncStatus(program: string): number | undefined {
 }
 
 describe('reproof normalize with real tools', () => {
+  it('normalizes a zip of 130,000 members, more than a call takes as arguments', async () => {
+    // Their offsets, given to Math.min as arguments, overflowed the stack (exit 3).
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile('big.zip', 'w') as z:
+    for i in range(130000):
+        z.writestr(zipfile.ZipInfo('f%d' % i, (2020, 1, 1, 0, 0, 0)), b'')
+PY`,
+    )
+    const run = await normalize(dir, ['big.zip', '-o', 'out.zip'])
+    expect([run.code, run.stderr]).toEqual([0, ''])
+    expect(run.files[0]?.changed).toBe(true)
+  })
+
   it('makes two tar.gz of the same tree, made differently, identical and still valid', async () => {
     const dir = makeTemp()
     tree(dir, 'pkg')
