@@ -868,8 +868,11 @@ async function rewrittenContent(
     return changes ? NESTED_CHANGES : undefined
   }
   let content = original
-  if (isRecord) content = Buffer.from(sortWheelRecord(original.toString('utf8')), 'utf8')
-  if (isManifest) content = Buffer.from(stripManifestHostHeaders(original.toString('utf8')), 'utf8')
+  // Read as bytes, one character each (latin1): decoded as UTF-8, a path that is not UTF-8
+  // came back as U+FFFD. Quotes and line breaks are ASCII, and the order is the bytes'.
+  if (isRecord) content = Buffer.from(sortWheelRecord(original.toString('latin1')), 'latin1')
+  if (isManifest)
+    content = Buffer.from(stripManifestHostHeaders(original.toString('latin1')), 'latin1')
   if (nested)
     content = (await normalizeNested(job, member.name, original, record, false)).bytes ?? original
   const rewritten = !content.equals(original)

@@ -185,6 +185,31 @@ cd w && zip -q -r ../demo-1.0-py3-none-any.whl demo-1.0.dist-info demo`,
     expect(sh(dir, 'unzip -t demo-1.0-py3-none-any.whl')).toContain('No errors detected')
   })
 
+  it('keeps the bytes of RECORD rows and manifest values that are not UTF-8', async () => {
+    // Decoded as UTF-8 they came back as U+FFFD: a path changed, and "normalized".
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile('w.whl', 'w') as z:
+    z.writestr('d-1.dist-info/RECORD', b'pkg/caf\\xe9.py,sha256=a,1\\nd-1.dist-info/RECORD,,\\n')
+with zipfile.ZipFile('a.jar', 'w') as z:
+    z.writestr('META-INF/MANIFEST.MF', b'Manifest-Version: 1.0\\r\\nBuilt-By: x\\r\\nX-Name: caf\\xe9\\r\\n\\r\\n')
+PY`,
+    )
+    const run = await normalize(dir, ['w.whl', 'a.jar', '--drop-build-host', '--in-place'])
+    expect(run.code, run.stderr).toBe(0)
+    const bytes = (zip: string, member: string) =>
+      execFileSync('unzip', ['-p', path.join(dir, zip), member])
+    expect(bytes('w.whl', 'd-1.dist-info/RECORD')).toEqual(
+      Buffer.from('d-1.dist-info/RECORD,,\npkg/caf\xe9.py,sha256=a,1\n', 'latin1'),
+    )
+    expect(bytes('a.jar', 'META-INF/MANIFEST.MF')).toEqual(
+      Buffer.from('Manifest-Version: 1.0\r\nX-Name: caf\xe9\r\n\r\n', 'latin1'),
+    )
+  })
+
   it('sets ar headers as deterministic mode does, keeping members, order and exec bits', async () => {
     const dir = makeTemp()
     sh(
