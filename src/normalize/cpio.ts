@@ -301,7 +301,13 @@ function readField(header: Buffer, field: Field, layout: Layout): number | undef
   return Number.parseInt(text, field.kind === 'hex' ? 16 : 8)
 }
 
-function writeField(header: Buffer, field: Field, layout: Layout, value: number): void {
+function writeField(
+  header: Buffer,
+  field: Field,
+  layout: Layout,
+  value: number,
+  lowerHex = false,
+): void {
   const u16 = (v: number, at: number): void => {
     if (layout.littleEndian === true) header.writeUInt16LE(v, at)
     else header.writeUInt16BE(v, at)
@@ -312,14 +318,20 @@ function writeField(header: Buffer, field: Field, layout: Layout, value: number)
     u16(value & 0xffff, field.at + 2)
   } else {
     const text = value.toString(field.kind === 'hex' ? 16 : 8).padStart(field.width, '0')
-    header.write(field.kind === 'hex' ? text.toUpperCase() : text, field.at, field.width, 'latin1')
+    header.write(
+      field.kind === 'hex' && !lowerHex ? text.toUpperCase() : text,
+      field.at,
+      field.width,
+      'latin1',
+    )
   }
 }
 
 /**
  * The header as normalized (pure): inode by position, mode reduced to the type and exec
  * bit, owner and device 0, mtime by the rules; the trailer keeps its inode and time. A
- * field whose value stays keeps its bytes (hex digits may be in either case).
+ * field whose value stays keeps its bytes (hex digits may be in either case); one
+ * rewritten is in the case of the header's other digits.
  */
 function stableHeader(
   header: Buffer,
@@ -339,6 +351,12 @@ function stableHeader(
     ...(entry.trailer ? {} : { ino: entry.position, mtime: stableMtime(get('mtime'), rules) }),
   }
   const out = Buffer.from(header)
+  // A field rewritten takes the case of the header's other hex digits (bsdtar writes
+  // lower case, GNU cpio upper): in one case for all, a header that needed a change came
+  // out apart from the same header that did not.
+  const lowerHex = Object.values(layout.fields).some(
+    (f) => f.kind === 'hex' && /[a-f]/.test(header.toString('latin1', f.at, f.at + f.width)),
+  )
   for (const [name, value] of Object.entries(wanted) as [FieldName, number][]) {
     const field = layout.fields[name]
     if (field === undefined || get(name) === value) continue
@@ -348,6 +366,7 @@ function stableHeader(
       field,
       layout,
       name === 'mtime' ? Math.min(Math.max(0, value), fieldMax(field)) : value,
+      lowerHex,
     )
   }
   return out

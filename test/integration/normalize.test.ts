@@ -1099,6 +1099,42 @@ cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
       )
     })
 
+  it('writes a rewritten newc field in the case of its header, so lower-case archives converge', async () => {
+    // bsdtar writes newc hex in lower case, GNU cpio in upper. A field rewritten was upper
+    // case whatever its header: one archive made under umask 002 (a mode to rewrite) and
+    // one under 022 (the mode already stable) came out apart, 000081A4 against 000081a4.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `for m in 022 002; do mkdir -p t$m && (umask $m && echo x > t$m/f && mkdir t$m/d) && touch -d @1700000000 t$m/f t$m/d t$m
+(cd t$m && find . | sort | cpio -o -H newc --quiet --reproducible > ../u$m.cpio); done
+python3 - <<'PY'
+for m in ('022', '002'):
+    data = bytearray(open('u%s.cpio' % m, 'rb').read()); at = 0
+    while True:
+        data[at + 6:at + 110] = bytes(data[at + 6:at + 110]).lower()
+        size, name = int(data[at + 54:at + 62], 16), int(data[at + 94:at + 102], 16)
+        end = at + 110 + name; end += -end % 4
+        trailer = data[at + 110:at + 110 + name - 1] == b'TRAILER!!!'
+        at = end + size; at += -at % 4
+        if trailer: break
+    open('l%s.cpio' % m, 'wb').write(data)
+PY`,
+    )
+    const { files } = await normalize(dir, [
+      'l022.cpio',
+      'l002.cpio',
+      'u022.cpio',
+      'u002.cpio',
+      '--in-place',
+    ])
+    expect(files.map((f) => f.format)).toEqual(['cpio', 'cpio', 'cpio', 'cpio'])
+    const bytes = (name: string) => fs.readFileSync(path.join(dir, name))
+    expect(bytes('l022.cpio').equals(bytes('l002.cpio'))).toBe(true)
+    expect(bytes('u022.cpio').equals(bytes('u002.cpio'))).toBe(true)
+    expect(sh(dir, 'cpio -itv --quiet < l002.cpio')).toMatch(/^-rw-r--r-- .* f$/m)
+  })
+
   it('refuses a PAX number that is not decimal, and a name given twice that readers choose between differently', async () => {
     // Each was read one way here and another by GNU tar and Python's tarfile: `size=0x400`
     // hid the next header as data, a record length `0x14` found a path they do not, and
