@@ -101,11 +101,17 @@ export interface ExtraField {
 /**
  * Zip extra fields: timestamps (0x5455 extended time, 0x000a NTFS) go; so do Info-ZIP
  * Unix uid/gid fields (0x7875, 0x7855): blanking them would still leave an archive made
- * with `zip` apart from the same one made with `zip -X`. Zip64 (0x0001) is rebuilt by the
- * writer; every other field stays.
+ * with `zip` apart from the same one made with `zip -X`. PKWARE's Unix field (0x000d)
+ * holds times and owners, which unzip applies, and after them, for a link, its target:
+ * it goes when it holds nothing else, and stays when it holds a target (which is content).
+ * Zip64 (0x0001) is rebuilt by the writer; every other field stays.
  */
 export function stableExtraFields(fields: readonly ExtraField[]): ExtraField[] {
-  return fields.filter((f) => ![0x5455, 0x000a, 0x0001, 0x5855, 0x7855, 0x7875].includes(f.id))
+  return fields.filter(
+    (f) =>
+      ![0x5455, 0x000a, 0x0001, 0x5855, 0x7855, 0x7875].includes(f.id) &&
+      !(f.id === 0x000d && f.data.length <= 12),
+  )
 }
 
 export type ZipEntryType = Extract<EntryType, 'file' | 'directory' | 'symlink'>

@@ -57,7 +57,17 @@ export interface TarChanges {
 // without which a file does not run under an appraisal policy; Smack labels, SMACK64EXEC
 // the domain a program runs in), POSIX ACLs, PaX flags (user.pax.flags), and BSD file
 // flags (SCHILY.fflags: an immutable or append-only file stays one).
-const DROPPED_KEYS = new Set(['atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname'])
+// Times and owners; libarchive's birth time (bsdtar on macOS and the BSDs writes it).
+const DROPPED_KEYS = new Set([
+  'atime',
+  'ctime',
+  'mtime',
+  'uid',
+  'gid',
+  'uname',
+  'gname',
+  'LIBARCHIVE.creationtime',
+])
 const DROPPED_PREFIX = /^(SCHILY\.(xattr\.|dev$|ino$|nlink$)|LIBARCHIVE\.xattr\.|RHT\.security\.)/
 const KEPT_ATTRIBUTE =
   /^(SCHILY|LIBARCHIVE)\.xattr\.(security\.(?!selinux$).+|system\.posix_acl_(access|default)|user\.pax\.flags)$/

@@ -1099,6 +1099,50 @@ cp -a a/. b/ && touch -d @1900000000 b/init b/etc/app.conf
       )
     })
 
+  it("drops PKWARE's Unix extra field of times and owners, which unzip applies", async () => {
+    // Kept, a member extracted with the time it holds, not the epoch, and two zips apart
+    // by that time alone stayed apart.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import struct, zipfile
+for name, t in (('a.zip', 1600000000), ('b.zip', 1600000999)):
+    with zipfile.ZipFile(name, 'w') as z:
+        i = zipfile.ZipInfo('f', (2020, 1, 1, 0, 0, 0)); i.create_system = 3
+        i.external_attr = 0o100644 << 16
+        i.extra = struct.pack('<HHIIHH', 0x000d, 12, t, t, 1000, 1000)
+        z.writestr(i, b'x')
+PY`,
+    )
+    const run = await normalize(dir, ['a.zip', 'b.zip', '--in-place'])
+    expect(run.code, run.stderr).toBe(0)
+    const bytes = (name: string) => fs.readFileSync(path.join(dir, name))
+    expect(bytes('a.zip').equals(bytes('b.zip'))).toBe(true)
+    sh(dir, 'mkdir x && cd x && TZ=UTC unzip -q ../a.zip')
+    expect(fs.statSync(path.join(dir, 'x', 'f')).mtimeMs / 1000).toBe(Number(EPOCH))
+  })
+
+  it("drops libarchive's PAX birth time, as the other times are dropped", async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, tarfile
+for name, born in (('a.tar', '1700000000'), ('b.tar', '1700000999.5')):
+    with tarfile.open(name, 'w', format=tarfile.PAX_FORMAT) as t:
+        i = tarfile.TarInfo('f'); i.size = 1; i.mtime = 1600000000
+        i.pax_headers = {'LIBARCHIVE.creationtime': born}
+        t.addfile(i, io.BytesIO(b'x'))
+PY`,
+    )
+    const run = await normalize(dir, ['a.tar', 'b.tar', '--in-place'])
+    expect(run.code, run.stderr).toBe(0)
+    const bytes = (name: string) => fs.readFileSync(path.join(dir, name))
+    expect(bytes('a.tar').equals(bytes('b.tar'))).toBe(true)
+    expect(bytes('a.tar').includes('creationtime')).toBe(false)
+  })
+
   it('writes a rewritten newc field in the case of its header, so lower-case archives converge', async () => {
     // bsdtar writes newc hex in lower case, GNU cpio in upper. A field rewritten was upper
     // case whatever its header: one archive made under umask 002 (a mode to rewrite) and
