@@ -57,8 +57,12 @@ export function stableMo(
         zone: string,
       ) => {
         const sign = zone.startsWith('-') ? 1 : -1
+        // setUTCFullYear, not Date.UTC: that reads a year 0 to 99 as 1900 to 1999.
+        const day = new Date(0)
+        day.setUTCFullYear(Number(y), Number(mo2) - 1, Number(d))
+        day.setUTCHours(Number(h), Number(m))
         const seconds =
-          Date.UTC(Number(y), Number(mo2) - 1, Number(d), Number(h), Number(m)) / 1000 +
+          day.getTime() / 1000 +
           sign * (Number(zone.slice(1, 3)) * 3600 + Number(zone.slice(3)) * 60)
         const t = new Date(stableMtime(seconds, rules) * 1000).toISOString()
         const replacement = `${field}: ${t.slice(0, 10)} ${t.slice(11, 16)}+0000`

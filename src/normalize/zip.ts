@@ -143,7 +143,11 @@ export async function normalizeZip<T>(
       return await use({ changes, rewrite: false, signed }, () => Promise.resolve())
     }
     const flavor = zipFlavor(members.map((m) => m.name))
-    const sorted = [...members].sort((a, b) => compareZipNames(a.name, b.name))
+    // Ties broken by the bytes: two names that are not UTF-8 may decode alike (U+FFFD),
+    // and their order was then the input's.
+    const sorted = [...members].sort(
+      (a, b) => compareZipNames(a.name, b.name) || Buffer.compare(a.nameBytes, b.nameBytes),
+    )
     // Two orders are read: the central directory's (unzip's, Java's ZipFile) and where
     // the data lies (a streaming reader's: Java's ZipInputStream, libarchive, the magic
     // bytes of an EPUB). The rewrite has one, so what either would change is refused.

@@ -881,7 +881,11 @@ const pngArb: fc.Arbitrary<Made> = fc
 
 const moArb: fc.Arbitrary<Made> = fc
   .record({
-    minutes: fc.integer({ min: -500_000, max: 500_000 }),
+    // Near the epoch, or in the years 0 to 99 (which Date.UTC reads as 1900 to 1999).
+    minutes: fc.oneof(
+      fc.integer({ min: -500_000, max: 500_000 }),
+      fc.integer({ min: -1_064_000_000, max: -1_034_000_000 }),
+    ),
     zone: fc.constantFrom('+0000', '+0100', '-0530'),
   })
   .map(({ minutes, zone }) => {
