@@ -89,6 +89,8 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
     for (const [i, record] of records.entries()) {
       const now = verificationTime(record)
       let result: VerifyResult | undefined
+      // What any of its verifications could not check, each said once.
+      const notes = new Set<string>()
       for (const policy of checkedPolicies(record, options.policy)) {
         const key = canonicalJson([record.bundleDigest, record.digest, policy, now])
         let one = done.get(key)
@@ -96,12 +98,12 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
           one = await verifyKept(ledger, record, { ...options, policy }, now, i + 1)
           done.set(key, one)
         }
+        for (const note of one.unchecked) notes.add(note)
         // The first that does not verify is the answer; else any (the same signer).
         if (result === undefined || result.verified) result = one
       }
       if (result === undefined) throw new Error('no policy to verify a record with')
-      for (const note of result.unchecked)
-        unchecked.set(note, [...(unchecked.get(note) ?? []), i + 1])
+      for (const note of notes) unchecked.set(note, [...(unchecked.get(note) ?? []), i + 1])
       const fail = (what: string): ReproofError =>
         new ReproofError(
           'E_LEDGER',

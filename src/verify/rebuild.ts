@@ -413,17 +413,26 @@ function toRecipe(statement: unknown): Recipe {
     throw bad('what it excluded from the outputs')
   const epoch = (internal.epoch ?? {}) as { value?: unknown }
   if (typeof epoch.value !== 'number') throw bad('the epoch')
-  const environment = Array.isArray(internal.environment)
-    ? (internal.environment as { name?: unknown; value?: unknown; from?: unknown }[])
-    : []
-  // reproof sets HOME, TMPDIR, SOURCE_DATE_EPOCH, TZ, LANG, LC_ALL and PATH itself; only what was passed comes back.
-  const env = environment
-    .filter((e) => e.from === 'flag' || e.from === 'config' || e.from === 'caller')
-    .map((e) =>
-      typeof e.value === 'string'
-        ? { name: String(e.name), value: e.value }
-        : { name: String(e.name) },
+  // Absent is none; anything else is a list of entries, each a name, where it came from
+  // and, unless the caller's own was passed through, its value as a string. Read
+  // leniently, a number for a value passed the verifier's own variable of that name.
+  const environment = internal.environment ?? []
+  if (
+    !Array.isArray(environment) ||
+    !environment.every(
+      (e: unknown) =>
+        typeof e === 'object' &&
+        e !== null &&
+        typeof (e as { name?: unknown }).name === 'string' &&
+        typeof (e as { from?: unknown }).from === 'string' &&
+        ['string', 'undefined'].includes(typeof (e as { value?: unknown }).value),
     )
+  )
+    throw bad('the environment')
+  // reproof sets HOME, TMPDIR, SOURCE_DATE_EPOCH, TZ, LANG, LC_ALL and PATH itself; only what was passed comes back.
+  const env = (environment as { name: string; value?: string; from: string }[])
+    .filter((e) => e.from === 'flag' || e.from === 'config' || e.from === 'caller')
+    .map((e) => (e.value === undefined ? { name: e.name } : { name: e.name, value: e.value }))
   // A name is a name: "LD_PRELOAD=x" must not become a variable and its value. And none
   // that reproof sets itself (HOME, LD_PRELOAD, SOURCE_DATE_EPOCH...): refused for --env,
   // refused from a statement.

@@ -512,8 +512,13 @@ function checkProofConsistency(json: SerializedBundle): void {
     ? (entries as SerializedBundle['verificationMaterial']['tlogEntries'])
     : []) {
     const proof = entry.inclusionProof
-    if (proof?.checkpoint === undefined) continue
-    const lines = proof.checkpoint.envelope.split('\n')
+    // Null is absent, as protobuf's JSON mapping reads it.
+    const checkpoint: unknown = proof?.checkpoint
+    if (proof === undefined || checkpoint === undefined || checkpoint === null) continue
+    const envelope = (checkpoint as { envelope?: unknown }).envelope
+    if (typeof envelope !== 'string' || envelope === '')
+      throw rejection('bundle-invalid', "an inclusion proof's checkpoint holds no signed note")
+    const lines = envelope.split('\n')
     const [, size, root] = lines
     // Signature lines of the signed note: "— <name> <base64>", decoded as strictly as the rest.
     for (const line of lines.filter((l) => l.startsWith('\u2014 '))) {
@@ -521,7 +526,8 @@ function checkProofConsistency(json: SerializedBundle): void {
       if (Buffer.from(sig, 'base64').toString('base64') !== sig)
         throw rejection('bundle-invalid', 'a checkpoint signature is not canonical base64')
     }
-    if (size !== proof.treeSize || root !== proof.rootHash) {
+    // An int64 may be a JSON number as well as a string: 23082684 is "23082684".
+    if (size !== String(proof.treeSize) || root !== proof.rootHash) {
       throw rejection(
         'bundle-invalid',
         'an inclusion proof disagrees with its signed checkpoint (tree size or root hash)',

@@ -137,6 +137,25 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
     expect(await refusal(s)).toEqual(refused('the environment'))
   })
 
+  it('refuses an environment that is not a list of named entries with text values', async () => {
+    // [null] failed as an internal error; a string was read as none; a number for a
+    // value passed the verifier's own variable of that name.
+    for (const environment of [
+      [null],
+      'CFLAGS=-O2',
+      [{ name: 'CFLAGS', from: 'flag', value: 2 }],
+      [{ name: 5, from: 'flag', value: 'x' }],
+      [{ name: 'CFLAGS', value: 'x' }],
+    ])
+      expect(
+        await refusal(
+          statement(
+            (s) => (s.predicate.buildDefinition.internalParameters.environment = environment),
+          ),
+        ),
+      ).toEqual(refused('the environment'))
+  })
+
   it('refuses missing outputs, or outputs that are not strings', async () => {
     expect(
       await refusal(

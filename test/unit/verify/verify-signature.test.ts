@@ -416,6 +416,22 @@ describe('verifySignature, the bundle itself', () => {
       /^the bundle's verificationMaterial\.tlogEntries\[0\]\.inclusionProof\.checkpoint\.envelope is not a string/,
     ],
     [
+      'a checkpoint with no note in it',
+      (b) => {
+        ;(entryOf(b).inclusionProof as { checkpoint: unknown }).checkpoint = { envelope: null }
+      },
+      'bundle-invalid',
+      /^an inclusion proof's checkpoint holds no signed note$/,
+    ],
+    [
+      'a checkpoint that is empty',
+      (b) => {
+        ;(entryOf(b).inclusionProof as { checkpoint: unknown }).checkpoint = {}
+      },
+      'bundle-invalid',
+      /^an inclusion proof's checkpoint holds no signed note$/,
+    ],
+    [
       'a certificate that is not one',
       (b) => {
         b.verificationMaterial.certificate.rawBytes =
@@ -527,6 +543,20 @@ describe('verifySignature, the bundle itself', () => {
         message: `the bundle's "${name}" is not canonical base64`,
       })
     }
+  })
+
+  it('reads a tree size written as a JSON number as the same int64', async () => {
+    // protobuf's JSON mapping allows either; compared as text to the checkpoint's line,
+    // 23082684 was "an inclusion proof disagrees with its signed checkpoint".
+    const numeric = edited(realBundle(), (b) => {
+      const proof = entryOf(b).inclusionProof as unknown as {
+        treeSize: unknown
+        logIndex?: unknown
+      }
+      proof.treeSize = Number(proof.treeSize)
+      proof.logIndex = Number(proof.logIndex)
+    })
+    expect((await verifySignature(numeric, keyless())).identity.kind).toBe('certificate')
   })
 
   it('reads a v0.1 bundle, whose log entry may carry a promise and no proof', async () => {
