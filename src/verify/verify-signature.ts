@@ -527,7 +527,9 @@ function checkProofConsistency(json: SerializedBundle): void {
         throw rejection('bundle-invalid', 'a checkpoint signature is not canonical base64')
     }
     // An int64 may be a JSON number as well as a string: 23082684 is "23082684".
-    if (size !== String(proof.treeSize) || root !== proof.rootHash) {
+    const treeSize: unknown = proof.treeSize
+    const sizeText = typeof treeSize === 'number' ? String(treeSize) : treeSize
+    if (size !== sizeText || root !== proof.rootHash) {
       throw rejection(
         'bundle-invalid',
         'an inclusion proof disagrees with its signed checkpoint (tree size or root hash)',
