@@ -173,9 +173,13 @@ export function contentHints(
       bytes !== undefined
         ? `${bytes} ${bytes === 1 ? 'byte differs' : 'bytes differ'} in ${places} ${places === 1 ? 'place' : 'places'}`
         : `${lines(diff.text?.removed.length ?? 0, 'removed')}, ${lines(diff.text?.added.length ?? 0, 'added')}`
+    // The binary diff keeps the first 64 places for the hints: past them, nothing was looked at.
+    const searched = diff.binary?.ranges.length ?? places
+    const within =
+      searched < places ? ` in the first ${searched} of them (the rest were not searched)` : ''
     hints.push({
       cause: 'unexplained',
-      evidence: `${what} with no time, path, order or host name found`,
+      evidence: `${what} with no time, path, order or host name found${within}`,
       fix: FIX.unexplained,
     })
   }

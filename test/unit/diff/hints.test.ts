@@ -400,6 +400,15 @@ describe('content hints', () => {
     expect(hints[0]?.evidence).toContain('2 bytes differ in 2 places')
     const text = await hintsFor('version 1\n', 'version 2\n')
     expect(text[0]?.evidence).toMatch(/^1 line removed, 1 line added with no time/)
+    // Past the 64 places the hints look at, a path is not seen: that is said, not "none".
+    const a = Buffer.alloc(200_000, 0x90)
+    const b = Buffer.from(a)
+    for (let i = 0; i < 64; i++) b[1000 + i * 1000] = 0x55
+    a.write('\0/home/alice/src/x.c\0', 190_000, 'latin1')
+    b.write('\0/home/bobby/src/x.c\0', 190_000, 'latin1')
+    expect((await hintsFor(a, b))[0]?.evidence).toBe(
+      '69 bytes differ in 65 places with no time, path, order or host name found in the first 64 of them (the rest were not searched)',
+    )
   })
 
   it('always gives at least one hint, each with evidence and a fix', () => {
