@@ -28,18 +28,23 @@ export function compareInventories(
   a: ArchiveInventory,
   b: ArchiveInventory,
 ): InventoryComparison {
-  const mapA = membersByKey(a)
-  const mapB = membersByKey(b)
+  // Paired by name and by which of the members of that name each is (the first `f`
+  // with the first, the second with the second), not by key: a second `f` on one side is
+  // keyed `f#2`, as a member really named `f#2` is on the other, and the two are not one
+  // member.
+  const [occurrencesA, occurrencesB] = [occurrences(a), occurrences(b)]
+  const inB = (m: MemberInfo): MemberInfo | undefined => occurrencesB.get(occurrencesA.of(m))
+  const inA = (m: MemberInfo): MemberInfo | undefined => occurrencesA.get(occurrencesB.of(m))
   const items: DiffItem[] = []
   const differing: [string, string][] = []
   const renamed = pairRenamed(
-    a.members.filter((m) => !mapB.has(m.key)),
-    b.members.filter((m) => !mapA.has(m.key)),
+    a.members.filter((m) => inB(m) === undefined),
+    b.members.filter((m) => inA(m) === undefined),
   )
   const renamedTo = new Map(renamed.map((r) => [r.a.key, r.b]))
   const renamedFrom = new Set(renamed.map((r) => r.b.key))
   for (const member of a.members) {
-    const other = mapB.get(member.key) ?? renamedTo.get(member.key)
+    const other = inB(member) ?? renamedTo.get(member.key)
     const memberPath = `${path}!${member.key}`
     if (other === undefined) {
       items.push({ path: memberPath, kind: 'only-in-a', sizes: [member.size, null], hints: [] })
@@ -54,17 +59,23 @@ export function compareInventories(
     if (compared.contentDiffers) differing.push([member.key, other.key])
   }
   for (const member of b.members)
-    if (!mapA.has(member.key) && !renamedFrom.has(member.key))
+    if (inA(member) === undefined && !renamedFrom.has(member.key))
       items.push({
         path: `${path}!${member.key}`,
         kind: 'only-in-b',
         sizes: [null, member.size],
         hints: [],
       })
-  const orderA = a.members.filter((m) => mapB.has(m.key)).map((m) => m.key)
-  const orderB = b.members.filter((m) => mapA.has(m.key)).map((m) => m.key)
-  if (orderA.join('\0') !== orderB.join('\0')) {
-    const first = orderA.findIndex((k, i) => k !== orderB[i])
+  // The common members' order, by which member each is; shown by key.
+  const commonA = a.members.filter((m) => inB(m) !== undefined)
+  const commonB = b.members.filter((m) => inA(m) !== undefined)
+  const first = commonA.findIndex((m, i) => {
+    const other = commonB[i]
+    return other === undefined || occurrencesA.of(m) !== occurrencesB.of(other)
+  })
+  if (first !== -1) {
+    const orderA = commonA.map((m) => m.key)
+    const orderB = commonB.map((m) => m.key)
     items.push({
       path,
       kind: 'order',
@@ -72,7 +83,8 @@ export function compareInventories(
       hints: [orderHint(orderA.slice(first), orderB.slice(first))],
     })
   }
-  return { items, differing, compared: new Set([...mapA.keys(), ...mapB.keys()]).size }
+  const all = new Set([...a.members.map(occurrencesA.of), ...b.members.map(occurrencesB.of)])
+  return { items, differing, compared: all.size }
 }
 
 /** One entry (an archive member, a file in a tree) as the comparison of its two sides sees it. */
@@ -169,6 +181,28 @@ export function diffFields(
   return names
     .filter((n) => a[n] !== b[n])
     .map((n) => ({ field: n, a: a[n] ?? '(absent)', b: b[n] ?? '(absent)' }))
+}
+
+/** Each member by its name and its place among the members of that name, both ways. */
+function occurrences(inventory: ArchiveInventory): {
+  of: (m: MemberInfo) => string
+  get: (occurrence: string) => MemberInfo | undefined
+} {
+  const counts = new Map<string, number>()
+  const byMember = new Map<MemberInfo, string>()
+  const byOccurrence = new Map<string, MemberInfo>()
+  for (const m of inventory.members) {
+    const n = (counts.get(m.name) ?? 0) + 1
+    counts.set(m.name, n)
+    // A name holds no NUL here (it would end it in the archive): the number is apart.
+    const occurrence = `${String(n)}\0${m.name}`
+    byMember.set(m, occurrence)
+    byOccurrence.set(occurrence, m)
+  }
+  return {
+    of: (m) => byMember.get(m) ?? '',
+    get: (occurrence) => byOccurrence.get(occurrence),
+  }
 }
 
 export function membersByKey(inventory: ArchiveInventory): Map<string, MemberInfo> {

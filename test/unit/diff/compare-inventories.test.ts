@@ -37,6 +37,30 @@ describe('compareInventories', () => {
     )
   })
 
+  it('never pairs a second member of one name with a member really named as its key', () => {
+    // A: `f` and a member named `f#2`; B: `f` twice, the second keyed `f#2`.
+    const member = (name: string, key: string, index: number): MemberInfo => ({
+      name,
+      key,
+      index,
+      type: 'file',
+      size: 3,
+      sha256: 'same',
+      meta: {},
+    })
+    const inventory = (members: MemberInfo[]): ArchiveInventory => ({
+      members,
+      meta: {},
+      warnings: [],
+    })
+    const a = inventory([member('f', 'f', 0), member('f#2', 'f#2', 1)])
+    const b = inventory([member('f', 'f', 0), member('f', 'f#2', 1)])
+    expect(compareInventories('x.tar', a, b).items.map((i) => [i.kind, i.path])).toEqual([
+      ['only-in-a', 'x.tar!f#2'],
+      ['only-in-b', 'x.tar!f#2'],
+    ])
+  })
+
   it('names each member on one side once, and counts every key', () => {
     fc.assert(
       fc.property(inventoryArb, inventoryArb, (a, b) => {
