@@ -1461,6 +1461,27 @@ for path, value in [('a.tar', 'low'), ('b.tar', 'high')]:
     expect(item?.binary?.differingBytes).toBe(1)
   })
 
+  it('compares a cpio hard link stored empty by the data it extracts to', async () => {
+    // newc stores a link group's data once: `f` linked to `g` is stored empty, and was a
+    // content difference with no cause against a plain `f` of the same bytes.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `mkdir -p s1 s2 s3 && printf abc > s1/f && ln s1/f s1/g && printf abc > s2/f && printf abc > s2/g && printf abd > s3/f && printf abc > s3/g
+for s in s1 s2 s3; do (cd $s && printf 'f\\ng\\n' | cpio -o -H newc --reproducible --quiet > ../$s.cpio); done`,
+    )
+    const same = await diff(path.join(dir, 's1.cpio'), path.join(dir, 's2.cpio'))
+    expect(same.code).toBe(1)
+    const kinds = (run: typeof same) =>
+      (run.report?.items ?? []).filter((i) => i.path !== 's1.cpio').map((i) => [i.kind, i.path])
+    expect(kinds(same)).toEqual([
+      ['metadata', 's1.cpio!f'],
+      ['metadata', 's1.cpio!g'],
+    ])
+    const other = await diff(path.join(dir, 's1.cpio'), path.join(dir, 's3.cpio'))
+    expect(kinds(other)).toContainEqual(['content', 's1.cpio!f'])
+  })
+
   it('compares a member really named like a repeat (x#2) as a member of its own', async () => {
     const dir = makeTemp()
     sh(
