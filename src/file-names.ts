@@ -247,6 +247,22 @@ export function toEscapedLine(line: string): string {
   )
 }
 
+/**
+ * How a text looks on a terminal: composed and decomposed forms alike, and characters
+ * that show as nothing gone. Two texts that differ but look alike are shown escaped
+ * (toEscapedLine), so that what differs can be seen.
+ */
+export function looksOnScreen(text: string): string {
+  return toDisplayText(text)
+    .normalize('NFC')
+    .replace(/[\u200b-\u200f\u2060-\u2064\ufeff]/gu, '')
+}
+
+/** Whether two different texts would show alike. */
+export function showAlike(a: string, b: string): boolean {
+  return a !== b && looksOnScreen(a) === looksOnScreen(b)
+}
+
 function isPlainAscii(bytes: Uint8Array): boolean {
   for (const byte of bytes) if (byte === 0 || byte >= 0x80) return false
   return true

@@ -1,4 +1,4 @@
-import { toDisplayLine, toDisplayText } from '../../file-names.js'
+import { showAlike, toDisplayLine, toDisplayText, toEscapedLine } from '../../file-names.js'
 import { displayedLines } from './diff-text.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
@@ -38,7 +38,11 @@ export function renderDiffMarkdown(report: DiffReport): string {
   for (const item of shown) {
     const body: string[] = []
     if (item.message !== undefined) body.push(cell(item.message), '')
-    for (const f of item.fields ?? []) body.push(`- ${code(f.field)}: ${code(f.a)} → ${code(f.b)}`)
+    for (const f of item.fields ?? []) {
+      // Two values that would show alike (a name renamed only in its Unicode form): escaped.
+      const shown = showAlike(f.a, f.b) ? toEscapedLine : (v: string) => v
+      body.push(`- ${code(f.field)}: ${code(shown(f.a))} → ${code(shown(f.b))}`)
+    }
     if (item.order !== undefined)
       body.push(
         `- A order: ${item.order.a.map((n) => code(n)).join(', ')}`,

@@ -1,6 +1,12 @@
 import { paint } from '../../io/paint.js'
 import { describePlaces } from './binary-places.js'
-import { toDisplayLine, toDisplayText, toEscapedLine } from '../../file-names.js'
+import {
+  looksOnScreen,
+  showAlike,
+  toDisplayLine,
+  toDisplayText,
+  toEscapedLine,
+} from '../../file-names.js'
 import { plural } from './plural.js'
 import { notComparedText, type DiffItem, type DiffReport } from '../../diff/report.js'
 import { differHeadline, isSummarized } from '../../diff/summarize.js'
@@ -20,9 +26,10 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
     return `${out.join('\n')}\n`
   }
   out.push(c.bold(`${differHeadline(report.stats)}: A = ${a}, B = ${b}`))
+  const escaped = lookAlikePaths(report.items)
   for (const item of report.items) {
     if (isSummarized(item, report.summaries)) continue
-    out.push('', ...renderItem(item, c))
+    out.push('', ...renderItem(item, c, escaped.has(item.path)))
   }
   if (report.summaries.length > 0) {
     out.push('', c.bold('repeated patterns:'))
@@ -34,17 +41,44 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
   return `${out.join('\n')}\n`
 }
 
-function renderItem(item: DiffItem, c: ReturnType<typeof paint>): string[] {
+/**
+ * The paths of the items only in A and only in B that would show alike (`café` composed
+ * in one tree, decomposed in the other): shown with everything past ASCII escaped.
+ */
+function lookAlikePaths(items: readonly DiffItem[]): Set<string> {
+  const onlyA = new Map<string, string[]>()
+  for (const item of items)
+    if (item.kind === 'only-in-a')
+      onlyA.set(looksOnScreen(item.path), [
+        ...(onlyA.get(looksOnScreen(item.path)) ?? []),
+        item.path,
+      ])
+  const out = new Set<string>()
+  for (const item of items) {
+    if (item.kind !== 'only-in-b') continue
+    const twins = (onlyA.get(looksOnScreen(item.path)) ?? []).filter((p) => p !== item.path)
+    if (twins.length === 0) continue
+    out.add(item.path)
+    for (const twin of twins) out.add(twin)
+  }
+  return out
+}
+
+function renderItem(item: DiffItem, c: ReturnType<typeof paint>, escape = false): string[] {
   const lines: string[] = []
   const label = item.format === undefined ? '' : c.dim(` [${item.format}]`)
   // A path is a file name, which may hold control characters: shown escaped.
-  lines.push(`${c.bold(toDisplayText(item.path))}${label}  ${describeKind(item)}`)
+  const path = escape ? toEscapedLine(item.path) : toDisplayText(item.path)
+  lines.push(`${c.bold(path)}${label}  ${describeKind(item)}`)
   // So may a message, a field (a link target, an archive's comment, an owner's name) and
   // the members named in an order: all come from the inputs.
   const t = toDisplayText
   if (item.message !== undefined) lines.push(`  ${t(item.message)}`)
-  for (const f of item.fields ?? [])
-    lines.push(`  ${t(f.field)}: ${c.red(t(f.a))} → ${c.green(t(f.b))}`)
+  for (const f of item.fields ?? []) {
+    // Two values that would show alike (a name renamed only in its Unicode form).
+    const shown = showAlike(f.a, f.b) ? toEscapedLine : t
+    lines.push(`  ${t(f.field)}: ${c.red(shown(f.a))} → ${c.green(shown(f.b))}`)
+  }
   if (item.order !== undefined) {
     lines.push(`  A: ${t(item.order.a.join(', '))}`, `  B: ${t(item.order.b.join(', '))}`)
   }

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../../../src/diff/report.js'
+import { looksOnScreen } from '../../../../src/file-names.js'
 import { renderDiffHtml } from '../../../../src/cli/views/diff-html.js'
 import { renderDiffMarkdown } from '../../../../src/cli/views/diff-markdown.js'
 import { displayedLines, renderDiffText } from '../../../../src/cli/views/diff-text.js'
@@ -149,6 +150,61 @@ describe('displayedLines', () => {
         fc.pre(x !== y)
         const [removed, added] = displayedLines(`-${x}\n+${y}`)
         expect(removed?.slice(1)).not.toBe(added?.slice(1))
+      }),
+    )
+  })
+})
+
+describe('names and values that would show alike', () => {
+  const text = fc.string({
+    unit: fc.constantFrom('a', 'é', 'e\u0301', '\ufeff', '\u200b', ' '),
+    minLength: 1,
+  })
+  const report = (x: string, y: string): DiffReport => ({
+    identical: false,
+    a: 'a',
+    b: 'b',
+    items: [
+      { path: `t/${x}`, kind: 'only-in-a', sizes: [1, null], hints: [] },
+      { path: `t/${y}`, kind: 'only-in-b', sizes: [null, 1], hints: [] },
+      {
+        path: 'z.tar!m',
+        kind: 'metadata',
+        fields: [{ field: 'renamed', a: x, b: y }],
+        hints: [],
+      },
+    ],
+    summaries: [],
+    warnings: [],
+    stats: { compared: 3, differing: 3 },
+    notCompared: [],
+  })
+
+  it('never shows two names or two field values that differ alike, in text or Markdown', () => {
+    // Two names apart in their bytes, most often only in how they look alike: one in
+    // another Unicode form, or with a character that shows as nothing.
+    const pair = fc.oneof(
+      fc.tuple(text, text),
+      fc
+        .tuple(text, fc.constantFrom('NFC', 'NFD', 'invisible'))
+        .map(([x, how]) => [x, how === 'invisible' ? `${x}\u200b` : x.normalize(how)]),
+    )
+    fc.assert(
+      fc.property(pair, ([x, y]) => {
+        fc.pre(x !== y)
+        // As a reader sees them: composed and decomposed alike, the invisible unseen.
+        const seen = (v: string | undefined) => looksOnScreen(v ?? '')
+        const lines = renderDiffText(report(x, y), false).split('\n')
+        const only = (kind: string) =>
+          lines.find((l) => l.endsWith(`  only in ${kind}`))?.replace(/ {2}only in [AB]$/, '')
+        expect(seen(only('A'))).not.toBe(seen(only('B')))
+        const field = lines.find((l) => l.startsWith('  renamed: ')) ?? ''
+        const [a, b] = field.slice('  renamed: '.length).split(' → ')
+        expect(seen(a)).not.toBe(seen(b))
+        const md = renderDiffMarkdown(report(x, y))
+        const values = /renamed<\/code>: (<code>.*<\/code>) → (<code>.*<\/code>)/.exec(md)
+        expect(values).not.toBeNull()
+        expect(seen(values?.[1])).not.toBe(seen(values?.[2]))
       }),
     )
   })
