@@ -11,11 +11,13 @@ export type AddressRandomization =
   | { kind: 'on' }
   /** kernel.randomize_va_space is 0: no process of the machine can have it. */
   | { kind: 'kernel-off' }
+  /** It is 1: the stack, mmap and shared libraries move, but not the heap (brk). */
+  | { kind: 'kernel-partial' }
   /**
    * Off in reproof's own process (ADDR_NO_RANDOMIZE); `restore` is the argument vector
    * that turns it back on for what it runs (`setarch <machine>`), when that works here.
    */
-  | { kind: 'inherited-off'; restore: string[] | undefined }
+  | { kind: 'inherited-off'; restore: string[] | undefined; partial?: boolean }
 
 // ADDR_NO_RANDOMIZE, from linux/personality.h.
 const ADDR_NO_RANDOMIZE = 0x0040000
@@ -23,7 +25,7 @@ const ADDR_NO_RANDOMIZE = 0x0040000
 /** What the kernel and this process say; anything unreadable is taken as the default (on). */
 export function readAddressRandomization(
   read: (file: string) => string = (file) => fs.readFileSync(file, 'utf8'),
-): { kernelOff: boolean; inheritedOff: boolean } {
+): { kernelOff: boolean; kernelPartial: boolean; inheritedOff: boolean } {
   const text = (file: string): string | undefined => {
     try {
       return read(file).trim()
@@ -32,8 +34,10 @@ export function readAddressRandomization(
     }
   }
   const personality = Number.parseInt(text('/proc/self/personality') ?? '0', 16)
+  const kernel = text('/proc/sys/kernel/randomize_va_space')
   return {
-    kernelOff: text('/proc/sys/kernel/randomize_va_space') === '0',
+    kernelOff: kernel === '0',
+    kernelPartial: kernel === '1',
     inheritedOff: Number.isInteger(personality) && (personality & ADDR_NO_RANDOMIZE) !== 0,
   }
 }
@@ -44,6 +48,11 @@ export function addressRandomizationNote(state: AddressRandomization): string | 
     'both runs load programs at the same addresses, so a build that writes an address it ran at (a pointer printed, a table ordered by addresses) reproduces'
   if (state.kind === 'kernel-off')
     return `address-space randomization is off on this machine (kernel.randomize_va_space = 0): ${reproduces}`
+  if (
+    state.kind === 'kernel-partial' ||
+    (state.kind === 'inherited-off' && state.partial === true && state.restore !== undefined)
+  )
+    return 'address-space randomization is partial on this machine (kernel.randomize_va_space = 1): the heap starts at the same address in both runs, so a build that writes the address of what it allocated there reproduces'
   if (state.kind === 'inherited-off' && state.restore === undefined)
     return `reproof was started with address-space randomization off (setarch -R, a debugger), and setarch could not turn it back on: ${reproduces}`
   return undefined

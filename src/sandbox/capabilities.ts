@@ -53,20 +53,22 @@ export async function detectCapabilities(
 
 /** Randomization as the runs will have it; setarch turns an inherited "off" back on. */
 async function detectAddressRandomization(env: NodeJS.ProcessEnv): Promise<AddressRandomization> {
-  const { kernelOff, inheritedOff } = readAddressRandomization()
+  const { kernelOff, kernelPartial, inheritedOff } = readAddressRandomization()
   if (kernelOff) return { kind: 'kernel-off' }
-  if (!inheritedOff) return { kind: 'on' }
+  if (!inheritedOff) return kernelPartial ? { kind: 'kernel-partial' } : { kind: 'on' }
   // `setarch <machine>` sets the personality to the machine's, with no flag but those
   // given: the one that turns randomization off is cleared. By its path: the build's
   // own PATH (--env PATH) need not have it.
   const setarch = findOnPath('setarch', env.PATH)
-  if (setarch === undefined) return { kind: 'inherited-off', restore: undefined }
+  if (setarch === undefined)
+    return { kind: 'inherited-off', restore: undefined, partial: kernelPartial }
   const restore = [setarch, os.machine(), '--']
   const cleared = await runCaptured([...restore, 'cat', '/proc/self/personality'], {
     timeoutMs: 10_000,
   })
   return {
     kind: 'inherited-off',
+    partial: kernelPartial,
     restore:
       cleared.code === 0 && !readAddressRandomization(() => cleared.stdout).inheritedOff
         ? restore

@@ -21,13 +21,37 @@ describe('address randomization', () => {
           ...(kernel === undefined ? {} : { '/proc/sys/kernel/randomize_va_space': kernel }),
         }),
       )
-    expect(read('00000000\n', '2\n')).toEqual({ kernelOff: false, inheritedOff: false })
+    expect(read('00000000\n', '2\n')).toEqual({
+      kernelOff: false,
+      kernelPartial: false,
+      inheritedOff: false,
+    })
     // setarch -R sets ADDR_NO_RANDOMIZE; other flags beside it do not hide it.
-    expect(read('00040000\n', '2\n')).toEqual({ kernelOff: false, inheritedOff: true })
-    expect(read('04440000\n', '1\n')).toEqual({ kernelOff: false, inheritedOff: true })
-    expect(read('00400000\n', '0\n')).toEqual({ kernelOff: true, inheritedOff: false })
-    expect(read(undefined, undefined)).toEqual({ kernelOff: false, inheritedOff: false })
-    expect(read('garbage', '2')).toEqual({ kernelOff: false, inheritedOff: false })
+    expect(read('00040000\n', '2\n')).toEqual({
+      kernelOff: false,
+      kernelPartial: false,
+      inheritedOff: true,
+    })
+    expect(read('04440000\n', '1\n')).toEqual({
+      kernelOff: false,
+      kernelPartial: true,
+      inheritedOff: true,
+    })
+    expect(read('00400000\n', '0\n')).toEqual({
+      kernelOff: true,
+      kernelPartial: false,
+      inheritedOff: false,
+    })
+    expect(read(undefined, undefined)).toEqual({
+      kernelOff: false,
+      kernelPartial: false,
+      inheritedOff: false,
+    })
+    expect(read('garbage', '2')).toEqual({
+      kernelOff: false,
+      kernelPartial: false,
+      inheritedOff: false,
+    })
   })
 
   it('names what neither run has, and nothing when both have it', () => {
@@ -38,6 +62,13 @@ describe('address randomization', () => {
     expect(addressRandomizationNote({ kind: 'kernel-off' })).toMatch(
       /^address-space randomization is off on this machine \(kernel\.randomize_va_space = 0\): both runs load programs at the same addresses/,
     )
+    expect(addressRandomizationNote({ kind: 'kernel-partial' })).toMatch(
+      /^address-space randomization is partial on this machine \(kernel\.randomize_va_space = 1\): the heap/,
+    )
+    // Turned back on, it is only as much as the machine gives.
+    expect(
+      addressRandomizationNote({ kind: 'inherited-off', restore: ['setarch'], partial: true }),
+    ).toMatch(/^address-space randomization is partial on this machine/)
     expect(addressRandomizationNote({ kind: 'inherited-off', restore: undefined })).toMatch(
       /^reproof was started with address-space randomization off .*setarch could not turn it back on/,
     )
