@@ -176,11 +176,14 @@ export function fromMatchName(text: string): string {
 
 // C0 and C1 controls, DEL, the invisible characters that reorder or break lines on a
 // terminal (bidirectional overrides and isolates, line and paragraph separators), and
-// those that show as nothing at all (zero-width spaces and joiners, the word joiner,
-// a byte order mark): two names or lines apart only by one would look the same.
+// those that show as nothing at all (zero-width spaces and joiners, the word joiner and
+// invisible operators, a byte order mark, the soft hyphen, the combining grapheme
+// joiner, variation selectors, tags, Hangul fillers): two names or lines apart only by
+// one would look the same.
 const UNSAFE =
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  /\u0000([0-9a-f]{2})|[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]|\p{Cs}/gu
+  // Each of these alone, combining or not, is what is looked for.
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- finding control characters is the point
+  /\u0000([0-9a-f]{2})|[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\uffa0\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]|\p{Cs}/gu
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
 /**
@@ -253,14 +256,29 @@ export function toEscapedLine(line: string): string {
  * (toEscapedLine), so that what differs can be seen.
  */
 export function looksOnScreen(text: string): string {
-  return toDisplayText(text)
-    .normalize('NFC')
-    .replace(/[\u200b-\u200f\u2060-\u2064\ufeff]/gu, '')
+  // What shows as nothing is escaped by toDisplayText, so visible: the forms are left.
+  return toDisplayText(text).normalize('NFC')
 }
 
 /** Whether two different texts would show alike. */
 export function showAlike(a: string, b: string): boolean {
   return a !== b && looksOnScreen(a) === looksOnScreen(b)
+}
+
+/** The texts of `texts` that would show alike another of them, to be shown escaped. */
+export function lookAlikes(texts: Iterable<string>): Set<string> {
+  const firstByLook = new Map<string, string>()
+  const alike = new Set<string>()
+  for (const text of texts) {
+    const look = looksOnScreen(text)
+    const first = firstByLook.get(look)
+    if (first === undefined) firstByLook.set(look, text)
+    else if (first !== text) {
+      alike.add(first)
+      alike.add(text)
+    }
+  }
+  return alike
 }
 
 function isPlainAscii(bytes: Uint8Array): boolean {

@@ -1,9 +1,9 @@
-import { toDisplayText } from '../../file-names.js'
+import { showAlike, toDisplayText, toEscapedLine } from '../../file-names.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import { notComparedText, type DiffItem, type DiffReport } from '../../diff/report.js'
 import { differHeadline, isSummarized } from '../../diff/summarize.js'
-import { describeKind } from './diff-text.js'
+import { describeKind, namesShown } from './diff-text.js'
 
 /**
  * A self-contained page (no scripts, fonts or images from anywhere): a summary table,
@@ -11,19 +11,20 @@ import { describeKind } from './diff-text.js'
  */
 export function renderDiffHtml(report: DiffReport): string {
   const shown = report.items.filter((i) => !isSummarized(i, report.summaries))
+  const name = namesShown(report)
   const rows = shown
     .map(
       (item, i) =>
-        `<tr><td><a href="#d${i}"><code>${esc(item.path)}</code></a></td><td>${esc(describeKind(item))}${item.format === undefined ? '' : ` <span class="fmt">${esc(item.format)}</span>`}</td><td>${item.hints.map((h) => `<span class="cause">${esc(h.cause)}</span>`).join(' ')}</td></tr>`,
+        `<tr><td><a href="#d${i}"><code>${esc(name(item.path))}</code></a></td><td>${esc(describeKind(item))}${item.format === undefined ? '' : ` <span class="fmt">${esc(item.format)}</span>`}</td><td>${item.hints.map((h) => `<span class="cause">${esc(h.cause)}</span>`).join(' ')}</td></tr>`,
     )
     .join('\n')
   const patterns = report.summaries
     .map(
       (s) =>
-        `<li>${esc(s.description)} <span class="dim">(e.g. ${esc(s.examples.join(', '))})</span></li>`,
+        `<li>${esc(s.description)} <span class="dim">(e.g. ${esc(s.examples.map(name).join(', '))})</span></li>`,
     )
     .join('\n')
-  const sections = shown.map((item, i) => section(item, i)).join('\n')
+  const sections = shown.map((item, i) => section(item, i, name)).join('\n')
   const verdict = report.identical
     ? `<p class="same">Identical (${report.stats.compared} compared${esc(notComparedText(report))}).</p>`
     : `<p class="differ">${differHeadline(report.stats)}.</p>`
@@ -58,14 +59,14 @@ ${report.warnings.map((w) => `<p class="dim">warning: ${esc(w)}</p>`).join('\n')
 `
 }
 
-function section(item: DiffItem, i: number): string {
+function section(item: DiffItem, i: number, name: (name: string) => string): string {
   const parts: string[] = [
-    `<h2 id="d${i}"><code>${esc(item.path)}</code> <span class="fmt">${esc(describeKind(item))}</span></h2>`,
+    `<h2 id="d${i}"><code>${esc(name(item.path))}</code> <span class="fmt">${esc(describeKind(item))}</span></h2>`,
   ]
   if (item.message !== undefined) parts.push(`<p>${esc(item.message)}</p>`)
   if (item.fields !== undefined && item.fields.length > 0) {
     parts.push(
-      `<table><tr><th>field</th><th>A</th><th>B</th></tr>${item.fields.map((f) => `<tr><td>${esc(f.field)}</td><td class="del"><code>${esc(f.a)}</code></td><td class="add"><code>${esc(f.b)}</code></td></tr>`).join('')}</table>`,
+      `<table><tr><th>field</th><th>A</th><th>B</th></tr>${item.fields.map((f) => `<tr><td>${esc(f.field)}</td><td class="del"><code>${esc(alikeEscaped(f.a, f.b))}</code></td><td class="add"><code>${esc(alikeEscaped(f.b, f.a))}</code></td></tr>`).join('')}</table>`,
     )
   }
   const order = item.order
@@ -151,4 +152,9 @@ function esc(text: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
+}
+
+/** A value shown escaped past ASCII where it would look like the other side's. */
+function alikeEscaped(value: string, other: string): string {
+  return showAlike(value, other) ? toEscapedLine(value) : value
 }

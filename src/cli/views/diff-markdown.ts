@@ -1,5 +1,5 @@
 import { showAlike, toDisplayLine, toDisplayText, toEscapedLine } from '../../file-names.js'
-import { displayedLines } from './diff-text.js'
+import { displayedLines, namesShown } from './diff-text.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import { notComparedText, type DiffReport } from '../../diff/report.js'
@@ -23,11 +23,12 @@ export function renderDiffMarkdown(report: DiffReport): string {
     '',
   )
   const shown = report.items.filter((i) => !isSummarized(i, report.summaries))
+  const name = namesShown(report)
   out.push('| path | difference | likely cause |', '| --- | --- | --- |')
   for (const item of shown) {
     const causes = [...new Set(item.hints.map((h) => h.cause))].join(', ') || '—'
     out.push(
-      `| ${code(item.path)} | ${describeKind(item)}${item.format === undefined ? '' : ` (${item.format})`} | ${causes} |`,
+      `| ${code(name(item.path))} | ${describeKind(item)}${item.format === undefined ? '' : ` (${item.format})`} | ${causes} |`,
     )
   }
   for (const s of report.summaries)
@@ -45,8 +46,8 @@ export function renderDiffMarkdown(report: DiffReport): string {
     }
     if (item.order !== undefined)
       body.push(
-        `- A order: ${item.order.a.map((n) => code(n)).join(', ')}`,
-        `- B order: ${item.order.b.map((n) => code(n)).join(', ')}`,
+        `- A order: ${item.order.a.map((n) => code(name(n))).join(', ')}`,
+        `- B order: ${item.order.b.map((n) => code(name(n))).join(', ')}`,
       )
     if (item.text !== undefined)
       body.push('', '```diff', fence(displayedLines(item.text.unified).join('\n')), '```')
@@ -68,7 +69,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
     if (body.length === 0) continue
     out.push(
       '<details>',
-      `<summary><code>${html(item.path)}</code>: ${describeKind(item)}</summary>`,
+      `<summary><code>${html(name(item.path))}</code>: ${describeKind(item)}</summary>`,
       '',
       ...body,
       '',

@@ -1,7 +1,7 @@
 import { paint } from '../../io/paint.js'
 import { describePlaces } from './binary-places.js'
 import {
-  looksOnScreen,
+  lookAlikes,
   showAlike,
   toDisplayLine,
   toDisplayText,
@@ -26,50 +26,45 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
     return `${out.join('\n')}\n`
   }
   out.push(c.bold(`${differHeadline(report.stats)}: A = ${a}, B = ${b}`))
-  const escaped = lookAlikePaths(report.items)
+  const name = namesShown(report)
   for (const item of report.items) {
     if (isSummarized(item, report.summaries)) continue
-    out.push('', ...renderItem(item, c, escaped.has(item.path)))
+    out.push('', ...renderItem(item, c, name))
   }
   if (report.summaries.length > 0) {
     out.push('', c.bold('repeated patterns:'))
     // A pattern names the fields and members it covers: from the inputs, so escaped.
     for (const s of report.summaries)
-      out.push(`  ${toDisplayText(s.description)} (e.g. ${toDisplayText(s.examples.join(', '))})`)
+      out.push(`  ${toDisplayText(s.description)} (e.g. ${s.examples.map(name).join(', ')})`)
   }
   for (const warning of report.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`))
   return `${out.join('\n')}\n`
 }
 
 /**
- * The paths of the items only in A and only in B that would show alike (`café` composed
- * in one tree, decomposed in the other): shown with everything past ASCII escaped.
+ * How each name of a report is shown: escaped past ASCII where it would look like
+ * another name of the report (`café` composed and decomposed, an item's path, a member
+ * in an order list, an example of a pattern), else as toDisplayText shows it.
  */
-function lookAlikePaths(items: readonly DiffItem[]): Set<string> {
-  const onlyA = new Map<string, string[]>()
-  for (const item of items)
-    if (item.kind === 'only-in-a')
-      onlyA.set(looksOnScreen(item.path), [
-        ...(onlyA.get(looksOnScreen(item.path)) ?? []),
-        item.path,
-      ])
-  const out = new Set<string>()
-  for (const item of items) {
-    if (item.kind !== 'only-in-b') continue
-    const twins = (onlyA.get(looksOnScreen(item.path)) ?? []).filter((p) => p !== item.path)
-    if (twins.length === 0) continue
-    out.add(item.path)
-    for (const twin of twins) out.add(twin)
-  }
-  return out
+export function namesShown(report: DiffReport): (name: string) => string {
+  const alike = lookAlikes(
+    report.items.flatMap((i) => [
+      i.path,
+      ...(i.order === undefined ? [] : [...i.order.a, ...i.order.b]),
+    ]),
+  )
+  return (name) => (alike.has(name) ? toEscapedLine(name) : toDisplayText(name))
 }
 
-function renderItem(item: DiffItem, c: ReturnType<typeof paint>, escape = false): string[] {
+function renderItem(
+  item: DiffItem,
+  c: ReturnType<typeof paint>,
+  name: (name: string) => string = toDisplayText,
+): string[] {
   const lines: string[] = []
   const label = item.format === undefined ? '' : c.dim(` [${item.format}]`)
   // A path is a file name, which may hold control characters: shown escaped.
-  const path = escape ? toEscapedLine(item.path) : toDisplayText(item.path)
-  lines.push(`${c.bold(path)}${label}  ${describeKind(item)}`)
+  lines.push(`${c.bold(name(item.path))}${label}  ${describeKind(item)}`)
   // So may a message, a field (a link target, an archive's comment, an owner's name) and
   // the members named in an order: all come from the inputs.
   const t = toDisplayText
@@ -80,7 +75,10 @@ function renderItem(item: DiffItem, c: ReturnType<typeof paint>, escape = false)
     lines.push(`  ${t(f.field)}: ${c.red(shown(f.a))} → ${c.green(shown(f.b))}`)
   }
   if (item.order !== undefined) {
-    lines.push(`  A: ${t(item.order.a.join(', '))}`, `  B: ${t(item.order.b.join(', '))}`)
+    lines.push(
+      `  A: ${item.order.a.map(name).join(', ')}`,
+      `  B: ${item.order.b.map(name).join(', ')}`,
+    )
   }
   if (item.text !== undefined) {
     // A file's own text may hold escape sequences: shown, never sent to the terminal.

@@ -2,7 +2,6 @@ import fc from 'fast-check'
 import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../../../src/diff/report.js'
-import { looksOnScreen } from '../../../../src/file-names.js'
 import { renderDiffHtml } from '../../../../src/cli/views/diff-html.js'
 import { renderDiffMarkdown } from '../../../../src/cli/views/diff-markdown.js'
 import { displayedLines, renderDiffText } from '../../../../src/cli/views/diff-text.js'
@@ -156,10 +155,24 @@ describe('displayedLines', () => {
 })
 
 describe('names and values that would show alike', () => {
+  // Composed and decomposed forms, and characters that show as nothing.
   const text = fc.string({
-    unit: fc.constantFrom('a', 'é', 'e\u0301', '\ufeff', '\u200b', ' '),
+    unit: fc.constantFrom(
+      'a',
+      'é',
+      'e\u0301',
+      '\ufeff',
+      '\u200b',
+      ' ',
+      '\u034f',
+      '\ufe0f',
+      '\u2062',
+      '\u00ad',
+    ),
     minLength: 1,
   })
+  // Every place a name shows: items only on one side, an item of each kind beside one
+  // only in B, a rename's two values, an order list.
   const report = (x: string, y: string): DiffReport => ({
     identical: false,
     a: 'a',
@@ -167,12 +180,15 @@ describe('names and values that would show alike', () => {
     items: [
       { path: `t/${x}`, kind: 'only-in-a', sizes: [1, null], hints: [] },
       { path: `t/${y}`, kind: 'only-in-b', sizes: [null, 1], hints: [] },
+      { path: `u/${x}`, kind: 'content', hints: [] },
+      { path: `u/${y}`, kind: 'only-in-b', sizes: [null, 1], hints: [] },
       {
         path: 'z.tar!m',
         kind: 'metadata',
         fields: [{ field: 'renamed', a: x, b: y }],
         hints: [],
       },
+      { path: 'o.tar', kind: 'order', order: { a: [x, y], b: [y, x] }, hints: [] },
     ],
     summaries: [],
     warnings: [],
@@ -186,25 +202,35 @@ describe('names and values that would show alike', () => {
     const pair = fc.oneof(
       fc.tuple(text, text),
       fc
-        .tuple(text, fc.constantFrom('NFC', 'NFD', 'invisible'))
-        .map(([x, how]) => [x, how === 'invisible' ? `${x}\u200b` : x.normalize(how)]),
+        .tuple(text, fc.constantFrom('NFC', 'NFD', '\u200b', '\u034f', '\ufe0f', '\u2062'))
+        .map(([x, how]) => [x, how.length > 1 ? x.normalize(how as 'NFC' | 'NFD') : `${x}${how}`]),
     )
     fc.assert(
       fc.property(pair, ([x, y]) => {
         fc.pre(x !== y)
-        // As a reader sees them: composed and decomposed alike, the invisible unseen.
-        const seen = (v: string | undefined) => looksOnScreen(v ?? '')
+        // As a reader sees them: composed and decomposed alike.
+        const seen = (v: string | undefined) => (v ?? '').normalize('NFC')
         const lines = renderDiffText(report(x, y), false).split('\n')
-        const only = (kind: string) =>
-          lines.find((l) => l.endsWith(`  only in ${kind}`))?.replace(/ {2}only in [AB]$/, '')
-        expect(seen(only('A'))).not.toBe(seen(only('B')))
+        const header = (prefix: string, kind: string) =>
+          seen(
+            lines
+              .find((l) => l.startsWith(prefix) && l.endsWith(`  ${kind}`))
+              ?.slice(0, -kind.length - 2),
+          )
+        expect(header('t/', 'only in A')).not.toBe(header('t/', 'only in B'))
+        expect(header('u/', 'content differs')).not.toBe(header('u/', 'only in B'))
         const field = lines.find((l) => l.startsWith('  renamed: ')) ?? ''
         const [a, b] = field.slice('  renamed: '.length).split(' → ')
         expect(seen(a)).not.toBe(seen(b))
+        const order = lines.find((l) => l.startsWith('  A: ')) ?? ''
+        const [first, second] = order.slice('  A: '.length).split(', ')
+        expect(seen(first)).not.toBe(seen(second))
         const md = renderDiffMarkdown(report(x, y))
         const values = /renamed<\/code>: (<code>.*<\/code>) → (<code>.*<\/code>)/.exec(md)
         expect(values).not.toBeNull()
         expect(seen(values?.[1])).not.toBe(seen(values?.[2]))
+        const rows = [...md.matchAll(/^\| <code>(t\/[^<]*)<\/code> \|/gmu)].map((m) => seen(m[1]))
+        expect(new Set(rows).size).toBe(2)
       }),
     )
   })
