@@ -63,21 +63,26 @@ export function compareInventories(
     appendAll(items, compared.items)
     if (compared.contentDiffers) differing.push([member.key, other.key])
   }
+  // A member only in B is named by its key, unless a member of A has that key (A's
+  // member really named `f#2`, B's second `f`): then by a key no member of A has.
+  const keysA = new Set(a.members.map((m) => m.key))
+  const keysB = new Set(b.members.map((m) => m.key))
   for (const member of b.members)
-    if (inA(member) === undefined && !renamedFrom.has(member.key))
+    if (inA(member) === undefined && !renamedFrom.has(member.key)) {
+      let label = member.key
+      while (keysA.has(label) || (label !== member.key && keysB.has(label))) label = `${label}#2`
       items.push({
-        path: `${path}!${member.key}`,
+        path: `${path}!${label}`,
         kind: 'only-in-b',
         sizes: [null, member.size],
         hints: [],
       })
-  // The common members' order, by which member each is; shown by key.
+    }
+  // The common members' order, by which member each is; both sides named by A's keys,
+  // so that one member reads alike in both lists.
   const commonA = a.members.filter((m) => inB(m) !== undefined)
-  const commonB = b.members.filter((m) => inA(m) !== undefined)
-  const first = commonA.findIndex((m, i) => {
-    const other = commonB[i]
-    return other === undefined || occurrencesA.of(m) !== occurrencesB.of(other)
-  })
+  const commonB = b.members.flatMap((m) => inA(m) ?? [])
+  const first = commonA.findIndex((m, i) => m !== commonB[i])
   if (first !== -1) {
     const orderA = commonA.map((m) => m.key)
     const orderB = commonB.map((m) => m.key)

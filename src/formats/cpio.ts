@@ -188,7 +188,8 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
       index: members.length,
     })
     if (header.nlink > 1 && type === 'file') {
-      const file = `${flavors.length}:${header.dev}:${header.ino}`
+      // The flavor first: what a link extracts to is said for newc's layout only.
+      const file = `${family(flavor)}:${flavors.length}:${header.dev}:${header.ino}`
       const group = inodes.get(file)
       if (group === undefined) inodes.set(file, [members.length - 1])
       else group.push(members.length - 1)
@@ -198,7 +199,7 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
   // link; what each name holds once extracted depends on who it is linked with. Each
   // is named by the group's first member, which says the whole grouping in one field a
   // member (a list of every other name was quadratic in a group's size).
-  for (const group of inodes.values()) {
+  for (const [file, group] of inodes) {
     if (group.length < 2) continue
     const [leader, ...rest] = group.map((i) => members[i])
     if (leader === undefined) continue
@@ -207,9 +208,11 @@ export const scanCpio: StreamScan = async (input, where, budget, want) => {
     // newc stores the data once, with one link (the last, as GNU cpio writes it); the
     // others, stored empty, extract to that data: said of each, so that a member that
     // extracts to other bytes differs though its own stored bytes are the same.
+    // (odc and old binary archives store each link's data with it, and readers differ on
+    // what an empty one extracts to: GNU cpio leaves it empty.)
     const holders = group.map((i) => members[i]).filter((m) => m !== undefined && m.size > 0)
     const [holder] = holders
-    if (holders.length === 1 && holder !== undefined)
+    if (file.startsWith('newc:') && holders.length === 1 && holder !== undefined)
       for (const i of group) {
         const member = members[i]
         if (member?.size === 0)

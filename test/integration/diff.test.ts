@@ -1480,6 +1480,21 @@ for s in s1 s2 s3; do (cd $s && printf 'f\\ng\\n' | cpio -o -H newc --reproducib
     ])
     const other = await diff(path.join(dir, 's1.cpio'), path.join(dir, 's3.cpio'))
     expect(kinds(other)).toContainEqual(['content', 's1.cpio!f'])
+    // odc stores each link's data with it, and an empty one extracts empty (GNU cpio):
+    // compared by what is stored.
+    sh(
+      dir,
+      `python3 - <<'PY'
+def entry(name, data, ino, nlink):
+    head = '070707%06o%06o%06o%06o%06o%06o%06o%011o%06o%011o' % (1, ino, 0o100644, 0, 0, nlink, 0, 0, len(name) + 1, len(data))
+    return head.encode() + name.encode() + b'\\0' + data
+trailer = entry('TRAILER!!!', b'', 0, 1)
+open('o1.cpio', 'wb').write(entry('l', b'', 5, 2) + entry('h', b'hello', 5, 2) + trailer)
+open('o2.cpio', 'wb').write(entry('l', b'hello', 6, 1) + entry('h', b'hello', 7, 1) + trailer)
+PY`,
+    )
+    const odc = await diff(path.join(dir, 'o1.cpio'), path.join(dir, 'o2.cpio'))
+    expect(odc.report?.items.map((i) => [i.kind, i.path])).toContainEqual(['content', 'o1.cpio!l'])
   })
 
   it('compares a member really named like a repeat (x#2) as a member of its own', async () => {

@@ -55,9 +55,16 @@ describe('compareInventories', () => {
     })
     const a = inventory([member('f', 'f', 0), member('f#2', 'f#2', 1)])
     const b = inventory([member('f', 'f', 0), member('f', 'f#2', 1)])
+    // Two members, two names: B's is given a key no member of A has.
     expect(compareInventories('x.tar', a, b).items.map((i) => [i.kind, i.path])).toEqual([
       ['only-in-a', 'x.tar!f#2'],
-      ['only-in-b', 'x.tar!f#2'],
+      ['only-in-b', 'x.tar!f#2#2'],
+    ])
+    // The same members in another order read alike in both lists (A's keys).
+    const c = inventory([member('f', 'f', 0), member('f#2', 'f#2', 1), member('f', 'f#3', 2)])
+    const d = inventory([member('f', 'f', 0), member('f', 'f#2', 1), member('f#2', 'f#2#2', 2)])
+    expect(compareInventories('x.tar', c, d).items).toEqual([
+      expect.objectContaining({ kind: 'order', order: { a: ['f#2', 'f#3'], b: ['f#3', 'f#2'] } }),
     ])
   })
 
