@@ -459,11 +459,21 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
   const remote = (await git(sourceDir, ['remote', 'get-url', 'origin']))?.trim()
   const branch = (await git(sourceDir, ['symbolic-ref', '-q', 'HEAD']))?.trim()
   const ref = branch === undefined || branch === '' ? undefined : branch
-  // Its upstream (origin/main) has HEAD or a descendant of it: the commit was pushed, or
-  // fetched from there. The remote-tracking ref is as the last fetch left it.
+  // origin's branch of the same name (origin/main for main) has HEAD or a descendant of
+  // it: the commit was pushed there, or fetched from there; the remote-tracking ref is as
+  // the last fetch left it. Beside origin's URL, the ref reads as that repository's
+  // branch: the upstream git has configured may be another branch, another remote, or
+  // the repository itself (`branch.<name>.remote = .`), and said nothing of origin's.
+  const branchName =
+    ref?.startsWith('refs/heads/') === true ? ref.slice('refs/heads/'.length) : undefined
   const pushed =
-    ref !== undefined &&
-    (await git(sourceDir, ['merge-base', '--is-ancestor', 'HEAD', '@{upstream}'])) !== undefined
+    branchName !== undefined &&
+    (await git(sourceDir, [
+      'merge-base',
+      '--is-ancestor',
+      'HEAD',
+      `refs/remotes/origin/${branchName}`,
+    ])) !== undefined
   const matches = await workTreeMatchesHead(sourceDir)
   // Changes beside the submodules not checked out, said apart: the tree is walked again
   // only when there are such submodules.

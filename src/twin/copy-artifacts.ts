@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Manifest } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
-import { toDisplayText, toFsPath } from '../file-names.js'
+import { toDisplayText, toFsPath, toNameBytes } from '../file-names.js'
 import { copyFileAtomic } from '../io/atomic-write.js'
 import { isInside, resolveInside } from '../sandbox/contain.js'
 
@@ -18,7 +18,22 @@ export async function copyArtifacts(
   epoch: number,
   seenAs: string = root,
 ): Promise<void> {
-  for (const entry of manifest) await checkTarget(outDir, entry.name)
+  // Where each copy lands, links in --out-dir followed: two artifacts that land on one
+  // file (a tracked link `out -> sub` beside `-o 'out/*' -o 'sub/*'`) would leave one
+  // name holding the other's bytes, and the subject its digest is signed under would not
+  // be the file shipped under its name.
+  const landing = new Map<string, string>()
+  for (const entry of manifest) {
+    const lands = await checkTarget(outDir, entry.name)
+    const other = landing.get(lands)
+    if (other !== undefined)
+      throw new ReproofError(
+        'E_INPUT',
+        `--out-dir ${toDisplayText(outDir)}: artifacts ${toDisplayText(other)} and ${toDisplayText(entry.name)} would be written to one file, through a symbolic link there; nothing was copied`,
+        { path: toDisplayText(entry.name) },
+      )
+    landing.set(lands, entry.name)
+  }
   for (const entry of manifest) {
     // A link artifact is copied from its target, resolved inside the root as the build
     // saw it (collecting the manifest refused any other).
@@ -49,7 +64,7 @@ export async function copyArtifacts(
  * would carry the write elsewhere. The file itself may be a link: the copy is renamed
  * over it, replacing the link, never writing through it.
  */
-async function checkTarget(outDir: string, name: string): Promise<void> {
+async function checkTarget(outDir: string, name: string): Promise<string> {
   const parent = path.posix.dirname(name)
   const escapes = !isInside(outDir, path.join(outDir, name))
   const resolved = escapes || parent === '.' ? undefined : await resolveInside(outDir, parent)
@@ -61,4 +76,13 @@ async function checkTarget(outDir: string, name: string): Promise<void> {
       { path: shown },
     )
   }
+  // Where the copy lands: its directory as the links there lead (made if missing), as
+  // the bytes of the path (a name need not be UTF-8).
+  const directory =
+    resolved?.kind === 'inside' || resolved?.kind === 'dangling'
+      ? Buffer.from(resolved.path)
+      : Buffer.from(outDir)
+  return Buffer.concat([directory, Buffer.from('/'), toNameBytes(path.posix.basename(name))])
+    .toString('latin1')
+    .replace(/\/+/g, '/')
 }

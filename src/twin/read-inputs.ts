@@ -70,7 +70,7 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
   git = await withStrayConfig(git, options.source, warnings)
   if (git?.unpushedRef !== undefined)
     warnings.push(
-      `commit ${git.commit.slice(0, 12)} is not on the upstream of ${git.unpushedRef} (not pushed, or no upstream): the record names no branch for it`,
+      `commit ${git.commit.slice(0, 12)} is not on origin's branch of ${git.unpushedRef} (not pushed, or not fetched since): the record names no branch for it`,
     )
   const ciRef = await checkedCiRef(options.source, git, callerEnv, warnings)
   const passThrough = resolvePassThrough(options.env, callerEnv)

@@ -370,8 +370,31 @@ describe('reproof build', () => {
     const local = await refOf({})
     expect(local.ref).toBeUndefined()
     expect(local.warnings.join('\n')).toMatch(
-      new RegExp(`is not on the upstream of ${branch} \\(not pushed, or no upstream\\)`),
+      new RegExp(`is not on origin's branch of ${branch} \\(not pushed, or not fetched since\\)`),
     )
+    // Tracking another branch of origin, or the repository itself: git's upstream holds
+    // the commit, origin's branch of that name does not.
+    git(source, ['update-ref', 'refs/remotes/origin/other', 'HEAD'])
+    for (const upstream of [
+      ['origin', 'refs/heads/other'],
+      ['.', 'refs/heads/v2-base'],
+    ]) {
+      git(source, ['branch', '-f', 'v2-base', 'HEAD'])
+      git(source, [
+        'config',
+        `branch.${branch.slice('refs/heads/'.length)}.remote`,
+        upstream[0] ?? '',
+      ])
+      git(source, [
+        'config',
+        `branch.${branch.slice('refs/heads/'.length)}.merge`,
+        upstream[1] ?? '',
+      ])
+      expect(git(source, ['rev-parse', '@{upstream}']).trim()).toBe(
+        git(source, ['rev-parse', 'HEAD']).trim(),
+      )
+      expect((await refOf({})).ref, upstream.join(' ')).toBeUndefined()
+    }
   })
 
   it('calls the tree dirty when a tracked file is hidden from git status (skip-worktree, assume-unchanged)', async () => {
@@ -669,6 +692,30 @@ describe('reproof build', () => {
     ])
     expect(code).toBe(2)
     expect(stderr).toContain('artifact link: symbolic link leads outside the build root')
+  })
+
+  it('refuses two artifacts that would land on one file through a link in --out-dir', async () => {
+    // A link `out -> sub` in the source dir (the default --out-dir): run A's out/hello and
+    // sub/hello were copied onto one file, and the subject signed as out/hello was not
+    // the file shipped under that name.
+    const source = path.join(makeTemp(), 'project')
+    fs.mkdirSync(source)
+    fs.writeFileSync(path.join(source, 'input.txt'), 'input\n')
+    fs.symlinkSync('sub', path.join(source, 'out'))
+    const script = 'rm -f out; mkdir -p out sub; echo AAA > out/hello; echo BBB > sub/hello'
+    const run = await runCli(
+      ['build', '-C', source, '--temp-dir', makeTempParent(), '-o', 'out/*', '-o', 'sub/*'].concat([
+        '--',
+        'sh',
+        '-c',
+        script,
+      ]),
+    )
+    expect([run.code, run.stderr.trim().split('\n').at(-1)]).toEqual([
+      2,
+      `reproof: --out-dir ${source}: artifacts out/hello and sub/hello would be written to one file, through a symbolic link there; nothing was copied`,
+    ])
+    expect(fs.existsSync(path.join(source, 'sub'))).toBe(false)
   })
 
   it('reads nothing through a build root the build replaced with a link, and rewrites nothing', async () => {
