@@ -14,6 +14,9 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
   for (const run of record.runs) {
     if (manifestDigest(run.manifest) !== run.manifestDigest)
       return `run ${run.id.toUpperCase()}'s manifest does not match its digest`
+    // A build that fails writes no record: one whose run failed was not written by it.
+    if (run.exitCode !== 0 || run.signal !== null)
+      return `run ${run.id.toUpperCase()} failed (${run.signal === null ? `exit code ${String(run.exitCode)}` : `signal ${run.signal}`}), and a failed build writes no record`
   }
   // The verdict and "without normalization" are the result's own words for what the
   // manifests show: both are derived again, or a hand-set flag was signed beside the
@@ -53,7 +56,8 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
  * digests are what the statement signs, so each must follow from the raw digest beside
  * it: the raw digests are the manifests' (an artifact a run did not write has none), and
  * a digest that normalizing changed has changes to show for it, or is a link's, whose
- * digest is its target's (it reads the same raw bytes and ends as what they became).
+ * digest is its target's (it reads the same raw bytes and ends as what they became, and
+ * the target has the changes to show).
  * Pure.
  */
 function normalizationInconsistency(record: BuildRecord): string | undefined {
@@ -80,9 +84,14 @@ function normalizationInconsistency(record: BuildRecord): string | undefined {
       if ((normalized === null) !== (raw === null))
         return `${where} gives run ${run} ${normalized === null ? 'no normalized digest' : 'a normalized digest of an artifact it did not write'}`
       if (normalized === raw || (artifact.changes[i]?.length ?? 0) > 0) continue
+      // The target was normalized itself, with changes to show: two entries without any
+      // vouched for each other's made-up digest.
       const isLink = artifacts.some(
         (target) =>
-          target.name !== name && target.raw[i] === raw && target.normalized[i] === normalized,
+          target.name !== name &&
+          target.raw[i] === raw &&
+          target.normalized[i] === normalized &&
+          (target.changes[i]?.length ?? 0) > 0,
       )
       if (!isLink)
         return `${where} gives run ${run} a normalized digest other than its raw one, with no change to show for it`

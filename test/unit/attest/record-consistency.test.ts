@@ -24,6 +24,8 @@ function recordOf(a: Manifest, b: Manifest, reproducible = true): BuildRecord {
     id,
     manifest,
     manifestDigest: manifestDigest(manifest),
+    exitCode: 0,
+    signal: null,
   })
   return {
     runs: [run('a', a), run('b', b)],
@@ -200,7 +202,41 @@ describe('recordInconsistency, of the normalization block', () => {
           x.normalized = [null, null]
         })
         expect(recordInconsistency(nothing)).toMatch(/raw digest as null/)
+        // Every entry stripped of its changes: the links vouched for each other's digest.
+        fc.pre(artifacts.length > 1)
+        const noneChanged = edit((r) => {
+          for (const x of r.normalization?.artifacts ?? []) x.changes = [[], []]
+          const x = at(r)
+          if (x !== undefined) x.format = 'unknown'
+        })
+        expect(recordInconsistency(noneChanged)).toMatch(/with no change to show for it/)
       }),
+    )
+  })
+
+  it('finds a run that failed: a failed build writes no record', () => {
+    fc.assert(
+      fc.property(
+        normalizedRecord,
+        fc.constantFrom<[number | null, string | null]>(
+          [2, null],
+          [null, 'SIGKILL'],
+          [0, 'SIGTERM'],
+        ),
+        fc.constantFrom(0, 1),
+        (record, [exitCode, signal], i) => {
+          const copy = structuredClone(record)
+          const run = copy.runs[i]
+          if (run === undefined) return
+          run.exitCode = exitCode
+          run.signal = signal
+          expect(recordInconsistency(copy)).toMatch(
+            new RegExp(
+              `^run ${i === 0 ? 'A' : 'B'} failed \\(.*\\), and a failed build writes no record$`,
+            ),
+          )
+        },
+      ),
     )
   })
 })
