@@ -4,6 +4,7 @@ import { positiveInt } from '../config/diff-options.js'
 import { parseDuration } from '../config/duration.js'
 import type { AttestFlags } from '../config/flags.js'
 import { ReproofError } from '../errors.js'
+import { toDisplayText } from '../file-names.js'
 import { chooseTokenSource } from '../sign/identity.js'
 import { maskCommand } from '../sign/secrets.js'
 import { sigstoreCore } from '../load-cjs.js'
@@ -178,6 +179,12 @@ export function builderContext(
       '--builder-id is required outside GitHub Actions (for example https://ci.example.com/pipelines/release)',
     )
   }
+  // SLSA's builder.id is a TypeURI: a verifier matches it as one (`--builder-id` on verify).
+  if (builderId !== undefined && !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s\p{Cc}]+$/u.test(builderId))
+    throw new ReproofError(
+      'E_USAGE',
+      `--builder-id ${toDisplayText(builderId)}: not a URI; the provenance's builder.id is one (for example https://ci.example.com/pipelines/release)`,
+    )
   const run = env.GITHUB_RUN_ID
   const invocationId =
     inActions && run !== undefined && env.GITHUB_REPOSITORY !== undefined

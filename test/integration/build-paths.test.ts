@@ -145,7 +145,7 @@ describe('artifacts are outputs, never inputs', () => {
     // prettier-ignore
     const attested = await runCli([
       'attest', '--record', record, '--bundle', path.join(keys, 'b.json'), '--key',
-      path.join(keys, 'k.key'), '--builder-id', 'test', '--statement', statement,
+      path.join(keys, 'k.key'), '--builder-id', 'https://ci.example.com/test', '--statement', statement,
       '--sha512', outDir,
     ])
     expect(attested.code, attested.stderr).toBe(0)

@@ -46,6 +46,28 @@ describe('signing inputs are checked before anything is built or written', () =>
     }
   })
 
+  it('refuses a builder id that is not a URI, as SLSA has it, before building', async () => {
+    const dir = makeTemp()
+    expect((await runCli(['keygen', '--out', path.join(dir, 'k')])).code).toBe(0)
+    for (const id of ['ci', 'https://ci.example.com/a b', '']) {
+      const run = await runCli(
+        ['build', '-C', dir, '-o', 'out.txt', '--bundle', path.join(dir, 'b.json')].concat([
+          '--key',
+          path.join(dir, 'k.key'),
+          '--builder-id',
+          id,
+          '--',
+          'sh',
+          '-c',
+          'echo x > out.txt',
+        ]),
+      )
+      expect(run.code, `${id}: ${run.stderr}`).toBe(2)
+      expect(run.stderr).toMatch(/--builder-id/)
+      expect(fs.existsSync(path.join(dir, 'out.txt'))).toBe(false)
+    }
+  })
+
   it('refuses an identity token file that is no regular file, at once', async () => {
     const dir = makeTemp()
     const fifo = path.join(dir, 'fifo')
