@@ -53,7 +53,8 @@ const RecordSchema = v.object({
         commit: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
         commitTime: v.number(),
         dirty: v.boolean(),
-        repository: v.optional(v.string()),
+        // Signed as `git+<repository>`: an empty one named no repository.
+        repository: v.optional(v.pipe(v.string(), v.minLength(1, 'the repository is empty'))),
         ref: v.optional(v.string()),
         // Joined to the repository's root by a rebuild: a path below it, nothing else.
         subdirectory: v.optional(
@@ -67,7 +68,18 @@ const RecordSchema = v.object({
     files: v.number(),
     bytes: v.number(),
     // Records from before lockfiles were recorded have none.
-    lockfiles: v.optional(v.array(v.object({ path: v.string(), sha256: hex64 })), []),
+    lockfiles: v.optional(
+      v.array(
+        v.object({
+          path: v.pipe(
+            v.string(),
+            v.check(isPlainRelativePath, 'a lockfile must be a relative path below the source'),
+          ),
+          sha256: hex64,
+        }),
+      ),
+      [],
+    ),
   }),
   outputs: v.array(v.string()),
   exclude: v.array(v.string()),
@@ -78,12 +90,20 @@ const RecordSchema = v.object({
     source: v.picklist(['flag', 'config', 'environment', 'git', 'default']),
   }),
   environment: v.array(
-    v.object({
-      name: v.string(),
-      value: v.optional(v.string()),
-      effective: v.optional(v.string()),
-      from: v.picklist(['reproof', 'flag', 'config', 'caller']),
-    }),
+    v.pipe(
+      v.object({
+        name: v.string(),
+        value: v.optional(v.string()),
+        effective: v.optional(v.string()),
+        from: v.picklist(['reproof', 'flag', 'config', 'caller']),
+      }),
+      // A variable passed through from the caller (a CI secret, perhaps) is recorded by
+      // name only: one with a value was not written by a build.
+      v.check(
+        (e) => e.from !== 'caller' || e.value === undefined,
+        'a variable passed through from the caller has no value in a record',
+      ),
+    ),
   ),
   canary: v.string(),
   variations: v.array(

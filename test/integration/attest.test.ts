@@ -480,6 +480,22 @@ describe('reproof attest with a key', () => {
         { source: git({ subdirectory: '../../../../etc' }) },
         /subdirectory must be a relative path below the root/,
       ],
+      ['an empty repository', { source: git({ repository: '' }) }, /the repository is empty/],
+      [
+        'a lockfile of no path',
+        {
+          source: {
+            ...(original.source as object),
+            lockfiles: [{ path: '', sha256: 'a'.repeat(64) }],
+          },
+        },
+        /a lockfile must be a relative path below the source/,
+      ],
+      [
+        "a caller's variable with its value",
+        { environment: [{ name: 'TOKEN', value: 's3cret', from: 'caller' }] },
+        /a variable passed through from the caller has no value in a record/,
+      ],
     ] as const) {
       fs.writeFileSync(record, JSON.stringify({ ...original, ...edit }))
       const bundle = path.join(dir, 'b.json')
