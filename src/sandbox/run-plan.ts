@@ -603,8 +603,8 @@ function addLaunchers(
   }
   if (pinB) b.launcher.push('taskset', '-c', '0')
   b.launcher.push(...fakeTimeB)
-  a.launcher.push(...shellLauncher('0022', layouts.a.root))
-  b.launcher.push(...shellLauncher(umaskB, layouts.b.root))
+  a.launcher.push(...shellLauncher('0022', layouts.a.root, a.env.PATH ?? ''))
+  b.launcher.push(...shellLauncher(umaskB, layouts.b.root, b.env.PATH ?? ''))
 }
 
 /** What the shifted clock does not reach here, for the time variation's note. */
@@ -655,8 +655,34 @@ function userLauncher(uid: number, gid: number): string[] {
 
 // The working directory is set here, not by the spawner: inside the sandbox the build
 // root exists only in the run's own mount namespace.
-function shellLauncher(mask: string, root: string): string[] {
-  return ['/bin/sh', '-c', `umask ${mask} && cd "$1" && shift && exec "$@"`, 'reproof-run', root]
+/**
+ * The last launcher: the umask, the build root, and the build's own PATH. The programs
+ * before it (nsenter, unshare, taskset, faketime) are found on a PATH that also holds
+ * reproof's (see launchPath): found on the build's alone, a `--env PATH=` without them
+ * failed the run's set-up.
+ */
+function shellLauncher(mask: string, root: string, buildPath: string): string[] {
+  return [
+    '/bin/sh',
+    '-c',
+    `umask ${mask} && cd "$1" && PATH=$2 && export PATH && shift 2 && exec "$@"`,
+    'reproof-run',
+    root,
+    buildPath,
+  ]
+}
+
+// Where the launchers' own programs are looked for, after the build's PATH.
+const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+
+/**
+ * The PATH the launchers run with: the build's first (as before), then the one reproof
+ * was started with and the system's, without empty entries (an empty one is the working
+ * directory). The last launcher sets the build's own before the command starts.
+ */
+export function launchPath(buildPath: string, ownPath: string | undefined): string {
+  const dirs = [...buildPath.split(':'), ...(ownPath ?? '').split(':'), ...SYSTEM_PATH]
+  return [...new Set(dirs.filter((d) => d !== ''))].join(':')
 }
 
 /**

@@ -5,6 +5,7 @@ import { formatDuration } from '../config/duration.js'
 import { ReproofError } from '../errors.js'
 import { removeFaketimeMemory, runCaptured, startBuildProcess } from '../sandbox/process.js'
 import {
+  launchPath,
   parseProbe,
   PROBE_SCRIPT,
   type ProbeReport,
@@ -45,10 +46,22 @@ export interface RunContext {
   variedWith: string
 }
 
+/** The run's environment with the PATH its launchers are found on (launchPath). */
+function launchEnv(env: Record<string, string>): Record<string, string> {
+  return { ...env, PATH: launchPath(env.PATH ?? '', process.env.PATH) }
+}
+
 export async function probeRun(run: RunContext): Promise<ProbeReport> {
   const result = await runCaptured(
-    [...run.enter, ...run.setup.launcher, '/bin/sh', '-c', PROBE_SCRIPT],
-    { cwd: run.cwd, env: run.setup.env, timeoutMs: 30_000 },
+    // The probe's own tools (tr, date, ls) after the build's PATH, which need not hold them.
+    [
+      ...run.enter,
+      ...run.setup.launcher,
+      '/bin/sh',
+      '-c',
+      'PATH="${PATH:+$PATH:}/usr/bin:/bin"; ' + PROBE_SCRIPT,
+    ],
+    { cwd: run.cwd, env: launchEnv(run.setup.env), timeoutMs: 30_000 },
   )
   // Outside the sandbox, a preloaded libfaketime leaves its shared memory behind.
   if (result.pid !== undefined) await removeFaketimeMemory(result.pid)
@@ -211,7 +224,7 @@ function startRun(
     {
       argv: [...run.enter, ...setup.launcher, ...command],
       cwd: run.cwd,
-      env: setup.env,
+      env: launchEnv(setup.env),
       stdoutLog: setup.layout.stdoutLog,
       stderrLog: setup.layout.stderrLog,
       onLine: (line) => {

@@ -694,6 +694,26 @@ describe('reproof build', () => {
     expect(stderr).toContain('artifact link: symbolic link leads outside the build root')
   })
 
+  it('runs with a build PATH that holds none of the programs the runs are launched with', async () => {
+    // nsenter, unshare, faketime and taskset were looked for on the build's PATH, and a
+    // --env PATH without them failed the run's set-up (exit 3). The build sees its PATH.
+    // A directory that does not exist: the command is named by its path.
+    const bin = '/nonexistent/reproof-bin'
+    const source = path.join(makeTemp(), 'project')
+    fs.mkdirSync(source)
+    fs.writeFileSync(path.join(source, 'input.txt'), 'input\n')
+    for (const isolation of [[], ['--no-sandbox']]) {
+      const out = makeTemp()
+      const run = await runCli(
+        ['build', '-C', source, '--temp-dir', makeTempParent(), '--out-dir', out, '--vary', 'all']
+          .concat(isolation, ['--no-vary', 'time,file-times,exec-path,env', '--env', `PATH=${bin}`])
+          .concat(['-o', 'path.txt', '--', '/bin/sh', '-c', 'echo "$PATH" > path.txt']),
+      )
+      expect(run.code, `${isolation.join(' ')}: ${run.stderr}`).toBe(0)
+      expect(fs.readFileSync(path.join(out, 'path.txt'), 'utf8')).toBe(`${bin}\n`)
+    }
+  })
+
   it('refuses two artifacts that would land on one file through a link in --out-dir', async () => {
     // A link `out -> sub` in the source dir (the default --out-dir): run A's out/hello and
     // sub/hello were copied onto one file, and the subject signed as out/hello was not

@@ -4,6 +4,7 @@ import { VARIATIONS, type VariationName } from '../../../src/config/variations.j
 import {
   checkExplicitVariations,
   judgeEffectiveness,
+  launchPath,
   farZones,
   parseProbe,
   offsetHours,
@@ -79,12 +80,15 @@ describe('planRuns', () => {
           expect(run.env.SOURCE_DATE_EPOCH).toBe('99')
           expect(run.env.CC).toBe('gcc')
           expect(run.env.TMPDIR).toBe(run.layout.tmp)
-          expect(run.launcher.slice(-5)).toEqual([
+          expect(run.launcher.slice(-6)).toEqual([
             '/bin/sh',
             '-c',
-            expect.stringMatching(/^umask 00[02]2 && cd "\$1" && shift && exec "\$@"$/),
+            expect.stringMatching(
+              /^umask 00[02]2 && cd "\$1" && PATH=\$2 && export PATH && shift 2 && exec "\$@"$/,
+            ),
             'reproof-run',
             run.layout.root,
+            run.env.PATH,
           ])
         }
         expect(runs.a.env.TZ).toBe('UTC')
@@ -452,5 +456,27 @@ describe('probes and effectiveness', () => {
     const ordering = single.find((v) => v.name === 'ordering')
     expect(ordering?.status).toBe('no-effect')
     expect(ordering?.note).toMatch(/no directory of the source holds two entries or more/)
+  })
+})
+
+describe('launchPath', () => {
+  it("puts the build's PATH first, then reproof's and the system's, never an empty entry", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('', '/x/bin', '/usr/bin', 'rel'), { maxLength: 5 }),
+        fc.option(fc.array(fc.constantFrom('', '/opt/bin', '/usr/bin'), { maxLength: 4 })),
+        (build, own) => {
+          const joined = launchPath(build.join(':'), own?.join(':'))
+          const dirs = joined.split(':')
+          expect(dirs).not.toContain('')
+          expect(new Set(dirs).size).toBe(dirs.length)
+          // The build's own entries first, in their order.
+          const first = [...new Set(build.filter((d) => d !== ''))]
+          expect(dirs.slice(0, first.length)).toEqual(first)
+          for (const d of ['/usr/bin', '/bin', ...(own ?? []).filter((x) => x !== '')])
+            expect(dirs).toContain(d)
+        },
+      ),
+    )
   })
 })
