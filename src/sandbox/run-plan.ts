@@ -657,9 +657,9 @@ function userLauncher(uid: number, gid: number): string[] {
 // root exists only in the run's own mount namespace.
 /**
  * The last launcher: the umask, the build root, and the build's own PATH. The programs
- * before it (nsenter, unshare, taskset, faketime) are found on a PATH that also holds
- * reproof's (see launchPath): found on the build's alone, a `--env PATH=` without them
- * failed the run's set-up.
+ * before it (nsenter, unshare, taskset, faketime) are found on reproof's (launchPath):
+ * found on the build's, a `--env PATH=` without them failed the run's set-up, and one
+ * the source tree's configuration gives could have put its own there.
  */
 function shellLauncher(mask: string, root: string, buildPath: string): string[] {
   return [
@@ -676,13 +676,15 @@ function shellLauncher(mask: string, root: string, buildPath: string): string[] 
 const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
 
 /**
- * The PATH the launchers run with: the build's first (as before), then the one reproof
- * was started with and the system's, without empty entries (an empty one is the working
- * directory). The last launcher sets the build's own before the command starts.
+ * The PATH the launchers run with: the one reproof was started with, then the system's;
+ * absolute directories only (an empty entry is the working directory). Never the
+ * build's: it may come from the source tree's configuration (`"env": ["PATH=..."]`), and
+ * an `nsenter` or `unshare` found there would run outside the sandbox it is to set up.
+ * The last launcher sets the build's own before the command starts.
  */
-export function launchPath(buildPath: string, ownPath: string | undefined): string {
-  const dirs = [...buildPath.split(':'), ...(ownPath ?? '').split(':'), ...SYSTEM_PATH]
-  return [...new Set(dirs.filter((d) => d !== ''))].join(':')
+export function launchPath(ownPath: string | undefined): string {
+  const dirs = [...(ownPath ?? '').split(':'), ...SYSTEM_PATH]
+  return [...new Set(dirs.filter((d) => d.startsWith('/')))].join(':')
 }
 
 /**

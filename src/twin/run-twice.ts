@@ -48,7 +48,7 @@ export interface RunContext {
 
 /** The run's environment with the PATH its launchers are found on (launchPath). */
 function launchEnv(env: Record<string, string>): Record<string, string> {
-  return { ...env, PATH: launchPath(env.PATH ?? '', process.env.PATH) }
+  return { ...env, PATH: launchPath(process.env.PATH) }
 }
 
 export async function probeRun(run: RunContext): Promise<ProbeReport> {

@@ -714,6 +714,42 @@ describe('reproof build', () => {
     }
   })
 
+  it("never launches a run with a program from the PATH the source tree's configuration gives", async () => {
+    // "env": ["PATH=<a directory of the tree>"] beside an `nsenter` and an `unshare` of
+    // its own: looked for on the build's PATH, they ran on the host, outside the sandbox
+    // they were to set up.
+    const source = path.join(makeTemp(), 'project')
+    const marker = path.join(makeTemp(), 'escaped')
+    fs.mkdirSync(path.join(source, 'bin'), { recursive: true })
+    for (const tool of ['nsenter', 'unshare', 'taskset', 'faketime', 'setarch']) {
+      fs.writeFileSync(
+        path.join(source, 'bin', tool),
+        `#!/bin/sh\necho ${tool} >> ${marker}\nexit 1\n`,
+      )
+      fs.chmodSync(path.join(source, 'bin', tool), 0o755)
+    }
+    fs.writeFileSync(
+      path.join(source, 'reproof.config.json'),
+      JSON.stringify({ env: [`PATH=${path.join(source, 'bin')}:/usr/bin:/bin`] }),
+    )
+    const run = await runCli(
+      ['build', '-C', source, '--temp-dir', makeTempParent(), '--out-dir', makeTemp()].concat([
+        '--vary',
+        'all',
+        '--no-vary',
+        'time,file-times',
+        '-o',
+        'o.txt',
+        '--',
+        '/bin/sh',
+        '-c',
+        'echo x > o.txt',
+      ]),
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(fs.existsSync(marker)).toBe(false)
+  })
+
   it('refuses two artifacts that would land on one file through a link in --out-dir', async () => {
     // A link `out -> sub` in the source dir (the default --out-dir): run A's out/hello and
     // sub/hello were copied onto one file, and the subject signed as out/hello was not
