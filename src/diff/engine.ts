@@ -74,7 +74,9 @@ const EAGER_TOTAL_BYTES = 32 * 1024 * 1024
 // every nesting level (beyond, they are spooled too), and members are compared a batch
 // at a time, each batch planned to hold at most BATCH_MEMORY_BYTES or to spool at most
 // BATCH_SPOOL_BYTES; a leaf larger than LEAF_MEMORY_BYTES a side is compared as it
-// streams, without its structure (content-diff.ts, streamed-diff.ts).
+// streams, without its structure (content-diff.ts, streamed-diff.ts). A batch's held
+// members are given back before its spooled ones are compared, so that a leaf read
+// whole from the spool does not add to them.
 export const MEMBER_MEMORY_BYTES = 8 * 1024 * 1024
 const HELD_BYTES = 48 * 1024 * 1024
 const BATCH_MEMORY_BYTES = 48 * 1024 * 1024
@@ -450,7 +452,19 @@ export class DiffEngine {
           spool,
           hold,
         })
-        for (const [keyA, keyB] of batch) {
+        // Members held in memory (either side) are compared and given back first, so
+        // that a member read from the spool (a nested archive, a leaf read whole) is
+        // compared with nothing of this batch still held; their items go back in the
+        // batch's order.
+        const inMemory = ([keyA, keyB]: readonly [string, string]): boolean =>
+          captured[0].get(keyA)?.buffer !== undefined || captured[1].get(keyB)?.buffer !== undefined
+        const entries = [...batch.entries()]
+        const order = [
+          ...entries.filter(([, keys]) => inMemory(keys)),
+          ...entries.filter(([, keys]) => !inMemory(keys)),
+        ]
+        const itemsOf = new Map<number, DiffItem[]>()
+        for (const [index, [keyA, keyB]] of order) {
           const memberA = members[0].get(keyA)
           const memberB = members[1].get(keyB)
           if (memberA === undefined || memberB === undefined) continue
@@ -489,7 +503,9 @@ export class DiffEngine {
           release(captured[1].get(keyB))
           for (const held of [captured[0], scanA.captured]) held.delete(keyA)
           for (const held of [captured[1], scanB.captured]) held.delete(keyB)
+          itemsOf.set(index, this.items.splice(found))
         }
+        for (const index of batch.keys()) appendAll(this.items, itemsOf.get(index) ?? [])
       } finally {
         spool.remove()
       }

@@ -78,6 +78,27 @@ describe('reproof diff on large differing members', () => {
     expect(run.peakMiB).toBeLessThan(256)
     expect(listDir(tmp)).toEqual([])
   }, 120_000)
+  it('reports members in archive order, though it compares the ones it holds in memory first', async () => {
+    // 'a.big' and 'c.big' (over 8 MiB) are spooled; 'b.small' and 'd.small' are held.
+    const { dir, tmp } = tarPair((side) => {
+      const files: Record<string, Buffer> = {}
+      for (const name of ['a.big', 'b.small', 'c.big', 'd.small']) {
+        const bytes = Buffer.alloc(name.endsWith('.big') ? 10 * MiB : 4096, 0x2a)
+        if (side === 'b') bytes[100] = 0
+        files[name] = bytes
+      }
+      return files
+    })
+    const run = await diffMeasured(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'), tmp)
+    expect(run.code).toBe(1)
+    expect(run.report.items.filter((i) => i.kind === 'content').map((i) => i.path)).toEqual([
+      'a.tar',
+      'a.tar!./a.big',
+      'a.tar!./b.small',
+      'a.tar!./c.big',
+      'a.tar!./d.small',
+    ])
+  })
 })
 
 describe('reproof diff on many small members', () => {
