@@ -1,6 +1,7 @@
 import { paint } from '../../io/paint.js'
 import { describePlaces } from './binary-places.js'
 import {
+  looksOnScreen,
   lookAlikes,
   showAlike,
   toDisplayLine,
@@ -140,22 +141,28 @@ export function displayedLines(unified: string): string[] {
   const shown = raw.map(toDisplayLine)
   const changed = (line: string, sign: string): boolean =>
     line.startsWith(sign) && !line.startsWith(sign.repeat(3))
-  // How a line looks: composed and decomposed forms alike.
-  const looks = (line: string): string => line.slice(1).normalize('NFC')
-  const removed = new Map<string, string[]>()
-  raw.forEach((line, i) => {
-    if (!changed(line, '-')) return
-    const body = looks(shown[i] ?? '')
-    removed.set(body, [...(removed.get(body) ?? []), line])
-  })
+  const looks = (line: string): string => looksOnScreen(line.slice(1))
+  // The removed lines' texts, by how they look: a set, so that many equal lines cost
+  // no more than one.
+  const removed = new Map<string, Set<string>>()
+  for (const line of raw) {
+    if (!changed(line, '-')) continue
+    const look = looks(line)
+    const texts = removed.get(look)
+    if (texts === undefined) removed.set(look, new Set([line.slice(1)]))
+    else texts.add(line.slice(1))
+  }
   const alike = new Set<string>()
-  raw.forEach((line, i) => {
-    if (!changed(line, '+')) return
-    const twins = removed.get(looks(shown[i] ?? '')) ?? []
-    if (twins.some((twin) => twin.slice(1) !== line.slice(1))) {
-      alike.add(line)
-      for (const twin of twins) alike.add(twin)
-    }
-  })
+  const escapedLooks = new Set<string>()
+  for (const line of raw) {
+    if (!changed(line, '+')) continue
+    const look = looks(line)
+    const twins = removed.get(look)
+    if (twins === undefined || (twins.size === 1 && twins.has(line.slice(1)))) continue
+    alike.add(line)
+    if (escapedLooks.has(look)) continue
+    escapedLooks.add(look)
+    for (const twin of twins) alike.add(`-${twin}`)
+  }
   return raw.map((line, i) => (alike.has(line) ? toEscapedLine(line) : (shown[i] ?? '')))
 }

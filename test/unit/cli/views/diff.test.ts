@@ -5,6 +5,7 @@ import type { DiffReport } from '../../../../src/diff/report.js'
 import { renderDiffHtml } from '../../../../src/cli/views/diff-html.js'
 import { renderDiffMarkdown } from '../../../../src/cli/views/diff-markdown.js'
 import { displayedLines, renderDiffText } from '../../../../src/cli/views/diff-text.js'
+import { looksOnScreen, toEscapedLine } from '../../../../src/file-names.js'
 
 /** A report whose every string came from a hostile archive. */
 function hostile(text: string): DiffReport {
@@ -150,6 +151,29 @@ describe('displayedLines', () => {
         const [removed, added] = displayedLines(`-${x}\n+${y}`)
         expect(removed?.slice(1)).not.toBe(added?.slice(1))
       }),
+    )
+    // Many of each, some equal: every removed and added pair that differs shows apart.
+    const line = fc.string({ unit: fc.constantFrom('é', 'e\u0301', 'a'), maxLength: 3 })
+    const lines = fc.array(line, { minLength: 1, maxLength: 6 })
+    fc.assert(
+      fc.property(lines, lines, (xs, ys) => {
+        const shown = displayedLines(
+          [...xs.map((x) => `-${x}`), ...ys.map((y) => `+${y}`)].join('\n'),
+        )
+        const removed = shown.slice(0, xs.length)
+        const added = shown.slice(xs.length)
+        for (const [i, x] of xs.entries())
+          for (const [j, y] of ys.entries()) {
+            if (x === y) continue
+            expect(removed[i]?.slice(1)).not.toBe(added[j]?.slice(1))
+            // Two that would look alike are both shown with everything past ASCII escaped.
+            if (looksOnScreen(x) === looksOnScreen(y)) {
+              expect(removed[i]).toBe(toEscapedLine(`-${x}`))
+              expect(added[j]).toBe(toEscapedLine(`+${y}`))
+            }
+          }
+      }),
+      { numRuns: 300 },
     )
   })
 })
