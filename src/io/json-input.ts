@@ -30,11 +30,18 @@ export function parseJsonInput(text: string, label: string, file: string): unkno
 
 /**
  * The first key that occurs twice in one object of `text`, which must be valid JSON.
- * Keys compare as JSON.parse reads them (`"a"` and `"\u0061"` are one key).
+ * Keys compare as JSON.parse reads them (`"a"` and `"\u0061"` are one key); with
+ * `caseFolded`, also as a reader that matches names without regard to case does (Go's
+ * encoding/json, which in-toto's Go tools read statements with: `subject`, `Subject` and
+ * `ſubject` are one field to it, and the last one given counts).
  */
-export function repeatedKey(text: string): { key: string; at: number } | undefined {
-  // One entry per open container: the keys seen so far (objects), or null (arrays).
-  const open: (Set<string> | null)[] = []
+export function repeatedKey(
+  text: string,
+  { caseFolded = false }: { caseFolded?: boolean } = {},
+): { key: string; first: string; at: number } | undefined {
+  // One entry per open container: the keys seen so far, as compared and as given
+  // (objects), or null (arrays).
+  const open: (Map<string, string> | null)[] = []
   let expectKey = false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
@@ -44,12 +51,15 @@ export function repeatedKey(text: string): { key: string; at: number } | undefin
       const keys = open.at(-1)
       if (expectKey && keys) {
         const key = JSON.parse(text.slice(start, i + 1)) as string
-        if (keys.has(key)) return { key, at: start }
-        keys.add(key)
+        // Upper case then lower: `ſ` (U+017F) and `K` (U+212A) meet `s` and `k`.
+        const seen = caseFolded ? key.toUpperCase().toLowerCase() : key
+        const first = keys.get(seen)
+        if (first !== undefined) return { key, first, at: start }
+        keys.set(seen, key)
         expectKey = false
       }
     } else if (c === 0x7b /* { */) {
-      open.push(new Set())
+      open.push(new Map())
       expectKey = true
     } else if (c === 0x5b /* [ */) {
       open.push(null)
@@ -58,7 +68,7 @@ export function repeatedKey(text: string): { key: string; at: number } | undefin
       open.pop()
       expectKey = false
     } else if (c === 0x2c /* , */) {
-      expectKey = open.at(-1) instanceof Set
+      expectKey = open.at(-1) instanceof Map
     }
   }
   return undefined

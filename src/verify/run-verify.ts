@@ -185,19 +185,29 @@ function hashAll(options: VerifyOptions, sha512: boolean): ArtifactDigests[] {
 function readStatement(payload: Buffer): unknown {
   if (payload.length > MAX_PAYLOAD_BYTES)
     throw rejection('bundle-invalid', `the statement is larger than ${MAX_PAYLOAD_BYTES} bytes`)
-  const text = payload.toString('utf8')
+  // JSON is UTF-8 (RFC 8259): bytes that are not would be read as U+FFFD here and
+  // otherwise, or refused, by another reader of the same signature.
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(payload)
+  } catch {
+    throw rejection('statement-type', 'the signed payload is not UTF-8')
+  }
   let statement: unknown
   try {
     statement = JSON.parse(text)
   } catch {
     throw rejection('statement-type', 'the signed payload is not JSON')
   }
-  // Readers differ on which of two equal keys counts (a subject given twice, say): refused.
-  const repeated = repeatedKey(text)
+  // Readers differ on which of two equal keys counts (a subject given twice, say), and
+  // a Go reader takes `Subject` for `subject`: refused.
+  const repeated = repeatedKey(text, { caseFolded: true })
   if (repeated !== undefined)
     throw rejection(
       'statement-type',
-      `the signed statement gives the key ${JSON.stringify(repeated.key)} twice in one object`,
+      repeated.first === repeated.key
+        ? `the signed statement gives the key ${JSON.stringify(repeated.key)} twice in one object`
+        : `the signed statement gives the key ${JSON.stringify(repeated.key)} beside ${JSON.stringify(repeated.first)} in one object, one key to readers that ignore case`,
     )
   return statement
 }

@@ -62,6 +62,25 @@ describe('repeatedKey', () => {
     )
   })
 
+  it('finds, when asked, two keys of one object that differ only in case, as a Go reader matches them', () => {
+    const folded = (text: string) => repeatedKey(text, { caseFolded: true })
+    expect(folded('{"subject":1,"Subject":2}')).toEqual({
+      key: 'Subject',
+      first: 'subject',
+      at: 13,
+    })
+    expect(folded('{"subject":1,"\\u017fubject":2}')).toMatchObject({ key: '\u017fubject' })
+    expect(folded('{"k":1,"\u212a":2}')).toMatchObject({ first: 'k' })
+    expect(repeatedKey('{"subject":1,"Subject":2}')).toBeUndefined()
+    // Keys of different objects are apart, folded or not.
+    expect(folded('{"a":{"B":1},"b":{"A":2}}')).toBeUndefined()
+    fc.assert(
+      fc.property(madeArb, ({ text, repeats }) => {
+        if (repeats) expect(folded(text), text).toBeDefined()
+      }),
+    )
+  })
+
   it('refuses a policy that says a requirement twice', () => {
     expect(() =>
       parseJsonInput('{"builderId":"x","n":{"builderId":1},"builderId":"y"}', '--policy p', 'p'),

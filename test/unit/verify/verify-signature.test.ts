@@ -1022,6 +1022,27 @@ describe('runVerify', () => {
       reason: 'statement-type',
     })
     expect((await no(provenance({ sha256: 'f'.repeat(64) }))).reason).toBe('subject-mismatch')
+    // Bytes that are not UTF-8 (one reader's U+FFFD, another's refusal), and a key given
+    // again in another case, which a Go reader takes for the same field.
+    const good = JSON.stringify(provenance())
+    const notUtf8 = Buffer.concat([
+      Buffer.from(good.slice(0, -1) + ',"x":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ])
+    expect((await no(notUtf8)).checks.at(-1)).toMatchObject({
+      found: 'the signed payload is not UTF-8',
+      reason: 'statement-type',
+    })
+    for (const other of ['Subject', '\u017fubject', 'SUBJECT']) {
+      const twice = `${good.slice(0, -1)},"${other}":[{"name":"x","digest":{"sha256":"${'e'.repeat(64)}"}}]}`
+      expect((await no(Buffer.from(twice))).checks.at(-1), other).toMatchObject({
+        found: expect.stringMatching(
+          /beside "subject" in one object, one key to readers that ignore case$/,
+        ) as unknown,
+        reason: 'statement-type',
+      })
+    }
     const big = Buffer.from(JSON.stringify({ ...provenance(), pad: 'x'.repeat(8 * 1024 * 1024) }))
     const large = await no(big)
     expect(large.reason).toBe('bundle-invalid')
