@@ -186,7 +186,8 @@ function provenanceChecks(
       sourceState(definition.buildType, text(source.commit), internal.dirty),
     ),
   )
-  if (policy.requireReproduced === true) checks.push(reproducedCheck(run, subjects, artifacts))
+  if (policy.requireReproduced === true)
+    checks.push(reproducedCheck(run, subjects, artifacts, internal))
   return checks
 }
 
@@ -543,6 +544,7 @@ function reproducedCheck(
   run: Record<string, unknown>,
   subjects: readonly Record<string, unknown>[],
   artifacts: readonly ArtifactDigests[],
+  internal: Record<string, unknown>,
 ): Check {
   // The runs' manifests name SHA-256 digests: an artifact known only by its SHA-512 is
   // tied to them by nothing but its subject's word (whose SHA-256 may be another file's).
@@ -594,9 +596,60 @@ function reproducedCheck(
     name: 'reproduced by two runs',
     ok,
     wanted: 'two intact run manifests that hold every subject digest',
-    found: `${runs.size} intact run manifest(s)${runs.size === 2 && !everySubject ? ', not holding every subject' : ''}`,
+    // A yes carries how the signer says the runs differed and what kept them apart: two
+    // runs with nothing varied, or able to reach each other, prove less, and the answer
+    // says so rather than leave it in the statement.
+    found: ok
+      ? `2 intact run manifests holding every subject; the provenance says: ${runConditions(internal)}`
+      : `${runs.size} intact run manifest(s)${runs.size === 2 && !everySubject ? ', not holding every subject' : ''}`,
     reason: 'not-reproduced',
   })
+}
+
+/**
+ * The two runs' conditions as a reproof provenance states them (its `isolation`,
+ * `variations` and `turnedOff`), in one line; what it does not state is said to be
+ * unstated. Pure.
+ */
+export function runConditions(internal: Record<string, unknown>): string {
+  const isolation = isObject(internal.isolation) ? internal.isolation : undefined
+  const kind = text(isolation?.kind)
+  const network = text(isolation?.network)
+  const apart =
+    kind === undefined
+      ? "the runs' isolation not stated"
+      : kind === 'namespaces'
+        ? 'runs isolated by namespaces'
+        : `runs not isolated by namespaces (${shownWord(kind)}): each could read the other's build root`
+  const reach =
+    network === 'none'
+      ? 'no network'
+      : network === 'host'
+        ? 'the network reachable'
+        : 'the network not stated'
+  const variations = Array.isArray(internal.variations) ? internal.variations.filter(isObject) : []
+  const varied = variations.filter((v) => v.status === 'effective').map((v) => shownWord(v.name))
+  const notVaried = [
+    ...variations
+      .filter((v) => v.status !== 'effective')
+      .map((v) => `${shownWord(v.name)} (${shownWord(v.status).replace('-', ' ')})`),
+    ...(Array.isArray(internal.turnedOff) ? internal.turnedOff.filter(isObject) : []).map(
+      (v) => `${shownWord(v.name)} (turned off)`,
+    ),
+  ]
+  return [
+    `${apart}, ${reach}`,
+    `varied: ${varied.length === 0 ? 'nothing' : varied.join(', ')}`,
+    ...(notVaried.length === 0 ? [] : [`not varied: ${notVaried.join(', ')}`]),
+  ].join('; ')
+}
+
+/** A value of the statement as a word: text as it is, anything else as its JSON. */
+function shownWord(value: unknown): string {
+  if (typeof value === 'string') return value
+  // JSON.stringify gives undefined (not a string) for undefined.
+  const json = JSON.stringify(value) as string | undefined
+  return json ?? 'undefined'
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/

@@ -13,6 +13,8 @@ function asJson(value: unknown): string {
   return value === undefined ? 'undefined' : JSON.stringify(value)
 }
 
+const SAYS_HOW = new Set(['rebuild', 'reproduced by two runs'])
+
 export function renderVerify(result: VerifyResult, color: boolean): string {
   const c = paint(color)
   const lines = result.verified
@@ -22,8 +24,9 @@ export function renderVerify(result: VerifyResult, color: boolean): string {
     const mark = check.ok ? c.green('ok') : c.red('FAILED')
     lines.push(`  ${mark} ${shown(check.name)}`)
     // A rebuild's yes says what it ran (the signer's command), and whether it had the
-    // sandbox: that is part of the answer, not a detail.
-    if (check.ok && check.name === 'rebuild' && typeof check.found === 'string')
+    // sandbox; a reproduction's, how the signer says its runs differed and were kept
+    // apart: that is part of the answer, not a detail.
+    if (check.ok && SAYS_HOW.has(check.name) && typeof check.found === 'string')
       lines.push(`       ${shown(check.found)}`)
     if (!check.ok) {
       // JSON escapes C0 controls only; C1 (a CSI in one byte) and bidi overrides too.

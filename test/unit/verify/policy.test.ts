@@ -5,6 +5,7 @@ import {
   checkStatement,
   githubUrl,
   repositoryKey,
+  runConditions,
   type ArtifactDigests,
   type Policy,
   type Signer,
@@ -633,7 +634,8 @@ describe('the reproduced check, on what a statement may hold', () => {
       name: 'reproduced by two runs',
       ok: true,
       wanted: 'two intact run manifests that hold every subject digest',
-      found: '2 intact run manifest(s)',
+      found:
+        "2 intact run manifests holding every subject; the provenance says: the runs' isolation not stated, the network not stated; varied: nothing",
     })
     const partial = byproduct('reproof/run-b/manifest.json', manifest([sha('a')]))
     expect(decide([a, partial])).toMatchObject({
@@ -644,6 +646,40 @@ describe('the reproduced check, on what a statement may hold', () => {
     expect(decide([a])).toMatchObject({ ok: false, found: '1 intact run manifest(s)' })
     expect(decide('none')).toMatchObject({ ok: false, found: '0 intact run manifest(s)' })
     expect(decide([null, 'x', a, b])).toMatchObject({ ok: true })
+  })
+
+  it('says in its yes how the provenance says the runs were kept apart and what was varied', () => {
+    const internalParameters = {
+      isolation: { kind: 'process', network: 'host', reason: 'no namespaces' },
+      variations: [
+        { name: 'path', status: 'effective' },
+        { name: 'umask', status: 'no-effect' },
+        { name: 'locale', status: 'not-applied' },
+      ],
+      turnedOff: [{ name: 'time', by: 'flag' }],
+    }
+    const yes = checkStatement(
+      DSSE,
+      provenance(SOURCE, {
+        subject: subjects,
+        predicate: {
+          buildDefinition: { buildType: 'https://reproof.dev/build/v1', internalParameters },
+          runDetails: { byproducts: [a, b] },
+        },
+      }),
+      [],
+      { requireReproduced: true },
+      KEY,
+      [],
+      0,
+    ).at(-1)
+    expect(yes).toMatchObject({ ok: true })
+    expect(yes?.found).toBe(
+      "2 intact run manifests holding every subject; the provenance says: runs not isolated by namespaces (process): each could read the other's build root, the network reachable; varied: path; not varied: umask (no effect), locale (not applied), time (turned off)",
+    )
+    expect(runConditions({ isolation: { kind: 'namespaces', network: 'none' } })).toBe(
+      'runs isolated by namespaces, no network; varied: nothing',
+    )
   })
 
   it('does not vouch for an artifact given by its SHA-512 only, which no manifest names', () => {
