@@ -153,6 +153,13 @@ export async function readTarBlocks(
         onEntry(entry(at, type, [], block, [], [], data, 0))
         continue
       }
+      // Two of one kind before one entry: GNU tar and libarchive take the last, Python's
+      // tarfile the first (of PAX headers, it adds up both): each extracts another file.
+      const kind = type === 'X' ? 'x' : type
+      if (extensions.some((x) => (typeOf(x.header) === 'X' ? 'x' : typeOf(x.header)) === kind))
+        throw bad(
+          `two extension headers of type ${type} before one entry (the second at byte ${at}): tar readers choose between them differently`,
+        )
       extensions.push({ header: block, data })
       if (type === 'L') longName = untilNul(data)
       else if (type === 'K') longLink = untilNul(data)

@@ -126,7 +126,10 @@ export function stableBlocks(
       if (!kept.equals(extension.data)) data = kept
     }
     blocks.push(
-      patchExtensionHeader(extension.header, data.length, newMtime, changes),
+      patchExtensionHeader(extension.header, data.length, newMtime, changes, {
+        from: readNumber(raw.header, 100, 8) ?? 0,
+        to: newMode,
+      }),
       padded(data),
     )
   }
@@ -169,6 +172,7 @@ function patchMember(
   if ((readNumber(block, 100, 8) ?? 0) !== mode) writeOctalLike(block, 100, 8, mode)
   if ((readNumber(block, 136, 12) ?? 0) !== mtime) writeOctalLike(block, 136, 12, mtime)
   clearOwners(block)
+  stableStarTimes(block, mtime)
   if (placeholder && stableName(block, /GNUSparseFile\.\d+/g, 'GNUSparseFile.0'))
     changes.headerNames++
   return finish(block, original)
@@ -176,7 +180,8 @@ function patchMember(
 
 /**
  * An extension header (PAX, GNU long name, global): owners cleared, the size of its
- * (possibly smaller) data, its time the member's (0 stays 0, as GNU tar writes it), no
+ * (possibly smaller) data, its time the member's (0 stays 0, as GNU tar writes it), its
+ * mode the member's new one where it was the member's (libarchive copies it there), no
  * process id in its name.
  */
 function patchExtensionHeader(
@@ -184,12 +189,20 @@ function patchExtensionHeader(
   size: number,
   mtime: number,
   changes: TarChanges,
+  memberMode?: { from: number; to: number },
 ): Buffer {
   const block = Buffer.from(original)
   if ((readNumber(block, 124, 12) ?? 0) !== size) writeOctalLike(block, 124, 12, size)
+  if (
+    memberMode !== undefined &&
+    memberMode.from !== memberMode.to &&
+    readNumber(block, 100, 8) === memberMode.from
+  )
+    writeOctalLike(block, 100, 8, memberMode.to)
   const time = readNumber(block, 136, 12) ?? 0
   if (time !== 0 && time !== mtime) writeOctalLike(block, 136, 12, mtime)
   clearOwners(block)
+  stableStarTimes(block, mtime)
   const renamed =
     stableName(block, /PaxHeaders\.\d+/g, 'PaxHeaders') ||
     stableName(block, /GlobalHead\.\d+\./g, 'GlobalHead.0.')
@@ -206,6 +219,21 @@ function clearOwners(block: Buffer): void {
   if (field(block, 297, 32).length > 0) block.fill(0, 297, 329)
   // GNU's atime and ctime, where ustar has its prefix.
   if (magic === 'gnu' && block.subarray(345, 369).some((b) => b !== 0)) block.fill(0, 345, 369)
+}
+
+/**
+ * star's headers, and node-tar's (npm's) unless it writes portable ones, keep an access
+ * and a change time in the last 24 bytes of a ustar prefix of at most 130 bytes, after
+ * the NUL that ends it for every reader: set to the member's time where they are there.
+ */
+function stableStarTimes(block: Buffer, mtime: number): void {
+  if (magicOf(block) !== 'ustar' || block[475] !== 0) return
+  for (const offset of [476, 488])
+    if (
+      /^ *[0-7]+[ \0]/.test(block.toString('latin1', offset, offset + 12)) &&
+      readNumber(block, offset, 12) !== mtime
+    )
+      writeOctalLike(block, offset, 12, mtime)
 }
 
 /** Rewrites a process id out of the name field (and a ustar prefix); true if one was there. */

@@ -191,13 +191,23 @@ function refuseUnkept(entries: readonly Spooled[], where: string): void {
         )
       continue
     }
-    for (const [field, offset, length] of NUMBER_FIELDS)
-      if (!readersAgreeOnNumber(raw.header, offset, length))
-        throw new ReproofError(
-          'E_INPUT',
-          `${where}: the ${field} field of the header at byte ${raw.at} is not a number every reader parses (${JSON.stringify(toDisplayText(raw.header.toString('latin1', offset, offset + length)))})`,
-          { path: where },
-        )
+    // An extension header's fields too: Python's tarfile stops at one it cannot parse,
+    // and dropping or rewriting that header would let it read on.
+    const headers = [
+      ...raw.extensions.map((x) => ({
+        header: x.header,
+        what: `an extension header of the entry at byte ${raw.at}`,
+      })),
+      { header: raw.header, what: `the header at byte ${raw.at}` },
+    ]
+    for (const { header, what } of headers)
+      for (const [field, offset, length] of NUMBER_FIELDS)
+        if (!readersAgreeOnNumber(header, offset, length))
+          throw new ReproofError(
+            'E_INPUT',
+            `${where}: the ${field} field of ${what} is not a number every reader parses (${JSON.stringify(toDisplayText(header.toString('latin1', offset, offset + length)))})`,
+            { path: where },
+          )
   }
 }
 

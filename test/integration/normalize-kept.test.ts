@@ -99,6 +99,94 @@ for name, value in (('digit.tar', b'00000000019\\0'), ('spaced.tar', b' 00000000
     ).toBe('a\nb\n')
   })
 
+  it('refuses two extension headers of one kind before a member, and a bad field in one', async () => {
+    // GNU tar and libarchive take the last of two, Python's tarfile the first; with the
+    // second (times only) dropped, the first would have spoken for GNU tar.
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+def header(name, size, kind):
+    h = bytearray(512)
+    h[0:len(name)] = name; h[100:108] = b'0000644\\0'; h[108:116] = b'0000000\\0'; h[116:124] = b'0000000\\0'
+    h[124:136] = b'%011o\\0' % size; h[136:148] = b'00000000001\\0'; h[156:157] = kind
+    h[257:265] = b'ustar\\x0000'; h[148:156] = b'        '; h[148:156] = b'%06o\\0 ' % sum(h)
+    return bytes(h)
+def padded(data): return data + bytes(-len(data) % 512)
+def pax(records):
+    data = b''
+    for key, value in records:
+        line = b' ' + key + b'=' + value + b'\\n'
+        n = len(line) + 1
+        while len(str(n).encode() + line) != n: n += 1
+        data += str(n).encode() + line
+    return header(b'PaxHeader', len(data), b'x') + padded(data)
+def member(name, data): return header(name, len(data), b'0') + padded(data)
+def long(kind, name): return header(b'././@LongLink', len(name) + 1, kind) + padded(name + b'\\0')
+end = bytes(1024)
+open('twox.tar', 'wb').write(pax([(b'path', b'A')]) + pax([(b'mtime', b'5')]) + member(b'h', b'x') + end)
+open('twol.tar', 'wb').write(long(b'L', b'b') + long(b'L', b'z') + member(b'x', b'one') + member(b'b', b'two') + end)
+bad = bytearray(pax([(b'mtime', b'5')]))
+bad[136:148] = b'zzzzzzzzzzz\\0'; bad[148:156] = b'        '; bad[148:156] = b'%06o\\0 ' % sum(bad[:512])
+open('badx.tar', 'wb').write(member(b'a', b'1') + bytes(bad) + member(b'b', b'2') + end)
+`,
+    )
+    for (const [file, message] of [
+      ['twox.tar', /two extension headers of type x before one entry \(the second at byte 1024\)/],
+      ['twol.tar', /two extension headers of type L before one entry \(the second at byte 1024\)/],
+      [
+        'badx.tar',
+        /the mtime field of an extension header of the entry at byte 2048 is not a number every reader parses/,
+      ],
+    ] as const) {
+      const result = await normalize(dir, file)
+      expect([result.code, result.written], file).toEqual([2, false])
+      expect(result.stderr).toMatch(message)
+    }
+  })
+
+  it('makes the mode libarchive copies into a PAX header, and star’s and node-tar’s access and change times, stable', async () => {
+    const dir = makeTemp()
+    const long = `${'n'.repeat(120)}.txt`
+    for (const [side, mode] of [
+      ['b1', 0o600],
+      ['b2', 0o644],
+    ] as const) {
+      fs.mkdirSync(path.join(dir, side))
+      fs.writeFileSync(path.join(dir, side, long), 'same\n')
+      fs.chmodSync(path.join(dir, side, long), mode)
+      execFileSync('bsdtar', ['-cf', `${side}.tar`, '-C', side, long], { cwd: dir })
+    }
+    // A ustar header with a prefix of at most 130 bytes, then an access and a change time.
+    python(
+      dir,
+      `
+for name, atime in (('star1.tar', 0o15305433575), ('star2.tar', 0o15305433576)):
+    h = bytearray(512)
+    h[0:1] = b'f'; h[100:108] = b'0000644\\0'; h[108:116] = b'0000000\\0'; h[116:124] = b'0000000\\0'
+    h[124:136] = b'00000000005\\0'; h[136:148] = b'15305433570\\0'; h[156:157] = b'0'
+    h[257:265] = b'ustar\\x0000'; h[345:348] = b'dir'
+    h[476:488] = b'%011o\\0' % atime; h[488:500] = b'%011o\\0' % (atime + 1)
+    h[148:156] = b'        '; h[148:156] = b'%06o\\0 ' % sum(h)
+    open(name, 'wb').write(bytes(h) + b'same\\n' + bytes(507) + bytes(1024))
+`,
+    )
+    for (const file of ['b1.tar', 'b2.tar', 'star1.tar', 'star2.tar']) {
+      const result = await normalize(dir, file)
+      expect(result.code, result.stderr).toBe(0)
+    }
+    const out = (file: string) => fs.readFileSync(path.join(dir, `out-${file}`))
+    expect(out('b1.tar').equals(out('b2.tar'))).toBe(true)
+    expect(out('star1.tar').equals(out('star2.tar'))).toBe(true)
+    // What readers extract is as it was: the name, joined with its prefix, and the content.
+    expect(
+      execFileSync('tar', ['-tvf', path.join(dir, 'out-star1.tar')], { encoding: 'utf8' }),
+    ).toMatch(/ dir\/f\n$/)
+    expect(execFileSync('tar', ['-xOf', path.join(dir, 'out-b1.tar')], { encoding: 'utf8' })).toBe(
+      'same\n',
+    )
+  })
+
   it('says a cpio lost its setuid, setgid and sticky bits', async () => {
     const dir = makeTemp()
     fs.mkdirSync(path.join(dir, 'tree'))
