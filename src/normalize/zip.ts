@@ -620,6 +620,21 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
       { path: where },
     )
   }
+  // Flags that say how the data is to be read, which the rewrite would drop: the data
+  // as a patch (5), strong encryption (6), a masked header and directory (13).
+  const unread = (
+    [
+      [0x20, 'its data is a patch (flag bit 5)'],
+      [0x40, 'it is strongly encrypted (flag bit 6)'],
+      [0x2000, 'its headers are masked (flag bit 13)'],
+    ] as const
+  ).find(([bit]) => (entry.generalPurposeBitFlag & bit) !== 0)
+  if (unread !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}!${member.name}: ${unread[1]}; reproof normalize does not rewrite such a member`,
+      { path: where },
+    )
   budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`)
   // The local header repeats the time and has extra fields of its own (the access
   // time of 0x5455 lives only there): both copies must be stable to be kept.
@@ -923,7 +938,7 @@ function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | und
       : `${beside.name} signs or checks it`
   job.contents ??= smallContents(job)
   if (job.contents === 'too-much')
-    return `the archive holds members reproof does not search for a list of its digests (one over ${DIGEST_SCAN_MEMBER / 1024 / 1024} MiB, one compressed by another method, or over ${DIGEST_SCAN_TOTAL / 1024 / 1024} MiB in all)`
+    return `the archive holds members reproof does not search for a list of its digests (one over ${DIGEST_SCAN_MEMBER / 1024 / 1024} MiB, one compressed by another method, one whose content is bzip2, xz, lzip, Zstandard or 7z data, or over ${DIGEST_SCAN_TOTAL / 1024 / 1024} MiB in all)`
   const needles: Buffer[] = []
   for (const algorithm of ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']) {
     const digest = crypto.createHash(algorithm).update(bytes).digest()
@@ -963,6 +978,15 @@ function unwrapped(name: string, bytes: Buffer): { name: string; bytes: Buffer }
   return out
 }
 
+// bzip2, xz, lzip, Zstandard, 7z: the magic numbers of compressed data searched no further.
+const UNREAD_COMPRESSION = [
+  Buffer.from('BZh'),
+  Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+  Buffer.from('LZIP'),
+  Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+  Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]),
+]
+
 /** Every member small enough to hold a list of digests, inflated (those that do not inflate are left to the data check). */
 function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-much' {
   const out: { name: string; bytes: Buffer }[] = []
@@ -993,6 +1017,9 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
         entry.compressionMethod === 0
           ? data
           : zlib.inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 })
+      // Compressed in a form not read here (a SHA256SUMS.xz): what it holds is not known.
+      if (UNREAD_COMPRESSION.some((magic) => bytes.subarray(0, magic.length).equals(magic)))
+        return 'too-much'
       const inside = unwrapped(m.name, bytes)
       for (const x of inside) total += x.bytes.length
       out.push({ name: m.name, bytes }, ...inside)

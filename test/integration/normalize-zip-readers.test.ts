@@ -249,6 +249,31 @@ for path, patch in (('flags.zip', 'flags'), ('extra.zip', 'extra')):
     ])
   })
 
+  it('refuses a member whose flags say its data is a patch, strongly encrypted, or its headers masked', async () => {
+    // The rewrite keeps only the flags it knows: the data would then read as the file.
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import zipfile, struct
+for name, bit in (('patch.zip', 0x20), ('strong.zip', 0x40), ('masked.zip', 0x2000)):
+    with zipfile.ZipFile(name, 'w') as z:
+        z.writestr(zipfile.ZipInfo('a.txt', (1980, 1, 1, 0, 0, 0)), 'aaa')
+    data = bytearray(open(name, 'rb').read())
+    for magic, at in ((b'PK\\x03\\x04', 6), (b'PK\\x01\\x02', 8)):
+        i = data.find(magic)
+        struct.pack_into('<H', data, i + at, struct.unpack_from('<H', data, i + at)[0] | bit)
+    open(name, 'wb').write(bytes(data))
+`,
+    )
+    await refused(dir, [
+      ['patch.zip', /a\.txt: its data is a patch \(flag bit 5\)/],
+      // The zip reader itself refuses this one.
+      ['strong.zip', /strong encryption/],
+      ['masked.zip', /a\.txt: its headers are masked \(flag bit 13\)/],
+    ])
+  })
+
   it('refuses an end record that names another disk, which sends bsdtar to stream it', async () => {
     const dir = makeTemp()
     makeZip(dir, 'disk.zip', [['a.sh', 'echo\n', 3, 0o100755]])
