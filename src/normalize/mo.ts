@@ -4,9 +4,10 @@ import { OTHER_FORMATS } from '../formats/registry.js'
 import { writeBytes, type Job, type NormalizeOutcome } from './job.js'
 import { stableMtime, type NormalizeRules } from './rules.js'
 
-// msgfmt copies these from the .po header; xgettext writes the date of extraction.
+// msgfmt copies these from the .po header; xgettext writes the date of extraction. A
+// field starts its line: `X-Upstream-PO-Revision-Date:` is another field.
 const DATE_FIELD =
-  /(POT-Creation-Date|PO-Revision-Date): (\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})([+-]\d{4})/g
+  /^(POT-Creation-Date|PO-Revision-Date): (\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})([+-]\d{4})/gm
 
 /**
  * Gettext catalogs: the dates in the header entry (POT-Creation-Date, PO-Revision-Date)
@@ -65,6 +66,9 @@ export function stableMo(
           day.getTime() / 1000 +
           sign * (Number(zone.slice(1, 3)) * 3600 + Number(zone.slice(3)) * 60)
         const t = new Date(stableMtime(seconds, rules) * 1000).toISOString()
+        // A time kept before year 0 (or past 9999) in UTC has no date of this form and
+        // length: the field stays as it is.
+        if (!/^\d{4}-/.test(t)) return match
         const replacement = `${field}: ${t.slice(0, 10)} ${t.slice(11, 16)}+0000`
         if (replacement !== match) changed.push(field)
         return replacement

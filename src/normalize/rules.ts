@@ -134,22 +134,24 @@ export function stableExternalAttributes(type: ZipEntryType, mode: number): numb
 const HOST_HEADERS =
   /^(Built-By|Build-Jdk|Build-Jdk-Spec|Created-By|Built-Date|Build-Date|Build-Time|Built-Host|Build-Host|Build-OS|Bnd-LastModified|Tool):/i
 
-/** Compare mode only: drops the headers a manifest carries about its build host. */
+/**
+ * Compare mode only: drops the headers a manifest carries about its build host. Every
+ * other line keeps its bytes and its own line end.
+ */
 export function stripManifestHostHeaders(manifest: string): string {
-  // A line ends at CR LF, LF or a lone CR, as the JAR specification reads it.
-  const lines = manifest.split(/\r\n|\r|\n/)
-  const out: string[] = []
+  // A line ends at CR LF, LF or a lone CR, as the JAR specification reads it: split
+  // with its end, each line is one piece and its end the next.
+  const pieces = manifest.split(/(\r\n|\r|\n)/)
+  let out = ''
   let skipping = false
-  for (const line of lines) {
+  for (let i = 0; i < pieces.length; i += 2) {
+    const line = pieces[i] ?? ''
+    const end = pieces[i + 1] ?? ''
     // Continuation lines start with one space and belong to the header before them.
-    if (line.startsWith(' ')) {
-      if (!skipping) out.push(line)
-      continue
-    }
-    skipping = HOST_HEADERS.test(line)
-    if (!skipping) out.push(line)
+    if (!line.startsWith(' ')) skipping = HOST_HEADERS.test(line)
+    if (!skipping) out += line + end
   }
-  return out.join('\r\n')
+  return out
 }
 
 /**

@@ -144,6 +144,24 @@ describe('normalization rules', () => {
     expect(stripManifestHostHeaders(manifest)).toBe(
       'Manifest-Version: 1.0\r\nMain-Class: app.Main\r\n\r\n',
     )
+    // Each line kept keeps its own end; with nothing to drop, nothing changes.
+    expect(
+      stripManifestHostHeaders('Manifest-Version: 1.0\nBuilt-By: a\r\nMain-Class: a.B\r\n\n'),
+    ).toBe('Manifest-Version: 1.0\nMain-Class: a.B\r\n\n')
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('Main-Class: a', ' x', 'Name: p/', '', 'Sealed: true'),
+            fc.constantFrom('\r\n', '\n', '\r'),
+          ),
+        ),
+        (lines) => {
+          const text = lines.map(([line, end]) => line + end).join('')
+          expect(stripManifestHostHeaders(text)).toBe(text)
+        },
+      ),
+    )
   })
 
   it('finds where gzip data starts for any combination of optional header fields', () => {
