@@ -48,6 +48,7 @@ export async function detectCapabilities(
     zoneNames: wants('tz') && hasZoneNames(),
     uid: info.uid,
     gid: info.gid,
+    userName: info.username,
   }
 }
 

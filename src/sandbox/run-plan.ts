@@ -39,6 +39,8 @@ export interface Capabilities {
   zoneNames?: boolean
   uid: number
   gid: number
+  /** The name of `uid` (USER and LOGNAME of run A, as a login would set them). */
+  userName?: string
   /** Address-space randomization as the runs would inherit it (on where not said). */
   addressRandomization?: AddressRandomization
 }
@@ -153,12 +155,17 @@ export function baseEnvironment(input: {
   tmp: string
   epoch: number
   passThrough: Record<string, string>
+  user: string
 }): Record<string, string> {
   return {
     PATH: input.path,
     TZ: 'UTC',
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
+    // A login sets them, and builds write them (a jar's Built-By): without them both
+    // runs would write the same fallback, and the user variation would not reach them.
+    USER: input.user,
+    LOGNAME: input.user,
     ...input.passThrough,
     HOME: input.home,
     TMPDIR: input.tmp,
@@ -418,12 +425,24 @@ const APPLY: Record<VariationName, Applier> = {
       b: `${b.env.HOME} (does not exist)`,
     })
   },
-  user: (name, { caps, record, notApplied, hasNamespaces }, out) => {
+  user: (name, { input, caps, record, notApplied, hasNamespaces, a, b, canary }, out) => {
     if (hasNamespaces) {
       out.uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID
       out.gidB = out.uidB
+      // The name goes with the uid, but for one the caller passed: that one both keep.
+      const given = ['USER', 'LOGNAME'].filter((v) => input.passThrough[v] !== undefined)
+      for (const variable of ['USER', 'LOGNAME'])
+        if (!given.includes(variable)) b.env[variable] = `user-${canary}`
       record(
-        { name, status: 'effective', a: `uid ${caps.uid}`, b: `uid ${out.uidB} (user namespace)` },
+        {
+          name,
+          status: 'effective',
+          a: `uid ${caps.uid}, USER ${a.env.USER ?? ''}`,
+          b: `uid ${out.uidB} (user namespace), USER ${b.env.USER ?? ''}`,
+          ...(given.length === 0
+            ? {}
+            : { note: `${given.join(' and ')} as passed to both runs, not varied` }),
+        },
         true,
       )
     } else {
@@ -499,7 +518,12 @@ export function planRuns(input: PlanInput): RunPlan {
   const setup = (id: RunId): RunSetup => ({
     id,
     layout: layouts[id],
-    env: baseEnvironment({ ...input, home: layouts[id].home, tmp: layouts[id].tmp }),
+    env: baseEnvironment({
+      ...input,
+      home: layouts[id].home,
+      tmp: layouts[id].tmp,
+      user: caps.userName ?? `user${caps.uid}`,
+    }),
     launcher: [],
     creationOrder: 'ascending',
     minStartGapMs: 0,
@@ -639,7 +663,7 @@ function clockNote(
     // (run B starts later) is what moves it, by seconds.
     'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied',
     // Times the kernel reports as counts since boot, made a date by the reader.
-    'a date made from what the kernel counts since boot is the real one: a process’s start time (ps -o lstart), the boot time and uptime (/proc/stat btime plus /proc/uptime), and the monotonic and boot clocks, which libfaketime leaves alone',
+    'a date made from what the kernel counts since boot is the real one: a process’s start time (ps -o lstart), the boot time and uptime (/proc/stat btime plus /proc/uptime), and the monotonic and boot clocks, which libfaketime leaves alone; so is the hardware clock’s (/sys/class/rtc/rtc0/since_epoch, hwclock)',
   ].join('; ')
 }
 

@@ -102,10 +102,12 @@ export async function createWorkspace(options: {
     }
   }
   // Run B's root has a name of its own too: a build that names what it makes after its
-  // directory (Gradle's project name, a tarball's top directory) differs by it.
+  // directory (Gradle's project name, a tarball's top directory) differs by it. And it
+  // lies one directory deeper: a relative path out of the tree (to /usr/include, or to
+  // HOME beside the root) is then another in B, as it is at another checkout.
   const layouts = {
     a: layout('a', 'a', options.name),
-    b: layout('b', `b-path-${canary}`, `${options.name}-${canary}`),
+    b: layout('b', `b-path-${canary}`, path.join(`src-${canary}`, `${options.name}-${canary}`)),
   }
   await fsp.mkdir(layouts.a.dir)
   await fsp.mkdir(layouts.b.dir)

@@ -183,8 +183,9 @@ async function fillRoots(
 ): Promise<{ files: number; bytes: number }> {
   let snapshot = { files: 0, bytes: 0 }
   for (const run of [plan.runs.a, plan.runs.b]) {
-    // The build's directory and /tmp are fresh tmpfs file systems of the run's own.
-    for (const dir of [run.layout.dir, '/tmp']) useUpInodes(view(run.id, dir), run.inodeOffset)
+    // The build's directory, /tmp and /dev/shm are fresh tmpfs file systems of the run's own.
+    for (const dir of [run.layout.dir, '/tmp', '/dev/shm'])
+      useUpInodes(view(run.id, dir), run.inodeOffset)
     // Run B's snapshot is copied from run A's, not from the source again: a source that
     // changes meanwhile would give the two runs different inputs, and only run A's
     // snapshot is checked against the commit.

@@ -49,6 +49,20 @@ const FF_C = [0x66, 0xff, 0x2e, 0x63] // f\xff.c
 const ESC_TXT = [...Buffer.from('e\u001b[31mvil\n.txt')]
 
 describe('artifacts are outputs, never inputs', () => {
+  it('varies how deep the root lies, so that a relative path out of the tree differs', async () => {
+    // A depfile or source map names /usr/include and $HOME relative to the build's
+    // directory: at another checkout those paths are other paths too.
+    const source = makeTemp()
+    const run = await shellBuild(
+      source,
+      ['rel.txt'],
+      'realpath -m --relative-to=. /usr/include/stdio.h "$HOME/.cache/x" > rel.txt',
+      ['--json'],
+    )
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.result?.differences.map((d) => d.name)).toEqual(['rel.txt'])
+  })
+
   it('builds afresh when the source still holds the artifact of an earlier run', async () => {
     const source = copyFixture('hello-c')
     // The first build copies `hello` back into the source, the default --out-dir.

@@ -1115,7 +1115,7 @@ describe('reproof build', () => {
     const source = copyFixture('hello-c')
     const parent = makeTempParent()
     const script =
-      'date +%Y > world; umask >> world; id -u >> world; hostname >> world; echo "$TZ" >> world; if test -d "$HOME"; then echo home; else echo none; fi >> world; echo "${PATH%%:*}" >> world; nproc >> world; echo "$REPROOF_VARIATION" >> world'
+      'date +%Y > world; umask >> world; id -u >> world; hostname >> world; echo "$TZ" >> world; if test -d "$HOME"; then echo home; else echo none; fi >> world; echo "${PATH%%:*}" >> world; nproc >> world; echo "$REPROOF_VARIATION" >> world; echo "$USER $LOGNAME" >> world'
     const run = await runCli([
       'build',
       '-C',
@@ -1147,6 +1147,10 @@ describe('reproof build', () => {
     if (faked) expect(Number(b?.[0])).toBeGreaterThan(Number(a?.[0]))
     expect([a?.[1], b?.[1]]).toEqual(['0022', '0002'])
     if (applied.has('user')) expect(b?.[2]).not.toBe(a?.[2])
+    // USER and LOGNAME go with the uid: set in both, B's another.
+    expect(a?.[9]).toMatch(/^\S+ \S+$/)
+    if (applied.has('user'))
+      expect(b?.[9]).toMatch(/^user-canary[0-9a-f]{10} user-canary[0-9a-f]{10}$/)
     if (applied.has('hostname')) expect(b?.[3]).toMatch(canary)
     expect(a?.[4]).toBe('UTC')
     expect(

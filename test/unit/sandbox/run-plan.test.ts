@@ -151,6 +151,25 @@ describe('planRuns', () => {
       '--',
     ])
     expect(runs.b.launcher).toContain('--map-user=4242')
+    // The names a login sets go with the uid: the caller's in A (by uid when it has no
+    // name), another in B.
+    expect([runs.a.env.USER, runs.a.env.LOGNAME]).toEqual(['user1000', 'user1000'])
+    expect([runs.b.env.USER, runs.b.env.LOGNAME]).toEqual(['user-canaryX', 'user-canaryX'])
+    const named = planRuns(input(['path', 'user'], { ...noCaps, userName: 'alice' }, true))
+    expect(named.runs.a.env.USER).toBe('alice')
+    expect(named.runs.b.env.USER).toBe('user-canaryX')
+    // A name the caller passes is kept in both, and said to be.
+    const passed = planRuns({
+      ...input(['path', 'user'], noCaps, true),
+      passThrough: { USER: 'ci' },
+    })
+    expect([passed.runs.a.env.USER, passed.runs.b.env.USER]).toEqual(['ci', 'ci'])
+    expect(passed.runs.b.env.LOGNAME).toBe('user-canaryX')
+    expect(passed.variations.find((v) => v.name === 'user')?.note).toBe(
+      'USER as passed to both runs, not varied',
+    )
+    // Unvaried, both runs have the caller's.
+    expect(planRuns(input(['path'], noCaps, true)).runs.b.env.USER).toBe('user1000')
     // Without the sandbox or namespaces they cannot be applied, and say so.
     const fallback = planRuns(input(['path', 'hostname', 'user'], noCaps, false))
     for (const v of fallback.variations.slice(1)) {
@@ -223,7 +242,7 @@ describe('planRuns', () => {
     const CLEARED =
       'programs started with a cleared environment read the real clock too (env -i, a build tool’s strict action environment, sudo): libfaketime reaches a program through LD_PRELOAD and FAKETIME in its environment'
     const KERNEL =
-      'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied; a date made from what the kernel counts since boot is the real one: a process’s start time (ps -o lstart), the boot time and uptime (/proc/stat btime plus /proc/uptime), and the monotonic and boot clocks, which libfaketime leaves alone'
+      'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied; a date made from what the kernel counts since boot is the real one: a process’s start time (ps -o lstart), the boot time and uptime (/proc/stat btime plus /proc/uptime), and the monotonic and boot clocks, which libfaketime leaves alone; so is the hardware clock’s (/sys/class/rtc/rtc0/since_epoch, hwclock)'
     const STATIC = `statically linked programs read the real clock: libfaketime reaches only programs that load the C library it was built for (glibc), not those of musl or another libc, so a time such a program writes is not varied; ${SYSCALL}; ${CLEARED}; ${KERNEL}`
     expect(time?.note).toBe(
       `rustc runs on the real clock, if the build uses it: libfaketime 0.9.10 deadlocks it at start-up (0.9.11 and later do not); ${STATIC}`,
