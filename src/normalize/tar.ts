@@ -326,14 +326,19 @@ export function planTar(
       `${where}: the entry at byte ${firstMoved.raw.at} (${toDisplayText(fromNameBytes(firstMoved.raw.name))}) is extracted to the same path as another entry; sorting would change which one tar leaves there`,
       { path: where },
     )
-  const folded = movedOverwrite(members, ordered, (e) => foldedPath(pathOf(e)))
+  // Paths as a file system that ignores case and Unicode normalization (macOS's and
+  // Windows' defaults) sees them: links and what lies below them are matched so too
+  // (`l/f` below a link `L`), and a path one here is one there.
+  const foldedOf = new Map(members.map((e) => [e, foldedPath(pathOf(e))]))
+  const folding = (e: Spooled): string => foldedOf.get(e) ?? foldedPath(pathOf(e))
+  const folded = movedOverwrite(members, ordered, folding)
   if (folded !== undefined)
     throw new ReproofError(
       'E_INPUT',
       `${where}: the entry at byte ${folded.raw.at} (${toDisplayText(fromNameBytes(folded.raw.name))}) is extracted to the same path as another entry where case or Unicode normalization is ignored (macOS, Windows); sorting would change which one tar leaves there`,
       { path: where },
     )
-  const below = movedBelowLink(members, ordered, pathOf, (e) => e.raw.type === '2')
+  const below = movedBelowLink(members, ordered, folding, (e) => e.raw.type === '2')
   if (below !== undefined)
     throw new ReproofError(
       'E_INPUT',
@@ -344,9 +349,9 @@ export function planTar(
   const through = reordered
     ? throughLink(
         members,
-        pathOf,
+        folding,
         (e) => e.raw.type === '2',
-        (e) => (e.raw.type === '1' ? extractedAs(e.raw.linkName) : undefined),
+        (e) => (e.raw.type === '1' ? foldedPath(extractedAs(e.raw.linkName)) : undefined),
       )
     : undefined
   if (through !== undefined)
@@ -355,7 +360,7 @@ export function planTar(
       `${where}: the entry at byte ${through.entry.raw.at} (${toDisplayText(fromNameBytes(through.entry.raw.name))}) is written or found through ${toDisplayText(fromNameBytes(through.link.raw.name))}, a symbolic link of the archive; sorting could make what the link points at after it, so such an archive is not reordered`,
       { path: where },
     )
-  const clash = reordered ? belowAFile(members, pathOf, (e) => e.raw.type === '5') : undefined
+  const clash = reordered ? belowAFile(members, folding, (e) => e.raw.type === '5') : undefined
   if (clash !== undefined)
     throw new ReproofError(
       'E_INPUT',

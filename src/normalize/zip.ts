@@ -226,11 +226,15 @@ function refuseOrderThatMatters(
   // Each member's path worked out once, for every check and both orders.
   const paths = new Map(sorted.map((m) => [m, extractedAs(m.nameBytes)]))
   const path = (m: Member): string => paths.get(m) ?? extractedAs(m.nameBytes)
+  // Links and what lies below them are matched as a file system that ignores case and
+  // Unicode normalization matches them too (`l/f` below a link `L`, on macOS).
+  const folded = new Map(sorted.map((m) => [m, foldedPath(path(m))]))
+  const folding = (m: Member): string => folded.get(m) ?? foldedPath(path(m))
   const isLink = (m: Member): boolean => m.type === 'symlink'
   const refuse = (what: string): ReproofError =>
     new ReproofError('E_INPUT', `${where}: ${what}`, { path: where })
   for (const before of befores) {
-    const below = movedBelowLink(before, sorted, path, isLink)
+    const below = movedBelowLink(before, sorted, folding, isLink)
     if (below !== undefined)
       throw refuse(
         `the member ${toDisplayText(below.entry.name)} lies below ${toDisplayText(below.link.name)}, a symbolic link of the archive; sorting would change whether an extractor writes it through the link or into a directory of that name`,
@@ -240,15 +244,15 @@ function refuseOrderThatMatters(
       throw refuse(
         `the member ${toDisplayText(moved.name)} is extracted to the same path as another member; sorting would change which one an extractor leaves there`,
       )
-    const folded = movedOverwrite(before, sorted, (m) => foldedPath(path(m)))
-    if (folded !== undefined)
+    const same = movedOverwrite(before, sorted, folding)
+    if (same !== undefined)
       throw refuse(
-        `the member ${toDisplayText(folded.name)} is extracted to the same path as another member where case or Unicode normalization is ignored (macOS, Windows); sorting would change which one an extractor there leaves`,
+        `the member ${toDisplayText(same.name)} is extracted to the same path as another member where case or Unicode normalization is ignored (macOS, Windows); sorting would change which one an extractor there leaves`,
       )
   }
   if (befores.every((before) => sorted.every((m, i) => m === before[i]))) return
   // Below a link, a member is written through it, into what other members made.
-  const clash = belowAFile(sorted, path, (m) => m.type === 'directory')
+  const clash = belowAFile(sorted, folding, (m) => m.type === 'directory')
   if (clash !== undefined)
     throw refuse(
       `the member ${toDisplayText(clash.entry.name)} lies below ${toDisplayText(clash.file.name)}, which is not a directory; which of the two an extractor keeps, or what it writes through a link, depends on their order, so such an archive is not reordered`,

@@ -1328,6 +1328,32 @@ PY`,
     expect(zipMoved.code, zipMoved.stderr).toBe(2)
     expect(zipMoved.stderr).toMatch(/before\.zip: the member l\/f lies below l, a symbolic link/)
     expect(fs.existsSync(path.join(dir, 'before.zout'))).toBe(false)
+    // A link `L` is `l` where case is ignored (macOS, Windows): `l/f` lies below it there.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import io, tarfile, zipfile
+with tarfile.open('case.tar', 'w', format=tarfile.USTAR_FORMAT) as t:
+    for n, kind, target, data in (('l/f', tarfile.REGTYPE, '', b'secret\\n'), ('L', tarfile.SYMTYPE, 'd', None)):
+        i = tarfile.TarInfo(n); i.type = kind; i.linkname = target; i.mtime = 1600000000
+        if data: i.size = len(data)
+        t.addfile(i, io.BytesIO(data) if data else None)
+with zipfile.ZipFile('case.zip', 'w') as z:
+    for n in ('l/f', 'L'):
+        info = zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0))
+        info.create_system = 3
+        info.external_attr = (0o120777 if n == 'L' else 0o100644) << 16
+        z.writestr(info, 'd' if n == 'L' else 'secret\\n')
+PY`,
+    )
+    for (const [file, message] of [
+      ['case.tar', /case\.tar: the entry at byte 0 \(l\/f\) lies below L, a symbolic link/],
+      ['case.zip', /case\.zip: the member l\/f lies below L, a symbolic link/],
+    ] as const) {
+      const folded = await normalize(dir, [file, '-o', `${file}.out`])
+      expect(folded.code, folded.stderr).toBe(2)
+      expect(folded.stderr).toMatch(message)
+    }
     const zipKept = await normalize(dir, ['after.zip', '-o', 'after.zout'])
     expect(zipKept.code, zipKept.stderr).toBe(0)
   })
