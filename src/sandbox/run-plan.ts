@@ -663,7 +663,7 @@ function clockNote(
     // (run B starts later) is what moves it, by seconds.
     'the times the kernel gives the files a build writes are the real clock’s: a date read back from one (date -r, stat) differs between the runs only by the file-times variation’s seconds, so a day it writes is not varied',
     // Times the kernel reports as counts since boot, made a date by the reader.
-    'a date made from what the kernel counts since boot is the real one: a process’s start time (ps -o lstart), the boot time and uptime (/proc/stat btime plus /proc/uptime), and the monotonic and boot clocks, which libfaketime leaves alone; so is the hardware clock’s (/sys/class/rtc/rtc0/since_epoch, hwclock)',
+    'a date made from what the kernel counts since boot is the real one: a process’s start time (ps -o lstart), the boot time and uptime (/proc/stat btime plus /proc/uptime), and the monotonic and boot clocks, which libfaketime leaves alone; the hardware clock (/sys/class/rtc/rtc0/since_epoch, hwclock) reads the real date too',
   ].join('; ')
 }
 

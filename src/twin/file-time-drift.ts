@@ -40,26 +40,29 @@ export async function fileTimeDrift(
   /** The time (ms) the snapshot gave the source's files: theirs, not written, when it is near the start. */
   snapshotTime: number,
   /**
-   * Each run's own temporary directory ($TMPDIR): a build stages there what it archives
-   * (a tree to tar), and those files' times are what the archive carries. Named
-   * `$TMPDIR/...` so that the two runs' pair up.
+   * The places besides the root where a build stages what it archives (a tree to tar):
+   * each run's $TMPDIR and HOME, and its own /tmp and /dev/shm in the sandbox. Those
+   * files' times are what the archive carries. Named `<label>/...` so that the two
+   * runs' pair up.
    */
-  tmp?: { a: string; b: string },
+  staging: readonly { label: string; a: string; b: string }[] = [],
 ): Promise<FileTimeDrift> {
   const written = async (side: 'a' | 'b') => {
     const own = await writtenFiles(roots[side], since[side], snapshotTime)
-    // A build may remove its $TMPDIR: then nothing is staged there to compare.
-    if (
-      tmp === undefined ||
-      !(await fs.stat(tmp[side]).then(
+    let incomplete = own.incomplete
+    for (const place of staging) {
+      // A build may remove its $TMPDIR, and a varied HOME does not exist: then nothing
+      // is staged there to compare.
+      const isDirectory = await fs.stat(place[side]).then(
         (s) => s.isDirectory(),
         () => false,
-      ))
-    )
-      return own
-    const staged = await writtenFiles(tmp[side], since[side], snapshotTime)
-    for (const [name, time] of staged.times) own.times.set(`$TMPDIR/${name}`, time)
-    return { times: own.times, incomplete: own.incomplete || staged.incomplete }
+      )
+      if (!isDirectory) continue
+      const staged = await writtenFiles(place[side], since[side], snapshotTime)
+      for (const [name, time] of staged.times) own.times.set(`${place.label}/${name}`, time)
+      incomplete ||= staged.incomplete
+    }
+    return { times: own.times, incomplete }
   }
   const a = await written('a')
   const b = await written('b')

@@ -101,8 +101,24 @@ export async function prepareRuns(
     b: toRunContext(plan.runs.b, sandboxes.b, plan.variations, 'b'),
   }
   const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
-  // Each run's $TMPDIR, where reproof sees it (the file-time check reads it after the runs).
-  const tmps = { a: view('a', plan.runs.a.layout.tmp), b: view('b', plan.runs.b.layout.tmp) }
+  // Where each run may stage what it archives, as reproof sees it (the file-time check
+  // reads them after the runs): $TMPDIR, HOME, and in the sandbox its own /tmp and
+  // /dev/shm (outside it, those are the machine's, one for both runs).
+  const staging = [
+    {
+      label: '$TMPDIR',
+      a: view('a', plan.runs.a.layout.tmp),
+      b: view('b', plan.runs.b.layout.tmp),
+    },
+    {
+      label: '$HOME',
+      a: view('a', plan.runs.a.layout.home),
+      b: view('b', plan.runs.b.layout.home),
+    },
+    ...['/tmp', '/dev/shm']
+      .map((dir) => ({ label: dir, a: view('a', dir), b: view('b', dir) }))
+      .filter((place) => place.a !== place.b),
+  ]
   const snapshot = await fillRoots(plan, roots, view, options.source, inputs)
   const stale = await removeStaleOutputs(roots, options.outputs, plan)
   const orderDiffers = await listingOrderDiffers({
@@ -121,7 +137,7 @@ export async function prepareRuns(
     a: noteRootChain('A', workspace.base, plan.runs.a.layout.root, (p) => view('a', p)),
     b: noteRootChain('B', workspace.base, plan.runs.b.layout.root, (p) => view('b', p)),
   }
-  return { isolation, plan, contexts, roots, tmps, snapshot, judged, stale, chains }
+  return { isolation, plan, contexts, roots, staging, snapshot, judged, stale, chains }
 }
 
 /**

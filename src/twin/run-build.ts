@@ -263,7 +263,7 @@ async function buildBoth(
           { a: started - 1000, b: started - 1000 },
           // What the snapshot holds has this time, to the nanosecond; no write does.
           epoch.value * 1000,
-          prepared.tmps,
+          prepared.staging,
         ),
         endGap(outcomes.a, outcomes.b),
       )

@@ -46,10 +46,27 @@ describe("fileTimeDrift over each run's $TMPDIR", () => {
     written(tmpB, Buffer.from('stage/f'), start + 1100)
     written(a, Buffer.from('out/x.tar'), start + 1000)
     written(b, Buffer.from('out/x.tar'), start + 4000)
-    const drift = await fileTimeDrift({ a, b }, { a: start, b: start }, 0, { a: tmpA, b: tmpB })
+    const drift = await fileTimeDrift({ a, b }, { a: start, b: start }, 0, [
+      { label: '$TMPDIR', a: tmpA, b: tmpB },
+    ])
     expect(drift).toEqual({ close: ['$TMPDIR/stage/f'], compared: 2, incomplete: false })
+    // A run's own /tmp, and its HOME, are such places too.
+    const [shmA, shmB] = [makeTemp(), makeTemp()]
+    written(shmA, Buffer.from('pkg/g'), start + 1000)
+    written(shmB, Buffer.from('pkg/g'), start + 1500)
+    const places = await fileTimeDrift({ a, b }, { a: start, b: start }, 0, [
+      { label: '$TMPDIR', a: tmpA, b: tmpB },
+      { label: '/tmp', a: shmA, b: shmB },
+    ])
+    expect(places).toEqual({
+      close: ['$TMPDIR/stage/f', '/tmp/pkg/g'],
+      compared: 3,
+      incomplete: false,
+    })
     fs.rmSync(tmpB, { recursive: true })
-    const gone = await fileTimeDrift({ a, b }, { a: start, b: start }, 0, { a: tmpA, b: tmpB })
+    const gone = await fileTimeDrift({ a, b }, { a: start, b: start }, 0, [
+      { label: '$TMPDIR', a: tmpA, b: tmpB },
+    ])
     expect(gone).toEqual({ close: [], compared: 1, incomplete: false })
   })
 })
