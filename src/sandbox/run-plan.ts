@@ -627,8 +627,8 @@ function addLaunchers(
   }
   if (pinB) b.launcher.push('taskset', '-c', '0')
   b.launcher.push(...fakeTimeB)
-  a.launcher.push(...shellLauncher('0022', layouts.a.root, a.env.PATH ?? ''))
-  b.launcher.push(...shellLauncher(umaskB, layouts.b.root, b.env.PATH ?? ''))
+  a.launcher.push(...shellLauncher('0022', layouts.a.root))
+  b.launcher.push(...shellLauncher(umaskB, layouts.b.root))
 }
 
 /** What the shifted clock does not reach here, for the time variation's note. */
@@ -680,20 +680,53 @@ function userLauncher(uid: number, gid: number): string[] {
 // The working directory is set here, not by the spawner: inside the sandbox the build
 // root exists only in the run's own mount namespace.
 /**
- * The last launcher: the umask, the build root, and the build's own PATH. The programs
- * before it (nsenter, unshare, taskset, faketime) are found on reproof's (launchPath):
- * found on the build's, a `--env PATH=` without them failed the run's set-up, and one
- * the source tree's configuration gives could have put its own there.
+ * The last launcher: the umask, the build root, and the build's environment, given as
+ * `NAME=value` arguments up to a `--` (see launchArguments), then the command. The
+ * programs before it (nsenter, unshare, setarch, taskset, faketime) run with reproof's
+ * PATH and libfaketime's settings only (launchEnvironment): a provenance's or a source
+ * tree's LD_AUDIT, LD_LIBRARY_PATH, GCONV_PATH or LOCPATH loaded its own code into
+ * nsenter, on the host, before it entered the sandbox; and its PATH chose the launchers.
  */
-function shellLauncher(mask: string, root: string, buildPath: string): string[] {
+function shellLauncher(mask: string, root: string): string[] {
   return [
     '/bin/sh',
     '-c',
-    `umask ${mask} && cd "$1" && PATH=$2 && export PATH && shift 2 && exec "$@"`,
+    `umask ${mask} && cd "$1" && shift && while [ "$1" != -- ]; do export "$1" || exit 126; shift; done && shift && exec "$@"`,
     'reproof-run',
     root,
-    buildPath,
   ]
+}
+
+/** libfaketime's settings: read by the preloaded library, which the wrapper sets up. */
+const isFaketimeSetting = (name: string): boolean =>
+  name.startsWith('FAKETIME') || name === 'NO_FAKE_STAT' || name === 'FAKE_UTIME'
+
+/**
+ * The environment the launchers run with: reproof's own PATH to find them on
+ * (launchPath) and libfaketime's settings, nothing of the build's.
+ */
+export function launchEnvironment(
+  env: Readonly<Record<string, string>>,
+  ownPath: string | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = { PATH: launchPath(ownPath) }
+  for (const [name, value] of Object.entries(env)) if (isFaketimeSetting(name)) out[name] = value
+  return out
+}
+
+/**
+ * What follows a run's launchers: the build's environment for the last launcher to
+ * export (all of it but libfaketime's settings, which reach it already), `--`, then
+ * the command.
+ */
+export function launchArguments(
+  env: Readonly<Record<string, string>>,
+  command: readonly string[],
+): string[] {
+  const exported = Object.entries(env)
+    .filter(([name]) => !isFaketimeSetting(name))
+    .map(([name, value]) => `${name}=${value}`)
+  return [...exported, '--', ...command]
 }
 
 // Where the launchers' own programs are looked for, after the build's PATH.

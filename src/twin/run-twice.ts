@@ -5,7 +5,8 @@ import { formatDuration } from '../config/duration.js'
 import { ReproofError } from '../errors.js'
 import { removeFaketimeMemory, runCaptured, startBuildProcess } from '../sandbox/process.js'
 import {
-  launchPath,
+  launchArguments,
+  launchEnvironment,
   parseProbe,
   PROBE_SCRIPT,
   type ProbeReport,
@@ -46,22 +47,23 @@ export interface RunContext {
   variedWith: string
 }
 
-/** The run's environment with the PATH its launchers are found on (launchPath). */
-function launchEnv(env: Record<string, string>): Record<string, string> {
-  return { ...env, PATH: launchPath(process.env.PATH) }
-}
-
 export async function probeRun(run: RunContext): Promise<ProbeReport> {
   const result = await runCaptured(
     // The probe's own tools (tr, date, ls) after the build's PATH, which need not hold them.
     [
       ...run.enter,
       ...run.setup.launcher,
-      '/bin/sh',
-      '-c',
-      'PATH="${PATH:+$PATH:}/usr/bin:/bin"; ' + PROBE_SCRIPT,
+      ...launchArguments(run.setup.env, [
+        '/bin/sh',
+        '-c',
+        'PATH="${PATH:+$PATH:}/usr/bin:/bin"; ' + PROBE_SCRIPT,
+      ]),
     ],
-    { cwd: run.cwd, env: launchEnv(run.setup.env), timeoutMs: 30_000 },
+    {
+      cwd: run.cwd,
+      env: launchEnvironment(run.setup.env, process.env.PATH),
+      timeoutMs: 30_000,
+    },
   )
   // Outside the sandbox, a preloaded libfaketime leaves its shared memory behind.
   if (result.pid !== undefined) await removeFaketimeMemory(result.pid)
@@ -222,9 +224,9 @@ function startRun(
   const t0 = performance.now()
   const child = startBuildProcess(
     {
-      argv: [...run.enter, ...setup.launcher, ...command],
+      argv: [...run.enter, ...setup.launcher, ...launchArguments(setup.env, command)],
       cwd: run.cwd,
-      env: launchEnv(setup.env),
+      env: launchEnvironment(setup.env, process.env.PATH),
       stdoutLog: setup.layout.stdoutLog,
       stderrLog: setup.layout.stderrLog,
       onLine: (line) => {

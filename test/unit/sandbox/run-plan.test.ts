@@ -4,6 +4,8 @@ import { VARIATIONS, type VariationName } from '../../../src/config/variations.j
 import {
   checkExplicitVariations,
   judgeEffectiveness,
+  launchArguments,
+  launchEnvironment,
   launchPath,
   farZones,
   parseProbe,
@@ -80,16 +82,24 @@ describe('planRuns', () => {
           expect(run.env.SOURCE_DATE_EPOCH).toBe('99')
           expect(run.env.CC).toBe('gcc')
           expect(run.env.TMPDIR).toBe(run.layout.tmp)
-          expect(run.launcher.slice(-6)).toEqual([
+          expect(run.launcher.slice(-5)).toEqual([
             '/bin/sh',
             '-c',
-            expect.stringMatching(
-              /^umask 00[02]2 && cd "\$1" && PATH=\$2 && export PATH && shift 2 && exec "\$@"$/,
-            ),
+            expect.stringMatching(/^umask 00[02]2 && cd "\$1" && shift && while /),
             'reproof-run',
             run.layout.root,
-            run.env.PATH,
           ])
+          // The launchers run with reproof's PATH and libfaketime's settings alone; the
+          // build's environment follows them, for the last to export.
+          const launching = launchEnvironment(run.env, '/opt/bin:/usr/bin')
+          expect(Object.keys(launching).filter((k) => k !== 'PATH' && !k.includes('FAKE'))).toEqual(
+            [],
+          )
+          expect(launching.PATH?.startsWith('/opt/bin:/usr/bin')).toBe(true)
+          const after = launchArguments(run.env, ['make'])
+          expect(after.slice(-2)).toEqual(['--', 'make'])
+          expect(after).toContain(`PATH=${run.env.PATH ?? ''}`)
+          expect(after).toContain('CC=gcc')
         }
         expect(runs.a.env.TZ).toBe('UTC')
         expect(runs.a.env.LC_ALL).toBe('C.UTF-8')
