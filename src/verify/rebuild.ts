@@ -42,6 +42,11 @@ export interface RebuildOptions {
   allowNoSandbox?: boolean
   /** The artifacts given to verify, by path; compared with the rebuilt ones on mismatch. */
   artifacts: { path: string; sha256?: string; file?: false }[]
+  /**
+   * The bundle under verification, by path: hidden from the command with the artifacts,
+   * as the signer may have put a copy of an artifact in it (a byproduct).
+   */
+  bundle?: string
   callerEnv: Readonly<Record<string, string | undefined>>
   tempDir: string | undefined
   /** How long the rebuild (both runs) may take (--rebuild-timeout); past it, the answer is unknown. */
@@ -478,18 +483,54 @@ function toRecipe(statement: unknown): Recipe {
  * source repository's work tree and the working directory; and what the build may need.
  */
 async function hideInputs(options: RebuildOptions) {
-  const given = options.artifacts.filter((a) => a.file !== false).map((a) => path.resolve(a.path))
+  const given = [
+    ...options.artifacts.filter((a) => a.file !== false).map((a) => path.resolve(a.path)),
+    ...(options.bundle === undefined ? [] : [path.resolve(options.bundle)]),
+  ]
   const files = given.flatMap(realPath)
-  const top = await runCaptured(['git', '-C', options.source, 'rev-parse', '--show-toplevel'], {
-    env: { ...process.env, ...GIT_OBJECTS_AS_THEY_ARE },
-  })
-  const repository = top.code === 0 ? top.stdout.replace(/\n$/, '') : options.source
+  // The repository whole: its work tree, and its git directories wherever they are (a
+  // linked worktree's common directory, a separate git dir, the object stores its
+  // alternates borrow), whose objects hold every other commit's files.
+  const where = await runCaptured(
+    [
+      'git',
+      '-C',
+      options.source,
+      'rev-parse',
+      '--path-format=absolute',
+      '--show-toplevel',
+      '--git-dir',
+      '--git-common-dir',
+      '--git-path',
+      'objects',
+    ],
+    { env: { ...process.env, ...GIT_OBJECTS_AS_THEY_ARE } },
+  )
+  const gitPaths =
+    where.code === 0 ? where.stdout.split('\n').filter((line) => line !== '') : [options.source]
+  const objects = where.code === 0 ? gitPaths.at(-1) : undefined
   const dirs = [
     ...files.map((f) => path.dirname(f)),
     ...given.flatMap((p) => realPath(path.dirname(p))),
-    ...[repository, process.cwd()].flatMap(realPath),
+    ...[options.source, ...gitPaths, ...alternatesOf(objects), process.cwd()].flatMap(realPath),
   ]
   return { files, dirs, needed: neededPaths(options.callerEnv) }
+}
+
+/** The object stores an object store borrows from (objects/info/alternates), one level. */
+function alternatesOf(objects: string | undefined): string[] {
+  if (objects === undefined) return []
+  let text: string
+  try {
+    text = fs.readFileSync(path.join(objects, 'info', 'alternates'), 'utf8')
+  } catch {
+    return []
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => path.resolve(objects, line))
 }
 
 /** What the command could read, for the yes: what was hidden from it, and what was not. */
@@ -585,9 +626,6 @@ async function exportCommit(
   // its replace refs and its promisor remote (a partial clone would fetch) play no part,
   // nor do the verifier's global and system settings; no line-ending conversion, and
   // symlinks as symlinks.
-  const objects = await git(['rev-parse', '--path-format=absolute', '--git-path', 'objects'])
-  if (objects.code !== 0)
-    throw new ReproofError('E_ENVIRONMENT', `git rev-parse failed: ${objects.stderr.trim()}`)
   const gitDir = path.join(scratch, 'rebuild.git')
   const bare = {
     ...env,
@@ -601,7 +639,44 @@ async function exportCommit(
   )
   if (init.code !== 0)
     throw new ReproofError('E_ENVIRONMENT', `git init failed: ${init.stderr.trim()}`)
-  fs.writeFileSync(path.join(gitDir, 'objects', 'info', 'alternates'), `${objects.stdout.trim()}\n`)
+  // The commit and its tree are copied in as a pack, which index-pack names by what each
+  // object hashes to: git reads a loose object without hashing it, and a repository
+  // whose blob was replaced in place would otherwise check out the replacement as the
+  // commit's file. A replaced object is then missing under its name, and the checkout fails.
+  const listed = await git([
+    'rev-list',
+    '--objects',
+    '--no-object-names',
+    '--no-walk',
+    '--end-of-options',
+    commit,
+  ])
+  if (listed.code !== 0)
+    throw new ReproofError('E_ENVIRONMENT', `git rev-list failed: ${listed.stderr.trim()}`)
+  const ids = path.join(scratch, 'rebuild-objects')
+  fs.writeFileSync(ids, listed.stdout)
+  const copied = await runCaptured(
+    [
+      '/bin/sh',
+      '-c',
+      'git "$@" pack-objects --stdout < "$REPROOF_IDS" | GIT_DIR="$REPROOF_INTO" git index-pack --stdin',
+      'reproof-copy',
+      ...OBJECTS_AS_THEY_ARE,
+      '-C',
+      repository,
+    ],
+    {
+      timeoutMs: 600_000,
+      env: { ...env, REPROOF_IDS: ids, REPROOF_INTO: gitDir },
+      maxBytes: 1024 * 1024,
+    },
+  )
+  fs.rmSync(ids, { force: true })
+  if (copied.code !== 0)
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `copying ${commit.slice(0, 12)}'s files out of ${repository} failed: ${copied.stderr.trim()}`,
+    )
   const own = (args: string[]) =>
     runCaptured(
       [
@@ -619,18 +694,25 @@ async function exportCommit(
       },
     )
   try {
-    const read = await own(['read-tree', '--end-of-options', commit])
-    if (read.code !== 0)
-      throw new ReproofError(
-        'E_ENVIRONMENT',
-        `git read-tree ${commit} failed: ${read.stderr.trim()}`,
+    for (const [step, args] of [
+      ['reading the tree of', ['read-tree', '--end-of-options', commit]],
+      ['checking out', ['--work-tree', into, 'checkout-index', '--all', '--force']],
+    ] as const) {
+      const done = await own([...args])
+      if (done.code === 0) continue
+      // An object missing from the copy: one the repository holds under a name its
+      // bytes do not hash to.
+      const missing = /unable to read|not a valid|bad object|missing|invalid object/i.test(
+        done.stderr,
       )
-    const checkout = await own(['--work-tree', into, 'checkout-index', '--all', '--force'])
-    if (checkout.code !== 0)
-      throw new ReproofError(
-        'E_ENVIRONMENT',
-        `checking out ${commit} failed: ${checkout.stderr.trim()}`,
-      )
+      throw missing
+        ? new ReproofError(
+            'E_INPUT',
+            `--source ${repository}: ${step} ${commit} failed: an object of the commit does not hash to its name in this repository (corrupt, or replaced): ${done.stderr.trim()}`,
+            { path: repository },
+          )
+        : new ReproofError('E_ENVIRONMENT', `${step} ${commit} failed: ${done.stderr.trim()}`)
+    }
   } finally {
     fs.rmSync(path.join(scratch, 'rebuild-index'), { force: true })
     fs.rmSync(gitDir, { recursive: true, force: true })

@@ -116,7 +116,11 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     if (options.rebuild !== undefined && !checks.some((c) => !c.ok)) {
       // The build and diff stack loads only for a rebuild: plain verification stays fast.
       const { rebuildCheck } = await import('./rebuild.js')
-      const rebuilt = await rebuildCheck(statement, { ...options.rebuild, artifacts })
+      const rebuilt = await rebuildCheck(statement, {
+        ...options.rebuild,
+        artifacts,
+        bundle: options.bundle,
+      })
       checks.push(rebuilt.check)
       explanation = rebuilt.explanation
     }

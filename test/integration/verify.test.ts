@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -985,6 +986,44 @@ describe('reproof verify --rebuild', () => {
     )
     expect(untrusted.result?.reason).toBe('untrusted-key')
     expect(untrusted.result?.checks.some((c) => c.name === 'rebuild')).toBe(false)
+  })
+
+  it('checks out only objects that hash to their names, and hides the bundle and every git directory of the source', async () => {
+    const { repo, bundle, pub, artifact } = await signedRepo(false)
+    const { execFileSync } = await import('node:child_process')
+    // A linked worktree of a clone: its objects (every other commit's files) lie in the
+    // clone's git directory, which the command must not see either; nor the bundle.
+    // (Not under /tmp, which the sandbox replaces whole.)
+    const top = makeTemp('rebuild-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
+    const main = path.join(top, 'main')
+    git(top, ['clone', '-q', repo, main])
+    const worktree = path.join(top, 'wt')
+    git(main, ['worktree', 'add', '-q', '--detach', worktree, 'HEAD'])
+    const kept = path.join(top, 'keep', 'app.sigstore.json')
+    fs.mkdirSync(path.dirname(kept))
+    fs.copyFileSync(bundle, kept)
+    const linked = await verify(rebuildArgs(artifact, kept, pub, worktree))
+    expect(linked.code, JSON.stringify(linked.result?.checks)).toBe(0)
+    const said = String(linked.result?.checks.at(-1)?.found)
+    for (const hidden of [path.join(main, '.git'), path.dirname(kept)])
+      expect(said).toContain(hidden)
+    // A copy whose hello.c blob was replaced in place by another's bytes: git reads a
+    // loose object without hashing it, so the checkout would be of another file.
+    const forged = path.join(makeTemp(), 'forged')
+    fs.cpSync(repo, forged, { recursive: true })
+    const id = git(forged, ['rev-parse', 'HEAD:hello.c']).trim()
+    fs.writeFileSync(path.join(forged, 'evil.c'), 'int main(void) { return 66; }\n')
+    const evil = git(forged, ['hash-object', '-w', 'evil.c']).trim()
+    const loose = (name: string) =>
+      path.join(forged, '.git', 'objects', name.slice(0, 2), name.slice(2))
+    fs.chmodSync(loose(id), 0o644)
+    fs.copyFileSync(loose(evil), loose(id))
+    expect(
+      execFileSync('git', ['-C', forged, 'cat-file', 'blob', id], { encoding: 'utf8' }),
+    ).toContain('return 66')
+    const refused = await runCli(['verify', ...rebuildArgs(artifact, bundle, pub, forged)])
+    expect(refused.code, refused.stderr).toBe(2)
+    expect(refused.stderr).toMatch(/does not hash to its name in this repository/)
   })
 
   it('refuses a --temp-dir inside a git work tree, and takes a relative one from where it runs', async () => {
