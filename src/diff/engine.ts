@@ -122,6 +122,14 @@ export class DiffEngine {
   compared = 0
   /** Bytes of member content held in memory now, over every nesting level. */
   private held = 0
+  /**
+   * Each ar archive's members by header offset, both sides, by the archive's path:
+   * what its symbol table's offsets name (see symbolTableMoved).
+   */
+  private readonly arMembers = new Map<
+    string,
+    readonly [ReadonlyMap<number, string>, ReadonlyMap<number, string>]
+  >()
 
   constructor(private readonly options: EngineOptions) {
     this.budget = new Budget(options.limits, options.signal)
@@ -396,6 +404,9 @@ export class DiffEngine {
       this.warnings.push(`${path} (${warnedB.includes(warning) ? 'A and B' : 'A'}): ${warning}`)
     for (const warning of warnedB)
       if (!warnedA.includes(warning)) this.warnings.push(`${path} (B): ${warning}`)
+    const [offsetsA, offsetsB] = [scanA.inventory.headerOffsets, scanB.inventory.headerOffsets]
+    if (offsetsA !== undefined && offsetsB !== undefined)
+      this.arMembers.set(path, [offsetsA, offsetsB])
     const containerFields = diffFields(scanA.inventory.meta, scanB.inventory.meta)
     const before = this.items.length
     this.items.push({
@@ -901,7 +912,8 @@ export class DiffEngine {
     // accounts for every byte, no byte-level check is needed (the bytes after a path of
     // another length have all moved).
     const hints =
-      symbolTableHints(base.path, bytesA, bytesB) ?? withStructureCauses(found, explanation)
+      symbolTableHints(base.path, bytesA, bytesB, this.arMembers) ??
+      withStructureCauses(found, explanation)
     const complete = explanation !== undefined
     // A field explains only its own bytes: a .pyc whose code changed with its mtime, a PNG
     // whose pixels changed with its tIME, is not explained by the time alone.
@@ -1266,10 +1278,21 @@ function errorText(err: unknown): string {
  * moved: it follows from the members that changed size before them, as a checksum list
  * follows from the files it lists (`derived`), not a cause of its own.
  */
-function symbolTableHints(path: string, a: Buffer, b: Buffer): Hint[] | undefined {
-  const member = path.slice(path.lastIndexOf('!') + 1)
-  if (path.lastIndexOf('!') === -1 || (member !== '/' && member !== '/SYM64/')) return undefined
-  const count = symbolTableMoved(a, b, member === '/SYM64/')
+function symbolTableHints(
+  path: string,
+  a: Buffer,
+  b: Buffer,
+  arMembers: ReadonlyMap<
+    string,
+    readonly [ReadonlyMap<number, string>, ReadonlyMap<number, string>]
+  >,
+): Hint[] | undefined {
+  const cut = path.lastIndexOf('!')
+  const member = path.slice(cut + 1)
+  if (cut === -1 || (member !== '/' && member !== '/SYM64/')) return undefined
+  const members = arMembers.get(path.slice(0, cut))
+  if (members === undefined) return undefined
+  const count = symbolTableMoved(a, b, member === '/SYM64/', members)
   if (count === undefined) return undefined
   return [
     {

@@ -29,7 +29,9 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
   const warnings: string[] = []
   const seen = new Map<string, number>()
   let longNames: Buffer | undefined
+  const headerOffsets = new Map<number, string>()
   for (;;) {
+    const at = reader.offset
     const header = await reader.read(HEADER)
     if (header === undefined) break
     if (header.length < HEADER || header.subarray(58, 60).toString('latin1') !== '`\n')
@@ -62,6 +64,7 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
     }
     budget.spendEntry(where)
     const key = keyFor(name, seen)
+    headerOffsets.set(at, key)
     // GNU ar's symbol tables are named "/" and "/SYM64/": members, not absolute paths.
     const warning = name === '/' || name === '/SYM64/' ? undefined : nameWarning(name)
     if (warning !== undefined) warnings.push(warning)
@@ -100,17 +103,25 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
       index: members.length,
     })
   }
-  return { inventory: { members, meta: {}, warnings }, captured }
+  return { inventory: { members, meta: {}, warnings, headerOffsets }, captured }
 }
 
 /**
  * How many symbols two GNU ar symbol tables (the member named `/`, or `/SYM64/` with
  * 64-bit offsets) both list, when they list the same names in the same order and differ
- * only in the offsets: the members those point into moved, because a member before
- * them changed size. Undefined otherwise, or when either is not such a table. Bounded
- * by the bytes given: no count is trusted beyond what they can hold.
+ * only in the offsets, each symbol's offset naming the same member in both archives
+ * (`members`: each archive's member keys by header offset): the members those point
+ * into moved, because a member before them changed size. Undefined otherwise, or when
+ * either is not such a table: two offsets swapped point a symbol at another member, and
+ * the linker takes its definition from there. Bounded by the bytes given: no count is
+ * trusted beyond what they can hold.
  */
-export function symbolTableMoved(a: Buffer, b: Buffer, wide: boolean): number | undefined {
+export function symbolTableMoved(
+  a: Buffer,
+  b: Buffer,
+  wide: boolean,
+  members: readonly [ReadonlyMap<number, string>, ReadonlyMap<number, string>],
+): number | undefined {
   const read = (table: Buffer): { offsets: Buffer; names: Buffer; count: number } | undefined => {
     const width = wide ? 8 : 4
     if (table.length < width) return undefined
@@ -132,5 +143,13 @@ export function symbolTableMoved(a: Buffer, b: Buffer, wide: boolean): number | 
     return names.subarray(0, end)
   }
   if (!trim(x.names).equals(trim(y.names)) || x.offsets.equals(y.offsets)) return undefined
+  const width = wide ? 8 : 4
+  const offsetAt = (offsets: Buffer, i: number): number =>
+    wide ? Number(offsets.readBigUInt64BE(i * width)) : offsets.readUInt32BE(i * width)
+  for (let i = 0; i < x.count; i++) {
+    const memberA = members[0].get(offsetAt(x.offsets, i))
+    if (memberA === undefined || memberA !== members[1].get(offsetAt(y.offsets, i)))
+      return undefined
+  }
   return x.count
 }

@@ -24,6 +24,11 @@ export interface ArchiveInventory {
   meta: Record<string, string>
   /** Suspicious member names, reported and never followed. */
   warnings: string[]
+  /**
+   * An ar archive's members by the offset of their header, which its symbol table
+   * names them by: member keys.
+   */
+  headerOffsets?: Map<number, string>
 }
 
 /** Where a kept member's content goes as it is read: memory, or a file on disk. */

@@ -19,18 +19,36 @@ function table(names: readonly string[], offsets: readonly number[], wide: boole
 
 const names = fc.array(fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/), { minLength: 1, maxLength: 8 })
 
+/** An archive's members by header offset: `m<i>` at each offset given. */
+const membersAt = (offsets: readonly number[]): Map<number, string> =>
+  new Map([...new Set(offsets)].map((o, i) => [o, `m${i}`]))
+
 describe('symbolTableMoved', () => {
   it('counts the symbols of two tables that differ only in their offsets', () => {
     fc.assert(
       fc.property(names, fc.boolean(), fc.nat(1000), (list, wide, shift) => {
         const offsets = list.map((_, i) => 8 + i * 100)
         const moved = offsets.map((o) => o + shift + 2)
-        expect(symbolTableMoved(table(list, offsets, wide), table(list, moved, wide), wide)).toBe(
-          list.length,
-        )
+        const members = [membersAt(offsets), membersAt(moved)] as const
+        expect(
+          symbolTableMoved(table(list, offsets, wide), table(list, moved, wide), wide, members),
+        ).toBe(list.length)
         // The same offsets: nothing moved, nothing to say.
         const same = table(list, offsets, wide)
-        expect(symbolTableMoved(same, same, wide)).toBeUndefined()
+        expect(symbolTableMoved(same, same, wide, members)).toBeUndefined()
+        // Two symbols' offsets swapped: each names another member than it did, and the
+        // linker would take its definition from there. Not a move.
+        if (list.length > 1) {
+          const swapped = [moved[1] ?? 0, moved[0] ?? 0, ...moved.slice(2)]
+          expect(
+            symbolTableMoved(table(list, offsets, wide), table(list, swapped, wide), wide, members),
+          ).toBeUndefined()
+        }
+        // An offset that names no member's header: not a move either.
+        const astray = moved.map((o, i) => (i === 0 ? o + 1 : o))
+        expect(
+          symbolTableMoved(table(list, offsets, wide), table(list, astray, wide), wide, members),
+        ).toBeUndefined()
       }),
     )
   })
@@ -51,7 +69,8 @@ describe('symbolTableMoved', () => {
           ),
         ]
         const expected = x.join('\0') === y.join('\0') ? x.length : undefined
-        expect(symbolTableMoved(a, b, false)).toBe(expected)
+        const members = [new Map([[8, 'm']]), new Map([[12, 'm']])] as const
+        expect(symbolTableMoved(a, b, false, members)).toBe(expected)
       }),
     )
     fc.assert(
@@ -61,7 +80,7 @@ describe('symbolTableMoved', () => {
         fc.boolean(),
         (a, b, wide) => {
           // Hostile counts (up to 2^64 - 1) never allocate or throw.
-          const n = symbolTableMoved(Buffer.from(a), Buffer.from(b), wide)
+          const n = symbolTableMoved(Buffer.from(a), Buffer.from(b), wide, [new Map(), new Map()])
           if (n !== undefined) expect(n).toBeLessThanOrEqual(a.length)
         },
       ),
