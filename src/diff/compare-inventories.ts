@@ -144,6 +144,7 @@ export function compareEntry(
             // Data that differs (a zip directory's) is no compressor's doing either.
             hints: fieldHints(fields, {
               contentDiffers: contentDiffers || fields.some((f) => f.field === 'data'),
+              rest: true,
             }),
             // A link's content is its target, an entry of no known kind's its data: one
             // whose target or data changed is not "identical". (A sparse file's content

@@ -834,103 +834,134 @@ function baseName(p: string): string {
  */
 export function fieldHints(
   fields: readonly FieldDifference[],
-  { contentDiffers = false }: { contentDiffers?: boolean } = {},
+  {
+    contentDiffers = false,
+    rest = false,
+  }: {
+    contentDiffers?: boolean
+    /**
+     * Where a cause is found for some fields, name the others as unexplained: a time
+     * beside a link target or a capability that changed must not stand for all of them.
+     */
+    rest?: boolean
+  } = {},
 ): Hint[] {
   const hints: Hint[] = []
+  const unexplained: string[] = []
+  let explained = false
   const add = (hint: Hint): void => {
+    explained = true
     if (!hints.some((h) => h.cause === hint.cause)) hints.push(hint)
   }
   for (const f of fields) {
-    const evidence = `${f.field}: ${f.a} → ${f.b}`
-    // The second and later entries of a kind are numbered (`debug time 2`).
-    const kind = f.field.replace(/ \d+$/, '')
-    const known = KNOWN_TIME_FIELDS[kind]
-    if (known !== undefined) {
-      // A list of every file's time that grew or shrank differs for the files, whatever
-      // their times: a file added is no time stamp.
-      const lists = TIME_LISTS.has(kind) ? [f.a, f.b].map(timeListLength) : []
-      if (lists[0] === lists[1]) add({ cause: 'timestamp', evidence, fix: known })
-    } else if (
-      f.field === 'mtime' ||
-      f.field === 'local mtime' ||
-      // PAX's own time records, not every key that ends so (`SCHILY.xattr.user.runtime`).
-      /^pax\.(mtime|atime|ctime|LIBARCHIVE\.creationtime)$/.test(f.field)
-    ) {
-      add({
-        cause: 'timestamp',
-        evidence,
-        fix: 'clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize',
-      })
-    } else if (f.field === 'extra fields' || f.field === 'local extra fields') {
-      // By the fields that differ, not the fields there are: a time field alike on both
-      // sides says nothing of an owner field that is not.
-      const changed = changedExtraFields(f.a, f.b)
-      if (changed.has('0x5455') || changed.has('0x000a'))
-        add({
-          cause: 'timestamp',
-          evidence: `zip extra fields with timestamps differ (${['0x5455', '0x000a'].filter((id) => changed.has(id)).join(', ')}: ${f.a} → ${f.b})`,
-          fix: 'zip -X leaves them out; or reproof normalize',
-        })
-      if (changed.has('0x7875') || changed.has('0x7855'))
-        add({
-          cause: 'user',
-          evidence: `zip extra fields with owners differ (${['0x7875', '0x7855'].filter((id) => changed.has(id)).join(', ')}: ${f.a} → ${f.b})`,
-          fix: 'zip -X leaves them out; or reproof normalize',
-        })
-    } else if (f.field === 'mode' || f.field === 'external attributes') {
-      const hint = modeHint(f)
-      if (hint !== undefined) add(hint)
-    } else if (['inode', 'links', 'file system device'].includes(f.field)) {
-      add({
-        cause: 'filesystem',
-        evidence,
-        fix: 'cpio --reproducible (GNU cpio: --ignore-devno --renumber-inodes), or reproof normalize',
-      })
-    } else if (['uid', 'gid', 'uname', 'gname'].includes(f.field)) {
-      add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
-    } else if (f.field === 'name' && (f.a.includes('/') || f.b.includes('/'))) {
-      // A path in the header is where the build wrote the file; two bare names (`big1`,
-      // `big2`) are two files, which says nothing of where either was built.
-      add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
-    } else if (f.field === 'unique font identifier' && sameButDates(f.a, f.b)) {
-      add({
-        cause: 'timestamp',
-        evidence,
-        fix: 'set SOURCE_DATE_EPOCH: FontForge takes the date in the unique identifier from it',
-      })
-    } else if (f.field === 'last mounted on' && f.a !== '' && f.b !== '') {
-      add({
-        cause: 'build-path',
-        evidence,
-        fix: 'make the image with mke2fs -d DIR rather than by mounting it where the build runs',
-      })
-    } else if (f.field === 'build host') {
-      add({
-        cause: 'hostname',
-        evidence,
-        fix: "define the build host: rpmbuild --define '_buildhost reproducible'",
-      })
-    } else if (f.field === 'PDB path' && baseName(f.a) === baseName(f.b)) {
-      // The same PDB in another directory: where each side was linked.
-      add({
-        cause: 'build-path',
-        evidence,
-        fix: 'write a relative PDB path: /PDBALTPATH:%_PDB% (MSVC link), or -ffile-prefix-map (MinGW)',
-      })
-    } else if (
-      !contentDiffers &&
-      ['compressed size', 'method', 'extra flags', 'block size', 'frame descriptor'].includes(
-        f.field,
-      )
-    ) {
-      add({
-        cause: 'compression',
-        evidence,
-        fix: 'use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)',
-      })
-    }
+    explained = false
+    // A compressed size or method beside content that differs follows from the content.
+    if (contentDiffers && COMPRESSION_FIELDS.includes(f.field)) explained = true
+    fieldHint(f, add, contentDiffers)
+    if (!explained) unexplained.push(f.field)
   }
+  if (rest && hints.length > 0 && unexplained.length > 0)
+    hints.push({
+      cause: 'unexplained',
+      evidence: `no cause found for ${unexplained.join(', ')}`,
+      fix: FIX.unexplained,
+    })
   return hints
+}
+
+const COMPRESSION_FIELDS = [
+  'compressed size',
+  'method',
+  'extra flags',
+  'block size',
+  'frame descriptor',
+]
+
+/** The hint one field difference gives, if any, through `add`. */
+function fieldHint(f: FieldDifference, add: (hint: Hint) => void, contentDiffers: boolean): void {
+  const evidence = `${f.field}: ${f.a} → ${f.b}`
+  // The second and later entries of a kind are numbered (`debug time 2`).
+  const kind = f.field.replace(/ \d+$/, '')
+  const known = KNOWN_TIME_FIELDS[kind]
+  if (known !== undefined) {
+    // A list of every file's time that grew or shrank differs for the files, whatever
+    // their times: a file added is no time stamp.
+    const lists = TIME_LISTS.has(kind) ? [f.a, f.b].map(timeListLength) : []
+    if (lists[0] === lists[1]) add({ cause: 'timestamp', evidence, fix: known })
+  } else if (
+    f.field === 'mtime' ||
+    f.field === 'local mtime' ||
+    // PAX's own time records, not every key that ends so (`SCHILY.xattr.user.runtime`).
+    /^pax\.(mtime|atime|ctime|LIBARCHIVE\.creationtime)$/.test(f.field)
+  ) {
+    add({
+      cause: 'timestamp',
+      evidence,
+      fix: 'clamp times to SOURCE_DATE_EPOCH: tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime, gzip -n, or reproof normalize',
+    })
+  } else if (f.field === 'extra fields' || f.field === 'local extra fields') {
+    // By the fields that differ, not the fields there are: a time field alike on both
+    // sides says nothing of an owner field that is not.
+    const changed = changedExtraFields(f.a, f.b)
+    if (changed.has('0x5455') || changed.has('0x000a'))
+      add({
+        cause: 'timestamp',
+        evidence: `zip extra fields with timestamps differ (${['0x5455', '0x000a'].filter((id) => changed.has(id)).join(', ')}: ${f.a} → ${f.b})`,
+        fix: 'zip -X leaves them out; or reproof normalize',
+      })
+    if (changed.has('0x7875') || changed.has('0x7855'))
+      add({
+        cause: 'user',
+        evidence: `zip extra fields with owners differ (${['0x7875', '0x7855'].filter((id) => changed.has(id)).join(', ')}: ${f.a} → ${f.b})`,
+        fix: 'zip -X leaves them out; or reproof normalize',
+      })
+  } else if (f.field === 'mode' || f.field === 'external attributes') {
+    const hint = modeHint(f)
+    if (hint !== undefined) add(hint)
+  } else if (['inode', 'links', 'file system device'].includes(f.field)) {
+    add({
+      cause: 'filesystem',
+      evidence,
+      fix: 'cpio --reproducible (GNU cpio: --ignore-devno --renumber-inodes), or reproof normalize',
+    })
+  } else if (['uid', 'gid', 'uname', 'gname'].includes(f.field)) {
+    add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
+  } else if (f.field === 'name' && (f.a.includes('/') || f.b.includes('/'))) {
+    // A path in the header is where the build wrote the file; two bare names (`big1`,
+    // `big2`) are two files, which says nothing of where either was built.
+    add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
+  } else if (f.field === 'unique font identifier' && sameButDates(f.a, f.b)) {
+    add({
+      cause: 'timestamp',
+      evidence,
+      fix: 'set SOURCE_DATE_EPOCH: FontForge takes the date in the unique identifier from it',
+    })
+  } else if (f.field === 'last mounted on' && f.a !== '' && f.b !== '') {
+    add({
+      cause: 'build-path',
+      evidence,
+      fix: 'make the image with mke2fs -d DIR rather than by mounting it where the build runs',
+    })
+  } else if (f.field === 'build host') {
+    add({
+      cause: 'hostname',
+      evidence,
+      fix: "define the build host: rpmbuild --define '_buildhost reproducible'",
+    })
+  } else if (f.field === 'PDB path' && baseName(f.a) === baseName(f.b)) {
+    // The same PDB in another directory: where each side was linked.
+    add({
+      cause: 'build-path',
+      evidence,
+      fix: 'write a relative PDB path: /PDBALTPATH:%_PDB% (MSVC link), or -ffile-prefix-map (MinGW)',
+    })
+  } else if (!contentDiffers && COMPRESSION_FIELDS.includes(f.field)) {
+    add({
+      cause: 'compression',
+      evidence,
+      fix: 'use the same compressor, version and level on both sides (or compare with reproof normalize --mode compare)',
+    })
+  }
 }
 
 /** The ids of zip extra fields (`0xID:hex`, space-separated) whose values differ between the sides. */

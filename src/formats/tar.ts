@@ -1,13 +1,14 @@
 import { isUtf8 } from 'node:buffer'
 import crypto from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { fromNameBytes } from '../file-names.js'
+import { fromNameBytes, toDisplayText } from '../file-names.js'
 import { FileChunks } from './file-chunks.js'
 import type { Budget } from './limits.js'
 import {
   ENTRY_KINDS,
   field,
   magicOf,
+  nameMisreading,
   parsePax,
   readNumber,
   readTarBlocks,
@@ -111,6 +112,12 @@ export async function scanTar(
       const key = keyFor(name, seen)
       const warning = nameWarning(name)
       if (warning !== undefined) warnings.push(warning)
+      // Compared by the name GNU tar reads; one another reader reads otherwise (a GNU
+      // long name beside a PAX path, a prefix under another magic) is said, as it may
+      // extract somewhere else entirely.
+      const misread = nameMisreading(raw)
+      if (misread !== undefined)
+        warnings.push(`the entry at byte ${raw.at} (${toDisplayText(name)}): ${misread}`)
       const layout = sparseLayoutOf(raw)
       if (typeof layout === 'string')
         throw unreadableAs('tar', where)(`the sparse file at byte ${raw.at}: ${layout}`)

@@ -645,6 +645,54 @@ patched('y.tar', 'dsize.tar', 1024 + 124, b'00000000005\\0')
     expect(fieldsOf(ar.report)).toContain('m.o mode: 0644 → 0100644')
   })
 
+  it('warns of a member another tar reader names otherwise, beside any other difference', async () => {
+    // A GNU long name beside a PAX path (GNU tar takes the path, Python's tarfile and
+    // bsdtar the long name), and a prefix under GNU's magic (Python joins it, GNU tar
+    // does not): the same bytes may extract elsewhere.
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import tarfile, io
+def rec(k, v):
+    r = b' ' + k + b'=' + v + b'\\n'; n = len(r) + 1
+    while len(str(n)) + len(r) != n: n = len(str(n)) + len(r)
+    return str(n).encode() + r
+def ext(kind, body, name):
+    h = tarfile.TarInfo(name); h.type = kind; h.size = len(body)
+    return h.tobuf(format=tarfile.USTAR_FORMAT) + body + b'\\0' * (-len(body) % 512)
+def member(n, d, mtime=0):
+    t = tarfile.TarInfo(n); t.size = len(d); t.mtime = mtime
+    return t.tobuf(format=tarfile.USTAR_FORMAT) + d + b'\\0' * (-len(d) % 512)
+END = b'\\0' * 1024
+open('a.tar', 'wb').write(member('good.txt', b'x') + member('other.txt', b'o') + END)
+long = ext(tarfile.GNUTYPE_LONGNAME, b'../../evil.txt\\0', '././@LongLink')
+pax = ext(tarfile.XHDTYPE, rec(b'path', b'good.txt'), 'PaxHeader')
+open('b.tar', 'wb').write(long + pax + member('good.txt', b'x') + member('other.txt', b'o', 100) + END)
+with tarfile.open('c.tar', 'w', format=tarfile.GNU_FORMAT) as t:
+    i = tarfile.TarInfo('good.txt'); i.size = 1; t.addfile(i, io.BytesIO(b'x'))
+    i = tarfile.TarInfo('other.txt'); i.size = 1; i.mtime = 100; t.addfile(i, io.BytesIO(b'o'))
+c = bytearray(open('c.tar', 'rb').read())
+c[345:359] = b'../../tmp/evil'; c[148:156] = b' ' * 8; c[148:156] = b'%06o\\0 ' % sum(c[0:512])
+open('c.tar', 'wb').write(bytes(c))
+`,
+    )
+    for (const [file, said] of [
+      [
+        'b.tar',
+        /its name is given twice, by a GNU long name \(\.\.\/\.\.\/evil\.txt\) and a PAX path record/,
+      ],
+      [
+        'c.tar',
+        /bytes 345 to 499 of its header are not empty, which Python's tarfile reads as a prefix/,
+      ],
+    ] as const) {
+      const run = await diff(dir, 'a.tar', file)
+      expect(run.code, file).toBe(1)
+      expect(run.report?.warnings.join('\n'), file).toMatch(said)
+    }
+  })
+
   it("names an ar member's padding byte when it is not a line feed", async () => {
     const dir = makeTemp()
     shellIn(dir)('printf abc > odd && ar rcD x.a odd')

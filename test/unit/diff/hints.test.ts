@@ -467,6 +467,31 @@ describe('link order', () => {
 })
 
 describe('field hints', () => {
+  it('names the fields no cause explains beside one that has a cause, for a member', () => {
+    const fields = [
+      { field: 'mtime', a: '2024-01-01T00:00:00Z', b: '2024-01-02T00:00:00Z' },
+      { field: 'link target', a: 'config.real', b: '/etc/shadow' },
+      { field: 'pax.SCHILY.xattr.security.capability', a: '(absent)', b: '0x01' },
+    ]
+    const hints = fieldHints(fields, { rest: true })
+    expect(hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
+    expect(hints[1]?.evidence).toBe(
+      'no cause found for link target, pax.SCHILY.xattr.security.capability',
+    )
+    // Every field explained, or none: nothing more is said.
+    expect(fieldHints(fields.slice(0, 1), { rest: true }).map((h) => h.cause)).toEqual([
+      'timestamp',
+    ])
+    expect(fieldHints(fields.slice(1), { rest: true })).toEqual([])
+    // A compressed size beside content that differs follows from the content.
+    expect(
+      fieldHints(
+        [fields[0] ?? { field: '', a: '', b: '' }, { field: 'compressed size', a: '10', b: '12' }],
+        { rest: true, contentDiffers: true },
+      ).map((h) => h.cause),
+    ).toEqual(['timestamp'])
+  })
+
   it('tells umask from other permission changes', () => {
     expect(fieldHints([{ field: 'mode', a: '0644', b: '0664' }])[0]?.cause).toBe('umask')
     // A font's unique identifier: a date as FontForge writes it, and nothing else, differs.
