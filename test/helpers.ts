@@ -257,3 +257,14 @@ export function pythons(): string[] {
   }
   return [...found.values()]
 }
+
+/**
+ * Runs a Python script in `dir`, with test/rawtar.py importable (`from rawtar import
+ * member, ext, rec, END`): tars put together by hand.
+ */
+export function python(dir: string, script: string): void {
+  execFileSync('python3', ['-c', script], {
+    cwd: dir,
+    env: { ...process.env, PYTHONPATH: path.join(REPO, 'test') },
+  })
+}

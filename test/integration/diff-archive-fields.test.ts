@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../src/diff/report.js'
-import { cleanupTemp, makeTemp, runCli, spawnCli } from '../helpers.js'
+import { cleanupTemp, makeTemp, python, runCli, spawnCli } from '../helpers.js'
 
 // What an archive holds beside its members, and members a reader takes that a listing
 // hides: each a difference that was dropped, or a cause given wrongly, before.
@@ -32,10 +32,6 @@ const shellIn =
   (cmd: string): void => {
     execFileSync('sh', ['-c', cmd], { cwd: dir })
   }
-
-function python(dir: string, script: string): void {
-  execFileSync('python3', ['-c', script], { cwd: dir })
-}
 
 describe('tar', () => {
   it('never reads one PAX record and the same key repeated alike', async () => {
@@ -105,18 +101,9 @@ mk('two.tar', [('SCHILY.xattr.user.k', 'a'), ('SCHILY.xattr.user.k', 'b')])
       dir,
       `
 import tarfile
-def rec(k, v):
-    r = b' ' + k + b'=' + v + b'\\n'; n = len(r) + 1
-    while len(str(n)) + len(r) != n: n = len(str(n)) + len(r)
-    return str(n).encode() + r
-def ext(t, body, name='x'):
-    h = tarfile.TarInfo(name); h.type = t; h.size = len(body)
-    return h.tobuf(format=tarfile.USTAR_FORMAT) + body + b'\\0' * (-len(body) % 512)
-def member(n, d):
-    t = tarfile.TarInfo(n); t.size = len(d); t.uname = 'root'
-    return t.tobuf(format=tarfile.USTAR_FORMAT) + d + b'\\0' * (-len(d) % 512)
+from rawtar import END, ext, member as file, rec
+member = lambda n, d: file(n, d, uname='root')
 g = lambda k, v: ext(tarfile.XGLTYPE, rec(k, v), 'pax_global_header')
-END = b'\\0' * 1024
 open('glob-a.tar', 'wb').write(g(b'uname', b'alice') + member('f1', b'1\\n') + g(b'uname', b'bob') + member('f2', b'2\\n') + END)
 open('glob-b.tar', 'wb').write(g(b'uname', b'bob') + member('f1', b'1\\n') + g(b'uname', b'bob') + member('f2', b'two\\n') + END)
 open('key-a.tar', 'wb').write(ext(tarfile.XHDTYPE, rec(b'SCHILY.xattr.user.\\xff', b'1')) + member('f', b'x') + END)
@@ -654,27 +641,17 @@ patched('y.tar', 'dsize.tar', 1024 + 124, b'00000000005\\0')
       dir,
       `
 import tarfile, io
-def rec(k, v):
-    r = b' ' + k + b'=' + v + b'\\n'; n = len(r) + 1
-    while len(str(n)) + len(r) != n: n = len(str(n)) + len(r)
-    return str(n).encode() + r
-def ext(kind, body, name):
-    h = tarfile.TarInfo(name); h.type = kind; h.size = len(body)
-    return h.tobuf(format=tarfile.USTAR_FORMAT) + body + b'\\0' * (-len(body) % 512)
-def member(n, d, mtime=0):
-    t = tarfile.TarInfo(n); t.size = len(d); t.mtime = mtime
-    return t.tobuf(format=tarfile.USTAR_FORMAT) + d + b'\\0' * (-len(d) % 512)
-END = b'\\0' * 1024
+from rawtar import END, ext, long_name, member, rec, with_checksum
 open('a.tar', 'wb').write(member('good.txt', b'x') + member('other.txt', b'o') + END)
-long = ext(tarfile.GNUTYPE_LONGNAME, b'../../evil.txt\\0', '././@LongLink')
-pax = ext(tarfile.XHDTYPE, rec(b'path', b'good.txt'), 'PaxHeader')
+long = long_name(tarfile.GNUTYPE_LONGNAME, b'../../evil.txt')
+pax = ext(tarfile.XHDTYPE, rec(b'path', b'good.txt'))
 open('b.tar', 'wb').write(long + pax + member('good.txt', b'x') + member('other.txt', b'o', 100) + END)
 with tarfile.open('c.tar', 'w', format=tarfile.GNU_FORMAT) as t:
     i = tarfile.TarInfo('good.txt'); i.size = 1; t.addfile(i, io.BytesIO(b'x'))
     i = tarfile.TarInfo('other.txt'); i.size = 1; i.mtime = 100; t.addfile(i, io.BytesIO(b'o'))
 c = bytearray(open('c.tar', 'rb').read())
-c[345:359] = b'../../tmp/evil'; c[148:156] = b' ' * 8; c[148:156] = b'%06o\\0 ' % sum(c[0:512])
-open('c.tar', 'wb').write(bytes(c))
+c[345:359] = b'../../tmp/evil'
+open('c.tar', 'wb').write(bytes(with_checksum(c)))
 `,
     )
     for (const [file, said] of [
