@@ -960,7 +960,7 @@ export class DiffEngine {
             ],
         // A cause found in an ELF file's strings or layout says nothing of its code.
         layout !== undefined && hints.some((h) => h.cause !== 'unexplained')
-          ? codeHints(bytesA, bytesB)
+          ? codeHints(bytesA, bytesB, this.options.context)
           : [],
       ),
     }
@@ -1080,9 +1080,9 @@ function headerFields(
  * changes: a function whose code changed, or a global whose value did, is not explained
  * by the path, time or order found beside it.
  */
-function codeHints(a: Buffer, b: Buffer): Hint[] {
+function codeHints(a: Buffer, b: Buffer, context: HintContext): Hint[] {
   const code = compareCode(a, b, {
-    textExplained: (p, q) => causesBetween(p, q) !== undefined,
+    textExplained: (p, q) => causesBetween(p, q, context) !== undefined,
   })
   if (code === undefined) return []
   if (code.changed.length === 0)

@@ -317,8 +317,18 @@ function movedPathEvidence(
  * written time (timestamp), or both; undefined when neither does. A bare number is not
  * read as a time here: a changed constant of ten digits is a changed constant.
  */
-export function causesBetween(a: string, b: string): ('build-path' | 'timestamp')[] | undefined {
+export function causesBetween(
+  a: string,
+  b: string,
+  context?: Pick<HintContext, 'roots'>,
+): ('build-path' | 'timestamp')[] | undefined {
   if (a === b) return []
+  // The two build roots known (a twin build's): one put for the other is a build path,
+  // whatever their names (run B's carries the canary, and lies deeper).
+  for (const rootA of context?.roots[0] ?? [])
+    if (rootA !== '' && a.includes(rootA))
+      for (const rootB of context?.roots[1] ?? [])
+        if (rootB !== '' && a.replaceAll(rootA, rootB) === b) return ['build-path']
   const causes: ('build-path' | 'timestamp')[] = []
   let moved = a
   const [pa] = a.match(ABSOLUTE_PATH) ?? []

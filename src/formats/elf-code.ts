@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { onlyEachSide } from '../multiset.js'
+import { loaderChanges } from './elf-loader.js'
 import {
   ET_REL,
   fieldReaders,
@@ -127,7 +128,14 @@ export function compareCode(
 ): CodeComparison | undefined {
   if (!isElf(a) || !isElf(b)) return undefined
   const [fa, fb] = [readElf(a), readElf(b)]
-  if (sameCodeBytes(a, b, fa, fb)) return { changed: [], unlisted: 0, incomplete: false }
+  // What the loader reads before any code runs: segments' permissions (an executable
+  // stack), the interpreter, the libraries needed. Checked whatever the code is.
+  const loader: CodeChange[] = loaderChanges(a, b, textExplained).map((change) => ({
+    ...change,
+    offset: -1,
+    placeless: true,
+  }))
+  if (sameCodeBytes(a, b, fa, fb)) return { changed: loader, unlisted: 0, incomplete: false }
   const [x, y] = [side(a, fa), side(b, fb)]
   // Without section tables the code cannot be found, so it was not compared.
   if (x === undefined || y === undefined) return { changed: [], unlisted: 0, incomplete: true }
@@ -137,7 +145,7 @@ export function compareCode(
     return { changed: [{ ...header, offset }], unlisted: 0, incomplete: false }
   }
   const pair: Pair = { x, y, work: { left: MAX_FIELD_CHECKS }, textExplained }
-  const changed: CodeChange[] = []
+  const changed: CodeChange[] = [...loader]
   // Functions called through the PLT on one side only: no path, time or link order
   // changes what a program imports, and a call to another one may be the same bytes
   // (the same slot, bound to another name).

@@ -867,6 +867,21 @@ describe('lines in another order', () => {
 
 describe('causesBetween', () => {
   const part = fc.stringMatching(/^[a-z0-9_]{1,8}$/)
+  it('takes one known build root for the other as a build path, however deep each lies', () => {
+    const roots: [string[], string[]] = [['/w/a/proj'], ['/w/b-path-c1/src-c1/proj-c1']]
+    expect(
+      causesBetween('RUNPATH /w/a/proj/lib', 'RUNPATH /w/b-path-c1/src-c1/proj-c1/lib', { roots }),
+    ).toEqual(['build-path'])
+    // Without the roots, a directory name is not a file name: not taken.
+    expect(
+      causesBetween('RUNPATH /w/a/proj/lib', 'RUNPATH /w/b-path-c1/src-c1/proj-c1/lib'),
+    ).toBeUndefined()
+    // The root put for the other, and something else too: not explained by it.
+    expect(
+      causesBetween('/w/a/proj/lib', '/w/b-path-c1/src-c1/proj-c1/lib64', { roots }),
+    ).toBeUndefined()
+  })
+
   it('names a build path for the same file under other directories, and nothing for another file', () => {
     fc.assert(
       fc.property(fc.array(part, { minLength: 1, maxLength: 4 }), part, part, (dirs, x, y) => {

@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { causesBetween } from '../../../src/diff/hints.js'
 import { compareCode } from '../../../src/formats/elf-code.js'
+import { loaderFacts } from '../../../src/formats/elf-loader.js'
 import { cleanupTemp, makeTemp } from '../../helpers.js'
 
 afterAll(cleanupTemp)
@@ -114,6 +115,50 @@ describe('compareCode', () => {
       read(path.join(near, 'app.stripped')),
     )
     expect(stripped?.changed.map((c) => c.name)).toEqual(['.text'])
+  })
+
+  it('names what the loader reads that changed, whatever the code: stack, RELRO, libraries, interpreter', () => {
+    const [far, near] = [path.join(makeTemp(), 'a', 'longer', 'path'), path.join(makeTemp(), 'b')]
+    for (const d of [far, near]) writeProgram(d, 2)
+    const build = (d: string, name: string, flags: string) => {
+      sh(d, `gcc -O2 ${flags} -o ${name} "$PWD"/*.c`)
+      return read(path.join(d, name))
+    }
+    const base = build(far, 'app', '')
+    // Another directory alone: nothing the loader reads differs.
+    expect(compareCode(base, build(near, 'app', ''))?.changed).toEqual([])
+    const named = (flags: string, rpath = '') =>
+      compareCode(base, build(near, 'app2', `${flags}${rpath}`), {
+        textExplained: (p, q) => causesBetween(p, q) !== undefined,
+      })?.changed.map((c) => c.name)
+    expect(named('-Wl,-z,execstack')).toEqual([
+      'segments (A only: GNU_STACK RW; B only: GNU_STACK RWE)',
+    ])
+    expect(named('-Wl,-z,norelro')).toEqual(['segments (A only: GNU_RELRO R; B only: none)'])
+    expect(named('-Wl,--no-as-needed -lm')).toEqual([
+      'dynamic section (A only: none; B only: NEEDED libm.so.6)',
+    ])
+    expect(named('-Wl,--dynamic-linker=/tmp/x/ld.so')?.[0]).toMatch(
+      /^interpreter \(\/lib.*ld-linux.* → \/tmp\/x\/ld\.so\)$/,
+    )
+    // A search path under each build's own directory: the build path's doing.
+    const [one, two] = [path.join(makeTemp(), 'x', 'proj'), path.join(makeTemp(), 'y', 'proj')]
+    for (const d of [one, two]) writeProgram(d, 2)
+    const withRpath = (d: string) => build(d, 'app3', `-Wl,-rpath,"$PWD/lib"`)
+    expect(
+      compareCode(withRpath(one), withRpath(two), {
+        textExplained: (p, q) => causesBetween(p, q) !== undefined,
+      })?.changed,
+    ).toEqual([])
+    // Hostile bytes: read within bounds, never thrown on.
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2048 }), fc.nat(2047), (noise, at) => {
+        const bytes = Buffer.from(base.subarray(0, 4096))
+        Buffer.from(noise).copy(bytes, Math.min(at, 4095))
+        expect(() => loaderFacts(bytes)).not.toThrow()
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('names a function that points to another thing: another element, string or table', () => {
