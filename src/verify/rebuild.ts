@@ -260,7 +260,14 @@ export async function rebuildCheck(
             result.isolation.kind === 'process'
               ? `, without the sandbox (${result.isolation.reason}; the host's network reachable)`
               : ''
-          }; ${hidingSaid(hiding, result.isolation.kind === 'namespaces')}`,
+          }; ${hidingSaid(hiding, result.isolation.kind === 'namespaces')}${
+            // What the sandbox could not take away here (a socket a daemon bound in
+            // another namespace, a VM's sockets, the host's terminals): ways the
+            // command could have reached outside, said with the yes.
+            result.isolation.notes.length === 0
+              ? ''
+              : `; the sandbox could not cover: ${result.isolation.notes.join('; ')}`
+          }`,
         },
       }
     }

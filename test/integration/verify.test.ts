@@ -1007,6 +1007,9 @@ describe('reproof verify --rebuild', () => {
     const said = String(linked.result?.checks.at(-1)?.found)
     for (const hidden of [path.join(main, '.git'), path.dirname(kept)])
       expect(said).toContain(hidden)
+    // What the sandbox could not take away (both runs alive at once share the host's
+    // terminals and FIFOs) is said with the yes too.
+    expect(said).toMatch(/; the sandbox could not cover: .*both runs are alive at once/)
     // A copy whose hello.c blob was replaced in place by another's bytes: git reads a
     // loose object without hashing it, so the checkout would be of another file.
     const forged = path.join(makeTemp(), 'forged')
