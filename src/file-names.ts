@@ -260,6 +260,22 @@ export function looksOnScreen(text: string): string {
   return toDisplayText(text).normalize('NFC')
 }
 
+/**
+ * Whether a word of `text` mixes Latin letters with Cyrillic, Greek, Armenian or Cherokee
+ * ones (`pаyload` with a Cyrillic а): what spoofs a name, one letter that looks like
+ * another script's. Shown escaped, a name so written can be told from the one it mimics.
+ */
+export function mixesScripts(text: string): boolean {
+  if (!/[^\x20-\x7e]/.test(text)) return false
+  return text
+    .split(/[^\p{L}\p{M}]+/u)
+    .some(
+      (word) =>
+        /\p{Script=Latin}/u.test(word) &&
+        /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}]/u.test(word),
+    )
+}
+
 /** Whether two different texts would show alike. */
 export function showAlike(a: string, b: string): boolean {
   return a !== b && looksOnScreen(a) === looksOnScreen(b)

@@ -3,6 +3,7 @@ import { describePlaces } from './binary-places.js'
 import {
   looksOnScreen,
   lookAlikes,
+  mixesScripts,
   showAlike,
   toDisplayLine,
   toDisplayText,
@@ -54,7 +55,8 @@ export function namesShown(report: DiffReport): (name: string) => string {
       ...(i.order === undefined ? [] : [...i.order.a, ...i.order.b]),
     ]),
   )
-  return (name) => (alike.has(name) ? toEscapedLine(name) : toDisplayText(name))
+  return (name) =>
+    alike.has(name) || mixesScripts(name) ? toEscapedLine(name) : toDisplayText(name)
 }
 
 function renderItem(

@@ -5,7 +5,7 @@ import type { DiffReport } from '../../../../src/diff/report.js'
 import { renderDiffHtml } from '../../../../src/cli/views/diff-html.js'
 import { renderDiffMarkdown } from '../../../../src/cli/views/diff-markdown.js'
 import { displayedLines, renderDiffText } from '../../../../src/cli/views/diff-text.js'
-import { looksOnScreen, toEscapedLine } from '../../../../src/file-names.js'
+import { looksOnScreen, mixesScripts, toEscapedLine } from '../../../../src/file-names.js'
 
 /** A report whose every string came from a hostile archive. */
 function hostile(text: string): DiffReport {
@@ -257,5 +257,17 @@ describe('names and values that would show alike', () => {
         expect(new Set(rows).size).toBe(2)
       }),
     )
+  })
+
+  it('shows a name that mixes Latin letters with look-alikes of another script escaped', () => {
+    // `pаyload` with a Cyrillic а beside `payload`: one letter of another script.
+    const lines = renderDiffText(report('payload', 'p\u0430yload'), false)
+    expect(lines).toContain('t/p\\u{430}yload')
+    expect(lines).toContain('t/payload')
+    // A word of one script, whatever it is, is shown as it is.
+    expect(mixesScripts('отчёт/report.txt')).toBe(false)
+    expect(mixesScripts('αβγ.txt')).toBe(false)
+    expect(mixesScripts('dаta')).toBe(true)
+    expect(mixesScripts('Ωmega')).toBe(true)
   })
 })
