@@ -126,16 +126,60 @@ export function subjectAlternativeName(extensions: readonly ExtensionValue[]): S
  */
 export function oidcIssuer(extensions: readonly ExtensionValue[]): StrictText {
   const v2 = extensions.filter((e) => e.oid?.id.join('.') === ISSUER_V2)
+  const v1 = extensions.filter((e) => e.oid?.id.join('.') === ISSUER_V1)
   if (v2.length > 1) return { problem: `${v2.length} issuer extensions` }
+  if (v1.length > 1) return { problem: `${v1.length} issuer extensions` }
+  const old = v1.length === 1 ? asciiText(v1[0]?.value ?? Buffer.alloc(0), 'its issuer') : undefined
   if (v2.length === 1) {
     const text = utf8String(v2[0]?.value ?? Buffer.alloc(0))
-    return text === undefined
-      ? { problem: 'an issuer that is not a DER UTF8String' }
-      : asciiText(Buffer.from(text, 'utf8'), 'its issuer')
+    if (text === undefined) return { problem: 'an issuer that is not a DER UTF8String' }
+    const read = asciiText(Buffer.from(text, 'utf8'), 'its issuer')
+    // Both forms, naming two issuers: readers that take the other one (sigstore-go lets
+    // the last extension win) would match another issuer than this.
+    if (old !== undefined && 'text' in read && !('text' in old && old.text === read.text))
+      return { problem: 'two issuer extensions that name different issuers' }
+    return read
   }
-  const v1 = extensions.filter((e) => e.oid?.id.join('.') === ISSUER_V1)
-  if (v1.length !== 1) return { problem: `${v1.length} issuer extensions` }
-  return asciiText(v1[0]?.value ?? Buffer.alloc(0), 'its issuer')
+  if (old === undefined) return { problem: '0 issuer extensions' }
+  return old
+}
+
+const EXTENDED_KEY_USAGE = '2.5.29.37'
+const KEY_USAGE = '2.5.29.15'
+const BASIC_CONSTRAINTS = '2.5.29.19'
+// id-kp-codeSigning, 1.3.6.1.5.5.7.3.3, as its DER OID content.
+const CODE_SIGNING = Buffer.from([0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03])
+
+/**
+ * Why a leaf certificate is not one for code signing, as Fulcio issues them and
+ * sigstore-go and sigstore-python require: the code-signing extended key usage, the
+ * digital-signature key usage, and not a CA. Undefined when it is one. Pure.
+ */
+export function leafProfileProblem(extensions: readonly ExtensionValue[]): string | undefined {
+  const one = (oid: string): Buffer | undefined | 'many' => {
+    const found = extensions.filter((e) => e.oid?.id.join('.') === oid)
+    return found.length > 1 ? 'many' : found[0]?.value
+  }
+  const eku = one(EXTENDED_KEY_USAGE)
+  if (eku === 'many') return 'it has two extended key usage extensions'
+  const purposes = eku === undefined ? undefined : derChildren(eku, 0x30)
+  if (!purposes?.some((p) => p.tag === 0x06 && p.content.equals(CODE_SIGNING)))
+    return 'its extended key usage does not include code signing'
+  const usage = one(KEY_USAGE)
+  if (usage === 'many') return 'it has two key usage extensions'
+  const bits = usage === undefined ? undefined : derElement(usage, 0)
+  // A BIT STRING: its first byte counts the unused bits; digitalSignature is the first bit.
+  if (bits?.tag !== 0x03 || ((usage?.[bits.start + 1] ?? 0) & 0x80) === 0)
+    return 'its key usage does not include digital signatures'
+  const constraints = one(BASIC_CONSTRAINTS)
+  if (constraints === 'many') return 'it has two basic constraints extensions'
+  if (constraints !== undefined) {
+    const fields = derChildren(constraints, 0x30)
+    if (fields === undefined) return 'its basic constraints are not DER'
+    const ca = fields[0]
+    if (ca?.tag === 0x01 && ca.content.some((b) => b !== 0)) return 'it is a CA certificate'
+  }
+  return undefined
 }
 
 /** Printable ASCII, and nothing else: no identity or issuer URL needs more. */

@@ -11,6 +11,8 @@ export const REASONS = [
   'identity-mismatch',
   'issuer-mismatch',
   'tlog-missing',
+  'tlog-mismatch',
+  'certificate-profile',
   'payload-type',
   'statement-type',
   'predicate-type',

@@ -9,10 +9,12 @@ import type { Trust } from '../config/verify-options.js'
 export type { Trust } from '../config/verify-options.js'
 import {
   certificateFacts,
+  leafProfileProblem,
   oidcIssuer,
   subjectAlternativeName,
   type CertificateFacts,
 } from './certificate-facts.js'
+import { entrySignerMismatch } from './tlog-signer.js'
 import { trustedRootProblem } from './trusted-root.js'
 import { sigstoreBundle, sigstoreSpecs, sigstoreTuf, sigstoreVerify } from '../load-cjs.js'
 import { readBounded } from '../io/read-bounded.js'
@@ -274,6 +276,20 @@ function verifyKeyless(
     )
   const signer = run(() => new Verifier(toTrustMaterial(root), KEYLESS_THRESHOLDS).verify(entity))
   checkLogKeyWindows(root, entity)
+  // Each log entry must name this certificate as the signer, as sigstore-go requires:
+  // the library checks that it records this signature, not under whose name.
+  const content = bundle.verificationMaterial.content
+  const leaf =
+    content.$case === 'certificate'
+      ? content.certificate.rawBytes
+      : content.$case === 'x509CertificateChain'
+        ? content.x509CertificateChain.certificates[0]?.rawBytes
+        : undefined
+  const logged =
+    leaf === undefined
+      ? 'the bundle holds no certificate'
+      : entrySignerMismatch(bundle.verificationMaterial.tlogEntries, Buffer.from(leaf))
+  if (logged !== undefined) throw rejection('tlog-mismatch', logged)
   // Read from the certificate's bytes, strictly, not as the library decodes them (see
   // subjectAlternativeName). A certificate without a readable identity or issuer
   // matches nothing, not a pattern that happens to match the empty string.
@@ -298,6 +314,11 @@ function verifyKeyless(
         found: null,
       },
     )
+  // A certificate for code signing, as Fulcio issues them and sigstore-go requires: a
+  // CA's or a server's certificate from the same CA is not a signer's.
+  const profile = leafProfileProblem(oids)
+  if (profile !== undefined)
+    throw rejection('certificate-profile', `the certificate is not one for signing: ${profile}`)
   const san = sanRead.text
   const issuer = issuerRead.text
   const identityMatch = matches(san, trust.identity, trust.identityRegexp)
@@ -482,6 +503,16 @@ function checkStrictCertificates(json: SerializedBundle): void {
     certificate?: { rawBytes?: string }
     x509CertificateChain?: { certificates?: { rawBytes?: string }[] }
   }
+  // One signer: a chain beside a single certificate (or a key) is two readings of one
+  // bundle, protobuf's JSON form refuses it, and the library silently takes the chain.
+  const signers = (['publicKey', 'certificate', 'x509CertificateChain'] as const).filter(
+    (name) => (material as Record<string, unknown>)[name] != null,
+  )
+  if (signers.length > 1)
+    throw rejection(
+      'bundle-invalid',
+      `the bundle names its signer more than once (${signers.join(' and ')})`,
+    )
   const certificates = [
     material.certificate?.rawBytes,
     ...(material.x509CertificateChain?.certificates ?? []).map((c) => c.rawBytes),

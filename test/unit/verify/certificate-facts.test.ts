@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   certificateFacts,
+  leafProfileProblem,
   oidcIssuer,
   subjectAlternativeName,
   utf8String,
@@ -112,8 +113,14 @@ describe('the identity and issuer, read as bytes', () => {
     const issuer = 'https://token.actions.githubusercontent.com'
     const v2 = { oid: oid(8), value: der(0x0c, Buffer.from(issuer)) }
     const v1 = { oid: oid(1), value: Buffer.from('https://other.example') }
-    expect(oidcIssuer([v1, v2])).toEqual({ text: issuer })
+    // Both forms naming two issuers: sigstore-go lets the last win, this the first.
+    expect(oidcIssuer([v1, v2])).toEqual({
+      problem: 'two issuer extensions that name different issuers',
+    })
+    expect(oidcIssuer([{ oid: oid(1), value: Buffer.from(issuer) }, v2])).toEqual({ text: issuer })
+    expect(oidcIssuer([v2])).toEqual({ text: issuer })
     expect(oidcIssuer([v1])).toEqual({ text: 'https://other.example' })
+    expect('problem' in oidcIssuer([v1, v1])).toBe(true)
     expect(
       'problem' in oidcIssuer([{ oid: oid(1), value: Buffer.from('https://\xf4ther', 'latin1') }]),
     ).toBe(true)
@@ -148,6 +155,45 @@ describe('the identity and issuer, read as bytes', () => {
           subjectAlternativeName([{ oid: SAN, value: Buffer.from(junk) }])
         },
       ),
+    )
+  })
+})
+
+describe('the leaf certificate profile', () => {
+  const ext = (id: string, value: Buffer) => ({ oid: { id: id.split('.').map(Number) }, value })
+  const codeSigning = derElement(0x06, Buffer.from([0x2b, 6, 1, 5, 5, 7, 3, 3]))
+  const serverAuth = derElement(0x06, Buffer.from([0x2b, 6, 1, 5, 5, 7, 3, 1]))
+  const eku = (...purposes: Buffer[]) => ext('2.5.29.37', derElement(0x30, Buffer.concat(purposes)))
+  // digitalSignature is the first bit; keyCertSign the sixth.
+  const usage = (byte: number) => ext('2.5.29.15', derElement(0x03, Buffer.from([7, byte])))
+  const ca = (yes: boolean) =>
+    ext(
+      '2.5.29.19',
+      derElement(0x30, yes ? derElement(0x01, Buffer.from([0xff])) : Buffer.alloc(0)),
+    )
+
+  it('takes a code-signing certificate, as Fulcio issues it, and nothing else', () => {
+    expect(leafProfileProblem([eku(codeSigning), usage(0x80), ca(false)])).toBeUndefined()
+    expect(leafProfileProblem([eku(serverAuth, codeSigning), usage(0x80)])).toBeUndefined()
+    expect(leafProfileProblem([usage(0x80)])).toMatch(/extended key usage/)
+    expect(leafProfileProblem([eku(serverAuth), usage(0x80)])).toMatch(/extended key usage/)
+    expect(leafProfileProblem([eku(codeSigning)])).toMatch(/digital signatures/)
+    expect(leafProfileProblem([eku(codeSigning), usage(0x04)])).toMatch(/digital signatures/)
+    expect(leafProfileProblem([eku(codeSigning), usage(0x80), ca(true)])).toBe(
+      'it is a CA certificate',
+    )
+    expect(leafProfileProblem([eku(codeSigning), eku(codeSigning), usage(0x80)])).toMatch(/two/)
+  })
+
+  it('reads any bytes as a certificate fit for signing or a problem, never throwing', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }), (x, y) => {
+        const found = leafProfileProblem([
+          ext('2.5.29.37', Buffer.from(x)),
+          ext('2.5.29.15', Buffer.from(y)),
+        ])
+        expect(found === undefined || typeof found === 'string').toBe(true)
+      }),
     )
   })
 })

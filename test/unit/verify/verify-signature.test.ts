@@ -644,6 +644,18 @@ describe('verifySignature, the bundle itself', () => {
     ) as SerializedBundle
     expect(v02.mediaType).toBe('application/vnd.dev.sigstore.bundle+json;version=0.2')
     expect((await verifySignature(v02, keyless())).identity.kind).toBe('certificate')
+    // Its signer named twice, a chain and a certificate: two readings of one bundle.
+    const chain = (
+      v02.verificationMaterial as { x509CertificateChain: { certificates: { rawBytes: string }[] } }
+    ).x509CertificateChain
+    const twice = {
+      ...v02,
+      verificationMaterial: { ...v02.verificationMaterial, certificate: chain.certificates[0] },
+    } as SerializedBundle
+    expect(await refusal(verifySignature(twice, keyless()))).toMatchObject({
+      reason: 'bundle-invalid',
+      message: 'the bundle names its signer more than once (certificate and x509CertificateChain)',
+    })
   })
 })
 
