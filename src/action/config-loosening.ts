@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { ReproofError } from '../errors.js'
 import { loadBuildConfig } from '../config/load-config.js'
-import { resolveVariations, splitList } from '../config/variations.js'
+import { resolveVariations, splitList, type VariationName } from '../config/variations.js'
 import { input, list } from './inputs.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -17,11 +17,26 @@ type Env = Readonly<Record<string, string | undefined>>
 export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void> {
   const source = path.resolve(cwd, input(env, 'source') ?? '.')
   const config = await loadBuildConfig(source)
+  const workflowOff = splitList(list(env, 'no-vary'), 'input no-vary')
+  const workflowOn = splitList(list(env, 'vary'), 'input vary')
+  // A variable the tree sets that a variation the workflow runs would vary: the tree's
+  // `"env": ["USER=bob"]` kept the user variation from reaching USER, and a build that
+  // writes $USER passed.
+  const { names: varied } = resolveVariations([
+    { vary: workflowOn, noVary: workflowOff, where: 'input' },
+  ])
+  for (const entry of config.env ?? []) {
+    const name = entry.slice(0, entry.includes('=') ? entry.indexOf('=') : undefined)
+    const variation = variationOfVariable(name)
+    if (variation !== undefined && varied.includes(variation))
+      throw new ReproofError(
+        'E_USAGE',
+        `reproof.config.json "env" sets ${name}, which the ${variation} variation the workflow runs would vary: a source tree (a pull request's) may not pin what its workflow varies; to accept it, add ${variation} to input no-vary`,
+      )
+  }
   const noVary = splitList(config.noVary ?? [], 'reproof.config.json "noVary"')
   if (noVary.length === 0) return
   const { turnedOff } = resolveVariations([{ vary: [], noVary, where: 'reproof.config.json' }])
-  const workflowOff = splitList(list(env, 'no-vary'), 'input no-vary')
-  const workflowOn = splitList(list(env, 'vary'), 'input vary')
   const loosened = turnedOff
     .map((t) => t.name)
     .filter(
@@ -36,4 +51,12 @@ export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void
       'E_USAGE',
       `reproof.config.json "noVary" turns off ${loosened.join(', ')}, which the workflow does not: a source tree (a pull request's) may not loosen the check its workflow runs; to accept it, add ${loosened.join(', ')} to input no-vary`,
     )
+}
+
+/** The variation that varies an environment variable run B sees, if one does. */
+function variationOfVariable(name: string): VariationName | undefined {
+  if (name === 'USER' || name === 'LOGNAME') return 'user'
+  if (name === 'TZ') return 'tz'
+  if (name === 'LANG' || name === 'LANGUAGE' || name.startsWith('LC_')) return 'locale'
+  return undefined
 }

@@ -152,6 +152,15 @@ function project(script: string): string {
 }
 
 describe('the GitHub Action', () => {
+  /** A build of src/'s build.sh, its one artifact out/app.txt, at a fixed epoch. */
+  const plainBuild = {
+    mode: 'build',
+    source: 'src',
+    command: 'sh build.sh',
+    outputs: 'out/app.txt',
+    epoch: '1700000000',
+  }
+
   it("refuses a source tree's config that turns off a variation the workflow does not", async () => {
     // A pull request's own config turned the time variation off, and a build that wrote
     // the time passed: the workflow decides what a build is checked under.
@@ -160,13 +169,7 @@ describe('the GitHub Action', () => {
       path.join(dir, 'src', 'reproof.config.json'),
       JSON.stringify({ noVary: ['time', 'file-times'] }),
     )
-    const inputs = {
-      mode: 'build',
-      source: 'src',
-      command: 'sh build.sh',
-      outputs: 'out/app.txt',
-      epoch: '1700000000',
-    }
+    const inputs = plainBuild
     const refused = await runAction(inputs, dir)
     expect(refused.code, refused.stdout).toBe(2)
     expect(refused.stdout).toMatch(
@@ -184,6 +187,32 @@ describe('the GitHub Action', () => {
       expect(run.outputs.reproducible).toBe('false')
       expect(run.outputs.digests).toBeUndefined()
     }
+  })
+
+  it("refuses a source tree's config that sets a variable a variation the workflow runs varies", async () => {
+    // `"env": ["USER=bob"]` kept `vary: user` from reaching USER: a build writing $USER passed.
+    const dir = project('mkdir -p out && echo "$USER $LOGNAME" > out/app.txt\n')
+    const inputs = plainBuild
+    for (const [env, vary, variation] of [
+      [['USER=bob', 'LOGNAME=bob'], 'user', 'user'],
+      [['TZ=UTC'], 'tz', 'tz'],
+      [['LC_ALL=C'], 'locale', 'locale'],
+    ] as const) {
+      fs.writeFileSync(path.join(dir, 'src', 'reproof.config.json'), JSON.stringify({ env }))
+      const refused = await runAction({ ...inputs, vary }, dir)
+      expect(refused.code, refused.stdout).toBe(2)
+      expect(refused.stdout).toContain(
+        `which the ${variation} variation the workflow runs would vary`,
+      )
+      expect(refused.outputs.reproducible).toBeUndefined()
+    }
+    // Not varied by the workflow: the tree may set it.
+    fs.writeFileSync(
+      path.join(dir, 'src', 'reproof.config.json'),
+      JSON.stringify({ env: ['TZ=UTC'] }),
+    )
+    const run = await runAction(inputs, dir)
+    expect(run.code, run.stdout).toBe(0)
   })
 
   it('builds twice, signs, sets outputs and a job summary; verify and gate accept the result', async () => {
