@@ -142,10 +142,13 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const sandboxes: Sandboxes = {}
   let keep = false
   try {
+    // The PATH the build runs with: --env PATH=... replaces the caller's. One the source
+    // tree's configuration gives is not taken: naming a directory of the checkout, it
+    // kept the checkout (and a token git keeps there) in the build's sight.
+    const pathFromConfig = options.env.some((e) => e.name === 'PATH' && e.fromConfig === true)
     const hiding = hideSource(options.source, inputs.git?.topLevel, {
       ...deps.callerEnv,
-      // The PATH the build runs with: --env PATH=... replaces the caller's.
-      PATH: inputs.passThrough.PATH ?? deps.callerEnv.PATH,
+      PATH: pathFromConfig ? deps.callerEnv.PATH : (inputs.passThrough.PATH ?? deps.callerEnv.PATH),
     })
     const runOptions = { ...options, hide: [...(options.hide ?? []), ...hiding.hide] }
     const prepared = await prepareRuns(runOptions, deps.callerEnv, workspace, sandboxes, {

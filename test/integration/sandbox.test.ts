@@ -558,6 +558,18 @@ open('out.txt', 'w').write(said)`
         /the source checkout .* stayed visible to the build/,
       )
     }
+    // The same PATH from the tree's own configuration (a pull request's): not taken, so
+    // the checkout, and a token git keeps in it, stays hidden.
+    fs.writeFileSync(
+      path.join(source, 'reproof.config.json'),
+      JSON.stringify({ env: [`PATH=${source}/bin:/usr/bin:/bin`] }),
+    )
+    const configured = await build(source, ['-o', 'out.txt', '--', 'sh', 'build.sh'])
+    expect(configured.code, configured.stderr).toBe(0)
+    expect(fs.readFileSync(path.join(source, 'out.txt'), 'utf8')).toBe(
+      'hidden\nlinked-bin\nproject\n',
+    )
+    expect(configured.result?.isolation.notes.join('\n')).not.toMatch(/stayed visible/)
   })
 
   it('names and kills what a build leaves in nested PID namespaces', async () => {
