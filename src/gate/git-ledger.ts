@@ -223,8 +223,10 @@ export class GitLedger implements Ledger {
         throw this.rewritten(
           `the branch is gone, but this machine verified it at ${gone.commit} (checkpoint ${gone.file})`,
         )
+      // No branch and nothing this machine verified: a branch deleted reads as one never
+      // made, and is said to be unanchored as any other read with no checkpoint.
       return Object.assign(
-        ledgerRead(toState([]), () => [], undefined),
+        ledgerRead(toState([]), () => [], undefined, (this.anyReadUnanchored = true)),
         { tip, bytes: Buffer.alloc(0) },
       )
     }
@@ -262,7 +264,7 @@ export class GitLedger implements Ledger {
         ruledState(records, this.recordsLabel, 1),
         () => records,
         undefined,
-        (this.anyReadUnanchored ||= checkpoint === undefined && records.length > 0),
+        (this.anyReadUnanchored ||= checkpoint === undefined),
       ),
       { tip, bytes },
     )

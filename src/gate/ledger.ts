@@ -723,7 +723,7 @@ export class FileLedger implements Ledger {
       ledgerText(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1), this.file),
       this.file,
     )
-    this.anyReadUnanchored ||= checkpoint === undefined && records.length > 0
+    this.anyReadUnanchored ||= checkpoint === undefined
     return records
   }
 
@@ -797,14 +797,12 @@ export class FileLedger implements Ledger {
     const checkpoint = this.loadCheckpoint()
     const fromStart = (unanchored = false): CheckedRead => {
       const records = parseLedger(ledgerText(bytes, this.file), this.file)
-      this.anyReadUnanchored ||= unanchored && records.length > 0
+      // An empty or missing ledger read with no checkpoint is unanchored too: one deleted
+      // (a branch removed) reads the same as one never written, and a release superseded
+      // would then deploy again as the first record.
+      this.anyReadUnanchored ||= unanchored
       return {
-        read: ledgerRead(
-          ruledState(records, this.file, 1),
-          () => records,
-          recovered,
-          unanchored && records.length > 0,
-        ),
+        read: ledgerRead(ruledState(records, this.file, 1), () => records, recovered, unanchored),
         bytes: bytes.length,
         records: records.length,
         hash: crypto.createHash('sha256').update(bytes),

@@ -160,6 +160,19 @@ describe('reproof gate with a git ledger', () => {
     ]).toEqual([false, ''])
   })
 
+  it('says so of a branch that is gone, or never was: a deleted ledger reads as a new one', async () => {
+    // Two releases, then the branch deleted: on a runner with no checkpoint the older
+    // release deploys again as a first record, and only the warning can say why.
+    const { bare, ledger } = remote()
+    await deploy(ledger, 0)
+    await deploy(ledger, 1)
+    git(bare, ['update-ref', '-d', 'refs/heads/releases'])
+    const again = await freshGate()(ledger, deployArgs(0))
+    const said = JSON.parse(again.stdout) as { decision: string; unanchored: boolean }
+    expect([again.code, said.decision, said.unanchored]).toEqual([0, 'recorded', true])
+    expect(again.stderr).toMatch(/^reproof: warning: this machine kept no checkpoint/)
+  })
+
   it("says so whichever read found no checkpoint: a rollback's lookup, a push race lost", async () => {
     // The first read saved the checkpoint, and the read that decided found it.
     const unanchored = (run: { stdout: string; stderr: string }) => [
