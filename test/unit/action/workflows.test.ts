@@ -30,6 +30,44 @@ describe('the example workflows', () => {
     expect(release).toMatch(/ledger-token: \$\{\{ github\.token \}\}/)
   })
 
+  it("never expand an expression inside a step's script, in the workflows or the docs", () => {
+    // `run: echo "${{ steps.x.outputs.digests }}"` runs what an artifact's name holds:
+    // values reach a script through env only.
+    const texts = [
+      ...workflows.map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')] as const),
+      ...['README.md', 'docs/action.md'].map(
+        (f) => [f, fs.readFileSync(path.join(REPO, f), 'utf8')] as const,
+      ),
+    ]
+    for (const [file, text] of texts) {
+      const lines = text.split('\n')
+      lines.forEach((line, i) => {
+        const run = /^(\s*)(-\s+)?run:\s*(.*)$/.exec(line)
+        if (run === null) return
+        const indent = (run[1] ?? '').length + (run[2] ?? '').length
+        // A block scalar (`|`, `>-`): the lines indented past the key are the script.
+        const block = /^[|>][-+]?$/.test(run[3] ?? '')
+        const script = [run[3] ?? '']
+        if (block)
+          for (const next of lines.slice(i + 1)) {
+            if (next.trim() !== '' && next.length - next.trimStart().length <= indent) break
+            script.push(next)
+          }
+        expect(script.join('\n'), `${file}: ${line.trim()}`).not.toMatch(/\$\{\{/)
+      })
+    }
+  })
+
+  it("gate a release on an identity pattern that a tag's workflow identity matches whole", async () => {
+    const release = fs.readFileSync(path.join(dir, 'release.yml'), 'utf8')
+    const pattern = /certificate-identity-regexp: (.+)$/m.exec(release)?.[1] ?? ''
+    const { matchesWhole } = await import('../../../src/bounded-regexp.js')
+    const regexp = pattern.replace('${{ github.repository }}', 'acme/app')
+    const identity = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.2.3'
+    expect(matchesWhole(regexp, identity)).toBe(true)
+    expect(matchesWhole(regexp, identity.replace('release.yml', 'other.yml'))).toBe(false)
+  })
+
   it('publish to npm with provenance, naming the repository they run in first', () => {
     const publish = fs.readFileSync(path.join(dir, 'publish.yml'), 'utf8')
     const name = publish.indexOf('npm pkg set repository.type=git')
