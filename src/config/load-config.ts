@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
 import { parseJsonInput } from '../io/json-input.js'
+import { readBounded } from '../io/read-bounded.js'
 import path from 'node:path'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
@@ -8,24 +9,39 @@ import { BuildConfigSchema, CONFIG_FILE, type BuildConfig } from './build-option
 // A configuration file is a few hundred bytes; anything near this is not one.
 const MAX_CONFIG_BYTES = 1024 * 1024
 
-/** Reads `reproof.config.json` from the source dir, if there is one, and validates it. */
+/**
+ * Reads `reproof.config.json` from the source dir, if there is one, and validates it.
+ * It is the source tree's (a pull request's): a link out of the tree is refused, as the
+ * snapshot refuses one, and it is read as a regular file of bounded size. A config linked
+ * to /dev/zero read until memory ran out, and one linked to /proc/self/environ showed the
+ * start of reproof's environment in its parse error.
+ */
 export async function loadBuildConfig(sourceDir: string): Promise<BuildConfig> {
   const file = path.join(sourceDir, CONFIG_FILE)
-  let text: string
   try {
-    const stat = await fs.stat(file)
-    if (stat.size > MAX_CONFIG_BYTES) {
-      throw new ReproofError('E_INPUT', `${file}: larger than ${MAX_CONFIG_BYTES} bytes`, {
-        path: file,
-      })
-    }
-    text = await fs.readFile(file, 'utf8')
+    await fs.lstat(file)
   } catch (err) {
     if (isNotFound(err)) return {}
-    throw err instanceof ReproofError
-      ? err
-      : new ReproofError('E_INPUT', `${file}: cannot be read`, { path: file }, { cause: err })
+    throw new ReproofError('E_INPUT', `${file}: cannot be read`, { path: file }, { cause: err })
   }
+  let real: string
+  try {
+    real = await fs.realpath(file)
+  } catch (err) {
+    throw new ReproofError(
+      'E_INPUT',
+      `${file}: a link that leads nowhere`,
+      { path: file },
+      { cause: err },
+    )
+  }
+  const top = await fs.realpath(sourceDir)
+  const rel = path.relative(top, real)
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))
+    throw new ReproofError('E_INPUT', `${file}: a link that leads outside the source tree`, {
+      path: file,
+    })
+  const text = readBounded(file, MAX_CONFIG_BYTES, file).toString('utf8')
   return parseBuildConfig(text, file)
 }
 

@@ -958,6 +958,27 @@ describe('reproof build', () => {
     const bad = await build(source, [])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/reproof\.config\.json.*outputs/)
+    // A link out of the tree (to /dev/zero, which never ends; to a file of the machine,
+    // whose start a parse error would show) or to nowhere: refused, nothing read.
+    const config = path.join(source, 'reproof.config.json')
+    for (const [target, said] of [
+      ['/dev/zero', /reproof\.config\.json: a link that leads outside the source tree$/],
+      ['/proc/self/environ', /reproof\.config\.json: a link that leads outside the source tree$/],
+      [path.join(source, 'missing.json'), /reproof\.config\.json: a link that leads nowhere$/],
+    ] as const) {
+      fs.rmSync(config)
+      fs.symlinkSync(target, config)
+      const linked = await build(source, ['-o', 'hello', '--', 'make'])
+      expect(linked.code, target).toBe(2)
+      expect(linked.stderr.trim(), target).toMatch(said)
+    }
+    // Inside the tree, a link is read as its target, which must be a regular file.
+    fs.rmSync(config)
+    fs.mkdirSync(path.join(source, 'conf'))
+    fs.symlinkSync('conf', config)
+    const directory = await build(source, ['-o', 'hello', '--', 'make'])
+    expect(directory.code).toBe(2)
+    expect(directory.stderr).toMatch(/reproof\.config\.json.*not a file to read/)
   })
 
   it('applies every variation it can with --vary all, and each applied one is confirmed', async () => {
