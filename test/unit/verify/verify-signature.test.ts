@@ -1319,6 +1319,25 @@ describe('checkLogKeyWindows', () => {
     expect(checking(other, entity(new Date('2030-01-01T00:00:00Z')))).not.toThrow()
   })
 
+  it('takes a key listed twice when one of its windows covers the time, never another key of the same hint', () => {
+    const twice = {
+      tlogs: [
+        { logId: { keyId: logId }, publicKey: { validFor: { start, end } } },
+        { logId: { keyId: logId }, publicKey: { validFor: { start: end } } },
+      ],
+    }
+    expect(checking(twice, entity(new Date('2026-05-13T19:23:33Z')))).not.toThrow()
+    // Another key whose ID starts alike: its window is not this key's.
+    const alike = Buffer.concat([logId.subarray(0, 4), Buffer.alloc(28, 9)])
+    const two = {
+      tlogs: [
+        { logId: { keyId: logId }, publicKey: { validFor: { start, end } } },
+        { logId: { keyId: alike }, publicKey: { validFor: { start: end } } },
+      ],
+    }
+    expect(checking(two, entity(new Date('2026-05-13T19:23:33Z')))).toThrow(/lies outside it/)
+  })
+
   it('finds a log by its checkpoint key ID, which the library prefers to its log ID', () => {
     // An Ed25519 log (Rekor v2): its checkpoint key ID is not its log ID, and entries
     // name it by the former.
