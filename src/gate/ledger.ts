@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -430,10 +431,43 @@ export class FileLedger implements Ledger {
   }
 
   private resolved: string | undefined
+  /** The file the last read opened: an append must write to the same one. */
+  private readIdentity: { dev: number; ino: number } | undefined
 
   private resolve(): string {
+    // Relative to a working directory whose name is not UTF-8, the path Node builds
+    // names another directory (its bytes read as U+FFFD), and a fresh ledger was made
+    // there, beside the one meant.
+    if (!path.isAbsolute(this.file) && !isUtf8(fs.realpathSync.native('.', { encoding: 'buffer' })))
+      throw new ReproofError(
+        'E_USAGE',
+        `--ledger ${this.file}: the working directory's name is not UTF-8, so a path relative to it cannot be followed; give the ledger's absolute path`,
+        { path: this.file },
+      )
+    const real = this.resolveUnchecked()
+    // Node decodes a name that is not UTF-8 with U+FFFD in place of its bytes.
+    if (real.includes('\uFFFD'))
+      throw new ReproofError(
+        'E_INPUT',
+        `--ledger ${this.file}: it leads to a path whose name is not UTF-8; name the ledger by a path of UTF-8 names`,
+        { path: this.file },
+      )
+    // The lock is kept beside the ledger as `<name>.lock`: a ledger of that name would be
+    // another ledger's lock, and its records overwritten by that ledger's gate.
+    if (real.endsWith('.lock'))
+      throw new ReproofError(
+        'E_INPUT',
+        `--ledger ${this.file}: a ledger may not be named *.lock, which is the name of another ledger's lock`,
+        { path: this.file },
+      )
+    return real
+  }
+
+  private resolveUnchecked(): string {
     try {
-      const real = fs.realpathSync(this.file)
+      // The kernel's reading (realpath(3)): `link/../x` is x beside what link points at,
+      // not beside link, as Node's own realpath and path.resolve read it by text.
+      const real = fs.realpathSync.native(this.file)
       const stat = fs.statSync(real)
       // Said before the links: a directory's count is of its subdirectories.
       if (!stat.isFile())
@@ -470,10 +504,12 @@ export class FileLedger implements Ledger {
         `--ledger ${this.file}: a symbolic link to nothing; name the ledger file itself`,
         { path: this.file },
       )
-    // Not there yet: its directory resolved, when that is there.
-    const dir = path.dirname(path.resolve(this.file))
+    // Not there yet: its directory resolved, when that is there, as the kernel reads it.
     try {
-      return path.join(fs.realpathSync(dir), path.basename(this.file))
+      return path.join(
+        fs.realpathSync.native(path.dirname(this.file) || '.'),
+        path.basename(this.file),
+      )
     } catch {
       return path.resolve(this.file)
     }
@@ -602,8 +638,12 @@ export class FileLedger implements Ledger {
     // which the locked read refuses.
     // Only a ledger that is not there: one that cannot be read (a file where its
     // directory should be, a loop of links, no permission) is an error, as always.
-    if (isMissing(this.real) && (this.loadCheckpoint()?.bytes ?? 0) === 0) {
-      const { append, result } = step(ledgerRead(toState([]), () => [], undefined))
+    const checkpoint = this.loadCheckpoint()
+    if (isMissing(this.real) && (checkpoint?.bytes ?? 0) === 0) {
+      // No checkpoint: a ledger deleted reads as one never made, and is said so.
+      const unanchored = checkpoint === undefined
+      this.anyReadUnanchored ||= unanchored
+      const { append, result } = step(ledgerRead(toState([]), () => [], undefined, unanchored))
       if (append === undefined) return result
     }
     return this.withLock(
@@ -647,7 +687,7 @@ export class FileLedger implements Ledger {
             }
             await this.durability.syncDir(path.dirname(kept))
           }
-          this.append(line)
+          this.append(line, checked.bytes)
           try {
             await this.syncDirectory()
           } catch (err) {
@@ -957,6 +997,7 @@ export class FileLedger implements Ledger {
     }
     try {
       const stat = fs.fstatSync(fd)
+      this.readIdentity = { dev: stat.dev, ino: stat.ino }
       // A device's size says nothing of what it gives (/dev/zero never ends).
       if (!stat.isFile())
         throw new ReproofError('E_INPUT', `${this.file}: not a regular file`, { path: this.file })
@@ -968,13 +1009,29 @@ export class FileLedger implements Ledger {
     }
   }
 
-  /** Appends one record's line and makes it durable before returning. */
-  private append(line: string): void {
+  /**
+   * Appends one record's line and makes it durable before returning. `after`: the bytes
+   * the decision was made on; the file must still be the one read, of that length (a
+   * ledger replaced or cut back under the lock got a record chained to one it no
+   * longer held, and "recorded" was said of a line no reader then accepts).
+   */
+  private append(line: string, after: number): void {
     const file = this.real
     mkdirDurableSync(path.dirname(file))
     const fd = fs.openSync(file, 'a')
     try {
-      const before = fs.fstatSync(fd).size
+      const stat = fs.fstatSync(fd)
+      const before = stat.size
+      const read = this.readIdentity
+      if (
+        before !== after ||
+        (read !== undefined && (read.dev !== stat.dev || read.ino !== stat.ino))
+      )
+        throw new ReproofError(
+          'E_LEDGER',
+          `${this.file}: the ledger changed while this gate held its lock (${before} bytes where ${after} were read${read !== undefined && read.ino !== stat.ino ? ', another file' : ''}); nothing was recorded`,
+          { path: this.file },
+        )
       try {
         // All of the line or an error: a short write (a full disk, a file size limit)
         // once left part of a record and answered "recorded".

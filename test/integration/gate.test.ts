@@ -284,13 +284,16 @@ describe('reproof gate', () => {
       env,
     )
     expect(status.code, status.stderr).toBe(0)
+    // Not there, and no checkpoint of it here: a ledger deleted would read the same,
+    // and that is said.
     expect(JSON.parse(status.stdout)).toEqual({
       env: 'prod',
       current: null,
       seq: 0,
       recovered: null,
-      unanchored: false,
+      unanchored: true,
     })
+    expect(status.stderr).toMatch(/^reproof: warning: this machine kept no checkpoint/)
     const history = await runCli(
       ['gate', 'history', '--env', 'prod', '--json', '--ledger', ledger],
       env,
@@ -317,6 +320,55 @@ describe('reproof gate', () => {
       const read = await runCli(['gate', 'status', '--env', 'prod', '--ledger', unreadable], env)
       expect(read.code, unreadable).not.toBe(0)
     }
+  })
+
+  it('opens the file the kernel reaches by the path given, and refuses a path it cannot follow', async () => {
+    // `link/../l.jsonl` is l.jsonl beside what link points at, not beside link: read by
+    // text, a fresh empty ledger was made beside link, and a superseded release deployed.
+    const dir = makeTemp()
+    fs.mkdirSync(path.join(dir, 'a', 'b', 'c'), { recursive: true })
+    fs.mkdirSync(path.join(dir, 'w'))
+    fs.symlinkSync('../a/b/c', path.join(dir, 'w', 'link'))
+    const real = path.join(dir, 'a', 'b', 'l.jsonl')
+    for (const i of [0, 1]) expect((await deploy(real, i)).code).toBe(0)
+    // Joined by hand: path.join would read the `..` by text too.
+    const through = `${dir}/w/link/../l.jsonl`
+    const status = await gate(through, ['status', '--env', 'prod'])
+    expect(JSON.parse(status.stdout)).toMatchObject({ current: release(1).digest, seq: 2 })
+    expect((await gate(through, deployArgs(0))).result?.decision).toBe('refused')
+    expect(fs.existsSync(path.join(dir, 'w', 'l.jsonl'))).toBe(false)
+    // A ledger named as another one's lock would be overwritten by that one's gate.
+    const lock = await gate(path.join(dir, 'x.lock'), ['status', '--env', 'prod'])
+    expect([lock.code, lock.stderr.trim()]).toEqual([
+      2,
+      `reproof: --ledger ${path.join(dir, 'x.lock')}: a ledger may not be named *.lock, which is the name of another ledger's lock`,
+    ])
+    // Relative to a working directory whose name is not UTF-8: refused, nothing made.
+    const odd = spawnSync(
+      'sh',
+      [
+        '-c',
+        'mkdir "$(printf "d\\377")" && cd "$(printf "d\\377")" && exec "$@"',
+        'odd',
+        process.execPath,
+        BIN,
+        'gate',
+        'status',
+        '--env',
+        'prod',
+        '--ledger',
+        'l.jsonl',
+      ],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: kit.state },
+        encoding: 'utf8',
+      },
+    )
+    expect([odd.status, odd.stderr.trim()]).toEqual([
+      2,
+      "reproof: --ledger l.jsonl: the working directory's name is not UTF-8, so a path relative to it cannot be followed; give the ledger's absolute path",
+    ])
   })
 
   /** Release 0 deployed in-process to a fresh ledger, with the given clock. */

@@ -92,6 +92,45 @@ describe('a file ledger', () => {
     }
   })
 
+  it('appends only to the file it read, as long as it read it: one replaced or grown under the lock is refused', async () => {
+    const bundle = Buffer.from('{"bundle":true}')
+    const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+    const record = firstRecord(bundleDigest)
+    const append = () => ({ append: { record, bundle, bundleDigest }, result: 'recorded' })
+    for (const change of ['replaced', 'grown'] as const) {
+      const file = path.join(makeTemp(), 'ledger.jsonl')
+      fs.writeFileSync(file, '')
+      // Stored already: its fsync (the second call, after the read's) is where the ledger
+      // is changed behind the gate's back, between its decision and its append.
+      fs.mkdirSync(path.join(path.dirname(file), 'bundles'))
+      fs.writeFileSync(path.join(path.dirname(file), keptBundleName(bundleDigest)), bundle)
+      let calls = 0
+      const durability: Durability = {
+        fsync: (fd) => {
+          if (++calls === 2) {
+            if (change === 'replaced') {
+              fs.writeFileSync(`${file}.new`, '')
+              fs.renameSync(`${file}.new`, file)
+            } else fs.appendFileSync(file, 'x')
+          }
+          fs.fsyncSync(fd)
+        },
+        syncDir,
+      }
+      const err = await new FileLedger(file, durability).transact(append, 1000).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err, change).toMatchObject({
+        code: 'E_LEDGER',
+        message: expect.stringMatching(
+          /the ledger changed while this gate held its lock .*nothing was recorded$/,
+        ) as unknown,
+      })
+      expect(fs.readFileSync(file, 'utf8'), change).toBe(change === 'grown' ? 'x' : '')
+    }
+  })
+
   it('says nothing was recorded only once the line is durably taken back, else that it is unknown', async () => {
     const bundle = Buffer.from('{"bundle":true}')
     const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
