@@ -35,6 +35,11 @@ export interface GitSource {
   missingSubmodules: string[]
   /** Whether anything beside those submodules differs from the commit (dirty says either). */
   uncommitted: boolean
+  /**
+   * Whether a remote-tracking ref of origin holds HEAD (as the last fetch left them): the
+   * commit is known to be in the repository `repository` names.
+   */
+  onOrigin: boolean
 }
 
 /**
@@ -217,14 +222,11 @@ async function treeMatchesCommit(
       continue
     }
     if (copy !== undefined) {
-      if (!copy.only.has(prefix + name)) {
-        // Left out of the copy on purpose (--exclude, an output), it is still in the work
-        // tree; one the work tree lost (deleted before the listing) is a change the build
-        // saw, whatever the listing says.
-        const there = toFsPath(dir, name)
-        if (fs.lstatSync(there, { throwIfNoEntry: false }) === undefined) return false
-        continue
-      }
+      // A tracked file the copy does not hold: the build did not have it. (One left out
+      // on purpose, by --exclude or as an output, made the tree dirty before this check;
+      // one that vanished while the tree was listed and came back after is caught here,
+      // however the work tree looks now.)
+      if (!copy.only.has(prefix + name)) return false
       copy.seen.add(prefix + name)
     }
     const id = blobIdOf(file, mode, algorithm, buffer)
@@ -474,6 +476,15 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
       'HEAD',
       `refs/remotes/origin/${branchName}`,
     ])) !== undefined
+  const holders = await git(sourceDir, [
+    'for-each-ref',
+    '--count=1',
+    '--contains',
+    'HEAD',
+    '--format=%(refname)',
+    'refs/remotes/origin/',
+  ])
+  const onOrigin = holders !== undefined && holders.trim() !== ''
   const matches = await workTreeMatchesHead(sourceDir)
   // Changes beside the submodules not checked out, said apart: the tree is walked again
   // only when there are such submodules.
@@ -487,7 +498,9 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     topLevel,
     commit,
     commitTime: Number(time),
-    dirty: uncommitted || !matches,
+    // A submodule not checked out (never initialized, or made inactive while its files
+    // stay) gives the snapshot none of its files: not a build of the commit.
+    dirty: uncommitted || !matches || missingSubmodules.length > 0,
     uncommitted,
     repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
     ref: pushed ? ref : undefined,
@@ -495,6 +508,7 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     files: [...new Set(files)],
     subdirectory: prefix.replace(/\/+$/, ''),
     missingSubmodules,
+    onOrigin,
   }
 }
 

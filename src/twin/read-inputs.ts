@@ -72,6 +72,15 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     warnings.push(
       `commit ${git.commit.slice(0, 12)} is not on origin's branch of ${git.unpushedRef} (not pushed, or not fetched since): the record names no branch for it`,
     )
+  // `uri@commit` says the commit is in that repository: only when a remote-tracking ref
+  // of origin holds it, or GitHub Actions says it built it from there (GITHUB_SHA).
+  const fromActions = callerEnv.GITHUB_ACTIONS === 'true' && callerEnv.GITHUB_SHA === git?.commit
+  if (git?.repository !== undefined && !git.onOrigin && !fromActions) {
+    warnings.push(
+      `commit ${git.commit.slice(0, 12)} is not known to be on origin (no remote-tracking ref of origin holds it: not pushed, or not fetched since): the record names no repository for it`,
+    )
+    git = { ...git, repository: undefined }
+  }
   const ciRef = await checkedCiRef(options.source, git, callerEnv, warnings)
   const passThrough = resolvePassThrough(options.env, callerEnv)
   const { entries, excludedOutputs, excludedTracked, outputTracked } = listSourceEntries(
@@ -118,7 +127,15 @@ async function checkedCiRef(
   warnings: string[],
 ): Promise<string | undefined> {
   const ref = callerEnv.GITHUB_REF
+  // GitHub Actions' word only: outside it, GITHUB_REF is any caller's variable, and a
+  // ref no repository holds (a local tag) was signed as the one built.
   if (ref === undefined || ref === '' || git === undefined) return undefined
+  if (callerEnv.GITHUB_ACTIONS !== 'true') {
+    warnings.push(
+      'GITHUB_REF is set, but not in GitHub Actions (GITHUB_ACTIONS is not "true"): the record names no ref from it',
+    )
+    return undefined
+  }
   const named = await commitOfRef(source, ref)
   if (named === git.commit || (named === undefined && callerEnv.GITHUB_SHA === git.commit))
     return ref

@@ -338,15 +338,27 @@ describe('reproof build', () => {
     git(source, ['push', '-q', '-u', 'origin', 'HEAD'])
     const refOf = async (env: Record<string, string>) => {
       const record = path.join(makeTemp(), 'record.json')
+      // GITHUB_REF is GitHub Actions' word only when it runs there.
+      const inActions = env.GITHUB_REF === undefined ? env : { GITHUB_ACTIONS: 'true', ...env }
       const { code, result } = await build(
         source,
         ['-o', 'hello', '--record', record, '--', 'make'],
-        env,
+        inActions,
       )
       expect(code).toBe(0)
       const written = JSON.parse(fs.readFileSync(record, 'utf8')) as BuildRecord
-      return { ref: written.source.git?.ref, warnings: result?.warnings ?? [] }
+      return {
+        ref: written.source.git?.ref,
+        repository: written.source.git?.repository,
+        warnings: result?.warnings ?? [],
+      }
     }
+    // Outside GitHub Actions, GITHUB_REF is anyone's variable: a local tag no repository
+    // holds was named as the ref built.
+    git(source, ['tag', 'local-only'])
+    const outside = await refOf({ GITHUB_REF: 'refs/tags/local-only', GITHUB_ACTIONS: 'false' })
+    expect(outside.ref).toBe(`refs/heads/${git(source, ['branch', '--show-current']).trim()}`)
+    expect(outside.warnings.join('\n')).toMatch(/GITHUB_REF is set, but not in GitHub Actions/)
     // A tag workflow that checked out another commit: the tag is not what was built.
     // (The branch checked out, which holds it, is named instead.)
     const branch = `refs/heads/${git(source, ['branch', '--show-current']).trim()}`
@@ -369,6 +381,14 @@ describe('reproof build', () => {
     git(source, ['commit', '-qam', 'local only'])
     const local = await refOf({})
     expect(local.ref).toBeUndefined()
+    // Nor is the repository: `uri@commit` would say origin holds a commit it does not.
+    expect(local.repository).toBeUndefined()
+    expect(local.warnings.join('\n')).toMatch(
+      /is not known to be on origin \(no remote-tracking ref of origin holds it.*\): the record names no repository for it/,
+    )
+    // Built by GitHub Actions from there (GITHUB_SHA), it is named.
+    const head2 = git(source, ['rev-parse', 'HEAD']).trim()
+    expect((await refOf({ GITHUB_ACTIONS: 'true', GITHUB_SHA: head2 })).repository).toBeDefined()
     expect(local.warnings.join('\n')).toMatch(
       new RegExp(`is not on origin's branch of ${branch} \\(not pushed, or not fetched since\\)`),
     )
@@ -564,6 +584,15 @@ describe('reproof build', () => {
         /submodules are not checked out \(lib\): the build had none of their files/,
       )
       expect(result?.warnings.join('\n')).not.toMatch(/uncommitted changes/)
+      // Checked out, then made inactive: its files stay, git lists none of them, and
+      // the snapshot has an empty directory.
+      git(top, ['-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init'])
+      expect(await dirtyOf(top, 'out.txt')).toBe(false)
+      git(top, ['config', 'submodule.lib.active', 'false'])
+      expect(statusOf(top)).toBe('')
+      expect(await dirtyOf(top, 'out.txt')).toBe(true)
+      git(top, ['config', '--unset', 'submodule.lib.active'])
+      git(top, ['submodule', 'deinit', '-q', '-f', 'lib'])
       // A change beside it is said too: checking the submodule out would not clean it.
       fs.appendFileSync(path.join(top, 'Makefile'), '\n')
       const both = await build(top, ['-o', 'out.txt', '--', 'make'])
@@ -958,24 +987,22 @@ describe('reproof build', () => {
     const bad = await build(source, [])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/reproof\.config\.json.*outputs/)
-    // A link out of the tree (to /dev/zero, which never ends; to a file of the machine,
-    // whose start a parse error would show) or to nowhere: refused, nothing read.
+    // A link (to /dev/zero, which never ends; to a file of the machine, whose start a
+    // parse error would show; to a file of the tree the commit does not hold, under
+    // .git/): refused, nothing read. And a directory is no configuration.
     const config = path.join(source, 'reproof.config.json')
-    for (const [target, said] of [
-      ['/dev/zero', /reproof\.config\.json: a link that leads outside the source tree$/],
-      ['/proc/self/environ', /reproof\.config\.json: a link that leads outside the source tree$/],
-      [path.join(source, 'missing.json'), /reproof\.config\.json: a link that leads nowhere$/],
-    ] as const) {
+    fs.writeFileSync(path.join(source, '.git-info.json'), '{"command":["make"]}')
+    for (const target of ['/dev/zero', '/proc/self/environ', '.git-info.json', 'missing.json']) {
       fs.rmSync(config)
       fs.symlinkSync(target, config)
       const linked = await build(source, ['-o', 'hello', '--', 'make'])
       expect(linked.code, target).toBe(2)
-      expect(linked.stderr.trim(), target).toMatch(said)
+      expect(linked.stderr.trim(), target).toMatch(
+        /reproof\.config\.json: a symbolic link; the configuration must be a file of the source tree$/,
+      )
     }
-    // Inside the tree, a link is read as its target, which must be a regular file.
     fs.rmSync(config)
-    fs.mkdirSync(path.join(source, 'conf'))
-    fs.symlinkSync('conf', config)
+    fs.mkdirSync(config)
     const directory = await build(source, ['-o', 'hello', '--', 'make'])
     expect(directory.code).toBe(2)
     expect(directory.stderr).toMatch(/reproof\.config\.json.*not a file to read/)
