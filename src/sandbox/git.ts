@@ -144,8 +144,9 @@ async function workTreeMatchesHeadBesideSubmodules(dir: string): Promise<boolean
 /**
  * Whether a copy of the tracked files below `dir` (the snapshot a build runs on, at
  * `root`) holds what `commit` holds, byte for byte, as `workTreeMatchesHead` tells of the
- * work tree. A copy leaves out what `--exclude` and the outputs name: `only` is the names
- * it holds, each of which must be the commit's, and nothing else is looked for. A work
+ * work tree: `only` is the names it holds, each of which must be the commit's, and every
+ * file of the commit must be among them. (A copy that left files out on purpose, by
+ * `--exclude` or as outputs, is of a dirty tree already, and not asked about.) A work
  * tree checked clean and then copied may have changed in between: this is what was built.
  */
 export async function snapshotMatchesCommit(

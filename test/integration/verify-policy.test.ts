@@ -93,7 +93,11 @@ describe('keyless policy from the certificate', () => {
       '--temp-dir', makeTempParent(), '--bundle', bundle, '--keyless',
       '--fulcio-url', services.base, '--rekor-url', services.base, '--tsa-url', services.base,
       '--', 'make',
-    ], runnerEnv(services))
+    ], {
+      ...runnerEnv(services),
+      // The commit the runner checked out, as Actions says it: origin holds it.
+      ...(claims.sha === undefined ? {} : { GITHUB_SHA: claims.sha }),
+    })
     expect(run.code, run.stderr).toBe(0)
     return { artifact: path.join(dir, 'out', 'hello'), bundle }
   }
