@@ -180,10 +180,18 @@ export function builderContext(
     )
   }
   // SLSA's builder.id is a TypeURI: a verifier matches it as one (`--builder-id` on verify).
-  if (builderId !== undefined && !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s\p{Cc}]+$/u.test(builderId))
+  // So is the one made of the runner's variables: `https://` and a workflow ref, never a
+  // server URL that is no URL.
+  const uri = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s\p{Cc}]+$/u
+  if (builderId !== undefined && !uri.test(builderId))
     throw new ReproofError(
       'E_USAGE',
       `--builder-id ${toDisplayText(builderId)}: not a URI; the provenance's builder.id is one (for example https://ci.example.com/pipelines/release)`,
+    )
+  if (builderId === undefined && !/^https:\/\/[^/\s\p{Cc}]+\/[^\s\p{Cc}]+$/u.test(id))
+    throw new ReproofError(
+      'E_ENVIRONMENT',
+      `GITHUB_SERVER_URL and GITHUB_WORKFLOW_REF make ${toDisplayText(id)}, which is not an https URL of a workflow; the provenance's builder.id is one (give --builder-id)`,
     )
   const run = env.GITHUB_RUN_ID
   const invocationId =

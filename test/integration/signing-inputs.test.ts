@@ -68,6 +68,42 @@ describe('signing inputs are checked before anything is built or written', () =>
     }
   })
 
+  it("refuses a builder id the runner's variables make that is no https URL of a workflow", async () => {
+    const dir = makeTemp()
+    expect((await runCli(['keygen', '--out', path.join(dir, 'k')])).code).toBe(0)
+    const build = (serverUrl: string) =>
+      runCli(
+        [
+          'build',
+          '-C',
+          dir,
+          '-o',
+          'out.txt',
+          '--bundle',
+          path.join(dir, 'b.json'),
+          '--key',
+          path.join(dir, 'k.key'),
+          '--',
+          'sh',
+          '-c',
+          'echo x > out.txt',
+        ],
+        {
+          GITHUB_ACTIONS: 'true',
+          GITHUB_SERVER_URL: serverUrl,
+          GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
+        },
+      )
+    for (const serverUrl of ['evil', 'http://github.com', 'https://git hub.com']) {
+      const run = await build(serverUrl)
+      expect(run.code, `${serverUrl}: ${run.stderr}`).toBe(3)
+      expect(run.stderr).toMatch(
+        /GITHUB_SERVER_URL and GITHUB_WORKFLOW_REF make .*not an https URL/,
+      )
+      expect(fs.existsSync(path.join(dir, 'out.txt'))).toBe(false)
+    }
+  })
+
   it('refuses an identity token file that is no regular file, at once', async () => {
     const dir = makeTemp()
     const fifo = path.join(dir, 'fifo')
