@@ -6,24 +6,36 @@ import { cleanupTemp, listDir, makeTemp, runCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
 
-/** A build that would sign with `signing`: refused before it builds, or not. */
-function signedBuild(dir: string, signing: string[]) {
-  return runCli([
-    'build',
-    '-C',
-    dir,
-    '-o',
-    'out.txt',
-    '--bundle',
-    path.join(dir, 'b.json'),
-    '--builder-id',
-    'https://ci.example.com',
-    ...signing,
-    '--',
-    'sh',
-    '-c',
-    'echo x > out.txt',
-  ])
+/**
+ * A build that would sign with `signing`: refused before it builds, or not. With a
+ * builder id of its own unless `builderId` is null (taken from the runner's variables).
+ */
+function signedBuild(
+  dir: string,
+  signing: string[],
+  {
+    builderId = 'https://ci.example.com',
+    env,
+  }: { builderId?: string | null; env?: Record<string, string> } = {},
+) {
+  return runCli(
+    [
+      'build',
+      '-C',
+      dir,
+      '-o',
+      'out.txt',
+      '--bundle',
+      path.join(dir, 'b.json'),
+      ...(builderId === null ? [] : ['--builder-id', builderId]),
+      ...signing,
+      '--',
+      'sh',
+      '-c',
+      'echo x > out.txt',
+    ],
+    env,
+  )
 }
 
 describe('signing inputs are checked before anything is built or written', () => {
@@ -72,28 +84,14 @@ describe('signing inputs are checked before anything is built or written', () =>
     const dir = makeTemp()
     expect((await runCli(['keygen', '--out', path.join(dir, 'k')])).code).toBe(0)
     const build = (serverUrl: string) =>
-      runCli(
-        [
-          'build',
-          '-C',
-          dir,
-          '-o',
-          'out.txt',
-          '--bundle',
-          path.join(dir, 'b.json'),
-          '--key',
-          path.join(dir, 'k.key'),
-          '--',
-          'sh',
-          '-c',
-          'echo x > out.txt',
-        ],
-        {
+      signedBuild(dir, ['--key', path.join(dir, 'k.key')], {
+        builderId: null,
+        env: {
           GITHUB_ACTIONS: 'true',
           GITHUB_SERVER_URL: serverUrl,
           GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
         },
-      )
+      })
     for (const serverUrl of ['evil', 'http://github.com', 'https://git hub.com']) {
       const run = await build(serverUrl)
       expect(run.code, `${serverUrl}: ${run.stderr}`).toBe(3)
