@@ -225,8 +225,9 @@ export class GitLedger implements Ledger {
         )
       // No branch and nothing this machine verified: a branch deleted reads as one never
       // made, and is said to be unanchored as any other read with no checkpoint.
+      this.anyReadUnanchored = true
       return Object.assign(
-        ledgerRead(toState([]), () => [], undefined, (this.anyReadUnanchored = true)),
+        ledgerRead(toState([]), () => [], undefined, true),
         { tip, bytes: Buffer.alloc(0) },
       )
     }
