@@ -130,7 +130,7 @@ export function compareCode(
   const [fa, fb] = [readElf(a), readElf(b)]
   // What the loader reads before any code runs: segments' permissions (an executable
   // stack), the interpreter, the libraries needed. Checked whatever the code is.
-  const loader: CodeChange[] = loaderChanges(a, b, textExplained).map((change) => ({
+  const loader: CodeChange[] = loaderChanges(a, b, textExplained, [fa, fb]).map((change) => ({
     ...change,
     offset: -1,
     placeless: true,
@@ -138,11 +138,11 @@ export function compareCode(
   if (sameCodeBytes(a, b, fa, fb)) return { changed: loader, unlisted: 0, incomplete: false }
   const [x, y] = [side(a, fa), side(b, fb)]
   // Without section tables the code cannot be found, so it was not compared.
-  if (x === undefined || y === undefined) return { changed: [], unlisted: 0, incomplete: true }
+  if (x === undefined || y === undefined) return { changed: loader, unlisted: 0, incomplete: true }
   if (x.file.machine !== y.file.machine || x.file.type !== y.file.type) {
     const header = { name: 'ELF header', section: 'ELF header' }
     const offset = x.file.type !== y.file.type ? 16 : 18
-    return { changed: [{ ...header, offset }], unlisted: 0, incomplete: false }
+    return { changed: [...loader, { ...header, offset }], unlisted: 0, incomplete: false }
   }
   const pair: Pair = { x, y, work: { left: MAX_FIELD_CHECKS }, textExplained }
   const changed: CodeChange[] = [...loader]

@@ -1,4 +1,4 @@
-import { fieldReaders, readElf } from './elf.js'
+import { fieldReaders, readElf, type ElfFile } from './elf.js'
 
 /**
  * What the dynamic loader and the kernel read of an ELF file before any of its code runs:
@@ -50,8 +50,10 @@ const DYNAMIC_TAGS: Record<number, { name: string; text: boolean }> = {
 }
 
 /** The loader's view of an ELF file, or undefined when it is not one or has no program headers. */
-export function loaderFacts(bytes: Buffer): LoaderFacts | undefined {
-  const file = readElf(bytes)
+export function loaderFacts(
+  bytes: Buffer,
+  file: ElfFile | undefined = readElf(bytes),
+): LoaderFacts | undefined {
   if (file?.programHeaders === undefined) return undefined
   const { wide, little } = file
   const { u32, word } = fieldReaders(bytes, wide, little)
@@ -132,8 +134,10 @@ export function loaderChanges(
   a: Buffer,
   b: Buffer,
   textExplained: (a: string, b: string) => boolean,
+  /** Both files' headers, when the caller has read them already. */
+  files?: readonly [ElfFile | undefined, ElfFile | undefined],
 ): { name: string; section: string }[] {
-  const [x, y] = [loaderFacts(a), loaderFacts(b)]
+  const [x, y] = [loaderFacts(a, files?.[0]), loaderFacts(b, files?.[1])]
   if (x === undefined || y === undefined) return []
   const out: { name: string; section: string }[] = []
   if (x.segments.join('\n') !== y.segments.join('\n'))

@@ -135,6 +135,25 @@ describe('compareCode', () => {
       'segments (A only: GNU_STACK RW; B only: GNU_STACK RWE)',
     ])
     expect(named('-Wl,-z,norelro')).toEqual(['segments (A only: GNU_RELRO R; B only: none)'])
+    // With no section table (e_shoff 0), the code is not compared, but the loader's view is.
+    const noSections = (bytes: Buffer): Buffer => {
+      const copy = Buffer.from(bytes)
+      copy.fill(0, 40, 48)
+      return copy
+    }
+    const stack = build(near, 'app4', '-Wl,-z,execstack')
+    expect(compareCode(noSections(base), noSections(stack))).toEqual({
+      changed: [
+        {
+          name: 'segments (A only: GNU_STACK RW; B only: GNU_STACK RWE)',
+          section: 'program headers',
+          offset: -1,
+          placeless: true,
+        },
+      ],
+      unlisted: 0,
+      incomplete: true,
+    })
     expect(named('-Wl,--no-as-needed -lm')).toEqual([
       'dynamic section (A only: none; B only: NEEDED libm.so.6)',
     ])
