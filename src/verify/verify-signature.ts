@@ -420,12 +420,12 @@ export function checkLogKeyWindows(root: RootLogs, entity: SignedEntity): void {
       )
       return [{ logId, start, end, outside }]
     })
-    // Only where every key so named is one key (the same ID, listed twice): two keys
-    // that share a hint are each held to their own window.
+    // One key listed twice (the same ID) needs one window that covers every time; two
+    // keys that share a hint are each held to their own window.
     const oneKey = keys.every((k) => k.logId.equals(keys[0]?.logId ?? Buffer.alloc(0)))
-    if (keys.length === 0 || (oneKey && keys.some((k) => k.outside === undefined))) continue
-    if (keys.every((k) => k.outside === undefined)) continue
-    const first = keys.find((k) => k.outside !== undefined)
+    const within = (k: (typeof keys)[number]): boolean => k.outside === undefined
+    if (keys.length === 0 || (oneKey ? keys.some(within) : keys.every(within))) continue
+    const first = keys.find((k) => !within(k))
     if (first?.outside !== undefined)
       throw rejection(
         'signature-invalid',
