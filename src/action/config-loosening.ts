@@ -2,6 +2,7 @@ import path from 'node:path'
 import { ReproofError } from '../errors.js'
 import { loadBuildConfig } from '../config/load-config.js'
 import { resolveVariations, splitList, type VariationName } from '../config/variations.js'
+import { KEPT_WHEN_PASSED } from '../sandbox/run-plan.js'
 import { input, list } from './inputs.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -19,9 +20,9 @@ export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void
   const config = await loadBuildConfig(source)
   const workflowOff = splitList(list(env, 'no-vary'), 'input no-vary')
   const workflowOn = splitList(list(env, 'vary'), 'input vary')
-  // A variable the tree sets that a variation the workflow runs would vary: the tree's
-  // `"env": ["USER=bob"]` kept the user variation from reaching USER, and a build that
-  // writes $USER passed.
+  // A variable the tree sets that a variation the workflow runs would then leave alone:
+  // the tree's `"env": ["USER=bob"]` kept the user variation from reaching USER, and a
+  // build that writes $USER passed. (TZ and the locale are varied whatever run A has.)
   const { names: varied } = resolveVariations([
     { vary: workflowOn, noVary: workflowOff, where: 'input' },
   ])
@@ -31,7 +32,7 @@ export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void
     if (variation !== undefined && varied.includes(variation))
       throw new ReproofError(
         'E_USAGE',
-        `reproof.config.json "env" sets ${name}, which the ${variation} variation the workflow runs would vary: a source tree (a pull request's) may not pin what its workflow varies; to accept it, add ${variation} to input no-vary`,
+        `reproof.config.json "env" sets ${name}, which the ${variation} variation the workflow runs would vary but keeps when given: a source tree (a pull request's) may not pin what its workflow varies; to accept it, add ${variation} to input no-vary`,
       )
   }
   const noVary = splitList(config.noVary ?? [], 'reproof.config.json "noVary"')
@@ -53,10 +54,9 @@ export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void
     )
 }
 
-/** The variation that varies an environment variable run B sees, if one does. */
+/** The variation the workflow runs that would leave `name` as the tree set it, if one would. */
 function variationOfVariable(name: string): VariationName | undefined {
-  if (name === 'USER' || name === 'LOGNAME') return 'user'
-  if (name === 'TZ') return 'tz'
-  if (name === 'LANG' || name === 'LANGUAGE' || name.startsWith('LC_')) return 'locale'
-  return undefined
+  return (Object.keys(KEPT_WHEN_PASSED) as (keyof typeof KEPT_WHEN_PASSED)[]).find((v) =>
+    (KEPT_WHEN_PASSED[v] as readonly string[]).includes(name),
+  )
 }

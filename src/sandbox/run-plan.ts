@@ -134,6 +134,16 @@ const FAKETIME_OFFSET = `+${FAKETIME_OFFSET_SECONDS}`
 // that a file's times were not varied: with 2.1 s it said so for one `make` in three.
 const STAGGER_MS = 2500
 const VARIED_UID = 4242
+
+/**
+ * The variables a variation leaves as the caller passed them (`--env`, the config's
+ * `"env"`) rather than varying them: both runs keep the value, and the variation's
+ * record says so. Every other variable a variation varies is set apart in run B
+ * whatever run A was given.
+ */
+export const KEPT_WHEN_PASSED = { user: ['USER', 'LOGNAME'] } as const satisfies Partial<
+  Record<VariationName, readonly string[]>
+>
 // Far from run A's zone: UTC+14, or UTC-12 when run A's zone (given with --env TZ) is
 // already at +14. By name where the machine has tzdata (glibc reads the file; ICU, and
 // so Node, and Java know the name themselves); in POSIX form where it has none, which
@@ -389,31 +399,27 @@ const APPLY: Record<VariationName, Applier> = {
     )
   },
   locale: (name, { caps, a, b, record, notApplied }) => {
-    if (
-      caps.unusualLocale !== undefined &&
-      a.env.LC_ALL !== undefined &&
-      sameLocale(a.env.LC_ALL, caps.unusualLocale)
-    ) {
-      notApplied(
-        name,
-        a.env.LC_ALL,
-        `run A's locale (--env LC_ALL) is already ${caps.unusualLocale}, the one locale with another collation that is installed`,
-        'leave LC_ALL to reproof, or install another locale',
-      )
-    } else if (caps.unusualLocale !== undefined) {
-      b.env.LANG = caps.unusualLocale
-      b.env.LC_ALL = caps.unusualLocale
-      // Confirmed by the probes: `locale -a` lists what reproof's own environment finds,
-      // and the build's may not load it (LOCPATH, LOCALE_ARCHIVE, GUIX_LOCPATH).
-      record({ name, status: 'effective', a: a.env.LC_ALL ?? '', b: caps.unusualLocale }, true)
-    } else {
+    if (caps.unusualLocale === undefined) {
       notApplied(
         name,
         a.env.LC_ALL ?? '',
         'no locale with a different collation is installed (locale -a)',
         'install one, e.g. apt-get install locales-all',
       )
+      return
     }
+    // Where run A already has the unusual locale (the caller's --env), run B takes C's
+    // byte order: the two runs still sort apart, and a pinned LC_ALL cannot turn the
+    // variation off.
+    const other =
+      a.env.LC_ALL !== undefined && sameLocale(a.env.LC_ALL, caps.unusualLocale)
+        ? 'C.UTF-8'
+        : caps.unusualLocale
+    b.env.LANG = other
+    b.env.LC_ALL = other
+    // Confirmed by the probes: `locale -a` lists what reproof's own environment finds,
+    // and the build's may not load it (LOCPATH, LOCALE_ARCHIVE, GUIX_LOCPATH).
+    record({ name, status: 'effective', a: a.env.LC_ALL ?? '', b: other }, true)
   },
   home: (name, { layouts, canary, b, record }) => {
     b.env.HOME = `${layouts.b.dir}/home-missing-${canary}`
@@ -430,8 +436,8 @@ const APPLY: Record<VariationName, Applier> = {
       out.uidB = caps.uid === VARIED_UID ? VARIED_UID + 1 : VARIED_UID
       out.gidB = out.uidB
       // The name goes with the uid, but for one the caller passed: that one both keep.
-      const given = ['USER', 'LOGNAME'].filter((v) => input.passThrough[v] !== undefined)
-      for (const variable of ['USER', 'LOGNAME'])
+      const given = KEPT_WHEN_PASSED.user.filter((v) => input.passThrough[v] !== undefined)
+      for (const variable of KEPT_WHEN_PASSED.user)
         if (!given.includes(variable)) b.env[variable] = `user-${canary}`
       record(
         {

@@ -400,19 +400,18 @@ describe('planRuns', () => {
     )
   })
 
-  it('does not call the locale varied when run A already has the one other locale', () => {
+  it("varies the locale whatever run A's LC_ALL, by C's order where A has the other locale", () => {
     const plan = input(['path', 'locale'])
-    const same = planRuns({ ...plan, passThrough: { LC_ALL: 'et_EE.UTF-8' } })
-    expect(same.variations.find((v) => v.name === 'locale')?.status).toBe('not-applied')
-    // The same locale by another spelling of its codeset, as glibc reads it.
-    for (const spelt of ['et_EE.utf8', 'et_EE.Utf-8'])
-      expect(
-        planRuns({ ...plan, passThrough: { LC_ALL: spelt } }).variations.find(
-          (v) => v.name === 'locale',
-        )?.status,
-        spelt,
-      ).toBe('not-applied')
-    expect(same.runs.b.env.LC_ALL).toBe('et_EE.UTF-8')
+    // The same locale by other spellings of its codeset, as glibc reads them.
+    for (const given of ['et_EE.UTF-8', 'et_EE.utf8', 'et_EE.Utf-8']) {
+      const same = planRuns({ ...plan, passThrough: { LC_ALL: given } })
+      expect(same.variations.find((v) => v.name === 'locale')?.status, given).toBe('effective')
+      expect(same.runs.a.env.LC_ALL).toBe(given)
+      expect([same.runs.b.env.LC_ALL, same.runs.b.env.LANG]).toEqual(['C.UTF-8', 'C.UTF-8'])
+    }
+    const pinned = planRuns({ ...plan, passThrough: { LC_ALL: 'C', LANG: 'C' } })
+    expect(pinned.runs.a.env.LC_ALL).toBe('C')
+    expect(pinned.runs.b.env.LC_ALL).toBe('et_EE.UTF-8')
     const other = planRuns(plan)
     expect(other.variations.find((v) => v.name === 'locale')?.status).toBe('effective')
     expect(other.runs.b.env.LC_ALL).toBe('et_EE.UTF-8')
