@@ -92,6 +92,9 @@ export function movedOverwrite<T>(
   return undefined
 }
 
+// eslint-disable-next-line no-control-regex -- every byte below 0x80 is ASCII
+const ASCII = /^[\x00-\x7f]*$/
+
 /**
  * The path as a file system that ignores case and Unicode normalization (macOS's and
  * Windows' defaults) sees it: `path` holds one character per byte; a name that is not
@@ -99,6 +102,8 @@ export function movedOverwrite<T>(
  * written is what stays, as for `a` and `./a` everywhere.
  */
 export function foldedPath(path: string): string {
+  // Most names are ASCII, which case-folds alone and has no other normal form.
+  if (ASCII.test(path)) return path.toLowerCase()
   const bytes = Buffer.from(path, 'latin1')
   if (!isUtf8(bytes)) return path
   return bytes.toString('utf8').normalize('NFD').toLowerCase().normalize('NFC')

@@ -116,6 +116,14 @@ describe('foldedPath', () => {
     expect(foldedPath(latin1('Makefile'))).toBe(foldedPath(latin1('makefile')))
   })
 
+  it('folds an ASCII name as it folds the same name in a longer one that is not ASCII', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 16 }), (name) => {
+        expect(foldedPath(latin1(`${name}É`))).toBe(`${foldedPath(latin1(name))}é`)
+      }),
+    )
+  })
+
   it('keeps a name that is not UTF-8 as it is, and names that differ otherwise apart', () => {
     const bytes = Buffer.from([0x41, 0xff, 0x62]).toString('latin1')
     expect(foldedPath(bytes)).toBe(bytes)
