@@ -798,8 +798,10 @@ export class FileLedger implements Ledger {
       // Only the tail of a ledger is cut, and only what begins as a record does: a file
       // that is no ledger (notes, a tar given as --ledger) was cut, its tail moved aside,
       // before its first line was found to be no record. The whole lines are checked
-      // first, so that nothing is cut from a file they do not make a ledger of.
-      if (torn[0] !== 0x7b)
+      // first, so that nothing is cut from a file they do not make a ledger of. Or zeros:
+      // a file system that grew the file before its data reached the disk (XFS, ext4 in
+      // writeback mode) reads an append cut by a power failure as NUL bytes.
+      if (torn[0] !== 0x7b && torn[0] !== 0x00)
         throw new ReproofError(
           'E_LEDGER',
           `${this.file}: its last line is no part of a record (a record's line begins with "{"); this is no ledger reproof wrote, and nothing was changed`,

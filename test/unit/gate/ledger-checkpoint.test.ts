@@ -551,6 +551,28 @@ describe('a file ledger', () => {
     expect([again.records, again.recovered]).toEqual([records, undefined])
   })
 
+  it('moves aside the zeros a power failure leaves of an append, but no other tail', () => {
+    const records = chain(2)
+    for (const tail of [
+      Buffer.alloc(300),
+      Buffer.concat([Buffer.alloc(8), Buffer.from(recordBytes(nth(chain(1, records), 2)))]),
+    ]) {
+      const { file, open } = setUp(records)
+      fs.appendFileSync(file, tail)
+      const read = open().read()
+      expect([read.records, read.recovered]).toEqual([
+        records,
+        `${file}.torn-${sha256(tail).slice(0, 16)}`,
+      ])
+      expect(fs.readFileSync(read.recovered ?? '')).toEqual(tail)
+      expect(fs.readFileSync(file, 'utf8')).toBe(lines(records))
+    }
+    const { file, open } = setUp(records)
+    fs.appendFileSync(file, 'notes')
+    expect(() => open().read()).toThrow(/no part of a record/)
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${lines(records)}notes`)
+  })
+
   it('reads as empty before its first record', () => {
     const { open } = setUp()
     const read = open().read()
