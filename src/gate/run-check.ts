@@ -12,6 +12,7 @@ import { keptBundleName, type Ledger } from './ledger.js'
 import { openLedger } from './open-ledger.js'
 import type { GateCheckOptions } from '../config/gate-options.js'
 import type { Policy } from '../verify/policy.js'
+import { checkedPolicies, policyLabel } from './checked-policies.js'
 import { sha256Hex } from '../sha256.js'
 
 export interface GateCheckResult {
@@ -89,9 +90,11 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
     for (const [i, record] of records.entries()) {
       const now = verificationTime(record)
       let result: VerifyResult | undefined
+      let failedWith = ''
       // What any of its verifications could not check, each said once.
       const notes = new Set<string>()
-      for (const policy of checkedPolicies(record, options.policy)) {
+      const policies = checkedPolicies(record, options.policy)
+      for (const [p, policy] of policies.entries()) {
         const key = canonicalJson([record.bundleDigest, record.digest, policy, now])
         let one = done.get(key)
         if (one === undefined) {
@@ -100,7 +103,10 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
         }
         for (const note of one.unchecked) notes.add(note)
         // The first that does not verify is the answer; else any (the same signer).
-        if (result === undefined || result.verified) result = one
+        if (result === undefined || result.verified) {
+          result = one
+          failedWith = policyLabel(record, options.policy, policies.length, p)
+        }
       }
       if (result === undefined) throw new Error('no policy to verify a record with')
       for (const note of notes) unchecked.set(note, [...(unchecked.get(note) ?? []), i + 1])
@@ -115,7 +121,7 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
         throw fail(
           result.reason === 'subject-mismatch'
             ? `its kept bundle does not attest its digest ${record.digest}: the record names a release no kept attestation is for`
-            : `its kept bundle does not verify now with the policy the record kept (${result.reason ?? 'unknown'}${failed === undefined ? '' : `: ${failed.name}`})`,
+            : `its kept bundle does not verify now with ${failedWith} (${result.reason ?? 'unknown'}${failed === undefined ? '' : `: ${failed.name}`})`,
         )
       }
       if (
@@ -150,34 +156,6 @@ export async function runGateCheck(options: GateCheckOptions): Promise<GateCheck
 function verificationTime(record: LedgerRecord): number {
   const at = Date.parse(record.at)
   return Number.isFinite(at) ? at : Number.NaN
-}
-
-/**
- * What a record is verified again with: the policy it recorded, and what the check was
- * given; it must meet both. A record is a line anyone who can append may write, its
- * policy included (`{}`, or none at all in the first format): the caller's requirements
- * are what it must meet, whatever it says it met, and what it says it met must hold too.
- * One policy when the two ask nothing of the same field differently, else both in turn:
- * merged, the caller's value replaced the record's (a --builder-id given to the check let
- * a record whose bundle fails its own recorded policy pass as checked with it).
- */
-export function checkedPolicies(record: LedgerRecord, required: Policy): Policy[] {
-  // The predicate type replaces the default one (SLSA provenance): from a record, it
-  // could let an SBOM by the same signer pass as provenance. Only the caller's counts.
-  const kept: Policy = { ...(record.policy ?? {}) }
-  delete kept.predicateType
-  const merged: Record<string, unknown> = { ...kept }
-  let conflicting = false
-  for (const [field, value] of Object.entries(required)) {
-    if (value === undefined) continue
-    const own = merged[field]
-    if (own !== undefined && canonicalJson(own) !== canonicalJson(value)) conflicting = true
-    merged[field] = value
-  }
-  if (!conflicting) return [merged]
-  const predicate =
-    required.predicateType === undefined ? {} : { predicateType: required.predicateType }
-  return [{ ...kept, ...predicate }, required]
 }
 
 async function verifyKept(

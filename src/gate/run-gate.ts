@@ -3,6 +3,7 @@ import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-ver
 import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
 import type { Ledger, Step } from './ledger.js'
 import { openLedger } from './open-ledger.js'
+import { rollbackPolicies } from './checked-policies.js'
 import { envName, type GateAction, type GateCommon } from '../config/gate-options.js'
 import { sha256Hex } from '../sha256.js'
 
@@ -75,29 +76,40 @@ async function gateWith(
 
   // 2. Verify now: a revoked key or identity blocks a rollback as much as a deploy. The
   // record carries this moment, not the one after the lock wait: `gate check` verifies
-  // again as of the record's time, and a --max-age met here must be met there.
+  // again as of the record's time, and a --max-age met here must be met there. A
+  // rollback meets the policy its release was recorded with as well as today's: given
+  // another bundle and no policy, it returned to the digest on an attestation the
+  // release's own policy refused.
   const verifiedAt = common.clock()
-  const verification = await runVerify(
-    action.kind === 'deploy'
-      ? {
-          artifacts: [action.artifact],
-          bundle: bundleFile,
-          bundleBytes: bundle,
-          trust: common.trust,
-          policy: common.policy,
-          // The record keeps the SHA-256: the attestation must name that one.
-          sha256Only: true,
-        }
-      : {
-          artifacts: [],
-          digests: [{ path: `sha256:${action.to}`, sha256: action.to }],
-          bundle: bundleFile,
-          bundleBytes: bundle,
-          trust: common.trust,
-          policy: common.policy,
-        },
-    verifiedAt,
-  )
+  const policies = past === undefined ? [common.policy] : rollbackPolicies(past, common.policy)
+  let verification: VerifyResult | undefined
+  for (const policy of policies) {
+    const one = await runVerify(
+      action.kind === 'deploy'
+        ? {
+            artifacts: [action.artifact],
+            bundle: bundleFile,
+            bundleBytes: bundle,
+            trust: common.trust,
+            policy,
+            // The record keeps the SHA-256: the attestation must name that one.
+            sha256Only: true,
+          }
+        : {
+            artifacts: [],
+            digests: [{ path: `sha256:${action.to}`, sha256: action.to }],
+            bundle: bundleFile,
+            bundleBytes: bundle,
+            trust: common.trust,
+            policy,
+          },
+      verifiedAt,
+    )
+    // The first that does not verify is the answer.
+    verification = one
+    if (!one.verified) break
+  }
+  if (verification === undefined) throw new Error('no policy to verify with')
   const digest = action.kind === 'deploy' ? (verification.artifacts[0]?.sha256 ?? '') : action.to
 
   // 3. Decide (pure) on what the ledger holds now, and write durably; a contended ledger
@@ -106,7 +118,13 @@ async function gateWith(
   const evidence =
     verification.identity === null
       ? {}
-      : { evidence: { policy: common.policy, signer: recordedSigner(verification.identity) } }
+      : {
+          evidence: {
+            // What it met: today's policy and, merged in where they agree, the release's.
+            policy: policies.length === 1 ? (policies[0] ?? common.policy) : common.policy,
+            signer: recordedSigner(verification.identity),
+          },
+        }
   return ledger.transact(
     (read): Step<GateResult> => {
       const request = toRequest(action, common, {

@@ -262,6 +262,22 @@ describe('gate check verifies the evidence of every record, not only the links',
     )
   })
 
+  it('names the policy a kept bundle fails: the one given, where the record kept none', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    const given = await gate(ledger, [
+      'check',
+      '--key',
+      kit.pub,
+      '--state-dir',
+      makeTemp(),
+      '--builder-id',
+      'https://elsewhere.example',
+    ])
+    expect(given.code, given.stdout).toBe(3)
+    expect(given.stderr).toContain('does not verify now with the policy given (builder-id')
+  })
+
   it('refuses a kept bundle that is the bytes its name says but not a bundle', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
@@ -294,7 +310,7 @@ describe('gate check verifies the evidence of every record, not only the links',
     const run = await check(ledger, kit.otherPub)
     expect(run.code).toBe(3)
     expect(run.stderr).toContain(
-      'does not verify now with the policy the record kept (untrusted-key',
+      'does not verify now with the trust given (no policy asked more) (untrusted-key',
     )
   })
 

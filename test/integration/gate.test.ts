@@ -235,6 +235,58 @@ describe('reproof gate', () => {
     )
   })
 
+  it('rolls back only with a bundle that meets the policy the release was recorded with', async () => {
+    // Deployed under a builder id; a rollback given another bundle of the same signer
+    // and no policy returned to the digest on an attestation that policy refused.
+    const { pub, resigned } = await resigner(release(0).bundle)
+    const sha256 = (i: number) => release(i).digest.replace(/^sha256:/, '')
+    const first = await resigned('first.json', () => undefined)
+    const second = await resigned('second.json', (s) => {
+      s.subject = [{ name: 'app.txt', digest: { sha256: sha256(1) } }]
+    })
+    const elsewhere = await resigned('elsewhere.json', (s) => {
+      ;(
+        s.predicate as unknown as { runDetails: { builder: { id: string } } }
+      ).runDetails.builder.id = 'https://elsewhere.example'
+    })
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    const policy = ['--key', pub, '--builder-id', 'https://ci.example.com']
+    for (const [i, bundle] of [first, second].entries()) {
+      const run = await gate(ledger, [
+        'deploy',
+        '--env',
+        'prod',
+        '--bundle',
+        bundle,
+        ...policy,
+        release(i).artifact,
+      ])
+      expect(run.code, run.stderr).toBe(0)
+    }
+    const back = (bundle: string) =>
+      gate(ledger, [
+        'rollback',
+        '--env',
+        'prod',
+        '--to',
+        release(0).digest,
+        '--reason',
+        'r',
+        '--key',
+        pub,
+        '--bundle',
+        bundle,
+      ])
+    const refused = await back(elsewhere)
+    expect([refused.code, refused.result?.decision], refused.stderr).toEqual([1, 'refused'])
+    expect(refused.stdout).toContain('builder-id')
+    const recorded = await back(first)
+    expect([recorded.code, recorded.result?.decision], recorded.stderr).toEqual([0, 'recorded'])
+    // The rollback's record says what it met: the release's builder id among it.
+    const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
+    expect(records[2]?.policy?.builderId).toBe('https://ci.example.com')
+  })
+
   it('asks for --bundle when the bundle kept for a past release is gone from the store', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)

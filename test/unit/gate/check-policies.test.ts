@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { LedgerRecord } from '../../../src/gate/decide.js'
-import { checkedPolicies } from '../../../src/gate/run-check.js'
+import { checkedPolicies, rollbackPolicies } from '../../../src/gate/checked-policies.js'
 import type { Policy } from '../../../src/verify/policy.js'
 import { firstLedgerRecord } from '../../helpers.js'
 
@@ -35,5 +35,22 @@ describe('the policies gate check holds a record to', () => {
   it('takes the predicate type from the caller only', () => {
     const policies = checkedPolicies(record({ predicateType: 'https://spdx.dev/Document' }), {})
     expect(policies).toEqual([{}])
+  })
+})
+
+describe('the policies a rollback is held to', () => {
+  it("keep the release's requirements and today's, all but the release's maximum age", () => {
+    const kept = { builderId: 'https://a.example', maxAgeMs: 1000, requireReproduced: true }
+    expect(rollbackPolicies(record(kept), {})).toEqual([
+      { builderId: 'https://a.example', requireReproduced: true },
+    ])
+    // Today's maximum age holds, and a builder today's policy names otherwise is a
+    // second policy, not a replacement.
+    expect(rollbackPolicies(record(kept), { maxAgeMs: 5, builderId: 'https://b.example' })).toEqual(
+      [
+        { builderId: 'https://a.example', requireReproduced: true },
+        { maxAgeMs: 5, builderId: 'https://b.example' },
+      ],
+    )
   })
 })
