@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { parseJsonInput } from '../io/json-input.js'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
@@ -28,7 +29,12 @@ export type PolicyFile = v.InferOutput<typeof PolicyFileSchema>
 const MAX_POLICY_BYTES = 1024 * 1024
 
 export function readPolicyFile(file: string): PolicyFile {
-  const text = readBounded(file, MAX_POLICY_BYTES, `--policy ${file}`).toString('utf8')
+  const bytes = readBounded(file, MAX_POLICY_BYTES, `--policy ${file}`)
+  // Decoded leniently, every byte that is not UTF-8 became U+FFFD: two policies naming
+  // different builders asked for the same one, which a statement holding U+FFFD met.
+  if (!isUtf8(bytes))
+    throw new ReproofError('E_INPUT', `--policy ${file}: not UTF-8`, { path: file })
+  const text = bytes.toString('utf8')
   const json = parseJsonInput(text, `--policy ${file}`, file)
   // valibot's strictObject takes an array (every key of this one is optional), and `[]`
   // passed as a policy that asks nothing.

@@ -238,12 +238,26 @@ const POLICY_FLAGS: Record<keyof Policy, string> = {
   maxAgeMs: '--max-age (policy maxAge)',
 }
 
-/** The policy from the flags and the policy file's settings; flags win. */
+/**
+ * The policy from the flags and the policy file's settings. A field both set must be set
+ * alike: a flag that replaced the file's value dropped a stricter requirement (another
+ * builder, a tighter ref pattern) without a word. A yes/no field the file sets `false`
+ * asks nothing, so a flag may ask it.
+ */
 export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
-  const sourceRefRegexp = flags.sourceRefRegexp ?? file.sourceRefRegexp
+  const pick = <T>(key: keyof PolicyFile, a: T | undefined, b: T | undefined): T | undefined => {
+    if (a !== undefined && b !== undefined && a !== b)
+      throw new ReproofError(
+        'E_USAGE',
+        `${POLICY_FLAGS[key === 'maxAge' ? 'maxAgeMs' : key]}: the flag and the policy file ask different things (${JSON.stringify(a).slice(0, 80)} and ${JSON.stringify(b).slice(0, 80)}); give one`,
+      )
+    return a ?? b
+  }
+  const sourceRefRegexp = pick('sourceRefRegexp', flags.sourceRefRegexp, file.sourceRefRegexp)
   checkRegexp(sourceRefRegexp, '--source-ref-regexp')
-  const maxAge = flags.maxAge ?? file.maxAge
-  const pick = <T>(a: T | undefined, b: T | undefined): T | undefined => a ?? b
+  const maxAge = pick('maxAge', flags.maxAge, file.maxAge)
+  const asked = (a: boolean | undefined, b: boolean | undefined): true | undefined =>
+    a === true || b === true ? true : undefined
   const policy: Policy = {}
   const set = <K extends keyof Policy>(key: K, value: Policy[K] | undefined): void => {
     // An empty value is not a requirement: `--builder-id "$UNSET"` would have required a
@@ -255,26 +269,30 @@ export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
       )
     if (value !== undefined) policy[key] = value
   }
-  set('builderId', pick(flags.builderId, file.builderId))
-  set('sourceUri', pick(flags.sourceUri, file.sourceUri))
-  set('repo', githubName(pick(flags.repo, file.repo), '--repo', 'repo'))
-  set('owner', githubName(pick(flags.owner, file.owner), '--owner', 'owner'))
-  set('sourceRef', pick(flags.sourceRef, file.sourceRef))
+  set('builderId', pick('builderId', flags.builderId, file.builderId))
+  set('sourceUri', pick('sourceUri', flags.sourceUri, file.sourceUri))
+  set('repo', githubName(pick('repo', flags.repo, file.repo), '--repo', 'repo'))
+  set('owner', githubName(pick('owner', flags.owner, file.owner), '--owner', 'owner'))
+  set('sourceRef', pick('sourceRef', flags.sourceRef, file.sourceRef))
   set('sourceRefRegexp', sourceRefRegexp)
-  set('sourceDigest', pick(flags.sourceDigest, file.sourceDigest))
+  set('sourceDigest', pick('sourceDigest', flags.sourceDigest, file.sourceDigest))
   set(
     'signerWorkflow',
-    githubName(pick(flags.signerWorkflow, file.signerWorkflow), '--signer-workflow', 'workflow'),
+    githubName(
+      pick('signerWorkflow', flags.signerWorkflow, file.signerWorkflow),
+      '--signer-workflow',
+      'workflow',
+    ),
   )
-  set('signerRepo', githubName(pick(flags.signerRepo, file.signerRepo), '--signer-repo', 'repo'))
-  set('signerDigest', pick(flags.signerDigest, file.signerDigest))
   set(
-    'denySelfHostedRunners',
-    flags.denySelfHostedRunners === true ? true : file.denySelfHostedRunners,
+    'signerRepo',
+    githubName(pick('signerRepo', flags.signerRepo, file.signerRepo), '--signer-repo', 'repo'),
   )
-  set('predicateType', pick(flags.predicateType, file.predicateType))
-  set('buildType', pick(flags.buildType, file.buildType))
-  set('requireReproduced', flags.requireReproduced === true ? true : file.requireReproduced)
+  set('signerDigest', pick('signerDigest', flags.signerDigest, file.signerDigest))
+  set('denySelfHostedRunners', asked(flags.denySelfHostedRunners, file.denySelfHostedRunners))
+  set('predicateType', pick('predicateType', flags.predicateType, file.predicateType))
+  set('buildType', pick('buildType', flags.buildType, file.buildType))
+  set('requireReproduced', asked(flags.requireReproduced, file.requireReproduced))
   set(
     'maxAgeMs',
     maxAge === undefined

@@ -520,31 +520,38 @@ describe('reproof verify on bundles reproof made', () => {
     )
   })
 
-  it('reads the same settings from a policy file, flags winning, unknown keys refused', async () => {
+  it('reads the same settings from a policy file, a flag agreeing with it, unknown keys refused', async () => {
     const policy = path.join(dir, 'policy.json')
     fs.writeFileSync(
       policy,
       JSON.stringify({ builderId: 'https://evil.example.com', requireReproduced: true }),
     )
-    expect(
-      (await verify([artifact, '--bundle', bundle, '--key', pub, '--policy', policy])).result
-        ?.reason,
-    ).toBe('builder-id')
-    expect(
-      (
-        await verify([
-          artifact,
-          '--bundle',
-          bundle,
-          '--key',
-          pub,
-          '--policy',
-          policy,
-          '--builder-id',
-          BUILDER,
-        ])
-      ).code,
-    ).toBe(0)
+    const policyAnd = (...flags: string[]) =>
+      verify([artifact, '--bundle', bundle, '--key', pub, '--policy', policy, ...flags])
+    expect((await policyAnd()).result?.reason).toBe('builder-id')
+    // A flag replacing the file's value dropped its requirement without a word: refused.
+    const replaced = await policyAnd('--builder-id', BUILDER)
+    expect(replaced.code).toBe(2)
+    expect(replaced.stderr).toContain(
+      '--builder-id (policy builderId): the flag and the policy file ask different things',
+    )
+    fs.writeFileSync(policy, JSON.stringify({ builderId: BUILDER, requireReproduced: false }))
+    // Agreeing, and a yes/no the file sets false asks nothing, which a flag may ask.
+    const agreeing = await policyAnd('--builder-id', BUILDER, '--require-reproduced')
+    expect(agreeing.code, agreeing.stderr).toBe(0)
+    expect(agreeing.stdout).toContain('reproduced')
+    // A policy that is not UTF-8: decoded leniently, two builders read as one.
+    fs.writeFileSync(
+      policy,
+      Buffer.concat([
+        Buffer.from('{"builderId":"https://ci.example.com/r'),
+        Buffer.from([0xe9]),
+        Buffer.from('"}'),
+      ]),
+    )
+    const latin1 = await policyAnd()
+    expect(latin1.code).toBe(2)
+    expect(latin1.stderr).toContain(`--policy ${policy}: not UTF-8`)
     // The policy file alone, as the command line gives it.
     const withPolicy = () =>
       runCli(['verify', artifact, '--bundle', bundle, '--key', pub, '--policy', policy])

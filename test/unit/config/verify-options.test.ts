@@ -66,6 +66,29 @@ describe('toPolicy', () => {
   })
 })
 
+describe('toPolicy with a policy file', () => {
+  it('takes a yes/no set false in the file as asking nothing, and refuses a flag that differs', () => {
+    expect(
+      toPolicy({ bundle: 'b.json' }, { denySelfHostedRunners: false, requireReproduced: false }),
+    ).toEqual({})
+    expect(
+      toPolicy({ bundle: 'b.json', requireReproduced: true }, { requireReproduced: false }),
+    ).toEqual({ requireReproduced: true })
+    expect(toPolicy({ bundle: 'b.json', maxAge: '7d' }, { maxAge: '7d' })).toEqual({
+      maxAgeMs: 7 * 24 * 3600 * 1000,
+    })
+    for (const [flags, file] of [
+      [{ maxAge: '30d' }, { maxAge: '7d' }],
+      [{ sourceRefRegexp: '.*' }, { sourceRefRegexp: 'refs/tags/v.*' }],
+      [{ repo: 'acme/other' }, { repo: 'acme/app' }],
+    ] as const)
+      expect(
+        codeOf(() => toPolicy({ bundle: 'b.json', ...flags }, file)),
+        JSON.stringify(flags),
+      ).toBe('E_USAGE')
+  })
+})
+
 describe('splitSubjects', () => {
   it('takes a digest as a digest and a file as a file, and refuses an argument that is both', () => {
     const dir = makeTemp()
