@@ -134,6 +134,34 @@ async function compareKnownToDiffer(
   digests[1] = digestB.sha256
 }
 
+// What opening a file the walk found gives when the tree changed since: gone (ENOENT,
+// ENOTDIR), a link (ELOOP, opened without following), a directory (EISDIR), a FIFO
+// (EAGAIN, opened without waiting).
+const CHANGED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EISDIR', 'EAGAIN'])
+
+/**
+ * Runs `read` over two trees, a tree that changed under it being no answer: unknown
+ * (exit 4; comparing again once the trees are still is safe), never an internal error.
+ */
+export async function stillTrees<T>(
+  rootA: string,
+  rootB: string,
+  read: () => T | Promise<T>,
+): Promise<T> {
+  try {
+    return await read()
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === undefined || !CHANGED.has(code)) throw err
+    throw new ReproofError(
+      'E_AMBIGUOUS',
+      `${rootA} and ${rootB}: a file changed while they were compared (${code}); compare again once they are still`,
+      { path: rootA },
+      { cause: err },
+    )
+  }
+}
+
 /** Where a name of a tree is, as lstat sees it. */
 type At = (name: string) => string | Buffer
 
@@ -161,11 +189,9 @@ export async function diffDirectories(
   const both = all.filter((n) => present(listA.get(n)) && present(listB.get(n)))
   const onlyA = all.filter((n) => present(listA.get(n)) && !present(listB.get(n)))
   const onlyB = all.filter((n) => present(listB.get(n)) && !present(listA.get(n)))
-  const { digestOf, singleDigest } = await hashTrees([atA, atB], [listA, listB], {
-    both,
-    onlyA,
-    onlyB,
-  })
+  const { digestOf, singleDigest } = await stillTrees(rootA, rootB, () =>
+    hashTrees([atA, atB], [listA, listB], { both, onlyA, onlyB }),
+  )
   const asMember = (list: Map<string, Entry>) => (name: string, index: number) => ({
     key: name,
     name,
@@ -205,13 +231,11 @@ export async function diffDirectories(
     )
     appendAll(engine.items, compared.items)
     if (compared.contentDiffers && sums !== undefined) {
-      await engine.compare(
-        name,
+      const [a, b] = await stillTrees(rootA, rootB, () => [
         heldFileSource(atA(name), name),
         heldFileSource(atB(otherName), name),
-        0,
-        [sums[0], sums[1]],
-      )
+      ])
+      await engine.compare(name, a, b, 0, [sums[0], sums[1]])
     }
   }
 }
@@ -241,7 +265,9 @@ async function hashTrees(
   const totalBytes = sizes.includes(undefined)
     ? undefined
     : sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0)
-  const digests = await hashFiles(paths, { totalBytes })
+  // Never through a link put in a file's place since the walk (one to a file outside the
+  // tree was hashed, and called identical to a copy of it).
+  const digests = await hashFiles(paths, { totalBytes, noFollow: true })
   const sha = (i: number): string => digests[i]?.sha256 ?? ''
   const learn = (entry: Entry | undefined, i: number): void => {
     const digest = digests[i]

@@ -646,7 +646,8 @@ export class DiffEngine {
     // the compressor's, with the later headers unread.)
     const spool = new Spool()
     const onDisk = async (source: ByteSource): Promise<string | undefined> => {
-      if (typeof source.file === 'string') return source.file
+      // A tree's file that may change is read through the spool, as one in memory is.
+      if (typeof source.file === 'string' && source.noFollow !== true) return source.file
       const sink = spool.sink(path)
       if (source.buffer !== undefined) sink.add(source.buffer)
       else for await (const chunk of source.open()) sink.add(chunk as Buffer)

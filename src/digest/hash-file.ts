@@ -37,18 +37,24 @@ export async function hashFiles(
   // A Buffer path (a name that is not UTF-8) reaches a worker as a Uint8Array, which fs
   // takes as a path just the same.
   files: readonly (string | Buffer)[],
-  options: { totalBytes?: number; helpers?: HashHelpers } = {},
+  options: {
+    totalBytes?: number
+    helpers?: HashHelpers
+    /** Files of a tree that may change: a link put in one's place is not followed (ELOOP). */
+    noFollow?: boolean
+  } = {},
 ): Promise<FileDigest[]> {
   const helpers = options.helpers ?? new HashHelpers(0)
+  const flags = options.noFollow === true ? NO_FOLLOW : fs.constants.O_RDONLY
   try {
     const { totalBytes } = options
     // A few files are worth a worker when the caller knows they are large (two 50 MB
     // archives compared: each thread hashes one).
     const large = totalBytes !== undefined && totalBytes >= MIN_BYTES_FOR_WORKERS
     if (helperCount() < 1 || (files.length < MIN_FILES_FOR_WORKERS && !large))
-      return await hashInThisThread(files)
-    if (totalBytes !== undefined && !large) return await hashInThisThread(files)
-    const work = new SharedWork(files)
+      return await hashInThisThread(files, flags)
+    if (totalBytes !== undefined && !large) return await hashInThisThread(files, flags)
+    const work = new SharedWork(files, flags)
     // Sizes unknown (a walked tree, listed without a stat per file): the first files
     // hashed here say whether the rest is worth the workers.
     if (totalBytes !== undefined) work.hire(helpers)
@@ -58,7 +64,7 @@ export async function hashFiles(
     let bytes = 0
     try {
       for (let i = work.take(); i < files.length; i = work.take()) {
-        const hashing = hashOne(files[i] ?? '', buffer, clock)
+        const hashing = hashOne(files[i] ?? '', buffer, clock, flags)
         const digest = hashing instanceof Promise ? await hashing : hashing
         work.results[i] = digest
         hashed++
@@ -83,10 +89,10 @@ const helperCount = (): number => Math.min(os.availableParallelism(), 4) - 1
  * comparison reading the same files); with no core to spare, here, between its reads.
  */
 export async function hashFilesAside(files: readonly (string | Buffer)[]): Promise<FileDigest[]> {
-  if (helperCount() < 1) return await hashInThisThread(files)
+  if (helperCount() < 1) return await hashInThisThread(files, fs.constants.O_RDONLY)
   const helpers = new HashHelpers(0)
   try {
-    const work = new SharedWork(files)
+    const work = new SharedWork(files, fs.constants.O_RDONLY)
     work.hire(helpers)
     return await work.finish()
   } finally {
@@ -140,7 +146,10 @@ class SharedWork {
   private readonly workers: Promise<void>[] = []
   private failure: { err: unknown } | undefined
 
-  constructor(private readonly files: readonly (string | Buffer)[]) {
+  constructor(
+    private readonly files: readonly (string | Buffer)[],
+    private readonly flags: number,
+  ) {
     this.results = new Array<FileDigest | undefined>(files.length)
   }
 
@@ -194,7 +203,7 @@ class SharedWork {
         if (code !== 0) this.stop(new Error(`hash worker exited with ${code}`))
         resolve()
       })
-      worker.postMessage({ ...packPaths(this.files), next: this.next })
+      worker.postMessage({ ...packPaths(this.files), next: this.next, flags: this.flags })
     })
   }
 }
@@ -232,12 +241,15 @@ function packPaths(files: readonly (string | Buffer)[]): {
   return { joined: texts.join('\0'), raw }
 }
 
-async function hashInThisThread(files: readonly (string | Buffer)[]): Promise<FileDigest[]> {
+async function hashInThisThread(
+  files: readonly (string | Buffer)[],
+  flags: number,
+): Promise<FileDigest[]> {
   const buffer = Buffer.allocUnsafe(CHUNK)
   const results: FileDigest[] = []
   const clock = { last: performance.now() }
   for (const file of files) {
-    const hashing = hashOne(file, buffer, clock)
+    const hashing = hashOne(file, buffer, clock, flags)
     results.push(hashing instanceof Promise ? await hashing : hashing)
   }
   return results
@@ -255,14 +267,14 @@ parentPort.once('message', (work) => {
   if (work === null) return
   const files = work.joined.split('\\0')
   for (const [i, bytes] of work.raw) files[i] = bytes
-  const done = hashShare(files, work.next)
+  const done = hashShare(files, work.next, work.flags)
   parentPort.postMessage(done, [done.at.buffer, done.sizes.buffer, done.modes.buffer])
 })
-function hashShare(files, next) {
+function hashShare(files, next, flags) {
   const buffer = Buffer.allocUnsafe(${CHUNK})
   const at = [], sizes = [], modes = [], hex = []
   for (let i = Atomics.add(next, 0, 1); i < files.length; i = Atomics.add(next, 0, 1)) {
-    const fd = fs.openSync(files[i], 'r')
+    const fd = fs.openSync(files[i], flags)
     try {
       const { mode, size: statSize } = fs.fstatSync(fd)
       const first = fs.readSync(fd, buffer, 0, buffer.length, null)
@@ -299,8 +311,16 @@ function hashShare(files, next) {
 `
 
 export async function hashFile(file: string | Buffer): Promise<FileDigest> {
-  return await hashOne(file, Buffer.allocUnsafe(CHUNK), { last: performance.now() })
+  return await hashOne(
+    file,
+    Buffer.allocUnsafe(CHUNK),
+    { last: performance.now() },
+    fs.constants.O_RDONLY,
+  )
 }
+
+// A file that is not a regular one (a FIFO put in its place) is not waited on.
+const NO_FOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
 
 /**
  * One file's digest: at once when it fits one read (most files of a tree), so that a
@@ -311,8 +331,9 @@ function hashOne(
   file: string | Buffer,
   buffer: Buffer,
   clock: { last: number },
+  flags: number,
 ): FileDigest | Promise<FileDigest> {
-  const fd = fs.openSync(file, 'r')
+  const fd = fs.openSync(file, flags)
   // Once the rest is read asynchronously, that reading closes the file.
   let handedOver = false
   try {

@@ -22,6 +22,7 @@ export class FileChunks {
   private readonly lent = new Set<ArrayBufferLike>()
   private readonly chunkSize: number
   private readonly poison: boolean
+  private readonly flags: string | number
   private sliceStart = performance.now()
 
   constructor(
@@ -30,8 +31,9 @@ export class FileChunks {
      * `chunkSize` for tests that cut a file small; `poison` overwrites every chunk given
      * back, so that a reader still using one reads garbage at once rather than by chance.
      */
-    options: { chunkSize?: number; poison?: boolean } = {},
+    options: { chunkSize?: number; poison?: boolean; flags?: string | number } = {},
   ) {
+    this.flags = options.flags ?? 'r'
     this.chunkSize = options.chunkSize ?? CHUNK
     this.poison = options.poison ?? false
   }
@@ -43,7 +45,7 @@ export class FileChunks {
       await new Promise((resolve) => setImmediate(resolve))
       this.sliceStart = performance.now()
     }
-    this.fd ??= fs.openSync(this.file, 'r')
+    this.fd ??= fs.openSync(this.file, this.flags)
     // Its own memory (never a slice of Node's shared pool), known again by it.
     const block = this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize)
     let n: number

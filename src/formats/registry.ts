@@ -3,7 +3,7 @@ import { isMozillaZip, zipPrefixLength } from './zip-prefix.js'
 import { COMPRESSIONS, magic, type Compression, type Recognised } from './compressions.js'
 import type { Budget } from './limits.js'
 import type { ScanResult, WantMember } from './member.js'
-import type { ByteSource } from './source.js'
+import { openFlags, type ByteSource } from './source.js'
 
 /**
  * The formats reproof knows, one row each: how it is recognised (by content, never by
@@ -84,7 +84,7 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
         import('./file-chunks.js'),
       ])
       if (source.file === undefined) return scanTar(source.open(), where, budget, want)
-      const chunks = new FileChunks(source.file)
+      const chunks = new FileChunks(source.file, { flags: openFlags(source) })
       try {
         return await scanTar(chunks, where, budget, want)
       } finally {

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { Readable } from 'node:stream'
+import { ReproofError } from '../errors.js'
 
 /**
  * Bytes that can be read more than once: a file on disk, or a member already held in
@@ -15,6 +16,19 @@ export interface ByteSource {
   file?: string | Buffer
   /** Set for in-memory members. */
   buffer?: Buffer
+  /**
+   * A file of a tree being compared, which may change while it is read: every open of
+   * `file` refuses a link put in its place (one to a file outside the tree was read and
+   * shown, and called identical to a copy of it) and never waits on a FIFO.
+   */
+  noFollow?: boolean
+}
+
+const NO_FOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
+
+/** The flags every open of a source's file takes. */
+export function openFlags(source: { noFollow?: boolean }): string | number {
+  return source.noFollow === true ? NO_FOLLOW : 'r'
 }
 
 export function fileSource(file: string | Buffer, label: string = file.toString()): ByteSource {
@@ -38,15 +52,28 @@ export function heldFileSource(
   label: string = file.toString(),
   hold = 1024 * 1024,
 ): ByteSource {
-  const fd = fs.openSync(file, 'r')
+  const fd = fs.openSync(file, NO_FOLLOW)
   try {
-    const { size } = fs.fstatSync(fd)
+    const { size, mode } = fs.fstatSync(fd)
+    // The walk found a regular file here; something else now is a tree changing under
+    // the comparison, whose answer would be no answer.
+    if ((mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG)
+      throw new ReproofError(
+        'E_AMBIGUOUS',
+        `${label}: it changed while it was compared (no longer a regular file); compare again once it is still`,
+        { path: file.toString() },
+      )
     if (size > hold)
       return {
         label,
         size,
         file,
-        open: () => fs.createReadStream(file, { highWaterMark: 1024 * 1024 }),
+        noFollow: true,
+        open: () =>
+          fs.createReadStream(file, {
+            fd: fs.openSync(file, NO_FOLLOW),
+            highWaterMark: 1024 * 1024,
+          }),
       }
     const buffer = Buffer.allocUnsafe(size)
     let got = 0
@@ -69,7 +96,7 @@ export function bufferSource(buffer: Buffer, label: string): ByteSource {
 export async function readHead(source: ByteSource, length = 512): Promise<Buffer> {
   if (source.buffer !== undefined) return source.buffer.subarray(0, length)
   if (source.file !== undefined) {
-    const handle = await fs.promises.open(source.file, 'r')
+    const handle = await fs.promises.open(source.file, openFlags(source))
     try {
       const buffer = Buffer.alloc(Math.min(length, source.size))
       await handle.read(buffer, 0, buffer.length, 0)
@@ -123,7 +150,8 @@ export async function readUpTo(
   if (source.buffer !== undefined && source.buffer.length <= cap) return { whole: source.buffer }
   if (source.size > cap || source.buffer !== undefined) return { more: startReading(source) }
   // A file's size is known: read into one buffer, not chunks and then their copy.
-  if (source.file !== undefined) return { whole: await fs.promises.readFile(source.file) }
+  if (source.file !== undefined)
+    return { whole: await fs.promises.readFile(source.file, { flag: openFlags(source) }) }
   const reading = startReading(source)
   let size = 0
   try {

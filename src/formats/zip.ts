@@ -5,7 +5,7 @@ import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
 import { fromNameBytes } from '../file-names.js'
 import type { Budget } from './limits.js'
-import { bufferSource, readUpTo, type ByteSource } from './source.js'
+import { bufferSource, openFlags, readUpTo, type ByteSource } from './source.js'
 import { Spool } from './spool.js'
 import { BytesReader, OffsetFileReader } from './zip-offset-reader.js'
 import {
@@ -95,7 +95,7 @@ export async function scanZip(
       ? inMemory(buffer)
       : source.file === undefined
         ? undefined
-        : onDisk(source.file, base ?? 0, source.size - (base ?? 0))
+        : onDisk(source.file, base ?? 0, source.size - (base ?? 0), openFlags(source))
   // Each member's bytes (header to end of data), to find bytes that none owns.
   const spans: { start: number; end: number }[] = []
   const members: MemberInfo[] = []
@@ -341,8 +341,13 @@ function inMemory(buffer: Buffer): ZipBytes {
  * A zip on disk, read by position on one descriptor (of the file that was opened,
  * whatever is renamed into its place): a header or a gap at a time, never the whole.
  */
-function onDisk(file: string | Buffer, base: number, length: number): ZipBytes {
-  const fd = fs.openSync(file, 'r')
+function onDisk(
+  file: string | Buffer,
+  base: number,
+  length: number,
+  flags: string | number,
+): ZipBytes {
+  const fd = fs.openSync(file, flags)
   return {
     length,
     read: (at, n) => {
@@ -615,7 +620,7 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
   }
   const file = source.file
   if (file === undefined) throw new Error('zip source must be a file or a buffer')
-  const fd = fs.openSync(file, 'r')
+  const fd = fs.openSync(file, openFlags(source))
   let head: Buffer
   let base = 0
   let length: number | undefined

@@ -4,7 +4,7 @@ import * as v from 'valibot'
 import { BUILD_RECORD_TYPE } from './build-record.js'
 import { mayBeBuildRecord } from './record-head.js'
 import { ReproofError } from '../errors.js'
-import { diffDirectories, toReport } from '../diff/diff-inputs.js'
+import { diffDirectories, stillTrees, toReport } from '../diff/diff-inputs.js'
 import { DiffEngine, type EngineOptions } from '../diff/engine.js'
 import type { HintContext } from '../diff/hints.js'
 import type { DiffReport } from '../diff/report.js'
@@ -249,8 +249,15 @@ async function recordedCopies(
       }
     })
   })
-  const digests = await Promise.all(
-    roots.map((root) => hashFiles(plain.map((name) => toFsPath(root, name)))),
+  const digests = await stillTrees(runA.root, runB.root, () =>
+    Promise.all(
+      roots.map((root) =>
+        hashFiles(
+          plain.map((name) => toFsPath(root, name)),
+          { noFollow: true },
+        ),
+      ),
+    ),
   )
   return plain.filter((name, k) =>
     roots.every((_, i) => digests[i]?.[k]?.sha256 === recorded[i]?.get(name)),

@@ -106,6 +106,28 @@ describe('hashFiles', () => {
       })
   })
 
+  it('follows no link put in a file’s place when asked not to, in this thread or a worker', async () => {
+    const dir = makeTemp()
+    fs.writeFileSync(path.join(dir, 'outside'), 'secret')
+    const files = Array.from({ length: 300 }, (_, i) => {
+      const file = path.join(dir, `f${i}`)
+      if (i === 150) fs.symlinkSync(path.join(dir, 'outside'), file)
+      else fs.writeFileSync(file, `${i}`)
+      return file
+    })
+    for (const totalBytes of [undefined, 1 << 30]) {
+      await expect(hashFiles(files, { totalBytes, noFollow: true })).rejects.toMatchObject({
+        code: 'ELOOP',
+      })
+      // Unasked, a link is read through (a build's link artifacts).
+      const digests = await hashFiles(files, { totalBytes })
+      expect(digests[150]?.sha256).toBe(sha256(Buffer.from('secret')))
+    }
+    await expect(hashFiles([files[150] ?? ''], { noFollow: true })).rejects.toMatchObject({
+      code: 'ELOOP',
+    })
+  })
+
   it('hashes a file larger than its read buffer, and a name that is not UTF-8', async () => {
     const dir = makeTemp()
     const bytes = crypto.randomBytes(5 * 1024 * 1024 + 7)

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,6 +17,28 @@ async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 describe('heldFileSource', () => {
+  it('reads a tree’s file only as the regular file it was, never through a link put in its place', async () => {
+    const outside = path.join(dir, 'outside')
+    fs.writeFileSync(outside, 'secret')
+    const link = path.join(dir, 'link')
+    fs.symlinkSync(outside, link)
+    expect(() => heldFileSource(link, 'link')).toThrow(expect.objectContaining({ code: 'ELOOP' }))
+    const fifo = path.join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    // Never waits on a FIFO for a writer.
+    expect(() => heldFileSource(fifo, 'fifo')).toThrow(
+      expect.objectContaining({ code: 'E_AMBIGUOUS' }),
+    )
+    // A larger file, read as it is needed: every open after a swap refuses the link.
+    const big = path.join(dir, 'big')
+    fs.writeFileSync(big, Buffer.alloc(8192, 0x61))
+    const source = heldFileSource(big, 'big', 4096)
+    fs.rmSync(big)
+    fs.symlinkSync(outside, big)
+    await expect(readHead(source, 16)).rejects.toMatchObject({ code: 'ELOOP' })
+    expect(() => source.open()).toThrow(expect.objectContaining({ code: 'ELOOP' }))
+  })
+
   it('holds a small file whole and leaves a larger one on disk, the same bytes either way', async () => {
     for (const size of [0, 1, 4096, 4097]) {
       const file = path.join(dir, `f${size}`)
