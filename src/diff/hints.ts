@@ -209,7 +209,12 @@ function residue(
   if (hints.length === 0 || !hints.every((h) => h.cause in IN_THE_TEXT)) return undefined
   const causes = new Set(hints.map((h) => h.cause))
   const masks: ((text: string) => string)[] = []
-  if (causes.has('build-path')) masks.push((text) => text.replace(ABSOLUTE_PATH, '\ufffc'))
+  // A build path moves a file to another directory, not to another name: the file's
+  // own name is kept (`/a/lib/libssl.so` for `/b/lib/backdoor.so` is another file).
+  if (causes.has('build-path'))
+    masks.push((text) =>
+      text.replace(ABSOLUTE_PATH, (found) => `\ufffc${found.slice(found.lastIndexOf('/'))}`),
+    )
   // Run B's canary is known, not what run A wrote in its place (its own host name): the
   // word holding the canary in B stands for any one word in A.
   const canary =

@@ -383,6 +383,16 @@ describe('content hints', () => {
         'source=/tmp/build-b/proj/main.c\nverify_tls=true\n',
       ),
     ).toEqual(['build-path'])
+    // The same directories, another file: not the build path's doing.
+    expect(
+      await plain(
+        'plugin=/home/alice/src/proj/lib/libssl.so\n',
+        'plugin=/tmp/build-b/proj/lib/backdoor.so\n',
+      ),
+    ).not.toEqual(['build-path'])
+    expect(
+      await causes(`plugin=${rootA}/lib/libssl.so\n`, `plugin=${rootB}/lib/backdoor.so\n`),
+    ).toEqual(['build-path', 'unexplained'])
     // Run A's host name is not known: the word holding B's canary stands for any word.
     expect(
       await causes('host=builder\nseed=1\n', 'host=reproof-canary0123456789\nseed=2\n'),
