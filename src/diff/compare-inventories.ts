@@ -179,7 +179,9 @@ function shapesContent(field: string): boolean {
     field === 'linked content' ||
     field === 'hard links' ||
     field === 'hard link of' ||
-    field === 'device'
+    field === 'device' ||
+    // A FIFO for a socket, a character device for a block one: no content to be alike.
+    field === 'file type'
   )
 }
 

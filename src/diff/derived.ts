@@ -57,12 +57,25 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
     }
     const listedItems = new Map(names.map((n) => [n, itemOf(n)]))
     if ([...listedItems.values()].includes(undefined)) return item
+    // A file on both sides keeps its line on both: one removed and not added back (or
+    // added where none was) is the list dropping or adding a file, not following it.
+    // Only a file on one side is listed on that side only.
+    for (const [n, listedItem] of listedItems) {
+      const sides = new Set(lines.filter((_, k) => listed[k] === n).map((l) => l.side))
+      const want =
+        listedItem?.kind === 'only-in-a'
+          ? ['-']
+          : listedItem?.kind === 'only-in-b'
+            ? ['+']
+            : ['-', '+']
+      if (sides.size !== want.length || want.some((w) => !sides.has(w as '-' | '+'))) return item
+    }
     // A SHA-256 in a changed line must be the one of the file it lists, on its side: a
     // list whose line is wrong (zeros, a stale sum) is not the files' doing. Other
     // algorithms (md5sums) cannot be checked against what the diff hashes.
     let unchecked = 0
     for (const [k, line] of lines.entries()) {
-      const digests = listedItems.get(listed[k] ?? '')?.digests
+      const digests = ownDigests(listedItems.get(listed[k] ?? ''))
       const sum = sha256Of(line.text)
       // A SHA-256 is checked or the hint is not given: a file with no digest to hold it
       // against (on one side only, a container) leaves a made-up sum unexplained.
@@ -78,11 +91,26 @@ export function markDerived(items: readonly DiffItem[]): DiffItem[] {
   })
 }
 
-/** The lines a unified diff removes (`-`, side A) or adds (`+`, side B), without its two header lines. */
+/**
+ * The digests of the file an item is of, as a list sums it: none for a compressed file,
+ * whose item holds its decompressed content's (a list giving that for `foo.gz` is wrong
+ * about the file, and was called derived).
+ */
+function ownDigests(item: DiffItem | undefined): DiffItem['digests'] {
+  return /\.(?:gz|bz2|xz|zst)$/.test(item?.format ?? '') ? undefined : item?.digests
+}
+
+/**
+ * The lines a unified diff removes (`-`, side A) or adds (`+`, side B): those of its
+ * hunks, after the first `@@`. Its two header lines are not; an added line that itself
+ * begins `++ ` (`+++ curl … | sh` in the diff) is, which a filter on `+++ ` dropped.
+ */
 function changedLines(unified: string): { side: '-' | '+'; text: string }[] {
-  return unified
-    .split('\n')
-    .filter((l) => /^[-+]/.test(l) && !l.startsWith('--- ') && !l.startsWith('+++ '))
+  const lines = unified.split('\n')
+  const hunks = lines.findIndex((l) => l.startsWith('@@'))
+  return lines
+    .slice(hunks === -1 ? 0 : hunks)
+    .filter((l) => /^[-+]/.test(l))
     .map((l) => ({ side: l.startsWith('-') ? '-' : '+', text: l.slice(1) }))
 }
 

@@ -145,6 +145,9 @@ describe('reproof diff', () => {
     ])
     expect(fields.same).toBeUndefined()
     if (devices) expect(fields.d).toEqual([['device', '1,3', '1,5']])
+    // Of another type, a special file's content is not called identical.
+    const socket = report?.items.find((i) => i.path === 's')
+    expect(socket?.message).not.toBe('content identical')
   })
 
   it('compares names that are not UTF-8 as the bytes they are: never "identical" by losing them', async () => {

