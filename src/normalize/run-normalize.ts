@@ -1,7 +1,9 @@
 import type { Epoch } from '../config/epoch.js'
 import type { NormalizeMode, NormalizeOptions } from '../config/normalize-options.js'
 import { prepareFile, type NormalizeOutcome, type PreparedFile } from './normalize-file.js'
-import { throwIfAborted } from '../errors.js'
+import { ReproofError, throwIfAborted } from '../errors.js'
+import { toDisplayText } from '../file-names.js'
+import { asCommit } from '../io/commit-window.js'
 
 export interface NormalizeResult {
   epoch: number
@@ -30,14 +32,18 @@ export async function runNormalize(options: NormalizeOptions): Promise<Normalize
     for (const file of prepared) await file.discard()
     throw err
   }
-  for (const [i, file] of prepared.entries()) {
-    try {
-      await file.commit()
-    } catch (err) {
-      for (const rest of prepared.slice(i + 1)) await rest.discard()
-      throw err
+  // The renames, one by one: a second Ctrl-C among them is unknown (exit 4), not
+  // "stopped, nothing put in place" (130), since some may be in place.
+  await asCommit(async () => {
+    for (const [i, file] of prepared.entries()) {
+      try {
+        await file.commit()
+      } catch (err) {
+        for (const rest of prepared.slice(i + 1)) await rest.discard()
+        throw partlyCommitted(err, prepared.slice(0, i))
+      }
     }
-  }
+  })
   const files: NormalizeOutcome[] = prepared.map((file) => file.outcome)
   return {
     epoch: options.epoch.value,
@@ -51,4 +57,22 @@ export async function runNormalize(options: NormalizeOptions): Promise<Normalize
           ]
         : [],
   }
+}
+
+/**
+ * A rename that failed after others were done (an immutable file, a file mounted over):
+ * those outputs are in place, and the error says so, not only what failed. Each is the
+ * whole normalized file, and normalizing again changes nothing in it.
+ */
+function partlyCommitted(err: unknown, done: readonly PreparedFile[]): unknown {
+  const written = done.flatMap((f) => (f.outcome.output === null ? [] : [f.outcome.output]))
+  if (written.length === 0) return err
+  const code = err instanceof ReproofError ? err.code : 'E_ENVIRONMENT'
+  const message = err instanceof Error ? err.message : String(err)
+  return new ReproofError(
+    code,
+    `${message}; already put in place before it, normalized whole: ${written.map((f) => toDisplayText(f)).join(', ')}; the rest are as they were`,
+    err instanceof ReproofError ? err.context : {},
+    { cause: err },
+  )
 }

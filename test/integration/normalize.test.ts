@@ -5,9 +5,21 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NormalizeOutcome } from '../../src/normalize/normalize-file.js'
-import { cleanupTemp, makeTemp, runCli, spawnCli, toMozillaZip, withOwnTmpdir } from '../helpers.js'
+import {
+  BIN,
+  cleanupTemp,
+  makeTemp,
+  runCli,
+  spawnCli,
+  toMozillaZip,
+  withOwnTmpdir,
+} from '../helpers.js'
 
 afterEach(cleanupTemp)
+
+// A mount namespace of one's own, where a bind mount needs no privilege.
+const canBindMount =
+  spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0
 
 const EPOCH = '1700000000'
 const sh = (cwd: string, script: string): string =>
@@ -2165,6 +2177,29 @@ PY`,
     expect(fs.readdirSync(tmp)).toEqual([])
     expect(fs.readdirSync(dir)).toEqual(['big.tar'])
   })
+
+  it.runIf(canBindMount)(
+    'names the outputs already in place when a later one cannot be put there',
+    () => {
+      // A file mounted over (a container's volume) cannot be renamed over: EBUSY, after
+      // the first input was put in place.
+      const dir = makeTemp()
+      sh(dir, 'printf x > f && tar --mtime=@5 -cf a.tar f && cp a.tar b.tar && cp a.tar over')
+      const before = fs.readFileSync(path.join(dir, 'b.tar'))
+      // prettier-ignore
+      const run = spawnSync('unshare', [
+        '--user', '--map-root-user', '--mount', 'sh', '-c', 'mount --bind over b.tar && exec "$@"', 'sh',
+        process.execPath, BIN, 'normalize', '--epoch', EPOCH, '--in-place', 'a.tar', 'b.tar',
+      ], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' })
+      expect(run.status, run.stderr).toBe(3)
+      expect(run.stderr).toMatch(
+        /b\.tar: .*; already put in place before it, normalized whole: .*a\.tar; the rest are as they were/,
+      )
+      expect(fs.readFileSync(path.join(dir, 'b.tar'))).toEqual(before)
+      expect(fs.readFileSync(path.join(dir, 'a.tar'))).not.toEqual(before)
+      expect(fs.readdirSync(dir).sort()).toEqual(['a.tar', 'b.tar', 'f', 'over'])
+    },
+  )
 
   it('refuses a zip with bytes between members that no member owns, or members that overlap', async () => {
     const dir = makeTemp()
