@@ -2201,6 +2201,35 @@ PY`,
     },
   )
 
+  it('refuses a file with an access control list, whose group bits are its mask, before any is written', async () => {
+    const dir = makeTemp()
+    sh(dir, 'printf x > f && tar --mtime=@5 -cf a.tar f && cp a.tar b.tar && chmod 640 b.tar')
+    // user::rw- user:1000:rw- group::--- mask::rw- other::---: ls shows 640 as 660.
+    const set = spawnSync(
+      'python3',
+      [
+        '-c',
+        `import os, struct
+e = lambda t, p, i: struct.pack('<HHI', t, p, i)
+acl = struct.pack('<I', 2) + e(1, 6, 0xffffffff) + e(2, 6, 1000) + e(4, 0, 0xffffffff) + e(0x10, 6, 0xffffffff) + e(0x20, 0, 0xffffffff)
+os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
+      ],
+      { cwd: dir },
+    )
+    if (set.status !== 0) return // a file system without ACLs: nothing to refuse
+    const before = fs.readFileSync(path.join(dir, 'a.tar'))
+    for (const args of [
+      ['a.tar', 'b.tar', '--in-place'],
+      ['b.tar', '-o', 'out.tar'],
+    ]) {
+      const run = await normalize(dir, args)
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toContain('b.tar: it has a POSIX access control list')
+    }
+    expect(fs.readFileSync(path.join(dir, 'a.tar'))).toEqual(before)
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.tar', 'b.tar', 'f'])
+  })
+
   it('refuses a zip with bytes between members that no member owns, or members that overlap', async () => {
     const dir = makeTemp()
     // A member the central directory does not list: unzip and zipfile see two members,
