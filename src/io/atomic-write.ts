@@ -285,6 +285,9 @@ export async function stageFileAtomic<T>(
       try {
         await fs.rename(temp, target)
         await syncDir(dir)
+        // The directories made for it, each into its parent: else a crash could lose
+        // the output with a directory the disk never had.
+        if (made !== undefined) for (const d of madeDirs(dir, made)) await syncDir(path.dirname(d))
       } catch (err) {
         await discard()
         throw writeError(target, temp, err)

@@ -2230,6 +2230,31 @@ os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
     expect(fs.readdirSync(dir).sort()).toEqual(['a.tar', 'b.tar', 'f'])
   })
 
+  it.runIf(spawnSyncStatus('strace') !== undefined)(
+    'fsyncs every directory it made for an output into its parent',
+    () => {
+      const dir = makeTemp()
+      sh(dir, 'printf x > f && tar --mtime=@5 -cf a.tar f')
+      // prettier-ignore
+      const run = spawnSync('strace', [
+        '-f', '-qq', '-e', 'trace=openat,fsync', '-o', 'trace.txt',
+        process.execPath, BIN, 'normalize', '--epoch', EPOCH, 'a.tar', '-o', 'n1/n2/out.tar',
+      ], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' })
+      expect(run.status, run.stderr).toBe(0)
+      // Which paths an fsync'd descriptor was opened as, by descriptor, in order.
+      const opened = new Map<string, string>()
+      const synced = new Set<string>()
+      for (const line of fs.readFileSync(path.join(dir, 'trace.txt'), 'utf8').split('\n')) {
+        const open = /openat\(AT_FDCWD, "([^"]*)".* = (\d+)$/.exec(line)
+        if (open !== null) opened.set(open[2] ?? '', open[1] ?? '')
+        const sync = /fsync\((\d+)\)/.exec(line)
+        if (sync !== null) synced.add(path.resolve(dir, opened.get(sync[1] ?? '') ?? ''))
+      }
+      for (const d of [dir, path.join(dir, 'n1'), path.join(dir, 'n1', 'n2')])
+        expect([...synced], d).toContain(d)
+    },
+  )
+
   it('refuses a zip with bytes between members that no member owns, or members that overlap', async () => {
     const dir = makeTemp()
     // A member the central directory does not list: unzip and zipfile see two members,
