@@ -1,3 +1,4 @@
+import type { SpecialBitsMember } from './rules.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -24,7 +25,7 @@ export interface ArChanges {
   /** Members whose exec bit was kept (mode 755). */
   executables: number
   /** Members whose setuid, setgid or sticky bit the stable mode left out (`ar x` restores a mode). */
-  specialBits: number
+  specialBits: SpecialBitsMember[]
 }
 
 const MAGIC = '!<arch>\n'
@@ -65,7 +66,7 @@ export async function normalizeAr(
     members: 0,
     headers: 0,
     executables: 0,
-    specialBits: 0,
+    specialBits: [],
     nested: [],
     nestedKept: [],
   }
@@ -98,7 +99,8 @@ export async function normalizeAr(
       const mode = Number.parseInt(modeText || '0', 8)
       const executable = !table && (mode & 0o111) !== 0
       if (executable) changes.executables++
-      if (!table && (mode & 0o7000) !== 0) changes.specialBits++
+      if (!table && (mode & 0o7000) !== 0)
+        changes.specialBits.push({ name: Buffer.from(name, 'latin1'), mode })
       stable.write('0'.padEnd(12), 16, 'latin1')
       stable.write('0'.padEnd(6), 28, 'latin1')
       stable.write('0'.padEnd(6), 34, 'latin1')
@@ -184,7 +186,7 @@ export function normalizeArFile(job: Job): Promise<NormalizeOutcome> {
       c.headers > 0
         ? [
             `${c.headers} of ${c.members} member headers set to mtime 0, uid/gid 0, mode 644${c.executables > 0 ? ` (755 for the ${c.executables} with an exec bit, kept)` : ''}`,
-            ...(c.specialBits > 0 ? [specialBitsChange(c.specialBits)] : []),
+            ...(c.specialBits.length > 0 ? [specialBitsChange(c.specialBits)] : []),
             ...c.nested,
           ]
         : []

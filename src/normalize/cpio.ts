@@ -1,3 +1,4 @@
+import type { SpecialBitsMember } from './rules.js'
 import fs from 'node:fs'
 import { unreadableAs } from '../formats/member.js'
 import { untilNul } from '../file-names.js'
@@ -20,7 +21,7 @@ export interface CpioChanges {
   entries: number
   headers: number
   /** Entries whose setuid, setgid or sticky bit the stable mode left out. */
-  specialBits: number
+  specialBits: SpecialBitsMember[]
   /** Entries whose stable time is past the largest the header's mtime field holds: given that one. */
   lateTimes: number
   /** That largest time, where one was given (seconds). */
@@ -151,7 +152,7 @@ export async function normalizeCpio(
   const write = async (bytes: Buffer): Promise<void> => {
     if (!output.write(Buffer.from(bytes))) await once(output, 'drain')
   }
-  const changes: CpioChanges = { entries: 0, headers: 0, specialBits: 0, lateTimes: 0 }
+  const changes: CpioChanges = { entries: 0, headers: 0, specialBits: [], lateTimes: 0 }
   // Hard links share an inode number; the first position of each keeps them together.
   const inodes = new Map<string, number>()
   // Entries of the archive at hand (a concatenation's each numbers its own).
@@ -224,7 +225,7 @@ export async function normalizeCpio(
       (TYPES[get('mode') & S_IFMT] ?? 'other') !== 'other' &&
       (get('mode') & 0o7000) !== 0
     )
-      changes.specialBits++
+      changes.specialBits.push({ name: Buffer.from(name), mode: get('mode') })
     if (!trailer) {
       changes.entries++
       numbered++
@@ -395,7 +396,7 @@ export function normalizeCpioFile(job: Job): Promise<NormalizeOutcome> {
       c.headers > 0
         ? [
             `${c.headers} of ${c.entries} entry headers set to stable times, owners, modes and inode numbers`,
-            ...(c.specialBits > 0 ? [specialBitsChange(c.specialBits)] : []),
+            ...(c.specialBits.length > 0 ? [specialBitsChange(c.specialBits)] : []),
             ...(c.lateTimes > 0 && c.latest !== undefined
               ? [lateTimesChange(c.lateTimes, c.latest, 'cpio header')]
               : []),

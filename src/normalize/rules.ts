@@ -1,4 +1,7 @@
 import { compareBytes } from '../canonical.js'
+import { fromNameBytes, toDisplayText } from '../file-names.js'
+import { firstFew } from '../first-few.js'
+import { sha256Hex } from '../sha256.js'
 import type { NormalizeRules } from '../config/normalize-options.js'
 
 /**
@@ -29,16 +32,41 @@ export function stableMtime(mtime: number, rules: NormalizeRules): number {
 
 const SPECIAL_BITS_REMOVED = ' setuid, setgid or sticky bits removed (the stable modes have none)'
 
-/** What a report says of setuid, setgid and sticky bits a stable mode left out. */
-export function specialBitsChange(count: number): string {
-  return `${count}${SPECIAL_BITS_REMOVED}`
+/** A member whose setuid, setgid or sticky bit a stable mode left out: its name's bytes and its mode. */
+export interface SpecialBitsMember {
+  name: Uint8Array
+  mode: number
+}
+
+/**
+ * What a report says of setuid, setgid and sticky bits a stable mode left out: how
+ * many, the first few members (with their modes), and a digest of every member and mode,
+ * so that two runs' reports are alike only when the same members lost the same bits
+ * (a build that makes `mount` setuid in one run and `sh` in the other came out
+ * normalized alike, the count the same).
+ */
+export function specialBitsChange(members: readonly SpecialBitsMember[]): string {
+  const mode = (m: SpecialBitsMember): string => (m.mode & 0o7777).toString(8)
+  // In the order of their names' bytes: two runs that wrote them in other orders say alike.
+  const sorted = [...members].sort(
+    (x, y) => Buffer.compare(Buffer.from(x.name), Buffer.from(y.name)) || x.mode - y.mode,
+  )
+  const keys = sorted.map((m) => Buffer.concat([Buffer.from(m.name), Buffer.from(` ${mode(m)}\0`)]))
+  const digest = sha256Hex(Buffer.concat(keys)).slice(0, 16)
+  const shown = firstFew(
+    sorted.map((m) => `${toDisplayText(fromNameBytes(m.name))} (${mode(m)})`),
+    3,
+  )
+  return `${members.length}${SPECIAL_BITS_REMOVED}: ${shown} [members ${digest}]`
 }
 
 /** Whether a line of a report is `specialBitsChange`'s. */
 export function isSpecialBitsChange(line: string): boolean {
+  const at = line.indexOf(SPECIAL_BITS_REMOVED)
   return (
-    line.endsWith(SPECIAL_BITS_REMOVED) &&
-    /^\d+$/.test(line.slice(0, line.length - SPECIAL_BITS_REMOVED.length))
+    at > 0 &&
+    /^\d+$/.test(line.slice(0, at)) &&
+    /: .* \[members [0-9a-f]{16}\]$/.test(line.slice(at + SPECIAL_BITS_REMOVED.length))
   )
 }
 

@@ -1,3 +1,4 @@
+import type { SpecialBitsMember } from './rules.js'
 import {
   ENTRY_KINDS,
   encodePax,
@@ -46,7 +47,7 @@ export interface TarChanges {
   /** Process ids GNU tar writes into the names of its extension headers. */
   headerNames: number
   /** Entries whose setuid, setgid or sticky bit the stable mode left out. */
-  specialBits: number
+  specialBits: SpecialBitsMember[]
 }
 
 // Records of times, owners and extended attributes: they differ between machines
@@ -104,7 +105,8 @@ export function stableBlocks(
   // The whole field: file type or set-id bits in it are dropped too, and counted apart,
   // as what they did (run as its owner, a shared directory's sticky bit) goes with them.
   if (newMode !== mode) changes.modes++
-  if (type !== 'other' && (mode & 0o7000) !== 0) changes.specialBits++
+  if (type !== 'other' && (mode & 0o7000) !== 0)
+    changes.specialBits.push({ name: Buffer.from(raw.name), mode })
   if (hasOwner(raw.header) || raw.pax.some((r) => ['uid', 'gid', 'uname', 'gname'].includes(r.key)))
     changes.owners++
   changes.paxRecords += raw.pax.filter((r) => isDroppedRecord(r.key)).length

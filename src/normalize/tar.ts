@@ -377,7 +377,7 @@ export function planTar(
     headerNames: 0,
     negativeTimes: 0,
     lateTimes: 0,
-    specialBits: 0,
+    specialBits: [],
   }
   let rewritten = false
   const planned = ordered.map((data) => {
@@ -556,7 +556,7 @@ export function describeTar(c: TarChanges, rules: NormalizeRules): string[] {
     c.negativeTimes > 0 ? `${c.negativeTimes} times before 1970 set to 0` : '',
     c.lateTimes > 0 ? lateTimesChange(c.lateTimes, MAX_OCTAL_TIME, 'tar header') : '',
     c.modes > 0 ? `${c.modes} modes set to 0644/0755` : '',
-    c.specialBits > 0 ? specialBitsChange(c.specialBits) : '',
+    c.specialBits.length > 0 ? specialBitsChange(c.specialBits) : '',
     c.owners > 0 ? `${c.owners} owners set to 0/0 with empty names` : '',
     c.paxRecords > 0
       ? `${c.paxRecords} PAX time, owner or xattr records removed (file capabilities, ACLs and IMA/EVM signatures kept)`

@@ -19,7 +19,9 @@ import {
   stableExtraFields,
   stableMtime,
   stripManifestHostHeaders,
+  specialBitsChange,
   type ExtraField,
+  type SpecialBitsMember,
   type NormalizeRules,
   type ZipEntryType,
 } from './rules.js'
@@ -37,6 +39,8 @@ export interface ZipChanges {
   lateTimes: number
   extraFields: number
   attributes: number
+  /** Members whose setuid, setgid or sticky bit the stable attributes leave out. */
+  specialBits: SpecialBitsMember[]
   /** Members whose content was rewritten (wheel RECORD, jar manifest in compare mode). */
   rewritten: string[]
   recompressed: number
@@ -169,6 +173,7 @@ export async function normalizeZip<T>(
       lateTimes: 0,
       extraFields: 0,
       attributes: 0,
+      specialBits: [],
       rewritten: [],
       recompressed: 0,
       commentsCleared:
@@ -472,6 +477,7 @@ function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {
     lateTimes: 0,
     extraFields: 0,
     attributes: 0,
+    specialBits: [],
     rewritten: [],
     recompressed: 0,
     commentsCleared: false,
@@ -655,6 +661,8 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   if (!isStableExtra(member.extra) || !isStableExtra(local.extra)) changes.extraFields++
   const external = stableExternalAttributes(member.type, member.unixMode)
   if (external !== entry.externalFileAttributes) changes.attributes++
+  if (member.type !== 'symlink' && (member.unixMode & 0o7000) !== 0)
+    changes.specialBits.push({ name: member.nameBytes, mode: member.unixMode })
   // Ship mode copies compressed data unread: read it first, so that a corrupt body is
   // refused rather than passed on as normalized, and a rule that rewrites it starts from
   // what was read. (Compare mode inflates every member anyway, and checks it there.)
@@ -1855,6 +1863,7 @@ function describeZip(c: ZipChanges, rules: NormalizeRules): string[] {
       ? `${c.extraFields} extra fields cleaned (timestamps and uid/gid removed)`
       : '',
     c.attributes > 0 ? `${c.attributes} external attributes set to 0644/0755` : '',
+    c.specialBits.length > 0 ? specialBitsChange(c.specialBits) : '',
     ...c.rewritten.map((n) => `${n} rewritten`),
     c.recompressed > 0 ? `${c.recompressed} members recompressed (compare mode)` : '',
     c.commentsCleared ? 'comments cleared (compare mode)' : '',

@@ -46,11 +46,13 @@ export async function normalizeArtifacts(
 /**
  * Artifacts normalized alike from runs that set setuid, setgid or sticky bits apart:
  * the stable modes have none, so what ships is the same, but a build that sets such a
- * bit in one run only is not what was reproduced. Told by each run's count.
+ * bit in one run only, or on other members (`mount` in one run, `sh` in the other), is
+ * not what was reproduced. Told by each run's line, which names every member and mode
+ * by a digest.
  */
 function setIdDisagreements(artifacts: readonly ArtifactNormalization[]): string[] {
   const removed = (changes: readonly string[]): string =>
-    changes.find(isSpecialBitsChange)?.split(' ')[0] ?? 'no'
+    changes.find(isSpecialBitsChange) ?? 'no setuid, setgid or sticky bits removed'
   return artifacts
     .filter(
       (x) =>
@@ -60,7 +62,7 @@ function setIdDisagreements(artifacts: readonly ArtifactNormalization[]): string
     )
     .map(
       (x) =>
-        `${x.name}: normalizing removed ${removed(x.changes[0])} setuid, setgid or sticky bits from run A's copy and ${removed(x.changes[1])} from run B's: the build sets them unreliably, and what ships has none`,
+        `${x.name}: normalizing run A's copy: ${removed(x.changes[0])}; run B's: ${removed(x.changes[1])}: the build sets them unreliably, and what ships has none`,
     )
 }
 

@@ -40,11 +40,26 @@ const rules = { epoch: 1_700_000_000, setMtime: false, mode: 'ship' as const }
 describe('normalization rules', () => {
   it('knows its own line about set-id bits removed, and no other line', () => {
     fc.assert(
-      fc.property(fc.nat(), fc.string(), (count, other) => {
-        expect(isSpecialBitsChange(specialBitsChange(count))).toBe(true)
-        expect(isSpecialBitsChange(other)).toBe(false)
-        expect(isSpecialBitsChange(`${other}${specialBitsChange(count)}`)).toBe(/^\d*$/.test(other))
-      }),
+      fc.property(
+        fc.array(fc.record({ name: fc.uint8Array({ maxLength: 12 }), mode: fc.nat(0o7777) }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.string(),
+        (members, other) => {
+          const line = specialBitsChange(members)
+          expect(isSpecialBitsChange(line)).toBe(true)
+          expect(isSpecialBitsChange(other)).toBe(false)
+          expect(isSpecialBitsChange(`${other}${line}`)).toBe(/^\d*$/.test(other))
+          // The same members in another order say the same; another member or mode, not.
+          expect(specialBitsChange([...members].reverse())).toBe(line)
+          const [first] = members
+          if (first !== undefined) {
+            const changed = { ...first, mode: first.mode ^ 0o4000 }
+            expect(specialBitsChange([changed, ...members.slice(1)])).not.toBe(line)
+          }
+        },
+      ),
     )
     expect(isSpecialBitsChange(lateTimesChange(3, 0o77777777777, 'tar header'))).toBe(false)
   })
