@@ -151,6 +151,7 @@ const RecordSchema = v.object({
             changes: v.tuple([v.array(v.string()), v.array(v.string())]),
           }),
         ),
+        warnings: v.optional(v.array(v.string())),
       }),
     ),
     null,

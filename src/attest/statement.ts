@@ -144,10 +144,20 @@ function normalizationParameters(record: BuildRecord) {
   return {
     mode: record.normalization.mode,
     normalizers,
-    // What each normalizer changed in the shipped (run A's) copy.
-    artifacts: record.normalization.artifacts
-      .filter((a) => a.changes[0].length > 0)
-      .map((a) => ({ name: a.name, format: a.format, changes: a.changes[0] })),
+    // Every artifact the record names, as each run wrote it and as normalized, and what
+    // changed in each: one that only run B's copy needed changed in (a setuid bit set in
+    // that run alone) was left out, and a verifier could not tell which subject differed
+    // raw, nor how.
+    artifacts: record.normalization.artifacts.map((a) => ({
+      name: a.name,
+      format: a.format,
+      raw: a.raw,
+      normalized: a.normalized,
+      changes: a.changes,
+    })),
+    ...((record.normalization.warnings ?? []).length === 0
+      ? {}
+      : { warnings: record.normalization.warnings }),
   }
 }
 

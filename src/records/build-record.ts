@@ -223,10 +223,18 @@ export function toSourceInfo(
 export interface NormalizationRecord {
   mode: 'ship'
   artifacts: ArtifactNormalization[]
+  /**
+   * What normalizing could not settle: an artifact it could not normalize (its raw digest
+   * compared), bits the two runs set apart that what ships has none of. Kept with the
+   * evidence, not only shown: absent in records written before it was.
+   */
+  warnings?: string[]
 }
 
 export function toNormalizationRecord(
   normalized: NormalizedManifests | null,
 ): NormalizationRecord | null {
-  return normalized === null ? null : { mode: 'ship', artifacts: normalized.artifacts }
+  return normalized === null
+    ? null
+    : { mode: 'ship', artifacts: normalized.artifacts, warnings: normalized.warnings }
 }

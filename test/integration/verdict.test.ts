@@ -151,6 +151,71 @@ describe('--normalize', () => {
     )
   })
 
+  it('signs every normalized artifact with both runs’ raw and normalized digests and changes', async () => {
+    // Only run B's copy needs a change: its normalization was left out of the provenance.
+    const script =
+      'mkdir -p out gen && echo hi > gen/tool && chmod 755 gen/tool && case "$PWD" in *canary*) chmod u+s gen/tool;; esac && tar --mtime=@1700000000 --owner=0 --group=0 --numeric-owner --sort=name -cf out/gen.tar gen'
+    const record = path.join(makeTemp(), 'record.json')
+    const { code, result } = await build(project({ 'build.sh': script }), [
+      '-o',
+      'out/gen.tar',
+      '--normalize',
+      '--record',
+      record,
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(code).toBe(0)
+    expect(result?.verdict).toBe('reproducible-after-normalization')
+    const keys = makeTemp()
+    await runCli(['keygen', '--out', path.join(keys, 'k')])
+    const statement = path.join(keys, 'statement.json')
+    // prettier-ignore
+    const attested = await runCli([
+      'attest', '--record', record, '--bundle', path.join(keys, 'b.json'), '--key',
+      path.join(keys, 'k.key'), '--builder-id', 'https://ci.example.com/test', '--statement', statement,
+    ])
+    expect(attested.code, attested.stderr).toBe(0)
+    const { predicate } = JSON.parse(fs.readFileSync(statement, 'utf8')) as {
+      predicate: {
+        buildDefinition: {
+          internalParameters: {
+            normalization: {
+              artifacts: {
+                name: string
+                raw: [string, string]
+                normalized: [string, string]
+                changes: [string[], string[]]
+              }[]
+            }
+          }
+        }
+      }
+    }
+    const [gen] = predicate.buildDefinition.internalParameters.normalization.artifacts
+    expect(gen?.name).toBe('out/gen.tar')
+    expect(gen?.raw[0]).not.toBe(gen?.raw[1])
+    expect(gen?.normalized[0]).toBe(gen?.normalized[1])
+    expect(gen?.changes[0].join('\n')).not.toMatch(/4755/)
+    expect(gen?.changes[1]).toContainEqual(expect.stringMatching(/gen\/tool \(4755\)/))
+    // The warning that the runs set it apart is kept with the evidence, and signed.
+    const unreliably: unknown = expect.stringMatching(
+      /^out\/gen\.tar: .*the build sets them unreliably/,
+    )
+    const kept = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      normalization: { warnings: string[] }
+    }
+    expect(kept.normalization.warnings).toContainEqual(unreliably)
+    expect(
+      (
+        predicate.buildDefinition.internalParameters.normalization as unknown as {
+          warnings: string[]
+        }
+      ).warnings,
+    ).toContainEqual(unreliably)
+  })
+
   it('warns when the runs set a setuid bit on other members, in a tar and in a zip', async () => {
     // As many bits in each run, on other files: the count alone said nothing.
     const mark = 'case "$PWD" in *canary*) chmod u+s gen/b;; *) chmod u+s gen/a;; esac'
