@@ -109,7 +109,15 @@ export function readBuildRecord(file: string): DiffableRecord | undefined {
   } catch {
     return undefined
   }
-  if (Array.isArray(json)) return undefined
+  // A record says so in its own field: a JSON file that names the type elsewhere (a
+  // schema's `$id`, a note) is a file to compare, not a record refused as invalid.
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    Array.isArray(json) ||
+    (json as { recordType?: unknown }).recordType !== BUILD_RECORD_TYPE
+  )
+    return undefined
   const parsed = v.safeParse(RecordSchema, json)
   if (!parsed.success) {
     const issue = parsed.issues[0]

@@ -17,20 +17,23 @@ describe('readBuildRecord', () => {
       fc.property(fc.jsonValue(), fc.boolean(), (value, typed) => {
         const json =
           typed && typeof value === 'object' && value !== null && !Array.isArray(value)
-            ? { ...value, _type: BUILD_RECORD_TYPE }
+            ? { ...value, recordType: BUILD_RECORD_TYPE }
             : value
         fs.writeFileSync(file, JSON.stringify(json))
         let read: unknown
         try {
           read = readBuildRecord(file)
         } catch (err) {
-          // The only failure: a file that says it is a record and is not a valid one.
+          // The only failure: a file whose recordType says it is a record and is not a valid one.
           expect(isReproofError(err) && err.code === 'E_INPUT').toBe(true)
-          expect(fs.readFileSync(file, 'utf8')).toContain(BUILD_RECORD_TYPE)
+          expect((json as { recordType?: unknown }).recordType).toBe(BUILD_RECORD_TYPE)
           return
         }
         if (!JSON.stringify(json ?? null).includes(BUILD_RECORD_TYPE)) expect(read).toBeUndefined()
       }),
     )
+    // The type named elsewhere (a schema's $id): a file to compare, not a broken record.
+    fs.writeFileSync(file, JSON.stringify({ $id: BUILD_RECORD_TYPE, title: 'v1' }))
+    expect(readBuildRecord(file)).toBeUndefined()
   })
 })
