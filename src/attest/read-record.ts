@@ -142,6 +142,7 @@ const RecordSchema = v.object({
     v.nullable(
       v.object({
         mode: v.literal('ship'),
+        by: v.optional(v.picklist(['--normalize', 'reproof.config.json'])),
         artifacts: v.array(
           v.object({
             name: v.string(),

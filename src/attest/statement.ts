@@ -143,6 +143,7 @@ function normalizationParameters(record: BuildRecord) {
   ].sort()
   return {
     mode: record.normalization.mode,
+    ...(record.normalization.by === undefined ? {} : { by: record.normalization.by }),
     normalizers,
     // Every artifact the record names, as each run wrote it and as normalized, and what
     // changed in each: one that only run B's copy needed changed in (a setuid bit set in

@@ -9,6 +9,9 @@ import { parseDuration } from './duration.js'
 import { resolveVariations, splitList, type VariationName } from './variations.js'
 
 /** Flags as commander hands them over: all optional, all unvalidated. */
+/** Where normalization was asked for, as the record and the verdict name it. */
+export type NormalizeBy = '--normalize' | 'reproof.config.json'
+
 export interface BuildFlags {
   source?: string
   out?: string[]
@@ -119,6 +122,8 @@ export interface BuildOptions {
    * about the bytes the build wrote.
    */
   normalize: boolean
+  /** What turned normalization on: the flag, or the source tree's own configuration. */
+  normalizeBy: NormalizeBy | null
   /** Let the builds reach the network (off by default: a build that downloads is weaker evidence). */
   network: boolean
   /** Run each build in its own namespaces (default); off means process isolation only. */
@@ -220,6 +225,12 @@ export function toBuildOptions(
     tempDir: fromFlag(flags.tempDir) ?? fromConfig(config.tempDir),
     tempDirFromConfig: fromFlag(flags.tempDir) === undefined && config.tempDir !== undefined,
     normalize: flags.normalize ?? config.normalize ?? false,
+    normalizeBy:
+      flags.normalize === true
+        ? '--normalize'
+        : flags.normalize === undefined && config.normalize === true
+          ? 'reproof.config.json'
+          : null,
     network: flags.network ?? config.network ?? false,
     sandbox: flags.sandbox ?? config.sandbox ?? true,
     requireSandbox: flags.requireSandbox ?? config.requireSandbox ?? false,

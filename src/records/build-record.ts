@@ -1,6 +1,6 @@
 import type { EpochSource } from '../config/epoch.js'
 import type { Difference } from '../diff/compare-manifests.js'
-import type { EnvRequest } from '../config/build-options.js'
+import type { EnvRequest, NormalizeBy } from '../config/build-options.js'
 import { manifestDigest, type Manifest } from '../digest/manifest-digest.js'
 import type { GitSource } from '../sandbox/git.js'
 import type { NormalizedFormat } from '../normalize/normalize-file.js'
@@ -222,6 +222,8 @@ export function toSourceInfo(
 /** Which normalizers ran and what they changed; null when normalization was turned off. */
 export interface NormalizationRecord {
   mode: 'ship'
+  /** What asked for it: the flag, or the source tree's `reproof.config.json`; absent in older records. */
+  by?: NormalizeBy
   artifacts: ArtifactNormalization[]
   /**
    * What normalizing could not settle: an artifact it could not normalize (its raw digest
@@ -233,8 +235,14 @@ export interface NormalizationRecord {
 
 export function toNormalizationRecord(
   normalized: NormalizedManifests | null,
+  by: NormalizeBy | null,
 ): NormalizationRecord | null {
   return normalized === null
     ? null
-    : { mode: 'ship', artifacts: normalized.artifacts, warnings: normalized.warnings }
+    : {
+        mode: 'ship',
+        ...(by === null ? {} : { by }),
+        artifacts: normalized.artifacts,
+        warnings: normalized.warnings,
+      }
 }

@@ -451,7 +451,7 @@ async function writeResults(
       differences: judgement.differences,
       wouldMatchAfterNormalization: judgement.wouldMatchAfterNormalization,
     },
-    normalization: toNormalizationRecord(judgement.normalization),
+    normalization: toNormalizationRecord(judgement.normalization, options.normalizeBy),
     startedAt: done.startedAt,
     finishedAt: new Date((deps.clock ?? Date.now)()).toISOString(),
   })

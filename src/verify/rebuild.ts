@@ -128,6 +128,7 @@ function toRebuildOptions(
     exclude: recipe.exclude,
     tempDir,
     normalize: recipe.normalize,
+    normalizeBy: recipe.normalize ? '--normalize' : null,
     network: recipe.network,
     sandbox: true,
     // Without the sandbox the signer's command reads the verifier's environment through

@@ -216,6 +216,44 @@ describe('--normalize', () => {
     ).toContainEqual(unreliably)
   })
 
+  it('says when the source tree’s own configuration, not the flag, asked for normalization', async () => {
+    const script =
+      'mkdir -p out && printf x > out/f && tar --mtime=@$(date +%s) -cf out/gen.tar -C out f'
+    const dir = project({ 'build.sh': script, 'reproof.config.json': '{"normalize": true}' })
+    const record = path.join(makeTemp(), 'record.json')
+    const run = await runCli([
+      'build',
+      '-C',
+      dir,
+      '--temp-dir',
+      makeTempParent(),
+      '--epoch',
+      '1700000000',
+      '--no-explain',
+      '-o',
+      'out/gen.tar',
+      '--record',
+      record,
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain('normalize, asked by the source tree’s reproof.config.json')
+    expect(run.stdout).not.toContain('(--normalize)')
+    const kept = JSON.parse(fs.readFileSync(record, 'utf8')) as { normalization: { by: string } }
+    expect(kept.normalization.by).toBe('reproof.config.json')
+    const flagged = await build(project({ 'build.sh': script }), [
+      '-o',
+      'out/gen.tar',
+      '--normalize',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(flagged.result?.normalization?.by).toBe('--normalize')
+  })
+
   it('warns when the runs set a setuid bit on other members, in a tar and in a zip', async () => {
     // As many bits in each run, on other files: the count alone said nothing.
     const mark = 'case "$PWD" in *canary*) chmod u+s gen/b;; *) chmod u+s gen/a;; esac'

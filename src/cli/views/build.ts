@@ -82,7 +82,7 @@ function normalizedVerdict(
   const touched = (result.normalization?.artifacts ?? []).filter((a) => a.raw[0] !== a.raw[1])
   const out = [
     c.green(
-      `reproducible after normalization under ${conditions}: ${result.artifacts.length} artifact(s) identical once normalized (--normalize)`,
+      `reproducible after normalization under ${conditions}: ${result.artifacts.length} artifact(s) identical once normalized (${result.normalization?.by === 'reproof.config.json' ? 'normalize, asked by the source tree’s reproof.config.json' : '--normalize'})`,
     ),
     ...details,
     c.yellow(
