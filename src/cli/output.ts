@@ -1,5 +1,5 @@
 import type { BuildEvent } from '../twin/run-twice.js'
-import { isReproofError, exitCodeFor, EXIT } from '../errors.js'
+import { isReproofError, exitCodeFor, EXIT, ReproofError } from '../errors.js'
 import { toDisplayText } from '../file-names.js'
 
 /** Where the CLI writes. Injected so that tests can run commands in-process. */
@@ -54,7 +54,8 @@ export function isSmartTerminal(stream: { isTTY?: boolean }, env: Streams['env']
  * object on stdout (`{"error": {...}}`), for scripts and the Action. `REPROOF_DEBUG=1`
  * adds the chain of causes and the stack.
  */
-export function reportError(err: unknown, streams: Streams, json = false): number {
+export function reportError(thrown: unknown, streams: Streams, json = false): number {
+  const err = machineFailure(thrown)
   const exit = isReproofError(err) ? exitCodeFor(err.code) : EXIT.failed
   const lines: string[] = []
   if (isReproofError(err)) {
@@ -89,6 +90,30 @@ export function reportError(err: unknown, streams: Streams, json = false): numbe
   streams.stderr.write(`${lines.join('\n')}\n`)
   if (json) streams.stdout.write(`${JSON.stringify({ error: errorJson(err, exit) }, null, 2)}\n`)
   return exit
+}
+
+// What the machine ran out of or refused, wherever a system call met it: a full disk
+// or quota, a file size or descriptor limit, a read-only or failing file system.
+const MACHINE_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EMFILE', 'ENFILE', 'EIO'])
+
+/**
+ * A system call's failure that is the machine's, not a bug of reproof's: said as the
+ * environment's (exit 3, `E_ENVIRONMENT`), where "internal error" sent people looking
+ * for a bug when the temporary directory was full or missing.
+ */
+function machineFailure(err: unknown): unknown {
+  if (isReproofError(err) || !(err instanceof Error)) return err
+  const { code, syscall, path: where } = err as NodeJS.ErrnoException
+  const tempMissing = code === 'ENOENT' && syscall === 'mkdtemp'
+  if (code === undefined || (!MACHINE_ERRNOS.has(code) && !tempMissing)) return err
+  return new ReproofError(
+    'E_ENVIRONMENT',
+    tempMissing
+      ? `the temporary directory does not exist (${where ?? ''}): set TMPDIR to one that does`
+      : `the system refused a ${syscall ?? 'call'}${where === undefined ? '' : ` on ${where}`} (${err.message.split(',')[0] ?? code}): the machine's limit, not a fault of reproof's`,
+    where === undefined ? {} : { path: where },
+    { cause: err },
+  )
 }
 
 /** An error as `--json` shows it: its code and exit code, the message, and its context. */

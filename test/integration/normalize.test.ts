@@ -2257,6 +2257,45 @@ os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
     },
   )
 
+  it('says a missing temporary directory or a file size limit is the machine’s, not a bug', () => {
+    const dir = makeTemp()
+    sh(dir, 'head -c 3000000 /dev/urandom > f && tar --mtime=@5 -cf a.tar f')
+    const run = (script: string, tmp: string) =>
+      spawnSync(
+        'sh',
+        [
+          '-c',
+          `${script}; exec "$@"`,
+          'sh',
+          process.execPath,
+          BIN,
+          'normalize',
+          '--epoch',
+          EPOCH,
+          'a.tar',
+          '-o',
+          'out.tar',
+        ],
+        {
+          cwd: dir,
+          env: { PATH: process.env.PATH ?? '', TMPDIR: tmp },
+          encoding: 'utf8',
+        },
+      )
+    const missing = run('true', path.join(dir, 'nowhere'))
+    expect(missing.status, missing.stderr).toBe(3)
+    expect(missing.stderr).toMatch(/^reproof: the temporary directory does not exist/)
+    // A file size limit under the archive's size: the spool's write fails (EFBIG).
+    const limited = run('ulimit -f 1000', dir)
+    expect(limited.status, limited.stderr).toBe(3)
+    expect(limited.stderr).toMatch(
+      /^reproof: the system refused a write.*EFBIG.*not a fault of reproof's/,
+    )
+    expect(limited.stderr).not.toContain('internal error')
+    // No output, and nothing of the spool left in the temporary directory.
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.tar', 'f'])
+  })
+
   it('refuses a zip with bytes between members that no member owns, or members that overlap', async () => {
     const dir = makeTemp()
     // A member the central directory does not list: unzip and zipfile see two members,

@@ -99,6 +99,27 @@ describe('the error printer', () => {
     expect(JSON.parse(out())).toMatchObject({ error: { code: 'E_INTERNAL', exit: 3 } })
   })
 
+  it('calls a system call the machine refused (a full disk, a limit) the environment’s, not a bug', () => {
+    for (const code of ['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EMFILE', 'ENFILE', 'EIO']) {
+      const { streams, out, err } = capture()
+      const failed = Object.assign(new Error(`${code}: it failed, write`), {
+        code,
+        syscall: 'write',
+        path: '/tmp/x\u001b[31m',
+      })
+      expect(reportError(failed, streams, true)).toBe(3)
+      expect(err()).toMatch(
+        /^reproof: the system refused a write on \/tmp\/x.* not a fault of reproof's\n$/,
+      )
+      expect(err()).not.toContain('\u001b')
+      expect(JSON.parse(out())).toMatchObject({ error: { code: 'E_ENVIRONMENT', exit: 3 } })
+    }
+    // Any other errno is still a bug's.
+    const other = capture()
+    reportError(Object.assign(new Error('EBADF: bad'), { code: 'EBADF' }), other.streams)
+    expect(other.err()).toMatch(/^reproof: internal error: /)
+  })
+
   it('shows causes and the stack only with REPROOF_DEBUG', () => {
     const root = new Error('EACCES: permission denied')
     const error = new ReproofError('E_BUILD', 'could not set up the sandbox', {}, { cause: root })
