@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { fileIdentity } from '../io/file-identity.js'
 import path from 'node:path'
 import { ReproofError, unreadable } from '../errors.js'
 import { checkOutputFile } from '../io/output-path.js'
@@ -82,7 +83,9 @@ export function toNormalizeOptions(
           ? path.join(flags.out ?? '.', path.basename(input))
           : (flags.out ?? input),
   }))
-  if (new Set(files.map((f) => path.resolve(f.output))).size !== files.length)
+  // By the file each names: two hard links to one file, or one reached through a linked
+  // directory, were normalized twice into two files (the link between them undone).
+  if (new Set(files.map((f) => fileIdentity(f.output))).size !== files.length)
     throw new ReproofError(
       'E_USAGE',
       'two inputs would be written to the same output; give them distinct names',

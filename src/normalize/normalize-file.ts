@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import os from 'node:os'
-import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { hashFile } from '../digest/hash-file.js'
 import { detectFileFormat } from '../formats/detect.js'
@@ -14,6 +13,7 @@ import { normalizeMemberFile } from './member-file.js'
 import { isCanonical, type NormalizeRules } from './rules.js'
 import { ownedTempDir } from '../owned-temp.js'
 import { unreadable } from '../errors.js'
+import { fileIdentity } from '../io/file-identity.js'
 
 export type { NormalizedFormat, NormalizeOutcome } from './job.js'
 
@@ -52,7 +52,9 @@ export async function prepareFile(
     })
   ).sha256
   const stat = await fsp.stat(input)
-  const inPlace = path.resolve(input) === path.resolve(output)
+  // The same file by another path (a directory reached through a link) is in place too:
+  // written as a new file, it lost its owner and its setuid bit.
+  const inPlace = fileIdentity(input) === fileIdentity(output)
   // Replaced in place, the file keeps its owner and every mode bit (setuid included);
   // written elsewhere, the new file is the caller's, with the input's permissions.
   const mode = stat.mode & (inPlace ? 0o7777 : 0o777)

@@ -2296,6 +2296,21 @@ os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
     expect(fs.readdirSync(dir).sort()).toEqual(['a.tar', 'f'])
   })
 
+  it('knows one file by another name: two hard links are one input, a linked directory is in place', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      'mkdir real && printf x > f && tar --mtime=@5 -cf real/a.tar f && chmod 4750 real/a.tar && ln real/a.tar h.tar && ln -s real lnk',
+    )
+    const twice = await normalize(dir, ['real/a.tar', 'h.tar', '--in-place'])
+    expect(twice.code, twice.stderr).toBe(2)
+    expect(twice.stderr).toContain('two inputs would be written to the same output')
+    // Through the linked directory, -o names the input itself: its mode (setuid) stays.
+    const through = await normalize(dir, ['real/a.tar', '-o', 'lnk/a.tar'])
+    expect(through.code, through.stderr).toBe(0)
+    expect(fs.statSync(path.join(dir, 'real', 'a.tar')).mode & 0o7777).toBe(0o4750)
+  })
+
   it('refuses a zip with bytes between members that no member owns, or members that overlap', async () => {
     const dir = makeTemp()
     // A member the central directory does not list: unzip and zipfile see two members,
