@@ -174,16 +174,18 @@ export function fromMatchName(text: string): string {
   })
 }
 
-// C0 and C1 controls, DEL, the invisible characters that reorder or break lines on a
-// terminal (bidirectional overrides and isolates, line and paragraph separators), and
-// those that show as nothing at all (zero-width spaces and joiners, the word joiner and
-// invisible operators, a byte order mark, the soft hyphen, the combining grapheme
-// joiner, variation selectors, tags, Hangul fillers): two names or lines apart only by
-// one would look the same.
+// C0 and C1 controls, DEL, every format character (bidirectional overrides and
+// isolates, zero-width spaces and joiners, invisible operators, a byte order mark, the
+// soft hyphen, tags), line and paragraph separators, and every character Unicode says
+// shows as nothing (Default_Ignorable_Code_Point: variation selectors, Hangul fillers,
+// the combining grapheme joiner, the reserved ones too): two names or lines apart only
+// by one would look the same. A hand-kept list missed U+206A to U+206F and more.
+// (Backslashes are left as they are: messages are escaped where they are made and again
+// where they are shown, and the second must change nothing. Where two texts would show
+// alike, toEscapedLine doubles them.)
 const UNSAFE =
-  // Each of these alone, combining or not, is what is looked for.
-  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- finding control characters is the point
-  /\u0000([0-9a-f]{2})|[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\uffa0\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]|\p{Cs}/gu
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /\u0000([0-9a-f]{2})|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]|\p{Cs}/gu
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
 /**
@@ -241,10 +243,11 @@ export function toDisplayLine(line: string): string {
 /**
  * A line with every character outside printable ASCII escaped (`\u{301}`): for a removed
  * and an added line that would show alike (`é` composed and decomposed), so that what
- * differs can be seen.
+ * differs can be seen. Its own backslashes are doubled first: a name holding the text
+ * `\x1b` and one holding ESC showed alike even so.
  */
 export function toEscapedLine(line: string): string {
-  return toDisplayLine(line).replace(
+  return toDisplayLine(line.replace(/\\/g, '\\\\')).replace(
     /[^\t\x20-\x7e]/gu,
     (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`,
   )

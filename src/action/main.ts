@@ -380,7 +380,10 @@ const UNANCHORED_IN_ACTION =
 function firstCause(report: DiffReport | null): string {
   const item = report?.items.find((i) => i.hints.length > 0)
   const hint = item?.hints[0]
-  return item === undefined || hint === undefined ? '' : `; ${item.path}: ${hint.cause}`
+  // Escaped here: the verdict goes into an annotation too, which shows escapes raw.
+  return item === undefined || hint === undefined
+    ? ''
+    : `; ${toDisplayText(item.path)}: ${hint.cause}`
 }
 
 /**

@@ -4,6 +4,7 @@ import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
 import { ReproofError } from '../errors.js'
 import { fromNameBytes, isPlainRelativePath, toNameBytes } from '../file-names.js'
 import { readBounded } from '../io/read-bounded.js'
+import { NORMALIZED_FORMATS } from '../normalize/job.js'
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'))
@@ -146,7 +147,7 @@ const RecordSchema = v.object({
         artifacts: v.array(
           v.object({
             name: v.string(),
-            format: v.string(),
+            format: v.picklist(NORMALIZED_FORMATS),
             raw: v.tuple([v.nullable(hex64), v.nullable(hex64)]),
             normalized: v.tuple([v.nullable(hex64), v.nullable(hex64)]),
             changes: v.tuple([v.array(v.string()), v.array(v.string())]),
@@ -181,7 +182,11 @@ export function readBuildRecordFile(file: string): BuildRecord {
       reproducible: record.result.reproducible,
       verdict: record.result.verdict,
       reproducibleWithoutNormalization: record.result.reproducibleWithoutNormalization,
-      differences: [],
+      // Only their number is read: what a reproducible record lists as differing
+      // contradicts it (see record-consistency.ts).
+      differences: Array.isArray(record.result.differences)
+        ? (record.result.differences as unknown[])
+        : [],
       wouldMatchAfterNormalization: [],
     },
   } as unknown as BuildRecord

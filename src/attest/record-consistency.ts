@@ -1,4 +1,5 @@
 import { manifestDigest } from '../digest/manifest-digest.js'
+import { compareNames } from '../file-names.js'
 import type { BuildRecord } from '../records/build-record.js'
 import { runEvidence } from './statement.js'
 
@@ -34,7 +35,12 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
     return "it says reproducible without normalization, but the two runs' manifests differ"
   const normalization = normalizationInconsistency(record)
   if (normalization !== undefined) return normalization
+  const built = buildInconsistency(record)
+  if (built !== undefined) return built
   if (!reproducible) return undefined
+  // What the build found still differing: a reproducible record lists nothing.
+  if (record.result.differences.length > 0)
+    return `it says reproducible, but lists ${record.result.differences.length} difference(s) between the runs`
   const [a, b] = runEvidence(record)
   const shipped = (e: typeof a) =>
     JSON.stringify((e?.artifacts ?? []).map((x) => [x.name, x.sha256]))
@@ -48,6 +54,31 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
       ]),
     )
   if (bits('a') !== bits('b')) return "it says reproducible, but the two runs' exec bits differ"
+  return undefined
+}
+
+/**
+ * What no build writes: a `path` variation not effective (it cannot be turned off, and
+ * needs nothing the machine may lack), an epoch from the commit that is not its time, a
+ * SOURCE_DATE_EPOCH other than the epoch, a manifest out of byte order, a lockfile named
+ * twice. Each is the record's own word against itself; a record rewritten consistently
+ * still reads as true (docs/threat-model.md). Pure.
+ */
+function buildInconsistency(record: BuildRecord): string | undefined {
+  if (record.variations.find((x) => x.name === 'path')?.status !== 'effective')
+    return 'its path variation is not effective, which a build cannot record'
+  const { epoch, source } = record
+  if (epoch.source === 'git' && source.git?.commitTime !== epoch.value)
+    return `its epoch ${epoch.value} is said to be the commit's time, which it gives as ${String(source.git?.commitTime)}`
+  const sde = record.environment.find((e) => e.name === 'SOURCE_DATE_EPOCH')
+  if (sde?.value !== String(epoch.value))
+    return `its SOURCE_DATE_EPOCH (${sde?.value ?? 'none'}) is not its epoch ${epoch.value}`
+  for (const run of record.runs)
+    for (let i = 1; i < run.manifest.length; i++)
+      if (compareNames(run.manifest[i - 1]?.name ?? '', run.manifest[i]?.name ?? '') >= 0)
+        return `run ${run.id.toUpperCase()}'s manifest is not in byte order of its names`
+  const lockfiles = record.source.lockfiles.map((l) => l.path)
+  if (new Set(lockfiles).size !== lockfiles.length) return 'it names one lockfile twice'
   return undefined
 }
 

@@ -15,6 +15,12 @@ export interface AttestContext {
   invocationId?: string
   /** SHA-512 of shipped artifacts, by name, when asked for. */
   sha512?: Readonly<Record<string, string>>
+  /**
+   * Who made the statement of the runs: the build that ran them, or `reproof attest`
+   * from a record file, whose every claim is that file's word (anyone who could write it
+   * could have written it otherwise). Signed, so that a verifier can tell the two.
+   */
+  attestedBy: 'reproof build' | 'reproof attest'
 }
 
 export interface ResourceDescriptor {
@@ -71,7 +77,7 @@ export function toStatement(record: BuildRecord, context: AttestContext): Statem
     })),
     predicateType: PROVENANCE_TYPE,
     predicate: {
-      buildDefinition: buildDefinition(record),
+      buildDefinition: buildDefinition(record, context),
       runDetails: runDetails(record, context, evidence),
     },
   }
@@ -80,7 +86,10 @@ export function toStatement(record: BuildRecord, context: AttestContext): Statem
 type Provenance = Statement['predicate']
 
 /** What was built and how: the parameters a rebuilder repeats, and the inputs by digest. */
-function buildDefinition(record: BuildRecord): Provenance['buildDefinition'] {
+function buildDefinition(
+  record: BuildRecord,
+  context: AttestContext,
+): Provenance['buildDefinition'] {
   const git = record.source.git
   return {
     buildType: BUILD_TYPE,
@@ -100,6 +109,7 @@ function buildDefinition(record: BuildRecord): Provenance['buildDefinition'] {
       ...(record.normalization === null ? {} : { normalize: true }),
     },
     internalParameters: {
+      attestedBy: context.attestedBy,
       epoch: record.epoch,
       environment: record.environment,
       // A variation's note says where it held only in part (files both runs wrote in

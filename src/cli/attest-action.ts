@@ -12,7 +12,12 @@ import { builderContext, passphraseFrom, signingMethod } from './signing-method.
 
 /** `reproof attest`: the CI identity is read here, at the edge, and passed in. */
 export async function attestAction(flags: AttestFlags, streams: Streams): Promise<number> {
-  const context = builderContext(flags.builderId, streams.env, flags.keyless === true)
+  const context = builderContext(
+    flags.builderId,
+    streams.env,
+    flags.keyless === true,
+    'reproof attest',
+  )
   const record = readBuildRecordFile(flags.record)
   checkOutputFile('--bundle', flags.bundle)
   if (flags.statement !== undefined) checkOutputFile('--statement', flags.statement)

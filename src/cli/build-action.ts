@@ -1,3 +1,4 @@
+import { withEveryDifference } from '../twin/every-difference.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { identicalReport } from '../diff/report.js'
@@ -188,7 +189,7 @@ function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {
   if (signing.kind === 'key') loadPrivateKey(signing.key, signing.passphrase)
   return {
     options: { bundle, signing, statement: flags.statement, sha512From: undefined },
-    context: builderContext(flags.builderId, streams.env, flags.keyless === true),
+    context: builderContext(flags.builderId, streams.env, flags.keyless === true, 'reproof build'),
   }
 }
 
@@ -209,7 +210,10 @@ async function writeEvidence(
     await writeFileAtomic(
       options.report,
       renderDiffHtml(
-        result.explanation ?? identicalReport(result.artifacts.length, ['run A', 'run B']),
+        result.explanation ??
+          (result.reproducible
+            ? identicalReport(result.artifacts.length, ['run A', 'run B'])
+            : withEveryDifference(null, result.differences)),
       ),
     )
   if (result.explanation !== null) {

@@ -160,7 +160,8 @@ function workflowProblem(pem: string, workflow: string): string | undefined {
 export function builderContext(
   builderId: string | undefined,
   env: Streams['env'],
-  keyless = false,
+  keyless: boolean,
+  attestedBy: AttestContext['attestedBy'],
 ): Omit<AttestContext, 'sha512'> {
   const workflow = actionsWorkflow(env)
   const inActions = workflow !== undefined
@@ -198,5 +199,5 @@ export function builderContext(
     inActions && run !== undefined && env.GITHUB_REPOSITORY !== undefined
       ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_REPOSITORY}/actions/runs/${run}/attempts/${env.GITHUB_RUN_ATTEMPT ?? '1'}`
       : undefined
-  return { builderId: id, ...(invocationId === undefined ? {} : { invocationId }) }
+  return { builderId: id, attestedBy, ...(invocationId === undefined ? {} : { invocationId }) }
 }

@@ -25,8 +25,10 @@ function patternOf(item: DiffItem): {
   return { key, fields, causes, values }
 }
 
-// Fields whose values are few and each of which matters (a setuid bit): kept in the key.
-const MODE_FIELD = /mode|permission|attributes/i
+// Fields whose values are few and each of which matters (a setuid bit; an owner, which
+// one member made root among twelve moved to another user showed only as "uid differs"):
+// kept in the key.
+const MODE_FIELD = /mode|permission|attributes|^(?:uid|gid|uname|gname|owner|group)$/i
 
 /**
  * Groups items that differ in the same way ("22,089 entries: mtime differs, content

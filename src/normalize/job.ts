@@ -5,24 +5,28 @@ import type { NormalizeMode, NormalizeRules } from './rules.js'
 // Large reads and zlib chunks: each small one is a round trip to the thread pool.
 export const MiB = 1024 * 1024
 
-export type NormalizedFormat =
-  | 'png'
-  | 'mo'
-  | 'cpio'
-  | 'tar'
-  | 'tar.gz'
-  | 'tar.zst'
-  | 'tar.xz'
-  | 'tar.bz2'
-  | 'gzip'
-  | 'zstd'
-  | 'xz'
-  | 'bzip2'
-  | 'zip'
-  | 'jar'
-  | 'wheel'
-  | 'ar'
-  | 'unknown'
+/** Every format a normalizer names, `unknown` for a file of none. */
+export const NORMALIZED_FORMATS = [
+  'png',
+  'mo',
+  'cpio',
+  'tar',
+  'tar.gz',
+  'tar.zst',
+  'tar.xz',
+  'tar.bz2',
+  'gzip',
+  'zstd',
+  'xz',
+  'bzip2',
+  'zip',
+  'jar',
+  'wheel',
+  'ar',
+  'unknown',
+] as const
+
+export type NormalizedFormat = (typeof NORMALIZED_FORMATS)[number]
 
 export interface NormalizeOutcome {
   input: string

@@ -45,6 +45,7 @@ import {
 import { describeSource, readInputs, readSnapshot } from './read-inputs.js'
 import { hideSource } from './hide-source.js'
 import { firstFew } from '../first-few.js'
+import { withEveryDifference } from './every-difference.js'
 
 export type { BuildEvent } from './run-twice.js'
 export type { AttributionResult } from './explain-variations.js'
@@ -319,7 +320,8 @@ async function compareRuns(
   emit({ kind: 'phase', text: `explaining ${differences.length} difference(s)` })
   // Nothing either run left as a FIFO, socket or device is opened to explain it.
   const special = new Set([...collected.a.special, ...collected.b.special])
-  const explanation = await explainDifferences(
+  const before = warnings.length
+  const explained = await explainDifferences(
     differences.filter((d) => !special.has(d.name)),
     {
       roots: [plan.runs.a.layout.root, plan.runs.b.layout.root],
@@ -331,6 +333,13 @@ async function compareRuns(
       ...(isEffective(variations, 'tz') ? { epochInZones: epoch } : {}),
     },
     warnings,
+  )
+  // Every difference is in it, each one the engine could not open said unexplained:
+  // the report of a no never reads "identical".
+  const explanation = withEveryDifference(
+    explained,
+    differences,
+    explained === null ? warnings.slice(before).at(-1) : undefined,
   )
   const clock = deps.clock ?? Date.now
   const buildPair = async (pairOptions: BuildOptions): Promise<ReadonlySet<string>> => {
@@ -356,7 +365,7 @@ async function compareRuns(
     judgement,
     explanation,
     attribution:
-      attribution?.culprits === undefined || explanation === null
+      attribution?.culprits === undefined
         ? attribution
         : { ...attribution, culprits: withTimeEvidence(attribution.culprits, explanation.items) },
   }

@@ -600,7 +600,7 @@ function reproducedCheck(
     // runs with nothing varied, or able to reach each other, prove less, and the answer
     // says so rather than leave it in the statement.
     found: ok
-      ? `2 intact run manifests holding every subject; the provenance says: ${runConditions(internal)}`
+      ? `2 intact run manifests holding every subject${normalizedOnly(byproducts) ? ", identical once normalized (the runs' raw outputs differed)" : ''}; the provenance says: ${runConditions(internal)}`
       : `${runs.size} intact run manifest(s)${runs.size === 2 && !everySubject ? ', not holding every subject' : ''}`,
     reason: 'not-reproduced',
   })
@@ -637,11 +637,27 @@ export function runConditions(internal: Record<string, unknown>): string {
       (v) => `${shownWord(v.name)} (turned off)`,
     ),
   ]
+  // Stated by the build that ran the runs, or by `reproof attest` from a record file,
+  // whose every claim is that file's word.
+  const by =
+    internal.attestedBy === 'reproof attest'
+      ? 'stated by reproof attest from a build record file (the file is its only evidence)'
+      : internal.attestedBy === 'reproof build'
+        ? 'stated by the build that ran them'
+        : 'who stated it not stated'
   return [
     `${apart}, ${reach}`,
     `varied: ${varied.length === 0 ? 'nothing' : varied.join(', ')}`,
     ...(notVaried.length === 0 ? [] : [`not varied: ${notVaried.join(', ')}`]),
+    by,
   ].join('; ')
+}
+
+/** Whether the run manifests say the runs matched only once normalized. */
+function normalizedOnly(byproducts: readonly Record<string, unknown>[]): boolean {
+  return byproducts.some(
+    (b) => isObject(b.annotations) && b.annotations.reproducibleWithoutNormalization === false,
+  )
 }
 
 /** A value of the statement as a word: text as it is, anything else as its JSON. */

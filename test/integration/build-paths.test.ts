@@ -404,6 +404,21 @@ describe('names are bytes', () => {
         special: ['a FIFO', 'a socket'],
       },
     ])
+    // Its report, on the terminal and in HTML, never reads "identical": the one
+    // difference is there, unexplained, though nothing of it could be opened.
+    const report = path.join(makeTemp(), 'report.html')
+    const shown = await shellBuild(
+      source,
+      ['out'],
+      `mkdir -p out && echo same > out/x && case "$PWD" in *canary*) python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("out/pipe")' ;; *) mkfifo out/pipe ;; esac`,
+      ['--no-explain', '--report', report],
+    )
+    expect(shown.code).toBe(1)
+    expect(shown.stderr).not.toMatch(/identical:/)
+    expect(shown.stderr).toContain('run A left a FIFO, run B a socket')
+    const html = fs.readFileSync(report, 'utf8')
+    expect(html).not.toContain('Identical')
+    expect(html).toContain('out/pipe')
   })
 
   it('explains an artifact whose name is not UTF-8, never calling the runs identical', async () => {

@@ -419,7 +419,7 @@ describe('reproof verify on bundles reproof made', () => {
     ])
     // The yes says how the signed provenance says its two runs were kept apart.
     expect(result?.checks.at(-1)?.found).toMatch(
-      /^2 intact run manifests holding every subject; the provenance says: runs (not )?isolated by namespaces.*; varied: path, time, file-times, ordering$/,
+      /^2 intact run manifests holding every subject; the provenance says: runs (not )?isolated by namespaces.*; varied: path, time, file-times, ordering; stated by the build that ran them$/,
     )
   })
 

@@ -12,7 +12,9 @@ import {
   isPlainRelativePath,
   isUtf8Name,
   sortNames,
+  showAlike,
   toDisplayText,
+  toEscapedLine,
   toFsPath,
   toMatchName,
   toNameBytes,
@@ -232,6 +234,56 @@ describe('toDisplayText', () => {
     expect(toDisplayText('plain/é.txt')).toBe('plain/é.txt')
     // What shows as nothing: a zero-width space, a word joiner, a byte order mark.
     expect(toDisplayText('a\u200bb\u2060c\ufeffd')).toBe('a\\u{200b}b\\u{2060}c\\u{feff}d')
+  })
+
+  it('escapes every character Unicode says shows as nothing, and every format character', () => {
+    const invisible = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/u
+    for (let code = 0xa0; code <= 0x10ffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue
+      const ch = String.fromCodePoint(code)
+      if (!invisible.test(ch)) continue
+      expect(toDisplayText(`a${ch}b`), code.toString(16)).toBe(`a\\u{${code.toString(16)}}b`)
+    }
+  })
+
+  it('changes nothing it already escaped: a message is escaped where made and where shown', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const once = toDisplayText(text)
+        expect(toDisplayText(once)).toBe(once)
+      }),
+    )
+  })
+})
+
+describe('toEscapedLine', () => {
+  it('shows any two texts that would show alike apart', () => {
+    const pieces = fc.constantFrom(
+      '\\',
+      'x1b',
+      '\u001b',
+      'e',
+      '\u0301',
+      'é',
+      'u{301}',
+      '{',
+      '}',
+      'a',
+    )
+    fc.assert(
+      fc.property(
+        fc.array(pieces, { maxLength: 6 }),
+        fc.array(pieces, { maxLength: 6 }),
+        (x, y) => {
+          const [a, b] = [x.join(''), y.join('')]
+          if (showAlike(a, b)) expect(toEscapedLine(a)).not.toBe(toEscapedLine(b))
+        },
+      ),
+    )
+    // The text `\x1b` and ESC itself.
+    expect(showAlike('app\\x1b.sh', 'app\u001b.sh')).toBe(true)
+    expect(toEscapedLine('app\\x1b.sh')).toBe('app\\\\x1b.sh')
+    expect(toEscapedLine('app\u001b.sh')).toBe('app\\x1b.sh')
   })
 })
 

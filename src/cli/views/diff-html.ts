@@ -3,7 +3,7 @@ import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import { notComparedText, type DiffItem, type DiffReport } from '../../diff/report.js'
 import { differHeadline, isSummarized } from '../../diff/summarize.js'
-import { describeKind, namesShown } from './diff-text.js'
+import { describeKind, displayedLines, namesShown } from './diff-text.js'
 
 /**
  * A self-contained page (no scripts, fonts or images from anywhere): a summary table,
@@ -73,17 +73,22 @@ function section(item: DiffItem, i: number, name: (name: string) => string): str
   if (order !== undefined) {
     parts.push(
       sideBySide(
-        Array.from({ length: Math.max(order.a.length, order.b.length) }, (_, k) => ({
-          a: order.a[k],
-          b: order.b[k],
-          cls: 'del',
-        })),
+        Array.from({ length: Math.max(order.a.length, order.b.length) }, (_, k) => {
+          const [a, b] = [order.a[k], order.b[k]]
+          return {
+            a: a === undefined ? undefined : name(a),
+            b: b === undefined ? undefined : name(b),
+            cls: 'del',
+          }
+        }),
       ),
     )
   }
   if (item.text !== undefined)
     parts.push(
-      sideBySide(toRows(item.text.unified)),
+      // As the terminal shows them: a removed and an added line that would look alike
+      // (`é` composed and decomposed) escaped, so that the two cells differ.
+      sideBySide(toRows(displayedLines(item.text.unified))),
       item.text.truncated ? '<p class="dim">… more lines (raise --max-lines)</p>' : '',
     )
   if (item.binary !== undefined) {
@@ -109,7 +114,7 @@ interface Row {
 }
 
 /** Pairs removed and added lines of each hunk row by row, context lines on both sides. */
-function toRows(unified: string): Row[] {
+function toRows(lines: readonly string[]): Row[] {
   const rows: Row[] = []
   let removed: string[] = []
   let added: string[] = []
@@ -119,7 +124,7 @@ function toRows(unified: string): Row[] {
     removed = []
     added = []
   }
-  for (const line of unified.split('\n').slice(2)) {
+  for (const line of lines.slice(2)) {
     if (line.startsWith('@@')) {
       flush()
       rows.push({ a: line, b: line, cls: 'gap' })

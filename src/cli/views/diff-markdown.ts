@@ -97,7 +97,8 @@ export function inlineText(line: string): string {
 }
 
 // What Markdown reads as a marker, and the same but for what `code` writes as entities.
-const MARKERS = /[\\`*_{}[\]<>()#+!|~]/g
+// `&` too: a named entity (`&ZeroWidthSpace;`) renders as the character it names.
+const MARKERS = /[\\`*_{}[\]<>()#+!|~&]/g
 const MARKERS_BUT_ANGLES = /[\\`*_{}[\]()#+!|~]/g
 
 /**

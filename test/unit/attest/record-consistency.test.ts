@@ -5,18 +5,20 @@ import { manifestDigest, type Manifest } from '../../../src/digest/manifest-dige
 import type { BuildRecord } from '../../../src/records/build-record.js'
 
 const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/)
-const manifestArb: fc.Arbitrary<Manifest> = fc.uniqueArray(
-  fc.record(
-    {
-      name: fc.stringMatching(/^[a-z]{1,6}(\/[a-z]{1,6})?$/),
-      sha256: hex64,
-      size: fc.nat(),
-      executable: fc.constant(true as const),
-    },
-    { requiredKeys: ['name', 'sha256', 'size'] },
-  ),
-  { selector: (e) => e.name, minLength: 1, maxLength: 6 },
-)
+const manifestArb: fc.Arbitrary<Manifest> = fc
+  .uniqueArray(
+    fc.record(
+      {
+        name: fc.stringMatching(/^[a-z]{1,6}(\/[a-z]{1,6})?$/),
+        sha256: hex64,
+        size: fc.nat(),
+        executable: fc.constant(true as const),
+      },
+      { requiredKeys: ['name', 'sha256', 'size'] },
+    ),
+    { selector: (e) => e.name, minLength: 1, maxLength: 6 },
+  )
+  .map((m) => [...m].sort((x, y) => Buffer.compare(Buffer.from(x.name), Buffer.from(y.name))))
 
 /** The parts of a record the check reads: both runs, the result, no normalization. */
 function recordOf(a: Manifest, b: Manifest, reproducible = true): BuildRecord {
@@ -33,12 +35,59 @@ function recordOf(a: Manifest, b: Manifest, reproducible = true): BuildRecord {
       reproducible,
       reproducibleWithoutNormalization: reproducible,
       verdict: reproducible ? 'reproducible' : 'not-reproducible',
+      differences: [],
     },
     normalization: null,
+    // What every build writes: the path varied, the epoch its SOURCE_DATE_EPOCH.
+    variations: [{ name: 'path', status: 'effective' }],
+    epoch: { value: 1700000000, source: 'flag' },
+    environment: [{ name: 'SOURCE_DATE_EPOCH', value: '1700000000', from: 'reproof' }],
+    source: { lockfiles: [] },
   } as unknown as BuildRecord
 }
 
 describe('recordInconsistency', () => {
+  it('finds what no build writes: differences under reproducible, the path unvaried, an epoch apart', () => {
+    const manifest = [{ name: 'out/app', sha256: 'a'.repeat(64), size: 1 }]
+    const edit = (change: (r: Record<string, unknown>) => void): string | undefined => {
+      const record = recordOf(manifest, manifest) as unknown as Record<string, unknown>
+      change(record)
+      return recordInconsistency(record as unknown as BuildRecord)
+    }
+    expect(edit(() => undefined)).toBeUndefined()
+    expect(
+      edit((r) => {
+        ;(r.result as { differences: unknown[] }).differences = [{ name: 'out/app' }]
+      }),
+    ).toMatch(/lists 1 difference/)
+    expect(
+      edit((r) => {
+        r.variations = []
+      }),
+    ).toMatch(/path variation is not effective/)
+    expect(
+      edit((r) => {
+        r.epoch = { value: 1700000000, source: 'git' }
+        r.source = { lockfiles: [], git: { commitTime: 5 } }
+      }),
+    ).toMatch(/the commit's time/)
+    expect(
+      edit((r) => {
+        r.environment = [{ name: 'SOURCE_DATE_EPOCH', value: '0', from: 'reproof' }]
+      }),
+    ).toMatch(/SOURCE_DATE_EPOCH \(0\) is not its epoch/)
+    expect(
+      edit((r) => {
+        r.source = { lockfiles: [{ path: 'package-lock.json' }, { path: 'package-lock.json' }] }
+      }),
+    ).toMatch(/one lockfile twice/)
+    const unsorted = [
+      { name: 'b', sha256: 'a'.repeat(64), size: 1 },
+      { name: 'a', sha256: 'a'.repeat(64), size: 1 },
+    ]
+    expect(recordInconsistency(recordOf(unsorted, unsorted))).toMatch(/not in byte order/)
+  })
+
   it('derives the verdict and "without normalization" again from the runs', () => {
     fc.assert(
       fc.property(manifestArb, hex64, (manifest, other) => {

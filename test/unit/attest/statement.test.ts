@@ -104,7 +104,7 @@ describe('toStatement', () => {
   it('always builds a statement that follows the in-toto and SLSA field rules', () => {
     fc.assert(
       fc.property(recordArb, fc.webUrl(), (record, builderId) => {
-        validateStatement(toStatement(record, { builderId }))
+        validateStatement(toStatement(record, { builderId, attestedBy: 'reproof build' }))
       }),
     )
   })
@@ -112,7 +112,7 @@ describe('toStatement', () => {
   it('names every artifact once, with the digest that ships, and both runs as evidence', () => {
     fc.assert(
       fc.property(recordArb, (record) => {
-        const statement = toStatement(record, { builderId: 'b' })
+        const statement = toStatement(record, { builderId: 'b', attestedBy: 'reproof build' })
         const shipped = runEvidence(record)[0]?.artifacts ?? []
         expect(statement.subject).toEqual(
           shipped.map((a) => ({ name: a.name, digest: { sha256: a.sha256 } })),
@@ -132,6 +132,7 @@ describe('toStatement', () => {
         const git = record.source.git
         const source = toStatement(record, {
           builderId: 'b',
+          attestedBy: 'reproof build',
         }).predicate.buildDefinition.resolvedDependencies.filter((d) => d.name === 'source')
         if (git === undefined) expect(source).toEqual([])
         else if (!git.dirty) expect(source[0]?.digest).toEqual({ gitCommit: git.commit })
@@ -156,7 +157,7 @@ describe('toStatement', () => {
             { name: 'file-times', status: 'no-effect', a: 'a', b: 'b', note: 'not varied' },
           ],
         }
-        const statement = toStatement(noted, { builderId: 'b' })
+        const statement = toStatement(noted, { builderId: 'b', attestedBy: 'reproof build' })
         const internal = statement.predicate.buildDefinition.internalParameters as {
           variations: unknown
         }
@@ -183,7 +184,8 @@ describe('toStatement', () => {
         }
         const internal = (s: BuildRecord) =>
           (
-            toStatement(s, { builderId: 'b' }).predicate.buildDefinition.internalParameters as {
+            toStatement(s, { builderId: 'b', attestedBy: 'reproof build' }).predicate
+              .buildDefinition.internalParameters as {
               isolation: unknown
             }
           ).isolation
@@ -211,9 +213,14 @@ describe('toStatement', () => {
           : value
     fc.assert(
       fc.property(recordArb, (record) => {
-        const a = statementBytes(toStatement(record, { builderId: 'b' }))
+        const a = statementBytes(
+          toStatement(record, { builderId: 'b', attestedBy: 'reproof build' }),
+        )
         const b = statementBytes(
-          toStatement(reverseKeys(record) as BuildRecord, { builderId: 'b' }),
+          toStatement(reverseKeys(record) as BuildRecord, {
+            builderId: 'b',
+            attestedBy: 'reproof build',
+          }),
         )
         expect(a.equals(b)).toBe(true)
       }),
@@ -227,6 +234,7 @@ describe('validateStatement', () => {
     if (sample === undefined) throw new Error('no sample')
     const good = toStatement(sample, {
       builderId: 'https://ci.example.com',
+      attestedBy: 'reproof attest',
     })
     const broken: [string, (s: typeof good) => void][] = [
       [

@@ -782,6 +782,24 @@ describe('summarizePatterns', () => {
       hints: [{ cause: 'permissions', evidence: 'e', fix: 'f' }],
     }
     expect(isSummarized(other, summarizePatterns([...items, other]))).toBe(false)
+    // Nor an owner made root among members moved to another user.
+    const moved = (i: number, uid: string): DiffItem => ({
+      path: `t!f${i}`,
+      kind: 'metadata',
+      fields: [
+        { field: 'mtime', a: String(i), b: String(i + 1) },
+        { field: 'uid', a: '1000', b: uid },
+      ],
+      message: 'content identical',
+      hints: [],
+    })
+    const root = moved(11, '0')
+    const owners = [...Array.from({ length: 11 }, (_, i) => moved(i, '1001')), root]
+    const folded = summarizePatterns(owners)
+    expect(folded.map((s) => s.description)).toEqual([
+      '11 entries: mtime, uid differ (uid 1000 → 1001), content identical',
+    ])
+    expect(isSummarized(root, folded)).toBe(false)
   })
 })
 

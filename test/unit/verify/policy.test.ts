@@ -635,7 +635,7 @@ describe('the reproduced check, on what a statement may hold', () => {
       ok: true,
       wanted: 'two intact run manifests that hold every subject digest',
       found:
-        "2 intact run manifests holding every subject; the provenance says: the runs' isolation not stated, the network not stated; varied: nothing",
+        "2 intact run manifests holding every subject; the provenance says: the runs' isolation not stated, the network not stated; varied: nothing; who stated it not stated",
     })
     const partial = byproduct('reproof/run-b/manifest.json', manifest([sha('a')]))
     expect(decide([a, partial])).toMatchObject({
@@ -657,6 +657,7 @@ describe('the reproduced check, on what a statement may hold', () => {
         { name: 'locale', status: 'not-applied' },
       ],
       turnedOff: [{ name: 'time', by: 'flag' }],
+      attestedBy: 'reproof attest',
     }
     const yes = checkStatement(
       DSSE,
@@ -675,10 +676,23 @@ describe('the reproduced check, on what a statement may hold', () => {
     ).at(-1)
     expect(yes).toMatchObject({ ok: true })
     expect(yes?.found).toBe(
-      "2 intact run manifests holding every subject; the provenance says: runs not isolated by namespaces (process): each could read the other's build root, the network reachable; varied: path; not varied: umask (no effect), locale (not applied), time (turned off)",
+      "2 intact run manifests holding every subject; the provenance says: runs not isolated by namespaces (process): each could read the other's build root, the network reachable; varied: path; not varied: umask (no effect), locale (not applied), time (turned off); stated by reproof attest from a build record file (the file is its only evidence)",
     )
-    expect(runConditions({ isolation: { kind: 'namespaces', network: 'none' } })).toBe(
-      'runs isolated by namespaces, no network; varied: nothing',
+    expect(
+      runConditions({
+        isolation: { kind: 'namespaces', network: 'none' },
+        attestedBy: 'reproof build',
+      }),
+    ).toBe(
+      'runs isolated by namespaces, no network; varied: nothing; stated by the build that ran them',
+    )
+    // Runs that matched only once normalized say so in the yes.
+    const normalized = (x: typeof a) => ({
+      ...x,
+      annotations: { reproducibleWithoutNormalization: false },
+    })
+    expect(decide([normalized(a), normalized(b)])?.found).toMatch(
+      /^2 intact run manifests holding every subject, identical once normalized \(the runs' raw outputs differed\); /,
     )
   })
 

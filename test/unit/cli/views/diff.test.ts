@@ -111,6 +111,35 @@ describe('the diff views', () => {
     )
   })
 
+  it('renders a named entity in a name or warning as the text it is, not the character it names', () => {
+    const md = new MarkdownIt({ html: true })
+    const rendered = md.render(
+      renderDiffMarkdown(hostile('../&ZeroWidthSpace;etc&shy;/&rlm;passwd')),
+    )
+    expect(rendered).not.toMatch(/[\u200b\u00ad\u200f]/)
+    expect(rendered).toContain('&amp;ZeroWidthSpace;')
+  })
+
+  it('shows two lines that would look alike apart in HTML, as on the terminal', () => {
+    const report: DiffReport = {
+      ...hostile(''),
+      items: [
+        {
+          path: 'conf',
+          kind: 'content',
+          text: {
+            unified: '--- a/conf\n+++ b/conf\n@@ -1 +1 @@\n-user=caf\u00e9\n+user=cafe\u0301',
+            truncated: false,
+          },
+          hints: [],
+        },
+      ],
+    }
+    const html = renderDiffHtml(report)
+    expect(html).toContain('user=caf\\u{e9}')
+    expect(html).toContain('user=cafe\\u{301}')
+  })
+
   it('shows a terminal escape in a link target as text', () => {
     const text = renderDiffText(hostile('\u001b]0;pwned\u0007'), false)
     expect(text).toContain('a\\x1b]0;pwned\\x07')
