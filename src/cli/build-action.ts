@@ -72,6 +72,14 @@ export async function buildAction(
         `${given} signs into a bundle: add --bundle <file> (without it nothing would be signed)`,
       )
   }
+  // The secrets signing reads from the environment stay out of the build's: a build given
+  // the passphrase (or the identity token) could write it into what is signed.
+  const secret = options.env.find((e) => signingSecrets(flags).includes(e.name))
+  if (secret !== undefined)
+    throw new ReproofError(
+      'E_USAGE',
+      `--env ${secret.name}: the build would be given a secret signing reads (${secret.name === flags.passphraseEnv ? '--passphrase-env' : 'the identity token'}); pass the build what it needs under another name`,
+    )
   // Signing options are checked before building: a missing key or identity must not cost a build.
   const attest =
     flags.bundle === undefined ? undefined : planAttestation(flags, flags.bundle, streams)
@@ -81,6 +89,9 @@ export async function buildAction(
     const { result, record } = await runBuild(options, {
       callerEnv: streams.env,
       signal,
+      // The key the result is signed with is covered in the sandbox: the build runs
+      // the caller's command, which could read it and ship it.
+      ...(flags.key === undefined ? {} : { secretFiles: [flags.key] }),
       ...(onEvent === undefined ? {} : { onEvent }),
     })
     status?.stop()
@@ -147,6 +158,17 @@ function refuseOverwritingSource(
       `${flag} ${file}: a file of the source tree that reproof did not write; it would be overwritten (and built from, changed); give a path outside the source, or one of a file reproof wrote`,
       { path: file },
     )
+}
+
+/** The variables of the environment signing reads secrets from. */
+function signingSecrets(flags: BuildFlags): string[] {
+  if (flags.bundle === undefined) return []
+  return [
+    ...(flags.passphraseEnv === undefined ? [] : [flags.passphraseEnv]),
+    ...(flags.keyless === true
+      ? ['SIGSTORE_ID_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL']
+      : []),
+  ]
 }
 
 /** The first signing flag given, of those that mean something only with --bundle. */

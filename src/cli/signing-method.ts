@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import type { SigningMethod } from '../attest/run-attest.js'
 import type { AttestContext } from '../attest/statement.js'
 import { positiveInt } from '../config/diff-options.js'
@@ -60,8 +61,14 @@ export function signingMethod(
         'E_USAGE',
         `${flag} applies to ${flags.key !== undefined ? '--keyless' : '--key'} signing only; it was given with ${flags.key !== undefined ? '--key' : '--keyless'}`,
       )
-  if (flags.key !== undefined)
+  if (flags.key !== undefined) {
+    const open = keyFileOpenTo(flags.key)
+    if (open !== undefined && flags.passphraseEnv === undefined)
+      streams.stderr.write(
+        `reproof: warning: --key ${toDisplayText(flags.key)}: readable by ${open} and not encrypted: whoever can read it can sign as you (chmod 600 it, or encrypt it with reproof keygen --passphrase-env)\n`,
+      )
     return { kind: 'key', key: flags.key, passphrase: passphraseFrom(flags.passphraseEnv, env) }
+  }
   for (const [flag, url] of [
     ['--fulcio-url', flags.fulcioUrl],
     ['--rekor-url', flags.rekorUrl],
@@ -200,4 +207,18 @@ export function builderContext(
       ? `${env.GITHUB_SERVER_URL ?? ''}/${env.GITHUB_REPOSITORY}/actions/runs/${run}/attempts/${env.GITHUB_RUN_ATTEMPT ?? '1'}`
       : undefined
   return { builderId: id, attestedBy, ...(invocationId === undefined ? {} : { invocationId }) }
+}
+
+/** Who besides its owner may read a key file: its group, others, or none (undefined). */
+function keyFileOpenTo(file: string): string | undefined {
+  let mode: number
+  try {
+    mode = fs.statSync(file).mode
+  } catch {
+    // Not there: reading it says so, as bad input.
+    return undefined
+  }
+  if ((mode & 0o004) !== 0) return 'anyone'
+  if ((mode & 0o040) !== 0) return 'its group'
+  return undefined
 }

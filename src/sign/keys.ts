@@ -111,6 +111,15 @@ export function loadPrivateKey(
   passphrase: string | undefined,
 ): { key: crypto.KeyObject; kind: KeyKind } {
   const pem = readBounded(file, MAX_KEY_BYTES, `--key ${file}`).toString('utf8')
+  // Node ignores a passphrase given for a key that is not encrypted: the caller, who
+  // believes the key on disk is protected, would never learn it is not.
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(pem)
+  if (passphrase !== undefined && !encrypted)
+    throw new ReproofError(
+      'E_INPUT',
+      `--key ${file}: not encrypted, though a passphrase was given (--passphrase-env); anyone who can read the file can sign with it: encrypt it (reproof keygen --passphrase-env), or leave out --passphrase-env`,
+      { path: file },
+    )
   let key: crypto.KeyObject
   try {
     key = crypto.createPrivateKey({

@@ -13,6 +13,8 @@ export function hideSource(
   source: string,
   topLevel: string | undefined,
   callerEnv: Readonly<Record<string, string | undefined>>,
+  /** Files the build must not read (the signing key), covered wherever they are. */
+  secretFiles: readonly string[] = [],
 ): HidePlan {
   const dirs = [source, ...(topLevel === undefined ? [] : [topLevel])].flatMap(realPath)
   const needed = [
@@ -20,7 +22,7 @@ export function hideSource(
     // A command on the PATH that is a link into the checkout (what `npm link` makes).
     ...pathDirs(callerEnv).flatMap((dir) => linksInto(dir, dirs)),
   ]
-  return planHiding({ files: [], dirs, needed })
+  return planHiding({ files: secretFiles.flatMap(realPath), dirs, needed })
 }
 
 /** `p` with every link resolved, as a list of one; none when it does not exist. */

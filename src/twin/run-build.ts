@@ -57,6 +57,11 @@ export interface BuildDeps {
   signal?: AbortSignal
   onEvent?: (event: BuildEvent) => void
   /**
+   * Files of the caller's the build must not read: the private key the result will be
+   * signed with (a build that read it shipped it inside the signed artifact).
+   */
+  secretFiles?: readonly string[]
+  /**
    * Milliseconds since the epoch (Date.now by default): the record's start and finish,
    * and the runs' wall-clock window, which the explanation of a time in an artifact reads.
    */
@@ -147,10 +152,17 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     // tree's configuration gives is not taken: naming a directory of the checkout, it
     // kept the checkout (and a token git keeps there) in the build's sight.
     const pathFromConfig = options.env.some((e) => e.name === 'PATH' && e.fromConfig === true)
-    const hiding = hideSource(options.source, inputs.git?.topLevel, {
-      ...deps.callerEnv,
-      PATH: pathFromConfig ? deps.callerEnv.PATH : (inputs.passThrough.PATH ?? deps.callerEnv.PATH),
-    })
+    const hiding = hideSource(
+      options.source,
+      inputs.git?.topLevel,
+      {
+        ...deps.callerEnv,
+        PATH: pathFromConfig
+          ? deps.callerEnv.PATH
+          : (inputs.passThrough.PATH ?? deps.callerEnv.PATH),
+      },
+      deps.secretFiles ?? [],
+    )
     const runOptions = { ...options, hide: [...(options.hide ?? []), ...hiding.hide] }
     const prepared = await prepareRuns(runOptions, deps.callerEnv, workspace, sandboxes, {
       epoch: inputs.epoch.value,
@@ -161,6 +173,11 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       for (const { path: dir, why } of hiding.visible)
         prepared.isolation.notes.push(
           `the source checkout ${toDisplayText(dir)} stayed visible to the build (${why})`,
+        )
+    if (prepared.isolation.kind === 'namespaces')
+      for (const { path: file, why } of hiding.unhidden)
+        prepared.isolation.notes.push(
+          `the signing key ${toDisplayText(file)} stayed visible to the build (${why})`,
         )
     // What the snapshot holds, read before a build can change it.
     const snapshotFacts = await readSnapshot(

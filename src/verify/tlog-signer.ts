@@ -1,3 +1,5 @@
+import crypto from 'node:crypto'
+
 /**
  * Whose signature a transparency-log entry records. The Sigstore libraries check that an
  * entry records this bundle's signature over this payload, not that it names this
@@ -15,15 +17,21 @@ interface LoggedEntry {
 /** A verifier an entry names: a certificate's DER, or a public key's. */
 type Verifier = { certificate: Buffer } | { key: Buffer } | { unreadable: string }
 
+/** Who signed: the bundle's certificate (its DER), or the key that verified. */
+export type ExpectedSigner = { certificate: Buffer } | { key: crypto.KeyObject }
+
 /**
- * Why an entry does not name `leaf` (a certificate's DER) as its signer, or undefined
- * when every entry names it and nothing else. An entry of a kind whose signer is not
- * known here is not taken on trust.
+ * Why an entry does not name the signer as its signer, or undefined when every entry
+ * names it and nothing else. An entry of a kind whose signer is not known here is not
+ * taken on trust. With a key, the entry must name that key: one logged under another
+ * key, or a certificate, was reported as checked, and whoever watched the log for the
+ * key never saw it.
  */
 export function entrySignerMismatch(
   entries: readonly LoggedEntry[],
-  leaf: Buffer,
+  signer: ExpectedSigner,
 ): string | undefined {
+  const own = 'certificate' in signer ? "the bundle's certificate" : 'the key that verified'
   for (const [i, entry] of entries.entries()) {
     const kind = `${entry.kindVersion?.kind ?? '?'} ${entry.kindVersion?.version ?? '?'}`
     let body: unknown
@@ -39,10 +47,17 @@ export function entrySignerMismatch(
     for (const verifier of verifiers) {
       if ('unreadable' in verifier)
         return `transparency-log entry ${i + 1} names a signer that cannot be read (${verifier.unreadable})`
-      if ('key' in verifier)
-        return `transparency-log entry ${i + 1} was logged under a bare public key, not the bundle's certificate`
-      if (!verifier.certificate.equals(leaf))
-        return `transparency-log entry ${i + 1} was logged under another certificate than the bundle's`
+      if ('certificate' in signer) {
+        if ('key' in verifier)
+          return `transparency-log entry ${i + 1} was logged under a bare public key, not ${own}`
+        if (!verifier.certificate.equals(signer.certificate))
+          return `transparency-log entry ${i + 1} was logged under another certificate than the bundle's`
+      } else {
+        if ('certificate' in verifier)
+          return `transparency-log entry ${i + 1} was logged under a certificate, not ${own}`
+        if (!sameKey(verifier.key, signer.key))
+          return `transparency-log entry ${i + 1} was logged under another key than ${own}`
+      }
     }
   }
   return undefined
@@ -68,6 +83,15 @@ function verifiersOf(body: unknown): Verifier[] | undefined {
   if (kind === 'hashedrekord' && version === '0.0.2')
     return [fromRaw(field(field(field(spec, 'hashedRekordV002'), 'signature'), 'verifier'))]
   return undefined
+}
+
+/** Whether SPKI DER names `key`, however the DER was written (named curve or explicit). */
+function sameKey(der: Buffer, key: crypto.KeyObject): boolean {
+  try {
+    return crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }).equals(key)
+  } catch {
+    return false
+  }
 }
 
 /** Rekor v1's form: the base64 of a PEM certificate or public key. */

@@ -204,15 +204,20 @@ async function verifyWithKeys(
     try {
       new Verifier(material, KEY_THRESHOLDS).verify(entity)
       checkLogKeyWindows(root, entity)
-      // The hint of the key that verified, in reproof's form: the bundle's own may be
-      // base64, absent or wrong.
-      return {
-        identity: { kind: 'key', hint: keyHint(candidate.key), key: candidate.file },
-        entity,
-        unchecked,
-      }
     } catch (err) {
       failures.push(err)
+      continue
+    }
+    // The entries the root checked must each name this key (as a keyless one must name
+    // the certificate): the key verified, so this is the answer, not a try of the next.
+    const logged = entrySignerMismatch(entity.tlogEntries, { key: candidate.key })
+    if (logged !== undefined) throw rejection('tlog-mismatch', logged)
+    // The hint of the key that verified, in reproof's form: the bundle's own may be
+    // base64, absent or wrong.
+    return {
+      identity: { kind: 'key', hint: keyHint(candidate.key), key: candidate.file },
+      entity,
+      unchecked,
     }
   }
   // A failure that has nothing to do with which key is the bundle's own fault; so is a
@@ -288,7 +293,9 @@ function verifyKeyless(
   const logged =
     leaf === undefined
       ? 'the bundle holds no certificate'
-      : entrySignerMismatch(bundle.verificationMaterial.tlogEntries, Buffer.from(leaf))
+      : entrySignerMismatch(bundle.verificationMaterial.tlogEntries, {
+          certificate: Buffer.from(leaf),
+        })
   if (logged !== undefined) throw rejection('tlog-mismatch', logged)
   // Read from the certificate's bytes, strictly, not as the library decodes them (see
   // subjectAlternativeName). A certificate without a readable identity or issuer

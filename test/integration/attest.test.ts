@@ -101,6 +101,39 @@ describe('reproof keygen', () => {
     expect(noDir.stderr).toContain('cannot be written (no such directory)')
   })
 
+  it('warns of a private key others may read, and keeps signing secrets out of the build', async () => {
+    const dir = makeTemp()
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const key = path.join(dir, 'k.key')
+    fs.chmodSync(key, 0o644)
+    const source = path.join(dir, 'src')
+    fs.mkdirSync(source)
+    fs.writeFileSync(path.join(source, 'build.sh'), 'echo "$PASS" > out.txt\n')
+    // prettier-ignore
+    const args = (...extra: string[]) => [
+      'build', '-C', source, '-o', 'out.txt', '--temp-dir', makeTempParent(), '--bundle',
+      path.join(dir, 'b.json'), '--key', key, '--builder-id', 'https://ci.example.com',
+      ...extra, '--', 'sh', 'build.sh',
+    ]
+    const open = await runCli(args())
+    expect(open.code, open.stderr).toBe(0)
+    expect(open.stderr).toMatch(/warning: --key .*k\.key: readable by anyone and not encrypted/)
+    fs.chmodSync(key, 0o600)
+    expect((await runCli(args())).stderr).not.toMatch(/warning: --key/)
+    // The passphrase's variable given to the build too: it could write it into what is signed.
+    await runCli(['keygen', '--out', path.join(dir, 'e'), '--passphrase-env', 'PASS'], {
+      PASS: 'a long passphrase',
+    })
+    // prettier-ignore
+    const given = await runCli([
+      'build', '-C', source, '-o', 'out.txt', '--temp-dir', makeTempParent(), '--bundle',
+      path.join(dir, 'b2.json'), '--key', path.join(dir, 'e.key'), '--passphrase-env', 'PASS',
+      '--builder-id', 'https://ci.example.com', '--env', 'PASS', '--', 'sh', 'build.sh',
+    ], { PASS: 'a long passphrase' })
+    expect(given.code).toBe(2)
+    expect(given.stderr).toContain('--env PASS: the build would be given a secret signing reads')
+  })
+
   it('encrypts the private key with a passphrase from the environment', async () => {
     const dir = makeTemp()
     const base = path.join(dir, 'enc')

@@ -572,6 +572,36 @@ open('out.txt', 'w').write(said)`
     expect(configured.result?.isolation.notes.join('\n')).not.toMatch(/stayed visible/)
   })
 
+  it('hides the private key the result is signed with from the build', async () => {
+    // Not under /tmp, which the sandbox replaces anyway.
+    const keys = makeTemp('keys-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
+    await runCli(['keygen', '--out', path.join(keys, 'k')])
+    const key = path.join(keys, 'k.key')
+    const source = path.join(makeTemp(), 'project')
+    fs.mkdirSync(source)
+    fs.writeFileSync(
+      path.join(source, 'build.sh'),
+      `{ cat ${key} 2>/dev/null || echo hidden; } > out.txt\n`,
+    )
+    const { code, result, stderr } = await build(source, [
+      '-o',
+      'out.txt',
+      '--bundle',
+      path.join(keys, 'b.json'),
+      '--key',
+      key,
+      '--builder-id',
+      'https://ci.example.com',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(code, stderr).toBe(0)
+    expect(result?.isolation.kind).toBe('namespaces')
+    // Covered by an empty file: nothing of the key reaches what is signed.
+    expect(fs.readFileSync(path.join(source, 'out.txt'), 'utf8')).not.toContain('PRIVATE KEY')
+  })
+
   it('names and kills what a build leaves in nested PID namespaces', async () => {
     const source = shellProject()
     const seconds = String(4000 + Math.floor(Math.random() * 999))

@@ -412,7 +412,7 @@ describe('key-signed bundles as other Sigstore clients write them', () => {
   })
 
   /** A provenance-typed statement about `artifact`, signed with a fresh key; the files. */
-  async function keyBundle(withLog: boolean) {
+  async function keyBundle(withLog: boolean, loggedAs?: crypto.KeyObject) {
     const dir = makeTemp()
     const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const pub = path.join(dir, 'k.pub')
@@ -433,8 +433,20 @@ describe('key-signed bundles as other Sigstore clients write them', () => {
       predicate: {},
     }
     // As cosign does by default: the key's signature, and a Rekor entry for it.
+    const own = keySigner(privateKey, 'ecdsa-p256')
+    // `loggedAs`: the entry names another key as the signer than the one that signed.
+    const signer =
+      loggedAs === undefined
+        ? own
+        : {
+            sign: async (data: Buffer) => {
+              const signed = await own.sign(data)
+              const publicKey = loggedAs.export({ type: 'spki', format: 'pem' }).toString()
+              return { ...signed, key: { ...signed.key, publicKey } }
+            },
+          }
     const builder = new DSSEBundleBuilder({
-      signer: keySigner(privateKey, 'ecdsa-p256'),
+      signer,
       witnesses: withLog ? [new RekorWitness({ rekorBaseURL: services.base })] : [],
     })
     const json = bundleToJSON(
@@ -450,6 +462,16 @@ describe('key-signed bundles as other Sigstore clients write them', () => {
     }
     return { dir, pub, root, artifact, json, write, publicKey }
   }
+
+  it('refuses a key bundle whose log entry names another key as its signer', async () => {
+    // The signature is the trusted key's, but whoever watches the log for that key never
+    // sees it: the entry says another key signed.
+    const { publicKey: other } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const { pub, root, artifact, json, write } = await keyBundle(true, other)
+    const bundle = write('b.json', json)
+    const run = await verify([artifact, '--bundle', bundle, '--key', pub, '--trusted-root', root])
+    expect([run.code, run.result?.reason], JSON.stringify(run.result)).toEqual([1, 'tlog-mismatch'])
+  })
 
   it('takes the key hint in hex, in base64 or not at all: the hint is not signed', async () => {
     const { pub, artifact, json, write, publicKey } = await keyBundle(false)

@@ -33,6 +33,15 @@ describe('keys', () => {
     expect(fs.readFileSync(publicFile, 'utf8')).toMatch(/BEGIN PUBLIC KEY/)
   })
 
+  it('refuses a passphrase for a key that is not encrypted: the caller believes it protected', () => {
+    const dir = makeTemp()
+    const { privateFile } = writeKeyPair(path.join(dir, 'plain'), generateKeyPair(undefined))
+    expect(loadPrivateKey(privateFile, undefined).kind).toBe('ecdsa-p256')
+    const given = failure(() => loadPrivateKey(privateFile, 'a passphrase'))
+    expect(given.code).toBe('E_INPUT')
+    expect(given.message).toMatch(/not encrypted, though a passphrase was given/)
+  })
+
   it('refuses key types Sigstore verifiers do not share, without quoting the key', () => {
     const dir = makeTemp()
     const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })

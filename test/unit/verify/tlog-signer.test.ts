@@ -11,7 +11,8 @@ const entry = (kind: string, version: string, body: unknown) => ({
 })
 
 describe('entrySignerMismatch', () => {
-  const leaf = crypto.randomBytes(300)
+  const leafDer = crypto.randomBytes(300)
+  const leaf = { certificate: leafDer }
   const other = crypto.randomBytes(300)
   const key = crypto.randomBytes(91)
   const dsse1 = (verifier: string) =>
@@ -34,12 +35,12 @@ describe('entrySignerMismatch', () => {
     })
 
   it("accepts only entries that name the bundle's certificate as the signer", () => {
-    const mine = b64(pem('CERTIFICATE', leaf))
+    const mine = b64(pem('CERTIFICATE', leafDer))
     expect(entrySignerMismatch([dsse1(mine)], leaf)).toBeUndefined()
     expect(entrySignerMismatch([intoto2(mine)], leaf)).toBeUndefined()
     expect(
       entrySignerMismatch(
-        [dsse2({ x509Certificate: { rawBytes: leaf.toString('base64') } })],
+        [dsse2({ x509Certificate: { rawBytes: leafDer.toString('base64') } })],
         leaf,
       ),
     ).toBeUndefined()
@@ -70,5 +71,27 @@ describe('entrySignerMismatch', () => {
     expect(
       entrySignerMismatch([{ canonicalizedBody: Buffer.from('{'), kindVersion: undefined }], leaf),
     ).toMatch(/not JSON/)
+  })
+
+  it('accepts with a key only entries that name that key, however its DER is written', () => {
+    const { publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const { publicKey: another } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const der = (k: crypto.KeyObject) => k.export({ type: 'spki', format: 'der' })
+    const signer = { key: publicKey }
+    expect(
+      entrySignerMismatch([dsse1(b64(pem('PUBLIC KEY', der(publicKey))))], signer),
+    ).toBeUndefined()
+    expect(
+      entrySignerMismatch(
+        [dsse2({ publicKey: { rawBytes: der(publicKey).toString('base64') } })],
+        signer,
+      ),
+    ).toBeUndefined()
+    expect(entrySignerMismatch([dsse1(b64(pem('PUBLIC KEY', der(another))))], signer)).toMatch(
+      /under another key than the key that verified/,
+    )
+    expect(entrySignerMismatch([dsse1(b64(pem('CERTIFICATE', leafDer)))], signer)).toMatch(
+      /under a certificate/,
+    )
   })
 })
