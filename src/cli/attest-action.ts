@@ -1,3 +1,4 @@
+import { ReproofError } from '../errors.js'
 import crypto from 'node:crypto'
 import { readBuildRecordFile } from '../attest/read-record.js'
 import { pendingFileOf, runAttest } from '../attest/run-attest.js'
@@ -75,8 +76,16 @@ function shippedFiles(record: BuildRecord, dir: string): string[] {
   })
 }
 
+const MIN_PASSPHRASE = 12
+
 export function keygenAction(flags: KeygenFlags, streams: Streams): number {
   const passphrase = passphraseFrom(flags.passphraseEnv, streams.env)
+  // A new key's passphrase is all that stands between a copy of the file and a signature.
+  if (passphrase !== undefined && Array.from(passphrase).length < MIN_PASSPHRASE)
+    throw new ReproofError(
+      'E_USAGE',
+      `--passphrase-env ${flags.passphraseEnv ?? ''}: the passphrase is shorter than ${MIN_PASSPHRASE} characters; whoever copies the key file could guess it`,
+    )
   const pair = generateKeyPair(passphrase)
   const files = writeKeyPair(flags.out, pair)
   if (flags.json === true) {

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import { fileProblem, ReproofError } from '../errors.js'
 import { sha256Hex } from '../sha256.js'
 import { readBounded } from '../io/read-bounded.js'
+import { encryptPrivateKey } from './encrypted-key.js'
 
 /** Key types whose signatures every Sigstore verifier checks the same way. */
 export type KeyKind = 'ecdsa-p256' | 'ed25519'
@@ -13,13 +14,12 @@ export function generateKeyPair(passphrase: string | undefined): {
   publicPem: string
 } {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const privatePem = privateKey.export({
-    type: 'pkcs8',
-    format: 'pem',
-    ...(passphrase === undefined ? {} : { cipher: 'aes-256-cbc', passphrase }),
-  })
+  const privatePem =
+    passphrase === undefined
+      ? privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+      : encryptPrivateKey(privateKey, passphrase)
   return {
-    privatePem: privatePem.toString(),
+    privatePem,
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   }
 }

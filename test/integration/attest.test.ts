@@ -148,6 +148,13 @@ describe('reproof keygen', () => {
     expect(
       (await runCli(['keygen', '--out', path.join(dir, 'x'), '--passphrase-env', 'NOPE'])).code,
     ).toBe(2)
+    // A passphrase a copy of the file would give up to guessing: refused, nothing written.
+    const short = await runCli(['keygen', '--out', path.join(dir, 's'), '--passphrase-env', 'P'], {
+      P: 'x',
+    })
+    expect(short.code).toBe(2)
+    expect(short.stderr).toContain('shorter than 12 characters')
+    expect(fs.existsSync(path.join(dir, 's.key'))).toBe(false)
   })
 
   it('with --json, names the files and the key hint a bundle signed with it carries', async () => {
