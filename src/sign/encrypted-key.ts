@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import { derElement } from '../der.js'
 
 /**
  * A private key as PKCS#8 EncryptedPrivateKeyInfo, PBES2 with PBKDF2-HMAC-SHA256 and
@@ -21,11 +22,7 @@ export function encryptPrivateKey(key: crypto.KeyObject, passphrase: string): st
       sequence(
         sequence(
           oid(PBKDF2),
-          sequence(
-            octetString(salt),
-            integer(KEY_ITERATIONS),
-            sequence(oid(HMAC_SHA256), NULL),
-          ),
+          sequence(octetString(salt), integer(KEY_ITERATIONS), sequence(oid(HMAC_SHA256), NULL)),
         ),
         sequence(oid(AES_256_CBC), octetString(iv)),
       ),
@@ -42,28 +39,15 @@ const HMAC_SHA256 = '1.2.840.113549.2.9'
 const AES_256_CBC = '2.16.840.1.101.3.4.1.42'
 const NULL = Buffer.from([0x05, 0x00])
 
-function tlv(tag: number, body: Buffer): Buffer {
-  const n = body.length
-  const length =
-    n < 0x80
-      ? Buffer.from([n])
-      : n < 0x100
-        ? Buffer.from([0x81, n])
-        : n < 0x10000
-          ? Buffer.from([0x82, n >> 8, n & 0xff])
-          : Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff])
-  return Buffer.concat([Buffer.from([tag]), length, body])
-}
-
-const sequence = (...items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(items))
-const octetString = (bytes: Buffer): Buffer => tlv(0x04, bytes)
+const sequence = (...items: Buffer[]): Buffer => derElement(0x30, Buffer.concat(items))
+const octetString = (bytes: Buffer): Buffer => derElement(0x04, bytes)
 
 function integer(value: number): Buffer {
   const bytes: number[] = []
   for (let v = value; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256)
   // A leading bit set would read as negative.
   if (bytes.length === 0 || (bytes[0] ?? 0) >= 0x80) bytes.unshift(0)
-  return tlv(0x02, Buffer.from(bytes))
+  return derElement(0x02, Buffer.from(bytes))
 }
 
 function oid(dotted: string): Buffer {
@@ -77,5 +61,5 @@ function oid(dotted: string): Buffer {
     }
     out.push(...base128)
   }
-  return tlv(0x06, Buffer.from(out))
+  return derElement(0x06, Buffer.from(out))
 }
