@@ -180,17 +180,33 @@ const OWNED_SUFFIX = /\.reproof-o([0-9a-f]{8})\.([0-9a-z]+)\.([0-9a-z]+)\.[0-9a-
 const NAME_MAX = 255
 
 /**
- * The suffix of a temp file beside a target named `base`: its owner in the name (host id,
- * pid and start time, the numbers in base 36), since a file cannot hold an owner file.
- * Where that would make the name too long, or the owner cannot be told, an unowned one
- * as before: never removed by a sweep, and the name still fits.
+ * The suffix of a temp file: its owner in the name (host id, pid and start time, the
+ * numbers in base 36), since a file cannot hold an owner file. Where the owner cannot be
+ * told, an unowned one: never removed by a sweep.
  */
-export function ownedTempSuffix(base: string | Buffer): string {
+export function ownedTempSuffix(): string {
   const random = crypto.randomBytes(6).toString('hex')
   const me = whoAmI()
   if (me === null) return `.reproof-${random}`
-  const owned = `${me.suffix}${random.slice(0, 8)}`
-  return 1 + Buffer.byteLength(base) + owned.length <= NAME_MAX ? owned : `.reproof-${random}`
+  return `${me.suffix}${random.slice(0, 8)}`
+}
+
+/**
+ * The name of a temp file beside a target named `base`: `.`, the base, the owned suffix.
+ * A base too long for both in a name (255 bytes) is cut short, so that the suffix, and so
+ * the owner a sweep reads, always fits: a long name was written unowned, and a temp file
+ * a crash left of it stayed for good (or, longer still, could not be written at all).
+ */
+export function ownedTempName<B extends string | Buffer>(base: B): B
+export function ownedTempName(base: string | Buffer): string | Buffer {
+  const suffix = ownedTempSuffix()
+  const room = NAME_MAX - 1 - Buffer.byteLength(suffix)
+  if (typeof base !== 'string')
+    return Buffer.concat([Buffer.from('.'), base.subarray(0, room), Buffer.from(suffix)])
+  let kept = base
+  // Cut by characters, never inside one, until the bytes fit.
+  while (Buffer.byteLength(kept) > room) kept = Array.from(kept).slice(0, -1).join('')
+  return `.${kept}${suffix}`
 }
 
 /**

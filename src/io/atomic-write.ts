@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream'
 import { ReproofError } from '../errors.js'
 import { fromFsPath, toDisplayText } from '../file-names.js'
 import { batchedFdSink } from './batched-file-sink.js'
-import { ownedTempSuffix, removeOrphanedTemps } from '../owned-temp.js'
+import { ownedTempName, removeOrphanedTemps } from '../owned-temp.js'
 
 /**
  * Replaces `target` all at once: write a temp file beside it, fsync it, rename it over
@@ -135,18 +135,12 @@ function tempBeside<P extends FsPath>(target: P): P
 function tempBeside(target: FsPath): FsPath {
   if (typeof target === 'string') {
     removeOrphanedTemps(path.dirname(target))
-    const base = path.basename(target)
-    return path.join(path.dirname(target), `.${base}${ownedTempSuffix(base)}`)
+    return path.join(path.dirname(target), ownedTempName(path.basename(target)))
   }
   const slash = target.lastIndexOf(0x2f)
   const base = target.subarray(slash + 1)
   removeOrphanedTemps(dirnameOf(target))
-  return Buffer.concat([
-    target.subarray(0, slash + 1),
-    Buffer.from('.'),
-    base,
-    Buffer.from(ownedTempSuffix(base)),
-  ])
+  return Buffer.concat([target.subarray(0, slash + 1), ownedTempName(base)])
 }
 
 function dirnameOf(p: FsPath): FsPath {

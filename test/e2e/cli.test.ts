@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { ownedTempSuffix } from '../../src/owned-temp.js'
+import { ownedTempName } from '../../src/owned-temp.js'
 import {
   BIN,
   cleanupTemp,
@@ -294,7 +294,7 @@ describe('reproof normalize after a SIGKILL', () => {
     expect(listDir(tmp).filter((f) => f.startsWith('reproof-normalize-'))).toHaveLength(1)
     // A temp file of a process that still runs (this one), and one of another pid
     // namespace, are not the next run's to remove.
-    const own = `.out.tar${ownedTempSuffix('out.tar')}`
+    const own = ownedTempName('out.tar')
     const foreign = '.out.tar.reproof-o00000000.1.1.01234567'
     for (const name of [own, foreign]) fs.writeFileSync(path.join(dir, name), '')
     execFileSync('sh', ['-c', 'echo small > f && tar cf in.tar f'], { cwd: dir })

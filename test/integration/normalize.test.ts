@@ -2311,6 +2311,17 @@ os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
     expect(fs.statSync(path.join(dir, 'real', 'a.tar')).mode & 0o7777).toBe(0o4750)
   })
 
+  it('normalizes in place a file whose name is near the longest a name can be', async () => {
+    // The temp name beside it was the name and a suffix: too long to be made (exit 3).
+    const dir = makeTemp()
+    const name = `${'a'.repeat(247)}.tar`
+    sh(dir, `printf x > f && tar --mtime=@5 -cf ${name} f`)
+    const run = await normalize(dir, [name, '--in-place'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.files[0]?.changed).toBe(true)
+    expect(fs.readdirSync(dir).sort()).toEqual([name, 'f'])
+  })
+
   it('refuses a zip with bytes between members that no member owns, or members that overlap', async () => {
     const dir = makeTemp()
     // A member the central directory does not list: unzip and zipfile see two members,

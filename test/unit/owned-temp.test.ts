@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   OWNER_FILE,
   ownedTempDir,
-  ownedTempSuffix,
+  ownedTempName,
   ownerGone,
   ownMark,
   removeOrphanedDirs,
@@ -90,11 +90,16 @@ describe('owned temp dirs and files', () => {
   it('names a temp file by its owner where the name fits, and removes only orphans', () => {
     if (me === undefined) return
     const dir = makeTemp()
-    const own = `.a.tar${ownedTempSuffix('a.tar')}`
+    const own = ownedTempName('a.tar')
     expect(own).toMatch(/^\.a\.tar\.reproof-o[0-9a-f]{8}\.[0-9a-z]+\.[0-9a-z]+\.[0-9a-f]{8}$/)
-    // A name near the limit gets an unowned suffix that still fits.
-    const long = 'n'.repeat(225)
-    expect(1 + long.length + ownedTempSuffix(long).length).toBeLessThanOrEqual(255)
+    // A name near the limit (or at it) is cut short, by whole characters: still owned,
+    // and it fits.
+    for (const long of ['n'.repeat(225), 'é'.repeat(127), Buffer.alloc(255, 0x6e)]) {
+      const name = ownedTempName(long)
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255)
+      expect(Buffer.from(name).toString('latin1')).toMatch(/\.reproof-o[0-9a-f]{8}\./)
+      if (typeof name === 'string') expect(name).not.toContain('\ufffd')
+    }
     const b36 = (n: string) => Number(n).toString(36)
     const orphan = `.b.tar.reproof-o${me.host}.${b36(endedPid())}.${b36(me.start)}.01234567`
     const foreign = `.c.tar.reproof-offffffff.${b36(endedPid())}.${b36(me.start)}.01234567`
