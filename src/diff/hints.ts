@@ -91,10 +91,9 @@ export function contentHints(
   // sides hold falls at another offset, so it must be missing from the other side's
   // bytes altogether to count as one that changed.
   const whole = diff.text === undefined ? ([a, b] as const) : undefined
+  const moved = movedPathEvidence(regionA, regionB, whole)
   const path =
-    pathEvidence(a, b, context) ??
-    movedPathEvidence(regionA, regionB, whole) ??
-    sectionPathEvidence(diff.sections ?? [])
+    pathEvidence(a, b, context) ?? moved?.evidence ?? sectionPathEvidence(diff.sections ?? [])
   if (path !== undefined) hints.push({ cause: 'build-path', evidence: path, fix: FIX.path })
   const written = timeEvidence(regionA, regionB, context, whole)
   const time =
@@ -165,6 +164,23 @@ export function contentHints(
       evidence: `the lines differ besides their ${rest.what} too: ${rest.where}`,
       fix: FIX.unexplained,
     })
+  // A binary of no structure reproof reads (an ELF file's sections say what differs
+  // themselves): B with the values the hints name put back to A's. Bytes that still
+  // differ (a flag beside the path) are not the path's or the time's doing, unless a
+  // checksum over them follows from it, which the evidence says.
+  const left =
+    diff.text === undefined && diff.sections === undefined && diff.binary !== undefined
+      ? binaryResidue(a, b, hints, context, {
+          paths: moved === undefined ? [] : [moved.pair],
+          ...(written === undefined ? {} : { time: written.pair }),
+        })
+      : undefined
+  if (left !== undefined)
+    hints.push({
+      cause: 'unexplained',
+      evidence: left,
+      fix: FIX.unexplained,
+    })
   if (hints.length === 0) {
     const bytes = diff.binary?.differingBytes
     const places = diff.binary?.places ?? 0
@@ -184,6 +200,52 @@ export function contentHints(
     })
   }
   return hints
+}
+
+// Past this, a binary is not searched for what its causes leave unexplained.
+const RESIDUE_BYTES = 16 * 1024 * 1024
+
+/**
+ * What of a binary still differs once the build roots, the paths and the time the
+ * evidence paired are taken out of both sides (a weekday before the time with it), where
+ * every hint is a build path or a written time; undefined when nothing does, or when a
+ * time hint has no written time to take out (one read from a raw word). Pure.
+ */
+function binaryResidue(
+  a: Buffer,
+  b: Buffer,
+  hints: readonly Hint[],
+  context: HintContext,
+  paired: { paths: readonly (readonly [string, string])[]; time?: readonly [string, string] },
+): string | undefined {
+  const causes = new Set(hints.map((h) => h.cause))
+  if (causes.size === 0 || [...causes].some((c) => c !== 'build-path' && c !== 'timestamp'))
+    return undefined
+  if (causes.has('timestamp') && paired.time === undefined) return undefined
+  if (a.length > RESIDUE_BYTES || b.length > RESIDUE_BYTES) return undefined
+  const pairs: (readonly [string, string])[] = [
+    ...context.roots[0].map((rootA, i) => [rootA, context.roots[1][i] ?? ''] as const),
+    ...paired.paths,
+    ...(paired.time === undefined ? [] : [paired.time]),
+  ].filter(([x, y]) => x.length >= 4 && y.length >= 4 && x !== y)
+  // Either side's value out of either side (a root both hold is no difference), the
+  // longest first: a root before its parent directory.
+  const values = [...new Set(pairs.flat())].sort((x, y) => y.length - x.length)
+  const out = (text: string): string =>
+    values
+      .reduce((t, value) => t.split(value).join('\ufffc'), text)
+      .replace(WEEKDAY_BEFORE_TIME, '\ufffc')
+  const [restA, restB] = [out(a.toString('latin1')), out(b.toString('latin1'))]
+  if (restA === restB) return undefined
+  let at = 0
+  while (at < restA.length && restA[at] === restB[at]) at++
+  const around = (text: string): string =>
+    JSON.stringify(text.slice(Math.max(0, at - 12), at + 12).replace(/\ufffc/g, '…'))
+  const what = [
+    ...(causes.has('build-path') ? ['build paths'] : []),
+    ...(causes.has('timestamp') ? ['time'] : []),
+  ].join(' and ')
+  return `the bytes differ besides their ${what} too: A ${around(restA)}, B ${around(restB)} (a checksum or id over the content follows from them; anything else does not)`
 }
 
 // The causes whose evidence is a value in the text, which can be taken out of it.
@@ -294,7 +356,7 @@ function movedPathEvidence(
   regionA: string,
   regionB: string,
   whole?: readonly [Buffer, Buffer],
-): string | undefined {
+): { evidence: string; pair: [string, string] } | undefined {
   const paths = (region: string): { text: string }[] =>
     [...region.matchAll(ABSOLUTE_PATH)].map((m) => ({ text: m[0] }))
   const [pathsA, pathsB] = [paths(regionA), paths(regionB)]
@@ -311,7 +373,10 @@ function movedPathEvidence(
         sharesFileName(x.text, p.text),
     )
     if (y !== undefined && !isVersionMove(x.text, y.text))
-      return `A holds "${x.text}", B "${y.text}": the same name under another directory`
+      return {
+        evidence: `A holds "${x.text}", B "${y.text}": the same name under another directory`,
+        pair: [x.text, y.text],
+      }
   }
   return undefined
 }
@@ -427,7 +492,7 @@ function sectionPathEvidence(sections: readonly ElfSectionDifference[]): string 
   for (const s of sections) {
     if (s.strings === undefined) continue
     const moved = movedPathEvidence(s.strings.a.join('\n'), s.strings.b.join('\n'))
-    if (moved !== undefined) return `${moved} (${s.name})`
+    if (moved !== undefined) return `${moved.evidence} (${s.name})`
     if (!DEBUG_STRINGS.test(s.name)) continue
     const outside = (t: string): string[] =>
       [...t.matchAll(ABSOLUTE_PATH)].map((m) => m[0]).filter((p) => !SYSTEM_PATH.test(p))
@@ -677,7 +742,14 @@ function timeEvidence(
   regionB: string,
   context: HintContext,
   whole?: readonly [Buffer, Buffer],
-): { evidence: string; masked: readonly [string, string]; inZones?: true } | undefined {
+):
+  | {
+      evidence: string
+      masked: readonly [string, string]
+      pair: [string, string]
+      inZones?: true
+    }
+  | undefined {
   // Without known times, a date written as one is a date whatever its year (a
   // catalog's revision date from years ago); a bare number must be near now to count.
   const plausible = (t: FoundTime, [guessFrom, to]: [number, number]): boolean => {
@@ -725,6 +797,7 @@ function timeEvidence(
   return {
     evidence: `A: ${show(x)}; B: ${show(y)}${zoned ? ': SOURCE_DATE_EPOCH written in two time zones' : ''}`,
     masked: [masked(regionA, timesA), masked(regionB, timesB)],
+    pair: [x.text, y.text],
     ...(zoned ? { inZones: true as const } : {}),
   }
 }

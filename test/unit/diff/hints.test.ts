@@ -402,6 +402,31 @@ describe('content hints', () => {
     ).toEqual(['hostname'])
   })
 
+  it('says what a path or a time leaves unexplained in a binary of no structure', async () => {
+    const [rootA, rootB] = ['/tmp/reproof-x/a/proj', '/tmp/reproof-x/b-path-canary0123456789/proj']
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000', '')
+    const blob = (root: string, flag: number, date = iso(NOW)) =>
+      Buffer.concat([
+        Buffer.from([0x7f, 0x42, 0x4c, 0x42, 1, 2, 3]),
+        Buffer.from(`${root}/src/main.c\0built ${date}\0`),
+        Buffer.alloc(40, 0x11),
+        Buffer.from([flag]),
+        Buffer.alloc(8, 0x22),
+      ])
+    const causes = async (a: Buffer, b: Buffer) => (await hintsFor(a, b)).map((h) => h.cause)
+    expect(await causes(blob(rootA, 1), blob(rootB, 1))).toEqual(['build-path'])
+    const flagged = await hintsFor(blob(rootA, 1), blob(rootB, 0))
+    expect(flagged.map((h) => h.cause)).toEqual(['build-path', 'unexplained'])
+    expect(flagged[1]?.evidence).toMatch(/^the bytes differ besides their build paths too: /)
+    // A written time, put back, and a flag beside it.
+    const later = iso(NOW + 5)
+    expect(await causes(blob(rootA, 1), blob(rootA, 1, later))).toEqual(['timestamp'])
+    expect(await causes(blob(rootA, 1), blob(rootA, 0, later))).toEqual([
+      'timestamp',
+      'unexplained',
+    ])
+  })
+
   it('falls back to unexplained, saying what it looked for', async () => {
     const hints = await hintsFor(Buffer.from([1, 2, 3, 4]), Buffer.from([1, 9, 3, 8]))
     expect(hints).toHaveLength(1)
