@@ -1,3 +1,4 @@
+import { subjectNamesShown, subjectNameWarnings } from '../attest/subject-names.js'
 import { ReproofError } from '../errors.js'
 import crypto from 'node:crypto'
 import { readBuildRecordFile } from '../attest/read-record.js'
@@ -57,10 +58,14 @@ export async function attestAction(flags: AttestFlags, streams: Streams): Promis
     streams.stdout.write(
       `signed ${result.subjects.length} subject(s) with ${toDisplayText(result.signer)} → ${toDisplayText(result.bundle)}\n`,
     )
-    // Names come from the build: escaped, so that none can rewrite what the terminal shows.
+    // Names come from the build: escaped, so that none can rewrite what the terminal
+    // shows, and two that would look alike shown apart.
+    const shown = subjectNamesShown(result.subjects.map((s) => s.name))
     for (const s of result.subjects)
-      streams.stdout.write(`  ${toDisplayText(s.name)}  sha256:${s.digest.sha256 ?? ''}\n`)
+      streams.stdout.write(`  ${shown(s.name)}  sha256:${s.digest.sha256 ?? ''}\n`)
   }
+  for (const warning of subjectNameWarnings(result.subjects.map((s) => s.name)))
+    streams.stderr.write(`reproof: warning: ${warning}\n`)
   if (result.notVerified !== null)
     streams.stderr.write(
       `reproof: note: the bundle was not verified against a trusted root before it was written (${result.notVerified}); run reproof verify with the root these services answer to\n`,

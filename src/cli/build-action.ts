@@ -1,3 +1,4 @@
+import { subjectNameWarnings } from '../attest/subject-names.js'
 import { withEveryDifference } from '../twin/every-difference.js'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -118,6 +119,9 @@ export async function buildAction(
       )
     else if (attest !== undefined)
       streams.stderr.write('reproof: not reproducible, so nothing was signed\n')
+    if (signed !== undefined)
+      for (const warning of subjectNameWarnings(signed.subjects.map((s) => s.name)))
+        streams.stderr.write(`reproof: warning: ${warning}\n`)
     return result.reproducible ? EXIT.yes : EXIT.no
   } finally {
     status?.stop()
