@@ -903,7 +903,11 @@ export class DiffEngine {
         bytesB,
         {
           binary,
-          sections: structure?.sections ?? [],
+          // Sections only of a structure reproof reads (or a header whose fields it
+          // knows): without, the hints ask what the bytes leave unexplained themselves.
+          ...(structure === undefined && fields.length === 0
+            ? {}
+            : { sections: structure?.sections ?? [] }),
           ...functionOrder(bytesA, bytesB, layout, structure),
         },
         this.options.context,

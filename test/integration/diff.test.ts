@@ -150,6 +150,28 @@ describe('reproof diff', () => {
     expect(socket?.message).not.toBe('content identical')
   })
 
+  it('names what a build path leaves differing in a binary of no structure unexplained', async () => {
+    const dir = makeTemp()
+    const blob = (root: string, flag: number) =>
+      Buffer.concat([
+        Buffer.from([0x7f, 0x42, 0x4c, 0x42, 1, 2, 3]),
+        Buffer.from(`${root}/src/main.c\0`),
+        Buffer.alloc(40, 0x11),
+        Buffer.from([flag]),
+        Buffer.alloc(8, 0x22),
+      ])
+    for (const side of ['a', 'b']) fs.mkdirSync(path.join(dir, side))
+    const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')]
+    fs.writeFileSync(path.join(a, 'app.bin'), blob(a, 1))
+    fs.writeFileSync(path.join(b, 'app.bin'), blob(b, 1))
+    const causes = async () =>
+      ((await diff(a, b)).report?.items ?? []).flatMap((i) => i.hints.map((h) => h.cause))
+    expect(await causes()).toEqual(['build-path'])
+    // A flag byte beside the path: not the path's doing.
+    fs.writeFileSync(path.join(b, 'app.bin'), blob(b, 0))
+    expect(await causes()).toEqual(['build-path', 'unexplained'])
+  })
+
   it('compares names that are not UTF-8 as the bytes they are: never "identical" by losing them', async () => {
     const dir = makeTemp()
     const name = (text: string, byte: number) =>
