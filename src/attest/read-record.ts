@@ -138,6 +138,9 @@ const RecordSchema = v.object({
     reproducible: v.boolean(),
     verdict: v.picklist(['reproducible', 'reproducible-after-normalization', 'not-reproducible']),
     reproducibleWithoutNormalization: v.boolean(),
+    // What still differed: required, as every build writes it, so that a record cannot
+    // leave it out to pass as reproducible (see record-consistency.ts).
+    differences: v.array(v.unknown()),
   }),
   normalization: v.optional(
     v.nullable(
@@ -184,9 +187,7 @@ export function readBuildRecordFile(file: string): BuildRecord {
       reproducibleWithoutNormalization: record.result.reproducibleWithoutNormalization,
       // Only their number is read: what a reproducible record lists as differing
       // contradicts it (see record-consistency.ts).
-      differences: Array.isArray(record.result.differences)
-        ? (record.result.differences as unknown[])
-        : [],
+      differences: record.result.differences,
       wouldMatchAfterNormalization: [],
     },
   } as unknown as BuildRecord

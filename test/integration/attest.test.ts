@@ -628,6 +628,34 @@ describe('reproof attest with a key', () => {
       'the build record contradicts itself: its normalization of "out/stamp.txt" gives run B a normalized digest other than its raw one, with no change to show for it',
     )
     expect(fs.existsSync(bundle)).toBe(false)
+    // A change made up for it: the differences the build listed still say no, and a
+    // record that leaves them out is no record a build writes.
+    edited.normalization = {
+      mode: 'ship',
+      artifacts: [
+        {
+          name: 'out/stamp.txt',
+          format: 'zip',
+          raw: [a, b],
+          normalized: [a, a],
+          changes: [[], ['x']],
+        },
+      ],
+    }
+    fs.writeFileSync(record, JSON.stringify(edited))
+    const listed = await attest(record, bundle, path.join(dir, 'k.key'))
+    expect(listed.code).toBe(2)
+    expect(listed.stderr).toContain('it says reproducible, but lists 1 difference(s)')
+    for (const differences of [undefined, {}]) {
+      fs.writeFileSync(
+        record,
+        JSON.stringify({ ...edited, result: { ...edited.result, differences } }),
+      )
+      const left = await attest(record, bundle, path.join(dir, 'k.key'))
+      expect(left.code, JSON.stringify(differences)).toBe(2)
+      expect(left.stderr).toContain('not a valid build record')
+    }
+    expect(fs.existsSync(bundle)).toBe(false)
   })
 })
 
