@@ -179,6 +179,12 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         prepared.isolation.notes.push(
           `the signing key ${toDisplayText(file)} stayed visible to the build (${why})`,
         )
+    // Without the sandbox nothing is hidden: the key is where the build can read it.
+    else
+      for (const file of deps.secretFiles ?? [])
+        prepared.isolation.notes.push(
+          `the signing key ${toDisplayText(file)} was readable by the build (no sandbox)`,
+        )
     // What the snapshot holds, read before a build can change it.
     const snapshotFacts = await readSnapshot(
       options.source,

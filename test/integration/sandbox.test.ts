@@ -600,6 +600,42 @@ open('out.txt', 'w').write(said)`
     expect(result?.isolation.kind).toBe('namespaces')
     // Covered by an empty file: nothing of the key reaches what is signed.
     expect(fs.readFileSync(path.join(source, 'out.txt'), 'utf8')).not.toContain('PRIVATE KEY')
+    // Without the sandbox nothing is covered, and the signed isolation notes say so.
+    const open = await build(source, [
+      '-o',
+      'out.txt',
+      '--no-sandbox',
+      '--bundle',
+      path.join(keys, 'b2.json'),
+      '--key',
+      key,
+      '--builder-id',
+      'https://ci.example.com',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(open.code, open.stderr).toBe(0)
+    expect(open.result?.isolation.notes.join('\n')).toMatch(
+      /the signing key .*k\.key was readable by the build \(no sandbox\)/,
+    )
+    // A key inside the source tree is in the build's copy of it: refused before building.
+    fs.copyFileSync(key, path.join(source, 'signing.key'))
+    const inside = await build(source, [
+      '-o',
+      'out.txt',
+      '--bundle',
+      path.join(keys, 'b3.json'),
+      '--key',
+      path.join(source, 'signing.key'),
+      '--builder-id',
+      'https://ci.example.com',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(inside.code).toBe(2)
+    expect(inside.stderr).toContain('inside the source tree')
   })
 
   it('names and kills what a build leaves in nested PID namespaces', async () => {
