@@ -85,7 +85,7 @@ export function toNormalizeOptions(
   }))
   // By the file each names: two hard links to one file, or one reached through a linked
   // directory, were normalized twice into two files (the link between them undone).
-  if (new Set(files.map((f) => fileIdentity(f.output))).size !== files.length)
+  if (new Set(files.map((f) => fileIdentity(f.output, { replaced: true }))).size !== files.length)
     throw new ReproofError(
       'E_USAGE',
       'two inputs would be written to the same output; give them distinct names',

@@ -3,11 +3,13 @@ import path from 'node:path'
 
 /**
  * What a path names: the file (device and inode) where one is there, else the place it
- * would be made (its directory as resolved, and its name).
+ * would be made (its directory as resolved, and its name). `replaced`: the entry a
+ * rename onto the path replaces, a symbolic link itself rather than its target (an
+ * output); otherwise the file it leads to (an input, read through a link).
  */
-export function fileIdentity(p: string): string {
+export function fileIdentity(p: string, { replaced = false } = {}): string {
   try {
-    const { dev, ino } = fs.statSync(p)
+    const { dev, ino } = replaced ? fs.lstatSync(p) : fs.statSync(p)
     return `file ${dev}:${ino}`
   } catch {
     try {

@@ -54,7 +54,7 @@ export async function prepareFile(
   const stat = await fsp.stat(input)
   // The same file by another path (a directory reached through a link) is in place too:
   // written as a new file, it lost its owner and its setuid bit.
-  const inPlace = fileIdentity(input) === fileIdentity(output)
+  const inPlace = fileIdentity(input) === fileIdentity(output, { replaced: true })
   // Replaced in place, the file keeps its owner and every mode bit (setuid included);
   // written elsewhere, the new file is the caller's, with the input's permissions.
   const mode = stat.mode & (inPlace ? 0o7777 : 0o777)

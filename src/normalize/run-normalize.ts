@@ -4,7 +4,7 @@ import { prepareFile, type NormalizeOutcome, type PreparedFile } from './normali
 import { ReproofError, throwIfAborted } from '../errors.js'
 import { toDisplayText } from '../file-names.js'
 import { asCommit } from '../io/commit-window.js'
-import { hasAccessControlList } from '../io/access-control-list.js'
+import { filesWithAccessControlLists } from '../io/access-control-list.js'
 
 export interface NormalizeResult {
   epoch: number
@@ -26,13 +26,13 @@ export async function runNormalize(options: NormalizeOptions): Promise<Normalize
   // Every input's group bits are an ACL's mask where it has one: a normalized file with
   // that mode and no ACL gave the owning group what only a named user could do. (The
   // build's own artifacts are copied out by reproof, with modes of its own.)
-  for (const { input } of options.files)
-    if (hasAccessControlList(input))
-      throw new ReproofError(
-        'E_INPUT',
-        `${input}: it has a POSIX access control list, which the normalized file would not keep (its owning group would be given the list's mask); remove the list (setfacl -b) or normalize a copy`,
-        { path: input },
-      )
+  const [listed] = filesWithAccessControlLists(options.files.map((f) => f.input))
+  if (listed !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${listed}: it has a POSIX access control list, which the normalized file would not keep (its owning group would be given the list's mask); remove the list (setfacl -b) or normalize a copy`,
+      { path: listed },
+    )
   const prepared: PreparedFile[] = []
   try {
     for (const { input, output } of options.files)

@@ -2220,16 +2220,19 @@ os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
     )
     if (set.status !== 0) return // a file system without ACLs: nothing to refuse
     const before = fs.readFileSync(path.join(dir, 'a.tar'))
-    for (const args of [
-      ['a.tar', 'b.tar', '--in-place'],
-      ['b.tar', '-o', 'out.tar'],
-    ]) {
-      const run = await normalize(dir, args)
+    // Through a link too: -o reads what it leads to.
+    fs.symlinkSync('b.tar', path.join(dir, 'link.tar'))
+    for (const [args, named] of [
+      [['a.tar', 'b.tar', '--in-place'], 'b.tar'],
+      [['b.tar', '-o', 'out.tar'], 'b.tar'],
+      [['link.tar', '-o', 'out.tar'], 'link.tar'],
+    ] as const) {
+      const run = await normalize(dir, [...args])
       expect(run.code, run.stderr).toBe(2)
-      expect(run.stderr).toContain('b.tar: it has a POSIX access control list')
+      expect(run.stderr).toContain(`${named}: it has a POSIX access control list`)
     }
     expect(fs.readFileSync(path.join(dir, 'a.tar'))).toEqual(before)
-    expect(fs.readdirSync(dir).sort()).toEqual(['a.tar', 'b.tar', 'f'])
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.tar', 'b.tar', 'f', 'link.tar'])
   })
 
   it.runIf(spawnSyncStatus('strace') !== undefined)(
@@ -2309,6 +2312,13 @@ os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
     const through = await normalize(dir, ['real/a.tar', '-o', 'lnk/a.tar'])
     expect(through.code, through.stderr).toBe(0)
     expect(fs.statSync(path.join(dir, 'real', 'a.tar')).mode & 0o7777).toBe(0o4750)
+    // An output that is a link to the input is replaced, as a link output is: a new file
+    // of the caller's, not the input's setuid bit copied onto it.
+    fs.symlinkSync('real/a.tar', path.join(dir, 'to-input.tar'))
+    const link = await normalize(dir, ['real/a.tar', '-o', 'to-input.tar'])
+    expect(link.code, link.stderr).toBe(0)
+    expect(fs.lstatSync(path.join(dir, 'to-input.tar')).isFile()).toBe(true)
+    expect(fs.statSync(path.join(dir, 'to-input.tar')).mode & 0o7000).toBe(0)
   })
 
   it('normalizes in place a file whose name is near the longest a name can be', async () => {
