@@ -137,7 +137,8 @@ async function compareKnownToDiffer(
 // What opening a file the walk found gives when the tree changed since: gone (ENOENT,
 // ENOTDIR), a link (ELOOP, opened without following), a directory (EISDIR), a FIFO
 // (EAGAIN, opened without waiting).
-const CHANGED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EISDIR', 'EAGAIN'])
+// A link's target read where the walk found a link, and a file there now (EINVAL).
+const CHANGED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EISDIR', 'EAGAIN', 'EINVAL'])
 
 /**
  * Runs `read` over two trees, a tree that changed under it being no answer: unknown
@@ -180,10 +181,10 @@ export async function diffDirectories(
 ): Promise<void> {
   const atA: At = places === undefined ? (n) => toFsPath(rootA, n) : (n) => places[0].at(n)
   const atB: At = places === undefined ? (n) => toFsPath(rootB, n) : (n) => places[1].at(n)
-  const listA =
-    names === undefined ? walk(rootA) : new Map(names.map((n) => [n, describe(atA(n))] as const))
-  const listB =
-    names === undefined ? walk(rootB) : new Map(names.map((n) => [n, describe(atB(n))] as const))
+  const list = (root: string, at: At): Map<string, Entry> =>
+    names === undefined ? walk(root) : new Map(names.map((n) => [n, describe(at(n))] as const))
+  // The walk too may meet a tree changing under it (a link read just as it became a file).
+  const [listA, listB] = await stillTrees(rootA, rootB, () => [list(rootA, atA), list(rootB, atB)])
   const all = sortNames([...new Set([...listA.keys(), ...listB.keys()])])
   const present = (e: Entry | undefined): boolean => e !== undefined && e.type !== 'missing'
   const both = all.filter((n) => present(listA.get(n)) && present(listB.get(n)))

@@ -16,9 +16,11 @@ export class OffsetFileReader extends yauzl.RandomAccessReader {
     file: string | Buffer,
     private readonly base: number,
     private readonly appended?: { bytes: Buffer; at: number },
+    /** How the file is opened: a tree's file that may change, never through a link. */
+    flags: string | number = 'r',
   ) {
     super()
-    this.fd = fs.openSync(file, 'r')
+    this.fd = fs.openSync(file, flags)
   }
 
   override _readStreamForRange(start: number, end: number): Readable {

@@ -643,7 +643,7 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
   const prefix = length === undefined ? {} : { prefix: head.subarray(0, length) }
   if (mozilla !== undefined) {
     const end = mozilla.end
-    const reader = new OffsetFileReader(file, 0, { bytes: end, at: source.size })
+    const reader = new OffsetFileReader(file, 0, { bytes: end, at: source.size }, openFlags(source))
     try {
       return {
         zip: await opened((done) => {
@@ -656,15 +656,16 @@ async function openZip(source: ByteSource, where: string): Promise<OpenedZip> {
       throw err
     }
   }
-  // yauzl hands the path to fs.open, which takes a Buffer path as well.
-  if (base === 0)
+  // yauzl hands the path to fs.open, which takes a Buffer path as well; a tree's file that
+  // may change is opened here, never through a link put in its place.
+  if (base === 0 && source.noFollow !== true)
     return {
       zip: await opened((done) => {
         yauzl.open(file as string, options, done)
       }),
       ...prefix,
     }
-  const reader = new OffsetFileReader(file, base)
+  const reader = new OffsetFileReader(file, base, undefined, openFlags(source))
   try {
     return {
       zip: await opened((done) => {

@@ -3,7 +3,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { heldFileSource, readHead } from '../../../src/formats/source.js'
+import { heldFileSource, openFlags, readHead } from '../../../src/formats/source.js'
+import { OffsetFileReader } from '../../../src/formats/zip-offset-reader.js'
+import { scanZip } from '../../../src/formats/zip.js'
+import { Budget, DEFAULT_LIMITS } from '../../../src/formats/limits.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'source-'))
 afterAll(() => {
@@ -37,6 +40,28 @@ describe('heldFileSource', () => {
     fs.symlinkSync(outside, big)
     await expect(readHead(source, 16)).rejects.toMatchObject({ code: 'ELOOP' })
     expect(() => source.open()).toThrow(expect.objectContaining({ code: 'ELOOP' }))
+    // The zip reader's own reader of a file's range opens it with the source's flags.
+    fs.symlinkSync(outside, path.join(dir, 'range-link'))
+    expect(
+      () => new OffsetFileReader(path.join(dir, 'range-link'), 0, undefined, openFlags(source)),
+    ).toThrow(expect.objectContaining({ code: 'ELOOP' }))
+    // The zip reader opens it again itself, with or without a prefix: never through a link.
+    const zip = path.join(dir, 'z.zip')
+    execFileSync('sh', ['-c', 'printf hi > m.txt && zip -q -X z.zip m.txt'], { cwd: dir })
+    for (const prefix of ['', '#!/bin/sh\n']) {
+      fs.writeFileSync(
+        zip,
+        Buffer.concat([Buffer.from(prefix), fs.readFileSync(path.join(dir, 'z.zip'))]),
+      )
+      const held = heldFileSource(zip, 'z.zip', 16)
+      fs.renameSync(zip, `${zip}.real`)
+      fs.symlinkSync(`${zip}.real`, zip)
+      await expect(
+        scanZip(held, 'z.zip', new Budget(DEFAULT_LIMITS), () => undefined),
+      ).rejects.toMatchObject({ code: 'ELOOP' })
+      fs.rmSync(zip)
+      fs.renameSync(`${zip}.real`, zip)
+    }
   })
 
   it('holds a small file whole and leaves a larger one on disk, the same bytes either way', async () => {
