@@ -81,7 +81,14 @@ async function gateWith(
   // another bundle and no policy, it returned to the digest on an attestation the
   // release's own policy refused.
   const verifiedAt = common.clock()
-  const policies = past === undefined ? [common.policy] : rollbackPolicies(past, common.policy)
+  // The policy the release was deployed under, from its first record there: a rollback's
+  // record keeps what that rollback was given, and one given less (another spelling of a
+  // value counted as a conflict, and only today's policy was kept) made the next rollback
+  // to it ask less.
+  const released =
+    action.kind === 'rollback' ? firstRelease(ledger, common.env, action.to) : undefined
+  const policies =
+    released === undefined ? [common.policy] : rollbackPolicies(released, common.policy)
   let verification: VerifyResult | undefined
   for (const policy of policies) {
     const one = await runVerify(
@@ -255,6 +262,11 @@ function toRequest(
         ...(action.minVersion === undefined ? {} : { minVersion: action.minVersion }),
       }
     : { kind: 'rollback', ...base, reason: action.reason }
+}
+
+/** This environment's first record of the digest: its release, with the policy it was deployed under. */
+function firstRelease(ledger: Ledger, env: string, digest: string): LedgerRecord | undefined {
+  return ledger.peek().find((r) => r.env === env && r.digest === digest)
 }
 
 /**

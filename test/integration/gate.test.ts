@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { GENESIS, recordBytes } from '../../src/gate/decide.js'
 import { parseLedger } from '../../src/gate/ledger.js'
 import {
   deploy,
@@ -285,6 +286,42 @@ describe('reproof gate', () => {
     // The rollback's record says what it met: the release's builder id among it.
     const records = parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)
     expect(records[2]?.policy?.builderId).toBe('https://ci.example.com')
+    // A rollback record that kept less (as one given a policy that conflicted did): the
+    // next rollback to the release still meets the policy it was deployed under.
+    let prev = GENESIS
+    const lines = records.map((r, i) => {
+      const line = recordBytes({ ...r, prev, ...(i === 2 ? { policy: {} } : {}) })
+      prev = crypto.createHash('sha256').update(line).digest('hex')
+      return `${line}\n`
+    })
+    fs.writeFileSync(ledger, lines.join(''))
+    const fresh = freshGate()
+    const away = await fresh(ledger, [
+      'rollback',
+      '--env',
+      'prod',
+      '--to',
+      release(1).digest,
+      '--reason',
+      'r2',
+      '--key',
+      pub,
+    ])
+    expect(away.code, away.stderr).toBe(0)
+    const again = await fresh(ledger, [
+      'rollback',
+      '--env',
+      'prod',
+      '--to',
+      release(0).digest,
+      '--reason',
+      'r3',
+      '--key',
+      pub,
+      '--bundle',
+      elsewhere,
+    ])
+    expect([again.code, again.result?.decision], again.stderr).toEqual([1, 'refused'])
   })
 
   it('asks for --bundle when the bundle kept for a past release is gone from the store', async () => {
