@@ -179,13 +179,15 @@ export function fromMatchName(text: string): string {
 // soft hyphen, tags), line and paragraph separators, and every character Unicode says
 // shows as nothing (Default_Ignorable_Code_Point: variation selectors, Hangul fillers,
 // the combining grapheme joiner, the reserved ones too): two names or lines apart only
-// by one would look the same. A hand-kept list missed U+206A to U+206F and more.
+// by one would look the same. A hand-kept list missed U+206A to U+206F and more. Not the
+// format characters that are drawn (Prepended_Concatenation_Mark: the Arabic number
+// signs, the end of ayah), which a text holds as it holds a letter.
 // (Backslashes are left as they are: messages are escaped where they are made and again
 // where they are shown, and the second must change nothing. Where two texts would show
 // alike, toEscapedLine doubles them.)
 const UNSAFE =
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  /\u0000([0-9a-f]{2})|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]|\p{Cs}/gu
+  /\u0000([0-9a-f]{2})|(?!\u0600|\u0601|\u0602|\u0603|\u0604|\u0605|\u06dd|\u070f|\u0890|\u0891|\u08e2|\u{110bd}|\u{110cd})[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]|\p{Cs}/gu
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
 /**

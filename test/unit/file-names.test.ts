@@ -238,8 +238,20 @@ describe('toDisplayText', () => {
 
   it('escapes every character Unicode says shows as nothing, and every format character', () => {
     const invisible = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/u
+    // The format characters that are drawn (Prepended_Concatenation_Mark) stay as they are.
+    const drawn = [0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x6dd, 0x70f, 0x890, 0x891, 0x8e2]
+    for (const code of [...drawn, 0x110bd, 0x110cd]) {
+      const ch = String.fromCodePoint(code)
+      expect(toDisplayText(`a${ch}b`), code.toString(16)).toBe(`a${ch}b`)
+    }
     for (let code = 0xa0; code <= 0x10ffff; code++) {
-      if (code >= 0xd800 && code <= 0xdfff) continue
+      if (
+        (code >= 0xd800 && code <= 0xdfff) ||
+        drawn.includes(code) ||
+        code === 0x110bd ||
+        code === 0x110cd
+      )
+        continue
       const ch = String.fromCodePoint(code)
       if (!invisible.test(ch)) continue
       expect(toDisplayText(`a${ch}b`), code.toString(16)).toBe(`a\\u{${code.toString(16)}}b`)
