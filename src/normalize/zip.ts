@@ -1105,6 +1105,14 @@ async function normalizeNested(
           return { changes: false }
         }
         if (!plan.rewrite && !isCanonical(job.rules)) return { changes: false }
+        // So are the set-id bits its members lose (`app.war!lib/inner.jar!bin/tool`): two
+        // runs that set them on other members inside compared alike.
+        if (record)
+          for (const m of plan.changes.specialBits)
+            job.changes.specialBits.push({
+              name: Buffer.concat([Buffer.from(`${name}!`), Buffer.from(m.name)]),
+              mode: m.mode,
+            })
         if (planOnly) return { changes: true }
         const chunks: Buffer[] = []
         await write(

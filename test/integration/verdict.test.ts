@@ -260,6 +260,8 @@ describe('--normalize', () => {
     for (const [out, pack] of [
       ['out/gen.tar', 'tar --owner=0 --group=0 --numeric-owner -cf out/gen.tar gen'],
       ['out/gen.zip', 'zip -q -X -r out/gen.zip gen'],
+      // Inside a zip inside the artifact (a fat jar's library).
+      ['out/gen.zip', 'zip -q -X -r inner.jar gen && zip -q -X -0 out/gen.zip inner.jar'],
     ] as const) {
       const script = `mkdir -p out gen && echo a > gen/a && echo b > gen/b && chmod 755 gen/a gen/b && ${mark} && ${pack}`
       const { code, result } = await build(project({ 'build.sh': script }), [
