@@ -73,13 +73,6 @@ export async function buildAction(
         `${given} signs into a bundle: add --bundle <file> (without it nothing would be signed)`,
       )
   }
-  // A key inside the source tree is copied into the build's snapshot (untracked, where the
-  // source is no git checkout; tracked, where it is), which no sandbox can hide.
-  if (flags.key !== undefined && isInside(realOrSelf(resolveSource(flags)), realOrSelf(flags.key)))
-    throw new ReproofError(
-      'E_USAGE',
-      `--key ${flags.key}: inside the source tree, so the build's copy of the tree holds it and the build could ship it; keep the key outside the tree`,
-    )
   // The secrets signing reads from the environment stay out of the build's: a build given
   // the passphrase (or the identity token) could write it into what is signed.
   const secret = options.env.find((e) => signingSecrets(flags).includes(e.name))
@@ -259,17 +252,4 @@ async function writeEvidence(
 
 function resolveSource(flags: BuildFlags): string {
   return path.resolve(process.cwd(), flags.source ?? '.')
-}
-
-/** `p` with its links resolved where it exists, else as given, made absolute. */
-function realOrSelf(p: string): string {
-  try {
-    return fs.realpathSync(p)
-  } catch {
-    return path.resolve(p)
-  }
-}
-
-function isInside(dir: string, p: string): boolean {
-  return p === dir || p.startsWith(`${dir}/`)
 }

@@ -46,6 +46,7 @@ import { describeSource, readInputs, readSnapshot } from './read-inputs.js'
 import { hideSource } from './hide-source.js'
 import { firstFew } from '../first-few.js'
 import { withEveryDifference } from './every-difference.js'
+import { secretCopies } from './secret-copies.js'
 
 export type { BuildEvent } from './run-twice.js'
 export type { AttributionResult } from './explain-variations.js'
@@ -135,6 +136,14 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
 
   // 1. Parse and validate what needs the filesystem.
   const inputs = await readInputs(options, deps.callerEnv, warnings)
+  // A copy of the signing key in what the snapshot copies (tracked in git, a hard link, a
+  // file of a tree that is no checkout) is in the build's sight whatever the sandbox hides.
+  const [copy] = secretCopies(options.source, inputs.entries, deps.secretFiles ?? [])
+  if (copy !== undefined)
+    throw new ReproofError(
+      'E_USAGE',
+      `--key ${toDisplayText(copy.secret)}: the source tree holds it (${toDisplayText(copy.rel)}), so the build's copy of the tree would too, and the build could ship it; keep the key outside what is built`,
+    )
   const parent = await chooseTempParent(
     options.tempDir === undefined
       ? undefined

@@ -619,23 +619,42 @@ open('out.txt', 'w').write(said)`
     expect(open.result?.isolation.notes.join('\n')).toMatch(
       /the signing key .*k\.key was readable by the build \(no sandbox\)/,
     )
-    // A key inside the source tree is in the build's copy of it: refused before building.
-    fs.copyFileSync(key, path.join(source, 'signing.key'))
-    const inside = await build(source, [
-      '-o',
-      'out.txt',
-      '--bundle',
-      path.join(keys, 'b3.json'),
-      '--key',
-      path.join(source, 'signing.key'),
-      '--builder-id',
-      'https://ci.example.com',
-      '--',
-      'sh',
-      'build.sh',
-    ])
-    expect(inside.code).toBe(2)
-    expect(inside.stderr).toContain('inside the source tree')
+    // A copy of the key in what the build's copy of the tree holds (a file of a tree that
+    // is no checkout, a hard link, a tracked file): refused before building.
+    const inside = (extra: string[]) =>
+      build(source, [
+        '-o',
+        'out.txt',
+        '--bundle',
+        path.join(keys, 'b3.json'),
+        '--key',
+        key,
+        '--builder-id',
+        'https://ci.example.com',
+        ...extra,
+        '--',
+        'sh',
+        'build.sh',
+      ])
+    fs.linkSync(key, path.join(source, 'linked.key'))
+    const linked = await inside([])
+    expect(linked.code).toBe(2)
+    expect(linked.stderr).toContain('the source tree holds it (linked.key)')
+    fs.rmSync(path.join(source, 'linked.key'))
+    // In a git checkout an ignored key is not copied: built, the key covered.
+    fs.writeFileSync(path.join(source, '.gitignore'), 'secret/\nout.txt\n')
+    fs.mkdirSync(path.join(source, 'secret'))
+    fs.copyFileSync(key, path.join(source, 'secret', 'k.key'))
+    git(source, ['init', '-q'])
+    git(source, ['add', '.gitignore', 'build.sh'])
+    git(source, ['commit', '-qm', 'build'])
+    const ignored = await inside([])
+    expect(ignored.code, ignored.stderr).toBe(0)
+    git(source, ['add', '-f', 'secret/k.key'])
+    git(source, ['commit', '-qm', 'the key, by mistake'])
+    const tracked = await inside([])
+    expect(tracked.code).toBe(2)
+    expect(tracked.stderr).toContain('the source tree holds it (secret/k.key)')
   })
 
   it('names and kills what a build leaves in nested PID namespaces', async () => {
